@@ -1,0 +1,79 @@
+// GPU timing: timestamp-query around one compute pass where the device has it, else wall time to queue completion.
+import type { GpuContext } from './context.js';
+
+export type TimingMethod = 'timestamp-query' | 'queue-completion';
+
+export interface TimingResult {
+  method: TimingMethod;
+  samples: number[]; // ms
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function summarize(samples: number[], method: TimingMethod): TimingResult {
+  const s = [...samples].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { method, samples, median, min: s[0], max: s[s.length - 1] };
+}
+
+/**
+ * Times `encode` (which records dispatches into one compute pass) `reps` times after `warmup` runs.
+ * Each sample is one submit; the GPU time comes from timestamps when `ctx.caps.timestampQuery`.
+ */
+export async function timePass(
+  ctx: GpuContext,
+  label: string,
+  encode: (pass: GPUComputePassEncoder) => void,
+  opts: { warmup?: number; reps?: number; method?: TimingMethod } = {},
+): Promise<TimingResult> {
+  const warmup = opts.warmup ?? 2;
+  const reps = opts.reps ?? 10;
+  const method: TimingMethod = opts.method ?? (ctx.caps.timestampQuery ? 'timestamp-query' : 'queue-completion');
+  const d = ctx.device;
+  const runOnce = async (ts?: GPUComputePassTimestampWrites) => {
+    await ctx.submit([label], (enc) => {
+      const pass = enc.beginComputePass({ label, timestampWrites: ts });
+      encode(pass);
+      pass.end();
+      if (ts) {
+        enc.resolveQuerySet(ts.querySet, 0, 2, resolve!, 0);
+        enc.copyBufferToBuffer(resolve!, 0, readback!, 0, 16);
+      }
+    });
+  };
+  let qs: GPUQuerySet | null = null;
+  let resolve: GPUBuffer | null = null;
+  let readback: GPUBuffer | null = null;
+  if (method === 'timestamp-query') {
+    qs = d.createQuerySet({ type: 'timestamp', count: 2, label: `${label}.timestamps` });
+    resolve = d.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    readback = d.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+  try {
+    for (let i = 0; i < warmup; i++) await runOnce();
+    await d.queue.onSubmittedWorkDone();
+    const samples: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      if (qs) {
+        await runOnce({ querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 });
+        await readback!.mapAsync(GPUMapMode.READ);
+        const t = new BigUint64Array(readback!.getMappedRange().slice(0));
+        readback!.unmap();
+        samples.push(Number(t[1] - t[0]) / 1e6);
+      } else {
+        const t0 = performance.now();
+        await runOnce();
+        await d.queue.onSubmittedWorkDone();
+        samples.push(performance.now() - t0);
+      }
+    }
+    ctx.check();
+    return summarize(samples, method);
+  } finally {
+    qs?.destroy();
+    resolve?.destroy();
+    readback?.destroy();
+  }
+}

@@ -1,0 +1,57 @@
+// Elementwise (add, mul, scale) and row-sum kernels: shaders/basic/elementwise.wgsl, shaders/basic/reduce_sum.wgsl.
+import type { GpuContext } from '../gpu/context.js';
+import { getKernel, type KernelDef } from '../gpu/kernel.js';
+import { checkShape, grid1d, runDispatch, type Dispatch } from './common.js';
+import { tuningFor } from './tuning.js';
+
+export type BinaryOp = 'add' | 'mul';
+
+export const ELEMENTWISE: Record<BinaryOp | 'scale', KernelDef> = {
+  add: { name: 'add', shader: 'basic/elementwise', defines: { OP_ADD: true } },
+  mul: { name: 'mul', shader: 'basic/elementwise', defines: { OP_MUL: true } },
+  scale: { name: 'scale', shader: 'basic/elementwise', defines: { OP_SCALE: true } },
+};
+
+export const REDUCE_SUM: KernelDef = { name: 'reduce_sum', shader: 'basic/reduce_sum' };
+
+/** y[i] = a[i] (op) b[i] for i < n. */
+export async function planBinary(ctx: GpuContext, op: BinaryOp, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, n: number): Promise<Dispatch> {
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, ELEMENTWISE[op], {}, { WG: wg });
+  const g = grid1d(ctx, Math.ceil(n / wg));
+  return {
+    kernel,
+    args: { bindings: { a, b, y }, params: { n, row_pitch: g.gridX * wg, alpha: 0 }, expect: { a: 4 * n, b: 4 * n, y: 4 * n } },
+    workgroups: g.workgroups,
+  };
+}
+
+/** y[i] = alpha * a[i]. */
+export async function planScale(ctx: GpuContext, a: GPUBuffer, y: GPUBuffer, n: number, alpha: number): Promise<Dispatch> {
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, ELEMENTWISE.scale, {}, { WG: wg });
+  const g = grid1d(ctx, Math.ceil(n / wg));
+  return {
+    kernel,
+    args: { bindings: { a, y }, params: { n, row_pitch: g.gridX * wg, alpha }, expect: { a: 4 * n, y: 4 * n } },
+    workgroups: g.workgroups,
+  };
+}
+
+/** y[r] = sum over the `cols` elements of row r of x [rows, cols]. */
+export async function planReduceSum(ctx: GpuContext, x: GPUBuffer, y: GPUBuffer, rows: number, cols: number): Promise<Dispatch> {
+  checkShape('reduce_sum', 'shape', rows > 0 && cols > 0, `rows=${rows}, cols=${cols} must be positive`);
+  const wg = tuningFor(ctx).reduceWG;
+  const kernel = await getKernel(ctx, REDUCE_SUM, {}, { WG: wg });
+  const g = grid1d(ctx, rows);
+  return {
+    kernel,
+    args: { bindings: { x, y }, params: { rows, cols, grid_x: g.gridX }, expect: { x: 4 * rows * cols, y: 4 * rows } },
+    workgroups: g.workgroups,
+  };
+}
+
+export const add = async (ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, n: number) => runDispatch(await planBinary(ctx, 'add', a, b, y, n));
+export const mul = async (ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, n: number) => runDispatch(await planBinary(ctx, 'mul', a, b, y, n));
+export const scale = async (ctx: GpuContext, a: GPUBuffer, y: GPUBuffer, n: number, alpha: number) => runDispatch(await planScale(ctx, a, y, n, alpha));
+export const reduceSum = async (ctx: GpuContext, x: GPUBuffer, y: GPUBuffer, rows: number, cols: number) => runDispatch(await planReduceSum(ctx, x, y, rows, cols));

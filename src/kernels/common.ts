@@ -1,0 +1,44 @@
+// What every kernel family shares: a planned dispatch (kernel + bindings + grid) and grid math.
+import type { GpuContext } from '../gpu/context.js';
+import type { BindArgs, Kernel, Workgroups } from '../gpu/kernel.js';
+
+export interface Dispatch {
+  kernel: Kernel;
+  args: BindArgs;
+  workgroups: Workgroups;
+}
+
+/** Validates, encodes and submits one planned dispatch. */
+export function runDispatch(d: Dispatch): Promise<void> {
+  return d.kernel.run(d.args, d.workgroups);
+}
+
+/** Encodes several planned dispatches into one pass and submits once. */
+export async function runDispatches(ctx: GpuContext, ds: Dispatch[]): Promise<void> {
+  const bound = ds.map((d) => d.kernel.bind(d.args));
+  try {
+    await ctx.submit(ds.map((d) => d.kernel.name), (enc) => {
+      const pass = enc.beginComputePass({ label: ds.map((d) => d.kernel.name).join(',') });
+      bound.forEach((b, i) => b.encode(pass, ds[i].workgroups));
+      pass.end();
+    });
+  } finally {
+    bound.forEach((b) => b.dispose());
+  }
+}
+
+/**
+ * A 1-D problem of `count` workgroups laid on a 2-D grid when it exceeds the per-dimension limit.
+ * Returns the grid and how many workgroups one grid row holds.
+ */
+export function grid1d(ctx: GpuContext, count: number): { workgroups: [number, number]; gridX: number } {
+  const max = ctx.limits.maxComputeWorkgroupsPerDimension;
+  if (count <= max) return { workgroups: [Math.max(1, count), 1], gridX: Math.max(1, count) };
+  const y = Math.ceil(count / max);
+  const x = Math.ceil(count / y);
+  return { workgroups: [x, y], gridX: x };
+}
+
+export function checkShape(kernel: string, what: string, ok: boolean, detail: string): void {
+  if (!ok) throw new Error(`${kernel}: ${what}: ${detail}`);
+}

@@ -1,0 +1,30 @@
+// CPU reference (f64) for shaders/basic: elementwise ops and row sums.
+type Num = ArrayLike<number>;
+
+export function addRef(a: Num, b: Num): Float64Array {
+  return Float64Array.from({ length: a.length }, (_, i) => a[i] + b[i]);
+}
+export function mulRef(a: Num, b: Num): Float64Array {
+  return Float64Array.from({ length: a.length }, (_, i) => a[i] * b[i]);
+}
+export function scaleRef(a: Num, alpha: number): Float64Array {
+  const f = Math.fround(alpha);
+  return Float64Array.from({ length: a.length }, (_, i) => a[i] * f);
+}
+
+/** Row sums of x [rows, cols]; also returns sum |x| per row for the error bound. */
+export function reduceSumRef(x: Num, rows: number, cols: number): { y: Float64Array; absSum: Float64Array } {
+  const y = new Float64Array(rows);
+  const absSum = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    let t = 0;
+    for (let c = 0; c < cols; c++) {
+      s += x[r * cols + c];
+      t += Math.abs(x[r * cols + c]);
+    }
+    y[r] = s;
+    absSum[r] = t;
+  }
+  return { y, absSum };
+}

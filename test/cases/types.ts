@@ -1,0 +1,26 @@
+// One table of GPU test cases, run twice: in Node on Dawn (test/kernels/node.test.ts) and in headless
+// Chromium (test/browser/browser.test.ts). A case throws on failure and may return a line of detail.
+import type { GpuContext } from '../../src/gpu/context.js';
+
+export interface GpuCase {
+  name: string;
+  /** Returns a reason to skip on this adapter (e.g. no shader-f16), or null. */
+  needs?: (ctx: GpuContext) => string | null;
+  run: (ctx: GpuContext) => Promise<string | void>;
+}
+
+export class CaseFailure extends Error {}
+
+export function assert(ok: boolean, message: string): asserts ok {
+  if (!ok) throw new CaseFailure(message);
+}
+
+/** Runs `fn` and returns the message of the error it must throw; fails if it does not throw. */
+export async function expectError(what: string, fn: () => unknown): Promise<string> {
+  try {
+    await fn();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new CaseFailure(`${what}: expected an error, none was thrown`);
+}
