@@ -1,0 +1,32 @@
+// The `nibble` command line. Each command lives in runtime/cli/<name>.ts and is listed here once.
+import { infoCommand } from './cli/info.js';
+import type { Command } from './cli/command.js';
+
+export const COMMANDS: Record<string, Command> = {
+  info: infoCommand,
+};
+
+function usage(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return `nibble: WebGPU compute for quantized neural networks\n\nusage: nibble <command> [options]\n\n${Object.entries(COMMANDS)
+    .map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`)
+    .join('\n')}\n\nnibble <command> --help for a command's options.`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 1;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`nibble: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`nibble ${name}: ${cmd.summary}\n\n${cmd.help}`);
+    return 0;
+  }
+  return cmd.run(rest);
+}

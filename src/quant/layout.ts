@@ -1,0 +1,85 @@
+// nibble's GPU layout for group-quantized weights. THE one place this is defined: kernels (shaders/quant,
+// shaders/matmul) and the CPU reference (src/ref) both follow it.
+//
+// A weight W is [N, K] row-major (PyTorch Linear: N = out_features, K = in_features); quantization groups run
+// along K: group g of row n covers k in [g*G, (g+1)*G) (per-channel: G = K).
+//
+// codes  (u32 words): each row's K unsigned codes, packed LSB-first along K, rows padded to whole words.
+//   bits 8: 4 codes per word, code k at bits 8*(k%4).. of word k/4
+//   bits 4: 8 codes per word, code k at bits 4*(k%8).. of word k/8
+//   bits 2: 16 codes per word, code k at bits 2*(k%16).. of word k/16
+//   bits 3: 32 codes per 3 words: the 3 words form one 96-bit little-endian stream; code k%32 of the block
+//           sits at stream bits 3*(k%32)..3*(k%32)+2 (so a code may straddle two words)
+//   Row n starts at word n * wordsPerRow(K, bits).
+// Stored codes are unsigned u in [0, 2^bits - 1]. The value of a code:
+//   symmetric:               w = (u - 2^(bits-1)) * s          (signed code q = u - 2^(bits-1))
+//   asymmetric, zero point:  w = (u - z) * s                   (z integer in [0, 2^bits-1]; torch/GPTQ/AWQ)
+//   asymmetric, float min:   w = u * s + m                     (GGUF Q4_1; `zeros` holds m)
+// scales: [N, ceil(K/G)] row-major, f32 (or f16 where the scheme says so, two per u32, low half first).
+// zeros:  [N, ceil(K/G)] like scales: the integer zero point z (as f32) or the float min m.
+
+export type Bits = 2 | 3 | 4 | 8;
+
+export function codesPerWord(bits: Bits): number {
+  if (bits === 3) throw new Error('3-bit codes pack 32 per 3 words; use wordsPerRow');
+  return 32 / bits;
+}
+
+export function wordsPerRow(K: number, bits: Bits): number {
+  return bits === 3 ? Math.ceil(K / 32) * 3 : Math.ceil(K / (32 / bits));
+}
+
+/** Packs unsigned codes [N, K] (row-major) into the layout above. */
+export function packCodes(codes: ArrayLike<number>, N: number, K: number, bits: Bits): Uint32Array {
+  if (codes.length !== N * K) throw new Error(`packCodes: ${codes.length} codes for [${N}, ${K}]`);
+  const wpr = wordsPerRow(K, bits);
+  const out = new Uint32Array(N * wpr);
+  const max = (1 << bits) - 1;
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < K; k++) {
+      const u = codes[n * K + k];
+      if (!Number.isInteger(u) || u < 0 || u > max) throw new Error(`packCodes: code [${n}, ${k}] = ${u} is not a ${bits}-bit unsigned integer`);
+      let bit: number;
+      let word: number;
+      if (bits === 3) {
+        bit = 3 * (k % 32);
+        word = n * wpr + Math.floor(k / 32) * 3 + (bit >> 5);
+      } else {
+        const per = 32 / bits;
+        word = n * wpr + Math.floor(k / per);
+        bit = bits * (k % per);
+      }
+      const sh = bit & 31;
+      out[word] = (out[word] | (u << sh)) >>> 0;
+      if (sh + bits > 32) out[word + 1] = (out[word + 1] | (u >>> (32 - sh))) >>> 0;
+    }
+  }
+  return out;
+}
+
+/** Unpacks to unsigned codes [N, K]. */
+export function unpackCodes(words: Uint32Array, N: number, K: number, bits: Bits): Uint8Array {
+  const wpr = wordsPerRow(K, bits);
+  if (words.length < N * wpr) throw new Error(`unpackCodes: ${words.length} words, [${N}, ${K}] at ${bits} bits needs ${N * wpr}`);
+  const out = new Uint8Array(N * K);
+  const mask = (1 << bits) - 1;
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < K; k++) {
+      let bit: number;
+      let word: number;
+      if (bits === 3) {
+        bit = 3 * (k % 32);
+        word = n * wpr + Math.floor(k / 32) * 3 + (bit >> 5);
+      } else {
+        const per = 32 / bits;
+        word = n * wpr + Math.floor(k / per);
+        bit = bits * (k % per);
+      }
+      const sh = bit & 31;
+      let v = words[word] >>> sh;
+      if (sh + bits > 32) v |= words[word + 1] << (32 - sh);
+      out[n * K + k] = v & mask;
+    }
+  }
+  return out;
+}
