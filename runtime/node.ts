@@ -46,10 +46,18 @@ export function findSwiftShaderIcd(): string | null {
   return SWIFTSHADER_ICDS.find((p) => existsSync(p)) ?? null;
 }
 
+/**
+ * Extra flags for Dawn's create(), from NIBBLE_DAWN_FLAGS (separated by spaces), e.g.
+ * "enable-dawn-features=vulkan_enable_f16_on_nvidia" to expose shader-f16 on NVIDIA Vulkan, which Dawn hides by default.
+ */
+export function dawnFlags(): string[] {
+  return (process.env.NIBBLE_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean);
+}
+
 async function tryAdapter(powerPreference?: GPUPowerPreference): Promise<{ gpu: GPU; adapter: GPUAdapter } | null> {
   // Silence Dawn's loader chatter about missing runtime dirs.
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
-  const gpu = create([]) as unknown as GPU;
+  const gpu = create(dawnFlags()) as unknown as GPU;
   keepAlive.push(gpu);
   const adapter = await gpu.requestAdapter({ powerPreference });
   return adapter ? { gpu, adapter } : null;
