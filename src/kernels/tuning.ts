@@ -30,3 +30,13 @@ const TABLE: Entry[] = [
 export function tuningFor(ctx: GpuContext): Tuning {
   return TABLE.find((e) => e.match(ctx))?.tuning ?? GPU_DEFAULT;
 }
+
+/** What runs on this adapter, kernel by kernel, for capability panels and reports. */
+export function describeVariants(ctx: GpuContext): { kernel: string; variant: string }[] {
+  const t = tuningFor(ctx);
+  return [
+    { kernel: 'matmul_f32', variant: t.matmulF32.tiled ? `tiled ${t.matmulF32.wgY * 4}x${t.matmulF32.wgX * 4}, BK ${t.matmulF32.bk}` : `one invocation per output (${t.matmulF32.wgX}x${t.matmulF32.wgY})` },
+    { kernel: 'elementwise', variant: `workgroup ${t.elementwiseWG}` },
+    { kernel: 'reduce_sum', variant: `workgroup ${t.reduceWG}, tree reduction` },
+  ];
+}
