@@ -71,7 +71,7 @@ export function quantizeGroup(x: ArrayLike<number>, off: number, len: number, s:
     case 'q4_0': {
       const d = f(first / -8);
       const id = d !== 0 ? f(1 / d) : 0;
-      for (let i = 0; i < len; i++) u[uOff + i] = Math.min(15, Math.trunc(f(f(x[off + i] * id) + 8.5)));
+      for (let i = 0; i < len; i++) u[uOff + i] = clamp(Math.trunc(f(f(x[off + i] * id) + 8.5)), 0, 15);
       return { scale: roundF16(d), zero: 0 };
     }
     case 'q8_0': {
@@ -94,7 +94,7 @@ export function quantizeGroup(x: ArrayLike<number>, off: number, len: number, s:
     case 'q4_1': {
       const d = f(f(mx - mn) / 15);
       const id = d !== 0 ? f(1 / d) : 0;
-      for (let i = 0; i < len; i++) u[uOff + i] = Math.min(15, Math.trunc(f(f(f(x[off + i] - mn) * id) + 0.5)));
+      for (let i = 0; i < len; i++) u[uOff + i] = clamp(Math.trunc(f(f(f(x[off + i] - mn) * id) + 0.5)), 0, 15);
       return { scale: roundF16(d), zero: roundF16(mn) };
     }
   }
