@@ -1,0 +1,105 @@
+// GPTQ (v1, int4) checkpoints <-> nibble's layout. Repacked once at load: the kernels only read nibble's layout.
+//   qweight int32 [K/8, N]: word [i, n] holds the codes of k = 8i..8i+7 of column n, code k at bits 4*(k%8)
+//           (so column n of qweight is exactly row n of nibble's 4-bit codes: the import is a transpose)
+//   qzeros  int32 [K/G, N/8]: word [g, c] holds z-1 of column n = 8c+j at bits 4j (v1 stores zero - 1, mod 16,
+//           so a stored 15 reads back as z = 16; nibble keeps that value, its zeros are not limited to 4 bits)
+//   scales  f16 [K/G, N];  g_idx int32 [K] (optional): must be k / G (act-order checkpoints are refused)
+//   value = (q - z) * s
+import { wordsPerRow } from './layout.js';
+import { f16BitsToF32, f32ToF16Bits } from './f16.js';
+import { checkQuantized, makeScheme, type QuantizedTensor } from './scheme.js';
+
+export interface Int4Checkpoint {
+  qweight: Int32Array;
+  qzeros: Int32Array;
+  /** f16 bits (Uint16Array) or f32 values. */
+  scales: Uint16Array | Float32Array;
+  g_idx?: Int32Array;
+}
+
+export interface Int4Shape {
+  N: number;
+  K: number;
+  /** Group size along K; -1 or K: per channel. */
+  group: number;
+}
+
+export function checkInt4Shape(fmt: string, s: Int4Shape, prefix: string): number {
+  const G = s.group === -1 ? s.K : s.group;
+  if (!(s.N > 0 && s.K > 0 && s.N % 8 === 0 && s.K % 8 === 0)) throw new Error(`${fmt} '${prefix}': shape [N=${s.N}, K=${s.K}] must have N and K multiples of 8`);
+  if (!(G > 0 && s.K % G === 0)) throw new Error(`${fmt} '${prefix}': K = ${s.K} is not a multiple of the group size ${G}`);
+  return G;
+}
+
+export function checkLength(name: string, got: number, want: number, shape: string): void {
+  if (got !== want) throw new Error(`tensor '${name}': ${got} elements, shape ${shape} needs ${want}`);
+}
+
+/** Scale values as numbers; f16 bits are decoded exactly. Refuses NaN/Inf naming the position. */
+export function scaleValues(name: string, s: Uint16Array | Float32Array, cols: number): { values: Float32Array; type: 'f16' | 'f32' } {
+  const values = s instanceof Uint16Array ? Float32Array.from(s, f16BitsToF32) : Float32Array.from(s);
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) throw new Error(`tensor '${name}': element [${Math.floor(i / cols)}, ${i % cols}] is ${values[i]}`);
+  }
+  return { values, type: s instanceof Uint16Array ? 'f16' : 'f32' };
+}
+
+export function schemeForGroup(G: number, K: number, type: 'f16' | 'f32') {
+  return makeScheme({ bits: 4, group: G === K && !(G <= 128 && [16, 32, 64, 128].includes(G)) ? 0 : G, symmetric: false, rule: 'minmax', scaleType: type });
+}
+
+/** Transposes [rows, cols] to [cols, rows]. */
+export function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = x[r * cols + c];
+  return out;
+}
+
+export function importGptq(t: Int4Checkpoint, shape: Int4Shape, prefix = 'weight'): QuantizedTensor {
+  const { N, K } = shape;
+  const G = checkInt4Shape('gptq', shape, prefix);
+  const ng = K / G;
+  checkLength(`${prefix}.qweight`, t.qweight.length, (K / 8) * N, `[${K / 8}, ${N}]`);
+  checkLength(`${prefix}.qzeros`, t.qzeros.length, ng * (N / 8), `[${ng}, ${N / 8}]`);
+  checkLength(`${prefix}.scales`, t.scales.length, ng * N, `[${ng}, ${N}]`);
+  if (t.g_idx) {
+    checkLength(`${prefix}.g_idx`, t.g_idx.length, K, `[${K}]`);
+    for (let k = 0; k < K; k++) {
+      if (t.g_idx[k] !== Math.floor(k / G)) throw new Error(`tensor '${prefix}.g_idx': element ${k} = ${t.g_idx[k]}, expected ${Math.floor(k / G)}: act-order (desc_act) checkpoints are not supported`);
+    }
+  }
+  const { values, type } = scaleValues(`${prefix}.scales`, t.scales, N);
+  const wpr = wordsPerRow(K, 4);
+  const codes = new Uint32Array(N * wpr);
+  for (let i = 0; i < K / 8; i++) for (let n = 0; n < N; n++) codes[n * wpr + i] = t.qweight[i * N + n] >>> 0;
+  const zeros = new Float32Array(N * ng);
+  for (let g = 0; g < ng; g++) {
+    for (let n = 0; n < N; n++) zeros[n * ng + g] = ((t.qzeros[g * (N / 8) + (n >> 3)] >>> (4 * (n & 7))) & 15) + 1;
+  }
+  return { scheme: schemeForGroup(G, K, type), N, K, codes, scales: transpose(values, ng, N), zeros };
+}
+
+/** Exports to GPTQ v1 (scales as f16 bits when the scheme's scales are f16). Zero points must be in [1, 16]. */
+export function exportGptq(q: QuantizedTensor, prefix = 'weight'): Required<Int4Checkpoint> {
+  checkQuantized(q, prefix);
+  const { N, K, scheme } = q;
+  if (scheme.bits !== 4 || scheme.rule === 'q4_1' || scheme.symmetric) throw new Error(`gptq '${prefix}': needs 4-bit codes with integer zero points, got ${scheme.bits}-bit ${scheme.rule}`);
+  const G = scheme.group || K;
+  checkInt4Shape('gptq', { N, K, group: G }, prefix);
+  const ng = K / G;
+  const wpr = wordsPerRow(K, 4);
+  const qweight = new Int32Array((K / 8) * N);
+  for (let i = 0; i < K / 8; i++) for (let n = 0; n < N; n++) qweight[i * N + n] = q.codes[n * wpr + i] | 0;
+  const qzeros = new Int32Array(ng * (N / 8));
+  for (let g = 0; g < ng; g++) {
+    for (let n = 0; n < N; n++) {
+      const z = q.zeros![n * ng + g];
+      if (!(Number.isInteger(z) && z >= 1 && z <= 16)) throw new Error(`gptq '${prefix}': zero point [${n}, ${g}] = ${z} cannot be stored as z-1 in 4 bits (v1 needs 1..16)`);
+      qzeros[g * (N / 8) + (n >> 3)] |= (z - 1) << (4 * (n & 7));
+    }
+  }
+  const st = transpose(q.scales, N, ng);
+  const scales = scheme.scaleType === 'f16' ? Uint16Array.from(st, f32ToF16Bits) : st;
+  const g_idx = Int32Array.from({ length: K }, (_, k) => Math.floor(k / G));
+  return { qweight, qzeros, scales, g_idx };
+}

@@ -1,0 +1,146 @@
+// Quantization schemes: what a group of weights becomes (bits, group size, symmetric or not, scale type, scale
+// rule), and the CPU-side container of a quantized [N, K] weight in nibble's layout (src/quant/layout.ts).
+//
+// Scale rules (x = the values of one group, all arithmetic in f32, each step rounded to f32; rne = round half
+// to even, 1/s is the f32 reciprocal; `store` rounds to the scheme's scale type (f16 or f32, ties to even)):
+//   absmax   symmetric   s = max|x| / (2^(b-1) - 1); st = store(s); q = clamp(rne(x * (1/st)), -2^(b-1), 2^(b-1)-1)
+//   torchao  symmetric   s = max|x| / ((2^b - 1) / 2) (int4: / 7.5); then as absmax (torchao's quantize_affine)
+//   q4_0     symmetric   4-bit GGUF: m = the first x of largest |x| (signed); d = m / -8 (may be negative);
+//                        st = f16(d); u = min(15, trunc(x * (1/d) + 8.5))  (ggml: codes from the f32 d)
+//   q8_0     symmetric   8-bit GGUF: d = max|x| / 127; st = f16(d); q = round-half-away(x * (1/d))  (f32 d)
+//   minmax   asymmetric  lo = min(min x, 0), hi = max(max x, 0); s = (hi - lo) / (2^b - 1); st = store(s);
+//                        z = clamp(-rne(lo / st), 0, 2^b-1); u = clamp(rne(x * (1/st)) + z, 0, 2^b-1) (PyTorch)
+//   q4_1     asymmetric  4-bit GGUF with a float min: lo = min x, hi = max x; d = (hi - lo) / 15; st = f16(d);
+//                        m = f16(lo); u = min(15, trunc((x - lo) * (1/d) + 0.5))   (ggml: f32 d and lo)
+// A group whose scale is 0 (all zeros) gets codes of value 0 and scale 0: nothing is divided by zero.
+// (torchao/PyTorch clamp the scale to eps instead; codes and dequantized values are the same, the stored scale is not.)
+// Stored codes are unsigned: symmetric u = q + 2^(b-1). Values: symmetric (u - 2^(b-1)) * st, minmax (u - z) * st,
+// q4_1 u * st + m; each product (and the q4_1 sum) rounded to f32.
+import { wordsPerRow, type Bits } from './layout.js';
+import { f32ToF16Bits, f16BitsToF32, roundF16 } from './f16.js';
+
+export type ScaleRule = 'absmax' | 'torchao' | 'q4_0' | 'q8_0' | 'minmax' | 'q4_1';
+export type ScaleType = 'f16' | 'f32';
+/** How an asymmetric group stores its offset: none (symmetric), an integer zero point, or a float min. */
+export type ZeroKind = 'none' | 'int' | 'float';
+
+export const RULES: readonly ScaleRule[] = ['absmax', 'torchao', 'q4_0', 'q8_0', 'minmax', 'q4_1'];
+/** Group sizes the kernels support along K (0 = per channel: one group of K). */
+export const GROUP_SIZES: readonly number[] = [16, 32, 64, 128];
+export const BITS: readonly Bits[] = [2, 3, 4, 8];
+/** The rule's id in the WGSL kernels (shaders/quant/quantize.wgsl). */
+export const RULE_ID: Readonly<Record<ScaleRule, number>> = { absmax: 0, torchao: 1, q4_0: 2, q8_0: 3, minmax: 4, q4_1: 5 };
+
+export interface QuantScheme {
+  bits: Bits;
+  /** Group size along K; 0 = per channel (one group covers the row). */
+  group: number;
+  symmetric: boolean;
+  scaleType: ScaleType;
+  rule: ScaleRule;
+}
+
+export interface SchemeOptions {
+  bits: number;
+  group?: number;
+  symmetric?: boolean;
+  scaleType?: ScaleType;
+  rule?: ScaleRule;
+}
+
+const FIXED: Partial<Record<ScaleRule, { bits: Bits; symmetric: boolean; scaleType: ScaleType }>> = {
+  q4_0: { bits: 4, symmetric: true, scaleType: 'f16' },
+  q8_0: { bits: 8, symmetric: true, scaleType: 'f16' },
+  q4_1: { bits: 4, symmetric: false, scaleType: 'f16' },
+};
+
+/** Fills defaults (symmetric; absmax, or minmax when asymmetric; f32 scales; f16 for GGUF rules) and validates. */
+export function makeScheme(o: SchemeOptions): QuantScheme {
+  const symmetric = o.symmetric ?? (o.rule ? o.rule !== 'minmax' && o.rule !== 'q4_1' : true);
+  const rule = o.rule ?? (symmetric ? 'absmax' : 'minmax');
+  if (!RULES.includes(rule)) throw new Error(`scheme: unknown scale rule '${rule}' (rules: ${RULES.join(', ')})`);
+  if (!BITS.includes(o.bits as Bits)) throw new Error(`scheme: bits=${o.bits} is not supported (bits: ${BITS.join(', ')})`);
+  const group = o.group ?? 0;
+  if (group !== 0 && !GROUP_SIZES.includes(group)) throw new Error(`scheme: group size ${group} is not supported (groups: ${GROUP_SIZES.join(', ')}, or per channel)`);
+  const fixed = FIXED[rule];
+  const scaleType = o.scaleType ?? fixed?.scaleType ?? 'f32';
+  if (fixed) {
+    if (o.bits !== fixed.bits) throw new Error(`scheme: rule ${rule} is ${fixed.bits}-bit, not ${o.bits}-bit`);
+    if (scaleType !== fixed.scaleType) throw new Error(`scheme: rule ${rule} stores ${fixed.scaleType} scales, not ${scaleType}`);
+  }
+  const asymRule = rule === 'minmax' || rule === 'q4_1';
+  if (symmetric === asymRule) throw new Error(`scheme: rule ${rule} is ${asymRule ? 'asymmetric' : 'symmetric'}, but symmetric=${symmetric}`);
+  if (scaleType !== 'f16' && scaleType !== 'f32') throw new Error(`scheme: scale type ${scaleType} is not f16 or f32`);
+  return { bits: o.bits as Bits, group, symmetric, scaleType, rule };
+}
+
+export function zeroKind(s: QuantScheme): ZeroKind {
+  return s.symmetric ? 'none' : s.rule === 'q4_1' ? 'float' : 'int';
+}
+
+export function groupSize(s: QuantScheme, K: number): number {
+  return s.group || K;
+}
+
+export function groupsPerRow(s: QuantScheme, K: number): number {
+  return Math.ceil(K / groupSize(s, K));
+}
+
+export function describeScheme(s: QuantScheme): string {
+  return `${s.bits}-bit ${s.group ? `g${s.group}` : 'per-channel'} ${s.symmetric ? 'symmetric' : 'asymmetric'} ${s.rule} (${s.scaleType} scales)`;
+}
+
+/** Checks that an [N, K] tensor can take the scheme: K a multiple of the group size. */
+export function checkShapeFor(s: QuantScheme, N: number, K: number, tensor = 'w'): void {
+  if (!Number.isInteger(N) || !Number.isInteger(K) || N < 1 || K < 1) throw new Error(`tensor '${tensor}': shape [${N}, ${K}] must be two positive integers`);
+  if (s.group && K % s.group !== 0) throw new Error(`tensor '${tensor}': K = ${K} (shape [${N}, ${K}], dim 1) is not a multiple of the group size ${s.group}`);
+}
+
+/** A quantized [N, K] weight in nibble's layout, on the CPU. */
+export interface QuantizedTensor {
+  scheme: QuantScheme;
+  N: number;
+  K: number;
+  /** Packed codes, N * wordsPerRow(K, bits) words (src/quant/layout.ts). */
+  codes: Uint32Array;
+  /** Stored scales [N, groups], as numbers (exactly representable in the scale type). */
+  scales: Float32Array;
+  /** Integer zero points or float mins [N, groups] (exact in the scale type); null when symmetric. */
+  zeros: Float32Array | null;
+}
+
+export function checkQuantized(q: QuantizedTensor, tensor = 'weight'): void {
+  const ng = groupsPerRow(q.scheme, q.K);
+  const need = q.N * wordsPerRow(q.K, q.scheme.bits);
+  if (q.codes.length !== need) throw new Error(`tensor '${tensor}': codes hold ${q.codes.length} words, [${q.N}, ${q.K}] at ${q.scheme.bits} bits needs ${need}`);
+  if (q.scales.length !== q.N * ng) throw new Error(`tensor '${tensor}': scales hold ${q.scales.length} values, [${q.N}, ${ng}] needed`);
+  if ((q.zeros === null) !== q.scheme.symmetric) throw new Error(`tensor '${tensor}': zeros ${q.zeros ? 'given' : 'missing'} for a ${q.scheme.symmetric ? 'symmetric' : 'asymmetric'} scheme`);
+  if (q.zeros && q.zeros.length !== q.N * ng) throw new Error(`tensor '${tensor}': zeros hold ${q.zeros.length} values, [${q.N}, ${ng}] needed`);
+}
+
+/** Rounds to the scale type (f16: nearest binary16, ties to even). */
+export function storeScale(x: number, t: ScaleType): number {
+  return t === 'f16' ? roundF16(x) : Math.fround(x);
+}
+
+/**
+ * Scales (or zeros) as the GPU reads them: f32 one per u32; f16 two per u32, element 2i in the low half.
+ * f16 values must be exactly representable (they are, when they come from storeScale).
+ */
+export function packScaleWords(values: ArrayLike<number>, t: ScaleType, tensor = 'scales'): Uint32Array {
+  if (t === 'f32') return new Uint32Array(Float32Array.from(values).buffer);
+  const out = new Uint32Array(Math.ceil(values.length / 2));
+  for (let i = 0; i < values.length; i++) {
+    const h = f32ToF16Bits(values[i]);
+    if (f16BitsToF32(h) !== Math.fround(values[i]) && !Number.isNaN(values[i])) throw new Error(`tensor '${tensor}': element ${i} = ${values[i]} is not an f16 value`);
+    out[i >> 1] |= h << (16 * (i & 1));
+  }
+  return out;
+}
+
+export function unpackScaleWords(words: Uint32Array, count: number, t: ScaleType): Float32Array {
+  if (t === 'f32') return new Float32Array(words.buffer, words.byteOffset, count).slice();
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = f16BitsToF32((words[i >> 1] >>> (16 * (i & 1))) & 0xffff);
+  return out;
+}
