@@ -231,3 +231,101 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
 export async function matmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightBuffers, y: GPUBuffer, o: MatmulQOptions): Promise<void> {
   await runDispatches(ctx, await planMatmulQ(ctx, x, w, y, o));
 }
+
+export const QUANTIZE_ROWS_I8: KernelDef = { name: 'quantize_rows_i8', shader: 'matmul/quantize_rows_i8' };
+export const MATMUL_W8A8: KernelDef = { name: 'matmul_w8a8', shader: 'matmul/matmul_w8a8' };
+
+export interface MatmulW8A8Options extends Omit<MatmulQOptions, 'f16'> {
+  /** Force the plain-integer fallback instead of dot4I8Packed (tests; both give the same integers). */
+  packedDot?: boolean;
+  /** Where the pre-pass puts the int8 activations ([M, ceil(K/4)] u32) and per-token scales ([M] f32). */
+  scratch?: { xq: GPUBuffer; xs: GPUBuffer };
+}
+
+function gcd(a: number, b: number): number {
+  return b ? gcd(b, a % b) : a;
+}
+
+/**
+ * Plans W8A8: the per-token int8 quantization of x (quantize_rows_i8) followed by the integer matmul, one per
+ * column chunk of W, to be encoded in one pass (runDispatches). `scratch` must hold [M, ceil(K/4)] u32 + [M] f32.
+ */
+export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeightBuffers, y: GPUBuffer, o: MatmulW8A8Options & { scratch: { xq: GPUBuffer; xs: GPUBuffer } }): Promise<Dispatch[]> {
+  const name = 'matmul_w8a8';
+  const { M } = o;
+  checkShape(name, 'x M', Number.isInteger(M) && M > 0, `M=${M} must be a positive integer`);
+  const g = checkQuantWeights(name, w, [8], ['symmetric']);
+  const { N, K, ngroups, wpr } = g;
+  checkShape(name, 'x type', o.xType === 'f16' || o.xType === 'f32', `xType '${o.xType}' is not f16 or f32`);
+  const xBytes = o.xType === 'f16' ? 4 * Math.ceil((M * K) / 2) : 4 * M * K;
+  checkShape(name, 'x', x.size >= xBytes, `buffer '${x.label}' of ${x.size} bytes is too small for [${M}, ${K}] ${o.xType} (${xBytes} bytes; W is [${N}, ${K}])`);
+  checkEpilogue(name, M, N, o, y);
+  checkShape(name, 'xq', o.scratch.xq.size >= 4 * M * wpr, `scratch buffer '${o.scratch.xq.label}' of ${o.scratch.xq.size} bytes is too small for [${M}, ${wpr}] u32`);
+  checkShape(name, 'xs', o.scratch.xs.size >= 4 * M, `scratch buffer '${o.scratch.xs.label}' of ${o.scratch.xs.size} bytes is too small for [${M}] f32`);
+  const t = tuningFor(ctx).matmulQ;
+  const path = o.path ?? pickPath(ctx, M);
+  checkShape(name, 'path', path !== 'split' || M <= GEMV_MAX_M, `the split GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
+  const packed = o.packedDot ?? ctx.caps.packedDot;
+  checkShape(name, 'packedDot', !(packed && !ctx.caps.packedDot), `the adapter lacks packed_4x8_integer_dot_product`);
+  const subgroups = path === 'split' && (o.subgroups ?? (ctx.caps.subgroups && t.subgroups));
+  checkShape(name, 'subgroups', !(subgroups && !ctx.caps.subgroups), `the adapter has no subgroups`);
+  // The tiled path rescales at tile boundaries: its BK must divide the group (or the row must be one group).
+  const bk = ngroups === 1 ? t.bk : gcd(g.G, t.bk);
+  const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: bk } : { WG: path === 'rows' ? t.rowsWG : t.splitWG };
+  const defines = { ...epilogueDefines(o), PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups };
+  const [qk, mk] = await Promise.all([
+    getKernel(ctx, QUANTIZE_ROWS_I8, { X_F16: o.xType === 'f16' }, { WG: t.quantWG }),
+    getKernel(ctx, MATMUL_W8A8, defines, constants),
+  ]);
+  const qg = grid1d(ctx, M);
+  const ds: Dispatch[] = [
+    {
+      kernel: qk,
+      args: { bindings: { x, xq: o.scratch.xq, xs: o.scratch.xs }, params: { M, K, kw: wpr, grid_x: qg.gridX }, expect: { x: xBytes, xq: 4 * M * wpr, xs: 4 * M } },
+      workgroups: qg.workgroups,
+    },
+  ];
+  const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, ctx.limits.maxStorageBufferBindingSize);
+  const chunks = splitColumns(ctx, name, N, Math.max(4 * wpr, 4 * ngroups), maxBytes);
+  for (const [n0, n] of chunks) {
+    const bindings: Record<string, GPUBuffer | { buffer: GPUBuffer; offset: number; size: number }> = {
+      xq: o.scratch.xq,
+      xs: o.scratch.xs,
+      w_q: chunks.length > 1 ? range(w.codes, 4 * wpr, n0, n) : w.codes,
+      scales: chunks.length > 1 ? range(w.scales, 4 * ngroups, n0, n) : w.scales,
+      y,
+    };
+    if (o.bias) bindings.bias = o.bias;
+    if (o.residual) bindings.residual = o.residual;
+    let workgroups: [number, number, number];
+    let gridX = 1;
+    if (path === 'tiled') {
+      workgroups = [Math.ceil(n / (t.tileX * 4)), Math.ceil(M / (t.tileY * 4)), 1];
+    } else {
+      const gr = grid1d(ctx, Math.ceil(n / (path === 'rows' ? t.rowsWG : 1)));
+      gridX = gr.gridX;
+      workgroups = [gr.workgroups[0], gr.workgroups[1], path === 'rows' ? Math.ceil(M / GEMV_MAX_M) : 1];
+    }
+    ds.push({
+      kernel: mk,
+      args: { bindings, params: { M, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX }, expect: { xq: 4 * M * wpr, xs: 4 * M, w_q: 4 * wpr * n, scales: 4 * ngroups * n, y: 4 * M * N } },
+      workgroups,
+    });
+  }
+  return ds;
+}
+
+/** Runs W8A8: activation quantization and the integer matmul in one submission (scratch from the pool unless given). */
+export async function matmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeightBuffers, y: GPUBuffer, o: MatmulW8A8Options): Promise<void> {
+  const wpr = Math.ceil(w.K / 4);
+  const own = !o.scratch;
+  const scratch = o.scratch ?? { xq: ctx.pool.acquire(4 * o.M * wpr, undefined, 'w8a8.xq'), xs: ctx.pool.acquire(4 * o.M, undefined, 'w8a8.xs') };
+  try {
+    await runDispatches(ctx, await planMatmulW8A8(ctx, x, w, y, { ...o, scratch }));
+  } finally {
+    if (own) {
+      ctx.pool.release(scratch.xq);
+      ctx.pool.release(scratch.xs);
+    }
+  }
+}

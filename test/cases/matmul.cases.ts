@@ -1,12 +1,12 @@
 // Dequant-fused matmuls (W4A16, W8A16, f32 activations, W8A8) against src/ref/matmul.ts, every path and variant,
 // on awkward shapes; plus the N-split of oversized weights and the bad-input errors.
 import type { GpuContext } from '../../src/gpu/context.js';
-import { matmulQ, type MatmulActivation, type MatmulPath, type MatmulQOptions, type QuantWeightBuffers, type ZeroMode } from '../../src/kernels/matmul.js';
+import { matmulQ, matmulW8A8, type MatmulW8A8Options, type MatmulActivation, type MatmulPath, type MatmulQOptions, type QuantWeightBuffers, type ZeroMode } from '../../src/kernels/matmul.js';
 import { packCodes, type Bits } from '../../src/quant/layout.js';
 import { toF16 } from '../../src/ref/f16.js';
-import { groupsOf, matmulQRef, type EpilogueRef, type QuantWeightsRef } from '../../src/ref/matmul.js';
+import { groupsOf, matmulQRef, matmulW8A8Ref, packI8Rows, quantizeRowsI8Ref, type EpilogueRef, type QuantWeightsRef } from '../../src/ref/matmul.js';
 import { randomF32, rng } from '../../src/ref/random.js';
-import { compareBound, U_F16, U_F32 } from '../../src/ref/tolerance.js';
+import { compareBound, compareExact, U_F16, U_F32 } from '../../src/ref/tolerance.js';
 import { assert, expectError, type GpuCase } from './types.js';
 
 /** Random codes, positive scales and zeros, packed by layout.ts (no quantization rule involved). */
@@ -179,3 +179,132 @@ async function errorCase(ctx: GpuContext): Promise<string> {
 }
 
 export const CASES: GpuCase[] = [...cases.map(qcase), { name: 'matmul_w4a16 error: shape mismatches and unsupported schemes name the tensor and shape', run: errorCase }];
+
+// ---- W8A8 ------------------------------------------------------------------------------------------------------
+
+interface W8Case {
+  M: number;
+  N: number;
+  K: number;
+  group?: number;
+  x?: 'f16' | 'f32';
+  path: MatmulPath;
+  packed: boolean;
+  subgroups?: boolean;
+  bias?: boolean;
+  activation?: MatmulActivation;
+  residual?: boolean;
+  maxBindingBytes?: number;
+}
+
+function w8name(c: W8Case): string {
+  const epi = [c.bias ? '+bias' : '', c.activation ? `+${c.activation}` : '', c.residual ? '+residual' : ''].join('');
+  const sg = c.path === 'split' ? (c.subgroups ? ' subgroups' : ' wg-tree') : '';
+  return `matmul_w8a8 ${c.path}${sg} ${c.packed ? 'dot4I8Packed' : 'int-fallback'} x=${c.x ?? 'f16'} g${c.group ?? 'C'} ${c.M}x${c.N}x${c.K}${epi}${c.maxBindingBytes ? ` split<=${c.maxBindingBytes}B` : ''}`;
+}
+
+/** Activations with the awkward rows: one all zero, one whose x*inv land exactly on .5 ties. */
+function w8Activations(M: number, K: number, seed: number): Float32Array {
+  const x = randomF32(M * K, seed, -2, 2);
+  if (M > 1) x.fill(0, K, 2 * K);
+  for (let k = 0; k < K; k++) x[k] = k === 0 ? 127 : (k % 2 ? 1 : -1) * ((k % 120) + 0.5);
+  return x;
+}
+
+function w8case(c: W8Case): GpuCase {
+  return {
+    name: w8name(c),
+    needs: (ctx) => (c.packed && !ctx.caps.packedDot ? 'no packed_4x8_integer_dot_product' : c.subgroups && !ctx.caps.subgroups ? 'no subgroups' : null),
+    async run(ctx) {
+      const { M, N, K } = c;
+      const seed = M * 131 + N * 17 + K;
+      const w = randomQuantWeights(seed, N, K, 8, c.group, 'symmetric');
+      const x32 = w8Activations(M, K, seed + 1);
+      const xf16 = c.x === 'f32' ? null : toF16(x32);
+      const xv = xf16 ? xf16.values : x32;
+      const X = ctx.createBuffer(xf16 ? xf16.bits : x32, undefined, 'x');
+      const W = uploadWeights(ctx, w, c.group);
+      const wpr = Math.ceil(K / 4);
+      const scratch = { xq: ctx.createBuffer(4 * M * wpr, undefined, 'xq'), xs: ctx.createBuffer(4 * M, undefined, 'xs') };
+      const epi: EpilogueRef = { act: c.activation ?? 'none' };
+      const bufs: GPUBuffer[] = [X, W.codes, W.scales, scratch.xq, scratch.xs];
+      const o: MatmulW8A8Options = { M, xType: c.x ?? 'f16', path: c.path, packedDot: c.packed, subgroups: c.subgroups, activation: c.activation, scratch, maxBindingBytes: c.maxBindingBytes };
+      if (c.bias) {
+        epi.bias = randomF32(N, seed + 2);
+        bufs.push((o.bias = ctx.createBuffer(new Float32Array(epi.bias), undefined, 'bias')));
+      }
+      if (c.residual) {
+        epi.residual = randomF32(M * N, seed + 3);
+        bufs.push((o.residual = ctx.createBuffer(new Float32Array(epi.residual), undefined, 'residual')));
+      }
+      const Y = ctx.createBuffer(4 * M * N, undefined, 'y');
+      bufs.push(Y);
+      ctx.write(Y, new Float32Array(M * N).fill(NaN));
+      await matmulW8A8(ctx, X, W, Y, o);
+      const got = await ctx.readF32(Y, M * N);
+      // The in-step activation quantization: integer codes and scales identical to the reference.
+      const q = quantizeRowsI8Ref(xv, M, K);
+      const rq = compareExact('xq', await ctx.readU32(scratch.xq, M * wpr), packI8Rows(q.q, M, K));
+      assert(rq.ok, rq.message);
+      const rs = compareExact('xs', await ctx.readF32(scratch.xs, M), q.scale);
+      assert(rs.ok, rs.message);
+      const ref = matmulW8A8Ref(q.q, q.scale, M, w, epi);
+      const r = compareBound(w8name(c), got, ref.y, ref.tol, 1, 1, 1);
+      assert(r.ok, r.message);
+      let same = '';
+      if (c.packed) {
+        // The fallback must produce the same integers, hence bit-identical outputs.
+        ctx.write(Y, new Float32Array(M * N).fill(NaN));
+        await matmulW8A8(ctx, X, W, Y, { ...o, packedDot: false });
+        const fb = compareExact('fallback vs dot4I8Packed', await ctx.readF32(Y, M * N), got);
+        assert(fb.ok, fb.message);
+        same = `; ${fb.message}`;
+      }
+      bufs.forEach((b) => b.destroy());
+      return `${rq.message}; ${r.message}${same}`;
+    },
+  };
+}
+
+const w8: W8Case[] = [];
+for (const M of [1, 2, 3, 7, 8, 9, 64, 257]) {
+  const [N, K] = M >= 64 ? [24, 64] : [37, 200];
+  for (const path of PATHS) {
+    if (path === 'split' && M > 8) continue;
+    w8.push({ M, N, K, group: 40, path, packed: true, subgroups: true });
+  }
+}
+for (const path of PATHS) {
+  const M = path === 'tiled' ? 18 : 5;
+  for (const packed of [true, false]) {
+    for (const x of ['f16', 'f32'] as const) {
+      w8.push({ M, N: 19, K: 128, group: 32, x, path, packed, subgroups: !packed });
+      w8.push({ M, N: 19, K: 64, group: 64, x, path, packed, subgroups: packed });
+    }
+    w8.push({ M, N: 19, K: 256, group: 128, path, packed, subgroups: packed });
+    w8.push({ M, N: 19, K: 150, group: undefined, path, packed, subgroups: !packed });
+    w8.push({ M, N: 19, K: 1, group: undefined, path, packed, subgroups: packed });
+  }
+  w8.push({ M, N: 23, K: 96, group: 32, path, packed: true, subgroups: true, bias: true, activation: 'gelu', residual: true });
+  w8.push({ M, N: 23, K: 96, group: undefined, path, packed: false, subgroups: false, activation: 'silu' });
+  w8.push({ M, N: 200, K: 64, group: 32, path, packed: true, subgroups: true, bias: true, maxBindingBytes: 4096 });
+}
+
+async function w8ErrorCase(ctx: GpuContext): Promise<string> {
+  const w = randomQuantWeights(3, 8, 32, 8, 32, 'symmetric');
+  const W = uploadWeights(ctx, w, 32);
+  const X = ctx.createBuffer(4 * 32, undefined, 'x');
+  const Y = ctx.createBuffer(4 * 8, undefined, 'y');
+  const o: MatmulW8A8Options = { M: 1, xType: 'f32' };
+  const msgs = [
+    await expectError('zero point', () => matmulW8A8(ctx, X, { ...W, mode: 'zero-point', zeros: W.scales }, Y, o)),
+    await expectError('4-bit', () => matmulW8A8(ctx, X, { ...W, bits: 4 }, Y, o)),
+    await expectError('x', () => matmulW8A8(ctx, X, W, Y, { ...o, M: 2 })),
+  ];
+  const want = [/matmul_w8a8: W scheme: scheme 'zero-point' is not supported/, /matmul_w8a8: W bits: 4-bit weights are not supported/, /matmul_w8a8: x: .*\[2, 32\] f32/];
+  msgs.forEach((m, i) => assert(want[i].test(m), `error ${i}: '${m}' does not match ${want[i]}`));
+  [W.codes, W.scales, X, Y].forEach((b) => b.destroy());
+  return msgs.join(' | ');
+}
+
+CASES.push(...w8.map(w8case), { name: 'matmul_w8a8 error: unsupported schemes and shape mismatches', run: w8ErrorCase });
