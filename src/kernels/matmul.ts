@@ -1,7 +1,7 @@
 // f32 matmul (shaders/matmul/matmul_f32.wgsl): the baseline every quantized kernel is measured against.
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
-import { checkShape, runDispatch, type Dispatch } from './common.js';
+import { checkShape, grid1d, runDispatch, runDispatches, type Dispatch } from './common.js';
 import { tuningFor } from './tuning.js';
 
 export const MATMUL_F32: KernelDef = { name: 'matmul_f32', shader: 'matmul/matmul_f32' };
@@ -50,3 +50,282 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
 }
 
 export const matmulF32 = async (ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: MatmulF32Shape) => runDispatch(await planMatmulF32(ctx, a, b, c, s));
+
+// ---- Dequant-fused matmuls (shaders/matmul/matmul_w4a16.wgsl, matmul_w8a16.wgsl, matmul_w8a8.wgsl) -------------
+// y[M, N] (f32) = x[M, K] · dequant(W)[N, K]^T, + bias, SiLU/GELU, + residual. W in the layout of src/quant/layout.ts.
+
+export const MATMUL_W4A16: KernelDef = { name: 'matmul_w4a16', shader: 'matmul/matmul_w4a16' };
+export const MATMUL_W8A16: KernelDef = { name: 'matmul_w8a16', shader: 'matmul/matmul_w8a16', defines: { W8: true } };
+
+/** Rows of x one invocation (PATH_ROWS) or one GEMV workgroup (PATH_SPLIT) handles: the shaders' MAXM. */
+export const GEMV_MAX_M = 8;
+
+export type ZeroMode = 'symmetric' | 'zero-point' | 'float-min';
+export type MatmulPath = 'rows' | 'split' | 'tiled';
+export type MatmulActivation = 'none' | 'silu' | 'gelu';
+
+/** Quantized weights on the GPU: codes [N, wordsPerRow] u32, scales (and zeros) [N, ceil(K/group)] f32. */
+export interface QuantWeightBuffers {
+  bits: 4 | 8;
+  N: number;
+  K: number;
+  /** Group size along K; omitted (or >= K) means per channel. */
+  group?: number;
+  mode: ZeroMode;
+  codes: GPUBuffer;
+  scales: GPUBuffer;
+  zeros?: GPUBuffer;
+}
+
+export interface MatmulQOptions {
+  M: number;
+  /** Element type of x: f16 (the inference default) or f32 (training). */
+  xType: 'f16' | 'f32';
+  bias?: GPUBuffer;
+  activation?: MatmulActivation;
+  residual?: GPUBuffer;
+  /** Forcing knobs for tests and benches; defaults come from the adapter and tuning.ts. */
+  path?: MatmulPath;
+  /** f16 activations: 'native' (shader-f16 math) or 'emulated' (unpack2x16float, f32 math). */
+  f16?: 'native' | 'emulated';
+  subgroups?: boolean;
+  /** Split W along N so no binding of W exceeds this many bytes (default: maxStorageBufferBindingSize). */
+  maxBindingBytes?: number;
+}
+
+interface QGeometry {
+  M: number;
+  N: number;
+  K: number;
+  G: number;
+  ngroups: number;
+  wpr: number;
+}
+
+/** Validates the weights' shapes and buffers against each other; returns the shape math. */
+export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAllowed: readonly number[], modes: readonly ZeroMode[]): QGeometry & { cpw: number } {
+  const { N, K } = w;
+  for (const [k, v] of Object.entries({ N, K })) checkShape(kernel, `W ${k}`, Number.isInteger(v) && v > 0, `${k}=${v} must be a positive integer`);
+  checkShape(kernel, 'W bits', bitsAllowed.includes(w.bits), `${w.bits}-bit weights are not supported (supported: ${bitsAllowed.join(', ')})`);
+  checkShape(kernel, 'W scheme', modes.includes(w.mode), `scheme '${w.mode}' is not supported (supported: ${modes.join(', ')})`);
+  const cpw = 32 / w.bits;
+  const G = w.group === undefined ? K : Math.min(w.group, K);
+  checkShape(kernel, 'W group', Number.isInteger(G) && G > 0, `group=${w.group} must be a positive integer`);
+  checkShape(kernel, 'W group', G === K || G % cpw === 0, `group=${G} with ${w.bits}-bit codes: a group must be a multiple of ${cpw} (one u32 word) or cover the row (K=${K})`);
+  const ngroups = Math.ceil(K / G);
+  const wpr = Math.ceil(K / cpw);
+  const need = (name: string, buf: GPUBuffer | undefined, shape: string, bytes: number) => {
+    checkShape(kernel, name, !!buf, `missing (${shape})`);
+    checkShape(kernel, name, buf!.size >= bytes, `buffer '${buf!.label}' of ${buf!.size} bytes is too small for ${shape} (${bytes} bytes)`);
+  };
+  need('codes', w.codes, `[${N}, ${wpr}] u32 (${w.bits}-bit codes of W [${N}, ${K}])`, 4 * N * wpr);
+  need('scales', w.scales, `[${N}, ${ngroups}] f32 (W [${N}, ${K}], group ${G})`, 4 * N * ngroups);
+  if (w.mode === 'symmetric') checkShape(kernel, 'zeros', !w.zeros, `given, but scheme 'symmetric' has no zeros`);
+  else need('zeros', w.zeros, `[${N}, ${ngroups}] f32 (scheme '${w.mode}')`, 4 * N * ngroups);
+  return { M: 0, N, K, G, ngroups, wpr, cpw };
+}
+
+function checkEpilogue(kernel: string, M: number, N: number, o: { bias?: GPUBuffer; residual?: GPUBuffer; activation?: string }, y: GPUBuffer): void {
+  checkShape(kernel, 'y', y.size >= 4 * M * N, `buffer '${y.label}' of ${y.size} bytes is too small for [${M}, ${N}] f32 (${4 * M * N} bytes)`);
+  if (o.bias) checkShape(kernel, 'bias', o.bias.size >= 4 * N, `buffer '${o.bias.label}' of ${o.bias.size} bytes is too small for [${N}] f32`);
+  if (o.residual) checkShape(kernel, 'residual', o.residual.size >= 4 * M * N, `buffer '${o.residual.label}' of ${o.residual.size} bytes is too small for [${M}, ${N}] f32`);
+  const act = o.activation ?? 'none';
+  checkShape(kernel, 'activation', ['none', 'silu', 'gelu'].includes(act), `'${act}' is not one of none, silu, gelu`);
+}
+
+/**
+ * Column chunks of W so that no binding of codes/scales/zeros exceeds `maxBytes`. Chunk starts are multiples of
+ * minStorageBufferOffsetAlignment/4 rows, which keeps every per-row array's byte offset aligned.
+ */
+export function splitColumns(ctx: GpuContext, kernel: string, N: number, rowBytes: number, maxBytes: number): [number, number][] {
+  if (N * rowBytes <= maxBytes) return [[0, N]];
+  const step = Math.max(1, ctx.limits.minStorageBufferOffsetAlignment / 4);
+  const rows = Math.floor(maxBytes / rowBytes / step) * step;
+  checkShape(kernel, 'W', rows > 0, `${step} rows of ${rowBytes} bytes exceed the binding limit of ${maxBytes} bytes; cannot split along N`);
+  const out: [number, number][] = [];
+  for (let n0 = 0; n0 < N; n0 += rows) out.push([n0, Math.min(rows, N - n0)]);
+  return out;
+}
+
+function range(buffer: GPUBuffer, rowBytes: number, n0: number, n: number) {
+  return { buffer, offset: n0 * rowBytes, size: n * rowBytes };
+}
+
+function epilogueDefines(o: { bias?: GPUBuffer; residual?: GPUBuffer; activation?: MatmulActivation }) {
+  return { BIAS: !!o.bias, RESIDUAL: !!o.residual, SILU: o.activation === 'silu', GELU: o.activation === 'gelu' };
+}
+
+/** Which path the tuning table picks for M rows (GEMV for M <= GEMV_MAX_M, else GEMM). */
+export function pickPath(ctx: GpuContext, M: number): MatmulPath {
+  const t = tuningFor(ctx).matmulQ;
+  return M <= GEMV_MAX_M ? t.gemv : t.gemm;
+}
+
+/** Plans W4A16 / W8A16 (and f32-activation) matmul dispatches: one per column chunk of W. */
+export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightBuffers, y: GPUBuffer, o: MatmulQOptions): Promise<Dispatch[]> {
+  const kernelName = w.bits === 8 ? 'matmul_w8a16' : 'matmul_w4a16';
+  const { M } = o;
+  checkShape(kernelName, 'x M', Number.isInteger(M) && M > 0, `M=${M} must be a positive integer`);
+  const g = checkQuantWeights(kernelName, w, [4, 8], ['symmetric', 'zero-point', 'float-min']);
+  const { N, K, ngroups, wpr } = g;
+  checkShape(kernelName, 'x type', o.xType === 'f16' || o.xType === 'f32', `xType '${o.xType}' is not f16 or f32`);
+  const xBytes = o.xType === 'f16' ? 4 * Math.ceil((M * K) / 2) : 4 * M * K;
+  checkShape(kernelName, 'x', x.size >= xBytes, `buffer '${x.label}' of ${x.size} bytes is too small for [${M}, ${K}] ${o.xType} (${xBytes} bytes; W is [${N}, ${K}])`);
+  checkEpilogue(kernelName, M, N, o, y);
+  const t = tuningFor(ctx).matmulQ;
+  const path = o.path ?? pickPath(ctx, M);
+  checkShape(kernelName, 'path', path !== 'split' || M <= GEMV_MAX_M, `the split GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
+  let f16 = o.f16 ?? (ctx.caps.shaderF16 ? 'native' : 'emulated');
+  if (o.xType === 'f32') f16 = 'emulated';
+  checkShape(kernelName, 'f16', !(o.xType === 'f16' && f16 === 'native' && !ctx.caps.shaderF16), `native f16 needs the adapter's shader-f16 feature`);
+  const subgroups = path === 'split' && (o.subgroups ?? (ctx.caps.subgroups && t.subgroups));
+  checkShape(kernelName, 'subgroups', !(subgroups && !ctx.caps.subgroups), `the adapter has no subgroups`);
+  const defines = {
+    ...epilogueDefines(o),
+    ACT_F16: o.xType === 'f16' && f16 === 'native',
+    ACT_F16P: o.xType === 'f16' && f16 === 'emulated',
+    ZEROS: w.mode !== 'symmetric',
+    FMIN: w.mode === 'float-min',
+    PATH_ROWS: path === 'rows',
+    PATH_SPLIT: path === 'split',
+    PATH_TILED: path === 'tiled',
+    SUBGROUPS: subgroups,
+  };
+  const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: t.bk } : { WG: path === 'rows' ? t.rowsWG : t.splitWG };
+  const kernel = await getKernel(ctx, w.bits === 8 ? MATMUL_W8A16 : MATMUL_W4A16, defines, constants);
+  const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, ctx.limits.maxStorageBufferBindingSize);
+  const chunks = splitColumns(ctx, kernelName, N, Math.max(4 * wpr, 4 * ngroups), maxBytes);
+  return chunks.map(([n0, n]) => {
+    const bindings: Record<string, GPUBuffer | { buffer: GPUBuffer; offset: number; size: number }> = {
+      x,
+      w_q: chunks.length > 1 ? range(w.codes, 4 * wpr, n0, n) : w.codes,
+      scales: chunks.length > 1 ? range(w.scales, 4 * ngroups, n0, n) : w.scales,
+      y,
+    };
+    if (w.zeros) bindings.zeros = chunks.length > 1 ? range(w.zeros, 4 * ngroups, n0, n) : w.zeros;
+    if (o.bias) bindings.bias = o.bias;
+    if (o.residual) bindings.residual = o.residual;
+    let workgroups: [number, number, number];
+    let gridX = 1;
+    if (path === 'tiled') {
+      workgroups = [Math.ceil(n / (t.tileX * 4)), Math.ceil(M / (t.tileY * 4)), 1];
+    } else {
+      const per = path === 'rows' ? t.rowsWG : 1;
+      const gr = grid1d(ctx, Math.ceil(n / per));
+      gridX = gr.gridX;
+      workgroups = [gr.workgroups[0], gr.workgroups[1], path === 'rows' ? Math.ceil(M / GEMV_MAX_M) : 1];
+    }
+    return {
+      kernel,
+      args: {
+        bindings,
+        params: { M, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX },
+        expect: { x: xBytes, w_q: 4 * wpr * n, scales: 4 * ngroups * n, ...(w.zeros ? { zeros: 4 * ngroups * n } : {}), y: 4 * M * N },
+      },
+      workgroups,
+    };
+  });
+}
+
+/** Runs a W4A16 / W8A16 matmul (all column chunks in one submission). */
+export async function matmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightBuffers, y: GPUBuffer, o: MatmulQOptions): Promise<void> {
+  await runDispatches(ctx, await planMatmulQ(ctx, x, w, y, o));
+}
+
+export const QUANTIZE_ROWS_I8: KernelDef = { name: 'quantize_rows_i8', shader: 'matmul/quantize_rows_i8' };
+export const MATMUL_W8A8: KernelDef = { name: 'matmul_w8a8', shader: 'matmul/matmul_w8a8' };
+
+export interface MatmulW8A8Options extends Omit<MatmulQOptions, 'f16'> {
+  /** Force the plain-integer fallback instead of dot4I8Packed (tests; both give the same integers). */
+  packedDot?: boolean;
+  /** Where the pre-pass puts the int8 activations ([M, ceil(K/4)] u32) and per-token scales ([M] f32). */
+  scratch?: { xq: GPUBuffer; xs: GPUBuffer };
+}
+
+function gcd(a: number, b: number): number {
+  return b ? gcd(b, a % b) : a;
+}
+
+/**
+ * Plans W8A8: the per-token int8 quantization of x (quantize_rows_i8) followed by the integer matmul, one per
+ * column chunk of W, to be encoded in one pass (runDispatches). `scratch` must hold [M, ceil(K/4)] u32 + [M] f32.
+ */
+export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeightBuffers, y: GPUBuffer, o: MatmulW8A8Options & { scratch: { xq: GPUBuffer; xs: GPUBuffer } }): Promise<Dispatch[]> {
+  const name = 'matmul_w8a8';
+  const { M } = o;
+  checkShape(name, 'x M', Number.isInteger(M) && M > 0, `M=${M} must be a positive integer`);
+  const g = checkQuantWeights(name, w, [8], ['symmetric']);
+  const { N, K, ngroups, wpr } = g;
+  checkShape(name, 'x type', o.xType === 'f16' || o.xType === 'f32', `xType '${o.xType}' is not f16 or f32`);
+  const xBytes = o.xType === 'f16' ? 4 * Math.ceil((M * K) / 2) : 4 * M * K;
+  checkShape(name, 'x', x.size >= xBytes, `buffer '${x.label}' of ${x.size} bytes is too small for [${M}, ${K}] ${o.xType} (${xBytes} bytes; W is [${N}, ${K}])`);
+  checkEpilogue(name, M, N, o, y);
+  checkShape(name, 'xq', o.scratch.xq.size >= 4 * M * wpr, `scratch buffer '${o.scratch.xq.label}' of ${o.scratch.xq.size} bytes is too small for [${M}, ${wpr}] u32`);
+  checkShape(name, 'xs', o.scratch.xs.size >= 4 * M, `scratch buffer '${o.scratch.xs.label}' of ${o.scratch.xs.size} bytes is too small for [${M}] f32`);
+  const t = tuningFor(ctx).matmulQ;
+  const path = o.path ?? pickPath(ctx, M);
+  checkShape(name, 'path', path !== 'split' || M <= GEMV_MAX_M, `the split GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
+  const packed = o.packedDot ?? ctx.caps.packedDot;
+  checkShape(name, 'packedDot', !(packed && !ctx.caps.packedDot), `the adapter lacks packed_4x8_integer_dot_product`);
+  const subgroups = path === 'split' && (o.subgroups ?? (ctx.caps.subgroups && t.subgroups));
+  checkShape(name, 'subgroups', !(subgroups && !ctx.caps.subgroups), `the adapter has no subgroups`);
+  // The tiled path rescales at tile boundaries: its BK must divide the group (or the row must be one group).
+  const bk = ngroups === 1 ? t.bk : gcd(g.G, t.bk);
+  const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: bk } : { WG: path === 'rows' ? t.rowsWG : t.splitWG };
+  const defines = { ...epilogueDefines(o), PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups };
+  const [qk, mk] = await Promise.all([
+    getKernel(ctx, QUANTIZE_ROWS_I8, { X_F16: o.xType === 'f16' }, { WG: t.quantWG }),
+    getKernel(ctx, MATMUL_W8A8, defines, constants),
+  ]);
+  const qg = grid1d(ctx, M);
+  const ds: Dispatch[] = [
+    {
+      kernel: qk,
+      args: { bindings: { x, xq: o.scratch.xq, xs: o.scratch.xs }, params: { M, K, kw: wpr, grid_x: qg.gridX }, expect: { x: xBytes, xq: 4 * M * wpr, xs: 4 * M } },
+      workgroups: qg.workgroups,
+    },
+  ];
+  const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, ctx.limits.maxStorageBufferBindingSize);
+  const chunks = splitColumns(ctx, name, N, Math.max(4 * wpr, 4 * ngroups), maxBytes);
+  for (const [n0, n] of chunks) {
+    const bindings: Record<string, GPUBuffer | { buffer: GPUBuffer; offset: number; size: number }> = {
+      xq: o.scratch.xq,
+      xs: o.scratch.xs,
+      w_q: chunks.length > 1 ? range(w.codes, 4 * wpr, n0, n) : w.codes,
+      scales: chunks.length > 1 ? range(w.scales, 4 * ngroups, n0, n) : w.scales,
+      y,
+    };
+    if (o.bias) bindings.bias = o.bias;
+    if (o.residual) bindings.residual = o.residual;
+    let workgroups: [number, number, number];
+    let gridX = 1;
+    if (path === 'tiled') {
+      workgroups = [Math.ceil(n / (t.tileX * 4)), Math.ceil(M / (t.tileY * 4)), 1];
+    } else {
+      const gr = grid1d(ctx, Math.ceil(n / (path === 'rows' ? t.rowsWG : 1)));
+      gridX = gr.gridX;
+      workgroups = [gr.workgroups[0], gr.workgroups[1], path === 'rows' ? Math.ceil(M / GEMV_MAX_M) : 1];
+    }
+    ds.push({
+      kernel: mk,
+      args: { bindings, params: { M, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX }, expect: { xq: 4 * M * wpr, xs: 4 * M, w_q: 4 * wpr * n, scales: 4 * ngroups * n, y: 4 * M * N } },
+      workgroups,
+    });
+  }
+  return ds;
+}
+
+/** Runs W8A8: activation quantization and the integer matmul in one submission (scratch from the pool unless given). */
+export async function matmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeightBuffers, y: GPUBuffer, o: MatmulW8A8Options): Promise<void> {
+  const wpr = Math.ceil(w.K / 4);
+  const own = !o.scratch;
+  const scratch = o.scratch ?? { xq: ctx.pool.acquire(4 * o.M * wpr, undefined, 'w8a8.xq'), xs: ctx.pool.acquire(4 * o.M, undefined, 'w8a8.xs') };
+  try {
+    await runDispatches(ctx, await planMatmulW8A8(ctx, x, w, y, { ...o, scratch }));
+  } finally {
+    if (own) {
+      ctx.pool.release(scratch.xq);
+      ctx.pool.release(scratch.xs);
+    }
+  }
+}

@@ -7,6 +7,12 @@ export interface Tuning {
   matmulF32: { tiled: boolean; wgX: number; wgY: number; bk: number };
   elementwiseWG: number;
   reduceWG: number;
+  /**
+   * Quantized matmuls (matmul_w4a16 / w8a16 / w8a8): the path for GEMV (M <= 8) and GEMM shapes, the workgroup
+   * of the per-row path, of the K-split GEMV (power of two), the GEMM tile (tileX*4 x tileY*4 outputs, BK deep,
+   * BK a multiple of 32), the W8A8 activation quantizer's workgroup (power of two) and whether the split GEMV reduces with subgroup operations where the adapter has them.
+   */
+  matmulQ: { gemv: 'rows' | 'split'; gemm: 'rows' | 'tiled'; rowsWG: number; splitWG: number; tileX: number; tileY: number; bk: number; subgroups: boolean; quantWG: number };
 }
 
 interface Entry {
@@ -18,12 +24,20 @@ const GPU_DEFAULT: Tuning = {
   matmulF32: { tiled: true, wgX: 16, wgY: 16, bk: 16 },
   elementwiseWG: 256,
   reduceWG: 256,
+  matmulQ: { gemv: 'split', gemm: 'tiled', rowsWG: 64, splitWG: 128, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
 };
 
 const TABLE: Entry[] = [
   {
     match: (ctx) => ctx.info.isFallback,
-    tuning: { matmulF32: { tiled: false, wgX: 8, wgY: 8, bk: 16 }, elementwiseWG: 64, reduceWG: 64 },
+    tuning: {
+      matmulF32: { tiled: false, wgX: 8, wgY: 8, bk: 16 },
+      elementwiseWG: 64,
+      reduceWG: 64,
+      // SwiftShader: one invocation per output column (and block of 8 rows), no workgroup memory or barriers.
+      // The split and tiled paths (forced by tests) get small workgroups there: every barrier is emulated.
+      matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 64, splitWG: 16, tileX: 4, tileY: 4, bk: 32, subgroups: true, quantWG: 4 },
+    },
   },
 ];
 

@@ -1,0 +1,325 @@
+// Dequant-fused matmul: y[M, N] = x[M, K] · dequant(W)[N, K]^T, then the fused epilogue (bias, SiLU/GELU, residual).
+// W is 4-bit (or 8-bit under W8: the W8A16 kernel) in the layout of src/quant/layout.ts: codes packed LSB-first
+// along K, rows padded to whole words; scales (and zeros) [N, ngroups] f32. A weight is
+//   symmetric (no ZP / FMIN): (u - 2^(bits-1)) * s;   ZP: (u - z) * s, z an integer;   FMIN: u * s + m (GGUF Q4_1).
+// It is never materialised in memory: each invocation decodes the words it reads.
+// Groups must not straddle a word (group % codes-per-word == 0, or one group per row): checked by the planner.
+//
+// Activations x [M, K], row-major, one of:
+//   ACT_F16   f16 data, `enable f16`: products in f16, accumulated in f32 (adapters with shader-f16)
+//   ACT_F16P  the same f16 data read as u32 pairs through unpack2x16float, computed in f32 (no shader-f16)
+//   else      f32 data, computed in f32 (training)
+// Three shapes of the same math, picked per adapter and shape by src/kernels/tuning.ts:
+//   PATH_ROWS   one invocation per (output column, block of up to MAXM rows); no workgroup memory, no barriers.
+//               (CPU adapters: SwiftShader emulates barriers at great cost.)
+//   PATH_SPLIT  GEMV (M <= MAXM): one workgroup per output column, K split across its WG invocations (adjacent
+//               invocations read adjacent words), reduced with subgroupAdd (SUBGROUPS) or a workgroup tree.
+//   PATH_TILED  GEMM: (WG_Y*4) x (WG_X*4) output tile per workgroup, 4x4 per invocation; x and the dequantized
+//               W staged through workgroup memory BK deep.
+// Each dispatch covers the columns [n0, n0 + N) of y (the planner splits W along N when it exceeds a binding).
+#if ACT_F16
+enable f16;
+#endif
+#if SUBGROUPS
+enable subgroups;
+#endif
+
+struct Params {
+  M: u32,
+  N: u32,      // columns (weight rows) in this dispatch
+  K: u32,
+  wpr: u32,    // u32 words per weight row
+  ngroups: u32,
+  group: u32,  // group size along K (K for per-channel)
+  n0: u32,     // first column of y this dispatch writes
+  ldy: u32,    // row stride of y and residual (the full N)
+  grid_x: u32, // workgroups per grid row, for grids folded onto 2-D
+}
+
+#if ACT_F16
+alias XS = f16;
+#else
+alias XS = f32;
+#endif
+
+#if W8
+const CPW: u32 = 4u;
+#else
+const CPW: u32 = 8u;
+#endif
+const MAXM: u32 = 8u;
+
+override WG: u32 = 64u;
+override WG_X: u32 = 16u;
+override WG_Y: u32 = 16u;
+override BK: u32 = 32u;
+
+#if ACT_F16
+@group(0) @binding(0) var<storage, read> x: array<f16>;
+#elif ACT_F16P
+@group(0) @binding(0) var<storage, read> x: array<u32>;
+#else
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+#endif
+@group(0) @binding(1) var<storage, read> w_q: array<u32>;
+@group(0) @binding(2) var<storage, read> scales: array<f32>;
+#if ZEROS
+@group(0) @binding(3) var<storage, read> zeros: array<f32>;
+#endif
+#if BIAS
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+#endif
+#if RESIDUAL
+@group(0) @binding(5) var<storage, read> residual: array<f32>;
+#endif
+@group(0) @binding(6) var<storage, read_write> y: array<f32>;
+@group(0) @binding(7) var<uniform> params: Params;
+
+#include "common/matmul_epilogue.wgsl"
+
+fn x1(m: u32, k: u32) -> XS {
+  if (m >= params.M || k >= params.K) {
+    return XS(0.0);
+  }
+  let i = m * params.K + k;
+#if ACT_F16P
+  return unpack2x16float(x[i >> 1u])[i & 1u];
+#else
+  return x[i];
+#endif
+}
+
+// x[m, k .. k+3], zero past K.
+fn x4(m: u32, k: u32) -> vec4<XS> {
+  let i = m * params.K + k;
+#if ACT_F16P
+  if (k + 4u <= params.K && (i & 1u) == 0u) {
+    return vec4<f32>(unpack2x16float(x[i >> 1u]), unpack2x16float(x[(i >> 1u) + 1u]));
+  }
+#else
+  if (k + 4u <= params.K) {
+    return vec4<XS>(x[i], x[i + 1u], x[i + 2u], x[i + 3u]);
+  }
+#endif
+  return vec4<XS>(x1(m, k), x1(m, k + 1u), x1(m, k + 2u), x1(m, k + 3u));
+}
+
+#if !PATH_TILED
+// Adds the contribution of weight word `wi` of column n to acc[0 .. cnt) (rows m0 ..). The word's codes are decoded
+// once; the per-word dot product runs in XS and is rescaled in f32.
+fn word_dot(n: u32, wi: u32, m0: u32, cnt: u32, acc: ptr<function, array<f32, MAXM>>) {
+  let word = w_q[n * params.wpr + wi];
+  let k = wi * CPW;
+  let gi = n * params.ngroups + k / params.group;
+  let s = scales[gi];
+#if FMIN
+  let zv = vec4<XS>(XS(0.0));
+  let mn = zeros[gi];
+#elif ZEROS
+  let zv = vec4<XS>(XS(zeros[gi]));
+#elif W8
+  let zv = vec4<XS>(XS(128.0));
+#else
+  let zv = vec4<XS>(XS(8.0));
+#endif
+#if W8
+  let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu)) - zv;
+#else
+  let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xfu)) - zv;
+  let q1 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(0xfu)) - zv;
+#endif
+  for (var j = 0u; j < cnt; j++) {
+    let a0 = x4(m0 + j, k);
+#if W8
+    // 8-bit codes times f16 activations overflow f16 for |x| > 256: this product runs in f32.
+    var d = dot(vec4<f32>(a0), vec4<f32>(q0));
+#if FMIN
+    let sx = dot(vec4<f32>(a0), vec4<f32>(1.0));
+#endif
+#else
+    let a1 = x4(m0 + j, k + 4u);
+    var d = dot(a0, q0) + dot(a1, q1);
+#if FMIN
+    let sx = dot(a0 + a1, vec4<XS>(XS(1.0)));
+#endif
+#endif
+#if FMIN
+    (*acc)[j] += s * f32(d) + mn * f32(sx);
+#else
+    (*acc)[j] += s * f32(d);
+#endif
+  }
+}
+#endif
+
+#if PATH_ROWS
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let n = (wid.y * params.grid_x + wid.x) * WG + lid;
+  let m0 = wid.z * MAXM;
+  if (n >= params.N) {
+    return;
+  }
+  let cnt = min(MAXM, params.M - m0);
+  var acc: array<f32, MAXM>;
+  for (var wi = 0u; wi < params.wpr; wi++) {
+    word_dot(n, wi, m0, cnt, &acc);
+  }
+  for (var j = 0u; j < cnt; j++) {
+    epilogue(m0 + j, n, acc[j]);
+  }
+}
+#endif
+
+#if PATH_SPLIT
+#if SUBGROUPS
+var<workgroup> part: array<f32, WG * MAXM>; // [subgroup slot][m]
+var<workgroup> slots: atomic<u32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
+#else
+var<workgroup> part: array<f32, WG * MAXM>; // [m][invocation]
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+#endif
+  let n = wid.y * params.grid_x + wid.x;
+  if (n >= params.N) {
+    return;
+  }
+  let cnt = params.M;
+  var acc: array<f32, MAXM>;
+  let iters = (params.wpr + WG - 1u) / WG;
+  for (var it = 0u; it < iters; it++) {
+    let wi = it * WG + lid;
+    if (wi < params.wpr) {
+      word_dot(n, wi, 0u, cnt, &acc);
+    }
+  }
+#if SUBGROUPS
+  // One slot per subgroup, taken from a counter (no assumption on how invocations map to subgroups).
+  var sums: array<f32, MAXM>;
+  for (var j = 0u; j < MAXM; j++) {
+    sums[j] = subgroupAdd(acc[j]);
+  }
+  if (lane == 0u) {
+    let slot = atomicAdd(&slots, 1u);
+    for (var j = 0u; j < MAXM; j++) {
+      part[slot * MAXM + j] = sums[j];
+    }
+  }
+  workgroupBarrier();
+  let used = atomicLoad(&slots);
+  if (lid < cnt) {
+    var t = 0.0;
+    for (var sl = 0u; sl < used; sl++) {
+      t += part[sl * MAXM + lid];
+    }
+    epilogue(lid, n, t);
+  }
+#else
+  for (var j = 0u; j < MAXM; j++) {
+    part[j * WG + lid] = acc[j];
+  }
+  for (var h = WG / 2u; h > 0u; h >>= 1u) {
+    workgroupBarrier();
+    if (lid < h) {
+      for (var j = 0u; j < cnt; j++) {
+        part[j * WG + lid] += part[j * WG + lid + h];
+      }
+    }
+  }
+  workgroupBarrier();
+  if (lid < cnt) {
+    epilogue(lid, n, part[lid * WG]);
+  }
+#endif
+}
+#endif
+
+#if PATH_TILED
+const TM: u32 = 4u;
+const TN: u32 = 4u;
+var<workgroup> As: array<XS, BK * WG_Y * 4u>; // [BK][BM] activations
+var<workgroup> Bs: array<XS, BK * WG_X * 4u>; // [BK][BN] dequantized weights
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
+  let BM = WG_Y * TM;
+  let BN = WG_X * TN;
+  let threads = WG_X * WG_Y;
+  let lid = lid3.y * WG_X + lid3.x;
+  let m0 = wid.y * BM;
+  let n0 = wid.x * BN;
+  let wpt = BK / CPW; // words per tile row
+  var acc: array<array<f32, 4>, 4>;
+  for (var k0 = 0u; k0 < params.K; k0 += BK) {
+    for (var i = lid; i < BM * BK; i += threads) {
+      let row = i / BK;
+      let kk = i % BK;
+      As[kk * BM + row] = x1(m0 + row, k0 + kk);
+    }
+    for (var i = lid; i < BN * wpt; i += threads) {
+      let col = i / wpt;
+      let wj = i % wpt;
+      let n = n0 + col;
+      let k = k0 + wj * CPW;
+      var wv: array<f32, CPW>;
+      if (n < params.N && k < params.K) {
+        let word = w_q[n * params.wpr + k / CPW];
+        let gi = n * params.ngroups + k / params.group;
+        let s = scales[gi];
+#if ZEROS
+        let z = zeros[gi];
+#elif W8
+        let z = 128.0;
+#else
+        let z = 8.0;
+#endif
+        for (var j = 0u; j < CPW; j++) {
+          let u = f32((word >> (j * (32u / CPW))) & ((1u << (32u / CPW)) - 1u));
+#if FMIN
+          wv[j] = u * s + z;
+#else
+          wv[j] = (u - z) * s;
+#endif
+        }
+      }
+      for (var j = 0u; j < CPW; j++) {
+        Bs[(wj * CPW + j) * BN + col] = XS(wv[j]);
+      }
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      var av: array<XS, 4>;
+      var bv: array<XS, 4>;
+      for (var r = 0u; r < TM; r++) {
+        av[r] = As[kk * BM + lid3.y + r * WG_Y];
+      }
+      for (var q = 0u; q < TN; q++) {
+        bv[q] = Bs[kk * BN + lid3.x + q * WG_X];
+      }
+      for (var r = 0u; r < TM; r++) {
+        for (var q = 0u; q < TN; q++) {
+#if ACT_F16
+          acc[r][q] += f32(av[r] * bv[q]);
+#else
+          acc[r][q] = fma(av[r], bv[q], acc[r][q]);
+#endif
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var r = 0u; r < TM; r++) {
+    let m = m0 + lid3.y + r * WG_Y;
+    for (var q = 0u; q < TN; q++) {
+      let n = n0 + lid3.x + q * WG_X;
+      if (m < params.M && n < params.N) {
+        epilogue(m, n, acc[r][q]);
+      }
+    }
+  }
+}
+#endif

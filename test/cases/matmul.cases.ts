@@ -1,0 +1,310 @@
+// Dequant-fused matmuls (W4A16, W8A16, f32 activations, W8A8) against src/ref/matmul.ts, every path and variant,
+// on awkward shapes; plus the N-split of oversized weights and the bad-input errors.
+import type { GpuContext } from '../../src/gpu/context.js';
+import { matmulQ, matmulW8A8, type MatmulW8A8Options, type MatmulActivation, type MatmulPath, type MatmulQOptions, type QuantWeightBuffers, type ZeroMode } from '../../src/kernels/matmul.js';
+import { packCodes, type Bits } from '../../src/quant/layout.js';
+import { toF16 } from '../../src/ref/f16.js';
+import { groupsOf, matmulQRef, matmulW8A8Ref, packI8Rows, quantizeRowsI8Ref, type EpilogueRef, type QuantWeightsRef } from '../../src/ref/matmul.js';
+import { randomF32, rng } from '../../src/ref/random.js';
+import { compareBound, compareExact, U_F16, U_F32 } from '../../src/ref/tolerance.js';
+import { assert, expectError, type GpuCase } from './types.js';
+
+/** Random codes, positive scales and zeros, packed by layout.ts (no quantization rule involved). */
+export function randomQuantWeights(seed: number, N: number, K: number, bits: Bits, group: number | undefined, mode: ZeroMode): QuantWeightsRef {
+  const r = rng(seed);
+  const max = 2 ** bits - 1;
+  const codes = new Uint8Array(N * K).map(() => Math.floor(r() * (max + 1)));
+  const ng = groupsOf(K, group ?? K);
+  const scales = new Float32Array(N * ng).map(() => (0.2 + r()) / 2 ** (bits - 1));
+  let zeros: Float32Array | undefined;
+  if (mode === 'zero-point') zeros = new Float32Array(N * ng).map(() => Math.floor(r() * (max + 1)));
+  if (mode === 'float-min') zeros = scales.map((s) => -s * (2 ** (bits - 1) + 2 * r() - 1));
+  return { bits, N, K, group: group ?? K, mode, codes: packCodes(codes, N, K, bits), scales, zeros };
+}
+
+export function uploadWeights(ctx: GpuContext, w: QuantWeightsRef, group: number | undefined): QuantWeightBuffers {
+  return {
+    bits: w.bits as 4 | 8,
+    N: w.N,
+    K: w.K,
+    group,
+    mode: w.mode,
+    codes: ctx.createBuffer(w.codes, undefined, 'w.codes'),
+    scales: ctx.createBuffer(new Float32Array(w.scales), undefined, 'w.scales'),
+    zeros: w.zeros ? ctx.createBuffer(new Float32Array(w.zeros), undefined, 'w.zeros') : undefined,
+  };
+}
+
+type XKind = 'f16-native' | 'f16-emulated' | 'f32';
+
+interface QCase {
+  M: number;
+  N: number;
+  K: number;
+  bits?: 4 | 8;
+  group?: number; // undefined: per channel
+  mode?: ZeroMode;
+  x?: XKind;
+  path: MatmulPath;
+  subgroups?: boolean;
+  bias?: boolean;
+  activation?: MatmulActivation;
+  residual?: boolean;
+  maxBindingBytes?: number;
+}
+
+function qname(c: QCase): string {
+  const bits = c.bits ?? 4;
+  const x = c.x ?? 'f16-emulated';
+  const kind = bits === 8 ? (x === 'f32' ? 'w8a32' : 'w8a16') : x === 'f32' ? 'w4a32' : 'w4a16';
+  const epi = [c.bias ? '+bias' : '', c.activation && c.activation !== 'none' ? `+${c.activation}` : '', c.residual ? '+residual' : ''].join('');
+  const sg = c.path === 'split' ? (c.subgroups ? ' subgroups' : ' wg-tree') : '';
+  const split = c.maxBindingBytes ? ` split<=${c.maxBindingBytes}B` : '';
+  return `matmul_${kind} ${c.path}${sg} ${x} ${c.mode ?? 'symmetric'} g${c.group ?? 'C'} ${c.M}x${c.N}x${c.K}${epi}${split}`;
+}
+
+function qcase(c: QCase): GpuCase {
+  const x = c.x ?? 'f16-emulated';
+  return {
+    name: qname(c),
+    needs: (ctx) => (x === 'f16-native' && !ctx.caps.shaderF16 ? 'no shader-f16' : c.subgroups && !ctx.caps.subgroups ? 'no subgroups' : null),
+    async run(ctx) {
+      const { M, N, K } = c;
+      const bits = c.bits ?? 4;
+      const mode = c.mode ?? 'symmetric';
+      const seed = M * 7919 + N * 104729 + K * 31 + bits;
+      const w = randomQuantWeights(seed, N, K, bits, c.group, mode);
+      const xs = randomF32(M * K, seed + 1);
+      const xf16 = x === 'f32' ? null : toF16(xs);
+      const X = ctx.createBuffer(xf16 ? xf16.bits : xs, undefined, 'x');
+      const epi: EpilogueRef = { act: c.activation ?? 'none' };
+      const bufs: GPUBuffer[] = [X];
+      const o: MatmulQOptions = { M, xType: x === 'f32' ? 'f32' : 'f16', path: c.path, activation: c.activation, maxBindingBytes: c.maxBindingBytes };
+      if (x !== 'f32') o.f16 = x === 'f16-native' ? 'native' : 'emulated';
+      if (c.path === 'split') o.subgroups = !!c.subgroups;
+      if (c.bias) {
+        epi.bias = randomF32(N, seed + 2);
+        bufs.push((o.bias = ctx.createBuffer(new Float32Array(epi.bias), undefined, 'bias')));
+      }
+      if (c.residual) {
+        epi.residual = randomF32(M * N, seed + 3);
+        bufs.push((o.residual = ctx.createBuffer(new Float32Array(epi.residual), undefined, 'residual')));
+      }
+      const W = uploadWeights(ctx, w, c.group);
+      const Y = ctx.createBuffer(4 * M * N, undefined, 'y');
+      // Poison y: every element must be written.
+      ctx.write(Y, new Float32Array(M * N).fill(NaN));
+      await matmulQ(ctx, X, W, Y, o);
+      const got = await ctx.readF32(Y, M * N);
+      const ref = matmulQRef(xf16 ? xf16.values : xs, M, w, epi, x === 'f16-native' ? U_F16 : U_F32);
+      [...bufs, Y, W.codes, W.scales, W.zeros].forEach((b) => b?.destroy());
+      const r = compareBound(qname(c), got, ref.y, ref.tol, 1, 1, 1);
+      assert(r.ok, r.message);
+      return r.message;
+    },
+  };
+}
+
+const cases: QCase[] = [];
+const PATHS: MatmulPath[] = ['rows', 'split', 'tiled'];
+
+// Shapes: every M of the issue on every path that takes it; N and K off the tile sizes; K not a multiple of 8.
+for (const M of [1, 2, 3, 7, 8, 9, 64, 257]) {
+  const [N, K] = M >= 64 ? [24, 64] : [37, 200];
+  for (const path of PATHS) {
+    if (path === 'split' && M > 8) continue;
+    cases.push({ M, N, K, group: 40, path, subgroups: true });
+  }
+}
+cases.push({ M: 3, N: 5, K: 203, path: 'rows' }, { M: 3, N: 5, K: 203, path: 'split' }, { M: 19, N: 5, K: 203, path: 'tiled' });
+cases.push({ M: 1, N: 1, K: 1, path: 'rows' }, { M: 1, N: 1, K: 1, path: 'split' }, { M: 1, N: 1, K: 1, path: 'tiled' });
+
+// Variants: activation type x scheme x bits x group (K equal to one group among them) on every path.
+const XS: XKind[] = ['f16-native', 'f16-emulated', 'f32'];
+for (const path of PATHS) {
+  const M = path === 'tiled' ? 20 : 3;
+  for (const x of XS) {
+    for (const bits of [4, 8] as const) {
+      cases.push({ M, N: 19, K: 128, bits, group: 32, mode: 'symmetric', x, path, subgroups: true });
+      cases.push({ M, N: 19, K: 64, bits, group: 64, mode: 'zero-point', x, path, subgroups: false });
+      cases.push({ M, N: 19, K: 136, bits, group: 128, mode: 'float-min', x, path, subgroups: true });
+      cases.push({ M, N: 19, K: 72, bits, group: undefined, mode: 'zero-point', x, path, subgroups: false });
+    }
+  }
+}
+// Subgroups on and off on the split GEMV with every activation type.
+for (const x of XS) for (const subgroups of [false, true]) cases.push({ M: 8, N: 21, K: 256, group: 32, x, path: 'split', subgroups });
+
+// Fused epilogues.
+for (const path of PATHS) {
+  const M = path === 'tiled' ? 17 : 2;
+  cases.push({ M, N: 23, K: 96, group: 32, path, bias: true, subgroups: true });
+  cases.push({ M, N: 23, K: 96, group: 32, path, activation: 'silu', subgroups: true });
+  cases.push({ M, N: 23, K: 96, group: 32, path, bias: true, activation: 'gelu', residual: true, x: 'f32' });
+  cases.push({ M, N: 23, K: 96, group: 32, path, residual: true, mode: 'zero-point', x: 'f16-native' });
+}
+
+// W split along N over several dispatches (real limits are 1 GiB+: force a small one).
+for (const path of PATHS) cases.push({ M: path === 'tiled' ? 18 : 3, N: 200, K: 64, group: 32, path, bias: true, residual: true, maxBindingBytes: 2048, subgroups: true });
+
+async function errorCase(ctx: GpuContext): Promise<string> {
+  const w = randomQuantWeights(9, 16, 64, 4, 32, 'symmetric');
+  const W = uploadWeights(ctx, w, 32);
+  const X = ctx.createBuffer(4 * 9 * 64, undefined, 'x');
+  const Y = ctx.createBuffer(4 * 2 * 16, undefined, 'y');
+  const small = ctx.createBuffer(8, undefined, 'small');
+  const Y9 = ctx.createBuffer(4 * 9 * 16, undefined, 'y9');
+  const o: MatmulQOptions = { M: 2, xType: 'f32' };
+  const msgs = [
+    await expectError('x too small', () => matmulQ(ctx, X, W, Y, { ...o, M: 10 })),
+    await expectError('scales', () => matmulQ(ctx, X, { ...W, scales: small }, Y, o)),
+    await expectError('codes', () => matmulQ(ctx, X, { ...W, K: 128 }, Y, o)),
+    await expectError('bias', () => matmulQ(ctx, X, W, Y, { ...o, bias: small })),
+    await expectError('residual', () => matmulQ(ctx, X, W, Y, { ...o, residual: small })),
+    await expectError('y', () => matmulQ(ctx, X, W, small, o)),
+    await expectError('zeros', () => matmulQ(ctx, X, { ...W, mode: 'zero-point' }, Y, o)),
+    await expectError('bits', () => matmulQ(ctx, X, { ...W, bits: 2 as 4 }, Y, o)),
+    await expectError('group', () => matmulQ(ctx, X, { ...W, group: 12 }, Y, o)),
+    await expectError('split M', () => matmulQ(ctx, X, W, Y9, { ...o, M: 9, path: 'split' })),
+  ];
+  const want = [/'x'.*\[10, 64\] f32/, /scales.*\[16, 2\] f32/, /codes.*\[16, 16\] u32/, /bias.*\[16\] f32/, /residual.*\[2, 16\] f32/, /y.*\[2, 16\] f32/, /zeros: missing/, /2-bit weights are not supported/, /group=12 .* multiple of 8/, /M <= 8/];
+  msgs.forEach((m, i) => assert(want[i].test(m), `error ${i}: '${m}' does not match ${want[i]}`));
+  const y = await ctx.readF32(Y, 32);
+  assert(
+    y.every((v) => v === 0),
+    'a refused matmul wrote to y',
+  );
+  [W.codes, W.scales, X, Y, Y9, small].forEach((b) => b.destroy());
+  return msgs.map((m) => m.split(':').slice(0, 2).join(':')).join(' | ');
+}
+
+export const CASES: GpuCase[] = [...cases.map(qcase), { name: 'matmul_w4a16 error: shape mismatches and unsupported schemes name the tensor and shape', run: errorCase }];
+
+// ---- W8A8 ------------------------------------------------------------------------------------------------------
+
+interface W8Case {
+  M: number;
+  N: number;
+  K: number;
+  group?: number;
+  x?: 'f16' | 'f32';
+  path: MatmulPath;
+  packed: boolean;
+  subgroups?: boolean;
+  bias?: boolean;
+  activation?: MatmulActivation;
+  residual?: boolean;
+  maxBindingBytes?: number;
+}
+
+function w8name(c: W8Case): string {
+  const epi = [c.bias ? '+bias' : '', c.activation ? `+${c.activation}` : '', c.residual ? '+residual' : ''].join('');
+  const sg = c.path === 'split' ? (c.subgroups ? ' subgroups' : ' wg-tree') : '';
+  return `matmul_w8a8 ${c.path}${sg} ${c.packed ? 'dot4I8Packed' : 'int-fallback'} x=${c.x ?? 'f16'} g${c.group ?? 'C'} ${c.M}x${c.N}x${c.K}${epi}${c.maxBindingBytes ? ` split<=${c.maxBindingBytes}B` : ''}`;
+}
+
+/** Activations with the awkward rows: one all zero, one whose x*inv land exactly on .5 ties. */
+function w8Activations(M: number, K: number, seed: number): Float32Array {
+  const x = randomF32(M * K, seed, -2, 2);
+  if (M > 1) x.fill(0, K, 2 * K);
+  for (let k = 0; k < K; k++) x[k] = k === 0 ? 127 : (k % 2 ? 1 : -1) * ((k % 120) + 0.5);
+  return x;
+}
+
+function w8case(c: W8Case): GpuCase {
+  return {
+    name: w8name(c),
+    needs: (ctx) => (c.packed && !ctx.caps.packedDot ? 'no packed_4x8_integer_dot_product' : c.subgroups && !ctx.caps.subgroups ? 'no subgroups' : null),
+    async run(ctx) {
+      const { M, N, K } = c;
+      const seed = M * 131 + N * 17 + K;
+      const w = randomQuantWeights(seed, N, K, 8, c.group, 'symmetric');
+      const x32 = w8Activations(M, K, seed + 1);
+      const xf16 = c.x === 'f32' ? null : toF16(x32);
+      const xv = xf16 ? xf16.values : x32;
+      const X = ctx.createBuffer(xf16 ? xf16.bits : x32, undefined, 'x');
+      const W = uploadWeights(ctx, w, c.group);
+      const wpr = Math.ceil(K / 4);
+      const scratch = { xq: ctx.createBuffer(4 * M * wpr, undefined, 'xq'), xs: ctx.createBuffer(4 * M, undefined, 'xs') };
+      const epi: EpilogueRef = { act: c.activation ?? 'none' };
+      const bufs: GPUBuffer[] = [X, W.codes, W.scales, scratch.xq, scratch.xs];
+      const o: MatmulW8A8Options = { M, xType: c.x ?? 'f16', path: c.path, packedDot: c.packed, subgroups: c.subgroups, activation: c.activation, scratch, maxBindingBytes: c.maxBindingBytes };
+      if (c.bias) {
+        epi.bias = randomF32(N, seed + 2);
+        bufs.push((o.bias = ctx.createBuffer(new Float32Array(epi.bias), undefined, 'bias')));
+      }
+      if (c.residual) {
+        epi.residual = randomF32(M * N, seed + 3);
+        bufs.push((o.residual = ctx.createBuffer(new Float32Array(epi.residual), undefined, 'residual')));
+      }
+      const Y = ctx.createBuffer(4 * M * N, undefined, 'y');
+      bufs.push(Y);
+      ctx.write(Y, new Float32Array(M * N).fill(NaN));
+      await matmulW8A8(ctx, X, W, Y, o);
+      const got = await ctx.readF32(Y, M * N);
+      // The in-step activation quantization: integer codes and scales identical to the reference.
+      const q = quantizeRowsI8Ref(xv, M, K);
+      const rq = compareExact('xq', await ctx.readU32(scratch.xq, M * wpr), packI8Rows(q.q, M, K));
+      assert(rq.ok, rq.message);
+      const rs = compareExact('xs', await ctx.readF32(scratch.xs, M), q.scale);
+      assert(rs.ok, rs.message);
+      const ref = matmulW8A8Ref(q.q, q.scale, M, w, epi);
+      const r = compareBound(w8name(c), got, ref.y, ref.tol, 1, 1, 1);
+      assert(r.ok, r.message);
+      let same = '';
+      if (c.packed) {
+        // The fallback must produce the same integers, hence bit-identical outputs.
+        ctx.write(Y, new Float32Array(M * N).fill(NaN));
+        await matmulW8A8(ctx, X, W, Y, { ...o, packedDot: false });
+        const fb = compareExact('fallback vs dot4I8Packed', await ctx.readF32(Y, M * N), got);
+        assert(fb.ok, fb.message);
+        same = `; ${fb.message}`;
+      }
+      bufs.forEach((b) => b.destroy());
+      return `${rq.message}; ${r.message}${same}`;
+    },
+  };
+}
+
+const w8: W8Case[] = [];
+for (const M of [1, 2, 3, 7, 8, 9, 64, 257]) {
+  const [N, K] = M >= 64 ? [24, 64] : [37, 200];
+  for (const path of PATHS) {
+    if (path === 'split' && M > 8) continue;
+    w8.push({ M, N, K, group: 40, path, packed: true, subgroups: true });
+  }
+}
+for (const path of PATHS) {
+  const M = path === 'tiled' ? 18 : 5;
+  for (const packed of [true, false]) {
+    for (const x of ['f16', 'f32'] as const) {
+      w8.push({ M, N: 19, K: 128, group: 32, x, path, packed, subgroups: !packed });
+      w8.push({ M, N: 19, K: 64, group: 64, x, path, packed, subgroups: packed });
+    }
+    w8.push({ M, N: 19, K: 256, group: 128, path, packed, subgroups: packed });
+    w8.push({ M, N: 19, K: 150, group: undefined, path, packed, subgroups: !packed });
+    w8.push({ M, N: 19, K: 1, group: undefined, path, packed, subgroups: packed });
+  }
+  w8.push({ M, N: 23, K: 96, group: 32, path, packed: true, subgroups: true, bias: true, activation: 'gelu', residual: true });
+  w8.push({ M, N: 23, K: 96, group: undefined, path, packed: false, subgroups: false, activation: 'silu' });
+  w8.push({ M, N: 200, K: 64, group: 32, path, packed: true, subgroups: true, bias: true, maxBindingBytes: 4096 });
+}
+
+async function w8ErrorCase(ctx: GpuContext): Promise<string> {
+  const w = randomQuantWeights(3, 8, 32, 8, 32, 'symmetric');
+  const W = uploadWeights(ctx, w, 32);
+  const X = ctx.createBuffer(4 * 32, undefined, 'x');
+  const Y = ctx.createBuffer(4 * 8, undefined, 'y');
+  const o: MatmulW8A8Options = { M: 1, xType: 'f32' };
+  const msgs = [
+    await expectError('zero point', () => matmulW8A8(ctx, X, { ...W, mode: 'zero-point', zeros: W.scales }, Y, o)),
+    await expectError('4-bit', () => matmulW8A8(ctx, X, { ...W, bits: 4 }, Y, o)),
+    await expectError('x', () => matmulW8A8(ctx, X, W, Y, { ...o, M: 2 })),
+  ];
+  const want = [/matmul_w8a8: W scheme: scheme 'zero-point' is not supported/, /matmul_w8a8: W bits: 4-bit weights are not supported/, /matmul_w8a8: x: .*\[2, 32\] f32/];
+  msgs.forEach((m, i) => assert(want[i].test(m), `error ${i}: '${m}' does not match ${want[i]}`));
+  [W.codes, W.scales, X, Y].forEach((b) => b.destroy());
+  return msgs.join(' | ');
+}
+
+CASES.push(...w8.map(w8case), { name: 'matmul_w8a8 error: unsupported schemes and shape mismatches', run: w8ErrorCase });
