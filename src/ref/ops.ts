@@ -234,3 +234,51 @@ function norm(x: Arr, g: Arr, b: Arr | null, eps: number, rms: boolean): Arr {
   }
   return new Arr([...x.shape], out);
 }
+
+/**
+ * A two-layer MLP written out by hand in f64 (no autograd): logits = relu(x W1 + b1) W2 + b2, loss = mean
+ * cross-entropy over targets; returns the loss and the gradients of W1, b1, W2, b2 (W stored [in, out]).
+ */
+export function mlp2Ref(x: ArrayLike<number>, w1: ArrayLike<number>, b1: ArrayLike<number>, w2: ArrayLike<number>, b2: ArrayLike<number>, targets: ArrayLike<number>, B: number, I: number, H: number, O: number) {
+  const h = new Float64Array(B * H);
+  const pre = new Float64Array(B * H);
+  for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {
+    let s = b1[j];
+    for (let i = 0; i < I; i++) s += x[b * I + i] * w1[i * H + j];
+    pre[b * H + j] = s;
+    h[b * H + j] = Math.max(0, s);
+  }
+  const dlogits = new Float64Array(B * O);
+  let loss = 0;
+  for (let b = 0; b < B; b++) {
+    const z = new Float64Array(O);
+    for (let o = 0; o < O; o++) {
+      let s = b2[o];
+      for (let j = 0; j < H; j++) s += h[b * H + j] * w2[j * O + o];
+      z[o] = s;
+    }
+    const m = Math.max(...z);
+    const se = z.reduce((a, v) => a + Math.exp(v - m), 0);
+    loss += (m + Math.log(se) - z[targets[b]]) / B;
+    for (let o = 0; o < O; o++) dlogits[b * O + o] = (Math.exp(z[o] - m) / se - (o === targets[b] ? 1 : 0)) / B;
+  }
+  const gw2 = new Float64Array(H * O);
+  const gb2 = new Float64Array(O);
+  const dh = new Float64Array(B * H);
+  for (let b = 0; b < B; b++) for (let o = 0; o < O; o++) {
+    const d = dlogits[b * O + o];
+    gb2[o] += d;
+    for (let j = 0; j < H; j++) {
+      gw2[j * O + o] += h[b * H + j] * d;
+      dh[b * H + j] += w2[j * O + o] * d;
+    }
+  }
+  const gw1 = new Float64Array(I * H);
+  const gb1 = new Float64Array(H);
+  for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {
+    const d = pre[b * H + j] > 0 ? dh[b * H + j] : 0;
+    gb1[j] += d;
+    for (let i = 0; i < I; i++) gw1[i * H + j] += x[b * I + i] * d;
+  }
+  return { loss, gw1, gb1, gw2, gb2 };
+}

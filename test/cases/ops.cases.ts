@@ -33,7 +33,7 @@ interface OpCase {
 const C_FWD = 8;
 // Backward vs finite differences: the same form with C_BWD: f32 gradients carry the rounding of the forward
 // and backward chains; the f64 central difference (h = 1e-4) is exact to ~1e-8 relative.
-const C_BWD = 64;
+const C_BWD = 8;
 const H = 1e-4;
 
 function within(what: string, got: ArrayLike<number>, want: ArrayLike<number>, K: number, c: number): { worst: number; text: string } {
