@@ -19,6 +19,11 @@ export interface CompileOptions {
   label?: string;
 }
 
+export interface RunOptions {
+  /** Benchmark baseline only: one submit per dispatch instead of one per run. */
+  submitEach?: boolean;
+}
+
 export interface ExecutableStats {
   /** Nodes that dispatch (views excluded). */
   kernels: number;
@@ -199,7 +204,7 @@ export class Executable {
   }
 
   /** Writes fed inputs, encodes every dispatch and submits once. Inputs keep their last fed value. */
-  async run(feeds: Readonly<Record<string, ArrayBufferView | readonly number[]>> = {}): Promise<void> {
+  async run(feeds: Readonly<Record<string, ArrayBufferView | readonly number[]>> = {}, opts: RunOptions = {}): Promise<void> {
     this.usable('run');
     for (const [name, data] of Object.entries(feeds)) {
       const t = this.graph.inputs.get(name);
@@ -214,6 +219,7 @@ export class Executable {
     for (const name of this.feedsNeeded.keys()) {
       if (!this.fed.has(name)) throw new Error(`run '${this.label}': input '${name}' ${fmtShape(this.feedsNeeded.get(name)!.shape)} was never fed`);
     }
+    if (opts.submitEach) return this.runSubmitEach();
     const timer = this.timer;
     const t0 = performance.now();
     const done = this.ctx.submit([this.label], (enc) => {
@@ -235,6 +241,63 @@ export class Executable {
       timer.readback.unmap();
       this.lastGpuMs = Number(t[1] - t[0]) / 1e6;
     }
+  }
+
+  /** The baseline the benchmark compares against: the same bound dispatches, one pass and one submit each. */
+  private async runSubmitEach(): Promise<void> {
+    const t0 = performance.now();
+    const pending: Promise<void>[] = [];
+    for (const st of this.steps) {
+      for (const { b, wg } of st.bound) {
+        pending.push(
+          this.ctx.submit([b.kernel.name], (enc) => {
+            const pass = enc.beginComputePass({ label: b.kernel.name });
+            b.encode(pass, wg);
+            pass.end();
+          }),
+        );
+      }
+    }
+    if (this.copies.length) pending.push(this.ctx.submit([`${this.label}.updates`], (enc) => this.copies.forEach((c) => enc.copyBufferToBuffer(c.src, 0, c.dst, 0, c.bytes))));
+    this.lastEncodeMs = performance.now() - t0;
+    await Promise.all(pending);
+    this.runs++;
+  }
+
+  /**
+   * Times every dispatch on its own (one pass and one submit each, in schedule order so the data is that of a
+   * real step): GPU time from timestamps where the adapter has them, else wall time to queue completion.
+   * For benchmarks; a profiled run also advances the state like a run (param updates included).
+   */
+  async profile(): Promise<{ op: string; kernel: string; ms: number; method: 'timestamp-query' | 'queue-completion' }[]> {
+    this.usable('profile');
+    const out: { op: string; kernel: string; ms: number; method: 'timestamp-query' | 'queue-completion' }[] = [];
+    const timer = this.timer;
+    for (const st of this.steps) {
+      for (const { b, wg } of st.bound) {
+        const t0 = performance.now();
+        await this.ctx.submit([b.kernel.name], (enc) => {
+          const pass = enc.beginComputePass({ label: b.kernel.name, timestampWrites: timer ? { querySet: timer.qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined });
+          b.encode(pass, wg);
+          pass.end();
+          if (timer) {
+            enc.resolveQuerySet(timer.qs, 0, 2, timer.resolve, 0);
+            enc.copyBufferToBuffer(timer.resolve, 0, timer.readback, 0, 16);
+          }
+        });
+        if (timer) {
+          await timer.readback.mapAsync(GPUMapMode.READ);
+          const t = new BigUint64Array(timer.readback.getMappedRange().slice(0));
+          timer.readback.unmap();
+          out.push({ op: st.node.op, kernel: b.kernel.name, ms: Number(t[1] - t[0]) / 1e6, method: 'timestamp-query' });
+        } else {
+          await this.ctx.idle();
+          out.push({ op: st.node.op, kernel: b.kernel.name, ms: performance.now() - t0, method: 'queue-completion' });
+        }
+      }
+    }
+    if (this.copies.length) await this.ctx.submit([`${this.label}.updates`], (enc) => this.copies.forEach((c) => enc.copyBufferToBuffer(c.src, 0, c.dst, 0, c.bytes)));
+    return out;
   }
 
   /** Reads a tensor named in `outputs` (or a param / input / constant) after a run. */
