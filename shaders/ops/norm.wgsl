@@ -1,0 +1,108 @@
+// LayerNorm / RMSNorm over the last axis of a contiguous [rows, cols] tensor (src/ops/norm.ts). One invocation
+// per row (forward, BACKWARD) or per column (PARAM_GRAD); no workgroup memory.
+//   forward:    y = (x - mean) * rstd * gamma + beta;  RMS: y = x * rstd * gamma (mean = 0, no beta)
+//               stats[2r] = mean, stats[2r+1] = rstd = 1/sqrt(var + eps)   (var about the mean; RMS: mean of x^2)
+//   BACKWARD:   dx = rstd * (g - mean(g) - xhat * mean(g xhat)),  g = dy * gamma   (RMS: no mean(g) term)
+//   PARAM_GRAD: dgamma[c] = sum_r dy xhat;  dbeta[c] = sum_r dy (not RMS)
+struct Params {
+  rows: u32,
+  cols: u32,
+  row_pitch: u32,
+  eps: f32,
+}
+
+override WG: u32 = 64;
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+#if BACKWARD
+@group(0) @binding(1) var<storage, read> stats: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read> gamma: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+#elif PARAM_GRAD
+@group(0) @binding(1) var<storage, read> stats: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dgamma: array<f32>;
+#if !RMS
+@group(0) @binding(5) var<storage, read_write> dbeta: array<f32>;
+#endif
+#else
+@group(0) @binding(3) var<storage, read> gamma: array<f32>;
+#if !RMS
+@group(0) @binding(5) var<storage, read> beta: array<f32>;
+#endif
+@group(0) @binding(6) var<storage, read_write> y: array<f32>;
+@group(0) @binding(7) var<storage, read_write> stats: array<f32>;
+#endif
+@group(0) @binding(8) var<uniform> params: Params;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.y * params.row_pitch + gid.x;
+  let n = f32(params.cols);
+#if PARAM_GRAD
+  if (i >= params.cols) {
+    return;
+  }
+  var dg = 0.0;
+  var db = 0.0;
+  for (var r = 0u; r < params.rows; r++) {
+    let k = r * params.cols + i;
+    let xhat = (x[k] - stats[2u * r]) * stats[2u * r + 1u];
+    dg = fma(dy[k], xhat, dg);
+    db += dy[k];
+  }
+  dgamma[i] = dg;
+#if !RMS
+  dbeta[i] = db;
+#endif
+#else
+  if (i >= params.rows) {
+    return;
+  }
+  let base = i * params.cols;
+#if BACKWARD
+  let mean = stats[2u * i];
+  let rstd = stats[2u * i + 1u];
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var c = 0u; c < params.cols; c++) {
+    let g = dy[base + c] * gamma[c];
+    sg += g;
+    sgx = fma(g, (x[base + c] - mean) * rstd, sgx);
+  }
+#if RMS
+  sg = 0.0;
+#endif
+  let mg = sg / n;
+  let mgx = sgx / n;
+  for (var c = 0u; c < params.cols; c++) {
+    let xhat = (x[base + c] - mean) * rstd;
+    dx[base + c] = rstd * (dy[base + c] * gamma[c] - mg - xhat * mgx);
+  }
+#else
+  var mean = 0.0;
+#if !RMS
+  for (var c = 0u; c < params.cols; c++) {
+    mean += x[base + c];
+  }
+  mean = mean / n;
+#endif
+  var v = 0.0;
+  for (var c = 0u; c < params.cols; c++) {
+    let d = x[base + c] - mean;
+    v = fma(d, d, v);
+  }
+  let rstd = 1.0 / sqrt(v / n + params.eps);
+  for (var c = 0u; c < params.cols; c++) {
+#if RMS
+    y[base + c] = x[base + c] * rstd * gamma[c];
+#else
+    y[base + c] = fma((x[base + c] - mean) * rstd, gamma[c], beta[c]);
+#endif
+  }
+  stats[2u * i] = mean;
+  stats[2u * i + 1u] = rstd;
+#endif
+#endif
+}

@@ -1,0 +1,67 @@
+// Softmax / log-softmax over the last axis of a contiguous [rows, cols] tensor, and their backward
+// (src/ops/softmax.ts). One invocation per row (no workgroup memory).
+//   forward:  x -> y           softmax y = exp(x - m) / s      LOG: y = x - m - log(s)
+//   BACKWARD: (y, dy) -> dx    softmax dx = y (dy - sum(dy y))  LOG: dx = dy - exp(y) sum(dy)
+struct Params {
+  rows: u32,
+  cols: u32,
+  row_pitch: u32,
+}
+
+override WG: u32 = 64;
+
+#if BACKWARD
+@group(0) @binding(0) var<storage, read> y: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+#else
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+#endif
+@group(0) @binding(3) var<uniform> params: Params;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row = gid.y * params.row_pitch + gid.x;
+  if (row >= params.rows) {
+    return;
+  }
+  let base = row * params.cols;
+#if BACKWARD
+  var acc = 0.0;
+  for (var c = 0u; c < params.cols; c++) {
+#if LOG
+    acc += dy[base + c];
+#else
+    acc += dy[base + c] * y[base + c];
+#endif
+  }
+  for (var c = 0u; c < params.cols; c++) {
+#if LOG
+    dx[base + c] = dy[base + c] - exp(y[base + c]) * acc;
+#else
+    dx[base + c] = y[base + c] * (dy[base + c] - acc);
+#endif
+  }
+#else
+  var m = x[base];
+  for (var c = 1u; c < params.cols; c++) {
+    m = max(m, x[base + c]);
+  }
+  var s = 0.0;
+  for (var c = 0u; c < params.cols; c++) {
+    s += exp(x[base + c] - m);
+  }
+#if LOG
+  let ls = m + log(s);
+  for (var c = 0u; c < params.cols; c++) {
+    y[base + c] = x[base + c] - ls;
+  }
+#else
+  let inv = 1.0 / s;
+  for (var c = 0u; c < params.cols; c++) {
+    y[base + c] = exp(x[base + c] - m) * inv;
+  }
+#endif
+#endif
+}

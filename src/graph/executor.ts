@@ -1,0 +1,347 @@
+// The executor: a compiled schedule of one graph. Built once (topological order, liveness-based buffer
+// assignment from a pool, every kernel bound once with its uniforms written once); each run writes the fed
+// inputs, encodes every dispatch into one compute pass of one command encoder, applies the param updates as
+// buffer copies in the same encoder and submits once. Nothing is read back unless `read` is called.
+import { GpuError, type GpuContext } from '../gpu/context.js';
+import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
+import { sizeClass } from '../gpu/pool.js';
+import type { Graph } from './graph.js';
+import { contiguous } from '../ops/elementwise.js';
+import { fmtShape, type Node, type Storage, type Tensor } from './tensor.js';
+
+export interface CompileOptions {
+  /** Tensors that `read` may fetch after a run (kept alive to the end of the schedule). */
+  outputs?: Tensor[];
+  /** [param, new value]: copied into the param at the end of every run, in the same submit. */
+  updates?: [Tensor, Tensor][];
+  /** Record GPU time per run with timestamp queries where the adapter has them (see lastGpuMs). */
+  timing?: boolean;
+  label?: string;
+}
+
+export interface RunOptions {
+  /** Benchmark baseline only: one submit per dispatch instead of one per run. */
+  submitEach?: boolean;
+}
+
+export interface ExecutableStats {
+  /** Nodes that dispatch (views excluded). */
+  kernels: number;
+  dispatchesPerRun: number;
+  submitsPerRun: number;
+  /** Temporaries created for this schedule (after reuse) and how many storages they hold. */
+  allocations: number;
+  storages: number;
+  tempBytes: number;
+  /** What the temporaries would take with no reuse. */
+  tempBytesWithoutReuse: number;
+  /** Params, inputs and constants of the graph. */
+  persistentBytes: number;
+  /** Uniform buffers (one per bound dispatch, written once). */
+  uniformBytes: number;
+}
+
+interface Step {
+  node: Node;
+  bound: { b: BoundKernel; wg: Workgroups }[];
+}
+
+export class Executable {
+  private steps: Step[] = [];
+  private temps: GPUBuffer[] = [];
+  private bufs = new Map<Storage, GPUBuffer>();
+  private copies: { src: GPUBuffer; dst: GPUBuffer; bytes: number }[] = [];
+  private readable = new Set<Storage>();
+  private feedsNeeded = new Map<string, Tensor>();
+  private fed = new Set<string>();
+  private destroyed = false;
+  private timer: { qs: GPUQuerySet; resolve: GPUBuffer; readback: GPUBuffer } | null = null;
+  readonly label: string;
+  stats!: ExecutableStats;
+  runs = 0;
+  /** CPU time of the last run's encode + submit (ms), and its GPU time from timestamps (null without). */
+  lastEncodeMs = 0;
+  lastGpuMs: number | null = null;
+
+  private constructor(
+    readonly graph: Graph,
+    readonly ctx: GpuContext,
+    label: string,
+  ) {
+    this.label = label;
+  }
+
+  static async build(g: Graph, opts: CompileOptions): Promise<Executable> {
+    const exe = new Executable(g, g.ctx, opts.label ?? g.label);
+    await exe.compile(opts);
+    return exe;
+  }
+
+  private async compile(opts: CompileOptions): Promise<void> {
+    const g = this.graph;
+    const outputs = opts.outputs ?? [];
+    const updates = (opts.updates ?? []).map(([p, v]): [Tensor, Tensor] => {
+      for (const t of [p, v]) {
+        t.check();
+        if (t.graph !== g) throw new Error(`compile '${this.label}': update tensor ${t.describe()} belongs to graph '${t.graph.label}'`);
+      }
+      if (p.storage.kind !== 'param' || p.node) throw new Error(`compile '${this.label}': update target ${p.describe()} is not a param`);
+      if (fmtShape(p.shape) !== fmtShape(v.shape) || p.dtype !== v.dtype) {
+        throw new Error(`compile '${this.label}': update of ${p.describe()} with ${v.describe()}: shape or dtype differs`);
+      }
+      return [p, v.isContiguous() && v.storage !== p.storage ? v : contiguous(v)];
+    });
+    for (const t of outputs) {
+      t.check();
+      if (t.graph !== g) throw new Error(`compile '${this.label}': output ${t.describe()} belongs to graph '${t.graph.label}'`);
+    }
+    // Nodes the roots need, in creation order (which is topological: a node's inputs exist before it).
+    const need = new Set<Node>();
+    const stack: Tensor[] = [...outputs, ...updates.map(([, v]) => v)];
+    while (stack.length) {
+      const t = stack.pop()!;
+      if (t.storage.kind === 'input') this.feedsNeeded.set(t.storage.label, t);
+      if (!t.node || need.has(t.node)) continue;
+      need.add(t.node);
+      stack.push(...t.node.inputs);
+    }
+    const order = [...need].sort((a, b) => a.id - b.id).filter((n) => n.plan);
+    // Liveness: the last step reading each temporary storage; roots live to the end.
+    const def = new Map<Storage, number>();
+    const last = new Map<Storage, number>();
+    order.forEach((n, s) => {
+      for (const o of n.outputs) {
+        def.set(o.storage, s);
+        last.set(o.storage, s);
+      }
+      for (const i of n.inputs) if (i.storage.kind === 'temp') last.set(i.storage, s);
+    });
+    for (const t of [...outputs, ...updates.map(([, v]) => v)]) {
+      last.set(t.storage, Infinity);
+      this.readable.add(t.storage);
+    }
+    const releaseAt = new Map<number, Storage[]>();
+    for (const [st, s] of last) if (s !== Infinity) releaseAt.set(s, [...(releaseAt.get(s) ?? []), st]);
+    // Buffer assignment: smallest free pooled buffer that fits, else a new one of the storage's size class.
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const free: GPUBuffer[] = [];
+    let withoutReuse = 0;
+    for (let s = 0; s < order.length; s++) {
+      for (const o of order[s].outputs) {
+        withoutReuse += sizeClass(o.storage.bytes);
+        let best = -1;
+        for (let k = 0; k < free.length; k++) {
+          if (free[k].size >= o.storage.bytes && (best < 0 || free[k].size < free[best].size)) best = k;
+        }
+        let buf: GPUBuffer;
+        if (best >= 0) buf = free.splice(best, 1)[0];
+        else {
+          const size = sizeClass(o.storage.bytes);
+          if (size > this.ctx.limits.maxBufferSize) {
+            throw new GpuError(`compile '${this.label}': ${o.describe()} needs ${o.storage.bytes} bytes, over the adapter's maxBufferSize (${this.ctx.limits.maxBufferSize})`, 'out-of-memory');
+          }
+          buf = this.ctx.device.createBuffer({ size, usage, label: `${this.label}.t${this.temps.length}` });
+          this.temps.push(buf);
+        }
+        this.bufs.set(o.storage, buf);
+      }
+      for (const st of releaseAt.get(s) ?? []) free.push(this.bufs.get(st)!);
+    }
+    const buf = (t: Tensor): GPUBuffer => {
+      if (t.storage.kind !== 'temp') return g.persistentBuffer(t.storage);
+      const b = this.bufs.get(t.storage);
+      if (!b) throw new Error(`compile '${this.label}': ${t.describe()} has no buffer (internal scheduling error)`);
+      return b;
+    };
+    let dispatches = 0;
+    let uniformBytes = 0;
+    for (const node of order) {
+      const planned = await node.plan!({ ctx: this.ctx, buf });
+      const bound = planned.map((d) => ({ b: d.kernel.bind(d.args), wg: d.workgroups }));
+      for (const d of planned) {
+        const p = d.kernel.reflection.bindings.find((x) => x.kind === 'uniform');
+        if (p) uniformBytes += Math.max(16, Math.ceil(p.fixedSize / 16) * 16);
+      }
+      dispatches += bound.length;
+      this.steps.push({ node, bound });
+    }
+    for (const [p, v] of updates) this.copies.push({ src: buf(v), dst: g.persistentBuffer(p.storage), bytes: p.storage.bytes });
+    for (const t of this.feedsNeeded.values()) g.persistentBuffer(t.storage);
+    if (opts.timing && this.ctx.caps.timestampQuery) {
+      const d = this.ctx.device;
+      this.timer = {
+        qs: d.createQuerySet({ type: 'timestamp', count: 2, label: `${this.label}.timestamps` }),
+        resolve: d.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
+        readback: d.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+      };
+    }
+    this.stats = {
+      kernels: order.length,
+      dispatchesPerRun: dispatches,
+      submitsPerRun: 1,
+      allocations: this.temps.length,
+      storages: def.size,
+      tempBytes: this.temps.reduce((a, b) => a + b.size, 0),
+      tempBytesWithoutReuse: withoutReuse,
+      persistentBytes: g.persistentBytes,
+      uniformBytes,
+    };
+  }
+
+  /** Bytes this executable holds (temporaries + uniforms) plus the graph's persistent buffers. */
+  get bytesHeld(): number {
+    return this.stats.tempBytes + this.stats.uniformBytes + this.graph.persistentBytes;
+  }
+
+  private usable(what: string): void {
+    if (this.destroyed) throw new GpuError(`${what} '${this.label}': the executable was destroyed`, 'validation');
+    this.graph.checkAlive();
+    try {
+      this.ctx.check();
+    } catch (e) {
+      throw new GpuError(`${what} '${this.label}': cannot use the graph: ${(e as Error).message}`, (e as GpuError).kind ?? 'device-lost');
+    }
+  }
+
+  /** Writes fed inputs, encodes every dispatch and submits once. Inputs keep their last fed value. */
+  async run(feeds: Readonly<Record<string, ArrayBufferView | readonly number[]>> = {}, opts: RunOptions = {}): Promise<void> {
+    this.usable('run');
+    for (const [name, data] of Object.entries(feeds)) {
+      const t = this.graph.inputs.get(name);
+      if (!t) throw new Error(`run '${this.label}': no input named '${name}' (inputs: ${[...this.graph.inputs.keys()].join(', ') || 'none'})`);
+      const view: ArrayBufferView = ArrayBuffer.isView(data) ? data : t.dtype === 'i32' ? Int32Array.from(data as number[]) : t.dtype === 'u32' ? Uint32Array.from(data as number[]) : Float32Array.from(data as number[]);
+      if (view.byteLength !== t.storage.bytes) {
+        throw new Error(`run '${this.label}': input ${t.describe()} needs ${t.storage.bytes} bytes, got ${view.byteLength}`);
+      }
+      this.ctx.write(this.graph.persistentBuffer(t.storage), view);
+      this.fed.add(name);
+    }
+    for (const name of this.feedsNeeded.keys()) {
+      if (!this.fed.has(name)) throw new Error(`run '${this.label}': input '${name}' ${fmtShape(this.feedsNeeded.get(name)!.shape)} was never fed`);
+    }
+    if (opts.submitEach) return this.runSubmitEach();
+    const timer = this.timer;
+    const t0 = performance.now();
+    const done = this.ctx.submit([this.label], (enc) => {
+      const pass = enc.beginComputePass({ label: this.label, timestampWrites: timer ? { querySet: timer.qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined });
+      for (const st of this.steps) for (const { b, wg } of st.bound) b.encode(pass, wg);
+      pass.end();
+      for (const c of this.copies) enc.copyBufferToBuffer(c.src, 0, c.dst, 0, c.bytes);
+      if (timer) {
+        enc.resolveQuerySet(timer.qs, 0, 2, timer.resolve, 0);
+        enc.copyBufferToBuffer(timer.resolve, 0, timer.readback, 0, 16);
+      }
+    });
+    this.lastEncodeMs = performance.now() - t0;
+    await done;
+    this.runs++;
+    if (timer) {
+      await timer.readback.mapAsync(GPUMapMode.READ);
+      const t = new BigUint64Array(timer.readback.getMappedRange().slice(0));
+      timer.readback.unmap();
+      this.lastGpuMs = Number(t[1] - t[0]) / 1e6;
+    }
+  }
+
+  /** The baseline the benchmark compares against: the same bound dispatches, one pass and one submit each. */
+  private async runSubmitEach(): Promise<void> {
+    const t0 = performance.now();
+    const pending: Promise<void>[] = [];
+    for (const st of this.steps) {
+      for (const { b, wg } of st.bound) {
+        pending.push(
+          this.ctx.submit([b.kernel.name], (enc) => {
+            const pass = enc.beginComputePass({ label: b.kernel.name });
+            b.encode(pass, wg);
+            pass.end();
+          }),
+        );
+      }
+    }
+    if (this.copies.length) pending.push(this.ctx.submit([`${this.label}.updates`], (enc) => this.copies.forEach((c) => enc.copyBufferToBuffer(c.src, 0, c.dst, 0, c.bytes))));
+    this.lastEncodeMs = performance.now() - t0;
+    await Promise.all(pending);
+    this.runs++;
+  }
+
+  /**
+   * Times every dispatch on its own (one pass and one submit each, in schedule order so the data is that of a
+   * real step): GPU time from timestamps where the adapter has them, else wall time to queue completion.
+   * For benchmarks; a profiled run also advances the state like a run (param updates included).
+   */
+  async profile(): Promise<{ op: string; kernel: string; ms: number; method: 'timestamp-query' | 'queue-completion' }[]> {
+    this.usable('profile');
+    const out: { op: string; kernel: string; ms: number; method: 'timestamp-query' | 'queue-completion' }[] = [];
+    const timer = this.timer;
+    for (const st of this.steps) {
+      for (const { b, wg } of st.bound) {
+        const t0 = performance.now();
+        await this.ctx.submit([b.kernel.name], (enc) => {
+          const pass = enc.beginComputePass({ label: b.kernel.name, timestampWrites: timer ? { querySet: timer.qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined });
+          b.encode(pass, wg);
+          pass.end();
+          if (timer) {
+            enc.resolveQuerySet(timer.qs, 0, 2, timer.resolve, 0);
+            enc.copyBufferToBuffer(timer.resolve, 0, timer.readback, 0, 16);
+          }
+        });
+        if (timer) {
+          await timer.readback.mapAsync(GPUMapMode.READ);
+          const t = new BigUint64Array(timer.readback.getMappedRange().slice(0));
+          timer.readback.unmap();
+          out.push({ op: st.node.op, kernel: b.kernel.name, ms: Number(t[1] - t[0]) / 1e6, method: 'timestamp-query' });
+        } else {
+          await this.ctx.idle();
+          out.push({ op: st.node.op, kernel: b.kernel.name, ms: performance.now() - t0, method: 'queue-completion' });
+        }
+      }
+    }
+    if (this.copies.length) await this.ctx.submit([`${this.label}.updates`], (enc) => this.copies.forEach((c) => enc.copyBufferToBuffer(c.src, 0, c.dst, 0, c.bytes)));
+    return out;
+  }
+
+  /** Reads a tensor named in `outputs` (or a param / input / constant) after a run. */
+  async read(t: Tensor): Promise<Float32Array | Int32Array | Uint32Array> {
+    this.usable('read');
+    t.check();
+    if (t.graph !== this.graph) throw new Error(`read '${this.label}': ${t.describe()} belongs to graph '${t.graph.label}'`);
+    if (t.storage.kind === 'temp' && !this.readable.has(t.storage)) {
+      throw new Error(`read '${this.label}': ${t.describe()} was not listed in compile({ outputs }); its buffer is reused`);
+    }
+    if (t.dtype === 'f16' || t.dtype === 'q4' || t.dtype === 'q8') throw new Error(`read '${this.label}': ${t.describe()}: reading ${t.dtype} is not supported`);
+    const b = t.storage.kind === 'temp' ? this.bufs.get(t.storage)! : this.graph.persistentBuffer(t.storage);
+    const raw = await this.ctx.read(b, t.storage.bytes);
+    const all = t.dtype === 'i32' ? new Int32Array(raw) : t.dtype === 'u32' ? new Uint32Array(raw) : new Float32Array(raw);
+    if (t.isContiguous()) return all.subarray(0, t.numel);
+    const out = new (all.constructor as Float32ArrayConstructor)(t.numel) as Float32Array | Int32Array | Uint32Array;
+    for (let i = 0; i < t.numel; i++) {
+      let rem = i;
+      let at = t.offset;
+      for (let d = t.rank - 1; d >= 0; d--) {
+        at += (rem % t.shape[d]) * t.strides[d];
+        rem = Math.floor(rem / t.shape[d]);
+      }
+      out[i] = all[at];
+    }
+    return out;
+  }
+
+  /** Dispatches per node, in schedule order (for reports). */
+  schedule(): { op: string; dispatches: number; kernels: string[] }[] {
+    return this.steps.map((s) => ({ op: s.node.op, dispatches: s.bound.length, kernels: s.bound.map((b) => b.b.kernel.name) }));
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    for (const s of this.steps) for (const { b } of s.bound) b.dispose();
+    for (const b of this.temps) b.destroy();
+    this.timer?.qs.destroy();
+    this.timer?.resolve.destroy();
+    this.timer?.readback.destroy();
+    this.steps = [];
+    this.temps = [];
+    this.bufs.clear();
+    this.destroyed = true;
+    this.graph.forget(this);
+  }
+}

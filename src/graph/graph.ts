@@ -1,0 +1,195 @@
+// The graph: eager-looking op calls record nodes; compile() turns them into a schedule that runs with one submit.
+//
+//   const g = new Graph(ctx, 'mlp');
+//   const x = g.input('x', [128, 64]), y = g.input('y', [128], 'i32'), lr = g.input('lr', []);
+//   const w1 = g.param('w1', [64, 256], init1), b1 = g.param('b1', [256], zeros);  // f32 data
+//   const logits = linear(relu(linear(x, w1, b1)), w2, b2);            // ops from src/ops (lazy, shape-checked)
+//   const loss = crossEntropy(logits, y, { ignoreIndex: -100 });
+//   const grads = g.backward(loss);                                     // Map<param, grad tensor>, built once, cached
+//   const step = await g.compile({ outputs: [loss], updates: [[w1, sub(w1, mul(grads.get(w1)!, lr))]] });
+//   for (...) await step.run({ x: xb, y: yb, lr: [0.1] });              // one command encoder, one submit
+//   const l = (await step.read(loss))[0];                               // reads only when asked
+//   g.destroy();                                                        // frees every buffer; handles then throw
+//
+// Shapes and dtypes are checked when an op is called (the error names the op, its inputs and their shapes); the
+// executor (executor.ts) orders nodes, assigns pooled buffers by liveness and binds every kernel once.
+import { GpuError, type GpuContext } from '../gpu/context.js';
+import { backwardGraph } from './autograd.js';
+import { Executable, type CompileOptions } from './executor.js';
+import { contiguousStrides, DTYPE_BYTES, fmtShape, numelOf, Storage, Tensor, type DType, type Node, type PlanFn, type QuantScheme, type StorageKind } from './tensor.js';
+
+export interface OutputSpec {
+  shape: readonly number[];
+  dtype?: DType;
+  name?: string;
+}
+
+function checkShapeArg(what: string, shape: readonly number[]): void {
+  if (!Array.isArray(shape) || shape.some((n) => !Number.isInteger(n) || n <= 0)) {
+    throw new Error(`${what}: shape ${JSON.stringify(shape)} must be a list of positive integers`);
+  }
+  if (shape.length > 8) throw new Error(`${what}: rank ${shape.length} exceeds the executor's maximum of 8`);
+}
+
+export class Graph {
+  readonly nodes: Node[] = [];
+  readonly inputs = new Map<string, Tensor>();
+  readonly params: Tensor[] = [];
+  private nextId = 0;
+  private destroyed = false;
+  private persistent = new Map<Storage, GPUBuffer>();
+  private executables = new Set<Executable>();
+  private gradCache = new Map<string, Map<Tensor, Tensor>>();
+  private names = new Set<string>();
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly label = 'graph',
+  ) {}
+
+  checkAlive(t?: Tensor): void {
+    if (this.destroyed) {
+      throw new GpuError(`graph '${this.label}' was destroyed${t ? `: tensor ${t.describe()} can no longer be used` : ''}`, 'validation');
+    }
+  }
+
+  private storage(kind: StorageKind, bytes: number, label: string, init: ArrayBufferView | null = null): Storage {
+    return new Storage(this.nextId++, kind, Math.max(4, Math.ceil(bytes / 4) * 4), label, init);
+  }
+
+  private leaf(kind: StorageKind, name: string, shape: readonly number[], dtype: DType, init: ArrayBufferView | null, quant: QuantScheme | null = null): Tensor {
+    this.checkAlive();
+    checkShapeArg(`${kind} '${name}'`, shape);
+    if (kind !== 'const') {
+      if (this.names.has(name)) throw new Error(`graph '${this.label}': the name '${name}' is already used by an input or param`);
+      this.names.add(name);
+    }
+    const bytes = Math.ceil(numelOf(shape) * DTYPE_BYTES[dtype]);
+    if (init && init.byteLength !== bytes) {
+      throw new Error(`${kind} '${name}' ${fmtShape(shape)} ${dtype}: data holds ${init.byteLength} bytes, the shape needs ${bytes}`);
+    }
+    const s = this.storage(kind, bytes, name, init);
+    return new Tensor(this, s, shape, contiguousStrides(shape), 0, dtype, null, name, quant);
+  }
+
+  /** A tensor fed at each run: `run({ [name]: data })`. */
+  input(name: string, shape: readonly number[], dtype: DType = 'f32', opts: { requiresGrad?: boolean } = {}): Tensor {
+    const t = this.leaf('input', name, shape, dtype, null);
+    t.requiresGrad = !!opts.requiresGrad;
+    this.inputs.set(name, t);
+    return t;
+  }
+
+  /** A trainable tensor that lives on the GPU across runs (updated by compile's `updates`). */
+  param(name: string, shape: readonly number[], data: ArrayBufferView, dtype: DType = 'f32'): Tensor {
+    const t = this.leaf('param', name, shape, dtype, data);
+    t.requiresGrad = dtype === 'f32';
+    this.params.push(t);
+    return t;
+  }
+
+  /** Uploaded once, never written. */
+  constant(data: ArrayBufferView, shape: readonly number[], dtype: DType = 'f32', name = 'const'): Tensor {
+    return this.leaf('const', name, shape, dtype, data);
+  }
+
+  /** Records a node with fresh output tensors (used by src/ops). */
+  addNode(op: string, inputs: Tensor[], outputs: OutputSpec[], attrs: Record<string, unknown>, plan: PlanFn, noGrad?: number[]): Node {
+    this.checkAlive();
+    const node: Node = { id: this.nextId++, op, inputs, outputs: [], attrs, plan, noGrad };
+    for (const [i, o] of outputs.entries()) {
+      const dtype = o.dtype ?? 'f32';
+      const name = o.name ?? `${op}#${node.id}${outputs.length > 1 ? `.${i}` : ''}`;
+      const s = this.storage('temp', numelOf(o.shape) * DTYPE_BYTES[dtype], name);
+      node.outputs.push(new Tensor(this, s, o.shape, contiguousStrides(o.shape), 0, dtype, node, name));
+    }
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** Records a view: same storage, new shape/strides/offset, no dispatch. */
+  addView(op: string, x: Tensor, shape: readonly number[], strides: readonly number[], offset: number, attrs: Record<string, unknown>): Tensor {
+    this.checkAlive(x);
+    const node: Node = { id: this.nextId++, op, inputs: [x], outputs: [], attrs, plan: null };
+    const t = new Tensor(this, x.storage, shape, strides, offset, x.dtype, node, `${op}#${node.id}`, x.quant);
+    node.outputs.push(t);
+    this.nodes.push(node);
+    return t;
+  }
+
+  /**
+   * Gradients of the scalar `loss` with respect to `wrt` (default: every param), as graph tensors. The backward
+   * graph is built once per (loss, wrt) and cached; gradients of tensors used twice accumulate.
+   */
+  backward(loss: Tensor, wrt?: Tensor[]): Map<Tensor, Tensor> {
+    loss.check();
+    const targets = wrt ?? this.params.filter((p) => p.requiresGrad);
+    const key = `${loss.storage.id}:${loss.node?.id}|${targets.map((t) => `${t.storage.id}:${t.node?.id ?? -1}`).join(',')}`;
+    let g = this.gradCache.get(key);
+    if (!g) {
+      g = backwardGraph(this, loss, targets);
+      this.gradCache.set(key, g);
+    }
+    return g;
+  }
+
+  /** Orders, allocates and binds the nodes the outputs and updates need (see executor.ts). */
+  async compile(opts: CompileOptions): Promise<Executable> {
+    this.checkAlive();
+    const exe = await Executable.build(this, opts);
+    this.executables.add(exe);
+    return exe;
+  }
+
+  /** The persistent buffer of a param, input or constant (created on first use). */
+  persistentBuffer(s: Storage): GPUBuffer {
+    this.checkAlive();
+    let b = this.persistent.get(s);
+    if (!b) {
+      const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+      b = s.init ? this.ctx.createBuffer(s.init, usage, s.label) : this.ctx.createBuffer(s.bytes, usage, s.label);
+      this.persistent.set(s, b);
+    }
+    return b;
+  }
+
+  /** Bytes held by params, inputs and constants (executables report their own temporaries). */
+  get persistentBytes(): number {
+    let n = 0;
+    for (const b of this.persistent.values()) n += b.size;
+    return n;
+  }
+
+  /** Overwrites a param's values (e.g. loading a checkpoint). */
+  writeParam(p: Tensor, data: ArrayBufferView): void {
+    p.check();
+    if (p.storage.kind !== 'param') throw new Error(`writeParam: ${p.describe()} is not a param`);
+    if (data.byteLength !== p.storage.bytes) throw new Error(`writeParam: ${p.describe()} needs ${p.storage.bytes} bytes, got ${data.byteLength}`);
+    this.ctx.write(this.persistentBuffer(p.storage), data);
+  }
+
+  /** Reads a param's current values. */
+  async readParam(p: Tensor): Promise<Float32Array> {
+    p.check();
+    if (p.storage.kind !== 'param') throw new Error(`readParam: ${p.describe()} is not a param`);
+    return new Float32Array(await this.ctx.read(this.persistentBuffer(p.storage), p.storage.bytes));
+  }
+
+  forget(exe: Executable): void {
+    this.executables.delete(exe);
+  }
+
+  /** Frees every buffer of the graph and its executables; any later use of its tensors throws. */
+  destroy(): void {
+    if (this.destroyed) return;
+    for (const e of [...this.executables]) e.destroy();
+    for (const b of this.persistent.values()) b.destroy();
+    this.persistent.clear();
+    this.gradCache.clear();
+    this.destroyed = true;
+  }
+
+  get isDestroyed(): boolean {
+    return this.destroyed;
+  }
+}

@@ -1,0 +1,56 @@
+// THE backward rules: one short entry per op (tinygrad's style), each written with graph ops, so the backward
+// graph is an ordinary graph (scheduled, pooled and bound like the forward). `dy[i]` is the gradient of
+// output i (null when that output takes no part); a rule returns one gradient per input (null: none).
+import type { Node, Tensor } from '../graph/tensor.js';
+import { activationBackward, add, div, expandScale, mul, neg, pad, scale } from './elementwise.js';
+import { crossEntropyBackward } from './loss.js';
+import { matmul, quantMatmulGradInput } from './matmul.js';
+import { normBackward } from './norm.js';
+import { embeddingBackward } from './embedding.js';
+import { unbroadcast } from './reduce.js';
+import { rope } from './rope.js';
+import { softmaxBackward } from './softmax.js';
+import { permute, reshape, slice, transpose } from './view.js';
+
+export type GradRule = (n: Node, dy: (Tensor | null)[]) => (Tensor | null)[];
+
+const ub = unbroadcast;
+const keepShape = (n: Node) => n.inputs[0].shape.map((s, i) => ((n.attrs.axes as number[]).includes(i) ? 1 : s));
+
+export const GRADS: Record<string, GradRule> = {
+  relu: (n, [dy]) => [activationBackward('relu', n.inputs[0], dy!)],
+  gelu: (n, [dy]) => [activationBackward('gelu', n.inputs[0], dy!)],
+  silu: (n, [dy]) => [activationBackward('silu', n.inputs[0], dy!)],
+  affine: (n, [dy]) => [scale(dy!, n.attrs.alpha as number)],
+  contiguous: (_n, [dy]) => [dy],
+  expand: (n, [dy]) => [ub(dy!, n.inputs[0].shape)],
+  expand_scale: (n, [dy]) => [scale(ub(dy!, n.inputs[0].shape), n.attrs.alpha as number)],
+  add: ({ inputs: [a, b] }, [dy]) => [ub(dy!, a.shape), ub(dy!, b.shape)],
+  sub: ({ inputs: [a, b] }, [dy]) => [ub(dy!, a.shape), ub(neg(dy!), b.shape)],
+  mul: ({ inputs: [a, b] }, [dy]) => [ub(mul(dy!, b), a.shape), ub(mul(dy!, a), b.shape)],
+  div: ({ inputs: [a, b] }, [dy]) => [ub(div(dy!, b), a.shape), ub(neg(div(mul(dy!, a), mul(b, b))), b.shape)],
+  pad: (n, [dy]) => [(n.attrs.lo as number[]).reduce((t, lo, ax) => slice(t, ax, lo, lo + n.inputs[0].shape[ax]), dy!)],
+  concat: ({ inputs: [a], attrs }, [dy]) => {
+    const ax = attrs.axis as number;
+    return [slice(dy!, ax, 0, a.shape[ax]), slice(dy!, ax, a.shape[ax], dy!.shape[ax])];
+  },
+  reshape: (n, [dy]) => [reshape(dy!, n.attrs.from as number[])],
+  permute: (n, [dy]) => {
+    const perm = n.attrs.perm as number[];
+    const inv = perm.map((_, i) => perm.indexOf(i));
+    return [permute(dy!, inv)];
+  },
+  slice: (n, [dy]) => [pad(dy!, n.inputs[0].shape.map((_, i) => (i === n.attrs.axis ? (n.attrs.start as number) : 0)), n.inputs[0].shape)],
+  sum: (n, [dy]) => [expandScale(reshape(dy!, keepShape(n)), n.inputs[0].shape, 1)],
+  mean: (n, [dy]) => [expandScale(reshape(dy!, keepShape(n)), n.inputs[0].shape, n.attrs.alpha as number)],
+  matmul: ({ inputs: [a, b] }, [dy]) => [ub(matmul(dy!, transpose(b)), a.shape), ub(matmul(transpose(a), dy!), b.shape)],
+  matmul_q: ({ inputs: [, w] }, [dy]) => [quantMatmulGradInput(dy!, w), null],
+  softmax: (n, [dy]) => [softmaxBackward(false, n.outputs[0], dy!)],
+  log_softmax: (n, [dy]) => [softmaxBackward(true, n.outputs[0], dy!)],
+  cross_entropy: ({ inputs: [logits, targets, stats], outputs: [out], attrs }, [dy]) => [crossEntropyBackward(logits, targets, stats, out, dy!, attrs.ignore as number), null, null],
+  layer_norm: ({ inputs: [x, gamma], outputs: [, stats] }, [dy]) => (dy ? normBackward(false, x, gamma, stats, dy) : []),
+  rms_norm: ({ inputs: [x, gamma], outputs: [, stats] }, [dy]) => (dy ? normBackward(true, x, gamma, stats, dy) : []),
+  embedding: ({ inputs: [table, ids] }, [dy]) => [embeddingBackward(ids, dy!, table.shape[0], table.shape[1]), null],
+  rope: (n, [dy]) => [rope(dy!, n.attrs, -1), null],
+  rope_bwd: (n, [dy]) => [rope(dy!, n.attrs, 1), null],
+};

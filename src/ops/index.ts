@@ -1,0 +1,13 @@
+// The graph ops (lazy, shape-checked at the call) and their backward rule table.
+export { OpError } from './common.js';
+export { relu, gelu, silu, affine, scale, neg, add, sub, mul, div, contiguous, expandCopy, expandScale, pad, concat, activationBackward } from './elementwise.js';
+export { reshape, permute, transpose, slice } from './view.js';
+export { sum, mean, unbroadcast } from './reduce.js';
+export { matmul, linear, addBias, registerQuantMatmul, type QuantMatmulPlanner } from './matmul.js';
+export { softmax, logSoftmax } from './softmax.js';
+export { crossEntropy, mse, type CrossEntropyOptions } from './loss.js';
+export { layerNorm, rmsNorm } from './norm.js';
+export { embedding } from './embedding.js';
+export { rope, type RopeOptions } from './rope.js';
+export { causalSelfAttention, causalMask } from './attention.js';
+export { GRADS, type GradRule } from './grads.js';

@@ -1,0 +1,33 @@
+// KernelDefs of the graph ops (shaders/ops/*.wgsl) and the 1-D grid helper they share.
+import type { GpuContext } from '../gpu/context.js';
+import { getKernel, type Kernel, type KernelDef } from '../gpu/kernel.js';
+import { grid1d } from '../kernels/common.js';
+import { tuningFor } from '../kernels/tuning.js';
+
+export const EW_OPS = ['COPY', 'AFFINE', 'RELU', 'GELU', 'SILU', 'ADD', 'SUB', 'MUL', 'DIV', 'RELU_BWD', 'GELU_BWD', 'SILU_BWD', 'PAD', 'CONCAT'] as const;
+export type EwOp = (typeof EW_OPS)[number];
+export const BINARY_EW = new Set<EwOp>(['ADD', 'SUB', 'MUL', 'DIV', 'RELU_BWD', 'GELU_BWD', 'SILU_BWD', 'CONCAT']);
+
+const defs = new Map<string, KernelDef>();
+function def(name: string, shader: string, defines: Record<string, boolean>): KernelDef {
+  let d = defs.get(name);
+  if (!d) defs.set(name, (d = { name, shader, defines }));
+  return d;
+}
+
+export const ewDef = (op: EwOp) => def(`ew_${op.toLowerCase()}`, 'ops/ew', { [op]: true, BINARY: BINARY_EW.has(op) });
+export const REDUCE_DEF: KernelDef = { name: 'reduce_sum_axes', shader: 'ops/reduce' };
+export const softmaxDef = (log: boolean, backward: boolean) => def(`${log ? 'log_' : ''}softmax${backward ? '_bwd' : ''}`, 'ops/softmax', { LOG: log, BACKWARD: backward });
+export const ceDef = (stage: 'ROWS' | 'MEAN' | 'BACKWARD') => def(`cross_entropy_${stage.toLowerCase()}`, 'ops/cross_entropy', { [stage]: true });
+export const normDef = (rms: boolean, stage: 'FORWARD' | 'BACKWARD' | 'PARAM_GRAD') =>
+  def(`${rms ? 'rms' : 'layer'}norm_${stage.toLowerCase()}`, 'ops/norm', { RMS: rms, BACKWARD: stage === 'BACKWARD', PARAM_GRAD: stage === 'PARAM_GRAD' });
+export const embeddingDef = (scatter: boolean) => def(`embedding_${scatter ? 'scatter_add' : 'gather'}`, 'ops/embedding', { SCATTER: scatter });
+export const ROPE_DEF: KernelDef = { name: 'rope', shader: 'ops/rope' };
+
+/** One invocation per item: the kernel (WG from the tuning table), its grid and the row pitch to pass. */
+export async function perItem(ctx: GpuContext, d: KernelDef, items: number): Promise<{ kernel: Kernel; workgroups: [number, number]; rowPitch: number }> {
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, d, {}, { WG: wg });
+  const g = grid1d(ctx, Math.ceil(items / wg));
+  return { kernel, workgroups: g.workgroups, rowPitch: g.gridX * wg };
+}

@@ -1,0 +1,52 @@
+// LayerNorm and RMSNorm over the last axis (shaders/ops/norm.wgsl). The forward also writes per-row
+// [mean, rstd] (a second output the backward reads); dense rows are required, so a strided input is copied.
+import type { Tensor } from '../graph/tensor.js';
+import { graphOf, OpError, requireDtype } from './common.js';
+import { contiguous } from './elementwise.js';
+import { normDef, perItem } from './kernels.js';
+
+function normNode(rms: boolean, x0: Tensor, gamma: Tensor, beta: Tensor | null, eps: number): Tensor {
+  const op = rms ? 'rms_norm' : 'layer_norm';
+  const inputs = beta ? [x0, gamma, beta] : [x0, gamma];
+  const g = graphOf(op, inputs);
+  for (const t of inputs) requireDtype(op, inputs, t, t === x0 ? 'x' : t === gamma ? 'gamma' : 'beta', 'f32');
+  const cols = x0.shape[x0.rank - 1];
+  if (x0.rank < 1 || gamma.rank !== 1 || gamma.shape[0] !== cols || (beta && (beta.rank !== 1 || beta.shape[0] !== cols))) {
+    throw new OpError(op, inputs, `gamma${beta ? ' and beta' : ''} must be [${cols}] (x's last dim)`);
+  }
+  const x = contiguous(x0);
+  const gm = contiguous(gamma);
+  const bt = beta ? contiguous(beta) : null;
+  const rows = x.numel / cols;
+  const ins = bt ? [x, gm, bt] : [x, gm];
+  const node = g.addNode(op, ins, [{ shape: x.shape }, { shape: [rows, 2] }], { eps, rows, cols }, async (pc) => {
+    const k = await perItem(pc.ctx, normDef(rms, 'FORWARD'), rows);
+    const bindings: Record<string, GPUBuffer> = { x: pc.buf(x), gamma: pc.buf(gm), y: pc.buf(node.outputs[0]), stats: pc.buf(node.outputs[1]) };
+    if (bt) bindings.beta = pc.buf(bt);
+    return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings, params: { rows, cols, row_pitch: k.rowPitch, eps }, expect: { x: 4 * x.numel, y: 4 * x.numel, stats: 8 * rows } } }];
+  });
+  return node.outputs[0];
+}
+
+export const layerNorm = (x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5) => normNode(false, x, gamma, beta, eps);
+export const rmsNorm = (x: Tensor, gamma: Tensor, eps = 1e-6) => normNode(true, x, gamma, null, eps);
+
+/** The rule of layer_norm / rms_norm: [dx, dgamma, dbeta?] from x, the saved stats and dy. */
+export function normBackward(rms: boolean, x: Tensor, gamma: Tensor, stats: Tensor, dy0: Tensor): Tensor[] {
+  const g = x.graph;
+  const cols = x.shape[x.rank - 1];
+  const rows = x.numel / cols;
+  const dy = contiguous(dy0);
+  const dxNode = g.addNode(`${rms ? 'rms' : 'layer'}_norm_bwd`, [x, stats, dy, gamma], [{ shape: x.shape }], {}, async (pc) => {
+    const k = await perItem(pc.ctx, normDef(rms, 'BACKWARD'), rows);
+    return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { x: pc.buf(x), stats: pc.buf(stats), dy: pc.buf(dy), gamma: pc.buf(gamma), dx: pc.buf(dxNode.outputs[0]) }, params: { rows, cols, row_pitch: k.rowPitch, eps: 0 } } }];
+  });
+  const outs = rms ? [{ shape: [cols] }] : [{ shape: [cols] }, { shape: [cols] }];
+  const pNode = g.addNode(`${rms ? 'rms' : 'layer'}_norm_param_grad`, [x, stats, dy], outs, {}, async (pc) => {
+    const k = await perItem(pc.ctx, normDef(rms, 'PARAM_GRAD'), cols);
+    const bindings: Record<string, GPUBuffer> = { x: pc.buf(x), stats: pc.buf(stats), dy: pc.buf(dy), dgamma: pc.buf(pNode.outputs[0]) };
+    if (!rms) bindings.dbeta = pc.buf(pNode.outputs[1]);
+    return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings, params: { rows, cols, row_pitch: k.rowPitch, eps: 0 } } }];
+  });
+  return [dxNode.outputs[0], ...pNode.outputs];
+}

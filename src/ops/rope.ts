@@ -1,0 +1,54 @@
+// Rotary position embedding on [..., T, D] (shaders/ops/rope.wgsl), rotate-half pairing; position of row t is
+// t + posOffset. The backward is the inverse rotation (the same kernel with sign -1). Dense input required.
+import type { Tensor } from '../graph/tensor.js';
+import { graphOf, OpError, requireDtype } from './common.js';
+import { contiguous } from './elementwise.js';
+import { perItem, ROPE_DEF } from './kernels.js';
+
+export interface RopeOptions {
+  base?: number;
+  posOffset?: number;
+}
+
+const tables = new WeakMap<object, Map<string, Tensor>>();
+
+/** cos/sin [T, D/2, 2] in f64, rounded once to f32; one constant per graph and (T, D, base, offset). */
+function ropeTable(like: Tensor, T: number, D: number, base: number, posOffset: number): Tensor {
+  const g = like.graph;
+  let m = tables.get(g);
+  if (!m) tables.set(g, (m = new Map()));
+  const key = `${T},${D},${base},${posOffset}`;
+  let t = m.get(key);
+  if (!t) {
+    const half = D / 2;
+    const data = new Float32Array(T * D);
+    for (let p = 0; p < T; p++) {
+      for (let j = 0; j < half; j++) {
+        const angle = (p + posOffset) * base ** (-(2 * j) / D);
+        data[2 * (p * half + j)] = Math.cos(angle);
+        data[2 * (p * half + j) + 1] = Math.sin(angle);
+      }
+    }
+    t = g.constant(data, [T, half, 2], 'f32', `rope_table_${key}`);
+    m.set(key, t);
+  }
+  return t;
+}
+
+export function rope(x0: Tensor, opts: RopeOptions = {}, sign = 1): Tensor {
+  const op = sign > 0 ? 'rope' : 'rope_bwd';
+  const g = graphOf(op, [x0]);
+  requireDtype(op, [x0], x0, 'x', 'f32');
+  if (x0.rank < 2 || x0.shape[x0.rank - 1] % 2 !== 0) throw new OpError(op, [x0], 'x must be [..., T, D] with D even');
+  const base = opts.base ?? 10000;
+  const posOffset = opts.posOffset ?? 0;
+  const x = contiguous(x0);
+  const [T, D] = x.shape.slice(-2);
+  const n = x.numel;
+  const cs = ropeTable(x, T, D, base, posOffset);
+  const node = g.addNode(op, [x, cs], [{ shape: x.shape }], { base, posOffset }, async (pc) => {
+    const k = await perItem(pc.ctx, ROPE_DEF, n);
+    return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { x: pc.buf(x), cs: pc.buf(cs), y: pc.buf(node.outputs[0]) }, params: { n, T, D, row_pitch: k.rowPitch, sign }, expect: { x: 4 * n, cs: 4 * T * D } } }];
+  }, [1]);
+  return node.outputs[0];
+}

@@ -1,0 +1,189 @@
+// Every graph op: GPU forward against the f64 reference (src/ref/ops.ts), and every backward rule against
+// central finite differences of that reference in f64, on small random shapes including broadcasting and views.
+// The scalar differentiated is L = sum(out * R) with a fixed random R, so every output element's gradient counts.
+import type { GpuContext } from '../../src/gpu/context.js';
+import { Graph } from '../../src/graph/graph.js';
+import type { Tensor } from '../../src/graph/tensor.js';
+import * as op from '../../src/ops/index.js';
+import { Arr, ref } from '../../src/ref/ops.js';
+import { randomF32, rng } from '../../src/ref/random.js';
+import { U_F32 } from '../../src/ref/tolerance.js';
+import { assert, type GpuCase } from './types.js';
+
+interface InSpec {
+  shape: number[];
+  /** f32 in [lo, hi) (default [-1, 1)), or i32 in [0, hi) with some entries set to `ignore`. */
+  int?: { hi: number; ignore?: number; every?: number };
+  lo?: number;
+  hi?: number;
+}
+
+interface OpCase {
+  name: string;
+  inputs: InSpec[];
+  gpu: (x: Tensor[]) => Tensor;
+  ref: (x: Arr[], ints: Int32Array[]) => Arr;
+  /** Length of the longest accumulation behind one output element (error bound: c * K * u). */
+  K?: number;
+  noGrad?: boolean;
+}
+
+// Forward: |gpu - ref| <= C_FWD * K * u * (|ref_i| + mean|ref|). The mean|ref| term covers outputs that are the
+// small difference of larger terms (softmax backward, layernorm); C_FWD allows a few ulp of exp/log/tanh.
+const C_FWD = 8;
+// Backward vs finite differences: the same form with C_BWD: f32 gradients carry the rounding of the forward
+// and backward chains; the f64 central difference (h = 1e-4) is exact to ~1e-8 relative.
+const C_BWD = 8;
+const H = 1e-4;
+
+function within(what: string, got: ArrayLike<number>, want: ArrayLike<number>, K: number, c: number): { worst: number; text: string } {
+  assert(got.length === want.length, `${what}: ${got.length} values, reference has ${want.length}`);
+  let meanAbs = 0;
+  for (let i = 0; i < want.length; i++) meanAbs += Math.abs(want[i]) / want.length;
+  let worst = 0;
+  let at = 0;
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(got[i] - want[i]);
+    const bound = c * K * U_F32 * (Math.abs(want[i]) + meanAbs) + 1e-30;
+    assert(Number.isFinite(got[i]), `${what}: element ${i} is ${got[i]} (reference ${want[i]})`);
+    if (err / bound > worst) {
+      worst = err / bound;
+      at = i;
+    }
+  }
+  assert(worst <= 1, `${what}: element ${at} = ${got[at]} vs ${want[at]} (|err| ${Math.abs(got[at] - want[at]).toExponential(2)}, ${(worst * 100).toFixed(0)}% over the bound)`);
+  return { worst, text: `${what} ${(worst * 100).toFixed(1)}%` };
+}
+
+function makeInputs(specs: InSpec[], seed: number): { f: Float32Array[]; ints: Int32Array[] } {
+  const f: Float32Array[] = [];
+  const ints: Int32Array[] = [];
+  specs.forEach((s, k) => {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    if (s.int) {
+      const r = rng(seed + 97 * k);
+      const v = Int32Array.from({ length: n }, (_, i) => (s.int!.every && i % s.int!.every === s.int!.every - 1 ? s.int!.ignore! : Math.floor(r() * s.int!.hi)));
+      ints.push(v);
+      f.push(new Float32Array(0));
+    } else {
+      f.push(randomF32(n, seed + 31 * k, s.lo ?? -1, s.hi ?? 1));
+      ints.push(new Int32Array(0));
+    }
+  });
+  return { f, ints };
+}
+
+function opCase(c: OpCase): GpuCase {
+  return {
+    name: `op ${c.name}`,
+    async run(ctx: GpuContext) {
+      const { f, ints } = makeInputs(c.inputs, c.name.length * 7 + 1);
+      const g = new Graph(ctx, c.name);
+      try {
+        const ins = c.inputs.map((s, k) => (s.int ? g.input(`in${k}`, s.shape, 'i32') : g.input(`in${k}`, s.shape, 'f32', { requiresGrad: true })));
+        const out = c.gpu(ins);
+        const refIns = c.inputs.map((s, k) => (s.int ? new Arr([0], new Float64Array(0)) : Arr.from(s.shape, f[k])));
+        const want = c.ref(refIns, ints);
+        assert(out.shape.join() === want.shape.join(), `shape [${out.shape}] vs reference [${want.shape}]`);
+        const R = randomF32(out.numel, 12345);
+        const floatIns = ins.filter((_, k) => !c.inputs[k].int);
+        let grads: Tensor[] = [];
+        if (!c.noGrad) {
+          const loss = op.sum(op.mul(out, g.constant(R, out.shape)));
+          const gm = g.backward(loss, floatIns);
+          grads = floatIns.map((t) => gm.get(t)!);
+        }
+        const exe = await g.compile({ outputs: [out, ...grads] });
+        const feeds: Record<string, ArrayBufferView> = {};
+        c.inputs.forEach((s, k) => (feeds[`in${k}`] = s.int ? ints[k] : f[k]));
+        await exe.run(feeds);
+        const K = c.K ?? 1;
+        const msgs = [within('forward', await exe.read(out), want.data, K, C_FWD).text];
+        if (!c.noGrad) {
+          const L = (xs: Arr[]) => c.ref(xs, ints).data.reduce((a, v, i) => a + v * R[i], 0);
+          let fk = 0;
+          for (let k = 0; k < c.inputs.length; k++) {
+            if (c.inputs[k].int) continue;
+            const got = await exe.read(grads[fk++]);
+            const fd = new Float64Array(got.length);
+            for (let i = 0; i < fd.length; i++) {
+              const plus = refIns.map((a) => Arr.from(a.shape, a.data));
+              const minus = refIns.map((a) => Arr.from(a.shape, a.data));
+              plus[k].data[i] += H;
+              minus[k].data[i] -= H;
+              fd[i] = (L(plus) - L(minus)) / (2 * H);
+            }
+            msgs.push(within(`d/d in${k}`, got, fd, Math.max(K, 4), C_BWD).text);
+          }
+        }
+        return `${exe.stats.dispatchesPerRun} dispatches; ${msgs.join(', ')}`;
+      } finally {
+        g.destroy();
+      }
+    },
+  };
+}
+
+const pos = { lo: 0.5, hi: 2 };
+const T = (x: Arr[], i: number) => x[i];
+
+const CASE_LIST: OpCase[] = [
+  { name: 'relu [3, 5]', inputs: [{ shape: [3, 5] }], gpu: ([x]) => op.relu(x), ref: ([x]) => ref.relu(x) },
+  { name: 'gelu [3, 5]', inputs: [{ shape: [3, 5], lo: -3, hi: 3 }], gpu: ([x]) => op.gelu(x), ref: ([x]) => ref.gelu(x) },
+  { name: 'silu [3, 5]', inputs: [{ shape: [3, 5], lo: -3, hi: 3 }], gpu: ([x]) => op.silu(x), ref: ([x]) => ref.silu(x) },
+  { name: 'affine [7]', inputs: [{ shape: [7] }], gpu: ([x]) => op.affine(x, -1.5, 0.25), ref: ([x]) => ref.affine(x, -1.5, 0.25) },
+  { name: 'add broadcast [2, 3, 4] + [3, 1]', inputs: [{ shape: [2, 3, 4] }, { shape: [3, 1] }], gpu: ([a, b]) => op.add(a, b), ref: ([a, b]) => ref.add(a, b) },
+  { name: 'sub broadcast [4, 3] - [3]', inputs: [{ shape: [4, 3] }, { shape: [3] }], gpu: ([a, b]) => op.sub(a, b), ref: ([a, b]) => ref.sub(a, b) },
+  { name: 'mul broadcast [2, 1, 3] * [1, 4, 1]', inputs: [{ shape: [2, 1, 3] }, { shape: [1, 4, 1] }], gpu: ([a, b]) => op.mul(a, b), ref: ([a, b]) => ref.mul(a, b) },
+  { name: 'div [3, 4] / [4] (b in [0.5, 2))', inputs: [{ shape: [3, 4] }, { shape: [4], ...pos }], gpu: ([a, b]) => op.div(a, b), ref: ([a, b]) => ref.div(a, b) },
+  { name: 'tensor used twice: x * x + x', inputs: [{ shape: [6] }], gpu: ([x]) => op.add(op.mul(x, x), x), ref: ([x]) => ref.add(ref.mul(x, x), x) },
+  { name: 'view: transpose(x) + y', inputs: [{ shape: [3, 4] }, { shape: [4, 3] }], gpu: ([x, y]) => op.add(op.transpose(x), y), ref: ([x, y]) => ref.add(ref.transpose(x), y) },
+  { name: 'view: relu(slice(x, 1, 1:3))', inputs: [{ shape: [2, 4, 3] }], gpu: ([x]) => op.relu(op.slice(x, 1, 1, 3)), ref: ([x]) => ref.relu(ref.slice(x, 1, 1, 3)) },
+  { name: 'view: reshape(permute(x)) (copy) * w', inputs: [{ shape: [2, 3, 4] }, { shape: [8] }], gpu: ([x, w]) => op.mul(op.reshape(op.permute(x, [1, 0, 2]), [3, 8]), w), ref: ([x, w]) => ref.mul(ref.reshape(ref.permute(x, [1, 0, 2]), [3, 8]), w) },
+  { name: 'concat axis 1 of [2, 2, 3], [2, 1, 3], [2, 3, 3]', inputs: [{ shape: [2, 2, 3] }, { shape: [2, 1, 3] }, { shape: [2, 3, 3] }], gpu: (x) => op.concat(x, 1), ref: (x) => ref.concat(x, 1) },
+  { name: 'sum axes [0, 2] of [2, 3, 4]', inputs: [{ shape: [2, 3, 4] }], gpu: ([x]) => op.sum(x, [0, 2]), ref: ([x]) => ref.sum(x, [0, 2]), K: 8 },
+  { name: 'mean axis 1 keepdims of a transposed view', inputs: [{ shape: [4, 5] }], gpu: ([x]) => op.mean(op.transpose(x), [1], true), ref: ([x]) => ref.mean(ref.transpose(x), [1], true), K: 4 },
+  { name: 'sum all [3, 5]', inputs: [{ shape: [3, 5] }], gpu: ([x]) => op.sum(x), ref: ([x]) => ref.sum(x), K: 15 },
+  { name: 'matmul [5, 7] @ [7, 3]', inputs: [{ shape: [5, 7] }, { shape: [7, 3] }], gpu: ([a, b]) => op.matmul(a, b), ref: ([a, b]) => ref.matmul(a, b), K: 7 },
+  { name: 'matmul transposed views a^T @ b^T', inputs: [{ shape: [6, 4] }, { shape: [5, 6] }], gpu: ([a, b]) => op.matmul(op.transpose(a), op.transpose(b)), ref: ([a, b]) => ref.matmul(ref.transpose(a), ref.transpose(b)), K: 6 },
+  { name: 'matmul batched [2, 3, 4] @ 2-D [4, 5]', inputs: [{ shape: [2, 3, 4] }, { shape: [4, 5] }], gpu: ([a, b]) => op.matmul(a, b), ref: ([a, b]) => ref.matmul(a, b), K: 4 },
+  { name: 'matmul batch broadcast [2, 1, 3, 4] @ [3, 4, 2]', inputs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }], gpu: ([a, b]) => op.matmul(a, b), ref: ([a, b]) => ref.matmul(a, b), K: 4 },
+  { name: 'matmul [3, 4] @ [2, 4, 5] (a broadcast, stride 0)', inputs: [{ shape: [3, 4] }, { shape: [2, 4, 5] }], gpu: ([a, b]) => op.matmul(a, b), ref: ([a, b]) => ref.matmul(a, b), K: 4 },
+  { name: 'linear x @ w + b', inputs: [{ shape: [4, 6] }, { shape: [6, 3] }, { shape: [3] }], gpu: ([x, w, b]) => op.linear(x, w, b), ref: ([x, w, b]) => ref.linear(x, w, b), K: 7 },
+  { name: 'softmax [3, 6]', inputs: [{ shape: [3, 6], lo: -3, hi: 3 }], gpu: ([x]) => op.softmax(x), ref: ([x]) => ref.softmax(x), K: 6 },
+  { name: 'log_softmax [2, 3, 5] of a transposed view', inputs: [{ shape: [2, 5, 3], lo: -3, hi: 3 }], gpu: ([x]) => op.logSoftmax(op.transpose(x)), ref: ([x]) => ref.logSoftmax(ref.transpose(x)), K: 5 },
+  {
+    name: 'cross_entropy [6, 5], i32 targets, ignore index -100',
+    inputs: [{ shape: [6, 5], lo: -3, hi: 3 }, { shape: [6], int: { hi: 5, ignore: -100, every: 3 } }],
+    gpu: ([l, t]) => op.crossEntropy(l, t),
+    ref: ([l], ints) => ref.crossEntropy(l, ints[1]),
+    K: 10,
+  },
+  {
+    name: 'cross_entropy [2, 3, 4] with ignore index 2',
+    inputs: [{ shape: [2, 3, 4] }, { shape: [2, 3], int: { hi: 4 } }],
+    gpu: ([l, t]) => op.crossEntropy(l, t, { ignoreIndex: 2 }),
+    ref: ([l], ints) => ref.crossEntropy(l, ints[1], { ignoreIndex: 2 }),
+    K: 10,
+  },
+  { name: 'mse [4, 3] vs [3]', inputs: [{ shape: [4, 3] }, { shape: [3] }], gpu: ([a, b]) => op.mse(a, b), ref: ([a, b]) => ref.mse(a, b), K: 12 },
+  { name: 'layer_norm [4, 8]', inputs: [{ shape: [4, 8], lo: -2, hi: 2 }, { shape: [8], ...pos }, { shape: [8] }], gpu: ([x, g, b]) => op.layerNorm(x, g, b), ref: ([x, g, b]) => ref.layerNorm(x, g, b), K: 8 },
+  { name: 'rms_norm [2, 3, 8]', inputs: [{ shape: [2, 3, 8], lo: -2, hi: 2 }, { shape: [8], ...pos }], gpu: ([x, g]) => op.rmsNorm(x, g), ref: ([x, g]) => ref.rmsNorm(x, g), K: 8 },
+  {
+    name: 'embedding [7, 4] by ids [2, 5] (repeated ids)',
+    inputs: [{ shape: [7, 4] }, { shape: [2, 5], int: { hi: 4 } }],
+    gpu: ([t, ids]) => op.embedding(t, ids),
+    ref: ([t], ints) => ref.embedding(t, ints[1], [2, 5]),
+  },
+  { name: 'rope [2, 5, 8]', inputs: [{ shape: [2, 5, 8] }], gpu: ([x]) => op.rope(x, { posOffset: 3 }), ref: ([x]) => ref.rope(x, { posOffset: 3 }), K: 8 },
+  {
+    name: 'causal self-attention [2, 4, 8] (composition)',
+    inputs: [{ shape: [2, 4, 8] }, { shape: [2, 4, 8] }, { shape: [2, 4, 8] }],
+    gpu: ([q, k, v]) => op.causalSelfAttention(q, k, v),
+    ref: ([q, k, v]) => ref.causalSelfAttention(q, k, v),
+    K: 16,
+  },
+];
+void T;
+
+export const CASES: GpuCase[] = CASE_LIST.map(opCase);
