@@ -10,3 +10,6 @@ export * from './kernels/common.js';
 export * from './kernels/basic.js';
 export * from './kernels/matmul.js';
 export { tuningFor, type Tuning } from './kernels/tuning.js';
+export * from './kernels/fake_quant.js';
+export * from './ref/fake_quant.js';
+export * from './data/digits.js';
