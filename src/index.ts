@@ -13,3 +13,6 @@ export { tuningFor, type Tuning } from './kernels/tuning.js';
 export * from './kernels/fake_quant.js';
 export * from './ref/fake_quant.js';
 export * from './data/digits.js';
+export * from './kernels/optim.js';
+export { sgdRef, adamwRef, adamwBias, gradNormRef } from './ref/optim.js';
+export * from './train/schedule.js';
