@@ -1,0 +1,54 @@
+// Fake-quant forward, the numerics of PyTorch's fake_quantize_per_tensor_affine / _per_channel_affine:
+//   q = round(x * inv_s) + z (round half to even, inv_s = the correctly rounded f32 reciprocal of s)
+//   y = (clamp(q, qmin, qmax) - z) * s
+// One invocation per element; the grid may be 2-D (row_pitch). Granularity is only in the scale index (see
+// fake_quant_common.wgsl): per tensor, per channel, per group along K, per token all run this one kernel.
+//   PACT: learnable clip alpha (per scale index) instead of scale/zero point: s = alpha / qmax, z = 0, qmin = 0.
+//   CODES: also write the clamped integer codes (what a real quantizer stores, before any unsigned offset).
+#include "quant/fake_quant_common.wgsl"
+
+struct Params {
+  numel: u32,
+  inner: u32,
+  channels: u32,
+  row_pitch: u32, // invocations per grid row = workgroups.x * WG
+  qmin: f32,
+  qmax: f32,
+}
+
+override WG: u32 = 64;
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+#if PACT
+@group(0) @binding(1) var<storage, read> alpha: array<f32>;
+#else
+@group(0) @binding(1) var<storage, read> scale: array<f32>;
+@group(0) @binding(2) var<storage, read> zero_point: array<f32>;
+#endif
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+#if CODES
+@group(0) @binding(4) var<storage, read_write> codes: array<i32>;
+#endif
+@group(0) @binding(5) var<uniform> params: Params;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.y * params.row_pitch + gid.x;
+  if (i >= params.numel) {
+    return;
+  }
+  let c = (i / params.inner) % params.channels;
+#if PACT
+  let s = div_rn(alpha[c], params.qmax);
+  let z = 0.0;
+#else
+  let s = scale[c];
+  let z = rounded_zero_point(zero_point[c], params.qmin, params.qmax);
+#endif
+  let inv_s = div_rn(1.0, s);
+  let q = clamp(round(x[i] * inv_s) + z, params.qmin, params.qmax);
+  y[i] = (q - z) * s;
+#if CODES
+  codes[i] = i32(q);
+#endif
+}

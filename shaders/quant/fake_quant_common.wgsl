@@ -1,0 +1,57 @@
+// Shared by the fake_quant_* kernels (included, not a kernel of its own).
+//
+// Scale indexing: x is viewed as [outer, channels, inner] and element i uses scale[(i / inner) % channels].
+//   per tensor: channels = 1, inner = numel      per channel (axis a): inner = prod(shape[a+1..]), channels = shape[a]
+//   per group along the last axis (group G): inner = G, channels = numel / G      per token: inner = K, channels = rows
+//
+// div_rn: a correctly rounded f32 division (round to nearest, ties to even) built from integer long division of
+// the significands. WGSL only promises 2.5 ULP for `/`, and real GPUs use approximate reciprocals; PyTorch's
+// fake-quant multiplies by the f32 reciprocal `1.0f / scale`, and torchao's qparams divide in f32. Codes must match
+// the CPU reference bit for bit on every adapter, so the few divisions that feed a rounding go through here.
+// Normal operands with a normal quotient only; anything else (zero, subnormal, inf, NaN) falls back to `a / b`.
+fn div_rn(a: f32, b: f32) -> f32 {
+  let ua = bitcast<u32>(a);
+  let ub = bitcast<u32>(b);
+  let ea = i32((ua >> 23u) & 0xffu);
+  let eb = i32((ub >> 23u) & 0xffu);
+  if (ea == 0 || ea == 255 || eb == 0 || eb == 255) {
+    return a / b;
+  }
+  var ma = (ua & 0x7fffffu) | 0x800000u;
+  let mb = (ub & 0x7fffffu) | 0x800000u;
+  var e = ea - eb;
+  if (ma < mb) {
+    ma = ma << 1u;
+    e = e - 1;
+  }
+  // ma / mb in [1, 2): 25 quotient bits (24 significand bits and the round bit), the remainder is the sticky bit.
+  var rem = ma - mb;
+  var q = 1u;
+  for (var k = 0u; k < 24u; k = k + 1u) {
+    rem = rem << 1u;
+    q = q << 1u;
+    if (rem >= mb) {
+      rem = rem - mb;
+      q = q | 1u;
+    }
+  }
+  var m = q >> 1u;
+  if ((q & 1u) == 1u && (rem != 0u || (m & 1u) == 1u)) {
+    m = m + 1u;
+  }
+  if (m == 0x1000000u) {
+    m = 0x800000u;
+    e = e + 1;
+  }
+  let be = e + 127;
+  if (be < 1 || be > 254) {
+    return a / b;
+  }
+  let sign = (ua ^ ub) & 0x80000000u;
+  return bitcast<f32>(sign | (u32(be) << 23u) | (m & 0x7fffffu));
+}
+
+// PyTorch's learnable ops use the zero point rounded (half to even) and clamped to [qmin, qmax].
+fn rounded_zero_point(z: f32, qmin: f32, qmax: f32) -> f32 {
+  return clamp(round(z), qmin, qmax);
+}

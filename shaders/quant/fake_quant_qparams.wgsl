@@ -1,0 +1,89 @@
+// Dynamic quantizer parameters from the data, one workgroup per scale index c (same [outer, channels, inner] view
+// as the other fake_quant kernels; per token = channels are rows, inner = K). The workgroup reduces min, max and
+// sum |x| over the elements of c, then invocation 0 writes scale[c] and zero_point[c]:
+//   ASYM (torchao's _choose_qparams_per_token_asymmetric, the 8da4w activations, after XNNPACK's
+//   xnn_f32_qd8_asymmetric_quantization_params; generalised from [-128, 127] to [qmin, qmax]):
+//     mn = min(min x, 0), mx = max(max x, 0), s = max((mx - mn) / (qmax - qmin), eps)   (eps = 2^-23)
+//     dmin = mn / s, dmax = mx / s
+//     z = (qmin + dmin) + (qmax + dmax) > 0 ? qmin - dmin : qmax - dmax;  z = round(clamp(z, qmin, qmax))
+//   SYM (torchao choose_qparams_affine, MappingType.SYMMETRIC):
+//     s = max(max(-mn, mx) / ((qmax - qmin) / 2), eps), z = trunc((qmax + qmin + 1) / 2)
+//   LSQ (Esser et al. 2020, initial step size): s = 2 * mean|x| / sqrt(qmax), z = 0
+// Every f32 division is correctly rounded (div_rn), as PyTorch's, so ASYM / SYM match the CPU reference exactly.
+#include "quant/fake_quant_common.wgsl"
+
+struct Params {
+  outer: u32,
+  channels: u32,
+  inner: u32,
+  grid_x: u32,
+  qmin: f32,
+  qmax: f32,
+}
+
+override WG: u32 = 64; // a power of two
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> scale: array<f32>;
+@group(0) @binding(2) var<storage, read_write> zero_point: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+var<workgroup> w_min: array<f32, WG>;
+var<workgroup> w_max: array<f32, WG>;
+var<workgroup> w_abs: array<f32, WG>;
+
+const EPS: f32 = 1.1920928955078125e-7; // torch.finfo(torch.float32).eps
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let c = wid.y * params.grid_x + wid.x;
+  let live = c < params.channels;
+  let count = params.outer * params.inner;
+  var mn = 0.0; // min(., 0) and max(., 0) are applied anyway, so 0 is a neutral start
+  var mx = 0.0;
+  var ab = 0.0;
+  if (live) {
+    for (var t = lid; t < count; t += WG) {
+      let o = t / params.inner;
+      let v = x[(o * params.channels + c) * params.inner + (t - o * params.inner)];
+      mn = min(mn, v);
+      mx = max(mx, v);
+      ab += abs(v);
+    }
+  }
+  w_min[lid] = mn;
+  w_max[lid] = mx;
+  w_abs[lid] = ab;
+  workgroupBarrier();
+  for (var k = WG / 2u; k > 0u; k >>= 1u) {
+    if (lid < k) {
+      w_min[lid] = min(w_min[lid], w_min[lid + k]);
+      w_max[lid] = max(w_max[lid], w_max[lid + k]);
+      w_abs[lid] += w_abs[lid + k];
+    }
+    workgroupBarrier();
+  }
+  if (!live || lid != 0u) {
+    return;
+  }
+  let qmin = params.qmin;
+  let qmax = params.qmax;
+  let lo = w_min[0];
+  let hi = w_max[0];
+#if ASYM
+  let s = max(div_rn(hi - lo, qmax - qmin), EPS);
+  let dmin = div_rn(lo, s);
+  let dmax = div_rn(hi, s);
+  let from_min = qmin + dmin;
+  let from_max = qmax + dmax;
+  let z = round(clamp(select(qmax - dmax, qmin - dmin, from_min + from_max > 0.0), qmin, qmax));
+#elif SYM
+  let s = max(div_rn(max(-lo, hi), div_rn(qmax - qmin, 2.0)), EPS);
+  let z = trunc(div_rn(qmax + qmin + 1.0, 2.0));
+#elif LSQ
+  let s = div_rn(2.0 * div_rn(w_abs[0], f32(count)), sqrt(qmax));
+  let z = 0.0;
+#endif
+  scale[c] = s;
+  zero_point[c] = z;
+}

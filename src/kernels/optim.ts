@@ -1,0 +1,179 @@
+// Optimizer kernels on f32 master weights (shaders/optim): SGD with momentum, AdamW, and global-norm gradient
+// clipping across several tensors. Plan functions return Dispatches (see src/kernels/basic.ts); a training loop
+// binds once and per step only rewrites the params uniform (BoundKernel.update(adamwUniforms(opts, step))).
+// CPU oracle: src/ref/optim.ts.
+import type { GpuContext } from '../gpu/context.js';
+import { getKernel, type KernelDef } from '../gpu/kernel.js';
+import { ADAMW_DEFAULTS, adamwBias, type AdamWOptions, type SgdOptions } from '../ref/optim.js';
+import { checkShape, grid1d, runDispatches, type Dispatch } from './common.js';
+import { tuningFor } from './tuning.js';
+
+export { ADAMW_DEFAULTS, type AdamWOptions, type SgdOptions } from '../ref/optim.js';
+
+export const SGD: KernelDef = { name: 'sgd', shader: 'optim/sgd' };
+export const ADAMW: KernelDef = { name: 'adamw', shader: 'optim/adamw' };
+export const GRAD_NORM = {
+  sumsq: { name: 'grad_norm_sumsq', shader: 'optim/grad_norm', defines: { SUMSQ: true } },
+  finalize: { name: 'grad_norm_finalize', shader: 'optim/grad_norm', defines: { FINALIZE: true } },
+  scale: { name: 'grad_norm_scale', shader: 'optim/grad_norm', defines: { SCALE: true } },
+} satisfies Record<string, KernelDef>;
+
+function checkN(kernel: string, n: number): void {
+  checkShape(kernel, 'n', Number.isInteger(n) && n > 0 && n < 2 ** 31, `n=${n} must be a positive integer below 2^31`);
+}
+
+function checkHyper(kernel: string, o: Record<string, number | boolean | undefined>): void {
+  for (const [k, v] of Object.entries(o)) {
+    if (typeof v === 'number') checkShape(kernel, k, Number.isFinite(v) && v >= 0, `${k}=${v} must be finite and >= 0`);
+  }
+}
+
+/**
+ * One SGD step over n elements. `momentum_buf` is required when momentum > 0; `first` marks the first step (the
+ * buffer then starts as a copy of the gradient, as PyTorch). `clip_coef`: the [norm, coef] buffer of planGradNorm.
+ */
+export async function planSgd(
+  ctx: GpuContext,
+  b: { param: GPUBuffer; grad: GPUBuffer; momentum_buf?: GPUBuffer; clip_coef?: GPUBuffer },
+  n: number,
+  o: SgdOptions & { first: boolean },
+): Promise<Dispatch> {
+  checkN('sgd', n);
+  checkHyper('sgd', { lr: o.lr, momentum: o.momentum, dampening: o.dampening, weightDecay: o.weightDecay });
+  const momentum = o.momentum ?? 0;
+  checkShape('sgd', 'momentum_buf', momentum === 0 || !!b.momentum_buf, `momentum=${momentum} needs a momentum_buf binding`);
+  checkShape('sgd', 'nesterov', !o.nesterov || (momentum > 0 && (o.dampening ?? 0) === 0), 'Nesterov momentum requires a momentum and zero dampening');
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, SGD, { MOMENTUM: momentum > 0, CLIP: !!b.clip_coef }, { WG: wg });
+  const g = grid1d(ctx, Math.ceil(n / wg));
+  const bindings: Record<string, GPUBuffer> = { param: b.param, grad: b.grad };
+  if (momentum > 0) bindings.momentum_buf = b.momentum_buf!;
+  if (b.clip_coef) bindings.clip_coef = b.clip_coef;
+  return {
+    kernel,
+    args: {
+      bindings,
+      params: { n, row_pitch: g.gridX * wg, first: o.first ? 1 : 0, nesterov: o.nesterov ? 1 : 0, lr: o.lr, momentum, dampening: o.dampening ?? 0, weight_decay: o.weightDecay ?? 0 },
+      expect: { param: 4 * n, grad: 4 * n, momentum_buf: 4 * n, clip_coef: 8 },
+    },
+    workgroups: g.workgroups,
+  };
+}
+
+/** The AdamW params uniform for step count `step` (1-based): bias corrections in f64 on the host, as PyTorch. */
+export function adamwUniforms(o: AdamWOptions, step: number, n: number, rowPitch: number): Record<string, number> {
+  const { stepSize, bc2Sqrt } = adamwBias(o, step);
+  return {
+    n,
+    row_pitch: rowPitch,
+    lr: o.lr,
+    beta1: o.beta1 ?? ADAMW_DEFAULTS.beta1,
+    beta2: o.beta2 ?? ADAMW_DEFAULTS.beta2,
+    eps: o.eps ?? ADAMW_DEFAULTS.eps,
+    weight_decay: o.weightDecay ?? ADAMW_DEFAULTS.weightDecay,
+    step_size: stepSize,
+    bc2_sqrt: bc2Sqrt,
+  };
+}
+
+/** One AdamW step (step count `step`, 1-based) over n elements; exp_avg / exp_avg_sq start as zeros. */
+export async function planAdamW(
+  ctx: GpuContext,
+  b: { param: GPUBuffer; grad: GPUBuffer; exp_avg: GPUBuffer; exp_avg_sq: GPUBuffer; clip_coef?: GPUBuffer },
+  n: number,
+  o: AdamWOptions & { step: number },
+): Promise<Dispatch> {
+  checkN('adamw', n);
+  checkHyper('adamw', { lr: o.lr, eps: o.eps, weightDecay: o.weightDecay });
+  for (const k of ['beta1', 'beta2'] as const) {
+    const v = o[k];
+    checkShape('adamw', k, v === undefined || (v >= 0 && v < 1), `${k}=${v} must be in [0, 1)`);
+  }
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, ADAMW, { CLIP: !!b.clip_coef }, { WG: wg });
+  const g = grid1d(ctx, Math.ceil(n / wg));
+  const bindings: Record<string, GPUBuffer> = { param: b.param, grad: b.grad, exp_avg: b.exp_avg, exp_avg_sq: b.exp_avg_sq };
+  if (b.clip_coef) bindings.clip_coef = b.clip_coef;
+  return {
+    kernel,
+    args: { bindings, params: adamwUniforms(o, o.step, n, g.gridX * wg), expect: { param: 4 * n, grad: 4 * n, exp_avg: 4 * n, exp_avg_sq: 4 * n, clip_coef: 8 } },
+    workgroups: g.workgroups,
+  };
+}
+
+/** Workgroups (= partial sums) the SUMSQ pass gives a tensor of n elements. */
+export function gradNormPartialCount(ctx: GpuContext, n: number): number {
+  const wg = tuningFor(ctx).reduceWG;
+  return Math.max(1, Math.min(Math.ceil(n / (4 * wg)), 256, ctx.limits.maxComputeWorkgroupsPerDimension));
+}
+
+/** Floats the `partials` scratch buffer of planGradNorm needs for these tensor sizes. */
+export function gradNormPartials(ctx: GpuContext, sizes: readonly number[]): number {
+  return sizes.reduce((a, n) => a + gradNormPartialCount(ctx, n), 0);
+}
+
+export interface GradTensor {
+  buffer: GPUBuffer;
+  n: number;
+}
+
+/**
+ * Global L2 norm of several gradient tensors: one SUMSQ dispatch per tensor into its slice of `partials`
+ * (gradNormPartials floats), then FINALIZE writes clip_coef = [norm, min(max_norm / (norm + 1e-6), 1)].
+ * Follow with planGradScale, or pass clip_coef to planSgd / planAdamW. A non-finite norm is left for the caller
+ * to check (read clip_coef[0]).
+ */
+export async function planGradNorm(ctx: GpuContext, grads: readonly GradTensor[], partials: GPUBuffer, clipCoef: GPUBuffer, maxNorm: number): Promise<Dispatch[]> {
+  checkShape('grad_norm', 'grads', grads.length > 0, 'no gradient tensors given');
+  checkShape('grad_norm', 'max_norm', Number.isFinite(maxNorm) && maxNorm > 0, `max_norm=${maxNorm} must be finite and > 0`);
+  const wg = tuningFor(ctx).reduceWG;
+  const sumsq = await getKernel(ctx, GRAD_NORM.sumsq, {}, { WG: wg });
+  const finalize = await getKernel(ctx, GRAD_NORM.finalize, {}, { WG: wg });
+  const total = gradNormPartials(ctx, grads.map((g) => g.n));
+  const out: Dispatch[] = [];
+  let offset = 0;
+  grads.forEach((t, k) => {
+    checkN(`grad_norm (tensor ${k})`, t.n);
+    const count = gradNormPartialCount(ctx, t.n);
+    out.push({
+      kernel: sumsq,
+      args: { bindings: { grad: t.buffer, partials }, params: { n: t.n, offset, stride: count * wg, max_norm: maxNorm }, expect: { grad: 4 * t.n, partials: 4 * total } },
+      workgroups: [count],
+    });
+    offset += count;
+  });
+  out.push({
+    kernel: finalize,
+    args: { bindings: { partials, clip_coef: clipCoef }, params: { n: total, offset: 0, stride: 0, max_norm: maxNorm }, expect: { partials: 4 * total, clip_coef: 8 } },
+    workgroups: [1],
+  });
+  return out;
+}
+
+/** grad *= clip_coef[1] for each tensor. */
+export async function planGradScale(ctx: GpuContext, grads: readonly GradTensor[], clipCoef: GPUBuffer): Promise<Dispatch[]> {
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, GRAD_NORM.scale, {}, { WG: wg });
+  return grads.map((t, k) => {
+    checkN(`grad_norm_scale (tensor ${k})`, t.n);
+    const g = grid1d(ctx, Math.ceil(t.n / wg));
+    return {
+      kernel,
+      args: { bindings: { grad: t.buffer, clip_coef: clipCoef }, params: { n: t.n, offset: 0, stride: g.gridX * wg, max_norm: 1 }, expect: { grad: 4 * t.n, clip_coef: 8 } },
+      workgroups: g.workgroups,
+    };
+  });
+}
+
+/** Clips the gradients in place to global norm <= maxNorm; returns the norm before clipping (read back). */
+export async function clipGradNorm(ctx: GpuContext, grads: readonly GradTensor[], maxNorm: number): Promise<number> {
+  const partials = ctx.createBuffer(4 * gradNormPartials(ctx, grads.map((g) => g.n)));
+  const coef = ctx.createBuffer(8);
+  try {
+    await runDispatches(ctx, [...(await planGradNorm(ctx, grads, partials, coef, maxNorm)), ...(await planGradScale(ctx, grads, coef))]);
+    return (await ctx.readF32(coef, 1))[0];
+  } finally {
+    partials.destroy();
+    coef.destroy();
+  }
+}

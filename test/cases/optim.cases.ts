@@ -1,0 +1,146 @@
+// Optimizer kernels against src/ref/optim.ts: SGD (plain, momentum + dampening + weight decay, Nesterov), AdamW over
+// several steps (each step checked from the GPU's own previous state), global-norm clipping over several tensors,
+// clipping fused into AdamW, and bad hyperparameters refused.
+import type { GpuContext } from '../../src/gpu/context.js';
+import { runDispatch, runDispatches } from '../../src/kernels/common.js';
+import { clipGradNorm, gradNormPartials, planAdamW, planGradNorm, planSgd } from '../../src/kernels/optim.js';
+import { adamwRef, gradNormRef, sgdRef, type AdamWOptions, type SgdOptions } from '../../src/ref/optim.js';
+import { randomF32 } from '../../src/ref/random.js';
+import { compareBound, U_F32 } from '../../src/ref/tolerance.js';
+import { assert, expectError, type GpuCase } from './types.js';
+
+function check(r: { ok: boolean; message: string }): string {
+  assert(r.ok, r.message);
+  return r.message;
+}
+
+function sgdCase(name: string, o: SgdOptions): GpuCase {
+  return {
+    name: `sgd ${name}: 3 steps`,
+    async run(ctx) {
+      const n = 1000;
+      const P = ctx.createBuffer(randomF32(n, 1));
+      const G = ctx.createBuffer(4 * n);
+      const B = ctx.createBuffer(4 * n);
+      const msgs: string[] = [];
+      for (let step = 0; step < 3; step++) {
+        const g = randomF32(n, 10 + step);
+        ctx.write(G, g);
+        const p0 = await ctx.readF32(P, n);
+        const b0 = await ctx.readF32(B, n);
+        await runDispatch(await planSgd(ctx, { param: P, grad: G, momentum_buf: o.momentum ? B : undefined }, n, { ...o, first: step === 0 }));
+        const ref = sgdRef(p0, g, b0, o, step === 0);
+        msgs.push(check(compareBound(`step ${step + 1} param`, await ctx.readF32(P, n), ref.p, ref.absP, 8)));
+        if (o.momentum) check(compareBound(`step ${step + 1} momentum_buf`, await ctx.readF32(B, n), ref.buf, ref.absBuf, 8));
+      }
+      [P, G, B].forEach((b) => b.destroy());
+      return msgs[2];
+    },
+  };
+}
+
+async function adamwSteps(ctx: GpuContext, o: AdamWOptions, steps: number[], init: 'zeros' | 'random', withClip: boolean): Promise<string> {
+  const n = 1000;
+  const P = ctx.createBuffer(randomF32(n, 2));
+  const G = ctx.createBuffer(4 * n);
+  const M = ctx.createBuffer(init === 'zeros' ? new Float32Array(n) : randomF32(n, 3, -0.1, 0.1));
+  const V = ctx.createBuffer(init === 'zeros' ? new Float32Array(n) : randomF32(n, 4, 0, 0.01));
+  const partials = ctx.createBuffer(4 * gradNormPartials(ctx, [n]));
+  const coef = ctx.createBuffer(8);
+  const msgs: string[] = [];
+  for (const step of steps) {
+    const g = randomF32(n, 20 + step, -3, 3);
+    ctx.write(G, g);
+    const [p0, m0, v0] = await Promise.all([ctx.readF32(P, n), ctx.readF32(M, n), ctx.readF32(V, n)]);
+    const ds = withClip ? await planGradNorm(ctx, [{ buffer: G, n }], partials, coef, 1) : [];
+    ds.push(await planAdamW(ctx, { param: P, grad: G, exp_avg: M, exp_avg_sq: V, clip_coef: withClip ? coef : undefined }, n, { ...o, step }));
+    await runDispatches(ctx, ds);
+    let c = 1;
+    if (withClip) {
+      const [norm, gc] = await ctx.readF32(coef, 2);
+      const r = gradNormRef([g], 1);
+      check(compareBound('norm', [norm], [r.norm], [r.norm], r.count));
+      assert(gc < 1 && Math.abs(gc - r.coef) <= 2 * r.count * U_F32 * r.coef, `clip coef ${gc} vs ${r.coef}`);
+      c = gc;
+    }
+    const ref = adamwRef(p0, g, m0, v0, o, step, c);
+    check(compareBound(`step ${step} exp_avg`, await ctx.readF32(M, n), ref.m, ref.absM, 4));
+    check(compareBound(`step ${step} exp_avg_sq`, await ctx.readF32(V, n), ref.v, ref.absV, 6));
+    msgs.push(check(compareBound(`step ${step} param`, await ctx.readF32(P, n), ref.p, ref.absP, 16)));
+  }
+  [P, G, M, V, partials, coef].forEach((b) => b.destroy());
+  return msgs.join('; ');
+}
+
+const normCase: GpuCase = {
+  name: 'grad_norm: global norm and clipping over 3 tensors (1, 777, 5000 elements)',
+  async run(ctx) {
+    const sizes = [1, 777, 5000];
+    const data = sizes.map((n, k) => randomF32(n, 40 + k));
+    const bufs = data.map((d) => ctx.createBuffer(d));
+    const grads = bufs.map((buffer, k) => ({ buffer, n: sizes[k] }));
+    const ref = gradNormRef(data, 1);
+    // Large max_norm: coefficient 1, gradients untouched bit for bit.
+    const norm1 = await clipGradNorm(ctx, grads, 1e6);
+    check(compareBound('norm', [norm1], [ref.norm], [ref.norm], ref.count));
+    for (let k = 0; k < 3; k++) {
+      const got = await ctx.readF32(bufs[k], sizes[k]);
+      assert(got.every((v, i) => v === data[k][i]), `tensor ${k} changed although the norm is under max_norm`);
+    }
+    // max_norm 1: clipped.
+    const norm2 = await clipGradNorm(ctx, grads, 1);
+    check(compareBound('norm', [norm2], [ref.norm], [ref.norm], ref.count));
+    let sq = 0;
+    const msgs: string[] = [];
+    for (let k = 0; k < 3; k++) {
+      const got = await ctx.readF32(bufs[k], sizes[k]);
+      const want = Float64Array.from(data[k], (v) => v * ref.coef);
+      msgs.push(check(compareBound(`tensor ${k}`, got, want, Float64Array.from(want, Math.abs), ref.count + 4)));
+      got.forEach((v) => (sq += v * v));
+    }
+    assert(Math.abs(Math.sqrt(sq) - 1) < 1e-4, `clipped norm ${Math.sqrt(sq)} != 1`);
+    bufs.forEach((b) => b.destroy());
+    return `norm ${ref.norm.toFixed(4)}; ${msgs.join('; ')}`;
+  },
+};
+
+const errorsCase: GpuCase = {
+  name: 'error: optimizers refuse missing buffers and bad hyperparameters',
+  async run(ctx) {
+    const P = ctx.createBuffer(16);
+    const Q = ctx.createBuffer(32);
+    const msgs = [
+      await expectError('momentum buf', () => planSgd(ctx, { param: P, grad: P }, 4, { lr: 0.1, momentum: 0.9, first: true })),
+      await expectError('nesterov', () => planSgd(ctx, { param: P, grad: P, momentum_buf: P }, 4, { lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true, first: true })),
+      await expectError('lr', () => planSgd(ctx, { param: P, grad: P }, 4, { lr: NaN, first: true })),
+      await expectError('step 0', () => planAdamW(ctx, { param: P, grad: P, exp_avg: P, exp_avg_sq: P }, 4, { lr: 1e-3, step: 0 })),
+      await expectError('beta', () => planAdamW(ctx, { param: P, grad: P, exp_avg: P, exp_avg_sq: P }, 4, { lr: 1e-3, beta2: 1, step: 1 })),
+      await expectError('small', async () => runDispatch(await planAdamW(ctx, { param: P, grad: Q, exp_avg: Q, exp_avg_sq: Q }, 5, { lr: 1e-3, step: 1 }))),
+      await expectError('max_norm', () => planGradNorm(ctx, [{ buffer: P, n: 4 }], P, P, 0)),
+    ];
+    const want = [
+      /sgd: momentum_buf: momentum=0.9 needs a momentum_buf binding/,
+      /Nesterov momentum requires a momentum and zero dampening/,
+      /sgd: lr: lr=NaN must be finite/,
+      /adamw: step=0 must be an integer >= 1/,
+      /adamw: beta2: beta2=1 must be in \[0, 1\)/,
+      /binding 'param' .* is too small: 16 bytes bound, this dispatch needs at least 20/,
+      /grad_norm: max_norm: max_norm=0 must be finite and > 0/,
+    ];
+    msgs.forEach((m, i) => assert(want[i].test(m), `message ${i} '${m}' does not match ${want[i]}`));
+    P.destroy();
+    Q.destroy();
+    return msgs.join(' | ');
+  },
+};
+
+export const CASES: GpuCase[] = [
+  sgdCase('plain + weight decay', { lr: 0.1, weightDecay: 0.01 }),
+  sgdCase('momentum 0.9 + dampening 0.1 + weight decay', { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 1e-3 }),
+  sgdCase('Nesterov momentum', { lr: 0.05, momentum: 0.9, nesterov: true }),
+  { name: 'adamw steps 1..3 from zero state', run: (ctx) => adamwSteps(ctx, { lr: 1e-3, weightDecay: 0.01 }, [1, 2, 3], 'zeros', false) },
+  { name: 'adamw steps 1000, 1001 from random state (betas 0.8, 0.99)', run: (ctx) => adamwSteps(ctx, { lr: 3e-4, beta1: 0.8, beta2: 0.99, weightDecay: 0.1, eps: 1e-6 }, [1000, 1001], 'random', false) },
+  { name: 'adamw with global-norm clipping fused (clip_coef binding)', run: (ctx) => adamwSteps(ctx, { lr: 1e-3 }, [1, 2], 'zeros', true) },
+  normCase,
+  errorsCase,
+];
