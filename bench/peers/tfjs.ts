@@ -1,6 +1,6 @@
 // Peer: TensorFlow.js (tfjs-core + tfjs-backend-webgpu) training step of the issue's MLP (64-256-256-10, batch 128,
-// Adam) in the same page, on the same adapter. The scripts are served from the page's origin (dist/browser/tfjs/,
-// copied from node_modules at build time). Its output is checked before timing: the logits against the f64 reference
+// Adam) in the same page, on the same adapter. TF.js is its own bundle on the page's origin (dist/browser/tfjs-peer.js,
+// bench/peers/tfjs-bundle.ts), imported only when this row runs. Its output is checked before timing: the logits against the f64 reference
 // (bench/mlp.ts) within the propagated f32 bound, and the first Adam step of the last bias against
 // -lr * g / (|g| + eps) with the reference gradient g. nibble's f32 and QAT steps join MLP_GROUP from the graph
 // executor: they use mlpProblem() too, so the ratio compares the same step on the same data.
@@ -10,7 +10,7 @@ import { MLP, MLP_GROUP, type ShapeOptions } from '../shapes.js';
 
 export const TFJS_VERSION = '4.22.0';
 
-// The slice of the TF.js API used here (the UMD scripts define globalThis.tf).
+// The slice of the TF.js API used here.
 interface TfTensor {
   data(): Promise<Float32Array>;
   dispose(): void;
@@ -22,7 +22,6 @@ interface Tf {
   setBackend(name: string): Promise<boolean>;
   ready(): Promise<void>;
   getBackend(): string;
-  backend(): { device?: GPUDevice; submitQueue?: () => void; adapterInfo?: unknown };
   variable(t: TfTensor, trainable?: boolean, name?: string): TfVariable;
   tensor2d(v: Float32Array, shape: [number, number]): TfTensor;
   tensor1d(v: Float32Array | Int32Array, dtype?: string): TfTensor;
@@ -36,26 +35,14 @@ interface Tf {
   version?: Record<string, string>;
 }
 
-function loadScript(src: string): Promise<void> {
-  return new Promise((ok, fail) => {
-    const s = document.createElement('script');
-    s.src = src;
-    s.onload = () => ok();
-    s.onerror = () => fail(new Error(`failed to load ${src}`));
-    document.head.appendChild(s);
-  });
-}
-
 let tfPromise: Promise<Tf> | null = null;
 
 /** Loads tfjs-core and the WebGPU backend from the page's origin and selects 'webgpu' (no silent CPU fallback). */
 export function loadTf(): Promise<Tf> {
   if (!tfPromise) {
     tfPromise = (async () => {
-      const base = new URL('tfjs/', document.baseURI).href;
-      await loadScript(base + 'tf-core.min.js');
-      await loadScript(base + 'tf-backend-webgpu.min.js');
-      const tf = (globalThis as unknown as { tf: Tf }).tf;
+      const url = new URL('tfjs-peer.js', document.baseURI).href;
+      const { tf } = (await import(/* @vite-ignore */ url)) as { tf: Tf };
       const ok = await tf.setBackend('webgpu');
       await tf.ready();
       if (!ok || tf.getBackend() !== 'webgpu') throw new Error(`TF.js did not select its WebGPU backend (backend: ${tf.getBackend()})`);
@@ -97,18 +84,15 @@ export function tfjsTrainStepRow(_o: ShapeOptions): BenchRow {
         return h;
       };
       const opt = tf.train.adam(p.lr);
-      const backend = tf.backend();
-      const device = backend.device;
+      // Synchronised by reading the last bias back (40 bytes): TF.js's own way to wait for its queued work
+      // (driving the backend's submitQueue() from outside gave zeros on a later read in a first version).
       const step = async () => {
         opt.minimize(() => tf.losses.softmaxCrossEntropy(onehot, forward()), false);
-        if (device && backend.submitQueue) {
-          backend.submitQueue();
-          await device.queue.onSubmittedWorkDone();
-        } else await B[L - 1].data();
+        await B[L - 1].data();
       };
       return {
         notes: [`TF.js backend: ${tf.getBackend()}`],
-        sampleMethod: device ? 'queue-completion (minimize, submitQueue, onSubmittedWorkDone on TF.js\u2019s device)' : 'wall time to reading a bias back',
+        sampleMethod: 'wall time of minimize() until the last bias (40 B) is read back',
         sample: step,
         async check() {
           const ref = mlpForwardRef(p);
@@ -119,9 +103,9 @@ export function tfjsTrainStepRow(_o: ShapeOptions): BenchRow {
             const err = Math.abs(got[i] - ref.logits[i]);
             if (!(err <= ref.bound[i])) return { ok: false, message: `logit ${i} = ${got[i]} vs reference ${ref.logits[i]} (|err| ${err.toExponential(2)} > bound ${ref.bound[i].toExponential(2)})` };
           }
-          const before = await B[L - 1].data();
+          const before = Float32Array.from(await B[L - 1].data());
           await step();
-          const after = await B[L - 1].data();
+          const after = Float32Array.from(await B[L - 1].data());
           const eps = 1e-7;
           let checked = 0;
           for (let c = 0; c < after.length; c++) {
