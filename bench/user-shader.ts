@@ -98,7 +98,7 @@ function planBuffers(ctx: GpuContext, spec: UserShaderSpec, bindings: BindingInf
   const usedParams = new Set<string>();
   const plans: Plan[] = [];
   for (const b of bindings) {
-    const where = `binding '${b.name}' (@group(${b.group}) @binding(${b.binding}), ${b.typeName})`;
+    const where = `binding '${b.name}' (@group(${b.group}) @binding(${b.binding}), ${b.typeName.replace(/, 0>$/, '>')})`; // reflection spells a runtime-sized array<T> as array<T, 0>
     const align = b.runtimeStride || 4;
     if (b.kind === 'uniform') {
       const values: Record<string, number> = {};
