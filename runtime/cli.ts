@@ -1,9 +1,11 @@
 // The `nibble` command line. Each command lives in runtime/cli/<name>.ts and is listed here once.
+import { benchCommand } from './cli/bench.js';
 import { infoCommand } from './cli/info.js';
 import type { Command } from './cli/command.js';
 
 export const COMMANDS: Record<string, Command> = {
   info: infoCommand,
+  bench: benchCommand,
 };
 
 function usage(): string {

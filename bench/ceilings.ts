@@ -1,0 +1,96 @@
+// The adapter's own ceilings, measured first in every run so that each kernel row can show its fraction of them:
+//   copy: copyBufferToBuffer of one large buffer (bytes = read + written), timed to queue completion;
+//   read: shaders/bench/read_bandwidth.wgsl, a kernel that only streams its input (bytes = bytes read).
+import type { GpuContext } from '../src/gpu/context.js';
+import { getKernel, type KernelDef } from '../src/gpu/kernel.js';
+import { randomF32 } from '../src/ref/random.js';
+import { compareBound, compareExact } from '../src/ref/tolerance.js';
+import type { BenchRow } from './harness.js';
+
+export const READ_BANDWIDTH: KernelDef = { name: 'read_bandwidth', shader: 'bench/read_bandwidth' };
+
+const MiB = 1024 * 1024;
+
+function copyRow(bytes: number): BenchRow {
+  return {
+    name: 'copyBufferToBuffer',
+    group: 'ceiling: copy',
+    side: 'nibble',
+    shape: `${bytes / MiB} MiB`,
+    flops: 0,
+    bytes: 2 * bytes,
+    async setup(ctx) {
+      const n = bytes / 4;
+      const src = new Uint32Array(n);
+      for (let i = 0; i < n; i++) src[i] = (Math.imul(i, 2654435761) >>> 0) ^ 0x5bd1e995;
+      const A = ctx.createBuffer(src, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'copy.src');
+      const B = ctx.createBuffer(bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'copy.dst');
+      const once = async () => {
+        await ctx.submit(['copyBufferToBuffer'], (e) => e.copyBufferToBuffer(A, 0, B, 0, bytes));
+        await ctx.device.queue.onSubmittedWorkDone();
+      };
+      return {
+        sample: once,
+        sampleMethod: 'queue-completion',
+        async check() {
+          await once();
+          const r = compareExact('copy', await ctx.readU32(B, n), src);
+          return { ok: r.ok, message: r.message };
+        },
+        dispose() {
+          A.destroy();
+          B.destroy();
+        },
+      };
+    },
+  };
+}
+
+function readRow(bytes: number, wg: number, threads: number): BenchRow {
+  return {
+    name: 'read_bandwidth',
+    group: 'ceiling: read',
+    side: 'nibble',
+    shape: `${bytes / MiB} MiB, ${threads} threads`,
+    flops: bytes / 4,
+    bytes,
+    async setup(ctx: GpuContext) {
+      const nVec4 = bytes / 16;
+      const x = randomF32(bytes / 4, 11);
+      const X = ctx.createBuffer(x, undefined, 'read.x');
+      const Y = ctx.createBuffer(4 * threads, undefined, 'read.y');
+      const kernel = await getKernel(ctx, READ_BANDWIDTH, {}, { WG: wg });
+      const d = { kernel, args: { bindings: { x: X, y: Y }, params: { n_vec4: nVec4, threads }, expect: { x: bytes, y: 4 * threads } }, workgroups: [threads / wg] as const };
+      return {
+        dispatches: [d],
+        async check() {
+          await kernel.run(d.args, d.workgroups);
+          const got = await ctx.readF32(Y, threads);
+          const ref = new Float64Array(threads);
+          const abs = new Float64Array(threads);
+          for (let i = 0; i < nVec4; i++) {
+            const t = i % threads;
+            for (let c = 0; c < 4; c++) {
+              ref[t] += x[4 * i + c];
+              abs[t] += Math.abs(x[4 * i + c]);
+            }
+          }
+          const r = compareBound('read_bandwidth sums', got, ref, abs, Math.ceil(nVec4 / threads) + 2);
+          return { ok: r.ok, message: r.message };
+        },
+        dispose() {
+          X.destroy();
+          Y.destroy();
+        },
+      };
+    },
+  };
+}
+
+/** Ceiling rows sized for the adapter: small on a CPU adapter or in --quick mode. */
+export function ceilingRows(opts: { quick: boolean; fallback: boolean }): BenchRow[] {
+  const bytes = opts.quick ? 4 * MiB : opts.fallback ? 32 * MiB : 256 * MiB;
+  const wg = opts.fallback ? 64 : 256;
+  const threads = opts.fallback ? 64 * 64 : 256 * 1024;
+  return [copyRow(bytes), readRow(bytes, wg, Math.min(threads, bytes / 16))];
+}

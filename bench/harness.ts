@@ -1,0 +1,254 @@
+// The benchmark harness: one shape for every row, the same code in Node (Dawn) and the page (Chromium).
+// A row is a small self-contained spec: name, shape, flops, bytes, and `setup` which allocates its buffers,
+// plans its dispatches and returns how to check the output against the CPU reference and how to time it.
+// Every row is checked before it is timed; a row whose check fails is reported as such and not timed.
+// Nothing here asserts anything about time. Imports nothing Node-only (it runs in the page).
+import type { GpuContext } from '../src/gpu/context.js';
+import { summarize, timePass, type TimingResult } from '../src/gpu/timing.js';
+import { runDispatches, type Dispatch } from '../src/kernels/common.js';
+
+/** Which side of a comparison a row is on. Ratios are computed against rows whose side is 'peer'. */
+export type Side = 'nibble' | 'peer';
+
+export interface CheckResult {
+  ok: boolean;
+  message: string;
+}
+
+/** What `setup` returns: either planned dispatches (timed by the harness) or a custom timer (peers). */
+export interface RowInstance {
+  /** Dispatches encoded into one compute pass per sample. */
+  dispatches?: Dispatch[];
+  /** For rows that are not nibble dispatches (peers, multi-submit steps): one timed sample, resolved when the GPU is done. */
+  sample?: () => Promise<void>;
+  /** How `sample` is timed, named in the report. */
+  sampleMethod?: string;
+  /** Runs the work once and compares its output with the CPU reference. */
+  check: () => Promise<CheckResult>;
+  /** Extra facts for the report (e.g. 'ran on: WebGpuExecutionProvider'). */
+  notes?: string[];
+  dispose: () => void;
+}
+
+export interface BenchRow {
+  /** Kernel or peer name, e.g. 'matmul_f32 naive'. */
+  name: string;
+  /** The comparison group: rows with the same group are compared (e.g. 'matmul 1x4096x4096'). */
+  group: string;
+  side: Side;
+  /** Shape label, e.g. 'M=1 N=4096 K=4096'. */
+  shape: string;
+  /** Floating-point operations of one sample (0 when not meaningful). */
+  flops: number;
+  /** Bytes one sample must move at least (inputs read once + outputs written once). */
+  bytes: number;
+  /** A reason this row cannot run here (missing feature, wrong runtime), or null. */
+  needs?: (ctx: GpuContext) => string | null;
+  setup: (ctx: GpuContext) => Promise<RowInstance>;
+}
+
+export interface BenchOptions {
+  warmup: number;
+  reps: number;
+  /** Only rows whose name or group contains one of these strings. */
+  filter?: string[];
+  /** Progress lines (stderr in the CLI, console in the page). */
+  log?: (line: string) => void;
+  /** Rethrow a row's setup/check error instead of reporting it (the user-shader mode: bad flags, compile errors). */
+  throwErrors?: boolean;
+}
+
+export interface RowResult {
+  name: string;
+  group: string;
+  side: Side;
+  shape: string;
+  status: 'ok' | 'check-failed' | 'skipped' | 'error';
+  check: string;
+  method: string;
+  reps: number;
+  medianMs: number | null;
+  minMs: number | null;
+  maxMs: number | null;
+  gflops: number | null;
+  gbps: number | null;
+  /** gbps / the copy and read ceilings measured in the same run. */
+  fracCopy: number | null;
+  fracRead: number | null;
+  flops: number;
+  bytes: number;
+  notes: string[];
+}
+
+export interface AdapterHeading {
+  runtime: string;
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  fallback: boolean;
+  timestampQuery: boolean;
+}
+
+export interface Ceilings {
+  copyGBps: number | null;
+  readGBps: number | null;
+  rows: RowResult[];
+}
+
+export interface BenchReport {
+  adapter: AdapterHeading;
+  /** The default timing method of this adapter (rows name their own). */
+  timing: string;
+  quick: boolean;
+  date: string;
+  ceilings: { copyGBps: number | null; readGBps: number | null };
+  rows: RowResult[];
+}
+
+export function adapterHeading(ctx: GpuContext): AdapterHeading {
+  const a = ctx.info;
+  return {
+    runtime: a.runtime,
+    vendor: a.vendor,
+    architecture: a.architecture,
+    device: a.device,
+    description: a.description,
+    fallback: a.isFallback,
+    timestampQuery: ctx.caps.timestampQuery,
+  };
+}
+
+function emptyResult(row: BenchRow, status: RowResult['status'], check: string): RowResult {
+  return {
+    name: row.name,
+    group: row.group,
+    side: row.side,
+    shape: row.shape,
+    status,
+    check,
+    method: '-',
+    reps: 0,
+    medianMs: null,
+    minMs: null,
+    maxMs: null,
+    gflops: null,
+    gbps: null,
+    fracCopy: null,
+    fracRead: null,
+    flops: row.flops,
+    bytes: row.bytes,
+    notes: [],
+  };
+}
+
+/** Times a custom sample: warm-up, then `reps` samples of wall time to completion. */
+export async function timeSamples(sample: () => Promise<void>, warmup: number, reps: number): Promise<TimingResult> {
+  for (let i = 0; i < warmup; i++) await sample();
+  const ms: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await sample();
+    ms.push(performance.now() - t0);
+  }
+  return summarize(ms, 'queue-completion');
+}
+
+/** Times planned dispatches in one compute pass per sample (timestamp-query where the adapter has it). */
+export async function timeDispatches(ctx: GpuContext, label: string, ds: Dispatch[], warmup: number, reps: number): Promise<TimingResult> {
+  const bound = ds.map((d) => d.kernel.bind(d.args));
+  try {
+    return await timePass(ctx, label, (pass) => bound.forEach((b, i) => b.encode(pass, ds[i].workgroups)), { warmup, reps });
+  } finally {
+    bound.forEach((b) => b.dispose());
+  }
+}
+
+/** Runs one row: setup, check against the reference, then (only if the check passed) time it. Never throws. */
+export async function runRow(ctx: GpuContext, row: BenchRow, opts: BenchOptions, ceil?: { copyGBps: number | null; readGBps: number | null }): Promise<RowResult> {
+  const why = row.needs?.(ctx) ?? null;
+  if (why) return emptyResult(row, 'skipped', why);
+  let inst: RowInstance | undefined;
+  try {
+    inst = await row.setup(ctx);
+    const c = await inst.check();
+    if (!c.ok) {
+      const r = emptyResult(row, 'check-failed', c.message);
+      r.notes = inst.notes ?? [];
+      return r;
+    }
+    let t: TimingResult;
+    let method: string;
+    if (inst.dispatches) {
+      t = await timeDispatches(ctx, row.name, inst.dispatches, opts.warmup, opts.reps);
+      method = t.method;
+    } else if (inst.sample) {
+      t = await timeSamples(inst.sample, opts.warmup, opts.reps);
+      method = inst.sampleMethod ?? 'wall time to completion';
+    } else throw new Error(`bench row '${row.name}': setup returned neither dispatches nor a sample`);
+    const s = t.median / 1e3;
+    const gbps = row.bytes > 0 ? row.bytes / s / 1e9 : null;
+    return {
+      ...emptyResult(row, 'ok', c.message),
+      method,
+      reps: t.samples.length,
+      medianMs: t.median,
+      minMs: t.min,
+      maxMs: t.max,
+      gflops: row.flops > 0 ? row.flops / s / 1e9 : null,
+      gbps,
+      fracCopy: gbps !== null && ceil?.copyGBps ? gbps / ceil.copyGBps : null,
+      fracRead: gbps !== null && ceil?.readGBps ? gbps / ceil.readGBps : null,
+      notes: inst.notes ?? [],
+    };
+  } catch (e) {
+    if (opts.throwErrors) throw e;
+    const r = emptyResult(row, 'error', String((e as Error)?.message ?? e));
+    r.notes = inst?.notes ?? [];
+    return r;
+  } finally {
+    try {
+      inst?.dispose();
+    } catch {
+      /* a failed dispose must not hide the row's result */
+    }
+  }
+}
+
+export function selectRows(rows: BenchRow[], filter?: string[]): BenchRow[] {
+  if (!filter?.length) return rows;
+  return rows.filter((r) => filter.some((f) => r.name.includes(f) || r.group.includes(f)));
+}
+
+/** Runs the ceilings first, then every row, and returns the report (plain data, JSON-serialisable). */
+export async function runBench(ctx: GpuContext, ceilingRows: BenchRow[], rows: BenchRow[], opts: BenchOptions & { quick: boolean }): Promise<BenchReport> {
+  const log = opts.log ?? (() => {});
+  const ceilResults: RowResult[] = [];
+  for (const r of ceilingRows) {
+    log(`ceiling: ${r.name} ${r.shape}`);
+    ceilResults.push(await runRow(ctx, r, opts));
+  }
+  const best = (kind: string) => {
+    const v = ceilResults.filter((r) => r.status === 'ok' && r.group === kind && r.gbps !== null).map((r) => r.gbps!);
+    return v.length ? Math.max(...v) : null;
+  };
+  const ceilings = { copyGBps: best('ceiling: copy'), readGBps: best('ceiling: read') };
+  const out: RowResult[] = [...ceilResults.map((r) => ({ ...r, fracCopy: r.gbps !== null && ceilings.copyGBps ? r.gbps / ceilings.copyGBps : null, fracRead: r.gbps !== null && ceilings.readGBps ? r.gbps / ceilings.readGBps : null }))];
+  for (const r of selectRows(rows, opts.filter)) {
+    log(`row: ${r.name} ${r.shape}`);
+    out.push(await runRow(ctx, r, opts, ceilings));
+  }
+  return {
+    adapter: adapterHeading(ctx),
+    timing: ctx.caps.timestampQuery ? 'timestamp-query' : 'queue-completion',
+    quick: opts.quick,
+    date: new Date().toISOString(),
+    ceilings,
+    rows: out,
+  };
+}
+
+/** A dispatch-based row's check helper: run the dispatches once, then compare. */
+export async function runOnce(ctx: GpuContext, ds: Dispatch[]): Promise<void> {
+  await runDispatches(ctx, ds);
+}

@@ -1,0 +1,40 @@
+// The rows of `nibble bench`: ceilings first, then one list per kernel family, then the peers. Each family file
+// returns self-contained rows (bench/harness.ts BenchRow), so adding a kernel is adding rows to this list.
+import { basicRows } from './basic.js';
+import { ceilingRows } from './ceilings.js';
+import { runBench, type BenchReport, type BenchRow } from './harness.js';
+import { matmulRows } from './matmul.js';
+import { ortMatMulNBitsRow } from './peers/ort.js';
+import { tfjsTrainStepRow } from './peers/tfjs.js';
+import { matmulShapes, type ShapeOptions } from './shapes.js';
+import type { GpuContext } from '../src/gpu/context.js';
+
+export interface SuiteOptions {
+  quick: boolean;
+  /** Leave out the peers (ORT, TF.js). */
+  noPeers?: boolean;
+  filter?: string[];
+  warmup?: number;
+  reps?: number;
+}
+
+export function suiteRows(o: ShapeOptions & { noPeers?: boolean }): BenchRow[] {
+  const rows = [...matmulRows(o), ...basicRows(o)];
+  if (!o.noPeers) rows.push(...matmulShapes(o).map(ortMatMulNBitsRow), tfjsTrainStepRow(o));
+  return rows;
+}
+
+export const defaultReps = (quick: boolean, fallback: boolean) => ({ warmup: quick ? 1 : 2, reps: quick ? 3 : fallback ? 5 : 20 });
+
+/** The whole suite on one context (Node or the page). */
+export async function runSuite(ctx: GpuContext, o: SuiteOptions, log?: (line: string) => void, extra: BenchRow[] = []): Promise<BenchReport> {
+  const shape = { quick: o.quick, fallback: ctx.info.isFallback };
+  const d = defaultReps(o.quick, shape.fallback);
+  return runBench(ctx, ceilingRows(shape), [...suiteRows({ ...shape, noPeers: o.noPeers }), ...extra], {
+    quick: o.quick,
+    warmup: o.warmup ?? d.warmup,
+    reps: o.reps ?? d.reps,
+    filter: o.filter,
+    log,
+  });
+}

@@ -1,0 +1,174 @@
+// nibble bench [--browser] [--quick] [--json] [--out DIR] [--filter S ...]
+// nibble bench <file.wgsl> --dispatch X[,Y,Z] [--size binding=bytes ...] [--const NAME=value ...] [--param field=value ...]
+// One harness (bench/harness.ts), two runtimes: Dawn in Node, or the headless Chromium page (--browser).
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BenchReport } from '../../bench/harness.js';
+import { runBench } from '../../bench/harness.js';
+import { ceilingRows } from '../../bench/ceilings.js';
+import { formatMarkdown, formatSvg, formatTable } from '../../bench/report.js';
+import { runSuite, defaultReps } from '../../bench/suite.js';
+import { BenchInputError, parseUserFlags, userShaderRow, type UserShaderSpec } from '../../bench/user-shader.js';
+import { GpuError } from '../../src/gpu/context.js';
+import { openHeadless } from '../headless.js';
+import { createNodeContext } from '../node.js';
+import { UsageError, type Command } from './command.js';
+
+const OPTIONS = {
+  browser: { type: 'boolean' },
+  quick: { type: 'boolean' },
+  json: { type: 'boolean' },
+  out: { type: 'string' },
+  filter: { type: 'string', multiple: true },
+  'no-peers': { type: 'boolean' },
+  warmup: { type: 'string' },
+  reps: { type: 'string' },
+  dispatch: { type: 'string' },
+  size: { type: 'string', multiple: true },
+  const: { type: 'string', multiple: true },
+  param: { type: 'string', multiple: true },
+  flops: { type: 'string' },
+  bytes: { type: 'string' },
+} as const;
+
+function count(flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${flag} ${v}: expected a whole number >= ${min}`);
+  return Number(v);
+}
+
+interface PageHandle {
+  evaluate<T>(expr: string): Promise<T>;
+}
+
+async function inBrowser<T>(fn: (h: PageHandle) => Promise<T>): Promise<T> {
+  const h = await openHeadless();
+  try {
+    await h.page.waitForFunction('window.nibbleReady === true');
+    h.page.on('console', (m) => {
+      if (m.text().startsWith('[bench] ')) process.stderr.write(`nibble bench (browser): ${m.text().slice(8)}\n`);
+    });
+    return await fn(h);
+  } finally {
+    await h.close();
+  }
+}
+
+function writeOut(dir: string, r: BenchReport): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files = [
+    [join(dir, 'bench.json'), JSON.stringify(r, null, 2) + '\n'],
+    [join(dir, 'bench.md'), formatMarkdown(r)],
+    [join(dir, 'bench.svg'), formatSvg(r) + '\n'],
+  ];
+  for (const [f, text] of files) writeFileSync(f, text);
+  return files.map((f) => f[0]);
+}
+
+async function userShader(file: string, v: Record<string, unknown>, quick: boolean, warmup?: number, reps?: number): Promise<BenchReport> {
+  if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
+  let spec: UserShaderSpec;
+  try {
+    spec = parseUserFlags({
+      file: basename(file),
+      code: readFileSync(file, 'utf8'),
+      dispatch: v.dispatch as string | undefined,
+      size: v.size as string[] | undefined,
+      const: v.const as string[] | undefined,
+      param: v.param as string[] | undefined,
+      flops: v.flops as string | undefined,
+      bytes: v.bytes as string | undefined,
+    });
+  } catch (e) {
+    if (e instanceof BenchInputError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (v.browser) {
+    const r = await inBrowser((h) =>
+      h.evaluate<BenchReport | { error: string; input: boolean }>(
+        `const b = await import('./bench.js'); return await b.benchUserShader(${JSON.stringify(spec)}, ${JSON.stringify({ quick, warmup, reps })});`,
+      ),
+    );
+    if ('error' in r) {
+      if (r.input) throw new UsageError(r.error);
+      throw new Error(r.error);
+    }
+    return r;
+  }
+  const ctx = await createNodeContext();
+  try {
+    const d = defaultReps(quick, ctx.info.isFallback);
+    return await runBench(ctx, ceilingRows({ quick, fallback: ctx.info.isFallback }), [userShaderRow(spec)], {
+      quick,
+      warmup: warmup ?? d.warmup,
+      reps: reps ?? d.reps,
+      throwErrors: true,
+    });
+  } catch (e) {
+    if (e instanceof BenchInputError || (e instanceof GpuError && e.kind === 'compile')) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    ctx.destroy();
+  }
+}
+
+export const benchCommand: Command = {
+  summary: "benchmark nibble's kernels (or your own WGSL file) against peers, in Node or headless Chromium",
+  help: `usage:
+  nibble bench [options]                 the kernel suite: ceilings, matmul, elementwise, reduce, peers (browser)
+  nibble bench FILE.wgsl --dispatch X[,Y,Z] [--size binding=BYTES ...] [--const NAME=VALUE ...] [--param FIELD=VALUE ...]
+                                         your own compute shader (entry point 'main'); storage buffers are sized
+                                         from --size (k/M/G suffixes) or from their declared fixed-size types and
+                                         filled with seeded random f32 data; uniform fields from --param (else 0)
+options:
+  --browser        run in headless Chromium (puppeteer-core) instead of Dawn in Node; the peers
+                   (onnxruntime-web MatMulNBits, TF.js WebGPU training step) run only there
+  --quick          small shapes and few repetitions (CI smoke run; well under 2 minutes on SwiftShader)
+  --json           print the report as JSON
+  --out DIR        also write DIR/bench.json, DIR/bench.md (markdown table) and DIR/bench.svg (ratio chart)
+  --filter S       only rows whose name or group contains S (repeatable)
+  --no-peers       leave out the peers
+  --warmup N, --reps N   warm-up runs and timed runs per row (median, min, max are reported)
+  --flops N, --bytes N   work of one dispatch of FILE.wgsl, for GFLOP/s and GB/s
+Every row is checked against its CPU reference before it is timed; nothing is asserted about time.
+Timing: timestamp-query where the adapter has it, else wall time to queue completion (the report says which).`,
+  async run(argv) {
+    let values: Record<string, unknown>;
+    let positionals: string[];
+    try {
+      ({ values, positionals } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true }));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (positionals.length > 1) throw new UsageError(`one WGSL file at a time (got ${positionals.join(', ')})`);
+    const quick = Boolean(values.quick);
+    const warmup = count('warmup', values.warmup as string | undefined, 0);
+    const reps = count('reps', values.reps as string | undefined, 1);
+    const file = positionals[0];
+    const userFlags = ['dispatch', 'size', 'const', 'param', 'flops', 'bytes'].filter((k) => values[k] !== undefined);
+    if (!file && userFlags.length) throw new UsageError(`--${userFlags[0]} applies to a WGSL file: nibble bench FILE.wgsl --dispatch X[,Y,Z] ...`);
+    if (file && !file.endsWith('.wgsl')) throw new UsageError(`${file}: expected a .wgsl file`);
+    let report: BenchReport;
+    if (file) report = await userShader(file, values, quick, warmup, reps);
+    else {
+      const o = { quick, noPeers: Boolean(values['no-peers']), filter: values.filter as string[] | undefined, warmup, reps };
+      if (values.browser) {
+        report = await inBrowser((h) => h.evaluate<BenchReport>(`const b = await import('./bench.js'); return await b.benchSuite(${JSON.stringify(o)});`));
+      } else {
+        const ctx = await createNodeContext();
+        try {
+          report = await runSuite(ctx, o, (l) => process.stderr.write(`nibble bench: ${l}\n`));
+        } finally {
+          ctx.destroy();
+        }
+      }
+    }
+    console.log(values.json ? JSON.stringify(report, null, 2) : formatTable(report));
+    if (values.out) {
+      const files = writeOut(values.out as string, report);
+      process.stderr.write(`nibble bench: wrote ${files.join(', ')}\n`);
+    }
+    return report.rows.some((r) => r.status === 'error' || (r.status === 'check-failed' && r.side === 'nibble')) ? 1 : 0;
+  },
+};

@@ -1,0 +1,201 @@
+// The bench's own correctness (issue 7): `nibble bench --quick` in Node and in headless Chromium produces rows whose
+// reference checks passed, the reports are written, the user-WGSL mode reports compile errors with file:line and
+// names the binding or constant behind a bad flag. Nothing here asserts anything about time.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BenchReport, RowResult } from '../../bench/harness.js';
+import { encodeModel, encodeVarint } from '../../bench/peers/onnx-proto.js';
+import { matMulNBitsModel, randomQ4 } from '../../bench/peers/ort.js';
+import { formatMarkdown, formatSvg, formatTable, ratios } from '../../bench/report.js';
+import { parseBytes, parseDispatch, BenchInputError } from '../../bench/user-shader.js';
+
+const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', 'bench', ...args], { encoding: 'utf8', timeout: 300_000 });
+const tmp = mkdtempSync(join(tmpdir(), 'nibble-bench-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const NIBBLE_ROWS = ['nibble matmul_f32 naive', 'nibble matmul_f32 tiled', 'nibble add', 'nibble mul', 'nibble scale', 'nibble reduce_sum'];
+
+function checkReport(r: BenchReport, runtime: RegExp): void {
+  expect(r.adapter.runtime).toMatch(runtime);
+  expect(typeof r.adapter.fallback).toBe('boolean');
+  expect(r.quick).toBe(true);
+  expect(r.ceilings.copyGBps).toBeGreaterThan(0);
+  expect(r.ceilings.readGBps).toBeGreaterThan(0);
+  const by = (name: string) => r.rows.filter((x) => x.name === name);
+  for (const c of ['copyBufferToBuffer', 'read_bandwidth']) expect(by(c).map((x) => x.status)).toEqual(['ok']);
+  for (const n of NIBBLE_ROWS) {
+    const rows = by(n);
+    expect(rows.length, n).toBeGreaterThan(0);
+    for (const x of rows) {
+      expect(x.status, `${x.name} ${x.shape}: ${x.check}`).toBe('ok');
+      expect(x.check).toMatch(/max \|err\|/);
+      expect(x.method).toMatch(/timestamp-query|queue-completion/);
+      expect(x.reps).toBe(3);
+      expect(x.minMs! <= x.medianMs! && x.medianMs! <= x.maxMs!).toBe(true);
+      expect(x.fracCopy).not.toBeNull();
+    }
+  }
+  // Both matmul comparison shapes have rows on nibble's side.
+  expect(new Set(r.rows.filter((x) => x.group.startsWith('matmul ')).map((x) => x.group)).size).toBe(2);
+}
+
+describe('nibble bench --quick', () => {
+  it('runs in Node (Dawn): every nibble row passes its reference check; the peers say they run in the browser', () => {
+    const p = nibble(['--quick', '--json']);
+    expect(p.status, p.stderr).toBe(0);
+    const r = JSON.parse(p.stdout) as BenchReport;
+    checkReport(r, /node/);
+    const peers = r.rows.filter((x) => x.side === 'peer');
+    expect(peers.length).toBe(3);
+    for (const x of peers) expect(x.check).toMatch(/browser only/);
+  });
+
+  it('runs in headless Chromium with the peers (ORT MatMulNBits on WebGPU, TF.js WebGPU) checked, and writes --out', () => {
+    const out = join(tmp, 'browser');
+    const p = nibble(['--quick', '--json', '--browser', '--out', out]);
+    expect(p.status, p.stderr).toBe(0);
+    const r = JSON.parse(p.stdout) as BenchReport;
+    checkReport(r, /browser/);
+    const ort = r.rows.filter((x) => x.name.startsWith('onnxruntime-web'));
+    expect(ort.length).toBe(2);
+    for (const x of ort) {
+      expect(x.status, x.check).toBe('ok');
+      expect(x.check).toMatch(/MatMulNBits Y: max \|err\|/);
+      expect(x.notes.join(' ')).toMatch(/disable_cpu_ep_fallback=1/);
+    }
+    const tf = r.rows.find((x) => x.name.startsWith('TF.js'))!;
+    expect(tf.status, tf.check).toBe('ok');
+    expect(tf.notes).toContain('TF.js backend: webgpu');
+    expect(tf.check).toMatch(/first Adam step of the last bias matches/);
+    // Ratios exist for both matmul shapes, in every output form.
+    const rs = ratios(r);
+    expect(new Set(rs.map((x) => x.group)).size).toBe(2);
+    const saved = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8')) as BenchReport;
+    expect(saved.rows.length).toBe(r.rows.length);
+    const md = readFileSync(join(out, 'bench.md'), 'utf8');
+    expect(md).toMatch(/\| group \| row \| shape \| median ms/);
+    expect(md).toMatch(/## Ratios against peers/);
+    expect(md).toContain(r.adapter.runtime);
+    const svg = readFileSync(join(out, 'bench.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect((svg.match(/<rect x=/g) ?? []).length).toBe(rs.length);
+  });
+});
+
+describe('nibble bench FILE.wgsl', () => {
+  const saxpy = 'test/fixtures/bench_saxpy.wgsl';
+  it('benchmarks a user shader: bindings from reflection, sizes from flags and declared types, overrides and params', () => {
+    const p = nibble([saxpy, '--dispatch', '32', '--size', 'x=4k', '--size', 'y=4096', '--const', 'WG=32', '--param', 'n=1024', '--param', 'alpha=0.5', '--quick', '--json']);
+    expect(p.status, p.stderr).toBe(0);
+    const r = JSON.parse(p.stdout) as BenchReport;
+    const row = r.rows.find((x) => x.name === 'bench_saxpy.wgsl') as RowResult;
+    expect(row.status, row.check).toBe('ok');
+    expect(row.shape).toBe('dispatch 32x1x1');
+    expect(row.notes[0]).toBe('buffers: x 4096 B, y 4096 B, stats 16 B, params 16 B (uniform)');
+    expect(row.bytes).toBe(4096 + 4096 + 16);
+  });
+  it('runs a user shader in headless Chromium too', () => {
+    const p = nibble([saxpy, '--browser', '--dispatch', '4', '--size', 'x=512', '--size', 'y=512', '--param', 'n=128', '--quick', '--json', '--reps', '2']);
+    expect(p.status, p.stderr).toBe(0);
+    const row = (JSON.parse(p.stdout) as BenchReport).rows.find((x) => x.name === 'bench_saxpy.wgsl')!;
+    expect(row.status, row.check).toBe('ok');
+    expect(row.reps).toBe(2);
+  });
+  it('gives the compiler message with file:line for a shader that does not compile (Node and Chromium)', () => {
+    for (const extra of [[], ['--browser']]) {
+      const p = nibble(['test/fixtures/syntax_error.wgsl', '--dispatch', '1', '--quick', ...extra]);
+      expect(p.status, p.stderr).toBe(2);
+      expect(p.stderr).toMatch(/syntax_error\.wgsl:6:\d+: error/);
+    }
+  });
+  const bad: [string[], RegExp][] = [
+    [['--size', 'x=4096'], /binding 'y' \(@group\(0\) @binding\(1\), array<f32>\) is runtime-sized .* --size y=BYTES/],
+    [['--size', 'x=4096', '--size', 'y=4096', '--size', 'z=16'], /--size z=\.\.\.: the shader has no binding 'z' \(bindings: x, y, stats, params\)/],
+    [['--size', 'x=4096', '--size', 'y=4096', '--const', 'TILE=4'], /--const TILE=\.\.\.: the shader has no override 'TILE' \(overrides: WG\)/],
+    [['--size', 'x=4096', '--size', 'y=4096', '--param', 'm=3'], /--param m=\.\.\.: no such uniform field \(fields: n, alpha\)/],
+    [['--size', 'x=4095', '--size', 'y=4096'], /--size x=4095: binding 'x' .* needs a positive multiple of 4 bytes/],
+    [['--size', 'x=4096', '--size', 'y=4096', '--size', 'stats=32'], /--size stats=32: binding 'stats' .* has a fixed size of 16 bytes/],
+    [['--size', 'x=lots'], /--size x=lots: 'lots' is not a byte count/],
+    [['--const', 'WG'], /--const WG: expected NAME=VALUE/],
+  ];
+  for (const [flags, re] of bad) {
+    it(`refuses bad flags with a message naming the binding or constant: ${flags.join(' ')}`, () => {
+      const p = nibble(['test/fixtures/bench_saxpy.wgsl', '--dispatch', '1', '--quick', ...flags]);
+      expect(p.status, p.stdout).toBe(2);
+      expect(p.stderr).toMatch(re);
+    });
+  }
+  it('refuses a missing or malformed --dispatch, and user-shader flags without a file', () => {
+    let p = nibble(['test/fixtures/bench_saxpy.wgsl']);
+    expect(p.status).toBe(2);
+    expect(p.stderr).toMatch(/--dispatch X\[,Y,Z\] is required/);
+    p = nibble(['test/fixtures/bench_saxpy.wgsl', '--dispatch', '0,2']);
+    expect(p.status).toBe(2);
+    expect(p.stderr).toMatch(/--dispatch 0,2: expected 1 to 3 positive whole numbers/);
+    p = nibble(['--dispatch', '4']);
+    expect(p.status).toBe(2);
+    expect(p.stderr).toMatch(/--dispatch applies to a WGSL file/);
+  });
+});
+
+describe('bench pieces (pure)', () => {
+  it('parses byte counts and dispatch sizes', () => {
+    expect(parseBytes('4096')).toBe(4096);
+    expect(parseBytes('16k')).toBe(16384);
+    expect(parseBytes('2MiB')).toBe(2 * 1024 * 1024);
+    expect(parseBytes('1.5M')).toBeNull();
+    expect(parseDispatch('7')).toEqual([7, 1, 1]);
+    expect(parseDispatch('2,3,4')).toEqual([2, 3, 4]);
+    expect(() => parseDispatch('1,2,3,4')).toThrow(BenchInputError);
+  });
+  it('encodes protobuf varints and a one-node ONNX model', () => {
+    expect([...encodeVarint(1)]).toEqual([1]);
+    expect([...encodeVarint(300)]).toEqual([0xac, 0x02]);
+    expect([...encodeVarint(-1)]).toEqual([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    const m = encodeModel({
+      node: { opType: 'Relu', name: 'r', inputs: ['x'], outputs: ['y'] },
+      initializers: [],
+      inputs: [{ name: 'x', elemType: 1, dims: [2] }],
+      outputs: [{ name: 'y', elemType: 1, dims: [2] }],
+      opsets: [{ domain: '', version: 17 }],
+    });
+    // ir_version (field 1, varint) = 8, then producer_name (field 2) 'nibble'.
+    expect([...m.subarray(0, 4)]).toEqual([0x08, 0x08, 0x12, 6]);
+    expect(new TextDecoder().decode(m.subarray(4, 10))).toBe('nibble');
+    expect(new TextDecoder().decode(m)).toContain('Relu');
+  });
+  it('packs MatMulNBits codes two a byte, the lower k in the low nibble, with zero point 8', () => {
+    const q = randomQ4(3, 64, 7);
+    expect(q.packed.length).toBe((3 * 64) / 2);
+    expect(q.scales.length).toBe(3 * 2);
+    for (let n = 0; n < 3; n++) {
+      for (let k = 0; k < 64; k++) {
+        const byte = q.packed[(n * 64 + k) >> 1];
+        const code = k & 1 ? byte >> 4 : byte & 15;
+        expect(q.w[n * 64 + k]).toBe((code - 8) * q.scales[n * 2 + (k >> 5)]);
+      }
+    }
+    expect(() => randomQ4(1, 48, 1)).toThrow(/K=48 must be a multiple of the block size 32/);
+    expect(new TextDecoder().decode(matMulNBitsModel(1, 3, 64, q))).toContain('com.microsoft');
+  });
+  it('computes ratios only between rows that passed, and says when a peer disagrees', () => {
+    const row = (name: string, side: 'nibble' | 'peer', status: RowResult['status'], medianMs: number | null): RowResult => ({
+      name, group: 'g', side, shape: 's', status, check: status === 'ok' ? 'fine' : 'element 3 = 1 vs reference 2', method: 'timestamp-query', reps: 3,
+      medianMs, minMs: medianMs, maxMs: medianMs, gflops: null, gbps: null, fracCopy: null, fracRead: null, flops: 0, bytes: 0, notes: [],
+    });
+    const r: BenchReport = {
+      adapter: { runtime: 'browser', vendor: 'v', architecture: 'a', device: '', description: '', fallback: true, timestampQuery: true },
+      timing: 'timestamp-query', quick: true, date: 'd', ceilings: { copyGBps: 1, readGBps: 1 },
+      rows: [row('mine', 'nibble', 'ok', 2), row('theirs', 'peer', 'ok', 5), row('broken peer', 'peer', 'check-failed', null)],
+    };
+    expect(ratios(r)).toEqual([{ group: 'g', row: 'mine', peer: 'theirs', speedup: 2.5 }]);
+    expect(formatTable(r)).toMatch(/2\.50x vs theirs/);
+    expect(formatTable(r)).toMatch(/OUTPUT DISAGREES WITH REFERENCE: element 3/);
+    expect(formatTable(r)).toMatch(/software adapter/);
+    expect(formatMarkdown(r)).toMatch(/## Outputs that disagree with the reference\n\n- broken peer/);
+    expect(formatSvg(r)).toContain('2.50x');
+  });
+});
