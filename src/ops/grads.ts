@@ -7,6 +7,7 @@ import { crossEntropyBackward } from './loss.js';
 import { matmul, quantMatmulGradInput } from './matmul.js';
 import { normBackward } from './norm.js';
 import { embeddingBackward } from './embedding.js';
+import { fakeQuantBackward, type FakeQuantOptions } from './fake_quant.js';
 import { unbroadcast } from './reduce.js';
 import { rope } from './rope.js';
 import { softmaxBackward } from './softmax.js';
@@ -53,4 +54,5 @@ export const GRADS: Record<string, GradRule> = {
   embedding: ({ inputs: [table, ids] }, [dy]) => [embeddingBackward(ids, dy!, table.shape[0], table.shape[1]), null],
   rope: (n, [dy]) => [rope(dy!, n.attrs, -1), null],
   rope_bwd: (n, [dy]) => [rope(dy!, n.attrs, 1), null],
+  fake_quant: ({ inputs: [x], outputs: [, scale, zp], attrs }, [dy]) => [dy ? fakeQuantBackward(x, scale, zp, dy, attrs.options as FakeQuantOptions) : null],
 };

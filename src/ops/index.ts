@@ -11,3 +11,4 @@ export { embedding } from './embedding.js';
 export { rope, type RopeOptions } from './rope.js';
 export { causalSelfAttention, causalMask } from './attention.js';
 export { GRADS, type GradRule } from './grads.js';
+export { fakeQuant, fakeQuantBackward, type FakeQuantOptions } from './fake_quant.js';

@@ -1,0 +1,68 @@
+// fake_quant: x -> x_hat with quantizer parameters computed from the data on the GPU each run (dynamic QAT, as
+// torchao's Int4WeightOnly / 8da4w fake quantizers): weights per group along K with the symmetric rule
+// (max|w| / ((qmax - qmin) / 2), torchao's int4: max|w| / 7.5), activations per token with torchao's asymmetric
+// per-token rule. Kernels: shaders/quant/fake_quant_qparams.wgsl, fake_quant.wgsl, fake_quant_backward.wgsl.
+// Backward: straight-through estimator with the clip mask (scale and zero point are treated as constants, as
+// torchao does for these dynamic quantizers).
+import { planFakeQuant, planFakeQuantBackward, planFakeQuantQParams, type FakeQuantSpec } from '../kernels/fake_quant.js';
+import { qRange, type FakeQuantGranularity } from '../ref/fake_quant.js';
+import type { Tensor } from '../graph/tensor.js';
+import { graphOf, OpError, requireDtype } from './common.js';
+
+export interface FakeQuantOptions {
+  bits: number;
+  symmetric: boolean;
+  /** Per group of this many elements along the last axis (weights), or 'token' (one scale per row: activations). */
+  granularity: { kind: 'group'; group: number } | { kind: 'token' } | { kind: 'tensor' };
+}
+
+function specOf(x: Tensor, o: FakeQuantOptions): FakeQuantSpec & { mode: 'symmetric' | 'asymmetric' } {
+  const { qmin, qmax } = qRange(o.bits, o.symmetric);
+  return { shape: x.shape, granularity: o.granularity as FakeQuantGranularity, bits: o.bits, qmin, qmax, mode: o.symmetric ? 'symmetric' : 'asymmetric' };
+}
+
+function channelsOf(x: Tensor, o: FakeQuantOptions): number {
+  const K = x.shape[x.rank - 1];
+  const rows = x.numel / K;
+  if (o.granularity.kind === 'tensor') return 1;
+  if (o.granularity.kind === 'token') return rows;
+  return rows * (K / o.granularity.group);
+}
+
+/** x_hat = fake-quant(x) with data-derived scale/zero point; outputs [x_hat, scale, zero_point]. */
+export function fakeQuant(x: Tensor, o: FakeQuantOptions): Tensor {
+  const inputs = [x];
+  const g = graphOf('fake_quant', inputs);
+  requireDtype('fake_quant', inputs, x, 'x', 'f32');
+  if (!Number.isInteger(o.bits) || o.bits < 2 || o.bits > 8) throw new OpError('fake_quant', inputs, `bits=${o.bits} is not an integer in 2..8`);
+  const K = x.shape[x.rank - 1];
+  if (o.granularity.kind === 'group' && (!Number.isInteger(o.granularity.group) || o.granularity.group <= 0 || K % o.granularity.group !== 0)) {
+    throw new OpError('fake_quant', inputs, `group size ${o.granularity.group} does not divide K=${K}`);
+  }
+  if (!x.isContiguous()) throw new OpError('fake_quant', inputs, 'x must be contiguous (call contiguous() first)');
+  const spec = specOf(x, o);
+  const C = channelsOf(x, o);
+  const node = g.addNode(
+    'fake_quant',
+    inputs,
+    [{ shape: x.shape }, { shape: [C], name: 'fq_scale' }, { shape: [C], name: 'fq_zero_point' }],
+    { options: o },
+    async (pc) => {
+      const [y, scale, zp] = node.outputs;
+      const b = { x: pc.buf(x), scale: pc.buf(scale), zero_point: pc.buf(zp) };
+      return [await planFakeQuantQParams(pc.ctx, b, spec), await planFakeQuant(pc.ctx, { ...b, y: pc.buf(y) }, spec)];
+    },
+  );
+  return node.outputs[0];
+}
+
+/** STE backward: grad_x = grad_y where qmin <= round(x / s) + z <= qmax, else 0 (the quantizer of `y`'s node). */
+export function fakeQuantBackward(x: Tensor, scale: Tensor, zp: Tensor, dy: Tensor, o: FakeQuantOptions): Tensor {
+  const inputs = [x, scale, zp, dy];
+  const g = graphOf('fake_quant_bwd', inputs);
+  const spec = specOf(x, o);
+  const node = g.addNode('fake_quant_bwd', inputs, [{ shape: x.shape }], { options: o }, async (pc) => [
+    await planFakeQuantBackward(pc.ctx, { x: pc.buf(x), grad_y: pc.buf(dy), scale: pc.buf(scale), zero_point: pc.buf(zp), grad_x: pc.buf(node.outputs[0]) }, spec),
+  ], [1, 2, 3]);
+  return node.outputs[0];
+}
