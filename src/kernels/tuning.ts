@@ -7,6 +7,9 @@ export interface Tuning {
   matmulF32: { tiled: boolean; wgX: number; wgY: number; bk: number };
   elementwiseWG: number;
   reduceWG: number;
+  /** fake_quant*: elements per invocation of the elementwise kernels; largest elements-per-scale for which the
+   *  reducing kernels (learnable backward, qparams) use one invocation per scale instead of one workgroup. */
+  fakeQuant: { elems: number; serialMax: number };
 }
 
 interface Entry {
@@ -18,12 +21,13 @@ const GPU_DEFAULT: Tuning = {
   matmulF32: { tiled: true, wgX: 16, wgY: 16, bk: 16 },
   elementwiseWG: 256,
   reduceWG: 256,
+  fakeQuant: { elems: 1, serialMax: 256 },
 };
 
 const TABLE: Entry[] = [
   {
     match: (ctx) => ctx.info.isFallback,
-    tuning: { matmulF32: { tiled: false, wgX: 8, wgY: 8, bk: 16 }, elementwiseWG: 64, reduceWG: 64 },
+    tuning: { matmulF32: { tiled: false, wgX: 8, wgY: 8, bk: 16 }, elementwiseWG: 64, reduceWG: 64, fakeQuant: { elems: 16, serialMax: 2 ** 31 } },
   },
 ];
 
