@@ -158,6 +158,21 @@ export async function planFakeQuantQParams(
   return perScale(ctx, def, L, { ...b }, { x: 4 * L.numel, scale: c, zero_point: c }, { qmin: s.qmin, qmax: s.qmax }, s.variant);
 }
 
+/**
+ * Dynamic per-token fake-quant of activations (torchao 8da4w: int8 per-token asymmetric by default): the qparams
+ * dispatch writes scale / zero_point [rows] from x [..., K], then the forward reads them. Returns both dispatches
+ * (run them in order, e.g. with runDispatches); the backward is the STE (planFakeQuantBackward with the same buffers).
+ */
+export async function planFakeQuantPerToken(
+  ctx: GpuContext,
+  b: { x: GPUBuffer; scale: GPUBuffer; zero_point: GPUBuffer; y: GPUBuffer; codes?: GPUBuffer },
+  s: { shape: readonly number[]; bits?: number; qmin?: number; qmax?: number; variant?: FakeQuantSpec['variant'] },
+): Promise<Dispatch[]> {
+  const bits = s.bits ?? 8;
+  const spec: FakeQuantSpec = { shape: s.shape, granularity: { kind: 'token' }, bits, qmin: s.qmin ?? -(2 ** (bits - 1)), qmax: s.qmax ?? 2 ** (bits - 1) - 1, variant: s.variant };
+  return [await planFakeQuantQParams(ctx, { x: b.x, scale: b.scale, zero_point: b.zero_point }, { ...spec, mode: 'asymmetric' }), await planFakeQuant(ctx, b, spec)];
+}
+
 // ---- The kernel runner's `fake_quant` entry: typed arrays in, typed arrays out. ----
 
 export interface TensorData {

@@ -4,7 +4,7 @@
 import type { GpuContext } from '../../src/gpu/context.js';
 import { runDispatch, runDispatches } from '../../src/kernels/common.js';
 import {
-  fakeQuantRun, planFakeQuant, planFakeQuantBackward, planFakeQuantBackwardLearnable, planFakeQuantQParams, planPact, planPactBackward,
+  fakeQuantRun, planFakeQuant, planFakeQuantBackward, planFakeQuantPerToken, planFakeQuantBackwardLearnable, planFakeQuantQParams, planPact, planPactBackward,
   type FakeQuantGranularity, type FakeQuantSpec,
 } from '../../src/kernels/fake_quant.js';
 import {
@@ -192,8 +192,11 @@ function qparamsCase(mode: QParamsMode, shape: number[], g: FakeQuantGranularity
       const Y = ctx.createBuffer(4 * L.numel);
       const C = ctx.createBuffer(4 * L.numel);
       const spec: FakeQuantSpec = { shape, granularity: g, bits, qmin, qmax, variant: { reduce } };
-      const ds = [await planFakeQuantQParams(ctx, { x: X, scale: S, zero_point: Z }, { ...spec, mode })];
-      if (mode === 'asymmetric') ds.push(await planFakeQuant(ctx, { x: X, scale: S, zero_point: Z, y: Y, codes: C }, spec));
+      const ds =
+        mode === 'asymmetric' && g.kind === 'token'
+          ? await planFakeQuantPerToken(ctx, { x: X, scale: S, zero_point: Z, y: Y, codes: C }, { shape, bits, variant: { reduce } })
+          : [await planFakeQuantQParams(ctx, { x: X, scale: S, zero_point: Z }, { ...spec, mode })];
+      if (mode === 'asymmetric' && g.kind !== 'token') ds.push(await planFakeQuant(ctx, { x: X, scale: S, zero_point: Z, y: Y, codes: C }, spec));
       await runDispatches(ctx, ds);
       const s = await ctx.readF32(S, L.channels);
       let msg: string;
