@@ -7,13 +7,18 @@
 //            (CPU adapters, and small groups anywhere).
 //
 // Default (LSQ / LSQ+), PyTorch's _fake_quantize_learnable_per_channel_affine backward at grad_factor g
-// (ATen's fake-quant learnable-grad kernels, CPU/CUDA/XPU alike), with z the rounded, clamped zero point:
+// (ATen's fake-quant learnable-grad kernels, CUDA/XPU alike), with z the zero point rounded half to even and
+// clamped to [qmin, qmax] (ATen's _get_rounded_zero_point):
 //   q = round(x * inv_s) + z
-//   inside  (qmin <= q <= qmax): grad_x = dy, d_scale = dy * (xfq - x) * inv_s * g, d_zero = 0
-//                                 where xfq = (q - z) * s, i.e. round(x/s) - x/s
-//   below / above:                grad_x = 0,  d_scale = dy * (qmin - z) * g / dy * (qmax - z) * g, d_zero = -dy * s * g
+//   inside (qmin <= q <= qmax): grad_x = dy, d_scale = dy * (xfq - x) * inv_s * g  (xfq = (q - z) * s, so this is
+//                               round(x/s) - x/s),  d_zero = 0
+//   below (q < qmin):           grad_x = 0,  d_scale = dy * (qmin - z) * g,  d_zero = -dy * s * g
+//   above (q > qmax):           grad_x = 0,  d_scale = dy * (qmax - z) * g,  d_zero = -dy * s * g
 // grad_scale[c] and grad_zero_point[c] are the sums over the elements of scale c (ATen sums over all axes but
-// the channel axis).
+// the channel axis). Per tensor is this with one channel. ATen's own per-tensor learnable backward differs in one
+// corner: its backward takes the zero point as trunc(clamp(z + 0.5)) (_get_zero_point_from_tensor, is_forward =
+// false), which equals the forward's for integer z >= 0 but is one higher for negative z; we follow the
+// per-channel op, whose forward and backward agree.
 // PACT: learnable clip alpha, s = alpha / qmax, z = 0, qmin = 0 (Choi et al. 2018, with the STE):
 //   grad_x = dy where 0 <= x < alpha, else 0;  grad_alpha[c] = sum of dy where x >= alpha.
 #include "quant/fake_quant_common.wgsl"
