@@ -1,7 +1,8 @@
 // Fake-quant forward, the numerics of PyTorch's fake_quantize_per_tensor_affine / _per_channel_affine:
 //   q = round(x * inv_s) + z (round half to even, inv_s = the correctly rounded f32 reciprocal of s)
 //   y = (clamp(q, qmin, qmax) - z) * s
-// One invocation per element; the grid may be 2-D (row_pitch). Granularity is only in the scale index (see
+// Each invocation handles ELEMS consecutive elements (the grid may be 2-D: row_pitch), computing the reciprocal
+// once per run of elements that share a scale: ELEMS > 1 pays on CPU adapters, GPUs want 1 (coalesced loads). Granularity is only in the scale index (see
 // fake_quant_common.wgsl): per tensor, per channel, per group along K, per token all run this one kernel.
 //   PACT: learnable clip alpha (per scale index) instead of scale/zero point: s = alpha / qmax, z = 0, qmin = 0.
 //   CODES: also write the clamped integer codes (what a real quantizer stores, before any unsigned offset).
@@ -17,6 +18,7 @@ struct Params {
 }
 
 override WG: u32 = 64;
+override ELEMS: u32 = 1;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 #if PACT
@@ -33,22 +35,42 @@ override WG: u32 = 64;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.y * params.row_pitch + gid.x;
-  if (i >= params.numel) {
-    return;
-  }
-  let c = (i / params.inner) % params.channels;
+  let base = (gid.y * params.row_pitch + gid.x) * ELEMS;
+  // Scale index of `base`, then stepped without divisions: j counts along `inner`, c wraps at `channels`.
+  var j = base % params.inner;
+  var c = (base / params.inner) % params.channels;
+  var last = 0xffffffffu;
+  var s = 1.0;
+  var z = 0.0;
+  var inv_s = 1.0;
+  for (var e = 0u; e < ELEMS; e = e + 1u) {
+    let i = base + e;
+    if (i >= params.numel) {
+      break;
+    }
+    if (c != last) {
+      last = c;
 #if PACT
-  let s = div_rn(alpha[c], params.qmax);
-  let z = 0.0;
+      s = div_rn(alpha[c], params.qmax);
+      z = 0.0;
 #else
-  let s = scale[c];
-  let z = rounded_zero_point(zero_point[c], params.qmin, params.qmax);
+      s = scale[c];
+      z = rounded_zero_point(zero_point[c], params.qmin, params.qmax);
 #endif
-  let inv_s = div_rn(1.0, s);
-  let q = clamp(round(x[i] * inv_s) + z, params.qmin, params.qmax);
-  y[i] = (q - z) * s;
+      inv_s = div_rn(1.0, s);
+    }
+    let q = clamp(round(x[i] * inv_s) + z, params.qmin, params.qmax);
+    y[i] = (q - z) * s;
 #if CODES
-  codes[i] = i32(q);
+    codes[i] = i32(q);
 #endif
+    j = j + 1u;
+    if (j == params.inner) {
+      j = 0u;
+      c = c + 1u;
+      if (c == params.channels) {
+        c = 0u;
+      }
+    }
+  }
 }

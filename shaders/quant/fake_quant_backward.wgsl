@@ -1,6 +1,6 @@
 // Fake-quant backward, straight-through estimator with the clip mask (PyTorch's fake_quantize_*_backward):
 //   grad_x = grad_y where qmin <= round(x * inv_s) + z <= qmax, else 0.
-// One invocation per element; scale and zero point are constants here (no gradient). The learnable variants
+// ELEMS consecutive elements per invocation, as fake_quant.wgsl; scale and zero point are constants here (no gradient). The learnable variants
 // (LSQ / LSQ+ / PACT), which also reduce gradients per scale, are fake_quant_backward_learn.wgsl.
 #include "quant/fake_quant_common.wgsl"
 
@@ -14,6 +14,7 @@ struct Params {
 }
 
 override WG: u32 = 64;
+override ELEMS: u32 = 1;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> grad_y: array<f32>;
@@ -24,12 +25,32 @@ override WG: u32 = 64;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.y * params.row_pitch + gid.x;
-  if (i >= params.numel) {
-    return;
+  let base = (gid.y * params.row_pitch + gid.x) * ELEMS;
+  // Scale index of `base`, then stepped without divisions: j counts along `inner`, c wraps at `channels`.
+  var j = base % params.inner;
+  var c = (base / params.inner) % params.channels;
+  var last = 0xffffffffu;
+  var z = 0.0;
+  var inv_s = 1.0;
+  for (var e = 0u; e < ELEMS; e = e + 1u) {
+    let i = base + e;
+    if (i >= params.numel) {
+      break;
+    }
+    if (c != last) {
+      last = c;
+      z = rounded_zero_point(zero_point[c], params.qmin, params.qmax);
+      inv_s = div_rn(1.0, scale[c]);
+    }
+    let q = round(x[i] * inv_s) + z;
+    grad_x[i] = select(0.0, grad_y[i], q >= params.qmin && q <= params.qmax);
+    j = j + 1u;
+    if (j == params.inner) {
+      j = 0u;
+      c = c + 1u;
+      if (c == params.channels) {
+        c = 0u;
+      }
+    }
   }
-  let c = (i / params.inner) % params.channels;
-  let z = rounded_zero_point(zero_point[c], params.qmin, params.qmax);
-  let q = round(x[i] * div_rn(1.0, scale[c])) + z;
-  grad_x[i] = select(0.0, grad_y[i], q >= params.qmin && q <= params.qmax);
 }

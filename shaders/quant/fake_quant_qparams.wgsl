@@ -1,6 +1,7 @@
-// Dynamic quantizer parameters from the data, one workgroup per scale index c (same [outer, channels, inner] view
-// as the other fake_quant kernels; per token = channels are rows, inner = K). The workgroup reduces min, max and
-// sum |x| over the elements of c, then invocation 0 writes scale[c] and zero_point[c]:
+// Dynamic quantizer parameters from the data per scale index c (same [outer, channels, inner] view as the other
+// fake_quant kernels; per token = channels are rows, inner = K): min, max and sum |x| over the elements of c, then
+// scale[c] and zero_point[c]. Default: one workgroup per c with a tree reduction (GPUs); SERIAL: one invocation
+// per c, no barriers (CPU adapters, small groups). The rules:
 //   ASYM (torchao's _choose_qparams_per_token_asymmetric, the 8da4w activations, after XNNPACK's
 //   xnn_f32_qd8_asymmetric_quantization_params; generalised from [-128, 127] to [qmin, qmax]):
 //     mn = min(min x, 0), mx = max(max x, 0), s = max((mx - mn) / (qmax - qmin), eps)   (eps = 2^-23)
@@ -28,24 +29,48 @@ override WG: u32 = 64; // a power of two
 @group(0) @binding(2) var<storage, read_write> zero_point: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
+const EPS: f32 = 1.1920928955078125e-7; // torch.finfo(torch.float32).eps
+
+fn value(c: u32, t: u32) -> f32 {
+  let o = t / params.inner;
+  return x[(o * params.channels + c) * params.inner + (t - o * params.inner)];
+}
+
+#if SERIAL
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.y * params.grid_x + gid.x;
+  if (c >= params.channels) {
+    return;
+  }
+  let count = params.outer * params.inner;
+  var lo = 0.0; // min(., 0) and max(., 0) are applied anyway, so 0 is a neutral start
+  var hi = 0.0;
+  var ab = 0.0;
+  for (var t = 0u; t < count; t = t + 1u) {
+    let v = value(c, t);
+    lo = min(lo, v);
+    hi = max(hi, v);
+    ab += abs(v);
+  }
+  finish(c, lo, hi, ab, count);
+}
+#else
 var<workgroup> w_min: array<f32, WG>;
 var<workgroup> w_max: array<f32, WG>;
 var<workgroup> w_abs: array<f32, WG>;
-
-const EPS: f32 = 1.1920928955078125e-7; // torch.finfo(torch.float32).eps
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let c = wid.y * params.grid_x + wid.x;
   let live = c < params.channels;
   let count = params.outer * params.inner;
-  var mn = 0.0; // min(., 0) and max(., 0) are applied anyway, so 0 is a neutral start
+  var mn = 0.0;
   var mx = 0.0;
   var ab = 0.0;
   if (live) {
     for (var t = lid; t < count; t += WG) {
-      let o = t / params.inner;
-      let v = x[(o * params.channels + c) * params.inner + (t - o * params.inner)];
+      let v = value(c, t);
       mn = min(mn, v);
       mx = max(mx, v);
       ab += abs(v);
@@ -63,13 +88,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
   }
-  if (!live || lid != 0u) {
-    return;
+  if (live && lid == 0u) {
+    finish(c, w_min[0], w_max[0], w_abs[0], count);
   }
+}
+#endif
+
+fn finish(c: u32, lo: f32, hi: f32, abs_sum: f32, count: u32) {
   let qmin = params.qmin;
   let qmax = params.qmax;
-  let lo = w_min[0];
-  let hi = w_max[0];
 #if ASYM
   let s = max(div_rn(hi - lo, qmax - qmin), EPS);
   let dmin = div_rn(lo, s);
@@ -81,7 +108,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let s = max(div_rn(max(-lo, hi), div_rn(qmax - qmin, 2.0)), EPS);
   let z = trunc(div_rn(qmax + qmin + 1.0, 2.0));
 #elif LSQ
-  let s = div_rn(2.0 * div_rn(w_abs[0], f32(count)), sqrt(qmax));
+  let s = div_rn(2.0 * div_rn(abs_sum, f32(count)), sqrt(qmax));
   let z = 0.0;
 #endif
   scale[c] = s;

@@ -30,7 +30,12 @@ export interface FakeQuantSpec {
   bits: number;
   qmin: number;
   qmax: number;
+  /** Force a kernel shape (tests cover both); default from the adapter's tuning table. */
+  variant?: { elems?: number; reduce?: 'serial' | 'workgroup' };
 }
+
+/** PACT: codes are [0, 2^bits - 1], so no qmin / qmax. */
+export type PactSpec = Omit<FakeQuantSpec, 'qmin' | 'qmax'>;
 
 function layoutOf(kernel: string, s: FakeQuantSpec): FakeQuantLayout {
   try {
@@ -48,13 +53,16 @@ function present(b: Record<string, GPUBuffer | undefined>): Record<string, GPUBu
   return Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined)) as Record<string, GPUBuffer>;
 }
 
-async function elementwise(ctx: GpuContext, def: KernelDef, L: FakeQuantLayout, bindings: Record<string, GPUBuffer>, bytes: Record<string, number>, qmin: number, qmax: number): Promise<Dispatch> {
-  const wg = tuningFor(ctx).elementwiseWG;
-  const kernel = await getKernel(ctx, def, {}, { WG: wg });
-  const g = grid1d(ctx, Math.ceil(L.numel / wg));
+async function elementwise(ctx: GpuContext, def: KernelDef, L: FakeQuantLayout, bindings: Record<string, GPUBuffer>, bytes: Record<string, number>, s: FakeQuantSpec): Promise<Dispatch> {
+  const t = tuningFor(ctx);
+  const wg = t.elementwiseWG;
+  const elems = s.variant?.elems ?? t.fakeQuant.elems;
+  checkShape(def.name, 'elems', Number.isInteger(elems) && elems >= 1 && elems <= 64, `elems=${elems} must be an integer in 1..64`);
+  const kernel = await getKernel(ctx, def, {}, { WG: wg, ELEMS: elems });
+  const g = grid1d(ctx, Math.ceil(L.numel / (wg * elems)));
   return {
     kernel,
-    args: { bindings, params: { numel: L.numel, inner: L.inner, channels: L.channels, row_pitch: g.gridX * wg, qmin, qmax }, expect: bytes },
+    args: { bindings, params: { numel: L.numel, inner: L.inner, channels: L.channels, row_pitch: g.gridX * wg, qmin: s.qmin, qmax: s.qmax }, expect: bytes },
     workgroups: g.workgroups,
   };
 }
@@ -66,19 +74,19 @@ export async function planFakeQuant(
   const L = layoutOf('fake_quant', s);
   const n = 4 * L.numel;
   const def = b.codes ? { ...FAKE_QUANT, name: 'fake_quant_codes', defines: { CODES: true } } : FAKE_QUANT;
-  return elementwise(ctx, def, L, present(b), { x: n, y: n, codes: n, scale: 4 * L.channels, zero_point: 4 * L.channels }, s.qmin, s.qmax);
+  return elementwise(ctx, def, L, present(b), { x: n, y: n, codes: n, scale: 4 * L.channels, zero_point: 4 * L.channels }, s);
 }
 
 /** PACT forward: x clipped to [0, alpha] and quantized to `bits` unsigned codes, s = alpha / (2^bits - 1). */
 export async function planPact(
-  ctx: GpuContext, b: { x: GPUBuffer; alpha: GPUBuffer; y: GPUBuffer; codes?: GPUBuffer }, s: { shape: readonly number[]; granularity: FakeQuantGranularity; bits: number },
+  ctx: GpuContext, b: { x: GPUBuffer; alpha: GPUBuffer; y: GPUBuffer; codes?: GPUBuffer }, s: PactSpec,
 ): Promise<Dispatch> {
   checkBits(s.bits);
   const qmax = 2 ** s.bits - 1;
   const L = layoutOf('fake_quant_pact', { ...s, qmin: 0, qmax });
   const n = 4 * L.numel;
   const def = b.codes ? { ...FAKE_QUANT_PACT, name: 'fake_quant_pact_codes', defines: { PACT: true, CODES: true } } : FAKE_QUANT_PACT;
-  return elementwise(ctx, def, L, present(b), { x: n, y: n, codes: n, alpha: 4 * L.channels }, 0, qmax);
+  return elementwise(ctx, def, L, present(b), { x: n, y: n, codes: n, alpha: 4 * L.channels }, { ...s, qmin: 0, qmax });
 }
 
 /** STE backward, scale and zero point constant: grad_x = grad_y inside the clip range, else 0. */
@@ -87,16 +95,21 @@ export async function planFakeQuantBackward(
 ): Promise<Dispatch> {
   const L = layoutOf('fake_quant_backward', s);
   const n = 4 * L.numel;
-  return elementwise(ctx, FAKE_QUANT_BACKWARD, L, { ...b }, { x: n, grad_y: n, grad_x: n, scale: 4 * L.channels, zero_point: 4 * L.channels }, s.qmin, s.qmax);
+  return elementwise(ctx, FAKE_QUANT_BACKWARD, L, { ...b }, { x: n, grad_y: n, grad_x: n, scale: 4 * L.channels, zero_point: 4 * L.channels }, s);
 }
 
-async function perScale(ctx: GpuContext, def: KernelDef, L: FakeQuantLayout, bindings: Record<string, GPUBuffer>, bytes: Record<string, number>, params: Record<string, number>): Promise<Dispatch> {
-  const wg = tuningFor(ctx).reduceWG;
-  const kernel = await getKernel(ctx, def, {}, { WG: wg });
-  const g = grid1d(ctx, L.channels);
+async function perScale(
+  ctx: GpuContext, def: KernelDef, L: FakeQuantLayout, bindings: Record<string, GPUBuffer>, bytes: Record<string, number>, params: Record<string, number>, variant?: FakeQuantSpec['variant'],
+): Promise<Dispatch> {
+  const t = tuningFor(ctx);
+  const serial = (variant?.reduce ?? (L.numel / L.channels <= t.fakeQuant.serialMax ? 'serial' : 'workgroup')) === 'serial';
+  const wg = t.reduceWG;
+  const kernel = await getKernel(ctx, def, { SERIAL: serial }, { WG: wg });
+  // SERIAL: one invocation per scale (grid_x = invocations per grid row); else one workgroup per scale.
+  const g = grid1d(ctx, serial ? Math.ceil(L.channels / wg) : L.channels);
   return {
     kernel,
-    args: { bindings, params: { outer: L.outer, channels: L.channels, inner: L.inner, grid_x: g.gridX, ...params }, expect: bytes },
+    args: { bindings, params: { outer: L.outer, channels: L.channels, inner: L.inner, grid_x: serial ? g.gridX * wg : g.gridX, ...params }, expect: bytes },
     workgroups: g.workgroups,
   };
 }
@@ -116,19 +129,19 @@ export async function planFakeQuantBackwardLearnable(
   checkShape('fake_quant_backward_lsq', 'gradFactor', Number.isFinite(gradFactor), `${gradFactor} is not finite`);
   const n = 4 * L.numel;
   const c = 4 * L.channels;
-  return perScale(ctx, FAKE_QUANT_BACKWARD_LSQ, L, { ...b }, { x: n, grad_y: n, grad_x: n, scale: c, zero_point: c, grad_scale: c, grad_zero_point: c }, { qmin: s.qmin, qmax: s.qmax, grad_factor: gradFactor });
+  return perScale(ctx, FAKE_QUANT_BACKWARD_LSQ, L, { ...b }, { x: n, grad_y: n, grad_x: n, scale: c, zero_point: c, grad_scale: c, grad_zero_point: c }, { qmin: s.qmin, qmax: s.qmax, grad_factor: gradFactor }, s.variant);
 }
 
 /** PACT backward: grad_x = grad_y where 0 <= x < alpha; grad_alpha = sum of grad_y where x >= alpha, per alpha. */
 export async function planPactBackward(
-  ctx: GpuContext, b: { x: GPUBuffer; grad_y: GPUBuffer; alpha: GPUBuffer; grad_x: GPUBuffer; grad_alpha: GPUBuffer }, s: { shape: readonly number[]; granularity: FakeQuantGranularity; bits: number },
+  ctx: GpuContext, b: { x: GPUBuffer; grad_y: GPUBuffer; alpha: GPUBuffer; grad_x: GPUBuffer; grad_alpha: GPUBuffer }, s: PactSpec,
 ): Promise<Dispatch> {
   checkBits(s.bits);
   const qmax = 2 ** s.bits - 1;
   const L = layoutOf('fake_quant_backward_pact', { ...s, qmin: 0, qmax });
   const n = 4 * L.numel;
   const c = 4 * L.channels;
-  return perScale(ctx, FAKE_QUANT_BACKWARD_PACT, L, { ...b }, { x: n, grad_y: n, grad_x: n, alpha: c, grad_alpha: c }, { qmin: 0, qmax, grad_factor: 1 });
+  return perScale(ctx, FAKE_QUANT_BACKWARD_PACT, L, { ...b }, { x: n, grad_y: n, grad_x: n, alpha: c, grad_alpha: c }, { qmin: 0, qmax, grad_factor: 1 }, s.variant);
 }
 
 /**
@@ -142,7 +155,22 @@ export async function planFakeQuantQParams(
   checkShape('fake_quant_qparams', 'mode', !!def, `'${s.mode}' is not one of ${Object.keys(FAKE_QUANT_QPARAMS).join(', ')}`);
   const L = layoutOf(def.name, s);
   const c = 4 * L.channels;
-  return perScale(ctx, def, L, { ...b }, { x: 4 * L.numel, scale: c, zero_point: c }, { qmin: s.qmin, qmax: s.qmax });
+  return perScale(ctx, def, L, { ...b }, { x: 4 * L.numel, scale: c, zero_point: c }, { qmin: s.qmin, qmax: s.qmax }, s.variant);
+}
+
+/**
+ * Dynamic per-token fake-quant of activations (torchao 8da4w: int8 per-token asymmetric by default): the qparams
+ * dispatch writes scale / zero_point [rows] from x [..., K], then the forward reads them. Returns both dispatches
+ * (run them in order, e.g. with runDispatches); the backward is the STE (planFakeQuantBackward with the same buffers).
+ */
+export async function planFakeQuantPerToken(
+  ctx: GpuContext,
+  b: { x: GPUBuffer; scale: GPUBuffer; zero_point: GPUBuffer; y: GPUBuffer; codes?: GPUBuffer },
+  s: { shape: readonly number[]; bits?: number; qmin?: number; qmax?: number; variant?: FakeQuantSpec['variant'] },
+): Promise<Dispatch[]> {
+  const bits = s.bits ?? 8;
+  const spec: FakeQuantSpec = { shape: s.shape, granularity: { kind: 'token' }, bits, qmin: s.qmin ?? -(2 ** (bits - 1)), qmax: s.qmax ?? 2 ** (bits - 1) - 1, variant: s.variant };
+  return [await planFakeQuantQParams(ctx, { x: b.x, scale: b.scale, zero_point: b.zero_point }, { ...spec, mode: 'asymmetric' }), await planFakeQuant(ctx, b, spec)];
 }
 
 // ---- The kernel runner's `fake_quant` entry: typed arrays in, typed arrays out. ----

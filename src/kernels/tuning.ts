@@ -13,6 +13,9 @@ export interface Tuning {
    * BK a multiple of 32), the W8A8 activation quantizer's workgroup (power of two) and whether the split GEMV reduces with subgroup operations where the adapter has them.
    */
   matmulQ: { gemv: 'rows' | 'split'; gemm: 'rows' | 'tiled'; rowsWG: number; splitWG: number; tileX: number; tileY: number; bk: number; subgroups: boolean; quantWG: number };
+  /** fake_quant*: elements per invocation of the elementwise kernels; largest elements-per-scale for which the
+   *  reducing kernels (learnable backward, qparams) use one invocation per scale instead of one workgroup. */
+  fakeQuant: { elems: number; serialMax: number };
 }
 
 interface Entry {
@@ -25,6 +28,7 @@ const GPU_DEFAULT: Tuning = {
   elementwiseWG: 256,
   reduceWG: 256,
   matmulQ: { gemv: 'split', gemm: 'tiled', rowsWG: 64, splitWG: 128, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
+  fakeQuant: { elems: 1, serialMax: 256 },
 };
 
 const TABLE: Entry[] = [
@@ -37,6 +41,7 @@ const TABLE: Entry[] = [
       // SwiftShader: one invocation per output column (and block of 8 rows), no workgroup memory or barriers.
       // The split and tiled paths (forced by tests) get small workgroups there: every barrier is emulated.
       matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 64, splitWG: 16, tileX: 4, tileY: 4, bk: 32, subgroups: true, quantWG: 4 },
+      fakeQuant: { elems: 16, serialMax: 2 ** 31 },
     },
   },
 ];
@@ -52,5 +57,10 @@ export function describeVariants(ctx: GpuContext): { kernel: string; variant: st
     { kernel: 'matmul_f32', variant: t.matmulF32.tiled ? `tiled ${t.matmulF32.wgY * 4}x${t.matmulF32.wgX * 4}, BK ${t.matmulF32.bk}` : `one invocation per output (${t.matmulF32.wgX}x${t.matmulF32.wgY})` },
     { kernel: 'elementwise', variant: `workgroup ${t.elementwiseWG}` },
     { kernel: 'reduce_sum', variant: `workgroup ${t.reduceWG}, tree reduction` },
+    { kernel: 'matmul_w4a16 / w8a16 (M <= 8)', variant: t.matmulQ.gemv === 'rows' ? `one invocation per output column (workgroup ${t.matmulQ.rowsWG})` : `K split over ${t.matmulQ.splitWG} invocations, ${ctx.caps.subgroups && t.matmulQ.subgroups ? 'subgroup' : 'workgroup-memory'} reduction` },
+    { kernel: 'matmul_w4a16 / w8a16 (M > 8)', variant: t.matmulQ.gemm === 'rows' ? `one invocation per output column and 8 rows` : `tiled ${t.matmulQ.tileY * 4}x${t.matmulQ.tileX * 4}, BK ${t.matmulQ.bk}` },
+    { kernel: 'f16 activations', variant: ctx.caps.shaderF16 ? 'native shader-f16 math, f32 accumulation' : 'packed f16 (unpack2x16float), f32 math' },
+    { kernel: 'matmul_w8a8', variant: ctx.caps.packedDot ? 'dot4I8Packed' : 'integer fallback (same integers)' },
+    { kernel: 'fake_quant', variant: `${t.fakeQuant.elems} element(s) per invocation` },
   ];
 }

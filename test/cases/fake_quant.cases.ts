@@ -4,7 +4,7 @@
 import type { GpuContext } from '../../src/gpu/context.js';
 import { runDispatch, runDispatches } from '../../src/kernels/common.js';
 import {
-  fakeQuantRun, planFakeQuant, planFakeQuantBackward, planFakeQuantBackwardLearnable, planFakeQuantQParams, planPact, planPactBackward,
+  fakeQuantRun, planFakeQuant, planFakeQuantBackward, planFakeQuantPerToken, planFakeQuantBackwardLearnable, planFakeQuantQParams, planPact, planPactBackward,
   type FakeQuantGranularity, type FakeQuantSpec,
 } from '../../src/kernels/fake_quant.js';
 import {
@@ -59,6 +59,8 @@ function forwardCase(name: string, shape: number[], g: FakeQuantGranularity): Gp
       for (const bits of BITS) {
         for (const symmetric of [true, false]) {
           const p = problem(shape, g, bits, symmetric, 100 * bits + (symmetric ? 1 : 0));
+          // Both kernel shapes: one element per invocation (GPUs) and runs of 3 or 16 sharing a reciprocal (CPUs).
+          p.spec.variant = { elems: [1, 3, 16][(bits + (symmetric ? 1 : 0)) % 3] };
           const ref = fakeQuantForwardRef(p.x, p.scale, p.zero, fakeQuantLayout(shape, g), p.spec.qmin, p.spec.qmax);
           const X = ctx.createBuffer(p.x);
           const S = ctx.createBuffer(p.scale);
@@ -82,7 +84,7 @@ function forwardCase(name: string, shape: number[], g: FakeQuantGranularity): Gp
           [X, S, Z, Y, C, GY, GX].forEach((b) => b.destroy());
         }
       }
-      return `codes, y and masks identical for 14 schemes; clipped counts ${msgs.join(' ')}`;
+      return `codes, y and STE grad_x identical for 14 schemes (elems 1/3/16); clipped counts ${msgs.join(' ')}`;
     },
   };
 }
@@ -111,11 +113,12 @@ const tiesCase: GpuCase = {
   },
 };
 
-function learnableCase(name: string, shape: number[], g: FakeQuantGranularity, bits: number, symmetric: boolean): GpuCase {
+function learnableCase(name: string, shape: number[], g: FakeQuantGranularity, bits: number, symmetric: boolean, reduce: 'serial' | 'workgroup'): GpuCase {
   return {
-    name: `fake_quant LSQ backward (grad_x, grad_scale, grad_zero_point): ${name}, ${bits}-bit ${symmetric ? 'sym' : 'asym'}`,
+    name: `fake_quant LSQ backward (grad_x, grad_scale, grad_zero_point): ${name}, ${bits}-bit ${symmetric ? 'sym' : 'asym'}, ${reduce}`,
     async run(ctx) {
       const p = problem(shape, g, bits, symmetric, 31 + bits);
+      p.spec.variant = { reduce };
       const L = fakeQuantLayout(shape, g);
       // Learnable zero points are real-valued: the kernels round and clamp them, as PyTorch.
       const zero = p.zero.map((z, c) => (symmetric ? z : Math.min(p.spec.qmax, Math.max(p.spec.qmin, z + (c % 2 ? 0.3 : -0.4)))));
@@ -137,8 +140,8 @@ function learnableCase(name: string, shape: number[], g: FakeQuantGranularity, b
   };
 }
 
-const pactCase: GpuCase = {
-  name: 'fake_quant PACT forward codes and backward (grad_x, grad_alpha), per channel, bits 2..8',
+const pactCase = (reduce: 'serial' | 'workgroup'): GpuCase => ({
+  name: `fake_quant PACT forward codes and backward (grad_x, grad_alpha), per channel, bits 2..8, ${reduce}`,
   async run(ctx) {
     const shape = [4, 33];
     const g: FakeQuantGranularity = { kind: 'channel', axis: 0 };
@@ -153,7 +156,7 @@ const pactCase: GpuCase = {
     const GA = ctx.createBuffer(4 * 4);
     const msgs: string[] = [];
     for (const bits of BITS) {
-      const spec = { shape, granularity: g, bits };
+      const spec = { shape, granularity: g, bits, variant: { reduce, elems: bits % 2 ? 1 : 4 } };
       await runDispatches(ctx, [
         await planPact(ctx, { x: X, alpha: A, y: Y, codes: C }, spec),
         await planPactBackward(ctx, { x: X, grad_y: GY, alpha: A, grad_x: GX, grad_alpha: GA }, spec),
@@ -168,11 +171,11 @@ const pactCase: GpuCase = {
     [X, A, GY, Y, C, GX, GA].forEach((b) => b.destroy());
     return msgs.join('; ');
   },
-};
+});
 
-function qparamsCase(mode: QParamsMode, shape: number[], g: FakeQuantGranularity, bits: number, symmetric: boolean): GpuCase {
+function qparamsCase(mode: QParamsMode, shape: number[], g: FakeQuantGranularity, bits: number, symmetric: boolean, reduce: 'serial' | 'workgroup'): GpuCase {
   return {
-    name: `fake_quant_qparams ${mode} ${shape.join('x')} ${g.kind}, ${bits}-bit${mode === 'asymmetric' ? ' + dynamic forward' : ''}`,
+    name: `fake_quant_qparams ${mode} ${shape.join('x')} ${g.kind}, ${bits}-bit, ${reduce}${mode === 'asymmetric' ? ' + dynamic forward' : ''}`,
     async run(ctx) {
       const { qmin, qmax } = qRange(bits, symmetric);
       const L = fakeQuantLayout(shape, g);
@@ -188,9 +191,12 @@ function qparamsCase(mode: QParamsMode, shape: number[], g: FakeQuantGranularity
       const Z = ctx.createBuffer(4 * L.channels);
       const Y = ctx.createBuffer(4 * L.numel);
       const C = ctx.createBuffer(4 * L.numel);
-      const spec: FakeQuantSpec = { shape, granularity: g, bits, qmin, qmax };
-      const ds = [await planFakeQuantQParams(ctx, { x: X, scale: S, zero_point: Z }, { ...spec, mode })];
-      if (mode === 'asymmetric') ds.push(await planFakeQuant(ctx, { x: X, scale: S, zero_point: Z, y: Y, codes: C }, spec));
+      const spec: FakeQuantSpec = { shape, granularity: g, bits, qmin, qmax, variant: { reduce } };
+      const ds =
+        mode === 'asymmetric' && g.kind === 'token'
+          ? await planFakeQuantPerToken(ctx, { x: X, scale: S, zero_point: Z, y: Y, codes: C }, { shape, bits, variant: { reduce } })
+          : [await planFakeQuantQParams(ctx, { x: X, scale: S, zero_point: Z }, { ...spec, mode })];
+      if (mode === 'asymmetric' && g.kind !== 'token') ds.push(await planFakeQuant(ctx, { x: X, scale: S, zero_point: Z, y: Y, codes: C }, spec));
       await runDispatches(ctx, ds);
       const s = await ctx.readF32(S, L.channels);
       let msg: string;
@@ -269,16 +275,23 @@ const errorsCase: GpuCase = {
 export const CASES: GpuCase[] = [
   ...GRANULARITIES.map(([n, s, g]) => forwardCase(n, s, g)),
   tiesCase,
-  learnableCase('per channel axis 0', [6, 40], { kind: 'channel', axis: 0 }, 4, false),
-  learnableCase('per channel axis 1 of 3-D', [3, 5, 8], { kind: 'channel', axis: 1 }, 3, true),
-  learnableCase('per group 32', [4, 64], { kind: 'group', group: 32 }, 2, false),
-  learnableCase('per tensor', [300], { kind: 'tensor' }, 8, false),
-  pactCase,
-  qparamsCase('asymmetric', [6, 40], { kind: 'token' }, 8, true),
-  qparamsCase('asymmetric', [4, 64], { kind: 'group', group: 16 }, 4, false),
-  qparamsCase('symmetric', [4, 64], { kind: 'group', group: 32 }, 4, true),
-  qparamsCase('symmetric', [5, 7], { kind: 'channel', axis: 0 }, 8, true),
-  qparamsCase('lsq', [4, 64], { kind: 'group', group: 32 }, 4, true),
+  learnableCase('per channel axis 0', [6, 40], { kind: 'channel', axis: 0 }, 4, false, 'workgroup'),
+  learnableCase('per channel axis 0', [6, 40], { kind: 'channel', axis: 0 }, 4, false, 'serial'),
+  learnableCase('per channel axis 1 of 3-D', [3, 5, 8], { kind: 'channel', axis: 1 }, 3, true, 'workgroup'),
+  learnableCase('per channel axis 1 of 3-D', [3, 5, 8], { kind: 'channel', axis: 1 }, 3, true, 'serial'),
+  learnableCase('per group 32', [4, 64], { kind: 'group', group: 32 }, 2, false, 'workgroup'),
+  learnableCase('per group 32', [4, 64], { kind: 'group', group: 32 }, 2, false, 'serial'),
+  learnableCase('per tensor', [300], { kind: 'tensor' }, 8, false, 'workgroup'),
+  learnableCase('per tensor', [300], { kind: 'tensor' }, 8, false, 'serial'),
+  pactCase('serial'),
+  pactCase('workgroup'),
+  qparamsCase('asymmetric', [6, 40], { kind: 'token' }, 8, true, 'workgroup'),
+  qparamsCase('asymmetric', [6, 40], { kind: 'token' }, 8, true, 'serial'),
+  qparamsCase('asymmetric', [4, 64], { kind: 'group', group: 16 }, 4, false, 'serial'),
+  qparamsCase('symmetric', [4, 64], { kind: 'group', group: 32 }, 4, true, 'workgroup'),
+  qparamsCase('symmetric', [5, 7], { kind: 'channel', axis: 0 }, 8, true, 'serial'),
+  qparamsCase('lsq', [4, 64], { kind: 'group', group: 32 }, 4, true, 'workgroup'),
+  qparamsCase('lsq', [3, 40], { kind: 'channel', axis: 1 }, 4, true, 'serial'),
   runCase,
   errorsCase,
 ];

@@ -1,6 +1,7 @@
 // The bundled digits data: parser, its errors, and the fixed seeded split.
 import { describe, expect, it } from 'vitest';
-import { loadDigitsFile } from '../../runtime/data.js';
+import { readFileSync } from 'node:fs';
+import { DIGITS_PATH, loadDigitsFile, loadDigitsUrl } from '../../runtime/data.js';
 import { parseDigitsCsv, splitDigits } from '../../src/data/digits.js';
 
 const row = (label: number, px = 0) => [...Array(64).fill(px), label].join(',');
@@ -19,6 +20,16 @@ describe('digits data', () => {
     expect(Array.from(d.images.subarray(0, 8))).toEqual([0, 0, 5, 13, 9, 1, 0, 0]);
     expect(d.labels[0]).toBe(0);
     expect(d.labels[1]).toBe(1);
+  });
+
+  it('the fetch + DecompressionStream loader (the browser path) reads the same data', async () => {
+    const url = `data:application/gzip;base64,${readFileSync(DIGITS_PATH).toString('base64')}`;
+    const a = await loadDigitsUrl(url);
+    const b = await loadDigitsFile();
+    expect(a.count).toBe(1797);
+    expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
+    expect(a.images.every((v, i) => v === b.images[i])).toBe(true);
+    await expect(loadDigitsFile('no/such/file.csv.gz')).rejects.toThrow(/cannot read no\/such\/file\.csv\.gz/);
   });
 
   it('parses rows, ignores a trailing newline, rejects malformed lines by line and field', () => {
