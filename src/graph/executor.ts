@@ -22,6 +22,11 @@ export interface CompileOptions {
 export interface RunOptions {
   /** Benchmark baseline only: one submit per dispatch instead of one per run. */
   submitEach?: boolean;
+  /**
+   * Extra work encoded after the graph's dispatches, in the same pass and the same submit (an optimizer step
+   * over the gradients, say). Runs before the `updates` copies.
+   */
+  after?: (pass: GPUComputePassEncoder) => void;
 }
 
 export interface ExecutableStats {
@@ -225,6 +230,7 @@ export class Executable {
     const done = this.ctx.submit([this.label], (enc) => {
       const pass = enc.beginComputePass({ label: this.label, timestampWrites: timer ? { querySet: timer.qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined });
       for (const st of this.steps) for (const { b, wg } of st.bound) b.encode(pass, wg);
+      opts.after?.(pass);
       pass.end();
       for (const c of this.copies) enc.copyBufferToBuffer(c.src, 0, c.dst, 0, c.bytes);
       if (timer) {
@@ -298,6 +304,16 @@ export class Executable {
     }
     if (this.copies.length) await this.ctx.submit([`${this.label}.updates`], (enc) => this.copies.forEach((c) => enc.copyBufferToBuffer(c.src, 0, c.dst, 0, c.bytes)));
     return out;
+  }
+
+  /** The GPU buffer behind a tensor named in `outputs` (or a param / input / constant), for work encoded with `after`. */
+  buffer(t: Tensor): GPUBuffer {
+    this.usable('buffer');
+    t.check();
+    if (t.graph !== this.graph) throw new Error(`buffer '${this.label}': ${t.describe()} belongs to graph '${t.graph.label}'`);
+    if (t.storage.kind !== 'temp') return this.graph.persistentBuffer(t.storage);
+    if (!this.readable.has(t.storage)) throw new Error(`buffer '${this.label}': ${t.describe()} was not listed in compile({ outputs }); its buffer is reused`);
+    return this.bufs.get(t.storage)!;
   }
 
   /** Reads a tensor named in `outputs` (or a param / input / constant) after a run. */
