@@ -14,6 +14,15 @@ export interface QuantScheme {
   mode: 'symmetric' | 'asymmetric' | 'float-min';
 }
 
+/** What a 'q4' / 'q8' tensor carries besides its packed codes: the scheme and its scales / zeros tensors. */
+export interface QuantWeight {
+  scheme: QuantScheme;
+  /** [N, ceil(K / groupSize)] f32. */
+  scales: Tensor;
+  /** Zero points (asymmetric) or minimums (float-min), [N, ceil(K / groupSize)]; null when symmetric. */
+  zeros: Tensor | null;
+}
+
 export const DTYPE_BYTES: Record<DType, number> = { f32: 4, f16: 2, i32: 4, u32: 4, q4: 0.5, q8: 1 };
 
 export type StorageKind = 'temp' | 'param' | 'input' | 'const';
@@ -75,7 +84,7 @@ export class Tensor {
     /** The node that made this handle (null for params, inputs and constants). */
     readonly node: Node | null,
     readonly name: string,
-    readonly quant: QuantScheme | null = null,
+    readonly quant: QuantWeight | null = null,
   ) {}
 
   /** Params, and inputs created with requiresGrad, take gradients. */
