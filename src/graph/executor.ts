@@ -7,7 +7,8 @@ import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import { sizeClass } from '../gpu/pool.js';
 import type { Graph } from './graph.js';
 import { contiguous } from '../ops/elementwise.js';
-import { fmtShape, type Node, type Storage, type Tensor } from './tensor.js';
+import { f16ToF32, f32ToF16 } from '../ref/f16.js';
+import { DTYPE_BYTES, fmtShape, type Node, type Storage, type Tensor } from './tensor.js';
 
 export interface CompileOptions {
   /** Tensors that `read` may fetch after a run (kept alive to the end of the schedule). */
@@ -209,11 +210,15 @@ export class Executable {
     for (const [name, data] of Object.entries(feeds)) {
       const t = this.graph.inputs.get(name);
       if (!t) throw new Error(`run '${this.label}': no input named '${name}' (inputs: ${[...this.graph.inputs.keys()].join(', ') || 'none'})`);
-      const view: ArrayBufferView = ArrayBuffer.isView(data) ? data : t.dtype === 'i32' ? Int32Array.from(data as number[]) : t.dtype === 'u32' ? Uint32Array.from(data as number[]) : Float32Array.from(data as number[]);
-      if (view.byteLength !== t.storage.bytes) {
-        throw new Error(`run '${this.label}': input ${t.describe()} needs ${t.storage.bytes} bytes, got ${view.byteLength}`);
+      const view: ArrayBufferView = ArrayBuffer.isView(data) ? data : t.dtype === 'f16' ? Uint16Array.from(data as number[], f32ToF16) : t.dtype === 'i32' ? Int32Array.from(data as number[]) : t.dtype === 'u32' ? Uint32Array.from(data as number[]) : Float32Array.from(data as number[]);
+      const need = Math.ceil(t.numel * DTYPE_BYTES[t.dtype]);
+      if (view.byteLength !== need) {
+        throw new Error(`run '${this.label}': input ${t.describe()} needs ${need} bytes, got ${view.byteLength}`);
       }
-      this.ctx.write(this.graph.persistentBuffer(t.storage), view);
+      // writeBuffer wants whole words: an odd f16 tail is padded.
+      const padded = need % 4 ? new Uint8Array(t.storage.bytes) : null;
+      padded?.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+      this.ctx.write(this.graph.persistentBuffer(t.storage), padded ?? view);
       this.fed.add(name);
     }
     for (const name of this.feedsNeeded.keys()) {
@@ -308,10 +313,11 @@ export class Executable {
     if (t.storage.kind === 'temp' && !this.readable.has(t.storage)) {
       throw new Error(`read '${this.label}': ${t.describe()} was not listed in compile({ outputs }); its buffer is reused`);
     }
-    if (t.dtype === 'f16' || t.dtype === 'q4' || t.dtype === 'q8') throw new Error(`read '${this.label}': ${t.describe()}: reading ${t.dtype} is not supported`);
+    if (t.dtype === 'q4' || t.dtype === 'q8') throw new Error(`read '${this.label}': ${t.describe()}: reading packed ${t.dtype} codes is not supported`);
     const b = t.storage.kind === 'temp' ? this.bufs.get(t.storage)! : this.graph.persistentBuffer(t.storage);
     const raw = await this.ctx.read(b, t.storage.bytes);
-    const all = t.dtype === 'i32' ? new Int32Array(raw) : t.dtype === 'u32' ? new Uint32Array(raw) : new Float32Array(raw);
+    // f16 comes back widened to f32 (exactly).
+    const all = t.dtype === 'i32' ? new Int32Array(raw) : t.dtype === 'u32' ? new Uint32Array(raw) : t.dtype === 'f16' ? Float32Array.from(new Uint16Array(raw), f16ToF32) : new Float32Array(raw);
     if (t.isContiguous()) return all.subarray(0, t.numel);
     const out = new (all.constructor as Float32ArrayConstructor)(t.numel) as Float32Array | Int32Array | Uint32Array;
     for (let i = 0; i < t.numel; i++) {

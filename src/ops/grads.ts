@@ -1,7 +1,7 @@
 // THE backward rules: one short entry per op (tinygrad's style), each written with graph ops, so the backward
 // graph is an ordinary graph (scheduled, pooled and bound like the forward). `dy[i]` is the gradient of
 // output i (null when that output takes no part); a rule returns one gradient per input (null: none).
-import type { Node, Tensor } from '../graph/tensor.js';
+import type { DType, Node, Tensor } from '../graph/tensor.js';
 import { activationBackward, add, div, expandScale, mul, neg, pad, scale } from './elementwise.js';
 import { crossEntropyBackward } from './loss.js';
 import { matmul, quantMatmulGradInput } from './matmul.js';
@@ -10,6 +10,7 @@ import { embeddingBackward } from './embedding.js';
 import { unbroadcast } from './reduce.js';
 import { rope } from './rope.js';
 import { softmaxBackward } from './softmax.js';
+import { cast } from './cast.js';
 import { permute, reshape, slice, transpose } from './view.js';
 
 export type GradRule = (n: Node, dy: (Tensor | null)[]) => (Tensor | null)[];
@@ -52,5 +53,6 @@ export const GRADS: Record<string, GradRule> = {
   rms_norm: ({ inputs: [x, gamma], outputs: [, stats] }, [dy]) => (dy ? normBackward(true, x, gamma, stats, dy) : []),
   embedding: ({ inputs: [table, ids] }, [dy]) => [embeddingBackward(ids, dy!, table.shape[0], table.shape[1]), null],
   rope: (n, [dy]) => [rope(dy!, n.attrs, -1), null],
+  cast: (n, [dy]) => [cast(dy!, n.attrs.from as DType)],
   rope_bwd: (n, [dy]) => [rope(dy!, n.attrs, 1), null],
 };

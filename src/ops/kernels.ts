@@ -22,6 +22,7 @@ export const ceDef = (stage: 'ROWS' | 'MEAN' | 'BACKWARD') => def(`cross_entropy
 export const normDef = (rms: boolean, stage: 'FORWARD' | 'BACKWARD' | 'PARAM_GRAD') =>
   def(`${rms ? 'rms' : 'layer'}norm_${stage.toLowerCase()}`, 'ops/norm', { RMS: rms, BACKWARD: stage === 'BACKWARD', PARAM_GRAD: stage === 'PARAM_GRAD' });
 export const embeddingDef = (scatter: boolean) => def(`embedding_${scatter ? 'scatter_add' : 'gather'}`, 'ops/embedding', { SCATTER: scatter });
+export const castDef = (toF16: boolean) => def(toF16 ? 'cast_f32_to_f16' : 'cast_f16_to_f32', 'ops/cast', { TO_F16: toF16 });
 export const ROPE_DEF: KernelDef = { name: 'rope', shader: 'ops/rope' };
 
 /** One invocation per item: the kernel (WG from the tuning table), its grid and the row pitch to pass. */

@@ -4,6 +4,7 @@ import { GpuContext } from '../../src/gpu/context.js';
 import { Graph } from '../../src/graph/graph.js';
 import * as op from '../../src/ops/index.js';
 import { mlp2Ref } from '../../src/ref/ops.js';
+import { f16ToF32, f32ToF16 } from '../../src/ref/f16.js';
 import { randomF32, rng } from '../../src/ref/random.js';
 import { U_F32 } from '../../src/ref/tolerance.js';
 import { assert, expectError, type GpuCase } from './types.js';
@@ -194,6 +195,41 @@ export const CASES: GpuCase[] = [
       msgs.push(await expectError('run after destroy', () => exe.run({ a: new Float32Array(6) })));
       assert(/destroyed/.test(msgs[11]), msgs[11]);
       return msgs.map((s) => s.slice(0, 60)).join(' | ');
+    },
+  },
+  {
+    name: 'graph: cast f32 <-> f16 (packed words, no shader-f16 needed) rounds to nearest even; its gradient casts back',
+    async run(ctx) {
+      const g = new Graph(ctx, 'cast');
+      try {
+        const n = 37;
+        const xv = randomF32(n, 77, -4, 4);
+        // ties and edge cases: 1 + 2^-11 (tie, to even 1), 1 + 3 * 2^-11 (tie, up), a subnormal, 65504 (max).
+        xv.set([1 + 2 ** -11, 1 + 3 * 2 ** -11, 3e-6, 65504, -0.1]);
+        const x = g.input('x', [n], 'f32', { requiresGrad: true });
+        const h = g.input('h', [5], 'f16');
+        const y16 = op.cast(x, 'f16');
+        const z = op.cast(y16, 'f32');
+        const R = randomF32(n, 78);
+        const gx = g.backward(op.sum(op.mul(z, g.constant(R, [n]))), [x]).get(x)!;
+        const hz = op.cast(h, 'f32');
+        const exe = await g.compile({ outputs: [y16, z, gx, hz] });
+        const hv = Uint16Array.from([0x3c00, 0xc000, 0x0001, 0x7bff, 0x3555]);
+        await exe.run({ x: xv, h: hv });
+        const want = Array.from(xv, (v) => f16ToF32(f32ToF16(v)));
+        const got16 = await exe.read(y16);
+        const gotZ = await exe.read(z);
+        for (let i = 0; i < n; i++) {
+          assert(got16[i] === want[i] && gotZ[i] === want[i], `cast x[${i}] = ${xv[i]}: f16 ${got16[i]}, back to f32 ${gotZ[i]}, want ${want[i]}`);
+        }
+        const gg = await exe.read(gx);
+        for (let i = 0; i < n; i++) assert(gg[i] === f16ToF32(f32ToF16(R[i])), `grad[${i}] = ${gg[i]}, want f16(${R[i]})`);
+        const gotH = await exe.read(hz);
+        hv.forEach((b, i) => assert(gotH[i] === f16ToF32(b), `f16 input ${b.toString(16)} -> ${gotH[i]}, want ${f16ToF32(b)}`));
+        return `${n} values incl. ties and a subnormal: exact; f16 feed of 5 values exact`;
+      } finally {
+        g.destroy();
+      }
     },
   },
   {
