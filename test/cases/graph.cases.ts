@@ -233,6 +233,29 @@ export const CASES: GpuCase[] = [
     },
   },
   {
+    name: 'graph: out-of-range ids and targets give NaN, never a clamped read',
+    async run(ctx) {
+      const g = new Graph(ctx, 'nan');
+      try {
+        const table = g.param('table', [3, 2], Float32Array.of(1, 2, 3, 4, 5, 6));
+        const ids = g.input('ids', [3], 'i32');
+        const logits = g.input('logits', [2, 3]);
+        const t = g.input('t', [2], 'i32');
+        const e = op.embedding(table, ids);
+        const ce = op.crossEntropy(logits, t);
+        const exe = await g.compile({ outputs: [e, ce] });
+        await exe.run({ ids: Int32Array.of(2, 3, -1), logits: new Float32Array(6), t: Int32Array.of(0, 7) });
+        const ev = Array.from(await exe.read(e));
+        assert(ev[0] === 5 && ev[1] === 6 && ev.slice(2).every(Number.isNaN), `embedding rows: ${ev}`);
+        const l = (await exe.read(ce))[0];
+        assert(Number.isNaN(l), `cross-entropy with target 7 of 3 classes gave ${l}`);
+        return `embedding [${ev.map((v) => v.toString()).join(', ')}], loss ${l}`;
+      } finally {
+        g.destroy();
+      }
+    },
+  },
+  {
     name: 'graph: a graph on a lost device gives a clear error',
     async run(ctx) {
       // A device of our own from a fresh adapter (the shared device must live on), destroyed for real. Where no
