@@ -13,6 +13,9 @@
 //
 // Shapes and dtypes are checked when an op is called (the error names the op, its inputs and their shapes); the
 // executor (executor.ts) orders nodes, assigns pooled buffers by liveness and binds every kernel once.
+// One graph may compile several executables (a train step, an eval forward) that share its params and inputs.
+// New ops (fake-quant, optimizers) record nodes with g.addNode(op, inputs, outputs, attrs, plan, noGrad) and,
+// if differentiable, add a rule to GRADS in src/ops/grads.ts.
 import { GpuError, type GpuContext } from '../gpu/context.js';
 import { backwardGraph } from './autograd.js';
 import { Executable, type CompileOptions } from './executor.js';
