@@ -4,6 +4,7 @@
 // buffer copies in the same encoder and submits once. Nothing is read back unless `read` is called.
 import { GpuError, type GpuContext } from '../gpu/context.js';
 import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
+import { tuningFor } from '../kernels/tuning.js';
 import { sizeClass } from '../gpu/pool.js';
 import type { Graph } from './graph.js';
 import { contiguous } from '../ops/elementwise.js';
@@ -156,8 +157,9 @@ export class Executable {
     };
     let dispatches = 0;
     let uniformBytes = 0;
+    const rowReduce = g.options.rowReduce ?? tuningFor(this.ctx).rowReduce;
     for (const node of order) {
-      const planned = await node.plan!({ ctx: this.ctx, buf });
+      const planned = await node.plan!({ ctx: this.ctx, buf, rowReduce });
       const bound = planned.map((d) => ({ b: d.kernel.bind(d.args), wg: d.workgroups }));
       for (const d of planned) {
         const p = d.kernel.reflection.bindings.find((x) => x.kind === 'uniform');

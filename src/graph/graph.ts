@@ -21,6 +21,10 @@ import { backwardGraph } from './autograd.js';
 import { Executable, type CompileOptions } from './executor.js';
 import { contiguousStrides, DTYPE_BYTES, fmtShape, numelOf, Storage, Tensor, type DType, type Node, type PlanFn, type QuantScheme, type QuantWeight, type StorageKind } from './tensor.js';
 
+export interface GraphOptions {
+  rowReduce?: 'invocation' | 'workgroup';
+}
+
 export interface OutputSpec {
   shape: readonly number[];
   dtype?: DType;
@@ -48,6 +52,8 @@ export class Graph {
   constructor(
     readonly ctx: GpuContext,
     readonly label = 'graph',
+    /** Overrides of the adapter's tuning for this graph's kernels (tests run both shapes on one adapter). */
+    readonly options: GraphOptions = {},
   ) {}
 
   checkAlive(t?: Tensor): void {

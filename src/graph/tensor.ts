@@ -44,6 +44,8 @@ export interface PlanContext {
   ctx: GpuContext;
   /** The buffer holding `t`'s storage. */
   buf(t: Tensor): GPUBuffer;
+  /** Shape of the row-reduction kernels: the adapter's tuning unless the graph overrides it. */
+  rowReduce: 'invocation' | 'workgroup';
 }
 
 export type PlanFn = (pc: PlanContext) => Promise<Dispatch[]>;

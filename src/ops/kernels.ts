@@ -1,6 +1,7 @@
 // KernelDefs of the graph ops (shaders/ops/*.wgsl) and the 1-D grid helper they share.
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type Kernel, type KernelDef } from '../gpu/kernel.js';
+import type { PlanContext } from '../graph/tensor.js';
 import { grid1d } from '../kernels/common.js';
 import { tuningFor } from '../kernels/tuning.js';
 
@@ -31,4 +32,13 @@ export async function perItem(ctx: GpuContext, d: KernelDef, items: number): Pro
   const kernel = await getKernel(ctx, d, {}, { WG: wg });
   const g = grid1d(ctx, Math.ceil(items / wg));
   return { kernel, workgroups: g.workgroups, rowPitch: g.gridX * wg };
+}
+
+/** One invocation per row, or (pc.rowReduce === 'workgroup') one workgroup per row: rowPitch is then workgroups per grid row. */
+export async function perRow(pc: PlanContext, d: KernelDef, rows: number): Promise<{ kernel: Kernel; workgroups: [number, number]; rowPitch: number }> {
+  if (pc.rowReduce !== 'workgroup') return perItem(pc.ctx, d, rows);
+  const wg = tuningFor(pc.ctx).reduceWG;
+  const kernel = await getKernel(pc.ctx, d, { WG_ROW: true }, { WG: wg });
+  const g = grid1d(pc.ctx, rows);
+  return { kernel, workgroups: g.workgroups, rowPitch: g.gridX };
 }

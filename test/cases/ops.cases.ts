@@ -73,12 +73,12 @@ function makeInputs(specs: InSpec[], seed: number): { f: Float32Array[]; ints: I
   return { f, ints };
 }
 
-function opCase(c: OpCase): GpuCase {
+function opCase(c: OpCase, rowReduce?: 'invocation' | 'workgroup'): GpuCase {
   return {
-    name: `op ${c.name}`,
+    name: `op ${c.name}${rowReduce ? ` [${rowReduce} per row]` : ''}`,
     async run(ctx: GpuContext) {
       const { f, ints } = makeInputs(c.inputs, c.name.length * 7 + 1);
-      const g = new Graph(ctx, c.name);
+      const g = new Graph(ctx, c.name, { rowReduce });
       try {
         const ins = c.inputs.map((s, k) => (s.int ? g.input(`in${k}`, s.shape, 'i32') : g.input(`in${k}`, s.shape, 'f32', { requiresGrad: true })));
         const out = c.gpu(ins);
@@ -186,4 +186,17 @@ const CASE_LIST: OpCase[] = [
 ];
 void T;
 
-export const CASES: GpuCase[] = CASE_LIST.map(opCase);
+// Long rows (longer than a workgroup) for the two shapes of the row-reduction kernels.
+const LONG_ROWS: OpCase[] = [
+  { name: 'sum axis 1 of [3, 200]', inputs: [{ shape: [3, 200] }], gpu: ([x]) => op.sum(x, [1]), ref: ([x]) => ref.sum(x, [1]), K: 200 },
+  { name: 'softmax [2, 150]', inputs: [{ shape: [2, 150], lo: -3, hi: 3 }], gpu: ([x]) => op.softmax(x), ref: ([x]) => ref.softmax(x), K: 150 },
+  { name: 'log_softmax [2, 150]', inputs: [{ shape: [2, 150], lo: -3, hi: 3 }], gpu: ([x]) => op.logSoftmax(x), ref: ([x]) => ref.logSoftmax(x), K: 150 },
+];
+const ROW_REDUCING = /^(sum|mean|softmax|log_softmax|add broadcast|causal)/;
+
+export const CASES: GpuCase[] = [
+  ...CASE_LIST.map((c) => opCase(c)),
+  ...LONG_ROWS.map((c) => opCase(c)),
+  // Both shapes of the row reductions on every adapter, whatever its tuning picks.
+  ...[...CASE_LIST, ...LONG_ROWS].filter((c) => ROW_REDUCING.test(c.name)).flatMap((c) => [opCase(c, 'invocation'), opCase(c, 'workgroup')]),
+];
