@@ -22,22 +22,7 @@ override WG: u32 = 64;
 @group(0) @binding(3) var<uniform> params: Params;
 
 #if WG_ROW
-var<workgroup> red: array<f32, WG>;
-
-// Sum (or max) of v over the workgroup; call from uniform control flow.
-fn wg_reduce(v: f32, lid: u32, take_max: bool) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      red[lid] = select(red[lid] + red[lid + s], max(red[lid], red[lid + s]), take_max);
-    }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
+#include "common/wg_reduce.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

@@ -191,8 +191,17 @@ const LONG_ROWS: OpCase[] = [
   { name: 'sum axis 1 of [3, 200]', inputs: [{ shape: [3, 200] }], gpu: ([x]) => op.sum(x, [1]), ref: ([x]) => ref.sum(x, [1]), K: 200 },
   { name: 'softmax [2, 150]', inputs: [{ shape: [2, 150], lo: -3, hi: 3 }], gpu: ([x]) => op.softmax(x), ref: ([x]) => ref.softmax(x), K: 150 },
   { name: 'log_softmax [2, 150]', inputs: [{ shape: [2, 150], lo: -3, hi: 3 }], gpu: ([x]) => op.logSoftmax(x), ref: ([x]) => ref.logSoftmax(x), K: 150 },
+  {
+    name: 'cross_entropy [3, 130]',
+    inputs: [{ shape: [3, 130], lo: -3, hi: 3 }, { shape: [3], int: { hi: 130 } }],
+    gpu: ([l, t]) => op.crossEntropy(l, t),
+    ref: ([l], ints) => ref.crossEntropy(l, ints[1]),
+    K: 130,
+  },
+  { name: 'layer_norm [2, 100]', inputs: [{ shape: [2, 100], lo: -2, hi: 2 }, { shape: [100], ...pos }, { shape: [100] }], gpu: ([x, g, b]) => op.layerNorm(x, g, b), ref: ([x, g, b]) => ref.layerNorm(x, g, b), K: 100 },
+  { name: 'rms_norm [2, 100]', inputs: [{ shape: [2, 100], lo: -2, hi: 2 }, { shape: [100], ...pos }], gpu: ([x, g]) => op.rmsNorm(x, g), ref: ([x, g]) => ref.rmsNorm(x, g), K: 100 },
 ];
-const ROW_REDUCING = /^(sum|mean|softmax|log_softmax|add broadcast|causal)/;
+const ROW_REDUCING = /^(sum|mean|softmax|log_softmax|add broadcast|causal|cross_entropy|layer_norm|rms_norm)/;
 
 export const CASES: GpuCase[] = [
   ...CASE_LIST.map((c) => opCase(c)),
