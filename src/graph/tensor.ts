@@ -98,9 +98,14 @@ export class Tensor {
   get numel(): number {
     return numelOf(this.shape);
   }
-  isContiguous(): boolean {
+  /** Row-major dense strides (any offset): a reshape of it is a view. */
+  isDense(): boolean {
     const c = contiguousStrides(this.shape);
-    return this.offset === 0 && this.shape.every((n, i) => n === 1 || this.strides[i] === c[i]);
+    return this.shape.every((n, i) => n === 1 || this.strides[i] === c[i]);
+  }
+  /** Dense and starting at element 0: what kernels without stride/offset parameters read. */
+  isContiguous(): boolean {
+    return this.offset === 0 && this.isDense();
   }
   /** 'x [2, 3] f32' for messages. */
   describe(): string {

@@ -83,11 +83,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const A = prep(a, M, K);
   const B = prep(b, K, N);
   const nb = numelOf(batch);
+  // An aligned offset is bound as a buffer range (Kernel.bind takes {buffer, offset}; planMatmulF32's
+  // parameters are typed GPUBuffer but only forwarded into the bindings).
+  const at = (pc: PlanContext, t: Tensor) => (t.offset ? ({ buffer: pc.buf(t), offset: 4 * t.offset } as unknown as GPUBuffer) : pc.buf(t));
   const node = g.addNode('matmul', [A.x, B.x], [{ shape: [...batch, M, N] }], { M, N, K }, async (pc) => [
     await planMatmulF32(
       pc.ctx,
-      { buffer: pc.buf(A.x), offset: 4 * A.x.offset } as unknown as GPUBuffer,
-      { buffer: pc.buf(B.x), offset: 4 * B.x.offset } as unknown as GPUBuffer,
+      at(pc, A.x),
+      at(pc, B.x),
       pc.buf(node.outputs[0]),
       { M, N, K, transA: A.trans, transB: B.trans, batch: nb, strideA: A.stride, strideB: B.stride, strideC: M * N },
     ),

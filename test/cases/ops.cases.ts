@@ -149,6 +149,13 @@ const CASE_LIST: OpCase[] = [
   { name: 'matmul batched [2, 3, 4] @ 2-D [4, 5]', inputs: [{ shape: [2, 3, 4] }, { shape: [4, 5] }], gpu: ([a, b]) => op.matmul(a, b), ref: ([a, b]) => ref.matmul(a, b), K: 4 },
   { name: 'matmul batch broadcast [2, 1, 3, 4] @ [3, 4, 2]', inputs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }], gpu: ([a, b]) => op.matmul(a, b), ref: ([a, b]) => ref.matmul(a, b), K: 4 },
   { name: 'matmul [3, 4] @ [2, 4, 5] (a broadcast, stride 0)', inputs: [{ shape: [3, 4] }, { shape: [2, 4, 5] }], gpu: ([a, b]) => op.matmul(a, b), ref: ([a, b]) => ref.matmul(a, b), K: 4 },
+  {
+    name: 'matmul of a storage-aligned slice (bound at its offset, no copy)',
+    inputs: [{ shape: [3, 64, 4] }, { shape: [4, 3] }],
+    gpu: ([a, b]) => op.matmul(op.slice(a, 0, 1, 3), b),
+    ref: ([a, b]) => ref.matmul(ref.slice(a, 0, 1, 3), b),
+    K: 4,
+  },
   { name: 'linear x @ w + b', inputs: [{ shape: [4, 6] }, { shape: [6, 3] }, { shape: [3] }], gpu: ([x, w, b]) => op.linear(x, w, b), ref: ([x, w, b]) => ref.linear(x, w, b), K: 7 },
   { name: 'softmax [3, 6]', inputs: [{ shape: [3, 6], lo: -3, hi: 3 }], gpu: ([x]) => op.softmax(x), ref: ([x]) => ref.softmax(x), K: 6 },
   { name: 'log_softmax [2, 3, 5] of a transposed view', inputs: [{ shape: [2, 5, 3], lo: -3, hi: 3 }], gpu: ([x]) => op.logSoftmax(op.transpose(x)), ref: ([x]) => ref.logSoftmax(ref.transpose(x)), K: 5 },

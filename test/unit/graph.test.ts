@@ -32,6 +32,16 @@ describe('graph building (no GPU)', () => {
     expect(dispatching(g)).toEqual(['matmul']);
   });
 
+  it('matmul reads a storage-aligned slice in place; an unaligned one is copied', () => {
+    const g = new Graph(fakeCtx);
+    const a = g.input('a', [3, 64, 4]);
+    const b = g.input('b', [4, 3]);
+    op.matmul(op.slice(a, 0, 1, 3), b); // offset 256 floats = 1024 bytes
+    expect(dispatching(g)).toEqual(['matmul']);
+    op.matmul(op.slice(a, 1, 1, 3), b); // offset 4 floats
+    expect(dispatching(g)).toEqual(['matmul', 'contiguous', 'matmul']);
+  });
+
   it('reshape of a non-contiguous view inserts one copy; softmax of a transposed view copies first', () => {
     const g = new Graph(fakeCtx);
     const x = g.input('x', [3, 4]);
