@@ -61,8 +61,13 @@ export class Executable {
   readonly label: string;
   stats!: ExecutableStats;
   runs = 0;
-  /** CPU time of the last run's encode + submit (ms), and its GPU time from timestamps (null without). */
+  /**
+   * CPU time of the last run (ms): recording its dispatches into the pass (encode), and the rest of the
+   * synchronous submit path (error scopes, finish, queue.submit: on a CPU adapter the driver may work here);
+   * its GPU time from timestamps (null without).
+   */
   lastEncodeMs = 0;
+  lastSubmitMs = 0;
   lastGpuMs: number | null = null;
 
   private constructor(
@@ -229,7 +234,9 @@ export class Executable {
     if (opts.submitEach) return this.runSubmitEach();
     const timer = this.timer;
     const t0 = performance.now();
+    let tEnc = 0;
     const done = this.ctx.submit([this.label], (enc) => {
+      const e0 = performance.now();
       const pass = enc.beginComputePass({ label: this.label, timestampWrites: timer ? { querySet: timer.qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined });
       for (const st of this.steps) for (const { b, wg } of st.bound) b.encode(pass, wg);
       pass.end();
@@ -238,8 +245,10 @@ export class Executable {
         enc.resolveQuerySet(timer.qs, 0, 2, timer.resolve, 0);
         enc.copyBufferToBuffer(timer.resolve, 0, timer.readback, 0, 16);
       }
+      tEnc = performance.now() - e0;
     });
-    this.lastEncodeMs = performance.now() - t0;
+    this.lastEncodeMs = tEnc;
+    this.lastSubmitMs = performance.now() - t0 - tEnc;
     await done;
     this.runs++;
     if (timer) {
