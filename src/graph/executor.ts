@@ -96,7 +96,8 @@ export class Executable {
       if (fmtShape(p.shape) !== fmtShape(v.shape) || p.dtype !== v.dtype) {
         throw new Error(`compile '${this.label}': update of ${p.describe()} with ${v.describe()}: shape or dtype differs`);
       }
-      return [p, v.isContiguous() && v.storage !== p.storage ? v : contiguous(v)];
+      if (v.storage === p.storage) throw new Error(`compile '${this.label}': update of ${p.describe()} reads its own storage (${v.describe()}); write the new value as a computed tensor`);
+      return [p, v.isContiguous() ? v : contiguous(v)];
     });
     for (const t of outputs) {
       t.check();
