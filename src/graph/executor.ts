@@ -96,8 +96,9 @@ export class Executable {
       if (fmtShape(p.shape) !== fmtShape(v.shape) || p.dtype !== v.dtype) {
         throw new Error(`compile '${this.label}': update of ${p.describe()} with ${v.describe()}: shape or dtype differs`);
       }
-      if (v.storage === p.storage) throw new Error(`compile '${this.label}': update of ${p.describe()} reads its own storage (${v.describe()}); write the new value as a computed tensor`);
-      return [p, v.isContiguous() ? v : contiguous(v)];
+      const val = v.isContiguous() ? v : contiguous(v);
+      if (val.storage === p.storage) throw new Error(`compile '${this.label}': update of ${p.describe()} with itself`);
+      return [p, val];
     });
     for (const t of outputs) {
       t.check();
