@@ -10,7 +10,7 @@ export * from './kernels/common.js';
 export * from './kernels/basic.js';
 export * from './kernels/matmul.js';
 export { tuningFor, type Tuning } from './kernels/tuning.js';
-export { Graph, type OutputSpec } from './graph/graph.js';
+export { Graph, type GraphOptions, type OutputSpec } from './graph/graph.js';
 export { Executable, type CompileOptions, type ExecutableStats, type RunOptions } from './graph/executor.js';
 export { Tensor, Storage, type DType, type QuantScheme, type Node, type PlanContext } from './graph/tensor.js';
 export * as ops from './ops/index.js';

@@ -16,6 +16,8 @@ export interface Tuning {
   /** fake_quant*: elements per invocation of the elementwise kernels; largest elements-per-scale for which the
    *  reducing kernels (learnable backward, qparams) use one invocation per scale instead of one workgroup. */
   fakeQuant: { elems: number; serialMax: number };
+  /** Graph row reductions (sum over axes, softmax): one invocation or one workgroup per row. */
+  rowReduce: 'invocation' | 'workgroup';
 }
 
 interface Entry {
@@ -29,6 +31,7 @@ const GPU_DEFAULT: Tuning = {
   reduceWG: 256,
   matmulQ: { gemv: 'split', gemm: 'tiled', rowsWG: 64, splitWG: 128, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
   fakeQuant: { elems: 1, serialMax: 256 },
+  rowReduce: 'workgroup',
 };
 
 const TABLE: Entry[] = [
@@ -42,6 +45,7 @@ const TABLE: Entry[] = [
       // The split and tiled paths (forced by tests) get small workgroups there: every barrier is emulated.
       matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 64, splitWG: 16, tileX: 4, tileY: 4, bk: 32, subgroups: true, quantWG: 4 },
       fakeQuant: { elems: 16, serialMax: 2 ** 31 },
+      rowReduce: 'invocation',
     },
   },
 ];
