@@ -5,6 +5,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
 import { makeTensor, toF32, type Tensor } from '../io/safetensors.js';
 import { toF16Array } from '../quant/f16.js';
+import { importGguf, type GgufBlockType } from '../quant/gguf.js';
 import { packCodes, unpackCodes, wordsPerRow } from '../quant/layout.js';
 import {
   checkQuantized, checkShapeFor, describeScheme, GROUP_SIZES, groupSize, groupsPerRow, makeScheme, packScaleWords, RULE_ID, RULES, unpackScaleWords, zeroKind,
@@ -449,4 +450,31 @@ export const QUANTIZE_ACT_RUNNABLE: RunnableKernel = {
   },
 };
 
-export const QUANT_RUNNABLES: RunnableKernel[] = [QUANTIZE_RUNNABLE, DEQUANTIZE_RUNNABLE, QUANTIZE_ACT_RUNNABLE];
+export const DEQUANTIZE_GGUF_RUNNABLE: RunnableKernel = {
+  name: 'dequantize_gguf',
+  summary: 'import GGUF Q4_0/Q4_1/Q8_0 blocks (repacked to nibble layout at load) and dequantize them on the GPU',
+  inputs: [{ name: 'blocks', dtypes: ['U8'], shape: '[bytes]', doc: 'the tensor data as stored in the .gguf file' }],
+  outputs: [{ name: 'w_dq', dtypes: ['F32'], shape: '[N, K]' }],
+  params: [
+    { name: 'type', type: 'enum', choices: ['Q4_0', 'Q4_1', 'Q8_0'], doc: 'block type (required)' },
+    { name: 'n', type: 'int', doc: 'rows N (required)' },
+    { name: 'k', type: 'int', doc: 'elements per row K, a multiple of 32 (required)' },
+  ],
+  async run(ctx, inputs, params) {
+    for (const p of ['type', 'n', 'k']) if (params[p] === undefined) throw new KernelInputError(`kernel 'dequantize_gguf': parameter '${p}' is required`);
+    const N = params.n as number;
+    const K = params.k as number;
+    if (N < 1) throw new KernelInputError(`kernel 'dequantize_gguf': parameter 'n' = ${N} must be positive`);
+    const q = uploadQuantized(ctx, importGguf(params.type as GgufBlockType, inputs.blocks.data as Uint8Array, N, K, 'blocks'), 'blocks');
+    try {
+      const Y = await dequantize(ctx, q, 'f32');
+      const y = await ctx.readF32(Y, N * K);
+      Y.destroy();
+      return { w_dq: makeTensor('F32', [N, K], y, 'w_dq') };
+    } finally {
+      destroyQuantized(q);
+    }
+  },
+};
+
+export const QUANT_RUNNABLES: RunnableKernel[] = [QUANTIZE_RUNNABLE, DEQUANTIZE_RUNNABLE, QUANTIZE_ACT_RUNNABLE, DEQUANTIZE_GGUF_RUNNABLE];

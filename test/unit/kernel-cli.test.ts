@@ -9,6 +9,7 @@ import { readSafetensorsFile, writeSafetensorsFile } from '../../runtime/safeten
 import { makeTensor, type Tensor } from '../../src/io/safetensors.js';
 import { f32ToF16Bits, toF16Array } from '../../src/quant/f16.js';
 import { makeScheme } from '../../src/quant/scheme.js';
+import { dequantizeGguf, exportGguf } from '../../src/quant/gguf.js';
 import { dequantizeRef, quantizeActRef, quantizeRef, signedCodes } from '../../src/ref/quant.js';
 import { randomF32 } from '../../src/ref/random.js';
 
@@ -33,7 +34,7 @@ describe('nibble kernel', () => {
       expect(r.stdout).toMatch(re);
     }
     const j = JSON.parse(nibble(['--list', '--json']).stdout);
-    expect(j.map((k: { name: string }) => k.name)).toEqual(['quantize', 'dequantize', 'quantize_act']);
+    expect(j.map((k: { name: string }) => k.name)).toEqual(['quantize', 'dequantize', 'quantize_act', 'dequantize_gguf']);
   });
 
   it('quantize (q4_0, g32) and dequantize agree with the CPU reference bit for bit', () => {
@@ -93,6 +94,16 @@ describe('nibble kernel', () => {
     expect(bits(a.x_dq.data as Float32Array)).toEqual(bits(ar.xdq));
   });
 
+  it('dequantize_gguf decodes Q4_1 blocks like the block decoder, bit for bit', () => {
+    const w = randomF32(3 * 64, 31, -1, 2);
+    const bytes = exportGguf('Q4_1', quantizeRef(w, 3, 64, makeScheme({ bits: 4, group: 32, rule: 'q4_1' })));
+    const inp = file('g.safetensors', { blocks: makeTensor('U8', [bytes.length], bytes) });
+    const out = join(dir, 'gdq.safetensors');
+    const r = nibble(['dequantize_gguf', '--in', inp, '--out', out, '--param', 'type=Q4_1', '--param', 'n=3', '--param', 'k=64']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(bits(readSafetensorsFile(out).tensors.w_dq.data as Float32Array)).toEqual(bits(dequantizeGguf('Q4_1', bytes, 3, 64)));
+  });
+
   it('bad input: an error naming the tensor and position, exit 2, and no output file', () => {
     const w = randomF32(2 * 48, 3);
     const nan = Float32Array.from(w);
@@ -109,6 +120,8 @@ describe('nibble kernel', () => {
       [['quantize', '--in', file('p.safetensors', { w: makeTensor('F32', [2, 48], w) }), '--param', 'bitz=4'], /parameter 'bitz' is not known/],
       [['quantize', '--in', file('r.safetensors', { w: makeTensor('F32', [2, 48], w) }), '--param', 'rule=q8_0'], /rule q8_0 is 8-bit, not 4-bit/],
       [['nosuch', '--in', header], /unknown kernel 'nosuch'/],
+      [['dequantize_gguf', '--in', file('t.safetensors', { blocks: makeTensor('U8', [50], new Uint8Array(50)) }), '--param', 'type=Q4_0', '--param', 'n=1', '--param', 'k=96'],
+        /tensor 'blocks': Q4_0 data is truncated: 50 bytes, \[1, 96\] needs 54; block 2 \(row 0, k 64\) has 14 of its 18 bytes/],
     ];
     for (const [args, re] of cases) {
       const out = join(dir, 'never.safetensors');
