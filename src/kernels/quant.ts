@@ -287,12 +287,12 @@ export function unpackActCodes(words: Uint32Array, M: number, K: number, symmetr
 
 // ---- `nibble kernel` entries (src/kernels/runner.ts) ----
 
-function matrixShape(kernel: string, name: string, t: Tensor, dims = '[N, K]'): [number, number] {
+export function matrixShape(kernel: string, name: string, t: Tensor, dims = '[N, K]'): [number, number] {
   if (t.shape.length !== 2 || t.shape[0] < 1 || t.shape[1] < 1) throw new KernelInputError(`kernel '${kernel}': tensor '${name}' has shape [${t.shape.join(', ')}], expected ${dims} (2-D, non-empty)`);
   return [t.shape[0], t.shape[1]];
 }
 
-function schemeFromParams(kernel: string, p: Record<string, ParamValue>, scaleType?: 'f16' | 'f32'): QuantScheme {
+export function schemeFromParams(kernel: string, p: Record<string, ParamValue>, scaleType?: 'f16' | 'f32'): QuantScheme {
   try {
     return makeScheme({
       bits: p.bits as number,
@@ -358,6 +358,53 @@ export const QUANTIZE_RUNNABLE: RunnableKernel = {
   },
 };
 
+/**
+ * A quantized weight from the runner's unpacked tensors: `codes` [N, K] (I8: signed q of a symmetric scheme; U8:
+ * unsigned stored codes u, as `quantize` writes them), `scales` (F32 or F16, which fixes the scale type) and `zeros`
+ * [N, K/group] for asymmetric schemes; the scheme from the parameters bits, group, symmetric, rule (and
+ * scale_dtype, which must match the scales tensor). Codes are packed with packCodes (src/quant/layout.ts).
+ * Every shape, dtype and range problem is a KernelInputError naming the tensor (and element).
+ */
+export function quantizedFromTensors(kernel: string, inputs: Record<string, Tensor | undefined>, params: Record<string, ParamValue>): QuantizedTensor {
+  const { codes, scales, zeros } = inputs;
+  const bad = (m: string) => new KernelInputError(`kernel '${kernel}': ${m}`);
+  if (!codes) throw bad(`input tensor 'codes' is missing`);
+  if (!scales) throw bad(`input tensor 'scales' (with 'codes') is missing`);
+  const [N, K] = matrixShape(kernel, 'codes', codes);
+  const st = scales.dtype === 'F16' ? 'f16' : 'f32';
+  if (params.scale_dtype !== undefined && params.scale_dtype !== st) throw bad(`scale_dtype=${params.scale_dtype} but tensor 'scales' is ${scales.dtype}`);
+  const s = schemeFromParams(kernel, params, st);
+  try {
+    checkShapeFor(s, N, K, 'codes');
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+  const ng = groupsPerRow(s, K);
+  if (scales.shape.length !== 2 || scales.shape[0] !== N || scales.shape[1] !== ng) throw bad(`tensor 'scales' has shape [${scales.shape.join(', ')}], ${describeScheme(s)} of [${N}, ${K}] needs [${N}, ${ng}]`);
+  if (s.symmetric && zeros) throw bad(`tensor 'zeros' was given for a symmetric scheme`);
+  if (!s.symmetric) {
+    if (!zeros) throw bad(`input tensor 'zeros' [${N}, ${ng}] is missing (asymmetric scheme)`);
+    if (zeros.dtype !== scales.dtype) throw bad(`tensor 'zeros' is ${zeros.dtype}, scales are ${scales.dtype}`);
+    if (zeros.shape.length !== 2 || zeros.shape[0] !== N || zeros.shape[1] !== ng) throw bad(`tensor 'zeros' has shape [${zeros.shape.join(', ')}], expected [${N}, ${ng}]`);
+  }
+  if (codes.dtype === 'I8' && !s.symmetric) throw bad(`tensor 'codes' is I8 (signed), an asymmetric scheme takes U8 codes`);
+  const half = 2 ** (s.bits - 1);
+  const umax = 2 ** s.bits - 1;
+  const u = new Uint8Array(N * K);
+  for (let i = 0; i < N * K; i++) {
+    const v = codes.data[i] + (codes.dtype === 'I8' ? half : 0);
+    if (v < 0 || v > umax) throw bad(`tensor 'codes': element [${Math.floor(i / K)}, ${i % K}] = ${codes.data[i]} is outside the ${s.bits}-bit ${codes.dtype === 'I8' ? 'signed' : 'unsigned'} range`);
+    u[i] = v;
+  }
+  const values = (t: Tensor, name: string) => {
+    const v = toF32(t);
+    const i = v.findIndex((x) => !Number.isFinite(x));
+    if (i >= 0) throw bad(`tensor '${name}': element [${Math.floor(i / ng)}, ${i % ng}] is ${v[i]}`);
+    return v;
+  };
+  return { scheme: s, N, K, codes: packCodes(u, N, K, s.bits), scales: values(scales, 'scales'), zeros: zeros ? values(zeros, 'zeros') : null };
+}
+
 export const DEQUANTIZE_RUNNABLE: RunnableKernel = {
   name: 'dequantize',
   summary: "dequantize codes + scales (+ zeros) on the GPU (takes quantize's outputs and parameters)",
@@ -373,37 +420,8 @@ export const DEQUANTIZE_RUNNABLE: RunnableKernel = {
     { name: 'out_dtype', type: 'enum', choices: ['f32', 'f16'], default: 'f32', doc: 'output type (f16: rounded to nearest even)' },
   ],
   async run(ctx, inputs, params) {
-    const { codes, scales, zeros } = inputs;
-    const [N, K] = matrixShape('dequantize', 'codes', codes);
-    const st = scales.dtype === 'F16' ? 'f16' : 'f32';
-    if (params.scale_dtype !== undefined && params.scale_dtype !== st) throw new KernelInputError(`kernel 'dequantize': scale_dtype=${params.scale_dtype} but tensor 'scales' is ${scales.dtype}`);
-    const s = schemeFromParams('dequantize', params, st);
-    checkShapeFor(s, N, K, 'codes');
-    const ng = groupsPerRow(s, K);
-    const bad = (m: string) => new KernelInputError(`kernel 'dequantize': ${m}`);
-    if (scales.shape.length !== 2 || scales.shape[0] !== N || scales.shape[1] !== ng) throw bad(`tensor 'scales' has shape [${scales.shape.join(', ')}], ${describeScheme(s)} of [${N}, ${K}] needs [${N}, ${ng}]`);
-    if (s.symmetric && zeros) throw bad(`tensor 'zeros' was given for a symmetric scheme`);
-    if (!s.symmetric) {
-      if (!zeros) throw bad(`input tensor 'zeros' [${N}, ${ng}] is missing (asymmetric scheme)`);
-      if (zeros.dtype !== scales.dtype) throw bad(`tensor 'zeros' is ${zeros.dtype}, scales are ${scales.dtype}`);
-      if (zeros.shape.length !== 2 || zeros.shape[0] !== N || zeros.shape[1] !== ng) throw bad(`tensor 'zeros' has shape [${zeros.shape.join(', ')}], expected [${N}, ${ng}]`);
-    }
-    if (codes.dtype === 'I8' && !s.symmetric) throw bad(`tensor 'codes' is I8 (signed), an asymmetric scheme takes U8 codes`);
-    const half = 2 ** (s.bits - 1);
-    const umax = 2 ** s.bits - 1;
-    const u = new Uint8Array(N * K);
-    for (let i = 0; i < N * K; i++) {
-      const v = codes.data[i] + (codes.dtype === 'I8' ? half : 0);
-      if (v < 0 || v > umax) throw bad(`tensor 'codes': element [${Math.floor(i / K)}, ${i % K}] = ${codes.data[i]} is outside the ${s.bits}-bit ${codes.dtype === 'I8' ? 'signed' : 'unsigned'} range`);
-      u[i] = v;
-    }
-    const values = (t: Tensor, name: string) => {
-      const v = toF32(t);
-      const i = v.findIndex((x) => !Number.isFinite(x));
-      if (i >= 0) throw bad(`tensor '${name}': element [${Math.floor(i / ng)}, ${i % ng}] is ${v[i]}`);
-      return v;
-    };
-    const q = uploadQuantized(ctx, { scheme: s, N, K, codes: packCodes(u, N, K, s.bits), scales: values(scales, 'scales'), zeros: zeros ? values(zeros, 'zeros') : null });
+    const q = uploadQuantized(ctx, quantizedFromTensors('dequantize', inputs, params));
+    const { N, K } = q;
     try {
       const f16 = params.out_dtype === 'f16';
       const Y = await dequantize(ctx, q, f16 ? 'f16' : 'f32');

@@ -7,10 +7,12 @@ import type { GpuContext } from '../gpu/context.js';
 import type { Tensor } from '../io/safetensors.js';
 import { KernelInputError, type ParamSpec, type ParamValue, type RunnableKernel, type TensorSpec } from './runnable.js';
 import { QUANT_RUNNABLES } from './quant.js';
+import { MATMUL_RUNNABLES } from './matmul.js';
+import { FAKE_QUANT_RUNNABLE } from './fake_quant.js';
 
 export * from './runnable.js';
 
-export const RUNNABLE_KERNELS: RunnableKernel[] = [...QUANT_RUNNABLES];
+export const RUNNABLE_KERNELS: RunnableKernel[] = [...QUANT_RUNNABLES, ...MATMUL_RUNNABLES, FAKE_QUANT_RUNNABLE];
 
 export function findRunnable(name: string): RunnableKernel {
   const k = RUNNABLE_KERNELS.find((r) => r.name === name);

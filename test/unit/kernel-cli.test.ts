@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensorsFile, writeSafetensorsFile } from '../../runtime/safetensors.js';
 import { makeTensor, type Tensor } from '../../src/io/safetensors.js';
-import { f32ToF16Bits, toF16Array } from '../../src/quant/f16.js';
+import { f16BitsToF32, f32ToF16Bits, toF16Array } from '../../src/quant/f16.js';
+import { fakeQuantBackwardRef, fakeQuantForwardRef, fakeQuantLayout } from '../../src/ref/fake_quant.js';
+import { matmulQRef, matmulW8A8Ref, quantizeRowsI8Ref, type QuantWeightsRef } from '../../src/ref/matmul.js';
+import { compareBound, U_F32 } from '../../src/ref/tolerance.js';
+import type { QuantizedTensor } from '../../src/quant/scheme.js';
 import { makeScheme } from '../../src/quant/scheme.js';
 import { dequantizeGguf, exportGguf } from '../../src/quant/gguf.js';
 import { dequantizeRef, quantizeActRef, quantizeRef, signedCodes } from '../../src/ref/quant.js';
@@ -34,7 +38,10 @@ describe('nibble kernel', () => {
       expect(r.stdout).toMatch(re);
     }
     const j = JSON.parse(nibble(['--list', '--json']).stdout);
-    expect(j.map((k: { name: string }) => k.name)).toEqual(['quantize', 'dequantize', 'quantize_act', 'dequantize_gguf']);
+    expect(j.map((k: { name: string }) => k.name)).toEqual(['quantize', 'dequantize', 'quantize_act', 'dequantize_gguf', 'matmul_w4a16', 'matmul_w8a8', 'fake_quant']);
+    for (const re of [/^matmul_w4a16: /m, /^matmul_w8a8: /m, /^fake_quant: /m, /^\s+codes\s+I8\|U8\s+\[N, K\] \(optional\)/m, /^\s+grad_y\s+F32\s+as x \(optional\)/m, /^\s+zero_point\s+F32/m]) {
+      expect(r.stdout).toMatch(re);
+    }
   });
 
   it('quantize (q4_0, g32) and dequantize agree with the CPU reference bit for bit', () => {
@@ -125,6 +132,130 @@ describe('nibble kernel', () => {
     ];
     for (const [args, re] of cases) {
       const out = join(dir, 'never.safetensors');
+      const r = nibble([...args, '--out', out]);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(re);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+});
+
+// ---- matmul_w4a16 / matmul_w8a8 / fake_quant ----
+
+const weightsRef = (q: QuantizedTensor): QuantWeightsRef => ({
+  bits: q.scheme.bits,
+  N: q.N,
+  K: q.K,
+  group: q.scheme.group || q.K,
+  mode: q.scheme.symmetric ? 'symmetric' : q.scheme.rule === 'q4_1' ? 'float-min' : 'zero-point',
+  codes: q.codes,
+  scales: q.scales,
+  ...(q.zeros ? { zeros: q.zeros } : {}),
+});
+
+const run = (name: string, tensors: Record<string, Tensor>, params: string[]) => {
+  const out = join(dir, `${name}-out.safetensors`);
+  const r = nibble([name, '--in', file(`${name}-in.safetensors`, tensors), '--out', out, ...params.flatMap((p) => ['--param', p])]);
+  expect(r.status, r.stderr).toBe(0);
+  return readSafetensorsFile(out).tensors;
+};
+
+const within = (what: string, got: ArrayLike<number>, ref: ArrayLike<number>, tol: ArrayLike<number>) => {
+  const c = compareBound(what, got, ref, tol, 1, 1, 1);
+  expect(c.ok, c.message).toBe(true);
+};
+
+describe('nibble kernel: matmuls and fake-quant', () => {
+  it('matmul_w4a16 from float weights (g32 symmetric, f32 x, bias, GEMV and GEMM paths) matches dequantize + f64 matmul', () => {
+    const [N, K] = [12, 64];
+    const w = randomF32(N * K, 41, -1, 1);
+    const bias = randomF32(N, 42, -1, 1);
+    const q = quantizeRef(w, N, K, makeScheme({ bits: 4, group: 32 }));
+    for (const [M, path] of [[3, 'rows'], [3, 'split'], [17, 'tiled']] as const) {
+      const x = randomF32(M * K, 43 + M, -2, 2);
+      const y = run('matmul_w4a16', { x: makeTensor('F32', [M, K], x), w: makeTensor('F32', [N, K], w), bias: makeTensor('F32', [N], bias) }, ['bits=4', 'group=32', `path=${path}`]).y;
+      expect(y.dtype).toBe('F32');
+      expect(y.shape).toEqual([M, N]);
+      const ref = matmulQRef(x, M, weightsRef(q), { bias }, U_F32);
+      within(`w4a16 M=${M} ${path}`, y.data, ref.y, ref.tol);
+    }
+  });
+
+  it('matmul_w4a16 from codes + scales + zeros (asymmetric minmax g16, f16 x emulated) matches the reference', () => {
+    const [M, N, K] = [9, 5, 48];
+    const w = randomF32(N * K, 51, -1, 2);
+    const s = makeScheme({ bits: 4, group: 16, symmetric: false });
+    const q = quantizeRef(w, N, K, s);
+    const xh = toF16Array(randomF32(M * K, 52, -3, 3));
+    const y = run('matmul_w4a16', {
+      x: makeTensor('F16', [M, K], xh),
+      codes: makeTensor('U8', [N, K], q.unpacked),
+      scales: makeTensor('F32', [N, K / 16], q.scales),
+      zeros: makeTensor('F32', [N, K / 16], q.zeros!),
+    }, ['group=16', 'symmetric=false', 'f16=emulated']).y;
+    const ref = matmulQRef(Array.from(xh, f16BitsToF32), M, weightsRef(q), {}, U_F32);
+    within('w4a16 asym f16x', y.data, ref.y, ref.tol);
+  });
+
+  it('matmul_w8a8 (q8_0 weights from floats, per-token int8 x) matches the integer reference', () => {
+    const [M, N, K] = [4, 6, 64];
+    const w = randomF32(N * K, 61, -1, 1);
+    const x = randomF32(M * K, 62, -2, 2);
+    const bias = randomF32(N, 63, -1, 1);
+    const q = quantizeRef(w, N, K, makeScheme({ bits: 8, group: 32, rule: 'q8_0' }));
+    const y = run('matmul_w8a8', { x: makeTensor('F32', [M, K], x), w: makeTensor('F32', [N, K], w), bias: makeTensor('F32', [N], bias) }, ['group=32', 'rule=q8_0']).y;
+    const xq = quantizeRowsI8Ref(x, M, K);
+    const ref = matmulW8A8Ref(xq.q, xq.scale, M, weightsRef(q), { bias });
+    within('w8a8', y.data, ref.y, ref.tol);
+  });
+
+  it('fake_quant per channel with grad_y: y and grad_x bit-exact, grad_scale / grad_zero_point within the reduction bound; per group forward', () => {
+    const [C, K] = [3, 20];
+    const x = randomF32(C * K, 71, -3, 3);
+    const dy = randomF32(C * K, 72, -1, 1);
+    const scale = Float32Array.of(0.05, 0.1, 0.2);
+    const zero = Float32Array.of(-3, 0.4, 2.6);
+    const o = run('fake_quant', { x: makeTensor('F32', [C, K], x), scale: makeTensor('F32', [C], scale), zero_point: makeTensor('F32', [C], zero), grad_y: makeTensor('F32', [C, K], dy) },
+      ['bits=4', 'axis=0', 'qmin=-8', 'qmax=7']);
+    const L = fakeQuantLayout([C, K], { kind: 'channel', axis: 0 });
+    expect(bits(o.y.data as Float32Array)).toEqual(bits(fakeQuantForwardRef(x, scale, zero, L, -8, 7).y));
+    const b = fakeQuantBackwardRef(x, dy, scale, zero, L, -8, 7);
+    expect(bits(o.grad_x.data as Float32Array)).toEqual(bits(b.gradX));
+    expect(o.grad_scale.shape).toEqual([C]);
+    const cs = compareBound('grad_scale', o.grad_scale.data, b.gradScale, b.absScale, K);
+    expect(cs.ok, cs.message).toBe(true);
+    const cz = compareBound('grad_zero_point', o.grad_zero_point.data, b.gradZeroPoint, b.absZeroPoint, K);
+    expect(cz.ok, cz.message).toBe(true);
+
+    const gs = Float32Array.from({ length: C * 5 }, (_, i) => 0.02 * (i + 1));
+    const gz = Float32Array.from({ length: C * 5 }, (_, i) => (i % 4) * 3);
+    const g = run('fake_quant', { x: makeTensor('F32', [C, K], x), scale: makeTensor('F32', [C, 5], gs), zero_point: makeTensor('F32', [C, 5], gz) }, ['bits=4', 'group=4']);
+    expect(Object.keys(g)).toEqual(['y']);
+    expect(bits(g.y.data as Float32Array)).toEqual(bits(fakeQuantForwardRef(x, gs, gz, fakeQuantLayout([C, K], { kind: 'group', group: 4 }), 0, 15).y));
+  });
+
+  it('bad input to matmul / fake_quant: the tensor at fault is named, exit 2, nothing written', () => {
+    const w = makeTensor('F32', [4, 32], randomF32(128, 81));
+    const x = makeTensor('F32', [2, 32], randomF32(64, 82));
+    const cases: [string[], RegExp][] = [
+      [['matmul_w4a16', '--in', file('b1.safetensors', { x: makeTensor('F32', [2, 16], randomF32(32, 1)), w })], /tensor 'x' has shape \[2, 16\], but 'w' is \[4, 32\]: K differs/],
+      [['matmul_w4a16', '--in', file('b2.safetensors', { x, w, bias: makeTensor('F32', [5], randomF32(5, 2)) })], /tensor 'bias' has shape \[5\], expected \[4\]/],
+      [['matmul_w4a16', '--in', file('b3.safetensors', { x, w, codes: makeTensor('I8', [4, 32], new Int8Array(128)) })], /give either tensor 'w' .* or 'codes'/],
+      [['matmul_w4a16', '--in', file('b4.safetensors', { x })], /input tensor 'w' \[N, K\] \(or 'codes' \+ 'scales'\) is missing/],
+      [['matmul_w4a16', '--in', file('b5.safetensors', { x, codes: makeTensor('I8', [4, 32], new Int8Array(128)), scales: makeTensor('F32', [4, 2], new Float32Array(8).fill(1)) }), '--param', 'group=32'],
+        /tensor 'scales' has shape \[4, 2\], 4-bit g32 symmetric absmax \(f32 scales\) of \[4, 32\] needs \[4, 1\]/],
+      [['matmul_w4a16', '--in', file('b6.safetensors', { x, codes: makeTensor('I8', [4, 32], new Int8Array(128).fill(9)), scales: makeTensor('F32', [4, 1], new Float32Array(4).fill(1)) })],
+        /tensor 'codes': element \[0, 0\] = 9 is outside the 4-bit signed range/],
+      [['matmul_w8a8', '--in', file('b7.safetensors', { x, w }), '--param', 'symmetric=false'], /weights must be symmetric int8/],
+      [['matmul_w8a8', '--in', file('b8.safetensors', { x, w }), '--param', 'bits=4'], /parameter 'bits' = '4' is not one of 8/],
+      [['fake_quant', '--in', file('b9.safetensors', { x, scale: makeTensor('F32', [3], new Float32Array(3).fill(0.1)), zero_point: makeTensor('F32', [3], new Float32Array(3)) }), '--param', 'axis=0'],
+        /kernel 'fake_quant': scale has shape \[3\], expected \[2\] for x \[2, 32\]/],
+      [['fake_quant', '--in', file('b10.safetensors', { x, scale: makeTensor('F32', [1], Float32Array.of(0.1)), zero_point: makeTensor('F32', [1], Float32Array.of(0)), grad_y: makeTensor('F32', [32, 2], new Float32Array(64)) })],
+        /grad_y has shape \[32, 2\], x has \[2, 32\]/],
+      [['fake_quant', '--in', file('b11.safetensors', { x, scale: makeTensor('F32', [1], Float32Array.of(-1)), zero_point: makeTensor('F32', [1], Float32Array.of(0)) })], /scale\[0\] = -1 is not a positive finite f32/],
+    ];
+    for (const [args, re] of cases) {
+      const out = join(dir, 'never2.safetensors');
       const r = nibble([...args, '--out', out]);
       expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(re);
