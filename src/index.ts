@@ -20,3 +20,17 @@ export * from './data/digits.js';
 export * from './kernels/optim.js';
 export { sgdRef, adamwRef, adamwBias, gradNormRef } from './ref/optim.js';
 export * from './train/schedule.js';
+export * from './quant/layout.js';
+export * from './quant/scheme.js';
+export * from './quant/f16.js';
+export * from './quant/gguf.js';
+export * from './quant/gptq.js';
+export * from './quant/awq.js';
+export * from './ref/quant.js';
+export * from './kernels/quant.js';
+export * from './kernels/runner.js';
+export * from './io/safetensors.js';
+// Names that two modules above both export: the explicit re-export picks one.
+export { roundHalfEven } from './ref/quant.js';
+export type { TensorData } from './kernels/fake_quant.js';
+export type { TensorData as SafetensorsData } from './io/safetensors.js';

@@ -43,7 +43,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       inv_s = div_rn(1.0, scale[c]);
     }
     let q = round(x[i] * inv_s) + z;
-    grad_x[i] = select(0.0, grad_y[i], q >= params.qmin && q <= params.qmax);
+    // ATen's dY * mask: outside the range a zero with dy's sign.
+    let dy = grad_y[i];
+    grad_x[i] = select(signed_zero(dy), dy, q >= params.qmin && q <= params.qmax);
     j = j + 1u;
     if (j == params.inner) {
       j = 0u;

@@ -77,12 +77,13 @@ fn element(c: u32, t: u32, k: Quantizer) -> vec2<f32> {
 #else
   let g = params.grad_factor;
   let q = round(xi * k.inv_s) + k.z;
+  // Outside the range grad_x is dy * 0 as ATen computes it (mask * dy): a zero with dy's sign, bit for bit.
   if (q < params.qmin) {
-    grad_x[i] = 0.0;
+    grad_x[i] = signed_zero(dy);
     return vec2<f32>(dy * (params.qmin - k.z) * g, -dy * k.s * g);
   }
   if (q > params.qmax) {
-    grad_x[i] = 0.0;
+    grad_x[i] = signed_zero(dy);
     return vec2<f32>(dy * (params.qmax - k.z) * g, -dy * k.s * g);
   }
   grad_x[i] = dy;

@@ -55,3 +55,8 @@ fn div_rn(a: f32, b: f32) -> f32 {
 fn rounded_zero_point(z: f32, qmin: f32, qmax: f32) -> f32 {
   return clamp(round(z), qmin, qmax);
 }
+
+// dy * 0 for finite dy without a multiply a compiler might fold: +0 or -0 with dy's sign (ATen's mask * dy).
+fn signed_zero(v: f32) -> f32 {
+  return bitcast<f32>(bitcast<u32>(v) & 0x80000000u);
+}

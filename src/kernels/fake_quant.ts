@@ -9,6 +9,9 @@ import {
 } from '../ref/fake_quant.js';
 import { checkShape, grid1d, runDispatch, runDispatches, type Dispatch } from './common.js';
 import { tuningFor } from './tuning.js';
+import { GpuError } from '../gpu/context.js';
+import { makeTensor, type Tensor } from '../io/safetensors.js';
+import { KernelInputError, type RunnableKernel } from './runnable.js';
 
 export type { FakeQuantGranularity, FakeQuantLayout, QParamsMode } from '../ref/fake_quant.js';
 
@@ -276,3 +279,53 @@ export async function fakeQuantRun(
 }
 
 export const fakeQuant = async (ctx: GpuContext, b: Parameters<typeof planFakeQuant>[1], s: FakeQuantSpec) => runDispatch(await planFakeQuant(ctx, b, s));
+
+// ---- `nibble kernel fake_quant` (src/kernels/runner.ts) ----
+
+export const FAKE_QUANT_RUNNABLE: RunnableKernel = {
+  name: 'fake_quant',
+  summary: "fake-quant forward y = (clamp(round(x/s) + z, qmin, qmax) - z) * s, and with grad_y PyTorch's learnable (LSQ+) backward",
+  inputs: [
+    { name: 'x', dtypes: ['F32'], shape: '[...]' },
+    { name: 'scale', dtypes: ['F32'], shape: '[1] | [C] | [..., K/group]', doc: 'per tensor, per channel (axis), or per group along the last axis (group)' },
+    { name: 'zero_point', dtypes: ['F32'], shape: 'as scale', doc: 'used rounded and clamped to [qmin, qmax], as PyTorch' },
+    { name: 'grad_y', dtypes: ['F32'], shape: 'as x', optional: true, doc: 'given: also run the backward' },
+  ],
+  outputs: [
+    { name: 'y', dtypes: ['F32'], shape: 'as x' },
+    { name: 'grad_x', dtypes: ['F32'], shape: 'as x', optional: true, doc: 'with grad_y: grad_y inside the clip range, else 0' },
+    { name: 'grad_scale', dtypes: ['F32'], shape: 'as scale', optional: true, doc: "with grad_y: _fake_quantize_learnable_per_channel_affine's, summed per scale" },
+    { name: 'grad_zero_point', dtypes: ['F32'], shape: 'as scale', optional: true, doc: 'with grad_y: likewise' },
+  ],
+  params: [
+    { name: 'bits', type: 'int', default: 8, doc: 'code width (2..8); sets the default range [0, 2^bits - 1]' },
+    { name: 'axis', type: 'int', doc: 'per channel along this axis (negative counts from the end)' },
+    { name: 'group', type: 'int', doc: 'per group of this many elements along the last axis' },
+    { name: 'qmin', type: 'int', doc: 'omitted: 0' },
+    { name: 'qmax', type: 'int', doc: 'omitted: 2^bits - 1' },
+    { name: 'grad_factor', type: 'float', default: 1, doc: "PyTorch's grad_factor on grad_scale and grad_zero_point" },
+  ],
+  async run(ctx, inputs, params) {
+    const t = (name: string) => {
+      const v = inputs[name];
+      return v ? { data: v.data as Float32Array, shape: v.shape } : undefined;
+    };
+    let r: FakeQuantRunResult;
+    try {
+      r = await fakeQuantRun(ctx, { x: t('x')!, scale: t('scale')!, zero_point: t('zero_point')!, grad_y: t('grad_y') }, {
+        bits: params.bits as number,
+        axis: params.axis as number | undefined,
+        group: params.group as number | undefined,
+        qmin: params.qmin as number | undefined,
+        qmax: params.qmax as number | undefined,
+        gradFactor: params.grad_factor as number,
+      });
+    } catch (e) {
+      if (e instanceof GpuError) throw e;
+      throw new KernelInputError(`kernel 'fake_quant': ${(e as Error).message.replace(/^fake_quant: /, '')}`);
+    }
+    const out: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(r)) if (v) out[k] = makeTensor('F32', [...v.shape], v.data, k);
+    return out;
+  },
+};

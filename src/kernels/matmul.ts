@@ -3,6 +3,10 @@ import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
 import { checkShape, grid1d, runDispatch, runDispatches, type Dispatch } from './common.js';
 import { tuningFor } from './tuning.js';
+import { makeTensor, type Tensor } from '../io/safetensors.js';
+import { describeScheme, GROUP_SIZES, RULES, checkShapeFor, zeroKind, type QuantizedTensor } from '../quant/scheme.js';
+import { destroyQuantized, downloadQuantized, matrixShape, quantizedFromTensors, quantizeWeights, schemeFromParams } from './quant.js';
+import { KernelInputError, type ParamSpec, type ParamValue, type RunnableKernel, type TensorSpec } from './runnable.js';
 
 export const MATMUL_F32: KernelDef = { name: 'matmul_f32', shader: 'matmul/matmul_f32' };
 
@@ -329,3 +333,116 @@ export async function matmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeightBu
     }
   }
 }
+
+// ---- `nibble kernel` entries (src/kernels/runner.ts): matmul_w4a16, matmul_w8a8 ----
+
+const MATMUL_INPUTS: TensorSpec[] = [
+  { name: 'x', dtypes: ['F32', 'F16'], shape: '[M, K]', doc: 'activations; F16 runs the f16 kernel (native or emulated, see f16), F32 the f32-activation one' },
+  { name: 'w', dtypes: ['F32'], shape: '[N, K]', optional: true, doc: 'float weights, quantized on the GPU with the scheme parameters (or give codes + scales)' },
+  { name: 'codes', dtypes: ['I8', 'U8'], shape: '[N, K]', optional: true, doc: "unpacked, as quantize writes them (I8: signed q of a symmetric scheme; U8: unsigned u)" },
+  { name: 'scales', dtypes: ['F32', 'F16'], shape: '[N, K/group]', optional: true, doc: 'with codes' },
+  { name: 'zeros', dtypes: ['F32', 'F16'], shape: '[N, K/group]', optional: true, doc: 'with codes, asymmetric schemes only' },
+  { name: 'bias', dtypes: ['F32'], shape: '[N]', optional: true },
+];
+
+const matmulSchemeParams = (bits: number[]): ParamSpec[] => [
+  { name: 'bits', type: 'int', choices: bits, default: bits[0], doc: bits.length > 1 ? 'code width (8: the W8A16 kernel)' : 'code width' },
+  { name: 'group', type: 'int', choices: GROUP_SIZES, doc: 'group size along K; omitted: per channel (one group per row)' },
+  { name: 'symmetric', type: 'bool', doc: 'omitted: true, unless rule is minmax or q4_1' },
+  { name: 'rule', type: 'enum', choices: RULES, doc: 'scale rule when quantizing w (src/quant/scheme.ts); omitted: absmax if symmetric, else minmax' },
+  { name: 'scale_dtype', type: 'enum', choices: ['f32', 'f16'], doc: 'scale storage when quantizing w (omitted: f16 for GGUF rules, else f32); with codes, must match scales' },
+  { name: 'path', type: 'enum', choices: ['rows', 'split', 'tiled'], doc: "kernel path; omitted: the adapter's tuning table (GEMV for M <= 8, else GEMM)" },
+];
+
+/** The quantized weight of a matmul entry, on the CPU: from w (quantized by the GPU quantize kernel) or from codes + scales (+ zeros). */
+async function runnerWeights(ctx: GpuContext, kernel: string, inputs: Record<string, Tensor>, params: Record<string, ParamValue>): Promise<QuantizedTensor> {
+  const bad = (m: string) => new KernelInputError(`kernel '${kernel}': ${m}`);
+  const { w } = inputs;
+  if (w && (inputs.codes || inputs.scales || inputs.zeros)) throw bad(`give either tensor 'w' (float weights) or 'codes' + 'scales' (+ 'zeros'), not both`);
+  if (!w && !inputs.codes) throw bad(`input tensor 'w' [N, K] (or 'codes' + 'scales') is missing`);
+  if (!w) return quantizedFromTensors(kernel, inputs, params);
+  const [N, K] = matrixShape(kernel, 'w', w);
+  const s = schemeFromParams(kernel, params);
+  if (s.bits !== 4 && s.bits !== 8) throw bad(`${s.bits}-bit weights are not supported`);
+  try {
+    checkShapeFor(s, N, K, 'w');
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+  const W = ctx.createBuffer(w.data, undefined, 'w');
+  try {
+    const q = await quantizeWeights(ctx, W, N, K, s, 'w');
+    try {
+      return await downloadQuantized(ctx, q);
+    } finally {
+      destroyQuantized(q);
+    }
+  } finally {
+    W.destroy();
+  }
+}
+
+/** x [M, K] (K from the weights) and bias [N] checked against W [N, K], naming the tensor. */
+function runnerActivations(kernel: string, inputs: Record<string, Tensor>, N: number, K: number, wName: string): { M: number; xType: 'f16' | 'f32' } {
+  const { x, bias } = inputs;
+  const [M, Kx] = matrixShape(kernel, 'x', x, '[M, K]');
+  if (Kx !== K) throw new KernelInputError(`kernel '${kernel}': tensor 'x' has shape [${M}, ${Kx}], but '${wName}' is [${N}, ${K}]: K differs (${Kx} vs ${K})`);
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== N)) throw new KernelInputError(`kernel '${kernel}': tensor 'bias' has shape [${bias.shape.join(', ')}], expected [${N}] (N of '${wName}' [${N}, ${K}])`);
+  return { M, xType: x.dtype === 'F16' ? 'f16' : 'f32' };
+}
+
+const ZERO_MODE: Record<string, ZeroMode> = { none: 'symmetric', int: 'zero-point', float: 'float-min' };
+
+async function runMatmulEntry(ctx: GpuContext, kernel: 'matmul_w4a16' | 'matmul_w8a8', inputs: Record<string, Tensor>, params: Record<string, ParamValue>): Promise<Record<string, Tensor>> {
+  const q = await runnerWeights(ctx, kernel, inputs, params);
+  const { N, K, scheme: s } = q;
+  const wName = inputs.w ? 'w' : 'codes';
+  if (kernel === 'matmul_w8a8' && !s.symmetric) throw new KernelInputError(`kernel 'matmul_w8a8': weights must be symmetric int8 (got ${describeScheme(s)})`);
+  const { M, xType } = runnerActivations(kernel, inputs, N, K, wName);
+  const bufs: GPUBuffer[] = [];
+  const up = (data: ArrayBufferView, label: string) => (bufs.push(ctx.createBuffer(data, undefined, label)), bufs[bufs.length - 1]);
+  try {
+    const wb: QuantWeightBuffers = {
+      bits: s.bits as 4 | 8,
+      N,
+      K,
+      group: s.group || undefined,
+      mode: ZERO_MODE[zeroKind(s)],
+      codes: up(q.codes, `${wName}.codes`),
+      scales: up(Float32Array.from(q.scales), 'scales'),
+      ...(q.zeros ? { zeros: up(Float32Array.from(q.zeros), 'zeros') } : {}),
+    };
+    const x = up(inputs.x.data, 'x');
+    const y = ctx.createBuffer(4 * M * N, undefined, 'y');
+    bufs.push(y);
+    const o = { M, xType, path: params.path as MatmulPath | undefined, ...(inputs.bias ? { bias: up(inputs.bias.data, 'bias') } : {}) };
+    if (kernel === 'matmul_w8a8') await matmulW8A8(ctx, x, wb, y, o);
+    else await matmulQ(ctx, x, wb, y, { ...o, f16: params.f16 as 'native' | 'emulated' | undefined });
+    return { y: makeTensor('F32', [M, N], await ctx.readF32(y, M * N), 'y') };
+  } finally {
+    bufs.forEach((b) => b.destroy());
+  }
+}
+
+export const MATMUL_W4A16_RUNNABLE: RunnableKernel = {
+  name: 'matmul_w4a16',
+  summary: 'y = x · dequant(W)^T (+ bias) with the dequant-fused W4A16 kernel (bits=8: W8A16); W from float weights or codes + scales',
+  inputs: MATMUL_INPUTS,
+  outputs: [{ name: 'y', dtypes: ['F32'], shape: '[M, N]' }],
+  params: [
+    ...matmulSchemeParams([4, 8]),
+    { name: 'f16', type: 'enum', choices: ['native', 'emulated'], doc: "F16 x: shader-f16 math or unpack2x16float + f32 math; omitted: native where the adapter has shader-f16" },
+  ],
+  run: (ctx, inputs, params) => runMatmulEntry(ctx, 'matmul_w4a16', inputs, params),
+};
+
+export const MATMUL_W8A8_RUNNABLE: RunnableKernel = {
+  name: 'matmul_w8a8',
+  summary: 'y = x · dequant(W)^T (+ bias): x quantized to int8 per token on the GPU, int8 weights, i32 dot products, per-group rescale',
+  inputs: MATMUL_INPUTS,
+  outputs: [{ name: 'y', dtypes: ['F32'], shape: '[M, N]' }],
+  params: matmulSchemeParams([8]),
+  run: (ctx, inputs, params) => runMatmulEntry(ctx, 'matmul_w8a8', inputs, params),
+};
+
+export const MATMUL_RUNNABLES: RunnableKernel[] = [MATMUL_W4A16_RUNNABLE, MATMUL_W8A8_RUNNABLE];

@@ -6,7 +6,7 @@
 import { packCodes, unpackCodes } from './layout.js';
 import { f32ToF16Bits } from './f16.js';
 import { checkQuantized, type QuantizedTensor } from './scheme.js';
-import { checkInt4Shape, checkLength, scaleValues, schemeForGroup, transpose, type Int4Checkpoint, type Int4Shape } from './gptq.js';
+import { checkInt4Shape, checkLength, int4Tensors, scaleValues, schemeForGroup, transpose, type Int4Checkpoint, type Int4Shape } from './gptq.js';
 
 export const AWQ_ORDER = [0, 2, 4, 6, 1, 3, 5, 7] as const;
 export const AWQ_INVERSE = [0, 4, 1, 5, 2, 6, 3, 7] as const;
@@ -53,4 +53,10 @@ export function exportAwq(q: QuantizedTensor, prefix = 'weight'): Omit<Required<
   }
   const st = transpose(q.scales, N, ng);
   return { qweight, qzeros, scales: scheme.scaleType === 'f16' ? Uint16Array.from(st, f32ToF16Bits) : st };
+}
+
+/** Imports `prefix.qweight/qzeros/scales` of an AWQ (GEMM) checkpoint (e.g. from parseSafetensors). */
+export function importAwqTensors(tensors: Readonly<Record<string, { dtype: string; shape: number[]; data: ArrayLike<number> }>>, prefix: string): QuantizedTensor {
+  const { t, shape } = int4Tensors('awq', tensors, prefix);
+  return importAwq(t, shape, prefix);
 }

@@ -103,3 +103,36 @@ export function exportGptq(q: QuantizedTensor, prefix = 'weight'): Required<Int4
   const g_idx = Int32Array.from({ length: K }, (_, k) => Math.floor(k / G));
   return { qweight, qzeros, scales, g_idx };
 }
+
+type TensorLike = { dtype: string; shape: number[]; data: ArrayLike<number> };
+
+/** Shapes and dtypes of a GPTQ/AWQ tensor set `prefix.qweight`, `.qzeros`, `.scales` (and GPTQ's `.g_idx`). */
+export function int4Tensors(fmt: 'gptq' | 'awq', tensors: Readonly<Record<string, TensorLike>>, prefix: string): { t: Int4Checkpoint; shape: Int4Shape } {
+  const get = (n: string, dtypes: string[], optional = false) => {
+    const t = tensors[`${prefix}.${n}`];
+    if (!t) {
+      if (optional) return undefined;
+      throw new Error(`${fmt} '${prefix}': tensor '${prefix}.${n}' is missing`);
+    }
+    if (!dtypes.includes(t.dtype) || t.shape.length !== (n === 'g_idx' ? 1 : 2)) throw new Error(`tensor '${prefix}.${n}': ${t.dtype} [${t.shape.join(', ')}], expected ${dtypes.join(' or ')} ${n === 'g_idx' ? '1-D' : '2-D'}`);
+    return t;
+  };
+  const qweight = get('qweight', ['I32'])!;
+  const qzeros = get('qzeros', ['I32'])!;
+  const scales = get('scales', ['F16', 'F32'])!;
+  const g_idx = fmt === 'gptq' ? get('g_idx', ['I32'], true) : undefined;
+  const N = scales.shape[1];
+  const K = fmt === 'gptq' ? qweight.shape[0] * 8 : qweight.shape[0];
+  const groups = scales.shape[0];
+  if (!(groups > 0 && K % groups === 0)) throw new Error(`tensor '${prefix}.scales': ${groups} groups do not divide K = ${K}`);
+  return {
+    t: { qweight: qweight.data as Int32Array, qzeros: qzeros.data as Int32Array, scales: scales.data as Uint16Array | Float32Array, ...(g_idx ? { g_idx: g_idx.data as Int32Array } : {}) },
+    shape: { N, K, group: K / groups },
+  };
+}
+
+/** Imports `prefix.qweight/qzeros/scales[/g_idx]` of a GPTQ v1 checkpoint (e.g. from parseSafetensors). */
+export function importGptqTensors(tensors: Readonly<Record<string, TensorLike>>, prefix: string): QuantizedTensor {
+  const { t, shape } = int4Tensors('gptq', tensors, prefix);
+  return importGptq(t, shape, prefix);
+}

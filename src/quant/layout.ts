@@ -83,3 +83,12 @@ export function unpackCodes(words: Uint32Array, N: number, K: number, bits: Bits
   }
   return out;
 }
+
+// Companions of the weight layout above, defined elsewhere but listed here so the whole picture is in one place:
+//   f16 scales/zeros: element i of the flat [N, groups] array sits in the low (i even) or high (i odd) half of
+//     word i/2; a pair may span two rows when groups is odd (src/quant/scheme.ts packScaleWords).
+//   Per-token int8 activations (shaders/quant/quantize_act.wgsl): [M, K] codes, 4 per u32, code k in byte k%4 of
+//     word k/4 of its row, rows padded to ceil(K/4) words; symmetric: int8 two's complement q (value q * s),
+//     asymmetric: uint8 u with an integer zero point z in [0, 255] (value (u - z) * s); scales and zeros [M] f32.
+//   GGUF Q4_0/Q4_1/Q8_0 (src/quant/gguf.ts), GPTQ v1 (src/quant/gptq.ts) and AWQ (src/quant/awq.ts) are repacked
+//     into this layout once, at load; the kernels never read their blocks.

@@ -158,6 +158,7 @@ export function fakeQuantBackwardRef(x: Num, gradY: Num, scale: Num, zeroPoint: 
     const dy = f32(gradY[i]);
     const q = code(xi, inv, z);
     if (q < qmin || q > qmax) {
+      gradX[i] = dy * 0; // ATen's mask * dy: a zero with dy's sign
       const t = dy * ((q < qmin ? qmin : qmax) - z) * g;
       gs[c] += t;
       as[c] += Math.abs(t);

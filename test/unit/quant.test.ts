@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../src/quant/f16.js';
 import { packCodes } from '../../src/quant/layout.js';
 import { dequantizeGguf, exportGguf, importGguf } from '../../src/quant/gguf.js';
-import { exportGptq, importGptq } from '../../src/quant/gptq.js';
-import { AWQ_ORDER, exportAwq, importAwq } from '../../src/quant/awq.js';
+import { exportGptq, importGptq, importGptqTensors } from '../../src/quant/gptq.js';
+import { AWQ_ORDER, exportAwq, importAwq, importAwqTensors } from '../../src/quant/awq.js';
+import { encodeSafetensors, makeTensor, parseSafetensors } from '../../src/io/safetensors.js';
 import { makeScheme, packScaleWords, unpackScaleWords, type QuantScheme } from '../../src/quant/scheme.js';
 import { dequantizeRef, quantizeActRef, quantizeRef, roundHalfAway, roundHalfEven } from '../../src/ref/quant.js';
 import { randomF32 } from '../../src/ref/random.js';
@@ -308,5 +309,28 @@ describe('GPTQ v1 and AWQ int4', () => {
       expect(Array.from(r.codes)).toEqual(Array.from(q.codes));
       expect(bits32(dequantizeRef(r))).toEqual(bits32(dequantizeRef(q)));
     }
+  });
+  it('GPTQ and AWQ checkpoints load from safetensors by prefix (shapes inferred)', () => {
+    const N = 16;
+    const K = 64;
+    const q = quantizeRef(randomF32(N * K, 12, -1, 1), N, K, scheme(4, 32, 'minmax', 'f16'));
+    const g = exportGptq(q);
+    const a = exportAwq(q);
+    const p = 'model.layers.0.self_attn.q_proj';
+    const file = parseSafetensors(encodeSafetensors({
+      [`${p}.qweight`]: makeTensor('I32', [K / 8, N], g.qweight),
+      [`${p}.qzeros`]: makeTensor('I32', [K / 32, N / 8], g.qzeros),
+      [`${p}.scales`]: makeTensor('F16', [K / 32, N], g.scales as Uint16Array),
+      [`${p}.g_idx`]: makeTensor('I32', [K], g.g_idx),
+      [`awq.qweight`]: makeTensor('I32', [K, N / 8], a.qweight),
+      [`awq.qzeros`]: makeTensor('I32', [K / 32, N / 8], a.qzeros),
+      [`awq.scales`]: makeTensor('F16', [K / 32, N], a.scales as Uint16Array),
+    }));
+    for (const r of [importGptqTensors(file.tensors, p), importAwqTensors(file.tensors, 'awq')]) {
+      expect([r.N, r.K, r.scheme.group]).toEqual([N, K, 32]);
+      expect(Array.from(r.codes)).toEqual(Array.from(q.codes));
+      expect(bits32(dequantizeRef(r))).toEqual(bits32(dequantizeRef(q)));
+    }
+    expect(() => importGptqTensors(file.tensors, 'nope')).toThrow(/gptq 'nope': tensor 'nope.qweight' is missing/);
   });
 });

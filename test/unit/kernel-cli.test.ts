@@ -1,0 +1,265 @@
+// `nibble kernel` from the outside (needs `npm run build`): inputs written with nibble's own safetensors writer,
+// outputs checked against the CPU reference bit for bit, and bad input refused with nothing written.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readSafetensorsFile, writeSafetensorsFile } from '../../runtime/safetensors.js';
+import { makeTensor, type Tensor } from '../../src/io/safetensors.js';
+import { f16BitsToF32, f32ToF16Bits, toF16Array } from '../../src/quant/f16.js';
+import { fakeQuantBackwardRef, fakeQuantForwardRef, fakeQuantLayout } from '../../src/ref/fake_quant.js';
+import { matmulQRef, matmulW8A8Ref, quantizeRowsI8Ref, type QuantWeightsRef } from '../../src/ref/matmul.js';
+import { compareBound, U_F32 } from '../../src/ref/tolerance.js';
+import type { QuantizedTensor } from '../../src/quant/scheme.js';
+import { makeScheme } from '../../src/quant/scheme.js';
+import { dequantizeGguf, exportGguf } from '../../src/quant/gguf.js';
+import { dequantizeRef, quantizeActRef, quantizeRef, signedCodes } from '../../src/ref/quant.js';
+import { randomF32 } from '../../src/ref/random.js';
+
+const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', 'kernel', ...args], { encoding: 'utf8', timeout: 300_000 });
+const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
+let dir: string;
+const file = (name: string, tensors: Record<string, Tensor>) => {
+  const p = join(dir, name);
+  writeSafetensorsFile(p, tensors);
+  return p;
+};
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nibble-kernel-'));
+});
+
+describe('nibble kernel', () => {
+  it('--list shows every kernel with its tensors and parameters', () => {
+    const r = nibble(['--list']);
+    expect(r.status, r.stderr).toBe(0);
+    for (const re of [/^quantize: /m, /^dequantize: /m, /^quantize_act: /m, /^\s+w\s+F32\s+\[N, K\]/m, /^\s+w_dq\s+F32/m, /^\s+rule\s+enum \(absmax\|torchao\|q4_0\|q8_0\|minmax\|q4_1\)/m, /^\s+x_dq\s+F32\s+\[M, K\]/m]) {
+      expect(r.stdout).toMatch(re);
+    }
+    const j = JSON.parse(nibble(['--list', '--json']).stdout);
+    expect(j.map((k: { name: string }) => k.name)).toEqual(['quantize', 'dequantize', 'quantize_act', 'dequantize_gguf', 'matmul_w4a16', 'matmul_w8a8', 'fake_quant']);
+    for (const re of [/^matmul_w4a16: /m, /^matmul_w8a8: /m, /^fake_quant: /m, /^\s+codes\s+I8\|U8\s+\[N, K\] \(optional\)/m, /^\s+grad_y\s+F32\s+as x \(optional\)/m, /^\s+zero_point\s+F32/m]) {
+      expect(r.stdout).toMatch(re);
+    }
+  });
+
+  it('quantize (q4_0, g32) and dequantize agree with the CPU reference bit for bit', () => {
+    const N = 6;
+    const K = 64;
+    const w = randomF32(N * K, 21, -2, 2);
+    const inp = file('w.safetensors', { w: makeTensor('F32', [N, K], w) });
+    const out = join(dir, 'q.safetensors');
+    const r = nibble(['quantize', '--in', inp, '--out', out, '--param', 'bits=4', '--param', 'group=32', '--param', 'rule=q4_0']);
+    expect(r.status, r.stderr).toBe(0);
+    const f = readSafetensorsFile(out);
+    expect(f.metadata.kernel).toBe('quantize');
+    const s = makeScheme({ bits: 4, group: 32, rule: 'q4_0' });
+    const ref = quantizeRef(w, N, K, s);
+    expect(f.tensors.codes.dtype).toBe('I8');
+    expect(f.tensors.codes.shape).toEqual([N, K]);
+    expect(Array.from(f.tensors.codes.data)).toEqual(Array.from(signedCodes(ref.unpacked, s)));
+    expect(f.tensors.scales.dtype).toBe('F16');
+    expect(f.tensors.scales.shape).toEqual([N, 2]);
+    expect(Array.from(f.tensors.scales.data)).toEqual(Array.from(ref.scales, f32ToF16Bits));
+    expect(f.tensors.zeros).toBeUndefined();
+    expect(bits(f.tensors.w_dq.data as Float32Array)).toEqual(bits(dequantizeRef(ref)));
+    // dequantize the codes/scales again, to f16.
+    const qin = file('codes.safetensors', { codes: f.tensors.codes, scales: f.tensors.scales });
+    const dq = join(dir, 'dq.safetensors');
+    const r2 = nibble(['dequantize', '--in', qin, '--out', dq, '--param', 'bits=4', '--param', 'group=32', '--param', 'rule=q4_0', '--param', 'out_dtype=f16']);
+    expect(r2.status, r2.stderr).toBe(0);
+    expect(Array.from(readSafetensorsFile(dq).tensors.w_dq.data)).toEqual(Array.from(toF16Array(dequantizeRef(ref))));
+  });
+
+  it('quantize asymmetric minmax 3-bit per channel, and quantize_act asymmetric, match the reference', () => {
+    const w = randomF32(3 * 40, 5, -1, 3);
+    const inp = file('w3.safetensors', { w: makeTensor('F32', [3, 40], w) });
+    const out = join(dir, 'q3.safetensors');
+    const r = nibble(['quantize', '--in', inp, '--out', out, '--param', 'bits=3', '--param', 'symmetric=false']);
+    expect(r.status, r.stderr).toBe(0);
+    const ref = quantizeRef(w, 3, 40, makeScheme({ bits: 3, symmetric: false }));
+    const f = readSafetensorsFile(out).tensors;
+    expect(f.codes.dtype).toBe('U8');
+    expect(Array.from(f.codes.data)).toEqual(Array.from(ref.unpacked));
+    expect(Array.from(f.scales.data)).toEqual(Array.from(ref.scales));
+    expect(Array.from(f.zeros.data)).toEqual(Array.from(ref.zeros!));
+    expect(bits(f.w_dq.data as Float32Array)).toEqual(bits(dequantizeRef(ref)));
+
+    const x = randomF32(5 * 33, 8, -4, 1);
+    const xin = file('x.safetensors', { x: makeTensor('F32', [5, 33], x) });
+    const xo = join(dir, 'xq.safetensors');
+    const r2 = nibble(['quantize_act', '--in', xin, '--out', xo, '--param', 'symmetric=false']);
+    expect(r2.status, r2.stderr).toBe(0);
+    const a = readSafetensorsFile(xo).tensors;
+    const ar = quantizeActRef(x, 5, 33, false);
+    expect(a.codes.dtype).toBe('U8');
+    expect(Array.from(a.codes.data)).toEqual(Array.from(ar.codes));
+    expect(a.scales.shape).toEqual([5, 1]);
+    expect(Array.from(a.scales.data)).toEqual(Array.from(ar.scales));
+    expect(Array.from(a.zeros.data)).toEqual(Array.from(ar.zeros!));
+    expect(bits(a.x_dq.data as Float32Array)).toEqual(bits(ar.xdq));
+  });
+
+  it('dequantize_gguf decodes Q4_1 blocks like the block decoder, bit for bit', () => {
+    const w = randomF32(3 * 64, 31, -1, 2);
+    const bytes = exportGguf('Q4_1', quantizeRef(w, 3, 64, makeScheme({ bits: 4, group: 32, rule: 'q4_1' })));
+    const inp = file('g.safetensors', { blocks: makeTensor('U8', [bytes.length], bytes) });
+    const out = join(dir, 'gdq.safetensors');
+    const r = nibble(['dequantize_gguf', '--in', inp, '--out', out, '--param', 'type=Q4_1', '--param', 'n=3', '--param', 'k=64']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(bits(readSafetensorsFile(out).tensors.w_dq.data as Float32Array)).toEqual(bits(dequantizeGguf('Q4_1', bytes, 3, 64)));
+  });
+
+  it('bad input: an error naming the tensor and position, exit 2, and no output file', () => {
+    const w = randomF32(2 * 48, 3);
+    const nan = Float32Array.from(w);
+    nan[48 + 17] = NaN;
+    const header = file('lie.safetensors', { w: makeTensor('F32', [2, 48], w) });
+    writeFileSync(header, readFileSync(header).subarray(0, 100)); // truncated: the header's offsets now lie
+    const cases: [string[], RegExp][] = [
+      [['quantize', '--in', file('nan.safetensors', { w: makeTensor('F32', [2, 48], nan) }), '--param', 'group=16'], /tensor 'w': element \[1, 17\] \(flat index 65\) is NaN or Inf/],
+      [['quantize', '--in', file('k.safetensors', { w: makeTensor('F32', [2, 48], w) }), '--param', 'group=32'], /tensor 'w': K = 48 \(shape \[2, 48\], dim 1\) is not a multiple of the group size 32/],
+      [['quantize', '--in', file('k2.safetensors', { w: makeTensor('F32', [2, 48], w) }), '--param', 'group=24'], /parameter 'group' = '24' is not one of 16, 32, 64, 128/],
+      [['quantize', '--in', file('name.safetensors', { weight: makeTensor('F32', [2, 48], w) })], /input tensor 'weight' is not known \(inputs: w\)/],
+      [['quantize', '--in', file('dt.safetensors', { w: makeTensor('F16', [2, 48], toF16Array(w)) })], /tensor 'w' is F16, expected F32/],
+      [['quantize', '--in', header], /lie.safetensors: tensor 'w': data_offsets \[0, 384\] overrun the data section/],
+      [['quantize', '--in', file('p.safetensors', { w: makeTensor('F32', [2, 48], w) }), '--param', 'bitz=4'], /parameter 'bitz' is not known/],
+      [['quantize', '--in', file('r.safetensors', { w: makeTensor('F32', [2, 48], w) }), '--param', 'rule=q8_0'], /rule q8_0 is 8-bit, not 4-bit/],
+      [['nosuch', '--in', header], /unknown kernel 'nosuch'/],
+      [['dequantize_gguf', '--in', file('t.safetensors', { blocks: makeTensor('U8', [50], new Uint8Array(50)) }), '--param', 'type=Q4_0', '--param', 'n=1', '--param', 'k=96'],
+        /tensor 'blocks': Q4_0 data is truncated: 50 bytes, \[1, 96\] needs 54; block 2 \(row 0, k 64\) has 14 of its 18 bytes/],
+    ];
+    for (const [args, re] of cases) {
+      const out = join(dir, 'never.safetensors');
+      const r = nibble([...args, '--out', out]);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(re);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+});
+
+// ---- matmul_w4a16 / matmul_w8a8 / fake_quant ----
+
+const weightsRef = (q: QuantizedTensor): QuantWeightsRef => ({
+  bits: q.scheme.bits,
+  N: q.N,
+  K: q.K,
+  group: q.scheme.group || q.K,
+  mode: q.scheme.symmetric ? 'symmetric' : q.scheme.rule === 'q4_1' ? 'float-min' : 'zero-point',
+  codes: q.codes,
+  scales: q.scales,
+  ...(q.zeros ? { zeros: q.zeros } : {}),
+});
+
+const run = (name: string, tensors: Record<string, Tensor>, params: string[]) => {
+  const out = join(dir, `${name}-out.safetensors`);
+  const r = nibble([name, '--in', file(`${name}-in.safetensors`, tensors), '--out', out, ...params.flatMap((p) => ['--param', p])]);
+  expect(r.status, r.stderr).toBe(0);
+  return readSafetensorsFile(out).tensors;
+};
+
+const within = (what: string, got: ArrayLike<number>, ref: ArrayLike<number>, tol: ArrayLike<number>) => {
+  const c = compareBound(what, got, ref, tol, 1, 1, 1);
+  expect(c.ok, c.message).toBe(true);
+};
+
+describe('nibble kernel: matmuls and fake-quant', () => {
+  it('matmul_w4a16 from float weights (g32 symmetric, f32 x, bias, GEMV and GEMM paths) matches dequantize + f64 matmul', () => {
+    const [N, K] = [12, 64];
+    const w = randomF32(N * K, 41, -1, 1);
+    const bias = randomF32(N, 42, -1, 1);
+    const q = quantizeRef(w, N, K, makeScheme({ bits: 4, group: 32 }));
+    for (const [M, path] of [[3, 'rows'], [3, 'split'], [17, 'tiled']] as const) {
+      const x = randomF32(M * K, 43 + M, -2, 2);
+      const y = run('matmul_w4a16', { x: makeTensor('F32', [M, K], x), w: makeTensor('F32', [N, K], w), bias: makeTensor('F32', [N], bias) }, ['bits=4', 'group=32', `path=${path}`]).y;
+      expect(y.dtype).toBe('F32');
+      expect(y.shape).toEqual([M, N]);
+      const ref = matmulQRef(x, M, weightsRef(q), { bias }, U_F32);
+      within(`w4a16 M=${M} ${path}`, y.data, ref.y, ref.tol);
+    }
+  });
+
+  it('matmul_w4a16 from codes + scales + zeros (asymmetric minmax g16, f16 x emulated) matches the reference', () => {
+    const [M, N, K] = [9, 5, 48];
+    const w = randomF32(N * K, 51, -1, 2);
+    const s = makeScheme({ bits: 4, group: 16, symmetric: false });
+    const q = quantizeRef(w, N, K, s);
+    const xh = toF16Array(randomF32(M * K, 52, -3, 3));
+    const y = run('matmul_w4a16', {
+      x: makeTensor('F16', [M, K], xh),
+      codes: makeTensor('U8', [N, K], q.unpacked),
+      scales: makeTensor('F32', [N, K / 16], q.scales),
+      zeros: makeTensor('F32', [N, K / 16], q.zeros!),
+    }, ['group=16', 'symmetric=false', 'f16=emulated']).y;
+    const ref = matmulQRef(Array.from(xh, f16BitsToF32), M, weightsRef(q), {}, U_F32);
+    within('w4a16 asym f16x', y.data, ref.y, ref.tol);
+  });
+
+  it('matmul_w8a8 (q8_0 weights from floats, per-token int8 x) matches the integer reference', () => {
+    const [M, N, K] = [4, 6, 64];
+    const w = randomF32(N * K, 61, -1, 1);
+    const x = randomF32(M * K, 62, -2, 2);
+    const bias = randomF32(N, 63, -1, 1);
+    const q = quantizeRef(w, N, K, makeScheme({ bits: 8, group: 32, rule: 'q8_0' }));
+    const y = run('matmul_w8a8', { x: makeTensor('F32', [M, K], x), w: makeTensor('F32', [N, K], w), bias: makeTensor('F32', [N], bias) }, ['group=32', 'rule=q8_0']).y;
+    const xq = quantizeRowsI8Ref(x, M, K);
+    const ref = matmulW8A8Ref(xq.q, xq.scale, M, weightsRef(q), { bias });
+    within('w8a8', y.data, ref.y, ref.tol);
+  });
+
+  it('fake_quant per channel with grad_y: y and grad_x bit-exact, grad_scale / grad_zero_point within the reduction bound; per group forward', () => {
+    const [C, K] = [3, 20];
+    const x = randomF32(C * K, 71, -3, 3);
+    const dy = randomF32(C * K, 72, -1, 1);
+    const scale = Float32Array.of(0.05, 0.1, 0.2);
+    const zero = Float32Array.of(-3, 0.4, 2.6);
+    const o = run('fake_quant', { x: makeTensor('F32', [C, K], x), scale: makeTensor('F32', [C], scale), zero_point: makeTensor('F32', [C], zero), grad_y: makeTensor('F32', [C, K], dy) },
+      ['bits=4', 'axis=0', 'qmin=-8', 'qmax=7']);
+    const L = fakeQuantLayout([C, K], { kind: 'channel', axis: 0 });
+    expect(bits(o.y.data as Float32Array)).toEqual(bits(fakeQuantForwardRef(x, scale, zero, L, -8, 7).y));
+    const b = fakeQuantBackwardRef(x, dy, scale, zero, L, -8, 7);
+    expect(bits(o.grad_x.data as Float32Array)).toEqual(bits(b.gradX));
+    expect(o.grad_scale.shape).toEqual([C]);
+    const cs = compareBound('grad_scale', o.grad_scale.data, b.gradScale, b.absScale, K);
+    expect(cs.ok, cs.message).toBe(true);
+    const cz = compareBound('grad_zero_point', o.grad_zero_point.data, b.gradZeroPoint, b.absZeroPoint, K);
+    expect(cz.ok, cz.message).toBe(true);
+
+    const gs = Float32Array.from({ length: C * 5 }, (_, i) => 0.02 * (i + 1));
+    const gz = Float32Array.from({ length: C * 5 }, (_, i) => (i % 4) * 3);
+    const g = run('fake_quant', { x: makeTensor('F32', [C, K], x), scale: makeTensor('F32', [C, 5], gs), zero_point: makeTensor('F32', [C, 5], gz) }, ['bits=4', 'group=4']);
+    expect(Object.keys(g)).toEqual(['y']);
+    expect(bits(g.y.data as Float32Array)).toEqual(bits(fakeQuantForwardRef(x, gs, gz, fakeQuantLayout([C, K], { kind: 'group', group: 4 }), 0, 15).y));
+  });
+
+  it('bad input to matmul / fake_quant: the tensor at fault is named, exit 2, nothing written', () => {
+    const w = makeTensor('F32', [4, 32], randomF32(128, 81));
+    const x = makeTensor('F32', [2, 32], randomF32(64, 82));
+    const cases: [string[], RegExp][] = [
+      [['matmul_w4a16', '--in', file('b1.safetensors', { x: makeTensor('F32', [2, 16], randomF32(32, 1)), w })], /tensor 'x' has shape \[2, 16\], but 'w' is \[4, 32\]: K differs/],
+      [['matmul_w4a16', '--in', file('b2.safetensors', { x, w, bias: makeTensor('F32', [5], randomF32(5, 2)) })], /tensor 'bias' has shape \[5\], expected \[4\]/],
+      [['matmul_w4a16', '--in', file('b3.safetensors', { x, w, codes: makeTensor('I8', [4, 32], new Int8Array(128)) })], /give either tensor 'w' .* or 'codes'/],
+      [['matmul_w4a16', '--in', file('b4.safetensors', { x })], /input tensor 'w' \[N, K\] \(or 'codes' \+ 'scales'\) is missing/],
+      [['matmul_w4a16', '--in', file('b5.safetensors', { x, codes: makeTensor('I8', [4, 32], new Int8Array(128)), scales: makeTensor('F32', [4, 2], new Float32Array(8).fill(1)) }), '--param', 'group=32'],
+        /tensor 'scales' has shape \[4, 2\], 4-bit g32 symmetric absmax \(f32 scales\) of \[4, 32\] needs \[4, 1\]/],
+      [['matmul_w4a16', '--in', file('b6.safetensors', { x, codes: makeTensor('I8', [4, 32], new Int8Array(128).fill(9)), scales: makeTensor('F32', [4, 1], new Float32Array(4).fill(1)) })],
+        /tensor 'codes': element \[0, 0\] = 9 is outside the 4-bit signed range/],
+      [['matmul_w8a8', '--in', file('b7.safetensors', { x, w }), '--param', 'symmetric=false'], /weights must be symmetric int8/],
+      [['matmul_w8a8', '--in', file('b8.safetensors', { x, w }), '--param', 'bits=4'], /parameter 'bits' = '4' is not one of 8/],
+      [['fake_quant', '--in', file('b9.safetensors', { x, scale: makeTensor('F32', [3], new Float32Array(3).fill(0.1)), zero_point: makeTensor('F32', [3], new Float32Array(3)) }), '--param', 'axis=0'],
+        /kernel 'fake_quant': scale has shape \[3\], expected \[2\] for x \[2, 32\]/],
+      [['fake_quant', '--in', file('b10.safetensors', { x, scale: makeTensor('F32', [1], Float32Array.of(0.1)), zero_point: makeTensor('F32', [1], Float32Array.of(0)), grad_y: makeTensor('F32', [32, 2], new Float32Array(64)) })],
+        /grad_y has shape \[32, 2\], x has \[2, 32\]/],
+      [['fake_quant', '--in', file('b11.safetensors', { x, scale: makeTensor('F32', [1], Float32Array.of(-1)), zero_point: makeTensor('F32', [1], Float32Array.of(0)) })], /scale\[0\] = -1 is not a positive finite f32/],
+    ];
+    for (const [args, re] of cases) {
+      const out = join(dir, 'never2.safetensors');
+      const r = nibble([...args, '--out', out]);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(re);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+});
