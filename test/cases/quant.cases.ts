@@ -16,6 +16,7 @@ import { SHADERS } from '../../src/gpu/shaders.gen.js';
 import { bitsToF32, f16BitsToF32, f32Bits } from '../../src/quant/f16.js';
 import { rng } from '../../src/ref/random.js';
 import numericsHarness from '../fixtures/quant_numerics.wgsl?raw';
+import { makeTensor, parseSafetensors, readSafetensorsBlob, safetensorsBlob } from '../../src/io/safetensors.js';
 import { assert, expectError, type GpuCase } from './types.js';
 
 const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
@@ -195,6 +196,29 @@ export const CASES: GpuCase[] = [
         destroyQuantized(q);
       }
       return msgs.join('; ');
+    },
+  },
+  {
+    name: 'safetensors: a Blob written here reads back (views, metadata), and quantized tensors go through it',
+    async run(ctx) {
+      const N = 4;
+      const K = 64;
+      const w = randomF32(N * K, 5);
+      const s = makeScheme({ bits: 4, group: 32, rule: 'q4_0' });
+      const W = ctx.createBuffer(w);
+      const q = await quantizeWeights(ctx, W, N, K, s);
+      const got = await downloadQuantized(ctx, q);
+      const blob = safetensorsBlob({ codes: makeTensor('I32', [got.codes.length], new Int32Array(got.codes.buffer)), scales: makeTensor('F16', [N, 2], Uint16Array.from(got.scales, f32ToF16Bits)), w: makeTensor('F32', [N, K], w) }, { scheme: 'q4_0' });
+      const f = await readSafetensorsBlob(blob);
+      assert(f.metadata.scheme === 'q4_0', `metadata ${JSON.stringify(f.metadata)}`);
+      const ab = await blob.arrayBuffer();
+      const again = parseSafetensors(ab);
+      assert(again.tensors.w.data.buffer === ab, 'w was copied instead of viewed');
+      exact('w via safetensors', again.tensors.w.data, w);
+      const msg = exact('codes via safetensors', new Uint32Array(f.tensors.codes.data.buffer, f.tensors.codes.data.byteOffset, got.codes.length), quantizeRef(w, N, K, s).codes);
+      W.destroy();
+      destroyQuantized(q);
+      return `${blob.size} bytes; ${msg}`;
     },
   },
   {

@@ -1,0 +1,89 @@
+// Quantization kernels: weight quantize (several rules), dequantize to f32/f16, per-token activation quantize.
+// Prints a table (median GPU time, GB/s of the bytes each kernel must move) and writes bench/results/quant.json.
+// Asserts nothing about time. Run: npm run build && node dist/bench/quant.js [--sizes 1024x1024,4096x4096]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createNodeContext } from '../runtime/node.js';
+import type { GpuContext } from '../src/gpu/context.js';
+import { timePass } from '../src/gpu/timing.js';
+import { actWordsPerRow, codeBytes, destroyQuantized, planDequantize, planQuantize, planQuantizeAct, scaleBytes, uploadQuantized } from '../src/kernels/quant.js';
+import type { Dispatch } from '../src/kernels/common.js';
+import { makeScheme, type QuantScheme } from '../src/quant/scheme.js';
+import { quantizeRef } from '../src/ref/quant.js';
+import { randomF32 } from '../src/ref/random.js';
+
+interface Row {
+  kernel: string;
+  shape: string;
+  scheme: string;
+  ms: number;
+  gbps: number;
+  method: string;
+}
+
+async function time(ctx: GpuContext, d: Dispatch, label: string): Promise<{ ms: number; method: string }> {
+  const bound = d.kernel.bind(d.args);
+  try {
+    const r = await timePass(ctx, label, (pass) => bound.encode(pass, d.workgroups), { warmup: 1, reps: 5 });
+    return { ms: r.median, method: r.method };
+  } finally {
+    bound.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const arg = process.argv.indexOf('--sizes');
+  const sizes = (arg > 0 ? process.argv[arg + 1] : '1024x1024,4096x4096').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+  const ctx = await createNodeContext();
+  const adapter = `${ctx.info.vendor} ${ctx.info.architecture} ${ctx.info.description}`.trim() + (ctx.info.isFallback ? ' (software: correctness vehicle, not a speed figure)' : '');
+  const schemes: [string, QuantScheme][] = [
+    ['int4 g32 absmax f32', makeScheme({ bits: 4, group: 32 })],
+    ['Q4_0 (g32 f16)', makeScheme({ bits: 4, group: 32, rule: 'q4_0' })],
+    ['int4 g128 minmax f16', makeScheme({ bits: 4, group: 128, symmetric: false, scaleType: 'f16' })],
+    ['int8 per-channel absmax', makeScheme({ bits: 8 })],
+  ];
+  const rows: Row[] = [];
+  for (const [N, K] of sizes) {
+    const w = randomF32(N * K, 1);
+    const W = ctx.createBuffer(w);
+    for (const [name, s] of schemes) {
+      const q = uploadQuantized(ctx, quantizeRef(w, N, K, s));
+      const zeros = q.zeros ?? ctx.createBuffer(4);
+      const status = ctx.createBuffer(Uint32Array.of(0xffffffff, 0xffffffff));
+      const qb = codeBytes(s, N, K) + scaleBytes(s, N, K) * (q.zeros ? 2 : 1);
+      // Repeated runs OR into already-written words: the same work as a first run.
+      const tq = await time(ctx, await planQuantize(ctx, W, { codes: q.codes, scales: q.scales, zeros, status }, N, K, s), 'quantize');
+      rows.push({ kernel: 'quantize', shape: `${N}x${K}`, scheme: name, ms: tq.ms, gbps: (4 * N * K + qb) / tq.ms / 1e6, method: tq.method });
+      for (const out of ['f32', 'f16'] as const) {
+        const Y = ctx.createBuffer((out === 'f16' ? 2 : 4) * N * K + 4);
+        const td = await time(ctx, await planDequantize(ctx, q, Y, out, zeros), 'dequantize');
+        rows.push({ kernel: `dequantize ${out}`, shape: `${N}x${K}`, scheme: name, ms: td.ms, gbps: ((out === 'f16' ? 2 : 4) * N * K + qb) / td.ms / 1e6, method: td.method });
+        Y.destroy();
+      }
+      if (!q.zeros) zeros.destroy();
+      status.destroy();
+      destroyQuantized(q);
+    }
+    const M = Math.min(N, 64);
+    const bufs = { codes: ctx.createBuffer(4 * M * actWordsPerRow(K)), scales: ctx.createBuffer(4 * M), zeros: ctx.createBuffer(4 * M), status: ctx.createBuffer(Uint32Array.of(0xffffffff)) };
+    for (const sym of [true, false]) {
+      const ta = await time(ctx, await planQuantizeAct(ctx, W, bufs, M, K, sym), 'quantize_act');
+      rows.push({ kernel: 'quantize_act', shape: `${M}x${K}`, scheme: sym ? 'int8 symmetric' : 'uint8 asymmetric', ms: ta.ms, gbps: (5 * M * K + 8 * M) / ta.ms / 1e6, method: ta.method });
+    }
+    Object.values(bufs).forEach((b) => b.destroy());
+    W.destroy();
+  }
+  console.log(`adapter: ${adapter}`);
+  console.log(`${'kernel'.padEnd(16)} ${'shape'.padEnd(10)} ${'scheme'.padEnd(24)} ${'ms'.padStart(9)} ${'GB/s'.padStart(8)}  timing`);
+  for (const r of rows) console.log(`${r.kernel.padEnd(16)} ${r.shape.padEnd(10)} ${r.scheme.padEnd(24)} ${r.ms.toFixed(2).padStart(9)} ${r.gbps.toFixed(3).padStart(8)}  ${r.method}`);
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/quant.json', JSON.stringify({ adapter, rows }, null, 2));
+  ctx.destroy();
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
