@@ -71,7 +71,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var mn = 0.0;
   var mx = 0.0;
   for (var i = 0u; i < len; i = i + 1u) {
-    let v = w[base + i];
+    let v = ftz(w[base + i]);
     if (!is_finite_f32(v)) {
       atomicMin(&status[0], base + i);
       return;
@@ -106,13 +106,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   } else if (rule == 3u) {
     den = 127.0;                          // q8_0
   } else if (rule == 4u) {
-    num = hi - lo;
+    num = ftz(hi - lo);
     den = f32(umax);                      // minmax
   } else if (rule == 5u) {
-    num = mx - mn;
+    num = ftz(mx - mn);
     den = 15.0;                           // q4_1
   }
-  let d = div_rn(num, den);
+  let d = ftz(div_rn(num, den));
   // GGUF rules store f16(d) but compute codes from the f32 d (ggml); the others use the stored scale.
   let gguf = rule == 2u || rule == 3u || rule == 5u;
   var st = store_scale(d);
@@ -152,7 +152,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var sh = start & 31u;
   var acc = 0u;
   for (var i = 0u; i < len; i = i + 1u) {
-    let x = w[base + i];
+    let x = ftz(w[base + i]);
     var c = 0;
     if (rule == 0u || rule == 1u) {
       c = clamp(i32(round(x * mul)), -hq, hq - 1) + hq;

@@ -37,7 +37,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var lo = 0.0;
   var hi = 0.0;
   for (var i = 0u; i < K; i = i + 1u) {
-    let v = x[base + i];
+    let v = ftz(x[base + i]);
     if (!is_finite_f32(v)) {
       atomicMin(&status[0], base + i);
       return;
@@ -49,9 +49,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let sym = params.symmetric != 0u;
   var s = 0.0;
   if (sym) {
-    s = div_rn(amax, 127.0);
+    s = ftz(div_rn(amax, 127.0));
   } else {
-    s = div_rn(hi - lo, 255.0);
+    s = ftz(div_rn(ftz(hi - lo), 255.0));
   }
   var inv = 0.0;
   var z = 0;
@@ -65,7 +65,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   zeros[row] = f32(z);
   var acc = 0u;
   for (var i = 0u; i < K; i = i + 1u) {
-    let r = i32(round(x[base + i] * inv));
+    let r = i32(round(ftz(x[base + i]) * inv));
     var c = 0;
     if (sym) {
       c = clamp(r, -128, 127);

@@ -40,6 +40,12 @@ function testWeights(N: number, K: number, G: number, seed: number): Float32Arra
   w.fill(0, 0, G);
   if (N > 1) for (let k = 0; k < Math.min(G, 29); k++) w[K + k] = (k - 14) * 0.5;
   if (N > 2) w.fill(0.75, 2 * K, 3 * K);
+  if (N > 3) {
+    // Subnormals (flushed to 0 by the rule, on every adapter): a group of only subnormals, then a group where
+    // they sit next to tiny normal values.
+    for (let k = 0; k < Math.min(G, K); k++) w[3 * K + k] = Math.fround((k - 7) * 1e-40);
+    if (K >= 2 * G) for (let k = G; k < 2 * G; k++) w[3 * K + k] = Math.fround(k % 2 ? (k - G) * 3e-37 : -(k + 1) * 1e-39);
+  }
   return w;
 }
 
@@ -76,6 +82,8 @@ function actCase(M: number, K: number, symmetric: boolean): GpuCase {
       x.fill(0, 0, K); // a zero row
       for (let k = 0; k < K; k++) x[K + k] = Math.fround(((k % 21) - 10) * 0.5 * (127 / 5)); // ties: x/s = (k%21 - 10) * 2.54 ... and 127 exactly
       for (let k = 0; k < K; k++) x[2 * K + k] = Math.fround(x[2 * K + k] * 1e-3);
+      for (let k = 0; k < K; k++) x[3 * K + k] = Math.fround(k % 3 ? (k - 20) * 1e-40 : (k - 20) * 1e-36); // subnormals next to tiny normals
+      for (let k = 0; k < K; k++) x[4 * K + k] = Math.fround((k - 25) * 1e-41); // only subnormals: a zero row
       const ref = quantizeActRef(x, M, K, symmetric);
       const X = ctx.createBuffer(x);
       const q = await quantizeAct(ctx, X, M, K, symmetric, { dq: true });
