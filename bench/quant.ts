@@ -1,6 +1,6 @@
 // Quantization kernels: weight quantize (several rules), dequantize to f32/f16, per-token activation quantize.
 // Prints a table (median GPU time, GB/s of the bytes each kernel must move) and writes bench/results/quant.json.
-// Asserts nothing about time. Run: npm run build && node dist/bench/quant.js [--sizes 1024x1024,4096x4096]
+// Asserts nothing about time. Run: npm run build && node dist/bench/quant.js [--sizes 1024x1024] [--repack-sizes 4096x4096]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createNodeContext } from '../runtime/node.js';
 import type { GpuContext } from '../src/gpu/context.js';
@@ -9,6 +9,9 @@ import { actWordsPerRow, codeBytes, destroyQuantized, planDequantize, planQuanti
 import type { Dispatch } from '../src/kernels/common.js';
 import { makeScheme, type QuantScheme } from '../src/quant/scheme.js';
 import { quantizeRef } from '../src/ref/quant.js';
+import { exportGguf, importGguf } from '../src/quant/gguf.js';
+import { exportGptq, importGptq } from '../src/quant/gptq.js';
+import { exportAwq, importAwq } from '../src/quant/awq.js';
 import { randomF32 } from '../src/ref/random.js';
 
 interface Row {
@@ -32,7 +35,10 @@ async function time(ctx: GpuContext, d: Dispatch, label: string): Promise<{ ms: 
 
 async function main(): Promise<void> {
   const arg = process.argv.indexOf('--sizes');
-  const sizes = (arg > 0 ? process.argv[arg + 1] : '1024x1024,4096x4096').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+  const parse = (v: string) => v.split(',').map((s) => s.split('x').map(Number) as [number, number]);
+  const sizes = parse(arg > 0 ? process.argv[arg + 1] : '1024x1024');
+  const rarg = process.argv.indexOf('--repack-sizes');
+  const repackSizes = parse(rarg > 0 ? process.argv[rarg + 1] : '4096x4096');
   const ctx = await createNodeContext();
   const adapter = `${ctx.info.vendor} ${ctx.info.architecture} ${ctx.info.description}`.trim() + (ctx.info.isFallback ? ' (software: correctness vehicle, not a speed figure)' : '');
   const schemes: [string, QuantScheme][] = [
@@ -42,6 +48,27 @@ async function main(): Promise<void> {
     ['int8 per-channel absmax', makeScheme({ bits: 8 })],
   ];
   const rows: Row[] = [];
+  // nibble repacks GGUF / GPTQ / AWQ into its own layout once, at load (CPU); this is what that costs.
+  const repack: { format: string; shape: string; ms: number }[] = [];
+  const cpuMedian = (fn: () => unknown) => {
+    const t: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      fn();
+      t.push(performance.now() - t0);
+    }
+    return t.sort((a, b) => a - b)[1];
+  };
+  for (const [N, K] of repackSizes) {
+    const w = randomF32(N * K, 2);
+    const q40 = exportGguf('Q4_0', quantizeRef(w, N, K, makeScheme({ bits: 4, group: 32, rule: 'q4_0' })));
+    repack.push({ format: 'GGUF Q4_0', shape: `${N}x${K}`, ms: cpuMedian(() => importGguf('Q4_0', q40, N, K)) });
+    const mm = quantizeRef(w, N, K, makeScheme({ bits: 4, group: 128, symmetric: false, scaleType: 'f16' }));
+    const g = exportGptq(mm);
+    const a = exportAwq(mm);
+    repack.push({ format: 'GPTQ v1 g128', shape: `${N}x${K}`, ms: cpuMedian(() => importGptq(g, { N, K, group: 128 })) });
+    repack.push({ format: 'AWQ g128', shape: `${N}x${K}`, ms: cpuMedian(() => importAwq(a, { N, K, group: 128 })) });
+  }
   for (const [N, K] of sizes) {
     const w = randomF32(N * K, 1);
     const W = ctx.createBuffer(w);
@@ -75,8 +102,10 @@ async function main(): Promise<void> {
   console.log(`adapter: ${adapter}`);
   console.log(`${'kernel'.padEnd(16)} ${'shape'.padEnd(10)} ${'scheme'.padEnd(24)} ${'ms'.padStart(9)} ${'GB/s'.padStart(8)}  timing`);
   for (const r of rows) console.log(`${r.kernel.padEnd(16)} ${r.shape.padEnd(10)} ${r.scheme.padEnd(24)} ${r.ms.toFixed(2).padStart(9)} ${r.gbps.toFixed(3).padStart(8)}  ${r.method}`);
+  console.log(`\nrepack at load (CPU, median of 3; ${process.version})`);
+  for (const r of repack) console.log(`${r.format.padEnd(16)} ${r.shape.padEnd(10)} ${r.ms.toFixed(1).padStart(9)} ms`);
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/quant.json', JSON.stringify({ adapter, rows }, null, 2));
+  writeFileSync('bench/results/quant.json', JSON.stringify({ adapter, rows, repack }, null, 2));
   ctx.destroy();
 }
 

@@ -12,11 +12,14 @@ export * from './kernels/matmul.js';
 export { tuningFor, type Tuning } from './kernels/tuning.js';
 export * from './quant/layout.js';
 export * from './quant/scheme.js';
-export * from './quant/f16.js';
-export * from './quant/gguf.js';
-export * from './quant/gptq.js';
-export * from './quant/awq.js';
-export * from './ref/quant.js';
+export { f32ToF16Bits, f16BitsToF32, f32ToBf16Bits, bf16BitsToF32, roundF16, toF16Array, fromF16Array } from './quant/f16.js';
+export { GGUF_BLOCKS, ggufScheme, ggufBytes, importGguf, exportGguf, dequantizeGguf, type GgufBlockType } from './quant/gguf.js';
+export { importGptq, exportGptq, importGptqTensors, type Int4Checkpoint, type Int4Shape } from './quant/gptq.js';
+export { importAwq, exportAwq, importAwqTensors, AWQ_ORDER } from './quant/awq.js';
 export * from './kernels/quant.js';
 export * from './kernels/runner.js';
-export * from './io/safetensors.js';
+export {
+  parseSafetensors, parseHeader as parseSafetensorsHeader, readSafetensorsBlob, serializeSafetensors, encodeSafetensors, safetensorsBlob,
+  makeTensor, toF32 as tensorToF32, DTYPE_BYTES, SafetensorsError,
+  type DType, type Tensor as SafetensorsTensor, type TensorData, type Safetensors,
+} from './io/safetensors.js';

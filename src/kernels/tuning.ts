@@ -7,6 +7,8 @@ export interface Tuning {
   matmulF32: { tiled: boolean; wgX: number; wgY: number; bk: number };
   elementwiseWG: number;
   reduceWG: number;
+  /** Elements of a row one invocation of shaders/quant/dequantize.wgsl writes (f32 output). */
+  dequantRun: number;
 }
 
 interface Entry {
@@ -18,12 +20,13 @@ const GPU_DEFAULT: Tuning = {
   matmulF32: { tiled: true, wgX: 16, wgY: 16, bk: 16 },
   elementwiseWG: 256,
   reduceWG: 256,
+  dequantRun: 1,
 };
 
 const TABLE: Entry[] = [
   {
     match: (ctx) => ctx.info.isFallback,
-    tuning: { matmulF32: { tiled: false, wgX: 8, wgY: 8, bk: 16 }, elementwiseWG: 64, reduceWG: 64 },
+    tuning: { matmulF32: { tiled: false, wgX: 8, wgY: 8, bk: 16 }, elementwiseWG: 64, reduceWG: 64, dequantRun: 32 },
   },
 ];
 

@@ -64,6 +64,12 @@ function weightCase(bitsN: number, group: number, rule: ScaleRule, scaleType: 'f
       const dqRef = dequantizeRef(ref);
       const Y = await dequantize(ctx, q, 'f32');
       msgs.push(exact('dequantized f32 bits', await ctx.readU32(Y, N * K), bits(dqRef)));
+      for (const run of [1, 5]) {
+        // Both shapes of the f32 kernel: one element per invocation (GPUs) and runs along the row (SwiftShader).
+        const R = await dequantize(ctx, q, 'f32', run);
+        exact(`dequantized f32 bits, runs of ${run}`, await ctx.readU32(R, N * K), bits(dqRef));
+        R.destroy();
+      }
       const H = await dequantize(ctx, q, 'f16');
       const h = new Uint16Array(await ctx.read(H, 2 * N * K));
       msgs.push(exact('dequantized f16 bits', h, Uint16Array.from(dqRef, f32ToF16Bits)));
@@ -118,6 +124,8 @@ const W: [number, number, ScaleRule, 'f16' | 'f32', number, number][] = [
   [8, 16, 'minmax', 'f32', 5, 48],
   [4, 32, 'q4_1', 'f16', 5, 96],
   [4, 16, 'minmax', 'f16', 3, 48], // odd number of f16 scales per row: pairs straddle rows
+  [8, 0, 'absmax', 'f32', 3, 77], // odd K: f16 output pairs straddle rows, the last pair is half empty
+  [3, 0, 'minmax', 'f16', 4, 45], // 3-bit per channel, rows padded inside a 96-bit block
 ];
 
 /** Random f32 bit patterns over the whole exponent range (subnormals and zeros included), and hard pairs. */
