@@ -1,5 +1,5 @@
 // Quantization kernels: weight quantize (several rules), dequantize to f32/f16, per-token activation quantize.
-// Prints a table (median GPU time, GB/s of the bytes each kernel must move) and writes bench/results/quant.json.
+// Prints a table (median GPU time, GB/s of the bytes each kernel must move) and writes test-output/bench-quant.json (git-ignored).
 // Asserts nothing about time. Run: npm run build && node dist/bench/quant.js [--sizes 1024x1024] [--repack-sizes 4096x4096]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createNodeContext } from '../runtime/node.js';
@@ -104,8 +104,8 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(`${r.kernel.padEnd(16)} ${r.shape.padEnd(10)} ${r.scheme.padEnd(24)} ${r.ms.toFixed(2).padStart(9)} ${r.gbps.toFixed(3).padStart(8)}  ${r.method}`);
   console.log(`\nrepack at load (CPU, median of 3; ${process.version})`);
   for (const r of repack) console.log(`${r.format.padEnd(16)} ${r.shape.padEnd(10)} ${r.ms.toFixed(1).padStart(9)} ms`);
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/quant.json', JSON.stringify({ adapter, rows, repack }, null, 2));
+  mkdirSync('test-output', { recursive: true });
+  writeFileSync('test-output/bench-quant.json', JSON.stringify({ adapter, rows, repack }, null, 2));
   ctx.destroy();
 }
 
