@@ -47,12 +47,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     hi = max(hi, v);
   }
   let sym = params.symmetric != 0u;
-  var s = 0.0;
-  if (sym) {
-    s = ftz(div_rn(amax, 127.0));
-  } else {
-    s = ftz(div_rn(ftz(hi - lo), 255.0));
+  // One div_rn call site per step (each is inlined).
+  var num = amax;
+  var den = 127.0;
+  if (!sym) {
+    num = ftz(hi - lo);
+    den = 255.0;
   }
+  let s = ftz(div_rn(num, den));
   var inv = 0.0;
   var z = 0;
   if (s != 0.0) {
