@@ -93,8 +93,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
 
   // The stored scale and zero, the multiplier the codes use, and for rule 4 the integer zero point.
-  // One division for the scale, one for the reciprocal, one for the zero point (each div_rn call site is
-  // inlined: fewer sites compile faster).
   let rule = params.rule;
   var num = amax;
   var den = f32(hq - 1);                  // absmax
@@ -112,25 +110,46 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     num = ftz(mx - mn);
     den = 15.0;                           // q4_1
   }
-  let d = ftz(div_rn(num, den));
-  // GGUF rules store f16(d) but compute codes from the f32 d (ggml); the others use the stored scale.
+  // The three divisions (scale, reciprocal, zero point) share one div_rn call site: each site is inlined, and
+  // one site compiles much faster. GGUF rules store f16(d) but compute codes from the f32 d (ggml); the others
+  // use the stored scale.
   let gguf = rule == 2u || rule == 3u || rule == 5u;
-  var st = store_scale(d);
-  if (gguf) {
-    st = round_f16(d);
-  }
-  var basis = st;
-  if (gguf) {
-    basis = d;
-  }
+  var d = 0.0;
+  var st = 0.0;
   var mul = 0.0;
-  if (basis != 0.0) {
-    mul = div_rn(1.0, basis);
+  var zq = 0.0;
+  var a = num;
+  var dv = den;
+  for (var step = 0u; step < 3u; step = step + 1u) {
+    let qv = div_rn(a, dv);
+    if (step == 0u) {
+      d = ftz(qv);
+      st = store_scale(d);
+      var basis = st;
+      if (gguf) {
+        st = round_f16(d);
+        basis = d;
+      }
+      if (basis == 0.0) {
+        break;
+      }
+      a = 1.0;
+      dv = basis;
+    } else if (step == 1u) {
+      mul = qv;
+      if (rule != 4u || st == 0.0) {
+        break;
+      }
+      a = lo;
+      dv = st;
+    } else {
+      zq = qv;
+    }
   }
   var z = 0;
   var zv = 0.0;
   if (rule == 4u && st != 0.0) {
-    z = clamp(-i32(round(div_rn(lo, st))), 0, umax);
+    z = clamp(-i32(round(zq)), 0, umax);
   }
   if (rule == 4u) {
     zv = f32(z);
