@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createNodeContext } from '../runtime/node.js';
 import type { GpuContext } from '../src/gpu/context.js';
 import { timePass } from '../src/gpu/timing.js';
-import { actWordsPerRow, codeBytes, destroyQuantized, planDequantize, planQuantize, planQuantizeAct, scaleBytes, uploadQuantized } from '../src/kernels/quant.js';
+import { actWordsPerRow, codeBytes, destroyQuantized, planDequantize, planDequantizeQ4_0Blocks, planQuantize, planQuantizeAct, scaleBytes, uploadQuantized } from '../src/kernels/quant.js';
 import type { Dispatch } from '../src/kernels/common.js';
 import { makeScheme, type QuantScheme } from '../src/quant/scheme.js';
 import { quantizeRef } from '../src/ref/quant.js';
@@ -84,6 +84,24 @@ async function main(): Promise<void> {
         const Y = ctx.createBuffer((out === 'f16' ? 2 : 4) * N * K + 4);
         const td = await time(ctx, await planDequantize(ctx, q, Y, out, zeros), 'dequantize');
         rows.push({ kernel: `dequantize ${out}`, shape: `${N}x${K}`, scheme: name, ms: td.ms, gbps: ((out === 'f16' ? 2 : 4) * N * K + qb) / td.ms / 1e6, method: td.method });
+        Y.destroy();
+      }
+      if (s.rule === 'q4_0') {
+        // The choice of repacking at load: the same Q4_0 values decoded straight from the file's blocks.
+        const bytes = exportGguf('Q4_0', quantizeRef(w, N, K, s));
+        const padded = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
+        padded.set(bytes);
+        const S = ctx.createBuffer(padded);
+        const Y = ctx.createBuffer(4 * N * K);
+        const tb = await time(ctx, await planDequantizeQ4_0Blocks(ctx, S, Y, (N * K) / 32), 'dequantize_q4_0_blocks');
+        rows.push({ kernel: 'dequant blocks', shape: `${N}x${K}`, scheme: 'Q4_0 blocks, no repack', ms: tb.ms, gbps: (4 * N * K + bytes.length) / tb.ms / 1e6, method: tb.method });
+        for (const run of [32, 1]) {
+          const Y2 = ctx.createBuffer(4 * N * K);
+          const tr = await time(ctx, await planDequantize(ctx, q, Y2, 'f32', zeros, run), 'dequantize');
+          rows.push({ kernel: `dequant run=${run}`, shape: `${N}x${K}`, scheme: 'Q4_0 repacked', ms: tr.ms, gbps: (4 * N * K + qb) / tr.ms / 1e6, method: tr.method });
+          Y2.destroy();
+        }
+        S.destroy();
         Y.destroy();
       }
       if (!q.zeros) zeros.destroy();

@@ -164,6 +164,24 @@ export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: GPUBuf
   };
 }
 
+export const DEQUANTIZE_Q4_0_BLOCKS: KernelDef = { name: 'dequantize_q4_0_blocks', shader: 'quant/dequantize_q4_0_blocks' };
+
+/**
+ * Dequantizes GGUF Q4_0 blocks as stored in the file (no repacking) into y f32 [blocks * 32]. nibble repacks at
+ * load instead (one layout for every format and kernel); this kernel is kept to measure that choice (bench/quant.ts).
+ */
+export async function planDequantizeQ4_0Blocks(ctx: GpuContext, src: GPUBuffer, y: GPUBuffer, blocks: number): Promise<Dispatch> {
+  checkShape('dequantize_q4_0_blocks', 'blocks', Number.isInteger(blocks) && blocks > 0, `${blocks} must be a positive integer`);
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, DEQUANTIZE_Q4_0_BLOCKS, {}, { WG: wg });
+  const g = grid1d(ctx, Math.ceil(blocks / wg));
+  return {
+    kernel,
+    args: { bindings: { src, y }, params: { blocks, row_pitch: g.gridX * wg }, expect: { src: Math.ceil((18 * blocks) / 4) * 4, y: 128 * blocks } },
+    workgroups: g.workgroups,
+  };
+}
+
 /** Dequantizes to a new buffer: f32 [N, K] or f16 [N, K] (2 per u32). */
 export async function dequantize(ctx: GpuContext, q: GpuQuantized, out: 'f32' | 'f16' = 'f32', run?: number): Promise<GPUBuffer> {
   const y = ctx.createBuffer(out === 'f16' ? 4 * Math.ceil((q.N * q.K) / 2) : 4 * q.N * q.K, undefined, 'dequantized');

@@ -2,7 +2,7 @@
 // identical to the last bit, for every bit width, group size and scale rule; GGUF / GPTQ / AWQ imports
 // dequantized on the GPU; per-token activation quantization; and the errors bad input gets.
 import type { GpuContext } from '../../src/gpu/context.js';
-import { dequantize, destroyQuantized, downloadQuantized, planQuantize, quantizeAct, quantizeWeights, unpackActCodes, uploadQuantized, actWordsPerRow } from '../../src/kernels/quant.js';
+import { planDequantizeQ4_0Blocks, dequantize, destroyQuantized, downloadQuantized, planQuantize, quantizeAct, quantizeWeights, unpackActCodes, uploadQuantized, actWordsPerRow } from '../../src/kernels/quant.js';
 import { f32ToF16Bits } from '../../src/quant/f16.js';
 import { dequantizeGguf, exportGguf, importGguf } from '../../src/quant/gguf.js';
 import { exportGptq, importGptq } from '../../src/quant/gptq.js';
@@ -203,6 +203,17 @@ export const CASES: GpuCase[] = [
         Y.destroy();
         destroyQuantized(q);
       }
+      // The blocks read directly (the alternative to repacking; bench/quant.ts compares them).
+      const q40 = exportGguf('Q4_0', quantizeRef(w, N, K, makeScheme({ bits: 4, group: 32, rule: 'q4_0' })));
+      const padded = new Uint8Array(Math.ceil(q40.length / 4) * 4);
+      padded.set(q40);
+      const S = ctx.createBuffer(padded);
+      const D = ctx.createBuffer(4 * N * K);
+      const dd = await planDequantizeQ4_0Blocks(ctx, S, D, (N * K) / 32);
+      await dd.kernel.run(dd.args, dd.workgroups);
+      msgs.push(exact('Q4_0 blocks read directly', await ctx.readU32(D, N * K), bits(dequantizeGguf('Q4_0', q40, N, K))));
+      S.destroy();
+      D.destroy();
       const mm = quantizeRef(w, N, K, makeScheme({ bits: 4, group: 32, symmetric: false, scaleType: 'f16' }));
       for (const [name, imp] of [['GPTQ', importGptq(exportGptq(mm), { N, K, group: 32 })], ['AWQ', importAwq(exportAwq(mm), { N, K, group: 32 })]] as const) {
         const q = uploadQuantized(ctx, imp);
