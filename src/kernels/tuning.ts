@@ -18,6 +18,8 @@ export interface Tuning {
   fakeQuant: { elems: number; serialMax: number };
   /** Graph row reductions (sum over axes, softmax): one invocation or one workgroup per row. */
   rowReduce: 'invocation' | 'workgroup';
+  /** Elements of a row one invocation of shaders/quant/dequantize.wgsl writes (f32 output). */
+  dequantRun: number;
 }
 
 interface Entry {
@@ -32,6 +34,7 @@ const GPU_DEFAULT: Tuning = {
   matmulQ: { gemv: 'split', gemm: 'tiled', rowsWG: 64, splitWG: 128, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
   fakeQuant: { elems: 1, serialMax: 256 },
   rowReduce: 'workgroup',
+  dequantRun: 1,
 };
 
 const TABLE: Entry[] = [
@@ -46,6 +49,7 @@ const TABLE: Entry[] = [
       matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 64, splitWG: 16, tileX: 4, tileY: 4, bk: 32, subgroups: true, quantWG: 4 },
       fakeQuant: { elems: 16, serialMax: 2 ** 31 },
       rowReduce: 'invocation',
+      dequantRun: 32,
     },
   },
 ];
