@@ -47,7 +47,11 @@ const CPW: u32 = 4u;
 #else
 const CPW: u32 = 8u;
 #endif
+#if MR1
+const MAXM: u32 = 1u; // PATH_ROWS with one row per invocation (CPU adapters: no private arrays to index)
+#else
 const MAXM: u32 = 8u;
+#endif
 
 override WG: u32 = 64u;
 override WG_X: u32 = 16u;
@@ -153,6 +157,61 @@ fn word_dot(n: u32, wi: u32, m0: u32, cnt: u32, acc: ptr<function, array<f32, MA
 #endif
 
 #if PATH_ROWS
+#if MR1
+// One row per invocation (CPU adapters): straight-line code, scalar accumulators, the group loop outermost so
+// each scale (and zero) is loaded once per group.
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let n = (wid.y * params.grid_x + wid.x) * WG + lid;
+  let m = wid.z;
+  if (n >= params.N) {
+    return;
+  }
+  let gw = params.group / CPW; // words per group; the last group takes the rest of the row
+  var acc = 0.0;
+  for (var g = 0u; g < params.ngroups; g++) {
+    let gi = n * params.ngroups + g;
+#if FMIN
+    let zv = vec4<XS>(XS(0.0));
+#elif ZEROS
+    let zv = vec4<XS>(XS(zeros[gi]));
+#elif W8
+    let zv = vec4<XS>(XS(128.0));
+#else
+    let zv = vec4<XS>(XS(8.0));
+#endif
+    var d = 0.0;
+    var sx = 0.0;
+    let w_end = select((g + 1u) * gw, params.wpr, g + 1u == params.ngroups);
+    for (var wi = g * gw; wi < w_end; wi++) {
+      let word = w_q[n * params.wpr + wi];
+      let k = wi * CPW;
+      let a0 = x4(m, k);
+#if W8
+      let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu)) - zv;
+      d += dot(vec4<f32>(a0), vec4<f32>(q0));
+#if FMIN
+      sx += dot(vec4<f32>(a0), vec4<f32>(1.0));
+#endif
+#else
+      let a1 = x4(m, k + 4u);
+      let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xfu)) - zv;
+      let q1 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(0xfu)) - zv;
+      d += f32(dot(a0, q0) + dot(a1, q1));
+#if FMIN
+      sx += f32(dot(a0 + a1, vec4<XS>(XS(1.0))));
+#endif
+#endif
+    }
+#if FMIN
+    acc += scales[gi] * d + zeros[gi] * sx;
+#else
+    acc += scales[gi] * d;
+#endif
+  }
+  epilogue(m, n, acc);
+}
+#else
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let n = (wid.y * params.grid_x + wid.x) * WG + lid;
@@ -169,6 +228,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     epilogue(m0 + j, n, acc[j]);
   }
 }
+#endif
 #endif
 
 #if PATH_SPLIT
