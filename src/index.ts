@@ -10,3 +10,4 @@ export * from './kernels/common.js';
 export * from './kernels/basic.js';
 export * from './kernels/matmul.js';
 export { tuningFor, type Tuning } from './kernels/tuning.js';
+export { f32ToF16Bits, f16BitsToF32, toF16 } from './ref/f16.js';
