@@ -58,7 +58,21 @@ override WG_X: u32 = 16u;
 override WG_Y: u32 = 16u;
 override BK: u32 = 32u;
 
+#if X_VEC
+// PATH_ROWS + MR1 with K a multiple of the codes per word: x read in whole vectors, one (bounds-checked) load per
+// weight word (CPU adapters pay for every load).
 #if ACT_F16
+@group(0) @binding(0) var<storage, read> x: array<vec4<f16>>;
+#elif ACT_F16P
+#if W8
+@group(0) @binding(0) var<storage, read> x: array<vec2<u32>>;
+#else
+@group(0) @binding(0) var<storage, read> x: array<vec4<u32>>;
+#endif
+#else
+@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
+#endif
+#elif ACT_F16
 @group(0) @binding(0) var<storage, read> x: array<f16>;
 #elif ACT_F16P
 @group(0) @binding(0) var<storage, read> x: array<u32>;
@@ -81,6 +95,7 @@ override BK: u32 = 32u;
 
 #include "common/matmul_epilogue.wgsl"
 
+#if !X_VEC
 fn x1(m: u32, k: u32) -> XS {
   if (m >= params.M || k >= params.K) {
     return XS(0.0);
@@ -107,7 +122,9 @@ fn x4(m: u32, k: u32) -> vec4<XS> {
 #endif
   return vec4<XS>(x1(m, k), x1(m, k + 1u), x1(m, k + 2u), x1(m, k + 3u));
 }
+#endif
 
+#if !X_VEC
 #if !PATH_TILED
 // Adds the contribution of weight word `wi` of column n to acc[0 .. cnt) (rows m0 ..). The word's codes are decoded
 // once; the per-word dot product runs in XS and is rescaled in f32.
@@ -155,6 +172,7 @@ fn word_dot(n: u32, wi: u32, m0: u32, cnt: u32, acc: ptr<function, array<f32, MA
   }
 }
 #endif
+#endif
 
 #if PATH_ROWS
 #if MR1
@@ -186,15 +204,37 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var wi = g * gw; wi < w_end; wi++) {
       let word = w_q[n * params.wpr + wi];
       let k = wi * CPW;
-      let a0 = x4(m, k);
 #if W8
+#if X_VEC
+#if ACT_F16P
+      let v = x[(m * params.K + k) / 4u];
+      let a0 = vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y));
+#else
+      let a0 = x[(m * params.K + k) / 4u];
+#endif
+#else
+      let a0 = x4(m, k);
+#endif
       let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu)) - zv;
       d += dot(vec4<f32>(a0), vec4<f32>(q0));
 #if FMIN
       sx += dot(vec4<f32>(a0), vec4<f32>(1.0));
 #endif
 #else
+#if X_VEC
+      let xi = (m * params.K + k) / 4u;
+#if ACT_F16P
+      let v = x[xi / 2u];
+      let a0 = vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y));
+      let a1 = vec4<f32>(unpack2x16float(v.z), unpack2x16float(v.w));
+#else
+      let a0 = x[xi];
+      let a1 = x[xi + 1u];
+#endif
+#else
+      let a0 = x4(m, k);
       let a1 = x4(m, k + 4u);
+#endif
       let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xfu)) - zv;
       let q1 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(0xfu)) - zv;
       d += f32(dot(a0, q0) + dot(a1, q1));
