@@ -59,8 +59,8 @@ override WG_Y: u32 = 16u;
 override BK: u32 = 32u;
 
 #if X_VEC
-// PATH_ROWS + MR1 with K a multiple of the codes per word: x read in whole vectors, one (bounds-checked) load per
-// weight word (CPU adapters pay for every load).
+// GEMV paths with K a multiple of the codes per word: x read in whole vectors, one (bounds-checked) load per weight
+// word and row (CPU adapters pay for every load; GPUs issue fewer instructions).
 #if ACT_F16
 @group(0) @binding(0) var<storage, read> x: array<vec4<f16>>;
 #elif ACT_F16P
@@ -122,9 +122,27 @@ fn x4(m: u32, k: u32) -> vec4<XS> {
 #endif
   return vec4<XS>(x1(m, k), x1(m, k + 1u), x1(m, k + 2u), x1(m, k + 3u));
 }
+#else
+// x[m, k .. k+3] from the vector view (k a multiple of 4 below K).
+fn x4(m: u32, k: u32) -> vec4<XS> {
+  let i = (m * params.K + k) / 4u;
+#if ACT_F16P
+#if W8
+  let v = x[i];
+  return vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y));
+#else
+  let v = x[i / 2u];
+  if ((i & 1u) == 0u) {
+    return vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y));
+  }
+  return vec4<f32>(unpack2x16float(v.z), unpack2x16float(v.w));
+#endif
+#else
+  return x[i];
+#endif
+}
 #endif
 
-#if !X_VEC
 #if !PATH_TILED
 // Adds the contribution of weight word `wi` of column n to acc[0 .. cnt) (rows m0 ..). The word's codes are decoded
 // once; the per-word dot product runs in XS and is rescaled in f32.
@@ -171,7 +189,6 @@ fn word_dot(n: u32, wi: u32, m0: u32, cnt: u32, acc: ptr<function, array<f32, MA
 #endif
   }
 }
-#endif
 #endif
 
 #if PATH_ROWS

@@ -194,7 +194,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     PATH_TILED: path === 'tiled',
     SUBGROUPS: subgroups,
     MR1: path === 'rows' && rowsM === 1,
-    X_VEC: path === 'rows' && rowsM === 1 && K % g.cpw === 0,
+    X_VEC: path !== 'tiled' && K % g.cpw === 0,
   };
   const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: t.bk } : { WG: path === 'rows' ? t.rowsWG : t.splitWG };
   const kernel = await getKernel(ctx, w.bits === 8 ? MATMUL_W8A16 : MATMUL_W4A16, defines, constants);
