@@ -3,7 +3,7 @@
 import { basicRows } from './basic.js';
 import { ceilingRows } from './ceilings.js';
 import { runBench, type BenchReport, type BenchRow } from './harness.js';
-import { matmulRows } from './matmul.js';
+import { matmulRows } from './matmul-rows.js';
 import { ortMatMulNBitsRow } from './peers/ort.js';
 import { tfjsTrainStepRow } from './peers/tfjs.js';
 import { matmulShapes, type ShapeOptions } from './shapes.js';

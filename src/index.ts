@@ -33,3 +33,4 @@ export * from './io/safetensors.js';
 export { roundHalfEven } from './ref/quant.js';
 export type { TensorData } from './kernels/fake_quant.js';
 export type { TensorData as SafetensorsData } from './io/safetensors.js';
+export { toF16 } from './ref/f16.js';

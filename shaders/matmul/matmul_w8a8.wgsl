@@ -27,7 +27,11 @@ struct Params {
   grid_x: u32,
 }
 
+#if MR1
+const MAXM: u32 = 1u; // PATH_ROWS with one row per invocation (CPU adapters: no private arrays to index)
+#else
 const MAXM: u32 = 8u;
+#endif
 override WG: u32 = 64u;
 override WG_X: u32 = 16u;
 override WG_Y: u32 = 16u;

@@ -93,6 +93,8 @@ export interface MatmulQOptions {
   /** f16 activations: 'native' (shader-f16 math) or 'emulated' (unpack2x16float, f32 math). */
   f16?: 'native' | 'emulated';
   subgroups?: boolean;
+  /** PATH_ROWS: rows of x per invocation, 1 (CPU adapters) or 8; default from tuning.ts. */
+  rowsPerInvocation?: 1 | 8;
   /** Split W along N so no binding of W exceeds this many bytes (default: maxStorageBufferBindingSize). */
   maxBindingBytes?: number;
 }
@@ -178,6 +180,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
   checkEpilogue(kernelName, M, N, o, y);
   const t = tuningFor(ctx).matmulQ;
   const path = o.path ?? pickPath(ctx, M);
+  const rowsM = o.rowsPerInvocation ?? t.rowsM;
   checkShape(kernelName, 'path', path !== 'split' || M <= GEMV_MAX_M, `the split GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
   let f16 = o.f16 ?? (ctx.caps.shaderF16 ? 'native' : 'emulated');
   if (o.xType === 'f32') f16 = 'emulated';
@@ -194,6 +197,8 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     PATH_SPLIT: path === 'split',
     PATH_TILED: path === 'tiled',
     SUBGROUPS: subgroups,
+    MR1: path === 'rows' && rowsM === 1,
+    X_VEC: path !== 'tiled' && K % g.cpw === 0,
   };
   const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: t.bk } : { WG: path === 'rows' ? t.rowsWG : t.splitWG };
   const kernel = await getKernel(ctx, w.bits === 8 ? MATMUL_W8A16 : MATMUL_W4A16, defines, constants);
@@ -217,7 +222,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
       const per = path === 'rows' ? t.rowsWG : 1;
       const gr = grid1d(ctx, Math.ceil(n / per));
       gridX = gr.gridX;
-      workgroups = [gr.workgroups[0], gr.workgroups[1], path === 'rows' ? Math.ceil(M / GEMV_MAX_M) : 1];
+      workgroups = [gr.workgroups[0], gr.workgroups[1], path === 'rows' ? Math.ceil(M / rowsM) : 1];
     }
     return {
       kernel,
@@ -268,6 +273,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   checkShape(name, 'xs', o.scratch.xs.size >= 4 * M, `scratch buffer '${o.scratch.xs.label}' of ${o.scratch.xs.size} bytes is too small for [${M}] f32`);
   const t = tuningFor(ctx).matmulQ;
   const path = o.path ?? pickPath(ctx, M);
+  const rowsM = o.rowsPerInvocation ?? t.rowsM;
   checkShape(name, 'path', path !== 'split' || M <= GEMV_MAX_M, `the split GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
   const packed = o.packedDot ?? ctx.caps.packedDot;
   checkShape(name, 'packedDot', !(packed && !ctx.caps.packedDot), `the adapter lacks packed_4x8_integer_dot_product`);
@@ -276,7 +282,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   // The tiled path rescales at tile boundaries: its BK must divide the group (or the row must be one group).
   const bk = ngroups === 1 ? t.bk : gcd(g.G, t.bk);
   const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: bk } : { WG: path === 'rows' ? t.rowsWG : t.splitWG };
-  const defines = { ...epilogueDefines(o), PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups };
+  const defines = { ...epilogueDefines(o), PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, MR1: path === 'rows' && rowsM === 1 };
   const [qk, mk] = await Promise.all([
     getKernel(ctx, QUANTIZE_ROWS_I8, { X_F16: o.xType === 'f16' }, { WG: t.quantWG }),
     getKernel(ctx, MATMUL_W8A8, defines, constants),
@@ -308,7 +314,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
     } else {
       const gr = grid1d(ctx, Math.ceil(n / (path === 'rows' ? t.rowsWG : 1)));
       gridX = gr.gridX;
-      workgroups = [gr.workgroups[0], gr.workgroups[1], path === 'rows' ? Math.ceil(M / GEMV_MAX_M) : 1];
+      workgroups = [gr.workgroups[0], gr.workgroups[1], path === 'rows' ? Math.ceil(M / rowsM) : 1];
     }
     ds.push({
       kernel: mk,

@@ -51,6 +51,7 @@ interface QCase {
   activation?: MatmulActivation;
   residual?: boolean;
   maxBindingBytes?: number;
+  rowsM?: 1 | 8;
 }
 
 function qname(c: QCase): string {
@@ -58,7 +59,7 @@ function qname(c: QCase): string {
   const x = c.x ?? 'f16-emulated';
   const kind = bits === 8 ? (x === 'f32' ? 'w8a32' : 'w8a16') : x === 'f32' ? 'w4a32' : 'w4a16';
   const epi = [c.bias ? '+bias' : '', c.activation && c.activation !== 'none' ? `+${c.activation}` : '', c.residual ? '+residual' : ''].join('');
-  const sg = c.path === 'split' ? (c.subgroups ? ' subgroups' : ' wg-tree') : '';
+  const sg = c.path === 'split' ? (c.subgroups ? ' subgroups' : ' wg-tree') : c.path === 'rows' ? ` r${c.rowsM ?? 'T'}` : '';
   const split = c.maxBindingBytes ? ` split<=${c.maxBindingBytes}B` : '';
   return `matmul_${kind} ${c.path}${sg} ${x} ${c.mode ?? 'symmetric'} g${c.group ?? 'C'} ${c.M}x${c.N}x${c.K}${epi}${split}`;
 }
@@ -79,7 +80,7 @@ function qcase(c: QCase): GpuCase {
       const X = ctx.createBuffer(xf16 ? xf16.bits : xs, undefined, 'x');
       const epi: EpilogueRef = { act: c.activation ?? 'none' };
       const bufs: GPUBuffer[] = [X];
-      const o: MatmulQOptions = { M, xType: x === 'f32' ? 'f32' : 'f16', path: c.path, activation: c.activation, maxBindingBytes: c.maxBindingBytes };
+      const o: MatmulQOptions = { M, xType: x === 'f32' ? 'f32' : 'f16', path: c.path, activation: c.activation, maxBindingBytes: c.maxBindingBytes, rowsPerInvocation: c.rowsM };
       if (x !== 'f32') o.f16 = x === 'f16-native' ? 'native' : 'emulated';
       if (c.path === 'split') o.subgroups = !!c.subgroups;
       if (c.bias) {
@@ -114,6 +115,7 @@ for (const M of [1, 2, 3, 7, 8, 9, 64, 257]) {
   for (const path of PATHS) {
     if (path === 'split' && M > 8) continue;
     cases.push({ M, N, K, group: 40, path, subgroups: true });
+    if (path === 'rows') cases.push({ M, N, K, group: 40, path, rowsM: M % 2 ? 1 : 8 });
   }
 }
 cases.push({ M: 3, N: 5, K: 203, path: 'rows' }, { M: 3, N: 5, K: 203, path: 'split' }, { M: 19, N: 5, K: 203, path: 'tiled' });
@@ -123,12 +125,19 @@ cases.push({ M: 1, N: 1, K: 1, path: 'rows' }, { M: 1, N: 1, K: 1, path: 'split'
 const XS: XKind[] = ['f16-native', 'f16-emulated', 'f32'];
 for (const path of PATHS) {
   const M = path === 'tiled' ? 20 : 3;
-  for (const x of XS) {
-    for (const bits of [4, 8] as const) {
-      cases.push({ M, N: 19, K: 128, bits, group: 32, mode: 'symmetric', x, path, subgroups: true });
-      cases.push({ M, N: 19, K: 64, bits, group: 64, mode: 'zero-point', x, path, subgroups: false });
-      cases.push({ M, N: 19, K: 136, bits, group: 128, mode: 'float-min', x, path, subgroups: true });
-      cases.push({ M, N: 19, K: 72, bits, group: undefined, mode: 'zero-point', x, path, subgroups: false });
+  for (const [xi, x] of XS.entries()) {
+    for (const [bi, bits] of ([4, 8] as const).entries()) {
+      // Two of the four schemes per (activation, bits), rotating: each scheme meets every activation type and
+      // both bit widths on every path, at half the pipelines (SwiftShader compiles each one in seconds).
+      const schemes: QCase[] = [
+        { M, N: 19, K: 128, bits, group: 32, mode: 'symmetric', x, path, subgroups: true },
+        { M, N: 19, K: 64, bits, group: 64, mode: 'zero-point', x, path, subgroups: false },
+        { M, N: 19, K: 136, bits, group: 128, mode: 'float-min', x, path, subgroups: true },
+        { M, N: 19, K: 72, bits, group: undefined, mode: 'zero-point', x, path, subgroups: false },
+      ];
+      const at = xi * 2 + bi;
+      cases.push(schemes[at % 4], schemes[(at + 1) % 4]);
+      if (path === 'rows') for (const rowsM of [1, 8] as const) cases.push({ M, N: 19, K: 136, bits, group: 8 * bits, mode: 'float-min', x, path, rowsM });
     }
   }
 }
@@ -195,11 +204,12 @@ interface W8Case {
   activation?: MatmulActivation;
   residual?: boolean;
   maxBindingBytes?: number;
+  rowsM?: 1 | 8;
 }
 
 function w8name(c: W8Case): string {
   const epi = [c.bias ? '+bias' : '', c.activation ? `+${c.activation}` : '', c.residual ? '+residual' : ''].join('');
-  const sg = c.path === 'split' ? (c.subgroups ? ' subgroups' : ' wg-tree') : '';
+  const sg = c.path === 'split' ? (c.subgroups ? ' subgroups' : ' wg-tree') : c.path === 'rows' ? ` r${c.rowsM ?? 'T'}` : '';
   return `matmul_w8a8 ${c.path}${sg} ${c.packed ? 'dot4I8Packed' : 'int-fallback'} x=${c.x ?? 'f16'} g${c.group ?? 'C'} ${c.M}x${c.N}x${c.K}${epi}${c.maxBindingBytes ? ` split<=${c.maxBindingBytes}B` : ''}`;
 }
 
@@ -228,7 +238,7 @@ function w8case(c: W8Case): GpuCase {
       const scratch = { xq: ctx.createBuffer(4 * M * wpr, undefined, 'xq'), xs: ctx.createBuffer(4 * M, undefined, 'xs') };
       const epi: EpilogueRef = { act: c.activation ?? 'none' };
       const bufs: GPUBuffer[] = [X, W.codes, W.scales, scratch.xq, scratch.xs];
-      const o: MatmulW8A8Options = { M, xType: c.x ?? 'f16', path: c.path, packedDot: c.packed, subgroups: c.subgroups, activation: c.activation, scratch, maxBindingBytes: c.maxBindingBytes };
+      const o: MatmulW8A8Options = { M, xType: c.x ?? 'f16', path: c.path, packedDot: c.packed, subgroups: c.subgroups, activation: c.activation, scratch, maxBindingBytes: c.maxBindingBytes, rowsPerInvocation: c.rowsM };
       if (c.bias) {
         epi.bias = randomF32(N, seed + 2);
         bufs.push((o.bias = ctx.createBuffer(new Float32Array(epi.bias), undefined, 'bias')));
@@ -272,6 +282,7 @@ for (const M of [1, 2, 3, 7, 8, 9, 64, 257]) {
   for (const path of PATHS) {
     if (path === 'split' && M > 8) continue;
     w8.push({ M, N, K, group: 40, path, packed: true, subgroups: true });
+    if (path === 'rows') w8.push({ M, N, K, group: 40, path, packed: M % 2 === 0, rowsM: M % 2 ? 1 : 8 });
   }
 }
 for (const path of PATHS) {
@@ -284,6 +295,7 @@ for (const path of PATHS) {
     w8.push({ M, N: 19, K: 256, group: 128, path, packed, subgroups: packed });
     w8.push({ M, N: 19, K: 150, group: undefined, path, packed, subgroups: !packed });
     w8.push({ M, N: 19, K: 1, group: undefined, path, packed, subgroups: packed });
+    if (path === 'rows') w8.push({ M, N: 19, K: 130, group: undefined, path, packed, rowsM: packed ? 8 : 1 });
   }
   w8.push({ M, N: 23, K: 96, group: 32, path, packed: true, subgroups: true, bias: true, activation: 'gelu', residual: true });
   w8.push({ M, N: 23, K: 96, group: undefined, path, packed: false, subgroups: false, activation: 'silu' });
