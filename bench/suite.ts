@@ -16,6 +16,8 @@ export interface SuiteOptions {
   filter?: string[];
   warmup?: number;
   reps?: number;
+  /** Per-row time budget (ms) for the timed samples; default 20 s on a CPU adapter in a full run, else none. */
+  budgetMs?: number;
 }
 
 export function suiteRows(o: ShapeOptions & { noPeers?: boolean }): BenchRow[] {
@@ -35,6 +37,7 @@ export async function runSuite(ctx: GpuContext, o: SuiteOptions, log?: (line: st
     warmup: o.warmup ?? d.warmup,
     reps: o.reps ?? d.reps,
     filter: o.filter,
+    budgetMs: o.budgetMs ?? (shape.fallback && !o.quick ? 20_000 : undefined),
     log,
   });
 }

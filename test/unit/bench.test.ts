@@ -184,14 +184,16 @@ describe('bench pieces (pure)', () => {
   it('computes ratios only between rows that passed, and says when a peer disagrees', () => {
     const row = (name: string, side: 'nibble' | 'peer', status: RowResult['status'], medianMs: number | null): RowResult => ({
       name, group: 'g', side, shape: 's', status, check: status === 'ok' ? 'fine' : 'element 3 = 1 vs reference 2', method: 'timestamp-query', reps: 3,
-      medianMs, minMs: medianMs, maxMs: medianMs, gflops: null, gbps: null, fracCopy: null, fracRead: null, flops: 0, bytes: 0, notes: [],
+      medianMs, wallMedianMs: null, minMs: medianMs, maxMs: medianMs, gflops: null, gbps: null, fracCopy: null, fracRead: null, flops: 0, bytes: 0, notes: [],
     });
     const r: BenchReport = {
       adapter: { runtime: 'browser', vendor: 'v', architecture: 'a', device: '', description: '', fallback: true, timestampQuery: true },
       timing: 'timestamp-query', quick: true, date: 'd', ceilings: { copyGBps: 1, readGBps: 1 },
       rows: [row('mine', 'nibble', 'ok', 2), row('theirs', 'peer', 'ok', 5), row('broken peer', 'peer', 'check-failed', null)],
     };
-    expect(ratios(r)).toEqual([{ group: 'g', row: 'mine', peer: 'theirs', speedup: 2.5 }]);
+    expect(ratios(r)).toEqual([{ group: 'g', row: 'mine', peer: 'theirs', speedup: 2.5, wall: false }]);
+    const wallRow = { ...r.rows[0], wallMedianMs: 4 };
+    expect(ratios({ ...r, rows: [wallRow, r.rows[1]] })).toEqual([{ group: 'g', row: 'mine', peer: 'theirs', speedup: 1.25, wall: true }]);
     expect(formatTable(r)).toMatch(/2\.50x vs theirs/);
     expect(formatTable(r)).toMatch(/OUTPUT DISAGREES WITH REFERENCE: element 3/);
     expect(formatTable(r)).toMatch(/software adapter/);
