@@ -131,8 +131,10 @@ const xmlEsc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').rep
 /** An SVG bar chart: per shape (group), one bar per nibble row giving its speedup over each peer; a line marks 1x. */
 export function formatSvg(r: BenchReport): string {
   const rs = ratios(r);
-  const width = 760;
-  const left = 320;
+  // Labels sit left of the bars; about 6.6 px a character at 12 px sans-serif.
+  const label = (x: Ratio) => `${x.row} vs ${x.peer}`;
+  const left = Math.round(16 + 6.6 * Math.max(30, ...rs.map((x) => label(x).length)));
+  const width = left + 380;
   const barH = 18;
   const gap = 6;
   const top = 52;
@@ -147,7 +149,7 @@ export function formatSvg(r: BenchReport): string {
     for (const x of rs.filter((q) => q.group === g)) {
       const w = Math.max(1, scale(x.speedup));
       const color = x.speedup >= 1 ? '#2b7a3d' : '#b03a2e';
-      parts.push(`<text x="${left - 6}" y="${y + 13}" text-anchor="end">${xmlEsc(`${x.row} vs ${x.peer}`)}</text>`);
+      parts.push(`<text x="${left - 6}" y="${y + 13}" text-anchor="end">${xmlEsc(label(x))}</text>`);
       parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"/>`);
       parts.push(`<text x="${(left + w + 4).toFixed(1)}" y="${y + 13}">${x.speedup.toFixed(2)}x</text>`);
       y += barH + gap;

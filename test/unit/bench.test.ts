@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openHeadless } from '../../runtime/headless.js';
 import type { BenchReport, RowResult } from '../../bench/harness.js';
 import { encodeModel, encodeVarint } from '../../bench/peers/onnx-proto.js';
 import { matMulNBitsModel, randomQ4 } from '../../bench/peers/ort.js';
@@ -82,6 +83,23 @@ describe('nibble bench --quick', () => {
     const svg = readFileSync(join(out, 'bench.svg'), 'utf8');
     expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect((svg.match(/<rect x=/g) ?? []).length).toBe(rs.length);
+  });
+});
+
+describe('the ORT peer runs on WebGPU, not the CPU fallback', () => {
+  it('session.disable_cpu_ep_fallback=1 refuses a node without a WebGPU kernel (Det) and accepts one with (Relu)', async () => {
+    const h = await openHeadless();
+    try {
+      await h.page.waitForFunction('window.nibbleReady === true');
+      const r = await h.evaluate<Record<string, { withFlag: string; withoutFlag: string }>>(
+        `const b = await import('./bench.js'); return { det: await b.ortFallbackProbe('Det', []), relu: await b.ortFallbackProbe('Relu', [2, 2]) };`,
+      );
+      expect(r.det.withFlag).toMatch(/refused: .*assigned to the default CPU EP, but fallback to CPU EP has been explicitly disabled/);
+      expect(r.det.withoutFlag).toBe('created');
+      expect(r.relu).toEqual({ withFlag: 'created', withoutFlag: 'created' });
+    } finally {
+      await h.close();
+    }
   });
 });
 
