@@ -197,7 +197,14 @@ export async function timeDispatches(ctx: GpuContext, label: string, ds: Dispatc
 }
 
 /** Runs one row: setup, check against the reference, then (only if the check passed) time it. Never throws. */
-export async function runRow(ctx: GpuContext, row: BenchRow, opts: BenchOptions, ceil?: { copyGBps: number | null; readGBps: number | null }): Promise<RowResult> {
+export async function runRow(
+  ctx: GpuContext,
+  row: BenchRow,
+  opts: BenchOptions,
+  ceil?: { copyGBps: number | null; readGBps: number | null },
+  /** Whether a peer in this row's group can run here (else wallToo is pointless and skipped). */
+  peerPresent = true,
+): Promise<RowResult> {
   const why = row.needs?.(ctx) ?? null;
   if (why) return emptyResult(row, 'skipped', why);
   let inst: RowInstance | undefined;
@@ -215,13 +222,13 @@ export async function runRow(ctx: GpuContext, row: BenchRow, opts: BenchOptions,
     if (inst.dispatches) {
       t = await timeDispatches(ctx, row.name, inst.dispatches, opts.warmup, opts.reps, opts.budgetMs);
       method = t.method;
-      if (row.wallToo && t.method === 'timestamp-query') {
+      if (row.wallToo && peerPresent && t.method === 'timestamp-query') {
         const ds = inst.dispatches;
         const wallReps = repsWithin(opts.reps, t.median, opts.budgetMs && opts.budgetMs / 2);
         const w = await timeSamples(() => runDispatches(ctx, ds).then(() => ctx.device.queue.onSubmittedWorkDone()), 0, wallReps);
         wall = w.median;
         method += `; queue-completion median ${w.median.toFixed(3)} ms (for peer ratios)`;
-      } else if (row.wallToo) wall = t.median;
+      } else if (row.wallToo && peerPresent) wall = t.median;
     } else if (inst.sample) {
       t = await timeSamples(inst.sample, opts.warmup, opts.reps, opts.budgetMs);
       method = inst.sampleMethod ?? 'wall time to completion';
@@ -275,9 +282,11 @@ export async function runBench(ctx: GpuContext, ceilingRows: BenchRow[], rows: B
   };
   const ceilings = { copyGBps: best('ceiling: copy'), readGBps: best('ceiling: read') };
   const out: RowResult[] = [...ceilResults.map((r) => ({ ...r, fracCopy: r.gbps !== null && ceilings.copyGBps ? r.gbps / ceilings.copyGBps : null, fracRead: r.gbps !== null && ceilings.readGBps ? r.gbps / ceilings.readGBps : null }))];
-  for (const r of selectRows(rows, opts.filter)) {
+  const selected = selectRows(rows, opts.filter);
+  const peerGroups = new Set(selected.filter((r) => r.side === 'peer' && !r.needs?.(ctx)).map((r) => r.group));
+  for (const r of selected) {
     log(`row: ${r.name} ${r.shape}`);
-    out.push(await runRow(ctx, r, opts, ceilings));
+    out.push(await runRow(ctx, r, opts, ceilings, peerGroups.has(r.group)));
   }
   return {
     adapter: adapterHeading(ctx),

@@ -132,7 +132,7 @@ const xmlEsc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').rep
 export function formatSvg(r: BenchReport): string {
   const rs = ratios(r);
   // Labels sit left of the bars; about 6.6 px a character at 12 px sans-serif.
-  const label = (x: Ratio) => `${x.row} vs ${x.peer}`;
+  const label = (x: Ratio) => `${x.row} vs ${x.peer}${x.wall ? " (wall)" : ""}`;
   const left = Math.round(16 + 6.6 * Math.max(30, ...rs.map((x) => label(x).length)));
   const width = left + 380;
   const barH = 18;

@@ -26,7 +26,9 @@ export function suiteRows(o: ShapeOptions & { noPeers?: boolean }): BenchRow[] {
   return rows;
 }
 
-export const defaultReps = (quick: boolean, fallback: boolean) => ({ warmup: quick ? 1 : 2, reps: quick ? 3 : fallback ? 5 : 20 });
+// The reference check already ran each row once (pipelines compiled, buffers touched), so one warm-up run suffices
+// on a CPU adapter.
+export const defaultReps = (quick: boolean, fallback: boolean) => ({ warmup: quick || fallback ? 1 : 2, reps: quick ? 3 : fallback ? 5 : 20 });
 
 /** The whole suite on one context (Node or the page). */
 export async function runSuite(ctx: GpuContext, o: SuiteOptions, log?: (line: string) => void, extra: BenchRow[] = []): Promise<BenchReport> {
