@@ -15,6 +15,7 @@ export function matmulF32Row(s: MatmulShape, tiled: boolean): BenchRow {
     group: matmulGroup(s),
     side: 'nibble',
     shape: shapeLabel(s),
+    wallToo: true,
     flops: 2 * M * N * K,
     bytes: 4 * (M * K + N * K + M * N),
     async setup(ctx: GpuContext) {
