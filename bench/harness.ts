@@ -47,6 +47,8 @@ export interface BenchRow {
    * timestamp-query: peers can only be timed that way, so ratios against them compare like with like.
    */
   wallToo?: boolean;
+  /** A nibble row of the same group this row's time is shown relative to (e.g. the QAT step vs the f32 step). */
+  baseline?: string;
   /** A reason this row cannot run here (missing feature, wrong runtime), or null. */
   needs?: (ctx: GpuContext) => string | null;
   setup: (ctx: GpuContext) => Promise<RowInstance>;
@@ -90,6 +92,8 @@ export interface RowResult {
   flops: number;
   bytes: number;
   notes: string[];
+  /** BenchRow.baseline, when the row has one. */
+  baseline?: string;
 }
 
 export interface AdapterHeading {
@@ -152,6 +156,7 @@ function emptyResult(row: BenchRow, status: RowResult['status'], check: string):
     flops: row.flops,
     bytes: row.bytes,
     notes: [],
+    ...(row.baseline ? { baseline: row.baseline } : {}),
   };
 }
 

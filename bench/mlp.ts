@@ -1,6 +1,6 @@
 // The MLP training-step problem of issue 7 (64-256-256-10, ReLU, softmax cross-entropy, batch 128, Adam), shared by
 // every side of that comparison: the same seeded weights, inputs and labels, and the f64 reference of its forward
-// pass and first Adam step. TF.js is the peer now; nibble's f32 and QAT steps (graph executor) join MLP_GROUP later.
+// pass and first Adam step: the TF.js peer (bench/peers/tfjs.ts) and nibble's f32 and QAT steps (bench/train-rows.ts).
 import { rng, randomF32 } from '../src/ref/random.js';
 import { MLP } from './shapes.js';
 
@@ -84,4 +84,24 @@ export function mlpForwardRef(p: MlpProblem): MlpForwardRef {
     for (let c = 0; c < C; c++) g[c] += (ex[c] / z - (c === p.labels[i] ? 1 : 0)) / p.batch;
   }
   return { logits: h, bound: e, loss: loss / p.batch, gradLastBias: g };
+}
+
+/**
+ * The first Adam step of the last bias: with bias correction, m_hat = g and v_hat = g^2, so the step is
+ * -lr * g / (|g| + eps) for the reference gradient g (entries with |g| < 1e-4 are skipped: there the f32 gradient's
+ * own error decides the step). Shared by every side of the comparison.
+ */
+export function checkLastBiasAdam(p: MlpProblem, ref: MlpForwardRef, before: ArrayLike<number>, after: ArrayLike<number>, eps: number): { ok: boolean; message: string } {
+  const L = p.weights.length;
+  let checked = 0;
+  for (let c = 0; c < after.length; c++) {
+    const g = ref.gradLastBias[c];
+    if (Math.abs(g) < 1e-4) continue;
+    const want = -p.lr * (g / (Math.abs(g) + eps));
+    const tol = 1e-3 * p.lr + 2 * 2 ** -24 * (Math.abs(before[c]) + Math.abs(after[c]));
+    const got = after[c] - before[c];
+    if (!(Math.abs(got - want) <= tol)) return { ok: false, message: `Adam step of b${L - 1}[${c}]: ${got.toExponential(4)}, reference ${want.toExponential(4)}` };
+    checked++;
+  }
+  return { ok: true, message: `first Adam step of the last bias matches on ${checked}/${after.length} entries` };
 }

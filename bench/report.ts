@@ -31,6 +31,25 @@ export function ratios(r: BenchReport): Ratio[] {
   return out;
 }
 
+export interface Relative {
+  group: string;
+  row: string;
+  baseline: string;
+  /** row median / baseline median: the row's time as a multiple of its baseline's (e.g. QAT step / f32 step). */
+  times: number;
+}
+
+/** Rows with a baseline (BenchRow.baseline) in their group, both checked and timed: time ratios within nibble. */
+export function relatives(r: BenchReport): Relative[] {
+  const out: Relative[] = [];
+  for (const x of r.rows) {
+    if (!x.baseline || x.status !== 'ok' || !x.medianMs) continue;
+    const b = r.rows.find((y) => y.group === x.group && y.name === x.baseline && y.status === 'ok' && y.medianMs);
+    if (b) out.push({ group: x.group, row: x.name, baseline: b.name, times: x.medianMs / b.medianMs! });
+  }
+  return out;
+}
+
 export function adapterLine(r: BenchReport): string {
   const a = r.adapter;
   const name = [a.vendor, a.architecture, a.device].filter(Boolean).join(' / ') || '(unnamed adapter)';
@@ -57,10 +76,14 @@ const pct = (v: number | null) => (v === null ? '-' : `${(100 * v).toFixed(1)}%`
 
 function speedupOf(r: BenchReport, row: RowResult): string {
   if (row.side !== 'nibble') return '';
-  return ratios(r)
-    .filter((x) => x.group === row.group && x.row === row.name)
-    .map((x) => `${x.speedup.toFixed(2)}x vs ${x.peer}${x.wall ? ' (wall)' : ''}`)
-    .join(', ');
+  return [
+    ...ratios(r)
+      .filter((x) => x.group === row.group && x.row === row.name)
+      .map((x) => `${x.speedup.toFixed(2)}x vs ${x.peer}${x.wall ? ' (wall)' : ''}`),
+    ...relatives(r)
+      .filter((x) => x.group === row.group && x.row === row.name)
+      .map((x) => `${x.times.toFixed(2)}x the time of ${x.baseline}`),
+  ].join(', ');
 }
 
 function statusText(row: RowResult): string {
@@ -120,6 +143,11 @@ export function formatMarkdown(r: BenchReport): string {
       '| --- | --- | --- | ---: | --- |',
     );
     for (const x of rs) lines.push(`| ${esc(x.group)} | ${esc(x.row)} | ${esc(x.peer)} | ${x.speedup.toFixed(2)}x | ${x.wall ? 'wall (queue completion)' : 'as its row'} |`);
+  }
+  const rel = relatives(r);
+  if (rel.length) {
+    lines.push('', '## Time relative to a nibble baseline (row median / baseline median)', '', '| group | row | baseline | time ratio |', '| --- | --- | --- | ---: |');
+    for (const x of rel) lines.push(`| ${esc(x.group)} | ${esc(x.row)} | ${esc(x.baseline)} | ${x.times.toFixed(2)}x |`);
   }
   const bad = r.rows.filter((x) => x.status === 'check-failed');
   if (bad.length) lines.push('', '## Outputs that disagree with the reference', '', ...bad.map((x) => `- ${esc(x.name)} (${esc(x.group)}): ${esc(x.check)}`));

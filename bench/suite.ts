@@ -7,6 +7,7 @@ import { matmulRows } from './matmul-rows.js';
 import { ortMatMulNBitsRow } from './peers/ort.js';
 import { tfjsTrainStepRow } from './peers/tfjs.js';
 import { matmulShapes, type ShapeOptions } from './shapes.js';
+import { nibbleTrainStepRows } from './train-rows.js';
 import type { GpuContext } from '../src/gpu/context.js';
 
 export interface SuiteOptions {
@@ -21,7 +22,7 @@ export interface SuiteOptions {
 }
 
 export function suiteRows(o: ShapeOptions & { noPeers?: boolean }): BenchRow[] {
-  const rows = [...matmulRows(o), ...basicRows(o)];
+  const rows = [...matmulRows(o), ...basicRows(o), ...nibbleTrainStepRows(o)];
   if (!o.noPeers) rows.push(...matmulShapes(o).map(ortMatMulNBitsRow), tfjsTrainStepRow(o));
   return rows;
 }

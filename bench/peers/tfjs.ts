@@ -2,10 +2,10 @@
 // Adam) in the same page, on the same adapter. TF.js is its own bundle on the page's origin (dist/browser/tfjs-peer.js,
 // bench/peers/tfjs-bundle.ts), imported only when this row runs. Its output is checked before timing: the logits against the f64 reference
 // (bench/mlp.ts) within the propagated f32 bound, and the first Adam step of the last bias against
-// -lr * g / (|g| + eps) with the reference gradient g. nibble's f32 and QAT steps join MLP_GROUP from the graph
-// executor: they use mlpProblem() too, so the ratio compares the same step on the same data.
+// -lr * g / (|g| + eps) with the reference gradient g. nibble's f32 and QAT steps (bench/train-rows.ts) are in
+// MLP_GROUP too and use mlpProblem(), so the ratio compares the same step on the same data.
 import type { BenchRow } from '../harness.js';
-import { mlpForwardRef, mlpProblem } from '../mlp.js';
+import { checkLastBiasAdam, mlpForwardRef, mlpProblem } from '../mlp.js';
 import { MLP, MLP_GROUP, type ShapeOptions } from '../shapes.js';
 
 export const TFJS_VERSION = '4.22.0';
@@ -106,18 +106,9 @@ export function tfjsTrainStepRow(_o: ShapeOptions): BenchRow {
           const before = Float32Array.from(await B[L - 1].data());
           await step();
           const after = Float32Array.from(await B[L - 1].data());
-          const eps = 1e-7;
-          let checked = 0;
-          for (let c = 0; c < after.length; c++) {
-            const g = ref.gradLastBias[c];
-            if (Math.abs(g) < 1e-4) continue;
-            const want = -p.lr * (g / (Math.abs(g) + eps));
-            const tol = 1e-3 * p.lr + 2 * 2 ** -24 * (Math.abs(before[c]) + Math.abs(after[c]));
-            const got1 = after[c] - before[c];
-            if (!(Math.abs(got1 - want) <= tol)) return { ok: false, message: `Adam step of b${L - 1}[${c}]: ${got1.toExponential(4)}, reference ${want.toExponential(4)}` };
-            checked++;
-          }
-          return { ok: true, message: `logits within the propagated f32 bound; first Adam step of the last bias matches on ${checked}/${after.length} entries; loss ${ref.loss.toFixed(4)}` };
+          const adam = checkLastBiasAdam(p, ref, before, after, 1e-7);
+          if (!adam.ok) return adam;
+          return { ok: true, message: `logits within the propagated f32 bound; ${adam.message}; loss ${ref.loss.toFixed(4)}` };
         },
         dispose() {
           [...W, ...B, x, labels, onehot].forEach((t) => t.dispose());

@@ -1,4 +1,4 @@
-// A multi-layer perceptron (Linear -> SiLU -> ... -> Linear) on the graph executor, in f32 or with QAT fake-quant
+// A multi-layer perceptron (Linear -> SiLU (or ReLU) -> ... -> Linear) on the graph executor, in f32 or with QAT fake-quant
 // layers. Weights are PyTorch-shaped: w[i] is [out, in] (N, K), so quantization groups run along K, as in the
 // W4A16 layout (src/quant/layout.ts).
 import type { GpuContext } from '../gpu/context.js';
@@ -54,7 +54,11 @@ export interface MlpGraph {
  * Records the MLP on a new graph for `batch` rows: inputs 'x' [batch, in] (and 'labels' [batch] i32 with `loss`).
  * `quant[i]` fake-quantizes layer i (weights per group along K, symmetric; activations per token, asymmetric).
  */
-export function buildMlp(ctx: GpuContext, m: MlpWeights, o: { batch: number; quant?: (LayerQuant | null)[]; loss?: boolean; label?: string }): MlpGraph {
+export function buildMlp(
+  ctx: GpuContext,
+  m: MlpWeights,
+  o: { batch: number; quant?: (LayerQuant | null)[]; loss?: boolean; label?: string; /** Hidden activation (default SiLU). */ activation?: 'silu' | 'relu' },
+): MlpGraph {
   const L = m.sizes.length - 1;
   if (o.quant && o.quant.length !== L) throw new Error(`buildMlp: ${o.quant.length} layer quant configs for ${L} layers`);
   const g = new Graph(ctx, o.label ?? 'mlp');
@@ -67,7 +71,7 @@ export function buildMlp(ctx: GpuContext, m: MlpWeights, o: { batch: number; qua
     const hin = q?.act ? ops.fakeQuant(h, { bits: q.act.bits, symmetric: false, granularity: { kind: 'token' } }) : h;
     const wq = q?.weight ? ops.fakeQuant(w[i], { bits: q.weight.bits, symmetric: true, granularity: { kind: 'group', group: q.weight.group } }) : w[i];
     const z = ops.linear(hin, ops.transpose(wq), b[i]);
-    h = i + 1 < L ? ops.silu(z) : z;
+    h = i + 1 < L ? (o.activation === 'relu' ? ops.relu(z) : ops.silu(z)) : z;
   }
   const out: MlpGraph = { graph: g, x, logits: h, w, b };
   if (o.loss) {
