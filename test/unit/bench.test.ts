@@ -10,13 +10,17 @@ import { openHeadless } from '../../runtime/headless.js';
 import type { BenchReport, RowResult } from '../../bench/harness.js';
 import { encodeModel, encodeVarint } from '../../bench/peers/onnx-proto.js';
 import { matMulNBitsModel, randomQ4 } from '../../bench/peers/ort.js';
-import { formatMarkdown, formatSvg, formatTable, ratios } from '../../bench/report.js';
+import { formatMarkdown, formatSvg, formatTable, ratios, relatives } from '../../bench/report.js';
+import { MLP_GROUP } from '../../bench/shapes.js';
+import { mlpForwardRef, mlpProblem } from '../../bench/mlp.js';
+import { fakeQuantizedProblem, lossBound } from '../../bench/train-rows.js';
 import { parseBytes, parseDispatch, BenchInputError } from '../../bench/user-shader.js';
 
 const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', 'bench', ...args], { encoding: 'utf8', timeout: 300_000 });
 const tmp = mkdtempSync(join(tmpdir(), 'nibble-bench-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+const TRAIN_ROWS = ['nibble train step f32', 'nibble train step QAT W4 g32'];
 const NIBBLE_ROWS = ['nibble matmul_f32 naive', 'nibble matmul_f32 tiled', 'nibble add', 'nibble mul', 'nibble scale', 'nibble reduce_sum'];
 
 function checkReport(r: BenchReport, runtime: RegExp): void {
@@ -41,6 +45,20 @@ function checkReport(r: BenchReport, runtime: RegExp): void {
   }
   // Both matmul comparison shapes have rows on nibble's side.
   expect(new Set(r.rows.filter((x) => x.group.startsWith('matmul ')).map((x) => x.group)).size).toBe(2);
+  // nibble's training steps (f32 and QAT) in the MLP group: checked against the f64 reference, timed like the peer.
+  for (const n of TRAIN_ROWS) {
+    const x = r.rows.find((y) => y.name === n)!;
+    expect(x, n).toBeDefined();
+    expect(x.group).toBe(MLP_GROUP);
+    expect(x.status, `${n}: ${x.check}`).toBe('ok');
+    expect(x.check).toMatch(/^logits within the propagated f32 bound .*; first-step loss .* <= .*; first Adam step of the last bias matches on \d+\/10 entries$/);
+    expect(x.method).toMatch(/until the last bias \(40 B\) is read back/);
+    expect(x.reps).toBe(3);
+  }
+  const rel = relatives(r);
+  expect(rel.map((x) => [x.row, x.baseline])).toEqual([[TRAIN_ROWS[1], TRAIN_ROWS[0]]]);
+  expect(rel[0].times).toBeGreaterThan(0);
+  expect(formatTable(r)).toMatch(/\d+\.\d\dx the time of nibble train step f32/);
 }
 
 describe('nibble bench --quick', () => {
@@ -71,14 +89,16 @@ describe('nibble bench --quick', () => {
     expect(tf.status, tf.check).toBe('ok');
     expect(tf.notes).toContain('TF.js backend: webgpu');
     expect(tf.check).toMatch(/first Adam step of the last bias matches/);
-    // Ratios exist for both matmul shapes, in every output form.
+    // Ratios exist for both matmul shapes and the training step, in every output form.
     const rs = ratios(r);
-    expect(new Set(rs.map((x) => x.group)).size).toBe(2);
+    expect(new Set(rs.map((x) => x.group)).size).toBe(3);
+    expect(rs.filter((x) => x.group === MLP_GROUP).map((x) => x.row)).toEqual(TRAIN_ROWS);
     const saved = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8')) as BenchReport;
     expect(saved.rows.length).toBe(r.rows.length);
     const md = readFileSync(join(out, 'bench.md'), 'utf8');
     expect(md).toMatch(/\| group \| row \| shape \| median ms/);
     expect(md).toMatch(/## Ratios against peers/);
+    expect(md).toMatch(/\| train step MLP .* \| nibble train step QAT W4 g32 \| nibble train step f32 \| \d+\.\d\dx \|/);
     expect(md).toContain(r.adapter.runtime);
     const svg = readFileSync(join(out, 'bench.svg'), 'utf8');
     expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
@@ -217,5 +237,43 @@ describe('bench pieces (pure)', () => {
     expect(formatTable(r)).toMatch(/software adapter/);
     expect(formatMarkdown(r)).toMatch(/## Outputs that disagree with the reference\n\n- broken peer/);
     expect(formatSvg(r)).toContain('2.50x');
+  });
+  it('gives a row with a baseline its time relative to the baseline (both passed, same group), never to a failed one', () => {
+    const row = (name: string, status: RowResult['status'], medianMs: number | null, baseline?: string, group = 'g'): RowResult => ({
+      name, group, side: 'nibble', shape: 's', status, check: 'fine', method: 'queue-completion', reps: 3,
+      medianMs, wallMedianMs: null, minMs: medianMs, maxMs: medianMs, gflops: null, gbps: null, fracCopy: null, fracRead: null, flops: 0, bytes: 0, notes: [],
+      ...(baseline ? { baseline } : {}),
+    });
+    const base: Omit<BenchReport, 'rows'> = {
+      adapter: { runtime: 'node', vendor: 'v', architecture: 'a', device: '', description: '', fallback: false, timestampQuery: false },
+      timing: 'queue-completion', quick: true, date: 'd', ceilings: { copyGBps: 1, readGBps: 1 },
+    };
+    const r: BenchReport = { ...base, rows: [row('f32', 'ok', 4), row('qat', 'ok', 5, 'f32'), row('qat other group', 'ok', 5, 'f32', 'h')] };
+    expect(relatives(r)).toEqual([{ group: 'g', row: 'qat', baseline: 'f32', times: 1.25 }]);
+    expect(formatTable(r)).toMatch(/1\.25x the time of f32/);
+    expect(formatMarkdown(r)).toMatch(/## Time relative to a nibble baseline[^]*\| g \| qat \| f32 \| 1\.25x \|/);
+    expect(relatives({ ...r, rows: [row('f32', 'check-failed', null), row('qat', 'ok', 5, 'f32')] })).toEqual([]);
+  });
+  it('the training-step references: QAT weights are fake-quantized per group of 32 along K; the loss bound covers the logit bounds', () => {
+    const p = mlpProblem();
+    const q = fakeQuantizedProblem(p, 4, 32);
+    // W_0 is [in, out]; a group is 32 consecutive inputs of one output: codes in [-8, 7] times s = max|w| / 7.5.
+    const W = q.weights[0];
+    const out = p.sizes[1];
+    for (const [j, k0] of [[0, 0], [5, 32], [255, 32]]) {
+      const g = Array.from({ length: 32 }, (_, k) => W[(k0 + k) * out + j]);
+      const orig = Array.from({ length: 32 }, (_, k) => p.weights[0][(k0 + k) * out + j]);
+      expect(new Set(g).size).toBeLessThanOrEqual(16);
+      const sc = Math.max(...orig.map(Math.abs)) / 7.5;
+      for (const v of g) expect(Math.abs(v / sc - Math.round(v / sc))).toBeLessThan(1e-5);
+      expect(Math.min(...g.map((v) => Math.round(v / sc)))).toBeGreaterThanOrEqual(-8);
+      expect(Math.max(...g.map((v) => Math.round(v / sc)))).toBeLessThanOrEqual(7);
+      expect(g.some((v, k) => v !== orig[k])).toBe(true);
+    }
+    const ref = mlpForwardRef(p);
+    const lb = lossBound(p, ref);
+    expect(lb).toBeGreaterThan(Math.max(...ref.bound) / 4);
+    expect(lb).toBeLessThan(1e-2);
+    expect(Math.abs(mlpForwardRef(q).loss - ref.loss)).toBeGreaterThan(lb / 100);
   });
 });
