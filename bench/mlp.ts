@@ -44,7 +44,7 @@ export interface MlpForwardRef {
 export function mlpForwardRef(p: MlpProblem): MlpForwardRef {
   const u = 2 ** -24;
   let h: Float64Array = Float64Array.from(p.x);
-  let e = new Float64Array(h.length);
+  let e: Float64Array = new Float64Array(h.length);
   const L = p.weights.length;
   for (let l = 0; l < L; l++) {
     const fin = p.sizes[l];
@@ -72,7 +72,12 @@ export function mlpForwardRef(p: MlpProblem): MlpForwardRef {
     h = out;
     e = err;
   }
-  const C = p.sizes[L];
+  return { logits: h, bound: e, ...lossAndGrad(p, h) };
+}
+
+/** Mean softmax cross-entropy of f64 logits [batch, classes] and its gradient with respect to the last bias. */
+export function lossAndGrad(p: MlpProblem, h: Float64Array): { loss: number; gradLastBias: Float64Array } {
+  const C = p.sizes[p.sizes.length - 1];
   let loss = 0;
   const g = new Float64Array(C);
   for (let i = 0; i < p.batch; i++) {
@@ -83,7 +88,7 @@ export function mlpForwardRef(p: MlpProblem): MlpForwardRef {
     loss += -(row[p.labels[i]] - mx - Math.log(z));
     for (let c = 0; c < C; c++) g[c] += (ex[c] / z - (c === p.labels[i] ? 1 : 0)) / p.batch;
   }
-  return { logits: h, bound: e, loss: loss / p.batch, gradLastBias: g };
+  return { loss: loss / p.batch, gradLastBias: g };
 }
 
 /**

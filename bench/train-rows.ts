@@ -2,7 +2,7 @@
 // on the same data (bench/mlp.ts: 64-256-256-10, ReLU, softmax cross-entropy, batch 128, Adam lr 1e-3, eps 1e-7),
 // built the way src/train/trainer.ts builds it (buildMlp -> graph.backward -> compile -> AdamW kernels encoded after
 // the backward pass in the same submit), in f32 and with QAT (weights fake-quantized per group of 32 along K on the
-// GPU every step; optionally activations per token, int8 asymmetric: torchao's 8da4w).
+// GPU every step; and with activations fake-quantized per token, int8 asymmetric: torchao's 8da4w).
 // Checked before timing: the first step's logits and loss against the f64 reference (fake-quantized weights for QAT,
 // quantized by the exact CPU rule) within the propagated f32 bound, and the first Adam step of the last bias against
 // -lr * g / (|g| + eps). Timed like the peer: one submit per step, wall time until the last bias (40 B) is read back.
@@ -15,7 +15,7 @@ import { U_F32 } from '../src/ref/tolerance.js';
 import { Optimizer } from '../src/train/optimizer.js';
 import { prepare, type QatConfig } from '../src/train/qat.js';
 import type { BenchRow, CheckResult } from './harness.js';
-import { checkLastBiasAdam, mlpForwardRef, mlpProblem, type MlpProblem, type MlpForwardRef } from './mlp.js';
+import { checkLastBiasAdam, lossAndGrad, mlpForwardRef, mlpProblem, type MlpProblem, type MlpForwardRef } from './mlp.js';
 import { MLP, MLP_GROUP, type ShapeOptions } from './shapes.js';
 
 /** TF.js's Adam epsilon (its float32 backend epsilon); nibble's step uses the same. */
@@ -55,7 +55,8 @@ export async function buildTrainStep(ctx: GpuContext, p: MlpProblem, qat: QatCon
       const g = grads.get(t)!;
       return g.isContiguous() && g.offset === 0 ? g : ops.contiguous(g);
     });
-    const exe = await mg.graph.compile({ outputs: [mg.loss!, mg.logits, ...dense] });
+    // With activation fake-quant, the hidden layer inputs are kept readable too, for the layer-by-layer check.
+    const exe = await mg.graph.compile({ outputs: [mg.loss!, mg.logits, ...dense, ...(qat?.act ? mg.inputs.slice(1) : [])] });
     opt = await Optimizer.create(ctx, exe, params.map((t, i) => [t, dense[i]]), { kind: 'adamw', lr: p.lr, weightDecay: 0, eps: ADAM_EPS });
     await exe.run({ x: p.x, labels: p.labels }, {}); // feeds the inputs (kept for every later run); no update yet
     const o = opt;
@@ -141,6 +142,63 @@ async function checkStep(step: TrainStep, p: MlpProblem, ref: MlpForwardRef): Pr
   };
 }
 
+/**
+ * The check of a step with activation fake-quant, layer by layer: activation codes flip on the f32 rounding of their
+ * inputs, so an end-to-end bound would have to allow a whole step per element. Instead each layer starts from the
+ * GPU's own input (read back): its per-token int8 fake-quant is reproduced exactly on the CPU (the kernels match
+ * src/ref/fake_quant.ts bit for bit), then the layer (fake-quantized weights, ReLU) in f64 with the bound
+ * 2 (K+1) u sum|w h| must meet the GPU's next input, and at the end its logits; the loss and the first Adam step of
+ * the last bias are checked against the f64 loss and gradient of the GPU's logits.
+ */
+async function checkStepLayerwise(step: TrainStep, p: MlpProblem, q: MlpProblem, actBits: number): Promise<CheckResult> {
+  const L = p.weights.length;
+  await step.run();
+  const { qmin, qmax } = qRange(actBits, false);
+  const gpu: Float32Array[] = [p.x];
+  for (const t of step.mg.inputs.slice(1)) gpu.push((await step.exe.read(t)) as Float32Array);
+  gpu.push((await step.exe.read(step.mg.logits)) as Float32Array);
+  let worst = 0;
+  for (let l = 0; l < L; l++) {
+    const K = p.sizes[l];
+    const N = p.sizes[l + 1];
+    const Lay = fakeQuantLayout([p.batch, K], { kind: 'token' });
+    const qp = qparamsRef(gpu[l], Lay, qmin, qmax, 'asymmetric');
+    const hq = fakeQuantForwardRef(gpu[l], qp.scale, qp.zeroPoint, Lay, qmin, qmax).y;
+    const W = q.weights[l];
+    const b = q.biases[l];
+    const next = gpu[l + 1];
+    for (let i = 0; i < p.batch; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = b[j];
+        let abs = Math.abs(b[j]);
+        for (let k = 0; k < K; k++) {
+          const v = hq[i * K + k] * W[k * N + j];
+          s += v;
+          abs += Math.abs(v);
+        }
+        const want = l + 1 < L ? Math.max(0, s) : s;
+        const bound = 2 * (K + 1) * U_F32 * abs;
+        const err = Math.abs(next[i * N + j] - want);
+        const what = l + 1 < L ? `input of layer ${l + 1}` : 'logit';
+        if (!(err <= bound)) return { ok: false, message: `${what} [${i}, ${j}] = ${next[i * N + j]} vs reference ${want} from the GPU's int8-quantized input of layer ${l} (|err| ${err.toExponential(2)} > bound ${bound.toExponential(2)})` };
+        worst = Math.max(worst, err / (bound || 1));
+      }
+    }
+  }
+  const logits = Float64Array.from(gpu[L]);
+  const ref: MlpForwardRef = { logits, bound: new Float64Array(logits.length), ...lossAndGrad(p, logits) };
+  const loss = (await step.exe.read(step.mg.loss!))[0];
+  const lb = lossBound(p, ref);
+  if (!(Math.abs(loss - ref.loss) <= lb)) return { ok: false, message: `first-step loss ${loss} vs the f64 loss of its logits ${ref.loss} (|err| ${Math.abs(loss - ref.loss).toExponential(2)} > bound ${lb.toExponential(2)})` };
+  const after = (await step.exe.read(step.mg.b[L - 1])) as Float32Array;
+  const adam = checkLastBiasAdam(p, ref, p.biases[L - 1], after, ADAM_EPS);
+  if (!adam.ok) return adam;
+  return {
+    ok: true,
+    message: `layer by layer from the GPU's own inputs (int8 per token, exact): every layer within its f32 bound (worst ${(100 * worst).toFixed(1)}%); first-step loss ${loss.toFixed(6)} vs reference ${ref.loss.toFixed(6)} (|err| ${Math.abs(loss - ref.loss).toExponential(1)} <= ${lb.toExponential(1)}); ${adam.message}`,
+  };
+}
+
 function trainRow(name: string, qat: (QatConfig & { bits: number; group: number }) | null): BenchRow {
   const { sizes, batch } = MLP;
   let params = 0;
@@ -165,7 +223,10 @@ function trainRow(name: string, qat: (QatConfig & { bits: number; group: number 
           await step.run();
           await step.exe.read(step.mg.b[L - 1]);
         },
-        check: () => checkStep(step, p, mlpForwardRef(qat ? fakeQuantizedProblem(p, qat.bits, qat.group) : p)),
+        check: () =>
+          qat?.act
+            ? checkStepLayerwise(step, p, fakeQuantizedProblem(p, qat.bits, qat.group), 8)
+            : checkStep(step, p, mlpForwardRef(qat ? fakeQuantizedProblem(p, qat.bits, qat.group) : p)),
         dispose: () => step.destroy(),
       };
     },
@@ -173,5 +234,9 @@ function trainRow(name: string, qat: (QatConfig & { bits: number; group: number 
 }
 
 export function nibbleTrainStepRows(_o: ShapeOptions): BenchRow[] {
-  return [trainRow(TRAIN_F32_ROW, null), trainRow('nibble train step QAT W4 g32', { bits: 4, group: 32 })];
+  return [
+    trainRow(TRAIN_F32_ROW, null),
+    trainRow('nibble train step QAT W4 g32', { bits: 4, group: 32 }),
+    trainRow('nibble train step QAT W4 g32 + A8 token', { bits: 4, group: 32, act: true }),
+  ];
 }

@@ -46,6 +46,8 @@ export interface MlpGraph {
   /** With labels: the mean cross-entropy and its targets input. */
   labels?: Tensor;
   loss?: Tensor;
+  /** Each layer's input (x, then the hidden activations), before any activation fake-quant. */
+  inputs: Tensor[];
   w: Tensor[];
   b: Tensor[];
 }
@@ -66,14 +68,16 @@ export function buildMlp(
   const w = m.w.map((d, i) => g.param(`w${i}`, [m.sizes[i + 1], m.sizes[i]], d));
   const b = m.b.map((d, i) => g.param(`b${i}`, [m.sizes[i + 1]], d));
   let h = x;
+  const inputs: Tensor[] = [];
   for (let i = 0; i < L; i++) {
+    inputs.push(h);
     const q = o.quant?.[i] ?? null;
     const hin = q?.act ? ops.fakeQuant(h, { bits: q.act.bits, symmetric: false, granularity: { kind: 'token' } }) : h;
     const wq = q?.weight ? ops.fakeQuant(w[i], { bits: q.weight.bits, symmetric: true, granularity: { kind: 'group', group: q.weight.group } }) : w[i];
     const z = ops.linear(hin, ops.transpose(wq), b[i]);
     h = i + 1 < L ? (o.activation === 'relu' ? ops.relu(z) : ops.silu(z)) : z;
   }
-  const out: MlpGraph = { graph: g, x, logits: h, w, b };
+  const out: MlpGraph = { graph: g, x, logits: h, inputs, w, b };
   if (o.loss) {
     out.labels = g.input('labels', [o.batch], 'i32');
     out.loss = ops.crossEntropy(h, out.labels);
