@@ -100,6 +100,35 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row = t / params.chunks;
   let k0 = (t % params.chunks) * CH;
   let k1 = min(k0 + CH, params.k);
+  if (BITS != 3u && GROUP != 0u && CH == GROUP) {
+    // Runs of exactly one group (2/4/8-bit): whole code words, one scale (the shape of a GGUF block decoder).
+    let gi = row * params.groups + k0 / max(GROUP, 1u);
+    let s = load_scale_word(gi, false);
+    var z = 0.0;
+    if (ZERO_KIND != 0u) {
+      z = load_scale_word(gi, true);
+    }
+    let per = 32u / BITS;
+    let w0 = row * params.words_per_row + ((k0 * BITS) >> 5u);
+    let mask = (1u << BITS) - 1u;
+    let off = i32(1u << (BITS - 1u));
+    for (var wj = 0u; wj < GROUP / per; wj = wj + 1u) {
+      let wv = codes[w0 + wj];
+      for (var j = 0u; j < per; j = j + 1u) {
+        let u = (wv >> (j * BITS)) & mask;
+        var v = 0.0;
+        if (ZERO_KIND == 0u) {
+          v = f32(i32(u) - off) * s;
+        } else if (ZERO_KIND == 1u) {
+          v = (f32(u) - z) * s;
+        } else {
+          v = rounded(f32(u) * s, params.zero) + z;
+        }
+        y[row * params.k + k0 + wj * per + j] = v;
+      }
+    }
+    return;
+  }
   // Walk the run keeping the current code word and the current group's scale (and zero) in registers.
   var wi_cur = 0xffffffffu;
   var wv = 0u;

@@ -145,7 +145,9 @@ export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: GPUBuf
   checkShape('dequantize', 'zeros', zeros !== undefined, zk === 'none' ? 'symmetric: pass any 4-byte buffer as zerosIfSymmetric' : 'asymmetric scheme without zeros');
   const tune = tuningFor(ctx);
   const wg = tune.elementwiseWG;
-  const ch = out === 'f16' ? 1 : Math.max(1, Math.min(run ?? tune.dequantRun, K));
+  // Runs along the row (SwiftShader): one whole group per invocation where the words allow it (2/4/8-bit groups).
+  const want = run ?? (tune.dequantRun > 1 && s.group && s.bits !== 3 ? s.group : tune.dequantRun);
+  const ch = out === 'f16' ? 1 : Math.max(1, Math.min(want, K));
   const scheme = { BITS: s.bits, GROUP: s.group, SCALE_F16: s.scaleType === 'f16' ? 1 : 0, ZERO_KIND: ZERO_KIND_ID[zk] };
   const kernel = await getKernel(ctx, out === 'f16' ? DEQUANTIZE_F16 : DEQUANTIZE, {}, out === 'f16' ? { WG: wg, ...scheme } : { WG: wg, CH: ch, ...scheme });
   const chunks = Math.ceil(K / ch);

@@ -7,7 +7,7 @@ export interface Tuning {
   matmulF32: { tiled: boolean; wgX: number; wgY: number; bk: number };
   elementwiseWG: number;
   reduceWG: number;
-  /** Elements of a row one invocation of shaders/quant/dequantize.wgsl writes (f32 output). */
+  /** Elements of a row one invocation of shaders/quant/dequantize.wgsl writes (f32 output; > 1: a whole group where possible). */
   dequantRun: number;
 }
 
