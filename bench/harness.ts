@@ -42,6 +42,11 @@ export interface BenchRow {
   flops: number;
   /** Bytes one sample must move at least (inputs read once + outputs written once). */
   bytes: number;
+  /**
+   * Also time the dispatches to queue completion (submit until onSubmittedWorkDone) when the main method is
+   * timestamp-query: peers can only be timed that way, so ratios against them compare like with like.
+   */
+  wallToo?: boolean;
   /** A reason this row cannot run here (missing feature, wrong runtime), or null. */
   needs?: (ctx: GpuContext) => string | null;
   setup: (ctx: GpuContext) => Promise<RowInstance>;
@@ -54,6 +59,11 @@ export interface BenchOptions {
   filter?: string[];
   /** Progress lines (stderr in the CLI, console in the page). */
   log?: (line: string) => void;
+  /**
+   * Time budget of one row's timed samples (ms): after the warm-up, a row whose sample would overrun it gets fewer
+   * repetitions (at least 3; the report gives the count). Keeps a full run on a CPU adapter within minutes.
+   */
+  budgetMs?: number;
   /** Rethrow a row's setup/check error instead of reporting it (the user-shader mode: bad flags, compile errors). */
   throwErrors?: boolean;
 }
@@ -68,6 +78,8 @@ export interface RowResult {
   method: string;
   reps: number;
   medianMs: number | null;
+  /** Median wall time to queue completion (rows with wallToo on a timestamp-query adapter), for ratios against peers. */
+  wallMedianMs: number | null;
   minMs: number | null;
   maxMs: number | null;
   gflops: number | null;
@@ -130,6 +142,7 @@ function emptyResult(row: BenchRow, status: RowResult['status'], check: string):
     method: '-',
     reps: 0,
     medianMs: null,
+    wallMedianMs: null,
     minMs: null,
     maxMs: null,
     gflops: null,
@@ -142,9 +155,21 @@ function emptyResult(row: BenchRow, status: RowResult['status'], check: string):
   };
 }
 
+/** Repetitions that fit `budgetMs` given one sample's time (at least 3, at most `reps`). */
+export function repsWithin(reps: number, sampleMs: number, budgetMs?: number): number {
+  if (!budgetMs || sampleMs <= 0) return reps;
+  return Math.max(Math.min(3, reps), Math.min(reps, Math.floor(budgetMs / sampleMs)));
+}
+
 /** Times a custom sample: warm-up, then `reps` samples of wall time to completion. */
-export async function timeSamples(sample: () => Promise<void>, warmup: number, reps: number): Promise<TimingResult> {
-  for (let i = 0; i < warmup; i++) await sample();
+export async function timeSamples(sample: () => Promise<void>, warmup: number, reps: number, budgetMs?: number): Promise<TimingResult> {
+  let last = 0;
+  for (let i = 0; i < warmup; i++) {
+    const t0 = performance.now();
+    await sample();
+    last = performance.now() - t0;
+  }
+  reps = repsWithin(reps, last, budgetMs);
   const ms: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
@@ -155,17 +180,31 @@ export async function timeSamples(sample: () => Promise<void>, warmup: number, r
 }
 
 /** Times planned dispatches in one compute pass per sample (timestamp-query where the adapter has it). */
-export async function timeDispatches(ctx: GpuContext, label: string, ds: Dispatch[], warmup: number, reps: number): Promise<TimingResult> {
+export async function timeDispatches(ctx: GpuContext, label: string, ds: Dispatch[], warmup: number, reps: number, budgetMs?: number): Promise<TimingResult> {
   const bound = ds.map((d) => d.kernel.bind(d.args));
+  const encode = (pass: GPUComputePassEncoder) => bound.forEach((b, i) => b.encode(pass, ds[i].workgroups));
   try {
-    return await timePass(ctx, label, (pass) => bound.forEach((b, i) => b.encode(pass, ds[i].workgroups)), { warmup, reps });
+    if (budgetMs && warmup > 0) {
+      // The last warm-up run is timed too, to size the repetitions to the budget; it is not a sample.
+      if (warmup > 1) await timePass(ctx, label, encode, { warmup: warmup - 1, reps: 1 });
+      const probe = await timePass(ctx, label, encode, { warmup: 0, reps: 1 });
+      return await timePass(ctx, label, encode, { warmup: 0, reps: repsWithin(reps, probe.median, budgetMs) });
+    }
+    return await timePass(ctx, label, encode, { warmup, reps });
   } finally {
     bound.forEach((b) => b.dispose());
   }
 }
 
 /** Runs one row: setup, check against the reference, then (only if the check passed) time it. Never throws. */
-export async function runRow(ctx: GpuContext, row: BenchRow, opts: BenchOptions, ceil?: { copyGBps: number | null; readGBps: number | null }): Promise<RowResult> {
+export async function runRow(
+  ctx: GpuContext,
+  row: BenchRow,
+  opts: BenchOptions,
+  ceil?: { copyGBps: number | null; readGBps: number | null },
+  /** Whether a peer in this row's group can run here (else wallToo is pointless and skipped). */
+  peerPresent = true,
+): Promise<RowResult> {
   const why = row.needs?.(ctx) ?? null;
   if (why) return emptyResult(row, 'skipped', why);
   let inst: RowInstance | undefined;
@@ -179,11 +218,19 @@ export async function runRow(ctx: GpuContext, row: BenchRow, opts: BenchOptions,
     }
     let t: TimingResult;
     let method: string;
+    let wall: number | null = null;
     if (inst.dispatches) {
-      t = await timeDispatches(ctx, row.name, inst.dispatches, opts.warmup, opts.reps);
+      t = await timeDispatches(ctx, row.name, inst.dispatches, opts.warmup, opts.reps, opts.budgetMs);
       method = t.method;
+      if (row.wallToo && peerPresent && t.method === 'timestamp-query') {
+        const ds = inst.dispatches;
+        const wallReps = repsWithin(opts.reps, t.median, opts.budgetMs && opts.budgetMs / 2);
+        const w = await timeSamples(() => runDispatches(ctx, ds).then(() => ctx.device.queue.onSubmittedWorkDone()), 0, wallReps);
+        wall = w.median;
+        method += `; queue-completion median ${w.median.toFixed(3)} ms (for peer ratios)`;
+      } else if (row.wallToo && peerPresent) wall = t.median;
     } else if (inst.sample) {
-      t = await timeSamples(inst.sample, opts.warmup, opts.reps);
+      t = await timeSamples(inst.sample, opts.warmup, opts.reps, opts.budgetMs);
       method = inst.sampleMethod ?? 'wall time to completion';
     } else throw new Error(`bench row '${row.name}': setup returned neither dispatches nor a sample`);
     const s = t.median / 1e3;
@@ -193,6 +240,7 @@ export async function runRow(ctx: GpuContext, row: BenchRow, opts: BenchOptions,
       method,
       reps: t.samples.length,
       medianMs: t.median,
+      wallMedianMs: wall,
       minMs: t.min,
       maxMs: t.max,
       gflops: row.flops > 0 ? row.flops / s / 1e9 : null,
@@ -234,9 +282,11 @@ export async function runBench(ctx: GpuContext, ceilingRows: BenchRow[], rows: B
   };
   const ceilings = { copyGBps: best('ceiling: copy'), readGBps: best('ceiling: read') };
   const out: RowResult[] = [...ceilResults.map((r) => ({ ...r, fracCopy: r.gbps !== null && ceilings.copyGBps ? r.gbps / ceilings.copyGBps : null, fracRead: r.gbps !== null && ceilings.readGBps ? r.gbps / ceilings.readGBps : null }))];
-  for (const r of selectRows(rows, opts.filter)) {
+  const selected = selectRows(rows, opts.filter);
+  const peerGroups = new Set(selected.filter((r) => r.side === 'peer' && !r.needs?.(ctx)).map((r) => r.group));
+  for (const r of selected) {
     log(`row: ${r.name} ${r.shape}`);
-    out.push(await runRow(ctx, r, opts, ceilings));
+    out.push(await runRow(ctx, r, opts, ceilings, peerGroups.has(r.group)));
   }
   return {
     adapter: adapterHeading(ctx),

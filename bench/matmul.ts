@@ -1,95 +1,294 @@
-// Matmul rows: nibble's f32 matmul (naive and tiled) at the comparison shapes, y = x W^T with W [N, K]
-// (the layout of every quantized weight and of ORT's MatMulNBits). The W4A16 / W8A8 rows join the same groups.
+// Quantized matmul benchmark: every path of matmul_w4a16 / w8a16 / w8a8 next to matmul_f32 on the issue's decode
+// (M = 1) and prefill (M = 64, 256) shapes. Each kernel's output is checked against src/ref before it is timed
+// (on sampled rows and columns: the f64 reference of a 4096 x 11008 weight would take minutes). Reports ms,
+// GFLOP/s, weight GB/s and the fraction of the adapter's measured buffer-copy bandwidth, and the issue's ratios.
+// It asserts nothing about time. SwiftShader figures are for correctness, not speed; its prefill shapes are scaled.
 import type { GpuContext } from '../src/gpu/context.js';
-import { pickPath, planMatmulF32, planMatmulQ } from '../src/kernels/matmul.js';
-import { f16BitsToF32, toF16Array } from '../src/quant/f16.js';
-import { packCodes } from '../src/quant/layout.js';
-import { matmulQRef, matmulRef, type QuantWeightsRef } from '../src/ref/matmul.js';
-import { randomF32, rng } from '../src/ref/random.js';
+import type { BoundKernel } from '../src/gpu/kernel.js';
+import { timePass, type TimingResult } from '../src/gpu/timing.js';
+import type { Dispatch } from '../src/kernels/common.js';
+import { planMatmulF32, planMatmulQ, planMatmulW8A8, pickPath, type MatmulPath, type QuantWeightBuffers } from '../src/kernels/matmul.js';
+import { f16BitsToF32 } from '../src/ref/f16.js';
+import { matmulQRef, matmulRef, matmulW8A8Ref, quantizeRowsI8Ref, type QuantWeightsRef } from '../src/ref/matmul.js';
+import { rng } from '../src/ref/random.js';
 import { compareBound, U_F16, U_F32 } from '../src/ref/tolerance.js';
-import { runOnce, type BenchRow } from './harness.js';
-import { matmulGroup, matmulShapes, shapeLabel, type MatmulShape, type ShapeOptions } from './shapes.js';
 
-export function matmulF32Row(s: MatmulShape, tiled: boolean): BenchRow {
-  const { M, N, K } = s;
-  return {
-    name: `nibble matmul_f32 ${tiled ? 'tiled' : 'naive'}`,
-    group: matmulGroup(s),
-    side: 'nibble',
-    shape: shapeLabel(s),
-    flops: 2 * M * N * K,
-    bytes: 4 * (M * K + N * K + M * N),
-    async setup(ctx: GpuContext) {
-      const x = randomF32(M * K, 21);
-      const w = randomF32(N * K, 22);
-      const X = ctx.createBuffer(x, undefined, 'x');
-      const W = ctx.createBuffer(w, undefined, 'w');
-      const Y = ctx.createBuffer(4 * M * N, undefined, 'y');
-      const d = await planMatmulF32(ctx, X, W, Y, { M, N, K, transB: true, tiled });
-      return {
-        dispatches: [d],
-        async check() {
-          await runOnce(ctx, [d]);
-          const ref = matmulRef(x, w, { M, N, K, transB: true });
-          const r = compareBound('y', await ctx.readF32(Y, M * N), ref.c, ref.absSum, K);
-          return { ok: r.ok, message: r.message };
-        },
-        dispose() {
-          [X, W, Y].forEach((b) => b.destroy());
-        },
-      };
-    },
-  };
+export interface MatmulBenchOptions {
+  /** Smaller shapes and fewer repetitions. */
+  quick?: boolean;
+  reps?: number;
+  /** 'all': every path and variant; 'default': the tuning table's pick only (the default on CPU adapters). */
+  variants?: 'all' | 'default';
+  log?: (line: string) => void;
 }
 
-/** The group size of the W4A16 rows: ORT MatMulNBits' block (32), so the two read the same bytes per weight. */
-export const W4A16_GROUP = 32;
-
-/**
- * W4A16: 4-bit symmetric weights, group 32, f32 scales (MatMulNBits q4 b32's storage), f16 activations (native
- * shader-f16 math where the adapter has it, else unpack2x16float + f32), the path the tuning table picks (GEMV for
- * M <= 8, else GEMM). Named gemv / gemm so rows line up across adapters; the path is in the notes.
- */
-export function matmulW4A16Row(s: MatmulShape): BenchRow {
-  const { M, N, K } = s;
-  const ng = Math.ceil(K / W4A16_GROUP);
-  return {
-    name: `nibble matmul_w4a16 ${M <= 8 ? 'gemv' : 'gemm'} g${W4A16_GROUP}`,
-    group: matmulGroup(s),
-    side: 'nibble',
-    shape: shapeLabel(s),
-    flops: 2 * M * N * K,
-    bytes: 2 * M * K + N * K / 2 + 4 * N * ng + 4 * M * N,
-    async setup(ctx: GpuContext) {
-      const r = rng(23);
-      const u = Uint8Array.from({ length: N * K }, () => Math.floor(16 * r()));
-      const scales = Float32Array.from({ length: N * ng }, () => Math.fround(0.005 + 0.02 * r()));
-      const codes = packCodes(u, N, K, 4);
-      const xh = toF16Array(randomF32(M * K, 24));
-      const wref: QuantWeightsRef = { bits: 4, N, K, group: W4A16_GROUP, mode: 'symmetric', codes, scales };
-      const X = ctx.createBuffer(xh, undefined, 'x');
-      const C = ctx.createBuffer(codes, undefined, 'w.codes');
-      const S = ctx.createBuffer(scales, undefined, 'w.scales');
-      const Y = ctx.createBuffer(4 * M * N, undefined, 'y');
-      const native = ctx.caps.shaderF16;
-      const ds = await planMatmulQ(ctx, X, { bits: 4, N, K, group: W4A16_GROUP, mode: 'symmetric', codes: C, scales: S }, Y, { M, xType: 'f16' });
-      return {
-        dispatches: ds,
-        notes: [`path ${pickPath(ctx, M)}`, `f16 ${native ? 'native (shader-f16)' : 'emulated (unpack2x16float, f32 math)'}`],
-        async check() {
-          await runOnce(ctx, ds);
-          const ref = matmulQRef(Array.from(xh, f16BitsToF32), M, wref, {}, native ? U_F16 : U_F32);
-          const c = compareBound('y', await ctx.readF32(Y, M * N), ref.y, ref.tol, 1, 1, 1);
-          return { ok: c.ok, message: c.message };
-        },
-        dispose() {
-          [X, C, S, Y].forEach((b) => b.destroy());
-        },
-      };
-    },
-  };
+export interface MatmulBenchRow {
+  kernel: string;
+  variant: string;
+  shape: string; // MxKxN
+  M: number;
+  K: number;
+  N: number;
+  ms: number;
+  gflops: number;
+  weightGBs: number;
+  copyFraction: number;
+  vsF32: number | null; // f32 time / this time, same shape and path family
+  timing: TimingResult['method'];
+  check: string;
 }
 
-export function matmulRows(o: ShapeOptions): BenchRow[] {
-  return matmulShapes(o).flatMap((s) => [matmulF32Row(s, false), matmulF32Row(s, true), matmulW4A16Row(s)]);
+export interface MatmulBenchResult {
+  adapter: string;
+  fallback: boolean;
+  copyGBs: number;
+  scaled: string | null;
+  rows: MatmulBenchRow[];
+  targets: { what: string; ratio: number | null; target: string; met: boolean | null }[];
+}
+
+interface Shape {
+  M: number;
+  K: number;
+  N: number;
+}
+
+/** Buffer-copy bandwidth (read + write bytes per second), copyBufferToBuffer, median over reps, wall time. */
+async function copyBandwidth(ctx: GpuContext, bytes: number, reps: number): Promise<number> {
+  const a = ctx.createBuffer(bytes, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'bench.copy.src');
+  const b = ctx.createBuffer(bytes, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'bench.copy.dst');
+  const inner = 4;
+  const once = async () => {
+    await ctx.submit(['copy'], (enc) => {
+      for (let i = 0; i < inner; i++) enc.copyBufferToBuffer(i % 2 ? b : a, 0, i % 2 ? a : b, 0, bytes);
+    });
+    await ctx.device.queue.onSubmittedWorkDone();
+  };
+  await once();
+  const t: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await once();
+    t.push(performance.now() - t0);
+  }
+  a.destroy();
+  b.destroy();
+  t.sort((x, y) => x - y);
+  return (2 * bytes * inner) / (t[t.length >> 1] / 1e3) / 1e9;
+}
+
+function randomWords(n: number, seed: number): Uint32Array {
+  const r = rng(seed);
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (r() * 4294967296) >>> 0;
+  return out;
+}
+
+function randomF16Bits(n: number, seed: number): Uint16Array {
+  // Values in about [-1, 1]: sign, exponent 10..15 (2^-5 .. 1), random mantissa.
+  const r = rng(seed);
+  const out = new Uint16Array(n);
+  for (let i = 0; i < n; i++) out[i] = (r() < 0.5 ? 0x8000 : 0) | ((10 + Math.floor(r() * 5)) << 10) | Math.floor(r() * 1024);
+  return out;
+}
+
+/** Sampled rows of x and columns of W, for the reference check. */
+function sample(count: number, want: number): number[] {
+  if (count <= want) return [...Array(count).keys()];
+  const s = new Set<number>([0, count - 1]);
+  for (let i = 1; s.size < want; i++) s.add(Math.floor((i * count) / want));
+  return [...s].sort((a, b) => a - b);
+}
+
+function subWeights(w: QuantWeightsRef, cols: number[]): QuantWeightsRef {
+  const wpr = Math.ceil(w.K / (32 / w.bits));
+  const ng = Math.ceil(w.K / Math.min(w.group, w.K));
+  const codes = new Uint32Array(cols.length * wpr);
+  const scales = new Float32Array(cols.length * ng);
+  cols.forEach((n, i) => {
+    codes.set(w.codes.subarray(n * wpr, (n + 1) * wpr), i * wpr);
+    scales.set((w.scales as Float32Array).subarray(n * ng, (n + 1) * ng), i * ng);
+  });
+  return { ...w, N: cols.length, codes, scales };
+}
+
+async function timeDispatches(ctx: GpuContext, label: string, ds: Dispatch[], reps: number): Promise<TimingResult> {
+  const bound: BoundKernel[] = ds.map((d) => d.kernel.bind(d.args));
+  try {
+    return await timePass(ctx, label, (pass) => bound.forEach((b, i) => b.encode(pass, ds[i].workgroups)), { warmup: 2, reps });
+  } finally {
+    bound.forEach((b) => b.dispose());
+  }
+}
+
+export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions = {}): Promise<MatmulBenchResult> {
+  const log = opts.log ?? ((s: string) => console.log(s));
+  const fallback = ctx.info.isFallback;
+  const quick = !!opts.quick;
+  const reps = opts.reps ?? (quick || fallback ? 3 : 20);
+  const variants = opts.variants ?? (fallback ? 'default' : 'all');
+  const adapter = `${ctx.info.vendor} ${ctx.info.architecture} ${ctx.info.description}`.trim() + ` (${ctx.info.runtime})`;
+  let shapes: Shape[] = [
+    { M: 1, K: 4096, N: 4096 },
+    { M: 1, K: 4096, N: 11008 },
+    { M: 1, K: 11008, N: 4096 },
+    { M: 64, K: 4096, N: 4096 },
+    { M: 256, K: 4096, N: 4096 },
+  ];
+  let scaled: string | null = null;
+  if (fallback || quick) {
+    // SwiftShader runs a 256x4096x4096 f32 matmul in minutes: prefill at K = N = 1024 (M 64) and 512 (M 256).
+    const f = quick ? 4 : 1;
+    shapes = [
+      { M: 1, K: 4096 / f, N: 4096 / f },
+      { M: 1, K: 4096 / f, N: 11008 / f },
+      { M: 1, K: 11008 / f, N: 4096 / f },
+      { M: 64, K: 1024 / f, N: 1024 / f },
+      { M: 256, K: 512 / f, N: 512 / f },
+    ];
+    scaled = `${quick ? 'quick run: all shapes divided by 4' : 'CPU adapter'}; prefill shapes scaled down to ${shapes[3].M}x${shapes[3].K}x${shapes[3].N} and ${shapes[4].M}x${shapes[4].K}x${shapes[4].N} (the issue's are 64x4096x4096 and 256x4096x4096)`;
+  }
+  log(`# nibble matmul bench on ${adapter}${fallback ? ' (SwiftShader/CPU: figures are for correctness, not speed)' : ''}`);
+  log(`# caps: shader-f16 ${ctx.caps.shaderF16}, subgroups ${ctx.caps.subgroups}, packed dot ${ctx.caps.packedDot}, timing ${ctx.caps.timestampQuery ? 'timestamp-query' : 'queue-completion'}`);
+  if (scaled) log(`# scaled: ${scaled}`);
+  const copyGBs = await copyBandwidth(ctx, (fallback ? 32 : 256) * 2 ** 20, quick ? 3 : 7);
+  log(`# buffer-copy bandwidth ${copyGBs.toFixed(1)} GB/s (copyBufferToBuffer, read + write bytes)`);
+
+  const rows: MatmulBenchRow[] = [];
+  const header = ['kernel', 'variant', 'MxKxN', 'ms', 'GFLOP/s', 'weight GB/s', '% copy BW', 'vs f32', 'check'];
+  log(`| ${header.join(' | ')} |`);
+  log(`|${header.map(() => '---').join('|')}|`);
+  const emit = (r: MatmulBenchRow) => {
+    rows.push(r);
+    log(`| ${r.kernel} | ${r.variant} | ${r.shape} | ${r.ms.toFixed(3)} | ${r.gflops.toFixed(2)} | ${r.weightGBs.toFixed(2)} | ${(100 * r.copyFraction).toFixed(1)} | ${r.vsF32 === null ? '-' : `${r.vsF32.toFixed(2)}x`} | ${r.check} |`);
+  };
+
+  for (const [si, s] of shapes.entries()) {
+    const { M, K, N } = s;
+    const seed = 1000 + si;
+    const shape = `${M}x${K}x${N}`;
+    const flops = 2 * M * N * K;
+    const checkRows = sample(M, 3);
+    const checkCols = sample(N, 48);
+    const xBits = randomF16Bits(M * K, seed);
+    const xVals = Float32Array.from(xBits, f16BitsToF32);
+    const xSub = new Float32Array(checkRows.length * K);
+    checkRows.forEach((m, i) => xSub.set(xVals.subarray(m * K, (m + 1) * K), i * K));
+    const X16 = ctx.createBuffer(xBits, undefined, 'bench.x16');
+    const X32 = ctx.createBuffer(xVals, undefined, 'bench.x32');
+    const Y = ctx.createBuffer(4 * M * N, undefined, 'bench.y');
+    const readSampled = async () => {
+      const y = await ctx.readF32(Y, M * N);
+      const out = new Float32Array(checkRows.length * checkCols.length);
+      checkRows.forEach((m, i) => checkCols.forEach((n, j) => (out[i * checkCols.length + j] = y[m * N + n])));
+      return out;
+    };
+    const check = async (what: string, ref: { y: ArrayLike<number>; tol: ArrayLike<number> }) => {
+      const r = compareBound(`${what} ${shape}`, await readSampled(), ref.y, ref.tol, 1, 1, 1);
+      if (!r.ok) throw new Error(`bench: ${what} ${shape} disagrees with the reference: ${r.message}`);
+      return `ok (${(r.maxErr).toExponential(1)})`;
+    };
+    const row = (kernel: string, variant: string, t: TimingResult, weightBytes: number, f32ms: number | null, chk: string): MatmulBenchRow => ({
+      kernel,
+      variant,
+      shape,
+      M,
+      K,
+      N,
+      ms: t.median,
+      gflops: flops / (t.median / 1e3) / 1e9,
+      weightGBs: weightBytes / (t.median / 1e3) / 1e9,
+      copyFraction: weightBytes / (t.median / 1e3) / 1e9 / copyGBs,
+      vsF32: f32ms === null ? null : f32ms / t.median,
+      timing: t.method,
+      check: chk,
+    });
+
+    // f32 baseline: W as f32 [N, K], y = x W^T.
+    let f32ms: number;
+    {
+      const wf = new Float32Array(N * K);
+      const r = rng(seed + 7);
+      for (let i = 0; i < wf.length; i++) wf[i] = (r() - 0.5) * 0.1;
+      const W = ctx.createBuffer(wf, undefined, 'bench.wf32');
+      const d = await planMatmulF32(ctx, X32, W, Y, { M, N, K, transB: true });
+      await timeDispatches(ctx, 'matmul_f32', [d], 1);
+      const wSub = new Float32Array(checkCols.length * K);
+      checkCols.forEach((n, j) => wSub.set(wf.subarray(n * K, (n + 1) * K), j * K));
+      const ref = matmulRef(xSub, wSub, { M: checkRows.length, N: checkCols.length, K, transB: true });
+      const chk = await check('matmul_f32', { y: ref.c, tol: ref.absSum.map((a) => 2 * K * U_F32 * a) });
+      const t = await timeDispatches(ctx, 'matmul_f32', [d], reps);
+      f32ms = t.median;
+      emit(row('matmul_f32', ctx.info.isFallback ? 'naive' : 'tiled', t, 4 * N * K, null, chk));
+      W.destroy();
+    }
+
+    const gemv = M <= 8;
+    const defaultPath = pickPath(ctx, M);
+    const paths: MatmulPath[] = variants === 'all' ? (gemv ? ['split', 'rows'] : ['tiled', 'rows']) : [defaultPath];
+
+    // W4A16, group 128, symmetric (the GPTQ/AWQ default shape of a 4-bit checkpoint).
+    for (const bits of [4, 8] as const) {
+      const group = bits === 4 ? 128 : K;
+      const wpr = K / (32 / bits);
+      const ng = Math.ceil(K / group);
+      const wq: QuantWeightsRef = { bits, N, K, group, mode: 'symmetric', codes: randomWords(N * wpr, seed + bits), scales: new Float32Array(N * ng).map((_, i) => (0.5 + ((i * 7919) % 97) / 97) / 2 ** (bits + 2)) };
+      const W: QuantWeightBuffers = { bits, N, K, group, mode: 'symmetric', codes: ctx.createBuffer(wq.codes, undefined, 'bench.codes'), scales: ctx.createBuffer(wq.scales as Float32Array, undefined, 'bench.scales') };
+      const weightBytes = 4 * N * wpr + 4 * N * ng;
+      const sub = subWeights(wq, checkCols);
+      const kname = bits === 4 ? 'matmul_w4a16' : 'matmul_w8a16';
+      const f16Modes: ('native' | 'emulated')[] = ctx.caps.shaderF16 ? (variants === 'all' ? ['native', 'emulated'] : ['native']) : ['emulated'];
+      for (const path of paths) {
+        const sgModes = path === 'split' && ctx.caps.subgroups && variants === 'all' ? [true, false] : [undefined];
+        for (const f16 of f16Modes) {
+          for (const subgroups of sgModes) {
+            const ds = await planMatmulQ(ctx, X16, W, Y, { M, xType: 'f16', path, f16, subgroups });
+            await timeDispatches(ctx, kname, ds, 1);
+            const chk = await check(kname, matmulQRef(xSub, checkRows.length, sub, {}, f16 === 'native' ? U_F16 : U_F32));
+            const t = await timeDispatches(ctx, kname, ds, reps);
+            const sg = path === 'split' ? ((subgroups ?? (ctx.caps.subgroups && true)) ? '+subgroups' : '+wg-tree') : '';
+            emit(row(kname, `${path}${sg} f16-${f16} g${group === K ? 'C' : group}`, t, weightBytes, f32ms, chk));
+          }
+        }
+      }
+      if (bits === 8) {
+        // W8A8 per channel: activation quantization + integer matmul, one submission (both timed).
+        const xq = ctx.createBuffer(4 * M * wpr, undefined, 'bench.xq');
+        const xs = ctx.createBuffer(4 * M, undefined, 'bench.xs');
+        const packedModes = ctx.caps.packedDot && variants === 'all' ? [true, false] : [ctx.caps.packedDot];
+        for (const path of paths) {
+          for (const packedDot of packedModes) {
+            const ds = await planMatmulW8A8(ctx, X16, W, Y, { M, xType: 'f16', path, packedDot, scratch: { xq, xs } });
+            await timeDispatches(ctx, 'matmul_w8a8', ds, 1);
+            const q = quantizeRowsI8Ref(xSub, checkRows.length, K);
+            const chk = await check('matmul_w8a8', matmulW8A8Ref(q.q, q.scale, checkRows.length, sub));
+            const t = await timeDispatches(ctx, 'matmul_w8a8', ds, reps);
+            emit(row('matmul_w8a8', `${path} ${packedDot ? 'dot4I8Packed' : 'int-fallback'} gC`, t, weightBytes, f32ms, chk));
+          }
+        }
+        xq.destroy();
+        xs.destroy();
+      }
+      W.codes.destroy();
+      W.scales.destroy();
+    }
+    [X16, X32, Y].forEach((b) => b.destroy());
+  }
+
+  // The issue's targets, on the best W4A16 variant of each shape.
+  const targets: MatmulBenchResult['targets'] = [];
+  for (const s of shapes) {
+    const shape = `${s.M}x${s.K}x${s.N}`;
+    const w4 = rows.filter((r) => r.kernel === 'matmul_w4a16' && r.shape === shape).sort((a, b) => a.ms - b.ms)[0];
+    if (!w4) continue;
+    const gemv = s.M <= 8;
+    const ratio = w4.vsF32!;
+    targets.push({ what: `W4A16 ${gemv ? 'GEMV' : 'GEMM'} ${shape} (${w4.variant}) speed vs f32`, ratio, target: gemv ? '>= 4x' : '>= 1x', met: ratio >= (gemv ? 4 : 1) });
+    if (gemv) targets.push({ what: `W4A16 GEMV ${shape} (${w4.variant}) weight bandwidth / copy bandwidth`, ratio: w4.copyFraction, target: '>= 0.80 on a real GPU', met: fallback ? null : w4.copyFraction >= 0.8 });
+  }
+  log('');
+  log('| target | measured | wanted | met |');
+  log('|---|---|---|---|');
+  for (const t of targets) log(`| ${t.what} | ${t.ratio === null ? '-' : t.ratio.toFixed(2)} | ${t.target} | ${t.met === null ? 'n/a (CPU adapter)' : t.met ? 'yes' : 'NO'} |`);
+  return { adapter, fallback, copyGBs, scaled, rows, targets };
 }

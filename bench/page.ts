@@ -7,6 +7,7 @@ import { BenchInputError, userShaderRow, type UserShaderSpec } from './user-shad
 import { ceilingRows } from './ceilings.js';
 
 export { formatTable, formatMarkdown, formatSvg } from './report.js';
+export { ortFallbackProbe } from './peers/ort.js';
 
 export async function benchSuite(o: SuiteOptions): Promise<BenchReport> {
   const ctx = await createBrowserContext();

@@ -8,16 +8,24 @@ export interface Ratio {
   peer: string;
   /** peer median / row median: above 1, the nibble row is faster. */
   speedup: number;
+  /** True when the nibble median used is its wall time to queue completion, the way the peer is timed. */
+  wall: boolean;
 }
 
-/** For every group holding both sides, each nibble row against each peer row (both checked and timed). */
+/**
+ * For every group holding both sides, each nibble row against each peer row (both checked and timed). Peers are timed
+ * to queue completion, so a nibble row's own queue-completion median is used where it has one (wallToo).
+ */
 export function ratios(r: BenchReport): Ratio[] {
   const out: Ratio[] = [];
   const groups = [...new Set(r.rows.map((x) => x.group))];
   for (const g of groups) {
     const rows = r.rows.filter((x) => x.group === g && x.status === 'ok' && x.medianMs);
     for (const p of rows.filter((x) => x.side === 'peer')) {
-      for (const n of rows.filter((x) => x.side === 'nibble')) out.push({ group: g, row: n.name, peer: p.name, speedup: p.medianMs! / n.medianMs! });
+      for (const n of rows.filter((x) => x.side === 'nibble')) {
+        const wall = n.wallMedianMs !== null && n.wallMedianMs !== undefined;
+        out.push({ group: g, row: n.name, peer: p.name, speedup: p.medianMs! / (wall ? n.wallMedianMs! : n.medianMs!), wall });
+      }
     }
   }
   return out;
@@ -26,7 +34,7 @@ export function ratios(r: BenchReport): Ratio[] {
 /** The rows other nibble rows are measured against in their group: nibble's own f32 matmuls (issue 4's "vs f32"). */
 export const F32_BASELINE_PREFIX = 'nibble matmul_f32 ';
 
-/** Each nibble row (not itself an f32 baseline) against each f32 matmul row of its group: f32 median / row median. */
+/** Each nibble row (not itself an f32 baseline) against each f32 matmul row of its group: f32 median / row median (both as their rows are timed). */
 export function baselineRatios(r: BenchReport): Ratio[] {
   const out: Ratio[] = [];
   const groups = [...new Set(r.rows.map((x) => x.group))];
@@ -34,7 +42,7 @@ export function baselineRatios(r: BenchReport): Ratio[] {
     const rows = r.rows.filter((x) => x.group === g && x.side === 'nibble' && x.status === 'ok' && x.medianMs);
     const bases = rows.filter((x) => x.name.startsWith(F32_BASELINE_PREFIX));
     for (const n of rows.filter((x) => !x.name.startsWith(F32_BASELINE_PREFIX))) {
-      for (const b of bases) out.push({ group: g, row: n.name, peer: b.name, speedup: b.medianMs! / n.medianMs! });
+      for (const b of bases) out.push({ group: g, row: n.name, peer: b.name, speedup: b.medianMs! / n.medianMs!, wall: false });
     }
   }
   return out;
@@ -68,7 +76,7 @@ function speedupOf(r: BenchReport, row: RowResult): string {
   if (row.side !== 'nibble') return '';
   return [...ratios(r), ...baselineRatios(r)]
     .filter((x) => x.group === row.group && x.row === row.name)
-    .map((x) => `${x.speedup.toFixed(2)}x vs ${x.peer.startsWith(F32_BASELINE_PREFIX) ? x.peer.slice('nibble '.length) : x.peer}`)
+    .map((x) => `${x.speedup.toFixed(2)}x vs ${x.peer.startsWith(F32_BASELINE_PREFIX) ? x.peer.slice('nibble '.length) : x.peer}${x.wall ? ' (wall)' : ''}`)
     .join(', ');
 }
 
@@ -119,8 +127,16 @@ export function formatMarkdown(r: BenchReport): string {
   ];
   const rs = ratios(r);
   if (rs.length) {
-    lines.push('', '## Ratios against peers (peer median / nibble median; above 1 means nibble is faster)', '', '| shape | nibble row | peer | speedup |', '| --- | --- | --- | ---: |');
-    for (const x of rs) lines.push(`| ${esc(x.group)} | ${esc(x.row)} | ${esc(x.peer)} | ${x.speedup.toFixed(2)}x |`);
+    lines.push(
+      '',
+      '## Ratios against peers (peer median / nibble median; above 1 means nibble is faster)',
+      '',
+      'Peers are timed to queue completion; "wall" marks a nibble median taken the same way.',
+      '',
+      '| shape | nibble row | peer | speedup | nibble time |',
+      '| --- | --- | --- | ---: | --- |',
+    );
+    for (const x of rs) lines.push(`| ${esc(x.group)} | ${esc(x.row)} | ${esc(x.peer)} | ${x.speedup.toFixed(2)}x | ${x.wall ? 'wall (queue completion)' : 'as its row'} |`);
   }
   const bs = baselineRatios(r);
   if (bs.length) {
@@ -137,8 +153,10 @@ const xmlEsc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').rep
 /** An SVG bar chart: per shape (group), one bar per nibble row giving its speedup over each peer; a line marks 1x. */
 export function formatSvg(r: BenchReport): string {
   const rs = ratios(r);
-  const width = 760;
-  const left = 320;
+  // Labels sit left of the bars; about 6.6 px a character at 12 px sans-serif.
+  const label = (x: Ratio) => `${x.row} vs ${x.peer}${x.wall ? " (wall)" : ""}`;
+  const left = Math.round(16 + 6.6 * Math.max(30, ...rs.map((x) => label(x).length)));
+  const width = left + 380;
   const barH = 18;
   const gap = 6;
   const top = 52;
@@ -153,7 +171,7 @@ export function formatSvg(r: BenchReport): string {
     for (const x of rs.filter((q) => q.group === g)) {
       const w = Math.max(1, scale(x.speedup));
       const color = x.speedup >= 1 ? '#2b7a3d' : '#b03a2e';
-      parts.push(`<text x="${left - 6}" y="${y + 13}" text-anchor="end">${xmlEsc(`${x.row} vs ${x.peer}`)}</text>`);
+      parts.push(`<text x="${left - 6}" y="${y + 13}" text-anchor="end">${xmlEsc(label(x))}</text>`);
       parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"/>`);
       parts.push(`<text x="${(left + w + 4).toFixed(1)}" y="${y + 13}">${x.speedup.toFixed(2)}x</text>`);
       y += barH + gap;

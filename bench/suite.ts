@@ -3,7 +3,7 @@
 import { basicRows } from './basic.js';
 import { ceilingRows } from './ceilings.js';
 import { runBench, type BenchReport, type BenchRow } from './harness.js';
-import { matmulRows } from './matmul.js';
+import { matmulRows } from './matmul-rows.js';
 import { ortMatMulNBitsRow } from './peers/ort.js';
 import { tfjsTrainStepRow } from './peers/tfjs.js';
 import { matmulShapes, type ShapeOptions } from './shapes.js';
@@ -16,6 +16,8 @@ export interface SuiteOptions {
   filter?: string[];
   warmup?: number;
   reps?: number;
+  /** Per-row time budget (ms) for the timed samples; default 20 s on a CPU adapter in a full run, else none. */
+  budgetMs?: number;
 }
 
 export function suiteRows(o: ShapeOptions & { noPeers?: boolean }): BenchRow[] {
@@ -24,7 +26,9 @@ export function suiteRows(o: ShapeOptions & { noPeers?: boolean }): BenchRow[] {
   return rows;
 }
 
-export const defaultReps = (quick: boolean, fallback: boolean) => ({ warmup: quick ? 1 : 2, reps: quick ? 3 : fallback ? 5 : 20 });
+// The reference check already ran each row once (pipelines compiled, buffers touched), so one warm-up run suffices
+// on a CPU adapter.
+export const defaultReps = (quick: boolean, fallback: boolean) => ({ warmup: quick || fallback ? 1 : 2, reps: quick ? 3 : fallback ? 5 : 20 });
 
 /** The whole suite on one context (Node or the page). */
 export async function runSuite(ctx: GpuContext, o: SuiteOptions, log?: (line: string) => void, extra: BenchRow[] = []): Promise<BenchReport> {
@@ -35,6 +39,7 @@ export async function runSuite(ctx: GpuContext, o: SuiteOptions, log?: (line: st
     warmup: o.warmup ?? d.warmup,
     reps: o.reps ?? d.reps,
     filter: o.filter,
+    budgetMs: o.budgetMs ?? (shape.fallback && !o.quick ? 20_000 : undefined),
     log,
   });
 }

@@ -1,12 +1,14 @@
 // The `nibble` command line. Each command lives in runtime/cli/<name>.ts and is listed here once.
 import { benchCommand } from './cli/bench.js';
 import { infoCommand } from './cli/info.js';
+import { trainCommand } from './cli/train.js';
 import { kernelCommand } from './cli/kernel.js';
 import type { Command } from './cli/command.js';
 
 export const COMMANDS: Record<string, Command> = {
   info: infoCommand,
   bench: benchCommand,
+  train: trainCommand,
   kernel: kernelCommand,
 };
 

@@ -168,3 +168,29 @@ export function ortMatMulNBitsRow(s: MatmulShape): BenchRow {
     },
   };
 }
+
+/**
+ * Shows that session.disable_cpu_ep_fallback=1 does what the MatMulNBits row relies on: a one-node model whose op
+ * (`opType`, float [2, 2] in, `outDims` out) has no WebGPU kernel is refused with the flag and created without it.
+ */
+export async function ortFallbackProbe(opType: string, outDims: number[], opset = 17): Promise<{ withFlag: string; withoutFlag: string }> {
+  const ort = await loadOrt();
+  const model = encodeModel({
+    irVersion: 8,
+    opsets: [{ domain: '', version: opset }],
+    node: { opType, name: 'probe', inputs: ['X'], outputs: ['Y'] },
+    initializers: [],
+    inputs: [{ name: 'X', elemType: ONNX_FLOAT, dims: [2, 2] }],
+    outputs: [{ name: 'Y', elemType: ONNX_FLOAT, dims: outDims }],
+  });
+  const attempt = async (flag: boolean) => {
+    try {
+      const s = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'], ...(flag ? { extra: { session: { disable_cpu_ep_fallback: '1' } } } : {}) });
+      await s.release();
+      return 'created';
+    } catch (e) {
+      return `refused: ${(e as Error).message}`;
+    }
+  };
+  return { withFlag: await attempt(true), withoutFlag: await attempt(false) };
+}

@@ -47,14 +47,32 @@ const CPW: u32 = 4u;
 #else
 const CPW: u32 = 8u;
 #endif
+#if MR1
+const MAXM: u32 = 1u; // PATH_ROWS with one row per invocation (CPU adapters: no private arrays to index)
+#else
 const MAXM: u32 = 8u;
+#endif
 
 override WG: u32 = 64u;
 override WG_X: u32 = 16u;
 override WG_Y: u32 = 16u;
 override BK: u32 = 32u;
 
+#if X_VEC
+// GEMV paths with K a multiple of the codes per word: x read in whole vectors, one (bounds-checked) load per weight
+// word and row (CPU adapters pay for every load; GPUs issue fewer instructions).
 #if ACT_F16
+@group(0) @binding(0) var<storage, read> x: array<vec4<f16>>;
+#elif ACT_F16P
+#if W8
+@group(0) @binding(0) var<storage, read> x: array<vec2<u32>>;
+#else
+@group(0) @binding(0) var<storage, read> x: array<vec4<u32>>;
+#endif
+#else
+@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
+#endif
+#elif ACT_F16
 @group(0) @binding(0) var<storage, read> x: array<f16>;
 #elif ACT_F16P
 @group(0) @binding(0) var<storage, read> x: array<u32>;
@@ -62,9 +80,18 @@ override BK: u32 = 32u;
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 #endif
 @group(0) @binding(1) var<storage, read> w_q: array<u32>;
+#if SCALES_F16
+// Scales (and zeros) stored as f16, two per u32, low half first (layout.ts; GGUF keeps its d and m in f16).
+@group(0) @binding(2) var<storage, read> scales: array<u32>;
+#else
 @group(0) @binding(2) var<storage, read> scales: array<f32>;
+#endif
 #if ZEROS
+#if SCALES_F16
+@group(0) @binding(3) var<storage, read> zeros: array<u32>;
+#else
 @group(0) @binding(3) var<storage, read> zeros: array<f32>;
+#endif
 #endif
 #if BIAS
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
@@ -77,6 +104,25 @@ override BK: u32 = 32u;
 
 #include "common/matmul_epilogue.wgsl"
 
+fn scale_at(i: u32) -> f32 {
+#if SCALES_F16
+  return unpack2x16float(scales[i >> 1u])[i & 1u];
+#else
+  return scales[i];
+#endif
+}
+
+#if ZEROS
+fn zero_at(i: u32) -> f32 {
+#if SCALES_F16
+  return unpack2x16float(zeros[i >> 1u])[i & 1u];
+#else
+  return zeros[i];
+#endif
+}
+#endif
+
+#if !X_VEC
 fn x1(m: u32, k: u32) -> XS {
   if (m >= params.M || k >= params.K) {
     return XS(0.0);
@@ -103,6 +149,26 @@ fn x4(m: u32, k: u32) -> vec4<XS> {
 #endif
   return vec4<XS>(x1(m, k), x1(m, k + 1u), x1(m, k + 2u), x1(m, k + 3u));
 }
+#else
+// x[m, k .. k+3] from the vector view (k a multiple of 4 below K).
+fn x4(m: u32, k: u32) -> vec4<XS> {
+  let i = (m * params.K + k) / 4u;
+#if ACT_F16P
+#if W8
+  let v = x[i];
+  return vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y));
+#else
+  let v = x[i / 2u];
+  if ((i & 1u) == 0u) {
+    return vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y));
+  }
+  return vec4<f32>(unpack2x16float(v.z), unpack2x16float(v.w));
+#endif
+#else
+  return x[i];
+#endif
+}
+#endif
 
 #if !PATH_TILED
 // Adds the contribution of weight word `wi` of column n to acc[0 .. cnt) (rows m0 ..). The word's codes are decoded
@@ -111,12 +177,12 @@ fn word_dot(n: u32, wi: u32, m0: u32, cnt: u32, acc: ptr<function, array<f32, MA
   let word = w_q[n * params.wpr + wi];
   let k = wi * CPW;
   let gi = n * params.ngroups + k / params.group;
-  let s = scales[gi];
+  let s = scale_at(gi);
 #if FMIN
   let zv = vec4<XS>(XS(0.0));
-  let mn = zeros[gi];
+  let mn = zero_at(gi);
 #elif ZEROS
-  let zv = vec4<XS>(XS(zeros[gi]));
+  let zv = vec4<XS>(XS(zero_at(gi)));
 #elif W8
   let zv = vec4<XS>(XS(128.0));
 #else
@@ -153,6 +219,83 @@ fn word_dot(n: u32, wi: u32, m0: u32, cnt: u32, acc: ptr<function, array<f32, MA
 #endif
 
 #if PATH_ROWS
+#if MR1
+// One row per invocation (CPU adapters): straight-line code, scalar accumulators, the group loop outermost so
+// each scale (and zero) is loaded once per group.
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let n = (wid.y * params.grid_x + wid.x) * WG + lid;
+  let m = wid.z;
+  if (n >= params.N) {
+    return;
+  }
+  let gw = params.group / CPW; // words per group; the last group takes the rest of the row
+  var acc = 0.0;
+  for (var g = 0u; g < params.ngroups; g++) {
+    let gi = n * params.ngroups + g;
+#if FMIN
+    let zv = vec4<XS>(XS(0.0));
+#elif ZEROS
+    let zv = vec4<XS>(XS(zero_at(gi)));
+#elif W8
+    let zv = vec4<XS>(XS(128.0));
+#else
+    let zv = vec4<XS>(XS(8.0));
+#endif
+    var d = 0.0;
+    var sx = 0.0;
+    let w_end = select((g + 1u) * gw, params.wpr, g + 1u == params.ngroups);
+    for (var wi = g * gw; wi < w_end; wi++) {
+      let word = w_q[n * params.wpr + wi];
+      let k = wi * CPW;
+#if W8
+#if X_VEC
+#if ACT_F16P
+      let v = x[(m * params.K + k) / 4u];
+      let a0 = vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y));
+#else
+      let a0 = x[(m * params.K + k) / 4u];
+#endif
+#else
+      let a0 = x4(m, k);
+#endif
+      let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu)) - zv;
+      d += dot(vec4<f32>(a0), vec4<f32>(q0));
+#if FMIN
+      sx += dot(vec4<f32>(a0), vec4<f32>(1.0));
+#endif
+#else
+#if X_VEC
+      let xi = (m * params.K + k) / 4u;
+#if ACT_F16P
+      let v = x[xi / 2u];
+      let a0 = vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y));
+      let a1 = vec4<f32>(unpack2x16float(v.z), unpack2x16float(v.w));
+#else
+      let a0 = x[xi];
+      let a1 = x[xi + 1u];
+#endif
+#else
+      let a0 = x4(m, k);
+      let a1 = x4(m, k + 4u);
+#endif
+      let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xfu)) - zv;
+      let q1 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(0xfu)) - zv;
+      d += f32(dot(a0, q0) + dot(a1, q1));
+#if FMIN
+      sx += f32(dot(a0 + a1, vec4<XS>(XS(1.0))));
+#endif
+#endif
+    }
+#if FMIN
+    acc += scale_at(gi) * d + zero_at(gi) * sx;
+#else
+    acc += scale_at(gi) * d;
+#endif
+  }
+  epilogue(m, n, acc);
+}
+#else
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let n = (wid.y * params.grid_x + wid.x) * WG + lid;
@@ -169,6 +312,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     epilogue(m0 + j, n, acc[j]);
   }
 }
+#endif
 #endif
 
 #if PATH_SPLIT
@@ -269,9 +413,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       if (n < params.N && k < params.K) {
         let word = w_q[n * params.wpr + k / CPW];
         let gi = n * params.ngroups + k / params.group;
-        let s = scales[gi];
+        let s = scale_at(gi);
 #if ZEROS
-        let z = zeros[gi];
+        let z = zero_at(gi);
 #elif W8
         let z = 128.0;
 #else

@@ -1,7 +1,8 @@
 // Cross-entropy fused with log-softmax, integer targets and an ignore index (src/ops/loss.ts).
 // logits [rows, cols] contiguous, targets i32 [rows]; a target equal to `ignore_index` contributes nothing.
 // A target outside [0, cols) that is not ignored makes its row's loss NaN (loud, never silently clamped).
-//   ROWS:     stats[2r] = loss_r (0 when ignored), stats[2r+1] = logsumexp_r        one invocation per row
+//   ROWS:     stats[2r] = loss_r (0 when ignored), stats[2r+1] = logsumexp_r        one invocation per row,
+//             or with WG_ROW one workgroup per row (long class rows on GPUs; Tuning.rowReduce)
 //   MEAN:     out[0] = sum loss_r / count, out[1] = count (non-ignored rows)        one invocation
 //             (all rows ignored gives 0/0 = NaN, as PyTorch does)
 //   BACKWARD: dlogits[r, c] = (exp(x - lse_r) - [c == t_r]) * dy / count, 0 for ignored rows
@@ -32,6 +33,43 @@ override WG: u32 = 64;
 #endif
 @group(0) @binding(3) var<uniform> params: Params;
 
+#if WG_ROW
+#include "common/wg_reduce.wgsl"
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = wid.y * params.row_pitch + wid.x;
+  if (i >= params.rows) {
+    return; // uniform: the whole workgroup leaves
+  }
+  let base = i * params.cols;
+  var m = -3.4028234663852886e38;
+  for (var c = lid; c < params.cols; c += WG) {
+    m = max(m, logits[base + c]);
+  }
+  m = wg_reduce(m, lid, true);
+  var s = 0.0;
+  for (var c = lid; c < params.cols; c += WG) {
+    s += exp(logits[base + c] - m);
+  }
+  s = wg_reduce(s, lid, false);
+  if (lid == 0u) {
+    let lse = m + log(s);
+    let t = targets[i];
+    var loss = 0.0;
+    if (t != params.ignore_index) {
+      if (t < 0 || u32(t) >= params.cols) {
+        var nan_bits = 0x7fc00000u; // a runtime value: NaN is not a valid constant expression
+        loss = bitcast<f32>(nan_bits);
+      } else {
+        loss = lse - logits[base + u32(t)];
+      }
+    }
+    stats[2u * i] = loss;
+    stats[2u * i + 1u] = lse;
+  }
+}
+#else
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.y * params.row_pitch + gid.x;
@@ -90,3 +128,4 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   dlogits[i] = (p - select(0.0, 1.0, i32(c) == t)) * dy[0] / out[1];
 #endif
 }
+#endif

@@ -1,5 +1,6 @@
 // LayerNorm / RMSNorm over the last axis of a contiguous [rows, cols] tensor (src/ops/norm.ts). One invocation
-// per row (forward, BACKWARD) or per column (PARAM_GRAD); no workgroup memory.
+// per row (forward, BACKWARD) or per column (PARAM_GRAD), no workgroup memory; with WG_ROW (forward and BACKWARD)
+// one workgroup per row with tree reductions (GPUs; Tuning.rowReduce).
 //   forward:    y = (x - mean) * rstd * gamma + beta;  RMS: y = x * rstd * gamma (mean = 0, no beta)
 //               stats[2r] = mean, stats[2r+1] = rstd = 1/sqrt(var + eps)   (var about the mean; RMS: mean of x^2)
 //   BACKWARD:   dx = rstd * (g - mean(g) - xhat * mean(g xhat)),  g = dy * gamma   (RMS: no mean(g) term)
@@ -36,6 +37,67 @@ override WG: u32 = 64;
 #endif
 @group(0) @binding(8) var<uniform> params: Params;
 
+#if WG_ROW
+#include "common/wg_reduce.wgsl"
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = wid.y * params.row_pitch + wid.x;
+  if (i >= params.rows) {
+    return; // uniform: the whole workgroup leaves
+  }
+  let n = f32(params.cols);
+  let base = i * params.cols;
+#if BACKWARD
+  let mean = stats[2u * i];
+  let rstd = stats[2u * i + 1u];
+  var sg = 0.0;
+  var sgx = 0.0;
+  for (var c = lid; c < params.cols; c += WG) {
+    let g = dy[base + c] * gamma[c];
+    sg += g;
+    sgx = fma(g, (x[base + c] - mean) * rstd, sgx);
+  }
+  sg = wg_reduce(sg, lid, false);
+  sgx = wg_reduce(sgx, lid, false);
+#if RMS
+  sg = 0.0;
+#endif
+  let mg = sg / n;
+  let mgx = sgx / n;
+  for (var c = lid; c < params.cols; c += WG) {
+    let xhat = (x[base + c] - mean) * rstd;
+    dx[base + c] = rstd * (dy[base + c] * gamma[c] - mg - xhat * mgx);
+  }
+#else
+  var mean = 0.0;
+#if !RMS
+  for (var c = lid; c < params.cols; c += WG) {
+    mean += x[base + c];
+  }
+  mean = wg_reduce(mean, lid, false) / n;
+#endif
+  var v = 0.0;
+  for (var c = lid; c < params.cols; c += WG) {
+    let d = x[base + c] - mean;
+    v = fma(d, d, v);
+  }
+  v = wg_reduce(v, lid, false);
+  let rstd = 1.0 / sqrt(v / n + params.eps);
+  for (var c = lid; c < params.cols; c += WG) {
+#if RMS
+    y[base + c] = x[base + c] * rstd * gamma[c];
+#else
+    y[base + c] = fma((x[base + c] - mean) * rstd, gamma[c], beta[c]);
+#endif
+  }
+  if (lid == 0u) {
+    stats[2u * i] = mean;
+    stats[2u * i + 1u] = rstd;
+  }
+#endif
+}
+#else
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.y * params.row_pitch + gid.x;
@@ -106,3 +168,4 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 #endif
 #endif
 }
+#endif

@@ -1,5 +1,6 @@
 // Softmax / log-softmax over the last axis of a contiguous [rows, cols] tensor, and their backward
-// (src/ops/softmax.ts). One invocation per row (no workgroup memory).
+// (src/ops/softmax.ts). Two shapes, picked per adapter (Tuning.rowReduce): one invocation per row, no workgroup
+// memory (CPU adapters); WG_ROW: one workgroup per row, WG-strided loops and workgroup-memory trees (GPUs).
 //   forward:  x -> y           softmax y = exp(x - m) / s      LOG: y = x - m - log(s)
 //   BACKWARD: (y, dy) -> dx    softmax dx = y (dy - sum(dy y))  LOG: dx = dy - exp(y) sum(dy)
 struct Params {
@@ -20,6 +21,58 @@ override WG: u32 = 64;
 #endif
 @group(0) @binding(3) var<uniform> params: Params;
 
+#if WG_ROW
+#include "common/wg_reduce.wgsl"
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.y * params.row_pitch + wid.x;
+  if (row >= params.rows) {
+    return; // uniform: the whole workgroup leaves
+  }
+  let base = row * params.cols;
+#if BACKWARD
+  var acc = 0.0;
+  for (var c = lid; c < params.cols; c += WG) {
+#if LOG
+    acc += dy[base + c];
+#else
+    acc += dy[base + c] * y[base + c];
+#endif
+  }
+  let total = wg_reduce(acc, lid, false);
+  for (var c = lid; c < params.cols; c += WG) {
+#if LOG
+    dx[base + c] = dy[base + c] - exp(y[base + c]) * total;
+#else
+    dx[base + c] = y[base + c] * (dy[base + c] - total);
+#endif
+  }
+#else
+  var m = -3.4028234663852886e38;
+  for (var c = lid; c < params.cols; c += WG) {
+    m = max(m, x[base + c]);
+  }
+  m = wg_reduce(m, lid, true);
+  var s = 0.0;
+  for (var c = lid; c < params.cols; c += WG) {
+    s += exp(x[base + c] - m);
+  }
+  s = wg_reduce(s, lid, false);
+#if LOG
+  let ls = m + log(s);
+  for (var c = lid; c < params.cols; c += WG) {
+    y[base + c] = x[base + c] - ls;
+  }
+#else
+  let inv = 1.0 / s;
+  for (var c = lid; c < params.cols; c += WG) {
+    y[base + c] = exp(x[base + c] - m) * inv;
+  }
+#endif
+#endif
+}
+#else
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row = gid.y * params.row_pitch + gid.x;
@@ -65,3 +118,4 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 #endif
 #endif
 }
+#endif

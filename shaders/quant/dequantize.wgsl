@@ -1,6 +1,8 @@
 // Dequantizes a weight in nibble's layout (src/quant/layout.ts) to f32 [N, K], or with OUT_F16 to f16 [N, K]
 // (two per u32, low half first, rounded to nearest even with integer ops: no shader-f16 needed to write them).
-// One invocation per output element (per pair of elements with OUT_F16). Values, each product rounded to f32:
+// f32: one invocation per run of CH consecutive elements of a row (CH = 1 on GPUs: coalesced; SwiftShader
+// prefers a loop per invocation, see src/kernels/tuning.ts); f16: one invocation per pair of elements.
+// Values, each product rounded to f32:
 //   zero_kind 0: (u - 2^(bits-1)) * s     1: (u - z) * s     2: u * s + m
 struct Params {
   n: u32,
@@ -13,9 +15,11 @@ struct Params {
   zero_kind: u32,
   row_pitch: u32,
   zero: u32,       // always 0 (see rounded())
+  chunks: u32,     // f32: runs of CH elements per row = ceil(K / CH)
 }
 
 override WG: u32 = 64;
+override CH: u32 = 1;
 
 #include "quant/numerics.wgsl"
 
@@ -46,8 +50,10 @@ fn load_scale_word(i: u32, is_zero: bool) -> f32 {
 }
 
 fn dq_value(i: u32) -> f32 {
-  let row = i / params.k;
-  let col = i % params.k;
+  return dq_at(i / params.k, i % params.k);
+}
+
+fn dq_at(row: u32, col: u32) -> f32 {
   let b = params.bits;
   let bit = col * b;
   let word = row * params.words_per_row + (bit >> 5u);
@@ -84,9 +90,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   y[t] = h;
 #else
-  if (t >= total) {
+  if (t >= params.n * params.chunks) {
     return;
   }
-  y[t] = dq_value(t);
+  let row = t / params.chunks;
+  let k0 = (t % params.chunks) * CH;
+  let k1 = min(k0 + CH, params.k);
+  for (var col = k0; col < k1; col = col + 1u) {
+    y[row * params.k + col] = dq_at(row, col);
+  }
 #endif
 }

@@ -152,3 +152,11 @@ fn is_finite_f32(x: f32) -> bool {
 fn rounded(x: f32, z: u32) -> f32 {
   return bitcast<f32>(bitcast<u32>(x) | z);
 }
+
+// f32 subnormals (by their bits) become +0, on every adapter alike (some flush them, some do not).
+fn ftz(x: f32) -> f32 {
+  if ((bitcast<u32>(x) & 0x7f800000u) == 0u) {
+    return 0.0;
+  }
+  return x;
+}

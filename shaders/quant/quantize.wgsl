@@ -71,7 +71,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var mn = 0.0;
   var mx = 0.0;
   for (var i = 0u; i < len; i = i + 1u) {
-    let v = w[base + i];
+    let v = ftz(w[base + i]);
     if (!is_finite_f32(v)) {
       atomicMin(&status[0], base + i);
       return;
@@ -93,43 +93,68 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
 
   // The stored scale and zero, the multiplier the codes use, and for rule 4 the integer zero point.
-  var st = 0.0;
-  var zv = 0.0;
-  var mul = 0.0;
-  var z = 0;
   let rule = params.rule;
-  if (rule == 0u || rule == 1u) {
-    var div = f32(hq - 1);
-    if (rule == 1u) {
-      div = f32(umax) * 0.5;
-    }
-    st = store_scale(div_rn(amax, div));
-    if (st != 0.0) {
-      mul = div_rn(1.0, st);
-    }
-  } else if (rule == 2u || rule == 3u) {
-    var d = div_rn(amax, 127.0);
-    if (rule == 2u) {
-      d = div_rn(first, -8.0);
-    }
-    st = round_f16(d);
-    if (d != 0.0) {
-      mul = div_rn(1.0, d);
-    }
+  var num = amax;
+  var den = f32(hq - 1);                  // absmax
+  if (rule == 1u) {
+    den = f32(umax) * 0.5;                // torchao
+  } else if (rule == 2u) {
+    num = first;
+    den = -8.0;                           // q4_0
+  } else if (rule == 3u) {
+    den = 127.0;                          // q8_0
   } else if (rule == 4u) {
-    st = store_scale(div_rn(hi - lo, f32(umax)));
-    if (st != 0.0) {
-      mul = div_rn(1.0, st);
-      z = clamp(-i32(round(div_rn(lo, st))), 0, umax);
+    num = ftz(hi - lo);
+    den = f32(umax);                      // minmax
+  } else if (rule == 5u) {
+    num = ftz(mx - mn);
+    den = 15.0;                           // q4_1
+  }
+  // The three divisions (scale, reciprocal, zero point) share one div_rn call site: each site is inlined, and
+  // one site compiles much faster. GGUF rules store f16(d) but compute codes from the f32 d (ggml); the others
+  // use the stored scale.
+  let gguf = rule == 2u || rule == 3u || rule == 5u;
+  var d = 0.0;
+  var st = 0.0;
+  var mul = 0.0;
+  var zq = 0.0;
+  var a = num;
+  var dv = den;
+  for (var step = 0u; step < 3u; step = step + 1u) {
+    let qv = div_rn(a, dv);
+    if (step == 0u) {
+      d = ftz(qv);
+      st = store_scale(d);
+      var basis = st;
+      if (gguf) {
+        st = round_f16(d);
+        basis = d;
+      }
+      if (basis == 0.0) {
+        break;
+      }
+      a = 1.0;
+      dv = basis;
+    } else if (step == 1u) {
+      mul = qv;
+      if (rule != 4u || st == 0.0) {
+        break;
+      }
+      a = lo;
+      dv = st;
+    } else {
+      zq = qv;
     }
+  }
+  var z = 0;
+  var zv = 0.0;
+  if (rule == 4u && st != 0.0) {
+    z = clamp(-i32(round(zq)), 0, umax);
+  }
+  if (rule == 4u) {
     zv = f32(z);
-  } else {
-    let d = div_rn(mx - mn, 15.0);
-    st = round_f16(d);
+  } else if (rule == 5u) {
     zv = round_f16(mn);
-    if (d != 0.0) {
-      mul = div_rn(1.0, d);
-    }
   }
   if (!is_finite_f32(st)) {
     atomicMin(&status[1], t);
@@ -146,7 +171,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var sh = start & 31u;
   var acc = 0u;
   for (var i = 0u; i < len; i = i + 1u) {
-    let x = w[base + i];
+    let x = ftz(w[base + i]);
     var c = 0;
     if (rule == 0u || rule == 1u) {
       c = clamp(i32(round(x * mul)), -hq, hq - 1) + hq;

@@ -37,7 +37,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var lo = 0.0;
   var hi = 0.0;
   for (var i = 0u; i < K; i = i + 1u) {
-    let v = x[base + i];
+    let v = ftz(x[base + i]);
     if (!is_finite_f32(v)) {
       atomicMin(&status[0], base + i);
       return;
@@ -47,12 +47,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     hi = max(hi, v);
   }
   let sym = params.symmetric != 0u;
-  var s = 0.0;
-  if (sym) {
-    s = div_rn(amax, 127.0);
-  } else {
-    s = div_rn(hi - lo, 255.0);
+  // One div_rn call site per step (each is inlined).
+  var num = amax;
+  var den = 127.0;
+  if (!sym) {
+    num = ftz(hi - lo);
+    den = 255.0;
   }
+  let s = ftz(div_rn(num, den));
   var inv = 0.0;
   var z = 0;
   if (s != 0.0) {
@@ -65,7 +67,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   zeros[row] = f32(z);
   var acc = 0u;
   for (var i = 0u; i < K; i = i + 1u) {
-    let r = i32(round(x[base + i] * inv));
+    let r = i32(round(ftz(x[base + i]) * inv));
     var c = 0;
     if (sym) {
       c = clamp(r, -128, 127);

@@ -5,14 +5,14 @@ import { GRADS } from '../ops/grads.js';
 import { add } from '../ops/elementwise.js';
 import { OpError, sameShape } from '../ops/common.js';
 import type { Graph } from './graph.js';
-import type { Tensor } from './tensor.js';
+import { DTYPE_BYTES, type Tensor } from './tensor.js';
 
 export function backwardGraph(g: Graph, loss: Tensor, wrt: Tensor[]): Map<Tensor, Tensor> {
   if (loss.numel !== 1 || loss.dtype !== 'f32') throw new OpError('backward', [loss], 'the loss must be a single f32 element');
   for (const t of wrt) {
     t.check();
     if (t.graph !== g) throw new OpError('backward', [loss, t], `${t.describe()} belongs to another graph`);
-    if (t.dtype !== 'f32') throw new OpError('backward', [loss, t], `cannot differentiate with respect to ${t.dtype} tensor ${t.describe()}`);
+    if (t.dtype !== 'f32' && t.dtype !== 'f16') throw new OpError('backward', [loss, t], `cannot differentiate with respect to ${t.dtype} tensor ${t.describe()}`);
   }
   // Forward marking: which tensors depend on a tensor we differentiate for.
   const req = new Set<Tensor>(wrt);
@@ -42,7 +42,7 @@ export function backwardGraph(g: Graph, loss: Tensor, wrt: Tensor[]): Map<Tensor
   }
   const result = new Map<Tensor, Tensor>();
   for (const t of wrt) {
-    result.set(t, grads.get(t) ?? g.constant(new Float32Array(t.numel), t.shape, 'f32', `zero_grad_${t.name}`));
+    result.set(t, grads.get(t) ?? g.constant(new Uint8Array(Math.ceil(t.numel * DTYPE_BYTES[t.dtype])), t.shape, t.dtype, `zero_grad_${t.name}`));
   }
   return result;
 }

@@ -4,10 +4,12 @@
 // buffer copies in the same encoder and submits once. Nothing is read back unless `read` is called.
 import { GpuError, type GpuContext } from '../gpu/context.js';
 import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
+import { tuningFor } from '../kernels/tuning.js';
 import { sizeClass } from '../gpu/pool.js';
 import type { Graph } from './graph.js';
 import { contiguous } from '../ops/elementwise.js';
-import { fmtShape, type Node, type Storage, type Tensor } from './tensor.js';
+import { f16ToF32, f32ToF16 } from '../ref/f16.js';
+import { DTYPE_BYTES, fmtShape, type Node, type Storage, type Tensor } from './tensor.js';
 
 export interface CompileOptions {
   /** Tensors that `read` may fetch after a run (kept alive to the end of the schedule). */
@@ -22,6 +24,11 @@ export interface CompileOptions {
 export interface RunOptions {
   /** Benchmark baseline only: one submit per dispatch instead of one per run. */
   submitEach?: boolean;
+  /**
+   * Extra work encoded after the graph's dispatches, in the same pass and the same submit (an optimizer step
+   * over the gradients, say). Runs before the `updates` copies.
+   */
+  after?: (pass: GPUComputePassEncoder) => void;
 }
 
 export interface ExecutableStats {
@@ -59,8 +66,13 @@ export class Executable {
   readonly label: string;
   stats!: ExecutableStats;
   runs = 0;
-  /** CPU time of the last run's encode + submit (ms), and its GPU time from timestamps (null without). */
+  /**
+   * CPU time of the last run (ms): recording its dispatches into the pass (encode), and the rest of the
+   * synchronous submit path (error scopes, finish, queue.submit: on a CPU adapter the driver may work here);
+   * its GPU time from timestamps (null without).
+   */
   lastEncodeMs = 0;
+  lastSubmitMs = 0;
   lastGpuMs: number | null = null;
 
   private constructor(
@@ -89,7 +101,9 @@ export class Executable {
       if (fmtShape(p.shape) !== fmtShape(v.shape) || p.dtype !== v.dtype) {
         throw new Error(`compile '${this.label}': update of ${p.describe()} with ${v.describe()}: shape or dtype differs`);
       }
-      return [p, v.isContiguous() && v.storage !== p.storage ? v : contiguous(v)];
+      const val = v.isContiguous() ? v : contiguous(v);
+      if (val.storage === p.storage) throw new Error(`compile '${this.label}': update of ${p.describe()} with itself`);
+      return [p, val];
     });
     for (const t of outputs) {
       t.check();
@@ -155,8 +169,9 @@ export class Executable {
     };
     let dispatches = 0;
     let uniformBytes = 0;
+    const rowReduce = g.options.rowReduce ?? tuningFor(this.ctx).rowReduce;
     for (const node of order) {
-      const planned = await node.plan!({ ctx: this.ctx, buf });
+      const planned = await node.plan!({ ctx: this.ctx, buf, rowReduce });
       const bound = planned.map((d) => ({ b: d.kernel.bind(d.args), wg: d.workgroups }));
       for (const d of planned) {
         const p = d.kernel.reflection.bindings.find((x) => x.kind === 'uniform');
@@ -209,11 +224,15 @@ export class Executable {
     for (const [name, data] of Object.entries(feeds)) {
       const t = this.graph.inputs.get(name);
       if (!t) throw new Error(`run '${this.label}': no input named '${name}' (inputs: ${[...this.graph.inputs.keys()].join(', ') || 'none'})`);
-      const view: ArrayBufferView = ArrayBuffer.isView(data) ? data : t.dtype === 'i32' ? Int32Array.from(data as number[]) : t.dtype === 'u32' ? Uint32Array.from(data as number[]) : Float32Array.from(data as number[]);
-      if (view.byteLength !== t.storage.bytes) {
-        throw new Error(`run '${this.label}': input ${t.describe()} needs ${t.storage.bytes} bytes, got ${view.byteLength}`);
+      const view: ArrayBufferView = ArrayBuffer.isView(data) ? data : t.dtype === 'f16' ? Uint16Array.from(data as number[], f32ToF16) : t.dtype === 'i32' ? Int32Array.from(data as number[]) : t.dtype === 'u32' ? Uint32Array.from(data as number[]) : Float32Array.from(data as number[]);
+      const need = Math.ceil(t.numel * DTYPE_BYTES[t.dtype]);
+      if (view.byteLength !== need) {
+        throw new Error(`run '${this.label}': input ${t.describe()} needs ${need} bytes, got ${view.byteLength}`);
       }
-      this.ctx.write(this.graph.persistentBuffer(t.storage), view);
+      // writeBuffer wants whole words: an odd f16 tail is padded.
+      const padded = need % 4 ? new Uint8Array(t.storage.bytes) : null;
+      padded?.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+      this.ctx.write(this.graph.persistentBuffer(t.storage), padded ?? view);
       this.fed.add(name);
     }
     for (const name of this.feedsNeeded.keys()) {
@@ -222,17 +241,22 @@ export class Executable {
     if (opts.submitEach) return this.runSubmitEach();
     const timer = this.timer;
     const t0 = performance.now();
+    let tEnc = 0;
     const done = this.ctx.submit([this.label], (enc) => {
+      const e0 = performance.now();
       const pass = enc.beginComputePass({ label: this.label, timestampWrites: timer ? { querySet: timer.qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined });
       for (const st of this.steps) for (const { b, wg } of st.bound) b.encode(pass, wg);
+      opts.after?.(pass);
       pass.end();
       for (const c of this.copies) enc.copyBufferToBuffer(c.src, 0, c.dst, 0, c.bytes);
       if (timer) {
         enc.resolveQuerySet(timer.qs, 0, 2, timer.resolve, 0);
         enc.copyBufferToBuffer(timer.resolve, 0, timer.readback, 0, 16);
       }
+      tEnc = performance.now() - e0;
     });
-    this.lastEncodeMs = performance.now() - t0;
+    this.lastEncodeMs = tEnc;
+    this.lastSubmitMs = performance.now() - t0 - tEnc;
     await done;
     this.runs++;
     if (timer) {
@@ -300,6 +324,16 @@ export class Executable {
     return out;
   }
 
+  /** The GPU buffer behind a tensor named in `outputs` (or a param / input / constant), for work encoded with `after`. */
+  buffer(t: Tensor): GPUBuffer {
+    this.usable('buffer');
+    t.check();
+    if (t.graph !== this.graph) throw new Error(`buffer '${this.label}': ${t.describe()} belongs to graph '${t.graph.label}'`);
+    if (t.storage.kind !== 'temp') return this.graph.persistentBuffer(t.storage);
+    if (!this.readable.has(t.storage)) throw new Error(`buffer '${this.label}': ${t.describe()} was not listed in compile({ outputs }); its buffer is reused`);
+    return this.bufs.get(t.storage)!;
+  }
+
   /** Reads a tensor named in `outputs` (or a param / input / constant) after a run. */
   async read(t: Tensor): Promise<Float32Array | Int32Array | Uint32Array> {
     this.usable('read');
@@ -308,10 +342,11 @@ export class Executable {
     if (t.storage.kind === 'temp' && !this.readable.has(t.storage)) {
       throw new Error(`read '${this.label}': ${t.describe()} was not listed in compile({ outputs }); its buffer is reused`);
     }
-    if (t.dtype === 'f16' || t.dtype === 'q4' || t.dtype === 'q8') throw new Error(`read '${this.label}': ${t.describe()}: reading ${t.dtype} is not supported`);
+    if (t.dtype === 'q4' || t.dtype === 'q8') throw new Error(`read '${this.label}': ${t.describe()}: reading packed ${t.dtype} codes is not supported`);
     const b = t.storage.kind === 'temp' ? this.bufs.get(t.storage)! : this.graph.persistentBuffer(t.storage);
     const raw = await this.ctx.read(b, t.storage.bytes);
-    const all = t.dtype === 'i32' ? new Int32Array(raw) : t.dtype === 'u32' ? new Uint32Array(raw) : new Float32Array(raw);
+    // f16 comes back widened to f32 (exactly).
+    const all = t.dtype === 'i32' ? new Int32Array(raw) : t.dtype === 'u32' ? new Uint32Array(raw) : t.dtype === 'f16' ? Float32Array.from(new Uint16Array(raw), f16ToF32) : new Float32Array(raw);
     if (t.isContiguous()) return all.subarray(0, t.numel);
     const out = new (all.constructor as Float32ArrayConstructor)(t.numel) as Float32Array | Int32Array | Uint32Array;
     for (let i = 0; i < t.numel; i++) {

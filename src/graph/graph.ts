@@ -13,10 +13,17 @@
 //
 // Shapes and dtypes are checked when an op is called (the error names the op, its inputs and their shapes); the
 // executor (executor.ts) orders nodes, assigns pooled buffers by liveness and binds every kernel once.
+// One graph may compile several executables (a train step, an eval forward) that share its params and inputs.
+// New ops (fake-quant, optimizers) record nodes with g.addNode(op, inputs, outputs, attrs, plan, noGrad) and,
+// if differentiable, add a rule to GRADS in src/ops/grads.ts.
 import { GpuError, type GpuContext } from '../gpu/context.js';
 import { backwardGraph } from './autograd.js';
 import { Executable, type CompileOptions } from './executor.js';
-import { contiguousStrides, DTYPE_BYTES, fmtShape, numelOf, Storage, Tensor, type DType, type Node, type PlanFn, type QuantScheme, type StorageKind } from './tensor.js';
+import { contiguousStrides, DTYPE_BYTES, fmtShape, numelOf, Storage, Tensor, type DType, type Node, type PlanFn, type QuantScheme, type QuantWeight, type StorageKind } from './tensor.js';
+
+export interface GraphOptions {
+  rowReduce?: 'invocation' | 'workgroup';
+}
 
 export interface OutputSpec {
   shape: readonly number[];
@@ -45,6 +52,8 @@ export class Graph {
   constructor(
     readonly ctx: GpuContext,
     readonly label = 'graph',
+    /** Overrides of the adapter's tuning for this graph's kernels (tests run both shapes on one adapter). */
+    readonly options: GraphOptions = {},
   ) {}
 
   checkAlive(t?: Tensor): void {
@@ -57,14 +66,14 @@ export class Graph {
     return new Storage(this.nextId++, kind, Math.max(4, Math.ceil(bytes / 4) * 4), label, init);
   }
 
-  private leaf(kind: StorageKind, name: string, shape: readonly number[], dtype: DType, init: ArrayBufferView | null, quant: QuantScheme | null = null): Tensor {
+  private leaf(kind: StorageKind, name: string, shape: readonly number[], dtype: DType, init: ArrayBufferView | null, quant: QuantWeight | null = null, bytesOverride?: number): Tensor {
     this.checkAlive();
     checkShapeArg(`${kind} '${name}'`, shape);
     if (kind !== 'const') {
       if (this.names.has(name)) throw new Error(`graph '${this.label}': the name '${name}' is already used by an input or param`);
       this.names.add(name);
     }
-    const bytes = Math.ceil(numelOf(shape) * DTYPE_BYTES[dtype]);
+    const bytes = bytesOverride ?? Math.ceil(numelOf(shape) * DTYPE_BYTES[dtype]);
     if (init && init.byteLength !== bytes) {
       throw new Error(`${kind} '${name}' ${fmtShape(shape)} ${dtype}: data holds ${init.byteLength} bytes, the shape needs ${bytes}`);
     }
@@ -86,6 +95,21 @@ export class Graph {
     t.requiresGrad = dtype === 'f32';
     this.params.push(t);
     return t;
+  }
+
+  /**
+   * A quantized weight [N, K] (y = x W^T) in the layout of src/quant/layout.ts: packed codes (rows padded to
+   * whole u32 words), scales [N, ceil(K/G)] f32 and, unless symmetric, zeros of the same shape. Inference only:
+   * QAT trains f32 master weights through fake-quant and converts afterwards.
+   */
+  quantParam(name: string, N: number, K: number, scheme: QuantScheme, data: { codes: Uint32Array; scales: Float32Array; zeros?: Float32Array | Uint32Array }): Tensor {
+    const groups = Math.ceil(K / scheme.groupSize);
+    const scales = this.constant(data.scales, [N, groups], 'f32', `${name}.scales`);
+    const zeros = data.zeros ? this.constant(data.zeros, [N, groups], data.zeros instanceof Uint32Array ? 'u32' : 'f32', `${name}.zeros`) : null;
+    if (scheme.mode !== 'symmetric' && !zeros) throw new Error(`quantParam '${name}': ${scheme.mode} needs zeros`);
+    const perWord = Math.floor(32 / scheme.bits);
+    const bytes = 4 * N * Math.ceil(K / perWord);
+    return this.leaf('param', name, [N, K], scheme.bits === 4 ? 'q4' : 'q8', data.codes, { scheme, scales, zeros }, bytes);
   }
 
   /** Uploaded once, never written. */

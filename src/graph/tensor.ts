@@ -14,6 +14,15 @@ export interface QuantScheme {
   mode: 'symmetric' | 'asymmetric' | 'float-min';
 }
 
+/** What a 'q4' / 'q8' tensor carries besides its packed codes: the scheme and its scales / zeros tensors. */
+export interface QuantWeight {
+  scheme: QuantScheme;
+  /** [N, ceil(K / groupSize)] f32. */
+  scales: Tensor;
+  /** Zero points (asymmetric) or minimums (float-min), [N, ceil(K / groupSize)]; null when symmetric. */
+  zeros: Tensor | null;
+}
+
 export const DTYPE_BYTES: Record<DType, number> = { f32: 4, f16: 2, i32: 4, u32: 4, q4: 0.5, q8: 1 };
 
 export type StorageKind = 'temp' | 'param' | 'input' | 'const';
@@ -35,6 +44,8 @@ export interface PlanContext {
   ctx: GpuContext;
   /** The buffer holding `t`'s storage. */
   buf(t: Tensor): GPUBuffer;
+  /** Shape of the row-reduction kernels: the adapter's tuning unless the graph overrides it. */
+  rowReduce: 'invocation' | 'workgroup';
 }
 
 export type PlanFn = (pc: PlanContext) => Promise<Dispatch[]>;
@@ -75,7 +86,7 @@ export class Tensor {
     /** The node that made this handle (null for params, inputs and constants). */
     readonly node: Node | null,
     readonly name: string,
-    readonly quant: QuantScheme | null = null,
+    readonly quant: QuantWeight | null = null,
   ) {}
 
   /** Params, and inputs created with requiresGrad, take gradients. */
@@ -87,9 +98,14 @@ export class Tensor {
   get numel(): number {
     return numelOf(this.shape);
   }
-  isContiguous(): boolean {
+  /** Row-major dense strides (any offset): a reshape of it is a view. */
+  isDense(): boolean {
     const c = contiguousStrides(this.shape);
-    return this.offset === 0 && this.shape.every((n, i) => n === 1 || this.strides[i] === c[i]);
+    return this.shape.every((n, i) => n === 1 || this.strides[i] === c[i]);
+  }
+  /** Dense and starting at element 0: what kernels without stride/offset parameters read. */
+  isContiguous(): boolean {
+    return this.offset === 0 && this.isDense();
   }
   /** 'x [2, 3] f32' for messages. */
   describe(): string {

@@ -136,16 +136,19 @@ export async function quantizeWeights(ctx: GpuContext, w: GPUBuffer, N: number, 
   return { scheme: s, N, K, codes, scales, zeros };
 }
 
-/** Dequantizes `q` into y: f32 [N, K], or f16 [N, K] (u32 pairs, low half first). */
-export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: GPUBuffer, out: 'f32' | 'f16' = 'f32', zerosIfSymmetric?: GPUBuffer): Promise<Dispatch> {
+/** Dequantizes `q` into y: f32 [N, K], or f16 [N, K] (u32 pairs, low half first). `run`: elements per invocation (f32; default from tuning). */
+export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: GPUBuffer, out: 'f32' | 'f16' = 'f32', zerosIfSymmetric?: GPUBuffer, run?: number): Promise<Dispatch> {
   const { scheme: s, N, K } = q;
   checkKernelScheme('dequantize', s, N, K, 'codes');
   const zk = zeroKind(s);
   const zeros = q.zeros ?? zerosIfSymmetric;
   checkShape('dequantize', 'zeros', zeros !== undefined, zk === 'none' ? 'symmetric: pass any 4-byte buffer as zerosIfSymmetric' : 'asymmetric scheme without zeros');
-  const wg = tuningFor(ctx).elementwiseWG;
-  const kernel = await getKernel(ctx, out === 'f16' ? DEQUANTIZE_F16 : DEQUANTIZE, {}, { WG: wg });
-  const items = out === 'f16' ? Math.ceil((N * K) / 2) : N * K;
+  const tune = tuningFor(ctx);
+  const wg = tune.elementwiseWG;
+  const ch = out === 'f16' ? 1 : Math.max(1, Math.min(run ?? tune.dequantRun, K));
+  const kernel = await getKernel(ctx, out === 'f16' ? DEQUANTIZE_F16 : DEQUANTIZE, {}, out === 'f16' ? { WG: wg } : { WG: wg, CH: ch });
+  const chunks = Math.ceil(K / ch);
+  const items = out === 'f16' ? Math.ceil((N * K) / 2) : N * chunks;
   const g = grid1d(ctx, Math.ceil(items / wg));
   return {
     kernel,
@@ -153,20 +156,38 @@ export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: GPUBuf
       bindings: { codes: q.codes, scales: q.scales, zeros: zeros!, y },
       params: {
         n: N, k: K, group: groupSize(s, K), groups: groupsPerRow(s, K), words_per_row: wordsPerRow(K, s.bits), bits: s.bits,
-        scale_f16: s.scaleType === 'f16' ? 1 : 0, zero_kind: ZERO_KIND_ID[zk], row_pitch: g.gridX * wg, zero: 0,
+        scale_f16: s.scaleType === 'f16' ? 1 : 0, zero_kind: ZERO_KIND_ID[zk], row_pitch: g.gridX * wg, zero: 0, chunks,
       },
-      expect: { codes: codeBytes(s, N, K), scales: scaleBytes(s, N, K), zeros: zk === 'none' ? 4 : scaleBytes(s, N, K), y: 4 * items },
+      expect: { codes: codeBytes(s, N, K), scales: scaleBytes(s, N, K), zeros: zk === 'none' ? 4 : scaleBytes(s, N, K), y: out === 'f16' ? 4 * items : 4 * N * K },
     },
     workgroups: g.workgroups,
   };
 }
 
+export const DEQUANTIZE_Q4_0_BLOCKS: KernelDef = { name: 'dequantize_q4_0_blocks', shader: 'quant/dequantize_q4_0_blocks' };
+
+/**
+ * Dequantizes GGUF Q4_0 blocks as stored in the file (no repacking) into y f32 [blocks * 32]. nibble repacks at
+ * load instead (one layout for every format and kernel); this kernel is kept to measure that choice (bench/quant.ts).
+ */
+export async function planDequantizeQ4_0Blocks(ctx: GpuContext, src: GPUBuffer, y: GPUBuffer, blocks: number): Promise<Dispatch> {
+  checkShape('dequantize_q4_0_blocks', 'blocks', Number.isInteger(blocks) && blocks > 0, `${blocks} must be a positive integer`);
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, DEQUANTIZE_Q4_0_BLOCKS, {}, { WG: wg });
+  const g = grid1d(ctx, Math.ceil(blocks / wg));
+  return {
+    kernel,
+    args: { bindings: { src, y }, params: { blocks, row_pitch: g.gridX * wg }, expect: { src: Math.ceil((18 * blocks) / 4) * 4, y: 128 * blocks } },
+    workgroups: g.workgroups,
+  };
+}
+
 /** Dequantizes to a new buffer: f32 [N, K] or f16 [N, K] (2 per u32). */
-export async function dequantize(ctx: GpuContext, q: GpuQuantized, out: 'f32' | 'f16' = 'f32'): Promise<GPUBuffer> {
+export async function dequantize(ctx: GpuContext, q: GpuQuantized, out: 'f32' | 'f16' = 'f32', run?: number): Promise<GPUBuffer> {
   const y = ctx.createBuffer(out === 'f16' ? 4 * Math.ceil((q.N * q.K) / 2) : 4 * q.N * q.K, undefined, 'dequantized');
   const dummy = q.zeros ? undefined : ctx.createBuffer(4);
   try {
-    const d = await planDequantize(ctx, q, y, out, dummy);
+    const d = await planDequantize(ctx, q, y, out, dummy, run);
     await d.kernel.run(d.args, d.workgroups);
   } catch (e) {
     y.destroy();

@@ -9,13 +9,17 @@ export interface Tuning {
   reduceWG: number;
   /**
    * Quantized matmuls (matmul_w4a16 / w8a16 / w8a8): the path for GEMV (M <= 8) and GEMM shapes, the workgroup
-   * of the per-row path, of the K-split GEMV (power of two), the GEMM tile (tileX*4 x tileY*4 outputs, BK deep,
+   * of the per-row path and the rows each of its invocations takes (1 or 8), of the K-split GEMV (power of two), the GEMM tile (tileX*4 x tileY*4 outputs, BK deep,
    * BK a multiple of 32), the W8A8 activation quantizer's workgroup (power of two) and whether the split GEMV reduces with subgroup operations where the adapter has them.
    */
-  matmulQ: { gemv: 'rows' | 'split'; gemm: 'rows' | 'tiled'; rowsWG: number; splitWG: number; tileX: number; tileY: number; bk: number; subgroups: boolean; quantWG: number };
+  matmulQ: { gemv: 'rows' | 'split'; gemm: 'rows' | 'tiled'; rowsWG: number; rowsM: 1 | 8; splitWG: number; tileX: number; tileY: number; bk: number; subgroups: boolean; quantWG: number };
   /** fake_quant*: elements per invocation of the elementwise kernels; largest elements-per-scale for which the
    *  reducing kernels (learnable backward, qparams) use one invocation per scale instead of one workgroup. */
   fakeQuant: { elems: number; serialMax: number };
+  /** Graph row reductions (sum over axes, softmax): one invocation or one workgroup per row. */
+  rowReduce: 'invocation' | 'workgroup';
+  /** Elements of a row one invocation of shaders/quant/dequantize.wgsl writes (f32 output). */
+  dequantRun: number;
 }
 
 interface Entry {
@@ -27,8 +31,10 @@ const GPU_DEFAULT: Tuning = {
   matmulF32: { tiled: true, wgX: 16, wgY: 16, bk: 16 },
   elementwiseWG: 256,
   reduceWG: 256,
-  matmulQ: { gemv: 'split', gemm: 'tiled', rowsWG: 64, splitWG: 128, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
+  matmulQ: { gemv: 'split', gemm: 'tiled', rowsWG: 64, rowsM: 8, splitWG: 128, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
   fakeQuant: { elems: 1, serialMax: 256 },
+  rowReduce: 'workgroup',
+  dequantRun: 1,
 };
 
 const TABLE: Entry[] = [
@@ -40,8 +46,10 @@ const TABLE: Entry[] = [
       reduceWG: 64,
       // SwiftShader: one invocation per output column (and block of 8 rows), no workgroup memory or barriers.
       // The split and tiled paths (forced by tests) get small workgroups there: every barrier is emulated.
-      matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 64, splitWG: 16, tileX: 4, tileY: 4, bk: 32, subgroups: true, quantWG: 4 },
+      matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 64, rowsM: 1, splitWG: 16, tileX: 4, tileY: 4, bk: 32, subgroups: true, quantWG: 4 },
       fakeQuant: { elems: 16, serialMax: 2 ** 31 },
+      rowReduce: 'invocation',
+      dequantRun: 32,
     },
   },
 ];

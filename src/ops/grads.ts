@@ -1,7 +1,7 @@
 // THE backward rules: one short entry per op (tinygrad's style), each written with graph ops, so the backward
 // graph is an ordinary graph (scheduled, pooled and bound like the forward). `dy[i]` is the gradient of
 // output i (null when that output takes no part); a rule returns one gradient per input (null: none).
-import type { Node, Tensor } from '../graph/tensor.js';
+import type { DType, Node, Tensor } from '../graph/tensor.js';
 import { activationBackward, add, div, expandScale, mul, neg, pad, scale } from './elementwise.js';
 import { crossEntropyBackward } from './loss.js';
 import { matmul, quantMatmulGradInput } from './matmul.js';
@@ -11,6 +11,7 @@ import { fakeQuantBackward, type FakeQuantOptions } from './fake_quant.js';
 import { unbroadcast } from './reduce.js';
 import { rope } from './rope.js';
 import { softmaxBackward } from './softmax.js';
+import { cast } from './cast.js';
 import { permute, reshape, slice, transpose } from './view.js';
 
 export type GradRule = (n: Node, dy: (Tensor | null)[]) => (Tensor | null)[];
@@ -45,7 +46,7 @@ export const GRADS: Record<string, GradRule> = {
   sum: (n, [dy]) => [expandScale(reshape(dy!, keepShape(n)), n.inputs[0].shape, 1)],
   mean: (n, [dy]) => [expandScale(reshape(dy!, keepShape(n)), n.inputs[0].shape, n.attrs.alpha as number)],
   matmul: ({ inputs: [a, b] }, [dy]) => [ub(matmul(dy!, transpose(b)), a.shape), ub(matmul(transpose(a), dy!), b.shape)],
-  matmul_q: ({ inputs: [, w] }, [dy]) => [quantMatmulGradInput(dy!, w), null],
+  matmul_q: ({ inputs: [, w] }, [dy]) => [quantMatmulGradInput(dy!, w), null, null, null],
   softmax: (n, [dy]) => [softmaxBackward(false, n.outputs[0], dy!)],
   log_softmax: (n, [dy]) => [softmaxBackward(true, n.outputs[0], dy!)],
   cross_entropy: ({ inputs: [logits, targets, stats], outputs: [out], attrs }, [dy]) => [crossEntropyBackward(logits, targets, stats, out, dy!, attrs.ignore as number), null, null],
@@ -53,6 +54,7 @@ export const GRADS: Record<string, GradRule> = {
   rms_norm: ({ inputs: [x, gamma], outputs: [, stats] }, [dy]) => (dy ? normBackward(true, x, gamma, stats, dy) : []),
   embedding: ({ inputs: [table, ids] }, [dy]) => [embeddingBackward(ids, dy!, table.shape[0], table.shape[1]), null],
   rope: (n, [dy]) => [rope(dy!, n.attrs, -1), null],
+  cast: (n, [dy]) => [cast(dy!, n.attrs.from as DType)],
   rope_bwd: (n, [dy]) => [rope(dy!, n.attrs, 1), null],
   fake_quant: ({ inputs: [x], outputs: [, scale, zp], attrs }, [dy]) => [dy ? fakeQuantBackward(x, scale, zp, dy, attrs.options as FakeQuantOptions) : null],
 };

@@ -10,5 +10,6 @@ export { layerNorm, rmsNorm } from './norm.js';
 export { embedding } from './embedding.js';
 export { rope, type RopeOptions } from './rope.js';
 export { causalSelfAttention, causalMask } from './attention.js';
+export { cast } from './cast.js';
 export { GRADS, type GradRule } from './grads.js';
 export { fakeQuant, fakeQuantBackward, type FakeQuantOptions } from './fake_quant.js';

@@ -1,6 +1,7 @@
 // KernelDefs of the graph ops (shaders/ops/*.wgsl) and the 1-D grid helper they share.
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type Kernel, type KernelDef } from '../gpu/kernel.js';
+import type { PlanContext } from '../graph/tensor.js';
 import { grid1d } from '../kernels/common.js';
 import { tuningFor } from '../kernels/tuning.js';
 
@@ -22,6 +23,7 @@ export const ceDef = (stage: 'ROWS' | 'MEAN' | 'BACKWARD') => def(`cross_entropy
 export const normDef = (rms: boolean, stage: 'FORWARD' | 'BACKWARD' | 'PARAM_GRAD') =>
   def(`${rms ? 'rms' : 'layer'}norm_${stage.toLowerCase()}`, 'ops/norm', { RMS: rms, BACKWARD: stage === 'BACKWARD', PARAM_GRAD: stage === 'PARAM_GRAD' });
 export const embeddingDef = (scatter: boolean) => def(`embedding_${scatter ? 'scatter_add' : 'gather'}`, 'ops/embedding', { SCATTER: scatter });
+export const castDef = (toF16: boolean) => def(toF16 ? 'cast_f32_to_f16' : 'cast_f16_to_f32', 'ops/cast', { TO_F16: toF16 });
 export const ROPE_DEF: KernelDef = { name: 'rope', shader: 'ops/rope' };
 
 /** One invocation per item: the kernel (WG from the tuning table), its grid and the row pitch to pass. */
@@ -30,4 +32,13 @@ export async function perItem(ctx: GpuContext, d: KernelDef, items: number): Pro
   const kernel = await getKernel(ctx, d, {}, { WG: wg });
   const g = grid1d(ctx, Math.ceil(items / wg));
   return { kernel, workgroups: g.workgroups, rowPitch: g.gridX * wg };
+}
+
+/** One invocation per row, or (pc.rowReduce === 'workgroup') one workgroup per row: rowPitch is then workgroups per grid row. */
+export async function perRow(pc: PlanContext, d: KernelDef, rows: number): Promise<{ kernel: Kernel; workgroups: [number, number]; rowPitch: number }> {
+  if (pc.rowReduce !== 'workgroup') return perItem(pc.ctx, d, rows);
+  const wg = tuningFor(pc.ctx).reduceWG;
+  const kernel = await getKernel(pc.ctx, d, { WG_ROW: true }, { WG: wg });
+  const g = grid1d(pc.ctx, rows);
+  return { kernel, workgroups: g.workgroups, rowPitch: g.gridX };
 }

@@ -3,7 +3,7 @@
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype, sameShape } from './common.js';
 import { contiguous, mul, sub } from './elementwise.js';
-import { ceDef, perItem } from './kernels.js';
+import { ceDef, perItem, perRow } from './kernels.js';
 import { mean } from './reduce.js';
 import { slice, reshape } from './view.js';
 
@@ -28,7 +28,7 @@ export function crossEntropy(logits0: Tensor, targets0: Tensor, opts: CrossEntro
   const targets = reshape(contiguous(targets0), [rows]);
   const params = (pitch: number) => ({ rows, cols, row_pitch: pitch, ignore_index: ignore });
   const rowsNode = g.addNode('cross_entropy_rows', [logits, targets], [{ shape: [rows, 2] }], {}, async (pc) => {
-    const k = await perItem(pc.ctx, ceDef('ROWS'), rows);
+    const k = await perRow(pc, ceDef('ROWS'), rows);
     return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { logits: pc.buf(logits), targets: pc.buf(targets), stats: pc.buf(rowsNode.outputs[0]) }, params: params(k.rowPitch), expect: { logits: 4 * rows * cols, targets: 4 * rows } } }];
   });
   const stats = rowsNode.outputs[0];

@@ -8,16 +8,17 @@
 // (dx = dy W^T, same kernel family, transposed); QAT keeps f32 master weights, so their gradient is the f32 path.
 import { planMatmulF32 } from '../kernels/matmul.js';
 import type { Dispatch } from '../kernels/common.js';
-import { numelOf, type PlanContext, type QuantScheme, type Tensor } from '../graph/tensor.js';
+import { numelOf, type PlanContext, type QuantWeight, type Tensor } from '../graph/tensor.js';
 import { broadcastShape, broadcastStrides, graphOf, OpError, requireDtype, requireRank } from './common.js';
 import { add, contiguous, expandCopy } from './elementwise.js';
 import { reshape } from './view.js';
 
 /** A quantized matmul family (issue 4 registers W4A16 / W8A8 here): y [M, N] = x [M, K] @ dequant(w)^T. */
+/** pc.buf(w) holds the packed codes; pc.buf(q.scales) / pc.buf(q.zeros) the rest (src/quant/layout.ts). */
 export interface QuantMatmulPlanner {
-  forward(pc: PlanContext, x: Tensor, w: Tensor, y: Tensor, s: { M: number; N: number; K: number; scheme: QuantScheme }): Promise<Dispatch[]>;
+  forward(pc: PlanContext, x: Tensor, w: Tensor, y: Tensor, s: { M: number; N: number; K: number; q: QuantWeight }): Promise<Dispatch[]>;
   /** dx [M, K] = dy [M, N] @ dequant(w). */
-  gradInput?(pc: PlanContext, dy: Tensor, w: Tensor, dx: Tensor, s: { M: number; N: number; K: number; scheme: QuantScheme }): Promise<Dispatch[]>;
+  gradInput?(pc: PlanContext, dy: Tensor, w: Tensor, dx: Tensor, s: { M: number; N: number; K: number; q: QuantWeight }): Promise<Dispatch[]>;
 }
 
 const QUANT = new Map<string, QuantMatmulPlanner>();
@@ -82,11 +83,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const A = prep(a, M, K);
   const B = prep(b, K, N);
   const nb = numelOf(batch);
+  // An aligned offset is bound as a buffer range (Kernel.bind takes {buffer, offset}; planMatmulF32's
+  // parameters are typed GPUBuffer but only forwarded into the bindings).
+  const at = (pc: PlanContext, t: Tensor) => (t.offset ? ({ buffer: pc.buf(t), offset: 4 * t.offset } as unknown as GPUBuffer) : pc.buf(t));
   const node = g.addNode('matmul', [A.x, B.x], [{ shape: [...batch, M, N] }], { M, N, K }, async (pc) => [
     await planMatmulF32(
       pc.ctx,
-      { buffer: pc.buf(A.x), offset: 4 * A.x.offset } as unknown as GPUBuffer,
-      { buffer: pc.buf(B.x), offset: 4 * B.x.offset } as unknown as GPUBuffer,
+      at(pc, A.x),
+      at(pc, B.x),
       pc.buf(node.outputs[0]),
       { M, N, K, transA: A.trans, transB: B.trans, batch: nb, strideA: A.stride, strideB: B.stride, strideC: M * N },
     ),
@@ -105,8 +109,9 @@ function quantMatmul(a: Tensor, w: Tensor): Tensor {
   if (w.rank !== 2 || a.shape[a.rank - 1] !== K) throw new OpError('matmul', inputs, `quantized weight must be [N, K] with K = a's last dim`);
   const x = reshape(a, [-1, K]);
   const M = x.shape[0];
-  const scheme = w.quant;
-  const node = g.addNode('matmul_q', [x, w], [{ shape: [M, N] }], { M, N, K, scheme }, (pc) => planner.forward(pc, x, w, node.outputs[0], { M, N, K, scheme }), [1]);
+  const q = w.quant;
+  const side = q.zeros ? [q.scales, q.zeros] : [q.scales];
+  const node = g.addNode('matmul_q', [x, w, ...side], [{ shape: [M, N] }], { M, N, K }, (pc) => planner.forward(pc, x, w, node.outputs[0], { M, N, K, q }), [1, 2, 3]);
   return reshape(node.outputs[0], [...a.shape.slice(0, -1), N]);
 }
 
@@ -117,8 +122,9 @@ export function quantMatmulGradInput(dy: Tensor, w: Tensor): Tensor {
   const g = graphOf('matmul_q_grad', [dy, w]);
   const [N, K] = w.shape;
   const M = dy.shape[0];
-  const scheme = w.quant;
-  const node = g.addNode('matmul_q_grad', [dy, w], [{ shape: [M, K] }], { M, N, K }, (pc) => planner.gradInput!(pc, dy, w, node.outputs[0], { M, N, K, scheme }), [1]);
+  const q = w.quant;
+  const side = q.zeros ? [q.scales, q.zeros] : [q.scales];
+  const node = g.addNode('matmul_q_grad', [dy, w, ...side], [{ shape: [M, K] }], { M, N, K }, (pc) => planner.gradInput!(pc, dy, w, node.outputs[0], { M, N, K, q }), [1, 2, 3]);
   return node.outputs[0];
 }
 

@@ -3,7 +3,7 @@
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 import { contiguous } from './elementwise.js';
-import { normDef, perItem } from './kernels.js';
+import { normDef, perItem, perRow } from './kernels.js';
 
 function normNode(rms: boolean, x0: Tensor, gamma: Tensor, beta: Tensor | null, eps: number): Tensor {
   const op = rms ? 'rms_norm' : 'layer_norm';
@@ -20,7 +20,7 @@ function normNode(rms: boolean, x0: Tensor, gamma: Tensor, beta: Tensor | null, 
   const rows = x.numel / cols;
   const ins = bt ? [x, gm, bt] : [x, gm];
   const node = g.addNode(op, ins, [{ shape: x.shape }, { shape: [rows, 2] }], { eps, rows, cols }, async (pc) => {
-    const k = await perItem(pc.ctx, normDef(rms, 'FORWARD'), rows);
+    const k = await perRow(pc, normDef(rms, 'FORWARD'), rows);
     const bindings: Record<string, GPUBuffer> = { x: pc.buf(x), gamma: pc.buf(gm), y: pc.buf(node.outputs[0]), stats: pc.buf(node.outputs[1]) };
     if (bt) bindings.beta = pc.buf(bt);
     return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings, params: { rows, cols, row_pitch: k.rowPitch, eps }, expect: { x: 4 * x.numel, y: 4 * x.numel, stats: 8 * rows } } }];
@@ -38,7 +38,7 @@ export function normBackward(rms: boolean, x: Tensor, gamma: Tensor, stats: Tens
   const rows = x.numel / cols;
   const dy = contiguous(dy0);
   const dxNode = g.addNode(`${rms ? 'rms' : 'layer'}_norm_bwd`, [x, stats, dy, gamma], [{ shape: x.shape }], {}, async (pc) => {
-    const k = await perItem(pc.ctx, normDef(rms, 'BACKWARD'), rows);
+    const k = await perRow(pc, normDef(rms, 'BACKWARD'), rows);
     return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { x: pc.buf(x), stats: pc.buf(stats), dy: pc.buf(dy), gamma: pc.buf(gamma), dx: pc.buf(dxNode.outputs[0]) }, params: { rows, cols, row_pitch: k.rowPitch, eps: 0 } } }];
   });
   const outs = rms ? [{ shape: [cols] }] : [{ shape: [cols] }, { shape: [cols] }];

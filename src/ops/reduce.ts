@@ -2,7 +2,7 @@
 // gradient back to an operand's shape (the backward of broadcasting).
 import { type Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype, sameShape, vec8 } from './common.js';
-import { perItem, REDUCE_DEF } from './kernels.js';
+import { perRow, REDUCE_DEF } from './kernels.js';
 import { reshape } from './view.js';
 
 function reduceNode(op: string, x: Tensor, axes: readonly number[], keepdims: boolean, alpha: number): Tensor {
@@ -16,7 +16,7 @@ function reduceNode(op: string, x: Tensor, axes: readonly number[], keepdims: bo
   const n = kept.reduce((a, i) => a * x.shape[i], 1);
   const count = red.reduce((a, i) => a * x.shape[i], 1);
   const node = g.addNode(op, [x], [{ shape: outShape }], { axes: red, keepdims, alpha }, async (pc) => {
-    const { kernel, workgroups, rowPitch } = await perItem(pc.ctx, REDUCE_DEF, n);
+    const { kernel, workgroups, rowPitch } = await perRow(pc, REDUCE_DEF, n);
     return [
       {
         kernel,

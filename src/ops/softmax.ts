@@ -3,7 +3,7 @@
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype, requireRank, sameShape } from './common.js';
 import { contiguous } from './elementwise.js';
-import { perItem, softmaxDef } from './kernels.js';
+import { perRow, softmaxDef } from './kernels.js';
 
 function rowsOf(t: Tensor): { rows: number; cols: number } {
   const cols = t.shape[t.rank - 1];
@@ -18,7 +18,7 @@ function softmaxNode(log: boolean, x0: Tensor): Tensor {
   const x = contiguous(x0);
   const { rows, cols } = rowsOf(x);
   const node = x.graph.addNode(op, [x], [{ shape: x.shape }], {}, async (pc) => {
-    const { kernel, workgroups, rowPitch } = await perItem(pc.ctx, softmaxDef(log, false), rows);
+    const { kernel, workgroups, rowPitch } = await perRow(pc, softmaxDef(log, false), rows);
     return [{ kernel, workgroups, args: { bindings: { x: pc.buf(x), y: pc.buf(node.outputs[0]) }, params: { rows, cols, row_pitch: rowPitch }, expect: { x: 4 * x.numel, y: 4 * x.numel } } }];
   });
   return node.outputs[0];
@@ -34,7 +34,7 @@ export function softmaxBackward(log: boolean, y: Tensor, dy0: Tensor): Tensor {
   const dy = contiguous(dy0);
   const { rows, cols } = rowsOf(y);
   const node = y.graph.addNode(op, [y, dy], [{ shape: y.shape }], {}, async (pc) => {
-    const { kernel, workgroups, rowPitch } = await perItem(pc.ctx, softmaxDef(log, true), rows);
+    const { kernel, workgroups, rowPitch } = await perRow(pc, softmaxDef(log, true), rows);
     return [{ kernel, workgroups, args: { bindings: { y: pc.buf(y), dy: pc.buf(dy), dx: pc.buf(node.outputs[0]) }, params: { rows, cols, row_pitch: rowPitch }, expect: { dx: 4 * y.numel } } }];
   });
   return node.outputs[0];

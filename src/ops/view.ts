@@ -5,7 +5,7 @@ import { fmtShape, numelOf, type Tensor } from '../graph/tensor.js';
 import { axisOf, graphOf, OpError } from './common.js';
 import { contiguous } from './elementwise.js';
 
-/** Same elements, new shape (one dim may be -1). A non-contiguous input is copied first. */
+/** Same elements, new shape (one dim may be -1): a view of a dense input (offset kept), else a copy first. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const g = graphOf('reshape', [x]);
   const known = shape.filter((n) => n !== -1);
@@ -15,7 +15,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     throw new OpError('reshape', [x], `cannot reshape ${x.numel} elements to ${fmtShape(shape)}`);
   }
   const full = shape.map((n) => (n === -1 ? x.numel / prod : n));
-  const src = contiguous(x);
+  const src = x.isDense() ? x : contiguous(x);
   const strides: number[] = [];
   let acc = 1;
   for (let i = full.length - 1; i >= 0; i--) {

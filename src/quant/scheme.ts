@@ -13,6 +13,7 @@
 //   q4_1     asymmetric  4-bit GGUF with a float min: lo = min x, hi = max x; d = (hi - lo) / 15; st = f16(d);
 //                        m = f16(lo); u = min(15, trunc((x - lo) * (1/d) + 0.5))   (ggml: f32 d and lo)
 // A group whose scale is 0 (all zeros) gets codes of value 0 and scale 0: nothing is divided by zero.
+// f32 subnormal inputs, differences and scales (|x| < 2^-126) count as 0 (GPUs may flush them; src/ref/quant.ts ftz).
 // (torchao/PyTorch clamp the scale to eps instead; codes and dequantized values are the same, the stored scale is not.)
 // Stored codes are unsigned: symmetric u = q + 2^(b-1). Values: symmetric (u - 2^(b-1)) * st, minmax (u - z) * st,
 // q4_1 u * st + m; each product (and the q4_1 sum) rounded to f32.

@@ -24,6 +24,14 @@ export function roundHalfAway(x: number): number {
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 
+/**
+ * f32 subnormals (|x| < 2^-126) become +0: GPUs may flush them (SwiftShader does), so the kernels flush them
+ * explicitly (by their bits) and the reference does the same, on every input and every computed scale.
+ */
+export function ftz(x: number): number {
+  return Math.abs(x) < 2 ** -126 ? 0 : x;
+}
+
 /** Throws naming the first NaN or Inf of an [N, K] tensor. */
 export function checkFinite(x: ArrayLike<number>, N: number, K: number, tensor: string): void {
   for (let i = 0; i < N * K; i++) {
@@ -48,7 +56,7 @@ export function quantizeGroup(x: ArrayLike<number>, off: number, len: number, s:
   let mn = Infinity;
   let mx = -Infinity;
   for (let i = 0; i < len; i++) {
-    const v = x[off + i];
+    const v = ftz(x[off + i]);
     const a = Math.abs(v);
     if (amax < a) {
       amax = a;
@@ -63,38 +71,38 @@ export function quantizeGroup(x: ArrayLike<number>, off: number, len: number, s:
     case 'absmax':
     case 'torchao': {
       const div = s.rule === 'absmax' ? half - 1 : (2 ** b - 1) / 2;
-      const st = storeScale(f(amax / div), s.scaleType);
+      const st = storeScale(ftz(f(amax / div)), s.scaleType);
       const inv = st !== 0 ? f(1 / st) : 0;
-      for (let i = 0; i < len; i++) u[uOff + i] = clamp(roundHalfEven(f(x[off + i] * inv)), -half, half - 1) + half;
+      for (let i = 0; i < len; i++) u[uOff + i] = clamp(roundHalfEven(f(ftz(x[off + i]) * inv)), -half, half - 1) + half;
       return { scale: st, zero: 0 };
     }
     case 'q4_0': {
-      const d = f(first / -8);
+      const d = ftz(f(first / -8));
       const id = d !== 0 ? f(1 / d) : 0;
-      for (let i = 0; i < len; i++) u[uOff + i] = clamp(Math.trunc(f(f(x[off + i] * id) + 8.5)), 0, 15);
+      for (let i = 0; i < len; i++) u[uOff + i] = clamp(Math.trunc(f(f(ftz(x[off + i]) * id) + 8.5)), 0, 15);
       return { scale: roundF16(d), zero: 0 };
     }
     case 'q8_0': {
-      const d = f(amax / 127);
+      const d = ftz(f(amax / 127));
       const id = d !== 0 ? f(1 / d) : 0;
-      for (let i = 0; i < len; i++) u[uOff + i] = clamp(roundHalfAway(f(x[off + i] * id)), -128, 127) + 128;
+      for (let i = 0; i < len; i++) u[uOff + i] = clamp(roundHalfAway(f(ftz(x[off + i]) * id)), -128, 127) + 128;
       return { scale: roundF16(d), zero: 0 };
     }
     case 'minmax': {
-      const st = storeScale(f(f(hi - lo) / umax), s.scaleType);
+      const st = storeScale(ftz(f(ftz(f(hi - lo)) / umax)), s.scaleType);
       if (st === 0) {
         u.fill(0, uOff, uOff + len);
         return { scale: 0, zero: 0 };
       }
       const inv = f(1 / st);
       const z = clamp(-roundHalfEven(f(lo / st)), 0, umax);
-      for (let i = 0; i < len; i++) u[uOff + i] = clamp(roundHalfEven(f(x[off + i] * inv)) + z, 0, umax);
+      for (let i = 0; i < len; i++) u[uOff + i] = clamp(roundHalfEven(f(ftz(x[off + i]) * inv)) + z, 0, umax);
       return { scale: st, zero: z };
     }
     case 'q4_1': {
-      const d = f(f(mx - mn) / 15);
+      const d = ftz(f(ftz(f(mx - mn)) / 15));
       const id = d !== 0 ? f(1 / d) : 0;
-      for (let i = 0; i < len; i++) u[uOff + i] = clamp(Math.trunc(f(f(f(x[off + i] - mn) * id) + 0.5)), 0, 15);
+      for (let i = 0; i < len; i++) u[uOff + i] = clamp(Math.trunc(f(f(f(ftz(x[off + i]) - mn) * id) + 0.5)), 0, 15);
       return { scale: roundF16(d), zero: roundF16(mn) };
     }
   }
@@ -185,19 +193,19 @@ export function quantizeActRef(x: ArrayLike<number>, M: number, K: number, symme
     let lo = 0;
     let hi = 0;
     for (let k = 0; k < K; k++) {
-      const v = x[m * K + k];
+      const v = ftz(x[m * K + k]);
       amax = Math.max(amax, Math.abs(v));
       lo = Math.min(lo, v);
       hi = Math.max(hi, v);
     }
-    const s = symmetric ? f(amax / 127) : f(f(hi - lo) / 255);
+    const s = ftz(symmetric ? f(amax / 127) : f(ftz(f(hi - lo)) / 255));
     const inv = s !== 0 ? f(1 / s) : 0;
     const z = symmetric || s === 0 ? 0 : clamp(-roundHalfEven(f(lo / s)), 0, 255);
     scales[m] = s;
     if (zeros) zeros[m] = z;
     for (let k = 0; k < K; k++) {
       const i = m * K + k;
-      const r = roundHalfEven(f(x[i] * inv));
+      const r = roundHalfEven(f(ftz(x[i]) * inv));
       const c = symmetric ? clamp(r, -128, 127) : clamp(r + z, 0, 255);
       codes[i] = c;
       xdq[i] = f((codes[i] - z) * s); // from the stored integer: never -0 - 0

@@ -4,6 +4,7 @@ import { GpuContext } from '../../src/gpu/context.js';
 import { Graph } from '../../src/graph/graph.js';
 import * as op from '../../src/ops/index.js';
 import { mlp2Ref } from '../../src/ref/ops.js';
+import { f16ToF32, f32ToF16 } from '../../src/ref/f16.js';
 import { randomF32, rng } from '../../src/ref/random.js';
 import { U_F32 } from '../../src/ref/tolerance.js';
 import { assert, expectError, type GpuCase } from './types.js';
@@ -197,18 +198,79 @@ export const CASES: GpuCase[] = [
     },
   },
   {
+    name: 'graph: cast f32 <-> f16 (packed words, no shader-f16 needed) rounds to nearest even; its gradient casts back',
+    async run(ctx) {
+      const g = new Graph(ctx, 'cast');
+      try {
+        const n = 37;
+        const xv = randomF32(n, 77, -4, 4);
+        // ties and edge cases: 1 + 2^-11 (tie, to even 1), 1 + 3 * 2^-11 (tie, up), a subnormal, 65504 (max).
+        xv.set([1 + 2 ** -11, 1 + 3 * 2 ** -11, 3e-6, 65504, -0.1]);
+        const x = g.input('x', [n], 'f32', { requiresGrad: true });
+        const h = g.input('h', [5], 'f16');
+        const y16 = op.cast(x, 'f16');
+        const z = op.cast(y16, 'f32');
+        const R = randomF32(n, 78);
+        const gx = g.backward(op.sum(op.mul(z, g.constant(R, [n]))), [x]).get(x)!;
+        const hz = op.cast(h, 'f32');
+        const exe = await g.compile({ outputs: [y16, z, gx, hz] });
+        const hv = Uint16Array.from([0x3c00, 0xc000, 0x0001, 0x7bff, 0x3555]);
+        await exe.run({ x: xv, h: hv });
+        const want = Array.from(xv, (v) => f16ToF32(f32ToF16(v)));
+        const got16 = await exe.read(y16);
+        const gotZ = await exe.read(z);
+        for (let i = 0; i < n; i++) {
+          assert(got16[i] === want[i] && gotZ[i] === want[i], `cast x[${i}] = ${xv[i]}: f16 ${got16[i]}, back to f32 ${gotZ[i]}, want ${want[i]}`);
+        }
+        const gg = await exe.read(gx);
+        for (let i = 0; i < n; i++) assert(gg[i] === f16ToF32(f32ToF16(R[i])), `grad[${i}] = ${gg[i]}, want f16(${R[i]})`);
+        const gotH = await exe.read(hz);
+        hv.forEach((b, i) => assert(gotH[i] === f16ToF32(b), `f16 input ${b.toString(16)} -> ${gotH[i]}, want ${f16ToF32(b)}`));
+        return `${n} values incl. ties and a subnormal: exact; f16 feed of 5 values exact`;
+      } finally {
+        g.destroy();
+      }
+    },
+  },
+  {
+    name: 'graph: out-of-range ids and targets give NaN, never a clamped read',
+    async run(ctx) {
+      const g = new Graph(ctx, 'nan');
+      try {
+        const table = g.param('table', [3, 2], Float32Array.of(1, 2, 3, 4, 5, 6));
+        const ids = g.input('ids', [3], 'i32');
+        const logits = g.input('logits', [2, 3]);
+        const t = g.input('t', [2], 'i32');
+        const e = op.embedding(table, ids);
+        const ce = op.crossEntropy(logits, t);
+        const exe = await g.compile({ outputs: [e, ce] });
+        await exe.run({ ids: Int32Array.of(2, 3, -1), logits: new Float32Array(6), t: Int32Array.of(0, 7) });
+        const ev = Array.from(await exe.read(e));
+        assert(ev[0] === 5 && ev[1] === 6 && ev.slice(2).every(Number.isNaN), `embedding rows: ${ev}`);
+        const l = (await exe.read(ce))[0];
+        assert(Number.isNaN(l), `cross-entropy with target 7 of 3 classes gave ${l}`);
+        return `embedding [${ev.map((v) => v.toString()).join(', ')}], loss ${l}`;
+      } finally {
+        g.destroy();
+      }
+    },
+  },
+  {
     name: 'graph: a graph on a lost device gives a clear error',
     async run(ctx) {
-      // A device of our own (the shared one must live on); where the adapter hands out only one device,
+      // A device of our own from a fresh adapter (the shared device must live on), destroyed for real. Where no
+      // second adapter can be had (Dawn in Node here: no navigator.gpu, and an adapter hands out one device),
       // a context whose `lost` is set stands in for it.
       let dev: GPUDevice | null = null;
+      let adapter: GPUAdapter | null = null;
       try {
-        dev = await ctx.adapter.requestDevice();
+        adapter = (await (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu?.requestAdapter()) ?? null;
+        dev = adapter ? await adapter.requestDevice() : null;
       } catch {
         dev = null;
       }
       const real = dev !== null;
-      const c2 = real ? new GpuContext({ adapter: ctx.adapter, device: dev!, runtime: ctx.info.runtime }) : (Object.create(ctx) as GpuContext);
+      const c2 = real ? new GpuContext({ adapter: adapter!, device: dev!, runtime: ctx.info.runtime }) : (Object.create(ctx) as GpuContext);
       const g = new Graph(c2, 'doomed');
       const x = g.input('x', [4]);
       const y = op.relu(x);

@@ -73,12 +73,12 @@ function makeInputs(specs: InSpec[], seed: number): { f: Float32Array[]; ints: I
   return { f, ints };
 }
 
-function opCase(c: OpCase): GpuCase {
+function opCase(c: OpCase, rowReduce?: 'invocation' | 'workgroup'): GpuCase {
   return {
-    name: `op ${c.name}`,
+    name: `op ${c.name}${rowReduce ? ` [${rowReduce} per row]` : ''}`,
     async run(ctx: GpuContext) {
       const { f, ints } = makeInputs(c.inputs, c.name.length * 7 + 1);
-      const g = new Graph(ctx, c.name);
+      const g = new Graph(ctx, c.name, { rowReduce });
       try {
         const ins = c.inputs.map((s, k) => (s.int ? g.input(`in${k}`, s.shape, 'i32') : g.input(`in${k}`, s.shape, 'f32', { requiresGrad: true })));
         const out = c.gpu(ins);
@@ -149,6 +149,13 @@ const CASE_LIST: OpCase[] = [
   { name: 'matmul batched [2, 3, 4] @ 2-D [4, 5]', inputs: [{ shape: [2, 3, 4] }, { shape: [4, 5] }], gpu: ([a, b]) => op.matmul(a, b), ref: ([a, b]) => ref.matmul(a, b), K: 4 },
   { name: 'matmul batch broadcast [2, 1, 3, 4] @ [3, 4, 2]', inputs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }], gpu: ([a, b]) => op.matmul(a, b), ref: ([a, b]) => ref.matmul(a, b), K: 4 },
   { name: 'matmul [3, 4] @ [2, 4, 5] (a broadcast, stride 0)', inputs: [{ shape: [3, 4] }, { shape: [2, 4, 5] }], gpu: ([a, b]) => op.matmul(a, b), ref: ([a, b]) => ref.matmul(a, b), K: 4 },
+  {
+    name: 'matmul of a storage-aligned slice (bound at its offset, no copy)',
+    inputs: [{ shape: [3, 64, 4] }, { shape: [4, 3] }],
+    gpu: ([a, b]) => op.matmul(op.slice(a, 0, 1, 3), b),
+    ref: ([a, b]) => ref.matmul(ref.slice(a, 0, 1, 3), b),
+    K: 4,
+  },
   { name: 'linear x @ w + b', inputs: [{ shape: [4, 6] }, { shape: [6, 3] }, { shape: [3] }], gpu: ([x, w, b]) => op.linear(x, w, b), ref: ([x, w, b]) => ref.linear(x, w, b), K: 7 },
   { name: 'softmax [3, 6]', inputs: [{ shape: [3, 6], lo: -3, hi: 3 }], gpu: ([x]) => op.softmax(x), ref: ([x]) => ref.softmax(x), K: 6 },
   { name: 'log_softmax [2, 3, 5] of a transposed view', inputs: [{ shape: [2, 5, 3], lo: -3, hi: 3 }], gpu: ([x]) => op.logSoftmax(op.transpose(x)), ref: ([x]) => ref.logSoftmax(ref.transpose(x)), K: 5 },
@@ -186,4 +193,26 @@ const CASE_LIST: OpCase[] = [
 ];
 void T;
 
-export const CASES: GpuCase[] = CASE_LIST.map(opCase);
+// Long rows (longer than a workgroup) for the two shapes of the row-reduction kernels.
+const LONG_ROWS: OpCase[] = [
+  { name: 'sum axis 1 of [3, 200]', inputs: [{ shape: [3, 200] }], gpu: ([x]) => op.sum(x, [1]), ref: ([x]) => ref.sum(x, [1]), K: 200 },
+  { name: 'softmax [2, 150]', inputs: [{ shape: [2, 150], lo: -3, hi: 3 }], gpu: ([x]) => op.softmax(x), ref: ([x]) => ref.softmax(x), K: 150 },
+  { name: 'log_softmax [2, 150]', inputs: [{ shape: [2, 150], lo: -3, hi: 3 }], gpu: ([x]) => op.logSoftmax(x), ref: ([x]) => ref.logSoftmax(x), K: 150 },
+  {
+    name: 'cross_entropy [3, 130]',
+    inputs: [{ shape: [3, 130], lo: -3, hi: 3 }, { shape: [3], int: { hi: 130 } }],
+    gpu: ([l, t]) => op.crossEntropy(l, t),
+    ref: ([l], ints) => ref.crossEntropy(l, ints[1]),
+    K: 130,
+  },
+  { name: 'layer_norm [2, 100]', inputs: [{ shape: [2, 100], lo: -2, hi: 2 }, { shape: [100], ...pos }, { shape: [100] }], gpu: ([x, g, b]) => op.layerNorm(x, g, b), ref: ([x, g, b]) => ref.layerNorm(x, g, b), K: 100 },
+  { name: 'rms_norm [2, 100]', inputs: [{ shape: [2, 100], lo: -2, hi: 2 }, { shape: [100], ...pos }], gpu: ([x, g]) => op.rmsNorm(x, g), ref: ([x, g]) => ref.rmsNorm(x, g), K: 100 },
+];
+const ROW_REDUCING = /^(sum|mean|softmax|log_softmax|add broadcast|causal|cross_entropy|layer_norm|rms_norm)/;
+
+export const CASES: GpuCase[] = [
+  ...CASE_LIST.map((c) => opCase(c)),
+  ...LONG_ROWS.map((c) => opCase(c)),
+  // Both shapes of the row reductions on every adapter, whatever its tuning picks.
+  ...[...CASE_LIST, ...LONG_ROWS].filter((c) => ROW_REDUCING.test(c.name)).flatMap((c) => [opCase(c, 'invocation'), opCase(c, 'workgroup')]),
+];

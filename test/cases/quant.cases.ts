@@ -2,7 +2,7 @@
 // identical to the last bit, for every bit width, group size and scale rule; GGUF / GPTQ / AWQ imports
 // dequantized on the GPU; per-token activation quantization; and the errors bad input gets.
 import type { GpuContext } from '../../src/gpu/context.js';
-import { dequantize, destroyQuantized, downloadQuantized, planQuantize, quantizeAct, quantizeWeights, unpackActCodes, uploadQuantized, actWordsPerRow } from '../../src/kernels/quant.js';
+import { planDequantizeQ4_0Blocks, dequantize, destroyQuantized, downloadQuantized, planQuantize, quantizeAct, quantizeWeights, unpackActCodes, uploadQuantized, actWordsPerRow } from '../../src/kernels/quant.js';
 import { f32ToF16Bits } from '../../src/quant/f16.js';
 import { dequantizeGguf, exportGguf, importGguf } from '../../src/quant/gguf.js';
 import { exportGptq, importGptq } from '../../src/quant/gptq.js';
@@ -16,6 +16,7 @@ import { SHADERS } from '../../src/gpu/shaders.gen.js';
 import { bitsToF32, f16BitsToF32, f32Bits } from '../../src/quant/f16.js';
 import { rng } from '../../src/ref/random.js';
 import numericsHarness from '../fixtures/quant_numerics.wgsl?raw';
+import { makeTensor, parseSafetensors, readSafetensorsBlob, safetensorsBlob } from '../../src/io/safetensors.js';
 import { assert, expectError, type GpuCase } from './types.js';
 
 const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
@@ -39,6 +40,12 @@ function testWeights(N: number, K: number, G: number, seed: number): Float32Arra
   w.fill(0, 0, G);
   if (N > 1) for (let k = 0; k < Math.min(G, 29); k++) w[K + k] = (k - 14) * 0.5;
   if (N > 2) w.fill(0.75, 2 * K, 3 * K);
+  if (N > 3) {
+    // Subnormals (flushed to 0 by the rule, on every adapter): a group of only subnormals, then a group where
+    // they sit next to tiny normal values.
+    for (let k = 0; k < Math.min(G, K); k++) w[3 * K + k] = Math.fround((k - 7) * 1e-40);
+    if (K >= 2 * G) for (let k = G; k < 2 * G; k++) w[3 * K + k] = Math.fround(k % 2 ? (k - G) * 3e-37 : -(k + 1) * 1e-39);
+  }
   return w;
 }
 
@@ -57,6 +64,12 @@ function weightCase(bitsN: number, group: number, rule: ScaleRule, scaleType: 'f
       const dqRef = dequantizeRef(ref);
       const Y = await dequantize(ctx, q, 'f32');
       msgs.push(exact('dequantized f32 bits', await ctx.readU32(Y, N * K), bits(dqRef)));
+      for (const run of [1, 5]) {
+        // Both shapes of the f32 kernel: one element per invocation (GPUs) and runs along the row (SwiftShader).
+        const R = await dequantize(ctx, q, 'f32', run);
+        exact(`dequantized f32 bits, runs of ${run}`, await ctx.readU32(R, N * K), bits(dqRef));
+        R.destroy();
+      }
       const H = await dequantize(ctx, q, 'f16');
       const h = new Uint16Array(await ctx.read(H, 2 * N * K));
       msgs.push(exact('dequantized f16 bits', h, Uint16Array.from(dqRef, f32ToF16Bits)));
@@ -75,6 +88,8 @@ function actCase(M: number, K: number, symmetric: boolean): GpuCase {
       x.fill(0, 0, K); // a zero row
       for (let k = 0; k < K; k++) x[K + k] = Math.fround(((k % 21) - 10) * 0.5 * (127 / 5)); // ties: x/s = (k%21 - 10) * 2.54 ... and 127 exactly
       for (let k = 0; k < K; k++) x[2 * K + k] = Math.fround(x[2 * K + k] * 1e-3);
+      for (let k = 0; k < K; k++) x[3 * K + k] = Math.fround(k % 3 ? (k - 20) * 1e-40 : (k - 20) * 1e-36); // subnormals next to tiny normals
+      for (let k = 0; k < K; k++) x[4 * K + k] = Math.fround((k - 25) * 1e-41); // only subnormals: a zero row
       const ref = quantizeActRef(x, M, K, symmetric);
       const X = ctx.createBuffer(x);
       const q = await quantizeAct(ctx, X, M, K, symmetric, { dq: true });
@@ -109,6 +124,8 @@ const W: [number, number, ScaleRule, 'f16' | 'f32', number, number][] = [
   [8, 16, 'minmax', 'f32', 5, 48],
   [4, 32, 'q4_1', 'f16', 5, 96],
   [4, 16, 'minmax', 'f16', 3, 48], // odd number of f16 scales per row: pairs straddle rows
+  [8, 0, 'absmax', 'f32', 3, 77], // odd K: f16 output pairs straddle rows, the last pair is half empty
+  [3, 0, 'minmax', 'f16', 4, 45], // 3-bit per channel, rows padded inside a 96-bit block
 ];
 
 /** Random f32 bit patterns over the whole exponent range (subnormals and zeros included), and hard pairs. */
@@ -186,6 +203,17 @@ export const CASES: GpuCase[] = [
         Y.destroy();
         destroyQuantized(q);
       }
+      // The blocks read directly (the alternative to repacking; bench/quant.ts compares them).
+      const q40 = exportGguf('Q4_0', quantizeRef(w, N, K, makeScheme({ bits: 4, group: 32, rule: 'q4_0' })));
+      const padded = new Uint8Array(Math.ceil(q40.length / 4) * 4);
+      padded.set(q40);
+      const S = ctx.createBuffer(padded);
+      const D = ctx.createBuffer(4 * N * K);
+      const dd = await planDequantizeQ4_0Blocks(ctx, S, D, (N * K) / 32);
+      await dd.kernel.run(dd.args, dd.workgroups);
+      msgs.push(exact('Q4_0 blocks read directly', await ctx.readU32(D, N * K), bits(dequantizeGguf('Q4_0', q40, N, K))));
+      S.destroy();
+      D.destroy();
       const mm = quantizeRef(w, N, K, makeScheme({ bits: 4, group: 32, symmetric: false, scaleType: 'f16' }));
       for (const [name, imp] of [['GPTQ', importGptq(exportGptq(mm), { N, K, group: 32 })], ['AWQ', importAwq(exportAwq(mm), { N, K, group: 32 })]] as const) {
         const q = uploadQuantized(ctx, imp);
@@ -195,6 +223,29 @@ export const CASES: GpuCase[] = [
         destroyQuantized(q);
       }
       return msgs.join('; ');
+    },
+  },
+  {
+    name: 'safetensors: a Blob written here reads back (views, metadata), and quantized tensors go through it',
+    async run(ctx) {
+      const N = 4;
+      const K = 64;
+      const w = randomF32(N * K, 5);
+      const s = makeScheme({ bits: 4, group: 32, rule: 'q4_0' });
+      const W = ctx.createBuffer(w);
+      const q = await quantizeWeights(ctx, W, N, K, s);
+      const got = await downloadQuantized(ctx, q);
+      const blob = safetensorsBlob({ codes: makeTensor('I32', [got.codes.length], new Int32Array(got.codes.buffer)), scales: makeTensor('F16', [N, 2], Uint16Array.from(got.scales, f32ToF16Bits)), w: makeTensor('F32', [N, K], w) }, { scheme: 'q4_0' });
+      const f = await readSafetensorsBlob(blob);
+      assert(f.metadata.scheme === 'q4_0', `metadata ${JSON.stringify(f.metadata)}`);
+      const ab = await blob.arrayBuffer();
+      const again = parseSafetensors(ab);
+      assert(again.tensors.w.data.buffer === ab, 'w was copied instead of viewed');
+      exact('w via safetensors', again.tensors.w.data, w);
+      const msg = exact('codes via safetensors', new Uint32Array(f.tensors.codes.data.buffer, f.tensors.codes.data.byteOffset, got.codes.length), quantizeRef(w, N, K, s).codes);
+      W.destroy();
+      destroyQuantized(q);
+      return `${blob.size} bytes; ${msg}`;
     },
   },
   {

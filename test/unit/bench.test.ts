@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openHeadless } from '../../runtime/headless.js';
 import type { BenchReport, RowResult } from '../../bench/harness.js';
 import { encodeModel, encodeVarint } from '../../bench/peers/onnx-proto.js';
 import { matMulNBitsModel, randomQ4 } from '../../bench/peers/ort.js';
@@ -87,6 +88,23 @@ describe('nibble bench --quick', () => {
     const svg = readFileSync(join(out, 'bench.svg'), 'utf8');
     expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect((svg.match(/<rect x=/g) ?? []).length).toBe(rs.length);
+  });
+});
+
+describe('the ORT peer runs on WebGPU, not the CPU fallback', () => {
+  it('session.disable_cpu_ep_fallback=1 refuses a node without a WebGPU kernel (Det) and accepts one with (Relu)', async () => {
+    const h = await openHeadless();
+    try {
+      await h.page.waitForFunction('window.nibbleReady === true');
+      const r = await h.evaluate<Record<string, { withFlag: string; withoutFlag: string }>>(
+        `const b = await import('./bench.js'); return { det: await b.ortFallbackProbe('Det', []), relu: await b.ortFallbackProbe('Relu', [2, 2]) };`,
+      );
+      expect(r.det.withFlag).toMatch(/refused: .*assigned to the default CPU EP, but fallback to CPU EP has been explicitly disabled/);
+      expect(r.det.withoutFlag).toBe('created');
+      expect(r.relu).toEqual({ withFlag: 'created', withoutFlag: 'created' });
+    } finally {
+      await h.close();
+    }
   });
 });
 
@@ -189,14 +207,16 @@ describe('bench pieces (pure)', () => {
   it('computes ratios only between rows that passed, and says when a peer disagrees', () => {
     const row = (name: string, side: 'nibble' | 'peer', status: RowResult['status'], medianMs: number | null): RowResult => ({
       name, group: 'g', side, shape: 's', status, check: status === 'ok' ? 'fine' : 'element 3 = 1 vs reference 2', method: 'timestamp-query', reps: 3,
-      medianMs, minMs: medianMs, maxMs: medianMs, gflops: null, gbps: null, fracCopy: null, fracRead: null, flops: 0, bytes: 0, notes: [],
+      medianMs, wallMedianMs: null, minMs: medianMs, maxMs: medianMs, gflops: null, gbps: null, fracCopy: null, fracRead: null, flops: 0, bytes: 0, notes: [],
     });
     const r: BenchReport = {
       adapter: { runtime: 'browser', vendor: 'v', architecture: 'a', device: '', description: '', fallback: true, timestampQuery: true },
       timing: 'timestamp-query', quick: true, date: 'd', ceilings: { copyGBps: 1, readGBps: 1 },
       rows: [row('mine', 'nibble', 'ok', 2), row('theirs', 'peer', 'ok', 5), row('broken peer', 'peer', 'check-failed', null)],
     };
-    expect(ratios(r)).toEqual([{ group: 'g', row: 'mine', peer: 'theirs', speedup: 2.5 }]);
+    expect(ratios(r)).toEqual([{ group: 'g', row: 'mine', peer: 'theirs', speedup: 2.5, wall: false }]);
+    const wallRow = { ...r.rows[0], wallMedianMs: 4 };
+    expect(ratios({ ...r, rows: [wallRow, r.rows[1]] })).toEqual([{ group: 'g', row: 'mine', peer: 'theirs', speedup: 1.25, wall: true }]);
     expect(formatTable(r)).toMatch(/2\.50x vs theirs/);
     expect(formatTable(r)).toMatch(/OUTPUT DISAGREES WITH REFERENCE: element 3/);
     expect(formatTable(r)).toMatch(/software adapter/);
@@ -207,7 +227,7 @@ describe('bench pieces (pure)', () => {
   it("computes ratios against nibble's f32 matmul rows of the same group, for nibble rows that passed", () => {
     const row = (name: string, group: string, side: 'nibble' | 'peer', status: RowResult['status'], medianMs: number | null): RowResult => ({
       name, group, side, shape: 's', status, check: 'fine', method: 'timestamp-query', reps: 3,
-      medianMs, minMs: medianMs, maxMs: medianMs, gflops: null, gbps: null, fracCopy: null, fracRead: null, flops: 0, bytes: 0, notes: [],
+      medianMs, minMs: medianMs, maxMs: medianMs, gflops: null, gbps: null, fracCopy: null, fracRead: null, flops: 0, bytes: 0, notes: [], wallMedianMs: null,
     });
     const r: BenchReport = {
       adapter: { runtime: 'node', vendor: 'v', architecture: 'a', device: '', description: '', fallback: false, timestampQuery: true },
@@ -218,8 +238,8 @@ describe('bench pieces (pure)', () => {
       ],
     };
     expect(baselineRatios(r)).toEqual([
-      { group: 'g', row: 'nibble matmul_w4a16 gemv g32', peer: 'nibble matmul_f32 naive', speedup: 8 },
-      { group: 'g', row: 'nibble matmul_w4a16 gemv g32', peer: 'nibble matmul_f32 tiled', speedup: 4 },
+      { group: 'g', row: 'nibble matmul_w4a16 gemv g32', peer: 'nibble matmul_f32 naive', speedup: 8, wall: false },
+      { group: 'g', row: 'nibble matmul_w4a16 gemv g32', peer: 'nibble matmul_f32 tiled', speedup: 4, wall: false },
     ]);
     expect(formatTable(r)).toMatch(/3\.00x vs peer, 8\.00x vs matmul_f32 naive, 4\.00x vs matmul_f32 tiled/);
     expect(formatMarkdown(r)).toMatch(/\| g \| nibble matmul_w4a16 gemv g32 \| nibble matmul_f32 tiled \| 4\.00x \|/);

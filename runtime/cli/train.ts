@@ -1,0 +1,91 @@
+// nibble train: the main job. Trains an f32 MLP on the bundled digits data, quantizes it post-training, fine-tunes
+// with QAT, converts, prints the comparison table and saves the converted model (safetensors, atomically).
+import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { splitDigits } from '../../src/data/digits.js';
+import { encodeModel } from '../../src/io/model.js';
+import { DEFAULT_PIPELINE, formatPipeline, runDigitsPipeline, type PipelineOptions } from '../../src/train/pipeline.js';
+import { createNodeContext } from '../node.js';
+import { loadDigitsFile } from '../data.js';
+import { ProgressBar } from '../progress.js';
+import { UsageError, type Command } from './command.js';
+
+/** Writes bytes to `path` through a temporary file and a rename, so a failure never leaves a partial file. */
+export function writeAtomic(path: string, bytes: Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}
+
+function num(name: string, v: string | undefined, fallback: number, ok: (x: number) => boolean, what: string): number {
+  if (v === undefined) return fallback;
+  const x = Number(v);
+  if (!Number.isFinite(x) || !ok(x)) throw new UsageError(`--${name}=${v}: ${what}`);
+  return x;
+}
+
+export const trainCommand: Command = {
+  summary: 'train an MLP on the bundled digits data: f32, PTQ, QAT fine-tuning, convert; prints the table',
+  help: `options:
+  --bits N[,N]      weight bits of the schemes to compare (2..8; default 4,2)
+  --group G         group size along K (16, 32, 64; 0 = per channel; default 32)
+  --act             also fake-quantize activations per token (int8 asymmetric, torchao 8da4w-style)
+  --epochs E        f32 epochs (default ${DEFAULT_PIPELINE.epochs})
+  --qat-epochs E    QAT fine-tuning epochs (default ${DEFAULT_PIPELINE.qatEpochs})
+  --lr X            f32 learning rate, AdamW (default ${DEFAULT_PIPELINE.lr})
+  --qat-lr X        QAT learning rate (default ${DEFAULT_PIPELINE.qatLr})
+  --batch B         batch size (default ${DEFAULT_PIPELINE.batch})
+  --hidden H[,H]    hidden layer sizes (default ${DEFAULT_PIPELINE.hidden.join(',')})
+  --seed S          seed of the weights and batch order (default 0)
+  --out PATH        where to save the converted model of the first scheme (default out/digits-w<bits>g<group>.safetensors)
+  --json            print the results as JSON`,
+  async run(argv) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        strict: true,
+        options: {
+          bits: { type: 'string' }, group: { type: 'string' }, act: { type: 'boolean' }, epochs: { type: 'string' }, 'qat-epochs': { type: 'string' },
+          lr: { type: 'string' }, 'qat-lr': { type: 'string' }, batch: { type: 'string' }, hidden: { type: 'string' }, seed: { type: 'string' },
+          out: { type: 'string' }, json: { type: 'boolean' },
+        },
+      }));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const group = num('group', values.group, 32, (x) => [0, 16, 32, 64].includes(x), 'group must be 0 (per channel), 16, 32 or 64 (it must divide every layer width)');
+    const bits = (values.bits ?? '4,2').split(',').map((b) => num('bits', b, 4, (x) => Number.isInteger(x) && x >= 2 && x <= 8, 'bits must be integers in 2..8'));
+    const hidden = (values.hidden ?? DEFAULT_PIPELINE.hidden.join(',')).split(',').map((h) => num('hidden', h, 128, (x) => Number.isInteger(x) && x > 0 && x % 64 === 0, 'hidden sizes must be positive multiples of 64'));
+    const o: PipelineOptions = {
+      ...DEFAULT_PIPELINE,
+      hidden,
+      schemes: bits.map((b) => ({ bits: b, group })),
+      act: !!values.act,
+      epochs: num('epochs', values.epochs, DEFAULT_PIPELINE.epochs, (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
+      qatEpochs: num('qat-epochs', values['qat-epochs'], DEFAULT_PIPELINE.qatEpochs, (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
+      lr: num('lr', values.lr, DEFAULT_PIPELINE.lr, (x) => x > 0, 'a positive number'),
+      qatLr: num('qat-lr', values['qat-lr'], DEFAULT_PIPELINE.qatLr, (x) => x > 0, 'a positive number'),
+      batch: num('batch', values.batch, DEFAULT_PIPELINE.batch, (x) => Number.isInteger(x) && x > 0 && x <= 1024, 'an integer in 1..1024'),
+      seed: num('seed', values.seed, 0, (x) => Number.isInteger(x) && x >= 0, 'a non-negative integer'),
+    };
+    const out = values.out ?? `out/digits-w${o.schemes[0].bits}g${group}.safetensors`;
+    const t0 = performance.now();
+    const ctx = await createNodeContext();
+    const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (software fallback: SwiftShader)' : ''}, ${ctx.info.runtime}`;
+    const split = splitDigits(await loadDigitsFile(), { seed: 0 });
+    const bar = values.json ? null : new ProgressBar();
+    const r = await runDigitsPipeline(ctx, split, o, {
+      log: (l) => !values.json && console.error(l),
+      onStep: (phase, s) => bar?.update({ step: s.step, total: s.total, loss: s.loss, msPerStep: s.ms, label: phase.padEnd(12).slice(0, 18) }),
+    });
+    writeAtomic(out, encodeModel(r.converted));
+    const secs = (performance.now() - t0) / 1000;
+    if (values.json) console.log(JSON.stringify({ adapter: ctx.info, ...r, converted: undefined, float: undefined, saved: out, seconds: secs }, null, 2));
+    else console.log(`${formatPipeline(r, adapter)}\nsaved the converted ${o.schemes[0].bits}-bit model to ${out}\ntotal ${secs.toFixed(1)} s`);
+    ctx.destroy();
+    return 0;
+  },
+};

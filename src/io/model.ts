@@ -1,0 +1,67 @@
+// The converted-model file: safetensors with metadata format = "nibble-mlp". Per layer i:
+//   layers.i.codes   I32 [N, wordsPerRow(K, bits)]  codes packed as src/quant/layout.ts (bit patterns as i32)
+//   layers.i.scales  F32 [N, K / group]
+//   layers.i.weight  F32 [N, K]                     (instead of codes + scales, for layers kept in f32)
+//   layers.i.bias    F32 [N]
+// metadata: sizes (JSON), activation ("silu"), layers (JSON: [{bits, group, act}]).
+import { encodeSafetensors, makeTensor, parseSafetensors, type Tensor } from './safetensors.js';
+import { packCodes, unpackCodes, wordsPerRow, type Bits } from '../quant/layout.js';
+import type { QuantizedMlp, QuantizedLayer } from '../train/qat.js';
+
+export class ModelFileError extends Error {}
+
+export function encodeModel(q: QuantizedMlp): Uint8Array {
+  const t: Record<string, Tensor> = {};
+  q.layers.forEach((l, i) => {
+    if (l.bits === null) t[`layers.${i}.weight`] = makeTensor('F32', [l.N, l.K], l.w!, `layers.${i}.weight`);
+    else {
+      const words = packCodes(l.codes!, l.N, l.K, l.bits as Bits);
+      t[`layers.${i}.codes`] = makeTensor('I32', [l.N, wordsPerRow(l.K, l.bits as Bits)], new Int32Array(words.buffer), `layers.${i}.codes`);
+      t[`layers.${i}.scales`] = makeTensor('F32', [l.N, l.K / l.group], l.scales!, `layers.${i}.scales`);
+    }
+    t[`layers.${i}.bias`] = makeTensor('F32', [l.N], l.bias, `layers.${i}.bias`);
+  });
+  return encodeSafetensors(t, {
+    format: 'nibble-mlp',
+    sizes: JSON.stringify(q.sizes),
+    activation: 'silu',
+    layers: JSON.stringify(q.layers.map((l) => ({ bits: l.bits, group: l.group, act: l.act }))),
+  });
+}
+
+/** Parses and checks a nibble-mlp file; every problem names the tensor and what was expected. */
+export function decodeModel(bytes: ArrayBuffer | Uint8Array, source = 'model'): QuantizedMlp {
+  const st = parseSafetensors(bytes, source);
+  const m = st.metadata;
+  if (m.format !== 'nibble-mlp') throw new ModelFileError(`${source}: not a nibble model (metadata format is '${m.format ?? 'missing'}', expected 'nibble-mlp')`);
+  let sizes: number[];
+  let meta: { bits: number | null; group: number; act: { bits: number } | null }[];
+  try {
+    sizes = JSON.parse(m.sizes);
+    meta = JSON.parse(m.layers);
+  } catch {
+    throw new ModelFileError(`${source}: metadata 'sizes' / 'layers' is not valid JSON`);
+  }
+  if (!Array.isArray(sizes) || sizes.length < 2 || !Array.isArray(meta) || meta.length !== sizes.length - 1) {
+    throw new ModelFileError(`${source}: metadata sizes ${m.sizes} and layers do not describe the same layers`);
+  }
+  const need = (name: string, dtype: string, shape: number[]): Tensor => {
+    const t = st.tensors[name];
+    if (!t) throw new ModelFileError(`${source}: tensor '${name}' is missing`);
+    if (t.dtype !== dtype || t.shape.join(',') !== shape.join(',')) {
+      throw new ModelFileError(`${source}: tensor '${name}' is ${t.dtype} [${t.shape.join(', ')}], expected ${dtype} [${shape.join(', ')}]`);
+    }
+    return t;
+  };
+  const layers: QuantizedLayer[] = meta.map((lm, i) => {
+    const N = sizes[i + 1];
+    const K = sizes[i];
+    const bias = need(`layers.${i}.bias`, 'F32', [N]).data as Float32Array;
+    if (lm.bits === null) return { N, K, bits: null, group: K, w: need(`layers.${i}.weight`, 'F32', [N, K]).data as Float32Array, bias, act: lm.act };
+    if (![2, 3, 4, 8].includes(lm.bits) || !(K % lm.group === 0)) throw new ModelFileError(`${source}: layer ${i}: bits ${lm.bits} / group ${lm.group} do not fit K=${K}`);
+    const codes = need(`layers.${i}.codes`, 'I32', [N, wordsPerRow(K, lm.bits as Bits)]).data as Int32Array;
+    const scales = need(`layers.${i}.scales`, 'F32', [N, K / lm.group]).data as Float32Array;
+    return { N, K, bits: lm.bits, group: lm.group, codes: unpackCodes(new Uint32Array(codes.buffer, codes.byteOffset, codes.length), N, K, lm.bits as Bits), scales, bias, act: lm.act };
+  });
+  return { sizes, layers };
+}

@@ -1,0 +1,87 @@
+// A multi-layer perceptron (Linear -> SiLU -> ... -> Linear) on the graph executor, in f32 or with QAT fake-quant
+// layers. Weights are PyTorch-shaped: w[i] is [out, in] (N, K), so quantization groups run along K, as in the
+// W4A16 layout (src/quant/layout.ts).
+import type { GpuContext } from '../gpu/context.js';
+import { Graph } from '../graph/graph.js';
+import type { Tensor } from '../graph/tensor.js';
+import * as ops from '../ops/index.js';
+import { rng } from '../ref/random.js';
+
+export interface MlpWeights {
+  sizes: number[];
+  /** w[i]: [sizes[i+1], sizes[i]] row-major. */
+  w: Float32Array[];
+  b: Float32Array[];
+}
+
+/** How one Linear layer is fake-quantized during QAT (null: kept in f32). */
+export interface LayerQuant {
+  weight: { bits: number; group: number } | null;
+  /** Dynamic per-token activation fake-quant (torchao 8da4w: int8, asymmetric) on the layer's input. */
+  act: { bits: number } | null;
+}
+
+/** PyTorch's Linear initialisation: U(-1/sqrt(in), 1/sqrt(in)) for weights and biases; seeded. */
+export function initMlp(sizes: number[], seed: number): MlpWeights {
+  if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s <= 0)) throw new Error(`initMlp: sizes [${sizes.join(', ')}] must be >= 2 positive integers`);
+  const r = rng(seed);
+  const w: Float32Array[] = [];
+  const b: Float32Array[] = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    const bound = 1 / Math.sqrt(sizes[i]);
+    w.push(Float32Array.from({ length: sizes[i] * sizes[i + 1] }, () => (2 * r() - 1) * bound));
+    b.push(Float32Array.from({ length: sizes[i + 1] }, () => (2 * r() - 1) * bound));
+  }
+  return { sizes: [...sizes], w, b };
+}
+
+export function cloneWeights(m: MlpWeights): MlpWeights {
+  return { sizes: [...m.sizes], w: m.w.map((x) => x.slice()), b: m.b.map((x) => x.slice()) };
+}
+
+export interface MlpGraph {
+  graph: Graph;
+  x: Tensor;
+  logits: Tensor;
+  /** With labels: the mean cross-entropy and its targets input. */
+  labels?: Tensor;
+  loss?: Tensor;
+  w: Tensor[];
+  b: Tensor[];
+}
+
+/**
+ * Records the MLP on a new graph for `batch` rows: inputs 'x' [batch, in] (and 'labels' [batch] i32 with `loss`).
+ * `quant[i]` fake-quantizes layer i (weights per group along K, symmetric; activations per token, asymmetric).
+ */
+export function buildMlp(ctx: GpuContext, m: MlpWeights, o: { batch: number; quant?: (LayerQuant | null)[]; loss?: boolean; label?: string }): MlpGraph {
+  const L = m.sizes.length - 1;
+  if (o.quant && o.quant.length !== L) throw new Error(`buildMlp: ${o.quant.length} layer quant configs for ${L} layers`);
+  const g = new Graph(ctx, o.label ?? 'mlp');
+  const x = g.input('x', [o.batch, m.sizes[0]]);
+  const w = m.w.map((d, i) => g.param(`w${i}`, [m.sizes[i + 1], m.sizes[i]], d));
+  const b = m.b.map((d, i) => g.param(`b${i}`, [m.sizes[i + 1]], d));
+  let h = x;
+  for (let i = 0; i < L; i++) {
+    const q = o.quant?.[i] ?? null;
+    const hin = q?.act ? ops.fakeQuant(h, { bits: q.act.bits, symmetric: false, granularity: { kind: 'token' } }) : h;
+    const wq = q?.weight ? ops.fakeQuant(w[i], { bits: q.weight.bits, symmetric: true, granularity: { kind: 'group', group: q.weight.group } }) : w[i];
+    const z = ops.linear(hin, ops.transpose(wq), b[i]);
+    h = i + 1 < L ? ops.silu(z) : z;
+  }
+  const out: MlpGraph = { graph: g, x, logits: h, w, b };
+  if (o.loss) {
+    out.labels = g.input('labels', [o.batch], 'i32');
+    out.loss = ops.crossEntropy(h, out.labels);
+  }
+  return out;
+}
+
+/** Reads the current weights of a built MLP back to the CPU. */
+export async function readWeights(mg: MlpGraph, sizes: number[]): Promise<MlpWeights> {
+  return {
+    sizes: [...sizes],
+    w: await Promise.all(mg.w.map((t) => mg.graph.readParam(t))),
+    b: await Promise.all(mg.b.map((t) => mg.graph.readParam(t))),
+  };
+}

@@ -1,0 +1,128 @@
+// Optimizers over a compiled training graph: the WGSL kernels of src/kernels/optim.ts (AdamW, SGD with momentum,
+// global-norm clipping) encoded after the graph's backward pass in the same submit (Executable.run's `after`).
+// State (exp_avg / exp_avg_sq or momentum) lives on the GPU; f32 master weights are updated in place.
+import type { GpuContext } from '../gpu/context.js';
+import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
+import type { Executable } from '../graph/executor.js';
+import type { Tensor } from '../graph/tensor.js';
+import { adamwUniforms, gradNormPartials, planAdamW, planGradNorm, planSgd } from '../kernels/optim.js';
+import type { AdamWOptions, SgdOptions } from '../ref/optim.js';
+
+export type OptimizerConfig = ({ kind: 'adamw' } & AdamWOptions) | ({ kind: 'sgd' } & SgdOptions);
+
+interface Slot {
+  param: Tensor;
+  n: number;
+  state: GPUBuffer[];
+  bound: BoundKernel;
+  workgroups: Workgroups;
+  rowPitch: number;
+}
+
+export class Optimizer {
+  /** Optimizer steps taken (AdamW's bias corrections and SGD's first step use it). */
+  step = 0;
+  private slots: Slot[] = [];
+  private clip: { bound: { b: BoundKernel; wg: Workgroups }[]; coef: GPUBuffer; partials: GPUBuffer } | null = null;
+
+  private constructor(
+    private readonly ctx: GpuContext,
+    readonly config: OptimizerConfig,
+  ) {}
+
+  /** Plans and binds the update of every (param, grad) pair; `clipNorm` adds global-norm clipping first. */
+  static async create(ctx: GpuContext, exe: Executable, pairs: [Tensor, Tensor][], config: OptimizerConfig, clipNorm?: number): Promise<Optimizer> {
+    const o = new Optimizer(ctx, config);
+    let coef: GPUBuffer | undefined;
+    if (clipNorm !== undefined) {
+      coef = ctx.createBuffer(8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'clip_coef');
+      for (const [p, g] of pairs) if (!g.isContiguous() || g.offset !== 0) throw new Error(`optimizer: gradient of ${p.describe()} is a view; clipping needs dense gradients`);
+      const grads = pairs.map(([, g]) => ({ buffer: exe.buffer(g), n: g.numel }));
+      const partials = ctx.createBuffer(4 * gradNormPartials(ctx, grads.map((g) => g.n)), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'grad_norm.partials');
+      const ds = await planGradNorm(ctx, grads, partials, coef, clipNorm);
+      o.clip = { bound: ds.map((d) => ({ b: d.kernel.bind(d.args), wg: d.workgroups })), coef, partials };
+    }
+    for (const [param, grad] of pairs) {
+      const n = param.numel;
+      if (!grad.isContiguous() || grad.offset !== 0 || grad.numel !== n) {
+        throw new Error(`optimizer: gradient ${grad.describe()} of param ${param.describe()} must be a dense tensor of the param's size (use ops.contiguous)`);
+      }
+      const zeros = () => ctx.createBuffer(new Float32Array(n));
+      const b = { param: exe.buffer(param), grad: exe.buffer(grad), clip_coef: coef };
+      if (config.kind === 'adamw') {
+        const state = [zeros(), zeros()];
+        const d = await planAdamW(ctx, { ...b, exp_avg: state[0], exp_avg_sq: state[1] }, n, { ...config, step: 1 });
+        o.slots.push({ param, n, state, bound: d.kernel.bind(d.args), workgroups: d.workgroups, rowPitch: d.args.params!.row_pitch as number });
+      } else {
+        const state = (config.momentum ?? 0) > 0 ? [zeros()] : [];
+        const d = await planSgd(ctx, { ...b, momentum_buf: state[0] }, n, { ...config, first: true });
+        o.slots.push({ param, n, state, bound: d.kernel.bind(d.args), workgroups: d.workgroups, rowPitch: d.args.params!.row_pitch as number });
+      }
+    }
+    return o;
+  }
+
+  /** Writes this step's uniforms (learning rate `lr`); call before the run that encodes it. */
+  prepare(lr: number): void {
+    const step = this.step + 1;
+    for (const s of this.slots) {
+      if (this.config.kind === 'adamw') s.bound.update(adamwUniforms({ ...this.config, lr }, step, s.n, s.rowPitch));
+      else {
+        const c = this.config;
+        s.bound.update({ n: s.n, row_pitch: s.rowPitch, first: step === 1 ? 1 : 0, nesterov: c.nesterov ? 1 : 0, lr, momentum: c.momentum ?? 0, dampening: c.dampening ?? 0, weight_decay: c.weightDecay ?? 0 });
+      }
+    }
+  }
+
+  /** Encodes clipping and the updates (for Executable.run's `after`). */
+  encode(pass: GPUComputePassEncoder): void {
+    for (const c of this.clip?.bound ?? []) c.b.encode(pass, c.wg);
+    for (const s of this.slots) s.bound.encode(pass, s.workgroups);
+  }
+
+  /** Marks the step done (after the run that encoded it completed). */
+  advance(): void {
+    this.step++;
+  }
+
+  /** The optimizer state, by param name, for checkpoints. */
+  async state(): Promise<Record<string, Float32Array>> {
+    const out: Record<string, Float32Array> = {};
+    for (const s of this.slots) {
+      for (const [i, b] of s.state.entries()) out[`${s.param.name}.${this.stateNames()[i]}`] = await this.ctx.readF32(b, s.n);
+    }
+    return out;
+  }
+
+  stateNames(): string[] {
+    return this.config.kind === 'adamw' ? ['exp_avg', 'exp_avg_sq'] : ['momentum_buf'];
+  }
+
+  /** Restores state written by `state()` and the step count. */
+  load(state: Record<string, Float32Array>, step: number): void {
+    for (const s of this.slots) {
+      for (const [i, b] of s.state.entries()) {
+        const key = `${s.param.name}.${this.stateNames()[i]}`;
+        const v = state[key];
+        if (!v || v.length !== s.n) throw new Error(`optimizer state '${key}' is missing or has ${v?.length ?? 0} values (expected ${s.n})`);
+        this.ctx.write(b, v);
+      }
+    }
+    this.step = step;
+  }
+
+  /** The global gradient norm of the last step (only with clipping), read from the GPU. */
+  async lastGradNorm(): Promise<number | null> {
+    return this.clip ? (await this.ctx.readF32(this.clip.coef, 2))[0] : null;
+  }
+
+  destroy(): void {
+    for (const s of this.slots) {
+      s.bound.dispose();
+      s.state.forEach((b) => b.destroy());
+    }
+    this.clip?.bound.forEach((c) => c.b.dispose());
+    this.clip?.coef.destroy();
+    this.clip?.partials.destroy();
+  }
+}

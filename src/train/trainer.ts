@@ -1,0 +1,185 @@
+// The training loop, identical in Node and the browser: seeded batches, one submit per step (forward, backward,
+// clipping and the optimizer), the loss read back each step (NaN stops training and names the step), checkpoints
+// (safetensors bytes: weights + optimizer state + step) that resume to the same next-step loss.
+import type { GpuContext } from '../gpu/context.js';
+import { encodeSafetensors, makeTensor, parseSafetensors, type Tensor as StTensor } from '../io/safetensors.js';
+import { buildMlp, cloneWeights, readWeights, type MlpWeights } from '../nn/mlp.js';
+import { rng } from '../ref/random.js';
+import * as ops from '../ops/index.js';
+import { Optimizer } from './optimizer.js';
+import type { MlpModel } from './qat.js';
+import { warmupCosine } from './schedule.js';
+
+export interface Dataset {
+  /** [count, features] f32, row-major. */
+  x: Float32Array;
+  /** [count] class ids. */
+  y: ArrayLike<number>;
+  count: number;
+  features: number;
+}
+
+export interface StepInfo {
+  step: number;
+  total: number;
+  epoch: number;
+  loss: number;
+  ms: number;
+  lr: number;
+}
+
+export interface TrainOptions {
+  epochs: number;
+  batch: number;
+  lr: number;
+  weightDecay?: number;
+  warmupSteps?: number;
+  /** Global-norm gradient clipping. */
+  clipNorm?: number;
+  /** Seeds the batch order (the weights come in with the model). */
+  seed: number;
+  onStep?: (s: StepInfo) => void;
+  /** Called with checkpoint bytes every `checkpointEvery` steps (and at the end); Node writes them atomically. */
+  checkpointEvery?: number;
+  onCheckpoint?: (bytes: Uint8Array, step: number) => void | Promise<void>;
+  /** Resume from checkpoint bytes written by this loop. */
+  resume?: Uint8Array;
+  /** Stop after this many steps in total (an interrupted run, for tests). */
+  stopAtStep?: number;
+}
+
+export interface TrainResult {
+  weights: MlpWeights;
+  steps: number;
+  losses: number[];
+  /** Median wall time of a step (submit to loss read back), warm-up steps excluded. */
+  msPerStep: number;
+}
+
+export class TrainingError extends Error {}
+
+/** The order of the rows in `epoch`: a seeded Fisher-Yates shuffle. */
+export function epochOrder(count: number, seed: number, epoch: number): Uint32Array {
+  const r = rng((seed * 7919 + epoch * 104729) >>> 0);
+  const p = Uint32Array.from({ length: count }, (_, i) => i);
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
+function checkpointBytes(w: MlpWeights, opt: Record<string, Float32Array>, step: number, model: MlpModel): Uint8Array {
+  const t: Record<string, StTensor> = {};
+  w.w.forEach((d, i) => (t[`w${i}`] = makeTensor('F32', [w.sizes[i + 1], w.sizes[i]], d, `w${i}`)));
+  w.b.forEach((d, i) => (t[`b${i}`] = makeTensor('F32', [w.sizes[i + 1]], d, `b${i}`)));
+  for (const [k, v] of Object.entries(opt)) t[`optim.${k}`] = makeTensor('F32', [v.length], v, k);
+  return encodeSafetensors(t, { format: 'nibble-checkpoint', step: String(step), sizes: JSON.stringify(w.sizes), quant: JSON.stringify(model.quant) });
+}
+
+/** Trains `model` (f32, or QAT when its layers carry quantizers) with AdamW on `data`. */
+export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: TrainOptions): Promise<TrainResult> {
+  const { sizes } = model.weights;
+  if (data.features !== sizes[0]) throw new Error(`train: data has ${data.features} features, the model takes ${sizes[0]}`);
+  const B = o.batch;
+  if (!Number.isInteger(B) || B <= 0 || B > data.count) throw new Error(`train: batch ${B} must be in 1..${data.count}`);
+  const perEpoch = Math.floor(data.count / B);
+  const total = perEpoch * o.epochs;
+  let weights = cloneWeights(model.weights);
+  let startStep = 0;
+  let optState: Record<string, Float32Array> | null = null;
+  if (o.resume) {
+    const ck = parseSafetensors(o.resume, 'checkpoint');
+    if (ck.metadata.format !== 'nibble-checkpoint') throw new Error(`train: resume: not a nibble checkpoint (format '${ck.metadata.format}')`);
+    if (ck.metadata.sizes !== JSON.stringify(sizes)) throw new Error(`train: resume: checkpoint sizes ${ck.metadata.sizes} differ from the model's ${JSON.stringify(sizes)}`);
+    startStep = Number(ck.metadata.step);
+    weights = { sizes: [...sizes], w: sizes.slice(1).map((_, i) => ck.tensors[`w${i}`].data as Float32Array), b: sizes.slice(1).map((_, i) => ck.tensors[`b${i}`].data as Float32Array) };
+    optState = Object.fromEntries(Object.entries(ck.tensors).filter(([k]) => k.startsWith('optim.')).map(([k, v]) => [k.slice(6), v.data as Float32Array]));
+  }
+  const mg = buildMlp(ctx, weights, { batch: B, quant: model.quant.length ? model.quant : undefined, loss: true, label: model.quant.some(Boolean) ? 'qat-step' : 'f32-step' });
+  const params = [...mg.w, ...mg.b];
+  const grads = mg.graph.backward(mg.loss!, params);
+  // The optimizer kernels read dense gradients: materialise any that come out as views (w's grad through transpose).
+  const dense = params.map((p) => {
+    const g = grads.get(p)!;
+    return g.isContiguous() && g.offset === 0 ? g : ops.contiguous(g);
+  });
+  const exe = await mg.graph.compile({ outputs: [mg.loss!, ...dense] });
+  const opt = await Optimizer.create(ctx, exe, params.map((p, i) => [p, dense[i]]), { kind: 'adamw', lr: o.lr, weightDecay: o.weightDecay ?? 0.01 }, o.clipNorm);
+  if (optState) opt.load(optState, startStep);
+  const schedule = warmupCosine({ lr: o.lr, warmupSteps: Math.min(o.warmupSteps ?? 0, total - 1), totalSteps: total, minLr: o.lr * 0.05 });
+  const xb = new Float32Array(B * data.features);
+  const yb = new Int32Array(B);
+  const losses: number[] = [];
+  const times: number[] = [];
+  let lastGood = startStep;
+  const save = async (step: number) => {
+    if (!o.onCheckpoint) return;
+    await o.onCheckpoint(checkpointBytes(await readWeights(mg, sizes), await opt.state(), step, model), step);
+    lastGood = step;
+  };
+  try {
+    const end = Math.min(total, o.stopAtStep ?? total);
+    for (let step = startStep; step < end; step++) {
+      const epoch = Math.floor(step / perEpoch);
+      const order = epochOrder(data.count, o.seed, epoch);
+      const first = (step % perEpoch) * B;
+      for (let i = 0; i < B; i++) {
+        const r = order[first + i];
+        xb.set(data.x.subarray(r * data.features, (r + 1) * data.features), i * data.features);
+        yb[i] = data.y[r];
+      }
+      const lr = schedule(step);
+      const t0 = performance.now();
+      opt.prepare(lr);
+      await exe.run({ x: xb, labels: yb }, { after: (pass) => opt.encode(pass) });
+      opt.advance();
+      const loss = (await exe.read(mg.loss!))[0];
+      const ms = performance.now() - t0;
+      if (!Number.isFinite(loss)) {
+        throw new TrainingError(`training stopped at step ${step + 1} of ${total}: the loss is ${loss}` + (o.onCheckpoint ? `; the last good checkpoint is from step ${lastGood}` : '') + ' (lower the learning rate, or set clipNorm)');
+      }
+      losses.push(loss);
+      if (step - startStep >= 2) times.push(ms);
+      o.onStep?.({ step: step + 1, total, epoch, loss, ms, lr });
+      if (o.checkpointEvery && (step + 1) % o.checkpointEvery === 0) await save(step + 1);
+    }
+    if (o.onCheckpoint && end % (o.checkpointEvery ?? Infinity) !== 0) await save(end);
+    const sorted = times.sort((a, b) => a - b);
+    return { weights: await readWeights(mg, sizes), steps: end, losses, msPerStep: sorted.length ? sorted[sorted.length >> 1] : NaN };
+  } finally {
+    opt.destroy();
+    mg.graph.destroy();
+  }
+}
+
+/** Logits and accuracy of `model` (f32 or fake-quantized) on `data`, in one batch. */
+export async function evaluate(ctx: GpuContext, model: MlpModel, data: Dataset): Promise<{ accuracy: number; logits: Float32Array }> {
+  const mg = buildMlp(ctx, model.weights, { batch: data.count, quant: model.quant.length ? model.quant : undefined, label: 'eval' });
+  try {
+    const exe = await mg.graph.compile({ outputs: [mg.logits] });
+    await exe.run({ x: data.x });
+    const logits = (await exe.read(mg.logits)) as Float32Array;
+    return { accuracy: accuracyOf(logits, data.y, data.count), logits };
+  } finally {
+    mg.graph.destroy();
+  }
+}
+
+export function argmaxRows(logits: Float32Array, rows: number): Int32Array {
+  const C = logits.length / rows;
+  return Int32Array.from({ length: rows }, (_, r) => {
+    let best = 0;
+    for (let c = 1; c < C; c++) if (logits[r * C + c] > logits[r * C + best]) best = c;
+    return best;
+  });
+}
+
+export function accuracyOf(logits: Float32Array, y: ArrayLike<number>, rows: number): number {
+  const p = argmaxRows(logits, rows);
+  let ok = 0;
+  for (let i = 0; i < rows; i++) if (p[i] === y[i]) ok++;
+  return ok / rows;
+}
