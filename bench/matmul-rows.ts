@@ -1,10 +1,12 @@
 // Matmul rows: nibble's f32 matmul (naive and tiled) at the comparison shapes, y = x W^T with W [N, K]
 // (the layout of every quantized weight and of ORT's MatMulNBits). The W4A16 / W8A8 rows join the same groups.
 import type { GpuContext } from '../src/gpu/context.js';
-import { planMatmulF32 } from '../src/kernels/matmul.js';
-import { matmulRef } from '../src/ref/matmul.js';
-import { randomF32 } from '../src/ref/random.js';
-import { compareBound } from '../src/ref/tolerance.js';
+import { pickPath, planMatmulF32, planMatmulQ } from '../src/kernels/matmul.js';
+import { f16BitsToF32, toF16Array } from '../src/quant/f16.js';
+import { packCodes } from '../src/quant/layout.js';
+import { matmulQRef, matmulRef, type QuantWeightsRef } from '../src/ref/matmul.js';
+import { randomF32, rng } from '../src/ref/random.js';
+import { compareBound, U_F16, U_F32 } from '../src/ref/tolerance.js';
 import { runOnce, type BenchRow } from './harness.js';
 import { matmulGroup, matmulShapes, shapeLabel, type MatmulShape, type ShapeOptions } from './shapes.js';
 
@@ -41,6 +43,55 @@ export function matmulF32Row(s: MatmulShape, tiled: boolean): BenchRow {
   };
 }
 
+/** The group size of the W4A16 rows: ORT MatMulNBits' block (32), so the two read the same bytes per weight. */
+export const W4A16_GROUP = 32;
+
+/**
+ * W4A16: 4-bit symmetric weights, group 32, f32 scales (MatMulNBits q4 b32's storage), f16 activations (native
+ * shader-f16 math where the adapter has it, else unpack2x16float + f32), the path the tuning table picks (GEMV for
+ * M <= 8, else GEMM). Named gemv / gemm so rows line up across adapters; the path is in the notes.
+ */
+export function matmulW4A16Row(s: MatmulShape): BenchRow {
+  const { M, N, K } = s;
+  const ng = Math.ceil(K / W4A16_GROUP);
+  return {
+    name: `nibble matmul_w4a16 ${M <= 8 ? 'gemv' : 'gemm'} g${W4A16_GROUP}`,
+    group: matmulGroup(s),
+    side: 'nibble',
+    shape: shapeLabel(s),
+    wallToo: true,
+    flops: 2 * M * N * K,
+    bytes: 2 * M * K + N * K / 2 + 4 * N * ng + 4 * M * N,
+    async setup(ctx: GpuContext) {
+      const r = rng(23);
+      const u = Uint8Array.from({ length: N * K }, () => Math.floor(16 * r()));
+      const scales = Float32Array.from({ length: N * ng }, () => Math.fround(0.005 + 0.02 * r()));
+      const codes = packCodes(u, N, K, 4);
+      const xh = toF16Array(randomF32(M * K, 24));
+      const wref: QuantWeightsRef = { bits: 4, N, K, group: W4A16_GROUP, mode: 'symmetric', codes, scales };
+      const X = ctx.createBuffer(xh, undefined, 'x');
+      const C = ctx.createBuffer(codes, undefined, 'w.codes');
+      const S = ctx.createBuffer(scales, undefined, 'w.scales');
+      const Y = ctx.createBuffer(4 * M * N, undefined, 'y');
+      const native = ctx.caps.shaderF16;
+      const ds = await planMatmulQ(ctx, X, { bits: 4, N, K, group: W4A16_GROUP, mode: 'symmetric', codes: C, scales: S }, Y, { M, xType: 'f16' });
+      return {
+        dispatches: ds,
+        notes: [`path ${pickPath(ctx, M)}`, `f16 ${native ? 'native (shader-f16)' : 'emulated (unpack2x16float, f32 math)'}`],
+        async check() {
+          await runOnce(ctx, ds);
+          const ref = matmulQRef(Array.from(xh, f16BitsToF32), M, wref, {}, native ? U_F16 : U_F32);
+          const c = compareBound('y', await ctx.readF32(Y, M * N), ref.y, ref.tol, 1, 1, 1);
+          return { ok: c.ok, message: c.message };
+        },
+        dispose() {
+          [X, C, S, Y].forEach((b) => b.destroy());
+        },
+      };
+    },
+  };
+}
+
 export function matmulRows(o: ShapeOptions): BenchRow[] {
-  return matmulShapes(o).flatMap((s) => [matmulF32Row(s, false), matmulF32Row(s, true)]);
+  return matmulShapes(o).flatMap((s) => [matmulF32Row(s, false), matmulF32Row(s, true), matmulW4A16Row(s)]);
 }

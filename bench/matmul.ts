@@ -13,6 +13,9 @@ import { matmulQRef, matmulRef, matmulW8A8Ref, quantizeRowsI8Ref, type QuantWeig
 import { rng } from '../src/ref/random.js';
 import { compareBound, U_F16, U_F32 } from '../src/ref/tolerance.js';
 
+/** Bytes copied before each timed pass on a GPU so that weights come from memory, not L2 (H100: 50 MB L2). */
+const L2_FLUSH_BYTES = 256 * 1024 * 1024;
+
 export interface MatmulBenchOptions {
   /** Smaller shapes and fewer repetitions. */
   quick?: boolean;
@@ -57,7 +60,8 @@ interface Shape {
 async function copyBandwidth(ctx: GpuContext, bytes: number, reps: number): Promise<number> {
   const a = ctx.createBuffer(bytes, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'bench.copy.src');
   const b = ctx.createBuffer(bytes, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'bench.copy.dst');
-  const inner = 4;
+  // Many copies per submit on a GPU, so that the submit-to-completion overhead (wall time) is a small part of it.
+  const inner = ctx.info.isFallback ? 4 : 32;
   const once = async () => {
     await ctx.submit(['copy'], (enc) => {
       for (let i = 0; i < inner; i++) enc.copyBufferToBuffer(i % 2 ? b : a, 0, i % 2 ? a : b, 0, bytes);
@@ -115,7 +119,7 @@ function subWeights(w: QuantWeightsRef, cols: number[]): QuantWeightsRef {
 async function timeDispatches(ctx: GpuContext, label: string, ds: Dispatch[], reps: number): Promise<TimingResult> {
   const bound: BoundKernel[] = ds.map((d) => d.kernel.bind(d.args));
   try {
-    return await timePass(ctx, label, (pass) => bound.forEach((b, i) => b.encode(pass, ds[i].workgroups)), { warmup: 2, reps });
+    return await timePass(ctx, label, (pass) => bound.forEach((b, i) => b.encode(pass, ds[i].workgroups)), { warmup: 2, reps, flushBytes: ctx.info.isFallback ? 0 : L2_FLUSH_BYTES });
   } finally {
     bound.forEach((b) => b.dispose());
   }

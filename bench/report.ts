@@ -50,6 +50,23 @@ export function relatives(r: BenchReport): Relative[] {
   return out;
 }
 
+/** The rows other nibble rows are measured against in their group: nibble's own f32 matmuls (issue 4's "vs f32"). */
+export const F32_BASELINE_PREFIX = 'nibble matmul_f32 ';
+
+/** Each nibble row (not itself an f32 baseline) against each f32 matmul row of its group: f32 median / row median (both as their rows are timed). */
+export function baselineRatios(r: BenchReport): Ratio[] {
+  const out: Ratio[] = [];
+  const groups = [...new Set(r.rows.map((x) => x.group))];
+  for (const g of groups) {
+    const rows = r.rows.filter((x) => x.group === g && x.side === 'nibble' && x.status === 'ok' && x.medianMs);
+    const bases = rows.filter((x) => x.name.startsWith(F32_BASELINE_PREFIX));
+    for (const n of rows.filter((x) => !x.name.startsWith(F32_BASELINE_PREFIX))) {
+      for (const b of bases) out.push({ group: g, row: n.name, peer: b.name, speedup: b.medianMs! / n.medianMs!, wall: false });
+    }
+  }
+  return out;
+}
+
 export function adapterLine(r: BenchReport): string {
   const a = r.adapter;
   const name = [a.vendor, a.architecture, a.device].filter(Boolean).join(' / ') || '(unnamed adapter)';
@@ -77,9 +94,9 @@ const pct = (v: number | null) => (v === null ? '-' : `${(100 * v).toFixed(1)}%`
 function speedupOf(r: BenchReport, row: RowResult): string {
   if (row.side !== 'nibble') return '';
   return [
-    ...ratios(r)
+    ...[...ratios(r), ...baselineRatios(r)]
       .filter((x) => x.group === row.group && x.row === row.name)
-      .map((x) => `${x.speedup.toFixed(2)}x vs ${x.peer}${x.wall ? ' (wall)' : ''}`),
+      .map((x) => `${x.speedup.toFixed(2)}x vs ${x.peer.startsWith(F32_BASELINE_PREFIX) ? x.peer.slice('nibble '.length) : x.peer}${x.wall ? ' (wall)' : ''}`),
     ...relatives(r)
       .filter((x) => x.group === row.group && x.row === row.name)
       .map((x) => `${x.times.toFixed(2)}x the time of ${x.baseline}`),
@@ -143,6 +160,11 @@ export function formatMarkdown(r: BenchReport): string {
       '| --- | --- | --- | ---: | --- |',
     );
     for (const x of rs) lines.push(`| ${esc(x.group)} | ${esc(x.row)} | ${esc(x.peer)} | ${x.speedup.toFixed(2)}x | ${x.wall ? 'wall (queue completion)' : 'as its row'} |`);
+  }
+  const bs = baselineRatios(r);
+  if (bs.length) {
+    lines.push('', "## Ratios against nibble's f32 matmul (f32 median / row median; above 1 means the row is faster)", '', '| shape | nibble row | f32 row | speedup |', '| --- | --- | --- | ---: |');
+    for (const x of bs) lines.push(`| ${esc(x.group)} | ${esc(x.row)} | ${esc(x.peer)} | ${x.speedup.toFixed(2)}x |`);
   }
   const rel = relatives(r);
   if (rel.length) {

@@ -80,9 +80,18 @@ override BK: u32 = 32u;
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 #endif
 @group(0) @binding(1) var<storage, read> w_q: array<u32>;
+#if SCALES_F16
+// Scales (and zeros) stored as f16, two per u32, low half first (layout.ts; GGUF keeps its d and m in f16).
+@group(0) @binding(2) var<storage, read> scales: array<u32>;
+#else
 @group(0) @binding(2) var<storage, read> scales: array<f32>;
+#endif
 #if ZEROS
+#if SCALES_F16
+@group(0) @binding(3) var<storage, read> zeros: array<u32>;
+#else
 @group(0) @binding(3) var<storage, read> zeros: array<f32>;
+#endif
 #endif
 #if BIAS
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
@@ -94,6 +103,24 @@ override BK: u32 = 32u;
 @group(0) @binding(7) var<uniform> params: Params;
 
 #include "common/matmul_epilogue.wgsl"
+
+fn scale_at(i: u32) -> f32 {
+#if SCALES_F16
+  return unpack2x16float(scales[i >> 1u])[i & 1u];
+#else
+  return scales[i];
+#endif
+}
+
+#if ZEROS
+fn zero_at(i: u32) -> f32 {
+#if SCALES_F16
+  return unpack2x16float(zeros[i >> 1u])[i & 1u];
+#else
+  return zeros[i];
+#endif
+}
+#endif
 
 #if !X_VEC
 fn x1(m: u32, k: u32) -> XS {
@@ -150,12 +177,12 @@ fn word_dot(n: u32, wi: u32, m0: u32, cnt: u32, acc: ptr<function, array<f32, MA
   let word = w_q[n * params.wpr + wi];
   let k = wi * CPW;
   let gi = n * params.ngroups + k / params.group;
-  let s = scales[gi];
+  let s = scale_at(gi);
 #if FMIN
   let zv = vec4<XS>(XS(0.0));
-  let mn = zeros[gi];
+  let mn = zero_at(gi);
 #elif ZEROS
-  let zv = vec4<XS>(XS(zeros[gi]));
+  let zv = vec4<XS>(XS(zero_at(gi)));
 #elif W8
   let zv = vec4<XS>(XS(128.0));
 #else
@@ -209,7 +236,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 #if FMIN
     let zv = vec4<XS>(XS(0.0));
 #elif ZEROS
-    let zv = vec4<XS>(XS(zeros[gi]));
+    let zv = vec4<XS>(XS(zero_at(gi)));
 #elif W8
     let zv = vec4<XS>(XS(128.0));
 #else
@@ -261,9 +288,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 #endif
     }
 #if FMIN
-    acc += scales[gi] * d + zeros[gi] * sx;
+    acc += scale_at(gi) * d + zero_at(gi) * sx;
 #else
-    acc += scales[gi] * d;
+    acc += scale_at(gi) * d;
 #endif
   }
   epilogue(m, n, acc);
@@ -386,9 +413,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       if (n < params.N && k < params.K) {
         let word = w_q[n * params.wpr + k / CPW];
         let gi = n * params.ngroups + k / params.group;
-        let s = scales[gi];
+        let s = scale_at(gi);
 #if ZEROS
-        let z = zeros[gi];
+        let z = zero_at(gi);
 #elif W8
         let z = 128.0;
 #else

@@ -40,7 +40,11 @@ override BK: u32 = 32u;
 @group(0) @binding(0) var<storage, read> xq: array<u32>;
 @group(0) @binding(1) var<storage, read> xs: array<f32>;
 @group(0) @binding(2) var<storage, read> w_q: array<u32>;
+#if SCALES_F16
+@group(0) @binding(3) var<storage, read> scales: array<u32>; // f16 pairs, low half first (layout.ts)
+#else
 @group(0) @binding(3) var<storage, read> scales: array<f32>;
+#endif
 #if BIAS
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 #endif
@@ -51,6 +55,14 @@ override BK: u32 = 32u;
 @group(0) @binding(7) var<uniform> params: Params;
 
 #include "common/matmul_epilogue.wgsl"
+
+fn scale_at(i: u32) -> f32 {
+#if SCALES_F16
+  return unpack2x16float(scales[i >> 1u])[i & 1u];
+#else
+  return scales[i];
+#endif
+}
 
 // Signed dot product of four int8 activations (a) with four stored weight codes (w, unsigned, offset 128).
 fn dot4(a: u32, w: u32) -> i32 {
@@ -87,7 +99,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         iacc[j] += dot4(xq[(m0 + j) * params.wpr + wi], word);
       }
     }
-    let s = scales[n * params.ngroups + g];
+    let s = scale_at(n * params.ngroups + g);
     for (var j = 0u; j < cnt; j++) {
       acc[j] += s * f32(iacc[j]);
     }
@@ -161,7 +173,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
             iacc[j] += dot4(xq[j * params.wpr + wi], word);
           }
         }
-        let s = scales[n * params.ngroups + g];
+        let s = scale_at(n * params.ngroups + g);
         for (var j = 0u; j < cnt; j++) {
           acc[j] += s * f32(iacc[j]);
         }
@@ -207,7 +219,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 #endif
     var r: f32;
     if (ints) {
-      r = scales[n] * f32(bitcast<i32>(t));
+      r = scale_at(n) * f32(bitcast<i32>(t));
     } else {
       r = bitcast<f32>(t);
     }
@@ -275,7 +287,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let g = k0 / params.group;
       for (var q = 0u; q < TN; q++) {
         let n = min(n0 + lid3.x + q * WG_X, params.N - 1u);
-        let s = scales[n * params.ngroups + g];
+        let s = scale_at(n * params.ngroups + g);
         for (var r = 0u; r < TM; r++) {
           acc[r][q] += s * f32(iacc[r][q]);
           iacc[r][q] = 0i;

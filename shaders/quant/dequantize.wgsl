@@ -7,12 +7,8 @@
 struct Params {
   n: u32,
   k: u32,
-  group: u32,
   groups: u32,
   words_per_row: u32,
-  bits: u32,
-  scale_f16: u32,
-  zero_kind: u32,
   row_pitch: u32,
   zero: u32,       // always 0 (see rounded())
   chunks: u32,     // f32: runs of CH elements per row = ceil(K / CH)
@@ -20,6 +16,11 @@ struct Params {
 
 override WG: u32 = 64;
 override CH: u32 = 1;
+// The scheme, as constants so that each pipeline is specialised (the branches and divisions fold away).
+override BITS: u32 = 4;
+override GROUP: u32 = 32;        // 0: per channel
+override SCALE_F16: bool = false;
+override ZERO_KIND: u32 = 0;     // 0 none, 1 integer zero point, 2 float min
 
 #include "quant/numerics.wgsl"
 
@@ -35,7 +36,7 @@ override CH: u32 = 1;
 
 fn load_scale_word(i: u32, is_zero: bool) -> f32 {
   var wd = 0u;
-  if (params.scale_f16 != 0u) {
+  if (SCALE_F16) {
     if (is_zero) {
       wd = zeros[i >> 1u];
     } else {
@@ -54,7 +55,7 @@ fn dq_value(i: u32) -> f32 {
 }
 
 fn dq_at(row: u32, col: u32) -> f32 {
-  let b = params.bits;
+  let b = BITS;
   let bit = col * b;
   let word = row * params.words_per_row + (bit >> 5u);
   let sh = bit & 31u;
@@ -63,13 +64,16 @@ fn dq_at(row: u32, col: u32) -> f32 {
     u = u | (codes[word + 1u] << (32u - sh));
   }
   u = u & ((1u << b) - 1u);
-  let gi = row * params.groups + col / params.group;
+  var gi = row * params.groups;
+  if (GROUP != 0u) {
+    gi = gi + col / max(GROUP, 1u); // max: GROUP = 0 must not divide, even in a branch not taken
+  }
   let s = load_scale_word(gi, false);
-  if (params.zero_kind == 0u) {
+  if (ZERO_KIND == 0u) {
     return f32(i32(u) - i32(1u << (b - 1u))) * s;
   }
   let z = load_scale_word(gi, true);
-  if (params.zero_kind == 1u) {
+  if (ZERO_KIND == 1u) {
     return (f32(u) - z) * s;
   }
   return rounded(f32(u) * s, params.zero) + z;
@@ -96,8 +100,75 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row = t / params.chunks;
   let k0 = (t % params.chunks) * CH;
   let k1 = min(k0 + CH, params.k);
+  if (BITS != 3u && GROUP != 0u && CH == GROUP) {
+    // Runs of exactly one group (2/4/8-bit): whole code words, one scale (the shape of a GGUF block decoder).
+    let gi = row * params.groups + k0 / max(GROUP, 1u);
+    let s = load_scale_word(gi, false);
+    var z = 0.0;
+    if (ZERO_KIND != 0u) {
+      z = load_scale_word(gi, true);
+    }
+    let per = 32u / BITS;
+    let w0 = row * params.words_per_row + ((k0 * BITS) >> 5u);
+    let mask = (1u << BITS) - 1u;
+    let off = i32(1u << (BITS - 1u));
+    for (var wj = 0u; wj < GROUP / per; wj = wj + 1u) {
+      let wv = codes[w0 + wj];
+      for (var j = 0u; j < per; j = j + 1u) {
+        let u = (wv >> (j * BITS)) & mask;
+        var v = 0.0;
+        if (ZERO_KIND == 0u) {
+          v = f32(i32(u) - off) * s;
+        } else if (ZERO_KIND == 1u) {
+          v = (f32(u) - z) * s;
+        } else {
+          v = rounded(f32(u) * s, params.zero) + z;
+        }
+        y[row * params.k + k0 + wj * per + j] = v;
+      }
+    }
+    return;
+  }
+  // Walk the run keeping the current code word and the current group's scale (and zero) in registers.
+  var wi_cur = 0xffffffffu;
+  var wv = 0u;
+  var gi_cur = 0xffffffffu;
+  var s = 0.0;
+  var z = 0.0;
+  let off = i32(1u << (BITS - 1u));
   for (var col = k0; col < k1; col = col + 1u) {
-    y[row * params.k + col] = dq_at(row, col);
+    let bit = col * BITS;
+    let wi = row * params.words_per_row + (bit >> 5u);
+    let sh = bit & 31u;
+    if (wi != wi_cur) {
+      wv = codes[wi];
+      wi_cur = wi;
+    }
+    var u = wv >> sh;
+    if (sh + BITS > 32u) {
+      u = u | (codes[wi + 1u] << (32u - sh));
+    }
+    u = u & ((1u << BITS) - 1u);
+    var gi = row * params.groups;
+    if (GROUP != 0u) {
+      gi = gi + col / max(GROUP, 1u);
+    }
+    if (gi != gi_cur) {
+      s = load_scale_word(gi, false);
+      if (ZERO_KIND != 0u) {
+        z = load_scale_word(gi, true);
+      }
+      gi_cur = gi;
+    }
+    var v = 0.0;
+    if (ZERO_KIND == 0u) {
+      v = f32(i32(u) - off) * s;
+    } else if (ZERO_KIND == 1u) {
+      v = (f32(u) - z) * s;
+    } else {
+      v = rounded(f32(u) * s, params.zero) + z;
+    }
+    y[row * params.k + col] = v;
   }
 #endif
 }

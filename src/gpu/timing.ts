@@ -26,14 +26,27 @@ export async function timePass(
   ctx: GpuContext,
   label: string,
   encode: (pass: GPUComputePassEncoder) => void,
-  opts: { warmup?: number; reps?: number; method?: TimingMethod } = {},
+  opts: {
+    warmup?: number;
+    reps?: number;
+    method?: TimingMethod;
+    /**
+     * Before every timed pass, copy this many bytes between two scratch buffers (outside the timed pass) so that the
+     * kernel's inputs are evicted from the GPU's L2 cache: a weight read from L2 would overstate memory bandwidth.
+     */
+    flushBytes?: number;
+  } = {},
 ): Promise<TimingResult> {
   const warmup = opts.warmup ?? 2;
   const reps = opts.reps ?? 10;
   const method: TimingMethod = opts.method ?? (ctx.caps.timestampQuery ? 'timestamp-query' : 'queue-completion');
   const d = ctx.device;
+  const flush = opts.flushBytes
+    ? [0, 1].map(() => d.createBuffer({ size: Math.ceil(opts.flushBytes! / 4) * 4, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: `${label}.l2flush` }))
+    : null;
   const runOnce = async (ts?: GPUComputePassTimestampWrites) => {
     await ctx.submit([label], (enc) => {
+      if (flush) enc.copyBufferToBuffer(flush[0], 0, flush[1], 0, flush[0].size);
       const pass = enc.beginComputePass({ label, timestampWrites: ts });
       encode(pass);
       pass.end();
@@ -73,6 +86,7 @@ export async function timePass(
     return summarize(samples, method);
   } finally {
     qs?.destroy();
+    flush?.forEach((b) => b.destroy());
     resolve?.destroy();
     readback?.destroy();
   }

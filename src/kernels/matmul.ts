@@ -79,6 +79,8 @@ export interface QuantWeightBuffers {
   codes: GPUBuffer;
   scales: GPUBuffer;
   zeros?: GPUBuffer;
+  /** Element type of scales and zeros: f32 (default) or f16, two per u32, low half first (layout.ts). */
+  scaleType?: 'f32' | 'f16';
 }
 
 export interface MatmulQOptions {
@@ -109,7 +111,7 @@ interface QGeometry {
 }
 
 /** Validates the weights' shapes and buffers against each other; returns the shape math. */
-export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAllowed: readonly number[], modes: readonly ZeroMode[]): QGeometry & { cpw: number } {
+export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAllowed: readonly number[], modes: readonly ZeroMode[]): QGeometry & { cpw: number; sb: number } {
   const { N, K } = w;
   for (const [k, v] of Object.entries({ N, K })) checkShape(kernel, `W ${k}`, Number.isInteger(v) && v > 0, `${k}=${v} must be a positive integer`);
   checkShape(kernel, 'W bits', bitsAllowed.includes(w.bits), `${w.bits}-bit weights are not supported (supported: ${bitsAllowed.join(', ')})`);
@@ -120,15 +122,18 @@ export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAll
   checkShape(kernel, 'W group', G === K || G % cpw === 0, `group=${G} with ${w.bits}-bit codes: a group must be a multiple of ${cpw} (one u32 word) or cover the row (K=${K})`);
   const ngroups = Math.ceil(K / G);
   const wpr = Math.ceil(K / cpw);
+  const st = w.scaleType ?? 'f32';
+  checkShape(kernel, 'W scaleType', st === 'f32' || st === 'f16', `'${st}' is not f32 or f16`);
+  const sb = st === 'f16' ? 2 : 4;
   const need = (name: string, buf: GPUBuffer | undefined, shape: string, bytes: number) => {
     checkShape(kernel, name, !!buf, `missing (${shape})`);
     checkShape(kernel, name, buf!.size >= bytes, `buffer '${buf!.label}' of ${buf!.size} bytes is too small for ${shape} (${bytes} bytes)`);
   };
   need('codes', w.codes, `[${N}, ${wpr}] u32 (${w.bits}-bit codes of W [${N}, ${K}])`, 4 * N * wpr);
-  need('scales', w.scales, `[${N}, ${ngroups}] f32 (W [${N}, ${K}], group ${G})`, 4 * N * ngroups);
+  need('scales', w.scales, `[${N}, ${ngroups}] ${st} (W [${N}, ${K}], group ${G})`, sb * N * ngroups);
   if (w.mode === 'symmetric') checkShape(kernel, 'zeros', !w.zeros, `given, but scheme 'symmetric' has no zeros`);
-  else need('zeros', w.zeros, `[${N}, ${ngroups}] f32 (scheme '${w.mode}')`, 4 * N * ngroups);
-  return { M: 0, N, K, G, ngroups, wpr, cpw };
+  else need('zeros', w.zeros, `[${N}, ${ngroups}] ${st} (scheme '${w.mode}')`, sb * N * ngroups);
+  return { M: 0, N, K, G, ngroups, wpr, cpw, sb };
 }
 
 function checkEpilogue(kernel: string, M: number, N: number, o: { bias?: GPUBuffer; residual?: GPUBuffer; activation?: string }, y: GPUBuffer): void {
@@ -143,9 +148,9 @@ function checkEpilogue(kernel: string, M: number, N: number, o: { bias?: GPUBuff
  * Column chunks of W so that no binding of codes/scales/zeros exceeds `maxBytes`. Chunk starts are multiples of
  * minStorageBufferOffsetAlignment/4 rows, which keeps every per-row array's byte offset aligned.
  */
-export function splitColumns(ctx: GpuContext, kernel: string, N: number, rowBytes: number, maxBytes: number): [number, number][] {
+export function splitColumns(ctx: GpuContext, kernel: string, N: number, rowBytes: number, maxBytes: number, elemBytes = 4): [number, number][] {
   if (N * rowBytes <= maxBytes) return [[0, N]];
-  const step = Math.max(1, ctx.limits.minStorageBufferOffsetAlignment / 4);
+  const step = Math.max(1, ctx.limits.minStorageBufferOffsetAlignment / elemBytes);
   const rows = Math.floor(maxBytes / rowBytes / step) * step;
   checkShape(kernel, 'W', rows > 0, `${step} rows of ${rowBytes} bytes exceed the binding limit of ${maxBytes} bytes; cannot split along N`);
   const out: [number, number][] = [];
@@ -154,7 +159,8 @@ export function splitColumns(ctx: GpuContext, kernel: string, N: number, rowByte
 }
 
 function range(buffer: GPUBuffer, rowBytes: number, n0: number, n: number) {
-  return { buffer, offset: n0 * rowBytes, size: n * rowBytes };
+  const offset = n0 * rowBytes;
+  return { buffer, offset, size: Math.min(Math.ceil((n * rowBytes) / 4) * 4, buffer.size - offset) };
 }
 
 function epilogueDefines(o: { bias?: GPUBuffer; residual?: GPUBuffer; activation?: MatmulActivation }) {
@@ -197,21 +203,23 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     PATH_SPLIT: path === 'split',
     PATH_TILED: path === 'tiled',
     SUBGROUPS: subgroups,
+    SCALES_F16: g.sb === 2,
     MR1: path === 'rows' && rowsM === 1,
     X_VEC: path !== 'tiled' && K % g.cpw === 0,
   };
   const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: t.bk } : { WG: path === 'rows' ? t.rowsWG : t.splitWG };
   const kernel = await getKernel(ctx, w.bits === 8 ? MATMUL_W8A16 : MATMUL_W4A16, defines, constants);
   const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, ctx.limits.maxStorageBufferBindingSize);
-  const chunks = splitColumns(ctx, kernelName, N, Math.max(4 * wpr, 4 * ngroups), maxBytes);
+  const sb = g.sb;
+  const chunks = splitColumns(ctx, kernelName, N, Math.max(4 * wpr, sb * ngroups), maxBytes, sb);
   return chunks.map(([n0, n]) => {
     const bindings: Record<string, GPUBuffer | { buffer: GPUBuffer; offset: number; size: number }> = {
       x,
       w_q: chunks.length > 1 ? range(w.codes, 4 * wpr, n0, n) : w.codes,
-      scales: chunks.length > 1 ? range(w.scales, 4 * ngroups, n0, n) : w.scales,
+      scales: chunks.length > 1 ? range(w.scales, sb * ngroups, n0, n) : w.scales,
       y,
     };
-    if (w.zeros) bindings.zeros = chunks.length > 1 ? range(w.zeros, 4 * ngroups, n0, n) : w.zeros;
+    if (w.zeros) bindings.zeros = chunks.length > 1 ? range(w.zeros, sb * ngroups, n0, n) : w.zeros;
     if (o.bias) bindings.bias = o.bias;
     if (o.residual) bindings.residual = o.residual;
     let workgroups: [number, number, number];
@@ -229,7 +237,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
       args: {
         bindings,
         params: { M, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX },
-        expect: { x: xBytes, w_q: 4 * wpr * n, scales: 4 * ngroups * n, ...(w.zeros ? { zeros: 4 * ngroups * n } : {}), y: 4 * M * N },
+        expect: { x: xBytes, w_q: 4 * wpr * n, scales: sb * ngroups * n, ...(w.zeros ? { zeros: sb * ngroups * n } : {}), y: 4 * M * N },
       },
       workgroups,
     };
@@ -282,7 +290,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   // The tiled path rescales at tile boundaries: its BK must divide the group (or the row must be one group).
   const bk = ngroups === 1 ? t.bk : gcd(g.G, t.bk);
   const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: bk } : { WG: path === 'rows' ? t.rowsWG : t.splitWG };
-  const defines = { ...epilogueDefines(o), PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, MR1: path === 'rows' && rowsM === 1 };
+  const defines = { ...epilogueDefines(o), PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, MR1: path === 'rows' && rowsM === 1, SCALES_F16: g.sb === 2 };
   const [qk, mk] = await Promise.all([
     getKernel(ctx, QUANTIZE_ROWS_I8, { X_F16: o.xType === 'f16' }, { WG: t.quantWG }),
     getKernel(ctx, MATMUL_W8A8, defines, constants),
@@ -296,13 +304,13 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
     },
   ];
   const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, ctx.limits.maxStorageBufferBindingSize);
-  const chunks = splitColumns(ctx, name, N, Math.max(4 * wpr, 4 * ngroups), maxBytes);
+  const chunks = splitColumns(ctx, name, N, Math.max(4 * wpr, g.sb * ngroups), maxBytes, g.sb);
   for (const [n0, n] of chunks) {
     const bindings: Record<string, GPUBuffer | { buffer: GPUBuffer; offset: number; size: number }> = {
       xq: o.scratch.xq,
       xs: o.scratch.xs,
       w_q: chunks.length > 1 ? range(w.codes, 4 * wpr, n0, n) : w.codes,
-      scales: chunks.length > 1 ? range(w.scales, 4 * ngroups, n0, n) : w.scales,
+      scales: chunks.length > 1 ? range(w.scales, g.sb * ngroups, n0, n) : w.scales,
       y,
     };
     if (o.bias) bindings.bias = o.bias;
@@ -318,7 +326,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
     }
     ds.push({
       kernel: mk,
-      args: { bindings, params: { M, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX }, expect: { xq: 4 * M * wpr, xs: 4 * M, w_q: 4 * wpr * n, scales: 4 * ngroups * n, y: 4 * M * N } },
+      args: { bindings, params: { M, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX }, expect: { xq: 4 * M * wpr, xs: 4 * M, w_q: 4 * wpr * n, scales: g.sb * ngroups * n, y: 4 * M * N } },
       workgroups,
     });
   }

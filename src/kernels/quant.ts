@@ -145,8 +145,11 @@ export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: GPUBuf
   checkShape('dequantize', 'zeros', zeros !== undefined, zk === 'none' ? 'symmetric: pass any 4-byte buffer as zerosIfSymmetric' : 'asymmetric scheme without zeros');
   const tune = tuningFor(ctx);
   const wg = tune.elementwiseWG;
-  const ch = out === 'f16' ? 1 : Math.max(1, Math.min(run ?? tune.dequantRun, K));
-  const kernel = await getKernel(ctx, out === 'f16' ? DEQUANTIZE_F16 : DEQUANTIZE, {}, out === 'f16' ? { WG: wg } : { WG: wg, CH: ch });
+  // Runs along the row (SwiftShader): one whole group per invocation where the words allow it (2/4/8-bit groups).
+  const want = run ?? (tune.dequantRun > 1 && s.group && s.bits !== 3 ? s.group : tune.dequantRun);
+  const ch = out === 'f16' ? 1 : Math.max(1, Math.min(want, K));
+  const scheme = { BITS: s.bits, GROUP: s.group, SCALE_F16: s.scaleType === 'f16' ? 1 : 0, ZERO_KIND: ZERO_KIND_ID[zk] };
+  const kernel = await getKernel(ctx, out === 'f16' ? DEQUANTIZE_F16 : DEQUANTIZE, {}, out === 'f16' ? { WG: wg, ...scheme } : { WG: wg, CH: ch, ...scheme });
   const chunks = Math.ceil(K / ch);
   const items = out === 'f16' ? Math.ceil((N * K) / 2) : N * chunks;
   const g = grid1d(ctx, Math.ceil(items / wg));
@@ -155,8 +158,7 @@ export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: GPUBuf
     args: {
       bindings: { codes: q.codes, scales: q.scales, zeros: zeros!, y },
       params: {
-        n: N, k: K, group: groupSize(s, K), groups: groupsPerRow(s, K), words_per_row: wordsPerRow(K, s.bits), bits: s.bits,
-        scale_f16: s.scaleType === 'f16' ? 1 : 0, zero_kind: ZERO_KIND_ID[zk], row_pitch: g.gridX * wg, zero: 0, chunks,
+        n: N, k: K, groups: groupsPerRow(s, K), words_per_row: wordsPerRow(K, s.bits), row_pitch: g.gridX * wg, zero: 0, chunks,
       },
       expect: { codes: codeBytes(s, N, K), scales: scaleBytes(s, N, K), zeros: zk === 'none' ? 4 : scaleBytes(s, N, K), y: out === 'f16' ? 4 * items : 4 * N * K },
     },

@@ -18,7 +18,7 @@ export interface Tuning {
   fakeQuant: { elems: number; serialMax: number };
   /** Graph row reductions (sum over axes, softmax): one invocation or one workgroup per row. */
   rowReduce: 'invocation' | 'workgroup';
-  /** Elements of a row one invocation of shaders/quant/dequantize.wgsl writes (f32 output). */
+  /** Elements of a row one invocation of shaders/quant/dequantize.wgsl writes (f32 output; > 1: a whole group where possible). */
   dequantRun: number;
 }
 

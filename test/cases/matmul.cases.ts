@@ -10,7 +10,7 @@ import { compareBound, compareExact, U_F16, U_F32 } from '../../src/ref/toleranc
 import { assert, expectError, type GpuCase } from './types.js';
 
 /** Random codes, positive scales and zeros, packed by layout.ts (no quantization rule involved). */
-export function randomQuantWeights(seed: number, N: number, K: number, bits: Bits, group: number | undefined, mode: ZeroMode): QuantWeightsRef {
+export function randomQuantWeights(seed: number, N: number, K: number, bits: Bits, group: number | undefined, mode: ZeroMode, scaleF16 = false): QuantWeightsRef & { f16?: { scales: Uint16Array; zeros?: Uint16Array } } {
   const r = rng(seed);
   const max = 2 ** bits - 1;
   const codes = new Uint8Array(N * K).map(() => Math.floor(r() * (max + 1)));
@@ -19,10 +19,28 @@ export function randomQuantWeights(seed: number, N: number, K: number, bits: Bit
   let zeros: Float32Array | undefined;
   if (mode === 'zero-point') zeros = new Float32Array(N * ng).map(() => Math.floor(r() * (max + 1)));
   if (mode === 'float-min') zeros = scales.map((s) => -s * (2 ** (bits - 1) + 2 * r() - 1));
-  return { bits, N, K, group: group ?? K, mode, codes: packCodes(codes, N, K, bits), scales, zeros };
+  const w = { bits, N, K, group: group ?? K, mode, codes: packCodes(codes, N, K, bits), scales, zeros };
+  if (!scaleF16) return w;
+  // f16 scales/zeros: the reference uses the values the f16s hold.
+  const s16 = toF16(scales);
+  const z16 = zeros ? toF16(zeros) : undefined;
+  return { ...w, scales: s16.values, zeros: z16?.values, f16: { scales: s16.bits, zeros: z16?.bits } };
 }
 
-export function uploadWeights(ctx: GpuContext, w: QuantWeightsRef, group: number | undefined): QuantWeightBuffers {
+export function uploadWeights(ctx: GpuContext, w: QuantWeightsRef & { f16?: { scales: Uint16Array; zeros?: Uint16Array } }, group: number | undefined): QuantWeightBuffers {
+  if (w.f16) {
+    return {
+      bits: w.bits as 4 | 8,
+      N: w.N,
+      K: w.K,
+      group,
+      mode: w.mode,
+      scaleType: 'f16',
+      codes: ctx.createBuffer(w.codes, undefined, 'w.codes'),
+      scales: ctx.createBuffer(w.f16.scales, undefined, 'w.scales'),
+      zeros: w.f16.zeros ? ctx.createBuffer(w.f16.zeros, undefined, 'w.zeros') : undefined,
+    };
+  }
   return {
     bits: w.bits as 4 | 8,
     N: w.N,
@@ -52,6 +70,7 @@ interface QCase {
   residual?: boolean;
   maxBindingBytes?: number;
   rowsM?: 1 | 8;
+  scaleF16?: boolean;
 }
 
 function qname(c: QCase): string {
@@ -61,7 +80,7 @@ function qname(c: QCase): string {
   const epi = [c.bias ? '+bias' : '', c.activation && c.activation !== 'none' ? `+${c.activation}` : '', c.residual ? '+residual' : ''].join('');
   const sg = c.path === 'split' ? (c.subgroups ? ' subgroups' : ' wg-tree') : c.path === 'rows' ? ` r${c.rowsM ?? 'T'}` : '';
   const split = c.maxBindingBytes ? ` split<=${c.maxBindingBytes}B` : '';
-  return `matmul_${kind} ${c.path}${sg} ${x} ${c.mode ?? 'symmetric'} g${c.group ?? 'C'} ${c.M}x${c.N}x${c.K}${epi}${split}`;
+  return `matmul_${kind} ${c.path}${sg} ${x} ${c.mode ?? 'symmetric'} g${c.group ?? 'C'}${c.scaleF16 ? ' f16-scales' : ''} ${c.M}x${c.N}x${c.K}${epi}${split}`;
 }
 
 function qcase(c: QCase): GpuCase {
@@ -74,7 +93,7 @@ function qcase(c: QCase): GpuCase {
       const bits = c.bits ?? 4;
       const mode = c.mode ?? 'symmetric';
       const seed = M * 7919 + N * 104729 + K * 31 + bits;
-      const w = randomQuantWeights(seed, N, K, bits, c.group, mode);
+      const w = randomQuantWeights(seed, N, K, bits, c.group, mode, c.scaleF16);
       const xs = randomF32(M * K, seed + 1);
       const xf16 = x === 'f32' ? null : toF16(xs);
       const X = ctx.createBuffer(xf16 ? xf16.bits : xs, undefined, 'x');
@@ -155,6 +174,13 @@ for (const path of PATHS) {
 
 // W split along N over several dispatches (real limits are 1 GiB+: force a small one).
 for (const path of PATHS) cases.push({ M: path === 'tiled' ? 18 : 3, N: 200, K: 64, group: 32, path, bias: true, residual: true, maxBindingBytes: 2048, subgroups: true });
+// f16 scales and zeros (GGUF-style), an odd group count so halves straddle rows; also through the N split.
+for (const path of PATHS) {
+  const M = path === 'tiled' ? 17 : 3;
+  cases.push({ M, N: 21, K: 96, group: 32, mode: 'float-min', path, scaleF16: true, subgroups: true });
+  cases.push({ M, N: 21, K: 96, bits: 8, group: 32, mode: 'zero-point', path, scaleF16: true, x: 'f32' });
+  cases.push({ M, N: 300, K: 24, group: 8, mode: 'zero-point', path, scaleF16: true, maxBindingBytes: 2048, subgroups: true });
+}
 
 async function errorCase(ctx: GpuContext): Promise<string> {
   const w = randomQuantWeights(9, 16, 64, 4, 32, 'symmetric');
@@ -205,12 +231,13 @@ interface W8Case {
   residual?: boolean;
   maxBindingBytes?: number;
   rowsM?: 1 | 8;
+  scaleF16?: boolean;
 }
 
 function w8name(c: W8Case): string {
   const epi = [c.bias ? '+bias' : '', c.activation ? `+${c.activation}` : '', c.residual ? '+residual' : ''].join('');
   const sg = c.path === 'split' ? (c.subgroups ? ' subgroups' : ' wg-tree') : c.path === 'rows' ? ` r${c.rowsM ?? 'T'}` : '';
-  return `matmul_w8a8 ${c.path}${sg} ${c.packed ? 'dot4I8Packed' : 'int-fallback'} x=${c.x ?? 'f16'} g${c.group ?? 'C'} ${c.M}x${c.N}x${c.K}${epi}${c.maxBindingBytes ? ` split<=${c.maxBindingBytes}B` : ''}`;
+  return `matmul_w8a8 ${c.path}${sg} ${c.packed ? 'dot4I8Packed' : 'int-fallback'} x=${c.x ?? 'f16'} g${c.group ?? 'C'}${c.scaleF16 ? ' f16-scales' : ''} ${c.M}x${c.N}x${c.K}${epi}${c.maxBindingBytes ? ` split<=${c.maxBindingBytes}B` : ''}`;
 }
 
 /** Activations with the awkward rows: one all zero, one whose x*inv land exactly on .5 ties. */
@@ -228,7 +255,7 @@ function w8case(c: W8Case): GpuCase {
     async run(ctx) {
       const { M, N, K } = c;
       const seed = M * 131 + N * 17 + K;
-      const w = randomQuantWeights(seed, N, K, 8, c.group, 'symmetric');
+      const w = randomQuantWeights(seed, N, K, 8, c.group, 'symmetric', c.scaleF16);
       const x32 = w8Activations(M, K, seed + 1);
       const xf16 = c.x === 'f32' ? null : toF16(x32);
       const xv = xf16 ? xf16.values : x32;
@@ -300,6 +327,7 @@ for (const path of PATHS) {
   w8.push({ M, N: 23, K: 96, group: 32, path, packed: true, subgroups: true, bias: true, activation: 'gelu', residual: true });
   w8.push({ M, N: 23, K: 96, group: undefined, path, packed: false, subgroups: false, activation: 'silu' });
   w8.push({ M, N: 200, K: 64, group: 32, path, packed: true, subgroups: true, bias: true, maxBindingBytes: 4096 });
+  w8.push({ M, N: 300, K: 96, group: 32, path, packed: true, subgroups: true, scaleF16: true, maxBindingBytes: 16384 });
 }
 
 async function w8ErrorCase(ctx: GpuContext): Promise<string> {

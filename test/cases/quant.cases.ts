@@ -64,8 +64,8 @@ function weightCase(bitsN: number, group: number, rule: ScaleRule, scaleType: 'f
       const dqRef = dequantizeRef(ref);
       const Y = await dequantize(ctx, q, 'f32');
       msgs.push(exact('dequantized f32 bits', await ctx.readU32(Y, N * K), bits(dqRef)));
-      for (const run of [1, 5]) {
-        // Both shapes of the f32 kernel: one element per invocation (GPUs) and runs along the row (SwiftShader).
+      for (const run of [1, 5, ...(group && bitsN !== 3 ? [group] : [])]) {
+        // Every shape of the f32 kernel: one element per invocation (GPUs), runs along the row, whole groups.
         const R = await dequantize(ctx, q, 'f32', run);
         exact(`dequantized f32 bits, runs of ${run}`, await ctx.readU32(R, N * K), bits(dqRef));
         R.destroy();

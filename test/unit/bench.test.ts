@@ -10,7 +10,7 @@ import { openHeadless } from '../../runtime/headless.js';
 import type { BenchReport, RowResult } from '../../bench/harness.js';
 import { encodeModel, encodeVarint } from '../../bench/peers/onnx-proto.js';
 import { matMulNBitsModel, randomQ4 } from '../../bench/peers/ort.js';
-import { formatMarkdown, formatSvg, formatTable, ratios, relatives } from '../../bench/report.js';
+import { baselineRatios, formatMarkdown, formatSvg, formatTable, ratios, relatives } from '../../bench/report.js';
 import { MLP_GROUP } from '../../bench/shapes.js';
 import { mlpForwardRef, mlpProblem } from '../../bench/mlp.js';
 import { fakeQuantizedProblem, lossBound } from '../../bench/train-rows.js';
@@ -21,7 +21,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'nibble-bench-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const TRAIN_ROWS = ['nibble train step f32', 'nibble train step QAT W4 g32', 'nibble train step QAT W4 g32 + A8 token'];
-const NIBBLE_ROWS = ['nibble matmul_f32 naive', 'nibble matmul_f32 tiled', 'nibble add', 'nibble mul', 'nibble scale', 'nibble reduce_sum'];
+const NIBBLE_ROWS = ['nibble matmul_f32 naive', 'nibble matmul_f32 tiled', 'nibble matmul_w4a16 gemv g32', 'nibble matmul_w4a16 gemm g32', 'nibble add', 'nibble mul', 'nibble scale', 'nibble reduce_sum'];
 
 function checkReport(r: BenchReport, runtime: RegExp): void {
   expect(r.adapter.runtime).toMatch(runtime);
@@ -89,15 +89,21 @@ describe('nibble bench --quick', () => {
     expect(tf.status, tf.check).toBe('ok');
     expect(tf.notes).toContain('TF.js backend: webgpu');
     expect(tf.check).toMatch(/first Adam step of the last bias matches/);
-    // Ratios exist for both matmul shapes and the training step, in every output form.
+    // Ratios exist for both matmul shapes and the training step, in every output form; W4A16 against ORT and against
+    // nibble's f32 rows; nibble's training steps against TF.js.
     const rs = ratios(r);
     expect(new Set(rs.map((x) => x.group)).size).toBe(3);
     expect(rs.filter((x) => x.group === MLP_GROUP).map((x) => x.row)).toEqual(TRAIN_ROWS);
+    for (const w4 of ['nibble matmul_w4a16 gemv g32', 'nibble matmul_w4a16 gemm g32']) {
+      expect(rs.filter((x) => x.row === w4 && x.peer.startsWith('onnxruntime-web')).length, w4).toBe(1);
+      expect(baselineRatios(r).filter((x) => x.row === w4).map((x) => x.peer).sort(), w4).toEqual(['nibble matmul_f32 naive', 'nibble matmul_f32 tiled']);
+    }
     const saved = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8')) as BenchReport;
     expect(saved.rows.length).toBe(r.rows.length);
     const md = readFileSync(join(out, 'bench.md'), 'utf8');
     expect(md).toMatch(/\| group \| row \| shape \| median ms/);
     expect(md).toMatch(/## Ratios against peers/);
+    expect(md).toMatch(/## Ratios against nibble's f32 matmul[^]*\| nibble matmul_w4a16 gemv g32 \| nibble matmul_f32 tiled \| \d+\.\d\dx \|/);
     expect(md).toMatch(/\| train step MLP .* \| nibble train step QAT W4 g32 \| nibble train step f32 \| \d+\.\d\dx \|/);
     expect(md).toContain(r.adapter.runtime);
     const svg = readFileSync(join(out, 'bench.svg'), 'utf8');
@@ -275,5 +281,26 @@ describe('bench pieces (pure)', () => {
     expect(lb).toBeGreaterThan(Math.max(...ref.bound) / 4);
     expect(lb).toBeLessThan(1e-2);
     expect(Math.abs(mlpForwardRef(q).loss - ref.loss)).toBeGreaterThan(lb / 100);
+  });
+
+  it("computes ratios against nibble's f32 matmul rows of the same group, for nibble rows that passed", () => {
+    const row = (name: string, group: string, side: 'nibble' | 'peer', status: RowResult['status'], medianMs: number | null): RowResult => ({
+      name, group, side, shape: 's', status, check: 'fine', method: 'timestamp-query', reps: 3,
+      medianMs, minMs: medianMs, maxMs: medianMs, gflops: null, gbps: null, fracCopy: null, fracRead: null, flops: 0, bytes: 0, notes: [], wallMedianMs: null,
+    });
+    const r: BenchReport = {
+      adapter: { runtime: 'node', vendor: 'v', architecture: 'a', device: '', description: '', fallback: false, timestampQuery: true },
+      timing: 'timestamp-query', quick: true, date: 'd', ceilings: { copyGBps: 1, readGBps: 1 },
+      rows: [
+        row('nibble matmul_f32 naive', 'g', 'nibble', 'ok', 8), row('nibble matmul_f32 tiled', 'g', 'nibble', 'ok', 4), row('nibble matmul_w4a16 gemv g32', 'g', 'nibble', 'ok', 1),
+        row('nibble matmul_w4a16 gemm g32', 'g', 'nibble', 'check-failed', null), row('peer', 'g', 'peer', 'ok', 3), row('nibble matmul_w4a16 gemv g32', 'h', 'nibble', 'ok', 1),
+      ],
+    };
+    expect(baselineRatios(r)).toEqual([
+      { group: 'g', row: 'nibble matmul_w4a16 gemv g32', peer: 'nibble matmul_f32 naive', speedup: 8, wall: false },
+      { group: 'g', row: 'nibble matmul_w4a16 gemv g32', peer: 'nibble matmul_f32 tiled', speedup: 4, wall: false },
+    ]);
+    expect(formatTable(r)).toMatch(/3\.00x vs peer, 8\.00x vs matmul_f32 naive, 4\.00x vs matmul_f32 tiled/);
+    expect(formatMarkdown(r)).toMatch(/\| g \| nibble matmul_w4a16 gemv g32 \| nibble matmul_f32 tiled \| 4\.00x \|/);
   });
 });

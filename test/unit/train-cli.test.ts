@@ -1,0 +1,70 @@
+// `nibble train` from the outside (a short run), and the nibble-mlp model file.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeModel, encodeModel, ModelFileError } from '../../src/io/model.js';
+import { encodeSafetensors, makeTensor } from '../../src/io/safetensors.js';
+import type { QuantizedMlp } from '../../src/train/qat.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nibble-train-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', ...args], { encoding: 'utf8', timeout: 600_000 });
+
+describe('nibble train', () => {
+  it('runs f32 -> PTQ -> QAT -> convert and saves a model that decodes', () => {
+    const out = join(dir, 'm.safetensors');
+    const r = nibble(['train', '--epochs', '1', '--qat-epochs', '1', '--hidden', '64', '--bits', '4', '--out', out, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.rows.map((x: { model: string }) => x.model)).toEqual(['f32', 'PTQ W4 g32', 'QAT W4 g32 (fake-quant)', 'converted W4 g32']);
+    for (const row of j.rows) expect(row.accuracy).toBeGreaterThan(0.5);
+    // converted == fake-quant, so their accuracies agree
+    expect(j.rows[3].accuracy).toBe(j.rows[2].accuracy);
+    expect(j.f32MsPerStep).toBeGreaterThan(0);
+    const m = decodeModel(readFileSync(out));
+    expect(m.sizes).toEqual([64, 64, 10]);
+    expect(m.layers.map((l) => l.bits)).toEqual([4, 4]);
+    expect(existsSync(`${out}.tmp-${r.pid}`)).toBe(false);
+  });
+  it('refuses bad options with a clear message and writes nothing', () => {
+    const out = join(dir, 'bad.safetensors');
+    const r = nibble(['train', '--bits', '9', '--out', out]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--bits=9: bits must be integers in 2..8/);
+    expect(existsSync(out)).toBe(false);
+    const g = nibble(['train', '--group', '48']);
+    expect(g.status).toBe(2);
+    expect(g.stderr).toMatch(/--group=48/);
+  });
+});
+
+describe('nibble-mlp model file', () => {
+  const q: QuantizedMlp = {
+    sizes: [8, 4, 2],
+    layers: [
+      { N: 4, K: 8, bits: 4, group: 4, codes: Uint8Array.from({ length: 32 }, (_, i) => i % 16), scales: Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), bias: new Float32Array(4).fill(0.5), act: null },
+      { N: 2, K: 4, bits: null, group: 4, w: Float32Array.from({ length: 8 }, (_, i) => i / 8), bias: new Float32Array(2), act: { bits: 8 } },
+    ],
+  };
+  it('round-trips', () => {
+    const back = decodeModel(encodeModel(q));
+    expect(back.sizes).toEqual(q.sizes);
+    expect([...back.layers[0].codes!]).toEqual([...q.layers[0].codes!]);
+    expect([...back.layers[0].scales!]).toEqual([...q.layers[0].scales!]);
+    expect([...back.layers[1].w!]).toEqual([...q.layers[1].w!]);
+    expect(back.layers[1].act).toEqual({ bits: 8 });
+  });
+  it('names what is wrong with a file that is not a nibble model, or whose shapes do not match', () => {
+    const other = encodeSafetensors({ x: makeTensor('F32', [2], new Float32Array(2)) }, {});
+    expect(() => decodeModel(other, 'x.safetensors')).toThrow(ModelFileError);
+    expect(() => decodeModel(other, 'x.safetensors')).toThrow(/x.safetensors: not a nibble model/);
+    const bytes = encodeModel({ ...q, layers: [q.layers[0], { ...q.layers[1], w: new Float32Array(8) }] });
+    // Claim a different first-layer width: the codes tensor no longer fits.
+    const text = new TextDecoder().decode(bytes);
+    const lied = new TextEncoder().encode(text.replace('"sizes":"[8,4,2]"', '"sizes":"[16,4,2]"'));
+    expect(() => decodeModel(lied, 'm.safetensors')).toThrow(/tensor 'layers.0.codes' is I32 \[4, 1\], expected I32 \[4, 2\]/);
+    expect(() => decodeModel(new Uint8Array(3), 'short.safetensors')).toThrow(/short.safetensors/);
+  });
+});
