@@ -15,20 +15,34 @@ const PEERS: Record<string, string> = {
 };
 const TYPES: Record<string, string> = { mjs: 'text/javascript', js: 'text/javascript', wasm: 'application/wasm' };
 
+/** The peer files plus the chunks the TF.js bundle imports from its own folder (e.g. rolldown-runtime-*.js). */
+function peerFiles(): Record<string, string> {
+  const out = { ...PEERS };
+  const todo = ['tfjs-peer.js'];
+  while (todo.length) {
+    const name = todo.pop()!;
+    const file = out[name] ?? r(`../dist/browser/${name}`);
+    if (!existsSync(file)) continue;
+    out[name] = file;
+    for (const m of readFileSync(file, 'utf8').matchAll(/(?:from|import\()\s*["']\.\/([\w.-]+\.js)["']/g)) if (!out[m[1]]) todo.push(m[1]);
+  }
+  return out;
+}
+
 function peers(): Plugin {
   return {
     name: 'nibble-demo-peers',
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
         const path = (req.url ?? '').split('?')[0].replace(/^\//, '');
-        const file = PEERS[path];
+        const file = peerFiles()[path];
         if (!file || !existsSync(file)) return next();
         res.setHeader('content-type', TYPES[path.split('.').pop()!] ?? 'application/octet-stream');
         res.end(readFileSync(file));
       });
     },
     generateBundle() {
-      for (const [name, file] of Object.entries(PEERS)) if (existsSync(file)) this.emitFile({ type: 'asset', fileName: name, source: readFileSync(file) });
+      for (const [name, file] of Object.entries(peerFiles())) if (existsSync(file)) this.emitFile({ type: 'asset', fileName: name, source: readFileSync(file) });
     },
   };
 }

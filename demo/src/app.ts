@@ -11,6 +11,8 @@ export const app = {
   /** Bumped whenever the context is replaced, so cached GPU objects know they are stale. */
   generation: 0,
   split: null as Promise<DigitsSplit> | null,
+  /** Tests and debugging: destroy the device when training reaches this step (window.nibbleDemo.loseDeviceAtStep). */
+  loseAtStep: null as number | null,
 };
 
 export async function newContext(): Promise<GpuContext> {

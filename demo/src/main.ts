@@ -64,8 +64,12 @@ async function start() {
   setupTrain();
   setupBench();
   await setupRun();
-  // For tests and debugging: lose the device on purpose (the Train tab then offers a restart).
-  (window as unknown as { nibbleDemo: unknown }).nibbleDemo = { loseDevice: () => app.ctx.device.destroy() };
+  // For tests and debugging: lose the device on purpose, now or at a training step (the Train tab then offers a restart).
+  (window as unknown as { nibbleDemo: unknown }).nibbleDemo = {
+    loseDevice: () => app.ctx.device.destroy(),
+    loseDeviceAtStep: (step: number) => (app.loseAtStep = step),
+    fallback: ctx.info.isFallback,
+  };
   $('status').textContent = `ready on ${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (software fallback)' : ''}`;
   (window as unknown as { demoReady: string }).demoReady = 'ready';
 }

@@ -71,6 +71,10 @@ async function run(resume: boolean): Promise<void> {
     const r = await qatFinetune(app.ctx, run.start, trainSet, testSet, run.o, {
       onStep: (s) => {
         chart.addLoss(s.step, s.loss);
+        if (app.loseAtStep === s.step) {
+          app.loseAtStep = null;
+          app.ctx.device.destroy();
+        }
         $('train-progress').textContent = `step ${s.step} / ${s.total} (epoch ${s.epoch + 1}): loss ${s.loss.toFixed(4)}, ${s.ms.toFixed(1)} ms/step, lr ${s.lr.toExponential(2)}`;
       },
       onEval: (step, acc) => chart.addAccuracy(step, acc),
