@@ -1,9 +1,12 @@
 // The demo page: wiring only. Everything it shows comes from the library (src/) and the browser runtime.
-import { createBrowserContext, WebGpuUnavailableError } from '../../runtime/browser.js';
+import { WebGpuUnavailableError } from '../../runtime/browser.js';
 import { describeVariants } from '../../src/kernels/tuning.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+import { $, app, newContext } from './app.js';
+import { setupBench } from './bench.js';
+import { setupRun } from './run.js';
+import { setupTrain } from './train.js';
 
 function fillTable(table: HTMLTableElement, rows: [string, string][], head?: [string, string]) {
   table.innerHTML = '';
@@ -47,7 +50,7 @@ async function start() {
   setupTabs();
   let ctx: GpuContext;
   try {
-    ctx = await createBrowserContext();
+    ctx = await newContext();
   } catch (e) {
     $('no-webgpu').hidden = false;
     $('no-webgpu-reason').textContent = e instanceof WebGpuUnavailableError ? e.message : `WebGPU failed to start: ${(e as Error).message}`;
@@ -58,6 +61,15 @@ async function start() {
     return;
   }
   showCaps(ctx);
+  setupTrain();
+  setupBench();
+  await setupRun();
+  // For tests and debugging: lose the device on purpose, now or at a training step (the Train tab then offers a restart).
+  (window as unknown as { nibbleDemo: unknown }).nibbleDemo = {
+    loseDevice: () => app.ctx.device.destroy(),
+    loseDeviceAtStep: (step: number) => (app.loseAtStep = step),
+    fallback: ctx.info.isFallback,
+  };
   $('status').textContent = `ready on ${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (software fallback)' : ''}`;
   (window as unknown as { demoReady: string }).demoReady = 'ready';
 }

@@ -65,3 +65,13 @@ export function decodeModel(bytes: ArrayBuffer | Uint8Array, source = 'model'): 
   });
   return { sizes, layers };
 }
+
+/** Checks that a model takes `inputs` features and gives `classes` logits (e.g. the digits: 64 and 10). */
+export function expectModelShape(q: QuantizedMlp, inputs: number, classes: number, source = 'model'): QuantizedMlp {
+  const i = q.sizes[0];
+  const c = q.sizes[q.sizes.length - 1];
+  if (i !== inputs || c !== classes) {
+    throw new ModelFileError(`${source}: the model is ${q.sizes.join('-')} (takes ${i} inputs, gives ${c} classes); this needs ${inputs} inputs and ${classes} classes (layers.0 is [${q.layers[0].N}, ${q.layers[0].K}])`);
+  }
+  return q;
+}

@@ -2,7 +2,7 @@
 // graph is an ordinary graph (scheduled, pooled and bound like the forward). `dy[i]` is the gradient of
 // output i (null when that output takes no part); a rule returns one gradient per input (null: none).
 import type { DType, Node, Tensor } from '../graph/tensor.js';
-import { activationBackward, add, div, expandScale, mul, neg, pad, scale } from './elementwise.js';
+import { activationBackward, add, contiguous, div, expandScale, mul, neg, pad, scale } from './elementwise.js';
 import { crossEntropyBackward } from './loss.js';
 import { matmul, quantMatmulGradInput } from './matmul.js';
 import { normBackward } from './norm.js';
@@ -56,5 +56,8 @@ export const GRADS: Record<string, GradRule> = {
   rope: (n, [dy]) => [rope(dy!, n.attrs, -1), null],
   cast: (n, [dy]) => [cast(dy!, n.attrs.from as DType)],
   rope_bwd: (n, [dy]) => [rope(dy!, n.attrs, 1), null],
-  fake_quant: ({ inputs: [x], outputs: [, scale, zp], attrs }, [dy]) => [dy ? fakeQuantBackward(x, scale, zp, dy, attrs.options as FakeQuantOptions) : null],
+  // The kernel reads grad_y densely: a strided view (the weight's grad through transpose in a Linear) is materialised.
+  fake_quant: ({ inputs: [x], outputs: [, scale, zp], attrs }, [dy]) => [
+    dy ? fakeQuantBackward(x, scale, zp, dy.isContiguous() && dy.offset === 0 ? dy : contiguous(dy), attrs.options as FakeQuantOptions) : null,
+  ],
 };

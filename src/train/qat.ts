@@ -144,7 +144,7 @@ export class QuantizedMlpRunner {
       const mg = buildMlp(ctx, weights, { batch, quant: q.layers.map((l) => (l.act ? { weight: null, act: l.act } : null)), label: 'converted' });
       const exe = await mg.graph.compile({ outputs: [mg.logits] });
       const x = mg.graph.persistentBuffer(mg.x.storage);
-      return new QuantizedMlpRunner(ctx, q, batch, x, x, null, { exe, logits: mg.logits, destroy: () => mg.graph.destroy() }, owned, 'dequantized f32 matmul (no fused kernel for these bit widths)');
+      return new QuantizedMlpRunner(ctx, q, batch, x, x, null, { exe, logits: mg.logits, destroy: () => mg.graph.destroy() }, owned, q.layers.every((l) => l.bits === null) ? 'f32 matmul (float model)' : 'dequantized f32 matmul (no fused kernel for these bit widths)');
     }
     const x = buf(4 * batch * q.sizes[0]);
     let h = x;
@@ -183,4 +183,17 @@ export class QuantizedMlpRunner {
     this.fallback?.destroy();
     this.owned.forEach((b) => b.destroy());
   }
+}
+
+/** The float model as a QuantizedMlp whose layers all have bits null (what the model file stores for f32). */
+export function floatModel(w: MlpWeights): QuantizedMlp {
+  return {
+    sizes: [...w.sizes],
+    layers: w.w.map((wi, i) => ({ N: w.sizes[i + 1], K: w.sizes[i], bits: null, group: w.sizes[i], w: wi.slice(), bias: w.b[i].slice(), act: null })),
+  };
+}
+
+/** The f32 weights of a model file (dequantized for low-bit layers): a starting point for training. */
+export function weightsOf(q: QuantizedMlp): MlpWeights {
+  return { sizes: [...q.sizes], w: q.layers.map((l) => dequantizeLayer(l).slice()), b: q.layers.map((l) => l.bias.slice()) };
 }

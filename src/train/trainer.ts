@@ -183,3 +183,18 @@ export function accuracyOf(logits: Float32Array, y: ArrayLike<number>, rows: num
   for (let i = 0; i < rows; i++) if (p[i] === y[i]) ok++;
   return ok / rows;
 }
+
+/** Row-wise softmax of logits [rows, C] (f64 accumulation, max-subtracted): the class probabilities. */
+export function softmaxRows(logits: Float32Array, rows: number): Float32Array {
+  const C = logits.length / rows;
+  if (!Number.isInteger(C) || C <= 0) throw new Error(`softmaxRows: ${logits.length} logits do not split into ${rows} rows`);
+  const out = new Float32Array(logits.length);
+  for (let r = 0; r < rows; r++) {
+    let m = -Infinity;
+    for (let c = 0; c < C; c++) m = Math.max(m, logits[r * C + c]);
+    let s = 0;
+    for (let c = 0; c < C; c++) s += Math.exp(logits[r * C + c] - m);
+    for (let c = 0; c < C; c++) out[r * C + c] = Math.exp(logits[r * C + c] - m) / s;
+  }
+  return out;
+}

@@ -72,6 +72,40 @@ export const CASES: GpuCase[] = [
     },
   },
   {
+    // A Linear uses transpose(fake_quant(w)): the gradient reaching fake_quant is a strided view and must be read as one.
+    name: 'qat: fake_quant backward through a transpose (a Linear weight) gets the transposed gradient',
+    async run(ctx) {
+      const N = 4;
+      const K = 32;
+      const w = randomF32(N * K, 21, -2, 2);
+      const c = randomF32(K * N, 22, -1, 1); // [K, N]
+      const g = new Graph(ctx, 'fq-transpose');
+      try {
+        const W = g.param('w', [N, K], w);
+        const C = g.constant(c, [K, N]);
+        const y = ops.transpose(ops.fakeQuant(W, { bits: 4, symmetric: true, granularity: { kind: 'group', group: 16 } }));
+        const loss = ops.sum(ops.mul(y, C));
+        const gw = ops.contiguous(g.backward(loss, [W]).get(W)!);
+        const exe = await g.compile({ outputs: [gw] });
+        await exe.run();
+        const grad = await exe.read(gw);
+        const { qmin, qmax } = qRange(4, true);
+        const qp = qparamsRef(w, fakeQuantLayout([N, K], { kind: 'group', group: 16 }), qmin, qmax, 'symmetric');
+        for (let n = 0; n < N; n++) {
+          for (let k = 0; k < K; k++) {
+            const i = n * K + k;
+            const r = roundHalfEven(Math.fround(w[i] * Math.fround(1 / qp.scale[Math.floor(i / 16)])));
+            const want = r >= qmin && r <= qmax ? c[k * N + n] : 0;
+            assert(grad[i] === want, `grad w[${n}, ${k}] = ${grad[i]}, expected ${want} (C^T under the STE mask)`);
+          }
+        }
+        return `${N * K} gradients equal C^T under the STE mask`;
+      } finally {
+        g.destroy();
+      }
+    },
+  },
+  {
     name: 'qat: training reduces the loss and reproduces bit for bit with the same seed',
     async run(ctx) {
       const model = prepare(initMlp(SIZES, 3), { bits: 4, group: 16, act: true });

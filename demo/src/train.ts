@@ -1,0 +1,127 @@
+// Train tab: QAT fine-tuning in the page (src/train/finetune.ts), a live chart, convert, compare, download.
+import { DIGITS_PIXELS } from '../../src/data/digits.js';
+import { decodeModel, encodeModel } from '../../src/io/model.js';
+import { initMlp, type MlpWeights } from '../../src/nn/mlp.js';
+import { qatFinetune, type FinetuneOptions } from '../../src/train/finetune.js';
+import { toDataset } from '../../src/train/pipeline.js';
+import { weightsOf } from '../../src/train/qat.js';
+import { $, app, digits, hideError, isDeviceLost, newContext, pct, showError } from './app.js';
+import { TrainChart } from './chart.js';
+import { useModel } from './run.js';
+
+let chart: TrainChart;
+let running = false;
+/** What a restart after a lost device needs: the run's start and options, and its last checkpoint. */
+let last: { start: MlpWeights; o: FinetuneOptions; checkpoint: Uint8Array | null; step: number } | null = null;
+
+async function startWeights(): Promise<MlpWeights> {
+  if ($<HTMLSelectElement>('train-start').value === 'bundled') {
+    const res = await fetch(new URL('models/digits-f32.safetensors', document.baseURI).href);
+    if (!res.ok) throw new Error(`GET models/digits-f32.safetensors answered ${res.status}`);
+    return weightsOf(decodeModel(await res.arrayBuffer(), 'digits-f32.safetensors'));
+  }
+  const h = Number($<HTMLInputElement>('train-hidden').value);
+  if (!Number.isInteger(h) || h <= 0) throw new Error(`hidden size ${$<HTMLInputElement>('train-hidden').value} is not a positive integer`);
+  return initMlp([DIGITS_PIXELS, h, h, 10], 0);
+}
+
+function options(): FinetuneOptions {
+  const num = (id: string) => Number($<HTMLInputElement>(id).value);
+  const lr = Number($<HTMLInputElement>('train-lr').value);
+  if (!(lr > 0)) throw new Error(`learning rate '${$<HTMLInputElement>('train-lr').value}' is not a positive number`);
+  const epochs = num('train-epochs');
+  if (!Number.isInteger(epochs) || epochs < 1) throw new Error('epochs must be a positive integer');
+  return {
+    bits: num('train-bits'),
+    group: num('train-group'),
+    act: $<HTMLInputElement>('train-act').checked,
+    epochs,
+    batch: num('train-batch'),
+    lr,
+    seed: 1,
+    evalEvery: num('train-every') > 0 ? num('train-every') : undefined,
+  };
+}
+
+async function run(resume: boolean): Promise<void> {
+  if (running) return;
+  running = true;
+  const go = $<HTMLButtonElement>('train-go');
+  go.disabled = true;
+  hideError($('train-error'));
+  $('train-lost').hidden = true;
+  $('train-download').hidden = true;
+  $('train-result').innerHTML = '';
+  try {
+    const split = await digits();
+    const trainSet = toDataset(split.train);
+    const testSet = toDataset(split.test);
+    if (!resume || !last) {
+      last = { start: await startWeights(), o: options(), checkpoint: null, step: 0 };
+      chart.reset(Math.floor(trainSet.count / last.o.batch) * last.o.epochs);
+    } else {
+      await newContext();
+      last.o = { ...last.o, resume: last.checkpoint ?? undefined };
+      // The chart keeps the points up to the checkpoint; later ones are redone.
+      chart.loss = chart.loss.filter((p) => p[0] <= last!.step);
+      chart.acc = chart.acc.filter((p) => p[0] <= last!.step);
+    }
+    const run = last;
+    const t0 = performance.now();
+    const r = await qatFinetune(app.ctx, run.start, trainSet, testSet, run.o, {
+      onStep: (s) => {
+        chart.addLoss(s.step, s.loss);
+        if (app.loseAtStep === s.step) {
+          app.loseAtStep = null;
+          app.ctx.device.destroy();
+        }
+        $('train-progress').textContent = `step ${s.step} / ${s.total} (epoch ${s.epoch + 1}): loss ${s.loss.toFixed(4)}, ${s.ms.toFixed(1)} ms/step, lr ${s.lr.toExponential(2)}`;
+      },
+      onEval: (step, acc) => chart.addAccuracy(step, acc),
+      onCheckpoint: (bytes, step) => {
+        run.checkpoint = bytes;
+        run.step = step;
+      },
+    });
+    const name = `W${run.o.bits} ${run.o.group ? `g${run.o.group}` : 'per channel'}${run.o.act ? ' + A8 per token' : ''}`;
+    const t = $<HTMLTableElement>('train-result');
+    t.innerHTML = '<tr><th>model</th><th>test accuracy</th><th>size (bytes)</th></tr>';
+    for (const [m, a, b] of [
+      ['f32 (start)', r.floatAccuracy, r.floatBytes],
+      [`PTQ ${name} (before QAT)`, r.ptqAccuracy, r.convertedBytes],
+      [`QAT ${name} (fake-quant)`, r.qatAccuracy, r.convertedBytes],
+      [`converted ${name} [${r.variant}]`, r.convertedAccuracy, r.convertedBytes],
+    ] as [string, number, number][]) {
+      const tr = t.insertRow();
+      tr.insertCell().textContent = m;
+      tr.insertCell().textContent = pct(a);
+      tr.insertCell().textContent = `${b.toLocaleString('en-US')} (${((100 * b) / r.floatBytes).toFixed(1)}% of f32)`;
+    }
+    $('train-progress').textContent = `done in ${((performance.now() - t0) / 1000).toFixed(1)} s; median ${r.msPerStep.toFixed(1)} ms per QAT step`;
+    const bytes = encodeModel(r.converted);
+    const a = $<HTMLAnchorElement>('train-download');
+    if (a.href) URL.revokeObjectURL(a.href);
+    a.href = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
+    a.download = `digits-qat-w${run.o.bits}g${run.o.group}.safetensors`;
+    a.hidden = false;
+    useModel(bytes, `trained in this page (${name})`);
+  } catch (e) {
+    if (isDeviceLost(e) && last) {
+      $('train-lost').hidden = false;
+      $('train-lost-text').textContent =
+        `The GPU device was lost during training (${e instanceof Error ? e.message : String(e)}). ` +
+        (last.checkpoint ? `The last checkpoint is from step ${last.step}. ` : 'No checkpoint was saved yet: a restart begins at step 0. ');
+    } else {
+      showError($('train-error'), e);
+    }
+  } finally {
+    running = false;
+    go.disabled = false;
+  }
+}
+
+export function setupTrain(): void {
+  chart = new TrainChart($<HTMLCanvasElement>('train-chart'));
+  $('train-go').addEventListener('click', () => void run(false));
+  $('train-restart').addEventListener('click', () => void run(true));
+}

@@ -1,0 +1,158 @@
+// The demo (dist/demo, `npm run build:demo`) end to end in headless Chromium: inference on a test digit, a bad
+// model file, a few QAT steps with the live chart, a lost device and its restart, the quick bench, screenshots of
+// every tab under test-output/. Errors thrown in the page fail the test.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openHeadless, packageRoot, type Headless } from '../../runtime/headless.js';
+import { encodeModel } from '../../src/io/model.js';
+import { initMlp } from '../../src/nn/mlp.js';
+import { floatModel } from '../../src/train/qat.js';
+
+const OUT = join(packageRoot(), 'test-output');
+let h: Headless;
+const failed: string[] = [];
+/** Rows of the quick suite run by the test (NIBBLE_DEMO_BENCH_FILTER overrides; '' runs the whole quick mode). */
+const BENCH_FILTER = process.env.NIBBLE_DEMO_BENCH_FILTER ?? '';
+const BENCH_PEERS = process.env.NIBBLE_DEMO_BENCH_PEERS !== '0';
+
+const text = (sel: string) => h.page.$eval(sel, (e) => (e as HTMLElement).textContent ?? '');
+const hidden = (sel: string) => h.page.$eval(sel, (e) => (e as HTMLElement).hidden);
+async function tab(name: string) {
+  await h.page.click(`#tabs button[data-tab="${name}"]`);
+}
+async function shot(name: string) {
+  await h.page.screenshot({ path: join(OUT, `demo-${name}.png`) as `${string}.png`, fullPage: true });
+}
+async function upload(name: string, bytes: Uint8Array) {
+  const path = join(OUT, name);
+  writeFileSync(path, bytes);
+  const input = await h.page.$('#run-file');
+  await (input as unknown as { uploadFile: (p: string) => Promise<void> }).uploadFile(path);
+}
+
+beforeAll(async () => {
+  mkdirSync(OUT, { recursive: true });
+  h = await openHeadless({ dir: join(packageRoot(), 'dist', 'demo'), timeoutMs: 120_000 });
+  h.page.on('response', (r) => {
+    if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+  });
+  await h.page.setViewport({ width: 1200, height: 900 });
+  await h.page.waitForFunction('window.demoReady !== undefined');
+  const ready = await h.evaluate<string>('return window.demoReady');
+  if (ready !== 'ready') throw new Error(`demo did not start: ${ready}: ${await text('#no-webgpu-reason')}`);
+  await h.page.waitForFunction(() => document.querySelector('#run-models')?.textContent?.includes('digits-f32.safetensors'));
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('demo (headless chromium)', () => {
+  it('Run: predicts test digits with the bundled W4 and f32 models', async () => {
+    for (const i of [0, 1, 2]) {
+      await h.page.$eval('#run-index', (e, v) => ((e as HTMLInputElement).value = String(v)), i);
+      await h.page.$eval('#run-pred-quant', (e) => (e.textContent = '')).catch(() => {});
+      await h.page.click('#run-pick');
+      await h.page.waitForFunction(() => /^\d$/.test(document.querySelector('#run-pred-quant')?.textContent ?? ''));
+      const label = Number((await text('#run-label')).match(/label (\d)/)![1]);
+      expect(Number(await text('#run-pred-quant')), `test image ${i}`).toBe(label);
+      expect(Number(await text('#run-pred-float')), `test image ${i}`).toBe(label);
+    }
+    expect(await text('#run-result')).toMatch(/fused W4A16/);
+    expect(await hidden('#run-error')).toBe(true);
+    await shot('run');
+  });
+
+  it('Run: a bad file gets a message naming the problem, and the page keeps working', async () => {
+    await upload('not-a-model.safetensors', new TextEncoder().encode('this is not a safetensors file at all'));
+    await h.page.waitForFunction(() => !(document.querySelector('#run-error') as HTMLElement).hidden);
+    expect(await text('#run-error')).toMatch(/not-a-model\.safetensors/);
+    // A model of the wrong shape for the digits (32 inputs).
+    await upload('wrong-inputs.safetensors', encodeModel(floatModel(initMlp([32, 16, 10], 0))));
+    await h.page.waitForFunction(() => /wrong-inputs/.test(document.querySelector('#run-error')?.textContent ?? ''));
+    expect(await text('#run-error')).toMatch(/32-16-10 \(takes 32 inputs.*needs 64 inputs/);
+    // Tensors that disagree with the metadata: sizes say 64-32-10, layer 0 holds 16 rows.
+    const q = floatModel(initMlp([64, 16, 10], 0));
+    q.sizes = [64, 32, 10];
+    await upload('bad-shape.safetensors', encodeModel(q));
+    await h.page.waitForFunction(() => /bad-shape/.test(document.querySelector('#run-error')?.textContent ?? ''));
+    expect(await text('#run-error')).toMatch(/tensor 'layers\.0\.\w+' is F32 \[16.*expected F32 \[32/);
+    await shot('bad-file');
+    await h.page.$eval('#run-index', (e) => ((e as HTMLInputElement).value = '3'));
+    await h.page.click('#run-pick');
+    await h.page.waitForFunction(() => (document.querySelector('#run-error') as HTMLElement).hidden && /#3/.test(document.querySelector('#run-label')?.textContent ?? ''));
+    await h.page.waitForFunction(() => /^\d$/.test(document.querySelector('#run-pred-quant')?.textContent ?? ''));
+  });
+
+  it('Train: a few QAT steps fill the chart, the loss falls, the model converts', async () => {
+    await tab('train');
+    await h.page.select('#train-start', 'fresh');
+    const set = (id: string, v: string) => h.page.$eval(id, (e, x) => ((e as HTMLInputElement).value = x), v);
+    await set('#train-hidden', '32');
+    await set('#train-epochs', '1');
+    await set('#train-lr', '0.01');
+    await set('#train-every', '8');
+    await h.page.click('#train-go');
+    await h.page.waitForFunction(() => !(document.querySelector('#train-download') as HTMLElement).hidden || !(document.querySelector('#train-error') as HTMLElement).hidden);
+    expect(await hidden('#train-error'), await text('#train-error')).toBe(true);
+    const d = await h.page.$eval('#train-chart', (e) => ({ ...(e as HTMLElement).dataset }));
+    const losses = JSON.parse(d.losses!) as number[];
+    expect(losses.length).toBe(22); // floor(1437 / 64) steps in one epoch
+    expect(Number(d.accPoints)).toBeGreaterThanOrEqual(3); // before training, steps 8, 16 and the end
+    const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
+    expect(mean(losses.slice(-4))).toBeLessThan(0.8 * mean(losses.slice(0, 4)));
+    expect(await text('#train-result')).toMatch(/converted W4 g32/);
+    await shot('train');
+  });
+
+  it('Train: a device lost mid-training is reported and the run restarts from the last checkpoint', async () => {
+    await h.page.$eval('#train-every', (e) => ((e as HTMLInputElement).value = '4'));
+    await h.evaluate('window.nibbleDemo.loseDeviceAtStep(6)');
+    await h.page.click('#train-go');
+    await h.page.waitForFunction(() => !(document.querySelector('#train-lost') as HTMLElement).hidden || !(document.querySelector('#train-download') as HTMLElement).hidden);
+    expect(await hidden('#train-lost')).toBe(false);
+    expect(await text('#train-lost-text')).toMatch(/device was lost.*last checkpoint is from step 4\./);
+    await shot('device-lost');
+    await h.page.click('#train-restart');
+    await h.page.waitForFunction(() => !(document.querySelector('#train-download') as HTMLElement).hidden || !(document.querySelector('#train-error') as HTMLElement).hidden);
+    expect(await hidden('#train-error'), await text('#train-error')).toBe(true);
+    expect(await hidden('#train-lost')).toBe(true);
+    const d = await h.page.$eval('#train-chart', (e) => ({ ...(e as HTMLElement).dataset }));
+    expect(JSON.parse(d.losses!).length).toBe(22); // steps 1..4 kept, 5..22 from the resumed run
+    // Inference works on the new context too.
+    await tab('run');
+    await h.page.click('#run-pick');
+    await h.page.waitForFunction(() => /^\d$/.test(document.querySelector('#run-pred-float')?.textContent ?? ''));
+  });
+
+  it('Bench: the quick mode runs in the page with the CLI table and chart', async () => {
+    await tab('bench');
+    // The whole quick mode with its peers (onnxruntime-web, TF.js) served from the demo's origin.
+    await h.page.$eval('#bench-peers', (e, on) => ((e as HTMLInputElement).checked = on), BENCH_PEERS);
+    await h.page.$eval('#bench-filter', (e, f) => ((e as HTMLInputElement).value = f), BENCH_FILTER);
+    await h.page.click('#bench-go');
+    await h.page.waitForFunction(() => (document.querySelector('#bench-table') as HTMLElement).dataset.rows !== undefined || !(document.querySelector('#bench-error') as HTMLElement).hidden);
+    expect(await hidden('#bench-error'), await text('#bench-error')).toBe(true);
+    const table = await text('#bench-table');
+    expect(table).toMatch(/^adapter /);
+    expect(table).toMatch(/median ms/);
+    expect(table).not.toMatch(/OUTPUT DISAGREES/);
+    expect(table).not.toMatch(/  error: /);
+    expect(await h.page.$eval('#bench-chart svg', (e) => e.tagName)).toBe('svg');
+    if (BENCH_PEERS) {
+      expect(table).toMatch(/onnxruntime-web/);
+      expect(table).toMatch(/TF\.js/);
+    }
+    const a = await h.evaluate<boolean>('return window.nibbleDemo.fallback');
+    expect(await hidden('#bench-fallback')).toBe(!a); // the note shows exactly on a software adapter
+    await shot('bench');
+  });
+
+  it('Capabilities tab and no page errors', async () => {
+    await tab('caps');
+    expect(await text('#caps-table')).toMatch(/shader-f16/);
+    expect(await text('#variants-table')).toMatch(/variant/);
+    await shot('caps');
+    expect(h.pageErrors, [...h.pageErrors, ...failed].join('\n')).toEqual([]);
+  });
+});
