@@ -60,6 +60,7 @@ export function fakeQuant(x: Tensor, o: FakeQuantOptions): Tensor {
 export function fakeQuantBackward(x: Tensor, scale: Tensor, zp: Tensor, dy: Tensor, o: FakeQuantOptions): Tensor {
   const inputs = [x, scale, zp, dy];
   const g = graphOf('fake_quant_bwd', inputs);
+  if (!dy.isContiguous() || dy.offset !== 0) throw new OpError('fake_quant_bwd', inputs, 'dy must be dense (the kernel reads it flat): materialise views with contiguous()');
   const spec = specOf(x, o);
   const node = g.addNode('fake_quant_bwd', inputs, [{ shape: x.shape }], { options: o }, async (pc) => [
     await planFakeQuantBackward(pc.ctx, { x: pc.buf(x), grad_y: pc.buf(dy), scale: pc.buf(scale), zero_point: pc.buf(zp), grad_x: pc.buf(node.outputs[0]) }, spec),
