@@ -23,8 +23,8 @@ export interface PipelineOptions {
 
 export const DEFAULT_PIPELINE: PipelineOptions = {
   hidden: [128, 128],
-  epochs: 10,
-  qatEpochs: 5,
+  epochs: 8,
+  qatEpochs: 4,
   batch: 64,
   lr: 3e-3,
   qatLr: 1e-3,
