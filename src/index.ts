@@ -34,3 +34,4 @@ export { roundHalfEven } from './ref/quant.js';
 export type { TensorData } from './kernels/fake_quant.js';
 export type { TensorData as SafetensorsData } from './io/safetensors.js';
 export { toF16 } from './ref/f16.js';
+export * from './data/draw.js';

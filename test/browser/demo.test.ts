@@ -63,6 +63,25 @@ describe('demo (headless chromium)', () => {
     await shot('run');
   });
 
+  it('Run: a drawn digit is downsampled to 8x8 and predicted by both models', async () => {
+    const box = (await (await h.page.$('#run-draw'))!.boundingBox())!;
+    await h.page.mouse.move(box.x + box.width / 2, box.y + 20);
+    await h.page.mouse.down();
+    for (let y = 20; y <= box.height - 20; y += 8) await h.page.mouse.move(box.x + box.width / 2, box.y + y);
+    await h.page.mouse.up();
+    await h.page.$eval('#run-pred-quant', (e) => (e.textContent = ''));
+    await h.page.click('#run-predict-drawing');
+    await h.page.waitForFunction(() => /^\d$/.test(document.querySelector('#run-pred-quant')?.textContent ?? ''));
+    expect(await text('#run-label')).toBe('your drawing');
+    expect(await text('#run-pred-float')).toMatch(/^\d$/);
+    await h.page.click('#run-clear');
+    await h.page.click('#run-predict-drawing');
+    await h.page.waitForFunction(() => !(document.querySelector('#run-error') as HTMLElement).hidden);
+    expect(await text('#run-error')).toMatch(/canvas is empty/);
+    await h.page.click('#run-pick');
+    await h.page.waitForFunction(() => (document.querySelector('#run-error') as HTMLElement).hidden);
+  });
+
   it('Run: a bad file gets a message naming the problem, and the page keeps working', async () => {
     await upload('not-a-model.safetensors', new TextEncoder().encode('this is not a safetensors file at all'));
     await h.page.waitForFunction(() => !(document.querySelector('#run-error') as HTMLElement).hidden);
