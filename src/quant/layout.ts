@@ -29,6 +29,16 @@ export function wordsPerRow(K: number, bits: Bits): number {
   return bits === 3 ? Math.ceil(K / 32) * 3 : Math.ceil(K / (32 / bits));
 }
 
+/** Word index and bit shift of code (n, k); a 3-bit code with sh > 29 continues in the next word. */
+function codeAt(n: number, k: number, wpr: number, bits: Bits): { word: number; sh: number } {
+  if (bits === 3) {
+    const bit = 3 * (k % 32);
+    return { word: n * wpr + Math.floor(k / 32) * 3 + (bit >> 5), sh: bit & 31 };
+  }
+  const per = 32 / bits;
+  return { word: n * wpr + Math.floor(k / per), sh: bits * (k % per) };
+}
+
 /** Packs unsigned codes [N, K] (row-major) into the layout above. */
 export function packCodes(codes: ArrayLike<number>, N: number, K: number, bits: Bits): Uint32Array {
   if (codes.length !== N * K) throw new Error(`packCodes: ${codes.length} codes for [${N}, ${K}]`);
@@ -39,17 +49,7 @@ export function packCodes(codes: ArrayLike<number>, N: number, K: number, bits: 
     for (let k = 0; k < K; k++) {
       const u = codes[n * K + k];
       if (!Number.isInteger(u) || u < 0 || u > max) throw new Error(`packCodes: code [${n}, ${k}] = ${u} is not a ${bits}-bit unsigned integer`);
-      let bit: number;
-      let word: number;
-      if (bits === 3) {
-        bit = 3 * (k % 32);
-        word = n * wpr + Math.floor(k / 32) * 3 + (bit >> 5);
-      } else {
-        const per = 32 / bits;
-        word = n * wpr + Math.floor(k / per);
-        bit = bits * (k % per);
-      }
-      const sh = bit & 31;
+      const { word, sh } = codeAt(n, k, wpr, bits);
       out[word] = (out[word] | (u << sh)) >>> 0;
       if (sh + bits > 32) out[word + 1] = (out[word + 1] | (u >>> (32 - sh))) >>> 0;
     }
@@ -65,17 +65,7 @@ export function unpackCodes(words: Uint32Array, N: number, K: number, bits: Bits
   const mask = (1 << bits) - 1;
   for (let n = 0; n < N; n++) {
     for (let k = 0; k < K; k++) {
-      let bit: number;
-      let word: number;
-      if (bits === 3) {
-        bit = 3 * (k % 32);
-        word = n * wpr + Math.floor(k / 32) * 3 + (bit >> 5);
-      } else {
-        const per = 32 / bits;
-        word = n * wpr + Math.floor(k / per);
-        bit = bits * (k % per);
-      }
-      const sh = bit & 31;
+      const { word, sh } = codeAt(n, k, wpr, bits);
       let v = words[word] >>> sh;
       if (sh + bits > 32) v |= words[word + 1] << (32 - sh);
       out[n * K + k] = v & mask;
