@@ -95,6 +95,8 @@ export interface MatmulQOptions {
   /** f16 activations: 'native' (shader-f16 math) or 'emulated' (unpack2x16float, f32 math). */
   f16?: 'native' | 'emulated';
   subgroups?: boolean;
+  /** Workgroup size of the split GEMV (a power of two; default from tuning.ts), for tuning sweeps. */
+  splitWG?: number;
   /** PATH_ROWS: rows of x per invocation, 1 (CPU adapters) or 8; default from tuning.ts. */
   rowsPerInvocation?: 1 | 8;
   /** Split W along N so no binding of W exceeds this many bytes (default: maxStorageBufferBindingSize). */
@@ -207,7 +209,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     MR1: path === 'rows' && rowsM === 1,
     X_VEC: path !== 'tiled' && K % g.cpw === 0,
   };
-  const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: t.bk } : { WG: path === 'rows' ? t.rowsWG : t.splitWG };
+  const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: t.bk } : { WG: path === 'rows' ? t.rowsWG : (o.splitWG ?? t.splitWG) };
   const kernel = await getKernel(ctx, w.bits === 8 ? MATMUL_W8A16 : MATMUL_W4A16, defines, constants);
   const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, ctx.limits.maxStorageBufferBindingSize);
   const sb = g.sb;
