@@ -52,12 +52,14 @@ const TABLE: Entry[] = [
       dequantRun: 32,
     },
   },
+  {
+    // NVIDIA (measured on an H100 80GB HBM3, Dawn/Vulkan, 2026-11-26, L2 flushed): the split GEMV's workgroup-tree
+    // reduction beat the subgroup reduction at every shape and workgroup size tried (WG 128: 0.0257 vs 0.0281 ms at
+    // 1x4096x4096, 0.0490 vs 0.0546 at 1x4096x11008, 0.0871 vs 0.0916 at 1x11008x4096).
+    match: (ctx) => ctx.info.vendor.toLowerCase() === 'nvidia',
+    tuning: { ...GPU_DEFAULT, matmulQ: { ...GPU_DEFAULT.matmulQ, subgroups: false } },
+  },
 ];
-
-// NVIDIA (measured on an H100 80GB HBM3, Dawn/Vulkan, 2026-11-26, L2 flushed): the split GEMV's workgroup-tree
-// reduction beat the subgroup reduction at every shape and workgroup size tried (WG 128: 0.0257 vs 0.0281 ms at
-// 1x4096x4096, 0.0490 vs 0.0546 at 1x4096x11008, 0.0871 vs 0.0916 at 1x11008x4096).
-TABLE.push({ match: (ctx) => !ctx.info.isFallback && ctx.info.vendor.toLowerCase() === 'nvidia', tuning: { ...GPU_DEFAULT, matmulQ: { ...GPU_DEFAULT.matmulQ, subgroups: false } } });
 
 export function tuningFor(ctx: GpuContext): Tuning {
   return TABLE.find((e) => e.match(ctx))?.tuning ?? GPU_DEFAULT;
