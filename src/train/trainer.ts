@@ -122,9 +122,14 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
   };
   try {
     const end = Math.min(total, o.stopAtStep ?? total);
+    let order: Uint32Array = new Uint32Array(0);
+    let orderEpoch = -1;
     for (let step = startStep; step < end; step++) {
       const epoch = Math.floor(step / perEpoch);
-      const order = epochOrder(data.count, o.seed, epoch);
+      if (epoch !== orderEpoch) {
+        order = epochOrder(data.count, o.seed, epoch);
+        orderEpoch = epoch;
+      }
       const first = (step % perEpoch) * B;
       for (let i = 0; i < B; i++) {
         const r = order[first + i];
