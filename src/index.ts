@@ -36,7 +36,7 @@ export type { TensorData as SafetensorsData } from './io/safetensors.js';
 export { toF16 } from './ref/f16.js';
 export * from './data/draw.js';
 // Models, training and QAT (the README's training API).
-export { initMlp, buildMlp, cloneWeights, readWeights, type MlpWeights, type LayerQuant, type MlpGraph } from './nn/mlp.js';
+export { initMlp, buildMlp, cloneWeights, readWeights, readQParams, type MlpWeights, type LayerQuant, type MlpGraph, type QParams } from './nn/mlp.js';
 export { Optimizer, type OptimizerConfig } from './train/optimizer.js';
 export { train, evaluate, epochOrder, accuracyOf, argmaxRows, softmaxRows, TrainingError, type Dataset, type TrainOptions, type TrainResult, type StepInfo } from './train/trainer.js';
 export { prepare, convert, modelBytes, floatBytes, dequantizeLayer, floatModel, weightsOf, QuantizedMlpRunner, type QatConfig, type MlpModel, type QuantizedLayer, type QuantizedMlp } from './train/qat.js';

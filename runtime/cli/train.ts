@@ -32,6 +32,8 @@ export const trainCommand: Command = {
   --bits N[,N]      weight bits of the schemes to compare (2..8; default 4,2)
   --group G         group size along K (16, 32, 64; 0 = per channel; default 32)
   --act             also fake-quantize activations per token (int8 asymmetric, torchao 8da4w-style)
+  --lsq             learned quantizers: LSQ weight scales per group (and with --act, LSQ+ per-tensor activation
+                    scale and zero point, calibrated on 256 training rows) instead of the dynamic ones
   --adaqat          also run AdaQAT: per-layer weight (and, with --act, activation) bit-widths learned from 8 bits
                     down, by finite differences of the loss plus a size / BitOPs cost; prints the bit-widths chosen
                     and saves that converted model too (digits-adaqat-g<group>.safetensors, next to --out)
@@ -55,7 +57,7 @@ export const trainCommand: Command = {
         options: {
           bits: { type: 'string' }, group: { type: 'string' }, act: { type: 'boolean' }, epochs: { type: 'string' }, 'qat-epochs': { type: 'string' },
           lr: { type: 'string' }, 'qat-lr': { type: 'string' }, batch: { type: 'string' }, hidden: { type: 'string' }, seed: { type: 'string' },
-          out: { type: 'string' }, json: { type: 'boolean' }, adaqat: { type: 'boolean' }, 'adaqat-lambda': { type: 'string' }, 'adaqat-lr': { type: 'string' },
+          out: { type: 'string' }, json: { type: 'boolean' }, adaqat: { type: 'boolean' }, 'adaqat-lambda': { type: 'string' }, 'adaqat-lr': { type: 'string' }, lsq: { type: 'boolean' },
         },
       }));
     } catch (e) {
@@ -69,6 +71,7 @@ export const trainCommand: Command = {
       hidden,
       schemes: bits.map((b) => ({ bits: b, group })),
       act: !!values.act,
+      learn: !!values.lsq,
       epochs: num('epochs', values.epochs, DEFAULT_PIPELINE.epochs, (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
       qatEpochs: num('qat-epochs', values['qat-epochs'], DEFAULT_PIPELINE.qatEpochs, (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
       lr: num('lr', values.lr, DEFAULT_PIPELINE.lr, (x) => x > 0, 'a positive number'),

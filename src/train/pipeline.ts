@@ -20,6 +20,8 @@ export interface PipelineOptions {
   /** Per-token int8 activation fake-quant during QAT (torchao 8da4w-style). */
   act: boolean;
   keepFloat?: number[];
+  /** Learned quantizers (LSQ weight scales; with `act`, LSQ+ per-tensor activation scale / zero point). */
+  learn?: boolean;
   /**
    * Also run AdaQAT (learned per-layer bit-widths, starting at `init` = 8 bits, group `group`) and report the
    * bit-widths it chose next to the fixed schemes.
@@ -89,18 +91,20 @@ export async function runDigitsPipeline(ctx: GpuContext, split: DigitsSplit, o: 
   const runs: { bits: number; group: number; adaqat?: AdaQatOptions }[] = [...o.schemes];
   if (o.adaqat) runs.push({ bits: o.adaqat.init ?? 8, group: o.adaqat.group ?? 32, adaqat: { init: 8, ...o.adaqat } });
   for (const s of runs) {
-    let name = s.adaqat ? `AdaQAT g${s.group}${o.act ? ' + A per token' : ''}` : `W${s.bits} g${s.group}${o.act ? ' + A8 per token' : ''}`;
-    const cfg: QatConfig = { bits: s.bits, group: s.group, act: o.act, keepFloat: o.keepFloat };
-    const start = prepare(f32.weights, cfg);
+    const learn = !!o.learn && !s.adaqat;
+    const actName = learn ? ' + A8 per tensor (LSQ+)' : ' + A8 per token';
+    let name = s.adaqat ? `AdaQAT g${s.group}${o.act ? ' + A per token' : ''}` : `W${s.bits} g${s.group}${learn ? ' LSQ' : ''}${o.act ? actName : ''}`;
+    const cfg: QatConfig = { bits: s.bits, group: s.group, act: o.act, keepFloat: o.keepFloat, learn };
+    const start = prepare(f32.weights, cfg, { x: trainSet.x, rows: Math.min(256, trainSet.count) });
     log(`${name}: QAT fine-tuning ${o.qatEpochs} epochs, lr ${o.qatLr}${s.adaqat ? `, bit-widths learned from ${s.adaqat.init} (lambda ${s.adaqat.lambda ?? 'default'})` : ''}`);
     const qat = await train(ctx, start, trainSet, { epochs: o.qatEpochs, batch: o.batch, lr: o.qatLr, seed: o.seed + 1, adaqat: s.adaqat, onStep: (st) => cb.onStep?.(`qat ${name}`, st) });
     if (Number.isNaN(qatMs) && !s.adaqat) qatMs = qat.msPerStep;
     if (qat.adaqat) name += ` (W ${qat.adaqat.weightBits.map((b) => b ?? 'f32').join('/')}${o.act ? `, A ${qat.adaqat.actBits.map((b) => b ?? 'f32').join('/')}` : ''})`;
     // PTQ at the same bit-widths (AdaQAT's chosen ones): the f32 weights quantized without training.
-    const ptqModel = { weights: f32.weights, quant: qat.quant };
+    const ptqModel = { weights: f32.weights, quant: qat.quant, qparams: start.qparams };
     const ptqAcc = (await evaluate(ctx, ptqModel, testSet)).accuracy;
     log(`${name}: PTQ accuracy ${(ptqAcc * 100).toFixed(2)}%`);
-    const qatModel = { weights: qat.weights, quant: qat.quant };
+    const qatModel = { weights: qat.weights, quant: qat.quant, qparams: qat.qparams };
     const qatAcc = (await evaluate(ctx, qatModel, testSet)).accuracy;
     const conv = await convert(ctx, qatModel);
     const runner = await QuantizedMlpRunner.create(ctx, conv, testSet.count);

@@ -3,7 +3,7 @@
 // (safetensors bytes: weights + optimizer state + step) that resume to the same next-step loss.
 import type { GpuContext } from '../gpu/context.js';
 import { encodeSafetensors, makeTensor, parseSafetensors, type Tensor as StTensor } from '../io/safetensors.js';
-import { buildMlp, cloneWeights, readWeights, type LayerQuant, type MlpWeights } from '../nn/mlp.js';
+import { buildMlp, cloneWeights, readQParams, readWeights, type LayerQuant, type MlpWeights, type QParams } from '../nn/mlp.js';
 import { rng } from '../ref/random.js';
 import * as ops from '../ops/index.js';
 import { Optimizer } from './optimizer.js';
@@ -61,6 +61,8 @@ export interface TrainResult {
   msPerStep: number;
   /** The quantizers the model ends with (the prepared ones, or the bit-widths AdaQAT chose). */
   quant: (LayerQuant | null)[];
+  /** The learned quantizer parameters (models prepared with `learn`). */
+  qparams?: QParams;
   adaqat?: AdaQatReport;
 }
 
@@ -79,8 +81,9 @@ export function epochOrder(count: number, seed: number, epoch: number): Uint32Ar
   return p;
 }
 
-function checkpointBytes(w: MlpWeights, opt: Record<string, Float32Array>, step: number, quant: (LayerQuant | null)[], ada: AdaQat | null): Uint8Array {
+function checkpointBytes(w: MlpWeights, opt: Record<string, Float32Array>, step: number, quant: (LayerQuant | null)[], ada: AdaQat | null, qp: QParams): Uint8Array {
   const t: Record<string, StTensor> = {};
+  for (const [k, v] of Object.entries(qp)) t[`qparam.${k}`] = makeTensor('F32', [v.length], v, k);
   w.w.forEach((d, i) => (t[`w${i}`] = makeTensor('F32', [w.sizes[i + 1], w.sizes[i]], d, `w${i}`)));
   w.b.forEach((d, i) => (t[`b${i}`] = makeTensor('F32', [w.sizes[i + 1]], d, `b${i}`)));
   for (const [k, v] of Object.entries(opt)) t[`optim.${k}`] = makeTensor('F32', [v.length], v, k);
@@ -100,7 +103,9 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
   let weights = cloneWeights(model.weights);
   let startStep = 0;
   let optState: Record<string, Float32Array> | null = null;
+  if (o.adaqat && model.quant.some((q) => q?.weight?.learn || q?.act?.learn)) throw new Error('train: AdaQAT drives the dynamic quantizers; it cannot be combined with learned (LSQ) quantizers');
   const ada = o.adaqat ? new AdaQat(model.quant, sizes, o.adaqat) : null;
+  let qparams = model.qparams;
   if (o.resume) {
     const ck = parseSafetensors(o.resume, 'checkpoint');
     if (ck.metadata.format !== 'nibble-checkpoint') throw new Error(`train: resume: not a nibble checkpoint (format '${ck.metadata.format}')`);
@@ -108,6 +113,8 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
     startStep = Number(ck.metadata.step);
     weights = { sizes: [...sizes], w: sizes.slice(1).map((_, i) => ck.tensors[`w${i}`].data as Float32Array), b: sizes.slice(1).map((_, i) => ck.tensors[`b${i}`].data as Float32Array) };
     optState = Object.fromEntries(Object.entries(ck.tensors).filter(([k]) => k.startsWith('optim.')).map(([k, v]) => [k.slice(6), v.data as Float32Array]));
+    const qp = Object.entries(ck.tensors).filter(([k]) => k.startsWith('qparam.'));
+    if (qp.length) qparams = Object.fromEntries(qp.map(([k, v]) => [k.slice(7), v.data as Float32Array]));
     if (ada) {
       if (!ck.metadata.adaqat) throw new Error('train: resume: the checkpoint has no AdaQAT state, but adaqat is on');
       ada.load(JSON.parse(ck.metadata.adaqat));
@@ -117,8 +124,9 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
   // The step's graph: forward, backward, dense gradients; the optimizer runs in the same submit. Rebuilt (weights
   // and optimizer state carried over) when AdaQAT changes a bit-width.
   const build = async (w: MlpWeights) => {
-    const mg = buildMlp(ctx, w, { batch: B, quant: quant.length ? quant : undefined, loss: true, label: quant.some(Boolean) ? 'qat-step' : 'f32-step' });
-    const params = [...mg.w, ...mg.b];
+    const mg = buildMlp(ctx, w, { batch: B, quant: quant.length ? quant : undefined, qparams, loss: true, label: quant.some(Boolean) ? 'qat-step' : 'f32-step' });
+    const params = [...mg.w, ...mg.b, ...mg.qp.values()];
+    const learned = new Set(mg.qp.values());
     const grads = mg.graph.backward(mg.loss!, params);
     // The optimizer kernels read dense gradients: materialise any that come out as views (w's grad through transpose).
     const dense = params.map((p) => {
@@ -126,7 +134,14 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
       return g.isContiguous() && g.offset === 0 ? g : ops.contiguous(g);
     });
     const exe = await mg.graph.compile({ outputs: [mg.loss!, ...dense] });
-    const opt = await Optimizer.create(ctx, exe, params.map((p, i) => [p, dense[i]]), { kind: 'adamw', lr: o.lr, weightDecay: o.weightDecay ?? 0.01 }, o.clipNorm);
+    // Learned quantizer parameters take no weight decay, and (Adam's steps are ~lr whatever the gradient's size) a
+    // learning rate relative to their size: scales move by ~lr of their initial mean per step, zero points by lr codes.
+    const lrScale = (name: string) => {
+      if (name.endsWith('zero_point')) return 1;
+      const v = model.qparams![name]; // the initial values (also on resume: the same scale as an uninterrupted run)
+      return v.reduce((s, x) => s + Math.abs(x), 0) / v.length;
+    };
+    const opt = await Optimizer.create(ctx, exe, params.map((p, i) => (learned.has(p) ? [p, dense[i], { weightDecay: 0, lrScale: lrScale(p.name) }] : [p, dense[i]])), { kind: 'adamw', lr: o.lr, weightDecay: o.weightDecay ?? 0.01 }, o.clipNorm);
     return { mg, exe, opt };
   };
   let { mg, exe, opt } = await build(weights);
@@ -139,7 +154,7 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
   let lastGood = startStep;
   const save = async (step: number) => {
     if (!o.onCheckpoint) return;
-    await o.onCheckpoint(checkpointBytes(await readWeights(mg, sizes), await opt.state(), step, quant, ada), step);
+    await o.onCheckpoint(checkpointBytes(await readWeights(mg, sizes), await opt.state(), step, quant, ada, await readQParams(mg)), step);
     lastGood = step;
   };
   try {
@@ -187,7 +202,8 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
     }
     if (o.onCheckpoint && end % (o.checkpointEvery ?? Infinity) !== 0) await save(end);
     const sorted = times.sort((a, b) => a - b);
-    return { weights: await readWeights(mg, sizes), steps: end, losses, msPerStep: sorted.length ? sorted[sorted.length >> 1] : NaN, quant, adaqat: ada?.report() };
+    const qp = mg.qp.size ? await readQParams(mg) : undefined;
+    return { weights: await readWeights(mg, sizes), steps: end, losses, msPerStep: sorted.length ? sorted[sorted.length >> 1] : NaN, quant, qparams: qp, adaqat: ada?.report() };
   } finally {
     opt.destroy();
     mg.graph.destroy();
@@ -197,7 +213,7 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
 
 /** Logits and accuracy of `model` (f32 or fake-quantized) on `data`, in one batch. */
 export async function evaluate(ctx: GpuContext, model: MlpModel, data: Dataset): Promise<{ accuracy: number; logits: Float32Array }> {
-  const mg = buildMlp(ctx, model.weights, { batch: data.count, quant: model.quant.length ? model.quant : undefined, label: 'eval' });
+  const mg = buildMlp(ctx, model.weights, { batch: data.count, quant: model.quant.length ? model.quant : undefined, qparams: model.qparams, label: 'eval' });
   try {
     const exe = await mg.graph.compile({ outputs: [mg.logits] });
     await exe.run({ x: data.x });
