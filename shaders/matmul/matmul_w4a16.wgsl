@@ -485,6 +485,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 // its group's scale, loaded once per chunk where the chunk lies in one group (GCHUNK: group a multiple of the chunk,
 // or one group per row), else once per word. Then one reduction per (row, column): subgroupAdd (SUBGROUPS) or a
 // workgroup tree, a row at a time. Columns past N (the last workgroup) read row N-1 and are not written.
+// x is not staged in workgroup memory: each chunk of x is needed only by the invocation that owns the chunk (for all
+// its columns), so staging would add a barrier and no reuse; the workgroup reads x once, through L1/L2.
 override COLS: u32 = 4u;  // output columns per workgroup, 1 ..= MAXC, <= WG
 override ROWS: u32 = 1u;  // rows of x (params.M), fixed per pipeline so that every row and column loop unrolls
 override SGMIN: u32 = 1u; // the adapter's smallest subgroup size: bounds the subgroups per workgroup (SUBGROUPS)
