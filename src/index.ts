@@ -41,7 +41,7 @@ export { Optimizer, type OptimizerConfig } from './train/optimizer.js';
 export { train, evaluate, epochOrder, accuracyOf, argmaxRows, softmaxRows, TrainingError, type Dataset, type TrainOptions, type TrainResult, type StepInfo } from './train/trainer.js';
 export { prepare, convert, modelBytes, floatBytes, dequantizeLayer, floatModel, weightsOf, QuantizedMlpRunner, type QatConfig, type MlpModel, type QuantizedLayer, type QuantizedMlp } from './train/qat.js';
 export { runDigitsPipeline, formatPipeline, toDataset, DEFAULT_PIPELINE, type PipelineOptions, type PipelineResult, type PipelineRow } from './train/pipeline.js';
-export { qatFinetune } from './train/finetune.js';
+export { qatFinetune, checkpointModel, checkpointWeights, type FinetuneOptions, type FinetuneResult } from './train/finetune.js';
 export { AdaQat, type AdaQatOptions, type AdaQatReport } from './train/adaqat.js';
 export { encodeModel, decodeModel, expectModelShape, ModelFileError } from './io/model.js';
 export { mlpForwardRef } from './ref/mlp.js';
