@@ -37,7 +37,7 @@ export const trainCommand: Command = {
   --adaqat          also run AdaQAT: per-layer weight (and, with --act, activation) bit-widths learned from 8 bits
                     down, by finite differences of the loss plus a size / BitOPs cost; prints the bit-widths chosen
                     and saves that converted model too (digits-adaqat-g<group>.safetensors, next to --out)
-  --adaqat-lambda X weight of AdaQAT's cost term (default 0.05; larger: fewer bits)
+  --adaqat-lambda X weight of AdaQAT's cost term (default 0.1; larger: fewer bits)
   --adaqat-lr X     learning rate of the bit-widths (default 2)
   --epochs E        f32 epochs (default ${DEFAULT_PIPELINE.epochs})
   --qat-epochs E    QAT fine-tuning epochs (default ${DEFAULT_PIPELINE.qatEpochs})
@@ -83,7 +83,7 @@ export const trainCommand: Command = {
     if (values.adaqat) {
       o.adaqat = {
         group,
-        lambda: num('adaqat-lambda', values['adaqat-lambda'], 0.05, (x) => x >= 0, 'a number >= 0'),
+        lambda: num('adaqat-lambda', values['adaqat-lambda'], 0.1, (x) => x >= 0, 'a number >= 0'),
         lr: num('adaqat-lr', values['adaqat-lr'], 2, (x) => x >= 0, 'a number >= 0'),
       };
     }

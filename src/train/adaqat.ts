@@ -18,7 +18,7 @@ import type { Executable } from '../graph/executor.js';
 export interface AdaQatOptions {
   /** Starting real-valued bit-width of every adapted quantizer (default: the bits the layer was prepared with). */
   init?: number;
-  /** Weight of the cost term (default 0.05). Larger: smaller models. */
+  /** Weight of the cost term (default 0.1). Larger: smaller models. */
   lambda?: number;
   /** Learning rate of the bit-widths, in bits per unit of gradient (default 2). */
   lr?: number;
@@ -68,7 +68,7 @@ export class AdaQat {
     sizes: number[],
     o: AdaQatOptions = {},
   ) {
-    this.lambda = o.lambda ?? 0.05;
+    this.lambda = o.lambda ?? 0.1;
     this.lr = o.lr ?? 2;
     this.every = o.every ?? 1;
     this.minBits = o.minBits ?? 2;
