@@ -389,7 +389,7 @@ const matmulSchemeParams = (bits: number[]): ParamSpec[] => [
   { name: 'symmetric', type: 'bool', doc: 'omitted: true, unless rule is minmax or q4_1' },
   { name: 'rule', type: 'enum', choices: RULES, doc: 'scale rule when quantizing w (src/quant/scheme.ts); omitted: absmax if symmetric, else minmax' },
   { name: 'scale_dtype', type: 'enum', choices: ['f32', 'f16'], doc: 'scale storage when quantizing w (omitted: f16 for GGUF rules, else f32); with codes, must match scales' },
-  { name: 'path', type: 'enum', choices: ['rows', 'split', 'tiled'], doc: "kernel path; omitted: the adapter's tuning table (GEMV for M <= 8, else GEMM)" },
+  { name: 'path', type: 'enum', choices: ['rows', 'split', 'splitcols', 'tiled'], doc: "kernel path (splitcols: the multi-column K-split GEMV, W4A16 / W8A16 only); omitted: the adapter's tuning table (GEMV for M <= 8, else GEMM)" },
 ];
 
 /** The quantized weight of a matmul entry, on the CPU: from w (quantized by the GPU quantize kernel) or from codes + scales (+ zeros). */

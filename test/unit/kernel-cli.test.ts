@@ -171,7 +171,7 @@ describe('nibble kernel: matmuls and fake-quant', () => {
     const w = randomF32(N * K, 41, -1, 1);
     const bias = randomF32(N, 42, -1, 1);
     const q = quantizeRef(w, N, K, makeScheme({ bits: 4, group: 32 }));
-    for (const [M, path] of [[3, 'rows'], [3, 'split'], [17, 'tiled']] as const) {
+    for (const [M, path] of [[3, 'rows'], [3, 'split'], [3, 'splitcols'], [17, 'tiled']] as const) {
       const x = randomF32(M * K, 43 + M, -2, 2);
       const y = run('matmul_w4a16', { x: makeTensor('F32', [M, K], x), w: makeTensor('F32', [N, K], w), bias: makeTensor('F32', [N], bias) }, ['bits=4', 'group=32', `path=${path}`]).y;
       expect(y.dtype).toBe('F32');
