@@ -8,6 +8,7 @@ import { matmul, quantMatmulGradInput } from './matmul.js';
 import { normBackward } from './norm.js';
 import { embeddingBackward } from './embedding.js';
 import { fakeQuantBackward, type FakeQuantOptions } from './fake_quant.js';
+import { fakeQuantGgufBackward, type GgufFakeQuantType } from './fake_quant_gguf.js';
 import { unbroadcast } from './reduce.js';
 import { rope } from './rope.js';
 import { softmaxBackward } from './softmax.js';
@@ -60,4 +61,5 @@ export const GRADS: Record<string, GradRule> = {
   fake_quant: ({ inputs: [x], outputs: [, scale, zp], attrs }, [dy]) => [
     dy ? fakeQuantBackward(x, scale, zp, dy.isContiguous() && dy.offset === 0 ? dy : contiguous(dy), attrs.options as FakeQuantOptions) : null,
   ],
+  fake_quant_gguf: ({ inputs: [w], attrs }, [dy]) => [dy ? fakeQuantGgufBackward(w, dy.isContiguous() ? dy : contiguous(dy), attrs.type as GgufFakeQuantType) : null],
 };
