@@ -16,7 +16,8 @@ export interface MlpWeights {
 
 /** How one Linear layer is fake-quantized during QAT (null: kept in f32). */
 export interface LayerQuant {
-  weight: { bits: number; group: number } | null;
+  /** `format`: fake-quantize with that GGUF block type's own rule (ops.fakeQuantGguf; bits 4/8, group 32) so a GGUF export is lossless. */
+  weight: { bits: number; group: number; format?: 'Q4_0' | 'Q8_0' } | null;
   /** Dynamic per-token activation fake-quant (torchao 8da4w: int8, asymmetric) on the layer's input. */
   act: { bits: number } | null;
 }
@@ -73,7 +74,7 @@ export function buildMlp(
     inputs.push(h);
     const q = o.quant?.[i] ?? null;
     const hin = q?.act ? ops.fakeQuant(h, { bits: q.act.bits, symmetric: false, granularity: { kind: 'token' } }) : h;
-    const wq = q?.weight ? ops.fakeQuant(w[i], { bits: q.weight.bits, symmetric: true, granularity: { kind: 'group', group: q.weight.group } }) : w[i];
+    const wq = q?.weight?.format ? ops.fakeQuantGguf(w[i], q.weight.format) : q?.weight ? ops.fakeQuant(w[i], { bits: q.weight.bits, symmetric: true, granularity: { kind: 'group', group: q.weight.group } }) : w[i];
     const z = ops.linear(hin, ops.transpose(wq), b[i]);
     h = i + 1 < L ? (o.activation === 'relu' ? ops.relu(z) : ops.silu(z)) : z;
   }
