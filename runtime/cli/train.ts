@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { splitDigits } from '../../src/data/digits.js';
 import { encodeModel } from '../../src/io/model.js';
+import { exportMlpGguf } from '../../src/train/gguf_export.js';
 import { DEFAULT_PIPELINE, formatPipeline, runDigitsPipeline, type PipelineOptions } from '../../src/train/pipeline.js';
 import { createNodeContext } from '../node.js';
 import { loadDigitsFile } from '../data.js';
@@ -39,7 +40,11 @@ export const trainCommand: Command = {
   --batch B         batch size (default ${DEFAULT_PIPELINE.batch})
   --hidden H[,H]    hidden layer sizes (default ${DEFAULT_PIPELINE.hidden.join(',')})
   --seed S          seed of the weights and batch order (default 0)
-  --out PATH        where to save the converted model of the first scheme (default out/digits-w<bits>g<group>.safetensors)
+  --format q4_0|q8_0  GGUF export target: QAT fake-quantizes with that format's own scale rule (4- or 8-bit, group 32;
+                    --bits/--group must agree or be left out) and the converted model is also written as a lossless
+                    GGUF v3 file, PATH with .safetensors replaced by .gguf (tensors blk.<i>.weight, blk.<i>.bias)
+  --out PATH        where to save the converted model of the first scheme (default out/digits-w<bits>g<group>.safetensors,
+                    with --format out/digits-<format>.safetensors)
   --json            print the results as JSON`,
   async run(argv) {
     let values;
@@ -50,19 +55,29 @@ export const trainCommand: Command = {
         options: {
           bits: { type: 'string' }, group: { type: 'string' }, act: { type: 'boolean' }, epochs: { type: 'string' }, 'qat-epochs': { type: 'string' },
           lr: { type: 'string' }, 'qat-lr': { type: 'string' }, batch: { type: 'string' }, hidden: { type: 'string' }, seed: { type: 'string' },
-          out: { type: 'string' }, json: { type: 'boolean' },
+          out: { type: 'string' }, json: { type: 'boolean' }, format: { type: 'string' },
         },
       }));
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
+    const fmtArg = values.format?.toUpperCase();
+    if (fmtArg !== undefined && fmtArg !== 'Q4_0' && fmtArg !== 'Q8_0') throw new UsageError(`--format=${values.format}: the GGUF formats are q4_0 and q8_0`);
+    const format = fmtArg as 'Q4_0' | 'Q8_0' | undefined;
     const group = num('group', values.group, 32, (x) => [0, 16, 32, 64].includes(x), 'group must be 0 (per channel), 16, 32 or 64 (it must divide every layer width)');
     const bits = (values.bits ?? '4,2').split(',').map((b) => num('bits', b, 4, (x) => Number.isInteger(x) && x >= 2 && x <= 8, 'bits must be integers in 2..8'));
     const hidden = (values.hidden ?? DEFAULT_PIPELINE.hidden.join(',')).split(',').map((h) => num('hidden', h, 128, (x) => Number.isInteger(x) && x > 0 && x % 64 === 0, 'hidden sizes must be positive multiples of 64'));
+    if (format) {
+      const fb = format === 'Q4_0' ? 4 : 8;
+      if (values.bits !== undefined && (bits.length !== 1 || bits[0] !== fb)) throw new UsageError(`--bits=${values.bits} conflicts with --format=${values.format} (${fb}-bit; leave --bits out)`);
+      if (values.group !== undefined && group !== 32) throw new UsageError(`--group=${values.group} conflicts with --format=${values.format} (blocks of 32; leave --group out)`);
+      bits.splice(0, bits.length, fb);
+    }
     const o: PipelineOptions = {
       ...DEFAULT_PIPELINE,
       hidden,
-      schemes: bits.map((b) => ({ bits: b, group })),
+      schemes: bits.map((b) => ({ bits: b, group: format ? 32 : group })),
+      ...(format ? { format } : {}),
       act: !!values.act,
       epochs: num('epochs', values.epochs, DEFAULT_PIPELINE.epochs, (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
       qatEpochs: num('qat-epochs', values['qat-epochs'], DEFAULT_PIPELINE.qatEpochs, (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
@@ -71,7 +86,8 @@ export const trainCommand: Command = {
       batch: num('batch', values.batch, DEFAULT_PIPELINE.batch, (x) => Number.isInteger(x) && x > 0 && x <= 1024, 'an integer in 1..1024'),
       seed: num('seed', values.seed, 0, (x) => Number.isInteger(x) && x >= 0, 'a non-negative integer'),
     };
-    const out = values.out ?? `out/digits-w${o.schemes[0].bits}g${group}.safetensors`;
+    const out = values.out ?? (format ? `out/digits-${format.toLowerCase()}.safetensors` : `out/digits-w${o.schemes[0].bits}g${group}.safetensors`);
+    const ggufOut = format ? `${out.replace(/\.safetensors$/, '')}.gguf` : null;
     const t0 = performance.now();
     const ctx = await createNodeContext();
     const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (software fallback: SwiftShader)' : ''}, ${ctx.info.runtime}`;
@@ -82,9 +98,11 @@ export const trainCommand: Command = {
       onStep: (phase, s) => bar?.update({ step: s.step, total: s.total, loss: s.loss, msPerStep: s.ms, label: phase.padEnd(12).slice(0, 18) }),
     });
     writeAtomic(out, encodeModel(r.converted));
+    const ggufBytes = ggufOut ? await exportMlpGguf(ctx, r.qatModel) : null;
+    if (ggufOut) writeAtomic(ggufOut, ggufBytes!);
     const secs = (performance.now() - t0) / 1000;
-    if (values.json) console.log(JSON.stringify({ adapter: ctx.info, ...r, converted: undefined, float: undefined, saved: out, seconds: secs }, null, 2));
-    else console.log(`${formatPipeline(r, adapter)}\nsaved the converted ${o.schemes[0].bits}-bit model to ${out}\ntotal ${secs.toFixed(1)} s`);
+    if (values.json) console.log(JSON.stringify({ adapter: ctx.info, ...r, converted: undefined, float: undefined, qatModel: undefined, saved: out, ...(ggufOut ? { gguf: ggufOut } : {}), seconds: secs }, null, 2));
+    else console.log(`${formatPipeline(r, adapter)}\nsaved the converted ${o.schemes[0].bits}-bit model to ${out}${ggufOut ? `\nsaved it as GGUF ${format} (lossless: the blocks are the QAT weights) to ${ggufOut}, ${ggufBytes!.length} bytes` : ''}\ntotal ${secs.toFixed(1)} s`);
     ctx.destroy();
     return 0;
   },

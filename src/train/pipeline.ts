@@ -3,7 +3,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { DIGITS_MAX_PIXEL, DIGITS_PIXELS, type DigitsSplit } from '../data/digits.js';
 import { initMlp, type MlpWeights } from '../nn/mlp.js';
-import { convert, floatBytes, modelBytes, prepare, QuantizedMlpRunner, type QatConfig, type QuantizedMlp } from './qat.js';
+import { convert, floatBytes, modelBytes, prepare, QuantizedMlpRunner, type MlpModel, type QatConfig, type QuantizedMlp } from './qat.js';
 import { accuracyOf, evaluate, train, type Dataset, type StepInfo } from './trainer.js';
 
 export interface PipelineOptions {
@@ -19,6 +19,8 @@ export interface PipelineOptions {
   /** Per-token int8 activation fake-quant during QAT (torchao 8da4w-style). */
   act: boolean;
   keepFloat?: number[];
+  /** GGUF export target: QAT fake-quantizes with that format's own scale rule (schemes must be its bits, group 32). */
+  format?: 'Q4_0' | 'Q8_0';
 }
 
 export const DEFAULT_PIPELINE: PipelineOptions = {
@@ -52,6 +54,8 @@ export interface PipelineResult {
   /** The converted model of the first scheme (what `npm start` saves). */
   converted: QuantizedMlp;
   float: MlpWeights;
+  /** The QAT model of the first scheme (prepared, trained weights): what exportMlpGguf writes. */
+  qatModel: MlpModel;
 }
 
 export function toDataset(d: { images: Float32Array; labels: Uint8Array; count: number }): Dataset {
@@ -77,9 +81,10 @@ export async function runDigitsPipeline(ctx: GpuContext, split: DigitsSplit, o: 
   const recovered: PipelineResult['recovered'] = [];
   let qatMs = NaN;
   let first: QuantizedMlp | null = null;
+  let firstModel: MlpModel | null = null;
   for (const s of o.schemes) {
-    const name = `W${s.bits} g${s.group}${o.act ? ' + A8 per token' : ''}`;
-    const cfg: QatConfig = { bits: s.bits, group: s.group, act: o.act, keepFloat: o.keepFloat };
+    const name = `${o.format ?? `W${s.bits} g${s.group}`}${o.act ? ' + A8 per token' : ''}`;
+    const cfg: QatConfig = { bits: s.bits, group: s.group, act: o.act, keepFloat: o.keepFloat, ...(o.format ? { format: o.format } : {}) };
     const ptqModel = prepare(f32.weights, cfg);
     const ptqAcc = (await evaluate(ctx, ptqModel, testSet)).accuracy;
     log(`${name}: PTQ accuracy ${(ptqAcc * 100).toFixed(2)}%; QAT fine-tuning ${o.qatEpochs} epochs, lr ${o.qatLr}`);
@@ -93,6 +98,7 @@ export async function runDigitsPipeline(ctx: GpuContext, split: DigitsSplit, o: 
     const variant = runner.variant;
     runner.destroy();
     first ??= conv;
+    firstModel ??= qatModel;
     const bytes = modelBytes(conv);
     rows.push({ model: `PTQ ${name}`, accuracy: ptqAcc, bytes });
     rows.push({ model: `QAT ${name} (fake-quant)`, accuracy: qatAcc, bytes });
@@ -101,7 +107,7 @@ export async function runDigitsPipeline(ctx: GpuContext, split: DigitsSplit, o: 
     const qatLoss = f32Acc - qatAcc;
     recovered.push({ scheme: name, ptqLoss, qatLoss, recovered: ptqLoss > 0 ? (ptqLoss - qatLoss) / ptqLoss : NaN });
   }
-  return { rows, recovered, f32MsPerStep: f32.msPerStep, qatMsPerStep: qatMs, converted: first!, float: f32.weights };
+  return { rows, recovered, f32MsPerStep: f32.msPerStep, qatMsPerStep: qatMs, converted: first!, float: f32.weights, qatModel: firstModel! };
 }
 
 export function formatPipeline(r: PipelineResult, adapter: string): string {
