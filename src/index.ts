@@ -45,7 +45,7 @@ export { qatFinetune } from './train/finetune.js';
 export { encodeModel, decodeModel, expectModelShape, ModelFileError } from './io/model.js';
 export { mlpForwardRef } from './ref/mlp.js';
 // GGUF: QAT with the format's own scale rule (ops.fakeQuantGguf), its lossless export, and the file format.
-export { planFakeQuantGguf, planFakeQuantGgufBackward, planFillWords, ggufScratchBytes, FAKE_QUANT_GGUF_BACKWARD, FILL_WORDS, type GgufFakeQuantType, type GgufFakeQuantScratch } from './kernels/fake_quant_gguf.js';
+export { planFakeQuantGguf, planFakeQuantGgufBackward, planFakeQuantGgufNan, planFillWords, ggufScratchBytes, FAKE_QUANT_GGUF_BACKWARD, FAKE_QUANT_GGUF_NAN, FILL_WORDS, type GgufFakeQuantType, type GgufFakeQuantScratch } from './kernels/fake_quant_gguf.js';
 export { fakeQuantGgufRef, fillWordsRef, type GgufFakeQuantRef } from './ref/fake_quant_gguf.js';
 export { convertGguf } from './train/qat.js';
 export { encodeGgufFile, parseGgufFile, ggufTensor, ggufTensorBytes, gguf, GgufFileError, GGML_TYPE_ID, GGUF_MAX_NAME_BYTES, type GgufFile, type GgufTensor, type GgufTensorIn, type GgufValue, type GgufScalar, type GgufScalarType, type GgufTensorType } from './io/gguf.js';

@@ -5,7 +5,7 @@
 //   Q4_0  d = m / -8 (m: the first value of largest |x|); raw = trunc(x * (1/d) + 8.5);  inside: 0 <= raw <= 15
 //   Q8_0  d = max|x| / 127;                               raw = round_half_away(x * (1/d)); inside: -128 <= raw <= 127
 // (Q4_0 clamps raw = 16 for values of the sign opposite to m near |m|; Q8_0 never clamps by construction.)
-// A block holding NaN/Inf gets zero gradients (the forward quantizer leaves it all zero).
+// A block holding NaN/Inf gets zero gradients (its forward is NaN: fake_quant_gguf_nan.wgsl).
 #include "quant/numerics.wgsl"
 
 struct Params {

@@ -1,7 +1,8 @@
 // GGUF fake-quant kernels (the graph op is src/ops/fake_quant_gguf.ts): the forward is the weight quantizer
 // (shaders/quant/quantize.wgsl, rules q4_0 / q8_0) then the dequantizer (shaders/quant/dequantize.wgsl), so y is
 // exactly what the GGUF blocks dequantize to; shaders/quant/fill_words.wgsl clears the quantizer's atomic outputs
-// in the same pass; shaders/quant/fake_quant_gguf_backward.wgsl is the straight-through clip mask.
+// in the same pass; shaders/quant/fake_quant_gguf_nan.wgsl turns blocks with NaN/Inf weights into NaN (the quantizer
+// skips them); shaders/quant/fake_quant_gguf_backward.wgsl is the straight-through clip mask.
 // CPU reference: src/ref/fake_quant_gguf.ts.
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
@@ -13,6 +14,7 @@ import { tuningFor } from './tuning.js';
 export type GgufFakeQuantType = 'Q4_0' | 'Q8_0';
 
 export const FILL_WORDS: KernelDef = { name: 'fill_words', shader: 'quant/fill_words' };
+export const FAKE_QUANT_GGUF_NAN: KernelDef = { name: 'fake_quant_gguf_nan', shader: 'quant/fake_quant_gguf_nan' };
 export const FAKE_QUANT_GGUF_BACKWARD: KernelDef = { name: 'fake_quant_gguf_backward', shader: 'quant/fake_quant_gguf_backward' };
 
 /** y[0..n) = value (u32 words). */
@@ -42,9 +44,20 @@ export function ggufScratchBytes(type: GgufFakeQuantType, N: number, K: number):
   return { codes: codeBytes(s, N, K), scales: scaleBytes(s, N, K) };
 }
 
+/** y = NaN over every block of 32 whose w holds NaN/Inf (the quantizer leaves such a block zero). */
+export async function planFakeQuantGgufNan(ctx: GpuContext, w: GPUBuffer, y: GPUBuffer, N: number, K: number, tensor = 'w'): Promise<Dispatch> {
+  checkGgufShape('fake_quant_gguf_nan', 'Q4_0', N, K, tensor);
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, FAKE_QUANT_GGUF_NAN, {}, { WG: wg });
+  const blocks = (N * K) / 32;
+  const g = grid1d(ctx, Math.ceil(blocks / wg));
+  return { kernel, args: { bindings: { x: w, y }, params: { blocks, row_pitch: g.gridX * wg }, expect: { x: 4 * N * K, y: 4 * N * K } }, workgroups: g.workgroups };
+}
+
 /**
- * Forward of w [N, K] f32 into y [N, K] f32: clear the scratch, quantize with the GGUF rule, dequantize. Four
- * dispatches for one pass (WebGPU orders dispatches of a pass: each sees the previous one's writes).
+ * Forward of w [N, K] f32 into y [N, K] f32: clear the scratch, quantize with the GGUF rule, dequantize, then NaN
+ * over blocks with NaN/Inf weights. Six dispatches for one pass (WebGPU orders the dispatches of a pass: each sees
+ * the previous one's writes). The status words are cleared for the quantizer but not read (a graph cannot throw).
  */
 export async function planFakeQuantGguf(ctx: GpuContext, w: GPUBuffer, y: GPUBuffer, scratch: GgufFakeQuantScratch, type: GgufFakeQuantType, N: number, K: number, tensor = 'w'): Promise<Dispatch[]> {
   checkGgufShape('fake_quant_gguf', type, N, K, tensor);
@@ -58,6 +71,7 @@ export async function planFakeQuantGguf(ctx: GpuContext, w: GPUBuffer, y: GPUBuf
     await planFillWords(ctx, scratch.status, 2, 0xffffffff),
     q,
     dq,
+    await planFakeQuantGgufNan(ctx, w, y, N, K, tensor),
   ];
 }
 

@@ -4,7 +4,7 @@
 //            (src/quant/scheme.ts rules q4_0 / q8_0; quantizeRef + dequantizeRef)
 //   backward mask[i] = ggml's unclamped code of x[i] lies inside the code range (STE: dx = dy there, else 0):
 //            Q4_0 raw = trunc(x * (1/d) + 8.5) in [0, 15]; Q8_0 raw = round_half_away(x * (1/d)) in [-128, 127]
-// A block holding NaN/Inf: y and the mask all zero (the GPU quantizer leaves the block's codes and scale zero).
+// A block holding NaN/Inf: y all NaN (so the loss shows it), the mask all zero.
 import { ggufScheme } from '../quant/gguf.js';
 import { dequantizeRef, ftz, quantizeRef, roundHalfAway } from './quant.js';
 
@@ -56,7 +56,10 @@ export function fakeQuantGgufRef(w: ArrayLike<number>, N: number, K: number, typ
     // The forward of blocks without NaN/Inf, each block on its own (quantizeRef refuses non-finite input).
     y = new Float32Array(N * K);
     for (let blk = 0; blk < bad.length; blk++) {
-      if (bad[blk]) continue;
+      if (bad[blk]) {
+        y.fill(NaN, blk * 32, blk * 32 + 32);
+        continue;
+      }
       y.set(dequantizeRef(quantizeRef(Array.from({ length: 32 }, (_, i) => w[blk * 32 + i]), 1, 32, ggufScheme(type))), blk * 32);
     }
   } else y = dequantizeRef(quantizeRef(w, N, K, ggufScheme(type)));

@@ -185,6 +185,40 @@ export const CASES: GpuCase[] = [
   ...TYPES.map(opCase),
   ...TYPES.map(fdCase),
   {
+    name: 'fake_quant_gguf: a block with a NaN or Inf weight comes out NaN (the loss shows it), its gradient 0; other blocks exact',
+    async run(ctx) {
+      const N = 2;
+      const K = 64;
+      const w = weights(N, K, 51);
+      w[5] = NaN; // block 0
+      w[32 * 3 + 7] = -Infinity; // block 3
+      const c = randomF32(N * K, 52, -1, 1);
+      const msgs: string[] = [];
+      for (const type of TYPES) {
+        const ref = fakeQuantGgufRef(w, N, K, type);
+        const g = new Graph(ctx, 'fqg-nan');
+        try {
+          const W = g.param('w', [N, K], w);
+          const y = ops.fakeQuantGguf(W, type);
+          const gw = ops.contiguous(g.backward(ops.sum(ops.mul(y, g.constant(c, [N, K]))), [W]).get(W)!);
+          const exe = await g.compile({ outputs: [y, gw] });
+          await exe.run();
+          const got = (await exe.read(y)) as Float32Array;
+          const grad = await exe.read(gw);
+          for (let i = 0; i < N * K; i++) {
+            const bad = [0, 3].includes(Math.floor(i / 32));
+            assert(bad ? Number.isNaN(got[i]) && Number.isNaN(ref.y[i]) : Object.is(got[i], ref.y[i]), `${type} y[${i}] = ${got[i]}, reference ${ref.y[i]}`);
+            assert(grad[i] === (ref.mask[i] ? c[i] : 0) && (!bad || grad[i] === 0), `${type} grad[${i}] = ${grad[i]}`);
+          }
+        } finally {
+          g.destroy();
+        }
+        msgs.push(`${type}: blocks 0 and 3 NaN, 2 others exact`);
+      }
+      return msgs.join('; ');
+    },
+  },
+  {
     name: 'error: fake_quant_gguf refuses K not a multiple of 32, a non-matrix and an unknown type, naming the tensor',
     async run(ctx) {
       const g = new Graph(ctx, 'fqg-bad');

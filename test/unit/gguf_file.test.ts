@@ -7,6 +7,7 @@ import { quantizeRef } from '../../src/ref/quant.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { initMlp } from '../../src/nn/mlp.js';
 import { prepare } from '../../src/train/qat.js';
+import { fakeQuantGgufRef } from '../../src/ref/fake_quant_gguf.js';
 
 /** Little-endian bytes, written out by hand (independent of the encoder). */
 const u32 = (v: number) => [v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255];
@@ -159,5 +160,33 @@ describe('QAT with a GGUF format', () => {
     expect(() => prepare(w, { format: 'Q4_0', perLayer: { 1: { bits: 2 } } })).toThrow(/layer 1: format Q4_0 needs 4-bit group 32, perLayer gives 2-bit group 32/);
     expect(() => prepare(w, { format: 'Q5_0' as 'Q4_0' })).toThrow(/format 'Q5_0' is not Q4_0 or Q8_0/);
     expect(() => prepare(initMlp([48, 10], 1), { format: 'Q4_0' })).toThrow(/group size 32 does not divide K=48/);
+  });
+});
+
+describe('fakeQuantGgufRef (the oracle of ops.fakeQuantGguf): known answers', () => {
+  const block = (head: number[]) => [...head, ...new Array(32 - head.length).fill(0)];
+  it('Q4_0: d = m / -8 from the first largest |x|, codes trunc(x/d + 8.5), only 16 clamps; negative d', () => {
+    const r = fakeQuantGgufRef(block([-8, 7.5, 7.5 - 2 ** -19, 7, -7.5, 0.5, -0.5, 3.25]), 1, 32, 'Q4_0');
+    expect(Array.from(r.raw.subarray(0, 9))).toEqual([0, 16, 15, 15, 1, 9, 8, 11, 8]);
+    expect(Array.from(r.y.subarray(0, 9))).toEqual([-8, 7, 7, 7, -7, 1, 0, 3, 0]);
+    expect(Array.from(r.mask.subarray(0, 9))).toEqual([1, 0, 1, 1, 1, 1, 1, 1, 1]);
+    expect(r.clipped).toBe(1);
+    const n = fakeQuantGgufRef(block([4, -4, 1]), 1, 32, 'Q4_0'); // d = -0.5
+    expect(Array.from(n.raw.subarray(0, 3))).toEqual([0, 16, 6]);
+    expect(Array.from(n.y.subarray(0, 3))).toEqual([4, -3.5, 1]);
+    expect(Array.from(n.mask.subarray(0, 3))).toEqual([1, 0, 1]);
+  });
+  it('Q8_0: d = max|x| / 127, ties round away from zero, nothing clamps; zero blocks; NaN blocks', () => {
+    const r = fakeQuantGgufRef(block([127, 2.5, -2.5, 0.5, -0.5, 126.5, -126.5, 1.5]), 1, 32, 'Q8_0');
+    expect(Array.from(r.raw.subarray(0, 8))).toEqual([127, 3, -3, 1, -1, 127, -127, 2]);
+    expect(Array.from(r.y.subarray(0, 8))).toEqual([127, 3, -3, 1, -1, 127, -127, 2]);
+    expect(r.clipped).toBe(0);
+    const z = fakeQuantGgufRef(new Float32Array(64), 2, 32, 'Q8_0');
+    expect(z.y.every((v) => v === 0) && z.mask.every((m) => m === 1)).toBe(true);
+    const bad = block([1, 2]);
+    bad[3] = NaN;
+    const b = fakeQuantGgufRef([...bad, ...block([1, 2])], 2, 32, 'Q4_0');
+    expect(b.y.subarray(0, 32).every((v) => Number.isNaN(v)) && b.mask.subarray(0, 32).every((m) => m === 0)).toBe(true);
+    expect(Array.from(b.y.subarray(32, 34))).toEqual([1, 2]);
   });
 });
