@@ -7,7 +7,8 @@
 //   tensor infos: name (string, at most 64 bytes), n_dims u32, ne u64[n_dims] (ne[0] innermost: a PyTorch-shaped
 //                [N, K] weight is ne = [K, N]), ggml type u32 (F32 0, F16 1, Q4_0 2, Q4_1 3, Q8_0 8),
 //                offset u64 (from the start of the data section, a multiple of the alignment)
-//   zero padding to general.alignment (u32, default 32), then the tensor data, each tensor padded to the alignment.
+//   zero padding to general.alignment (u32, a multiple of 8, default 32; here also a power of two, as ggml needs),
+//   then the tensor data, each tensor padded to the alignment. Keys are ASCII, at most 65535 bytes.
 // Shapes in this API are outermost first (as safetensors and src/quant/gguf.ts): shape [N, K] is stored as ne [K, N].
 import { GGUF_BLOCKS, type GgufBlockType } from '../quant/gguf.js';
 
@@ -70,6 +71,11 @@ export interface GgufFile {
 
 export const GGUF_MAX_NAME_BYTES = 64;
 const MAX_DIMS = 4;
+const MAX_KEY_BYTES = 65535;
+
+function alignmentOk(al: GgufValue): boolean {
+  return al.type === 'u32' && typeof al.value === 'number' && al.value >= 8 && (al.value & (al.value - 1)) === 0;
+}
 
 /** Bytes of a tensor of `type` with `shape` (block types need the innermost dim a multiple of 32). */
 export function ggufTensorBytes(type: GgufTensorType, shape: readonly number[], name = 'tensor'): number {
@@ -189,10 +195,8 @@ function checkValueType(v: GgufValue, what: string): void {
 export function encodeGgufFile(tensors: GgufTensorIn[], metadata: Record<string, GgufValue> = {}): Uint8Array {
   const meta: Record<string, GgufValue> = { ...metadata };
   const al = meta['general.alignment'] ?? gguf.u32(32);
-  if (al.type !== 'u32' || typeof al.value !== 'number' || al.value <= 0 || (al.value & (al.value - 1)) !== 0) {
-    throw new GgufFileError(`gguf: metadata 'general.alignment' must be a u32 power of two, got ${al.type} ${String(al.value)}`);
-  }
-  const alignment = al.value;
+  if (!alignmentOk(al)) throw new GgufFileError(`gguf: metadata 'general.alignment' must be a u32 power of two >= 8, got ${al.type} ${String(al.value)}`);
+  const alignment = al.value as number;
   meta['general.alignment'] = al;
   const names = new Set<string>();
   const sized = tensors.map((t) => {
@@ -221,7 +225,7 @@ export function encodeGgufFile(tensors: GgufTensorIn[], metadata: Record<string,
   w.u64(sized.length);
   w.u64(Object.keys(meta).length);
   for (const [k, v] of Object.entries(meta)) {
-    if (k.length === 0) throw new GgufFileError('gguf: a metadata key is empty');
+    if (k.length === 0 || k.length > MAX_KEY_BYTES || !/^[\x20-\x7e]+$/.test(k)) throw new GgufFileError(`gguf: metadata key ${JSON.stringify(k.slice(0, 80))} must be 1..${MAX_KEY_BYTES} printable ASCII bytes`);
     checkValueType(v, `'${k}'`);
     w.str(k);
     w.u32(VALUE_TYPE_ID[v.type]);
@@ -361,7 +365,7 @@ export function parseGgufFile(bytes: Uint8Array | ArrayBuffer, source = 'gguf'):
   const metadata: Record<string, GgufValue> = {};
   for (let i = 0; i < nKv; i++) {
     const at = r.pos;
-    const key = r.str(`metadata key ${i}`);
+    const key = r.str(`metadata key ${i}`, MAX_KEY_BYTES);
     if (key.length === 0) r.fail(`metadata key ${i} is empty`, at);
     if (key in metadata) r.fail(`metadata key '${key}' appears twice`, at);
     metadata[key] = r.value(r.valueType(`metadata '${key}'`), `metadata '${key}'`);
@@ -369,9 +373,7 @@ export function parseGgufFile(bytes: Uint8Array | ArrayBuffer, source = 'gguf'):
   let alignment = 32;
   const al = metadata['general.alignment'];
   if (al) {
-    if (al.type !== 'u32' || typeof al.value !== 'number' || al.value === 0 || (al.value & (al.value - 1)) !== 0) {
-      r.fail(`metadata 'general.alignment' must be a u32 power of two, got ${al.type} ${String(al.value)}`, 0);
-    }
+    if (!alignmentOk(al)) r.fail(`metadata 'general.alignment' must be a u32 power of two >= 8, got ${al.type} ${String(al.value)}`, 0);
     alignment = al.value as number;
   }
   const infos: { name: string; type: GgufTensorType; ne: number[]; offset: number; bytes: number; at: number }[] = [];

@@ -86,7 +86,7 @@ describe('GGUF files', () => {
       [edit(4, u32(1)), /GGUF version 1 is not supported \(2 or 3\) \(offset 4\)/],
       [edit(8, u64(1e9)), /tensor_count = 1000000000 exceeds \d+ \(offset 8\)/],
       [edit(24 + 8 + 17, u32(13)), /metadata 'general.alignment': unknown value type 13 \(offset 49\)/],
-      [edit(24 + 8 + 17 + 4, u32(48)), /'general.alignment' must be a u32 power of two, got u32 48/],
+      [edit(24 + 8 + 17 + 4, u32(48)), /'general.alignment' must be a u32 power of two >= 8, got u32 48/],
       [edit(infoAt + 9, u32(5)), /tensor 'a': n_dims = 5 is not in 1..4 \(offset 66\)/],
       [edit(infoAt + 9 + 4 + 8, u32(7)), /tensor 'a': ggml type 7 is not supported .* \(offset 78\)/],
       [edit(infoAt + 9 + 4 + 8, u32(2)), /tensor 'a': Q4_0 needs ne\[0\] a multiple of 32, ne = \[2\]/],
@@ -143,7 +143,12 @@ describe('GGUF files', () => {
     expect(() => encodeGgufFile([{ ...t, name: 'x'.repeat(65) }])).toThrow(/is 65 bytes \(1..64\)/);
     expect(() => encodeGgufFile([{ ...t, shape: [1, 1, 1, 1, 1] }])).toThrow(/shape \[1, 1, 1, 1, 1\] must be 1..4 positive integers/);
     expect(() => encodeGgufFile([], { 'k.x': gguf.u32(-1) })).toThrow(/metadata 'k.x': -1 is not a valid u32/);
-    expect(() => encodeGgufFile([], { 'general.alignment': gguf.u32(24) })).toThrow(/power of two, got u32 24/);
+    expect(() => encodeGgufFile([], { 'general.alignment': gguf.u32(24) })).toThrow(/power of two >= 8, got u32 24/);
+    expect(() => encodeGgufFile([], { 'general.alignment': gguf.u32(4) })).toThrow(/power of two >= 8, got u32 4/);
+    expect(() => encodeGgufFile([], { 'k.ü': gguf.u32(1) })).toThrow(/metadata key "k.ü" must be 1..65535 printable ASCII bytes/);
+    // A file with alignment 64 round-trips with 64-aligned offsets.
+    const f64 = parseGgufFile(encodeGgufFile([t, { ...t, name: 'v' }], { 'general.alignment': gguf.u32(64) }));
+    expect([f64.alignment, f64.dataOffset % 64, f64.tensors[1].offset]).toEqual([64, 0, 64]);
   });
 });
 
