@@ -8,6 +8,7 @@ import type { BoundKernel } from '../src/gpu/kernel.js';
 import { timePass, type TimingResult } from '../src/gpu/timing.js';
 import type { Dispatch } from '../src/kernels/common.js';
 import { planMatmulF32, planMatmulQ, planMatmulW8A8, pickPath, type MatmulPath, type QuantWeightBuffers } from '../src/kernels/matmul.js';
+import { tuningFor } from '../src/kernels/tuning.js';
 import { f16BitsToF32 } from '../src/ref/f16.js';
 import { matmulQRef, matmulRef, matmulW8A8Ref, quantizeRowsI8Ref, type QuantWeightsRef } from '../src/ref/matmul.js';
 import { rng } from '../src/ref/random.js';
@@ -23,6 +24,33 @@ export interface MatmulBenchOptions {
   /** 'all': every path and variant; 'default': the tuning table's pick only (the default on CPU adapters). */
   variants?: 'all' | 'default';
   log?: (line: string) => void;
+  /** Only these shapes, as given (not scaled down on CPU adapters). */
+  shapes?: Shape[];
+  /** Only these paths of the quantized kernels (a shape keeps those of its kind: GEMV for M <= 8, GEMM above). */
+  paths?: MatmulPath[];
+  /** Workgroup sizes swept on the split GEMVs ('split', 'splitcols'); default: the tuning table's. */
+  splitWG?: number[];
+  /** Output columns per workgroup swept on 'splitcols'; default: the tuning table's. */
+  colsPerWG?: number[];
+  /** Code widths: 4 (W4A16), 8 (W8A16 and W8A8); default both. */
+  bits?: (4 | 8)[];
+  /** f16 activation modes (default: native only, or both under 'all'; emulated where the adapter lacks shader-f16). */
+  f16?: ('native' | 'emulated')[];
+  /** Split GEMV reductions: subgroup (true) and/or workgroup tree (false); default: the tuning table's, or both under 'all'. */
+  subgroups?: boolean[];
+}
+
+/** A 'splitcols' row against the fastest 'split' row of the same shape, kernel and f16 mode. */
+export interface GemvVsSplit {
+  kernel: string;
+  shape: string;
+  f16: string;
+  split: string;
+  splitMs: number;
+  cols: string;
+  colsMs: number;
+  /** split ms / splitcols ms (above 1: splitcols is faster). */
+  ratio: number;
 }
 
 export interface MatmulBenchRow {
@@ -48,9 +76,10 @@ export interface MatmulBenchResult {
   scaled: string | null;
   rows: MatmulBenchRow[];
   targets: { what: string; ratio: number | null; target: string; met: boolean | null }[];
+  gemvVsSplit: GemvVsSplit[];
 }
 
-interface Shape {
+export interface Shape {
   M: number;
   K: number;
   N: number;
@@ -152,6 +181,11 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
     ];
     scaled = `${quick ? 'quick run: all shapes divided by 4' : 'CPU adapter'}; prefill shapes scaled down to ${shapes[3].M}x${shapes[3].K}x${shapes[3].N} and ${shapes[4].M}x${shapes[4].K}x${shapes[4].N} (the issue's are 64x4096x4096 and 256x4096x4096)`;
   }
+  if (opts.shapes) {
+    shapes = opts.shapes;
+    scaled = null;
+  }
+  const tq = tuningFor(ctx).matmulQ;
   log(`# nibble matmul bench on ${adapter}${fallback ? ' (SwiftShader/CPU: figures are for correctness, not speed)' : ''}`);
   log(`# caps: shader-f16 ${ctx.caps.shaderF16}, subgroups ${ctx.caps.subgroups}, packed dot ${ctx.caps.packedDot}, timing ${ctx.caps.timestampQuery ? 'timestamp-query' : 'queue-completion'}`);
   if (scaled) log(`# scaled: ${scaled}`);
@@ -229,10 +263,11 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
 
     const gemv = M <= 8;
     const defaultPath = pickPath(ctx, M);
-    const paths: MatmulPath[] = variants === 'all' ? (gemv ? ['split', 'rows'] : ['tiled', 'rows']) : [defaultPath];
+    const kind: MatmulPath[] = gemv ? ['split', 'splitcols', 'rows'] : ['tiled', 'rows'];
+    const paths: MatmulPath[] = opts.paths ? kind.filter((p) => opts.paths!.includes(p)) : variants === 'all' ? kind : [defaultPath];
 
     // W4A16, group 128, symmetric (the GPTQ/AWQ default shape of a 4-bit checkpoint).
-    for (const bits of [4, 8] as const) {
+    for (const bits of opts.bits ?? ([4, 8] as const)) {
       const group = bits === 4 ? 128 : K;
       const wpr = K / (32 / bits);
       const ng = Math.ceil(K / group);
@@ -241,17 +276,26 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
       const weightBytes = 4 * N * wpr + 4 * N * ng;
       const sub = subWeights(wq, checkCols);
       const kname = bits === 4 ? 'matmul_w4a16' : 'matmul_w8a16';
-      const f16Modes: ('native' | 'emulated')[] = ctx.caps.shaderF16 ? (variants === 'all' ? ['native', 'emulated'] : ['native']) : ['emulated'];
+      const f16Modes: ('native' | 'emulated')[] = ctx.caps.shaderF16 ? (opts.f16 ?? (variants === 'all' ? ['native', 'emulated'] : ['native'])) : ['emulated'];
       for (const path of paths) {
-        const sgModes = path === 'split' && ctx.caps.subgroups && variants === 'all' ? [true, false] : [undefined];
+        const split = path === 'split' || path === 'splitcols';
+        const sgModes: (boolean | undefined)[] = split && ctx.caps.subgroups ? (opts.subgroups ?? (variants === 'all' ? [true, false] : [undefined])) : [undefined];
+        const wgs: (number | undefined)[] = split && opts.splitWG ? opts.splitWG : [undefined];
+        const colss: (number | undefined)[] = path === 'splitcols' && opts.colsPerWG ? opts.colsPerWG : [undefined];
         for (const f16 of f16Modes) {
           for (const subgroups of sgModes) {
-            const ds = await planMatmulQ(ctx, X16, W, Y, { M, xType: 'f16', path, f16, subgroups });
-            await timeDispatches(ctx, kname, ds, 1);
-            const chk = await check(kname, matmulQRef(xSub, checkRows.length, sub, {}, f16 === 'native' ? U_F16 : U_F32));
-            const t = await timeDispatches(ctx, kname, ds, reps);
-            const sg = path === 'split' ? ((subgroups ?? (ctx.caps.subgroups && true)) ? '+subgroups' : '+wg-tree') : '';
-            emit(row(kname, `${path}${sg} f16-${f16} g${group === K ? 'C' : group}`, t, weightBytes, f32ms, chk));
+            for (const splitWG of wgs) {
+              for (const colsPerWG of colss) {
+                if (path === 'splitcols' && (colsPerWG ?? tq.colsPerWG) > (splitWG ?? tq.splitWG)) continue; // needs colsPerWG <= splitWG
+                const ds = await planMatmulQ(ctx, X16, W, Y, { M, xType: 'f16', path, f16, subgroups, splitWG, colsPerWG });
+                await timeDispatches(ctx, kname, ds, 1);
+                const chk = await check(kname, matmulQRef(xSub, checkRows.length, sub, {}, f16 === 'native' ? U_F16 : U_F32));
+                const t = await timeDispatches(ctx, kname, ds, reps);
+                const sg = split ? ((subgroups ?? (ctx.caps.subgroups && tq.subgroups)) ? '+subgroups' : '+wg-tree') : '';
+                const knobs = path === 'splitcols' ? ` c${colsPerWG ?? tq.colsPerWG} wg${splitWG ?? tq.splitWG}` : splitWG ? ` wg${splitWG}` : '';
+                emit(row(kname, `${path}${knobs}${sg} f16-${f16} g${group === K ? 'C' : group}`, t, weightBytes, f32ms, chk));
+              }
+            }
           }
         }
       }
@@ -260,7 +304,7 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
         const xq = ctx.createBuffer(4 * M * wpr, undefined, 'bench.xq');
         const xs = ctx.createBuffer(4 * M, undefined, 'bench.xs');
         const packedModes = ctx.caps.packedDot && variants === 'all' ? [true, false] : [ctx.caps.packedDot];
-        for (const path of paths) {
+        for (const path of paths.filter((p) => p !== 'splitcols')) {
           for (const packedDot of packedModes) {
             const ds = await planMatmulW8A8(ctx, X16, W, Y, { M, xType: 'f16', path, packedDot, scratch: { xq, xs } });
             await timeDispatches(ctx, 'matmul_w8a8', ds, 1);
@@ -294,5 +338,22 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
   log('| target | measured | wanted | met |');
   log('|---|---|---|---|');
   for (const t of targets) log(`| ${t.what} | ${t.ratio === null ? '-' : t.ratio.toFixed(2)} | ${t.target} | ${t.met === null ? 'n/a (CPU adapter)' : t.met ? 'yes' : 'NO'} |`);
-  return { adapter, fallback, copyGBs, scaled, rows, targets };
+  // splitcols against split: the fastest of each per shape, kernel and f16 mode.
+  const gemvVsSplit: GemvVsSplit[] = [];
+  const f16Of = (r: MatmulBenchRow) => / (f16-\w+) /.exec(r.variant)?.[1] ?? '';
+  const best = (rs: MatmulBenchRow[]) => rs.sort((a, b) => a.ms - b.ms)[0];
+  for (const r of rows.filter((x) => x.variant.startsWith('splitcols '))) {
+    if (gemvVsSplit.some((g) => g.kernel === r.kernel && g.shape === r.shape && g.f16 === f16Of(r))) continue;
+    const same = (x: MatmulBenchRow) => x.kernel === r.kernel && x.shape === r.shape && f16Of(x) === f16Of(r);
+    const cols = best(rows.filter((x) => same(x) && x.variant.startsWith('splitcols ')));
+    const split = best(rows.filter((x) => same(x) && /^split[ +]/.test(x.variant)));
+    if (split) gemvVsSplit.push({ kernel: r.kernel, shape: r.shape, f16: f16Of(r), split: split.variant, splitMs: split.ms, cols: cols.variant, colsMs: cols.ms, ratio: split.ms / cols.ms });
+  }
+  if (gemvVsSplit.length) {
+    log('');
+    log('| kernel | MxKxN | fastest split | ms | fastest splitcols | ms | split / splitcols |');
+    log('|---|---|---|---|---|---|---|');
+    for (const g of gemvVsSplit) log(`| ${g.kernel} | ${g.shape} | ${g.split} | ${g.splitMs.toFixed(3)} | ${g.cols} | ${g.colsMs.toFixed(3)} | ${g.ratio.toFixed(2)}x |`);
+  }
+  return { adapter, fallback, copyGBs, scaled, rows, targets, gemvVsSplit };
 }

@@ -36,12 +36,13 @@ export type { TensorData as SafetensorsData } from './io/safetensors.js';
 export { toF16 } from './ref/f16.js';
 export * from './data/draw.js';
 // Models, training and QAT (the README's training API).
-export { initMlp, buildMlp, cloneWeights, readWeights, type MlpWeights, type LayerQuant, type MlpGraph } from './nn/mlp.js';
+export { initMlp, buildMlp, cloneWeights, readWeights, readQParams, type MlpWeights, type LayerQuant, type MlpGraph, type QParams } from './nn/mlp.js';
 export { Optimizer, type OptimizerConfig } from './train/optimizer.js';
 export { train, evaluate, epochOrder, accuracyOf, argmaxRows, softmaxRows, TrainingError, type Dataset, type TrainOptions, type TrainResult, type StepInfo } from './train/trainer.js';
 export { prepare, convert, modelBytes, floatBytes, dequantizeLayer, floatModel, weightsOf, QuantizedMlpRunner, type QatConfig, type MlpModel, type QuantizedLayer, type QuantizedMlp } from './train/qat.js';
 export { runDigitsPipeline, formatPipeline, toDataset, DEFAULT_PIPELINE, type PipelineOptions, type PipelineResult, type PipelineRow } from './train/pipeline.js';
-export { qatFinetune } from './train/finetune.js';
+export { qatFinetune, checkpointModel, checkpointWeights, type FinetuneOptions, type FinetuneResult } from './train/finetune.js';
+export { AdaQat, type AdaQatOptions, type AdaQatReport } from './train/adaqat.js';
 export { encodeModel, decodeModel, expectModelShape, ModelFileError } from './io/model.js';
 export { mlpForwardRef } from './ref/mlp.js';
 // GGUF: QAT with the format's own scale rule (ops.fakeQuantGguf), its lossless export, and the file format.

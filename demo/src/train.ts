@@ -40,7 +40,31 @@ function options(): FinetuneOptions {
     lr,
     seed: 1,
     evalEvery: num('train-every') > 0 ? num('train-every') : undefined,
+    learn: $<HTMLInputElement>('train-lsq').checked,
+    adaqat: $<HTMLInputElement>('train-adaqat').checked ? { lambda: lambda() } : undefined,
   };
+}
+
+function lambda(): number {
+  const v = $<HTMLInputElement>('train-lambda').value;
+  const x = Number(v);
+  if (!(x >= 0) || v.trim() === '') throw new Error(`AdaQAT cost weight '${v}' is not a number >= 0`);
+  return x;
+}
+
+/** The per-layer bit-width table: chosen bits (and AdaQAT's real values while it learns them). */
+function showLayers(sizes: number[], rows: { weight: number | null; act: number | null; wReal?: number | null; aReal?: number | null }[], title: string): void {
+  const t = $<HTMLTableElement>('train-layers');
+  t.innerHTML = `<caption>${title}</caption><tr><th>layer</th><th>shape [out, in]</th><th>weight bits</th><th>activation bits</th></tr>`;
+  const fmt = (b: number | null, real?: number | null) => (b === null ? 'f32' : real != null ? `${b} (b = ${real.toFixed(2)})` : String(b));
+  rows.forEach((r, i) => {
+    const tr = t.insertRow();
+    tr.dataset.weightBits = String(r.weight);
+    tr.insertCell().textContent = String(i);
+    tr.insertCell().textContent = `[${sizes[i + 1]}, ${sizes[i]}]`;
+    tr.insertCell().textContent = fmt(r.weight, r.wReal);
+    tr.insertCell().textContent = fmt(r.act, r.aReal);
+  });
 }
 
 async function run(resume: boolean): Promise<void> {
@@ -52,6 +76,7 @@ async function run(resume: boolean): Promise<void> {
   $('train-lost').hidden = true;
   $('train-download').hidden = true;
   $('train-result').innerHTML = '';
+  $('train-layers').innerHTML = '';
   try {
     const split = await digits();
     const trainSet = toDataset(split.train);
@@ -78,12 +103,17 @@ async function run(resume: boolean): Promise<void> {
         $('train-progress').textContent = `step ${s.step} / ${s.total} (epoch ${s.epoch + 1}): loss ${s.loss.toFixed(4)}, ${s.ms.toFixed(1)} ms/step, lr ${s.lr.toExponential(2)}`;
       },
       onEval: (step, acc) => chart.addAccuracy(step, acc),
+      onBits: (b, step) =>
+        showLayers(run.start.sizes, b.weightBits.map((w, i) => ({ weight: w, act: b.actBits[i], wReal: b.weightReal[i], aReal: b.actReal[i] })), `AdaQAT bit-widths after step ${step} (${b.updates} updates, cost ${b.cost.toFixed(2)})`),
       onCheckpoint: (bytes, step) => {
         run.checkpoint = bytes;
         run.step = step;
       },
     });
-    const name = `W${run.o.bits} ${run.o.group ? `g${run.o.group}` : 'per channel'}${run.o.act ? ' + A8 per token' : ''}`;
+    const wBits = run.o.adaqat ? `AdaQAT W ${r.layerBits.map((l) => l.weight ?? 'f32').join('/')}` : `W${run.o.bits}`;
+    const aBits = run.o.act ? (run.o.adaqat ? ` + A ${r.layerBits.map((l) => l.act ?? 'f32').join('/')}` : run.o.learn ? ' + A8 per tensor (LSQ+)' : ' + A8 per token') : '';
+    const name = `${wBits} ${run.o.group ? `g${run.o.group}` : 'per channel'}${run.o.learn ? ' LSQ' : ''}${aBits}`;
+    showLayers(run.start.sizes, r.layerBits.map((l, i) => ({ ...l, wReal: r.adaqat?.weightReal[i], aReal: r.adaqat?.actReal[i] })), run.o.adaqat ? `bit-widths AdaQAT chose (${r.adaqat!.updates} updates, cost ${r.adaqat!.cost.toFixed(2)})` : 'bit-widths per layer');
     const t = $<HTMLTableElement>('train-result');
     t.innerHTML = '<tr><th>model</th><th>test accuracy</th><th>size (bytes)</th></tr>';
     for (const [m, a, b] of [
@@ -102,7 +132,7 @@ async function run(resume: boolean): Promise<void> {
     const a = $<HTMLAnchorElement>('train-download');
     if (a.href) URL.revokeObjectURL(a.href);
     a.href = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
-    a.download = `digits-qat-w${run.o.bits}g${run.o.group}.safetensors`;
+    a.download = run.o.adaqat ? `digits-adaqat-g${run.o.group}.safetensors` : `digits-qat-w${run.o.bits}g${run.o.group}.safetensors`;
     a.hidden = false;
     useModel(bytes, `trained in this page (${name})`);
   } catch (e) {

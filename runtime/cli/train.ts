@@ -2,7 +2,7 @@
 // with QAT, converts, prints the comparison table and saves the converted model (safetensors, atomically).
 import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { splitDigits } from '../../src/data/digits.js';
 import { encodeModel } from '../../src/io/model.js';
 import { exportMlpGguf } from '../../src/train/gguf_export.js';
@@ -33,6 +33,13 @@ export const trainCommand: Command = {
   --bits N[,N]      weight bits of the schemes to compare (2..8; default 4,2)
   --group G         group size along K (16, 32, 64; 0 = per channel; default 32)
   --act             also fake-quantize activations per token (int8 asymmetric, torchao 8da4w-style)
+  --lsq             learned quantizers: LSQ weight scales per group (and with --act, LSQ+ per-tensor activation
+                    scale and zero point, calibrated on 256 training rows) instead of the dynamic ones
+  --adaqat          also run AdaQAT: per-layer weight (and, with --act, activation) bit-widths learned from 8 bits
+                    down, by finite differences of the loss plus a size / BitOPs cost; prints the bit-widths chosen
+                    and saves that converted model too (digits-adaqat-g<group>.safetensors, next to --out)
+  --adaqat-lambda X weight of AdaQAT's cost term (default 0.05; larger: fewer bits)
+  --adaqat-lr X     learning rate of the bit-widths (default 2)
   --epochs E        f32 epochs (default ${DEFAULT_PIPELINE.epochs})
   --qat-epochs E    QAT fine-tuning epochs (default ${DEFAULT_PIPELINE.qatEpochs})
   --lr X            f32 learning rate, AdamW (default ${DEFAULT_PIPELINE.lr})
@@ -55,7 +62,8 @@ export const trainCommand: Command = {
         options: {
           bits: { type: 'string' }, group: { type: 'string' }, act: { type: 'boolean' }, epochs: { type: 'string' }, 'qat-epochs': { type: 'string' },
           lr: { type: 'string' }, 'qat-lr': { type: 'string' }, batch: { type: 'string' }, hidden: { type: 'string' }, seed: { type: 'string' },
-          out: { type: 'string' }, json: { type: 'boolean' }, format: { type: 'string' },
+          out: { type: 'string' }, json: { type: 'boolean' }, adaqat: { type: 'boolean' }, 'adaqat-lambda': { type: 'string' }, 'adaqat-lr': { type: 'string' }, lsq: { type: 'boolean' },
+          format: { type: 'string' },
         },
       }));
     } catch (e) {
@@ -79,6 +87,7 @@ export const trainCommand: Command = {
       schemes: bits.map((b) => ({ bits: b, group: format ? 32 : group })),
       ...(format ? { format } : {}),
       act: !!values.act,
+      learn: !!values.lsq,
       epochs: num('epochs', values.epochs, DEFAULT_PIPELINE.epochs, (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
       qatEpochs: num('qat-epochs', values['qat-epochs'], DEFAULT_PIPELINE.qatEpochs, (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
       lr: num('lr', values.lr, DEFAULT_PIPELINE.lr, (x) => x > 0, 'a positive number'),
@@ -86,6 +95,15 @@ export const trainCommand: Command = {
       batch: num('batch', values.batch, DEFAULT_PIPELINE.batch, (x) => Number.isInteger(x) && x > 0 && x <= 1024, 'an integer in 1..1024'),
       seed: num('seed', values.seed, 0, (x) => Number.isInteger(x) && x >= 0, 'a non-negative integer'),
     };
+    if (!values.adaqat && (values['adaqat-lambda'] !== undefined || values['adaqat-lr'] !== undefined)) throw new UsageError('--adaqat-lambda / --adaqat-lr need --adaqat');
+    if (values.adaqat) {
+      o.adaqat = {
+        group,
+        lambda: num('adaqat-lambda', values['adaqat-lambda'], 0.05, (x) => x >= 0, 'a number >= 0'),
+        lr: num('adaqat-lr', values['adaqat-lr'], 2, (x) => x >= 0, 'a number >= 0'),
+      };
+    }
+    if (format && values.lsq) throw new UsageError(`--format=${values.format} fixes the scale rule (ggml's d); it cannot be combined with --lsq (learned scales)`);
     const out = values.out ?? (format ? `out/digits-${format.toLowerCase()}.safetensors` : `out/digits-w${o.schemes[0].bits}g${group}.safetensors`);
     const ggufOut = format ? `${out.replace(/\.safetensors$/, '')}.gguf` : null;
     const t0 = performance.now();
@@ -98,11 +116,17 @@ export const trainCommand: Command = {
       onStep: (phase, s) => bar?.update({ step: s.step, total: s.total, loss: s.loss, msPerStep: s.ms, label: phase.padEnd(12).slice(0, 18) }),
     });
     writeAtomic(out, encodeModel(r.converted));
-    const ggufBytes = ggufOut ? await exportMlpGguf(ctx, r.qatModel) : null;
+    const adaOut = join(dirname(out), `digits-adaqat-g${group}.safetensors`);
+    if (r.adaqat) writeAtomic(adaOut, encodeModel(r.adaqat.converted));
+    const ggufBytes = ggufOut ? await exportMlpGguf(ctx, r.qatModel!) : null;
     if (ggufOut) writeAtomic(ggufOut, ggufBytes!);
     const secs = (performance.now() - t0) / 1000;
-    if (values.json) console.log(JSON.stringify({ adapter: ctx.info, ...r, converted: undefined, float: undefined, qatModel: undefined, saved: out, ...(ggufOut ? { gguf: ggufOut } : {}), seconds: secs }, null, 2));
-    else console.log(`${formatPipeline(r, adapter)}\nsaved the converted ${o.schemes[0].bits}-bit model to ${out}${ggufOut ? `\nsaved it as GGUF ${format} (lossless: the blocks are the QAT weights) to ${ggufOut}, ${ggufBytes!.length} bytes` : ''}\ntotal ${secs.toFixed(1)} s`);
+    const adaqat = r.adaqat ? { ...r.adaqat.report, scheme: r.adaqat.scheme, saved: adaOut } : undefined;
+    if (values.json) console.log(JSON.stringify({ adapter: ctx.info, ...r, converted: undefined, float: undefined, qatModel: undefined, adaqat, saved: out, ...(ggufOut ? { gguf: ggufOut } : {}), seconds: secs }, null, 2));
+    else {
+      const gg = ggufOut ? `\nsaved it as GGUF ${format} (lossless: the blocks are the QAT weights) to ${ggufOut}, ${ggufBytes!.length} bytes` : '';
+      console.log(`${formatPipeline(r, adapter)}\nsaved the converted ${o.schemes[0].bits}-bit model to ${out}${r.adaqat ? ` and the AdaQAT model to ${adaOut}` : ''}${gg}\ntotal ${secs.toFixed(1)} s`);
+    }
     ctx.destroy();
     return 0;
   },

@@ -14,6 +14,8 @@
 //               (CPU adapters: SwiftShader emulates barriers at great cost.)
 //   PATH_SPLIT  GEMV (M <= MAXM): one workgroup per output column, K split across its WG invocations (adjacent
 //               invocations read adjacent words), reduced with subgroupAdd (SUBGROUPS) or a workgroup tree.
+//   PATH_COLS   GEMV (M <= MAXM): COLS output columns per workgroup, K split across its WG invocations in 16-byte
+//               chunks of codes (the opt-in variant 'splitcols'; see its section below).
 //   PATH_TILED  GEMM: (WG_Y*4) x (WG_X*4) output tile per workgroup, 4x4 per invocation; x and the dequantized
 //               W staged through workgroup memory BK deep.
 // Each dispatch covers the columns [n0, n0 + N) of y (the planner splits W along N when it exceeds a binding).
@@ -79,7 +81,12 @@ override BK: u32 = 32u;
 #else
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 #endif
+#if W_V4
+// PATH_COLS with rows of a multiple of 4 words: codes read 16 bytes (one chunk) at a time.
+@group(0) @binding(1) var<storage, read> w_q: array<vec4<u32>>;
+#else
 @group(0) @binding(1) var<storage, read> w_q: array<u32>;
+#endif
 #if SCALES_F16
 // Scales (and zeros) stored as f16, two per u32, low half first (layout.ts; GGUF keeps its d and m in f16).
 @group(0) @binding(2) var<storage, read> scales: array<u32>;
@@ -171,6 +178,7 @@ fn x4(m: u32, k: u32) -> vec4<XS> {
 #endif
 
 #if !PATH_TILED
+#if !PATH_COLS
 // Adds the contribution of weight word `wi` of column n to acc[0 .. cnt) (rows m0 ..). The word's codes are decoded
 // once; the per-word dot product runs in XS and is rescaled in f32.
 fn word_dot(n: u32, wi: u32, m0: u32, cnt: u32, acc: ptr<function, array<f32, MAXM>>) {
@@ -216,6 +224,7 @@ fn word_dot(n: u32, wi: u32, m0: u32, cnt: u32, acc: ptr<function, array<f32, MA
 #endif
   }
 }
+#endif
 #endif
 
 #if PATH_ROWS
@@ -465,5 +474,205 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       }
     }
   }
+}
+#endif
+
+#if PATH_COLS
+// GEMV, COLS output columns per workgroup. Row n of W is read in chunks of 16 bytes (4 words: 32 4-bit or 16 8-bit
+// codes); invocation lid takes chunks lid, lid + WG, ... of every one of the workgroup's columns, so each step issues
+// COLS independent 16-byte loads and adjacent invocations read adjacent chunks of a row. x for a chunk is loaded once
+// per row and serves all COLS columns; each word's dot product runs in XS (as in word_dot) and is rescaled in f32 by
+// its group's scale, loaded once per chunk where the chunk lies in one group (GCHUNK: group a multiple of the chunk,
+// or one group per row), else once per word. Then one reduction per (row, column): subgroupAdd (SUBGROUPS) or a
+// workgroup tree, a row at a time. Columns past N (the last workgroup) read row N-1 and are not written.
+// x is not staged in workgroup memory: each chunk of x is needed only by the invocation that owns the chunk (for all
+// its columns), so staging would add a barrier and no reuse; the workgroup reads x once, through L1/L2.
+override COLS: u32 = 4u;  // output columns per workgroup, 1 ..= MAXC, <= WG
+override ROWS: u32 = 1u;  // rows of x (params.M), fixed per pipeline so that every row and column loop unrolls
+override SGMIN: u32 = 1u; // the adapter's smallest subgroup size: bounds the subgroups per workgroup (SUBGROUPS)
+const MAXC: u32 = 8u;
+
+#if W_V4
+fn chunk(n: u32, ci: u32) -> vec4<u32> {
+  return w_q[n * (params.wpr / 4u) + ci];
+}
+#else
+// Rows of a word count not a multiple of 4: four scalar loads; in the last chunk of a row, the words past its end
+// repeat the last word (their x stays zero below, so they add nothing).
+fn chunk(n: u32, ci: u32) -> vec4<u32> {
+  let b = n * params.wpr;
+  let e = params.wpr - 1u;
+  let w0 = 4u * ci;
+  return vec4<u32>(w_q[b + w0], w_q[b + min(w0 + 1u, e)], w_q[b + min(w0 + 2u, e)], w_q[b + min(w0 + 3u, e)]);
+}
+#endif
+
+// x[m, k0 .. k0 + 4 * CPW) for chunk ci as vec4s (two per word for W4, one for W8); zero past the row's last word.
+fn x_chunk(m: u32, ci: u32) -> array<vec4<XS>, CPW> {
+  var xa: array<vec4<XS>, CPW>;
+  for (var j = 0u; j < 4u; j++) {
+#if !W_V4
+    if (4u * ci + j >= params.wpr) {
+      break;
+    }
+#endif
+    let k = (4u * ci + j) * CPW;
+#if W8
+    xa[j] = x4(m, k);
+#elif X_VEC
+#if ACT_F16P
+    let v = x[(m * params.K + k) / 8u];
+    xa[2u * j] = vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y));
+    xa[2u * j + 1u] = vec4<f32>(unpack2x16float(v.z), unpack2x16float(v.w));
+#else
+    xa[2u * j] = x4(m, k);
+    xa[2u * j + 1u] = x4(m, k + 4u);
+#endif
+#else
+    xa[2u * j] = x4(m, k);
+    xa[2u * j + 1u] = x4(m, k + 4u);
+#endif
+  }
+  return xa;
+}
+
+#if SUBGROUPS
+var<workgroup> part: array<f32, (WG + SGMIN - 1u) / SGMIN * COLS>; // [subgroup slot][column]
+var<workgroup> slots: atomic<u32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
+#else
+var<workgroup> part: array<f32, WG * COLS>; // [column][invocation]
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+#endif
+  let c0 = (wid.y * params.grid_x + wid.x) * COLS;
+  if (c0 >= params.N) {
+    return;
+  }
+  let nchunks = (params.wpr + 3u) / 4u;
+  let iters = (nchunks + WG - 1u) / WG;
+  var acc: array<f32, MAXM * MAXC>; // [row][column]
+  for (var it = 0u; it < iters; it++) {
+    let ci = it * WG + lid;
+    if (ci >= nchunks) {
+      continue;
+    }
+    let k0 = ci * 4u * CPW;
+    var cw: array<vec4<u32>, MAXC>;
+    var sv: array<vec4<f32>, MAXC>; // scale of each word's group
+#if ZEROS
+    var zc: array<vec4<f32>, MAXC>; // zero point (or FMIN: minimum) of each word's group
+#endif
+    for (var c = 0u; c < COLS; c++) {
+      let n = min(c0 + c, params.N - 1u);
+      cw[c] = chunk(n, ci);
+#if GCHUNK
+      let gi = n * params.ngroups + min(k0 / params.group, params.ngroups - 1u);
+      sv[c] = vec4<f32>(scale_at(gi));
+#if ZEROS
+      zc[c] = vec4<f32>(zero_at(gi));
+#endif
+#else
+      for (var j = 0u; j < 4u; j++) {
+        let gi = n * params.ngroups + min((k0 + j * CPW) / params.group, params.ngroups - 1u);
+        sv[c][j] = scale_at(gi);
+#if ZEROS
+        zc[c][j] = zero_at(gi);
+#endif
+      }
+#endif
+    }
+    for (var m = 0u; m < ROWS; m++) {
+      let xa = x_chunk(m, ci);
+      for (var c = 0u; c < COLS; c++) {
+        var d: vec4<f32>;
+#if FMIN
+        var sx: vec4<f32>;
+#endif
+        for (var j = 0u; j < 4u; j++) {
+          let word = cw[c][j];
+#if FMIN
+          let zv = vec4<XS>(XS(0.0));
+#elif ZEROS
+          let zv = vec4<XS>(XS(zc[c][j]));
+#elif W8
+          let zv = vec4<XS>(XS(128.0));
+#else
+          let zv = vec4<XS>(XS(8.0));
+#endif
+#if W8
+          // 8-bit codes times f16 activations overflow f16 for |x| > 256: this product runs in f32.
+          let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu)) - zv;
+          d[j] = dot(vec4<f32>(xa[j]), vec4<f32>(q0));
+#if FMIN
+          sx[j] = dot(vec4<f32>(xa[j]), vec4<f32>(1.0));
+#endif
+#else
+          let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xfu)) - zv;
+          let q1 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(0xfu)) - zv;
+          d[j] = f32(dot(xa[2u * j], q0) + dot(xa[2u * j + 1u], q1));
+#if FMIN
+          sx[j] = f32(dot(xa[2u * j] + xa[2u * j + 1u], vec4<XS>(XS(1.0))));
+#endif
+#endif
+        }
+#if FMIN
+        acc[m * MAXC + c] += dot(sv[c], d) + dot(zc[c], sx);
+#else
+        acc[m * MAXC + c] += dot(sv[c], d);
+#endif
+      }
+    }
+  }
+#if SUBGROUPS
+  // One slot per subgroup, taken from a counter (no assumption on how invocations map to subgroups).
+  var slot = 0u;
+  if (lane == 0u) {
+    slot = atomicAdd(&slots, 1u);
+  }
+  for (var m = 0u; m < ROWS; m++) {
+    var sums: array<f32, MAXC>;
+    for (var c = 0u; c < COLS; c++) {
+      sums[c] = subgroupAdd(acc[m * MAXC + c]);
+    }
+    if (lane == 0u) {
+      for (var c = 0u; c < COLS; c++) {
+        part[slot * COLS + c] = sums[c];
+      }
+    }
+    workgroupBarrier();
+    let used = atomicLoad(&slots);
+    if (lid < COLS && c0 + lid < params.N) {
+      var t = 0.0;
+      for (var sl = 0u; sl < used; sl++) {
+        t += part[sl * COLS + lid];
+      }
+      epilogue(m, c0 + lid, t);
+    }
+    workgroupBarrier();
+  }
+#else
+  for (var m = 0u; m < ROWS; m++) {
+    for (var c = 0u; c < COLS; c++) {
+      part[c * WG + lid] = acc[m * MAXC + c];
+    }
+    for (var h = WG / 2u; h > 0u; h >>= 1u) {
+      workgroupBarrier();
+      if (lid < h) {
+        for (var c = 0u; c < COLS; c++) {
+          part[c * WG + lid] += part[c * WG + lid + h];
+        }
+      }
+    }
+    workgroupBarrier();
+    if (lid < COLS && c0 + lid < params.N) {
+      epilogue(m, c0 + lid, part[lid * WG]);
+    }
+    workgroupBarrier();
+  }
+#endif
 }
 #endif

@@ -1,11 +1,13 @@
 // The converted-model file: safetensors with metadata format = "nibble-mlp". Per layer i:
-//   layers.i.codes   I32 [N, wordsPerRow(K, bits)]  codes packed as src/quant/layout.ts (bit patterns as i32)
+//   layers.i.codes   I32 [N, wordsPerRow(K, c)]     codes packed as src/quant/layout.ts (bit patterns as i32), in
+//                                                   c = containerBits(bits) (5..7-bit codes sit in 8-bit containers)
 //   layers.i.scales  F32 [N, K / group]
 //   layers.i.weight  F32 [N, K]                     (instead of codes + scales, for layers kept in f32)
 //   layers.i.bias    F32 [N]
-// metadata: sizes (JSON), activation ("silu"), layers (JSON: [{bits, group, act}]).
+// metadata: sizes (JSON), activation ("silu"), layers (JSON: [{bits, group, act}]); act is null, {bits} (dynamic
+// per-token asymmetric) or {bits, scale, zeroPoint} (a learned per-tensor LSQ+ quantizer).
 import { encodeSafetensors, makeTensor, parseSafetensors, type Tensor } from './safetensors.js';
-import { packCodes, unpackCodes, wordsPerRow, type Bits } from '../quant/layout.js';
+import { containerBits, packCodes, unpackCodes, wordsPerRow } from '../quant/layout.js';
 import type { QuantizedMlp, QuantizedLayer } from '../train/qat.js';
 
 export class ModelFileError extends Error {}
@@ -15,8 +17,9 @@ export function encodeModel(q: QuantizedMlp): Uint8Array {
   q.layers.forEach((l, i) => {
     if (l.bits === null) t[`layers.${i}.weight`] = makeTensor('F32', [l.N, l.K], l.w!, `layers.${i}.weight`);
     else {
-      const words = packCodes(l.codes!, l.N, l.K, l.bits as Bits);
-      t[`layers.${i}.codes`] = makeTensor('I32', [l.N, wordsPerRow(l.K, l.bits as Bits)], new Int32Array(words.buffer), `layers.${i}.codes`);
+      const c = containerBits(l.bits);
+      const words = packCodes(l.codes!, l.N, l.K, c);
+      t[`layers.${i}.codes`] = makeTensor('I32', [l.N, wordsPerRow(l.K, c)], new Int32Array(words.buffer), `layers.${i}.codes`);
       t[`layers.${i}.scales`] = makeTensor('F32', [l.N, l.K / l.group], l.scales!, `layers.${i}.scales`);
     }
     t[`layers.${i}.bias`] = makeTensor('F32', [l.N], l.bias, `layers.${i}.bias`);
@@ -35,7 +38,7 @@ export function decodeModel(bytes: ArrayBuffer | Uint8Array, source = 'model'): 
   const m = st.metadata;
   if (m.format !== 'nibble-mlp') throw new ModelFileError(`${source}: not a nibble model (metadata format is '${m.format ?? 'missing'}', expected 'nibble-mlp')`);
   let sizes: number[];
-  let meta: { bits: number | null; group: number; act: { bits: number } | null }[];
+  let meta: { bits: number | null; group: number; act: QuantizedLayer['act'] }[];
   try {
     sizes = JSON.parse(m.sizes);
     meta = JSON.parse(m.layers);
@@ -56,12 +59,20 @@ export function decodeModel(bytes: ArrayBuffer | Uint8Array, source = 'model'): 
   const layers: QuantizedLayer[] = meta.map((lm, i) => {
     const N = sizes[i + 1];
     const K = sizes[i];
+    const a = lm.act;
+    if (a !== null && (typeof a !== 'object' || !Number.isInteger(a.bits) || a.bits < 2 || a.bits > 8 || ((a.scale !== undefined || a.zeroPoint !== undefined) && !(a.scale! > 0 && Number.isFinite(a.scale) && Number.isInteger(a.zeroPoint) && a.zeroPoint! >= 0 && a.zeroPoint! < 2 ** a.bits)))) {
+      throw new ModelFileError(`${source}: layer ${i}: activation quantizer ${JSON.stringify(a)} is not {bits in 2..8} or {bits, scale > 0, zeroPoint in [0, 2^bits)}`);
+    }
     const bias = need(`layers.${i}.bias`, 'F32', [N]).data as Float32Array;
     if (lm.bits === null) return { N, K, bits: null, group: K, w: need(`layers.${i}.weight`, 'F32', [N, K]).data as Float32Array, bias, act: lm.act };
-    if (![2, 3, 4, 8].includes(lm.bits) || !(K % lm.group === 0)) throw new ModelFileError(`${source}: layer ${i}: bits ${lm.bits} / group ${lm.group} do not fit K=${K}`);
-    const codes = need(`layers.${i}.codes`, 'I32', [N, wordsPerRow(K, lm.bits as Bits)]).data as Int32Array;
+    if (!Number.isInteger(lm.bits) || lm.bits < 2 || lm.bits > 8 || !(K % lm.group === 0)) throw new ModelFileError(`${source}: layer ${i}: bits ${lm.bits} / group ${lm.group} do not fit K=${K}`);
+    const c = containerBits(lm.bits);
+    const codes = need(`layers.${i}.codes`, 'I32', [N, wordsPerRow(K, c)]).data as Int32Array;
     const scales = need(`layers.${i}.scales`, 'F32', [N, K / lm.group]).data as Float32Array;
-    return { N, K, bits: lm.bits, group: lm.group, codes: unpackCodes(new Uint32Array(codes.buffer, codes.byteOffset, codes.length), N, K, lm.bits as Bits), scales, bias, act: lm.act };
+    const u = unpackCodes(new Uint32Array(codes.buffer, codes.byteOffset, codes.length), N, K, c);
+    const over = u.findIndex((x) => x >= 2 ** lm.bits!);
+    if (over >= 0) throw new ModelFileError(`${source}: tensor 'layers.${i}.codes': code [${Math.floor(over / K)}, ${over % K}] = ${u[over]} does not fit ${lm.bits} bits`);
+    return { N, K, bits: lm.bits, group: lm.group, codes: Uint8Array.from(u), scales, bias, act: lm.act };
   });
   return { sizes, layers };
 }

@@ -63,9 +63,12 @@ export const MATMUL_W8A16: KernelDef = { name: 'matmul_w8a16', shader: 'matmul/m
 
 /** Rows of x one invocation (PATH_ROWS) or one GEMV workgroup (PATH_SPLIT) handles: the shaders' MAXM. */
 export const GEMV_MAX_M = 8;
+/** Most output columns one 'splitcols' GEMV workgroup computes: the shader's MAXC. */
+export const GEMV_MAX_COLS = 8;
 
 export type ZeroMode = 'symmetric' | 'zero-point' | 'float-min';
-export type MatmulPath = 'rows' | 'split' | 'tiled';
+/** 'splitcols': the K-split GEMV with several output columns per workgroup (opt-in; W4A16 / W8A16 only). */
+export type MatmulPath = 'rows' | 'split' | 'splitcols' | 'tiled';
 export type MatmulActivation = 'none' | 'silu' | 'gelu';
 
 /** Quantized weights on the GPU: codes [N, wordsPerRow] u32, scales (and zeros) [N, ceil(K/group)] f32. */
@@ -95,8 +98,10 @@ export interface MatmulQOptions {
   /** f16 activations: 'native' (shader-f16 math) or 'emulated' (unpack2x16float, f32 math). */
   f16?: 'native' | 'emulated';
   subgroups?: boolean;
-  /** Workgroup size of the split GEMV (a power of two; default from tuning.ts), for tuning sweeps. */
+  /** Workgroup size of the split GEMVs, 'split' and 'splitcols' (a power of two; default from tuning.ts), for tuning sweeps. */
   splitWG?: number;
+  /** 'splitcols': output columns per workgroup, 1 ..= 8 (default from tuning.ts), for tuning sweeps. */
+  colsPerWG?: number;
   /** PATH_ROWS: rows of x per invocation, 1 (CPU adapters) or 8; default from tuning.ts. */
   rowsPerInvocation?: 1 | 8;
   /** Split W along N so no binding of W exceeds this many bytes (default: maxStorageBufferBindingSize). */
@@ -189,11 +194,19 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
   const t = tuningFor(ctx).matmulQ;
   const path = o.path ?? pickPath(ctx, M);
   const rowsM = o.rowsPerInvocation ?? t.rowsM;
-  checkShape(kernelName, 'path', path !== 'split' || M <= GEMV_MAX_M, `the split GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
+  const gemv = path === 'split' || path === 'splitcols';
+  checkShape(kernelName, 'path', !gemv || M <= GEMV_MAX_M, `the ${path} GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
+  const splitWG = o.splitWG ?? t.splitWG;
+  const cols = o.colsPerWG ?? t.colsPerWG;
+  if (gemv) {
+    const maxWG = ctx.limits.maxComputeInvocationsPerWorkgroup;
+    checkShape(kernelName, 'splitWG', Number.isInteger(splitWG) && splitWG >= 1 && (splitWG & (splitWG - 1)) === 0 && splitWG <= maxWG, `splitWG=${splitWG} must be a power of two <= ${maxWG}`);
+  }
+  if (path === 'splitcols') checkShape(kernelName, 'colsPerWG', Number.isInteger(cols) && cols >= 1 && cols <= GEMV_MAX_COLS && cols <= splitWG, `colsPerWG=${cols} must be an integer in 1..${GEMV_MAX_COLS} and at most splitWG=${splitWG}`);
   let f16 = o.f16 ?? (ctx.caps.shaderF16 ? 'native' : 'emulated');
   if (o.xType === 'f32') f16 = 'emulated';
   checkShape(kernelName, 'f16', !(o.xType === 'f16' && f16 === 'native' && !ctx.caps.shaderF16), `native f16 needs the adapter's shader-f16 feature`);
-  const subgroups = path === 'split' && (o.subgroups ?? (ctx.caps.subgroups && t.subgroups));
+  const subgroups = gemv && (o.subgroups ?? (ctx.caps.subgroups && t.subgroups));
   checkShape(kernelName, 'subgroups', !(subgroups && !ctx.caps.subgroups), `the adapter has no subgroups`);
   const defines = {
     ...epilogueDefines(o),
@@ -208,8 +221,15 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     SCALES_F16: g.sb === 2,
     MR1: path === 'rows' && rowsM === 1,
     X_VEC: path !== 'tiled' && K % g.cpw === 0,
+    PATH_COLS: path === 'splitcols',
+    W_V4: path === 'splitcols' && wpr % 4 === 0,
+    GCHUNK: path === 'splitcols' && (ngroups === 1 || g.G % (4 * g.cpw) === 0),
   };
-  const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: t.bk } : { WG: path === 'rows' ? t.rowsWG : (o.splitWG ?? t.splitWG) };
+  let constants: Record<string, number>;
+  if (path === 'tiled') constants = { WG_X: t.tileX, WG_Y: t.tileY, BK: t.bk };
+  else if (path === 'rows') constants = { WG: t.rowsWG };
+  else if (path === 'split') constants = { WG: splitWG };
+  else constants = { WG: splitWG, COLS: cols, ROWS: M, SGMIN: subgroups ? Math.max(1, ctx.caps.subgroupMinSize) : 1 };
   const kernel = await getKernel(ctx, w.bits === 8 ? MATMUL_W8A16 : MATMUL_W4A16, defines, constants);
   const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, ctx.limits.maxStorageBufferBindingSize);
   const sb = g.sb;
@@ -229,7 +249,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     if (path === 'tiled') {
       workgroups = [Math.ceil(n / (t.tileX * 4)), Math.ceil(M / (t.tileY * 4)), 1];
     } else {
-      const per = path === 'rows' ? t.rowsWG : 1;
+      const per = path === 'rows' ? t.rowsWG : path === 'splitcols' ? cols : 1;
       const gr = grid1d(ctx, Math.ceil(n / per));
       gridX = gr.gridX;
       workgroups = [gr.workgroups[0], gr.workgroups[1], path === 'rows' ? Math.ceil(M / rowsM) : 1];
@@ -282,7 +302,9 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   checkShape(name, 'xq', o.scratch.xq.size >= 4 * M * wpr, `scratch buffer '${o.scratch.xq.label}' of ${o.scratch.xq.size} bytes is too small for [${M}, ${wpr}] u32`);
   checkShape(name, 'xs', o.scratch.xs.size >= 4 * M, `scratch buffer '${o.scratch.xs.label}' of ${o.scratch.xs.size} bytes is too small for [${M}] f32`);
   const t = tuningFor(ctx).matmulQ;
-  const path = o.path ?? pickPath(ctx, M);
+  checkShape(name, 'path', o.path !== 'splitcols', `the 'splitcols' GEMV is W4A16 / W8A16 only (use 'split')`);
+  const picked = pickPath(ctx, M);
+  const path = o.path ?? (picked === 'splitcols' ? 'split' : picked);
   const rowsM = o.rowsPerInvocation ?? t.rowsM;
   checkShape(name, 'path', path !== 'split' || M <= GEMV_MAX_M, `the split GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
   const packed = o.packedDot ?? ctx.caps.packedDot;

@@ -16,11 +16,20 @@ export interface MlpWeights {
 
 /** How one Linear layer is fake-quantized during QAT (null: kept in f32). */
 export interface LayerQuant {
-  /** `format`: fake-quantize with that GGUF block type's own rule (ops.fakeQuantGguf; bits 4/8, group 32) so a GGUF export is lossless. */
-  weight: { bits: number; group: number; format?: 'Q4_0' | 'Q8_0' } | null;
-  /** Dynamic per-token activation fake-quant (torchao 8da4w: int8, asymmetric) on the layer's input. */
-  act: { bits: number } | null;
+  /**
+   * `format`: fake-quantize with that GGUF block type's own rule (ops.fakeQuantGguf; bits 4/8, group 32) so a GGUF
+   * export is lossless. `learn`: LSQ, a learned per-group scale (the graph param `w{i}.scale`) instead of the dynamic absmax one.
+   */
+  weight: { bits: number; group: number; learn?: boolean; format?: 'Q4_0' | 'Q8_0' } | null;
+  /**
+   * Dynamic per-token activation fake-quant (torchao 8da4w: int8, asymmetric) on the layer's input; `learn`: LSQ+,
+   * a learned per-tensor scale and zero point (params `a{i}.scale`, `a{i}.zero_point`), asymmetric.
+   */
+  act: { bits: number; learn?: boolean } | null;
 }
+
+/** Learned quantizer parameters by name (`w{i}.scale`, `a{i}.scale`, `a{i}.zero_point`). */
+export type QParams = Record<string, Float32Array>;
 
 /** PyTorch's Linear initialisation: U(-1/sqrt(in), 1/sqrt(in)) for weights and biases; seeded. */
 export function initMlp(sizes: number[], seed: number): MlpWeights {
@@ -51,6 +60,8 @@ export interface MlpGraph {
   inputs: Tensor[];
   w: Tensor[];
   b: Tensor[];
+  /** The learned quantizer parameters (trained with the weights; no weight decay), by name. */
+  qp: Map<string, Tensor>;
 }
 
 /**
@@ -60,7 +71,7 @@ export interface MlpGraph {
 export function buildMlp(
   ctx: GpuContext,
   m: MlpWeights,
-  o: { batch: number; quant?: (LayerQuant | null)[]; loss?: boolean; label?: string; /** Hidden activation (default SiLU). */ activation?: 'silu' | 'relu' },
+  o: { batch: number; quant?: (LayerQuant | null)[]; loss?: boolean; label?: string; /** Hidden activation (default SiLU). */ activation?: 'silu' | 'relu'; /** Values of the learned quantizer parameters. */ qparams?: QParams },
 ): MlpGraph {
   const L = m.sizes.length - 1;
   if (o.quant && o.quant.length !== L) throw new Error(`buildMlp: ${o.quant.length} layer quant configs for ${L} layers`);
@@ -70,19 +81,44 @@ export function buildMlp(
   const b = m.b.map((d, i) => g.param(`b${i}`, [m.sizes[i + 1]], d));
   let h = x;
   const inputs: Tensor[] = [];
+  const qp = new Map<string, Tensor>();
+  const learned = (name: string, n: number) => {
+    const v = o.qparams?.[name];
+    if (!v || v.length !== n) throw new Error(`buildMlp: learned quantizer parameter '${name}' ${v ? `has ${v.length} values, expected ${n}` : 'is missing (prepare the model with learn: true)'}`);
+    const t = g.param(name, [n], v);
+    qp.set(name, t);
+    return t;
+  };
   for (let i = 0; i < L; i++) {
     inputs.push(h);
     const q = o.quant?.[i] ?? null;
-    const hin = q?.act ? ops.fakeQuant(h, { bits: q.act.bits, symmetric: false, granularity: { kind: 'token' } }) : h;
-    const wq = q?.weight?.format ? ops.fakeQuantGguf(w[i], q.weight.format) : q?.weight ? ops.fakeQuant(w[i], { bits: q.weight.bits, symmetric: true, granularity: { kind: 'group', group: q.weight.group } }) : w[i];
+    let hin = h;
+    if (q?.act?.learn) {
+      const a = { bits: q.act.bits, symmetric: false, granularity: { kind: 'tensor' as const }, learnZeroPoint: true };
+      hin = ops.fakeQuantLearnable(h, learned(`a${i}.scale`, 1), learned(`a${i}.zero_point`, 1), a);
+    } else if (q?.act) hin = ops.fakeQuant(h, { bits: q.act.bits, symmetric: false, granularity: { kind: 'token' } });
+    let wq = w[i];
+    if (q?.weight?.format) wq = ops.fakeQuantGguf(w[i], q.weight.format);
+    else if (q?.weight?.learn) {
+      const C = (m.sizes[i + 1] * m.sizes[i]) / q.weight.group;
+      const zeros = g.constant(new Float32Array(C), [C], 'f32', `w${i}.zero_point`);
+      wq = ops.fakeQuantLearnable(w[i], learned(`w${i}.scale`, C), zeros, { bits: q.weight.bits, symmetric: true, granularity: { kind: 'group', group: q.weight.group }, learnZeroPoint: false });
+    } else if (q?.weight) wq = ops.fakeQuant(w[i], { bits: q.weight.bits, symmetric: true, granularity: { kind: 'group', group: q.weight.group } });
     const z = ops.linear(hin, ops.transpose(wq), b[i]);
     h = i + 1 < L ? (o.activation === 'relu' ? ops.relu(z) : ops.silu(z)) : z;
   }
-  const out: MlpGraph = { graph: g, x, logits: h, inputs, w, b };
+  const out: MlpGraph = { graph: g, x, logits: h, inputs, w, b, qp };
   if (o.loss) {
     out.labels = g.input('labels', [o.batch], 'i32');
     out.loss = ops.crossEntropy(h, out.labels);
   }
+  return out;
+}
+
+/** Reads the learned quantizer parameters of a built MLP back to the CPU. */
+export async function readQParams(mg: MlpGraph): Promise<QParams> {
+  const out: QParams = {};
+  for (const [k, t] of mg.qp) out[k] = await mg.graph.readParam(t);
   return out;
 }
 

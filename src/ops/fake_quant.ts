@@ -4,7 +4,7 @@
 // per-token rule. Kernels: shaders/quant/fake_quant_qparams.wgsl, fake_quant.wgsl, fake_quant_backward.wgsl.
 // Backward: straight-through estimator with the clip mask (scale and zero point are treated as constants, as
 // torchao does for these dynamic quantizers).
-import { planFakeQuant, planFakeQuantBackward, planFakeQuantQParams, type FakeQuantSpec } from '../kernels/fake_quant.js';
+import { planFakeQuant, planFakeQuantBackward, planFakeQuantBackwardLearnable, planFakeQuantQParams, type FakeQuantSpec } from '../kernels/fake_quant.js';
 import { qRange, type FakeQuantGranularity } from '../ref/fake_quant.js';
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype } from './common.js';
@@ -66,4 +66,61 @@ export function fakeQuantBackward(x: Tensor, scale: Tensor, zp: Tensor, dy: Tens
     await planFakeQuantBackward(pc.ctx, { x: pc.buf(x), grad_y: pc.buf(dy), scale: pc.buf(scale), zero_point: pc.buf(zp), grad_x: pc.buf(node.outputs[0]) }, spec),
   ], [1, 2, 3]);
   return node.outputs[0];
+}
+
+/**
+ * Learnable quantizer parameters (LSQ for weights, LSQ+ for activations): the scale (and zero point) are tensors of
+ * the graph, trained with the weights. Granularity 'group' (weights, [rows * K / group] scales) or 'tensor' (one).
+ * `learnZeroPoint` false: the zero point is a constant of the quantizer (symmetric weights: 0) and gets no gradient.
+ * `gradFactor`: LSQ's g (default 1 / sqrt(elements per scale * qmax)).
+ */
+export interface LearnableFakeQuantOptions {
+  bits: number;
+  symmetric: boolean;
+  granularity: { kind: 'group'; group: number } | { kind: 'tensor' };
+  learnZeroPoint: boolean;
+  gradFactor?: number;
+}
+
+/** y = (clamp(round(x / s) + z, qmin, qmax) - z) * s with `scale` / `zeroPoint` tensors of [C] (C = number of scales). */
+export function fakeQuantLearnable(x: Tensor, scale: Tensor, zeroPoint: Tensor, o: LearnableFakeQuantOptions): Tensor {
+  const inputs = [x, scale, zeroPoint];
+  const g = graphOf('fake_quant_lsq', inputs);
+  requireDtype('fake_quant_lsq', inputs, x, 'x', 'f32');
+  if (!Number.isInteger(o.bits) || o.bits < 2 || o.bits > 8) throw new OpError('fake_quant_lsq', inputs, `bits=${o.bits} is not an integer in 2..8`);
+  const K = x.shape[x.rank - 1];
+  if (o.granularity.kind === 'group' && (!Number.isInteger(o.granularity.group) || o.granularity.group <= 0 || K % o.granularity.group !== 0)) {
+    throw new OpError('fake_quant_lsq', inputs, `group size ${o.granularity.group} does not divide K=${K}`);
+  }
+  if (!x.isContiguous()) throw new OpError('fake_quant_lsq', inputs, 'x must be contiguous (call contiguous() first)');
+  const C = channelsOf(x, o as FakeQuantOptions);
+  for (const [t, name] of [[scale, 'scale'], [zeroPoint, 'zero_point']] as const) {
+    if (t.numel !== C || t.rank !== 1) throw new OpError('fake_quant_lsq', inputs, `${name} must be [${C}] (one per ${o.granularity.kind === 'group' ? `group of ${o.granularity.group}` : 'tensor'}), got [${t.shape.join(', ')}]`);
+  }
+  const spec = specOf(x, o as FakeQuantOptions);
+  const node = g.addNode('fake_quant_lsq', inputs, [{ shape: x.shape }], { options: o }, async (pc) => [
+    await planFakeQuant(pc.ctx, { x: pc.buf(x), scale: pc.buf(scale), zero_point: pc.buf(zeroPoint), y: pc.buf(node.outputs[0]) }, spec),
+  ]);
+  return node.outputs[0];
+}
+
+/** LSQ / LSQ+ backward: [grad_x (STE with the clip mask), grad_scale, grad_zero_point] (PyTorch's learnable semantics). */
+export function fakeQuantLearnableBackward(x: Tensor, scale: Tensor, zeroPoint: Tensor, dy: Tensor, o: LearnableFakeQuantOptions): Tensor[] {
+  const inputs = [x, scale, zeroPoint, dy];
+  const g = graphOf('fake_quant_lsq_bwd', inputs);
+  if (!dy.isContiguous() || dy.offset !== 0) throw new OpError('fake_quant_lsq_bwd', inputs, 'dy must be dense (the kernel reads it flat): materialise views with contiguous()');
+  const spec = specOf(x, o as FakeQuantOptions);
+  const perScale = x.numel / scale.numel;
+  const gradFactor = o.gradFactor ?? 1 / Math.sqrt(perScale * spec.qmax);
+  const node = g.addNode('fake_quant_lsq_bwd', inputs, [{ shape: x.shape }, { shape: scale.shape }, { shape: zeroPoint.shape }], { options: o }, async (pc) => {
+    const [gx, gs, gz] = node.outputs;
+    return [
+      await planFakeQuantBackwardLearnable(
+        pc.ctx,
+        { x: pc.buf(x), grad_y: pc.buf(dy), scale: pc.buf(scale), zero_point: pc.buf(zeroPoint), grad_x: pc.buf(gx), grad_scale: pc.buf(gs), grad_zero_point: pc.buf(gz) },
+        { ...spec, gradFactor },
+      ),
+    ];
+  }, [1, 2, 3]);
+  return node.outputs;
 }

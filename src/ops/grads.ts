@@ -7,7 +7,7 @@ import { crossEntropyBackward } from './loss.js';
 import { matmul, quantMatmulGradInput } from './matmul.js';
 import { normBackward } from './norm.js';
 import { embeddingBackward } from './embedding.js';
-import { fakeQuantBackward, type FakeQuantOptions } from './fake_quant.js';
+import { fakeQuantBackward, fakeQuantLearnableBackward, type FakeQuantOptions, type LearnableFakeQuantOptions } from './fake_quant.js';
 import { fakeQuantGgufBackward, type GgufFakeQuantType } from './fake_quant_gguf.js';
 import { unbroadcast } from './reduce.js';
 import { rope } from './rope.js';
@@ -61,5 +61,10 @@ export const GRADS: Record<string, GradRule> = {
   fake_quant: ({ inputs: [x], outputs: [, scale, zp], attrs }, [dy]) => [
     dy ? fakeQuantBackward(x, scale, zp, dy.isContiguous() && dy.offset === 0 ? dy : contiguous(dy), attrs.options as FakeQuantOptions) : null,
   ],
+  fake_quant_lsq: ({ inputs: [x, scale, zp], attrs }, [dy]) => {
+    const o = attrs.options as LearnableFakeQuantOptions;
+    const [gx, gs, gz] = fakeQuantLearnableBackward(x, scale, zp, dy!.isContiguous() && dy!.offset === 0 ? dy! : contiguous(dy!), o);
+    return [gx, gs, o.learnZeroPoint ? gz : null];
+  },
   fake_quant_gguf: ({ inputs: [w], attrs }, [dy]) => [dy ? fakeQuantGgufBackward(w, dy.isContiguous() ? dy : contiguous(dy), attrs.type as GgufFakeQuantType) : null],
 };

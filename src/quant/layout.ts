@@ -20,6 +20,15 @@
 
 export type Bits = 2 | 3 | 4 | 8;
 
+/**
+ * The packed width that stores `bits`-bit codes (2..8): 2, 3 and 4 bits pack as themselves; 5, 6 and 7 bits (what
+ * AdaQAT may choose) are stored in 8-bit containers (a code u < 2^bits in each byte), so they run on the 8-bit kernels.
+ */
+export function containerBits(bits: number): Bits {
+  if (!Number.isInteger(bits) || bits < 2 || bits > 8) throw new Error(`containerBits: bits=${bits} is not an integer in 2..8`);
+  return bits <= 4 ? (bits as Bits) : 8;
+}
+
 export function codesPerWord(bits: Bits): number {
   if (bits === 3) throw new Error('3-bit codes pack 32 per 3 words; use wordsPerRow');
   return 32 / bits;

@@ -4,9 +4,10 @@
 // last one on a new context.
 import type { GpuContext } from '../gpu/context.js';
 import { parseSafetensors } from '../io/safetensors.js';
-import type { MlpWeights } from '../nn/mlp.js';
-import { convert, floatBytes, modelBytes, prepare, QuantizedMlpRunner, type QatConfig, type QuantizedMlp } from './qat.js';
+import type { LayerQuant, MlpWeights } from '../nn/mlp.js';
+import { convert, floatBytes, modelBytes, prepare, QuantizedMlpRunner, type MlpModel, type QatConfig, type QuantizedMlp } from './qat.js';
 import { accuracyOf, evaluate, train, type Dataset, type StepInfo } from './trainer.js';
+import type { AdaQatOptions, AdaQatReport } from './adaqat.js';
 
 export interface FinetuneOptions {
   bits: number;
@@ -21,6 +22,10 @@ export interface FinetuneOptions {
   evalEvery?: number;
   /** Resume from these checkpoint bytes (from onCheckpoint of an earlier run with the same options and start). */
   resume?: Uint8Array;
+  /** Learned quantizers (LSQ weight scales; LSQ+ activations, calibrated on 256 training rows). */
+  learn?: boolean;
+  /** AdaQAT: learn the per-layer bit-widths, starting from `bits` (see src/train/adaqat.ts). */
+  adaqat?: AdaQatOptions;
 }
 
 export interface FinetuneCallbacks {
@@ -28,6 +33,8 @@ export interface FinetuneCallbacks {
   /** Test accuracy of the fake-quantized model after `step` steps. */
   onEval?: (step: number, accuracy: number) => void;
   onCheckpoint?: (bytes: Uint8Array, step: number) => void;
+  /** AdaQAT's bit-widths after each update. */
+  onBits?: (r: AdaQatReport, step: number) => void;
 }
 
 export interface FinetuneResult {
@@ -42,6 +49,9 @@ export interface FinetuneResult {
   variant: string;
   losses: number[];
   msPerStep: number;
+  /** Per layer: the weight and activation bit-widths of the converted model (null: f32 / not quantized). */
+  layerBits: { weight: number | null; act: number | null }[];
+  adaqat?: AdaQatReport;
 }
 
 /** The master weights stored in a train() checkpoint. */
@@ -55,12 +65,20 @@ export function checkpointWeights(bytes: Uint8Array, sizes: number[]): MlpWeight
   return { sizes: [...sizes], w: sizes.slice(1).map((_, i) => get(`w${i}`)), b: sizes.slice(1).map((_, i) => get(`b${i}`)) };
 }
 
+/** The model a train() checkpoint holds: master weights, the quantizers at that step and any learned qparams. */
+export function checkpointModel(bytes: Uint8Array, sizes: number[]): MlpModel {
+  const ck = parseSafetensors(bytes, 'checkpoint');
+  const quant = JSON.parse(ck.metadata.quant ?? '[]') as (LayerQuant | null)[];
+  const qp = Object.entries(ck.tensors).filter(([k]) => k.startsWith('qparam.'));
+  return { weights: checkpointWeights(bytes, sizes), quant, ...(qp.length ? { qparams: Object.fromEntries(qp.map(([k, v]) => [k.slice(7), v.data as Float32Array])) } : {}) };
+}
+
 export async function qatFinetune(ctx: GpuContext, start: MlpWeights, trainSet: Dataset, testSet: Dataset, o: FinetuneOptions, cb: FinetuneCallbacks = {}): Promise<FinetuneResult> {
-  const cfg: QatConfig = { bits: o.bits, group: o.group, act: o.act };
+  const cfg: QatConfig = { bits: o.bits, group: o.group, act: o.act, learn: o.learn };
   const floatAccuracy = (await evaluate(ctx, { weights: start, quant: [] }, testSet)).accuracy;
-  const ptq = prepare(start, cfg);
-  const ptqAccuracy = (await evaluate(ctx, ptq, testSet)).accuracy;
-  if (!o.resume) cb.onEval?.(0, ptqAccuracy);
+  const ptq = prepare(start, cfg, { x: trainSet.x, rows: Math.min(256, trainSet.count) });
+  const startAccuracy = (await evaluate(ctx, ptq, testSet)).accuracy;
+  if (!o.resume) cb.onEval?.(0, startAccuracy);
   const perEpoch = Math.floor(trainSet.count / o.batch);
   const every = o.evalEvery ?? perEpoch;
   // Evaluations run after train() hands over each checkpoint; they are queued so the order stays step order.
@@ -71,18 +89,22 @@ export async function qatFinetune(ctx: GpuContext, start: MlpWeights, trainSet: 
     lr: o.lr,
     seed: o.seed,
     resume: o.resume,
+    adaqat: o.adaqat,
+    onBits: cb.onBits,
     onStep: cb.onStep,
     checkpointEvery: every,
     onCheckpoint: async (bytes, step) => {
       cb.onCheckpoint?.(bytes, step);
       pending = pending.then(async () => {
-        const acc = (await evaluate(ctx, prepare(checkpointWeights(bytes, start.sizes), cfg), testSet)).accuracy;
+        const acc = (await evaluate(ctx, checkpointModel(bytes, start.sizes), testSet)).accuracy;
         cb.onEval?.(step, acc);
       });
       await pending;
     },
   });
-  const qatModel = prepare(r.weights, cfg);
+  // PTQ at the bit-widths the run ends with (AdaQAT's choice), from the starting weights.
+  const ptqAccuracy = o.adaqat ? (await evaluate(ctx, { ...ptq, quant: r.quant }, testSet)).accuracy : startAccuracy;
+  const qatModel: MlpModel = { weights: r.weights, quant: r.quant, qparams: r.qparams };
   const qatAccuracy = (await evaluate(ctx, qatModel, testSet)).accuracy;
   const converted = await convert(ctx, qatModel);
   const runner = await QuantizedMlpRunner.create(ctx, converted, testSet.count);
@@ -99,6 +121,8 @@ export async function qatFinetune(ctx: GpuContext, start: MlpWeights, trainSet: 
       variant: runner.variant,
       losses: r.losses,
       msPerStep: r.msPerStep,
+      layerBits: converted.layers.map((l) => ({ weight: l.bits, act: l.act?.bits ?? null })),
+      adaqat: r.adaqat,
     };
   } finally {
     runner.destroy();

@@ -17,6 +17,10 @@ interface Slot {
   bound: BoundKernel;
   workgroups: Workgroups;
   rowPitch: number;
+  /** Overrides the config's weight decay for this param (e.g. 0 for learned quantizer scales). */
+  weightDecay?: number;
+  /** Multiplies the learning rate for this param. */
+  lrScale?: number;
 }
 
 export class Optimizer {
@@ -30,8 +34,11 @@ export class Optimizer {
     readonly config: OptimizerConfig,
   ) {}
 
-  /** Plans and binds the update of every (param, grad) pair; `clipNorm` adds global-norm clipping first. */
-  static async create(ctx: GpuContext, exe: Executable, pairs: [Tensor, Tensor][], config: OptimizerConfig, clipNorm?: number): Promise<Optimizer> {
+  /**
+   * Plans and binds the update of every (param, grad) pair; `clipNorm` adds global-norm clipping first. A pair's
+   * third element overrides the weight decay and scales the learning rate for that param.
+   */
+  static async create(ctx: GpuContext, exe: Executable, pairs: ([Tensor, Tensor] | [Tensor, Tensor, { weightDecay?: number; lrScale?: number }])[], config: OptimizerConfig, clipNorm?: number): Promise<Optimizer> {
     const o = new Optimizer(ctx, config);
     let coef: GPUBuffer | undefined;
     if (clipNorm !== undefined) {
@@ -42,7 +49,7 @@ export class Optimizer {
       const ds = await planGradNorm(ctx, grads, partials, coef, clipNorm);
       o.clip = { bound: ds.map((d) => ({ b: d.kernel.bind(d.args), wg: d.workgroups })), coef, partials };
     }
-    for (const [param, grad] of pairs) {
+    for (const [param, grad, per] of pairs) {
       const n = param.numel;
       if (!grad.isContiguous() || grad.offset !== 0 || grad.numel !== n) {
         throw new Error(`optimizer: gradient ${grad.describe()} of param ${param.describe()} must be a dense tensor of the param's size (use ops.contiguous)`);
@@ -52,23 +59,24 @@ export class Optimizer {
       if (config.kind === 'adamw') {
         const state = [zeros(), zeros()];
         const d = await planAdamW(ctx, { ...b, exp_avg: state[0], exp_avg_sq: state[1] }, n, { ...config, step: 1 });
-        o.slots.push({ param, n, state, bound: d.kernel.bind(d.args), workgroups: d.workgroups, rowPitch: d.args.params!.row_pitch as number });
+        o.slots.push({ param, n, state, bound: d.kernel.bind(d.args), workgroups: d.workgroups, rowPitch: d.args.params!.row_pitch as number, weightDecay: per?.weightDecay, lrScale: per?.lrScale });
       } else {
         const state = (config.momentum ?? 0) > 0 ? [zeros()] : [];
         const d = await planSgd(ctx, { ...b, momentum_buf: state[0] }, n, { ...config, first: true });
-        o.slots.push({ param, n, state, bound: d.kernel.bind(d.args), workgroups: d.workgroups, rowPitch: d.args.params!.row_pitch as number });
+        o.slots.push({ param, n, state, bound: d.kernel.bind(d.args), workgroups: d.workgroups, rowPitch: d.args.params!.row_pitch as number, weightDecay: per?.weightDecay, lrScale: per?.lrScale });
       }
     }
     return o;
   }
 
   /** Writes this step's uniforms (learning rate `lr`); call before the run that encodes it. */
-  prepare(lr: number): void {
+  prepare(lrBase: number): void {
     const step = this.step + 1;
     for (const s of this.slots) {
-      if (this.config.kind === 'adamw') s.bound.update(adamwUniforms({ ...this.config, lr }, step, s.n, s.rowPitch));
+      const lr = lrBase * (s.lrScale ?? 1);
+      if (this.config.kind === 'adamw') s.bound.update(adamwUniforms({ ...this.config, lr, weightDecay: s.weightDecay ?? this.config.weightDecay }, step, s.n, s.rowPitch));
       else {
-        const c = this.config;
+        const c = { ...this.config, weightDecay: s.weightDecay ?? this.config.weightDecay };
         s.bound.update({ n: s.n, row_pitch: s.rowPitch, first: step === 1 ? 1 : 0, nesterov: c.nesterov ? 1 : 0, lr, momentum: c.momentum ?? 0, dampening: c.dampening ?? 0, weight_decay: c.weightDecay ?? 0 });
       }
     }

@@ -5,6 +5,7 @@ import { DIGITS_MAX_PIXEL, DIGITS_PIXELS, type DigitsSplit } from '../data/digit
 import { initMlp, type MlpWeights } from '../nn/mlp.js';
 import { convert, floatBytes, modelBytes, prepare, QuantizedMlpRunner, type MlpModel, type QatConfig, type QuantizedMlp } from './qat.js';
 import { accuracyOf, evaluate, train, type Dataset, type StepInfo } from './trainer.js';
+import type { AdaQatOptions, AdaQatReport } from './adaqat.js';
 
 export interface PipelineOptions {
   hidden: number[];
@@ -21,6 +22,13 @@ export interface PipelineOptions {
   keepFloat?: number[];
   /** GGUF export target: QAT fake-quantizes with that format's own scale rule (schemes must be its bits, group 32). */
   format?: 'Q4_0' | 'Q8_0';
+  /** Learned quantizers (LSQ weight scales; with `act`, LSQ+ per-tensor activation scale / zero point). */
+  learn?: boolean;
+  /**
+   * Also run AdaQAT (learned per-layer bit-widths, starting at `init` = 8 bits, group `group`) and report the
+   * bit-widths it chose next to the fixed schemes.
+   */
+  adaqat?: AdaQatOptions & { group?: number };
 }
 
 export const DEFAULT_PIPELINE: PipelineOptions = {
@@ -53,9 +61,11 @@ export interface PipelineResult {
   qatMsPerStep: number;
   /** The converted model of the first scheme (what `npm start` saves). */
   converted: QuantizedMlp;
+  /** With `adaqat`: the bit-widths it chose per layer, and its converted model. */
+  adaqat?: { report: AdaQatReport; converted: QuantizedMlp; scheme: string };
   float: MlpWeights;
   /** The QAT model of the first scheme (prepared, trained weights): what exportMlpGguf writes. */
-  qatModel: MlpModel;
+  qatModel?: MlpModel;
 }
 
 export function toDataset(d: { images: Float32Array; labels: Uint8Array; count: number }): Dataset {
@@ -82,23 +92,35 @@ export async function runDigitsPipeline(ctx: GpuContext, split: DigitsSplit, o: 
   let qatMs = NaN;
   let first: QuantizedMlp | null = null;
   let firstModel: MlpModel | null = null;
-  for (const s of o.schemes) {
-    const name = `${o.format ?? `W${s.bits} g${s.group}`}${o.act ? ' + A8 per token' : ''}`;
-    const cfg: QatConfig = { bits: s.bits, group: s.group, act: o.act, keepFloat: o.keepFloat, ...(o.format ? { format: o.format } : {}) };
-    const ptqModel = prepare(f32.weights, cfg);
+  let ada: PipelineResult['adaqat'];
+  const runs: { bits: number; group: number; adaqat?: AdaQatOptions }[] = [...o.schemes];
+  if (o.adaqat) runs.push({ bits: o.adaqat.init ?? 8, group: o.adaqat.group ?? 32, adaqat: { init: 8, ...o.adaqat } });
+  for (const s of runs) {
+    const learn = !!o.learn && !s.adaqat;
+    const actName = learn ? ' + A8 per tensor (LSQ+)' : ' + A8 per token';
+    let name = s.adaqat ? `AdaQAT g${s.group}${o.act ? ' + A per token' : ''}` : `${o.format ?? `W${s.bits} g${s.group}`}${learn ? ' LSQ' : ''}${o.act ? actName : ''}`;
+    const cfg: QatConfig = { bits: s.bits, group: s.group, act: o.act, keepFloat: o.keepFloat, learn, ...(o.format && !s.adaqat ? { format: o.format } : {}) };
+    const start = prepare(f32.weights, cfg, { x: trainSet.x, rows: Math.min(256, trainSet.count) });
+    log(`${name}: QAT fine-tuning ${o.qatEpochs} epochs, lr ${o.qatLr}${s.adaqat ? `, bit-widths learned from ${s.adaqat.init} (lambda ${s.adaqat.lambda ?? 'default'})` : ''}`);
+    const qat = await train(ctx, start, trainSet, { epochs: o.qatEpochs, batch: o.batch, lr: o.qatLr, seed: o.seed + 1, adaqat: s.adaqat, onStep: (st) => cb.onStep?.(`qat ${name}`, st) });
+    if (Number.isNaN(qatMs) && !s.adaqat) qatMs = qat.msPerStep;
+    if (qat.adaqat) name += ` (W ${qat.adaqat.weightBits.map((b) => b ?? 'f32').join('/')}${o.act ? `, A ${qat.adaqat.actBits.map((b) => b ?? 'f32').join('/')}` : ''})`;
+    // PTQ at the same bit-widths (AdaQAT's chosen ones): the f32 weights quantized without training.
+    const ptqModel = { weights: f32.weights, quant: qat.quant, qparams: start.qparams };
     const ptqAcc = (await evaluate(ctx, ptqModel, testSet)).accuracy;
-    log(`${name}: PTQ accuracy ${(ptqAcc * 100).toFixed(2)}%; QAT fine-tuning ${o.qatEpochs} epochs, lr ${o.qatLr}`);
-    const qat = await train(ctx, ptqModel, trainSet, { epochs: o.qatEpochs, batch: o.batch, lr: o.qatLr, seed: o.seed + 1, onStep: (st) => cb.onStep?.(`qat ${name}`, st) });
-    if (Number.isNaN(qatMs)) qatMs = qat.msPerStep;
-    const qatModel = prepare(qat.weights, cfg);
+    log(`${name}: PTQ accuracy ${(ptqAcc * 100).toFixed(2)}%`);
+    const qatModel = { weights: qat.weights, quant: qat.quant, qparams: qat.qparams };
     const qatAcc = (await evaluate(ctx, qatModel, testSet)).accuracy;
     const conv = await convert(ctx, qatModel);
     const runner = await QuantizedMlpRunner.create(ctx, conv, testSet.count);
     const convAcc = accuracyOf(await runner.run(testSet.x), testSet.y, testSet.count);
     const variant = runner.variant;
     runner.destroy();
-    first ??= conv;
-    firstModel ??= qatModel;
+    if (qat.adaqat) ada = { report: qat.adaqat, converted: conv, scheme: name };
+    else {
+      first ??= conv;
+      firstModel ??= qatModel;
+    }
     const bytes = modelBytes(conv);
     rows.push({ model: `PTQ ${name}`, accuracy: ptqAcc, bytes });
     rows.push({ model: `QAT ${name} (fake-quant)`, accuracy: qatAcc, bytes });
@@ -107,7 +129,7 @@ export async function runDigitsPipeline(ctx: GpuContext, split: DigitsSplit, o: 
     const qatLoss = f32Acc - qatAcc;
     recovered.push({ scheme: name, ptqLoss, qatLoss, recovered: ptqLoss > 0 ? (ptqLoss - qatLoss) / ptqLoss : NaN });
   }
-  return { rows, recovered, f32MsPerStep: f32.msPerStep, qatMsPerStep: qatMs, converted: first!, float: f32.weights, qatModel: firstModel! };
+  return { rows, recovered, f32MsPerStep: f32.msPerStep, qatMsPerStep: qatMs, converted: first ?? ada!.converted, float: f32.weights, adaqat: ada, ...(firstModel ? { qatModel: firstModel } : {}) };
 }
 
 export function formatPipeline(r: PipelineResult, adapter: string): string {
@@ -120,6 +142,9 @@ export function formatPipeline(r: PipelineResult, adapter: string): string {
     ...r.rows.map((x) => `${x.model.padEnd(w)}  ${pct(x.accuracy).padStart(8)}  ${String(x.bytes).padStart(12)}${x.note ? `  [${x.note}]` : ''}`),
     '',
     ...r.recovered.map((x) => `${x.scheme}: PTQ lost ${pct(x.ptqLoss)}, QAT ${pct(x.qatLoss)}: QAT recovered ${Number.isNaN(x.recovered) ? 'n/a (PTQ lost nothing)' : pct(x.recovered)} of the PTQ loss`),
+    ...(r.adaqat
+      ? [`AdaQAT chose per layer: weights ${r.adaqat.report.weightBits.map((b) => b ?? 'f32').join(' / ')} bits` + (r.adaqat.report.actBits.some((b) => b !== null) ? `, activations ${r.adaqat.report.actBits.map((b) => b ?? 'f32').join(' / ')} bits` : '') + ` (cost ${r.adaqat.report.cost.toFixed(2)}, ${r.adaqat.report.updates} updates)`]
+      : []),
     `ms per training step: f32 ${r.f32MsPerStep.toFixed(2)}, QAT ${r.qatMsPerStep.toFixed(2)} -> QAT overhead ${((r.qatMsPerStep / r.f32MsPerStep - 1) * 100).toFixed(0)}% (torchao reports 34%)`,
   ];
   return lines.join('\n');

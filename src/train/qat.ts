@@ -7,11 +7,11 @@ import type { GpuContext } from '../gpu/context.js';
 import { runDispatches, type Dispatch } from '../kernels/common.js';
 import { planFakeQuant, planFakeQuantQParams } from '../kernels/fake_quant.js';
 import { planMatmulQ, type QuantWeightBuffers } from '../kernels/matmul.js';
-import { qRange } from '../ref/fake_quant.js';
-import { packCodes, unpackCodes, wordsPerRow, type Bits } from '../quant/layout.js';
+import { fakeQuantLayout, qparamsRef, qRange, roundedZeroPoint } from '../ref/fake_quant.js';
+import { containerBits, packCodes, unpackCodes, wordsPerRow } from '../quant/layout.js';
 import { ggufScheme } from '../quant/gguf.js';
 import { destroyQuantized, downloadQuantized, quantizeWeights } from '../kernels/quant.js';
-import { buildMlp, type LayerQuant, type MlpWeights } from '../nn/mlp.js';
+import { buildMlp, type LayerQuant, type MlpWeights, type QParams } from '../nn/mlp.js';
 import type { Executable } from '../graph/executor.js';
 
 export interface QatConfig {
@@ -25,6 +25,13 @@ export interface QatConfig {
   /** Mixed precision: per-layer overrides. */
   perLayer?: Record<number, { bits?: number; group?: number; act?: boolean }>;
   /**
+   * Learned quantizers instead of the dynamic ones: LSQ weight scales per group (initialised to the absmax scale,
+   * so training starts from the PTQ model) and, with `act`, LSQ+ per-tensor activation scale and zero point
+   * (initialised from the activation range on `calibration` rows). Gradients: PyTorch's
+   * _fake_quantize_learnable_per_channel_affine with LSQ's g = 1 / sqrt(elements per scale * qmax).
+   */
+  learn?: boolean;
+  /**
    * GGUF export target: weights fake-quantize with that block type's own scale rule (Q4_0: 4-bit, Q8_0: 8-bit,
    * group 32, f16 d; ops.fakeQuantGguf) and convert stores exactly those codes and scales, so the GGUF file
    * (exportMlpGguf) holds the trained weights losslessly. Forces bits 4/8 and group 32; a conflicting bits/group is an error.
@@ -36,6 +43,29 @@ export interface MlpModel {
   weights: MlpWeights;
   /** Per layer: its QAT quantizers (null: f32). Empty for a float model. */
   quant: (LayerQuant | null)[];
+  /** The learned quantizer parameters (with `learn`), by name: w{i}.scale, a{i}.scale, a{i}.zero_point. */
+  qparams?: QParams;
+}
+
+/** The inputs of every layer of the f32 MLP (SiLU) on `rows` rows of x, in f32: calibration for activation ranges. */
+function layerInputs(w: MlpWeights, x: Float32Array, rows: number): Float32Array[] {
+  const out: Float32Array[] = [];
+  let h = x.subarray(0, rows * w.sizes[0]);
+  for (let i = 0; i + 1 < w.sizes.length; i++) {
+    out.push(h);
+    const K = w.sizes[i];
+    const N = w.sizes[i + 1];
+    const next = new Float32Array(rows * N);
+    for (let r = 0; r < rows; r++) {
+      for (let n = 0; n < N; n++) {
+        let z = w.b[i][n];
+        for (let k = 0; k < K; k++) z += h[r * K + k] * w.w[i][n * K + k];
+        next[r * N + n] = i + 2 < w.sizes.length ? z / (1 + Math.exp(-z)) : z;
+      }
+    }
+    h = next;
+  }
+  return out;
 }
 
 /** The bits a GGUF format forces (checking `config.bits` / `config.group` agree), or null without a format. */
@@ -43,6 +73,7 @@ function formatBits(config: QatConfig): number | null {
   const f = config.format;
   if (f === undefined) return null;
   if (f !== 'Q4_0' && f !== 'Q8_0') throw new Error(`prepare: format '${f}' is not Q4_0 or Q8_0`);
+  if (config.learn) throw new Error(`prepare: format ${f} fixes the scale rule (ggml's d), so it cannot be combined with learn (LSQ's learned scales)`);
   const bits = f === 'Q4_0' ? 4 : 8;
   if (config.bits !== undefined && config.bits !== bits) throw new Error(`prepare: format ${f} is ${bits}-bit, but bits=${config.bits} was given`);
   if (config.group !== undefined && config.group !== 32) throw new Error(`prepare: format ${f} uses blocks of 32 along K, but group=${config.group} was given`);
@@ -50,7 +81,7 @@ function formatBits(config: QatConfig): number | null {
 }
 
 /** prepare: the layer-by-layer QAT configuration of `weights` (torchao's quantizer.prepare). */
-export function prepare(weights: MlpWeights, config: QatConfig = {}): MlpModel {
+export function prepare(weights: MlpWeights, config: QatConfig = {}, calibration?: { x: Float32Array; rows: number }): MlpModel {
   const L = weights.sizes.length - 1;
   const fbits = formatBits(config);
   const quant = Array.from({ length: L }, (_, i): LayerQuant | null => {
@@ -61,9 +92,32 @@ export function prepare(weights: MlpWeights, config: QatConfig = {}): MlpModel {
     const group = o.group === 0 ? K : o.group;
     if (!Number.isInteger(o.bits) || o.bits < 2 || o.bits > 8) throw new Error(`prepare: layer ${i}: bits=${o.bits} is not an integer in 2..8`);
     if (!Number.isInteger(group) || group <= 0 || K % group !== 0) throw new Error(`prepare: layer ${i}: group size ${group} does not divide K=${K} (w${i} is [${weights.sizes[i + 1]}, ${K}])`);
-    return { weight: { bits: o.bits, group, ...(config.format ? { format: config.format } : {}) }, act: o.act ? { bits: 8 } : null };
+    return {
+      weight: { bits: o.bits, group, ...(config.learn ? { learn: true } : {}), ...(config.format ? { format: config.format } : {}) },
+      act: o.act ? { bits: 8, ...(config.learn ? { learn: true } : {}) } : null,
+    };
   });
-  return { weights, quant };
+  if (!config.learn) return { weights, quant };
+  const qparams: QParams = {};
+  const needAct = quant.some((q) => q?.act);
+  if (needAct && !(calibration && calibration.rows > 0 && calibration.x.length >= calibration.rows * weights.sizes[0])) {
+    throw new Error(`prepare: learned activation quantizers need calibration rows (x [rows, ${weights.sizes[0]}]) to initialise their range`);
+  }
+  const inputs = needAct ? layerInputs(weights, calibration!.x, calibration!.rows) : [];
+  quant.forEach((q, i) => {
+    if (q?.weight) {
+      const { qmin, qmax } = qRange(q.weight.bits, true);
+      const shape = [weights.sizes[i + 1], weights.sizes[i]];
+      qparams[`w${i}.scale`] = qparamsRef(weights.w[i], fakeQuantLayout(shape, { kind: 'group', group: q.weight.group }), qmin, qmax, 'symmetric').scale;
+    }
+    if (q?.act) {
+      const { qmin, qmax } = qRange(q.act.bits, false);
+      const r = qparamsRef(inputs[i], fakeQuantLayout([inputs[i].length], { kind: 'tensor' }), qmin, qmax, 'asymmetric');
+      qparams[`a${i}.scale`] = r.scale;
+      qparams[`a${i}.zero_point`] = r.zeroPoint;
+    }
+  });
+  return { weights, quant, qparams };
 }
 
 export interface QuantizedLayer {
@@ -78,7 +132,8 @@ export interface QuantizedLayer {
   scales?: Float32Array;
   w?: Float32Array;
   bias: Float32Array;
-  act: { bits: number } | null;
+  /** Per-token dynamic activation fake-quant, or with scale / zeroPoint a learned (LSQ+) per-tensor one. */
+  act: { bits: number; scale?: number; zeroPoint?: number } | null;
 }
 
 export interface QuantizedMlp {
@@ -88,7 +143,7 @@ export interface QuantizedMlp {
 
 /** Bytes the converted model takes: packed codes + f32 scales + biases (+ f32 weights of float layers). */
 export function modelBytes(q: QuantizedMlp): number {
-  return q.layers.reduce((s, l) => s + 4 * l.N + (l.bits === null ? 4 * l.N * l.K : 4 * l.N * wordsPerRow(l.K, l.bits as Bits) + 4 * l.N * (l.K / l.group)), 0);
+  return q.layers.reduce((s, l) => s + 4 * l.N + (l.bits === null ? 4 * l.N * l.K : 4 * l.N * wordsPerRow(l.K, containerBits(l.bits)) + 4 * l.N * (l.K / l.group)), 0);
 }
 
 export function floatBytes(w: MlpWeights): number {
@@ -99,16 +154,28 @@ export function floatBytes(w: MlpWeights): number {
 export async function convert(ctx: GpuContext, model: MlpModel): Promise<QuantizedMlp> {
   const { sizes, w, b } = model.weights;
   const layers: QuantizedLayer[] = [];
+  const learned = (name: string) => {
+    const v = model.qparams?.[name];
+    if (!v) throw new Error(`convert: learned quantizer parameter '${name}' is missing from the model`);
+    return v;
+  };
   for (let i = 0; i + 1 < sizes.length; i++) {
     const N = sizes[i + 1];
     const K = sizes[i];
     const q = model.quant[i] ?? null;
+    const act: QuantizedLayer['act'] = !q?.act ? null : q.act.learn ? { bits: q.act.bits, scale: learned(`a${i}.scale`)[0], zeroPoint: learned(`a${i}.zero_point`)[0] } : { bits: q.act.bits };
+    if (act?.scale !== undefined) {
+      const { qmin, qmax } = qRange(act.bits, false);
+      if (!(act.scale > 0 && Number.isFinite(act.scale))) throw new Error(`convert: layer ${i}: learned activation scale a${i}.scale = ${act.scale} is not a positive finite number`);
+      // The kernels use the zero point rounded (half to even) and clamped, as PyTorch's learnable fake-quant.
+      act.zeroPoint = roundedZeroPoint(act.zeroPoint!, qmin, qmax);
+    }
     if (!q?.weight) {
-      layers.push({ N, K, bits: null, group: K, w: w[i].slice(), bias: b[i].slice(), act: q?.act ?? null });
+      layers.push({ N, K, bits: null, group: K, w: w[i].slice(), bias: b[i].slice(), act });
       continue;
     }
     if (q.weight.format) {
-      layers.push({ N, K, ...(await convertGguf(ctx, w[i], N, K, q.weight.format, `w${i}`)), bias: b[i].slice(), act: q.act });
+      layers.push({ N, K, ...(await convertGguf(ctx, w[i], N, K, q.weight.format, `w${i}`)), bias: b[i].slice(), act });
       continue;
     }
     const { bits, group } = q.weight;
@@ -117,12 +184,19 @@ export async function convert(ctx: GpuContext, model: MlpModel): Promise<Quantiz
     const spec = { shape: [N, K], granularity: { kind: 'group' as const, group }, bits, qmin, qmax };
     const bufs = { x: ctx.createBuffer(w[i]), scale: ctx.createBuffer(4 * C), zero_point: ctx.createBuffer(4 * C), y: ctx.createBuffer(4 * N * K), codes: ctx.createBuffer(4 * N * K) };
     const qp = { x: bufs.x, scale: bufs.scale, zero_point: bufs.zero_point };
-    await runDispatches(ctx, [await planFakeQuantQParams(ctx, qp, { ...spec, mode: 'symmetric' }), await planFakeQuant(ctx, bufs, spec)]);
+    if (q.weight.learn) {
+      const s = learned(`w${i}.scale`);
+      const bad = s.findIndex((v) => !(v > 0 && Number.isFinite(v)));
+      if (bad >= 0) throw new Error(`convert: layer ${i}: learned weight scale w${i}.scale[${bad}] = ${s[bad]} is not a positive finite number`);
+      ctx.write(bufs.scale, s);
+      ctx.write(bufs.zero_point, new Float32Array(C));
+      await runDispatches(ctx, [await planFakeQuant(ctx, bufs, spec)]);
+    } else await runDispatches(ctx, [await planFakeQuantQParams(ctx, qp, { ...spec, mode: 'symmetric' }), await planFakeQuant(ctx, bufs, spec)]);
     const codesI = await ctx.readI32(bufs.codes, N * K);
     const scales = await ctx.readF32(bufs.scale, C);
     Object.values(bufs).forEach((x) => x.destroy());
     const off = 2 ** (bits - 1);
-    layers.push({ N, K, bits, group, codes: Uint8Array.from(codesI, (c) => c + off), scales, bias: b[i].slice(), act: q.act });
+    layers.push({ N, K, bits, group, codes: Uint8Array.from(codesI, (c) => c + off), scales, bias: b[i].slice(), act });
   }
   return { sizes: [...sizes], layers };
 }
@@ -159,10 +233,11 @@ export function dequantizeLayer(l: QuantizedLayer): Float32Array {
 }
 
 /**
- * Runs a converted MLP for `batch` rows. 4- and 8-bit layers run on the fused dequant matmul (W4A16 / W8A16 with
- * f32 activations, bias and SiLU fused); other widths (2, 3 bits: no fused kernel) run as f32 matmuls of the
- * dequantized weights through the graph executor. Per-token activation quantization uses the fake-quant kernels
- * (quantize then dequantize per token), as the QAT model did.
+ * Runs a converted MLP for `batch` rows. 4..8-bit layers run on the fused dequant matmul (W4A16 / W8A16 with
+ * f32 activations, bias and SiLU fused; 5..7-bit codes in the 8-bit kernel, re-offset); other widths (2, 3 bits:
+ * no fused kernel) run as f32 matmuls of the dequantized weights through the graph executor. Activation
+ * quantization uses the fake-quant kernels (per token from the data, or per tensor with the learned LSQ+ scale and
+ * zero point), as the QAT model did.
  */
 export class QuantizedMlpRunner {
   private constructor(
@@ -178,7 +253,7 @@ export class QuantizedMlpRunner {
   ) {}
 
   static async create(ctx: GpuContext, q: QuantizedMlp, batch: number): Promise<QuantizedMlpRunner> {
-    const fused = q.layers.every((l) => l.bits === 4 || l.bits === 8);
+    const fused = q.layers.every((l) => l.bits !== null && l.bits >= 4);
     const owned: GPUBuffer[] = [];
     const buf = (d: ArrayBufferView | number) => {
       const b = ctx.createBuffer(d);
@@ -187,7 +262,14 @@ export class QuantizedMlpRunner {
     };
     if (!fused) {
       const weights: MlpWeights = { sizes: q.sizes, w: q.layers.map(dequantizeLayer), b: q.layers.map((l) => l.bias) };
-      const mg = buildMlp(ctx, weights, { batch, quant: q.layers.map((l) => (l.act ? { weight: null, act: l.act } : null)), label: 'converted' });
+      const qparams: QParams = {};
+      q.layers.forEach((l, i) => {
+        if (l.act?.scale === undefined) return;
+        qparams[`a${i}.scale`] = Float32Array.of(l.act.scale);
+        qparams[`a${i}.zero_point`] = Float32Array.of(l.act.zeroPoint!);
+      });
+      const quant = q.layers.map((l) => (l.act ? { weight: null, act: { bits: l.act.bits, ...(l.act.scale !== undefined ? { learn: true } : {}) } } : null));
+      const mg = buildMlp(ctx, weights, { batch, quant, qparams, label: 'converted' });
       const exe = await mg.graph.compile({ outputs: [mg.logits] });
       const x = mg.graph.persistentBuffer(mg.x.storage);
       return new QuantizedMlpRunner(ctx, q, batch, x, x, null, { exe, logits: mg.logits, destroy: () => mg.graph.destroy() }, owned, q.layers.every((l) => l.bits === null) ? 'f32 matmul (float model)' : 'dequantized f32 matmul (no fused kernel for these bit widths)');
@@ -196,14 +278,23 @@ export class QuantizedMlpRunner {
     let h = x;
     const ds: Dispatch[] = [];
     for (const [i, l] of q.layers.entries()) {
-      if (l.act) {
+      if (l.act?.scale !== undefined) {
+        const { qmin, qmax } = qRange(l.act.bits, false);
+        const spec = { shape: [batch, l.K], granularity: { kind: 'tensor' as const }, bits: l.act.bits, qmin, qmax };
+        const b = { x: h, scale: buf(Float32Array.of(l.act.scale)), zero_point: buf(Float32Array.of(l.act.zeroPoint!)), y: buf(4 * batch * l.K) };
+        ds.push(await planFakeQuant(ctx, b, spec));
+        h = b.y;
+      } else if (l.act) {
         const { qmin, qmax } = qRange(l.act.bits, false);
         const spec = { shape: [batch, l.K], granularity: { kind: 'token' as const }, bits: l.act.bits, qmin, qmax };
         const b = { x: h, scale: buf(4 * batch), zero_point: buf(4 * batch), y: buf(4 * batch * l.K) };
         ds.push(await planFakeQuantQParams(ctx, { x: b.x, scale: b.scale, zero_point: b.zero_point }, { ...spec, mode: 'asymmetric' }), await planFakeQuant(ctx, b, spec));
         h = b.y;
       }
-      const w: QuantWeightBuffers = { bits: l.bits as 4 | 8, N: l.N, K: l.K, group: l.group, mode: 'symmetric', codes: buf(packCodes(l.codes!, l.N, l.K, l.bits as Bits)), scales: buf(l.scales!) };
+      const c = containerBits(l.bits!) as 4 | 8;
+      const shift = 2 ** (c - 1) - 2 ** (l.bits! - 1); // 5..7-bit codes re-offset into the 8-bit kernel's u = q + 128
+      const codes = shift ? Uint8Array.from(l.codes!, (u) => u + shift) : l.codes!;
+      const w: QuantWeightBuffers = { bits: c, N: l.N, K: l.K, group: l.group, mode: 'symmetric', codes: buf(packCodes(codes, l.N, l.K, c)), scales: buf(l.scales!) };
       const y = buf(4 * batch * l.N);
       ds.push(...(await planMatmulQ(ctx, h, w, y, { M: batch, xType: 'f32', bias: buf(l.bias), activation: i + 1 < q.layers.length ? 'silu' : 'none' })));
       h = y;

@@ -3,12 +3,13 @@
 // (safetensors bytes: weights + optimizer state + step) that resume to the same next-step loss.
 import type { GpuContext } from '../gpu/context.js';
 import { encodeSafetensors, makeTensor, parseSafetensors, type Tensor as StTensor } from '../io/safetensors.js';
-import { buildMlp, cloneWeights, readWeights, type MlpWeights } from '../nn/mlp.js';
+import { buildMlp, cloneWeights, readQParams, readWeights, type LayerQuant, type MlpWeights, type QParams } from '../nn/mlp.js';
 import { rng } from '../ref/random.js';
 import * as ops from '../ops/index.js';
 import { Optimizer } from './optimizer.js';
 import type { MlpModel } from './qat.js';
 import { warmupCosine } from './schedule.js';
+import { AdaQat, type AdaQatOptions, type AdaQatReport } from './adaqat.js';
 
 export interface Dataset {
   /** [count, features] f32, row-major. */
@@ -46,14 +47,23 @@ export interface TrainOptions {
   resume?: Uint8Array;
   /** Stop after this many steps in total (an interrupted run, for tests). */
   stopAtStep?: number;
+  /** AdaQAT: learn each quantized layer's bit-widths during training (see src/train/adaqat.ts). */
+  adaqat?: AdaQatOptions;
+  /** Called after each AdaQAT bit-width update with the bit-widths chosen so far. */
+  onBits?: (r: AdaQatReport, step: number) => void;
 }
 
 export interface TrainResult {
   weights: MlpWeights;
   steps: number;
   losses: number[];
-  /** Median wall time of a step (submit to loss read back), warm-up steps excluded. */
+  /** Median wall time of a step (submit to loss read back), warm-up steps excluded (and AdaQAT's probes). */
   msPerStep: number;
+  /** The quantizers the model ends with (the prepared ones, or the bit-widths AdaQAT chose). */
+  quant: (LayerQuant | null)[];
+  /** The learned quantizer parameters (models prepared with `learn`). */
+  qparams?: QParams;
+  adaqat?: AdaQatReport;
 }
 
 export class TrainingError extends Error {}
@@ -71,12 +81,15 @@ export function epochOrder(count: number, seed: number, epoch: number): Uint32Ar
   return p;
 }
 
-function checkpointBytes(w: MlpWeights, opt: Record<string, Float32Array>, step: number, model: MlpModel): Uint8Array {
+function checkpointBytes(w: MlpWeights, opt: Record<string, Float32Array>, step: number, quant: (LayerQuant | null)[], ada: AdaQat | null, qp: QParams): Uint8Array {
   const t: Record<string, StTensor> = {};
+  for (const [k, v] of Object.entries(qp)) t[`qparam.${k}`] = makeTensor('F32', [v.length], v, k);
   w.w.forEach((d, i) => (t[`w${i}`] = makeTensor('F32', [w.sizes[i + 1], w.sizes[i]], d, `w${i}`)));
   w.b.forEach((d, i) => (t[`b${i}`] = makeTensor('F32', [w.sizes[i + 1]], d, `b${i}`)));
   for (const [k, v] of Object.entries(opt)) t[`optim.${k}`] = makeTensor('F32', [v.length], v, k);
-  return encodeSafetensors(t, { format: 'nibble-checkpoint', step: String(step), sizes: JSON.stringify(w.sizes), quant: JSON.stringify(model.quant) });
+  const meta: Record<string, string> = { format: 'nibble-checkpoint', step: String(step), sizes: JSON.stringify(w.sizes), quant: JSON.stringify(quant) };
+  if (ada) meta.adaqat = JSON.stringify(ada.state());
+  return encodeSafetensors(t, meta);
 }
 
 /** Trains `model` (f32, or QAT when its layers carry quantizers) with AdamW on `data`. */
@@ -90,6 +103,10 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
   let weights = cloneWeights(model.weights);
   let startStep = 0;
   let optState: Record<string, Float32Array> | null = null;
+  if (o.adaqat && model.quant.some((q) => q?.weight?.learn || q?.act?.learn)) throw new Error('train: AdaQAT drives the dynamic quantizers; it cannot be combined with learned (LSQ) quantizers');
+  if (o.adaqat && model.quant.some((q) => q?.weight?.format)) throw new Error('train: AdaQAT chooses the bit-widths; a GGUF format (QatConfig.format) fixes them, so the two cannot be combined');
+  const ada = o.adaqat ? new AdaQat(model.quant, sizes, o.adaqat) : null;
+  let qparams = model.qparams;
   if (o.resume) {
     const ck = parseSafetensors(o.resume, 'checkpoint');
     if (ck.metadata.format !== 'nibble-checkpoint') throw new Error(`train: resume: not a nibble checkpoint (format '${ck.metadata.format}')`);
@@ -97,17 +114,38 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
     startStep = Number(ck.metadata.step);
     weights = { sizes: [...sizes], w: sizes.slice(1).map((_, i) => ck.tensors[`w${i}`].data as Float32Array), b: sizes.slice(1).map((_, i) => ck.tensors[`b${i}`].data as Float32Array) };
     optState = Object.fromEntries(Object.entries(ck.tensors).filter(([k]) => k.startsWith('optim.')).map(([k, v]) => [k.slice(6), v.data as Float32Array]));
+    const qp = Object.entries(ck.tensors).filter(([k]) => k.startsWith('qparam.'));
+    if (qp.length) qparams = Object.fromEntries(qp.map(([k, v]) => [k.slice(7), v.data as Float32Array]));
+    if (ada) {
+      if (!ck.metadata.adaqat) throw new Error('train: resume: the checkpoint has no AdaQAT state, but adaqat is on');
+      ada.load(JSON.parse(ck.metadata.adaqat));
+    }
   }
-  const mg = buildMlp(ctx, weights, { batch: B, quant: model.quant.length ? model.quant : undefined, loss: true, label: model.quant.some(Boolean) ? 'qat-step' : 'f32-step' });
-  const params = [...mg.w, ...mg.b];
-  const grads = mg.graph.backward(mg.loss!, params);
-  // The optimizer kernels read dense gradients: materialise any that come out as views (w's grad through transpose).
-  const dense = params.map((p) => {
-    const g = grads.get(p)!;
-    return g.isContiguous() && g.offset === 0 ? g : ops.contiguous(g);
-  });
-  const exe = await mg.graph.compile({ outputs: [mg.loss!, ...dense] });
-  const opt = await Optimizer.create(ctx, exe, params.map((p, i) => [p, dense[i]]), { kind: 'adamw', lr: o.lr, weightDecay: o.weightDecay ?? 0.01 }, o.clipNorm);
+  let quant = ada ? ada.quant() : model.quant;
+  // The step's graph: forward, backward, dense gradients; the optimizer runs in the same submit. Rebuilt (weights
+  // and optimizer state carried over) when AdaQAT changes a bit-width.
+  const build = async (w: MlpWeights) => {
+    const mg = buildMlp(ctx, w, { batch: B, quant: quant.length ? quant : undefined, qparams, loss: true, label: quant.some(Boolean) ? 'qat-step' : 'f32-step' });
+    const params = [...mg.w, ...mg.b, ...mg.qp.values()];
+    const learned = new Set(mg.qp.values());
+    const grads = mg.graph.backward(mg.loss!, params);
+    // The optimizer kernels read dense gradients: materialise any that come out as views (w's grad through transpose).
+    const dense = params.map((p) => {
+      const g = grads.get(p)!;
+      return g.isContiguous() && g.offset === 0 ? g : ops.contiguous(g);
+    });
+    const exe = await mg.graph.compile({ outputs: [mg.loss!, ...dense] });
+    // Learned quantizer parameters take no weight decay, and (Adam's steps are ~lr whatever the gradient's size) a
+    // learning rate relative to their size: scales move by ~lr of their initial mean per step, zero points by lr codes.
+    const lrScale = (name: string) => {
+      if (name.endsWith('zero_point')) return 1;
+      const v = model.qparams![name]; // the initial values (also on resume: the same scale as an uninterrupted run)
+      return v.reduce((s, x) => s + Math.abs(x), 0) / v.length;
+    };
+    const opt = await Optimizer.create(ctx, exe, params.map((p, i) => (learned.has(p) ? [p, dense[i], { weightDecay: 0, lrScale: lrScale(p.name) }] : [p, dense[i]])), { kind: 'adamw', lr: o.lr, weightDecay: o.weightDecay ?? 0.01 }, o.clipNorm);
+    return { mg, exe, opt };
+  };
+  let { mg, exe, opt } = await build(weights);
   if (optState) opt.load(optState, startStep);
   const schedule = warmupCosine({ lr: o.lr, warmupSteps: Math.min(o.warmupSteps ?? 0, total - 1), totalSteps: total, minLr: o.lr * 0.05 });
   const xb = new Float32Array(B * data.features);
@@ -117,7 +155,7 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
   let lastGood = startStep;
   const save = async (step: number) => {
     if (!o.onCheckpoint) return;
-    await o.onCheckpoint(checkpointBytes(await readWeights(mg, sizes), await opt.state(), step, model), step);
+    await o.onCheckpoint(checkpointBytes(await readWeights(mg, sizes), await opt.state(), step, quant, ada, await readQParams(mg)), step);
     lastGood = step;
   };
   try {
@@ -149,20 +187,34 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
       losses.push(loss);
       if (step - startStep >= 2) times.push(ms);
       o.onStep?.({ step: step + 1, total, epoch, loss, ms, lr });
+      if (ada && (step + 1) % ada.every === 0) {
+        if (await ada.update(ctx, mg, weights, B, { x: xb, labels: yb })) {
+          const w = await readWeights(mg, sizes);
+          const st = await opt.state();
+          opt.destroy();
+          mg.graph.destroy();
+          quant = ada.quant();
+          ({ mg, exe, opt } = await build(w));
+          opt.load(st, step + 1);
+        }
+        o.onBits?.(ada.report(), step + 1);
+      }
       if (o.checkpointEvery && (step + 1) % o.checkpointEvery === 0) await save(step + 1);
     }
     if (o.onCheckpoint && end % (o.checkpointEvery ?? Infinity) !== 0) await save(end);
     const sorted = times.sort((a, b) => a - b);
-    return { weights: await readWeights(mg, sizes), steps: end, losses, msPerStep: sorted.length ? sorted[sorted.length >> 1] : NaN };
+    const qp = mg.qp.size ? await readQParams(mg) : undefined;
+    return { weights: await readWeights(mg, sizes), steps: end, losses, msPerStep: sorted.length ? sorted[sorted.length >> 1] : NaN, quant, qparams: qp, adaqat: ada?.report() };
   } finally {
     opt.destroy();
     mg.graph.destroy();
+    ada?.destroy();
   }
 }
 
 /** Logits and accuracy of `model` (f32 or fake-quantized) on `data`, in one batch. */
 export async function evaluate(ctx: GpuContext, model: MlpModel, data: Dataset): Promise<{ accuracy: number; logits: Float32Array }> {
-  const mg = buildMlp(ctx, model.weights, { batch: data.count, quant: model.quant.length ? model.quant : undefined, label: 'eval' });
+  const mg = buildMlp(ctx, model.weights, { batch: data.count, quant: model.quant.length ? model.quant : undefined, qparams: model.qparams, label: 'eval' });
   try {
     const exe = await mg.graph.compile({ outputs: [mg.logits] });
     await exe.run({ x: data.x });

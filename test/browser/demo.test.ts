@@ -144,6 +144,27 @@ describe('demo (headless chromium)', () => {
     await h.page.waitForFunction(() => /^\d$/.test(document.querySelector('#run-pred-float')?.textContent ?? ''));
   });
 
+  it('Train: AdaQAT learns per-layer bit-widths in the page and shows the ones it chose', async () => {
+    await tab('train');
+    const set = (id: string, v: string) => h.page.$eval(id, (e, x) => ((e as HTMLInputElement).value = x), v);
+    await set('#train-every', '0');
+    await h.page.select('#train-bits', '8');
+    await set('#train-lambda', '2');
+    await h.page.$eval('#train-adaqat', (e) => ((e as HTMLInputElement).checked = true));
+    await h.page.click('#train-go');
+    await h.page.waitForFunction(() => !(document.querySelector('#train-download') as HTMLElement).hidden || !(document.querySelector('#train-error') as HTMLElement).hidden);
+    expect(await hidden('#train-error'), await text('#train-error')).toBe(true);
+    const bits = await h.page.$$eval('#train-layers tr[data-weight-bits]', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.weightBits)));
+    expect(bits).toHaveLength(3);
+    // lambda 2 is a heavy size cost: from 8 bits, the bit-widths come down.
+    expect(bits.every((b) => Number.isInteger(b) && b >= 2 && b <= 8)).toBe(true);
+    expect(Math.min(...bits)).toBeLessThan(8);
+    expect(await text('#train-layers')).toMatch(/bit-widths AdaQAT chose \(22 updates/);
+    expect(await text('#train-result')).toMatch(new RegExp(`converted AdaQAT W ${bits.join('/')} g32`));
+    await shot('train-adaqat');
+    await h.page.$eval('#train-adaqat', (e) => ((e as HTMLInputElement).checked = false));
+  });
+
   it('Bench: the quick mode runs in the page with the CLI table and chart', async () => {
     await tab('bench');
     // The whole quick mode with its peers (onnxruntime-web, TF.js) served from the demo's origin.

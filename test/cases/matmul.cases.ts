@@ -71,6 +71,9 @@ interface QCase {
   maxBindingBytes?: number;
   rowsM?: 1 | 8;
   scaleF16?: boolean;
+  /** splitcols: output columns per workgroup (default: rotated over 1..8 below) and workgroup size (default: tuning). */
+  cols?: number;
+  wg?: number;
 }
 
 function qname(c: QCase): string {
@@ -78,7 +81,8 @@ function qname(c: QCase): string {
   const x = c.x ?? 'f16-emulated';
   const kind = bits === 8 ? (x === 'f32' ? 'w8a32' : 'w8a16') : x === 'f32' ? 'w4a32' : 'w4a16';
   const epi = [c.bias ? '+bias' : '', c.activation && c.activation !== 'none' ? `+${c.activation}` : '', c.residual ? '+residual' : ''].join('');
-  const sg = c.path === 'split' ? (c.subgroups ? ' subgroups' : ' wg-tree') : c.path === 'rows' ? ` r${c.rowsM ?? 'T'}` : '';
+  const cols = c.path === 'splitcols' ? ` c${c.cols ?? 'T'}${c.wg ? ` wg${c.wg}` : ''}` : '';
+  const sg = c.path === 'split' || c.path === 'splitcols' ? `${cols}${c.subgroups ? ' subgroups' : ' wg-tree'}` : c.path === 'rows' ? ` r${c.rowsM ?? 'T'}` : '';
   const split = c.maxBindingBytes ? ` split<=${c.maxBindingBytes}B` : '';
   return `matmul_${kind} ${c.path}${sg} ${x} ${c.mode ?? 'symmetric'} g${c.group ?? 'C'}${c.scaleF16 ? ' f16-scales' : ''} ${c.M}x${c.N}x${c.K}${epi}${split}`;
 }
@@ -101,7 +105,9 @@ function qcase(c: QCase): GpuCase {
       const bufs: GPUBuffer[] = [X];
       const o: MatmulQOptions = { M, xType: x === 'f32' ? 'f32' : 'f16', path: c.path, activation: c.activation, maxBindingBytes: c.maxBindingBytes, rowsPerInvocation: c.rowsM };
       if (x !== 'f32') o.f16 = x === 'f16-native' ? 'native' : 'emulated';
-      if (c.path === 'split') o.subgroups = !!c.subgroups;
+      if (c.path === 'split' || c.path === 'splitcols') o.subgroups = !!c.subgroups;
+      if (c.cols !== undefined) o.colsPerWG = c.cols;
+      if (c.wg !== undefined) o.splitWG = c.wg;
       if (c.bias) {
         epi.bias = randomF32(N, seed + 2);
         bufs.push((o.bias = ctx.createBuffer(new Float32Array(epi.bias), undefined, 'bias')));
@@ -126,19 +132,19 @@ function qcase(c: QCase): GpuCase {
 }
 
 const cases: QCase[] = [];
-const PATHS: MatmulPath[] = ['rows', 'split', 'tiled'];
+const PATHS: MatmulPath[] = ['rows', 'split', 'splitcols', 'tiled'];
 
 // Shapes: every M of the issue on every path that takes it; N and K off the tile sizes; K not a multiple of 8.
 for (const M of [1, 2, 3, 7, 8, 9, 64, 257]) {
   const [N, K] = M >= 64 ? [24, 64] : [37, 200];
   for (const path of PATHS) {
-    if (path === 'split' && M > 8) continue;
+    if ((path === 'split' || path === 'splitcols') && M > 8) continue;
     cases.push({ M, N, K, group: 40, path, subgroups: true });
     if (path === 'rows') cases.push({ M, N, K, group: 40, path, rowsM: M % 2 ? 1 : 8 });
   }
 }
-cases.push({ M: 3, N: 5, K: 203, path: 'rows' }, { M: 3, N: 5, K: 203, path: 'split' }, { M: 19, N: 5, K: 203, path: 'tiled' });
-cases.push({ M: 1, N: 1, K: 1, path: 'rows' }, { M: 1, N: 1, K: 1, path: 'split' }, { M: 1, N: 1, K: 1, path: 'tiled' });
+cases.push({ M: 3, N: 5, K: 203, path: 'rows' }, { M: 3, N: 5, K: 203, path: 'split' }, { M: 3, N: 5, K: 203, path: 'splitcols', cols: 8 }, { M: 19, N: 5, K: 203, path: 'tiled' });
+cases.push({ M: 1, N: 1, K: 1, path: 'rows' }, { M: 1, N: 1, K: 1, path: 'split' }, { M: 1, N: 1, K: 1, path: 'splitcols' }, { M: 1, N: 1, K: 1, path: 'tiled' });
 
 // Variants: activation type x scheme x bits x group (K equal to one group among them) on every path.
 const XS: XKind[] = ['f16-native', 'f16-emulated', 'f32'];
@@ -161,7 +167,14 @@ for (const path of PATHS) {
   }
 }
 // Subgroups on and off on the split GEMV with every activation type.
-for (const x of XS) for (const subgroups of [false, true]) cases.push({ M: 8, N: 21, K: 256, group: 32, x, path: 'split', subgroups });
+for (const x of XS) for (const subgroups of [false, true]) for (const path of ['split', 'splitcols'] as const) cases.push({ M: 8, N: 21, K: 256, group: 32, x, path, subgroups });
+// splitcols: several 16-byte chunks per invocation (small workgroups), groups smaller than a chunk with whole
+// 16-byte rows (one scale per word), 8 columns per workgroup at M = 8.
+for (const subgroups of [false, true]) {
+  cases.push({ M: 2, N: 13, K: 512, group: 16, path: 'splitcols', cols: 4, wg: 4, subgroups });
+  cases.push({ M: 1, N: 9, K: 256, bits: 8, group: 8, mode: 'zero-point', x: 'f32', path: 'splitcols', cols: 2, wg: 8, subgroups });
+  cases.push({ M: 8, N: 17, K: 392, group: 56, mode: 'float-min', path: 'splitcols', cols: 8, wg: 8, subgroups });
+}
 
 // Fused epilogues.
 for (const path of PATHS) {
@@ -182,6 +195,9 @@ for (const path of PATHS) {
   cases.push({ M, N: 300, K: 24, group: 8, mode: 'zero-point', path, scaleF16: true, maxBindingBytes: 2048, subgroups: true });
 }
 
+// splitcols cases without an explicit column count rotate through 1..8 (odd ones included).
+cases.filter((c) => c.path === 'splitcols' && c.cols === undefined).forEach((c, i) => (c.cols = [4, 8, 3, 1, 2, 5, 7, 6][i % 8]));
+
 async function errorCase(ctx: GpuContext): Promise<string> {
   const w = randomQuantWeights(9, 16, 64, 4, 32, 'symmetric');
   const W = uploadWeights(ctx, w, 32);
@@ -201,8 +217,11 @@ async function errorCase(ctx: GpuContext): Promise<string> {
     await expectError('bits', () => matmulQ(ctx, X, { ...W, bits: 2 as 4 }, Y, o)),
     await expectError('group', () => matmulQ(ctx, X, { ...W, group: 12 }, Y, o)),
     await expectError('split M', () => matmulQ(ctx, X, W, Y9, { ...o, M: 9, path: 'split' })),
+    await expectError('splitcols M', () => matmulQ(ctx, X, W, Y9, { ...o, M: 9, path: 'splitcols' })),
+    await expectError('colsPerWG', () => matmulQ(ctx, X, W, Y, { ...o, path: 'splitcols', colsPerWG: 9 })),
+    await expectError('splitWG', () => matmulQ(ctx, X, W, Y, { ...o, path: 'splitcols', splitWG: 24 })),
   ];
-  const want = [/'x'.*\[10, 64\] f32/, /scales.*\[16, 2\] f32/, /codes.*\[16, 16\] u32/, /bias.*\[16\] f32/, /residual.*\[2, 16\] f32/, /y.*\[2, 16\] f32/, /zeros: missing/, /2-bit weights are not supported/, /group=12 .* multiple of 8/, /M <= 8/];
+  const want = [/'x'.*\[10, 64\] f32/, /scales.*\[16, 2\] f32/, /codes.*\[16, 16\] u32/, /bias.*\[16\] f32/, /residual.*\[2, 16\] f32/, /y.*\[2, 16\] f32/, /zeros: missing/, /2-bit weights are not supported/, /group=12 .* multiple of 8/, /M <= 8/, /splitcols GEMV path takes M <= 8/, /colsPerWG=9 must be an integer in 1\.\.8/, /splitWG=24 must be a power of two/];
   msgs.forEach((m, i) => assert(want[i].test(m), `error ${i}: '${m}' does not match ${want[i]}`));
   const y = await ctx.readF32(Y, 32);
   assert(
@@ -303,16 +322,17 @@ function w8case(c: W8Case): GpuCase {
   };
 }
 
+const W8_PATHS: MatmulPath[] = ['rows', 'split', 'tiled']; // no splitcols variant
 const w8: W8Case[] = [];
 for (const M of [1, 2, 3, 7, 8, 9, 64, 257]) {
   const [N, K] = M >= 64 ? [24, 64] : [37, 200];
-  for (const path of PATHS) {
+  for (const path of W8_PATHS) {
     if (path === 'split' && M > 8) continue;
     w8.push({ M, N, K, group: 40, path, packed: true, subgroups: true });
     if (path === 'rows') w8.push({ M, N, K, group: 40, path, packed: M % 2 === 0, rowsM: M % 2 ? 1 : 8 });
   }
 }
-for (const path of PATHS) {
+for (const path of W8_PATHS) {
   const M = path === 'tiled' ? 18 : 5;
   for (const packed of [true, false]) {
     for (const x of ['f16', 'f32'] as const) {
@@ -340,8 +360,9 @@ async function w8ErrorCase(ctx: GpuContext): Promise<string> {
     await expectError('zero point', () => matmulW8A8(ctx, X, { ...W, mode: 'zero-point', zeros: W.scales }, Y, o)),
     await expectError('4-bit', () => matmulW8A8(ctx, X, { ...W, bits: 4 }, Y, o)),
     await expectError('x', () => matmulW8A8(ctx, X, W, Y, { ...o, M: 2 })),
+    await expectError('splitcols', () => matmulW8A8(ctx, X, W, Y, { ...o, path: 'splitcols' })),
   ];
-  const want = [/matmul_w8a8: W scheme: scheme 'zero-point' is not supported/, /matmul_w8a8: W bits: 4-bit weights are not supported/, /matmul_w8a8: x: .*\[2, 32\] f32/];
+  const want = [/matmul_w8a8: W scheme: scheme 'zero-point' is not supported/, /matmul_w8a8: W bits: 4-bit weights are not supported/, /matmul_w8a8: x: .*\[2, 32\] f32/, /matmul_w8a8: path: the 'splitcols' GEMV is W4A16 \/ W8A16 only/];
   msgs.forEach((m, i) => assert(want[i].test(m), `error ${i}: '${m}' does not match ${want[i]}`));
   [W.codes, W.scales, X, Y].forEach((b) => b.destroy());
   return msgs.join(' | ');

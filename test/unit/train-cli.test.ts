@@ -29,6 +29,23 @@ describe('nibble train', () => {
     expect(m.layers.map((l) => l.bits)).toEqual([4, 4]);
     expect(existsSync(`${out}.tmp-${r.pid}`)).toBe(false);
   });
+  it('--adaqat learns per-layer bit-widths, reports them and saves that model', () => {
+    const out = join(dir, 'a.safetensors');
+    const r = nibble(['train', '--epochs', '1', '--qat-epochs', '1', '--hidden', '64', '--bits', '4', '--out', out, '--adaqat', '--adaqat-lambda', '2', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    const bits: number[] = j.adaqat.weightBits;
+    expect(bits).toHaveLength(2);
+    // lambda 2 is a heavy size cost: the bit-widths leave 8 on the way down.
+    for (const b of bits) expect(b).toBeLessThan(8);
+    expect(j.rows.map((x: { model: string }) => x.model)).toContain(`converted AdaQAT g32 (W ${bits.join('/')})`);
+    expect(j.adaqat.saved).toBe(join(dir, 'digits-adaqat-g32.safetensors'));
+    const m = decodeModel(readFileSync(j.adaqat.saved));
+    expect(m.layers.map((l) => l.bits)).toEqual(bits);
+    const bad = nibble(['train', '--adaqat-lambda', '1']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--adaqat-lambda \/ --adaqat-lr need --adaqat/);
+  });
   it('refuses bad options with a clear message and writes nothing', () => {
     const out = join(dir, 'bad.safetensors');
     const r = nibble(['train', '--bits', '9', '--out', out]);
