@@ -7,6 +7,8 @@ import { quantizeRef } from '../../src/ref/quant.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { initMlp } from '../../src/nn/mlp.js';
 import { prepare } from '../../src/train/qat.js';
+import { train } from '../../src/train/trainer.js';
+import type { GpuContext } from '../../src/gpu/context.js';
 import { fakeQuantGgufRef } from '../../src/ref/fake_quant_gguf.js';
 
 /** Little-endian bytes, written out by hand (independent of the encoder). */
@@ -165,6 +167,11 @@ describe('QAT with a GGUF format', () => {
     expect(() => prepare(w, { format: 'Q4_0', perLayer: { 1: { bits: 2 } } })).toThrow(/layer 1: format Q4_0 needs 4-bit group 32, perLayer gives 2-bit group 32/);
     expect(() => prepare(w, { format: 'Q5_0' as 'Q4_0' })).toThrow(/format 'Q5_0' is not Q4_0 or Q8_0/);
     expect(() => prepare(initMlp([48, 10], 1), { format: 'Q4_0' })).toThrow(/group size 32 does not divide K=48/);
+    expect(() => prepare(w, { format: 'Q4_0', learn: true })).toThrow(/format Q4_0 fixes the scale rule .* cannot be combined with learn/);
+  });
+  it('train refuses a GGUF-format model with AdaQAT (before any GPU work)', async () => {
+    const data = { x: new Float32Array(4 * 64), y: new Int32Array(4), count: 4, features: 64 };
+    await expect(train({} as GpuContext, prepare(w, { format: 'Q8_0' }), data, { epochs: 1, batch: 2, lr: 0.1, seed: 0, adaqat: {} })).rejects.toThrow(/AdaQAT chooses the bit-widths; a GGUF format .* cannot be combined/);
   });
 });
 

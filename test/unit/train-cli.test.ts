@@ -88,6 +88,9 @@ describe('nibble train --format (GGUF)', () => {
     const c = nibble(['train', '--format', 'Q4_0', '--group', '64']);
     expect(c.status).toBe(2);
     expect(c.stderr).toMatch(/--group=64 conflicts with --format=Q4_0/);
+    const d = nibble(['train', '--format', 'q4_0', '--lsq']);
+    expect(d.status).toBe(2);
+    expect(d.stderr).toMatch(/--format=q4_0 fixes the scale rule .* cannot be combined with --lsq/);
   });
 });
 
