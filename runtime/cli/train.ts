@@ -48,7 +48,7 @@ export const trainCommand: Command = {
   --hidden H[,H]    hidden layer sizes (default ${DEFAULT_PIPELINE.hidden.join(',')})
   --seed S          seed of the weights and batch order (default 0)
   --format q4_0|q8_0  GGUF export target: QAT fake-quantizes with that format's own scale rule (4- or 8-bit, group 32;
-                    --bits/--group must agree or be left out) and the converted model is also written as a lossless
+                    --bits/--group must agree or be left out; not with --lsq) and the converted model is also written as a lossless
                     GGUF v3 file, PATH with .safetensors replaced by .gguf (tensors blk.<i>.weight, blk.<i>.bias)
   --out PATH        where to save the converted model of the first scheme (default out/digits-w<bits>g<group>.safetensors,
                     with --format out/digits-<format>.safetensors)
