@@ -45,3 +45,9 @@ export { qatFinetune, checkpointModel, checkpointWeights, type FinetuneOptions, 
 export { AdaQat, type AdaQatOptions, type AdaQatReport } from './train/adaqat.js';
 export { encodeModel, decodeModel, expectModelShape, ModelFileError } from './io/model.js';
 export { mlpForwardRef } from './ref/mlp.js';
+// GGUF: QAT with the format's own scale rule (ops.fakeQuantGguf), its lossless export, and the file format.
+export { planFakeQuantGguf, planFakeQuantGgufBackward, planFakeQuantGgufNan, planFillWords, ggufScratchBytes, FAKE_QUANT_GGUF_BACKWARD, FAKE_QUANT_GGUF_NAN, FILL_WORDS, type GgufFakeQuantType, type GgufFakeQuantScratch } from './kernels/fake_quant_gguf.js';
+export { fakeQuantGgufRef, fillWordsRef, type GgufFakeQuantRef } from './ref/fake_quant_gguf.js';
+export { convertGguf } from './train/qat.js';
+export { encodeGgufFile, parseGgufFile, ggufTensor, ggufTensorBytes, gguf, GgufFileError, GGML_TYPE_ID, GGUF_MAX_NAME_BYTES, type GgufFile, type GgufTensor, type GgufTensorIn, type GgufValue, type GgufScalar, type GgufScalarType, type GgufTensorType } from './io/gguf.js';
+export { exportMlpGguf, importMlpGguf, GGUF_ARCH } from './train/gguf_export.js';

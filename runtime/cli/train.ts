@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { splitDigits } from '../../src/data/digits.js';
 import { encodeModel } from '../../src/io/model.js';
+import { exportMlpGguf } from '../../src/train/gguf_export.js';
 import { DEFAULT_PIPELINE, formatPipeline, runDigitsPipeline, type PipelineOptions } from '../../src/train/pipeline.js';
 import { createNodeContext } from '../node.js';
 import { loadDigitsFile } from '../data.js';
@@ -46,7 +47,11 @@ export const trainCommand: Command = {
   --batch B         batch size (default ${DEFAULT_PIPELINE.batch})
   --hidden H[,H]    hidden layer sizes (default ${DEFAULT_PIPELINE.hidden.join(',')})
   --seed S          seed of the weights and batch order (default 0)
-  --out PATH        where to save the converted model of the first scheme (default out/digits-w<bits>g<group>.safetensors)
+  --format q4_0|q8_0  GGUF export target: QAT fake-quantizes with that format's own scale rule (4- or 8-bit, group 32;
+                    --bits/--group must agree or be left out; not with --lsq) and the converted model is also written as a lossless
+                    GGUF v3 file, PATH with .safetensors replaced by .gguf (tensors blk.<i>.weight, blk.<i>.bias)
+  --out PATH        where to save the converted model of the first scheme (default out/digits-w<bits>g<group>.safetensors,
+                    with --format out/digits-<format>.safetensors)
   --json            print the results as JSON`,
   async run(argv) {
     let values;
@@ -58,18 +63,29 @@ export const trainCommand: Command = {
           bits: { type: 'string' }, group: { type: 'string' }, act: { type: 'boolean' }, epochs: { type: 'string' }, 'qat-epochs': { type: 'string' },
           lr: { type: 'string' }, 'qat-lr': { type: 'string' }, batch: { type: 'string' }, hidden: { type: 'string' }, seed: { type: 'string' },
           out: { type: 'string' }, json: { type: 'boolean' }, adaqat: { type: 'boolean' }, 'adaqat-lambda': { type: 'string' }, 'adaqat-lr': { type: 'string' }, lsq: { type: 'boolean' },
+          format: { type: 'string' },
         },
       }));
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
+    const fmtArg = values.format?.toUpperCase();
+    if (fmtArg !== undefined && fmtArg !== 'Q4_0' && fmtArg !== 'Q8_0') throw new UsageError(`--format=${values.format}: the GGUF formats are q4_0 and q8_0`);
+    const format = fmtArg as 'Q4_0' | 'Q8_0' | undefined;
     const group = num('group', values.group, 32, (x) => [0, 16, 32, 64].includes(x), 'group must be 0 (per channel), 16, 32 or 64 (it must divide every layer width)');
     const bits = (values.bits ?? '4,2').split(',').map((b) => num('bits', b, 4, (x) => Number.isInteger(x) && x >= 2 && x <= 8, 'bits must be integers in 2..8'));
     const hidden = (values.hidden ?? DEFAULT_PIPELINE.hidden.join(',')).split(',').map((h) => num('hidden', h, 128, (x) => Number.isInteger(x) && x > 0 && x % 64 === 0, 'hidden sizes must be positive multiples of 64'));
+    if (format) {
+      const fb = format === 'Q4_0' ? 4 : 8;
+      if (values.bits !== undefined && (bits.length !== 1 || bits[0] !== fb)) throw new UsageError(`--bits=${values.bits} conflicts with --format=${values.format} (${fb}-bit; leave --bits out)`);
+      if (values.group !== undefined && group !== 32) throw new UsageError(`--group=${values.group} conflicts with --format=${values.format} (blocks of 32; leave --group out)`);
+      bits.splice(0, bits.length, fb);
+    }
     const o: PipelineOptions = {
       ...DEFAULT_PIPELINE,
       hidden,
-      schemes: bits.map((b) => ({ bits: b, group })),
+      schemes: bits.map((b) => ({ bits: b, group: format ? 32 : group })),
+      ...(format ? { format } : {}),
       act: !!values.act,
       learn: !!values.lsq,
       epochs: num('epochs', values.epochs, DEFAULT_PIPELINE.epochs, (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
@@ -87,7 +103,9 @@ export const trainCommand: Command = {
         lr: num('adaqat-lr', values['adaqat-lr'], 2, (x) => x >= 0, 'a number >= 0'),
       };
     }
-    const out = values.out ?? `out/digits-w${o.schemes[0].bits}g${group}.safetensors`;
+    if (format && values.lsq) throw new UsageError(`--format=${values.format} fixes the scale rule (ggml's d); it cannot be combined with --lsq (learned scales)`);
+    const out = values.out ?? (format ? `out/digits-${format.toLowerCase()}.safetensors` : `out/digits-w${o.schemes[0].bits}g${group}.safetensors`);
+    const ggufOut = format ? `${out.replace(/\.safetensors$/, '')}.gguf` : null;
     const t0 = performance.now();
     const ctx = await createNodeContext();
     const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (software fallback: SwiftShader)' : ''}, ${ctx.info.runtime}`;
@@ -100,10 +118,15 @@ export const trainCommand: Command = {
     writeAtomic(out, encodeModel(r.converted));
     const adaOut = join(dirname(out), `digits-adaqat-g${group}.safetensors`);
     if (r.adaqat) writeAtomic(adaOut, encodeModel(r.adaqat.converted));
+    const ggufBytes = ggufOut ? await exportMlpGguf(ctx, r.qatModel!) : null;
+    if (ggufOut) writeAtomic(ggufOut, ggufBytes!);
     const secs = (performance.now() - t0) / 1000;
     const adaqat = r.adaqat ? { ...r.adaqat.report, scheme: r.adaqat.scheme, saved: adaOut } : undefined;
-    if (values.json) console.log(JSON.stringify({ adapter: ctx.info, ...r, converted: undefined, float: undefined, adaqat, saved: out, seconds: secs }, null, 2));
-    else console.log(`${formatPipeline(r, adapter)}\nsaved the converted ${o.schemes[0].bits}-bit model to ${out}${r.adaqat ? ` and the AdaQAT model to ${adaOut}` : ''}\ntotal ${secs.toFixed(1)} s`);
+    if (values.json) console.log(JSON.stringify({ adapter: ctx.info, ...r, converted: undefined, float: undefined, qatModel: undefined, adaqat, saved: out, ...(ggufOut ? { gguf: ggufOut } : {}), seconds: secs }, null, 2));
+    else {
+      const gg = ggufOut ? `\nsaved it as GGUF ${format} (lossless: the blocks are the QAT weights) to ${ggufOut}, ${ggufBytes!.length} bytes` : '';
+      console.log(`${formatPipeline(r, adapter)}\nsaved the converted ${o.schemes[0].bits}-bit model to ${out}${r.adaqat ? ` and the AdaQAT model to ${adaOut}` : ''}${gg}\ntotal ${secs.toFixed(1)} s`);
+    }
     ctx.destroy();
     return 0;
   },

@@ -16,8 +16,11 @@ export interface MlpWeights {
 
 /** How one Linear layer is fake-quantized during QAT (null: kept in f32). */
 export interface LayerQuant {
-  /** `learn`: LSQ, a learned per-group scale (the graph param `w{i}.scale`) instead of the dynamic absmax one. */
-  weight: { bits: number; group: number; learn?: boolean } | null;
+  /**
+   * `format`: fake-quantize with that GGUF block type's own rule (ops.fakeQuantGguf; bits 4/8, group 32) so a GGUF
+   * export is lossless. `learn`: LSQ, a learned per-group scale (the graph param `w{i}.scale`) instead of the dynamic absmax one.
+   */
+  weight: { bits: number; group: number; learn?: boolean; format?: 'Q4_0' | 'Q8_0' } | null;
   /**
    * Dynamic per-token activation fake-quant (torchao 8da4w: int8, asymmetric) on the layer's input; `learn`: LSQ+,
    * a learned per-tensor scale and zero point (params `a{i}.scale`, `a{i}.zero_point`), asymmetric.
@@ -95,7 +98,8 @@ export function buildMlp(
       hin = ops.fakeQuantLearnable(h, learned(`a${i}.scale`, 1), learned(`a${i}.zero_point`, 1), a);
     } else if (q?.act) hin = ops.fakeQuant(h, { bits: q.act.bits, symmetric: false, granularity: { kind: 'token' } });
     let wq = w[i];
-    if (q?.weight?.learn) {
+    if (q?.weight?.format) wq = ops.fakeQuantGguf(w[i], q.weight.format);
+    else if (q?.weight?.learn) {
       const C = (m.sizes[i + 1] * m.sizes[i]) / q.weight.group;
       const zeros = g.constant(new Float32Array(C), [C], 'f32', `w${i}.zero_point`);
       wq = ops.fakeQuantLearnable(w[i], learned(`w${i}.scale`, C), zeros, { bits: q.weight.bits, symmetric: true, granularity: { kind: 'group', group: q.weight.group }, learnZeroPoint: false });

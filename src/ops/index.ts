@@ -13,3 +13,4 @@ export { causalSelfAttention, causalMask } from './attention.js';
 export { cast } from './cast.js';
 export { GRADS, type GradRule } from './grads.js';
 export { fakeQuant, fakeQuantBackward, fakeQuantLearnable, fakeQuantLearnableBackward, type FakeQuantOptions, type LearnableFakeQuantOptions } from './fake_quant.js';
+export { fakeQuantGguf, fakeQuantGgufBackward, type GgufFakeQuantType } from './fake_quant_gguf.js';

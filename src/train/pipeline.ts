@@ -3,7 +3,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { DIGITS_MAX_PIXEL, DIGITS_PIXELS, type DigitsSplit } from '../data/digits.js';
 import { initMlp, type MlpWeights } from '../nn/mlp.js';
-import { convert, floatBytes, modelBytes, prepare, QuantizedMlpRunner, type QatConfig, type QuantizedMlp } from './qat.js';
+import { convert, floatBytes, modelBytes, prepare, QuantizedMlpRunner, type MlpModel, type QatConfig, type QuantizedMlp } from './qat.js';
 import { accuracyOf, evaluate, train, type Dataset, type StepInfo } from './trainer.js';
 import type { AdaQatOptions, AdaQatReport } from './adaqat.js';
 
@@ -20,6 +20,8 @@ export interface PipelineOptions {
   /** Per-token int8 activation fake-quant during QAT (torchao 8da4w-style). */
   act: boolean;
   keepFloat?: number[];
+  /** GGUF export target: QAT fake-quantizes with that format's own scale rule (schemes must be its bits, group 32). */
+  format?: 'Q4_0' | 'Q8_0';
   /** Learned quantizers (LSQ weight scales; with `act`, LSQ+ per-tensor activation scale / zero point). */
   learn?: boolean;
   /**
@@ -62,6 +64,8 @@ export interface PipelineResult {
   /** With `adaqat`: the bit-widths it chose per layer, and its converted model. */
   adaqat?: { report: AdaQatReport; converted: QuantizedMlp; scheme: string };
   float: MlpWeights;
+  /** The QAT model of the first scheme (prepared, trained weights): what exportMlpGguf writes. */
+  qatModel?: MlpModel;
 }
 
 export function toDataset(d: { images: Float32Array; labels: Uint8Array; count: number }): Dataset {
@@ -87,14 +91,15 @@ export async function runDigitsPipeline(ctx: GpuContext, split: DigitsSplit, o: 
   const recovered: PipelineResult['recovered'] = [];
   let qatMs = NaN;
   let first: QuantizedMlp | null = null;
+  let firstModel: MlpModel | null = null;
   let ada: PipelineResult['adaqat'];
   const runs: { bits: number; group: number; adaqat?: AdaQatOptions }[] = [...o.schemes];
   if (o.adaqat) runs.push({ bits: o.adaqat.init ?? 8, group: o.adaqat.group ?? 32, adaqat: { init: 8, ...o.adaqat } });
   for (const s of runs) {
     const learn = !!o.learn && !s.adaqat;
     const actName = learn ? ' + A8 per tensor (LSQ+)' : ' + A8 per token';
-    let name = s.adaqat ? `AdaQAT g${s.group}${o.act ? ' + A per token' : ''}` : `W${s.bits} g${s.group}${learn ? ' LSQ' : ''}${o.act ? actName : ''}`;
-    const cfg: QatConfig = { bits: s.bits, group: s.group, act: o.act, keepFloat: o.keepFloat, learn };
+    let name = s.adaqat ? `AdaQAT g${s.group}${o.act ? ' + A per token' : ''}` : `${o.format ?? `W${s.bits} g${s.group}`}${learn ? ' LSQ' : ''}${o.act ? actName : ''}`;
+    const cfg: QatConfig = { bits: s.bits, group: s.group, act: o.act, keepFloat: o.keepFloat, learn, ...(o.format && !s.adaqat ? { format: o.format } : {}) };
     const start = prepare(f32.weights, cfg, { x: trainSet.x, rows: Math.min(256, trainSet.count) });
     log(`${name}: QAT fine-tuning ${o.qatEpochs} epochs, lr ${o.qatLr}${s.adaqat ? `, bit-widths learned from ${s.adaqat.init} (lambda ${s.adaqat.lambda ?? 'default'})` : ''}`);
     const qat = await train(ctx, start, trainSet, { epochs: o.qatEpochs, batch: o.batch, lr: o.qatLr, seed: o.seed + 1, adaqat: s.adaqat, onStep: (st) => cb.onStep?.(`qat ${name}`, st) });
@@ -112,7 +117,10 @@ export async function runDigitsPipeline(ctx: GpuContext, split: DigitsSplit, o: 
     const variant = runner.variant;
     runner.destroy();
     if (qat.adaqat) ada = { report: qat.adaqat, converted: conv, scheme: name };
-    else first ??= conv;
+    else {
+      first ??= conv;
+      firstModel ??= qatModel;
+    }
     const bytes = modelBytes(conv);
     rows.push({ model: `PTQ ${name}`, accuracy: ptqAcc, bytes });
     rows.push({ model: `QAT ${name} (fake-quant)`, accuracy: qatAcc, bytes });
@@ -121,7 +129,7 @@ export async function runDigitsPipeline(ctx: GpuContext, split: DigitsSplit, o: 
     const qatLoss = f32Acc - qatAcc;
     recovered.push({ scheme: name, ptqLoss, qatLoss, recovered: ptqLoss > 0 ? (ptqLoss - qatLoss) / ptqLoss : NaN });
   }
-  return { rows, recovered, f32MsPerStep: f32.msPerStep, qatMsPerStep: qatMs, converted: first ?? ada!.converted, float: f32.weights, adaqat: ada };
+  return { rows, recovered, f32MsPerStep: f32.msPerStep, qatMsPerStep: qatMs, converted: first ?? ada!.converted, float: f32.weights, adaqat: ada, ...(firstModel ? { qatModel: firstModel } : {}) };
 }
 
 export function formatPipeline(r: PipelineResult, adapter: string): string {

@@ -8,7 +8,9 @@ import { runDispatches, type Dispatch } from '../kernels/common.js';
 import { planFakeQuant, planFakeQuantQParams } from '../kernels/fake_quant.js';
 import { planMatmulQ, type QuantWeightBuffers } from '../kernels/matmul.js';
 import { fakeQuantLayout, qparamsRef, qRange, roundedZeroPoint } from '../ref/fake_quant.js';
-import { containerBits, packCodes, wordsPerRow } from '../quant/layout.js';
+import { containerBits, packCodes, unpackCodes, wordsPerRow } from '../quant/layout.js';
+import { ggufScheme } from '../quant/gguf.js';
+import { destroyQuantized, downloadQuantized, quantizeWeights } from '../kernels/quant.js';
 import { buildMlp, type LayerQuant, type MlpWeights, type QParams } from '../nn/mlp.js';
 import type { Executable } from '../graph/executor.js';
 
@@ -29,6 +31,12 @@ export interface QatConfig {
    * _fake_quantize_learnable_per_channel_affine with LSQ's g = 1 / sqrt(elements per scale * qmax).
    */
   learn?: boolean;
+  /**
+   * GGUF export target: weights fake-quantize with that block type's own scale rule (Q4_0: 4-bit, Q8_0: 8-bit,
+   * group 32, f16 d; ops.fakeQuantGguf) and convert stores exactly those codes and scales, so the GGUF file
+   * (exportMlpGguf) holds the trained weights losslessly. Forces bits 4/8 and group 32; a conflicting bits/group is an error.
+   */
+  format?: 'Q4_0' | 'Q8_0';
 }
 
 export interface MlpModel {
@@ -60,17 +68,34 @@ function layerInputs(w: MlpWeights, x: Float32Array, rows: number): Float32Array
   return out;
 }
 
+/** The bits a GGUF format forces (checking `config.bits` / `config.group` agree), or null without a format. */
+function formatBits(config: QatConfig): number | null {
+  const f = config.format;
+  if (f === undefined) return null;
+  if (f !== 'Q4_0' && f !== 'Q8_0') throw new Error(`prepare: format '${f}' is not Q4_0 or Q8_0`);
+  if (config.learn) throw new Error(`prepare: format ${f} fixes the scale rule (ggml's d), so it cannot be combined with learn (LSQ's learned scales)`);
+  const bits = f === 'Q4_0' ? 4 : 8;
+  if (config.bits !== undefined && config.bits !== bits) throw new Error(`prepare: format ${f} is ${bits}-bit, but bits=${config.bits} was given`);
+  if (config.group !== undefined && config.group !== 32) throw new Error(`prepare: format ${f} uses blocks of 32 along K, but group=${config.group} was given`);
+  return bits;
+}
+
 /** prepare: the layer-by-layer QAT configuration of `weights` (torchao's quantizer.prepare). */
 export function prepare(weights: MlpWeights, config: QatConfig = {}, calibration?: { x: Float32Array; rows: number }): MlpModel {
   const L = weights.sizes.length - 1;
+  const fbits = formatBits(config);
   const quant = Array.from({ length: L }, (_, i): LayerQuant | null => {
     if (config.keepFloat?.includes(i)) return null;
-    const o = { bits: config.bits ?? 4, group: config.group ?? 32, act: config.act ?? false, ...config.perLayer?.[i] };
+    const o = { bits: config.bits ?? fbits ?? 4, group: config.group ?? 32, act: config.act ?? false, ...config.perLayer?.[i] };
+    if (fbits !== null && (o.bits !== fbits || o.group !== 32)) throw new Error(`prepare: layer ${i}: format ${config.format} needs ${fbits}-bit group 32, perLayer gives ${o.bits}-bit group ${o.group}`);
     const K = weights.sizes[i];
     const group = o.group === 0 ? K : o.group;
     if (!Number.isInteger(o.bits) || o.bits < 2 || o.bits > 8) throw new Error(`prepare: layer ${i}: bits=${o.bits} is not an integer in 2..8`);
     if (!Number.isInteger(group) || group <= 0 || K % group !== 0) throw new Error(`prepare: layer ${i}: group size ${group} does not divide K=${K} (w${i} is [${weights.sizes[i + 1]}, ${K}])`);
-    return { weight: { bits: o.bits, group, ...(config.learn ? { learn: true } : {}) }, act: o.act ? { bits: 8, ...(config.learn ? { learn: true } : {}) } : null };
+    return {
+      weight: { bits: o.bits, group, ...(config.learn ? { learn: true } : {}), ...(config.format ? { format: config.format } : {}) },
+      act: o.act ? { bits: 8, ...(config.learn ? { learn: true } : {}) } : null,
+    };
   });
   if (!config.learn) return { weights, quant };
   const qparams: QParams = {};
@@ -149,6 +174,10 @@ export async function convert(ctx: GpuContext, model: MlpModel): Promise<Quantiz
       layers.push({ N, K, bits: null, group: K, w: w[i].slice(), bias: b[i].slice(), act });
       continue;
     }
+    if (q.weight.format) {
+      layers.push({ N, K, ...(await convertGguf(ctx, w[i], N, K, q.weight.format, `w${i}`)), bias: b[i].slice(), act });
+      continue;
+    }
     const { bits, group } = q.weight;
     const { qmin, qmax } = qRange(bits, true);
     const C = N * (K / group);
@@ -170,6 +199,27 @@ export async function convert(ctx: GpuContext, model: MlpModel): Promise<Quantiz
     layers.push({ N, K, bits, group, codes: Uint8Array.from(codesI, (c) => c + off), scales, bias: b[i].slice(), act });
   }
   return { sizes: [...sizes], layers };
+}
+
+/**
+ * A GGUF-format layer's codes and scales from the GPU weight quantizer (the kernel fake_quant_gguf runs): unsigned
+ * codes in nibble's symmetric layout (Q4_0: u = ggml's q, value (u - 8) * d; Q8_0: u = q + 128, value (u - 128) * d)
+ * and the f16-rounded d as f32 (Q4_0's d may be negative: (u - 8) * d is still ggml's value).
+ */
+export async function convertGguf(ctx: GpuContext, w: Float32Array, N: number, K: number, format: 'Q4_0' | 'Q8_0', tensor = 'w'): Promise<{ bits: number; group: number; codes: Uint8Array; scales: Float32Array }> {
+  const scheme = ggufScheme(format);
+  const W = ctx.createBuffer(w, undefined, tensor);
+  try {
+    const g = await quantizeWeights(ctx, W, N, K, scheme, tensor);
+    try {
+      const q = await downloadQuantized(ctx, g);
+      return { bits: scheme.bits, group: 32, codes: unpackCodes(q.codes, N, K, scheme.bits), scales: q.scales };
+    } finally {
+      destroyQuantized(g);
+    }
+  } finally {
+    W.destroy();
+  }
 }
 
 /** The dequantized f32 weights of a converted model (for the float fallback path and references). */

@@ -104,6 +104,7 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
   let startStep = 0;
   let optState: Record<string, Float32Array> | null = null;
   if (o.adaqat && model.quant.some((q) => q?.weight?.learn || q?.act?.learn)) throw new Error('train: AdaQAT drives the dynamic quantizers; it cannot be combined with learned (LSQ) quantizers');
+  if (o.adaqat && model.quant.some((q) => q?.weight?.format)) throw new Error('train: AdaQAT chooses the bit-widths; a GGUF format (QatConfig.format) fixes them, so the two cannot be combined');
   const ada = o.adaqat ? new AdaQat(model.quant, sizes, o.adaqat) : null;
   let qparams = model.qparams;
   if (o.resume) {

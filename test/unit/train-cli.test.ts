@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel, ModelFileError } from '../../src/io/model.js';
 import { encodeSafetensors, makeTensor } from '../../src/io/safetensors.js';
-import type { QuantizedMlp } from '../../src/train/qat.js';
+import { dequantizeLayer, type QuantizedMlp } from '../../src/train/qat.js';
+import { importMlpGguf } from '../../src/train/gguf_export.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nibble-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,6 +55,42 @@ describe('nibble train', () => {
     const g = nibble(['train', '--group', '48']);
     expect(g.status).toBe(2);
     expect(g.stderr).toMatch(/--group=48/);
+  });
+});
+
+describe('nibble train --format (GGUF)', () => {
+  it('QAT with the Q4_0 rule; the converted model is also written as a lossless GGUF file', () => {
+    const out = join(dir, 'g.safetensors');
+    const r = nibble(['train', '--format', 'q4_0', '--epochs', '1', '--qat-epochs', '1', '--hidden', '64', '--out', out, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.rows.map((x: { model: string }) => x.model)).toEqual(['f32', 'PTQ Q4_0', 'QAT Q4_0 (fake-quant)', 'converted Q4_0']);
+    expect(j.rows[3].accuracy).toBe(j.rows[2].accuracy);
+    expect(j.gguf).toBe(join(dir, 'g.gguf'));
+    const m = decodeModel(readFileSync(out));
+    const g = importMlpGguf(readFileSync(j.gguf), 'g.gguf');
+    expect(g.sizes).toEqual([64, 64, 10]);
+    for (const [i, l] of m.layers.entries()) {
+      expect([l.bits, l.group, g.layers[i].bits, g.layers[i].group]).toEqual([4, 32, 4, 32]);
+      expect(Buffer.from(g.layers[i].codes!).equals(Buffer.from(l.codes!))).toBe(true);
+      expect(Array.from(g.layers[i].scales!)).toEqual(Array.from(l.scales!));
+      expect(Array.from(dequantizeLayer(g.layers[i]))).toEqual(Array.from(dequantizeLayer(l)));
+      expect(Array.from(g.layers[i].bias)).toEqual(Array.from(l.bias));
+    }
+  });
+  it('refuses an unknown format and a conflicting --bits / --group', () => {
+    const a = nibble(['train', '--format', 'q5_0']);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toMatch(/--format=q5_0: the GGUF formats are q4_0 and q8_0/);
+    const b = nibble(['train', '--format', 'q8_0', '--bits', '4']);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toMatch(/--bits=4 conflicts with --format=q8_0 \(8-bit; leave --bits out\)/);
+    const c = nibble(['train', '--format', 'Q4_0', '--group', '64']);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/--group=64 conflicts with --format=Q4_0/);
+    const d = nibble(['train', '--format', 'q4_0', '--lsq']);
+    expect(d.status).toBe(2);
+    expect(d.stderr).toMatch(/--format=q4_0 fixes the scale rule .* cannot be combined with --lsq/);
   });
 });
 

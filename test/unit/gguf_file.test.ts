@@ -1,0 +1,204 @@
+// GGUF v3 files (src/io/gguf.ts): a known-answer byte layout, round trips of every metadata type and tensor type,
+// bad files rejected naming the key / tensor and offset; QAT configs with a GGUF format (src/train/qat.ts prepare).
+import { describe, expect, it } from 'vitest';
+import { encodeGgufFile, gguf, GgufFileError, ggufTensor, parseGgufFile, type GgufValue } from '../../src/io/gguf.js';
+import { dequantizeGguf, exportGguf, ggufScheme } from '../../src/quant/gguf.js';
+import { quantizeRef } from '../../src/ref/quant.js';
+import { randomF32 } from '../../src/ref/random.js';
+import { initMlp } from '../../src/nn/mlp.js';
+import { prepare } from '../../src/train/qat.js';
+import { train } from '../../src/train/trainer.js';
+import type { GpuContext } from '../../src/gpu/context.js';
+import { fakeQuantGgufRef } from '../../src/ref/fake_quant_gguf.js';
+
+/** Little-endian bytes, written out by hand (independent of the encoder). */
+const u32 = (v: number) => [v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255];
+const u64 = (v: number) => [...u32(v), 0, 0, 0, 0];
+const str = (s: string) => [...u64(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+const padTo = (a: number[], n: number) => [...a, ...new Array((n - (a.length % n)) % n).fill(0)];
+
+function tinyFile(): Uint8Array {
+  return encodeGgufFile([{ name: 'a', type: 'F32', shape: [2], data: Float32Array.of(1, -2) }], { 'general.alignment': gguf.u32(32) });
+}
+
+describe('GGUF files', () => {
+  it('writes the v3 layout byte for byte (header, kv, tensor info, padding, data)', () => {
+    const head = [...Array.from('GGUF', (c) => c.charCodeAt(0)), ...u32(3), ...u64(1), ...u64(1), ...str('general.alignment'), ...u32(4), ...u32(32)];
+    const info = [...str('a'), ...u32(1), ...u64(2), ...u32(0), ...u64(0)];
+    const data = [0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0]; // 1.0f, -2.0f
+    const want = padTo([...padTo([...head, ...info], 32), ...data], 32);
+    expect(Array.from(tinyFile())).toEqual(want);
+  });
+
+  it('round-trips every metadata type and F32 / F16 / Q4_0 / Q4_1 / Q8_0 tensors, dims stored innermost first', () => {
+    const w = randomF32(3 * 64, 5, -2, 2);
+    const q40 = exportGguf('Q4_0', quantizeRef(w, 3, 64, ggufScheme('Q4_0')));
+    const q80 = exportGguf('Q8_0', quantizeRef(w, 3, 64, ggufScheme('Q8_0')));
+    const q41 = exportGguf('Q4_1', quantizeRef(w, 3, 64, ggufScheme('Q4_1')));
+    const meta: Record<string, GgufValue> = {
+      'general.architecture': gguf.str('nibble-mlp ✓'),
+      'x.u8': { type: 'u8', value: 255 }, 'x.i8': { type: 'i8', value: -128 }, 'x.u16': { type: 'u16', value: 65535 }, 'x.i16': { type: 'i16', value: -32768 },
+      'x.u32': gguf.u32(4294967295), 'x.i32': gguf.i32(-5), 'x.f32': gguf.f32(0.5), 'x.bool': gguf.bool(true), 'x.u64': gguf.u64(2n ** 63n + 7n),
+      'x.i64': { type: 'i64', value: -(2n ** 62n) }, 'x.f64': { type: 'f64', value: Math.PI },
+      'x.sizes': gguf.array('u32', [64, 128, 10]), 'x.names': gguf.array('string', ['a', '', 'ü']),
+      'x.nested': { type: 'array', itemType: 'array', value: [gguf.array('i32', [-1, 2]), gguf.array('i32', [])] },
+    };
+    const f16 = new Uint8Array([0x00, 0x3c, 0x00, 0xc0, 0x00, 0x38]);
+    const bytes = encodeGgufFile(
+      [
+        { name: 'blk.0.weight', type: 'Q4_0', shape: [3, 64], data: q40 },
+        { name: 'blk.0.bias', type: 'F32', shape: [3], data: Float32Array.of(1.5, -0, 3) },
+        { name: 'blk.1.weight', type: 'Q8_0', shape: [3, 64], data: q80 },
+        { name: 'blk.2.weight', type: 'Q4_1', shape: [3, 64], data: q41 },
+        { name: 'h', type: 'F16', shape: [1, 3], data: f16 },
+      ],
+      meta,
+    );
+    const f = parseGgufFile(bytes);
+    expect(f.version).toBe(3);
+    expect(f.alignment).toBe(32);
+    expect(f.dataOffset % 32).toBe(0);
+    expect(f.metadata).toEqual({ ...meta, 'general.alignment': gguf.u32(32) });
+    expect(f.tensors.map((t) => t.name)).toEqual(['blk.0.weight', 'blk.0.bias', 'blk.1.weight', 'blk.2.weight', 'h']);
+    for (const t of f.tensors) expect(t.offset % 32, t.name).toBe(0);
+    const w0 = ggufTensor(f, 'blk.0.weight');
+    expect([w0.type, w0.shape, w0.ne]).toEqual(['Q4_0', [3, 64], [64, 3]]);
+    expect(Array.from(w0.data)).toEqual(Array.from(q40));
+    expect(Array.from(ggufTensor(f, 'blk.1.weight').data)).toEqual(Array.from(q80));
+    expect(Array.from(ggufTensor(f, 'blk.2.weight').data)).toEqual(Array.from(q41));
+    expect(Array.from(ggufTensor(f, 'h').data)).toEqual(Array.from(f16));
+    const b = ggufTensor(f, 'blk.0.bias');
+    expect(Array.from(new Float32Array(b.data.slice().buffer))).toEqual([1.5, -0, 3]);
+    expect(dequantizeGguf('Q8_0', ggufTensor(f, 'blk.1.weight').data, 3, 64)).toEqual(dequantizeGguf('Q8_0', q80, 3, 64));
+    expect(() => ggufTensor(f, 'blk.9.weight')).toThrow(/tensor 'blk.9.weight' is missing \(the file has blk.0.weight, blk.0.bias/);
+    // An empty file (no tensors, no kv besides the alignment) is valid too.
+    expect(parseGgufFile(encodeGgufFile([])).tensors).toEqual([]);
+  });
+
+  it('refuses bad files, naming what is wrong and where', () => {
+    const good = tinyFile();
+    const edit = (at: number, bytes: number[]) => {
+      const b = good.slice();
+      b.set(bytes, at);
+      return b;
+    };
+    const infoAt = 24 + 8 + 17 + 4 + 4; // after the header and the alignment kv
+    const cases: [Uint8Array, RegExp][] = [
+      [edit(0, [0x47, 0x47, 0x4d, 0x4c]), /not a GGUF file: magic "GGML", expected "GGUF" \(offset 0\)/],
+      [edit(4, u32(1)), /GGUF version 1 is not supported \(2 or 3\) \(offset 4\)/],
+      [edit(8, u64(1e9)), /tensor_count = 1000000000 exceeds \d+ \(offset 8\)/],
+      [edit(24 + 8 + 17, u32(13)), /metadata 'general.alignment': unknown value type 13 \(offset 49\)/],
+      [edit(24 + 8 + 17 + 4, u32(48)), /'general.alignment' must be a u32 power of two >= 8, got u32 48/],
+      [edit(infoAt + 9, u32(5)), /tensor 'a': n_dims = 5 is not in 1..4 \(offset 66\)/],
+      [edit(infoAt + 9 + 4 + 8, u32(7)), /tensor 'a': ggml type 7 is not supported .* \(offset 78\)/],
+      [edit(infoAt + 9 + 4 + 8, u32(2)), /tensor 'a': Q4_0 needs ne\[0\] a multiple of 32, ne = \[2\]/],
+      [edit(infoAt + 9 + 4 + 8 + 4, u64(4)), /tensor 'a': data offset 4 is not a multiple of the alignment 32 \(offset 82\)/],
+      [edit(infoAt + 9 + 4 + 8 + 4, u64(32)), /tensor 'a' F32 ne \[2\]: its 8 bytes at data offset 32 \(file offset 128\) run past the end of the file \(128 bytes\)/],
+      [edit(infoAt + 9 + 4, u64(0)), /tensor 'a': ne\[0\] = 0 \(offset 70\)/],
+      [edit(infoAt + 8, [0xff]), /tensor 0 name is not valid UTF-8 \(offset 57\)/],
+      [edit(infoAt, u64(65)), /tensor 0 name length = 65 exceeds 64 \(offset 57\)/],
+    ];
+    for (const [bytes, re] of cases) {
+      expect(() => parseGgufFile(bytes)).toThrow(GgufFileError);
+      expect(() => parseGgufFile(bytes)).toThrow(re);
+    }
+    // Every truncation is refused with a GgufFileError naming its offset (never a RangeError).
+    for (let n = 0; n < good.length - 32 + 8; n++) {
+      expect(() => parseGgufFile(good.subarray(0, n)), `truncated to ${n}`).toThrow(/truncated|run past the end|offset/);
+      try {
+        parseGgufFile(good.subarray(0, n));
+      } catch (e) {
+        expect(e, `truncated to ${n}`).toBeInstanceOf(GgufFileError);
+      }
+    }
+    // Two tensors whose data overlap; a key given twice; a bool byte of 2.
+    const two = encodeGgufFile([
+      { name: 'a', type: 'F32', shape: [16], data: new Float32Array(16) },
+      { name: 'b', type: 'F32', shape: [8], data: new Float32Array(8) },
+    ]);
+    const fb = parseGgufFile(two);
+    // b's offset field: the u64 64 right after b's type (F32 = 0).
+    const dv = new DataView(two.buffer);
+    let offField = -1;
+    for (let p = 24; p + 8 <= fb.dataOffset; p++) if (dv.getBigUint64(p, true) === 64n && two[p - 4] === 0) offField = p;
+    expect(offField).toBeGreaterThan(0);
+    const ov = two.slice();
+    new DataView(ov.buffer).setBigUint64(offField, 32n, true);
+    expect(() => parseGgufFile(ov)).toThrow(/tensor 'b' \(data offset 32\) overlaps tensor 'a' \(data offset 0, 64 bytes\)/);
+    const dupKey = encodeGgufFile([], { 'k.a': gguf.u32(1), 'k.b': gguf.u32(2) });
+    const at = dupKey.indexOf('b'.charCodeAt(0), 24 + 8 + 3);
+    const dk = dupKey.slice();
+    dk[at] = 'a'.charCodeAt(0);
+    expect(() => parseGgufFile(dk)).toThrow(/metadata key 'k.a' appears twice/);
+    const boolFile = encodeGgufFile([], { 'k.flag': gguf.bool(true) });
+    const bf = boolFile.slice();
+    bf[24 + 8 + 6 + 4] = 2;
+    expect(() => parseGgufFile(bf)).toThrow(/metadata 'k.flag': bool byte 2 is not 0 or 1/);
+  });
+
+  it('the encoder refuses data of the wrong size, duplicate or over-long names, bad shapes and bad values', () => {
+    const q = new Uint8Array(18);
+    expect(() => encodeGgufFile([{ name: 'w', type: 'Q4_0', shape: [2, 32], data: q }])).toThrow(/tensor 'w' Q4_0 \[2, 32\] takes 36 bytes, 18 given/);
+    expect(() => encodeGgufFile([{ name: 'w', type: 'Q8_0', shape: [1, 40], data: q }])).toThrow(/tensor 'w' \[1, 40\] Q8_0: the innermost dim 40 is not a multiple of 32/);
+    const t = { name: 'w', type: 'F32' as const, shape: [1], data: new Float32Array(1) };
+    expect(() => encodeGgufFile([t, t])).toThrow(/tensor 'w' is given twice/);
+    expect(() => encodeGgufFile([{ ...t, name: 'x'.repeat(65) }])).toThrow(/is 65 bytes \(1..64\)/);
+    expect(() => encodeGgufFile([{ ...t, shape: [1, 1, 1, 1, 1] }])).toThrow(/shape \[1, 1, 1, 1, 1\] must be 1..4 positive integers/);
+    expect(() => encodeGgufFile([], { 'k.x': gguf.u32(-1) })).toThrow(/metadata 'k.x': -1 is not a valid u32/);
+    expect(() => encodeGgufFile([], { 'general.alignment': gguf.u32(24) })).toThrow(/power of two >= 8, got u32 24/);
+    expect(() => encodeGgufFile([], { 'general.alignment': gguf.u32(4) })).toThrow(/power of two >= 8, got u32 4/);
+    expect(() => encodeGgufFile([], { 'k.ü': gguf.u32(1) })).toThrow(/metadata key "k.ü" must be 1..65535 printable ASCII bytes/);
+    // A file with alignment 64 round-trips with 64-aligned offsets.
+    const f64 = parseGgufFile(encodeGgufFile([t, { ...t, name: 'v' }], { 'general.alignment': gguf.u32(64) }));
+    expect([f64.alignment, f64.dataOffset % 64, f64.tensors[1].offset]).toEqual([64, 0, 64]);
+  });
+});
+
+describe('QAT with a GGUF format', () => {
+  const w = initMlp([64, 32, 10], 1);
+  it('forces bits 4/8 and group 32 and marks each quantized layer', () => {
+    expect(prepare(w, { format: 'Q4_0' }).quant.map((q) => q?.weight)).toEqual([{ bits: 4, group: 32, format: 'Q4_0' }, { bits: 4, group: 32, format: 'Q4_0' }]);
+    expect(prepare(w, { format: 'Q8_0', bits: 8, group: 32, keepFloat: [1] }).quant.map((q) => q?.weight ?? null)).toEqual([{ bits: 8, group: 32, format: 'Q8_0' }, null]);
+    expect(prepare(w, { bits: 4 }).quant[0]!.weight).toEqual({ bits: 4, group: 32 });
+  });
+  it('refuses a conflicting bits or group, naming both', () => {
+    expect(() => prepare(w, { format: 'Q4_0', bits: 8 })).toThrow(/format Q4_0 is 4-bit, but bits=8 was given/);
+    expect(() => prepare(w, { format: 'Q8_0', group: 16 })).toThrow(/format Q8_0 uses blocks of 32 along K, but group=16 was given/);
+    expect(() => prepare(w, { format: 'Q4_0', perLayer: { 1: { bits: 2 } } })).toThrow(/layer 1: format Q4_0 needs 4-bit group 32, perLayer gives 2-bit group 32/);
+    expect(() => prepare(w, { format: 'Q5_0' as 'Q4_0' })).toThrow(/format 'Q5_0' is not Q4_0 or Q8_0/);
+    expect(() => prepare(initMlp([48, 10], 1), { format: 'Q4_0' })).toThrow(/group size 32 does not divide K=48/);
+    expect(() => prepare(w, { format: 'Q4_0', learn: true })).toThrow(/format Q4_0 fixes the scale rule .* cannot be combined with learn/);
+  });
+  it('train refuses a GGUF-format model with AdaQAT (before any GPU work)', async () => {
+    const data = { x: new Float32Array(4 * 64), y: new Int32Array(4), count: 4, features: 64 };
+    await expect(train({} as GpuContext, prepare(w, { format: 'Q8_0' }), data, { epochs: 1, batch: 2, lr: 0.1, seed: 0, adaqat: {} })).rejects.toThrow(/AdaQAT chooses the bit-widths; a GGUF format .* cannot be combined/);
+  });
+});
+
+describe('fakeQuantGgufRef (the oracle of ops.fakeQuantGguf): known answers', () => {
+  const block = (head: number[]) => [...head, ...new Array(32 - head.length).fill(0)];
+  it('Q4_0: d = m / -8 from the first largest |x|, codes trunc(x/d + 8.5), only 16 clamps; negative d', () => {
+    const r = fakeQuantGgufRef(block([-8, 7.5, 7.5 - 2 ** -19, 7, -7.5, 0.5, -0.5, 3.25]), 1, 32, 'Q4_0');
+    expect(Array.from(r.raw.subarray(0, 9))).toEqual([0, 16, 15, 15, 1, 9, 8, 11, 8]);
+    expect(Array.from(r.y.subarray(0, 9))).toEqual([-8, 7, 7, 7, -7, 1, 0, 3, 0]);
+    expect(Array.from(r.mask.subarray(0, 9))).toEqual([1, 0, 1, 1, 1, 1, 1, 1, 1]);
+    expect(r.clipped).toBe(1);
+    const n = fakeQuantGgufRef(block([4, -4, 1]), 1, 32, 'Q4_0'); // d = -0.5
+    expect(Array.from(n.raw.subarray(0, 3))).toEqual([0, 16, 6]);
+    expect(Array.from(n.y.subarray(0, 3))).toEqual([4, -3.5, 1]);
+    expect(Array.from(n.mask.subarray(0, 3))).toEqual([1, 0, 1]);
+  });
+  it('Q8_0: d = max|x| / 127, ties round away from zero, nothing clamps; zero blocks; NaN blocks', () => {
+    const r = fakeQuantGgufRef(block([127, 2.5, -2.5, 0.5, -0.5, 126.5, -126.5, 1.5]), 1, 32, 'Q8_0');
+    expect(Array.from(r.raw.subarray(0, 8))).toEqual([127, 3, -3, 1, -1, 127, -127, 2]);
+    expect(Array.from(r.y.subarray(0, 8))).toEqual([127, 3, -3, 1, -1, 127, -127, 2]);
+    expect(r.clipped).toBe(0);
+    const z = fakeQuantGgufRef(new Float32Array(64), 2, 32, 'Q8_0');
+    expect(z.y.every((v) => v === 0) && z.mask.every((m) => m === 1)).toBe(true);
+    const bad = block([1, 2]);
+    bad[3] = NaN;
+    const b = fakeQuantGgufRef([...bad, ...block([1, 2])], 2, 32, 'Q4_0');
+    expect(b.y.subarray(0, 32).every((v) => Number.isNaN(v)) && b.mask.subarray(0, 32).every((m) => m === 0)).toBe(true);
+    expect(Array.from(b.y.subarray(32, 34))).toEqual([1, 2]);
+  });
+});
