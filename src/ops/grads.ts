@@ -2,7 +2,7 @@
 // graph is an ordinary graph (scheduled, pooled and bound like the forward). `dy[i]` is the gradient of
 // output i (null when that output takes no part); a rule returns one gradient per input (null: none).
 import type { DType, Node, Tensor } from '../graph/tensor.js';
-import { activationBackward, add, contiguous, div, expandScale, mul, neg, pad, scale } from './elementwise.js';
+import { activationBackward, contiguous, div, expandScale, mul, neg, pad, scale } from './elementwise.js';
 import { crossEntropyBackward } from './loss.js';
 import { matmul, quantMatmulGradInput } from './matmul.js';
 import { normBackward } from './norm.js';

@@ -2,23 +2,12 @@
 // independently built forward graphs at each bit configuration; training with it reproduces, resumes and converts.
 import { buildMlp, initMlp, type LayerQuant, type MlpWeights } from '../../src/nn/mlp.js';
 import type { GpuContext } from '../../src/gpu/context.js';
-import { randomF32, rng } from '../../src/ref/random.js';
 import { AdaQat } from '../../src/train/adaqat.js';
 import { convert, prepare, QuantizedMlpRunner } from '../../src/train/qat.js';
-import { evaluate, train, type Dataset } from '../../src/train/trainer.js';
+import { evaluate, train } from '../../src/train/trainer.js';
 import { assert, expectError, type GpuCase } from './types.js';
+import { toyData } from './toy_data.js';
 
-function toyData(count: number, seed: number): Dataset {
-  const r = rng(seed);
-  const protos = randomF32(4 * 32, 99, -1, 1);
-  const x = new Float32Array(count * 32);
-  const y = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    y[i] = i % 4;
-    for (let k = 0; k < 32; k++) x[i * 32 + k] = protos[y[i] * 32 + k] + 0.6 * (r() - 0.5);
-  }
-  return { x, y, count, features: 32 };
-}
 
 const SIZES = [32, 32, 4];
 const data = toyData(96, 7);

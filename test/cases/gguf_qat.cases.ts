@@ -7,25 +7,14 @@ import { parseGgufFile, ggufTensor } from '../../src/io/gguf.js';
 import { dequantizeGguf } from '../../src/quant/gguf.js';
 import { fakeQuantGgufRef } from '../../src/ref/fake_quant_gguf.js';
 import { mlpForwardRef } from '../../src/ref/mlp.js';
-import { randomF32, rng } from '../../src/ref/random.js';
 import { exportMlpGguf, importMlpGguf } from '../../src/train/gguf_export.js';
 import { convert, dequantizeLayer, prepare, QuantizedMlpRunner, type MlpModel } from '../../src/train/qat.js';
-import { evaluate, train, type Dataset } from '../../src/train/trainer.js';
+import { evaluate, train } from '../../src/train/trainer.js';
 import { assert, expectError, type GpuCase } from './types.js';
+import { toyData } from './toy_data.js';
 
-function toyData(count: number, seed: number): Dataset {
-  const r = rng(seed);
-  const protos = randomF32(4 * 32, 98, -1, 1);
-  const x = new Float32Array(count * 32);
-  const y = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    y[i] = i % 4;
-    for (let k = 0; k < 32; k++) x[i * 32 + k] = protos[y[i] * 32 + k] + 0.6 * (r() - 0.5);
-  }
-  return { x, y, count, features: 32 };
-}
 
-const data = toyData(64, 17);
+const data = toyData(64, 17, 98);
 
 function sameBits(what: string, got: Float32Array, ref: Float32Array): void {
   assert(got.length === ref.length, `${what}: ${got.length} values, reference ${ref.length}`);

@@ -6,22 +6,12 @@ import { initMlp } from '../../src/nn/mlp.js';
 import * as ops from '../../src/ops/index.js';
 import { fakeQuantBackwardRef, fakeQuantForwardRef, fakeQuantLayout, lsqGradFactor, qRange } from '../../src/ref/fake_quant.js';
 import { mlpForwardRef } from '../../src/ref/mlp.js';
-import { randomF32, rng } from '../../src/ref/random.js';
+import { randomF32 } from '../../src/ref/random.js';
 import { convert, dequantizeLayer, prepare, QuantizedMlpRunner } from '../../src/train/qat.js';
-import { evaluate, train, type Dataset } from '../../src/train/trainer.js';
+import { evaluate, train } from '../../src/train/trainer.js';
 import { assert, expectError, type GpuCase } from './types.js';
+import { toyData } from './toy_data.js';
 
-function toyData(count: number, seed: number): Dataset {
-  const r = rng(seed);
-  const protos = randomF32(4 * 32, 99, -1, 1);
-  const x = new Float32Array(count * 32);
-  const y = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    y[i] = i % 4;
-    for (let k = 0; k < 32; k++) x[i * 32 + k] = protos[y[i] * 32 + k] + 0.6 * (r() - 0.5);
-  }
-  return { x, y, count, features: 32 };
-}
 
 const SIZES = [32, 32, 4];
 const data = toyData(96, 7);
