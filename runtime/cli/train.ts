@@ -35,6 +35,8 @@ export const trainCommand: Command = {
   --act             also fake-quantize activations per token (int8 asymmetric, torchao 8da4w-style)
   --lsq             learned quantizers: LSQ weight scales per group (and with --act, LSQ+ per-tensor activation
                     scale and zero point, calibrated on 256 training rows) instead of the dynamic ones
+  --pact            with --act: PACT activation quantizers (a learned clip alpha per layer input, unsigned codes
+                    over [0, alpha]) instead of the per-token / LSQ+ ones
   --adaqat          also run AdaQAT: per-layer weight (and, with --act, activation) bit-widths learned from 8 bits
                     down, by finite differences of the loss plus a size / BitOPs cost; prints the bit-widths chosen
                     and saves that converted model too (digits-adaqat-g<group>.safetensors, next to --out)
@@ -62,7 +64,7 @@ export const trainCommand: Command = {
         options: {
           bits: { type: 'string' }, group: { type: 'string' }, act: { type: 'boolean' }, epochs: { type: 'string' }, 'qat-epochs': { type: 'string' },
           lr: { type: 'string' }, 'qat-lr': { type: 'string' }, batch: { type: 'string' }, hidden: { type: 'string' }, seed: { type: 'string' },
-          out: { type: 'string' }, json: { type: 'boolean' }, adaqat: { type: 'boolean' }, 'adaqat-lambda': { type: 'string' }, 'adaqat-lr': { type: 'string' }, lsq: { type: 'boolean' },
+          out: { type: 'string' }, json: { type: 'boolean' }, adaqat: { type: 'boolean' }, 'adaqat-lambda': { type: 'string' }, 'adaqat-lr': { type: 'string' }, lsq: { type: 'boolean' }, pact: { type: 'boolean' },
           format: { type: 'string' },
         },
       }));
@@ -88,6 +90,7 @@ export const trainCommand: Command = {
       ...(format ? { format } : {}),
       act: !!values.act,
       learn: !!values.lsq,
+      pact: !!values.pact,
       epochs: num('epochs', values.epochs, DEFAULT_PIPELINE.epochs, (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
       qatEpochs: num('qat-epochs', values['qat-epochs'], DEFAULT_PIPELINE.qatEpochs, (x) => Number.isInteger(x) && x > 0, 'a positive integer'),
       lr: num('lr', values.lr, DEFAULT_PIPELINE.lr, (x) => x > 0, 'a positive number'),
@@ -103,6 +106,7 @@ export const trainCommand: Command = {
         lr: num('adaqat-lr', values['adaqat-lr'], 2, (x) => x >= 0, 'a number >= 0'),
       };
     }
+    if (values.pact && !values.act) throw new UsageError('--pact quantizes activations: it needs --act');
     if (format && values.lsq) throw new UsageError(`--format=${values.format} fixes the scale rule (ggml's d); it cannot be combined with --lsq (learned scales)`);
     const out = values.out ?? (format ? `out/digits-${format.toLowerCase()}.safetensors` : `out/digits-w${o.schemes[0].bits}g${group}.safetensors`);
     const ggufOut = format ? `${out.replace(/\.safetensors$/, '')}.gguf` : null;

@@ -5,7 +5,7 @@
 //   layers.i.weight  F32 [N, K]                     (instead of codes + scales, for layers kept in f32)
 //   layers.i.bias    F32 [N]
 // metadata: sizes (JSON), activation ("silu"), layers (JSON: [{bits, group, act}]); act is null, {bits} (dynamic
-// per-token asymmetric) or {bits, scale, zeroPoint} (a learned per-tensor LSQ+ quantizer).
+// per-token asymmetric), {bits, scale, zeroPoint} (a learned per-tensor LSQ+ quantizer) or {bits, alpha} (PACT).
 import { encodeSafetensors, makeTensor, parseSafetensors, type Tensor } from './safetensors.js';
 import { containerBits, packCodes, unpackCodes, wordsPerRow } from '../quant/layout.js';
 import type { QuantizedMlp, QuantizedLayer } from '../train/qat.js';
@@ -60,8 +60,13 @@ export function decodeModel(bytes: ArrayBuffer | Uint8Array, source = 'model'): 
     const N = sizes[i + 1];
     const K = sizes[i];
     const a = lm.act;
-    if (a !== null && (typeof a !== 'object' || !Number.isInteger(a.bits) || a.bits < 2 || a.bits > 8 || ((a.scale !== undefined || a.zeroPoint !== undefined) && !(a.scale! > 0 && Number.isFinite(a.scale) && Number.isInteger(a.zeroPoint) && a.zeroPoint! >= 0 && a.zeroPoint! < 2 ** a.bits)))) {
-      throw new ModelFileError(`${source}: layer ${i}: activation quantizer ${JSON.stringify(a)} is not {bits in 2..8} or {bits, scale > 0, zeroPoint in [0, 2^bits)}`);
+    if (
+      a !== null &&
+      (typeof a !== 'object' || !Number.isInteger(a.bits) || a.bits < 2 || a.bits > 8 ||
+        ((a.scale !== undefined || a.zeroPoint !== undefined) && !(a.scale! > 0 && Number.isFinite(a.scale) && Number.isInteger(a.zeroPoint) && a.zeroPoint! >= 0 && a.zeroPoint! < 2 ** a.bits)) ||
+        (a.alpha !== undefined && !(a.alpha > 0 && Number.isFinite(a.alpha) && a.scale === undefined)))
+    ) {
+      throw new ModelFileError(`${source}: layer ${i}: activation quantizer ${JSON.stringify(a)} is not {bits in 2..8}, {bits, scale > 0, zeroPoint in [0, 2^bits)} or {bits, alpha > 0}`);
     }
     const bias = need(`layers.${i}.bias`, 'F32', [N]).data as Float32Array;
     if (lm.bits === null) return { N, K, bits: null, group: K, w: need(`layers.${i}.weight`, 'F32', [N, K]).data as Float32Array, bias, act: lm.act };

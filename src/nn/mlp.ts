@@ -23,9 +23,10 @@ export interface LayerQuant {
   weight: { bits: number; group: number; learn?: boolean; format?: 'Q4_0' | 'Q8_0' } | null;
   /**
    * Dynamic per-token activation fake-quant (torchao 8da4w: int8, asymmetric) on the layer's input; `learn`: LSQ+,
-   * a learned per-tensor scale and zero point (params `a{i}.scale`, `a{i}.zero_point`), asymmetric.
+   * a learned per-tensor scale and zero point (params `a{i}.scale`, `a{i}.zero_point`), asymmetric; `learn: 'pact'`:
+   * PACT, a learned clip `a{i}.alpha` (codes [0, 2^bits - 1] over [0, alpha]).
    */
-  act: { bits: number; learn?: boolean } | null;
+  act: { bits: number; learn?: boolean | 'pact' } | null;
 }
 
 /** Learned quantizer parameters by name (`w{i}.scale`, `a{i}.scale`, `a{i}.zero_point`). */
@@ -93,7 +94,8 @@ export function buildMlp(
     inputs.push(h);
     const q = o.quant?.[i] ?? null;
     let hin = h;
-    if (q?.act?.learn) {
+    if (q?.act?.learn === 'pact') hin = ops.pact(h, learned(`a${i}.alpha`, 1), { bits: q.act.bits });
+    else if (q?.act?.learn) {
       const a = { bits: q.act.bits, symmetric: false, granularity: { kind: 'tensor' as const }, learnZeroPoint: true };
       hin = ops.fakeQuantLearnable(h, learned(`a${i}.scale`, 1), learned(`a${i}.zero_point`, 1), a);
     } else if (q?.act) hin = ops.fakeQuant(h, { bits: q.act.bits, symmetric: false, granularity: { kind: 'token' } });

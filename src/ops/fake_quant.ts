@@ -4,7 +4,7 @@
 // per-token rule. Kernels: shaders/quant/fake_quant_qparams.wgsl, fake_quant.wgsl, fake_quant_backward.wgsl.
 // Backward: straight-through estimator with the clip mask (scale and zero point are treated as constants, as
 // torchao does for these dynamic quantizers).
-import { planFakeQuant, planFakeQuantBackward, planFakeQuantBackwardLearnable, planFakeQuantQParams, type FakeQuantSpec } from '../kernels/fake_quant.js';
+import { planFakeQuant, planFakeQuantBackward, planFakeQuantBackwardLearnable, planFakeQuantQParams, planPact, planPactBackward, type FakeQuantSpec } from '../kernels/fake_quant.js';
 import { qRange, type FakeQuantGranularity } from '../ref/fake_quant.js';
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype } from './common.js';
@@ -122,5 +122,36 @@ export function fakeQuantLearnableBackward(x: Tensor, scale: Tensor, zeroPoint: 
       ),
     ];
   }, [1, 2, 3]);
+  return node.outputs;
+}
+
+/**
+ * PACT (Choi et al. 2018): x clipped to [0, alpha] with a learned clip `alpha` ([1]: per tensor) and quantized to
+ * `bits` unsigned codes, s = alpha / (2^bits - 1). Backward: grad_x = dy where 0 <= x < alpha, grad_alpha = sum of
+ * dy where x >= alpha (src/ref/fake_quant.ts pactBackwardRef).
+ */
+export function pact(x: Tensor, alpha: Tensor, o: { bits: number }): Tensor {
+  const inputs = [x, alpha];
+  const g = graphOf('pact', inputs);
+  requireDtype('pact', inputs, x, 'x', 'f32');
+  if (!Number.isInteger(o.bits) || o.bits < 2 || o.bits > 8) throw new OpError('pact', inputs, `bits=${o.bits} is not an integer in 2..8`);
+  if (alpha.numel !== 1 || alpha.rank !== 1) throw new OpError('pact', inputs, `alpha must be [1] (one clip per tensor), got [${alpha.shape.join(', ')}]`);
+  if (!x.isContiguous()) throw new OpError('pact', inputs, 'x must be contiguous (call contiguous() first)');
+  const spec = { shape: x.shape, granularity: { kind: 'tensor' as const }, bits: o.bits };
+  const node = g.addNode('pact', inputs, [{ shape: x.shape }], { bits: o.bits }, async (pc) => [
+    await planPact(pc.ctx, { x: pc.buf(x), alpha: pc.buf(alpha), y: pc.buf(node.outputs[0]) }, spec),
+  ]);
+  return node.outputs[0];
+}
+
+/** PACT backward: [grad_x, grad_alpha]. */
+export function pactBackward(x: Tensor, alpha: Tensor, dy: Tensor, o: { bits: number }): Tensor[] {
+  const inputs = [x, alpha, dy];
+  const g = graphOf('pact_bwd', inputs);
+  if (!dy.isContiguous() || dy.offset !== 0) throw new OpError('pact_bwd', inputs, 'dy must be dense (the kernel reads it flat): materialise views with contiguous()');
+  const spec = { shape: x.shape, granularity: { kind: 'tensor' as const }, bits: o.bits };
+  const node = g.addNode('pact_bwd', inputs, [{ shape: x.shape }, { shape: alpha.shape }], { bits: o.bits }, async (pc) => [
+    await planPactBackward(pc.ctx, { x: pc.buf(x), grad_y: pc.buf(dy), alpha: pc.buf(alpha), grad_x: pc.buf(node.outputs[0]), grad_alpha: pc.buf(node.outputs[1]) }, spec),
+  ], [1, 2]);
   return node.outputs;
 }

@@ -7,7 +7,7 @@ import { crossEntropyBackward } from './loss.js';
 import { matmul, quantMatmulGradInput } from './matmul.js';
 import { normBackward } from './norm.js';
 import { embeddingBackward } from './embedding.js';
-import { fakeQuantBackward, fakeQuantLearnableBackward, type FakeQuantOptions, type LearnableFakeQuantOptions } from './fake_quant.js';
+import { fakeQuantBackward, fakeQuantLearnableBackward, pactBackward, type FakeQuantOptions, type LearnableFakeQuantOptions } from './fake_quant.js';
 import { fakeQuantGgufBackward, type GgufFakeQuantType } from './fake_quant_gguf.js';
 import { unbroadcast } from './reduce.js';
 import { rope } from './rope.js';
@@ -66,5 +66,6 @@ export const GRADS: Record<string, GradRule> = {
     const [gx, gs, gz] = fakeQuantLearnableBackward(x, scale, zp, dy!.isContiguous() && dy!.offset === 0 ? dy! : contiguous(dy!), o);
     return [gx, gs, o.learnZeroPoint ? gz : null];
   },
+  pact: ({ inputs: [x, alpha], attrs }, [dy]) => pactBackward(x, alpha, dy!.isContiguous() && dy!.offset === 0 ? dy! : contiguous(dy!), { bits: attrs.bits as number }),
   fake_quant_gguf: ({ inputs: [w], attrs }, [dy]) => [dy ? fakeQuantGgufBackward(w, dy.isContiguous() ? dy : contiguous(dy), attrs.type as GgufFakeQuantType) : null],
 };

@@ -24,6 +24,8 @@ export interface PipelineOptions {
   format?: 'Q4_0' | 'Q8_0';
   /** Learned quantizers (LSQ weight scales; with `act`, LSQ+ per-tensor activation scale / zero point). */
   learn?: boolean;
+  /** With `act`: PACT activation quantizers (a learned clip per layer input). */
+  pact?: boolean;
   /**
    * Also run AdaQAT (learned per-layer bit-widths, starting at `init` = 8 bits, group `group`) and report the
    * bit-widths it chose next to the fixed schemes.
@@ -97,9 +99,10 @@ export async function runDigitsPipeline(ctx: GpuContext, split: DigitsSplit, o: 
   if (o.adaqat) runs.push({ bits: o.adaqat.init ?? 8, group: o.adaqat.group ?? 32, adaqat: { init: 8, ...o.adaqat } });
   for (const s of runs) {
     const learn = !!o.learn && !s.adaqat;
-    const actName = learn ? ' + A8 per tensor (LSQ+)' : ' + A8 per token';
+    const pact = !!o.pact && !s.adaqat;
+    const actName = pact ? ' + A8 PACT' : learn ? ' + A8 per tensor (LSQ+)' : ' + A8 per token';
     let name = s.adaqat ? `AdaQAT g${s.group}${o.act ? ' + A per token' : ''}` : `${o.format ?? `W${s.bits} g${s.group}`}${learn ? ' LSQ' : ''}${o.act ? actName : ''}`;
-    const cfg: QatConfig = { bits: s.bits, group: s.group, act: o.act, keepFloat: o.keepFloat, learn, ...(o.format && !s.adaqat ? { format: o.format } : {}) };
+    const cfg: QatConfig = { bits: s.bits, group: s.group, act: o.act, keepFloat: o.keepFloat, learn, pact, ...(o.format && !s.adaqat ? { format: o.format } : {}) };
     const start = prepare(f32.weights, cfg, { x: trainSet.x, rows: Math.min(256, trainSet.count) });
     log(`${name}: QAT fine-tuning ${o.qatEpochs} epochs, lr ${o.qatLr}${s.adaqat ? `, bit-widths learned from ${s.adaqat.init} (lambda ${s.adaqat.lambda ?? 'default'})` : ''}`);
     const qat = await train(ctx, start, trainSet, { epochs: o.qatEpochs, batch: o.batch, lr: o.qatLr, seed: o.seed + 1, adaqat: s.adaqat, onStep: (st) => cb.onStep?.(`qat ${name}`, st) });

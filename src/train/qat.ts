@@ -5,7 +5,7 @@
 // dequantize to exactly the fake-quantized weights.
 import type { GpuContext } from '../gpu/context.js';
 import { runDispatches, type Dispatch } from '../kernels/common.js';
-import { planFakeQuant, planFakeQuantQParams } from '../kernels/fake_quant.js';
+import { planFakeQuant, planFakeQuantQParams, planPact } from '../kernels/fake_quant.js';
 import { planMatmulQ, type QuantWeightBuffers } from '../kernels/matmul.js';
 import { fakeQuantLayout, qparamsRef, qRange, roundedZeroPoint } from '../ref/fake_quant.js';
 import { containerBits, packCodes, unpackCodes, wordsPerRow } from '../quant/layout.js';
@@ -31,6 +31,12 @@ export interface QatConfig {
    * _fake_quantize_learnable_per_channel_affine with LSQ's g = 1 / sqrt(elements per scale * qmax).
    */
   learn?: boolean;
+  /**
+   * With `act`: PACT activation quantizers (a learned clip alpha per layer input, initialised to the largest input
+   * value on `calibration` rows; unsigned codes over [0, alpha], so negative inputs clip to 0) instead of the
+   * dynamic per-token ones (or LSQ+ with `learn`).
+   */
+  pact?: boolean;
   /**
    * GGUF export target: weights fake-quantize with that block type's own scale rule (Q4_0: 4-bit, Q8_0: 8-bit,
    * group 32, f16 d; ops.fakeQuantGguf) and convert stores exactly those codes and scales, so the GGUF file
@@ -94,10 +100,11 @@ export function prepare(weights: MlpWeights, config: QatConfig = {}, calibration
     if (!Number.isInteger(group) || group <= 0 || K % group !== 0) throw new Error(`prepare: layer ${i}: group size ${group} does not divide K=${K} (w${i} is [${weights.sizes[i + 1]}, ${K}])`);
     return {
       weight: { bits: o.bits, group, ...(config.learn ? { learn: true } : {}), ...(config.format ? { format: config.format } : {}) },
-      act: o.act ? { bits: 8, ...(config.learn ? { learn: true } : {}) } : null,
+      act: o.act ? { bits: 8, ...(config.pact ? { learn: 'pact' as const } : config.learn ? { learn: true } : {}) } : null,
     };
   });
-  if (!config.learn) return { weights, quant };
+  if (config.pact && !config.act) throw new Error('prepare: pact is an activation quantizer: it needs act: true');
+  if (!config.learn && !config.pact) return { weights, quant };
   const qparams: QParams = {};
   const needAct = quant.some((q) => q?.act);
   if (needAct && !(calibration && calibration.rows > 0 && calibration.x.length >= calibration.rows * weights.sizes[0])) {
@@ -105,12 +112,15 @@ export function prepare(weights: MlpWeights, config: QatConfig = {}, calibration
   }
   const inputs = needAct ? layerInputs(weights, calibration!.x, calibration!.rows) : [];
   quant.forEach((q, i) => {
-    if (q?.weight) {
+    if (q?.weight?.learn) {
       const { qmin, qmax } = qRange(q.weight.bits, true);
       const shape = [weights.sizes[i + 1], weights.sizes[i]];
       qparams[`w${i}.scale`] = qparamsRef(weights.w[i], fakeQuantLayout(shape, { kind: 'group', group: q.weight.group }), qmin, qmax, 'symmetric').scale;
     }
-    if (q?.act) {
+    if (q?.act?.learn === 'pact') {
+      const mx = inputs[i].reduce((m, v) => Math.max(m, v), 0);
+      qparams[`a${i}.alpha`] = Float32Array.of(mx > 0 ? mx : 1);
+    } else if (q?.act?.learn) {
       const { qmin, qmax } = qRange(q.act.bits, false);
       const r = qparamsRef(inputs[i], fakeQuantLayout([inputs[i].length], { kind: 'tensor' }), qmin, qmax, 'asymmetric');
       qparams[`a${i}.scale`] = r.scale;
@@ -132,8 +142,8 @@ export interface QuantizedLayer {
   scales?: Float32Array;
   w?: Float32Array;
   bias: Float32Array;
-  /** Per-token dynamic activation fake-quant, or with scale / zeroPoint a learned (LSQ+) per-tensor one. */
-  act: { bits: number; scale?: number; zeroPoint?: number } | null;
+  /** Per-token dynamic activation fake-quant, or with scale / zeroPoint a learned (LSQ+) per-tensor one, or with alpha PACT's learned clip. */
+  act: { bits: number; scale?: number; zeroPoint?: number; alpha?: number } | null;
 }
 
 export interface QuantizedMlp {
@@ -163,7 +173,14 @@ export async function convert(ctx: GpuContext, model: MlpModel): Promise<Quantiz
     const N = sizes[i + 1];
     const K = sizes[i];
     const q = model.quant[i] ?? null;
-    const act: QuantizedLayer['act'] = !q?.act ? null : q.act.learn ? { bits: q.act.bits, scale: learned(`a${i}.scale`)[0], zeroPoint: learned(`a${i}.zero_point`)[0] } : { bits: q.act.bits };
+    const act: QuantizedLayer['act'] = !q?.act
+      ? null
+      : q.act.learn === 'pact'
+        ? { bits: q.act.bits, alpha: learned(`a${i}.alpha`)[0] }
+        : q.act.learn
+          ? { bits: q.act.bits, scale: learned(`a${i}.scale`)[0], zeroPoint: learned(`a${i}.zero_point`)[0] }
+          : { bits: q.act.bits };
+    if (act?.alpha !== undefined && !(act.alpha > 0 && Number.isFinite(act.alpha))) throw new Error(`convert: layer ${i}: learned PACT clip a${i}.alpha = ${act.alpha} is not a positive finite number`);
     if (act?.scale !== undefined) {
       const { qmin, qmax } = qRange(act.bits, false);
       if (!(act.scale > 0 && Number.isFinite(act.scale))) throw new Error(`convert: layer ${i}: learned activation scale a${i}.scale = ${act.scale} is not a positive finite number`);
@@ -264,11 +281,12 @@ export class QuantizedMlpRunner {
       const weights: MlpWeights = { sizes: q.sizes, w: q.layers.map(dequantizeLayer), b: q.layers.map((l) => l.bias) };
       const qparams: QParams = {};
       q.layers.forEach((l, i) => {
+        if (l.act?.alpha !== undefined) qparams[`a${i}.alpha`] = Float32Array.of(l.act.alpha);
         if (l.act?.scale === undefined) return;
         qparams[`a${i}.scale`] = Float32Array.of(l.act.scale);
         qparams[`a${i}.zero_point`] = Float32Array.of(l.act.zeroPoint!);
       });
-      const quant = q.layers.map((l) => (l.act ? { weight: null, act: { bits: l.act.bits, ...(l.act.scale !== undefined ? { learn: true } : {}) } } : null));
+      const quant = q.layers.map((l) => (l.act ? { weight: null, act: { bits: l.act.bits, ...(l.act.alpha !== undefined ? { learn: 'pact' as const } : l.act.scale !== undefined ? { learn: true } : {}) } } : null));
       const mg = buildMlp(ctx, weights, { batch, quant, qparams, label: 'converted' });
       const exe = await mg.graph.compile({ outputs: [mg.logits] });
       const x = mg.graph.persistentBuffer(mg.x.storage);
@@ -278,7 +296,11 @@ export class QuantizedMlpRunner {
     let h = x;
     const ds: Dispatch[] = [];
     for (const [i, l] of q.layers.entries()) {
-      if (l.act?.scale !== undefined) {
+      if (l.act?.alpha !== undefined) {
+        const y = buf(4 * batch * l.K);
+        ds.push(await planPact(ctx, { x: h, alpha: buf(Float32Array.of(l.act.alpha)), y }, { shape: [batch, l.K], granularity: { kind: 'tensor' }, bits: l.act.bits }));
+        h = y;
+      } else if (l.act?.scale !== undefined) {
         const { qmin, qmax } = qRange(l.act.bits, false);
         const spec = { shape: [batch, l.K], granularity: { kind: 'tensor' as const }, bits: l.act.bits, qmin, qmax };
         const b = { x: h, scale: buf(Float32Array.of(l.act.scale)), zero_point: buf(Float32Array.of(l.act.zeroPoint!)), y: buf(4 * batch * l.K) };

@@ -4,7 +4,7 @@ import { Graph } from '../../src/graph/graph.js';
 import { decodeModel, encodeModel } from '../../src/io/model.js';
 import { initMlp } from '../../src/nn/mlp.js';
 import * as ops from '../../src/ops/index.js';
-import { fakeQuantBackwardRef, fakeQuantForwardRef, fakeQuantLayout, lsqGradFactor, qRange } from '../../src/ref/fake_quant.js';
+import { fakeQuantBackwardRef, fakeQuantForwardRef, fakeQuantLayout, lsqGradFactor, pactBackwardRef, pactForwardRef, qRange } from '../../src/ref/fake_quant.js';
 import { mlpForwardRef } from '../../src/ref/mlp.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { convert, dequantizeLayer, prepare, QuantizedMlpRunner } from '../../src/train/qat.js';
@@ -99,6 +99,66 @@ export const CASES: GpuCase[] = [
       for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - fq.logits[i]) / (1e-6 + Math.abs(fq.logits[i])));
       assert(worst < 1e-5, `converted vs fake-quant logits: worst relative difference ${worst}`);
       return `loss ${head.toFixed(4)} -> ${tail.toFixed(4)}; w0.scale[0] ${q0['w0.scale'][0].toFixed(5)} -> ${a.qparams!['w0.scale'][0].toFixed(5)}, a0 (s, z) (${q0['a0.scale'][0].toFixed(5)}, ${q0['a0.zero_point'][0]}) -> (${a.qparams!['a0.scale'][0].toFixed(5)}, ${a.qparams!['a0.zero_point'][0].toFixed(3)}); converted = fake-quant (worst rel ${worst.toExponential(2)})`;
+    },
+  },
+  {
+    name: 'pact: the pact op forward and its x / alpha gradients equal the reference',
+    async run(ctx) {
+      const x = randomF32(6 * 32, 31, -1, 3);
+      const c = randomF32(6 * 32, 32, -1, 1);
+      const alpha = Float32Array.of(1.7);
+      const L = fakeQuantLayout([6, 32], { kind: 'tensor' });
+      const g = new Graph(ctx, 'pact-op');
+      try {
+        const X = g.param('x', [6, 32], x);
+        const A = g.param('alpha', [1], alpha);
+        const y = ops.pact(X, A, { bits: 3 });
+        const grads = g.backward(ops.sum(ops.mul(y, g.constant(c, [6, 32]))), [X, A]);
+        const outs = [y, grads.get(X)!, grads.get(A)!];
+        const exe = await g.compile({ outputs: outs });
+        await exe.run();
+        const [gy, gx, ga] = await Promise.all(outs.map((t) => exe.read(t)));
+        const fw = pactForwardRef(x, alpha, L, 7);
+        const bw = pactBackwardRef(x, c, alpha, L);
+        let clipped = 0;
+        for (let i = 0; i < x.length; i++) {
+          assert(gy[i] === fw.y[i], `y[${i}] = ${gy[i]}, reference ${fw.y[i]}`);
+          assert(gx[i] === bw.gradX[i], `grad_x[${i}] = ${gx[i]}, reference ${bw.gradX[i]}`);
+          if (x[i] >= 1.7) clipped++;
+        }
+        const bound = 2 * x.length * 2 ** -24 * bw.absAlpha[0] + 1e-30;
+        assert(Math.abs(ga[0] - bw.gradAlpha[0]) <= bound, `grad_alpha = ${ga[0]}, reference ${bw.gradAlpha[0]}`);
+        assert(clipped > 0 && ga[0] !== 0, `${clipped} clipped values`);
+        return `${x.length} values identical, ${clipped} above alpha, grad_alpha ${ga[0].toFixed(5)}`;
+      } finally {
+        g.destroy();
+      }
+    },
+  },
+  {
+    name: 'pact: PACT activation quantizers train their clip, convert to what they fake-quantized, and keep alpha in the file',
+    async run(ctx) {
+      const model = prepare(initMlp(SIZES, 6), { bits: 4, group: 16, act: true, pact: true }, calib);
+      assert(Object.keys(model.qparams!).sort().join(',') === 'a0.alpha,a1.alpha', Object.keys(model.qparams!).join(','));
+      const r = await train(ctx, model, data, { epochs: 2, batch: 16, lr: 0.02, seed: 5 });
+      const head = (r.losses[0] + r.losses[1]) / 2;
+      const tail = (r.losses[10] + r.losses[11]) / 2;
+      assert(tail < 0.7 * head, `loss did not fall: ${head} -> ${tail}`);
+      assert(['a0.alpha', 'a1.alpha'].every((k) => r.qparams![k][0] !== model.qparams![k][0]), `alpha did not move: ${JSON.stringify(r.qparams)}`);
+      const trained = { weights: r.weights, quant: r.quant, qparams: r.qparams };
+      const fq = await evaluate(ctx, trained, data);
+      const conv = decodeModel(encodeModel(await convert(ctx, trained)));
+      assert(conv.layers.every((l, i) => l.act?.alpha === r.qparams![`a${i}.alpha`][0]), `alphas ${conv.layers.map((l) => l.act?.alpha)}`);
+      const runner = await QuantizedMlpRunner.create(ctx, conv, data.count);
+      const got = await runner.run(data.x);
+      runner.destroy();
+      assert(runner.variant.startsWith('fused W4A16'), runner.variant);
+      let worst = 0;
+      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - fq.logits[i]) / (1e-6 + Math.abs(fq.logits[i])));
+      assert(worst < 1e-5, `converted vs fake-quant logits: worst relative difference ${worst}`);
+      const e = await expectError('pact without act', () => prepare(initMlp(SIZES, 6), { pact: true }));
+      assert(/pact is an activation quantizer: it needs act: true/.test(e), e);
+      return `loss ${head.toFixed(4)} -> ${tail.toFixed(4)}; alpha ${model.qparams!['a0.alpha'][0].toFixed(4)}/${model.qparams!['a1.alpha'][0].toFixed(4)} -> ${r.qparams!['a0.alpha'][0].toFixed(4)}/${r.qparams!['a1.alpha'][0].toFixed(4)}; converted = fake-quant (worst rel ${worst.toExponential(2)})`;
     },
   },
   {

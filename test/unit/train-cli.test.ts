@@ -52,6 +52,9 @@ describe('nibble train', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--bits=9: bits must be integers in 2..8/);
     expect(existsSync(out)).toBe(false);
+    const p = nibble(['train', '--pact']);
+    expect(p.status).toBe(2);
+    expect(p.stderr).toMatch(/--pact quantizes activations: it needs --act/);
     const g = nibble(['train', '--group', '48']);
     expect(g.status).toBe(2);
     expect(g.stderr).toMatch(/--group=48/);
