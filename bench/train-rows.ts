@@ -38,6 +38,8 @@ export interface TrainStep {
   mg: MlpGraph;
   exe: Executable;
   opt: Optimizer;
+  /** Parameter tensors the optimizer updates (weights, biases, learned quantizer scales). */
+  updates: number;
   /** prepare(lr) + one run (forward, backward, AdamW in one submit) + advance; resolves when the submit is made. */
   run(): Promise<void>;
   destroy(): void;
@@ -46,10 +48,12 @@ export interface TrainStep {
 /** One Adam training step of the problem's MLP on the graph executor (as src/train/trainer.ts builds it). */
 export async function buildTrainStep(ctx: GpuContext, p: MlpProblem, qat: QatConfig | null, label: string): Promise<TrainStep> {
   const model = qat ? prepare(problemWeights(p), qat) : { weights: problemWeights(p), quant: [] };
-  const mg = buildMlp(ctx, model.weights, { batch: p.batch, quant: model.quant.length ? model.quant : undefined, loss: true, activation: 'relu', label });
+  const mg = buildMlp(ctx, model.weights, { batch: p.batch, quant: model.quant.length ? model.quant : undefined, qparams: 'qparams' in model ? model.qparams : undefined, loss: true, activation: 'relu', label });
   let opt: Optimizer | undefined;
   try {
-    const params = [...mg.w, ...mg.b];
+    // With learned (LSQ) quantizers their scales are trained too (no weight decay, as src/train/trainer.ts).
+    const learned = [...mg.qp.values()];
+    const params = [...mg.w, ...mg.b, ...learned];
     const grads = mg.graph.backward(mg.loss!, params);
     const dense = params.map((t) => {
       const g = grads.get(t)!;
@@ -57,13 +61,14 @@ export async function buildTrainStep(ctx: GpuContext, p: MlpProblem, qat: QatCon
     });
     // With activation fake-quant, the hidden layer inputs are kept readable too, for the layer-by-layer check.
     const exe = await mg.graph.compile({ outputs: [mg.loss!, mg.logits, ...dense, ...(qat?.act ? mg.inputs.slice(1) : [])] });
-    opt = await Optimizer.create(ctx, exe, params.map((t, i) => [t, dense[i]]), { kind: 'adamw', lr: p.lr, weightDecay: 0, eps: ADAM_EPS });
+    opt = await Optimizer.create(ctx, exe, params.map((t, i) => (learned.includes(t) ? [t, dense[i], { weightDecay: 0 }] : [t, dense[i]])), { kind: 'adamw', lr: p.lr, weightDecay: 0, eps: ADAM_EPS });
     await exe.run({ x: p.x, labels: p.labels }, {}); // feeds the inputs (kept for every later run); no update yet
     const o = opt;
     return {
       mg,
       exe,
       opt: o,
+      updates: params.length,
       async run() {
         o.prepare(p.lr);
         await exe.run({}, { after: (pass) => o.encode(pass) });
@@ -217,7 +222,7 @@ function trainRow(name: string, qat: (QatConfig & { bits: number; group: number 
       const step = await buildTrainStep(ctx, p, qat, qat ? 'qat-step' : 'f32-step');
       const L = p.weights.length;
       return {
-        notes: [`${step.exe.stats.dispatchesPerRun} dispatches + ${2 * L} AdamW per step, 1 submit`],
+        notes: [`${step.exe.stats.dispatchesPerRun} dispatches + ${step.updates} AdamW per step, 1 submit`],
         sampleMethod: 'wall time of one step (one submit: forward, backward, AdamW) until the last bias (40 B) is read back, as the TF.js peer',
         async sample() {
           await step.run();
@@ -238,5 +243,7 @@ export function nibbleTrainStepRows(_o: ShapeOptions): BenchRow[] {
     trainRow(TRAIN_F32_ROW, null),
     trainRow('nibble train step QAT W4 g32', { bits: 4, group: 32 }),
     trainRow('nibble train step QAT W4 g32 + A8 token', { bits: 4, group: 32, act: true }),
+    // LSQ: learned per-group scales (initialised to the absmax ones, so the first step checks as the row above it).
+    trainRow('nibble train step QAT W4 g32 LSQ', { bits: 4, group: 32, learn: true }),
   ];
 }
