@@ -131,7 +131,8 @@ export class AdaQat {
     return { cost, grad };
   }
 
-  private async lossAt(ctx: GpuContext, train: MlpGraph, weights: MlpWeights, quant: (LayerQuant | null)[], batch: number, feeds: { x: Float32Array; labels: Int32Array }): Promise<number> {
+  /** The probe graph (forward + loss, batch `batch`) for one set of quantizers, compiled once per bit configuration. */
+  private async probe(ctx: GpuContext, weights: MlpWeights, quant: (LayerQuant | null)[], batch: number): Promise<{ mg: MlpGraph; exe: Executable }> {
     const key = JSON.stringify(quant);
     let e = this.evals.get(key);
     if (!e) {
@@ -139,16 +140,24 @@ export class AdaQat {
       e = { mg, exe: await mg.graph.compile({ outputs: [mg.loss!] }) };
       this.evals.set(key, e);
     }
-    const { mg, exe } = e;
-    // The probe graph's weights = the training graph's current weights (GPU to GPU, before the probe's submit).
+    return e;
+  }
+
+  /**
+   * The loss of each quantizer set on the step's batch with the training graph's current weights: one submit copies
+   * the weights (GPU to GPU) into every probe graph, then the probes run, then their losses are read.
+   */
+  private async losses(ctx: GpuContext, train: MlpGraph, weights: MlpWeights, quants: (LayerQuant | null)[][], batch: number, feeds: { x: Float32Array; labels: Int32Array }): Promise<number[]> {
+    const probes: { mg: MlpGraph; exe: Executable }[] = [];
+    for (const q of quants) probes.push(await this.probe(ctx, weights, q, batch));
+    const src = [...train.w, ...train.b];
     await ctx.submit(['adaqat weight copy'], (enc) => {
-      [...train.w, ...train.b].forEach((t, i) => {
-        const dst = [...mg.w, ...mg.b][i];
-        enc.copyBufferToBuffer(train.graph.persistentBuffer(t.storage), 0, mg.graph.persistentBuffer(dst.storage), 0, t.storage.bytes);
-      });
+      for (const { mg } of new Set(probes)) {
+        [...mg.w, ...mg.b].forEach((dst, i) => enc.copyBufferToBuffer(train.graph.persistentBuffer(src[i].storage), 0, mg.graph.persistentBuffer(dst.storage), 0, dst.storage.bytes));
+      }
     });
-    await exe.run(feeds);
-    return (await exe.read(mg.loss!))[0];
+    for (const { exe } of probes) await exe.run(feeds);
+    return Promise.all(probes.map(async ({ mg, exe }) => (await exe.read(mg.loss!))[0]));
   }
 
   /**
@@ -157,18 +166,20 @@ export class AdaQat {
    */
   async update(ctx: GpuContext, train: MlpGraph, weights: MlpWeights, batch: number, feeds: { x: Float32Array; labels: Int32Array }): Promise<boolean> {
     const before = JSON.stringify(this.quant());
-    const L = await this.lossAt(ctx, train, weights, this.quant(), batch, feeds);
     const { grad } = this.cost();
-    const steps: number[] = [];
-    for (const [j, s] of this.slots.entries()) {
+    // Per slot, the finite difference over one bit: downward, or upward at minBits (none when min == max).
+    const dirs = this.slots.map((s) => {
       const c = this.bitsOf(s);
-      let dL: number;
-      if (c > this.minBits) dL = L - (await this.lossAt(ctx, train, weights, this.quant(s, -1), batch, feeds));
-      else if (c < this.maxBits) dL = (await this.lossAt(ctx, train, weights, this.quant(s, +1), batch, feeds)) - L;
-      else dL = 0;
+      return c > this.minBits ? -1 : c < this.maxBits ? 1 : 0;
+    });
+    const probed = this.slots.map((s, j) => j).filter((j) => dirs[j] !== 0);
+    const [L, ...Ls] = await this.losses(ctx, train, weights, [this.quant(), ...probed.map((j) => this.quant(this.slots[j], dirs[j]))], batch, feeds);
+    const steps = this.slots.map((s, j) => {
+      const k = probed.indexOf(j);
+      const dL = k < 0 ? 0 : dirs[j] < 0 ? L - Ls[k] : Ls[k] - L;
       if (!Number.isFinite(dL)) throw new Error(`adaqat: the probe loss of layer ${s.layer}'s ${s.kind} quantizer is ${dL}`);
-      steps.push(this.lr * (dL + this.lambda * grad[j]));
-    }
+      return this.lr * (dL + this.lambda * grad[j]);
+    });
     for (const [j, s] of this.slots.entries()) {
       const arr = s.kind === 'weight' ? this.weight : this.act;
       arr[s.layer] = this.clamp(arr[s.layer]! - steps[j]);

@@ -3,10 +3,10 @@
 import { buildMlp, initMlp, type LayerQuant, type MlpWeights } from '../../src/nn/mlp.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { AdaQat } from '../../src/train/adaqat.js';
-import { convert, prepare, QuantizedMlpRunner } from '../../src/train/qat.js';
+import { convert, prepare } from '../../src/train/qat.js';
 import { evaluate, train } from '../../src/train/trainer.js';
 import { assert, expectError, type GpuCase } from './types.js';
-import { toyData } from './toy_data.js';
+import { convertedMatchesFakeQuant, toyData } from './qat_helpers.js';
 
 
 const SIZES = [32, 32, 4];
@@ -78,12 +78,7 @@ export const CASES: GpuCase[] = [
       const fq = await evaluate(ctx, { weights: a.weights, quant: a.quant }, data);
       const conv = await convert(ctx, { weights: a.weights, quant: a.quant });
       assert(conv.layers.every((l, i) => l.bits === r.weightBits[i]), `converted bits ${conv.layers.map((l) => l.bits)}`);
-      const runner = await QuantizedMlpRunner.create(ctx, conv, data.count);
-      const got = await runner.run(data.x);
-      runner.destroy();
-      let worst = 0;
-      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - fq.logits[i]) / (1e-6 + Math.abs(fq.logits[i])));
-      assert(worst < 1e-5, `converted vs fake-quant logits: worst relative difference ${worst}`);
+      const worst = await convertedMatchesFakeQuant(ctx, conv, fq.logits, data, /./);
       return `bits 6 -> ${r.weightBits.join('/')} (real ${r.weightReal.map((x) => x!.toFixed(2)).join('/')}), cost ${r.cost.toFixed(2)}, converted = fake-quant (worst rel ${worst.toExponential(2)})`;
     },
   },

@@ -11,7 +11,7 @@ import { exportMlpGguf, importMlpGguf } from '../../src/train/gguf_export.js';
 import { convert, dequantizeLayer, prepare, QuantizedMlpRunner, type MlpModel } from '../../src/train/qat.js';
 import { evaluate, train } from '../../src/train/trainer.js';
 import { assert, expectError, type GpuCase } from './types.js';
-import { toyData } from './toy_data.js';
+import { toyData } from './qat_helpers.js';
 
 
 const data = toyData(64, 17, 98);

@@ -10,7 +10,7 @@ import { randomF32 } from '../../src/ref/random.js';
 import { convert, dequantizeLayer, prepare, QuantizedMlpRunner } from '../../src/train/qat.js';
 import { evaluate, train } from '../../src/train/trainer.js';
 import { assert, expectError, type GpuCase } from './types.js';
-import { toyData } from './toy_data.js';
+import { convertedMatchesFakeQuant, toyData } from './qat_helpers.js';
 
 
 const SIZES = [32, 32, 4];
@@ -91,13 +91,7 @@ export const CASES: GpuCase[] = [
       const fq = await evaluate(ctx, trained, data);
       const conv = decodeModel(encodeModel(await convert(ctx, trained)));
       assert(conv.layers.every((l, i) => l.act?.scale === a.qparams![`a${i}.scale`][0]), `act scales ${conv.layers.map((l) => l.act?.scale)}`);
-      const runner = await QuantizedMlpRunner.create(ctx, conv, data.count);
-      const got = await runner.run(data.x);
-      runner.destroy();
-      assert(runner.variant.startsWith('fused W4A16'), runner.variant);
-      let worst = 0;
-      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - fq.logits[i]) / (1e-6 + Math.abs(fq.logits[i])));
-      assert(worst < 1e-5, `converted vs fake-quant logits: worst relative difference ${worst}`);
+      const worst = await convertedMatchesFakeQuant(ctx, conv, fq.logits, data, /^fused W4A16/);
       return `loss ${head.toFixed(4)} -> ${tail.toFixed(4)}; w0.scale[0] ${q0['w0.scale'][0].toFixed(5)} -> ${a.qparams!['w0.scale'][0].toFixed(5)}, a0 (s, z) (${q0['a0.scale'][0].toFixed(5)}, ${q0['a0.zero_point'][0]}) -> (${a.qparams!['a0.scale'][0].toFixed(5)}, ${a.qparams!['a0.zero_point'][0].toFixed(3)}); converted = fake-quant (worst rel ${worst.toExponential(2)})`;
     },
   },
@@ -149,13 +143,7 @@ export const CASES: GpuCase[] = [
       const fq = await evaluate(ctx, trained, data);
       const conv = decodeModel(encodeModel(await convert(ctx, trained)));
       assert(conv.layers.every((l, i) => l.act?.alpha === r.qparams![`a${i}.alpha`][0]), `alphas ${conv.layers.map((l) => l.act?.alpha)}`);
-      const runner = await QuantizedMlpRunner.create(ctx, conv, data.count);
-      const got = await runner.run(data.x);
-      runner.destroy();
-      assert(runner.variant.startsWith('fused W4A16'), runner.variant);
-      let worst = 0;
-      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - fq.logits[i]) / (1e-6 + Math.abs(fq.logits[i])));
-      assert(worst < 1e-5, `converted vs fake-quant logits: worst relative difference ${worst}`);
+      const worst = await convertedMatchesFakeQuant(ctx, conv, fq.logits, data, /^fused W4A16/);
       const e = await expectError('pact without act', () => prepare(initMlp(SIZES, 6), { pact: true }));
       assert(/pact is an activation quantizer: it needs act: true/.test(e), e);
       return `loss ${head.toFixed(4)} -> ${tail.toFixed(4)}; alpha ${model.qparams!['a0.alpha'][0].toFixed(4)}/${model.qparams!['a1.alpha'][0].toFixed(4)} -> ${r.qparams!['a0.alpha'][0].toFixed(4)}/${r.qparams!['a1.alpha'][0].toFixed(4)}; converted = fake-quant (worst rel ${worst.toExponential(2)})`;

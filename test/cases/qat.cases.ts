@@ -9,7 +9,7 @@ import { randomF32 } from '../../src/ref/random.js';
 import { convert, dequantizeLayer, prepare, QuantizedMlpRunner } from '../../src/train/qat.js';
 import { evaluate, train } from '../../src/train/trainer.js';
 import { assert, expectError, type GpuCase } from './types.js';
-import { toyData } from './toy_data.js';
+import { toyData } from './qat_helpers.js';
 
 
 const SIZES = [32, 32, 4];
