@@ -9,11 +9,14 @@ const SILU_LIP = 1.1;
 /**
  * Logits of x [rows, sizes[0]] and, per logit, a bound on the error of an f32 evaluation in any summation order:
  * per layer e_z <= (K+1) u (|W||h| + |b|) + |W| e_h, and e_h' <= 1.1 e_z + u |silu(z)| (first-order terms).
+ * `inputs`: each layer's input (x, then the hidden activations), e.g. to calibrate activation quantizers.
  */
-export function mlpForwardRef(sizes: number[], w: ArrayLike<number>[], b: ArrayLike<number>[], x: ArrayLike<number>, rows: number): { logits: Float64Array; bound: Float64Array } {
+export function mlpForwardRef(sizes: number[], w: ArrayLike<number>[], b: ArrayLike<number>[], x: ArrayLike<number>, rows: number): { logits: Float64Array; bound: Float64Array; inputs: Float64Array[] } {
   let h = Float64Array.from(x);
   let e = new Float64Array(h.length);
+  const inputs: Float64Array[] = [];
   for (let l = 0; l + 1 < sizes.length; l++) {
+    inputs.push(h);
     const K = sizes[l];
     const N = sizes[l + 1];
     const z = new Float64Array(rows * N);
@@ -41,5 +44,5 @@ export function mlpForwardRef(sizes: number[], w: ArrayLike<number>[], b: ArrayL
       e = ez;
     }
   }
-  return { logits: h, bound: e };
+  return { logits: h, bound: e, inputs };
 }

@@ -8,6 +8,7 @@ import { runDispatches, type Dispatch } from '../kernels/common.js';
 import { planFakeQuant, planFakeQuantQParams, planPact } from '../kernels/fake_quant.js';
 import { planMatmulQ, type QuantWeightBuffers } from '../kernels/matmul.js';
 import { fakeQuantLayout, qparamsRef, qRange, roundedZeroPoint } from '../ref/fake_quant.js';
+import { mlpForwardRef } from '../ref/mlp.js';
 import { containerBits, packCodes, unpackCodes, wordsPerRow } from '../quant/layout.js';
 import { ggufScheme } from '../quant/gguf.js';
 import { destroyQuantized, downloadQuantized, quantizeWeights } from '../kernels/quant.js';
@@ -53,27 +54,6 @@ export interface MlpModel {
   qparams?: QParams;
 }
 
-/** The inputs of every layer of the f32 MLP (SiLU) on `rows` rows of x, in f32: calibration for activation ranges. */
-function layerInputs(w: MlpWeights, x: Float32Array, rows: number): Float32Array[] {
-  const out: Float32Array[] = [];
-  let h = x.subarray(0, rows * w.sizes[0]);
-  for (let i = 0; i + 1 < w.sizes.length; i++) {
-    out.push(h);
-    const K = w.sizes[i];
-    const N = w.sizes[i + 1];
-    const next = new Float32Array(rows * N);
-    for (let r = 0; r < rows; r++) {
-      for (let n = 0; n < N; n++) {
-        let z = w.b[i][n];
-        for (let k = 0; k < K; k++) z += h[r * K + k] * w.w[i][n * K + k];
-        next[r * N + n] = i + 2 < w.sizes.length ? z / (1 + Math.exp(-z)) : z;
-      }
-    }
-    h = next;
-  }
-  return out;
-}
-
 /** The bits a GGUF format forces (checking `config.bits` / `config.group` agree), or null without a format. */
 function formatBits(config: QatConfig): number | null {
   const f = config.format;
@@ -110,7 +90,8 @@ export function prepare(weights: MlpWeights, config: QatConfig = {}, calibration
   if (needAct && !(calibration && calibration.rows > 0 && calibration.x.length >= calibration.rows * weights.sizes[0])) {
     throw new Error(`prepare: learned activation quantizers need calibration rows (x [rows, ${weights.sizes[0]}]) to initialise their range`);
   }
-  const inputs = needAct ? layerInputs(weights, calibration!.x, calibration!.rows) : [];
+  const { rows, x } = calibration ?? { rows: 0, x: new Float32Array(0) };
+  const inputs = needAct ? mlpForwardRef(weights.sizes, weights.w, weights.b, x.subarray(0, rows * weights.sizes[0]), rows).inputs.map((v) => Float32Array.from(v)) : [];
   quant.forEach((q, i) => {
     if (q?.weight?.learn) {
       const { qmin, qmax } = qRange(q.weight.bits, true);
