@@ -10,7 +10,8 @@
 //   ACT_F16P  the same f16 data read as u32 pairs through unpack2x16float, computed in f32 (no shader-f16)
 //   else      f32 data, computed in f32 (training)
 // Three shapes of the same math, picked per adapter and shape by src/kernels/tuning.ts:
-//   PATH_ROWS   one invocation per (output column, block of up to MAXM rows); no workgroup memory, no barriers.
+//   PATH_ROWS   one invocation per (output column, block of up to MAXM rows), or (MR1) per row and RC adjacent
+//               columns; no workgroup memory, no barriers.
 //               (CPU adapters: SwiftShader emulates barriers at great cost.)
 //   PATH_SPLIT  GEMV (M <= MAXM): one workgroup per output column, K split across its WG invocations (adjacent
 //               invocations read adjacent words), reduced with subgroupAdd (SUBGROUPS) or a workgroup tree.
@@ -50,7 +51,7 @@ const CPW: u32 = 4u;
 const CPW: u32 = 8u;
 #endif
 #if MR1
-const MAXM: u32 = 1u; // PATH_ROWS with one row per invocation (CPU adapters: no private arrays to index)
+const MAXM: u32 = 1u; // PATH_ROWS with one row (and RC columns) per invocation: CPU adapters
 #else
 const MAXM: u32 = 8u;
 #endif
@@ -229,33 +230,39 @@ fn word_dot(n: u32, wi: u32, m0: u32, cnt: u32, acc: ptr<function, array<f32, MA
 
 #if PATH_ROWS
 #if MR1
-// One row per invocation (CPU adapters): straight-line code, scalar accumulators, the group loop outermost so
-// each scale (and zero) is loaded once per group.
+// One row and RC adjacent output columns per invocation (CPU adapters): no workgroup memory, no barriers, the group
+// loop outermost so each scale (and zero) is loaded once per group and column, and each word of x loaded and
+// converted once for all RC columns (on SwiftShader a load and an unpack2x16float cost more than the dot product).
+// Columns past N repeat the last one and are not written.
+const RC: u32 = {{ROWS_COLS}}u;
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let n = (wid.y * params.grid_x + wid.x) * WG + lid;
+  let n0 = ((wid.y * params.grid_x + wid.x) * WG + lid) * RC;
   let m = wid.z;
-  if (n >= params.N) {
+  if (n0 >= params.N) {
     return;
   }
+  let nl = params.N - 1u;
   let gw = params.group / CPW; // words per group; the last group takes the rest of the row
-  var acc = 0.0;
+  var acc = array<f32, RC>();
   for (var g = 0u; g < params.ngroups; g++) {
-    let gi = n * params.ngroups + g;
 #if FMIN
     let zv = vec4<XS>(XS(0.0));
 #elif ZEROS
-    let zv = vec4<XS>(XS(zero_at(gi)));
+    var zs: array<vec4<XS>, RC>;
+    for (var c = 0u; c < RC; c++) {
+      zs[c] = vec4<XS>(XS(zero_at(min(n0 + c, nl) * params.ngroups + g)));
+    }
 #elif W8
     let zv = vec4<XS>(XS(128.0));
 #else
     let zv = vec4<XS>(XS(8.0));
 #endif
-    var d = 0.0;
-    var sx = 0.0;
+    var d = array<f32, RC>(); // zeroed per group (an initializer, so that it is stored on every iteration)
+    var sx = 0.0; // FMIN: the sum of x over the group, shared by the columns
     let w_end = select((g + 1u) * gw, params.wpr, g + 1u == params.ngroups);
     for (var wi = g * gw; wi < w_end; wi++) {
-      let word = w_q[n * params.wpr + wi];
       let k = wi * CPW;
 #if W8
 #if X_VEC
@@ -268,11 +275,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 #else
       let a0 = x4(m, k);
 #endif
-      let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu)) - zv;
-      d += dot(vec4<f32>(a0), vec4<f32>(q0));
 #if FMIN
       sx += dot(vec4<f32>(a0), vec4<f32>(1.0));
 #endif
+      for (var c = 0u; c < RC; c++) {
+        let word = w_q[min(n0 + c, nl) * params.wpr + wi];
+#if !FMIN
+#if ZEROS
+        let zv = zs[c];
+#endif
+#endif
+        let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu)) - zv[c];
+        d[c] += dot(vec4<f32>(a0), vec4<f32>(q0));
+      }
 #else
 #if X_VEC
       let xi = (m * params.K + k) / 4u;
@@ -288,21 +303,36 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let a0 = x4(m, k);
       let a1 = x4(m, k + 4u);
 #endif
-      let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xfu)) - zv;
-      let q1 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(0xfu)) - zv;
-      d += f32(dot(a0, q0) + dot(a1, q1));
 #if FMIN
       sx += f32(dot(a0 + a1, vec4<XS>(XS(1.0))));
 #endif
+      for (var c = 0u; c < RC; c++) {
+        let word = w_q[min(n0 + c, nl) * params.wpr + wi];
+#if !FMIN
+#if ZEROS
+        let zv = zs[c];
+#endif
+#endif
+        let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xfu)) - zv[c];
+        let q1 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(0xfu)) - zv[c];
+        d[c] += f32(dot(a0, q0) + dot(a1, q1));
+      }
 #endif
     }
+    for (var c = 0u; c < RC; c++) {
+      let gi = min(n0 + c, nl) * params.ngroups + g;
 #if FMIN
-    acc += scale_at(gi) * d + zero_at(gi) * sx;
+      acc[c] += scale_at(gi) * d[c] + zero_at(gi) * sx;
 #else
-    acc += scale_at(gi) * d;
+      acc[c] += scale_at(gi) * d[c];
 #endif
+    }
   }
-  epilogue(m, n, acc);
+  for (var c = 0u; c < RC; c++) {
+    if (n0 + c < params.N) {
+      epilogue(m, n0 + c, acc[c]);
+    }
+  }
 }
 #else
 @compute @workgroup_size(WG)

@@ -104,6 +104,8 @@ export interface MatmulQOptions {
   colsPerWG?: number;
   /** PATH_ROWS: rows of x per invocation, 1 (CPU adapters) or 8; default from tuning.ts. */
   rowsPerInvocation?: 1 | 8;
+  /** PATH_ROWS with one row per invocation: adjacent output columns per invocation, 1 ..= 8 (W4A16 / W8A16; default from tuning.ts). */
+  colsPerInvocation?: number;
   /** Split W along N so no binding of W exceeds this many bytes (default: maxStorageBufferBindingSize). */
   maxBindingBytes?: number;
 }
@@ -202,6 +204,8 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     const maxWG = ctx.limits.maxComputeInvocationsPerWorkgroup;
     checkShape(kernelName, 'splitWG', Number.isInteger(splitWG) && splitWG >= 1 && (splitWG & (splitWG - 1)) === 0 && splitWG <= maxWG, `splitWG=${splitWG} must be a power of two <= ${maxWG}`);
   }
+  const rowsCols = o.colsPerInvocation ?? t.rowsCols;
+  if (path === 'rows' && rowsM === 1) checkShape(kernelName, 'colsPerInvocation', Number.isInteger(rowsCols) && rowsCols >= 1 && rowsCols <= GEMV_MAX_COLS, `colsPerInvocation=${rowsCols} must be an integer in 1..${GEMV_MAX_COLS}`);
   if (path === 'splitcols') checkShape(kernelName, 'colsPerWG', Number.isInteger(cols) && cols >= 1 && cols <= GEMV_MAX_COLS && cols <= splitWG, `colsPerWG=${cols} must be an integer in 1..${GEMV_MAX_COLS} and at most splitWG=${splitWG}`);
   let f16 = o.f16 ?? (ctx.caps.shaderF16 ? 'native' : 'emulated');
   if (o.xType === 'f32') f16 = 'emulated';
@@ -220,6 +224,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     SUBGROUPS: subgroups,
     SCALES_F16: g.sb === 2,
     MR1: path === 'rows' && rowsM === 1,
+    ROWS_COLS: path === 'rows' && rowsM === 1 ? rowsCols : 1,
     X_VEC: path !== 'tiled' && K % g.cpw === 0,
     PATH_COLS: path === 'splitcols',
     W_V4: path === 'splitcols' && wpr % 4 === 0,
@@ -249,7 +254,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     if (path === 'tiled') {
       workgroups = [Math.ceil(n / (t.tileX * 4)), Math.ceil(M / (t.tileY * 4)), 1];
     } else {
-      const per = path === 'rows' ? t.rowsWG : path === 'splitcols' ? cols : 1;
+      const per = path === 'rows' ? t.rowsWG * (rowsM === 1 ? rowsCols : 1) : path === 'splitcols' ? cols : 1;
       const gr = grid1d(ctx, Math.ceil(n / per));
       gridX = gr.gridX;
       workgroups = [gr.workgroups[0], gr.workgroups[1], path === 'rows' ? Math.ceil(M / rowsM) : 1];

@@ -71,7 +71,8 @@ interface QCase {
   maxBindingBytes?: number;
   rowsM?: 1 | 8;
   scaleF16?: boolean;
-  /** splitcols: output columns per workgroup (default: rotated over 1..8 below) and workgroup size (default: tuning). */
+  /** splitcols: output columns per workgroup (default: rotated over 1..8 below) and workgroup size (default: tuning);
+   *  rows with rowsM 1: output columns per invocation (default: tuning). */
   cols?: number;
   wg?: number;
 }
@@ -82,7 +83,7 @@ function qname(c: QCase): string {
   const kind = bits === 8 ? (x === 'f32' ? 'w8a32' : 'w8a16') : x === 'f32' ? 'w4a32' : 'w4a16';
   const epi = [c.bias ? '+bias' : '', c.activation && c.activation !== 'none' ? `+${c.activation}` : '', c.residual ? '+residual' : ''].join('');
   const cols = c.path === 'splitcols' ? ` c${c.cols ?? 'T'}${c.wg ? ` wg${c.wg}` : ''}` : '';
-  const sg = c.path === 'split' || c.path === 'splitcols' ? `${cols}${c.subgroups ? ' subgroups' : ' wg-tree'}` : c.path === 'rows' ? ` r${c.rowsM ?? 'T'}` : '';
+  const sg = c.path === 'split' || c.path === 'splitcols' ? `${cols}${c.subgroups ? ' subgroups' : ' wg-tree'}` : c.path === 'rows' ? ` r${c.rowsM ?? 'T'}${c.cols ? ` c${c.cols}` : ''}` : '';
   const split = c.maxBindingBytes ? ` split<=${c.maxBindingBytes}B` : '';
   return `matmul_${kind} ${c.path}${sg} ${x} ${c.mode ?? 'symmetric'} g${c.group ?? 'C'}${c.scaleF16 ? ' f16-scales' : ''} ${c.M}x${c.N}x${c.K}${epi}${split}`;
 }
@@ -106,7 +107,8 @@ function qcase(c: QCase): GpuCase {
       const o: MatmulQOptions = { M, xType: x === 'f32' ? 'f32' : 'f16', path: c.path, activation: c.activation, maxBindingBytes: c.maxBindingBytes, rowsPerInvocation: c.rowsM };
       if (x !== 'f32') o.f16 = x === 'f16-native' ? 'native' : 'emulated';
       if (c.path === 'split' || c.path === 'splitcols') o.subgroups = !!c.subgroups;
-      if (c.cols !== undefined) o.colsPerWG = c.cols;
+      if (c.cols !== undefined && c.path === 'rows') o.colsPerInvocation = c.cols;
+      else if (c.cols !== undefined) o.colsPerWG = c.cols;
       if (c.wg !== undefined) o.splitWG = c.wg;
       if (c.bias) {
         epi.bias = randomF32(N, seed + 2);
@@ -164,6 +166,16 @@ for (const path of PATHS) {
       cases.push(schemes[at % 4], schemes[(at + 1) % 4]);
       if (path === 'rows') for (const rowsM of [1, 8] as const) cases.push({ M, N: 19, K: 136, bits, group: 8 * bits, mode: 'float-min', x, path, rowsM });
     }
+  }
+}
+// rows with one row per invocation and 1, 3 or 8 adjacent columns (N = 19: a partial last block of columns), every
+// activation type, both widths, every scheme (zeros per column and group; float-min's shared sum of x), ragged K.
+for (const [ci, cols] of [1, 3, 8].entries()) {
+  for (const [xi, x] of XS.entries()) {
+    const at = ci * 3 + xi;
+    const mode = (['symmetric', 'zero-point', 'float-min'] as const)[(ci + xi) % 3];
+    const bits = at % 2 ? 8 : 4;
+    cases.push(xi === 1 ? { M: 2, N: 19, K: 203, bits, mode, x, path: 'rows', rowsM: 1, cols } : { M: 2, N: 19, K: 192, bits, group: 64, mode, x, path: 'rows', rowsM: 1, cols });
   }
 }
 // Subgroups on and off on the split GEMV with every activation type.
