@@ -5,7 +5,8 @@
 // packed_4x8_integer_dot_product) or with plain integer math (the fallback: the same integers), and rescaled
 // into f32 once per group. Stored codes become signed bytes by flipping each byte's top bit (u ^ 0x80 = u - 128).
 // Paths (picked like matmul_w4a16's by src/kernels/tuning.ts):
-//   PATH_ROWS   one invocation per (output column, block of up to MAXM rows); no workgroup memory.
+//   PATH_ROWS   one invocation per (output column, block of up to MAXM rows), or (MR1) per row and RC adjacent
+//               columns; no workgroup memory.
 //   PATH_SPLIT  GEMV, one workgroup per output column. One group per row (per channel): words split across the
 //               workgroup, the i32 partials reduced exactly (subgroupAdd under SUBGROUPS, else a workgroup tree).
 //               Several groups: each invocation takes whole groups, the f32 partials reduced the same way.
@@ -28,7 +29,7 @@ struct Params {
 }
 
 #if MR1
-const MAXM: u32 = 1u; // PATH_ROWS with one row per invocation (CPU adapters: no private arrays to index)
+const MAXM: u32 = 1u; // PATH_ROWS with one row (and RC columns) per invocation: CPU adapters
 #else
 const MAXM: u32 = 8u;
 #endif
@@ -80,6 +81,42 @@ fn dot4(a: u32, w: u32) -> i32 {
 }
 
 #if PATH_ROWS
+#if MR1
+// One row and RC adjacent output columns per invocation (CPU adapters): each word of xq is loaded once for the RC
+// columns. Columns past N repeat the last one and are not written.
+const RC: u32 = {{ROWS_COLS}}u;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let n0 = ((wid.y * params.grid_x + wid.x) * WG + lid) * RC;
+  let m = wid.z;
+  if (n0 >= params.N) {
+    return;
+  }
+  let nl = params.N - 1u;
+  let gw = params.group / 4u; // words per group (the last may be shorter)
+  var acc = array<f32, RC>();
+  for (var g = 0u; g < params.ngroups; g++) {
+    var iacc = array<i32, RC>();
+    let w_end = select((g + 1u) * gw, params.wpr, g + 1u == params.ngroups);
+    for (var wi = g * gw; wi < w_end; wi++) {
+      let xw = xq[m * params.wpr + wi];
+      for (var c = 0u; c < RC; c++) {
+        iacc[c] += dot4(xw, w_q[min(n0 + c, nl) * params.wpr + wi]);
+      }
+    }
+    for (var c = 0u; c < RC; c++) {
+      acc[c] += scale_at(min(n0 + c, nl) * params.ngroups + g) * f32(iacc[c]);
+    }
+  }
+  let sm = xs[m];
+  for (var c = 0u; c < RC; c++) {
+    if (n0 + c < params.N) {
+      epilogue(m, n0 + c, acc[c] * sm);
+    }
+  }
+}
+#else
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let n = (wid.y * params.grid_x + wid.x) * WG + lid;
@@ -108,6 +145,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     epilogue(m0 + j, n, acc[j] * xs[m0 + j]);
   }
 }
+#endif
 #endif
 
 #if PATH_SPLIT

@@ -319,7 +319,9 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   // The tiled path rescales at tile boundaries: its BK must divide the group (or the row must be one group).
   const bk = ngroups === 1 ? t.bk : gcd(g.G, t.bk);
   const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: bk } : { WG: path === 'rows' ? t.rowsWG : t.splitWG };
-  const defines = { ...epilogueDefines(o), PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, MR1: path === 'rows' && rowsM === 1, SCALES_F16: g.sb === 2 };
+  const rowsCols = o.colsPerInvocation ?? t.rowsCols;
+  if (path === 'rows' && rowsM === 1) checkShape(name, 'colsPerInvocation', Number.isInteger(rowsCols) && rowsCols >= 1 && rowsCols <= GEMV_MAX_COLS, `colsPerInvocation=${rowsCols} must be an integer in 1..${GEMV_MAX_COLS}`);
+  const defines = { ...epilogueDefines(o), PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, MR1: path === 'rows' && rowsM === 1, ROWS_COLS: path === 'rows' && rowsM === 1 ? rowsCols : 1, SCALES_F16: g.sb === 2 };
   const [qk, mk] = await Promise.all([
     getKernel(ctx, QUANTIZE_ROWS_I8, { X_F16: o.xType === 'f16' }, { WG: t.quantWG }),
     getKernel(ctx, MATMUL_W8A8, defines, constants),
@@ -349,7 +351,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
     if (path === 'tiled') {
       workgroups = [Math.ceil(n / (t.tileX * 4)), Math.ceil(M / (t.tileY * 4)), 1];
     } else {
-      const gr = grid1d(ctx, Math.ceil(n / (path === 'rows' ? t.rowsWG : 1)));
+      const gr = grid1d(ctx, Math.ceil(n / (path === 'rows' ? t.rowsWG * (rowsM === 1 ? rowsCols : 1) : 1)));
       gridX = gr.gridX;
       workgroups = [gr.workgroups[0], gr.workgroups[1], path === 'rows' ? Math.ceil(M / rowsM) : 1];
     }

@@ -262,12 +262,14 @@ interface W8Case {
   residual?: boolean;
   maxBindingBytes?: number;
   rowsM?: 1 | 8;
+  /** rows with rowsM 1: output columns per invocation (default: tuning). */
+  cols?: number;
   scaleF16?: boolean;
 }
 
 function w8name(c: W8Case): string {
   const epi = [c.bias ? '+bias' : '', c.activation ? `+${c.activation}` : '', c.residual ? '+residual' : ''].join('');
-  const sg = c.path === 'split' ? (c.subgroups ? ' subgroups' : ' wg-tree') : c.path === 'rows' ? ` r${c.rowsM ?? 'T'}` : '';
+  const sg = c.path === 'split' ? (c.subgroups ? ' subgroups' : ' wg-tree') : c.path === 'rows' ? ` r${c.rowsM ?? 'T'}${c.cols ? ` c${c.cols}` : ''}` : '';
   return `matmul_w8a8 ${c.path}${sg} ${c.packed ? 'dot4I8Packed' : 'int-fallback'} x=${c.x ?? 'f16'} g${c.group ?? 'C'}${c.scaleF16 ? ' f16-scales' : ''} ${c.M}x${c.N}x${c.K}${epi}${c.maxBindingBytes ? ` split<=${c.maxBindingBytes}B` : ''}`;
 }
 
@@ -296,7 +298,7 @@ function w8case(c: W8Case): GpuCase {
       const scratch = { xq: ctx.createBuffer(4 * M * wpr, undefined, 'xq'), xs: ctx.createBuffer(4 * M, undefined, 'xs') };
       const epi: EpilogueRef = { act: c.activation ?? 'none' };
       const bufs: GPUBuffer[] = [X, W.codes, W.scales, scratch.xq, scratch.xs];
-      const o: MatmulW8A8Options = { M, xType: c.x ?? 'f16', path: c.path, packedDot: c.packed, subgroups: c.subgroups, activation: c.activation, scratch, maxBindingBytes: c.maxBindingBytes, rowsPerInvocation: c.rowsM };
+      const o: MatmulW8A8Options = { M, xType: c.x ?? 'f16', path: c.path, packedDot: c.packed, subgroups: c.subgroups, activation: c.activation, scratch, maxBindingBytes: c.maxBindingBytes, rowsPerInvocation: c.rowsM, colsPerInvocation: c.cols };
       if (c.bias) {
         epi.bias = randomF32(N, seed + 2);
         bufs.push((o.bias = ctx.createBuffer(new Float32Array(epi.bias), undefined, 'bias')));
@@ -355,6 +357,8 @@ for (const path of W8_PATHS) {
     w8.push({ M, N: 19, K: 150, group: undefined, path, packed, subgroups: !packed });
     w8.push({ M, N: 19, K: 1, group: undefined, path, packed, subgroups: packed });
     if (path === 'rows') w8.push({ M, N: 19, K: 130, group: undefined, path, packed, rowsM: packed ? 8 : 1 });
+    // One row and 1, 3 or 8 columns per invocation (N = 19: a partial last block of columns), grouped and per channel.
+    if (path === 'rows') for (const cols of [1, 3, 8]) w8.push({ M: 2, N: 19, K: cols === 3 ? 130 : 128, group: cols === 3 ? undefined : 32, x: packed ? 'f16' : 'f32', path, packed, rowsM: 1, cols });
   }
   w8.push({ M, N: 23, K: 96, group: 32, path, packed: true, subgroups: true, bias: true, activation: 'gelu', residual: true });
   w8.push({ M, N: 23, K: 96, group: undefined, path, packed: false, subgroups: false, activation: 'silu' });
