@@ -259,7 +259,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 #else
     let zv = vec4<XS>(XS(8.0));
 #endif
-    var d = array<f32, RC>(); // zeroed per group (an initializer: Dawn does not re-zero a loop-local var without one)
+    var d = array<f32, RC>(); // zeroed per group (an initializer: Dawn on SwiftShader does not re-zero a loop-local var without one)
     var sx = 0.0; // FMIN: the sum of x over the group, shared by the columns
     let w_end = select((g + 1u) * gw, params.wpr, g + 1u == params.ngroups);
     for (var wi = g * gw; wi < w_end; wi++) {
@@ -448,7 +448,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let wj = i % wpt;
       let n = n0 + col;
       let k = k0 + wj * CPW;
-      var wv = array<f32, CPW>(); // zero past N or K (an initializer: Dawn does not re-zero a loop-local var without one)
+      var wv = array<f32, CPW>(); // zero past N or K (an initializer: Dawn on SwiftShader does not re-zero a loop-local var without one)
       if (n < params.N && k < params.K) {
         let word = w_q[n * params.wpr + k / CPW];
         let gi = n * params.ngroups + k / params.group;
