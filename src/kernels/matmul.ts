@@ -5,7 +5,7 @@ import { checkShape, grid1d, runDispatch, runDispatches, type Dispatch } from '.
 import { tuningFor } from './tuning.js';
 import { makeTensor, type Tensor } from '../io/safetensors.js';
 import { describeScheme, GROUP_SIZES, RULES, checkShapeFor, zeroKind, type QuantizedTensor } from '../quant/scheme.js';
-import { destroyQuantized, downloadQuantized, matrixShape, quantizedFromTensors, quantizeWeights, schemeFromParams } from './quant.js';
+import { destroyQuantized, downloadQuantized, matrixShape, quantizedFromTensors, quantizeWeights, schemeFromParams, type GpuQuantized } from './quant.js';
 import { KernelInputError, type ParamSpec, type ParamValue, type RunnableKernel, type TensorSpec } from './runnable.js';
 
 export const MATMUL_F32: KernelDef = { name: 'matmul_f32', shader: 'matmul/matmul_f32' };
@@ -84,6 +84,29 @@ export interface QuantWeightBuffers {
   zeros?: GPUBuffer;
   /** Element type of scales and zeros: f32 (default) or f16, two per u32, low half first (layout.ts). */
   scaleType?: 'f32' | 'f16';
+}
+
+const ZERO_MODES: Record<ReturnType<typeof zeroKind>, ZeroMode> = { none: 'symmetric', int: 'zero-point', float: 'float-min' };
+
+/**
+ * The matmul kernels' view of a quantized weight already on the GPU: from quantizeWeights, or uploadQuantized of a
+ * tensor imported from GGUF (Q4_0 / Q4_1 / Q8_0), GPTQ or AWQ. No copy: the codes, scales and zeros are the same
+ * buffers. 4- and 8-bit weights only (the fused kernels' widths); `tensor` names the weight in errors.
+ */
+export function matmulWeights(q: GpuQuantized, tensor = 'weight'): QuantWeightBuffers {
+  const s = q.scheme;
+  checkShape('matmul', tensor, s.bits === 4 || s.bits === 8, `${describeScheme(s)}: the fused matmuls take 4- or 8-bit codes (dequantize other widths)`);
+  return {
+    bits: s.bits as 4 | 8,
+    N: q.N,
+    K: q.K,
+    group: s.group || undefined,
+    mode: ZERO_MODES[zeroKind(s)],
+    codes: q.codes,
+    scales: q.scales,
+    ...(q.zeros ? { zeros: q.zeros } : {}),
+    scaleType: s.scaleType,
+  };
 }
 
 export interface MatmulQOptions {
@@ -436,7 +459,6 @@ function runnerActivations(kernel: string, inputs: Record<string, Tensor>, N: nu
   return { M, xType: x.dtype === 'F16' ? 'f16' : 'f32' };
 }
 
-const ZERO_MODE: Record<string, ZeroMode> = { none: 'symmetric', int: 'zero-point', float: 'float-min' };
 
 async function runMatmulEntry(ctx: GpuContext, kernel: 'matmul_w4a16' | 'matmul_w8a8', inputs: Record<string, Tensor>, params: Record<string, ParamValue>): Promise<Record<string, Tensor>> {
   const q = await runnerWeights(ctx, kernel, inputs, params);
@@ -452,7 +474,7 @@ async function runMatmulEntry(ctx: GpuContext, kernel: 'matmul_w4a16' | 'matmul_
       N,
       K,
       group: s.group || undefined,
-      mode: ZERO_MODE[zeroKind(s)],
+      mode: ZERO_MODES[zeroKind(s)],
       codes: up(q.codes, `${wName}.codes`),
       scales: up(Float32Array.from(q.scales), 'scales'),
       ...(q.zeros ? { zeros: up(Float32Array.from(q.zeros), 'zeros') } : {}),

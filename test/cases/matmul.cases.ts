@@ -1,12 +1,17 @@
 // Dequant-fused matmuls (W4A16, W8A16, f32 activations, W8A8) against src/ref/matmul.ts, every path and variant,
 // on awkward shapes; plus the N-split of oversized weights and the bad-input errors.
 import type { GpuContext } from '../../src/gpu/context.js';
-import { matmulQ, matmulW8A8, type MatmulW8A8Options, type MatmulActivation, type MatmulPath, type MatmulQOptions, type QuantWeightBuffers, type ZeroMode } from '../../src/kernels/matmul.js';
+import { matmulQ, matmulW8A8, matmulWeights, type MatmulW8A8Options, type MatmulActivation, type MatmulPath, type MatmulQOptions, type QuantWeightBuffers, type ZeroMode } from '../../src/kernels/matmul.js';
 import { packCodes, type Bits } from '../../src/quant/layout.js';
 import { toF16 } from '../../src/ref/f16.js';
-import { groupsOf, matmulQRef, matmulW8A8Ref, packI8Rows, quantizeRowsI8Ref, type EpilogueRef, type QuantWeightsRef } from '../../src/ref/matmul.js';
+import { groupsOf, matmulQRef, matmulRef, matmulW8A8Ref, packI8Rows, quantizeRowsI8Ref, type EpilogueRef, type QuantWeightsRef } from '../../src/ref/matmul.js';
 import { randomF32, rng } from '../../src/ref/random.js';
 import { compareBound, compareExact, U_F16, U_F32 } from '../../src/ref/tolerance.js';
+import { destroyQuantized, uploadQuantized } from '../../src/kernels/quant.js';
+import { dequantizeGguf, exportGguf, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
+import { exportGptq, importGptq } from '../../src/quant/gptq.js';
+import { makeScheme, type QuantizedTensor } from '../../src/quant/scheme.js';
+import { dequantizeRef, quantizeRef } from '../../src/ref/quant.js';
 import { assert, expectError, type GpuCase } from './types.js';
 
 /** Random codes, positive scales and zeros, packed by layout.ts (no quantization rule involved). */
@@ -385,3 +390,58 @@ async function w8ErrorCase(ctx: GpuContext): Promise<string> {
 }
 
 CASES.push(...w8.map(w8case), { name: 'matmul_w8a8 error: unsupported schemes and shape mismatches', run: w8ErrorCase });
+
+// Imported checkpoints straight into the fused kernels: GGUF Q4_0 / Q4_1 / Q8_0 blocks and a GPTQ int4 tensor,
+// repacked by the importers into layout.ts words (f16 scales and mins kept as f16), uploaded, and handed to the
+// matmuls through matmulWeights() with no copy. Reference: the file's own dequantization (ggml's formulas on the raw
+// blocks; GPTQ's (q - z) * s), then an f64 matmul, bound 2·K·u·Σ|x·w| (f32 compute: the adapter's f16 path would
+// need shader-f16).
+async function importedCase(ctx: GpuContext): Promise<string> {
+  const [N, K] = [24, 96]; // GPTQ packs 8 codes per int32 along N and K
+  const w = randomF32(N * K, 91, -1, 1);
+  const msgs: string[] = [];
+  const sources: [string, QuantizedTensor, Float32Array | Float64Array][] = [];
+  for (const t of ['Q4_0', 'Q4_1', 'Q8_0'] as GgufBlockType[]) {
+    const bytes = exportGguf(t, quantizeRef(w, N, K, makeScheme({ bits: t === 'Q8_0' ? 8 : 4, group: 32, rule: t.toLowerCase() as 'q4_0' })));
+    sources.push([`GGUF ${t}`, importGguf(t, bytes, N, K), dequantizeGguf(t, bytes, N, K)]);
+  }
+  const gptq = importGptq(exportGptq(quantizeRef(w, N, K, makeScheme({ bits: 4, group: 32, symmetric: false, scaleType: 'f16' }))), { N, K, group: 32 });
+  sources.push(['GPTQ int4 g32', gptq, dequantizeRef(gptq)]);
+  for (const [name, imp, wd] of sources) {
+    const q = uploadQuantized(ctx, imp, name);
+    const W = matmulWeights(q, name);
+    for (const M of [1, 20]) {
+      const x = toF16(randomF32(M * K, 92 + M, -2, 2));
+      const X = ctx.createBuffer(x.bits, undefined, 'x');
+      const Y = ctx.createBuffer(4 * M * N, undefined, 'y');
+      const ref = matmulRef(x.values, wd, { M, N, K, transB: true });
+      const tol = ref.absSum.map((a) => 2 * K * U_F32 * a);
+      ctx.write(Y, new Float32Array(M * N).fill(NaN));
+      await matmulQ(ctx, X, W, Y, { M, xType: 'f16', f16: 'emulated' });
+      const r = compareBound(`${name} W${imp.scheme.bits}A16 M=${M}`, await ctx.readF32(Y, M * N), ref.c, tol, 1, 1, 1);
+      assert(r.ok, r.message);
+      msgs.push(r.message);
+      if (imp.scheme.bits === 8) {
+        // W8A8: x quantized per token on the GPU, exact integer dot products with the file's int8 codes.
+        const qx = quantizeRowsI8Ref(x.values, M, K);
+        const ref8 = matmulW8A8Ref(qx.q, qx.scale, M, { bits: 8, N, K, group: 32, mode: 'symmetric', codes: imp.codes, scales: imp.scales });
+        ctx.write(Y, new Float32Array(M * N).fill(NaN));
+        await matmulW8A8(ctx, X, W, Y, { M, xType: 'f16' });
+        const r8 = compareBound(`${name} W8A8 M=${M}`, await ctx.readF32(Y, M * N), ref8.y, ref8.tol, 1, 1, 1);
+        assert(r8.ok, r8.message);
+        msgs.push(r8.message);
+      }
+      X.destroy();
+      Y.destroy();
+    }
+    destroyQuantized(q);
+  }
+  const two = uploadQuantized(ctx, quantizeRef(w, N, K, makeScheme({ bits: 2, group: 32 })), 'w2');
+  const m2 = await expectError('2-bit', async () => matmulWeights(two, 'w2'));
+  assert(m2.includes('w2') && m2.includes('4- or 8-bit'), `the 2-bit refusal should name the tensor and the widths: ${m2}`);
+  msgs.push(m2);
+  destroyQuantized(two);
+  return msgs.join(' | ');
+}
+
+CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0 and GPTQ int4 weights (matmulWeights, no copy)', run: importedCase });
