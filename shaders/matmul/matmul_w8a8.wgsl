@@ -46,24 +46,7 @@ override BK: u32 = 32u;
 #else
 @group(0) @binding(3) var<storage, read> scales: array<f32>;
 #endif
-#if BIAS
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-#endif
-#if RESIDUAL
-@group(0) @binding(5) var<storage, read> residual: array<f32>;
-#endif
-@group(0) @binding(6) var<storage, read_write> y: array<f32>;
-@group(0) @binding(7) var<uniform> params: Params;
-
-#include "common/matmul_epilogue.wgsl"
-
-fn scale_at(i: u32) -> f32 {
-#if SCALES_F16
-  return unpack2x16float(scales[i >> 1u])[i & 1u];
-#else
-  return scales[i];
-#endif
-}
+#include "common/matmul_q_out.wgsl"
 
 // Signed dot product of four int8 activations (a) with four stored weight codes (w, unsigned, offset 128).
 fn dot4(a: u32, w: u32) -> i32 {
