@@ -67,6 +67,28 @@ export interface MatmulBenchRow {
   vsF32: number | null; // f32 time / this time, same shape and path family
   timing: TimingResult['method'];
   check: string;
+  /** W4A16 / W8A16 rows: the knobs that produced it (what a tuning-table entry would hold). */
+  config?: GemvConfig;
+}
+
+/** A quantized-matmul configuration as the tuning table (src/kernels/tuning.ts, matmulQ) holds it. */
+export interface GemvConfig {
+  path: MatmulPath;
+  f16: 'native' | 'emulated';
+  splitWG?: number;
+  colsPerWG?: number;
+  subgroups?: boolean;
+}
+
+/** The GEMV configuration to put in the tuning table: the one whose slowdown against the fastest row of each decode
+ *  shape has the smallest geometric mean over the shapes (it must have run on all of them). */
+export interface GemvPick {
+  config: GemvConfig;
+  /** geometric mean of (its ms / fastest ms) over the shapes: 1 when it was fastest everywhere */
+  slowdown: number;
+  shapes: { shape: string; ms: number; fastestMs: number; copyFraction: number }[];
+  /** the matmulQ fields to set for this adapter */
+  tuning: { gemv: MatmulPath; splitWG?: number; colsPerWG?: number; subgroups?: boolean };
 }
 
 export interface MatmulBenchResult {
@@ -77,6 +99,7 @@ export interface MatmulBenchResult {
   rows: MatmulBenchRow[];
   targets: { what: string; ratio: number | null; target: string; met: boolean | null }[];
   gemvVsSplit: GemvVsSplit[];
+  gemvPick: GemvPick | null;
 }
 
 export interface Shape {
@@ -226,7 +249,7 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
       if (!r.ok) throw new Error(`bench: ${what} ${shape} disagrees with the reference: ${r.message}`);
       return `ok (${(r.maxErr).toExponential(1)})`;
     };
-    const row = (kernel: string, variant: string, t: TimingResult, weightBytes: number, f32ms: number | null, chk: string): MatmulBenchRow => ({
+    const row = (kernel: string, variant: string, t: TimingResult, weightBytes: number, f32ms: number | null, chk: string, config?: GemvConfig): MatmulBenchRow => ({
       kernel,
       variant,
       shape,
@@ -240,6 +263,7 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
       vsF32: f32ms === null ? null : f32ms / t.median,
       timing: t.method,
       check: chk,
+      ...(config ? { config } : {}),
     });
 
     // f32 baseline: W as f32 [N, K], y = x W^T.
@@ -293,7 +317,8 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
                 const t = await timeDispatches(ctx, kname, ds, reps);
                 const sg = split ? ((subgroups ?? (ctx.caps.subgroups && tq.subgroups)) ? '+subgroups' : '+wg-tree') : '';
                 const knobs = path === 'splitcols' ? ` c${colsPerWG ?? tq.colsPerWG} wg${splitWG ?? tq.splitWG}` : splitWG ? ` wg${splitWG}` : '';
-                emit(row(kname, `${path}${knobs}${sg} f16-${f16} g${group === K ? 'C' : group}`, t, weightBytes, f32ms, chk));
+                const config: GemvConfig = { path, f16, ...(split ? { splitWG: splitWG ?? tq.splitWG, subgroups: !!(subgroups ?? (ctx.caps.subgroups && tq.subgroups)) } : {}), ...(path === 'splitcols' ? { colsPerWG: colsPerWG ?? tq.colsPerWG } : {}) };
+                emit(row(kname, `${path}${knobs}${sg} f16-${f16} g${group === K ? 'C' : group}`, t, weightBytes, f32ms, chk, config));
               }
             }
           }
@@ -355,5 +380,40 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
     log('|---|---|---|---|---|---|---|');
     for (const g of gemvVsSplit) log(`| ${g.kernel} | ${g.shape} | ${g.split} | ${g.splitMs.toFixed(3)} | ${g.cols} | ${g.colsMs.toFixed(3)} | ${g.ratio.toFixed(2)}x |`);
   }
-  return { adapter, fallback, copyGBs, scaled, rows, targets, gemvVsSplit };
+  const gemvPick = pickGemv(rows, ctx.caps.shaderF16 ? 'native' : 'emulated');
+  if (gemvPick) {
+    const c = gemvPick.config;
+    log('');
+    log(`# GEMV pick for the tuning table (W4A16, f16 ${c.f16}; smallest geometric-mean slowdown against the fastest row of each shape, ${gemvPick.slowdown.toFixed(3)}x):`);
+    for (const sh of gemvPick.shapes) log(`#   ${sh.shape}: ${sh.ms.toFixed(4)} ms (fastest ${sh.fastestMs.toFixed(4)} ms), ${(100 * sh.copyFraction).toFixed(1)}% of copy bandwidth`);
+    log(`#   matmulQ: ${JSON.stringify(gemvPick.tuning)}`);
+  }
+  return { adapter, fallback, copyGBs, scaled, rows, targets, gemvVsSplit, gemvPick };
+}
+
+const configKey = (c: GemvConfig) => JSON.stringify([c.path, c.f16, c.splitWG ?? null, c.colsPerWG ?? null, c.subgroups ?? null]);
+
+/** See GemvPick. Null when fewer than one GEMV shape or configuration ran. */
+export function pickGemv(rows: MatmulBenchRow[], f16: 'native' | 'emulated'): GemvPick | null {
+  const gemv = rows.filter((r) => r.kernel === 'matmul_w4a16' && r.M <= 8 && r.config && r.config.f16 === f16);
+  const shapes = [...new Set(gemv.map((r) => r.shape))];
+  if (!shapes.length) return null;
+  const fastest = new Map(shapes.map((sh) => [sh, Math.min(...gemv.filter((r) => r.shape === sh).map((r) => r.ms))]));
+  const byConfig = new Map<string, MatmulBenchRow[]>();
+  for (const r of gemv) byConfig.set(configKey(r.config!), [...(byConfig.get(configKey(r.config!)) ?? []), r]);
+  let pick: GemvPick | null = null;
+  for (const rs of byConfig.values()) {
+    if (new Set(rs.map((r) => r.shape)).size !== shapes.length) continue;
+    const per = shapes.map((sh) => rs.filter((r) => r.shape === sh).sort((a, b) => a.ms - b.ms)[0]);
+    const slowdown = Math.exp(per.reduce((a, r) => a + Math.log(r.ms / fastest.get(r.shape)!), 0) / per.length);
+    if (pick && slowdown >= pick.slowdown) continue;
+    const c = rs[0].config!;
+    pick = {
+      config: c,
+      slowdown,
+      shapes: per.map((r) => ({ shape: r.shape, ms: r.ms, fastestMs: fastest.get(r.shape)!, copyFraction: r.copyFraction })),
+      tuning: { gemv: c.path, ...(c.splitWG !== undefined ? { splitWG: c.splitWG } : {}), ...(c.colsPerWG !== undefined ? { colsPerWG: c.colsPerWG } : {}), ...(c.subgroups !== undefined ? { subgroups: c.subgroups } : {}) },
+    };
+  }
+  return pick;
 }

@@ -15,6 +15,7 @@ import { MLP_GROUP } from '../../bench/shapes.js';
 import { mlpForwardRef, mlpProblem } from '../../bench/mlp.js';
 import { fakeQuantizedProblem, lossBound } from '../../bench/train-rows.js';
 import { parseBytes, parseDispatch, BenchInputError } from '../../bench/user-shader.js';
+import { pickGemv, type GemvConfig, type MatmulBenchRow } from '../../bench/matmul.js';
 
 const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', 'bench', ...args], { encoding: 'utf8', timeout: 300_000 });
 const tmp = mkdtempSync(join(tmpdir(), 'nibble-bench-test-'));
@@ -302,5 +303,33 @@ describe('bench pieces (pure)', () => {
     ]);
     expect(formatTable(r)).toMatch(/3\.00x vs peer, 8\.00x vs matmul_f32 naive, 4\.00x vs matmul_f32 tiled/);
     expect(formatMarkdown(r)).toMatch(/\| g \| nibble matmul_w4a16 gemv g32 \| nibble matmul_f32 tiled \| 4\.00x \|/);
+  });
+});
+
+describe('run-matmul: the GEMV pick for the tuning table', () => {
+  const row = (shape: string, ms: number, config: GemvConfig, kernel = 'matmul_w4a16'): MatmulBenchRow => {
+    const [M, K, N] = shape.split('x').map(Number);
+    return { kernel, variant: JSON.stringify(config), shape, M, K, N, ms, gflops: 0, weightGBs: 0, copyFraction: 1 / ms, vsF32: null, timing: 'timestamp-query', check: 'ok', config };
+  };
+  const A: GemvConfig = { path: 'split', f16: 'native', splitWG: 128, subgroups: false };
+  const B: GemvConfig = { path: 'splitcols', f16: 'native', splitWG: 128, colsPerWG: 4, subgroups: false };
+  const C: GemvConfig = { path: 'splitcols', f16: 'native', splitWG: 256, colsPerWG: 8, subgroups: true };
+
+  it('takes the smallest geometric-mean slowdown over the shapes, not the most wins', () => {
+    // A wins two shapes by 5%, B wins the third by 2x: B's mean slowdown is lower.
+    const rows = [row('1x64x64', 1.0, A), row('1x64x64', 1.05, B), row('1x64x128', 1.0, A), row('1x64x128', 1.05, B), row('1x128x64', 2.0, A), row('1x128x64', 1.0, B)];
+    const p = pickGemv(rows, 'native')!;
+    expect(p.config).toEqual(B);
+    expect(p.slowdown).toBeCloseTo(Math.cbrt(1.05 * 1.05), 12);
+    expect(p.tuning).toEqual({ gemv: 'splitcols', splitWG: 128, colsPerWG: 4, subgroups: false });
+    expect(p.shapes.map((s) => s.fastestMs)).toEqual([1.0, 1.0, 1.0]);
+  });
+
+  it('skips configurations that did not run on every shape, other f16 modes, other kernels and GEMM rows', () => {
+    const rows = [row('1x64x64', 1.0, A), row('1x64x128', 1.0, A), row('1x64x64', 0.5, C), row('1x64x128', 0.1, { ...C, f16: 'emulated' }), row('1x64x128', 0.1, C, 'matmul_w8a16'), row('64x64x64', 0.1, C)];
+    const p = pickGemv(rows, 'native')!;
+    expect(p.config).toEqual(A);
+    expect(p.tuning).toEqual({ gemv: 'split', splitWG: 128, subgroups: false });
+    expect(pickGemv(rows.filter((r) => r.M > 8), 'native')).toBeNull();
   });
 });
