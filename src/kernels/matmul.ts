@@ -459,7 +459,6 @@ function runnerActivations(kernel: string, inputs: Record<string, Tensor>, N: nu
   return { M, xType: x.dtype === 'F16' ? 'f16' : 'f32' };
 }
 
-
 async function runMatmulEntry(ctx: GpuContext, kernel: 'matmul_w4a16' | 'matmul_w8a8', inputs: Record<string, Tensor>, params: Record<string, ParamValue>): Promise<Record<string, Tensor>> {
   const q = await runnerWeights(ctx, kernel, inputs, params);
   const { N, K, scheme: s } = q;

@@ -237,8 +237,9 @@ async function errorCase(ctx: GpuContext): Promise<string> {
     await expectError('splitcols M', () => matmulQ(ctx, X, W, Y9, { ...o, M: 9, path: 'splitcols' })),
     await expectError('colsPerWG', () => matmulQ(ctx, X, W, Y, { ...o, path: 'splitcols', colsPerWG: 9 })),
     await expectError('splitWG', () => matmulQ(ctx, X, W, Y, { ...o, path: 'splitcols', splitWG: 24 })),
+    await expectError('colsPerInvocation', () => matmulQ(ctx, X, W, Y, { ...o, path: 'rows', rowsPerInvocation: 1, colsPerInvocation: 0 })),
   ];
-  const want = [/'x'.*\[10, 64\] f32/, /scales.*\[16, 2\] f32/, /codes.*\[16, 16\] u32/, /bias.*\[16\] f32/, /residual.*\[2, 16\] f32/, /y.*\[2, 16\] f32/, /zeros: missing/, /2-bit weights are not supported/, /group=12 .* multiple of 8/, /M <= 8/, /splitcols GEMV path takes M <= 8/, /colsPerWG=9 must be an integer in 1\.\.8/, /splitWG=24 must be a power of two/];
+  const want = [/'x'.*\[10, 64\] f32/, /scales.*\[16, 2\] f32/, /codes.*\[16, 16\] u32/, /bias.*\[16\] f32/, /residual.*\[2, 16\] f32/, /y.*\[2, 16\] f32/, /zeros: missing/, /2-bit weights are not supported/, /group=12 .* multiple of 8/, /M <= 8/, /splitcols GEMV path takes M <= 8/, /colsPerWG=9 must be an integer in 1\.\.8/, /splitWG=24 must be a power of two/, /colsPerInvocation=0 must be an integer in 1\.\.8/];
   msgs.forEach((m, i) => assert(want[i].test(m), `error ${i}: '${m}' does not match ${want[i]}`));
   const y = await ctx.readF32(Y, 32);
   assert(
