@@ -50,6 +50,17 @@ fn load_scale_word(i: u32, is_zero: bool) -> f32 {
   return bitcast<f32>(scales[i]);
 }
 
+// The weight a code stands for: symmetric (u - 2^(BITS-1)) * s, integer zero point (u - z) * s, or float min u * s + z.
+fn code_value(u: u32, s: f32, z: f32) -> f32 {
+  if (ZERO_KIND == 0u) {
+    return f32(i32(u) - i32(1u << (BITS - 1u))) * s;
+  }
+  if (ZERO_KIND == 1u) {
+    return (f32(u) - z) * s;
+  }
+  return rounded(f32(u) * s, params.zero) + z;
+}
+
 fn dq_value(i: u32) -> f32 {
   return dq_at(i / params.k, i % params.k);
 }
@@ -68,15 +79,11 @@ fn dq_at(row: u32, col: u32) -> f32 {
   if (GROUP != 0u) {
     gi = gi + col / max(GROUP, 1u); // max: GROUP = 0 must not divide, even in a branch not taken
   }
-  let s = load_scale_word(gi, false);
-  if (ZERO_KIND == 0u) {
-    return f32(i32(u) - i32(1u << (b - 1u))) * s;
+  var z = 0.0;
+  if (ZERO_KIND != 0u) {
+    z = load_scale_word(gi, true);
   }
-  let z = load_scale_word(gi, true);
-  if (ZERO_KIND == 1u) {
-    return (f32(u) - z) * s;
-  }
-  return rounded(f32(u) * s, params.zero) + z;
+  return code_value(u, load_scale_word(gi, false), z);
 }
 
 @compute @workgroup_size(WG)
@@ -111,20 +118,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let per = 32u / BITS;
     let w0 = row * params.words_per_row + ((k0 * BITS) >> 5u);
     let mask = (1u << BITS) - 1u;
-    let off = i32(1u << (BITS - 1u));
     for (var wj = 0u; wj < GROUP / per; wj = wj + 1u) {
       let wv = codes[w0 + wj];
       for (var j = 0u; j < per; j = j + 1u) {
-        let u = (wv >> (j * BITS)) & mask;
-        var v = 0.0;
-        if (ZERO_KIND == 0u) {
-          v = f32(i32(u) - off) * s;
-        } else if (ZERO_KIND == 1u) {
-          v = (f32(u) - z) * s;
-        } else {
-          v = rounded(f32(u) * s, params.zero) + z;
-        }
-        y[row * params.k + k0 + wj * per + j] = v;
+        y[row * params.k + k0 + wj * per + j] = code_value((wv >> (j * BITS)) & mask, s, z);
       }
     }
     return;
@@ -135,7 +132,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var gi_cur = 0xffffffffu;
   var s = 0.0;
   var z = 0.0;
-  let off = i32(1u << (BITS - 1u));
   for (var col = k0; col < k1; col = col + 1u) {
     let bit = col * BITS;
     let wi = row * params.words_per_row + (bit >> 5u);
@@ -160,15 +156,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
       gi_cur = gi;
     }
-    var v = 0.0;
-    if (ZERO_KIND == 0u) {
-      v = f32(i32(u) - off) * s;
-    } else if (ZERO_KIND == 1u) {
-      v = (f32(u) - z) * s;
-    } else {
-      v = rounded(f32(u) * s, params.zero) + z;
-    }
-    y[row * params.k + col] = v;
+    y[row * params.k + col] = code_value(u, s, z);
   }
 #endif
 }
