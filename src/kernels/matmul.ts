@@ -5,7 +5,7 @@ import { checkShape, grid1d, runDispatch, runDispatches, type Dispatch } from '.
 import { tuningFor } from './tuning.js';
 import { makeTensor, type Tensor } from '../io/safetensors.js';
 import { describeScheme, GROUP_SIZES, RULES, checkShapeFor, zeroKind, type QuantizedTensor } from '../quant/scheme.js';
-import { destroyQuantized, downloadQuantized, matrixShape, quantizedFromTensors, quantizeWeights, schemeFromParams, type GpuQuantized } from './quant.js';
+import { destroyQuantized, downloadQuantized, matrixShape, quantizedFromTensors, quantizeWeights, schemeFromParams, uploadQuantized, type GpuQuantized } from './quant.js';
 import { KernelInputError, type ParamSpec, type ParamValue, type RunnableKernel, type TensorSpec } from './runnable.js';
 
 export const MATMUL_F32: KernelDef = { name: 'matmul_f32', shader: 'matmul/matmul_f32' };
@@ -467,17 +467,9 @@ async function runMatmulEntry(ctx: GpuContext, kernel: 'matmul_w4a16' | 'matmul_
   const { M, xType } = runnerActivations(kernel, inputs, N, K, wName);
   const bufs: GPUBuffer[] = [];
   const up = (data: ArrayBufferView, label: string) => (bufs.push(ctx.createBuffer(data, undefined, label)), bufs[bufs.length - 1]);
+  const gq = uploadQuantized(ctx, q, wName);
   try {
-    const wb: QuantWeightBuffers = {
-      bits: s.bits as 4 | 8,
-      N,
-      K,
-      group: s.group || undefined,
-      mode: ZERO_MODES[zeroKind(s)],
-      codes: up(q.codes, `${wName}.codes`),
-      scales: up(Float32Array.from(q.scales), 'scales'),
-      ...(q.zeros ? { zeros: up(Float32Array.from(q.zeros), 'zeros') } : {}),
-    };
+    const wb = matmulWeights(gq, wName);
     const x = up(inputs.x.data, 'x');
     const y = ctx.createBuffer(4 * M * N, undefined, 'y');
     bufs.push(y);
@@ -487,6 +479,7 @@ async function runMatmulEntry(ctx: GpuContext, kernel: 'matmul_w4a16' | 'matmul_
     return { y: makeTensor('F32', [M, N], await ctx.readF32(y, M * N), 'y') };
   } finally {
     bufs.forEach((b) => b.destroy());
+    destroyQuantized(gq);
   }
 }
 
