@@ -1,6 +1,7 @@
 // Fused matmul epilogue, included by the matmul kernels: y = act(v + bias) + residual, written to y[m, n0 + n].
-// Needs from the including kernel: `y: array<f32>`, `params.n0` (this dispatch's first column), `params.ldy`
-// (row stride of y and residual), and under #if BIAS / #if RESIDUAL the bindings `bias` [N] / `residual` [M, N].
+// Needs from the including kernel (common/matmul_q_out.wgsl): store_y(i, v) and residual_at(i) over y's flat index,
+// `params.n0` (this dispatch's first column), `params.ldy` (row stride of y and residual), and under #if BIAS the
+// binding `bias` [N] f32.
 // Activations: SILU  z / (1 + exp(-z));  GELU  tanh form, 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))) with
 // tanh(t) = 1 - 2 / (exp(2t) + 1), which saturates cleanly to +-1 where exp overflows or underflows.
 fn epilogue(m: u32, n: u32, v: f32) {
@@ -17,7 +18,7 @@ fn epilogue(m: u32, n: u32, v: f32) {
   r = 0.5 * r * (2.0 - 2.0 / (exp(2.0 * t) + 1.0));
 #endif
 #if RESIDUAL
-  r += residual[m * params.ldy + col];
+  r += residual_at(m * params.ldy + col);
 #endif
-  y[m * params.ldy + col] = r;
+  store_y(m * params.ldy + col, r);
 }

@@ -1,14 +1,83 @@
 // The output side shared by the quantized matmuls (matmul_w4a16 / w8a16 and matmul_w8a8): the bias (4), residual (5),
 // y (6) and params (7) bindings, the fused epilogue, and scale_at() over `scales` (f32, or f16 pairs, low half first,
 // under SCALES_F16), which the including kernel declares at its own binding. Needs the kernel's `Params` struct.
+// y (and residual, which has y's type and layout) is f32, or f16 in one of two forms:
+//   Y_F16N  array<f16> (the kernel has `enable f16`: adapters with shader-f16)
+//   Y_F16P  f16 pairs in u32 words, low half first; the invocations that own the two halves of a word are not the
+//           same one on most paths, so each half is written with an atomic compare-exchange that keeps the other.
+// f32 -> f16 rounds to nearest, ties to even, on the bits (quant/numerics.wgsl, the twin of src/quant/f16.ts), so
+// every adapter rounds alike: |v| >= 65520 gives +-inf, NaN stays NaN, f16 subnormals are kept.
 #if BIAS
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 #endif
+#if Y_F16N
+#if RESIDUAL
+@group(0) @binding(5) var<storage, read> residual: array<f16>;
+#endif
+@group(0) @binding(6) var<storage, read_write> y: array<f16>;
+#elif Y_F16P
+#if RESIDUAL
+@group(0) @binding(5) var<storage, read> residual: array<u32>;
+#endif
+@group(0) @binding(6) var<storage, read_write> y: array<atomic<u32>>;
+#else
 #if RESIDUAL
 @group(0) @binding(5) var<storage, read> residual: array<f32>;
 #endif
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
+#endif
 @group(0) @binding(7) var<uniform> params: Params;
+
+#if Y_F16N
+fn residual_at(i: u32) -> f32 {
+#if RESIDUAL
+  return f32(residual[i]);
+#else
+  return 0.0;
+#endif
+}
+#elif Y_F16P
+fn residual_at(i: u32) -> f32 {
+#if RESIDUAL
+  return f16_bits_to_f32((residual[i >> 1u] >> ((i & 1u) * 16u)) & 0xffffu);
+#else
+  return 0.0;
+#endif
+}
+#else
+fn residual_at(i: u32) -> f32 {
+#if RESIDUAL
+  return residual[i];
+#else
+  return 0.0;
+#endif
+}
+#endif
+
+#if Y_F16
+#include "quant/numerics.wgsl"
+#endif
+
+// y[i] = v, in y's type.
+fn store_y(i: u32, v: f32) {
+#if Y_F16N
+  y[i] = f16(round_f16(v)); // exact: round_f16 gives a value f16 holds (naga rejects bitcast<vec2<f16>>)
+#elif Y_F16P
+  let sh = (i & 1u) * 16u;
+  let keep = ~(0xffffu << sh);
+  let h = f32_to_f16_bits(v) << sh;
+  var old = atomicLoad(&y[i >> 1u]);
+  loop {
+    let r = atomicCompareExchangeWeak(&y[i >> 1u], old, (old & keep) | h);
+    if (r.exchanged) {
+      break;
+    }
+    old = r.old_value;
+  }
+#else
+  y[i] = v;
+#endif
+}
 
 #include "common/matmul_epilogue.wgsl"
 

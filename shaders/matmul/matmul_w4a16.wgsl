@@ -19,8 +19,11 @@
 //               chunks of codes (the opt-in variant 'splitcols'; see its section below).
 //   PATH_TILED  GEMM: (WG_Y*4) x (WG_X*4) output tile per workgroup, 4x4 per invocation; x and the dequantized
 //               W staged through workgroup memory BK deep.
+// y is f32, or f16 (Y_F16N native, Y_F16P packed pairs; common/matmul_q_out.wgsl); every path accumulates in f32.
 // Each dispatch covers the columns [n0, n0 + N) of y (the planner splits W along N when it exceeds a binding).
 #if ACT_F16
+enable f16;
+#elif Y_F16N
 enable f16;
 #endif
 #if SUBGROUPS

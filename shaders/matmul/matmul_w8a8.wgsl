@@ -3,7 +3,7 @@
 //   W: 8-bit symmetric codes in the layout of src/quant/layout.ts (u = wq + 128, four per u32), scales [N, ngroups].
 // Products are accumulated exactly in i32, four at a time with dot4I8Packed (PACKED, the WGSL language feature
 // packed_4x8_integer_dot_product) or with plain integer math (the fallback: the same integers), and rescaled
-// into f32 once per group. Stored codes become signed bytes by flipping each byte's top bit (u ^ 0x80 = u - 128).
+// into f32 once per group, then stored as y's type. Stored codes become signed bytes by flipping each byte's top bit (u ^ 0x80 = u - 128).
 // Paths (picked like matmul_w4a16's by src/kernels/tuning.ts):
 //   PATH_ROWS   one invocation per (output column, block of up to MAXM rows), or (MR1) per row and RC adjacent
 //               columns; no workgroup memory.
@@ -12,6 +12,10 @@
 //               Several groups: each invocation takes whole groups, the f32 partials reduced the same way.
 //   PATH_TILED  GEMM: (WG_Y*4) x (WG_X*4) output tile, int8 words staged in workgroup memory BK deep; BK divides
 //               the group (or the row is one group), so a group's integers are complete at a tile boundary.
+// y is f32, or f16 (Y_F16N native, Y_F16P packed pairs): see common/matmul_q_out.wgsl.
+#if Y_F16N
+enable f16;
+#endif
 #if SUBGROUPS
 enable subgroups;
 #endif

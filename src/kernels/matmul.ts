@@ -56,7 +56,7 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
 export const matmulF32 = async (ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: MatmulF32Shape) => runDispatch(await planMatmulF32(ctx, a, b, c, s));
 
 // ---- Dequant-fused matmuls (shaders/matmul/matmul_w4a16.wgsl, matmul_w8a16.wgsl, matmul_w8a8.wgsl) -------------
-// y[M, N] (f32) = x[M, K] · dequant(W)[N, K]^T, + bias, SiLU/GELU, + residual. W in the layout of src/quant/layout.ts.
+// y[M, N] (f32 or f16) = x[M, K] · dequant(W)[N, K]^T, + bias, SiLU/GELU, + residual. W in the layout of src/quant/layout.ts.
 
 export const MATMUL_W4A16: KernelDef = { name: 'matmul_w4a16', shader: 'matmul/matmul_w4a16' };
 export const MATMUL_W8A16: KernelDef = { name: 'matmul_w8a16', shader: 'matmul/matmul_w8a16', defines: { W8: true } };
@@ -131,6 +131,14 @@ export interface MatmulQOptions {
   colsPerInvocation?: number;
   /** Split W along N so no binding of W exceeds this many bytes (default: maxStorageBufferBindingSize). */
   maxBindingBytes?: number;
+  /**
+   * Element type of y, and of residual (same layout): f32 (default) or f16, rounded to a neighbour, +-inf past
+   * 65504 (by half an ulp), row-major [M, N], two per u32 word, low half first. Accumulation is f32 either way.
+   */
+  yType?: 'f32' | 'f16';
+  /** f16 y: 'native' (f16 stores, needs shader-f16) or 'emulated' (each half written by an atomic compare-exchange
+   *  into its u32 word); default native where the adapter has shader-f16. */
+  yF16?: 'native' | 'emulated';
 }
 
 interface QGeometry {
@@ -168,12 +176,23 @@ export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAll
   return { M: 0, N, K, G, ngroups, wpr, cpw, sb };
 }
 
-function checkEpilogue(kernel: string, M: number, N: number, o: { bias?: GPUBuffer; residual?: GPUBuffer; activation?: string }, y: GPUBuffer): void {
-  checkShape(kernel, 'y', y.size >= 4 * M * N, `buffer '${y.label}' of ${y.size} bytes is too small for [${M}, ${N}] f32 (${4 * M * N} bytes)`);
+/** Checks y, bias and residual against [M, N]; returns the defines for y's type and y's byte size. */
+function checkEpilogue(ctx: GpuContext, kernel: string, M: number, N: number, o: { bias?: GPUBuffer; residual?: GPUBuffer; activation?: string; yType?: string; yF16?: string }, y: GPUBuffer): { defines: Record<string, boolean>; yBytes: number } {
+  const yType = o.yType ?? 'f32';
+  checkShape(kernel, 'yType', yType === 'f32' || yType === 'f16', `'${yType}' is not f32 or f16`);
+  const f16 = yType === 'f16';
+  const yF16 = o.yF16 ?? (ctx.caps.shaderF16 ? 'native' : 'emulated');
+  if (f16) {
+    checkShape(kernel, 'yF16', yF16 === 'native' || yF16 === 'emulated', `'${yF16}' is not native or emulated`);
+    checkShape(kernel, 'yF16', !(yF16 === 'native' && !ctx.caps.shaderF16), `native f16 output needs the adapter's shader-f16 feature`);
+  }
+  const yBytes = f16 ? 4 * Math.ceil((M * N) / 2) : 4 * M * N;
+  checkShape(kernel, 'y', y.size >= yBytes, `buffer '${y.label}' of ${y.size} bytes is too small for [${M}, ${N}] ${yType} (${yBytes} bytes)`);
   if (o.bias) checkShape(kernel, 'bias', o.bias.size >= 4 * N, `buffer '${o.bias.label}' of ${o.bias.size} bytes is too small for [${N}] f32`);
-  if (o.residual) checkShape(kernel, 'residual', o.residual.size >= 4 * M * N, `buffer '${o.residual.label}' of ${o.residual.size} bytes is too small for [${M}, ${N}] f32`);
+  if (o.residual) checkShape(kernel, 'residual', o.residual.size >= yBytes, `buffer '${o.residual.label}' of ${o.residual.size} bytes is too small for [${M}, ${N}] ${yType} (y's type; ${yBytes} bytes)`);
   const act = o.activation ?? 'none';
   checkShape(kernel, 'activation', ['none', 'silu', 'gelu'].includes(act), `'${act}' is not one of none, silu, gelu`);
+  return { defines: { Y_F16: f16, Y_F16N: f16 && yF16 === 'native', Y_F16P: f16 && yF16 === 'emulated' }, yBytes };
 }
 
 /**
@@ -215,7 +234,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
   checkShape(kernelName, 'x type', o.xType === 'f16' || o.xType === 'f32', `xType '${o.xType}' is not f16 or f32`);
   const xBytes = o.xType === 'f16' ? 4 * Math.ceil((M * K) / 2) : 4 * M * K;
   checkShape(kernelName, 'x', x.size >= xBytes, `buffer '${x.label}' of ${x.size} bytes is too small for [${M}, ${K}] ${o.xType} (${xBytes} bytes; W is [${N}, ${K}])`);
-  checkEpilogue(kernelName, M, N, o, y);
+  const out = checkEpilogue(ctx, kernelName, M, N, o, y);
   const t = tuningFor(ctx).matmulQ;
   const path = o.path ?? pickPath(ctx, M);
   const rowsM = o.rowsPerInvocation ?? t.rowsM;
@@ -237,6 +256,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
   checkShape(kernelName, 'subgroups', !(subgroups && !ctx.caps.subgroups), `the adapter has no subgroups`);
   const defines = {
     ...epilogueDefines(o),
+    ...out.defines,
     ACT_F16: o.xType === 'f16' && f16 === 'native',
     ACT_F16P: o.xType === 'f16' && f16 === 'emulated',
     ZEROS: w.mode !== 'symmetric',
@@ -287,7 +307,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
       args: {
         bindings,
         params: { M, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX },
-        expect: { x: xBytes, w_q: 4 * wpr * n, scales: sb * ngroups * n, ...(w.zeros ? { zeros: sb * ngroups * n } : {}), y: 4 * M * N },
+        expect: { x: xBytes, w_q: 4 * wpr * n, scales: sb * ngroups * n, ...(w.zeros ? { zeros: sb * ngroups * n } : {}), y: out.yBytes, ...(o.residual ? { residual: out.yBytes } : {}) },
       },
       workgroups,
     };
@@ -326,7 +346,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   checkShape(name, 'x type', o.xType === 'f16' || o.xType === 'f32', `xType '${o.xType}' is not f16 or f32`);
   const xBytes = o.xType === 'f16' ? 4 * Math.ceil((M * K) / 2) : 4 * M * K;
   checkShape(name, 'x', x.size >= xBytes, `buffer '${x.label}' of ${x.size} bytes is too small for [${M}, ${K}] ${o.xType} (${xBytes} bytes; W is [${N}, ${K}])`);
-  checkEpilogue(name, M, N, o, y);
+  const out = checkEpilogue(ctx, name, M, N, o, y);
   checkShape(name, 'xq', o.scratch.xq.size >= 4 * M * wpr, `scratch buffer '${o.scratch.xq.label}' of ${o.scratch.xq.size} bytes is too small for [${M}, ${wpr}] u32`);
   checkShape(name, 'xs', o.scratch.xs.size >= 4 * M, `scratch buffer '${o.scratch.xs.label}' of ${o.scratch.xs.size} bytes is too small for [${M}] f32`);
   const t = tuningFor(ctx).matmulQ;
@@ -344,7 +364,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: bk } : { WG: path === 'rows' ? t.rowsWG : t.splitWG };
   const rowsCols = o.colsPerInvocation ?? t.rowsCols;
   if (path === 'rows' && rowsM === 1) checkShape(name, 'colsPerInvocation', Number.isInteger(rowsCols) && rowsCols >= 1 && rowsCols <= GEMV_MAX_COLS, `colsPerInvocation=${rowsCols} must be an integer in 1..${GEMV_MAX_COLS}`);
-  const defines = { ...epilogueDefines(o), PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, MR1: path === 'rows' && rowsM === 1, ROWS_COLS: path === 'rows' && rowsM === 1 ? rowsCols : 1, SCALES_F16: g.sb === 2 };
+  const defines = { ...epilogueDefines(o), ...out.defines, PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, MR1: path === 'rows' && rowsM === 1, ROWS_COLS: path === 'rows' && rowsM === 1 ? rowsCols : 1, SCALES_F16: g.sb === 2 };
   const [qk, mk] = await Promise.all([
     getKernel(ctx, QUANTIZE_ROWS_I8, { X_F16: o.xType === 'f16' }, { WG: t.quantWG }),
     getKernel(ctx, MATMUL_W8A8, defines, constants),
@@ -380,7 +400,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
     }
     ds.push({
       kernel: mk,
-      args: { bindings, params: { M, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX }, expect: { xq: 4 * M * wpr, xs: 4 * M, w_q: 4 * wpr * n, scales: g.sb * ngroups * n, y: 4 * M * N } },
+      args: { bindings, params: { M, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX }, expect: { xq: 4 * M * wpr, xs: 4 * M, w_q: 4 * wpr * n, scales: g.sb * ngroups * n, y: out.yBytes, ...(o.residual ? { residual: out.yBytes } : {}) } },
       workgroups,
     });
   }
@@ -419,6 +439,7 @@ const matmulSchemeParams = (bits: number[]): ParamSpec[] => [
   { name: 'symmetric', type: 'bool', doc: 'omitted: true, unless rule is minmax or q4_1' },
   { name: 'rule', type: 'enum', choices: RULES, doc: 'scale rule when quantizing w (src/quant/scheme.ts); omitted: absmax if symmetric, else minmax' },
   { name: 'scale_dtype', type: 'enum', choices: ['f32', 'f16'], doc: 'scale storage when quantizing w (omitted: f16 for GGUF rules, else f32); with codes, must match scales' },
+  { name: 'y_dtype', type: 'enum', choices: ['f32', 'f16'], default: 'f32', doc: 'type of y: f32, or f16 rounded to nearest even by the kernel (+-inf past 65504), written in the same pass' },
   { name: 'path', type: 'enum', choices: ['rows', 'split', 'splitcols', 'tiled'], doc: "kernel path (splitcols: the multi-column K-split GEMV, W4A16 / W8A16 only); omitted: the adapter's tuning table (GEMV for M <= 8, else GEMM)" },
 ];
 
@@ -471,12 +492,15 @@ async function runMatmulEntry(ctx: GpuContext, kernel: 'matmul_w4a16' | 'matmul_
   try {
     const wb = matmulWeights(gq, wName);
     const x = up(inputs.x.data, 'x');
-    const y = ctx.createBuffer(4 * M * N, undefined, 'y');
+    const yF16 = params.y_dtype === 'f16';
+    const y = ctx.createBuffer(yF16 ? 4 * Math.ceil((M * N) / 2) : 4 * M * N, undefined, 'y');
     bufs.push(y);
-    const o = { M, xType, path: params.path as MatmulPath | undefined, ...(inputs.bias ? { bias: up(inputs.bias.data, 'bias') } : {}) };
+    const o = { M, xType, path: params.path as MatmulPath | undefined, yType: yF16 ? ('f16' as const) : ('f32' as const), ...(inputs.bias ? { bias: up(inputs.bias.data, 'bias') } : {}) };
     if (kernel === 'matmul_w8a8') await matmulW8A8(ctx, x, wb, y, o);
     else await matmulQ(ctx, x, wb, y, { ...o, f16: params.f16 as 'native' | 'emulated' | undefined });
-    return { y: makeTensor('F32', [M, N], await ctx.readF32(y, M * N), 'y') };
+    if (!yF16) return { y: makeTensor('F32', [M, N], await ctx.readF32(y, M * N), 'y') };
+    const words = await ctx.readU32(y);
+    return { y: makeTensor('F16', [M, N], new Uint16Array(words.buffer, words.byteOffset, M * N).slice(), 'y') };
   } finally {
     bufs.forEach((b) => b.destroy());
     destroyQuantized(gq);
@@ -487,7 +511,7 @@ export const MATMUL_W4A16_RUNNABLE: RunnableKernel = {
   name: 'matmul_w4a16',
   summary: 'y = x · dequant(W)^T (+ bias) with the dequant-fused W4A16 kernel (bits=8: W8A16); W from float weights or codes + scales',
   inputs: MATMUL_INPUTS,
-  outputs: [{ name: 'y', dtypes: ['F32'], shape: '[M, N]' }],
+  outputs: [{ name: 'y', dtypes: ['F32', 'F16'], shape: '[M, N]' }],
   params: [
     ...matmulSchemeParams([4, 8]),
     { name: 'f16', type: 'enum', choices: ['native', 'emulated'], doc: "F16 x: shader-f16 math or unpack2x16float + f32 math; omitted: native where the adapter has shader-f16" },
@@ -499,7 +523,7 @@ export const MATMUL_W8A8_RUNNABLE: RunnableKernel = {
   name: 'matmul_w8a8',
   summary: 'y = x · dequant(W)^T (+ bias): x quantized to int8 per token on the GPU, int8 weights, i32 dot products, per-group rescale',
   inputs: MATMUL_INPUTS,
-  outputs: [{ name: 'y', dtypes: ['F32'], shape: '[M, N]' }],
+  outputs: [{ name: 'y', dtypes: ['F32', 'F16'], shape: '[M, N]' }],
   params: matmulSchemeParams([8]),
   run: (ctx, inputs, params) => runMatmulEntry(ctx, 'matmul_w8a8', inputs, params),
 };

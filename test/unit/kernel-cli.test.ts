@@ -10,7 +10,7 @@ import { makeTensor, type Tensor } from '../../src/io/safetensors.js';
 import { f16BitsToF32, f32ToF16Bits, toF16Array } from '../../src/quant/f16.js';
 import { fakeQuantBackwardRef, fakeQuantForwardRef, fakeQuantLayout } from '../../src/ref/fake_quant.js';
 import { matmulQRef, matmulW8A8Ref, quantizeRowsI8Ref, type QuantWeightsRef } from '../../src/ref/matmul.js';
-import { compareBound, U_F32 } from '../../src/ref/tolerance.js';
+import { compareBound, compareF16Rounded, U_F32 } from '../../src/ref/tolerance.js';
 import type { QuantizedTensor } from '../../src/quant/scheme.js';
 import { makeScheme } from '../../src/quant/scheme.js';
 import { dequantizeGguf, exportGguf } from '../../src/quant/gguf.js';
@@ -178,6 +178,10 @@ describe('nibble kernel: matmuls and fake-quant', () => {
       expect(y.shape).toEqual([M, N]);
       const ref = matmulQRef(x, M, weightsRef(q), { bias }, U_F32);
       within(`w4a16 M=${M} ${path}`, y.data, ref.y, ref.tol);
+      const y16 = run('matmul_w4a16', { x: makeTensor('F32', [M, K], x), w: makeTensor('F32', [N, K], w), bias: makeTensor('F32', [N], bias) }, ['bits=4', 'group=32', `path=${path}`, 'y_dtype=f16']).y;
+      expect([y16.dtype, ...y16.shape]).toEqual(['F16', M, N]);
+      const c = compareF16Rounded(`w4a16 M=${M} ${path} f16 y`, y16.data, ref.y, ref.tol, 1, 1, 1);
+      expect(c.ok, c.message).toBe(true);
     }
   });
 
@@ -207,6 +211,12 @@ describe('nibble kernel: matmuls and fake-quant', () => {
     const xq = quantizeRowsI8Ref(x, M, K);
     const ref = matmulW8A8Ref(xq.q, xq.scale, M, weightsRef(q), { bias });
     within('w8a8', y.data, ref.y, ref.tol);
+    // y_dtype=f16: the same result rounded to f16 in the kernel, an F16 tensor.
+    const y16 = run('matmul_w8a8', { x: makeTensor('F32', [M, K], x), w: makeTensor('F32', [N, K], w), bias: makeTensor('F32', [N], bias) }, ['group=32', 'rule=q8_0', 'y_dtype=f16']).y;
+    expect(y16.dtype).toBe('F16');
+    expect(y16.shape).toEqual([M, N]);
+    const c = compareF16Rounded('w8a8 f16 y', y16.data, ref.y, ref.tol, 1, 1, 1);
+    expect(c.ok, c.message).toBe(true);
   });
 
   it('fake_quant per channel with grad_y: y and grad_x bit-exact, grad_scale / grad_zero_point within the reduction bound; per group forward', () => {

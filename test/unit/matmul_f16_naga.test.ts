@@ -47,7 +47,33 @@ function variants(act: 'ACT_F16' | 'ACT_F16P'): Defines[] {
   return out;
 }
 
-describe('matmul_w4a16 / w8a16 WGSL validated by naga', () => {
+/** f16 y (native f16 stores, or packed pairs) on every path of both shaders, with every activation type. */
+function outputVariants(): [string, Defines][] {
+  const out: [string, Defines][] = [];
+  for (const [i, path] of PATHS.entries()) {
+    for (const act of [{ ACT_F16: true }, { ACT_F16P: true }, {}] as Defines[]) {
+      for (const y of [{ Y_F16N: true, Y_F16P: false }, { Y_F16N: false, Y_F16P: true }]) {
+        out.push(['matmul/matmul_w4a16', { ROWS_COLS: 1, ...act, ...path, ...y, Y_F16: true, W8: i % 2 === 1, X_VEC: !path.PATH_TILED, RESIDUAL: true, BIAS: i % 3 === 0, ...MODES[i % 3] }]);
+      }
+    }
+  }
+  const w8a8Paths: Defines[] = [{ PATH_ROWS: true, MR1: true, ROWS_COLS: 8 }, { PATH_ROWS: true, ROWS_COLS: 1 }, { PATH_SPLIT: true }, { PATH_SPLIT: true, SUBGROUPS: true }, { PATH_TILED: true, ROWS_COLS: 1 }];
+  for (const path of w8a8Paths) for (const y of [{ Y_F16N: true, Y_F16P: false }, { Y_F16N: false, Y_F16P: true }]) for (const PACKED of [false, true]) out.push(['matmul/matmul_w8a8', { ROWS_COLS: 1, ...path, ...y, Y_F16: true, PACKED, RESIDUAL: true, GELU: PACKED }]);
+  return out;
+}
+
+describe('matmul_w4a16 / w8a16 / w8a8 WGSL validated by naga', () => {
+  it('every f16-output variant (native f16 stores and packed pairs) of matmul_w4a16 / w8a16 / w8a8 validates', () => {
+    const vs = outputVariants();
+    expect(vs.length).toBe(PATHS.length * 6 + 20);
+    const failed: string[] = [];
+    for (const [shader, d] of vs) {
+      const err = nagaErrors(preprocess(shader, d).code);
+      if (err) failed.push(`${shader} ${JSON.stringify(d)}\n${err.slice(0, 800)}`);
+    }
+    expect(failed.length, failed.slice(0, 3).join('\n\n')).toBe(0);
+  });
+
   it('naga rejects f16 code that mixes f16 and f32 without a conversion (the check can fail)', () => {
     expect(nagaErrors('enable f16;\nfn f(a: f16, b: f32) -> f32 { return a * b; }')).toMatch(/invalid/i);
     expect(nagaErrors('enable f16;\nfn f(a: f16, b: f32) -> f32 { return f32(a) * b; }')).toBeNull();
