@@ -52,7 +52,7 @@ async function runnerFor(slot: Slot): Promise<QuantizedMlpRunner | null> {
   if (!m) return null;
   const have = runners.get(slot);
   if (have && have.generation === app.generation && have.q === m.q) return have.runner;
-  const runner = await QuantizedMlpRunner.create(app.ctx, m.q, 1);
+  const runner = await QuantizedMlpRunner.create(app.ctx, m.q, 1, { activations: 'auto' }); // f16 activations where the model allows
   runners.set(slot, { runner, generation: app.generation, q: m.q });
   return runner;
 }

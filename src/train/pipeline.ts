@@ -119,6 +119,13 @@ export async function runDigitsPipeline(ctx: GpuContext, split: DigitsSplit, o: 
     const convAcc = accuracyOf(await runner.run(testSet.x), testSet.y, testSet.count);
     const variant = runner.variant;
     runner.destroy();
+    // Weight-only models also served as W4A16 / W8A16 proper: f16 activations between the layers.
+    let conv16: { accuracy: number; variant: string } | null = null;
+    if (!QuantizedMlpRunner.f16Refusal(conv)) {
+      const r16 = await QuantizedMlpRunner.create(ctx, conv, testSet.count, { activations: 'f16' });
+      conv16 = { accuracy: accuracyOf(await r16.run(testSet.x), testSet.y, testSet.count), variant: r16.variant };
+      r16.destroy();
+    }
     if (qat.adaqat) ada = { report: qat.adaqat, converted: conv, scheme: name };
     else {
       first ??= conv;
@@ -128,6 +135,7 @@ export async function runDigitsPipeline(ctx: GpuContext, split: DigitsSplit, o: 
     rows.push({ model: `PTQ ${name}`, accuracy: ptqAcc, bytes });
     rows.push({ model: `QAT ${name} (fake-quant)`, accuracy: qatAcc, bytes });
     rows.push({ model: `converted ${name}`, accuracy: convAcc, bytes, note: variant });
+    if (conv16) rows.push({ model: `converted ${name}, f16 activations`, accuracy: conv16.accuracy, bytes, note: conv16.variant });
     const ptqLoss = f32Acc - ptqAcc;
     const qatLoss = f32Acc - qatAcc;
     recovered.push({ scheme: name, ptqLoss, qatLoss, recovered: ptqLoss > 0 ? (ptqLoss - qatLoss) / ptqLoss : NaN });

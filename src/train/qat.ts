@@ -11,6 +11,7 @@ import { fakeQuantLayout, qparamsRef, qRange, roundedZeroPoint } from '../ref/fa
 import { mlpForwardRef } from '../ref/mlp.js';
 import { containerBits, packCodes, unpackCodes, wordsPerRow } from '../quant/layout.js';
 import { ggufScheme } from '../quant/gguf.js';
+import { f32ToF16Bits } from '../quant/f16.js';
 import { destroyQuantized, downloadQuantized, quantizeWeights } from '../kernels/quant.js';
 import { buildMlp, type LayerQuant, type MlpWeights, type QParams } from '../nn/mlp.js';
 import type { Executable } from '../graph/executor.js';
@@ -236,6 +237,10 @@ export function dequantizeLayer(l: QuantizedLayer): Float32Array {
  * no fused kernel) run as f32 matmuls of the dequantized weights through the graph executor. Activation
  * quantization uses the fake-quant kernels (per token from the data, or per tensor with the learned LSQ+ scale and
  * zero point), as the QAT model did.
+ * With `activations: 'f16'` a weight-only model is served as W4A16 / W8A16 proper: x is rounded to f16 on the way
+ * in, every layer reads f16 activations and writes f16 ones (the kernels round their f32 accumulators), and the last
+ * layer writes f32 logits. 'auto' takes f16 where the model allows it (every layer fused, no activation
+ * quantization), else f32; the default 'f32' keeps the converted model equal to the fake-quant one to f32 tolerance.
  */
 export class QuantizedMlpRunner {
   private constructor(
@@ -248,9 +253,25 @@ export class QuantizedMlpRunner {
     private readonly fallback: { exe: Executable; logits: import('../graph/tensor.js').Tensor; destroy: () => void } | null,
     private readonly owned: GPUBuffer[],
     readonly variant: string,
+    /** The element type of the activations between layers (and of x on the GPU). */
+    readonly activations: 'f32' | 'f16' = 'f32',
   ) {}
 
-  static async create(ctx: GpuContext, q: QuantizedMlp, batch: number): Promise<QuantizedMlpRunner> {
+  /** Why `q` cannot run with f16 activations, or null where it can. */
+  static f16Refusal(q: QuantizedMlp): string | null {
+    const i = q.layers.findIndex((l) => l.bits === null || l.bits < 4);
+    if (i >= 0) return `layer ${i} is ${q.layers[i].bits === null ? 'f32' : `${q.layers[i].bits}-bit`}: the fused kernels take 4..8-bit weights`;
+    const a = q.layers.findIndex((l) => l.act);
+    if (a >= 0) return `layer ${a} quantizes its activations to ${q.layers[a].act!.bits} bits, as its QAT model did in f32`;
+    return null;
+  }
+
+  static async create(ctx: GpuContext, q: QuantizedMlp, batch: number, opts: { activations?: 'f32' | 'f16' | 'auto' } = {}): Promise<QuantizedMlpRunner> {
+    const want = opts.activations ?? 'f32';
+    if (!['f32', 'f16', 'auto'].includes(want)) throw new Error(`QuantizedMlpRunner: activations '${want}' is not f32, f16 or auto`);
+    const refusal = QuantizedMlpRunner.f16Refusal(q);
+    if (want === 'f16' && refusal) throw new Error(`QuantizedMlpRunner: f16 activations serve weight-only models with 4..8-bit layers: ${refusal}`);
+    const f16 = want === 'f16' || (want === 'auto' && !refusal);
     const fused = q.layers.every((l) => l.bits !== null && l.bits >= 4);
     const owned: GPUBuffer[] = [];
     const buf = (d: ArrayBufferView | number) => {
@@ -273,7 +294,9 @@ export class QuantizedMlpRunner {
       const x = mg.graph.persistentBuffer(mg.x.storage);
       return new QuantizedMlpRunner(ctx, q, batch, x, x, null, { exe, logits: mg.logits, destroy: () => mg.graph.destroy() }, owned, q.layers.every((l) => l.bits === null) ? 'f32 matmul (float model)' : 'dequantized f32 matmul (no fused kernel for these bit widths)');
     }
-    const x = buf(4 * batch * q.sizes[0]);
+    // f16 activations: pairs in u32 words, [rows, features] row-major.
+    const actBytes = (n: number) => (f16 ? 4 * Math.ceil((batch * n) / 2) : 4 * batch * n);
+    const x = buf(actBytes(q.sizes[0]));
     let h = x;
     const ds: Dispatch[] = [];
     for (const [i, l] of q.layers.entries()) {
@@ -298,12 +321,15 @@ export class QuantizedMlpRunner {
       const shift = 2 ** (c - 1) - 2 ** (l.bits! - 1); // 5..7-bit codes re-offset into the 8-bit kernel's u = q + 128
       const codes = shift ? Uint8Array.from(l.codes!, (u) => u + shift) : l.codes!;
       const w: QuantWeightBuffers = { bits: c, N: l.N, K: l.K, group: l.group, mode: 'symmetric', codes: buf(packCodes(codes, l.N, l.K, c)), scales: buf(l.scales!) };
-      const y = buf(4 * batch * l.N);
-      ds.push(...(await planMatmulQ(ctx, h, w, y, { M: batch, xType: 'f32', bias: buf(l.bias), activation: i + 1 < q.layers.length ? 'silu' : 'none' })));
+      const last = i + 1 === q.layers.length;
+      const yF16 = f16 && !last;
+      const y = buf(yF16 ? actBytes(l.N) : 4 * batch * l.N);
+      ds.push(...(await planMatmulQ(ctx, h, w, y, { M: batch, xType: f16 ? 'f16' : 'f32', yType: yF16 ? 'f16' : 'f32', bias: buf(l.bias), activation: last ? 'none' : 'silu' })));
       h = y;
     }
     const bits = [...new Set(q.layers.map((l) => l.bits))].join('/');
-    return new QuantizedMlpRunner(ctx, q, batch, x, h, ds, null, owned, `fused W${bits}A16 matmul (f32 activations), bias + SiLU epilogue`);
+    const acts = f16 ? 'f16 activations, f32 logits' : 'f32 activations';
+    return new QuantizedMlpRunner(ctx, q, batch, x, h, ds, null, owned, `fused W${bits}A16 matmul (${acts}), bias + SiLU epilogue`, f16 ? 'f16' : 'f32');
   }
 
   /** Logits [batch, classes] for x [batch, in]. */
@@ -314,7 +340,11 @@ export class QuantizedMlpRunner {
       await this.fallback.exe.run({ x });
       return (await this.fallback.exe.read(this.fallback.logits)) as Float32Array;
     }
-    this.ctx.write(this.x, x);
+    if (this.activations === 'f16') {
+      const bits = new Uint16Array(x.length + (x.length & 1));
+      for (let i = 0; i < x.length; i++) bits[i] = f32ToF16Bits(x[i]);
+      this.ctx.write(this.x, bits);
+    } else this.ctx.write(this.x, x);
     await runDispatches(this.ctx, this.dispatches!);
     return this.ctx.readF32(this.out, this.batch * classes);
   }

@@ -6,6 +6,7 @@ import { Graph } from '../../src/graph/graph.js';
 import { fakeQuantLayout, qparamsRef, qRange } from '../../src/ref/fake_quant.js';
 import { mlpForwardRef } from '../../src/ref/mlp.js';
 import { randomF32 } from '../../src/ref/random.js';
+import { f16BitsToF32, f32ToF16Bits } from '../../src/ref/f16.js';
 import { convert, dequantizeLayer, prepare, QuantizedMlpRunner } from '../../src/train/qat.js';
 import { evaluate, train } from '../../src/train/trainer.js';
 import { assert, expectError, type GpuCase } from './types.js';
@@ -132,6 +133,50 @@ export const CASES: GpuCase[] = [
         }
       }
       return `${got.length} logits within the bound (worst ${(worst * 100).toFixed(1)}%)`;
+    },
+  },
+  {
+    name: 'qat: the converted W4 / W8 models served with f16 activations (W4A16 proper) match f64 within the f16 bound; auto and refusals',
+    async run(ctx) {
+      const msgs: string[] = [];
+      for (const bits of [4, 8]) {
+        const conv = await convert(ctx, prepare(initMlp([32, 48, 64, 10], 6 + bits), { bits, group: 16 }));
+        const runner = await QuantizedMlpRunner.create(ctx, conv, data.count, { activations: 'f16' });
+        const r32 = await QuantizedMlpRunner.create(ctx, conv, data.count);
+        let got: Float32Array;
+        let got32: Float32Array;
+        try {
+          got = await runner.run(data.x);
+          got32 = await r32.run(data.x);
+        } finally {
+          runner.destroy();
+          r32.destroy();
+        }
+        assert(runner.activations === 'f16' && runner.variant.startsWith(`fused W${bits}A16 matmul (f16 activations`), runner.variant);
+        // The runner rounds x to f16 on the way in: the reference starts from those values.
+        const x16 = Float32Array.from(data.x, (v) => f16BitsToF32(f32ToF16Bits(v)));
+        const ref = mlpForwardRef(conv.sizes, conv.layers.map(dequantizeLayer), conv.layers.map((l) => l.bias), x16, data.count, { products: ctx.caps.shaderF16 });
+        let worst = 0;
+        let differ = 0;
+        for (let i = 0; i < got.length; i++) {
+          const bound = 2 * ref.bound[i] + Number.MIN_VALUE;
+          const err = Math.abs(got[i] - ref.logits[i]);
+          assert(err <= bound, `W${bits} f16 logit ${i} = ${got[i]}, f64 reference ${ref.logits[i]}, |err| ${err.toExponential(3)} > bound ${bound.toExponential(3)}`);
+          worst = Math.max(worst, err / bound);
+          if (got[i] !== got32[i]) differ++;
+        }
+        // The activations must really be f16: the logits are not those of the f32-activation runner.
+        assert(differ > got.length / 2, `W${bits}: only ${differ} of ${got.length} logits differ from the f32-activation runner's: were the activations rounded to f16?`);
+        msgs.push(`W${bits}: ${got.length} logits within the f16 bound (worst ${(worst * 100).toFixed(1)}%), ${differ} differ from f32 activations`);
+      }
+      const actModel = await convert(ctx, prepare(initMlp(SIZES, 2), { bits: 4, group: 16, act: true }));
+      const auto = await QuantizedMlpRunner.create(ctx, actModel, 4, { activations: 'auto' });
+      auto.destroy();
+      assert(auto.activations === 'f32', `auto on an A8 model chose ${auto.activations}`);
+      const m = await expectError('f16 on an A8 model', () => QuantizedMlpRunner.create(ctx, actModel, 4, { activations: 'f16' }));
+      assert(/layer 0 quantizes its activations to 8 bits/.test(m), m);
+      msgs.push(m);
+      return msgs.join(' | ');
     },
   },
   {
