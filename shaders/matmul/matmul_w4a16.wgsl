@@ -10,8 +10,8 @@
 //   ACT_F16P  the same f16 data read as u32 pairs through unpack2x16float, computed in f32 (no shader-f16)
 //   else      f32 data, computed in f32 (training)
 // Three shapes of the same math, picked per adapter and shape by src/kernels/tuning.ts:
-//   PATH_ROWS   one invocation per (output column, block of up to MAXM rows), or (MR1) per row and RC adjacent
-//               columns; no workgroup memory, no barriers.
+//   PATH_ROWS   one invocation per (output column, block of up to MAXM rows), or (MR1) per row (ROWS4: four rows)
+//               and RC adjacent columns; no workgroup memory, no barriers.
 //               (CPU adapters: SwiftShader emulates barriers at great cost.)
 //   PATH_SPLIT  GEMV (M <= MAXM): one workgroup per output column, K split across its WG invocations (adjacent
 //               invocations read adjacent words), reduced with subgroupAdd (SUBGROUPS) or a workgroup tree.
@@ -216,22 +216,116 @@ fn word_dot(n: u32, wi: u32, m0: u32, cnt: u32, acc: ptr<function, array<f32, MA
 
 #if PATH_ROWS
 #if MR1
-// One row and RC adjacent output columns per invocation (CPU adapters): no workgroup memory, no barriers, the group
-// loop outermost so each scale (and zero) is loaded once per group and column, and each word of x loaded and
-// converted once for all RC columns (on SwiftShader a load and an unpack2x16float cost more than the dot product).
-// Columns past N repeat the last one and are not written.
+// One row (or under ROWS4 a block of four rows) and RC adjacent output columns per invocation (CPU adapters): no
+// workgroup memory, no barriers, the group loop outermost so each scale (and zero) is loaded once per group and
+// column. Each word of x is loaded and converted once for all RC columns, and under ROWS4 each weight word is loaded
+// and decoded once for the four rows (on SwiftShader a load, a decode and an unpack2x16float cost more than the dot
+// product they feed). The rows of a block are the components of a vec4 (RV): written out, not a loop over a private
+// array, which SwiftShader would index lane by lane. Rows past M and columns past N repeat the last one and are not
+// written.
 const RC: u32 = {{ROWS_COLS}}u;
+
+// x[m, k .. k + CPW) for one weight word: the codes' activations (a: first four, b: last four; W8 has only a).
+struct XW {
+  a: vec4<XS>,
+#if !W8
+  b: vec4<XS>,
+#endif
+}
+
+fn load_xw(m: u32, k: u32) -> XW {
+#if W8
+#if X_VEC
+#if ACT_F16P
+  let v = x[(m * params.K + k) / 4u];
+  return XW(vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y)));
+#else
+  return XW(x[(m * params.K + k) / 4u]);
+#endif
+#else
+  return XW(x4(m, k));
+#endif
+#else
+#if X_VEC
+  let xi = (m * params.K + k) / 4u;
+#if ACT_F16P
+  let v = x[xi / 2u];
+  return XW(vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y)), vec4<f32>(unpack2x16float(v.z), unpack2x16float(v.w)));
+#else
+  return XW(x[xi], x[xi + 1u]);
+#endif
+#else
+  return XW(x4(m, k), x4(m, k + 4u));
+#endif
+#endif
+}
+
+// The word's dot product with decoded codes q0 (q1), in XS (8-bit codes: f32, as f16 would overflow), as f32.
+fn xw_dot(v: XW, q0: vec4<XS>, q1: vec4<XS>) -> f32 {
+#if W8
+  return dot(vec4<f32>(v.a), vec4<f32>(q0));
+#else
+  return f32(dot(v.a, q0) + dot(v.b, q1));
+#endif
+}
+
+// The sum of the word's activations (FMIN: the minimum's term).
+fn xw_sum(v: XW) -> f32 {
+#if W8
+  return dot(vec4<f32>(v.a), vec4<f32>(1.0));
+#else
+  return f32(dot(v.a + v.b, vec4<XS>(XS(1.0))));
+#endif
+}
+
+#include "common/matmul_rows_block.wgsl"
+
+#if ROWS4
+struct XR {
+  r0: XW,
+  r1: XW,
+  r2: XW,
+  r3: XW,
+}
+
+fn load_xr(m0: u32, k: u32) -> XR {
+  let ml = params.M - 1u;
+  return XR(load_xw(m0, k), load_xw(min(m0 + 1u, ml), k), load_xw(min(m0 + 2u, ml), k), load_xw(min(m0 + 3u, ml), k));
+}
+
+fn xr_dot(v: XR, q0: vec4<XS>, q1: vec4<XS>) -> RV {
+  return vec4<f32>(xw_dot(v.r0, q0, q1), xw_dot(v.r1, q0, q1), xw_dot(v.r2, q0, q1), xw_dot(v.r3, q0, q1));
+}
+
+fn xr_sum(v: XR) -> RV {
+  return vec4<f32>(xw_sum(v.r0), xw_sum(v.r1), xw_sum(v.r2), xw_sum(v.r3));
+}
+#else
+alias XR = XW;
+
+fn load_xr(m0: u32, k: u32) -> XR {
+  return load_xw(m0, k);
+}
+
+fn xr_dot(v: XR, q0: vec4<XS>, q1: vec4<XS>) -> RV {
+  return xw_dot(v, q0, q1);
+}
+
+fn xr_sum(v: XR) -> RV {
+  return xw_sum(v);
+}
+#endif
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let n0 = ((wid.y * params.grid_x + wid.x) * WG + lid) * RC;
-  let m = wid.z;
+  let m0 = wid.z * RPI;
   if (n0 >= params.N) {
     return;
   }
   let nl = params.N - 1u;
   let gw = params.group / CPW; // words per group; the last group takes the rest of the row
-  var acc = array<f32, RC>();
+  var acc = array<RV, RC>();
   for (var g = 0u; g < params.ngroups; g++) {
 #if FMIN
     let zv = vec4<XS>(XS(0.0));
@@ -245,65 +339,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 #else
     let zv = vec4<XS>(XS(8.0));
 #endif
-    var d = array<f32, RC>(); // zeroed per group (an initializer: Dawn on SwiftShader does not re-zero a loop-local var without one)
-    var sx = 0.0; // FMIN: the sum of x over the group, shared by the columns
+    var d = array<RV, RC>(); // zeroed per group (an initializer: Dawn on SwiftShader does not re-zero a loop-local var without one)
+    var sx = RV(0.0); // FMIN: the sum of x over the group, shared by the columns
     let w_end = select((g + 1u) * gw, params.wpr, g + 1u == params.ngroups);
     for (var wi = g * gw; wi < w_end; wi++) {
-      let k = wi * CPW;
+      let xr = load_xr(m0, wi * CPW);
+#if FMIN
+      sx += xr_sum(xr);
+#endif
+      for (var c = 0u; c < RC; c++) {
+        let word = w_q[min(n0 + c, nl) * params.wpr + wi];
+#if !FMIN
+#if ZEROS
+        let zv = zs[c];
+#endif
+#endif
 #if W8
-#if X_VEC
-#if ACT_F16P
-      let v = x[(m * params.K + k) / 4u];
-      let a0 = vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y));
-#else
-      let a0 = x[(m * params.K + k) / 4u];
-#endif
-#else
-      let a0 = x4(m, k);
-#endif
-#if FMIN
-      sx += dot(vec4<f32>(a0), vec4<f32>(1.0));
-#endif
-      for (var c = 0u; c < RC; c++) {
-        let word = w_q[min(n0 + c, nl) * params.wpr + wi];
-#if !FMIN
-#if ZEROS
-        let zv = zs[c];
-#endif
-#endif
         let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu)) - zv;
-        d[c] += dot(vec4<f32>(a0), vec4<f32>(q0));
-      }
+        let q1 = q0; // unused
 #else
-#if X_VEC
-      let xi = (m * params.K + k) / 4u;
-#if ACT_F16P
-      let v = x[xi / 2u];
-      let a0 = vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y));
-      let a1 = vec4<f32>(unpack2x16float(v.z), unpack2x16float(v.w));
-#else
-      let a0 = x[xi];
-      let a1 = x[xi + 1u];
-#endif
-#else
-      let a0 = x4(m, k);
-      let a1 = x4(m, k + 4u);
-#endif
-#if FMIN
-      sx += f32(dot(a0 + a1, vec4<XS>(XS(1.0))));
-#endif
-      for (var c = 0u; c < RC; c++) {
-        let word = w_q[min(n0 + c, nl) * params.wpr + wi];
-#if !FMIN
-#if ZEROS
-        let zv = zs[c];
-#endif
-#endif
         let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xfu)) - zv;
         let q1 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(0xfu)) - zv;
-        d[c] += f32(dot(a0, q0) + dot(a1, q1));
-      }
 #endif
+        d[c] += xr_dot(xr, q0, q1);
+      }
     }
     for (var c = 0u; c < RC; c++) {
       let gi = min(n0 + c, nl) * params.ngroups + g;
@@ -314,9 +373,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 #endif
     }
   }
-  for (var c = 0u; c < RC; c++) {
-    if (n0 + c < params.N) {
-      epilogue(m, n0 + c, acc[c]);
+  for (var r = 0u; r < RPI; r++) {
+    if (m0 + r < params.M) {
+      for (var c = 0u; c < RC; c++) {
+        if (n0 + c < params.N) {
+          epilogue(m0 + r, n0 + c, rv_at(acc[c], r));
+        }
+      }
     }
   }
 }

@@ -5,8 +5,8 @@
 // packed_4x8_integer_dot_product) or with plain integer math (the fallback: the same integers), and rescaled
 // into f32 once per group, then stored as y's type. Stored codes become signed bytes by flipping each byte's top bit (u ^ 0x80 = u - 128).
 // Paths (picked like matmul_w4a16's by src/kernels/tuning.ts):
-//   PATH_ROWS   one invocation per (output column, block of up to MAXM rows), or (MR1) per row and RC adjacent
-//               columns; no workgroup memory.
+//   PATH_ROWS   one invocation per (output column, block of up to MAXM rows), or (MR1) per row (ROWS4: four rows)
+//               and RC adjacent columns; no workgroup memory.
 //   PATH_SPLIT  GEMV, one workgroup per output column. One group per row (per channel): words split across the
 //               workgroup, the i32 partials reduced exactly (subgroupAdd under SUBGROUPS, else a workgroup tree).
 //               Several groups: each invocation takes whole groups, the f32 partials reduced the same way.
@@ -69,37 +69,68 @@ fn dot4(a: u32, w: u32) -> i32 {
 
 #if PATH_ROWS
 #if MR1
-// One row and RC adjacent output columns per invocation (CPU adapters): each word of xq is loaded once for the RC
-// columns. Columns past N repeat the last one and are not written.
+// One row (or under ROWS4 a block of four rows, the components of a vec4) and RC adjacent output columns per
+// invocation (CPU adapters): each word of xq is loaded once for the RC columns and each weight word once for the
+// rows. Rows past M and columns past N repeat the last one and are not written.
 const RC: u32 = {{ROWS_COLS}}u;
+#include "common/matmul_rows_block.wgsl"
+
+#if ROWS4
+alias RI = vec4<i32>;
+alias RW = vec4<u32>;
+
+fn load_rw(m0: u32, wi: u32) -> RW {
+  let ml = params.M - 1u;
+  return vec4<u32>(xq[m0 * params.wpr + wi], xq[min(m0 + 1u, ml) * params.wpr + wi], xq[min(m0 + 2u, ml) * params.wpr + wi], xq[min(m0 + 3u, ml) * params.wpr + wi]);
+}
+
+fn rw_dot(a: RW, w: u32) -> RI {
+  return vec4<i32>(dot4(a.x, w), dot4(a.y, w), dot4(a.z, w), dot4(a.w, w));
+}
+#else
+alias RI = i32;
+alias RW = u32;
+
+fn load_rw(m0: u32, wi: u32) -> RW {
+  return xq[m0 * params.wpr + wi];
+}
+
+fn rw_dot(a: RW, w: u32) -> RI {
+  return dot4(a, w);
+}
+#endif
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let n0 = ((wid.y * params.grid_x + wid.x) * WG + lid) * RC;
-  let m = wid.z;
+  let m0 = wid.z * RPI;
   if (n0 >= params.N) {
     return;
   }
   let nl = params.N - 1u;
   let gw = params.group / 4u; // words per group (the last may be shorter)
-  var acc = array<f32, RC>();
+  var acc = array<RV, RC>();
   for (var g = 0u; g < params.ngroups; g++) {
-    var iacc = array<i32, RC>();
+    var iacc = array<RI, RC>(); // zeroed per group (an initializer: see matmul_w4a16's rows path)
     let w_end = select((g + 1u) * gw, params.wpr, g + 1u == params.ngroups);
     for (var wi = g * gw; wi < w_end; wi++) {
-      let xw = xq[m * params.wpr + wi];
+      let xw = load_rw(m0, wi);
       for (var c = 0u; c < RC; c++) {
-        iacc[c] += dot4(xw, w_q[min(n0 + c, nl) * params.wpr + wi]);
+        iacc[c] += rw_dot(xw, w_q[min(n0 + c, nl) * params.wpr + wi]);
       }
     }
     for (var c = 0u; c < RC; c++) {
-      acc[c] += scale_at(min(n0 + c, nl) * params.ngroups + g) * f32(iacc[c]);
+      acc[c] += scale_at(min(n0 + c, nl) * params.ngroups + g) * RV(iacc[c]);
     }
   }
-  let sm = xs[m];
-  for (var c = 0u; c < RC; c++) {
-    if (n0 + c < params.N) {
-      epilogue(m, n0 + c, acc[c] * sm);
+  for (var r = 0u; r < RPI; r++) {
+    if (m0 + r < params.M) {
+      let sm = xs[m0 + r];
+      for (var c = 0u; c < RC; c++) {
+        if (n0 + c < params.N) {
+          epilogue(m0 + r, n0 + c, rv_at(acc[c], r) * sm);
+        }
+      }
     }
   }
 }

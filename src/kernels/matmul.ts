@@ -125,9 +125,10 @@ export interface MatmulQOptions {
   splitWG?: number;
   /** 'splitcols': output columns per workgroup, 1 ..= 8 (default from tuning.ts), for tuning sweeps. */
   colsPerWG?: number;
-  /** PATH_ROWS: rows of x per invocation, 1 (CPU adapters) or 8; default from tuning.ts. */
-  rowsPerInvocation?: 1 | 8;
-  /** PATH_ROWS with one row per invocation: adjacent output columns per invocation, 1 ..= 8 (W4A16 / W8A16; default from tuning.ts). */
+  /** PATH_ROWS: rows of x per invocation: 1 or 4 (with colsPerInvocation adjacent output columns) or 8 (one
+   *  column); default from tuning.ts (4 becomes 1 where M < 4). */
+  rowsPerInvocation?: 1 | 4 | 8;
+  /** PATH_ROWS with 1 or 4 rows per invocation: adjacent output columns per invocation, 1 ..= 8 (default from tuning.ts). */
   colsPerInvocation?: number;
   /** Split W along N so no binding of W exceeds this many bytes (default: maxStorageBufferBindingSize). */
   maxBindingBytes?: number;
@@ -237,7 +238,8 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
   const out = checkEpilogue(ctx, kernelName, M, N, o, y);
   const t = tuningFor(ctx).matmulQ;
   const path = o.path ?? pickPath(ctx, M);
-  const rowsM = o.rowsPerInvocation ?? t.rowsM;
+  const rowsM = o.rowsPerInvocation ?? (t.rowsM === 4 && M < 4 ? 1 : t.rowsM);
+  checkShape(kernelName, 'rowsPerInvocation', [1, 4, 8].includes(rowsM), `rowsPerInvocation=${rowsM} must be 1, 4 or 8`);
   const gemv = path === 'split' || path === 'splitcols';
   checkShape(kernelName, 'path', !gemv || M <= GEMV_MAX_M, `the ${path} GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
   const splitWG = o.splitWG ?? t.splitWG;
@@ -247,7 +249,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     checkShape(kernelName, 'splitWG', Number.isInteger(splitWG) && splitWG >= 1 && (splitWG & (splitWG - 1)) === 0 && splitWG <= maxWG, `splitWG=${splitWG} must be a power of two <= ${maxWG}`);
   }
   const rowsCols = o.colsPerInvocation ?? t.rowsCols;
-  if (path === 'rows' && rowsM === 1) checkShape(kernelName, 'colsPerInvocation', Number.isInteger(rowsCols) && rowsCols >= 1 && rowsCols <= GEMV_MAX_COLS, `colsPerInvocation=${rowsCols} must be an integer in 1..${GEMV_MAX_COLS}`);
+  if (path === 'rows' && rowsM !== 8) checkShape(kernelName, 'colsPerInvocation', Number.isInteger(rowsCols) && rowsCols >= 1 && rowsCols <= GEMV_MAX_COLS, `colsPerInvocation=${rowsCols} must be an integer in 1..${GEMV_MAX_COLS}`);
   if (path === 'splitcols') checkShape(kernelName, 'colsPerWG', Number.isInteger(cols) && cols >= 1 && cols <= GEMV_MAX_COLS && cols <= splitWG, `colsPerWG=${cols} must be an integer in 1..${GEMV_MAX_COLS} and at most splitWG=${splitWG}`);
   let f16 = o.f16 ?? (ctx.caps.shaderF16 ? 'native' : 'emulated');
   if (o.xType === 'f32') f16 = 'emulated';
@@ -266,8 +268,9 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     PATH_TILED: path === 'tiled',
     SUBGROUPS: subgroups,
     SCALES_F16: g.sb === 2,
-    MR1: path === 'rows' && rowsM === 1,
-    ROWS_COLS: path === 'rows' && rowsM === 1 ? rowsCols : 1,
+    MR1: path === 'rows' && rowsM !== 8,
+    ROWS4: path === 'rows' && rowsM === 4,
+    ROWS_COLS: path === 'rows' && rowsM !== 8 ? rowsCols : 1,
     X_VEC: path !== 'tiled' && K % g.cpw === 0,
     PATH_COLS: path === 'splitcols',
     W_V4: path === 'splitcols' && wpr % 4 === 0,
@@ -297,7 +300,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     if (path === 'tiled') {
       workgroups = [Math.ceil(n / (t.tileX * 4)), Math.ceil(M / (t.tileY * 4)), 1];
     } else {
-      const per = path === 'rows' ? t.rowsWG * (rowsM === 1 ? rowsCols : 1) : path === 'splitcols' ? cols : 1;
+      const per = path === 'rows' ? t.rowsWG * (rowsM !== 8 ? rowsCols : 1) : path === 'splitcols' ? cols : 1;
       const gr = grid1d(ctx, Math.ceil(n / per));
       gridX = gr.gridX;
       workgroups = [gr.workgroups[0], gr.workgroups[1], path === 'rows' ? Math.ceil(M / rowsM) : 1];
@@ -353,7 +356,8 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   checkShape(name, 'path', o.path !== 'splitcols', `the 'splitcols' GEMV is W4A16 / W8A16 only (use 'split')`);
   const picked = pickPath(ctx, M);
   const path = o.path ?? (picked === 'splitcols' ? 'split' : picked);
-  const rowsM = o.rowsPerInvocation ?? t.rowsM;
+  const rowsM = o.rowsPerInvocation ?? (t.rowsM === 4 && M < 4 ? 1 : t.rowsM);
+  checkShape(name, 'rowsPerInvocation', [1, 4, 8].includes(rowsM), `rowsPerInvocation=${rowsM} must be 1, 4 or 8`);
   checkShape(name, 'path', path !== 'split' || M <= GEMV_MAX_M, `the split GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
   const packed = o.packedDot ?? ctx.caps.packedDot;
   checkShape(name, 'packedDot', !(packed && !ctx.caps.packedDot), `the adapter lacks packed_4x8_integer_dot_product`);
@@ -363,8 +367,8 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   const bk = ngroups === 1 ? t.bk : gcd(g.G, t.bk);
   const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: bk } : { WG: path === 'rows' ? t.rowsWG : t.splitWG };
   const rowsCols = o.colsPerInvocation ?? t.rowsCols;
-  if (path === 'rows' && rowsM === 1) checkShape(name, 'colsPerInvocation', Number.isInteger(rowsCols) && rowsCols >= 1 && rowsCols <= GEMV_MAX_COLS, `colsPerInvocation=${rowsCols} must be an integer in 1..${GEMV_MAX_COLS}`);
-  const defines = { ...epilogueDefines(o), ...out.defines, PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, MR1: path === 'rows' && rowsM === 1, ROWS_COLS: path === 'rows' && rowsM === 1 ? rowsCols : 1, SCALES_F16: g.sb === 2 };
+  if (path === 'rows' && rowsM !== 8) checkShape(name, 'colsPerInvocation', Number.isInteger(rowsCols) && rowsCols >= 1 && rowsCols <= GEMV_MAX_COLS, `colsPerInvocation=${rowsCols} must be an integer in 1..${GEMV_MAX_COLS}`);
+  const defines = { ...epilogueDefines(o), ...out.defines, PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, MR1: path === 'rows' && rowsM !== 8, ROWS4: path === 'rows' && rowsM === 4, ROWS_COLS: path === 'rows' && rowsM !== 8 ? rowsCols : 1, SCALES_F16: g.sb === 2 };
   const [qk, mk] = await Promise.all([
     getKernel(ctx, QUANTIZE_ROWS_I8, { X_F16: o.xType === 'f16' }, { WG: t.quantWG }),
     getKernel(ctx, MATMUL_W8A8, defines, constants),
@@ -394,7 +398,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
     if (path === 'tiled') {
       workgroups = [Math.ceil(n / (t.tileX * 4)), Math.ceil(M / (t.tileY * 4)), 1];
     } else {
-      const gr = grid1d(ctx, Math.ceil(n / (path === 'rows' ? t.rowsWG * (rowsM === 1 ? rowsCols : 1) : 1)));
+      const gr = grid1d(ctx, Math.ceil(n / (path === 'rows' ? t.rowsWG * (rowsM !== 8 ? rowsCols : 1) : 1)));
       gridX = gr.gridX;
       workgroups = [gr.workgroups[0], gr.workgroups[1], path === 'rows' ? Math.ceil(M / rowsM) : 1];
     }

@@ -9,12 +9,13 @@ export interface Tuning {
   reduceWG: number;
   /**
    * Quantized matmuls (matmul_w4a16 / w8a16 / w8a8): the path for GEMV (M <= 8) and GEMM shapes, the workgroup
-   * of the per-row path and the rows each of its invocations takes (1 or 8) (with 1 row: rowsCols adjacent output columns, 1 ..= 8), of the K-split GEMV (power of two), the GEMM tile (tileX*4 x tileY*4 outputs, BK deep,
+   * of the rows path and the rows each of its invocations takes (1 or 4, with rowsCols adjacent output columns,
+   * 1 ..= 8; 4 becomes 1 where M < 4; or 8 rows of one column), of the K-split GEMV (power of two), the GEMM tile (tileX*4 x tileY*4 outputs, BK deep,
    * BK a multiple of 32), the W8A8 activation quantizer's workgroup (power of two) and whether the split GEMV reduces with subgroup operations where the adapter has them.
    * 'splitcols' (opt-in, W4A16 / W8A16 only; W8A8 takes 'split' there): the K-split GEMV with colsPerWG (1 ..= 8) output columns per
    * workgroup of splitWG invocations, codes read 16 bytes at a time.
    */
-  matmulQ: { gemv: 'rows' | 'split' | 'splitcols'; gemm: 'rows' | 'tiled'; rowsWG: number; rowsM: 1 | 8; rowsCols: number; splitWG: number; colsPerWG: number; tileX: number; tileY: number; bk: number; subgroups: boolean; quantWG: number };
+  matmulQ: { gemv: 'rows' | 'split' | 'splitcols'; gemm: 'rows' | 'tiled'; rowsWG: number; rowsM: 1 | 4 | 8; rowsCols: number; splitWG: number; colsPerWG: number; tileX: number; tileY: number; bk: number; subgroups: boolean; quantWG: number };
   /** fake_quant*: elements per invocation of the elementwise kernels; largest elements-per-scale for which the
    *  reducing kernels (learnable backward, qparams) use one invocation per scale instead of one workgroup. */
   fakeQuant: { elems: number; serialMax: number };
@@ -46,10 +47,12 @@ const TABLE: Entry[] = [
       matmulF32: { tiled: false, wgX: 8, wgY: 8, bk: 16 },
       elementwiseWG: 64,
       reduceWG: 64,
-      // SwiftShader: one invocation per row and 8 adjacent output columns (x loaded and converted once for the 8),
-      // no workgroup memory or barriers (1.4-1.9x faster than one column per invocation at 1x1024x1024 .. 1x2816x1024).
-      // The split and tiled paths (forced by tests) get small workgroups there: every barrier is emulated.
-      matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 16, rowsM: 1, rowsCols: 8, splitWG: 16, colsPerWG: 4, tileX: 4, tileY: 4, bk: 32, subgroups: true, quantWG: 4 },
+      // SwiftShader: one invocation per row (4 rows from M = 4) and 8 adjacent output columns, no workgroup memory
+      // or barriers. Each word of x is loaded and converted once for the 8 columns (1.4-1.9x faster than one column
+      // per invocation at 1x1024x1024 .. 1x2816x1024), each weight word decoded once for the 4 rows (1.9-2.2x faster
+      // than one row at 8x2048x1024 .. 256x512x512). The split and tiled paths (forced by tests) get small
+      // workgroups there: every barrier is emulated.
+      matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 16, rowsM: 4, rowsCols: 8, splitWG: 16, colsPerWG: 4, tileX: 4, tileY: 4, bk: 32, subgroups: true, quantWG: 4 },
       fakeQuant: { elems: 16, serialMax: 2 ** 31 },
       rowReduce: 'invocation',
       dequantRun: 32,
@@ -68,6 +71,12 @@ export function tuningFor(ctx: GpuContext): Tuning {
   return TABLE.find((e) => e.match(ctx))?.tuning ?? GPU_DEFAULT;
 }
 
+function rowsBlock(t: Tuning): string {
+  const q = t.matmulQ;
+  if (q.rowsM === 8) return 'one invocation per output column and 8 rows';
+  return `one invocation per ${q.rowsM === 4 ? 'block of 4 rows (1 where M < 4)' : 'row'} and ${q.rowsCols} adjacent output column(s)`;
+}
+
 /** What runs on this adapter, kernel by kernel, for capability panels and reports. */
 export function describeVariants(ctx: GpuContext): { kernel: string; variant: string }[] {
   const t = tuningFor(ctx);
@@ -75,8 +84,8 @@ export function describeVariants(ctx: GpuContext): { kernel: string; variant: st
     { kernel: 'matmul_f32', variant: t.matmulF32.tiled ? `tiled ${t.matmulF32.wgY * 4}x${t.matmulF32.wgX * 4}, BK ${t.matmulF32.bk}` : `one invocation per output (${t.matmulF32.wgX}x${t.matmulF32.wgY})` },
     { kernel: 'elementwise', variant: `workgroup ${t.elementwiseWG}` },
     { kernel: 'reduce_sum', variant: `workgroup ${t.reduceWG}, tree reduction` },
-    { kernel: 'matmul_w4a16 / w8a16 (M <= 8)', variant: t.matmulQ.gemv === 'rows' ? (t.matmulQ.rowsM === 1 ? `one invocation per row and ${t.matmulQ.rowsCols} output column(s) (workgroup ${t.matmulQ.rowsWG})` : `one invocation per output column and 8 rows (workgroup ${t.matmulQ.rowsWG})`) : `${t.matmulQ.gemv === 'splitcols' ? `${t.matmulQ.colsPerWG} columns per workgroup, ` : ''}K split over ${t.matmulQ.splitWG} invocations${t.matmulQ.gemv === 'splitcols' ? ' in 16-byte chunks' : ''}, ${ctx.caps.subgroups && t.matmulQ.subgroups ? 'subgroup' : 'workgroup-memory'} reduction` },
-    { kernel: 'matmul_w4a16 / w8a16 (M > 8)', variant: t.matmulQ.gemm === 'rows' ? (t.matmulQ.rowsM === 1 ? `one invocation per row and ${t.matmulQ.rowsCols} output column(s)` : `one invocation per output column and 8 rows`) : `tiled ${t.matmulQ.tileY * 4}x${t.matmulQ.tileX * 4}, BK ${t.matmulQ.bk}` },
+    { kernel: 'matmul_w4a16 / w8a16 (M <= 8)', variant: t.matmulQ.gemv === 'rows' ? `${rowsBlock(t)} (workgroup ${t.matmulQ.rowsWG})` : `${t.matmulQ.gemv === 'splitcols' ? `${t.matmulQ.colsPerWG} columns per workgroup, ` : ''}K split over ${t.matmulQ.splitWG} invocations${t.matmulQ.gemv === 'splitcols' ? ' in 16-byte chunks' : ''}, ${ctx.caps.subgroups && t.matmulQ.subgroups ? 'subgroup' : 'workgroup-memory'} reduction` },
+    { kernel: 'matmul_w4a16 / w8a16 (M > 8)', variant: t.matmulQ.gemm === 'rows' ? rowsBlock(t) : `tiled ${t.matmulQ.tileY * 4}x${t.matmulQ.tileX * 4}, BK ${t.matmulQ.bk}` },
     { kernel: 'f16 activations', variant: ctx.caps.shaderF16 ? 'native shader-f16 math, f32 accumulation' : 'packed f16 (unpack2x16float), f32 math' },
     { kernel: 'matmul_w8a8', variant: ctx.caps.packedDot ? 'dot4I8Packed' : 'integer fallback (same integers)' },
     { kernel: 'fake_quant', variant: `${t.fakeQuant.elems} element(s) per invocation` },

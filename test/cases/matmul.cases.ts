@@ -74,7 +74,7 @@ interface QCase {
   activation?: MatmulActivation;
   residual?: boolean;
   maxBindingBytes?: number;
-  rowsM?: 1 | 8;
+  rowsM?: 1 | 4 | 8;
   scaleF16?: boolean;
   /** splitcols: output columns per workgroup (default: rotated over 1..8 below) and workgroup size (default: tuning);
    *  rows with rowsM 1: output columns per invocation (default: tuning). */
@@ -213,6 +213,15 @@ for (const [ci, cols] of [1, 3, 8].entries()) {
     cases.push(xi === 1 ? { M: 2, N: 19, K: 203, bits, mode, x, path: 'rows', rowsM: 1, cols } : { M: 2, N: 19, K: 192, bits, group: 64, mode, x, path: 'rows', rowsM: 1, cols });
   }
 }
+// rows with blocks of 4 rows by 2, 5 or 8 columns: partial last blocks in M and N, every activation type and scheme,
+// both widths, ragged K (x read element-wise) among them, epilogues.
+for (const [i, [M, cols]] of ([[7, 5], [20, 2], [11, 8], [6, 3]] as const).entries()) {
+  for (const [xi, x] of XS.entries()) {
+    const mode = (['symmetric', 'zero-point', 'float-min'] as const)[(i + xi) % 3];
+    const bits = (i + xi) % 2 ? 8 : 4;
+    cases.push(i === 2 ? { M, N: 13, K: 203, bits, mode, x, path: 'rows', rowsM: 4, cols } : { M, N: 13, K: 128, bits, group: 32, mode, x, path: 'rows', rowsM: 4, cols, bias: xi === 2, residual: xi === 0, activation: xi === 1 ? 'gelu' : undefined });
+  }
+}
 // Subgroups on and off on the split GEMV with every activation type.
 for (const x of XS) for (const subgroups of [false, true]) for (const path of ['split', 'splitcols'] as const) cases.push({ M: 8, N: 21, K: 256, group: 32, x, path, subgroups });
 // splitcols: several 16-byte chunks per invocation (small workgroups), groups smaller than a chunk with whole
@@ -279,12 +288,13 @@ async function errorCase(ctx: GpuContext): Promise<string> {
     await expectError('colsPerWG', () => matmulQ(ctx, X, W, Y, { ...o, path: 'splitcols', colsPerWG: 9 })),
     await expectError('splitWG', () => matmulQ(ctx, X, W, Y, { ...o, path: 'splitcols', splitWG: 24 })),
     await expectError('colsPerInvocation', () => matmulQ(ctx, X, W, Y, { ...o, path: 'rows', rowsPerInvocation: 1, colsPerInvocation: 0 })),
+    await expectError('rowsPerInvocation', () => matmulQ(ctx, X, W, Y, { ...o, path: 'rows', rowsPerInvocation: 2 as 1 })),
     await expectError('yType', () => matmulQ(ctx, X, W, Y, { ...o, yType: 'bf16' as 'f16' })),
     await expectError('f16 y too small', () => matmulQ(ctx, X, W, small, { ...o, yType: 'f16' })),
     await expectError('f16 residual too small', () => matmulQ(ctx, X, W, Y, { ...o, yType: 'f16', residual: small })),
     await expectError('yF16', () => matmulQ(ctx, X, W, Y, { ...o, yType: 'f16', yF16: ctx.caps.shaderF16 ? ('packed' as 'native') : 'native' })),
   ];
-  const want = [/'x'.*\[10, 64\] f32/, /scales.*\[16, 2\] f32/, /codes.*\[16, 16\] u32/, /bias.*\[16\] f32/, /residual.*\[2, 16\] f32/, /y.*\[2, 16\] f32/, /zeros: missing/, /2-bit weights are not supported/, /group=12 .* multiple of 8/, /M <= 8/, /splitcols GEMV path takes M <= 8/, /colsPerWG=9 must be an integer in 1\.\.8/, /splitWG=24 must be a power of two/, /colsPerInvocation=0 must be an integer in 1\.\.8/, /yType: 'bf16' is not f32 or f16/, /y: buffer 'small' of 8 bytes is too small for \[2, 16\] f16 \(64 bytes\)/, /residual: .*\[2, 16\] f16 \(y's type; 64 bytes\)/, /yF16: ('packed' is not native or emulated|native f16 output needs the adapter's shader-f16)/];
+  const want = [/'x'.*\[10, 64\] f32/, /scales.*\[16, 2\] f32/, /codes.*\[16, 16\] u32/, /bias.*\[16\] f32/, /residual.*\[2, 16\] f32/, /y.*\[2, 16\] f32/, /zeros: missing/, /2-bit weights are not supported/, /group=12 .* multiple of 8/, /M <= 8/, /splitcols GEMV path takes M <= 8/, /colsPerWG=9 must be an integer in 1\.\.8/, /splitWG=24 must be a power of two/, /colsPerInvocation=0 must be an integer in 1\.\.8/, /rowsPerInvocation=2 must be 1, 4 or 8/, /yType: 'bf16' is not f32 or f16/, /y: buffer 'small' of 8 bytes is too small for \[2, 16\] f16 \(64 bytes\)/, /residual: .*\[2, 16\] f16 \(y's type; 64 bytes\)/, /yF16: ('packed' is not native or emulated|native f16 output needs the adapter's shader-f16)/];
   msgs.forEach((m, i) => assert(want[i].test(m), `error ${i}: '${m}' does not match ${want[i]}`));
   const y = await ctx.readF32(Y, 32);
   assert(
@@ -343,8 +353,8 @@ interface W8Case {
   activation?: MatmulActivation;
   residual?: boolean;
   maxBindingBytes?: number;
-  rowsM?: 1 | 8;
-  /** rows with rowsM 1: output columns per invocation (default: tuning). */
+  rowsM?: 1 | 4 | 8;
+  /** rows with rowsM 1 or 4: output columns per invocation (default: tuning). */
   cols?: number;
   scaleF16?: boolean;
   y?: 'f16-native' | 'f16-emulated';
@@ -439,6 +449,8 @@ for (const path of W8_PATHS) {
     if (path === 'rows') w8.push({ M, N: 19, K: 130, group: undefined, path, packed, rowsM: packed ? 8 : 1 });
     // One row and 1, 3 or 8 columns per invocation (N = 19: a partial last block of columns), grouped and per channel.
     if (path === 'rows') for (const cols of [1, 3, 8]) w8.push({ M: 2, N: 19, K: cols === 3 ? 130 : 128, group: cols === 3 ? undefined : 32, x: packed ? 'f16' : 'f32', path, packed, rowsM: 1, cols });
+    // Blocks of 4 rows: partial last blocks in M (7 = 4 + 3, 18 = 4 * 4 + 2) and N.
+    if (path === 'rows') for (const [M2, cols] of [[7, 5], [18, 8]]) w8.push({ M: M2, N: 13, K: 96, group: cols === 5 ? 32 : undefined, x: packed ? 'f32' : 'f16', path, packed, rowsM: 4, cols, residual: cols === 5 });
   }
   w8.push({ M, N: 23, K: 96, group: 32, path, packed: true, subgroups: true, bias: true, activation: 'gelu', residual: true });
   w8.push({ M, N: 23, K: 96, group: undefined, path, packed: false, subgroups: false, activation: 'silu' });
@@ -459,8 +471,9 @@ async function w8ErrorCase(ctx: GpuContext): Promise<string> {
     await expectError('4-bit', () => matmulW8A8(ctx, X, { ...W, bits: 4 }, Y, o)),
     await expectError('x', () => matmulW8A8(ctx, X, W, Y, { ...o, M: 2 })),
     await expectError('splitcols', () => matmulW8A8(ctx, X, W, Y, { ...o, path: 'splitcols' })),
+    await expectError('rows 3', () => matmulW8A8(ctx, X, W, Y, { ...o, path: 'rows', rowsPerInvocation: 3 as 4 })),
   ];
-  const want = [/matmul_w8a8: W scheme: scheme 'zero-point' is not supported/, /matmul_w8a8: W bits: 4-bit weights are not supported/, /matmul_w8a8: x: .*\[2, 32\] f32/, /matmul_w8a8: path: the 'splitcols' GEMV is W4A16 \/ W8A16 only/];
+  const want = [/matmul_w8a8: W scheme: scheme 'zero-point' is not supported/, /matmul_w8a8: W bits: 4-bit weights are not supported/, /matmul_w8a8: x: .*\[2, 32\] f32/, /matmul_w8a8: path: the 'splitcols' GEMV is W4A16 \/ W8A16 only/, /matmul_w8a8: rowsPerInvocation: rowsPerInvocation=3 must be 1, 4 or 8/];
   msgs.forEach((m, i) => assert(want[i].test(m), `error ${i}: '${m}' does not match ${want[i]}`));
   [W.codes, W.scales, X, Y].forEach((b) => b.destroy());
   return msgs.join(' | ');
