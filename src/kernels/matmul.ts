@@ -126,7 +126,7 @@ export interface MatmulQOptions {
   /** 'splitcols': output columns per workgroup, 1 ..= 8 (default from tuning.ts), for tuning sweeps. */
   colsPerWG?: number;
   /** PATH_ROWS: rows of x per invocation: 1 or 4 (with colsPerInvocation adjacent output columns) or 8 (one
-   *  column); default from tuning.ts (4 becomes 1 where M < 4). */
+   *  column); default from tuning.ts (4 becomes 1 where M < 3). */
   rowsPerInvocation?: 1 | 4 | 8;
   /** PATH_ROWS with 1 or 4 rows per invocation: adjacent output columns per invocation, 1 ..= 8 (default from tuning.ts). */
   colsPerInvocation?: number;
@@ -238,7 +238,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
   const out = checkEpilogue(ctx, kernelName, M, N, o, y);
   const t = tuningFor(ctx).matmulQ;
   const path = o.path ?? pickPath(ctx, M);
-  const rowsM = o.rowsPerInvocation ?? (t.rowsM === 4 && M < 4 ? 1 : t.rowsM);
+  const rowsM = o.rowsPerInvocation ?? (t.rowsM === 4 && M < 3 ? 1 : t.rowsM);
   checkShape(kernelName, 'rowsPerInvocation', [1, 4, 8].includes(rowsM), `rowsPerInvocation=${rowsM} must be 1, 4 or 8`);
   const gemv = path === 'split' || path === 'splitcols';
   checkShape(kernelName, 'path', !gemv || M <= GEMV_MAX_M, `the ${path} GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
@@ -356,7 +356,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   checkShape(name, 'path', o.path !== 'splitcols', `the 'splitcols' GEMV is W4A16 / W8A16 only (use 'split')`);
   const picked = pickPath(ctx, M);
   const path = o.path ?? (picked === 'splitcols' ? 'split' : picked);
-  const rowsM = o.rowsPerInvocation ?? (t.rowsM === 4 && M < 4 ? 1 : t.rowsM);
+  const rowsM = o.rowsPerInvocation ?? (t.rowsM === 4 && M < 3 ? 1 : t.rowsM);
   checkShape(name, 'rowsPerInvocation', [1, 4, 8].includes(rowsM), `rowsPerInvocation=${rowsM} must be 1, 4 or 8`);
   checkShape(name, 'path', path !== 'split' || M <= GEMV_MAX_M, `the split GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
   const packed = o.packedDot ?? ctx.caps.packedDot;
