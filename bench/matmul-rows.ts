@@ -1,4 +1,4 @@
-// Matmul rows: nibble's f32 matmul (naive and tiled) at the comparison shapes, y = x W^T with W [N, K]
+// Matmul rows: nibble's f32 matmul (naive, 4x4 blocks where M >= 3, tiled) at the comparison shapes, y = x W^T with W [N, K]
 // (the layout of every quantized weight and of ORT's MatMulNBits). The W4A16 / W8A8 rows join the same groups.
 import type { GpuContext } from '../src/gpu/context.js';
 import { pickPath, planMatmulF32, planMatmulQ } from '../src/kernels/matmul.js';
@@ -10,10 +10,10 @@ import { compareBound, U_F16, U_F32 } from '../src/ref/tolerance.js';
 import { runOnce, type BenchRow } from './harness.js';
 import { matmulGroup, matmulShapes, shapeLabel, type MatmulShape, type ShapeOptions } from './shapes.js';
 
-export function matmulF32Row(s: MatmulShape, tiled: boolean): BenchRow {
+export function matmulF32Row(s: MatmulShape, variant: 'naive' | 'block4' | 'tiled'): BenchRow {
   const { M, N, K } = s;
   return {
-    name: `nibble matmul_f32 ${tiled ? 'tiled' : 'naive'}`,
+    name: `nibble matmul_f32 ${variant}`,
     group: matmulGroup(s),
     side: 'nibble',
     shape: shapeLabel(s),
@@ -26,7 +26,7 @@ export function matmulF32Row(s: MatmulShape, tiled: boolean): BenchRow {
       const X = ctx.createBuffer(x, undefined, 'x');
       const W = ctx.createBuffer(w, undefined, 'w');
       const Y = ctx.createBuffer(4 * M * N, undefined, 'y');
-      const d = await planMatmulF32(ctx, X, W, Y, { M, N, K, transB: true, tiled });
+      const d = await planMatmulF32(ctx, X, W, Y, { M, N, K, transB: true, tiled: variant === 'tiled', block: variant === 'block4' });
       return {
         dispatches: [d],
         async check() {
@@ -93,5 +93,6 @@ export function matmulW4A16Row(s: MatmulShape): BenchRow {
 }
 
 export function matmulRows(o: ShapeOptions): BenchRow[] {
-  return matmulShapes(o).flatMap((s) => [matmulF32Row(s, false), matmulF32Row(s, true), matmulW4A16Row(s)]);
+  // The 4x4-block f32 shape only where the tuning table would pick it (M >= 3: the prefill shapes).
+  return matmulShapes(o).flatMap((s) => [matmulF32Row(s, 'naive'), ...(s.M >= 3 ? [matmulF32Row(s, 'block4')] : []), matmulF32Row(s, 'tiled'), matmulW4A16Row(s)]);
 }

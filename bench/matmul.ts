@@ -7,7 +7,7 @@ import type { GpuContext } from '../src/gpu/context.js';
 import type { BoundKernel } from '../src/gpu/kernel.js';
 import { timePass, type TimingResult } from '../src/gpu/timing.js';
 import type { Dispatch } from '../src/kernels/common.js';
-import { planMatmulF32, planMatmulQ, planMatmulW8A8, pickPath, type MatmulPath, type QuantWeightBuffers } from '../src/kernels/matmul.js';
+import { f32Variant, planMatmulF32, planMatmulQ, planMatmulW8A8, pickPath, type MatmulPath, type QuantWeightBuffers } from '../src/kernels/matmul.js';
 import { tuningFor } from '../src/kernels/tuning.js';
 import { f16BitsToF32 } from '../src/ref/f16.js';
 import { matmulQRef, matmulRef, matmulW8A8Ref, quantizeRowsI8Ref, type QuantWeightsRef } from '../src/ref/matmul.js';
@@ -281,7 +281,7 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
       const chk = await check('matmul_f32', { y: ref.c, tol: ref.absSum.map((a) => 2 * K * U_F32 * a) });
       const t = await timeDispatches(ctx, 'matmul_f32', [d], reps);
       f32ms = t.median;
-      emit(row('matmul_f32', ctx.info.isFallback ? 'naive' : 'tiled', t, 4 * N * K, null, chk));
+      emit(row('matmul_f32', f32Variant(ctx, { M }), t, 4 * N * K, null, chk));
       W.destroy();
     }
 

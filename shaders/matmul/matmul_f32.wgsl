@@ -1,11 +1,14 @@
 // f32 matmul, batched: C[b] = op(A[b]) * op(B[b]), C [M, N] row-major.
 //   A is [M, K], or [K, M] with TRANS_A;  B is [K, N], or [N, K] with TRANS_B (the y = x W^T layout).
 //   Batch strides are in elements; a stride of 0 broadcasts that operand across the batch (grid z).
-// Two shapes of the same math, picked per adapter by the tuning table in src/kernels/matmul.ts:
-//   TILED: workgroup tile (WG_Y*4) x (WG_X*4) staged through workgroup memory in BK-deep slices, each
-//          invocation a 4x4 register tile (real GPUs).
-//   else:  one invocation per output element, no workgroup memory, no barriers (CPU adapters such as
-//          SwiftShader, where barriers are emulated and costly).
+// Three shapes of the same math, picked per adapter by the tuning table in src/kernels/tuning.ts:
+//   TILED:  workgroup tile (WG_Y*4) x (WG_X*4) staged through workgroup memory in BK-deep slices, each
+//           invocation a 4x4 register tile (real GPUs).
+//   BLOCK4: one invocation per 4x4 block of outputs, no workgroup memory, no barriers: each loaded element of A
+//           and B feeds four products (CPU adapters such as SwiftShader, where barriers are emulated and costly,
+//           for M >= 3). The block's rows are the components of vec4s, one per column: written out, not a private
+//           array, which SwiftShader would index lane by lane. Same fma sequence as the naive shape.
+//   else:   one invocation per output element, no workgroup memory, no barriers (CPU adapters, M < 3).
 struct Params {
   M: u32,
   N: u32,
@@ -102,6 +105,43 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       }
     }
   }
+}
+#elif BLOCK4
+// Column n of the block (rows m0 .. m0 + 3 in v's components), where inside C.
+fn store4(base_c: u32, m0: u32, n: u32, v: vec4<f32>) {
+  if (n >= params.N) {
+    return;
+  }
+  for (var r = 0u; r < 4u && m0 + r < params.M; r++) {
+    c[base_c + (m0 + r) * params.N + n] = v[r];
+  }
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let n0 = gid.x * 4u;
+  let m0 = gid.y * 4u;
+  if (m0 >= params.M || n0 >= params.N) {
+    return;
+  }
+  let base_a = gid.z * params.batch_a;
+  let base_b = gid.z * params.batch_b;
+  var c0 = vec4<f32>();
+  var c1 = vec4<f32>();
+  var c2 = vec4<f32>();
+  var c3 = vec4<f32>();
+  for (var k = 0u; k < params.K; k++) {
+    let a = vec4<f32>(load_a(base_a, m0, k), load_a(base_a, m0 + 1u, k), load_a(base_a, m0 + 2u, k), load_a(base_a, m0 + 3u, k));
+    c0 = fma(a, vec4<f32>(load_b(base_b, k, n0)), c0);
+    c1 = fma(a, vec4<f32>(load_b(base_b, k, n0 + 1u)), c1);
+    c2 = fma(a, vec4<f32>(load_b(base_b, k, n0 + 2u)), c2);
+    c3 = fma(a, vec4<f32>(load_b(base_b, k, n0 + 3u)), c3);
+  }
+  let base_c = gid.z * params.batch_c;
+  store4(base_c, m0, n0, c0);
+  store4(base_c, m0, n0 + 1u, c1);
+  store4(base_c, m0, n0 + 2u, c2);
+  store4(base_c, m0, n0 + 3u, c3);
 }
 #else
 @compute @workgroup_size(WG_X, WG_Y)

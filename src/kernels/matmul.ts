@@ -23,8 +23,17 @@ export interface MatmulF32Shape {
   strideA?: number;
   strideB?: number;
   strideC?: number;
-  /** Force a variant (tests cover both); default from the adapter's tuning table. */
+  /** Force a variant (tests cover all three); default from the adapter's tuning table. */
   tiled?: boolean;
+  /** Untiled: 4x4 outputs per invocation (default from the tuning table, for M >= 3) instead of one. */
+  block?: boolean;
+}
+
+/** The f32 matmul shape a call runs: forced by `s.tiled` / `s.block`, else the adapter's tuning table. */
+export function f32Variant(ctx: GpuContext, s: Pick<MatmulF32Shape, 'M' | 'tiled' | 'block'>): 'tiled' | 'block4' | 'naive' {
+  const t = tuningFor(ctx).matmulF32;
+  if (s.tiled ?? t.tiled) return 'tiled';
+  return s.block ?? (t.block && s.M >= 3) ? 'block4' : 'naive';
 }
 
 export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: MatmulF32Shape): Promise<Dispatch> {
@@ -32,15 +41,17 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
   const batch = s.batch ?? 1;
   for (const [k, v] of Object.entries({ M, N, K, batch })) checkShape('matmul_f32', k, Number.isInteger(v) && v > 0, `${k}=${v} must be a positive integer`);
   const t = tuningFor(ctx).matmulF32;
-  const tiled = s.tiled ?? t.tiled;
+  const variant = f32Variant(ctx, s);
+  const tiled = variant === 'tiled';
+  const block = variant === 'block4';
   const strideA = s.strideA ?? M * K;
   const strideB = s.strideB ?? K * N;
   const strideC = s.strideC ?? M * N;
   const wgX = tiled ? t.wgX : Math.min(t.wgX, 16);
   const wgY = tiled ? t.wgY : Math.min(t.wgY, 16);
-  const kernel = await getKernel(ctx, MATMUL_F32, { TRANS_A: !!s.transA, TRANS_B: !!s.transB, TILED: tiled }, tiled ? { WG_X: wgX, WG_Y: wgY, BK: t.bk } : { WG_X: wgX, WG_Y: wgY });
-  const perX = tiled ? wgX * 4 : wgX;
-  const perY = tiled ? wgY * 4 : wgY;
+  const kernel = await getKernel(ctx, MATMUL_F32, { TRANS_A: !!s.transA, TRANS_B: !!s.transB, TILED: tiled, BLOCK4: block }, tiled ? { WG_X: wgX, WG_Y: wgY, BK: t.bk } : { WG_X: wgX, WG_Y: wgY });
+  const perX = tiled || block ? wgX * 4 : wgX;
+  const perY = tiled || block ? wgY * 4 : wgY;
   const span = (stride: number, one: number) => 4 * (stride * (batch - 1) + one);
   return {
     kernel,

@@ -4,7 +4,8 @@
 import type { GpuContext } from '../gpu/context.js';
 
 export interface Tuning {
-  matmulF32: { tiled: boolean; wgX: number; wgY: number; bk: number };
+  /** f32 matmul: tiled (GPUs), else one invocation per output, or with `block` per 4x4 block of outputs from M = 3. */
+  matmulF32: { tiled: boolean; block: boolean; wgX: number; wgY: number; bk: number };
   elementwiseWG: number;
   reduceWG: number;
   /**
@@ -31,7 +32,7 @@ interface Entry {
 }
 
 const GPU_DEFAULT: Tuning = {
-  matmulF32: { tiled: true, wgX: 16, wgY: 16, bk: 16 },
+  matmulF32: { tiled: true, block: false, wgX: 16, wgY: 16, bk: 16 },
   elementwiseWG: 256,
   reduceWG: 256,
   matmulQ: { gemv: 'split', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
@@ -44,7 +45,7 @@ const TABLE: Entry[] = [
   {
     match: (ctx) => ctx.info.isFallback,
     tuning: {
-      matmulF32: { tiled: false, wgX: 8, wgY: 8, bk: 16 },
+      matmulF32: { tiled: false, block: true, wgX: 8, wgY: 8, bk: 16 },
       elementwiseWG: 64,
       reduceWG: 64,
       // SwiftShader: one invocation per row (4 rows from M = 3) and 8 adjacent output columns, no workgroup memory
@@ -81,7 +82,7 @@ function rowsBlock(t: Tuning): string {
 export function describeVariants(ctx: GpuContext): { kernel: string; variant: string }[] {
   const t = tuningFor(ctx);
   return [
-    { kernel: 'matmul_f32', variant: t.matmulF32.tiled ? `tiled ${t.matmulF32.wgY * 4}x${t.matmulF32.wgX * 4}, BK ${t.matmulF32.bk}` : `one invocation per output (${t.matmulF32.wgX}x${t.matmulF32.wgY})` },
+    { kernel: 'matmul_f32', variant: t.matmulF32.tiled ? `tiled ${t.matmulF32.wgY * 4}x${t.matmulF32.wgX * 4}, BK ${t.matmulF32.bk}` : `one invocation per ${t.matmulF32.block ? '4x4 block of outputs (per output where M < 3)' : 'output'} (${t.matmulF32.wgX}x${t.matmulF32.wgY})` },
     { kernel: 'elementwise', variant: `workgroup ${t.elementwiseWG}` },
     { kernel: 'reduce_sum', variant: `workgroup ${t.reduceWG}, tree reduction` },
     { kernel: 'matmul_w4a16 / w8a16 (M <= 8)', variant: t.matmulQ.gemv === 'rows' ? `${rowsBlock(t)} (workgroup ${t.matmulQ.rowsWG})` : `${t.matmulQ.gemv === 'splitcols' ? `${t.matmulQ.colsPerWG} columns per workgroup, ` : ''}K split over ${t.matmulQ.splitWG} invocations${t.matmulQ.gemv === 'splitcols' ? ' in 16-byte chunks' : ''}, ${ctx.caps.subgroups && t.matmulQ.subgroups ? 'subgroup' : 'workgroup-memory'} reduction` },

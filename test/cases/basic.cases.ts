@@ -7,7 +7,7 @@ import { planMatmulF32, type MatmulF32Shape } from '../../src/kernels/matmul.js'
 import { addRef, mulRef, reduceSumRef, scaleRef } from '../../src/ref/basic.js';
 import { matmulRef } from '../../src/ref/matmul.js';
 import { randomF32 } from '../../src/ref/random.js';
-import { compareBound } from '../../src/ref/tolerance.js';
+import { compareBound, compareExact } from '../../src/ref/tolerance.js';
 import syntaxError from '../fixtures/syntax_error.wgsl?raw';
 import { assert, expectError, type GpuCase } from './types.js';
 
@@ -56,11 +56,12 @@ function reduce(rows: number, cols: number): GpuCase {
   };
 }
 
-function matmul(s: MatmulF32Shape, tiled: boolean): GpuCase {
+function matmul(s: MatmulF32Shape, variant: 'naive' | 'block4' | 'tiled'): GpuCase {
   const tag = `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`;
   const batch = s.batch ?? 1;
+  const tiled = variant === 'tiled';
   return {
-    name: `matmul_f32 ${tiled ? 'tiled' : 'naive'} ${tag} ${batch > 1 ? `${batch}x` : ''}${s.M}x${s.N}x${s.K}${s.strideB === 0 ? ' (B broadcast)' : ''}`,
+    name: `matmul_f32 ${variant} ${tag} ${batch > 1 ? `${batch}x` : ''}${s.M}x${s.N}x${s.K}${s.strideB === 0 ? ' (B broadcast)' : ''}`,
     async run(ctx) {
       const { M, N, K } = s;
       const strideB = s.strideB ?? K * N;
@@ -69,12 +70,19 @@ function matmul(s: MatmulF32Shape, tiled: boolean): GpuCase {
       const A = ctx.createBuffer(a);
       const B = ctx.createBuffer(b);
       const C = out(ctx, batch * M * N);
-      await runDispatch(await planMatmulF32(ctx, A, B, C, { ...s, tiled }));
+      await runDispatch(await planMatmulF32(ctx, A, B, C, { ...s, tiled, block: variant === 'block4' }));
       const got = await ctx.readF32(C, batch * M * N);
       const msgs: string[] = [];
       for (let i = 0; i < batch; i++) {
         const ref = matmulRef(a.subarray(i * M * K, (i + 1) * M * K), b.subarray(i * strideB, i * strideB + K * N), s);
         msgs.push(check(compareBound(`batch ${i}`, got.subarray(i * M * N, (i + 1) * M * N), ref.c, ref.absSum, K)));
+      }
+      if (variant === 'block4') {
+        // The same fma sequence per output as the naive shape: bit-identical results.
+        const C1 = out(ctx, batch * M * N);
+        await runDispatch(await planMatmulF32(ctx, A, B, C1, { ...s, tiled: false, block: false }));
+        msgs.push(check(compareExact('block4 vs naive', got, await ctx.readF32(C1, batch * M * N))));
+        C1.destroy();
       }
       [A, B, C].forEach((x) => x.destroy());
       return msgs.join('; ');
@@ -101,7 +109,7 @@ export const CASES: GpuCase[] = [
   reduce(1, 5000),
   reduce(3, 1000),
   reduce(70, 1),
-  ...shapes.flatMap((s) => [matmul(s, false), matmul(s, true)]),
+  ...shapes.flatMap((s) => [matmul(s, 'naive'), matmul(s, 'block4'), matmul(s, 'tiled')]),
   {
     name: 'error: WGSL syntax error names the file and line',
     async run(ctx) {
