@@ -88,6 +88,7 @@ export function describeVariants(ctx: GpuContext): { kernel: string; variant: st
     { kernel: 'matmul_w4a16 / w8a16 (M <= 8)', variant: t.matmulQ.gemv === 'rows' ? `${rowsBlock(t)} (workgroup ${t.matmulQ.rowsWG})` : `${t.matmulQ.gemv === 'splitcols' ? `${t.matmulQ.colsPerWG} columns per workgroup, ` : ''}K split over ${t.matmulQ.splitWG} invocations${t.matmulQ.gemv === 'splitcols' ? ' in 16-byte chunks' : ''}, ${ctx.caps.subgroups && t.matmulQ.subgroups ? 'subgroup' : 'workgroup-memory'} reduction` },
     { kernel: 'matmul_w4a16 / w8a16 (M > 8)', variant: t.matmulQ.gemm === 'rows' ? rowsBlock(t) : `tiled ${t.matmulQ.tileY * 4}x${t.matmulQ.tileX * 4}, BK ${t.matmulQ.bk}` },
     { kernel: 'f16 activations', variant: ctx.caps.shaderF16 ? 'native shader-f16 math, f32 accumulation' : 'packed f16 (unpack2x16float), f32 math' },
+    { kernel: 'quantized matmuls, f16 y', variant: ctx.caps.shaderF16 ? 'native f16 stores' : 'f16 pairs in u32 words, each half by atomic compare-exchange' },
     { kernel: 'matmul_w8a8', variant: ctx.caps.packedDot ? 'dot4I8Packed' : 'integer fallback (same integers)' },
     { kernel: 'fake_quant', variant: `${t.fakeQuant.elems} element(s) per invocation` },
   ];
