@@ -1,6 +1,6 @@
-// The rows of a rows-path block (matmul_w4a16 / w8a16 and matmul_w8a8, PATH_ROWS with MR1): one row, or under ROWS4
-// four rows carried as the components of a vec4 (RV), so that SwiftShader keeps them in registers instead of
-// indexing a private array lane by lane.
+// The rows of a rows-path block (matmul_w4a16 / w8a16 and matmul_w8a8, PATH_ROWS with ROW_BLOCK): one row, or
+// under ROWS4 four rows carried as the components of a vec4 (RV), so that SwiftShader keeps them in registers
+// instead of indexing a private array lane by lane.
 #if ROWS4
 const RPI: u32 = 4u; // rows per invocation
 alias RV = vec4<f32>;

@@ -10,8 +10,8 @@
 //   ACT_F16P  the same f16 data read as u32 pairs through unpack2x16float, computed in f32 (no shader-f16)
 //   else      f32 data, computed in f32 (training)
 // Three shapes of the same math, picked per adapter and shape by src/kernels/tuning.ts:
-//   PATH_ROWS   one invocation per (output column, block of up to MAXM rows), or (MR1) per row (ROWS4: four rows)
-//               and RC adjacent columns; no workgroup memory, no barriers.
+//   PATH_ROWS   one invocation per (output column, block of up to MAXM rows), or (ROW_BLOCK) per block of one row
+//               (ROWS4: four rows) and RC adjacent columns; no workgroup memory, no barriers.
 //               (CPU adapters: SwiftShader emulates barriers at great cost.)
 //   PATH_SPLIT  GEMV (M <= MAXM): one workgroup per output column, K split across its WG invocations (adjacent
 //               invocations read adjacent words), reduced with subgroupAdd (SUBGROUPS) or a workgroup tree.
@@ -53,8 +53,8 @@ const CPW: u32 = 4u;
 #else
 const CPW: u32 = 8u;
 #endif
-#if MR1
-const MAXM: u32 = 1u; // PATH_ROWS with one row (and RC columns) per invocation: CPU adapters
+#if ROW_BLOCK
+const MAXM: u32 = 1u; // PATH_ROWS with blocks of 1 or 4 rows (RPI) and RC columns: CPU adapters
 #else
 const MAXM: u32 = 8u;
 #endif
@@ -215,7 +215,7 @@ fn word_dot(n: u32, wi: u32, m0: u32, cnt: u32, acc: ptr<function, array<f32, MA
 #endif
 
 #if PATH_ROWS
-#if MR1
+#if ROW_BLOCK
 // One row (or under ROWS4 a block of four rows) and RC adjacent output columns per invocation (CPU adapters): no
 // workgroup memory, no barriers, the group loop outermost so each scale (and zero) is loaded once per group and
 // column. Each word of x is loaded and converted once for all RC columns, and under ROWS4 each weight word is loaded

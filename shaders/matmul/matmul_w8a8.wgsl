@@ -5,8 +5,8 @@
 // packed_4x8_integer_dot_product) or with plain integer math (the fallback: the same integers), and rescaled
 // into f32 once per group, then stored as y's type. Stored codes become signed bytes by flipping each byte's top bit (u ^ 0x80 = u - 128).
 // Paths (picked like matmul_w4a16's by src/kernels/tuning.ts):
-//   PATH_ROWS   one invocation per (output column, block of up to MAXM rows), or (MR1) per row (ROWS4: four rows)
-//               and RC adjacent columns; no workgroup memory.
+//   PATH_ROWS   one invocation per (output column, block of up to MAXM rows), or (ROW_BLOCK) per block of one row
+//               (ROWS4: four rows) and RC adjacent columns; no workgroup memory.
 //   PATH_SPLIT  GEMV, one workgroup per output column. One group per row (per channel): words split across the
 //               workgroup, the i32 partials reduced exactly (subgroupAdd under SUBGROUPS, else a workgroup tree).
 //               Several groups: each invocation takes whole groups, the f32 partials reduced the same way.
@@ -32,8 +32,8 @@ struct Params {
   grid_x: u32,
 }
 
-#if MR1
-const MAXM: u32 = 1u; // PATH_ROWS with one row (and RC columns) per invocation: CPU adapters
+#if ROW_BLOCK
+const MAXM: u32 = 1u; // PATH_ROWS with blocks of 1 or 4 rows (RPI) and RC columns: CPU adapters
 #else
 const MAXM: u32 = 8u;
 #endif
@@ -68,7 +68,7 @@ fn dot4(a: u32, w: u32) -> i32 {
 }
 
 #if PATH_ROWS
-#if MR1
+#if ROW_BLOCK
 // One row (or under ROWS4 a block of four rows, the components of a vec4) and RC adjacent output columns per
 // invocation (CPU adapters): each word of xq is loaded once for the RC columns and each weight word once for the
 // rows. Rows past M and columns past N repeat the last one and are not written.

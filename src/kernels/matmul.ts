@@ -144,8 +144,8 @@ export interface MatmulQOptions {
   /** Split W along N so no binding of W exceeds this many bytes (default: maxStorageBufferBindingSize). */
   maxBindingBytes?: number;
   /**
-   * Element type of y, and of residual (same layout): f32 (default) or f16, rounded to a neighbour, +-inf past
-   * 65504 (by half an ulp), row-major [M, N], two per u32 word, low half first. Accumulation is f32 either way.
+   * Element type of y, and of residual (same layout): f32 (default) or f16, rounded to nearest, ties to even, in the
+   * kernel (+-inf from 65520), row-major [M, N], two per u32 word, low half first. Accumulation is f32 either way.
    */
   yType?: 'f32' | 'f16';
   /** f16 y: 'native' (f16 stores, needs shader-f16) or 'emulated' (each half written by an atomic compare-exchange
@@ -279,7 +279,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     PATH_TILED: path === 'tiled',
     SUBGROUPS: subgroups,
     SCALES_F16: g.sb === 2,
-    MR1: path === 'rows' && rowsM !== 8,
+    ROW_BLOCK: path === 'rows' && rowsM !== 8,
     ROWS4: path === 'rows' && rowsM === 4,
     ROWS_COLS: path === 'rows' && rowsM !== 8 ? rowsCols : 1,
     X_VEC: path !== 'tiled' && K % g.cpw === 0,
@@ -379,7 +379,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: bk } : { WG: path === 'rows' ? t.rowsWG : t.splitWG };
   const rowsCols = o.colsPerInvocation ?? t.rowsCols;
   if (path === 'rows' && rowsM !== 8) checkShape(name, 'colsPerInvocation', Number.isInteger(rowsCols) && rowsCols >= 1 && rowsCols <= GEMV_MAX_COLS, `colsPerInvocation=${rowsCols} must be an integer in 1..${GEMV_MAX_COLS}`);
-  const defines = { ...epilogueDefines(o), ...out.defines, PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, MR1: path === 'rows' && rowsM !== 8, ROWS4: path === 'rows' && rowsM === 4, ROWS_COLS: path === 'rows' && rowsM !== 8 ? rowsCols : 1, SCALES_F16: g.sb === 2 };
+  const defines = { ...epilogueDefines(o), ...out.defines, PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, ROW_BLOCK: path === 'rows' && rowsM !== 8, ROWS4: path === 'rows' && rowsM === 4, ROWS_COLS: path === 'rows' && rowsM !== 8 ? rowsCols : 1, SCALES_F16: g.sb === 2 };
   const [qk, mk] = await Promise.all([
     getKernel(ctx, QUANTIZE_ROWS_I8, { X_F16: o.xType === 'f16' }, { WG: t.quantWG }),
     getKernel(ctx, MATMUL_W8A8, defines, constants),

@@ -20,10 +20,10 @@ function nagaErrors(code: string): string | null {
 
 /** Every path variant the planner (src/kernels/matmul.ts) can ask for, with its path-specific defines. */
 const PATHS: Defines[] = [
-  { PATH_ROWS: true, MR1: true, ROWS_COLS: 1 },
-  { PATH_ROWS: true, MR1: true, ROWS_COLS: 8 },
-  { PATH_ROWS: true, MR1: true, ROWS4: true, ROWS_COLS: 8 },
-  { PATH_ROWS: true, MR1: true, ROWS4: true, ROWS_COLS: 3 },
+  { PATH_ROWS: true, ROW_BLOCK: true, ROWS_COLS: 1 },
+  { PATH_ROWS: true, ROW_BLOCK: true, ROWS_COLS: 8 },
+  { PATH_ROWS: true, ROW_BLOCK: true, ROWS4: true, ROWS_COLS: 8 },
+  { PATH_ROWS: true, ROW_BLOCK: true, ROWS4: true, ROWS_COLS: 3 },
   { PATH_ROWS: true },
   { PATH_SPLIT: true },
   { PATH_SPLIT: true, SUBGROUPS: true },
@@ -59,7 +59,7 @@ function outputVariants(): [string, Defines][] {
       }
     }
   }
-  const w8a8Paths: Defines[] = [{ PATH_ROWS: true, MR1: true, ROWS_COLS: 8 }, { PATH_ROWS: true, MR1: true, ROWS4: true, ROWS_COLS: 3 }, { PATH_ROWS: true, ROWS_COLS: 1 }, { PATH_SPLIT: true }, { PATH_SPLIT: true, SUBGROUPS: true }, { PATH_TILED: true, ROWS_COLS: 1 }];
+  const w8a8Paths: Defines[] = [{ PATH_ROWS: true, ROW_BLOCK: true, ROWS_COLS: 8 }, { PATH_ROWS: true, ROW_BLOCK: true, ROWS4: true, ROWS_COLS: 3 }, { PATH_ROWS: true, ROWS_COLS: 1 }, { PATH_SPLIT: true }, { PATH_SPLIT: true, SUBGROUPS: true }, { PATH_TILED: true, ROWS_COLS: 1 }];
   for (const path of w8a8Paths) for (const y of [{ Y_F16N: true, Y_F16P: false }, { Y_F16N: false, Y_F16P: true }]) for (const PACKED of [false, true]) out.push(['matmul/matmul_w8a8', { ROWS_COLS: 1, ...path, ...y, Y_F16: true, PACKED, RESIDUAL: true, GELU: PACKED }]);
   return out;
 }
