@@ -28,28 +28,15 @@
 #endif
 @group(0) @binding(7) var<uniform> params: Params;
 
+#if RESIDUAL
+// residual[i] (y's type and layout) as f32.
+fn residual_at(i: u32) -> f32 {
 #if Y_F16N
-fn residual_at(i: u32) -> f32 {
-#if RESIDUAL
   return f32(residual[i]);
-#else
-  return 0.0;
-#endif
-}
 #elif Y_F16P
-fn residual_at(i: u32) -> f32 {
-#if RESIDUAL
   return f16_bits_to_f32((residual[i >> 1u] >> ((i & 1u) * 16u)) & 0xffffu);
 #else
-  return 0.0;
-#endif
-}
-#else
-fn residual_at(i: u32) -> f32 {
-#if RESIDUAL
   return residual[i];
-#else
-  return 0.0;
 #endif
 }
 #endif

@@ -2,7 +2,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
 import { checkShape, grid1d, runDispatch, runDispatches, type Dispatch } from './common.js';
-import { tuningFor } from './tuning.js';
+import { tuningFor, type Tuning } from './tuning.js';
 import { makeTensor, type Tensor } from '../io/safetensors.js';
 import { describeScheme, GROUP_SIZES, RULES, checkShapeFor, zeroKind, type QuantizedTensor } from '../quant/scheme.js';
 import { destroyQuantized, downloadQuantized, matrixShape, quantizedFromTensors, quantizeWeights, schemeFromParams, uploadQuantized, type GpuQuantized } from './quant.js';
@@ -230,6 +230,23 @@ function epilogueDefines(o: { bias?: GPUBuffer; residual?: GPUBuffer; activation
   return { BIAS: !!o.bias, RESIDUAL: !!o.residual, SILU: o.activation === 'silu', GELU: o.activation === 'gelu' };
 }
 
+/**
+ * PATH_ROWS' shape, shared by both planners: rows of x per invocation (forced, or the tuning table's, whose block of 4
+ * becomes 1 where M < 3: there it measured no faster on SwiftShader), the adjacent columns of a 1- or 4-row block,
+ * the shader defines, the output columns one workgroup covers and the grid's depth (blocks of rows). Other paths get
+ * the defines off.
+ */
+function rowsShape(kernel: string, path: MatmulPath, M: number, o: { rowsPerInvocation?: number; colsPerInvocation?: number }, t: Tuning['matmulQ']) {
+  const off = { defines: { ROW_BLOCK: false, ROWS4: false, ROWS_COLS: 1 }, cols: 1, gridZ: 1 };
+  if (path !== 'rows') return off;
+  const rows = o.rowsPerInvocation ?? (t.rowsM === 4 && M < 3 ? 1 : t.rowsM);
+  checkShape(kernel, 'rowsPerInvocation', rows === 1 || rows === 4 || rows === 8, `rowsPerInvocation=${rows} must be 1, 4 or 8`);
+  if (rows === 8) return { ...off, cols: t.rowsWG, gridZ: Math.ceil(M / 8) };
+  const rc = o.colsPerInvocation ?? t.rowsCols;
+  checkShape(kernel, 'colsPerInvocation', Number.isInteger(rc) && rc >= 1 && rc <= GEMV_MAX_COLS, `colsPerInvocation=${rc} must be an integer in 1..${GEMV_MAX_COLS}`);
+  return { defines: { ROW_BLOCK: true, ROWS4: rows === 4, ROWS_COLS: rc }, cols: t.rowsWG * rc, gridZ: Math.ceil(M / rows) };
+}
+
 /** Which path the tuning table picks for M rows (GEMV for M <= GEMV_MAX_M, else GEMM). */
 export function pickPath(ctx: GpuContext, M: number): MatmulPath {
   const t = tuningFor(ctx).matmulQ;
@@ -249,8 +266,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
   const out = checkEpilogue(ctx, kernelName, M, N, o, y);
   const t = tuningFor(ctx).matmulQ;
   const path = o.path ?? pickPath(ctx, M);
-  const rowsM = o.rowsPerInvocation ?? (t.rowsM === 4 && M < 3 ? 1 : t.rowsM);
-  checkShape(kernelName, 'rowsPerInvocation', [1, 4, 8].includes(rowsM), `rowsPerInvocation=${rowsM} must be 1, 4 or 8`);
+  const rows = rowsShape(kernelName, path, M, o, t);
   const gemv = path === 'split' || path === 'splitcols';
   checkShape(kernelName, 'path', !gemv || M <= GEMV_MAX_M, `the ${path} GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
   const splitWG = o.splitWG ?? t.splitWG;
@@ -259,8 +275,6 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     const maxWG = ctx.limits.maxComputeInvocationsPerWorkgroup;
     checkShape(kernelName, 'splitWG', Number.isInteger(splitWG) && splitWG >= 1 && (splitWG & (splitWG - 1)) === 0 && splitWG <= maxWG, `splitWG=${splitWG} must be a power of two <= ${maxWG}`);
   }
-  const rowsCols = o.colsPerInvocation ?? t.rowsCols;
-  if (path === 'rows' && rowsM !== 8) checkShape(kernelName, 'colsPerInvocation', Number.isInteger(rowsCols) && rowsCols >= 1 && rowsCols <= GEMV_MAX_COLS, `colsPerInvocation=${rowsCols} must be an integer in 1..${GEMV_MAX_COLS}`);
   if (path === 'splitcols') checkShape(kernelName, 'colsPerWG', Number.isInteger(cols) && cols >= 1 && cols <= GEMV_MAX_COLS && cols <= splitWG, `colsPerWG=${cols} must be an integer in 1..${GEMV_MAX_COLS} and at most splitWG=${splitWG}`);
   let f16 = o.f16 ?? (ctx.caps.shaderF16 ? 'native' : 'emulated');
   if (o.xType === 'f32') f16 = 'emulated';
@@ -279,9 +293,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     PATH_TILED: path === 'tiled',
     SUBGROUPS: subgroups,
     SCALES_F16: g.sb === 2,
-    ROW_BLOCK: path === 'rows' && rowsM !== 8,
-    ROWS4: path === 'rows' && rowsM === 4,
-    ROWS_COLS: path === 'rows' && rowsM !== 8 ? rowsCols : 1,
+    ...rows.defines,
     X_VEC: path !== 'tiled' && K % g.cpw === 0,
     PATH_COLS: path === 'splitcols',
     W_V4: path === 'splitcols' && wpr % 4 === 0,
@@ -311,10 +323,10 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     if (path === 'tiled') {
       workgroups = [Math.ceil(n / (t.tileX * 4)), Math.ceil(M / (t.tileY * 4)), 1];
     } else {
-      const per = path === 'rows' ? t.rowsWG * (rowsM !== 8 ? rowsCols : 1) : path === 'splitcols' ? cols : 1;
+      const per = path === 'rows' ? rows.cols : path === 'splitcols' ? cols : 1;
       const gr = grid1d(ctx, Math.ceil(n / per));
       gridX = gr.gridX;
-      workgroups = [gr.workgroups[0], gr.workgroups[1], path === 'rows' ? Math.ceil(M / rowsM) : 1];
+      workgroups = [gr.workgroups[0], gr.workgroups[1], rows.gridZ];
     }
     return {
       kernel,
@@ -367,8 +379,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   checkShape(name, 'path', o.path !== 'splitcols', `the 'splitcols' GEMV is W4A16 / W8A16 only (use 'split')`);
   const picked = pickPath(ctx, M);
   const path = o.path ?? (picked === 'splitcols' ? 'split' : picked);
-  const rowsM = o.rowsPerInvocation ?? (t.rowsM === 4 && M < 3 ? 1 : t.rowsM);
-  checkShape(name, 'rowsPerInvocation', [1, 4, 8].includes(rowsM), `rowsPerInvocation=${rowsM} must be 1, 4 or 8`);
+  const rows = rowsShape(name, path, M, o, t);
   checkShape(name, 'path', path !== 'split' || M <= GEMV_MAX_M, `the split GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
   const packed = o.packedDot ?? ctx.caps.packedDot;
   checkShape(name, 'packedDot', !(packed && !ctx.caps.packedDot), `the adapter lacks packed_4x8_integer_dot_product`);
@@ -377,9 +388,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   // The tiled path rescales at tile boundaries: its BK must divide the group (or the row must be one group).
   const bk = ngroups === 1 ? t.bk : gcd(g.G, t.bk);
   const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: bk } : { WG: path === 'rows' ? t.rowsWG : t.splitWG };
-  const rowsCols = o.colsPerInvocation ?? t.rowsCols;
-  if (path === 'rows' && rowsM !== 8) checkShape(name, 'colsPerInvocation', Number.isInteger(rowsCols) && rowsCols >= 1 && rowsCols <= GEMV_MAX_COLS, `colsPerInvocation=${rowsCols} must be an integer in 1..${GEMV_MAX_COLS}`);
-  const defines = { ...epilogueDefines(o), ...out.defines, PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, ROW_BLOCK: path === 'rows' && rowsM !== 8, ROWS4: path === 'rows' && rowsM === 4, ROWS_COLS: path === 'rows' && rowsM !== 8 ? rowsCols : 1, SCALES_F16: g.sb === 2 };
+  const defines = { ...epilogueDefines(o), ...out.defines, PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, ...rows.defines, SCALES_F16: g.sb === 2 };
   const [qk, mk] = await Promise.all([
     getKernel(ctx, QUANTIZE_ROWS_I8, { X_F16: o.xType === 'f16' }, { WG: t.quantWG }),
     getKernel(ctx, MATMUL_W8A8, defines, constants),
@@ -409,9 +418,9 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
     if (path === 'tiled') {
       workgroups = [Math.ceil(n / (t.tileX * 4)), Math.ceil(M / (t.tileY * 4)), 1];
     } else {
-      const gr = grid1d(ctx, Math.ceil(n / (path === 'rows' ? t.rowsWG * (rowsM !== 8 ? rowsCols : 1) : 1)));
+      const gr = grid1d(ctx, Math.ceil(n / (path === 'rows' ? rows.cols : 1)));
       gridX = gr.gridX;
-      workgroups = [gr.workgroups[0], gr.workgroups[1], path === 'rows' ? Math.ceil(M / rowsM) : 1];
+      workgroups = [gr.workgroups[0], gr.workgroups[1], rows.gridZ];
     }
     ds.push({
       kernel: mk,

@@ -11,7 +11,7 @@ import { fakeQuantLayout, qparamsRef, qRange, roundedZeroPoint } from '../ref/fa
 import { mlpForwardRef } from '../ref/mlp.js';
 import { containerBits, packCodes, unpackCodes, wordsPerRow } from '../quant/layout.js';
 import { ggufScheme } from '../quant/gguf.js';
-import { f32ToF16Bits } from '../quant/f16.js';
+import { toF16Array } from '../quant/f16.js';
 import { destroyQuantized, downloadQuantized, quantizeWeights } from '../kernels/quant.js';
 import { buildMlp, type LayerQuant, type MlpWeights, type QParams } from '../nn/mlp.js';
 import type { Executable } from '../graph/executor.js';
@@ -341,8 +341,8 @@ export class QuantizedMlpRunner {
       return (await this.fallback.exe.read(this.fallback.logits)) as Float32Array;
     }
     if (this.activations === 'f16') {
-      const bits = new Uint16Array(x.length + (x.length & 1));
-      for (let i = 0; i < x.length; i++) bits[i] = f32ToF16Bits(x[i]);
+      const bits = new Uint16Array(x.length + (x.length & 1)); // whole u32 words: writeBuffer takes multiples of 4 bytes
+      bits.set(toF16Array(x));
       this.ctx.write(this.x, bits);
     } else this.ctx.write(this.x, x);
     await runDispatches(this.ctx, this.dispatches!);

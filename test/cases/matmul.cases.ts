@@ -77,7 +77,7 @@ interface QCase {
   rowsM?: 1 | 4 | 8;
   scaleF16?: boolean;
   /** splitcols: output columns per workgroup (default: rotated over 1..8 below) and workgroup size (default: tuning);
-   *  rows with rowsM 1: output columns per invocation (default: tuning). */
+   *  rows with rowsM 1 or 4: output columns per invocation (default: tuning). */
   cols?: number;
   wg?: number;
   /** f16 y (and residual): native f16 stores or packed pairs; default f32. */
@@ -101,14 +101,7 @@ function residualBuffer(ctx: GpuContext, epi: EpilogueRef, n: number, seed: numb
   if (!f16) return ctx.createBuffer(new Float32Array((epi.residual = v)), undefined, 'residual');
   const h = toF16(v);
   epi.residual = h.values;
-  return ctx.createBuffer(padU16(h.bits), undefined, 'residual');
-}
-
-/** u16 data padded to whole u32 words (a buffer of f16 pairs). */
-function padU16(bits: Uint16Array): Uint16Array {
-  const out = new Uint16Array(bits.length + (bits.length & 1));
-  out.set(bits);
-  return out;
+  return ctx.createBuffer(h.bits, undefined, 'residual'); // createBuffer rounds the size up to whole u32 words
 }
 
 /** y [n] poisoned with NaN (f32, or f16 pairs): every element must be written. */

@@ -6,7 +6,7 @@ import { Graph } from '../../src/graph/graph.js';
 import { fakeQuantLayout, qparamsRef, qRange } from '../../src/ref/fake_quant.js';
 import { mlpForwardRef } from '../../src/ref/mlp.js';
 import { randomF32 } from '../../src/ref/random.js';
-import { f16BitsToF32, f32ToF16Bits } from '../../src/ref/f16.js';
+import { toF16 } from '../../src/ref/f16.js';
 import { convert, dequantizeLayer, prepare, QuantizedMlpRunner } from '../../src/train/qat.js';
 import { evaluate, train } from '../../src/train/trainer.js';
 import { assert, expectError, type GpuCase } from './types.js';
@@ -154,7 +154,7 @@ export const CASES: GpuCase[] = [
         }
         assert(runner.activations === 'f16' && runner.variant.startsWith(`fused W${bits}A16 matmul (f16 activations`), runner.variant);
         // The runner rounds x to f16 on the way in: the reference starts from those values.
-        const x16 = Float32Array.from(data.x, (v) => f16BitsToF32(f32ToF16Bits(v)));
+        const x16 = toF16(data.x).values;
         const ref = mlpForwardRef(conv.sizes, conv.layers.map(dequantizeLayer), conv.layers.map((l) => l.bias), x16, data.count, { products: ctx.caps.shaderF16 });
         let worst = 0;
         let differ = 0;
