@@ -40,6 +40,8 @@ struct Params {
   n0: u32,     // first column of y this dispatch writes
   ldy: u32,    // row stride of y and residual (the full N)
   grid_x: u32, // workgroups per grid row, for grids folded onto 2-D
+  x0: u32,     // index of x[0, 0] in the x binding, in elements of x (0 unless the planner splits M)
+  y0: u32,     // index of y[0, n0] in the y / residual binding (likewise)
 }
 
 #if ACT_F16
@@ -116,12 +118,17 @@ fn zero_at(i: u32) -> f32 {
 }
 #endif
 
+// The index of x[m, k] in the x binding, in elements of x (f32 or f16; the vector views divide it).
+fn x_index(m: u32, k: u32) -> u32 {
+  return params.x0 + m * params.K + k;
+}
+
 #if !X_VEC
 fn x1(m: u32, k: u32) -> XS {
   if (m >= params.M || k >= params.K) {
     return XS(0.0);
   }
-  let i = m * params.K + k;
+  let i = x_index(m, k);
 #if ACT_F16P
   return unpack2x16float(x[i >> 1u])[i & 1u];
 #else
@@ -131,7 +138,7 @@ fn x1(m: u32, k: u32) -> XS {
 
 // x[m, k .. k+3], zero past K.
 fn x4(m: u32, k: u32) -> vec4<XS> {
-  let i = m * params.K + k;
+  let i = x_index(m, k);
 #if ACT_F16P
   if (k + 4u <= params.K && (i & 1u) == 0u) {
     return vec4<f32>(unpack2x16float(x[i >> 1u]), unpack2x16float(x[(i >> 1u) + 1u]));
@@ -146,7 +153,7 @@ fn x4(m: u32, k: u32) -> vec4<XS> {
 #else
 // x[m, k .. k+3] from the vector view (k a multiple of 4 below K).
 fn x4(m: u32, k: u32) -> vec4<XS> {
-  let i = (m * params.K + k) / 4u;
+  let i = x_index(m, k) / 4u;
 #if ACT_F16P
 #if W8
   let v = x[i];
@@ -237,17 +244,17 @@ fn load_xw(m: u32, k: u32) -> XW {
 #if W8
 #if X_VEC
 #if ACT_F16P
-  let v = x[(m * params.K + k) / 4u];
+  let v = x[x_index(m, k) / 4u];
   return XW(vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y)));
 #else
-  return XW(x[(m * params.K + k) / 4u]);
+  return XW(x[x_index(m, k) / 4u]);
 #endif
 #else
   return XW(x4(m, k));
 #endif
 #else
 #if X_VEC
-  let xi = (m * params.K + k) / 4u;
+  let xi = x_index(m, k) / 4u;
 #if ACT_F16P
   let v = x[xi / 2u];
   return XW(vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y)), vec4<f32>(unpack2x16float(v.z), unpack2x16float(v.w)));
@@ -600,7 +607,7 @@ fn x_chunk(m: u32, ci: u32) -> array<vec4<XS>, CPW> {
     xa[j] = x4(m, k);
 #elif X_VEC
 #if ACT_F16P
-    let v = x[(m * params.K + k) / 8u];
+    let v = x[x_index(m, k) / 8u];
     xa[2u * j] = vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y));
     xa[2u * j + 1u] = vec4<f32>(unpack2x16float(v.z), unpack2x16float(v.w));
 #else

@@ -30,6 +30,9 @@ struct Params {
   n0: u32,
   ldy: u32,
   grid_x: u32,
+  xq0: u32,  // index of xq[0, 0] in the xq binding (0 unless the planner splits M)
+  xs0: u32,  // index of xs[0] in the xs binding (likewise)
+  y0: u32,   // index of y[0, n0] in the y / residual binding (likewise)
 }
 
 #if ROW_BLOCK
@@ -51,6 +54,11 @@ override BK: u32 = 32u;
 @group(0) @binding(3) var<storage, read> scales: array<f32>;
 #endif
 #include "common/matmul_q_out.wgsl"
+
+// Word wi of row m of the int8 activations.
+fn xq_at(m: u32, wi: u32) -> u32 {
+  return xq[params.xq0 + m * params.wpr + wi];
+}
 
 // Signed dot product of four int8 activations (a) with four stored weight codes (w, unsigned, offset 128).
 fn dot4(a: u32, w: u32) -> i32 {
@@ -81,7 +89,7 @@ alias RW = vec4<u32>;
 
 fn load_rw(m0: u32, wi: u32) -> RW {
   let ml = params.M - 1u;
-  return vec4<u32>(xq[m0 * params.wpr + wi], xq[min(m0 + 1u, ml) * params.wpr + wi], xq[min(m0 + 2u, ml) * params.wpr + wi], xq[min(m0 + 3u, ml) * params.wpr + wi]);
+  return vec4<u32>(xq_at(m0, wi), xq_at(min(m0 + 1u, ml), wi), xq_at(min(m0 + 2u, ml), wi), xq_at(min(m0 + 3u, ml), wi));
 }
 
 fn rw_dot(a: RW, w: u32) -> RI {
@@ -92,7 +100,7 @@ alias RI = i32;
 alias RW = u32;
 
 fn load_rw(m0: u32, wi: u32) -> RW {
-  return xq[m0 * params.wpr + wi];
+  return xq_at(m0, wi);
 }
 
 fn rw_dot(a: RW, w: u32) -> RI {
@@ -125,7 +133,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   for (var r = 0u; r < RPI; r++) {
     if (m0 + r < params.M) {
-      let sm = xs[m0 + r];
+      let sm = xs[params.xs0 + m0 + r];
       for (var c = 0u; c < RC; c++) {
         if (n0 + c < params.N) {
           epilogue(m0 + r, n0 + c, rv_at(acc[c], r) * sm);
@@ -151,7 +159,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var wi = g * gw; wi < w_end; wi++) {
       let word = w_q[n * params.wpr + wi];
       for (var j = 0u; j < cnt; j++) {
-        iacc[j] += dot4(xq[(m0 + j) * params.wpr + wi], word);
+        iacc[j] += dot4(xq_at(m0 + j, wi), word);
       }
     }
     let s = scale_at(n * params.ngroups + g);
@@ -160,7 +168,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
   for (var j = 0u; j < cnt; j++) {
-    epilogue(m0 + j, n, acc[j] * xs[m0 + j]);
+    epilogue(m0 + j, n, acc[j] * xs[params.xs0 + m0 + j]);
   }
 }
 #endif
@@ -203,7 +211,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (wi < params.wpr) {
         let word = w_q[n * params.wpr + wi];
         for (var j = 0u; j < cnt; j++) {
-          iacc[j] += dot4(xq[j * params.wpr + wi], word);
+          iacc[j] += dot4(xq_at(j, wi), word);
         }
       }
     }
@@ -226,7 +234,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         for (var wi = g * gw; wi < w_end; wi++) {
           let word = w_q[n * params.wpr + wi];
           for (var j = 0u; j < cnt; j++) {
-            iacc[j] += dot4(xq[j * params.wpr + wi], word);
+            iacc[j] += dot4(xq_at(j, wi), word);
           }
         }
         let s = scale_at(n * params.ngroups + g);
@@ -279,7 +287,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     } else {
       r = bitcast<f32>(t);
     }
-    epilogue(lid, n, r * xs[lid]);
+    epilogue(lid, n, r * xs[params.xs0 + lid]);
   }
 }
 #endif
@@ -308,7 +316,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let wj = i % BW;
       var a = 0u;
       if (m0 + row < params.M && w0 + wj < params.wpr) {
-        a = xq[(m0 + row) * params.wpr + w0 + wj];
+        a = xq_at(m0 + row, w0 + wj);
       }
       As[wj * BM + row] = a;
     }
@@ -356,7 +364,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var q = 0u; q < TN; q++) {
       let n = n0 + lid3.x + q * WG_X;
       if (m < params.M && n < params.N) {
-        epilogue(m, n, acc[r][q] * xs[m]);
+        epilogue(m, n, acc[r][q] * xs[params.xs0 + m]);
       }
     }
   }

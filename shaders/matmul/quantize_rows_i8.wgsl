@@ -11,6 +11,9 @@ struct Params {
   K: u32,
   kw: u32,     // words per row of xq
   grid_x: u32,
+  x0: u32,     // index of x[0, 0] in the x binding, in elements of x (0 unless the planner splits M: matmul.ts)
+  xq0: u32,    // index of xq[0, 0] in the xq binding (likewise)
+  xs0: u32,    // index of xs[0] in the xs binding (likewise)
 }
 
 override WG: u32 = 64u;
@@ -30,7 +33,7 @@ fn xv(m: u32, k: u32) -> f32 {
   if (k >= params.K) {
     return 0.0;
   }
-  let i = m * params.K + k;
+  let i = params.x0 + m * params.K + k;
 #if X_F16
   return unpack2x16float(x[i >> 1u])[i & 1u];
 #else
@@ -100,9 +103,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let q = i32(clamp(round(xv(m, wi * 4u + j) * inv), -127.0, 127.0));
       word |= (u32(q) & 0xffu) << (8u * j);
     }
-    xq[m * params.kw + wi] = word;
+    xq[params.xq0 + m * params.kw + wi] = word;
   }
   if (lid == 0u) {
-    xs[m] = scale;
+    xs[params.xs0 + m] = scale;
   }
 }

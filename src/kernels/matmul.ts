@@ -141,7 +141,10 @@ export interface MatmulQOptions {
   rowsPerInvocation?: 1 | 4 | 8;
   /** PATH_ROWS with 1 or 4 rows per invocation: adjacent output columns per invocation, 1 ..= 8 (default from tuning.ts). */
   colsPerInvocation?: number;
-  /** Split W along N so no binding of W exceeds this many bytes (default: maxStorageBufferBindingSize). */
+  /**
+   * No binding exceeds this many bytes (default: maxStorageBufferBindingSize): W is split along N and x, y and
+   * residual (W8A8: also its int8 activations and scales) along M, into dispatches of one submission.
+   */
   maxBindingBytes?: number;
   /**
    * Element type of y, and of residual (same layout): f32 (default) or f16, rounded to nearest, ties to even, in the
@@ -189,7 +192,7 @@ export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAll
 }
 
 /** Checks y, bias and residual against [M, N]; returns the defines for y's type and y's byte size. */
-function checkEpilogue(ctx: GpuContext, kernel: string, M: number, N: number, o: { bias?: GPUBuffer; residual?: GPUBuffer; activation?: string; yType?: string; yF16?: string }, y: GPUBuffer): { defines: Record<string, boolean>; yBytes: number } {
+function checkEpilogue(ctx: GpuContext, kernel: string, M: number, N: number, o: { bias?: GPUBuffer; residual?: GPUBuffer; activation?: string; yType?: string; yF16?: string }, y: GPUBuffer): { defines: Record<string, boolean>; yBytes: number; yElem: number } {
   const yType = o.yType ?? 'f32';
   checkShape(kernel, 'yType', yType === 'f32' || yType === 'f16', `'${yType}' is not f32 or f16`);
   const f16 = yType === 'f16';
@@ -204,7 +207,7 @@ function checkEpilogue(ctx: GpuContext, kernel: string, M: number, N: number, o:
   if (o.residual) checkShape(kernel, 'residual', o.residual.size >= yBytes, `buffer '${o.residual.label}' of ${o.residual.size} bytes is too small for [${M}, ${N}] ${yType} (y's type; ${yBytes} bytes)`);
   const act = o.activation ?? 'none';
   checkShape(kernel, 'activation', ['none', 'silu', 'gelu'].includes(act), `'${act}' is not one of none, silu, gelu`);
-  return { defines: { Y_F16: f16, Y_F16N: f16 && yF16 === 'native', Y_F16P: f16 && yF16 === 'emulated' }, yBytes };
+  return { defines: { Y_F16: f16, Y_F16N: f16 && yF16 === 'native', Y_F16P: f16 && yF16 === 'emulated' }, yBytes, yElem: f16 ? 2 : 4 };
 }
 
 /**
@@ -226,6 +229,38 @@ function range(buffer: GPUBuffer, rowBytes: number, n0: number, n: number) {
   return { buffer, offset, size: Math.min(Math.ceil((n * rowBytes) / 4) * 4, buffer.size - offset) };
 }
 
+/**
+ * Row chunks [m0, mc) of M so that no activation-side binding (x, y, residual; W8A8's xq, xs), given by its bytes per
+ * row, exceeds `maxBytes`; one chunk where all fit. Each chunk's bindings start at the aligned offset at or before
+ * its first row (shiftedRows) and the shaders add the index offset (x0, xq0, xs0, y0), so a chunk can start at any
+ * row; the alignment costs up to minStorageBufferOffsetAlignment (plus rounding to words) per binding.
+ */
+export function splitRows(ctx: GpuContext, kernel: string, M: number, rows: { name: string; rowBytes: number }[], maxBytes: number): [number, number][] {
+  if (rows.every((r) => Math.ceil((M * r.rowBytes) / 4) * 4 <= maxBytes)) return [[0, M]];
+  const room = maxBytes - ctx.limits.minStorageBufferOffsetAlignment - 3;
+  const widest = rows.reduce((a, b) => (b.rowBytes > a.rowBytes ? b : a));
+  const per = Math.floor(room / widest.rowBytes);
+  checkShape(kernel, widest.name, per > 0, `one row of ${widest.rowBytes} bytes does not fit the binding limit of ${maxBytes} bytes (less ${maxBytes - room} for offset alignment); cannot split along M`);
+  const out: [number, number][] = [];
+  for (let m0 = 0; m0 < M; m0 += per) out.push([m0, Math.min(per, M - m0)]);
+  return out;
+}
+
+/**
+ * A view of `buffer` (elements of `elem` bytes) holding elements [first, first + count), bound from the aligned
+ * offset at or before `first`; `index0` is `first`'s index in the view (the shader's x0 / xq0 / xs0 / y0). One chunk
+ * (`whole`): the whole buffer, index 0.
+ */
+function shiftedRows(ctx: GpuContext, buffer: GPUBuffer, elem: number, first: number, count: number, whole: boolean) {
+  const bytes = Math.ceil((count * elem) / 4) * 4;
+  if (whole) return { view: buffer, index0: 0, bytes };
+  const A = ctx.limits.minStorageBufferOffsetAlignment;
+  const offset = Math.floor((first * elem) / A) * A;
+  const index0 = first - offset / elem;
+  const size = Math.ceil(((index0 + count) * elem) / 4) * 4;
+  return { view: { buffer, offset, size: Math.min(size, buffer.size - offset) }, index0, bytes: size };
+}
+
 function epilogueDefines(o: { bias?: GPUBuffer; residual?: GPUBuffer; activation?: MatmulActivation }) {
   return { BIAS: !!o.bias, RESIDUAL: !!o.residual, SILU: o.activation === 'silu', GELU: o.activation === 'gelu' };
 }
@@ -233,18 +268,28 @@ function epilogueDefines(o: { bias?: GPUBuffer; residual?: GPUBuffer; activation
 /**
  * PATH_ROWS' shape, shared by both planners: rows of x per invocation (forced, or the tuning table's, whose block of 4
  * becomes 1 where M < 3: there it measured no faster on SwiftShader), the adjacent columns of a 1- or 4-row block,
- * the shader defines, the output columns one workgroup covers and the grid's depth (blocks of rows). Other paths get
- * the defines off.
+ * the shader defines, the output columns one workgroup covers and the rows per slice of the grid's depth (blocks of
+ * rows). Other paths get the defines off (and one slice).
  */
 function rowsShape(kernel: string, path: MatmulPath, M: number, o: { rowsPerInvocation?: number; colsPerInvocation?: number }, t: Tuning['matmulQ']) {
-  const off = { defines: { ROW_BLOCK: false, ROWS4: false, ROWS_COLS: 1 }, cols: 1, gridZ: 1 };
+  const off = { defines: { ROW_BLOCK: false, ROWS4: false, ROWS_COLS: 1 }, cols: 1, perZ: 0 };
   if (path !== 'rows') return off;
   const rows = o.rowsPerInvocation ?? (t.rowsM === 4 && M < 3 ? 1 : t.rowsM);
   checkShape(kernel, 'rowsPerInvocation', rows === 1 || rows === 4 || rows === 8, `rowsPerInvocation=${rows} must be 1, 4 or 8`);
-  if (rows === 8) return { ...off, cols: t.rowsWG, gridZ: Math.ceil(M / 8) };
+  if (rows === 8) return { ...off, cols: t.rowsWG, perZ: 8 };
   const rc = o.colsPerInvocation ?? t.rowsCols;
   checkShape(kernel, 'colsPerInvocation', Number.isInteger(rc) && rc >= 1 && rc <= GEMV_MAX_COLS, `colsPerInvocation=${rc} must be an integer in 1..${GEMV_MAX_COLS}`);
-  return { defines: { ROW_BLOCK: true, ROWS4: rows === 4, ROWS_COLS: rc }, cols: t.rowsWG * rc, gridZ: Math.ceil(M / rows) };
+  return { defines: { ROW_BLOCK: true, ROWS4: rows === 4, ROWS_COLS: rc }, cols: t.rowsWG * rc, perZ: rows };
+}
+
+/**
+ * The grid of one dispatch over n columns and mc rows: output tiles for 'tiled', else blocks of `per` columns (folded
+ * onto 2-D by grid1d) times the row blocks of `perZ` rows (0: one slice).
+ */
+function chunkGrid(ctx: GpuContext, path: MatmulPath, n: number, mc: number, per: number, perZ: number, t: Tuning['matmulQ']): { workgroups: [number, number, number]; gridX: number } {
+  if (path === 'tiled') return { workgroups: [Math.ceil(n / (t.tileX * 4)), Math.ceil(mc / (t.tileY * 4)), 1], gridX: 1 };
+  const gr = grid1d(ctx, Math.ceil(n / per));
+  return { workgroups: [gr.workgroups[0], gr.workgroups[1], perZ ? Math.ceil(mc / perZ) : 1], gridX: gr.gridX };
 }
 
 /** Which path the tuning table picks for M rows (GEMV for M <= GEMV_MAX_M, else GEMM). */
@@ -303,41 +348,42 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
   if (path === 'tiled') constants = { WG_X: t.tileX, WG_Y: t.tileY, BK: t.bk };
   else if (path === 'rows') constants = { WG: t.rowsWG };
   else if (path === 'split') constants = { WG: splitWG };
-  else constants = { WG: splitWG, COLS: cols, ROWS: M, SGMIN: subgroups ? Math.max(1, ctx.caps.subgroupMinSize) : 1 };
-  const kernel = await getKernel(ctx, w.bits === 8 ? MATMUL_W8A16 : MATMUL_W4A16, defines, constants);
+  else constants = { WG: splitWG, COLS: cols, SGMIN: subgroups ? Math.max(1, ctx.caps.subgroupMinSize) : 1 };
   const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, ctx.limits.maxStorageBufferBindingSize);
   const sb = g.sb;
   const chunks = splitColumns(ctx, kernelName, N, Math.max(4 * wpr, sb * ngroups), maxBytes, sb);
-  return chunks.map(([n0, n]) => {
-    const bindings: Record<string, GPUBuffer | { buffer: GPUBuffer; offset: number; size: number }> = {
-      x,
-      w_q: chunks.length > 1 ? range(w.codes, 4 * wpr, n0, n) : w.codes,
-      scales: chunks.length > 1 ? range(w.scales, sb * ngroups, n0, n) : w.scales,
-      y,
-    };
-    if (w.zeros) bindings.zeros = chunks.length > 1 ? range(w.zeros, sb * ngroups, n0, n) : w.zeros;
-    if (o.bias) bindings.bias = o.bias;
-    if (o.residual) bindings.residual = o.residual;
-    let workgroups: [number, number, number];
-    let gridX = 1;
-    if (path === 'tiled') {
-      workgroups = [Math.ceil(n / (t.tileX * 4)), Math.ceil(M / (t.tileY * 4)), 1];
-    } else {
-      const per = path === 'rows' ? rows.cols : path === 'splitcols' ? cols : 1;
-      const gr = grid1d(ctx, Math.ceil(n / per));
-      gridX = gr.gridX;
-      workgroups = [gr.workgroups[0], gr.workgroups[1], rows.gridZ];
+  const xElem = o.xType === 'f16' ? 2 : 4;
+  const mChunks = splitRows(ctx, kernelName, M, [{ name: 'x', rowBytes: xElem * K }, { name: o.residual ? 'y and residual' : 'y', rowBytes: out.yElem * N }], maxBytes);
+  const ds: Dispatch[] = [];
+  for (const [m0, mc] of mChunks) {
+    const whole = mChunks.length === 1;
+    // splitcols sizes its workgroup arrays by ROWS, the chunk's height (getKernel caches per constant set).
+    const kernel = await getKernel(ctx, w.bits === 8 ? MATMUL_W8A16 : MATMUL_W4A16, defines, path === 'splitcols' ? { ...constants, ROWS: mc } : constants);
+    const xv = shiftedRows(ctx, x, xElem, m0 * K, mc * K, whole);
+    const yv = shiftedRows(ctx, y, out.yElem, m0 * N, mc * N, whole);
+    for (const [n0, n] of chunks) {
+      const bindings: Record<string, GPUBuffer | { buffer: GPUBuffer; offset: number; size: number }> = {
+        x: xv.view,
+        w_q: chunks.length > 1 ? range(w.codes, 4 * wpr, n0, n) : w.codes,
+        scales: chunks.length > 1 ? range(w.scales, sb * ngroups, n0, n) : w.scales,
+        y: yv.view,
+      };
+      if (w.zeros) bindings.zeros = chunks.length > 1 ? range(w.zeros, sb * ngroups, n0, n) : w.zeros;
+      if (o.bias) bindings.bias = o.bias;
+      if (o.residual) bindings.residual = shiftedRows(ctx, o.residual, out.yElem, m0 * N, mc * N, whole).view;
+      const { workgroups, gridX } = chunkGrid(ctx, path, n, mc, path === 'rows' ? rows.cols : path === 'splitcols' ? cols : 1, rows.perZ, t);
+      ds.push({
+        kernel,
+        args: {
+          bindings,
+          params: { M: mc, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX, x0: xv.index0, y0: yv.index0 },
+          expect: { x: xv.bytes, w_q: 4 * wpr * n, scales: sb * ngroups * n, ...(w.zeros ? { zeros: sb * ngroups * n } : {}), y: yv.bytes, ...(o.residual ? { residual: yv.bytes } : {}) },
+        },
+        workgroups,
+      });
     }
-    return {
-      kernel,
-      args: {
-        bindings,
-        params: { M, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX },
-        expect: { x: xBytes, w_q: 4 * wpr * n, scales: sb * ngroups * n, ...(w.zeros ? { zeros: sb * ngroups * n } : {}), y: out.yBytes, ...(o.residual ? { residual: out.yBytes } : {}) },
-      },
-      workgroups,
-    };
-  });
+  }
+  return ds;
 }
 
 /** Runs a W4A16 / W8A16 matmul (all column chunks in one submission). */
@@ -393,40 +439,51 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
     getKernel(ctx, QUANTIZE_ROWS_I8, { X_F16: o.xType === 'f16' }, { WG: t.quantWG }),
     getKernel(ctx, MATMUL_W8A8, defines, constants),
   ]);
-  const qg = grid1d(ctx, M);
-  const ds: Dispatch[] = [
-    {
-      kernel: qk,
-      args: { bindings: { x, xq: o.scratch.xq, xs: o.scratch.xs }, params: { M, K, kw: wpr, grid_x: qg.gridX }, expect: { x: xBytes, xq: 4 * M * wpr, xs: 4 * M } },
-      workgroups: qg.workgroups,
-    },
-  ];
   const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, ctx.limits.maxStorageBufferBindingSize);
   const chunks = splitColumns(ctx, name, N, Math.max(4 * wpr, g.sb * ngroups), maxBytes, g.sb);
-  for (const [n0, n] of chunks) {
-    const bindings: Record<string, GPUBuffer | { buffer: GPUBuffer; offset: number; size: number }> = {
-      xq: o.scratch.xq,
-      xs: o.scratch.xs,
-      w_q: chunks.length > 1 ? range(w.codes, 4 * wpr, n0, n) : w.codes,
-      scales: chunks.length > 1 ? range(w.scales, g.sb * ngroups, n0, n) : w.scales,
-      y,
-    };
-    if (o.bias) bindings.bias = o.bias;
-    if (o.residual) bindings.residual = o.residual;
-    let workgroups: [number, number, number];
-    let gridX = 1;
-    if (path === 'tiled') {
-      workgroups = [Math.ceil(n / (t.tileX * 4)), Math.ceil(M / (t.tileY * 4)), 1];
-    } else {
-      const gr = grid1d(ctx, Math.ceil(n / (path === 'rows' ? rows.cols : 1)));
-      gridX = gr.gridX;
-      workgroups = [gr.workgroups[0], gr.workgroups[1], rows.gridZ];
-    }
+  const xElem = o.xType === 'f16' ? 2 : 4;
+  const rowBindings = [
+    { name: 'x', rowBytes: xElem * K },
+    { name: 'xq', rowBytes: 4 * wpr },
+    { name: 'xs', rowBytes: 4 },
+    { name: o.residual ? 'y and residual' : 'y', rowBytes: out.yElem * N },
+  ];
+  const mChunks = splitRows(ctx, name, M, rowBindings, maxBytes);
+  const ds: Dispatch[] = [];
+  // Per chunk of rows: quantize its activations, then the integer matmul over every column chunk of W.
+  for (const [m0, mc] of mChunks) {
+    const whole = mChunks.length === 1;
+    const xv = shiftedRows(ctx, x, xElem, m0 * K, mc * K, whole);
+    const xqv = shiftedRows(ctx, o.scratch.xq, 4, m0 * wpr, mc * wpr, whole);
+    const xsv = shiftedRows(ctx, o.scratch.xs, 4, m0, mc, whole);
+    const yv = shiftedRows(ctx, y, out.yElem, m0 * N, mc * N, whole);
+    const qg = grid1d(ctx, mc);
     ds.push({
-      kernel: mk,
-      args: { bindings, params: { M, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX }, expect: { xq: 4 * M * wpr, xs: 4 * M, w_q: 4 * wpr * n, scales: g.sb * ngroups * n, y: out.yBytes, ...(o.residual ? { residual: out.yBytes } : {}) } },
-      workgroups,
+      kernel: qk,
+      args: { bindings: { x: xv.view, xq: xqv.view, xs: xsv.view }, params: { M: mc, K, kw: wpr, grid_x: qg.gridX, x0: xv.index0, xq0: xqv.index0, xs0: xsv.index0 }, expect: { x: xv.bytes, xq: xqv.bytes, xs: xsv.bytes } },
+      workgroups: qg.workgroups,
     });
+    for (const [n0, n] of chunks) {
+      const bindings: Record<string, GPUBuffer | { buffer: GPUBuffer; offset: number; size: number }> = {
+        xq: xqv.view,
+        xs: xsv.view,
+        w_q: chunks.length > 1 ? range(w.codes, 4 * wpr, n0, n) : w.codes,
+        scales: chunks.length > 1 ? range(w.scales, g.sb * ngroups, n0, n) : w.scales,
+        y: yv.view,
+      };
+      if (o.bias) bindings.bias = o.bias;
+      if (o.residual) bindings.residual = shiftedRows(ctx, o.residual, out.yElem, m0 * N, mc * N, whole).view;
+      const { workgroups, gridX } = chunkGrid(ctx, path, n, mc, path === 'rows' ? rows.cols : 1, rows.perZ, t);
+      ds.push({
+        kernel: mk,
+        args: {
+          bindings,
+          params: { M: mc, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX, xq0: xqv.index0, xs0: xsv.index0, y0: yv.index0 },
+          expect: { xq: xqv.bytes, xs: xsv.bytes, w_q: 4 * wpr * n, scales: g.sb * ngroups * n, y: yv.bytes, ...(o.residual ? { residual: yv.bytes } : {}) },
+        },
+        workgroups,
+      });
+    }
   }
   return ds;
 }

@@ -1,7 +1,7 @@
 // Dequant-fused matmuls (W4A16, W8A16, f32 activations, W8A8) against src/ref/matmul.ts, every path and variant,
 // on awkward shapes; plus the N-split of oversized weights and the bad-input errors.
 import type { GpuContext } from '../../src/gpu/context.js';
-import { matmulQ, matmulW8A8, matmulWeights, type MatmulW8A8Options, type MatmulActivation, type MatmulPath, type MatmulQOptions, type QuantWeightBuffers, type ZeroMode } from '../../src/kernels/matmul.js';
+import { matmulQ, matmulW8A8, matmulWeights, planMatmulQ, planMatmulW8A8, type MatmulW8A8Options, type MatmulActivation, type MatmulPath, type MatmulQOptions, type QuantWeightBuffers, type ZeroMode } from '../../src/kernels/matmul.js';
 import { packCodes, type Bits } from '../../src/quant/layout.js';
 import { f32ToF16Bits, toF16 } from '../../src/ref/f16.js';
 import { groupsOf, matmulQRef, matmulRef, matmulW8A8Ref, packI8Rows, quantizeRowsI8Ref, type EpilogueRef, type QuantWeightsRef } from '../../src/ref/matmul.js';
@@ -13,6 +13,7 @@ import { exportGptq, importGptq } from '../../src/quant/gptq.js';
 import { makeScheme, type QuantizedTensor } from '../../src/quant/scheme.js';
 import { dequantizeRef, quantizeRef } from '../../src/ref/quant.js';
 import { assert, expectError, type GpuCase } from './types.js';
+import type { Dispatch } from '../../src/kernels/common.js';
 
 /** Random codes, positive scales and zeros, packed by layout.ts (no quantization rule involved). */
 export function randomQuantWeights(seed: number, N: number, K: number, bits: Bits, group: number | undefined, mode: ZeroMode, scaleF16 = false): QuantWeightsRef & { f16?: { scales: Uint16Array; zeros?: Uint16Array } } {
@@ -111,6 +112,23 @@ function poisonedY(ctx: GpuContext, n: number, f16: boolean): GPUBuffer {
   return Y;
 }
 
+/**
+ * With a forced binding limit: every binding the planner made keeps within it (GPU limits are checked only against
+ * the adapter's), and the plan splits as expected; returns "D dispatches (Mc row chunks)" for the case's message.
+ */
+function checkSplitPlan(what: string, ds: Dispatch[], max: number): string {
+  const rows = new Set<number>();
+  for (const d of ds) {
+    rows.add(d.args.params!.M as number);
+    for (const [name, b] of Object.entries(d.args.bindings ?? {})) {
+      const size = 'buffer' in b ? (b.size ?? b.buffer.size - (b.offset ?? 0)) : b.size;
+      assert(size <= max, `${what}: binding '${name}' of a ${d.kernel.name} dispatch is ${size} bytes, over the forced limit of ${max}`);
+    }
+  }
+  const mm = ds.filter((d) => d.kernel.name !== 'quantize_rows_i8');
+  return `${mm.length} matmul dispatches, chunk heights ${[...rows].join('/')}`;
+}
+
 /** y against the reference: the f32 bound, or for f16 y, the bound then rounding to nearest f16. */
 async function compareY(ctx: GpuContext, what: string, Y: GPUBuffer, f16: boolean, ref: { y: ArrayLike<number>; tol: ArrayLike<number> }) {
   const n = ref.y.length;
@@ -151,12 +169,13 @@ function qcase(c: QCase): GpuCase {
       if (c.residual) bufs.push((o.residual = residualBuffer(ctx, epi, M * N, seed + 3, !!c.y)));
       const W = uploadWeights(ctx, w, c.group);
       const Y = poisonedY(ctx, M * N, !!c.y);
+      const plan = c.maxBindingBytes ? `; ${checkSplitPlan(qname(c), await planMatmulQ(ctx, X, W, Y, o), c.maxBindingBytes)}` : '';
       await matmulQ(ctx, X, W, Y, o);
       const ref = matmulQRef(xf16 ? xf16.values : xs, M, w, epi, x === 'f16-native' ? U_F16 : U_F32);
       const r = await compareY(ctx, qname(c), Y, !!c.y, ref);
       [...bufs, Y, W.codes, W.scales, W.zeros].forEach((b) => b?.destroy());
       assert(r.ok, r.message);
-      return r.message;
+      return r.message + plan;
     },
   };
 }
@@ -255,6 +274,15 @@ for (const path of PATHS) {
   cases.push({ M, N: 201, K: 64, group: 32, path, y: 'f16-emulated', residual: true, maxBindingBytes: 2048, subgroups: true, ...(path === 'rows' ? { rowsM: 1 as const, cols: 3 } : {}) });
 }
 
+// x, y and residual split along M as well (chunks of rows bound from aligned offsets, the shader adding the index
+// offset): f16 x of odd K and f16 y of odd N, so chunk starts fall mid-word; chunk heights that divide nothing.
+for (const path of PATHS) {
+  const gemv = path === 'split' || path === 'splitcols';
+  const M = gemv ? 7 : 257;
+  cases.push({ M, N: 13, K: 33, path, y: 'f16-emulated', residual: true, bias: true, maxBindingBytes: gemv ? 400 : 2048, subgroups: true, ...(path === 'rows' ? { rowsM: 4 as const, cols: 3 } : {}) });
+  cases.push({ M: gemv ? 5 : 64, N: 200, K: 64, group: 32, x: 'f32', path, activation: 'silu', residual: true, maxBindingBytes: 4096, subgroups: false });
+}
+
 // splitcols cases without an explicit column count rotate through 1..8 (odd ones included).
 cases.filter((c) => c.path === 'splitcols' && c.cols === undefined).forEach((c, i) => (c.cols = [4, 8, 3, 1, 2, 5, 7, 6][i % 8]));
 
@@ -265,6 +293,8 @@ async function errorCase(ctx: GpuContext): Promise<string> {
   const Y = ctx.createBuffer(4 * 2 * 16, undefined, 'y');
   const small = ctx.createBuffer(8, undefined, 'small');
   const Y9 = ctx.createBuffer(4 * 9 * 16, undefined, 'y9');
+  // W [2, 256] fits a 768-byte limit (256 bytes of codes), one f32 row of x (1024 bytes) does not.
+  const wide = uploadWeights(ctx, randomQuantWeights(11, 2, 256, 4, 32, 'symmetric'), 32);
   const o: MatmulQOptions = { M: 2, xType: 'f32' };
   const msgs = [
     await expectError('x too small', () => matmulQ(ctx, X, W, Y, { ...o, M: 10 })),
@@ -286,15 +316,16 @@ async function errorCase(ctx: GpuContext): Promise<string> {
     await expectError('f16 y too small', () => matmulQ(ctx, X, W, small, { ...o, yType: 'f16' })),
     await expectError('f16 residual too small', () => matmulQ(ctx, X, W, Y, { ...o, yType: 'f16', residual: small })),
     await expectError('yF16', () => matmulQ(ctx, X, W, Y, { ...o, yType: 'f16', yF16: ctx.caps.shaderF16 ? ('packed' as 'native') : 'native' })),
+    await expectError('a row over the binding limit', () => matmulQ(ctx, X, wide, Y, { ...o, maxBindingBytes: 768 })),
   ];
-  const want = [/'x'.*\[10, 64\] f32/, /scales.*\[16, 2\] f32/, /codes.*\[16, 16\] u32/, /bias.*\[16\] f32/, /residual.*\[2, 16\] f32/, /y.*\[2, 16\] f32/, /zeros: missing/, /2-bit weights are not supported/, /group=12 .* multiple of 8/, /M <= 8/, /splitcols GEMV path takes M <= 8/, /colsPerWG=9 must be an integer in 1\.\.8/, /splitWG=24 must be a power of two/, /colsPerInvocation=0 must be an integer in 1\.\.8/, /rowsPerInvocation=2 must be 1, 4 or 8/, /yType: 'bf16' is not f32 or f16/, /y: buffer 'small' of 8 bytes is too small for \[2, 16\] f16 \(64 bytes\)/, /residual: .*\[2, 16\] f16 \(y's type; 64 bytes\)/, /yF16: ('packed' is not native or emulated|native f16 output needs the adapter's shader-f16)/];
+  const want = [/'x'.*\[10, 64\] f32/, /scales.*\[16, 2\] f32/, /codes.*\[16, 16\] u32/, /bias.*\[16\] f32/, /residual.*\[2, 16\] f32/, /y.*\[2, 16\] f32/, /zeros: missing/, /2-bit weights are not supported/, /group=12 .* multiple of 8/, /M <= 8/, /splitcols GEMV path takes M <= 8/, /colsPerWG=9 must be an integer in 1\.\.8/, /splitWG=24 must be a power of two/, /colsPerInvocation=0 must be an integer in 1\.\.8/, /rowsPerInvocation=2 must be 1, 4 or 8/, /yType: 'bf16' is not f32 or f16/, /y: buffer 'small' of 8 bytes is too small for \[2, 16\] f16 \(64 bytes\)/, /residual: .*\[2, 16\] f16 \(y's type; 64 bytes\)/, /yF16: ('packed' is not native or emulated|native f16 output needs the adapter's shader-f16)/, /x: one row of 1024 bytes does not fit the binding limit of 768 bytes .*cannot split along M/];
   msgs.forEach((m, i) => assert(want[i].test(m), `error ${i}: '${m}' does not match ${want[i]}`));
   const y = await ctx.readF32(Y, 32);
   assert(
     y.every((v) => v === 0),
     'a refused matmul wrote to y',
   );
-  [W.codes, W.scales, X, Y, Y9, small].forEach((b) => b.destroy());
+  [W.codes, W.scales, wide.codes, wide.scales, X, Y, Y9, small].forEach((b) => b.destroy());
   return msgs.map((m) => m.split(':').slice(0, 2).join(':')).join(' | ');
 }
 
@@ -393,6 +424,7 @@ function w8case(c: W8Case): GpuCase {
       if (c.residual) bufs.push((o.residual = residualBuffer(ctx, epi, M * N, seed + 3, !!c.y)));
       const Y = poisonedY(ctx, M * N, !!c.y);
       bufs.push(Y);
+      const plan = c.maxBindingBytes ? `; ${checkSplitPlan(w8name(c), await planMatmulW8A8(ctx, X, W, Y, { ...o, scratch }), c.maxBindingBytes)}` : '';
       await matmulW8A8(ctx, X, W, Y, o);
       const yWords = await ctx.readU32(Y);
       // The in-step activation quantization: integer codes and scales identical to the reference.
@@ -414,7 +446,7 @@ function w8case(c: W8Case): GpuCase {
         same = `; ${fb.message}`;
       }
       bufs.forEach((b) => b.destroy());
-      return `${rq.message}; ${r.message}${same}`;
+      return `${rq.message}; ${r.message}${same}${plan}`;
     },
   };
 }
@@ -451,6 +483,8 @@ for (const path of W8_PATHS) {
   w8.push({ M, N: 300, K: 96, group: 32, path, packed: true, subgroups: true, scaleF16: true, maxBindingBytes: 16384 });
   for (const y of ['f16-native', 'f16-emulated'] as const) w8.push({ M, N: 23, K: 96, group: 32, path, packed: y === 'f16-native', subgroups: true, bias: true, residual: true, y });
   w8.push({ M, N: 201, K: 64, group: undefined, path, packed: true, y: 'f16-emulated', maxBindingBytes: 4096 });
+  // M split too: x, xq, xs, y and residual in chunks of rows; odd K (a partial last xq word), odd N with f16 y.
+  w8.push({ M: path === 'split' ? 7 : 65, N: path === 'split' ? 13 : 29, K: 41, group: undefined, x: 'f32', path, packed: true, y: 'f16-emulated', residual: true, maxBindingBytes: path === 'split' ? 800 : 4096 });
 }
 
 async function w8ErrorCase(ctx: GpuContext): Promise<string> {
