@@ -186,6 +186,8 @@ export class GpuContext {
   createBuffer(dataOrSize: ArrayBufferView | number, usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label?: string): GPUBuffer {
     this.check();
     const size = typeof dataOrSize === 'number' ? dataOrSize : dataOrSize.byteLength;
+    const max = this.limits.maxBufferSize;
+    if (Math.ceil(size / 4) * 4 > max) throw new GpuError(`buffer '${label ?? ''}' of ${size} bytes exceeds the adapter's maxBufferSize (${max}); split the tensor across buffers`, 'out-of-memory');
     const buf = this.device.createBuffer({ size: Math.max(4, Math.ceil(size / 4) * 4), usage, label, mappedAtCreation: typeof dataOrSize !== 'number' });
     if (typeof dataOrSize !== 'number') {
       const src = new Uint8Array(dataOrSize.buffer, dataOrSize.byteOffset, dataOrSize.byteLength);

@@ -148,4 +148,17 @@ export const CASES: GpuCase[] = [
       return msgs.map((m) => m.split(':').slice(0, 3).join(':')).join(' | ');
     },
   },
+  {
+    name: "error: a buffer over the adapter's maxBufferSize is refused, naming it, and the device stays usable",
+    async run(ctx) {
+      const max = ctx.limits.maxBufferSize;
+      const msg = await expectError('maxBufferSize', () => ctx.createBuffer(max + 4, undefined, 'lm_head.codes'));
+      assert(new RegExp(`buffer 'lm_head\\.codes' of ${max + 4} bytes exceeds the adapter's maxBufferSize \\(${max}\\)`).test(msg), msg);
+      const ok = ctx.createBuffer(new Float32Array([1, 2, 3]), undefined, 'after');
+      const back = await ctx.readF32(ok, 3);
+      ok.destroy();
+      assert(back[2] === 3, `the context no longer works after the refusal: read ${back[2]}`);
+      return msg;
+    },
+  },
 ];
