@@ -5,7 +5,7 @@ import { checkShape, grid1d, runDispatch, runDispatches, type Dispatch } from '.
 import { tuningFor, type Tuning } from './tuning.js';
 import { makeTensor, type Tensor } from '../io/safetensors.js';
 import { describeScheme, GROUP_SIZES, RULES, checkShapeFor, zeroKind, type QuantizedTensor } from '../quant/scheme.js';
-import { destroyQuantized, downloadQuantized, matrixShape, quantizedFromTensors, quantizeWeights, schemeFromParams, uploadQuantized, type GpuQuantized } from './quant.js';
+import { destroyQuantized, downloadQuantized, matrixShape, quantizedFromTensors, quantizeWeights, schemeFromParams, uploadQuantizedShards, type GpuQuantized } from './quant.js';
 import { KernelInputError, type ParamSpec, type ParamValue, type RunnableKernel, type TensorSpec } from './runnable.js';
 
 export const MATMUL_F32: KernelDef = { name: 'matmul_f32', shader: 'matmul/matmul_f32' };
@@ -97,6 +97,12 @@ export interface QuantWeightBuffers {
   scaleType?: 'f32' | 'f16';
 }
 
+/**
+ * A quantized weight for the fused matmuls: one set of buffers, or shards of whole rows along N, in order (from
+ * uploadQuantizedShards, for weights over a buffer limit), which the matmuls treat as the one weight [sum N, K].
+ */
+export type QuantWeights = QuantWeightBuffers | readonly QuantWeightBuffers[];
+
 const ZERO_MODES: Record<ReturnType<typeof zeroKind>, ZeroMode> = { none: 'symmetric', int: 'zero-point', float: 'float-min' };
 
 /**
@@ -104,18 +110,21 @@ const ZERO_MODES: Record<ReturnType<typeof zeroKind>, ZeroMode> = { none: 'symme
  * tensor imported from GGUF (Q4_0 / Q4_1 / Q8_0), GPTQ or AWQ. No copy: the codes, scales and zeros are the same
  * buffers. 4- and 8-bit weights only (the fused kernels' widths); `tensor` names the weight in errors.
  */
-export function matmulWeights(q: GpuQuantized, tensor = 'weight'): QuantWeightBuffers {
-  const s = q.scheme;
+export function matmulWeights(q: GpuQuantized, tensor?: string): QuantWeightBuffers;
+export function matmulWeights(q: readonly GpuQuantized[], tensor?: string): QuantWeightBuffers[];
+export function matmulWeights(q: GpuQuantized | readonly GpuQuantized[], tensor = 'weight'): QuantWeights {
+  if (Array.isArray(q)) return q.map((p) => matmulWeights(p, tensor));
+  const s = (q as GpuQuantized).scheme;
   checkShape('matmul', tensor, s.bits === 4 || s.bits === 8, `${describeScheme(s)}: the fused matmuls take 4- or 8-bit codes (dequantize other widths)`);
   return {
     bits: s.bits as 4 | 8,
-    N: q.N,
-    K: q.K,
+    N: (q as GpuQuantized).N,
+    K: (q as GpuQuantized).K,
     group: s.group || undefined,
     mode: ZERO_MODES[zeroKind(s)],
-    codes: q.codes,
-    scales: q.scales,
-    ...(q.zeros ? { zeros: q.zeros } : {}),
+    codes: (q as GpuQuantized).codes,
+    scales: (q as GpuQuantized).scales,
+    ...((q as GpuQuantized).zeros ? { zeros: (q as GpuQuantized).zeros! } : {}),
     scaleType: s.scaleType,
   };
 }
@@ -229,6 +238,36 @@ function range(buffer: GPUBuffer, rowBytes: number, n0: number, n: number) {
   return { buffer, offset, size: Math.min(Math.ceil((n * rowBytes) / 4) * 4, buffer.size - offset) };
 }
 
+type Bindable = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number };
+
+/**
+ * Checks a weight (or its shards: alike in all but N) and returns its geometry, N being the whole weight's, and the
+ * pieces one dispatch each takes: columns [n0, n0 + n) of y with their W bindings (a shard's column chunks, where a
+ * shard exceeds the binding limit).
+ */
+function weightChunks(ctx: GpuContext, kernel: string, w: QuantWeights, bits: readonly number[], modes: readonly ZeroMode[], maxBytes: number) {
+  const list: readonly QuantWeightBuffers[] = Array.isArray(w) ? w : [w as QuantWeightBuffers];
+  checkShape(kernel, 'W', list.length > 0, 'an empty list of shards');
+  const first = list[0];
+  let total = 0;
+  let g: ReturnType<typeof checkQuantWeights> | undefined;
+  const pieces: { n0: number; n: number; bindings: Record<string, Bindable> }[] = [];
+  for (const [i, s] of list.entries()) {
+    const where = list.length > 1 ? `${kernel} (W shard ${i})` : kernel;
+    if (i > 0) checkShape(where, 'W', s.K === first.K && s.bits === first.bits && s.group === first.group && s.mode === first.mode && (s.scaleType ?? 'f32') === (first.scaleType ?? 'f32'), `K, bits, group, scheme and scale type must match shard 0 (K=${first.K}, ${first.bits} bits, group ${first.group ?? 'per channel'}, ${first.mode}, ${first.scaleType ?? 'f32'} scales)`);
+    const gs = checkQuantWeights(where, s, bits, modes);
+    g ??= gs;
+    const sRow = gs.sb * gs.ngroups;
+    const chunks = splitColumns(ctx, where, s.N, Math.max(4 * gs.wpr, sRow), maxBytes, gs.sb);
+    for (const [c0, n] of chunks) {
+      const part = (b: GPUBuffer, rowBytes: number) => (chunks.length > 1 ? range(b, rowBytes, c0, n) : b);
+      pieces.push({ n0: total + c0, n, bindings: { w_q: part(s.codes, 4 * gs.wpr), scales: part(s.scales, sRow), ...(s.zeros ? { zeros: part(s.zeros, sRow) } : {}) } });
+    }
+    total += s.N;
+  }
+  return { g: { ...g!, N: total }, pieces, bits: first.bits, mode: first.mode, zeros: !!first.zeros };
+}
+
 /**
  * Row chunks [m0, mc) of M so that no activation-side binding (x, y, residual; W8A8's xq, xs), given by its bytes per
  * row, exceeds `maxBytes`; one chunk where all fit. Each chunk's bindings start at the aligned offset at or before
@@ -298,12 +337,14 @@ export function pickPath(ctx: GpuContext, M: number): MatmulPath {
   return M <= GEMV_MAX_M ? t.gemv : t.gemm;
 }
 
-/** Plans W4A16 / W8A16 (and f32-activation) matmul dispatches: one per column chunk of W. */
-export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightBuffers, y: GPUBuffer, o: MatmulQOptions): Promise<Dispatch[]> {
-  const kernelName = w.bits === 8 ? 'matmul_w8a16' : 'matmul_w4a16';
+/** Plans W4A16 / W8A16 (and f32-activation) matmul dispatches: one per chunk of rows and column chunk of W. */
+export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights, y: GPUBuffer, o: MatmulQOptions): Promise<Dispatch[]> {
+  const kernelName = (Array.isArray(w) ? w[0]?.bits : (w as QuantWeightBuffers).bits) === 8 ? 'matmul_w8a16' : 'matmul_w4a16';
   const { M } = o;
   checkShape(kernelName, 'x M', Number.isInteger(M) && M > 0, `M=${M} must be a positive integer`);
-  const g = checkQuantWeights(kernelName, w, [4, 8], ['symmetric', 'zero-point', 'float-min']);
+  const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, ctx.limits.maxStorageBufferBindingSize);
+  const W = weightChunks(ctx, kernelName, w, [4, 8], ['symmetric', 'zero-point', 'float-min'], maxBytes);
+  const g = W.g;
   const { N, K, ngroups, wpr } = g;
   checkShape(kernelName, 'x type', o.xType === 'f16' || o.xType === 'f32', `xType '${o.xType}' is not f16 or f32`);
   const xBytes = o.xType === 'f16' ? 4 * Math.ceil((M * K) / 2) : 4 * M * K;
@@ -331,8 +372,8 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
     ...out.defines,
     ACT_F16: o.xType === 'f16' && f16 === 'native',
     ACT_F16P: o.xType === 'f16' && f16 === 'emulated',
-    ZEROS: w.mode !== 'symmetric',
-    FMIN: w.mode === 'float-min',
+    ZEROS: W.mode !== 'symmetric',
+    FMIN: W.mode === 'float-min',
     PATH_ROWS: path === 'rows',
     PATH_SPLIT: path === 'split',
     PATH_TILED: path === 'tiled',
@@ -349,26 +390,18 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
   else if (path === 'rows') constants = { WG: t.rowsWG };
   else if (path === 'split') constants = { WG: splitWG };
   else constants = { WG: splitWG, COLS: cols, SGMIN: subgroups ? Math.max(1, ctx.caps.subgroupMinSize) : 1 };
-  const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, ctx.limits.maxStorageBufferBindingSize);
   const sb = g.sb;
-  const chunks = splitColumns(ctx, kernelName, N, Math.max(4 * wpr, sb * ngroups), maxBytes, sb);
   const xElem = o.xType === 'f16' ? 2 : 4;
   const mChunks = splitRows(ctx, kernelName, M, [{ name: 'x', rowBytes: xElem * K }, { name: o.residual ? 'y and residual' : 'y', rowBytes: out.yElem * N }], maxBytes);
   const ds: Dispatch[] = [];
   for (const [m0, mc] of mChunks) {
     const whole = mChunks.length === 1;
     // splitcols sizes its workgroup arrays by ROWS, the chunk's height (getKernel caches per constant set).
-    const kernel = await getKernel(ctx, w.bits === 8 ? MATMUL_W8A16 : MATMUL_W4A16, defines, path === 'splitcols' ? { ...constants, ROWS: mc } : constants);
+    const kernel = await getKernel(ctx, W.bits === 8 ? MATMUL_W8A16 : MATMUL_W4A16, defines, path === 'splitcols' ? { ...constants, ROWS: mc } : constants);
     const xv = shiftedRows(ctx, x, xElem, m0 * K, mc * K, whole);
     const yv = shiftedRows(ctx, y, out.yElem, m0 * N, mc * N, whole);
-    for (const [n0, n] of chunks) {
-      const bindings: Record<string, GPUBuffer | { buffer: GPUBuffer; offset: number; size: number }> = {
-        x: xv.view,
-        w_q: chunks.length > 1 ? range(w.codes, 4 * wpr, n0, n) : w.codes,
-        scales: chunks.length > 1 ? range(w.scales, sb * ngroups, n0, n) : w.scales,
-        y: yv.view,
-      };
-      if (w.zeros) bindings.zeros = chunks.length > 1 ? range(w.zeros, sb * ngroups, n0, n) : w.zeros;
+    for (const { n0, n, bindings: wb } of W.pieces) {
+      const bindings: Record<string, Bindable> = { x: xv.view, ...wb, y: yv.view };
       if (o.bias) bindings.bias = o.bias;
       if (o.residual) bindings.residual = shiftedRows(ctx, o.residual, out.yElem, m0 * N, mc * N, whole).view;
       const { workgroups, gridX } = chunkGrid(ctx, path, n, mc, path === 'rows' ? rows.cols : path === 'splitcols' ? cols : 1, rows.perZ, t);
@@ -377,7 +410,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
         args: {
           bindings,
           params: { M: mc, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX, x0: xv.index0, y0: yv.index0 },
-          expect: { x: xv.bytes, w_q: 4 * wpr * n, scales: sb * ngroups * n, ...(w.zeros ? { zeros: sb * ngroups * n } : {}), y: yv.bytes, ...(o.residual ? { residual: yv.bytes } : {}) },
+          expect: { x: xv.bytes, w_q: 4 * wpr * n, scales: sb * ngroups * n, ...(W.zeros ? { zeros: sb * ngroups * n } : {}), y: yv.bytes, ...(o.residual ? { residual: yv.bytes } : {}) },
         },
         workgroups,
       });
@@ -386,8 +419,8 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightB
   return ds;
 }
 
-/** Runs a W4A16 / W8A16 matmul (all column chunks in one submission). */
-export async function matmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeightBuffers, y: GPUBuffer, o: MatmulQOptions): Promise<void> {
+/** Runs a W4A16 / W8A16 matmul (all its dispatches in one submission). */
+export async function matmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights, y: GPUBuffer, o: MatmulQOptions): Promise<void> {
   await runDispatches(ctx, await planMatmulQ(ctx, x, w, y, o));
 }
 
@@ -409,11 +442,13 @@ function gcd(a: number, b: number): number {
  * Plans W8A8: the per-token int8 quantization of x (quantize_rows_i8) followed by the integer matmul, one per
  * column chunk of W, to be encoded in one pass (runDispatches). `scratch` must hold [M, ceil(K/4)] u32 + [M] f32.
  */
-export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeightBuffers, y: GPUBuffer, o: MatmulW8A8Options & { scratch: { xq: GPUBuffer; xs: GPUBuffer } }): Promise<Dispatch[]> {
+export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeights, y: GPUBuffer, o: MatmulW8A8Options & { scratch: { xq: GPUBuffer; xs: GPUBuffer } }): Promise<Dispatch[]> {
   const name = 'matmul_w8a8';
   const { M } = o;
   checkShape(name, 'x M', Number.isInteger(M) && M > 0, `M=${M} must be a positive integer`);
-  const g = checkQuantWeights(name, w, [8], ['symmetric']);
+  const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, ctx.limits.maxStorageBufferBindingSize);
+  const W = weightChunks(ctx, name, w, [8], ['symmetric'], maxBytes);
+  const g = W.g;
   const { N, K, ngroups, wpr } = g;
   checkShape(name, 'x type', o.xType === 'f16' || o.xType === 'f32', `xType '${o.xType}' is not f16 or f32`);
   const xBytes = o.xType === 'f16' ? 4 * Math.ceil((M * K) / 2) : 4 * M * K;
@@ -439,8 +474,6 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
     getKernel(ctx, QUANTIZE_ROWS_I8, { X_F16: o.xType === 'f16' }, { WG: t.quantWG }),
     getKernel(ctx, MATMUL_W8A8, defines, constants),
   ]);
-  const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, ctx.limits.maxStorageBufferBindingSize);
-  const chunks = splitColumns(ctx, name, N, Math.max(4 * wpr, g.sb * ngroups), maxBytes, g.sb);
   const xElem = o.xType === 'f16' ? 2 : 4;
   const rowBindings = [
     { name: 'x', rowBytes: xElem * K },
@@ -463,14 +496,8 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
       args: { bindings: { x: xv.view, xq: xqv.view, xs: xsv.view }, params: { M: mc, K, kw: wpr, grid_x: qg.gridX, x0: xv.index0, xq0: xqv.index0, xs0: xsv.index0 }, expect: { x: xv.bytes, xq: xqv.bytes, xs: xsv.bytes } },
       workgroups: qg.workgroups,
     });
-    for (const [n0, n] of chunks) {
-      const bindings: Record<string, GPUBuffer | { buffer: GPUBuffer; offset: number; size: number }> = {
-        xq: xqv.view,
-        xs: xsv.view,
-        w_q: chunks.length > 1 ? range(w.codes, 4 * wpr, n0, n) : w.codes,
-        scales: chunks.length > 1 ? range(w.scales, g.sb * ngroups, n0, n) : w.scales,
-        y: yv.view,
-      };
+    for (const { n0, n, bindings: wb } of W.pieces) {
+      const bindings: Record<string, Bindable> = { xq: xqv.view, xs: xsv.view, ...wb, y: yv.view };
       if (o.bias) bindings.bias = o.bias;
       if (o.residual) bindings.residual = shiftedRows(ctx, o.residual, out.yElem, m0 * N, mc * N, whole).view;
       const { workgroups, gridX } = chunkGrid(ctx, path, n, mc, path === 'rows' ? rows.cols : 1, rows.perZ, t);
@@ -489,8 +516,8 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
 }
 
 /** Runs W8A8: activation quantization and the integer matmul in one submission (scratch from the pool unless given). */
-export async function matmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeightBuffers, y: GPUBuffer, o: MatmulW8A8Options): Promise<void> {
-  const wpr = Math.ceil(w.K / 4);
+export async function matmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeights, y: GPUBuffer, o: MatmulW8A8Options): Promise<void> {
+  const wpr = Math.ceil((Array.isArray(w) ? (w[0]?.K ?? 0) : (w as QuantWeightBuffers).K) / 4);
   const own = !o.scratch;
   const scratch = o.scratch ?? { xq: ctx.pool.acquire(4 * o.M * wpr, undefined, 'w8a8.xq'), xs: ctx.pool.acquire(4 * o.M, undefined, 'w8a8.xs') };
   try {
@@ -569,7 +596,7 @@ async function runMatmulEntry(ctx: GpuContext, kernel: 'matmul_w4a16' | 'matmul_
   const { M, xType } = runnerActivations(kernel, inputs, N, K, wName);
   const bufs: GPUBuffer[] = [];
   const up = (data: ArrayBufferView, label: string) => (bufs.push(ctx.createBuffer(data, undefined, label)), bufs[bufs.length - 1]);
-  const gq = uploadQuantized(ctx, q, wName);
+  const gq = uploadQuantizedShards(ctx, q, wName); // shards along N where W exceeds a buffer limit
   try {
     const wb = matmulWeights(gq, wName);
     const x = up(inputs.x.data, 'x');
@@ -584,7 +611,7 @@ async function runMatmulEntry(ctx: GpuContext, kernel: 'matmul_w4a16' | 'matmul_
     return { y: makeTensor('F16', [M, N], new Uint16Array(words.buffer, words.byteOffset, M * N).slice(), 'y') };
   } finally {
     bufs.forEach((b) => b.destroy());
-    destroyQuantized(gq);
+    gq.forEach(destroyQuantized);
   }
 }
 

@@ -214,6 +214,46 @@ export function uploadQuantized(ctx: GpuContext, q: QuantizedTensor, tensor = 'w
   };
 }
 
+/** Rows [n0, n0 + n) of a quantized tensor (codes, scales and zeros of those rows), on the CPU. */
+export function sliceQuantizedRows(q: QuantizedTensor, n0: number, n: number): QuantizedTensor {
+  const wpr = wordsPerRow(q.K, q.scheme.bits);
+  const ng = groupsPerRow(q.scheme, q.K);
+  if (!(Number.isInteger(n0) && Number.isInteger(n) && n0 >= 0 && n > 0 && n0 + n <= q.N)) throw new Error(`rows [${n0}, ${n0 + n}) are not within the tensor's ${q.N} rows`);
+  return {
+    scheme: q.scheme,
+    N: n,
+    K: q.K,
+    codes: q.codes.subarray(n0 * wpr, (n0 + n) * wpr),
+    scales: q.scales.subarray(n0 * ng, (n0 + n) * ng),
+    zeros: q.zeros ? q.zeros.subarray(n0 * ng, (n0 + n) * ng) : null,
+  };
+}
+
+/**
+ * uploadQuantized for weights that may not fit one buffer: shards of whole rows (along N), each of whose buffers
+ * stays within the adapter's maxBufferSize and maxStorageBufferBindingSize (or `maxBytes`, for tests). One shard
+ * where the tensor fits. The fused matmuls take the shards as one weight (matmulWeights, then an array).
+ */
+export function uploadQuantizedShards(ctx: GpuContext, q: QuantizedTensor, tensor = 'weight', maxBytes?: number): GpuQuantized[] {
+  checkQuantized(q, tensor);
+  const limit = Math.min(maxBytes ?? Infinity, ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
+  const rowBytes = Math.max(4 * wordsPerRow(q.K, q.scheme.bits), (q.scheme.scaleType === 'f16' ? 2 : 4) * groupsPerRow(q.scheme, q.K));
+  const rows = Math.floor((limit - 2) / rowBytes); // f16 scales of a shard round up to whole words: up to 2 bytes more
+  if (rows < 1) throw new Error(`tensor '${tensor}': one row of [${q.N}, ${q.K}] takes ${rowBytes} bytes, over the buffer limit of ${limit} bytes`);
+  if (rows >= q.N) return [uploadQuantized(ctx, q, tensor)];
+  const shards: GpuQuantized[] = [];
+  try {
+    for (let n0 = 0; n0 < q.N; n0 += rows) {
+      const n = Math.min(rows, q.N - n0);
+      shards.push(uploadQuantized(ctx, sliceQuantizedRows(q, n0, n), `${tensor}[${n0}:${n0 + n}]`));
+    }
+  } catch (e) {
+    shards.forEach(destroyQuantized);
+    throw e;
+  }
+  return shards;
+}
+
 export async function downloadQuantized(ctx: GpuContext, q: GpuQuantized): Promise<QuantizedTensor> {
   const { scheme: s, N, K } = q;
   const count = N * groupsPerRow(s, K);

@@ -1,13 +1,13 @@
 // Dequant-fused matmuls (W4A16, W8A16, f32 activations, W8A8) against src/ref/matmul.ts, every path and variant,
 // on awkward shapes; plus the N-split of oversized weights and the bad-input errors.
 import type { GpuContext } from '../../src/gpu/context.js';
-import { matmulQ, matmulW8A8, matmulWeights, planMatmulQ, planMatmulW8A8, type MatmulW8A8Options, type MatmulActivation, type MatmulPath, type MatmulQOptions, type QuantWeightBuffers, type ZeroMode } from '../../src/kernels/matmul.js';
+import { matmulQ, matmulW8A8, matmulWeights, planMatmulQ, planMatmulW8A8, type MatmulW8A8Options, type MatmulActivation, type MatmulPath, type MatmulQOptions, type QuantWeightBuffers, type QuantWeights, type ZeroMode } from '../../src/kernels/matmul.js';
 import { packCodes, type Bits } from '../../src/quant/layout.js';
 import { f32ToF16Bits, toF16 } from '../../src/ref/f16.js';
 import { groupsOf, matmulQRef, matmulRef, matmulW8A8Ref, packI8Rows, quantizeRowsI8Ref, type EpilogueRef, type QuantWeightsRef } from '../../src/ref/matmul.js';
 import { randomF32, rng } from '../../src/ref/random.js';
 import { compareBound, compareExact, compareF16Rounded, U_F16, U_F32 } from '../../src/ref/tolerance.js';
-import { destroyQuantized, uploadQuantized } from '../../src/kernels/quant.js';
+import { destroyQuantized, uploadQuantized, uploadQuantizedShards } from '../../src/kernels/quant.js';
 import { dequantizeGguf, exportGguf, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
 import { exportGptq, importGptq } from '../../src/quant/gptq.js';
 import { makeScheme, type QuantizedTensor } from '../../src/quant/scheme.js';
@@ -508,6 +508,80 @@ async function w8ErrorCase(ctx: GpuContext): Promise<string> {
 
 CASES.push(...w8.map(w8case), { name: 'matmul_w8a8 error: unsupported schemes and shape mismatches', run: w8ErrorCase });
 
+/** f16 x [M, K] in (-2, 2), its buffer, an f32 y buffer and the f64 reference x · wd^T with the f32 bound 2·K·u·Σ|x·w|. */
+function f16Problem(ctx: GpuContext, M: number, N: number, K: number, seed: number, wd: Float32Array | Float64Array) {
+  const x = toF16(randomF32(M * K, seed, -2, 2));
+  const ref = matmulRef(x.values, wd, { M, N, K, transB: true });
+  return { x, X: ctx.createBuffer(x.bits, undefined, 'x'), Y: ctx.createBuffer(4 * M * N, undefined, 'y'), ref, tol: ref.absSum.map((a) => 2 * K * U_F32 * a) };
+}
+
+// Weights in shards along N (uploadQuantizedShards, for weights over a buffer limit: forced small here) give the
+// same bits as the whole weight on every path, W8A8 included; also under a binding limit (1 KiB) that the whole
+// weight would not fit, with x split along M as well. Then the reference.
+async function shardedCase(ctx: GpuContext): Promise<string> {
+  const [N, K] = [29, 96];
+  const w = randomF32(N * K, 93, -1, 1);
+  const msgs: string[] = [];
+  const schemes = [
+    ['W4 g32 float-min f16 scales', makeScheme({ bits: 4, group: 32, symmetric: false, rule: 'q4_1', scaleType: 'f16' })],
+    ['W8 per channel', makeScheme({ bits: 8, group: 0 })],
+  ] as const;
+  for (const [sname, scheme] of schemes) {
+    const qt = quantizeRef(w, N, K, scheme);
+    const whole = uploadQuantized(ctx, qt, 'w');
+    const rowBytes = Math.max(4 * Math.ceil(K / (32 / scheme.bits)), 4 * Math.ceil(K / (scheme.group || K)));
+    const shards = uploadQuantizedShards(ctx, qt, 'w', 8 * rowBytes + 2); // 8 rows a shard: 8 + 8 + 8 + 5
+    assert(shards.length === 4 && shards.map((q) => q.N).join() === '8,8,8,5', `${sname}: shards of ${shards.map((q) => q.N).join(', ')} rows, expected 8, 8, 8, 5`);
+    assert(shards[1].codes.label === 'w[8:16].codes', `shard label '${shards[1].codes.label}'`);
+    const wd = dequantizeRef(qt);
+    for (const M of [3, 20]) {
+      const { X, Y, ref, tol } = f16Problem(ctx, M, N, K, 94 + M, wd);
+      const kinds = scheme.bits === 8 ? ['w8a16', 'w8a8'] : ['w4a16'];
+      for (const kind of kinds) {
+        const paths: MatmulPath[] = M <= 8 ? (kind === 'w8a8' ? ['rows', 'split'] : ['rows', 'split', 'splitcols']) : ['rows', 'tiled'];
+        for (const path of paths) {
+          for (const maxBindingBytes of [undefined, 1024]) {
+            const run = async (wb: QuantWeights, maxBindingBytes?: number) => {
+              ctx.write(Y, new Float32Array(M * N).fill(NaN));
+              const o = { M, xType: 'f16' as const, path, maxBindingBytes, subgroups: path === 'rows' || path === 'tiled' ? undefined : false };
+              if (kind === 'w8a8') await matmulW8A8(ctx, X, wb, Y, o);
+              else await matmulQ(ctx, X, wb, Y, { ...o, f16: 'emulated' });
+              return ctx.readU32(Y, M * N);
+            };
+            const what = `${sname} ${kind} ${path} M=${M}${maxBindingBytes ? ` binding<=${maxBindingBytes}B` : ''}`;
+            const a = await run(matmulWeights(whole));
+            const b = await run(matmulWeights(shards), maxBindingBytes);
+            const same = compareExact(`${what}: 4 shards vs whole`, b, a);
+            assert(same.ok, same.message);
+            if (kind !== 'w8a8') {
+              const r = compareBound(what, new Float32Array(b.buffer, b.byteOffset, M * N), ref.c, tol, 1, 1, 1);
+              assert(r.ok, r.message);
+            }
+            msgs.push(what);
+          }
+        }
+      }
+      X.destroy();
+      Y.destroy();
+    }
+    destroyQuantized(whole);
+    shards.forEach(destroyQuantized);
+  }
+  const m = await expectError('mismatched shards', async () => {
+    const a = uploadQuantized(ctx, quantizeRef(w, N, K, makeScheme({ bits: 4, group: 32 })), 'a');
+    const b = uploadQuantized(ctx, quantizeRef(w, N, K, makeScheme({ bits: 4, group: 0 })), 'b');
+    try {
+      const X = ctx.createBuffer(2 * K, undefined, 'x');
+      const Y = ctx.createBuffer(4 * 2 * N, undefined, 'y');
+      await matmulQ(ctx, X, matmulWeights([a, b]), Y, { M: 1, xType: 'f16' }).finally(() => [X, Y].forEach((t) => t.destroy()));
+    } finally {
+      [a, b].forEach(destroyQuantized);
+    }
+  });
+  assert(/W shard 1\): W: K, bits, group, scheme and scale type must match shard 0 \(K=96, 4 bits, group 32/.test(m), m);
+  return `${msgs.length} runs bit-identical to the whole weight and within the bound; ${m}`;
+}
+
 // Imported checkpoints straight into the fused kernels: GGUF Q4_0 / Q4_1 / Q8_0 blocks and a GPTQ int4 tensor,
 // repacked by the importers into layout.ts words (f16 scales and mins kept as f16), uploaded, and handed to the
 // matmuls through matmulWeights() with no copy. Reference: the file's own dequantization (ggml's formulas on the raw
@@ -528,11 +602,7 @@ async function importedCase(ctx: GpuContext): Promise<string> {
     const q = uploadQuantized(ctx, imp, name);
     const W = matmulWeights(q, name);
     for (const M of [1, 20]) {
-      const x = toF16(randomF32(M * K, 92 + M, -2, 2));
-      const X = ctx.createBuffer(x.bits, undefined, 'x');
-      const Y = ctx.createBuffer(4 * M * N, undefined, 'y');
-      const ref = matmulRef(x.values, wd, { M, N, K, transB: true });
-      const tol = ref.absSum.map((a) => 2 * K * U_F32 * a);
+      const { x, X, Y, ref, tol } = f16Problem(ctx, M, N, K, 92 + M, wd);
       ctx.write(Y, new Float32Array(M * N).fill(NaN));
       await matmulQ(ctx, X, W, Y, { M, xType: 'f16', f16: 'emulated' });
       const r = compareBound(`${name} W${imp.scheme.bits}A16 M=${M}`, await ctx.readF32(Y, M * N), ref.c, tol, 1, 1, 1);
@@ -561,4 +631,5 @@ async function importedCase(ctx: GpuContext): Promise<string> {
   return msgs.join(' | ');
 }
 
+CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 with the weight in shards along N (uploadQuantizedShards): bit-identical to the whole weight, every path', run: shardedCase });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0 and GPTQ int4 weights (matmulWeights, no copy)', run: importedCase });
