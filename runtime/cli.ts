@@ -3,6 +3,7 @@ import { benchCommand } from './cli/bench.js';
 import { infoCommand } from './cli/info.js';
 import { trainCommand } from './cli/train.js';
 import { kernelCommand } from './cli/kernel.js';
+import { selftestCommand } from './cli/selftest.js';
 import type { Command } from './cli/command.js';
 
 export const COMMANDS: Record<string, Command> = {
@@ -10,6 +11,7 @@ export const COMMANDS: Record<string, Command> = {
   bench: benchCommand,
   train: trainCommand,
   kernel: kernelCommand,
+  selftest: selftestCommand,
 };
 
 function usage(): string {

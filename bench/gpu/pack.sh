@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Packs what an x86-64 Linux machine with a GPU but without Node needs to run nibble's Node benches under Dawn
-# (a lent bench machine, a bare cloud GPU): the node binary, the built dist/ (src, runtime, bench), the npm packages
+# (a lent bench machine, a bare cloud GPU): the node binary, the built dist/ (src, runtime, bench, the case table of
+# `nibble selftest`) and bin/, the npm packages
 # those import at run time (webgpu with its dawn.node, wgsl_reflect) and the Vulkan loader (libvulkan1, as .debs).
 # Run it here, after `npm ci` (it builds); it writes .gpubundle/ (git-ignored, about 35 MB), which bench/gpu/run.sh
 # unpacks on the GPU machine. Nothing is downloaded there.
@@ -12,7 +13,8 @@ out=.gpubundle
 npm run build >/tmp/nibble-pack-build.log 2>&1 || { cat /tmp/nibble-pack-build.log >&2; exit 1; }
 rm -rf "$out"
 mkdir -p "$out/debs"
-tar -cJf "$out/app.tar.xz" package.json dist/src dist/runtime dist/bench \
+# dist/browser/*.js: the GPU case table that `nibble selftest` runs (not the peers' wasm under ort/).
+tar -cJf "$out/app.tar.xz" package.json bin dist/src dist/runtime dist/bench dist/browser/*.js dist/browser/index.html \
   node_modules/webgpu/package.json node_modules/webgpu/index.js node_modules/webgpu/dist/linux-x64 \
   node_modules/wgsl_reflect/package.json node_modules/wgsl_reflect/wgsl_reflect.module.js node_modules/wgsl_reflect/wgsl_reflect.node.js
 xz -T0 -c "$(command -v node)" >"$out/node.xz"

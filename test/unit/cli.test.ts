@@ -1,5 +1,8 @@
-// The built CLI from the outside: `nibble info` in Node and in headless Chromium.
+// The built CLI from the outside: `nibble info` and `nibble selftest` in Node and in headless Chromium.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', ...args], { encoding: 'utf8', timeout: 300_000 });
@@ -28,5 +31,34 @@ describe('nibble info', () => {
   it('lists its commands', () => {
     const out = execFileSync(process.execPath, ['bin/nibble.mjs', 'help'], { encoding: 'utf8' });
     expect(out).toMatch(/info\s+print the WebGPU adapter/);
+  });
+});
+
+describe('nibble selftest', () => {
+  it('runs the GPU case table (filtered) on the Node adapter, and writes --json', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'nibble-selftest-')), 'r.json');
+    const listed = nibble(['selftest', '--filter', 'split<=2048B', '--list']).stdout.trim().split('\n');
+    expect(listed.length).toBeGreaterThan(3);
+    const r = nibble(['selftest', '--filter', 'split<=2048B', '--json', out]);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^${listed.length} passed, 0 failed, 0 skipped in [\\d.]+ s on .*\\(node \\(Dawn\\)\\)$`, 'm'));
+    const j = JSON.parse(readFileSync(out, 'utf8'));
+    expect(j.results.map((x: { name: string }) => x.name)).toEqual(listed);
+    expect(j.results.every((x: { status: string }) => x.status === 'passed')).toBe(true);
+  });
+  it('runs in headless Chromium with --browser, skipped cases counted with their reason', () => {
+    const r = nibble(['selftest', '--browser', '--filter', 'f16-native symmetric g32 3x19x128|maxBufferSize']);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\(browser\)$/m);
+    // SwiftShader has no shader-f16: those cases are skipped, the others pass. On an adapter with it, all pass.
+    expect(r.stdout).toMatch(/^(4 passed, 0 failed, 0 skipped|1 passed, 0 failed, 3 skipped) in/m);
+  });
+  it('refuses a bad or empty --filter with a clear message', () => {
+    const bad = nibble(['selftest', '--filter', '(']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--filter: Invalid regular expression/);
+    const none = nibble(['selftest', '--filter', 'no such case']);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/no case matches \(\d+ cases; --list shows them\)/);
   });
 });
