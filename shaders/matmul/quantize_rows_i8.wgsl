@@ -5,7 +5,10 @@
 // rounded division by long division of the mantissas: the codes then match the reference bit for bit everywhere.
 // Writes xq [M, ceil(K/4)] (four int8 per u32, LSB first, rows padded to whole words) and xs [M] (the scales).
 // x is f32, or f16 pairs read through unpack2x16float (X_F16; exact in f32, so no shader-f16 variant is needed).
-// The absmax is reduced in a workgroup tree of WG (a power of two) invocations.
+// The absmax is reduced in a workgroup tree of WG (a power of two) invocations, on the bits of |x| (for non-negative
+// floats the u32 order is the float order, and inf and NaN bits lie above every finite value): a row holding an inf
+// or a NaN, which int8 cannot carry, gets scale NaN and codes 0, so all its outputs are NaN, never finite garbage
+// (a float max() may drop a NaN, and round() / i32() of inf or NaN are undefined).
 struct Params {
   M: u32,
   K: u32,
@@ -27,7 +30,7 @@ override WG: u32 = 64u;
 @group(0) @binding(2) var<storage, read_write> xs: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-var<workgroup> red: array<f32, WG>;
+var<workgroup> red: array<u32, WG>;
 
 fn xv(m: u32, k: u32) -> f32 {
   if (k >= params.K) {
@@ -84,9 +87,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (m >= params.M) {
     return;
   }
-  var amax = 0.0;
+  var amax = 0u; // bits of the largest |x|
   for (var k = lid; k < params.K; k += WG) {
-    amax = max(amax, abs(xv(m, k)));
+    amax = max(amax, bitcast<u32>(xv(m, k)) & 0x7fffffffu);
   }
   red[lid] = amax;
   for (var h = WG / 2u; h > 0u; h >>= 1u) {
@@ -95,15 +98,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       red[lid] = max(red[lid], red[lid + h]);
     }
   }
-  let scale = div_rn(workgroupUniformLoad(&red[0]), 127.0);
-  let inv = select(div_rn(1.0, scale), 0.0, scale == 0.0);
+  let top = workgroupUniformLoad(&red[0]);
+  let finite = top < 0x7f800000u;
+  let scale = select(bitcast<f32>(top | 0x7fc00000u), div_rn(bitcast<f32>(top), 127.0), finite); // a runtime NaN (a constant one does not compile)
+  let inv = select(div_rn(1.0, scale), 0.0, scale == 0.0 || !finite);
   for (var wi = lid; wi < params.kw; wi += WG) {
     var word = 0u;
     for (var j = 0u; j < 4u; j++) {
       let q = i32(clamp(round(xv(m, wi * 4u + j) * inv), -127.0, 127.0));
       word |= (u32(q) & 0xffu) << (8u * j);
     }
-    xq[params.xq0 + m * params.kw + wi] = word;
+    xq[params.xq0 + m * params.kw + wi] = select(0u, word, finite); // inf * 0 and NaN * 0 are NaN: no codes from them
   }
   if (lid == 0u) {
     xs[params.xs0 + m] = scale;

@@ -152,8 +152,10 @@ export function quantizeRowsI8Ref(x: ArrayLike<number>, M: number, K: number): {
   for (let m = 0; m < M; m++) {
     let amax = 0;
     for (let k = 0; k < K; k++) amax = Math.max(amax, Math.abs(f(x[m * K + k])));
-    const s = f(amax / 127);
-    const inv = s === 0 ? 0 : f(1 / s);
+    // A row with an inf or a NaN: scale NaN, codes 0 (int8 cannot carry it; every output of the row is NaN).
+    const finite = Number.isFinite(amax);
+    const s = finite ? f(amax / 127) : NaN;
+    const inv = s === 0 || !finite ? 0 : f(1 / s);
     scale[m] = s;
     for (let k = 0; k < K; k++) q[m * K + k] = Math.max(-127, Math.min(127, roundHalfEven(f(f(x[m * K + k]) * inv))));
   }

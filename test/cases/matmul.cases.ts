@@ -508,6 +508,65 @@ async function w8ErrorCase(ctx: GpuContext): Promise<string> {
 
 CASES.push(...w8.map(w8case), { name: 'matmul_w8a8 error: unsupported schemes and shape mismatches', run: w8ErrorCase });
 
+// Non-finite activations are never hidden. W8A8: int8 cannot carry an inf or a NaN, so such a row gets scale NaN,
+// codes 0, and NaN in every output; the float kernels give non-finite outputs, as IEEE arithmetic does. The other
+// rows are unaffected. Every path, f32 and f16 x.
+async function nonFiniteCase(ctx: GpuContext): Promise<string> {
+  const [M, N, K] = [5, 13, 64];
+  const bad = [1, 2, 3];
+  const good = [0, 4];
+  const x = randomF32(M * K, 95, -2, 2);
+  [x[K + 3], x[2 * K + 60], x[3 * K]] = [NaN, Infinity, -Infinity];
+  const rowsOf = (v: ArrayLike<number>, rows: number[], n: number) => Float64Array.from(rows.flatMap((m) => Array.from({ length: n }, (_, j) => v[m * n + j])));
+  const msgs: string[] = [];
+  for (const xType of ['f32', 'f16'] as const) {
+    const xh = xType === 'f16' ? toF16(x) : null;
+    const xv = xh ? xh.values : x;
+    const X = ctx.createBuffer(xh ? xh.bits : x, undefined, 'x');
+    const Y = ctx.createBuffer(4 * M * N, undefined, 'y');
+    for (const bits of [8, 4] as const) {
+      const w = randomQuantWeights(96 + bits, N, K, bits, 32, 'symmetric');
+      const W = uploadWeights(ctx, w, 32);
+      const kinds = bits === 8 ? (['w8a8', 'w8a16'] as const) : (['w4a16'] as const);
+      for (const kind of kinds) {
+        for (const path of ['rows', 'split', 'splitcols', 'tiled'] as MatmulPath[]) {
+          if (kind === 'w8a8' && path === 'splitcols') continue;
+          const what = `${kind} ${path} x=${xType}`;
+          ctx.write(Y, new Float32Array(M * N).fill(12345));
+          let ref: { y: ArrayLike<number>; tol: ArrayLike<number> };
+          if (kind === 'w8a8') {
+            const wpr = K / 4;
+            const scratch = { xq: ctx.createBuffer(4 * M * wpr, undefined, 'xq'), xs: ctx.createBuffer(4 * M, undefined, 'xs') };
+            await matmulW8A8(ctx, X, W, Y, { M, xType, path, scratch, subgroups: false });
+            const q = quantizeRowsI8Ref(xv, M, K);
+            const rs = compareExact(`${what} xs`, await ctx.readF32(scratch.xs, M), q.scale);
+            assert(rs.ok && bad.every((m) => Number.isNaN(q.scale[m])), rs.message);
+            const rq = compareExact(`${what} xq`, await ctx.readU32(scratch.xq, M * wpr), packI8Rows(q.q, M, K));
+            assert(rq.ok, rq.message);
+            [scratch.xq, scratch.xs].forEach((b) => b.destroy());
+            ref = matmulW8A8Ref(q.q, q.scale, M, w);
+          } else {
+            await matmulQ(ctx, X, W, Y, { M, xType, path, f16: 'emulated', subgroups: path === 'rows' || path === 'tiled' ? undefined : false });
+            ref = matmulQRef(xv, M, w);
+          }
+          const y = await ctx.readF32(Y, M * N);
+          for (const m of bad) {
+            const row = Array.from(y.subarray(m * N, (m + 1) * N));
+            const ok = kind === 'w8a8' ? row.every(Number.isNaN) : row.every((v) => !Number.isFinite(v));
+            assert(ok, `${what}: row ${m} holds ${xv[m * K + [3, 60, 0][m - 1]]} in x, but its outputs are ${row.join(', ')} (expected all ${kind === 'w8a8' ? 'NaN' : 'non-finite'})`);
+          }
+          const r = compareBound(`${what} finite rows`, rowsOf(y, good, N), rowsOf(ref.y, good, N), rowsOf(ref.tol, good, N), 1, 1, 1);
+          assert(r.ok, r.message);
+          msgs.push(what);
+        }
+      }
+      [W.codes, W.scales].forEach((b) => b.destroy());
+    }
+    [X, Y].forEach((b) => b.destroy());
+  }
+  return `${msgs.length} runs: rows with NaN / +inf / -inf give ${'NaN'} (W8A8) or non-finite outputs, the other rows within the bound`;
+}
+
 /** f16 x [M, K] in (-2, 2), its buffer, an f32 y buffer and the f64 reference x · wd^T with the f32 bound 2·K·u·Σ|x·w|. */
 function f16Problem(ctx: GpuContext, M: number, N: number, K: number, seed: number, wd: Float32Array | Float64Array) {
   const x = toF16(randomF32(M * K, seed, -2, 2));
@@ -631,5 +690,6 @@ async function importedCase(ctx: GpuContext): Promise<string> {
   return msgs.join(' | ');
 }
 
+CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8: a NaN or inf in x makes its row non-finite (W8A8: NaN), never finite garbage', run: nonFiniteCase });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 with the weight in shards along N (uploadQuantizedShards): bit-identical to the whole weight, every path', run: shardedCase });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0 and GPTQ int4 weights (matmulWeights, no copy)', run: importedCase });
