@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The GPU check of the fused matmuls (bench/README.md, "GEMV sweep on a GPU"), inside bench/gpu/run.sh: the test
-# suite's matmul cases (nibble selftest), the shapes on every default path, then the W4A16 GEMV sweep (split against splitcols, both reductions) that ends with
-# the `# GEMV pick` block for src/kernels/tuning.ts. Writes selftest.txt / selftest.json, matmul.md / matmul.json and
-# gemv-sweep.md / gemv-sweep.json to OUTDIR (default: the current folder).
+# suite's matmul cases (nibble selftest), the shapes on every default path, then the W4A16 GEMV sweep (split
+# against splitcols, both reductions) that ends with the `# GEMV pick` block for src/kernels/tuning.ts. Writes
+# selftest.txt / selftest.json, matmul.md / matmul.json and gemv-sweep.md / gemv-sweep.json to OUTDIR (default: the
+# current folder).
 set -uo pipefail
 out=${1:-.}
 mkdir -p "$out"
