@@ -3,7 +3,7 @@
 # suite's matmul cases (nibble selftest), the issue's shapes on every default path, then the W4A16 GEMV sweep (split
 # against splitcols, both reductions) that ends with the `# GEMV pick` block for src/kernels/tuning.ts. Writes
 # selftest.txt / selftest.json, matmul.md / matmul.json and gemv-sweep.md / gemv-sweep.json to OUTDIR (default: the
-# current folder).
+# current folder). A dry run on any adapter: SWEEP_SHAPES=1x256x512 SWEEP_MATMUL=--quick (smaller shapes, quicker).
 set -uo pipefail
 out=${1:-.}
 mkdir -p "$out"
@@ -13,9 +13,9 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,m
 # The matmul cases of the test suite on this adapter first (with shader-f16: the f16-native ones CI cannot run).
 node bin/nibble.mjs selftest --filter matmul --json "$out/selftest.json" >"$out/selftest.txt" 2>&1
 echo "gemv-sweep.sh: selftest: exit $?: $(tail -1 "$out/selftest.txt")"
-node dist/bench/run-matmul.js --all --json "$out/matmul.json" >"$out/matmul.md" 2>&1
+node dist/bench/run-matmul.js ${SWEEP_MATMUL:---all} --json "$out/matmul.json" >"$out/matmul.md" 2>&1
 echo "gemv-sweep.sh: default paths: exit $?, $(grep -c '^|' "$out/matmul.md") table rows"
-node dist/bench/run-matmul.js --shapes 1x4096x4096,1x4096x11008,1x11008x4096 --paths split,splitcols \
+node dist/bench/run-matmul.js --shapes "${SWEEP_SHAPES:-1x4096x4096,1x4096x11008,1x11008x4096}" --paths split,splitcols \
   --wg 32,64,128,256 --cols 1,2,4,8 --bits 4 --f16 native --subgroups on,off --json "$out/gemv-sweep.json" >"$out/gemv-sweep.md" 2>&1
 echo "gemv-sweep.sh: sweep: exit $?"
 sed -n '/# GEMV pick/,$p' "$out/gemv-sweep.md"
