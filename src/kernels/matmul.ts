@@ -270,15 +270,15 @@ function weightChunks(ctx: GpuContext, kernel: string, w: QuantWeights, bits: re
 
 /**
  * Row chunks [m0, mc) of M so that no activation-side binding (x, y, residual; W8A8's xq, xs), given by its bytes per
- * row, exceeds `maxBytes`; one chunk where all fit. Each chunk's bindings start at the aligned offset at or before
+ * row, exceeds `maxBytes`, and no chunk has more than `maxRows` rows (the grid's limit); one chunk where all fit. Each chunk's bindings start at the aligned offset at or before
  * its first row (shiftedRows) and the shaders add the index offset (x0, xq0, xs0, y0), so a chunk can start at any
  * row; the alignment costs up to minStorageBufferOffsetAlignment (plus rounding to words) per binding.
  */
-export function splitRows(ctx: GpuContext, kernel: string, M: number, rows: { name: string; rowBytes: number }[], maxBytes: number): [number, number][] {
-  if (rows.every((r) => Math.ceil((M * r.rowBytes) / 4) * 4 <= maxBytes)) return [[0, M]];
+export function splitRows(ctx: GpuContext, kernel: string, M: number, rows: { name: string; rowBytes: number }[], maxBytes: number, maxRows = Infinity): [number, number][] {
+  if (M <= maxRows && rows.every((r) => Math.ceil((M * r.rowBytes) / 4) * 4 <= maxBytes)) return [[0, M]];
   const room = maxBytes - ctx.limits.minStorageBufferOffsetAlignment - 3;
   const widest = rows.reduce((a, b) => (b.rowBytes > a.rowBytes ? b : a));
-  const per = Math.floor(room / widest.rowBytes);
+  const per = Math.min(maxRows, Math.floor(room / widest.rowBytes));
   checkShape(kernel, widest.name, per > 0, `one row of ${widest.rowBytes} bytes does not fit the binding limit of ${maxBytes} bytes (less ${maxBytes - room} for offset alignment); cannot split along M`);
   const out: [number, number][] = [];
   for (let m0 = 0; m0 < M; m0 += per) out.push([m0, Math.min(per, M - m0)]);
@@ -319,6 +319,12 @@ function rowsShape(kernel: string, path: MatmulPath, M: number, o: { rowsPerInvo
   const rc = o.colsPerInvocation ?? t.rowsCols;
   checkShape(kernel, 'colsPerInvocation', Number.isInteger(rc) && rc >= 1 && rc <= GEMV_MAX_COLS, `colsPerInvocation=${rc} must be an integer in 1..${GEMV_MAX_COLS}`);
   return { defines: { ROW_BLOCK: true, ROWS4: rows === 4, ROWS_COLS: rc }, cols: t.rowsWG * rc, perZ: rows };
+}
+
+/** The most rows one dispatch of `path` covers: its grid dimension over rows is at most maxComputeWorkgroupsPerDimension. */
+function gridRows(ctx: GpuContext, path: MatmulPath, perZ: number, t: Tuning['matmulQ']): number {
+  const max = ctx.limits.maxComputeWorkgroupsPerDimension;
+  return path === 'tiled' ? max * t.tileY * 4 : perZ ? max * perZ : Infinity;
 }
 
 /**
@@ -392,7 +398,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
   else constants = { WG: splitWG, COLS: cols, SGMIN: subgroups ? Math.max(1, ctx.caps.subgroupMinSize) : 1 };
   const sb = g.sb;
   const xElem = o.xType === 'f16' ? 2 : 4;
-  const mChunks = splitRows(ctx, kernelName, M, [{ name: 'x', rowBytes: xElem * K }, { name: o.residual ? 'y and residual' : 'y', rowBytes: out.yElem * N }], maxBytes);
+  const mChunks = splitRows(ctx, kernelName, M, [{ name: 'x', rowBytes: xElem * K }, { name: o.residual ? 'y and residual' : 'y', rowBytes: out.yElem * N }], maxBytes, gridRows(ctx, path, rows.perZ, t));
   const ds: Dispatch[] = [];
   for (const [m0, mc] of mChunks) {
     const whole = mChunks.length === 1;
@@ -481,7 +487,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
     { name: 'xs', rowBytes: 4 },
     { name: o.residual ? 'y and residual' : 'y', rowBytes: out.yElem * N },
   ];
-  const mChunks = splitRows(ctx, name, M, rowBindings, maxBytes);
+  const mChunks = splitRows(ctx, name, M, rowBindings, maxBytes, gridRows(ctx, path, rows.perZ, t));
   const ds: Dispatch[] = [];
   // Per chunk of rows: quantize its activations, then the integer matmul over every column chunk of W.
   for (const [m0, mc] of mChunks) {

@@ -567,6 +567,47 @@ async function nonFiniteCase(ctx: GpuContext): Promise<string> {
   return `${msgs.length} runs: rows with NaN / +inf / -inf give ${'NaN'} (W8A8) or non-finite outputs, the other rows within the bound`;
 }
 
+// More rows than one dispatch's grid holds (one row per workgroup slice: maxComputeWorkgroupsPerDimension + 2): the
+// planner splits M by the grid limit too, W4A16 and W8A8 (its activation quantization as well).
+async function gridRowsCase(ctx: GpuContext): Promise<string> {
+  const M = ctx.limits.maxComputeWorkgroupsPerDimension + 2;
+  const [N, K] = [3, 16];
+  const x = randomF32(M * K, 97, -2, 2);
+  const X = ctx.createBuffer(x, undefined, 'x');
+  const Y = ctx.createBuffer(4 * M * N, undefined, 'y');
+  const msgs: string[] = [];
+  for (const bits of [4, 8] as const) {
+    const w = randomQuantWeights(98 + bits, N, K, bits, undefined, 'symmetric');
+    const W = uploadWeights(ctx, w, undefined);
+    for (const kind of bits === 8 ? ['w8a8', 'w8a16'] : ['w4a16']) {
+      const o = { M, xType: 'f32' as const, path: 'rows' as const, rowsPerInvocation: 1 as const };
+      ctx.write(Y, new Float32Array(M * N).fill(NaN));
+      let ref: { y: ArrayLike<number>; tol: ArrayLike<number> };
+      let plan: Dispatch[];
+      if (kind === 'w8a8') {
+        const scratch = { xq: ctx.createBuffer(4 * M * (K / 4), undefined, 'xq'), xs: ctx.createBuffer(4 * M, undefined, 'xs') };
+        plan = await planMatmulW8A8(ctx, X, W, Y, { ...o, scratch });
+        await matmulW8A8(ctx, X, W, Y, { ...o, scratch });
+        [scratch.xq, scratch.xs].forEach((b) => b.destroy());
+        const q = quantizeRowsI8Ref(x, M, K);
+        ref = matmulW8A8Ref(q.q, q.scale, M, w);
+      } else {
+        plan = await planMatmulQ(ctx, X, W, Y, o);
+        await matmulQ(ctx, X, W, Y, o);
+        ref = matmulQRef(x, M, w);
+      }
+      const heights = plan.filter((d) => d.kernel.name.startsWith('matmul')).map((d) => d.args.params!.M);
+      assert(heights.length === 2 && heights[0] === ctx.limits.maxComputeWorkgroupsPerDimension, `${kind}: chunk heights ${heights.join(', ')}`);
+      const r = compareBound(`${kind} rows r1 M=${M}`, await ctx.readF32(Y, M * N), ref.y, ref.tol, 1, 1, 1);
+      assert(r.ok, r.message);
+      msgs.push(`${r.message} (chunks of ${heights.join(' + ')} rows)`);
+    }
+    [W.codes, W.scales].forEach((b) => b.destroy());
+  }
+  [X, Y].forEach((b) => b.destroy());
+  return msgs.join('; ');
+}
+
 /** f16 x [M, K] in (-2, 2), its buffer, an f32 y buffer and the f64 reference x · wd^T with the f32 bound 2·K·u·Σ|x·w|. */
 function f16Problem(ctx: GpuContext, M: number, N: number, K: number, seed: number, wd: Float32Array | Float64Array) {
   const x = toF16(randomF32(M * K, seed, -2, 2));
@@ -690,6 +731,7 @@ async function importedCase(ctx: GpuContext): Promise<string> {
   return msgs.join(' | ');
 }
 
+CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 rows: more rows than one dispatch grid holds are split along M', run: gridRowsCase });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8: a NaN or inf in x makes its row non-finite (W8A8: NaN), never finite garbage', run: nonFiniteCase });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 with the weight in shards along N (uploadQuantizedShards): bit-identical to the whole weight, every path', run: shardedCase });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0 and GPTQ int4 weights (matmulWeights, no copy)', run: importedCase });
