@@ -270,9 +270,10 @@ function weightChunks(ctx: GpuContext, kernel: string, w: QuantWeights, bits: re
 
 /**
  * Row chunks [m0, mc) of M so that no activation-side binding (x, y, residual; W8A8's xq, xs), given by its bytes per
- * row, exceeds `maxBytes`, and no chunk has more than `maxRows` rows (the grid's limit); one chunk where all fit. Each chunk's bindings start at the aligned offset at or before
- * its first row (shiftedRows) and the shaders add the index offset (x0, xq0, xs0, y0), so a chunk can start at any
- * row; the alignment costs up to minStorageBufferOffsetAlignment (plus rounding to words) per binding.
+ * row, exceeds `maxBytes`, and no chunk has more than `maxRows` rows (the grid's limit); one chunk where all fit.
+ * Each chunk's bindings start at the aligned offset at or before its first row (shiftedRows) and the shaders add the
+ * index offset (x0, xq0, xs0, y0), so a chunk can start at any row; the alignment costs up to
+ * minStorageBufferOffsetAlignment (plus rounding to words) per binding.
  */
 export function splitRows(ctx: GpuContext, kernel: string, M: number, rows: { name: string; rowBytes: number }[], maxBytes: number, maxRows = Infinity): [number, number][] {
   if (M <= maxRows && rows.every((r) => Math.ceil((M * r.rowBytes) / 4) * 4 <= maxBytes)) return [[0, M]];
