@@ -53,6 +53,30 @@ describe('nibble selftest', () => {
     // SwiftShader has no shader-f16: those cases are skipped, the others pass. On an adapter with it, all pass.
     expect(r.stdout).toMatch(/^(4 passed, 0 failed, 0 skipped|1 passed, 0 failed, 3 skipped) in/m);
   });
+  it('runs a user table with --cases: a failing case is printed with its error and exits 1', () => {
+    const r = nibble(['selftest', '--cases', 'test/fixtures/selftest_cases.mjs']);
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL fixture: deliberate failure\n {2}Error: this case fails on purpose/m);
+    expect(r.stdout).toMatch(/^skipped: 1 \(never runs here\)$/m);
+    expect(r.stdout).toMatch(/^1 passed, 1 failed, 1 skipped in /m);
+    const ok = nibble(['selftest', '--cases', 'test/fixtures/selftest_cases.mjs', '--filter', 'round trip', '--verbose']);
+    expect(ok.status, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^ok {3}fixture: buffer round trip -- read back 1, 2, 3$/m);
+  });
+  it('refuses --cases that is missing, exports no table, or is combined with --browser', () => {
+    const missing = nibble(['selftest', '--cases', 'no/such.mjs']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/--cases no\/such\.mjs: no such file/);
+    const ts = nibble(['selftest', '--cases', 'bench/harness.ts']);
+    expect(ts.status).toBe(2);
+    expect(ts.stderr).toMatch(/--cases bench\/harness\.ts: cannot import it as an ES module/);
+    const empty = nibble(['selftest', '--cases', 'dist/src/index.js']);
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toMatch(/exports no CASES array/);
+    const browser = nibble(['selftest', '--cases', 'test/fixtures/selftest_cases.mjs', '--browser']);
+    expect(browser.status).toBe(2);
+    expect(browser.stderr).toMatch(/--cases runs in Node only/);
+  });
   it('refuses a bad or empty --filter with a clear message', () => {
     const bad = nibble(['selftest', '--filter', '(']);
     expect(bad.status).toBe(2);
