@@ -34,28 +34,19 @@ export function randomQuantWeights(seed: number, N: number, K: number, bits: Bit
 }
 
 export function uploadWeights(ctx: GpuContext, w: QuantWeightsRef & { f16?: { scales: Uint16Array; zeros?: Uint16Array } }, group: number | undefined): QuantWeightBuffers {
-  if (w.f16) {
-    return {
-      bits: w.bits as 4 | 8,
-      N: w.N,
-      K: w.K,
-      group,
-      mode: w.mode,
-      scaleType: 'f16',
-      codes: ctx.createBuffer(w.codes, undefined, 'w.codes'),
-      scales: ctx.createBuffer(w.f16.scales, undefined, 'w.scales'),
-      zeros: w.f16.zeros ? ctx.createBuffer(w.f16.zeros, undefined, 'w.zeros') : undefined,
-    };
-  }
+  // f16 scales/zeros as stored pairs (the reference used their values), else f32.
+  const scales = w.f16 ? w.f16.scales : new Float32Array(w.scales);
+  const zeros = w.f16 ? w.f16.zeros : w.zeros && new Float32Array(w.zeros);
   return {
     bits: w.bits as 4 | 8,
     N: w.N,
     K: w.K,
     group,
     mode: w.mode,
+    ...(w.f16 ? { scaleType: 'f16' as const } : {}),
     codes: ctx.createBuffer(w.codes, undefined, 'w.codes'),
-    scales: ctx.createBuffer(new Float32Array(w.scales), undefined, 'w.scales'),
-    zeros: w.zeros ? ctx.createBuffer(new Float32Array(w.zeros), undefined, 'w.zeros') : undefined,
+    scales: ctx.createBuffer(scales, undefined, 'w.scales'),
+    zeros: zeros ? ctx.createBuffer(zeros, undefined, 'w.zeros') : undefined,
   };
 }
 
