@@ -76,6 +76,8 @@ export const MATMUL_W8A16: KernelDef = { name: 'matmul_w8a16', shader: 'matmul/m
 export const GEMV_MAX_M = 8;
 /** Most output columns one 'splitcols' GEMV workgroup computes: the shader's MAXC. */
 export const GEMV_MAX_COLS = 8;
+/** Most adjacent output columns one PATH_ROWS invocation (blocks of 1 or 4 rows) computes (the shader's RC). */
+export const ROWS_MAX_COLS = 16;
 
 export type ZeroMode = 'symmetric' | 'zero-point' | 'float-min';
 /** 'splitcols': the K-split GEMV with several output columns per workgroup (opt-in; W4A16 / W8A16 only). */
@@ -148,7 +150,7 @@ export interface MatmulQOptions {
   /** PATH_ROWS: rows of x per invocation: 1 or 4 (with colsPerInvocation adjacent output columns) or 8 (one
    *  column); default from tuning.ts (4 becomes 1 where M < 3). */
   rowsPerInvocation?: 1 | 4 | 8;
-  /** PATH_ROWS with 1 or 4 rows per invocation: adjacent output columns per invocation, 1 ..= 8 (default from tuning.ts). */
+  /** PATH_ROWS with 1 or 4 rows per invocation: adjacent output columns per invocation, 1 ..= 16 (default from tuning.ts). */
   colsPerInvocation?: number;
   /**
    * No binding exceeds this many bytes (default: maxStorageBufferBindingSize): W is split along N and x, y and
@@ -318,7 +320,7 @@ function rowsShape(kernel: string, path: MatmulPath, M: number, o: { rowsPerInvo
   checkShape(kernel, 'rowsPerInvocation', rows === 1 || rows === 4 || rows === 8, `rowsPerInvocation=${rows} must be 1, 4 or 8`);
   if (rows === 8) return { ...off, cols: t.rowsWG, perZ: 8 };
   const rc = o.colsPerInvocation ?? t.rowsCols;
-  checkShape(kernel, 'colsPerInvocation', Number.isInteger(rc) && rc >= 1 && rc <= GEMV_MAX_COLS, `colsPerInvocation=${rc} must be an integer in 1..${GEMV_MAX_COLS}`);
+  checkShape(kernel, 'colsPerInvocation', Number.isInteger(rc) && rc >= 1 && rc <= ROWS_MAX_COLS, `colsPerInvocation=${rc} must be an integer in 1..${ROWS_MAX_COLS}`);
   return { defines: { ROW_BLOCK: true, ROWS4: rows === 4, ROWS_COLS: rc }, cols: t.rowsWG * rc, perZ: rows };
 }
 

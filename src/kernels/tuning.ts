@@ -11,7 +11,7 @@ export interface Tuning {
   /**
    * Quantized matmuls (matmul_w4a16 / w8a16 / w8a8): the path for GEMV (M <= 8) and GEMM shapes, the workgroup
    * of the rows path and the rows each of its invocations takes (1 or 4, with rowsCols adjacent output columns,
-   * 1 ..= 8; 4 becomes 1 where M < 3, where it measured no faster; or 8 rows of one column), of the K-split GEMV (power of two), the GEMM tile (tileX*4 x tileY*4 outputs, BK deep,
+   * 1 ..= 16; 4 becomes 1 where M < 3, where it measured no faster; or 8 rows of one column), of the K-split GEMV (power of two), the GEMM tile (tileX*4 x tileY*4 outputs, BK deep,
    * BK a multiple of 32), the W8A8 activation quantizer's workgroup (power of two) and whether the split GEMV reduces with subgroup operations where the adapter has them.
    * 'splitcols' (opt-in, W4A16 / W8A16 only; W8A8 takes 'split' there): the K-split GEMV with colsPerWG (1 ..= 8) output columns per
    * workgroup of splitWG invocations, codes read 16 bytes at a time.
@@ -48,12 +48,13 @@ const TABLE: Entry[] = [
       matmulF32: { tiled: false, block: true, wgX: 8, wgY: 8, bk: 16 },
       elementwiseWG: 64,
       reduceWG: 64,
-      // SwiftShader: one invocation per row (4 rows from M = 3) and 8 adjacent output columns, no workgroup memory
-      // or barriers. Each word of x is loaded and converted once for the 8 columns (1.4-1.9x faster than one column
-      // per invocation at 1x1024x1024 .. 1x2816x1024), each weight word decoded once for the 4 rows (1.9-2.2x faster
+      // SwiftShader: one invocation per row (4 rows from M = 3) and 12 adjacent output columns, no workgroup memory
+      // or barriers. Each word of x is loaded and converted once for the 12 columns (8 columns: 1.4-1.9x faster than
+      // one per invocation at 1x1024x1024 .. 1x2816x1024; 12: 0-38% faster than 8 from 1x4096x4096 to 256x512x512,
+      // W4A16, W8A16 and W8A8; 16 no faster than 12), each weight word decoded once for the 4 rows (1.9-2.2x faster
       // than one row at 8x2048x1024 .. 256x512x512). The split and tiled paths (forced by tests) get small
       // workgroups there: every barrier is emulated.
-      matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 16, rowsM: 4, rowsCols: 8, splitWG: 16, colsPerWG: 4, tileX: 4, tileY: 4, bk: 32, subgroups: true, quantWG: 4 },
+      matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 16, rowsM: 4, rowsCols: 12, splitWG: 16, colsPerWG: 4, tileX: 4, tileY: 4, bk: 32, subgroups: true, quantWG: 4 },
       fakeQuant: { elems: 16, serialMax: 2 ** 31 },
       rowReduce: 'invocation',
       dequantRun: 32,

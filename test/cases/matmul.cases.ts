@@ -206,9 +206,9 @@ for (const path of PATHS) {
     }
   }
 }
-// rows with one row per invocation and 1, 3 or 8 adjacent columns (N = 19: a partial last block of columns), every
-// activation type, both widths, every scheme (zeros per column and group; float-min's shared sum of x), ragged K.
-for (const [ci, cols] of [1, 3, 8].entries()) {
+// rows with one row per invocation and 1, 3, 8, 12 or 16 adjacent columns (N = 19: a partial last block of columns),
+// every activation type, both widths, every scheme (zeros per column and group; float-min's shared sum of x), ragged K.
+for (const [ci, cols] of [1, 3, 8, 12, 16].entries()) {
   for (const [xi, x] of XS.entries()) {
     const at = ci * 3 + xi;
     const mode = (['symmetric', 'zero-point', 'float-min'] as const)[(ci + xi) % 3];
@@ -216,9 +216,9 @@ for (const [ci, cols] of [1, 3, 8].entries()) {
     cases.push(xi === 1 ? { M: 2, N: 19, K: 203, bits, mode, x, path: 'rows', rowsM: 1, cols } : { M: 2, N: 19, K: 192, bits, group: 64, mode, x, path: 'rows', rowsM: 1, cols });
   }
 }
-// rows with blocks of 4 rows by 2, 5 or 8 columns: partial last blocks in M and N, every activation type and scheme,
-// both widths, ragged K (x read element-wise) among them, epilogues.
-for (const [i, [M, cols]] of ([[7, 5], [20, 2], [11, 8], [6, 3]] as const).entries()) {
+// rows with blocks of 4 rows by 2, 3, 5, 8 or 12 columns: partial last blocks in M and N, every activation type and
+// scheme, both widths, ragged K (x read element-wise) among them, epilogues.
+for (const [i, [M, cols]] of ([[7, 5], [20, 2], [11, 8], [6, 3], [9, 12]] as const).entries()) {
   for (const [xi, x] of XS.entries()) {
     const mode = (['symmetric', 'zero-point', 'float-min'] as const)[(i + xi) % 3];
     const bits = (i + xi) % 2 ? 8 : 4;
@@ -301,7 +301,7 @@ async function errorCase(ctx: GpuContext): Promise<string> {
     await expectError('splitcols M', () => matmulQ(ctx, X, W, Y9, { ...o, M: 9, path: 'splitcols' })),
     await expectError('colsPerWG', () => matmulQ(ctx, X, W, Y, { ...o, path: 'splitcols', colsPerWG: 9 })),
     await expectError('splitWG', () => matmulQ(ctx, X, W, Y, { ...o, path: 'splitcols', splitWG: 24 })),
-    await expectError('colsPerInvocation', () => matmulQ(ctx, X, W, Y, { ...o, path: 'rows', rowsPerInvocation: 1, colsPerInvocation: 0 })),
+    await expectError('colsPerInvocation', () => matmulQ(ctx, X, W, Y, { ...o, path: 'rows', rowsPerInvocation: 1, colsPerInvocation: 17 })),
     await expectError('rowsPerInvocation', () => matmulQ(ctx, X, W, Y, { ...o, path: 'rows', rowsPerInvocation: 2 as 1 })),
     await expectError('yType', () => matmulQ(ctx, X, W, Y, { ...o, yType: 'bf16' as 'f16' })),
     await expectError('f16 y too small', () => matmulQ(ctx, X, W, small, { ...o, yType: 'f16' })),
@@ -309,7 +309,7 @@ async function errorCase(ctx: GpuContext): Promise<string> {
     await expectError('yF16', () => matmulQ(ctx, X, W, Y, { ...o, yType: 'f16', yF16: ctx.caps.shaderF16 ? ('packed' as 'native') : 'native' })),
     await expectError('a row over the binding limit', () => matmulQ(ctx, X, wide, Y, { ...o, maxBindingBytes: 768 })),
   ];
-  const want = [/'x'.*\[10, 64\] f32/, /scales.*\[16, 2\] f32/, /codes.*\[16, 16\] u32/, /bias.*\[16\] f32/, /residual.*\[2, 16\] f32/, /y.*\[2, 16\] f32/, /zeros: missing/, /2-bit weights are not supported/, /group=12 .* multiple of 8/, /M <= 8/, /splitcols GEMV path takes M <= 8/, /colsPerWG=9 must be an integer in 1\.\.8/, /splitWG=24 must be a power of two/, /colsPerInvocation=0 must be an integer in 1\.\.8/, /rowsPerInvocation=2 must be 1, 4 or 8/, /yType: 'bf16' is not f32 or f16/, /y: buffer 'small' of 8 bytes is too small for \[2, 16\] f16 \(64 bytes\)/, /residual: .*\[2, 16\] f16 \(y's type; 64 bytes\)/, /yF16: ('packed' is not native or emulated|native f16 output needs the adapter's shader-f16)/, /x: one row of 1024 bytes does not fit the binding limit of 768 bytes .*cannot split along M/];
+  const want = [/'x'.*\[10, 64\] f32/, /scales.*\[16, 2\] f32/, /codes.*\[16, 16\] u32/, /bias.*\[16\] f32/, /residual.*\[2, 16\] f32/, /y.*\[2, 16\] f32/, /zeros: missing/, /2-bit weights are not supported/, /group=12 .* multiple of 8/, /M <= 8/, /splitcols GEMV path takes M <= 8/, /colsPerWG=9 must be an integer in 1\.\.8/, /splitWG=24 must be a power of two/, /colsPerInvocation=17 must be an integer in 1\.\.16/, /rowsPerInvocation=2 must be 1, 4 or 8/, /yType: 'bf16' is not f32 or f16/, /y: buffer 'small' of 8 bytes is too small for \[2, 16\] f16 \(64 bytes\)/, /residual: .*\[2, 16\] f16 \(y's type; 64 bytes\)/, /yF16: ('packed' is not native or emulated|native f16 output needs the adapter's shader-f16)/, /x: one row of 1024 bytes does not fit the binding limit of 768 bytes .*cannot split along M/];
   msgs.forEach((m, i) => assert(want[i].test(m), `error ${i}: '${m}' does not match ${want[i]}`));
   const y = await ctx.readF32(Y, 32);
   assert(
@@ -464,7 +464,7 @@ for (const path of W8_PATHS) {
     w8.push({ M, N: 19, K: 1, group: undefined, path, packed, subgroups: packed });
     if (path === 'rows') w8.push({ M, N: 19, K: 130, group: undefined, path, packed, rowsM: packed ? 8 : 1 });
     // One row and 1, 3 or 8 columns per invocation (N = 19: a partial last block of columns), grouped and per channel.
-    if (path === 'rows') for (const cols of [1, 3, 8]) w8.push({ M: 2, N: 19, K: cols === 3 ? 130 : 128, group: cols === 3 ? undefined : 32, x: packed ? 'f16' : 'f32', path, packed, rowsM: 1, cols });
+    if (path === 'rows') for (const cols of [1, 3, 8, 12]) w8.push({ M: 2, N: 19, K: cols === 3 ? 130 : 128, group: cols === 3 ? undefined : 32, x: packed ? 'f16' : 'f32', path, packed, rowsM: 1, cols });
     // Blocks of 4 rows: partial last blocks in M (7 = 4 + 3, 18 = 4 * 4 + 2) and N.
     if (path === 'rows') for (const [M2, cols] of [[7, 5], [18, 8]]) w8.push({ M: M2, N: 13, K: 96, group: cols === 5 ? 32 : undefined, x: packed ? 'f32' : 'f16', path, packed, rowsM: 4, cols, residual: cols === 5 });
   }
