@@ -50,7 +50,8 @@ function copyRow(bytes: number, copies: number): BenchRow {
   };
 }
 
-function readRow(bytes: number, wg: number, threads: number): BenchRow {
+/** The read probe at `bytes`, `threads` invocations in workgroups of `wg` (also timed by bench/matmul.ts). */
+export function readRow(bytes: number, wg: number, threads: number): BenchRow {
   return {
     name: 'read_bandwidth',
     group: 'ceiling: read',
@@ -91,10 +92,14 @@ function readRow(bytes: number, wg: number, threads: number): BenchRow {
   };
 }
 
-/** Ceiling rows sized for the adapter: small on a CPU adapter or in --quick mode. */
-export function ceilingRows(opts: { quick: boolean; fallback: boolean }): BenchRow[] {
+/** Probe sizes for the adapter: small on a CPU adapter or in --quick mode. */
+export function ceilingSizes(opts: { quick: boolean; fallback: boolean }): { bytes: number; wg: number; threads: number } {
   const bytes = opts.quick ? 4 * MiB : opts.fallback ? 32 * MiB : 256 * MiB;
-  const wg = opts.fallback ? 64 : 256;
-  const threads = opts.fallback ? 64 * 64 : 256 * 1024;
-  return [copyRow(bytes, opts.fallback ? 1 : 15), readRow(bytes, wg, Math.min(threads, bytes / 16))];
+  return { bytes, wg: opts.fallback ? 64 : 256, threads: Math.min(opts.fallback ? 64 * 64 : 256 * 1024, bytes / 16) };
+}
+
+/** Ceiling rows sized for the adapter. */
+export function ceilingRows(opts: { quick: boolean; fallback: boolean }): BenchRow[] {
+  const { bytes, wg, threads } = ceilingSizes(opts);
+  return [copyRow(bytes, opts.fallback ? 1 : 15), readRow(bytes, wg, threads)];
 }

@@ -311,7 +311,7 @@ describe('bench pieces (pure)', () => {
 describe('run-matmul: the GEMV pick for the tuning table', () => {
   const row = (shape: string, ms: number, config: GemvConfig, kernel = 'matmul_w4a16'): MatmulBenchRow => {
     const [M, K, N] = shape.split('x').map(Number);
-    return { kernel, variant: JSON.stringify(config), shape, M, K, N, ms, gflops: 0, weightGBs: 0, copyFraction: 1 / ms, vsF32: null, timing: 'timestamp-query', check: 'ok', config };
+    return { kernel, variant: JSON.stringify(config), shape, M, K, N, ms, gflops: 0, weightGBs: 0, copyFraction: 1 / ms, readFraction: 0.5 / ms, vsF32: null, timing: 'timestamp-query', check: 'ok', config };
   };
   const A: GemvConfig = { path: 'split', f16: 'native', splitWG: 128, subgroups: false };
   const B: GemvConfig = { path: 'splitcols', f16: 'native', splitWG: 128, colsPerWG: 4, subgroups: false };
@@ -325,6 +325,7 @@ describe('run-matmul: the GEMV pick for the tuning table', () => {
     expect(p.slowdown).toBeCloseTo(Math.cbrt(1.05 * 1.05), 12);
     expect(p.tuning).toEqual({ gemv: 'splitcols', splitWG: 128, colsPerWG: 4, subgroups: false });
     expect(p.shapes.map((s) => s.fastestMs)).toEqual([1.0, 1.0, 1.0]);
+    expect(p.shapes.map((s) => s.readFraction)).toEqual([0.5 / 1.05, 0.5 / 1.05, 0.5 / 1.0]);
   });
 
   it('skips configurations that did not run on every shape, other f16 modes, other kernels and GEMM rows', () => {
