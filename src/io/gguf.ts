@@ -5,7 +5,8 @@
 //                value types: u8 0, i8 1, u16 2, i16 3, u32 4, i32 5, f32 6, bool 7, string 8, array 9 (item type u32,
 //                count u64, items), u64 10, i64 11, f64 12
 //   tensor infos: name (string, at most 64 bytes), n_dims u32, ne u64[n_dims] (ne[0] innermost: a PyTorch-shaped
-//                [N, K] weight is ne = [K, N]), ggml type u32 (F32 0, F16 1, Q4_0 2, Q4_1 3, Q8_0 8),
+//                [N, K] weight is ne = [K, N]), ggml type u32 (F32 0, F16 1, Q4_0 2, Q4_1 3, Q8_0 8, Q4_K 12,
+//                Q6_K 14),
 //                offset u64 (from the start of the data section, a multiple of the alignment)
 //   zero padding to general.alignment (u32, a multiple of 8, default 32; here also a power of two, as ggml needs),
 //   then the tensor data, each tensor padded to the alignment. Keys are ASCII, at most 65535 bytes.
@@ -16,7 +17,7 @@ export class GgufFileError extends Error {}
 
 export type GgufTensorType = 'F32' | 'F16' | GgufBlockType;
 
-export const GGML_TYPE_ID: Readonly<Record<GgufTensorType, number>> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 8 };
+export const GGML_TYPE_ID: Readonly<Record<GgufTensorType, number>> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 8, Q4_K: 12, Q6_K: 14 };
 
 export type GgufScalarType = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'bool' | 'string' | 'u64' | 'i64' | 'f64';
 const VALUE_TYPE_ID: Readonly<Record<GgufScalarType | 'array', number>> = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10, i64: 11, f64: 12 };
@@ -77,14 +78,15 @@ function alignmentOk(al: GgufValue): boolean {
   return al.type === 'u32' && typeof al.value === 'number' && al.value >= 8 && (al.value & (al.value - 1)) === 0;
 }
 
-/** Bytes of a tensor of `type` with `shape` (block types need the innermost dim a multiple of 32). */
+/** Bytes of a tensor of `type` with `shape` (block types need the innermost dim a multiple of 32, K-quants of 256). */
 export function ggufTensorBytes(type: GgufTensorType, shape: readonly number[], name = 'tensor'): number {
   const numel = shape.reduce((a, b) => a * b, 1);
   if (type === 'F32') return 4 * numel;
   if (type === 'F16') return 2 * numel;
   const inner = shape[shape.length - 1];
-  if (inner % 32 !== 0) throw new GgufFileError(`gguf: tensor '${name}' [${shape.join(', ')}] ${type}: the innermost dim ${inner} is not a multiple of 32`);
-  return (numel / 32) * GGUF_BLOCKS[type].bytes;
+  const E = GGUF_BLOCKS[type].elements;
+  if (inner % E !== 0) throw new GgufFileError(`gguf: tensor '${name}' [${shape.join(', ')}] ${type}: the innermost dim ${inner} is not a multiple of ${E}`);
+  return (numel / E) * GGUF_BLOCKS[type].bytes;
 }
 
 const utf8 = new TextEncoder();
@@ -398,9 +400,9 @@ export function parseGgufFile(bytes: Uint8Array | ArrayBuffer, source = 'gguf'):
     const typeAt = r.pos;
     const id = r.u32(`${t} type`);
     const found = (Object.keys(GGML_TYPE_ID) as GgufTensorType[]).find((k) => GGML_TYPE_ID[k] === id);
-    if (!found) r.fail(`${t}: ggml type ${id} is not supported (F32 0, F16 1, Q4_0 2, Q4_1 3, Q8_0 8)`, typeAt);
+    if (!found) r.fail(`${t}: ggml type ${id} is not supported (${Object.entries(GGML_TYPE_ID).map(([k, v]) => `${k} ${v}`).join(', ')})`, typeAt);
     const type = found!;
-    if (type !== 'F32' && type !== 'F16' && ne[0] % 32 !== 0) r.fail(`${t}: ${type} needs ne[0] a multiple of 32, ne = [${ne.join(', ')}]`, dimsAt);
+    if (type !== 'F32' && type !== 'F16' && ne[0] % GGUF_BLOCKS[type].elements !== 0) r.fail(`${t}: ${type} needs ne[0] a multiple of ${GGUF_BLOCKS[type].elements}, ne = [${ne.join(', ')}]`, dimsAt);
     const offAt = r.pos;
     const offset = r.size(`${t} offset`, b.length);
     if (offset % alignment !== 0) r.fail(`${t}: data offset ${offset} is not a multiple of the alignment ${alignment}`, offAt);

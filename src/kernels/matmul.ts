@@ -6,6 +6,7 @@ import { tuningFor, type Tuning } from './tuning.js';
 import { makeTensor, type Tensor } from '../io/safetensors.js';
 import { describeScheme, GROUP_SIZES, RULES, checkShapeFor, zeroKind, type QuantizedTensor } from '../quant/scheme.js';
 import { destroyQuantized, downloadQuantized, matrixShape, quantizedFromTensors, quantizeWeights, schemeFromParams, uploadQuantizedShards, type GpuQuantized } from './quant.js';
+import { GGUF_BLOCKS, ggufScheme, importGguf, type GgufBlockType } from '../quant/gguf.js';
 import { KernelInputError, type ParamSpec, type ParamValue, type RunnableKernel, type TensorSpec } from './runnable.js';
 
 export const MATMUL_F32: KernelDef = { name: 'matmul_f32', shader: 'matmul/matmul_f32' };
@@ -547,6 +548,7 @@ const MATMUL_INPUTS: TensorSpec[] = [
   { name: 'codes', dtypes: ['I8', 'U8'], shape: '[N, K]', optional: true, doc: "unpacked, as quantize writes them (I8: signed q of a symmetric scheme; U8: unsigned u)" },
   { name: 'scales', dtypes: ['F32', 'F16'], shape: '[N, K/group]', optional: true, doc: 'with codes' },
   { name: 'zeros', dtypes: ['F32', 'F16'], shape: '[N, K/group]', optional: true, doc: 'with codes, asymmetric schemes only' },
+  { name: 'blocks', dtypes: ['U8'], shape: '[bytes]', optional: true, doc: "or W as GGUF blocks, the tensor data as stored in the .gguf file (with gguf_type; N from its size, K from x's)" },
   { name: 'bias', dtypes: ['F32'], shape: '[N]', optional: true },
 ];
 
@@ -557,15 +559,19 @@ const matmulSchemeParams = (bits: number[]): ParamSpec[] => [
   { name: 'rule', type: 'enum', choices: RULES, doc: 'scale rule when quantizing w (src/quant/scheme.ts); omitted: absmax if symmetric, else minmax' },
   { name: 'scale_dtype', type: 'enum', choices: ['f32', 'f16'], doc: 'scale storage when quantizing w (omitted: f16 for GGUF rules, else f32); with codes, must match scales' },
   { name: 'y_dtype', type: 'enum', choices: ['f32', 'f16'], default: 'f32', doc: 'type of y: f32, or f16 rounded to nearest even by the kernel (+-inf past 65504), written in the same pass' },
+  { name: 'gguf_type', type: 'enum', choices: Object.keys(GGUF_BLOCKS), doc: 'block type of blocks (repacked exactly at load, as importGguf)' },
   { name: 'path', type: 'enum', choices: ['rows', 'split', 'splitcols', 'tiled'], doc: "kernel path (splitcols: the multi-column K-split GEMV, W4A16 / W8A16 only); omitted: the adapter's tuning table (GEMV for M <= 8, else GEMM)" },
 ];
 
 /** The quantized weight of a matmul entry, on the CPU: from w (quantized by the GPU quantize kernel) or from codes + scales (+ zeros). */
 async function runnerWeights(ctx: GpuContext, kernel: string, inputs: Record<string, Tensor>, params: Record<string, ParamValue>): Promise<QuantizedTensor> {
   const bad = (m: string) => new KernelInputError(`kernel '${kernel}': ${m}`);
-  const { w } = inputs;
-  if (w && (inputs.codes || inputs.scales || inputs.zeros)) throw bad(`give either tensor 'w' (float weights) or 'codes' + 'scales' (+ 'zeros'), not both`);
-  if (!w && !inputs.codes) throw bad(`input tensor 'w' [N, K] (or 'codes' + 'scales') is missing`);
+  const { w, blocks } = inputs;
+  const given = [w && 'w', inputs.codes && 'codes', blocks && 'blocks'].filter(Boolean);
+  if (given.length > 1 || (blocks && (inputs.scales || inputs.zeros)) || (w && (inputs.scales || inputs.zeros))) throw bad(`give one of tensor 'w' (float weights), 'codes' + 'scales' (+ 'zeros') or 'blocks' (GGUF), not ${given.join(' and ') || "'scales' alone"}`);
+  if (!w && !inputs.codes && !blocks) throw bad(`input tensor 'w' [N, K] (or 'codes' + 'scales', or GGUF 'blocks') is missing`);
+  if (blocks) return ggufWeights(kernel, blocks, inputs.x, params);
+  if (params.gguf_type !== undefined) throw bad(`parameter 'gguf_type' goes with tensor 'blocks'`);
   if (!w) return quantizedFromTensors(kernel, inputs, params);
   const [N, K] = matrixShape(kernel, 'w', w);
   const s = schemeFromParams(kernel, params);
@@ -588,6 +594,29 @@ async function runnerWeights(ctx: GpuContext, kernel: string, inputs: Record<str
   }
 }
 
+/** W from GGUF blocks: N from the byte count, K from x; importGguf's errors name 'blocks', its block, row and byte. */
+function ggufWeights(kernel: string, blocks: Tensor, x: Tensor | undefined, params: Record<string, ParamValue>): QuantizedTensor {
+  const bad = (m: string) => new KernelInputError(`kernel '${kernel}': ${m}`);
+  const t = params.gguf_type as GgufBlockType | undefined;
+  if (t === undefined) throw bad(`tensor 'blocks' needs parameter 'gguf_type' (${Object.keys(GGUF_BLOCKS).join(', ')})`);
+  // bits has a default, so it cannot be told apart from a given one: it must agree with the block type.
+  for (const p of ['group', 'symmetric', 'rule', 'scale_dtype']) if (params[p] !== undefined) throw bad(`parameter '${p}' does not go with GGUF blocks (the block type ${t} fixes the scheme)`);
+  const tb = ggufScheme(t).bits;
+  if (kernel === 'matmul_w4a16' && params.bits !== tb) throw bad(`parameter 'bits' = ${params.bits}, but ${t} blocks hold ${tb}-bit codes (give bits=${tb})`);
+  if (!x) throw bad(`input tensor 'x' [M, K] is missing`);
+  const K = x.shape[x.shape.length - 1];
+  const { bytes, elements } = GGUF_BLOCKS[t];
+  if (K % elements !== 0) throw bad(`tensor 'x' has K = ${K} (shape [${x.shape.join(', ')}]), but ${t} blocks need K a multiple of ${elements}`);
+  const row = (K / elements) * bytes;
+  const n = blocks.data.length;
+  if (n === 0 || n % row !== 0) throw bad(`tensor 'blocks' holds ${n} bytes, not a whole number of ${t} rows of K = ${K} (${row} bytes each)`);
+  try {
+    return importGguf(t, blocks.data as Uint8Array, n / row, K, 'blocks');
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+}
+
 /** x [M, K] (K from the weights) and bias [N] checked against W [N, K], naming the tensor. */
 function runnerActivations(kernel: string, inputs: Record<string, Tensor>, N: number, K: number, wName: string): { M: number; xType: 'f16' | 'f32' } {
   const { x, bias } = inputs;
@@ -600,7 +629,7 @@ function runnerActivations(kernel: string, inputs: Record<string, Tensor>, N: nu
 async function runMatmulEntry(ctx: GpuContext, kernel: 'matmul_w4a16' | 'matmul_w8a8', inputs: Record<string, Tensor>, params: Record<string, ParamValue>): Promise<Record<string, Tensor>> {
   const q = await runnerWeights(ctx, kernel, inputs, params);
   const { N, K, scheme: s } = q;
-  const wName = inputs.w ? 'w' : 'codes';
+  const wName = inputs.w ? 'w' : inputs.blocks ? 'blocks' : 'codes';
   if (kernel === 'matmul_w8a8' && !s.symmetric) throw new KernelInputError(`kernel 'matmul_w8a8': weights must be symmetric int8 (got ${describeScheme(s)})`);
   const { M, xType } = runnerActivations(kernel, inputs, N, K, wName);
   const bufs: GPUBuffer[] = [];

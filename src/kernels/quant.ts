@@ -5,10 +5,10 @@ import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
 import { makeTensor, toF32, type Tensor } from '../io/safetensors.js';
 import { toF16Array } from '../quant/f16.js';
-import { importGguf, type GgufBlockType } from '../quant/gguf.js';
+import { GGUF_BLOCKS, importGguf, type GgufBlockType } from '../quant/gguf.js';
 import { packCodes, unpackCodes, wordsPerRow } from '../quant/layout.js';
 import {
-  checkQuantized, checkShapeFor, describeScheme, GROUP_SIZES, groupSize, groupsPerRow, makeScheme, packScaleWords, RULE_ID, RULES, unpackScaleWords, zeroKind,
+  checkQuantizable, checkQuantized, checkShapeFor, describeScheme, GROUP_SIZES, groupSize, groupsPerRow, makeScheme, packScaleWords, RULE_ID, RULES, unpackScaleWords, zeroKind,
   type QuantizedTensor, type QuantScheme, type ScaleRule,
 } from '../quant/scheme.js';
 import { KernelInputError, type ParamSpec, type ParamValue, type RunnableKernel } from './runnable.js';
@@ -65,6 +65,7 @@ export interface QuantizeBuffers {
 /** Quantizes w [N, K] f32; codes, scales (and zeros) must be zero before the dispatch (atomics OR into them). */
 export async function planQuantize(ctx: GpuContext, w: GPUBuffer, out: QuantizeBuffers, N: number, K: number, s: QuantScheme, tensor = 'w'): Promise<Dispatch> {
   checkKernelScheme('quantize', s, N, K, tensor);
+  checkQuantizable(s, `quantize: tensor '${tensor}'`);
   const wg = tuningFor(ctx).elementwiseWG;
   const kernel = await getKernel(ctx, QUANTIZE, {}, { WG: wg });
   const ng = groupsPerRow(s, K);
@@ -533,13 +534,13 @@ export const QUANTIZE_ACT_RUNNABLE: RunnableKernel = {
 
 export const DEQUANTIZE_GGUF_RUNNABLE: RunnableKernel = {
   name: 'dequantize_gguf',
-  summary: 'import GGUF Q4_0/Q4_1/Q8_0 blocks (repacked to nibble layout at load) and dequantize them on the GPU',
+  summary: 'import GGUF Q4_0/Q4_1/Q8_0/Q4_K/Q6_K blocks (repacked to nibble layout at load) and dequantize them on the GPU',
   inputs: [{ name: 'blocks', dtypes: ['U8'], shape: '[bytes]', doc: 'the tensor data as stored in the .gguf file' }],
   outputs: [{ name: 'w_dq', dtypes: ['F32'], shape: '[N, K]' }],
   params: [
-    { name: 'type', type: 'enum', choices: ['Q4_0', 'Q4_1', 'Q8_0'], doc: 'block type (required)' },
+    { name: 'type', type: 'enum', choices: Object.keys(GGUF_BLOCKS), doc: 'block type (required)' },
     { name: 'n', type: 'int', doc: 'rows N (required)' },
-    { name: 'k', type: 'int', doc: 'elements per row K, a multiple of 32 (required)' },
+    { name: 'k', type: 'int', doc: 'elements per row K, a multiple of 32 (Q4_K, Q6_K: of 256) (required)' },
   ],
   async run(ctx, inputs, params) {
     for (const p of ['type', 'n', 'k']) if (params[p] === undefined) throw new KernelInputError(`kernel 'dequantize_gguf': parameter '${p}' is required`);

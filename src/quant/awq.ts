@@ -5,7 +5,7 @@
 //   value = (q - z) * s
 import { packCodes, unpackCodes } from './layout.js';
 import { f32ToF16Bits } from './f16.js';
-import { checkQuantized, type QuantizedTensor } from './scheme.js';
+import { checkQuantized, zeroKind, type QuantizedTensor } from './scheme.js';
 import { checkInt4Shape, checkLength, int4Tensors, scaleValues, schemeForGroup, transpose, type Int4Checkpoint, type Int4Shape } from './gptq.js';
 
 export const AWQ_ORDER = [0, 2, 4, 6, 1, 3, 5, 7] as const;
@@ -32,7 +32,7 @@ export function importAwq(t: Omit<Int4Checkpoint, 'g_idx'>, shape: Int4Shape, pr
 export function exportAwq(q: QuantizedTensor, prefix = 'weight'): Omit<Required<Int4Checkpoint>, 'g_idx'> {
   checkQuantized(q, prefix);
   const { N, K, scheme } = q;
-  if (scheme.bits !== 4 || scheme.rule === 'q4_1' || scheme.symmetric) throw new Error(`awq '${prefix}': needs 4-bit codes with integer zero points, got ${scheme.bits}-bit ${scheme.rule}`);
+  if (scheme.bits !== 4 || zeroKind(scheme) !== 'int') throw new Error(`awq '${prefix}': needs 4-bit codes with integer zero points, got ${scheme.bits}-bit ${scheme.rule}`);
   const G = scheme.group || K;
   checkInt4Shape('awq', { N, K, group: G }, prefix);
   const ng = K / G;

@@ -1,56 +1,145 @@
-// GGUF block formats Q4_0, Q4_1 and Q8_0: exact import into nibble's layout (src/quant/layout.ts) and export back.
+// GGUF block formats Q4_0, Q4_1 and Q8_0 (exact import into nibble's layout, src/quant/layout.ts, and export back),
+// and the K-quants Q4_K and Q6_K of llama.cpp's Q4_K_M / Q4_K_S / Q6_K files (exact import only).
 // nibble repacks at load: the kernels read one layout only (codes packed along K in u32 words, scales in their own
 // array), so a GGUF tensor is converted once here and the matmul/dequant kernels never see blocks.
 //
-// A GGUF tensor [N, K] (ne0 = K contiguous) is N rows of K/32 blocks; little-endian:
+// A GGUF tensor [N, K] (ne0 = K contiguous) is N rows of K/32 blocks (K/256 super-blocks for the K-quants);
+// little-endian:
 //   Q4_0  18 bytes: f16 d, then 16 bytes: byte j = q[j] | q[j+16] << 4 (j < 16);   value (q - 8) * d
 //   Q4_1  20 bytes: f16 d, f16 m, then 16 bytes as Q4_0;                          value q * d + m
 //   Q8_0  34 bytes: f16 d, then 32 int8 q;                                        value q * d
+//   Q4_K  144 bytes per 256: f16 d, f16 dmin, 12 bytes of 6-bit scales sc[j] and mins mq[j] of the 8 sub-blocks
+//         of 32, then 128 bytes qs. Element e: sub-block j = e / 32; byte qs[32 * (e / 64) + e % 32], its low
+//         nibble where j is even, high where odd; value q * (d * sc[j]) - dmin * mq[j].
+//         sc[j], mq[j] for j < 4: s[j] & 63, s[j + 4] & 63; for j >= 4: (s[j + 4] & 15) | (s[j - 4] >> 6) << 4,
+//         (s[j + 4] >> 4) | (s[j] >> 6) << 4 (s = the 12 bytes).
+//   Q6_K  210 bytes per 256: 128 bytes ql (low 4 bits), 64 bytes qh (high 2 bits), 16 int8 scales sc (one per 16
+//         elements), f16 d. Element e: half h = e / 128, r = e % 128, quarter t = r / 32, l = r % 32;
+//         low 4 bits: ql[64h + l + 32 (t & 1)], low nibble for t < 2, high for t >= 2; high 2 bits:
+//         (qh[32h + l] >> 2t) & 3; value (q6 - 32) * (d * sc[e / 16]).
+// In nibble's layout (src/quant/scheme.ts rules q4_k, q6_k) Q4_K becomes 4-bit g32 codes with an f32 scale
+// d * sc[j] and an f32 float min -(dmin * mq[j]) (6 bits a weight, against the file's 4.5); Q6_K becomes 8-bit codes
+// q6 - 32 + 128 with an f32 scale d * sc per 16 (10 bits a weight, against 6.56). Both products are exact in f32, so
+// the values are the file's, bit for bit, computed in ggml's order (product, then the min subtracted).
 import { packCodes, unpackCodes } from './layout.js';
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { checkQuantized, makeScheme, type QuantizedTensor, type QuantScheme } from './scheme.js';
 
-export type GgufBlockType = 'Q4_0' | 'Q4_1' | 'Q8_0';
+export type GgufBlockType = 'Q4_0' | 'Q4_1' | 'Q8_0' | 'Q4_K' | 'Q6_K';
 
 export const GGUF_BLOCKS: Readonly<Record<GgufBlockType, { bytes: number; elements: number }>> = {
   Q4_0: { bytes: 18, elements: 32 },
   Q4_1: { bytes: 20, elements: 32 },
   Q8_0: { bytes: 34, elements: 32 },
+  Q4_K: { bytes: 144, elements: 256 },
+  Q6_K: { bytes: 210, elements: 256 },
 };
 
-/** nibble's scheme for a GGUF block type (group 32, f16 scales). */
+/** The block types exportGguf writes (the K-quants are read only). */
+export const GGUF_EXPORT_TYPES: readonly GgufBlockType[] = ['Q4_0', 'Q4_1', 'Q8_0'];
+
+const SCHEMES: Readonly<Record<GgufBlockType, Parameters<typeof makeScheme>[0]>> = {
+  Q4_0: { bits: 4, group: 32, rule: 'q4_0' },
+  Q4_1: { bits: 4, group: 32, rule: 'q4_1' },
+  Q8_0: { bits: 8, group: 32, rule: 'q8_0' },
+  Q4_K: { bits: 4, group: 32, rule: 'q4_k' },
+  Q6_K: { bits: 8, group: 16, rule: 'q6_k' },
+};
+
+/** nibble's scheme for a GGUF block type (group 32 and f16 scales; Q4_K: f32 scales and mins; Q6_K: group 16, f32). */
 export function ggufScheme(t: GgufBlockType): QuantScheme {
-  return t === 'Q4_0' ? makeScheme({ bits: 4, group: 32, rule: 'q4_0' }) : t === 'Q4_1' ? makeScheme({ bits: 4, group: 32, rule: 'q4_1' }) : makeScheme({ bits: 8, group: 32, rule: 'q8_0' });
+  return makeScheme(SCHEMES[t]);
 }
 
 function checkType(t: string): asserts t is GgufBlockType {
-  if (!(t in GGUF_BLOCKS)) throw new Error(`gguf: block type '${t}' is not supported (Q4_0, Q4_1, Q8_0)`);
+  if (!(t in GGUF_BLOCKS)) throw new Error(`gguf: block type '${t}' is not supported (${Object.keys(GGUF_BLOCKS).join(', ')})`);
 }
 
 /** Bytes a [N, K] tensor of block type `t` takes. */
 export function ggufBytes(t: GgufBlockType, N: number, K: number): number {
-  return N * (K / 32) * GGUF_BLOCKS[t].bytes;
+  return N * (K / GGUF_BLOCKS[t].elements) * GGUF_BLOCKS[t].bytes;
 }
 
 function checkSize(t: GgufBlockType, bytes: Uint8Array, N: number, K: number, tensor: string): void {
-  if (!Number.isInteger(K) || K % 32 !== 0 || K < 32) throw new Error(`tensor '${tensor}': ${t} needs K a multiple of 32, got shape [${N}, ${K}]`);
+  const E = GGUF_BLOCKS[t].elements;
+  if (!Number.isInteger(K) || K % E !== 0 || K < E) throw new Error(`tensor '${tensor}': ${t} needs K a multiple of ${E}, got shape [${N}, ${K}]`);
   const need = ggufBytes(t, N, K);
   if (bytes.length < need) {
     const B = GGUF_BLOCKS[t].bytes;
     const block = Math.floor(bytes.length / B);
-    const perRow = K / 32;
+    const perRow = K / E;
     throw new Error(
-      `tensor '${tensor}': ${t} data is truncated: ${bytes.length} bytes, [${N}, ${K}] needs ${need}; block ${block} (row ${Math.floor(block / perRow)}, k ${(block % perRow) * 32}) ` +
+      `tensor '${tensor}': ${t} data is truncated: ${bytes.length} bytes, [${N}, ${K}] needs ${need}; block ${block} (row ${Math.floor(block / perRow)}, k ${(block % perRow) * E}) ` +
         `has ${bytes.length - block * B} of its ${B} bytes`,
     );
   }
   if (bytes.length > need) throw new Error(`tensor '${tensor}': ${t} data has ${bytes.length} bytes, [${N}, ${K}] takes exactly ${need}`);
 }
 
-/** Imports GGUF blocks (exactly: codes, f16 d and m are kept bit for bit; NaN/Inf d is refused). */
+/** Q4_K's 6-bit scale and min of sub-block j (0..7) from the 12 bytes at o. */
+function scaleMinK4(bytes: Uint8Array, o: number, j: number): [number, number] {
+  if (j < 4) return [bytes[o + j] & 63, bytes[o + j + 4] & 63];
+  return [(bytes[o + j + 4] & 15) | ((bytes[o + j - 4] >> 6) << 4), (bytes[o + j + 4] >> 4) | ((bytes[o + j] >> 6) << 4)];
+}
+
+/** Q6_K's 6-bit code (0..63) of element e (0..255) of the super-block at o. */
+function q6(bytes: Uint8Array, o: number, e: number): number {
+  const h = e >> 7;
+  const r = e & 127;
+  const t = r >> 5;
+  const l = r & 31;
+  const lo = bytes[o + 64 * h + l + 32 * (t & 1)];
+  return ((t < 2 ? lo & 15 : lo >> 4) | (((bytes[o + 128 + 32 * h + l] >> (2 * t)) & 3) << 4));
+}
+
+function half(bytes: Uint8Array, o: number): number {
+  return f16BitsToF32(bytes[o] | (bytes[o + 1] << 8));
+}
+
+/** Where a K-quant super-block's f16 is not finite: the error naming tensor, block, row, k and byte. */
+function badHalf(tensor: string, t: GgufBlockType, what: string, blk: number, perRow: number, o: number, v: number): Error {
+  return new Error(`tensor '${tensor}': ${t} block ${blk} (row ${Math.floor(blk / perRow)}, k ${(blk % perRow) * GGUF_BLOCKS[t].elements}, byte ${o}) has ${what} = ${v}`);
+}
+
+function importK(t: 'Q4_K' | 'Q6_K', bytes: Uint8Array, N: number, K: number, tensor: string): QuantizedTensor {
+  const B = GGUF_BLOCKS[t].bytes;
+  const perRow = K / 256;
+  const scheme = ggufScheme(t);
+  const G = scheme.group;
+  const codes = new Uint8Array(N * K);
+  const scales = new Float32Array((N * K) / G);
+  const zeros = t === 'Q4_K' ? new Float32Array((N * K) / G) : null;
+  for (let blk = 0; blk < N * perRow; blk++) {
+    const o = blk * B;
+    const c = blk * 256; // rows are whole super-blocks: element c of the tensor, group c / G
+    if (t === 'Q4_K') {
+      const d = half(bytes, o);
+      const dmin = half(bytes, o + 2);
+      if (!Number.isFinite(d)) throw badHalf(tensor, t, 'd', blk, perRow, o, d);
+      if (!Number.isFinite(dmin)) throw badHalf(tensor, t, 'dmin', blk, perRow, o + 2, dmin);
+      for (let j = 0; j < 8; j++) {
+        const [sc, mq] = scaleMinK4(bytes, o + 4, j);
+        scales[c / 32 + j] = Math.fround(d * sc); // exact: 11 x 6 significant bits
+        zeros![c / 32 + j] = 0 - Math.fround(dmin * mq); // 0 - : no -0 where mq = 0
+        const qo = o + 16 + 32 * (j >> 1);
+        for (let l = 0; l < 32; l++) codes[c + 32 * j + l] = j & 1 ? bytes[qo + l] >> 4 : bytes[qo + l] & 15;
+      }
+    } else {
+      const d = half(bytes, o + 208);
+      if (!Number.isFinite(d)) throw badHalf(tensor, t, 'd', blk, perRow, o + 208, d);
+      for (let j = 0; j < 16; j++) scales[c / 16 + j] = Math.fround(d * ((bytes[o + 192 + j] << 24) >> 24)); // exact: 11 x 8 bits
+      for (let e = 0; e < 256; e++) codes[c + e] = q6(bytes, o, e) - 32 + 128;
+    }
+  }
+  return { scheme, N, K, codes: packCodes(codes, N, K, scheme.bits), scales, zeros };
+}
+
+/** Imports GGUF blocks (exactly: codes, f16 d and m are kept bit for bit, K-quant scales as their exact f32
+ *  products; NaN/Inf d, m or dmin is refused). */
 export function importGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K: number, tensor = 'weight'): QuantizedTensor {
   checkType(t);
   checkSize(t, bytes, N, K, tensor);
+  if (t === 'Q4_K' || t === 'Q6_K') return importK(t, bytes, N, K, tensor);
   const B = GGUF_BLOCKS[t].bytes;
   const nb = K / 32;
   const codes = new Uint8Array(N * K);
@@ -86,6 +175,7 @@ export function importGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K: nu
 /** Exports to GGUF blocks; the tensor's scheme must match the block type (bits, group 32, zero kind, f16 scales). */
 export function exportGguf(t: GgufBlockType, q: QuantizedTensor, tensor = 'weight'): Uint8Array {
   checkType(t);
+  if (!GGUF_EXPORT_TYPES.includes(t)) throw new Error(`tensor '${tensor}': export to ${t} is not supported (nibble reads ${t} but writes ${GGUF_EXPORT_TYPES.join(', ')})`);
   checkQuantized(q, tensor);
   const want = ggufScheme(t);
   const s = q.scheme;
@@ -127,10 +217,31 @@ export function dequantizeGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K
   checkSize(t, bytes, N, K, tensor);
   const B = GGUF_BLOCKS[t].bytes;
   const out = new Float32Array(N * K);
-  const half = (o: number) => f16BitsToF32(bytes[o] | (bytes[o + 1] << 8));
+  if (t === 'Q4_K' || t === 'Q6_K') {
+    // ggml's order: the f32 scale (and min) products first, then q times the scale (minus the min).
+    for (let blk = 0; blk < (N * K) / 256; blk++) {
+      const o = blk * B;
+      const y = blk * 256;
+      if (t === 'Q4_K') {
+        const d = half(bytes, o);
+        const dmin = half(bytes, o + 2);
+        for (let e = 0; e < 256; e++) {
+          const j = e >> 5;
+          const [sc, mq] = scaleMinK4(bytes, o + 4, j);
+          const b = bytes[o + 16 + 32 * (e >> 6) + (e & 31)];
+          out[y + e] = Math.fround(Math.fround(d * sc) * (j & 1 ? b >> 4 : b & 15)) - Math.fround(dmin * mq);
+        }
+      } else {
+        const d = half(bytes, o + 208);
+        for (let e = 0; e < 256; e++) out[y + e] = Math.fround(d * ((bytes[o + 192 + (e >> 4)] << 24) >> 24)) * (q6(bytes, o, e) - 32);
+      }
+    }
+    return out;
+  }
+  const hf = (o: number) => half(bytes, o);
   for (let blk = 0; blk < (N * K) / 32; blk++) {
     const o = blk * B;
-    const d = half(o);
+    const d = hf(o);
     const y = blk * 32;
     if (t === 'Q8_0') for (let j = 0; j < 32; j++) out[y + j] = ((bytes[o + 2 + j] << 24) >> 24) * d;
     else if (t === 'Q4_0') {
@@ -139,7 +250,7 @@ export function dequantizeGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K
         out[y + j + 16] = ((bytes[o + 2 + j] >> 4) - 8) * d;
       }
     } else {
-      const m = half(o + 2);
+      const m = hf(o + 2);
       for (let j = 0; j < 16; j++) {
         out[y + j] = Math.fround((bytes[o + 4 + j] & 15) * d) + m;
         out[y + j + 16] = Math.fround((bytes[o + 4 + j] >> 4) * d) + m;

@@ -7,7 +7,7 @@
 //   value = (q - z) * s
 import { wordsPerRow } from './layout.js';
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
-import { checkQuantized, makeScheme, type QuantizedTensor } from './scheme.js';
+import { checkQuantized, zeroKind, makeScheme, type QuantizedTensor } from './scheme.js';
 
 export interface Int4Checkpoint {
   qweight: Int32Array;
@@ -83,7 +83,7 @@ export function importGptq(t: Int4Checkpoint, shape: Int4Shape, prefix = 'weight
 export function exportGptq(q: QuantizedTensor, prefix = 'weight'): Required<Int4Checkpoint> {
   checkQuantized(q, prefix);
   const { N, K, scheme } = q;
-  if (scheme.bits !== 4 || scheme.rule === 'q4_1' || scheme.symmetric) throw new Error(`gptq '${prefix}': needs 4-bit codes with integer zero points, got ${scheme.bits}-bit ${scheme.rule}`);
+  if (scheme.bits !== 4 || zeroKind(scheme) !== 'int') throw new Error(`gptq '${prefix}': needs 4-bit codes with integer zero points, got ${scheme.bits}-bit ${scheme.rule}`);
   const G = scheme.group || K;
   checkInt4Shape('gptq', { N, K, group: G }, prefix);
   const ng = K / G;

@@ -12,6 +12,12 @@
 //                        z = clamp(-rne(lo / st), 0, 2^b-1); u = clamp(rne(x * (1/st)) + z, 0, 2^b-1) (PyTorch)
 //   q4_1     asymmetric  4-bit GGUF with a float min: lo = min x, hi = max x; d = (hi - lo) / 15; st = f16(d);
 //                        m = f16(lo); u = min(15, trunc((x - lo) * (1/d) + 0.5))   (ggml: f32 d and lo)
+// Import-only rules (nibble reads these GGUF K-quant blocks exactly but does not quantize to them: ggml picks their
+// scales by a weighted search, src/quant/gguf.ts):
+//   q4_k     asymmetric  4-bit, group 32, float min: value u * st + m, st = d * sc and m = -(dmin * mq) in f32
+//                        (d, dmin f16 per 256; sc, mq 6-bit per 32: both products exact in f32)
+//   q6_k     symmetric   6-bit values q in [-32, 31] held as 8-bit codes u = q + 128, group 16, st = d * sc in f32
+//                        (d f16 per 256, sc int8 per 16: exact in f32)
 // A group whose scale is 0 (all zeros) gets codes of value 0 and scale 0: nothing is divided by zero.
 // f32 subnormal inputs, differences and scales (|x| < 2^-126) count as 0 (GPUs may flush them; src/ref/quant.ts ftz).
 // (torchao/PyTorch clamp the scale to eps instead; codes and dequantized values are the same, the stored scale is not.)
@@ -20,17 +26,22 @@
 import { wordsPerRow, type Bits } from './layout.js';
 import { f32ToF16Bits, f16BitsToF32, roundF16 } from './f16.js';
 
-export type ScaleRule = 'absmax' | 'torchao' | 'q4_0' | 'q8_0' | 'minmax' | 'q4_1';
+/** Rules nibble quantizes with (CPU and GPU). */
+export type QuantRule = 'absmax' | 'torchao' | 'q4_0' | 'q8_0' | 'minmax' | 'q4_1';
+/** Rules a scheme can carry: the quantizing ones, and those of imported GGUF K-quants (import only). */
+export type ScaleRule = QuantRule | 'q4_k' | 'q6_k';
 export type ScaleType = 'f16' | 'f32';
 /** How an asymmetric group stores its offset: none (symmetric), an integer zero point, or a float min. */
 export type ZeroKind = 'none' | 'int' | 'float';
 
-export const RULES: readonly ScaleRule[] = ['absmax', 'torchao', 'q4_0', 'q8_0', 'minmax', 'q4_1'];
+export const RULES: readonly QuantRule[] = ['absmax', 'torchao', 'q4_0', 'q8_0', 'minmax', 'q4_1'];
+/** Rules of imported tensors only (GGUF Q4_K / Q6_K): quantizing with them is refused (checkQuantizable). */
+export const IMPORT_RULES: readonly ScaleRule[] = ['q4_k', 'q6_k'];
 /** Group sizes the kernels support along K (0 = per channel: one group of K). */
 export const GROUP_SIZES: readonly number[] = [16, 32, 64, 128];
 export const BITS: readonly Bits[] = [2, 3, 4, 8];
 /** The rule's id in the WGSL kernels (shaders/quant/quantize.wgsl). */
-export const RULE_ID: Readonly<Record<ScaleRule, number>> = { absmax: 0, torchao: 1, q4_0: 2, q8_0: 3, minmax: 4, q4_1: 5 };
+export const RULE_ID: Readonly<Record<QuantRule, number>> = { absmax: 0, torchao: 1, q4_0: 2, q8_0: 3, minmax: 4, q4_1: 5 };
 
 export interface QuantScheme {
   bits: Bits;
@@ -49,17 +60,22 @@ export interface SchemeOptions {
   rule?: ScaleRule;
 }
 
-const FIXED: Partial<Record<ScaleRule, { bits: Bits; symmetric: boolean; scaleType: ScaleType }>> = {
+const FIXED: Partial<Record<ScaleRule, { bits: Bits; symmetric: boolean; scaleType: ScaleType; group?: number }>> = {
   q4_0: { bits: 4, symmetric: true, scaleType: 'f16' },
   q8_0: { bits: 8, symmetric: true, scaleType: 'f16' },
   q4_1: { bits: 4, symmetric: false, scaleType: 'f16' },
+  q4_k: { bits: 4, symmetric: false, scaleType: 'f32', group: 32 },
+  q6_k: { bits: 8, symmetric: true, scaleType: 'f32', group: 16 },
 };
+
+/** Rules whose groups store a float min (u * s + m) rather than an integer zero point. */
+const FLOAT_MIN: readonly ScaleRule[] = ['q4_1', 'q4_k'];
 
 /** Fills defaults (symmetric; absmax, or minmax when asymmetric; f32 scales; f16 for GGUF rules) and validates. */
 export function makeScheme(o: SchemeOptions): QuantScheme {
-  const symmetric = o.symmetric ?? (o.rule ? o.rule !== 'minmax' && o.rule !== 'q4_1' : true);
+  const symmetric = o.symmetric ?? (o.rule ? o.rule !== 'minmax' && !FLOAT_MIN.includes(o.rule) : true);
   const rule = o.rule ?? (symmetric ? 'absmax' : 'minmax');
-  if (!RULES.includes(rule)) throw new Error(`scheme: unknown scale rule '${rule}' (rules: ${RULES.join(', ')})`);
+  if (!RULES.includes(rule as QuantRule) && !IMPORT_RULES.includes(rule)) throw new Error(`scheme: unknown scale rule '${rule}' (rules: ${RULES.join(', ')}; imported GGUF only: ${IMPORT_RULES.join(', ')})`);
   if (!BITS.includes(o.bits as Bits)) throw new Error(`scheme: bits=${o.bits} is not supported (bits: ${BITS.join(', ')})`);
   const group = o.group ?? 0;
   if (group !== 0 && !GROUP_SIZES.includes(group)) throw new Error(`scheme: group size ${group} is not supported (groups: ${GROUP_SIZES.join(', ')}, or per channel)`);
@@ -68,15 +84,23 @@ export function makeScheme(o: SchemeOptions): QuantScheme {
   if (fixed) {
     if (o.bits !== fixed.bits) throw new Error(`scheme: rule ${rule} is ${fixed.bits}-bit, not ${o.bits}-bit`);
     if (scaleType !== fixed.scaleType) throw new Error(`scheme: rule ${rule} stores ${fixed.scaleType} scales, not ${scaleType}`);
+    if (fixed.group !== undefined && group !== fixed.group) throw new Error(`scheme: rule ${rule} has groups of ${fixed.group}, not ${group || 'one per row'}`);
   }
-  const asymRule = rule === 'minmax' || rule === 'q4_1';
+  const asymRule = rule === 'minmax' || FLOAT_MIN.includes(rule);
   if (symmetric === asymRule) throw new Error(`scheme: rule ${rule} is ${asymRule ? 'asymmetric' : 'symmetric'}, but symmetric=${symmetric}`);
   if (scaleType !== 'f16' && scaleType !== 'f32') throw new Error(`scheme: scale type ${scaleType} is not f16 or f32`);
   return { bits: o.bits as Bits, group, symmetric, scaleType, rule };
 }
 
 export function zeroKind(s: QuantScheme): ZeroKind {
-  return s.symmetric ? 'none' : s.rule === 'q4_1' ? 'float' : 'int';
+  return s.symmetric ? 'none' : FLOAT_MIN.includes(s.rule) ? 'float' : 'int';
+}
+
+/** Refuses the import-only rules where a weight would be quantized (`what` names the caller and tensor). */
+export function checkQuantizable(s: QuantScheme, what: string): asserts s is QuantScheme & { rule: QuantRule } {
+  if (IMPORT_RULES.includes(s.rule)) {
+    throw new Error(`${what}: rule ${s.rule} is import-only: nibble reads GGUF ${s.rule.toUpperCase()} blocks exactly (src/quant/gguf.ts) but does not quantize to them; quantize with ${s.rule === 'q4_k' ? 'q4_1 or minmax' : 'q8_0 or absmax'}`);
+  }
 }
 
 export function groupSize(s: QuantScheme, K: number): number {

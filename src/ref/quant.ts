@@ -2,7 +2,7 @@
 // Math.fround in the same order as shaders/quant/*.wgsl, so the GPU must agree to the last bit: codes exactly,
 // dequantized values bit for bit. Rules and their formulas: src/quant/scheme.ts.
 import { packCodes, unpackCodes } from '../quant/layout.js';
-import { checkQuantized, checkShapeFor, groupSize, groupsPerRow, storeScale, zeroKind, type QuantizedTensor, type QuantScheme } from '../quant/scheme.js';
+import { checkQuantizable, checkQuantized, checkShapeFor, groupSize, groupsPerRow, storeScale, zeroKind, type QuantizedTensor, type QuantScheme } from '../quant/scheme.js';
 import { roundF16 } from '../quant/f16.js';
 
 const f = Math.fround;
@@ -105,6 +105,9 @@ export function quantizeGroup(x: ArrayLike<number>, off: number, len: number, s:
       for (let i = 0; i < len; i++) u[uOff + i] = clamp(Math.trunc(f(f(f(ftz(x[off + i]) - mn) * id) + 0.5)), 0, 15);
       return { scale: roundF16(d), zero: roundF16(mn) };
     }
+    default:
+      checkQuantizable(s, 'quantize');
+      throw new Error(`quantize: rule ${s.rule} has no quantizer`);
   }
 }
 
@@ -115,6 +118,7 @@ export interface QuantizeResult extends QuantizedTensor {
 
 /** Quantizes w [N, K] (row-major f32) with `scheme`. Throws naming the tensor and position of bad input. */
 export function quantizeRef(w: ArrayLike<number>, N: number, K: number, scheme: QuantScheme, tensor = 'w'): QuantizeResult {
+  checkQuantizable(scheme, `quantize: tensor '${tensor}'`);
   checkShapeFor(scheme, N, K, tensor);
   if (w.length !== N * K) throw new Error(`tensor '${tensor}': ${w.length} elements, shape [${N}, ${K}] needs ${N * K}`);
   checkFinite(w, N, K, tensor);

@@ -5,7 +5,7 @@ import { matmulQ, matmulW8A8, matmulWeights, planMatmulQ, planMatmulW8A8, type M
 import { packCodes, type Bits } from '../../src/quant/layout.js';
 import { f32ToF16Bits, toF16 } from '../../src/ref/f16.js';
 import { groupsOf, matmulQRef, matmulRef, matmulW8A8Ref, packI8Rows, quantizeRowsI8Ref, type EpilogueRef, type QuantWeightsRef } from '../../src/ref/matmul.js';
-import { randomF32, rng } from '../../src/ref/random.js';
+import { randomF32, randomGgufKBlocks, rng } from '../../src/ref/random.js';
 import { compareBound, compareExact, compareF16Rounded, U_F16, U_F32 } from '../../src/ref/tolerance.js';
 import { destroyQuantized, uploadQuantized, uploadQuantizedShards } from '../../src/kernels/quant.js';
 import { dequantizeGguf, exportGguf, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
@@ -689,7 +689,14 @@ async function importedCase(ctx: GpuContext): Promise<string> {
   }
   const gptq = importGptq(exportGptq(quantizeRef(w, N, K, makeScheme({ bits: 4, group: 32, symmetric: false, scaleType: 'f16' }))), { N, K, group: 32 });
   sources.push(['GPTQ int4 g32', gptq, dequantizeRef(gptq)]);
+  // K-quants (import only; K a multiple of 256): random super-blocks. Q4_K runs as 4-bit g32 with f32 scales and
+  // float mins, Q6_K as 8-bit g16 with f32 scales (W8A16 and W8A8).
+  for (const t of ['Q4_K', 'Q6_K'] as GgufBlockType[]) {
+    const bytes = randomGgufKBlocks(t as 'Q4_K', N, 512, t === 'Q4_K' ? 93 : 94);
+    sources.push([`GGUF ${t}`, importGguf(t, bytes, N, 512), dequantizeGguf(t, bytes, N, 512)]);
+  }
   for (const [name, imp, wd] of sources) {
+    const K = imp.K;
     const q = uploadQuantized(ctx, imp, name);
     const W = matmulWeights(q, name);
     for (const M of [1, 20]) {
@@ -702,7 +709,7 @@ async function importedCase(ctx: GpuContext): Promise<string> {
       if (imp.scheme.bits === 8) {
         // W8A8: x quantized per token on the GPU, exact integer dot products with the file's int8 codes.
         const qx = quantizeRowsI8Ref(x.values, M, K);
-        const ref8 = matmulW8A8Ref(qx.q, qx.scale, M, { bits: 8, N, K, group: 32, mode: 'symmetric', codes: imp.codes, scales: imp.scales });
+        const ref8 = matmulW8A8Ref(qx.q, qx.scale, M, { bits: 8, N, K, group: imp.scheme.group, mode: 'symmetric', codes: imp.codes, scales: imp.scales });
         ctx.write(Y, new Float32Array(M * N).fill(NaN));
         await matmulW8A8(ctx, X, W, Y, { M, xType: 'f16' });
         const r8 = compareBound(`${name} W8A8 M=${M}`, await ctx.readF32(Y, M * N), ref8.y, ref8.tol, 1, 1, 1);
@@ -725,4 +732,4 @@ async function importedCase(ctx: GpuContext): Promise<string> {
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 rows: more rows than one dispatch grid holds are split along M', run: gridRowsCase });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8: a NaN or inf in x makes its row non-finite (W8A8: NaN), never finite garbage', run: nonFiniteCase });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 with the weight in shards along N (uploadQuantizedShards): bit-identical to the whole weight, every path', run: shardedCase });
-CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0 and GPTQ int4 weights (matmulWeights, no copy)', run: importedCase });
+CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0, Q4_K, Q6_K and GPTQ int4 weights (matmulWeights, no copy)', run: importedCase });

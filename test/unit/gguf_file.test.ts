@@ -75,6 +75,35 @@ describe('GGUF files', () => {
     expect(parseGgufFile(encodeGgufFile([])).tensors).toEqual([]);
   });
 
+  it('reads Q4_K and Q6_K tensors (ggml types 12 and 14, 144 and 210 bytes per 256) and refuses a row not of whole super-blocks', () => {
+    const q4k = Uint8Array.from({ length: 2 * 2 * 144 }, (_, i) => (i * 37 + 11) & 255);
+    const q6k = Uint8Array.from({ length: 3 * 210 }, (_, i) => (i * 53 + 5) & 255);
+    for (let o = 0; o < q4k.length; o += 144) q4k.set([0x00, 0x38, 0x00, 0x34], o); // finite d, dmin
+    for (let o = 0; o < q6k.length; o += 210) q6k.set([0x00, 0x3c], o + 208);
+    const bytes = encodeGgufFile([
+      { name: 'blk.0.ffn_up.weight', type: 'Q4_K', shape: [2, 512], data: q4k },
+      { name: 'output.weight', type: 'Q6_K', shape: [3, 256], data: q6k },
+    ]);
+    // The type ids as ggml numbers them, read straight from the tensor infos.
+    const dv = new DataView(bytes.buffer);
+    const typeAfter = (name: string, nDims: number) => dv.getUint32(new TextDecoder().decode(bytes).indexOf(name) + name.length + 4 + 8 * nDims, true);
+    expect([typeAfter('blk.0.ffn_up.weight', 2), typeAfter('output.weight', 2)]).toEqual([12, 14]);
+    const f = parseGgufFile(bytes);
+    const a = ggufTensor(f, 'blk.0.ffn_up.weight');
+    expect([a.type, a.shape, a.ne, a.data.length]).toEqual(['Q4_K', [2, 512], [512, 2], 576]);
+    expect(Array.from(a.data)).toEqual(Array.from(q4k));
+    const o = ggufTensor(f, 'output.weight');
+    expect([o.type, o.shape, o.data.length]).toEqual(['Q6_K', [3, 256], 630]);
+    expect(dequantizeGguf('Q6_K', o.data, 3, 256)).toEqual(dequantizeGguf('Q6_K', q6k, 3, 256));
+    expect(() => encodeGgufFile([{ name: 'w', type: 'Q4_K', shape: [1, 288], data: new Uint8Array(162) }])).toThrow(/tensor 'w' \[1, 288\] Q4_K: the innermost dim 288 is not a multiple of 256/);
+    // ne[0] = 256 edited to 128 in the file: refused at parse, naming the tensor.
+    const small = encodeGgufFile([{ name: 'w', type: 'Q6_K', shape: [2, 256], data: new Uint8Array(420) }]);
+    const ne0 = new TextDecoder().decode(small).indexOf('w') + 1 + 4;
+    const bad = small.slice();
+    new DataView(bad.buffer).setBigUint64(ne0, 128n, true);
+    expect(() => parseGgufFile(bad)).toThrow(/tensor 'w': Q6_K needs ne\[0\] a multiple of 256, ne = \[128, 2\]/);
+  });
+
   it('refuses bad files, naming what is wrong and where', () => {
     const good = tinyFile();
     const edit = (at: number, bytes: number[]) => {

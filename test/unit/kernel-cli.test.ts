@@ -12,10 +12,11 @@ import { fakeQuantBackwardRef, fakeQuantForwardRef, fakeQuantLayout } from '../.
 import { matmulQRef, matmulW8A8Ref, quantizeRowsI8Ref, type QuantWeightsRef } from '../../src/ref/matmul.js';
 import { compareBound, compareF16Rounded, U_F32 } from '../../src/ref/tolerance.js';
 import type { QuantizedTensor } from '../../src/quant/scheme.js';
-import { makeScheme } from '../../src/quant/scheme.js';
-import { dequantizeGguf, exportGguf } from '../../src/quant/gguf.js';
+import { makeScheme, zeroKind } from '../../src/quant/scheme.js';
+import { dequantizeGguf, exportGguf, importGguf } from '../../src/quant/gguf.js';
+import { parseGgufFile } from '../../src/io/gguf.js';
 import { dequantizeRef, quantizeActRef, quantizeRef, signedCodes } from '../../src/ref/quant.js';
-import { randomF32 } from '../../src/ref/random.js';
+import { randomF32, randomGgufKBlocks } from '../../src/ref/random.js';
 
 const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', 'kernel', ...args], { encoding: 'utf8', timeout: 300_000 });
 const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
@@ -111,6 +112,21 @@ describe('nibble kernel', () => {
     expect(bits(readSafetensorsFile(out).tensors.w_dq.data as Float32Array)).toEqual(bits(dequantizeGguf('Q4_1', bytes, 3, 64)));
   });
 
+  it("dequantize_gguf decodes Q4_K and Q6_K blocks as llama.cpp's gguf-py does, bit for bit (test/fixtures/kquants.gguf)", () => {
+    const f = parseGgufFile(readFileSync(new URL('../fixtures/kquants.gguf', import.meta.url)));
+    const theirs = new Float32Array(new Uint8Array(readFileSync(new URL('../fixtures/kquants.gguf-py.f32', import.meta.url))).buffer);
+    let at = 0;
+    for (const t of f.tensors) {
+      const [N, K] = t.shape;
+      const inp = file(`${t.type}.safetensors`, { blocks: makeTensor('U8', [t.data.length], t.data.slice()) });
+      const out = join(dir, `${t.type}-dq.safetensors`);
+      const r = nibble(['dequantize_gguf', '--in', inp, '--out', out, '--param', `type=${t.type}`, '--param', `n=${N}`, '--param', `k=${K}`]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(bits(readSafetensorsFile(out).tensors.w_dq.data as Float32Array), t.name).toEqual(bits(theirs.subarray(at, at + N * K)));
+      at += N * K;
+    }
+  });
+
   it('bad input: an error naming the tensor and position, exit 2, and no output file', () => {
     const w = randomF32(2 * 48, 3);
     const nan = Float32Array.from(w);
@@ -147,7 +163,7 @@ const weightsRef = (q: QuantizedTensor): QuantWeightsRef => ({
   N: q.N,
   K: q.K,
   group: q.scheme.group || q.K,
-  mode: q.scheme.symmetric ? 'symmetric' : q.scheme.rule === 'q4_1' ? 'float-min' : 'zero-point',
+  mode: q.scheme.symmetric ? 'symmetric' : zeroKind(q.scheme) === 'float' ? 'float-min' : 'zero-point',
   codes: q.codes,
   scales: q.scales,
   ...(q.zeros ? { zeros: q.zeros } : {}),
@@ -201,6 +217,36 @@ describe('nibble kernel: matmuls and fake-quant', () => {
     within('w4a16 asym f16x', y.data, ref.y, ref.tol);
   });
 
+  it('matmul_w4a16 / matmul_w8a8 from GGUF blocks (gguf_type Q4_K, Q6_K, Q8_0; N from the bytes) match the reference', () => {
+    const f = parseGgufFile(readFileSync(new URL('../fixtures/kquants.gguf', import.meta.url)));
+    const M = 2;
+    for (const t of f.tensors) {
+      const [N, K] = t.shape;
+      const x = randomF32(M * K, 81, -1, 1);
+      const q = importGguf(t.type as 'Q4_K', t.data, N, K);
+      const blocks = makeTensor('U8', [t.data.length], t.data.slice());
+      const y = run('matmul_w4a16', { x: makeTensor('F32', [M, K], x), blocks }, [`gguf_type=${t.type}`, `bits=${q.scheme.bits}`]).y;
+      expect([y.dtype, ...y.shape]).toEqual(['F32', M, N]);
+      const ref = matmulQRef(x, M, weightsRef(q), {}, U_F32);
+      within(`w${q.scheme.bits}a16 ${t.type}`, y.data, ref.y, ref.tol);
+      if (q.scheme.bits === 8) {
+        const y8 = run('matmul_w8a8', { x: makeTensor('F32', [M, K], x), blocks }, [`gguf_type=${t.type}`]).y;
+        const xq = quantizeRowsI8Ref(x, M, K);
+        const r8 = matmulW8A8Ref(xq.q, xq.scale, M, weightsRef(q));
+        within(`w8a8 ${t.type}`, y8.data, r8.y, r8.tol);
+      }
+    }
+    // Q8_0 blocks from floats: the W8A8 kernel on a file's int8 weights.
+    const [N, K] = [4, 64];
+    const w = randomF32(N * K, 82, -1, 1);
+    const q80 = exportGguf('Q8_0', quantizeRef(w, N, K, makeScheme({ bits: 8, group: 32, rule: 'q8_0' })));
+    const x = randomF32(M * K, 83, -1, 1);
+    const y = run('matmul_w8a8', { x: makeTensor('F32', [M, K], x), blocks: makeTensor('U8', [q80.length], q80) }, ['gguf_type=Q8_0']).y;
+    const xq = quantizeRowsI8Ref(x, M, K);
+    const r8 = matmulW8A8Ref(xq.q, xq.scale, M, weightsRef(importGguf('Q8_0', q80, N, K)));
+    within('w8a8 Q8_0 blocks', y.data, r8.y, r8.tol);
+  });
+
   it('matmul_w8a8 (q8_0 weights from floats, per-token int8 x) matches the integer reference', () => {
     const [M, N, K] = [4, 6, 64];
     const w = randomF32(N * K, 61, -1, 1);
@@ -247,11 +293,27 @@ describe('nibble kernel: matmuls and fake-quant', () => {
   it('bad input to matmul / fake_quant: the tensor at fault is named, exit 2, nothing written', () => {
     const w = makeTensor('F32', [4, 32], randomF32(128, 81));
     const x = makeTensor('F32', [2, 32], randomF32(64, 82));
+    const x256 = makeTensor('F32', [2, 256], randomF32(512, 83));
+    const kb = randomGgufKBlocks('Q4_K', 2, 256, 84);
+    const kBlocks = makeTensor('U8', [kb.length], kb);
+    const nb = kb.slice();
+    nb.set([0x00, 0x7e], 144); // row 1's d: NaN
+    const nanBlocks = makeTensor('U8', [nb.length], nb);
     const cases: [string[], RegExp][] = [
       [['matmul_w4a16', '--in', file('b1.safetensors', { x: makeTensor('F32', [2, 16], randomF32(32, 1)), w })], /tensor 'x' has shape \[2, 16\], but 'w' is \[4, 32\]: K differs/],
       [['matmul_w4a16', '--in', file('b2.safetensors', { x, w, bias: makeTensor('F32', [5], randomF32(5, 2)) })], /tensor 'bias' has shape \[5\], expected \[4\]/],
-      [['matmul_w4a16', '--in', file('b3.safetensors', { x, w, codes: makeTensor('I8', [4, 32], new Int8Array(128)) })], /give either tensor 'w' .* or 'codes'/],
-      [['matmul_w4a16', '--in', file('b4.safetensors', { x })], /input tensor 'w' \[N, K\] \(or 'codes' \+ 'scales'\) is missing/],
+      [['matmul_w4a16', '--in', file('b3.safetensors', { x, w, codes: makeTensor('I8', [4, 32], new Int8Array(128)) })], /give one of tensor 'w' .*, 'codes' \+ 'scales' .* or 'blocks' \(GGUF\), not w and codes/],
+      [['matmul_w4a16', '--in', file('b4.safetensors', { x })], /input tensor 'w' \[N, K\] \(or 'codes' \+ 'scales', or GGUF 'blocks'\) is missing/],
+      [['matmul_w4a16', '--in', file('g1.safetensors', { x: x256, blocks: kBlocks })], /tensor 'blocks' needs parameter 'gguf_type' \(Q4_0, Q4_1, Q8_0, Q4_K, Q6_K\)/],
+      [['matmul_w4a16', '--in', file('g2.safetensors', { x: x256, blocks: makeTensor('U8', [100], new Uint8Array(100)) }), '--param', 'gguf_type=Q4_K'],
+        /tensor 'blocks' holds 100 bytes, not a whole number of Q4_K rows of K = 256 \(144 bytes each\)/],
+      [['matmul_w4a16', '--in', file('g3.safetensors', { x, blocks: kBlocks }), '--param', 'gguf_type=Q4_K'], /tensor 'x' has K = 32 \(shape \[2, 32\]\), but Q4_K blocks need K a multiple of 256/],
+      [['matmul_w4a16', '--in', file('g4.safetensors', { x: x256, blocks: kBlocks }), '--param', 'gguf_type=Q4_K', '--param', 'bits=8'], /parameter 'bits' = 8, but Q4_K blocks hold 4-bit codes \(give bits=4\)/],
+      [['matmul_w4a16', '--in', file('g5.safetensors', { x: x256, w, blocks: kBlocks }), '--param', 'gguf_type=Q4_K'], /not w and blocks/],
+      [['matmul_w4a16', '--in', file('g6.safetensors', { x: x256, blocks: nanBlocks }), '--param', 'gguf_type=Q4_K'], /tensor 'blocks': Q4_K block 1 \(row 1, k 0, byte 144\) has d = NaN/],
+      [['matmul_w4a16', '--in', file('g7.safetensors', { x: x256, blocks: kBlocks }), '--param', 'gguf_type=Q4_K', '--param', 'group=32'], /parameter 'group' does not go with GGUF blocks/],
+      [['matmul_w4a16', '--in', file('g8.safetensors', { x, w }), '--param', 'gguf_type=Q4_K'], /parameter 'gguf_type' goes with tensor 'blocks'/],
+      [['matmul_w8a8', '--in', file('g9.safetensors', { x: x256, blocks: kBlocks }), '--param', 'gguf_type=Q4_K'], /weights must be symmetric int8/],
       [['matmul_w4a16', '--in', file('b5.safetensors', { x, codes: makeTensor('I8', [4, 32], new Int8Array(128)), scales: makeTensor('F32', [4, 2], new Float32Array(8).fill(1)) }), '--param', 'group=32'],
         /tensor 'scales' has shape \[4, 2\], 4-bit g32 symmetric absmax \(f32 scales\) of \[4, 32\] needs \[4, 1\]/],
       [['matmul_w4a16', '--in', file('b6.safetensors', { x, codes: makeTensor('I8', [4, 32], new Int8Array(128).fill(9)), scales: makeTensor('F32', [4, 1], new Float32Array(4).fill(1)) })],

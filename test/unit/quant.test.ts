@@ -1,6 +1,8 @@
 // CPU side of quantization: f16/bf16 conversion, the reference quantizer's rules, GGUF / GPTQ / AWQ known answers
 // and round trips, and the errors bad input gets.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseGgufFile } from '../../src/io/gguf.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../src/quant/f16.js';
 import { packCodes } from '../../src/quant/layout.js';
 import { dequantizeGguf, exportGguf, importGguf } from '../../src/quant/gguf.js';
@@ -9,7 +11,7 @@ import { AWQ_ORDER, exportAwq, importAwq, importAwqTensors } from '../../src/qua
 import { encodeSafetensors, makeTensor, parseSafetensors } from '../../src/io/safetensors.js';
 import { makeScheme, packScaleWords, unpackScaleWords, type QuantScheme } from '../../src/quant/scheme.js';
 import { dequantizeRef, quantizeActRef, quantizeRef, roundHalfAway, roundHalfEven } from '../../src/ref/quant.js';
-import { randomF32 } from '../../src/ref/random.js';
+import { randomF32, randomGgufKBlocks } from '../../src/ref/random.js';
 
 const bits32 = (x: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(x).buffer));
 
@@ -255,6 +257,95 @@ describe('GGUF blocks', () => {
     const q = quantizeRef(randomF32(64, 1), 2, 32, scheme(4, 32, 'absmax'));
     expect(() => exportGguf('Q4_1', q)).toThrow(/Q4_1 needs 4-bit g32 float-min codes/);
     expect(() => exportGguf('Q4_0', q)).toThrow(/is not an f16 value/);
+  });
+});
+
+describe('GGUF K-quants (import only)', () => {
+  const pz = (a: ArrayLike<number>) => Array.from(a, (v) => v + 0); // 0 * negative scale is -0
+  it('Q4_K: d, dmin, 6-bit scales and mins of 8 sub-blocks (packed in 12 bytes), q * (d * sc) - dmin * m', () => {
+    const bytes = new Uint8Array(144);
+    bytes.set([0x00, 0x38, 0x00, 0x34]); // d = 0.5, dmin = 0.25
+    // scales: sc0 = 0x41 & 63 = 1; mq0 = 0x82 & 63 = 2; sub-block 4: sc = (0x53 & 15) | (0x41 >> 6) << 4 = 19,
+    // mq = (0x53 >> 4) | (0x82 >> 6) << 4 = 37; all other sub-blocks 0, 0.
+    bytes[4 + 0] = 0x41;
+    bytes[4 + 4] = 0x82;
+    bytes[4 + 8] = 0x53;
+    bytes[16 + 0] = 0x9f; // element 0 (sub-block 0, low nibble): 15; element 32 (sub-block 1, high nibble): 9
+    bytes[16 + 67] = 0xa7; // element 131 (sub-block 4, low nibble of qs[64 + 3]): 7; element 163 (sub-block 5): 10
+    const want = new Float32Array(256);
+    for (let e = 0; e < 32; e++) want[e] = -0.5; // 0 * 0.5 - 0.25 * 2
+    for (let e = 128; e < 160; e++) want[e] = -9.25; // 0 * 9.5 - 0.25 * 37
+    want[0] = 7; // 15 * 0.5 - 0.5
+    want[131] = 57.25; // 7 * 9.5 - 9.25
+    expect(pz(dequantizeGguf('Q4_K', bytes, 1, 256))).toEqual(pz(want));
+    const q = importGguf('Q4_K', bytes, 1, 256);
+    expect(q.scheme).toMatchObject({ bits: 4, group: 32, symmetric: false, scaleType: 'f32', rule: 'q4_k' });
+    expect(Array.from(q.scales)).toEqual([0.5, 0, 0, 0, 9.5, 0, 0, 0]);
+    expect(pz(q.zeros!)).toEqual([-0.5, 0, 0, 0, -9.25, 0, 0, 0]);
+    expect(pz(dequantizeRef(q))).toEqual(pz(want));
+  });
+  it('Q6_K: ql low nibbles, qh 2-bit pairs, int8 scale per 16, f16 d last: (q6 - 32) * (d * sc)', () => {
+    const bytes = new Uint8Array(210);
+    bytes[208] = 0x00;
+    bytes[209] = 0x38; // d = 0.5
+    bytes.set([2, 0, 0xff, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 127], 192); // sc[0] = 2, sc[2] = -1, sc[8] = 3, sc[15] = 127
+    bytes[0] = 0x5a; // element 0: low 10; element 64: low 5
+    bytes[32] = 0x03; // element 32: low 3; element 96: low 0
+    bytes[128] = 0xd9; // qh[0]: element 0 high 1, element 32 high 2, element 64 high 1, element 96 high 3
+    bytes[64] = 0x0f; // element 128 (half 1): low 15, high (qh[32]) 0
+    bytes[127] = 0xf0; // element 255: low ql[64 + 31 + 32] >> 4 = 15
+    bytes[128 + 63] = 0xc0; // element 255: high (qh[63] >> 6) = 3
+    const got = dequantizeGguf('Q6_K', bytes, 1, 256);
+    const at = (e: number) => got[e] + 0;
+    expect(at(0)).toBe((26 - 32) * 1); // q6 = 10 | 1 << 4
+    expect(at(1)).toBe(-32); // q6 = 0, scale 1
+    expect(at(16)).toBe(0); // sc[1] = 0
+    expect(at(32)).toBe((35 - 32) * -0.5); // q6 = 3 | 2 << 4, sc[2] = -1
+    expect(at(64)).toBe(0); // sc[4] = 0
+    expect(at(128)).toBe((15 - 32) * 1.5); // sc[8] = 3
+    expect(at(255)).toBe((63 - 32) * 63.5); // sc[15] = 127
+    const q = importGguf('Q6_K', bytes, 1, 256);
+    expect(q.scheme).toMatchObject({ bits: 8, group: 16, symmetric: true, scaleType: 'f32', rule: 'q6_k' });
+    expect(q.scales[15]).toBe(63.5);
+    expect(bits32(dequantizeRef(q))).toEqual(bits32(got));
+  });
+  it('random blocks: the import, dequantized in nibble\'s layout, is the file\'s own decoding bit for bit', () => {
+    for (const t of ['Q4_K', 'Q6_K'] as const) {
+      for (const [N, K, seed] of [[1, 256, 1], [3, 512, 2], [5, 768, 3]]) {
+        const bytes = randomGgufKBlocks(t, N, K, seed);
+        expect(bits32(dequantizeRef(importGguf(t, bytes, N, K))), `${t} [${N}, ${K}]`).toEqual(bits32(dequantizeGguf(t, bytes, N, K)));
+      }
+    }
+  });
+  it("agrees bit for bit with llama.cpp's own decoder (gguf-py 0.19.0) on test/fixtures/kquants.gguf", () => {
+    // kquants.gguf-py.f32: gguf.quants.dequantize of every tensor, in file order (scripts/kquant-fixture.mjs).
+    const file = parseGgufFile(readFileSync(new URL('../fixtures/kquants.gguf', import.meta.url)));
+    const theirs = new Float32Array(new Uint8Array(readFileSync(new URL('../fixtures/kquants.gguf-py.f32', import.meta.url))).buffer);
+    let at = 0;
+    expect(file.tensors.map((t) => t.type)).toEqual(['Q4_K', 'Q6_K']);
+    for (const t of file.tensors) {
+      const [N, K] = t.shape;
+      const want = bits32(theirs.subarray(at, at + N * K));
+      at += N * K;
+      expect(bits32(dequantizeGguf(t.type as 'Q4_K', t.data, N, K)), `${t.name} (block decoder)`).toEqual(want);
+      expect(bits32(dequantizeRef(importGguf(t.type as 'Q4_K', t.data, N, K, t.name))), `${t.name} (imported)`).toEqual(want);
+    }
+    expect(at).toBe(theirs.length);
+  });
+  it('bad input: K not a multiple of 256, truncated data, non-finite d / dmin; export and quantizing are refused', () => {
+    expect(() => importGguf('Q4_K', new Uint8Array(144), 2, 128, 'blk.3.ffn_up.weight')).toThrow(/tensor 'blk.3.ffn_up.weight': Q4_K needs K a multiple of 256, got shape \[2, 128\]/);
+    expect(() => importGguf('Q6_K', new Uint8Array(2 * 210 - 10), 1, 512, 'output.weight')).toThrow(/tensor 'output.weight': Q6_K data is truncated: 410 bytes, \[1, 512\] needs 420; block 1 \(row 0, k 256\) has 200 of its 210 bytes/);
+    const bad = randomGgufKBlocks('Q4_K', 2, 256, 4);
+    bad[144 + 3] = 0x7e; // dmin of block 1 = NaN
+    expect(() => importGguf('Q4_K', bad, 2, 256, 'w')).toThrow(/tensor 'w': Q4_K block 1 \(row 1, k 0, byte 146\) has dmin = NaN/);
+    const bad6 = randomGgufKBlocks('Q6_K', 1, 512, 5);
+    bad6[210 + 209] = 0x7c;
+    bad6[210 + 208] = 0;
+    expect(() => importGguf('Q6_K', bad6, 1, 512, 'w')).toThrow(/Q6_K block 1 \(row 0, k 256, byte 418\) has d = Infinity/);
+    const q = importGguf('Q4_K', randomGgufKBlocks('Q4_K', 1, 256, 6), 1, 256);
+    expect(() => exportGguf('Q4_K', q, 'w')).toThrow(/tensor 'w': export to Q4_K is not supported \(nibble reads Q4_K but writes Q4_0, Q4_1, Q8_0\)/);
+    expect(() => quantizeRef(randomF32(256, 1), 1, 256, q.scheme, 'w')).toThrow(/quantize: tensor 'w': rule q4_k is import-only/);
+    expect(() => makeScheme({ bits: 8, group: 32, rule: 'q6_k' })).toThrow(/rule q6_k has groups of 16, not 32/);
   });
 });
 
