@@ -5,8 +5,8 @@
 //                value types: u8 0, i8 1, u16 2, i16 3, u32 4, i32 5, f32 6, bool 7, string 8, array 9 (item type u32,
 //                count u64, items), u64 10, i64 11, f64 12
 //   tensor infos: name (string, at most 64 bytes), n_dims u32, ne u64[n_dims] (ne[0] innermost: a PyTorch-shaped
-//                [N, K] weight is ne = [K, N]), ggml type u32 (F32 0, F16 1, Q4_0 2, Q4_1 3, Q8_0 8, Q4_K 12,
-//                Q6_K 14),
+//                [N, K] weight is ne = [K, N]), ggml type u32 (F32 0, F16 1, Q4_0 2, Q4_1 3, Q5_0 6, Q5_1 7,
+//                Q8_0 8, Q4_K 12, Q5_K 13, Q6_K 14),
 //                offset u64 (from the start of the data section, a multiple of the alignment)
 //   zero padding to general.alignment (u32, a multiple of 8, default 32; here also a power of two, as ggml needs),
 //   then the tensor data, each tensor padded to the alignment. Keys are ASCII, at most 65535 bytes.
@@ -17,7 +17,7 @@ export class GgufFileError extends Error {}
 
 export type GgufTensorType = 'F32' | 'F16' | GgufBlockType;
 
-export const GGML_TYPE_ID: Readonly<Record<GgufTensorType, number>> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 8, Q4_K: 12, Q6_K: 14 };
+export const GGML_TYPE_ID: Readonly<Record<GgufTensorType, number>> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q5_0: 6, Q5_1: 7, Q8_0: 8, Q4_K: 12, Q5_K: 13, Q6_K: 14 };
 
 export type GgufScalarType = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'bool' | 'string' | 'u64' | 'i64' | 'f64';
 const VALUE_TYPE_ID: Readonly<Record<GgufScalarType | 'array', number>> = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10, i64: 11, f64: 12 };

@@ -534,13 +534,13 @@ export const QUANTIZE_ACT_RUNNABLE: RunnableKernel = {
 
 export const DEQUANTIZE_GGUF_RUNNABLE: RunnableKernel = {
   name: 'dequantize_gguf',
-  summary: 'import GGUF Q4_0/Q4_1/Q8_0/Q4_K/Q6_K blocks (repacked to nibble layout at load) and dequantize them on the GPU',
+  summary: 'import GGUF Q4_0/Q4_1/Q8_0/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K blocks (repacked to nibble layout at load) and dequantize them on the GPU',
   inputs: [{ name: 'blocks', dtypes: ['U8'], shape: '[bytes]', doc: 'the tensor data as stored in the .gguf file' }],
   outputs: [{ name: 'w_dq', dtypes: ['F32'], shape: '[N, K]' }],
   params: [
     { name: 'type', type: 'enum', choices: Object.keys(GGUF_BLOCKS), doc: 'block type (required)' },
     { name: 'n', type: 'int', doc: 'rows N (required)' },
-    { name: 'k', type: 'int', doc: 'elements per row K, a multiple of 32 (Q4_K, Q6_K: of 256) (required)' },
+    { name: 'k', type: 'int', doc: 'elements per row K, a multiple of 32 (K-quants: of 256) (required)' },
   ],
   async run(ctx, inputs, params) {
     for (const p of ['type', 'n', 'k']) if (params[p] === undefined) throw new KernelInputError(`kernel 'dequantize_gguf': parameter '${p}' is required`);

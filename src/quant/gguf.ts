@@ -8,30 +8,40 @@
 //   Q4_0  18 bytes: f16 d, then 16 bytes: byte j = q[j] | q[j+16] << 4 (j < 16);   value (q - 8) * d
 //   Q4_1  20 bytes: f16 d, f16 m, then 16 bytes as Q4_0;                          value q * d + m
 //   Q8_0  34 bytes: f16 d, then 32 int8 q;                                        value q * d
+//   Q5_0  22 bytes: f16 d, u32 qh, then 16 bytes as Q4_0 (the low 4 bits);  q5 = nibble | bit j of qh << 4,
+//         value (q5 - 16) * d
+//   Q5_1  24 bytes: f16 d, f16 m, u32 qh, 16 bytes as Q5_0;                       value q5 * d + m
 //   Q4_K  144 bytes per 256: f16 d, f16 dmin, 12 bytes of 6-bit scales sc[j] and mins mq[j] of the 8 sub-blocks
 //         of 32, then 128 bytes qs. Element e: sub-block j = e / 32; byte qs[32 * (e / 64) + e % 32], its low
 //         nibble where j is even, high where odd; value q * (d * sc[j]) - dmin * mq[j].
 //         sc[j], mq[j] for j < 4: s[j] & 63, s[j + 4] & 63; for j >= 4: (s[j + 4] & 15) | (s[j - 4] >> 6) << 4,
 //         (s[j + 4] >> 4) | (s[j] >> 6) << 4 (s = the 12 bytes).
+//   Q5_K  176 bytes per 256: as Q4_K with 32 bytes qh before qs: element e's fifth bit is bit e / 32 of qh[e % 32];
+//         value q5 * (d * sc[j]) - dmin * mq[j].
 //   Q6_K  210 bytes per 256: 128 bytes ql (low 4 bits), 64 bytes qh (high 2 bits), 16 int8 scales sc (one per 16
 //         elements), f16 d. Element e: half h = e / 128, r = e % 128, quarter t = r / 32, l = r % 32;
 //         low 4 bits: ql[64h + l + 32 (t & 1)], low nibble for t < 2, high for t >= 2; high 2 bits:
 //         (qh[32h + l] >> 2t) & 3; value (q6 - 32) * (d * sc[e / 16]).
-// In nibble's layout (src/quant/scheme.ts rules q4_k, q6_k) Q4_K becomes 4-bit g32 codes with an f32 scale
-// d * sc[j] and an f32 float min -(dmin * mq[j]) (6 bits a weight, against the file's 4.5); Q6_K becomes 8-bit codes
-// q6 - 32 + 128 with an f32 scale d * sc per 16 (10 bits a weight, against 6.56). Both products are exact in f32, so
-// the values are the file's, bit for bit, computed in ggml's order (product, then the min subtracted).
+// In nibble's layout (src/quant/scheme.ts, import-only rules q4_k, q5_k, q6_k, q5_0, q5_1) Q4_K becomes 4-bit g32
+// codes with an f32 scale d * sc[j] and an f32 float min -(dmin * mq[j]) (6 bits a weight, against the file's 4.5);
+// Q5_K the same with 8-bit codes q5 (10 bits, against 5.5); Q6_K 8-bit codes q6 - 32 + 128 with an f32 scale d * sc
+// per 16 (10 bits, against 6.56); Q5_0 8-bit codes q5 - 16 + 128 and Q5_1 8-bit codes q5, with their f16 d (and m)
+// per 32 (8.5 and 9 bits, against 5.5 and 6). The K-quant products are exact in f32, so the values are the file's,
+// bit for bit, computed in ggml's order (product, then the min subtracted).
 import { packCodes, unpackCodes } from './layout.js';
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { checkQuantized, makeScheme, type QuantizedTensor, type QuantScheme } from './scheme.js';
 
-export type GgufBlockType = 'Q4_0' | 'Q4_1' | 'Q8_0' | 'Q4_K' | 'Q6_K';
+export type GgufBlockType = 'Q4_0' | 'Q4_1' | 'Q8_0' | 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K';
 
 export const GGUF_BLOCKS: Readonly<Record<GgufBlockType, { bytes: number; elements: number }>> = {
   Q4_0: { bytes: 18, elements: 32 },
   Q4_1: { bytes: 20, elements: 32 },
   Q8_0: { bytes: 34, elements: 32 },
+  Q5_0: { bytes: 22, elements: 32 },
+  Q5_1: { bytes: 24, elements: 32 },
   Q4_K: { bytes: 144, elements: 256 },
+  Q5_K: { bytes: 176, elements: 256 },
   Q6_K: { bytes: 210, elements: 256 },
 };
 
@@ -42,11 +52,23 @@ const SCHEMES: Readonly<Record<GgufBlockType, Parameters<typeof makeScheme>[0]>>
   Q4_0: { bits: 4, group: 32, rule: 'q4_0' },
   Q4_1: { bits: 4, group: 32, rule: 'q4_1' },
   Q8_0: { bits: 8, group: 32, rule: 'q8_0' },
+  Q5_0: { bits: 8, group: 32, rule: 'q5_0' },
+  Q5_1: { bits: 8, group: 32, rule: 'q5_1' },
   Q4_K: { bits: 4, group: 32, rule: 'q4_k' },
+  Q5_K: { bits: 8, group: 32, rule: 'q5_k' },
   Q6_K: { bits: 8, group: 16, rule: 'q6_k' },
 };
 
-/** nibble's scheme for a GGUF block type (group 32 and f16 scales; Q4_K: f32 scales and mins; Q6_K: group 16, f32). */
+/** Byte offsets inside a 32-element block: f16 d, f16 m (float-min types), u32 qh (5-bit types), the codes. */
+const LEGACY: Readonly<Record<string, { m?: number; qh?: number; qs: number }>> = {
+  Q4_0: { qs: 2 },
+  Q4_1: { m: 2, qs: 4 },
+  Q8_0: { qs: 2 },
+  Q5_0: { qh: 2, qs: 6 },
+  Q5_1: { m: 2, qh: 4, qs: 8 },
+};
+
+/** nibble's scheme for a GGUF block type (group 32 and f16 scales; Q4_K, Q5_K: f32 scales and mins; Q6_K: group 16, f32). */
 export function ggufScheme(t: GgufBlockType): QuantScheme {
   return makeScheme(SCHEMES[t]);
 }
@@ -101,28 +123,32 @@ function badHalf(tensor: string, t: GgufBlockType, what: string, blk: number, pe
   return new Error(`tensor '${tensor}': ${t} block ${blk} (row ${Math.floor(blk / perRow)}, k ${(blk % perRow) * GGUF_BLOCKS[t].elements}, byte ${o}) has ${what} = ${v}`);
 }
 
-function importK(t: 'Q4_K' | 'Q6_K', bytes: Uint8Array, N: number, K: number, tensor: string): QuantizedTensor {
+function importK(t: 'Q4_K' | 'Q5_K' | 'Q6_K', bytes: Uint8Array, N: number, K: number, tensor: string): QuantizedTensor {
   const B = GGUF_BLOCKS[t].bytes;
   const perRow = K / 256;
   const scheme = ggufScheme(t);
   const G = scheme.group;
   const codes = new Uint8Array(N * K);
   const scales = new Float32Array((N * K) / G);
-  const zeros = t === 'Q4_K' ? new Float32Array((N * K) / G) : null;
+  const zeros = t !== 'Q6_K' ? new Float32Array((N * K) / G) : null;
   for (let blk = 0; blk < N * perRow; blk++) {
     const o = blk * B;
     const c = blk * 256; // rows are whole super-blocks: element c of the tensor, group c / G
-    if (t === 'Q4_K') {
+    if (t !== 'Q6_K') {
       const d = half(bytes, o);
       const dmin = half(bytes, o + 2);
       if (!Number.isFinite(d)) throw badHalf(tensor, t, 'd', blk, perRow, o, d);
       if (!Number.isFinite(dmin)) throw badHalf(tensor, t, 'dmin', blk, perRow, o + 2, dmin);
+      const qh = t === 'Q5_K' ? o + 16 : -1; // Q5_K: 32 bytes of fifth bits before qs
       for (let j = 0; j < 8; j++) {
         const [sc, mq] = scaleMinK4(bytes, o + 4, j);
         scales[c / 32 + j] = Math.fround(d * sc); // exact: 11 x 6 significant bits
-        zeros![c / 32 + j] = 0 - Math.fround(dmin * mq); // 0 - : no -0 where mq = 0
-        const qo = o + 16 + 32 * (j >> 1);
-        for (let l = 0; l < 32; l++) codes[c + 32 * j + l] = j & 1 ? bytes[qo + l] >> 4 : bytes[qo + l] & 15;
+        zeros![c / 32 + j] = -Math.fround(dmin * mq); // -0 where the product is +0: u * s + m is then ggml's u * s - 0, signed zeros included
+        const qo = o + (qh < 0 ? 16 : 48) + 32 * (j >> 1);
+        for (let l = 0; l < 32; l++) {
+          const q4 = j & 1 ? bytes[qo + l] >> 4 : bytes[qo + l] & 15;
+          codes[c + 32 * j + l] = qh < 0 ? q4 : q4 | (((bytes[qh + l] >> j) & 1) << 4);
+        }
       }
     } else {
       const d = half(bytes, o + 208);
@@ -139,37 +165,39 @@ function importK(t: 'Q4_K' | 'Q6_K', bytes: Uint8Array, N: number, K: number, te
 export function importGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K: number, tensor = 'weight'): QuantizedTensor {
   checkType(t);
   checkSize(t, bytes, N, K, tensor);
-  if (t === 'Q4_K' || t === 'Q6_K') return importK(t, bytes, N, K, tensor);
+  if (t === 'Q4_K' || t === 'Q5_K' || t === 'Q6_K') return importK(t, bytes, N, K, tensor);
   const B = GGUF_BLOCKS[t].bytes;
-  const nb = K / 32;
+  const L = LEGACY[t];
+  const scheme = ggufScheme(t);
+  const nb = (N * K) / 32;
   const codes = new Uint8Array(N * K);
-  const scales = new Float32Array(N * nb);
-  const zeros = t === 'Q4_1' ? new Float32Array(N * nb) : null;
-  const half = (o: number) => bytes[o] | (bytes[o + 1] << 8);
-  for (let n = 0; n < N; n++) {
-    for (let b = 0; b < nb; b++) {
-      const o = (n * nb + b) * B;
-      const d = f16BitsToF32(half(o));
-      if (!Number.isFinite(d)) throw new Error(`tensor '${tensor}': ${t} block ${n * nb + b} (row ${n}, k ${b * 32}, byte ${o}) has d = ${d}`);
-      scales[n * nb + b] = d;
-      const c = n * K + b * 32;
-      if (t === 'Q8_0') {
-        for (let j = 0; j < 32; j++) codes[c + j] = ((bytes[o + 2 + j] << 24) >> 24) + 128;
-      } else {
-        const qo = o + (t === 'Q4_1' ? 4 : 2);
-        if (zeros) {
-          const m = f16BitsToF32(half(o + 2));
-          if (!Number.isFinite(m)) throw new Error(`tensor '${tensor}': Q4_1 block ${n * nb + b} (row ${n}, k ${b * 32}, byte ${o + 2}) has m = ${m}`);
-          zeros[n * nb + b] = m;
-        }
-        for (let j = 0; j < 16; j++) {
-          codes[c + j] = bytes[qo + j] & 15;
-          codes[c + j + 16] = bytes[qo + j] >> 4;
-        }
-      }
+  const scales = new Float32Array(nb);
+  const zeros = L.m !== undefined ? new Float32Array(nb) : null;
+  // Stored codes: Q4_0 and Q4_1 the nibble, Q8_0 q + 128, Q5_0 q5 - 16 + 128, Q5_1 q5 (src/quant/scheme.ts).
+  const bias = t === 'Q5_0' ? 112 : 0;
+  for (let blk = 0; blk < nb; blk++) {
+    const o = blk * B;
+    const d = half(bytes, o);
+    if (!Number.isFinite(d)) throw badHalf(tensor, t, 'd', blk, K / 32, o, d);
+    scales[blk] = d;
+    if (zeros) {
+      const m = half(bytes, o + L.m!);
+      if (!Number.isFinite(m)) throw badHalf(tensor, t, 'm', blk, K / 32, o + L.m!, m);
+      zeros[blk] = m;
+    }
+    const c = blk * 32;
+    const qo = o + L.qs;
+    if (t === 'Q8_0') {
+      for (let j = 0; j < 32; j++) codes[c + j] = ((bytes[qo + j] << 24) >> 24) + 128;
+      continue;
+    }
+    const qh = L.qh === undefined ? 0 : (bytes[o + L.qh] | (bytes[o + L.qh + 1] << 8) | (bytes[o + L.qh + 2] << 16) | (bytes[o + L.qh + 3] << 24)) >>> 0;
+    for (let j = 0; j < 16; j++) {
+      codes[c + j] = (bytes[qo + j] & 15) + (((qh >>> j) & 1) << 4) + bias;
+      codes[c + j + 16] = (bytes[qo + j] >> 4) + (((qh >>> (j + 16)) & 1) << 4) + bias;
     }
   }
-  return { scheme: ggufScheme(t), N, K, codes: packCodes(codes, N, K, t === 'Q8_0' ? 8 : 4), scales, zeros };
+  return { scheme, N, K, codes: packCodes(codes, N, K, scheme.bits), scales, zeros };
 }
 
 /** Exports to GGUF blocks; the tensor's scheme must match the block type (bits, group 32, zero kind, f16 scales). */
@@ -217,19 +245,21 @@ export function dequantizeGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K
   checkSize(t, bytes, N, K, tensor);
   const B = GGUF_BLOCKS[t].bytes;
   const out = new Float32Array(N * K);
-  if (t === 'Q4_K' || t === 'Q6_K') {
+  if (t === 'Q4_K' || t === 'Q5_K' || t === 'Q6_K') {
     // ggml's order: the f32 scale (and min) products first, then q times the scale (minus the min).
     for (let blk = 0; blk < (N * K) / 256; blk++) {
       const o = blk * B;
       const y = blk * 256;
-      if (t === 'Q4_K') {
+      if (t !== 'Q6_K') {
         const d = half(bytes, o);
         const dmin = half(bytes, o + 2);
+        const q5 = t === 'Q5_K';
         for (let e = 0; e < 256; e++) {
           const j = e >> 5;
           const [sc, mq] = scaleMinK4(bytes, o + 4, j);
-          const b = bytes[o + 16 + 32 * (e >> 6) + (e & 31)];
-          out[y + e] = Math.fround(Math.fround(d * sc) * (j & 1 ? b >> 4 : b & 15)) - Math.fround(dmin * mq);
+          const b = bytes[o + (q5 ? 48 : 16) + 32 * (e >> 6) + (e & 31)];
+          const hi = q5 && bytes[o + 16 + (e & 31)] & (1 << j) ? 16 : 0;
+          out[y + e] = Math.fround(Math.fround(d * sc) * ((j & 1 ? b >> 4 : b & 15) + hi)) - Math.fround(dmin * mq);
         }
       } else {
         const d = half(bytes, o + 208);
@@ -244,6 +274,24 @@ export function dequantizeGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K
     const d = hf(o);
     const y = blk * 32;
     if (t === 'Q8_0') for (let j = 0; j < 32; j++) out[y + j] = ((bytes[o + 2 + j] << 24) >> 24) * d;
+    else if (t === 'Q5_0' || t === 'Q5_1') {
+      const m = t === 'Q5_1' ? hf(o + 2) : 0;
+      const h = t === 'Q5_1' ? o + 4 : o + 2;
+      const qh = bytes[h] + 256 * bytes[h + 1] + 65536 * bytes[h + 2] + 16777216 * bytes[h + 3];
+      const bit = (i: number) => (Math.floor(qh / 2 ** i) % 2) * 16;
+      for (let j = 0; j < 16; j++) {
+        const b = bytes[h + 4 + j];
+        const x0 = (b & 15) + bit(j);
+        const x1 = (b >> 4) + bit(j + 16);
+        if (t === 'Q5_0') {
+          out[y + j] = (x0 - 16) * d;
+          out[y + j + 16] = (x1 - 16) * d;
+        } else {
+          out[y + j] = Math.fround(x0 * d) + m;
+          out[y + j + 16] = Math.fround(x1 * d) + m;
+        }
+      }
+    }
     else if (t === 'Q4_0') {
       for (let j = 0; j < 16; j++) {
         out[y + j] = ((bytes[o + 2 + j] & 15) - 8) * d;

@@ -12,12 +12,14 @@
 //                        z = clamp(-rne(lo / st), 0, 2^b-1); u = clamp(rne(x * (1/st)) + z, 0, 2^b-1) (PyTorch)
 //   q4_1     asymmetric  4-bit GGUF with a float min: lo = min x, hi = max x; d = (hi - lo) / 15; st = f16(d);
 //                        m = f16(lo); u = min(15, trunc((x - lo) * (1/d) + 0.5))   (ggml: f32 d and lo)
-// Import-only rules (nibble reads these GGUF K-quant blocks exactly but does not quantize to them: ggml picks their
-// scales by a weighted search, src/quant/gguf.ts):
+// Import-only rules (nibble reads these GGUF blocks exactly but does not quantize to them; src/quant/gguf.ts):
 //   q4_k     asymmetric  4-bit, group 32, float min: value u * st + m, st = d * sc and m = -(dmin * mq) in f32
 //                        (d, dmin f16 per 256; sc, mq 6-bit per 32: both products exact in f32)
+//   q5_k     asymmetric  as q4_k with 5-bit values u in [0, 31], held as 8-bit codes
 //   q6_k     symmetric   6-bit values q in [-32, 31] held as 8-bit codes u = q + 128, group 16, st = d * sc in f32
 //                        (d f16 per 256, sc int8 per 16: exact in f32)
+//   q5_0     symmetric   5-bit values q in [-16, 15] held as 8-bit codes u = q + 128, group 32, st = f16 d
+//   q5_1     asymmetric  5-bit values u in [0, 31] held as 8-bit codes, group 32, float min: u * st + m, f16 d and m
 // A group whose scale is 0 (all zeros) gets codes of value 0 and scale 0: nothing is divided by zero.
 // f32 subnormal inputs, differences and scales (|x| < 2^-126) count as 0 (GPUs may flush them; src/ref/quant.ts ftz).
 // (torchao/PyTorch clamp the scale to eps instead; codes and dequantized values are the same, the stored scale is not.)
@@ -29,14 +31,14 @@ import { f32ToF16Bits, f16BitsToF32, roundF16 } from './f16.js';
 /** Rules nibble quantizes with (CPU and GPU). */
 export type QuantRule = 'absmax' | 'torchao' | 'q4_0' | 'q8_0' | 'minmax' | 'q4_1';
 /** Rules a scheme can carry: the quantizing ones, and those of imported GGUF K-quants (import only). */
-export type ScaleRule = QuantRule | 'q4_k' | 'q6_k';
+export type ScaleRule = QuantRule | 'q4_k' | 'q5_k' | 'q6_k' | 'q5_0' | 'q5_1';
 export type ScaleType = 'f16' | 'f32';
 /** How an asymmetric group stores its offset: none (symmetric), an integer zero point, or a float min. */
 export type ZeroKind = 'none' | 'int' | 'float';
 
 export const RULES: readonly QuantRule[] = ['absmax', 'torchao', 'q4_0', 'q8_0', 'minmax', 'q4_1'];
-/** Rules of imported tensors only (GGUF Q4_K / Q6_K): quantizing with them is refused (checkQuantizable). */
-export const IMPORT_RULES: readonly ScaleRule[] = ['q4_k', 'q6_k'];
+/** Rules of imported tensors only (GGUF Q4_K / Q5_K / Q6_K / Q5_0 / Q5_1): quantizing with them is refused (checkQuantizable). */
+export const IMPORT_RULES: readonly ScaleRule[] = ['q4_k', 'q5_k', 'q6_k', 'q5_0', 'q5_1'];
 /** Group sizes the kernels support along K (0 = per channel: one group of K). */
 export const GROUP_SIZES: readonly number[] = [16, 32, 64, 128];
 export const BITS: readonly Bits[] = [2, 3, 4, 8];
@@ -65,11 +67,14 @@ const FIXED: Partial<Record<ScaleRule, { bits: Bits; symmetric: boolean; scaleTy
   q8_0: { bits: 8, symmetric: true, scaleType: 'f16' },
   q4_1: { bits: 4, symmetric: false, scaleType: 'f16' },
   q4_k: { bits: 4, symmetric: false, scaleType: 'f32', group: 32 },
+  q5_k: { bits: 8, symmetric: false, scaleType: 'f32', group: 32 },
   q6_k: { bits: 8, symmetric: true, scaleType: 'f32', group: 16 },
+  q5_0: { bits: 8, symmetric: true, scaleType: 'f16', group: 32 },
+  q5_1: { bits: 8, symmetric: false, scaleType: 'f16', group: 32 },
 };
 
 /** Rules whose groups store a float min (u * s + m) rather than an integer zero point. */
-const FLOAT_MIN: readonly ScaleRule[] = ['q4_1', 'q4_k'];
+const FLOAT_MIN: readonly ScaleRule[] = ['q4_1', 'q4_k', 'q5_k', 'q5_1'];
 
 /** Fills defaults (symmetric; absmax, or minmax when asymmetric; f32 scales; f16 for GGUF rules) and validates. */
 export function makeScheme(o: SchemeOptions): QuantScheme {
@@ -99,7 +104,7 @@ export function zeroKind(s: QuantScheme): ZeroKind {
 /** Refuses the import-only rules where a weight would be quantized (`what` names the caller and tensor). */
 export function checkQuantizable(s: QuantScheme, what: string): asserts s is QuantScheme & { rule: QuantRule } {
   if (IMPORT_RULES.includes(s.rule)) {
-    throw new Error(`${what}: rule ${s.rule} is import-only: nibble reads GGUF ${s.rule.toUpperCase()} blocks exactly (src/quant/gguf.ts) but does not quantize to them; quantize with ${s.rule === 'q4_k' ? 'q4_1 or minmax' : 'q8_0 or absmax'}`);
+    throw new Error(`${what}: rule ${s.rule} is import-only: nibble reads GGUF ${s.rule.toUpperCase()} blocks exactly (src/quant/gguf.ts) but does not quantize to them; quantize with ${s.rule === 'q4_k' ? 'q4_1 or minmax' : s.symmetric ? 'q8_0 or absmax' : 'minmax'}`);
   }
 }
 

@@ -19,25 +19,21 @@ export function randomF32(n: number, seed: number, lo = -1, hi = 1): Float32Arra
 }
 
 /**
- * A GGUF K-quant tensor [N, K] of seeded random bytes (every bit pattern of codes and 6/8-bit scales is a valid block),
- * with each super-block's f16 d (and Q4_K's dmin) finite, of either sign, 2^-10 .. 2^5 in magnitude. K a multiple of 256.
+ * A GGUF block tensor [N, K] of seeded random bytes (every bit pattern of codes, high bits and 6/8-bit scales is a
+ * valid block), with each block's f16 d (and m / dmin) finite, of either sign, 2^-10 .. 2^5 in magnitude. K a
+ * multiple of the type's block (32; 256 for the K-quants).
  */
-export function randomGgufKBlocks(t: 'Q4_K' | 'Q6_K', N: number, K: number, seed: number): Uint8Array {
-  const B = t === 'Q4_K' ? 144 : 210;
-  const out = new Uint8Array(((N * K) / 256) * B);
+export function randomGgufBlocks(t: 'Q4_0' | 'Q4_1' | 'Q8_0' | 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K', N: number, K: number, seed: number): Uint8Array {
+  const [B, E, halves] = ({ Q4_0: [18, 32, [0]], Q4_1: [20, 32, [0, 2]], Q8_0: [34, 32, [0]], Q5_0: [22, 32, [0]], Q5_1: [24, 32, [0, 2]], Q4_K: [144, 256, [0, 2]], Q5_K: [176, 256, [0, 2]], Q6_K: [210, 256, [208]] } as const)[t];
+  const out = new Uint8Array(((N * K) / E) * B);
   const r = rng(seed);
-  const byte = () => Math.floor(r() * 256);
-  for (let i = 0; i < out.length; i++) out[i] = byte();
-  const f16 = (o: number) => {
-    const h = (r() < 0.5 ? 0x8000 : 0) | ((5 + Math.floor(r() * 15)) << 10) | Math.floor(r() * 1024);
-    out[o] = h & 255;
-    out[o + 1] = h >> 8;
-  };
+  for (let i = 0; i < out.length; i++) out[i] = Math.floor(r() * 256);
   for (let o = 0; o < out.length; o += B) {
-    if (t === 'Q4_K') {
-      f16(o);
-      f16(o + 2);
-    } else f16(o + 208);
+    for (const at of halves) {
+      const h = (r() < 0.5 ? 0x8000 : 0) | ((5 + Math.floor(r() * 15)) << 10) | Math.floor(r() * 1024);
+      out[o + at] = h & 255;
+      out[o + at + 1] = h >> 8;
+    }
   }
   return out;
 }

@@ -5,7 +5,7 @@ import { matmulQ, matmulW8A8, matmulWeights, planMatmulQ, planMatmulW8A8, type M
 import { packCodes, type Bits } from '../../src/quant/layout.js';
 import { f32ToF16Bits, toF16 } from '../../src/ref/f16.js';
 import { groupsOf, matmulQRef, matmulRef, matmulW8A8Ref, packI8Rows, quantizeRowsI8Ref, type EpilogueRef, type QuantWeightsRef } from '../../src/ref/matmul.js';
-import { randomF32, randomGgufKBlocks, rng } from '../../src/ref/random.js';
+import { randomF32, randomGgufBlocks, rng } from '../../src/ref/random.js';
 import { compareBound, compareExact, compareF16Rounded, U_F16, U_F32 } from '../../src/ref/tolerance.js';
 import { destroyQuantized, uploadQuantized, uploadQuantizedShards } from '../../src/kernels/quant.js';
 import { dequantizeGguf, exportGguf, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
@@ -689,10 +689,11 @@ async function importedCase(ctx: GpuContext): Promise<string> {
   }
   const gptq = importGptq(exportGptq(quantizeRef(w, N, K, makeScheme({ bits: 4, group: 32, symmetric: false, scaleType: 'f16' }))), { N, K, group: 32 });
   sources.push(['GPTQ int4 g32', gptq, dequantizeRef(gptq)]);
-  // K-quants (import only; K a multiple of 256): random super-blocks. Q4_K runs as 4-bit g32 with f32 scales and
-  // float mins, Q6_K as 8-bit g16 with f32 scales (W8A16 and W8A8).
-  for (const t of ['Q4_K', 'Q6_K'] as GgufBlockType[]) {
-    const bytes = randomGgufKBlocks(t as 'Q4_K', N, 512, t === 'Q4_K' ? 93 : 94);
+  // Import-only types (K-quants: K a multiple of 256), random blocks. Q4_K runs as 4-bit g32 with f32 scales and
+  // float mins, Q5_K as 8-bit g32 likewise, Q6_K as 8-bit g16 with f32 scales, Q5_0 as 8-bit g32 symmetric and Q5_1
+  // as 8-bit g32 float-min, both with f16 scales (the symmetric ones also through W8A8).
+  for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K', 'Q5_0', 'Q5_1'] as const).entries()) {
+    const bytes = randomGgufBlocks(t, N, 512, 93 + i);
     sources.push([`GGUF ${t}`, importGguf(t, bytes, N, 512), dequantizeGguf(t, bytes, N, 512)]);
   }
   for (const [name, imp, wd] of sources) {
@@ -701,12 +702,15 @@ async function importedCase(ctx: GpuContext): Promise<string> {
     const W = matmulWeights(q, name);
     for (const M of [1, 20]) {
       const { x, X, Y, ref, tol } = f16Problem(ctx, M, N, K, 92 + M, wd);
-      ctx.write(Y, new Float32Array(M * N).fill(NaN));
-      await matmulQ(ctx, X, W, Y, { M, xType: 'f16', f16: 'emulated' });
-      const r = compareBound(`${name} W${imp.scheme.bits}A16 M=${M}`, await ctx.readF32(Y, M * N), ref.c, tol, 1, 1, 1);
-      assert(r.ok, r.message);
-      msgs.push(r.message);
-      if (imp.scheme.bits === 8) {
+      // Every path (the 8-bit float-min of Q5_1 / Q5_K is a combination no quantizer makes).
+      for (const path of (M <= 8 ? ['rows', 'split', 'splitcols'] : ['rows', 'tiled']) as MatmulPath[]) {
+        ctx.write(Y, new Float32Array(M * N).fill(NaN));
+        await matmulQ(ctx, X, W, Y, { M, xType: 'f16', f16: 'emulated', path });
+        const r = compareBound(`${name} W${imp.scheme.bits}A16 M=${M} ${path}`, await ctx.readF32(Y, M * N), ref.c, tol, 1, 1, 1);
+        assert(r.ok, r.message);
+        msgs.push(r.message);
+      }
+      if (imp.scheme.bits === 8 && imp.scheme.symmetric) {
         // W8A8: x quantized per token on the GPU, exact integer dot products with the file's int8 codes.
         const qx = quantizeRowsI8Ref(x.values, M, K);
         const ref8 = matmulW8A8Ref(qx.q, qx.scale, M, { bits: 8, N, K, group: imp.scheme.group, mode: 'symmetric', codes: imp.codes, scales: imp.scales });
@@ -732,4 +736,4 @@ async function importedCase(ctx: GpuContext): Promise<string> {
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 rows: more rows than one dispatch grid holds are split along M', run: gridRowsCase });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8: a NaN or inf in x makes its row non-finite (W8A8: NaN), never finite garbage', run: nonFiniteCase });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 with the weight in shards along N (uploadQuantizedShards): bit-identical to the whole weight, every path', run: shardedCase });
-CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0, Q4_K, Q6_K and GPTQ int4 weights (matmulWeights, no copy)', run: importedCase });
+CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K and GPTQ int4 weights (matmulWeights, no copy)', run: importedCase });

@@ -9,7 +9,7 @@ import { exportGptq, importGptq } from '../../src/quant/gptq.js';
 import { exportAwq, importAwq } from '../../src/quant/awq.js';
 import { makeScheme, type QuantScheme, type ScaleRule } from '../../src/quant/scheme.js';
 import { dequantizeRef, quantizeActRef, quantizeRef } from '../../src/ref/quant.js';
-import { randomF32, randomGgufKBlocks } from '../../src/ref/random.js';
+import { randomF32, randomGgufBlocks } from '../../src/ref/random.js';
 import { compareExact } from '../../src/ref/tolerance.js';
 import { getKernel } from '../../src/gpu/kernel.js';
 import { SHADERS } from '../../src/gpu/shaders.gen.js';
@@ -189,7 +189,7 @@ export const CASES: GpuCase[] = [
   actCase(5, 50, true),
   actCase(5, 50, false),
   {
-    name: 'dequantize GGUF Q4_0/Q4_1/Q8_0/Q4_K/Q6_K, GPTQ and AWQ imports on the GPU',
+    name: 'dequantize GGUF Q4_0/Q4_1/Q8_0/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K, GPTQ and AWQ imports on the GPU',
     async run(ctx) {
       const msgs: string[] = [];
       const N = 8;
@@ -203,9 +203,9 @@ export const CASES: GpuCase[] = [
         Y.destroy();
         destroyQuantized(q);
       }
-      // K-quants (import only): random super-blocks, two per row.
-      for (const t of ['Q4_K', 'Q6_K'] as const) {
-        const bytes = randomGgufKBlocks(t, 3, 512, t === 'Q4_K' ? 41 : 42);
+      // Import-only types: random blocks (two super-blocks per row for the K-quants).
+      for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K', 'Q5_0', 'Q5_1'] as const).entries()) {
+        const bytes = randomGgufBlocks(t, 3, 512, 41 + i);
         const q = uploadQuantized(ctx, importGguf(t, bytes, 3, 512));
         const Y = await dequantize(ctx, q);
         msgs.push(exact(t, await ctx.readU32(Y, 3 * 512), bits(dequantizeGguf(t, bytes, 3, 512))));

@@ -119,7 +119,7 @@ describe('GGUF files', () => {
       [edit(24 + 8 + 17, u32(13)), /metadata 'general.alignment': unknown value type 13 \(offset 49\)/],
       [edit(24 + 8 + 17 + 4, u32(48)), /'general.alignment' must be a u32 power of two >= 8, got u32 48/],
       [edit(infoAt + 9, u32(5)), /tensor 'a': n_dims = 5 is not in 1..4 \(offset 66\)/],
-      [edit(infoAt + 9 + 4 + 8, u32(7)), /tensor 'a': ggml type 7 is not supported .* \(offset 78\)/],
+      [edit(infoAt + 9 + 4 + 8, u32(9)), /tensor 'a': ggml type 9 is not supported .* \(offset 78\)/],
       [edit(infoAt + 9 + 4 + 8, u32(2)), /tensor 'a': Q4_0 needs ne\[0\] a multiple of 32, ne = \[2\]/],
       [edit(infoAt + 9 + 4 + 8 + 4, u64(4)), /tensor 'a': data offset 4 is not a multiple of the alignment 32 \(offset 82\)/],
       [edit(infoAt + 9 + 4 + 8 + 4, u64(32)), /tensor 'a' F32 ne \[2\]: its 8 bytes at data offset 32 \(file offset 128\) run past the end of the file \(128 bytes\)/],

@@ -16,7 +16,7 @@ import { makeScheme, zeroKind } from '../../src/quant/scheme.js';
 import { dequantizeGguf, exportGguf, importGguf } from '../../src/quant/gguf.js';
 import { parseGgufFile } from '../../src/io/gguf.js';
 import { dequantizeRef, quantizeActRef, quantizeRef, signedCodes } from '../../src/ref/quant.js';
-import { randomF32, randomGgufKBlocks } from '../../src/ref/random.js';
+import { randomF32, randomGgufBlocks } from '../../src/ref/random.js';
 
 const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', 'kernel', ...args], { encoding: 'utf8', timeout: 300_000 });
 const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
@@ -112,9 +112,9 @@ describe('nibble kernel', () => {
     expect(bits(readSafetensorsFile(out).tensors.w_dq.data as Float32Array)).toEqual(bits(dequantizeGguf('Q4_1', bytes, 3, 64)));
   });
 
-  it("dequantize_gguf decodes Q4_K and Q6_K blocks as llama.cpp's gguf-py does, bit for bit (test/fixtures/kquants.gguf)", () => {
-    const f = parseGgufFile(readFileSync(new URL('../fixtures/kquants.gguf', import.meta.url)));
-    const theirs = new Float32Array(new Uint8Array(readFileSync(new URL('../fixtures/kquants.gguf-py.f32', import.meta.url))).buffer);
+  it("dequantize_gguf decodes every block type (Q4_0 .. Q6_K) as llama.cpp's gguf-py does, bit for bit (test/fixtures/gguf_blocks.gguf)", () => {
+    const f = parseGgufFile(readFileSync(new URL('../fixtures/gguf_blocks.gguf', import.meta.url)));
+    const theirs = new Float32Array(new Uint8Array(readFileSync(new URL('../fixtures/gguf_blocks.gguf-py.f32', import.meta.url))).buffer);
     let at = 0;
     for (const t of f.tensors) {
       const [N, K] = t.shape;
@@ -217,10 +217,10 @@ describe('nibble kernel: matmuls and fake-quant', () => {
     within('w4a16 asym f16x', y.data, ref.y, ref.tol);
   });
 
-  it('matmul_w4a16 / matmul_w8a8 from GGUF blocks (gguf_type Q4_K, Q6_K, Q8_0; N from the bytes) match the reference', () => {
-    const f = parseGgufFile(readFileSync(new URL('../fixtures/kquants.gguf', import.meta.url)));
+  it('matmul_w4a16 / matmul_w8a8 from GGUF blocks (gguf_type Q4_K, Q5_K, Q6_K, Q5_0, Q5_1, Q8_0; N from the bytes) match the reference', () => {
+    const f = parseGgufFile(readFileSync(new URL('../fixtures/gguf_blocks.gguf', import.meta.url)));
     const M = 2;
-    for (const t of f.tensors) {
+    for (const t of f.tensors.filter((x) => ['Q4_K', 'Q5_K', 'Q6_K', 'Q5_0', 'Q5_1'].includes(x.type))) {
       const [N, K] = t.shape;
       const x = randomF32(M * K, 81, -1, 1);
       const q = importGguf(t.type as 'Q4_K', t.data, N, K);
@@ -229,7 +229,7 @@ describe('nibble kernel: matmuls and fake-quant', () => {
       expect([y.dtype, ...y.shape]).toEqual(['F32', M, N]);
       const ref = matmulQRef(x, M, weightsRef(q), {}, U_F32);
       within(`w${q.scheme.bits}a16 ${t.type}`, y.data, ref.y, ref.tol);
-      if (q.scheme.bits === 8) {
+      if (q.scheme.bits === 8 && q.scheme.symmetric) {
         const y8 = run('matmul_w8a8', { x: makeTensor('F32', [M, K], x), blocks }, [`gguf_type=${t.type}`]).y;
         const xq = quantizeRowsI8Ref(x, M, K);
         const r8 = matmulW8A8Ref(xq.q, xq.scale, M, weightsRef(q));
@@ -294,7 +294,7 @@ describe('nibble kernel: matmuls and fake-quant', () => {
     const w = makeTensor('F32', [4, 32], randomF32(128, 81));
     const x = makeTensor('F32', [2, 32], randomF32(64, 82));
     const x256 = makeTensor('F32', [2, 256], randomF32(512, 83));
-    const kb = randomGgufKBlocks('Q4_K', 2, 256, 84);
+    const kb = randomGgufBlocks('Q4_K', 2, 256, 84);
     const kBlocks = makeTensor('U8', [kb.length], kb);
     const nb = kb.slice();
     nb.set([0x00, 0x7e], 144); // row 1's d: NaN
@@ -304,7 +304,7 @@ describe('nibble kernel: matmuls and fake-quant', () => {
       [['matmul_w4a16', '--in', file('b2.safetensors', { x, w, bias: makeTensor('F32', [5], randomF32(5, 2)) })], /tensor 'bias' has shape \[5\], expected \[4\]/],
       [['matmul_w4a16', '--in', file('b3.safetensors', { x, w, codes: makeTensor('I8', [4, 32], new Int8Array(128)) })], /give one of tensor 'w' .*, 'codes' \+ 'scales' .* or 'blocks' \(GGUF\), not w and codes/],
       [['matmul_w4a16', '--in', file('b4.safetensors', { x })], /input tensor 'w' \[N, K\] \(or 'codes' \+ 'scales', or GGUF 'blocks'\) is missing/],
-      [['matmul_w4a16', '--in', file('g1.safetensors', { x: x256, blocks: kBlocks })], /tensor 'blocks' needs parameter 'gguf_type' \(Q4_0, Q4_1, Q8_0, Q4_K, Q6_K\)/],
+      [['matmul_w4a16', '--in', file('g1.safetensors', { x: x256, blocks: kBlocks })], /tensor 'blocks' needs parameter 'gguf_type' \(Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K\)/],
       [['matmul_w4a16', '--in', file('g2.safetensors', { x: x256, blocks: makeTensor('U8', [100], new Uint8Array(100)) }), '--param', 'gguf_type=Q4_K'],
         /tensor 'blocks' holds 100 bytes, not a whole number of Q4_K rows of K = 256 \(144 bytes each\)/],
       [['matmul_w4a16', '--in', file('g3.safetensors', { x, blocks: kBlocks }), '--param', 'gguf_type=Q4_K'], /tensor 'x' has K = 32 \(shape \[2, 32\]\), but Q4_K blocks need K a multiple of 256/],

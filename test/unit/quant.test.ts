@@ -11,7 +11,7 @@ import { AWQ_ORDER, exportAwq, importAwq, importAwqTensors } from '../../src/qua
 import { encodeSafetensors, makeTensor, parseSafetensors } from '../../src/io/safetensors.js';
 import { makeScheme, packScaleWords, unpackScaleWords, type QuantScheme } from '../../src/quant/scheme.js';
 import { dequantizeRef, quantizeActRef, quantizeRef, roundHalfAway, roundHalfEven } from '../../src/ref/quant.js';
-import { randomF32, randomGgufKBlocks } from '../../src/ref/random.js';
+import { randomF32, randomGgufBlocks } from '../../src/ref/random.js';
 
 const bits32 = (x: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(x).buffer));
 
@@ -260,7 +260,7 @@ describe('GGUF blocks', () => {
   });
 });
 
-describe('GGUF K-quants (import only)', () => {
+describe('GGUF K-quants and Q5_0 / Q5_1 (import only)', () => {
   const pz = (a: ArrayLike<number>) => Array.from(a, (v) => v + 0); // 0 * negative scale is -0
   it('Q4_K: d, dmin, 6-bit scales and mins of 8 sub-blocks (packed in 12 bytes), q * (d * sc) - dmin * m', () => {
     const bytes = new Uint8Array(144);
@@ -310,19 +310,19 @@ describe('GGUF K-quants (import only)', () => {
     expect(bits32(dequantizeRef(q))).toEqual(bits32(got));
   });
   it('random blocks: the import, dequantized in nibble\'s layout, is the file\'s own decoding bit for bit', () => {
-    for (const t of ['Q4_K', 'Q6_K'] as const) {
+    for (const t of ['Q4_K', 'Q5_K', 'Q6_K'] as const) {
       for (const [N, K, seed] of [[1, 256, 1], [3, 512, 2], [5, 768, 3]]) {
-        const bytes = randomGgufKBlocks(t, N, K, seed);
+        const bytes = randomGgufBlocks(t, N, K, seed);
         expect(bits32(dequantizeRef(importGguf(t, bytes, N, K))), `${t} [${N}, ${K}]`).toEqual(bits32(dequantizeGguf(t, bytes, N, K)));
       }
     }
   });
-  it("agrees bit for bit with llama.cpp's own decoder (gguf-py 0.19.0) on test/fixtures/kquants.gguf", () => {
-    // kquants.gguf-py.f32: gguf.quants.dequantize of every tensor, in file order (scripts/kquant-fixture.mjs).
-    const file = parseGgufFile(readFileSync(new URL('../fixtures/kquants.gguf', import.meta.url)));
-    const theirs = new Float32Array(new Uint8Array(readFileSync(new URL('../fixtures/kquants.gguf-py.f32', import.meta.url))).buffer);
+  it("agrees bit for bit with llama.cpp's own decoder (gguf-py 0.19.0) on test/fixtures/gguf_blocks.gguf", () => {
+    // gguf_blocks.gguf-py.f32: gguf.quants.dequantize of every tensor, in file order (scripts/gguf-fixture.mjs).
+    const file = parseGgufFile(readFileSync(new URL('../fixtures/gguf_blocks.gguf', import.meta.url)));
+    const theirs = new Float32Array(new Uint8Array(readFileSync(new URL('../fixtures/gguf_blocks.gguf-py.f32', import.meta.url))).buffer);
     let at = 0;
-    expect(file.tensors.map((t) => t.type)).toEqual(['Q4_K', 'Q6_K']);
+    expect(file.tensors.map((t) => t.type)).toEqual(['Q4_K', 'Q6_K', 'Q5_K', 'Q5_0', 'Q5_1', 'Q4_0', 'Q4_1', 'Q8_0']);
     for (const t of file.tensors) {
       const [N, K] = t.shape;
       const want = bits32(theirs.subarray(at, at + N * K));
@@ -332,17 +332,44 @@ describe('GGUF K-quants (import only)', () => {
     }
     expect(at).toBe(theirs.length);
   });
+  it('Q5_0 / Q5_1: the fifth bit of element j is bit j of the u32 qh; (q5 - 16) * d and q5 * d + m', () => {
+    // d = 0.5; qh = 0x00010001: element 0 and element 16 get the fifth bit; qs[0] = 0x21: low 1, high 2.
+    const b0 = Uint8Array.from([0x00, 0x38, 0x01, 0x00, 0x01, 0x00, 0x21, ...new Array(15).fill(0)]);
+    const want0 = new Float32Array(32).fill(-8); // (0 - 16) * 0.5
+    want0[0] = (17 - 16) * 0.5;
+    want0[16] = (18 - 16) * 0.5;
+    expect(Array.from(dequantizeGguf('Q5_0', b0, 1, 32))).toEqual(Array.from(want0));
+    const q0 = importGguf('Q5_0', b0, 1, 32);
+    expect(q0.scheme).toMatchObject({ bits: 8, group: 32, symmetric: true, scaleType: 'f16', rule: 'q5_0' });
+    expect(Array.from(dequantizeRef(q0))).toEqual(Array.from(want0));
+    // Q5_1: d = 0.25, m = -1; qh = 0x80000000 (element 31); qs[15] = 0xf0: element 31 low nibble 15 -> 31.
+    const b1 = Uint8Array.from([0x00, 0x34, 0x00, 0xbc, 0x00, 0x00, 0x00, 0x80, ...new Array(15).fill(0), 0xf0]);
+    const want1 = new Float32Array(32).fill(-1);
+    want1[31] = 31 * 0.25 - 1;
+    expect(Array.from(dequantizeGguf('Q5_1', b1, 1, 32))).toEqual(Array.from(want1));
+    const q1 = importGguf('Q5_1', b1, 1, 32);
+    expect(q1.scheme).toMatchObject({ bits: 8, symmetric: false, scaleType: 'f16', rule: 'q5_1' });
+    expect(Array.from(dequantizeRef(q1))).toEqual(Array.from(want1));
+    for (const t of ['Q5_0', 'Q5_1'] as const) {
+      const bytes = randomGgufBlocks(t, 3, 96, 7);
+      expect(bits32(dequantizeRef(importGguf(t, bytes, 3, 96))), t).toEqual(bits32(dequantizeGguf(t, bytes, 3, 96)));
+    }
+  });
   it('bad input: K not a multiple of 256, truncated data, non-finite d / dmin; export and quantizing are refused', () => {
     expect(() => importGguf('Q4_K', new Uint8Array(144), 2, 128, 'blk.3.ffn_up.weight')).toThrow(/tensor 'blk.3.ffn_up.weight': Q4_K needs K a multiple of 256, got shape \[2, 128\]/);
     expect(() => importGguf('Q6_K', new Uint8Array(2 * 210 - 10), 1, 512, 'output.weight')).toThrow(/tensor 'output.weight': Q6_K data is truncated: 410 bytes, \[1, 512\] needs 420; block 1 \(row 0, k 256\) has 200 of its 210 bytes/);
-    const bad = randomGgufKBlocks('Q4_K', 2, 256, 4);
+    const bad = randomGgufBlocks('Q4_K', 2, 256, 4);
     bad[144 + 3] = 0x7e; // dmin of block 1 = NaN
     expect(() => importGguf('Q4_K', bad, 2, 256, 'w')).toThrow(/tensor 'w': Q4_K block 1 \(row 1, k 0, byte 146\) has dmin = NaN/);
-    const bad6 = randomGgufKBlocks('Q6_K', 1, 512, 5);
+    const bad6 = randomGgufBlocks('Q6_K', 1, 512, 5);
     bad6[210 + 209] = 0x7c;
     bad6[210 + 208] = 0;
     expect(() => importGguf('Q6_K', bad6, 1, 512, 'w')).toThrow(/Q6_K block 1 \(row 0, k 256, byte 418\) has d = Infinity/);
-    const q = importGguf('Q4_K', randomGgufKBlocks('Q4_K', 1, 256, 6), 1, 256);
+    const b51 = randomGgufBlocks('Q5_1', 1, 64, 8);
+    b51.set([0x00, 0x7e], 24 + 2); // block 1's m: NaN
+    expect(() => importGguf('Q5_1', b51, 1, 64, 'w')).toThrow(/tensor 'w': Q5_1 block 1 \(row 0, k 32, byte 26\) has m = NaN/);
+    expect(() => importGguf('Q5_0', new Uint8Array(43), 1, 64, 'w')).toThrow(/Q5_0 data is truncated: 43 bytes, \[1, 64\] needs 44; block 1 \(row 0, k 32\) has 21 of its 22 bytes/);
+    const q = importGguf('Q4_K', randomGgufBlocks('Q4_K', 1, 256, 6), 1, 256);
     expect(() => exportGguf('Q4_K', q, 'w')).toThrow(/tensor 'w': export to Q4_K is not supported \(nibble reads Q4_K but writes Q4_0, Q4_1, Q8_0\)/);
     expect(() => quantizeRef(randomF32(256, 1), 1, 256, q.scheme, 'w')).toThrow(/quantize: tensor 'w': rule q4_k is import-only/);
     expect(() => makeScheme({ bits: 8, group: 32, rule: 'q6_k' })).toThrow(/rule q6_k has groups of 16, not 32/);

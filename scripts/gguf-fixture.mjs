@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Writes test/fixtures/gguf_blocks.gguf: one tensor of every GGUF block type nibble reads, of seeded random blocks
+// (every bit pattern of codes, high bits and 6/8-bit scales is valid; d, m and dmin finite), for the known-answer
+// test against llama.cpp's own decoder:
+//   npm run build && node scripts/gguf-fixture.mjs
+//   python3 -m venv /tmp/ggvenv && /tmp/ggvenv/bin/pip install gguf
+//   /tmp/ggvenv/bin/python scripts/gguf_dequant.py test/fixtures/gguf_blocks.gguf test/fixtures/gguf_blocks.gguf-py.f32
+// test/unit/quant.test.ts and test/unit/kernel-cli.test.ts compare nibble's imports with that file bit for bit.
+import { writeFileSync } from 'node:fs';
+import { encodeGgufFile } from '../dist/src/io/gguf.js';
+import { randomGgufBlocks } from '../dist/src/ref/random.js';
+
+const tensors = [
+  { name: 'blk.0.ffn_up.weight', type: 'Q4_K', shape: [3, 512], seed: 2026 },
+  { name: 'output.weight', type: 'Q6_K', shape: [2, 512], seed: 2027 },
+  { name: 'blk.1.ffn_up.weight', type: 'Q5_K', shape: [2, 512], seed: 2028 },
+  { name: 'blk.2.attn_q.weight', type: 'Q5_0', shape: [3, 64], seed: 2029 },
+  { name: 'blk.3.attn_q.weight', type: 'Q5_1', shape: [3, 64], seed: 2030 },
+  { name: 'blk.4.attn_q.weight', type: 'Q4_0', shape: [2, 64], seed: 2031 },
+  { name: 'blk.5.attn_q.weight', type: 'Q4_1', shape: [2, 64], seed: 2032 },
+  { name: 'blk.6.attn_q.weight', type: 'Q8_0', shape: [2, 64], seed: 2033 },
+].map(({ name, type, shape, seed }) => ({ name, type, shape, data: randomGgufBlocks(type, shape[0], shape[1], seed) }));
+// Edge bytes: every scale byte 0xff in one super-block (the largest 6-bit scales and mins; int8 scale -1), and all
+// fifth bits set in one block.
+tensors[0].data.fill(0xff, 4, 16);
+tensors[1].data.fill(0xff, 192, 208);
+tensors[2].data.fill(0xff, 4, 48);
+tensors[3].data.fill(0xff, 2, 6);
+const out = new URL('../test/fixtures/gguf_blocks.gguf', import.meta.url);
+writeFileSync(out, encodeGgufFile(tensors));
+console.log(`wrote ${out.pathname}: ${tensors.map((t) => `${t.name} ${t.type} [${t.shape}]`).join(', ')}`);
