@@ -15,9 +15,19 @@ import { GGUF_BLOCKS, type GgufBlockType } from '../quant/gguf.js';
 
 export class GgufFileError extends Error {}
 
-export type GgufTensorType = 'F32' | 'F16' | GgufBlockType;
+/** parseGgufHeader was given a prefix of the file that ends inside the header: read `need` bytes or more, and retry. */
+export class GgufHeaderIncomplete extends GgufFileError {
+  constructor(
+    message: string,
+    readonly need: number,
+  ) {
+    super(message);
+  }
+}
 
-export const GGML_TYPE_ID: Readonly<Record<GgufTensorType, number>> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q5_0: 6, Q5_1: 7, Q8_0: 8, Q4_K: 12, Q5_K: 13, Q6_K: 14 };
+export type GgufTensorType = 'F32' | 'F16' | 'BF16' | GgufBlockType;
+
+export const GGML_TYPE_ID: Readonly<Record<GgufTensorType, number>> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q5_0: 6, Q5_1: 7, Q8_0: 8, Q4_K: 12, Q5_K: 13, Q6_K: 14, BF16: 30 };
 
 export type GgufScalarType = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'bool' | 'string' | 'u64' | 'i64' | 'f64';
 const VALUE_TYPE_ID: Readonly<Record<GgufScalarType | 'array', number>> = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10, i64: 11, f64: 12 };
@@ -70,6 +80,15 @@ export interface GgufFile {
   dataOffset: number;
 }
 
+/** A tensor as the header describes it: where its `bytes` bytes lie in the file, not the bytes themselves. */
+export type GgufTensorInfo = Omit<GgufTensor, 'data'> & { bytes: number };
+
+/** What parseGgufHeader reads: the file's header, checked against the whole file's size. */
+export interface GgufHeader extends Omit<GgufFile, 'tensors'> {
+  tensors: GgufTensorInfo[];
+  fileSize: number;
+}
+
 export const GGUF_MAX_NAME_BYTES = 64;
 const MAX_DIMS = 4;
 const MAX_KEY_BYTES = 65535;
@@ -82,7 +101,7 @@ function alignmentOk(al: GgufValue): boolean {
 export function ggufTensorBytes(type: GgufTensorType, shape: readonly number[], name = 'tensor'): number {
   const numel = shape.reduce((a, b) => a * b, 1);
   if (type === 'F32') return 4 * numel;
-  if (type === 'F16') return 2 * numel;
+  if (type === 'F16' || type === 'BF16') return 2 * numel;
   const inner = shape[shape.length - 1];
   const E = GGUF_BLOCKS[type].elements;
   if (inner % E !== 0) throw new GgufFileError(`gguf: tensor '${name}' [${shape.join(', ')}] ${type}: the innermost dim ${inner} is not a multiple of ${E}`);
@@ -257,9 +276,11 @@ const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
 class Reader {
   pos = 0;
   readonly dv: DataView;
+  /** `b` is the file's first b.length bytes of `fileSize`. */
   constructor(
     readonly b: Uint8Array,
     readonly source: string,
+    readonly fileSize = b.length,
   ) {
     this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
@@ -267,7 +288,9 @@ class Reader {
     throw new GgufFileError(`${this.source}: ${what} (offset ${at})`);
   }
   need(n: number, what: string): void {
-    if (this.pos + n > this.b.length) this.fail(`truncated: ${what} needs ${n} bytes, ${Math.max(0, this.b.length - this.pos)} left of ${this.b.length}`);
+    if (this.pos + n <= this.b.length) return;
+    if (this.pos + n <= this.fileSize) throw new GgufHeaderIncomplete(`${this.source}: the header continues past the ${this.b.length} bytes read (${what} at offset ${this.pos})`, this.pos + n);
+    this.fail(`truncated: ${what} needs ${n} bytes, ${Math.max(0, this.fileSize - this.pos)} left of ${this.fileSize}`);
   }
   u8(what: string): number {
     this.need(1, what);
@@ -294,7 +317,7 @@ class Reader {
   }
   str(what: string, maxBytes = this.b.length): string {
     const at = this.pos;
-    const n = this.size(`${what} length`, Math.min(maxBytes, this.b.length));
+    const n = this.size(`${what} length`, Math.min(maxBytes, this.fileSize));
     this.need(n, what);
     try {
       const s = utf8Fatal.decode(this.b.subarray(this.pos, this.pos + n));
@@ -340,7 +363,7 @@ class Reader {
     if (t !== 'array') return { type: t, value: this.scalar(t, what) };
     if (depth > 8) this.fail(`${what}: arrays nested more than 8 deep`);
     const itemType = this.valueType(`${what} array item`);
-    const n = this.size(`${what} array count`, this.b.length - this.pos);
+    const n = this.size(`${what} array count`, this.fileSize - this.pos);
     const value: GgufValue[] = [];
     for (let i = 0; i < n; i++) value.push(this.value(itemType, `${what}[${i}]`, depth + 1));
     return { type: 'array', itemType, value };
@@ -350,11 +373,23 @@ class Reader {
 /**
  * Parses and validates a GGUF file (versions 2 and 3, which share this layout): header, metadata, tensor infos
  * (name, dims, type, aligned offset), data bounds and overlaps. Every error names the key or tensor at fault and
- * the byte offset. Tensor data are views of `bytes`.
+ * the byte offset. Tensor data are views of `bytes`. For files too large to hold: openGguf, or parseGgufHeader.
  */
 export function parseGgufFile(bytes: Uint8Array | ArrayBuffer, source = 'gguf'): GgufFile {
   const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  const r = new Reader(b, source);
+  const h = parseGgufHeader(b, b.length, source);
+  const { fileSize: _, ...rest } = h;
+  return { ...rest, tensors: h.tensors.map(({ bytes: n, ...t }) => ({ ...t, data: b.subarray(t.fileOffset, t.fileOffset + n) })) };
+}
+
+/**
+ * Parses a GGUF file's header from `prefix`, its first bytes, and checks every tensor's data range against
+ * `fileSize` (the same checks and errors as parseGgufFile). Where the header runs past the prefix it throws
+ * GgufHeaderIncomplete, whose `need` says how many bytes to read before trying again.
+ */
+export function parseGgufHeader(prefix: Uint8Array, fileSize: number, source = 'gguf'): GgufHeader {
+  const b = prefix;
+  const r = new Reader(b, source, fileSize);
   r.need(4, 'magic');
   const magic = String.fromCharCode(...b.subarray(0, 4));
   if (magic !== 'GGUF') r.fail(`not a GGUF file: magic ${JSON.stringify(magic)}, expected "GGUF"`, 0);
@@ -362,8 +397,8 @@ export function parseGgufFile(bytes: Uint8Array | ArrayBuffer, source = 'gguf'):
   const version = r.u32('version');
   if (version !== 3 && version !== 2) r.fail(`GGUF version ${version} is not supported (2 or 3)`, 4);
   // Each tensor info takes at least 8 + 1 + 4 + 8 + 4 + 8 bytes, each kv at least 8 + 1 + 4 + 1.
-  const nTensors = r.size('tensor_count', Math.floor(b.length / 33));
-  const nKv = r.size('metadata_kv_count', Math.floor(b.length / 14));
+  const nTensors = r.size('tensor_count', Math.floor(fileSize / 33));
+  const nKv = r.size('metadata_kv_count', Math.floor(fileSize / 14));
   const metadata: Record<string, GgufValue> = {};
   for (let i = 0; i < nKv; i++) {
     const at = r.pos;
@@ -402,29 +437,67 @@ export function parseGgufFile(bytes: Uint8Array | ArrayBuffer, source = 'gguf'):
     const found = (Object.keys(GGML_TYPE_ID) as GgufTensorType[]).find((k) => GGML_TYPE_ID[k] === id);
     if (!found) r.fail(`${t}: ggml type ${id} is not supported (${Object.entries(GGML_TYPE_ID).map(([k, v]) => `${k} ${v}`).join(', ')})`, typeAt);
     const type = found!;
-    if (type !== 'F32' && type !== 'F16' && ne[0] % GGUF_BLOCKS[type].elements !== 0) r.fail(`${t}: ${type} needs ne[0] a multiple of ${GGUF_BLOCKS[type].elements}, ne = [${ne.join(', ')}]`, dimsAt);
+    if (type in GGUF_BLOCKS && ne[0] % GGUF_BLOCKS[type as GgufBlockType].elements !== 0) r.fail(`${t}: ${type} needs ne[0] a multiple of ${GGUF_BLOCKS[type as GgufBlockType].elements}, ne = [${ne.join(', ')}]`, dimsAt);
     const offAt = r.pos;
-    const offset = r.size(`${t} offset`, b.length);
+    const offset = r.size(`${t} offset`, fileSize);
     if (offset % alignment !== 0) r.fail(`${t}: data offset ${offset} is not a multiple of the alignment ${alignment}`, offAt);
     const shape = [...ne].reverse();
     infos.push({ name, type, ne, offset, bytes: ggufTensorBytes(type, shape, name), at: offAt });
   }
   const dataOffset = Math.ceil(r.pos / alignment) * alignment;
-  if (nTensors > 0 && dataOffset > b.length) r.fail(`truncated: the data section would start at ${dataOffset}, the file has ${b.length} bytes`);
-  const tensors: GgufTensor[] = infos.map((x) => {
+  if (nTensors > 0 && dataOffset > fileSize) r.fail(`truncated: the data section would start at ${dataOffset}, the file has ${fileSize} bytes`);
+  const tensors: GgufTensorInfo[] = infos.map((x) => {
     const start = dataOffset + x.offset;
-    if (start + x.bytes > b.length) {
-      r.fail(`tensor '${x.name}' ${x.type} ne [${x.ne.join(', ')}]: its ${x.bytes} bytes at data offset ${x.offset} (file offset ${start}) run past the end of the file (${b.length} bytes)`, x.at);
+    if (start + x.bytes > fileSize) {
+      r.fail(`tensor '${x.name}' ${x.type} ne [${x.ne.join(', ')}]: its ${x.bytes} bytes at data offset ${x.offset} (file offset ${start}) run past the end of the file (${fileSize} bytes)`, x.at);
     }
-    return { name: x.name, type: x.type, shape: [...x.ne].reverse(), ne: x.ne, offset: x.offset, fileOffset: start, data: b.subarray(start, start + x.bytes) };
+    return { name: x.name, type: x.type, shape: [...x.ne].reverse(), ne: x.ne, offset: x.offset, fileOffset: start, bytes: x.bytes };
   });
   const sorted = [...tensors].sort((p, q) => p.offset - q.offset);
   for (let i = 1; i < sorted.length; i++) {
     const p = sorted[i - 1];
     const q = sorted[i];
-    if (p.offset + p.data.length > q.offset) r.fail(`tensor '${q.name}' (data offset ${q.offset}) overlaps tensor '${p.name}' (data offset ${p.offset}, ${p.data.length} bytes)`, dataOffset + q.offset);
+    if (p.offset + p.bytes > q.offset) r.fail(`tensor '${q.name}' (data offset ${q.offset}) overlaps tensor '${p.name}' (data offset ${p.offset}, ${p.bytes} bytes)`, dataOffset + q.offset);
   }
-  return { version, alignment, metadata, tensors, dataOffset };
+  return { version, alignment, metadata, tensors, dataOffset, fileSize };
+}
+
+/** A GGUF file read on demand (openGguf): the parsed header, and each tensor's bytes when asked for. */
+export interface GgufReader {
+  header: GgufHeader;
+  /** Reads one tensor's bytes (a Blob slice: only those bytes are read). */
+  tensor(name: string): Promise<GgufTensor>;
+}
+
+/**
+ * Opens a GGUF file without reading it whole: a browser File or fetched Blob, or in Node `fs.openAsBlob(path)`.
+ * Reads the first `firstRead` bytes (1 MiB), more while the header runs past them (a vocabulary can take megabytes),
+ * then each tensor's bytes only when asked for, so multi-gigabyte models load tensor by tensor.
+ */
+export async function openGguf(blob: Blob, source = 'gguf', firstRead = 1 << 20): Promise<GgufReader> {
+  let len = Math.min(blob.size, firstRead);
+  let header: GgufHeader | null = null;
+  while (!header) {
+    const prefix = new Uint8Array(await blob.slice(0, len).arrayBuffer());
+    try {
+      header = parseGgufHeader(prefix, blob.size, source);
+    } catch (e) {
+      if (!(e instanceof GgufHeaderIncomplete) || len >= blob.size) throw e;
+      len = Math.min(blob.size, Math.max(e.need, 2 * len));
+    }
+  }
+  const h = header;
+  return {
+    header: h,
+    async tensor(name: string): Promise<GgufTensor> {
+      const t = h.tensors.find((x) => x.name === name);
+      if (!t) throw new GgufFileError(`${source}: tensor '${name}' is missing (the file has ${h.tensors.map((x) => x.name).join(', ') || 'no tensors'})`);
+      const { bytes: n, ...info } = t;
+      const data = new Uint8Array(await blob.slice(t.fileOffset, t.fileOffset + n).arrayBuffer());
+      if (data.length !== n) throw new GgufFileError(`${source}: tensor '${name}': read ${data.length} of its ${n} bytes at file offset ${t.fileOffset} (the file changed?)`);
+      return { ...info, data };
+    },
+  };
 }
 
 /** The tensor named `name`, or an error listing the tensors the file has. */

@@ -1,7 +1,10 @@
 // GGUF v3 files (src/io/gguf.ts): a known-answer byte layout, round trips of every metadata type and tensor type,
 // bad files rejected naming the key / tensor and offset; QAT configs with a GGUF format (src/train/qat.ts prepare).
 import { describe, expect, it } from 'vitest';
-import { encodeGgufFile, gguf, GgufFileError, ggufTensor, parseGgufFile, type GgufValue } from '../../src/io/gguf.js';
+import { openAsBlob, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeGgufFile, gguf, GgufFileError, GgufHeaderIncomplete, ggufTensor, openGguf, parseGgufFile, parseGgufHeader, type GgufValue } from '../../src/io/gguf.js';
 import { dequantizeGguf, exportGguf, ggufScheme } from '../../src/quant/gguf.js';
 import { quantizeRef } from '../../src/ref/quant.js';
 import { randomF32 } from '../../src/ref/random.js';
@@ -102,6 +105,55 @@ describe('GGUF files', () => {
     const bad = small.slice();
     new DataView(bad.buffer).setBigUint64(ne0, 128n, true);
     expect(() => parseGgufFile(bad)).toThrow(/tensor 'w': Q6_K needs ne\[0\] a multiple of 256, ne = \[128, 2\]/);
+  });
+
+  it('openGguf reads the header from a prefix (growing it while the header runs on) and each tensor on demand', async () => {
+    // A vocabulary-sized header (40000 strings: about 700 KB) in front of two tensors, one BF16.
+    const vocab = Array.from({ length: 40000 }, (_, i) => `tok_${i}_${'x'.repeat(i % 7)}`);
+    const q4k = readFileSync(new URL('../fixtures/gguf_blocks.gguf', import.meta.url));
+    const fx = parseGgufFile(q4k);
+    const w = ggufTensor(fx, 'blk.0.ffn_up.weight');
+    const bf = Uint8Array.of(0x80, 0x3f, 0x00, 0xc0); // bf16 1.0, -2.0
+    const bytes = encodeGgufFile(
+      [
+        { name: 'token_embd.weight', type: 'BF16', shape: [1, 2], data: bf },
+        { name: w.name, type: w.type, shape: w.shape, data: w.data },
+      ],
+      { 'tokenizer.ggml.tokens': gguf.array('string', vocab) },
+    );
+    const whole = parseGgufFile(bytes);
+    for (const firstRead of [64, 1 << 20, bytes.length]) {
+      const slices: number[] = [];
+      const blob = new Blob([bytes.slice()]);
+      const spy = { size: blob.size, slice: (a?: number, b?: number) => (slices.push((b ?? blob.size) - (a ?? 0)), blob.slice(a, b)) } as unknown as Blob;
+      const g = await openGguf(spy, 'model.gguf', firstRead);
+      expect(g.header.tensors.map((t) => [t.name, t.type, t.shape, t.fileOffset])).toEqual(whole.tensors.map((t) => [t.name, t.type, t.shape, t.fileOffset]));
+      expect((g.header.metadata['tokenizer.ggml.tokens'].value as GgufValue[]).length).toBe(40000);
+      expect(g.header.fileSize).toBe(bytes.length);
+      const headerReads = slices.length;
+      expect(Math.max(...slices)).toBeLessThan(bytes.length - w.data.length + 4096); // never the tensor data with the header
+      const t = await g.tensor(w.name);
+      expect(Array.from(t.data)).toEqual(Array.from(w.data));
+      expect(slices.slice(headerReads)).toEqual([w.data.length]); // that tensor's bytes, nothing else
+      expect(Array.from((await g.tensor('token_embd.weight')).data)).toEqual(Array.from(bf));
+      await expect(g.tensor('output.weight')).rejects.toThrow(/model.gguf: tensor 'output.weight' is missing \(the file has token_embd.weight, blk.0.ffn_up.weight\)/);
+      if (firstRead === 64) expect(headerReads).toBeGreaterThan(3);
+    }
+    // parseGgufHeader on a prefix says how much more it needs; a file cut inside its data is refused at open.
+    expect(() => parseGgufHeader(bytes.subarray(0, 1000), bytes.length)).toThrow(GgufHeaderIncomplete);
+    try {
+      parseGgufHeader(bytes.subarray(0, 1000), bytes.length);
+    } catch (e) {
+      expect((e as GgufHeaderIncomplete).need).toBeGreaterThan(1000);
+    }
+    const cut = bytes.subarray(0, bytes.length - 100);
+    await expect(openGguf(new Blob([cut.slice()]), 'cut.gguf', 4096)).rejects.toThrow(/cut.gguf: tensor 'blk.0.ffn_up.weight' Q4_K ne \[512, 3\]: its 864 bytes at data offset \d+ \(file offset \d+\) run past the end of the file/);
+    await expect(openGguf(new Blob([bytes.slice(0, 5000)]), 'short.gguf', 1024)).rejects.toThrow(/short.gguf: metadata 'tokenizer.ggml.tokens' array count = 40000 exceeds 4939 \(offset 61\)/);
+    // Node: a file on disk through fs.openAsBlob, read lazily.
+    const path = join(mkdtempSync(join(tmpdir(), 'nibble-gguf-')), 'm.gguf');
+    writeFileSync(path, bytes);
+    const g = await openGguf(await openAsBlob(path), path);
+    expect(Array.from((await g.tensor(w.name)).data)).toEqual(Array.from(w.data));
   });
 
   it('refuses bad files, naming what is wrong and where', () => {
