@@ -4,6 +4,7 @@ import { infoCommand } from './cli/info.js';
 import { trainCommand } from './cli/train.js';
 import { kernelCommand } from './cli/kernel.js';
 import { selftestCommand } from './cli/selftest.js';
+import { ggufCommand } from './cli/gguf.js';
 import type { Command } from './cli/command.js';
 
 export const COMMANDS: Record<string, Command> = {
@@ -12,6 +13,7 @@ export const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   kernel: kernelCommand,
   selftest: selftestCommand,
+  gguf: ggufCommand,
 };
 
 function usage(): string {

@@ -49,5 +49,5 @@ export { mlpForwardRef } from './ref/mlp.js';
 export { planFakeQuantGguf, planFakeQuantGgufBackward, planFakeQuantGgufNan, planFillWords, ggufScratchBytes, FAKE_QUANT_GGUF_BACKWARD, FAKE_QUANT_GGUF_NAN, FILL_WORDS, type GgufFakeQuantType, type GgufFakeQuantScratch } from './kernels/fake_quant_gguf.js';
 export { fakeQuantGgufRef, fillWordsRef, type GgufFakeQuantRef } from './ref/fake_quant_gguf.js';
 export { convertGguf } from './train/qat.js';
-export { encodeGgufFile, parseGgufFile, parseGgufHeader, openGguf, GgufHeaderIncomplete, ggufTensor, ggufTensorBytes, gguf, GgufFileError, GGML_TYPE_ID, GGUF_MAX_NAME_BYTES, type GgufFile, type GgufHeader, type GgufReader, type GgufTensorInfo, type GgufTensor, type GgufTensorIn, type GgufValue, type GgufScalar, type GgufScalarType, type GgufTensorType } from './io/gguf.js';
+export { encodeGgufFile, parseGgufFile, parseGgufHeader, openGguf, GgufHeaderIncomplete, ggufTensor, ggufReadable, GGML_TYPES, ggufTensorBytes, gguf, GgufFileError, GGML_TYPE_ID, GGUF_MAX_NAME_BYTES, type GgufFile, type GgufHeader, type GgufReader, type GgufTensorInfo, type GgufTensor, type GgufTensorIn, type GgufValue, type GgufScalar, type GgufScalarType, type GgufTensorType } from './io/gguf.js';
 export { exportMlpGguf, importMlpGguf, GGUF_ARCH } from './train/gguf_export.js';

@@ -5,13 +5,12 @@
 //                value types: u8 0, i8 1, u16 2, i16 3, u32 4, i32 5, f32 6, bool 7, string 8, array 9 (item type u32,
 //                count u64, items), u64 10, i64 11, f64 12
 //   tensor infos: name (string, at most 64 bytes), n_dims u32, ne u64[n_dims] (ne[0] innermost: a PyTorch-shaped
-//                [N, K] weight is ne = [K, N]), ggml type u32 (F32 0, F16 1, Q4_0 2, Q4_1 3, Q5_0 6, Q5_1 7,
-//                Q8_0 8, Q4_K 12, Q5_K 13, Q6_K 14),
+//                [N, K] weight is ne = [K, N]), ggml type u32 (GGML_TYPES below: F32 0, F16 1, Q4_0 2, ...),
 //                offset u64 (from the start of the data section, a multiple of the alignment)
 //   zero padding to general.alignment (u32, a multiple of 8, default 32; here also a power of two, as ggml needs),
 //   then the tensor data, each tensor padded to the alignment. Keys are ASCII, at most 65535 bytes.
 // Shapes in this API are outermost first (as safetensors and src/quant/gguf.ts): shape [N, K] is stored as ne [K, N].
-import { GGUF_BLOCKS, type GgufBlockType } from '../quant/gguf.js';
+import { GGUF_BLOCKS } from '../quant/gguf.js';
 
 export class GgufFileError extends Error {}
 
@@ -25,9 +24,28 @@ export class GgufHeaderIncomplete extends GgufFileError {
   }
 }
 
-export type GgufTensorType = 'F32' | 'F16' | 'BF16' | GgufBlockType;
+/**
+ * Every ggml tensor type: its id, elements per block and bytes per block (gguf-py 0.19.0's GGML_QUANT_SIZES).
+ * Files holding any of them parse (their tensors' byte ranges are known); nibble decodes F32, F16, BF16 and the
+ * block types of src/quant/gguf.ts (GGUF_BLOCKS), and names the others in its errors.
+ */
+export const GGML_TYPES = {
+  F32: [0, 1, 4], F16: [1, 1, 2], Q4_0: [2, 32, 18], Q4_1: [3, 32, 20], Q5_0: [6, 32, 22], Q5_1: [7, 32, 24], Q8_0: [8, 32, 34],
+  Q8_1: [9, 32, 40], Q2_K: [10, 256, 84], Q3_K: [11, 256, 110], Q4_K: [12, 256, 144], Q5_K: [13, 256, 176], Q6_K: [14, 256, 210],
+  Q8_K: [15, 256, 292], IQ2_XXS: [16, 256, 66], IQ2_XS: [17, 256, 74], IQ3_XXS: [18, 256, 98], IQ1_S: [19, 256, 50],
+  IQ4_NL: [20, 32, 18], IQ3_S: [21, 256, 110], IQ2_S: [22, 256, 82], IQ4_XS: [23, 256, 136], I8: [24, 1, 1], I16: [25, 1, 2],
+  I32: [26, 1, 4], I64: [27, 1, 8], F64: [28, 1, 8], IQ1_M: [29, 256, 56], BF16: [30, 1, 2], TQ1_0: [34, 256, 54],
+  TQ2_0: [35, 256, 66], MXFP4: [39, 32, 17], NVFP4: [40, 64, 36], Q1_0: [41, 128, 18],
+} as const satisfies Record<string, readonly [number, number, number]>;
 
-export const GGML_TYPE_ID: Readonly<Record<GgufTensorType, number>> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q5_0: 6, Q5_1: 7, Q8_0: 8, Q4_K: 12, Q5_K: 13, Q6_K: 14, BF16: 30 };
+export type GgufTensorType = keyof typeof GGML_TYPES;
+
+export const GGML_TYPE_ID = Object.fromEntries(Object.entries(GGML_TYPES).map(([k, v]) => [k, v[0]])) as Readonly<Record<GgufTensorType, number>>;
+
+/** Whether nibble can decode tensors of this type (F32, F16, BF16, or a block type of src/quant/gguf.ts). */
+export function ggufReadable(type: GgufTensorType): boolean {
+  return type === 'F32' || type === 'F16' || type === 'BF16' || type in GGUF_BLOCKS;
+}
 
 export type GgufScalarType = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'bool' | 'string' | 'u64' | 'i64' | 'f64';
 const VALUE_TYPE_ID: Readonly<Record<GgufScalarType | 'array', number>> = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10, i64: 11, f64: 12 };
@@ -100,12 +118,10 @@ function alignmentOk(al: GgufValue): boolean {
 /** Bytes of a tensor of `type` with `shape` (block types need the innermost dim a multiple of 32, K-quants of 256). */
 export function ggufTensorBytes(type: GgufTensorType, shape: readonly number[], name = 'tensor'): number {
   const numel = shape.reduce((a, b) => a * b, 1);
-  if (type === 'F32') return 4 * numel;
-  if (type === 'F16' || type === 'BF16') return 2 * numel;
+  const [, E, B] = GGML_TYPES[type];
   const inner = shape[shape.length - 1];
-  const E = GGUF_BLOCKS[type].elements;
   if (inner % E !== 0) throw new GgufFileError(`gguf: tensor '${name}' [${shape.join(', ')}] ${type}: the innermost dim ${inner} is not a multiple of ${E}`);
-  return (numel / E) * GGUF_BLOCKS[type].bytes;
+  return (numel / E) * B;
 }
 
 const utf8 = new TextEncoder();
@@ -435,9 +451,10 @@ export function parseGgufHeader(prefix: Uint8Array, fileSize: number, source = '
     const typeAt = r.pos;
     const id = r.u32(`${t} type`);
     const found = (Object.keys(GGML_TYPE_ID) as GgufTensorType[]).find((k) => GGML_TYPE_ID[k] === id);
-    if (!found) r.fail(`${t}: ggml type ${id} is not supported (${Object.entries(GGML_TYPE_ID).map(([k, v]) => `${k} ${v}`).join(', ')})`, typeAt);
+    if (!found) r.fail(`${t}: ggml type ${id} is not a type gguf-py 0.19.0 knows (${Object.entries(GGML_TYPE_ID).map(([k, v]) => `${k} ${v}`).join(', ')})`, typeAt);
     const type = found!;
-    if (type in GGUF_BLOCKS && ne[0] % GGUF_BLOCKS[type as GgufBlockType].elements !== 0) r.fail(`${t}: ${type} needs ne[0] a multiple of ${GGUF_BLOCKS[type as GgufBlockType].elements}, ne = [${ne.join(', ')}]`, dimsAt);
+    const E = GGML_TYPES[type][1];
+    if (ne[0] % E !== 0) r.fail(`${t}: ${type} needs ne[0] a multiple of ${E}, ne = [${ne.join(', ')}]`, dimsAt);
     const offAt = r.pos;
     const offset = r.size(`${t} offset`, fileSize);
     if (offset % alignment !== 0) r.fail(`${t}: data offset ${offset} is not a multiple of the alignment ${alignment}`, offAt);

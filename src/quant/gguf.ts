@@ -73,8 +73,8 @@ export function ggufScheme(t: GgufBlockType): QuantScheme {
   return makeScheme(SCHEMES[t]);
 }
 
-function checkType(t: string): asserts t is GgufBlockType {
-  if (!(t in GGUF_BLOCKS)) throw new Error(`gguf: block type '${t}' is not supported (${Object.keys(GGUF_BLOCKS).join(', ')})`);
+function checkType(t: string, tensor: string): asserts t is GgufBlockType {
+  if (!(t in GGUF_BLOCKS)) throw new Error(`tensor '${tensor}': GGUF type ${t} is not one nibble reads (block types: ${Object.keys(GGUF_BLOCKS).join(', ')})`);
 }
 
 /** Bytes a [N, K] tensor of block type `t` takes. */
@@ -163,7 +163,7 @@ function importK(t: 'Q4_K' | 'Q5_K' | 'Q6_K', bytes: Uint8Array, N: number, K: n
 /** Imports GGUF blocks (exactly: codes, f16 d and m are kept bit for bit, K-quant scales as their exact f32
  *  products; NaN/Inf d, m or dmin is refused). */
 export function importGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K: number, tensor = 'weight'): QuantizedTensor {
-  checkType(t);
+  checkType(t, tensor);
   checkSize(t, bytes, N, K, tensor);
   if (t === 'Q4_K' || t === 'Q5_K' || t === 'Q6_K') return importK(t, bytes, N, K, tensor);
   const B = GGUF_BLOCKS[t].bytes;
@@ -202,7 +202,7 @@ export function importGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K: nu
 
 /** Exports to GGUF blocks; the tensor's scheme must match the block type (bits, group 32, zero kind, f16 scales). */
 export function exportGguf(t: GgufBlockType, q: QuantizedTensor, tensor = 'weight'): Uint8Array {
-  checkType(t);
+  checkType(t, tensor);
   if (!GGUF_EXPORT_TYPES.includes(t)) throw new Error(`tensor '${tensor}': export to ${t} is not supported (nibble reads ${t} but writes ${GGUF_EXPORT_TYPES.join(', ')})`);
   checkQuantized(q, tensor);
   const want = ggufScheme(t);
@@ -241,7 +241,7 @@ export function exportGguf(t: GgufBlockType, q: QuantizedTensor, tensor = 'weigh
 
 /** Decodes GGUF blocks straight to f32 [N, K] (independent of nibble's layout: the cross-check of importGguf). */
 export function dequantizeGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K: number, tensor = 'weight'): Float32Array {
-  checkType(t);
+  checkType(t, tensor);
   checkSize(t, bytes, N, K, tensor);
   const B = GGUF_BLOCKS[t].bytes;
   const out = new Float32Array(N * K);

@@ -1,6 +1,6 @@
 // The built CLI from the outside: `nibble info` and `nibble selftest` in Node and in headless Chromium.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -84,5 +84,39 @@ describe('nibble selftest', () => {
     const none = nibble(['selftest', '--filter', 'no such case']);
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/no case matches \(\d+ cases; --list shows them\)/);
+  });
+});
+
+describe('nibble gguf', () => {
+  const fixture = 'test/fixtures/gguf_blocks.gguf';
+  it('lists a file: header, tensor types with the kernels that run them, tensors; --check imports them all', () => {
+    const r = nibble(['gguf', fixture, '--check']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/gguf_blocks.gguf: GGUF v3, 3.6 KiB, alignment 32, 8 tensors, 1 metadata keys/);
+    expect(r.stdout).toMatch(/Q4_K\s+1 tensor\s+864 B\s+matmul_w4a16 \(q4_k: 6 bits a weight, the file 4.50\)/);
+    expect(r.stdout).toMatch(/Q6_K\s+1 tensor\s+840 B\s+matmul_w4a16 bits=8, matmul_w8a8 \(q6_k: 10 bits a weight, the file 6.56\)/);
+    expect(r.stdout).toMatch(/blk.3.attn_q.weight\s+Q5_1\s+\[3, 64\]\s+144 B/);
+    expect(r.stdout).toMatch(/check: 8 of 8 quantized tensors import cleanly/);
+    const j = JSON.parse(nibble(['gguf', fixture, '--json']).stdout);
+    expect(j.tensors.map((t: { type: string }) => t.type)).toEqual(['Q4_K', 'Q6_K', 'Q5_K', 'Q5_0', 'Q5_1', 'Q4_0', 'Q4_1', 'Q8_0']);
+    expect(j.tensors[0]).toMatchObject({ name: 'blk.0.ffn_up.weight', shape: [3, 512], bytes: 864 });
+  });
+  it('bad files: a block with a NaN scale fails --check by name (exit 1); a cut file and a missing one exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nibble-gguf-'));
+    const bytes = readFileSync(fixture);
+    const off = JSON.parse(nibble(['gguf', fixture, '--json']).stdout).tensors[0].fileOffset as number;
+    const nan = Buffer.from(bytes);
+    nan[off + 144 + 1] = 0x7e; // super-block 1's d: NaN
+    writeFileSync(join(dir, 'nan.gguf'), nan);
+    const r = nibble(['gguf', join(dir, 'nan.gguf'), '--check']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/check: 7 of 8 quantized tensors import cleanly; tensor 'blk.0.ffn_up.weight': Q4_K block 1 \(row 0, k 256, byte 144\) has d = NaN/);
+    writeFileSync(join(dir, 'cut.gguf'), bytes.subarray(0, bytes.length - 200));
+    const c = nibble(['gguf', join(dir, 'cut.gguf')]);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/cut.gguf: tensor '.*' .* run past the end of the file \(\d+ bytes\) \(offset \d+\)/);
+    const m = nibble(['gguf', join(dir, 'none.gguf')]);
+    expect(m.status).toBe(2);
+    expect(m.stderr).toMatch(/gguf: cannot read .*none.gguf: ENOENT/);
   });
 });

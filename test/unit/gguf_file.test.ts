@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { openAsBlob, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeGgufFile, gguf, GgufFileError, GgufHeaderIncomplete, ggufTensor, openGguf, parseGgufFile, parseGgufHeader, type GgufValue } from '../../src/io/gguf.js';
-import { dequantizeGguf, exportGguf, ggufScheme } from '../../src/quant/gguf.js';
+import { encodeGgufFile, gguf, GgufFileError, GgufHeaderIncomplete, ggufReadable, ggufTensor, openGguf, parseGgufFile, parseGgufHeader, type GgufValue } from '../../src/io/gguf.js';
+import { dequantizeGguf, exportGguf, ggufScheme, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
 import { quantizeRef } from '../../src/ref/quant.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { initMlp } from '../../src/nn/mlp.js';
@@ -107,6 +107,20 @@ describe('GGUF files', () => {
     expect(() => parseGgufFile(bad)).toThrow(/tensor 'w': Q6_K needs ne\[0\] a multiple of 256, ne = \[128, 2\]/);
   });
 
+  it('parses files holding types nibble does not decode (Q3_K, IQ4_XS, Q8_1: sizes from gguf-py), and refuses to import them by name', () => {
+    const bytes = encodeGgufFile([
+      { name: 'blk.0.attn_k.weight', type: 'Q3_K', shape: [2, 256], data: new Uint8Array(2 * 110) },
+      { name: 'blk.0.attn_v.weight', type: 'IQ4_XS', shape: [1, 512], data: new Uint8Array(2 * 136) },
+      { name: 'x', type: 'Q8_1', shape: [1, 64], data: new Uint8Array(2 * 40) },
+      { name: 'blk.0.ffn_down.weight', type: 'Q6_K', shape: [1, 256], data: new Uint8Array(210) },
+    ]);
+    const f = parseGgufFile(bytes);
+    expect(f.tensors.map((t) => [t.type, t.data.length, ggufReadable(t.type)])).toEqual([['Q3_K', 220, false], ['IQ4_XS', 272, false], ['Q8_1', 80, false], ['Q6_K', 210, true]]);
+    const k = ggufTensor(f, 'blk.0.attn_k.weight');
+    expect(() => importGguf(k.type as GgufBlockType, k.data, 2, 256, k.name)).toThrow(/tensor 'blk.0.attn_k.weight': GGUF type Q3_K is not one nibble reads \(block types: Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K\)/);
+    expect(() => encodeGgufFile([{ name: 'w', type: 'IQ2_XS', shape: [1, 128], data: new Uint8Array(37) }])).toThrow(/the innermost dim 128 is not a multiple of 256/);
+  });
+
   it('openGguf reads the header from a prefix (growing it while the header runs on) and each tensor on demand', async () => {
     // A vocabulary-sized header (40000 strings: about 700 KB) in front of two tensors, one BF16.
     const vocab = Array.from({ length: 40000 }, (_, i) => `tok_${i}_${'x'.repeat(i % 7)}`);
@@ -171,7 +185,7 @@ describe('GGUF files', () => {
       [edit(24 + 8 + 17, u32(13)), /metadata 'general.alignment': unknown value type 13 \(offset 49\)/],
       [edit(24 + 8 + 17 + 4, u32(48)), /'general.alignment' must be a u32 power of two >= 8, got u32 48/],
       [edit(infoAt + 9, u32(5)), /tensor 'a': n_dims = 5 is not in 1..4 \(offset 66\)/],
-      [edit(infoAt + 9 + 4 + 8, u32(9)), /tensor 'a': ggml type 9 is not supported .* \(offset 78\)/],
+      [edit(infoAt + 9 + 4 + 8, u32(31)), /tensor 'a': ggml type 31 is not a type gguf-py 0.19.0 knows \(F32 0, F16 1, .*, Q1_0 41\) \(offset 78\)/],
       [edit(infoAt + 9 + 4 + 8, u32(2)), /tensor 'a': Q4_0 needs ne\[0\] a multiple of 32, ne = \[2\]/],
       [edit(infoAt + 9 + 4 + 8 + 4, u64(4)), /tensor 'a': data offset 4 is not a multiple of the alignment 32 \(offset 82\)/],
       [edit(infoAt + 9 + 4 + 8 + 4, u64(32)), /tensor 'a' F32 ne \[2\]: its 8 bytes at data offset 32 \(file offset 128\) run past the end of the file \(128 bytes\)/],

@@ -1,0 +1,103 @@
+// nibble gguf FILE [--json] [--check] [--all]: what a GGUF model file holds and what nibble runs of it. Reads the
+// header only (openGguf over fs.openAsBlob, so a file of many gigabytes is not loaded); --check also reads every
+// tensor nibble decodes and imports it (src/quant/gguf.ts importGguf), naming any block whose scales are not finite.
+import { openAsBlob, statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { GgufFileError, ggufReadable, openGguf, type GgufTensorInfo, type GgufValue } from '../../src/io/gguf.js';
+import { GGUF_BLOCKS, ggufScheme, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
+import { UsageError, type Command } from './command.js';
+
+/** What nibble does with a tensor of this type. */
+export function ggufUse(type: string): string {
+  if (type === 'F32' || type === 'F16' || type === 'BF16') return 'float';
+  if (!(type in GGUF_BLOCKS)) return 'not read by nibble';
+  const s = ggufScheme(type as GgufBlockType);
+  const { bytes, elements } = GGUF_BLOCKS[type as GgufBlockType];
+  const kernels = s.bits === 4 ? 'matmul_w4a16' : `matmul_w4a16 bits=8${s.symmetric ? ', matmul_w8a8' : ''}`;
+  const scaleBits = ((s.symmetric ? 1 : 2) * (s.scaleType === 'f16' ? 16 : 32)) / s.group;
+  return `${kernels} (${s.rule}: ${s.bits + scaleBits} bits a weight, the file ${((8 * bytes) / elements).toFixed(2)})`;
+}
+
+function valueText(v: GgufValue, max = 6): string {
+  if (v.type !== 'array') return typeof v.value === 'string' ? JSON.stringify(v.value.length > 60 ? `${v.value.slice(0, 60)}...` : v.value) : String(v.value);
+  const items = v.value.slice(0, max).map((x) => valueText(x, 2));
+  return `[${items.join(', ')}${v.value.length > max ? `, ... (${v.value.length})` : ''}]`;
+}
+
+const size = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
+
+export const ggufCommand: Command = {
+  summary: 'show what a GGUF model file holds (metadata, tensors, their types) and which nibble kernels run each',
+  help: `usage:
+  nibble gguf FILE [--json] [--check] [--all]
+options:
+  --json    machine-readable (arrays in the metadata cut to their first 16 items, with their length)
+  --check   also read and import every tensor nibble decodes (exit 1 naming the first bad block)
+  --all     list every tensor (default: the first 40, and a count by type)`,
+  async run(argv) {
+    let values;
+    let positionals: string[];
+    try {
+      ({ values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, check: { type: 'boolean' }, all: { type: 'boolean' } }, allowPositionals: true, strict: true }));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (positionals.length !== 1) throw new UsageError(`gguf: give one file (got ${positionals.length}); nibble gguf --help`);
+    const path = positionals[0];
+    try {
+      if (!statSync(path).isFile()) throw new UsageError(`gguf: ${path} is not a file`);
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`gguf: cannot read ${path}: ${(e as Error).message}`);
+    }
+    let g;
+    try {
+      g = await openGguf(await openAsBlob(path), path);
+    } catch (e) {
+      if (e instanceof GgufFileError) throw new UsageError(e.message);
+      throw e;
+    }
+    const h = g.header;
+    const byType = new Map<string, { count: number; bytes: number }>();
+    for (const t of h.tensors) {
+      const e = byType.get(t.type) ?? { count: 0, bytes: 0 };
+      byType.set(t.type, { count: e.count + 1, bytes: e.bytes + t.bytes });
+    }
+    const checks: { name: string; ok: boolean; message: string }[] = [];
+    if (values.check) {
+      for (const t of h.tensors.filter((x) => x.type in GGUF_BLOCKS)) {
+        const data = (await g.tensor(t.name)).data;
+        try {
+          importGguf(t.type as GgufBlockType, data, t.shape.slice(0, -1).reduce((a, b) => a * b, 1), t.shape[t.shape.length - 1], t.name);
+          checks.push({ name: t.name, ok: true, message: 'ok' });
+        } catch (e) {
+          checks.push({ name: t.name, ok: false, message: (e as Error).message });
+        }
+      }
+    }
+    const bad = checks.filter((c) => !c.ok);
+    if (values.json) {
+      const cut = (v: GgufValue): GgufValue | { type: 'array'; itemType: string; length: number; first: GgufValue[] } =>
+        v.type === 'array' && v.value.length > 16 ? { type: 'array', itemType: v.itemType, length: v.value.length, first: v.value.slice(0, 16) } : v;
+      const meta = Object.fromEntries(Object.entries(h.metadata).map(([k, v]) => [k, cut(v)]));
+      const tensor = (t: GgufTensorInfo) => ({ name: t.name, type: t.type, shape: t.shape, bytes: t.bytes, fileOffset: t.fileOffset, nibble: ggufUse(t.type) });
+      console.log(JSON.stringify({ file: path, version: h.version, alignment: h.alignment, fileSize: h.fileSize, metadata: meta, tensors: h.tensors.map(tensor), ...(values.check ? { check: checks } : {}) }, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+    } else {
+      const lines = [`${path}: GGUF v${h.version}, ${size(h.fileSize)}, alignment ${h.alignment}, ${h.tensors.length} tensors, ${Object.keys(h.metadata).length} metadata keys`, '', 'metadata'];
+      const kw = Math.min(40, Math.max(0, ...Object.keys(h.metadata).map((k) => k.length)));
+      for (const [k, v] of Object.entries(h.metadata)) lines.push(`  ${k.padEnd(kw)}  ${v.type === 'array' ? `${v.itemType}[${v.value.length}]` : v.type}  ${valueText(v)}`);
+      lines.push('', 'tensor types');
+      for (const [t, e] of byType) lines.push(`  ${t.padEnd(8)} ${String(e.count).padStart(5)} tensor${e.count === 1 ? ' ' : 's'} ${size(e.bytes).padStart(11)}  ${ggufUse(t)}`);
+      const unread = [...byType.keys()].filter((t) => !ggufReadable(t as GgufTensorInfo['type']));
+      if (unread.length) lines.push(`  (nibble reads the header and bytes of ${unread.join(', ')} tensors but does not decode them)`);
+      const shown = values.all ? h.tensors : h.tensors.slice(0, 40);
+      const nw = Math.max(4, ...shown.map((t) => t.name.length));
+      lines.push('', 'tensors');
+      for (const t of shown) lines.push(`  ${t.name.padEnd(nw)}  ${t.type.padEnd(7)} [${t.shape.join(', ')}]`.padEnd(nw + 34) + ` ${size(t.bytes).padStart(10)}`);
+      if (shown.length < h.tensors.length) lines.push(`  ... ${h.tensors.length - shown.length} more (--all)`);
+      if (values.check) lines.push('', `check: ${checks.length - bad.length} of ${checks.length} quantized tensors import cleanly${bad.length ? `; ${bad[0].message}` : ''}`);
+      console.log(lines.join('\n'));
+    }
+    return bad.length ? 1 : 0;
+  },
+};
