@@ -4,13 +4,16 @@
 import type { GpuContext } from '../../src/gpu/context.js';
 import { planDequantizeQ4_0Blocks, dequantize, destroyQuantized, downloadQuantized, planQuantize, quantizeAct, quantizeWeights, unpackActCodes, uploadQuantized, actWordsPerRow } from '../../src/kernels/quant.js';
 import { f32ToF16Bits } from '../../src/quant/f16.js';
-import { dequantizeGguf, exportGguf, importGguf } from '../../src/quant/gguf.js';
+import { dequantizeGguf, exportGguf, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
+import { encodeGgufFile, gguf, openGguf } from '../../src/io/gguf.js';
+import { matmulQ, matmulWeights } from '../../src/kernels/matmul.js';
+import { matmulQRef } from '../../src/ref/matmul.js';
 import { exportGptq, importGptq } from '../../src/quant/gptq.js';
 import { exportAwq, importAwq } from '../../src/quant/awq.js';
 import { makeScheme, type QuantScheme, type ScaleRule } from '../../src/quant/scheme.js';
 import { dequantizeRef, quantizeActRef, quantizeRef } from '../../src/ref/quant.js';
 import { randomF32, randomGgufBlocks } from '../../src/ref/random.js';
-import { compareExact } from '../../src/ref/tolerance.js';
+import { compareBound, compareExact, U_F32 } from '../../src/ref/tolerance.js';
 import { getKernel } from '../../src/gpu/kernel.js';
 import { SHADERS } from '../../src/gpu/shaders.gen.js';
 import { bitsToF32, f16BitsToF32, f32Bits } from '../../src/quant/f16.js';
@@ -255,6 +258,48 @@ export const CASES: GpuCase[] = [
       W.destroy();
       destroyQuantized(q);
       return `${blob.size} bytes; ${msg}`;
+    },
+  },
+  {
+    name: 'GGUF: a model file read lazily from a Blob (openGguf: header, then one tensor) into dequantize and the fused matmul',
+    async run(ctx) {
+      // A Q4_K_M-like file: F32 norm, Q4_K and Q6_K weights, and a vocabulary long enough to outgrow the first read.
+      const vocab = Array.from({ length: 3000 }, (_, i) => `t${i}`);
+      const [N, K] = [8, 512];
+      const up = randomGgufBlocks('Q4_K', N, K, 61);
+      const out = randomGgufBlocks('Q6_K', N, K, 62);
+      const bytes = encodeGgufFile(
+        [
+          { name: 'blk.0.attn_norm.weight', type: 'F32', shape: [K], data: randomF32(K, 63) },
+          { name: 'blk.0.ffn_up.weight', type: 'Q4_K', shape: [N, K], data: up },
+          { name: 'output.weight', type: 'Q6_K', shape: [N, K], data: out },
+        ],
+        { 'general.architecture': gguf.str('llama'), 'tokenizer.ggml.tokens': gguf.array('string', vocab) },
+      );
+      const g = await openGguf(new Blob([bytes.slice()]), 'model.gguf', 4096);
+      assert(g.header.tensors.length === 3 && g.header.metadata['general.architecture'].value === 'llama', 'header');
+      const msgs: string[] = [];
+      for (const [name, want] of [['blk.0.ffn_up.weight', up], ['output.weight', out]] as const) {
+        const t = await g.tensor(name);
+        exact(`${name} bytes`, t.data, want);
+        const imp = importGguf(t.type as GgufBlockType, t.data, t.shape[0], t.shape[1], t.name);
+        const q = uploadQuantized(ctx, imp, name);
+        const Y = await dequantize(ctx, q);
+        msgs.push(exact(`${name} dequantized`, await ctx.readU32(Y, N * K), bits(dequantizeGguf(t.type as GgufBlockType, t.data, N, K))));
+        Y.destroy();
+        const M = 3;
+        const x = randomF32(M * K, 64, -1, 1);
+        const X = ctx.createBuffer(x);
+        const Ym = ctx.createBuffer(4 * M * N);
+        await matmulQ(ctx, X, matmulWeights(q, name), Ym, { M, xType: 'f32' });
+        const ref = matmulQRef(x, M, { bits: imp.scheme.bits, N, K, group: imp.scheme.group, mode: imp.zeros ? 'float-min' : 'symmetric', codes: imp.codes, scales: imp.scales, ...(imp.zeros ? { zeros: imp.zeros } : {}) }, {}, U_F32);
+        const r = compareBound(`${name} matmul`, await ctx.readF32(Ym, M * N), ref.y, ref.tol, 1, 1, 1);
+        assert(r.ok, r.message);
+        msgs.push(r.message);
+        [X, Ym].forEach((b) => b.destroy());
+        destroyQuantized(q);
+      }
+      return msgs.join('; ');
     },
   },
   {
