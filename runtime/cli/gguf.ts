@@ -14,7 +14,8 @@ export function ggufUse(type: string): string {
   const s = ggufScheme(type as GgufBlockType);
   const { bytes, elements } = GGUF_BLOCKS[type as GgufBlockType];
   const kernels = s.bits === 4 ? 'matmul_w4a16' : `matmul_w4a16 bits=8${s.symmetric ? ', matmul_w8a8' : ''}`;
-  const scaleBits = ((s.symmetric ? 1 : 2) * (s.scaleType === 'f16' ? 16 : 32)) / s.group;
+  // Q4_K / Q5_K keep their scales compact on the GPU (storage 'k6': 16 bits a group of 32, 32 a super-block of 256).
+  const scaleBits = s.rule === 'q4_k' || s.rule === 'q5_k' ? 16 / 32 + 32 / 256 : ((s.symmetric ? 1 : 2) * (s.scaleType === 'f16' ? 16 : 32)) / s.group;
   return `${kernels} (${s.rule}: ${s.bits + scaleBits} bits a weight, the file ${((8 * bytes) / elements).toFixed(2)})`;
 }
 

@@ -1,6 +1,7 @@
 // The output side shared by the quantized matmuls (matmul_w4a16 / w8a16 and matmul_w8a8): the bias (4), residual (5),
 // y (6) and params (7) bindings, the fused epilogue, and scale_at() over `scales` (f32, or f16 pairs, low half first,
-// under SCALES_F16), which the including kernel declares at its own binding. Needs the kernel's `Params` struct.
+// under SCALES_F16, or GGUF Q4_K / Q5_K's compact 6-bit scales with `zeros`' f16 d under SCALES_K6), which the
+// including kernel declares at its own binding. Needs the kernel's `Params` struct.
 // y (and residual, which has y's type and layout) is f32, or f16 in one of two forms:
 //   Y_F16N  array<f16> (the kernel has `enable f16`: adapters with shader-f16)
 //   Y_F16P  f16 pairs in u32 words, low half first; the invocations that own the two halves of a word are not the
@@ -69,7 +70,10 @@ fn store_y(i: u32, v: f32) {
 #include "common/matmul_epilogue.wgsl"
 
 fn scale_at(i: u32) -> f32 {
-#if SCALES_F16
+#if SCALES_K6
+  // GGUF Q4_K / Q5_K kept compact: 6-bit sc in the low byte of group i's 16-bit entry, f16 d of its super-block.
+  return unpack2x16float(zeros[i >> 3u]).x * f32((scales[i >> 1u] >> (16u * (i & 1u))) & 0x3fu);
+#elif SCALES_F16
   return unpack2x16float(scales[i >> 1u])[i & 1u];
 #else
   return scales[i];

@@ -96,11 +96,17 @@ override BK: u32 = 32u;
 #if SCALES_F16
 // Scales (and zeros) stored as f16, two per u32, low half first (layout.ts; GGUF keeps its d and m in f16).
 @group(0) @binding(2) var<storage, read> scales: array<u32>;
+#elif SCALES_K6
+// GGUF Q4_K / Q5_K kept compact: per group sc | mq << 8 (6-bit scale and min), two groups per u32; zeros holds one
+// u32 per 8 groups, f16 d | f16 dmin << 16. Scale d * sc and float min -(dmin * mq), exact in f32.
+@group(0) @binding(2) var<storage, read> scales: array<u32>;
 #else
 @group(0) @binding(2) var<storage, read> scales: array<f32>;
 #endif
 #if ZEROS
 #if SCALES_F16
+@group(0) @binding(3) var<storage, read> zeros: array<u32>;
+#elif SCALES_K6
 @group(0) @binding(3) var<storage, read> zeros: array<u32>;
 #else
 @group(0) @binding(3) var<storage, read> zeros: array<f32>;
@@ -110,7 +116,9 @@ override BK: u32 = 32u;
 
 #if ZEROS
 fn zero_at(i: u32) -> f32 {
-#if SCALES_F16
+#if SCALES_K6
+  return -(unpack2x16float(zeros[i >> 3u]).y * f32((scales[i >> 1u] >> (16u * (i & 1u) + 8u)) & 0x3fu));
+#elif SCALES_F16
   return unpack2x16float(zeros[i >> 1u])[i & 1u];
 #else
   return zeros[i];

@@ -20,6 +20,10 @@ override CH: u32 = 1;
 override BITS: u32 = 4;
 override GROUP: u32 = 32;        // 0: per channel
 override SCALE_F16: bool = false;
+// GGUF Q4_K / Q5_K kept compact ('k6' storage, src/kernels/quant.ts): scales holds each group's 6-bit scale sc and
+// min mq as sc | mq << 8, two groups per u32; zeros one u32 per 8 groups, f16 d | f16 dmin << 16. Then
+// s = d * sc and m = -(dmin * mq), both exact in f32 (ggml's own products).
+override SCALE_K6: bool = false;
 override ZERO_KIND: u32 = 0;     // 0 none, 1 integer zero point, 2 float min
 
 #include "quant/numerics.wgsl"
@@ -36,6 +40,14 @@ override ZERO_KIND: u32 = 0;     // 0 none, 1 integer zero point, 2 float min
 
 fn load_scale_word(i: u32, is_zero: bool) -> f32 {
   var wd = 0u;
+  if (SCALE_K6) {
+    let e = (scales[i >> 1u] >> (16u * (i & 1u))) & 0xffffu;
+    let sup = zeros[i >> 3u];
+    if (is_zero) {
+      return -(f16_bits_to_f32(sup >> 16u) * f32(e >> 8u));
+    }
+    return f16_bits_to_f32(sup & 0xffffu) * f32(e & 0x3fu);
+  }
   if (SCALE_F16) {
     if (is_zero) {
       wd = zeros[i >> 1u];

@@ -96,8 +96,11 @@ export interface QuantWeightBuffers {
   codes: GPUBuffer;
   scales: GPUBuffer;
   zeros?: GPUBuffer;
-  /** Element type of scales and zeros: f32 (default) or f16, two per u32, low half first (layout.ts). */
-  scaleType?: 'f32' | 'f16';
+  /**
+   * Element type of scales and zeros: f32 (default) or f16, two per u32, low half first (layout.ts); or 'k6', GGUF
+   * Q4_K / Q5_K kept compact (GpuQuantized storage 'k6'; float-min, group 32, K a multiple of 256).
+   */
+  scaleType?: 'f32' | 'f16' | 'k6';
 }
 
 /**
@@ -128,7 +131,7 @@ export function matmulWeights(q: GpuQuantized | readonly GpuQuantized[], tensor 
     codes: (q as GpuQuantized).codes,
     scales: (q as GpuQuantized).scales,
     ...((q as GpuQuantized).zeros ? { zeros: (q as GpuQuantized).zeros! } : {}),
-    scaleType: s.scaleType,
+    scaleType: (q as GpuQuantized).storage ?? s.scaleType,
   };
 }
 
@@ -178,7 +181,7 @@ interface QGeometry {
 }
 
 /** Validates the weights' shapes and buffers against each other; returns the shape math. */
-export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAllowed: readonly number[], modes: readonly ZeroMode[]): QGeometry & { cpw: number; sb: number } {
+export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAllowed: readonly number[], modes: readonly ZeroMode[]): QGeometry & { cpw: number; sb: number; sRow: number; zRow: number } {
   const { N, K } = w;
   for (const [k, v] of Object.entries({ N, K })) checkShape(kernel, `W ${k}`, Number.isInteger(v) && v > 0, `${k}=${v} must be a positive integer`);
   checkShape(kernel, 'W bits', bitsAllowed.includes(w.bits), `${w.bits}-bit weights are not supported (supported: ${bitsAllowed.join(', ')})`);
@@ -190,17 +193,21 @@ export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAll
   const ngroups = Math.ceil(K / G);
   const wpr = Math.ceil(K / cpw);
   const st = w.scaleType ?? 'f32';
-  checkShape(kernel, 'W scaleType', st === 'f32' || st === 'f16', `'${st}' is not f32 or f16`);
+  checkShape(kernel, 'W scaleType', st === 'f32' || st === 'f16' || st === 'k6', `'${st}' is not f32, f16 or k6`);
+  if (st === 'k6') checkShape(kernel, 'W scaleType', w.mode === 'float-min' && G === 32 && ngroups % 8 === 0 && K % 32 === 0, `k6 (GGUF Q4_K / Q5_K) scales need scheme 'float-min', group 32 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
   const sb = st === 'f16' ? 2 : 4;
+  // Bytes per row of scales and zeros (k6: 16 bits a group; one u32 per 8 groups).
+  const sRow = st === 'k6' ? 2 * ngroups : sb * ngroups;
+  const zRow = st === 'k6' ? ngroups / 2 : sRow;
   const need = (name: string, buf: GPUBuffer | undefined, shape: string, bytes: number) => {
     checkShape(kernel, name, !!buf, `missing (${shape})`);
     checkShape(kernel, name, buf!.size >= bytes, `buffer '${buf!.label}' of ${buf!.size} bytes is too small for ${shape} (${bytes} bytes)`);
   };
   need('codes', w.codes, `[${N}, ${wpr}] u32 (${w.bits}-bit codes of W [${N}, ${K}])`, 4 * N * wpr);
-  need('scales', w.scales, `[${N}, ${ngroups}] ${st} (W [${N}, ${K}], group ${G})`, sb * N * ngroups);
+  need('scales', w.scales, `[${N}, ${ngroups}] ${st} (W [${N}, ${K}], group ${G})`, sRow * N);
   if (w.mode === 'symmetric') checkShape(kernel, 'zeros', !w.zeros, `given, but scheme 'symmetric' has no zeros`);
-  else need('zeros', w.zeros, `[${N}, ${ngroups}] ${st} (scheme '${w.mode}')`, sb * N * ngroups);
-  return { M: 0, N, K, G, ngroups, wpr, cpw, sb };
+  else need('zeros', w.zeros, st === 'k6' ? `[${N}, ${ngroups / 8}] f16 pairs (k6 super-blocks)` : `[${N}, ${ngroups}] ${st} (scheme '${w.mode}')`, zRow * N);
+  return { M: 0, N, K, G, ngroups, wpr, cpw, sb, sRow, zRow };
 }
 
 /** Checks y, bias and residual against [M, N]; returns the defines for y's type and y's byte size. */
@@ -260,11 +267,12 @@ function weightChunks(ctx: GpuContext, kernel: string, w: QuantWeights, bits: re
     if (i > 0) checkShape(where, 'W', s.K === first.K && s.bits === first.bits && s.group === first.group && s.mode === first.mode && (s.scaleType ?? 'f32') === (first.scaleType ?? 'f32'), `K, bits, group, scheme and scale type must match shard 0 (K=${first.K}, ${first.bits} bits, group ${first.group ?? 'per channel'}, ${first.mode}, ${first.scaleType ?? 'f32'} scales)`);
     const gs = checkQuantWeights(where, s, bits, modes);
     g ??= gs;
-    const sRow = gs.sb * gs.ngroups;
-    const chunks = splitColumns(ctx, where, s.N, Math.max(4 * gs.wpr, sRow), maxBytes, gs.sb);
+    // Chunk starts: multiples of minStorageBufferOffsetAlignment / 4 rows keep every array aligned (k6 rows hold
+    // whole u32s: K is a multiple of 256), of / 2 for f16 scales.
+    const chunks = splitColumns(ctx, where, s.N, Math.max(4 * gs.wpr, gs.sRow), maxBytes, gs.sb);
     for (const [c0, n] of chunks) {
       const part = (b: GPUBuffer, rowBytes: number) => (chunks.length > 1 ? range(b, rowBytes, c0, n) : b);
-      pieces.push({ n0: total + c0, n, bindings: { w_q: part(s.codes, 4 * gs.wpr), scales: part(s.scales, sRow), ...(s.zeros ? { zeros: part(s.zeros, sRow) } : {}) } });
+      pieces.push({ n0: total + c0, n, bindings: { w_q: part(s.codes, 4 * gs.wpr), scales: part(s.scales, gs.sRow), ...(s.zeros ? { zeros: part(s.zeros, gs.zRow) } : {}) } });
     }
     total += s.N;
   }
@@ -389,6 +397,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
     PATH_TILED: path === 'tiled',
     SUBGROUPS: subgroups,
     SCALES_F16: g.sb === 2,
+    SCALES_K6: (Array.isArray(w) ? w[0] : (w as QuantWeightBuffers)).scaleType === 'k6',
     ...rows.defines,
     X_VEC: path !== 'tiled' && K % g.cpw === 0,
     PATH_COLS: path === 'splitcols',
@@ -420,7 +429,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
         args: {
           bindings,
           params: { M: mc, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX, x0: xv.index0, y0: yv.index0 },
-          expect: { x: xv.bytes, w_q: 4 * wpr * n, scales: sb * ngroups * n, ...(W.zeros ? { zeros: sb * ngroups * n } : {}), y: yv.bytes, ...(o.residual ? { residual: yv.bytes } : {}) },
+          expect: { x: xv.bytes, w_q: 4 * wpr * n, scales: g.sRow * n, ...(W.zeros ? { zeros: g.zRow * n } : {}), y: yv.bytes, ...(o.residual ? { residual: yv.bytes } : {}) },
         },
         workgroups,
       });
@@ -516,7 +525,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
         args: {
           bindings,
           params: { M: mc, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX, xq0: xqv.index0, xs0: xsv.index0, y0: yv.index0 },
-          expect: { xq: xqv.bytes, xs: xsv.bytes, w_q: 4 * wpr * n, scales: g.sb * ngroups * n, y: yv.bytes, ...(o.residual ? { residual: yv.bytes } : {}) },
+          expect: { xq: xqv.bytes, xs: xsv.bytes, w_q: 4 * wpr * n, scales: g.sRow * n, y: yv.bytes, ...(o.residual ? { residual: yv.bytes } : {}) },
         },
         workgroups,
       });

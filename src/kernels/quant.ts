@@ -4,7 +4,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
 import { makeTensor, toF32, type Tensor } from '../io/safetensors.js';
-import { toF16Array } from '../quant/f16.js';
+import { f16BitsToF32, toF16Array } from '../quant/f16.js';
 import { GGUF_BLOCKS, importGguf, type GgufBlockType } from '../quant/gguf.js';
 import { packCodes, unpackCodes, wordsPerRow } from '../quant/layout.js';
 import {
@@ -31,15 +31,18 @@ export interface GpuQuantized {
   K: number;
   /** N * wordsPerRow(K, bits) u32 words. */
   codes: GPUBuffer;
-  /** [N, groups]: f32, or f16 pairs in u32 words. */
+  /** [N, groups]: f32, or f16 pairs in u32 words; under storage 'k6' the packed 6-bit scales and mins. */
   scales: GPUBuffer;
-  /** Like scales; null when symmetric. */
+  /** Like scales; null when symmetric; under storage 'k6' the f16 d, dmin pairs, one u32 per 8 groups. */
   zeros: GPUBuffer | null;
+  /** 'k6': GGUF Q4_K / Q5_K scales kept compact (QuantizedTensor.k6: 0.625 bits a weight, not 2 of f32 pairs). */
+  storage?: 'k6';
 }
 
-/** Bytes of the scales (or zeros) array of [N, K] under `s`. */
-export function scaleBytes(s: QuantScheme, N: number, K: number): number {
+/** Bytes of the scales (or zeros) array of [N, K] under `s` (or, with `k6`, of the compact arrays). */
+export function scaleBytes(s: QuantScheme, N: number, K: number, k6?: 'scales' | 'zeros'): number {
   const count = N * groupsPerRow(s, K);
+  if (k6) return k6 === 'scales' ? 2 * count : count / 2;
   return s.scaleType === 'f16' ? 4 * Math.ceil(count / 2) : 4 * count;
 }
 
@@ -149,7 +152,8 @@ export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: GPUBuf
   // Runs along the row (SwiftShader): one whole group per invocation where the words allow it (2/4/8-bit groups).
   const want = run ?? (tune.dequantRun > 1 && s.group && s.bits !== 3 ? s.group : tune.dequantRun);
   const ch = out === 'f16' ? 1 : Math.max(1, Math.min(want, K));
-  const scheme = { BITS: s.bits, GROUP: s.group, SCALE_F16: s.scaleType === 'f16' ? 1 : 0, ZERO_KIND: ZERO_KIND_ID[zk] };
+  const k6 = q.storage === 'k6';
+  const scheme = { BITS: s.bits, GROUP: s.group, SCALE_F16: s.scaleType === 'f16' ? 1 : 0, SCALE_K6: k6 ? 1 : 0, ZERO_KIND: ZERO_KIND_ID[zk] };
   const kernel = await getKernel(ctx, out === 'f16' ? DEQUANTIZE_F16 : DEQUANTIZE, {}, out === 'f16' ? { WG: wg, ...scheme } : { WG: wg, CH: ch, ...scheme });
   const chunks = Math.ceil(K / ch);
   const items = out === 'f16' ? Math.ceil((N * K) / 2) : N * chunks;
@@ -161,7 +165,7 @@ export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: GPUBuf
       params: {
         n: N, k: K, groups: groupsPerRow(s, K), words_per_row: wordsPerRow(K, s.bits), row_pitch: g.gridX * wg, zero: 0, chunks,
       },
-      expect: { codes: codeBytes(s, N, K), scales: scaleBytes(s, N, K), zeros: zk === 'none' ? 4 : scaleBytes(s, N, K), y: out === 'f16' ? 4 * items : 4 * N * K },
+      expect: { codes: codeBytes(s, N, K), scales: scaleBytes(s, N, K, k6 ? 'scales' : undefined), zeros: zk === 'none' ? 4 : scaleBytes(s, N, K, k6 ? 'zeros' : undefined), y: out === 'f16' ? 4 * items : 4 * N * K },
     },
     workgroups: g.workgroups,
   };
@@ -201,18 +205,25 @@ export async function dequantize(ctx: GpuContext, q: GpuQuantized, out: 'f32' | 
   return y;
 }
 
-/** Uploads a CPU-side quantized tensor (from quantizeRef, importGguf, importGptq, importAwq). */
-export function uploadQuantized(ctx: GpuContext, q: QuantizedTensor, tensor = 'weight'): GpuQuantized {
+/**
+ * Uploads a CPU-side quantized tensor (from quantizeRef, importGguf, importGptq, importAwq). A GGUF Q4_K / Q5_K
+ * import keeps its scales compact on the GPU (storage 'k6') unless `compact` is false (f32 scales and mins).
+ */
+export function uploadQuantized(ctx: GpuContext, q: QuantizedTensor, tensor = 'weight', opts: { compact?: boolean } = {}): GpuQuantized {
   checkQuantized(q, tensor);
   const t = q.scheme.scaleType;
-  return {
-    scheme: q.scheme,
-    N: q.N,
-    K: q.K,
-    codes: ctx.createBuffer(q.codes, undefined, `${tensor}.codes`),
-    scales: ctx.createBuffer(packScaleWords(q.scales, t, `${tensor}.scales`), undefined, `${tensor}.scales`),
-    zeros: q.zeros ? ctx.createBuffer(packScaleWords(q.zeros, t, `${tensor}.zeros`), undefined, `${tensor}.zeros`) : null,
-  };
+  const k6 = opts.compact !== false ? q.k6 : undefined;
+  const codes = ctx.createBuffer(q.codes, undefined, `${tensor}.codes`);
+  const bufs = [codes];
+  try {
+    const scales = ctx.createBuffer(k6 ? k6.scales : packScaleWords(q.scales, t, `${tensor}.scales`), undefined, `${tensor}.scales`);
+    bufs.push(scales);
+    const zeros = k6 ? ctx.createBuffer(k6.supers, undefined, `${tensor}.supers`) : q.zeros ? ctx.createBuffer(packScaleWords(q.zeros, t, `${tensor}.zeros`), undefined, `${tensor}.zeros`) : null;
+    return { scheme: q.scheme, N: q.N, K: q.K, codes, scales, zeros, ...(k6 ? { storage: 'k6' as const } : {}) };
+  } catch (e) {
+    bufs.forEach((b) => b.destroy());
+    throw e;
+  }
 }
 
 /** Rows [n0, n0 + n) of a quantized tensor (codes, scales and zeros of those rows), on the CPU. */
@@ -227,6 +238,7 @@ export function sliceQuantizedRows(q: QuantizedTensor, n0: number, n: number): Q
     codes: q.codes.subarray(n0 * wpr, (n0 + n) * wpr),
     scales: q.scales.subarray(n0 * ng, (n0 + n) * ng),
     zeros: q.zeros ? q.zeros.subarray(n0 * ng, (n0 + n) * ng) : null,
+    ...(q.k6 ? { k6: { scales: q.k6.scales.subarray((n0 * ng) / 2, ((n0 + n) * ng) / 2), supers: q.k6.supers.subarray((n0 * ng) / 8, ((n0 + n) * ng) / 8) } } : {}),
   };
 }
 
@@ -238,7 +250,7 @@ export function sliceQuantizedRows(q: QuantizedTensor, n0: number, n: number): Q
 export function uploadQuantizedShards(ctx: GpuContext, q: QuantizedTensor, tensor = 'weight', maxBytes?: number): GpuQuantized[] {
   checkQuantized(q, tensor);
   const limit = Math.min(maxBytes ?? Infinity, ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
-  const rowBytes = Math.max(4 * wordsPerRow(q.K, q.scheme.bits), (q.scheme.scaleType === 'f16' ? 2 : 4) * groupsPerRow(q.scheme, q.K));
+  const rowBytes = Math.max(4 * wordsPerRow(q.K, q.scheme.bits), (q.k6 || q.scheme.scaleType === 'f16' ? 2 : 4) * groupsPerRow(q.scheme, q.K));
   const rows = Math.floor((limit - 2) / rowBytes); // f16 scales of a shard round up to whole words: up to 2 bytes more
   if (rows < 1) throw new Error(`tensor '${tensor}': one row of [${q.N}, ${q.K}] takes ${rowBytes} bytes, over the buffer limit of ${limit} bytes`);
   if (rows >= q.N) return [uploadQuantized(ctx, q, tensor)];
@@ -260,6 +272,18 @@ export async function downloadQuantized(ctx: GpuContext, q: GpuQuantized): Promi
   const count = N * groupsPerRow(s, K);
   const words = scaleBytes(s, N, K) / 4;
   const codes = await ctx.readU32(q.codes, N * wordsPerRow(K, s.bits));
+  if (q.storage === 'k6') {
+    const k6 = { scales: await ctx.readU32(q.scales, count / 2), supers: await ctx.readU32(q.zeros!, count / 8) };
+    const scales = new Float32Array(count);
+    const zeros = new Float32Array(count);
+    for (let i = 0; i < count; i++) {
+      const e = (k6.scales[i >> 1] >>> (16 * (i & 1))) & 0xffff;
+      const sup = k6.supers[i >> 3];
+      scales[i] = Math.fround(f16BitsToF32(sup & 0xffff) * (e & 63));
+      zeros[i] = -Math.fround(f16BitsToF32(sup >>> 16) * (e >> 8));
+    }
+    return { scheme: s, N, K, codes, scales, zeros, k6 };
+  }
   const scales = unpackScaleWords(await ctx.readU32(q.scales, words), count, s.scaleType);
   const zeros = q.zeros ? unpackScaleWords(await ctx.readU32(q.zeros, words), count, s.scaleType) : null;
   return { scheme: s, N, K, codes, scales, zeros };

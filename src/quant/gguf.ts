@@ -23,8 +23,9 @@
 //         low 4 bits: ql[64h + l + 32 (t & 1)], low nibble for t < 2, high for t >= 2; high 2 bits:
 //         (qh[32h + l] >> 2t) & 3; value (q6 - 32) * (d * sc[e / 16]).
 // In nibble's layout (src/quant/scheme.ts, import-only rules q4_k, q5_k, q6_k, q5_0, q5_1) Q4_K becomes 4-bit g32
-// codes with an f32 scale d * sc[j] and an f32 float min -(dmin * mq[j]) (6 bits a weight, against the file's 4.5);
-// Q5_K the same with 8-bit codes q5 (10 bits, against 5.5); Q6_K 8-bit codes q6 - 32 + 128 with an f32 scale d * sc
+// codes with an f32 scale d * sc[j] and an f32 float min -(dmin * mq[j]), which the GPU keeps compact as the file
+// does (QuantizedTensor.k6: 4.625 bits a weight, against the file's 4.5); Q5_K the same with 8-bit codes q5
+// (8.625 bits, against 5.5); Q6_K 8-bit codes q6 - 32 + 128 with an f32 scale d * sc
 // per 16 (10 bits, against 6.56); Q5_0 8-bit codes q5 - 16 + 128 and Q5_1 8-bit codes q5, with their f16 d (and m)
 // per 32 (8.5 and 9 bits, against 5.5 and 6). The K-quant products are exact in f32, so the values are the file's,
 // bit for bit, computed in ggml's order (product, then the min subtracted).
@@ -131,6 +132,8 @@ function importK(t: 'Q4_K' | 'Q5_K' | 'Q6_K', bytes: Uint8Array, N: number, K: n
   const codes = new Uint8Array(N * K);
   const scales = new Float32Array((N * K) / G);
   const zeros = t !== 'Q6_K' ? new Float32Array((N * K) / G) : null;
+  // Q4_K / Q5_K: the 6-bit scales and mins and the f16 d, dmin as they are, for the GPU's compact storage.
+  const k6 = t !== 'Q6_K' ? { scales: new Uint32Array((N * K) / 64), supers: new Uint32Array((N * K) / 256) } : undefined;
   for (let blk = 0; blk < N * perRow; blk++) {
     const o = blk * B;
     const c = blk * 256; // rows are whole super-blocks: element c of the tensor, group c / G
@@ -140,8 +143,10 @@ function importK(t: 'Q4_K' | 'Q5_K' | 'Q6_K', bytes: Uint8Array, N: number, K: n
       if (!Number.isFinite(d)) throw badHalf(tensor, t, 'd', blk, perRow, o, d);
       if (!Number.isFinite(dmin)) throw badHalf(tensor, t, 'dmin', blk, perRow, o + 2, dmin);
       const qh = t === 'Q5_K' ? o + 16 : -1; // Q5_K: 32 bytes of fifth bits before qs
+      k6!.supers[blk] = (bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24)) >>> 0;
       for (let j = 0; j < 8; j++) {
         const [sc, mq] = scaleMinK4(bytes, o + 4, j);
+        k6!.scales[4 * blk + (j >> 1)] |= (sc | (mq << 8)) << (16 * (j & 1));
         scales[c / 32 + j] = Math.fround(d * sc); // exact: 11 x 6 significant bits
         zeros![c / 32 + j] = -Math.fround(dmin * mq); // -0 where the product is +0: u * s + m is then ggml's u * s - 0, signed zeros included
         const qo = o + (qh < 0 ? 16 : 48) + 32 * (j >> 1);
@@ -157,7 +162,7 @@ function importK(t: 'Q4_K' | 'Q5_K' | 'Q6_K', bytes: Uint8Array, N: number, K: n
       for (let e = 0; e < 256; e++) codes[c + e] = q6(bytes, o, e) - 32 + 128;
     }
   }
-  return { scheme, N, K, codes: packCodes(codes, N, K, scheme.bits), scales, zeros };
+  return { scheme, N, K, codes: packCodes(codes, N, K, scheme.bits), scales, zeros, ...(k6 ? { k6 } : {}) };
 }
 
 /** Imports GGUF blocks (exactly: codes, f16 d and m are kept bit for bit, K-quant scales as their exact f32

@@ -7,7 +7,7 @@ import { f32ToF16Bits, toF16 } from '../../src/ref/f16.js';
 import { groupsOf, matmulQRef, matmulRef, matmulW8A8Ref, packI8Rows, quantizeRowsI8Ref, type EpilogueRef, type QuantWeightsRef } from '../../src/ref/matmul.js';
 import { randomF32, randomGgufBlocks, rng } from '../../src/ref/random.js';
 import { compareBound, compareExact, compareF16Rounded, U_F16, U_F32 } from '../../src/ref/tolerance.js';
-import { destroyQuantized, uploadQuantized, uploadQuantizedShards } from '../../src/kernels/quant.js';
+import { dequantize, destroyQuantized, downloadQuantized, uploadQuantized, uploadQuantizedShards } from '../../src/kernels/quant.js';
 import { dequantizeGguf, exportGguf, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
 import { exportGptq, importGptq } from '../../src/quant/gptq.js';
 import { makeScheme, type QuantizedTensor } from '../../src/quant/scheme.js';
@@ -736,4 +736,58 @@ async function importedCase(ctx: GpuContext): Promise<string> {
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 rows: more rows than one dispatch grid holds are split along M', run: gridRowsCase });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8: a NaN or inf in x makes its row non-finite (W8A8: NaN), never finite garbage', run: nonFiniteCase });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 with the weight in shards along N (uploadQuantizedShards): bit-identical to the whole weight, every path', run: shardedCase });
+
+// GGUF Q4_K / Q5_K with their scales kept compact on the GPU ('k6': the file's 6-bit scales and mins, f16 d and dmin
+// per super-block; 0.625 bits a weight against 2 for f32 scales and mins): the same bits as the f32 storage on every
+// path, whole, in shards (uploadQuantizedShards) and split along N under a forced binding limit; dequantize exact;
+// and the round trip through downloadQuantized.
+async function k6Case(ctx: GpuContext): Promise<string> {
+  const [N, K] = [136, 512];
+  const msgs: string[] = [];
+  for (const [i, t] of (['Q4_K', 'Q5_K'] as const).entries()) {
+    const bytes = randomGgufBlocks(t, N, K, 71 + i);
+    const imp = importGguf(t, bytes, N, K);
+    const compact = uploadQuantized(ctx, imp, t);
+    const wide = uploadQuantized(ctx, imp, t, { compact: false });
+    assert(compact.storage === 'k6' && wide.storage === undefined, `${t}: storage ${compact.storage} / ${wide.storage}`);
+    const ng = K / 32;
+    assert(compact.scales.size === 2 * N * ng && compact.zeros!.size === (N * ng) / 2 && wide.scales.size === 4 * N * ng, `${t}: buffer sizes ${compact.scales.size}, ${compact.zeros!.size}, ${wide.scales.size}`);
+    const back = await downloadQuantized(ctx, compact);
+    assert(compareExact(`${t} k6 download scales`, back.scales, imp.scales).ok && compareExact(`${t} k6 download zeros`, back.zeros!, imp.zeros!).ok, `${t}: downloadQuantized changed the scales`);
+    assert(compareExact(`${t} k6 words`, back.k6!.scales, imp.k6!.scales).ok && compareExact(`${t} k6 supers`, back.k6!.supers, imp.k6!.supers).ok, `${t}: downloadQuantized changed the k6 words`);
+    const Yd = await dequantize(ctx, compact);
+    msgs.push(compareExact(`${t} k6 dequantize`, await ctx.readU32(Yd, N * K), new Uint32Array(dequantizeGguf(t, bytes, N, K).buffer)).message);
+    Yd.destroy();
+    const rowBytes = 4 * (K / (32 / imp.scheme.bits));
+    const shards = uploadQuantizedShards(ctx, imp, t, 64 * rowBytes); // 64 rows a shard: 64 + 64 + 8
+    assert(shards.length === 3 && shards.every((q) => q.storage === 'k6'), `${t}: ${shards.length} shards, storage ${shards.map((q) => q.storage).join()}`);
+    for (const M of [2, 20]) {
+      const { X, Y, ref, tol } = f16Problem(ctx, M, N, K, 75 + M, dequantizeGguf(t, bytes, N, K));
+      for (const path of (M <= 8 ? ['rows', 'split', 'splitcols'] : ['rows', 'tiled']) as MatmulPath[]) {
+        const run = async (wb: QuantWeights, maxBindingBytes?: number) => {
+          ctx.write(Y, new Float32Array(M * N).fill(NaN));
+          await matmulQ(ctx, X, wb, Y, { M, xType: 'f16', f16: 'emulated', path, maxBindingBytes });
+          return ctx.readU32(Y, M * N);
+        };
+        const a = await run(matmulWeights(wide));
+        const what = `${t} k6 ${path} M=${M}`;
+        const limit = 64 * rowBytes; // 64 rows a dispatch (the offset alignment's step), 3 dispatches
+        for (const [how, b] of [['whole', await run(matmulWeights(compact))], ['3 shards', await run(matmulWeights(shards))], [`binding<=${limit}B`, await run(matmulWeights(compact), limit)]] as const) {
+          const same = compareExact(`${what} ${how} vs f32 scales`, b, a);
+          assert(same.ok, same.message);
+        }
+        const planned = await planMatmulQ(ctx, X, matmulWeights(compact), Y, { M, xType: 'f16', f16: 'emulated', path, maxBindingBytes: limit });
+        const r = compareBound(what, new Float32Array(a.buffer, a.byteOffset, M * N), ref.c, tol, 1, 1, 1);
+        assert(r.ok, r.message);
+        assert(planned.length >= 3, `${what}: ${planned.length} dispatches under the ${limit}-byte limit`);
+        msgs.push(`${what}: ${checkSplitPlan(what, planned, limit)}`);
+      }
+      X.destroy();
+      Y.destroy();
+    }
+    [compact, wide, ...shards].forEach(destroyQuantized);
+  }
+  return msgs.join('; ');
+}
+CASES.push({ name: 'matmul_w4a16 / w8a16 and dequantize on GGUF Q4_K / Q5_K with compact k6 scales: bit-identical to f32 scales, whole, sharded and split', run: k6Case });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K and GPTQ int4 weights (matmulWeights, no copy)', run: importedCase });
