@@ -10,13 +10,16 @@ import type { GpuContext } from '../src/gpu/context.js';
 import type { BoundKernel } from '../src/gpu/kernel.js';
 import { timePass, type TimingResult } from '../src/gpu/timing.js';
 import type { Dispatch } from '../src/kernels/common.js';
-import { f32Variant, planMatmulF32, planMatmulQ, planMatmulW8A8, pickPath, type MatmulPath, type QuantWeightBuffers } from '../src/kernels/matmul.js';
+import { f32Variant, matmulWeights, planMatmulF32, planMatmulQ, planMatmulW8A8, pickPath, type MatmulPath, type QuantWeightBuffers } from '../src/kernels/matmul.js';
 import { tuningFor } from '../src/kernels/tuning.js';
 import { f16BitsToF32 } from '../src/ref/f16.js';
 import { matmulQRef, matmulRef, matmulW8A8Ref, quantizeRowsI8Ref, type QuantWeightsRef } from '../src/ref/matmul.js';
 import { rng } from '../src/ref/random.js';
 import { compareBound, U_F16, U_F32 } from '../src/ref/tolerance.js';
 import { ceilingSizes, readRow } from './ceilings.js';
+import { destroyQuantized, uploadQuantized } from '../src/kernels/quant.js';
+import { GGUF_BLOCKS, dequantizeGguf, importGguf, type GgufBlockType } from '../src/quant/gguf.js';
+import { randomGgufBlocks } from '../src/ref/random.js';
 
 /** Bytes copied before each timed pass on a GPU so that weights come from memory, not L2 (H100: 50 MB L2). */
 const L2_FLUSH_BYTES = 256 * 1024 * 1024;
@@ -42,6 +45,11 @@ export interface MatmulBenchOptions {
   f16?: ('native' | 'emulated')[];
   /** Split GEMV reductions: subgroup (true) and/or workgroup tree (false); default: the tuning table's, or both under 'all'. */
   subgroups?: boolean[];
+  /**
+   * GGUF block types to time on the GEMV shapes too (random blocks, imported as importGguf does, the default path):
+   * rows 'gguf <type>' with the bytes each storage reads; Q4_K / Q5_K both with compact k6 and with f32 scales.
+   */
+  formats?: GgufBlockType[];
 }
 
 /** A 'splitcols' row against the fastest 'split' row of the same shape, kernel and f16 mode. */
@@ -369,6 +377,35 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
       }
       W.codes.destroy();
       W.scales.destroy();
+    }
+    if (gemv && opts.formats?.length) {
+      // GGUF formats on the same shape: the bytes each storage reads per weight, next to the same f32 baseline.
+      const f16 = ctx.caps.shaderF16 ? 'native' : 'emulated';
+      for (const [fi, t] of opts.formats.entries()) {
+        const { bytes: B, elements: E } = GGUF_BLOCKS[t];
+        if (K % E !== 0) {
+          log(`# gguf ${t} ${shape}: skipped (K is not a multiple of ${E})`);
+          continue;
+        }
+        const blocks = randomGgufBlocks(t, N, K, seed + 50 + fi);
+        const imp = importGguf(t, blocks, N, K);
+        const rowBytes = (K / E) * B;
+        const wSub = new Float32Array(checkCols.length * K);
+        checkCols.forEach((n, j) => wSub.set(dequantizeGguf(t, blocks.subarray(n * rowBytes, (n + 1) * rowBytes), 1, K), j * K));
+        const ref = matmulRef(xSub, wSub, { M: checkRows.length, N: checkCols.length, K, transB: true });
+        const u = f16 === 'native' ? U_F16 : U_F32;
+        for (const compact of imp.k6 ? [true, false] : [true]) {
+          const q = uploadQuantized(ctx, imp, t, { compact });
+          const ds = await planMatmulQ(ctx, X16, matmulWeights(q, t), Y, { M, xType: 'f16', f16 });
+          await timeDispatches(ctx, t, ds, 1);
+          const chk = await check(`gguf ${t}`, { y: ref.c, tol: ref.absSum.map((a) => 2 * (K + 1) * u * a) });
+          const tm = await timeDispatches(ctx, t, ds, reps);
+          const gpuBytes = q.codes.size + q.scales.size + (q.zeros?.size ?? 0);
+          const storage = imp.k6 ? (compact ? ' k6 scales' : ' f32 scales') : '';
+          emit(row(`gguf ${t}`, `${imp.scheme.bits === 4 ? 'w4a16' : 'w8a16'} ${pickPath(ctx, M)} f16-${f16}${storage} (${((8 * gpuBytes) / (N * K)).toFixed(3)} bits/w)`, tm, gpuBytes, f32ms, chk));
+          destroyQuantized(q);
+        }
+      }
     }
     [X16, X32, Y].forEach((b) => b.destroy());
   }

@@ -8,13 +8,15 @@
 //   --f16 native,emulated               f16 activation modes
 //   --subgroups on,off                  split GEMV reductions: subgroups and/or workgroup tree
 //   --reps N                            timed repetitions per row
+//   --formats Q4_K,Q6_K,...             GGUF block types also timed on the GEMV shapes (all: every type nibble reads)
 import { writeFileSync } from 'node:fs';
 import { createNodeContext } from '../runtime/node.js';
 import type { MatmulPath } from '../src/kernels/matmul.js';
 import { runMatmulBench, type MatmulBenchOptions, type Shape } from './matmul.js';
+import { GGUF_BLOCKS, type GgufBlockType } from '../src/quant/gguf.js';
 
 const args = process.argv.slice(2);
-const KNOWN = new Set(['--quick', '--all', '--json', '--shapes', '--paths', '--wg', '--cols', '--bits', '--f16', '--subgroups', '--reps']);
+const KNOWN = new Set(['--quick', '--all', '--json', '--shapes', '--paths', '--wg', '--cols', '--bits', '--f16', '--subgroups', '--reps', '--formats']);
 
 function usage(msg: string): never {
   console.error(`run-matmul: ${msg}`);
@@ -23,7 +25,7 @@ function usage(msg: string): never {
 
 for (const [i, a] of args.entries()) {
   if (a.startsWith('--') && !KNOWN.has(a)) usage(`unknown flag '${a}' (flags: ${[...KNOWN].join(' ')})`);
-  if (['--json', '--shapes', '--paths', '--wg', '--cols', '--bits', '--f16', '--subgroups', '--reps'].includes(a) && (args[i + 1] === undefined || args[i + 1].startsWith('--'))) usage(`${a} needs a value`);
+  if (['--json', '--shapes', '--paths', '--wg', '--cols', '--bits', '--f16', '--subgroups', '--reps', '--formats'].includes(a) && (args[i + 1] === undefined || args[i + 1].startsWith('--'))) usage(`${a} needs a value`);
 }
 
 function list(flag: string): string[] | undefined {
@@ -62,6 +64,7 @@ const opts: MatmulBenchOptions = {
   f16: choices('--f16', ['native', 'emulated'] as const),
   subgroups: choices('--subgroups', ['on', 'off'] as const)?.map((s) => s === 'on'),
   reps: ints('--reps', (n) => n > 0, 'a positive integer')?.[0],
+  formats: list('--formats')?.[0] === 'all' ? (Object.keys(GGUF_BLOCKS) as GgufBlockType[]) : choices('--formats', Object.keys(GGUF_BLOCKS) as GgufBlockType[]),
 };
 const jsonAt = args.indexOf('--json');
 const ctx = await createNodeContext();

@@ -2,7 +2,8 @@
 # The GPU check of the fused matmuls (bench/README.md, "GEMV sweep on a GPU"), inside bench/gpu/run.sh: the test
 # suite's matmul cases (nibble selftest), the issue's shapes on every default path, then the W4A16 GEMV sweep (split
 # against splitcols, both reductions) that ends with the `# GEMV pick` block for src/kernels/tuning.ts. Writes
-# selftest.txt / selftest.json, matmul.md / matmul.json and gemv-sweep.md / gemv-sweep.json to OUTDIR (default: the
+# selftest.txt / selftest.json, matmul.md / matmul.json, gemv-sweep.md / gemv-sweep.json and formats.md / formats.json
+# (GGUF block types on the decode shapes) to OUTDIR (default: the
 # current folder). A dry run on any adapter: SWEEP_SHAPES=1x256x512 SWEEP_MATMUL=--quick (smaller shapes, quicker).
 set -uo pipefail
 out=${1:-.}
@@ -18,4 +19,7 @@ echo "gemv-sweep.sh: default paths: exit $?, $(grep -c '^|' "$out/matmul.md") ta
 node dist/bench/run-matmul.js --shapes "${SWEEP_SHAPES:-1x4096x4096,1x4096x11008,1x11008x4096}" --paths split,splitcols \
   --wg 32,64,128,256 --cols 1,2,4,8 --bits 4 --f16 native --subgroups on,off --json "$out/gemv-sweep.json" >"$out/gemv-sweep.md" 2>&1
 echo "gemv-sweep.sh: sweep: exit $?"
+# GGUF formats on the decode shapes: the bytes each storage reads (Q4_K / Q5_K with compact k6 and with f32 scales).
+node dist/bench/run-matmul.js --shapes "${SWEEP_SHAPES:-1x4096x4096,1x4096x11008,1x11008x4096}" --bits 4 --formats all --json "$out/formats.json" >"$out/formats.md" 2>&1
+echo "gemv-sweep.sh: formats: exit $?, $(grep -c '^| gguf' "$out/formats.md") gguf rows"
 sed -n '/# GEMV pick/,$p' "$out/gemv-sweep.md"

@@ -336,3 +336,25 @@ describe('run-matmul: the GEMV pick for the tuning table', () => {
     expect(pickGemv(rows.filter((r) => r.M > 8), 'native')).toBeNull();
   });
 });
+
+describe('run-matmul from the outside (needs npm run build)', () => {
+  const runMatmul = (args: string[]) => spawnSync(process.execPath, ['dist/bench/run-matmul.js', ...args], { encoding: 'utf8', timeout: 300_000 });
+  it('--formats times GGUF imports on a GEMV shape, checked first, with the bytes each storage reads; both ceilings measured', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nibble-rm-'));
+    const r = runMatmul(['--quick', '--shapes', '1x512x64', '--bits', '4', '--formats', 'Q4_K,Q6_K,Q4_0', '--reps', '1', '--json', join(dir, 'r.json')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/# read bandwidth [\d.]+ GB\/s \(read_bandwidth kernel, bytes read; [\d.]+x the copy\)/);
+    expect(r.stdout).toMatch(/\| gguf Q4_K \| w4a16 \w+ f16-\w+ k6 scales \(4\.625 bits\/w\) \| 1x512x64 \|.*\| ok \(/);
+    expect(r.stdout).toMatch(/\| gguf Q4_K \| w4a16 \w+ f16-\w+ f32 scales \(6\.000 bits\/w\) \| 1x512x64 \|.*\| ok \(/);
+    expect(r.stdout).toMatch(/\| gguf Q6_K \| w8a16 \w+ f16-\w+ \(10\.000 bits\/w\) \|.*\| ok \(/);
+    const j = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
+    expect(j.readGBs).toBeGreaterThan(0);
+    expect(j.rows.filter((x: { kernel: string }) => x.kernel.startsWith('gguf ')).length).toBe(4);
+    // The targets take our own W4A16 rows only, not the GGUF ones.
+    expect(j.targets.every((t: { what: string }) => !t.what.includes('gguf'))).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+    const bad = runMatmul(['--formats', 'Q3_K']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--formats: 'Q3_K' is not one of Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K/);
+  });
+});
