@@ -5,6 +5,7 @@ import type { GpuContext } from '../../src/gpu/context.js';
 
 import { $, app, newContext } from './app.js';
 import { setupBench } from './bench.js';
+import { setupGguf } from './gguf.js';
 import { setupRun } from './run.js';
 import { setupTrain } from './train.js';
 
@@ -63,6 +64,7 @@ async function start() {
   showCaps(ctx);
   setupTrain();
   setupBench();
+  setupGguf();
   await setupRun();
   // For tests and debugging: lose the device on purpose, now or at a training step (the Train tab then offers a restart).
   (window as unknown as { nibbleDemo: unknown }).nibbleDemo = {

@@ -4,20 +4,8 @@
 import { openAsBlob, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { GgufFileError, ggufReadable, openGguf, type GgufTensorInfo, type GgufValue } from '../../src/io/gguf.js';
-import { GGUF_BLOCKS, ggufScheme, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
+import { GGUF_BLOCKS, ggufKernelUse as ggufUse, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
 import { UsageError, type Command } from './command.js';
-
-/** What nibble does with a tensor of this type. */
-export function ggufUse(type: string): string {
-  if (type === 'F32' || type === 'F16' || type === 'BF16') return 'float';
-  if (!(type in GGUF_BLOCKS)) return 'not read by nibble';
-  const s = ggufScheme(type as GgufBlockType);
-  const { bytes, elements } = GGUF_BLOCKS[type as GgufBlockType];
-  const kernels = s.bits === 4 ? 'matmul_w4a16' : `matmul_w4a16 bits=8${s.symmetric ? ', matmul_w8a8' : ''}`;
-  // Q4_K / Q5_K keep their scales compact on the GPU (storage 'k6': 16 bits a group of 32, 32 a super-block of 256).
-  const scaleBits = s.rule === 'q4_k' || s.rule === 'q5_k' ? 16 / 32 + 32 / 256 : ((s.symmetric ? 1 : 2) * (s.scaleType === 'f16' ? 16 : 32)) / s.group;
-  return `${kernels} (${s.rule}: ${s.bits + scaleBits} bits a weight, the file ${((8 * bytes) / elements).toFixed(2)})`;
-}
 
 function valueText(v: GgufValue, max = 6): string {
   if (v.type !== 'array') return typeof v.value === 'string' ? JSON.stringify(v.value.length > 60 ? `${v.value.slice(0, 60)}...` : v.value) : String(v.value);

@@ -99,6 +99,21 @@ function checkSize(t: GgufBlockType, bytes: Uint8Array, N: number, K: number, te
   if (bytes.length > need) throw new Error(`tensor '${tensor}': ${t} data has ${bytes.length} bytes, [${N}, ${K}] takes exactly ${need}`);
 }
 
+/**
+ * What nibble runs a GGUF tensor of `type` on: 'float' (F32, F16, BF16), the fused matmul kernels with the scheme's
+ * rule and the bits a weight on the GPU against the file's, or 'not read by nibble'.
+ */
+export function ggufKernelUse(type: string): string {
+  if (type === 'F32' || type === 'F16' || type === 'BF16') return 'float';
+  if (!(type in GGUF_BLOCKS)) return 'not read by nibble';
+  const s = ggufScheme(type as GgufBlockType);
+  const { bytes, elements } = GGUF_BLOCKS[type as GgufBlockType];
+  const kernels = s.bits === 4 ? 'matmul_w4a16' : `matmul_w4a16 bits=8${s.symmetric ? ', matmul_w8a8' : ''}`;
+  // Q4_K / Q5_K keep their scales compact on the GPU (storage 'k6': 16 bits a group of 32, 32 a super-block of 256).
+  const scaleBits = s.rule === 'q4_k' || s.rule === 'q5_k' ? 16 / 32 + 32 / 256 : ((s.symmetric ? 1 : 2) * (s.scaleType === 'f16' ? 16 : 32)) / s.group;
+  return `${kernels} (${s.rule}: ${s.bits + scaleBits} bits a weight, the file ${((8 * bytes) / elements).toFixed(2)})`;
+}
+
 /** Q4_K's 6-bit scale and min of sub-block j (0..7) from the 12 bytes at o. */
 function scaleMinK4(bytes: Uint8Array, o: number, j: number): [number, number] {
   if (j < 4) return [bytes[o + j] & 63, bytes[o + j + 4] & 63];

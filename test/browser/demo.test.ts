@@ -24,10 +24,10 @@ async function tab(name: string) {
 async function shot(name: string) {
   await h.page.screenshot({ path: join(OUT, `demo-${name}.png`) as `${string}.png`, fullPage: true });
 }
-async function upload(name: string, bytes: Uint8Array) {
+async function upload(name: string, bytes: Uint8Array, input_ = '#run-file') {
   const path = join(OUT, name);
   writeFileSync(path, bytes);
-  const input = await h.page.$('#run-file');
+  const input = await h.page.$(input_);
   await (input as unknown as { uploadFile: (p: string) => Promise<void> }).uploadFile(path);
 }
 
@@ -186,6 +186,33 @@ describe('demo (headless chromium)', () => {
     const a = await h.evaluate<boolean>('return window.nibbleDemo.fallback');
     expect(await hidden('#bench-fallback')).toBe(!a); // the note shows exactly on a software adapter
     await shot('bench');
+  });
+
+  it('GGUF: the bundled sample opens lazily, lists every type with its kernel, and its weights run on the fused matmul', async () => {
+    await tab('gguf');
+    await h.page.click('#gguf-sample');
+    await h.page.waitForFunction(() => document.querySelector('#gguf-tensors')?.getAttribute('data-rows') === '8');
+    expect(await text('#gguf-summary')).toMatch(/sample.gguf: GGUF v3, 3.6 KiB, 8 tensors/);
+    const types = await text('#gguf-types');
+    expect(types).toMatch(/Q4_K.*matmul_w4a16 \(q4_k: 4.625 bits a weight, the file 4.50\)/);
+    expect(types).toMatch(/Q6_K.*matmul_w4a16 bits=8, matmul_w8a8/);
+    for (const [name, want] of [['blk.0.ffn_up.weight', /Q4_K \[3, 512\] on matmul_w4a16 \(\w+ path, compact k6 scales\), 1 x 512 x 3: [\d.]+ ms/], ['output.weight', /Q6_K \[2, 512\] on matmul_w4a16 bits=8/]] as const) {
+      await h.page.select('#gguf-tensor', name);
+      await h.page.$eval('#gguf-result', (e) => (e.textContent = ''));
+      await h.page.click('#gguf-run');
+      await h.page.waitForFunction(() => (document.querySelector('#gguf-result')?.textContent ?? '') !== '' || !(document.querySelector('#gguf-error') as HTMLElement).hidden);
+      expect(await hidden('#gguf-error'), await text('#gguf-error')).toBe(true);
+      const r = await text('#gguf-result');
+      expect(r).toMatch(want);
+      expect(r).toMatch(/sampled columns within the bound/);
+    }
+    await shot('gguf');
+    // Not a GGUF file: the error names it and the offset, and the page keeps working.
+    await upload('not-a-model.gguf', new TextEncoder().encode('GGML this is not a gguf file'), '#gguf-file');
+    await h.page.waitForFunction(() => !(document.querySelector('#gguf-error') as HTMLElement).hidden);
+    expect(await text('#gguf-error')).toMatch(/not-a-model.gguf: not a GGUF file: magic "GGML", expected "GGUF" \(offset 0\)/);
+    await h.page.click('#gguf-sample');
+    await h.page.waitForFunction(() => (document.querySelector('#gguf-error') as HTMLElement).hidden);
   });
 
   it('Capabilities tab and no page errors', async () => {
