@@ -785,6 +785,19 @@ async function k6Case(ctx: GpuContext): Promise<string> {
       X.destroy();
       Y.destroy();
     }
+    if (t === 'Q4_K') {
+      // Bad k6 weights are refused by name: a scheme that is not float-min, a supers buffer too small.
+      const X = ctx.createBuffer(2 * K, undefined, 'x');
+      const Y = ctx.createBuffer(4 * N, undefined, 'y');
+      const wb = matmulWeights(compact, t);
+      const m1 = await expectError('k6 symmetric', () => matmulQ(ctx, X, { ...wb, mode: 'symmetric', zeros: undefined }, Y, { M: 1, xType: 'f16' }));
+      assert(/k6 \(GGUF Q4_K \/ Q5_K\) scales need scheme 'float-min', group 32 and K a multiple of 256 \(got 'symmetric', group 32, K=512\)/.test(m1), m1);
+      const small = ctx.createBuffer(16, undefined, 'small.supers');
+      const m2 = await expectError('k6 supers', () => matmulQ(ctx, X, { ...wb, zeros: small }, Y, { M: 1, xType: 'f16' }));
+      assert(/zeros: buffer 'small.supers' of 16 bytes is too small for \[136, 2\] f16 pairs \(k6 super-blocks\) \(1088 bytes\)/.test(m2), m2);
+      msgs.push(m1, m2);
+      [X, Y, small].forEach((b) => b.destroy());
+    }
     [compact, wide, ...shards].forEach(destroyQuantized);
   }
   return msgs.join('; ');
