@@ -763,21 +763,26 @@ async function k6Case(ctx: GpuContext): Promise<string> {
     assert(shards.length === 3 && shards.every((q) => q.storage === 'k6'), `${t}: ${shards.length} shards, storage ${shards.map((q) => q.storage).join()}`);
     for (const M of [2, 20]) {
       const { X, Y, ref, tol } = f16Problem(ctx, M, N, K, 75 + M, dequantizeGguf(t, bytes, N, K));
-      for (const path of (M <= 8 ? ['rows', 'split', 'splitcols'] : ['rows', 'tiled']) as MatmulPath[]) {
+      // f16-native math too where the adapter has shader-f16 (a GPU; nibble selftest runs it there).
+      const modes = ctx.caps.shaderF16 ? (['emulated', 'native'] as const) : (['emulated'] as const);
+      const paths: MatmulPath[] = M <= 8 ? ['rows', 'split', 'splitcols'] : ['rows', 'tiled'];
+      for (const [f16, path] of modes.flatMap((f) => paths.map((p) => [f, p] as const))) {
         const run = async (wb: QuantWeights, maxBindingBytes?: number) => {
           ctx.write(Y, new Float32Array(M * N).fill(NaN));
-          await matmulQ(ctx, X, wb, Y, { M, xType: 'f16', f16: 'emulated', path, maxBindingBytes });
+          await matmulQ(ctx, X, wb, Y, { M, xType: 'f16', f16, path, maxBindingBytes });
           return ctx.readU32(Y, M * N);
         };
         const a = await run(matmulWeights(wide));
-        const what = `${t} k6 ${path} M=${M}`;
+        const what = `${t} k6 ${path} f16-${f16} M=${M}`;
         const limit = 64 * rowBytes; // 64 rows a dispatch (the offset alignment's step), 3 dispatches
         for (const [how, b] of [['whole', await run(matmulWeights(compact))], ['3 shards', await run(matmulWeights(shards))], [`binding<=${limit}B`, await run(matmulWeights(compact), limit)]] as const) {
           const same = compareExact(`${what} ${how} vs f32 scales`, b, a);
           assert(same.ok, same.message);
         }
-        const planned = await planMatmulQ(ctx, X, matmulWeights(compact), Y, { M, xType: 'f16', f16: 'emulated', path, maxBindingBytes: limit });
-        const r = compareBound(what, new Float32Array(a.buffer, a.byteOffset, M * N), ref.c, tol, 1, 1, 1);
+        const planned = await planMatmulQ(ctx, X, matmulWeights(compact), Y, { M, xType: 'f16', f16, path, maxBindingBytes: limit });
+        // Native f16: products in f16 (the bound of matmulQRef with the f16 unit roundoff).
+        const bound = f16 === 'native' ? ref.absSum.map((v) => 2 * (K + 1) * U_F16 * v) : tol;
+        const r = compareBound(what, new Float32Array(a.buffer, a.byteOffset, M * N), ref.c, bound, 1, 1, 1);
         assert(r.ok, r.message);
         assert(planned.length >= 3, `${what}: ${planned.length} dispatches under the ${limit}-byte limit`);
         msgs.push(`${what}: ${checkSplitPlan(what, planned, limit)}`);
