@@ -47,7 +47,7 @@ export interface MatmulBenchOptions {
   subgroups?: boolean[];
   /**
    * GGUF block types to time on the GEMV shapes too (random blocks, imported as importGguf does, the default path):
-   * rows 'gguf <type>' with the bytes each storage reads; Q4_K / Q5_K both with compact k6 and with f32 scales.
+   * rows 'gguf <type>' with the bytes each storage reads; Q4_K / Q5_K / Q6_K both with compact (k6, s8) and f32 scales.
    */
   formats?: GgufBlockType[];
 }
@@ -394,14 +394,15 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
         checkCols.forEach((n, j) => wSub.set(dequantizeGguf(t, blocks.subarray(n * rowBytes, (n + 1) * rowBytes), 1, K), j * K));
         const ref = matmulRef(xSub, wSub, { M: checkRows.length, N: checkCols.length, K, transB: true });
         const u = f16 === 'native' ? U_F16 : U_F32;
-        for (const compact of imp.k6 ? [true, false] : [true]) {
+        const hasCompact = !!(imp.k6 || imp.s8);
+        for (const compact of hasCompact ? [true, false] : [true]) {
           const q = uploadQuantized(ctx, imp, t, { compact });
           const ds = await planMatmulQ(ctx, X16, matmulWeights(q, t), Y, { M, xType: 'f16', f16 });
           await timeDispatches(ctx, t, ds, 1);
           const chk = await check(`gguf ${t}`, { y: ref.c, tol: ref.absSum.map((a) => 2 * (K + 1) * u * a) });
           const tm = await timeDispatches(ctx, t, ds, reps);
-          const gpuBytes = q.codes.size + q.scales.size + (q.zeros?.size ?? 0);
-          const storage = imp.k6 ? (compact ? ' k6 scales' : ' f32 scales') : '';
+          const gpuBytes = q.codes.size + q.scales.size + (q.zeros?.size ?? 0) + (q.supers?.size ?? 0);
+          const storage = hasCompact ? (compact ? ` ${q.storage} scales` : ' f32 scales') : '';
           emit(row(`gguf ${t}`, `${imp.scheme.bits === 4 ? 'w4a16' : 'w8a16'} ${pickPath(ctx, M)} f16-${f16}${storage} (${((8 * gpuBytes) / (N * K)).toFixed(3)} bits/w)`, tm, gpuBytes, f32ms, chk));
           destroyQuantized(q);
         }

@@ -87,7 +87,7 @@ async function run(): Promise<void> {
     const ref = matmulRef(fromF16Array(xh), wSub, { M: 1, N: cols.length, K, transB: true });
     const u = ctx.caps.shaderF16 ? U_F16 : U_F32;
     const r = compareBound(t.name, cols.map((n) => y[n]), ref.c, ref.absSum.map((a) => 2 * (K + 1) * u * a), 1, 1, 1);
-    const storage = shards[0].storage === 'k6' ? ', compact k6 scales' : '';
+    const storage = shards[0].storage ? `, compact ${shards[0].storage} scales` : '';
     $('gguf-result').textContent = `${t.name}: ${type} [${N}, ${K}] on matmul_w4a16${q.scheme.bits === 8 ? ' bits=8' : ''} (${pickPath(ctx, 1)} path${storage}), 1 x ${K} x ${N}: ${ms.toFixed(2)} ms (wall, second run); ${cols.length} sampled columns ${r.ok ? 'within' : 'OUTSIDE'} the bound (max error ${r.maxErr.toExponential(1)})`;
     $('gguf-result').dataset.ok = String(r.ok);
   } catch (e) {

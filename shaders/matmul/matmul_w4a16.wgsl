@@ -100,6 +100,9 @@ override BK: u32 = 32u;
 // GGUF Q4_K / Q5_K kept compact: per group sc | mq << 8 (6-bit scale and min), two groups per u32; zeros holds one
 // u32 per 8 groups, f16 d | f16 dmin << 16. Scale d * sc and float min -(dmin * mq), exact in f32.
 @group(0) @binding(2) var<storage, read> scales: array<u32>;
+#elif SCALES_S8
+// GGUF Q6_K kept compact: int8 scales, four per u32, and `supers` (matmul_q_out) with f16 d per 16 groups.
+@group(0) @binding(2) var<storage, read> scales: array<u32>;
 #else
 @group(0) @binding(2) var<storage, read> scales: array<f32>;
 #endif

@@ -50,6 +50,8 @@ override BK: u32 = 32u;
 @group(0) @binding(2) var<storage, read> w_q: array<u32>;
 #if SCALES_F16
 @group(0) @binding(3) var<storage, read> scales: array<u32>; // f16 pairs, low half first (layout.ts)
+#elif SCALES_S8
+@group(0) @binding(3) var<storage, read> scales: array<u32>; // GGUF Q6_K's int8 scales, four per u32 (matmul_q_out)
 #else
 @group(0) @binding(3) var<storage, read> scales: array<f32>;
 #endif

@@ -24,6 +24,9 @@ override SCALE_F16: bool = false;
 // min mq as sc | mq << 8, two groups per u32; zeros one u32 per 8 groups, f16 d | f16 dmin << 16. Then
 // s = d * sc and m = -(dmin * mq), both exact in f32 (ggml's own products).
 override SCALE_K6: bool = false;
+// GGUF Q6_K kept compact ('s8'): scales holds each group's int8 scale, four per u32; zeros (bound to the super-blocks)
+// one u32 per 16 groups, f16 d in the low half. Then s = d * sc, exact in f32.
+override SCALE_S8: bool = false;
 override ZERO_KIND: u32 = 0;     // 0 none, 1 integer zero point, 2 float min
 
 #include "quant/numerics.wgsl"
@@ -40,6 +43,10 @@ override ZERO_KIND: u32 = 0;     // 0 none, 1 integer zero point, 2 float min
 
 fn load_scale_word(i: u32, is_zero: bool) -> f32 {
   var wd = 0u;
+  if (SCALE_S8) {
+    let sc = bitcast<i32>(scales[i >> 2u] << (24u - 8u * (i & 3u))) >> 24u;
+    return f16_bits_to_f32(zeros[i >> 4u] & 0xffffu) * f32(sc);
+  }
   if (SCALE_K6) {
     let e = (scales[i >> 1u] >> (16u * (i & 1u))) & 0xffffu;
     let sup = zeros[i >> 3u];

@@ -98,9 +98,12 @@ export interface QuantWeightBuffers {
   zeros?: GPUBuffer;
   /**
    * Element type of scales and zeros: f32 (default) or f16, two per u32, low half first (layout.ts); or 'k6', GGUF
-   * Q4_K / Q5_K kept compact (GpuQuantized storage 'k6'; float-min, group 32, K a multiple of 256).
+   * Q4_K / Q5_K kept compact (GpuQuantized storage 'k6'; float-min, group 32, K a multiple of 256); or 's8', GGUF
+   * Q6_K's int8 scales with their f16 d in `supers` (storage 's8'; symmetric, group 16, K a multiple of 256).
    */
-  scaleType?: 'f32' | 'f16' | 'k6';
+  scaleType?: 'f32' | 'f16' | 'k6' | 's8';
+  /** scaleType 's8' only: one u32 per 16 groups, f16 d in the low half. */
+  supers?: GPUBuffer;
 }
 
 /**
@@ -131,6 +134,7 @@ export function matmulWeights(q: GpuQuantized | readonly GpuQuantized[], tensor 
     codes: (q as GpuQuantized).codes,
     scales: (q as GpuQuantized).scales,
     ...((q as GpuQuantized).zeros ? { zeros: (q as GpuQuantized).zeros! } : {}),
+    ...((q as GpuQuantized).supers ? { supers: (q as GpuQuantized).supers! } : {}),
     scaleType: (q as GpuQuantized).storage ?? s.scaleType,
   };
 }
@@ -181,7 +185,7 @@ interface QGeometry {
 }
 
 /** Validates the weights' shapes and buffers against each other; returns the shape math. */
-export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAllowed: readonly number[], modes: readonly ZeroMode[]): QGeometry & { cpw: number; sb: number; sRow: number; zRow: number } {
+export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAllowed: readonly number[], modes: readonly ZeroMode[]): QGeometry & { cpw: number; sb: number; sRow: number; zRow: number; supRow: number } {
   const { N, K } = w;
   for (const [k, v] of Object.entries({ N, K })) checkShape(kernel, `W ${k}`, Number.isInteger(v) && v > 0, `${k}=${v} must be a positive integer`);
   checkShape(kernel, 'W bits', bitsAllowed.includes(w.bits), `${w.bits}-bit weights are not supported (supported: ${bitsAllowed.join(', ')})`);
@@ -193,12 +197,15 @@ export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAll
   const ngroups = Math.ceil(K / G);
   const wpr = Math.ceil(K / cpw);
   const st = w.scaleType ?? 'f32';
-  checkShape(kernel, 'W scaleType', st === 'f32' || st === 'f16' || st === 'k6', `'${st}' is not f32, f16 or k6`);
+  checkShape(kernel, 'W scaleType', st === 'f32' || st === 'f16' || st === 'k6' || st === 's8', `'${st}' is not f32, f16, k6 or s8`);
+  if (st === 's8') checkShape(kernel, 'W scaleType', w.mode === 'symmetric' && G === 16 && ngroups % 16 === 0 && K % 16 === 0, `s8 (GGUF Q6_K) scales need scheme 'symmetric', group 16 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
+  checkShape(kernel, 'supers', (st === 's8') === !!w.supers, st === 's8' ? 'missing (s8 scales need their f16 d per super-block)' : `given, but scale type ${st} has none`);
   if (st === 'k6') checkShape(kernel, 'W scaleType', w.mode === 'float-min' && G === 32 && ngroups % 8 === 0 && K % 32 === 0, `k6 (GGUF Q4_K / Q5_K) scales need scheme 'float-min', group 32 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
   const sb = st === 'f16' ? 2 : 4;
   // Bytes per row of scales and zeros (k6: 16 bits a group; one u32 per 8 groups).
-  const sRow = st === 'k6' ? 2 * ngroups : sb * ngroups;
+  const sRow = st === 'k6' ? 2 * ngroups : st === 's8' ? ngroups : sb * ngroups;
   const zRow = st === 'k6' ? ngroups / 2 : sRow;
+  const supRow = st === 's8' ? ngroups / 4 : 0; // s8: one u32 per 16 groups
   const need = (name: string, buf: GPUBuffer | undefined, shape: string, bytes: number) => {
     checkShape(kernel, name, !!buf, `missing (${shape})`);
     checkShape(kernel, name, buf!.size >= bytes, `buffer '${buf!.label}' of ${buf!.size} bytes is too small for ${shape} (${bytes} bytes)`);
@@ -207,7 +214,8 @@ export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAll
   need('scales', w.scales, `[${N}, ${ngroups}] ${st} (W [${N}, ${K}], group ${G})`, sRow * N);
   if (w.mode === 'symmetric') checkShape(kernel, 'zeros', !w.zeros, `given, but scheme 'symmetric' has no zeros`);
   else need('zeros', w.zeros, st === 'k6' ? `[${N}, ${ngroups / 8}] f16 pairs (k6 super-blocks)` : `[${N}, ${ngroups}] ${st} (scheme '${w.mode}')`, zRow * N);
-  return { M: 0, N, K, G, ngroups, wpr, cpw, sb, sRow, zRow };
+  if (st === 's8') need('supers', w.supers, `[${N}, ${ngroups / 16}] u32 (s8 super-blocks' f16 d)`, supRow * N);
+  return { M: 0, N, K, G, ngroups, wpr, cpw, sb, sRow, zRow, supRow };
 }
 
 /** Checks y, bias and residual against [M, N]; returns the defines for y's type and y's byte size. */
@@ -272,11 +280,11 @@ function weightChunks(ctx: GpuContext, kernel: string, w: QuantWeights, bits: re
     const chunks = splitColumns(ctx, where, s.N, Math.max(4 * gs.wpr, gs.sRow), maxBytes, gs.sb);
     for (const [c0, n] of chunks) {
       const part = (b: GPUBuffer, rowBytes: number) => (chunks.length > 1 ? range(b, rowBytes, c0, n) : b);
-      pieces.push({ n0: total + c0, n, bindings: { w_q: part(s.codes, 4 * gs.wpr), scales: part(s.scales, gs.sRow), ...(s.zeros ? { zeros: part(s.zeros, gs.zRow) } : {}) } });
+      pieces.push({ n0: total + c0, n, bindings: { w_q: part(s.codes, 4 * gs.wpr), scales: part(s.scales, gs.sRow), ...(s.zeros ? { zeros: part(s.zeros, gs.zRow) } : {}), ...(s.supers ? { supers: part(s.supers, gs.supRow) } : {}) } });
     }
     total += s.N;
   }
-  return { g: { ...g!, N: total }, pieces, bits: first.bits, mode: first.mode, zeros: !!first.zeros };
+  return { g: { ...g!, N: total }, pieces, bits: first.bits, mode: first.mode, zeros: !!first.zeros, scaleType: first.scaleType ?? 'f32' };
 }
 
 /**
@@ -397,7 +405,8 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
     PATH_TILED: path === 'tiled',
     SUBGROUPS: subgroups,
     SCALES_F16: g.sb === 2,
-    SCALES_K6: (Array.isArray(w) ? w[0] : (w as QuantWeightBuffers)).scaleType === 'k6',
+    SCALES_K6: W.scaleType === 'k6',
+    SCALES_S8: W.scaleType === 's8',
     ...rows.defines,
     X_VEC: path !== 'tiled' && K % g.cpw === 0,
     PATH_COLS: path === 'splitcols',
@@ -429,7 +438,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
         args: {
           bindings,
           params: { M: mc, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX, x0: xv.index0, y0: yv.index0 },
-          expect: { x: xv.bytes, w_q: 4 * wpr * n, scales: g.sRow * n, ...(W.zeros ? { zeros: g.zRow * n } : {}), y: yv.bytes, ...(o.residual ? { residual: yv.bytes } : {}) },
+          expect: { x: xv.bytes, w_q: 4 * wpr * n, scales: g.sRow * n, ...(W.zeros ? { zeros: g.zRow * n } : {}), ...(g.supRow ? { supers: g.supRow * n } : {}), y: yv.bytes, ...(o.residual ? { residual: yv.bytes } : {}) },
         },
         workgroups,
       });
@@ -488,7 +497,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   // The tiled path rescales at tile boundaries: its BK must divide the group (or the row must be one group).
   const bk = ngroups === 1 ? t.bk : gcd(g.G, t.bk);
   const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: bk } : { WG: path === 'rows' ? t.rowsWG : t.splitWG };
-  const defines = { ...epilogueDefines(o), ...out.defines, PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, ...rows.defines, SCALES_F16: g.sb === 2 };
+  const defines = { ...epilogueDefines(o), ...out.defines, PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, ...rows.defines, SCALES_F16: g.sb === 2, SCALES_S8: W.scaleType === 's8' };
   const [qk, mk] = await Promise.all([
     getKernel(ctx, QUANTIZE_ROWS_I8, { X_F16: o.xType === 'f16' }, { WG: t.quantWG }),
     getKernel(ctx, MATMUL_W8A8, defines, constants),
@@ -525,7 +534,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
         args: {
           bindings,
           params: { M: mc, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX, xq0: xqv.index0, xs0: xsv.index0, y0: yv.index0 },
-          expect: { xq: xqv.bytes, xs: xsv.bytes, w_q: 4 * wpr * n, scales: g.sRow * n, y: yv.bytes, ...(o.residual ? { residual: yv.bytes } : {}) },
+          expect: { xq: xqv.bytes, xs: xsv.bytes, w_q: 4 * wpr * n, scales: g.sRow * n, ...(g.supRow ? { supers: g.supRow * n } : {}), y: yv.bytes, ...(o.residual ? { residual: yv.bytes } : {}) },
         },
         workgroups,
       });

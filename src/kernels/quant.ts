@@ -35,14 +35,23 @@ export interface GpuQuantized {
   scales: GPUBuffer;
   /** Like scales; null when symmetric; under storage 'k6' the f16 d, dmin pairs, one u32 per 8 groups. */
   zeros: GPUBuffer | null;
-  /** 'k6': GGUF Q4_K / Q5_K scales kept compact (QuantizedTensor.k6: 0.625 bits a weight, not 2 of f32 pairs). */
-  storage?: 'k6';
+  /**
+   * 'k6': GGUF Q4_K / Q5_K scales kept compact (QuantizedTensor.k6: 0.625 bits a weight, not 2 of f32 pairs);
+   * 's8': GGUF Q6_K's (QuantizedTensor.s8: int8 scales in `scales`, f16 d per super-block in `supers`; 0.625 bits, not 2).
+   */
+  storage?: 'k6' | 's8';
+  /** Storage 's8' only: one u32 per 16 groups, f16 d in the low half. */
+  supers?: GPUBuffer;
 }
 
-/** Bytes of the scales (or zeros) array of [N, K] under `s` (or, with `k6`, of the compact arrays). */
-export function scaleBytes(s: QuantScheme, N: number, K: number, k6?: 'scales' | 'zeros'): number {
+/**
+ * Bytes of the scales (or zeros) array of [N, K] under `s`; with `compact`, of a compact storage's arrays ('zeros'
+ * stands for k6's super-blocks, which it binds there; 'supers' for s8's).
+ */
+export function scaleBytes(s: QuantScheme, N: number, K: number, compact?: { kind: 'k6' | 's8'; array: 'scales' | 'zeros' | 'supers' }): number {
   const count = N * groupsPerRow(s, K);
-  if (k6) return k6 === 'scales' ? 2 * count : count / 2;
+  if (compact?.kind === 'k6') return compact.array === 'scales' ? 2 * count : count / 2;
+  if (compact?.kind === 's8') return compact.array === 'scales' ? count : count / 4;
   return s.scaleType === 'f16' ? 4 * Math.ceil(count / 2) : 4 * count;
 }
 
@@ -153,7 +162,8 @@ export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: GPUBuf
   const want = run ?? (tune.dequantRun > 1 && s.group && s.bits !== 3 ? s.group : tune.dequantRun);
   const ch = out === 'f16' ? 1 : Math.max(1, Math.min(want, K));
   const k6 = q.storage === 'k6';
-  const scheme = { BITS: s.bits, GROUP: s.group, SCALE_F16: s.scaleType === 'f16' ? 1 : 0, SCALE_K6: k6 ? 1 : 0, ZERO_KIND: ZERO_KIND_ID[zk] };
+  const s8 = q.storage === 's8';
+  const scheme = { BITS: s.bits, GROUP: s.group, SCALE_F16: s.scaleType === 'f16' ? 1 : 0, SCALE_K6: k6 ? 1 : 0, SCALE_S8: s8 ? 1 : 0, ZERO_KIND: ZERO_KIND_ID[zk] };
   const kernel = await getKernel(ctx, out === 'f16' ? DEQUANTIZE_F16 : DEQUANTIZE, {}, out === 'f16' ? { WG: wg, ...scheme } : { WG: wg, CH: ch, ...scheme });
   const chunks = Math.ceil(K / ch);
   const items = out === 'f16' ? Math.ceil((N * K) / 2) : N * chunks;
@@ -161,11 +171,17 @@ export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: GPUBuf
   return {
     kernel,
     args: {
-      bindings: { codes: q.codes, scales: q.scales, zeros: zeros!, y },
+      // s8: the super-blocks' d are bound where the zeros go (a symmetric scheme has none).
+      bindings: { codes: q.codes, scales: q.scales, zeros: s8 ? q.supers! : zeros!, y },
       params: {
         n: N, k: K, groups: groupsPerRow(s, K), words_per_row: wordsPerRow(K, s.bits), row_pitch: g.gridX * wg, zero: 0, chunks,
       },
-      expect: { codes: codeBytes(s, N, K), scales: scaleBytes(s, N, K, k6 ? 'scales' : undefined), zeros: zk === 'none' ? 4 : scaleBytes(s, N, K, k6 ? 'zeros' : undefined), y: out === 'f16' ? 4 * items : 4 * N * K },
+      expect: {
+        codes: codeBytes(s, N, K),
+        scales: scaleBytes(s, N, K, q.storage ? { kind: q.storage, array: 'scales' } : undefined),
+        zeros: s8 ? scaleBytes(s, N, K, { kind: 's8', array: 'supers' }) : zk === 'none' ? 4 : scaleBytes(s, N, K, k6 ? { kind: 'k6', array: 'zeros' } : undefined),
+        y: out === 'f16' ? 4 * items : 4 * N * K,
+      },
     },
     workgroups: g.workgroups,
   };
@@ -207,18 +223,22 @@ export async function dequantize(ctx: GpuContext, q: GpuQuantized, out: 'f32' | 
 
 /**
  * Uploads a CPU-side quantized tensor (from quantizeRef, importGguf, importGptq, importAwq). A GGUF Q4_K / Q5_K
- * import keeps its scales compact on the GPU (storage 'k6') unless `compact` is false (f32 scales and mins).
+ * import keeps its scales compact on the GPU (storage 'k6'), a Q6_K import too (storage 's8'), unless `compact` is
+ * false (f32 scales, and mins).
  */
 export function uploadQuantized(ctx: GpuContext, q: QuantizedTensor, tensor = 'weight', opts: { compact?: boolean } = {}): GpuQuantized {
   checkQuantized(q, tensor);
   const t = q.scheme.scaleType;
   const k6 = opts.compact !== false ? q.k6 : undefined;
+  const s8 = opts.compact !== false ? q.s8 : undefined;
   const codes = ctx.createBuffer(q.codes, undefined, `${tensor}.codes`);
   const bufs = [codes];
   try {
-    const scales = ctx.createBuffer(k6 ? k6.scales : packScaleWords(q.scales, t, `${tensor}.scales`), undefined, `${tensor}.scales`);
+    const scales = ctx.createBuffer((k6 ?? s8)?.scales ?? packScaleWords(q.scales, t, `${tensor}.scales`), undefined, `${tensor}.scales`);
     bufs.push(scales);
     const zeros = k6 ? ctx.createBuffer(k6.supers, undefined, `${tensor}.supers`) : q.zeros ? ctx.createBuffer(packScaleWords(q.zeros, t, `${tensor}.zeros`), undefined, `${tensor}.zeros`) : null;
+    if (zeros) bufs.push(zeros);
+    if (s8) return { scheme: q.scheme, N: q.N, K: q.K, codes, scales, zeros: null, storage: 's8', supers: ctx.createBuffer(s8.supers, undefined, `${tensor}.supers`) };
     return { scheme: q.scheme, N: q.N, K: q.K, codes, scales, zeros, ...(k6 ? { storage: 'k6' as const } : {}) };
   } catch (e) {
     bufs.forEach((b) => b.destroy());
@@ -239,6 +259,7 @@ export function sliceQuantizedRows(q: QuantizedTensor, n0: number, n: number): Q
     scales: q.scales.subarray(n0 * ng, (n0 + n) * ng),
     zeros: q.zeros ? q.zeros.subarray(n0 * ng, (n0 + n) * ng) : null,
     ...(q.k6 ? { k6: { scales: q.k6.scales.subarray((n0 * ng) / 2, ((n0 + n) * ng) / 2), supers: q.k6.supers.subarray((n0 * ng) / 8, ((n0 + n) * ng) / 8) } } : {}),
+    ...(q.s8 ? { s8: { scales: q.s8.scales.subarray((n0 * ng) / 4, ((n0 + n) * ng) / 4), supers: q.s8.supers.subarray((n0 * ng) / 16, ((n0 + n) * ng) / 16) } } : {}),
   };
 }
 
@@ -272,6 +293,12 @@ export async function downloadQuantized(ctx: GpuContext, q: GpuQuantized): Promi
   const count = N * groupsPerRow(s, K);
   const words = scaleBytes(s, N, K) / 4;
   const codes = await ctx.readU32(q.codes, N * wordsPerRow(K, s.bits));
+  if (q.storage === 's8') {
+    const s8 = { scales: await ctx.readU32(q.scales, count / 4), supers: await ctx.readU32(q.supers!, count / 16) };
+    const scales = new Float32Array(count);
+    for (let i = 0; i < count; i++) scales[i] = Math.fround(f16BitsToF32(s8.supers[i >> 4] & 0xffff) * ((s8.scales[i >> 2] << (24 - 8 * (i & 3))) >> 24));
+    return { scheme: s, N, K, codes, scales, zeros: null, s8 };
+  }
   if (q.storage === 'k6') {
     const k6 = { scales: await ctx.readU32(q.scales, count / 2), supers: await ctx.readU32(q.zeros!, count / 8) };
     const scales = new Float32Array(count);
@@ -293,6 +320,7 @@ export function destroyQuantized(q: GpuQuantized): void {
   q.codes.destroy();
   q.scales.destroy();
   q.zeros?.destroy();
+  q.supers?.destroy();
 }
 
 // ---- activations ----

@@ -26,7 +26,7 @@
 // codes with an f32 scale d * sc[j] and an f32 float min -(dmin * mq[j]), which the GPU keeps compact as the file
 // does (QuantizedTensor.k6: 4.625 bits a weight, against the file's 4.5); Q5_K the same with 8-bit codes q5
 // (8.625 bits, against 5.5); Q6_K 8-bit codes q6 - 32 + 128 with an f32 scale d * sc
-// per 16 (10 bits, against 6.56); Q5_0 8-bit codes q5 - 16 + 128 and Q5_1 8-bit codes q5, with their f16 d (and m)
+// per 16, which the GPU keeps compact too (QuantizedTensor.s8: 8.625 bits, against 6.56); Q5_0 8-bit codes q5 - 16 + 128 and Q5_1 8-bit codes q5, with their f16 d (and m)
 // per 32 (8.5 and 9 bits, against 5.5 and 6). The K-quant products are exact in f32, so the values are the file's,
 // bit for bit, computed in ggml's order (product, then the min subtracted).
 import { packCodes, unpackCodes } from './layout.js';
@@ -109,8 +109,10 @@ export function ggufKernelUse(type: string): string {
   const s = ggufScheme(type as GgufBlockType);
   const { bytes, elements } = GGUF_BLOCKS[type as GgufBlockType];
   const kernels = s.bits === 4 ? 'matmul_w4a16' : `matmul_w4a16 bits=8${s.symmetric ? ', matmul_w8a8' : ''}`;
-  // Q4_K / Q5_K keep their scales compact on the GPU (storage 'k6': 16 bits a group of 32, 32 a super-block of 256).
-  const scaleBits = s.rule === 'q4_k' || s.rule === 'q5_k' ? 16 / 32 + 32 / 256 : ((s.symmetric ? 1 : 2) * (s.scaleType === 'f16' ? 16 : 32)) / s.group;
+  // The K-quants keep their scales compact on the GPU: Q4_K / Q5_K 'k6' (16 bits a group of 32, 32 a super-block of
+  // 256), Q6_K 's8' (8 bits a group of 16, 32 a super-block).
+  const compact = s.rule === 'q4_k' || s.rule === 'q5_k' ? 16 / 32 + 32 / 256 : s.rule === 'q6_k' ? 8 / 16 + 32 / 256 : null;
+  const scaleBits = compact ?? ((s.symmetric ? 1 : 2) * (s.scaleType === 'f16' ? 16 : 32)) / s.group;
   return `${kernels} (${s.rule}: ${s.bits + scaleBits} bits a weight, the file ${((8 * bytes) / elements).toFixed(2)})`;
 }
 
@@ -149,6 +151,8 @@ function importK(t: 'Q4_K' | 'Q5_K' | 'Q6_K', bytes: Uint8Array, N: number, K: n
   const zeros = t !== 'Q6_K' ? new Float32Array((N * K) / G) : null;
   // Q4_K / Q5_K: the 6-bit scales and mins and the f16 d, dmin as they are, for the GPU's compact storage.
   const k6 = t !== 'Q6_K' ? { scales: new Uint32Array((N * K) / 64), supers: new Uint32Array((N * K) / 256) } : undefined;
+  // Q6_K: its int8 scales (four per word) and f16 d as they are, for the GPU's compact storage.
+  const s8 = t === 'Q6_K' ? { scales: new Uint32Array((N * K) / 64), supers: new Uint32Array((N * K) / 256) } : undefined;
   for (let blk = 0; blk < N * perRow; blk++) {
     const o = blk * B;
     const c = blk * 256; // rows are whole super-blocks: element c of the tensor, group c / G
@@ -174,10 +178,12 @@ function importK(t: 'Q4_K' | 'Q5_K' | 'Q6_K', bytes: Uint8Array, N: number, K: n
       const d = half(bytes, o + 208);
       if (!Number.isFinite(d)) throw badHalf(tensor, t, 'd', blk, perRow, o + 208, d);
       for (let j = 0; j < 16; j++) scales[c / 16 + j] = Math.fround(d * ((bytes[o + 192 + j] << 24) >> 24)); // exact: 11 x 8 bits
+      for (let w = 0; w < 4; w++) s8!.scales[4 * blk + w] = (bytes[o + 192 + 4 * w] | (bytes[o + 193 + 4 * w] << 8) | (bytes[o + 194 + 4 * w] << 16) | (bytes[o + 195 + 4 * w] << 24)) >>> 0;
+      s8!.supers[blk] = bytes[o + 208] | (bytes[o + 209] << 8);
       for (let e = 0; e < 256; e++) codes[c + e] = q6(bytes, o, e) - 32 + 128;
     }
   }
-  return { scheme, N, K, codes: packCodes(codes, N, K, scheme.bits), scales, zeros, ...(k6 ? { k6 } : {}) };
+  return { scheme, N, K, codes: packCodes(codes, N, K, scheme.bits), scales, zeros, ...(k6 ? { k6 } : {}), ...(s8 ? { s8 } : {}) };
 }
 
 /** Imports GGUF blocks (exactly: codes, f16 d and m are kept bit for bit, K-quant scales as their exact f32

@@ -144,6 +144,12 @@ export interface QuantizedTensor {
    * scale = f32(d) * sc and min = -(f32(dmin) * mq), exactly `scales` and `zeros`.
    */
   k6?: { scales: Uint32Array; supers: Uint32Array };
+  /**
+   * GGUF Q6_K imports only, likewise for the GPU's compact 's8' storage: `scales` the file's int8 scale of each group
+   * of 16, four per u32 (group i in byte i & 3); `supers` one u32 per 16 groups (a super-block), f16 d in the low half.
+   * Then scale = f32(d) * sc, exactly `scales`.
+   */
+  s8?: { scales: Uint32Array; supers: Uint32Array };
 }
 
 export function checkQuantized(q: QuantizedTensor, tensor = 'weight'): void {
@@ -156,6 +162,10 @@ export function checkQuantized(q: QuantizedTensor, tensor = 'weight'): void {
   if (q.k6) {
     if (q.scheme.rule !== 'q4_k' && q.scheme.rule !== 'q5_k') throw new Error(`tensor '${tensor}': k6 scales belong to rules q4_k and q5_k, not ${q.scheme.rule}`);
     if (ng % 8 !== 0 || q.k6.scales.length !== (q.N * ng) / 2 || q.k6.supers.length !== (q.N * ng) / 8) throw new Error(`tensor '${tensor}': k6 scales hold ${q.k6.scales.length} and ${q.k6.supers.length} words, [${q.N}, ${ng}] groups need ${(q.N * ng) / 2} and ${(q.N * ng) / 8}`);
+  }
+  if (q.s8) {
+    if (q.scheme.rule !== 'q6_k') throw new Error(`tensor '${tensor}': s8 scales belong to rule q6_k, not ${q.scheme.rule}`);
+    if (ng % 16 !== 0 || q.s8.scales.length !== (q.N * ng) / 4 || q.s8.supers.length !== (q.N * ng) / 16) throw new Error(`tensor '${tensor}': s8 scales hold ${q.s8.scales.length} and ${q.s8.supers.length} words, [${q.N}, ${ng}] groups need ${(q.N * ng) / 4} and ${(q.N * ng) / 16}`);
   }
 }
 

@@ -737,30 +737,35 @@ CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 rows: more rows than one dispatc
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8: a NaN or inf in x makes its row non-finite (W8A8: NaN), never finite garbage', run: nonFiniteCase });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 with the weight in shards along N (uploadQuantizedShards): bit-identical to the whole weight, every path', run: shardedCase });
 
-// GGUF Q4_K / Q5_K with their scales kept compact on the GPU ('k6': the file's 6-bit scales and mins, f16 d and dmin
-// per super-block; 0.625 bits a weight against 2 for f32 scales and mins): the same bits as the f32 storage on every
-// path, whole, in shards (uploadQuantizedShards) and split along N under a forced binding limit; dequantize exact;
-// and the round trip through downloadQuantized.
+// GGUF K-quants with their scales kept compact on the GPU, 0.625 bits a weight against 2 for f32 scales (and mins):
+// Q4_K / Q5_K as 'k6' (the file's 6-bit scales and mins, f16 d and dmin per super-block), Q6_K as 's8' (its int8
+// scales, f16 d per super-block). The same bits as the f32 storage on every path (W8A8 too for Q6_K), whole, in
+// shards (uploadQuantizedShards) and split along N under a forced binding limit; dequantize exact; and the round trip
+// through downloadQuantized.
 async function k6Case(ctx: GpuContext): Promise<string> {
   const [N, K] = [136, 512];
   const msgs: string[] = [];
-  for (const [i, t] of (['Q4_K', 'Q5_K'] as const).entries()) {
+  for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K'] as const).entries()) {
     const bytes = randomGgufBlocks(t, N, K, 71 + i);
     const imp = importGguf(t, bytes, N, K);
+    const kind = t === 'Q6_K' ? 's8' : 'k6';
     const compact = uploadQuantized(ctx, imp, t);
     const wide = uploadQuantized(ctx, imp, t, { compact: false });
-    assert(compact.storage === 'k6' && wide.storage === undefined, `${t}: storage ${compact.storage} / ${wide.storage}`);
-    const ng = K / 32;
-    assert(compact.scales.size === 2 * N * ng && compact.zeros!.size === (N * ng) / 2 && wide.scales.size === 4 * N * ng, `${t}: buffer sizes ${compact.scales.size}, ${compact.zeros!.size}, ${wide.scales.size}`);
+    assert(compact.storage === kind && wide.storage === undefined, `${t}: storage ${compact.storage} / ${wide.storage}`);
+    const ng = K / imp.scheme.group;
+    const sizes = kind === 'k6' ? [compact.scales.size, compact.zeros!.size] : [compact.scales.size, compact.supers!.size];
+    const want = kind === 'k6' ? [2 * N * ng, (N * ng) / 2] : [N * ng, (N * ng) / 4];
+    assert(sizes.join() === want.join() && wide.scales.size === 4 * N * ng, `${t}: buffer sizes ${sizes.join()} (want ${want.join()}), ${wide.scales.size}`);
     const back = await downloadQuantized(ctx, compact);
-    assert(compareExact(`${t} k6 download scales`, back.scales, imp.scales).ok && compareExact(`${t} k6 download zeros`, back.zeros!, imp.zeros!).ok, `${t}: downloadQuantized changed the scales`);
-    assert(compareExact(`${t} k6 words`, back.k6!.scales, imp.k6!.scales).ok && compareExact(`${t} k6 supers`, back.k6!.supers, imp.k6!.supers).ok, `${t}: downloadQuantized changed the k6 words`);
+    assert(compareExact(`${t} ${kind} download scales`, back.scales, imp.scales).ok && (!imp.zeros || compareExact(`${t} ${kind} download zeros`, back.zeros!, imp.zeros).ok), `${t}: downloadQuantized changed the scales`);
+    const words = (q: QuantizedTensor) => (kind === 'k6' ? q.k6! : q.s8!);
+    assert(compareExact(`${t} ${kind} words`, words(back).scales, words(imp).scales).ok && compareExact(`${t} ${kind} supers`, words(back).supers, words(imp).supers).ok, `${t}: downloadQuantized changed the ${kind} words`);
     const Yd = await dequantize(ctx, compact);
-    msgs.push(compareExact(`${t} k6 dequantize`, await ctx.readU32(Yd, N * K), new Uint32Array(dequantizeGguf(t, bytes, N, K).buffer)).message);
+    msgs.push(compareExact(`${t} ${kind} dequantize`, await ctx.readU32(Yd, N * K), new Uint32Array(dequantizeGguf(t, bytes, N, K).buffer)).message);
     Yd.destroy();
     const rowBytes = 4 * (K / (32 / imp.scheme.bits));
     const shards = uploadQuantizedShards(ctx, imp, t, 64 * rowBytes); // 64 rows a shard: 64 + 64 + 8
-    assert(shards.length === 3 && shards.every((q) => q.storage === 'k6'), `${t}: ${shards.length} shards, storage ${shards.map((q) => q.storage).join()}`);
+    assert(shards.length === 3 && shards.every((q) => q.storage === kind), `${t}: ${shards.length} shards, storage ${shards.map((q) => q.storage).join()}`);
     for (const M of [2, 20]) {
       const { X, Y, ref, tol } = f16Problem(ctx, M, N, K, 75 + M, dequantizeGguf(t, bytes, N, K));
       // f16-native math too where the adapter has shader-f16 (a GPU; nibble selftest runs it there).
@@ -773,7 +778,7 @@ async function k6Case(ctx: GpuContext): Promise<string> {
           return ctx.readU32(Y, M * N);
         };
         const a = await run(matmulWeights(wide));
-        const what = `${t} k6 ${path} f16-${f16} M=${M}`;
+        const what = `${t} ${kind} ${path} f16-${f16} M=${M}`;
         const limit = 64 * rowBytes; // 64 rows a dispatch (the offset alignment's step), 3 dispatches
         for (const [how, b] of [['whole', await run(matmulWeights(compact))], ['3 shards', await run(matmulWeights(shards))], [`binding<=${limit}B`, await run(matmulWeights(compact), limit)]] as const) {
           const same = compareExact(`${what} ${how} vs f32 scales`, b, a);
@@ -786,9 +791,32 @@ async function k6Case(ctx: GpuContext): Promise<string> {
         assert(r.ok, r.message);
         assert(planned.length >= 3, `${what}: ${planned.length} dispatches under the ${limit}-byte limit`);
         msgs.push(`${what}: ${checkSplitPlan(what, planned, limit)}`);
+        if (kind === 's8' && f16 === 'emulated' && path !== 'splitcols') {
+          // W8A8 on Q6_K's int8 codes with the compact scales: the same bits as with f32 scales.
+          const run8 = async (wb: QuantWeights, maxBindingBytes?: number) => {
+            ctx.write(Y, new Float32Array(M * N).fill(NaN));
+            await matmulW8A8(ctx, X, wb, Y, { M, xType: 'f16', path, maxBindingBytes });
+            return ctx.readU32(Y, M * N);
+          };
+          const a8 = await run8(matmulWeights(wide));
+          for (const [how, b] of [['whole', await run8(matmulWeights(compact))], ['3 shards', await run8(matmulWeights(shards))], [`binding<=${limit}B`, await run8(matmulWeights(compact), limit)]] as const) {
+            const same = compareExact(`${t} s8 W8A8 ${path} M=${M} ${how} vs f32 scales`, b, a8);
+            assert(same.ok, same.message);
+          }
+          msgs.push(`${t} s8 W8A8 ${path} M=${M}: bit-identical to f32 scales`);
+        }
       }
       X.destroy();
       Y.destroy();
+    }
+    if (t === 'Q6_K') {
+      // An s8 weight without its super-blocks is refused by name.
+      const X = ctx.createBuffer(2 * K, undefined, 'x');
+      const Y = ctx.createBuffer(4 * N, undefined, 'y');
+      const m = await expectError('s8 supers', () => matmulQ(ctx, X, { ...matmulWeights(compact, t), supers: undefined }, Y, { M: 1, xType: 'f16' }));
+      assert(/supers: missing \(s8 scales need their f16 d per super-block\)/.test(m), m);
+      msgs.push(m);
+      [X, Y].forEach((b) => b.destroy());
     }
     if (t === 'Q4_K') {
       // Bad k6 weights are refused by name: a scheme that is not float-min, a supers buffer too small.
@@ -807,5 +835,5 @@ async function k6Case(ctx: GpuContext): Promise<string> {
   }
   return msgs.join('; ');
 }
-CASES.push({ name: 'matmul_w4a16 / w8a16 and dequantize on GGUF Q4_K / Q5_K with compact k6 scales: bit-identical to f32 scales, whole, sharded and split', run: k6Case });
+CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 and dequantize on GGUF Q4_K / Q5_K / Q6_K with compact k6 / s8 scales: bit-identical to f32 scales, whole, sharded and split', run: k6Case });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K and GPTQ int4 weights (matmulWeights, no copy)', run: importedCase });

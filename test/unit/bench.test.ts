@@ -346,10 +346,11 @@ describe('run-matmul from the outside (needs npm run build)', () => {
     expect(r.stdout).toMatch(/# read bandwidth [\d.]+ GB\/s \(read_bandwidth kernel, bytes read; [\d.]+x the copy\)/);
     expect(r.stdout).toMatch(/\| gguf Q4_K \| w4a16 \w+ f16-\w+ k6 scales \(4\.625 bits\/w\) \| 1x512x64 \|.*\| ok \(/);
     expect(r.stdout).toMatch(/\| gguf Q4_K \| w4a16 \w+ f16-\w+ f32 scales \(6\.000 bits\/w\) \| 1x512x64 \|.*\| ok \(/);
-    expect(r.stdout).toMatch(/\| gguf Q6_K \| w8a16 \w+ f16-\w+ \(10\.000 bits\/w\) \|.*\| ok \(/);
+    expect(r.stdout).toMatch(/\| gguf Q6_K \| w8a16 \w+ f16-\w+ s8 scales \(8\.625 bits\/w\) \|.*\| ok \(/);
+    expect(r.stdout).toMatch(/\| gguf Q6_K \| w8a16 \w+ f16-\w+ f32 scales \(10\.000 bits\/w\) \|.*\| ok \(/);
     const j = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
     expect(j.readGBs).toBeGreaterThan(0);
-    expect(j.rows.filter((x: { kernel: string }) => x.kernel.startsWith('gguf ')).length).toBe(4);
+    expect(j.rows.filter((x: { kernel: string }) => x.kernel.startsWith('gguf ')).length).toBe(5);
     // The targets take our own W4A16 rows only, not the GGUF ones.
     expect(j.targets.every((t: { what: string }) => !t.what.includes('gguf'))).toBe(true);
     rmSync(dir, { recursive: true, force: true });

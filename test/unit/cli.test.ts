@@ -94,7 +94,7 @@ describe('nibble gguf', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/gguf_blocks.gguf: GGUF v3, 3.6 KiB, alignment 32, 8 tensors, 1 metadata keys/);
     expect(r.stdout).toMatch(/Q4_K\s+1 tensor\s+864 B\s+matmul_w4a16 \(q4_k: 4.625 bits a weight, the file 4.50\)/);
-    expect(r.stdout).toMatch(/Q6_K\s+1 tensor\s+840 B\s+matmul_w4a16 bits=8, matmul_w8a8 \(q6_k: 10 bits a weight, the file 6.56\)/);
+    expect(r.stdout).toMatch(/Q6_K\s+1 tensor\s+840 B\s+matmul_w4a16 bits=8, matmul_w8a8 \(q6_k: 8.625 bits a weight, the file 6.56\)/);
     expect(r.stdout).toMatch(/blk.3.attn_q.weight\s+Q5_1\s+\[3, 64\]\s+144 B/);
     expect(r.stdout).toMatch(/check: 8 of 8 quantized tensors import cleanly/);
     const j = JSON.parse(nibble(['gguf', fixture, '--json']).stdout);
