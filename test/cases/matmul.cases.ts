@@ -803,7 +803,19 @@ async function k6Case(ctx: GpuContext): Promise<string> {
             const same = compareExact(`${t} s8 W8A8 ${path} M=${M} ${how} vs f32 scales`, b, a8);
             assert(same.ok, same.message);
           }
-          msgs.push(`${t} s8 W8A8 ${path} M=${M}: bit-identical to f32 scales`);
+          // With bias and residual as well: 8 storage bindings (xq, xs, w_q, scales, bias, residual, y, supers), the
+          // WebGPU default maxStorageBuffersPerShaderStage.
+          const bias = ctx.createBuffer(randomF32(N, 78), undefined, 'bias');
+          const res = ctx.createBuffer(randomF32(M * N, 79), undefined, 'residual');
+          const withEpi = async (wb: QuantWeights) => {
+            ctx.write(Y, new Float32Array(M * N).fill(NaN));
+            await matmulW8A8(ctx, X, wb, Y, { M, xType: 'f16', path, bias, residual: res, activation: 'silu' });
+            return ctx.readU32(Y, M * N);
+          };
+          const e8 = compareExact(`${t} s8 W8A8 ${path} M=${M} bias+residual+silu vs f32 scales`, await withEpi(matmulWeights(compact)), await withEpi(matmulWeights(wide)));
+          assert(e8.ok, e8.message);
+          [bias, res].forEach((b) => b.destroy());
+          msgs.push(`${t} s8 W8A8 ${path} M=${M}: bit-identical to f32 scales, with bias, residual and SiLU too`);
         }
       }
       X.destroy();
