@@ -27,6 +27,7 @@ export { GGUF_BLOCKS, ggufScheme, ggufBytes, importGguf, exportGguf, dequantizeG
 export { importGptq, exportGptq, importGptqTensors, type Int4Checkpoint, type Int4Shape } from './quant/gptq.js';
 export { importAwq, exportAwq, importAwqTensors, AWQ_ORDER } from './quant/awq.js';
 export * from './kernels/quant.js';
+export { runGgufWeight, type GgufWeightRun } from './kernels/gguf_weight.js';
 export * from './kernels/runner.js';
 export * from './io/safetensors.js';
 // Names that two modules above both export: the explicit re-export picks one.

@@ -1,13 +1,8 @@
 // GGUF tab: a llama.cpp model file opened lazily (openGguf over the File: its header, then one tensor), what it holds,
 // and one of its weights run through the fused matmul on this page's GPU, checked on sampled columns.
 import { ggufReadable, openGguf, type GgufReader, type GgufTensorInfo } from '../../src/io/gguf.js';
-import { destroyQuantized, uploadQuantizedShards } from '../../src/kernels/quant.js';
-import { matmulQ, matmulWeights, pickPath } from '../../src/kernels/matmul.js';
-import { GGUF_BLOCKS, dequantizeGguf, ggufKernelUse, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
-import { toF16Array, fromF16Array } from '../../src/quant/f16.js';
-import { matmulRef } from '../../src/ref/matmul.js';
-import { randomF32 } from '../../src/ref/random.js';
-import { compareBound, U_F16, U_F32 } from '../../src/ref/tolerance.js';
+import { runGgufWeight } from '../../src/kernels/gguf_weight.js';
+import { GGUF_BLOCKS, ggufKernelUse } from '../../src/quant/gguf.js';
 import { $, app, hideError, showError } from './app.js';
 
 let reader: GgufReader | null = null;
@@ -51,50 +46,19 @@ async function open(blob: Blob, name: string): Promise<void> {
   $('gguf-tensors').dataset.rows = String(h.tensors.length);
 }
 
-/** Runs the chosen weight at M = 1 on the fused matmul; checks 16 sampled columns against the f64 reference. */
+/** Runs the chosen weight at M = 1 on the fused matmul (runGgufWeight: timed, checked on sampled columns). */
 async function run(): Promise<void> {
   if (!reader || busy) return;
   busy = true;
   hideError($('gguf-error'));
-  const ctx = app.ctx;
-  const bufs: GPUBuffer[] = [];
-  let shards: ReturnType<typeof uploadQuantizedShards> = [];
   try {
     const t = await reader.tensor($<HTMLSelectElement>('gguf-tensor').value);
-    const type = t.type as GgufBlockType;
-    const [N, K] = t.shape;
-    const q = importGguf(type, t.data, N, K, t.name);
-    shards = uploadQuantizedShards(ctx, q, t.name);
-    const w = matmulWeights(shards, t.name);
-    const xh = toF16Array(randomF32(K, 7, -1, 1));
-    const X = ctx.createBuffer(xh, undefined, 'x');
-    const Y = ctx.createBuffer(4 * N, undefined, 'y');
-    bufs.push(X, Y);
-    const once = async () => {
-      const t0 = performance.now();
-      await matmulQ(ctx, X, w, Y, { M: 1, xType: 'f16' });
-      await ctx.device.queue.onSubmittedWorkDone();
-      return performance.now() - t0;
-    };
-    await once(); // compiles
-    const ms = await once();
-    const y = await ctx.readF32(Y, N);
-    // The reference on 16 columns: those rows of the file dequantized by the block decoder, then f64.
-    const cols = [...new Set(Array.from({ length: 16 }, (_, i) => Math.floor((i * (N - 1)) / 15)))];
-    const rowBytes = t.data.length / N;
-    const wSub = new Float32Array(cols.length * K);
-    cols.forEach((n, j) => wSub.set(dequantizeGguf(type, t.data.subarray(n * rowBytes, (n + 1) * rowBytes), 1, K), j * K));
-    const ref = matmulRef(fromF16Array(xh), wSub, { M: 1, N: cols.length, K, transB: true });
-    const u = ctx.caps.shaderF16 ? U_F16 : U_F32;
-    const r = compareBound(t.name, cols.map((n) => y[n]), ref.c, ref.absSum.map((a) => 2 * (K + 1) * u * a), 1, 1, 1);
-    const storage = shards[0].storage ? `, compact ${shards[0].storage} scales` : '';
-    $('gguf-result').textContent = `${t.name}: ${type} [${N}, ${K}] on matmul_w4a16${q.scheme.bits === 8 ? ' bits=8' : ''} (${pickPath(ctx, 1)} path${storage}), 1 x ${K} x ${N}: ${ms.toFixed(2)} ms (wall, second run); ${cols.length} sampled columns ${r.ok ? 'within' : 'OUTSIDE'} the bound (max error ${r.maxErr.toExponential(1)})`;
+    const r = await runGgufWeight(app.ctx, t, { reps: 3 });
+    $('gguf-result').textContent = `${r.tensor}: ${r.type} [${r.N}, ${r.K}] on ${r.kernel}, ${r.M} x ${r.K} x ${r.N}: ${r.ms.toFixed(2)} ms (wall, median of 3); ${r.columns} sampled columns ${r.ok ? 'within' : 'OUTSIDE'} the bound (max error ${r.maxErr.toExponential(1)})`;
     $('gguf-result').dataset.ok = String(r.ok);
   } catch (e) {
     showError($('gguf-error'), e);
   } finally {
-    bufs.forEach((b) => b.destroy());
-    shards.forEach(destroyQuantized);
     busy = false;
   }
 }

@@ -196,7 +196,7 @@ describe('demo (headless chromium)', () => {
     const types = await text('#gguf-types');
     expect(types).toMatch(/Q4_K.*matmul_w4a16 \(q4_k: 4.625 bits a weight, the file 4.50\)/);
     expect(types).toMatch(/Q6_K.*matmul_w4a16 bits=8, matmul_w8a8/);
-    for (const [name, want] of [['blk.0.ffn_up.weight', /Q4_K \[3, 512\] on matmul_w4a16 \(\w+ path, compact k6 scales\), 1 x 512 x 3: [\d.]+ ms/], ['output.weight', /Q6_K \[2, 512\] on matmul_w4a16 bits=8/]] as const) {
+    for (const [name, want] of [['blk.0.ffn_up.weight', /Q4_K \[3, 512\] on matmul_w4a16 \(\w+ path, compact k6 scales, f16 \w+\), 1 x 512 x 3: [\d.]+ ms/], ['output.weight', /Q6_K \[2, 512\] on matmul_w4a16 bits=8/]] as const) {
       await h.page.select('#gguf-tensor', name);
       await h.page.$eval('#gguf-result', (e) => (e.textContent = ''));
       await h.page.click('#gguf-run');

@@ -101,6 +101,21 @@ describe('nibble gguf', () => {
     expect(j.tensors.map((t: { type: string }) => t.type)).toEqual(['Q4_K', 'Q6_K', 'Q5_K', 'Q5_0', 'Q5_1', 'Q4_0', 'Q4_1', 'Q8_0']);
     expect(j.tensors[0]).toMatchObject({ name: 'blk.0.ffn_up.weight', shape: [3, 512], bytes: 864 });
   });
+  it('--run runs weights on the fused matmul here, timed and checked on sampled columns (--tokens M, --json)', () => {
+    const r = nibble(['gguf', fixture, '--run', 'blk.0.ffn_up.weight', '--run', 'output.weight', '--tokens', '3']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/run \(3 x K x N, random f16 x\)/);
+    expect(r.stdout).toMatch(/blk.0.ffn_up.weight: Q4_K \[3, 512\] on matmul_w4a16 \(\w+ path, compact k6 scales, f16 \w+\): [\d.]+ ms, 888 B on the GPU; 3 sampled columns within the bound/);
+    expect(r.stdout).toMatch(/output.weight: Q6_K \[2, 512\] on matmul_w4a16 bits=8 \(\w+ path, compact s8 scales, f16 \w+\)/);
+    const j = JSON.parse(nibble(['gguf', fixture, '--run', 'all', '--json']).stdout);
+    expect(j.runs.map((x: { type: string; ok: boolean }) => `${x.type} ${x.ok}`)).toEqual(['Q4_K true', 'Q6_K true', 'Q5_K true', 'Q5_0 true', 'Q5_1 true', 'Q4_0 true', 'Q4_1 true', 'Q8_0 true']);
+    const no = nibble(['gguf', fixture, '--run', 'nosuch.weight']);
+    expect(no.status).toBe(2);
+    expect(no.stderr).toMatch(/gguf: --run nosuch.weight: the file has no tensor 'nosuch.weight'/);
+    const tk = nibble(['gguf', fixture, '--run', 'output.weight', '--tokens', '0']);
+    expect(tk.status).toBe(2);
+    expect(tk.stderr).toMatch(/--tokens 0 is not a positive integer/);
+  });
   it('bad files: a block with a NaN scale fails --check by name (exit 1); a cut file and a missing one exit 2', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nibble-gguf-'));
     const bytes = readFileSync(fixture);
