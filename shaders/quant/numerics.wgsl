@@ -153,10 +153,10 @@ fn rounded(x: f32, z: u32) -> f32 {
   return bitcast<f32>(bitcast<u32>(x) | z);
 }
 
-// f32 subnormals (by their bits) become +0, on every adapter alike (some flush them, some do not).
+// f32 subnormals (by their bits) become a zero of their sign, on every adapter alike (some flush them, some do not).
 fn ftz(x: f32) -> f32 {
   if ((bitcast<u32>(x) & 0x7f800000u) == 0u) {
-    return 0.0;
+    return bitcast<f32>(bitcast<u32>(x) & 0x80000000u); // a zero of x's sign
   }
   return x;
 }

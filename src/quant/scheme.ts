@@ -5,7 +5,7 @@
 // to even, 1/s is the f32 reciprocal; `store` rounds to the scheme's scale type (f16 or f32, ties to even)):
 //   absmax   symmetric   s = max|x| / (2^(b-1) - 1); st = store(s); q = clamp(rne(x * (1/st)), -2^(b-1), 2^(b-1)-1)
 //   torchao  symmetric   s = max|x| / ((2^b - 1) / 2) (int4: / 7.5); then as absmax (torchao's quantize_affine)
-//   q4_0     symmetric   4-bit GGUF: m = the first x of largest |x| (signed); d = m / -8 (may be negative);
+//   q4_0     symmetric   4-bit GGUF: m = the first x of largest |x| (signed; +0 if all are 0); d = m / -8 (may be negative);
 //                        st = f16(d); u = min(15, trunc(x * (1/d) + 8.5))  (ggml: codes from the f32 d)
 //   q8_0     symmetric   8-bit GGUF: d = max|x| / 127; st = f16(d); q = round-half-away(x * (1/d))  (f32 d)
 //   minmax   asymmetric  lo = min(min x, 0), hi = max(max x, 0); s = (hi - lo) / (2^b - 1); st = store(s);
@@ -21,7 +21,8 @@
 //   q5_0     symmetric   5-bit values q in [-16, 15] held as 8-bit codes u = q + 128, group 32, st = f16 d
 //   q5_1     asymmetric  5-bit values u in [0, 31] held as 8-bit codes, group 32, float min: u * st + m, f16 d and m
 // A group whose scale is 0 (all zeros) gets codes of value 0 and scale 0: nothing is divided by zero.
-// f32 subnormal inputs, differences and scales (|x| < 2^-126) count as 0 (GPUs may flush them; src/ref/quant.ts ftz).
+// f32 subnormal inputs, differences and scales (|x| < 2^-126) count as a zero of their sign (GPUs may flush them;
+// src/ref/quant.ts ftz). q4_0 of an all-zero group: d = +0 / -8 = -0, stored as f16 0x8000, as ggml writes it.
 // (torchao/PyTorch clamp the scale to eps instead; codes and dequantized values are the same, the stored scale is not.)
 // Stored codes are unsigned: symmetric u = q + 2^(b-1). Values: symmetric (u - 2^(b-1)) * st, minmax (u - z) * st,
 // q4_1 u * st + m; each product (and the q4_1 sum) rounded to f32.

@@ -29,7 +29,8 @@ const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x
  * explicitly (by their bits) and the reference does the same, on every input and every computed scale.
  */
 export function ftz(x: number): number {
-  return Math.abs(x) < 2 ** -126 ? 0 : x;
+  // A zero of the value's sign, as a GPU flushes (and as ggml's q4_0 stores d = -0 for an all-zero block).
+  return Math.abs(x) < 2 ** -126 ? (x < 0 || Object.is(x, -0) ? -0 : 0) : x;
 }
 
 /** Throws naming the first NaN or Inf of an [N, K] tensor. */

@@ -5,8 +5,9 @@ import { openAsBlob, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeGgufFile, gguf, GgufFileError, GgufHeaderIncomplete, ggufReadable, ggufTensor, openGguf, parseGgufFile, parseGgufHeader, type GgufValue } from '../../src/io/gguf.js';
-import { dequantizeGguf, exportGguf, ggufScheme, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
-import { quantizeRef } from '../../src/ref/quant.js';
+import { GGUF_BLOCKS, dequantizeGguf, exportGguf, ggufScheme, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
+import { dequantizeRef, quantizeRef } from '../../src/ref/quant.js';
+import { bf16BitsToF32, f16BitsToF32 } from '../../src/quant/f16.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { initMlp } from '../../src/nn/mlp.js';
 import { prepare } from '../../src/train/qat.js';
@@ -119,6 +120,35 @@ describe('GGUF files', () => {
     const k = ggufTensor(f, 'blk.0.attn_k.weight');
     expect(() => importGguf(k.type as GgufBlockType, k.data, 2, 256, k.name)).toThrow(/tensor 'blk.0.attn_k.weight': GGUF type Q3_K is not one nibble reads \(block types: Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K\)/);
     expect(() => encodeGgufFile([{ name: 'w', type: 'IQ2_XS', shape: [1, 128], data: new Uint8Array(37) }])).toThrow(/the innermost dim 128 is not a multiple of 256/);
+  });
+
+  it("reads a file written by llama.cpp's own writer (gguf-py's GGUFWriter): metadata, every tensor decoded as gguf-py decodes it, and nibble's q4_0 / q4_1 / q8_0 rules give ggml's bytes", () => {
+    const f = parseGgufFile(new Uint8Array(readFileSync(new URL('../fixtures/gguf_py.gguf', import.meta.url)))); // a plain copy: Buffer#slice would not copy
+    const theirs = new Float32Array(new Uint8Array(readFileSync(new URL('../fixtures/gguf_py.gguf-py.f32', import.meta.url))).buffer);
+    const m = f.metadata;
+    expect([m['general.architecture'], m['general.name'], m['llama.context_length'], m['llama.rope.freq_base'], m['general.fixture']]).toEqual([
+      gguf.str('llama'), gguf.str('nibble fixture'), gguf.u32(2048), gguf.f32(10000), gguf.bool(true),
+    ]);
+    expect(m['tokenizer.ggml.tokens']).toEqual(gguf.array('string', ['<s>', '</s>', 'hello', 'wörld']));
+    expect(m['tokenizer.ggml.scores']).toEqual(gguf.array('f32', [0, -1.5, -2.25, -3]));
+    expect(m['tokenizer.ggml.token_type']).toEqual(gguf.array('i32', [3, 3, 1, 1]));
+    expect(f.tensors.map((t) => `${t.name} ${t.type} [${t.shape}]`)).toEqual(['w.f32 F32 [4,256]', 'w.f16 F16 [4,256]', 'w.bf16 BF16 [4,256]', 'w.q4_0 Q4_0 [4,256]', 'w.q4_1 Q4_1 [4,256]', 'w.q5_0 Q5_0 [4,256]', 'w.q5_1 Q5_1 [4,256]', 'w.q8_0 Q8_0 [4,256]']);
+    const [N, K] = [4, 256];
+    const bits = (x: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(x).buffer));
+    const u16 = (b: Uint8Array) => new Uint16Array(b.slice().buffer);
+    f.tensors.forEach((t, i) => {
+      const want = bits(theirs.subarray(i * N * K, (i + 1) * N * K));
+      const ours =
+        t.type === 'F32' ? new Float32Array(t.data.slice().buffer) : t.type === 'F16' ? Array.from(u16(t.data), f16BitsToF32) : t.type === 'BF16' ? Array.from(u16(t.data), bf16BitsToF32) : dequantizeGguf(t.type as GgufBlockType, t.data, N, K);
+      expect(bits(ours), `${t.name} decoded`).toEqual(want);
+      if (t.type in GGUF_BLOCKS) expect(bits(dequantizeRef(importGguf(t.type as GgufBlockType, t.data, N, K, t.name))), `${t.name} imported`).toEqual(want);
+    });
+    // ggml's reference quantizers (gguf-py's port) and nibble's rules on the same f32 weights: the same bytes.
+    const w = new Float32Array(ggufTensor(f, 'w.f32').data.slice().buffer);
+    for (const t of ['Q4_0', 'Q4_1', 'Q8_0'] as const) {
+      const mine = exportGguf(t, quantizeRef(w, N, K, ggufScheme(t)));
+      expect(Array.from(mine), `${t}: nibble's ${t.toLowerCase()} rule against ggml's bytes`).toEqual(Array.from(ggufTensor(f, `w.${t.toLowerCase()}`).data));
+    }
   });
 
   it('openGguf reads the header from a prefix (growing it while the header runs on) and each tensor on demand', async () => {
