@@ -23,6 +23,9 @@
 // A group whose scale is 0 (all zeros) gets codes of value 0 and scale 0: nothing is divided by zero.
 // f32 subnormal inputs, differences and scales (|x| < 2^-126) count as a zero of their sign (GPUs may flush them;
 // src/ref/quant.ts ftz). q4_0 of an all-zero group: d = +0 / -8 = -0, stored as f16 0x8000, as ggml writes it.
+// q4_0, q4_1 and q8_0 give ggml's bytes (test/fixtures/gguf_py*.gguf, quantized by gguf-py's port of ggml's reference
+// quantizers), except in a group of only f32 subnormals, where ggml converts an infinite 1/d to an integer (undefined
+// in C); nibble flushes those values and stores zero codes (the dequantized values are zeros either way).
 // (torchao/PyTorch clamp the scale to eps instead; codes and dequantized values are the same, the stored scale is not.)
 // Stored codes are unsigned: symmetric u = q + 2^(b-1). Values: symmetric (u - 2^(b-1)) * st, minmax (u - z) * st,
 // q4_1 u * st + m; each product (and the q4_1 sum) rounded to f32.

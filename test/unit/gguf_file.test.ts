@@ -149,6 +149,16 @@ describe('GGUF files', () => {
       const mine = exportGguf(t, quantizeRef(w, N, K, ggufScheme(t)));
       expect(Array.from(mine), `${t}: nibble's ${t.toLowerCase()} rule against ggml's bytes`).toEqual(Array.from(ggufTensor(f, `w.${t.toLowerCase()}`).data));
     }
+    // 56 rows of varied data (scales 1e-6..1e3, exact ties, equal values, zeros and sign flips, a grid, outliers).
+    const r = parseGgufFile(new Uint8Array(readFileSync(new URL('../fixtures/gguf_py_rules.gguf', import.meta.url))));
+    const v = new Float32Array(ggufTensor(r, 'w.f32').data.slice().buffer);
+    for (const t of ['Q4_0', 'Q4_1', 'Q8_0'] as const) {
+      const mine = exportGguf(t, quantizeRef(v, 56, K, ggufScheme(t)));
+      const theirs = ggufTensor(r, `w.${t.toLowerCase()}`).data;
+      const B = GGUF_BLOCKS[t].bytes;
+      const bad = [...Array(mine.length / B).keys()].filter((b) => mine.subarray(b * B, (b + 1) * B).some((x, j) => x !== theirs[b * B + j]));
+      expect(bad, `${t}: blocks whose bytes differ from ggml's (of ${mine.length / B})`).toEqual([]);
+    }
   });
 
   it('openGguf reads the header from a prefix (growing it while the header runs on) and each tensor on demand', async () => {
