@@ -15,6 +15,23 @@ import numpy as np
 import gguf
 from gguf.constants import GGMLQuantizationType as T
 
+
+
+def add_quantized(wr, w, types):
+    """w as gguf-py quantizes it to each type (its port of ggml's reference quantizers), named w.<type>."""
+    for t in types:
+        q = gguf.quants.quantize(w, t)
+        wr.add_tensor(f'w.{t.name.lower()}', q, raw_shape=q.shape, raw_dtype=t)
+
+
+def finish(wr, path):
+    wr.write_header_to_file()
+    wr.write_kv_data_to_file()
+    wr.write_tensors_to_file()
+    wr.close()
+    print(f'wrote {path}')
+
+
 out = 'test/fixtures/gguf_py.gguf'
 w = (np.random.default_rng(2026).standard_normal((4, 256)) * 0.05).astype(np.float32)
 w[1, :32] = 0.0          # an all-zero block: d = 0
@@ -32,14 +49,8 @@ wr.add_array('tokenizer.ggml.scores', [0.0, -1.5, -2.25, -3.0])
 wr.add_array('tokenizer.ggml.token_type', [3, 3, 1, 1])
 wr.add_tensor('w.f32', w)
 wr.add_tensor('w.f16', w.astype(np.float16))
-for t in (T.BF16, T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.Q8_0):
-    q = gguf.quants.quantize(w, t)
-    wr.add_tensor(f'w.{t.name.lower()}', q, raw_shape=q.shape, raw_dtype=t)
-wr.write_header_to_file()
-wr.write_kv_data_to_file()
-wr.write_tensors_to_file()
-wr.close()
-print(f'wrote {out} (gguf-py {gguf.__name__})')
+add_quantized(wr, w, (T.BF16, T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.Q8_0))
+finish(wr, out)
 
 # gguf_py_rules.gguf: 56 rows of varied data (normal at scales 1e-6..1e3, exact ties, equal values, zeros and sign
 # flips, an exact grid, Cauchy outliers, large positives) as F32 and as gguf-py quantizes them (Q4_0, Q4_1, Q8_0):
@@ -61,11 +72,5 @@ v = np.array(rows, dtype=np.float32)
 out2 = 'test/fixtures/gguf_py_rules.gguf'
 wr = gguf.GGUFWriter(out2, 'llama')
 wr.add_tensor('w.f32', v)
-for t in (T.Q4_0, T.Q4_1, T.Q8_0):
-    q = gguf.quants.quantize(v, t)
-    wr.add_tensor(f'w.{t.name.lower()}', q, raw_shape=q.shape, raw_dtype=t)
-wr.write_header_to_file()
-wr.write_kv_data_to_file()
-wr.write_tensors_to_file()
-wr.close()
-print(f'wrote {out2}')
+add_quantized(wr, v, (T.Q4_0, T.Q4_1, T.Q8_0))
+finish(wr, out2)
