@@ -161,6 +161,28 @@ describe('GGUF files', () => {
     }
   });
 
+  it('corrupted headers (600 seeded byte edits of a real writer\'s file) give a GgufFileError or a valid file, never another error', async () => {
+    const good = new Uint8Array(readFileSync(new URL('../fixtures/gguf_py.gguf', import.meta.url)));
+    const headerEnd = parseGgufFile(good).dataOffset;
+    let x = 12345;
+    const rnd = (n: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % n);
+    let refused = 0;
+    for (let i = 0; i < 600; i++) {
+      const b = good.slice();
+      for (let e = 0; e < 1 + rnd(3); e++) b[rnd(headerEnd)] = i % 3 === 0 ? 0xff : rnd(256);
+      for (const read of [() => parseGgufFile(b), () => openGguf(new Blob([b]), 'x.gguf', 256)]) {
+        try {
+          await read();
+        } catch (err) {
+          expect(err, `edit ${i}: ${(err as Error).message}`).toBeInstanceOf(GgufFileError);
+          expect((err as Error).message).toMatch(/\(offset \d+\)|truncated|run past|overlaps|appears twice|not a type/);
+          refused++;
+        }
+      }
+    }
+    expect(refused, `${refused} of 1200 reads refused`).toBeGreaterThan(900); // 1090 here: most edits break something, and every one of those is named
+  });
+
   it('openGguf reads the header from a prefix (growing it while the header runs on) and each tensor on demand', async () => {
     // A vocabulary-sized header (40000 strings: about 700 KB) in front of two tensors, one BF16.
     const vocab = Array.from({ length: 40000 }, (_, i) => `tok_${i}_${'x'.repeat(i % 7)}`);
