@@ -1,9 +1,11 @@
-// Elementwise and row-sum rows (shaders/basic): memory-bound kernels, read against the bandwidth ceilings.
+// Elementwise, row-sum and column-permutation rows (shaders/basic): memory-bound kernels, read against the bandwidth
+// ceilings.
 import type { GpuContext } from '../src/gpu/context.js';
-import { planBinary, planReduceSum, planScale } from '../src/kernels/basic.js';
-import { addRef, mulRef, reduceSumRef, scaleRef } from '../src/ref/basic.js';
-import { randomF32 } from '../src/ref/random.js';
-import { compareBound } from '../src/ref/tolerance.js';
+import { planBinary, planPermuteColumns, planReduceSum, planScale } from '../src/kernels/basic.js';
+import { toF16Array } from '../src/quant/f16.js';
+import { addRef, mulRef, permuteColumnsRef, reduceSumRef, scaleRef } from '../src/ref/basic.js';
+import { randomF32, randomPermutation } from '../src/ref/random.js';
+import { compareBound, compareExact } from '../src/ref/tolerance.js';
 import { runOnce, type BenchRow } from './harness.js';
 import type { ShapeOptions } from './shapes.js';
 
@@ -70,8 +72,43 @@ function reduceRow(rows: number, cols: number): BenchRow {
   };
 }
 
+/** permute_cols on f16 activations [rows, cols] (the gather GPTQ act-order matmuls run first): bytes read + written. */
+function permuteRow(rows: number, cols: number): BenchRow {
+  return {
+    name: 'nibble permute_cols f16',
+    group: `permute_cols ${rows}x${cols}`,
+    side: 'nibble',
+    shape: `${rows}x${cols}`,
+    flops: 0,
+    bytes: 2 * 2 * rows * cols + 4 * cols,
+    async setup(ctx: GpuContext) {
+      const x = toF16Array(randomF32(rows * cols, 34));
+      const perm = randomPermutation(cols, 35);
+      const words = Math.ceil((rows * cols) / 2);
+      const padded = new Uint16Array(2 * words);
+      padded.set(x);
+      const X = ctx.createBuffer(padded, undefined, 'x');
+      const P = ctx.createBuffer(perm, undefined, 'perm');
+      const Y = ctx.createBuffer(4 * words, undefined, 'y');
+      const d = await planPermuteColumns(ctx, X, P, Y, rows, cols, 'f16');
+      return {
+        dispatches: [d],
+        async check() {
+          await runOnce(ctx, [d]);
+          const got = await ctx.readU32(Y, words);
+          const r2 = compareExact('permute_cols', new Uint16Array(got.buffer, got.byteOffset, rows * cols), permuteColumnsRef(x, rows, cols, perm));
+          return { ok: r2.ok, message: r2.message };
+        },
+        dispose() {
+          [X, P, Y].forEach((b) => b.destroy());
+        },
+      };
+    },
+  };
+}
+
 export function basicRows(o: ShapeOptions): BenchRow[] {
   const n = o.quick ? 1 << 18 : o.fallback ? 1 << 22 : 1 << 24;
   const [rows, cols] = o.quick ? [256, 1024] : o.fallback ? [1024, 4096] : [4096, 4096];
-  return [elementwiseRow('add', n), elementwiseRow('mul', n), elementwiseRow('scale', n), reduceRow(rows, cols)];
+  return [elementwiseRow('add', n), elementwiseRow('mul', n), elementwiseRow('scale', n), reduceRow(rows, cols), permuteRow(o.quick ? 16 : 64, 4096)];
 }

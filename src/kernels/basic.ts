@@ -1,4 +1,5 @@
-// Elementwise (add, mul, scale) and row-sum kernels: shaders/basic/elementwise.wgsl, shaders/basic/reduce_sum.wgsl.
+// Elementwise (add, mul, scale), row-sum and column-permutation kernels: shaders/basic/elementwise.wgsl,
+// shaders/basic/reduce_sum.wgsl, shaders/basic/permute_cols.wgsl.
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
 import { checkShape, grid1d, runDispatch, type Dispatch } from './common.js';
@@ -13,6 +14,29 @@ export const ELEMENTWISE: Record<BinaryOp | 'scale', KernelDef> = {
 };
 
 export const REDUCE_SUM: KernelDef = { name: 'reduce_sum', shader: 'basic/reduce_sum' };
+export const PERMUTE_COLS: Record<'f32' | 'f16', KernelDef> = {
+  f32: { name: 'permute_cols', shader: 'basic/permute_cols' },
+  f16: { name: 'permute_cols_f16', shader: 'basic/permute_cols', defines: { HALF: true } },
+};
+
+/**
+ * y[m, j] = x[m, perm[j]] for x [M, K] row-major, f32 or f16 (pairs in u32 words, rows of odd K mid-word); perm [K]
+ * u32, a permutation of 0..K-1 (not checked on the GPU: permutations come from importGptq, which checks them).
+ */
+export async function planPermuteColumns(ctx: GpuContext, x: GPUBuffer, perm: GPUBuffer, y: GPUBuffer, M: number, K: number, elem: 'f32' | 'f16'): Promise<Dispatch> {
+  checkShape('permute_cols', 'shape', Number.isInteger(M) && Number.isInteger(K) && M > 0 && K > 0, `[${M}, ${K}] must be positive integers`);
+  checkShape('permute_cols', 'elem', elem === 'f32' || elem === 'f16', `'${elem}' is not f32 or f16`);
+  const total = M * K;
+  const words = elem === 'f16' ? Math.ceil(total / 2) : total;
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, PERMUTE_COLS[elem], {}, { WG: wg });
+  const g = grid1d(ctx, Math.ceil(words / wg));
+  return {
+    kernel,
+    args: { bindings: { x, perm, y }, params: { K, total, words, row_pitch: g.gridX * wg }, expect: { x: 4 * words, perm: 4 * K, y: 4 * words } },
+    workgroups: g.workgroups,
+  };
+}
 
 /** y[i] = a[i] (op) b[i] for i < n. */
 export async function planBinary(ctx: GpuContext, op: BinaryOp, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, n: number): Promise<Dispatch> {

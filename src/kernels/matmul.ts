@@ -2,6 +2,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
 import { checkShape, grid1d, runDispatch, runDispatches, type Dispatch } from './common.js';
+import { planPermuteColumns } from './basic.js';
 import { tuningFor, type Tuning } from './tuning.js';
 import { makeTensor, type Tensor } from '../io/safetensors.js';
 import { describeScheme, GROUP_SIZES, RULES, checkShapeFor, zeroKind, type QuantizedTensor } from '../quant/scheme.js';
@@ -104,6 +105,12 @@ export interface QuantWeightBuffers {
   scaleType?: 'f32' | 'f16' | 'k6' | 's8';
   /** scaleType 's8' only: one u32 per 16 groups, f16 d in the low half. */
   supers?: GPUBuffer;
+  /**
+   * GPTQ act-order: the weight's columns are stored sorted by group, column j being the original column kPerm[j]
+   * (u32 [K]). x must be in the same order: matmulQ gathers it (x'[m, j] = x[m, kPerm[j]]) before the matmul; a
+   * planner caller does so itself (planPermuteColumns) and says `xPermuted`.
+   */
+  kPerm?: GPUBuffer;
 }
 
 /**
@@ -135,12 +142,15 @@ export function matmulWeights(q: GpuQuantized | readonly GpuQuantized[], tensor 
     scales: (q as GpuQuantized).scales,
     ...((q as GpuQuantized).zeros ? { zeros: (q as GpuQuantized).zeros! } : {}),
     ...((q as GpuQuantized).supers ? { supers: (q as GpuQuantized).supers! } : {}),
+    ...((q as GpuQuantized).kPerm ? { kPerm: (q as GpuQuantized).kPerm! } : {}),
     scaleType: (q as GpuQuantized).storage ?? s.scaleType,
   };
 }
 
 export interface MatmulQOptions {
   M: number;
+  /** x is already in the weight's act-order column order (kPerm): planMatmulQ refuses such a weight otherwise. */
+  xPermuted?: boolean;
   /** Element type of x: f16 (the inference default) or f32 (training). */
   xType: 'f16' | 'f32';
   bias?: GPUBuffer;
@@ -284,7 +294,8 @@ function weightChunks(ctx: GpuContext, kernel: string, w: QuantWeights, bits: re
     }
     total += s.N;
   }
-  return { g: { ...g!, N: total }, pieces, bits: first.bits, mode: first.mode, zeros: !!first.zeros, scaleType: first.scaleType ?? 'f32' };
+  checkShape(kernel, 'W kPerm', list.every((s) => !!s.kPerm === !!first.kPerm), 'every shard or none must carry the act-order permutation');
+  return { g: { ...g!, N: total }, pieces, bits: first.bits, mode: first.mode, zeros: !!first.zeros, scaleType: first.scaleType ?? 'f32', kPerm: !!first.kPerm };
 }
 
 /**
@@ -370,6 +381,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
   checkShape(kernelName, 'x M', Number.isInteger(M) && M > 0, `M=${M} must be a positive integer`);
   const maxBytes = Math.min(o.maxBindingBytes ?? Infinity, ctx.limits.maxStorageBufferBindingSize);
   const W = weightChunks(ctx, kernelName, w, [4, 8], ['symmetric', 'zero-point', 'float-min'], maxBytes);
+  checkShape(kernelName, 'x order', !W.kPerm || !!o.xPermuted, `W is stored in GPTQ act-order (kPerm): x must be gathered into its column order first (matmulQ does; or planPermuteColumns, then xPermuted: true)`);
   const g = W.g;
   const { N, K, ngroups, wpr } = g;
   checkShape(kernelName, 'x type', o.xType === 'f16' || o.xType === 'f32', `xType '${o.xType}' is not f16 or f32`);
@@ -449,7 +461,17 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
 
 /** Runs a W4A16 / W8A16 matmul (all its dispatches in one submission). */
 export async function matmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights, y: GPUBuffer, o: MatmulQOptions): Promise<void> {
-  await runDispatches(ctx, await planMatmulQ(ctx, x, w, y, o));
+  const first = Array.isArray(w) ? w[0] : (w as QuantWeightBuffers);
+  if (!first?.kPerm || o.xPermuted) return runDispatches(ctx, await planMatmulQ(ctx, x, w, y, o));
+  // GPTQ act-order: x gathered into the weight's column order first, in the same submission.
+  const elem = o.xType === 'f16' ? 'f16' : 'f32';
+  const words = elem === 'f16' ? Math.ceil((o.M * first.K) / 2) : o.M * first.K;
+  const xp = ctx.createBuffer(4 * words, undefined, 'x (act-order)');
+  try {
+    await runDispatches(ctx, [await planPermuteColumns(ctx, x, first.kPerm, xp, o.M, first.K, elem), ...(await planMatmulQ(ctx, xp, w, y, { ...o, xPermuted: true }))]);
+  } finally {
+    xp.destroy();
+  }
 }
 
 export const QUANTIZE_ROWS_I8: KernelDef = { name: 'quantize_rows_i8', shader: 'matmul/quantize_rows_i8' };

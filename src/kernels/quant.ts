@@ -12,7 +12,8 @@ import {
   type QuantizedTensor, type QuantScheme, type ScaleRule,
 } from '../quant/scheme.js';
 import { KernelInputError, type ParamSpec, type ParamValue, type RunnableKernel } from './runnable.js';
-import { checkShape, grid1d, type Dispatch } from './common.js';
+import { checkShape, grid1d, runDispatch, type Dispatch } from './common.js';
+import { planPermuteColumns } from './basic.js';
 import { tuningFor } from './tuning.js';
 
 export const QUANTIZE: KernelDef = { name: 'quantize', shader: 'quant/quantize' };
@@ -42,6 +43,9 @@ export interface GpuQuantized {
   storage?: 'k6' | 's8';
   /** Storage 's8' only: one u32 per 16 groups, f16 d in the low half. */
   supers?: GPUBuffer;
+  /** GPTQ act-order: QuantizedTensor.kPerm [K] u32, and its inverse (for dequantize's way back to the original order). */
+  kPerm?: GPUBuffer;
+  kInv?: GPUBuffer;
 }
 
 /**
@@ -207,16 +211,21 @@ export async function planDequantizeQ4_0Blocks(ctx: GpuContext, src: GPUBuffer, 
 
 /** Dequantizes to a new buffer: f32 [N, K] or f16 [N, K] (2 per u32). */
 export async function dequantize(ctx: GpuContext, q: GpuQuantized, out: 'f32' | 'f16' = 'f32', run?: number): Promise<GPUBuffer> {
-  const y = ctx.createBuffer(out === 'f16' ? 4 * Math.ceil((q.N * q.K) / 2) : 4 * q.N * q.K, undefined, 'dequantized');
+  const bytes = out === 'f16' ? 4 * Math.ceil((q.N * q.K) / 2) : 4 * q.N * q.K;
+  const y = ctx.createBuffer(bytes, undefined, 'dequantized');
   const dummy = q.zeros ? undefined : ctx.createBuffer(4);
+  // GPTQ act-order: dequantized in the stored column order, then gathered back to the original one.
+  const stored = q.kInv ? ctx.createBuffer(bytes, undefined, 'dequantized (stored order)') : undefined;
   try {
-    const d = await planDequantize(ctx, q, y, out, dummy, run);
+    const d = await planDequantize(ctx, q, stored ?? y, out, dummy, run);
     await d.kernel.run(d.args, d.workgroups);
+    if (stored) await runDispatch(await planPermuteColumns(ctx, stored, q.kInv!, y, q.N, q.K, out));
   } catch (e) {
     y.destroy();
     throw e;
   } finally {
     dummy?.destroy();
+    stored?.destroy();
   }
   return y;
 }
@@ -238,8 +247,17 @@ export function uploadQuantized(ctx: GpuContext, q: QuantizedTensor, tensor = 'w
     bufs.push(scales);
     const zeros = k6 ? ctx.createBuffer(k6.supers, undefined, `${tensor}.supers`) : q.zeros ? ctx.createBuffer(packScaleWords(q.zeros, t, `${tensor}.zeros`), undefined, `${tensor}.zeros`) : null;
     if (zeros) bufs.push(zeros);
-    if (s8) return { scheme: q.scheme, N: q.N, K: q.K, codes, scales, zeros: null, storage: 's8', supers: ctx.createBuffer(s8.supers, undefined, `${tensor}.supers`) };
-    return { scheme: q.scheme, N: q.N, K: q.K, codes, scales, zeros, ...(k6 ? { storage: 'k6' as const } : {}) };
+    let perm: { kPerm: GPUBuffer; kInv: GPUBuffer } | null = null;
+    if (q.kPerm) {
+      const inv = new Uint32Array(q.K);
+      q.kPerm.forEach((k, j) => (inv[k] = j));
+      const kPerm = ctx.createBuffer(q.kPerm, undefined, `${tensor}.kPerm`);
+      bufs.push(kPerm);
+      perm = { kPerm, kInv: ctx.createBuffer(inv, undefined, `${tensor}.kInv`) };
+      bufs.push(perm.kInv);
+    }
+    if (s8) return { scheme: q.scheme, N: q.N, K: q.K, codes, scales, zeros: null, storage: 's8', supers: ctx.createBuffer(s8.supers, undefined, `${tensor}.supers`), ...perm };
+    return { scheme: q.scheme, N: q.N, K: q.K, codes, scales, zeros, ...(k6 ? { storage: 'k6' as const } : {}), ...perm };
   } catch (e) {
     bufs.forEach((b) => b.destroy());
     throw e;
@@ -260,6 +278,7 @@ export function sliceQuantizedRows(q: QuantizedTensor, n0: number, n: number): Q
     zeros: q.zeros ? q.zeros.subarray(n0 * ng, (n0 + n) * ng) : null,
     ...(q.k6 ? { k6: { scales: q.k6.scales.subarray((n0 * ng) / 2, ((n0 + n) * ng) / 2), supers: q.k6.supers.subarray((n0 * ng) / 8, ((n0 + n) * ng) / 8) } } : {}),
     ...(q.s8 ? { s8: { scales: q.s8.scales.subarray((n0 * ng) / 4, ((n0 + n) * ng) / 4), supers: q.s8.supers.subarray((n0 * ng) / 16, ((n0 + n) * ng) / 16) } } : {}),
+    ...(q.kPerm ? { kPerm: q.kPerm } : {}),
   };
 }
 
@@ -293,6 +312,10 @@ export async function downloadQuantized(ctx: GpuContext, q: GpuQuantized): Promi
   const count = N * groupsPerRow(s, K);
   const words = scaleBytes(s, N, K) / 4;
   const codes = await ctx.readU32(q.codes, N * wordsPerRow(K, s.bits));
+  if (q.kPerm) {
+    const { kPerm: _p, kInv: _i, ...rest } = q;
+    return { ...(await downloadQuantized(ctx, rest)), kPerm: await ctx.readU32(q.kPerm, K) };
+  }
   if (q.storage === 's8') {
     const s8 = { scales: await ctx.readU32(q.scales, count / 4), supers: await ctx.readU32(q.supers!, count / 16) };
     const scales = new Float32Array(count);
@@ -321,6 +344,8 @@ export function destroyQuantized(q: GpuQuantized): void {
   q.scales.destroy();
   q.zeros?.destroy();
   q.supers?.destroy();
+  q.kPerm?.destroy();
+  q.kInv?.destroy();
 }
 
 // ---- activations ----

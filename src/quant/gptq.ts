@@ -3,7 +3,9 @@
 //           (so column n of qweight is exactly row n of nibble's 4-bit codes: the import is a transpose)
 //   qzeros  int32 [K/G, N/8]: word [g, c] holds z-1 of column n = 8c+j at bits 4j (v1 stores zero - 1, mod 16,
 //           so a stored 15 reads back as z = 16; nibble keeps that value, its zeros are not limited to 4 bits)
-//   scales  f16 [K/G, N];  g_idx int32 [K] (optional): must be k / G (act-order checkpoints are refused)
+//   scales  f16 [K/G, N];  g_idx int32 [K] (optional): the group of each column, k / G, or for act-order (desc_act)
+//           checkpoints any assignment of exactly G columns to each group; nibble then stores the columns sorted by
+//           group (stable) and keeps the order in QuantizedTensor.kPerm (the matmuls permute x to match)
 //   value = (q - z) * s
 import { wordsPerRow } from './layout.js';
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
@@ -62,21 +64,38 @@ export function importGptq(t: Int4Checkpoint, shape: Int4Shape, prefix = 'weight
   checkLength(`${prefix}.qweight`, t.qweight.length, (K / 8) * N, `[${K / 8}, ${N}]`);
   checkLength(`${prefix}.qzeros`, t.qzeros.length, ng * (N / 8), `[${ng}, ${N / 8}]`);
   checkLength(`${prefix}.scales`, t.scales.length, ng * N, `[${ng}, ${N}]`);
+  let perm: Uint32Array | null = null;
   if (t.g_idx) {
     checkLength(`${prefix}.g_idx`, t.g_idx.length, K, `[${K}]`);
+    const count = new Int32Array(ng);
     for (let k = 0; k < K; k++) {
-      if (t.g_idx[k] !== Math.floor(k / G)) throw new Error(`tensor '${prefix}.g_idx': element ${k} = ${t.g_idx[k]}, expected ${Math.floor(k / G)}: act-order (desc_act) checkpoints are not supported`);
+      const g = t.g_idx[k];
+      if (!(Number.isInteger(g) && g >= 0 && g < ng)) throw new Error(`tensor '${prefix}.g_idx': element ${k} = ${g} is not a group index in 0..${ng - 1}`);
+      count[g]++;
+    }
+    const off = count.findIndex((c) => c !== G);
+    if (off >= 0) throw new Error(`tensor '${prefix}.g_idx': group ${off} has ${count[off]} columns, not ${G} (act-order checkpoints give every group exactly G)`);
+    let ordered = true;
+    for (let k = 0; k < K && ordered; k++) ordered = t.g_idx[k] === Math.floor(k / G);
+    if (!ordered) {
+      // Act-order: the columns sorted by group, stably (column j of the stored weight is the original column perm[j]).
+      perm = Uint32Array.from([...Array(K).keys()].sort((a, b) => t.g_idx![a] - t.g_idx![b] || a - b));
     }
   }
   const { values, type } = scaleValues(`${prefix}.scales`, t.scales, N);
   const wpr = wordsPerRow(K, 4);
   const codes = new Uint32Array(N * wpr);
-  for (let i = 0; i < K / 8; i++) for (let n = 0; n < N; n++) codes[n * wpr + i] = t.qweight[i * N + n] >>> 0;
+  if (perm) {
+    const code = (n: number, k: number) => (t.qweight[(k >> 3) * N + n] >>> (4 * (k & 7))) & 15;
+    for (let n = 0; n < N; n++) for (let j = 0; j < K; j++) codes[n * wpr + (j >> 3)] |= code(n, perm[j]) << (4 * (j & 7));
+  } else {
+    for (let i = 0; i < K / 8; i++) for (let n = 0; n < N; n++) codes[n * wpr + i] = t.qweight[i * N + n] >>> 0;
+  }
   const zeros = new Float32Array(N * ng);
   for (let g = 0; g < ng; g++) {
     for (let n = 0; n < N; n++) zeros[n * ng + g] = ((t.qzeros[g * (N / 8) + (n >> 3)] >>> (4 * (n & 7))) & 15) + 1;
   }
-  return { scheme: schemeForGroup(G, K, type), N, K, codes, scales: transpose(values, ng, N), zeros };
+  return { scheme: schemeForGroup(G, K, type), N, K, codes, scales: transpose(values, ng, N), zeros, ...(perm ? { kPerm: perm } : {}) };
 }
 
 /** Exports to GPTQ v1 (scales as f16 bits when the scheme's scales are f16). Zero points must be in [1, 16]. */
@@ -89,7 +108,17 @@ export function exportGptq(q: QuantizedTensor, prefix = 'weight'): Required<Int4
   const ng = K / G;
   const wpr = wordsPerRow(K, 4);
   const qweight = new Int32Array((K / 8) * N);
-  for (let i = 0; i < K / 8; i++) for (let n = 0; n < N; n++) qweight[i * N + n] = q.codes[n * wpr + i] | 0;
+  if (q.kPerm) {
+    // Act-order: each stored column j goes back to its original column kPerm[j], and g_idx says its group.
+    for (let n = 0; n < N; n++) {
+      for (let j = 0; j < K; j++) {
+        const k = q.kPerm[j];
+        qweight[(k >> 3) * N + n] |= ((q.codes[n * wpr + (j >> 3)] >>> (4 * (j & 7))) & 15) << (4 * (k & 7));
+      }
+    }
+  } else {
+    for (let i = 0; i < K / 8; i++) for (let n = 0; n < N; n++) qweight[i * N + n] = q.codes[n * wpr + i] | 0;
+  }
   const qzeros = new Int32Array(ng * (N / 8));
   for (let g = 0; g < ng; g++) {
     for (let n = 0; n < N; n++) {
@@ -101,6 +130,7 @@ export function exportGptq(q: QuantizedTensor, prefix = 'weight'): Required<Int4
   const st = transpose(q.scales, N, ng);
   const scales = scheme.scaleType === 'f16' ? Uint16Array.from(st, f32ToF16Bits) : st;
   const g_idx = Int32Array.from({ length: K }, (_, k) => Math.floor(k / G));
+  if (q.kPerm) q.kPerm.forEach((k, j) => (g_idx[k] = Math.floor(j / G)));
   return { qweight, qzeros, scales, g_idx };
 }
 

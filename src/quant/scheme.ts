@@ -154,6 +154,12 @@ export interface QuantizedTensor {
    * Then scale = f32(d) * sc, exactly `scales`.
    */
   s8?: { scales: Uint32Array; supers: Uint32Array };
+  /**
+   * GPTQ act-order (desc_act) imports: the stored columns are the original ones sorted by group, column j being the
+   * original column kPerm[j] (W[n, kPerm[j]] = stored[n, j]). The matmuls then take x with the same order
+   * (x'[m, j] = x[m, kPerm[j]]: matmulQ does it), and dequantizeRef gives the original order.
+   */
+  kPerm?: Uint32Array;
 }
 
 export function checkQuantized(q: QuantizedTensor, tensor = 'weight'): void {
@@ -166,6 +172,15 @@ export function checkQuantized(q: QuantizedTensor, tensor = 'weight'): void {
   if (q.k6) {
     if (q.scheme.rule !== 'q4_k' && q.scheme.rule !== 'q5_k') throw new Error(`tensor '${tensor}': k6 scales belong to rules q4_k and q5_k, not ${q.scheme.rule}`);
     if (ng % 8 !== 0 || q.k6.scales.length !== (q.N * ng) / 2 || q.k6.supers.length !== (q.N * ng) / 8) throw new Error(`tensor '${tensor}': k6 scales hold ${q.k6.scales.length} and ${q.k6.supers.length} words, [${q.N}, ${ng}] groups need ${(q.N * ng) / 2} and ${(q.N * ng) / 8}`);
+  }
+  if (q.kPerm) {
+    if (q.kPerm.length !== q.K) throw new Error(`tensor '${tensor}': kPerm holds ${q.kPerm.length} columns, K = ${q.K}`);
+    const seen = new Uint8Array(q.K);
+    for (let j = 0; j < q.K; j++) {
+      const k = q.kPerm[j];
+      if (!(k < q.K) || seen[k]) throw new Error(`tensor '${tensor}': kPerm is not a permutation of 0..${q.K - 1} (element ${j} = ${k})`);
+      seen[k] = 1;
+    }
   }
   if (q.s8) {
     if (q.scheme.rule !== 'q6_k') throw new Error(`tensor '${tensor}': s8 scales belong to rule q6_k, not ${q.scheme.rule}`);

@@ -1,6 +1,13 @@
 // CPU reference (f64) for shaders/basic: elementwise ops and row sums.
 type Num = ArrayLike<number>;
 
+/** y[m, j] = x[m, perm[j]] for x [M, K] row-major (any element type). */
+export function permuteColumnsRef<T extends Float32Array | Uint16Array>(x: T, M: number, K: number, perm: ArrayLike<number>): T {
+  const y = x.slice(0, M * K) as T;
+  for (let m = 0; m < M; m++) for (let j = 0; j < K; j++) y[m * K + j] = x[m * K + perm[j]];
+  return y;
+}
+
 export function addRef(a: Num, b: Num): Float64Array {
   return Float64Array.from({ length: a.length }, (_, i) => a[i] + b[i]);
 }

@@ -155,7 +155,9 @@ export function dequantizeRef(q: QuantizedTensor, tensor = 'weight'): Float32Arr
       const gi = n * ng + Math.floor(k / G);
       const s = q.scales[gi];
       const c = u[n * K + k];
-      out[n * K + k] = zk === 'none' ? f((c - half) * s) : zk === 'int' ? f((c - q.zeros![gi]) * s) : f(f(c * s) + q.zeros![gi]);
+      // GPTQ act-order: stored column k is the original column kPerm[k].
+      const at = n * K + (q.kPerm ? q.kPerm[k] : k);
+      out[at] = zk === 'none' ? f((c - half) * s) : zk === 'int' ? f((c - q.zeros![gi]) * s) : f(f(c * s) + q.zeros![gi]);
     }
   }
   return out;

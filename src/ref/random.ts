@@ -37,3 +37,9 @@ export function randomGgufBlocks(t: 'Q4_0' | 'Q4_1' | 'Q8_0' | 'Q5_0' | 'Q5_1' |
   }
   return out;
 }
+
+/** A seeded random permutation of 0..n-1. */
+export function randomPermutation(n: number, seed: number): Uint32Array {
+  const r = rng(seed);
+  return Uint32Array.from([...Array(n).keys()].map((k) => [r(), k] as const).sort((a, b) => a[0] - b[0]).map(([, k]) => k));
+}

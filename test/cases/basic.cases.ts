@@ -1,12 +1,13 @@
 // Foundation kernels against src/ref, plus the binding and compile errors of the kernel layer.
 import type { GpuContext } from '../../src/gpu/context.js';
 import { getKernel } from '../../src/gpu/kernel.js';
-import { planBinary, planReduceSum, planScale } from '../../src/kernels/basic.js';
+import { planBinary, planPermuteColumns, planReduceSum, planScale } from '../../src/kernels/basic.js';
 import { runDispatch } from '../../src/kernels/common.js';
 import { planMatmulF32, type MatmulF32Shape } from '../../src/kernels/matmul.js';
-import { addRef, mulRef, reduceSumRef, scaleRef } from '../../src/ref/basic.js';
+import { addRef, mulRef, permuteColumnsRef, reduceSumRef, scaleRef } from '../../src/ref/basic.js';
+import { toF16Array } from '../../src/quant/f16.js';
 import { matmulRef } from '../../src/ref/matmul.js';
-import { randomF32 } from '../../src/ref/random.js';
+import { randomF32, randomPermutation } from '../../src/ref/random.js';
 import { compareBound, compareExact } from '../../src/ref/tolerance.js';
 import syntaxError from '../fixtures/syntax_error.wgsl?raw';
 import { assert, expectError, type GpuCase } from './types.js';
@@ -101,7 +102,36 @@ const shapes: MatmulF32Shape[] = [
   { M: 5, N: 6, K: 7, batch: 2, strideB: 0 },
 ];
 
+/** permute_cols against permuteColumnsRef, bit for bit: f32, and f16 pairs with odd K (rows start mid-word). */
+function permuteCase(M: number, K: number, elem: 'f32' | 'f16'): GpuCase {
+  return {
+    name: `permute_cols ${elem} ${M}x${K}`,
+    async run(ctx) {
+      const perm = randomPermutation(K, M * 1000 + K);
+      const P = ctx.createBuffer(perm, undefined, 'perm');
+      const x32 = randomF32(M * K, K);
+      const x = elem === 'f32' ? x32 : toF16Array(x32);
+      const words = elem === 'f32' ? M * K : Math.ceil((M * K) / 2);
+      const padded = new Uint8Array(4 * words);
+      padded.set(new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+      const X = ctx.createBuffer(padded, undefined, 'x');
+      const Y = ctx.createBuffer(4 * words, undefined, 'y');
+      ctx.write(Y, new Uint32Array(words).fill(0xdeadbeef));
+      await runDispatch(await planPermuteColumns(ctx, X, P, Y, M, K, elem));
+      const want = new Uint8Array(4 * words);
+      const ref = permuteColumnsRef(x, M, K, perm);
+      want.set(new Uint8Array(ref.buffer, ref.byteOffset, ref.byteLength));
+      const msg = check(compareExact(`permute_cols ${elem} ${M}x${K}`, await ctx.readU32(Y, words), new Uint32Array(want.buffer)));
+      [P, X, Y].forEach((b) => b.destroy());
+      return msg;
+    },
+  };
+}
+
 export const CASES: GpuCase[] = [
+  permuteCase(3, 64, 'f32'),
+  permuteCase(5, 33, 'f16'),
+  permuteCase(1, 4096, 'f16'),
   elementwise('add', 1),
   elementwise('add', 1000),
   elementwise('mul', 777),

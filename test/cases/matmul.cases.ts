@@ -5,7 +5,7 @@ import { matmulQ, matmulW8A8, matmulWeights, planMatmulQ, planMatmulW8A8, type M
 import { packCodes, type Bits } from '../../src/quant/layout.js';
 import { f32ToF16Bits, toF16 } from '../../src/ref/f16.js';
 import { groupsOf, matmulQRef, matmulRef, matmulW8A8Ref, packI8Rows, quantizeRowsI8Ref, type EpilogueRef, type QuantWeightsRef } from '../../src/ref/matmul.js';
-import { randomF32, randomGgufBlocks, rng } from '../../src/ref/random.js';
+import { randomF32, randomGgufBlocks, randomPermutation, rng } from '../../src/ref/random.js';
 import { compareBound, compareExact, compareF16Rounded, U_F16, U_F32 } from '../../src/ref/tolerance.js';
 import { dequantize, destroyQuantized, downloadQuantized, uploadQuantized, uploadQuantizedShards } from '../../src/kernels/quant.js';
 import { dequantizeGguf, exportGguf, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
@@ -689,6 +689,12 @@ async function importedCase(ctx: GpuContext): Promise<string> {
   }
   const gptq = importGptq(exportGptq(quantizeRef(w, N, K, makeScheme({ bits: 4, group: 32, symmetric: false, scaleType: 'f16' }))), { N, K, group: 32 });
   sources.push(['GPTQ int4 g32', gptq, dequantizeRef(gptq)]);
+  // GPTQ act-order (desc_act): a random column order, exported with its g_idx and imported back (kPerm); matmulQ
+  // gathers x into the stored order. The reference is the original-order weight.
+  const perm = randomPermutation(K, 97);
+  const act = importGptq(exportGptq({ ...gptq, kPerm: perm }), { N, K, group: 32 });
+  assert(!!act.kPerm, 'the act-order import kept no permutation');
+  sources.push(['GPTQ int4 g32 act-order', act, dequantizeRef(act)]);
   // Import-only types (K-quants: K a multiple of 256), random blocks. Q4_K runs as 4-bit g32 with f32 scales and
   // float mins, Q5_K as 8-bit g32 likewise, Q6_K as 8-bit g16 with f32 scales, Q5_0 as 8-bit g32 symmetric and Q5_1
   // as 8-bit g32 float-min, both with f16 scales (the symmetric ones also through W8A8).
@@ -722,6 +728,22 @@ async function importedCase(ctx: GpuContext): Promise<string> {
       }
       X.destroy();
       Y.destroy();
+    }
+    if (imp.kPerm) {
+      // Act-order on the GPU: dequantize comes back in the original order, the download keeps the permutation,
+      // and a planner caller who has not gathered x is refused by name.
+      const Yd = await dequantize(ctx, q);
+      const e = compareExact(`${name} dequantize`, await ctx.readU32(Yd, N * K), new Uint32Array(wd.buffer, wd.byteOffset, N * K));
+      assert(e.ok, e.message);
+      Yd.destroy();
+      const back = await downloadQuantized(ctx, q);
+      assert(compareExact(`${name} kPerm download`, back.kPerm!, imp.kPerm).ok, `${name}: downloadQuantized changed kPerm`);
+      const X = ctx.createBuffer(2 * K, undefined, 'x');
+      const Y = ctx.createBuffer(4 * N, undefined, 'y');
+      const m = await expectError('act-order plan', () => planMatmulQ(ctx, X, W, Y, { M: 1, xType: 'f16' }));
+      assert(/W is stored in GPTQ act-order \(kPerm\): x must be gathered into its column order first/.test(m), m);
+      msgs.push(e.message, m);
+      [X, Y].forEach((b) => b.destroy());
     }
     destroyQuantized(q);
   }
@@ -848,4 +870,4 @@ async function k6Case(ctx: GpuContext): Promise<string> {
   return msgs.join('; ');
 }
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 and dequantize on GGUF Q4_K / Q5_K / Q6_K with compact k6 / s8 scales: bit-identical to f32 scales, whole, sharded and split', run: k6Case });
-CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K and GPTQ int4 weights (matmulWeights, no copy)', run: importedCase });
+CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K and GPTQ int4 (also act-order) weights (matmulWeights, no copy)', run: importedCase });

@@ -11,7 +11,7 @@ import { AWQ_ORDER, exportAwq, importAwq, importAwqTensors } from '../../src/qua
 import { encodeSafetensors, makeTensor, parseSafetensors } from '../../src/io/safetensors.js';
 import { makeScheme, packScaleWords, unpackScaleWords, type QuantScheme } from '../../src/quant/scheme.js';
 import { dequantizeRef, quantizeActRef, quantizeRef, roundHalfAway, roundHalfEven } from '../../src/ref/quant.js';
-import { randomF32, randomGgufBlocks } from '../../src/ref/random.js';
+import { randomF32, randomGgufBlocks, rng } from '../../src/ref/random.js';
 
 const bits32 = (x: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(x).buffer));
 
@@ -395,15 +395,44 @@ describe('GPTQ v1 and AWQ int4', () => {
     expect(Array.from(back.qzeros)).toEqual(Array.from(qzeros));
     expect(Array.from(back.scales)).toEqual(Array.from(scales));
   });
-  it('GPTQ: a stored 15 reads back as z = 16 (v1), act-order g_idx is refused', () => {
+  it('GPTQ: a stored 15 reads back as z = 16 (v1); a g_idx that is not G columns a group is refused', () => {
     const q = importGptq({ qweight: new Int32Array(8), qzeros: Int32Array.from([0xf]), scales: new Uint16Array(8).fill(0x3c00) }, { N: 8, K: 8, group: -1 });
     expect(q.zeros![0]).toBe(16);
     expect(dequantizeRef(q)[0]).toBe(-16);
     const g_idx = Int32Array.from([0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
     expect(() => importGptq({ qweight: new Int32Array(16), qzeros: new Int32Array(2), scales: new Uint16Array(16), g_idx }, { N: 8, K: 16, group: 8 }, 'model.layers.0.mlp.up_proj'))
-      .toThrow(/tensor 'model.layers.0.mlp.up_proj.g_idx': element 4 = 1, expected 0: act-order/);
+      .toThrow(/tensor 'model.layers.0.mlp.up_proj.g_idx': group 0 has 5 columns, not 8/);
+    const far = Int32Array.from({ length: 16 }, (_, k) => (k === 3 ? 2 : k >> 3));
+    expect(() => importGptq({ qweight: new Int32Array(16), qzeros: new Int32Array(2), scales: new Uint16Array(16), g_idx: far }, { N: 8, K: 16, group: 8 }, 'p'))
+      .toThrow(/tensor 'p.g_idx': element 3 = 2 is not a group index in 0..1/);
     expect(() => importGptq({ qweight: new Int32Array(7), qzeros: new Int32Array(1), scales: new Uint16Array(8) }, { N: 8, K: 8, group: 8 }, 'p'))
       .toThrow(/tensor 'p.qweight': 7 elements, shape \[1, 8\] needs 8/);
+  });
+  it('GPTQ act-order (desc_act): columns stored sorted by group with kPerm; values as (q - z[g_idx]) * s[g_idx]; export restores the checkpoint', () => {
+    const [N, K, G] = [8, 64, 16];
+    const ng = K / G;
+    const r = rng(5);
+    const u = Uint8Array.from({ length: N * K }, () => Math.floor(r() * 16));
+    const order = [...Array(K).keys()].sort(() => r() - 0.5); // a random assignment, G columns a group
+    const g_idx = new Int32Array(K);
+    order.forEach((k, j) => (g_idx[k] = Math.floor(j / G)));
+    const z = Uint8Array.from({ length: ng * N }, () => 1 + Math.floor(r() * 16));
+    const sBits = Uint16Array.from({ length: ng * N }, () => f32ToF16Bits(0.01 + r() * 0.1));
+    const qweight = new Int32Array((K / 8) * N);
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) qweight[(k >> 3) * N + n] |= u[n * K + k] << (4 * (k & 7));
+    const qzeros = new Int32Array(ng * (N / 8));
+    for (let g = 0; g < ng; g++) for (let n = 0; n < N; n++) qzeros[g * (N / 8) + (n >> 3)] |= (z[g * N + n] - 1) << (4 * (n & 7));
+    const q = importGptq({ qweight, qzeros, scales: sBits, g_idx }, { N, K, group: G }, 'layer');
+    expect(q.kPerm).toBeDefined();
+    for (let j = 1; j < K; j++) expect(g_idx[q.kPerm![j - 1]] <= g_idx[q.kPerm![j]], `stored column ${j} sorted by group`).toBe(true);
+    // The GPTQ formula on the checkpoint itself, in the original column order.
+    const want = new Float32Array(N * K);
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) want[n * K + k] = Math.fround((u[n * K + k] - z[g_idx[k] * N + n]) * f16BitsToF32(sBits[g_idx[k] * N + n]));
+    expect(bits32(dequantizeRef(q))).toEqual(bits32(want));
+    const back = exportGptq(q, 'layer');
+    expect(Array.from(back.qweight)).toEqual(Array.from(qweight));
+    expect(Array.from(back.g_idx)).toEqual(Array.from(g_idx));
+    expect(Array.from(back.qzeros)).toEqual(Array.from(qzeros));
   });
   it('AWQ: qweight [K, N/8], nibble i holds column ORDER[i] = 0,2,4,6,1,3,5,7', () => {
     expect([...AWQ_ORDER]).toEqual([0, 2, 4, 6, 1, 3, 5, 7]);
