@@ -5,7 +5,7 @@
 // (src/kernels/gguf_weight.ts: timed, checked against the CPU reference on sampled columns).
 import { openAsBlob, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { GgufFileError, ggufReadable, openGguf, type GgufTensorInfo, type GgufValue } from '../../src/io/gguf.js';
+import { GgufFileError, ggufReadable, httpRangeSource, openGguf, type GgufTensorInfo, type GgufValue } from '../../src/io/gguf.js';
 import { GGUF_BLOCKS, ggufKernelUse as ggufUse, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
 import { runGgufWeight, type GgufWeightRun } from '../../src/kernels/gguf_weight.js';
 import { createNodeContext } from '../node.js';
@@ -22,7 +22,8 @@ const size = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : 
 export const ggufCommand: Command = {
   summary: 'show what a GGUF model file holds (metadata, tensors, their types) and which nibble kernels run each',
   help: `usage:
-  nibble gguf FILE [--json] [--check] [--all] [--run NAME ...] [--tokens M]
+  nibble gguf FILE|URL [--json] [--check] [--all] [--run NAME ...] [--tokens M]
+  (an http(s) URL is read by Range requests: the header, then only the tensors --check or --run need)
 options:
   --json      machine-readable (arrays in the metadata cut to their first 16 items, with their length)
   --check     also read and import every tensor nibble decodes (exit 1 naming the first bad block)
@@ -41,17 +42,22 @@ options:
     }
     if (positionals.length !== 1) throw new UsageError(`gguf: give one file (got ${positionals.length}); nibble gguf --help`);
     const path = positionals[0];
-    try {
-      if (!statSync(path).isFile()) throw new UsageError(`gguf: ${path} is not a file`);
-    } catch (e) {
-      if (e instanceof UsageError) throw e;
-      throw new UsageError(`gguf: cannot read ${path}: ${(e as Error).message}`);
+    const remote = /^https?:\/\//.test(path);
+    if (!remote) {
+      try {
+        if (!statSync(path).isFile()) throw new UsageError(`gguf: ${path} is not a file`);
+      } catch (e) {
+        if (e instanceof UsageError) throw e;
+        throw new UsageError(`gguf: cannot read ${path}: ${(e as Error).message}`);
+      }
     }
     let g;
     try {
-      g = await openGguf(await openAsBlob(path), path);
+      // A URL is read by HTTP ranges: the header, then only the tensors --check / --run ask for.
+      g = await openGguf(remote ? await httpRangeSource(path) : await openAsBlob(path), path);
     } catch (e) {
       if (e instanceof GgufFileError) throw new UsageError(e.message);
+      if (remote) throw new UsageError(`gguf: cannot read ${path}: ${(e as Error).message}`);
       throw e;
     }
     const h = g.header;

@@ -486,12 +486,47 @@ export interface GgufReader {
   tensor(name: string): Promise<GgufTensor>;
 }
 
+/** What openGguf reads from: a Blob (a browser File, Node's fs.openAsBlob) or httpRangeSource's view of a URL. */
+export interface GgufSource {
+  size: number;
+  slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
+}
+
 /**
- * Opens a GGUF file without reading it whole: a browser File or fetched Blob, or in Node `fs.openAsBlob(path)`.
- * Reads the first `firstRead` bytes (1 MiB), more while the header runs past them (a vocabulary can take megabytes),
- * then each tensor's bytes only when asked for, so multi-gigabyte models load tensor by tensor.
+ * A file served over HTTP(S) as a GgufSource: its size from a HEAD request (Content-Length), then each slice one
+ * `Range: bytes=a-b` GET, so only the header and the tensors asked for travel. The server must honour Range (206);
+ * one that answers 200 with the whole file, or no Content-Length, is refused by name. `init` adds headers (a token).
  */
-export async function openGguf(blob: Blob, source = 'gguf', firstRead = 1 << 20): Promise<GgufReader> {
+export async function httpRangeSource(url: string, init: { headers?: Record<string, string> } = {}): Promise<GgufSource> {
+  const head = await fetch(url, { method: 'HEAD', headers: init.headers });
+  if (!head.ok) throw new GgufFileError(`${url}: HEAD answered ${head.status}`);
+  const size = Number(head.headers.get('content-length'));
+  if (!Number.isSafeInteger(size) || size <= 0) throw new GgufFileError(`${url}: no Content-Length in the HEAD answer: cannot read it by ranges`);
+  return {
+    size,
+    slice(start: number, end: number) {
+      return {
+        async arrayBuffer() {
+          const last = Math.min(end, size) - 1;
+          if (last < start) return new ArrayBuffer(0);
+          const r = await fetch(url, { headers: { ...init.headers, Range: `bytes=${start}-${last}` } });
+          if (r.status !== 206) throw new GgufFileError(`${url}: a Range request (bytes ${start}-${last}) answered ${r.status}, not 206: the server does not serve ranges`);
+          const b = await r.arrayBuffer();
+          if (b.byteLength !== last - start + 1) throw new GgufFileError(`${url}: bytes ${start}-${last}: got ${b.byteLength} bytes`);
+          return b;
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Opens a GGUF file without reading it whole: a browser File or fetched Blob, in Node `fs.openAsBlob(path)`, or a URL
+ * through httpRangeSource. Reads the first `firstRead` bytes (1 MiB), more while the header runs past them (a
+ * vocabulary can take megabytes), then each tensor's bytes only when asked for, so multi-gigabyte models load tensor
+ * by tensor.
+ */
+export async function openGguf(blob: GgufSource, source = 'gguf', firstRead = 1 << 20): Promise<GgufReader> {
   let len = Math.min(blob.size, firstRead);
   let header: GgufHeader | null = null;
   while (!header) {

@@ -1,10 +1,13 @@
 // GGUF v3 files (src/io/gguf.ts): a known-answer byte layout, round trips of every metadata type and tensor type,
 // bad files rejected naming the key / tensor and offset; QAT configs with a GGUF format (src/train/qat.ts prepare).
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { openAsBlob, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeGgufFile, gguf, GgufFileError, GgufHeaderIncomplete, ggufReadable, ggufTensor, openGguf, parseGgufFile, parseGgufHeader, type GgufValue } from '../../src/io/gguf.js';
+import { encodeGgufFile, gguf, GgufFileError, GgufHeaderIncomplete, ggufReadable, ggufTensor, httpRangeSource, openGguf, parseGgufFile, parseGgufHeader, type GgufValue } from '../../src/io/gguf.js';
 import { GGUF_BLOCKS, dequantizeGguf, exportGguf, ggufScheme, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
 import { dequantizeRef, quantizeRef } from '../../src/ref/quant.js';
 import { bf16BitsToF32, f16BitsToF32 } from '../../src/quant/f16.js';
@@ -357,5 +360,75 @@ describe('fakeQuantGgufRef (the oracle of ops.fakeQuantGguf): known answers', ()
     const b = fakeQuantGgufRef([...bad, ...block([1, 2])], 2, 32, 'Q4_0');
     expect(b.y.subarray(0, 32).every((v) => Number.isNaN(v)) && b.mask.subarray(0, 32).every((m) => m === 0)).toBe(true);
     expect(Array.from(b.y.subarray(32, 34))).toEqual([1, 2]);
+  });
+});
+
+describe('GGUF over HTTP ranges (httpRangeSource)', () => {
+  /** A local server for the fixture: with Range support, or (ranges: false) always the whole file. Counts bytes. */
+  async function serve(bytes: Uint8Array, ranges: boolean) {
+    const sent = { bytes: 0, requests: 0 };
+    const server = createServer((req, res) => {
+      sent.requests++;
+      const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      if (req.method === 'HEAD') {
+        res.writeHead(200, { 'content-length': bytes.length, 'accept-ranges': ranges ? 'bytes' : 'none' });
+        return res.end();
+      }
+      if (ranges && m) {
+        const [a, b] = [Number(m[1]), Math.min(Number(m[2]), bytes.length - 1)];
+        sent.bytes += b - a + 1;
+        res.writeHead(206, { 'content-range': `bytes ${a}-${b}/${bytes.length}`, 'content-length': b - a + 1 });
+        return res.end(Buffer.from(bytes.subarray(a, b + 1)));
+      }
+      sent.bytes += bytes.length;
+      res.writeHead(200, { 'content-length': bytes.length });
+      res.end(Buffer.from(bytes));
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/model.gguf`;
+    return { url, sent, close: () => new Promise<void>((ok) => server.close(() => ok())) };
+  }
+
+  it('reads the header and one tensor by ranges, moving only those bytes; the CLI reads a URL the same way', async () => {
+    const bytes = new Uint8Array(readFileSync(new URL('../fixtures/gguf_py.gguf', import.meta.url)));
+    const s = await serve(bytes, true);
+    try {
+      const g = await openGguf(await httpRangeSource(s.url), s.url, 4096);
+      expect(g.header.tensors.length).toBe(8);
+      const t = await g.tensor('w.q4_0');
+      expect(Array.from(t.data)).toEqual(Array.from(ggufTensor(parseGgufFile(bytes), 'w.q4_0').data));
+      expect(s.sent.bytes).toBeLessThan(4096 + 576 + 1); // the first read and that tensor, not the 12.6 KB file
+      const cli = await new Promise<{ code: number | null; out: string; err: string }>((done) => {
+        const p = spawn(process.execPath, ['bin/nibble.mjs', 'gguf', s.url, '--run', 'w.q4_0']);
+        let out = '';
+        let err = '';
+        p.stdout.on('data', (d) => (out += d));
+        p.stderr.on('data', (d) => (err += d));
+        p.on('close', (code) => done({ code, out, err }));
+      });
+      expect(cli.code, cli.err).toBe(0);
+      expect(cli.out).toMatch(/model.gguf: GGUF v3, 12.6 KiB, alignment 32, 8 tensors/);
+      expect(cli.out).toMatch(/w.q4_0: Q4_0 \[4, 256\] on matmul_w4a16 .*: [\d.]+ ms, 576 B on the GPU; 4 sampled columns within the bound/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a server that ignores Range, and a missing file, are refused by name', async () => {
+    const bytes = new Uint8Array(readFileSync(new URL('../fixtures/gguf_py.gguf', import.meta.url)));
+    const s = await serve(bytes, false);
+    try {
+      await expect(openGguf(await httpRangeSource(s.url), s.url)).rejects.toThrow(/model.gguf: a Range request \(bytes 0-\d+\) answered 200, not 206: the server does not serve ranges/);
+    } finally {
+      await s.close();
+    }
+    const gone = createServer((_, res) => {
+      res.writeHead(404);
+      res.end();
+    });
+    await new Promise<void>((ok) => gone.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(gone.address() as AddressInfo).port}/missing.gguf`;
+    await expect(httpRangeSource(url)).rejects.toThrow(/missing.gguf: HEAD answered 404/);
+    await new Promise<void>((ok) => gone.close(() => ok()));
   });
 });
