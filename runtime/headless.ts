@@ -47,7 +47,7 @@ const MIME: Record<string, string> = {
   '.onnx': 'application/octet-stream',
 };
 
-/** A static file server on 127.0.0.1 for `dir`. */
+/** A static file server on 127.0.0.1 for `dir`; answers single `Range: bytes=a-b` requests with 206 (for openGguf). */
 export function serveStatic(dir: string): Promise<{ server: Server; url: string }> {
   const root = resolve(dir);
   const server = createServer((req, res) => {
@@ -62,8 +62,22 @@ export function serveStatic(dir: string): Promise<{ server: Server; url: string 
       res.writeHead(404).end(`not found: ${path}`);
       return;
     }
-    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-    res.end(readFileSync(file));
+    const type = MIME[extname(file)] ?? 'application/octet-stream';
+    const body = readFileSync(file);
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    if (range) {
+      const a = Number(range[1]);
+      const b = Math.min(range[2] === '' ? body.length - 1 : Number(range[2]), body.length - 1);
+      if (a > b) {
+        res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
+        return;
+      }
+      res.writeHead(206, { 'content-type': type, 'content-range': `bytes ${a}-${b}/${body.length}`, 'content-length': b - a + 1, 'cache-control': 'no-store' });
+      res.end(body.subarray(a, b + 1));
+      return;
+    }
+    res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'accept-ranges': 'bytes', 'cache-control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : body);
   });
   return new Promise((ok, fail) => {
     server.once('error', fail);

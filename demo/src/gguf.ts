@@ -1,6 +1,6 @@
 // GGUF tab: a llama.cpp model file opened lazily (openGguf over the File: its header, then one tensor), what it holds,
 // and one of its weights run through the fused matmul on this page's GPU, checked on sampled columns.
-import { ggufReadable, openGguf, type GgufReader, type GgufTensorInfo } from '../../src/io/gguf.js';
+import { ggufReadable, httpRangeSource, openGguf, type GgufReader, type GgufSource, type GgufTensorInfo } from '../../src/io/gguf.js';
 import { runGgufWeight } from '../../src/kernels/gguf_weight.js';
 import { GGUF_BLOCKS, ggufKernelUse } from '../../src/quant/gguf.js';
 import { $, app, hideError, showError } from './app.js';
@@ -21,7 +21,7 @@ function fill(table: HTMLTableElement, head: string[], rows: string[][]): void {
 /** Weights the fused matmul can take: a block type nibble decodes, two dims (rows [N, K]). */
 const runnable = (t: GgufTensorInfo) => t.type in GGUF_BLOCKS && t.shape.length === 2;
 
-async function open(blob: Blob, name: string): Promise<void> {
+async function open(blob: GgufSource, name: string): Promise<void> {
   hideError($('gguf-error'));
   $('gguf-result').textContent = '';
   reader = null;
@@ -78,6 +78,15 @@ export function setupGguf(): void {
       const res = await fetch(new URL('models/sample.gguf', document.baseURI).href);
       if (!res.ok) throw new Error(`GET models/sample.gguf answered ${res.status}`);
       await open(await res.blob(), 'sample.gguf');
+    } catch (e) {
+      showError($('gguf-error'), e);
+    }
+  });
+  $('gguf-open-url').addEventListener('click', async () => {
+    const url = $<HTMLInputElement>('gguf-url').value.trim();
+    try {
+      const abs = new URL(url, document.baseURI).href;
+      await open(await httpRangeSource(abs), abs.split('/').pop() || abs);
     } catch (e) {
       showError($('gguf-error'), e);
     }

@@ -207,6 +207,17 @@ describe('demo (headless chromium)', () => {
       expect(r).toMatch(/sampled columns within the bound/);
     }
     await shot('gguf');
+    // The same sample by URL: HTTP range requests from the page (the test server answers them with 206).
+    await h.page.$eval('#gguf-url', (e) => ((e as HTMLInputElement).value = 'models/sample.gguf'));
+    await h.page.$eval('#gguf-summary', (e) => (e.textContent = ''));
+    await h.page.click('#gguf-open-url');
+    await h.page.waitForFunction(() => /sample.gguf: GGUF v3/.test(document.querySelector('#gguf-summary')?.textContent ?? '') || !(document.querySelector('#gguf-error') as HTMLElement).hidden);
+    expect(await hidden('#gguf-error'), await text('#gguf-error')).toBe(true);
+    await h.page.select('#gguf-tensor', 'blk.1.ffn_up.weight');
+    await h.page.$eval('#gguf-result', (e) => (e.textContent = ''));
+    await h.page.click('#gguf-run');
+    await h.page.waitForFunction(() => (document.querySelector('#gguf-result')?.textContent ?? '') !== '' || !(document.querySelector('#gguf-error') as HTMLElement).hidden);
+    expect(await text('#gguf-result')).toMatch(/blk.1.ffn_up.weight: Q5_K \[2, 512\] on matmul_w4a16 bits=8 .*within the bound/);
     // Not a GGUF file: the error names it and the offset, and the page keeps working.
     await upload('not-a-model.gguf', new TextEncoder().encode('GGML this is not a gguf file'), '#gguf-file');
     await h.page.waitForFunction(() => !(document.querySelector('#gguf-error') as HTMLElement).hidden);
