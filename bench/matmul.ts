@@ -17,8 +17,8 @@ import { matmulQRef, matmulRef, matmulW8A8Ref, quantizeRowsI8Ref, type QuantWeig
 import { rng } from '../src/ref/random.js';
 import { compareBound, U_F16, U_F32 } from '../src/ref/tolerance.js';
 import { ceilingSizes, readRow } from './ceilings.js';
-import { destroyQuantized, uploadQuantized } from '../src/kernels/quant.js';
-import { GGUF_BLOCKS, dequantizeGguf, importGguf, type GgufBlockType } from '../src/quant/gguf.js';
+import { destroyQuantized, quantizedBytes, uploadQuantized } from '../src/kernels/quant.js';
+import { GGUF_BLOCKS, dequantizeGgufRows, importGguf, type GgufBlockType } from '../src/quant/gguf.js';
 import { randomGgufBlocks } from '../src/ref/random.js';
 
 /** Bytes copied before each timed pass on a GPU so that weights come from memory, not L2 (H100: 50 MB L2). */
@@ -382,16 +382,14 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
       // GGUF formats on the same shape: the bytes each storage reads per weight, next to the same f32 baseline.
       const f16 = ctx.caps.shaderF16 ? 'native' : 'emulated';
       for (const [fi, t] of opts.formats.entries()) {
-        const { bytes: B, elements: E } = GGUF_BLOCKS[t];
+        const E = GGUF_BLOCKS[t].elements;
         if (K % E !== 0) {
           log(`# gguf ${t} ${shape}: skipped (K is not a multiple of ${E})`);
           continue;
         }
         const blocks = randomGgufBlocks(t, N, K, seed + 50 + fi);
         const imp = importGguf(t, blocks, N, K);
-        const rowBytes = (K / E) * B;
-        const wSub = new Float32Array(checkCols.length * K);
-        checkCols.forEach((n, j) => wSub.set(dequantizeGguf(t, blocks.subarray(n * rowBytes, (n + 1) * rowBytes), 1, K), j * K));
+        const wSub = dequantizeGgufRows(t, blocks, N, K, checkCols);
         const ref = matmulRef(xSub, wSub, { M: checkRows.length, N: checkCols.length, K, transB: true });
         const u = f16 === 'native' ? U_F16 : U_F32;
         const hasCompact = !!(imp.k6 || imp.s8);
@@ -401,7 +399,7 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
           await timeDispatches(ctx, t, ds, 1);
           const chk = await check(`gguf ${t}`, { y: ref.c, tol: ref.absSum.map((a) => 2 * (K + 1) * u * a) });
           const tm = await timeDispatches(ctx, t, ds, reps);
-          const gpuBytes = q.codes.size + q.scales.size + (q.zeros?.size ?? 0) + (q.supers?.size ?? 0);
+          const gpuBytes = quantizedBytes(q);
           const storage = hasCompact ? (compact ? ` ${q.storage} scales` : ' f32 scales') : '';
           emit(row(`gguf ${t}`, `${imp.scheme.bits === 4 ? 'w4a16' : 'w8a16'} ${pickPath(ctx, M)} f16-${f16}${storage} (${((8 * gpuBytes) / (N * K)).toFixed(3)} bits/w)`, tm, gpuBytes, f32ms, chk));
           destroyQuantized(q);

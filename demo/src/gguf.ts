@@ -1,6 +1,6 @@
 // GGUF tab: a llama.cpp model file opened lazily (openGguf over the File: its header, then one tensor), what it holds,
 // and one of its weights run through the fused matmul on this page's GPU, checked on sampled columns.
-import { ggufReadable, httpRangeSource, openGguf, type GgufReader, type GgufSource, type GgufTensorInfo } from '../../src/io/gguf.js';
+import { formatBytes as size, ggufReadable, httpRangeSource, openGguf, type GgufReader, type GgufSource, type GgufTensorInfo } from '../../src/io/gguf.js';
 import { runGgufWeight } from '../../src/kernels/gguf_weight.js';
 import { GGUF_BLOCKS, ggufKernelUse } from '../../src/quant/gguf.js';
 import { $, app, hideError, showError } from './app.js';
@@ -8,7 +8,6 @@ import { $, app, hideError, showError } from './app.js';
 let reader: GgufReader | null = null;
 let busy = false;
 
-const size = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
 
 function fill(table: HTMLTableElement, head: string[], rows: string[][]): void {
   table.innerHTML = `<tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>`;

@@ -5,7 +5,7 @@
 // (src/kernels/gguf_weight.ts: timed, checked against the CPU reference on sampled columns).
 import { openAsBlob, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { GgufFileError, ggufReadable, httpRangeSource, openGguf, type GgufTensorInfo, type GgufValue } from '../../src/io/gguf.js';
+import { formatBytes as size, GgufFileError, ggufReadable, httpRangeSource, openGguf, type GgufTensorInfo, type GgufValue } from '../../src/io/gguf.js';
 import { GGUF_BLOCKS, ggufKernelUse as ggufUse, importGguf, type GgufBlockType } from '../../src/quant/gguf.js';
 import { runGgufWeight, type GgufWeightRun } from '../../src/kernels/gguf_weight.js';
 import { createNodeContext } from '../node.js';
@@ -17,7 +17,6 @@ function valueText(v: GgufValue, max = 6): string {
   return `[${items.join(', ')}${v.value.length > max ? `, ... (${v.value.length})` : ''}]`;
 }
 
-const size = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
 
 export const ggufCommand: Command = {
   summary: 'show what a GGUF model file holds (metadata, tensors, their types) and which nibble kernels run each',

@@ -42,6 +42,11 @@ export type GgufTensorType = keyof typeof GGML_TYPES;
 
 export const GGML_TYPE_ID = Object.fromEntries(Object.entries(GGML_TYPES).map(([k, v]) => [k, v[0]])) as Readonly<Record<GgufTensorType, number>>;
 
+/** A byte count for people: B, KiB, MiB (one decimal) or GiB (two), as `nibble gguf` and the demo print sizes. */
+export function formatBytes(n: number): string {
+  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
+}
+
 /** Whether nibble can decode tensors of this type (F32, F16, BF16, or a block type of src/quant/gguf.ts). */
 export function ggufReadable(type: GgufTensorType): boolean {
   return type === 'F32' || type === 'F16' || type === 'BF16' || type in GGUF_BLOCKS;

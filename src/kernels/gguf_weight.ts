@@ -5,12 +5,12 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { GgufTensor } from '../io/gguf.js';
 import { fromF16Array, toF16Array } from '../quant/f16.js';
-import { GGUF_BLOCKS, dequantizeGguf, importGguf, type GgufBlockType } from '../quant/gguf.js';
+import { GGUF_BLOCKS, dequantizeGgufRows, importGguf, type GgufBlockType } from '../quant/gguf.js';
 import { matmulRef } from '../ref/matmul.js';
 import { randomF32 } from '../ref/random.js';
 import { compareBound, U_F16, U_F32 } from '../ref/tolerance.js';
 import { matmulQ, matmulWeights, pickPath } from './matmul.js';
-import { destroyQuantized, uploadQuantizedShards } from './quant.js';
+import { destroyQuantized, quantizedBytes, uploadQuantizedShards } from './quant.js';
 
 export interface GgufWeightRun {
   tensor: string;
@@ -60,9 +60,7 @@ export async function runGgufWeight(ctx: GpuContext, t: GgufTensor, opts: { M?: 
     const y = await ctx.readF32(Y, M * N);
     // 16 columns (rows of W), each dequantized from the file's own blocks.
     const cols = [...new Set(Array.from({ length: 16 }, (_, i) => Math.floor((i * (N - 1)) / 15)))];
-    const rowBytes = t.data.length / N;
-    const wSub = new Float32Array(cols.length * K);
-    cols.forEach((n, j) => wSub.set(dequantizeGguf(type, t.data.subarray(n * rowBytes, (n + 1) * rowBytes), 1, K), j * K));
+    const wSub = dequantizeGgufRows(type, t.data, N, K, cols, t.name);
     const ref = matmulRef(fromF16Array(xh), wSub, { M, N: cols.length, K, transB: true });
     const u = ctx.caps.shaderF16 ? U_F16 : U_F32;
     const got = Float32Array.from({ length: M * cols.length }, (_, i) => y[Math.floor(i / cols.length) * N + cols[i % cols.length]]);
@@ -75,7 +73,7 @@ export async function runGgufWeight(ctx: GpuContext, t: GgufTensor, opts: { M?: 
       K,
       M,
       kernel: `matmul_w4a16${q.scheme.bits === 8 ? ' bits=8' : ''} (${pickPath(ctx, M)} path${storage}, f16 ${ctx.caps.shaderF16 ? 'native' : 'emulated'})`,
-      gpuBytes: shards.reduce((a, s) => a + s.codes.size + s.scales.size + (s.zeros?.size ?? 0) + (s.supers?.size ?? 0), 0),
+      gpuBytes: shards.reduce((a, s) => a + quantizedBytes(s), 0),
       ms: times[times.length >> 1],
       ok: r.ok,
       maxErr: r.maxErr,

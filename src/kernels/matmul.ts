@@ -466,11 +466,11 @@ export async function matmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights, y:
   // GPTQ act-order: x gathered into the weight's column order first, in the same submission.
   const elem = o.xType === 'f16' ? 'f16' : 'f32';
   const words = elem === 'f16' ? Math.ceil((o.M * first.K) / 2) : o.M * first.K;
-  const xp = ctx.createBuffer(4 * words, undefined, 'x (act-order)');
+  const xp = ctx.pool.acquire(4 * words, undefined, 'x (act-order)'); // reused across calls, as W8A8's scratch
   try {
     await runDispatches(ctx, [await planPermuteColumns(ctx, x, first.kPerm, xp, o.M, first.K, elem), ...(await planMatmulQ(ctx, xp, w, y, { ...o, xPermuted: true }))]);
   } finally {
-    xp.destroy();
+    ctx.pool.release(xp);
   }
 }
 

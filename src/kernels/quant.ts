@@ -4,8 +4,8 @@
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
 import { makeTensor, toF32, type Tensor } from '../io/safetensors.js';
-import { f16BitsToF32, toF16Array } from '../quant/f16.js';
-import { GGUF_BLOCKS, importGguf, type GgufBlockType } from '../quant/gguf.js';
+import { toF16Array } from '../quant/f16.js';
+import { GGUF_BLOCKS, importGguf, k6Values, s8Values, type GgufBlockType } from '../quant/gguf.js';
 import { packCodes, unpackCodes, wordsPerRow } from '../quant/layout.js';
 import {
   checkQuantizable, checkQuantized, checkShapeFor, describeScheme, GROUP_SIZES, groupSize, groupsPerRow, makeScheme, packScaleWords, RULE_ID, RULES, unpackScaleWords, zeroKind,
@@ -215,7 +215,7 @@ export async function dequantize(ctx: GpuContext, q: GpuQuantized, out: 'f32' | 
   const y = ctx.createBuffer(bytes, undefined, 'dequantized');
   const dummy = q.zeros ? undefined : ctx.createBuffer(4);
   // GPTQ act-order: dequantized in the stored column order, then gathered back to the original one.
-  const stored = q.kInv ? ctx.createBuffer(bytes, undefined, 'dequantized (stored order)') : undefined;
+  const stored = q.kInv ? ctx.pool.acquire(bytes, undefined, 'dequantized (stored order)') : undefined;
   try {
     const d = await planDequantize(ctx, q, stored ?? y, out, dummy, run);
     await d.kernel.run(d.args, d.workgroups);
@@ -225,7 +225,7 @@ export async function dequantize(ctx: GpuContext, q: GpuQuantized, out: 'f32' | 
     throw e;
   } finally {
     dummy?.destroy();
-    stored?.destroy();
+    if (stored) ctx.pool.release(stored);
   }
   return y;
 }
@@ -309,34 +309,29 @@ export function uploadQuantizedShards(ctx: GpuContext, q: QuantizedTensor, tenso
 
 export async function downloadQuantized(ctx: GpuContext, q: GpuQuantized): Promise<QuantizedTensor> {
   const { scheme: s, N, K } = q;
-  const count = N * groupsPerRow(s, K);
-  const words = scaleBytes(s, N, K) / 4;
-  const codes = await ctx.readU32(q.codes, N * wordsPerRow(K, s.bits));
   if (q.kPerm) {
     const { kPerm: _p, kInv: _i, ...rest } = q;
     return { ...(await downloadQuantized(ctx, rest)), kPerm: await ctx.readU32(q.kPerm, K) };
   }
+  const count = N * groupsPerRow(s, K);
+  const words = scaleBytes(s, N, K) / 4;
+  const codes = await ctx.readU32(q.codes, N * wordsPerRow(K, s.bits));
   if (q.storage === 's8') {
     const s8 = { scales: await ctx.readU32(q.scales, count / 4), supers: await ctx.readU32(q.supers!, count / 16) };
-    const scales = new Float32Array(count);
-    for (let i = 0; i < count; i++) scales[i] = Math.fround(f16BitsToF32(s8.supers[i >> 4] & 0xffff) * ((s8.scales[i >> 2] << (24 - 8 * (i & 3))) >> 24));
-    return { scheme: s, N, K, codes, scales, zeros: null, s8 };
+    return { scheme: s, N, K, codes, scales: s8Values(s8), zeros: null, s8 };
   }
   if (q.storage === 'k6') {
     const k6 = { scales: await ctx.readU32(q.scales, count / 2), supers: await ctx.readU32(q.zeros!, count / 8) };
-    const scales = new Float32Array(count);
-    const zeros = new Float32Array(count);
-    for (let i = 0; i < count; i++) {
-      const e = (k6.scales[i >> 1] >>> (16 * (i & 1))) & 0xffff;
-      const sup = k6.supers[i >> 3];
-      scales[i] = Math.fround(f16BitsToF32(sup & 0xffff) * (e & 63));
-      zeros[i] = -Math.fround(f16BitsToF32(sup >>> 16) * (e >> 8));
-    }
-    return { scheme: s, N, K, codes, scales, zeros, k6 };
+    return { scheme: s, N, K, codes, ...k6Values(k6), k6 };
   }
   const scales = unpackScaleWords(await ctx.readU32(q.scales, words), count, s.scaleType);
   const zeros = q.zeros ? unpackScaleWords(await ctx.readU32(q.zeros, words), count, s.scaleType) : null;
   return { scheme: s, N, K, codes, scales, zeros };
+}
+
+/** Bytes a quantized weight takes on the GPU (codes, scales, zeros or super-blocks; not the act-order permutation). */
+export function quantizedBytes(q: GpuQuantized): number {
+  return q.codes.size + q.scales.size + (q.zeros?.size ?? 0) + (q.supers?.size ?? 0);
 }
 
 export function destroyQuantized(q: GpuQuantized): void {

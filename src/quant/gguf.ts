@@ -141,21 +141,44 @@ function badHalf(tensor: string, t: GgufBlockType, what: string, blk: number, pe
   return new Error(`tensor '${tensor}': ${t} block ${blk} (row ${Math.floor(blk / perRow)}, k ${(blk % perRow) * GGUF_BLOCKS[t].elements}, byte ${o}) has ${what} = ${v}`);
 }
 
+/**
+ * The f32 scales and float mins that compact K-quant words stand for (QuantizedTensor.k6): scale d * sc and min
+ * -(dmin * mq) per group, both exact in f32 (the -0 of a +0 product keeps ggml's u * s - 0, signed zeros included).
+ */
+export function k6Values(k6: { scales: Uint32Array; supers: Uint32Array }): { scales: Float32Array; zeros: Float32Array } {
+  const count = 2 * k6.scales.length;
+  const scales = new Float32Array(count);
+  const zeros = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    const e = (k6.scales[i >> 1] >>> (16 * (i & 1))) & 0xffff;
+    const sup = k6.supers[i >> 3];
+    scales[i] = Math.fround(f16BitsToF32(sup & 0xffff) * (e & 63));
+    zeros[i] = -Math.fround(f16BitsToF32(sup >>> 16) * (e >> 8));
+  }
+  return { scales, zeros };
+}
+
+/** The f32 scales that compact Q6_K words stand for (QuantizedTensor.s8): d * sc per group of 16, exact in f32. */
+export function s8Values(s8: { scales: Uint32Array; supers: Uint32Array }): Float32Array {
+  const count = 4 * s8.scales.length;
+  const scales = new Float32Array(count);
+  for (let i = 0; i < count; i++) scales[i] = Math.fround(f16BitsToF32(s8.supers[i >> 4] & 0xffff) * ((s8.scales[i >> 2] << (24 - 8 * (i & 3))) >> 24));
+  return scales;
+}
+
 function importK(t: 'Q4_K' | 'Q5_K' | 'Q6_K', bytes: Uint8Array, N: number, K: number, tensor: string): QuantizedTensor {
   const B = GGUF_BLOCKS[t].bytes;
   const perRow = K / 256;
   const scheme = ggufScheme(t);
-  const G = scheme.group;
   const codes = new Uint8Array(N * K);
-  const scales = new Float32Array((N * K) / G);
-  const zeros = t !== 'Q6_K' ? new Float32Array((N * K) / G) : null;
-  // Q4_K / Q5_K: the 6-bit scales and mins and the f16 d, dmin as they are, for the GPU's compact storage.
+  // The scales as the file holds them (the GPU's compact storage), expanded to f32 values at the end.
+  // Q4_K / Q5_K: the 6-bit scales and mins and the f16 d, dmin as they are.
   const k6 = t !== 'Q6_K' ? { scales: new Uint32Array((N * K) / 64), supers: new Uint32Array((N * K) / 256) } : undefined;
   // Q6_K: its int8 scales (four per word) and f16 d as they are, for the GPU's compact storage.
   const s8 = t === 'Q6_K' ? { scales: new Uint32Array((N * K) / 64), supers: new Uint32Array((N * K) / 256) } : undefined;
   for (let blk = 0; blk < N * perRow; blk++) {
     const o = blk * B;
-    const c = blk * 256; // rows are whole super-blocks: element c of the tensor, group c / G
+    const c = blk * 256; // rows are whole super-blocks: element c of the tensor
     if (t !== 'Q6_K') {
       const d = half(bytes, o);
       const dmin = half(bytes, o + 2);
@@ -166,8 +189,6 @@ function importK(t: 'Q4_K' | 'Q5_K' | 'Q6_K', bytes: Uint8Array, N: number, K: n
       for (let j = 0; j < 8; j++) {
         const [sc, mq] = scaleMinK4(bytes, o + 4, j);
         k6!.scales[4 * blk + (j >> 1)] |= (sc | (mq << 8)) << (16 * (j & 1));
-        scales[c / 32 + j] = Math.fround(d * sc); // exact: 11 x 6 significant bits
-        zeros![c / 32 + j] = -Math.fround(dmin * mq); // -0 where the product is +0: u * s + m is then ggml's u * s - 0, signed zeros included
         const qo = o + (qh < 0 ? 16 : 48) + 32 * (j >> 1);
         for (let l = 0; l < 32; l++) {
           const q4 = j & 1 ? bytes[qo + l] >> 4 : bytes[qo + l] & 15;
@@ -177,13 +198,14 @@ function importK(t: 'Q4_K' | 'Q5_K' | 'Q6_K', bytes: Uint8Array, N: number, K: n
     } else {
       const d = half(bytes, o + 208);
       if (!Number.isFinite(d)) throw badHalf(tensor, t, 'd', blk, perRow, o + 208, d);
-      for (let j = 0; j < 16; j++) scales[c / 16 + j] = Math.fround(d * ((bytes[o + 192 + j] << 24) >> 24)); // exact: 11 x 8 bits
       for (let w = 0; w < 4; w++) s8!.scales[4 * blk + w] = (bytes[o + 192 + 4 * w] | (bytes[o + 193 + 4 * w] << 8) | (bytes[o + 194 + 4 * w] << 16) | (bytes[o + 195 + 4 * w] << 24)) >>> 0;
       s8!.supers[blk] = bytes[o + 208] | (bytes[o + 209] << 8);
       for (let e = 0; e < 256; e++) codes[c + e] = q6(bytes, o, e) - 32 + 128;
     }
   }
-  return { scheme, N, K, codes: packCodes(codes, N, K, scheme.bits), scales, zeros, ...(k6 ? { k6 } : {}), ...(s8 ? { s8 } : {}) };
+  const packed = packCodes(codes, N, K, scheme.bits);
+  if (k6) return { scheme, N, K, codes: packed, ...k6Values(k6), k6 };
+  return { scheme, N, K, codes: packed, scales: s8Values(s8!), zeros: null, s8 };
 }
 
 /** Imports GGUF blocks (exactly: codes, f16 d and m are kept bit for bit, K-quant scales as their exact f32
@@ -262,6 +284,15 @@ export function exportGguf(t: GgufBlockType, q: QuantizedTensor, tensor = 'weigh
       }
     }
   }
+  return out;
+}
+
+/** Rows `rows` of a GGUF tensor [N, K] (its blocks as stored), decoded by dequantizeGguf: f32 [rows.length, K]. */
+export function dequantizeGgufRows(t: GgufBlockType, bytes: Uint8Array, N: number, K: number, rows: readonly number[], tensor = 'weight'): Float32Array {
+  const rowBytes = ggufBytes(t, 1, K);
+  if (bytes.length !== N * rowBytes) throw new Error(`tensor '${tensor}': ${t} data has ${bytes.length} bytes, [${N}, ${K}] takes exactly ${N * rowBytes}`);
+  const out = new Float32Array(rows.length * K);
+  rows.forEach((n, j) => out.set(dequantizeGguf(t, bytes.subarray(n * rowBytes, (n + 1) * rowBytes), 1, K, tensor), j * K));
   return out;
 }
 
