@@ -208,9 +208,9 @@ export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAll
   const wpr = Math.ceil(K / cpw);
   const st = w.scaleType ?? 'f32';
   checkShape(kernel, 'W scaleType', st === 'f32' || st === 'f16' || st === 'k6' || st === 's8', `'${st}' is not f32, f16, k6 or s8`);
-  if (st === 's8') checkShape(kernel, 'W scaleType', w.mode === 'symmetric' && G === 16 && ngroups % 16 === 0 && K % 16 === 0, `s8 (GGUF Q6_K) scales need scheme 'symmetric', group 16 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
+  if (st === 's8') checkShape(kernel, 'W scaleType', w.mode === 'symmetric' && G === 16 && ngroups % 16 === 0, `s8 (GGUF Q6_K) scales need scheme 'symmetric', group 16 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
   checkShape(kernel, 'supers', (st === 's8') === !!w.supers, st === 's8' ? 'missing (s8 scales need their f16 d per super-block)' : `given, but scale type ${st} has none`);
-  if (st === 'k6') checkShape(kernel, 'W scaleType', w.mode === 'float-min' && G === 32 && ngroups % 8 === 0 && K % 32 === 0, `k6 (GGUF Q4_K / Q5_K) scales need scheme 'float-min', group 32 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
+  if (st === 'k6') checkShape(kernel, 'W scaleType', w.mode === 'float-min' && G === 32 && ngroups % 8 === 0, `k6 (GGUF Q4_K / Q5_K) scales need scheme 'float-min', group 32 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
   const sb = st === 'f16' ? 2 : 4;
   // Bytes per row of scales and zeros (k6: 16 bits a group; one u32 per 8 groups).
   const sRow = st === 'k6' ? 2 * ngroups : st === 's8' ? ngroups : sb * ngroups;
