@@ -16,9 +16,9 @@
 //   PATH_SPLIT  GEMV (M <= MAXM): one workgroup per output column, K split across its WG invocations (adjacent
 //               invocations read adjacent words), reduced with subgroupAdd (SUBGROUPS) or a workgroup tree.
 //   PATH_COLS   GEMV (M <= MAXM): COLS output columns per workgroup, K split across its WG invocations in 16-byte
-//               chunks of codes (the opt-in variant 'splitcols'; see its section below).
+//               chunks of codes ('splitcols', the GEMV on NVIDIA; see its section below).
 //   PATH_TILED  GEMM: (WG_Y*4) x (WG_X*4) output tile per workgroup, 4x4 per invocation; x and the dequantized
-//               W staged through workgroup memory BK deep.
+//               W staged through workgroup memory BK deep, in f32 (also under ACT_F16: a scaled weight may pass 65504).
 // y is f32, or f16 (Y_F16N native, Y_F16P packed pairs; common/matmul_q_out.wgsl); every path accumulates in f32.
 // Each dispatch covers the columns [n0, n0 + N) of y (the planner splits W along N when it exceeds a binding).
 #if ACT_F16
@@ -491,8 +491,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 #if PATH_TILED
 const TM: u32 = 4u;
 const TN: u32 = 4u;
-var<workgroup> As: array<XS, BK * WG_Y * 4u>; // [BK][BM] activations
-var<workgroup> Bs: array<XS, BK * WG_X * 4u>; // [BK][BN] dequantized weights
+// Both tiles in f32, also under ACT_F16: a dequantized weight (code times an f32 scale; GGUF Q6_K's d * sc * q reaches
+// 32 * 127 * 32) can pass f16's 65504, and so can its product with x. f16 is only how x arrives.
+var<workgroup> As: array<f32, BK * WG_Y * 4u>; // [BK][BM] activations
+var<workgroup> Bs: array<f32, BK * WG_X * 4u>; // [BK][BN] dequantized weights
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
@@ -508,7 +510,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var i = lid; i < BM * BK; i += threads) {
       let row = i / BK;
       let kk = i % BK;
-      As[kk * BM + row] = x1(m0 + row, k0 + kk);
+      As[kk * BM + row] = f32(x1(m0 + row, k0 + kk));
     }
     for (var i = lid; i < BN * wpt; i += threads) {
       let col = i / wpt;
@@ -537,13 +539,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         }
       }
       for (var j = 0u; j < CPW; j++) {
-        Bs[(wj * CPW + j) * BN + col] = XS(wv[j]);
+        Bs[(wj * CPW + j) * BN + col] = wv[j];
       }
     }
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
-      var av: array<XS, 4>;
-      var bv: array<XS, 4>;
+      var av: array<f32, 4>;
+      var bv: array<f32, 4>;
       for (var r = 0u; r < TM; r++) {
         av[r] = As[kk * BM + lid3.y + r * WG_Y];
       }
@@ -552,11 +554,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       }
       for (var r = 0u; r < TM; r++) {
         for (var q = 0u; q < TN; q++) {
-#if ACT_F16
-          acc[r][q] += f32(av[r] * bv[q]);
-#else
           acc[r][q] = fma(av[r], bv[q], acc[r][q]);
-#endif
         }
       }
     }
