@@ -8,10 +8,10 @@
 // It asserts nothing about time. SwiftShader figures are for correctness, not speed; its prefill shapes are scaled.
 import type { GpuContext } from '../src/gpu/context.js';
 import type { BoundKernel } from '../src/gpu/kernel.js';
-import { timePass, type TimingResult } from '../src/gpu/timing.js';
+import { summarize, timePass, type TimingResult } from '../src/gpu/timing.js';
 import type { Dispatch } from '../src/kernels/common.js';
 import { f32Variant, matmulWeights, planMatmulF32, planMatmulQ, planMatmulW8A8, pickPath, type MatmulPath, type QuantWeightBuffers } from '../src/kernels/matmul.js';
-import { tuningFor } from '../src/kernels/tuning.js';
+import { tuningFor, tuningOverride } from '../src/kernels/tuning.js';
 import { f16BitsToF32 } from '../src/ref/f16.js';
 import { matmulQRef, matmulRef, matmulW8A8Ref, quantizeRowsI8Ref, type QuantWeightsRef } from '../src/ref/matmul.js';
 import { rng } from '../src/ref/random.js';
@@ -23,6 +23,15 @@ import { randomGgufBlocks } from '../src/ref/random.js';
 
 /** Bytes copied before each timed pass on a GPU so that weights come from memory, not L2 (H100: 50 MB L2). */
 const L2_FLUSH_BYTES = 256 * 1024 * 1024;
+/**
+ * GEMV rows on a GPU are timed as a decode step runs them: back to back in one pass over distinct copies of the
+ * weights, at least this many bytes of them (5x an H100's L2), so none comes from L2; the row's ms is one dispatch's
+ * share. A pass of one dispatch (column `ms alone`) also counts the pass's begin / end and the clock ramp of an idle
+ * GPU: on an H100 under Dawn 20-40 us, more than a 4096 x 4096 W4A16 GEMV takes.
+ */
+const STREAM_BYTES = 256 * 1024 * 1024;
+const STREAM_MIN = 4;
+const STREAM_MAX = 64;
 
 export interface MatmulBenchOptions {
   /** Smaller shapes and fewer repetitions. */
@@ -50,6 +59,9 @@ export interface MatmulBenchOptions {
    * rows 'gguf <type>' with the bytes each storage reads; Q4_K / Q5_K / Q6_K both with compact (k6, s8) and f32 scales.
    */
   formats?: GgufBlockType[];
+  /** GEMV rows: copies of the weights a streamed sample runs over (1: a pass of one dispatch); default: enough for
+   *  STREAM_BYTES on a GPU, 1 on a CPU adapter. */
+  stream?: number;
 }
 
 /** A 'splitcols' row against the fastest 'split' row of the same shape, kernel and f16 mode. */
@@ -72,7 +84,10 @@ export interface MatmulBenchRow {
   M: number;
   K: number;
   N: number;
+  /** GEMV rows on a GPU: one dispatch's share of a pass streaming it over copies of the weights (STREAM_BYTES); else one dispatch's pass. */
   ms: number;
+  /** GEMV rows on a GPU: a pass of the dispatch alone after an L2 flush (pass overhead included); else null. */
+  msAlone: number | null;
   gflops: number;
   weightGBs: number;
   copyFraction: number;
@@ -207,6 +222,50 @@ async function timeDispatches(ctx: GpuContext, label: string, ds: Dispatch[], re
   }
 }
 
+/** How many copies of `weightBytes` of weights a streamed sample runs over (1: not streamed, on a CPU adapter). */
+export function streamCopies(weightBytes: number, fallback: boolean, forced?: number): number {
+  if (forced !== undefined) return forced;
+  return fallback ? 1 : Math.min(STREAM_MAX, Math.max(STREAM_MIN, Math.ceil(STREAM_BYTES / weightBytes)));
+}
+
+/**
+ * Times the dispatches `plan` makes for a weight held in `bufs` (already planned once: `ds`): alone (a pass of just
+ * them), and where copies > 1 streamed, back to back over `copies` device-side copies of `bufs` in one pass, each
+ * sample divided by copies. The copies are freed before it returns.
+ */
+async function timeStreamed(ctx: GpuContext, label: string, bufs: GPUBuffer[], ds: Dispatch[], plan: (bufs: GPUBuffer[]) => Promise<Dispatch[]>, copies: number, reps: number): Promise<{ t: TimingResult; alone: TimingResult | null }> {
+  const alone = await timeDispatches(ctx, label, ds, reps);
+  if (copies <= 1) return { t: alone, alone: null };
+  const made: GPUBuffer[][] = [];
+  try {
+    const enc = ctx.device.createCommandEncoder({ label: `${label}.copies` });
+    for (let c = 1; c < copies; c++) {
+      made.push(bufs.map((b) => {
+        const d = ctx.createBuffer(b.size, undefined, `${b.label}.copy${c}`);
+        enc.copyBufferToBuffer(b, 0, d, 0, b.size);
+        return d;
+      }));
+    }
+    ctx.device.queue.submit([enc.finish()]);
+    const all = [ds];
+    for (const m of made) all.push(await plan(m));
+    const t = await timeDispatches(ctx, label, all.flat(), reps);
+    return { t: summarize(t.samples.map((x) => x / copies), t.method), alone };
+  } finally {
+    made.flat().forEach((b) => b.destroy());
+  }
+}
+
+/** The buffers of a quantized weight (codes, scales and what else it has), and the weight over other such buffers. */
+function weightBuffers(W: QuantWeightBuffers): GPUBuffer[] {
+  return [W.codes, W.scales, W.zeros, W.supers].filter((b): b is GPUBuffer => !!b);
+}
+
+function withBuffers(W: QuantWeightBuffers, b: GPUBuffer[]): QuantWeightBuffers {
+  let i = 2;
+  return { ...W, codes: b[0], scales: b[1], ...(W.zeros ? { zeros: b[i++] } : {}), ...(W.supers ? { supers: b[i++] } : {}) };
+}
+
 export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions = {}): Promise<MatmulBenchResult> {
   const log = opts.log ?? ((s: string) => console.log(s));
   const fallback = ctx.info.isFallback;
@@ -240,6 +299,8 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
   }
   const tq = tuningFor(ctx).matmulQ;
   log(`# nibble matmul bench on ${adapter}${fallback ? ' (SwiftShader/CPU: figures are for correctness, not speed)' : ''}`);
+  const ov = tuningOverride();
+  log(`# tuning: matmulQ ${JSON.stringify(tq)}${ov ? ` (the table's entry with ${JSON.stringify(ov)} laid over it)` : ''}`);
   log(`# caps: shader-f16 ${ctx.caps.shaderF16}, subgroups ${ctx.caps.subgroups}, packed dot ${ctx.caps.packedDot}, timing ${ctx.caps.timestampQuery ? 'timestamp-query' : 'queue-completion'}`);
   if (scaled) log(`# scaled: ${scaled}`);
   const copyGBs = await copyBandwidth(ctx, (fallback ? 32 : 256) * 2 ** 20, quick ? 3 : 7);
@@ -248,12 +309,13 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
   log(`# read bandwidth ${readGBs.toFixed(1)} GB/s (read_bandwidth kernel, bytes read; ${(readGBs / copyGBs).toFixed(2)}x the copy)`);
 
   const rows: MatmulBenchRow[] = [];
-  const header = ['kernel', 'variant', 'MxKxN', 'ms', 'GFLOP/s', 'weight GB/s', '% copy BW', '% read BW', 'vs f32', 'check'];
+  if (!fallback || (opts.stream ?? 1) > 1) log(`# GEMV rows (M <= 8): ms is one dispatch's share of a pass running it back to back over copies of the weights (${opts.stream ? `${opts.stream} copies` : `>= ${STREAM_BYTES / 2 ** 20} MiB of them: none from L2`}), as a decode step runs; 'ms alone' is a pass of that dispatch alone after an L2 flush`);
+  const header = ['kernel', 'variant', 'MxKxN', 'ms', 'ms alone', 'GFLOP/s', 'weight GB/s', '% copy BW', '% read BW', 'vs f32', 'check'];
   log(`| ${header.join(' | ')} |`);
   log(`|${header.map(() => '---').join('|')}|`);
   const emit = (r: MatmulBenchRow) => {
     rows.push(r);
-    log(`| ${r.kernel} | ${r.variant} | ${r.shape} | ${r.ms.toFixed(3)} | ${r.gflops.toFixed(2)} | ${r.weightGBs.toFixed(2)} | ${(100 * r.copyFraction).toFixed(1)} | ${(100 * r.readFraction).toFixed(1)} | ${r.vsF32 === null ? '-' : `${r.vsF32.toFixed(2)}x`} | ${r.check} |`);
+    log(`| ${r.kernel} | ${r.variant} | ${r.shape} | ${r.ms.toFixed(4)} | ${r.msAlone === null ? '-' : r.msAlone.toFixed(4)} | ${r.gflops.toFixed(2)} | ${r.weightGBs.toFixed(2)} | ${(100 * r.copyFraction).toFixed(1)} | ${(100 * r.readFraction).toFixed(1)} | ${r.vsF32 === null ? '-' : `${r.vsF32.toFixed(2)}x`} | ${r.check} |`);
   };
 
   for (const [si, s] of shapes.entries()) {
@@ -281,7 +343,7 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
       if (!r.ok) throw new Error(`bench: ${what} ${shape} disagrees with the reference: ${r.message}`);
       return `ok (${(r.maxErr).toExponential(1)})`;
     };
-    const row = (kernel: string, variant: string, t: TimingResult, weightBytes: number, f32ms: number | null, chk: string, config?: GemvConfig): MatmulBenchRow => ({
+    const row = (kernel: string, variant: string, { t, alone }: { t: TimingResult; alone: TimingResult | null }, weightBytes: number, f32ms: number | null, chk: string, config?: GemvConfig): MatmulBenchRow => ({
       kernel,
       variant,
       shape,
@@ -289,6 +351,7 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
       K,
       N,
       ms: t.median,
+      msAlone: alone ? alone.median : null,
       gflops: flops / (t.median / 1e3) / 1e9,
       weightGBs: weightBytes / (t.median / 1e3) / 1e9,
       copyFraction: weightBytes / (t.median / 1e3) / 1e9 / copyGBs,
@@ -299,6 +362,7 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
       ...(config ? { config } : {}),
     });
 
+    const gemv = M <= 8;
     // f32 baseline: W as f32 [N, K], y = x W^T.
     let f32ms: number;
     {
@@ -312,13 +376,13 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
       checkCols.forEach((n, j) => wSub.set(wf.subarray(n * K, (n + 1) * K), j * K));
       const ref = matmulRef(xSub, wSub, { M: checkRows.length, N: checkCols.length, K, transB: true });
       const chk = await check('matmul_f32', { y: ref.c, tol: ref.absSum.map((a) => 2 * K * U_F32 * a) });
-      const t = await timeDispatches(ctx, 'matmul_f32', [d], reps);
-      f32ms = t.median;
-      emit(row('matmul_f32', f32Variant(ctx, { M }), t, 4 * N * K, null, chk));
+      const plan = async (b: GPUBuffer[]) => [await planMatmulF32(ctx, X32, b[0], Y, { M, N, K, transB: true })];
+      const tt = await timeStreamed(ctx, 'matmul_f32', [W], [d], plan, gemv ? streamCopies(4 * N * K, fallback, opts.stream) : 1, reps);
+      f32ms = tt.t.median;
+      emit(row('matmul_f32', f32Variant(ctx, { M }), tt, 4 * N * K, null, chk));
       W.destroy();
     }
 
-    const gemv = M <= 8;
     const defaultPath = pickPath(ctx, M);
     const kind: MatmulPath[] = gemv ? ['split', 'splitcols', 'rows'] : ['tiled', 'rows'];
     const paths: MatmulPath[] = opts.paths ? kind.filter((p) => opts.paths!.includes(p)) : variants === 'all' ? kind : [defaultPath];
@@ -331,6 +395,7 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
       const wq: QuantWeightsRef = { bits, N, K, group, mode: 'symmetric', codes: randomWords(N * wpr, seed + bits), scales: new Float32Array(N * ng).map((_, i) => (0.5 + ((i * 7919) % 97) / 97) / 2 ** (bits + 2)) };
       const W: QuantWeightBuffers = { bits, N, K, group, mode: 'symmetric', codes: ctx.createBuffer(wq.codes, undefined, 'bench.codes'), scales: ctx.createBuffer(wq.scales as Float32Array, undefined, 'bench.scales') };
       const weightBytes = 4 * N * wpr + 4 * N * ng;
+      const copies = gemv ? streamCopies(weightBytes, fallback, opts.stream) : 1;
       const sub = subWeights(wq, checkCols);
       const kname = bits === 4 ? 'matmul_w4a16' : 'matmul_w8a16';
       const f16Modes: ('native' | 'emulated')[] = ctx.caps.shaderF16 ? (opts.f16 ?? (variants === 'all' ? ['native', 'emulated'] : ['native'])) : ['emulated'];
@@ -344,10 +409,11 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
             for (const splitWG of wgs) {
               for (const colsPerWG of colss) {
                 if (path === 'splitcols' && (colsPerWG ?? tq.colsPerWG) > (splitWG ?? tq.splitWG)) continue; // needs colsPerWG <= splitWG
-                const ds = await planMatmulQ(ctx, X16, W, Y, { M, xType: 'f16', path, f16, subgroups, splitWG, colsPerWG });
+                const plan = (b: GPUBuffer[]) => planMatmulQ(ctx, X16, withBuffers(W, b), Y, { M, xType: 'f16', path, f16, subgroups, splitWG, colsPerWG });
+                const ds = await plan(weightBuffers(W));
                 await timeDispatches(ctx, kname, ds, 1);
                 const chk = await check(kname, matmulQRef(xSub, checkRows.length, sub, {}, f16 === 'native' ? U_F16 : U_F32));
-                const t = await timeDispatches(ctx, kname, ds, reps);
+                const t = await timeStreamed(ctx, kname, weightBuffers(W), ds, plan, copies, reps);
                 const sg = split ? ((subgroups ?? (ctx.caps.subgroups && tq.subgroups)) ? '+subgroups' : '+wg-tree') : '';
                 const knobs = path === 'splitcols' ? ` c${colsPerWG ?? tq.colsPerWG} wg${splitWG ?? tq.splitWG}` : splitWG ? ` wg${splitWG}` : '';
                 const config: GemvConfig = { path, f16, ...(split ? { splitWG: splitWG ?? tq.splitWG, subgroups: !!(subgroups ?? (ctx.caps.subgroups && tq.subgroups)) } : {}), ...(path === 'splitcols' ? { colsPerWG: colsPerWG ?? tq.colsPerWG } : {}) };
@@ -364,11 +430,12 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
         const packedModes = ctx.caps.packedDot && variants === 'all' ? [true, false] : [ctx.caps.packedDot];
         for (const path of paths.filter((p) => p !== 'splitcols')) {
           for (const packedDot of packedModes) {
-            const ds = await planMatmulW8A8(ctx, X16, W, Y, { M, xType: 'f16', path, packedDot, scratch: { xq, xs } });
+            const plan = (b: GPUBuffer[]) => planMatmulW8A8(ctx, X16, withBuffers(W, b), Y, { M, xType: 'f16', path, packedDot, scratch: { xq, xs } });
+            const ds = await plan(weightBuffers(W));
             await timeDispatches(ctx, 'matmul_w8a8', ds, 1);
             const q = quantizeRowsI8Ref(xSub, checkRows.length, K);
             const chk = await check('matmul_w8a8', matmulW8A8Ref(q.q, q.scale, checkRows.length, sub));
-            const t = await timeDispatches(ctx, 'matmul_w8a8', ds, reps);
+            const t = await timeStreamed(ctx, 'matmul_w8a8', weightBuffers(W), ds, plan, copies, reps);
             emit(row('matmul_w8a8', `${path} ${packedDot ? 'dot4I8Packed' : 'int-fallback'} gC`, t, weightBytes, f32ms, chk));
           }
         }
@@ -395,11 +462,13 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
         const hasCompact = !!(imp.k6 || imp.s8);
         for (const compact of hasCompact ? [true, false] : [true]) {
           const q = uploadQuantized(ctx, imp, t, { compact });
-          const ds = await planMatmulQ(ctx, X16, matmulWeights(q, t), Y, { M, xType: 'f16', f16 });
+          const W = matmulWeights(q, t);
+          const plan = (b: GPUBuffer[]) => planMatmulQ(ctx, X16, withBuffers(W, b), Y, { M, xType: 'f16', f16 });
+          const ds = await plan(weightBuffers(W));
           await timeDispatches(ctx, t, ds, 1);
           const chk = await check(`gguf ${t}`, { y: ref.c, tol: ref.absSum.map((a) => 2 * (K + 1) * u * a) });
-          const tm = await timeDispatches(ctx, t, ds, reps);
           const gpuBytes = quantizedBytes(q);
+          const tm = await timeStreamed(ctx, t, weightBuffers(W), ds, plan, streamCopies(gpuBytes, fallback, opts.stream), reps);
           const storage = hasCompact ? (compact ? ` ${q.storage} scales` : ' f32 scales') : '';
           emit(row(`gguf ${t}`, `${imp.scheme.bits === 4 ? 'w4a16' : 'w8a16'} ${pickPath(ctx, M)} f16-${f16}${storage} (${((8 * gpuBytes) / (N * K)).toFixed(3)} bits/w)`, tm, gpuBytes, f32ms, chk));
           destroyQuantized(q);

@@ -9,14 +9,19 @@
 //   --subgroups on,off                  split GEMV reductions: subgroups and/or workgroup tree
 //   --reps N                            timed repetitions per row
 //   --formats Q4_K,Q6_K,...             GGUF block types also timed on the GEMV shapes (all: every type nibble reads)
+//   --stream N                          GEMV rows: time N back-to-back copies of the weights per pass (1: a pass of
+//                                       one dispatch; default: >= 256 MiB of copies on a GPU, 1 on a CPU adapter)
+//   --tuning '{"matmulQ":{...}}'        lay these tuning fields over the adapter's table entry (e.g. a `# GEMV pick`),
+//                                       so the default rows and the targets table run that configuration
 import { writeFileSync } from 'node:fs';
 import { createNodeContext } from '../runtime/node.js';
 import type { MatmulPath } from '../src/kernels/matmul.js';
 import { runMatmulBench, type MatmulBenchOptions, type Shape } from './matmul.js';
 import { GGUF_BLOCKS, type GgufBlockType } from '../src/quant/gguf.js';
+import { setTuningOverride, type TuningOverride } from '../src/kernels/tuning.js';
 
 const args = process.argv.slice(2);
-const KNOWN = new Set(['--quick', '--all', '--json', '--shapes', '--paths', '--wg', '--cols', '--bits', '--f16', '--subgroups', '--reps', '--formats']);
+const KNOWN = new Set(['--quick', '--all', '--json', '--shapes', '--paths', '--wg', '--cols', '--bits', '--f16', '--subgroups', '--reps', '--formats', '--tuning', '--stream']);
 
 function usage(msg: string): never {
   console.error(`run-matmul: ${msg}`);
@@ -25,7 +30,7 @@ function usage(msg: string): never {
 
 for (const [i, a] of args.entries()) {
   if (a.startsWith('--') && !KNOWN.has(a)) usage(`unknown flag '${a}' (flags: ${[...KNOWN].join(' ')})`);
-  if (['--json', '--shapes', '--paths', '--wg', '--cols', '--bits', '--f16', '--subgroups', '--reps', '--formats'].includes(a) && (args[i + 1] === undefined || args[i + 1].startsWith('--'))) usage(`${a} needs a value`);
+  if (['--json', '--shapes', '--paths', '--wg', '--cols', '--bits', '--f16', '--subgroups', '--reps', '--formats', '--tuning', '--stream'].includes(a) && (args[i + 1] === undefined || args[i + 1].startsWith('--'))) usage(`${a} needs a value`);
 }
 
 function list(flag: string): string[] | undefined {
@@ -64,8 +69,23 @@ const opts: MatmulBenchOptions = {
   f16: choices('--f16', ['native', 'emulated'] as const),
   subgroups: choices('--subgroups', ['on', 'off'] as const)?.map((s) => s === 'on'),
   reps: ints('--reps', (n) => n > 0, 'a positive integer')?.[0],
+  stream: ints('--stream', (n) => n >= 1 && n <= 256, 'an integer in 1..256')?.[0],
   formats: list('--formats')?.[0] === 'all' ? (Object.keys(GGUF_BLOCKS) as GgufBlockType[]) : choices('--formats', Object.keys(GGUF_BLOCKS) as GgufBlockType[]),
 };
+const tuningAt = args.indexOf('--tuning');
+if (tuningAt >= 0) {
+  let o: TuningOverride;
+  try {
+    o = JSON.parse(args[tuningAt + 1]);
+  } catch (e) {
+    usage(`--tuning: not JSON: ${(e as Error).message}`);
+  }
+  try {
+    setTuningOverride(o);
+  } catch (e) {
+    usage(`--tuning: ${(e as Error).message}`);
+  }
+}
 const jsonAt = args.indexOf('--json');
 const ctx = await createNodeContext();
 try {

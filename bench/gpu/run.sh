@@ -9,7 +9,9 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 bundle=${NIBBLE_BUNDLE:-$repo/.gpubundle}
 [ -f "$bundle/app.tar.xz" ] || { echo "run.sh: no bundle at $bundle (make one with bench/gpu/pack.sh)" >&2; exit 2; }
-if ! ldconfig -p | grep -q 'libvulkan\.so\.1'; then
+# The Vulkan loader, and the GL dispatch libraries NVIDIA's Vulkan ICD (libGLX_nvidia.so.0) links against: without
+# those the loader finds "no drivers" (seen on a bare H100 machine).
+if ! ldconfig -p | grep -q 'libvulkan\.so\.1' || ! ldconfig -p | grep -q 'libGLdispatch\.so\.0'; then
   for f in "$bundle"/debs/*.deb; do dpkg -x "$f" /; done
   ldconfig
 fi

@@ -69,8 +69,57 @@ const TABLE: Entry[] = [
   },
 ];
 
+/** Fields laid over the table's entry for every adapter (setTuningOverride): a measured pick tried before it is committed. */
+export interface TuningOverride {
+  matmulQ?: Partial<Tuning['matmulQ']>;
+}
+
+let override: TuningOverride | null = null;
+
+const MATMULQ_FIELDS: Record<keyof Tuning['matmulQ'], (v: unknown) => boolean> = {
+  gemv: (v) => v === 'rows' || v === 'split' || v === 'splitcols',
+  gemm: (v) => v === 'rows' || v === 'tiled',
+  rowsWG: (v) => pow2(v),
+  rowsM: (v) => v === 1 || v === 4 || v === 8,
+  rowsCols: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 16,
+  splitWG: (v) => pow2(v),
+  colsPerWG: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 8,
+  tileX: (v) => Number.isInteger(v) && (v as number) >= 1,
+  tileY: (v) => Number.isInteger(v) && (v as number) >= 1,
+  bk: (v) => Number.isInteger(v) && (v as number) >= 32 && (v as number) % 32 === 0,
+  subgroups: (v) => typeof v === 'boolean',
+  quantWG: (v) => pow2(v),
+};
+
+function pow2(v: unknown): boolean {
+  return Number.isInteger(v) && (v as number) > 0 && ((v as number) & ((v as number) - 1)) === 0 && (v as number) <= 1024;
+}
+
+/**
+ * Lays `o` over whatever tuningFor returns from now on (null: the table alone), e.g. the `# GEMV pick` of the matmul
+ * bench (`run-matmul --tuning '{"matmulQ":{...}}'`). Throws, naming the field, on an unknown field or a value the
+ * kernels cannot take.
+ */
+export function setTuningOverride(o: TuningOverride | null): void {
+  if (o !== null) {
+    for (const k of Object.keys(o)) if (k !== 'matmulQ') throw new Error(`tuning override: unknown section '${k}' (only matmulQ)`);
+    for (const [k, v] of Object.entries(o.matmulQ ?? {})) {
+      const ok = MATMULQ_FIELDS[k as keyof Tuning['matmulQ']];
+      if (!ok) throw new Error(`tuning override: unknown field matmulQ.${k} (fields: ${Object.keys(MATMULQ_FIELDS).join(', ')})`);
+      if (!ok(v)) throw new Error(`tuning override: matmulQ.${k} = ${JSON.stringify(v)} is not a value the kernels take`);
+    }
+  }
+  override = o;
+}
+
+/** The override in effect (setTuningOverride), or null. */
+export function tuningOverride(): TuningOverride | null {
+  return override;
+}
+
 export function tuningFor(ctx: GpuContext): Tuning {
-  return TABLE.find((e) => e.match(ctx))?.tuning ?? GPU_DEFAULT;
+  const t = TABLE.find((e) => e.match(ctx))?.tuning ?? GPU_DEFAULT;
+  return override?.matmulQ ? { ...t, matmulQ: { ...t.matmulQ, ...override.matmulQ } } : t;
 }
 
 function rowsBlock(t: Tuning): string {

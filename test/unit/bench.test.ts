@@ -311,7 +311,7 @@ describe('bench pieces (pure)', () => {
 describe('run-matmul: the GEMV pick for the tuning table', () => {
   const row = (shape: string, ms: number, config: GemvConfig, kernel = 'matmul_w4a16'): MatmulBenchRow => {
     const [M, K, N] = shape.split('x').map(Number);
-    return { kernel, variant: JSON.stringify(config), shape, M, K, N, ms, gflops: 0, weightGBs: 0, copyFraction: 1 / ms, readFraction: 0.5 / ms, vsF32: null, timing: 'timestamp-query', check: 'ok', config };
+    return { kernel, variant: JSON.stringify(config), shape, M, K, N, ms, msAlone: null, gflops: 0, weightGBs: 0, copyFraction: 1 / ms, readFraction: 0.5 / ms, vsF32: null, timing: 'timestamp-query', check: 'ok', config };
   };
   const A: GemvConfig = { path: 'split', f16: 'native', splitWG: 128, subgroups: false };
   const B: GemvConfig = { path: 'splitcols', f16: 'native', splitWG: 128, colsPerWG: 4, subgroups: false };
@@ -357,5 +357,40 @@ describe('run-matmul from the outside (needs npm run build)', () => {
     const bad = runMatmul(['--formats', 'Q3_K']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--formats: 'Q3_K' is not one of Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K/);
+  });
+
+  it('--stream times GEMV rows back to back over copies of the weights (checked first), next to the dispatch alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nibble-rm-'));
+    const r = runMatmul(['--quick', '--shapes', '1x256x64,16x64x32', '--bits', '4,8', '--paths', 'split,tiled', '--stream', '3', '--reps', '1', '--json', join(dir, 'r.json')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/# GEMV rows \(M <= 8\): ms is one dispatch's share of a pass .* \(3 copies\)/);
+    const j = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
+    const gemv = j.rows.filter((x: MatmulBenchRow) => x.M === 1);
+    // f32, W4A16, W8A16 and W8A8 rows, each checked against the reference, each timed both ways.
+    expect(gemv.map((x: MatmulBenchRow) => x.kernel).sort()).toEqual(['matmul_f32', 'matmul_w4a16', 'matmul_w8a16', 'matmul_w8a8']);
+    for (const x of gemv) {
+      expect(x.check).toMatch(/^ok \(/);
+      expect(x.ms).toBeGreaterThan(0);
+      expect(x.msAlone).toBeGreaterThan(0);
+    }
+    // GEMM rows are one dispatch's pass: no second figure.
+    expect(j.rows.filter((x: MatmulBenchRow) => x.M === 16).every((x: MatmulBenchRow) => x.msAlone === null)).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--tuning lays a pick over the adapter\'s entry: the default rows run it; a field the kernels cannot take is refused', () => {
+    const r = runMatmul(['--quick', '--shapes', '1x256x64', '--bits', '4', '--f16', 'emulated', '--reps', '1', '--tuning', '{"matmulQ":{"gemv":"splitcols","splitWG":32,"colsPerWG":2}}']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/# tuning: matmulQ \{"gemv":"splitcols",.*"splitWG":32,"colsPerWG":2,.*\} \(the table's entry with/);
+    expect(r.stdout).toMatch(/\| matmul_w4a16 \| splitcols c2 wg32\+\S+ f16-emulated g128 \| 1x256x64 \|.*\| ok \(/);
+    const bad = runMatmul(['--tuning', '{"matmulQ":{"colsPerWG":9}}']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--tuning: tuning override: matmulQ.colsPerWG = 9 is not a value the kernels take/);
+    const unknown = runMatmul(['--tuning', '{"matmulQ":{"cols":2}}']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown field matmulQ.cols \(fields: gemv, gemm,/);
+    const notJson = runMatmul(['--tuning', '{gemv']);
+    expect(notJson.status).toBe(2);
+    expect(notJson.stderr).toMatch(/--tuning: not JSON/);
   });
 });
