@@ -13,7 +13,7 @@ export interface Tuning {
    * of the rows path and the rows each of its invocations takes (1 or 4, with rowsCols adjacent output columns,
    * 1 ..= 16; 4 becomes 1 where M < 3, where it measured no faster; or 8 rows of one column), of the K-split GEMV (power of two), the GEMM tile (tileX*4 x tileY*4 outputs, BK deep,
    * BK a multiple of 32), the W8A8 activation quantizer's workgroup (power of two) and whether the split GEMV reduces with subgroup operations where the adapter has them.
-   * 'splitcols' (opt-in, W4A16 / W8A16 only; W8A8 takes 'split' there): the K-split GEMV with colsPerWG (1 ..= 8) output columns per
+   * 'splitcols' (NVIDIA's default; W4A16 / W8A16 only, W8A8 takes 'split' there): the K-split GEMV with colsPerWG (1 ..= 8) output columns per
    * workgroup of splitWG invocations, codes read 16 bytes at a time.
    */
   matmulQ: { gemv: 'rows' | 'split' | 'splitcols'; gemm: 'rows' | 'tiled'; rowsWG: number; rowsM: 1 | 4 | 8; rowsCols: number; splitWG: number; colsPerWG: number; tileX: number; tileY: number; bk: number; subgroups: boolean; quantWG: number };
@@ -61,11 +61,15 @@ const TABLE: Entry[] = [
     },
   },
   {
-    // NVIDIA (measured on an H100 80GB HBM3, Dawn/Vulkan, 2026-11-26, L2 flushed): the split GEMV's workgroup-tree
-    // reduction beat the subgroup reduction at every shape and workgroup size tried (WG 128: 0.0257 vs 0.0281 ms at
-    // 1x4096x4096, 0.0490 vs 0.0546 at 1x4096x11008, 0.0871 vs 0.0916 at 1x11008x4096).
+    // NVIDIA (H100 80GB HBM3, Dawn/Vulkan, driver 580.159.04; bench/README.md). 2026-11-27, GEMVs timed back to back
+    // over >= 256 MiB of weight copies (bench/matmul.ts): 'splitcols' (4 columns a workgroup of 128, 16-byte loads)
+    // runs the W4A16 GEMV 1.9-2.0x faster than 'split' (1x4096x4096 0.0113 vs 0.0186 ms, 1x4096x11008 0.0214 vs
+    // 0.0418, 1x11008x4096 0.0227 vs 0.0387; 96-135% of copy bandwidth), W8A16 2.2-2.4x. Of the 40 splitcols
+    // configurations swept (workgroup 32..256, 1..8 columns, both reductions) the fastest was within 1-8% of this one
+    // on each shape. 2026-11-26, one dispatch a pass: the split GEMV's workgroup-tree reduction beat the subgroup
+    // reduction at every shape and workgroup size tried (W8A8 takes 'split' with these knobs).
     match: (ctx) => ctx.info.vendor.toLowerCase() === 'nvidia',
-    tuning: { ...GPU_DEFAULT, matmulQ: { ...GPU_DEFAULT.matmulQ, subgroups: false } },
+    tuning: { ...GPU_DEFAULT, matmulQ: { ...GPU_DEFAULT.matmulQ, gemv: 'splitcols', subgroups: false } },
   },
 ];
 
