@@ -16,7 +16,7 @@
 //   PATH_SPLIT  GEMV (M <= MAXM): one workgroup per output column, K split across its WG invocations (adjacent
 //               invocations read adjacent words), reduced with subgroupAdd (SUBGROUPS) or a workgroup tree.
 //   PATH_COLS   GEMV (M <= MAXM): COLS output columns per workgroup, K split across its WG invocations in 16-byte
-//               chunks of codes ('splitcols', the GEMV on NVIDIA; see its section below).
+//               chunks of codes ('splitcols', the GPUs' GEMV; see its section below).
 //   PATH_TILED  GEMM: (WG_Y*4) x (WG_X*4) output tile per workgroup, 4x4 per invocation; x and the dequantized
 //               W staged through workgroup memory BK deep, in f32 (also under ACT_F16: a scaled weight may pass 65504).
 // y is f32, or f16 (Y_F16N native, Y_F16P packed pairs; common/matmul_q_out.wgsl); every path accumulates in f32.

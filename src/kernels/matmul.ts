@@ -82,7 +82,7 @@ export const GEMV_MAX_COLS = 8;
 export const ROWS_MAX_COLS = 16;
 
 export type ZeroMode = 'symmetric' | 'zero-point' | 'float-min';
-/** 'splitcols': the K-split GEMV with several output columns per workgroup (W4A16 / W8A16 only; the GEMV NVIDIA's tuning entry picks). */
+/** 'splitcols': the K-split GEMV with several output columns per workgroup (W4A16 / W8A16 only; the GPUs' GEMV, tuning.ts). */
 export type MatmulPath = 'rows' | 'split' | 'splitcols' | 'tiled';
 export type MatmulActivation = 'none' | 'silu' | 'gelu';
 

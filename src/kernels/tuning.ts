@@ -13,7 +13,7 @@ export interface Tuning {
    * of the rows path and the rows each of its invocations takes (1 or 4, with rowsCols adjacent output columns,
    * 1 ..= 16; 4 becomes 1 where M < 3, where it measured no faster; or 8 rows of one column), of the K-split GEMV (power of two), the GEMM tile (tileX*4 x tileY*4 outputs, BK deep,
    * BK a multiple of 32), the W8A8 activation quantizer's workgroup (power of two) and whether the split GEMV reduces with subgroup operations where the adapter has them.
-   * 'splitcols' (NVIDIA's default; W4A16 / W8A16 only, W8A8 takes 'split' there): the K-split GEMV with colsPerWG (1 ..= 8) output columns per
+   * 'splitcols' (the GPUs' default; W4A16 / W8A16 only, W8A8 takes 'split' there): the K-split GEMV with colsPerWG (1 ..= 8) output columns per
    * workgroup of splitWG invocations, codes read 16 bytes at a time.
    */
   matmulQ: { gemv: 'rows' | 'split' | 'splitcols'; gemm: 'rows' | 'tiled'; rowsWG: number; rowsM: 1 | 4 | 8; rowsCols: number; splitWG: number; colsPerWG: number; tileX: number; tileY: number; bk: number; subgroups: boolean; quantWG: number };
@@ -31,11 +31,15 @@ interface Entry {
   tuning: Tuning;
 }
 
+// GPUs without an entry of their own get 'splitcols' for the GEMV: it was the faster one on both adapters measured
+// (H100: 1.7-2.5x 'split', below; SwiftShader with the GEMVs forced: 1.9-3.8x, bench/README.md), and its access
+// pattern (16-byte loads, x read once for 4 columns) is what any GPU's memory system rewards. Not yet measured on AMD,
+// Intel or Apple GPUs: `bench/gpu/gemv-sweep.sh` there gives the entry to add.
 const GPU_DEFAULT: Tuning = {
   matmulF32: { tiled: true, block: false, wgX: 16, wgY: 16, bk: 16 },
   elementwiseWG: 256,
   reduceWG: 256,
-  matmulQ: { gemv: 'split', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
+  matmulQ: { gemv: 'splitcols', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
   fakeQuant: { elems: 1, serialMax: 256 },
   rowReduce: 'workgroup',
   dequantRun: 1,
@@ -69,7 +73,7 @@ const TABLE: Entry[] = [
     // on each shape. 2026-11-26, one dispatch a pass: the split GEMV's workgroup-tree reduction beat the subgroup
     // reduction at every shape and workgroup size tried (W8A8 takes 'split' with these knobs).
     match: (ctx) => ctx.info.vendor.toLowerCase() === 'nvidia',
-    tuning: { ...GPU_DEFAULT, matmulQ: { ...GPU_DEFAULT.matmulQ, gemv: 'splitcols', subgroups: false } },
+    tuning: { ...GPU_DEFAULT, matmulQ: { ...GPU_DEFAULT.matmulQ, subgroups: false } },
   },
 ];
 
