@@ -6,7 +6,7 @@ import { planPermuteColumns } from './basic.js';
 import { tuningFor, type Tuning } from './tuning.js';
 import { makeTensor, type Tensor } from '../io/safetensors.js';
 import { describeScheme, GROUP_SIZES, RULES, checkShapeFor, zeroKind, type QuantizedTensor } from '../quant/scheme.js';
-import { destroyQuantized, downloadQuantized, matrixShape, quantizedFromTensors, quantizeWeights, schemeFromParams, uploadQuantizedShards, type GpuQuantized } from './quant.js';
+import { destroyQuantized, downloadQuantized, matrixShape, quantizedFromTensors, quantizeWeights, scaleRowBytes, schemeFromParams, uploadQuantizedShards, type GpuQuantized } from './quant.js';
 import { GGUF_BLOCKS, ggufScheme, importGguf, type GgufBlockType } from '../quant/gguf.js';
 import { KernelInputError, type ParamSpec, type ParamValue, type RunnableKernel, type TensorSpec } from './runnable.js';
 
@@ -212,10 +212,7 @@ export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAll
   checkShape(kernel, 'supers', (st === 's8') === !!w.supers, st === 's8' ? 'missing (s8 scales need their f16 d per super-block)' : `given, but scale type ${st} has none`);
   if (st === 'k6') checkShape(kernel, 'W scaleType', w.mode === 'float-min' && G === 32 && ngroups % 8 === 0, `k6 (GGUF Q4_K / Q5_K) scales need scheme 'float-min', group 32 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
   const sb = st === 'f16' ? 2 : 4;
-  // Bytes per row of scales and zeros (k6: 16 bits a group; one u32 per 8 groups).
-  const sRow = st === 'k6' ? 2 * ngroups : st === 's8' ? ngroups : sb * ngroups;
-  const zRow = st === 'k6' ? ngroups / 2 : sRow;
-  const supRow = st === 's8' ? ngroups / 4 : 0; // s8: one u32 per 16 groups
+  const { scales: sRow, zeros: zRow, supers: supRow } = scaleRowBytes(st, ngroups);
   const need = (name: string, buf: GPUBuffer | undefined, shape: string, bytes: number) => {
     checkShape(kernel, name, !!buf, `missing (${shape})`);
     checkShape(kernel, name, buf!.size >= bytes, `buffer '${buf!.label}' of ${buf!.size} bytes is too small for ${shape} (${bytes} bytes)`);

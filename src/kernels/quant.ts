@@ -53,10 +53,22 @@ export interface GpuQuantized {
  * stands for k6's super-blocks, which it binds there; 'supers' for s8's).
  */
 export function scaleBytes(s: QuantScheme, N: number, K: number, compact?: { kind: 'k6' | 's8'; array: 'scales' | 'zeros' | 'supers' }): number {
-  const count = N * groupsPerRow(s, K);
-  if (compact?.kind === 'k6') return compact.array === 'scales' ? 2 * count : count / 2;
-  if (compact?.kind === 's8') return compact.array === 'scales' ? count : count / 4;
-  return s.scaleType === 'f16' ? 4 * Math.ceil(count / 2) : 4 * count;
+  const ng = groupsPerRow(s, K);
+  if (compact) return N * scaleRowBytes(compact.kind, ng)[compact.array];
+  // f16 pairs run on across rows: the array is whole u32 words, not each row.
+  return s.scaleType === 'f16' ? 4 * Math.ceil((N * ng) / 2) : 4 * N * ng;
+}
+
+/**
+ * Bytes a row of W with `ngroups` groups takes in each scale array its storage binds: `scales`; `zeros` (k6: its
+ * super-blocks' f16 d | dmin << 16, one u32 per 8 groups); `supers` (s8: f16 d, one u32 per 16 groups). The one
+ * place these sizes live: scaleBytes allocates by them, checkQuantWeights checks bindings and splits W by them.
+ */
+export function scaleRowBytes(storage: 'f32' | 'f16' | 'k6' | 's8', ngroups: number): { scales: number; zeros: number; supers: number } {
+  if (storage === 'k6') return { scales: 2 * ngroups, zeros: ngroups / 2, supers: 0 };
+  if (storage === 's8') return { scales: ngroups, zeros: 0, supers: ngroups / 4 };
+  const b = storage === 'f16' ? 2 : 4;
+  return { scales: b * ngroups, zeros: b * ngroups, supers: 0 };
 }
 
 export function codeBytes(s: QuantScheme, N: number, K: number): number {
@@ -290,7 +302,8 @@ export function sliceQuantizedRows(q: QuantizedTensor, n0: number, n: number): Q
 export function uploadQuantizedShards(ctx: GpuContext, q: QuantizedTensor, tensor = 'weight', maxBytes?: number): GpuQuantized[] {
   checkQuantized(q, tensor);
   const limit = Math.min(maxBytes ?? Infinity, ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
-  const rowBytes = Math.max(4 * wordsPerRow(q.K, q.scheme.bits), (q.k6 || q.scheme.scaleType === 'f16' ? 2 : 4) * groupsPerRow(q.scheme, q.K));
+  const sr = scaleRowBytes(q.k6 ? 'k6' : q.s8 ? 's8' : q.scheme.scaleType, groupsPerRow(q.scheme, q.K)); // uploadQuantized keeps k6 / s8 compact
+  const rowBytes = Math.max(4 * wordsPerRow(q.K, q.scheme.bits), sr.scales, sr.zeros, sr.supers);
   const rows = Math.floor((limit - 2) / rowBytes); // f16 scales of a shard round up to whole words: up to 2 bytes more
   if (rows < 1) throw new Error(`tensor '${tensor}': one row of [${q.N}, ${q.K}] takes ${rowBytes} bytes, over the buffer limit of ${limit} bytes`);
   if (rows >= q.N) return [uploadQuantized(ctx, q, tensor)];
