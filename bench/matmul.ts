@@ -428,15 +428,27 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
         const xq = ctx.createBuffer(4 * M * wpr, undefined, 'bench.xq');
         const xs = ctx.createBuffer(4 * M, undefined, 'bench.xs');
         const packedModes = ctx.caps.packedDot && variants === 'all' ? [true, false] : [ctx.caps.packedDot];
-        for (const path of paths.filter((p) => p !== 'splitcols')) {
+        for (const path of paths) {
+          // The split GEMVs' knobs as for W8A16 above (the sweep flags), the table's where not given.
+          const split = path === 'split' || path === 'splitcols';
+          const sgModes: (boolean | undefined)[] = split && ctx.caps.subgroups && opts.subgroups ? opts.subgroups : [undefined];
           for (const packedDot of packedModes) {
-            const plan = (b: GPUBuffer[]) => planMatmulW8A8(ctx, X16, withBuffers(W, b), Y, { M, xType: 'f16', path, packedDot, scratch: { xq, xs } });
-            const ds = await plan(weightBuffers(W));
-            await timeDispatches(ctx, 'matmul_w8a8', ds, 1);
-            const q = quantizeRowsI8Ref(xSub, checkRows.length, K);
-            const chk = await check('matmul_w8a8', matmulW8A8Ref(q.q, q.scale, checkRows.length, sub));
-            const t = await timeStreamed(ctx, 'matmul_w8a8', weightBuffers(W), ds, plan, copies, reps);
-            emit(row('matmul_w8a8', `${path} ${packedDot ? 'dot4I8Packed' : 'int-fallback'} gC`, t, weightBytes, f32ms, chk));
+            for (const subgroups of sgModes) {
+              for (const splitWG of split && opts.splitWG ? opts.splitWG : [undefined]) {
+                for (const colsPerWG of path === 'splitcols' && opts.colsPerWG ? opts.colsPerWG : [undefined]) {
+                  if (path === 'splitcols' && (colsPerWG ?? tq.colsPerWG) > (splitWG ?? tq.splitWG)) continue;
+                  const plan = (b: GPUBuffer[]) => planMatmulW8A8(ctx, X16, withBuffers(W, b), Y, { M, xType: 'f16', path, packedDot, subgroups, splitWG, colsPerWG, scratch: { xq, xs } });
+                  const ds = await plan(weightBuffers(W));
+                  await timeDispatches(ctx, 'matmul_w8a8', ds, 1);
+                  const q = quantizeRowsI8Ref(xSub, checkRows.length, K);
+                  const chk = await check('matmul_w8a8', matmulW8A8Ref(q.q, q.scale, checkRows.length, sub));
+                  const t = await timeStreamed(ctx, 'matmul_w8a8', weightBuffers(W), ds, plan, copies, reps);
+                  const knobs = path === 'splitcols' ? ` c${colsPerWG ?? tq.colsPerWG} wg${splitWG ?? tq.splitWG}` : split && splitWG ? ` wg${splitWG}` : '';
+                  const sg = split ? ((subgroups ?? (ctx.caps.subgroups && tq.subgroups)) ? '+subgroups' : '+wg-tree') : '';
+                  emit(row('matmul_w8a8', `${path}${knobs}${sg} ${packedDot ? 'dot4I8Packed' : 'int-fallback'} gC`, t, weightBytes, f32ms, chk));
+                }
+              }
+            }
           }
         }
         xq.destroy();

@@ -582,25 +582,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 // workgroup tree, a row at a time. Columns past N (the last workgroup) read row N-1 and are not written.
 // x is not staged in workgroup memory: each chunk of x is needed only by the invocation that owns the chunk (for all
 // its columns), so staging would add a barrier and no reuse; the workgroup reads x once, through L1/L2.
-override COLS: u32 = 4u;  // output columns per workgroup, 1 ..= MAXC, <= WG
-override ROWS: u32 = 1u;  // rows of x (params.M), fixed per pipeline so that every row and column loop unrolls
-override SGMIN: u32 = 1u; // the adapter's smallest subgroup size: bounds the subgroups per workgroup (SUBGROUPS)
-const MAXC: u32 = 8u;
+alias CA = f32;
 
-#if W_V4
-fn chunk(n: u32, ci: u32) -> vec4<u32> {
-  return w_q[n * (params.wpr / 4u) + ci];
+fn cols_out(m: u32, n: u32, t: f32) {
+  epilogue(m, n, t);
 }
-#else
-// Rows of a word count not a multiple of 4: four scalar loads; in the last chunk of a row, the words past its end
-// repeat the last word (their x stays zero below, so they add nothing).
-fn chunk(n: u32, ci: u32) -> vec4<u32> {
-  let b = n * params.wpr;
-  let e = params.wpr - 1u;
-  let w0 = 4u * ci;
-  return vec4<u32>(w_q[b + w0], w_q[b + min(w0 + 1u, e)], w_q[b + min(w0 + 2u, e)], w_q[b + min(w0 + 3u, e)]);
-}
-#endif
+
+#include "common/gemv_cols.wgsl"
 
 // x[m, k0 .. k0 + 4 * CPW) for chunk ci as vec4s (two per word for W4, one for W8); zero past the row's last word.
 fn x_chunk(m: u32, ci: u32) -> array<vec4<XS>, CPW> {
@@ -631,17 +619,12 @@ fn x_chunk(m: u32, ci: u32) -> array<vec4<XS>, CPW> {
   return xa;
 }
 
-#if SUBGROUPS
-var<workgroup> part: array<f32, (WG + SGMIN - 1u) / SGMIN * COLS>; // [subgroup slot][column]
-var<workgroup> slots: atomic<u32>;
-
 @compute @workgroup_size(WG)
+#if SUBGROUPS
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
 #else
-var<workgroup> part: array<f32, WG * COLS>; // [column][invocation]
-
-@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let lane = 0u;
 #endif
   let c0 = (wid.y * params.grid_x + wid.x) * COLS;
   if (c0 >= params.N) {
@@ -649,7 +632,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   let nchunks = (params.wpr + 3u) / 4u;
   let iters = (nchunks + WG - 1u) / WG;
-  var acc: array<f32, MAXM * MAXC>; // [row][column]
+  var acc: array<CA, NACC>; // [row][column]
   for (var it = 0u; it < iters; it++) {
     let ci = it * WG + lid;
     if (ci >= nchunks) {
@@ -722,52 +705,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
   }
-#if SUBGROUPS
-  // One slot per subgroup, taken from a counter (no assumption on how invocations map to subgroups).
-  var slot = 0u;
-  if (lane == 0u) {
-    slot = atomicAdd(&slots, 1u);
-  }
-  for (var m = 0u; m < ROWS; m++) {
-    var sums: array<f32, MAXC>;
-    for (var c = 0u; c < COLS; c++) {
-      sums[c] = subgroupAdd(acc[m * MAXC + c]);
-    }
-    if (lane == 0u) {
-      for (var c = 0u; c < COLS; c++) {
-        part[slot * COLS + c] = sums[c];
-      }
-    }
-    workgroupBarrier();
-    let used = atomicLoad(&slots);
-    if (lid < COLS && c0 + lid < params.N) {
-      var t = 0.0;
-      for (var sl = 0u; sl < used; sl++) {
-        t += part[sl * COLS + lid];
-      }
-      epilogue(m, c0 + lid, t);
-    }
-    workgroupBarrier();
-  }
-#else
-  for (var m = 0u; m < ROWS; m++) {
-    for (var c = 0u; c < COLS; c++) {
-      part[c * WG + lid] = acc[m * MAXC + c];
-    }
-    for (var h = WG / 2u; h > 0u; h >>= 1u) {
-      workgroupBarrier();
-      if (lid < h) {
-        for (var c = 0u; c < COLS; c++) {
-          part[c * WG + lid] += part[c * WG + lid + h];
-        }
-      }
-    }
-    workgroupBarrier();
-    if (lid < COLS && c0 + lid < params.N) {
-      epilogue(m, c0 + lid, part[lid * WG]);
-    }
-    workgroupBarrier();
-  }
-#endif
+  reduce_cols(c0, lid, lane, &acc);
 }
 #endif

@@ -10,6 +10,9 @@
 //   PATH_SPLIT  GEMV, one workgroup per output column. One group per row (per channel): words split across the
 //               workgroup, the i32 partials reduced exactly (subgroupAdd under SUBGROUPS, else a workgroup tree).
 //               Several groups: each invocation takes whole groups, the f32 partials reduced the same way.
+//   PATH_COLS   GEMV on per-channel weights ('splitcols'): COLS output columns per workgroup, each invocation
+//               reading 16-byte chunks (16 codes) of every one of them, the i32 sums reduced exactly once per
+//               (row, column), as matmul_w4a16's PATH_COLS.
 //   PATH_TILED  GEMM: (WG_Y*4) x (WG_X*4) output tile, int8 words staged in workgroup memory BK deep; BK divides
 //               the group (or the row is one group), so a group's integers are complete at a tile boundary.
 // y is f32, or f16 (Y_F16N native, Y_F16P packed pairs): see common/matmul_q_out.wgsl.
@@ -47,7 +50,12 @@ override BK: u32 = 32u;
 
 @group(0) @binding(0) var<storage, read> xq: array<u32>;
 @group(0) @binding(1) var<storage, read> xs: array<f32>;
+#if W_V4
+// PATH_COLS with rows of a multiple of 4 words: codes read 16 bytes (one chunk) at a time.
+@group(0) @binding(2) var<storage, read> w_q: array<vec4<u32>>;
+#else
 @group(0) @binding(2) var<storage, read> w_q: array<u32>;
+#endif
 #if SCALES_F16
 @group(0) @binding(3) var<storage, read> scales: array<u32>; // f16 pairs, low half first (layout.ts)
 #elif SCALES_S8
@@ -291,6 +299,68 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     epilogue(lid, n, r * xs[params.xs0 + lid]);
   }
+}
+#endif
+
+#if PATH_COLS
+// GEMV, per channel (the planner checks): COLS output columns per workgroup. Invocation lid takes chunks lid,
+// lid + WG, ... (4 words: 16 codes) of every one of the workgroup's columns, so each step issues COLS independent
+// 16-byte loads and adjacent invocations read adjacent chunks of a row; a chunk of xq is loaded once per row for all
+// COLS columns. Sums stay exact i32 until one reduction per (row, column) (subgroupAdd under SUBGROUPS, else a
+// workgroup tree), then y = s[n] * sum * xs[m], as the split path's per-channel case. Columns past N (the last
+// workgroup) read row N-1 and are not written. (Grouped weights would need each group's integers complete before
+// its scale, and a group's chunks belong to different invocations: they take 'split'.)
+alias CA = i32;
+
+// y = s[n] * sum * xs[m], as the split path's per-channel case.
+fn cols_out(m: u32, n: u32, t: i32) {
+  epilogue(m, n, scale_at(n) * f32(t) * xs[params.xs0 + m]);
+}
+
+#include "common/gemv_cols.wgsl"
+
+// Words 4ci .. 4ci + 3 of row m of xq, zero past the row's end.
+fn xq_chunk(m: u32, ci: u32) -> vec4<u32> {
+  var a = vec4<u32>(0u);
+  for (var j = 0u; j < 4u; j++) {
+    if (4u * ci + j < params.wpr) {
+      a[j] = xq_at(m, 4u * ci + j);
+    }
+  }
+  return a;
+}
+
+@compute @workgroup_size(WG)
+#if SUBGROUPS
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
+#else
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let lane = 0u;
+#endif
+  let c0 = (wid.y * params.grid_x + wid.x) * COLS;
+  if (c0 >= params.N) {
+    return;
+  }
+  let nchunks = (params.wpr + 3u) / 4u;
+  let iters = (nchunks + WG - 1u) / WG;
+  var acc = array<CA, NACC>(); // [row][column] (an initializer: see matmul_w4a16's rows path)
+  for (var it = 0u; it < iters; it++) {
+    let ci = it * WG + lid;
+    if (ci >= nchunks) {
+      continue;
+    }
+    var cw: array<vec4<u32>, MAXC>;
+    for (var c = 0u; c < COLS; c++) {
+      cw[c] = chunk(min(c0 + c, params.N - 1u), ci);
+    }
+    for (var m = 0u; m < ROWS; m++) {
+      let a = xq_chunk(m, ci);
+      for (var c = 0u; c < COLS; c++) {
+        acc[m * MAXC + c] += dot4(a.x, cw[c].x) + dot4(a.y, cw[c].y) + dot4(a.z, cw[c].z) + dot4(a.w, cw[c].w);
+      }
+    }
+  }
+  reduce_cols(c0, lid, lane, &acc);
 }
 #endif
 

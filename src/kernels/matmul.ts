@@ -82,7 +82,7 @@ export const GEMV_MAX_COLS = 8;
 export const ROWS_MAX_COLS = 16;
 
 export type ZeroMode = 'symmetric' | 'zero-point' | 'float-min';
-/** 'splitcols': the K-split GEMV with several output columns per workgroup (W4A16 / W8A16 only; the GPUs' GEMV, tuning.ts). */
+/** 'splitcols': the K-split GEMV with several output columns per workgroup (the GPUs' GEMV, tuning.ts; W8A8: per-channel weights only). */
 export type MatmulPath = 'rows' | 'split' | 'splitcols' | 'tiled';
 export type MatmulActivation = 'none' | 'silu' | 'gelu';
 
@@ -365,6 +365,23 @@ function chunkGrid(ctx: GpuContext, path: MatmulPath, n: number, mc: number, per
   return { workgroups: [gr.workgroups[0], gr.workgroups[1], perZ ? Math.ceil(mc / perZ) : 1], gridX: gr.gridX };
 }
 
+/** The split GEMVs' workgroup size and (splitcols) columns per workgroup, from `o` or the tuning table, checked. */
+function gemvKnobs(ctx: GpuContext, kernel: string, path: MatmulPath, o: { splitWG?: number; colsPerWG?: number }, t: Tuning['matmulQ']): { splitWG: number; cols: number } {
+  const splitWG = o.splitWG ?? t.splitWG;
+  const cols = o.colsPerWG ?? t.colsPerWG;
+  if (path === 'split' || path === 'splitcols') {
+    const maxWG = ctx.limits.maxComputeInvocationsPerWorkgroup;
+    checkShape(kernel, 'splitWG', Number.isInteger(splitWG) && splitWG >= 1 && (splitWG & (splitWG - 1)) === 0 && splitWG <= maxWG, `splitWG=${splitWG} must be a power of two <= ${maxWG}`);
+  }
+  if (path === 'splitcols') checkShape(kernel, 'colsPerWG', Number.isInteger(cols) && cols >= 1 && cols <= GEMV_MAX_COLS && cols <= splitWG, `colsPerWG=${cols} must be an integer in 1..${GEMV_MAX_COLS} and at most splitWG=${splitWG}`);
+  return { splitWG, cols };
+}
+
+/** Override constants of a 'splitcols' pipeline (both kernels); ROWS is added per chunk of rows. */
+function colsConstants(ctx: GpuContext, splitWG: number, cols: number, subgroups: boolean): Record<string, number> {
+  return { WG: splitWG, COLS: cols, SGMIN: subgroups ? Math.max(1, ctx.caps.subgroupMinSize) : 1 };
+}
+
 /** Which path the tuning table picks for M rows (GEMV for M <= GEMV_MAX_M, else GEMM). */
 export function pickPath(ctx: GpuContext, M: number): MatmulPath {
   const t = tuningFor(ctx).matmulQ;
@@ -390,13 +407,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
   const rows = rowsShape(kernelName, path, M, o, t);
   const gemv = path === 'split' || path === 'splitcols';
   checkShape(kernelName, 'path', !gemv || M <= GEMV_MAX_M, `the ${path} GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
-  const splitWG = o.splitWG ?? t.splitWG;
-  const cols = o.colsPerWG ?? t.colsPerWG;
-  if (gemv) {
-    const maxWG = ctx.limits.maxComputeInvocationsPerWorkgroup;
-    checkShape(kernelName, 'splitWG', Number.isInteger(splitWG) && splitWG >= 1 && (splitWG & (splitWG - 1)) === 0 && splitWG <= maxWG, `splitWG=${splitWG} must be a power of two <= ${maxWG}`);
-  }
-  if (path === 'splitcols') checkShape(kernelName, 'colsPerWG', Number.isInteger(cols) && cols >= 1 && cols <= GEMV_MAX_COLS && cols <= splitWG, `colsPerWG=${cols} must be an integer in 1..${GEMV_MAX_COLS} and at most splitWG=${splitWG}`);
+  const { splitWG, cols } = gemvKnobs(ctx, kernelName, path, o, t);
   let f16 = o.f16 ?? (ctx.caps.shaderF16 ? 'native' : 'emulated');
   if (o.xType === 'f32') f16 = 'emulated';
   checkShape(kernelName, 'f16', !(o.xType === 'f16' && f16 === 'native' && !ctx.caps.shaderF16), `native f16 needs the adapter's shader-f16 feature`);
@@ -426,7 +437,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
   if (path === 'tiled') constants = { WG_X: t.tileX, WG_Y: t.tileY, BK: t.bk };
   else if (path === 'rows') constants = { WG: t.rowsWG };
   else if (path === 'split') constants = { WG: splitWG };
-  else constants = { WG: splitWG, COLS: cols, SGMIN: subgroups ? Math.max(1, ctx.caps.subgroupMinSize) : 1 };
+  else constants = colsConstants(ctx, splitWG, cols, subgroups);
   const sb = g.sb;
   const xElem = o.xType === 'f16' ? 2 : 4;
   const mChunks = splitRows(ctx, kernelName, M, [{ name: 'x', rowBytes: xElem * K }, { name: o.residual ? 'y and residual' : 'y', rowBytes: out.yElem * N }], maxBytes, gridRows(ctx, path, rows.perZ, t));
@@ -504,23 +515,27 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   checkShape(name, 'xq', o.scratch.xq.size >= 4 * M * wpr, `scratch buffer '${o.scratch.xq.label}' of ${o.scratch.xq.size} bytes is too small for [${M}, ${wpr}] u32`);
   checkShape(name, 'xs', o.scratch.xs.size >= 4 * M, `scratch buffer '${o.scratch.xs.label}' of ${o.scratch.xs.size} bytes is too small for [${M}] f32`);
   const t = tuningFor(ctx).matmulQ;
-  checkShape(name, 'path', o.path !== 'splitcols', `the 'splitcols' GEMV is W4A16 / W8A16 only (use 'split')`);
+  checkShape(name, 'path', o.path !== 'splitcols' || ngroups === 1, `the W8A8 'splitcols' GEMV takes per-channel weights (one group per row; W has ${ngroups} groups of ${g.G}): use 'split'`);
   const picked = pickPath(ctx, M);
-  const path = o.path ?? (picked === 'splitcols' ? 'split' : picked);
+  // The tuning table's 'splitcols' runs grouped W8A8 as 'split' (a group's integers must be complete before its scale).
+  const path = o.path ?? (picked === 'splitcols' && ngroups > 1 ? 'split' : picked);
   const rows = rowsShape(name, path, M, o, t);
-  checkShape(name, 'path', path !== 'split' || M <= GEMV_MAX_M, `the split GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
+  const gemv = path === 'split' || path === 'splitcols';
+  checkShape(name, 'path', !gemv || M <= GEMV_MAX_M, `the ${path} GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
+  const { splitWG, cols } = gemvKnobs(ctx, name, path, o, t);
   const packed = o.packedDot ?? ctx.caps.packedDot;
   checkShape(name, 'packedDot', !(packed && !ctx.caps.packedDot), `the adapter lacks packed_4x8_integer_dot_product`);
-  const subgroups = path === 'split' && (o.subgroups ?? (ctx.caps.subgroups && t.subgroups));
+  const subgroups = gemv && (o.subgroups ?? (ctx.caps.subgroups && t.subgroups));
   checkShape(name, 'subgroups', !(subgroups && !ctx.caps.subgroups), `the adapter has no subgroups`);
   // The tiled path rescales at tile boundaries: its BK must divide the group (or the row must be one group).
   const bk = ngroups === 1 ? t.bk : gcd(g.G, t.bk);
-  const constants: Record<string, number> = path === 'tiled' ? { WG_X: t.tileX, WG_Y: t.tileY, BK: bk } : { WG: path === 'rows' ? t.rowsWG : t.splitWG };
-  const defines = { ...epilogueDefines(o), ...out.defines, PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, ...rows.defines, SCALES_F16: g.sb === 2, SCALES_S8: W.scaleType === 's8' };
-  const [qk, mk] = await Promise.all([
-    getKernel(ctx, QUANTIZE_ROWS_I8, { X_F16: o.xType === 'f16' }, { WG: t.quantWG }),
-    getKernel(ctx, MATMUL_W8A8, defines, constants),
-  ]);
+  let constants: Record<string, number>;
+  if (path === 'tiled') constants = { WG_X: t.tileX, WG_Y: t.tileY, BK: bk };
+  else if (path === 'rows') constants = { WG: t.rowsWG };
+  else if (path === 'split') constants = { WG: splitWG };
+  else constants = colsConstants(ctx, splitWG, cols, subgroups);
+  const defines = { ...epilogueDefines(o), ...out.defines, PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_COLS: path === 'splitcols', W_V4: path === 'splitcols' && wpr % 4 === 0, PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, ...rows.defines, SCALES_F16: g.sb === 2, SCALES_S8: W.scaleType === 's8' };
+  const qk = await getKernel(ctx, QUANTIZE_ROWS_I8, { X_F16: o.xType === 'f16' }, { WG: t.quantWG });
   const xElem = o.xType === 'f16' ? 2 : 4;
   const rowBindings = [
     { name: 'x', rowBytes: xElem * K },
@@ -538,6 +553,8 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
     const xsv = shiftedRows(ctx, o.scratch.xs, 4, m0, mc, whole);
     const yv = shiftedRows(ctx, y, out.yElem, m0 * N, mc * N, whole);
     const qg = grid1d(ctx, mc);
+    // splitcols sizes its workgroup arrays by ROWS, the chunk's height (getKernel caches per constant set).
+    const mk = await getKernel(ctx, MATMUL_W8A8, defines, path === 'splitcols' ? { ...constants, ROWS: mc } : constants);
     ds.push({
       kernel: qk,
       args: { bindings: { x: xv.view, xq: xqv.view, xs: xsv.view }, params: { M: mc, K, kw: wpr, grid_x: qg.gridX, x0: xv.index0, xq0: xqv.index0, xs0: xsv.index0 }, expect: { x: xv.bytes, xq: xqv.bytes, xs: xsv.bytes } },
@@ -547,7 +564,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
       const bindings: Record<string, Bindable> = { xq: xqv.view, xs: xsv.view, ...wb, y: yv.view };
       if (o.bias) bindings.bias = o.bias;
       if (o.residual) bindings.residual = shiftedRows(ctx, o.residual, out.yElem, m0 * N, mc * N, whole).view;
-      const { workgroups, gridX } = chunkGrid(ctx, path, n, mc, path === 'rows' ? rows.cols : 1, rows.perZ, t);
+      const { workgroups, gridX } = chunkGrid(ctx, path, n, mc, path === 'rows' ? rows.cols : path === 'splitcols' ? cols : 1, rows.perZ, t);
       ds.push({
         kernel: mk,
         args: {
@@ -597,7 +614,7 @@ const matmulSchemeParams = (bits: number[]): ParamSpec[] => [
   { name: 'scale_dtype', type: 'enum', choices: ['f32', 'f16'], doc: 'scale storage when quantizing w (omitted: f16 for GGUF rules, else f32); with codes, must match scales' },
   { name: 'y_dtype', type: 'enum', choices: ['f32', 'f16'], default: 'f32', doc: 'type of y: f32, or f16 rounded to nearest even by the kernel (+-inf past 65504), written in the same pass' },
   { name: 'gguf_type', type: 'enum', choices: Object.keys(GGUF_BLOCKS), doc: 'block type of blocks (repacked exactly at load, as importGguf)' },
-  { name: 'path', type: 'enum', choices: ['rows', 'split', 'splitcols', 'tiled'], doc: "kernel path (splitcols: the multi-column K-split GEMV, W4A16 / W8A16 only); omitted: the adapter's tuning table (GEMV for M <= 8, else GEMM)" },
+  { name: 'path', type: 'enum', choices: ['rows', 'split', 'splitcols', 'tiled'], doc: "kernel path (splitcols: the multi-column K-split GEMV; W8A8: per-channel weights only); omitted: the adapter's tuning table (GEMV for M <= 8, else GEMM)" },
 ];
 
 /** The quantized weight of a matmul entry, on the CPU: from w (quantized by the GPU quantize kernel) or from codes + scales (+ zeros). */

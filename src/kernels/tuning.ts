@@ -13,7 +13,7 @@ export interface Tuning {
    * of the rows path and the rows each of its invocations takes (1 or 4, with rowsCols adjacent output columns,
    * 1 ..= 16; 4 becomes 1 where M < 3, where it measured no faster; or 8 rows of one column), of the K-split GEMV (power of two), the GEMM tile (tileX*4 x tileY*4 outputs, BK deep,
    * BK a multiple of 32), the W8A8 activation quantizer's workgroup (power of two) and whether the split GEMV reduces with subgroup operations where the adapter has them.
-   * 'splitcols' (the GPUs' default; W4A16 / W8A16 only, W8A8 takes 'split' there): the K-split GEMV with colsPerWG (1 ..= 8) output columns per
+   * 'splitcols' (the GPUs' default; W8A8 runs it on per-channel weights, 'split' on grouped ones): the K-split GEMV with colsPerWG (1 ..= 8) output columns per
    * workgroup of splitWG invocations, codes read 16 bytes at a time.
    */
   matmulQ: { gemv: 'rows' | 'split' | 'splitcols'; gemm: 'rows' | 'tiled'; rowsWG: number; rowsM: 1 | 4 | 8; rowsCols: number; splitWG: number; colsPerWG: number; tileX: number; tileY: number; bk: number; subgroups: boolean; quantWG: number };

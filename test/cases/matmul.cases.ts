@@ -375,11 +375,15 @@ interface W8Case {
   cols?: number;
   scaleF16?: boolean;
   y?: 'f16-native' | 'f16-emulated';
+  /** splitcols: output columns and invocations per workgroup (default: tuning). */
+  colsPerWG?: number;
+  splitWG?: number;
 }
 
 function w8name(c: W8Case): string {
   const epi = [c.bias ? '+bias' : '', c.activation ? `+${c.activation}` : '', c.residual ? '+residual' : ''].join('');
-  const sg = c.path === 'split' ? (c.subgroups ? ' subgroups' : ' wg-tree') : c.path === 'rows' ? ` r${c.rowsM ?? 'T'}${c.cols ? ` c${c.cols}` : ''}` : '';
+  const knobs = c.path === 'splitcols' ? `${c.colsPerWG ? ` c${c.colsPerWG}` : ''}${c.splitWG ? ` wg${c.splitWG}` : ''}` : '';
+  const sg = c.path === 'split' || c.path === 'splitcols' ? `${knobs}${c.subgroups ? ' subgroups' : ' wg-tree'}` : c.path === 'rows' ? ` r${c.rowsM ?? 'T'}${c.cols ? ` c${c.cols}` : ''}` : '';
   return `matmul_w8a8 ${c.path}${sg} ${c.packed ? 'dot4I8Packed' : 'int-fallback'} x=${c.x ?? 'f16'} g${c.group ?? 'C'}${c.scaleF16 ? ' f16-scales' : ''} ${c.M}x${c.N}x${c.K}${epi}${c.maxBindingBytes ? ` split<=${c.maxBindingBytes}B` : ''}${c.y ? ` y=${c.y}` : ''}`;
 }
 
@@ -408,7 +412,7 @@ function w8case(c: W8Case): GpuCase {
       const scratch = { xq: ctx.createBuffer(4 * M * wpr, undefined, 'xq'), xs: ctx.createBuffer(4 * M, undefined, 'xs') };
       const epi: EpilogueRef = { act: c.activation ?? 'none' };
       const bufs: GPUBuffer[] = [X, W.codes, W.scales, scratch.xq, scratch.xs];
-      const o: MatmulW8A8Options = { M, xType: c.x ?? 'f16', path: c.path, packedDot: c.packed, subgroups: c.subgroups, activation: c.activation, scratch, maxBindingBytes: c.maxBindingBytes, rowsPerInvocation: c.rowsM, colsPerInvocation: c.cols };
+      const o: MatmulW8A8Options = { M, xType: c.x ?? 'f16', path: c.path, packedDot: c.packed, subgroups: c.subgroups, activation: c.activation, scratch, maxBindingBytes: c.maxBindingBytes, rowsPerInvocation: c.rowsM, colsPerInvocation: c.cols, colsPerWG: c.colsPerWG, splitWG: c.splitWG };
       if (c.bias) {
         epi.bias = randomF32(N, seed + 2);
         bufs.push((o.bias = ctx.createBuffer(new Float32Array(epi.bias), undefined, 'bias')));
@@ -444,7 +448,7 @@ function w8case(c: W8Case): GpuCase {
   };
 }
 
-const W8_PATHS: MatmulPath[] = ['rows', 'split', 'tiled']; // no splitcols variant
+const W8_PATHS: MatmulPath[] = ['rows', 'split', 'tiled']; // splitcols: per-channel weights only, its own cases below
 const w8: W8Case[] = [];
 for (const M of [1, 2, 3, 7, 8, 9, 64, 257]) {
   const [N, K] = M >= 64 ? [24, 64] : [37, 200];
@@ -479,6 +483,22 @@ for (const path of W8_PATHS) {
   // M split too: x, xq, xs, y and residual in chunks of rows; odd K (a partial last xq word), odd N with f16 y.
   w8.push({ M: path === 'split' ? 7 : 65, N: path === 'split' ? 13 : 29, K: 41, group: undefined, x: 'f32', path, packed: true, y: 'f16-emulated', residual: true, maxBindingBytes: path === 'split' ? 800 : 4096 });
 }
+// splitcols (per-channel weights only): every GEMV M; K = 200 (50 words: scalar chunks, a partial last one) and
+// 256 (16-byte chunks); 1 ..= 8 columns a workgroup with a partial last workgroup (N = 37, 19); both reductions;
+// the epilogues, f16 y, f16 scales, N split by the binding limit and M split too.
+for (const M of [1, 2, 3, 7, 8]) {
+  w8.push({ M, N: 37, K: 200, path: 'splitcols', packed: true, subgroups: true });
+  w8.push({ M, N: 37, K: 256, path: 'splitcols', packed: M % 2 === 0, subgroups: M % 2 === 1, x: M === 3 ? 'f32' : 'f16' });
+}
+for (const [colsPerWG, splitWG] of [[1, 16], [3, 32], [8, 8]]) {
+  for (const packed of [true, false]) w8.push({ M: 5, N: 19, K: 150, path: 'splitcols', packed, subgroups: !packed, colsPerWG, splitWG });
+}
+w8.push({ M: 5, N: 1, K: 1, path: 'splitcols', packed: true, subgroups: true });
+w8.push({ M: 5, N: 23, K: 96, path: 'splitcols', packed: true, subgroups: true, bias: true, activation: 'gelu', residual: true, scaleF16: true });
+w8.push({ M: 5, N: 23, K: 96, path: 'splitcols', packed: false, subgroups: false, activation: 'silu' });
+for (const y of ['f16-native', 'f16-emulated'] as const) w8.push({ M: 5, N: 23, K: 96, path: 'splitcols', packed: y === 'f16-native', subgroups: true, bias: true, residual: true, y });
+w8.push({ M: 5, N: 201, K: 64, path: 'splitcols', packed: true, subgroups: false, y: 'f16-emulated', maxBindingBytes: 4096 });
+w8.push({ M: 7, N: 13, K: 41, x: 'f32', path: 'splitcols', packed: true, y: 'f16-emulated', residual: true, maxBindingBytes: 800 });
 
 async function w8ErrorCase(ctx: GpuContext): Promise<string> {
   const w = randomQuantWeights(3, 8, 32, 8, 32, 'symmetric');
@@ -486,16 +506,21 @@ async function w8ErrorCase(ctx: GpuContext): Promise<string> {
   const X = ctx.createBuffer(4 * 32, undefined, 'x');
   const Y = ctx.createBuffer(4 * 8, undefined, 'y');
   const o: MatmulW8A8Options = { M: 1, xType: 'f32' };
+  const W2 = uploadWeights(ctx, randomQuantWeights(4, 8, 64, 8, 32, 'symmetric'), 32); // two groups a row
+  const X2 = ctx.createBuffer(4 * 64, undefined, 'x2');
+  const [X9, Y9] = [ctx.createBuffer(4 * 9 * 32, undefined, 'x9'), ctx.createBuffer(4 * 9 * 8, undefined, 'y9')];
   const msgs = [
     await expectError('zero point', () => matmulW8A8(ctx, X, { ...W, mode: 'zero-point', zeros: W.scales }, Y, o)),
     await expectError('4-bit', () => matmulW8A8(ctx, X, { ...W, bits: 4 }, Y, o)),
     await expectError('x', () => matmulW8A8(ctx, X, W, Y, { ...o, M: 2 })),
-    await expectError('splitcols', () => matmulW8A8(ctx, X, W, Y, { ...o, path: 'splitcols' })),
+    await expectError('splitcols grouped', () => matmulW8A8(ctx, X2, W2, Y, { ...o, path: 'splitcols' })),
+    await expectError('splitcols M', () => matmulW8A8(ctx, X9, W, Y9, { ...o, M: 9, path: 'splitcols' })),
+    await expectError('splitcols colsPerWG', () => matmulW8A8(ctx, X, W, Y, { ...o, path: 'splitcols', colsPerWG: 9 })),
     await expectError('rows 3', () => matmulW8A8(ctx, X, W, Y, { ...o, path: 'rows', rowsPerInvocation: 3 as 4 })),
   ];
-  const want = [/matmul_w8a8: W scheme: scheme 'zero-point' is not supported/, /matmul_w8a8: W bits: 4-bit weights are not supported/, /matmul_w8a8: x: .*\[2, 32\] f32/, /matmul_w8a8: path: the 'splitcols' GEMV is W4A16 \/ W8A16 only/, /matmul_w8a8: rowsPerInvocation: rowsPerInvocation=3 must be 1, 4 or 8/];
+  const want = [/matmul_w8a8: W scheme: scheme 'zero-point' is not supported/, /matmul_w8a8: W bits: 4-bit weights are not supported/, /matmul_w8a8: x: .*\[2, 32\] f32/, /matmul_w8a8: path: the W8A8 'splitcols' GEMV takes per-channel weights \(one group per row; W has 2 groups of 32\): use 'split'/, /matmul_w8a8: path: the splitcols GEMV path takes M <= 8, got M=9/, /matmul_w8a8: colsPerWG: colsPerWG=9 must be an integer in 1\.\.8/, /matmul_w8a8: rowsPerInvocation: rowsPerInvocation=3 must be 1, 4 or 8/];
   msgs.forEach((m, i) => assert(want[i].test(m), `error ${i}: '${m}' does not match ${want[i]}`));
-  [W.codes, W.scales, X, Y].forEach((b) => b.destroy());
+  [W.codes, W.scales, W2.codes, W2.scales, X, X2, X9, Y, Y9].forEach((b) => b.destroy());
   return msgs.join(' | ');
 }
 
@@ -523,7 +548,7 @@ async function nonFiniteCase(ctx: GpuContext): Promise<string> {
       const kinds = bits === 8 ? (['w8a8', 'w8a16'] as const) : (['w4a16'] as const);
       for (const kind of kinds) {
         for (const path of ['rows', 'split', 'splitcols', 'tiled'] as MatmulPath[]) {
-          if (kind === 'w8a8' && path === 'splitcols') continue;
+          if (kind === 'w8a8' && path === 'splitcols') continue; // grouped W: W8A8 splitcols is per channel only
           const what = `${kind} ${path} x=${xType}`;
           ctx.write(Y, new Float32Array(M * N).fill(12345));
           let ref: { y: ArrayLike<number>; tol: ArrayLike<number> };
@@ -631,7 +656,7 @@ async function shardedCase(ctx: GpuContext): Promise<string> {
       const { X, Y, ref, tol } = f16Problem(ctx, M, N, K, 94 + M, wd);
       const kinds = scheme.bits === 8 ? ['w8a16', 'w8a8'] : ['w4a16'];
       for (const kind of kinds) {
-        const paths: MatmulPath[] = M <= 8 ? (kind === 'w8a8' ? ['rows', 'split'] : ['rows', 'split', 'splitcols']) : ['rows', 'tiled'];
+        const paths: MatmulPath[] = M <= 8 ? (kind === 'w8a8' && scheme.group !== 0 ? ['rows', 'split'] : ['rows', 'split', 'splitcols']) : ['rows', 'tiled'];
         for (const path of paths) {
           for (const maxBindingBytes of [undefined, 1024]) {
             const run = async (wb: QuantWeights, maxBindingBytes?: number) => {

@@ -59,7 +59,7 @@ function outputVariants(): [string, Defines][] {
       }
     }
   }
-  const w8a8Paths: Defines[] = [{ PATH_ROWS: true, ROW_BLOCK: true, ROWS_COLS: 8 }, { PATH_ROWS: true, ROW_BLOCK: true, ROWS4: true, ROWS_COLS: 3 }, { PATH_ROWS: true, ROWS_COLS: 1 }, { PATH_SPLIT: true }, { PATH_SPLIT: true, SUBGROUPS: true }, { PATH_TILED: true, ROWS_COLS: 1 }];
+  const w8a8Paths: Defines[] = [{ PATH_ROWS: true, ROW_BLOCK: true, ROWS_COLS: 8 }, { PATH_ROWS: true, ROW_BLOCK: true, ROWS4: true, ROWS_COLS: 3 }, { PATH_ROWS: true, ROWS_COLS: 1 }, { PATH_SPLIT: true }, { PATH_SPLIT: true, SUBGROUPS: true }, ...[false, true].flatMap((SUBGROUPS) => [false, true].map((W_V4) => ({ PATH_COLS: true, SUBGROUPS, W_V4 }))), { PATH_TILED: true, ROWS_COLS: 1 }];
   for (const path of w8a8Paths) for (const y of [{ Y_F16N: true, Y_F16P: false }, { Y_F16N: false, Y_F16P: true }]) for (const PACKED of [false, true]) out.push(['matmul/matmul_w8a8', { ROWS_COLS: 1, ...path, ...y, Y_F16: true, PACKED, RESIDUAL: true, GELU: PACKED }]);
   return out;
 }
@@ -67,7 +67,7 @@ function outputVariants(): [string, Defines][] {
 describe('matmul_w4a16 / w8a16 / w8a8 WGSL validated by naga', () => {
   it('every f16-output variant (native f16 stores and packed pairs) of matmul_w4a16 / w8a16 / w8a8 validates', () => {
     const vs = outputVariants();
-    expect(vs.length).toBe(PATHS.length * 6 + 24);
+    expect(vs.length).toBe(PATHS.length * 6 + 40); // W4A16 / W8A16: 6 a path; W8A8: 10 paths x 2 y types x 2 dot modes
     const failed: string[] = [];
     for (const [shader, d] of vs) {
       const err = nagaErrors(preprocess(shader, d).code);
