@@ -27,7 +27,7 @@ const L2_FLUSH_BYTES = 256 * 1024 * 1024;
  * GEMV rows on a GPU are timed as a decode step runs them: back to back in one pass over distinct copies of the
  * weights, at least this many bytes of them (5x an H100's L2), so none comes from L2; the row's ms is one dispatch's
  * share. A pass of one dispatch (column `ms alone`) also counts the pass's begin / end and the clock ramp of an idle
- * GPU: on an H100 under Dawn 20-40 us, more than a 4096 x 4096 W4A16 GEMV takes.
+ * GPU: on an H100 under Dawn 8-40 us, up to 4x what a 4096 x 4096 W4A16 GEMV takes.
  */
 const STREAM_BYTES = 256 * 1024 * 1024;
 const STREAM_MIN = 4;
@@ -318,6 +318,35 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
     log(`| ${r.kernel} | ${r.variant} | ${r.shape} | ${r.ms.toFixed(4)} | ${r.msAlone === null ? '-' : r.msAlone.toFixed(4)} | ${r.gflops.toFixed(2)} | ${r.weightGBs.toFixed(2)} | ${(100 * r.copyFraction).toFixed(1)} | ${(100 * r.readFraction).toFixed(1)} | ${r.vsF32 === null ? '-' : `${r.vsF32.toFixed(2)}x`} | ${r.check} |`);
   };
 
+  // The split GEMVs' knobs to run for a path (the sweep flags; else the table's, both reductions under 'all'),
+  // with splitcols' colsPerWG <= splitWG; one empty set for the other paths.
+  type Knobs = { subgroups?: boolean; splitWG?: number; colsPerWG?: number };
+  const gemvKnobSets = (path: MatmulPath): Knobs[] => {
+    if (path !== 'split' && path !== 'splitcols') return [{}];
+    const sgs = ctx.caps.subgroups ? (opts.subgroups ?? (variants === 'all' ? [true, false] : [undefined])) : [undefined];
+    const out: Knobs[] = [];
+    for (const subgroups of sgs) {
+      for (const splitWG of opts.splitWG ?? [undefined]) {
+        for (const colsPerWG of path === 'splitcols' ? (opts.colsPerWG ?? [undefined]) : [undefined]) {
+          if (path === 'splitcols' && (colsPerWG ?? tq.colsPerWG) > (splitWG ?? tq.splitWG)) continue;
+          out.push({ subgroups, splitWG, colsPerWG });
+        }
+      }
+    }
+    return out;
+  };
+  /** The knobs as they ran (the table's where not given), as a tuning entry holds them. */
+  const knobConfig = (path: MatmulPath, k: Knobs): Omit<GemvConfig, 'path' | 'f16'> =>
+    path === 'split' || path === 'splitcols'
+      ? { splitWG: k.splitWG ?? tq.splitWG, subgroups: !!(k.subgroups ?? (ctx.caps.subgroups && tq.subgroups)), ...(path === 'splitcols' ? { colsPerWG: k.colsPerWG ?? tq.colsPerWG } : {}) }
+      : {};
+  const knobLabel = (path: MatmulPath, k: Knobs): string => {
+    if (path !== 'split' && path !== 'splitcols') return '';
+    const c = knobConfig(path, k);
+    const size = path === 'splitcols' ? ` c${c.colsPerWG} wg${c.splitWG}` : k.splitWG ? ` wg${k.splitWG}` : '';
+    return `${size}${c.subgroups ? '+subgroups' : '+wg-tree'}`;
+  };
+
   for (const [si, s] of shapes.entries()) {
     const { M, K, N } = s;
     const seed = 1000 + si;
@@ -400,26 +429,14 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
       const kname = bits === 4 ? 'matmul_w4a16' : 'matmul_w8a16';
       const f16Modes: ('native' | 'emulated')[] = ctx.caps.shaderF16 ? (opts.f16 ?? (variants === 'all' ? ['native', 'emulated'] : ['native'])) : ['emulated'];
       for (const path of paths) {
-        const split = path === 'split' || path === 'splitcols';
-        const sgModes: (boolean | undefined)[] = split && ctx.caps.subgroups ? (opts.subgroups ?? (variants === 'all' ? [true, false] : [undefined])) : [undefined];
-        const wgs: (number | undefined)[] = split && opts.splitWG ? opts.splitWG : [undefined];
-        const colss: (number | undefined)[] = path === 'splitcols' && opts.colsPerWG ? opts.colsPerWG : [undefined];
         for (const f16 of f16Modes) {
-          for (const subgroups of sgModes) {
-            for (const splitWG of wgs) {
-              for (const colsPerWG of colss) {
-                if (path === 'splitcols' && (colsPerWG ?? tq.colsPerWG) > (splitWG ?? tq.splitWG)) continue; // needs colsPerWG <= splitWG
-                const plan = (b: GPUBuffer[]) => planMatmulQ(ctx, X16, withBuffers(W, b), Y, { M, xType: 'f16', path, f16, subgroups, splitWG, colsPerWG });
-                const ds = await plan(weightBuffers(W));
-                await timeDispatches(ctx, kname, ds, 1);
-                const chk = await check(kname, matmulQRef(xSub, checkRows.length, sub, {}, f16 === 'native' ? U_F16 : U_F32));
-                const t = await timeStreamed(ctx, kname, weightBuffers(W), ds, plan, copies, reps);
-                const sg = split ? ((subgroups ?? (ctx.caps.subgroups && tq.subgroups)) ? '+subgroups' : '+wg-tree') : '';
-                const knobs = path === 'splitcols' ? ` c${colsPerWG ?? tq.colsPerWG} wg${splitWG ?? tq.splitWG}` : splitWG ? ` wg${splitWG}` : '';
-                const config: GemvConfig = { path, f16, ...(split ? { splitWG: splitWG ?? tq.splitWG, subgroups: !!(subgroups ?? (ctx.caps.subgroups && tq.subgroups)) } : {}), ...(path === 'splitcols' ? { colsPerWG: colsPerWG ?? tq.colsPerWG } : {}) };
-                emit(row(kname, `${path}${knobs}${sg} f16-${f16} g${group === K ? 'C' : group}`, t, weightBytes, f32ms, chk, config));
-              }
-            }
+          for (const k of gemvKnobSets(path)) {
+            const plan = (b: GPUBuffer[]) => planMatmulQ(ctx, X16, withBuffers(W, b), Y, { M, xType: 'f16', path, f16, ...k });
+            const ds = await plan(weightBuffers(W));
+            await timeDispatches(ctx, kname, ds, 1);
+            const chk = await check(kname, matmulQRef(xSub, checkRows.length, sub, {}, f16 === 'native' ? U_F16 : U_F32));
+            const t = await timeStreamed(ctx, kname, weightBuffers(W), ds, plan, copies, reps);
+            emit(row(kname, `${path}${knobLabel(path, k)} f16-${f16} g${group === K ? 'C' : group}`, t, weightBytes, f32ms, chk, { path, f16, ...knobConfig(path, k) }));
           }
         }
       }
@@ -429,25 +446,15 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
         const xs = ctx.createBuffer(4 * M, undefined, 'bench.xs');
         const packedModes = ctx.caps.packedDot && variants === 'all' ? [true, false] : [ctx.caps.packedDot];
         for (const path of paths) {
-          // The split GEMVs' knobs as for W8A16 above (the sweep flags), the table's where not given.
-          const split = path === 'split' || path === 'splitcols';
-          const sgModes: (boolean | undefined)[] = split && ctx.caps.subgroups && opts.subgroups ? opts.subgroups : [undefined];
           for (const packedDot of packedModes) {
-            for (const subgroups of sgModes) {
-              for (const splitWG of split && opts.splitWG ? opts.splitWG : [undefined]) {
-                for (const colsPerWG of path === 'splitcols' && opts.colsPerWG ? opts.colsPerWG : [undefined]) {
-                  if (path === 'splitcols' && (colsPerWG ?? tq.colsPerWG) > (splitWG ?? tq.splitWG)) continue;
-                  const plan = (b: GPUBuffer[]) => planMatmulW8A8(ctx, X16, withBuffers(W, b), Y, { M, xType: 'f16', path, packedDot, subgroups, splitWG, colsPerWG, scratch: { xq, xs } });
-                  const ds = await plan(weightBuffers(W));
-                  await timeDispatches(ctx, 'matmul_w8a8', ds, 1);
-                  const q = quantizeRowsI8Ref(xSub, checkRows.length, K);
-                  const chk = await check('matmul_w8a8', matmulW8A8Ref(q.q, q.scale, checkRows.length, sub));
-                  const t = await timeStreamed(ctx, 'matmul_w8a8', weightBuffers(W), ds, plan, copies, reps);
-                  const knobs = path === 'splitcols' ? ` c${colsPerWG ?? tq.colsPerWG} wg${splitWG ?? tq.splitWG}` : split && splitWG ? ` wg${splitWG}` : '';
-                  const sg = split ? ((subgroups ?? (ctx.caps.subgroups && tq.subgroups)) ? '+subgroups' : '+wg-tree') : '';
-                  emit(row('matmul_w8a8', `${path}${knobs}${sg} ${packedDot ? 'dot4I8Packed' : 'int-fallback'} gC`, t, weightBytes, f32ms, chk));
-                }
-              }
+            for (const k of gemvKnobSets(path)) {
+              const plan = (b: GPUBuffer[]) => planMatmulW8A8(ctx, X16, withBuffers(W, b), Y, { M, xType: 'f16', path, packedDot, ...k, scratch: { xq, xs } });
+              const ds = await plan(weightBuffers(W));
+              await timeDispatches(ctx, 'matmul_w8a8', ds, 1);
+              const q = quantizeRowsI8Ref(xSub, checkRows.length, K);
+              const chk = await check('matmul_w8a8', matmulW8A8Ref(q.q, q.scale, checkRows.length, sub));
+              const t = await timeStreamed(ctx, 'matmul_w8a8', weightBuffers(W), ds, plan, copies, reps);
+              emit(row('matmul_w8a8', `${path}${knobLabel(path, k)} ${packedDot ? 'dot4I8Packed' : 'int-fallback'} gC`, t, weightBytes, f32ms, chk));
             }
           }
         }
