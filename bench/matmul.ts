@@ -229,31 +229,52 @@ export function streamCopies(weightBytes: number, fallback: boolean, forced?: nu
 }
 
 /**
- * Times the dispatches `plan` makes for a weight held in `bufs` (already planned once: `ds`): alone (a pass of just
- * them), and where copies > 1 streamed, back to back over `copies` device-side copies of `bufs` in one pass, each
- * sample divided by copies. The copies are freed before it returns.
+ * Device-side copies of one weight's buffers for streamed timing: made on first use, then shared by every
+ * configuration timed on that weight (a sweep times dozens), freed by destroy() with the weight.
  */
-async function timeStreamed(ctx: GpuContext, label: string, bufs: GPUBuffer[], ds: Dispatch[], plan: (bufs: GPUBuffer[]) => Promise<Dispatch[]>, copies: number, reps: number): Promise<{ t: TimingResult; alone: TimingResult | null }> {
-  const alone = await timeDispatches(ctx, label, ds, reps);
-  if (copies <= 1) return { t: alone, alone: null };
-  const made: GPUBuffer[][] = [];
-  try {
-    const enc = ctx.device.createCommandEncoder({ label: `${label}.copies` });
-    for (let c = 1; c < copies; c++) {
-      made.push(bufs.map((b) => {
-        const d = ctx.createBuffer(b.size, undefined, `${b.label}.copy${c}`);
-        enc.copyBufferToBuffer(b, 0, d, 0, b.size);
-        return d;
-      }));
+class WeightCopies {
+  private made: GPUBuffer[][] | null = null;
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly bufs: GPUBuffer[],
+    /** Copies a streamed pass runs over, the original counted (1: not streamed). */
+    readonly copies: number,
+  ) {}
+
+  /** The copies past the original: copies - 1 sets of buffers, in the order of `bufs`. */
+  get(): GPUBuffer[][] {
+    if (!this.made) {
+      const enc = this.ctx.device.createCommandEncoder({ label: 'bench.weight-copies' });
+      this.made = [];
+      for (let c = 1; c < this.copies; c++) {
+        this.made.push(this.bufs.map((b) => {
+          const d = this.ctx.createBuffer(b.size, undefined, `${b.label}.copy${c}`);
+          enc.copyBufferToBuffer(b, 0, d, 0, b.size);
+          return d;
+        }));
+      }
+      this.ctx.device.queue.submit([enc.finish()]);
     }
-    ctx.device.queue.submit([enc.finish()]);
-    const all = [ds];
-    for (const m of made) all.push(await plan(m));
-    const t = await timeDispatches(ctx, label, all.flat(), reps);
-    return { t: summarize(t.samples.map((x) => x / copies), t.method), alone };
-  } finally {
-    made.flat().forEach((b) => b.destroy());
+    return this.made;
   }
+
+  destroy(): void {
+    this.made?.flat().forEach((b) => b.destroy());
+    this.made = null;
+  }
+}
+
+/**
+ * Times `ds` (the dispatches `plan` made for the original weight): alone (a pass of just them), and where the weight
+ * has copies, streamed: back to back over the original and its copies in one pass, each sample divided by their count.
+ */
+async function timeStreamed(ctx: GpuContext, label: string, ds: Dispatch[], plan: (bufs: GPUBuffer[]) => Promise<Dispatch[]>, wc: WeightCopies, reps: number): Promise<{ t: TimingResult; alone: TimingResult | null }> {
+  const alone = await timeDispatches(ctx, label, ds, reps);
+  if (wc.copies <= 1) return { t: alone, alone: null };
+  const all = [ds];
+  for (const m of wc.get()) all.push(await plan(m));
+  const t = await timeDispatches(ctx, label, all.flat(), reps);
+  return { t: summarize(t.samples.map((x) => x / wc.copies), t.method), alone };
 }
 
 /** The buffers of a quantized weight (codes, scales and what else it has), and the weight over other such buffers. */
@@ -406,7 +427,9 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
       const ref = matmulRef(xSub, wSub, { M: checkRows.length, N: checkCols.length, K, transB: true });
       const chk = await check('matmul_f32', { y: ref.c, tol: ref.absSum.map((a) => 2 * K * U_F32 * a) });
       const plan = async (b: GPUBuffer[]) => [await planMatmulF32(ctx, X32, b[0], Y, { M, N, K, transB: true })];
-      const tt = await timeStreamed(ctx, 'matmul_f32', [W], [d], plan, gemv ? streamCopies(4 * N * K, fallback, opts.stream) : 1, reps);
+      const wc = new WeightCopies(ctx, [W], gemv ? streamCopies(4 * N * K, fallback, opts.stream) : 1);
+      const tt = await timeStreamed(ctx, 'matmul_f32', [d], plan, wc, reps);
+      wc.destroy();
       f32ms = tt.t.median;
       emit(row('matmul_f32', f32Variant(ctx, { M }), tt, 4 * N * K, null, chk));
       W.destroy();
@@ -424,7 +447,7 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
       const wq: QuantWeightsRef = { bits, N, K, group, mode: 'symmetric', codes: randomWords(N * wpr, seed + bits), scales: new Float32Array(N * ng).map((_, i) => (0.5 + ((i * 7919) % 97) / 97) / 2 ** (bits + 2)) };
       const W: QuantWeightBuffers = { bits, N, K, group, mode: 'symmetric', codes: ctx.createBuffer(wq.codes, undefined, 'bench.codes'), scales: ctx.createBuffer(wq.scales as Float32Array, undefined, 'bench.scales') };
       const weightBytes = 4 * N * wpr + 4 * N * ng;
-      const copies = gemv ? streamCopies(weightBytes, fallback, opts.stream) : 1;
+      const wc = new WeightCopies(ctx, weightBuffers(W), gemv ? streamCopies(weightBytes, fallback, opts.stream) : 1);
       const sub = subWeights(wq, checkCols);
       const kname = bits === 4 ? 'matmul_w4a16' : 'matmul_w8a16';
       const f16Modes: ('native' | 'emulated')[] = ctx.caps.shaderF16 ? (opts.f16 ?? (variants === 'all' ? ['native', 'emulated'] : ['native'])) : ['emulated'];
@@ -435,7 +458,7 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
             const ds = await plan(weightBuffers(W));
             await timeDispatches(ctx, kname, ds, 1);
             const chk = await check(kname, matmulQRef(xSub, checkRows.length, sub, {}, f16 === 'native' ? U_F16 : U_F32));
-            const t = await timeStreamed(ctx, kname, weightBuffers(W), ds, plan, copies, reps);
+            const t = await timeStreamed(ctx, kname, ds, plan, wc, reps);
             emit(row(kname, `${path}${knobLabel(path, k)} f16-${f16} g${group === K ? 'C' : group}`, t, weightBytes, f32ms, chk, { path, f16, ...knobConfig(path, k) }));
           }
         }
@@ -453,7 +476,7 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
               await timeDispatches(ctx, 'matmul_w8a8', ds, 1);
               const q = quantizeRowsI8Ref(xSub, checkRows.length, K);
               const chk = await check('matmul_w8a8', matmulW8A8Ref(q.q, q.scale, checkRows.length, sub));
-              const t = await timeStreamed(ctx, 'matmul_w8a8', weightBuffers(W), ds, plan, copies, reps);
+              const t = await timeStreamed(ctx, 'matmul_w8a8', ds, plan, wc, reps);
               emit(row('matmul_w8a8', `${path}${knobLabel(path, k)} ${packedDot ? 'dot4I8Packed' : 'int-fallback'} gC`, t, weightBytes, f32ms, chk));
             }
           }
@@ -461,6 +484,7 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
         xq.destroy();
         xs.destroy();
       }
+      wc.destroy();
       W.codes.destroy();
       W.scales.destroy();
     }
@@ -487,7 +511,9 @@ export async function runMatmulBench(ctx: GpuContext, opts: MatmulBenchOptions =
           await timeDispatches(ctx, t, ds, 1);
           const chk = await check(`gguf ${t}`, { y: ref.c, tol: ref.absSum.map((a) => 2 * (K + 1) * u * a) });
           const gpuBytes = quantizedBytes(q);
-          const tm = await timeStreamed(ctx, t, weightBuffers(W), ds, plan, streamCopies(gpuBytes, fallback, opts.stream), reps);
+          const wc = new WeightCopies(ctx, weightBuffers(W), streamCopies(gpuBytes, fallback, opts.stream));
+          const tm = await timeStreamed(ctx, t, ds, plan, wc, reps);
+          wc.destroy();
           const storage = hasCompact ? (compact ? ` ${q.storage} scales` : ' f32 scales') : '';
           emit(row(`gguf ${t}`, `${imp.scheme.bits === 4 ? 'w4a16' : 'w8a16'} ${pickPath(ctx, M)} f16-${f16}${storage} (${((8 * gpuBytes) / (N * K)).toFixed(3)} bits/w)`, tm, gpuBytes, f32ms, chk));
           destroyQuantized(q);

@@ -66,12 +66,13 @@ const TABLE: Entry[] = [
   },
   {
     // NVIDIA (H100 80GB HBM3, Dawn/Vulkan, driver 580.159.04; bench/README.md). 2026-11-27, GEMVs timed back to back
-    // over >= 256 MiB of weight copies (bench/matmul.ts): 'splitcols' (4 columns a workgroup of 128, 16-byte loads)
-    // runs the W4A16 GEMV 1.9-2.0x faster than 'split' (1x4096x4096 0.0113 vs 0.0186 ms, 1x4096x11008 0.0214 vs
-    // 0.0418, 1x11008x4096 0.0227 vs 0.0387; 96-135% of copy bandwidth), W8A16 2.2-2.4x. Of the 40 splitcols
-    // configurations swept (workgroup 32..256, 1..8 columns, both reductions) the fastest was within 1-8% of this one
-    // on each shape. 2026-11-26, one dispatch a pass: the split GEMV's workgroup-tree reduction beat the subgroup
-    // reduction at every shape and workgroup size tried (W8A8 takes 'split' with these knobs).
+    // over >= 256 MiB of weight copies (bench/matmul.ts): 'splitcols' (4 columns a workgroup of 128, 16-byte loads,
+    // workgroup tree) ran the W4A16 GEMV 1.6-2.0x faster than 'split' (1x4096x4096 0.0113 vs 0.0186 ms, 1x4096x11008
+    // 0.0214 vs 0.0418, 1x11008x4096 0.0227 vs 0.0387), at 95-134% of copy bandwidth over three processes; W8A16
+    // 2.2-2.4x; W8A8 per channel 1.25-1.58x. The 40-configuration sweep's pick (2 columns, workgroup 32, subgroups) was
+    // within 3% of this one in later processes; these knobs are the ones W8A8's GEMVs were measured with too.
+    // 2026-11-26, one dispatch a pass: the split GEMV's workgroup-tree reduction beat the subgroup reduction at every
+    // shape and workgroup size tried.
     match: (ctx) => ctx.info.vendor.toLowerCase() === 'nvidia',
     tuning: { ...GPU_DEFAULT, matmulQ: { ...GPU_DEFAULT.matmulQ, subgroups: false } },
   },
