@@ -1,0 +1,101 @@
+// Attention over the KV cache, flash-decoding style, first pass (src/kernels/lm.ts planAttentionSplit).
+// q [T, heads, HEAD_DIM]; k_cache, v_cache [ctx_max, kv_heads, HEAD_DIM] (row = position); pos i32 [T].
+// Query t attends causally to keys 0..pos[t]. The keys are cut into n_split splits of split_keys; one invocation
+// per (t, h, split) walks its split's keys with an online softmax in f32 and writes a partial
+//   part[t, h, split] = (m, l, o[0..HEAD_DIM)): m the largest score, l = sum exp(s - m), o = sum exp(s - m) v
+// (o not divided by l). A split that starts past pos[t] (or a row whose position is outside [0, ctx_max), such as
+// padding's -1) writes m = -inf, l = 0, o = 0, which the merge skips. GQA: head h reads kv head h / group.
+// No workgroup memory or barriers (SwiftShader runs it on the CPU); HEAD_DIM is substituted at compile time so the
+// per-key loops have a fixed trip count.
+struct Params {
+  items: u32, // T * heads * n_split
+  heads: u32,
+  kv_heads: u32,
+  group: u32, // heads / kv_heads
+  ctx_max: u32,
+  split_keys: u32,
+  n_split: u32,
+  row_pitch: u32,
+  scale: f32,
+}
+
+const D: u32 = {{HEAD_DIM}}u;
+
+override WG: u32 = 64;
+
+@group(0) @binding(0) var<storage, read> q: array<f32>;
+@group(0) @binding(1) var<storage, read> k_cache: array<f32>;
+@group(0) @binding(2) var<storage, read> v_cache: array<f32>;
+@group(0) @binding(3) var<storage, read> pos: array<i32>;
+@group(0) @binding(4) var<storage, read_write> part: array<f32>;
+@group(0) @binding(5) var<uniform> params: Params;
+
+var<private> qv: array<f32, D>;
+
+/** scale * q . k_cache[j, kv_head]. */
+fn score(kb: u32) -> f32 {
+  var s = 0.0;
+  for (var d = 0u; d < D; d++) {
+    s = fma(qv[d], k_cache[kb + d], s);
+  }
+  return s * params.scale;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let k = gid.y * params.row_pitch + gid.x;
+  if (k >= params.items) {
+    return;
+  }
+  let split = k % params.n_split;
+  let th = k / params.n_split; // t * heads + h
+  let t = th / params.heads;
+  let kvh = (th % params.heads) / params.group;
+  let p = pos[t];
+  let lo = split * params.split_keys;
+  // Keys lo..hi-1; empty when the split starts past pos[t] or the row is padding.
+  var hi = lo;
+  if (p >= 0 && u32(p) < params.ctx_max) {
+    hi = min(lo + params.split_keys, u32(p) + 1u);
+  }
+  let ob = k * (D + 2u);
+  var o = array<f32, D>();
+  if (hi <= lo) {
+    // -inf from a runtime bit pattern (a constant -inf is not a valid WGSL expression).
+    part[ob] = bitcast<f32>(0xff800000u | (params.items & 0u));
+    part[ob + 1u] = 0.0;
+    for (var d = 0u; d < D; d++) {
+      part[ob + 2u + d] = 0.0;
+    }
+    return;
+  }
+  let qb = th * D;
+  for (var d = 0u; d < D; d++) {
+    qv[d] = q[qb + d];
+  }
+  let row = params.kv_heads * D;
+  // The first key sets the running max, so no -inf ever enters the arithmetic.
+  var kb = lo * row + kvh * D;
+  var m = score(kb);
+  var l = 1.0;
+  for (var d = 0u; d < D; d++) {
+    o[d] = v_cache[kb + d];
+  }
+  for (var j = lo + 1u; j < hi; j++) {
+    kb = j * row + kvh * D;
+    let s = score(kb);
+    let m_new = max(m, s);
+    let corr = exp(m - m_new); // 1 unless the max moved
+    let w = exp(s - m_new);
+    l = fma(l, corr, w);
+    for (var d = 0u; d < D; d++) {
+      o[d] = fma(o[d], corr, w * v_cache[kb + d]);
+    }
+    m = m_new;
+  }
+  part[ob] = m;
+  part[ob + 1u] = l;
+  for (var d = 0u; d < D; d++) {
+    part[ob + 2u + d] = o[d];
+  }
+}

@@ -1,0 +1,31 @@
+// KV-cache write (src/kernels/lm.ts planKvStore): row t of src [T, row_elems] goes to row pos[t] of
+// cache [ctx_max, row_elems]. Positions come from a buffer so one recorded dispatch serves every token; a position
+// outside [0, ctx_max) (padding rows: -1) is skipped. One invocation per element of src.
+struct Params {
+  n: u32, // T * row_elems
+  row_elems: u32,
+  ctx_max: u32,
+  row_pitch: u32,
+}
+
+override WG: u32 = 64;
+
+@group(0) @binding(0) var<storage, read> src: array<f32>;
+@group(0) @binding(1) var<storage, read_write> cache: array<f32>;
+@group(0) @binding(2) var<storage, read> pos: array<i32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.y * params.row_pitch + gid.x;
+  if (i >= params.n) {
+    return;
+  }
+  let t = i / params.row_elems;
+  let c = i - t * params.row_elems;
+  let p = pos[t];
+  if (p < 0 || u32(p) >= params.ctx_max) {
+    return;
+  }
+  cache[u32(p) * params.row_elems + c] = src[i];
+}

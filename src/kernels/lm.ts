@@ -1,0 +1,244 @@
+// Kernels of the language-model inference engine (issue 17): RoPE at positions read from a buffer, KV-cache
+// writes, attention over the cache (flash-decoding: split + merge), argmax over rows, RMSNorm rows and SwiGLU.
+// Shaders in shaders/lm/ (RMSNorm reuses shaders/ops/norm.wgsl). Every plan returns a Dispatch whose uniform holds
+// only shapes fixed at plan time: positions come from a storage buffer, so the engine records a step's dispatches
+// once and replays them each token in one submit. All tensors f32 unless said.
+import type { GpuContext } from '../gpu/context.js';
+import { getKernel, type KernelDef } from '../gpu/kernel.js';
+import { normDef } from '../ops/kernels.js';
+import { checkShape, grid1d, type Dispatch } from './common.js';
+import { tuningFor } from './tuning.js';
+
+export type RopeLayout = 'norm' | 'neox';
+
+export const ROPE_AT: Record<RopeLayout, KernelDef> = {
+  norm: { name: 'lm_rope_at_norm', shader: 'lm/rope_at' },
+  neox: { name: 'lm_rope_at_neox', shader: 'lm/rope_at', defines: { NEOX: true } },
+};
+export const KV_STORE: KernelDef = { name: 'lm_kv_store', shader: 'lm/kv_store' };
+export const ATTENTION_SPLIT: KernelDef = { name: 'lm_attention_split', shader: 'lm/attention_split' };
+export const ATTENTION_MERGE: KernelDef = { name: 'lm_attention_merge', shader: 'lm/attention_merge' };
+export const ARGMAX_ROWS: KernelDef = { name: 'lm_argmax_rows', shader: 'lm/argmax_rows' };
+export const SWIGLU: KernelDef = { name: 'lm_swiglu', shader: 'lm/swiglu' };
+
+/** Largest head_dim the attention kernels take: their per-invocation accumulators live in private arrays. */
+export const MAX_HEAD_DIM = 256;
+
+const posInt = (v: number) => Number.isInteger(v) && v > 0;
+
+function checkPositive(kernel: string, s: Readonly<Record<string, number>>): void {
+  for (const [k, v] of Object.entries(s)) checkShape(kernel, k, posInt(v), `${v} must be a positive integer`);
+}
+
+/** One invocation per item, workgroup `wg`, laid on grid1d; rowPitch = invocations per grid row. */
+function items(ctx: GpuContext, n: number, wg: number): { workgroups: [number, number]; rowPitch: number } {
+  const g = grid1d(ctx, Math.ceil(n / wg));
+  return { workgroups: g.workgroups, rowPitch: g.gridX * wg };
+}
+
+/**
+ * The (cos, sin) table of planRopeAt: f32 [ctxMax, ropeDims/2, 2], angle(p, i) = p * base^(-2i/ropeDims) /
+ * freqFactors[i] (Llama-3 rope scaling: `rope_freqs.weight`), computed in f64 and rounded to f32 once.
+ * (llama.cpp's CPU build forms the same angle in f32, theta *= base^(-2/ropeDims) pair by pair, so its angles
+ * drift from these by a few f32 ulp of p per pair.)
+ */
+export function ropeTable(ctxMax: number, ropeDims: number, base: number, freqFactors?: Float32Array): Float32Array {
+  checkShape('ropeTable', 'ctxMax', posInt(ctxMax), `${ctxMax} must be a positive integer`);
+  checkShape('ropeTable', 'ropeDims', posInt(ropeDims) && ropeDims % 2 === 0, `${ropeDims} must be a positive even integer`);
+  checkShape('ropeTable', 'base', Number.isFinite(base) && base > 0, `${base} must be a positive number`);
+  const half = ropeDims / 2;
+  if (freqFactors) {
+    checkShape('ropeTable', 'freqFactors', freqFactors.length === half, `has ${freqFactors.length} entries, ropeDims/2 = ${half} expected`);
+    freqFactors.forEach((f, i) => checkShape('ropeTable', `freqFactors[${i}]`, Number.isFinite(f) && f > 0, `${f} must be a positive number`));
+  }
+  const inv = Float64Array.from({ length: half }, (_, i) => base ** (-(2 * i) / ropeDims) / (freqFactors ? freqFactors[i] : 1));
+  const out = new Float32Array(ctxMax * half * 2);
+  for (let p = 0; p < ctxMax; p++) {
+    for (let i = 0; i < half; i++) {
+      const a = p * inv[i];
+      out[2 * (p * half + i)] = Math.cos(a);
+      out[2 * (p * half + i) + 1] = Math.sin(a);
+    }
+  }
+  return out;
+}
+
+export interface RopeAtShape {
+  T: number;
+  heads: number;
+  headDim: number;
+  /** Leading dimensions rotated (even, <= headDim); the rest pass through. */
+  ropeDims: number;
+  layout: RopeLayout;
+  ctxMax: number;
+}
+
+/**
+ * In place on x [T, heads, headDim]: RoPE at the positions pos i32 [T], from table [ctxMax, ropeDims/2, 2] (ropeTable).
+ * NORM rotates pairs (2i, 2i+1), NEOX pairs (i, i + ropeDims/2); a position outside [0, ctxMax) leaves its row unchanged.
+ */
+export async function planRopeAt(ctx: GpuContext, x: GPUBuffer, pos: GPUBuffer, table: GPUBuffer, s: RopeAtShape): Promise<Dispatch> {
+  const { T, heads, headDim, ropeDims, ctxMax } = s;
+  checkPositive('rope_at', { T, heads, headDim, ropeDims, ctxMax });
+  checkShape('rope_at', 'ropeDims', ropeDims % 2 === 0 && ropeDims <= headDim, `${ropeDims} must be even and <= headDim ${headDim}`);
+  checkShape('rope_at', 'layout', s.layout === 'norm' || s.layout === 'neox', `'${s.layout}' is not 'norm' or 'neox'`);
+  const half = ropeDims / 2;
+  const pairs = T * heads * half;
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, ROPE_AT[s.layout], {}, { WG: wg });
+  const g = items(ctx, pairs, wg);
+  return {
+    kernel,
+    args: {
+      bindings: { x, pos, table },
+      params: { pairs, heads, head_dim: headDim, half, ctx_max: ctxMax, row_pitch: g.rowPitch },
+      expect: { x: 4 * T * heads * headDim, pos: 4 * T, table: 4 * ctxMax * ropeDims },
+    },
+    workgroups: g.workgroups,
+  };
+}
+
+/** Row t of src [T, rowElems] into row pos[t] of cache [ctxMax, rowElems] (pos i32 [T]); positions outside [0, ctxMax) are skipped. */
+export async function planKvStore(ctx: GpuContext, src: GPUBuffer, cache: GPUBuffer, pos: GPUBuffer, s: { T: number; rowElems: number; ctxMax: number }): Promise<Dispatch> {
+  const { T, rowElems, ctxMax } = s;
+  checkPositive('kv_store', { T, rowElems, ctxMax });
+  const n = T * rowElems;
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, KV_STORE, {}, { WG: wg });
+  const g = items(ctx, n, wg);
+  return {
+    kernel,
+    args: { bindings: { src, cache, pos }, params: { n, row_elems: rowElems, ctx_max: ctxMax, row_pitch: g.rowPitch }, expect: { src: 4 * n, cache: 4 * ctxMax * rowElems, pos: 4 * T } },
+    workgroups: g.workgroups,
+  };
+}
+
+export interface AttentionShape {
+  T: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  ctxMax: number;
+  /** Keys per split; nSplit = ceil(ctxMax / splitKeys) partials per (t, head). */
+  splitKeys: number;
+  /** Score scale, usually 1 / sqrt(headDim). */
+  scale: number;
+}
+
+/** Splits per (t, head) of planAttentionSplit. */
+export const attentionSplits = (s: Pick<AttentionShape, 'ctxMax' | 'splitKeys'>) => Math.ceil(s.ctxMax / s.splitKeys);
+
+/** f32 elements of the partials buffer: [T, heads, nSplit, headDim + 2]. */
+export const attentionPartElems = (s: AttentionShape) => s.T * s.heads * attentionSplits(s) * (s.headDim + 2);
+
+function checkAttention(kernel: string, s: AttentionShape): void {
+  const { T, heads, kvHeads, headDim, ctxMax, splitKeys } = s;
+  checkPositive(kernel, { T, heads, kvHeads, headDim, ctxMax, splitKeys });
+  checkShape(kernel, 'kvHeads', heads % kvHeads === 0, `heads ${heads} is not a multiple of kvHeads ${kvHeads}`);
+  checkShape(kernel, 'headDim', headDim <= MAX_HEAD_DIM, `${headDim} exceeds ${MAX_HEAD_DIM}`);
+  checkShape(kernel, 'scale', Number.isFinite(s.scale), `${s.scale} is not finite`);
+}
+
+// One attention invocation carries two private arrays of headDim floats and a long loop: on SwiftShader (a CPU,
+// which spreads workgroups over its threads and runs 4 invocations a SIMD lane group) small workgroups let a decode
+// step's few (head, split) items use every core; GPUs get 64.
+const attentionWG = (ctx: GpuContext) => (ctx.info.isFallback ? 4 : 64);
+
+/**
+ * First pass of attention over the cache: q [T, heads, headDim], kCache / vCache [ctxMax, kvHeads, headDim],
+ * pos i32 [T] (query t attends to keys 0..pos[t]) -> part [T, heads, nSplit, headDim + 2] = (m, l, o) per split.
+ */
+export async function planAttentionSplit(ctx: GpuContext, q: GPUBuffer, kCache: GPUBuffer, vCache: GPUBuffer, pos: GPUBuffer, part: GPUBuffer, s: AttentionShape): Promise<Dispatch> {
+  checkAttention('attention_split', s);
+  const { T, heads, kvHeads, headDim, ctxMax, splitKeys } = s;
+  const nSplit = attentionSplits(s);
+  const n = T * heads * nSplit;
+  const wg = attentionWG(ctx);
+  const kernel = await getKernel(ctx, ATTENTION_SPLIT, { HEAD_DIM: headDim }, { WG: wg });
+  const g = items(ctx, n, wg);
+  const cacheBytes = 4 * ctxMax * kvHeads * headDim;
+  return {
+    kernel,
+    args: {
+      bindings: { q, k_cache: kCache, v_cache: vCache, pos, part },
+      params: { items: n, heads, kv_heads: kvHeads, group: heads / kvHeads, ctx_max: ctxMax, split_keys: splitKeys, n_split: nSplit, row_pitch: g.rowPitch, scale: s.scale },
+      expect: { q: 4 * T * heads * headDim, k_cache: cacheBytes, v_cache: cacheBytes, pos: 4 * T, part: 4 * attentionPartElems(s) },
+    },
+    workgroups: g.workgroups,
+  };
+}
+
+/** Second pass: the partials of planAttentionSplit -> out [T, heads, headDim] (zeros for a row with no keys). */
+export async function planAttentionMerge(ctx: GpuContext, part: GPUBuffer, out: GPUBuffer, s: AttentionShape): Promise<Dispatch> {
+  checkAttention('attention_merge', s);
+  const n = s.T * s.heads * s.headDim;
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, ATTENTION_MERGE, {}, { WG: wg });
+  const g = items(ctx, n, wg);
+  return {
+    kernel,
+    args: { bindings: { part, out }, params: { n, head_dim: s.headDim, n_split: attentionSplits(s), row_pitch: g.rowPitch }, expect: { part: 4 * attentionPartElems(s), out: 4 * n } },
+    workgroups: g.workgroups,
+  };
+}
+
+/** out u32 [rows] = index of the largest element of each row of x [rows, cols]: ties to the lowest index, NaN never wins, `cols` for a row of NaN only. */
+export async function planArgmaxRows(ctx: GpuContext, x: GPUBuffer, out: GPUBuffer, s: { rows: number; cols: number }): Promise<Dispatch> {
+  const { rows, cols } = s;
+  checkPositive('argmax_rows', { rows, cols });
+  checkShape('argmax_rows', 'cols', cols < 2 ** 31, `${cols} is too large`);
+  const wg = tuningFor(ctx).reduceWG;
+  const kernel = await getKernel(ctx, ARGMAX_ROWS, {}, { WG: wg });
+  const g = grid1d(ctx, rows);
+  return {
+    kernel,
+    args: { bindings: { x, out }, params: { rows, cols, row_pitch: g.gridX }, expect: { x: 4 * rows * cols, out: 4 * rows } },
+    workgroups: g.workgroups,
+  };
+}
+
+// RMSNorm's shader also writes per-row (mean, rstd) for the training backward; inference never reads them, so
+// every plan on a context shares one scratch per row count (written, never read: sharing it is harmless).
+const statsScratch = new WeakMap<GpuContext, Map<number, GPUBuffer>>();
+
+function scratchStats(ctx: GpuContext, rows: number): GPUBuffer {
+  let m = statsScratch.get(ctx);
+  if (!m) statsScratch.set(ctx, (m = new Map()));
+  let b = m.get(rows);
+  if (!b) m.set(rows, (b = ctx.createBuffer(8 * rows, GPUBufferUsage.STORAGE, `lm.rms_norm.stats[${rows}]`)));
+  return b;
+}
+
+/**
+ * y = x / sqrt(mean(x^2) + eps) * gamma over each row of x [rows, cols], gamma [cols], the mean of squares in f32 as
+ * llama.cpp's RMS_NORM then MUL. Plans shaders/ops/norm.wgsl's RMS forward (one invocation or one workgroup per row,
+ * by the adapter's tuning); its (mean, rstd) stats go to `s.stats` (f32 [rows, 2]) or a scratch shared per context.
+ */
+export async function planRmsNormRows(ctx: GpuContext, x: GPUBuffer, gamma: GPUBuffer, y: GPUBuffer, s: { rows: number; cols: number; eps: number; stats?: GPUBuffer }): Promise<Dispatch> {
+  const { rows, cols, eps } = s;
+  checkPositive('rms_norm_rows', { rows, cols });
+  checkShape('rms_norm_rows', 'eps', Number.isFinite(eps) && eps >= 0, `${eps} must be a finite number >= 0`);
+  const t = tuningFor(ctx);
+  const wgRow = t.rowReduce === 'workgroup';
+  const wg = wgRow ? t.reduceWG : t.elementwiseWG;
+  const kernel = await getKernel(ctx, normDef(true, 'FORWARD'), wgRow ? { WG_ROW: true } : {}, { WG: wg });
+  const g = grid1d(ctx, wgRow ? rows : Math.ceil(rows / wg));
+  return {
+    kernel,
+    args: {
+      bindings: { x, gamma, y, stats: s.stats ?? scratchStats(ctx, rows) },
+      params: { rows, cols, row_pitch: wgRow ? g.gridX : g.gridX * wg, eps },
+      expect: { x: 4 * rows * cols, gamma: 4 * cols, y: 4 * rows * cols, stats: 8 * rows },
+    },
+    workgroups: g.workgroups,
+  };
+}
+
+/** y = silu(gate) * up over n elements, silu(g) = g / (1 + exp(-g)), without overflow at any |g|. */
+export async function planSwiglu(ctx: GpuContext, gate: GPUBuffer, up: GPUBuffer, y: GPUBuffer, n: number): Promise<Dispatch> {
+  checkPositive('swiglu', { n });
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, SWIGLU, {}, { WG: wg });
+  const g = items(ctx, n, wg);
+  return { kernel, args: { bindings: { gate, up, y }, params: { n, row_pitch: g.rowPitch }, expect: { gate: 4 * n, up: 4 * n, y: 4 * n } }, workgroups: g.workgroups };
+}

@@ -1,0 +1,151 @@
+// CPU references (f64) for the language-model kernels (src/kernels/lm.ts). Each returns the exact result of the
+// f32 inputs and, where rounding is expected, the `absSum` of the condition-aware bound |gpu - ref| <= c*K*u*absSum
+// (src/ref/tolerance.ts compareBound) with the K each function names.
+import type { AttentionShape, RopeAtShape } from '../kernels/lm.js';
+
+type Num = ArrayLike<number>;
+
+const inRange = (p: number, ctxMax: number) => p >= 0 && p < ctxMax;
+
+/**
+ * RoPE at positions with the f32 table of ropeTable (the table's own rounding is ropeTable's, checked apart).
+ * absSum = |x0 cos| + |x1 sin| per rotated element, 0 where the element passes through unchanged; K = 2.
+ */
+export function ropeAtRef(x: Num, pos: Num, table: Num, s: RopeAtShape): { y: Float64Array; absSum: Float64Array } {
+  const { T, heads, headDim, ropeDims, ctxMax } = s;
+  const half = ropeDims / 2;
+  const y = Float64Array.from(x);
+  const absSum = new Float64Array(y.length);
+  for (let t = 0; t < T; t++) {
+    if (!inRange(pos[t], ctxMax)) continue;
+    for (let h = 0; h < heads; h++) {
+      const row = (t * heads + h) * headDim;
+      for (let i = 0; i < half; i++) {
+        const a = row + (s.layout === 'neox' ? i : 2 * i);
+        const b = s.layout === 'neox' ? a + half : a + 1;
+        const c = table[2 * (pos[t] * half + i)];
+        const sn = table[2 * (pos[t] * half + i) + 1];
+        y[a] = x[a] * c - x[b] * sn;
+        y[b] = x[a] * sn + x[b] * c;
+        absSum[a] = Math.abs(x[a] * c) + Math.abs(x[b] * sn);
+        absSum[b] = Math.abs(x[a] * sn) + Math.abs(x[b] * c);
+      }
+    }
+  }
+  return { y, absSum };
+}
+
+/** The cache [ctxMax, rowElems] after row t of src [T, rowElems] is written to row pos[t] (outside [0, ctxMax): skipped). */
+export function kvStoreRef(cache: Float32Array, src: Num, pos: Num, s: { T: number; rowElems: number; ctxMax: number }): Float32Array {
+  const out = cache.slice();
+  for (let t = 0; t < s.T; t++) {
+    if (!inRange(pos[t], s.ctxMax)) continue;
+    for (let c = 0; c < s.rowElems; c++) out[pos[t] * s.rowElems + c] = src[t * s.rowElems + c];
+  }
+  return out;
+}
+
+/**
+ * Causal attention of q [T, heads, headDim] over the cache [ctxMax, kvHeads, headDim]: query t takes keys
+ * 0..pos[t] with a plain softmax of scale * q.k (no splits); zeros for a row whose position is outside [0, ctxMax).
+ * absSum (use K = 1) carries the condition of each output: with pi_j the softmax weights, s_j the scores and m their
+ * max, an f32 score is off by D*scale*sum|q k_j| u, exp(x) by (3 + 2|x|) ulp (WGSL's accuracy) and each weight's
+ * error moves out[d] by at most pi_j |v_jd - out_d|; the n-key accumulation, its rescalings and the merge add ~5n:
+ *   absSum_d = sum_j pi_j |v_jd| (cond_j + max_j cond_j + 5n + 16),  cond_j = D*scale*sum|q k_j| + 3 + 3|s_j - m|
+ */
+export function attentionCachedRef(q: Num, kCache: Num, vCache: Num, pos: Num, s: AttentionShape): { y: Float64Array; absSum: Float64Array } {
+  const { T, heads, kvHeads, headDim: D, ctxMax, scale } = s;
+  const group = heads / kvHeads;
+  const y = new Float64Array(T * heads * D);
+  const absSum = new Float64Array(y.length);
+  for (let t = 0; t < T; t++) {
+    if (!inRange(pos[t], ctxMax)) continue;
+    const n = pos[t] + 1;
+    for (let h = 0; h < heads; h++) {
+      const qb = (t * heads + h) * D;
+      const kvh = Math.floor(h / group);
+      const sc = new Float64Array(n);
+      const cond = new Float64Array(n);
+      for (let j = 0; j < n; j++) {
+        const kb = (j * kvHeads + kvh) * D;
+        let dot = 0;
+        let abs = 0;
+        for (let d = 0; d < D; d++) {
+          dot += q[qb + d] * kCache[kb + d];
+          abs += Math.abs(q[qb + d] * kCache[kb + d]);
+        }
+        sc[j] = Math.fround(scale) * dot;
+        cond[j] = D * Math.abs(scale) * abs + 3;
+      }
+      const m = Math.max(...sc);
+      let l = 0;
+      const w = sc.map((v) => Math.exp(v - m));
+      w.forEach((v) => (l += v));
+      let condMax = 0;
+      for (let j = 0; j < n; j++) {
+        cond[j] += 3 * (m - sc[j]);
+        condMax = Math.max(condMax, cond[j]);
+      }
+      for (let d = 0; d < D; d++) {
+        let o = 0;
+        let a = 0;
+        for (let j = 0; j < n; j++) {
+          const v = vCache[(j * kvHeads + kvh) * D + d];
+          o += (w[j] / l) * v;
+          a += (w[j] / l) * Math.abs(v) * (cond[j] + condMax + 5 * n + 16);
+        }
+        y[qb + d] = o;
+        absSum[qb + d] = a;
+      }
+    }
+  }
+  return { y, absSum };
+}
+
+/** Index of the max of each row of x [rows, cols]: ties to the lowest index, NaN never wins, `cols` for an all-NaN row. */
+export function argmaxRowsRef(x: Num, rows: number, cols: number): Uint32Array {
+  const out = new Uint32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = cols;
+    for (let c = 0; c < cols; c++) {
+      const v = x[r * cols + c];
+      if (Number.isNaN(v)) continue;
+      if (best === cols || v > x[r * cols + best]) best = c;
+    }
+    out[r] = best;
+  }
+  return out;
+}
+
+/**
+ * y = x / sqrt(mean(x^2) + eps) * gamma per row of x [rows, cols]. absSum = |y|; K = cols/2 + 8: the f32 sum of
+ * squares (positive terms) is off by cols*u relatively, the square root halves that, and +eps, sqrt, the division
+ * and the two products add a few ulp.
+ */
+export function rmsNormRef(x: Num, gamma: Num, rows: number, cols: number, eps: number): { y: Float64Array; absSum: Float64Array; K: number } {
+  const y = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    let ss = 0;
+    for (let c = 0; c < cols; c++) ss += x[r * cols + c] ** 2;
+    const rstd = 1 / Math.sqrt(ss / cols + Math.fround(eps));
+    for (let c = 0; c < cols; c++) y[r * cols + c] = x[r * cols + c] * rstd * gamma[c];
+  }
+  return { y, absSum: y.map(Math.abs), K: cols / 2 + 8 };
+}
+
+/**
+ * y = silu(gate) * up, silu(g) = g / (1 + exp(-g)). absSum = (8 + 2|g|)|y| (use K = 1): exp's (3 + 2|x|) ulp plus
+ * the divide and two products. exp(-|g|) below f32's normal range (|g| > 87.3) may be flushed to zero: the caller
+ * allows |g| 2^-126 |up| for it.
+ */
+export function swigluRef(gate: Num, up: Num): { y: Float64Array; absSum: Float64Array } {
+  const y = new Float64Array(gate.length);
+  const absSum = new Float64Array(gate.length);
+  for (let i = 0; i < y.length; i++) {
+    const g = gate[i];
+    // 1 / (1 + exp(-g)) in f64: exp(-g) overflows only for g < -709, where y is 0 anyway.
+    y[i] = (g / (1 + Math.exp(-g))) * up[i];
+    absSum[i] = (8 + 2 * Math.abs(g)) * Math.abs(y[i]);
+  }
+  return { y, absSum };
+}

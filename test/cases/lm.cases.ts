@@ -1,0 +1,221 @@
+// Kernels of the language-model engine (src/kernels/lm.ts) against their f64 references (src/ref/lm.ts), on odd
+// shapes: T = 1 (decode) and 5 (a prefill chunk), GQA, ctxMax not a multiple of splitKeys, padding positions (-1),
+// the last cache row, NORM and NEOX rope with ropeDims < headDim, argmax ties and NaN rows, SwiGLU at |g| = 100.
+import type { GpuContext } from '../../src/gpu/context.js';
+import { runDispatches, type Dispatch } from '../../src/kernels/common.js';
+import {
+  attentionPartElems,
+  attentionSplits,
+  planArgmaxRows,
+  planAttentionMerge,
+  planAttentionSplit,
+  planKvStore,
+  planRmsNormRows,
+  planRopeAt,
+  planSwiglu,
+  ropeTable,
+  type AttentionShape,
+  type RopeAtShape,
+} from '../../src/kernels/lm.js';
+import { argmaxRowsRef, attentionCachedRef, kvStoreRef, rmsNormRef, ropeAtRef, swigluRef } from '../../src/ref/lm.js';
+import { randomF32 } from '../../src/ref/random.js';
+import { compareBound, compareExact, U_F32 } from '../../src/ref/tolerance.js';
+import { assert, type GpuCase } from './types.js';
+
+function check(r: { ok: boolean; message: string }): string {
+  assert(r.ok, r.message);
+  return r.message;
+}
+
+/** Runs the dispatches in one submit, then destroys `bufs`' GPU buffers once `read` is done. */
+async function runThenRead<R>(ctx: GpuContext, ds: Dispatch[], bufs: GPUBuffer[], read: () => Promise<R>): Promise<R> {
+  try {
+    await runDispatches(ctx, ds);
+    return await read();
+  } finally {
+    bufs.forEach((b) => b.destroy());
+  }
+}
+
+/** ropeTable against cos / sin of the f64 angle, rounded once: |table - exact| <= u |exact|. */
+function checkTable(table: Float32Array, ctxMax: number, ropeDims: number, base: number, ff?: Float32Array): string {
+  const half = ropeDims / 2;
+  let worst = 0;
+  for (let p = 0; p < ctxMax; p++) {
+    for (let i = 0; i < half; i++) {
+      const a = (p * Math.pow(base, (-2 * i) / ropeDims)) / (ff ? ff[i] : 1);
+      for (const [k, v] of [[0, Math.cos(a)], [1, Math.sin(a)]] as const) {
+        const got = table[2 * (p * half + i) + k];
+        const err = Math.abs(got - v);
+        assert(err <= U_F32 * Math.abs(v) + 1e-300, `ropeTable[p=${p}, i=${i}, ${k ? 'sin' : 'cos'}] = ${got}, exact ${v}`);
+        worst = Math.max(worst, err);
+      }
+    }
+  }
+  return `table max |err| ${worst.toExponential(2)}`;
+}
+
+function ropeCase(s: RopeAtShape, pos: number[], base: number, withFactors: boolean): GpuCase {
+  return {
+    name: `lm rope_at ${s.layout} T=${s.T} heads=${s.heads} headDim=${s.headDim} ropeDims=${s.ropeDims} ctxMax=${s.ctxMax}${withFactors ? ' freq factors' : ''}`,
+    async run(ctx) {
+      assert(pos.length === s.T, 'positions per row');
+      const ff = withFactors ? randomF32(s.ropeDims / 2, 5, 1, 8) : undefined;
+      const table = ropeTable(s.ctxMax, s.ropeDims, base, ff);
+      const msgs = [checkTable(table, s.ctxMax, s.ropeDims, base, ff)];
+      const x = randomF32(s.T * s.heads * s.headDim, 11, -2, 2);
+      const P = Int32Array.from(pos);
+      const X = ctx.createBuffer(x, undefined, 'x');
+      const bufs = [X, ctx.createBuffer(P, undefined, 'pos'), ctx.createBuffer(table, undefined, 'table')];
+      const d = await planRopeAt(ctx, X, bufs[1], bufs[2], s);
+      const got = await runThenRead(ctx, [d], bufs, () => ctx.readF32(X, x.length));
+      const ref = ropeAtRef(x, P, table, s);
+      // absSum 0 (pass-through dims, padding rows) demands the input back bit for bit.
+      msgs.push(check(compareBound('rope_at', got, ref.y, ref.absSum, 2)));
+      return msgs.join('; ');
+    },
+  };
+}
+
+function kvStoreCase(s: { T: number; rowElems: number; ctxMax: number }, pos: number[]): GpuCase {
+  return {
+    name: `lm kv_store T=${s.T} rowElems=${s.rowElems} ctxMax=${s.ctxMax} pos [${pos}]`,
+    async run(ctx) {
+      const src = randomF32(s.T * s.rowElems, 21);
+      const cache = randomF32(s.ctxMax * s.rowElems, 22, 5, 6);
+      const P = Int32Array.from(pos);
+      const C = ctx.createBuffer(cache, undefined, 'cache');
+      const bufs = [C, ctx.createBuffer(src, undefined, 'src'), ctx.createBuffer(P, undefined, 'pos')];
+      const d = await planKvStore(ctx, bufs[1], C, bufs[2], s);
+      const got = await runThenRead(ctx, [d], bufs, () => ctx.readF32(C, cache.length));
+      return check(compareExact('kv_store cache', got, kvStoreRef(cache, src, P, s)));
+    },
+  };
+}
+
+function attentionCase(s: Omit<AttentionShape, 'scale'>, pos: number[]): GpuCase {
+  const shape: AttentionShape = { ...s, scale: 1 / Math.sqrt(s.headDim) };
+  return {
+    name: `lm attention split+merge T=${s.T} heads=${s.heads} kvHeads=${s.kvHeads} headDim=${s.headDim} ctxMax=${s.ctxMax} splitKeys=${s.splitKeys} pos [${pos}]`,
+    async run(ctx) {
+      const { T, heads, kvHeads, headDim: D, ctxMax } = s;
+      const q = randomF32(T * heads * D, 31, -2, 2);
+      const k = randomF32(ctxMax * kvHeads * D, 32, -2, 2);
+      const v = randomF32(ctxMax * kvHeads * D, 33);
+      // Rows past every query's position hold NaN: reading one would show in the output.
+      const last = Math.max(...pos);
+      for (let i = (last + 1) * kvHeads * D; i < k.length; i++) k[i] = v[i] = NaN;
+      const P = Int32Array.from(pos);
+      const nPart = attentionPartElems(shape);
+      const part = ctx.createBuffer(4 * nPart, undefined, 'part');
+      const out = ctx.createBuffer(4 * T * heads * D, undefined, 'out');
+      const ins = [ctx.createBuffer(q, undefined, 'q'), ctx.createBuffer(k, undefined, 'k_cache'), ctx.createBuffer(v, undefined, 'v_cache'), ctx.createBuffer(P, undefined, 'pos')];
+      const ds = [await planAttentionSplit(ctx, ins[0], ins[1], ins[2], ins[3], part, shape), await planAttentionMerge(ctx, part, out, shape)];
+      const [got, parts] = await runThenRead(ctx, ds, [...ins, part, out], async () => [await ctx.readF32(out), await ctx.readF32(part, nPart)] as const);
+      // The partials' contract: a split with no keys for its query is (m = -inf, l = 0, o = 0); any other has l >= 1.
+      const nSplit = attentionSplits(shape);
+      let empty = 0;
+      for (let t = 0; t < T; t++) {
+        for (let h = 0; h < heads; h++) {
+          for (let sp = 0; sp < nSplit; sp++) {
+            const b = ((t * heads + h) * nSplit + sp) * (D + 2);
+            const hasKeys = pos[t] >= 0 && pos[t] < ctxMax && sp * s.splitKeys <= pos[t];
+            if (hasKeys) {
+              assert(parts[b + 1] >= 1, `partial (t ${t}, h ${h}, split ${sp}): l = ${parts[b + 1]}, expected >= 1`);
+            } else {
+              empty++;
+              const zeros = parts.subarray(b + 2, b + 2 + D).every((x) => x === 0);
+              assert(parts[b] === -Infinity && parts[b + 1] === 0 && zeros, `partial (t ${t}, h ${h}, split ${sp}) has no keys: m ${parts[b]}, l ${parts[b + 1]}, expected -inf, 0 and o = 0`);
+            }
+          }
+        }
+      }
+      const ref = attentionCachedRef(q, k, v, P, shape);
+      return `${nSplit} splits (${empty} empty partials); ${check(compareBound('attention', got, ref.y, ref.absSum, 1))}`;
+    },
+  };
+}
+
+function argmaxCase(rows: number, cols: number, fill: (x: Float32Array) => void, what: string): GpuCase {
+  return {
+    name: `lm argmax_rows ${rows}x${cols} ${what}`,
+    async run(ctx) {
+      const x = randomF32(rows * cols, 41 + cols, -4, 4);
+      fill(x);
+      const X = ctx.createBuffer(x, undefined, 'x');
+      const O = ctx.createBuffer(4 * rows, undefined, 'out');
+      const got = await runThenRead(ctx, [await planArgmaxRows(ctx, X, O, { rows, cols })], [X, O], () => ctx.readU32(O, rows));
+      const ref = argmaxRowsRef(x, rows, cols);
+      return `${check(compareExact('argmax', got, ref))}: [${[...got]}]`;
+    },
+  };
+}
+
+/** Row r of an argmax test matrix, as a view. */
+const row = (x: Float32Array, cols: number, r: number) => x.subarray(r * cols, (r + 1) * cols);
+
+function rmsNormCase(rows: number, cols: number, eps: number): GpuCase {
+  return {
+    name: `lm rms_norm_rows ${rows}x${cols} eps=${eps}`,
+    async run(ctx) {
+      const x = randomF32(rows * cols, 51, -3, 3);
+      const g = randomF32(cols, 52, 0.5, 2);
+      const X = ctx.createBuffer(x, undefined, 'x');
+      const G = ctx.createBuffer(g, undefined, 'gamma');
+      const Y = ctx.createBuffer(4 * rows * cols, undefined, 'y');
+      const got = await runThenRead(ctx, [await planRmsNormRows(ctx, X, G, Y, { rows, cols, eps })], [X, G, Y], () => ctx.readF32(Y));
+      const ref = rmsNormRef(x, g, rows, cols, eps);
+      return check(compareBound('rms_norm', got, ref.y, ref.absSum, ref.K));
+    },
+  };
+}
+
+function swigluCase(n: number): GpuCase {
+  return {
+    name: `lm swiglu n=${n} (|g| up to 1000)`,
+    async run(ctx) {
+      const gate = randomF32(n, 61, -8, 8);
+      const up = randomF32(n, 62, -2, 2);
+      [100, -100, 1000, -1000, 0, -0, 88.7, -88.7, 1e-30, -1e-30].forEach((v, i) => (gate[3 * i] = v));
+      const bufs = [ctx.createBuffer(gate, undefined, 'gate'), ctx.createBuffer(up, undefined, 'up'), ctx.createBuffer(4 * n, undefined, 'y')];
+      const Y = bufs[2];
+      const got = await runThenRead(ctx, [await planSwiglu(ctx, bufs[0], bufs[1], Y, n)], bufs, () => ctx.readF32(Y));
+      const ref = swigluRef(gate, up);
+      // GPUs may flush subnormals: exp(-|g|) below 2^-126 (|g| > 87.3) may become 0, so allow |g| 2^-126 |up|.
+      const flush = ref.absSum.map((a, i) => a + (2 ** -126 * Math.max(1, Math.abs(gate[i])) * Math.abs(up[i])) / (2 * U_F32));
+      return check(compareBound('swiglu', got, ref.y, flush, 1));
+    },
+  };
+}
+
+export const CASES: GpuCase[] = [
+  ropeCase({ T: 5, heads: 4, headDim: 16, ropeDims: 16, layout: 'norm', ctxMax: 40 }, [0, 3, -1, 39, 17], 10000, false),
+  ropeCase({ T: 5, heads: 4, headDim: 16, ropeDims: 16, layout: 'neox', ctxMax: 40 }, [0, 3, -1, 39, 40], 10000, false),
+  ropeCase({ T: 5, heads: 4, headDim: 64, ropeDims: 32, layout: 'neox', ctxMax: 33 }, [7, 8, 9, 32, -1], 1e6, false),
+  ropeCase({ T: 1, heads: 4, headDim: 128, ropeDims: 96, layout: 'norm', ctxMax: 300 }, [299], 500000, true),
+  kvStoreCase({ T: 5, rowElems: 24, ctxMax: 9 }, [2, -1, 8, 0, 9]),
+  kvStoreCase({ T: 1, rowElems: 4 * 64, ctxMax: 37 }, [36]),
+  attentionCase({ T: 1, heads: 4, kvHeads: 1, headDim: 16, ctxMax: 37, splitKeys: 8 }, [36]),
+  attentionCase({ T: 1, heads: 4, kvHeads: 4, headDim: 64, ctxMax: 50, splitKeys: 16 }, [20]),
+  attentionCase({ T: 5, heads: 4, kvHeads: 2, headDim: 64, ctxMax: 37, splitKeys: 8 }, [-1, 0, 17, 36, 5]),
+  attentionCase({ T: 5, heads: 4, kvHeads: 1, headDim: 16, ctxMax: 23, splitKeys: 5 }, [3, 4, 5, 6, -1]),
+  attentionCase({ T: 1, heads: 4, kvHeads: 2, headDim: 128, ctxMax: 29, splitKeys: 7 }, [28]),
+  argmaxCase(7, 1000, (x) => {
+    // row 0 random; row 1: a three-way tie across invocations' shares (lowest index 37 wins)
+    [37, 133, 700].forEach((c) => (row(x, 1000, 1)[c] = 9));
+    row(x, 1000, 2).fill(NaN); // all NaN -> cols
+    Object.assign(row(x, 1000, 3), { 0: NaN, 5: 7, 6: NaN, 999: NaN }); // NaN never wins
+    row(x, 1000, 4).fill(-Infinity); // all -inf: index 0
+    Object.assign(row(x, 1000, 5), { 3: NaN, 998: Infinity, 999: Infinity }); // +inf at 998
+    row(x, 1000, 6).fill(-1);
+    Object.assign(row(x, 1000, 6), { 1: -0, 3: 0, 500: 0 }); // -0 ties with +0: index 1
+  }, 'ties, NaN, inf, -0'),
+  argmaxCase(2, 262144, (x) => {
+    x[262140] = 5;
+    x[262144 + 65536] = 5;
+    x[262144 + 200000] = 5;
+  }, 'vocab-sized rows'),
+  rmsNormCase(5, 67, 1e-5),
+  rmsNormCase(3, 1000, 1e-6),
+  swigluCase(1000),
+];
