@@ -5,8 +5,8 @@
 //   part[t, h, split] = (m, l, o[0..HEAD_DIM)): m the largest score, l = sum exp(s - m), o = sum exp(s - m) v
 // (o not divided by l). A split that starts past pos[t] (or a row whose position is outside [0, ctx_max), such as
 // padding's -1) writes m = -inf, l = 0, o = 0, which the merge skips. GQA: head h reads kv head h / group.
-// No workgroup memory or barriers (SwiftShader runs it on the CPU); HEAD_DIM is substituted at compile time so the
-// per-key loops have a fixed trip count.
+// No workgroup memory or barriers (SwiftShader runs it on the CPU); HEAD_DIM (a multiple of 4) is substituted at
+// compile time so the per-key loops have a fixed trip count, and q, keys and values are read as vec4.
 struct Params {
   items: u32, // T * heads * n_split
   heads: u32,
@@ -20,25 +20,26 @@ struct Params {
 }
 
 const D: u32 = {{HEAD_DIM}}u;
+const D4: u32 = D / 4u;
 
 override WG: u32 = 64;
 
-@group(0) @binding(0) var<storage, read> q: array<f32>;
-@group(0) @binding(1) var<storage, read> k_cache: array<f32>;
-@group(0) @binding(2) var<storage, read> v_cache: array<f32>;
+@group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> k_cache: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> v_cache: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> pos: array<i32>;
 @group(0) @binding(4) var<storage, read_write> part: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-var<private> qv: array<f32, D>;
+var<private> qv: array<vec4<f32>, D4>;
 
-/** scale * q . k_cache[j, kv_head]. */
+/** scale * q . k_cache[j, kv_head], kb in vec4 units. */
 fn score(kb: u32) -> f32 {
-  var s = 0.0;
-  for (var d = 0u; d < D; d++) {
+  var s = vec4<f32>();
+  for (var d = 0u; d < D4; d++) {
     s = fma(qv[d], k_cache[kb + d], s);
   }
-  return s * params.scale;
+  return (s.x + s.y + s.z + s.w) * params.scale;
 }
 
 @compute @workgroup_size(WG)
@@ -59,7 +60,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     hi = min(lo + params.split_keys, u32(p) + 1u);
   }
   let ob = k * (D + 2u);
-  var o = array<f32, D>();
+  var o = array<vec4<f32>, D4>();
   if (hi <= lo) {
     // -inf from a runtime bit pattern (a constant -inf is not a valid WGSL expression).
     part[ob] = bitcast<f32>(0xff800000u | (params.items & 0u));
@@ -69,33 +70,37 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     return;
   }
-  let qb = th * D;
-  for (var d = 0u; d < D; d++) {
+  let qb = th * D4;
+  for (var d = 0u; d < D4; d++) {
     qv[d] = q[qb + d];
   }
-  let row = params.kv_heads * D;
+  let row = params.kv_heads * D4;
   // The first key sets the running max, so no -inf ever enters the arithmetic.
-  var kb = lo * row + kvh * D;
+  var kb = lo * row + kvh * D4;
   var m = score(kb);
   var l = 1.0;
-  for (var d = 0u; d < D; d++) {
+  for (var d = 0u; d < D4; d++) {
     o[d] = v_cache[kb + d];
   }
   for (var j = lo + 1u; j < hi; j++) {
-    kb = j * row + kvh * D;
+    kb = j * row + kvh * D4;
     let s = score(kb);
     let m_new = max(m, s);
     let corr = exp(m - m_new); // 1 unless the max moved
     let w = exp(s - m_new);
     l = fma(l, corr, w);
-    for (var d = 0u; d < D; d++) {
-      o[d] = fma(o[d], corr, w * v_cache[kb + d]);
+    for (var d = 0u; d < D4; d++) {
+      o[d] = fma(o[d], vec4(corr), w * v_cache[kb + d]);
     }
     m = m_new;
   }
   part[ob] = m;
   part[ob + 1u] = l;
-  for (var d = 0u; d < D; d++) {
-    part[ob + 2u + d] = o[d];
+  for (var d = 0u; d < D4; d++) {
+    let b = ob + 2u + 4u * d;
+    part[b] = o[d].x;
+    part[b + 1u] = o[d].y;
+    part[b + 2u] = o[d].z;
+    part[b + 3u] = o[d].w;
   }
 }

@@ -135,7 +135,7 @@ function checkAttention(kernel: string, s: AttentionShape): void {
   const { T, heads, kvHeads, headDim, ctxMax, splitKeys } = s;
   checkPositive(kernel, { T, heads, kvHeads, headDim, ctxMax, splitKeys });
   checkShape(kernel, 'kvHeads', heads % kvHeads === 0, `heads ${heads} is not a multiple of kvHeads ${kvHeads}`);
-  checkShape(kernel, 'headDim', headDim <= MAX_HEAD_DIM, `${headDim} exceeds ${MAX_HEAD_DIM}`);
+  checkShape(kernel, 'headDim', headDim <= MAX_HEAD_DIM && headDim % 4 === 0, `${headDim} must be a multiple of 4 and at most ${MAX_HEAD_DIM}`);
   checkShape(kernel, 'scale', Number.isFinite(s.scale), `${s.scale} is not finite`);
 }
 

@@ -20,7 +20,7 @@ import {
 import { argmaxRowsRef, attentionCachedRef, kvStoreRef, rmsNormRef, ropeAtRef, swigluRef } from '../../src/ref/lm.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { compareBound, compareExact, U_F32 } from '../../src/ref/tolerance.js';
-import { assert, type GpuCase } from './types.js';
+import { assert, expectError, type GpuCase } from './types.js';
 
 function check(r: { ok: boolean; message: string }): string {
   assert(r.ok, r.message);
@@ -218,4 +218,20 @@ export const CASES: GpuCase[] = [
   rmsNormCase(5, 67, 1e-5),
   rmsNormCase(3, 1000, 1e-6),
   swigluCase(1000),
+  {
+    name: 'lm error: bad attention and rope shapes are refused by name before any dispatch',
+    async run(ctx) {
+      const b = ctx.createBuffer(4096, undefined, 'b');
+      const s: AttentionShape = { T: 1, heads: 4, kvHeads: 3, headDim: 16, ctxMax: 8, splitKeys: 4, scale: 0.25 };
+      const msgs = [
+        await expectError('kvHeads', () => planAttentionSplit(ctx, b, b, b, b, b, s)),
+        await expectError('headDim', () => planAttentionSplit(ctx, b, b, b, b, b, { ...s, kvHeads: 2, headDim: 18 })),
+        await expectError('ropeDims', () => planRopeAt(ctx, b, b, b, { T: 1, heads: 1, headDim: 8, ropeDims: 10, layout: 'norm', ctxMax: 4 })),
+        await expectError('small part', async () => runDispatches(ctx, [await planAttentionMerge(ctx, b, b, { ...s, kvHeads: 2, ctxMax: 64, headDim: 64 })])),
+      ];
+      b.destroy();
+      for (const [m, want] of [[msgs[0], 'kvHeads'], [msgs[1], 'headDim'], [msgs[2], 'ropeDims'], [msgs[3], "binding 'part'"]] as const) assert(m.includes(want), `error '${m}' does not name ${want}`);
+      return msgs.join(' | ');
+    },
+  },
 ];
