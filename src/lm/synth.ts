@@ -1,0 +1,234 @@
+// Small Llama-family GGUF files with seeded random weights: the test models of the language-model runtime (and the
+// bundled untrained model). synthLlamaGguf writes a complete file that llama.cpp loads: hyperparameters, a byte-level
+// SPM vocabulary, and every tensor llamaTensorNames lists, in any of the weight types nibble runs.
+//
+// Scales, chosen so that the next-token distribution at every position is neither uniform nor one-hot (top
+// probability typically 0.05-0.6 over 259 tokens; the tests measure it):
+//   - every [N, K] projection has values of standard deviation 1/sqrt(K), so a unit-RMS input gives unit-RMS
+//     outputs (attention scores q.k/sqrt(headDim) then have a standard deviation near 1: attention is neither
+//     uniform nor one-hot either);
+//   - the output projection (or the embedding, when tied) has standard deviation LOGIT_STD/sqrt(dim): the final
+//     RMSNorm makes its input unit-RMS, so the logits have a standard deviation near LOGIT_STD = 2.5. The largest
+//     of 259 such logits sits about 2.8 deviations up, which puts its probability near 0.1-0.2;
+//   - an untied embedding has standard deviation 1 (the residual stream starts at unit RMS);
+//   - norm weights 1 + 0.1 N(0, 1), qwen2's q/k/v biases 0.2 N(0, 1).
+// Float and Q4_0/Q4_1/Q8_0 weights are normal values (Q4_0/Q4_1/Q8_0 quantized by nibble's own quantizers and
+// exported as GGUF blocks); Q5_0, Q5_1, Q4_K, Q5_K and Q6_K (which nibble reads but does not write) are random codes
+// with f16 scales (and 6-bit sub-block scales and mins) picked so the values have the same standard deviation and a
+// mean near 0.
+import { encodeGgufFile, gguf, type GgufTensorIn, type GgufTensorType, type GgufValue } from '../io/gguf.js';
+import { f32ToBf16Bits, f32ToF16Bits } from '../quant/f16.js';
+import { exportGguf, ggufScheme, type GgufBlockType } from '../quant/gguf.js';
+import { quantizeRef } from '../ref/quant.js';
+import { rng } from '../ref/random.js';
+import { llamaTensorNames, type LlamaConfig } from '../nn/llama_config.js';
+
+export type SynthWeightType = 'F32' | 'F16' | 'BF16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q4_K' | 'Q5_K' | 'Q6_K';
+export const SYNTH_WEIGHT_TYPES: readonly SynthWeightType[] = ['F32', 'F16', 'BF16', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K'];
+
+/** Llama-3 rope scaling (Hugging Face's rope_scaling with rope_type "llama3"). */
+export interface Llama3RopeScaling {
+  factor: number;
+  lowFreqFactor: number;
+  highFreqFactor: number;
+  originalContext: number;
+}
+
+export interface SynthOptions {
+  arch?: 'llama' | 'qwen2';
+  dim: number;
+  layers: number;
+  heads: number;
+  /** Default: heads. */
+  kvHeads?: number;
+  ffn: number;
+  /** Default 64. */
+  ctx?: number;
+  /** Default 10000. */
+  ropeBase?: number;
+  /** Default 1e-5. */
+  eps?: number;
+  /** Written as rope_freqs.weight (llama only: llama.cpp's qwen2 has no rope factors). */
+  ropeScaling?: Llama3RopeScaling;
+  /** No output.weight (the embedding is the output projection). Default false. */
+  tied?: boolean;
+  /** Type of every 2D weight but the embedding. Default F32. */
+  weightType?: SynthWeightType;
+  /** Type of token_embd.weight. Default: weightType. */
+  embedType?: SynthWeightType;
+  /** Per-tensor types, by full name ('blk.0.ffn_down.weight', 'output.weight'). */
+  types?: Record<string, SynthWeightType>;
+  seed?: number;
+  /** The vocabulary's metadata (default spmByteVocab()); its 'tokenizer.ggml.tokens' gives the vocab size. */
+  vocab?: Record<string, GgufValue>;
+  /** More metadata (overrides). */
+  metadata?: Record<string, GgufValue>;
+}
+
+export const LOGIT_STD = 2.5;
+
+/** A byte-level SPM vocabulary: <unk>, <s>, </s>, <0x00>..<0xFF> (BYTE tokens), then `extraPieces`. */
+export function spmByteVocab(extraPieces: { text: string; score: number }[] = []): Record<string, GgufValue> {
+  const tokens = ['<unk>', '<s>', '</s>'];
+  const types = [2, 3, 3]; // unknown, control, control
+  for (let b = 0; b < 256; b++) {
+    tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+    types.push(6); // byte
+  }
+  const scores = tokens.map(() => 0);
+  for (const p of extraPieces) {
+    tokens.push(p.text);
+    types.push(1); // normal
+    scores.push(p.score);
+  }
+  return {
+    'tokenizer.ggml.model': gguf.str('llama'),
+    'tokenizer.ggml.tokens': gguf.array('string', tokens),
+    'tokenizer.ggml.scores': gguf.array('f32', scores),
+    'tokenizer.ggml.token_type': gguf.array('i32', types),
+    'tokenizer.ggml.unknown_token_id': gguf.u32(0),
+    'tokenizer.ggml.bos_token_id': gguf.u32(1),
+    'tokenizer.ggml.eos_token_id': gguf.u32(2),
+    'tokenizer.ggml.add_bos_token': gguf.bool(true),
+    'tokenizer.ggml.add_eos_token': gguf.bool(false),
+  };
+}
+
+/**
+ * The Llama-3 rope factors of the `headDim / 2` frequencies, as llama.cpp's convert_hf_to_gguf.py computes them:
+ * wavelength 2 pi / (base^(-2i/headDim)); shorter than originalContext / highFreqFactor: 1; longer than
+ * originalContext / lowFreqFactor: factor; between: 1 / ((1 - s) / factor + s), s = (originalContext / wavelength -
+ * lowFreqFactor) / (highFreqFactor - lowFreqFactor).
+ */
+export function llama3RopeFactors(s: Llama3RopeScaling, headDim: number, base: number): Float32Array {
+  const out = new Float32Array(headDim / 2);
+  const lowWave = s.originalContext / s.lowFreqFactor;
+  const highWave = s.originalContext / s.highFreqFactor;
+  for (let i = 0; i < headDim / 2; i++) {
+    // torch computes the frequency in f32: base ** (arange(0, dim, 2) / dim), then 1 / that.
+    const freq = Math.fround(1 / Math.fround(base ** Math.fround((2 * i) / headDim)));
+    const wave = (2 * Math.PI) / freq;
+    if (wave < highWave) out[i] = 1;
+    else if (wave > lowWave) out[i] = s.factor;
+    else {
+      const smooth = (s.originalContext / wave - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+      out[i] = 1 / ((1 - smooth) / s.factor + smooth);
+    }
+  }
+  return out;
+}
+
+function normal(r: () => number): () => number {
+  return () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+}
+
+function putHalf(out: Uint8Array, o: number, v: number): void {
+  const h = f32ToF16Bits(v);
+  out[o] = h & 255;
+  out[o + 1] = h >> 8;
+}
+
+/** Random bytes, then each block's scales set for values of standard deviation `std` and mean near 0. */
+function randomBlocks(t: 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K', N: number, K: number, std: number, r: () => number): Uint8Array {
+  const [B, E] = ({ Q5_0: [22, 32], Q5_1: [24, 32], Q4_K: [144, 256], Q5_K: [176, 256], Q6_K: [210, 256] } as const)[t];
+  const out = new Uint8Array(((N * K) / E) * B);
+  for (let i = 0; i < out.length; i++) out[i] = Math.floor(r() * 256);
+  const jitter = () => 0.8 + 0.4 * r(); // scales vary by +-20% from block to block
+  for (let o = 0; o < out.length; o += B) {
+    if (t === 'Q5_0' || t === 'Q5_1') {
+      // 5-bit codes uniform on 0..31: mean 15.5, standard deviation 9.23.
+      const d = (jitter() * std) / 9.23;
+      putHalf(out, o, d);
+      if (t === 'Q5_1') putHalf(out, o + 2, -15.5 * d); // value q * d + m: centred
+      else continue; // Q5_0: (q - 16) * d is centred already
+    } else if (t === 'Q6_K') {
+      // (q6 - 32) * d * sc, q6 uniform on 0..63 (deviation 18.5); int8 sub-block scales 8..31, of either sign.
+      const sc = Array.from({ length: 16 }, () => (8 + Math.floor(r() * 24)) * (r() < 0.5 ? -1 : 1));
+      sc.forEach((v, j) => (out[o + 192 + j] = v & 255));
+      putHalf(out, o + 208, (jitter() * std) / (18.5 * 19.5));
+    } else {
+      // q * (d * sc) - dmin * mq, q uniform on 0..15 (Q4_K; mean 7.5, deviation 4.61) or 0..31 (Q5_K; 15.5, 9.23):
+      // 6-bit scales sc 32..63, and dmin = (mean / 8 or 16 ...) so that mq = round(mean * sc / dminRatio) <= 63.
+      const [mean, dev, ratio] = t === 'Q4_K' ? [7.5, 4.61, 8] : [15.5, 9.23, 16];
+      const d = (jitter() * std) / (dev * 47.5);
+      putHalf(out, o, d);
+      putHalf(out, o + 2, ratio * d);
+      const sc = Array.from({ length: 8 }, () => 32 + Math.floor(r() * 32));
+      const mq = sc.map((s) => Math.round((mean * s) / ratio));
+      for (let j = 0; j < 4; j++) {
+        out[o + 4 + j] = (sc[j] & 63) | ((sc[j + 4] >> 4) << 6);
+        out[o + 8 + j] = (mq[j] & 63) | ((mq[j + 4] >> 4) << 6);
+        out[o + 12 + j] = (sc[j + 4] & 15) | ((mq[j + 4] & 15) << 4);
+      }
+    }
+  }
+  return out;
+}
+
+/** A [N, K] weight of type t with values of standard deviation `std` (normal, or random codes for import-only types). */
+function weightBytes(t: SynthWeightType, N: number, K: number, std: number, r: () => number, name: string): Uint8Array | Float32Array {
+  if (t === 'Q5_0' || t === 'Q5_1' || t === 'Q4_K' || t === 'Q5_K' || t === 'Q6_K') return randomBlocks(t, N, K, std, r);
+  const g = normal(r);
+  const w = new Float32Array(N * K);
+  for (let i = 0; i < w.length; i++) w[i] = std * g();
+  if (t === 'F32') return w;
+  if (t === 'F16' || t === 'BF16') {
+    const out = new Uint8Array(2 * w.length);
+    for (let i = 0; i < w.length; i++) {
+      const h = t === 'F16' ? f32ToF16Bits(w[i]) : f32ToBf16Bits(w[i]);
+      out[2 * i] = h & 255;
+      out[2 * i + 1] = h >> 8;
+    }
+    return out;
+  }
+  const bt = t as GgufBlockType;
+  return exportGguf(bt, quantizeRef(w, N, K, ggufScheme(bt), name), name);
+}
+
+/** A complete GGUF file of a Llama-family model with seeded random weights (see the scales above). */
+export function synthLlamaGguf(o: SynthOptions): Uint8Array {
+  const arch = o.arch ?? 'llama';
+  const vocabMeta = o.vocab ?? spmByteVocab();
+  const tokens = vocabMeta['tokenizer.ggml.tokens'];
+  if (tokens?.type !== 'array') throw new Error(`synth: the vocabulary metadata has no 'tokenizer.ggml.tokens' array`);
+  if (arch === 'qwen2' && o.ropeScaling) throw new Error(`synth: ropeScaling is written as rope_freqs.weight, which llama.cpp's qwen2 does not read`);
+  if (o.dim % o.heads !== 0) throw new Error(`synth: dim ${o.dim} is not a multiple of heads ${o.heads}`);
+  const c: LlamaConfig = {
+    arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads ?? o.heads,
+    headDim: o.dim / o.heads, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000,
+    ropeDims: o.dim / o.heads, ropeLayout: arch === 'qwen2' ? 'neox' : 'norm', ropeFreqs: !!o.ropeScaling,
+    tied: !!o.tied, qkvBias: arch === 'qwen2',
+  };
+  const r = rng(o.seed ?? 1);
+  const g = normal(r);
+  const wt = o.weightType ?? 'F32';
+  const tensors: GgufTensorIn[] = llamaTensorNames(c).map(({ name, shape }) => {
+    if (name === 'rope_freqs.weight') return { name, type: 'F32', shape, data: llama3RopeFactors(o.ropeScaling!, c.headDim, c.ropeBase) };
+    if (shape.length === 1) {
+      const bias = name.endsWith('.bias');
+      return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => (bias ? 0.2 * g() : 1 + 0.1 * g())) };
+    }
+    const [N, K] = shape;
+    const type = o.types?.[name] ?? (name === 'token_embd.weight' ? (o.embedType ?? wt) : wt);
+    const isOut = name === 'output.weight' || (name === 'token_embd.weight' && c.tied);
+    const std = isOut ? LOGIT_STD / Math.sqrt(K) : name === 'token_embd.weight' ? 1 : 1 / Math.sqrt(K);
+    return { name, type: type as GgufTensorType, shape, data: weightBytes(type, N, K, std, r, name) };
+  });
+  const a = arch;
+  const metadata: Record<string, GgufValue> = {
+    'general.architecture': gguf.str(a),
+    'general.name': gguf.str(`nibble synthetic ${a} (random weights, seed ${o.seed ?? 1})`),
+    [`${a}.context_length`]: gguf.u32(c.ctx),
+    [`${a}.embedding_length`]: gguf.u32(c.dim),
+    [`${a}.block_count`]: gguf.u32(c.layers),
+    [`${a}.feed_forward_length`]: gguf.u32(c.ffn),
+    [`${a}.attention.head_count`]: gguf.u32(c.heads),
+    [`${a}.attention.head_count_kv`]: gguf.u32(c.kvHeads),
+    [`${a}.attention.layer_norm_rms_epsilon`]: gguf.f32(c.eps),
+    [`${a}.rope.freq_base`]: gguf.f32(c.ropeBase),
+    [`${a}.rope.dimension_count`]: gguf.u32(c.ropeDims),
+    ...vocabMeta,
+    ...o.metadata,
+  };
+  return encodeGgufFile(tensors, metadata);
+}

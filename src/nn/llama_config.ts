@@ -1,0 +1,151 @@
+// The hyperparameters of a Llama-family model (GGUF architectures `llama` and `qwen2`), read from a GGUF file's
+// metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
+//   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
+//   .attention.layer_norm_rms_epsilon                                                        required
+//   .attention.head_count_kv (= head_count), .rope.freq_base (10000), .rope.dimension_count (= head dim),
+//   .attention.key_length / .value_length (= embedding_length / head_count)                 optional
+// and the vocabulary size from token_embd.weight's shape. Every tensor the model needs is checked for presence and
+// shape, and a tensor the model would not use is refused (llama.cpp refuses such files too: "wrong number of
+// tensors"), so the configuration describes the file completely.
+import type { GgufTensorType, GgufValue } from '../io/gguf.js';
+
+export class ModelConfigError extends Error {}
+
+export interface LlamaConfig {
+  arch: 'llama' | 'qwen2';
+  vocab: number;
+  dim: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  ffn: number;
+  ctx: number;
+  eps: number;
+  ropeBase: number;
+  ropeDims: number;
+  /** NORM: rotate adjacent pairs (x[2i], x[2i+1]); NEOX: rotate halves (x[i], x[i + ropeDims/2]). */
+  ropeLayout: 'norm' | 'neox';
+  /** rope_freqs.weight present (Llama-3 rope scaling: theta_i is divided by its factor). */
+  ropeFreqs: boolean;
+  /** No output.weight: the token embedding is the output projection. */
+  tied: boolean;
+  qkvBias: boolean;
+}
+
+export const LLAMA_ARCHS = ['llama', 'qwen2'] as const;
+
+function isInt(v: GgufValue): boolean {
+  return v.type === 'u8' || v.type === 'i8' || v.type === 'u16' || v.type === 'i16' || v.type === 'u32' || v.type === 'i32' || v.type === 'u64' || v.type === 'i64';
+}
+
+function describe(v: GgufValue): string {
+  return v.type === 'array' ? `an array of ${v.value.length} ${v.itemType}` : `${v.type} ${String(v.value)}`;
+}
+
+/** Reads metadata keys with llama.cpp's defaults; every error names the key. */
+class Keys {
+  constructor(private readonly m: Record<string, GgufValue>) {}
+  /** A positive integer (`min` and up); `def` when the key is absent (undefined: the key is required). */
+  int(key: string, def?: number, min = 1): number {
+    const v = this.m[key];
+    if (v === undefined) {
+      if (def === undefined) throw new ModelConfigError(`model config: metadata key '${key}' is missing (required)`);
+      return def;
+    }
+    const n = isInt(v) ? Number(v.value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min) throw new ModelConfigError(`model config: metadata '${key}' must be an integer >= ${min}, found ${describe(v)}`);
+    return n;
+  }
+  /** A finite positive float (f32 or f64; integers accepted). */
+  float(key: string, def?: number): number {
+    const v = this.m[key];
+    if (v === undefined) {
+      if (def === undefined) throw new ModelConfigError(`model config: metadata key '${key}' is missing (required)`);
+      return def;
+    }
+    const n = v.type === 'f32' || v.type === 'f64' || isInt(v) ? Number(v.value) : NaN;
+    if (!(Number.isFinite(n) && n > 0)) throw new ModelConfigError(`model config: metadata '${key}' must be a finite number > 0, found ${describe(v)}`);
+    return n;
+  }
+}
+
+/**
+ * The configuration of a `llama` or `qwen2` GGUF file, validated against its tensors. Throws ModelConfigError naming
+ * the key or tensor at fault and what was expected and found.
+ */
+export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors: readonly { name: string; type: GgufTensorType; shape: number[] }[]): LlamaConfig {
+  const archV = metadata['general.architecture'];
+  const arch = archV?.type === 'string' ? String(archV.value) : undefined;
+  if (arch === undefined) throw new ModelConfigError(`model config: metadata 'general.architecture' is ${archV ? describe(archV) : 'missing'}; supported: ${LLAMA_ARCHS.join(', ')}`);
+  if (!(LLAMA_ARCHS as readonly string[]).includes(arch)) throw new ModelConfigError(`model config: metadata 'general.architecture' is '${arch}', which nibble does not run (supported: ${LLAMA_ARCHS.join(', ')})`);
+  const a = arch as LlamaConfig['arch'];
+  const k = new Keys(metadata);
+  const dim = k.int(`${a}.embedding_length`);
+  const layers = k.int(`${a}.block_count`);
+  const ffn = k.int(`${a}.feed_forward_length`);
+  const heads = k.int(`${a}.attention.head_count`);
+  const kvHeads = k.int(`${a}.attention.head_count_kv`, heads);
+  const ctx = k.int(`${a}.context_length`);
+  const eps = k.float(`${a}.attention.layer_norm_rms_epsilon`);
+  const ropeBase = k.float(`${a}.rope.freq_base`, 10000);
+  if (heads % kvHeads !== 0) throw new ModelConfigError(`model config: '${a}.attention.head_count' ${heads} is not a multiple of '${a}.attention.head_count_kv' ${kvHeads}`);
+  const defHead = dim % heads === 0 ? dim / heads : undefined;
+  const headDim = k.int(`${a}.attention.key_length`, defHead);
+  const vDim = k.int(`${a}.attention.value_length`, defHead);
+  if (vDim !== headDim) throw new ModelConfigError(`model config: '${a}.attention.value_length' ${vDim} differs from '${a}.attention.key_length' ${headDim} (nibble needs them equal)`);
+  const ropeDims = k.int(`${a}.rope.dimension_count`, headDim);
+  if (ropeDims % 2 !== 0 || ropeDims > headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' must be even and <= the head dim ${headDim}, found ${ropeDims}`);
+
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const embd = byName.get('token_embd.weight');
+  if (!embd) throw new ModelConfigError(`model config: tensor 'token_embd.weight' is missing`);
+  if (embd.shape.length !== 2 || embd.shape[1] !== dim) throw new ModelConfigError(`model config: tensor 'token_embd.weight' has shape [${embd.shape.join(', ')}], expected [vocab, ${dim}] ('${a}.embedding_length' ${dim})`);
+  const vocab = embd.shape[0];
+  const tok = metadata['tokenizer.ggml.tokens'];
+  if (tok?.type === 'array' && tok.value.length !== vocab) {
+    throw new ModelConfigError(`model config: 'tokenizer.ggml.tokens' has ${tok.value.length} tokens, tensor 'token_embd.weight' [${embd.shape.join(', ')}] has ${vocab} rows`);
+  }
+  const c: LlamaConfig = {
+    arch: a, vocab, dim, layers, heads, kvHeads, headDim, ffn, ctx, eps, ropeBase, ropeDims,
+    ropeLayout: a === 'qwen2' ? 'neox' : 'norm',
+    ropeFreqs: byName.has('rope_freqs.weight'),
+    tied: !byName.has('output.weight'),
+    // qwen2 always has q/k/v biases; llama.cpp's llama takes them where the file has them.
+    qkvBias: a === 'qwen2' || byName.has('blk.0.attn_q.bias'),
+  };
+  // qwen2's graph has no rope factors: llama.cpp would refuse the extra tensor, and so do we (below).
+  const want = llamaTensorNames(c).filter((t) => !(a === 'qwen2' && t.name === 'rope_freqs.weight'));
+  for (const w of want) {
+    const t = byName.get(w.name);
+    if (!t) throw new ModelConfigError(`model config: tensor '${w.name}' is missing (expected shape [${w.shape.join(', ')}])`);
+    if (t.shape.length !== w.shape.length || t.shape.some((d, i) => d !== w.shape[i])) {
+      throw new ModelConfigError(`model config: tensor '${w.name}' has shape [${t.shape.join(', ')}], expected [${w.shape.join(', ')}]`);
+    }
+    if (w.shape.length === 1 && t.type !== 'F32') throw new ModelConfigError(`model config: tensor '${w.name}' is ${t.type}, expected F32 (norms, biases and rope factors)`);
+  }
+  const known = new Set(want.map((t) => t.name));
+  const extra = tensors.filter((t) => !known.has(t.name)).map((t) => t.name);
+  if (extra.length > 0) throw new ModelConfigError(`model config: tensor${extra.length > 1 ? 's' : ''} ${extra.slice(0, 5).map((n) => `'${n}'`).join(', ')}${extra.length > 5 ? ` and ${extra.length - 5} more` : ''} not used by a ${a} model with ${layers} layers`);
+  return c;
+}
+
+/** Every tensor the model needs, shape outermost first ([N, K] for weights), in the order a file lists them. */
+export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[] }[] {
+  const q = c.heads * c.headDim;
+  const kv = c.kvHeads * c.headDim;
+  const out: { name: string; shape: number[] }[] = [{ name: 'token_embd.weight', shape: [c.vocab, c.dim] }];
+  if (c.ropeFreqs) out.push({ name: 'rope_freqs.weight', shape: [c.ropeDims / 2] });
+  for (let l = 0; l < c.layers; l++) {
+    const p = `blk.${l}.`;
+    out.push({ name: `${p}attn_norm.weight`, shape: [c.dim] });
+    out.push({ name: `${p}attn_q.weight`, shape: [q, c.dim] }, { name: `${p}attn_k.weight`, shape: [kv, c.dim] }, { name: `${p}attn_v.weight`, shape: [kv, c.dim] });
+    if (c.qkvBias) out.push({ name: `${p}attn_q.bias`, shape: [q] }, { name: `${p}attn_k.bias`, shape: [kv] }, { name: `${p}attn_v.bias`, shape: [kv] });
+    out.push({ name: `${p}attn_output.weight`, shape: [c.dim, q] });
+    out.push({ name: `${p}ffn_norm.weight`, shape: [c.dim] });
+    out.push({ name: `${p}ffn_gate.weight`, shape: [c.ffn, c.dim] }, { name: `${p}ffn_up.weight`, shape: [c.ffn, c.dim] }, { name: `${p}ffn_down.weight`, shape: [c.dim, c.ffn] });
+  }
+  out.push({ name: 'output_norm.weight', shape: [c.dim] });
+  if (!c.tied) out.push({ name: 'output.weight', shape: [c.vocab, c.dim] });
+  return out;
+}

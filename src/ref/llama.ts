@@ -1,0 +1,243 @@
+// The f64 CPU reference of a Llama-family forward pass (GGUF `llama` and `qwen2`): the oracle of the GPU engine.
+// It follows llama.cpp's graph (src/models/llama.cpp, qwen2.cpp) step by step, for every position of a prompt:
+//   x = token_embd[id]                                            (rows gathered, dequantized exactly)
+//   per layer:  h = rmsnorm(x) * attn_norm
+//               q, k, v = Wq h (+ bq), Wk h (+ bk), Wv h (+ bv)     ([heads | kvHeads, headDim] each)
+//               q, k = rope(q, pos), rope(k, pos)                  NORM (llama: pairs 2i, 2i+1) or NEOX (qwen2: i,
+//                                                                  i + ropeDims/2); theta_i = pos * base^(-2i/ropeDims)
+//                                                                  / rope_freqs[i] (llama only)
+//               a = softmax(q k^T / sqrt(headDim), causal) v       (query head h reads kv head h / (heads/kvHeads))
+//               x = x + Wo a
+//               h = rmsnorm(x) * ffn_norm;  x = x + Wdown (silu(Wgate h) * Wup h)
+//   logits = Woutput (rmsnorm(x) * output_norm)                    (Woutput = token_embd when tied)
+// rmsnorm(x) = x / sqrt(mean(x^2) + eps). Weights are the file's values exactly (dequantized to f32); all arithmetic
+// is f64.
+//
+// `cpuActivations` additionally rounds each weight matmul's input the way llama.cpp's CPU backend does before its
+// dot products (ggml's vec_dot_type of the weight's type): F16 weights f16, BF16 weights bf16, Q4_0/Q5_0/Q8_0
+// weights Q8_0 (blocks of 32: d = amax / 127 stored as f16, q = round(x / d)), Q4_1/Q5_1 weights Q8_1 (the same
+// codes), K-quants Q8_K (blocks of 256: d = max / -127 in f32, where max is the value of largest magnitude). With it
+// the reference reproduces llama.cpp's numbers to f32 rounding, which separates "the graph is right" from "8-bit
+// activations cost this much" in the tests.
+import { ggufTensor, type GgufFile, type GgufTensor } from '../io/gguf.js';
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f16.js';
+import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
+import { llamaConfigFromGguf, type LlamaConfig } from '../nn/llama_config.js';
+import { roundHalfEven } from './quant.js';
+
+export interface LlamaRefOptions {
+  /** Round matmul inputs as llama.cpp's CPU backend does (see above). Default false: exact f64 activations. */
+  cpuActivations?: boolean;
+}
+
+/** A tensor's values as f32 [numel] (F32, F16, BF16 or a GGUF block type). */
+export function ggufTensorValues(t: GgufTensor): Float32Array {
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  const d = t.data;
+  const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  if (t.type === 'F32') return Float32Array.from({ length: n }, (_, i) => dv.getFloat32(4 * i, true));
+  if (t.type === 'F16') return Float32Array.from({ length: n }, (_, i) => f16BitsToF32(dv.getUint16(2 * i, true)));
+  if (t.type === 'BF16') return Float32Array.from({ length: n }, (_, i) => bf16BitsToF32(dv.getUint16(2 * i, true)));
+  const K = t.shape[t.shape.length - 1];
+  return dequantizeGguf(t.type as GgufBlockType, d, n / K, K, t.name);
+}
+
+interface Weights {
+  c: LlamaConfig;
+  get(name: string): { w: Float32Array; type: GgufTensor['type'] };
+}
+
+const cache = new WeakMap<GgufFile, Weights>();
+
+/** The file's configuration and its tensors' values, each dequantized once per file. */
+function weightsOf(file: GgufFile): Weights {
+  let w = cache.get(file);
+  if (w) return w;
+  const c = llamaConfigFromGguf(file.metadata, file.tensors);
+  const values = new Map<string, { w: Float32Array; type: GgufTensor['type'] }>();
+  w = {
+    c,
+    get(name: string) {
+      let v = values.get(name);
+      if (!v) {
+        const t = ggufTensor(file, name);
+        v = { w: ggufTensorValues(t), type: t.type };
+        values.set(name, v);
+      }
+      return v;
+    },
+  };
+  cache.set(file, w);
+  return w;
+}
+
+/** x rounded as llama.cpp's CPU backend rounds a matmul input for a weight of `type`. */
+export function roundCpuActivations(x: ArrayLike<number>, type: GgufTensor['type']): Float64Array {
+  const K = x.length;
+  const out = Float64Array.from(x, (v) => Math.fround(v)); // llama.cpp's activations are f32
+  if (type === 'F32') return out;
+  if (type === 'F16') return out.map(roundF16);
+  if (type === 'BF16') return out.map((v) => bf16BitsToF32(f32ToBf16Bits(v)));
+  const kq = type === 'Q4_K' || type === 'Q5_K' || type === 'Q6_K';
+  const B = kq ? 256 : 32;
+  for (let b = 0; b < K; b += B) {
+    let amax = 0;
+    let max = 0;
+    for (let i = b; i < b + B; i++) {
+      if (Math.abs(out[i]) > amax) {
+        amax = Math.abs(out[i]);
+        max = out[i];
+      }
+    }
+    if (amax === 0) continue;
+    if (kq) {
+      // Q8_K: iscale = -127 / max, q = nearest_int(iscale x) (at most 127), d = 1 / iscale, all in f32.
+      const iscale = Math.fround(-127 / max);
+      const d = Math.fround(1 / iscale);
+      for (let i = b; i < b + B; i++) out[i] = Math.min(127, roundHalfEven(Math.fround(iscale * out[i]))) * d;
+    } else {
+      // Q8_0 / Q8_1: d = amax / 127, id = 127 / amax, q = round(x id), d kept as f16.
+      const d = Math.fround(amax / 127);
+      const id = Math.fround(127 / amax);
+      const dh = roundF16(d);
+      for (let i = b; i < b + B; i++) out[i] = roundHalfEven(Math.fround(out[i] * id)) * dh;
+    }
+  }
+  return out;
+}
+
+/** y[T, N] = x[T, K] W^T for W [N, K] (+ bias), x optionally rounded as llama.cpp's CPU rounds it. */
+function linear(x: Float64Array, T: number, K: number, W: { w: Float32Array; type: GgufTensor['type'] }, N: number, opt: LlamaRefOptions, bias?: Float32Array): Float64Array {
+  const y = new Float64Array(T * N);
+  for (let t = 0; t < T; t++) {
+    const row = x.subarray(t * K, (t + 1) * K);
+    const xr = opt.cpuActivations ? roundCpuActivations(row, W.type) : row;
+    for (let n = 0; n < N; n++) {
+      let s = 0;
+      const o = n * K;
+      for (let k = 0; k < K; k++) s += W.w[o + k] * xr[k];
+      y[t * N + n] = bias ? s + bias[n] : s;
+    }
+  }
+  return y;
+}
+
+function rmsNorm(x: Float64Array, T: number, D: number, w: Float32Array, eps: number): Float64Array {
+  const y = new Float64Array(T * D);
+  for (let t = 0; t < T; t++) {
+    let ss = 0;
+    for (let i = 0; i < D; i++) ss += x[t * D + i] ** 2;
+    const r = 1 / Math.sqrt(ss / D + eps);
+    for (let i = 0; i < D; i++) y[t * D + i] = x[t * D + i] * r * w[i];
+  }
+  return y;
+}
+
+/** RoPE in place on x [T, H, headDim]: position t, NORM or NEOX pairs over the first ropeDims of each head. */
+function rope(x: Float64Array, T: number, H: number, c: LlamaConfig, factors: Float32Array | null): void {
+  const half = c.ropeDims / 2;
+  for (let t = 0; t < T; t++) {
+    for (let h = 0; h < H; h++) {
+      const o = (t * H + h) * c.headDim;
+      for (let i = 0; i < half; i++) {
+        const theta = (t * c.ropeBase ** ((-2 * i) / c.ropeDims)) / (factors ? factors[i] : 1);
+        const cos = Math.cos(theta);
+        const sin = Math.sin(theta);
+        const [a, b] = c.ropeLayout === 'norm' ? [o + 2 * i, o + 2 * i + 1] : [o + i, o + i + half];
+        const x0 = x[a];
+        const x1 = x[b];
+        x[a] = x0 * cos - x1 * sin;
+        x[b] = x0 * sin + x1 * cos;
+      }
+    }
+  }
+}
+
+/** Causal grouped-query attention: q [T, heads, hd], k and v [T, kvHeads, hd] -> [T, heads * hd]. */
+function attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number, c: LlamaConfig): Float64Array {
+  const hd = c.headDim;
+  const group = c.heads / c.kvHeads;
+  const scale = 1 / Math.sqrt(hd);
+  const out = new Float64Array(T * c.heads * hd);
+  const s = new Float64Array(T);
+  for (let h = 0; h < c.heads; h++) {
+    const kh = Math.floor(h / group);
+    for (let t = 0; t < T; t++) {
+      const qo = (t * c.heads + h) * hd;
+      let mx = -Infinity;
+      for (let j = 0; j <= t; j++) {
+        const ko = (j * c.kvHeads + kh) * hd;
+        let d = 0;
+        for (let i = 0; i < hd; i++) d += q[qo + i] * k[ko + i];
+        s[j] = d * scale;
+        mx = Math.max(mx, s[j]);
+      }
+      let sum = 0;
+      for (let j = 0; j <= t; j++) sum += s[j] = Math.exp(s[j] - mx);
+      for (let j = 0; j <= t; j++) {
+        const p = s[j] / sum;
+        const vo = (j * c.kvHeads + kh) * hd;
+        for (let i = 0; i < hd; i++) out[qo + i] += p * v[vo + i];
+      }
+    }
+  }
+  return out;
+}
+
+/** The model's configuration (validated) as the reference reads it. */
+export function llamaRefConfig(file: GgufFile): LlamaConfig {
+  return weightsOf(file).c;
+}
+
+/** Next-token logits at every position of `ids`: [T, vocab] row-major, in f64. */
+export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: LlamaRefOptions = {}): Float64Array {
+  const W = weightsOf(file);
+  const c = W.c;
+  const T = ids.length;
+  const D = c.dim;
+  if (T === 0) throw new Error('llamaLogitsRef: no token ids');
+  if (T > c.ctx) throw new Error(`llamaLogitsRef: ${T} ids exceed the context length ${c.ctx}`);
+  const embd = W.get('token_embd.weight');
+  const x = new Float64Array(T * D);
+  ids.forEach((id, t) => {
+    if (!Number.isInteger(id) || id < 0 || id >= c.vocab) throw new Error(`llamaLogitsRef: id ${id} at position ${t} is not in 0..${c.vocab - 1}`);
+    for (let i = 0; i < D; i++) x[t * D + i] = embd.w[id * D + i];
+  });
+  const factors = c.ropeFreqs && c.arch === 'llama' ? W.get('rope_freqs.weight').w : null;
+  const qd = c.heads * c.headDim;
+  const kvd = c.kvHeads * c.headDim;
+  for (let l = 0; l < c.layers; l++) {
+    const p = `blk.${l}.`;
+    const h = rmsNorm(x, T, D, W.get(`${p}attn_norm.weight`).w, c.eps);
+    const bias = (n: string) => (c.qkvBias ? W.get(`${p}${n}.bias`).w : undefined);
+    const q = linear(h, T, D, W.get(`${p}attn_q.weight`), qd, opt, bias('attn_q'));
+    const k = linear(h, T, D, W.get(`${p}attn_k.weight`), kvd, opt, bias('attn_k'));
+    const v = linear(h, T, D, W.get(`${p}attn_v.weight`), kvd, opt, bias('attn_v'));
+    rope(q, T, c.heads, c, factors);
+    rope(k, T, c.kvHeads, c, factors);
+    const a = attention(q, k, v, T, c);
+    const o = linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt);
+    for (let i = 0; i < T * D; i++) x[i] += o[i];
+    const h2 = rmsNorm(x, T, D, W.get(`${p}ffn_norm.weight`).w, c.eps);
+    const g = linear(h2, T, D, W.get(`${p}ffn_gate.weight`), c.ffn, opt);
+    const u = linear(h2, T, D, W.get(`${p}ffn_up.weight`), c.ffn, opt);
+    for (let i = 0; i < g.length; i++) g[i] = (g[i] / (1 + Math.exp(-g[i]))) * u[i];
+    const dn = linear(g, T, c.ffn, W.get(`${p}ffn_down.weight`), D, opt);
+    for (let i = 0; i < T * D; i++) x[i] += dn[i];
+  }
+  const hf = rmsNorm(x, T, D, W.get('output_norm.weight').w, c.eps);
+  return linear(hf, T, D, W.get(c.tied ? 'token_embd.weight' : 'output.weight'), c.vocab, opt);
+}
+
+/** Softmax of each row of logits [T, V]. */
+export function softmaxRows(logits: ArrayLike<number>, T: number, V: number): Float64Array {
+  const p = new Float64Array(T * V);
+  for (let t = 0; t < T; t++) {
+    let mx = -Infinity;
+    for (let i = 0; i < V; i++) mx = Math.max(mx, logits[t * V + i]);
+    let s = 0;
+    for (let i = 0; i < V; i++) s += p[t * V + i] = Math.exp(logits[t * V + i] - mx);
+    for (let i = 0; i < V; i++) p[t * V + i] /= s;
+  }
+  return p;
+}
