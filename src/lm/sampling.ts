@@ -10,8 +10,11 @@
 // - min-p: keep tokens whose probability is at least minP times the largest one, i.e. logit >= max + ln(minP);
 // - temperature divides the surviving logits, and the draw picks the first token whose running sum of exp(logit -
 //   max) reaches u times the total (u uniform in [0, 1)), in order of decreasing logit.
+// - temperature <= 0 (greedy): the argmax of the penalised logits, ties to the lowest id (what llama.cpp's chain
+//   leaves when its temperature step keeps only the max).
 // Random numbers: xoshiro128** (Blackman and Vigna) with its 128-bit state filled from the seed by SplitMix64, so the
 // same seed gives the same draws in Node and in the browser; each draw takes one 53-bit uniform double (two outputs).
+// llama.cpp draws from std::mt19937, so the same seed there gives other draws: the distributions agree, not the text.
 
 export interface SamplingOptions {
   /** Default 0.8; <= 0 means greedy (argmax of the penalised logits, ties to the lowest id). */
@@ -135,6 +138,7 @@ export class Sampler {
   /** True when the pick is the argmax of the penalised logits (temperature <= 0): no random draw. */
   readonly greedy: boolean;
   private readonly rng: Xoshiro128;
+  private scratch: Float32Array | undefined;
 
   constructor(o: SamplingOptions) {
     this.options = Object.freeze(checkSampling(o));
@@ -179,9 +183,19 @@ export class Sampler {
   /** Top-k, top-p, min-p and temperature on penalised logits: the kept ids and their exp(logit/T - max) weights. */
   private weigh(l: Float32Array): { ids: number[]; weights: number[]; total: number } {
     const { topK, topP, minP, temperature } = this.options;
-    const at = (i: number) => l[i]!;
-    let c = topK > 0 ? topKCandidates(l.length, at, topK) : allSorted(l.length, at);
-    c = applyTopP(c, topP);
+    let c: Candidates;
+    if (topK > 0) {
+      c = topKCandidates(l, topK);
+      c = applyTopP(c, topP, topP < 1 ? sumExpF32(c.logits, c.logits[0]!) : 0);
+    } else {
+      // Without top-k, llama.cpp's top-p normalises over the whole vocabulary (summing in id order), and min-p can
+      // keep only logits >= max + ln(minP): a head of the sorted order, so only those need sorting.
+      let max = -Infinity;
+      for (let i = 0; i < l.length; i++) if (l[i]! > max) max = l[i]!;
+      const total = topP < 1 ? sumExpF32(l, max) : 0;
+      c = sortedFrom(l, minP > 0 ? f(max + f(Math.log(minP))) : -Infinity);
+      c = applyTopP(c, topP, total);
+    }
     c = applyMinP(c, minP);
     const t = f(temperature);
     const scaled = c.logits.map((x) => f(x / t));
@@ -198,7 +212,10 @@ export class Sampler {
   private penalties(logits: Float32Array, recent: readonly number[]): Float32Array {
     const { repeatPenalty: r, repeatLastN: n } = this.options;
     if (r === 1 || n === 0 || recent.length === 0) return logits;
-    const out = logits.slice();
+    // One scratch copy reused across tokens: no 600 kB allocation per token on a 150k vocabulary.
+    if (this.scratch?.length !== logits.length) this.scratch = new Float32Array(logits.length);
+    const out = this.scratch;
+    out.set(logits);
     const done = new Set<number>();
     const from = n < 0 ? 0 : Math.max(0, recent.length - n);
     for (let j = from; j < recent.length; j++) {
@@ -233,21 +250,47 @@ function before(ai: number, al: number, bi: number, bl: number): boolean {
   return al > bl || (al === bl && ai < bi);
 }
 
-/** Every token, sorted. */
-function allSorted(V: number, at: (i: number) => number): Candidates {
-  const ids = Array.from({ length: V }, (_, i) => i);
-  const l = ids.map(at);
-  ids.sort((a, b) => (l[a]! !== l[b]! ? l[b]! - l[a]! : a - b));
-  return { ids, logits: ids.map((i) => l[i]!) };
+/**
+ * The tokens whose logit is >= `from`, sorted (larger logit first, then the lower id). Sorting 150k ids with a
+ * comparator takes a tenth of a second, so each (logit, id) is packed into one double whose natural order is that
+ * order: the f32 logit's bits made order-preserving (32 bits, complemented for descending) times 2^21, plus the id
+ * (below 2^21): 53 bits, exact; a typed array sorts those natively.
+ */
+function sortedFrom(l: Float32Array, from: number): Candidates {
+  const V = l.length;
+  if (V > 2 ** 21) {
+    const ids = Array.from({ length: V }, (_, i) => i).filter((i) => l[i]! >= from);
+    ids.sort((a, b) => (l[a]! !== l[b]! ? l[b]! - l[a]! : a - b));
+    return { ids, logits: ids.map((i) => l[i]!) };
+  }
+  const bits = new Uint32Array(l.buffer, l.byteOffset, V);
+  const keys = new Float64Array(V);
+  let n = 0;
+  for (let i = 0; i < V; i++) {
+    if (!(l[i]! >= from)) continue;
+    const b = l[i] === 0 ? 0 : bits[i]!; // -0 sorts as +0, as comparisons treat them
+    const ordered = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0; // ascending with the float
+    keys[n++] = (0xffffffff - ordered) * 2097152 + i;
+  }
+  const sorted = keys.subarray(0, n).sort();
+  const ids = new Array<number>(n);
+  const logits = new Array<number>(n);
+  for (let j = 0; j < n; j++) {
+    const i = sorted[j]! % 2097152;
+    ids[j] = i;
+    logits[j] = l[i]!;
+  }
+  return { ids, logits };
 }
 
 /** The k best tokens, sorted, by one pass with a small sorted buffer (k is small; the vocabulary is not). */
-function topKCandidates(V: number, at: (i: number) => number, k: number): Candidates {
+function topKCandidates(l: Float32Array, k: number): Candidates {
+  const V = l.length;
   k = Math.min(k, V);
   const ids: number[] = [];
   const logits: number[] = [];
   for (let i = 0; i < V; i++) {
-    const x = at(i);
+    const x = l[i]!;
     if (ids.length === k && !before(i, x, ids[k - 1]!, logits[k - 1]!)) continue;
     let j = ids.length === k ? k - 1 : ids.length;
     while (j > 0 && before(i, x, ids[j - 1]!, logits[j - 1]!)) {
@@ -261,14 +304,17 @@ function topKCandidates(V: number, at: (i: number) => number, k: number): Candid
   return { ids, logits };
 }
 
-/** Nucleus: the shortest head whose f32 cumulative softmax probability reaches p (the crossing token kept). */
-function applyTopP(c: Candidates, p: number): Candidates {
+/**
+ * Nucleus: the shortest head whose f32 cumulative softmax probability reaches p (the crossing token kept). `sum`:
+ * the softmax denominator, over the candidates top-p was given (which may be more than the head in c).
+ */
+function applyTopP(c: Candidates, p: number, sum: number): Candidates {
   if (p >= 1) return c;
-  const probs = softmaxF32(c.logits);
+  const max = c.logits[0]!;
   const pf = f(p);
   let cum = 0;
-  for (let i = 0; i < probs.length; i++) {
-    cum = f(cum + probs[i]!);
+  for (let i = 0; i < c.logits.length; i++) {
+    cum = f(cum + f(f(Math.exp(f(c.logits[i]! - max))) / sum));
     if (cum >= pf) return { ids: c.ids.slice(0, i + 1), logits: c.logits.slice(0, i + 1) };
   }
   return c;
@@ -283,11 +329,9 @@ function applyMinP(c: Candidates, p: number): Candidates {
   return { ids: c.ids.slice(0, n), logits: c.logits.slice(0, n) };
 }
 
-/** Softmax with llama.cpp's f32 steps: exp(l - max), an f32 sum, then each divided by it. */
-function softmaxF32(logits: readonly number[]): number[] {
-  const max = logits[0]!;
-  const e = logits.map((x) => f(Math.exp(f(x - max))));
+/** The f32 sum of exp(l - max) in the given order: llama.cpp's softmax denominator. */
+function sumExpF32(l: ArrayLike<number>, max: number): number {
   let sum = 0;
-  for (const v of e) sum = f(sum + v);
-  return e.map((v) => f(v / sum));
+  for (let i = 0; i < l.length; i++) sum = f(sum + f(Math.exp(f(l[i]! - max))));
+  return sum;
 }

@@ -52,6 +52,23 @@ describe('filters (kept sets on hand-made logits)', () => {
     const up = Float32Array.from({ length: 1000 }, (_, i) => i / 100);
     expect(kept({ topK: 4 }, up)).toEqual([999, 998, 997, 996]);
   });
+  it('with every filter off, all tokens in order: larger logit first, ties (and -0 / +0) by id', () => {
+    let z = 12345;
+    const next = () => ((z = (Math.imul(z, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const l = Float32Array.from({ length: 5000 }, () => {
+      const r = next();
+      return r < 0.05 ? -Infinity : r < 0.1 ? -0 : r < 0.15 ? 0 : Math.round((next() - 0.5) * 40) / 4; // many ties
+    });
+    const want = Array.from(l.keys()).sort((a, b) => (l[a]! !== l[b]! ? l[b]! - l[a]! : a - b));
+    expect(kept({}, l)).toEqual(want);
+    expect(kept({ topK: 5000 }, l)).toEqual(want);
+    expect(kept({ topK: 100 }, l)).toEqual(want.slice(0, 100));
+    // Without top-k only the min-p head is sorted; the kept set is the one the whole sorted vocabulary gives.
+    for (const o of [{ topP: 0.9, minP: 0.02 }, { topP: 0.5, minP: 0.5 }, { topP: 0.999, minP: 0.001 }, { minP: 0.3 }]) {
+      expect(kept(o, l), JSON.stringify(o)).toEqual(kept({ ...o, topK: l.length }, l));
+      expect(kept(o, l).length).toBeGreaterThan(1);
+    }
+  });
   it('top-p keeps the shortest head reaching p, the crossing token included (>= p)', () => {
     const l = L(ln(0.15), ln(0.5), ln(0.05), ln(0.3)); // probabilities 0.15, 0.5, 0.05, 0.3
     expect(kept({ topP: 0.4 }, l)).toEqual([1]);
