@@ -1,0 +1,198 @@
+// The inference engine of a Llama-family GGUF model: its weights on the GPU in their blocks, a KV cache per layer,
+// and one recorded step per shape (T tokens; all logits, the last row's, or its argmax) that runs as one compute
+// pass and one submit. Only the token rows (decoded on the CPU from the embedding's blocks), the positions and the
+// step's result travel: the sampled id (4 bytes) when the GPU picks greedily, else the last row's logits.
+import type { GpuContext } from '../gpu/context.js';
+import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
+import { formatBytes } from '../io/gguf.js';
+import { planArgmaxRows, ropeTable } from '../kernels/lm.js';
+import { llamaForward } from '../nn/llama.js';
+import { ModelConfigError, type LlamaConfig } from '../nn/llama_config.js';
+import { assignBuffers, StepRecorder, type StepResources } from './record.js';
+import { checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
+
+export type StepOutput = 'all' | 'last' | 'argmax';
+
+interface Step {
+  T: number;
+  out: StepOutput;
+  bound: { b: BoundKernel; wg: Workgroups; label: string }[];
+  temps: GPUBuffer[];
+  result: GPUBuffer;
+  resultBytes: number;
+  staging: GPUBuffer;
+}
+
+export interface EngineOptions {
+  /** Context length of the KV cache (default: the model's, at most 2048). */
+  ctxLen?: number;
+  /** Tokens per prefill step (default 64). */
+  chunk?: number;
+  /** Refuse to load when the estimate exceeds this many bytes (default: no budget; WebGPU does not report memory). */
+  memoryBudget?: number;
+  onProgress?: (p: { loaded: number; total: number; tensor: string }) => void;
+}
+
+export class LlamaEngine {
+  private steps = new Map<string, Step>();
+  private disposed = false;
+  /** Dispatches and submits of the last step run. */
+  lastDispatches = 0;
+
+  private constructor(
+    readonly ctx: GpuContext,
+    readonly config: LlamaConfig,
+    readonly ctxLen: number,
+    readonly chunk: number,
+    private res: StepResources & { xBytes: number },
+    readonly embedding: EmbeddingRows,
+    readonly weightBytes: number,
+  ) {}
+
+  /** Uploads every tensor the config names (checked before any upload: types, then the size estimate). */
+  static async load(ctx: GpuContext, src: TensorSource, c: LlamaConfig, o: EngineOptions = {}): Promise<LlamaEngine> {
+    const ctxLen = o.ctxLen ?? Math.min(c.ctx, 2048);
+    if (!Number.isInteger(ctxLen) || ctxLen < 1 || ctxLen > c.ctx) throw new ModelConfigError(`context length ${ctxLen} must be an integer in [1, ${c.ctx}] (the model's context_length)`);
+    const chunk = Math.min(o.chunk ?? 64, ctxLen);
+    const infos = src.tensors as readonly { name: string; type: string; shape: number[] }[];
+    for (const t of infos) if (t.shape.length === 2) checkWeightType(t.name, t.type);
+    const est = estimateGpuBytes(c, infos, ctxLen, chunk);
+    if (o.memoryBudget !== undefined && est.total > o.memoryBudget) {
+      throw new ModelConfigError(`the model needs about ${formatBytes(est.total)} of GPU memory (weights ${formatBytes(est.weights)}, KV cache ${formatBytes(est.kv)} for ${ctxLen} tokens, scratch ${formatBytes(est.scratch)}); the budget is ${formatBytes(o.memoryBudget)}`);
+    }
+    const maxBuf = Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
+    const kvBytes = 4 * ctxLen * c.kvHeads * c.headDim;
+    if (kvBytes > maxBuf) throw new ModelConfigError(`a layer's KV cache of ${ctxLen} tokens takes ${formatBytes(kvBytes)}, over the adapter's binding limit of ${formatBytes(maxBuf)}: use a shorter context`);
+    const owned: GPUBuffer[] = [];
+    const weights = new Map<string, LmWeight>();
+    const vectors = new Map<string, GPUBuffer>();
+    try {
+      const names = infos.map((t) => t.name);
+      let loaded = 0;
+      const progress = (tensor: string) => o.onProgress?.({ loaded: ++loaded, total: names.length, tensor });
+      let embedding: EmbeddingRows | null = null;
+      let freqs: Float32Array | undefined;
+      for (const t of infos) {
+        if (t.name === 'token_embd.weight') {
+          const e = await src.tensor(t.name);
+          embedding = new EmbeddingRows(t.name, e.type, e.data, c.vocab, c.dim);
+          if (c.tied) weights.set(t.name, await uploadWeight(ctx, { tensors: [], tensor: async () => e }, t.name, c.vocab, c.dim));
+        } else if (t.name === 'rope_freqs.weight') {
+          freqs = floatValues(await src.tensor(t.name), c.ropeDims / 2);
+        } else if (t.shape.length === 2) {
+          weights.set(t.name, await uploadWeight(ctx, src, t.name, t.shape[0], t.shape[1]));
+        } else {
+          const b = await uploadVector(ctx, src, t.name, t.shape[0]);
+          owned.push(b);
+          vectors.set(t.name, b);
+        }
+        progress(t.name);
+      }
+      if (!embedding) throw new ModelConfigError(`tensor 'token_embd.weight' is missing`);
+      const mk = (bytes: number, label: string) => {
+        const b = ctx.createBuffer(bytes, undefined, label);
+        owned.push(b);
+        return b;
+      };
+      const kCache = Array.from({ length: c.layers }, (_, l) => mk(kvBytes, `k cache ${l}`));
+      const vCache = Array.from({ length: c.layers }, (_, l) => mk(kvBytes, `v cache ${l}`));
+      const table = mk(4 * ctxLen * c.ropeDims, 'rope table');
+      ctx.write(table, ropeTable(ctxLen, c.ropeDims, c.ropeBase, freqs));
+      const xBytes = 4 * chunk * c.dim;
+      const res = { x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, kCache, vCache, weights, vectors, xBytes };
+      const wBytes = [...weights.values()].reduce((s, w) => s + w.bytes, 0) + [...vectors.values()].reduce((s, b) => s + b.size, 0);
+      const eng = new LlamaEngine(ctx, c, ctxLen, chunk, res, embedding, wBytes);
+      eng.owned = owned;
+      return eng;
+    } catch (e) {
+      for (const w of weights.values()) destroyWeight(w);
+      owned.forEach((b) => b.destroy());
+      throw e;
+    }
+  }
+
+  private owned: GPUBuffer[] = [];
+
+  /** GPU bytes held: weights, KV cache, rope table and every recorded step's buffers. */
+  get gpuBytes(): number {
+    let n = [...this.res.weights.values()].reduce((s, w) => s + w.bytes, 0);
+    n += this.owned.reduce((s, b) => s + b.size, 0);
+    for (const st of this.steps.values()) n += st.temps.reduce((s, b) => s + b.size, 0) + st.result.size;
+    return n;
+  }
+
+  private async record(T: number, out: StepOutput): Promise<Step> {
+    const c = this.config;
+    const rec = new StepRecorder(this.ctx, c, this.res, { T, allLogits: out === 'all', ctxLen: this.ctxLen });
+    const logits = llamaForward(c, rec);
+    const fixed = new Map([[rec.input.id, this.res.x]]);
+    const { buf, temps } = assignBuffers(this.ctx, rec.ops, fixed, [logits]);
+    try {
+      const ds = [];
+      for (const op of rec.ops) for (const d of await op.plan(buf)) ds.push({ d, label: op.label });
+      let result = buf(logits);
+      let resultBytes = 4 * logits.rows * logits.cols;
+      if (out === 'argmax') {
+        result = this.ctx.createBuffer(4, undefined, 'lm argmax');
+        temps.push(result);
+        ds.push({ d: await planArgmaxRows(this.ctx, buf(logits), result, { rows: 1, cols: c.vocab }), label: 'argmax' });
+        resultBytes = 4;
+      }
+      const staging = this.ctx.device.createBuffer({ size: Math.ceil(resultBytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'lm readback' });
+      temps.push(staging);
+      const bound = ds.map(({ d, label }) => ({ b: d.kernel.bind(d.args), wg: d.workgroups, label }));
+      return { T, out, bound, temps, result, resultBytes, staging };
+    } catch (e) {
+      temps.forEach((b) => b.destroy());
+      throw e;
+    }
+  }
+
+  /**
+   * Runs the model on `ids` at positions pos0.. (their K and V join the cache): 'all' gives logits [T, vocab],
+   * 'last' the last row's [vocab], 'argmax' its greedy id. T is at most `chunk`.
+   */
+  async step(ids: readonly number[], pos0: number, out: StepOutput): Promise<Float32Array | number> {
+    if (this.disposed) throw new Error('the language model was disposed');
+    const T = ids.length;
+    if (T < 1 || T > this.chunk) throw new RangeError(`a step takes 1..${this.chunk} tokens, got ${T}`);
+    if (pos0 < 0 || pos0 + T > this.ctxLen) throw new RangeError(`positions ${pos0}..${pos0 + T - 1} exceed the context of ${this.ctxLen} tokens`);
+    const key = `${T}:${out}`;
+    let st = this.steps.get(key);
+    if (!st) this.steps.set(key, (st = await this.record(T, out)));
+    this.ctx.write(this.res.x, this.embedding.rows(ids));
+    this.ctx.write(this.res.pos, Int32Array.from({ length: T }, (_, i) => pos0 + i));
+    const s = st;
+    await this.ctx.submit(['lm step'], (enc) => {
+      const pass = enc.beginComputePass({ label: `lm step T=${T}` });
+      for (const { b, wg } of s.bound) b.encode(pass, wg);
+      pass.end();
+      enc.copyBufferToBuffer(s.result, 0, s.staging, 0, Math.ceil(s.resultBytes / 4) * 4);
+    });
+    this.lastDispatches = s.bound.length;
+    await s.staging.mapAsync(GPUMapMode.READ);
+    try {
+      const data = s.staging.getMappedRange().slice(0, s.resultBytes);
+      if (out === 'argmax') {
+        const id = new Uint32Array(data)[0];
+        if (id >= this.config.vocab) throw new Error(`the logits of position ${pos0 + T - 1} are all NaN`);
+        return id;
+      }
+      return new Float32Array(data);
+    } finally {
+      s.staging.unmap();
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const st of this.steps.values()) {
+      st.bound.forEach(({ b }) => b.dispose());
+      st.temps.forEach((b) => b.destroy());
+    }
+    this.steps.clear();
+    for (const w of this.res.weights.values()) destroyWeight(w);
+    this.owned.forEach((b) => b.destroy());
+  }
+}

@@ -1,0 +1,235 @@
+// Records the Llama definition (src/nn/llama.ts) as GPU dispatches for one step shape (T tokens, all logits or the
+// last row's): every operation becomes planned dispatches over f32 activation buffers, which are then assigned by
+// liveness (a buffer is reused once its value's last reader has run) and bound once. The step replays the bound
+// list in one compute pass and one submit; positions and token rows come from buffers written before each run.
+import type { GpuContext } from '../gpu/context.js';
+import type { Dispatch } from '../kernels/common.js';
+import { planMatmulF32, planMatmulQ } from '../kernels/matmul.js';
+import { planAttentionMerge, planAttentionSplit, planKvStore, planRmsNormRows, planRopeAt, planSwiglu } from '../kernels/lm.js';
+import { vec8 } from '../ops/common.js';
+import { ewDef, perItem } from '../ops/kernels.js';
+import type { LlamaConfig } from '../nn/llama_config.js';
+import type { LlamaOps } from '../nn/llama.js';
+import type { LmWeight } from './weights.js';
+
+/** An activation [rows, cols] f32. */
+export interface Val {
+  id: number;
+  rows: number;
+  cols: number;
+}
+
+interface Op {
+  label: string;
+  ins: Val[];
+  outs: Val[];
+  plan: (buf: (v: Val) => GPUBuffer) => Promise<Dispatch[]>;
+}
+
+/** What a step reads and writes outside its temporaries. */
+export interface StepResources {
+  x: GPUBuffer; // [T, dim] token embeddings, written before each run
+  pos: GPUBuffer; // i32 [T] positions
+  ropeTable: GPUBuffer;
+  kCache: GPUBuffer[];
+  vCache: GPUBuffer[];
+  weights: Map<string, LmWeight>;
+  vectors: Map<string, GPUBuffer>;
+}
+
+export interface StepShape {
+  T: number;
+  allLogits: boolean;
+  ctxLen: number;
+}
+
+/** How many key splits attention uses: many for decode (one query: fill the GPU), few for a prefill chunk. */
+export function attentionSplitKeys(T: number, ctxLen: number): { nSplit: number; splitKeys: number } {
+  const nSplit = Math.max(1, Math.min(Math.ceil(ctxLen / 32), T === 1 ? 128 : 16));
+  return { nSplit: Math.ceil(ctxLen / Math.ceil(ctxLen / nSplit)), splitKeys: Math.ceil(ctxLen / nSplit) };
+}
+
+async function planEwAdd(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, rows: number, cols: number, broadcastB: boolean): Promise<Dispatch> {
+  const n = rows * cols;
+  const { kernel, workgroups, rowPitch } = await perItem(ctx, ewDef('ADD'), n);
+  return {
+    kernel,
+    workgroups,
+    args: {
+      bindings: { a, b, y },
+      params: { n, rank: 2, row_pitch: rowPitch, off_a: 0, off_b: 0, axis: 0, split: 0, alpha: 0, beta: 0, ...vec8('shape', [rows, cols], 1), ...vec8('sa', [cols, 1]), ...vec8('sb', [broadcastB ? 0 : cols, 1]), ...vec8('lo', []) },
+      expect: { y: 4 * n },
+    },
+  };
+}
+
+async function planCopyRow(ctx: GpuContext, a: GPUBuffer, y: GPUBuffer, row: number, cols: number): Promise<Dispatch> {
+  const { kernel, workgroups, rowPitch } = await perItem(ctx, ewDef('COPY'), cols);
+  return {
+    kernel,
+    workgroups,
+    args: {
+      bindings: { a, y },
+      params: { n: cols, rank: 1, row_pitch: rowPitch, off_a: row * cols, off_b: 0, axis: 0, split: 0, alpha: 0, beta: 0, ...vec8('shape', [cols], 1), ...vec8('sa', [1]), ...vec8('sb', []), ...vec8('lo', []) },
+      expect: { y: 4 * cols },
+    },
+  };
+}
+
+/** The recording backend of the Llama definition. */
+export class StepRecorder implements LlamaOps<Val> {
+  readonly ops: Op[] = [];
+  private next = 0;
+  readonly input: Val;
+
+  constructor(
+    private ctx: GpuContext,
+    private c: LlamaConfig,
+    private r: StepResources,
+    private s: StepShape,
+  ) {
+    this.input = this.val(s.T, c.dim);
+  }
+
+  val(rows: number, cols: number): Val {
+    return { id: this.next++, rows, cols };
+  }
+
+  private vector(name: string): GPUBuffer {
+    const b = this.r.vectors.get(name);
+    if (!b) throw new Error(`model tensor '${name}' was not loaded`);
+    return b;
+  }
+
+  private weight(name: string): LmWeight {
+    const w = this.r.weights.get(name);
+    if (!w) throw new Error(`model tensor '${name}' was not loaded`);
+    return w;
+  }
+
+  embed(): Val {
+    return this.input;
+  }
+
+  rmsNorm(x: Val, weight: string): Val {
+    const y = this.val(x.rows, x.cols);
+    const gamma = this.vector(weight);
+    this.ops.push({ label: `rms_norm ${weight}`, ins: [x], outs: [y], plan: async (b) => [await planRmsNormRows(this.ctx, b(x), gamma, b(y), { rows: x.rows, cols: x.cols, eps: this.c.eps })] });
+    return y;
+  }
+
+  linear(x: Val, name: string, o: { bias?: string; residual?: Val } = {}): Val {
+    const w = this.weight(name);
+    if (w.K !== x.cols) throw new Error(`linear '${name}': x has ${x.cols} columns, the weight [${w.N}, ${w.K}] takes ${w.K}`);
+    const y = this.val(x.rows, w.N);
+    const bias = o.bias ? this.vector(o.bias) : undefined;
+    const M = x.rows;
+    const ins = o.residual ? [x, o.residual] : [x];
+    if (w.kind === 'quant') {
+      this.ops.push({ label: `matmul ${name}`, ins, outs: [y], plan: (b) => planMatmulQ(this.ctx, b(x), w.w, b(y), { M, xType: 'f32', bias, residual: o.residual ? b(o.residual) : undefined }) });
+      return y;
+    }
+    // f32 weights: the f32 matmul, then bias and residual as broadcast adds.
+    const prod = bias || o.residual ? this.val(M, w.N) : y;
+    this.ops.push({ label: `matmul_f32 ${name}`, ins: [x], outs: [prod], plan: async (b) => [await planMatmulF32(this.ctx, b(x), w.buf, b(prod), { M, N: w.N, K: w.K, transB: true })] });
+    let cur = prod;
+    if (bias) {
+      const nb = o.residual ? this.val(M, w.N) : y;
+      const src = cur;
+      this.ops.push({ label: `bias ${o.bias}`, ins: [src], outs: [nb], plan: async (b) => [await planEwAdd(this.ctx, b(src), bias, b(nb), M, w.N, true)] });
+      cur = nb;
+    }
+    if (o.residual) {
+      const res = o.residual;
+      const src = cur;
+      this.ops.push({ label: `residual ${name}`, ins: [src, res], outs: [y], plan: async (b) => [await planEwAdd(this.ctx, b(src), b(res), b(y), M, w.N, false)] });
+    }
+    return y;
+  }
+
+  rope(x: Val, heads: number): Val {
+    const c = this.c;
+    this.ops.push({
+      label: 'rope',
+      ins: [x],
+      outs: [],
+      plan: async (b) => [await planRopeAt(this.ctx, b(x), this.r.pos, this.r.ropeTable, { T: x.rows, heads, headDim: c.headDim, ropeDims: c.ropeDims, layout: c.ropeLayout, ctxMax: this.s.ctxLen })],
+    });
+    return x;
+  }
+
+  attention(layer: number, q: Val, k: Val, v: Val): Val {
+    const c = this.c;
+    const { T, ctxLen } = { T: q.rows, ctxLen: this.s.ctxLen };
+    const { nSplit, splitKeys } = attentionSplitKeys(T, ctxLen);
+    const part = this.val(T, c.heads * nSplit * (c.headDim + 2));
+    const out = this.val(T, c.heads * c.headDim);
+    const kc = this.r.kCache[layer];
+    const vc = this.r.vCache[layer];
+    const rowElems = c.kvHeads * c.headDim;
+    const shape = { T, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ctxMax: ctxLen, splitKeys, scale: 1 / Math.sqrt(c.headDim) };
+    this.ops.push({
+      label: `attention ${layer}`,
+      ins: [q, k, v],
+      outs: [part],
+      plan: async (b) => [
+        await planKvStore(this.ctx, b(k), kc, this.r.pos, { T, rowElems, ctxMax: ctxLen }),
+        await planKvStore(this.ctx, b(v), vc, this.r.pos, { T, rowElems, ctxMax: ctxLen }),
+        await planAttentionSplit(this.ctx, b(q), kc, vc, this.r.pos, b(part), shape),
+      ],
+    });
+    this.ops.push({ label: `attention_merge ${layer}`, ins: [part], outs: [out], plan: async (b) => [await planAttentionMerge(this.ctx, b(part), b(out), shape)] });
+    return out;
+  }
+
+  swiglu(gate: Val, up: Val): Val {
+    const y = this.val(gate.rows, gate.cols);
+    this.ops.push({ label: 'swiglu', ins: [gate, up], outs: [y], plan: async (b) => [await planSwiglu(this.ctx, b(gate), b(up), b(y), gate.rows * gate.cols)] });
+    return y;
+  }
+
+  outputRows(x: Val): Val {
+    if (this.s.allLogits || x.rows === 1) return x;
+    const y = this.val(1, x.cols);
+    this.ops.push({ label: 'last row', ins: [x], outs: [y], plan: async (b) => [await planCopyRow(this.ctx, b(x), b(y), x.rows - 1, x.cols)] });
+    return y;
+  }
+}
+
+/**
+ * Buffers for the recorded values by liveness: a value's buffer returns to a free list (by size) after the last op
+ * that reads it, so every layer reuses the same few buffers. `fixed` values keep the buffers given.
+ */
+export function assignBuffers(ctx: GpuContext, ops: readonly Op[], fixed: Map<number, GPUBuffer>, keep: readonly Val[]): { buf: (v: Val) => GPUBuffer; temps: GPUBuffer[] } {
+  const last = new Map<number, number>();
+  ops.forEach((op, i) => op.ins.forEach((v) => last.set(v.id, i)));
+  for (const v of keep) last.set(v.id, Infinity);
+  const bufs = new Map<number, GPUBuffer>(fixed);
+  const free = new Map<number, GPUBuffer[]>();
+  const temps: GPUBuffer[] = [];
+  const released = new Set<number>();
+  ops.forEach((op, i) => {
+    for (const v of op.outs) {
+      if (bufs.has(v.id)) continue;
+      const bytes = 4 * v.rows * v.cols;
+      const b = free.get(bytes)?.pop() ?? ctx.createBuffer(bytes, undefined, `lm activation ${v.rows}x${v.cols}`);
+      if (!temps.includes(b)) temps.push(b);
+      bufs.set(v.id, b);
+    }
+    for (const v of [...op.ins, ...op.outs]) {
+      if (released.has(v.id) || fixed.has(v.id) || (last.get(v.id) ?? -1) > i) continue;
+      released.add(v.id);
+      const bytes = 4 * v.rows * v.cols;
+      if (!free.has(bytes)) free.set(bytes, []);
+      free.get(bytes)!.push(bufs.get(v.id)!);
+    }
+  });
+  return {
+    buf: (v) => {
+      const b = bufs.get(v.id);
+      if (!b) throw new Error(`internal: value ${v.id} [${v.rows}, ${v.cols}] has no buffer`);
+      return b;
+    },
+    temps,
+  };
+}

@@ -1,0 +1,137 @@
+// A language model's tensors on the GPU, as the GGUF file stores them: block-quantized weights stay in their blocks
+// (importGguf repacks them exactly into the layouts the fused matmuls read: 4-bit Q4_0/Q4_1/Q4_K, 8-bit codes for
+// Q8_0/Q5_0/Q5_1/Q5_K/Q6_K), F32/F16/BF16 weights become f32 buffers for the f32 matmul, vectors (norms, biases, rope
+// frequencies) f32 buffers. The token embedding stays on the CPU in its blocks: a step gathers and decodes only
+// the rows of its tokens (dequantizeGgufRows), so the table is never dequantized whole; a tied model also uploads it
+// as the LM head. Sizes are estimated from the header before anything is uploaded.
+import type { GpuContext } from '../gpu/context.js';
+import { GGML_TYPES, formatBytes, type GgufTensor, type GgufTensorInfo, type GgufTensorType } from '../io/gguf.js';
+import { matmulWeights, type QuantWeights } from '../kernels/matmul.js';
+import { destroyQuantized, uploadQuantizedShards, type GpuQuantized } from '../kernels/quant.js';
+import { bf16BitsToF32, f16BitsToF32 } from '../quant/f16.js';
+import { dequantizeGgufRows, ggufBytes, GGUF_BLOCKS, importGguf, type GgufBlockType } from '../quant/gguf.js';
+import { ModelConfigError, type LlamaConfig } from '../nn/llama_config.js';
+
+export const FLOAT_TYPES = ['F32', 'F16', 'BF16'] as const;
+export const BLOCK_TYPES = Object.keys(GGUF_BLOCKS) as GgufBlockType[];
+/** Every tensor type a language model's weights may have here. */
+export const LM_WEIGHT_TYPES: readonly string[] = [...FLOAT_TYPES, ...BLOCK_TYPES];
+
+export type LmWeight =
+  | { kind: 'quant'; name: string; N: number; K: number; type: GgufBlockType; w: QuantWeights; shards: GpuQuantized[]; bytes: number }
+  | { kind: 'f32'; name: string; N: number; K: number; type: GgufTensorType; buf: GPUBuffer; bytes: number };
+
+/** Where the weights come from: a whole parsed file or a lazy reader (openGguf). */
+export interface TensorSource {
+  tensors: readonly GgufTensorInfo[] | readonly GgufTensor[];
+  tensor(name: string): Promise<GgufTensor>;
+}
+
+/** Decodes F32 / F16 / BF16 bytes to f32. */
+export function floatValues(t: { name: string; type: string; data: Uint8Array }, count: number): Float32Array {
+  const { data } = t;
+  const bytes = t.type === 'F32' ? 4 : 2;
+  if (data.length !== count * bytes) throw new ModelConfigError(`tensor '${t.name}' (${t.type}): ${data.length} bytes, its shape needs ${count * bytes}`);
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    out[i] = t.type === 'F32' ? dv.getFloat32(4 * i, true) : t.type === 'F16' ? f16BitsToF32(dv.getUint16(2 * i, true)) : bf16BitsToF32(dv.getUint16(2 * i, true));
+  }
+  return out;
+}
+
+function isBlock(type: string): type is GgufBlockType {
+  return (BLOCK_TYPES as string[]).includes(type);
+}
+
+/** Bytes a weight [N, K] of `type` takes on the GPU in nibble's layout (codes, scales, zeros: upper bound). */
+export function gpuWeightBytes(type: string, N: number, K: number): number {
+  if (!isBlock(type)) return 4 * N * K;
+  const bits = type === 'Q4_0' || type === 'Q4_1' || type === 'Q4_K' ? 4 : 8;
+  const groups = Math.ceil(K / (type === 'Q6_K' ? 16 : 32));
+  return N * (Math.ceil((K * bits) / 32) * 4 + groups * 8);
+}
+
+/** Checks a weight's type before any upload; the error names the tensor and the types that run. */
+export function checkWeightType(name: string, type: string): void {
+  if (!LM_WEIGHT_TYPES.includes(type)) {
+    throw new ModelConfigError(`tensor '${name}' has type ${type}, which nibble's matmuls do not run (supported: ${LM_WEIGHT_TYPES.join(', ')})`);
+  }
+}
+
+/** Uploads a weight [N, K] in its GGUF form. */
+export async function uploadWeight(ctx: GpuContext, src: TensorSource, name: string, N: number, K: number): Promise<LmWeight> {
+  const t = await src.tensor(name);
+  checkWeightType(name, t.type);
+  if (isBlock(t.type)) {
+    const expect = ggufBytes(t.type, N, K);
+    if (t.data.length !== expect) throw new ModelConfigError(`tensor '${name}' (${t.type} [${N}, ${K}]): ${t.data.length} bytes at file offset ${t.fileOffset}, expected ${expect}`);
+    const q = importGguf(t.type, t.data, N, K, name);
+    const shards = uploadQuantizedShards(ctx, q, name);
+    const bytes = shards.reduce((s, g) => s + g.codes.size + g.scales.size + (g.zeros?.size ?? 0) + (g.supers?.size ?? 0), 0);
+    return { kind: 'quant', name, N, K, type: t.type, w: shards.length === 1 ? matmulWeights(shards[0], name) : matmulWeights(shards, name), shards, bytes };
+  }
+  const limit = Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
+  if (4 * N * K > limit) {
+    throw new ModelConfigError(`tensor '${name}' (${t.type} [${N}, ${K}]) takes ${formatBytes(4 * N * K)} as f32, over the adapter's binding limit of ${formatBytes(limit)}: float weights this large are not split yet (a block type is)`);
+  }
+  const buf = ctx.createBuffer(floatValues(t, N * K), undefined, name);
+  return { kind: 'f32', name, N, K, type: t.type, buf, bytes: buf.size };
+}
+
+/** A vector tensor (norm weights, biases) as an f32 buffer. */
+export async function uploadVector(ctx: GpuContext, src: TensorSource, name: string, n: number): Promise<GPUBuffer> {
+  const t = await src.tensor(name);
+  if (!(FLOAT_TYPES as readonly string[]).includes(t.type)) throw new ModelConfigError(`tensor '${name}' has type ${t.type}; a vector must be F32, F16 or BF16`);
+  return ctx.createBuffer(floatValues(t, n), undefined, name);
+}
+
+export function destroyWeight(w: LmWeight): void {
+  if (w.kind === 'quant') w.shards.forEach(destroyQuantized);
+  else w.buf.destroy();
+}
+
+/** The token embedding on the CPU, in the file's encoding: rows decoded on demand. */
+export class EmbeddingRows {
+  constructor(
+    readonly name: string,
+    readonly type: GgufTensorType,
+    readonly data: Uint8Array,
+    readonly vocab: number,
+    readonly dim: number,
+  ) {
+    checkWeightType(name, type);
+  }
+
+  /** f32 [ids.length, dim]; an id outside the vocabulary is an error naming it. */
+  rows(ids: readonly number[], out?: Float32Array): Float32Array {
+    for (const [i, id] of ids.entries()) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocab) throw new RangeError(`token id ${id} at position ${i} is outside the vocabulary [0, ${this.vocab})`);
+    }
+    const o = out ?? new Float32Array(ids.length * this.dim);
+    if (isBlock(this.type)) {
+      o.set(dequantizeGgufRows(this.type, this.data, this.vocab, this.dim, ids, this.name));
+      return o;
+    }
+    const eb = this.type === 'F32' ? 4 : 2;
+    const rowBytes = eb * this.dim;
+    ids.forEach((id, i) => o.set(floatValues({ name: this.name, type: this.type, data: this.data.subarray(id * rowBytes, (id + 1) * rowBytes) }, this.dim), i * this.dim));
+    return o;
+  }
+}
+
+/** What loading will hold on the GPU, from the header alone (weights in nibble's layouts, KV cache, scratch). */
+export function estimateGpuBytes(c: LlamaConfig, infos: readonly { name: string; type: string; shape: number[] }[], ctxLen: number, chunk: number): { weights: number; kv: number; scratch: number; total: number } {
+  let weights = 0;
+  for (const t of infos) {
+    if (t.name === 'token_embd.weight' && !c.tied) continue; // stays on the CPU
+    const [N, K] = t.shape.length === 2 ? t.shape : [1, t.shape[0] ?? 1];
+    weights += t.shape.length === 2 ? gpuWeightBytes(t.type, N, K) : 4 * N * K;
+  }
+  const kv = 2 * c.layers * ctxLen * c.kvHeads * c.headDim * 4;
+  const act = chunk * (3 * c.dim + 2 * c.heads * c.headDim + 2 * c.kvHeads * c.headDim + 3 * c.ffn) * 4;
+  const scratch = act + chunk * c.vocab * 4 + chunk * c.heads * Math.ceil(ctxLen / 32) * (c.headDim + 2) * 4;
+  return { weights, kv, scratch, total: weights + kv + scratch };
+}
+
+export const ggmlTypeName = (id: number) => Object.entries(GGML_TYPES).find(([, v]) => v[0] === id)?.[0] ?? `type ${id}`;
