@@ -43,7 +43,8 @@ export function codePoints(s: string): number[] {
 }
 
 export const utf8Encoder = new TextEncoder();
-export const utf8Decoder = new TextDecoder('utf-8');
+// ignoreBOM: a leading U+FEFF is text like any other (TextDecoder would drop it).
+export const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * GPT-2's byte-level alphabet: bytes that are printable Latin-1 (! .. ~, ¡ .. ¬, ® .. ÿ) stand for themselves,

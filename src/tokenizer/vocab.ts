@@ -139,14 +139,14 @@ export function loadVocab(meta: Meta, defaults: { bos: number | null; eos: numbe
   const unk = special('unknown_token_id', defaults.unk);
   const pad = special('padding_token_id', null);
   // The older prefix/suffix/middle keys win over the fim_* ones, as in llama.cpp.
-  let fimPre = special('prefix_token_id', special('fim_pre_token_id', null));
-  let fimSuf = special('suffix_token_id', special('fim_suf_token_id', null));
-  let fimMid = special('middle_token_id', special('fim_mid_token_id', null));
+  const fimPre = special('prefix_token_id', special('fim_pre_token_id', null));
+  const fimSuf = special('suffix_token_id', special('fim_suf_token_id', null));
+  const fimMid = special('middle_token_id', special('fim_mid_token_id', null));
   let fimPad = special('fim_pad_token_id', null);
   let fimRep = special('fim_rep_token_id', null);
   let fimSep = special('fim_sep_token_id', null);
 
-  // Special ids found by text, made control tokens.
+  // Special ids the file does not give are found by text, and made control tokens.
   const byText = (list: readonly string[]): number | null => {
     let best: number | null = null;
     for (const t of list) {
@@ -158,13 +158,13 @@ export function loadVocab(meta: Meta, defaults: { bos: number | null; eos: numbe
   };
   eot ??= byText(EOT_TEXTS);
   eom ??= byText(EOM_TEXTS);
-  fimPre ??= byText(FIM_PRE);
-  fimSuf ??= byText(FIM_SUF);
-  fimMid ??= byText(FIM_MID);
+  // Fill-in-the-middle prefix/suffix/middle matter here only for being control tokens.
+  if (fimPre === null) byText(FIM_PRE);
+  if (fimSuf === null) byText(FIM_SUF);
+  if (fimMid === null) byText(FIM_MID);
   fimPad ??= byText(FIM_PAD);
   fimRep ??= byText(FIM_REP);
   fimSep ??= byText(FIM_SEP);
-
 
   // Control tokens named "unused..." are unused.
   for (let i = 0; i < n; i++) if (attrs[i] & ATTR_CONTROL && texts[i].includes('unused')) attrs[i] |= ATTR_UNUSED;

@@ -169,3 +169,58 @@ export function tinyLlamaGguf(vocab: Record<string, GgufValue>, seed = 1): Uint8
     ...vocab,
   });
 }
+
+/** Hand-picked strings: the corners of pre-tokenizers, space handling, contractions, digits, scripts, specials. */
+export const EDGE_STRINGS = [
+  '', ' ', '  ', '   ', '\n', '\n\n', '\t', ' \t\n ', '\r\n', 'line1\r\nline2\rline3', 'a\n\n\nb', 'a \n b', 'end \n', '\n start',
+  'Hello', ' Hello', 'Hello ', '  Hello  world  ', 'Hello world', 'hello\tworld\t\t!', '    four spaces', 'trailing   ',
+  "don't", "I'M", "DON'T", "you're WE'VE they'll she'd IT'S I'd", "'s", "''", "' '", "a ' b", "rock 'n' roll", "x's y'S z'Ll",
+  "''ll", " 's", "it ' s", "l'école, aujourd'hui", 'Hello , world . how ? fine !', '...', '?!', '!!!???', 'a.b,c', 'end.',
+  '1', '12', '123', '1234', '12345', '1234567890', ' 42', 'a1b22c333d4444', '3.14159', '1,000,000', '2024-01-31', 'x² ½ ¾',
+  '٣٤٥ ٠١٢', '१२३', '$100', '<=>', '^~|', 'a$+b', '€5,00', '#tag @user', 'C++ & C#', 'a_b-c/d\\e', '(x) [y] {z}',
+  'café', 'naïve', 'über', 'ñandú', 'e\u0301', 'Œuvre ÆØÅ', 'ß ẞ', 'Ελληνικά', 'русский текст', 'עברית', 'العربية',
+  '日本語', '中文', '東京は日本の首都です。', '北京是中国的首都', '한국어 텍스트', 'ひらがな カタカナ', '日本語のテキストも少し含めます。',
+  '😀', '👍🏽', '👨‍👩‍👧‍👦', '❤️', '🇫🇷🇯🇵', 'a😀b', ' 😀 ', '😀😀😀', '👩🏿‍💻 coding', 'emoji-only: 🎉🎉',
+  'a\u00a0b', 'x\u3000y', 'p\u0085q', '\ufeffbom', 'zero\u200bwidth', 'tab\u2003em', '\u2028\u2029', '\x00', '\x01\x7f', 'a\x1bb',
+  '<s>', '</s>', '<unk>', '<|user|>', '[CTRL]', 'a<s>b', ' <s> ', '<s><s>', '<|user|>hello<|user|>', '[CTRL] x [CTRL]',
+  '<|begin_of_text|>Hi<|eot_id|>', '<|im_start|>user\nhi<|im_end|>\n', '<tool>call</tool>', '<|im_start|><|im_end|>',
+  '<|end_of_text|> after', 'text<|eot_id|>', '<|begin_of_text|>', '<<|user|>>', '<|im_start|>system\nYou are helpful.<|im_end|>',
+  'function main() { return 0; }', '    if (x) {\n        y();\n    }\n', 'zyxwv', ' zyxwv', 'zyxwvu', ' the the the',
+  'The quick brown fox jumps over the lazy dog.', "It's a truth universally acknowledged.", 'Où est la bibliothèque ?',
+];
+
+const ALPHABET_CHUNKS = [
+  'the', ' the', 'fox', ' dog', 'Hello', ' world', 'ing', 'tion', "'s", "'t", "'RE", "n't", ' ', '  ', '   ', '\t', '\n', '\n\n', '\r\n',
+  '0', '7', '42', '123', '98765', '3.5', ',', '.', '!', '?', '...', '-', '"', "'", '(', ')', '$', '+', '<', '>', '=', '|', '^', '~',
+  'é', 'ü', 'ñ', 'ç', 'À', 'œ', 'ß', 'café', ' élève', 'Ω', 'я', '日', '本', '語', '中文', '首都', 'テ', '한', '😀', '👍🏽', '👨‍👩‍👧',
+  '❤️', '🇫🇷', '\u00a0', '\u3000', '²', '½', '<s>', '</s>', '<|user|>', '[CTRL]', '<|eot_id|>', '<|im_start|>', '<tool>', '<|',
+];
+
+/** `n` random strings (seeded) mixing the chunks above; the same seed gives the same strings. */
+export function randomStrings(n: number, seed: number): string[] {
+  let s = seed >>> 0 || 1;
+  const rand = () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const len = 1 + Math.floor(rand() * 14);
+    let t = '';
+    for (let j = 0; j < len; j++) t += ALPHABET_CHUNKS[Math.floor(rand() * ALPHABET_CHUNKS.length)];
+    out.push(t);
+  }
+  return out;
+}
+
+/** About `bytes` bytes of mixed text (for timing). */
+export function longText(bytes: number): string {
+  const base = TRAIN_TEXT.join('\n') + '\n' + EDGE_STRINGS.join(' ') + '\n';
+  let t = '';
+  for (let i = 0; new TextEncoder().encode(t).length < bytes; i++) t += base.replaceAll('fox', `fox${i}`);
+  return t;
+}
