@@ -1,0 +1,235 @@
+/**
+ * BPE pre-tokenizers: the text is cut into words before merges, by the regular expressions named by
+ * `tokenizer.ggml.pre`. llama.cpp applies a list of expressions in turn, each one cutting every piece the previous
+ * one left (matches and the gaps between them both become pieces); its common expressions run as hand-written
+ * scanners (unicode.cpp) whose corner cases differ slightly from a regex engine, so they are scanned here the same
+ * way rather than run through RegExp.
+ */
+import { CP_DEFINED, CP_LETTER, CP_NUMBER, CP_PUNCT, CP_WHITESPACE, cpFlags } from './unicode.js';
+
+/** Cuts cps[start, end) into pieces, appending their lengths (code points) to `out`. */
+type Splitter = (cps: readonly number[], start: number, end: number, out: number[]) => void;
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SPACE = 0x20;
+const QUOTE = 0x27;
+
+const lowerAscii = (cp: number) => (cp >= 0x41 && cp <= 0x5a ? cp + 32 : cp);
+
+/** Length of a contraction ('s 't 'm 'd 're 've 'll) at i, or 0; `fold` matches them in any case. */
+function contraction(cps: readonly number[], i: number, end: number, fold: boolean): number {
+  if (cps[i] !== QUOTE || i + 1 >= end) return 0;
+  const f = fold ? lowerAscii : (c: number) => c;
+  const a = f(cps[i + 1]);
+  if (a === 0x73 || a === 0x74 || a === 0x6d || a === 0x64) return 2; // s t m d
+  if (i + 2 >= end) return 0;
+  const b = f(cps[i + 2]);
+  if ((a === 0x72 && b === 0x65) || (a === 0x76 && b === 0x65) || (a === 0x6c && b === 0x6c)) return 3; // re ve ll
+  return 0;
+}
+
+/** GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S) (and a lone char otherwise). */
+const gpt2: Splitter = (cps, start, end, out) => {
+  const flags = (i: number) => (i >= start && i < end ? cpFlags(cps[i]) : 0);
+  let pos = start;
+  const emit = (to: number) => {
+    out.push(to - pos);
+    pos = to;
+  };
+  while (pos < end) {
+    const c = contraction(cps, pos, end, false);
+    if (c) {
+      emit(pos + c);
+      continue;
+    }
+    const lead = cps[pos] === SPACE ? 1 : 0;
+    const f2 = flags(pos + lead);
+    const other = (f: number) => (f & CP_DEFINED) !== 0 && (f & (CP_WHITESPACE | CP_LETTER | CP_NUMBER)) === 0;
+    let cls: ((f: number) => boolean) | null = null;
+    if (f2 & CP_LETTER) cls = (f) => (f & CP_LETTER) !== 0;
+    else if (f2 & CP_NUMBER) cls = (f) => (f & CP_NUMBER) !== 0;
+    else if (other(f2)) cls = other;
+    if (cls) {
+      let i = pos + lead;
+      while (cls(flags(i))) i++;
+      emit(i);
+      continue;
+    }
+    let ws = 0;
+    while (flags(pos + ws) & CP_WHITESPACE) ws++;
+    if (ws > 1 && pos + ws < end) emit(pos + ws - 1); // \s+(?!\S): leave the last space to the next word
+    else if (ws > 0) emit(pos + ws);
+    else emit(pos + 1);
+  }
+};
+
+/**
+ * Llama 3 (maxDigits 3) and Qwen2 (maxDigits 1): (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
+ * ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ */
+function llama3Like(maxDigits: number): Splitter {
+  return (cps, start, end, out) => {
+    const flags = (i: number) => (i >= start && i < end ? cpFlags(cps[i]) : 0);
+    const cpAt = (i: number) => (i >= start && i < end ? cps[i] : -1);
+    let pos = start;
+    const emit = (to: number) => {
+      if (to > pos) out.push(to - pos);
+      pos = to;
+    };
+    while (pos < end) {
+      const c = contraction(cps, pos, end, true);
+      if (c) {
+        emit(pos + c);
+        continue;
+      }
+      const cp = cps[pos];
+      const f = flags(pos);
+      if (!(cp === CR || cp === LF || f & CP_NUMBER) && (f & CP_LETTER || flags(pos + 1) & CP_LETTER)) {
+        let i = pos + 1;
+        while (flags(i) & CP_LETTER) i++;
+        emit(i);
+        continue;
+      }
+      if (f & CP_NUMBER) {
+        let i = pos;
+        while (flags(i) & CP_NUMBER) {
+          i++;
+          if (i - pos >= maxDigits) emit(i);
+        }
+        emit(i);
+        continue;
+      }
+      const f2 = cp === SPACE ? flags(pos + 1) : f;
+      const notWLN = (g: number) => (g & (CP_WHITESPACE | CP_LETTER | CP_NUMBER)) === 0;
+      if (notWLN(f2) && f & CP_DEFINED) {
+        let i = pos + (cp === SPACE ? 1 : 0);
+        let g = f2;
+        while (notWLN(g) && g & CP_DEFINED) g = flags(++i);
+        while (cpAt(i) === CR || cpAt(i) === LF) i++;
+        emit(i);
+        continue;
+      }
+      let ws = 0;
+      let lastNewline = 0;
+      while (flags(pos + ws) & CP_WHITESPACE) {
+        const w = cps[pos + ws];
+        if (w === CR || w === LF) lastNewline = pos + ws + 1;
+        ws++;
+      }
+      if (lastNewline > 0) emit(lastNewline); // \s*[\r\n]+
+      else if (ws > 1 && pos + ws < end) emit(pos + ws - 1); // \s+(?!\S)
+      else if (ws > 0) emit(pos + ws);
+      else emit(pos + 1);
+    }
+  };
+}
+
+/** A regex that is one character class, matched as `C` (each char its own piece) or `C+` (runs), gaps kept. */
+function classSplit(inClass: (cp: number) => boolean, runs: boolean): Splitter {
+  return (cps, start, end, out) => {
+    let gap = start;
+    let i = start;
+    while (i < end) {
+      if (!inClass(cps[i])) {
+        i++;
+        continue;
+      }
+      if (i > gap) out.push(i - gap);
+      let j = i + 1;
+      if (runs) while (j < end && inClass(cps[j])) j++;
+      out.push(j - i);
+      i = gap = j;
+    }
+    if (end > gap) out.push(end - gap);
+  };
+}
+
+/** [0-9][0-9][0-9]: leftmost triples of ASCII digits, gaps kept. */
+const asciiDigitTriples: Splitter = (cps, start, end, out) => {
+  const digit = (i: number) => cps[i] >= 0x30 && cps[i] <= 0x39;
+  let gap = start;
+  let i = start;
+  while (i < end) {
+    if (i + 3 <= end && digit(i) && digit(i + 1) && digit(i + 2)) {
+      if (i > gap) out.push(i - gap);
+      out.push(3);
+      i = gap = i + 3;
+    } else i++;
+  }
+  if (end > gap) out.push(end - gap);
+};
+
+const isNumber = (cp: number) => (cpFlags(cp) & CP_NUMBER) !== 0;
+// [\p{P}\$\+<=>\^~\|]: Unicode punctuation plus the ASCII symbols GPT-2's tokenizer treats alike.
+const PUNCT_EXTRA = new Set([0x24, 0x2b, 0x3c, 0x3d, 0x3e, 0x5e, 0x7e, 0x7c]);
+const isPunctLike = (cp: number) => (cpFlags(cp) & CP_PUNCT) !== 0 || PUNCT_EXTRA.has(cp);
+
+export interface PreTokenizer {
+  /** The name llama.cpp gives this family (for messages). */
+  readonly kind: string;
+  readonly splitters: readonly Splitter[];
+  /** llama.cpp's per-`pre` flags: a whole word found in the vocab is one token; clean-up of spaces at decode. */
+  readonly ignoreMerges: boolean;
+  readonly cleanSpaces: boolean;
+  /** add_bos default when the file does not say. */
+  readonly addBos: boolean;
+}
+
+const GPT2 = [gpt2];
+const LLAMA3 = [llama3Like(3)];
+const QWEN2 = [llama3Like(1)];
+const SMOLLM = [classSplit(isNumber, false), gpt2];
+const DEFAULT = [classSplit(isPunctLike, true), gpt2, classSplit(isNumber, true), asciiDigitTriples];
+
+function family(kind: string, splitters: Splitter[], names: string[], flags: Partial<PreTokenizer> = {}): [string, PreTokenizer][] {
+  const p: PreTokenizer = { kind, splitters, ignoreMerges: false, cleanSpaces: true, addBos: false, ...flags };
+  return names.map((n) => [n, p]);
+}
+
+/** `tokenizer.ggml.pre` values understood, with llama.cpp's flags for each (src/llama-vocab.cpp). */
+const PRE_TOKENIZERS = new Map<string, PreTokenizer>([
+  ...family('default', DEFAULT, ['default', '']),
+  ...family('gpt2', GPT2, ['gpt-2', 'phi-2', 'mpt', 'olmo', 'jais', 'exaone4']),
+  ...family('llama3', LLAMA3, ['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'falcon-h1', 'pixtral', 'midm-2.0', 'lfm2'], {
+    ignoreMerges: true,
+    addBos: true,
+  }),
+  ...family('llama3', LLAMA3, ['dbrx', 'smaug-bpe']),
+  ...family('qwen2', QWEN2, ['qwen2', 'deepseek-r1-qwen', 'kormo', 'f2llmv2'], { cleanSpaces: false }),
+  ...family('qwen2', QWEN2, ['megrez']),
+  ...family('smollm', SMOLLM, ['smollm', 'command-r'], { cleanSpaces: false }),
+  ...family('smollm', SMOLLM, ['starcoder', 'refact', 'codeshell', 'exaone', 'minerva-7b']),
+]);
+
+export function preTokenizer(name: string): PreTokenizer | undefined {
+  return PRE_TOKENIZERS.get(name);
+}
+
+export const PRE_TOKENIZER_NAMES: readonly string[] = [...PRE_TOKENIZERS.keys()].filter((n) => n !== '');
+
+/** The words of `text` (well-formed: no lone surrogates), in order; they concatenate to `text`. */
+export function preTokenize(pre: PreTokenizer, text: string): string[] {
+  const cps: number[] = [];
+  for (const ch of text) cps.push(ch.codePointAt(0)!);
+  let lengths = [cps.length];
+  for (const split of pre.splitters) {
+    const next: number[] = [];
+    let start = 0;
+    for (const n of lengths) {
+      split(cps, start, start + n, next);
+      start += n;
+    }
+    lengths = next;
+  }
+  // Code point lengths back to UTF-16 slices of the text.
+  const words: string[] = [];
+  let cp = 0;
+  let u = 0;
+  for (const n of lengths) {
+    const from = u;
+    for (const end = cp + n; cp < end; cp++) u += cps[cp] > 0xffff ? 2 : 1;
+    if (u > from) words.push(text.slice(from, u));
+  }
+  return words;
+}
