@@ -108,7 +108,10 @@ describe('llama reference vs llama.cpp', () => {
       expect(r.exact).toBeLessThanOrEqual(bound);
       if (wt === 'F32') expect(r.exact).toBeLessThanOrEqual(F32_BOUND);
       // The distributions are neither uniform nor one-hot.
-      for (const p of r.tops) expect(p).toBeGreaterThan(3 / V), expect(p).toBeLessThan(0.99);
+      for (const p of r.tops) {
+        expect(p).toBeGreaterThan(3 / V);
+        expect(p).toBeLessThan(0.99);
+      }
     });
   }
 
