@@ -42,9 +42,15 @@ export function ggufTensorValues(t: GgufTensor): Float32Array {
   return dequantizeGguf(t.type as GgufBlockType, d, n / K, K, t.name);
 }
 
+/** The f16 min m of each block of a Q4_1 (20-byte) or Q5_1 (24-byte) tensor: bytes 2..3 of the block. */
+function blockMins(t: GgufTensor): Float32Array {
+  const B = t.type === 'Q4_1' ? 20 : 24;
+  return Float32Array.from({ length: t.data.length / B }, (_, i) => f16BitsToF32(t.data[i * B + 2] | (t.data[i * B + 3] << 8)));
+}
+
 interface Weights {
   c: LlamaConfig;
-  get(name: string): { w: Float32Array; type: GgufTensor['type'] };
+  get(name: string): Weight;
 }
 
 const cache = new WeakMap<GgufFile, Weights>();
@@ -54,14 +60,14 @@ function weightsOf(file: GgufFile): Weights {
   let w = cache.get(file);
   if (w) return w;
   const c = llamaConfigFromGguf(file.metadata, file.tensors);
-  const values = new Map<string, { w: Float32Array; type: GgufTensor['type'] }>();
+  const values = new Map<string, Weight>();
   w = {
     c,
     get(name: string) {
       let v = values.get(name);
       if (!v) {
         const t = ggufTensor(file, name);
-        v = { w: ggufTensorValues(t), type: t.type };
+        v = { w: ggufTensorValues(t), type: t.type, mins: t.type === 'Q4_1' || t.type === 'Q5_1' ? blockMins(t) : undefined };
         values.set(name, v);
       }
       return v;
@@ -73,13 +79,23 @@ function weightsOf(file: GgufFile): Weights {
 
 /** x rounded as llama.cpp's CPU backend rounds a matmul input for a weight of `type`. */
 export function roundCpuActivations(x: ArrayLike<number>, type: GgufTensor['type']): Float64Array {
+  return cpuRound(x, type).x;
+}
+
+/**
+ * The rounded input, and for Q8_1 (Q4_1 / Q5_1 weights) each block's sErr = s - d' sum(q): Q8_1 also stores
+ * s = f16(d sum(q)) (d in f32), which ggml's dot product multiplies by the weight block's min m where the rounded
+ * input alone would give m d' sum(q) (d' = f16(d), the scale the codes are multiplied by).
+ */
+function cpuRound(x: ArrayLike<number>, type: GgufTensor['type']): { x: Float64Array; sErr: Float64Array | null } {
   const K = x.length;
   const out = Float64Array.from(x, (v) => Math.fround(v)); // llama.cpp's activations are f32
-  if (type === 'F32') return out;
-  if (type === 'F16') return out.map(roundF16);
-  if (type === 'BF16') return out.map((v) => bf16BitsToF32(f32ToBf16Bits(v)));
+  if (type === 'F32') return { x: out, sErr: null };
+  if (type === 'F16') return { x: out.map(roundF16), sErr: null };
+  if (type === 'BF16') return { x: out.map((v) => bf16BitsToF32(f32ToBf16Bits(v))), sErr: null };
   const kq = type === 'Q4_K' || type === 'Q5_K' || type === 'Q6_K';
   const B = kq ? 256 : 32;
+  const sErr = type === 'Q4_1' || type === 'Q5_1' ? new Float64Array(K / B) : null;
   for (let b = 0; b < K; b += B) {
     let amax = 0;
     let max = 0;
@@ -100,22 +116,37 @@ export function roundCpuActivations(x: ArrayLike<number>, type: GgufTensor['type
       const d = Math.fround(amax / 127);
       const id = Math.fround(127 / amax);
       const dh = roundF16(d);
-      for (let i = b; i < b + B; i++) out[i] = roundHalfEven(Math.fround(out[i] * id)) * dh;
+      let sum = 0;
+      for (let i = b; i < b + B; i++) {
+        const q = roundHalfEven(Math.fround(out[i] * id));
+        sum += q;
+        out[i] = q * dh;
+      }
+      if (sErr) sErr[b / B] = roundF16(Math.fround(d * sum)) - dh * sum;
     }
   }
-  return out;
+  return { x: out, sErr };
+}
+
+interface Weight {
+  w: Float32Array;
+  type: GgufTensor['type'];
+  /** Q4_1 / Q5_1: each block's min m (f16), [N * K / 32]. */
+  mins?: Float32Array;
 }
 
 /** y[T, N] = x[T, K] W^T for W [N, K] (+ bias), x optionally rounded as llama.cpp's CPU rounds it. */
-function linear(x: Float64Array, T: number, K: number, W: { w: Float32Array; type: GgufTensor['type'] }, N: number, opt: LlamaRefOptions, bias?: Float32Array): Float64Array {
+function linear(x: Float64Array, T: number, K: number, W: Weight, N: number, opt: LlamaRefOptions, bias?: Float32Array): Float64Array {
   const y = new Float64Array(T * N);
   for (let t = 0; t < T; t++) {
     const row = x.subarray(t * K, (t + 1) * K);
-    const xr = opt.cpuActivations ? roundCpuActivations(row, W.type) : row;
+    const r = opt.cpuActivations ? cpuRound(row, W.type) : { x: row, sErr: null };
+    const xr = r.x;
     for (let n = 0; n < N; n++) {
       let s = 0;
       const o = n * K;
       for (let k = 0; k < K; k++) s += W.w[o + k] * xr[k];
+      if (r.sErr && W.mins) for (let b = 0; b < K / 32; b++) s += W.mins[(o >> 5) + b] * r.sErr[b];
       y[t * N + n] = bias ? s + bias[n] : s;
     }
   }

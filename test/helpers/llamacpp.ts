@@ -26,6 +26,7 @@ async function withSequence<T>(modelPath: string, tokens: number, f: (s: LlamaCo
       contextSize: size,
       batchSize: size,
       sequences: 1,
+      threads: 1,
       flashAttention: false,
       experimentalKvCacheKeyType: 'F32',
       experimentalKvCacheValueType: 'F32',

@@ -1,0 +1,189 @@
+// The f64 Llama reference (src/ref/llama.ts) against llama.cpp (node-llama-cpp 3.21.1, CPU) on small GGUF files
+// written by synthLlamaGguf, and the configuration's errors.
+//
+// Bounds. The reference keeps exact activations; llama.cpp's CPU rounds every weight matmul's input to the weight
+// type's vec_dot_type (F16 for F16 weights, BF16 for BF16, 8-bit Q8_0 / Q8_1 for the 32-blocks, Q8_K for the
+// K-quants), and otherwise computes in f32 (the helper keeps the KV cache F32).
+//   - F32 weights: only f32 rounding separates the two. A dot product of length K in f32 is within
+//     K u sum|w x| (u = 2^-24) of the exact one; here K <= 512, sum|w x| <= 4 |logit scale| ~ 40, so logits agree to
+//     ~1e-3 in the worst case and ~1e-6 typically (errors of random sign add as sqrt(K)); a change dz of the logits
+//     moves each probability by at most max|dz| / 2 (the softmax Jacobian's rows have 1-norm 2 p (1 - p) <= 1/2).
+//     Bound: F32_BOUND = 2e-5 (measured: ~4e-7).
+//   - Rounded activations: the reference's `cpuActivations` option reproduces llama.cpp's rounding (Q8_0 / Q8_1 /
+//     Q8_K codes, f16 / bf16 values). Where only the output projection is quantized, which isolates each type's
+//     rounding, p_rounded agrees with llama.cpp within F32_BOUND (asserted for every type; measured <= 6e-7).
+//     Through a whole model it cannot always stay that close: a value within f32 noise of a rounding tie (the
+//     reference computes in f64, llama.cpp in f32) rounds one way in llama.cpp and the other in the reference, one
+//     step apart, and the difference propagates (measured: none for most seeds, up to 4e-4 for an all-bf16 model).
+//   - The exact reference, which is what the GPU engine is held to. Let E = max |p_exact - p_rounded|: what
+//     llama.cpp's activation rounding does to this very model, computed by the reference itself. llama.cpp's
+//     result is p_rounded but for a few flipped ties, each one step (an error of the same size as a rounding error
+//     itself, of which E sums thousands), so |p_rounded - p_cpp| <= E + F32_BOUND (asserted), and by the triangle
+//     inequality |p_exact - p_cpp| <= 2 E + F32_BOUND: the bound asserted. For scale: the rounding unit is 1/254 +
+//     2^-11 of a block's largest value for Q8_0 / Q8_1 (f16 scale), 1/254 for Q8_K, 2^-9 of each value for bf16,
+//     2^-12 for f16; E is reported in those units (1-15 here: relative errors grow a few times through two layers
+//     and the logit scale 2.5).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseGgufFile, type GgufValue } from '../../src/io/gguf.js';
+import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType } from '../../src/lm/synth.js';
+import { llamaConfigFromGguf, ModelConfigError } from '../../src/nn/llama_config.js';
+import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
+import { llamaCppGreedy, llamaCppLogits } from '../helpers/llamacpp.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nibble-llama-ref-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const V = 259;
+// BOS, "Hello world!\n" as bytes (byte b is token 3 + b), then a few more.
+const IDS = [1, ...[...'Hello world!\n'].map((ch) => 3 + ch.charCodeAt(0)), 200, 5];
+const F32_BOUND = 2e-5;
+/** The activation rounding unit of llama.cpp's CPU for each weight type (see the top): E is reported in these. */
+const UNIT: Record<SynthWeightType, number> = {
+  F32: 2 ** -24, F16: 2 ** -12, BF16: 2 ** -9,
+  Q4_0: 1 / 254 + 2 ** -11, Q5_0: 1 / 254 + 2 ** -11, Q8_0: 1 / 254 + 2 ** -11, Q4_1: 1 / 254 + 2 ** -11, Q5_1: 1 / 254 + 2 ** -11,
+  Q4_K: 1 / 254, Q5_K: 1 / 254, Q6_K: 1 / 254,
+};
+
+function write(name: string, o: SynthOptions): { path: string; bytes: Uint8Array } {
+  const bytes = synthLlamaGguf(o);
+  const path = join(dir, `${name}.gguf`);
+  writeFileSync(path, bytes);
+  return { path, bytes };
+}
+
+function maxDiff(a: ArrayLike<number>, b: (t: number, i: number) => number): number {
+  let m = 0;
+  for (let t = 0; t < IDS.length; t++) for (let i = 0; i < V; i++) m = Math.max(m, Math.abs(a[t * V + i] - b(t, i)));
+  return m;
+}
+
+async function compare(name: string, o: SynthOptions) {
+  const { path, bytes } = write(name, o);
+  const f = parseGgufFile(bytes);
+  const exact = softmaxRows(llamaLogitsRef(f, IDS), IDS.length, V);
+  const rounded = softmaxRows(llamaLogitsRef(f, IDS, { cpuActivations: true }), IDS.length, V);
+  const cpp = await llamaCppLogits(path, IDS);
+  expect(cpp.length).toBe(IDS.length);
+  cpp.forEach((p) => expect(p.length).toBe(V));
+  const tops = IDS.map((_, t) => Math.max(...exact.subarray(t * V, (t + 1) * V)));
+  return {
+    exact: maxDiff(exact, (t, i) => cpp[t][i]),
+    rounded: maxDiff(rounded, (t, i) => cpp[t][i]),
+    E: maxDiff(exact, (t, i) => rounded[t * V + i]),
+    tops,
+  };
+}
+
+// One case per weight type; together they cover both architectures, GQA (4 / 2) and plain heads, tied and untied
+// output, Llama-3 rope scaling, and an embedding type of its own.
+const scaling = { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 32 };
+const CASES: Record<SynthWeightType, Partial<SynthOptions>> = {
+  F32: { arch: 'llama', kvHeads: 2 },
+  F16: { arch: 'qwen2', tied: true },
+  BF16: { arch: 'llama', tied: true, ropeScaling: scaling },
+  Q4_0: { arch: 'llama', kvHeads: 2, ropeScaling: scaling },
+  Q4_1: { arch: 'qwen2', kvHeads: 2 },
+  Q5_0: { arch: 'llama', tied: true },
+  Q5_1: { arch: 'qwen2', tied: true, kvHeads: 2 },
+  Q8_0: { arch: 'llama', kvHeads: 2, ropeScaling: scaling, embedType: 'F16' },
+  Q4_K: { arch: 'llama', kvHeads: 2, ropeScaling: scaling },
+  Q5_K: { arch: 'qwen2', kvHeads: 2, tied: true },
+  Q6_K: { arch: 'llama', embedType: 'Q8_0' },
+};
+const kQuant = (t: SynthWeightType) => t.endsWith('_K');
+const shape = (t: SynthWeightType) => (kQuant(t) ? { dim: 256, ffn: 512 } : { dim: 64, ffn: 128 });
+const measured: string[] = [];
+afterAll(() => console.log(`llama_ref: max |p_ref - p_llama.cpp| per weight type\n${measured.join('\n')}`));
+
+describe('llama reference vs llama.cpp', () => {
+  for (const wt of SYNTH_WEIGHT_TYPES) {
+    it(`${wt}: every position's probabilities (${JSON.stringify(CASES[wt])})`, async () => {
+      const r = await compare(wt, { ...shape(wt), layers: 2, heads: 4, ctx: 64, weightType: wt, seed: 7, ...CASES[wt] });
+      const bound = 2 * r.E + F32_BOUND;
+      measured.push(`  ${wt.padEnd(5)} exact ${r.exact.toExponential(2)} (bound ${bound.toExponential(2)}), llama.cpp-rounded ${r.rounded.toExponential(2)}, E ${r.E.toExponential(2)} = ${(r.E / UNIT[wt]).toFixed(2)} units; top p ${Math.min(...r.tops).toFixed(2)}..${Math.max(...r.tops).toFixed(2)}`);
+      expect(r.rounded).toBeLessThanOrEqual(r.E + F32_BOUND);
+      expect(r.exact).toBeLessThanOrEqual(bound);
+      if (wt === 'F32') expect(r.exact).toBeLessThanOrEqual(F32_BOUND);
+      // The distributions are neither uniform nor one-hot.
+      for (const p of r.tops) {
+        expect(p).toBeGreaterThan(3 / V);
+        expect(p).toBeLessThan(0.99);
+      }
+    });
+  }
+
+  it('the activation rounding of every type matches llama.cpp where only the output projection is quantized', async () => {
+    for (const wt of SYNTH_WEIGHT_TYPES.filter((t) => t !== 'F32')) {
+      const r = await compare(`out-${wt}`, { ...shape(wt), layers: 1, heads: 4, ctx: 64, types: { 'output.weight': wt }, seed: 11 });
+      measured.push(`  output.weight ${wt.padEnd(5)} only: llama.cpp-rounded ${r.rounded.toExponential(2)}, exact ${r.exact.toExponential(2)}`);
+      expect(r.rounded, wt).toBeLessThanOrEqual(F32_BOUND);
+    }
+  });
+
+  it('greedy continuations of 32 tokens agree (F32 weights)', async () => {
+    const { path, bytes } = write('greedy', { dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 5 });
+    const f = parseGgufFile(bytes);
+    const got = await llamaCppGreedy(path, IDS, 32);
+    const ids = [...IDS];
+    for (let s = 0; s < 32; s++) {
+      const z = llamaLogitsRef(f, ids).subarray((ids.length - 1) * V);
+      const p = softmaxRows(z, 1, V);
+      const order = [...p.keys()].sort((a, b) => p[b] - p[a]);
+      // Identical, except where the top two are within the bound of each other (then either may win).
+      if (got[s] !== order[0]) expect(p[order[0]] - p[got[s]], `step ${s}`).toBeLessThanOrEqual(2 * F32_BOUND);
+      ids.push(got[s]);
+    }
+  });
+});
+
+describe('llama config errors', () => {
+  const base = (): { metadata: Record<string, GgufValue>; tensors: { name: string; type: never; shape: number[] }[] } => {
+    const f = parseGgufFile(synthLlamaGguf({ dim: 64, ffn: 128, layers: 1, heads: 4, kvHeads: 2, seed: 1 }));
+    return { metadata: { ...f.metadata }, tensors: f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] })) };
+  };
+  const fails = (m: Record<string, GgufValue>, t: { name: string; type: never; shape: number[] }[], re: RegExp) => {
+    expect(() => llamaConfigFromGguf(m, t)).toThrow(ModelConfigError);
+    expect(() => llamaConfigFromGguf(m, t)).toThrow(re);
+  };
+
+  it('reads a valid file', () => {
+    const { metadata, tensors } = base();
+    expect(llamaConfigFromGguf(metadata, tensors)).toEqual({
+      arch: 'llama', vocab: V, dim: 64, layers: 1, heads: 4, kvHeads: 2, headDim: 16, ffn: 128, ctx: 64, eps: Math.fround(1e-5),
+      ropeBase: 10000, ropeDims: 16, ropeLayout: 'norm', ropeFreqs: false, tied: false, qkvBias: false,
+    });
+  });
+
+  it('names a missing key', () => {
+    const { metadata, tensors } = base();
+    delete metadata['llama.block_count'];
+    fails(metadata, tensors, /'llama\.block_count' is missing/);
+  });
+
+  it('names a tensor of the wrong shape, with the expected and found shapes', () => {
+    const { metadata, tensors } = base();
+    tensors.find((t) => t.name === 'blk.0.attn_k.weight')!.shape = [64, 64];
+    fails(metadata, tensors, /'blk\.0\.attn_k\.weight' has shape \[64, 64\], expected \[32, 64\]/);
+  });
+
+  it('names a missing tensor and an unused one', () => {
+    const { metadata, tensors } = base();
+    fails(metadata, tensors.filter((t) => t.name !== 'blk.0.ffn_up.weight'), /'blk\.0\.ffn_up\.weight' is missing \(expected shape \[128, 64\]\)/);
+    fails(metadata, [...tensors, { name: 'blk.1.ffn_up.weight', type: 'F32' as never, shape: [128, 64] }], /'blk\.1\.ffn_up\.weight' not used/);
+  });
+
+  it('names an unsupported architecture and the supported ones', () => {
+    const { metadata, tensors } = base();
+    metadata['general.architecture'] = { type: 'string', value: 'gemma3' };
+    fails(metadata, tensors, /'general\.architecture' is 'gemma3'.*supported: llama, qwen2/);
+  });
+
+  it('names an inconsistent head count', () => {
+    const { metadata, tensors } = base();
+    metadata['llama.attention.head_count_kv'] = { type: 'u32', value: 3 };
+    fails(metadata, tensors, /'llama\.attention\.head_count' 4 is not a multiple of 'llama\.attention\.head_count_kv' 3/);
+  });
+});
