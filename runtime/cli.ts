@@ -5,6 +5,9 @@ import { trainCommand } from './cli/train.js';
 import { kernelCommand } from './cli/kernel.js';
 import { selftestCommand } from './cli/selftest.js';
 import { ggufCommand } from './cli/gguf.js';
+import { generateCommand } from './cli/generate.js';
+import { evalCommand } from './cli/eval.js';
+import { tokenizeCommand } from './cli/tokenize.js';
 import type { Command } from './cli/command.js';
 
 export const COMMANDS: Record<string, Command> = {
@@ -14,6 +17,9 @@ export const COMMANDS: Record<string, Command> = {
   kernel: kernelCommand,
   selftest: selftestCommand,
   gguf: ggufCommand,
+  generate: generateCommand,
+  eval: evalCommand,
+  tokenize: tokenizeCommand,
 };
 
 function usage(): string {

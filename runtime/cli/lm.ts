@@ -1,0 +1,60 @@
+// Language-model commands: nibble generate, nibble eval, nibble tokenize. Each loads a Llama-family GGUF file
+// (a path, or an http(s) URL read by ranges; generate defaults to the bundled model) with a progress bar.
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GgufFileError } from '../../src/io/gguf.js';
+import { LanguageModel } from '../../src/lm/model.js';
+import { ModelConfigError } from '../../src/nn/llama_config.js';
+import { TokenizerError } from '../../src/tokenizer/index.js';
+import { SamplingError } from '../../src/lm/sampling.js';
+import type { GpuContext } from '../../src/gpu/context.js';
+import { createNodeContext } from '../node.js';
+import { ProgressBar } from '../progress.js';
+import { UsageError } from './command.js';
+
+/** The model shipped with nibble (scripts/make-bundled-model.mjs writes it). */
+export function bundledModelPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of ['../..', '../../..']) {
+    const p = join(here, up, 'demo/public/models/nibble-tiny.gguf');
+    if (existsSync(p)) return p;
+  }
+  throw new UsageError('the bundled model demo/public/models/nibble-tiny.gguf is missing (node scripts/make-bundled-model.mjs writes it)');
+}
+
+/** Loads a model for a command: bad files and hyperparameters exit 2 with the message, nothing else printed. */
+export async function loadForCli(cmd: string, path: string, o: { ctxLen?: number; quiet?: boolean } = {}): Promise<{ ctx: GpuContext; lm: LanguageModel }> {
+  if (!/^https?:\/\//i.test(path)) {
+    let st;
+    try {
+      st = statSync(path);
+    } catch (e) {
+      throw new UsageError(`${cmd}: cannot read ${path}: ${(e as Error).message}`);
+    }
+    if (!st.isFile()) throw new UsageError(`${cmd}: ${path} is not a file`);
+    if (st.size === 0) throw new UsageError(`${cmd}: ${path} is empty`);
+  }
+  const ctx = await createNodeContext();
+  const bar = new ProgressBar();
+  try {
+    const lm = await LanguageModel.load(ctx, path, { ctxLen: o.ctxLen, onProgress: o.quiet ? undefined : (p) => bar.update({ step: p.loaded, total: p.total, label: 'loading' }) });
+    return { ctx, lm };
+  } catch (e) {
+    ctx.destroy();
+    if (e instanceof GgufFileError || e instanceof ModelConfigError || e instanceof TokenizerError || e instanceof RangeError) throw new UsageError(`${cmd}: ${path}: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
+export function numberOpt(cmd: string, name: string, v: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`${cmd}: --${name} ${v}: ${what}`);
+  return n;
+}
+
+export function userErrors(cmd: string, e: unknown): never {
+  if (e instanceof SamplingError || e instanceof RangeError || e instanceof TokenizerError) throw new UsageError(`${cmd}: ${(e as Error).message}`);
+  throw e;
+}

@@ -1,0 +1,196 @@
+// LanguageModel: a Llama-family GGUF file as a text generator. Loads the header, builds the config and tokenizer
+// (both refuse bad files before any GPU work), uploads the weights (LlamaEngine), then tokenizes, prefills in chunks
+// and decodes token by token, streaming text that never splits a UTF-8 character.
+//
+//   const lm = await LanguageModel.load(ctx, 'model.gguf');            // a path (Node), a File/Blob, or a URL
+//   for await (const piece of lm.generate('Once upon', { maxTokens: 50, seed: 1 })) process.stdout.write(piece);
+//   console.log(lm.lastStats);                                          // tok/s, time to first token, GPU bytes
+import type { GpuContext } from '../gpu/context.js';
+import { httpRangeSource, openGguf, type GgufReader, type GgufSource, type GgufValue } from '../io/gguf.js';
+import { llamaConfigFromGguf, type LlamaConfig } from '../nn/llama_config.js';
+import { Tokenizer } from '../tokenizer/index.js';
+import { renderChat, type ChatMessage } from './chat.js';
+import { LlamaEngine, type EngineOptions } from './engine.js';
+import { checkSampling, Sampler, type SamplingOptions } from './sampling.js';
+import { StopMatcher, Utf8Stream } from './text.js';
+
+export interface GenerateOptions extends SamplingOptions {
+  /** Tokens to generate at most (default 128). */
+  maxTokens?: number;
+  /** Strings that end the generation (not emitted). End-of-generation tokens always stop it. */
+  stop?: readonly string[];
+  signal?: AbortSignal;
+  /** Add the file's BOS (default true for text prompts; a chat prompt's template writes its own). */
+  addSpecial?: boolean;
+  /** Token texts of special tokens in the prompt become those tokens (default: true for chat, false for text). */
+  parseSpecial?: boolean;
+}
+
+export interface GenerationStats {
+  promptTokens: number;
+  generatedTokens: number;
+  /** ms from the call to the first generated token (prefill and the first sample). */
+  timeToFirstTokenMs: number;
+  promptTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+  stopReason: 'eog' | 'stop' | 'length' | 'context' | 'abort';
+  ids: number[];
+  gpuBytes: number;
+  /** Dispatches in one decode step (one submit each step). */
+  dispatchesPerToken: number;
+}
+
+export type ModelSource = string | Blob | GgufSource;
+
+async function sourceOf(source: ModelSource): Promise<{ src: GgufSource; name: string }> {
+  if (typeof source !== 'string') return { src: source, name: (source as { name?: string }).name ?? 'model' };
+  if (/^https?:\/\//i.test(source)) return { src: await httpRangeSource(source), name: source };
+  // A path: Node only (the browser passes a File or a URL).
+  const fs = (await import(/* @vite-ignore */ ['node', 'fs'].join(':'))) as typeof import('node:fs');
+  return { src: (await fs.openAsBlob(source)) as unknown as GgufSource, name: source };
+}
+
+export class LanguageModel {
+  lastStats: GenerationStats | null = null;
+
+  private constructor(
+    readonly engine: LlamaEngine,
+    readonly tokenizer: Tokenizer,
+    readonly metadata: Record<string, GgufValue>,
+    readonly source: string,
+  ) {}
+
+  get config(): LlamaConfig {
+    return this.engine.config;
+  }
+
+  get chatTemplate(): string | null {
+    const t = this.metadata['tokenizer.chat_template'];
+    return t && t.type === 'string' ? String(t.value) : null;
+  }
+
+  /** Reads the header, checks config and tokenizer, then uploads the weights (progress per tensor). */
+  static async load(ctx: GpuContext, source: ModelSource, o: EngineOptions = {}): Promise<LanguageModel> {
+    const { src, name } = await sourceOf(source);
+    const reader: GgufReader = await openGguf(src, name);
+    const { metadata, tensors } = reader.header;
+    const config = llamaConfigFromGguf(metadata, tensors);
+    const tokenizer = Tokenizer.fromGguf(metadata);
+    if (tokenizer.vocabSize !== config.vocab) throw new Error(`${name}: the tokenizer has ${tokenizer.vocabSize} tokens, token_embd.weight has ${config.vocab} rows`);
+    const engine = await LlamaEngine.load(ctx, { tensors, tensor: (n) => reader.tensor(n) }, config, o);
+    return new LanguageModel(engine, tokenizer, metadata, name);
+  }
+
+  tokenize(text: string, o?: { addSpecial?: boolean; parseSpecial?: boolean }): number[] {
+    return this.tokenizer.encode(text, o);
+  }
+
+  detokenize(ids: readonly number[], o?: { removeSpecial?: boolean; unparseSpecial?: boolean }): string {
+    return this.tokenizer.decode(ids, o);
+  }
+
+  private checkPrompt(ids: readonly number[]): void {
+    if (ids.length === 0) throw new RangeError('the prompt has no tokens');
+    if (ids.length >= this.engine.ctxLen) throw new RangeError(`the prompt has ${ids.length} tokens; the context holds ${this.engine.ctxLen} (at least one must be left to generate)`);
+  }
+
+  /** Logits [T, vocab] at every position of `ids`, by prefill steps of up to `chunk` tokens from position 0. */
+  async logits(ids: readonly number[], o: { decode?: boolean } = {}): Promise<Float32Array> {
+    if (ids.length === 0) throw new RangeError('no tokens');
+    if (ids.length > this.engine.ctxLen) throw new RangeError(`${ids.length} tokens exceed the context of ${this.engine.ctxLen}`);
+    const V = this.config.vocab;
+    const out = new Float32Array(ids.length * V);
+    const step = o.decode ? 1 : this.engine.chunk;
+    for (let p = 0; p < ids.length; p += step) {
+      const part = ids.slice(p, p + step);
+      out.set((await this.engine.step(part, p, 'all')) as Float32Array, p * V);
+    }
+    return out;
+  }
+
+  /** Streams the continuation of `prompt` (text, or token ids as given) as text pieces. Stats in lastStats. */
+  async *generate(prompt: string | readonly number[], o: GenerateOptions = {}): AsyncGenerator<string, GenerationStats> {
+    const t0 = performance.now();
+    const maxTokens = o.maxTokens ?? 128;
+    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new RangeError(`maxTokens ${maxTokens} must be a positive integer`);
+    const sampling = checkSampling(o);
+    const ids = typeof prompt === 'string' ? this.tokenize(prompt, { addSpecial: o.addSpecial ?? true, parseSpecial: o.parseSpecial ?? false }) : [...prompt];
+    this.checkPrompt(ids);
+    const sampler = new Sampler(sampling);
+    const eng = this.engine;
+    const stats: GenerationStats = { promptTokens: ids.length, generatedTokens: 0, timeToFirstTokenMs: 0, promptTokensPerSecond: 0, decodeTokensPerSecond: 0, stopReason: 'length', ids: [], gpuBytes: 0, dispatchesPerToken: 0 };
+    this.lastStats = stats;
+    const want = sampler.greedy && !(sampling.repeatPenalty !== 1) ? 'argmax' : 'last';
+    const utf8 = new Utf8Stream();
+    const stops = new StopMatcher(o.stop ?? []);
+    const history = [...ids];
+    // Prefill: every chunk but the last gives nothing back we need; the last gives the first token's logits.
+    let next: number;
+    let p = 0;
+    for (;;) {
+      if (o.signal?.aborted) return this.finish(stats, 'abort', t0, 0);
+      const part = ids.slice(p, p + eng.chunk);
+      const last = p + part.length >= ids.length;
+      const r = await eng.step(part, p, last ? want : 'argmax');
+      p += part.length;
+      if (last) {
+        next = typeof r === 'number' ? r : sampler.sample(r, history);
+        break;
+      }
+    }
+    const tPrefill = performance.now();
+    stats.promptTokensPerSecond = ids.length / ((tPrefill - t0) / 1000);
+    stats.timeToFirstTokenMs = tPrefill - t0;
+    let tDecode0 = tPrefill;
+    for (;;) {
+      const end = (why: GenerationStats['stopReason']) => ({ why, tail: why === 'stop' ? '' : stops.push(utf8.flush()).emit + stops.flush() });
+      let done: ReturnType<typeof end> | null = null;
+      if (this.tokenizer.isEog(next)) done = end('eog');
+      if (!done) {
+        stats.ids.push(next);
+        history.push(next);
+        stats.generatedTokens++;
+        const text = stops.push(utf8.push(this.tokenizer.tokenBytes(next)));
+        if (text.emit) yield text.emit;
+        if (text.stopped) done = end('stop');
+        else if (stats.generatedTokens >= maxTokens) done = end('length');
+        else if (p >= eng.ctxLen) done = end('context');
+        else if (o.signal?.aborted) done = end('abort');
+      }
+      if (done) {
+        if (done.tail) yield done.tail;
+        return this.finish(stats, done.why, tDecode0, stats.generatedTokens - 1);
+      }
+      if (stats.generatedTokens === 1) tDecode0 = performance.now();
+      const r = await eng.step([next], p, want);
+      p++;
+      next = typeof r === 'number' ? r : sampler.sample(r, history);
+      stats.dispatchesPerToken = eng.lastDispatches;
+    }
+  }
+
+  private finish(stats: GenerationStats, why: GenerationStats['stopReason'], tDecode0: number, decoded: number): GenerationStats {
+    stats.stopReason = why;
+    const ms = performance.now() - tDecode0;
+    stats.decodeTokensPerSecond = decoded > 0 && ms > 0 ? decoded / (ms / 1000) : 0;
+    stats.gpuBytes = this.engine.gpuBytes;
+    return stats;
+  }
+
+  /** Chat: the file's template renders the messages, then generation continues the assistant's turn. */
+  chat(messages: readonly ChatMessage[], o: GenerateOptions = {}): AsyncGenerator<string, GenerationStats> {
+    const tpl = this.chatTemplate;
+    if (!tpl) throw new Error(`${this.source} has no tokenizer.chat_template: use generate() with a plain prompt`);
+    const tk = this.tokenizer;
+    const text = renderChat(tpl, messages, { bosToken: tk.bos !== null ? tk.tokenText(tk.bos) : '', eosToken: tk.eos !== null ? tk.tokenText(tk.eos) : '', addGenerationPrompt: true });
+    return this.generate(text, { ...o, addSpecial: o.addSpecial ?? false, parseSpecial: o.parseSpecial ?? true });
+  }
+
+  get gpuBytes(): number {
+    return this.engine.gpuBytes;
+  }
+
+  dispose(): void {
+    this.engine.dispose();
+  }
+}

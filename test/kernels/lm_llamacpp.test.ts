@@ -1,0 +1,125 @@
+// nibble's language-model engine (Dawn in Node) against llama.cpp (node-llama-cpp 3.21.1, CPU) and the f64
+// reference, on small GGUF files written by synthLlamaGguf: every weight type, both architectures, GQA and plain
+// heads, tied and untied output, Llama-3 rope scaling.
+//
+// Bounds (probabilities; a logit change dz moves each probability by at most max|dz| / 2):
+//   - nibble vs the exact f64 reference: nibble computes in f32 (activations, KV cache, accumulators), so each dot
+//     product of length K is within K u sum|w x| of the exact one (u = 2^-24). Through L layers and the output
+//     projection: |dz| <= 4 (L + 1) Kmax u sum|w x|, with sum|w x| <= 4 |logit scale| ~ 40 here, K <= 512: 1e-3 in
+//     logits, NIBBLE_BOUND = 5e-4 in probabilities (measured: ~1e-6; a wrong rope pair, mask or scale gives 1e-2+).
+//   - nibble vs llama.cpp: llama.cpp's CPU rounds each matmul input to 8 bits (Q8_0 / Q8_1 / Q8_K) or f16 / bf16;
+//     nibble keeps f32. The reference with `cpuActivations` reproduces that rounding (test/unit/llama_ref.test.ts
+//     shows it equals llama.cpp to 2e-5 tensor by tensor, and to E + 2e-5 through a whole model, where a value within
+//     f32 noise of a rounding tie may round one step the other way), so with E = max |p_exact - p_rounded|, what the
+//     rounding does to this model, |p_nibble - p_cpp| <= NIBBLE_BOUND + 2E + 2e-5 by the triangle inequality.
+//   - Greedy: 32 tokens identical to llama.cpp's, except where nibble's top two are within that bound.
+//   - Decode (token by token through the KV cache) equals the prefill's logits to the f32 bound of the same sums.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNodeContext } from '../../runtime/node.js';
+import type { GpuContext } from '../../src/gpu/context.js';
+import { parseGgufFile } from '../../src/io/gguf.js';
+import { LanguageModel } from '../../src/lm/model.js';
+import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType } from '../../src/lm/synth.js';
+import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
+import { llamaCppGreedy, llamaCppLogits } from '../helpers/llamacpp.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nibble-lm-cpp-'));
+let ctx: GpuContext;
+beforeAll(async () => {
+  ctx = await createNodeContext();
+});
+afterAll(() => {
+  ctx?.destroy();
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`lm vs llama.cpp (max |p| differences over every position and token)\n${measured.join('\n')}`);
+});
+
+const V = 259;
+const IDS = [1, ...[...'To be, or not to be:\n'].map((ch) => 3 + ch.charCodeAt(0))];
+const NIBBLE_BOUND = 5e-4;
+const CPP_F32 = 2e-5;
+const scaling = { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 32 };
+const CASES: Record<SynthWeightType, Partial<SynthOptions>> = {
+  F32: { arch: 'llama', kvHeads: 2 },
+  F16: { arch: 'qwen2', tied: true },
+  BF16: { arch: 'llama', tied: true, ropeScaling: scaling },
+  Q4_0: { arch: 'llama', kvHeads: 2, ropeScaling: scaling },
+  Q4_1: { arch: 'qwen2', kvHeads: 2 },
+  Q5_0: { arch: 'llama', tied: true },
+  Q5_1: { arch: 'qwen2', tied: true, kvHeads: 2 },
+  Q8_0: { arch: 'llama', kvHeads: 2, ropeScaling: scaling, embedType: 'F16' },
+  Q4_K: { arch: 'llama', kvHeads: 1, ropeScaling: scaling },
+  Q5_K: { arch: 'qwen2', kvHeads: 2, tied: true },
+  Q6_K: { arch: 'llama', embedType: 'Q8_0' },
+};
+const shape = (t: SynthWeightType) => (t.endsWith('_K') ? { dim: 256, ffn: 512 } : { dim: 64, ffn: 128 });
+const measured: string[] = [];
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+async function load(name: string, o: SynthOptions) {
+  const bytes = synthLlamaGguf(o);
+  const path = join(dir, `${name}.gguf`);
+  writeFileSync(path, bytes);
+  const lm = await LanguageModel.load(ctx, path, { ctxLen: 64, chunk: 16 });
+  return { path, file: parseGgufFile(bytes), lm };
+}
+
+describe('language model vs llama.cpp', () => {
+  for (const wt of SYNTH_WEIGHT_TYPES) {
+    it(`${wt}: probabilities at every position (${JSON.stringify(CASES[wt])})`, async () => {
+      const { path, file, lm } = await load(wt, { ...shape(wt), layers: 2, heads: 4, ctx: 64, weightType: wt, seed: 7, ...CASES[wt] });
+      try {
+        const T = IDS.length;
+        const ours = softmaxRows(await lm.logits(IDS), T, V);
+        const exact = softmaxRows(llamaLogitsRef(file, IDS), T, V);
+        const rounded = softmaxRows(llamaLogitsRef(file, IDS, { cpuActivations: true }), T, V);
+        const cpp = new Float64Array(T * V);
+        (await llamaCppLogits(path, IDS)).forEach((p, t) => cpp.set(p, t * V));
+        const vsRef = maxDiff(ours, exact);
+        const E = maxDiff(exact, rounded);
+        const vsCpp = maxDiff(ours, cpp);
+        const bound = NIBBLE_BOUND + 2 * E + CPP_F32;
+        measured.push(`  ${wt.padEnd(5)} vs f64 ${vsRef.toExponential(2)} (bound ${NIBBLE_BOUND.toExponential(0)}), vs llama.cpp ${vsCpp.toExponential(2)} (bound ${bound.toExponential(2)}, of which llama.cpp's 8-bit activations E ${E.toExponential(2)})`);
+        expect(vsRef).toBeLessThanOrEqual(NIBBLE_BOUND);
+        expect(vsCpp).toBeLessThanOrEqual(bound);
+        // Decode through the KV cache equals the prefill, position by position.
+        const dec = await lm.logits(IDS, { decode: true });
+        const pre = await lm.logits(IDS);
+        expect(maxDiff(dec, pre)).toBeLessThanOrEqual(1e-4);
+      } finally {
+        lm.dispose();
+      }
+    });
+  }
+
+  it('greedy continuations of 32 tokens equal llama.cpp\'s (Q8_0, GQA)', async () => {
+    const { path, file, lm } = await load('greedy', { dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 5, weightType: 'Q8_0' });
+    try {
+      const want = await llamaCppGreedy(path, IDS, 32);
+      const gen = lm.generate(IDS, { temperature: 0, maxTokens: 32 });
+      for await (const _ of gen) void _;
+      const got = lm.lastStats!.ids;
+      expect(got.length).toBe(32);
+      const first = got.findIndex((id, i) => id !== want[i]);
+      measured.push(`  greedy: ${first < 0 ? '32 of 32 identical' : `identical up to step ${first}`}`);
+      if (first >= 0) {
+        // Allowed only where the two candidates are within the bound of each other at that step.
+        const prefix = [...IDS, ...got.slice(0, first)];
+        const row = (z: ArrayLike<number>) => softmaxRows(Array.from(z).slice((prefix.length - 1) * V), 1, V);
+        const p = row(await lm.logits(prefix));
+        const E = maxDiff(row(llamaLogitsRef(file, prefix)), row(llamaLogitsRef(file, prefix, { cpuActivations: true })));
+        expect(Math.abs(p[got[first]] - p[want[first]])).toBeLessThanOrEqual(2 * (NIBBLE_BOUND + 2 * E + CPP_F32));
+      }
+    } finally {
+      lm.dispose();
+    }
+  });
+});
