@@ -52,3 +52,15 @@ export { fakeQuantGgufRef, fillWordsRef, type GgufFakeQuantRef } from './ref/fak
 export { convertGguf } from './train/qat.js';
 export { encodeGgufFile, parseGgufFile, parseGgufHeader, openGguf, GgufHeaderIncomplete, ggufTensor, ggufReadable, GGML_TYPES, ggufTensorBytes, gguf, GgufFileError, GGML_TYPE_ID, GGUF_MAX_NAME_BYTES, type GgufFile, type GgufHeader, type GgufReader, type GgufTensorInfo, type GgufTensor, type GgufTensorIn, type GgufValue, type GgufScalar, type GgufScalarType, type GgufTensorType } from './io/gguf.js';
 export { exportMlpGguf, importMlpGguf, GGUF_ARCH } from './train/gguf_export.js';
+// Language models: Llama-family GGUF files on the fused kernels (src/lm), their tokenizer, sampling and chat.
+export { LanguageModel, type GenerateOptions, type GenerationStats, type ModelSource } from './lm/model.js';
+export { LlamaEngine, type EngineOptions, type StepOutput } from './lm/engine.js';
+export { perplexityWindows, type PerplexityResult } from './lm/perplexity.js';
+export { llamaForward, type LlamaOps } from './nn/llama.js';
+export { llamaConfigFromGguf, llamaTensorNames, ModelConfigError, LLAMA_ARCHS, type LlamaConfig } from './nn/llama_config.js';
+export { Tokenizer, TokenizerError } from './tokenizer/index.js';
+export { Sampler, SamplingError, checkSampling, SAMPLING_DEFAULTS, type SamplingOptions } from './lm/sampling.js';
+export { Utf8Stream, StopMatcher } from './lm/text.js';
+export { renderChat, ChatTemplateError, type ChatMessage, type ChatRenderOptions } from './lm/chat.js';
+export { synthLlamaGguf, spmByteVocab, llama3RopeFactors, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType, type Llama3RopeScaling } from './lm/synth.js';
+export { llamaLogitsRef, type LlamaRefOptions } from './ref/llama.js';
