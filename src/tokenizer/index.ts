@@ -206,7 +206,8 @@ export class Tokenizer {
     score: (id) => this.v.scores[id],
     byteToken: (b) => {
       const hex = b.toString(16).toUpperCase().padStart(2, '0');
-      const id = this.v.ids.get(`<0x${hex}>`) ?? this.v.ids.get(String.fromCharCode(b));
+      // llama.cpp's second choice is the byte itself as a token, which can only exist for ASCII.
+      const id = this.v.ids.get(`<0x${hex}>`) ?? (b < 0x80 ? this.v.ids.get(String.fromCharCode(b)) : undefined);
       if (id === undefined) throw new TokenizerError(`tokenizer: the text needs byte 0x${hex} but the vocabulary has no '<0x${hex}>' token`);
       return id;
     },

@@ -100,7 +100,7 @@ export function bpeVocabMetadata(pre: string, opts: { nMerges?: number } = {}): 
     let best = '';
     let bestC = 0;
     for (const [k, c] of pairs) if (c > bestC || (c === bestC && k < best)) [best, bestC] = [k, c];
-    if (bestC < 2) break;
+    if (bestC < 1) break; // pairs seen once merge too (ties by text), for a larger vocabulary
     merges.push(best);
     const [a, b] = best.split(' ');
     if (!have.has(a + b)) {
