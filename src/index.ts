@@ -58,7 +58,7 @@ export { LlamaEngine, type EngineOptions, type StepOutput } from './lm/engine.js
 export { perplexityWindows, type PerplexityResult } from './lm/perplexity.js';
 export { llamaForward, type LlamaOps } from './nn/llama.js';
 export { llamaConfigFromGguf, llamaTensorNames, ModelConfigError, LLAMA_ARCHS, type LlamaConfig } from './nn/llama_config.js';
-export { Tokenizer, TokenizerError } from './tokenizer/index.js';
+export { Tokenizer, TokenizerError, type EncodeOptions, type DecodeOptions } from './tokenizer/index.js';
 export { Sampler, SamplingError, checkSampling, SAMPLING_DEFAULTS, type SamplingOptions } from './lm/sampling.js';
 export { Utf8Stream, StopMatcher } from './lm/text.js';
 export { renderChat, ChatTemplateError, type ChatMessage, type ChatRenderOptions } from './lm/chat.js';
