@@ -11,8 +11,10 @@
 //   then the tensor data, each tensor padded to the alignment. Keys are ASCII, at most 65535 bytes.
 // Shapes in this API are outermost first (as safetensors and src/quant/gguf.ts): shape [N, K] is stored as ne [K, N].
 import { GGUF_BLOCKS } from '../quant/gguf.js';
+import { GgufFileError } from './gguf_error.js';
+import { setOwn } from './safetensors.js';
 
-export class GgufFileError extends Error {}
+export { GgufFileError };
 
 /** parseGgufHeader was given a prefix of the file that ends inside the header: read `need` bytes or more, and retry. */
 export class GgufHeaderIncomplete extends GgufFileError {
@@ -425,8 +427,9 @@ export function parseGgufHeader(prefix: Uint8Array, fileSize: number, source = '
     const at = r.pos;
     const key = r.str(`metadata key ${i}`, MAX_KEY_BYTES);
     if (key.length === 0) r.fail(`metadata key ${i} is empty`, at);
-    if (key in metadata) r.fail(`metadata key '${key}' appears twice`, at);
-    metadata[key] = r.value(r.valueType(`metadata '${key}'`), `metadata '${key}'`);
+    // Own properties only: a key such as 'constructor' is not a duplicate, '__proto__' is stored as a key.
+    if (Object.hasOwn(metadata, key)) r.fail(`metadata key '${key}' appears twice`, at);
+    setOwn(metadata, key, r.value(r.valueType(`metadata '${key}'`), `metadata '${key}'`));
   }
   let alignment = 32;
   const al = metadata['general.alignment'];

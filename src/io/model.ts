@@ -48,6 +48,11 @@ export function decodeModel(bytes: ArrayBuffer | Uint8Array, source = 'model'): 
   if (!Array.isArray(sizes) || sizes.length < 2 || !Array.isArray(meta) || meta.length !== sizes.length - 1) {
     throw new ModelFileError(`${source}: metadata sizes ${m.sizes} and layers do not describe the same layers`);
   }
+  // Sizes are used as shapes and loop bounds, layer entries as objects: check both before any use.
+  const badSize = sizes.findIndex((n) => !Number.isSafeInteger(n) || n < 1);
+  if (badSize >= 0) throw new ModelFileError(`${source}: metadata sizes ${m.sizes}: sizes[${badSize}] = ${JSON.stringify(sizes[badSize])} is not a positive integer`);
+  const badLayer = meta.findIndex((lm) => typeof lm !== 'object' || lm === null || Array.isArray(lm));
+  if (badLayer >= 0) throw new ModelFileError(`${source}: metadata layers[${badLayer}] = ${JSON.stringify(meta[badLayer])} is not an object {bits, group, act}`);
   const need = (name: string, dtype: string, shape: number[]): Tensor => {
     const t = st.tensors[name];
     if (!t) throw new ModelFileError(`${source}: tensor '${name}' is missing`);
@@ -70,7 +75,7 @@ export function decodeModel(bytes: ArrayBuffer | Uint8Array, source = 'model'): 
     }
     const bias = need(`layers.${i}.bias`, 'F32', [N]).data as Float32Array;
     if (lm.bits === null) return { N, K, bits: null, group: K, w: need(`layers.${i}.weight`, 'F32', [N, K]).data as Float32Array, bias, act: lm.act };
-    if (!Number.isInteger(lm.bits) || lm.bits < 2 || lm.bits > 8 || !(K % lm.group === 0)) throw new ModelFileError(`${source}: layer ${i}: bits ${lm.bits} / group ${lm.group} do not fit K=${K}`);
+    if (!Number.isInteger(lm.bits) || lm.bits < 2 || lm.bits > 8 || !Number.isInteger(lm.group) || lm.group < 1 || K % lm.group !== 0) throw new ModelFileError(`${source}: layer ${i}: bits ${lm.bits} / group ${lm.group} do not fit K=${K}`);
     const c = containerBits(lm.bits);
     const codes = need(`layers.${i}.codes`, 'I32', [N, wordsPerRow(K, c)]).data as Int32Array;
     const scales = need(`layers.${i}.scales`, 'F32', [N, K / lm.group]).data as Float32Array;

@@ -36,6 +36,14 @@ export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
 }
 
+/**
+ * obj[key] = value as an own property whatever the key: a plain assignment of '__proto__' would set the object's
+ * prototype instead (the entry lost), so names from a file are stored this way.
+ */
+export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -89,7 +97,7 @@ export function parseHeader(head: Uint8Array, total: number, source = 'safetenso
       if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SafetensorsError(`${source}: __metadata__ is not an object`);
       for (const [k, s] of Object.entries(v)) {
         if (typeof s !== 'string') throw new SafetensorsError(`${source}: __metadata__['${k}'] is not a string`);
-        metadata[k] = s;
+        setOwn(metadata, k, s);
       }
       continue;
     }
@@ -131,7 +139,7 @@ export function parseSafetensors(bytes: ArrayBuffer | Uint8Array, source = 'safe
     const buffer = u8.buffer as ArrayBuffer;
     // A misaligned tensor is copied (once) into its own buffer.
     const data = at % size === 0 ? new Ctor(buffer, at, count) : new Ctor(buffer.slice(at, at + count * size), 0, count);
-    tensors[e.name] = { dtype: e.dtype, shape: e.shape, data };
+    setOwn(tensors, e.name, { dtype: e.dtype, shape: e.shape, data });
   }
   return { tensors, metadata };
 }

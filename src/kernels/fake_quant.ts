@@ -288,7 +288,7 @@ export const FAKE_QUANT_RUNNABLE: RunnableKernel = {
   inputs: [
     { name: 'x', dtypes: ['F32'], shape: '[...]' },
     { name: 'scale', dtypes: ['F32'], shape: '[1] | [C] | [..., K/group]', doc: 'per tensor, per channel (axis), or per group along the last axis (group)' },
-    { name: 'zero_point', dtypes: ['F32'], shape: 'as scale', doc: 'used rounded and clamped to [qmin, qmax], as PyTorch' },
+    { name: 'zero_point', dtypes: ['F32', 'I32'], shape: 'as scale', doc: "used rounded and clamped to [qmin, qmax], as PyTorch (I32: PyTorch's own int32 zero points)" },
     { name: 'grad_y', dtypes: ['F32'], shape: 'as x', optional: true, doc: 'given: also run the backward' },
   ],
   outputs: [
@@ -308,7 +308,9 @@ export const FAKE_QUANT_RUNNABLE: RunnableKernel = {
   async run(ctx, inputs, params) {
     const t = (name: string) => {
       const v = inputs[name];
-      return v ? { data: v.data as Float32Array, shape: v.shape } : undefined;
+      // I32 zero points (PyTorch's dtype for them) become the same values in f32: exact for |z| < 2^24, and any
+      // larger one is outside every [qmin, qmax] and refused alike.
+      return v ? { data: v.dtype === 'I32' ? Float32Array.from(v.data) : (v.data as Float32Array), shape: v.shape } : undefined;
     };
     let r: FakeQuantRunResult;
     try {

@@ -601,7 +601,7 @@ const MATMUL_INPUTS: TensorSpec[] = [
   { name: 'w', dtypes: ['F32'], shape: '[N, K]', optional: true, doc: 'float weights, quantized on the GPU with the scheme parameters (or give codes + scales)' },
   { name: 'codes', dtypes: ['I8', 'U8'], shape: '[N, K]', optional: true, doc: "unpacked, as quantize writes them (I8: signed q of a symmetric scheme; U8: unsigned u)" },
   { name: 'scales', dtypes: ['F32', 'F16'], shape: '[N, K/group]', optional: true, doc: 'with codes' },
-  { name: 'zeros', dtypes: ['F32', 'F16'], shape: '[N, K/group]', optional: true, doc: 'with codes, asymmetric schemes only' },
+  { name: 'zeros', dtypes: ['F32', 'F16', 'I32'], shape: '[N, K/group]', optional: true, doc: 'with codes, asymmetric schemes only (I32: integer zero points)' },
   { name: 'blocks', dtypes: ['U8'], shape: '[bytes]', optional: true, doc: "or W as GGUF blocks, the tensor data as stored in the .gguf file (with gguf_type; N from its size, K from x's)" },
   { name: 'bias', dtypes: ['F32'], shape: '[N]', optional: true },
 ];

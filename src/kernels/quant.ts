@@ -533,7 +533,9 @@ export function quantizedFromTensors(kernel: string, inputs: Record<string, Tens
   if (s.symmetric && zeros) throw bad(`tensor 'zeros' was given for a symmetric scheme`);
   if (!s.symmetric) {
     if (!zeros) throw bad(`input tensor 'zeros' [${N}, ${ng}] is missing (asymmetric scheme)`);
-    if (zeros.dtype !== scales.dtype) throw bad(`tensor 'zeros' is ${zeros.dtype}, scales are ${scales.dtype}`);
+    // Integer zero points may also come as I32 (PyTorch's dtype for them); q4_1's float mins may not.
+    const intZeros = zeros.dtype === 'I32' && zeroKind(s) === 'int';
+    if (zeros.dtype !== scales.dtype && !intZeros) throw bad(`tensor 'zeros' is ${zeros.dtype}, scales are ${scales.dtype}${zeros.dtype === 'I32' ? ` (I32 is taken for integer zero points, not the float mins of ${s.rule})` : ''}`);
     if (zeros.shape.length !== 2 || zeros.shape[0] !== N || zeros.shape[1] !== ng) throw bad(`tensor 'zeros' has shape [${zeros.shape.join(', ')}], expected [${N}, ${ng}]`);
   }
   if (codes.dtype === 'I8' && !s.symmetric) throw bad(`tensor 'codes' is I8 (signed), an asymmetric scheme takes U8 codes`);
@@ -560,7 +562,7 @@ export const DEQUANTIZE_RUNNABLE: RunnableKernel = {
   inputs: [
     { name: 'codes', dtypes: ['I8', 'U8'], shape: '[N, K]', doc: 'I8: signed q of a symmetric scheme; U8: unsigned stored codes u' },
     { name: 'scales', dtypes: ['F32', 'F16'], shape: '[N, K/group]' },
-    { name: 'zeros', dtypes: ['F32', 'F16'], shape: '[N, K/group]', optional: true, doc: 'asymmetric schemes only; same dtype as scales' },
+    { name: 'zeros', dtypes: ['F32', 'F16', 'I32'], shape: '[N, K/group]', optional: true, doc: 'asymmetric schemes only; same dtype as scales, or I32 integer zero points' },
   ],
   outputs: [{ name: 'w_dq', dtypes: ['F32', 'F16'], shape: '[N, K]' }],
   params: [

@@ -32,6 +32,10 @@
 import { packCodes, unpackCodes } from './layout.js';
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { checkQuantized, makeScheme, type QuantizedTensor, type QuantScheme } from './scheme.js';
+import { GgufFileError } from '../io/gguf_error.js';
+
+/** GGUF block data nibble refuses (wrong size or type, a NaN/Inf scale): names the tensor, block, row and byte. */
+export class GgufBlockError extends GgufFileError {}
 
 export type GgufBlockType = 'Q4_0' | 'Q4_1' | 'Q8_0' | 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K';
 
@@ -75,7 +79,7 @@ export function ggufScheme(t: GgufBlockType): QuantScheme {
 }
 
 function checkType(t: string, tensor: string): asserts t is GgufBlockType {
-  if (!(t in GGUF_BLOCKS)) throw new Error(`tensor '${tensor}': GGUF type ${t} is not one nibble reads (block types: ${Object.keys(GGUF_BLOCKS).join(', ')})`);
+  if (!(t in GGUF_BLOCKS)) throw new GgufBlockError(`tensor '${tensor}': GGUF type ${t} is not one nibble reads (block types: ${Object.keys(GGUF_BLOCKS).join(', ')})`);
 }
 
 /** Bytes a [N, K] tensor of block type `t` takes. */
@@ -85,18 +89,18 @@ export function ggufBytes(t: GgufBlockType, N: number, K: number): number {
 
 function checkSize(t: GgufBlockType, bytes: Uint8Array, N: number, K: number, tensor: string): void {
   const E = GGUF_BLOCKS[t].elements;
-  if (!Number.isInteger(K) || K % E !== 0 || K < E) throw new Error(`tensor '${tensor}': ${t} needs K a multiple of ${E}, got shape [${N}, ${K}]`);
+  if (!Number.isInteger(K) || K % E !== 0 || K < E) throw new GgufBlockError(`tensor '${tensor}': ${t} needs K a multiple of ${E}, got shape [${N}, ${K}]`);
   const need = ggufBytes(t, N, K);
   if (bytes.length < need) {
     const B = GGUF_BLOCKS[t].bytes;
     const block = Math.floor(bytes.length / B);
     const perRow = K / E;
-    throw new Error(
+    throw new GgufBlockError(
       `tensor '${tensor}': ${t} data is truncated: ${bytes.length} bytes, [${N}, ${K}] needs ${need}; block ${block} (row ${Math.floor(block / perRow)}, k ${(block % perRow) * E}) ` +
         `has ${bytes.length - block * B} of its ${B} bytes`,
     );
   }
-  if (bytes.length > need) throw new Error(`tensor '${tensor}': ${t} data has ${bytes.length} bytes, [${N}, ${K}] takes exactly ${need}`);
+  if (bytes.length > need) throw new GgufBlockError(`tensor '${tensor}': ${t} data has ${bytes.length} bytes, [${N}, ${K}] takes exactly ${need}`);
 }
 
 /**
@@ -137,8 +141,8 @@ function half(bytes: Uint8Array, o: number): number {
 }
 
 /** Where a K-quant super-block's f16 is not finite: the error naming tensor, block, row, k and byte. */
-function badHalf(tensor: string, t: GgufBlockType, what: string, blk: number, perRow: number, o: number, v: number): Error {
-  return new Error(`tensor '${tensor}': ${t} block ${blk} (row ${Math.floor(blk / perRow)}, k ${(blk % perRow) * GGUF_BLOCKS[t].elements}, byte ${o}) has ${what} = ${v}`);
+function badHalf(tensor: string, t: GgufBlockType, what: string, blk: number, perRow: number, o: number, v: number): GgufBlockError {
+  return new GgufBlockError(`tensor '${tensor}': ${t} block ${blk} (row ${Math.floor(blk / perRow)}, k ${(blk % perRow) * GGUF_BLOCKS[t].elements}, byte ${o}) has ${what} = ${v}`);
 }
 
 /**
@@ -251,12 +255,12 @@ export function importGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K: nu
 /** Exports to GGUF blocks; the tensor's scheme must match the block type (bits, group 32, zero kind, f16 scales). */
 export function exportGguf(t: GgufBlockType, q: QuantizedTensor, tensor = 'weight'): Uint8Array {
   checkType(t, tensor);
-  if (!GGUF_EXPORT_TYPES.includes(t)) throw new Error(`tensor '${tensor}': export to ${t} is not supported (nibble reads ${t} but writes ${GGUF_EXPORT_TYPES.join(', ')})`);
+  if (!GGUF_EXPORT_TYPES.includes(t)) throw new GgufBlockError(`tensor '${tensor}': export to ${t} is not supported (nibble reads ${t} but writes ${GGUF_EXPORT_TYPES.join(', ')})`);
   checkQuantized(q, tensor);
   const want = ggufScheme(t);
   const s = q.scheme;
   if (s.bits !== want.bits || s.group !== 32 || s.symmetric !== want.symmetric || (t === 'Q4_1') !== (s.rule === 'q4_1')) {
-    throw new Error(`tensor '${tensor}': ${t} needs ${want.bits}-bit g32 ${want.symmetric ? 'symmetric' : 'float-min'} codes, the tensor is ${s.bits}-bit g${s.group} ${s.rule}`);
+    throw new GgufBlockError(`tensor '${tensor}': ${t} needs ${want.bits}-bit g32 ${want.symmetric ? 'symmetric' : 'float-min'} codes, the tensor is ${s.bits}-bit g${s.group} ${s.rule}`);
   }
   const { N, K } = q;
   const B = GGUF_BLOCKS[t].bytes;
@@ -265,7 +269,7 @@ export function exportGguf(t: GgufBlockType, q: QuantizedTensor, tensor = 'weigh
   const u = unpackCodes(q.codes, N, K, s.bits);
   const putHalf = (o: number, v: number, what: string, i: number) => {
     const h = f32ToF16Bits(v);
-    if (f16BitsToF32(h) !== v) throw new Error(`tensor '${tensor}': ${what}[${i}] = ${v} is not an f16 value`);
+    if (f16BitsToF32(h) !== v) throw new GgufBlockError(`tensor '${tensor}': ${what}[${i}] = ${v} is not an f16 value`);
     out[o] = h & 255;
     out[o + 1] = h >> 8;
   };
@@ -290,7 +294,7 @@ export function exportGguf(t: GgufBlockType, q: QuantizedTensor, tensor = 'weigh
 /** Rows `rows` of a GGUF tensor [N, K] (its blocks as stored), decoded by dequantizeGguf: f32 [rows.length, K]. */
 export function dequantizeGgufRows(t: GgufBlockType, bytes: Uint8Array, N: number, K: number, rows: readonly number[], tensor = 'weight'): Float32Array {
   const rowBytes = ggufBytes(t, 1, K);
-  if (bytes.length !== N * rowBytes) throw new Error(`tensor '${tensor}': ${t} data has ${bytes.length} bytes, [${N}, ${K}] takes exactly ${N * rowBytes}`);
+  if (bytes.length !== N * rowBytes) throw new GgufBlockError(`tensor '${tensor}': ${t} data has ${bytes.length} bytes, [${N}, ${K}] takes exactly ${N * rowBytes}`);
   const out = new Float32Array(rows.length * K);
   rows.forEach((n, j) => out.set(dequantizeGguf(t, bytes.subarray(n * rowBytes, (n + 1) * rowBytes), 1, K, tensor), j * K));
   return out;

@@ -12,7 +12,7 @@
 //   nibble-mlp.act_bits (u32[L]: 8 = the layer's input is fake-quantized per token, int8 asymmetric; 0 = none).
 import type { GpuContext } from '../gpu/context.js';
 import { destroyQuantized, downloadQuantized, quantizeWeights } from '../kernels/quant.js';
-import { encodeGgufFile, gguf, GgufFileError, ggufTensor, parseGgufFile, type GgufTensorIn } from '../io/gguf.js';
+import { encodeGgufFile, gguf, GgufFileError, ggufTensor, parseGgufFile, type GgufTensorIn, type GgufValue } from '../io/gguf.js';
 import { exportGguf, ggufScheme, importGguf } from '../quant/gguf.js';
 import { unpackCodes } from '../quant/layout.js';
 import type { MlpModel, QuantizedLayer, QuantizedMlp } from './qat.js';
@@ -73,8 +73,10 @@ function f32Of(data: Uint8Array): Float32Array {
 export function importMlpGguf(bytes: Uint8Array | ArrayBuffer, source = 'gguf'): QuantizedMlp {
   const f = parseGgufFile(bytes, source);
   const m = f.metadata;
+  // A value as the errors quote it (a 64-bit integer is a bigint, which JSON.stringify refuses).
+  const shown = (v: GgufValue) => (v.type === 'array' ? `an array of ${v.value.length} ${v.itemType}` : typeof v.value === 'string' ? JSON.stringify(v.value) : `${v.type} ${String(v.value)}`);
   const arch = m['general.architecture'];
-  if (arch?.type !== 'string' || arch.value !== GGUF_ARCH) throw new GgufFileError(`${source}: general.architecture is ${arch ? JSON.stringify(arch.value) : 'missing'}, expected '${GGUF_ARCH}'`);
+  if (arch?.type !== 'string' || arch.value !== GGUF_ARCH) throw new GgufFileError(`${source}: general.architecture is ${arch ? shown(arch) : 'missing'}, expected '${GGUF_ARCH}'`);
   const u32s = (key: string): number[] => {
     const v = m[key];
     if (v?.type !== 'array' || v.itemType !== 'u32') throw new GgufFileError(`${source}: metadata '${key}' must be an array of u32`);
@@ -87,7 +89,7 @@ export function importMlpGguf(bytes: Uint8Array | ArrayBuffer, source = 'gguf'):
     throw new GgufFileError(`${source}: metadata sizes [${sizes.join(', ')}] and act_bits [${actBits.join(', ')}] do not describe ${Math.max(L, 0)} layers (act_bits 0 or 8)`);
   }
   const act = m[`${GGUF_ARCH}.activation`];
-  if (act?.type !== 'string' || act.value !== 'silu') throw new GgufFileError(`${source}: metadata '${GGUF_ARCH}.activation' is ${act ? JSON.stringify(act.value) : 'missing'}, expected 'silu'`);
+  if (act?.type !== 'string' || act.value !== 'silu') throw new GgufFileError(`${source}: metadata '${GGUF_ARCH}.activation' is ${act ? shown(act) : 'missing'}, expected 'silu'`);
   const layers = sizes.slice(1).map((N, i): QuantizedLayer => {
     const K = sizes[i];
     const wt = ggufTensor(f, `blk.${i}.weight`, source);
