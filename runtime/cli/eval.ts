@@ -45,7 +45,7 @@ options:
       if (bad >= 0) throw new UsageError(`eval: --tokens: item ${bad} ('${values.tokens.split(',')[bad]}') is not a token id`);
     }
     const n = numberOpt('eval', 'ctx', values.ctx, (v) => Number.isInteger(v) && v >= 2, 'must be an integer >= 2');
-    const { ctx, lm } = await loadForCli('eval', positionals[0], { quiet: values.json, ctxLen: n ?? Math.min(512, 2048) });
+    const { ctx, lm } = await loadForCli('eval', positionals[0], { quiet: values.json, ctxLen: n });
     try {
       const win = Math.min(n ?? 512, lm.engine.ctxLen);
       let r;

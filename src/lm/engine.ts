@@ -13,6 +13,14 @@ import { checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatV
 
 export type StepOutput = 'all' | 'last' | 'argmax';
 
+/** Prefill step shapes kept recorded at once (decode shapes are always kept). */
+export const MAX_PREFILL_SHAPES = 4;
+
+function freeStep(st: Step): void {
+  st.bound.forEach(({ b }) => b.dispose());
+  st.temps.forEach((b) => b.destroy());
+}
+
 interface Step {
   T: number;
   out: StepOutput;
@@ -31,6 +39,8 @@ export interface EngineOptions {
   /** Refuse to load when the estimate exceeds this many bytes (default: no budget; WebGPU does not report memory). */
   memoryBudget?: number;
   onProgress?: (p: { loaded: number; total: number; tensor: string }) => void;
+  /** LanguageModel.load: record and compile the decode and prefill steps before returning (default true). */
+  warmup?: boolean;
 }
 
 export class LlamaEngine {
@@ -149,6 +159,35 @@ export class LlamaEngine {
   }
 
   /**
+   * The recorded step of a shape. Decode shapes (T = 1) stay; prefill shapes are kept for the last
+   * MAX_PREFILL_SHAPES lengths used and freed after, so prompts of many lengths do not make memory grow.
+   */
+  private async stepFor(T: number, out: StepOutput): Promise<Step> {
+    const key = `${T}:${out}`;
+    let st = this.steps.get(key);
+    if (st) {
+      this.steps.delete(key); // re-insert: most recently used last
+      this.steps.set(key, st);
+      return st;
+    }
+    st = await this.record(T, out);
+    this.steps.set(key, st);
+    const prefill = [...this.steps.entries()].filter(([, x]) => x.T > 1);
+    for (const [k, old] of prefill.slice(0, Math.max(0, prefill.length - MAX_PREFILL_SHAPES))) {
+      this.steps.delete(k);
+      freeStep(old);
+    }
+    return st;
+  }
+
+  /** Records (and compiles the kernels of) the shapes generation uses first, so the first token pays no compile. */
+  async warmup(): Promise<void> {
+    await this.stepFor(1, 'argmax');
+    await this.stepFor(1, 'last');
+    await this.stepFor(this.chunk, 'argmax');
+  }
+
+  /**
    * Runs the model on `ids` at positions pos0.. (their K and V join the cache): 'all' gives logits [T, vocab],
    * 'last' the last row's [vocab], 'argmax' its greedy id. T is at most `chunk`.
    */
@@ -157,9 +196,7 @@ export class LlamaEngine {
     const T = ids.length;
     if (T < 1 || T > this.chunk) throw new RangeError(`a step takes 1..${this.chunk} tokens, got ${T}`);
     if (pos0 < 0 || pos0 + T > this.ctxLen) throw new RangeError(`positions ${pos0}..${pos0 + T - 1} exceed the context of ${this.ctxLen} tokens`);
-    const key = `${T}:${out}`;
-    let st = this.steps.get(key);
-    if (!st) this.steps.set(key, (st = await this.record(T, out)));
+    const st = await this.stepFor(T, out);
     this.ctx.write(this.res.x, this.embedding.rows(ids));
     this.ctx.write(this.res.pos, Int32Array.from({ length: T }, (_, i) => pos0 + i));
     const s = st;
@@ -187,10 +224,7 @@ export class LlamaEngine {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const st of this.steps.values()) {
-      st.bound.forEach(({ b }) => b.dispose());
-      st.temps.forEach((b) => b.destroy());
-    }
+    for (const st of this.steps.values()) freeStep(st);
     this.steps.clear();
     for (const w of this.res.weights.values()) destroyWeight(w);
     this.owned.forEach((b) => b.destroy());

@@ -78,6 +78,12 @@ export class LanguageModel {
     const tokenizer = Tokenizer.fromGguf(metadata);
     if (tokenizer.vocabSize !== config.vocab) throw new Error(`${name}: the tokenizer has ${tokenizer.vocabSize} tokens, token_embd.weight has ${config.vocab} rows`);
     const engine = await LlamaEngine.load(ctx, { tensors, tensor: (n) => reader.tensor(n) }, config, o);
+    try {
+      if (o.warmup !== false) await engine.warmup();
+    } catch (e) {
+      engine.dispose();
+      throw e;
+    }
     return new LanguageModel(engine, tokenizer, metadata, name);
   }
 
