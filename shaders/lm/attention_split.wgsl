@@ -6,7 +6,8 @@
 // (o not divided by l). A split that starts past pos[t] (or a row whose position is outside [0, ctx_max), such as
 // padding's -1) writes m = -inf, l = 0, o = 0, which the merge skips. GQA: head h reads kv head h / group.
 // No workgroup memory or barriers (SwiftShader runs it on the CPU); HEAD_DIM (a multiple of 4) is substituted at
-// compile time so the per-key loops have a fixed trip count, and q, keys and values are read as vec4.
+// compile time so the per-key loops have a fixed trip count, and q, keys and values are read as vec4. With KV_F16
+// the cache holds f16 values in pairs per u32 word (kv_store.wgsl), read four at a time as vec2<u32>.
 struct Params {
   items: u32, // T * heads * n_split
   heads: u32,
@@ -25,8 +26,31 @@ const D4: u32 = D / 4u;
 override WG: u32 = 64;
 
 @group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;
+#if KV_F16
+@group(0) @binding(1) var<storage, read> k_cache: array<vec2<u32>>;
+@group(0) @binding(2) var<storage, read> v_cache: array<vec2<u32>>;
+
+fn key4(i: u32) -> vec4<f32> {
+  let w = k_cache[i];
+  return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
+}
+
+fn value4(i: u32) -> vec4<f32> {
+  let w = v_cache[i];
+  return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
+}
+#else
 @group(0) @binding(1) var<storage, read> k_cache: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> v_cache: array<vec4<f32>>;
+
+fn key4(i: u32) -> vec4<f32> {
+  return k_cache[i];
+}
+
+fn value4(i: u32) -> vec4<f32> {
+  return v_cache[i];
+}
+#endif
 @group(0) @binding(3) var<storage, read> pos: array<i32>;
 @group(0) @binding(4) var<storage, read_write> part: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
@@ -37,7 +61,7 @@ var<private> qv: array<vec4<f32>, D4>;
 fn score(kb: u32) -> f32 {
   var s = vec4<f32>();
   for (var d = 0u; d < D4; d++) {
-    s = fma(qv[d], k_cache[kb + d], s);
+    s = fma(qv[d], key4(kb + d), s);
   }
   return (s.x + s.y + s.z + s.w) * params.scale;
 }
@@ -80,7 +104,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var m = score(kb);
   var l = 1.0;
   for (var d = 0u; d < D4; d++) {
-    o[d] = v_cache[kb + d];
+    o[d] = value4(kb + d);
   }
   for (var j = lo + 1u; j < hi; j++) {
     kb = j * row + kvh * D4;
@@ -90,7 +114,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let w = exp(s - m_new);
     l = fma(l, corr, w);
     for (var d = 0u; d < D4; d++) {
-      o[d] = fma(o[d], vec4(corr), w * v_cache[kb + d]);
+      o[d] = fma(o[d], vec4(corr), w * value4(kb + d));
     }
     m = m_new;
   }

@@ -1,8 +1,10 @@
 // KV-cache write (src/kernels/lm.ts planKvStore): row t of src [T, row_elems] goes to row pos[t] of
 // cache [ctx_max, row_elems]. Positions come from a buffer so one recorded dispatch serves every token; a position
-// outside [0, ctx_max) (padding rows: -1) is skipped. One invocation per element of src.
+// outside [0, ctx_max) (padding rows: -1) is skipped. One invocation per element of src; with KV_F16 the cache
+// holds f16 pairs in u32 words (pack2x16float: round to nearest even, low half first; row_elems even) and one
+// invocation writes one word.
 struct Params {
-  n: u32, // T * row_elems
+  n: u32, // T * row_elems (KV_F16: T * row_elems / 2 words)
   row_elems: u32,
   ctx_max: u32,
   row_pitch: u32,
@@ -11,7 +13,11 @@ struct Params {
 override WG: u32 = 64;
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
+#if KV_F16
+@group(0) @binding(1) var<storage, read_write> cache: array<u32>;
+#else
 @group(0) @binding(1) var<storage, read_write> cache: array<f32>;
+#endif
 @group(0) @binding(2) var<storage, read> pos: array<i32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
@@ -21,11 +27,20 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (i >= params.n) {
     return;
   }
-  let t = i / params.row_elems;
-  let c = i - t * params.row_elems;
+#if KV_F16
+  let e = 2u * i; // first element of the pair
+#else
+  let e = i;
+#endif
+  let t = e / params.row_elems;
+  let c = e - t * params.row_elems;
   let p = pos[t];
   if (p < 0 || u32(p) >= params.ctx_max) {
     return;
   }
-  cache[u32(p) * params.row_elems + c] = src[i];
+#if KV_F16
+  cache[(u32(p) * params.row_elems + c) / 2u] = pack2x16float(vec2<f32>(src[e], src[e + 1u]));
+#else
+  cache[u32(p) * params.row_elems + c] = src[e];
+#endif
 }

@@ -99,19 +99,27 @@ export async function planRopeAt(ctx: GpuContext, x: GPUBuffer, pos: GPUBuffer, 
 }
 
 /** Row t of src [T, rowElems] into row pos[t] of cache [ctxMax, rowElems] (pos i32 [T]); positions outside [0, ctxMax) are skipped. */
-export async function planKvStore(ctx: GpuContext, src: GPUBuffer, cache: GPUBuffer, pos: GPUBuffer, s: { T: number; rowElems: number; ctxMax: number }): Promise<Dispatch> {
+export async function planKvStore(ctx: GpuContext, src: GPUBuffer, cache: GPUBuffer, pos: GPUBuffer, s: { T: number; rowElems: number; ctxMax: number; kvType?: KvType }): Promise<Dispatch> {
   const { T, rowElems, ctxMax } = s;
   checkPositive('kv_store', { T, rowElems, ctxMax });
-  const n = T * rowElems;
+  const f16 = s.kvType === 'f16';
+  checkShape('kv_store', 'rowElems', !f16 || rowElems % 2 === 0, `an f16 cache takes an even row length, got ${rowElems}`);
+  const n = f16 ? (T * rowElems) / 2 : T * rowElems;
   const wg = tuningFor(ctx).elementwiseWG;
-  const kernel = await getKernel(ctx, KV_STORE, {}, { WG: wg });
+  const kernel = await getKernel(ctx, KV_STORE, { KV_F16: f16 }, { WG: wg });
   const g = items(ctx, n, wg);
   return {
     kernel,
-    args: { bindings: { src, cache, pos }, params: { n, row_elems: rowElems, ctx_max: ctxMax, row_pitch: g.rowPitch }, expect: { src: 4 * n, cache: 4 * ctxMax * rowElems, pos: 4 * T } },
+    args: { bindings: { src, cache, pos }, params: { n, row_elems: rowElems, ctx_max: ctxMax, row_pitch: g.rowPitch }, expect: { src: 4 * T * rowElems, cache: kvCacheBytes(ctxMax, rowElems, s.kvType), pos: 4 * T } },
     workgroups: g.workgroups,
   };
 }
+
+/** Element type of the KV cache: f32, or f16 held in pairs per u32 word (pack2x16float; no shader-f16 needed). */
+export type KvType = 'f32' | 'f16';
+
+/** Bytes of one layer's K (or V) cache of ctxMax rows of rowElems values. */
+export const kvCacheBytes = (ctxMax: number, rowElems: number, kvType: KvType = 'f32') => (kvType === 'f16' ? 2 : 4) * ctxMax * rowElems;
 
 export interface AttentionShape {
   T: number;
@@ -123,6 +131,8 @@ export interface AttentionShape {
   splitKeys: number;
   /** Score scale, usually 1 / sqrt(headDim). */
   scale: number;
+  /** The cache's element type (default f32). */
+  kvType?: KvType;
 }
 
 /** Splits per (t, head) of planAttentionSplit. */
@@ -154,9 +164,9 @@ export async function planAttentionSplit(ctx: GpuContext, q: GPUBuffer, kCache: 
   const nSplit = attentionSplits(s);
   const n = T * heads * nSplit;
   const wg = attentionWG(ctx);
-  const kernel = await getKernel(ctx, ATTENTION_SPLIT, { HEAD_DIM: headDim }, { WG: wg });
+  const kernel = await getKernel(ctx, ATTENTION_SPLIT, { HEAD_DIM: headDim, KV_F16: s.kvType === 'f16' }, { WG: wg });
   const g = items(ctx, n, wg);
-  const cacheBytes = 4 * ctxMax * kvHeads * headDim;
+  const cacheBytes = kvCacheBytes(ctxMax, kvHeads * headDim, s.kvType);
   return {
     kernel,
     args: {

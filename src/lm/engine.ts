@@ -5,7 +5,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import { formatBytes } from '../io/gguf.js';
-import { planArgmaxRows, ropeTable } from '../kernels/lm.js';
+import { kvCacheBytes, planArgmaxRows, ropeTable, type KvType } from '../kernels/lm.js';
 import { llamaForward } from '../nn/llama.js';
 import { ModelConfigError, type LlamaConfig } from '../nn/llama_config.js';
 import { assignBuffers, StepRecorder, type StepResources } from './record.js';
@@ -34,6 +34,9 @@ interface Step {
 export interface EngineOptions {
   /** Context length of the KV cache (default: the model's, at most 2048). */
   ctxLen?: number;
+  /** The KV cache's element type: f16 (pairs in u32 words; half the memory and bandwidth) or f32. Default: f16 where
+   *  the adapter has shader-f16 (a GPU), else f32. */
+  kvType?: KvType;
   /** Tokens per prefill step (default 64). */
   chunk?: number;
   /** Refuse to load when the estimate exceeds this many bytes (default: no budget; WebGPU does not report memory). */
@@ -64,14 +67,15 @@ export class LlamaEngine {
     const ctxLen = o.ctxLen ?? Math.min(c.ctx, 2048);
     if (!Number.isInteger(ctxLen) || ctxLen < 1 || ctxLen > c.ctx) throw new ModelConfigError(`context length ${ctxLen} must be an integer in [1, ${c.ctx}] (the model's context_length)`);
     const chunk = Math.min(o.chunk ?? 64, ctxLen);
+    const kvType: KvType = o.kvType ?? (ctx.caps.shaderF16 ? 'f16' : 'f32');
     const infos = src.tensors as readonly { name: string; type: string; shape: number[] }[];
     for (const t of infos) if (t.shape.length === 2) checkWeightType(t.name, t.type);
-    const est = estimateGpuBytes(c, infos, ctxLen, chunk);
+    const est = estimateGpuBytes(c, infos, ctxLen, chunk, kvType);
     if (o.memoryBudget !== undefined && est.total > o.memoryBudget) {
       throw new ModelConfigError(`the model needs about ${formatBytes(est.total)} of GPU memory (weights ${formatBytes(est.weights)}, KV cache ${formatBytes(est.kv)} for ${ctxLen} tokens, scratch ${formatBytes(est.scratch)}); the budget is ${formatBytes(o.memoryBudget)}`);
     }
     const maxBuf = Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
-    const kvBytes = 4 * ctxLen * c.kvHeads * c.headDim;
+    const kvBytes = kvCacheBytes(ctxLen, c.kvHeads * c.headDim, kvType);
     if (kvBytes > maxBuf) throw new ModelConfigError(`a layer's KV cache of ${ctxLen} tokens takes ${formatBytes(kvBytes)}, over the adapter's binding limit of ${formatBytes(maxBuf)}: use a shorter context`);
     const owned: GPUBuffer[] = [];
     const weights = new Map<string, LmWeight>();
@@ -109,7 +113,7 @@ export class LlamaEngine {
       const table = mk(4 * ctxLen * c.ropeDims, 'rope table');
       ctx.write(table, ropeTable(ctxLen, c.ropeDims, c.ropeBase, freqs));
       const xBytes = 4 * chunk * c.dim;
-      const res = { x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, kCache, vCache, weights, vectors, xBytes };
+      const res = { x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, kCache, vCache, kvType, weights, vectors, xBytes };
       const wBytes = [...weights.values()].reduce((s, w) => s + w.bytes, 0) + [...vectors.values()].reduce((s, b) => s + b.size, 0);
       const eng = new LlamaEngine(ctx, c, ctxLen, chunk, res, embedding, wBytes);
       eng.owned = owned;

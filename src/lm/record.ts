@@ -5,7 +5,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { Dispatch } from '../kernels/common.js';
 import { planMatmulF32, planMatmulQ } from '../kernels/matmul.js';
-import { planAttentionMerge, planAttentionSplit, planKvStore, planRmsNormRows, planRopeAt, planSwiglu } from '../kernels/lm.js';
+import { planAttentionMerge, planAttentionSplit, planKvStore, planRmsNormRows, planRopeAt, planSwiglu, type KvType } from '../kernels/lm.js';
 import { vec8 } from '../ops/common.js';
 import { ewDef, perItem } from '../ops/kernels.js';
 import type { LlamaConfig } from '../nn/llama_config.js';
@@ -33,6 +33,7 @@ export interface StepResources {
   ropeTable: GPUBuffer;
   kCache: GPUBuffer[];
   vCache: GPUBuffer[];
+  kvType: KvType;
   weights: Map<string, LmWeight>;
   vectors: Map<string, GPUBuffer>;
 }
@@ -167,14 +168,15 @@ export class StepRecorder implements LlamaOps<Val> {
     const kc = this.r.kCache[layer];
     const vc = this.r.vCache[layer];
     const rowElems = c.kvHeads * c.headDim;
-    const shape = { T, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ctxMax: ctxLen, splitKeys, scale: 1 / Math.sqrt(c.headDim) };
+    const kvType = this.r.kvType;
+    const shape = { T, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ctxMax: ctxLen, splitKeys, scale: 1 / Math.sqrt(c.headDim), kvType };
     this.ops.push({
       label: `attention ${layer}`,
       ins: [q, k, v],
       outs: [part],
       plan: async (b) => [
-        await planKvStore(this.ctx, b(k), kc, this.r.pos, { T, rowElems, ctxMax: ctxLen }),
-        await planKvStore(this.ctx, b(v), vc, this.r.pos, { T, rowElems, ctxMax: ctxLen }),
+        await planKvStore(this.ctx, b(k), kc, this.r.pos, { T, rowElems, ctxMax: ctxLen, kvType }),
+        await planKvStore(this.ctx, b(v), vc, this.r.pos, { T, rowElems, ctxMax: ctxLen, kvType }),
         await planAttentionSplit(this.ctx, b(q), kc, vc, this.r.pos, b(part), shape),
       ],
     });

@@ -5,7 +5,7 @@
 // the rows of its tokens (dequantizeGgufRows), so the table is never dequantized whole; a tied model also uploads it
 // as the LM head. Sizes are estimated from the header before anything is uploaded.
 import type { GpuContext } from '../gpu/context.js';
-import { GGML_TYPES, formatBytes, type GgufTensor, type GgufTensorInfo, type GgufTensorType } from '../io/gguf.js';
+import { formatBytes, type GgufTensor, type GgufTensorInfo, type GgufTensorType } from '../io/gguf.js';
 import { matmulWeights, type QuantWeights } from '../kernels/matmul.js';
 import { destroyQuantized, uploadQuantizedShards, type GpuQuantized } from '../kernels/quant.js';
 import { bf16BitsToF32, f16BitsToF32 } from '../quant/f16.js';
@@ -121,17 +121,16 @@ export class EmbeddingRows {
 }
 
 /** What loading will hold on the GPU, from the header alone (weights in nibble's layouts, KV cache, scratch). */
-export function estimateGpuBytes(c: LlamaConfig, infos: readonly { name: string; type: string; shape: number[] }[], ctxLen: number, chunk: number): { weights: number; kv: number; scratch: number; total: number } {
+export function estimateGpuBytes(c: LlamaConfig, infos: readonly { name: string; type: string; shape: number[] }[], ctxLen: number, chunk: number, kvType: 'f32' | 'f16' = 'f32'): { weights: number; kv: number; scratch: number; total: number } {
   let weights = 0;
   for (const t of infos) {
     if (t.name === 'token_embd.weight' && !c.tied) continue; // stays on the CPU
     const [N, K] = t.shape.length === 2 ? t.shape : [1, t.shape[0] ?? 1];
     weights += t.shape.length === 2 ? gpuWeightBytes(t.type, N, K) : 4 * N * K;
   }
-  const kv = 2 * c.layers * ctxLen * c.kvHeads * c.headDim * 4;
+  const kv = 2 * c.layers * ctxLen * c.kvHeads * c.headDim * (kvType === 'f16' ? 2 : 4);
   const act = chunk * (3 * c.dim + 2 * c.heads * c.headDim + 2 * c.kvHeads * c.headDim + 3 * c.ffn) * 4;
   const scratch = act + chunk * c.vocab * 4 + chunk * c.heads * Math.ceil(ctxLen / 32) * (c.headDim + 2) * 4;
   return { weights, kv, scratch, total: weights + kv + scratch };
 }
 
-export const ggmlTypeName = (id: number) => Object.entries(GGML_TYPES).find(([, v]) => v[0] === id)?.[0] ?? `type ${id}`;

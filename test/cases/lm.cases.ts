@@ -14,11 +14,13 @@ import {
   planRopeAt,
   planSwiglu,
   ropeTable,
+  kvCacheBytes,
   type AttentionShape,
   type RopeAtShape,
 } from '../../src/kernels/lm.js';
 import { argmaxRowsRef, attentionCachedRef, kvStoreRef, rmsNormRef, ropeAtRef, swigluRef } from '../../src/ref/lm.js';
 import { randomF32 } from '../../src/ref/random.js';
+import { f16BitsToF32, roundF16 } from '../../src/quant/f16.js';
 import { compareBound, compareExact, U_F32 } from '../../src/ref/tolerance.js';
 import { assert, expectError, type GpuCase } from './types.js';
 
@@ -136,6 +138,41 @@ function attentionCase(s: Omit<AttentionShape, 'scale'>, pos: number[]): GpuCase
   };
 }
 
+/**
+ * The f16 KV cache (pairs of f16 in u32 words): kv_store rounds each value to f16 (nearest even) at its position,
+ * and attention over that cache equals the reference over the rounded keys and values.
+ */
+function f16CacheCase(s: Omit<AttentionShape, 'scale' | 'kvType'>, pos: number[]): GpuCase {
+  const shape: AttentionShape = { ...s, scale: 1 / Math.sqrt(s.headDim), kvType: 'f16' };
+  return {
+    name: `lm f16 KV cache: kv_store + attention T=${s.T} heads=${s.heads} kvHeads=${s.kvHeads} headDim=${s.headDim} ctxMax=${s.ctxMax} pos [${pos}]`,
+    async run(ctx) {
+      const { T, heads, kvHeads, headDim: D, ctxMax } = s;
+      const row = kvHeads * D;
+      const q = randomF32(T * heads * D, 61, -2, 2);
+      const k = randomF32(T * row, 62, -2, 2);
+      const v = randomF32(T * row, 63);
+      const P = Int32Array.from(pos);
+      const bytes = kvCacheBytes(ctxMax, row, 'f16');
+      const [Kc, Vc] = [ctx.createBuffer(bytes, undefined, 'k_cache'), ctx.createBuffer(bytes, undefined, 'v_cache')];
+      const ins = [ctx.createBuffer(q, undefined, 'q'), ctx.createBuffer(k, undefined, 'k'), ctx.createBuffer(v, undefined, 'v'), ctx.createBuffer(P, undefined, 'pos')];
+      const part = ctx.createBuffer(4 * attentionPartElems(shape), undefined, 'part');
+      const out = ctx.createBuffer(4 * T * heads * D, undefined, 'out');
+      const st = { T, rowElems: row, ctxMax, kvType: 'f16' as const };
+      const ds = [await planKvStore(ctx, ins[1], Kc, ins[3], st), await planKvStore(ctx, ins[2], Vc, ins[3], st), await planAttentionSplit(ctx, ins[0], Kc, Vc, ins[3], part, shape), await planAttentionMerge(ctx, part, out, shape)];
+      const [got, kw] = await runThenRead(ctx, ds, [...ins, Kc, Vc, part, out], async () => [await ctx.readF32(out), await ctx.readU32(Kc)] as const);
+      // The stored keys: f16 of each value at its position's row, zeros elsewhere.
+      const kRef = kvStoreRef(new Float32Array(ctxMax * row), Float32Array.from(k, roundF16), P, { T, rowElems: row, ctxMax });
+      const kGot = Float32Array.from({ length: ctxMax * row }, (_, i) => f16BitsToF32((kw[i >> 1] >>> (16 * (i & 1))) & 0xffff));
+      const stored = check(compareExact('f16 kv_store', kGot, kRef));
+      const vRef = kvStoreRef(new Float32Array(ctxMax * row), Float32Array.from(v, roundF16), P, { T, rowElems: row, ctxMax });
+      // Queries attend to the rows written above only (positions are distinct and each query's keys are all stored).
+      const ref = attentionCachedRef(q, kRef, vRef, P, { ...shape, kvType: undefined });
+      return `${stored}; ${check(compareBound('attention over f16 cache', got, ref.y, ref.absSum, 1))}`;
+    },
+  };
+}
+
 function argmaxCase(rows: number, cols: number, fill: (x: Float32Array) => void, what: string): GpuCase {
   return {
     name: `lm argmax_rows ${rows}x${cols} ${what}`,
@@ -200,6 +237,8 @@ export const CASES: GpuCase[] = [
   attentionCase({ T: 5, heads: 4, kvHeads: 2, headDim: 64, ctxMax: 37, splitKeys: 8 }, [-1, 0, 17, 36, 5]),
   attentionCase({ T: 5, heads: 4, kvHeads: 1, headDim: 16, ctxMax: 23, splitKeys: 5 }, [3, 4, 5, 6, -1]),
   attentionCase({ T: 1, heads: 4, kvHeads: 2, headDim: 128, ctxMax: 29, splitKeys: 7 }, [28]),
+  f16CacheCase({ T: 5, heads: 4, kvHeads: 2, headDim: 16, ctxMax: 13, splitKeys: 4 }, [0, 1, 2, 3, 4]),
+  f16CacheCase({ T: 3, heads: 4, kvHeads: 1, headDim: 64, ctxMax: 7, splitKeys: 2 }, [0, 1, -1]),
   argmaxCase(7, 1000, (x) => {
     // row 0 random; row 1: a three-way tie across invocations' shares (lowest index 37 wins)
     [37, 133, 700].forEach((c) => (row(x, 1000, 1)[c] = 9));

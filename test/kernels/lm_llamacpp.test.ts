@@ -64,11 +64,11 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-async function load(name: string, o: SynthOptions) {
+async function load(name: string, o: SynthOptions, kvType: 'f32' | 'f16' = 'f32') {
   const bytes = synthLlamaGguf(o);
   const path = join(dir, `${name}.gguf`);
   writeFileSync(path, bytes);
-  const lm = await LanguageModel.load(ctx, path, { ctxLen: 64, chunk: 16 });
+  const lm = await LanguageModel.load(ctx, path, { ctxLen: 64, chunk: 16, kvType });
   return { path, file: parseGgufFile(bytes), lm };
 }
 
@@ -99,6 +99,22 @@ describe('language model vs llama.cpp', () => {
       }
     });
   }
+
+  // The f16 KV cache (the default on GPUs with shader-f16) rounds every cached key and value to f16: unit 2^-11
+  // relative, which through the scores, two layers and the logit scale (~2.5) grows a few times: F16_KV_BOUND = 5e-3.
+  it('f16 KV cache: probabilities within the f16 rounding of the cache, decode equals prefill', async () => {
+    const { file, lm } = await load('f16kv', { dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 9 }, 'f16');
+    try {
+      const T = IDS.length;
+      const ours = softmaxRows(await lm.logits(IDS), T, V);
+      const d = maxDiff(ours, softmaxRows(llamaLogitsRef(file, IDS), T, V));
+      measured.push(`  f16 KV cache (F32 weights) vs f64 ${d.toExponential(2)} (bound 5e-3)`);
+      expect(d).toBeLessThanOrEqual(5e-3);
+      expect(maxDiff(await lm.logits(IDS, { decode: true }), await lm.logits(IDS))).toBeLessThanOrEqual(1e-4);
+    } finally {
+      lm.dispose();
+    }
+  });
 
   it('greedy continuations of 32 tokens equal llama.cpp\'s (Q8_0, GQA)', async () => {
     const { path, file, lm } = await load('greedy', { dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 5, weightType: 'Q8_0' });
