@@ -182,13 +182,47 @@ export class GpuContext {
     this.check();
   }
 
+  /**
+   * Every GPU buffer nibble creates goes through here, so the bytes it holds are known (`memory`): the buffer's
+   * destroy() is wrapped to subtract its size once. Sizes over maxBufferSize are refused before the device is asked.
+   */
+  buffer(desc: GPUBufferDescriptor): GPUBuffer {
+    this.check();
+    const max = this.limits.maxBufferSize;
+    if (desc.size > max) throw new GpuError(`buffer '${desc.label ?? ''}' of ${desc.size} bytes exceeds the adapter's maxBufferSize (${max}); split the tensor across buffers`, 'out-of-memory');
+    const buf = this.device.createBuffer(desc);
+    const size = buf.size;
+    this.held.bytes += size;
+    this.held.buffers++;
+    this.held.peak = Math.max(this.held.peak, this.held.bytes);
+    const destroy = buf.destroy.bind(buf);
+    let live = true;
+    Object.defineProperty(buf, 'destroy', {
+      value: () => {
+        if (live) {
+          live = false;
+          this.held.bytes -= size;
+          this.held.buffers--;
+        }
+        destroy();
+      },
+      configurable: true,
+    });
+    return buf;
+  }
+
+  private held = { bytes: 0, buffers: 0, peak: 0 };
+
+  /** GPU memory held by live buffers created through this context (weights, caches, pools, scratch, uniforms). */
+  get memory(): { bytes: number; buffers: number; peak: number } {
+    return { ...this.held };
+  }
+
   /** Creates a buffer with the given contents (or size), for storage use by default. */
   createBuffer(dataOrSize: ArrayBufferView | number, usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label?: string): GPUBuffer {
     this.check();
     const size = typeof dataOrSize === 'number' ? dataOrSize : dataOrSize.byteLength;
-    const max = this.limits.maxBufferSize;
-    if (Math.ceil(size / 4) * 4 > max) throw new GpuError(`buffer '${label ?? ''}' of ${size} bytes exceeds the adapter's maxBufferSize (${max}); split the tensor across buffers`, 'out-of-memory');
-    const buf = this.device.createBuffer({ size: Math.max(4, Math.ceil(size / 4) * 4), usage, label, mappedAtCreation: typeof dataOrSize !== 'number' });
+    const buf = this.buffer({ size: Math.max(4, Math.ceil(size / 4) * 4), usage, label, mappedAtCreation: typeof dataOrSize !== 'number' });
     if (typeof dataOrSize !== 'number') {
       const src = new Uint8Array(dataOrSize.buffer, dataOrSize.byteOffset, dataOrSize.byteLength);
       new Uint8Array(buf.getMappedRange()).set(src);
@@ -203,7 +237,7 @@ export class GpuContext {
     if (!(buffer.usage & GPUBufferUsage.COPY_SRC)) throw new GpuError(`read: buffer '${buffer.label}' lacks COPY_SRC usage`, 'binding');
     if (offset + byteLength > buffer.size) throw new GpuError(`read: ${byteLength} bytes at ${offset} overrun buffer '${buffer.label}' of ${buffer.size} bytes`, 'binding');
     const aligned = Math.ceil(byteLength / 4) * 4;
-    const staging = this.device.createBuffer({ size: Math.max(4, aligned), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+    const staging = this.buffer({ size: Math.max(4, aligned), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
     try {
       await this.submit([`read ${buffer.label || 'buffer'}`], (e) => e.copyBufferToBuffer(buffer, offset, staging, 0, aligned));
       await staging.mapAsync(GPUMapMode.READ);

@@ -80,7 +80,7 @@ export class Kernel {
       if (!bindable && b.kind === 'uniform' && b.name === 'params' && args.params) {
         paramsInfo = b;
         const data = packUniform(b, args.params, this.name);
-        paramsBuffer = ctx.device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: `${this.name}.params` });
+        paramsBuffer = ctx.buffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: `${this.name}.params` });
         ctx.device.queue.writeBuffer(paramsBuffer, 0, data);
         bindable = paramsBuffer;
       }

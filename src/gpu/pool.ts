@@ -29,7 +29,7 @@ export class BufferPool {
     const max = this.ctx.limits.maxBufferSize;
     if (size > max) throw new Error(`buffer '${label}' of ${bytes} bytes exceeds the adapter's maxBufferSize (${max})`);
     this.ctx.check();
-    const buf = this.ctx.device.createBuffer({ size, usage, label });
+    const buf = this.ctx.buffer({ size, usage, label });
     this.allocations++;
     this.bytesHeld += size;
     this.live.add(buf);

@@ -154,7 +154,7 @@ export class Executable {
           if (size > this.ctx.limits.maxBufferSize) {
             throw new GpuError(`compile '${this.label}': ${o.describe()} needs ${o.storage.bytes} bytes, over the adapter's maxBufferSize (${this.ctx.limits.maxBufferSize})`, 'out-of-memory');
           }
-          buf = this.ctx.device.createBuffer({ size, usage, label: `${this.label}.t${this.temps.length}` });
+          buf = this.ctx.buffer({ size, usage, label: `${this.label}.t${this.temps.length}` });
           this.temps.push(buf);
         }
         this.bufs.set(o.storage, buf);

@@ -152,7 +152,7 @@ export class LlamaEngine {
         ds.push({ d: await planArgmaxRows(this.ctx, buf(logits), result, { rows: 1, cols: c.vocab }), label: 'argmax' });
         resultBytes = 4;
       }
-      const staging = this.ctx.device.createBuffer({ size: Math.ceil(resultBytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'lm readback' });
+      const staging = this.ctx.buffer({ size: Math.ceil(resultBytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'lm readback' });
       temps.push(staging);
       const bound = ds.map(({ d, label }) => ({ b: d.kernel.bind(d.args), wg: d.workgroups, label }));
       return { T, out, bound, temps, result, resultBytes, staging };

@@ -24,6 +24,8 @@ export interface GenerateOptions extends SamplingOptions {
   addSpecial?: boolean;
   /** Token texts of special tokens in the prompt become those tokens (default: true for chat, false for text). */
   parseSpecial?: boolean;
+  /** Never pick an end-of-generation token (llama.cpp's ignore_eos): generate exactly maxTokens (benchmarks). */
+  ignoreEog?: boolean;
 }
 
 export interface GenerationStats {
@@ -126,7 +128,13 @@ export class LanguageModel {
     const eng = this.engine;
     const stats: GenerationStats = { promptTokens: ids.length, generatedTokens: 0, timeToFirstTokenMs: 0, promptTokensPerSecond: 0, decodeTokensPerSecond: 0, stopReason: 'length', ids: [], gpuBytes: 0, dispatchesPerToken: 0 };
     this.lastStats = stats;
-    const want = sampler.greedy && !(sampling.repeatPenalty !== 1) ? 'argmax' : 'last';
+    // Greedy without a penalty picks on the GPU (4 bytes back); anything else samples the last row's logits here.
+    const want = sampler.greedy && sampling.repeatPenalty === 1 && !o.ignoreEog ? 'argmax' : 'last';
+    const tk = this.tokenizer;
+    const pick = (logits: Float32Array) => {
+      if (o.ignoreEog) for (let id = 0; id < logits.length; id++) if (tk.isEog(id)) logits[id] = -Infinity;
+      return sampler.sample(logits, history);
+    };
     const utf8 = new Utf8Stream();
     const stops = new StopMatcher(o.stop ?? []);
     const history = [...ids];
@@ -140,7 +148,7 @@ export class LanguageModel {
       const r = await eng.step(part, p, last ? want : 'argmax');
       p += part.length;
       if (last) {
-        next = typeof r === 'number' ? r : sampler.sample(r, history);
+        next = typeof r === 'number' ? r : pick(r);
         break;
       }
     }
@@ -170,7 +178,7 @@ export class LanguageModel {
       if (stats.generatedTokens === 1) tDecode0 = performance.now();
       const r = await eng.step([next], p, want);
       p++;
-      next = typeof r === 'number' ? r : sampler.sample(r, history);
+      next = typeof r === 'number' ? r : pick(r);
       stats.dispatchesPerToken = eng.lastDispatches;
     }
   }

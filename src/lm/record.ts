@@ -114,8 +114,9 @@ export class StepRecorder implements LlamaOps<Val> {
 
   rmsNorm(x: Val, weight: string): Val {
     const y = this.val(x.rows, x.cols);
+    const stats = this.val(x.rows, 2); // (mean, rstd) per row: written by the kernel, read by no one here
     const gamma = this.vector(weight);
-    this.ops.push({ label: `rms_norm ${weight}`, ins: [x], outs: [y], plan: async (b) => [await planRmsNormRows(this.ctx, b(x), gamma, b(y), { rows: x.rows, cols: x.cols, eps: this.c.eps })] });
+    this.ops.push({ label: `rms_norm ${weight}`, ins: [x], outs: [y, stats], plan: async (b) => [await planRmsNormRows(this.ctx, b(x), gamma, b(y), { rows: x.rows, cols: x.cols, eps: this.c.eps, stats: b(stats) })] });
     return y;
   }
 
