@@ -56,11 +56,39 @@ export class LanguageModel {
   lastStats: GenerationStats | null = null;
 
   private constructor(
-    readonly engine: LlamaEngine,
+    private eng: LlamaEngine,
     readonly tokenizer: Tokenizer,
     readonly metadata: Record<string, GgufValue>,
     readonly source: string,
+    private reader: GgufReader,
+    private options: EngineOptions,
   ) {}
+
+  get engine(): LlamaEngine {
+    return this.eng;
+  }
+
+  /**
+   * Uploads the model again on `ctx` (a new device after the old one was lost: a GpuError of kind 'device-lost'),
+   * from the same source, keeping the tokenizer and config; the old engine's buffers are released.
+   */
+  async reload(ctx: GpuContext): Promise<void> {
+    const { metadata, tensors } = this.reader.header;
+    const engine = await LanguageModel.engineOn(ctx, this.reader, llamaConfigFromGguf(metadata, tensors), this.options);
+    this.eng.dispose();
+    this.eng = engine;
+  }
+
+  private static async engineOn(ctx: GpuContext, reader: GgufReader, config: LlamaConfig, o: EngineOptions): Promise<LlamaEngine> {
+    const engine = await LlamaEngine.load(ctx, { tensors: reader.header.tensors, tensor: (n) => reader.tensor(n) }, config, o);
+    try {
+      if (o.warmup !== false) await engine.warmup();
+    } catch (e) {
+      engine.dispose();
+      throw e;
+    }
+    return engine;
+  }
 
   get config(): LlamaConfig {
     return this.engine.config;
@@ -79,14 +107,8 @@ export class LanguageModel {
     const config = llamaConfigFromGguf(metadata, tensors);
     const tokenizer = Tokenizer.fromGguf(metadata);
     if (tokenizer.vocabSize !== config.vocab) throw new Error(`${name}: the tokenizer has ${tokenizer.vocabSize} tokens, token_embd.weight has ${config.vocab} rows`);
-    const engine = await LlamaEngine.load(ctx, { tensors, tensor: (n) => reader.tensor(n) }, config, o);
-    try {
-      if (o.warmup !== false) await engine.warmup();
-    } catch (e) {
-      engine.dispose();
-      throw e;
-    }
-    return new LanguageModel(engine, tokenizer, metadata, name);
+    const engine = await LanguageModel.engineOn(ctx, reader, config, o);
+    return new LanguageModel(engine, tokenizer, metadata, name, reader, o);
   }
 
   tokenize(text: string, o?: { addSpecial?: boolean; parseSpecial?: boolean }): number[] {

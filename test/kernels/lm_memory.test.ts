@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => ctx?.destroy());
 
-const bytes = new Uint8Array(synthLlamaGguf({ dim: 32, ffn: 64, layers: 1, heads: 2, kvHeads: 1, ctx: 1100, seed: 3, weightType: "Q8_0" }));
+const bytes = new Uint8Array(synthLlamaGguf({ dim: 32, ffn: 64, layers: 1, heads: 2, kvHeads: 1, ctx: 1100, seed: 3, weightType: 'Q8_0' }));
 
 it('100 load / generate / dispose cycles return the GPU memory held to where it was', async () => {
   const base = ctx.memory.bytes;
