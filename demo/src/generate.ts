@@ -45,6 +45,7 @@ function setMode(chat: boolean): void {
   $<HTMLInputElement>(chat ? 'gen-mode-chat' : 'gen-mode-text').checked = true;
   $('gen-text-mode').hidden = chat;
   $('gen-chat-mode').hidden = !chat;
+  $('gen-output').hidden = chat; // a chat's answers go into its message list
   sync();
 }
 
@@ -60,8 +61,8 @@ function load(choice: ModelChoice): void {
 
 function showModel(m: ModelInfo): void {
   const c = m.config;
-  const from = { bundled: 'bundled with the demo', file: 'a file from this computer', network: 'the network, by HTTP ranges (now kept in this browser)', storage: "this browser's storage (not fetched again)" }[m.from];
-  $('gen-model').textContent = `${m.name} (${formatBytes(m.fileBytes)}) from ${from}: loaded in ${(m.loadMs / 1000).toFixed(2)} s, ${formatBytes(m.gpuBytes)} on the GPU`;
+  const from = { bundled: 'bundled with the demo', file: 'a file from this computer', network: 'read from the network by HTTP ranges, now kept in this browser', storage: "read from this browser's storage (not fetched again)" }[m.from];
+  $('gen-model').textContent = `${m.name} (${formatBytes(m.fileBytes)}), ${from}: loaded in ${(m.loadMs / 1000).toFixed(2)} s, ${formatBytes(m.gpuBytes)} on the GPU`;
   fill($<HTMLTableElement>('gen-config'), [
     ['architecture', `${c.arch} (rope ${c.ropeLayout}${c.ropeFreqs ? ', scaled' : ''}, base ${c.ropeBase})`],
     ['embedding', String(c.dim)],
@@ -77,8 +78,13 @@ function showModel(m: ModelInfo): void {
   const chat = m.chatTemplate !== null;
   $<HTMLInputElement>('gen-mode-chat').disabled = !chat;
   $('gen-chat-note').textContent = chat ? '(the prompt is rendered with the file’s chat template)' : '(chat needs a model with a chat template; this one has none)';
+  // What the previous model wrote goes with it.
   messages.length = 0;
   $('gen-messages').innerHTML = '';
+  $('gen-shown-prompt').textContent = '';
+  $('gen-text').textContent = '';
+  $('gen-figures').innerHTML = '';
+  delete $('gen-figures').dataset.stop;
   setMode(chat && chatMode());
 }
 

@@ -173,7 +173,7 @@ describe('demo (headless chromium)', () => {
     await setValue('#gen-url', 'models/nibble-tiny.gguf');
     await h.page.click('#gen-open-url');
     await genLoaded('nibble-tiny.gguf');
-    expect(await text('#gen-model')).toMatch(/from the network, by HTTP ranges/);
+    expect(await text('#gen-model')).toMatch(/read from the network by HTTP ranges, now kept in this browser/);
     await h.page.waitForFunction(() => document.querySelector('#gen-stored')?.getAttribute('data-count') === '1');
     expect(await text('#gen-stored')).toMatch(/models\/nibble-tiny.gguf \([\d.]+ KiB\); [\d.]+ KiB in all/);
     await h.page.reload();
@@ -184,7 +184,7 @@ describe('demo (headless chromium)', () => {
     await h.page.click('#gen-open-url');
     await genLoaded('nibble-tiny.gguf');
     await h.page.waitForFunction(() => /storage/.test(document.querySelector('#gen-model')?.textContent ?? ''));
-    expect(await text('#gen-model')).toMatch(/from this browser's storage/);
+    expect(await text('#gen-model')).toMatch(/read from this browser's storage/);
     await setValue('#gen-max', '4');
     await setValue('#gen-temperature', '0');
     await genRun();
