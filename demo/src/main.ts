@@ -5,6 +5,7 @@ import type { GpuContext } from '../../src/gpu/context.js';
 
 import { $, app, newContext } from './app.js';
 import { setupBench } from './bench.js';
+import { setupGenerate } from './generate.js';
 import { setupGguf } from './gguf.js';
 import { setupRun } from './run.js';
 import { setupTrain } from './train.js';
@@ -62,6 +63,7 @@ async function start() {
     return;
   }
   showCaps(ctx);
+  setupGenerate();
   setupTrain();
   setupBench();
   setupGguf();

@@ -1,11 +1,16 @@
-// The demo (dist/demo, `npm run build:demo`) end to end in headless Chromium: inference on a test digit, a bad
-// model file, a few QAT steps with the live chart, a lost device and its restart, the quick bench, screenshots of
+// The demo (dist/demo, `npm run build:demo`) end to end in headless Chromium: text from the bundled language model
+// (equal to the library's in Node), chat, Stop, bad model files and the stored-model cache; inference on a test
+// digit, a bad model file, a few QAT steps with the live chart, a lost device and its restart, the quick bench, screenshots of
 // every tab under test-output/. Errors thrown in the page fail the test.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openHeadless, packageRoot, type Headless } from '../../runtime/headless.js';
+import { createNodeContext } from '../../runtime/node.js';
+import { gguf } from '../../src/io/gguf.js';
 import { encodeModel } from '../../src/io/model.js';
+import { LanguageModel } from '../../src/lm/model.js';
+import { synthLlamaGguf } from '../../src/lm/synth.js';
 import { initMlp } from '../../src/nn/mlp.js';
 import { floatModel } from '../../src/train/qat.js';
 
@@ -43,12 +48,154 @@ beforeAll(async () => {
   if (ready !== 'ready') throw new Error(`demo did not start: ${ready}: ${await text('#no-webgpu-reason')}`);
   await h.page.waitForFunction(() => document.querySelector('#run-models')?.textContent?.includes('digits-f32.safetensors'));
 });
+
+/** Waits until the Generate tab has loaded a model (its config table names the arch) or shows an error. */
+async function genLoaded(name: string) {
+  await h.page.waitForFunction((n) => ((document.querySelector('#gen-model')?.textContent ?? '').startsWith(n) && (document.querySelector('#gen-loading') as HTMLElement).hidden) || !(document.querySelector('#gen-error') as HTMLElement).hidden, { timeout: 120_000 }, name);
+  expect(await hidden('#gen-error'), await text('#gen-error')).toBe(true);
+}
+/** Clicks generate/send and waits for the figures (a finished generation) or an error. */
+async function genRun() {
+  await h.page.click('#gen-go');
+  await h.page.waitForFunction(() => (document.querySelector('#gen-figures') as HTMLElement).dataset.stop !== undefined || !(document.querySelector('#gen-error') as HTMLElement).hidden, { timeout: 120_000 });
+}
+const setValue = (id: string, v: string) => h.page.$eval(id, (e, x) => ((e as HTMLInputElement).value = x), v);
+/** Waits for the Generate tab's error to match `re` (a stale message from an earlier step does not count). */
+async function genError(re: RegExp) {
+  await h.page
+    .waitForFunction((src) => !(document.querySelector('#gen-error') as HTMLElement).hidden && new RegExp(src).test(document.querySelector('#gen-error')?.textContent ?? ''), { timeout: 60_000 }, re.source)
+    .catch(() => {});
+  expect(await text('#gen-error')).toMatch(re);
+}
+/** A tiny Llama GGUF with a chat template (seeded F32 weights, byte-level SPM vocabulary, context 64). */
+const chatModel = () =>
+  synthLlamaGguf({ dim: 64, layers: 1, heads: 2, ffn: 128, ctx: 64, seed: 5, metadata: { 'tokenizer.chat_template': gguf.str("{% for m in messages %}<|{{ m.role }}|>{{ m.content }}\n{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}") } });
 afterAll(async () => {
   await h?.close();
 });
 
 describe('demo (headless chromium)', () => {
+  it('Generate: the first tab; the bundled model loads in the worker and its greedy text equals the library in Node', async () => {
+    expect(await h.page.$eval('#tabs button', (e) => (e as HTMLElement).dataset.tab)).toBe('generate');
+    expect(await hidden('#tab-generate')).toBe(false);
+    expect(await text('#tab-generate')).toMatch(/untrained/);
+    await genLoaded('nibble-tiny.gguf');
+    const config = await text('#gen-config');
+    expect(config).toMatch(/architecture\s*llama/);
+    expect(config).toMatch(/heads\s*4 query, 2 key\/value \(head dim 32\)/);
+    expect(config).toMatch(/vocabulary\s*259/);
+    expect(config).toMatch(/Q8_0 ×\d+/);
+    expect(await h.page.$eval('#gen-mode-chat', (e) => (e as HTMLInputElement).disabled)).toBe(true); // no chat template
+    const prompt = 'Once upon a time';
+    await setValue('#gen-prompt', prompt);
+    await setValue('#gen-max', '8');
+    await setValue('#gen-temperature', '0');
+    await setValue('#gen-seed', '1');
+    await genRun();
+    expect(await hidden('#gen-error'), await text('#gen-error')).toBe(true);
+    const got = await text('#gen-text');
+    const ids = (await h.page.$eval('#gen-figures', (e) => (e as HTMLElement).dataset.ids!)).split(',').map(Number);
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.length).toBeLessThanOrEqual(8);
+    expect(got.length).toBeGreaterThan(0);
+    const figures = await text('#gen-figures');
+    expect(figures).toMatch(/prompt\s*\d+ tokens at [\d.]+ tok\/s/);
+    expect(figures).toMatch(/decode\s*\d+ tokens at [\d.]+ tok\/s/);
+    expect(figures).toMatch(/time to first token\s*\d+ ms/);
+    expect(figures).toMatch(/GPU memory held\s*[\d.]+ (KiB|MiB)/);
+    expect(figures).toMatch(/dispatches per token\s*\d+ \(one submit\)/);
+    // What `nibble generate --temperature 0 --max-tokens 8 --prompt <same>` prints, through the library in Node.
+    const ctx = await createNodeContext();
+    try {
+      const lm = await LanguageModel.load(ctx, join(packageRoot(), 'demo/public/models/nibble-tiny.gguf'));
+      let want = '';
+      for await (const piece of lm.generate(prompt, { temperature: 0, maxTokens: 8 })) want += piece;
+      expect(ids).toEqual(lm.lastStats!.ids);
+      expect(got).toBe(want);
+      lm.dispose();
+    } finally {
+      ctx.destroy();
+    }
+    await shot('generate');
+    await h.page.screenshot({ path: '/tmp/generate-tab.png', fullPage: true });
+  });
+
+  it('Generate: Stop ends a long generation, and the page stays responsive meanwhile', async () => {
+    await setValue('#gen-max', '400');
+    await setValue('#gen-temperature', '0.8');
+    await h.page.click('#gen-go');
+    await h.page.waitForFunction(() => (document.querySelector('#gen-text')?.textContent ?? '').length > 0, { timeout: 60_000 });
+    // The main thread answers timers promptly while the worker generates.
+    const lag = await h.evaluate<number>('let worst = 0; for (let i = 0; i < 10; i++) { const t = performance.now(); await new Promise((r) => setTimeout(r, 0)); worst = Math.max(worst, performance.now() - t); } return worst');
+    expect(lag).toBeLessThan(250);
+    expect(await h.page.$eval('#gen-stop', (e) => (e as HTMLButtonElement).disabled)).toBe(false);
+    await h.page.click('#gen-stop');
+    await h.page.waitForFunction(() => (document.querySelector('#gen-figures') as HTMLElement).dataset.stop !== undefined, { timeout: 60_000 });
+    expect(await h.page.$eval('#gen-figures', (e) => (e as HTMLElement).dataset.stop)).toBe('abort');
+    expect(await text('#gen-figures')).toMatch(/stopped by\s*the stop button/);
+  });
+
+  it('Generate: chat mode with a file that has a chat template; bad files and a too-long prompt show their errors', async () => {
+    await upload('chat-tiny.gguf', chatModel(), '#gen-file');
+    await genLoaded('chat-tiny.gguf');
+    expect(await text('#gen-config')).toMatch(/chat template\s*yes/);
+    await h.page.click('#gen-mode-chat');
+    expect(await hidden('#gen-chat-mode')).toBe(false);
+    await setValue('#gen-message', 'Hello there');
+    await setValue('#gen-max', '6');
+    await setValue('#gen-temperature', '0');
+    await genRun();
+    expect(await hidden('#gen-error'), await text('#gen-error')).toBe(true);
+    const roles = await h.page.$$eval('#gen-messages li', (ls) => ls.map((l) => [l.className, l.textContent ?? '']));
+    expect(roles.map((r) => r[0])).toEqual(['user', 'assistant']);
+    expect(roles[0]![1]).toBe('Hello there');
+    expect(roles[1]![1].length).toBeGreaterThan(0);
+    await shot('generate-chat');
+    // A prompt longer than the context (64 tokens).
+    await h.page.click('#gen-mode-text');
+    await setValue('#gen-prompt', 'x'.repeat(100));
+    await h.page.click('#gen-go');
+    await genError(/the prompt has 10\d tokens; the context holds 64/);
+    // Not a GGUF file; a GGUF of an architecture nibble does not run. The loaded model stays.
+    await upload('not-a-model.gguf', new TextEncoder().encode('GGML this is not a gguf file'), '#gen-file');
+    await genError(/not-a-model.gguf: not a GGUF file/);
+    const gpt2 = synthLlamaGguf({ dim: 64, layers: 1, heads: 2, ffn: 128, metadata: { 'general.architecture': gguf.str('gpt2') } });
+    await h.page.$eval('#gen-error', (e) => ((e as HTMLElement).hidden = true));
+    await upload('gpt2.gguf', gpt2, '#gen-file');
+    await genError(/'general.architecture' is 'gpt2', which nibble does not run \(supported: llama, qwen2\)/);
+    expect(await text('#gen-model')).toMatch(/^chat-tiny.gguf/);
+    expect(await h.page.$eval('#gen-go', (e) => (e as HTMLButtonElement).disabled)).toBe(false);
+  });
+
+  it('Generate: a model by URL is read by ranges, kept in the browser, read from there after a reload, and cleared', async () => {
+    await h.page.click('#gen-clear-stored');
+    await h.page.waitForFunction(() => document.querySelector('#gen-stored')?.textContent === 'stored models: none');
+    await setValue('#gen-url', 'models/nibble-tiny.gguf');
+    await h.page.click('#gen-open-url');
+    await genLoaded('nibble-tiny.gguf');
+    expect(await text('#gen-model')).toMatch(/read from the network by HTTP ranges, now kept in this browser/);
+    await h.page.waitForFunction(() => document.querySelector('#gen-stored')?.getAttribute('data-count') === '1');
+    expect(await text('#gen-stored')).toMatch(/models\/nibble-tiny.gguf \([\d.]+ KiB\); [\d.]+ KiB in all/);
+    await h.page.reload();
+    await h.page.waitForFunction('window.demoReady === "ready"');
+    await genLoaded('nibble-tiny.gguf'); // the bundled model, loaded at start
+    await h.page.waitForFunction(() => document.querySelector('#gen-stored')?.getAttribute('data-count') === '1');
+    await setValue('#gen-url', 'models/nibble-tiny.gguf');
+    await h.page.click('#gen-open-url');
+    await genLoaded('nibble-tiny.gguf');
+    await h.page.waitForFunction(() => /storage/.test(document.querySelector('#gen-model')?.textContent ?? ''));
+    expect(await text('#gen-model')).toMatch(/read from this browser's storage/);
+    await setValue('#gen-max', '4');
+    await setValue('#gen-temperature', '0');
+    await genRun();
+    expect(await hidden('#gen-error'), await text('#gen-error')).toBe(true);
+    await h.page.click('#gen-clear-stored');
+    await h.page.waitForFunction(() => document.querySelector('#gen-stored')?.textContent === 'stored models: none');
+    await h.page.waitForFunction(() => document.querySelector('#run-models')?.textContent?.includes('digits-f32.safetensors'));
+  });
+
   it('Run: predicts test digits with the bundled W4 and f32 models', async () => {
+    await tab('run');
     for (const i of [0, 1, 2]) {
       await h.page.$eval('#run-index', (e, v) => ((e as HTMLInputElement).value = String(v)), i);
       await h.page.$eval('#run-pred-quant', (e) => (e.textContent = '')).catch(() => {});
