@@ -34,6 +34,7 @@ options:
       try {
         if (!statSync(values.text).isFile()) throw new Error('not a file');
         text = readFileSync(values.text, 'utf8');
+        if (text.length === 0) throw new Error('the file is empty');
       } catch (e) {
         throw new UsageError(`eval: --text ${values.text}: ${(e as Error).message}`);
       }
@@ -53,6 +54,7 @@ options:
         const ids = given ?? lm.tokenize(text!, { addSpecial: true });
         r = await perplexityWindows(lm, ids, win, { decode: !!values.decode, replaceFirstWithBos: given === null });
       } catch (e) {
+        if (e instanceof RangeError && values.text !== undefined) throw new UsageError(`eval: --text ${values.text}: ${e.message}`);
         userErrors('eval', e);
       }
       if (values.logits) {

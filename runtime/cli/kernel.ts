@@ -56,7 +56,14 @@ options:
     try {
       const params = parseParamArgs(values.param ?? []);
       const typed = parseParams(findRunnable(name), params);
-      const input = readSafetensorsFile(values.in);
+      let input;
+      try {
+        input = readSafetensorsFile(values.in);
+      } catch (e) {
+        // fs errors (EISDIR, ENOTDIR, ENOENT) do not all name the path: say which file.
+        const m = (e as Error).message;
+        throw new UsageError(m.includes(values.in) ? m : `--in ${values.in}: ${m}`);
+      }
       const ctx = await createNodeContext();
       try {
         const t0 = performance.now();
