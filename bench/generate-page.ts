@@ -1,0 +1,34 @@
+// The page side of `nibble bench --filter generate --browser`: nibble on the page's WebGPU adapter and, when the
+// runner serves it, @wllama/wllama (llama.cpp compiled to WebAssembly: its single-thread CPU build and, where the
+// adapter allows, its WebGPU backend), on the same GGUF files and prompt ids as the Node side.
+import { createBrowserContext } from '../runtime/browser.js';
+import { emptyRow, measureNibble, promptIds, type GenReport, type GenRow } from './generate.js';
+
+export interface PageGenerateOptions {
+  models: { name: string; url: string; promptTokens: number; decodeTokens: number }[];
+  /** URL of @wllama/wllama's esm folder on this origin, or null to leave wllama out. */
+  wllama: string | null;
+}
+
+export async function benchGenerate(o: PageGenerateOptions): Promise<{ adapter: GenReport['adapter']; rows: GenRow[] }> {
+  const rows: GenRow[] = [];
+  const fail = (row: GenRow, e: unknown) => {
+    row.status = 'error';
+    row.note = (e as Error)?.message ?? String(e);
+    return row;
+  };
+  const ctx = await createBrowserContext();
+  const a = ctx.info;
+  const adapter = { runtime: a.runtime, vendor: a.vendor, architecture: a.architecture, description: a.description, fallback: a.isFallback };
+  try {
+    for (const m of o.models) {
+      const ids = promptIds(m.promptTokens);
+      console.log(`[bench] ${m.name}: nibble (browser)`);
+      const blob = await (await fetch(m.url)).blob();
+      rows.push(await measureNibble(ctx, m.name, blob, ids, m.decodeTokens, 'browser').catch((e) => fail(emptyRow(m.name, 'nibble', 'nibble', 'browser', ids.length, m.decodeTokens), e)));
+    }
+  } finally {
+    ctx.destroy();
+  }
+  return { adapter, rows };
+}
