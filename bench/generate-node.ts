@@ -25,8 +25,6 @@ export interface GenerateBenchOptions {
   decodeTokens?: number;
   /** Folder for the synthetic GGUF files (default: $TMPDIR/nibble-bench-lm). */
   cacheDir?: string;
-  /** Folder holding @wllama/wllama (its package folder, or a node_modules above it), for the browser peer. */
-  wllamaDir?: string;
   log?: (line: string) => void;
 }
 
@@ -175,7 +173,7 @@ export async function runGenerateBench(o: GenerateBenchOptions = {}): Promise<Ge
   }
   let adapter: GenReport['adapter'];
   if (o.browser) {
-    const b = await browserGenerate({ specs, files, wllamaDir: o.wllamaDir, noPeers: o.noPeers, log });
+    const b = await browserGenerate({ specs, files, log });
     adapter = b.adapter;
     rows.push(...b.rows);
   } else {

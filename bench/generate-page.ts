@@ -1,13 +1,10 @@
-// The page side of `nibble bench --filter generate --browser`: nibble on the page's WebGPU adapter and, when the
-// runner serves it, @wllama/wllama (llama.cpp compiled to WebAssembly: its single-thread CPU build and, where the
-// adapter allows, its WebGPU backend), on the same GGUF files and prompt ids as the Node side.
+// The page side of `nibble bench --filter generate --browser`: nibble on the page's WebGPU adapter, on the same GGUF
+// files and prompt ids as the Node side (whose llama.cpp run is the peer and the judge).
 import { createBrowserContext } from '../runtime/browser.js';
 import { emptyRow, measureNibble, promptIds, type GenReport, type GenRow } from './generate.js';
 
 export interface PageGenerateOptions {
   models: { name: string; url: string; promptTokens: number; decodeTokens: number }[];
-  /** URL of @wllama/wllama's esm folder on this origin, or null to leave wllama out. */
-  wllama: string | null;
 }
 
 export async function benchGenerate(o: PageGenerateOptions): Promise<{ adapter: GenReport['adapter']; rows: GenRow[] }> {

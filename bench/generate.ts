@@ -11,7 +11,7 @@ import { rng } from '../src/ref/random.js';
 
 export interface GenRow {
   model: string;
-  /** 'nibble', 'llama.cpp (node-llama-cpp CPU)', 'wllama wasm', ... */
+  /** 'nibble' or 'llama.cpp (node-llama-cpp CPU)'. */
   engine: string;
   side: 'nibble' | 'peer';
   runtime: 'node' | 'browser';

@@ -35,7 +35,6 @@ const OPTIONS = {
   'prompt-tokens': { type: 'string' },
   'decode-tokens': { type: 'string' },
   large: { type: 'boolean' },
-  wllama: { type: 'string' },
 } as const;
 
 function count(flag: string, v: string | undefined, min: number): number | undefined {
@@ -140,11 +139,10 @@ options:
 language models (--filter generate runs bench/generate-node.ts instead of the kernel rows):
                    prompt and decode tok/s, time to first token, dispatches and submits per token, CPU time per
                    token, GPU bytes, greedy agreement with llama.cpp; nibble vs llama.cpp (node-llama-cpp, CPU) and,
-                   with --browser, @wllama/wllama in the page. Models: the bundled one; Llama ~110M Q4_0 and Q4_K
+                   with --browser, nibble runs in the page. Models: the bundled one; Llama ~110M Q4_0 and Q4_K
                    (written once to $TMPDIR/nibble-bench-lm); --quick: the bundled model only
   --prompt-tokens N, --decode-tokens N   tokens of the prompt and tokens generated, for every model
   --large          also the Llama-3.2-1B shape in Q4_0 (for a GPU)
-  --wllama DIR     where @wllama/wllama is installed (its folder or a node_modules above it; --browser)
 Every row is checked against its CPU reference before it is timed; nothing is asserted about time.
 Timing: timestamp-query where the adapter has it, else wall time to queue completion (the report says which).`,
   async run(argv) {
@@ -198,7 +196,6 @@ async function generateBench(v: Record<string, unknown>, quick: boolean): Promis
     noPeers: Boolean(v['no-peers']),
     promptTokens: count('prompt-tokens', v['prompt-tokens'] as string | undefined, 2),
     decodeTokens: count('decode-tokens', v['decode-tokens'] as string | undefined, 2),
-    wllamaDir: v.wllama as string | undefined,
     log: (l) => process.stderr.write(`nibble bench: ${l}\n`),
   });
   console.log(v.json ? JSON.stringify(report, null, 2) : formatGenTable(report));
