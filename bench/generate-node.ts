@@ -42,9 +42,9 @@ export function paddedVocab(size: number): SynthOptions['vocab'] {
   return spmByteVocab(extra);
 }
 
-const LLAMA_100M = { dim: 768, layers: 12, heads: 12, ffn: 2048, ctx: 2048, seed: 100 } as const;
+const LLAMA_134M = { dim: 768, layers: 12, heads: 12, ffn: 2048, ctx: 2048, seed: 100 } as const;
 
-/** The models of a run: the bundled one always; ~110M Llama in Q4_0 and Q4_K unless quick; 1B shape with large. */
+/** The models of a run: the bundled one always; 134M-parameter Llama in Q4_0 and Q4_K unless quick; 1B shape with large. */
 export function generateModels(o: GenerateBenchOptions): GenModelSpec[] {
   const P = o.promptTokens;
   const N = o.decodeTokens;
@@ -52,7 +52,7 @@ export function generateModels(o: GenerateBenchOptions): GenModelSpec[] {
   if (o.quick) return models;
   const v32k = paddedVocab(32000);
   for (const t of ['Q4_0', 'Q4_K'] as const) {
-    models.push({ name: `llama-110M ${t}`, synth: { ...LLAMA_100M, weightType: t, vocab: v32k }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
+    models.push({ name: `llama-134M ${t}`, synth: { ...LLAMA_134M, weightType: t, vocab: v32k }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
   }
   if (o.large) {
     const synth: SynthOptions = { dim: 2048, layers: 16, heads: 32, kvHeads: 8, ffn: 8192, ctx: 2048, tied: true, ropeBase: 500000, weightType: 'Q4_0', vocab: paddedVocab(128256), seed: 1000 };
