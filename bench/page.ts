@@ -36,3 +36,5 @@ export async function benchUserShader(spec: UserShaderSpec, o: { quick: boolean;
     ctx.destroy();
   }
 }
+
+export { benchGenerate } from './generate-page.js';

@@ -13,6 +13,7 @@ import { BenchInputError, parseUserFlags, userShaderRow, type UserShaderSpec } f
 import { GpuError } from '../../src/gpu/context.js';
 import { openHeadless } from '../headless.js';
 import { createNodeContext } from '../node.js';
+import { formatGenMarkdown, formatGenTable, type GenReport } from '../../bench/generate.js';
 import { UsageError, type Command } from './command.js';
 
 const OPTIONS = {
@@ -30,6 +31,10 @@ const OPTIONS = {
   param: { type: 'string', multiple: true },
   flops: { type: 'string' },
   bytes: { type: 'string' },
+  // --filter generate: the language-model bench (bench/generate-node.ts)
+  'prompt-tokens': { type: 'string' },
+  'decode-tokens': { type: 'string' },
+  large: { type: 'boolean' },
 } as const;
 
 function count(flag: string, v: string | undefined, min: number): number | undefined {
@@ -131,6 +136,13 @@ options:
   --no-peers       leave out the peers
   --warmup N, --reps N   warm-up runs and timed runs per row (median, min, max are reported)
   --flops N, --bytes N   work of one dispatch of FILE.wgsl, for GFLOP/s and GB/s
+language models (--filter generate runs bench/generate-node.ts instead of the kernel rows):
+                   prompt and decode tok/s, time to first token, dispatches and submits per token, CPU time per
+                   token, GPU bytes, greedy agreement with llama.cpp; nibble vs llama.cpp (node-llama-cpp, CPU) and,
+                   with --browser, nibble runs in the page. Models: the bundled one; Llama 134M Q4_0 and Q4_K
+                   (written once to $TMPDIR/nibble-bench-lm); --quick: the bundled model only
+  --prompt-tokens N, --decode-tokens N   tokens of the prompt and tokens generated, for every model
+  --large          also the Llama-3.2-1B shape in Q4_0 (for a GPU)
 Every row is checked against its CPU reference before it is timed; nothing is asserted about time.
 Timing: timestamp-query where the adapter has it, else wall time to queue completion (the report says which).`,
   async run(argv) {
@@ -149,6 +161,7 @@ Timing: timestamp-query where the adapter has it, else wall time to queue comple
     const userFlags = ['dispatch', 'size', 'const', 'param', 'flops', 'bytes'].filter((k) => values[k] !== undefined);
     if (!file && userFlags.length) throw new UsageError(`--${userFlags[0]} applies to a WGSL file: nibble bench FILE.wgsl --dispatch X[,Y,Z] ...`);
     if (file && !file.endsWith('.wgsl')) throw new UsageError(`${file}: expected a .wgsl file`);
+    if (!file && (values.filter as string[] | undefined)?.some((f) => f.includes('generate'))) return generateBench(values, quick);
     let report: BenchReport;
     if (file) report = await userShader(file, values, quick, warmup, reps);
     else {
@@ -172,3 +185,26 @@ Timing: timestamp-query where the adapter has it, else wall time to queue comple
     return report.rows.some((r) => r.status === 'error' || (r.status === 'check-failed' && r.side === 'nibble')) ? 1 : 0;
   },
 };
+
+/** `nibble bench --filter generate`: the language-model runner, its own table and report files. */
+async function generateBench(v: Record<string, unknown>, quick: boolean): Promise<number> {
+  const { runGenerateBench } = await import('../../bench/generate-node.js');
+  const report: GenReport = await runGenerateBench({
+    quick,
+    large: Boolean(v.large),
+    browser: Boolean(v.browser),
+    noPeers: Boolean(v['no-peers']),
+    promptTokens: count('prompt-tokens', v['prompt-tokens'] as string | undefined, 2),
+    decodeTokens: count('decode-tokens', v['decode-tokens'] as string | undefined, 2),
+    log: (l) => process.stderr.write(`nibble bench: ${l}\n`),
+  });
+  console.log(v.json ? JSON.stringify(report, null, 2) : formatGenTable(report));
+  if (v.out) {
+    const dir = v.out as string;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'generate.json'), JSON.stringify(report, null, 2) + '\n');
+    writeFileSync(join(dir, 'generate.md'), formatGenMarkdown(report));
+    process.stderr.write(`nibble bench: wrote ${join(dir, 'generate.json')}, ${join(dir, 'generate.md')}\n`);
+  }
+  return report.rows.some((r) => r.status === 'error' && r.side === 'nibble') ? 1 : 0;
+}

@@ -1,0 +1,198 @@
+// The runner of `nibble bench --filter generate` (Node side): writes the synthetic models to a temp folder (once;
+// reused by later runs), measures nibble (Dawn in Node, or the headless page with --browser) and llama.cpp through
+// node-llama-cpp on the very same files and prompt ids, and scores every engine's greedy tokens against llama.cpp's.
+import { existsSync, mkdirSync, openAsBlob, renameSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Token } from 'node-llama-cpp';
+import { gguf, openGguf, type GgufSource } from '../src/io/gguf.js';
+import { spmByteVocab, synthLlamaGguf, type SynthOptions } from '../src/lm/synth.js';
+import { createNodeContext } from '../runtime/node.js';
+import { packageRoot } from '../runtime/headless.js';
+import { emptyRow, finishReport, measureNibble, promptIds, type GenModelInfo, type GenReport, type GenRow } from './generate.js';
+import { browserGenerate } from './generate-browser.js';
+
+export interface GenerateBenchOptions {
+  /** The bundled model only, few tokens (CI smoke: well under a minute on SwiftShader). */
+  quick?: boolean;
+  /** Also the Llama-3.2-1B shape (Q4_0, about 0.7 GB: for a GPU). */
+  large?: boolean;
+  browser?: boolean;
+  /** Leave out the peers (llama.cpp is then still run as the judge of greedy agreement, but not reported). */
+  noPeers?: boolean;
+  /** Prompt tokens and generated tokens for every model (defaults per model below). */
+  promptTokens?: number;
+  decodeTokens?: number;
+  /** Folder for the synthetic GGUF files (default: $TMPDIR/nibble-bench-lm). */
+  cacheDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface GenModelSpec {
+  name: string;
+  /** Written by synthLlamaGguf into the cache folder; absent for the bundled file. */
+  synth?: SynthOptions;
+  promptTokens: number;
+  decodeTokens: number;
+}
+
+/** A byte-level SPM vocabulary padded to `size` tokens with dummy pieces (real vocabularies' output-layer cost). */
+export function paddedVocab(size: number): SynthOptions['vocab'] {
+  const extra = Array.from({ length: size - 259 }, (_, i) => ({ text: `\u2581p${i}`, score: -1 - i }));
+  return spmByteVocab(extra);
+}
+
+const LLAMA_134M = { dim: 768, layers: 12, heads: 12, ffn: 2048, ctx: 2048, seed: 100 } as const;
+
+/** The models of a run: the bundled one always; 134M-parameter Llama in Q4_0 and Q4_K unless quick; 1B shape with large. */
+export function generateModels(o: GenerateBenchOptions): GenModelSpec[] {
+  const P = o.promptTokens;
+  const N = o.decodeTokens;
+  const models: GenModelSpec[] = [{ name: 'nibble-tiny (bundled, Q8_0)', promptTokens: P ?? (o.quick ? 16 : 96), decodeTokens: N ?? (o.quick ? 8 : 48) }];
+  if (o.quick) return models;
+  const v32k = paddedVocab(32000);
+  for (const t of ['Q4_0', 'Q4_K'] as const) {
+    models.push({ name: `llama-134M ${t}`, synth: { ...LLAMA_134M, weightType: t, vocab: v32k }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
+  }
+  if (o.large) {
+    const synth: SynthOptions = { dim: 2048, layers: 16, heads: 32, kvHeads: 8, ffn: 8192, ctx: 2048, tied: true, ropeBase: 500000, weightType: 'Q4_0', vocab: paddedVocab(128256), seed: 1000 };
+    models.push({ name: 'llama-3.2-1B-shape Q4_0', synth, promptTokens: P ?? 128, decodeTokens: N ?? 64 });
+  }
+  return models;
+}
+
+function fileName(m: GenModelSpec): string {
+  return m.name.replace(/[^A-Za-z0-9.]+/g, '-') + '.gguf';
+}
+
+/** The model's file: the bundled one, or the synthetic one written once into the cache folder. */
+export function modelFile(m: GenModelSpec, cacheDir: string, log: (l: string) => void): string {
+  if (!m.synth) return join(packageRoot(), 'demo/public/models/nibble-tiny.gguf');
+  const path = join(cacheDir, fileName(m));
+  if (!existsSync(path)) {
+    log(`writing ${path} (seeded random weights; once)`);
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(path + '.part', synthLlamaGguf({ ...m.synth, metadata: { 'general.name': gguf.str(m.name) } }));
+    renameSync(path + '.part', path);
+  }
+  return path;
+}
+
+async function modelInfo(m: GenModelSpec, path: string): Promise<GenModelInfo> {
+  const r = await openGguf((await openAsBlob(path)) as unknown as GgufSource, path);
+  const { tensors } = r.header;
+  const params = tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+  const types = [...new Set(tensors.filter((t) => t.shape.length === 2).map((t) => t.type))].join('+');
+  const arch = r.header.metadata['general.architecture']?.value as string;
+  const u = (k: string) => Number(r.header.metadata[`${arch}.${k}`]?.value);
+  const emb = tensors.find((t) => t.name === 'token_embd.weight')!;
+  const shape = `${arch} dim ${u('embedding_length')}, ${u('block_count')} layers, ${u('attention.head_count')}/${u('attention.head_count_kv')} heads, ffn ${u('feed_forward_length')}, vocab ${emb.shape[0]}${tensors.some((t) => t.name === 'output.weight') ? '' : ', tied'}`;
+  return { name: m.name, shape, weightType: types, params, fileBytes: statSync(path).size, promptTokens: m.promptTokens, decodeTokens: m.decodeTokens };
+}
+
+/**
+ * llama.cpp (node-llama-cpp 3.21.1's prebuilt CPU build, its default thread count): one warm-up generation, then
+ * the timed one, as measureNibble does. CPU time is the whole process's (llama.cpp's threads run in it).
+ */
+async function measureLlamaCpp(model: string, path: string, ids: number[], n: number): Promise<GenRow> {
+  const row = emptyRow(model, 'llama.cpp (node-llama-cpp CPU)', 'peer', 'node', ids.length, n);
+  const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+  const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false });
+  const t0 = performance.now();
+  const m = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
+  row.loadMs = performance.now() - t0;
+  try {
+    const size = ids.length + n + 8;
+    const context = await m.createContext({ contextSize: size, batchSize: ids.length, sequences: 1 });
+    try {
+      const seq = context.getSequence();
+      const next = { generateNext: { token: true, options: { temperature: 0 } } } as const;
+      const tk = (i: number) => i as Token; // node-llama-cpp brands its token ids
+      const run = async (count: number, onDecodeStart?: () => void) => {
+        await seq.clearHistory();
+        const first = await seq.controlledEvaluate([...ids.slice(0, -1).map(tk), [tk(ids[ids.length - 1]), next] as const]);
+        let tok = first[ids.length - 1]?.next.token;
+        const out: number[] = [];
+        onDecodeStart?.();
+        for (;;) {
+          if (tok == null) throw new Error(`llama.cpp sampled no token after ${out.length} of ${count}`);
+          out.push(Number(tok));
+          if (out.length === count) return out;
+          tok = (await seq.controlledEvaluate([[tok, next] as const]))[0]?.next.token;
+        }
+      };
+      await run(2);
+      const tStart = performance.now();
+      let tDecode = 0;
+      let cpu0 = process.cpuUsage();
+      row.ids = await run(n, () => {
+        tDecode = performance.now();
+        cpu0 = process.cpuUsage();
+      });
+      const tEnd = performance.now();
+      const cpu = process.cpuUsage(cpu0);
+      row.timeToFirstTokenMs = tDecode - tStart;
+      row.promptTokensPerSecond = ids.length / ((tDecode - tStart) / 1000);
+      if (n > 1) {
+        row.decodeTokensPerSecond = (n - 1) / ((tEnd - tDecode) / 1000);
+        row.cpuMsPerToken = (cpu.user + cpu.system) / 1000 / (n - 1);
+      }
+      row.note = `${context.currentThreads} threads (node-llama-cpp's default), F16 KV cache; warm`;
+    } finally {
+      await context.dispose();
+    }
+  } finally {
+    await m.dispose();
+  }
+  return row;
+}
+
+function failed(model: string, engine: string, side: GenRow['side'], runtime: GenRow['runtime'], P: number, N: number, e: unknown): GenRow {
+  const row = emptyRow(model, engine, side, runtime, P, N);
+  row.status = 'error';
+  row.note = (e as Error)?.message ?? String(e);
+  return row;
+}
+
+/** The whole generation bench: every model, nibble and the peers, one report. */
+export async function runGenerateBench(o: GenerateBenchOptions = {}): Promise<GenReport> {
+  const log = o.log ?? (() => {});
+  const cacheDir = o.cacheDir ?? join(tmpdir(), 'nibble-bench-lm');
+  const specs = generateModels(o);
+  const files = specs.map((m) => modelFile(m, cacheDir, log));
+  const models = await Promise.all(specs.map((m, i) => modelInfo(m, files[i])));
+  const rows: GenRow[] = [];
+  const judge = new Map<string, number[]>();
+  // llama.cpp first: it is the judge of every engine's greedy tokens.
+  for (const [i, m] of specs.entries()) {
+    const ids = promptIds(m.promptTokens);
+    log(`${m.name}: llama.cpp (CPU), prompt ${m.promptTokens}, generate ${m.decodeTokens}`);
+    const r = await measureLlamaCpp(m.name, files[i], ids, m.decodeTokens).catch((e) => failed(m.name, 'llama.cpp (node-llama-cpp CPU)', 'peer', 'node', ids.length, m.decodeTokens, e));
+    if (r.status === 'ok') judge.set(m.name, r.ids);
+    if (!o.noPeers) rows.push(r);
+  }
+  let adapter: GenReport['adapter'];
+  if (o.browser) {
+    const b = await browserGenerate({ specs, files, log });
+    adapter = b.adapter;
+    rows.push(...b.rows);
+  } else {
+    const ctx = await createNodeContext();
+    const a = ctx.info;
+    adapter = { runtime: a.runtime, vendor: a.vendor, architecture: a.architecture, description: a.description, fallback: a.isFallback };
+    try {
+      for (const [i, m] of specs.entries()) {
+        const ids = promptIds(m.promptTokens);
+        log(`${m.name}: nibble (${a.runtime})`);
+        const src = (await openAsBlob(files[i])) as unknown as GgufSource;
+        rows.push(await measureNibble(ctx, m.name, src, ids, m.decodeTokens, 'node').catch((e) => failed(m.name, 'nibble', 'nibble', 'node', ids.length, m.decodeTokens, e)));
+      }
+    } finally {
+      ctx.destroy();
+    }
+  }
+  const order = (r: GenRow) => specs.findIndex((s) => s.name === r.model);
+  rows.sort((x, y) => order(x) - order(y));
+  const judgeName = 'llama.cpp CPU build (node-llama-cpp 3.21.1), greedy, same prompt ids, same file';
+  return finishReport({ kind: 'generate', date: new Date().toISOString(), quick: Boolean(o.quick), adapter, judge: judgeName, models, rows }, judge);
+}

@@ -1,0 +1,56 @@
+// The language-model bench (issue 17, "Speed"): its quick path end to end in Node (the bundled model, nibble on
+// Dawn and llama.cpp through node-llama-cpp) gives a report of the right shape; nothing is asserted about time.
+// nibble's greedy tokens on the bundled model must equal llama.cpp's (issue 17's correctness tests bound the
+// probabilities; a tie within that bound on these 8 tokens would show up here as a named divergence).
+import { describe, expect, it } from 'vitest';
+import { agreement, formatGenMarkdown, formatGenTable, promptIds } from '../../bench/generate.js';
+import { generateModels, paddedVocab, runGenerateBench } from '../../bench/generate-node.js';
+
+describe('bench generate', () => {
+  it('agreement counts equal leading tokens and names the first divergence', () => {
+    expect(agreement([1, 2, 3, 4], [1, 2, 3, 4])).toEqual({ n: 4, same: 4, share: 1, firstDivergence: null });
+    expect(agreement([1, 9, 3, 8], [1, 2, 3, 4, 5])).toEqual({ n: 4, same: 2, share: 0.5, firstDivergence: 1 });
+  });
+
+  it('prompt ids are BOS then seeded byte tokens; models per mode; padded vocabulary size', () => {
+    const ids = promptIds(32);
+    expect(ids).toEqual(promptIds(32));
+    expect(ids[0]).toBe(1);
+    expect(ids.slice(1).every((i) => i >= 3 && i <= 258)).toBe(true);
+    expect(generateModels({ quick: true }).map((m) => m.name)).toEqual(['nibble-tiny (bundled, Q8_0)']);
+    expect(generateModels({}).map((m) => m.name)).toEqual(['nibble-tiny (bundled, Q8_0)', 'llama-134M Q4_0', 'llama-134M Q4_K']);
+    expect(generateModels({ large: true, promptTokens: 5, decodeTokens: 3 }).map((m) => [m.name, m.promptTokens, m.decodeTokens]).at(-1)).toEqual(['llama-3.2-1B-shape Q4_0', 5, 3]);
+    const v = paddedVocab(300)!['tokenizer.ggml.tokens'];
+    expect(v.type === 'array' && v.value.length).toBe(300);
+  });
+
+  it('quick run in Node: nibble and llama.cpp rows with every figure, greedy tokens agree', async () => {
+    const r = await runGenerateBench({ quick: true });
+    expect(r.kind).toBe('generate');
+    expect(r.quick).toBe(true);
+    expect(r.adapter.runtime).toMatch(/node|dawn/i);
+    expect(r.models).toHaveLength(1);
+    expect(r.models[0].params).toBeGreaterThan(0);
+    const { promptTokens: P, decodeTokens: N } = r.models[0];
+    expect(r.rows.map((x) => [x.engine, x.runtime, x.status, x.note])).toEqual([
+      ['llama.cpp (node-llama-cpp CPU)', 'node', 'ok', expect.stringMatching(/threads/)],
+      ['nibble', 'node', 'ok', expect.stringMatching(/warm/)],
+    ]);
+    for (const x of r.rows) {
+      expect([x.promptTokens, x.decodeTokens, x.ids.length]).toEqual([P, N, N]);
+      for (const k of ['promptTokensPerSecond', 'decodeTokensPerSecond', 'timeToFirstTokenMs', 'cpuMsPerToken', 'loadMs'] as const) expect(x[k], k).toBeGreaterThan(0);
+      expect(x.agreement, x.engine).toEqual({ n: N, same: N, share: 1, firstDivergence: null });
+    }
+    const nb = r.rows[1];
+    expect(nb.dispatchesPerToken).toBeGreaterThan(10);
+    expect(nb.submitsPerToken).toBe(1); // one decode step is one submit
+    expect(nb.hostMsPerToken).toBeGreaterThan(0);
+    expect(nb.gpuBytes).toBeGreaterThan(r.models[0].fileBytes / 2);
+    expect(r.rows[0].gpuBytes).toBeNull();
+    expect(r.ratios).toEqual([{ model: r.models[0].name, nibble: 'nibble (node)', peer: 'llama.cpp (node-llama-cpp CPU) (node)', prompt: expect.any(Number), decode: expect.any(Number) }]);
+    const table = formatGenTable(r);
+    expect(table).toMatch(/decode tok\/s/);
+    expect(table).toMatch(new RegExp(`${N}/${N}`));
+    expect(formatGenMarkdown(r)).toMatch(/^# nibble bench: language-model generation/);
+  });
+});
