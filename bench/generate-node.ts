@@ -103,7 +103,9 @@ async function measureLlamaCpp(model: string, path: string, ids: number[], n: nu
   row.loadMs = performance.now() - t0;
   try {
     const size = ids.length + n + 8;
-    const context = await m.createContext({ contextSize: size, batchSize: ids.length, sequences: 1 });
+    // F32 KV cache, as nibble keeps on this adapter: llama.cpp's default F16 cache rounds every key and value, which
+    // flips near-ties of a random model's logits (on the 134M Q4_0 file the first token's top two are 0.06 apart).
+    const context = await m.createContext({ contextSize: size, batchSize: ids.length, sequences: 1, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
     try {
       const seq = context.getSequence();
       const next = { generateNext: { token: true, options: { temperature: 0 } } } as const;
@@ -137,7 +139,7 @@ async function measureLlamaCpp(model: string, path: string, ids: number[], n: nu
         row.decodeTokensPerSecond = (n - 1) / ((tEnd - tDecode) / 1000);
         row.cpuMsPerToken = (cpu.user + cpu.system) / 1000 / (n - 1);
       }
-      row.note = `${context.currentThreads} threads (node-llama-cpp's default), F16 KV cache; warm`;
+      row.note = `${context.currentThreads} threads (node-llama-cpp's default), F32 KV cache; warm`;
     } finally {
       await context.dispose();
     }
