@@ -75,7 +75,13 @@ export async function uploadWeight(ctx: GpuContext, src: TensorSource, name: str
   if (isBlock(t.type)) {
     const expect = ggufBytes(t.type, N, K);
     if (t.data.length !== expect) throw new ModelConfigError(`tensor '${name}' (${t.type} [${N}, ${K}]): ${t.data.length} bytes at file offset ${t.fileOffset}, expected ${expect}`);
-    const q = importGguf(t.type, t.data, N, K, name);
+    let q;
+    try {
+      q = importGguf(t.type, t.data, N, K, name);
+    } catch (e) {
+      // importGguf names the byte within the tensor; say where the tensor starts in the file too.
+      throw new ModelConfigError(`${(e as Error).message} (the tensor's data starts at file offset ${t.fileOffset})`);
+    }
     const shards = uploadQuantizedShards(ctx, q, name);
     const bytes = shards.reduce((s, g) => s + g.codes.size + g.scales.size + (g.zeros?.size ?? 0) + (g.supers?.size ?? 0), 0);
     return { kind: 'quant', name, N, K, type: t.type, w: shards.length === 1 ? matmulWeights(shards[0], name) : matmulWeights(shards, name), shards, bytes };

@@ -33,7 +33,8 @@ export function rowTop2(x: ArrayLike<number>, t: number, V: number): { best: num
 
 /**
  * Counts the GPU buffers created through ctx.device while it is installed, and which of them are still alive
- * (not destroyed). The buffer pool's own buffers (ctx.pool, shared by every kernel, kept on purpose) are not counted.
+ * (not destroyed). Buffers a context keeps on purpose for every model are not counted: the buffer pool's (ctx.pool)
+ * and RMSNorm's stats scratch (src/kernels/lm.ts: one per row count and context, written and never read).
  */
 export class BufferTracker {
   created = 0;
@@ -49,6 +50,7 @@ export class BufferTracker {
     dev.createBuffer = function (desc: GPUBufferDescriptor): GPUBuffer {
       const b = self.original.call(dev, desc);
       self.created++;
+      if (desc.label?.startsWith('lm.rms_norm.stats[')) return b;
       self.live.set(b, b.size);
       const destroy = b.destroy;
       b.destroy = function () {
@@ -64,6 +66,11 @@ export class BufferTracker {
     let n = 0;
     for (const s of this.live.values()) n += s;
     return n - (this.ctx.pool.bytesHeld - this.poolAtStart);
+  }
+
+  /** Labels and sizes of the live buffers (for messages). */
+  liveList(): string {
+    return [...this.live.entries()].map(([b, n]) => `'${b.label}' ${n} B`).join(', ');
   }
 
   uninstall(): void {
