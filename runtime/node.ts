@@ -16,6 +16,8 @@ export interface NodeContextOptions {
   /** 'auto' (default): hardware if any, else SwiftShader. 'swiftshader': never try hardware. */
   adapter?: 'auto' | 'hardware' | 'swiftshader';
   powerPreference?: GPUPowerPreference;
+  /** Device limits below the adapter's own (see requestDevice), e.g. a phone's 128 MiB binding size in tests. */
+  limits?: Parameters<typeof requestDevice>[2];
 }
 
 // Dawn crashes if its GPU object is garbage-collected while devices live: keep every one for the process.
@@ -87,7 +89,7 @@ export async function createNodeContext(opts: NodeContextOptions = {}): Promise<
     found = await tryAdapter(opts.powerPreference);
     if (!found) throw new Error(`${NO_ADAPTER_HELP}\n  (the SwiftShader ICD ${icd} gave no adapter: is libvulkan1 installed?)`);
   }
-  const device = await requestDevice(found.adapter);
+  const device = await requestDevice(found.adapter, 'nibble', opts.limits);
   return new GpuContext({
     adapter: found.adapter,
     device,

@@ -60,12 +60,16 @@ export function describeAdapter(adapter: GPUAdapter, runtime: string): AdapterDe
   };
 }
 
-/** Requests a device with the adapter's own limits and every feature nibble uses that the adapter has. */
-export async function requestDevice(adapter: GPUAdapter, label = 'nibble'): Promise<GPUDevice> {
+/**
+ * Requests a device with the adapter's own limits and every feature nibble uses that the adapter has. `limits`
+ * overrides some of them, e.g. { maxStorageBufferBindingSize: 128 MiB } to run as on a phone's adapter (a device
+ * gets exactly the limits it asks for; below WebGPU's defaults the default applies).
+ */
+export async function requestDevice(adapter: GPUAdapter, label = 'nibble', limits: Partial<Record<(typeof RAISED_LIMITS)[number], number>> = {}): Promise<GPUDevice> {
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
   const requiredLimits: Record<string, number> = {};
   for (const k of RAISED_LIMITS) {
-    const v = (adapter.limits as unknown as Record<string, number>)[k];
+    const v = limits[k] ?? (adapter.limits as unknown as Record<string, number>)[k];
     if (typeof v === 'number') requiredLimits[k] = v;
   }
   return adapter.requestDevice({ label, requiredFeatures, requiredLimits });

@@ -9,7 +9,7 @@ import { kvCacheBytes, planArgmaxRows, ropeTable, type KvType } from '../kernels
 import { llamaForward } from '../nn/llama.js';
 import { ModelConfigError, type LlamaConfig } from '../nn/llama_config.js';
 import { assignBuffers, StepRecorder, type StepResources } from './record.js';
-import { checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
+import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 
 export type StepOutput = 'all' | 'last' | 'argmax';
 
@@ -69,7 +69,12 @@ export class LlamaEngine {
     const chunk = Math.min(o.chunk ?? 64, ctxLen);
     const kvType: KvType = o.kvType ?? (ctx.caps.shaderF16 ? 'f16' : 'f32');
     const infos = src.tensors as readonly { name: string; type: string; shape: number[] }[];
-    for (const t of infos) if (t.shape.length === 2) checkWeightType(t.name, t.type);
+    for (const t of infos) {
+      if (t.shape.length !== 2) continue;
+      checkWeightType(t.name, t.type);
+      // An untied embedding stays on the CPU; every other 2D weight is uploaded whole or in shards.
+      if (t.name !== 'token_embd.weight' || c.tied) checkWeightFits(ctx, t.name, t.type, t.shape[0], t.shape[1]);
+    }
     const est = estimateGpuBytes(c, infos, ctxLen, chunk, kvType);
     if (o.memoryBudget !== undefined && est.total > o.memoryBudget) {
       throw new ModelConfigError(`the model needs about ${formatBytes(est.total)} of GPU memory (weights ${formatBytes(est.weights)}, KV cache ${formatBytes(est.kv)} for ${ctxLen} tokens, scratch ${formatBytes(est.scratch)}); the budget is ${formatBytes(o.memoryBudget)}`);

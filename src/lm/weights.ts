@@ -59,6 +59,15 @@ export function checkWeightType(name: string, type: string): void {
   }
 }
 
+/** A float weight is one f32 buffer: refused (before any upload) when it exceeds the adapter's binding limit. */
+export function checkWeightFits(ctx: GpuContext, name: string, type: string, N: number, K: number): void {
+  if (isBlock(type)) return; // block weights are split into shards along N (uploadQuantizedShards)
+  const limit = Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
+  if (4 * N * K > limit) {
+    throw new ModelConfigError(`tensor '${name}' (${type} [${N}, ${K}]) takes ${formatBytes(4 * N * K)} as f32, over the adapter's binding limit of ${formatBytes(limit)}: float weights this large are not split yet (a block type is)`);
+  }
+}
+
 /** Uploads a weight [N, K] in its GGUF form. */
 export async function uploadWeight(ctx: GpuContext, src: TensorSource, name: string, N: number, K: number): Promise<LmWeight> {
   const t = await src.tensor(name);
@@ -66,15 +75,18 @@ export async function uploadWeight(ctx: GpuContext, src: TensorSource, name: str
   if (isBlock(t.type)) {
     const expect = ggufBytes(t.type, N, K);
     if (t.data.length !== expect) throw new ModelConfigError(`tensor '${name}' (${t.type} [${N}, ${K}]): ${t.data.length} bytes at file offset ${t.fileOffset}, expected ${expect}`);
-    const q = importGguf(t.type, t.data, N, K, name);
+    let q;
+    try {
+      q = importGguf(t.type, t.data, N, K, name);
+    } catch (e) {
+      // importGguf names the byte within the tensor; say where the tensor starts in the file too.
+      throw new ModelConfigError(`${(e as Error).message} (the tensor's data starts at file offset ${t.fileOffset})`);
+    }
     const shards = uploadQuantizedShards(ctx, q, name);
     const bytes = shards.reduce((s, g) => s + g.codes.size + g.scales.size + (g.zeros?.size ?? 0) + (g.supers?.size ?? 0), 0);
     return { kind: 'quant', name, N, K, type: t.type, w: shards.length === 1 ? matmulWeights(shards[0], name) : matmulWeights(shards, name), shards, bytes };
   }
-  const limit = Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
-  if (4 * N * K > limit) {
-    throw new ModelConfigError(`tensor '${name}' (${t.type} [${N}, ${K}]) takes ${formatBytes(4 * N * K)} as f32, over the adapter's binding limit of ${formatBytes(limit)}: float weights this large are not split yet (a block type is)`);
-  }
+  checkWeightFits(ctx, name, t.type, N, K);
   const buf = ctx.createBuffer(floatValues(t, N * K), undefined, name);
   return { kind: 'f32', name, N, K, type: t.type, buf, bytes: buf.size };
 }

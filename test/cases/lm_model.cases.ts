@@ -1,0 +1,206 @@
+// LanguageModel (src/lm/model.ts) end to end against the f64 reference (src/ref/llama.ts), in Node and in Chromium:
+// small seeded models (dim 64, 1-2 layers, ctx 64) loaded from a Blob, as the browser loads a File.
+//
+// Bounds (the derivation is in test/kernels/lm_llamacpp.test.ts):
+//   - probabilities at every position: max |p_nibble - p_f64| <= NIBBLE_BOUND = 5e-4 (nibble computes in f32: each
+//     dot product of length K is within K u sum|w x|; through the layers about 1e-3 in logits, half that in
+//     probabilities; a wrong rope pair, mask or scale gives 1e-2 and more);
+//   - decode through the KV cache equals the prefill to DECODE_BOUND = 1e-4 in logits (the same sums, other orders);
+//   - greedy: each generated id is the reference's argmax at its position, except where the reference's top two
+//     logits are within 2 LOGIT_BOUND (= 2e-3) of each other.
+import type { GpuContext } from '../../src/gpu/context.js';
+import { parseGgufFile } from '../../src/io/gguf.js';
+import type { GenerateOptions, GenerationStats, LanguageModel } from '../../src/lm/model.js';
+import { spmByteVocab, synthLlamaGguf, type SynthOptions } from '../../src/lm/synth.js';
+import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
+import { loadBytes, maxDiff, rowTop2, tracking } from './lm_helpers.js';
+import { assert, type GpuCase } from './types.js';
+
+const NIBBLE_BOUND = 5e-4;
+const DECODE_BOUND = 1e-4;
+const LOGIT_BOUND = 1e-3;
+const BASE: SynthOptions = { dim: 64, ffn: 128, layers: 2, heads: 4, ctx: 64 };
+const MODEL_A: SynthOptions = { ...BASE, arch: 'llama', kvHeads: 2, weightType: 'Q8_0', embedType: 'F16', seed: 7 };
+const MODEL_B: SynthOptions = { ...BASE, arch: 'qwen2', layers: 1, tied: true, weightType: 'F16', seed: 8 };
+/** BOS, then the bytes of the text (byte token = 3 + byte). */
+const IDS = [1, ...[...'To be, or not to be:\n'].map((ch) => 3 + ch.charCodeAt(0))];
+/** Seeded sampling with every cut-off off: the draws see the whole distribution. */
+const WIDE: GenerateOptions = { temperature: 1, topK: 0, topP: 1, minP: 0, repeatPenalty: 1 };
+
+const files = new Map<SynthOptions, Uint8Array>();
+function bytesOf(o: SynthOptions): Uint8Array {
+  let b = files.get(o);
+  if (!b) files.set(o, (b = synthLlamaGguf(o)));
+  return b;
+}
+
+async function withModel<R>(ctx: GpuContext, o: SynthOptions, fn: (lm: LanguageModel) => Promise<R>, chunk = 8): Promise<R> {
+  const lm = await loadBytes(ctx, bytesOf(o), { ctxLen: 64, chunk });
+  try {
+    return await fn(lm);
+  } finally {
+    lm.dispose();
+  }
+}
+
+/** Runs a generation to its end: the pieces, and the stats it returns. */
+async function collect(gen: AsyncGenerator<string, GenerationStats>, onPiece?: (i: number) => void): Promise<{ pieces: string[]; stats: GenerationStats }> {
+  const pieces: string[] = [];
+  for (;;) {
+    const r = await gen.next();
+    if (r.done) return { pieces, stats: r.value };
+    pieces.push(r.value);
+    onPiece?.(pieces.length);
+  }
+}
+
+function logitsCase(what: string, o: SynthOptions): GpuCase {
+  return {
+    name: `lm model ${what}: probabilities at every position vs the f64 reference, decode == prefill (chunks of 8)`,
+    run: (ctx) =>
+      withModel(ctx, o, async (lm) => {
+        const V = lm.config.vocab;
+        const T = IDS.length;
+        const pre = await lm.logits(IDS);
+        const dec = await lm.logits(IDS, { decode: true });
+        const vsRef = maxDiff(softmaxRows(pre, T, V), softmaxRows(llamaLogitsRef(parseGgufFile(bytesOf(o)), IDS), T, V));
+        const decDiff = maxDiff(dec, pre);
+        assert(vsRef <= NIBBLE_BOUND, `max |p - p_f64| over ${T} positions = ${vsRef}, bound ${NIBBLE_BOUND}`);
+        assert(decDiff <= DECODE_BOUND, `decode vs prefill: max |z| difference ${decDiff}, bound ${DECODE_BOUND}`);
+        return `${T} positions: max |p - p_f64| ${vsRef.toExponential(2)} (bound ${NIBBLE_BOUND}), decode vs prefill ${decDiff.toExponential(2)} (bound ${DECODE_BOUND})`;
+      }),
+  };
+}
+
+/** Whether a character of the decoded text is made of bytes from two or more tokens. */
+function charsAcrossTokens(pieces: Uint8Array[]): number {
+  const bytes: number[] = [];
+  const boundary = new Set<number>();
+  for (const p of pieces) {
+    bytes.push(...p);
+    boundary.add(bytes.length);
+  }
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  let n = 0;
+  for (let o = 0; o < bytes.length; ) {
+    const len = bytes[o] >= 0xf0 ? 4 : bytes[o] >= 0xe0 ? 3 : bytes[o] >= 0xc0 ? 2 : 1;
+    let ok = len > 1 && o + len <= bytes.length;
+    if (ok) {
+      try {
+        ok = [...strict.decode(Uint8Array.from(bytes.slice(o, o + len)))].length === 1;
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      o++;
+      continue;
+    }
+    for (let k = o + 1; k < o + len; k++) if (boundary.has(k)) n++;
+    o += len;
+  }
+  return n;
+}
+
+const MULTI_BYTE = ['é', 'ü', 'ñ', 'ß', '€', '日', '本', '語', '中', '文', '한', '😀', '🎉', 'ça', 'naïve', '東京'];
+const MODEL_UTF8: SynthOptions = { ...BASE, layers: 1, weightType: 'Q8_0', seed: 9, vocab: spmByteVocab(MULTI_BYTE.map((text, i) => ({ text, score: -i }))) };
+const UTF8_SEED = 3;
+
+export const CASES: GpuCase[] = [
+  logitsCase('llama Q8_0 GQA (F16 embedding, 2 layers)', MODEL_A),
+  logitsCase('qwen2 F16 tied (1 layer)', MODEL_B),
+  {
+    name: 'lm model greedy generation: deterministic, each token the f64 reference\'s argmax',
+    run: (ctx) =>
+      withModel(ctx, MODEL_A, async (lm) => {
+        const greedy: GenerateOptions = { temperature: 0, repeatPenalty: 1, maxTokens: 12 };
+        const a = (await collect(lm.generate(IDS, greedy))).stats;
+        const b = (await collect(lm.generate(IDS, greedy))).stats;
+        assert(a.stopReason === 'length' && a.ids.length === 12, `greedy run: ${a.ids.length} ids, stop ${a.stopReason}`);
+        assert(a.ids.join() === b.ids.join(), `two greedy runs differ: [${a.ids}] vs [${b.ids}]`);
+        const all = [...IDS, ...a.ids];
+        const ref = llamaLogitsRef(parseGgufFile(bytesOf(MODEL_A)), all);
+        let near = 0;
+        a.ids.forEach((id, i) => {
+          const { best, gap } = rowTop2(ref, IDS.length - 1 + i, lm.config.vocab);
+          if (gap < 2 * LOGIT_BOUND) near++;
+          else assert(id === best, `step ${i}: generated ${id}, the reference's argmax is ${best} (top-2 gap ${gap})`);
+        });
+        return `12 greedy ids [${a.ids}] = the reference's argmax (${near} steps within the tie bound)`;
+      }),
+  },
+  {
+    name: 'lm model seeded sampling: same seed same ids, different seeds differ',
+    run: (ctx) =>
+      withModel(ctx, MODEL_A, async (lm) => {
+        const run = async (seed: number) => (await collect(lm.generate(IDS, { ...WIDE, seed, maxTokens: 16 }))).stats.ids;
+        const [a, b, c] = [await run(13), await run(13), await run(14)];
+        assert(a.length === 16, `seed 13 gave ${a.length} ids`);
+        assert(a.join() === b.join(), `seed 13 twice: [${a}] vs [${b}]`);
+        assert(a.join() !== c.join(), `seeds 13 and 14 gave the same ids [${a}]`);
+        return `seed 13 [${a}], seed 14 [${c}]`;
+      }),
+  },
+  {
+    name: 'lm model stop strings and maxTokens are honoured',
+    run: (ctx) =>
+      withModel(ctx, MODEL_B, async (lm) => {
+        const five = await collect(lm.generate(IDS, { ...WIDE, seed: 21, maxTokens: 5 }));
+        assert(five.stats.stopReason === 'length' && five.stats.generatedTokens === 5 && five.stats.ids.length === 5, `maxTokens 5: ${five.stats.generatedTokens} tokens, stop ${five.stats.stopReason}`);
+        const full = await collect(lm.generate(IDS, { ...WIDE, seed: 21, maxTokens: 24 }));
+        const text = [...full.pieces.join('')];
+        assert(text.length >= 10, `24 tokens gave ${text.length} characters`);
+        const stop = text.slice(6, 8).join('');
+        const want = text.join('').slice(0, text.join('').indexOf(stop));
+        const cut = await collect(lm.generate(IDS, { ...WIDE, seed: 21, maxTokens: 24, stop: [stop, '\u0000never'] }));
+        assert(cut.stats.stopReason === 'stop', `with stop ${JSON.stringify(stop)}: stop reason ${cut.stats.stopReason}`);
+        assert(cut.pieces.join('') === want, `with stop ${JSON.stringify(stop)}: text ${JSON.stringify(cut.pieces.join(''))}, expected ${JSON.stringify(want)}`);
+        assert(full.stats.ids.join().startsWith(cut.stats.ids.join()), 'the stopped run\'s ids are not a prefix of the full run\'s');
+        return `stop ${JSON.stringify(stop)} after ${cut.stats.generatedTokens} of 24 tokens; maxTokens 5 gave 5`;
+      }),
+  },
+  {
+    name: 'lm model AbortSignal mid-generation: stopReason abort, then dispose frees every buffer',
+    run: (ctx) =>
+      tracking(ctx, async (tr) => {
+        const lm = await loadBytes(ctx, bytesOf(MODEL_A), { ctxLen: 64, chunk: 8 });
+        let stats: GenerationStats;
+        let full: number[];
+        try {
+          full = (await collect(lm.generate(IDS, { ...WIDE, seed: 5, maxTokens: 30 }))).stats.ids;
+          const ac = new AbortController();
+          stats = (await collect(lm.generate(IDS, { ...WIDE, seed: 5, maxTokens: 30, signal: ac.signal }), (n) => n === 3 && ac.abort())).stats;
+          const pre = new AbortController();
+          pre.abort();
+          const none = await collect(lm.generate(IDS, { ...WIDE, seed: 5, signal: pre.signal }));
+          assert(none.pieces.length === 0 && none.stats.stopReason === 'abort' && none.stats.generatedTokens === 0, `an aborted signal: ${none.pieces.length} pieces, stop ${none.stats.stopReason}`);
+        } finally {
+          lm.dispose();
+        }
+        assert(stats.stopReason === 'abort', `stop reason ${stats.stopReason}, expected abort`);
+        assert(stats.generatedTokens >= 3 && stats.generatedTokens < 30, `${stats.generatedTokens} tokens before the abort took effect`);
+        assert(full.join().startsWith(stats.ids.join()), 'the aborted run\'s ids are not a prefix of the same seed\'s full run');
+        assert(tr.liveBytes === 0, `after dispose, ${tr.liveBytes} bytes of GPU buffers are still alive (${tr.created} created)`);
+        return `aborted after ${stats.generatedTokens} tokens; ${tr.created} buffers created, none left alive`;
+      }),
+  },
+  {
+    name: 'lm model streaming never splits a UTF-8 character (multi-byte pieces and byte tokens)',
+    run: (ctx) =>
+      withModel(ctx, MODEL_UTF8, async (lm) => {
+        const { pieces, stats } = await collect(lm.generate([1], { ...WIDE, temperature: 1.5, seed: UTF8_SEED, maxTokens: 60 }));
+        const whole = lm.detokenize([1, ...stats.ids]);
+        assert(pieces.join('') === whole, `the pieces join to ${JSON.stringify(pieces.join(''))}, detokenize gives ${JSON.stringify(whole)}`);
+        pieces.forEach((p, i) => {
+          assert(p.length > 0, `piece ${i} is empty`);
+          assert(!/[\uD800-\uDBFF]$/.test(p) && !/^[\uDC00-\uDFFF]/.test(p), `piece ${i} ${JSON.stringify(p)} splits a surrogate pair`);
+        });
+        const across = charsAcrossTokens(stats.ids.map((id) => lm.tokenizer.tokenBytes(id)));
+        const multi = [...whole].filter((ch) => ch !== '\uFFFD' && ch.codePointAt(0)! > 0x7f).length;
+        // The seed is chosen so that both kinds occur: characters from multi-byte pieces, and characters whose
+        // bytes come from two or more byte tokens (the case a per-token decode would turn into U+FFFD).
+        assert(multi > 0 && across > 0, `seed ${UTF8_SEED}: ${multi} multi-byte characters, ${across} across tokens: the test would not test anything`);
+        return `${stats.ids.length} tokens, ${pieces.length} pieces; ${multi} multi-byte characters, ${across} token boundaries inside a character`;
+      }),
+  },
+];

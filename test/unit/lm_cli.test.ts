@@ -1,0 +1,122 @@
+// The built CLI's language-model commands from the outside (needs `npm run build`): nibble generate on the bundled
+// model, bad model files and flags (exit 2, one line naming the problem), nibble tokenize and nibble eval against
+// the library (the same model, the same adapter, in this process).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNodeContext } from '../../runtime/node.js';
+import { readSafetensorsFile } from '../../runtime/safetensors.js';
+import type { GpuContext } from '../../src/gpu/context.js';
+import { LanguageModel } from '../../src/lm/model.js';
+import { synthLlamaGguf } from '../../src/lm/synth.js';
+
+const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', ...args], { encoding: 'utf8', timeout: 300_000 });
+const BUNDLED = 'demo/public/models/nibble-tiny.gguf';
+const dir = mkdtempSync(join(tmpdir(), 'nibble-lm-cli-'));
+const model = join(dir, 'tiny.gguf');
+let ctx: GpuContext;
+
+beforeAll(async () => {
+  writeFileSync(model, synthLlamaGguf({ dim: 64, ffn: 128, layers: 1, heads: 4, kvHeads: 2, ctx: 64, weightType: 'Q8_0', seed: 12 }));
+  ctx = await createNodeContext();
+});
+afterAll(() => {
+  ctx?.destroy();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function withLm<R>(path: string, fn: (lm: LanguageModel) => Promise<R>, ctxLen?: number): Promise<R> {
+  const lm = await LanguageModel.load(ctx, path, { ctxLen });
+  try {
+    return await fn(lm);
+  } finally {
+    lm.dispose();
+  }
+}
+
+/** Exit 2 and exactly one line on stderr matching `re`. */
+function usageError(r: ReturnType<typeof nibble>, re: RegExp): void {
+  expect(r.status, r.stdout + r.stderr).toBe(2);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(re);
+}
+
+describe('nibble generate', () => {
+  it('--json on the bundled model: text, ids and figures; the ids are the library\'s greedy ones', async () => {
+    const r = nibble(['generate', '--prompt', 'Once upon', '--max-tokens', '4', '--temperature', '0', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    for (const k of ['text', 'ids', 'prompt_tokens', 'generated_tokens', 'prompt_tokens_per_second', 'decode_tokens_per_second', 'time_to_first_token_ms', 'gpu_bytes', 'stop_reason']) expect(j, k).toHaveProperty(k);
+    expect(j.ids.length).toBe(j.generated_tokens);
+    expect(j.ids.length).toBeLessThanOrEqual(4);
+    expect(j.gpu_bytes).toBeGreaterThan(0);
+    await withLm(BUNDLED, async (lm) => {
+      let text = '';
+      for await (const piece of lm.generate('Once upon', { temperature: 0, maxTokens: 4 })) text += piece;
+      expect(j.ids).toEqual(lm.lastStats!.ids);
+      expect(j.text).toBe(text);
+    });
+  });
+
+  it('a missing file, a directory, an empty file, a non-GGUF file, an unknown flag: exit 2, one line', () => {
+    const empty = join(dir, 'empty.gguf');
+    writeFileSync(empty, '');
+    const text = join(dir, 'notes.gguf');
+    writeFileSync(text, 'these are not the weights you are looking for\n'.repeat(4));
+    const sub = join(dir, 'folder.gguf');
+    mkdirSync(sub, { recursive: true });
+    usageError(nibble(['generate', join(dir, 'nope.gguf'), '--prompt', 'x']), /generate: cannot read .*nope\.gguf: ENOENT/);
+    usageError(nibble(['generate', sub, '--prompt', 'x']), /generate: .*folder\.gguf is not a file/);
+    usageError(nibble(['generate', empty, '--prompt', 'x']), /generate: .*empty\.gguf is empty/);
+    usageError(nibble(['generate', text, '--prompt', 'x']), /generate: .*notes\.gguf: .*not a GGUF file: magic "thes"/);
+    usageError(nibble(['generate', model, '--prompt', 'x', '--bogus']), /generate: Unknown option '--bogus'/);
+  });
+});
+
+describe('nibble tokenize', () => {
+  it('--json ids equal lm.tokenize', async () => {
+    const text = 'Héllo  wörld, 日本語 😀\nbye';
+    const r = nibble(['tokenize', model, '--text', text, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    await withLm(model, async (lm) => {
+      expect(j.ids).toEqual(lm.tokenize(text));
+      expect(j.pieces).toHaveLength(j.ids.length);
+    });
+  });
+});
+
+describe('nibble eval', () => {
+  const ids = Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 3 + ((i * 37) % 256)));
+  it('--logits writes logits F32 [T, V] and tokens I32 [T] equal to the library\'s; --decode gives the same perplexity', async () => {
+    const out = join(dir, 'logits.safetensors');
+    const r = nibble(['eval', model, '--tokens', ids.join(','), '--ctx', '16', '--logits', out, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.windows).toBe(2);
+    const st = readSafetensorsFile(out).tensors;
+    expect(st.tokens.dtype).toBe('I32');
+    expect(st.tokens.shape).toEqual([16]);
+    expect([...st.tokens.data]).toEqual(ids.slice(0, 16));
+    expect(st.logits.dtype).toBe('F32');
+    await withLm(
+      model,
+      async (lm) => {
+        expect(st.logits.shape).toEqual([16, lm.config.vocab]);
+        const lib = await lm.logits(ids.slice(0, 16));
+        let d = 0;
+        for (let i = 0; i < lib.length; i++) d = Math.max(d, Math.abs(lib[i] - (st.logits.data as Float32Array)[i]));
+        expect(d).toBeLessThanOrEqual(1e-6);
+      },
+      16,
+    );
+    const dec = nibble(['eval', model, '--tokens', ids.join(','), '--ctx', '16', '--decode', '--json']);
+    expect(dec.status, dec.stderr).toBe(0);
+    const jd = JSON.parse(dec.stdout);
+    expect(jd.mode).toBe('decode');
+    expect(Math.abs(jd.perplexity - j.perplexity)).toBeLessThanOrEqual(1e-4);
+  });
+});
