@@ -159,8 +159,9 @@ class RawWriter {
   raw(b: Uint8Array): void {
     for (const x of b) this.buf.push(x);
   }
-  str(s: string): void {
-    const b = new TextEncoder().encode(s);
+  /** A string: its UTF-8 bytes, or the raw bytes given (invalid UTF-8 on purpose). */
+  str(s: string | Uint8Array): void {
+    const b = typeof s === 'string' ? new TextEncoder().encode(s) : s;
     this.u64(BigInt(b.length), 'length');
     this.raw(b);
   }
@@ -176,7 +177,7 @@ function writeValue(w: RawWriter, v: MetaValue): void {
     case 2: case 3: return w.u16(Number(x), v.type === 3);
     case 4: case 5: return w.u32(Number(x), 'value', v.type === 5);
     case 6: return w.f32(Number(x));
-    case 8: return w.str(String(x));
+    case 8: return w.str(x instanceof Uint8Array ? x : String(x));
     case 10: case 11: return w.u64(typeof x === 'bigint' ? x : BigInt(Math.trunc(Number(x)) || 0), 'value', v.type === 11);
     case 12: return w.f64(Number(x));
     case 9: {
