@@ -1,5 +1,5 @@
 // The fuzzing loop: input i of seed S is built from inputSeed(S, i) alone (a valid file the fuzzer writes, then
-// semantic and byte mutations), run through one target (TARGETS[i % 6]) under the allocation tracker, timed, and
+// semantic and byte mutations), run through one target (TARGETS[i % 7]) under the allocation tracker, timed, and
 // classified: accepted, refused with a typed error (naming the place or not), or a finding (crash = any other
 // exception, hang = over 1 s, alloc = one allocation over the limit, invariant = accepted but broken).
 import { tmpdir } from 'node:os';
@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { AllocationLimit, beginAlloc, endAlloc, installAllocTracker } from './alloc.js';
 import { randomGguf, randomMlpGguf, writeGguf, type Written } from './gguf_seed.js';
 import { badScale, mutateBytes, mutateGgufDesc, mutateModelMeta, mutateStDesc } from './mutate.js';
+import { randomLmGguf } from './lm_seed.js';
+import { mutateLmDesc } from './lm_mutate.js';
 import { inputSeed, Rng } from './rng.js';
 import { RUNNABLE_KERNELS } from '../src/kernels/runner.js';
 import { randomModelFile, randomSafetensors, writeSafetensors } from './st_seed.js';
@@ -58,7 +60,18 @@ export function makeInput(seed: number, i: number): { target: TargetName; bytes:
   const target = TARGETS[i % TARGETS.length];
   const muts: string[] = [];
   let w: Written;
-  if (target === 'gguf' || target === 'gguf-lazy' || target === 'gguf-mlp') {
+  if (target === 'lm-header') {
+    // A tiny language model: mostly metadata-aware mutations, some of the plain GGUF ones; fewer byte mutations
+    // (most fields of such a file are token lengths, and a bad one stops the GGUF reader before the vocabulary).
+    const d = randomLmGguf(r);
+    if (r.chance(0.7)) for (let n = r.range(1, 3); n > 0; n--) muts.push(mutateLmDesc(r, d));
+    if (r.chance(0.2)) muts.push(mutateGgufDesc(r, d));
+    w = writeGguf(d);
+    if (r.chance(0.15)) muts.push(badScale(r, w));
+    const nb = muts.length ? (r.chance(0.25) ? 1 : 0) : r.chance(0.15) ? 0 : r.range(1, 2);
+    for (let n = 0; n < nb; n++) muts.push(mutateBytes(r, w));
+    return { target, bytes: w.bytes, mutations: muts, r };
+  } else if (target === 'gguf' || target === 'gguf-lazy' || target === 'gguf-mlp') {
     const d = target === 'gguf-mlp' ? randomMlpGguf(r) : randomGguf(r);
     if (r.chance(0.5)) for (let n = r.range(1, 2); n > 0; n--) muts.push(mutateGgufDesc(r, d));
     w = writeGguf(d);

@@ -118,16 +118,25 @@ export function randomGguf(r: Rng): GgufDesc {
 }
 
 class RawWriter {
-  buf: number[] = [];
+  /** The bytes written so far: out[0, len). */
+  private out = new Uint8Array(4096);
+  len = 0;
   fields: Field[] = [];
   boundaries: number[] = [];
   private dv = new DataView(new ArrayBuffer(8));
   mark(): void {
-    this.boundaries.push(this.buf.length);
+    this.boundaries.push(this.len);
   }
   private push(n: number, kind: Field['kind'] | null): void {
-    if (kind) this.fields.push({ at: this.buf.length, size: n, kind });
-    for (let i = 0; i < n; i++) this.buf.push(this.dv.getUint8(i));
+    if (kind) this.fields.push({ at: this.len, size: n, kind });
+    this.room(n);
+    for (let i = 0; i < n; i++) this.out[this.len++] = this.dv.getUint8(i);
+  }
+  private room(n: number): void {
+    if (this.len + n <= this.out.length) return;
+    const b = new Uint8Array(Math.max(2 * this.out.length, this.len + n));
+    b.set(this.out.subarray(0, this.len));
+    this.out = b;
   }
   u8(v: number, kind: Field['kind'] = 'value'): void {
     this.dv.setUint8(0, v);
@@ -157,15 +166,24 @@ class RawWriter {
     this.push(8, 'value');
   }
   raw(b: Uint8Array): void {
-    for (const x of b) this.buf.push(x);
+    this.room(b.length);
+    this.out.set(b, this.len);
+    this.len += b.length;
   }
-  str(s: string): void {
-    const b = new TextEncoder().encode(s);
+  /** A string: its UTF-8 bytes, or the raw bytes given (invalid UTF-8 on purpose). */
+  str(s: string | Uint8Array): void {
+    const b = typeof s === 'string' ? new TextEncoder().encode(s) : s;
     this.u64(BigInt(b.length), 'length');
     this.raw(b);
   }
   pad(al: number): void {
-    while (this.buf.length % al) this.buf.push(0);
+    const n = (al - (this.len % al)) % al;
+    this.room(n);
+    this.out.fill(0, this.len, this.len + n);
+    this.len += n;
+  }
+  bytes(): Uint8Array {
+    return this.out.slice(0, this.len);
   }
 }
 
@@ -176,7 +194,7 @@ function writeValue(w: RawWriter, v: MetaValue): void {
     case 2: case 3: return w.u16(Number(x), v.type === 3);
     case 4: case 5: return w.u32(Number(x), 'value', v.type === 5);
     case 6: return w.f32(Number(x));
-    case 8: return w.str(String(x));
+    case 8: return w.str(x instanceof Uint8Array ? x : String(x));
     case 10: case 11: return w.u64(typeof x === 'bigint' ? x : BigInt(Math.trunc(Number(x)) || 0), 'value', v.type === 11);
     case 12: return w.f64(Number(x));
     case 9: {
@@ -221,14 +239,14 @@ export function writeGguf(d: GgufDesc): Written {
   // The data go where a valid file puts them (in order, aligned), whatever offsets the header claims.
   for (const t of d.tensors) {
     w.mark();
-    const at = w.buf.length;
+    const at = w.len;
     for (const s of t.scales) w.fields.push({ at: at + s, size: 2, kind: 'scale' });
     w.raw(t.data);
     w.pad(d.alignment);
   }
   w.pad(d.alignment);
   w.mark();
-  return { bytes: Uint8Array.from(w.buf), fields: w.fields, boundaries: w.boundaries };
+  return { bytes: w.bytes(), fields: w.fields, boundaries: w.boundaries };
 }
 
 /** A valid nibble-mlp GGUF (what `nibble export --gguf` writes; read back by importMlpGguf). */

@@ -1,7 +1,8 @@
 // npm run fuzz -- [--seconds S] [--seed N] [--inputs N] [--input I]
 // Runs the seeded mutation fuzzer over every parser of outside bytes (fuzz/targets.ts) in chunks, each in a worker
 // watched for hangs (an input that does not return within WATCHDOG_MS is a hang: the worker is stopped and the run
-// goes on after it), then prints a table per parser and a line per finding with the command that reproduces it.
+// goes on after it) and for running out of memory (a crash, likewise), then prints a table per parser and a line per
+// finding with the command that reproduces it.
 // --input I runs input I of the seed alone, in this thread, and prints its mutations, outcome and stack.
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -11,11 +12,16 @@ import { TARGETS } from './targets.js';
 const WATCHDOG_MS = 10_000;
 const CHUNK = 2000;
 
-function runChunk(seed: number, from: number, to: number, deadline: number): Promise<RunResult | { hungAt: number }> {
+/** A worker's heap limit: an input that needs more is a crash (out of memory), and the run goes on after it. */
+const WORKER_HEAP_MB = 1024;
+
+type Lost = { lostAt: number; kind: 'hang' | 'crash'; message: string };
+
+function runChunk(seed: number, from: number, to: number, deadline: number): Promise<RunResult | Lost> {
   const heartbeat = new SharedArrayBuffer(4);
   const beat = new Int32Array(heartbeat);
   Atomics.store(beat, 0, from);
-  const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { seed, from, to, deadline, heartbeat } });
+  const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { seed, from, to, deadline, heartbeat }, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
   return new Promise((resolve, reject) => {
     let last = -1;
     let since = Date.now();
@@ -25,7 +31,7 @@ function runChunk(seed: number, from: number, to: number, deadline: number): Pro
       else if (Date.now() - since > WATCHDOG_MS) {
         clearInterval(timer);
         void w.terminate();
-        resolve({ hungAt: i });
+        resolve({ lostAt: i, kind: 'hang', message: `no return within ${WATCHDOG_MS} ms` });
       }
     }, 250);
     w.once('message', (m: RunResult) => {
@@ -34,7 +40,8 @@ function runChunk(seed: number, from: number, to: number, deadline: number): Pro
     });
     w.once('error', (e) => {
       clearInterval(timer);
-      reject(e);
+      if ((e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') resolve({ lostAt: Atomics.load(beat, 0), kind: 'crash', message: `out of memory (worker heap limit ${WORKER_HEAP_MB} MiB)` });
+      else reject(e);
     });
   });
 }
@@ -72,11 +79,14 @@ async function main(): Promise<number> {
     while (queue.length && Date.now() < deadline) {
       const [from, to] = queue.shift()!;
       const r = await runChunk(seed, from, to, deadline);
-      if ('hungAt' in r) {
-        // The inputs before the stuck one are run again (their counts were lost with the worker).
-        console.log(`input ${r.hungAt} did not return within ${WATCHDOG_MS} ms`);
-        mergeResults(res, { stats: { [TARGETS[r.hungAt % TARGETS.length]]: { ...emptyStats(), tried: 1, hangs: 1 } }, inputs: 1, findings: [{ target: TARGETS[r.hungAt % TARGETS.length], kind: 'hang', message: `no return within ${WATCHDOG_MS} ms`, mutations: [], seed, input: r.hungAt, count: 1 }] });
-        queue.unshift([from, r.hungAt], [r.hungAt + 1, to]);
+      if ('lostAt' in r) {
+        // An input that hung or ran out of memory took the worker with it: the inputs before it are run again
+        // (their counts were lost with the worker), the run goes on after it.
+        const t = TARGETS[r.lostAt % TARGETS.length];
+        console.log(`input ${r.lostAt}: ${r.message}`);
+        const stats = { ...emptyStats(), tried: 1, [r.kind === 'hang' ? 'hangs' : 'crashes']: 1 };
+        mergeResults(res, { stats: { [t]: stats }, inputs: 1, findings: [{ target: t, kind: r.kind, message: r.message, mutations: [], seed, input: r.lostAt, count: 1 }] });
+        queue.unshift([from, r.lostAt], [r.lostAt + 1, to]);
         continue;
       }
       mergeResults(res, r);

@@ -183,8 +183,10 @@ export function mutateBytes(r: Rng, w: Written): string {
       if (b.length < 2) return 'too short to splice';
       const s = r.int(b.length);
       const n = r.range(1, Math.min(64, b.length - s));
-      const out = r.chance(0.5) ? [...b.subarray(0, s + n), ...b.subarray(s)] : [...b.subarray(0, s), ...b.subarray(s + n)];
-      w.bytes = Uint8Array.from(out);
+      const [head, tail] = r.chance(0.5) ? [b.subarray(0, s + n), b.subarray(s)] : [b.subarray(0, s), b.subarray(s + n)];
+      w.bytes = new Uint8Array(head.length + tail.length);
+      w.bytes.set(head);
+      w.bytes.set(tail, head.length);
       return 'chunk duplicated or removed';
     }
   }

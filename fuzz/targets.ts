@@ -10,15 +10,16 @@ import { importMlpGguf } from '../src/train/gguf_export.js';
 import { readSafetensorsFile } from '../runtime/safetensors.js';
 import { checkInputs, RUNNABLE_KERNELS } from '../src/kernels/runner.js';
 import { KernelInputError } from '../src/kernels/runnable.js';
+import { assert } from './invariant.js';
+import { lmHeader } from './lm_target.js';
+import { ModelConfigError } from '../src/nn/llama_config.js';
+import { TokenizerError } from '../src/tokenizer/index.js';
 import { Rng } from './rng.js';
 
-/** An accepted input that breaks what the parser promises (a tensor outside the file, a key lost). */
-export class InvariantError extends Error {
-  override name = 'InvariantError';
-}
+export { InvariantError } from './invariant.js';
 
-export type TargetName = 'gguf' | 'gguf-lazy' | 'gguf-mlp' | 'safetensors' | 'model' | 'cli-in';
-export const TARGETS: TargetName[] = ['gguf', 'gguf-lazy', 'gguf-mlp', 'safetensors', 'model', 'cli-in'];
+export type TargetName = 'gguf' | 'gguf-lazy' | 'gguf-mlp' | 'safetensors' | 'model' | 'cli-in' | 'lm-header';
+export const TARGETS: TargetName[] = ['gguf', 'gguf-lazy', 'gguf-mlp', 'safetensors', 'model', 'cli-in', 'lm-header'];
 
 /** The error classes each target may refuse with (a refusal by another class, or a TypeError / RangeError, is a crash). */
 export const TYPED: Record<TargetName, (new (...a: never[]) => Error)[]> = {
@@ -28,6 +29,8 @@ export const TYPED: Record<TargetName, (new (...a: never[]) => Error)[]> = {
   safetensors: [SafetensorsError],
   model: [SafetensorsError, ModelFileError],
   'cli-in': [SafetensorsError, KernelInputError],
+  // RangeError only where the API documents it (an embedding row outside the vocabulary): lm_target.ts checks that.
+  'lm-header': [GgufFileError, ModelConfigError, TokenizerError],
 };
 
 /**
@@ -39,9 +42,6 @@ export function namesPlace(m: string): boolean {
   return /'[^']*'|metadata|\b[a-z_]+\.[a-z_.]+\b|offset|bytes? \d|\d+ bytes|bytes \d+\.\.|header|__metadata__|data_offsets|layer \d|magic|version|tensor_count/.test(rest);
 }
 
-const assert = (ok: boolean, m: string) => {
-  if (!ok) throw new InvariantError(m);
-};
 
 /** Decodes one tensor's bytes as nibble would use them: blocks imported and dequantized, floats converted. */
 function decodeTensor(type: GgufTensorType, shape: number[], data: Uint8Array, name: string): void {
@@ -115,5 +115,7 @@ export async function runTarget(t: TargetName, b: Uint8Array, r: Rng, tmpFile: s
       checkInputs(RUNNABLE_KERNELS.find((k) => names.every((n) => k.inputs.some((i) => i.name === n))) ?? r.pick(RUNNABLE_KERNELS), st.tensors);
       return;
     }
+    case 'lm-header':
+      return lmHeader(b, r);
   }
 }

@@ -114,6 +114,9 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     // qwen2 always has q/k/v biases; llama.cpp's llama takes them where the file has them.
     qkvBias: a === 'qwen2' || byName.has('blk.0.attn_q.bias'),
   };
+  // Every layer has 9 tensors at least: a block_count the file cannot hold is refused before the list of expected
+  // tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
+  if (layers * 9 > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * 9} tensors (9 per layer), the file has ${tensors.length}`);
   // qwen2's graph has no rope factors: llama.cpp would refuse the extra tensor, and so do we (below).
   const want = llamaTensorNames(c).filter((t) => !(a === 'qwen2' && t.name === 'rope_freqs.weight'));
   for (const w of want) {

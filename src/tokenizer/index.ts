@@ -269,15 +269,23 @@ export class Tokenizer {
   }
 }
 
+/**
+ * Tokens up to this many UTF-16 units render an unknown character as llama.cpp does, with the whole token's text
+ * repeated; longer ones without it. llama.cpp's rendering takes O(n^2) bytes for a token of n unknown characters, and
+ * every piece is built when the tokenizer is (a fuzzed 170 KB file with one 8000-unit token took 74 s and 64 MB).
+ */
+const UNK_BYTE_TEXT_MAX = 64;
+
 /** A byte-level BPE token's bytes; a character outside GPT-2's alphabet gives llama.cpp's [UNK_BYTE_..] text. */
 function byteDecode(text: string): Uint8Array {
   const out: number[] = [];
+  const repeat = text.length <= UNK_BYTE_TEXT_MAX ? text : '';
   for (const ch of text) {
     const b = CHAR_TO_BYTE.get(ch);
     if (b !== undefined) out.push(b);
     else {
       const hex = Array.from(utf8Encoder.encode(ch), (x) => x.toString(16).padStart(2, '0')).join('');
-      out.push(...utf8Encoder.encode(`[UNK_BYTE_0x${hex}${text}]`));
+      out.push(...utf8Encoder.encode(`[UNK_BYTE_0x${hex}${repeat}]`));
     }
   }
   return Uint8Array.from(out);

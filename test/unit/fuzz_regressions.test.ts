@@ -1,12 +1,16 @@
 // Every failure `npm run fuzz` found, as the smallest input that shows it (built here, byte for byte), with the
 // behaviour it has now: refused by the module's error class naming the place, or accepted whole.
 import { describe, expect, it } from 'vitest';
-import { encodeGgufFile, gguf, GgufFileError, parseGgufFile } from '../../src/io/gguf.js';
+import { encodeGgufFile, gguf, GgufFileError, parseGgufFile, type GgufValue } from '../../src/io/gguf.js';
 import { decodeModel, encodeModel, ModelFileError } from '../../src/io/model.js';
 import { encodeSafetensors, parseSafetensors, SafetensorsError } from '../../src/io/safetensors.js';
 import { dequantizeGguf, GgufBlockError, importGguf } from '../../src/quant/gguf.js';
 import { importMlpGguf } from '../../src/train/gguf_export.js';
 import type { QuantizedMlp } from '../../src/train/qat.js';
+import { synthLlamaGguf } from '../../src/lm/synth.js';
+import { llamaConfigFromGguf, ModelConfigError } from '../../src/nn/llama_config.js';
+import { Tokenizer } from '../../src/tokenizer/index.js';
+import { BYTE_TO_CHAR } from '../../src/tokenizer/unicode.js';
 
 /** A safetensors file from its header text and data (no checks: the bytes are what the text says). */
 function safetensorsBytes(header: string, data = new Uint8Array(0)): Uint8Array {
@@ -104,5 +108,41 @@ describe('fuzz regressions: nibble model files', () => {
   it('a group that is not a positive integer dividing K is refused (0.5 divided K = 4 "exactly")', () => {
     expect(() => decodeModel(withMeta('layers', '[{"bits":4,"group":0.5,"act":null}]'), 'm')).toThrow('m: layer 0: bits 4 / group 0.5 do not fit K=4');
     expect(() => decodeModel(withMeta('layers', '[{"bits":4,"group":-4,"act":null}]'), 'm')).toThrow('m: layer 0: bits 4 / group -4 do not fit K=4');
+  });
+});
+
+describe('fuzz regressions: language models', () => {
+  /** A tiny one-layer llama file (dim 64) with metadata overrides, as synthLlamaGguf writes it. */
+  const tiny = (metadata: Record<string, GgufValue> = {}, vocab?: Record<string, GgufValue>) => parseGgufFile(synthLlamaGguf({ dim: 64, layers: 1, heads: 2, ffn: 32, metadata, vocab }));
+
+  it('a block_count the file cannot hold is refused by name at once (2^32 - 1 layers listed 40 billion tensor names: out of memory; seed 1 input 1063)', () => {
+    const f = tiny({ 'llama.block_count': gguf.u32(0xffffffff) });
+    const t0 = performance.now();
+    expect(() => llamaConfigFromGguf(f.metadata, f.tensors)).toThrow(ModelConfigError);
+    expect(() => llamaConfigFromGguf(f.metadata, f.tensors)).toThrow("model config: 'llama.block_count' 4294967295 needs at least 38654705655 tensors (9 per layer), the file has 12");
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // Two layers where the file holds one: refused the same way; one layer: read.
+    expect(() => llamaConfigFromGguf(tiny({ 'llama.block_count': gguf.u32(2) }).metadata, f.tensors)).toThrow(/'llama\.block_count' 2 needs at least 18 tensors/);
+    expect(llamaConfigFromGguf(tiny().metadata, f.tensors).layers).toBe(1);
+  });
+
+  it('a long byte-level BPE token of characters outside the byte alphabet builds in linear time (llama.cpp repeats the token after each: 74 s, 64 MB; seed 1 input 825)', () => {
+    const bpe = (extra: string) => {
+      const tokens = [...BYTE_TO_CHAR, extra];
+      return {
+        'tokenizer.ggml.model': gguf.str('gpt2'),
+        'tokenizer.ggml.pre': gguf.str('qwen2'),
+        'tokenizer.ggml.tokens': gguf.array('string', tokens),
+        'tokenizer.ggml.token_type': gguf.array('i32', tokens.map(() => 1)),
+        'tokenizer.ggml.merges': gguf.array('string', ['Ġ a']),
+      };
+    };
+    const t0 = performance.now();
+    const tok = Tokenizer.fromGguf(bpe('\u{1f600}'.repeat(4000)));
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // Each unknown character alone: [UNK_BYTE_0x<its UTF-8 bytes>].
+    expect(tok.decode([256])).toBe('[UNK_BYTE_0xf09f9880]'.repeat(4000));
+    // A short token keeps llama.cpp's rendering, the token's text after each unknown character.
+    expect(Tokenizer.fromGguf(bpe('a\u65e5')).decode([256])).toBe('a[UNK_BYTE_0xe697a5a\u65e5]');
   });
 });
