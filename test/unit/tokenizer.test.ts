@@ -112,7 +112,7 @@ describe.each(VOCABS)('tokenizer vs llama.cpp: $name', ({ name, meta }) => {
     expect(bad.slice(0, 10)).toEqual([]);
   });
 
-  test('100 KB of text (repetitive prose, random chunks, one long CJK word): the ids of llama.cpp, well under a second each', () => {
+  test('100 KB of text (repetitive prose, random chunks, one long CJK word): the ids of llama.cpp, with no quadratic blow-up', () => {
     const texts = {
       prose: longText(100_000),
       random: randomStrings(4000, 99).join(''),
@@ -127,7 +127,9 @@ describe.each(VOCABS)('tokenizer vs llama.cpp: $name', ({ name, meta }) => {
       console.log(`${name}: ${what} ${kb.toFixed(0)} KB -> ${got.length} tokens in ${ms.toFixed(0)} ms`);
       expect(got).toEqual(model.tokenize(text, false));
       expect(tok.decode(got)).toBe(model.detokenize(got as Token[], false));
-      expect(ms).toBeLessThan(1000);
+      // A guard against quadratic merging (minutes at this size), not a speed target (those live in bench/): the
+      // figures are logged; on an idle machine each text takes 7-180 ms.
+      expect(ms).toBeLessThan(10_000);
     }
   });
 });
