@@ -68,6 +68,11 @@ export interface BenchOptions {
   budgetMs?: number;
   /** Rethrow a row's setup/check error instead of reporting it (the user-shader mode: bad flags, compile errors). */
   throwErrors?: boolean;
+  /**
+   * A new context after a row lost the device (driver reset, tab backgrounded): that row is reported as
+   * 'device-lost' and the rest run on the new one. Without it, every later row reports the loss.
+   */
+  newContext?: () => Promise<GpuContext>;
 }
 
 export interface RowResult {
@@ -75,7 +80,8 @@ export interface RowResult {
   group: string;
   side: Side;
   shape: string;
-  status: 'ok' | 'check-failed' | 'skipped' | 'error';
+  /** 'device-lost': the GPU device was lost during the row; the rows after it ran on a new device. */
+  status: 'ok' | 'check-failed' | 'skipped' | 'error' | 'device-lost';
   check: string;
   method: string;
   reps: number;
@@ -273,6 +279,8 @@ export function selectRows(rows: BenchRow[], filter?: string[]): BenchRow[] {
   return rows.filter((r) => filter.some((f) => r.name.includes(f) || r.group.includes(f)));
 }
 
+const lostOf = (ctx: GpuContext): GPUDeviceLostInfo | null => ctx.lost;
+
 /** Runs the ceilings first, then every row, and returns the report (plain data, JSON-serialisable). */
 export async function runBench(ctx: GpuContext, ceilingRows: BenchRow[], rows: BenchRow[], opts: BenchOptions & { quick: boolean }): Promise<BenchReport> {
   const log = opts.log ?? (() => {});
@@ -291,7 +299,23 @@ export async function runBench(ctx: GpuContext, ceilingRows: BenchRow[], rows: B
   const peerGroups = new Set(selected.filter((r) => r.side === 'peer' && !r.needs?.(ctx)).map((r) => r.group));
   for (const r of selected) {
     log(`row: ${r.name} ${r.shape}`);
-    out.push(await runRow(ctx, r, opts, ceilings, peerGroups.has(r.group)));
+    if (ctx.lost) {
+      out.push(emptyResult(r, 'device-lost', `not run: the device was lost earlier (${ctx.lost.message || ctx.lost.reason})`));
+      continue;
+    }
+    const res = await runRow(ctx, r, opts, ceilings, peerGroups.has(r.group));
+    // The device's loss promise settles a tick after the failing call: wait for it to say what happened.
+    if (res.status === 'error' && !lostOf(ctx)) await new Promise((ok) => setTimeout(ok, 0));
+    const lost = lostOf(ctx);
+    if (lost) {
+      out.push({ ...res, status: 'device-lost', check: `GPU device lost during this row (${lost.reason}${lost.message ? `: ${lost.message}` : ''})${opts.newContext ? '; the rows after it ran on a new device' : ''}` });
+      if (opts.newContext) {
+        log(`device lost during ${r.name}: continuing on a new device`);
+        ctx = await opts.newContext();
+      }
+      continue;
+    }
+    out.push(res);
   }
   return {
     adapter: adapterHeading(ctx),

@@ -10,11 +10,12 @@ export { formatTable, formatMarkdown, formatSvg } from './report.js';
 export { ortFallbackProbe } from './peers/ort.js';
 
 export async function benchSuite(o: SuiteOptions): Promise<BenchReport> {
-  const ctx = await createBrowserContext();
+  const ctxs = [await createBrowserContext()];
+  const fresh = async () => (ctxs[ctxs.length] = await createBrowserContext());
   try {
-    return await runSuite(ctx, o, (l) => console.log(`[bench] ${l}`));
+    return await runSuite(ctxs[0], o, (l) => console.log(`[bench] ${l}`), [], fresh);
   } finally {
-    ctx.destroy();
+    ctxs.forEach((c) => c.destroy());
   }
 }
 

@@ -107,6 +107,7 @@ function statusText(row: RowResult): string {
   if (row.status === 'ok') return row.method;
   if (row.status === 'check-failed') return `OUTPUT DISAGREES WITH REFERENCE: ${row.check}`;
   if (row.status === 'skipped') return `skipped: ${row.check}`;
+  if (row.status === 'device-lost') return `DEVICE LOST: ${row.check}`;
   return `error: ${row.check}`;
 }
 

@@ -32,7 +32,7 @@ export function suiteRows(o: ShapeOptions & { noPeers?: boolean }): BenchRow[] {
 export const defaultReps = (quick: boolean, fallback: boolean) => ({ warmup: quick || fallback ? 1 : 2, reps: quick ? 3 : fallback ? 5 : 20 });
 
 /** The whole suite on one context (Node or the page). */
-export async function runSuite(ctx: GpuContext, o: SuiteOptions, log?: (line: string) => void, extra: BenchRow[] = []): Promise<BenchReport> {
+export async function runSuite(ctx: GpuContext, o: SuiteOptions, log?: (line: string) => void, extra: BenchRow[] = [], newContext?: () => Promise<GpuContext>): Promise<BenchReport> {
   const shape = { quick: o.quick, fallback: ctx.info.isFallback };
   const d = defaultReps(o.quick, shape.fallback);
   return runBench(ctx, ceilingRows(shape), [...suiteRows({ ...shape, noPeers: o.noPeers }), ...extra], {
@@ -42,5 +42,6 @@ export async function runSuite(ctx: GpuContext, o: SuiteOptions, log?: (line: st
     filter: o.filter,
     budgetMs: o.budgetMs ?? (shape.fallback && !o.quick ? 20_000 : undefined),
     log,
+    newContext,
   });
 }

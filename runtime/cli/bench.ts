@@ -169,11 +169,12 @@ Timing: timestamp-query where the adapter has it, else wall time to queue comple
       if (values.browser) {
         report = await inBrowser((h) => h.evaluate<BenchReport>(`const b = await import('./bench.js'); return await b.benchSuite(${JSON.stringify(o)});`));
       } else {
-        const ctx = await createNodeContext();
+        const ctxs = [await createNodeContext()];
+        const fresh = async () => (ctxs[ctxs.length] = await createNodeContext());
         try {
-          report = await runSuite(ctx, o, (l) => process.stderr.write(`nibble bench: ${l}\n`));
+          report = await runSuite(ctxs[0], o, (l) => process.stderr.write(`nibble bench: ${l}\n`), [], fresh);
         } finally {
-          ctx.destroy();
+          ctxs.forEach((c) => c.destroy());
         }
       }
     }
