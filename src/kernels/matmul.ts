@@ -11,6 +11,18 @@ import { GGUF_BLOCKS, ggufScheme, importGguf, type GgufBlockType } from '../quan
 import { KernelInputError, type ParamSpec, type ParamValue, type RunnableKernel, type TensorSpec } from './runnable.js';
 
 export const MATMUL_F32: KernelDef = { name: 'matmul_f32', shader: 'matmul/matmul_f32' };
+export const MATMUL_F32_ROWS: KernelDef = { name: 'matmul_f32_rows', shader: 'matmul/matmul_f32_rows' };
+
+/**
+ * The shapes of the f32 matmul: 'tiled' (workgroup tiles through shared memory: GPUs), 'rows' (4 rows x `cols`
+ * adjacent columns per invocation, vec4 loads along each operand's contiguous dimension, no barriers: CPU adapters,
+ * shaders/matmul/matmul_f32_rows.wgsl), 'block4' (4x4 outputs per invocation, scalar loads) and 'naive' (one output
+ * per invocation).
+ */
+export type F32Variant = 'naive' | 'block4' | 'tiled' | 'rows';
+export const F32_VARIANTS: readonly F32Variant[] = ['naive', 'block4', 'tiled', 'rows'];
+/** Output columns one 'rows' invocation may take: multiples of 4 (B [K, N] is read a vec4 of columns at a time). */
+export const F32_ROWS_COLS = [4, 8, 12, 16] as const;
 
 export interface MatmulF32Shape {
   M: number;
@@ -25,45 +37,59 @@ export interface MatmulF32Shape {
   strideA?: number;
   strideB?: number;
   strideC?: number;
-  /** Force a variant (tests cover all three); default from the adapter's tuning table. */
+  /** Force a variant (tests cover all four); default from the adapter's tuning table. */
+  variant?: F32Variant;
+  /** Older forcing knobs: `tiled` forces 'tiled'; else `block` true forces 'block4', false 'naive'. */
   tiled?: boolean;
-  /** Untiled: 4x4 outputs per invocation (default from the tuning table, for M >= 3) instead of one. */
   block?: boolean;
+  /** 'rows': adjacent output columns per invocation, 4, 8, 12 or 16 (default from the tuning table), for sweeps. */
+  cols?: number;
 }
 
-/** The f32 matmul shape a call runs: forced by `s.tiled` / `s.block`, else the adapter's tuning table. */
-export function f32Variant(ctx: GpuContext, s: Pick<MatmulF32Shape, 'M' | 'tiled' | 'block'>): 'tiled' | 'block4' | 'naive' {
+/** The f32 matmul shape a call runs: forced by `s.variant` (or `s.tiled` / `s.block`), else the adapter's tuning table. */
+export function f32Variant(ctx: GpuContext, s: Pick<MatmulF32Shape, 'M' | 'variant' | 'tiled' | 'block'>): F32Variant {
+  if (s.variant) return s.variant;
+  if (s.tiled) return 'tiled';
+  if (s.block !== undefined) return s.block ? 'block4' : 'naive';
   const t = tuningFor(ctx).matmulF32;
-  if (s.tiled ?? t.tiled) return 'tiled';
-  return s.block ?? (t.block && s.M >= 3) ? 'block4' : 'naive';
+  if (s.tiled === false && t.shape === 'tiled') return 'naive';
+  if (t.shape === 'block4' && s.M < 3) return 'naive';
+  return t.shape;
 }
 
 export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: MatmulF32Shape): Promise<Dispatch> {
   const { M, N, K } = s;
   const batch = s.batch ?? 1;
   for (const [k, v] of Object.entries({ M, N, K, batch })) checkShape('matmul_f32', k, Number.isInteger(v) && v > 0, `${k}=${v} must be a positive integer`);
+  checkShape('matmul_f32', 'variant', s.variant === undefined || F32_VARIANTS.includes(s.variant), `'${s.variant}' is not one of ${F32_VARIANTS.join(', ')}`);
   const t = tuningFor(ctx).matmulF32;
   const variant = f32Variant(ctx, s);
-  const tiled = variant === 'tiled';
-  const block = variant === 'block4';
   const strideA = s.strideA ?? M * K;
   const strideB = s.strideB ?? K * N;
   const strideC = s.strideC ?? M * N;
+  const span = (stride: number, one: number) => 4 * (stride * (batch - 1) + one);
+  const args = {
+    bindings: { a, b, c },
+    params: { M, N, K, batch_a: strideA, batch_b: strideB, batch_c: strideC },
+    expect: { a: span(strideA, M * K), b: span(strideB, K * N), c: span(strideC, M * N) },
+  };
+  if (variant === 'rows') {
+    const cols = s.cols ?? t.rowsCols;
+    checkShape('matmul_f32', 'cols', (F32_ROWS_COLS as readonly number[]).includes(cols), `cols=${cols} must be one of ${F32_ROWS_COLS.join(', ')}`);
+    // 16-byte loads where the operand's contiguous dimension and batch stride keep every vec4 inside one row.
+    const aVec = (s.transA ? M : K) % 4 === 0 && strideA % 4 === 0;
+    const bVec = (s.transB ? K : N) % 4 === 0 && strideB % 4 === 0;
+    const kernel = await getKernel(ctx, MATMUL_F32_ROWS, { TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec, B_VEC: bVec, COLS: cols }, { WG_X: t.rowsWG[0], WG_Y: t.rowsWG[1] });
+    return { kernel, args, workgroups: [Math.ceil(N / (cols * t.rowsWG[0])), Math.ceil(M / (4 * t.rowsWG[1])), batch] };
+  }
+  const tiled = variant === 'tiled';
+  const block = variant === 'block4';
   const wgX = tiled ? t.wgX : Math.min(t.wgX, 16);
   const wgY = tiled ? t.wgY : Math.min(t.wgY, 16);
   const kernel = await getKernel(ctx, MATMUL_F32, { TRANS_A: !!s.transA, TRANS_B: !!s.transB, TILED: tiled, BLOCK4: block }, tiled ? { WG_X: wgX, WG_Y: wgY, BK: t.bk } : { WG_X: wgX, WG_Y: wgY });
   const perX = tiled || block ? wgX * 4 : wgX;
   const perY = tiled || block ? wgY * 4 : wgY;
-  const span = (stride: number, one: number) => 4 * (stride * (batch - 1) + one);
-  return {
-    kernel,
-    args: {
-      bindings: { a, b, c },
-      params: { M, N, K, batch_a: strideA, batch_b: strideB, batch_c: strideC },
-      expect: { a: span(strideA, M * K), b: span(strideB, K * N), c: span(strideC, M * N) },
-    },
-    workgroups: [Math.ceil(N / perX), Math.ceil(M / perY), batch],
-  };
+  return { kernel, args, workgroups: [Math.ceil(N / perX), Math.ceil(M / perY), batch] };
 }
 
 export const matmulF32 = async (ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: MatmulF32Shape) => runDispatch(await planMatmulF32(ctx, a, b, c, s));

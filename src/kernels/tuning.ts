@@ -4,8 +4,12 @@
 import type { GpuContext } from '../gpu/context.js';
 
 export interface Tuning {
-  /** f32 matmul: tiled (GPUs), else one invocation per output, or with `block` per 4x4 block of outputs from M = 3. */
-  matmulF32: { tiled: boolean; block: boolean; wgX: number; wgY: number; bk: number };
+  /**
+   * f32 matmul (src/kernels/matmul.ts F32Variant): 'tiled' (GPUs: (wgY*4) x (wgX*4) tiles, BK deep), 'rows' (CPU
+   * adapters: 4 rows x rowsCols columns per invocation, workgroups of rowsWG invocations) or 'block4' (4x4 outputs per
+   * invocation from M = 3, one output below; workgroup wgX x wgY).
+   */
+  matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; rowsCols: 4 | 8 | 12 | 16; rowsWG: [number, number] };
   elementwiseWG: number;
   reduceWG: number;
   /**
@@ -36,7 +40,7 @@ interface Entry {
 // pattern (16-byte loads, x read once for 4 columns) is what any GPU's memory system rewards. Not yet measured on AMD,
 // Intel or Apple GPUs: `bench/gpu/gemv-sweep.sh` there gives the entry to add.
 const GPU_DEFAULT: Tuning = {
-  matmulF32: { tiled: true, block: false, wgX: 16, wgY: 16, bk: 16 },
+  matmulF32: { shape: 'tiled', wgX: 16, wgY: 16, bk: 16, rowsCols: 8, rowsWG: [8, 2] },
   elementwiseWG: 256,
   reduceWG: 256,
   matmulQ: { gemv: 'splitcols', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
@@ -49,7 +53,7 @@ const TABLE: Entry[] = [
   {
     match: (ctx) => ctx.info.isFallback,
     tuning: {
-      matmulF32: { tiled: false, block: true, wgX: 8, wgY: 8, bk: 16 },
+      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 8, rowsWG: [8, 2] },
       elementwiseWG: 64,
       reduceWG: 64,
       // SwiftShader: one invocation per row (4 rows from M = 3) and 12 adjacent output columns, no workgroup memory
@@ -137,11 +141,17 @@ function rowsBlock(t: Tuning): string {
   return `one invocation per ${q.rowsM === 4 ? 'block of 4 rows (1 where M < 3)' : 'row'} and ${q.rowsCols} adjacent output column(s)`;
 }
 
+function f32Description(f: Tuning['matmulF32']): string {
+  if (f.shape === 'tiled') return `tiled ${f.wgY * 4}x${f.wgX * 4}, BK ${f.bk}`;
+  if (f.shape === 'rows') return `one invocation per 4 rows x ${f.rowsCols} columns, vec4 loads, no barriers (${f.rowsWG[0]}x${f.rowsWG[1]})`;
+  return `one invocation per 4x4 block of outputs (per output where M < 3) (${f.wgX}x${f.wgY})`;
+}
+
 /** What runs on this adapter, kernel by kernel, for capability panels and reports. */
 export function describeVariants(ctx: GpuContext): { kernel: string; variant: string }[] {
   const t = tuningFor(ctx);
   return [
-    { kernel: 'matmul_f32', variant: t.matmulF32.tiled ? `tiled ${t.matmulF32.wgY * 4}x${t.matmulF32.wgX * 4}, BK ${t.matmulF32.bk}` : `one invocation per ${t.matmulF32.block ? '4x4 block of outputs (per output where M < 3)' : 'output'} (${t.matmulF32.wgX}x${t.matmulF32.wgY})` },
+    { kernel: 'matmul_f32', variant: f32Description(t.matmulF32) },
     { kernel: 'elementwise', variant: `workgroup ${t.elementwiseWG}` },
     { kernel: 'reduce_sum', variant: `workgroup ${t.reduceWG}, tree reduction` },
     { kernel: 'matmul_w4a16 / w8a16 (M <= 8)', variant: t.matmulQ.gemv === 'rows' ? `${rowsBlock(t)} (workgroup ${t.matmulQ.rowsWG})` : `${t.matmulQ.gemv === 'splitcols' ? `${t.matmulQ.colsPerWG} columns per workgroup, ` : ''}K split over ${t.matmulQ.splitWG} invocations${t.matmulQ.gemv === 'splitcols' ? ' in 16-byte chunks' : ''}, ${ctx.caps.subgroups && t.matmulQ.subgroups ? 'subgroup' : 'workgroup-memory'} reduction` },
