@@ -42,8 +42,10 @@ export interface MatmulF32Shape {
   /** Older forcing knobs: `tiled` forces 'tiled'; else `block` true forces 'block4', false 'naive'. */
   tiled?: boolean;
   block?: boolean;
-  /** 'rows': adjacent output columns per invocation, 4, 8, 12 or 16 (default from the tuning table), for sweeps. */
+  /** 'rows': adjacent output columns per invocation, 4, 8, 12 or 16, and rows per invocation, 4 or 8 (defaults
+   *  from the tuning table), for tests and sweeps. */
   cols?: number;
+  rows?: number;
 }
 
 /** The f32 matmul shape a call runs: forced by `s.variant` (or `s.tiled` / `s.block`), else the adapter's tuning table. */
@@ -79,8 +81,11 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
     // 16-byte loads where the operand's contiguous dimension and batch stride keep every vec4 inside one row.
     const aVec = (s.transA ? M : K) % 4 === 0 && strideA % 4 === 0;
     const bVec = (s.transB ? K : N) % 4 === 0 && strideB % 4 === 0;
-    const kernel = await getKernel(ctx, MATMUL_F32_ROWS, { TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec, B_VEC: bVec, COLS: cols }, { WG_X: t.rowsWG[0], WG_Y: t.rowsWG[1] });
-    return { kernel, args, workgroups: [Math.ceil(N / (cols * t.rowsWG[0])), Math.ceil(M / (4 * t.rowsWG[1])), batch] };
+    const rows = s.rows ?? t.rowsM;
+    checkShape('matmul_f32', 'rows', rows === 4 || rows === 8, `rows=${rows} must be 4 or 8`);
+    const defines = { TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec, B_VEC: bVec, COLS: cols, ROWS: rows, ROWS8: rows === 8, G1: cols >= 8, G2: cols >= 12, G3: cols >= 16 };
+    const kernel = await getKernel(ctx, MATMUL_F32_ROWS, defines, { WG_X: t.rowsWG[0], WG_Y: t.rowsWG[1] });
+    return { kernel, args, workgroups: [Math.ceil(N / (cols * t.rowsWG[0])), Math.ceil(M / (rows * t.rowsWG[1])), batch] };
   }
   const tiled = variant === 'tiled';
   const block = variant === 'block4';

@@ -9,7 +9,7 @@ export interface Tuning {
    * adapters: 4 rows x rowsCols columns per invocation, workgroups of rowsWG invocations) or 'block4' (4x4 outputs per
    * invocation from M = 3, one output below; workgroup wgX x wgY).
    */
-  matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; rowsCols: 4 | 8 | 12 | 16; rowsWG: [number, number] };
+  matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; rowsCols: 4 | 8 | 12 | 16; rowsM: 4 | 8; rowsWG: [number, number] };
   elementwiseWG: number;
   reduceWG: number;
   /**
@@ -40,7 +40,7 @@ interface Entry {
 // pattern (16-byte loads, x read once for 4 columns) is what any GPU's memory system rewards. Not yet measured on AMD,
 // Intel or Apple GPUs: `bench/gpu/gemv-sweep.sh` there gives the entry to add.
 const GPU_DEFAULT: Tuning = {
-  matmulF32: { shape: 'tiled', wgX: 16, wgY: 16, bk: 16, rowsCols: 8, rowsWG: [8, 2] },
+  matmulF32: { shape: 'tiled', wgX: 16, wgY: 16, bk: 16, rowsCols: 8, rowsM: 4, rowsWG: [8, 2] },
   elementwiseWG: 256,
   reduceWG: 256,
   matmulQ: { gemv: 'splitcols', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
@@ -53,7 +53,7 @@ const TABLE: Entry[] = [
   {
     match: (ctx) => ctx.info.isFallback,
     tuning: {
-      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 8, rowsWG: [8, 2] },
+      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 8, rowsM: 4, rowsWG: [8, 2] },
       elementwiseWG: 64,
       reduceWG: 64,
       // SwiftShader: one invocation per row (4 rows from M = 3) and 12 adjacent output columns, no workgroup memory
@@ -143,7 +143,7 @@ function rowsBlock(t: Tuning): string {
 
 function f32Description(f: Tuning['matmulF32']): string {
   if (f.shape === 'tiled') return `tiled ${f.wgY * 4}x${f.wgX * 4}, BK ${f.bk}`;
-  if (f.shape === 'rows') return `one invocation per 4 rows x ${f.rowsCols} columns, vec4 loads, no barriers (${f.rowsWG[0]}x${f.rowsWG[1]})`;
+  if (f.shape === 'rows') return `one invocation per ${f.rowsM} rows x ${f.rowsCols} columns, vec4 loads, no barriers (${f.rowsWG[0]}x${f.rowsWG[1]})`;
   return `one invocation per 4x4 block of outputs (per output where M < 3) (${f.wgX}x${f.wgY})`;
 }
 
