@@ -37,7 +37,11 @@ override WG_Y: u32 = 2;
 #else
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 #endif
+#if C_VEC
+@group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
+#else
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
+#endif
 @group(0) @binding(3) var<uniform> params: Params;
 
 // Element i of A or B, whichever way the binding is typed (the K tail only).
@@ -183,23 +187,45 @@ fn step1(acc: Acc, av: vec4<f32>, base_b: u32, k: u32, n: u32) -> Acc {
   return Acc(mad(av, b_one(base_b, k, min(n, nl)), acc.c0), mad(av, b_one(base_b, k, min(n + 1u, nl)), acc.c1), mad(av, b_one(base_b, k, min(n + 2u, nl)), acc.c2), mad(av, b_one(base_b, k, min(n + 3u, nl)), acc.c3));
 }
 
-fn store_col(base_c: u32, m0: u32, n: u32, v: vec4<f32>) {
-  if (n >= params.N) {
-    return;
+// Row m of C at columns n .. n + 3, those before N: one 16-byte store under C_VEC (N and the batch stride multiples
+// of 4, so the four are inside the row or all past it).
+fn store_row(base_c: u32, m: u32, n: u32, v: vec4<f32>) {
+  let o = base_c + m * params.N + n;
+#if C_VEC
+  if (n < params.N) {
+    c[o / 4u] = v;
   }
-  for (var r = 0u; r < 4u && m0 + r < params.M; r++) {
-    c[base_c + (m0 + r) * params.N + n] = v[r];
+#else
+  if (n < params.N) {
+    c[o] = v.x;
   }
+  if (n + 1u < params.N) {
+    c[o + 1u] = v.y;
+  }
+  if (n + 2u < params.N) {
+    c[o + 2u] = v.z;
+  }
+  if (n + 3u < params.N) {
+    c[o + 3u] = v.w;
+  }
+#endif
 }
 
+// The 4 x 4 block at rows m0 .. m0 + 3 (those before M), columns n .. n + 3, stored a row at a time.
 fn store(base_c: u32, m0: u32, n: u32, acc: Acc) {
-  if (m0 >= params.M) {
-    return;
+  let t = transpose4(acc.c0, acc.c1, acc.c2, acc.c3); // t.kj: row m0 + j
+  if (m0 < params.M) {
+    store_row(base_c, m0, n, t.k0);
   }
-  store_col(base_c, m0, n, acc.c0);
-  store_col(base_c, m0, n + 1u, acc.c1);
-  store_col(base_c, m0, n + 2u, acc.c2);
-  store_col(base_c, m0, n + 3u, acc.c3);
+  if (m0 + 1u < params.M) {
+    store_row(base_c, m0 + 1u, n, t.k1);
+  }
+  if (m0 + 2u < params.M) {
+    store_row(base_c, m0 + 2u, n, t.k2);
+  }
+  if (m0 + 3u < params.M) {
+    store_row(base_c, m0 + 3u, n, t.k3);
+  }
 }
 
 // The block's 4-column groups are written out (g0 .. g3, and h0 .. h3 for rows 4 .. 7 under ROWS8), not an array

@@ -78,12 +78,13 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
   if (variant === 'rows') {
     const cols = s.cols ?? t.rowsCols;
     checkShape('matmul_f32', 'cols', (F32_ROWS_COLS as readonly number[]).includes(cols), `cols=${cols} must be one of ${F32_ROWS_COLS.join(', ')}`);
-    // 16-byte loads where the operand's contiguous dimension and batch stride keep every vec4 inside one row.
+    // 16-byte loads (and stores of C) where the contiguous dimension and batch stride keep every vec4 inside one row.
     const aVec = (s.transA ? M : K) % 4 === 0 && strideA % 4 === 0;
     const bVec = (s.transB ? K : N) % 4 === 0 && strideB % 4 === 0;
+    const cVec = N % 4 === 0 && strideC % 4 === 0;
     const rows = s.rows ?? t.rowsM;
     checkShape('matmul_f32', 'rows', rows === 4 || rows === 8, `rows=${rows} must be 4 or 8`);
-    const defines = { TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec, B_VEC: bVec, COLS: cols, ROWS: rows, ROWS8: rows === 8, G1: cols >= 8, G2: cols >= 12, G3: cols >= 16 };
+    const defines = { TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec, B_VEC: bVec, C_VEC: cVec, COLS: cols, ROWS: rows, ROWS8: rows === 8, G1: cols >= 8, G2: cols >= 12, G3: cols >= 16 };
     const kernel = await getKernel(ctx, MATMUL_F32_ROWS, defines, { WG_X: t.rowsWG[0], WG_Y: t.rowsWG[1] });
     return { kernel, args, workgroups: [Math.ceil(N / (cols * t.rowsWG[0])), Math.ceil(M / (rows * t.rowsWG[1])), batch] };
   }

@@ -53,7 +53,9 @@ const TABLE: Entry[] = [
   {
     match: (ctx) => ctx.info.isFallback,
     tuning: {
-      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 8, rowsM: 4, rowsWG: [8, 2] },
+      // f32 matmul: 8 rows x 16 columns per invocation (bench/README.md, "f32 matmul"): each loaded value of A feeds
+      // 16 products, of B 8, with 16-byte loads along K or N, no barriers.
+      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 16, rowsM: 8, rowsWG: [8, 2] },
       elementwiseWG: 64,
       reduceWG: 64,
       // SwiftShader: one invocation per row (4 rows from M = 3) and 12 adjacent output columns, no workgroup memory
@@ -85,6 +87,7 @@ const TABLE: Entry[] = [
 /** Fields laid over the table's entry for every adapter (setTuningOverride): a measured pick tried before it is committed. */
 export interface TuningOverride {
   matmulQ?: Partial<Tuning['matmulQ']>;
+  matmulF32?: Partial<Tuning['matmulF32']>;
 }
 
 let override: TuningOverride | null = null;
@@ -104,6 +107,16 @@ const MATMULQ_FIELDS: Record<keyof Tuning['matmulQ'], (v: unknown) => boolean> =
   quantWG: (v) => pow2(v),
 };
 
+const MATMULF32_FIELDS: Record<keyof Tuning['matmulF32'], (v: unknown) => boolean> = {
+  shape: (v) => v === 'tiled' || v === 'rows' || v === 'block4',
+  wgX: (v) => pow2(v),
+  wgY: (v) => pow2(v),
+  bk: (v) => pow2(v),
+  rowsCols: (v) => v === 4 || v === 8 || v === 12 || v === 16,
+  rowsM: (v) => v === 4 || v === 8,
+  rowsWG: (v) => Array.isArray(v) && v.length === 2 && v.every(pow2) && v[0] * v[1] <= 256,
+};
+
 function pow2(v: unknown): boolean {
   return Number.isInteger(v) && (v as number) > 0 && ((v as number) & ((v as number) - 1)) === 0 && (v as number) <= 1024;
 }
@@ -115,11 +128,15 @@ function pow2(v: unknown): boolean {
  */
 export function setTuningOverride(o: TuningOverride | null): void {
   if (o !== null) {
-    for (const k of Object.keys(o)) if (k !== 'matmulQ') throw new Error(`tuning override: unknown section '${k}' (only matmulQ)`);
-    for (const [k, v] of Object.entries(o.matmulQ ?? {})) {
-      const ok = MATMULQ_FIELDS[k as keyof Tuning['matmulQ']];
-      if (!ok) throw new Error(`tuning override: unknown field matmulQ.${k} (fields: ${Object.keys(MATMULQ_FIELDS).join(', ')})`);
-      if (!ok(v)) throw new Error(`tuning override: matmulQ.${k} = ${JSON.stringify(v)} is not a value the kernels take`);
+    const sections: Record<string, Record<string, (v: unknown) => boolean>> = { matmulQ: MATMULQ_FIELDS, matmulF32: MATMULF32_FIELDS };
+    for (const [sec, fields] of Object.entries(o)) {
+      const known = sections[sec];
+      if (!known) throw new Error(`tuning override: unknown section '${sec}' (sections: ${Object.keys(sections).join(', ')})`);
+      for (const [k, v] of Object.entries(fields ?? {})) {
+        const ok = known[k];
+        if (!ok) throw new Error(`tuning override: unknown field ${sec}.${k} (fields: ${Object.keys(known).join(', ')})`);
+        if (!ok(v)) throw new Error(`tuning override: ${sec}.${k} = ${JSON.stringify(v)} is not a value the kernels take`);
+      }
     }
   }
   override = o;
@@ -132,7 +149,8 @@ export function tuningOverride(): TuningOverride | null {
 
 export function tuningFor(ctx: GpuContext): Tuning {
   const t = TABLE.find((e) => e.match(ctx))?.tuning ?? GPU_DEFAULT;
-  return override?.matmulQ ? { ...t, matmulQ: { ...t.matmulQ, ...override.matmulQ } } : t;
+  if (!override) return t;
+  return { ...t, matmulQ: { ...t.matmulQ, ...override.matmulQ }, matmulF32: { ...t.matmulF32, ...override.matmulF32 } };
 }
 
 function rowsBlock(t: Tuning): string {
