@@ -118,7 +118,9 @@ export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): 
           await runOnce(ctx, [d]);
           const r = compareBound('c', await ctx.readF32(C, s.M * s.N), ref.c, ref.absSum, s.K);
           if (!r.ok) throw new Error(`f32 ${v} ${p} ${layer}: ${r.message}`);
-          const isPicked = pv.variant === picked && (pv.cols === undefined || pv.cols === tuningFor(ctx).matmulF32.rowsCols) && (pv.rows ?? tuningFor(ctx).matmulF32.rowsM) === tuningFor(ctx).matmulF32.rowsM;
+          const tf = tuningFor(ctx).matmulF32;
+          const small = s.M <= tf.smallM;
+          const isPicked = pv.variant === picked && (pv.variant !== 'rows' || ((pv.cols ?? 0) === (small ? tf.smallCols : tf.rowsCols) && (pv.rows ?? 0) === (small ? 4 : tf.rowsM)));
           timed.push({ label: { layer, product: p, shape: `${s.M}x${s.K}x${s.N} ${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`, kernel: `f32 ${v}`, picked: isPicked, check: r.message }, flops: 2 * s.M * s.N * s.K, ds: [d], bound: [], samples: [] });
         }
         log(`checked ${layer} ${p}`);

@@ -2,8 +2,8 @@
 //   C[b] = op(A[b]) * op(B[b]), C [M, N] row-major; A [M, K] or [K, M] (TRANS_A); B [K, N] or [N, K] (TRANS_B);
 //   batch strides in elements, 0 broadcasts (grid z).
 // One invocation per block of RPI (4 or 8) rows and RC (4 ..= 16, a multiple of 4) adjacent columns, no workgroup
-// memory, no barriers (SwiftShader emulates them): the shape of the quantized matmuls' rows path. K advances 4 at a time and each
-// operand is read along its contiguous dimension, 16 bytes a load where its shape allows (A_VEC / B_VEC: the
+// memory, no barriers (SwiftShader emulates them): the shape of the quantized matmuls' rows path. K advances 4 at a
+// time and each operand is read along its contiguous dimension, 16 bytes a load where its shape allows (A_VEC / B_VEC: the
 // planner checks that the contiguous dimension and the batch stride are multiples of 4), so every layout of
 // training's three products (x W, dY W^T, X^T dY) reads whole vec4s without a transpose in memory:
 //   A [M, K]: a vec4 per row along K;   A [K, M]: a vec4 per k along the block's rows;

@@ -43,7 +43,7 @@ export interface MatmulF32Shape {
   tiled?: boolean;
   block?: boolean;
   /** 'rows': adjacent output columns per invocation, 4, 8, 12 or 16, and rows per invocation, 4 or 8 (defaults
-   *  from the tuning table), for tests and sweeps. */
+   *  from the tuning table, which has its own for small M), for tests and sweeps. */
   cols?: number;
   rows?: number;
 }
@@ -76,13 +76,14 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
     expect: { a: span(strideA, M * K), b: span(strideB, K * N), c: span(strideC, M * N) },
   };
   if (variant === 'rows') {
-    const cols = s.cols ?? t.rowsCols;
+    const small = M <= t.smallM;
+    const cols = s.cols ?? (small ? t.smallCols : t.rowsCols);
     checkShape('matmul_f32', 'cols', (F32_ROWS_COLS as readonly number[]).includes(cols), `cols=${cols} must be one of ${F32_ROWS_COLS.join(', ')}`);
     // 16-byte loads (and stores of C) where the contiguous dimension and batch stride keep every vec4 inside one row.
     const aVec = (s.transA ? M : K) % 4 === 0 && strideA % 4 === 0;
     const bVec = (s.transB ? K : N) % 4 === 0 && strideB % 4 === 0;
     const cVec = N % 4 === 0 && strideC % 4 === 0;
-    const rows = s.rows ?? t.rowsM;
+    const rows = s.rows ?? (small ? 4 : t.rowsM);
     checkShape('matmul_f32', 'rows', rows === 4 || rows === 8, `rows=${rows} must be 4 or 8`);
     const defines = { TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec, B_VEC: bVec, C_VEC: cVec, COLS: cols, ROWS: rows, ROWS8: rows === 8, G1: cols >= 8, G2: cols >= 12, G3: cols >= 16 };
     const kernel = await getKernel(ctx, MATMUL_F32_ROWS, defines, { WG_X: t.rowsWG[0], WG_Y: t.rowsWG[1] });

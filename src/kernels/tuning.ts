@@ -7,9 +7,9 @@ export interface Tuning {
   /**
    * f32 matmul (src/kernels/matmul.ts F32Variant): 'tiled' (GPUs: (wgY*4) x (wgX*4) tiles, BK deep), 'rows' (CPU
    * adapters: 4 rows x rowsCols columns per invocation, workgroups of rowsWG invocations) or 'block4' (4x4 outputs per
-   * invocation from M = 3, one output below; workgroup wgX x wgY).
+   * invocation from M = 3, one output below; workgroup wgX x wgY). 'rows' up to M = smallM: 4 rows x smallCols.
    */
-  matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; rowsCols: 4 | 8 | 12 | 16; rowsM: 4 | 8; rowsWG: [number, number] };
+  matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; rowsCols: 4 | 8 | 12 | 16; rowsM: 4 | 8; rowsWG: [number, number]; smallM: number; smallCols: 4 | 8 | 12 | 16 };
   elementwiseWG: number;
   reduceWG: number;
   /**
@@ -40,7 +40,7 @@ interface Entry {
 // pattern (16-byte loads, x read once for 4 columns) is what any GPU's memory system rewards. Not yet measured on AMD,
 // Intel or Apple GPUs: `bench/gpu/gemv-sweep.sh` there gives the entry to add.
 const GPU_DEFAULT: Tuning = {
-  matmulF32: { shape: 'tiled', wgX: 16, wgY: 16, bk: 16, rowsCols: 8, rowsM: 4, rowsWG: [8, 2] },
+  matmulF32: { shape: 'tiled', wgX: 16, wgY: 16, bk: 16, rowsCols: 8, rowsM: 4, rowsWG: [8, 2], smallM: 4, smallCols: 8 },
   elementwiseWG: 256,
   reduceWG: 256,
   matmulQ: { gemv: 'splitcols', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
@@ -54,8 +54,9 @@ const TABLE: Entry[] = [
     match: (ctx) => ctx.info.isFallback,
     tuning: {
       // f32 matmul: 8 rows x 16 columns per invocation (bench/README.md, "f32 matmul"): each loaded value of A feeds
-      // 16 products, of B 8, with 16-byte loads along K or N, no barriers.
-      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 16, rowsM: 8, rowsWG: [8, 2] },
+      // 16 products, of B 8, with 16-byte loads along K or N, no barriers. Up to M = 4 (decode), 4 rows x 8 columns:
+      // 1x1024x1024 ran 2x faster than with 8 x 16, whose rows past M are computed and dropped.
+      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 16, rowsM: 8, rowsWG: [8, 2], smallM: 4, smallCols: 8 },
       elementwiseWG: 64,
       reduceWG: 64,
       // SwiftShader: one invocation per row (4 rows from M = 3) and 12 adjacent output columns, no workgroup memory
@@ -115,6 +116,8 @@ const MATMULF32_FIELDS: Record<keyof Tuning['matmulF32'], (v: unknown) => boolea
   rowsCols: (v) => v === 4 || v === 8 || v === 12 || v === 16,
   rowsM: (v) => v === 4 || v === 8,
   rowsWG: (v) => Array.isArray(v) && v.length === 2 && v.every(pow2) && v[0] * v[1] <= 256,
+  smallM: (v) => Number.isInteger(v) && (v as number) >= 0,
+  smallCols: (v) => v === 4 || v === 8 || v === 12 || v === 16,
 };
 
 function pow2(v: unknown): boolean {
@@ -161,7 +164,7 @@ function rowsBlock(t: Tuning): string {
 
 function f32Description(f: Tuning['matmulF32']): string {
   if (f.shape === 'tiled') return `tiled ${f.wgY * 4}x${f.wgX * 4}, BK ${f.bk}`;
-  if (f.shape === 'rows') return `one invocation per ${f.rowsM} rows x ${f.rowsCols} columns, vec4 loads, no barriers (${f.rowsWG[0]}x${f.rowsWG[1]})`;
+  if (f.shape === 'rows') return `one invocation per ${f.rowsM} rows x ${f.rowsCols} columns (4 x ${f.smallCols} up to M = ${f.smallM}), vec4 loads, no barriers (${f.rowsWG[0]}x${f.rowsWG[1]})`;
   return `one invocation per 4x4 block of outputs (per output where M < 3) (${f.wgX}x${f.wgY})`;
 }
 
