@@ -1,4 +1,4 @@
-// f32 matmul (shaders/matmul/matmul_f32.wgsl): the baseline every quantized kernel is measured against.
+// Matmuls: the dequant-fused W4A16 / W8A16 / W8A8 kernels; the f32 one lives in matmul_f32.ts (re-exported here).
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
 import { checkShape, grid1d, runDispatch, runDispatches, type Dispatch } from './common.js';
@@ -10,63 +10,7 @@ import { destroyQuantized, downloadQuantized, matrixShape, quantizedFromTensors,
 import { GGUF_BLOCKS, ggufScheme, importGguf, type GgufBlockType } from '../quant/gguf.js';
 import { KernelInputError, type ParamSpec, type ParamValue, type RunnableKernel, type TensorSpec } from './runnable.js';
 
-export const MATMUL_F32: KernelDef = { name: 'matmul_f32', shader: 'matmul/matmul_f32' };
-
-export interface MatmulF32Shape {
-  M: number;
-  N: number;
-  K: number;
-  /** A stored [K, M] instead of [M, K]. */
-  transA?: boolean;
-  /** B stored [N, K] instead of [K, N] (y = x W^T). */
-  transB?: boolean;
-  /** Batch count (grid z); strides in elements, 0 broadcasts. Defaults: 1 batch, dense strides. */
-  batch?: number;
-  strideA?: number;
-  strideB?: number;
-  strideC?: number;
-  /** Force a variant (tests cover all three); default from the adapter's tuning table. */
-  tiled?: boolean;
-  /** Untiled: 4x4 outputs per invocation (default from the tuning table, for M >= 3) instead of one. */
-  block?: boolean;
-}
-
-/** The f32 matmul shape a call runs: forced by `s.tiled` / `s.block`, else the adapter's tuning table. */
-export function f32Variant(ctx: GpuContext, s: Pick<MatmulF32Shape, 'M' | 'tiled' | 'block'>): 'tiled' | 'block4' | 'naive' {
-  const t = tuningFor(ctx).matmulF32;
-  if (s.tiled ?? t.tiled) return 'tiled';
-  return s.block ?? (t.block && s.M >= 3) ? 'block4' : 'naive';
-}
-
-export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: MatmulF32Shape): Promise<Dispatch> {
-  const { M, N, K } = s;
-  const batch = s.batch ?? 1;
-  for (const [k, v] of Object.entries({ M, N, K, batch })) checkShape('matmul_f32', k, Number.isInteger(v) && v > 0, `${k}=${v} must be a positive integer`);
-  const t = tuningFor(ctx).matmulF32;
-  const variant = f32Variant(ctx, s);
-  const tiled = variant === 'tiled';
-  const block = variant === 'block4';
-  const strideA = s.strideA ?? M * K;
-  const strideB = s.strideB ?? K * N;
-  const strideC = s.strideC ?? M * N;
-  const wgX = tiled ? t.wgX : Math.min(t.wgX, 16);
-  const wgY = tiled ? t.wgY : Math.min(t.wgY, 16);
-  const kernel = await getKernel(ctx, MATMUL_F32, { TRANS_A: !!s.transA, TRANS_B: !!s.transB, TILED: tiled, BLOCK4: block }, tiled ? { WG_X: wgX, WG_Y: wgY, BK: t.bk } : { WG_X: wgX, WG_Y: wgY });
-  const perX = tiled || block ? wgX * 4 : wgX;
-  const perY = tiled || block ? wgY * 4 : wgY;
-  const span = (stride: number, one: number) => 4 * (stride * (batch - 1) + one);
-  return {
-    kernel,
-    args: {
-      bindings: { a, b, c },
-      params: { M, N, K, batch_a: strideA, batch_b: strideB, batch_c: strideC },
-      expect: { a: span(strideA, M * K), b: span(strideB, K * N), c: span(strideC, M * N) },
-    },
-    workgroups: [Math.ceil(N / perX), Math.ceil(M / perY), batch],
-  };
-}
-
-export const matmulF32 = async (ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: MatmulF32Shape) => runDispatch(await planMatmulF32(ctx, a, b, c, s));
+export { F32_ROWS_COLS, F32_VARIANTS, f32Variant, MATMUL_F32, MATMUL_F32_ROWS, matmulF32, planMatmulF32, type F32Variant, type MatmulF32Shape } from './matmul_f32.js';
 
 // ---- Dequant-fused matmuls (shaders/matmul/matmul_w4a16.wgsl, matmul_w8a16.wgsl, matmul_w8a8.wgsl) -------------
 // y[M, N] (f32 or f16) = x[M, K] · dequant(W)[N, K]^T, + bias, SiLU/GELU, + residual. W in the layout of src/quant/layout.ts.

@@ -4,8 +4,12 @@
 import type { GpuContext } from '../gpu/context.js';
 
 export interface Tuning {
-  /** f32 matmul: tiled (GPUs), else one invocation per output, or with `block` per 4x4 block of outputs from M = 3. */
-  matmulF32: { tiled: boolean; block: boolean; wgX: number; wgY: number; bk: number };
+  /**
+   * f32 matmul (src/kernels/matmul.ts F32Variant): 'tiled' (GPUs: (wgY*4) x (wgX*4) tiles, BK deep), 'rows' (CPU
+   * adapters: 4 rows x rowsCols columns per invocation, workgroups of rowsWG invocations) or 'block4' (4x4 outputs per
+   * invocation from M = 3, one output below; workgroup wgX x wgY). 'rows' up to M = smallM: 4 rows x smallCols.
+   */
+  matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; rowsCols: 4 | 8 | 12 | 16; rowsM: 4 | 8; rowsWG: [number, number]; smallM: number; smallCols: 4 | 8 | 12 | 16 };
   elementwiseWG: number;
   reduceWG: number;
   /**
@@ -36,7 +40,7 @@ interface Entry {
 // pattern (16-byte loads, x read once for 4 columns) is what any GPU's memory system rewards. Not yet measured on AMD,
 // Intel or Apple GPUs: `bench/gpu/gemv-sweep.sh` there gives the entry to add.
 const GPU_DEFAULT: Tuning = {
-  matmulF32: { tiled: true, block: false, wgX: 16, wgY: 16, bk: 16 },
+  matmulF32: { shape: 'tiled', wgX: 16, wgY: 16, bk: 16, rowsCols: 8, rowsM: 4, rowsWG: [8, 2], smallM: 4, smallCols: 8 },
   elementwiseWG: 256,
   reduceWG: 256,
   matmulQ: { gemv: 'splitcols', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
@@ -49,7 +53,10 @@ const TABLE: Entry[] = [
   {
     match: (ctx) => ctx.info.isFallback,
     tuning: {
-      matmulF32: { tiled: false, block: true, wgX: 8, wgY: 8, bk: 16 },
+      // f32 matmul: 8 rows x 16 columns per invocation (bench/README.md, "f32 matmul"): each loaded value of A feeds
+      // 16 products, of B 8, with 16-byte loads along K or N, no barriers. Up to M = 4 (decode), 4 rows x 8 columns:
+      // 1x1024x1024 ran 2x faster than with 8 x 16, whose rows past M are computed and dropped.
+      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 16, rowsM: 8, rowsWG: [8, 2], smallM: 4, smallCols: 8 },
       elementwiseWG: 64,
       reduceWG: 64,
       // SwiftShader: one invocation per row (4 rows from M = 3) and 12 adjacent output columns, no workgroup memory
@@ -81,6 +88,7 @@ const TABLE: Entry[] = [
 /** Fields laid over the table's entry for every adapter (setTuningOverride): a measured pick tried before it is committed. */
 export interface TuningOverride {
   matmulQ?: Partial<Tuning['matmulQ']>;
+  matmulF32?: Partial<Tuning['matmulF32']>;
 }
 
 let override: TuningOverride | null = null;
@@ -100,6 +108,18 @@ const MATMULQ_FIELDS: Record<keyof Tuning['matmulQ'], (v: unknown) => boolean> =
   quantWG: (v) => pow2(v),
 };
 
+const MATMULF32_FIELDS: Record<keyof Tuning['matmulF32'], (v: unknown) => boolean> = {
+  shape: (v) => v === 'tiled' || v === 'rows' || v === 'block4',
+  wgX: (v) => pow2(v),
+  wgY: (v) => pow2(v),
+  bk: (v) => pow2(v),
+  rowsCols: (v) => v === 4 || v === 8 || v === 12 || v === 16,
+  rowsM: (v) => v === 4 || v === 8,
+  rowsWG: (v) => Array.isArray(v) && v.length === 2 && v.every(pow2) && v[0] * v[1] <= 256,
+  smallM: (v) => Number.isInteger(v) && (v as number) >= 0,
+  smallCols: (v) => v === 4 || v === 8 || v === 12 || v === 16,
+};
+
 function pow2(v: unknown): boolean {
   return Number.isInteger(v) && (v as number) > 0 && ((v as number) & ((v as number) - 1)) === 0 && (v as number) <= 1024;
 }
@@ -111,11 +131,15 @@ function pow2(v: unknown): boolean {
  */
 export function setTuningOverride(o: TuningOverride | null): void {
   if (o !== null) {
-    for (const k of Object.keys(o)) if (k !== 'matmulQ') throw new Error(`tuning override: unknown section '${k}' (only matmulQ)`);
-    for (const [k, v] of Object.entries(o.matmulQ ?? {})) {
-      const ok = MATMULQ_FIELDS[k as keyof Tuning['matmulQ']];
-      if (!ok) throw new Error(`tuning override: unknown field matmulQ.${k} (fields: ${Object.keys(MATMULQ_FIELDS).join(', ')})`);
-      if (!ok(v)) throw new Error(`tuning override: matmulQ.${k} = ${JSON.stringify(v)} is not a value the kernels take`);
+    const sections: Record<string, Record<string, (v: unknown) => boolean>> = { matmulQ: MATMULQ_FIELDS, matmulF32: MATMULF32_FIELDS };
+    for (const [sec, fields] of Object.entries(o)) {
+      const known = sections[sec];
+      if (!known) throw new Error(`tuning override: unknown section '${sec}' (sections: ${Object.keys(sections).join(', ')})`);
+      for (const [k, v] of Object.entries(fields ?? {})) {
+        const ok = known[k];
+        if (!ok) throw new Error(`tuning override: unknown field ${sec}.${k} (fields: ${Object.keys(known).join(', ')})`);
+        if (!ok(v)) throw new Error(`tuning override: ${sec}.${k} = ${JSON.stringify(v)} is not a value the kernels take`);
+      }
     }
   }
   override = o;
@@ -128,7 +152,8 @@ export function tuningOverride(): TuningOverride | null {
 
 export function tuningFor(ctx: GpuContext): Tuning {
   const t = TABLE.find((e) => e.match(ctx))?.tuning ?? GPU_DEFAULT;
-  return override?.matmulQ ? { ...t, matmulQ: { ...t.matmulQ, ...override.matmulQ } } : t;
+  if (!override) return t;
+  return { ...t, matmulQ: { ...t.matmulQ, ...override.matmulQ }, matmulF32: { ...t.matmulF32, ...override.matmulF32 } };
 }
 
 function rowsBlock(t: Tuning): string {
@@ -137,11 +162,17 @@ function rowsBlock(t: Tuning): string {
   return `one invocation per ${q.rowsM === 4 ? 'block of 4 rows (1 where M < 3)' : 'row'} and ${q.rowsCols} adjacent output column(s)`;
 }
 
+function f32Description(f: Tuning['matmulF32']): string {
+  if (f.shape === 'tiled') return `tiled ${f.wgY * 4}x${f.wgX * 4}, BK ${f.bk}`;
+  if (f.shape === 'rows') return `one invocation per ${f.rowsM} rows x ${f.rowsCols} columns (4 x ${f.smallCols} up to M = ${f.smallM}), vec4 loads, no barriers (${f.rowsWG[0]}x${f.rowsWG[1]})`;
+  return `one invocation per 4x4 block of outputs (per output where M < 3) (${f.wgX}x${f.wgY})`;
+}
+
 /** What runs on this adapter, kernel by kernel, for capability panels and reports. */
 export function describeVariants(ctx: GpuContext): { kernel: string; variant: string }[] {
   const t = tuningFor(ctx);
   return [
-    { kernel: 'matmul_f32', variant: t.matmulF32.tiled ? `tiled ${t.matmulF32.wgY * 4}x${t.matmulF32.wgX * 4}, BK ${t.matmulF32.bk}` : `one invocation per ${t.matmulF32.block ? '4x4 block of outputs (per output where M < 3)' : 'output'} (${t.matmulF32.wgX}x${t.matmulF32.wgY})` },
+    { kernel: 'matmul_f32', variant: f32Description(t.matmulF32) },
     { kernel: 'elementwise', variant: `workgroup ${t.elementwiseWG}` },
     { kernel: 'reduce_sum', variant: `workgroup ${t.reduceWG}, tree reduction` },
     { kernel: 'matmul_w4a16 / w8a16 (M <= 8)', variant: t.matmulQ.gemv === 'rows' ? `${rowsBlock(t)} (workgroup ${t.matmulQ.rowsWG})` : `${t.matmulQ.gemv === 'splitcols' ? `${t.matmulQ.colsPerWG} columns per workgroup, ` : ''}K split over ${t.matmulQ.splitWG} invocations${t.matmulQ.gemv === 'splitcols' ? ' in 16-byte chunks' : ''}, ${ctx.caps.subgroups && t.matmulQ.subgroups ? 'subgroup' : 'workgroup-memory'} reduction` },

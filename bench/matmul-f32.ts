@@ -1,0 +1,162 @@
+// f32 matmul bench: every f32 variant (naive, block4, tiled, rows with 4..16 columns) on the three products of a
+// linear layer's training step, next to the W4A16 GEMM at the same M x K x N (its forward, y = x W^T, W [N, K]):
+//   forward  y  = x W      M=T,   K=in,  N=out   (A [M, K], B [K, N]: 'NN'; the quantized layout x W^T is 'NT')
+//   dX       dX = dY W^T   M=T,   K=out, N=in    (B = W [in, out] read as [N, K]: 'NT')
+//   dW       dW = X^T dY   M=in,  K=T,   N=out   (A = X [T, in] read as [K, M]: 'TN')
+// at the issue's 32x1024x1024 and the MLP bench's 64-256-256-10 batch 128 layers. Each configuration is checked
+// against src/ref once, then all are timed in interleaved rounds (one sample each per round, the machine's load
+// spread over all of them) and reported as medians, with each f32 row's speed relative to the W4A16 GEMM's.
+import type { GpuContext } from '../src/gpu/context.js';
+import type { BoundKernel } from '../src/gpu/kernel.js';
+import { timePass } from '../src/gpu/timing.js';
+import type { Dispatch } from '../src/kernels/common.js';
+import { F32_ROWS_COLS, f32Variant, planMatmulF32, type F32Variant } from '../src/kernels/matmul.js';
+import { matmulRef } from '../src/ref/matmul.js';
+import { randomF32 } from '../src/ref/random.js';
+import { compareBound } from '../src/ref/tolerance.js';
+import { tuningFor } from '../src/kernels/tuning.js';
+import { runOnce } from './harness.js';
+import { matmulW4A16Row } from './matmul-rows.js';
+
+export type Product = 'forward' | 'dX' | 'dW' | 'xWt';
+
+/** A linear layer T tokens x in -> out, and which of its products to time. */
+export interface LayerShape {
+  T: number;
+  inF: number;
+  outF: number;
+}
+
+export interface F32BenchOptions {
+  layers?: LayerShape[];
+  products?: Product[];
+  /** f32 variants ('rows' with each column count as 'rows c8' etc.); default all. */
+  variants?: string[];
+  rounds?: number;
+  log?: (line: string) => void;
+}
+
+export interface F32BenchRow {
+  layer: string;
+  product: Product;
+  /** M x K x N and layout. */
+  shape: string;
+  kernel: string;
+  /** The one the tuning table picks for this shape on this adapter. */
+  picked: boolean;
+  check: string;
+  medianMs: number;
+  gflops: number;
+  /** This row's GFLOP/s over the W4A16 GEMM's at the layer's forward shape (same FLOPs). */
+  vsW4A16: number;
+}
+
+export const ISSUE_LAYER: LayerShape = { T: 32, inF: 1024, outF: 1024 };
+export const MLP_LAYERS: LayerShape[] = [
+  { T: 128, inF: 64, outF: 256 },
+  { T: 128, inF: 256, outF: 256 },
+  { T: 128, inF: 256, outF: 10 },
+];
+export const ALL_VARIANTS = ['naive', 'block4', 'tiled', ...F32_ROWS_COLS.map((c) => `rows r4 c${c}`), ...F32_ROWS_COLS.map((c) => `rows r8 c${c}`)];
+
+/** The f32 product's shape and layout. */
+function productShape(l: LayerShape, p: Product): { M: number; K: number; N: number; transA: boolean; transB: boolean } {
+  if (p === 'forward') return { M: l.T, K: l.inF, N: l.outF, transA: false, transB: false };
+  if (p === 'xWt') return { M: l.T, K: l.inF, N: l.outF, transA: false, transB: true };
+  if (p === 'dX') return { M: l.T, K: l.outF, N: l.inF, transA: false, transB: true };
+  return { M: l.inF, K: l.T, N: l.outF, transA: true, transB: false };
+}
+
+interface Timed {
+  label: Omit<F32BenchRow, 'medianMs' | 'gflops' | 'vsW4A16'>;
+  flops: number;
+  bound: BoundKernel[];
+  ds: Dispatch[];
+  samples: number[];
+  w4?: boolean;
+}
+
+function parseVariant(v: string): { variant: F32Variant; cols?: number; rows?: number } {
+  const m = /^rows (?:r(\d+) )?c(\d+)$/.exec(v);
+  if (m) return { variant: 'rows', cols: Number(m[2]), ...(m[1] ? { rows: Number(m[1]) } : {}) };
+  if (!['naive', 'block4', 'tiled', 'rows'].includes(v)) throw new Error(`matmul-f32 bench: unknown variant '${v}' (${ALL_VARIANTS.join(', ')})`);
+  return { variant: v as F32Variant };
+}
+
+export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): Promise<F32BenchRow[]> {
+  const log = o.log ?? (() => {});
+  const layers = o.layers ?? [ISSUE_LAYER, ...MLP_LAYERS];
+  const products = o.products ?? ['forward', 'xWt', 'dX', 'dW'];
+  const variants = o.variants ?? ALL_VARIANTS;
+  const rounds = o.rounds ?? 5;
+  const timed: Timed[] = [];
+  const bufs: GPUBuffer[] = [];
+  const disposers: (() => void)[] = [];
+  try {
+    for (const l of layers) {
+      const layer = `${l.T}x${l.inF}->${l.outF}`;
+      // The W4A16 GEMM at the layer's forward shape (x [T, in] · W[out, in]^T), path from the tuning table.
+      const w4 = await matmulW4A16Row({ kind: 'prefill', M: l.T, K: l.inF, N: l.outF }).setup(ctx);
+      disposers.push(w4.dispose);
+      const c4 = await w4.check();
+      if (!c4.ok) throw new Error(`W4A16 ${layer}: ${c4.message}`);
+      const flops = 2 * l.T * l.inF * l.outF;
+      timed.push({ label: { layer, product: 'forward', shape: `${l.T}x${l.inF}x${l.outF} NT`, kernel: `w4a16 ${w4.notes?.[0] ?? ''}`, picked: true, check: c4.message }, flops, ds: w4.dispatches!, bound: [], samples: [], w4: true });
+      for (const p of products) {
+        const s = productShape(l, p);
+        const a = randomF32(s.M * s.K, 41);
+        const b = randomF32(s.K * s.N, 42);
+        const A = ctx.createBuffer(a, undefined, 'a');
+        const B = ctx.createBuffer(b, undefined, 'b');
+        const C = ctx.createBuffer(4 * s.M * s.N, undefined, 'c');
+        bufs.push(A, B, C);
+        const ref = matmulRef(a, b, s);
+        const picked = f32Variant(ctx, { M: s.M });
+        for (const v of variants) {
+          const pv = parseVariant(v);
+          const d = await planMatmulF32(ctx, A, B, C, { ...s, ...pv });
+          await runOnce(ctx, [d]);
+          const r = compareBound('c', await ctx.readF32(C, s.M * s.N), ref.c, ref.absSum, s.K);
+          if (!r.ok) throw new Error(`f32 ${v} ${p} ${layer}: ${r.message}`);
+          const tf = tuningFor(ctx).matmulF32;
+          const small = s.M <= tf.smallM;
+          const isPicked = pv.variant === picked && (pv.variant !== 'rows' || ((pv.cols ?? 0) === (small ? tf.smallCols : tf.rowsCols) && (pv.rows ?? 0) === (small ? 4 : tf.rowsM)));
+          timed.push({ label: { layer, product: p, shape: `${s.M}x${s.K}x${s.N} ${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`, kernel: `f32 ${v}`, picked: isPicked, check: r.message }, flops: 2 * s.M * s.N * s.K, ds: [d], bound: [], samples: [] });
+        }
+        log(`checked ${layer} ${p}`);
+      }
+    }
+    for (const t of timed) t.bound = t.ds.map((d) => d.kernel.bind(d.args));
+    const sample = async (t: Timed) => (await timePass(ctx, t.label.kernel, (pass) => t.bound.forEach((b, i) => b.encode(pass, t.ds[i].workgroups)), { warmup: 0, reps: 1 })).samples[0];
+    for (const t of timed) await sample(t); // warm-up: pipelines, first-use costs
+    for (let r = 0; r < rounds; r++) {
+      for (const t of timed) t.samples.push(await sample(t));
+      log(`round ${r + 1}/${rounds}`);
+    }
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((x, y) => x - y);
+      return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    };
+    const w4ByLayer = new Map(timed.filter((t) => t.w4).map((t) => [t.label.layer, t.flops / median(t.samples) / 1e6]));
+    return timed.map((t) => {
+      const ms = median(t.samples);
+      const gflops = t.flops / ms / 1e6;
+      return { ...t.label, medianMs: ms, gflops, vsW4A16: gflops / w4ByLayer.get(t.label.layer)! };
+    });
+  } finally {
+    timed.forEach((t) => t.bound.forEach((b) => b.dispose()));
+    bufs.forEach((b) => b.destroy());
+    disposers.forEach((d) => d());
+  }
+}
+
+export function formatF32Bench(ctx: GpuContext, rows: F32BenchRow[], rounds: number): string {
+  const lines = [
+    `# f32 matmul vs W4A16 GEMM: ${ctx.info.description || ctx.info.device} (${ctx.info.isFallback ? 'CPU adapter' : 'GPU'}), medians of ${rounds} interleaved rounds`,
+    '',
+    '| layer T x in -> out | product | M x K x N | kernel | ms | GFLOP/s | vs W4A16 |',
+    '| --- | --- | --- | --- | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) lines.push(`| ${r.layer} | ${r.product} | ${r.shape} | ${r.kernel}${r.picked ? ' (picked)' : ''} | ${r.medianMs.toFixed(2)} | ${r.gflops.toFixed(3)} | ${r.vsW4A16.toFixed(2)}x |`);
+  return lines.join('\n');
+}

@@ -1,0 +1,97 @@
+// f32 matmul (shaders/matmul/matmul_f32.wgsl, matmul_f32_rows.wgsl): every product training needs (x W, x W^T,
+// dY W^T, X^T dY, batched), the baseline every quantized kernel is measured against. Re-exported by matmul.ts.
+import type { GpuContext } from '../gpu/context.js';
+import { getKernel, type KernelDef } from '../gpu/kernel.js';
+import { checkShape, runDispatch, type Dispatch } from './common.js';
+import { tuningFor } from './tuning.js';
+
+export const MATMUL_F32: KernelDef = { name: 'matmul_f32', shader: 'matmul/matmul_f32' };
+export const MATMUL_F32_ROWS: KernelDef = { name: 'matmul_f32_rows', shader: 'matmul/matmul_f32_rows' };
+
+/**
+ * The shapes of the f32 matmul: 'tiled' (workgroup tiles through shared memory: GPUs), 'rows' (4 rows x `cols`
+ * adjacent columns per invocation, vec4 loads along each operand's contiguous dimension, no barriers: CPU adapters,
+ * shaders/matmul/matmul_f32_rows.wgsl), 'block4' (4x4 outputs per invocation, scalar loads) and 'naive' (one output
+ * per invocation).
+ */
+export type F32Variant = 'naive' | 'block4' | 'tiled' | 'rows';
+export const F32_VARIANTS: readonly F32Variant[] = ['naive', 'block4', 'tiled', 'rows'];
+/** Output columns one 'rows' invocation may take: multiples of 4 (B [K, N] is read a vec4 of columns at a time). */
+export const F32_ROWS_COLS = [4, 8, 12, 16] as const;
+
+export interface MatmulF32Shape {
+  M: number;
+  N: number;
+  K: number;
+  /** A stored [K, M] instead of [M, K]. */
+  transA?: boolean;
+  /** B stored [N, K] instead of [K, N] (y = x W^T). */
+  transB?: boolean;
+  /** Batch count (grid z); strides in elements, 0 broadcasts. Defaults: 1 batch, dense strides. */
+  batch?: number;
+  strideA?: number;
+  strideB?: number;
+  strideC?: number;
+  /** Force a variant (tests cover all four); default from the adapter's tuning table. */
+  variant?: F32Variant;
+  /** Older forcing knobs: `tiled` forces 'tiled'; else `block` true forces 'block4', false 'naive'. */
+  tiled?: boolean;
+  block?: boolean;
+  /** 'rows': adjacent output columns per invocation, 4, 8, 12 or 16, and rows per invocation, 4 or 8 (defaults
+   *  from the tuning table, which has its own for small M), for tests and sweeps. */
+  cols?: number;
+  rows?: number;
+}
+
+/** The f32 matmul shape a call runs: forced by `s.variant` (or `s.tiled` / `s.block`), else the adapter's tuning table. */
+export function f32Variant(ctx: GpuContext, s: Pick<MatmulF32Shape, 'M' | 'variant' | 'tiled' | 'block'>): F32Variant {
+  if (s.variant) return s.variant;
+  if (s.tiled) return 'tiled';
+  if (s.block !== undefined) return s.block ? 'block4' : 'naive';
+  const t = tuningFor(ctx).matmulF32;
+  if (s.tiled === false && t.shape === 'tiled') return 'naive';
+  if (t.shape === 'block4' && s.M < 3) return 'naive';
+  return t.shape;
+}
+
+export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: MatmulF32Shape): Promise<Dispatch> {
+  const { M, N, K } = s;
+  const batch = s.batch ?? 1;
+  for (const [k, v] of Object.entries({ M, N, K, batch })) checkShape('matmul_f32', k, Number.isInteger(v) && v > 0, `${k}=${v} must be a positive integer`);
+  checkShape('matmul_f32', 'variant', s.variant === undefined || F32_VARIANTS.includes(s.variant), `'${s.variant}' is not one of ${F32_VARIANTS.join(', ')}`);
+  const t = tuningFor(ctx).matmulF32;
+  const variant = f32Variant(ctx, s);
+  const strideA = s.strideA ?? M * K;
+  const strideB = s.strideB ?? K * N;
+  const strideC = s.strideC ?? M * N;
+  const span = (stride: number, one: number) => 4 * (stride * (batch - 1) + one);
+  const args = {
+    bindings: { a, b, c },
+    params: { M, N, K, batch_a: strideA, batch_b: strideB, batch_c: strideC },
+    expect: { a: span(strideA, M * K), b: span(strideB, K * N), c: span(strideC, M * N) },
+  };
+  if (variant === 'rows') {
+    const small = M <= t.smallM;
+    const cols = s.cols ?? (small ? t.smallCols : t.rowsCols);
+    checkShape('matmul_f32', 'cols', (F32_ROWS_COLS as readonly number[]).includes(cols), `cols=${cols} must be one of ${F32_ROWS_COLS.join(', ')}`);
+    // 16-byte loads (and stores of C) where the contiguous dimension and batch stride keep every vec4 inside one row.
+    const aVec = (s.transA ? M : K) % 4 === 0 && strideA % 4 === 0;
+    const bVec = (s.transB ? K : N) % 4 === 0 && strideB % 4 === 0;
+    const cVec = N % 4 === 0 && strideC % 4 === 0;
+    const rows = s.rows ?? (small ? 4 : t.rowsM);
+    checkShape('matmul_f32', 'rows', rows === 4 || rows === 8, `rows=${rows} must be 4 or 8`);
+    const defines = { TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec, B_VEC: bVec, C_VEC: cVec, COLS: cols, ROWS: rows, ROWS8: rows === 8, G1: cols >= 8, G2: cols >= 12, G3: cols >= 16 };
+    const kernel = await getKernel(ctx, MATMUL_F32_ROWS, defines, { WG_X: t.rowsWG[0], WG_Y: t.rowsWG[1] });
+    return { kernel, args, workgroups: [Math.ceil(N / (cols * t.rowsWG[0])), Math.ceil(M / (rows * t.rowsWG[1])), batch] };
+  }
+  const tiled = variant === 'tiled';
+  const block = variant === 'block4';
+  const wgX = tiled ? t.wgX : Math.min(t.wgX, 16);
+  const wgY = tiled ? t.wgY : Math.min(t.wgY, 16);
+  const kernel = await getKernel(ctx, MATMUL_F32, { TRANS_A: !!s.transA, TRANS_B: !!s.transB, TILED: tiled, BLOCK4: block }, tiled ? { WG_X: wgX, WG_Y: wgY, BK: t.bk } : { WG_X: wgX, WG_Y: wgY });
+  const perX = tiled || block ? wgX * 4 : wgX;
+  const perY = tiled || block ? wgY * 4 : wgY;
+  return { kernel, args, workgroups: [Math.ceil(N / perX), Math.ceil(M / perY), batch] };
+}
+
+export const matmulF32 = async (ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: MatmulF32Shape) => runDispatch(await planMatmulF32(ctx, a, b, c, s));

@@ -1,0 +1,46 @@
+// The f32 matmul's pick per adapter and shape (tuning.ts, f32Variant) and the tuning override's matmulF32 section:
+// what the table and an override choose, and the override's errors naming the field. No GPU: a context stub
+// carries only what tuningFor reads.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { GpuContext } from '../../src/gpu/context.js';
+import { f32Variant } from '../../src/kernels/matmul.js';
+import { setTuningOverride, tuningFor } from '../../src/kernels/tuning.js';
+
+const adapter = (isFallback: boolean, vendor = '') => ({ info: { isFallback, vendor } }) as unknown as GpuContext;
+const swiftshader = adapter(true);
+const gpu = adapter(false, 'amd');
+
+afterEach(() => setTuningOverride(null));
+
+describe('f32 matmul variant', () => {
+  it('is the register-blocked rows shape on CPU adapters and the tiled one on GPUs, at every M', () => {
+    for (const M of [1, 2, 3, 4, 5, 1024]) {
+      expect(f32Variant(swiftshader, { M })).toBe('rows');
+      expect(f32Variant(gpu, { M })).toBe('tiled');
+    }
+  });
+
+  it('is what a call forces, by variant or by the older tiled / block knobs', () => {
+    expect(f32Variant(swiftshader, { M: 8, variant: 'naive' })).toBe('naive');
+    expect(f32Variant(gpu, { M: 8, variant: 'rows' })).toBe('rows');
+    expect(f32Variant(swiftshader, { M: 8, tiled: true })).toBe('tiled');
+    expect(f32Variant(swiftshader, { M: 8, tiled: false, block: true })).toBe('block4');
+    expect(f32Variant(gpu, { M: 8, tiled: false })).toBe('naive');
+  });
+
+  it('follows a matmulF32 tuning override, block4 falling back to naive below M = 3', () => {
+    setTuningOverride({ matmulF32: { shape: 'block4' } });
+    expect(f32Variant(swiftshader, { M: 8 })).toBe('block4');
+    expect(f32Variant(swiftshader, { M: 2 })).toBe('naive');
+    setTuningOverride({ matmulF32: { rowsCols: 4, rowsM: 4 } });
+    expect(tuningFor(swiftshader).matmulF32).toMatchObject({ shape: 'rows', rowsCols: 4, rowsM: 4, smallM: 4 });
+    expect(tuningFor(swiftshader).matmulQ.rowsCols).toBe(12); // the quantized matmuls' own field, untouched
+  });
+
+  it('refuses an override field or value the kernels cannot take, naming it', () => {
+    expect(() => setTuningOverride({ matmulF32: { rowsCols: 6 as 8 } })).toThrow(/matmulF32\.rowsCols = 6 is not a value the kernels take/);
+    expect(() => setTuningOverride({ matmulF32: { rowsWG: [3, 2] } })).toThrow(/matmulF32\.rowsWG = \[3,2\]/);
+    expect(() => setTuningOverride({ matmulF32: { nope: 1 } as never })).toThrow(/unknown field matmulF32\.nope/);
+    expect(() => setTuningOverride({ other: {} } as never)).toThrow(/unknown section 'other' \(sections: matmulQ, matmulF32\)/);
+  });
+});
