@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { textDataset, TextDataError } from '../../src/data/text.js';
 import { gguf } from '../../src/io/gguf.js';
-import { pretrainLlama, PretrainError, type PretrainConfig } from '../../src/lm/pretrain.js';
+import { checkPretrainConfig, pretrainLlama, PretrainError, type PretrainConfig } from '../../src/lm/pretrain.js';
 import { ModelConfigError } from '../../src/nn/llama_config.js';
 import { byteLevelVocab, writeLlamaGguf } from '../../src/nn/llama_weights.js';
 import { Tokenizer } from '../../src/tokenizer/index.js';
@@ -61,6 +61,13 @@ async function pretrain(argv: string[]): Promise<number> {
   const out = resolve(values.out ?? 'out/shakespeare-f32.gguf');
   const vocab = byteLevelVocab();
   const tok = Tokenizer.fromGguf(vocab);
+  const V = (vocab['tokenizer.ggml.tokens'] as { value: unknown[] }).value.length;
+  try {
+    checkPretrainConfig(recipe, V); // before any work: a bad recipe names its field
+  } catch (e) {
+    if (e instanceof PretrainError || e instanceof ModelConfigError) throw new UsageError(`lm pretrain: ${configPath}: ${e.message}`);
+    throw e;
+  }
   const t0 = performance.now();
   let data;
   try {
@@ -69,14 +76,13 @@ async function pretrain(argv: string[]): Promise<number> {
     if (e instanceof TextDataError) throw new UsageError(`lm pretrain: ${dataPath}: ${e.message}`);
     throw e;
   }
-  const V = (vocab['tokenizer.ggml.tokens'] as { value: unknown[] }).value.length;
   const ctx = await createNodeContext();
   try {
     const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (software fallback: SwiftShader)' : ''}`;
     if (!values.json) console.error(`lm pretrain: ${configPath}, ${recipe.steps} steps of ${recipe.batch} x ${recipe.seq} tokens on ${dataPath} (${data.train.length} training, ${data.val.length} validation tokens), ${adapter}`);
     const bar = values.json ? null : new ProgressBar();
     const r = await pretrainLlama(ctx, recipe, data, V, {
-      onStep: (s) => bar?.update({ step: s.step, total: s.total, loss: s.loss, msPerStep: s.ms, label: `${(s.tokensPerSec / 1000).toFixed(1)}k tok/s` }),
+      onStep: (s) => bar?.update({ step: s.step, total: s.total, loss: s.loss, msPerStep: s.ms, label: `${Math.round(s.tokensPerSec)} tok/s` }),
       onEval: (step, v) => !values.json && console.error(`\nstep ${step}: validation ${v.toFixed(4)} nats/byte`),
     });
     const name = `nibble byte-level ${r.config.arch} d${r.config.dim} L${r.config.layers} (${recipe.steps} steps, val ${r.valLoss.toFixed(3)} nats/byte)`;
