@@ -8,6 +8,7 @@ import { ggufCommand } from './cli/gguf.js';
 import { generateCommand } from './cli/generate.js';
 import { evalCommand } from './cli/eval.js';
 import { tokenizeCommand } from './cli/tokenize.js';
+import { lmCommand } from './cli/lm_train.js';
 import type { Command } from './cli/command.js';
 
 export const COMMANDS: Record<string, Command> = {
@@ -20,6 +21,7 @@ export const COMMANDS: Record<string, Command> = {
   generate: generateCommand,
   eval: evalCommand,
   tokenize: tokenizeCommand,
+  lm: lmCommand,
 };
 
 function usage(): string {

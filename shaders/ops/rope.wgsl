@@ -1,14 +1,18 @@
-// Rotary position embedding (src/ops/rope.ts) on a contiguous [..., T, D] tensor, D even, rotate-half pairing
-// (dimension j pairs with j + D/2, as in GPT-NeoX / Hugging Face Llama). Position of row t is t + pos_offset;
-// angle = pos * base^(-2j/D). `sign` = +1 rotates (forward); -1 rotates back (the backward: R^T dy).
-//   y[j]       = x[j] cos - x[j + D/2] sin
-//   y[j + D/2] = x[j + D/2] cos + x[j] sin
+// Rotary position embedding (src/ops/rope.ts) on a contiguous [..., T, D] tensor whose rows hold D / hd heads of
+// hd values each (hd even; hd = D for one head). Position of row t is t + pos_offset; the pair j of a head turns by
+// angle = pos * base^(-2j/hd) (the table cs [T, hd/2, 2] holds cos, sin). Two pairings:
+//   rotate-half (norm = 0; GPT-NeoX, Hugging Face, GGUF qwen2): dimension j pairs with j + hd/2
+//   adjacent    (norm = 1; GGUF llama's NORM layout):            dimension 2j pairs with 2j + 1
+// With (a, b) the pair, y[a] = x[a] cos - x[b] sin, y[b] = x[b] cos + x[a] sin. `sign` = +1 rotates (forward);
+// -1 rotates back (the backward: R^T dy).
 struct Params {
   n: u32,
   T: u32,
   D: u32,
   row_pitch: u32,
   sign: f32,
+  hd: u32,
+  norm: u32,
 }
 
 override WG: u32 = 64;
@@ -24,19 +28,26 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (i >= params.n) {
     return;
   }
-  let half = params.D / 2u;
-  let d = i % params.D;
-  let row = i - d;
+  let half = params.hd / 2u;
+  let d = i % params.hd;
+  let head = i - d;
   let t = (i / params.D) % params.T;
-  let j = d % half;
+  var j = d % half;
+  var a = head + j;
+  var b = head + j + half;
+  var first = d < half;
+  if (params.norm == 1u) {
+    j = d / 2u;
+    a = head + 2u * j;
+    b = a + 1u;
+    first = (d & 1u) == 0u;
+  }
   let k = 2u * (t * half + j);
   let c = cs[k];
   let sn = params.sign * cs[k + 1u];
-  let x1 = x[row + j];
-  let x2 = x[row + j + half];
-  if (d < half) {
-    y[i] = x1 * c - x2 * sn;
+  if (first) {
+    y[i] = x[a] * c - x[b] * sn;
   } else {
-    y[i] = x2 * c + x1 * sn;
+    y[i] = x[b] * c + x[a] * sn;
   }
 }

@@ -1,5 +1,8 @@
-// Rotary position embedding on [..., T, D] (shaders/ops/rope.wgsl), rotate-half pairing; position of row t is
-// t + posOffset. The backward is the inverse rotation (the same kernel with sign -1). Dense input required.
+// Rotary position embedding on [..., T, D] (shaders/ops/rope.wgsl); position of row t is t + posOffset. A row may
+// hold several heads (`heads`: D = heads * hd, each head rotated alone), so a [B, T, heads * hd] projection is
+// rotated without a permute. Pairing: rotate-half ('neox', the default: j with j + hd/2) or adjacent ('norm': 2j with
+// 2j + 1, GGUF llama's layout). The backward is the inverse rotation (the same kernel with sign -1). Dense input
+// required.
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 import { contiguous } from './elementwise.js';
@@ -8,11 +11,15 @@ import { perItem, ROPE_DEF } from './kernels.js';
 export interface RopeOptions {
   base?: number;
   posOffset?: number;
+  /** Heads per row (default 1): the last dim is heads * hd, hd even. */
+  heads?: number;
+  /** 'neox' (rotate-half, default) or 'norm' (adjacent pairs). */
+  layout?: 'neox' | 'norm';
 }
 
 const tables = new WeakMap<object, Map<string, Tensor>>();
 
-/** cos/sin [T, D/2, 2] in f64, rounded once to f32; one constant per graph and (T, D, base, offset). */
+/** cos/sin [T, hd/2, 2] in f64, rounded once to f32; one constant per graph and (T, hd, base, offset). */
 function ropeTable(like: Tensor, T: number, D: number, base: number, posOffset: number): Tensor {
   const g = like.graph;
   let m = tables.get(g);
@@ -39,16 +46,26 @@ export function rope(x0: Tensor, opts: RopeOptions = {}, sign = 1): Tensor {
   const op = sign > 0 ? 'rope' : 'rope_bwd';
   const g = graphOf(op, [x0]);
   requireDtype(op, [x0], x0, 'x', 'f32');
-  if (x0.rank < 2 || x0.shape[x0.rank - 1] % 2 !== 0) throw new OpError(op, [x0], 'x must be [..., T, D] with D even');
+  const heads = opts.heads ?? 1;
+  const layout = opts.layout ?? 'neox';
+  if (layout !== 'neox' && layout !== 'norm') throw new OpError(op, [x0], `layout '${String(layout)}' must be 'neox' or 'norm'`);
+  const D = x0.shape[x0.rank - 1];
+  if (!Number.isInteger(heads) || heads < 1 || D % heads !== 0 || (D / heads) % 2 !== 0) {
+    throw new OpError(op, [x0], `x must be [..., T, heads * hd] with hd even (heads = ${heads})`);
+  }
+  if (x0.rank < 2) throw new OpError(op, [x0], 'x must be [..., T, D]');
   const base = opts.base ?? 10000;
   const posOffset = opts.posOffset ?? 0;
   const x = contiguous(x0);
-  const [T, D] = x.shape.slice(-2);
+  const T = x.shape[x.rank - 2];
+  const hd = D / heads;
   const n = x.numel;
-  const cs = ropeTable(x, T, D, base, posOffset);
-  const node = g.addNode(op, [x, cs], [{ shape: x.shape }], { base, posOffset }, async (pc) => {
+  const cs = ropeTable(x, T, hd, base, posOffset);
+  const attrs = { base, posOffset, heads, layout };
+  const node = g.addNode(op, [x, cs], [{ shape: x.shape }], attrs, async (pc) => {
     const k = await perItem(pc.ctx, ROPE_DEF, n);
-    return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { x: pc.buf(x), cs: pc.buf(cs), y: pc.buf(node.outputs[0]) }, params: { n, T, D, row_pitch: k.rowPitch, sign }, expect: { x: 4 * n, cs: 4 * T * D } } }];
+    const params = { n, T, D, row_pitch: k.rowPitch, sign, hd, norm: layout === 'norm' ? 1 : 0 };
+    return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { x: pc.buf(x), cs: pc.buf(cs), y: pc.buf(node.outputs[0]) }, params, expect: { x: 4 * n, cs: 4 * T * hd } } }];
   }, [1]);
   return node.outputs[0];
 }

@@ -196,20 +196,25 @@ export const ref = {
     return new Arr([...idsShape, D], out);
   },
 
-  rope(x: Arr, opts: { base?: number; posOffset?: number } = {}): Arr {
+  /** RoPE over rows of `heads` heads (hd = D / heads); 'neox' pairs j with j + hd/2, 'norm' pairs 2j with 2j + 1. */
+  rope(x: Arr, opts: { base?: number; posOffset?: number; heads?: number; layout?: 'neox' | 'norm' } = {}): Arr {
     const base = opts.base ?? 10000;
     const [T, D] = x.shape.slice(-2);
-    const half = D / 2;
+    const hd = D / (opts.heads ?? 1);
+    const half = hd / 2;
     const out = new Float64Array(x.numel);
     for (let i = 0; i < x.numel; i++) {
-      const d = i % D;
-      const row = i - d;
+      const d = i % hd;
+      const head = i - d;
       const t = Math.floor(i / D) % T;
-      const j = d % half;
-      const ang = (t + (opts.posOffset ?? 0)) * base ** (-(2 * j) / D);
-      const x1 = x.data[row + j];
-      const x2 = x.data[row + j + half];
-      out[i] = d < half ? x1 * Math.cos(ang) - x2 * Math.sin(ang) : x2 * Math.cos(ang) + x1 * Math.sin(ang);
+      const norm = opts.layout === 'norm';
+      const j = norm ? Math.floor(d / 2) : d % half;
+      const [a, b] = norm ? [head + 2 * j, head + 2 * j + 1] : [head + j, head + j + half];
+      const first = norm ? d % 2 === 0 : d < half;
+      const ang = (t + (opts.posOffset ?? 0)) * base ** (-(2 * j) / hd);
+      const xa = x.data[a];
+      const xb = x.data[b];
+      out[i] = first ? xa * Math.cos(ang) - xb * Math.sin(ang) : xb * Math.cos(ang) + xa * Math.sin(ang);
     }
     return new Arr([...x.shape], out);
   },

@@ -183,6 +183,9 @@ const CASE_LIST: OpCase[] = [
     ref: ([t], ints) => ref.embedding(t, ints[1], [2, 5]),
   },
   { name: 'rope [2, 5, 8]', inputs: [{ shape: [2, 5, 8] }], gpu: ([x]) => op.rope(x, { posOffset: 3 }), ref: ([x]) => ref.rope(x, { posOffset: 3 }), K: 8 },
+  { name: 'rope norm layout [2, 5, 8]', inputs: [{ shape: [2, 5, 8] }], gpu: ([x]) => op.rope(x, { posOffset: 3, layout: 'norm' }), ref: ([x]) => ref.rope(x, { posOffset: 3, layout: 'norm' }), K: 8 },
+  { name: 'rope norm layout, 3 heads [2, 5, 12]', inputs: [{ shape: [2, 5, 12] }], gpu: ([x]) => op.rope(x, { heads: 3, layout: 'norm', base: 100 }), ref: ([x]) => ref.rope(x, { heads: 3, layout: 'norm', base: 100 }), K: 8 },
+  { name: 'rope neox, 2 heads of a permuted view [5, 2, 8]', inputs: [{ shape: [2, 5, 8] }], gpu: ([x]) => op.rope(op.permute(x, [1, 0, 2]), { heads: 2 }), ref: ([x]) => ref.rope(ref.permute(x, [1, 0, 2]), { heads: 2 }), K: 8 },
   {
     name: 'causal self-attention [2, 4, 8] (composition)',
     inputs: [{ shape: [2, 4, 8] }, { shape: [2, 4, 8] }, { shape: [2, 4, 8] }],

@@ -1,0 +1,137 @@
+// Pretraining a Llama-family model from scratch on a text (nibble lm pretrain): the model is the one definition
+// (src/nn/llama.ts) on the autograd graph (src/nn/llama_train.ts), AdamW on the GPU in the same submit as the
+// backward (src/train/optimizer.ts), linear warmup then cosine decay, global-norm clipping. Batch k is a function of
+// the seed and k (src/data/text.ts), so a run is reproducible. Validation: the mean loss over a fixed set of
+// validation windows, in nats per byte.
+import { natsPerByte, validationBatches, WindowSampler, type TextDataset } from '../data/text.js';
+import type { GpuContext } from '../gpu/context.js';
+import * as ops from '../ops/index.js';
+import { buildLlamaTrainGraph, IGNORE_INDEX, readLlamaWeights, type LlamaWeights } from '../nn/llama_train.js';
+import { initLlamaWeights, llamaConfig } from '../nn/llama_weights.js';
+import type { LlamaConfig } from '../nn/llama_config.js';
+import { Optimizer } from '../train/optimizer.js';
+import { warmupCosine } from '../train/schedule.js';
+
+export class PretrainError extends Error {}
+
+/** The committed recipe (configs/*.json): model shape, batch, schedule. */
+export interface PretrainConfig {
+  model: { arch?: 'llama' | 'qwen2'; dim: number; layers: number; heads: number; kvHeads?: number; ffn: number; ctx: number };
+  batch: number;
+  /** Tokens per window (<= model.ctx). */
+  seq: number;
+  steps: number;
+  lr: number;
+  warmupSteps: number;
+  minLr: number;
+  weightDecay: number;
+  /** Global gradient-norm bound (0: none). */
+  clipNorm: number;
+  seed: number;
+  /** Validation windows (fixed, evenly spread over the validation split). */
+  valWindows: number;
+  /** Validate every this many steps (0: only at the end). */
+  evalEvery: number;
+}
+
+const positiveInts = ['batch', 'seq', 'steps', 'valWindows'] as const;
+
+/** Checks a parsed JSON recipe; every error names the field. */
+export function checkPretrainConfig(c: PretrainConfig, vocab: number): LlamaConfig {
+  for (const k of positiveInts) if (!Number.isInteger(c[k]) || c[k] < 1) throw new PretrainError(`pretrain config: '${k}' must be an integer >= 1, found ${JSON.stringify(c[k])}`);
+  for (const k of ['lr', 'minLr', 'weightDecay', 'clipNorm'] as const) if (!(typeof c[k] === 'number' && c[k] >= 0)) throw new PretrainError(`pretrain config: '${k}' must be a number >= 0, found ${JSON.stringify(c[k])}`);
+  for (const k of ['warmupSteps', 'seed', 'evalEvery'] as const) if (!Number.isInteger(c[k]) || c[k] < 0) throw new PretrainError(`pretrain config: '${k}' must be an integer >= 0, found ${JSON.stringify(c[k])}`);
+  if (!c.model || typeof c.model !== 'object') throw new PretrainError(`pretrain config: 'model' is missing`);
+  for (const k of ['dim', 'layers', 'heads', 'ffn', 'ctx'] as const) if (!Number.isInteger(c.model[k]) || c.model[k] < 1) throw new PretrainError(`pretrain config: 'model.${k}' must be an integer >= 1, found ${JSON.stringify(c.model[k])}`);
+  if (c.seq > c.model.ctx) throw new PretrainError(`pretrain config: 'seq' ${c.seq} exceeds 'model.ctx' ${c.model.ctx}`);
+  return llamaConfig({ ...c.model, vocab });
+}
+
+export interface PretrainStep {
+  step: number;
+  total: number;
+  loss: number;
+  lr: number;
+  ms: number;
+  tokensPerSec: number;
+}
+
+export interface PretrainResult {
+  config: LlamaConfig;
+  weights: LlamaWeights;
+  /** Training loss (nats per token) of every step. */
+  losses: number[];
+  /** Validation loss in nats per byte at the end, and at each evaluation (step, loss). */
+  valLoss: number;
+  evals: { step: number; valLoss: number }[];
+  /** Median step time (from the third step on) and the tokens per second it gives. */
+  msPerStep: number;
+  tokensPerSec: number;
+}
+
+/** Trains `c` (a fresh model from its seed, or `weights`) on `data` for c.steps (or o.steps) steps. */
+export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: TextDataset, vocab: number, o: { steps?: number; weights?: LlamaWeights; onStep?: (s: PretrainStep) => void; onEval?: (step: number, valLoss: number) => void } = {}): Promise<PretrainResult> {
+  const config = checkPretrainConfig(c, vocab);
+  const total = o.steps ?? c.steps;
+  if (!Number.isInteger(total) || total < 1) throw new PretrainError(`pretrain: steps ${total} must be an integer >= 1`);
+  const B = c.batch;
+  const T = c.seq;
+  const sampler = new WindowSampler(data, B, T, c.seed);
+  const valBatches = validationBatches(data, B, T, c.valWindows, IGNORE_INDEX);
+  const t = buildLlamaTrainGraph(ctx, config, o.weights ?? initLlamaWeights(config, c.seed), { B, T, label: 'llama-pretrain' });
+  let opt: Optimizer | null = null;
+  try {
+    const grads = t.graph.backward(t.loss, t.params);
+    const dense = t.params.map((p) => {
+      const g = grads.get(p)!;
+      return g.isContiguous() && g.offset === 0 ? g : ops.contiguous(g);
+    });
+    const exe = await t.graph.compile({ outputs: [t.loss, ...dense] });
+    const evalExe = await t.graph.compile({ outputs: [t.loss] });
+    // Norm weights and biases (1-D) take no weight decay.
+    opt = await Optimizer.create(ctx, exe, t.params.map((p, i) => (p.rank === 1 ? [p, dense[i], { weightDecay: 0 }] : [p, dense[i]])), { kind: 'adamw', lr: c.lr, weightDecay: c.weightDecay }, c.clipNorm > 0 ? c.clipNorm : undefined);
+    const schedule = warmupCosine({ lr: c.lr, warmupSteps: Math.min(c.warmupSteps, total - 1), totalSteps: Math.max(total, 1 + Math.min(c.warmupSteps, total - 1)), minLr: Math.min(c.minLr, c.lr) });
+    const validate = async (): Promise<number> => {
+      let sum = 0;
+      let count = 0;
+      for (const v of valBatches) {
+        await evalExe.run({ ids: v.ids, targets: v.targets });
+        const n = v.targets.reduce((a, y) => a + (y === IGNORE_INDEX ? 0 : 1), 0);
+        sum += (await evalExe.read(t.loss))[0] * n;
+        count += n;
+      }
+      return natsPerByte(sum / count, data);
+    };
+    const losses: number[] = [];
+    const times: number[] = [];
+    const evals: { step: number; valLoss: number }[] = [];
+    for (let step = 0; step < total; step++) {
+      const { ids, targets } = sampler.batch(step);
+      const lr = schedule(step);
+      const t0 = performance.now();
+      opt.prepare(lr);
+      await exe.run({ ids, targets }, { after: (pass) => opt!.encode(pass) });
+      opt.advance();
+      const loss = (await exe.read(t.loss))[0];
+      const ms = performance.now() - t0;
+      if (!Number.isFinite(loss)) throw new PretrainError(`pretrain: the loss is ${loss} at step ${step + 1} (lower lr, or set clipNorm)`);
+      losses.push(loss);
+      if (step >= 2) times.push(ms);
+      o.onStep?.({ step: step + 1, total, loss, lr, ms, tokensPerSec: (B * T * 1000) / ms });
+      if (c.evalEvery > 0 && (step + 1) % c.evalEvery === 0 && step + 1 < total) {
+        const v = await validate();
+        evals.push({ step: step + 1, valLoss: v });
+        o.onEval?.(step + 1, v);
+      }
+    }
+    const valLoss = await validate();
+    evals.push({ step: total, valLoss });
+    o.onEval?.(total, valLoss);
+    const sorted = times.sort((a, b) => a - b);
+    const msPerStep = sorted.length ? sorted[sorted.length >> 1] : NaN;
+    return { config, weights: await readLlamaWeights(t), losses, valLoss, evals, msPerStep, tokensPerSec: (B * T * 1000) / msPerStep };
+  } finally {
+    opt?.destroy();
+    t.graph.destroy();
+  }
+}

@@ -1,0 +1,109 @@
+// Llama weights in and out of GGUF, and fresh ones for pretraining. Weights are f32 by GGUF tensor name
+// (LlamaWeights); a file's F16 / BF16 tensors are widened and its quantized ones dequantized on the way in, and the
+// way out writes an F32 GGUF that nibble's LanguageModel and llama.cpp both load: the hyperparameters under the
+// architecture's keys, the tensors llamaTensorNames lists, and the tokenizer's metadata (default: byteLevelVocab).
+import { encodeGgufFile, gguf, type GgufFile, type GgufValue } from '../io/gguf.js';
+import { floatValues } from '../lm/weights.js';
+import { spmByteVocab } from '../lm/synth.js';
+import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
+import { rng } from '../ref/random.js';
+import { llamaConfigFromGguf, llamaTensorNames, ModelConfigError, type LlamaConfig } from './llama_config.js';
+import type { LlamaWeights } from './llama_train.js';
+
+/**
+ * The byte-level vocabulary of nibble's own language models (260 tokens): SPM with <unk> <s> </s>, one token per
+ * byte (<0x00>..<0xFF>), and the piece U+2581 that SPM writes for a space (without it, SPM's whitespace escape would
+ * spell each space as the three bytes of U+2581). No space prefix: every byte of a text is exactly one token.
+ */
+export function byteLevelVocab(): Record<string, GgufValue> {
+  return { ...spmByteVocab([{ text: '\u2581', score: 0 }]), 'tokenizer.ggml.add_space_prefix': gguf.bool(false) };
+}
+
+/** The configuration and f32 weights of a `llama` / `qwen2` GGUF file. */
+export function llamaWeightsFromGguf(file: GgufFile): { config: LlamaConfig; weights: LlamaWeights } {
+  const config = llamaConfigFromGguf(file.metadata, file.tensors);
+  const weights: LlamaWeights = {};
+  for (const t of file.tensors) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (t.type === 'F32' || t.type === 'F16' || t.type === 'BF16') weights[t.name] = floatValues(t, n);
+    else {
+      const K = t.shape[t.shape.length - 1];
+      weights[t.name] = dequantizeGguf(t.type as GgufBlockType, t.data, n / K, K, t.name);
+    }
+  }
+  return { config, weights };
+}
+
+/** The hyperparameter keys llamaConfigFromGguf reads, for `c`. */
+export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
+  const a = c.arch;
+  return {
+    'general.architecture': gguf.str(a),
+    [`${a}.context_length`]: gguf.u32(c.ctx),
+    [`${a}.embedding_length`]: gguf.u32(c.dim),
+    [`${a}.block_count`]: gguf.u32(c.layers),
+    [`${a}.feed_forward_length`]: gguf.u32(c.ffn),
+    [`${a}.attention.head_count`]: gguf.u32(c.heads),
+    [`${a}.attention.head_count_kv`]: gguf.u32(c.kvHeads),
+    [`${a}.attention.key_length`]: gguf.u32(c.headDim),
+    [`${a}.attention.value_length`]: gguf.u32(c.headDim),
+    [`${a}.attention.layer_norm_rms_epsilon`]: gguf.f32(c.eps),
+    [`${a}.rope.freq_base`]: gguf.f32(c.ropeBase),
+    [`${a}.rope.dimension_count`]: gguf.u32(c.ropeDims),
+  };
+}
+
+/**
+ * An F32 GGUF of the model: every tensor llamaTensorNames lists (each checked for presence and size), the
+ * hyperparameters, and `metadata` (the tokenizer's keys, general.name, ...; overrides). Without tokenizer keys
+ * byteLevelVocab is written, which needs vocab 260.
+ */
+export function writeLlamaGguf(c: LlamaConfig, weights: LlamaWeights, metadata: Record<string, GgufValue> = {}): Uint8Array {
+  const tensors = llamaTensorNames(c).map(({ name, shape }) => {
+    const w = weights[name];
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (!w) throw new ModelConfigError(`writeLlamaGguf: weight '${name}' is missing (expected shape [${shape.join(', ')}])`);
+    if (w.length !== n) throw new ModelConfigError(`writeLlamaGguf: weight '${name}' has ${w.length} values, shape [${shape.join(', ')}] needs ${n}`);
+    return { name, type: 'F32' as const, shape, data: w };
+  });
+  const vocab = metadata['tokenizer.ggml.tokens'] ? {} : byteLevelVocab();
+  const tokens = (metadata['tokenizer.ggml.tokens'] ?? vocab['tokenizer.ggml.tokens']) as GgufValue;
+  const count = tokens.type === 'array' ? tokens.value.length : -1;
+  if (count !== c.vocab) throw new ModelConfigError(`writeLlamaGguf: the tokenizer has ${count} tokens, the model's vocab is ${c.vocab}${metadata['tokenizer.ggml.tokens'] ? '' : ' (the default byte-level vocabulary has 260)'}`);
+  return encodeGgufFile(tensors, { ...llamaHparamMetadata(c), 'general.name': gguf.str(`nibble ${c.arch}`), ...vocab, ...metadata });
+}
+
+/**
+ * Fresh weights for pretraining (seeded): matrices normal with standard deviation 0.02, the projections into the
+ * residual stream (attn_output, ffn_down) 0.02 / sqrt(2 layers) so the stream's variance does not grow with depth
+ * (GPT-2's rule); norm weights 1, biases 0.
+ */
+export function initLlamaWeights(c: LlamaConfig, seed: number): LlamaWeights {
+  const r = rng(seed);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const out: LlamaWeights = {};
+  for (const { name, shape } of llamaTensorNames(c)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (shape.length === 1) out[name] = new Float32Array(n).fill(name.endsWith('.bias') ? 0 : 1);
+    else {
+      const std = /attn_output|ffn_down/.test(name) ? 0.02 / Math.sqrt(2 * c.layers) : 0.02;
+      out[name] = Float32Array.from({ length: n }, () => std * normal());
+    }
+  }
+  return out;
+}
+
+/** A config from the few numbers a user picks (byte-level vocabulary by default). */
+export function llamaConfig(o: { arch?: 'llama' | 'qwen2'; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean }): LlamaConfig {
+  if (o.dim % o.heads !== 0) throw new ModelConfigError(`llama config: dim ${o.dim} is not a multiple of heads ${o.heads}`);
+  const kvHeads = o.kvHeads ?? o.heads;
+  if (o.heads % kvHeads !== 0) throw new ModelConfigError(`llama config: heads ${o.heads} is not a multiple of kvHeads ${kvHeads}`);
+  const headDim = o.dim / o.heads;
+  if (headDim % 2 !== 0) throw new ModelConfigError(`llama config: the head dim ${headDim} must be even (RoPE pairs)`);
+  const arch = o.arch ?? 'llama';
+  return {
+    arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
+    eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeLayout: arch === 'qwen2' ? 'neox' : 'norm',
+    ropeFreqs: false, tied: !!o.tied, qkvBias: arch === 'qwen2',
+  };
+}

@@ -1,0 +1,215 @@
+// The training backend of the Llama definition (src/nn/llama_train.ts) on Dawn in Node:
+//   - its logits equal the inference engine's (LanguageModel, the same llamaForward recorded as GPU dispatches) and
+//     the f64 reference's (src/ref/llama.ts) for the same weights: llama (NORM rope) and qwen2 (NEOX rope, biases),
+//     both with GQA;
+//   - its gradients equal central finite differences of the f64 reference's loss (a tiny model, dim 16, 1 layer);
+//   - writeLlamaGguf's F32 file reads back in LanguageModel and llama.cpp with the same probabilities.
+//
+// Bounds. Logits: every value is a chain of f32 dot products of length K <= 64 (ffn), each within K u sum|w x| of
+// the exact one (u = 2^-24); with sum|w x| ~ 4 * the logit scale (2.5) through 2 layers and the output projection,
+// 4 (L + 1) K u sum|w x| = 4 * 3 * 64 * 6e-8 * 10 = 5e-4: LOGIT_BOUND = 1e-3 (a wrong rope pair or head mapping moves
+// logits by 0.1+). Gradients: the f32 backward rounds like the forward, each term within K u (K <= 24 here) of
+// exact, a few 1e-6 of the tensor's largest gradient through the chain: GRAD_BOUND = 1e-5 relative to it (the finite
+// differences are exact to ~1e-8: f64 loss, h = 1e-3, O(h^2) truncation; measured ~5e-7).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNodeContext } from '../../runtime/node.js';
+import type { GpuContext } from '../../src/gpu/context.js';
+import * as ops from '../../src/ops/index.js';
+import { parseGgufFile } from '../../src/io/gguf.js';
+import { LanguageModel } from '../../src/lm/model.js';
+import { spmByteVocab, synthLlamaGguf } from '../../src/lm/synth.js';
+import { buildLlamaTrainGraph, IGNORE_INDEX, type LlamaWeights } from '../../src/nn/llama_train.js';
+import { byteLevelVocab, initLlamaWeights, llamaConfig, llamaWeightsFromGguf, writeLlamaGguf } from '../../src/nn/llama_weights.js';
+import type { LlamaConfig } from '../../src/nn/llama_config.js';
+import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
+import { rng } from '../../src/ref/random.js';
+import { llamaCppLogits } from '../helpers/llamacpp.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nibble-llama-train-'));
+let ctx: GpuContext;
+const measured: string[] = [];
+beforeAll(async () => {
+  ctx = await createNodeContext();
+});
+afterAll(() => {
+  ctx?.destroy();
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`llama training backend\n${measured.join('\n')}`);
+});
+
+const LOGIT_BOUND = 1e-3;
+const GRAD_BOUND = 1e-5;
+const V = 259;
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** B sequences of T random byte tokens (ids 3..258), each starting with BOS. */
+function batch(B: number, T: number, seed: number): number[][] {
+  const r = rng(seed);
+  return Array.from({ length: B }, () => Array.from({ length: T }, (_, t) => (t === 0 ? 1 : 3 + Math.floor(r() * 256))));
+}
+
+async function trainLogits(c: LlamaConfig, w: LlamaWeights, seqs: number[][]): Promise<Float32Array> {
+  const B = seqs.length;
+  const T = seqs[0].length;
+  const t = buildLlamaTrainGraph(ctx, c, w, { B, T });
+  try {
+    const exe = await t.graph.compile({ outputs: [t.logits] });
+    await exe.run({ ids: Int32Array.from(seqs.flat()), targets: new Int32Array(B * T) });
+    return (await exe.read(t.logits)) as Float32Array;
+  } finally {
+    t.graph.destroy();
+  }
+}
+
+describe('llama training forward = inference engine = f64 reference', () => {
+  for (const arch of ['llama', 'qwen2'] as const) {
+    it(`${arch}, GQA 4 heads / 2 KV heads, 2 layers, B=2 T=9`, async () => {
+      const bytes = synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11 });
+      const file = parseGgufFile(bytes);
+      const { config, weights } = llamaWeightsFromGguf(file);
+      const seqs = batch(2, 9, 3);
+      const got = await trainLogits(config, weights, seqs);
+      const path = join(dir, `${arch}.gguf`);
+      writeFileSync(path, bytes);
+      const lm = await LanguageModel.load(ctx, path, { ctxLen: 32, chunk: 16, kvType: 'f32' });
+      try {
+        let vsRef = 0;
+        let vsEngine = 0;
+        for (const [b, ids] of seqs.entries()) {
+          const mine = got.subarray(b * ids.length * V, (b + 1) * ids.length * V);
+          vsRef = Math.max(vsRef, maxDiff(mine, llamaLogitsRef(file, ids)));
+          vsEngine = Math.max(vsEngine, maxDiff(mine, await lm.logits(ids)));
+        }
+        measured.push(`  ${arch}: max |logit| difference vs f64 ${vsRef.toExponential(2)}, vs engine ${vsEngine.toExponential(2)} (bound ${LOGIT_BOUND})`);
+        expect(vsRef).toBeLessThanOrEqual(LOGIT_BOUND);
+        expect(vsEngine).toBeLessThanOrEqual(LOGIT_BOUND);
+      } finally {
+        lm.dispose();
+      }
+    });
+  }
+});
+
+/** Mean next-token cross-entropy in f64 of the reference's logits (targets of IGNORE_INDEX skipped). */
+function refLoss(c: LlamaConfig, w: LlamaWeights, seqs: number[][], targets: number[][]): number {
+  const file = parseGgufFile(writeLlamaGguf(c, w, spmByteVocab()));
+  let sum = 0;
+  let count = 0;
+  for (const [b, ids] of seqs.entries()) {
+    const z = llamaLogitsRef(file, ids);
+    for (let t = 0; t < ids.length; t++) {
+      const y = targets[b][t];
+      if (y === IGNORE_INDEX) continue;
+      const row = z.subarray(t * c.vocab, (t + 1) * c.vocab);
+      const m = Math.max(...row);
+      const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+      sum += lse - row[y];
+      count++;
+    }
+  }
+  return sum / count;
+}
+
+describe('llama training backward = finite differences of the f64 reference', () => {
+  for (const arch of ['llama', 'qwen2'] as const) {
+    it(`${arch}: dim 16, 1 layer, 2 heads / 1 KV head, B=2 T=5 with padding`, async () => {
+      const c = llamaConfig({ arch, vocab: V, dim: 16, layers: 1, heads: 2, kvHeads: 1, ffn: 24, ctx: 8 });
+      // Weights at the synthetic model's scales (unit-RMS projections, logits of deviation ~2.5): gradients of every
+      // part of the model well above rounding.
+      const { weights } = llamaWeightsFromGguf(parseGgufFile(synthLlamaGguf({ arch, dim: 16, layers: 1, heads: 2, kvHeads: 1, ffn: 24, ctx: 8, seed: 4 })));
+      const seqs = batch(2, 5, 8);
+      const targets = seqs.map((s, b) => s.map((_, t) => (b === 1 && t >= 3 ? IGNORE_INDEX : s[(t + 1) % s.length])));
+      const t = buildLlamaTrainGraph(ctx, c, weights, { B: 2, T: 5 });
+      try {
+        const names = ['token_embd.weight', 'blk.0.attn_norm.weight', 'blk.0.attn_q.weight', 'blk.0.attn_k.weight', 'blk.0.attn_v.weight', 'blk.0.ffn_gate.weight', 'blk.0.ffn_down.weight', 'output.weight', ...(arch === 'qwen2' ? ['blk.0.attn_k.bias'] : [])];
+        const params = names.map((n) => t.ops.params.get(n)!);
+        const gm = t.graph.backward(t.loss, params);
+        const grads = params.map((p) => ops.contiguous(gm.get(p)!));
+        const exe = await t.graph.compile({ outputs: [t.loss, ...grads] });
+        await exe.run({ ids: Int32Array.from(seqs.flat()), targets: Int32Array.from(targets.flat()) });
+        const L0 = refLoss(c, weights, seqs, targets);
+        expect(Math.abs((await exe.read(t.loss))[0] - L0)).toBeLessThanOrEqual(1e-4);
+        const r = rng(21);
+        const worst: string[] = [];
+        for (const [k, name] of names.entries()) {
+          const g = await exe.read(grads[k]);
+          const scale = Math.max(...g.map(Math.abs));
+          expect(scale).toBeGreaterThan(1e-4);
+          // The embedding's rows of tokens in the batch (the others have zero gradient) and random entries elsewhere.
+          const picks = name === 'token_embd.weight' ? [seqs[0][2] * c.dim + 3, seqs[1][4] * c.dim + 7, 1 * c.dim + 0] : Array.from({ length: 4 }, () => Math.floor(r() * g.length));
+          let err = 0;
+          for (const i of picks) {
+            const w = weights[name];
+            const orig = w[i];
+            const plus = Math.fround(orig + 1e-3);
+            const minus = Math.fround(orig - 1e-3);
+            w[i] = plus;
+            const Lp = refLoss(c, weights, seqs, targets);
+            w[i] = minus;
+            const Lm = refLoss(c, weights, seqs, targets);
+            w[i] = orig;
+            const fd = (Lp - Lm) / (plus - minus);
+            err = Math.max(err, Math.abs(g[i] - fd) / scale);
+          }
+          worst.push(`${name.replace('blk.0.', '')} ${err.toExponential(1)}`);
+          expect(err, `${name}: gradient vs finite differences, relative to its largest ${scale.toExponential(2)}`).toBeLessThanOrEqual(GRAD_BOUND);
+        }
+        measured.push(`  ${arch} gradients vs finite differences (relative): ${worst.join(', ')}`);
+      } finally {
+        t.graph.destroy();
+      }
+    });
+  }
+});
+
+describe('writeLlamaGguf', () => {
+  it('an F32 file that LanguageModel and llama.cpp read back with the same probabilities', async () => {
+    const src = parseGgufFile(synthLlamaGguf({ dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 5, weightType: 'Q8_0' }));
+    const { config, weights } = llamaWeightsFromGguf(src);
+    expect(() => writeLlamaGguf(config, weights)).toThrow(/tokenizer has 260 tokens, the model's vocab is 259/);
+    const bytes = writeLlamaGguf(config, weights, spmByteVocab());
+    const back = llamaWeightsFromGguf(parseGgufFile(bytes));
+    expect(back.config).toEqual(config);
+    for (const [n, w] of Object.entries(weights)) expect(back.weights[n], n).toEqual(w);
+    const path = join(dir, 'written.gguf');
+    writeFileSync(path, bytes);
+    const ids = [1, ...[...'ROMEO:\nO'].map((ch) => 3 + ch.charCodeAt(0))];
+    const lm = await LanguageModel.load(ctx, path, { ctxLen: 32, chunk: 16, kvType: 'f32' });
+    try {
+      const T = ids.length;
+      const ours = softmaxRows(await lm.logits(ids), T, V);
+      const cpp = new Float64Array(T * V);
+      (await llamaCppLogits(path, ids)).forEach((p, t) => cpp.set(p, t * V));
+      const d = maxDiff(ours, cpp);
+      measured.push(`  written F32 GGUF: nibble vs llama.cpp max |p| difference ${d.toExponential(2)} (bound 5.2e-4)`);
+      expect(d).toBeLessThanOrEqual(5e-4 + 2e-5);
+    } finally {
+      lm.dispose();
+    }
+  });
+
+  it('byteLevelVocab: every byte one token, a space the piece U+2581, no space prefix', async () => {
+    const c = llamaConfig({ dim: 16, layers: 1, heads: 2, ffn: 16, ctx: 8 });
+    const path = join(dir, 'bytes.gguf');
+    writeFileSync(path, writeLlamaGguf(c, initLlamaWeights(c, 1)));
+    const lm = await LanguageModel.load(ctx, path, { ctxLen: 8, chunk: 8, kvType: 'f32' });
+    try {
+      expect(c.vocab).toBe(260);
+      expect(byteLevelVocab()["tokenizer.ggml.add_space_prefix"]).toEqual({ type: "bool", value: false });
+      const text = 'To be,\n or é';
+      const ids = lm.tokenize(text, { addSpecial: true });
+      expect(ids).toEqual([1, ...[...new TextEncoder().encode(text)].map((b) => (b === 32 ? 259 : 3 + b))]);
+      expect(lm.detokenize(ids, { removeSpecial: true })).toBe(text);
+    } finally {
+      lm.dispose();
+    }
+  });
+});

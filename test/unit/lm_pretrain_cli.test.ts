@@ -1,0 +1,46 @@
+// `nibble lm pretrain` from the outside (the built CLI): a tiny recipe end to end (JSON result, a GGUF that
+// LanguageModel loads with the recipe's shape and the trained loss), and bad input refused before any work.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseGgufFile } from '../../src/io/gguf.js';
+import { llamaWeightsFromGguf } from '../../src/nn/llama_weights.js';
+
+const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', ...args], { encoding: 'utf8', timeout: 120_000 });
+const dir = mkdtempSync(join(tmpdir(), 'nibble-lm-pretrain-'));
+const tiny = {
+  model: { arch: 'llama', dim: 16, layers: 1, heads: 2, kvHeads: 1, ffn: 16, ctx: 16 },
+  batch: 2, seq: 16, steps: 3, lr: 0.003, warmupSteps: 1, minLr: 0.0003, weightDecay: 0.1, clipNorm: 1, seed: 3, valWindows: 2, evalEvery: 0,
+};
+
+describe('nibble lm pretrain', () => {
+  it('trains a tiny recipe and writes a GGUF of its shape', () => {
+    const config = join(dir, 'tiny.json');
+    const data = join(dir, 'text.txt');
+    writeFileSync(config, JSON.stringify(tiny));
+    writeFileSync(data, 'ROMEO:\nBut, soft! what light through yonder window breaks?\n'.repeat(8));
+    const out = join(dir, 'tiny.gguf');
+    const r = nibble(['lm', 'pretrain', '--config', config, '--data', data, '--steps', '2', '--seed', '5', '--out', out, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res.steps).toBe(2);
+    expect(Number.isFinite(res.valLoss) && res.valLoss > 0).toBe(true);
+    expect(res.bytes).toBe(readFileSync(out).length);
+    const { config: c } = llamaWeightsFromGguf(parseGgufFile(readFileSync(out)));
+    expect([c.dim, c.layers, c.heads, c.kvHeads, c.ffn, c.ctx, c.vocab]).toEqual([16, 1, 2, 1, 16, 16, 260]);
+  });
+
+  it('refuses a bad recipe, naming the field, and an unknown subcommand', () => {
+    const config = join(dir, 'bad.json');
+    writeFileSync(config, JSON.stringify({ ...tiny, seq: 32 }));
+    const r = nibble(['lm', 'pretrain', '--config', config]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/'seq' 32 exceeds 'model.ctx' 16/);
+    const u = nibble(['lm', 'finetune']);
+    expect(u.status).toBe(2);
+    expect(u.stderr).toMatch(/unknown subcommand 'finetune' \(known: pretrain\)/);
+    expect(nibble(['lm', 'pretrain', '--steps', '0']).stderr).toMatch(/--steps 0: must be an integer >= 1/);
+  });
+});
