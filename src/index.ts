@@ -64,3 +64,8 @@ export { Utf8Stream, StopMatcher } from './lm/text.js';
 export { renderChat, ChatTemplateError, type ChatMessage, type ChatRenderOptions } from './lm/chat.js';
 export { synthLlamaGguf, spmByteVocab, llama3RopeFactors, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType, type Llama3RopeScaling } from './lm/synth.js';
 export { llamaLogitsRef, type LlamaRefOptions } from './ref/llama.js';
+// Training the Llama definition on the autograd graph (the first part of language-model QAT), byte-level text data.
+export { GraphLlamaOps, buildLlamaTrainGraph, readLlamaWeights, IGNORE_INDEX, type LlamaWeights, type LlamaTrainGraph } from './nn/llama_train.js';
+export { llamaWeightsFromGguf, writeLlamaGguf, byteLevelVocab, initLlamaWeights, llamaConfig } from './nn/llama_weights.js';
+export { textDataset, WindowSampler, validationBatches, natsPerByte, TextDataError, type TextDataset } from './data/text.js';
+export { pretrainLlama, checkPretrainConfig, PretrainError, type PretrainConfig, type PretrainResult } from './lm/pretrain.js';
