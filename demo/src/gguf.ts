@@ -39,6 +39,10 @@ async function open(file: Blob | string, name: string): Promise<void> {
   $('gguf-result').textContent = '';
   reader = null;
   $<HTMLButtonElement>('gguf-run').disabled = true;
+  // Nothing of the previous file stays on show while this one opens (or is refused).
+  $('gguf-summary').textContent = `opening ${name}…`;
+  for (const id of ['gguf-types', 'gguf-tensors', 'gguf-tensor']) $(id).innerHTML = '';
+  delete $('gguf-tensors').dataset.rows;
   const h = await parseGgufHeaderIn(file, name);
   const src = typeof file === 'string' ? await httpRangeSource(file) : file;
   if (src.size !== h.fileSize) throw new GgufFileError(`${name}: the file changed while it was opened (${h.fileSize} bytes, now ${src.size})`);

@@ -9,7 +9,7 @@ export const MODEL_FILE_CAP = 64 * MiB;
 /** GGUF tab: the most header bytes read (a 150k-token vocabulary takes a few MiB); tensors are read lazily. */
 export const GGUF_HEADER_CAP = 64 * MiB;
 /** A parse that has not answered by then is stopped (its worker terminated) and refused. */
-export const PARSE_TIMEOUT_MS = 30_000;
+export const PARSE_TIMEOUT_MS = 15_000;
 
 export const mib = (n: number) => `${+(n / MiB).toFixed(1)} MiB`;
 

@@ -462,7 +462,7 @@ describe('demo: CSP and hostile files (headless chromium)', () => {
         }),
     );
     expect(inline).toBe(false);
-    expect(await violations()).toEqual([expect.stringMatching(/^script-src blocked eval/), expect.stringMatching(/^script-src blocked eval/), expect.stringMatching(/^script-src-elem blocked \(inline\)/)]);
+    expect(await violations()).toEqual([expect.stringMatching(/^script-src blocked eval/), expect.stringMatching(/^script-src blocked eval/), expect.stringMatching(/^script-src-elem blocked inline/)]);
     await clearViolations();
     // Chromium logs the blocked inline script as a console error: expected here, not a page fault.
     const i = h.pageErrors.findIndex((e) => /Executing inline script violates the following Content Security Policy/.test(e));
@@ -471,8 +471,8 @@ describe('demo: CSP and hostile files (headless chromium)', () => {
   });
 
   /** Starts a 5 ms timer in the page that records the longest gap between its ticks (the main thread's longest stall). */
-  const startTimer = () => h.evaluate('window.__gap = { max: 0, last: performance.now(), ticks: 0 }; window.__gap.id = setInterval(() => { const t = performance.now(); window.__gap.max = Math.max(window.__gap.max, t - window.__gap.last); window.__gap.last = t; window.__gap.ticks++; }, 5)');
-  const stopTimer = () => h.evaluate<{ max: number; ticks: number }>('clearInterval(window.__gap.id); const t = performance.now(); window.__gap.max = Math.max(window.__gap.max, t - window.__gap.last); return { max: window.__gap.max, ticks: window.__gap.ticks }');
+  const startTimer = () => h.evaluate('const g = window.__gap = { max: 0, t0: performance.now(), last: performance.now(), ticks: 0, long: [] }; g.id = setInterval(() => { const t = performance.now(); if (t - g.last > 100) g.long.push(`${(t - g.last).toFixed(0)} ms at ${(g.last - g.t0).toFixed(0)} ms`); g.max = Math.max(g.max, t - g.last); g.last = t; g.ticks++; }, 5)');
+  const stopTimer = () => h.evaluate<{ max: number; ticks: number; long: string[] }>('const g = window.__gap; clearInterval(g.id); const t = performance.now(); g.max = Math.max(g.max, t - g.last); return { max: g.max, ticks: g.ticks, long: g.long, ms: t - g.t0 }');
   /** A sparse file of `size` bytes starting with `head`, plus `more` [offset, bytes] (only those take disk space). */
   function sparse(name: string, head: Uint8Array, size: number, more: [number, Uint8Array][] = []): string {
     const path = join(OUT, name);
@@ -496,6 +496,7 @@ describe('demo: CSP and hostile files (headless chromium)', () => {
     const gap = await stopTimer();
     expect(await text(errorSel)).toMatch(re);
     expect(gap.ticks).toBeGreaterThan(0);
+    if (gap.long.length) console.log(`${input}: main-thread gaps over 100 ms: ${gap.long.join(', ')} (${gap.ticks} ticks)`);
     return gap.max;
   }
 
@@ -540,16 +541,19 @@ describe('demo: CSP and hostile files (headless chromium)', () => {
       gaps.push(await refused('#gguf-file', str, '#gguf-error', /string-1gb\.gguf: metadata 'a' length = 1000000000 exceeds \d+ \(offset 37\)/));
       gaps.push(await refused('#gguf-file', long, '#gguf-error', /header-200mib\.gguf: the GGUF header runs past its first 64 MiB \(it asks for 134217728 bytes\): this page reads GGUF headers up to 64 MiB/));
       const t0 = Date.now();
-      gaps.push(await refused('#gguf-file', arr, '#gguf-error', /array-2g\.gguf: (the GGUF header runs past its first 64 MiB|parsing took over 30 s and was stopped|the parsing worker failed)/));
+      gaps.push(await refused('#gguf-file', arr, '#gguf-error', /array-2g\.gguf: (the GGUF header runs past its first 64 MiB|parsing took over 15 s and was stopped|the parsing worker failed)/));
       console.log(`GGUF tab, u8-array header: ${await text('#gguf-error')} (after ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     } finally {
       for (const f of [str, long, arr]) rmSync(f, { force: true });
     }
     console.log(`GGUF tab, hostile files: longest main-thread gap ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`);
     for (const g of gaps) expect(g).toBeLessThan(250);
-    // The page still opens the sample and runs a weight.
+    // Nothing of an earlier file is left on show; the page still opens the sample and runs a weight.
+    expect(await text('#gguf-summary')).toBe('opening array-2g.gguf…');
+    expect(await h.page.$eval('#gguf-run', (e) => (e as HTMLButtonElement).disabled)).toBe(true);
     await h.page.click('#gguf-sample');
     await h.page.waitForFunction(() => (document.querySelector('#gguf-error') as HTMLElement).hidden && /sample.gguf: GGUF v3/.test(document.querySelector('#gguf-summary')?.textContent ?? ''));
+    await h.page.waitForFunction(() => !(document.querySelector('#gguf-run') as HTMLButtonElement).disabled);
     await h.page.select('#gguf-tensor', 'blk.0.ffn_up.weight');
     await h.page.$eval('#gguf-result', (e) => (e.textContent = ''));
     await h.page.click('#gguf-run');
