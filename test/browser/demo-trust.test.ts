@@ -151,6 +151,10 @@ describe('demo: CSP and hostile files (headless chromium)', () => {
   it('Run: hostile model files are refused in a worker, with the cap stated, while the page keeps running', async () => {
     await tab('run');
     expect(await text('#run-cap')).toBe('files up to 64 MiB, read in a worker');
+    // The instrument sees a stall: 300 ms of work on the main thread shows as a gap of at least that.
+    await startTimer();
+    await h.page.evaluate(() => new Promise<void>((done) => setTimeout(() => { const t = performance.now(); while (performance.now() - t < 300); setTimeout(done, 20); }, 20)));
+    expect((await stopTimer()).max).toBeGreaterThanOrEqual(300);
     const gaps: number[] = [];
     // A safetensors header length of 2^53 bytes.
     gaps.push(await refused('#run-file', { name: 'header-2e53.safetensors', bytes: cat(u64(2n ** 53n), new TextEncoder().encode('{}')) }, '#run-error', /header-2e53\.safetensors: header length 9007199254740992 \(bytes 0\.\.7\) overruns the file of 10 bytes/));
@@ -189,8 +193,12 @@ describe('demo: CSP and hostile files (headless chromium)', () => {
       gaps.push(await refused('#gguf-file', str, '#gguf-error', /string-1gb\.gguf: metadata 'a' length = 1000000000 exceeds \d+ \(offset 37\)/));
       gaps.push(await refused('#gguf-file', long, '#gguf-error', /header-200mib\.gguf: the GGUF header runs past its first 64 MiB \(it asks for 134217728 bytes\): this page reads GGUF headers up to 64 MiB/));
       const t0 = Date.now();
-      gaps.push(await refused('#gguf-file', arr, '#gguf-error', /array-2g\.gguf: (the GGUF header runs past its first 64 MiB|parsing took over 15 s and was stopped|the parsing worker failed)/));
-      console.log(`GGUF tab, u8-array header: ${await text('#gguf-error')} (after ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      const burn = await refused('#gguf-file', arr, '#gguf-error', /array-2g\.gguf: (the GGUF header runs past its first 64 MiB|parsing took over 15 s and was stopped|the parsing worker failed)/);
+      console.log(`GGUF tab, u8-array header: ${await text('#gguf-error')} (after ${((Date.now() - t0) / 1000).toFixed(1)} s; longest main-thread gap ${burn.toFixed(0)} ms)`);
+      // The worker burns a core and gigabytes for seconds: on a small shared machine the page's process is sometimes
+      // descheduled for a quarter second (seen: 256 and 264 ms at load 12 on 2 cores; 35 ms when quieter). Parsed on
+      // the main thread, the gap would be the whole parse (over 15 s).
+      expect(burn).toBeLessThan(500);
     } finally {
       for (const f of [str, long, arr]) rmSync(f, { force: true });
     }
