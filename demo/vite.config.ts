@@ -47,12 +47,65 @@ function peers(): Plugin {
   };
 }
 
+// The built site's Content-Security-Policy (a <meta> tag: a static host need not send headers). Scripts only from the
+// site itself: no inline scripts, no eval / new Function ('unsafe-eval' is absent); 'wasm-unsafe-eval' lets
+// onnxruntime-web (the Bench tab's peer) compile its WebAssembly. Workers from the site; fetches to the site and to
+// https: (models opened by URL); inline style attributes are allowed (the page and its charts use them), plugins
+// and <base> are not. The dev server gets no policy (Vite injects inline scripts for hot reload). A meta policy does
+// not reach workers (theirs comes with the worker script's HTTP response), so noEval below also refuses any
+// eval / new Function in the site's own chunks, workers included.
+export const CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "connect-src 'self' https:",
+  "img-src 'self' data: blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+].join('; ');
+
+/** Fails the build where a chunk of the site's own code (page or worker) holds eval or new Function. */
+function noEval(): Plugin {
+  return {
+    name: 'nibble-demo-no-eval',
+    apply: 'build',
+    generateBundle(_, bundle) {
+      const peerNames = new Set(Object.keys(peerFiles()));
+      for (const [name, out] of Object.entries(bundle)) {
+        if (peerNames.has(name) || !/\.m?js$/.test(name)) continue;
+        const code = out.type === 'chunk' ? out.code : String(out.source);
+        const m = /\bnew Function\b|(?<![\w.$])eval\(|(?<![\w.$])Function\(/.exec(code);
+        if (m) this.error(`${name}: '${m[0]}' at ${m.index}: the demo's CSP forbids eval and new Function`);
+      }
+    },
+  };
+}
+
+function csp(): Plugin {
+  return {
+    name: 'nibble-demo-csp',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(html) {
+        if (/<script(?![^>]*\bsrc=)[^>]*>/i.test(html)) throw new Error('demo/index.html: an inline <script> would be blocked by the CSP');
+        if (!html.includes('<meta charset="utf-8">')) throw new Error('demo/index.html: no <meta charset="utf-8"> to put the CSP after');
+        // First thing after the charset: a meta policy governs only what the parser meets after it.
+        return html.replace('<meta charset="utf-8">', `<meta charset="utf-8">\n  <meta http-equiv="Content-Security-Policy" content="${CSP}">`);
+      },
+    },
+  };
+}
+
 export default defineConfig({
   root: r('.'),
   base: './',
   publicDir: 'public',
   logLevel: 'warn',
-  plugins: [peers()],
+  plugins: [peers(), csp(), noEval()],
+  worker: { plugins: () => [noEval()] },
   build: {
     outDir: r('../dist/demo'),
     emptyOutDir: true,

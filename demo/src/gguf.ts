@@ -1,12 +1,25 @@
-// GGUF tab: a llama.cpp model file opened lazily (openGguf over the File: its header, then one tensor), what it holds,
-// and one of its weights run through the fused matmul on this page's GPU, checked on sampled columns.
-import { formatBytes as size, ggufReadable, httpRangeSource, openGguf, type GgufReader, type GgufSource, type GgufTensorInfo } from '../../src/io/gguf.js';
+// GGUF tab: a llama.cpp model file opened lazily (its header parsed in a worker by openGguf, then one tensor read),
+// what it holds, and one of its weights run through the fused matmul on this page's GPU, checked on sampled columns.
+import { formatBytes as size, GgufFileError, ggufReadable, httpRangeSource, type GgufSource, type GgufTensor, type GgufTensorInfo } from '../../src/io/gguf.js';
 import { runGgufWeight } from '../../src/kernels/gguf_weight.js';
 import { GGUF_BLOCKS, ggufKernelUse } from '../../src/quant/gguf.js';
 import { $, app, hideError, showError } from './app.js';
+import { parseGgufHeaderIn } from './parse.js';
+import { GGUF_HEADER_CAP, mib, type GgufSummary } from './parse-protocol.js';
 
-let reader: GgufReader | null = null;
+/** The open file: the worker's summary of its header, and where its tensors' bytes are read from. */
+let reader: { src: GgufSource; name: string; h: GgufSummary } | null = null;
 let busy = false;
+
+/** One tensor's bytes: a slice of the source at the offset the worker's parser checked against the file size. */
+async function readTensor(r: NonNullable<typeof reader>, name: string): Promise<GgufTensor> {
+  const t = r.h.tensors.find((x) => x.name === name);
+  if (!t) throw new GgufFileError(`${r.name}: tensor '${name}' is missing`);
+  const { bytes: n, ...info } = t;
+  const data = new Uint8Array(await r.src.slice(t.fileOffset, t.fileOffset + n).arrayBuffer());
+  if (data.length !== n) throw new GgufFileError(`${r.name}: tensor '${name}': read ${data.length} of its ${n} bytes at file offset ${t.fileOffset} (the file changed?)`);
+  return { ...info, data };
+}
 
 
 function fill(table: HTMLTableElement, head: string[], rows: string[][]): void {
@@ -20,17 +33,21 @@ function fill(table: HTMLTableElement, head: string[], rows: string[][]): void {
 /** Weights the fused matmul can take: a block type nibble decodes, two dims (rows [N, K]). */
 const runnable = (t: GgufTensorInfo) => t.type in GGUF_BLOCKS && t.shape.length === 2;
 
-async function open(blob: GgufSource, name: string): Promise<void> {
+/** Opens a Blob, or an absolute URL (read by HTTP ranges): the header in a worker, the tensors later, here. */
+async function open(file: Blob | string, name: string): Promise<void> {
   hideError($('gguf-error'));
   $('gguf-result').textContent = '';
   reader = null;
   $<HTMLButtonElement>('gguf-run').disabled = true;
-  const g = await openGguf(blob, name);
-  reader = g;
-  const h = g.header;
-  const meta = (k: string) => (h.metadata[k] && h.metadata[k].type !== 'array' ? String(h.metadata[k].value) : null);
-  const arch = meta('general.architecture');
-  $('gguf-summary').textContent = `${name}: GGUF v${h.version}, ${size(h.fileSize)}, ${h.tensors.length} tensors, ${Object.keys(h.metadata).length} metadata keys${arch ? `, architecture ${arch}` : ''}${meta('general.name') ? ` (${meta('general.name')})` : ''}`;
+  // Nothing of the previous file stays on show while this one opens (or is refused).
+  $('gguf-summary').textContent = `opening ${name}…`;
+  for (const id of ['gguf-types', 'gguf-tensors', 'gguf-tensor']) $(id).innerHTML = '';
+  delete $('gguf-tensors').dataset.rows;
+  const h = await parseGgufHeaderIn(file, name);
+  const src = typeof file === 'string' ? await httpRangeSource(file) : file;
+  if (src.size !== h.fileSize) throw new GgufFileError(`${name}: the file changed while it was opened (${h.fileSize} bytes, now ${src.size})`);
+  reader = { src, name, h };
+  $('gguf-summary').textContent = `${name}: GGUF v${h.version}, ${size(h.fileSize)}, ${h.tensors.length} tensors, ${h.metadataKeys} metadata keys${h.architecture ? `, architecture ${h.architecture}` : ''}${h.modelName ? ` (${h.modelName})` : ''}`;
   const byType = new Map<string, { count: number; bytes: number }>();
   for (const t of h.tensors) {
     const e = byType.get(t.type) ?? { count: 0, bytes: 0 };
@@ -51,7 +68,7 @@ async function run(): Promise<void> {
   busy = true;
   hideError($('gguf-error'));
   try {
-    const t = await reader.tensor($<HTMLSelectElement>('gguf-tensor').value);
+    const t = await readTensor(reader, $<HTMLSelectElement>('gguf-tensor').value);
     const r = await runGgufWeight(app.ctx, t, { reps: 3 });
     $('gguf-result').textContent = `${r.tensor}: ${r.type} [${r.N}, ${r.K}] on ${r.kernel}, ${r.M} x ${r.K} x ${r.N}: ${r.ms.toFixed(2)} ms (wall, median of 3); ${r.columns} sampled columns ${r.ok ? 'within' : 'OUTSIDE'} the bound (max error ${r.maxErr.toExponential(1)})`;
     $('gguf-result').dataset.ok = String(r.ok);
@@ -63,6 +80,7 @@ async function run(): Promise<void> {
 }
 
 export function setupGguf(): void {
+  $('gguf-cap').textContent = `headers up to ${mib(GGUF_HEADER_CAP)} are read, in a worker; tensors only when run`;
   $<HTMLInputElement>('gguf-file').addEventListener('change', async (ev) => {
     const f = (ev.target as HTMLInputElement).files?.[0];
     if (!f) return;
@@ -85,7 +103,7 @@ export function setupGguf(): void {
     const url = $<HTMLInputElement>('gguf-url').value.trim();
     try {
       const abs = new URL(url, document.baseURI).href;
-      await open(await httpRangeSource(abs), abs.split('/').pop() || abs);
+      await open(abs, abs.split('/').pop() || abs);
     } catch (e) {
       showError($('gguf-error'), e);
     }

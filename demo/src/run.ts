@@ -5,6 +5,8 @@ import { decodeModel, expectModelShape } from '../../src/io/model.js';
 import { modelBytes, QuantizedMlpRunner, type QuantizedMlp } from '../../src/train/qat.js';
 import { argmaxRows, softmaxRows } from '../../src/train/trainer.js';
 import { $, app, digits, hideError, pct, showError } from './app.js';
+import { parseModelFile } from './parse.js';
+import { MODEL_FILE_CAP, mib } from './parse-protocol.js';
 
 type Slot = 'quant' | 'float';
 const models: Record<Slot, { q: QuantizedMlp; source: string } | null> = { quant: null, float: null };
@@ -28,8 +30,12 @@ function showModels(): void {
   }
 }
 
-function setModel(bytes: ArrayBuffer, source: string, want?: Slot): Slot {
-  const q = expectModelShape(decodeModel(bytes, source), DIGITS_PIXELS, DIGITS_CLASSES, source);
+/** A model file (the visitor's or a bundled one), parsed in a worker: the page never parses its bytes. */
+async function setModelFile(file: Blob, source: string, want?: Slot): Promise<Slot> {
+  return setModel(await parseModelFile(file, source, DIGITS_PIXELS, DIGITS_CLASSES), source, want);
+}
+
+function setModel(q: QuantizedMlp, source: string, want?: Slot): Slot {
   const slot: Slot = want ?? (q.layers.every((l) => l.bits === null) ? 'float' : 'quant');
   models[slot] = { q, source };
   const old = runners.get(slot);
@@ -43,7 +49,7 @@ async function loadDefaults(): Promise<void> {
   for (const [slot, file] of [['quant', 'models/digits-w4g32.safetensors'], ['float', 'models/digits-f32.safetensors']] as [Slot, string][]) {
     const res = await fetch(new URL(file, document.baseURI).href);
     if (!res.ok) throw new Error(`GET ${file} answered ${res.status}`);
-    setModel(await res.arrayBuffer(), file.split('/').pop()!, slot);
+    await setModelFile(await res.blob(), file.split('/').pop()!, slot);
   }
 }
 
@@ -179,6 +185,7 @@ function guarded(id: string, fn: () => Promise<void>): void {
 
 export async function setupRun(): Promise<void> {
   setupDrawing();
+  $('run-cap').textContent = `files up to ${mib(MODEL_FILE_CAP)}, read in a worker`;
   guarded('run-pick', () => pickTest(Number($<HTMLInputElement>('run-index').value)));
   guarded('run-random', async () => pickTest(Math.floor(Math.random() * (await digits()).test.count)));
   guarded('run-defaults', loadDefaults);
@@ -188,7 +195,7 @@ export async function setupRun(): Promise<void> {
     if (!f) return;
     hideError($('run-error'));
     try {
-      setModel(await f.arrayBuffer(), f.name);
+      await setModelFile(f, f.name);
       if (current) await predict(current);
     } catch (e) {
       showError($('run-error'), e);
@@ -202,7 +209,7 @@ export async function setupRun(): Promise<void> {
   }
 }
 
-/** The Train tab hands its converted model here. */
+/** The Train tab hands its converted model here (made by this page, so decoded here). */
 export function useModel(bytes: Uint8Array, source: string): void {
-  setModel(bytes.slice().buffer, source, 'quant');
+  setModel(expectModelShape(decodeModel(bytes, source), DIGITS_PIXELS, DIGITS_CLASSES, source), source, 'quant');
 }
