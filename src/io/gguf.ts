@@ -338,7 +338,8 @@ class Reader {
     if (v > BigInt(max)) this.fail(`${what} = ${v} exceeds ${max}`, at);
     return Number(v);
   }
-  str(what: string, maxBytes = this.b.length): string {
+  /** A string of at most maxBytes (default: what the file holds; a longer read than the prefix grows it). */
+  str(what: string, maxBytes = this.fileSize): string {
     const at = this.pos;
     const n = this.size(`${what} length`, Math.min(maxBytes, this.fileSize));
     this.need(n, what);
