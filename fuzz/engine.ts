@@ -11,7 +11,7 @@ import { randomLmGguf } from './lm_seed.js';
 import { mutateLmDesc } from './lm_mutate.js';
 import { inputSeed, Rng } from './rng.js';
 import { RUNNABLE_KERNELS } from '../src/kernels/runner.js';
-import { randomModelFile, randomSafetensors, writeSafetensors } from './st_seed.js';
+import { randomCheckpoint, randomModelFile, randomSafetensors, writeSafetensors } from './st_seed.js';
 import { InvariantError, namesPlace, runTarget, TARGETS, TYPED, type TargetName } from './targets.js';
 
 /** One allocation above this is refused before it is made, and is a finding. */
@@ -78,8 +78,9 @@ export function makeInput(seed: number, i: number): { target: TargetName; bytes:
     if (r.chance(0.25)) muts.push(badScale(r, w));
   } else {
     const names = target === 'cli-in' ? r.pick(RUNNABLE_KERNELS).inputs.map((t) => t.name) : undefined;
-    const d = target === 'model' ? randomModelFile(r) : randomSafetensors(r, names);
+    const d = target === 'model' ? randomModelFile(r) : target === 'checkpoint' ? randomCheckpoint(r) : randomSafetensors(r, names);
     if (target === 'model' && r.chance(0.4)) muts.push(mutateModelMeta(r, d));
+    if (target === 'checkpoint' && r.chance(0.4)) muts.push(mutateModelMeta(r, d, ['sizes', 'quant', 'step', 'adaqat']));
     if (r.chance(0.5)) for (let n = r.range(1, 2); n > 0; n--) muts.push(mutateStDesc(r, d));
     w = writeSafetensors(d);
   }

@@ -113,11 +113,11 @@ export function mutateStDesc(r: Rng, d: StDesc): string {
  * The model file's metadata JSON (sizes, layers) with one element or field replaced: by the same value as a string,
  * null, a negative, a fraction, zero, a huge number, or another shape, so decodeModel's checks meet every type.
  */
-export function mutateModelMeta(r: Rng, d: StDesc): string {
+export function mutateModelMeta(r: Rng, d: StDesc, keys: readonly string[] = ['sizes', 'layers']): string {
   const meta = d.entries.find((x) => x.key === '__metadata__');
   if (!meta) return 'no metadata';
   const m = JSON.parse(meta.json) as Record<string, string>;
-  const k = r.pick(['sizes', 'layers']);
+  const k = r.pick([...keys]);
   let v: unknown;
   try {
     v = JSON.parse(m[k]);

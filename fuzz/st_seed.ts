@@ -2,6 +2,8 @@
 // (key, JSON text) pairs: so a mutation can duplicate a key, drop one, or put any JSON (or not-JSON) in a value,
 // and the file is still written byte for byte as described.
 import { encodeModel } from '../src/io/model.js';
+import { checkpointBytes } from '../src/train/checkpoint.js';
+import type { LayerQuant } from '../src/nn/mlp.js';
 import type { QuantizedMlp } from '../src/train/qat.js';
 import type { Field, Written } from './gguf_seed.js';
 import { Rng } from './rng.js';
@@ -100,4 +102,21 @@ export function randomModel(r: Rng): QuantizedMlp {
 /** A random model's file, as a safetensors description (for semantic mutations of its metadata and tensors). */
 export function randomModelFile(r: Rng): StDesc {
   return describeSafetensors(encodeModel(randomModel(r)));
+}
+
+/** A random train() checkpoint (weights, optimizer state, quantizers, maybe learned qparams and AdaQAT state). */
+export function randomCheckpoint(r: Rng): StDesc {
+  const sizes = r.pick([[8, 4, 2], [4, 3], [16, 8, 8, 2]]);
+  const L = sizes.length - 1;
+  const f = (n: number) => Float32Array.from({ length: n }, () => r.float() - 0.5);
+  const w = { sizes, w: sizes.slice(1).map((N, i) => f(N * sizes[i])), b: sizes.slice(1).map((N) => f(N)) };
+  const opt: Record<string, Float32Array> = {};
+  for (let i = 0; i < L; i++) {
+    opt[`w${i}.m`] = f(sizes[i + 1] * sizes[i]);
+    opt[`w${i}.v`] = f(sizes[i + 1] * sizes[i]).map(Math.abs);
+  }
+  const quant = sizes.slice(1).map(() => r.pick<LayerQuant | null>([null, { weight: { bits: 4, group: 4 }, act: null }, { weight: { bits: 2, group: 2 }, act: { bits: 8 } }]));
+  const qp: Record<string, Float32Array> = r.chance(0.3) ? { 'w0.scale': f(sizes[1]).map(Math.abs) } : {};
+  const ada = r.chance(0.2) ? { weight: sizes.slice(1).map(() => 4.5), act: [] } : undefined;
+  return describeSafetensors(checkpointBytes(w, opt, r.int(50), quant, ada, qp));
 }

@@ -15,11 +15,12 @@ import { lmHeader } from './lm_target.js';
 import { ModelConfigError } from '../src/nn/llama_config.js';
 import { TokenizerError } from '../src/tokenizer/index.js';
 import { Rng } from './rng.js';
+import { CheckpointError, readCheckpoint } from '../src/train/checkpoint.js';
 
 export { InvariantError } from './invariant.js';
 
-export type TargetName = 'gguf' | 'gguf-lazy' | 'gguf-mlp' | 'safetensors' | 'model' | 'cli-in' | 'lm-header';
-export const TARGETS: TargetName[] = ['gguf', 'gguf-lazy', 'gguf-mlp', 'safetensors', 'model', 'cli-in', 'lm-header'];
+export type TargetName = 'gguf' | 'gguf-lazy' | 'gguf-mlp' | 'safetensors' | 'model' | 'cli-in' | 'lm-header' | 'checkpoint';
+export const TARGETS: TargetName[] = ['gguf', 'gguf-lazy', 'gguf-mlp', 'safetensors', 'model', 'cli-in', 'lm-header', 'checkpoint'];
 
 /** The error classes each target may refuse with (a refusal by another class, or a TypeError / RangeError, is a crash). */
 export const TYPED: Record<TargetName, (new (...a: never[]) => Error)[]> = {
@@ -31,6 +32,7 @@ export const TYPED: Record<TargetName, (new (...a: never[]) => Error)[]> = {
   'cli-in': [SafetensorsError, KernelInputError],
   // RangeError only where the API documents it (an embedding row outside the vocabulary): lm_target.ts checks that.
   'lm-header': [GgufFileError, ModelConfigError, TokenizerError],
+  checkpoint: [SafetensorsError, CheckpointError],
 };
 
 /**
@@ -117,5 +119,20 @@ export async function runTarget(t: TargetName, b: Uint8Array, r: Rng, tmpFile: s
     }
     case 'lm-header':
       return lmHeader(b, r);
+    case 'checkpoint': {
+      // Resumed with the sizes the file claims (a user's model of those sizes) where they parse, else a fixed model.
+      let sizes = [8, 4, 2];
+      try {
+        const m = parseSafetensors(b, 'fuzz.checkpoint').metadata.sizes;
+        const v = JSON.parse(m ?? 'null');
+        if (Array.isArray(v) && v.length >= 2 && v.length <= 8 && v.every((x) => Number.isInteger(x) && x >= 1 && x <= 64)) sizes = v;
+      } catch {
+        // the read below refuses the file by name
+      }
+      const ck = readCheckpoint(b, sizes, 'fuzz.checkpoint');
+      ck.weights.w.forEach((w, i) => assert(w.length === sizes[i] * sizes[i + 1], `w${i}: ${w.length} values for [${sizes[i + 1]}, ${sizes[i]}]`));
+      assert(Number.isInteger(ck.step) && ck.step >= 0, `step ${ck.step}`);
+      return;
+    }
   }
 }

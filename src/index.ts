@@ -43,6 +43,7 @@ export { train, evaluate, epochOrder, accuracyOf, argmaxRows, softmaxRows, Train
 export { prepare, convert, modelBytes, floatBytes, dequantizeLayer, floatModel, weightsOf, QuantizedMlpRunner, type QatConfig, type MlpModel, type QuantizedLayer, type QuantizedMlp } from './train/qat.js';
 export { runDigitsPipeline, formatPipeline, toDataset, DEFAULT_PIPELINE, type PipelineOptions, type PipelineResult, type PipelineRow } from './train/pipeline.js';
 export { qatFinetune, checkpointModel, checkpointWeights, type FinetuneOptions, type FinetuneResult } from './train/finetune.js';
+export { readCheckpoint, checkpointBytes, CheckpointError, type Checkpoint } from './train/checkpoint.js';
 export { AdaQat, type AdaQatOptions, type AdaQatReport } from './train/adaqat.js';
 export { encodeModel, decodeModel, expectModelShape, ModelFileError } from './io/model.js';
 export { mlpForwardRef } from './ref/mlp.js';

@@ -4,6 +4,7 @@
 // last one on a new context.
 import type { GpuContext } from '../gpu/context.js';
 import { parseSafetensors } from '../io/safetensors.js';
+import { checkpointWeightsOf, readCheckpoint } from './checkpoint.js';
 import type { LayerQuant, MlpWeights } from '../nn/mlp.js';
 import { convert, floatBytes, modelBytes, prepare, QuantizedMlpRunner, type MlpModel, type QatConfig, type QuantizedMlp } from './qat.js';
 import { accuracyOf, evaluate, train, type Dataset, type StepInfo } from './trainer.js';
@@ -54,23 +55,15 @@ export interface FinetuneResult {
   adaqat?: AdaQatReport;
 }
 
-/** The master weights stored in a train() checkpoint. */
+/** The master weights stored in a train() checkpoint (each checked for presence, dtype and shape). */
 export function checkpointWeights(bytes: Uint8Array, sizes: number[]): MlpWeights {
-  const ck = parseSafetensors(bytes, 'checkpoint');
-  const get = (name: string) => {
-    const t = ck.tensors[name];
-    if (!t) throw new Error(`checkpoint: tensor '${name}' is missing`);
-    return t.data as Float32Array;
-  };
-  return { sizes: [...sizes], w: sizes.slice(1).map((_, i) => get(`w${i}`)), b: sizes.slice(1).map((_, i) => get(`b${i}`)) };
+  return checkpointWeightsOf(parseSafetensors(bytes, 'checkpoint').tensors, sizes);
 }
 
 /** The model a train() checkpoint holds: master weights, the quantizers at that step and any learned qparams. */
 export function checkpointModel(bytes: Uint8Array, sizes: number[]): MlpModel {
-  const ck = parseSafetensors(bytes, 'checkpoint');
-  const quant = JSON.parse(ck.metadata.quant ?? '[]') as (LayerQuant | null)[];
-  const qp = Object.entries(ck.tensors).filter(([k]) => k.startsWith('qparam.'));
-  return { weights: checkpointWeights(bytes, sizes), quant, ...(qp.length ? { qparams: Object.fromEntries(qp.map(([k, v]) => [k.slice(7), v.data as Float32Array])) } : {}) };
+  const ck = readCheckpoint(bytes, sizes);
+  return { weights: ck.weights, quant: ck.quant, ...(ck.qparams ? { qparams: ck.qparams } : {}) };
 }
 
 export async function qatFinetune(ctx: GpuContext, start: MlpWeights, trainSet: Dataset, testSet: Dataset, o: FinetuneOptions, cb: FinetuneCallbacks = {}): Promise<FinetuneResult> {

@@ -2,7 +2,7 @@
 // clipping and the optimizer), the loss read back each step (NaN stops training and names the step), checkpoints
 // (safetensors bytes: weights + optimizer state + step) that resume to the same next-step loss.
 import type { GpuContext } from '../gpu/context.js';
-import { encodeSafetensors, makeTensor, parseSafetensors, type Tensor as StTensor } from '../io/safetensors.js';
+import { checkpointBytes, CheckpointError, readCheckpoint } from './checkpoint.js';
 import { buildMlp, cloneWeights, readQParams, readWeights, type LayerQuant, type MlpWeights, type QParams } from '../nn/mlp.js';
 import { rng } from '../ref/random.js';
 import * as ops from '../ops/index.js';
@@ -81,17 +81,6 @@ export function epochOrder(count: number, seed: number, epoch: number): Uint32Ar
   return p;
 }
 
-function checkpointBytes(w: MlpWeights, opt: Record<string, Float32Array>, step: number, quant: (LayerQuant | null)[], ada: AdaQat | null, qp: QParams): Uint8Array {
-  const t: Record<string, StTensor> = {};
-  for (const [k, v] of Object.entries(qp)) t[`qparam.${k}`] = makeTensor('F32', [v.length], v, k);
-  w.w.forEach((d, i) => (t[`w${i}`] = makeTensor('F32', [w.sizes[i + 1], w.sizes[i]], d, `w${i}`)));
-  w.b.forEach((d, i) => (t[`b${i}`] = makeTensor('F32', [w.sizes[i + 1]], d, `b${i}`)));
-  for (const [k, v] of Object.entries(opt)) t[`optim.${k}`] = makeTensor('F32', [v.length], v, k);
-  const meta: Record<string, string> = { format: 'nibble-checkpoint', step: String(step), sizes: JSON.stringify(w.sizes), quant: JSON.stringify(quant) };
-  if (ada) meta.adaqat = JSON.stringify(ada.state());
-  return encodeSafetensors(t, meta);
-}
-
 /** Trains `model` (f32, or QAT when its layers carry quantizers) with AdamW on `data`. */
 export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: TrainOptions): Promise<TrainResult> {
   const { sizes } = model.weights;
@@ -108,17 +97,15 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
   const ada = o.adaqat ? new AdaQat(model.quant, sizes, o.adaqat) : null;
   let qparams = model.qparams;
   if (o.resume) {
-    const ck = parseSafetensors(o.resume, 'checkpoint');
-    if (ck.metadata.format !== 'nibble-checkpoint') throw new Error(`train: resume: not a nibble checkpoint (format '${ck.metadata.format}')`);
-    if (ck.metadata.sizes !== JSON.stringify(sizes)) throw new Error(`train: resume: checkpoint sizes ${ck.metadata.sizes} differ from the model's ${JSON.stringify(sizes)}`);
-    startStep = Number(ck.metadata.step);
-    weights = { sizes: [...sizes], w: sizes.slice(1).map((_, i) => ck.tensors[`w${i}`].data as Float32Array), b: sizes.slice(1).map((_, i) => ck.tensors[`b${i}`].data as Float32Array) };
-    optState = Object.fromEntries(Object.entries(ck.tensors).filter(([k]) => k.startsWith('optim.')).map(([k, v]) => [k.slice(6), v.data as Float32Array]));
-    const qp = Object.entries(ck.tensors).filter(([k]) => k.startsWith('qparam.'));
-    if (qp.length) qparams = Object.fromEntries(qp.map(([k, v]) => [k.slice(7), v.data as Float32Array]));
+    const ck = readCheckpoint(o.resume, sizes);
+    if (ck.step > total) throw new CheckpointError(`checkpoint: step ${ck.step} is past this run's ${total} steps`);
+    startStep = ck.step;
+    weights = ck.weights;
+    optState = ck.opt;
+    if (ck.qparams) qparams = ck.qparams;
     if (ada) {
-      if (!ck.metadata.adaqat) throw new Error('train: resume: the checkpoint has no AdaQAT state, but adaqat is on');
-      ada.load(JSON.parse(ck.metadata.adaqat));
+      if (ck.adaqat === undefined) throw new CheckpointError('train: resume: the checkpoint has no AdaQAT state, but adaqat is on');
+      ada.load(ck.adaqat as Parameters<AdaQat['load']>[0]);
     }
   }
   let quant = ada ? ada.quant() : model.quant;
@@ -155,7 +142,7 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
   let lastGood = startStep;
   const save = async (step: number) => {
     if (!o.onCheckpoint) return;
-    await o.onCheckpoint(checkpointBytes(await readWeights(mg, sizes), await opt.state(), step, quant, ada, await readQParams(mg)), step);
+    await o.onCheckpoint(checkpointBytes(await readWeights(mg, sizes), await opt.state(), step, quant, ada?.state(), await readQParams(mg)), step);
     lastGood = step;
   };
   try {

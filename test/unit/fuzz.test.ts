@@ -19,11 +19,11 @@ describe('fuzz (short seeded run)', () => {
     expect(a instanceof Uint8Array && Uint8Array.BYTES_PER_ELEMENT === 1).toBe(true);
   });
 
-  it('3,500 inputs of seed 20240: no crash, hang, huge allocation or broken invariant; every parser both accepts and refuses', async () => {
-    const res = await fuzzRange(20240, 0, 3500);
+  it('4,000 inputs of seed 20240: no crash, hang, huge allocation or broken invariant; every parser both accepts and refuses', async () => {
+    const res = await fuzzRange(20240, 0, 4000);
     const bad = res.findings.filter((f) => f.kind !== 'unplaced');
     expect(bad.map((f) => `${f.kind} in ${f.target}: ${f.message} (npm run fuzz -- --seed ${f.seed} --input ${f.input})`)).toEqual([]);
-    expect(res.inputs).toBe(3500);
+    expect(res.inputs).toBe(4000);
     for (const t of TARGETS) {
       const s = res.stats[t];
       expect(s.tried, t).toBe(500);
