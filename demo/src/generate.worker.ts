@@ -8,6 +8,7 @@ import type { GenerationStats } from '../../src/lm/model.js';
 import { LanguageModel } from '../../src/lm/model.js';
 import { llamaConfigFromGguf } from '../../src/nn/llama_config.js';
 import type { FromWorker, ModelChoice, ModelInfo, ToWorker } from './generate-protocol.js';
+import { capHeaderReads } from './parse-protocol.js';
 import { clearStored, listStored, recordInto, storedModel, type Recorder } from './model-store.js';
 
 const scope = self as unknown as { postMessage(m: FromWorker): void; onmessage: ((ev: MessageEvent<ToWorker>) => void) | null };
@@ -73,7 +74,7 @@ async function load(choice: ModelChoice): Promise<void> {
   const o = await open(choice);
   const src = withHeaderMemo(o.src, o.name);
   try {
-    const { header } = await openGguf(src, o.name);
+    const { header } = await openGguf(capHeaderReads(src, o.name), o.name); // the header pass: at most GGUF_HEADER_CAP bytes
     llamaConfigFromGguf(header.metadata, header.tensors); // a file nibble cannot run is refused before the old model goes
     const types = new Map<string, { count: number; bytes: number }>();
     for (const t of header.tensors) {

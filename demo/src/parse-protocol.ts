@@ -1,6 +1,6 @@
 // Messages between the page and parse.worker.ts, which parses the files a visitor opens (Run: a nibble-mlp
 // .safetensors model; GGUF: a .gguf header) with the library's bounded parsers, off the main thread.
-import type { GgufTensorInfo } from '../../src/io/gguf.js';
+import type { GgufSource, GgufTensorInfo } from '../../src/io/gguf.js';
 import type { QuantizedMlp } from '../../src/train/qat.js';
 
 const MiB = 2 ** 20;
@@ -12,6 +12,24 @@ export const GGUF_HEADER_CAP = 64 * MiB;
 export const PARSE_TIMEOUT_MS = 15_000;
 
 export const mib = (n: number) => `${+(n / MiB).toFixed(1)} MiB`;
+
+export class FileTooLarge extends Error {
+  override name = 'FileTooLarge';
+}
+
+/**
+ * `src` with every read capped at GGUF_HEADER_CAP: for openGguf's header pass (the GGUF and Generate tabs), where a
+ * longer read can only mean a header past the cap. Tensors are read from the uncapped source afterwards.
+ */
+export function capHeaderReads(src: GgufSource, name: string): GgufSource {
+  return {
+    size: src.size,
+    slice(start, end) {
+      if (end - start > GGUF_HEADER_CAP) throw new FileTooLarge(`${name}: the GGUF header runs past its first ${mib(GGUF_HEADER_CAP)} (it asks for ${end - start} bytes): this page reads GGUF headers up to ${mib(GGUF_HEADER_CAP)}`);
+      return src.slice(start, end);
+    },
+  };
+}
 
 export type ParseRequest =
   | { kind: 'model'; file: Blob; name: string; inputs: number; classes: number }

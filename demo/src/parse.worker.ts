@@ -3,24 +3,9 @@
 // slow or greedy costs this worker, never the page.
 import { httpRangeSource, openGguf, type GgufSource } from '../../src/io/gguf.js';
 import { decodeModel, expectModelShape } from '../../src/io/model.js';
-import { GGUF_HEADER_CAP, MODEL_FILE_CAP, mib, type GgufSummary, type ParseReply, type ParseRequest } from './parse-protocol.js';
+import { capHeaderReads, FileTooLarge, MODEL_FILE_CAP, mib, type GgufSummary, type ParseReply, type ParseRequest } from './parse-protocol.js';
 
 const reply = (m: ParseReply) => (self as unknown as Worker).postMessage(m);
-
-class FileTooLarge extends Error {
-  override name = 'FileTooLarge';
-}
-
-/** `src` with every read capped: openGguf reads only the header here, so a longer read means a header past the cap. */
-function capped(src: GgufSource, name: string): GgufSource {
-  return {
-    size: src.size,
-    slice(start, end) {
-      if (end - start > GGUF_HEADER_CAP) throw new FileTooLarge(`${name}: the GGUF header runs past its first ${mib(GGUF_HEADER_CAP)} (it asks for ${end - start} bytes): this page reads GGUF headers up to ${mib(GGUF_HEADER_CAP)}`);
-      return src.slice(start, end);
-    },
-  };
-}
 
 async function parse(req: ParseRequest): Promise<ParseReply> {
   if (req.kind === 'model') {
@@ -29,7 +14,7 @@ async function parse(req: ParseRequest): Promise<ParseReply> {
     return { ok: true, kind: 'model', model: q };
   }
   const src = typeof req.file === 'string' ? await httpRangeSource(req.file) : req.file;
-  const h = (await openGguf(capped(src, req.name), req.name)).header;
+  const h = (await openGguf(capHeaderReads(src, req.name), req.name)).header;
   const text = (k: string) => {
     const v = h.metadata[k];
     return v && v.type === 'string' ? (v.value as string).slice(0, 200) : null;
