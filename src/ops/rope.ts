@@ -51,7 +51,7 @@ export function rope(x0: Tensor, opts: RopeOptions = {}, sign = 1): Tensor {
   if (layout !== 'neox' && layout !== 'norm') throw new OpError(op, [x0], `layout '${String(layout)}' must be 'neox' or 'norm'`);
   const D = x0.shape[x0.rank - 1];
   if (!Number.isInteger(heads) || heads < 1 || D % heads !== 0 || (D / heads) % 2 !== 0) {
-    throw new OpError(op, [x0], `x must be [..., T, heads * hd] with hd even (heads = ${heads})`);
+    throw new OpError(op, [x0], `x must be [..., T, D] with D even and a multiple of heads, D / heads even (heads = ${heads})`);
   }
   if (x0.rank < 2) throw new OpError(op, [x0], 'x must be [..., T, D]');
   const base = opts.base ?? 10000;
