@@ -1,13 +1,13 @@
 // The registry of kernels `nibble kernel <name>` can run on tensors from a safetensors file, so that anyone
 // holding a reference (PyTorch, numpy) can check a kernel from the outside. Each entry is one self-contained
 // RunnableKernel object: its input and output tensors, its parameters (typed, with defaults) and a run function.
-// To add a kernel: define the object next to its kernel family (see QUANT_RUNNABLES in src/kernels/quant.ts)
+// To add a kernel: define the object next to its kernel family (see QUANT_RUNNABLES in src/kernels/quant_runnable.ts)
 // and list it in RUNNABLE_KERNELS below.
 import type { GpuContext } from '../gpu/context.js';
 import type { Tensor } from '../io/safetensors.js';
 import { KernelInputError, type ParamSpec, type ParamValue, type RunnableKernel, type TensorSpec } from './runnable.js';
-import { QUANT_RUNNABLES } from './quant.js';
-import { MATMUL_RUNNABLES } from './matmul.js';
+import { QUANT_RUNNABLES } from './quant_runnable.js';
+import { MATMUL_RUNNABLES } from './matmul_runnable.js';
 import { FAKE_QUANT_RUNNABLE } from './fake_quant.js';
 
 export * from './runnable.js';
