@@ -153,8 +153,9 @@ export class LanguageModel {
     // Greedy without a penalty picks on the GPU (4 bytes back); anything else samples the last row's logits here.
     const want = sampler.greedy && sampling.repeatPenalty === 1 && !o.ignoreEog ? 'argmax' : 'last';
     const tk = this.tokenizer;
+    const eog = o.ignoreEog ? Array.from({ length: this.config.vocab }, (_, id) => id).filter((id) => tk.isEog(id)) : [];
     const pick = (logits: Float32Array) => {
-      if (o.ignoreEog) for (let id = 0; id < logits.length; id++) if (tk.isEog(id)) logits[id] = -Infinity;
+      for (const id of eog) logits[id] = -Infinity;
       return sampler.sample(logits, history);
     };
     const utf8 = new Utf8Stream();

@@ -25,6 +25,7 @@ import { LanguageModel } from '../../src/lm/model.js';
 import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType } from '../../src/lm/synth.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { llamaCppGreedy, llamaCppLogits } from '../helpers/llamacpp.js';
+import { shapeFor, WEIGHT_CASES } from '../helpers/lm_cases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nibble-lm-cpp-'));
 let ctx: GpuContext;
@@ -41,21 +42,6 @@ const V = 259;
 const IDS = [1, ...[...'To be, or not to be:\n'].map((ch) => 3 + ch.charCodeAt(0))];
 const NIBBLE_BOUND = 5e-4;
 const CPP_F32 = 2e-5;
-const scaling = { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 32 };
-const CASES: Record<SynthWeightType, Partial<SynthOptions>> = {
-  F32: { arch: 'llama', kvHeads: 2 },
-  F16: { arch: 'qwen2', tied: true },
-  BF16: { arch: 'llama', tied: true, ropeScaling: scaling },
-  Q4_0: { arch: 'llama', kvHeads: 2, ropeScaling: scaling },
-  Q4_1: { arch: 'qwen2', kvHeads: 2 },
-  Q5_0: { arch: 'llama', tied: true },
-  Q5_1: { arch: 'qwen2', tied: true, kvHeads: 2 },
-  Q8_0: { arch: 'llama', kvHeads: 2, ropeScaling: scaling, embedType: 'F16' },
-  Q4_K: { arch: 'llama', kvHeads: 1, ropeScaling: scaling },
-  Q5_K: { arch: 'qwen2', kvHeads: 2, tied: true },
-  Q6_K: { arch: 'llama', embedType: 'Q8_0' },
-};
-const shape = (t: SynthWeightType) => (t.endsWith('_K') ? { dim: 256, ffn: 512 } : { dim: 64, ffn: 128 });
 const measured: string[] = [];
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -74,8 +60,8 @@ async function load(name: string, o: SynthOptions, kvType: 'f32' | 'f16' = 'f32'
 
 describe('language model vs llama.cpp', () => {
   for (const wt of SYNTH_WEIGHT_TYPES) {
-    it(`${wt}: probabilities at every position (${JSON.stringify(CASES[wt])})`, async () => {
-      const { path, file, lm } = await load(wt, { ...shape(wt), layers: 2, heads: 4, ctx: 64, weightType: wt, seed: 7, ...CASES[wt] });
+    it(`${wt}: probabilities at every position (${JSON.stringify(WEIGHT_CASES[wt])})`, async () => {
+      const { path, file, lm } = await load(wt, { ...shapeFor(wt), layers: 2, heads: 4, ctx: 64, weightType: wt, seed: 7, ...WEIGHT_CASES[wt] });
       try {
         const T = IDS.length;
         const ours = softmaxRows(await lm.logits(IDS), T, V);

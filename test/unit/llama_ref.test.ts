@@ -32,6 +32,7 @@ import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeight
 import { llamaConfigFromGguf, ModelConfigError } from '../../src/nn/llama_config.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { llamaCppGreedy, llamaCppLogits } from '../helpers/llamacpp.js';
+import { shapeFor, WEIGHT_CASES } from '../helpers/lm_cases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nibble-llama-ref-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,31 +78,13 @@ async function compare(name: string, o: SynthOptions) {
   };
 }
 
-// One case per weight type; together they cover both architectures, GQA (4 / 2) and plain heads, tied and untied
-// output, Llama-3 rope scaling, and an embedding type of its own.
-const scaling = { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 32 };
-const CASES: Record<SynthWeightType, Partial<SynthOptions>> = {
-  F32: { arch: 'llama', kvHeads: 2 },
-  F16: { arch: 'qwen2', tied: true },
-  BF16: { arch: 'llama', tied: true, ropeScaling: scaling },
-  Q4_0: { arch: 'llama', kvHeads: 2, ropeScaling: scaling },
-  Q4_1: { arch: 'qwen2', kvHeads: 2 },
-  Q5_0: { arch: 'llama', tied: true },
-  Q5_1: { arch: 'qwen2', tied: true, kvHeads: 2 },
-  Q8_0: { arch: 'llama', kvHeads: 2, ropeScaling: scaling, embedType: 'F16' },
-  Q4_K: { arch: 'llama', kvHeads: 2, ropeScaling: scaling },
-  Q5_K: { arch: 'qwen2', kvHeads: 2, tied: true },
-  Q6_K: { arch: 'llama', embedType: 'Q8_0' },
-};
-const kQuant = (t: SynthWeightType) => t.endsWith('_K');
-const shape = (t: SynthWeightType) => (kQuant(t) ? { dim: 256, ffn: 512 } : { dim: 64, ffn: 128 });
 const measured: string[] = [];
 afterAll(() => console.log(`llama_ref: max |p_ref - p_llama.cpp| per weight type\n${measured.join('\n')}`));
 
 describe('llama reference vs llama.cpp', () => {
   for (const wt of SYNTH_WEIGHT_TYPES) {
-    it(`${wt}: every position's probabilities (${JSON.stringify(CASES[wt])})`, async () => {
-      const r = await compare(wt, { ...shape(wt), layers: 2, heads: 4, ctx: 64, weightType: wt, seed: 7, ...CASES[wt] });
+    it(`${wt}: every position's probabilities (${JSON.stringify(WEIGHT_CASES[wt])})`, async () => {
+      const r = await compare(wt, { ...shapeFor(wt), layers: 2, heads: 4, ctx: 64, weightType: wt, seed: 7, ...WEIGHT_CASES[wt] });
       const bound = 2 * r.E + F32_BOUND;
       measured.push(`  ${wt.padEnd(5)} exact ${r.exact.toExponential(2)} (bound ${bound.toExponential(2)}), llama.cpp-rounded ${r.rounded.toExponential(2)}, E ${r.E.toExponential(2)} = ${(r.E / UNIT[wt]).toFixed(2)} units; top p ${Math.min(...r.tops).toFixed(2)}..${Math.max(...r.tops).toFixed(2)}`);
       expect(r.rounded).toBeLessThanOrEqual(r.E + F32_BOUND);
@@ -117,7 +100,7 @@ describe('llama reference vs llama.cpp', () => {
 
   it('the activation rounding of every type matches llama.cpp where only the output projection is quantized', async () => {
     for (const wt of SYNTH_WEIGHT_TYPES.filter((t) => t !== 'F32')) {
-      const r = await compare(`out-${wt}`, { ...shape(wt), layers: 1, heads: 4, ctx: 64, types: { 'output.weight': wt }, seed: 11 });
+      const r = await compare(`out-${wt}`, { ...shapeFor(wt), layers: 1, heads: 4, ctx: 64, types: { 'output.weight': wt }, seed: 11 });
       measured.push(`  output.weight ${wt.padEnd(5)} only: llama.cpp-rounded ${r.rounded.toExponential(2)}, exact ${r.exact.toExponential(2)}`);
       expect(r.rounded, wt).toBeLessThanOrEqual(F32_BOUND);
     }

@@ -1,0 +1,24 @@
+// The language-model files both llama.cpp comparisons use (test/unit/llama_ref.test.ts for the f64 reference,
+// test/kernels/lm_llamacpp.test.ts for the GPU engine): one case per weight type, which together cover both
+// architectures, GQA (4 / 2), multi-query (4 / 1) and plain heads, tied and untied output, Llama-3 rope scaling, and
+// an embedding type of its own.
+import type { SynthOptions, SynthWeightType } from '../../src/lm/synth.js';
+
+export const ROPE_SCALING = { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 32 };
+
+export const WEIGHT_CASES: Record<SynthWeightType, Partial<SynthOptions>> = {
+  F32: { arch: 'llama', kvHeads: 2 },
+  F16: { arch: 'qwen2', tied: true },
+  BF16: { arch: 'llama', tied: true, ropeScaling: ROPE_SCALING },
+  Q4_0: { arch: 'llama', kvHeads: 2, ropeScaling: ROPE_SCALING },
+  Q4_1: { arch: 'qwen2', kvHeads: 2 },
+  Q5_0: { arch: 'llama', tied: true },
+  Q5_1: { arch: 'qwen2', tied: true, kvHeads: 2 },
+  Q8_0: { arch: 'llama', kvHeads: 2, ropeScaling: ROPE_SCALING, embedType: 'F16' },
+  Q4_K: { arch: 'llama', kvHeads: 1, ropeScaling: ROPE_SCALING },
+  Q5_K: { arch: 'qwen2', kvHeads: 2, tied: true },
+  Q6_K: { arch: 'llama', embedType: 'Q8_0' },
+};
+
+/** K-quants need K a multiple of 256; the others 32. */
+export const shapeFor = (t: SynthWeightType) => (t.endsWith('_K') ? { dim: 256, ffn: 512 } : { dim: 64, ffn: 128 });
