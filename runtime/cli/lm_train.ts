@@ -34,7 +34,8 @@ const PRETRAIN_HELP = `usage: nibble lm pretrain [--config FILE] [--steps N] [--
   --config FILE   the recipe, JSON (default ${DEFAULT_CONFIG}): model shape, batch, seq, steps, lr, warmupSteps,
                   minLr, weightDecay, clipNorm, seed, valWindows, evalEvery, data
   --steps N       training steps (default: the config's)
-  --out FILE      where to write the F32 GGUF (default out/shakespeare-f32.gguf)
+  --out FILE      where to write the F32 GGUF (default out/shakespeare-f32.gguf; also written at
+                  each evaluation, so a stopped run leaves its latest model)
   --seed S        seed of the initial weights and the batches (default: the config's)
   --data FILE     the text to train on (default: the config's, Tiny Shakespeare); the last 10% validates
   --json          print the result as one JSON object`;
@@ -83,7 +84,14 @@ async function pretrain(argv: string[]): Promise<number> {
     const bar = values.json ? null : new ProgressBar();
     const r = await pretrainLlama(ctx, recipe, data, V, {
       onStep: (s) => bar?.update({ step: s.step, total: s.total, loss: s.loss, msPerStep: s.ms, label: `${Math.round(s.tokensPerSec)} tok/s` }),
-      onEval: (step, v) => !values.json && console.error(`\nstep ${step}: validation ${v.toFixed(4)} nats/byte`),
+      onEval: async (step, v, read) => {
+        if (!values.json) console.error(`\nstep ${step}: validation ${v.toFixed(4)} nats/byte`);
+        // A snapshot at each evaluation before the last, so a long run that is stopped leaves its latest model.
+        if (step < recipe.steps) {
+          const name = `nibble byte-level ${recipe.model.arch ?? 'llama'} d${recipe.model.dim} L${recipe.model.layers} (step ${step} of ${recipe.steps}, val ${v.toFixed(3)} nats/byte)`;
+          writeAtomic(out, writeLlamaGguf(checkPretrainConfig(recipe, V), await read(), { ...vocab, 'general.name': gguf.str(name) }));
+        }
+      },
     });
     const name = `nibble byte-level ${r.config.arch} d${r.config.dim} L${r.config.layers} (${recipe.steps} steps, val ${r.valLoss.toFixed(3)} nats/byte)`;
     const bytes = writeLlamaGguf(r.config, r.weights, { ...vocab, 'general.name': gguf.str(name) });

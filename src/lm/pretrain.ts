@@ -70,7 +70,7 @@ export interface PretrainResult {
 }
 
 /** Trains `c` (a fresh model from its seed, or `weights`) on `data` for c.steps (or o.steps) steps. */
-export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: TextDataset, vocab: number, o: { steps?: number; weights?: LlamaWeights; onStep?: (s: PretrainStep) => void; onEval?: (step: number, valLoss: number) => void } = {}): Promise<PretrainResult> {
+export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: TextDataset, vocab: number, o: { steps?: number; weights?: LlamaWeights; onStep?: (s: PretrainStep) => void; onEval?: (step: number, valLoss: number, read: () => Promise<LlamaWeights>) => void | Promise<void> } = {}): Promise<PretrainResult> {
   const config = checkPretrainConfig(c, vocab);
   const total = o.steps ?? c.steps;
   if (!Number.isInteger(total) || total < 1) throw new PretrainError(`pretrain: steps ${total} must be an integer >= 1`);
@@ -121,12 +121,12 @@ export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: Te
       if (c.evalEvery > 0 && (step + 1) % c.evalEvery === 0 && step + 1 < total) {
         const v = await validate();
         evals.push({ step: step + 1, valLoss: v });
-        o.onEval?.(step + 1, v);
+        await o.onEval?.(step + 1, v, () => readLlamaWeights(t));
       }
     }
     const valLoss = await validate();
     evals.push({ step: total, valLoss });
-    o.onEval?.(total, valLoss);
+    await o.onEval?.(total, valLoss, () => readLlamaWeights(t));
     const sorted = times.sort((a, b) => a - b);
     const msPerStep = sorted.length ? sorted[sorted.length >> 1] : NaN;
     return { config, weights: await readLlamaWeights(t), losses, valLoss, evals, msPerStep, tokensPerSec: (B * T * 1000) / msPerStep };
