@@ -13,14 +13,25 @@ import { createNodeContext } from '../node.js';
 import { ProgressBar } from '../progress.js';
 import { UsageError } from './command.js';
 
-/** The model shipped with nibble (scripts/make-bundled-model.mjs writes it). */
-export function bundledModelPath(): string {
+/** A model shipped with nibble in demo/public/models (see its README; default: the one `nibble generate` runs). */
+export function bundledModelPath(name = 'nibble-tiny.gguf'): string {
   const here = dirname(fileURLToPath(import.meta.url));
   for (const up of ['../..', '../../..']) {
-    const p = join(here, up, 'demo/public/models/nibble-tiny.gguf');
+    const p = join(here, up, 'demo/public/models', name);
     if (existsSync(p)) return p;
   }
-  throw new UsageError('the bundled model demo/public/models/nibble-tiny.gguf is missing (node scripts/make-bundled-model.mjs writes it)');
+  throw new UsageError(`the bundled model demo/public/models/${name} is missing (demo/public/models/README.md says how it is made)`);
+}
+
+/** A path as given, else relative to the nibble checkout (the bundled config and data). */
+export function findFile(p: string): string {
+  if (existsSync(p)) return p;
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of ['../..', '../../..']) {
+    const q = join(here, up, p);
+    if (existsSync(q)) return q;
+  }
+  throw new UsageError(`lm: ${p} does not exist`);
 }
 
 /** Loads a model for a command: bad files and hyperparameters exit 2 with the message, nothing else printed. */

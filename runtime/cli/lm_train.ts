@@ -1,9 +1,8 @@
 // nibble lm pretrain: trains a byte-level Llama from scratch on a text (Tiny Shakespeare by default) with the
 // recipe of a committed JSON config, shows a progress bar (loss, tokens/s), prints the validation loss in nats per
 // byte and writes the model as an F32 GGUF that `nibble generate` and llama.cpp run.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { textDataset, TextDataError } from '../../src/data/text.js';
 import { gguf } from '../../src/io/gguf.js';
@@ -14,21 +13,11 @@ import { Tokenizer } from '../../src/tokenizer/index.js';
 import { createNodeContext } from '../node.js';
 import { ProgressBar } from '../progress.js';
 import { UsageError, type Command } from './command.js';
-import { numberOpt } from './lm.js';
+import { findFile, numberOpt } from './lm.js';
 import { writeAtomic } from './train.js';
+import { lmQat, QAT_HELP } from './lm_qat.js';
 
 const DEFAULT_CONFIG = 'configs/shakespeare-tiny.json';
-
-/** A path as given, else relative to the nibble checkout (the bundled config and data). */
-function findFile(p: string): string {
-  if (existsSync(p)) return p;
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const up of ['../..', '../../..']) {
-    const q = join(here, up, p);
-    if (existsSync(q)) return q;
-  }
-  throw new UsageError(`lm pretrain: ${p} does not exist`);
-}
 
 const PRETRAIN_HELP = `usage: nibble lm pretrain [--config FILE] [--steps N] [--out FILE.gguf] [--seed S] [--data FILE] [--json]
   --config FILE   the recipe, JSON (default ${DEFAULT_CONFIG}): model shape, batch, seq, steps, lr, warmupSteps,
@@ -111,11 +100,12 @@ async function pretrain(argv: string[]): Promise<number> {
 }
 
 export const lmCommand: Command = {
-  summary: 'language-model training: lm pretrain (a byte-level Llama on Tiny Shakespeare, written as GGUF)',
-  help: `subcommands:\n  pretrain   train a byte-level Llama from scratch\n\n${PRETRAIN_HELP}`,
+  summary: 'language-model training: lm pretrain (a byte-level Llama on Tiny Shakespeare), lm qat (QAT vs PTQ, exported to GGUF)',
+  help: `subcommands:\n  pretrain   train a byte-level Llama from scratch\n  qat        quantization-aware training of a language model, against its f32 baseline\n\n${PRETRAIN_HELP}\n\n${QAT_HELP}`,
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === 'pretrain') return pretrain(rest);
-    throw new UsageError(`lm: unknown subcommand '${sub ?? ''}' (known: pretrain)`);
+    if (sub === 'qat') return lmQat(rest);
+    throw new UsageError(`lm: unknown subcommand '${sub ?? ''}' (known: pretrain, qat)`);
   },
 };

@@ -5,11 +5,10 @@
 // validation windows, in nats per byte.
 import { natsPerByte, validationBatches, WindowSampler, type TextDataset } from '../data/text.js';
 import type { GpuContext } from '../gpu/context.js';
-import * as ops from '../ops/index.js';
 import { buildLlamaTrainGraph, IGNORE_INDEX, readLlamaWeights, type LlamaWeights } from '../nn/llama_train.js';
 import { initLlamaWeights, llamaConfig } from '../nn/llama_weights.js';
 import type { LlamaConfig } from '../nn/llama_config.js';
-import { Optimizer } from '../train/optimizer.js';
+import { GraphTrainer, medianStepMs, TrainingError } from '../train/graph_trainer.js';
 import { warmupCosine } from '../train/schedule.js';
 
 export class PretrainError extends Error {}
@@ -79,45 +78,26 @@ export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: Te
   const sampler = new WindowSampler(data, B, T, c.seed);
   const valBatches = validationBatches(data, B, T, c.valWindows, IGNORE_INDEX);
   const t = buildLlamaTrainGraph(ctx, config, o.weights ?? initLlamaWeights(config, c.seed), { B, T, label: 'llama-pretrain' });
-  let opt: Optimizer | null = null;
+  let trainer: GraphTrainer | null = null;
   try {
-    const grads = t.graph.backward(t.loss, t.params);
-    const dense = t.params.map((p) => {
-      const g = grads.get(p)!;
-      return g.isContiguous() && g.offset === 0 ? g : ops.contiguous(g);
-    });
-    const exe = await t.graph.compile({ outputs: [t.loss, ...dense] });
-    const evalExe = await t.graph.compile({ outputs: [t.loss] });
-    // Norm weights and biases (1-D) take no weight decay.
-    opt = await Optimizer.create(ctx, exe, t.params.map((p, i) => (p.rank === 1 ? [p, dense[i], { weightDecay: 0 }] : [p, dense[i]])), { kind: 'adamw', lr: c.lr, weightDecay: c.weightDecay }, c.clipNorm > 0 ? c.clipNorm : undefined);
+    trainer = await GraphTrainer.create(ctx, t, { lr: c.lr, weightDecay: c.weightDecay, clipNorm: c.clipNorm });
+    const tr = trainer;
     const schedule = warmupCosine({ lr: c.lr, warmupSteps: Math.min(c.warmupSteps, total - 1), totalSteps: Math.max(total, 1 + Math.min(c.warmupSteps, total - 1)), minLr: Math.min(c.minLr, c.lr) });
-    const validate = async (): Promise<number> => {
-      let sum = 0;
-      let count = 0;
-      for (const v of valBatches) {
-        await evalExe.run({ ids: v.ids, targets: v.targets });
-        const n = v.targets.reduce((a, y) => a + (y === IGNORE_INDEX ? 0 : 1), 0);
-        sum += (await evalExe.read(t.loss))[0] * n;
-        count += n;
-      }
-      return natsPerByte(sum / count, data);
-    };
+    const validate = () => validationLoss(tr, valBatches, data);
     const losses: number[] = [];
     const times: number[] = [];
     const evals: { step: number; valLoss: number }[] = [];
     for (let step = 0; step < total; step++) {
-      const { ids, targets } = sampler.batch(step);
       const lr = schedule(step);
-      const t0 = performance.now();
-      opt.prepare(lr);
-      await exe.run({ ids, targets }, { after: (pass) => opt!.encode(pass) });
-      opt.advance();
-      const loss = (await exe.read(t.loss))[0];
-      const ms = performance.now() - t0;
-      if (!Number.isFinite(loss)) throw new PretrainError(`pretrain: the loss is ${loss} at step ${step + 1} (lower lr, or set clipNorm)`);
-      losses.push(loss);
-      if (step >= 2) times.push(ms);
-      o.onStep?.({ step: step + 1, total, loss, lr, ms, tokensPerSec: (B * T * 1000) / ms });
+      let r: { loss: number; ms: number };
+      try {
+        r = await tr.step(sampler.batch(step), lr);
+      } catch (e) {
+        throw e instanceof TrainingError ? new PretrainError(`pretrain: ${e.message.replace(/^train: /, '')}`) : e;
+      }
+      losses.push(r.loss);
+      times.push(r.ms);
+      o.onStep?.({ step: step + 1, total, loss: r.loss, lr, ms: r.ms, tokensPerSec: (B * T * 1000) / r.ms });
       if (c.evalEvery > 0 && (step + 1) % c.evalEvery === 0 && step + 1 < total) {
         const v = await validate();
         evals.push({ step: step + 1, valLoss: v });
@@ -127,11 +107,22 @@ export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: Te
     const valLoss = await validate();
     evals.push({ step: total, valLoss });
     await o.onEval?.(total, valLoss, () => readLlamaWeights(t));
-    const sorted = times.sort((a, b) => a - b);
-    const msPerStep = sorted.length ? sorted[sorted.length >> 1] : NaN;
+    const msPerStep = medianStepMs(times);
     return { config, weights: await readLlamaWeights(t), losses, valLoss, evals, msPerStep, tokensPerSec: (B * T * 1000) / msPerStep };
   } finally {
-    opt?.destroy();
+    trainer?.destroy();
     t.graph.destroy();
   }
+}
+
+/** Mean cross-entropy over the fixed validation batches (targets IGNORE_INDEX skipped), in nats per byte. */
+export async function validationLoss(tr: GraphTrainer, batches: readonly { ids: Int32Array; targets: Int32Array }[], data: Pick<TextDataset, 'tokensPerByte'>): Promise<number> {
+  let sum = 0;
+  let count = 0;
+  for (const v of batches) {
+    const n = v.targets.reduce((a, y) => a + (y === IGNORE_INDEX ? 0 : 1), 0);
+    sum += (await tr.evaluate({ ids: v.ids, targets: v.targets }))[0] * n;
+    count += n;
+  }
+  return natsPerByte(sum / count, data);
 }

@@ -12,6 +12,7 @@ import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
 import { llamaForward, type LlamaOps } from './llama.js';
 import { llamaTensorNames, ModelConfigError, type LlamaConfig } from './llama_config.js';
+import { fakeQuantInput, fakeQuantWeight, lsqScaleName, type LinearQuant } from './linear_quant.js';
 
 /** A model's f32 weights by GGUF tensor name (shape as llamaTensorNames lists it). */
 export type LlamaWeights = Record<string, Float32Array>;
@@ -25,8 +26,28 @@ function checkTrainable(c: LlamaConfig): void {
   if (c.ropeDims !== c.headDim) throw new ModelConfigError(`llama training: rope.dimension_count ${c.ropeDims} must equal the head dim ${c.headDim}`);
 }
 
+/** The Linear layers of a config: each weight's GGUF name and shape [N, K] (the output head too, unless tied). */
+export function llamaLinears(c: LlamaConfig): { name: string; N: number; K: number }[] {
+  return llamaTensorNames(c)
+    .filter((t) => t.shape.length === 2 && t.name !== 'token_embd.weight')
+    .map((t) => ({ name: t.name, N: t.shape[0], K: t.shape[1] }));
+}
+
+export interface GraphLlamaOptions {
+  /** QAT: the fake-quant form of each Linear by weight name (src/train/qat_plan.ts prepareLinears). */
+  quant?: ReadonlyMap<string, LinearQuant>;
+  /** LSQ's learned scales by weight name (for the layers whose quant has learn); they become params `<name>.scale`. */
+  lsqScales?: Record<string, Float32Array>;
+  /** A frozen copy (a distillation teacher): weights become constants named `<prefix><name>`, no params. */
+  frozen?: { prefix: string };
+}
+
 export class GraphLlamaOps implements LlamaOps<Tensor> {
+  /** The trainable weights by GGUF name (empty when frozen). */
   readonly params = new Map<string, Tensor>();
+  /** The learned quantizer params (LSQ scales) by weight name. */
+  readonly qparams = new Map<string, Tensor>();
+  private readonly tensors = new Map<string, Tensor>();
 
   /** ids: i32 [B, T]. Weights become params (f32, named as in GGUF); every tensor the config lists must be given. */
   constructor(
@@ -34,6 +55,7 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     readonly config: LlamaConfig,
     readonly ids: Tensor,
     weights: LlamaWeights,
+    readonly o: GraphLlamaOptions = {},
   ) {
     checkTrainable(config);
     if (ids.rank !== 2 || ids.dtype !== 'i32') throw new Error(`llama training: ids must be i32 [B, T], got ${ids.describe()}`);
@@ -43,7 +65,22 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
       const n = shape.reduce((a, b) => a * b, 1);
       if (!w) throw new ModelConfigError(`llama training: weight '${name}' is missing (expected shape [${shape.join(', ')}])`);
       if (w.length !== n) throw new ModelConfigError(`llama training: weight '${name}' has ${w.length} values, shape [${shape.join(', ')}] needs ${n}`);
-      this.params.set(name, graph.param(name, shape, w));
+      if (o.frozen) this.tensors.set(name, graph.constant(w, shape, 'f32', `${o.frozen.prefix}${name}`));
+      else {
+        const p = graph.param(name, shape, w);
+        this.params.set(name, p);
+        this.tensors.set(name, p);
+      }
+    }
+    const linears = new Map(llamaLinears(config).map((l) => [l.name, l]));
+    for (const [name, q] of o.quant ?? []) {
+      const l = linears.get(name);
+      if (!l) throw new ModelConfigError(`llama training: quantized layer '${name}' is not a Linear weight of this model`);
+      if (!q.learn) continue;
+      const s = o.lsqScales?.[name];
+      const C = (l.N * l.K) / q.group;
+      if (!s || s.length !== C) throw new ModelConfigError(`llama training: LSQ scale of '${name}' ${s ? `has ${s.length} values, expected ${C}` : 'is missing'}`);
+      this.qparams.set(name, graph.param(lsqScaleName(name), [C], s));
     }
   }
 
@@ -55,7 +92,7 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
   }
 
   private p(name: string): Tensor {
-    const t = this.params.get(name);
+    const t = this.tensors.get(name);
     if (!t) throw new Error(`llama training: no param '${name}'`);
     return t;
   }
@@ -69,7 +106,9 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
   }
 
   linear(x: Tensor, weight: string, o: { bias?: string; residual?: Tensor } = {}): Tensor {
-    let y = ops.matmul(x, ops.transpose(this.p(weight)));
+    const q = this.o.quant?.get(weight);
+    const w = q ? fakeQuantWeight(this.p(weight), q, this.qparams.get(weight)) : this.p(weight);
+    let y = ops.matmul(q ? fakeQuantInput(x, q) : x, ops.transpose(w));
     if (o.bias) y = ops.add(y, this.p(o.bias));
     if (o.residual) y = ops.add(o.residual, y);
     return y;
@@ -113,22 +152,61 @@ export interface LlamaTrainGraph {
   ids: Tensor;
   targets: Tensor;
   logits: Tensor;
-  /** Mean cross-entropy (nats per token) over the targets that are not ignored. */
+  /** The training loss: the data loss, or with distillation the mix of it and the distillation loss. */
   loss: Tensor;
-  /** The trainable params in llamaTensorNames order. */
+  /** Mean cross-entropy (nats per token) over the targets that are not ignored (the validation figure). */
+  ce: Tensor;
+  /** The trainable params: the weights in llamaTensorNames order, then the LSQ scales. */
   params: Tensor[];
 }
 
-/** The forward, logits [B*T, vocab] and next-token loss of a batch, on a new graph. */
-export function buildLlamaTrainGraph(ctx: GpuContext, config: LlamaConfig, weights: LlamaWeights, o: { B: number; T: number; label?: string }): LlamaTrainGraph {
+/** Knowledge distillation from a frozen teacher of the same vocabulary (LLM-QAT: the f32 model teaches its QAT copy). */
+export interface DistillOptions {
+  teacher: { config: LlamaConfig; weights: LlamaWeights };
+  /** Softmax temperature of both logits (default 1); the loss is scaled by T^2 as Hinton et al. */
+  temperature?: number;
+  /** loss = weight * KD + (1 - weight) * CE (default 1: distillation alone). */
+  weight?: number;
+}
+
+/**
+ * The distillation loss of student logits s against teacher logits t, [rows, V]: the cross-entropy of the student's
+ * softened distribution against the teacher's, T^2 * mean_rows(-sum_v softmax(t/T) log softmax(s/T)); it differs
+ * from KL(teacher || student) by the teacher's entropy, a constant, so the gradients are KL's.
+ */
+export function distillLoss(s: Tensor, t: Tensor, temperature: number): Tensor {
+  const rows = s.shape[0];
+  const pt = ops.softmax(ops.scale(t, 1 / temperature));
+  const ls = ops.logSoftmax(ops.scale(s, 1 / temperature));
+  return ops.scale(ops.sum(ops.mul(pt, ls)), (-temperature * temperature) / rows);
+}
+
+/** The forward, logits [B*T, vocab] and next-token loss of a batch, on a new graph (QAT with o.quant; distillation with o.distill). */
+export function buildLlamaTrainGraph(ctx: GpuContext, config: LlamaConfig, weights: LlamaWeights, o: { B: number; T: number; label?: string; quant?: ReadonlyMap<string, LinearQuant>; lsqScales?: Record<string, Float32Array>; distill?: DistillOptions }): LlamaTrainGraph {
+  const d = o.distill;
+  if (d) {
+    if (d.teacher.config.vocab !== config.vocab) throw new ModelConfigError(`distillation: the teacher's vocabulary has ${d.teacher.config.vocab} tokens, the student's ${config.vocab}`);
+    const T = d.temperature ?? 1;
+    if (!(T > 0 && Number.isFinite(T))) throw new ModelConfigError(`distillation: temperature ${T} must be a positive number`);
+    const w = d.weight ?? 1;
+    if (!(w >= 0 && w <= 1)) throw new ModelConfigError(`distillation: weight ${w} must be in [0, 1]`);
+  }
   const graph = new Graph(ctx, o.label ?? 'llama-train');
   try {
     const ids = graph.input('ids', [o.B, o.T], 'i32');
     const targets = graph.input('targets', [o.B, o.T], 'i32');
-    const lo = new GraphLlamaOps(graph, config, ids, weights);
+    const lo = new GraphLlamaOps(graph, config, ids, weights, { quant: o.quant, lsqScales: o.lsqScales });
     const logits = llamaForward(config, lo);
-    const loss = ops.crossEntropy(logits, ops.reshape(targets, [o.B * o.T]), { ignoreIndex: IGNORE_INDEX });
-    return { graph, ops: lo, ids, targets, logits, loss, params: llamaTensorNames(config).map((t) => lo.params.get(t.name)!) };
+    const ce = ops.crossEntropy(logits, ops.reshape(targets, [o.B * o.T]), { ignoreIndex: IGNORE_INDEX });
+    let loss = ce;
+    if (d) {
+      const teacher = llamaForward(d.teacher.config, new GraphLlamaOps(graph, d.teacher.config, ids, d.teacher.weights, { frozen: { prefix: 'teacher.' } }));
+      const kd = distillLoss(logits, teacher, d.temperature ?? 1);
+      const w = d.weight ?? 1;
+      loss = w === 1 ? kd : ops.add(ops.scale(kd, w), ops.scale(ce, 1 - w));
+    }
+    const params = [...llamaTensorNames(config).map((t) => lo.params.get(t.name)!), ...lo.qparams.values()];
+    return { graph, ops: lo, ids, targets, logits, loss, ce, params };
   } catch (e) {
     graph.destroy();
     throw e;
@@ -138,6 +216,13 @@ export function buildLlamaTrainGraph(ctx: GpuContext, config: LlamaConfig, weigh
 /** Reads every param back as LlamaWeights. */
 export async function readLlamaWeights(t: LlamaTrainGraph): Promise<LlamaWeights> {
   const out: LlamaWeights = {};
-  for (const p of t.params) out[p.name] = await t.graph.readParam(p);
+  for (const [name, p] of t.ops.params) out[name] = await t.graph.readParam(p);
+  return out;
+}
+
+/** Reads the learned LSQ scales back, by weight name. */
+export async function readLsqScales(t: LlamaTrainGraph): Promise<Record<string, Float32Array>> {
+  const out: Record<string, Float32Array> = {};
+  for (const [name, p] of t.ops.qparams) out[name] = await t.graph.readParam(p);
   return out;
 }

@@ -54,12 +54,15 @@ export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
 }
 
 /**
- * An F32 GGUF of the model: every tensor llamaTensorNames lists (each checked for presence and size), the
+ * A GGUF of the model: every tensor llamaTensorNames lists (each checked for presence and size) in F32, or as the
+ * block bytes `quantized` gives for it (a QAT-converted Linear: src/train/qat_plan.ts convertLinearGguf), the
  * hyperparameters, and `metadata` (the tokenizer's keys, general.name, ...; overrides). Without tokenizer keys
  * byteLevelVocab is written, which needs vocab 260.
  */
-export function writeLlamaGguf(c: LlamaConfig, weights: LlamaWeights, metadata: Record<string, GgufValue> = {}): Uint8Array {
+export function writeLlamaGguf(c: LlamaConfig, weights: LlamaWeights, metadata: Record<string, GgufValue> = {}, quantized: Record<string, { type: 'Q4_0' | 'Q8_0'; data: Uint8Array }> = {}): Uint8Array {
   const tensors = llamaTensorNames(c).map(({ name, shape }) => {
+    const q = quantized[name];
+    if (q) return { name, type: q.type, shape, data: q.data };
     const w = weights[name];
     const n = shape.reduce((a, b) => a * b, 1);
     if (!w) throw new ModelConfigError(`writeLlamaGguf: weight '${name}' is missing (expected shape [${shape.join(', ')}])`);

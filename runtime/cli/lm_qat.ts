@@ -1,0 +1,161 @@
+// nibble lm qat: QAT of a language model (default: the bundled Shakespeare f32 model) against its equal-budget f32
+// baseline on the same batches (src/lm/qat.ts), the converted model written as a GGUF that llama.cpp runs, and the
+// figures as a table or one JSON object (keys f32_start, f32_after, ptq, qat, converted, recovered,
+// ms_per_step_f32, ms_per_step_qat, and more).
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { textDataset, TextDataError } from '../../src/data/text.js';
+import { gguf, parseGgufFile, GgufFileError, type GgufValue } from '../../src/io/gguf.js';
+import { qatLlama, type LmQatOptions } from '../../src/lm/qat.js';
+import { ModelConfigError } from '../../src/nn/llama_config.js';
+import { llamaWeightsFromGguf } from '../../src/nn/llama_weights.js';
+import { QatConfigError } from '../../src/train/qat_plan.js';
+import { TrainingError } from '../../src/train/graph_trainer.js';
+import { Tokenizer, TokenizerError } from '../../src/tokenizer/index.js';
+import { createNodeContext } from '../node.js';
+import { ProgressBar } from '../progress.js';
+import { UsageError } from './command.js';
+import { bundledModelPath, findFile, numberOpt } from './lm.js';
+import { writeAtomic } from './train.js';
+
+/** nibble's best recipe (bench/lm-qat.ts measured it): what a user who passes only --bits gets. */
+export const QAT_DEFAULTS = { method: 'lsq' as const, distill: true, temperature: 1, lr: 1e-3, steps: 100, batch: 8, seq: 64, seed: 0, valWindows: 64 };
+
+export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8 --group G | --format q4_0|q8_0] [--act]
+       [--method ste|lsq] [--distill [--temperature T]] [--steps N] [--lr X] [--batch B] [--seed S]
+       [--out FILE.gguf] [--json]
+  --model FILE    the f32 model to start from (default: the bundled demo/public/models/shakespeare-f32.gguf)
+  --bits B        weight bits, 2..8, torchao's symmetric rule per group (default 4 with --group 32)
+  --group G       group size along K (default 32; a multiple of 32 for the GGUF export)
+  --format F      q4_0 or q8_0: ggml's own rule, so the GGUF holds exactly the trained weights (instead of --bits)
+  --act           also fake-quantize each layer's input per token (int8); the converted model runs f32 activations
+  --method M      ste (the dynamic rule, straight-through) or lsq (learned per-group scales; default ${QAT_DEFAULTS.method}; with --bits)
+  --distill       learn from the f32 model's logits (KL at --temperature, default ${QAT_DEFAULTS.temperature}) instead of the data
+                  (default: on); --no-distill trains on the data loss alone
+  --steps N       steps of each run, f32 baseline and QAT (default ${QAT_DEFAULTS.steps})
+  --lr X          peak learning rate, cosine to 10% (default ${QAT_DEFAULTS.lr})
+  --batch B       windows per step (default ${QAT_DEFAULTS.batch}), of --seq tokens (default ${QAT_DEFAULTS.seq})
+  --seed S        seed of the batches (default ${QAT_DEFAULTS.seed})
+  --out FILE      the converted GGUF (default out/shakespeare-qat.gguf)
+  --json          print the figures as one JSON object`;
+
+export interface QatCliResult {
+  f32_start: number;
+  f32_after: number;
+  ptq: number;
+  qat: number;
+  converted: number;
+  recovered: number;
+  ms_per_step_f32: number;
+  ms_per_step_qat: number;
+}
+
+export async function lmQat(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        model: { type: 'string' }, bits: { type: 'string' }, group: { type: 'string' }, format: { type: 'string' }, act: { type: 'boolean' },
+        method: { type: 'string' }, distill: { type: 'boolean' }, 'no-distill': { type: 'boolean' }, temperature: { type: 'string' },
+        steps: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, seed: { type: 'string' },
+        out: { type: 'string' }, json: { type: 'boolean' }, 'val-windows': { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    throw new UsageError(`lm qat: ${(e as Error).message}\n${QAT_HELP}`);
+  }
+  const cmd = 'lm qat';
+  const int1 = (n: number) => Number.isInteger(n) && n >= 1;
+  const bits = numberOpt(cmd, 'bits', values.bits, (n) => Number.isInteger(n) && n >= 2 && n <= 8, 'must be an integer in 2..8');
+  const group = numberOpt(cmd, 'group', values.group, int1, 'must be an integer >= 1');
+  const fmt = values.format?.toUpperCase();
+  if (fmt !== undefined && fmt !== 'Q4_0' && fmt !== 'Q8_0') throw new UsageError(`lm qat: --format ${values.format}: must be q4_0 or q8_0`);
+  if (fmt && (bits !== undefined || group !== undefined)) throw new UsageError(`lm qat: --format ${values.format} fixes bits and group (${fmt === 'Q4_0' ? 4 : 8}-bit, 32): pass --format or --bits/--group, not both`);
+  const method = values.method ?? (fmt ? 'ste' : QAT_DEFAULTS.method);
+  if (method === 'adaqat') throw new UsageError(`lm qat: --method adaqat (learned bit widths) runs on the digits MLP (nibble train); for language models use ste or lsq`);
+  if (method !== 'ste' && method !== 'lsq') throw new UsageError(`lm qat: --method ${method}: must be ste or lsq`);
+  if (fmt && method === 'lsq') throw new UsageError(`lm qat: --format ${values.format} fixes the scale rule (ggml's d); --method lsq learns scales: use --bits instead`);
+  if (values.distill && values['no-distill']) throw new UsageError('lm qat: --distill and --no-distill contradict');
+  const temperature = numberOpt(cmd, 'temperature', values.temperature, (n) => n > 0, 'must be a positive number');
+  if (temperature !== undefined && values['no-distill']) throw new UsageError('lm qat: --temperature needs distillation (drop --no-distill)');
+  const distill = values['no-distill'] ? false : values.distill || temperature !== undefined || QAT_DEFAULTS.distill;
+  const opts: LmQatOptions = {
+    ...(fmt ? { format: fmt as 'Q4_0' | 'Q8_0' } : { bits: bits ?? 4, group: group ?? 32 }),
+    method,
+    act: !!values.act,
+    distill: distill ? { temperature: temperature ?? QAT_DEFAULTS.temperature } : false,
+    steps: numberOpt(cmd, 'steps', values.steps, int1, 'must be an integer >= 1') ?? QAT_DEFAULTS.steps,
+    lr: numberOpt(cmd, 'lr', values.lr, (n) => n > 0, 'must be a positive number') ?? QAT_DEFAULTS.lr,
+    batch: numberOpt(cmd, 'batch', values.batch, int1, 'must be an integer >= 1') ?? QAT_DEFAULTS.batch,
+    seq: numberOpt(cmd, 'seq', values.seq, int1, 'must be an integer >= 1') ?? QAT_DEFAULTS.seq,
+    seed: numberOpt(cmd, 'seed', values.seed, (n) => Number.isInteger(n) && n >= 0, 'must be an integer >= 0') ?? QAT_DEFAULTS.seed,
+    valWindows: numberOpt(cmd, 'val-windows', values['val-windows'], int1, 'must be an integer >= 1') ?? QAT_DEFAULTS.valWindows,
+    warmupSteps: 0,
+  };
+  const modelPath = values.model ?? bundledModelPath('shakespeare-f32.gguf');
+  let file;
+  try {
+    file = parseGgufFile(readFileSync(modelPath), modelPath);
+  } catch (e) {
+    if (e instanceof GgufFileError || (e as NodeJS.ErrnoException).code) throw new UsageError(`lm qat: ${modelPath}: ${(e as Error).message}`);
+    throw e;
+  }
+  let model, tok;
+  try {
+    model = llamaWeightsFromGguf(file);
+    tok = Tokenizer.fromGguf(file.metadata);
+  } catch (e) {
+    throw new UsageError(`lm qat: ${modelPath}: ${(e as Error).message}`);
+  }
+  const dataPath = findFile('demo/public/data/tinyshakespeare.txt');
+  let data;
+  try {
+    data = textDataset(readFileSync(dataPath, 'utf8'), tok);
+  } catch (e) {
+    if (e instanceof TextDataError || e instanceof TokenizerError) throw new UsageError(`lm qat: ${dataPath}: ${(e as Error).message}`);
+    throw e;
+  }
+  const out = resolve(values.out ?? 'out/shakespeare-qat.gguf');
+  const what = fmt ?? `W${opts.bits} g${opts.group}`;
+  const tokenizerKeys: Record<string, GgufValue> = Object.fromEntries(Object.entries(file.metadata).filter(([k]) => k.startsWith('tokenizer.')));
+  const srcName = file.metadata['general.name']?.value ?? modelPath;
+  opts.metadata = { ...tokenizerKeys, 'general.name': gguf.str(`${String(srcName).replace(/ \(.*\)$/, '')}, QAT ${what} (${opts.method}${distill ? ', distilled' : ''}, ${opts.steps} steps)`) };
+  const ctx = await createNodeContext();
+  const t0 = performance.now();
+  try {
+    const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (software fallback: SwiftShader)' : ''}`;
+    if (!values.json) console.error(`lm qat: ${modelPath}, ${what}, ${opts.method}${distill ? ` + distillation (T ${temperature ?? QAT_DEFAULTS.temperature})` : ''}${opts.act ? ' + int8 activations' : ''}, ${opts.steps} steps of ${opts.batch} x ${opts.seq} at lr ${opts.lr} for f32 and QAT each, ${adapter}`);
+    const bar = values.json ? null : new ProgressBar();
+    opts.onStep = (phase, s, total, loss, ms) => bar?.update({ step: s, total, loss, msPerStep: ms, label: phase });
+    const r = await qatLlama(ctx, model, data, opts);
+    writeAtomic(out, r.gguf);
+    const figures: QatCliResult = { f32_start: r.f32_start, f32_after: r.f32_after, ptq: r.ptq, qat: r.qat, converted: r.converted, recovered: r.recovered, ms_per_step_f32: r.ms_per_step_f32, ms_per_step_qat: r.ms_per_step_qat };
+    const result = { ...figures, step_time_ratio: r.ms_per_step_qat / r.ms_per_step_f32, quant: what, method: opts.method, distill, act: !!opts.act, steps: opts.steps, lr: opts.lr, batch: opts.batch, seq: opts.seq, seed: opts.seed, model: modelPath, out, bytes: r.gguf.length, seconds: (performance.now() - t0) / 1000, adapter };
+    if (values.json) console.log(JSON.stringify(result, null, 2));
+    else {
+      const f = (x: number) => x.toFixed(4);
+      console.log(
+        [
+          `validation loss, nats per byte (${opts.valWindows} windows of ${opts.seq}):`,
+          `  f32 at start      ${f(r.f32_start)}`,
+          `  f32 after ${opts.steps} steps ${f(r.f32_after)}`,
+          `  PTQ ${what.padEnd(13)} ${f(r.ptq)}`,
+          `  QAT (fake-quant)  ${f(r.qat)}`,
+          `  converted (GGUF)  ${f(r.converted)}`,
+          `PTQ gap recovered: ${(100 * r.recovered).toFixed(1)}%`,
+          `ms per step: f32 ${r.ms_per_step_f32.toFixed(0)}, QAT ${r.ms_per_step_qat.toFixed(0)} (${result.step_time_ratio.toFixed(2)}x)`,
+          `wrote ${out} (${r.gguf.length} bytes) in ${result.seconds.toFixed(1)} s`,
+        ].join('\n'),
+      );
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof QatConfigError || e instanceof ModelConfigError || e instanceof TrainingError || e instanceof RangeError) throw new UsageError(`lm qat: ${e.message}`);
+    throw e;
+  } finally {
+    ctx.destroy();
+  }
+}

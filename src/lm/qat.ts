@@ -1,0 +1,168 @@
+// QAT of a language model against its equal-budget f32 baseline (nibble lm qat): from one f32 model, the f32 model
+// itself and its fake-quant copy train for the same N steps on the same batches (one seeded sampler, batch k the
+// same for both); validation loss (nats per byte, over a fixed set of validation windows) is measured for the f32
+// model at the start and after N steps, for the PTQ model (the fake-quant copy before training), the QAT model
+// (fake-quant, after training) and the converted model: the GGUF file with the quantized blocks, loaded by the
+// inference engine and run on its fused kernels. The share of the PTQ gap recovered is
+// 1 - (QAT - f32 after N) / (PTQ - f32 at start).
+import { validationBatches, WindowSampler, type TextDataset } from '../data/text.js';
+import type { GpuContext } from '../gpu/context.js';
+import type { GgufValue } from '../io/gguf.js';
+import type { LinearQuant } from '../nn/linear_quant.js';
+import type { LlamaConfig } from '../nn/llama_config.js';
+import { buildLlamaTrainGraph, IGNORE_INDEX, llamaLinears, readLlamaWeights, readLsqScales, type LlamaTrainGraph, type LlamaWeights } from '../nn/llama_train.js';
+import { writeLlamaGguf } from '../nn/llama_weights.js';
+import { GraphTrainer, medianStepMs } from '../train/graph_trainer.js';
+import { convertLinearGguf, initLsqScales, prepareLinears, type LinearQatConfig } from '../train/qat_plan.js';
+import { warmupCosine } from '../train/schedule.js';
+import { LanguageModel } from './model.js';
+import { validationLoss } from './pretrain.js';
+
+export interface LmQatOptions extends LinearQatConfig {
+  /** Distillation from the f32 model (KL on logits at `temperature`, mixed with the data loss by `weight`; false: the data loss alone). */
+  distill?: { temperature?: number; weight?: number } | false;
+  steps: number;
+  lr: number;
+  batch: number;
+  seq: number;
+  seed: number;
+  warmupSteps?: number;
+  /** The cosine's floor, as a fraction of lr (default 0.1). */
+  minLrRatio?: number;
+  weightDecay?: number;
+  clipNorm?: number;
+  valWindows: number;
+  /** Skip the f32 baseline (f32_after and recovered are then NaN). */
+  baseline?: boolean;
+  onStep?: (phase: 'f32' | 'qat', step: number, total: number, loss: number, ms: number) => void;
+  /** Metadata for the converted GGUF (tokenizer keys, general.name). */
+  metadata?: Record<string, GgufValue>;
+}
+
+export interface LmQatResult {
+  f32_start: number;
+  f32_after: number;
+  ptq: number;
+  qat: number;
+  converted: number;
+  recovered: number;
+  ms_per_step_f32: number;
+  ms_per_step_qat: number;
+  /** The converted model's GGUF and the QAT master weights it was made from. */
+  gguf: Uint8Array;
+  weights: LlamaWeights;
+  plan: Map<string, LinearQuant>;
+  losses: { f32: number[]; qat: number[] };
+}
+
+export function gapRecovered(r: { f32_start: number; f32_after: number; ptq: number; qat: number }): number {
+  return 1 - (r.qat - r.f32_after) / (r.ptq - r.f32_start);
+}
+
+type Batches = { ids: Int32Array; targets: Int32Array }[];
+
+async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'qat', sampler: WindowSampler, val: Batches, data: TextDataset, o: LmQatOptions): Promise<{ before: number; after: number; losses: number[]; ms: number }> {
+  const tr = await GraphTrainer.create(ctx, t, { lr: o.lr, weightDecay: o.weightDecay ?? 0, clipNorm: o.clipNorm ?? 1, evalOut: t.ce });
+  try {
+    const before = await validationLoss(tr, val, data);
+    const warm = Math.min(o.warmupSteps ?? 0, o.steps - 1);
+    const schedule = warmupCosine({ lr: o.lr, warmupSteps: warm, totalSteps: Math.max(o.steps, warm + 1), minLr: o.lr * (o.minLrRatio ?? 0.1) });
+    const losses: number[] = [];
+    const times: number[] = [];
+    for (let s = 0; s < o.steps; s++) {
+      const r = await tr.step(sampler.batch(s), schedule(s));
+      losses.push(r.loss);
+      times.push(r.ms);
+      o.onStep?.(phase, s + 1, o.steps, r.loss, r.ms);
+    }
+    return { before, after: await validationLoss(tr, val, data), losses, ms: medianStepMs(times) };
+  } finally {
+    tr.destroy();
+  }
+}
+
+/** Validation loss (nats per byte) of a GGUF model on the inference engine over the same windows. */
+export async function engineValidationLoss(ctx: GpuContext, gguf: Uint8Array, val: Batches, T: number, data: TextDataset): Promise<number> {
+  const lm = await LanguageModel.load(ctx, new Blob([gguf as BlobPart]) as unknown as Parameters<typeof LanguageModel.load>[1], { warmup: false, ctxLen: T });
+  try {
+    const V = lm.config.vocab;
+    let nll = 0;
+    let count = 0;
+    for (const { ids, targets } of val) {
+      for (let b = 0; b < ids.length / T; b++) {
+        const tg = targets.subarray(b * T, (b + 1) * T);
+        if (tg.every((y) => y === IGNORE_INDEX)) continue;
+        const logits = await lm.logits(Array.from(ids.subarray(b * T, (b + 1) * T)));
+        for (let j = 0; j < T; j++) {
+          if (tg[j] === IGNORE_INDEX) continue;
+          const row = logits.subarray(j * V, (j + 1) * V);
+          let max = -Infinity;
+          for (let v = 0; v < V; v++) max = Math.max(max, row[v]);
+          let sum = 0;
+          for (let v = 0; v < V; v++) sum += Math.exp(row[v] - max);
+          nll += max + Math.log(sum) - row[tg[j]];
+          count++;
+        }
+      }
+    }
+    return (nll / count) * data.tokensPerByte;
+  } finally {
+    lm.dispose();
+  }
+}
+
+/** The converted model: each quantized Linear as GGUF blocks, the rest F32. */
+export async function convertLlama(ctx: GpuContext, config: LlamaConfig, weights: LlamaWeights, plan: ReadonlyMap<string, LinearQuant>, lsqScales: Record<string, Float32Array>, metadata: Record<string, GgufValue> = {}): Promise<Uint8Array> {
+  const quantized: Record<string, { type: 'Q4_0' | 'Q8_0'; data: Uint8Array }> = {};
+  for (const l of llamaLinears(config)) {
+    const q = plan.get(l.name);
+    if (q) quantized[l.name] = await convertLinearGguf(ctx, weights[l.name], l.N, l.K, q, l.name, lsqScales[l.name]);
+  }
+  return writeLlamaGguf(config, weights, metadata, quantized);
+}
+
+/** Checks the options that do not depend on the model; each error names the option. */
+function checkOptions(o: LmQatOptions, config: LlamaConfig): void {
+  for (const k of ['steps', 'batch', 'seq', 'valWindows'] as const) if (!Number.isInteger(o[k]) || o[k] < 1) throw new RangeError(`lm qat: ${k} must be an integer >= 1, found ${o[k]}`);
+  if (!(o.lr > 0 && Number.isFinite(o.lr))) throw new RangeError(`lm qat: lr must be a positive number, found ${o.lr}`);
+  if (o.seq > config.ctx) throw new RangeError(`lm qat: seq ${o.seq} exceeds the model's context ${config.ctx}`);
+}
+
+/** Runs the f32 baseline and the QAT copy on the same batches, converts and measures (see the header). */
+export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; weights: LlamaWeights }, data: TextDataset, o: LmQatOptions): Promise<LmQatResult> {
+  const { config, weights } = model;
+  checkOptions(o, config);
+  const linears = llamaLinears(config);
+  const plan = prepareLinears(linears, o);
+  const lsq0 = initLsqScales(plan, linears, weights);
+  const B = o.batch;
+  const T = o.seq;
+  const val = validationBatches(data, B, T, o.valWindows, IGNORE_INDEX);
+  const sampler = new WindowSampler(data, B, T, o.seed);
+  let f32 = { before: NaN, after: NaN, losses: [] as number[], ms: NaN };
+  if (o.baseline !== false) {
+    const t = buildLlamaTrainGraph(ctx, config, weights, { B, T, label: 'lm-qat-f32' });
+    try {
+      f32 = await trainPhase(ctx, t, 'f32', sampler, val, data, o);
+    } finally {
+      t.graph.destroy();
+    }
+  }
+  const distill = o.distill ? { teacher: model, temperature: o.distill.temperature, weight: o.distill.weight } : undefined;
+  const t = buildLlamaTrainGraph(ctx, config, weights, { B, T, label: 'lm-qat', quant: plan, lsqScales: lsq0, distill });
+  let q: Awaited<ReturnType<typeof trainPhase>>;
+  let trained: LlamaWeights;
+  let lsq: Record<string, Float32Array>;
+  try {
+    q = await trainPhase(ctx, t, 'qat', sampler, val, data, o);
+    trained = await readLlamaWeights(t);
+    lsq = await readLsqScales(t);
+  } finally {
+    t.graph.destroy();
+  }
+  const f32Start = o.baseline !== false ? f32.before : NaN;
+  const gguf = await convertLlama(ctx, config, trained, plan, lsq, o.metadata);
+  const converted = await engineValidationLoss(ctx, gguf, val, T, data);
+  const r = { f32_start: f32Start, f32_after: f32.after, ptq: q.before, qat: q.after };
+  return { ...r, converted, recovered: gapRecovered(r), ms_per_step_f32: f32.ms, ms_per_step_qat: q.ms, gguf, weights: trained, plan, losses: { f32: f32.losses, qat: q.losses } };
+}

@@ -1,0 +1,136 @@
+// QAT on any model built from Linear layers, by the layers' names (torchao's quantizer.prepare / convert, made
+// model-agnostic): prepareLinears picks each Linear's fake-quant form from a config (all Linear layers but those
+// matched by `keepFloat` patterns), initLsqScales gives LSQ's learned scales their PTQ start, and
+// convertLinearGguf turns a trained weight into the GGUF blocks that hold what QAT trained against:
+//   - format Q4_0 / Q8_0: ggml's own rule, quantized by the same GPU kernel the fake-quant runs: bit for bit;
+//   - the torchao rule (or LSQ) at b <= 4 bits in Q4_0 blocks, 5..8 bits in Q8_0 blocks, group a multiple of 32:
+//     the codes exactly (a b-bit symmetric code fits the block's range), the per-group scale rounded to f16
+//     (the block's d), which is the only difference from the fake-quant weights (at most 2^-11 of a scale step).
+// Nothing here knows a particular model: src/nn/llama_train.ts and src/lm/qat.ts use it with GGUF tensor names.
+import type { GpuContext } from '../gpu/context.js';
+import { runDispatches } from '../kernels/common.js';
+import { planFakeQuant, planFakeQuantQParams } from '../kernels/fake_quant.js';
+import { destroyQuantized, downloadQuantized, quantizeWeights } from '../kernels/quant.js';
+import type { LinearQuant } from '../nn/linear_quant.js';
+import { fakeQuantLayout, qparamsRef, qRange } from '../ref/fake_quant.js';
+import { roundF16 } from '../quant/f16.js';
+import { exportGguf, ggufScheme } from '../quant/gguf.js';
+import { packCodes } from '../quant/layout.js';
+
+export class QatConfigError extends Error {}
+
+/** A Linear layer of a model: its weight's name and shape [N, K]. */
+export interface LinearInfo {
+  name: string;
+  N: number;
+  K: number;
+}
+
+export interface LinearQatConfig {
+  /** Weight bits, 2..8 (default 4, or the format's). */
+  bits?: number;
+  /** Group size along K (default 32). */
+  group?: number;
+  /** A GGUF block type's rule (Q4_0: 4-bit, Q8_0: 8-bit; group 32). */
+  format?: 'Q4_0' | 'Q8_0';
+  /** 'ste': the dynamic rule with the straight-through estimator; 'lsq': learned per-group scales. */
+  method?: 'ste' | 'lsq';
+  /** Fake-quantize every quantized layer's input per token (int8). */
+  act?: boolean;
+  /** Layers kept in f32: exact names, or patterns with `*` (any run of characters); each must match a layer. */
+  keepFloat?: string[];
+}
+
+function globToRegExp(p: string): RegExp {
+  return new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+/** Each Linear's fake-quant form (absent: kept in f32). Every error names the layer, pattern or value at fault. */
+export function prepareLinears(linears: readonly LinearInfo[], config: LinearQatConfig = {}): Map<string, LinearQuant> {
+  if (linears.length === 0) throw new QatConfigError('prepare: the model has no Linear layers to quantize');
+  const { format, method = 'ste' } = config;
+  if (format !== undefined && format !== 'Q4_0' && format !== 'Q8_0') throw new QatConfigError(`prepare: format '${format}' is not Q4_0 or Q8_0`);
+  if (method !== 'ste' && method !== 'lsq') throw new QatConfigError(`prepare: method '${method}' is not ste or lsq`);
+  const fbits = format === 'Q4_0' ? 4 : format === 'Q8_0' ? 8 : null;
+  if (fbits !== null) {
+    if (method === 'lsq') throw new QatConfigError(`prepare: format ${format} fixes the scale rule (ggml's d), so it cannot be combined with lsq (learned scales)`);
+    if (config.bits !== undefined && config.bits !== fbits) throw new QatConfigError(`prepare: format ${format} is ${fbits}-bit, but bits=${config.bits} was given`);
+    if (config.group !== undefined && config.group !== 32) throw new QatConfigError(`prepare: format ${format} uses blocks of 32 along K, but group=${config.group} was given`);
+  }
+  const bits = config.bits ?? fbits ?? 4;
+  const group = config.group ?? 32;
+  if (!Number.isInteger(bits) || bits < 2 || bits > 8) throw new QatConfigError(`prepare: bits=${bits} is not an integer in 2..8`);
+  if (!Number.isInteger(group) || group < 1) throw new QatConfigError(`prepare: group=${group} is not a positive integer`);
+  const keep = (config.keepFloat ?? []).map((p) => ({ p, re: globToRegExp(p), used: false }));
+  const out = new Map<string, LinearQuant>();
+  for (const l of linears) {
+    const k = keep.filter((x) => x.re.test(l.name));
+    k.forEach((x) => (x.used = true));
+    if (k.length) continue;
+    if (l.K % group !== 0) throw new QatConfigError(`prepare: group size ${group} does not divide K=${l.K} of '${l.name}' [${l.N}, ${l.K}]`);
+    out.set(l.name, { bits, group, ...(format ? { format } : {}), ...(method === 'lsq' ? { learn: true } : {}), ...(config.act ? { act: true } : {}) });
+  }
+  const unused = keep.find((x) => !x.used);
+  if (unused) throw new QatConfigError(`prepare: keepFloat pattern '${unused.p}' matches no Linear layer (layers: ${linears.map((l) => l.name).join(', ')})`);
+  if (out.size === 0) throw new QatConfigError('prepare: keepFloat keeps every Linear layer in f32: nothing to quantize');
+  return out;
+}
+
+/** LSQ's learned scales at their start: the torchao rule's per-group scales of the weights (so step 0 is the PTQ model). */
+export function initLsqScales(plan: ReadonlyMap<string, LinearQuant>, linears: readonly LinearInfo[], weights: Record<string, Float32Array>): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (const l of linears) {
+    const q = plan.get(l.name);
+    if (!q?.learn) continue;
+    const { qmin, qmax } = qRange(q.bits, true);
+    out[l.name] = qparamsRef(weights[l.name], fakeQuantLayout([l.N, l.K], { kind: 'group', group: q.group }), qmin, qmax, 'symmetric').scale;
+  }
+  return out;
+}
+
+/** The signed codes and per-group scales of w [N, K] under q's torchao rule (or the given LSQ scales), by the fake-quant kernels. */
+export async function quantizeLinear(ctx: GpuContext, w: Float32Array, N: number, K: number, q: LinearQuant, name: string, lsqScale?: Float32Array): Promise<{ codes: Int32Array; scales: Float32Array }> {
+  const { qmin, qmax } = qRange(q.bits, true);
+  const C = (N * K) / q.group;
+  const spec = { shape: [N, K], granularity: { kind: 'group' as const, group: q.group }, bits: q.bits, qmin, qmax };
+  const bufs = { x: ctx.createBuffer(w, undefined, name), scale: ctx.createBuffer(4 * C), zero_point: ctx.createBuffer(4 * C), y: ctx.createBuffer(4 * N * K), codes: ctx.createBuffer(4 * N * K) };
+  try {
+    if (q.learn) {
+      if (!lsqScale || lsqScale.length !== C) throw new QatConfigError(`convert: '${name}': its learned scale has ${lsqScale?.length ?? 0} values, expected ${C}`);
+      const bad = lsqScale.findIndex((v) => !(v > 0 && Number.isFinite(v)));
+      if (bad >= 0) throw new QatConfigError(`convert: '${name}': learned scale [${bad}] = ${lsqScale[bad]} is not a positive finite number`);
+      ctx.write(bufs.scale, lsqScale);
+      ctx.write(bufs.zero_point, new Float32Array(C));
+      await runDispatches(ctx, [await planFakeQuant(ctx, bufs, spec)]);
+    } else await runDispatches(ctx, [await planFakeQuantQParams(ctx, { x: bufs.x, scale: bufs.scale, zero_point: bufs.zero_point }, { ...spec, mode: 'symmetric' }), await planFakeQuant(ctx, bufs, spec)]);
+    return { codes: await ctx.readI32(bufs.codes, N * K), scales: await ctx.readF32(bufs.scale, C) };
+  } finally {
+    Object.values(bufs).forEach((b) => b.destroy());
+  }
+}
+
+/** The GGUF tensor (type and block bytes) of a trained Linear weight under q (see the header for what is exact). */
+export async function convertLinearGguf(ctx: GpuContext, w: Float32Array, N: number, K: number, q: LinearQuant, name: string, lsqScale?: Float32Array): Promise<{ type: 'Q4_0' | 'Q8_0'; data: Uint8Array }> {
+  if (q.format) {
+    const W = ctx.createBuffer(w, undefined, name);
+    try {
+      const g = await quantizeWeights(ctx, W, N, K, ggufScheme(q.format), name);
+      try {
+        return { type: q.format, data: exportGguf(q.format, await downloadQuantized(ctx, g), name) };
+      } finally {
+        destroyQuantized(g);
+      }
+    } finally {
+      W.destroy();
+    }
+  }
+  if (q.group % 32 !== 0) throw new QatConfigError(`convert: '${name}': GGUF blocks are 32 wide; group ${q.group} is not a multiple of 32`);
+  const type = q.bits <= 4 ? 'Q4_0' : 'Q8_0';
+  const { codes, scales } = await quantizeLinear(ctx, w, N, K, q, name, lsqScale);
+  const off = type === 'Q4_0' ? 8 : 128;
+  const u = Uint8Array.from(codes, (c) => c + off);
+  const per = q.group / 32;
+  const d = Float32Array.from({ length: (N * K) / 32 }, (_, i) => roundF16(scales[Math.floor(i / per)]));
+  const qt = { scheme: ggufScheme(type), N, K, codes: packCodes(u, N, K, type === 'Q4_0' ? 4 : 8), scales: d, zeros: null };
+  return { type, data: exportGguf(type, qt, name) };
+}

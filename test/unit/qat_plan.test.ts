@@ -1,0 +1,40 @@
+// prepareLinears, the model-agnostic QAT plan: which Linear layers get which fake-quant form, and the errors a bad
+// configuration gets before any training (each naming the layer, pattern or value at fault).
+import { describe, expect, it } from 'vitest';
+import { llamaLinears } from '../../src/nn/llama_train.js';
+import { llamaConfig } from '../../src/nn/llama_weights.js';
+import { prepareLinears } from '../../src/train/qat_plan.js';
+
+const c = llamaConfig({ dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, ctx: 32, vocab: 260 });
+const linears = llamaLinears(c);
+
+describe('prepareLinears', () => {
+  it('lists every Linear of a Llama (7 a layer and the output head) and quantizes all by default', () => {
+    const want = [...[0, 1].flatMap((l) => ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_down', 'ffn_up'].map((t) => `blk.${l}.${t}.weight`)), 'output.weight'];
+    expect(linears.map((l) => l.name).sort()).toEqual(want.sort());
+    expect(linears.find((l) => l.name === 'blk.0.ffn_down.weight')).toEqual({ name: 'blk.0.ffn_down.weight', N: 64, K: 96 });
+    const plan = prepareLinears(linears, { bits: 3 });
+    expect(plan.size).toBe(15);
+    expect(plan.get('output.weight')).toEqual({ bits: 3, group: 32 });
+    expect(prepareLinears(linears, { format: 'Q4_0' }).get('blk.1.attn_k.weight')).toEqual({ bits: 4, group: 32, format: 'Q4_0' });
+    expect(prepareLinears(linears, { bits: 2, method: 'lsq', act: true }).get('blk.0.attn_q.weight')).toEqual({ bits: 2, group: 32, learn: true, act: true });
+  });
+
+  it('keeps the layers keepFloat patterns match in f32', () => {
+    const plan = prepareLinears(linears, { keepFloat: ['output.weight', 'blk.*.ffn_down.weight'] });
+    expect(plan.size).toBe(12);
+    expect(plan.has('output.weight') || plan.has('blk.0.ffn_down.weight') || plan.has('blk.1.ffn_down.weight')).toBe(false);
+  });
+
+  it('refuses bad configurations, naming what is at fault', () => {
+    expect(() => prepareLinears(linears, { keepFloat: ['blk.*.mlp.weight'] })).toThrow(/keepFloat pattern 'blk\.\*\.mlp\.weight' matches no Linear layer/);
+    expect(() => prepareLinears(linears, { group: 64 })).toThrow(/group size 64 does not divide K=96 of 'blk\.0\.ffn_down\.weight' \[64, 96\]/);
+    expect(() => prepareLinears(linears, { bits: 9 })).toThrow(/bits=9 is not an integer in 2\.\.8/);
+    expect(() => prepareLinears(linears, { bits: 1.5 })).toThrow(/bits=1\.5/);
+    expect(() => prepareLinears(linears, { format: 'Q4_0', bits: 3 })).toThrow(/format Q4_0 is 4-bit, but bits=3/);
+    expect(() => prepareLinears(linears, { format: 'Q8_0', group: 64 })).toThrow(/blocks of 32 along K, but group=64/);
+    expect(() => prepareLinears(linears, { format: 'Q4_0', method: 'lsq' })).toThrow(/cannot be combined with lsq/);
+    expect(() => prepareLinears([], {})).toThrow(/the model has no Linear layers/);
+    expect(() => prepareLinears(linears, { keepFloat: ['*'] })).toThrow(/keeps every Linear layer in f32/);
+  });
+});
