@@ -10,7 +10,7 @@ export const generateCommand: Command = {
   summary: 'generate text with a Llama-family GGUF model (default: the bundled model)',
   help: `usage:
   nibble generate [MODEL.gguf|URL] --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
-                  [--min-p P] [--repeat-penalty R] [--seed S] [--stop TEXT ...] [--ctx N] [--chat] [--json]
+                  [--min-p P] [--repeat-penalty R] [--seed S] [--stop TEXT ...] [--ctx N] [--context-shift] [--chat] [--json]
 options:
   --prompt TEXT         the prompt (with --chat: the user's message)
   --max-tokens N        tokens to generate at most (default 128)
@@ -19,6 +19,7 @@ options:
   --seed S              same seed, same text (default: random)
   --stop TEXT           stop when this text appears (repeatable; not printed)
   --ctx N               context length of the KV cache (default: the model's, at most 2048)
+  --context-shift       when the context is full, keep its newer half and go on (llama.cpp's context shift)
   --chat                render the prompt with the file's chat template as one user message
   --json                print one object: text, ids and figures`,
   async run(argv) {
@@ -29,7 +30,7 @@ options:
         args: argv,
         options: {
           prompt: { type: 'string' }, 'max-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' },
-          'min-p': { type: 'string' }, 'repeat-penalty': { type: 'string' }, seed: { type: 'string' }, stop: { type: 'string', multiple: true }, ctx: { type: 'string' },
+          'min-p': { type: 'string' }, 'repeat-penalty': { type: 'string' }, seed: { type: 'string' }, stop: { type: 'string', multiple: true }, ctx: { type: 'string' }, 'context-shift': { type: 'boolean' },
           chat: { type: 'boolean' }, json: { type: 'boolean' },
         },
         allowPositionals: true,
@@ -51,6 +52,7 @@ options:
       repeatPenalty: numberOpt(cmd, 'repeat-penalty', values['repeat-penalty'], (n) => n > 0, 'must be > 0'),
       seed: numberOpt(cmd, 'seed', values.seed, (n) => int(n) && n >= 0, 'must be an integer >= 0'),
       stop: values.stop,
+      contextShift: !!values['context-shift'],
     };
     const ctxLen = numberOpt(cmd, 'ctx', values.ctx, (n) => int(n) && n >= 2, 'must be an integer >= 2');
     const path = positionals[0] ?? bundledModelPath();

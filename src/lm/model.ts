@@ -26,6 +26,11 @@ export interface GenerateOptions extends SamplingOptions {
   parseSpecial?: boolean;
   /** Never pick an end-of-generation token (llama.cpp's ignore_eos): generate exactly maxTokens (benchmarks). */
   ignoreEog?: boolean;
+  /**
+   * When the context is full, keep the BOS (if the prompt starts with it) and the newer half of the tokens, and go on
+   * from them (llama.cpp's context shift; nibble prefills the kept tokens again). Default false: stop ('context').
+   */
+  contextShift?: boolean;
 }
 
 export interface GenerationStats {
@@ -191,7 +196,7 @@ export class LanguageModel {
         if (text.emit) yield text.emit;
         if (text.stopped) done = end('stop');
         else if (stats.generatedTokens >= maxTokens) done = end('length');
-        else if (p >= eng.ctxLen) done = end('context');
+        else if (p >= eng.ctxLen && !o.contextShift) done = end('context');
         else if (o.signal?.aborted) done = end('abort');
       }
       if (done) {
@@ -199,6 +204,19 @@ export class LanguageModel {
         return this.finish(stats, done.why, tDecode0, stats.generatedTokens - 1);
       }
       if (stats.generatedTokens === 1) tDecode0 = performance.now();
+      if (p >= eng.ctxLen) {
+        // Context shift: BOS (if the prompt began with it) and the newer half of the history, then `next` is the last.
+        const first = tk.bos !== null && ids[0] === tk.bos ? [tk.bos] : [];
+        const win = [...first, ...history.slice(-Math.max(1, Math.floor((eng.ctxLen - first.length) / 2)))];
+        let r: number | Float32Array = 0;
+        for (p = 0; p < win.length; ) {
+          const part = win.slice(p, p + eng.chunk);
+          r = await eng.step(part, p, p + part.length >= win.length ? want : 'argmax');
+          p += part.length;
+        }
+        next = typeof r === 'number' ? r : pick(r);
+        continue;
+      }
       const r = await eng.step([next], p, want);
       p++;
       next = typeof r === 'number' ? r : pick(r);

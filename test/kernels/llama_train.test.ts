@@ -26,7 +26,7 @@ import { byteLevelVocab, initLlamaWeights, llamaConfig, llamaWeightsFromGguf, wr
 import type { LlamaConfig } from '../../src/nn/llama_config.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { rng } from '../../src/ref/random.js';
-import { llamaCppLogits } from '../helpers/llamacpp.js';
+import { llamaCppLogits } from '../../runtime/llamacpp.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nibble-llama-train-'));
 let ctx: GpuContext;

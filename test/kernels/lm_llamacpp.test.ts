@@ -24,7 +24,7 @@ import { parseGgufFile } from '../../src/io/gguf.js';
 import { LanguageModel } from '../../src/lm/model.js';
 import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType } from '../../src/lm/synth.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
-import { llamaCppGreedy, llamaCppLogits } from '../helpers/llamacpp.js';
+import { llamaCppGreedy, llamaCppLogits } from '../../runtime/llamacpp.js';
 import { shapeFor, WEIGHT_CASES } from '../helpers/lm_cases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nibble-lm-cpp-'));

@@ -25,7 +25,7 @@ import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { rng } from '../../src/ref/random.js';
 import { Tokenizer } from '../../src/tokenizer/index.js';
 import { convertLinearGguf, initLsqScales, prepareLinears, quantizeLinear, type LinearQatConfig } from '../../src/train/qat_plan.js';
-import { llamaCppLogits } from '../helpers/llamacpp.js';
+import { llamaCppLogits } from '../../runtime/llamacpp.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nibble-lm-qat-'));
 let ctx: GpuContext;

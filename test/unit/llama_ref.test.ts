@@ -31,7 +31,7 @@ import { parseGgufFile, type GgufValue } from '../../src/io/gguf.js';
 import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType } from '../../src/lm/synth.js';
 import { llamaConfigFromGguf, ModelConfigError } from '../../src/nn/llama_config.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
-import { llamaCppGreedy, llamaCppLogits } from '../helpers/llamacpp.js';
+import { llamaCppGreedy, llamaCppLogits } from '../../runtime/llamacpp.js';
 import { shapeFor, WEIGHT_CASES } from '../helpers/lm_cases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nibble-llama-ref-'));
