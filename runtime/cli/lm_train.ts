@@ -16,6 +16,7 @@ import { UsageError, type Command } from './command.js';
 import { findFile, numberOpt } from './lm.js';
 import { writeAtomic } from './train.js';
 import { lmQat, QAT_HELP } from './lm_qat.js';
+import { JOB_HELP, lmJob } from './lm_job.js';
 
 const DEFAULT_CONFIG = 'configs/shakespeare-tiny.json';
 
@@ -100,12 +101,13 @@ async function pretrain(argv: string[]): Promise<number> {
 }
 
 export const lmCommand: Command = {
-  summary: 'language-model training: lm pretrain (a byte-level Llama on Tiny Shakespeare), lm qat (QAT vs PTQ, exported to GGUF)',
-  help: `subcommands:\n  pretrain   train a byte-level Llama from scratch\n  qat        quantization-aware training of a language model, against its f32 baseline\n\n${PRETRAIN_HELP}\n\n${QAT_HELP}`,
+  summary: 'language models: lm pretrain (a byte-level Llama on Tiny Shakespeare), lm qat (QAT vs PTQ, exported to GGUF), lm job (npm start)',
+  help: `subcommands:\n  pretrain   train a byte-level Llama from scratch\n  qat        quantization-aware training of a language model, against its f32 baseline\n  job        the language-model job of npm start\n\n${PRETRAIN_HELP}\n\n${QAT_HELP}\n\n${JOB_HELP}`,
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === 'pretrain') return pretrain(rest);
     if (sub === 'qat') return lmQat(rest);
-    throw new UsageError(`lm: unknown subcommand '${sub ?? ''}' (known: pretrain, qat)`);
+    if (sub === 'job') return lmJob(rest);
+    throw new UsageError(`lm: unknown subcommand '${sub ?? ''}' (known: pretrain, qat, job)`);
   },
 };

@@ -40,7 +40,7 @@ describe('nibble lm pretrain', () => {
     expect(r.stderr).toMatch(/'seq' 32 exceeds 'model.ctx' 16/);
     const u = nibble(['lm', 'finetune']);
     expect(u.status).toBe(2);
-    expect(u.stderr).toMatch(/unknown subcommand 'finetune' \(known: pretrain, qat\)/);
+    expect(u.stderr).toMatch(/unknown subcommand 'finetune' \(known: pretrain, qat, job\)/);
     expect(nibble(['lm', 'pretrain', '--steps', '0']).stderr).toMatch(/--steps 0: must be an integer >= 1/);
   });
 });
