@@ -3,7 +3,7 @@
 // for each bit width (W4 / W3 / W2, group 32) and each method (plain STE, LSQ, each with or without distillation
 // from the f32 model). Prints the share of the PTQ gap recovered and the QAT / f32 step-time ratio per row.
 //   npm run build && node dist/bench/lm-qat.js [--steps 300] [--bits 4,3,2] [--methods ste,lsq,ste+kd,lsq+kd]
-//     [--lr 3e-4] [--batch 8] [--seq 64] [--val-windows 64] [--model F32.gguf] [--json FILE]
+//     [--lr 3e-4] [--batch 8] [--seq 64] [--val-windows 64] [--temperature 1] [--kd-weight 1] [--model F32.gguf] [--json FILE]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +18,7 @@ import { Tokenizer } from '../src/tokenizer/index.js';
 const { values } = parseArgs({
   options: {
     steps: { type: 'string' }, bits: { type: 'string' }, methods: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' },
-    'val-windows': { type: 'string' }, model: { type: 'string' }, json: { type: 'string' }, temperature: { type: 'string' }, seed: { type: 'string' },
+    'val-windows': { type: 'string' }, model: { type: 'string' }, json: { type: 'string' }, temperature: { type: 'string' }, seed: { type: 'string' }, 'kd-weight': { type: 'string' },
   },
   strict: true,
 });
@@ -31,17 +31,18 @@ const model = llamaWeightsFromGguf(file);
 const data = textDataset(readFileSync(join(packageRoot(), 'demo/public/data/tinyshakespeare.txt'), 'utf8'), Tokenizer.fromGguf(file.metadata));
 const base = { steps, lr: Number(values.lr ?? 3e-4), batch: Number(values.batch ?? 8), seq: Number(values.seq ?? 64), seed: Number(values.seed ?? 0), valWindows: Number(values['val-windows'] ?? 64), warmupSteps: 0 };
 const T = Number(values.temperature ?? 1);
+const kdWeight = Number(values['kd-weight'] ?? 1);
 
 const ctx = await createNodeContext();
 const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (SwiftShader)' : ''}`;
-console.log(`lm QAT bench: ${modelPath}, ${steps} steps of ${base.batch} x ${base.seq} at lr ${base.lr} (cosine to 10%), ${base.valWindows} validation windows, ${adapter}`);
+console.log(`lm QAT bench: ${modelPath}, ${steps} steps of ${base.batch} x ${base.seq} at lr ${base.lr} (cosine to 10%), ${base.valWindows} validation windows, distillation T ${T} weight ${kdWeight}, ${adapter}`);
 const rows: Record<string, unknown>[] = [];
 let f32: { start: number; after: number; ms: number } | null = null;
 try {
   for (const bits of bitsList) {
     for (const m of methods) {
       const [method, kd] = m.split('+') as ['ste' | 'lsq', string | undefined];
-      const o: LmQatOptions = { ...base, bits, group: 32, method, distill: kd === 'kd' ? { temperature: T } : false, baseline: f32 === null };
+      const o: LmQatOptions = { ...base, bits, group: 32, method, distill: kd === 'kd' ? { temperature: T, weight: kdWeight } : false, baseline: f32 === null };
       const t0 = performance.now();
       const r = await qatLlama(ctx, model, data, o);
       if (!f32) f32 = { start: r.f32_start, after: r.f32_after, ms: r.ms_per_step_f32 };
@@ -49,7 +50,7 @@ try {
       const row = { bits, group: 32, method: m, ...fig, converted: r.converted, recovered: gapRecovered(fig), ms_per_step_f32: f32.ms, ms_per_step_qat: r.ms_per_step_qat, ratio: r.ms_per_step_qat / f32.ms, seconds: (performance.now() - t0) / 1000 };
       rows.push(row);
       console.log(`W${bits} g32 ${m.padEnd(7)} f32 ${fig.f32_start.toFixed(4)} -> ${fig.f32_after.toFixed(4)}  PTQ ${r.ptq.toFixed(4)}  QAT ${r.qat.toFixed(4)}  converted ${r.converted.toFixed(4)}  recovered ${(100 * row.recovered).toFixed(1)}%  step ${r.ms_per_step_qat.toFixed(0)} ms (${row.ratio.toFixed(2)}x f32 ${f32.ms.toFixed(0)} ms)`);
-      if (values.json) writeFileSync(values.json, JSON.stringify({ adapter, model: modelPath, ...base, temperature: T, rows }, null, 2));
+      if (values.json) writeFileSync(values.json, JSON.stringify({ adapter, model: modelPath, ...base, temperature: T, kdWeight, rows }, null, 2));
     }
   }
 } finally {

@@ -24,7 +24,7 @@ export const QAT_DEFAULTS = { method: 'lsq' as const, distill: true, temperature
 
 export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8 --group G | --format q4_0|q8_0] [--act]
        [--method ste|lsq] [--distill [--temperature T]] [--steps N] [--lr X] [--batch B] [--seed S]
-       [--out FILE.gguf] [--json]
+       [--out FILE.gguf] [--data FILE] [--json]
   --model FILE    the f32 model to start from (default: the bundled demo/public/models/shakespeare-f32.gguf)
   --bits B        weight bits, 2..8, torchao's symmetric rule per group (default 4 with --group 32)
   --group G       group size along K (default 32; a multiple of 32 for the GGUF export)
@@ -38,6 +38,7 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
   --batch B       windows per step (default ${QAT_DEFAULTS.batch}), of --seq tokens (default ${QAT_DEFAULTS.seq})
   --seed S        seed of the batches (default ${QAT_DEFAULTS.seed})
   --out FILE      the converted GGUF (default out/shakespeare-qat.gguf)
+  --data FILE     the text to train on, tokenized by the model's tokenizer (default: Tiny Shakespeare); last 10% validates
   --json          print the figures as one JSON object`;
 
 export interface QatCliResult {
@@ -60,7 +61,7 @@ export async function lmQat(argv: string[]): Promise<number> {
         model: { type: 'string' }, bits: { type: 'string' }, group: { type: 'string' }, format: { type: 'string' }, act: { type: 'boolean' },
         method: { type: 'string' }, distill: { type: 'boolean' }, 'no-distill': { type: 'boolean' }, temperature: { type: 'string' },
         steps: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, seed: { type: 'string' },
-        out: { type: 'string' }, json: { type: 'boolean' }, 'val-windows': { type: 'string' },
+        out: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, 'val-windows': { type: 'string' },
       },
       strict: true,
     }));
@@ -110,12 +111,12 @@ export async function lmQat(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`lm qat: ${modelPath}: ${(e as Error).message}`);
   }
-  const dataPath = findFile('demo/public/data/tinyshakespeare.txt');
+  const dataPath = values.data ?? findFile('demo/public/data/tinyshakespeare.txt');
   let data;
   try {
     data = textDataset(readFileSync(dataPath, 'utf8'), tok);
   } catch (e) {
-    if (e instanceof TextDataError || e instanceof TokenizerError) throw new UsageError(`lm qat: ${dataPath}: ${(e as Error).message}`);
+    if (e instanceof TextDataError || e instanceof TokenizerError || (e as NodeJS.ErrnoException).code) throw new UsageError(`lm qat: ${dataPath}: ${(e as Error).message}`);
     throw e;
   }
   const out = resolve(values.out ?? 'out/shakespeare-qat.gguf');
@@ -153,7 +154,7 @@ export async function lmQat(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    if (e instanceof QatConfigError || e instanceof ModelConfigError || e instanceof TrainingError || e instanceof RangeError) throw new UsageError(`lm qat: ${e.message}`);
+    if (e instanceof QatConfigError || e instanceof ModelConfigError || e instanceof TrainingError || e instanceof RangeError || e instanceof TextDataError) throw new UsageError(`lm qat: ${e.message}`);
     throw e;
   } finally {
     ctx.destroy();
