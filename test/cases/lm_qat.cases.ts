@@ -1,0 +1,146 @@
+// Language-model QAT (src/lm/qat.ts, src/train/qat_plan.ts, the fake-quant Linear of src/nn/llama_train.ts), the
+// same cases in Node and in Chromium:
+//   - the converted GGUF's blocks dequantize bit for bit to the weights QAT trained against (ggml's Q4_0 / Q8_0
+//     rules), and to the trained codes times the f16-rounded scale for the torchao rule and LSQ;
+//   - the converted model on the inference engine gives the fake-quant logits (both f32: to the rounding of the sums);
+//   - a short QAT run (LSQ + distillation) reproduces bit for bit with one seed.
+// Node alone (test/kernels/lm_qat.test.ts): llama.cpp on the converted file, distillation by finite differences.
+import { textDataset } from '../../src/data/text.js';
+import type { GpuContext } from '../../src/gpu/context.js';
+import { Graph } from '../../src/graph/graph.js';
+import { LanguageModel } from '../../src/lm/model.js';
+import { convertLlama, qatLlama } from '../../src/lm/qat.js';
+import { fakeQuantWeight, lsqScaleName } from '../../src/nn/linear_quant.js';
+import { buildLlamaTrainGraph, llamaLinears, type LlamaWeights } from '../../src/nn/llama_train.js';
+import { byteLevelVocab, initLlamaWeights, llamaConfig } from '../../src/nn/llama_weights.js';
+import { roundF16 } from '../../src/quant/f16.js';
+import { dequantizeGguf } from '../../src/quant/gguf.js';
+import { Tokenizer } from '../../src/tokenizer/index.js';
+import { convertLinearGguf, initLsqScales, prepareLinears, quantizeLinear, type LinearQatConfig } from '../../src/train/qat_plan.js';
+import { assert, type GpuCase } from './types.js';
+
+export const QAT_LM_CONFIG = llamaConfig({ dim: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 128, ctx: 64, vocab: 260 });
+
+/** Seeded weights at 5x the init scale, so the logits are far from uniform and a wrong weight shows. */
+export function qatLmWeights(seed: number): LlamaWeights {
+  const w = initLlamaWeights(QAT_LM_CONFIG, seed);
+  for (const [k, v] of Object.entries(w)) if (!k.includes('norm')) for (let i = 0; i < v.length; i++) v[i] *= 5;
+  return w;
+}
+
+/** BOS, then the bytes of a line (byte b is token 3 + b). */
+export const QAT_LM_IDS = [1, ...[...'ROMEO:\nBut, soft! what light'].map((ch) => 3 + ch.charCodeAt(0))];
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** The fake-quant weights of every planned Linear, as the training graph computes them. */
+async function fakeQuantWeights(ctx: GpuContext, w: LlamaWeights, cfg: LinearQatConfig): Promise<Record<string, Float32Array>> {
+  const linears = llamaLinears(QAT_LM_CONFIG);
+  const plan = prepareLinears(linears, cfg);
+  const lsq = initLsqScales(plan, linears, w);
+  const g = new Graph(ctx, 'fq');
+  try {
+    const outs = linears.map((l) => {
+      const q = plan.get(l.name)!;
+      const scale = q.learn ? g.param(lsqScaleName(l.name), [lsq[l.name].length], lsq[l.name]) : undefined;
+      return fakeQuantWeight(g.param(l.name, [l.N, l.K], w[l.name]), q, scale);
+    });
+    const exe = await g.compile({ outputs: outs });
+    await exe.run();
+    const out: Record<string, Float32Array> = {};
+    for (let i = 0; i < linears.length; i++) out[linears[i].name] = (await exe.read(outs[i])) as Float32Array;
+    return out;
+  } finally {
+    g.destroy();
+  }
+}
+
+export const CASES: GpuCase[] = [
+  {
+    name: 'lm qat: the GGUF blocks hold exactly what QAT trained against (Q4_0 / Q8_0 rules), or its codes with an f16 scale (torchao rule, LSQ)',
+    async run(ctx) {
+      const w = qatLmWeights(1);
+      const linears = llamaLinears(QAT_LM_CONFIG);
+      let n = 0;
+      for (const cfg of [{ format: 'Q4_0' }, { format: 'Q8_0' }] as LinearQatConfig[]) {
+        const fq = await fakeQuantWeights(ctx, w, cfg);
+        const plan = prepareLinears(linears, cfg);
+        for (const l of linears) {
+          const g = await convertLinearGguf(ctx, w[l.name], l.N, l.K, plan.get(l.name)!, l.name);
+          assert(g.type === cfg.format, `${l.name}: type ${g.type}`);
+          const d = maxDiff(dequantizeGguf(g.type, g.data, l.N, l.K, l.name), fq[l.name]);
+          assert(d === 0, `${cfg.format} ${l.name}: the file differs from the fake-quant weights by ${d}`);
+          n++;
+        }
+      }
+      for (const cfg of [{ bits: 3 }, { bits: 2, group: 64 }, { bits: 6 }, { bits: 4, method: 'lsq' }] as LinearQatConfig[]) {
+        const fq = await fakeQuantWeights(ctx, w, cfg);
+        const plan = prepareLinears(linears, cfg);
+        const lsq = initLsqScales(plan, linears, w);
+        for (const l of linears) {
+          const q = plan.get(l.name)!;
+          const { codes, scales } = await quantizeLinear(ctx, w[l.name], l.N, l.K, q, l.name, lsq[l.name]);
+          const sc = (i: number) => scales[Math.floor(i / q.group)];
+          const what = `${JSON.stringify(cfg)} ${l.name}`;
+          assert(maxDiff(fq[l.name], Float32Array.from(codes, (c, i) => Math.fround(c * sc(i)))) === 0, `${what}: fake-quant != codes x scale`);
+          const g = await convertLinearGguf(ctx, w[l.name], l.N, l.K, q, l.name, lsq[l.name]);
+          assert(g.type === (q.bits <= 4 ? 'Q4_0' : 'Q8_0'), `${what}: type ${g.type}`);
+          const deq = dequantizeGguf(g.type, g.data, l.N, l.K, l.name);
+          assert(maxDiff(deq, Float32Array.from(codes, (c, i) => Math.fround(c * roundF16(sc(i))))) === 0, `${what}: file != codes x f16(scale)`);
+          n++;
+        }
+      }
+      return `${n} weights checked`;
+    },
+  },
+  {
+    name: 'lm qat: the converted Q4_0 model on the engine gives the fake-quant logits',
+    async run(ctx) {
+      const w = qatLmWeights(2);
+      const plan = prepareLinears(llamaLinears(QAT_LM_CONFIG), { format: 'Q4_0' });
+      const T = QAT_LM_IDS.length;
+      const t = buildLlamaTrainGraph(ctx, QAT_LM_CONFIG, w, { B: 1, T, quant: plan });
+      let fq: Float32Array;
+      try {
+        const exe = await t.graph.compile({ outputs: [t.logits] });
+        await exe.run({ ids: Int32Array.from(QAT_LM_IDS), targets: new Int32Array(T) });
+        fq = (await exe.read(t.logits)) as Float32Array;
+      } finally {
+        t.graph.destroy();
+      }
+      const bytes = await convertLlama(ctx, QAT_LM_CONFIG, w, plan, {}, byteLevelVocab());
+      const lm = await LanguageModel.load(ctx, new Blob([bytes as BlobPart]) as unknown as Parameters<typeof LanguageModel.load>[1], { ctxLen: 64, kvType: 'f32', warmup: false });
+      try {
+        const dz = maxDiff(await lm.logits(QAT_LM_IDS), fq);
+        // Same weights, both f32: the logits (|z| < 10, K <= 128) agree to the rounding of the sums.
+        assert(dz <= 1e-3, `converted vs fake-quant logits differ by ${dz}`);
+        return `max |dz| ${dz.toExponential(2)} over ${fq.length} logits`;
+      } finally {
+        lm.dispose();
+      }
+    },
+  },
+  {
+    name: 'lm qat: a short LSQ + distillation run reproduces bit for bit with one seed',
+    async run(ctx) {
+      const text = 'ROMEO:\nBut, soft! what light through yonder window breaks?\nIt is the east, and Juliet is the sun.\n\n'.repeat(12);
+      const data = textDataset(text, Tokenizer.fromGguf(byteLevelVocab()));
+      const model = { config: QAT_LM_CONFIG, weights: qatLmWeights(3) };
+      const o = { bits: 3, method: 'lsq' as const, distill: { temperature: 2 }, steps: 3, lr: 1e-3, batch: 2, seq: 32, seed: 4, valWindows: 4, metadata: byteLevelVocab() };
+      const a = await qatLlama(ctx, model, data, o);
+      const b = await qatLlama(ctx, model, data, o);
+      for (const k of ['f32_start', 'f32_after', 'ptq', 'qat', 'converted'] as const) assert(Number.isFinite(a[k]), `${k} = ${a[k]}`);
+      assert(Math.abs(a.recovered - (1 - (a.qat - a.f32_after) / (a.ptq - a.f32_start))) < 1e-12, 'recovered is not the formula');
+      assert(a.losses.qat.every((v, i) => v === b.losses.qat[i]) && a.losses.f32.every((v, i) => v === b.losses.f32[i]), 'the losses differ between runs');
+      for (const [k, v] of Object.entries(a.weights)) assert(v.every((x, i) => Object.is(x, b.weights[k][i])), `weight ${k} differs between runs`);
+      assert(a.gguf.length === b.gguf.length && a.gguf.every((x, i) => x === b.gguf[i]), 'the GGUF files differ');
+      // The converted file runs what QAT trained, up to the scales' f16 rounding.
+      assert(Math.abs(a.converted - a.qat) <= 0.02, `converted ${a.converted} vs QAT ${a.qat}`);
+      return `QAT ${a.qat.toFixed(4)}, converted ${a.converted.toFixed(4)} nats/byte; identical twice`;
+    },
+  },
+];
