@@ -3,7 +3,7 @@
 // for each bit width (W4 / W3 / W2, group 32) and each method (plain STE, LSQ, each with or without distillation
 // from the f32 model). Prints the share of the PTQ gap recovered and the QAT / f32 step-time ratio per row.
 //   npm run build && node dist/bench/lm-qat.js [--steps 300] [--bits 4,3,2] [--methods ste,lsq,ste+kd,lsq+kd]
-//     [--lr 3e-4] [--batch 8] [--seq 64] [--val-windows 64] [--temperature 1] [--kd-weight 1] [--model F32.gguf] [--json FILE]
+//     [--runs 2:ste,2:lsq+kd,...] [--baseline EARLIER.json] [--lr 3e-4] [--batch 8] [--seq 64] [--val-windows 64] [--temperature 1] [--kd-weight 1] [--model F32.gguf] [--json FILE]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +18,7 @@ import { Tokenizer } from '../src/tokenizer/index.js';
 const { values } = parseArgs({
   options: {
     steps: { type: 'string' }, bits: { type: 'string' }, methods: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' },
-    'val-windows': { type: 'string' }, model: { type: 'string' }, json: { type: 'string' }, temperature: { type: 'string' }, seed: { type: 'string' }, 'kd-weight': { type: 'string' },
+    'val-windows': { type: 'string' }, model: { type: 'string' }, json: { type: 'string' }, temperature: { type: 'string' }, seed: { type: 'string' }, 'kd-weight': { type: 'string' }, runs: { type: 'string' }, baseline: { type: 'string' },
   },
   strict: true,
 });
@@ -37,10 +37,19 @@ const ctx = await createNodeContext();
 const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (SwiftShader)' : ''}`;
 console.log(`lm QAT bench: ${modelPath}, ${steps} steps of ${base.batch} x ${base.seq} at lr ${base.lr} (cosine to 10%), ${base.valWindows} validation windows, distillation T ${T} weight ${kdWeight}, ${adapter}`);
 const rows: Record<string, unknown>[] = [];
+// --baseline FILE: the f32 figures of an earlier run (its --json) with the same steps, lr, batch, seq, seed and windows.
 let f32: { start: number; after: number; ms: number } | null = null;
+if (values.baseline) {
+  const prev = JSON.parse(readFileSync(values.baseline, 'utf8'));
+  for (const k of Object.keys(base) as (keyof typeof base)[]) if (prev[k] !== base[k]) throw new Error(`--baseline ${values.baseline}: its ${k} is ${prev[k]}, this run's ${base[k]}`);
+  const r0 = prev.rows[0];
+  f32 = { start: r0.f32_start, after: r0.f32_after, ms: r0.ms_per_step_f32 };
+}
 try {
-  for (const bits of bitsList) {
-    for (const m of methods) {
+  // --runs 2:ste,2:lsq,... picks (bits, method) pairs; else every method at every bit width.
+  const runs = values.runs ? values.runs.split(',').map((r) => r.split(':') as [string, string]).map(([b, m]) => [Number(b), m] as const) : bitsList.flatMap((b) => methods.map((m) => [b, m] as const));
+  {
+    for (const [bits, m] of runs) {
       const [method, kd] = m.split('+') as ['ste' | 'lsq', string | undefined];
       const o: LmQatOptions = { ...base, bits, group: 32, method, distill: kd === 'kd' ? { temperature: T, weight: kdWeight } : false, baseline: f32 === null };
       const t0 = performance.now();

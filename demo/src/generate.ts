@@ -233,7 +233,7 @@ export function setupGenerate(): void {
     showError($('gen-error'), `the generation worker failed: ${ev.message || 'it could not start'}`);
     sync();
   };
-  const bundled = () => load({ kind: 'bundled', url: new URL('models/nibble-tiny.gguf', document.baseURI).href });
+  const bundled = () => load({ kind: 'bundled', url: new URL('models/shakespeare-q4_0.gguf', document.baseURI).href });
   btn('gen-bundled').addEventListener('click', bundled);
   $<HTMLInputElement>('gen-file').addEventListener('change', (ev) => {
     const f = (ev.target as HTMLInputElement).files?.[0];

@@ -6,8 +6,11 @@ import type { GenerationStats } from '../../src/lm/model.js';
 import { UsageError, type Command } from './command.js';
 import { bundledModelPath, loadForCli, numberOpt, userErrors } from './lm.js';
 
+/** The model `nibble generate` runs without one: the Shakespeare model nibble trained, QAT-converted to Q4_0. */
+export const DEFAULT_MODEL = 'shakespeare-q4_0.gguf';
+
 export const generateCommand: Command = {
-  summary: 'generate text with a Llama-family GGUF model (default: the bundled model)',
+  summary: 'generate text with a Llama-family GGUF model (default: the bundled Shakespeare model, Q4_0)',
   help: `usage:
   nibble generate [MODEL.gguf|URL] --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
                   [--min-p P] [--repeat-penalty R] [--seed S] [--stop TEXT ...] [--ctx N] [--context-shift] [--chat] [--json]
@@ -55,7 +58,7 @@ options:
       contextShift: !!values['context-shift'],
     };
     const ctxLen = numberOpt(cmd, 'ctx', values.ctx, (n) => int(n) && n >= 2, 'must be an integer >= 2');
-    const path = positionals[0] ?? bundledModelPath();
+    const path = positionals[0] ?? bundledModelPath(DEFAULT_MODEL);
     const { ctx, lm } = await loadForCli(cmd, path, { ctxLen, quiet: values.json });
     try {
       const gen = values.chat ? lm.chat([{ role: 'user', content: values.prompt }], opts) : lm.generate(values.prompt, opts);

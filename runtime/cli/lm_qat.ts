@@ -20,7 +20,7 @@ import { bundledModelPath, findFile, numberOpt } from './lm.js';
 import { writeAtomic } from './train.js';
 
 /** nibble's best recipe (bench/lm-qat.ts measured it): what a user who passes only --bits gets. */
-export const QAT_DEFAULTS = { method: 'lsq' as const, distill: true, temperature: 1, lr: 1e-3, steps: 100, batch: 8, seq: 64, seed: 0, valWindows: 64 };
+export const QAT_DEFAULTS = { method: 'ste' as 'ste' | 'lsq', distill: false, temperature: 1, lr: 3e-4, steps: 300, batch: 8, seq: 64, seed: 0, valWindows: 64 };
 
 export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8 --group G | --format q4_0|q8_0] [--act]
        [--method ste|lsq] [--distill [--temperature T]] [--steps N] [--lr X] [--batch B] [--seed S]
@@ -30,9 +30,9 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
   --group G       group size along K (default 32; a multiple of 32 for the GGUF export)
   --format F      q4_0 or q8_0: ggml's own rule, so the GGUF holds exactly the trained weights (instead of --bits)
   --act           also fake-quantize each layer's input per token (int8); the converted model runs f32 activations
-  --method M      ste (the dynamic rule, straight-through) or lsq (learned per-group scales; default ${QAT_DEFAULTS.method}; with --bits)
+  --method M      ste (the dynamic rule, straight-through; default) or lsq (learned per-group scales; with --bits)
   --distill       learn from the f32 model's logits (KL at --temperature, default ${QAT_DEFAULTS.temperature}) instead of the data
-                  (default: on); --no-distill trains on the data loss alone
+                  loss (default: off, the data loss: it measured better here, docs/lm-qat.md); --no-distill: the default
   --steps N       steps of each run, f32 baseline and QAT (default ${QAT_DEFAULTS.steps})
   --lr X          peak learning rate, cosine to 10% (default ${QAT_DEFAULTS.lr})
   --batch B       windows per step (default ${QAT_DEFAULTS.batch}), of --seq tokens (default ${QAT_DEFAULTS.seq})

@@ -52,7 +52,7 @@ describe('demo: CSP and hostile files (headless chromium)', () => {
     const errorsBefore = h.pageErrors.length;
     await h.page.reload();
     await h.page.waitForFunction('window.demoReady === "ready"');
-    await genLoaded('nibble-tiny.gguf'); // the Generate worker loads the bundled model at start
+    await genLoaded('shakespeare-q4_0.gguf'); // the Generate worker loads the bundled model at start
     await h.page.waitForFunction(() => document.querySelector('#run-models')?.textContent?.includes('digits-f32.safetensors'));
     for (const t of ['run', 'train', 'gguf', 'bench', 'caps', 'generate']) {
       await tab(t);

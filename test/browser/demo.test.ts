@@ -78,15 +78,15 @@ describe('demo (headless chromium)', () => {
   it('Generate: the first tab; the bundled model loads in the worker and its greedy text equals the library in Node', async () => {
     expect(await h.page.$eval('#tabs button', (e) => (e as HTMLElement).dataset.tab)).toBe('generate');
     expect(await hidden('#tab-generate')).toBe(false);
-    expect(await text('#tab-generate')).toMatch(/untrained/);
-    await genLoaded('nibble-tiny.gguf');
+    expect(await text('#tab-generate')).toMatch(/Tiny Shakespeare/);
+    await genLoaded('shakespeare-q4_0.gguf');
     const config = await text('#gen-config');
     expect(config).toMatch(/architecture\s*llama/);
-    expect(config).toMatch(/heads\s*4 query, 2 key\/value \(head dim 32\)/);
-    expect(config).toMatch(/vocabulary\s*259/);
-    expect(config).toMatch(/Q8_0 ×\d+/);
+    expect(config).toMatch(/heads\s*4 query, 2 key\/value \(head dim 16\)/);
+    expect(config).toMatch(/vocabulary\s*260/);
+    expect(config).toMatch(/Q4_0 ×15/);
     expect(await h.page.$eval('#gen-mode-chat', (e) => (e as HTMLInputElement).disabled)).toBe(true); // no chat template
-    const prompt = 'Once upon a time';
+    const prompt = 'ROMEO:';
     await setValue('#gen-prompt', prompt);
     await setValue('#gen-max', '8');
     await setValue('#gen-temperature', '0');
@@ -107,7 +107,7 @@ describe('demo (headless chromium)', () => {
     // What `nibble generate --temperature 0 --max-tokens 8 --prompt <same>` prints, through the library in Node.
     const ctx = await createNodeContext();
     try {
-      const lm = await LanguageModel.load(ctx, join(packageRoot(), 'demo/public/models/nibble-tiny.gguf'));
+      const lm = await LanguageModel.load(ctx, join(packageRoot(), 'demo/public/models/shakespeare-q4_0.gguf'));
       let want = '';
       for await (const piece of lm.generate(prompt, { temperature: 0, maxTokens: 8 })) want += piece;
       expect(ids).toEqual(lm.lastStats!.ids);
@@ -178,7 +178,7 @@ describe('demo (headless chromium)', () => {
     expect(await text('#gen-stored')).toMatch(/models\/nibble-tiny.gguf \([\d.]+ KiB\); [\d.]+ KiB in all/);
     await h.page.reload();
     await h.page.waitForFunction('window.demoReady === "ready"');
-    await genLoaded('nibble-tiny.gguf'); // the bundled model, loaded at start
+    await genLoaded('shakespeare-q4_0.gguf'); // the bundled model, loaded at start
     await h.page.waitForFunction(() => document.querySelector('#gen-stored')?.getAttribute('data-count') === '1');
     await setValue('#gen-url', 'models/nibble-tiny.gguf');
     await h.page.click('#gen-open-url');

@@ -13,7 +13,7 @@ import { LanguageModel } from '../../src/lm/model.js';
 import { synthLlamaGguf } from '../../src/lm/synth.js';
 
 const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', ...args], { encoding: 'utf8', timeout: 300_000 });
-const BUNDLED = 'demo/public/models/nibble-tiny.gguf';
+const BUNDLED = 'demo/public/models/shakespeare-q4_0.gguf'; // what `nibble generate` runs without a model
 const dir = mkdtempSync(join(tmpdir(), 'nibble-lm-cli-'));
 const model = join(dir, 'tiny.gguf');
 let ctx: GpuContext;
