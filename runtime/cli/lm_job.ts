@@ -17,12 +17,12 @@ import { createNodeContext } from '../node.js';
 import { ProgressBar } from '../progress.js';
 import { UsageError } from './command.js';
 import { bundledModelPath, findFile, numberOpt } from './lm.js';
-import { QAT_DEFAULTS } from './lm_qat.js';
+import { defaultMethod, QAT_DEFAULTS } from './lm_qat.js';
 
 export const JOB_HELP = `usage: nibble lm job [--steps N] [--chars N] [--out DIR] [--json]   (npm start)
   from the bundled f32 model: PTQ vs QAT at W4 g32 (Q4_0) and W2 g32, converted to GGUF, the 4-bit file checked
   with llama.cpp, samples of the f32 and the 4-bit model side by side, a table of losses, sizes and tokens/s
-  --steps N   QAT steps (and f32 baseline steps) per bit width (default 24)
+  --steps N   QAT steps (and f32 baseline steps) per bit width (default 60: about 2 minutes on 2 CPU cores)
   --chars N   sample length in bytes (default 200)
   --out DIR   where the GGUF files go (default out/)
   --json      print the figures as one JSON object`;
@@ -63,7 +63,7 @@ export async function lmJob(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`lm job: ${(e as Error).message}\n${JOB_HELP}`);
   }
-  const steps = numberOpt('lm job', 'steps', values.steps, (n) => Number.isInteger(n) && n >= 1, 'must be an integer >= 1') ?? 24;
+  const steps = numberOpt('lm job', 'steps', values.steps, (n) => Number.isInteger(n) && n >= 1, 'must be an integer >= 1') ?? 60;
   const chars = numberOpt('lm job', 'chars', values.chars, (n) => Number.isInteger(n) && n >= 1, 'must be an integer >= 1') ?? 200;
   const outDir = resolve(values.out ?? 'out');
   const t0 = performance.now();
@@ -74,7 +74,7 @@ export async function lmJob(argv: string[]): Promise<number> {
   const tok = Tokenizer.fromGguf(file.metadata);
   const data = textDataset(readFileSync(findFile('demo/public/data/tinyshakespeare.txt'), 'utf8'), tok);
   const tokenizerKeys: Record<string, GgufValue> = Object.fromEntries(Object.entries(file.metadata).filter(([k]) => k.startsWith('tokenizer.')));
-  const base = { method: QAT_DEFAULTS.method, distill: QAT_DEFAULTS.distill ? { temperature: QAT_DEFAULTS.temperature } : false, steps, lr: QAT_DEFAULTS.lr, batch: QAT_DEFAULTS.batch, seq: QAT_DEFAULTS.seq, seed: QAT_DEFAULTS.seed, valWindows: 32, warmupSteps: 0 } satisfies Partial<LmQatOptions>;
+  const base = { distill: QAT_DEFAULTS.distill ? { temperature: QAT_DEFAULTS.temperature } : false, steps, lr: QAT_DEFAULTS.lr, batch: QAT_DEFAULTS.batch, seq: QAT_DEFAULTS.seq, seed: QAT_DEFAULTS.seed, valWindows: 32, warmupSteps: 0 } satisfies Partial<LmQatOptions>;
   const ctx = await createNodeContext();
   try {
     const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (software fallback: SwiftShader)' : ''}`;
@@ -83,7 +83,7 @@ export async function lmJob(argv: string[]): Promise<number> {
     const runs: { label: string; file: string; r: LmQatResult }[] = [];
     for (const [label, q, name, baseline] of [
       ['W4 g32 (Q4_0 rule)', { format: 'Q4_0', method: 'ste' }, 'shakespeare-qat-q4_0.gguf', true],
-      ['W2 g32', { bits: 2, group: 32 }, 'shakespeare-qat-w2.gguf', false],
+      ['W2 g32', { bits: 2, group: 32, method: defaultMethod(2) }, 'shakespeare-qat-w2.gguf', false],
     ] as const) {
       const bar = values.json ? null : new ProgressBar();
       const o: LmQatOptions = { ...base, ...q, baseline, metadata: { ...tokenizerKeys, 'general.name': gguf.str(`nibble Shakespeare, QAT ${label}, ${steps} steps`) } };
@@ -146,7 +146,7 @@ export async function lmJob(argv: string[]): Promise<number> {
             `| model                         | file     | val loss | gap recovered | decode tok/s |`,
             `| ----------------------------- | -------- | -------- | ------------- | ------------ |`,
             `| f32 (bundled)                 | ${size(f32Bytes).padEnd(8)} | ${f(r4.r.f32_start)}    |               | ${s32.tps.toFixed(1).padStart(12)} |`,
-            `| f32 + ${String(steps).padEnd(3)} steps (baseline)  |          | ${f(r4.r.f32_after)}    |               |              |`,
+            `| ${`f32 + ${steps} steps (baseline)`.padEnd(29)} |          | ${f(r4.r.f32_after)}    |               |              |`,
             `| PTQ Q4_0                      |          | ${f(r4.r.ptq)}    |               |              |`,
             `| QAT Q4_0, converted GGUF      | ${size(r4.r.gguf.length).padEnd(8)} | ${f(r4.r.converted)}    | ${pct(r4.r.recovered).padStart(13)} | ${s4.tps.toFixed(1).padStart(12)} |`,
             `| PTQ W2 g32                    |          | ${f(r2.r.ptq)}    |               |              |`,
