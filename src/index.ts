@@ -66,7 +66,11 @@ export { renderChat, ChatTemplateError, type ChatMessage, type ChatRenderOptions
 export { synthLlamaGguf, spmByteVocab, llama3RopeFactors, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType, type Llama3RopeScaling } from './lm/synth.js';
 export { llamaLogitsRef, type LlamaRefOptions } from './ref/llama.js';
 // Training the Llama definition on the autograd graph (the first part of language-model QAT), byte-level text data.
-export { GraphLlamaOps, buildLlamaTrainGraph, readLlamaWeights, IGNORE_INDEX, type LlamaWeights, type LlamaTrainGraph } from './nn/llama_train.js';
+export { GraphLlamaOps, buildLlamaTrainGraph, readLlamaWeights, readLsqScales, llamaLinears, distillLoss, IGNORE_INDEX, type LlamaWeights, type LlamaTrainGraph, type DistillOptions } from './nn/llama_train.js';
+export { fakeQuantWeight, type LinearQuant } from './nn/linear_quant.js';
+export { prepareLinears, initLsqScales, convertLinearGguf, QatConfigError, type LinearInfo, type LinearQatConfig } from './train/qat_plan.js';
+export { GraphTrainer, type TrainableGraph } from './train/graph_trainer.js';
+export { qatLlama, convertLlama, gapRecovered, type LmQatOptions, type LmQatResult } from './lm/qat.js';
 export { llamaWeightsFromGguf, writeLlamaGguf, byteLevelVocab, initLlamaWeights, llamaConfig } from './nn/llama_weights.js';
 export { textDataset, WindowSampler, validationBatches, natsPerByte, TextDataError, type TextDataset } from './data/text.js';
 export { pretrainLlama, checkPretrainConfig, PretrainError, type PretrainConfig, type PretrainResult } from './lm/pretrain.js';
