@@ -71,6 +71,7 @@ export { fakeQuantWeight, type LinearQuant } from './nn/linear_quant.js';
 export { prepareLinears, initLsqScales, convertLinearGguf, QatConfigError, type LinearInfo, type LinearQatConfig } from './train/qat_plan.js';
 export { GraphTrainer, type TrainableGraph } from './train/graph_trainer.js';
 export { qatLlama, convertLlama, gapRecovered, type LmQatOptions, type LmQatResult } from './lm/qat.js';
+export { importHfLlama, hfLlamaConfig, permuteRope, type HfLlamaConfigJson } from './nn/hf_llama.js';
 export { llamaWeightsFromGguf, writeLlamaGguf, byteLevelVocab, initLlamaWeights, llamaConfig } from './nn/llama_weights.js';
 export { textDataset, WindowSampler, validationBatches, natsPerByte, TextDataError, type TextDataset } from './data/text.js';
 export { pretrainLlama, checkPretrainConfig, PretrainError, type PretrainConfig, type PretrainResult } from './lm/pretrain.js';

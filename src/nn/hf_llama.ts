@@ -1,0 +1,92 @@
+// Import of a Hugging Face Llama checkpoint (config.json + model.safetensors, HF tensor names) for fine-tuning: the
+// config becomes a LlamaConfig, the tensors GGUF-named LlamaWeights. HF's RoPE rotates the two halves of each head
+// (rotate_half); GGUF's llama layout rotates adjacent pairs, so q_proj and k_proj rows are permuted as llama.cpp's
+// convert_hf_to_gguf.py does (within each head, row j * (hd / 2) + i moves to row 2 i + j, for i < hd / 2, j < 2).
+// Every missing or misshapen tensor is named with the shape expected; F32, F16 and BF16 tensors are read.
+import { numel, toF32, type Safetensors } from '../io/safetensors.js';
+import { llamaTensorNames, ModelConfigError, type LlamaConfig } from './llama_config.js';
+import type { LlamaWeights } from './llama_train.js';
+import { llamaConfig } from './llama_weights.js';
+
+/** The config.json keys read (Llama's; Mistral-style configs without sliding windows read the same). */
+export interface HfLlamaConfigJson {
+  model_type?: string;
+  vocab_size: number;
+  hidden_size: number;
+  intermediate_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  num_key_value_heads?: number;
+  max_position_embeddings: number;
+  rms_norm_eps?: number;
+  rope_theta?: number;
+  tie_word_embeddings?: boolean;
+  head_dim?: number;
+  rope_scaling?: unknown;
+}
+
+/** The LlamaConfig of an HF config.json; errors name the key. */
+export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfig {
+  if (!json || typeof json !== 'object') throw new ModelConfigError(`${source}: not a JSON object`);
+  const j = json as Record<string, unknown>;
+  if (j.model_type !== undefined && j.model_type !== 'llama') throw new ModelConfigError(`${source}: model_type '${String(j.model_type)}' is not 'llama'`);
+  const int = (k: string, dflt?: number): number => {
+    const v = j[k] ?? dflt;
+    if (!Number.isInteger(v) || (v as number) < 1) throw new ModelConfigError(`${source}: '${k}' must be a positive integer, found ${JSON.stringify(j[k])}`);
+    return v as number;
+  };
+  const heads = int('num_attention_heads');
+  const dim = int('hidden_size');
+  if (j.head_dim !== undefined && j.head_dim !== dim / heads) throw new ModelConfigError(`${source}: head_dim ${String(j.head_dim)} differs from hidden_size / num_attention_heads = ${dim / heads} (not supported)`);
+  if (j.rope_scaling !== undefined && j.rope_scaling !== null) throw new ModelConfigError(`${source}: rope_scaling ${JSON.stringify(j.rope_scaling)} is not supported by the import`);
+  const eps = j.rms_norm_eps ?? 1e-6;
+  const theta = j.rope_theta ?? 10000;
+  if (typeof eps !== 'number' || !(eps > 0)) throw new ModelConfigError(`${source}: 'rms_norm_eps' must be a positive number, found ${JSON.stringify(j.rms_norm_eps)}`);
+  if (typeof theta !== 'number' || !(theta > 0)) throw new ModelConfigError(`${source}: 'rope_theta' must be a positive number, found ${JSON.stringify(j.rope_theta)}`);
+  return llamaConfig({
+    arch: 'llama', vocab: int('vocab_size'), dim, layers: int('num_hidden_layers'), heads, kvHeads: int('num_key_value_heads', heads),
+    ffn: int('intermediate_size'), ctx: int('max_position_embeddings'), eps, ropeBase: theta, tied: j.tie_word_embeddings === true,
+  });
+}
+
+/** The HF name of each GGUF tensor of `c`. */
+export function hfTensorName(gguf: string): string {
+  const fixed: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight' };
+  if (fixed[gguf]) return fixed[gguf];
+  const m = /^blk\.(\d+)\.(\w+)\.weight$/.exec(gguf);
+  const part: Record<string, string> = {
+    attn_norm: 'input_layernorm', ffn_norm: 'post_attention_layernorm', attn_q: 'self_attn.q_proj', attn_k: 'self_attn.k_proj', attn_v: 'self_attn.v_proj',
+    attn_output: 'self_attn.o_proj', ffn_gate: 'mlp.gate_proj', ffn_up: 'mlp.up_proj', ffn_down: 'mlp.down_proj',
+  };
+  if (!m || !part[m[2]]) throw new ModelConfigError(`no Hugging Face name for '${gguf}'`);
+  return `model.layers.${m[1]}.${part[m[2]]}.weight`;
+}
+
+/** HF's rotate-half rows -> GGUF's adjacent-pair rows, per head of hd rows (llama.cpp's permute). */
+export function permuteRope(w: Float32Array, heads: number, hd: number, cols: number): Float32Array {
+  const out = new Float32Array(w.length);
+  const half = hd / 2;
+  for (let h = 0; h < heads; h++)
+    for (let j = 0; j < 2; j++)
+      for (let i = 0; i < half; i++) out.set(w.subarray((h * hd + j * half + i) * cols, (h * hd + j * half + i + 1) * cols), (h * hd + 2 * i + j) * cols);
+  return out;
+}
+
+/** Config and GGUF-named f32 weights of an HF Llama checkpoint. */
+export function importHfLlama(configJson: unknown, st: Safetensors, source = 'model.safetensors'): { config: LlamaConfig; weights: LlamaWeights } {
+  const config = hfLlamaConfig(configJson);
+  const weights: LlamaWeights = {};
+  for (const { name, shape } of llamaTensorNames(config)) {
+    const hf = hfTensorName(name);
+    const t = st.tensors[hf];
+    if (!t) throw new ModelConfigError(`${source}: tensor '${hf}' is missing (expected shape [${shape.join(', ')}])`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) throw new ModelConfigError(`${source}: tensor '${hf}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+    if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new ModelConfigError(`${source}: tensor '${hf}' is ${t.dtype}; the import reads F32, F16 and BF16`);
+    let w = toF32(t);
+    if (w.length !== numel(shape)) throw new ModelConfigError(`${source}: tensor '${hf}' holds ${w.length} values, expected ${numel(shape)}`);
+    if (name.endsWith('attn_q.weight')) w = permuteRope(w, config.heads, config.headDim, config.dim);
+    else if (name.endsWith('attn_k.weight')) w = permuteRope(w, config.kvHeads, config.headDim, config.dim);
+    weights[name] = w;
+  }
+  return { config, weights };
+}

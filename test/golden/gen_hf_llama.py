@@ -1,0 +1,118 @@
+"""Writes test/golden/hf_llama/: a tiny Hugging Face Llama checkpoint (config.json + model.safetensors, HF tensor
+names, seeded random weights) and golden.json, the logits PyTorch computes for it with Hugging Face's Llama
+forward (LlamaForCausalLM's math: RMSNorm, rotate-half RoPE, grouped-query attention with repeat_kv, causal
+softmax, SwiGLU MLP, untied lm_head), written out here in plain torch so that no `transformers` is needed.
+nibble's import (src/nn/hf_llama.ts) must permute q_proj / k_proj rows into GGUF's rope layout, as llama.cpp's
+convert_hf_to_gguf.py does, to reproduce these logits.
+
+Run once with Debian's PyTorch (apt-get install python3-torch; /usr/bin/python3 test/golden/gen_hf_llama.py); the
+files are committed, so tests need no PyTorch. The forward runs in float64 on the float32 weights.
+"""
+import json
+import os
+import struct
+
+import torch
+
+torch.manual_seed(2026)
+cfg = {
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "vocab_size": 64,
+    "hidden_size": 32,
+    "intermediate_size": 48,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "max_position_embeddings": 32,
+    "rms_norm_eps": 1e-6,
+    "rope_theta": 10000.0,
+    "tie_word_embeddings": False,
+    "torch_dtype": "float32",
+}
+D, L, H, KV, F, V = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size"))
+hd = D // H
+
+w = {}
+def rand(name, *shape, std=0.2):
+    w[name] = (torch.randn(*shape) * std).to(torch.float32)
+
+rand("model.embed_tokens.weight", V, D, std=1.0)
+for l in range(L):
+    p = f"model.layers.{l}."
+    w[p + "input_layernorm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
+    w[p + "post_attention_layernorm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
+    rand(p + "self_attn.q_proj.weight", H * hd, D)
+    rand(p + "self_attn.k_proj.weight", KV * hd, D)
+    rand(p + "self_attn.v_proj.weight", KV * hd, D)
+    rand(p + "self_attn.o_proj.weight", D, H * hd)
+    rand(p + "mlp.gate_proj.weight", F, D)
+    rand(p + "mlp.up_proj.weight", F, D)
+    rand(p + "mlp.down_proj.weight", D, F)
+w["model.norm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
+rand("lm_head.weight", V, D)
+
+
+def rms(x, g):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + cfg["rms_norm_eps"]) * g
+
+
+def rotate_half(x):
+    a, b = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2 :]
+    return torch.cat((-b, a), dim=-1)
+
+
+def forward(ids):
+    W = {k: v.to(torch.float64) for k, v in w.items()}
+    T = len(ids)
+    x = W["model.embed_tokens.weight"][torch.tensor(ids)]
+    inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+    ang = torch.outer(torch.arange(T, dtype=torch.float64), inv)
+    emb = torch.cat((ang, ang), dim=-1)
+    cos, sin = emb.cos(), emb.sin()
+    mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
+    for l in range(L):
+        p = f"model.layers.{l}."
+        h = rms(x, W[p + "input_layernorm.weight"])
+        q = (h @ W[p + "self_attn.q_proj.weight"].T).view(T, H, hd).transpose(0, 1)
+        k = (h @ W[p + "self_attn.k_proj.weight"].T).view(T, KV, hd).transpose(0, 1)
+        v = (h @ W[p + "self_attn.v_proj.weight"].T).view(T, KV, hd).transpose(0, 1)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k = k.repeat_interleave(H // KV, dim=0)  # repeat_kv: query head h reads KV head h // (H / KV)
+        v = v.repeat_interleave(H // KV, dim=0)
+        a = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5 + mask, dim=-1) @ v
+        x = x + a.transpose(0, 1).reshape(T, H * hd) @ W[p + "self_attn.o_proj.weight"].T
+        f = rms(x, W[p + "post_attention_layernorm.weight"])
+        g = f @ W[p + "mlp.gate_proj.weight"].T
+        u = f @ W[p + "mlp.up_proj.weight"].T
+        x = x + (torch.nn.functional.silu(g) * u) @ W[p + "mlp.down_proj.weight"].T
+    return rms(x, W["model.norm.weight"]) @ W["lm_head.weight"].T
+
+
+def write_safetensors(path, tensors):
+    header, blobs, off = {}, [], 0
+    for name in sorted(tensors):
+        data = tensors[name].contiguous().numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [off, off + len(data)]}
+        blobs.append(data)
+        off += len(data)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * ((8 - len(head) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(head)))
+        f.write(head)
+        for b in blobs:
+            f.write(b)
+
+
+out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hf_llama")
+os.makedirs(out, exist_ok=True)
+with open(os.path.join(out, "config.json"), "w") as f:
+    json.dump(cfg, f, indent=2)
+write_safetensors(os.path.join(out, "model.safetensors"), w)
+ids = [1, 17, 5, 42, 9, 63, 0, 28, 33, 12, 7, 50]
+logits = forward(ids)
+with open(os.path.join(out, "golden.json"), "w") as f:
+    json.dump({"torch": torch.__version__, "ids": ids, "logits": [float(v) for v in logits.flatten().tolist()]}, f)
+print(f"wrote {out}: {len(w)} tensors, logits [{len(ids)}, {V}]")
