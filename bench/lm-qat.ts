@@ -18,7 +18,7 @@ import { Tokenizer } from '../src/tokenizer/index.js';
 const { values } = parseArgs({
   options: {
     steps: { type: 'string' }, bits: { type: 'string' }, methods: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' },
-    'val-windows': { type: 'string' }, model: { type: 'string' }, json: { type: 'string' }, temperature: { type: 'string' }, seed: { type: 'string' }, 'kd-weight': { type: 'string' }, runs: { type: 'string' }, baseline: { type: 'string' },
+    'val-windows': { type: 'string' }, model: { type: 'string' }, json: { type: 'string' }, temperature: { type: 'string' }, seed: { type: 'string' }, 'kd-weight': { type: 'string' }, runs: { type: 'string' }, baseline: { type: 'string' }, 'lsq-lr-scale': { type: 'string' },
   },
   strict: true,
 });
@@ -51,7 +51,7 @@ try {
   {
     for (const [bits, m] of runs) {
       const [method, kd] = m.split('+') as ['ste' | 'lsq', string | undefined];
-      const o: LmQatOptions = { ...base, bits, group: 32, method, distill: kd === 'kd' ? { temperature: T, weight: kdWeight } : false, baseline: f32 === null };
+      const o: LmQatOptions = { ...base, bits, group: 32, method, distill: kd === 'kd' ? { temperature: T, weight: kdWeight } : false, lsqLrScale: Number(values['lsq-lr-scale'] ?? 1), baseline: f32 === null };
       const t0 = performance.now();
       const r = await qatLlama(ctx, model, data, o);
       if (!f32) f32 = { start: r.f32_start, after: r.f32_after, ms: r.ms_per_step_f32 };

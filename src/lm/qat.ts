@@ -32,6 +32,8 @@ export interface LmQatOptions extends LinearQatConfig {
   weightDecay?: number;
   clipNorm?: number;
   valWindows: number;
+  /** LSQ: the learning rate of the learned scales, as a multiple of lr (default 1). */
+  lsqLrScale?: number;
   /** Skip the f32 baseline (f32_after and recovered are then NaN). */
   baseline?: boolean;
   onStep?: (phase: 'f32' | 'qat', step: number, total: number, loss: number, ms: number) => void;
@@ -62,7 +64,8 @@ export function gapRecovered(r: { f32_start: number; f32_after: number; ptq: num
 type Batches = { ids: Int32Array; targets: Int32Array }[];
 
 async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'qat', sampler: WindowSampler, val: Batches, data: TextDataset, o: LmQatOptions): Promise<{ before: number; after: number; losses: number[]; ms: number }> {
-  const tr = await GraphTrainer.create(ctx, t, { lr: o.lr, weightDecay: o.weightDecay ?? 0, clipNorm: o.clipNorm ?? 1, evalOut: t.ce });
+  const scales = new Set(t.ops.qparams.values());
+  const tr = await GraphTrainer.create(ctx, t, { lr: o.lr, weightDecay: o.weightDecay ?? 0, clipNorm: o.clipNorm ?? 1, evalOut: t.ce, lrScale: (p) => (scales.has(p) ? (o.lsqLrScale ?? 1) : 1) });
   try {
     const before = await validationLoss(tr, val, data);
     const warm = Math.min(o.warmupSteps ?? 0, o.steps - 1);

@@ -33,7 +33,7 @@ export class GraphTrainer {
   ) {}
 
   /** Compiles the training step (loss + gradients + AdamW) and an evaluation of `evalOut` (default: the loss). */
-  static async create(ctx: GpuContext, t: TrainableGraph, o: { lr: number; weightDecay: number; clipNorm?: number; evalOut?: Tensor }): Promise<GraphTrainer> {
+  static async create(ctx: GpuContext, t: TrainableGraph, o: { lr: number; weightDecay: number; clipNorm?: number; evalOut?: Tensor; /** Learning-rate multiplier per param (e.g. LSQ scales). */ lrScale?: (p: Tensor) => number }): Promise<GraphTrainer> {
     if (t.params.length === 0) throw new TrainingError('train: the model has no params to train');
     const grads = t.graph.backward(t.loss, t.params);
     const dense = t.params.map((p) => {
@@ -43,7 +43,7 @@ export class GraphTrainer {
     const evalOut = o.evalOut ?? t.loss;
     const exe = await t.graph.compile({ outputs: [t.loss, ...dense] });
     const evalExe = await t.graph.compile({ outputs: [evalOut] });
-    const opt = await Optimizer.create(ctx, exe, t.params.map((p, i) => (p.rank === 1 ? [p, dense[i], { weightDecay: 0 }] : [p, dense[i]])), { kind: 'adamw', lr: o.lr, weightDecay: o.weightDecay }, o.clipNorm && o.clipNorm > 0 ? o.clipNorm : undefined);
+    const opt = await Optimizer.create(ctx, exe, t.params.map((p, i) => [p, dense[i], { ...(p.rank === 1 ? { weightDecay: 0 } : {}), ...(o.lrScale ? { lrScale: o.lrScale(p) } : {}) }] as [Tensor, Tensor, { weightDecay?: number; lrScale?: number }]), { kind: 'adamw', lr: o.lr, weightDecay: o.weightDecay }, o.clipNorm && o.clipNorm > 0 ? o.clipNorm : undefined);
     return new GraphTrainer(t, exe, evalExe, evalOut, opt);
   }
 
