@@ -16,11 +16,12 @@ import { UsageError, type Command } from './command.js';
 import { findFile, numberOpt } from './lm.js';
 import { writeAtomic } from './train.js';
 import { lmQat, QAT_HELP } from './lm_qat.js';
+import { TrainingError } from '../../src/train/graph_trainer.js';
 import { JOB_HELP, lmJob } from './lm_job.js';
 
 const DEFAULT_CONFIG = 'configs/shakespeare-tiny.json';
 
-const PRETRAIN_HELP = `usage: nibble lm pretrain [--config FILE] [--steps N] [--out FILE.gguf] [--seed S] [--data FILE] [--json]
+const PRETRAIN_HELP = `usage: nibble lm pretrain [--config FILE] [--steps N] [--out FILE.gguf] [--seed S] [--data FILE] [--resume CKPT] [--json]
   --config FILE   the recipe, JSON (default ${DEFAULT_CONFIG}): model shape, batch, seq, steps, lr, warmupSteps,
                   minLr, weightDecay, clipNorm, seed, valWindows, evalEvery, data
   --steps N       training steps (default: the config's)
@@ -28,12 +29,14 @@ const PRETRAIN_HELP = `usage: nibble lm pretrain [--config FILE] [--steps N] [--
                   each evaluation, so a stopped run leaves its latest model)
   --seed S        seed of the initial weights and the batches (default: the config's)
   --data FILE     the text to train on (default: the config's, Tiny Shakespeare); the last 10% validates
+  --resume CKPT   continue exactly from a checkpoint: one is written next to --out at each evaluation
+                  (FILE.checkpoint.safetensors: weights, AdamW state, step, recipe)
   --json          print the result as one JSON object`;
 
 async function pretrain(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' } }, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, data: { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' } }, strict: true }));
   } catch (e) {
     throw new UsageError(`lm pretrain: ${(e as Error).message}\n${PRETRAIN_HELP}`);
   }
@@ -50,6 +53,15 @@ async function pretrain(argv: string[]): Promise<number> {
   if (steps !== undefined) recipe.steps = steps;
   const dataPath = findFile(values.data ?? recipe.data ?? 'demo/public/data/tinyshakespeare.txt');
   const out = resolve(values.out ?? 'out/shakespeare-f32.gguf');
+  const ckptPath = `${out.replace(/\.gguf$/i, '')}.checkpoint.safetensors`;
+  let resume: Uint8Array | undefined;
+  if (values.resume !== undefined) {
+    try {
+      resume = readFileSync(values.resume);
+    } catch (e) {
+      throw new UsageError(`lm pretrain: --resume ${values.resume}: ${(e as Error).message}`);
+    }
+  }
   const vocab = byteLevelVocab();
   const tok = Tokenizer.fromGguf(vocab);
   const V = (vocab['tokenizer.ggml.tokens'] as { value: unknown[] }).value.length;
@@ -73,6 +85,8 @@ async function pretrain(argv: string[]): Promise<number> {
     if (!values.json) console.error(`lm pretrain: ${configPath}, ${recipe.steps} steps of ${recipe.batch} x ${recipe.seq} tokens on ${dataPath} (${data.train.length} training, ${data.val.length} validation tokens), ${adapter}`);
     const bar = values.json ? null : new ProgressBar();
     const r = await pretrainLlama(ctx, recipe, data, V, {
+      resume,
+      onCheckpoint: (bytes) => writeAtomic(ckptPath, bytes),
       onStep: (s) => bar?.update({ step: s.step, total: s.total, loss: s.loss, msPerStep: s.ms, label: `${Math.round(s.tokensPerSec)} tok/s` }),
       onEval: async (step, v, read) => {
         if (!values.json) console.error(`\nstep ${step}: validation ${v.toFixed(4)} nats/byte`);
@@ -93,7 +107,7 @@ async function pretrain(argv: string[]): Promise<number> {
     else console.log(`validation loss ${r.valLoss.toFixed(4)} nats/byte after ${recipe.steps} steps (${params} params; ${r.msPerStep.toFixed(0)} ms/step, ${r.tokensPerSec.toFixed(0)} tokens/s)\nwrote ${out} (${bytes.length} bytes) in ${secs.toFixed(1)} s`);
     return 0;
   } catch (e) {
-    if (e instanceof PretrainError || e instanceof ModelConfigError) throw new UsageError(`lm pretrain: ${e.message}`);
+    if (e instanceof PretrainError || e instanceof ModelConfigError || e instanceof TrainingError) throw new UsageError(`lm pretrain: ${e.message}`);
     throw e;
   } finally {
     ctx.destroy();

@@ -69,7 +69,7 @@ export interface PretrainResult {
 }
 
 /** Trains `c` (a fresh model from its seed, or `weights`) on `data` for c.steps (or o.steps) steps. */
-export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: TextDataset, vocab: number, o: { steps?: number; weights?: LlamaWeights; onStep?: (s: PretrainStep) => void; onEval?: (step: number, valLoss: number, read: () => Promise<LlamaWeights>) => void | Promise<void> } = {}): Promise<PretrainResult> {
+export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: TextDataset, vocab: number, o: { steps?: number; weights?: LlamaWeights; onStep?: (s: PretrainStep) => void; onEval?: (step: number, valLoss: number, read: () => Promise<LlamaWeights>) => void | Promise<void>; /** A checkpoint of this recipe to continue from (exact resume). */ resume?: Uint8Array; /** Called with a checkpoint at each evaluation before the last. */ onCheckpoint?: (bytes: Uint8Array, step: number) => void | Promise<void> } = {}): Promise<PretrainResult> {
   const config = checkPretrainConfig(c, vocab);
   const total = o.steps ?? c.steps;
   if (!Number.isInteger(total) || total < 1) throw new PretrainError(`pretrain: steps ${total} must be an integer >= 1`);
@@ -82,12 +82,23 @@ export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: Te
   try {
     trainer = await GraphTrainer.create(ctx, t, { lr: c.lr, weightDecay: c.weightDecay, clipNorm: c.clipNorm });
     const tr = trainer;
+    const recipe = JSON.stringify({ ...c, steps: total });
+    if (o.resume) {
+      const meta = tr.restore(o.resume);
+      if (meta.recipe !== recipe) {
+        const was = JSON.parse(meta.recipe ?? '{}') as Record<string, unknown>;
+        const now = JSON.parse(recipe) as Record<string, unknown>;
+        const key = Object.keys({ ...was, ...now }).find((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]));
+        throw new PretrainError(`pretrain: the checkpoint is of another recipe ('${key}': ${JSON.stringify(was[key!])} there, ${JSON.stringify(now[key!])} here)`);
+      }
+      if (tr.stepsTaken >= total) throw new PretrainError(`pretrain: the checkpoint is at step ${tr.stepsTaken}, the run has ${total}`);
+    }
     const schedule = warmupCosine({ lr: c.lr, warmupSteps: Math.min(c.warmupSteps, total - 1), totalSteps: Math.max(total, 1 + Math.min(c.warmupSteps, total - 1)), minLr: Math.min(c.minLr, c.lr) });
     const validate = () => validationLoss(tr, valBatches, data);
     const losses: number[] = [];
     const times: number[] = [];
     const evals: { step: number; valLoss: number }[] = [];
-    for (let step = 0; step < total; step++) {
+    for (let step = tr.stepsTaken; step < total; step++) {
       const lr = schedule(step);
       let r: { loss: number; ms: number };
       try {
@@ -102,6 +113,7 @@ export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: Te
         const v = await validate();
         evals.push({ step: step + 1, valLoss: v });
         await o.onEval?.(step + 1, v, () => readLlamaWeights(t));
+        if (o.onCheckpoint) await o.onCheckpoint(await tr.checkpoint({ recipe }), step + 1);
       }
     }
     const valLoss = await validate();

@@ -32,6 +32,27 @@ describe('nibble lm pretrain', () => {
     expect([c.dim, c.layers, c.heads, c.kvHeads, c.ffn, c.ctx, c.vocab]).toEqual([16, 1, 2, 1, 16, 16, 260]);
   });
 
+  it('resumes exactly from the checkpoint written at an evaluation; a checkpoint of another recipe is refused', () => {
+    const config = join(dir, 'resume.json');
+    const data = join(dir, 'resume.txt');
+    writeFileSync(config, JSON.stringify({ ...tiny, steps: 4, evalEvery: 2 }));
+    writeFileSync(data, 'ROMEO:\nBut, soft! what light through yonder window breaks?\n'.repeat(8));
+    const whole = join(dir, 'whole.gguf');
+    expect(nibble(['lm', 'pretrain', '--config', config, '--data', data, '--out', whole, '--json']).status).toBe(0);
+    const ckpt = join(dir, 'whole.checkpoint.safetensors');
+    const part = join(dir, 'part.gguf');
+    const r = nibble(['lm', 'pretrain', '--config', config, '--data', data, '--out', part, '--resume', ckpt, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).evals.map((e: { step: number }) => e.step)).toEqual([4]); // it ran steps 3-4 only
+    expect(Buffer.compare(readFileSync(part), readFileSync(whole))).toBe(0); // the same weights, bit for bit
+    const bad = nibble(['lm', 'pretrain', '--config', config, '--data', data, '--out', part, '--resume', ckpt, '--seed', '9']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/the checkpoint is of another recipe \('seed': 3 there, 9 here\)/);
+    const junk = nibble(['lm', 'pretrain', '--config', config, '--data', data, '--out', part, '--resume', data]);
+    expect(junk.status).toBe(2);
+    expect(junk.stderr).toMatch(/lm pretrain: /);
+  });
+
   it('refuses a bad recipe, naming the field, and an unknown subcommand', () => {
     const config = join(dir, 'bad.json');
     writeFileSync(config, JSON.stringify({ ...tiny, seq: 32 }));
