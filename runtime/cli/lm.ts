@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GgufFileError } from '../../src/io/gguf.js';
+import { GgufFileError, type GgufValue } from '../../src/io/gguf.js';
 import { LanguageModel } from '../../src/lm/model.js';
 import { ModelConfigError } from '../../src/nn/llama_config.js';
 import { TokenizerError } from '../../src/tokenizer/index.js';
@@ -56,6 +56,11 @@ export async function loadForCli(cmd: string, path: string, o: { ctxLen?: number
     if (e instanceof GgufFileError || e instanceof ModelConfigError || e instanceof TokenizerError || e instanceof RangeError) throw new UsageError(`${cmd}: ${path}: ${(e as Error).message}`);
     throw e;
   }
+}
+
+/** The tokenizer's keys of a GGUF header (to write them into a derived model's file). */
+export function tokenizerMetadata(metadata: Record<string, GgufValue>): Record<string, GgufValue> {
+  return Object.fromEntries(Object.entries(metadata).filter(([k]) => k.startsWith('tokenizer.')));
 }
 
 export function numberOpt(cmd: string, name: string, v: string | undefined, check: (n: number) => boolean, what: string): number | undefined {

@@ -7,16 +7,16 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { textDataset } from '../../src/data/text.js';
-import { gguf, parseGgufFile, type GgufValue } from '../../src/io/gguf.js';
+import { gguf, parseGgufFile } from '../../src/io/gguf.js';
 import { LanguageModel } from '../../src/lm/model.js';
-import { qatLlama, type LmQatOptions, type LmQatResult } from '../../src/lm/qat.js';
+import { gapRecovered, qatLlama, type LmQatOptions, type LmQatResult } from '../../src/lm/qat.js';
 import { llamaWeightsFromGguf } from '../../src/nn/llama_weights.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { Tokenizer } from '../../src/tokenizer/index.js';
 import { createNodeContext } from '../node.js';
 import { ProgressBar } from '../progress.js';
 import { UsageError } from './command.js';
-import { bundledModelPath, findFile, numberOpt } from './lm.js';
+import { bundledModelPath, findFile, numberOpt, tokenizerMetadata } from './lm.js';
 import { defaultMethod, QAT_DEFAULTS } from './lm_qat.js';
 
 export const JOB_HELP = `usage: nibble lm job [--steps N] [--chars N] [--out DIR] [--json]   (npm start)
@@ -73,7 +73,6 @@ export async function lmJob(argv: string[]): Promise<number> {
   const model = llamaWeightsFromGguf(file);
   const tok = Tokenizer.fromGguf(file.metadata);
   const data = textDataset(readFileSync(findFile('demo/public/data/tinyshakespeare.txt'), 'utf8'), tok);
-  const tokenizerKeys: Record<string, GgufValue> = Object.fromEntries(Object.entries(file.metadata).filter(([k]) => k.startsWith('tokenizer.')));
   const base = { distill: QAT_DEFAULTS.distill ? { temperature: QAT_DEFAULTS.temperature } : false, steps, lr: QAT_DEFAULTS.lr, batch: QAT_DEFAULTS.batch, seq: QAT_DEFAULTS.seq, seed: QAT_DEFAULTS.seed, valWindows: 32, warmupSteps: 0 } satisfies Partial<LmQatOptions>;
   const ctx = await createNodeContext();
   try {
@@ -86,7 +85,7 @@ export async function lmJob(argv: string[]): Promise<number> {
       ['W2 g32', { bits: 2, group: 32, method: defaultMethod(2) }, 'shakespeare-qat-w2.gguf', false],
     ] as const) {
       const bar = values.json ? null : new ProgressBar();
-      const o: LmQatOptions = { ...base, ...q, baseline, metadata: { ...tokenizerKeys, 'general.name': gguf.str(`nibble Shakespeare, QAT ${label}, ${steps} steps`) } };
+      const o: LmQatOptions = { ...base, ...q, baseline, metadata: { ...tokenizerMetadata(file.metadata), 'general.name': gguf.str(`nibble Shakespeare, QAT ${label}, ${steps} steps`) } };
       o.onStep = (phase, s, total, loss, ms) => bar?.update({ step: s, total, loss, msPerStep: ms, label: `${label} ${phase}` });
       const r = await qatLlama(ctx, model, data, o);
       if (!values.json) process.stderr.write('\n');
@@ -129,7 +128,7 @@ export async function lmJob(argv: string[]): Promise<number> {
         model: f32Path, adapter, steps, seconds,
         f32: { bytes: f32Bytes, val: r4.r.f32_start, val_after: r4.r.f32_after, decode_tokens_per_second: s32.tps, ms_per_step: r4.r.ms_per_step_f32 },
         q4_0: { bytes: r4.r.gguf.length, ptq: r4.r.ptq, qat: r4.r.qat, converted: r4.r.converted, recovered: r4.r.recovered, decode_tokens_per_second: s4.tps, ms_per_step: r4.r.ms_per_step_qat, file: r4.file },
-        w2: { bytes: r2.r.gguf.length, ptq: r2.r.ptq, qat: r2.r.qat, converted: r2.r.converted, recovered: 1 - (r2.r.qat - r4.r.f32_after) / (r2.r.ptq - r4.r.f32_start), ms_per_step: r2.r.ms_per_step_qat, file: r2.file },
+        w2: { bytes: r2.r.gguf.length, ptq: r2.r.ptq, qat: r2.r.qat, converted: r2.r.converted, recovered: gapRecovered({ ...r4.r, ptq: r2.r.ptq, qat: r2.r.qat }), ms_per_step: r2.r.ms_per_step_qat, file: r2.file },
         llamacpp: check,
         samples: { f32: s32.text, q4_0: s4.text },
       };

@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { textDataset, TextDataError } from '../../src/data/text.js';
-import { gguf, parseGgufFile, GgufFileError, type GgufValue } from '../../src/io/gguf.js';
-import { qatLlama, type LmQatOptions } from '../../src/lm/qat.js';
+import { gguf, parseGgufFile, GgufFileError } from '../../src/io/gguf.js';
+import { qatLlama, type LmQatOptions, type LmQatResult } from '../../src/lm/qat.js';
 import { ModelConfigError } from '../../src/nn/llama_config.js';
 import { llamaWeightsFromGguf } from '../../src/nn/llama_weights.js';
 import { QatConfigError } from '../../src/train/qat_plan.js';
@@ -16,7 +16,7 @@ import { Tokenizer, TokenizerError } from '../../src/tokenizer/index.js';
 import { createNodeContext } from '../node.js';
 import { ProgressBar } from '../progress.js';
 import { UsageError } from './command.js';
-import { bundledModelPath, findFile, numberOpt } from './lm.js';
+import { bundledModelPath, findFile, numberOpt, tokenizerMetadata } from './lm.js';
 import { writeAtomic } from './train.js';
 
 /**
@@ -48,16 +48,8 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
   --data FILE     the text to train on, tokenized by the model's tokenizer (default: Tiny Shakespeare); last 10% validates
   --json          print the figures as one JSON object`;
 
-export interface QatCliResult {
-  f32_start: number;
-  f32_after: number;
-  ptq: number;
-  qat: number;
-  converted: number;
-  recovered: number;
-  ms_per_step_f32: number;
-  ms_per_step_qat: number;
-}
+/** The figures the contract names (the --json keys). */
+export type QatCliResult = Pick<LmQatResult, 'f32_start' | 'f32_after' | 'ptq' | 'qat' | 'converted' | 'recovered' | 'ms_per_step_f32' | 'ms_per_step_qat'>;
 
 export async function lmQat(argv: string[]): Promise<number> {
   let values;
@@ -128,9 +120,8 @@ export async function lmQat(argv: string[]): Promise<number> {
   }
   const out = resolve(values.out ?? 'out/shakespeare-qat.gguf');
   const what = fmt ?? `W${opts.bits} g${opts.group}`;
-  const tokenizerKeys: Record<string, GgufValue> = Object.fromEntries(Object.entries(file.metadata).filter(([k]) => k.startsWith('tokenizer.')));
   const srcName = file.metadata['general.name']?.value ?? modelPath;
-  opts.metadata = { ...tokenizerKeys, 'general.name': gguf.str(`${String(srcName).replace(/ \(.*\)$/, '')}, QAT ${what} (${opts.method}${distill ? ', distilled' : ''}, ${opts.steps} steps)`) };
+  opts.metadata = { ...tokenizerMetadata(file.metadata), 'general.name': gguf.str(`${String(srcName).replace(/ \(.*\)$/, '')}, QAT ${what} (${opts.method}${distill ? ', distilled' : ''}, ${opts.steps} steps)`) };
   const ctx = await createNodeContext();
   const t0 = performance.now();
   try {

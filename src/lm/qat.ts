@@ -86,7 +86,7 @@ async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'q
 
 /** Validation loss (nats per byte) of a GGUF model on the inference engine over the same windows. */
 export async function engineValidationLoss(ctx: GpuContext, gguf: Uint8Array, val: Batches, T: number, data: TextDataset): Promise<number> {
-  const lm = await LanguageModel.load(ctx, new Blob([gguf as BlobPart]) as unknown as Parameters<typeof LanguageModel.load>[1], { warmup: false, ctxLen: T });
+  const lm = await LanguageModel.load(ctx, new Blob([gguf as BlobPart]), { warmup: false, ctxLen: T });
   try {
     const V = lm.config.vocab;
     let nll = 0;
@@ -163,9 +163,8 @@ export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; we
   } finally {
     t.graph.destroy();
   }
-  const f32Start = o.baseline !== false ? f32.before : NaN;
   const gguf = await convertLlama(ctx, config, trained, plan, lsq, o.metadata);
   const converted = await engineValidationLoss(ctx, gguf, val, T, data);
-  const r = { f32_start: f32Start, f32_after: f32.after, ptq: q.before, qat: q.after };
+  const r = { f32_start: f32.before, f32_after: f32.after, ptq: q.before, qat: q.after };
   return { ...r, converted, recovered: gapRecovered(r), ms_per_step_f32: f32.ms, ms_per_step_qat: q.ms, gguf, weights: trained, plan, losses: { f32: f32.losses, qat: q.losses } };
 }

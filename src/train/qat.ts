@@ -13,6 +13,7 @@ import { containerBits, packCodes, unpackCodes, wordsPerRow } from '../quant/lay
 import { ggufScheme } from '../quant/gguf.js';
 import { toF16Array } from '../quant/f16.js';
 import { destroyQuantized, downloadQuantized, quantizeWeights } from '../kernels/quant.js';
+import { quantizeLinear } from './qat_plan.js';
 import { buildMlp, type LayerQuant, type MlpWeights, type QParams } from '../nn/mlp.js';
 import type { Executable } from '../graph/executor.js';
 
@@ -178,22 +179,8 @@ export async function convert(ctx: GpuContext, model: MlpModel): Promise<Quantiz
       continue;
     }
     const { bits, group } = q.weight;
-    const { qmin, qmax } = qRange(bits, true);
-    const C = N * (K / group);
-    const spec = { shape: [N, K], granularity: { kind: 'group' as const, group }, bits, qmin, qmax };
-    const bufs = { x: ctx.createBuffer(w[i]), scale: ctx.createBuffer(4 * C), zero_point: ctx.createBuffer(4 * C), y: ctx.createBuffer(4 * N * K), codes: ctx.createBuffer(4 * N * K) };
-    const qp = { x: bufs.x, scale: bufs.scale, zero_point: bufs.zero_point };
-    if (q.weight.learn) {
-      const s = learned(`w${i}.scale`);
-      const bad = s.findIndex((v) => !(v > 0 && Number.isFinite(v)));
-      if (bad >= 0) throw new Error(`convert: layer ${i}: learned weight scale w${i}.scale[${bad}] = ${s[bad]} is not a positive finite number`);
-      ctx.write(bufs.scale, s);
-      ctx.write(bufs.zero_point, new Float32Array(C));
-      await runDispatches(ctx, [await planFakeQuant(ctx, bufs, spec)]);
-    } else await runDispatches(ctx, [await planFakeQuantQParams(ctx, qp, { ...spec, mode: 'symmetric' }), await planFakeQuant(ctx, bufs, spec)]);
-    const codesI = await ctx.readI32(bufs.codes, N * K);
-    const scales = await ctx.readF32(bufs.scale, C);
-    Object.values(bufs).forEach((x) => x.destroy());
+    // The very kernels QAT ran (src/train/qat_plan.ts quantizeLinear), with the learned LSQ scales when there are some.
+    const { codes: codesI, scales } = await quantizeLinear(ctx, w[i], N, K, { bits, group, learn: q.weight.learn }, `w${i}`, q.weight.learn ? learned(`w${i}.scale`) : undefined);
     const off = 2 ** (bits - 1);
     layers.push({ N, K, bits, group, codes: Uint8Array.from(codesI, (c) => c + off), scales, bias: b[i].slice(), act });
   }

@@ -98,7 +98,7 @@ export async function quantizeLinear(ctx: GpuContext, w: Float32Array, N: number
     if (q.learn) {
       if (!lsqScale || lsqScale.length !== C) throw new QatConfigError(`convert: '${name}': its learned scale has ${lsqScale?.length ?? 0} values, expected ${C}`);
       const bad = lsqScale.findIndex((v) => !(v > 0 && Number.isFinite(v)));
-      if (bad >= 0) throw new QatConfigError(`convert: '${name}': learned scale [${bad}] = ${lsqScale[bad]} is not a positive finite number`);
+      if (bad >= 0) throw new QatConfigError(`convert: learned scale ${name}.scale[${bad}] = ${lsqScale[bad]} is not a positive finite number`);
       ctx.write(bufs.scale, lsqScale);
       ctx.write(bufs.zero_point, new Float32Array(C));
       await runDispatches(ctx, [await planFakeQuant(ctx, bufs, spec)]);

@@ -15,6 +15,7 @@ import { hfLlamaConfig, importHfLlama } from '../../src/nn/hf_llama.js';
 import { buildLlamaTrainGraph } from '../../src/nn/llama_train.js';
 import { writeLlamaGguf } from '../../src/nn/llama_weights.js';
 import { llamaLogitsRef } from '../../src/ref/llama.js';
+import { maxDiff } from '../cases/lm_helpers.js';
 
 const dir = join(__dirname, '../golden/hf_llama');
 const configJson = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
@@ -26,12 +27,6 @@ beforeAll(async () => {
   ctx = await createNodeContext();
 });
 afterAll(() => ctx?.destroy());
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 describe('Hugging Face Llama import', () => {
   it("reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward on the GPU to 1e-4", async () => {

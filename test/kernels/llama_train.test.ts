@@ -27,6 +27,7 @@ import type { LlamaConfig } from '../../src/nn/llama_config.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { rng } from '../../src/ref/random.js';
 import { llamaCppLogits } from '../../runtime/llamacpp.js';
+import { maxDiff } from '../cases/lm_helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nibble-llama-train-'));
 let ctx: GpuContext;
@@ -43,12 +44,6 @@ afterAll(() => {
 const LOGIT_BOUND = 1e-3;
 const GRAD_BOUND = 1e-5;
 const V = 259;
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 /** B sequences of T random byte tokens (ids 3..258), each starting with BOS. */
 function batch(B: number, T: number, seed: number): number[][] {

@@ -5,8 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeContext } from '../../runtime/node.js';
 import type { GpuContext } from '../../src/gpu/context.js';
-import { LanguageModel } from '../../src/lm/model.js';
+import type { LanguageModel } from '../../src/lm/model.js';
 import { synthLlamaGguf } from '../../src/lm/synth.js';
+import { loadBytes } from '../cases/lm_helpers.js';
 
 let ctx: GpuContext;
 let lm: LanguageModel;
@@ -14,7 +15,7 @@ const CTX = 16;
 beforeAll(async () => {
   ctx = await createNodeContext();
   const bytes = synthLlamaGguf({ dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 5 });
-  lm = await LanguageModel.load(ctx, new Blob([bytes as BlobPart]) as unknown as Parameters<typeof LanguageModel.load>[1], { ctxLen: CTX, chunk: 8, kvType: 'f32', warmup: false });
+  lm = await loadBytes(ctx, bytes, { ctxLen: CTX, chunk: 8, kvType: 'f32', warmup: false });
 });
 afterAll(() => {
   lm?.dispose();

@@ -26,6 +26,7 @@ import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeight
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { llamaCppGreedy, llamaCppLogits } from '../../runtime/llamacpp.js';
 import { shapeFor, WEIGHT_CASES } from '../helpers/lm_cases.js';
+import { maxDiff } from '../cases/lm_helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nibble-lm-cpp-'));
 let ctx: GpuContext;
@@ -43,12 +44,6 @@ const IDS = [1, ...[...'To be, or not to be:\n'].map((ch) => 3 + ch.charCodeAt(0
 const NIBBLE_BOUND = 5e-4;
 const CPP_F32 = 2e-5;
 const measured: string[] = [];
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 async function load(name: string, o: SynthOptions, kvType: 'f32' | 'f16' = 'f32') {
   const bytes = synthLlamaGguf(o);

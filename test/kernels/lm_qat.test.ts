@@ -19,6 +19,7 @@ import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { rng } from '../../src/ref/random.js';
 import { prepareLinears } from '../../src/train/qat_plan.js';
 import { QAT_LM_CONFIG as config, QAT_LM_IDS as IDS, qatLmWeights as weights } from '../cases/lm_qat.cases.js';
+import { maxDiff } from '../cases/lm_helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nibble-lm-qat-'));
 let ctx: GpuContext;
@@ -32,12 +33,6 @@ afterAll(() => {
 
 const T = IDS.length;
 const V = config.vocab;
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 describe('language-model QAT', () => {
   it('llama.cpp runs the converted Q4_0 model with nibble\'s probabilities', async () => {
