@@ -1,4 +1,5 @@
-// Train tab: QAT fine-tuning in the page (src/train/finetune.ts), a live chart, convert, compare, download.
+// Train tab: QAT fine-tuning in the page (src/train/finetune.ts), a live chart, convert, compare, download. The
+// model switch picks the digits MLP (here) or the language model (train-lm.ts).
 import { DIGITS_PIXELS } from '../../src/data/digits.js';
 import { decodeModel, encodeModel } from '../../src/io/model.js';
 import { initMlp, type MlpWeights } from '../../src/nn/mlp.js';
@@ -7,6 +8,7 @@ import { toDataset } from '../../src/train/pipeline.js';
 import { weightsOf } from '../../src/train/qat.js';
 import { $, app, digits, hideError, isDeviceLost, newContext, pct, showError } from './app.js';
 import { TrainChart } from './chart.js';
+import { setupTrainLm } from './train-lm.js';
 import { useModel } from './run.js';
 
 let chart: TrainChart;
@@ -154,4 +156,10 @@ export function setupTrain(): void {
   chart = new TrainChart($<HTMLCanvasElement>('train-chart'));
   $('train-go').addEventListener('click', () => void run(false));
   $('train-restart').addEventListener('click', () => void run(true));
+  const mode = $<HTMLSelectElement>('train-model');
+  mode.addEventListener('change', () => {
+    $('train-digits').hidden = mode.value !== 'digits';
+    $('train-lm').hidden = mode.value !== 'lm';
+  });
+  setupTrainLm();
 }

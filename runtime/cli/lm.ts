@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GgufFileError, type GgufValue } from '../../src/io/gguf.js';
+import { GgufFileError } from '../../src/io/gguf.js';
 import { LanguageModel } from '../../src/lm/model.js';
 import { ModelConfigError } from '../../src/nn/llama_config.js';
 import { TokenizerError } from '../../src/tokenizer/index.js';
@@ -58,10 +58,8 @@ export async function loadForCli(cmd: string, path: string, o: { ctxLen?: number
   }
 }
 
-/** The tokenizer's keys of a GGUF header (to write them into a derived model's file). */
-export function tokenizerMetadata(metadata: Record<string, GgufValue>): Record<string, GgufValue> {
-  return Object.fromEntries(Object.entries(metadata).filter(([k]) => k.startsWith('tokenizer.')));
-}
+/** The tokenizer's keys of a GGUF header: in src/ (the demo's Train tab writes them too), re-exported for the CLI. */
+export { tokenizerMetadata } from '../../src/nn/llama_weights.js';
 
 export function numberOpt(cmd: string, name: string, v: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
   if (v === undefined) return undefined;

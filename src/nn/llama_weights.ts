@@ -19,6 +19,11 @@ export function byteLevelVocab(): Record<string, GgufValue> {
   return { ...spmByteVocab([{ text: '\u2581', score: 0 }]), 'tokenizer.ggml.add_space_prefix': gguf.bool(false) };
 }
 
+/** The tokenizer's keys of a GGUF header (`tokenizer.*`), to write them into a derived model's file. */
+export function tokenizerMetadata(metadata: Record<string, GgufValue>): Record<string, GgufValue> {
+  return Object.fromEntries(Object.entries(metadata).filter(([k]) => k.startsWith('tokenizer.')));
+}
+
 /** The configuration and f32 weights of a `llama` / `qwen2` GGUF file. */
 export function llamaWeightsFromGguf(file: GgufFile): { config: LlamaConfig; weights: LlamaWeights } {
   const config = llamaConfigFromGguf(file.metadata, file.tensors);

@@ -1,13 +1,14 @@
 // The demo (dist/demo, `npm run build:demo`) end to end in headless Chromium: text from the bundled language model
 // (equal to the library's in Node), chat, Stop, bad model files and the stored-model cache; inference on a test
-// digit, a bad model file, a few QAT steps with the live chart, a lost device and its restart, the quick bench, screenshots of
-// every tab under test-output/. Errors thrown in the page fail the test.
+// digit, a bad model file, a few QAT steps with the live chart, a lost device and its restart, QAT of the language
+// model (samples, losses, the GGUF download), the quick bench, screenshots of every tab under test-output/. Errors
+// thrown in the page fail the test.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openHeadless, packageRoot, type Headless } from '../../runtime/headless.js';
 import { createNodeContext } from '../../runtime/node.js';
-import { gguf } from '../../src/io/gguf.js';
+import { gguf, parseGgufFile } from '../../src/io/gguf.js';
 import { encodeModel } from '../../src/io/model.js';
 import { LanguageModel } from '../../src/lm/model.js';
 import { synthLlamaGguf } from '../../src/lm/synth.js';
@@ -311,6 +312,82 @@ describe('demo (headless chromium)', () => {
     await shot('train-adaqat');
     await h.page.$eval('#train-adaqat', (e) => ((e as HTMLInputElement).checked = false));
   });
+
+  it('Train: bad language-model settings get a message naming the field, before any training', async () => {
+    await tab('train');
+    await h.page.select('#train-model', 'lm');
+    expect(await hidden('#train-lm')).toBe(false);
+    expect(await hidden('#train-digits')).toBe(true);
+    const set = (id: string, v: string) => h.page.$eval(id, (e, x) => ((e as HTMLInputElement).value = x), v);
+    for (const [id, bad, re] of [
+      ['#train-lm-steps', '0', /^steps '0' is not an integer >= 1$/],
+      ['#train-lm-batch', '2.5', /^batch '2.5' is not an integer >= 1$/],
+      ['#train-lm-val', '', /^validation windows '' is not an integer >= 1$/],
+      ['#train-lm-lr', 'fast', /^learning rate 'fast' is not a positive number$/],
+      ['#train-lm-seq', '200', /^sequence length 200 exceeds the model's context \(128\)$/],
+    ] as const) {
+      const good = await h.page.$eval(id, (e) => (e as HTMLInputElement).value);
+      await set(id, bad);
+      await h.page.$eval('#train-lm-error', (e) => ((e as HTMLElement).hidden = true));
+      await h.page.click('#train-lm-go');
+      await h.page.waitForFunction(() => !(document.querySelector('#train-lm-error') as HTMLElement).hidden && !(document.querySelector('#train-lm-go') as HTMLButtonElement).disabled, { timeout: 120_000 });
+      expect(await text('#train-lm-error'), id).toMatch(re);
+      expect(await hidden('#train-lm-download')).toBe(true);
+      await set(id, good);
+    }
+    // LSQ learns scales: not offered with a format whose scale rule is fixed (Q4_0), offered with W2 g32.
+    expect(await h.page.$eval('#train-lm-method option[value="lsq"]', (e) => (e as HTMLOptionElement).disabled)).toBe(true);
+    await h.page.select('#train-lm-format', 'w2');
+    expect(await h.page.$eval('#train-lm-method option[value="lsq"]', (e) => (e as HTMLOptionElement).disabled)).toBe(false);
+    await h.page.select('#train-lm-format', 'q4_0');
+  });
+
+  it('Train: the language model QAT-trains in the page: live chart, PTQ/QAT/converted losses, samples, a GGUF download', async () => {
+    const set = (id: string, v: string) => h.page.$eval(id, (e, x) => ((e as HTMLInputElement).value = x), v);
+    await set('#train-lm-steps', '3');
+    await set('#train-lm-batch', '2');
+    await set('#train-lm-seq', '32');
+    await set('#train-lm-val', '2');
+    const t0 = performance.now();
+    await h.page.click('#train-lm-go');
+    await h.page.waitForFunction(() => !(document.querySelector('#train-lm-download') as HTMLElement).hidden || !(document.querySelector('#train-lm-error') as HTMLElement).hidden, { timeout: 600_000 });
+    console.log(`lm QAT in the page (3 steps of 2 x 32): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    expect(await hidden('#train-lm-error'), await text('#train-lm-error')).toBe(true);
+    const losses = JSON.parse((await h.page.$eval('#train-lm-chart', (e) => (e as HTMLElement).dataset.losses))!) as number[];
+    expect(losses).toHaveLength(3);
+    expect(losses.every((l) => Number.isFinite(l) && l > 0)).toBe(true);
+    const rows = Object.fromEntries<number>(await h.page.$$eval('#train-lm-result tr[data-row]', (rs) => rs.map((r) => [(r as HTMLElement).dataset.row!, Number((r as HTMLElement).dataset.loss)] as [string, number])));
+    expect(Object.keys(rows)).toEqual(['f32', 'ptq', 'qat', 'converted']); // no baseline: nothing unmeasured is shown
+    for (const [k, v] of Object.entries(rows)) expect(v > 0.5 && v < 6, `${k}: ${v}`).toBe(true); // nats per byte
+    // The converted GGUF holds the weights QAT trained against (ggml's Q4_0 rule): the same loss up to f32 order.
+    expect(Math.abs(rows.converted - rows.qat)).toBeLessThan(1e-3);
+    const table = await text('#train-lm-result');
+    expect(table).toMatch(/PTQ Q4_0 \(before QAT\)/);
+    expect(table).toMatch(/converted Q4_0 \(GGUF, on the inference kernels\)[\d.]+137 KiB/);
+    for (const id of ['#train-lm-sample-f32', '#train-lm-sample-q']) {
+      const s = await text(id);
+      expect(s.startsWith('ROMEO:\n'), id).toBe(true);
+      expect(s.length, id).toBeGreaterThan(150);
+      expect(s.length, id).toBeLessThanOrEqual(210);
+    }
+    // The download: Chromium saves the blob the link points at, a GGUF file.
+    const dir = join(OUT, 'lm-download');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const cdp = await h.page.createCDPSession();
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir });
+    const name = await h.page.$eval('#train-lm-download', (e) => (e as HTMLAnchorElement).download);
+    expect(name).toBe('shakespeare-qat-q4_0.gguf');
+    await h.page.click('#train-lm-download');
+    const file = join(dir, name);
+    for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+    const bytes = readFileSync(file);
+    expect(new TextDecoder().decode(bytes.subarray(0, 4))).toBe('GGUF');
+    expect(parseGgufFile(new Uint8Array(bytes)).metadata['tokenizer.ggml.model']?.value).toBe('llama'); // self-contained
+    await cdp.detach();
+    await shot('train-lm');
+    await h.page.select('#train-model', 'digits');
+  }, 600_000);
 
   it('Bench: the quick mode runs in the page with the CLI table and chart', async () => {
     await tab('bench');
