@@ -26,11 +26,11 @@ import { writeAtomic } from './train.js';
  */
 export const defaultMethod = (bits: number): 'ste' | 'lsq' => (bits <= 2 ? 'lsq' : 'ste');
 
-export const QAT_DEFAULTS = { distill: false, temperature: 1, lr: 3e-4, steps: 300, batch: 8, seq: 64, seed: 0, valWindows: 64 };
+export const QAT_DEFAULTS = { distill: false, temperature: 1, lr: 3e-4, steps: 300, batch: 8, seq: 64, seed: 0, valWindows: 64, gradAccum: 1 };
 
 export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8 --group G | --format q4_0|q8_0] [--act]
-       [--method ste|lsq] [--distill [--temperature T]] [--steps N] [--lr X] [--batch B] [--seed S]
-       [--out FILE.gguf] [--data FILE] [--json]
+       [--method ste|lsq] [--distill [--temperature T]] [--steps N] [--lr X] [--batch B] [--grad-accum K]
+       [--seed S] [--out FILE.gguf] [--data FILE] [--json]
   --model FILE    the f32 model to start from (default: the bundled demo/public/models/shakespeare-f32.gguf)
   --bits B        weight bits, 2..8, torchao's symmetric rule per group (default 4 with --group 32)
   --group G       group size along K (default 32; a multiple of 32 for the GGUF export)
@@ -43,6 +43,8 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
   --steps N       steps of each run, f32 baseline and QAT (default ${QAT_DEFAULTS.steps})
   --lr X          peak learning rate, cosine to 10% (default ${QAT_DEFAULTS.lr})
   --batch B       windows per step (default ${QAT_DEFAULTS.batch}), of --seq tokens (default ${QAT_DEFAULTS.seq})
+  --grad-accum K  gradient accumulation: K micro-batches of --batch windows per step, one update on their mean
+                  gradient (default ${QAT_DEFAULTS.gradAccum}); step s trains on batches s*K .. s*K+K-1 of the seed
   --seed S        seed of the batches (default ${QAT_DEFAULTS.seed})
   --out FILE      the converted GGUF (default out/shakespeare-qat.gguf)
   --data FILE     the text to train on, tokenized by the model's tokenizer (default: Tiny Shakespeare); last 10% validates
@@ -60,7 +62,7 @@ export async function lmQat(argv: string[]): Promise<number> {
         model: { type: 'string' }, bits: { type: 'string' }, group: { type: 'string' }, format: { type: 'string' }, act: { type: 'boolean' },
         method: { type: 'string' }, distill: { type: 'boolean' }, 'no-distill': { type: 'boolean' }, temperature: { type: 'string' },
         steps: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, seed: { type: 'string' },
-        out: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, 'val-windows': { type: 'string' },
+        out: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, 'val-windows': { type: 'string' }, 'grad-accum': { type: 'string' },
       },
       strict: true,
     }));
@@ -91,6 +93,7 @@ export async function lmQat(argv: string[]): Promise<number> {
     lr: numberOpt(cmd, 'lr', values.lr, (n) => n > 0, 'must be a positive number') ?? QAT_DEFAULTS.lr,
     batch: numberOpt(cmd, 'batch', values.batch, int1, 'must be an integer >= 1') ?? QAT_DEFAULTS.batch,
     seq: numberOpt(cmd, 'seq', values.seq, int1, 'must be an integer >= 1') ?? QAT_DEFAULTS.seq,
+    gradAccum: numberOpt(cmd, 'grad-accum', values['grad-accum'], int1, 'must be an integer >= 1') ?? QAT_DEFAULTS.gradAccum,
     seed: numberOpt(cmd, 'seed', values.seed, (n) => Number.isInteger(n) && n >= 0, 'must be an integer >= 0') ?? QAT_DEFAULTS.seed,
     valWindows: numberOpt(cmd, 'val-windows', values['val-windows'], int1, 'must be an integer >= 1') ?? QAT_DEFAULTS.valWindows,
     warmupSteps: 0,
@@ -126,13 +129,13 @@ export async function lmQat(argv: string[]): Promise<number> {
   const t0 = performance.now();
   try {
     const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (software fallback: SwiftShader)' : ''}`;
-    if (!values.json) console.error(`lm qat: ${modelPath}, ${what}, ${opts.method}${distill ? ` + distillation (T ${temperature ?? QAT_DEFAULTS.temperature})` : ''}${opts.act ? ' + int8 activations' : ''}, ${opts.steps} steps of ${opts.batch} x ${opts.seq} at lr ${opts.lr} for f32 and QAT each, ${adapter}`);
+    if (!values.json) console.error(`lm qat: ${modelPath}, ${what}, ${opts.method}${distill ? ` + distillation (T ${temperature ?? QAT_DEFAULTS.temperature})` : ''}${opts.act ? ' + int8 activations' : ''}, ${opts.steps} steps of ${opts.gradAccum! > 1 ? `${opts.gradAccum} x ` : ''}${opts.batch} x ${opts.seq} at lr ${opts.lr} for f32 and QAT each, ${adapter}`);
     const bar = values.json ? null : new ProgressBar();
     opts.onStep = (phase, s, total, loss, ms) => bar?.update({ step: s, total, loss, msPerStep: ms, label: phase });
     const r = await qatLlama(ctx, model, data, opts);
     writeAtomic(out, r.gguf);
     const figures: QatCliResult = { f32_start: r.f32_start, f32_after: r.f32_after, ptq: r.ptq, qat: r.qat, converted: r.converted, recovered: r.recovered, ms_per_step_f32: r.ms_per_step_f32, ms_per_step_qat: r.ms_per_step_qat };
-    const result = { ...figures, step_time_ratio: r.ms_per_step_qat / r.ms_per_step_f32, quant: what, method: opts.method, distill, act: !!opts.act, steps: opts.steps, lr: opts.lr, batch: opts.batch, seq: opts.seq, seed: opts.seed, model: modelPath, out, bytes: r.gguf.length, seconds: (performance.now() - t0) / 1000, adapter };
+    const result = { ...figures, step_time_ratio: r.ms_per_step_qat / r.ms_per_step_f32, quant: what, method: opts.method, distill, act: !!opts.act, steps: opts.steps, lr: opts.lr, batch: opts.batch, grad_accum: opts.gradAccum, seq: opts.seq, seed: opts.seed, model: modelPath, out, bytes: r.gguf.length, seconds: (performance.now() - t0) / 1000, adapter };
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else {
       const f = (x: number) => x.toFixed(4);

@@ -21,10 +21,13 @@ import { JOB_HELP, lmJob } from './lm_job.js';
 
 const DEFAULT_CONFIG = 'configs/shakespeare-tiny.json';
 
-const PRETRAIN_HELP = `usage: nibble lm pretrain [--config FILE] [--steps N] [--out FILE.gguf] [--seed S] [--data FILE] [--resume CKPT] [--json]
+const PRETRAIN_HELP = `usage: nibble lm pretrain [--config FILE] [--steps N] [--grad-accum K] [--out FILE.gguf] [--seed S] [--data FILE]
+       [--resume CKPT] [--json]
   --config FILE   the recipe, JSON (default ${DEFAULT_CONFIG}): model shape, batch, seq, steps, lr, warmupSteps,
-                  minLr, weightDecay, clipNorm, seed, valWindows, evalEvery, data
+                  minLr, weightDecay, clipNorm, seed, valWindows, evalEvery, data, gradAccum (optional, default 1)
   --steps N       training steps (default: the config's)
+  --grad-accum K  gradient accumulation: K micro-batches of the config's batch per step, one AdamW update on
+                  their mean gradient (default: the config's gradAccum, else 1)
   --out FILE      where to write the F32 GGUF (default out/shakespeare-f32.gguf; also written at
                   each evaluation, so a stopped run leaves its latest model)
   --seed S        seed of the initial weights and the batches (default: the config's)
@@ -36,7 +39,7 @@ const PRETRAIN_HELP = `usage: nibble lm pretrain [--config FILE] [--steps N] [--
 async function pretrain(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, data: { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' } }, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, data: { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' }, 'grad-accum': { type: 'string' } }, strict: true }));
   } catch (e) {
     throw new UsageError(`lm pretrain: ${(e as Error).message}\n${PRETRAIN_HELP}`);
   }
@@ -49,6 +52,8 @@ async function pretrain(argv: string[]): Promise<number> {
   }
   const steps = numberOpt('lm pretrain', 'steps', values.steps, (n) => Number.isInteger(n) && n >= 1, 'must be an integer >= 1');
   const seed = numberOpt('lm pretrain', 'seed', values.seed, (n) => Number.isInteger(n) && n >= 0, 'must be an integer >= 0');
+  const gradAccum = numberOpt('lm pretrain', 'grad-accum', values['grad-accum'], (n) => Number.isInteger(n) && n >= 1, 'must be an integer >= 1');
+  if (gradAccum !== undefined) recipe.gradAccum = gradAccum;
   if (seed !== undefined) recipe.seed = seed;
   if (steps !== undefined) recipe.steps = steps;
   const dataPath = findFile(values.data ?? recipe.data ?? 'demo/public/data/tinyshakespeare.txt');
@@ -82,7 +87,7 @@ async function pretrain(argv: string[]): Promise<number> {
   const ctx = await createNodeContext();
   try {
     const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (software fallback: SwiftShader)' : ''}`;
-    if (!values.json) console.error(`lm pretrain: ${configPath}, ${recipe.steps} steps of ${recipe.batch} x ${recipe.seq} tokens on ${dataPath} (${data.train.length} training, ${data.val.length} validation tokens), ${adapter}`);
+    if (!values.json) console.error(`lm pretrain: ${configPath}, ${recipe.steps} steps of ${(recipe.gradAccum ?? 1) > 1 ? `${recipe.gradAccum} x ` : ''}${recipe.batch} x ${recipe.seq} tokens on ${dataPath} (${data.train.length} training, ${data.val.length} validation tokens), ${adapter}`);
     const bar = values.json ? null : new ProgressBar();
     const r = await pretrainLlama(ctx, recipe, data, V, {
       resume,
@@ -102,7 +107,7 @@ async function pretrain(argv: string[]): Promise<number> {
     writeAtomic(out, bytes);
     const secs = (performance.now() - t0) / 1000;
     const params = Object.values(r.weights).reduce((s, w) => s + w.length, 0);
-    const result = { config: configPath, steps: recipe.steps, params, valLoss: r.valLoss, trainLoss: r.losses[r.losses.length - 1], evals: r.evals, msPerStep: r.msPerStep, tokensPerSec: r.tokensPerSec, out, bytes: bytes.length, seconds: secs, adapter };
+    const result = { config: configPath, steps: recipe.steps, gradAccum: recipe.gradAccum ?? 1, params, valLoss: r.valLoss, trainLoss: r.losses[r.losses.length - 1], evals: r.evals, msPerStep: r.msPerStep, tokensPerSec: r.tokensPerSec, out, bytes: bytes.length, seconds: secs, adapter };
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else console.log(`validation loss ${r.valLoss.toFixed(4)} nats/byte after ${recipe.steps} steps (${params} params; ${r.msPerStep.toFixed(0)} ms/step, ${r.tokensPerSec.toFixed(0)} tokens/s)\nwrote ${out} (${bytes.length} bytes) in ${secs.toFixed(1)} s`);
     return 0;

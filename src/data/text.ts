@@ -74,6 +74,15 @@ export class WindowSampler {
     for (let b = 0; b < B; b++) putWindow(this.data.train, Math.floor(r() * span), T, this.data.bos, ids, targets, b);
     return { ids, targets };
   }
+
+  /**
+   * The k micro-batches of step `step` under gradient accumulation: batches step*k .. step*k + k - 1, each a
+   * function of (seed, index) as any batch; k = 1 gives [batch(step)], the batches of a run without accumulation.
+   */
+  microBatches(step: number, k: number): { ids: Int32Array; targets: Int32Array }[] {
+    if (!Number.isInteger(k) || k < 1) throw new TextDataError(`text data: micro-batches per step ${k} must be an integer >= 1`);
+    return Array.from({ length: k }, (_, j) => this.batch(step * k + j));
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-// Elementwise (add, mul, scale), row-sum and column-permutation kernels: shaders/basic/elementwise.wgsl,
+// Elementwise (add, mul, scale, axpy), row-sum and column-permutation kernels: shaders/basic/elementwise.wgsl,
 // shaders/basic/reduce_sum.wgsl, shaders/basic/permute_cols.wgsl.
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
@@ -7,10 +7,11 @@ import { tuningFor } from './tuning.js';
 
 export type BinaryOp = 'add' | 'mul';
 
-export const ELEMENTWISE: Record<BinaryOp | 'scale', KernelDef> = {
+export const ELEMENTWISE: Record<BinaryOp | 'scale' | 'axpy', KernelDef> = {
   add: { name: 'add', shader: 'basic/elementwise', defines: { OP_ADD: true } },
   mul: { name: 'mul', shader: 'basic/elementwise', defines: { OP_MUL: true } },
   scale: { name: 'scale', shader: 'basic/elementwise', defines: { OP_SCALE: true } },
+  axpy: { name: 'axpy', shader: 'basic/elementwise', defines: { OP_AXPY: true } },
 };
 
 export const REDUCE_SUM: KernelDef = { name: 'reduce_sum', shader: 'basic/reduce_sum' };
@@ -62,6 +63,18 @@ export async function planScale(ctx: GpuContext, a: GPUBuffer, y: GPUBuffer, n: 
   };
 }
 
+/** y[i] += alpha * a[i], in place (y must not alias a). */
+export async function planAxpy(ctx: GpuContext, a: GPUBuffer, y: GPUBuffer, n: number, alpha: number): Promise<Dispatch> {
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, ELEMENTWISE.axpy, {}, { WG: wg });
+  const g = grid1d(ctx, Math.ceil(n / wg));
+  return {
+    kernel,
+    args: { bindings: { a, y }, params: { n, row_pitch: g.gridX * wg, alpha }, expect: { a: 4 * n, y: 4 * n } },
+    workgroups: g.workgroups,
+  };
+}
+
 /** y[r] = sum over the `cols` elements of row r of x [rows, cols]. */
 export async function planReduceSum(ctx: GpuContext, x: GPUBuffer, y: GPUBuffer, rows: number, cols: number): Promise<Dispatch> {
   checkShape('reduce_sum', 'shape', rows > 0 && cols > 0, `rows=${rows}, cols=${cols} must be positive`);
@@ -78,4 +91,5 @@ export async function planReduceSum(ctx: GpuContext, x: GPUBuffer, y: GPUBuffer,
 export const add = async (ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, n: number) => runDispatch(await planBinary(ctx, 'add', a, b, y, n));
 export const mul = async (ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, n: number) => runDispatch(await planBinary(ctx, 'mul', a, b, y, n));
 export const scale = async (ctx: GpuContext, a: GPUBuffer, y: GPUBuffer, n: number, alpha: number) => runDispatch(await planScale(ctx, a, y, n, alpha));
+export const axpy = async (ctx: GpuContext, a: GPUBuffer, y: GPUBuffer, n: number, alpha: number) => runDispatch(await planAxpy(ctx, a, y, n, alpha));
 export const reduceSum = async (ctx: GpuContext, x: GPUBuffer, y: GPUBuffer, rows: number, cols: number) => runDispatch(await planReduceSum(ctx, x, y, rows, cols));

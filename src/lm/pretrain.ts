@@ -1,7 +1,8 @@
 // Pretraining a Llama-family model from scratch on a text (nibble lm pretrain): the model is the one definition
 // (src/nn/llama.ts) on the autograd graph (src/nn/llama_train.ts), AdamW on the GPU in the same submit as the
 // backward (src/train/optimizer.ts), linear warmup then cosine decay, global-norm clipping. Batch k is a function of
-// the seed and k (src/data/text.ts), so a run is reproducible. Validation: the mean loss over a fixed set of
+// the seed and k (src/data/text.ts), so a run is reproducible; with gradient accumulation (gradAccum g) step s
+// averages the gradients of batches s*g .. s*g + g - 1. Validation: the mean loss over a fixed set of
 // validation windows, in nats per byte.
 import { natsPerByte, validationBatches, WindowSampler, type TextDataset } from '../data/text.js';
 import type { GpuContext } from '../gpu/context.js';
@@ -31,6 +32,8 @@ export interface PretrainConfig {
   valWindows: number;
   /** Validate every this many steps (0: only at the end). */
   evalEvery: number;
+  /** Gradient accumulation: micro-batches of `batch` windows per step (default 1). */
+  gradAccum?: number;
 }
 
 const positiveInts = ['batch', 'seq', 'steps', 'valWindows'] as const;
@@ -40,6 +43,7 @@ export function checkPretrainConfig(c: PretrainConfig, vocab: number): LlamaConf
   for (const k of positiveInts) if (!Number.isInteger(c[k]) || c[k] < 1) throw new PretrainError(`pretrain config: '${k}' must be an integer >= 1, found ${JSON.stringify(c[k])}`);
   for (const k of ['lr', 'minLr', 'weightDecay', 'clipNorm'] as const) if (!(typeof c[k] === 'number' && c[k] >= 0)) throw new PretrainError(`pretrain config: '${k}' must be a number >= 0, found ${JSON.stringify(c[k])}`);
   for (const k of ['warmupSteps', 'seed', 'evalEvery'] as const) if (!Number.isInteger(c[k]) || c[k] < 0) throw new PretrainError(`pretrain config: '${k}' must be an integer >= 0, found ${JSON.stringify(c[k])}`);
+  if (c.gradAccum !== undefined && !(Number.isInteger(c.gradAccum) && c.gradAccum >= 1)) throw new PretrainError(`pretrain config: 'gradAccum' must be an integer >= 1, found ${JSON.stringify(c.gradAccum)}`);
   if (!c.model || typeof c.model !== 'object') throw new PretrainError(`pretrain config: 'model' is missing`);
   for (const k of ['dim', 'layers', 'heads', 'ffn', 'ctx'] as const) if (!Number.isInteger(c.model[k]) || c.model[k] < 1) throw new PretrainError(`pretrain config: 'model.${k}' must be an integer >= 1, found ${JSON.stringify(c.model[k])}`);
   if (c.seq > c.model.ctx) throw new PretrainError(`pretrain config: 'seq' ${c.seq} exceeds 'model.ctx' ${c.model.ctx}`);
@@ -75,14 +79,17 @@ export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: Te
   if (!Number.isInteger(total) || total < 1) throw new PretrainError(`pretrain: steps ${total} must be an integer >= 1`);
   const B = c.batch;
   const T = c.seq;
+  const k = c.gradAccum ?? 1;
   const sampler = new WindowSampler(data, B, T, c.seed);
   const valBatches = validationBatches(data, B, T, c.valWindows, IGNORE_INDEX);
   const t = buildLlamaTrainGraph(ctx, config, o.weights ?? initLlamaWeights(config, c.seed), { B, T, label: 'llama-pretrain' });
   let trainer: GraphTrainer | null = null;
   try {
-    trainer = await GraphTrainer.create(ctx, t, { lr: c.lr, weightDecay: c.weightDecay, clipNorm: c.clipNorm });
+    trainer = await GraphTrainer.create(ctx, t, { lr: c.lr, weightDecay: c.weightDecay, clipNorm: c.clipNorm, accumulate: k });
     const tr = trainer;
-    const recipe = JSON.stringify({ ...c, steps: total });
+    // gradAccum 1 is written as absent, so checkpoints of recipes from before accumulation still match.
+    const { gradAccum: _g, ...rest } = c;
+    const recipe = JSON.stringify({ ...rest, ...(k > 1 ? { gradAccum: k } : {}), steps: total });
     if (o.resume) {
       const meta = tr.restore(o.resume);
       if (meta.recipe !== recipe) {
@@ -102,13 +109,13 @@ export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: Te
       const lr = schedule(step);
       let r: { loss: number; ms: number };
       try {
-        r = await tr.step(sampler.batch(step), lr);
+        r = await tr.step(sampler.microBatches(step, k), lr);
       } catch (e) {
         throw e instanceof TrainingError ? new PretrainError(`pretrain: ${e.message.replace(/^train: /, '')}`) : e;
       }
       losses.push(r.loss);
       times.push(r.ms);
-      o.onStep?.({ step: step + 1, total, loss: r.loss, lr, ms: r.ms, tokensPerSec: (B * T * 1000) / r.ms });
+      o.onStep?.({ step: step + 1, total, loss: r.loss, lr, ms: r.ms, tokensPerSec: (k * B * T * 1000) / r.ms });
       if (c.evalEvery > 0 && (step + 1) % c.evalEvery === 0 && step + 1 < total) {
         const v = await validate();
         evals.push({ step: step + 1, valLoss: v });
@@ -120,7 +127,7 @@ export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: Te
     evals.push({ step: total, valLoss });
     await o.onEval?.(total, valLoss, () => readLlamaWeights(t));
     const msPerStep = medianStepMs(times);
-    return { config, weights: await readLlamaWeights(t), losses, valLoss, evals, msPerStep, tokensPerSec: (B * T * 1000) / msPerStep };
+    return { config, weights: await readLlamaWeights(t), losses, valLoss, evals, msPerStep, tokensPerSec: (k * B * T * 1000) / msPerStep };
   } finally {
     trainer?.destroy();
     t.graph.destroy();

@@ -26,6 +26,8 @@ export interface LmQatOptions extends LinearQatConfig {
   batch: number;
   seq: number;
   seed: number;
+  /** Gradient accumulation: micro-batches of `batch` windows per step (default 1); step s uses batches s*k .. s*k+k-1. */
+  gradAccum?: number;
   warmupSteps?: number;
   /** The cosine's floor, as a fraction of lr (default 0.1). */
   minLrRatio?: number;
@@ -65,7 +67,8 @@ type Batches = { ids: Int32Array; targets: Int32Array }[];
 
 async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'qat', sampler: WindowSampler, val: Batches, data: TextDataset, o: LmQatOptions): Promise<{ before: number; after: number; losses: number[]; ms: number }> {
   const scales = new Set(t.ops.qparams.values());
-  const tr = await GraphTrainer.create(ctx, t, { lr: o.lr, weightDecay: o.weightDecay ?? 0, clipNorm: o.clipNorm ?? 1, evalOut: t.ce, lrScale: (p) => (scales.has(p) ? (o.lsqLrScale ?? 1) : 1) });
+  const k = o.gradAccum ?? 1;
+  const tr = await GraphTrainer.create(ctx, t, { lr: o.lr, weightDecay: o.weightDecay ?? 0, clipNorm: o.clipNorm ?? 1, evalOut: t.ce, lrScale: (p) => (scales.has(p) ? (o.lsqLrScale ?? 1) : 1), accumulate: k });
   try {
     const before = await validationLoss(tr, val, data);
     const warm = Math.min(o.warmupSteps ?? 0, o.steps - 1);
@@ -73,7 +76,7 @@ async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'q
     const losses: number[] = [];
     const times: number[] = [];
     for (let s = 0; s < o.steps; s++) {
-      const r = await tr.step(sampler.batch(s), schedule(s));
+      const r = await tr.step(sampler.microBatches(s, k), schedule(s));
       losses.push(r.loss);
       times.push(r.ms);
       o.onStep?.(phase, s + 1, o.steps, r.loss, r.ms);
@@ -127,6 +130,7 @@ export async function convertLlama(ctx: GpuContext, config: LlamaConfig, weights
 /** Checks the options that do not depend on the model; each error names the option. */
 function checkOptions(o: LmQatOptions, config: LlamaConfig): void {
   for (const k of ['steps', 'batch', 'seq', 'valWindows'] as const) if (!Number.isInteger(o[k]) || o[k] < 1) throw new RangeError(`lm qat: ${k} must be an integer >= 1, found ${o[k]}`);
+  if (o.gradAccum !== undefined && !(Number.isInteger(o.gradAccum) && o.gradAccum >= 1)) throw new RangeError(`lm qat: gradAccum must be an integer >= 1, found ${o.gradAccum}`);
   if (!(o.lr > 0 && Number.isFinite(o.lr))) throw new RangeError(`lm qat: lr must be a positive number, found ${o.lr}`);
   if (o.seq > config.ctx) throw new RangeError(`lm qat: seq ${o.seq} exceeds the model's context ${config.ctx}`);
 }

@@ -18,6 +18,11 @@ export function scaleRef(a: Num, alpha: number): Float64Array {
   const f = Math.fround(alpha);
   return Float64Array.from({ length: a.length }, (_, i) => a[i] * f);
 }
+/** y + alpha * a with alpha rounded to f32 as the shader's uniform is (y is not modified). */
+export function axpyRef(y: Num, a: Num, alpha: number): Float64Array {
+  const f = Math.fround(alpha);
+  return Float64Array.from({ length: y.length }, (_, i) => y[i] + f * a[i]);
+}
 
 /** Row sums of x [rows, cols]; also returns sum |x| per row for the error bound. */
 export function reduceSumRef(x: Num, rows: number, cols: number): { y: Float64Array; absSum: Float64Array } {

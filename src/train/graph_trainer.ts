@@ -3,13 +3,18 @@
 // biases, learned quantizer scales) take no weight decay. It knows no particular model: the Llama pretraining and
 // QAT runs (src/lm/pretrain.ts, src/lm/qat.ts) are two callers; an evaluation output can be read from the same
 // graph without a backward (evaluate).
+// Gradient accumulation (create's `accumulate` k): a step takes k micro-batches, runs forward and backward k times
+// (one submit each) and folds each run's gradients and loss into their means in that run's pass (one elementwise
+// dispatch per param); clipping and AdamW run once, in the last run's pass, on the mean gradient: the update of one
+// batch k times larger, up to float rounding. The accumulators are overwritten by each step's first micro-batch, so
+// nothing carries over between steps and checkpoints hold what they hold without accumulation.
 import type { GpuContext } from '../gpu/context.js';
 import type { Executable } from '../graph/executor.js';
 import type { Graph } from '../graph/graph.js';
 import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
 import { encodeSafetensors, makeTensor, parseSafetensors, SafetensorsError, type Tensor as StTensor } from '../io/safetensors.js';
-import { Optimizer } from './optimizer.js';
+import { Accumulator, Optimizer } from './optimizer.js';
 
 const FORMAT = 'nibble-graph-checkpoint';
 
@@ -29,34 +34,79 @@ export class GraphTrainer {
 
   private constructor(
     readonly t: TrainableGraph,
+    private readonly ctx: GpuContext,
     private readonly exe: Executable,
     private readonly evalExe: Executable,
     private readonly evalOut: Tensor,
     private readonly opt: Optimizer,
+    /** Micro-batches per step. */
+    readonly accumulate: number,
+    /** With accumulate > 1: the mean of the step's micro-batch losses. */
+    private readonly lossAcc: Accumulator | null,
   ) {}
 
-  /** Compiles the training step (loss + gradients + AdamW) and an evaluation of `evalOut` (default: the loss). */
-  static async create(ctx: GpuContext, t: TrainableGraph, o: { lr: number; weightDecay: number; clipNorm?: number; evalOut?: Tensor; /** Learning-rate multiplier per param (e.g. LSQ scales). */ lrScale?: (p: Tensor) => number }): Promise<GraphTrainer> {
+  /**
+   * Compiles the training step (loss + gradients + AdamW) and an evaluation of `evalOut` (default: the loss).
+   * `accumulate` (default 1): micro-batches per step, whose mean gradient the update uses.
+   */
+  static async create(ctx: GpuContext, t: TrainableGraph, o: { lr: number; weightDecay: number; clipNorm?: number; evalOut?: Tensor; /** Learning-rate multiplier per param (e.g. LSQ scales). */ lrScale?: (p: Tensor) => number; accumulate?: number }): Promise<GraphTrainer> {
+    const k = o.accumulate ?? 1;
+    if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) throw new TrainingError(`train: accumulate ${JSON.stringify(k)} must be an integer >= 1 (micro-batches per step)`);
     if (t.params.length === 0) throw new TrainingError('train: the model has no params to train');
+    if (k > 1 && t.loss.numel !== 1) throw new TrainingError(`train: the loss ${t.loss.describe()} must be a scalar to accumulate`);
     const grads = t.graph.backward(t.loss, t.params);
     const dense = t.params.map((p) => {
       const g = grads.get(p)!;
       return g.isContiguous() && g.offset === 0 ? g : ops.contiguous(g);
     });
+    // Accumulation reads the loss's buffer from its start.
+    const loss = k > 1 && !(t.loss.isContiguous() && t.loss.offset === 0) ? ops.contiguous(t.loss) : t.loss;
     const evalOut = o.evalOut ?? t.loss;
-    const exe = await t.graph.compile({ outputs: [t.loss, ...dense] });
+    const exe = await t.graph.compile({ outputs: loss === t.loss ? [t.loss, ...dense] : [t.loss, loss, ...dense] });
     const evalExe = await t.graph.compile({ outputs: [evalOut] });
-    const opt = await Optimizer.create(ctx, exe, t.params.map((p, i) => [p, dense[i], { ...(p.rank === 1 ? { weightDecay: 0 } : {}), ...(o.lrScale ? { lrScale: o.lrScale(p) } : {}) }] as [Tensor, Tensor, { weightDecay?: number; lrScale?: number }]), { kind: 'adamw', lr: o.lr, weightDecay: o.weightDecay }, o.clipNorm && o.clipNorm > 0 ? o.clipNorm : undefined);
-    return new GraphTrainer(t, exe, evalExe, evalOut, opt);
+    const opt = await Optimizer.create(ctx, exe, t.params.map((p, i) => [p, dense[i], { ...(p.rank === 1 ? { weightDecay: 0 } : {}), ...(o.lrScale ? { lrScale: o.lrScale(p) } : {}) }] as [Tensor, Tensor, { weightDecay?: number; lrScale?: number }]), { kind: 'adamw', lr: o.lr, weightDecay: o.weightDecay }, o.clipNorm && o.clipNorm > 0 ? o.clipNorm : undefined, k);
+    let lossAcc: Accumulator | null = null;
+    try {
+      if (k > 1) lossAcc = await Accumulator.create(ctx, [{ buffer: exe.buffer(loss), n: 1, label: 'loss' }], k);
+    } catch (e) {
+      opt.destroy();
+      throw e;
+    }
+    return new GraphTrainer(t, ctx, exe, evalExe, evalOut, opt, k, lossAcc);
   }
 
-  /** One step at learning rate `lr`: the loss before the update and the wall time. A loss that is not finite stops training. */
-  async step(inputs: GraphInputs, lr: number): Promise<{ loss: number; ms: number }> {
+  /**
+   * One step at learning rate `lr`: the loss before the update (with accumulation, the mean of the micro-batches'
+   * losses) and the wall time. `inputs`: one batch, or an array of `accumulate` micro-batches. A loss that is not
+   * finite stops training.
+   */
+  async step(inputs: GraphInputs | readonly GraphInputs[], lr: number): Promise<{ loss: number; ms: number }> {
+    const micro = Array.isArray(inputs) ? (inputs as readonly GraphInputs[]) : [inputs as GraphInputs];
+    if (micro.length !== this.accumulate) {
+      throw new TrainingError(`train: step ${this.steps + 1} was given ${Array.isArray(inputs) ? `${micro.length} micro-batch${micro.length === 1 ? '' : 'es'}` : 'one batch'}, accumulate is ${this.accumulate} (pass an array of ${this.accumulate} micro-batch inputs)`);
+    }
     const t0 = performance.now();
     this.opt.prepare(lr);
-    await this.exe.run(inputs, { after: (pass) => this.opt.encode(pass) });
-    this.opt.advance();
-    const loss = (await this.exe.read(this.t.loss))[0];
+    let loss: number;
+    if (!this.lossAcc) {
+      await this.exe.run(micro[0], { after: (pass) => this.opt.encode(pass) });
+      this.opt.advance();
+      loss = (await this.exe.read(this.t.loss))[0];
+    } else {
+      const acc = this.lossAcc;
+      const k = this.accumulate;
+      for (let j = 0; j < k; j++) {
+        await this.exe.run(micro[j], {
+          after: (pass) => {
+            this.opt.encodeAccumulate(pass, j === 0);
+            acc.encode(pass, j === 0);
+            if (j === k - 1) this.opt.encode(pass);
+          },
+        });
+      }
+      this.opt.advance();
+      loss = (await this.ctx.readF32(acc.buffers[0], 1))[0];
+    }
     const ms = performance.now() - t0;
     this.steps++;
     if (!Number.isFinite(loss)) throw new TrainingError(`train: the loss is ${loss} at step ${this.steps} (lower the learning rate, or clip the gradient norm)`);
@@ -67,6 +117,11 @@ export class GraphTrainer {
   async evaluate(inputs: GraphInputs): Promise<Float32Array> {
     await this.evalExe.run(inputs);
     return (await this.evalExe.read(this.evalOut)) as Float32Array;
+  }
+
+  /** The global norm of the last step's gradient (with accumulation, of the mean gradient) before clipping; null without clipNorm. */
+  lastGradNorm(): Promise<number | null> {
+    return this.opt.lastGradNorm();
   }
 
   /** Steps taken (restored by `restore`). */
@@ -119,6 +174,7 @@ export class GraphTrainer {
 
   destroy(): void {
     this.opt.destroy();
+    this.lossAcc?.destroy();
   }
 }
 

@@ -1,10 +1,14 @@
 // Optimizers over a compiled training graph: the WGSL kernels of src/kernels/optim.ts (AdamW, SGD with momentum,
 // global-norm clipping) encoded after the graph's backward pass in the same submit (Executable.run's `after`).
 // State (exp_avg / exp_avg_sq or momentum) lives on the GPU; f32 master weights are updated in place.
+// Gradient accumulation over k micro-batches: each run's gradients are folded into one buffer per param by an
+// elementwise kernel in that run's own pass (the first writes g/k, the others add g/k: the mean, so the update is
+// that of one batch k times larger), and clipping and the update read that buffer after the last micro-batch.
 import type { GpuContext } from '../gpu/context.js';
 import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import type { Executable } from '../graph/executor.js';
 import type { Tensor } from '../graph/tensor.js';
+import { planAxpy, planScale } from '../kernels/basic.js';
 import { adamwUniforms, gradNormPartials, planAdamW, planGradNorm, planSgd } from '../kernels/optim.js';
 import type { AdamWOptions, SgdOptions } from '../ref/optim.js';
 
@@ -23,11 +27,59 @@ interface Slot {
   lrScale?: number;
 }
 
+/**
+ * The mean of k runs' values of dense f32 buffers (gradients, a loss): `encode(pass, first)` after each run's
+ * dispatches writes acc = src / k (first) or acc += src / k. Nothing carries over between steps: the first
+ * micro-batch of a step overwrites the accumulator.
+ */
+export class Accumulator {
+  private constructor(
+    /** The accumulators, one per source, in order. */
+    readonly buffers: GPUBuffer[],
+    private readonly first: { b: BoundKernel; wg: Workgroups }[],
+    private readonly rest: { b: BoundKernel; wg: Workgroups }[],
+  ) {}
+
+  static async create(ctx: GpuContext, srcs: { buffer: GPUBuffer; n: number; label?: string }[], k: number): Promise<Accumulator> {
+    if (!Number.isInteger(k) || k < 2) throw new Error(`accumulator: k ${k} must be an integer >= 2`);
+    const buffers: GPUBuffer[] = [];
+    const first: { b: BoundKernel; wg: Workgroups }[] = [];
+    const rest: { b: BoundKernel; wg: Workgroups }[] = [];
+    const acc = new Accumulator(buffers, first, rest);
+    try {
+      for (const s of srcs) {
+        const y = ctx.createBuffer(4 * s.n, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, `${s.label ?? 'grad'}.acc`);
+        buffers.push(y);
+        const d0 = await planScale(ctx, s.buffer, y, s.n, 1 / k);
+        first.push({ b: d0.kernel.bind(d0.args), wg: d0.workgroups });
+        const d1 = await planAxpy(ctx, s.buffer, y, s.n, 1 / k);
+        rest.push({ b: d1.kernel.bind(d1.args), wg: d1.workgroups });
+      }
+    } catch (e) {
+      acc.destroy();
+      throw e;
+    }
+    return acc;
+  }
+
+  /** Folds this run's values in: the first micro-batch of a step overwrites, the others add. */
+  encode(pass: GPUComputePassEncoder, first: boolean): void {
+    for (const c of first ? this.first : this.rest) c.b.encode(pass, c.wg);
+  }
+
+  destroy(): void {
+    [...this.first, ...this.rest].forEach((c) => c.b.dispose());
+    this.buffers.forEach((b) => b.destroy());
+  }
+}
+
 export class Optimizer {
   /** Optimizer steps taken (AdamW's bias corrections and SGD's first step use it). */
   step = 0;
   private slots: Slot[] = [];
   private clip: { bound: { b: BoundKernel; wg: Workgroups }[]; coef: GPUBuffer; partials: GPUBuffer } | null = null;
+  /** With accumulation (k > 1): the gradients' means, which clipping and the updates read. */
+  private acc: Accumulator | null = null;
 
   private constructor(
     private readonly ctx: GpuContext,
@@ -36,26 +88,33 @@ export class Optimizer {
 
   /**
    * Plans and binds the update of every (param, grad) pair; `clipNorm` adds global-norm clipping first. A pair's
-   * third element overrides the weight decay and scales the learning rate for that param.
+   * third element overrides the weight decay and scales the learning rate for that param. `accumulate` k > 1: the
+   * update uses the mean gradient of k runs (encodeAccumulate after each, encode after the last).
    */
-  static async create(ctx: GpuContext, exe: Executable, pairs: ([Tensor, Tensor] | [Tensor, Tensor, { weightDecay?: number; lrScale?: number }])[], config: OptimizerConfig, clipNorm?: number): Promise<Optimizer> {
+  static async create(ctx: GpuContext, exe: Executable, pairs: ([Tensor, Tensor] | [Tensor, Tensor, { weightDecay?: number; lrScale?: number }])[], config: OptimizerConfig, clipNorm?: number, accumulate = 1): Promise<Optimizer> {
     const o = new Optimizer(ctx, config);
+    if (accumulate !== 1) {
+      for (const [p, g] of pairs) if (!g.isContiguous() || g.offset !== 0 || g.numel !== p.numel) throw new Error(`optimizer: gradient ${g.describe()} of param ${p.describe()} must be a dense tensor of the param's size to accumulate (use ops.contiguous)`);
+      o.acc = await Accumulator.create(ctx, pairs.map(([p, g]) => ({ buffer: exe.buffer(g), n: g.numel, label: `${p.name}.grad` })), accumulate);
+    }
+    /** The gradient each update reads: the executable's, or its accumulated mean. */
+    const gradBuffer = (i: number) => o.acc?.buffers[i] ?? exe.buffer(pairs[i][1]);
     let coef: GPUBuffer | undefined;
     if (clipNorm !== undefined) {
       coef = ctx.createBuffer(8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'clip_coef');
       for (const [p, g] of pairs) if (!g.isContiguous() || g.offset !== 0) throw new Error(`optimizer: gradient of ${p.describe()} is a view; clipping needs dense gradients`);
-      const grads = pairs.map(([, g]) => ({ buffer: exe.buffer(g), n: g.numel }));
+      const grads = pairs.map(([, g], i) => ({ buffer: gradBuffer(i), n: g.numel }));
       const partials = ctx.createBuffer(4 * gradNormPartials(ctx, grads.map((g) => g.n)), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'grad_norm.partials');
       const ds = await planGradNorm(ctx, grads, partials, coef, clipNorm);
       o.clip = { bound: ds.map((d) => ({ b: d.kernel.bind(d.args), wg: d.workgroups })), coef, partials };
     }
-    for (const [param, grad, per] of pairs) {
+    for (const [i, [param, grad, per]] of pairs.entries()) {
       const n = param.numel;
       if (!grad.isContiguous() || grad.offset !== 0 || grad.numel !== n) {
         throw new Error(`optimizer: gradient ${grad.describe()} of param ${param.describe()} must be a dense tensor of the param's size (use ops.contiguous)`);
       }
       const zeros = () => ctx.createBuffer(new Float32Array(n));
-      const b = { param: exe.buffer(param), grad: exe.buffer(grad), clip_coef: coef };
+      const b = { param: exe.buffer(param), grad: gradBuffer(i), clip_coef: coef };
       if (config.kind === 'adamw') {
         const state = [zeros(), zeros()];
         const d = await planAdamW(ctx, { ...b, exp_avg: state[0], exp_avg_sq: state[1] }, n, { ...config, step: 1 });
@@ -82,7 +141,13 @@ export class Optimizer {
     }
   }
 
-  /** Encodes clipping and the updates (for Executable.run's `after`). */
+  /** With accumulation: folds this run's gradients into their mean (first: the step's first micro-batch). */
+  encodeAccumulate(pass: GPUComputePassEncoder, first: boolean): void {
+    if (!this.acc) throw new Error('optimizer: encodeAccumulate without accumulation (create with accumulate > 1)');
+    this.acc.encode(pass, first);
+  }
+
+  /** Encodes clipping and the updates (for Executable.run's `after`; with accumulation, after the last encodeAccumulate). */
   encode(pass: GPUComputePassEncoder): void {
     for (const c of this.clip?.bound ?? []) c.b.encode(pass, c.wg);
     for (const s of this.slots) s.bound.encode(pass, s.workgroups);
@@ -132,5 +197,6 @@ export class Optimizer {
     this.clip?.bound.forEach((c) => c.b.dispose());
     this.clip?.coef.destroy();
     this.clip?.partials.destroy();
+    this.acc?.destroy();
   }
 }

@@ -53,6 +53,25 @@ describe('nibble lm pretrain', () => {
     expect(junk.stderr).toMatch(/lm pretrain: /);
   });
 
+  it('accumulates gradients over --grad-accum micro-batches, resumes exactly, and refuses a checkpoint of another gradAccum', () => {
+    const config = join(dir, 'accum.json');
+    const data = join(dir, 'accum.txt');
+    writeFileSync(config, JSON.stringify({ ...tiny, steps: 4, evalEvery: 2 }));
+    writeFileSync(data, 'ROMEO:\nBut, soft! what light through yonder window breaks?\n'.repeat(8));
+    const whole = join(dir, 'accum-whole.gguf');
+    const r = nibble(['lm', 'pretrain', '--config', config, '--data', data, '--out', whole, '--grad-accum', '2', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).gradAccum).toBe(2);
+    const ckpt = join(dir, 'accum-whole.checkpoint.safetensors');
+    const part = join(dir, 'accum-part.gguf');
+    const p = nibble(['lm', 'pretrain', '--config', config, '--data', data, '--out', part, '--grad-accum', '2', '--resume', ckpt, '--json']);
+    expect(p.status, p.stderr).toBe(0);
+    expect(Buffer.compare(readFileSync(part), readFileSync(whole))).toBe(0);
+    const other = nibble(['lm', 'pretrain', '--config', config, '--data', data, '--out', part, '--resume', ckpt]);
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(/the checkpoint is of another recipe \('gradAccum': 2 there/);
+  });
+
   it('refuses a bad recipe, naming the field, and an unknown subcommand', () => {
     const config = join(dir, 'bad.json');
     writeFileSync(config, JSON.stringify({ ...tiny, seq: 32 }));
@@ -63,5 +82,8 @@ describe('nibble lm pretrain', () => {
     expect(u.status).toBe(2);
     expect(u.stderr).toMatch(/unknown subcommand 'finetune' \(known: pretrain, qat, job\)/);
     expect(nibble(['lm', 'pretrain', '--steps', '0']).stderr).toMatch(/--steps 0: must be an integer >= 1/);
+    expect(nibble(['lm', 'pretrain', '--grad-accum', '0']).stderr).toMatch(/--grad-accum 0: must be an integer >= 1/);
+    writeFileSync(config, JSON.stringify({ ...tiny, gradAccum: 1.5 }));
+    expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/'gradAccum' must be an integer >= 1, found 1\.5/);
   });
 });

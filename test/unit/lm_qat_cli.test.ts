@@ -20,6 +20,7 @@ describe('nibble lm qat', () => {
     expect(r.status, r.stderr).toBe(0);
     const res = JSON.parse(r.stdout);
     for (const k of ['f32_start', 'f32_after', 'ptq', 'qat', 'converted', 'recovered', 'ms_per_step_f32', 'ms_per_step_qat']) expect(Number.isFinite(res[k]), k).toBe(true);
+    expect(res.grad_accum).toBe(1);
     expect(res.recovered).toBeCloseTo(1 - (res.qat - res.f32_after) / (res.ptq - res.f32_start), 10);
     const f = parseGgufFile(readFileSync(out));
     expect(f.tensors.find((t) => t.name === 'blk.0.attn_q.weight')?.type).toBe('Q4_0');
@@ -31,6 +32,8 @@ describe('nibble lm qat', () => {
       [['--format', 'q4_0', '--bits', '3'], /--format q4_0 fixes bits and group/],
       [['--format', 'q5_k'], /--format q5_k: must be q4_0 or q8_0/],
       [['--bits', '9'], /--bits 9: must be an integer in 2\.\.8/],
+      [['--grad-accum', '0'], /--grad-accum 0: must be an integer >= 1/],
+      [['--grad-accum', '1.5'], /--grad-accum 1\.5: must be an integer >= 1/],
       [['--method', 'adaqat'], /--method adaqat .* use ste or lsq/],
       [['--group', '48'], /group size 48 does not divide K=64 of 'blk\.0\.attn_q\.weight'/],
       [['--no-distill', '--temperature', '2'], /--temperature needs distillation/],
