@@ -1,6 +1,5 @@
-// The fake-quantized form of a Linear layer on the graph, for any model built from Linear layers (the Llama's
-// training backend, src/nn/llama_train.ts): the weight [N, K] fake-quantized per group along K before the matmul,
-// and optionally the layer's input per token (int8, torchao's 8da4w). Three weight rules:
+// The fake-quantized form of a Linear layer (src/nn/layers.ts), for any model built from Linear layers: the weight
+// [N, K] fake-quantized per group along K before the matmul, and optionally the layer's input. Three weight rules:
 //   - the torchao symmetric rule (ops.fakeQuant: scale = max|w| / ((qmax - qmin) / 2), codes in [-2^(b-1), 2^(b-1) - 1]);
 //   - LSQ (ops.fakeQuantLearnable): the same codes with a learned per-group scale (initialised to that rule's);
 //   - a GGUF block type's own rule (ops.fakeQuantGguf, Q4_0 / Q8_0), so the GGUF export holds the trained weights exactly.
@@ -20,11 +19,27 @@ export interface LinearQuant {
   act?: boolean;
 }
 
+/**
+ * How one Linear layer is fake-quantized, in full (src/nn/layers.ts Linear; null parts stay f32): the weight per
+ * group along K (`format`: a GGUF block type's own rule, so the export is lossless; `learn`: LSQ, the learned
+ * per-group scale `<weight>.scale`), and the input: per token (dynamic, asymmetric, torchao's 8da4w), LSQ+ (`learn`:
+ * a learned per-tensor scale and zero point) or PACT (`learn: 'pact'`, a learned clip).
+ */
+export interface LayerQuant {
+  weight: { bits: number; group: number; learn?: boolean; format?: 'Q4_0' | 'Q8_0' } | null;
+  act: { bits: number; learn?: boolean | 'pact' } | null;
+}
+
+/** A plan entry (prepareLinears) as the Linear layer's LayerQuant: int8 per-token inputs with `act`. */
+export function layerQuant(q: LinearQuant): LayerQuant {
+  return { weight: { bits: q.bits, group: q.group, ...(q.learn ? { learn: true } : {}), ...(q.format ? { format: q.format } : {}) }, act: q.act ? { bits: 8 } : null };
+}
+
 /** The name of a weight's learned LSQ scale param. */
 export const lsqScaleName = (weight: string) => `${weight}.scale`;
 
 /** The fake-quantized weight w [N, K] (scale: the LSQ scale param, with q.learn). */
-export function fakeQuantWeight(w: Tensor, q: LinearQuant, scale?: Tensor): Tensor {
+export function fakeQuantWeight(w: Tensor, q: Pick<LinearQuant, 'bits' | 'group' | 'format' | 'learn'>, scale?: Tensor): Tensor {
   if (q.format) return ops.fakeQuantGguf(w, q.format);
   const granularity = { kind: 'group' as const, group: q.group };
   if (!q.learn) return ops.fakeQuant(w, { bits: q.bits, symmetric: true, granularity });
@@ -32,9 +47,4 @@ export function fakeQuantWeight(w: Tensor, q: LinearQuant, scale?: Tensor): Tens
   const C = w.numel / q.group;
   const zeros = w.graph.constant(new Float32Array(C), [C], 'f32', `${w.name}.zero_point`);
   return ops.fakeQuantLearnable(w, scale, zeros, { bits: q.bits, symmetric: true, granularity, learnZeroPoint: false });
-}
-
-/** The layer input, fake-quantized per token to int8 when q.act. */
-export function fakeQuantInput(x: Tensor, q: LinearQuant): Tensor {
-  return q.act ? ops.fakeQuant(x, { bits: 8, symmetric: false, granularity: { kind: 'token' } }) : x;
 }

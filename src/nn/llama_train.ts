@@ -12,7 +12,8 @@ import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
 import { llamaForward, type LlamaOps } from './llama.js';
 import { llamaTensorNames, ModelConfigError, type LlamaConfig } from './llama_config.js';
-import { fakeQuantInput, fakeQuantWeight, lsqScaleName, type LinearQuant } from './linear_quant.js';
+import { layerQuant, lsqScaleName, type LinearQuant } from './linear_quant.js';
+import { Attention, Embedding, GraphScope, Linear, RMSNorm, SwiGLU } from './layers.js';
 
 /** A model's f32 weights by GGUF tensor name (shape as llamaTensorNames lists it). */
 export type LlamaWeights = Record<string, Float32Array>;
@@ -42,12 +43,29 @@ export interface GraphLlamaOptions {
   frozen?: { prefix: string };
 }
 
+/** The layers of a config by weight name (the Linear, norm and embedding tables llamaForward's operations name). */
+export interface LlamaLayers {
+  embed: Embedding;
+  norms: Map<string, RMSNorm>;
+  linears: Map<string, Linear>;
+  /** Attention per layer (rope and attend; its Linears are in `linears`). */
+  attention: Attention[];
+}
+
+export function llamaLayers(c: LlamaConfig): LlamaLayers {
+  const shape = { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: c.ropeBase, ropeLayout: c.ropeLayout };
+  const attention = Array.from({ length: c.layers }, (_, l) => Attention.gguf(`blk.${l}`, c.dim, shape, c.qkvBias));
+  const ffn = Array.from({ length: c.layers }, (_, l) => SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn));
+  const head = new Linear(c.tied ? 'token_embd.weight' : 'output.weight', c.vocab, c.dim);
+  const linears = new Map([...attention.flatMap((a) => a.layers()), ...ffn.flatMap((f) => f.layers()), head].map((l) => [l.weight, l]));
+  const norms = new Map(['output_norm.weight', ...Array.from({ length: c.layers }, (_, l) => [`blk.${l}.attn_norm.weight`, `blk.${l}.ffn_norm.weight`]).flat()].map((n) => [n, new RMSNorm(n, c.dim, c.eps)]));
+  return { embed: new Embedding('token_embd.weight', c.vocab, c.dim), norms, linears, attention };
+}
+
 export class GraphLlamaOps implements LlamaOps<Tensor> {
-  /** The trainable weights by GGUF name (empty when frozen). */
-  readonly params = new Map<string, Tensor>();
-  /** The learned quantizer params (LSQ scales) by weight name. */
-  readonly qparams = new Map<string, Tensor>();
-  private readonly tensors = new Map<string, Tensor>();
+  /** The layers the operations run (src/nn/layers.ts), and the scope that binds their weights to this graph. */
+  readonly layers: LlamaLayers;
+  readonly scope: GraphScope;
 
   /** ids: i32 [B, T]. Weights become params (f32, named as in GGUF); every tensor the config lists must be given. */
   constructor(
@@ -65,23 +83,33 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
       const n = shape.reduce((a, b) => a * b, 1);
       if (!w) throw new ModelConfigError(`llama training: weight '${name}' is missing (expected shape [${shape.join(', ')}])`);
       if (w.length !== n) throw new ModelConfigError(`llama training: weight '${name}' has ${w.length} values, shape [${shape.join(', ')}] needs ${n}`);
-      if (o.frozen) this.tensors.set(name, graph.constant(w, shape, 'f32', `${o.frozen.prefix}${name}`));
-      else {
-        const p = graph.param(name, shape, w);
-        this.params.set(name, p);
-        this.tensors.set(name, p);
-      }
     }
-    const linears = new Map(llamaLinears(config).map((l) => [l.name, l]));
+    this.layers = llamaLayers(config);
+    const quant = new Map([...(o.quant ?? [])].map(([name, q]) => [name, layerQuant(q)]));
+    const qparams: Record<string, Float32Array> = {};
     for (const [name, q] of o.quant ?? []) {
-      const l = linears.get(name);
-      if (!l) throw new ModelConfigError(`llama training: quantized layer '${name}' is not a Linear weight of this model`);
+      const l = this.layers.linears.get(name);
+      if (!l || name === 'token_embd.weight') throw new ModelConfigError(`llama training: quantized layer '${name}' is not a Linear weight of this model`);
       if (!q.learn) continue;
       const s = o.lsqScales?.[name];
       const C = (l.N * l.K) / q.group;
       if (!s || s.length !== C) throw new ModelConfigError(`llama training: LSQ scale of '${name}' ${s ? `has ${s.length} values, expected ${C}` : 'is missing'}`);
-      this.qparams.set(name, graph.param(lsqScaleName(name), [C], s));
+      qparams[lsqScaleName(name)] = s;
     }
+    this.scope = new GraphScope(graph, weights, { label: 'llama training', quant, qparams, ...(o.frozen ? { frozen: o.frozen } : {}) });
+    // Params in llamaTensorNames order, then the LSQ scales in plan order (the optimizer's order).
+    for (const { name, shape } of llamaTensorNames(config)) this.scope.weight(name, shape);
+    for (const [name, q] of o.quant ?? []) if (q.learn) this.scope.learned(lsqScaleName(name), qparams[lsqScaleName(name)].length);
+  }
+
+  /** The trainable weights by GGUF name (empty when frozen). */
+  get params(): Map<string, Tensor> {
+    return this.scope.params;
+  }
+
+  /** The learned quantizer params (LSQ scales, params `<weight>.scale`) by weight name. */
+  get qparams(): Map<string, Tensor> {
+    return new Map([...this.scope.qparams].map(([n, t]) => [n.slice(0, -'.scale'.length), t]));
   }
 
   get B(): number {
@@ -91,49 +119,31 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     return this.ids.shape[1];
   }
 
-  private p(name: string): Tensor {
-    const t = this.tensors.get(name);
-    if (!t) throw new Error(`llama training: no param '${name}'`);
-    return t;
+  private get(map: 'norms' | 'linears', name: string): RMSNorm | Linear {
+    const l = this.layers[map].get(name);
+    if (!l) throw new Error(`llama training: no layer '${name}'`);
+    return l;
   }
 
   embed(): Tensor {
-    return ops.reshape(ops.embedding(this.p('token_embd.weight'), this.ids), [this.B * this.T, this.config.dim]);
+    return ops.reshape(this.layers.embed.forward(this.scope, this.ids), [this.B * this.T, this.config.dim]);
   }
 
   rmsNorm(x: Tensor, weight: string): Tensor {
-    return ops.rmsNorm(x, this.p(weight), this.config.eps);
+    return (this.get('norms', weight) as RMSNorm).forward(this.scope, x);
   }
 
+  /** The Linear named by its weight; its bias (qkvBias) is part of the layer, as o.bias names it. */
   linear(x: Tensor, weight: string, o: { bias?: string; residual?: Tensor } = {}): Tensor {
-    const q = this.o.quant?.get(weight);
-    const w = q ? fakeQuantWeight(this.p(weight), q, this.qparams.get(weight)) : this.p(weight);
-    let y = ops.matmul(q ? fakeQuantInput(x, q) : x, ops.transpose(w));
-    if (o.bias) y = ops.add(y, this.p(o.bias));
-    if (o.residual) y = ops.add(o.residual, y);
-    return y;
+    return (this.get('linears', weight) as Linear).forward(this.scope, x, { residual: o.residual });
   }
 
   rope(x: Tensor, heads: number): Tensor {
-    const c = this.config;
-    const y = ops.rope(ops.reshape(x, [this.B, this.T, heads * c.headDim]), { base: c.ropeBase, heads, layout: c.ropeLayout });
-    return ops.reshape(y, [this.B * this.T, heads * c.headDim]);
+    return this.layers.attention[0].rope(x, heads, this.B, this.T);
   }
 
-  /** [B*T, h*hd] -> [B, heads, T, hd], repeating each of h KV heads heads/h times. */
-  private headsFirst(x: Tensor, h: number): Tensor {
-    const { B, T } = this;
-    const { heads, headDim: hd } = this.config;
-    let y = ops.reshape(x, [B, T, h, hd]);
-    if (h !== heads) y = ops.reshape(ops.expandCopy(ops.reshape(y, [B, T, h, 1, hd]), [B, T, h, heads / h, hd]), [B, T, heads, hd]);
-    return ops.contiguous(ops.permute(y, [0, 2, 1, 3]));
-  }
-
-  attention(_layer: number, q: Tensor, k: Tensor, v: Tensor): Tensor {
-    const { B, T } = this;
-    const { heads, kvHeads, headDim: hd } = this.config;
-    const a = ops.causalSelfAttention(this.headsFirst(q, heads), this.headsFirst(k, kvHeads), this.headsFirst(v, kvHeads));
-    return ops.reshape(ops.permute(a, [0, 2, 1, 3]), [B * T, heads * hd]);
+  attention(layer: number, q: Tensor, k: Tensor, v: Tensor): Tensor {
+    return this.layers.attention[layer].attend(q, k, v, this.B, this.T);
   }
 
   swiglu(gate: Tensor, up: Tensor): Tensor {

@@ -1,11 +1,13 @@
-// A multi-layer perceptron (Linear -> SiLU (or ReLU) -> ... -> Linear) on the graph executor, in f32 or with QAT fake-quant
-// layers. Weights are PyTorch-shaped: w[i] is [out, in] (N, K), so quantization groups run along K, as in the
-// W4A16 layout (src/quant/layout.ts).
+// A multi-layer perceptron (Linear -> SiLU (or ReLU) -> ... -> Linear) on the graph executor, in f32 or with QAT
+// fake-quant layers, built from nibble's Linear layer (src/nn/layers.ts). Weights are PyTorch-shaped: w[i] is
+// [out, in] (N, K), so quantization groups run along K, as in the W4A16 layout (src/quant/layout.ts).
 import type { GpuContext } from '../gpu/context.js';
 import { Graph } from '../graph/graph.js';
 import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
 import { rng } from '../ref/random.js';
+import { GraphScope, Linear } from './layers.js';
+import type { LayerQuant } from './linear_quant.js';
 
 export interface MlpWeights {
   sizes: number[];
@@ -14,20 +16,7 @@ export interface MlpWeights {
   b: Float32Array[];
 }
 
-/** How one Linear layer is fake-quantized during QAT (null: kept in f32). */
-export interface LayerQuant {
-  /**
-   * `format`: fake-quantize with that GGUF block type's own rule (ops.fakeQuantGguf; bits 4/8, group 32) so a GGUF
-   * export is lossless. `learn`: LSQ, a learned per-group scale (the graph param `w{i}.scale`) instead of the dynamic absmax one.
-   */
-  weight: { bits: number; group: number; learn?: boolean; format?: 'Q4_0' | 'Q8_0' } | null;
-  /**
-   * Dynamic per-token activation fake-quant (torchao 8da4w: int8, asymmetric) on the layer's input; `learn`: LSQ+,
-   * a learned per-tensor scale and zero point (params `a{i}.scale`, `a{i}.zero_point`), asymmetric; `learn: 'pact'`:
-   * PACT, a learned clip `a{i}.alpha` (codes [0, 2^bits - 1] over [0, alpha]).
-   */
-  act: { bits: number; learn?: boolean | 'pact' } | null;
-}
+export type { LayerQuant } from './linear_quant.js';
 
 /** Learned quantizer parameters by name (`w{i}.scale`, `a{i}.scale`, `a{i}.zero_point`). */
 export type QParams = Record<string, Float32Array>;
@@ -78,43 +67,33 @@ export function buildMlp(
   if (o.quant && o.quant.length !== L) throw new Error(`buildMlp: ${o.quant.length} layer quant configs for ${L} layers`);
   const g = new Graph(ctx, o.label ?? 'mlp');
   const x = g.input('x', [o.batch, m.sizes[0]]);
-  const w = m.w.map((d, i) => g.param(`w${i}`, [m.sizes[i + 1], m.sizes[i]], d));
-  const b = m.b.map((d, i) => g.param(`b${i}`, [m.sizes[i + 1]], d));
+  const layers = mlpLayers(m.sizes);
+  const values: Record<string, Float32Array> = {};
+  m.w.forEach((w, i) => (values[`w${i}`] = w));
+  m.b.forEach((b, i) => (values[`b${i}`] = b));
+  const quant = new Map<string, LayerQuant>();
+  o.quant?.forEach((q, i) => q && quant.set(`w${i}`, q));
+  const s = new GraphScope(g, values, { label: 'buildMlp', quant, qparams: o.qparams });
+  const w = layers.map((l) => s.weight(l.weight, [l.N, l.K]));
+  const b = layers.map((l) => s.weight(l.o.bias!, [l.N]));
   let h = x;
   const inputs: Tensor[] = [];
-  const qp = new Map<string, Tensor>();
-  const learned = (name: string, n: number) => {
-    const v = o.qparams?.[name];
-    if (!v || v.length !== n) throw new Error(`buildMlp: learned quantizer parameter '${name}' ${v ? `has ${v.length} values, expected ${n}` : 'is missing (prepare the model with learn: true)'}`);
-    const t = g.param(name, [n], v);
-    qp.set(name, t);
-    return t;
-  };
-  for (let i = 0; i < L; i++) {
+  for (const [i, l] of layers.entries()) {
     inputs.push(h);
-    const q = o.quant?.[i] ?? null;
-    let hin = h;
-    if (q?.act?.learn === 'pact') hin = ops.pact(h, learned(`a${i}.alpha`, 1), { bits: q.act.bits });
-    else if (q?.act?.learn) {
-      const a = { bits: q.act.bits, symmetric: false, granularity: { kind: 'tensor' as const }, learnZeroPoint: true };
-      hin = ops.fakeQuantLearnable(h, learned(`a${i}.scale`, 1), learned(`a${i}.zero_point`, 1), a);
-    } else if (q?.act) hin = ops.fakeQuant(h, { bits: q.act.bits, symmetric: false, granularity: { kind: 'token' } });
-    let wq = w[i];
-    if (q?.weight?.format) wq = ops.fakeQuantGguf(w[i], q.weight.format);
-    else if (q?.weight?.learn) {
-      const C = (m.sizes[i + 1] * m.sizes[i]) / q.weight.group;
-      const zeros = g.constant(new Float32Array(C), [C], 'f32', `w${i}.zero_point`);
-      wq = ops.fakeQuantLearnable(w[i], learned(`w${i}.scale`, C), zeros, { bits: q.weight.bits, symmetric: true, granularity: { kind: 'group', group: q.weight.group }, learnZeroPoint: false });
-    } else if (q?.weight) wq = ops.fakeQuant(w[i], { bits: q.weight.bits, symmetric: true, granularity: { kind: 'group', group: q.weight.group } });
-    const z = ops.linear(hin, ops.transpose(wq), b[i]);
+    const z = l.forward(s, h);
     h = i + 1 < L ? (o.activation === 'relu' ? ops.relu(z) : ops.silu(z)) : z;
   }
-  const out: MlpGraph = { graph: g, x, logits: h, inputs, w, b, qp };
+  const out: MlpGraph = { graph: g, x, logits: h, inputs, w, b, qp: s.qparams };
   if (o.loss) {
     out.labels = g.input('labels', [o.batch], 'i32');
     out.loss = ops.crossEntropy(h, out.labels);
   }
   return out;
+}
+
+/** The MLP's Linear layers: weight `w{i}` [sizes[i+1], sizes[i]], bias `b{i}`, activation-quantizer params `a{i}.*`. */
+export function mlpLayers(sizes: readonly number[]): Linear[] {
+  return sizes.slice(1).map((n, i) => new Linear(`w${i}`, n, sizes[i], { bias: `b${i}`, act: `a${i}` }));
 }
 
 /** Reads the learned quantizer parameters of a built MLP back to the CPU. */
