@@ -312,3 +312,8 @@ export function initWeights(layers: readonly (Layer | SwiGLU | Attention)[], see
   }
   return out;
 }
+
+/** The Linear layers as src/train/qat_plan.ts takes them (prepareLinears, convertLinears): weight name and [N, K]. */
+export function linearInfos(layers: readonly (Layer | SwiGLU | Attention)[]): { name: string; N: number; K: number }[] {
+  return linearsOf(layers).map((l) => ({ name: l.weight, N: l.N, K: l.K }));
+}

@@ -3,10 +3,10 @@
 // operand (0 broadcasts): transposed views and broadcast weights cost no copy. Operands whose batch dims do not
 // collapse to one stride, or whose offset is not storage-aligned, are copied first (`contiguous`/`expandCopy`).
 //
-// Quantized weights (dtype 'q4' / 'q8' with a QuantScheme) plug in through registerQuantMatmul: the forward runs
-// the fused dequant kernel; the gradient with respect to the activations goes through the quantized weights
-// (dx = dy W^T, same kernel family, transposed); QAT keeps f32 master weights, so their gradient is the f32 path.
-import { planMatmulF32 } from '../kernels/matmul.js';
+// Quantized weights (dtype 'q4' / 'q8' with a QuantScheme) run on the dequant-fused kernels: symmetric schemes built
+// in, others through registerQuantMatmul. A registered planner may give the gradient with respect to the
+// activations through the quantized weights (dx = dy W); QAT keeps f32 master weights, so theirs is the f32 path.
+import { planMatmulF32, planMatmulQ } from '../kernels/matmul.js';
 import type { Dispatch } from '../kernels/common.js';
 import { numelOf, type PlanContext, type QuantWeight, type Tensor } from '../graph/tensor.js';
 import { broadcastShape, broadcastStrides, graphOf, OpError, requireDtype, requireRank } from './common.js';
@@ -21,7 +21,23 @@ export interface QuantMatmulPlanner {
   gradInput?(pc: PlanContext, dy: Tensor, w: Tensor, dx: Tensor, s: { M: number; N: number; K: number; q: QuantWeight }): Promise<Dispatch[]>;
 }
 
-const QUANT = new Map<string, QuantMatmulPlanner>();
+/**
+ * The default: nibble's dequant-fused kernels (planMatmulQ, f32 activations) for symmetric weights, codes offset by
+ * 2^(bits-1) as src/quant/layout.ts packs them (what the Linear layer's convert makes). Other schemes need a
+ * registered planner. No gradInput: converted models run forward only (QAT trains f32 master weights).
+ */
+const FUSED: QuantMatmulPlanner = {
+  async forward(pc, x, w, y, { M, N, K, q }) {
+    if (q.scheme.mode !== 'symmetric') throw new OpError('matmul', [x, w], `the built-in quantized matmul takes symmetric weights; ${q.scheme.mode} needs registerQuantMatmul`);
+    const group = q.scheme.groupSize >= K ? undefined : q.scheme.groupSize;
+    return planMatmulQ(pc.ctx, pc.buf(x), { bits: q.scheme.bits, N, K, group, mode: 'symmetric', codes: pc.buf(w), scales: pc.buf(q.scales) }, pc.buf(y), { M, xType: 'f32' });
+  },
+};
+
+const QUANT = new Map<string, QuantMatmulPlanner>([
+  ['q4', FUSED],
+  ['q8', FUSED],
+]);
 export function registerQuantMatmul(dtype: 'q4' | 'q8', planner: QuantMatmulPlanner): void {
   QUANT.set(dtype, planner);
 }
@@ -107,7 +123,8 @@ function quantMatmul(a: Tensor, w: Tensor): Tensor {
   const g = graphOf('matmul', inputs);
   const [N, K] = w.shape;
   if (w.rank !== 2 || a.shape[a.rank - 1] !== K) throw new OpError('matmul', inputs, `quantized weight must be [N, K] with K = a's last dim`);
-  const x = reshape(a, [-1, K]);
+  let x = reshape(a, [-1, K]);
+  if (!x.isContiguous() || x.offset !== 0) x = contiguous(x);
   const M = x.shape[0];
   const q = w.quant;
   const side = q.zeros ? [q.scales, q.zeros] : [q.scales];

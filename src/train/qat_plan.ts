@@ -6,7 +6,9 @@
 //   - the torchao rule (or LSQ) at b <= 4 bits in Q4_0 blocks, 5..8 bits in Q8_0 blocks, group a multiple of 32:
 //     the codes exactly (a b-bit symmetric code fits the block's range), the per-group scale rounded to f16
 //     (the block's d), which is the only difference from the fake-quant weights (at most 2^-11 of a scale step).
-// Nothing here knows a particular model: src/nn/llama_train.ts and src/lm/qat.ts use it with GGUF tensor names.
+// convertLinear(s) make the codes and scales the Linear layer runs on the fused kernels (src/nn/layers.ts).
+// Nothing here knows a particular model: the Llama (src/lm/qat.ts) and any model built from src/nn/layers.ts
+// (linearInfos) use it by weight name.
 import type { GpuContext } from '../gpu/context.js';
 import { runDispatches } from '../kernels/common.js';
 import { planFakeQuant, planFakeQuantQParams } from '../kernels/fake_quant.js';
@@ -16,6 +18,7 @@ import { fakeQuantLayout, qparamsRef, qRange } from '../ref/fake_quant.js';
 import { roundF16 } from '../quant/f16.js';
 import { exportGguf, ggufScheme } from '../quant/gguf.js';
 import { packCodes } from '../quant/layout.js';
+import { makeScheme, type QuantizedTensor } from '../quant/scheme.js';
 
 export class QatConfigError extends Error {}
 
@@ -107,6 +110,46 @@ export async function quantizeLinear(ctx: GpuContext, w: Float32Array, N: number
   } finally {
     Object.values(bufs).forEach((b) => b.destroy());
   }
+}
+
+/**
+ * convert for the layers' fused forward (src/nn/layers.ts GraphScope `converted`): a trained Linear weight as codes
+ * and scales in nibble's layout, symmetric, in a 4-bit container for 2..4 bits and an 8-bit one for 5..8 (code +
+ * 2^(c-1) unsigned, as the fused kernels read it). The torchao rule and LSQ keep their f32 scales, so the
+ * dequantized weight is exactly the fake-quant one; a GGUF format is quantized by its own kernel (f16 d, as ggml).
+ */
+export async function convertLinear(ctx: GpuContext, w: Float32Array, N: number, K: number, q: LinearQuant, name: string, lsqScale?: Float32Array): Promise<QuantizedTensor> {
+  if (q.format) {
+    const W = ctx.createBuffer(w, undefined, name);
+    try {
+      const g = await quantizeWeights(ctx, W, N, K, ggufScheme(q.format), name);
+      try {
+        return await downloadQuantized(ctx, g);
+      } finally {
+        destroyQuantized(g);
+      }
+    } finally {
+      W.destroy();
+    }
+  }
+  const { codes, scales } = await quantizeLinear(ctx, w, N, K, q, name, lsqScale);
+  const c = q.bits <= 4 ? 4 : 8; // the fused kernels' widths
+  const off = 2 ** (c - 1);
+  const scheme = makeScheme({ bits: c, group: q.group >= K ? 0 : q.group, symmetric: true, scaleType: 'f32' });
+  return { scheme, N, K, codes: packCodes(Uint8Array.from(codes, (v) => v + off), N, K, c), scales, zeros: null };
+}
+
+/** convert on a model: every planned Linear (by weight name) converted with convertLinear. */
+export async function convertLinears(ctx: GpuContext, linears: readonly LinearInfo[], weights: Record<string, Float32Array>, plan: ReadonlyMap<string, LinearQuant>, lsqScales: Record<string, Float32Array> = {}): Promise<Map<string, QuantizedTensor>> {
+  const out = new Map<string, QuantizedTensor>();
+  for (const l of linears) {
+    const q = plan.get(l.name);
+    if (!q) continue;
+    const w = weights[l.name];
+    if (!w || w.length !== l.N * l.K) throw new QatConfigError(`convert: weight '${l.name}' ${w ? `has ${w.length} values, [${l.N}, ${l.K}] needs ${l.N * l.K}` : 'is missing'}`);
+    out.set(l.name, await convertLinear(ctx, w, l.N, l.K, q, l.name, lsqScales[l.name]));
+  }
+  return out;
 }
 
 /** The GGUF tensor (type and block bytes) of a trained Linear weight under q (see the header for what is exact). */
