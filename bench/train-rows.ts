@@ -1,6 +1,6 @@
 // nibble's training-step rows of the MLP comparison (issue 7): the same step as the TF.js peer (bench/peers/tfjs.ts)
 // on the same data (bench/mlp.ts: 64-256-256-10, ReLU, softmax cross-entropy, batch 128, Adam lr 1e-3, eps 1e-7),
-// built the way src/train/trainer.ts builds it (buildMlp -> graph.backward -> compile -> AdamW kernels encoded after
+// built the way src/mlp/trainer.ts builds it (buildMlp -> graph.backward -> compile -> AdamW kernels encoded after
 // the backward pass in the same submit), in f32 and with QAT (weights fake-quantized per group of 32 along K on the
 // GPU every step; and with activations fake-quantized per token, int8 asymmetric: torchao's 8da4w).
 // Checked before timing: the first step's logits and loss against the f64 reference (fake-quantized weights for QAT,
@@ -13,7 +13,7 @@ import * as ops from '../src/ops/index.js';
 import { fakeQuantForwardRef, fakeQuantLayout, qparamsRef, qRange } from '../src/ref/fake_quant.js';
 import { U_F32 } from '../src/ref/tolerance.js';
 import { Optimizer } from '../src/train/optimizer.js';
-import { prepare, type QatConfig } from '../src/train/qat.js';
+import { prepare, type QatConfig } from '../src/mlp/qat.js';
 import type { BenchRow, CheckResult } from './harness.js';
 import { checkLastBiasAdam, lossAndGrad, mlpForwardRef, mlpProblem, type MlpProblem, type MlpForwardRef } from './mlp.js';
 import { MLP, MLP_GROUP, type ShapeOptions } from './shapes.js';
@@ -45,13 +45,13 @@ export interface TrainStep {
   destroy(): void;
 }
 
-/** One Adam training step of the problem's MLP on the graph executor (as src/train/trainer.ts builds it). */
+/** One Adam training step of the problem's MLP on the graph executor (as src/mlp/trainer.ts builds it). */
 export async function buildTrainStep(ctx: GpuContext, p: MlpProblem, qat: QatConfig | null, label: string): Promise<TrainStep> {
   const model = qat ? prepare(problemWeights(p), qat) : { weights: problemWeights(p), quant: [] };
   const mg = buildMlp(ctx, model.weights, { batch: p.batch, quant: model.quant.length ? model.quant : undefined, qparams: 'qparams' in model ? model.qparams : undefined, loss: true, activation: 'relu', label });
   let opt: Optimizer | undefined;
   try {
-    // With learned (LSQ) quantizers their scales are trained too (no weight decay, as src/train/trainer.ts).
+    // With learned (LSQ) quantizers their scales are trained too (no weight decay, as src/mlp/trainer.ts).
     const learned = [...mg.qp.values()];
     const params = [...mg.w, ...mg.b, ...learned];
     const grads = mg.graph.backward(mg.loss!, params);

@@ -2,9 +2,9 @@
 // (key, JSON text) pairs: so a mutation can duplicate a key, drop one, or put any JSON (or not-JSON) in a value,
 // and the file is still written byte for byte as described.
 import { encodeModel } from '../src/io/model.js';
-import { checkpointBytes } from '../src/train/checkpoint.js';
+import { checkpointBytes } from '../src/mlp/checkpoint.js';
 import type { LayerQuant } from '../src/nn/mlp.js';
-import type { QuantizedMlp } from '../src/train/qat.js';
+import type { QuantizedMlp } from '../src/mlp/qat.js';
 import type { Field, Written } from './gguf_seed.js';
 import { Rng } from './rng.js';
 

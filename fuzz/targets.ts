@@ -6,7 +6,7 @@ import { decodeModel, ModelFileError } from '../src/io/model.js';
 import { parseSafetensors, SafetensorsError, toF32 } from '../src/io/safetensors.js';
 import { GGUF_BLOCKS, dequantizeGguf, dequantizeGgufRows, importGguf, type GgufBlockType } from '../src/quant/gguf.js';
 import { f16BitsToF32, bf16BitsToF32 } from '../src/quant/f16.js';
-import { importMlpGguf } from '../src/train/gguf_export.js';
+import { importMlpGguf } from '../src/mlp/gguf_export.js';
 import { readSafetensorsFile } from '../runtime/safetensors.js';
 import { checkInputs, RUNNABLE_KERNELS } from '../src/kernels/runner.js';
 import { KernelInputError } from '../src/kernels/runnable.js';
@@ -15,7 +15,7 @@ import { lmHeader } from './lm_target.js';
 import { ModelConfigError } from '../src/nn/llama_config.js';
 import { TokenizerError } from '../src/tokenizer/index.js';
 import { Rng } from './rng.js';
-import { CheckpointError, readCheckpoint } from '../src/train/checkpoint.js';
+import { CheckpointError, readCheckpoint } from '../src/mlp/checkpoint.js';
 
 export { InvariantError } from './invariant.js';
 

@@ -8,8 +8,8 @@ import { createNodeContext } from '../dist/runtime/node.js';
 import { loadDigitsFile } from '../dist/runtime/data.js';
 import { splitDigits } from '../dist/src/data/digits.js';
 import { encodeModel } from '../dist/src/io/model.js';
-import { floatModel } from '../dist/src/train/qat.js';
-import { DEFAULT_PIPELINE, formatPipeline, runDigitsPipeline } from '../dist/src/train/pipeline.js';
+import { floatModel } from '../dist/src/mlp/qat.js';
+import { DEFAULT_PIPELINE, formatPipeline, runDigitsPipeline } from '../dist/src/mlp/pipeline.js';
 
 const { values } = parseArgs({ options: { epochs: { type: 'string', default: '12' }, 'qat-epochs': { type: 'string', default: '4' }, out: { type: 'string', default: 'demo/public/models' } } });
 const ctx = await createNodeContext();

@@ -2,7 +2,7 @@
 // (DIR/w{i}.bin, DIR/b{i}.bin), for outside checks such as scripts/check_gguf.py. Needs `npm run build` first.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { decodeModel } from '../dist/src/io/model.js';
-import { dequantizeLayer } from '../dist/src/train/qat.js';
+import { dequantizeLayer } from '../dist/src/mlp/qat.js';
 
 const [file, dir] = process.argv.slice(2);
 if (!file || !dir) {

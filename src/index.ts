@@ -39,20 +39,20 @@ export * from './data/draw.js';
 // Models, training and QAT (the README's training API).
 export { initMlp, buildMlp, cloneWeights, readWeights, readQParams, type MlpWeights, type LayerQuant, type MlpGraph, type QParams } from './nn/mlp.js';
 export { Optimizer, type OptimizerConfig } from './train/optimizer.js';
-export { train, evaluate, epochOrder, accuracyOf, argmaxRows, softmaxRows, TrainingError, type Dataset, type TrainOptions, type TrainResult, type StepInfo } from './train/trainer.js';
-export { prepare, convert, modelBytes, floatBytes, dequantizeLayer, floatModel, weightsOf, QuantizedMlpRunner, type QatConfig, type MlpModel, type QuantizedLayer, type QuantizedMlp } from './train/qat.js';
-export { runDigitsPipeline, formatPipeline, toDataset, DEFAULT_PIPELINE, type PipelineOptions, type PipelineResult, type PipelineRow } from './train/pipeline.js';
-export { qatFinetune, checkpointModel, checkpointWeights, type FinetuneOptions, type FinetuneResult } from './train/finetune.js';
-export { readCheckpoint, checkpointBytes, CheckpointError, type Checkpoint } from './train/checkpoint.js';
-export { AdaQat, type AdaQatOptions, type AdaQatReport } from './train/adaqat.js';
+export { train, evaluate, epochOrder, accuracyOf, argmaxRows, softmaxRows, TrainingError, type Dataset, type TrainOptions, type TrainResult, type StepInfo } from './mlp/trainer.js';
+export { prepare, convert, modelBytes, floatBytes, dequantizeLayer, floatModel, weightsOf, QuantizedMlpRunner, type QatConfig, type MlpModel, type QuantizedLayer, type QuantizedMlp } from './mlp/qat.js';
+export { runDigitsPipeline, formatPipeline, toDataset, DEFAULT_PIPELINE, type PipelineOptions, type PipelineResult, type PipelineRow } from './mlp/pipeline.js';
+export { qatFinetune, checkpointModel, checkpointWeights, type FinetuneOptions, type FinetuneResult } from './mlp/finetune.js';
+export { readCheckpoint, checkpointBytes, CheckpointError, type Checkpoint } from './mlp/checkpoint.js';
+export { AdaQat, type AdaQatOptions, type AdaQatReport } from './mlp/adaqat.js';
 export { encodeModel, decodeModel, expectModelShape, ModelFileError } from './io/model.js';
 export { mlpForwardRef } from './ref/mlp.js';
 // GGUF: QAT with the format's own scale rule (ops.fakeQuantGguf), its lossless export, and the file format.
 export { planFakeQuantGguf, planFakeQuantGgufBackward, planFakeQuantGgufNan, planFillWords, ggufScratchBytes, FAKE_QUANT_GGUF_BACKWARD, FAKE_QUANT_GGUF_NAN, FILL_WORDS, type GgufFakeQuantType, type GgufFakeQuantScratch } from './kernels/fake_quant_gguf.js';
 export { fakeQuantGgufRef, fillWordsRef, type GgufFakeQuantRef } from './ref/fake_quant_gguf.js';
-export { convertGguf } from './train/qat.js';
+export { convertGguf } from './mlp/qat.js';
 export { encodeGgufFile, parseGgufFile, parseGgufHeader, openGguf, GgufHeaderIncomplete, ggufTensor, ggufReadable, GGML_TYPES, ggufTensorBytes, gguf, GgufFileError, GGML_TYPE_ID, GGUF_MAX_NAME_BYTES, type GgufFile, type GgufHeader, type GgufReader, type GgufTensorInfo, type GgufTensor, type GgufTensorIn, type GgufValue, type GgufScalar, type GgufScalarType, type GgufTensorType } from './io/gguf.js';
-export { exportMlpGguf, importMlpGguf, GGUF_ARCH } from './train/gguf_export.js';
+export { exportMlpGguf, importMlpGguf, GGUF_ARCH } from './mlp/gguf_export.js';
 // Language models: Llama-family GGUF files on the fused kernels (src/lm), their tokenizer, sampling and chat.
 export { LanguageModel, type GenerateOptions, type GenerationStats, type ModelSource } from './lm/model.js';
 export { LlamaEngine, type EngineOptions, type StepOutput } from './lm/engine.js';

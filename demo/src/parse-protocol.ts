@@ -1,7 +1,7 @@
 // Messages between the page and parse.worker.ts, which parses the files a visitor opens (Run: a nibble-mlp
 // .safetensors model; GGUF: a .gguf header) with the library's bounded parsers, off the main thread.
 import type { GgufSource, GgufTensorInfo } from '../../src/io/gguf.js';
-import type { QuantizedMlp } from '../../src/train/qat.js';
+import type { QuantizedMlp } from '../../src/mlp/qat.js';
 
 const MiB = 2 ** 20;
 /** Run tab: model files larger than this are refused before a byte is read (the bundled ones are ~20 KiB). */

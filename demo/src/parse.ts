@@ -3,7 +3,7 @@
 // a worker that fails or runs past PARSE_TIMEOUT_MS is terminated and the file refused.
 import type { GgufSummary, ParseReply, ParseRequest } from './parse-protocol.js';
 import { MODEL_FILE_CAP, PARSE_TIMEOUT_MS, mib } from './parse-protocol.js';
-import type { QuantizedMlp } from '../../src/train/qat.js';
+import type { QuantizedMlp } from '../../src/mlp/qat.js';
 
 /** A visitor file the page refused: `kind` is the parser's error class (SafetensorsError, GgufFileError, ...). */
 export class FileRefused extends Error {

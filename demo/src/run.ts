@@ -2,8 +2,8 @@
 import { drawingToDigit } from '../../src/data/draw.js';
 import { DIGITS_CLASSES, DIGITS_MAX_PIXEL, DIGITS_PIXELS } from '../../src/data/digits.js';
 import { decodeModel, expectModelShape } from '../../src/io/model.js';
-import { modelBytes, QuantizedMlpRunner, type QuantizedMlp } from '../../src/train/qat.js';
-import { argmaxRows, softmaxRows } from '../../src/train/trainer.js';
+import { modelBytes, QuantizedMlpRunner, type QuantizedMlp } from '../../src/mlp/qat.js';
+import { argmaxRows, softmaxRows } from '../../src/mlp/trainer.js';
 import { $, app, digits, hideError, pct, showError } from './app.js';
 import { parseModelFile } from './parse.js';
 import { MODEL_FILE_CAP, mib } from './parse-protocol.js';

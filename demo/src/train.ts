@@ -1,11 +1,11 @@
-// Train tab: QAT fine-tuning in the page (src/train/finetune.ts), a live chart, convert, compare, download. The
+// Train tab: QAT fine-tuning in the page (src/mlp/finetune.ts), a live chart, convert, compare, download. The
 // model switch picks the digits MLP (here) or the language model (train-lm.ts).
 import { DIGITS_PIXELS } from '../../src/data/digits.js';
 import { decodeModel, encodeModel } from '../../src/io/model.js';
 import { initMlp, type MlpWeights } from '../../src/nn/mlp.js';
-import { qatFinetune, type FinetuneOptions } from '../../src/train/finetune.js';
-import { toDataset } from '../../src/train/pipeline.js';
-import { weightsOf } from '../../src/train/qat.js';
+import { qatFinetune, type FinetuneOptions } from '../../src/mlp/finetune.js';
+import { toDataset } from '../../src/mlp/pipeline.js';
+import { weightsOf } from '../../src/mlp/qat.js';
 import { $, app, digits, hideError, isDeviceLost, newContext, pct, showError } from './app.js';
 import { TrainChart } from './chart.js';
 import { setupTrainLm } from './train-lm.js';

@@ -1,6 +1,6 @@
 // GGUF fake-quant forward, last step: a block of 32 weights holding NaN/Inf gets y = NaN for the whole block.
 // The quantizer skips such a block (its codes and scale stay zero), so without this a NaN master weight would
-// train silently as zeros; with it the loss turns NaN and training stops naming the step (src/train/trainer.ts).
+// train silently as zeros; with it the loss turns NaN and training stops naming the step (src/mlp/trainer.ts).
 #include "quant/numerics.wgsl"
 
 struct Params {

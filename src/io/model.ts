@@ -8,7 +8,7 @@
 // per-token asymmetric), {bits, scale, zeroPoint} (a learned per-tensor LSQ+ quantizer) or {bits, alpha} (PACT).
 import { encodeSafetensors, makeTensor, parseSafetensors, type Tensor } from './safetensors.js';
 import { containerBits, packCodes, unpackCodes, wordsPerRow } from '../quant/layout.js';
-import type { QuantizedMlp, QuantizedLayer } from '../train/qat.js';
+import type { QuantizedMlp, QuantizedLayer } from '../mlp/qat.js';
 
 export class ModelFileError extends Error {}
 

@@ -13,7 +13,7 @@ import { encodeModel } from '../../src/io/model.js';
 import { LanguageModel } from '../../src/lm/model.js';
 import { synthLlamaGguf } from '../../src/lm/synth.js';
 import { initMlp } from '../../src/nn/mlp.js';
-import { floatModel } from '../../src/train/qat.js';
+import { floatModel } from '../../src/mlp/qat.js';
 
 const OUT = join(packageRoot(), 'test-output');
 let h: Headless;

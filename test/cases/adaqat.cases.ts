@@ -1,10 +1,10 @@
-// AdaQAT (src/train/adaqat.ts): learned per-layer bit-widths. The update is checked against the loss of
+// AdaQAT (src/mlp/adaqat.ts): learned per-layer bit-widths. The update is checked against the loss of
 // independently built forward graphs at each bit configuration; training with it reproduces, resumes and converts.
 import { buildMlp, initMlp, type LayerQuant, type MlpWeights } from '../../src/nn/mlp.js';
 import type { GpuContext } from '../../src/gpu/context.js';
-import { AdaQat } from '../../src/train/adaqat.js';
-import { convert, prepare } from '../../src/train/qat.js';
-import { evaluate, train } from '../../src/train/trainer.js';
+import { AdaQat } from '../../src/mlp/adaqat.js';
+import { convert, prepare } from '../../src/mlp/qat.js';
+import { evaluate, train } from '../../src/mlp/trainer.js';
 import { assert, expectError, type GpuCase } from './types.js';
 import { convertedMatchesFakeQuant, toyData } from './qat_helpers.js';
 

@@ -7,9 +7,9 @@ import { parseGgufFile, ggufTensor } from '../../src/io/gguf.js';
 import { dequantizeGguf } from '../../src/quant/gguf.js';
 import { fakeQuantGgufRef } from '../../src/ref/fake_quant_gguf.js';
 import { mlpForwardRef } from '../../src/ref/mlp.js';
-import { exportMlpGguf, importMlpGguf } from '../../src/train/gguf_export.js';
-import { convert, dequantizeLayer, prepare, QuantizedMlpRunner, type MlpModel } from '../../src/train/qat.js';
-import { evaluate, train } from '../../src/train/trainer.js';
+import { exportMlpGguf, importMlpGguf } from '../../src/mlp/gguf_export.js';
+import { convert, dequantizeLayer, prepare, QuantizedMlpRunner, type MlpModel } from '../../src/mlp/qat.js';
+import { evaluate, train } from '../../src/mlp/trainer.js';
 import { assert, expectError, type GpuCase } from './types.js';
 import { toyData } from './qat_helpers.js';
 

@@ -7,8 +7,8 @@ import * as ops from '../../src/ops/index.js';
 import { fakeQuantBackwardRef, fakeQuantForwardRef, fakeQuantLayout, lsqGradFactor, pactBackwardRef, pactForwardRef, qRange } from '../../src/ref/fake_quant.js';
 import { mlpForwardRef } from '../../src/ref/mlp.js';
 import { randomF32 } from '../../src/ref/random.js';
-import { convert, dequantizeLayer, prepare, QuantizedMlpRunner } from '../../src/train/qat.js';
-import { evaluate, train } from '../../src/train/trainer.js';
+import { convert, dequantizeLayer, prepare, QuantizedMlpRunner } from '../../src/mlp/qat.js';
+import { evaluate, train } from '../../src/mlp/trainer.js';
 import { assert, expectError, type GpuCase } from './types.js';
 import { convertedMatchesFakeQuant, toyData } from './qat_helpers.js';
 

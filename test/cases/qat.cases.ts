@@ -7,8 +7,8 @@ import { fakeQuantLayout, qparamsRef, qRange } from '../../src/ref/fake_quant.js
 import { mlpForwardRef } from '../../src/ref/mlp.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { toF16 } from '../../src/ref/f16.js';
-import { convert, dequantizeLayer, prepare, QuantizedMlpRunner } from '../../src/train/qat.js';
-import { evaluate, train } from '../../src/train/trainer.js';
+import { convert, dequantizeLayer, prepare, QuantizedMlpRunner } from '../../src/mlp/qat.js';
+import { evaluate, train } from '../../src/mlp/trainer.js';
 import { assert, expectError, type GpuCase } from './types.js';
 import { toyData } from './qat_helpers.js';
 

@@ -1,9 +1,9 @@
 // Shared by the QAT / LSQ / AdaQAT / GGUF cases. The small separable problem the QAT / LSQ / AdaQAT / GGUF cases train on: 4 classes, each a noisy prototype in
 // 32 dims (prototypes seeded by `protoSeed`, noise by `seed`).
 import { randomF32, rng } from '../../src/ref/random.js';
-import type { Dataset } from '../../src/train/trainer.js';
+import type { Dataset } from '../../src/mlp/trainer.js';
 import type { GpuContext } from '../../src/gpu/context.js';
-import { QuantizedMlpRunner, type QuantizedMlp } from '../../src/train/qat.js';
+import { QuantizedMlpRunner, type QuantizedMlp } from '../../src/mlp/qat.js';
 import { assert } from './types.js';
 
 export function toyData(count: number, seed: number, protoSeed = 99): Dataset {

@@ -5,8 +5,8 @@ import { expect, it } from 'vitest';
 import { createNodeContext } from '../../runtime/node.js';
 import { GpuError } from '../../src/gpu/context.js';
 import { initMlp } from '../../src/nn/mlp.js';
-import { prepare } from '../../src/train/qat.js';
-import { train } from '../../src/train/trainer.js';
+import { prepare } from '../../src/mlp/qat.js';
+import { train } from '../../src/mlp/trainer.js';
 import { toyData } from '../cases/qat_helpers.js';
 
 const data = toyData(96, 7);

@@ -1,9 +1,9 @@
-// Training checkpoints are read back only whole and checked (src/train/checkpoint.ts): what train() writes comes back
+// Training checkpoints are read back only whole and checked (src/mlp/checkpoint.ts): what train() writes comes back
 // as written, and a damaged or foreign one is refused naming the tensor or key (before, a missing tensor was a
 // TypeError deep in train() and a misshapen one was trained on).
 import { describe, expect, it } from 'vitest';
 import { encodeSafetensors, makeTensor, parseSafetensors, type Tensor } from '../../src/io/safetensors.js';
-import { checkpointBytes, CheckpointError, readCheckpoint } from '../../src/train/checkpoint.js';
+import { checkpointBytes, CheckpointError, readCheckpoint } from '../../src/mlp/checkpoint.js';
 
 const sizes = [4, 3, 2];
 const w = { sizes, w: [new Float32Array(12).fill(0.5), new Float32Array(6).fill(-1)], b: [new Float32Array(3), new Float32Array(2).fill(2)] };

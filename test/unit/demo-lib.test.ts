@@ -1,11 +1,11 @@
 // The pure library pieces the demo page uses: drawing -> 8x8 digit, softmax, float model <-> model file.
 import { describe, expect, it } from 'vitest';
 import { drawingToDigit, inkLevels } from '../../src/data/draw.js';
-import { softmaxRows } from '../../src/train/trainer.js';
-import { floatModel, weightsOf } from '../../src/train/qat.js';
+import { softmaxRows } from '../../src/mlp/trainer.js';
+import { floatModel, weightsOf } from '../../src/mlp/qat.js';
 import { initMlp } from '../../src/nn/mlp.js';
 import { decodeModel, encodeModel, ModelFileError } from '../../src/io/model.js';
-import { checkpointWeights } from '../../src/train/finetune.js';
+import { checkpointWeights } from '../../src/mlp/finetune.js';
 
 function canvas(w: number, h: number, inked: (x: number, y: number) => boolean): Uint8ClampedArray {
   const px = new Uint8ClampedArray(4 * w * h);

@@ -5,8 +5,8 @@ import { encodeGgufFile, gguf, GgufFileError, parseGgufFile, type GgufValue } fr
 import { decodeModel, encodeModel, ModelFileError } from '../../src/io/model.js';
 import { encodeSafetensors, parseSafetensors, SafetensorsError } from '../../src/io/safetensors.js';
 import { dequantizeGguf, GgufBlockError, importGguf } from '../../src/quant/gguf.js';
-import { importMlpGguf } from '../../src/train/gguf_export.js';
-import type { QuantizedMlp } from '../../src/train/qat.js';
+import { importMlpGguf } from '../../src/mlp/gguf_export.js';
+import type { QuantizedMlp } from '../../src/mlp/qat.js';
 import { synthLlamaGguf } from '../../src/lm/synth.js';
 import { llamaConfigFromGguf, ModelConfigError } from '../../src/nn/llama_config.js';
 import { Tokenizer } from '../../src/tokenizer/index.js';

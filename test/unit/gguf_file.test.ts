@@ -1,5 +1,5 @@
 // GGUF v3 files (src/io/gguf.ts): a known-answer byte layout, round trips of every metadata type and tensor type,
-// bad files rejected naming the key / tensor and offset; QAT configs with a GGUF format (src/train/qat.ts prepare).
+// bad files rejected naming the key / tensor and offset; QAT configs with a GGUF format (src/mlp/qat.ts prepare).
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { openAsBlob, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,8 +13,8 @@ import { dequantizeRef, quantizeRef } from '../../src/ref/quant.js';
 import { bf16BitsToF32, f16BitsToF32 } from '../../src/quant/f16.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { initMlp } from '../../src/nn/mlp.js';
-import { prepare } from '../../src/train/qat.js';
-import { train } from '../../src/train/trainer.js';
+import { prepare } from '../../src/mlp/qat.js';
+import { train } from '../../src/mlp/trainer.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { fakeQuantGgufRef } from '../../src/ref/fake_quant_gguf.js';
 

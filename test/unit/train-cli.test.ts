@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel, ModelFileError } from '../../src/io/model.js';
 import { encodeSafetensors, makeTensor } from '../../src/io/safetensors.js';
-import { dequantizeLayer, type QuantizedMlp } from '../../src/train/qat.js';
-import { importMlpGguf } from '../../src/train/gguf_export.js';
+import { dequantizeLayer, type QuantizedMlp } from '../../src/mlp/qat.js';
+import { importMlpGguf } from '../../src/mlp/gguf_export.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nibble-train-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,9 +6,9 @@ import { checkpointBytes, CheckpointError, readCheckpoint } from './checkpoint.j
 import { buildMlp, cloneWeights, readQParams, readWeights, type LayerQuant, type MlpWeights, type QParams } from '../nn/mlp.js';
 import { rng } from '../ref/random.js';
 import * as ops from '../ops/index.js';
-import { Optimizer } from './optimizer.js';
+import { Optimizer } from '../train/optimizer.js';
 import type { MlpModel } from './qat.js';
-import { warmupCosine } from './schedule.js';
+import { warmupCosine } from '../train/schedule.js';
 import { AdaQat, type AdaQatOptions, type AdaQatReport } from './adaqat.js';
 
 export interface Dataset {
@@ -47,7 +47,7 @@ export interface TrainOptions {
   resume?: Uint8Array;
   /** Stop after this many steps in total (an interrupted run, for tests). */
   stopAtStep?: number;
-  /** AdaQAT: learn each quantized layer's bit-widths during training (see src/train/adaqat.ts). */
+  /** AdaQAT: learn each quantized layer's bit-widths during training (see src/mlp/adaqat.ts). */
   adaqat?: AdaQatOptions;
   /** Called after each AdaQAT bit-width update with the bit-widths chosen so far. */
   onBits?: (r: AdaQatReport, step: number) => void;

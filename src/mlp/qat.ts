@@ -13,7 +13,7 @@ import { containerBits, packCodes, unpackCodes, wordsPerRow } from '../quant/lay
 import { ggufScheme } from '../quant/gguf.js';
 import { toF16Array } from '../quant/f16.js';
 import { destroyQuantized, downloadQuantized, quantizeWeights } from '../kernels/quant.js';
-import { quantizeLinear } from './qat_plan.js';
+import { quantizeLinear } from '../train/qat_plan.js';
 import { buildMlp, type LayerQuant, type MlpWeights, type QParams } from '../nn/mlp.js';
 import type { Executable } from '../graph/executor.js';
 

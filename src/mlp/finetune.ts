@@ -25,7 +25,7 @@ export interface FinetuneOptions {
   resume?: Uint8Array;
   /** Learned quantizers (LSQ weight scales; LSQ+ activations, calibrated on 256 training rows). */
   learn?: boolean;
-  /** AdaQAT: learn the per-layer bit-widths, starting from `bits` (see src/train/adaqat.ts). */
+  /** AdaQAT: learn the per-layer bit-widths, starting from `bits` (see src/mlp/adaqat.ts). */
   adaqat?: AdaQatOptions;
 }
 
