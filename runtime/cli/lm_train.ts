@@ -91,7 +91,10 @@ async function pretrain(argv: string[]): Promise<number> {
     const bar = values.json ? null : new ProgressBar();
     const r = await pretrainLlama(ctx, recipe, data, V, {
       resume,
-      onCheckpoint: (bytes) => writeAtomic(ckptPath, bytes),
+      onCheckpoint: (bytes) => {
+        writeAtomic(ckptPath, bytes);
+        return ckptPath;
+      },
       onStep: (s) => bar?.update({ step: s.step, total: s.total, loss: s.loss, msPerStep: s.ms, label: `${Math.round(s.tokensPerSec)} tok/s` }),
       onEval: async (step, v, read) => {
         if (!values.json) console.error(`\nstep ${step}: validation ${v.toFixed(4)} nats/byte`);

@@ -9,7 +9,8 @@ import type { GpuContext } from '../gpu/context.js';
 import { buildLlamaTrainGraph, IGNORE_INDEX, readLlamaWeights, type LlamaWeights } from '../nn/llama_train.js';
 import { initLlamaWeights, llamaConfig } from '../nn/llama_weights.js';
 import type { LlamaConfig } from '../nn/llama_config.js';
-import { GraphTrainer, medianStepMs, TrainingError } from '../train/graph_trainer.js';
+import { TrainingError, type GraphTrainer } from '../train/graph_trainer.js';
+import { train, type TrainStep } from '../train/loop.js';
 import { warmupCosine } from '../train/schedule.js';
 
 export class PretrainError extends Error {}
@@ -50,14 +51,7 @@ export function checkPretrainConfig(c: PretrainConfig, vocab: number): LlamaConf
   return llamaConfig({ ...c.model, vocab });
 }
 
-export interface PretrainStep {
-  step: number;
-  total: number;
-  loss: number;
-  lr: number;
-  ms: number;
-  tokensPerSec: number;
-}
+export type PretrainStep = TrainStep;
 
 export interface PretrainResult {
   config: LlamaConfig;
@@ -73,7 +67,7 @@ export interface PretrainResult {
 }
 
 /** Trains `c` (a fresh model from its seed, or `weights`) on `data` for c.steps (or o.steps) steps. */
-export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: TextDataset, vocab: number, o: { steps?: number; weights?: LlamaWeights; onStep?: (s: PretrainStep) => void; onEval?: (step: number, valLoss: number, read: () => Promise<LlamaWeights>) => void | Promise<void>; /** A checkpoint of this recipe to continue from (exact resume). */ resume?: Uint8Array; /** Called with a checkpoint at each evaluation before the last. */ onCheckpoint?: (bytes: Uint8Array, step: number) => void | Promise<void> } = {}): Promise<PretrainResult> {
+export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: TextDataset, vocab: number, o: { steps?: number; weights?: LlamaWeights; onStep?: (s: PretrainStep) => void; onEval?: (step: number, valLoss: number, read: () => Promise<LlamaWeights>) => void | Promise<void>; /** A checkpoint of this recipe to continue from (exact resume). */ resume?: Uint8Array; /** Called with a checkpoint at each evaluation before the last; what it returns names it if a later step stops on a non-finite loss. */ onCheckpoint?: (bytes: Uint8Array, step: number) => void | string | Promise<void | string> } = {}): Promise<PretrainResult> {
   const config = checkPretrainConfig(c, vocab);
   const total = o.steps ?? c.steps;
   if (!Number.isInteger(total) || total < 1) throw new PretrainError(`pretrain: steps ${total} must be an integer >= 1`);
@@ -83,53 +77,45 @@ export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: Te
   const sampler = new WindowSampler(data, B, T, c.seed);
   const valBatches = validationBatches(data, B, T, c.valWindows, IGNORE_INDEX);
   const t = buildLlamaTrainGraph(ctx, config, o.weights ?? initLlamaWeights(config, c.seed), { B, T, label: 'llama-pretrain' });
-  let trainer: GraphTrainer | null = null;
   try {
-    trainer = await GraphTrainer.create(ctx, t, { lr: c.lr, weightDecay: c.weightDecay, clipNorm: c.clipNorm, accumulate: k });
-    const tr = trainer;
     // gradAccum 1 is written as absent, so checkpoints of recipes from before accumulation still match.
     const { gradAccum: _g, ...rest } = c;
     const recipe = JSON.stringify({ ...rest, ...(k > 1 ? { gradAccum: k } : {}), steps: total });
-    if (o.resume) {
-      const meta = tr.restore(o.resume);
-      if (meta.recipe !== recipe) {
+    const warm = Math.min(c.warmupSteps, total - 1);
+    const validate = (tr: GraphTrainer) => validationLoss(tr, valBatches, data);
+    const r = await train(ctx, t, {
+      steps: total,
+      lr: warmupCosine({ lr: c.lr, warmupSteps: warm, totalSteps: Math.max(total, 1 + warm), minLr: Math.min(c.minLr, c.lr) }),
+      batches: (step) => sampler.microBatches(step, k),
+      accumulate: k,
+      weightDecay: c.weightDecay,
+      clipNorm: c.clipNorm,
+      tokensPerStep: k * B * T,
+      evalEvery: c.evalEvery,
+      evaluate: validate,
+      resume: o.resume,
+      checkResume: (meta) => {
+        if (meta.recipe === recipe) return;
         const was = JSON.parse(meta.recipe ?? '{}') as Record<string, unknown>;
         const now = JSON.parse(recipe) as Record<string, unknown>;
         const key = Object.keys({ ...was, ...now }).find((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]));
         throw new PretrainError(`pretrain: the checkpoint is of another recipe ('${key}': ${JSON.stringify(was[key!])} there, ${JSON.stringify(now[key!])} here)`);
-      }
-      if (tr.stepsTaken >= total) throw new PretrainError(`pretrain: the checkpoint is at step ${tr.stepsTaken}, the run has ${total}`);
-    }
-    const schedule = warmupCosine({ lr: c.lr, warmupSteps: Math.min(c.warmupSteps, total - 1), totalSteps: Math.max(total, 1 + Math.min(c.warmupSteps, total - 1)), minLr: Math.min(c.minLr, c.lr) });
-    const validate = () => validationLoss(tr, valBatches, data);
-    const losses: number[] = [];
-    const times: number[] = [];
-    const evals: { step: number; valLoss: number }[] = [];
-    for (let step = tr.stepsTaken; step < total; step++) {
-      const lr = schedule(step);
-      let r: { loss: number; ms: number };
-      try {
-        r = await tr.step(sampler.microBatches(step, k), lr);
-      } catch (e) {
-        throw e instanceof TrainingError ? new PretrainError(`pretrain: ${e.message.replace(/^train: /, '')}`) : e;
-      }
-      losses.push(r.loss);
-      times.push(r.ms);
-      o.onStep?.({ step: step + 1, total, loss: r.loss, lr, ms: r.ms, tokensPerSec: (k * B * T * 1000) / r.ms });
-      if (c.evalEvery > 0 && (step + 1) % c.evalEvery === 0 && step + 1 < total) {
-        const v = await validate();
-        evals.push({ step: step + 1, valLoss: v });
-        await o.onEval?.(step + 1, v, () => readLlamaWeights(t));
-        if (o.onCheckpoint) await o.onCheckpoint(await tr.checkpoint({ recipe }), step + 1);
-      }
-    }
-    const valLoss = await validate();
-    evals.push({ step: total, valLoss });
-    await o.onEval?.(total, valLoss, () => readLlamaWeights(t));
-    const msPerStep = medianStepMs(times);
-    return { config, weights: await readLlamaWeights(t), losses, valLoss, evals, msPerStep, tokensPerSec: (k * B * T * 1000) / msPerStep };
+      },
+      checkpointMeta: { recipe },
+      onStep: o.onStep,
+      onEval: (step, v) => o.onEval?.(step, v, () => readLlamaWeights(t)),
+      onCheckpoint: o.onCheckpoint,
+      after: async (tr) => {
+        const valLoss = await validate(tr);
+        await o.onEval?.(total, valLoss, () => readLlamaWeights(t));
+        return { valLoss, weights: await readLlamaWeights(t) };
+      },
+    }).catch((e: unknown) => {
+      throw e instanceof TrainingError ? new PretrainError(`pretrain: ${e.message.replace(/^train: /, '')}`) : e;
+    });
+    const evals = [...r.evals.map((e) => ({ step: e.step, valLoss: e.value })), { step: total, valLoss: r.after.valLoss }];
+    return { config, weights: r.after.weights, losses: r.losses, valLoss: r.after.valLoss, evals, msPerStep: r.msPerStep, tokensPerSec: r.tokensPerSec };
   } finally {
-    trainer?.destroy();
     t.graph.destroy();
   }
 }

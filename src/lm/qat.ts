@@ -12,7 +12,7 @@ import type { LinearQuant } from '../nn/linear_quant.js';
 import type { LlamaConfig } from '../nn/llama_config.js';
 import { buildLlamaTrainGraph, IGNORE_INDEX, llamaLinears, readLlamaWeights, readLsqScales, type LlamaTrainGraph, type LlamaWeights } from '../nn/llama_train.js';
 import { writeLlamaGguf } from '../nn/llama_weights.js';
-import { GraphTrainer, medianStepMs } from '../train/graph_trainer.js';
+import { train } from '../train/loop.js';
 import { convertLinearGguf, initLsqScales, prepareLinears, type LinearQatConfig } from '../train/qat_plan.js';
 import { warmupCosine } from '../train/schedule.js';
 import { LanguageModel } from './model.js';
@@ -68,23 +68,21 @@ type Batches = { ids: Int32Array; targets: Int32Array }[];
 async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'qat', sampler: WindowSampler, val: Batches, data: TextDataset, o: LmQatOptions): Promise<{ before: number; after: number; losses: number[]; ms: number }> {
   const scales = new Set(t.ops.qparams.values());
   const k = o.gradAccum ?? 1;
-  const tr = await GraphTrainer.create(ctx, t, { lr: o.lr, weightDecay: o.weightDecay ?? 0, clipNorm: o.clipNorm ?? 1, evalOut: t.ce, lrScale: (p) => (scales.has(p) ? (o.lsqLrScale ?? 1) : 1), accumulate: k });
-  try {
-    const before = await validationLoss(tr, val, data);
-    const warm = Math.min(o.warmupSteps ?? 0, o.steps - 1);
-    const schedule = warmupCosine({ lr: o.lr, warmupSteps: warm, totalSteps: Math.max(o.steps, warm + 1), minLr: o.lr * (o.minLrRatio ?? 0.1) });
-    const losses: number[] = [];
-    const times: number[] = [];
-    for (let s = 0; s < o.steps; s++) {
-      const r = await tr.step(sampler.microBatches(s, k), schedule(s));
-      losses.push(r.loss);
-      times.push(r.ms);
-      o.onStep?.(phase, s + 1, o.steps, r.loss, r.ms);
-    }
-    return { before, after: await validationLoss(tr, val, data), losses, ms: medianStepMs(times) };
-  } finally {
-    tr.destroy();
-  }
+  const warm = Math.min(o.warmupSteps ?? 0, o.steps - 1);
+  const r = await train(ctx, t, {
+    steps: o.steps,
+    lr: warmupCosine({ lr: o.lr, warmupSteps: warm, totalSteps: Math.max(o.steps, warm + 1), minLr: o.lr * (o.minLrRatio ?? 0.1) }),
+    batches: (s) => sampler.microBatches(s, k),
+    accumulate: k,
+    weightDecay: o.weightDecay ?? 0,
+    clipNorm: o.clipNorm ?? 1,
+    evalOut: t.ce,
+    lrScale: (p) => (scales.has(p) ? (o.lsqLrScale ?? 1) : 1),
+    onStep: (s) => o.onStep?.(phase, s.step, s.total, s.loss, s.ms),
+    before: (tr) => validationLoss(tr, val, data),
+    after: (tr) => validationLoss(tr, val, data),
+  });
+  return { before: r.before, after: r.after, losses: r.losses, ms: r.msPerStep };
 }
 
 /** Validation loss (nats per byte) of a GGUF model on the inference engine over the same windows. */

@@ -1,0 +1,113 @@
+// The training loop of any model on the graph (train): a TrainableGraph (loss + params, src/train/graph_trainer.ts),
+// the batches of each step, a learning-rate schedule, and the loop's services: gradient accumulation, periodic
+// evaluation, checkpoints (with exact resume), progress (loss, step time, tokens/s), and a stop on a loss that is not
+// finite naming the last good checkpoint. It knows no particular model: the Llama's pretraining and QAT
+// (src/lm/pretrain.ts, src/lm/qat.ts) are two callers.
+import { GraphTrainer, medianStepMs, TrainingError, type GraphInputs, type TrainableGraph } from './graph_trainer.js';
+import type { GpuContext } from '../gpu/context.js';
+import type { Tensor } from '../graph/tensor.js';
+
+export interface TrainStep {
+  step: number;
+  total: number;
+  loss: number;
+  lr: number;
+  ms: number;
+  tokensPerSec: number;
+}
+
+export interface TrainOptions {
+  /** Steps of the run (a resumed run continues to this many). */
+  steps: number;
+  /** The learning rate of step s (0-based): e.g. warmupCosine. */
+  lr: (step: number) => number;
+  /** The inputs of step s: one batch, or `accumulate` micro-batches. */
+  batches: (step: number) => GraphInputs | GraphInputs[];
+  /** Micro-batches per step (default 1). */
+  accumulate?: number;
+  weightDecay?: number;
+  /** Global gradient-norm bound (0 or absent: none). */
+  clipNorm?: number;
+  /** Learning-rate multiplier per param (e.g. LSQ scales). */
+  lrScale?: (p: Tensor) => number;
+  /** What evaluate reads (default: the loss). */
+  evalOut?: Tensor;
+  /** Tokens (or samples) a step consumes, for the tokens/s figure. */
+  tokensPerStep?: number;
+  /** Evaluate every this many steps (0 or absent: only where the caller asks), calling onEval and, before the last step, onCheckpoint. */
+  evalEvery?: number;
+  /** The evaluation, given the trainer (e.g. the mean loss over fixed validation batches). */
+  evaluate?: (tr: GraphTrainer) => Promise<number>;
+  /** A checkpoint of this run to continue from: restored before the first step (exact resume). */
+  resume?: Uint8Array;
+  /** Checks a restored checkpoint's metadata (e.g. the recipe); throw to refuse it. */
+  checkResume?: (meta: Record<string, string>, step: number) => void;
+  /** Metadata every checkpoint carries (e.g. the recipe). */
+  checkpointMeta?: Record<string, string>;
+  onStep?: (s: TrainStep) => void;
+  onEval?: (step: number, value: number, tr: GraphTrainer) => void | Promise<void>;
+  /** A checkpoint at each evaluation before the last step; `where` names it in a later stop (e.g. its file). */
+  onCheckpoint?: (bytes: Uint8Array, step: number) => void | string | Promise<void | string>;
+}
+
+export interface TrainResult {
+  /** The loss of every step run (not those before a resume). */
+  losses: number[];
+  evals: { step: number; value: number }[];
+  /** Median step time (from the third step on). */
+  msPerStep: number;
+  tokensPerSec: number;
+}
+
+/**
+ * Runs the loop on a trainer made for `t` (its executables are destroyed at the end; the graph stays the
+ * caller's). `before` runs on the trainer before the first step (e.g. the start's evaluation), `after` after the
+ * last (e.g. reading the trained weights), both while the trainer lives.
+ */
+export async function train<A = void, B = void>(ctx: GpuContext, t: TrainableGraph, o: TrainOptions & { before?: (tr: GraphTrainer) => Promise<A>; after?: (tr: GraphTrainer) => Promise<B> }): Promise<TrainResult & { before: A; after: B }> {
+  if (!Number.isInteger(o.steps) || o.steps < 1) throw new TrainingError(`train: steps ${o.steps} must be an integer >= 1`);
+  const tr = await GraphTrainer.create(ctx, t, { lr: o.lr(0), weightDecay: o.weightDecay ?? 0, clipNorm: o.clipNorm, accumulate: o.accumulate, evalOut: o.evalOut, lrScale: o.lrScale });
+  try {
+    if (o.resume) {
+      const meta = tr.restore(o.resume);
+      o.checkResume?.(meta, tr.stepsTaken);
+      if (tr.stepsTaken >= o.steps) throw new TrainingError(`train: the checkpoint is at step ${tr.stepsTaken}, the run has ${o.steps}`);
+    }
+    const before = (await o.before?.(tr)) as A;
+    const losses: number[] = [];
+    const times: number[] = [];
+    const evals: { step: number; value: number }[] = [];
+    let lastGood: { step: number; where: string } | null = o.resume ? { step: tr.stepsTaken, where: 'the checkpoint this run resumed from' } : null;
+    const named = () => (lastGood ? `the last good checkpoint is ${lastGood.where}, at step ${lastGood.step}` : 'no checkpoint was written before it');
+    const perStep = o.tokensPerStep ?? 0;
+    for (let step = tr.stepsTaken; step < o.steps; step++) {
+      const lr = o.lr(step);
+      let r: { loss: number; ms: number };
+      try {
+        r = await tr.step(o.batches(step), lr);
+      } catch (e) {
+        if (!(e instanceof TrainingError) || !/the loss is/.test(e.message)) throw e;
+        throw new TrainingError(`${e.message}; ${named()}`);
+      }
+      losses.push(r.loss);
+      times.push(r.ms);
+      o.onStep?.({ step: step + 1, total: o.steps, loss: r.loss, lr, ms: r.ms, tokensPerSec: (perStep * 1000) / r.ms });
+      if (o.evaluate && o.evalEvery && o.evalEvery > 0 && (step + 1) % o.evalEvery === 0 && step + 1 < o.steps) {
+        const v = await o.evaluate(tr);
+        // A checkpoint is written only of weights whose evaluation is finite: what it names can be resumed from.
+        if (!Number.isFinite(v)) throw new TrainingError(`train: the evaluation at step ${step + 1} is ${v} (lower the learning rate, or clip the gradient norm); ${named()}`);
+        evals.push({ step: step + 1, value: v });
+        await o.onEval?.(step + 1, v, tr);
+        if (o.onCheckpoint) {
+          const where = await o.onCheckpoint(await tr.checkpoint(o.checkpointMeta), step + 1);
+          lastGood = { step: step + 1, where: where || `the one of step ${step + 1}` };
+        }
+      }
+    }
+    const after = (await o.after?.(tr)) as B;
+    const msPerStep = medianStepMs(times);
+    return { losses, evals, msPerStep, tokensPerSec: (perStep * 1000) / msPerStep, before, after };
+  } finally {
+    tr.destroy();
+  }
+}
