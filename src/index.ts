@@ -67,8 +67,11 @@ export { synthLlamaGguf, spmByteVocab, llama3RopeFactors, SYNTH_WEIGHT_TYPES, ty
 export { llamaLogitsRef, type LlamaRefOptions } from './ref/llama.js';
 // Training the Llama definition on the autograd graph (the first part of language-model QAT), byte-level text data.
 export { GraphLlamaOps, buildLlamaTrainGraph, readLlamaWeights, readLsqScales, llamaLinears, distillLoss, IGNORE_INDEX, type LlamaWeights, type LlamaTrainGraph, type DistillOptions } from './nn/llama_train.js';
-export { fakeQuantWeight, type LinearQuant } from './nn/linear_quant.js';
-export { prepareLinears, initLsqScales, convertLinearGguf, QatConfigError, type LinearInfo, type LinearQatConfig } from './train/qat_plan.js';
+export { fakeQuantWeight, layerQuant, type LinearQuant } from './nn/linear_quant.js';
+// nibble's layers, and QAT / training of any model built from them (docs/layers.md).
+export { Linear, Embedding, RMSNorm, LayerNorm, SwiGLU, Attention, GraphScope, LayerError, initWeights, linearsOf, linearInfos, paramsOf, type ParamSpec, type ScopeOptions, type AttentionShape } from './nn/layers.js';
+export { train as trainGraph, type TrainOptions as GraphTrainOptions, type TrainResult as GraphTrainResult, type TrainStep } from './train/loop.js';
+export { prepareLinears, initLsqScales, convertLinear, convertLinears, convertLinearGguf, QatConfigError, type LinearInfo, type LinearQatConfig } from './train/qat_plan.js';
 export { GraphTrainer, type TrainableGraph } from './train/graph_trainer.js';
 export { qatLlama, convertLlama, gapRecovered, type LmQatOptions, type LmQatResult } from './lm/qat.js';
 export { importHfLlama, hfLlamaConfig, permuteRope, type HfLlamaConfigJson } from './nn/hf_llama.js';

@@ -10,6 +10,7 @@ import { Optimizer } from '../train/optimizer.js';
 import type { MlpModel } from './qat.js';
 import { warmupCosine } from '../train/schedule.js';
 import { AdaQat, type AdaQatOptions, type AdaQatReport } from './adaqat.js';
+import { TrainingError } from '../train/graph_trainer.js';
 
 export interface Dataset {
   /** [count, features] f32, row-major. */
@@ -66,7 +67,8 @@ export interface TrainResult {
   adaqat?: AdaQatReport;
 }
 
-export class TrainingError extends Error {}
+/** The one training error class (src/train/graph_trainer.ts), re-exported for the MLP's callers. */
+export { TrainingError };
 
 /** The order of the rows in `epoch`: a seeded Fisher-Yates shuffle. */
 export function epochOrder(count: number, seed: number, epoch: number): Uint32Array {
