@@ -154,19 +154,7 @@ export async function convertLinears(ctx: GpuContext, linears: readonly LinearIn
 
 /** The GGUF tensor (type and block bytes) of a trained Linear weight under q (see the header for what is exact). */
 export async function convertLinearGguf(ctx: GpuContext, w: Float32Array, N: number, K: number, q: LinearQuant, name: string, lsqScale?: Float32Array): Promise<{ type: 'Q4_0' | 'Q8_0'; data: Uint8Array }> {
-  if (q.format) {
-    const W = ctx.createBuffer(w, undefined, name);
-    try {
-      const g = await quantizeWeights(ctx, W, N, K, ggufScheme(q.format), name);
-      try {
-        return { type: q.format, data: exportGguf(q.format, await downloadQuantized(ctx, g), name) };
-      } finally {
-        destroyQuantized(g);
-      }
-    } finally {
-      W.destroy();
-    }
-  }
+  if (q.format) return { type: q.format, data: exportGguf(q.format, await convertLinear(ctx, w, N, K, q, name), name) };
   if (q.group % 32 !== 0) throw new QatConfigError(`convert: '${name}': GGUF blocks are 32 wide; group ${q.group} is not a multiple of 32`);
   const type = q.bits <= 4 ? 'Q4_0' : 'Q8_0';
   const { codes, scales } = await quantizeLinear(ctx, w, N, K, q, name, lsqScale);
