@@ -1,12 +1,23 @@
-// A plain-canvas line chart: training loss per step (left axis) and test accuracy at checkpoints (right axis).
+// A plain-canvas line chart: training loss per step (left axis) and, optionally, test accuracy at checkpoints
+// (right axis).
 export class TrainChart {
   loss: [number, number][] = [];
   acc: [number, number][] = [];
   total = 1;
   private queued = false;
 
-  constructor(private readonly canvas: HTMLCanvasElement) {
+  /** o.title: the loss legend; o.accuracy: false for a loss-only chart (no right axis). */
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    readonly o: { title?: string; accuracy?: boolean } = {},
+  ) {
     this.draw();
+  }
+
+  /** The loss legend (default 'loss'). */
+  set title(t: string) {
+    this.o.title = t;
+    this.update();
   }
 
   reset(total: number): void {
@@ -58,15 +69,17 @@ export class TrainChart {
     for (let i = 0; i <= 4; i++) {
       const v = (maxLoss * i) / 4;
       g.fillText(v.toFixed(2), 6, yl(v) + 4);
-      g.fillText(`${25 * i}%`, W - R + 6, ya(i / 4) + 4);
+      if (this.o.accuracy !== false) g.fillText(`${25 * i}%`, W - R + 6, ya(i / 4) + 4);
     }
     g.fillText('step', W / 2, H - 8);
     g.fillText(`0`, L, H - B + 14);
     g.fillText(String(this.total), W - R - 20, H - B + 14);
     g.fillStyle = '#1f6feb';
-    g.fillText('loss', L + 6, T - 6);
-    g.fillStyle = '#2b7a3d';
-    g.fillText('test accuracy (fake-quant model)', L + 60, T - 6);
+    g.fillText(this.o.title ?? 'loss', L + 6, T - 6);
+    if (this.o.accuracy !== false) {
+      g.fillStyle = '#2b7a3d';
+      g.fillText('test accuracy (fake-quant model)', L + 60, T - 6);
+    }
     if (this.loss.length) {
       g.strokeStyle = '#1f6feb';
       g.lineWidth = 1.5;

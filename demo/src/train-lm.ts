@@ -35,33 +35,7 @@ interface Bundled {
   data: TextDataset;
 }
 
-/** The training loss per step; the right axis and the accuracy legend of TrainChart are painted over (unused here). */
-class LmChart extends TrainChart {
-  private cv?: HTMLCanvasElement;
-  title = 'training loss (nats per byte)';
-
-  constructor(canvas: HTMLCanvasElement) {
-    super(canvas);
-    this.cv = canvas;
-    this.draw();
-  }
-
-  override draw(): void {
-    super.draw();
-    if (!this.cv) return;
-    const g = this.cv.getContext('2d')!;
-    const { width: W, height: H } = this.cv;
-    const L = 52, R = 52, T = 20, B = 30; // TrainChart's margins
-    g.fillStyle = '#fff';
-    g.fillRect(W - R + 2, 0, R - 2, H);
-    g.fillRect(L, 0, W - L, T - 1);
-    g.font = '12px sans-serif';
-    g.fillStyle = '#1f6feb';
-    g.fillText(this.title, L + 6, T - 6);
-  }
-}
-
-let chart: LmChart;
+let chart: TrainChart;
 let running = false;
 let bundled: Promise<Bundled> | null = null;
 
@@ -222,7 +196,7 @@ function syncMethod(): void {
 }
 
 export function setupTrainLm(): void {
-  chart = new LmChart($<HTMLCanvasElement>('train-lm-chart'));
+  chart = new TrainChart($<HTMLCanvasElement>('train-lm-chart'), { title: 'training loss (nats per byte)', accuracy: false });
   $('train-lm-go').addEventListener('click', () => void run());
   $('train-lm-format').addEventListener('change', syncMethod);
   syncMethod();
