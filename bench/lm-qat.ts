@@ -2,7 +2,7 @@
 // (default 300) against N f32 steps on the same batches, validation loss over a fixed set of validation windows,
 // for each bit width (W4 / W3 / W2, group 32) and each method (plain STE, LSQ, each with or without distillation
 // from the f32 model). Prints the share of the PTQ gap recovered and the QAT / f32 step-time ratio per row.
-//   npm run build && node dist/bench/lm-qat.js [--steps 300] [--bits 4,3,2] [--methods ste,lsq,ste+kd,lsq+kd]
+//   npm run build && node dist/bench/lm-qat.js [--steps 300] [--bits 4,3,2] [--methods ste,lsq,ste+kd,lsq+kd,ste+kdb]
 //     [--runs 2:ste,2:lsq+kd,...] [--baseline EARLIER.json] [--lr 3e-4] [--batch 8] [--seq 64] [--val-windows 64] [--temperature 1] [--kd-weight 1] [--model F32.gguf] [--json FILE]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,6 +39,7 @@ console.log(`lm QAT bench: ${modelPath}, ${steps} steps of ${base.batch} x ${bas
 const rows: Record<string, unknown>[] = [];
 // --baseline FILE: the f32 figures of an earlier run (its --json) with the same steps, lr, batch, seq, seed and windows.
 let f32: { start: number; after: number; ms: number } | null = null;
+let teacherWeights: LmQatOptions['teacherWeights'];
 if (values.baseline) {
   const prev = JSON.parse(readFileSync(values.baseline, 'utf8'));
   for (const k of Object.keys(base) as (keyof typeof base)[]) if (prev[k] !== base[k]) throw new Error(`--baseline ${values.baseline}: its ${k} is ${prev[k]}, this run's ${base[k]}`);
@@ -50,11 +51,15 @@ try {
   const runs = values.runs ? values.runs.split(',').map((r) => r.split(':') as [string, string]).map(([b, m]) => [Number(b), m] as const) : bitsList.flatMap((b) => methods.map((m) => [b, m] as const));
   {
     for (const [bits, m] of runs) {
+      // '+kd': distillation from the start model; '+kdb': from the f32 baseline after its N steps.
       const [method, kd] = m.split('+') as ['ste' | 'lsq', string | undefined];
-      const o: LmQatOptions = { ...base, bits, group: 32, method, distill: kd === 'kd' ? { temperature: T, weight: kdWeight } : false, lsqLrScale: Number(values['lsq-lr-scale'] ?? 1), baseline: f32 === null };
+      const distill = kd === 'kd' || kd === 'kdb' ? { temperature: T, weight: kdWeight, teacher: kd === 'kdb' ? ('baseline' as const) : ('start' as const) } : false;
+      const needBaseline = f32 === null || (kd === 'kdb' && !teacherWeights);
+      const o: LmQatOptions = { ...base, bits, group: 32, method, distill, lsqLrScale: Number(values['lsq-lr-scale'] ?? 1), baseline: needBaseline, teacherWeights: needBaseline ? undefined : teacherWeights };
       const t0 = performance.now();
       const r = await qatLlama(ctx, model, data, o);
       if (!f32) f32 = { start: r.f32_start, after: r.f32_after, ms: r.ms_per_step_f32 };
+      teacherWeights ??= r.f32Weights;
       const fig = { f32_start: f32.start, f32_after: f32.after, ptq: r.ptq, qat: r.qat };
       const row = { bits, group: 32, method: m, ...fig, converted: r.converted, recovered: gapRecovered(fig), ms_per_step_f32: f32.ms, ms_per_step_qat: r.ms_per_step_qat, ratio: r.ms_per_step_qat / f32.ms, seconds: (performance.now() - t0) / 1000 };
       rows.push(row);

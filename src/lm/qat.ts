@@ -20,7 +20,14 @@ import { validationLoss } from './pretrain.js';
 
 export interface LmQatOptions extends LinearQatConfig {
   /** Distillation from the f32 model (KL on logits at `temperature`, mixed with the data loss by `weight`; false: the data loss alone). */
-  distill?: { temperature?: number; weight?: number } | false;
+  distill?: {
+    temperature?: number;
+    weight?: number;
+    /** 'start' (default): the f32 model QAT starts from; 'baseline': the f32 model after its N steps on the same batches (the equal-budget baseline, trained first; or `teacherWeights`). */
+    teacher?: 'start' | 'baseline';
+  } | false;
+  /** The trained baseline's weights (LmQatResult.f32Weights of an earlier run with the same options) for teacher 'baseline' without training it again. */
+  teacherWeights?: LlamaWeights;
   steps: number;
   lr: number;
   batch: number;
@@ -52,6 +59,8 @@ export interface LmQatResult {
   recovered: number;
   ms_per_step_f32: number;
   ms_per_step_qat: number;
+  /** The f32 baseline's weights after its N steps (when it ran). */
+  f32Weights?: LlamaWeights;
   /** The converted model's GGUF and the QAT master weights it was made from. */
   gguf: Uint8Array;
   weights: LlamaWeights;
@@ -65,7 +74,7 @@ export function gapRecovered(r: { f32_start: number; f32_after: number; ptq: num
 
 type Batches = { ids: Int32Array; targets: Int32Array }[];
 
-async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'qat', sampler: WindowSampler, val: Batches, data: TextDataset, o: LmQatOptions): Promise<{ before: number; after: number; losses: number[]; ms: number }> {
+async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'qat', sampler: WindowSampler, val: Batches, data: TextDataset, o: LmQatOptions): Promise<{ before: number; after: number; losses: number[]; ms: number; weights: LlamaWeights }> {
   const scales = new Set(t.ops.qparams.values());
   const k = o.gradAccum ?? 1;
   const warm = Math.min(o.warmupSteps ?? 0, o.steps - 1);
@@ -80,9 +89,9 @@ async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'q
     lrScale: (p) => (scales.has(p) ? (o.lsqLrScale ?? 1) : 1),
     onStep: (s) => o.onStep?.(phase, s.step, s.total, s.loss, s.ms),
     before: (tr) => validationLoss(tr, val, data),
-    after: (tr) => validationLoss(tr, val, data),
+    after: async (tr) => ({ loss: await validationLoss(tr, val, data), weights: await readLlamaWeights(t) }),
   });
-  return { before: r.before, after: r.after, losses: r.losses, ms: r.msPerStep };
+  return { before: r.before, after: r.after.loss, losses: r.losses, ms: r.msPerStep, weights: r.after.weights };
 }
 
 /** Validation loss (nats per byte) of a GGUF model on the inference engine over the same windows. */
@@ -144,7 +153,10 @@ export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; we
   const T = o.seq;
   const val = validationBatches(data, B, T, o.valWindows, IGNORE_INDEX);
   const sampler = new WindowSampler(data, B, T, o.seed);
-  let f32 = { before: NaN, after: NaN, losses: [] as number[], ms: NaN };
+  const teacherKind = o.distill ? (o.distill.teacher ?? 'start') : null;
+  if (teacherKind !== null && teacherKind !== 'start' && teacherKind !== 'baseline') throw new RangeError(`lm qat: distill teacher '${teacherKind}' must be 'start' or 'baseline'`);
+  if (teacherKind === 'baseline' && o.baseline === false && !o.teacherWeights) throw new RangeError(`lm qat: distill teacher 'baseline' needs the f32 baseline run (baseline: false) or teacherWeights`);
+  let f32: { before: number; after: number; losses: number[]; ms: number; weights?: LlamaWeights } = { before: NaN, after: NaN, losses: [], ms: NaN };
   if (o.baseline !== false) {
     const t = buildLlamaTrainGraph(ctx, config, weights, { B, T, label: 'lm-qat-f32' });
     try {
@@ -153,7 +165,8 @@ export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; we
       t.graph.destroy();
     }
   }
-  const distill = o.distill ? { teacher: model, temperature: o.distill.temperature, weight: o.distill.weight } : undefined;
+  const teacher = teacherKind === 'baseline' ? { config, weights: o.teacherWeights ?? f32.weights! } : model;
+  const distill = o.distill ? { teacher, temperature: o.distill.temperature, weight: o.distill.weight } : undefined;
   const t = buildLlamaTrainGraph(ctx, config, weights, { B, T, label: 'lm-qat', quant: plan, lsqScales: lsq0, distill });
   let q: Awaited<ReturnType<typeof trainPhase>>;
   let trained: LlamaWeights;
@@ -168,5 +181,5 @@ export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; we
   const gguf = await convertLlama(ctx, config, trained, plan, lsq, o.metadata);
   const converted = await engineValidationLoss(ctx, gguf, val, T, data);
   const r = { f32_start: f32.before, f32_after: f32.after, ptq: q.before, qat: q.after };
-  return { ...r, converted, recovered: gapRecovered(r), ms_per_step_f32: f32.ms, ms_per_step_qat: q.ms, gguf, weights: trained, plan, losses: { f32: f32.losses, qat: q.losses } };
+  return { ...r, converted, recovered: gapRecovered(r), ms_per_step_f32: f32.ms, ms_per_step_qat: q.ms, f32Weights: f32.weights, gguf, weights: trained, plan, losses: { f32: f32.losses, qat: q.losses } };
 }

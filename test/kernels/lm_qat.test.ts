@@ -12,7 +12,9 @@ import type { GpuContext } from '../../src/gpu/context.js';
 import { Graph } from '../../src/graph/graph.js';
 import { parseGgufFile } from '../../src/io/gguf.js';
 import { LanguageModel } from '../../src/lm/model.js';
-import { convertLlama } from '../../src/lm/qat.js';
+import { convertLlama, qatLlama } from '../../src/lm/qat.js';
+import { textDataset } from '../../src/data/text.js';
+import { Tokenizer } from '../../src/tokenizer/index.js';
 import { buildLlamaTrainGraph, distillLoss, llamaLinears } from '../../src/nn/llama_train.js';
 import { byteLevelVocab, llamaConfig } from '../../src/nn/llama_weights.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
@@ -103,6 +105,21 @@ describe('language-model QAT', () => {
     } finally {
       g.destroy();
     }
+  });
+
+  it("distillation from the trained f32 baseline: in-run and given teacherWeights train the same; without either it is refused", async () => {
+    const text = Array.from({ length: 60 }, (_, i) => `ROMEO ${i}:\nBut, soft! what light through yonder window breaks?\n`).join('');
+    const data = textDataset(text, Tokenizer.fromGguf(byteLevelVocab()));
+    const model = { config, weights: weights(5) };
+    const o = { bits: 4, distill: { teacher: 'baseline' as const }, steps: 2, lr: 1e-3, batch: 2, seq: 32, seed: 1, valWindows: 2 };
+    const a = await qatLlama(ctx, model, data, o);
+    expect(a.f32Weights).toBeDefined();
+    expect(maxDiff(a.f32Weights!['blk.0.attn_q.weight'], model.weights['blk.0.attn_q.weight'])).toBeGreaterThan(0);
+    const b = await qatLlama(ctx, model, data, { ...o, baseline: false, teacherWeights: a.f32Weights });
+    expect(b.losses.qat).toEqual(a.losses.qat);
+    const c = await qatLlama(ctx, model, data, { ...o, distill: { teacher: 'start' as const } });
+    expect(c.losses.qat[1]).not.toBe(a.losses.qat[1]);
+    await expect(qatLlama(ctx, model, data, { ...o, baseline: false })).rejects.toThrow(/distill teacher 'baseline' needs the f32 baseline run/);
   });
 
   it('a teacher of another vocabulary is refused before training', () => {
