@@ -2,11 +2,13 @@
 // baseline on the same batches (src/lm/qat.ts), the converted model written as a GGUF that llama.cpp runs, and the
 // figures as a table or one JSON object (keys f32_start, f32_after, ptq, qat, converted, recovered,
 // ms_per_step_f32, ms_per_step_qat, and more).
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { textDataset, TextDataError } from '../../src/data/text.js';
-import { gguf, parseGgufFile, GgufFileError } from '../../src/io/gguf.js';
+import { gguf, parseGgufFile, GgufFileError, type GgufValue } from '../../src/io/gguf.js';
+import { SafetensorsError } from '../../src/io/safetensors.js';
+import { HfDirError, loadHfLlamaDir } from '../hf.js';
 import { qatLlama, type LmQatOptions, type LmQatResult } from '../../src/lm/qat.js';
 import { ModelConfigError } from '../../src/nn/llama_config.js';
 import { llamaWeightsFromGguf } from '../../src/nn/llama_weights.js';
@@ -31,7 +33,8 @@ export const QAT_DEFAULTS = { distill: false, temperature: 1, lr: 3e-4, steps: 3
 export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8 --group G | --format q4_0|q8_0] [--act]
        [--method ste|lsq] [--distill [--temperature T]] [--steps N] [--lr X] [--batch B] [--grad-accum K]
        [--seed S] [--out FILE.gguf] [--data FILE] [--json]
-  --model FILE    the f32 model to start from (default: the bundled demo/public/models/shakespeare-f32.gguf)
+  --model FILE    the f32 model to start from (default: the bundled demo/public/models/shakespeare-f32.gguf), or a
+                  Hugging Face Llama directory (config.json, model.safetensors, a byte-level BPE tokenizer.json)
   --bits B        weight bits, 2..8, torchao's symmetric rule per group (default 4 with --group 32)
   --group G       group size along K (default 32; a multiple of 32 for the GGUF export)
   --format F      q4_0 or q8_0: ggml's own rule, so the GGUF holds exactly the trained weights (instead of --bits)
@@ -99,19 +102,22 @@ export async function lmQat(argv: string[]): Promise<number> {
     warmupSteps: 0,
   };
   const modelPath = values.model ?? bundledModelPath('shakespeare-f32.gguf');
-  let file;
+  let model, tok, srcMeta: Record<string, GgufValue>;
   try {
-    file = parseGgufFile(readFileSync(modelPath), modelPath);
+    if (statSync(modelPath, { throwIfNoEntry: false })?.isDirectory()) {
+      // A Hugging Face Llama checkpoint (config.json, model.safetensors, tokenizer.json): runtime/hf.ts.
+      const hf = loadHfLlamaDir(modelPath);
+      model = hf.model;
+      srcMeta = hf.metadata;
+    } else {
+      const file = parseGgufFile(readFileSync(modelPath), modelPath);
+      model = llamaWeightsFromGguf(file);
+      srcMeta = file.metadata;
+    }
+    tok = Tokenizer.fromGguf(srcMeta);
   } catch (e) {
-    if (e instanceof GgufFileError || (e as NodeJS.ErrnoException).code) throw new UsageError(`lm qat: ${modelPath}: ${(e as Error).message}`);
+    if (e instanceof GgufFileError || e instanceof HfDirError || e instanceof ModelConfigError || e instanceof TokenizerError || e instanceof SafetensorsError || (e as NodeJS.ErrnoException).code) throw new UsageError(`lm qat: ${modelPath}: ${(e as Error).message}`);
     throw e;
-  }
-  let model, tok;
-  try {
-    model = llamaWeightsFromGguf(file);
-    tok = Tokenizer.fromGguf(file.metadata);
-  } catch (e) {
-    throw new UsageError(`lm qat: ${modelPath}: ${(e as Error).message}`);
   }
   const dataPath = values.data ?? findFile('demo/public/data/tinyshakespeare.txt');
   let data;
@@ -123,8 +129,8 @@ export async function lmQat(argv: string[]): Promise<number> {
   }
   const out = resolve(values.out ?? 'out/shakespeare-qat.gguf');
   const what = fmt ?? `W${opts.bits} g${opts.group}`;
-  const srcName = file.metadata['general.name']?.value ?? modelPath;
-  opts.metadata = { ...tokenizerMetadata(file.metadata), 'general.name': gguf.str(`${String(srcName).replace(/ \(.*\)$/, '')}, QAT ${what} (${opts.method}${distill ? ', distilled' : ''}, ${opts.steps} steps)`) };
+  const srcName = srcMeta['general.name']?.value ?? modelPath;
+  opts.metadata = { ...tokenizerMetadata(srcMeta), 'general.name': gguf.str(`${String(srcName).replace(/ \(.*\)$/, '')}, QAT ${what} (${opts.method}${distill ? ', distilled' : ''}, ${opts.steps} steps)`) };
   const ctx = await createNodeContext();
   const t0 = performance.now();
   try {

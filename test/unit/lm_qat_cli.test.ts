@@ -2,11 +2,13 @@
 // loads with Q4_0 blocks, and prints the contract's JSON keys; bad options are refused before any training, naming
 // the option or the layer at fault.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseGgufFile } from '../../src/io/gguf.js';
+import { disposeLlamaCpp, llamaCppLogits } from '../../runtime/llamacpp.js';
+import { writeHfLlamaDir } from './hf_fixture.js';
 
 const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', ...args], { encoding: 'utf8', timeout: 300_000 });
 const dir = mkdtempSync(join(tmpdir(), 'nibble-lm-qat-'));
@@ -25,6 +27,36 @@ describe('nibble lm qat', () => {
     const f = parseGgufFile(readFileSync(out));
     expect(f.tensors.find((t) => t.name === 'blk.0.attn_q.weight')?.type).toBe('Q4_0');
     expect(f.tensors.find((t) => t.name === 'token_embd.weight')?.type).toBe('F32');
+  });
+
+  it('takes a Hugging Face Llama directory (config.json, model.safetensors, tokenizer.json): the GGUF carries its tokenizer and llama.cpp runs it', async () => {
+    const hf = writeHfLlamaDir(join(dir, 'hf'), 3);
+    const out = join(dir, 'hf-q4_0.gguf');
+    const r = nibble(['lm', 'qat', '--model', hf, '--format', 'q4_0', '--steps', '2', '--batch', '2', '--seq', '32', '--val-windows', '2', '--data', data, '--out', out, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    for (const k of ['f32_start', 'ptq', 'qat', 'converted']) expect(Number.isFinite(res[k]), k).toBe(true);
+    const f = parseGgufFile(readFileSync(out));
+    expect(f.metadata['tokenizer.ggml.model'].value).toBe('gpt2');
+    expect(f.metadata['tokenizer.ggml.pre'].value).toBe('llama-bpe');
+    expect(String(f.metadata['general.name'].value)).toMatch(/^tiny-hf-llama, QAT Q4_0/);
+    const logits = await llamaCppLogits(out, [264, 116, 257]);
+    expect(logits.length).toBe(3);
+    expect(logits.every((row) => row.length === 266 && row.every(Number.isFinite))).toBe(true);
+    await disposeLlamaCpp();
+    // A directory without its tokenizer, or with a SentencePiece-style one, is refused naming the file.
+    const bare = writeHfLlamaDir(join(dir, 'hf-bare'), 3);
+    rmSync(join(bare, 'tokenizer.json'));
+    const b = nibble(['lm', 'qat', '--model', bare, '--steps', '1']);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toMatch(/hf-bare: tokenizer\.json is missing/);
+    const spm = writeHfLlamaDir(join(dir, 'hf-spm'), 3);
+    const tj = JSON.parse(readFileSync(join(spm, 'tokenizer.json'), 'utf8'));
+    tj.model.byte_fallback = true;
+    writeFileSync(join(spm, 'tokenizer.json'), JSON.stringify(tj));
+    const c = nibble(['lm', 'qat', '--model', spm, '--steps', '1']);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/tokenizer\.json: model\.byte_fallback is set/);
   });
 
   it('refuses bad options before training, naming what is at fault', () => {

@@ -1,0 +1,54 @@
+// A Hugging Face Llama checkpoint directory, read from disk: config.json, the weights (model.safetensors, or the
+// shards model.safetensors.index.json lists), tokenizer.json and, when present, tokenizer_config.json. The weights
+// come out GGUF-named and in GGUF's rope layout (src/nn/hf_llama.ts), the tokenizer as GGUF metadata
+// (src/tokenizer/hf.ts), so every nibble command that takes a GGUF model can take the directory.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GgufValue } from '../src/io/gguf.js';
+import { parseSafetensors, type Safetensors } from '../src/io/safetensors.js';
+import { importHfLlama } from '../src/nn/hf_llama.js';
+import type { LlamaConfig } from '../src/nn/llama_config.js';
+import type { LlamaWeights } from '../src/nn/llama_train.js';
+import { hfTokenizerMetadata } from '../src/tokenizer/hf.js';
+
+export class HfDirError extends Error {}
+
+function json(dir: string, name: string, required: boolean): unknown {
+  const p = join(dir, name);
+  if (!existsSync(p)) {
+    if (required) throw new HfDirError(`${dir}: ${name} is missing (a Hugging Face Llama checkpoint has config.json, model.safetensors and tokenizer.json)`);
+    return undefined;
+  }
+  try {
+    return JSON.parse(readFileSync(p, 'utf8'));
+  } catch (e) {
+    throw new HfDirError(`${p}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** The weights of the directory: model.safetensors, or every shard of model.safetensors.index.json merged. */
+function weights(dir: string): { st: Safetensors; source: string } {
+  const one = join(dir, 'model.safetensors');
+  if (existsSync(one)) return { st: parseSafetensors(readFileSync(one), one), source: one };
+  const index = json(dir, 'model.safetensors.index.json', false) as { weight_map?: Record<string, string> } | undefined;
+  if (!index) throw new HfDirError(`${dir}: neither model.safetensors nor model.safetensors.index.json is there`);
+  if (!index.weight_map || typeof index.weight_map !== 'object') throw new HfDirError(`${dir}/model.safetensors.index.json: 'weight_map' is missing`);
+  const st: Safetensors = { tensors: {}, metadata: {} };
+  for (const shard of new Set(Object.values(index.weight_map))) {
+    const p = join(dir, shard);
+    if (!existsSync(p)) throw new HfDirError(`${dir}: shard ${shard} (named by model.safetensors.index.json) is missing`);
+    Object.assign(st.tensors, parseSafetensors(readFileSync(p), p).tensors);
+  }
+  return { st, source: join(dir, 'model.safetensors.index.json') };
+}
+
+/** Model (config and GGUF-named f32 weights) and GGUF tokenizer metadata of a Hugging Face Llama directory. */
+export function loadHfLlamaDir(dir: string): { model: { config: LlamaConfig; weights: LlamaWeights }; metadata: Record<string, GgufValue> } {
+  const config = json(dir, 'config.json', true);
+  const tokenizer = json(dir, 'tokenizer.json', true);
+  const { st, source } = weights(dir);
+  const model = importHfLlama(config, st, source);
+  const metadata = hfTokenizerMetadata(tokenizer, json(dir, 'tokenizer_config.json', false) ?? {}, join(dir, 'tokenizer.json'), model.config.vocab);
+  const name = (config as { _name_or_path?: unknown })._name_or_path;
+  return { model, metadata: { ...metadata, ...(typeof name === 'string' && name ? { 'general.name': { type: 'string', value: name } } : {}) } };
+}

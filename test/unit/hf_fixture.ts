@@ -1,0 +1,46 @@
+// Fixtures for the Hugging Face import tests: a byte-level BPE tokenizer.json (Llama 3's pre-tokenizer regex, the
+// 256 byte symbols, a few merges, two special tokens) and a whole checkpoint directory of a tiny random Llama.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeSafetensors, makeTensor } from '../../src/io/safetensors.js';
+import { hfTensorName } from '../../src/nn/hf_llama.js';
+import { llamaTensorNames } from '../../src/nn/llama_config.js';
+import { initLlamaWeights, llamaConfig } from '../../src/nn/llama_weights.js';
+import { BYTE_TO_CHAR } from '../../src/tokenizer/unicode.js';
+
+const LLAMA3_RE = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const MERGES = ['Ġ t', 'h e', 'Ġt he', 'Ġ w', 'Ġw h', 'e r', 'Ġwh er', 'Ġwher e'];
+
+/** A byte-level BPE tokenizer.json: the 256 byte symbols, the merges' products, two special tokens. */
+export function tinyTokenizerJson(pre: unknown = { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: LLAMA3_RE }, behavior: 'Isolated', invert: false }, { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false }] }) {
+  const vocab: Record<string, number> = {};
+  BYTE_TO_CHAR.forEach((c, i) => (vocab[c] = i));
+  for (const m of MERGES) vocab[m.replace(' ', '')] ??= Object.keys(vocab).length;
+  const n = Object.keys(vocab).length;
+  return {
+    version: '1.0',
+    added_tokens: [
+      { id: n, content: '<|begin_of_text|>', special: true },
+      { id: n + 1, content: '<|end_of_text|>', special: true },
+    ],
+    pre_tokenizer: pre,
+    post_processor: { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<|begin_of_text|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }] },
+    decoder: { type: 'ByteLevel' },
+    model: { type: 'BPE', dropout: null, unk_token: null, byte_fallback: false, ignore_merges: true, vocab, merges: MERGES },
+  };
+}
+export const TINY_TOKENIZER_CONFIG = { bos_token: '<|begin_of_text|>', eos_token: '<|end_of_text|>', chat_template: "{% for m in messages %}{{ m['content'] }}{% endfor %}" };
+
+/** A Hugging Face Llama directory (config.json, model.safetensors, tokenizer.json, tokenizer_config.json) of a tiny random model. */
+export function writeHfLlamaDir(dir: string, seed: number): string {
+  mkdirSync(dir, { recursive: true });
+  const vocab = 266;
+  const c = llamaConfig({ dim: 32, layers: 1, heads: 4, kvHeads: 2, ffn: 64, ctx: 64, vocab });
+  const w = initLlamaWeights(c, seed);
+  const tensors = Object.fromEntries(llamaTensorNames(c).map(({ name, shape }) => [hfTensorName(name), makeTensor('F32', shape, w[name], hfTensorName(name))]));
+  writeFileSync(join(dir, 'model.safetensors'), encodeSafetensors(tensors, { format: 'pt' }));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: vocab, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 64, rms_norm_eps: 1e-6, rope_theta: 10000, tie_word_embeddings: false, _name_or_path: 'tiny-hf-llama' }));
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson()));
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(TINY_TOKENIZER_CONFIG));
+  return dir;
+}
