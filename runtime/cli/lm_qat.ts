@@ -137,7 +137,7 @@ export async function lmQat(argv: string[]): Promise<number> {
     const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (software fallback: SwiftShader)' : ''}`;
     if (!values.json) console.error(`lm qat: ${modelPath}, ${what}, ${opts.method}${distill ? ` + distillation (T ${temperature ?? QAT_DEFAULTS.temperature})` : ''}${opts.act ? ' + int8 activations' : ''}, ${opts.steps} steps of ${opts.gradAccum! > 1 ? `${opts.gradAccum} x ` : ''}${opts.batch} x ${opts.seq} at lr ${opts.lr} for f32 and QAT each, ${adapter}`);
     const bar = values.json ? null : new ProgressBar();
-    opts.onStep = (phase, s, total, loss, ms) => bar?.update({ step: s, total, loss, msPerStep: ms, label: phase });
+    opts.onStep = (phase, s, total, loss, ms) => bar?.update({ step: s, total, loss, msPerStep: ms, label: `${phase} ${Math.round((opts.gradAccum! * opts.batch * opts.seq * 1000) / ms)} tok/s` });
     const r = await qatLlama(ctx, model, data, opts);
     writeAtomic(out, r.gguf);
     const figures: QatCliResult = { f32_start: r.f32_start, f32_after: r.f32_after, ptq: r.ptq, qat: r.qat, converted: r.converted, recovered: r.recovered, ms_per_step_f32: r.ms_per_step_f32, ms_per_step_qat: r.ms_per_step_qat };
