@@ -9,6 +9,8 @@
 //           for M >= 3). The block's rows are the components of vec4s, one per column: written out, not a private
 //           array, which SwiftShader would index lane by lane. Same fma sequence as the naive shape.
 //   else:   one invocation per output element, no workgroup memory, no barriers (CPU adapters, M < 3).
+// B16: B holds 16-bit floats (F16, or BF16 under B_BF16), two per u32 word, low half first, in the same element order
+// (common/w16.wgsl): a language model's F16 / BF16 weights at 2 bytes a parameter; the math stays f32.
 struct Params {
   M: u32,
   N: u32,
@@ -16,6 +18,8 @@ struct Params {
   batch_a: u32,
   batch_b: u32,
   batch_c: u32,
+  ldc: u32, // row stride of C (N unless C is a column block of a wider matrix)
+  c0: u32,  // index of C[0, 0] in c (a column block's first column)
 }
 
 override WG_X: u32 = 16;
@@ -23,7 +27,20 @@ override WG_Y: u32 = 16;
 override BK: u32 = 16;
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
+#if B16
+@group(0) @binding(1) var<storage, read> b: array<u32>;
+#include "common/w16.wgsl"
+
+fn b_at(i: u32) -> f32 {
+  return w16_pair(b[i >> 1u])[i & 1u];
+}
+#else
 @group(0) @binding(1) var<storage, read> b: array<f32>;
+
+fn b_at(i: u32) -> f32 {
+  return b[i];
+}
+#endif
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
@@ -43,9 +60,9 @@ fn load_b(base: u32, k: u32, n: u32) -> f32 {
     return 0.0;
   }
 #if TRANS_B
-  return b[base + n * params.K + k];
+  return b_at(base + n * params.K + k);
 #else
-  return b[base + k * params.N + n];
+  return b_at(base + k * params.N + n);
 #endif
 }
 
@@ -65,7 +82,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let n0 = wid.x * BN;
   let base_a = wid.z * params.batch_a;
   let base_b = wid.z * params.batch_b;
-  let base_c = wid.z * params.batch_c;
+  let base_c = wid.z * params.batch_c + params.c0;
   var acc: array<array<f32, 4>, 4>;
   for (var k0 = 0u; k0 < params.K; k0 += BK) {
     for (var i = lid; i < BM * BK; i += threads) {
@@ -101,7 +118,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var q = 0u; q < TN; q++) {
       let n = n0 + lid3.x + q * WG_X;
       if (m < params.M && n < params.N) {
-        c[base_c + m * params.N + n] = acc[r][q];
+        c[base_c + m * params.ldc + n] = acc[r][q];
       }
     }
   }
@@ -113,7 +130,7 @@ fn store4(base_c: u32, m0: u32, n: u32, v: vec4<f32>) {
     return;
   }
   for (var r = 0u; r < 4u && m0 + r < params.M; r++) {
-    c[base_c + (m0 + r) * params.N + n] = v[r];
+    c[base_c + (m0 + r) * params.ldc + n] = v[r];
   }
 }
 
@@ -137,7 +154,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     c2 = fma(a, vec4<f32>(load_b(base_b, k, n0 + 2u)), c2);
     c3 = fma(a, vec4<f32>(load_b(base_b, k, n0 + 3u)), c3);
   }
-  let base_c = gid.z * params.batch_c;
+  let base_c = gid.z * params.batch_c + params.c0;
   store4(base_c, m0, n0, c0);
   store4(base_c, m0, n0 + 1u, c1);
   store4(base_c, m0, n0 + 2u, c2);
@@ -157,6 +174,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var k = 0u; k < params.K; k++) {
     acc = fma(load_a(base_a, m, k), load_b(base_b, k, n), acc);
   }
-  c[gid.z * params.batch_c + m * params.N + n] = acc;
+  c[gid.z * params.batch_c + params.c0 + m * params.ldc + n] = acc;
 }
 #endif

@@ -12,6 +12,9 @@
 // products, each A value RC. The products are summed in k order, one fma each, as the naive shape of
 // matmul_f32.wgsl does: the results are the same bits. Rows past M and columns past N repeat the last one and are
 // not written.
+// B16: B holds 16-bit floats (F16, or BF16 under B_BF16), two per u32 word, low half first, in the same element order
+// (common/w16.wgsl): a language model's F16 / BF16 weights at 2 bytes a parameter, half the bytes each load brings;
+// unpacked to f32, the same fma sequence (B_VEC: 8 bytes per 4 values).
 struct Params {
   M: u32,
   N: u32,
@@ -19,6 +22,8 @@ struct Params {
   batch_a: u32,
   batch_b: u32,
   batch_c: u32,
+  ldc: u32, // row stride of C (N unless C is a column block of a wider matrix)
+  c0: u32,  // index of C[0, 0] in c (a column block's first column)
 }
 
 const RC: u32 = {{COLS}}u; // adjacent output columns per invocation: 4 (g0), 8 (G1), 12 (G2) or 16 (G3)
@@ -32,7 +37,14 @@ override WG_Y: u32 = 2;
 #else
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 #endif
+#if B16
 #if B_VEC
+@group(0) @binding(1) var<storage, read> b: array<vec2<u32>>;
+#else
+@group(0) @binding(1) var<storage, read> b: array<u32>;
+#endif
+#include "common/w16.wgsl"
+#elif B_VEC
 @group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
 #else
 @group(0) @binding(1) var<storage, read> b: array<f32>;
@@ -54,7 +66,13 @@ fn a_at(i: u32) -> f32 {
 }
 
 fn b_at(i: u32) -> f32 {
+#if B16
 #if B_VEC
+  return w16_pair(b[i >> 2u][(i >> 1u) & 1u])[i & 1u];
+#else
+  return w16_pair(b[i >> 1u])[i & 1u];
+#endif
+#elif B_VEC
   return b[i / 4u][i % 4u];
 #else
   return b[i];
@@ -71,7 +89,19 @@ fn a4(i: u32) -> vec4<f32> {
 }
 
 fn b4(i: u32) -> vec4<f32> {
+#if B16
 #if B_VEC
+  return w16_quad(b[i / 4u]);
+#else
+  // Four values from any element: two words from an even one, else the high half, a word, the low half.
+  let w = i >> 1u;
+  if ((i & 1u) == 0u) {
+    return w16_quad(vec2<u32>(b[w], b[w + 1u]));
+  }
+  let u = b[w + 1u];
+  return w16_quad(vec2<u32>((b[w] >> 16u) | (u << 16u), (u >> 16u) | (b[w + 2u] << 16u)));
+#endif
+#elif B_VEC
   return b[i / 4u];
 #else
   return vec4<f32>(b[i], b[i + 1u], b[i + 2u], b[i + 3u]);
@@ -151,10 +181,10 @@ fn b_one(base: u32, k: u32, n: u32) -> f32 {
 fn b_cols(base: u32, k: u32, n: u32) -> vec4<f32> {
   let o = base + k * params.N;
 #if B_VEC
-  return b[(o + min(n, params.N - 4u)) / 4u];
+  return b4(o + min(n, params.N - 4u));
 #else
   let nl = params.N - 1u;
-  return vec4<f32>(b[o + min(n, nl)], b[o + min(n + 1u, nl)], b[o + min(n + 2u, nl)], b[o + min(n + 3u, nl)]);
+  return vec4<f32>(b_at(o + min(n, nl)), b_at(o + min(n + 1u, nl)), b_at(o + min(n + 2u, nl)), b_at(o + min(n + 3u, nl)));
 #endif
 }
 
@@ -190,7 +220,7 @@ fn step1(acc: Acc, av: vec4<f32>, base_b: u32, k: u32, n: u32) -> Acc {
 // Row m of C at columns n .. n + 3, those before N: one 16-byte store under C_VEC (N and the batch stride multiples
 // of 4, so the four are inside the row or all past it).
 fn store_row(base_c: u32, m: u32, n: u32, v: vec4<f32>) {
-  let o = base_c + m * params.N + n;
+  let o = base_c + m * params.ldc + n;
 #if C_VEC
   if (n < params.N) {
     c[o / 4u] = v;
@@ -297,7 +327,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     h3 = step1(h3, av2, base_b, k, n0 + 12u);
 #endif
   }
-  let base_c = gid.z * params.batch_c;
+  let base_c = gid.z * params.batch_c + params.c0;
   store(base_c, m0, n0, g0);
 #if G1
   store(base_c, m0, n0 + 4u, g1);

@@ -1,5 +1,7 @@
 // f32 matmul (shaders/matmul/matmul_f32.wgsl, matmul_f32_rows.wgsl): every product training needs (x W, x W^T,
 // dY W^T, X^T dY, batched), the baseline every quantized kernel is measured against. Re-exported by matmul.ts.
+// B may also hold 16-bit floats (bType 'f16' / 'bf16': a GGUF F16 / BF16 weight's own bytes, two per u32 word), read
+// and widened in the kernel: a language model's float weights at 2 bytes a parameter on the GPU.
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
 import { checkShape, runDispatch, type Dispatch } from './common.js';
@@ -14,6 +16,10 @@ export const MATMUL_F32_ROWS: KernelDef = { name: 'matmul_f32_rows', shader: 'ma
  * shaders/matmul/matmul_f32_rows.wgsl), 'block4' (4x4 outputs per invocation, scalar loads) and 'naive' (one output
  * per invocation).
  */
+/** Element types B may have: f32, or F16 / BF16 kept at 16 bits. */
+export type MatmulBType = 'f32' | 'f16' | 'bf16';
+export const MATMUL_B_TYPES: readonly MatmulBType[] = ['f32', 'f16', 'bf16'];
+
 export type F32Variant = 'naive' | 'block4' | 'tiled' | 'rows';
 export const F32_VARIANTS: readonly F32Variant[] = ['naive', 'block4', 'tiled', 'rows'];
 /** Output columns one 'rows' invocation may take: multiples of 4 (B [K, N] is read a vec4 of columns at a time). */
@@ -32,6 +38,13 @@ export interface MatmulF32Shape {
   strideA?: number;
   strideB?: number;
   strideC?: number;
+  /** Element type of B: f32 (default), or 16-bit floats 'f16' / 'bf16', two per u32 word, low half first, in the
+   *  same element order (B's span rounded up to whole words); products and sums stay f32. */
+  bType?: MatmulBType;
+  /** C as a column block of a wider matrix: its row stride (default N) and the index of C[0, 0] in c (default 0);
+   *  a weight split along N into shards writes each shard's columns of one y. */
+  ldc?: number;
+  c0?: number;
   /** Force a variant (tests cover all four); default from the adapter's tuning table. */
   variant?: F32Variant;
   /** Older forcing knobs: `tiled` forces 'tiled'; else `block` true forces 'block4', false 'naive'. */
@@ -59,17 +72,26 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
   const batch = s.batch ?? 1;
   for (const [k, v] of Object.entries({ M, N, K, batch })) checkShape('matmul_f32', k, Number.isInteger(v) && v > 0, `${k}=${v} must be a positive integer`);
   checkShape('matmul_f32', 'variant', s.variant === undefined || F32_VARIANTS.includes(s.variant), `'${s.variant}' is not one of ${F32_VARIANTS.join(', ')}`);
+  const bType = s.bType ?? 'f32';
+  checkShape('matmul_f32', 'bType', MATMUL_B_TYPES.includes(bType), `'${bType}' is not one of ${MATMUL_B_TYPES.join(', ')}`);
+  const b16 = bType !== 'f32';
   const t = tuningFor(ctx).matmulF32;
   const variant = f32Variant(ctx, s);
   const strideA = s.strideA ?? M * K;
   const strideB = s.strideB ?? K * N;
-  const strideC = s.strideC ?? M * N;
+  const ldc = s.ldc ?? N;
+  const c0 = s.c0 ?? 0;
+  const strideC = s.strideC ?? M * ldc;
+  checkShape('matmul_f32', 'ldc', Number.isInteger(ldc) && ldc >= N, `ldc=${ldc} must be an integer >= N=${N}`);
+  checkShape('matmul_f32', 'c0', Number.isInteger(c0) && c0 >= 0, `c0=${c0} must be a non-negative integer`);
   const span = (stride: number, one: number) => 4 * (stride * (batch - 1) + one);
+  const bBytes = b16 ? 4 * Math.ceil((strideB * (batch - 1) + K * N) / 2) : span(strideB, K * N);
   const args = {
     bindings: { a, b, c },
-    params: { M, N, K, batch_a: strideA, batch_b: strideB, batch_c: strideC },
-    expect: { a: span(strideA, M * K), b: span(strideB, K * N), c: span(strideC, M * N) },
+    params: { M, N, K, batch_a: strideA, batch_b: strideB, batch_c: strideC, ldc, c0 },
+    expect: { a: span(strideA, M * K), b: bBytes, c: span(strideC, c0 + (M - 1) * ldc + N) },
   };
+  const bDefines = { B16: b16, B_BF16: bType === 'bf16' };
   if (variant === 'rows') {
     const small = M <= t.smallM;
     const cols = s.cols ?? (small ? t.smallCols : t.rowsCols);
@@ -77,10 +99,10 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
     // 16-byte loads (and stores of C) where the contiguous dimension and batch stride keep every vec4 inside one row.
     const aVec = (s.transA ? M : K) % 4 === 0 && strideA % 4 === 0;
     const bVec = (s.transB ? K : N) % 4 === 0 && strideB % 4 === 0;
-    const cVec = N % 4 === 0 && strideC % 4 === 0;
+    const cVec = N % 4 === 0 && strideC % 4 === 0 && ldc % 4 === 0 && c0 % 4 === 0;
     const rows = s.rows ?? (small ? 4 : t.rowsM);
     checkShape('matmul_f32', 'rows', rows === 4 || rows === 8, `rows=${rows} must be 4 or 8`);
-    const defines = { TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec, B_VEC: bVec, C_VEC: cVec, COLS: cols, ROWS: rows, ROWS8: rows === 8, G1: cols >= 8, G2: cols >= 12, G3: cols >= 16 };
+    const defines = { ...bDefines, TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec, B_VEC: bVec, C_VEC: cVec, COLS: cols, ROWS: rows, ROWS8: rows === 8, G1: cols >= 8, G2: cols >= 12, G3: cols >= 16 };
     const kernel = await getKernel(ctx, MATMUL_F32_ROWS, defines, { WG_X: t.rowsWG[0], WG_Y: t.rowsWG[1] });
     return { kernel, args, workgroups: [Math.ceil(N / (cols * t.rowsWG[0])), Math.ceil(M / (rows * t.rowsWG[1])), batch] };
   }
@@ -88,7 +110,7 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
   const block = variant === 'block4';
   const wgX = tiled ? t.wgX : Math.min(t.wgX, 16);
   const wgY = tiled ? t.wgY : Math.min(t.wgY, 16);
-  const kernel = await getKernel(ctx, MATMUL_F32, { TRANS_A: !!s.transA, TRANS_B: !!s.transB, TILED: tiled, BLOCK4: block }, tiled ? { WG_X: wgX, WG_Y: wgY, BK: t.bk } : { WG_X: wgX, WG_Y: wgY });
+  const kernel = await getKernel(ctx, MATMUL_F32, { ...bDefines, TRANS_A: !!s.transA, TRANS_B: !!s.transB, TILED: tiled, BLOCK4: block }, tiled ? { WG_X: wgX, WG_Y: wgY, BK: t.bk } : { WG_X: wgX, WG_Y: wgY });
   const perX = tiled || block ? wgX * 4 : wgX;
   const perY = tiled || block ? wgY * 4 : wgY;
   return { kernel, args, workgroups: [Math.ceil(N / perX), Math.ceil(M / perY), batch] };

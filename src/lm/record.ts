@@ -131,9 +131,11 @@ export class StepRecorder implements LlamaOps<Val> {
       this.ops.push({ label: `matmul ${name}`, ins, outs: [y], plan: (b) => planMatmulQ(this.ctx, b(x), w.w, b(y), { M, xType: 'f32', bias, residual: o.residual ? b(o.residual) : undefined }) });
       return y;
     }
-    // f32 weights: the f32 matmul, then bias and residual as broadcast adds.
+    // Float weights (f32, or F16 / BF16 read at 16 bits): the f32 matmul, one dispatch per shard writing its columns
+    // of the product, then bias and residual as broadcast adds.
     const prod = bias || o.residual ? this.val(M, w.N) : y;
-    this.ops.push({ label: `matmul_f32 ${name}`, ins: [x], outs: [prod], plan: async (b) => [await planMatmulF32(this.ctx, b(x), w.buf, b(prod), { M, N: w.N, K: w.K, transB: true })] });
+    const { N, K, bType } = w;
+    this.ops.push({ label: `matmul_f32 ${name}`, ins: [x], outs: [prod], plan: (b) => Promise.all(w.shards.map((s) => planMatmulF32(this.ctx, b(x), s.buf, b(prod), { M, N: s.n, K, transB: true, bType, ldc: N, c0: s.n0 }))) });
     let cur = prod;
     if (bias) {
       const nb = o.residual ? this.val(M, w.N) : y;

@@ -1,12 +1,13 @@
 // A language model's tensors on the GPU, as the GGUF file stores them: block-quantized weights stay in their blocks
 // (importGguf repacks them exactly into the layouts the fused matmuls read: 4-bit Q4_0/Q4_1/Q4_K, 8-bit codes for
-// Q8_0/Q5_0/Q5_1/Q5_K/Q6_K), F32/F16/BF16 weights become f32 buffers for the f32 matmul, vectors (norms, biases, rope
-// frequencies) f32 buffers. The token embedding stays on the CPU in its blocks: a step gathers and decodes only
+// Q8_0/Q5_0/Q5_1/Q5_K/Q6_K); F16 and BF16 matrices keep the file's bytes, 2 a parameter (two values per u32 word),
+// which the f32 matmul widens as it reads them (bType 'f16' / 'bf16'); F32 matrices are f32 buffers; vectors (norms,
+// biases, rope frequencies) f32 buffers. The token embedding stays on the CPU in its blocks: a step gathers and decodes only
 // the rows of its tokens (dequantizeGgufRows), so the table is never dequantized whole; a tied model also uploads it
 // as the LM head. Sizes are estimated from the header before anything is uploaded.
 import type { GpuContext } from '../gpu/context.js';
 import { formatBytes, type GgufTensor, type GgufTensorInfo, type GgufTensorType } from '../io/gguf.js';
-import { matmulWeights, type QuantWeights } from '../kernels/matmul.js';
+import { matmulWeights, type MatmulBType, type QuantWeights } from '../kernels/matmul.js';
 import { destroyQuantized, uploadQuantizedShards, type GpuQuantized } from '../kernels/quant.js';
 import { bf16BitsToF32, f16BitsToF32 } from '../quant/f16.js';
 import { dequantizeGgufRows, ggufBytes, GGUF_BLOCKS, importGguf, type GgufBlockType } from '../quant/gguf.js';
@@ -19,7 +20,17 @@ export const LM_WEIGHT_TYPES: readonly string[] = [...FLOAT_TYPES, ...BLOCK_TYPE
 
 export type LmWeight =
   | { kind: 'quant'; name: string; N: number; K: number; type: GgufBlockType; w: QuantWeights; shards: GpuQuantized[]; bytes: number }
-  | { kind: 'f32'; name: string; N: number; K: number; type: GgufTensorType; buf: GPUBuffer; bytes: number };
+  | { kind: 'float'; name: string; N: number; K: number; type: GgufTensorType; bType: MatmulBType; shards: FloatShard[]; bytes: number };
+
+/** Rows [n0, n0 + n) of a float weight in one buffer (one shard unless the weight exceeds the binding limit). */
+export interface FloatShard {
+  n0: number;
+  n: number;
+  buf: GPUBuffer;
+}
+
+/** How the f32 matmul reads a float weight of `type`: F16 and BF16 stay 16-bit. */
+const B_TYPES: Record<string, MatmulBType> = { F32: 'f32', F16: 'f16', BF16: 'bf16' };
 
 /** Where the weights come from: a whole parsed file or a lazy reader (openGguf). */
 export interface TensorSource {
@@ -46,6 +57,7 @@ function isBlock(type: string): type is GgufBlockType {
 
 /** Bytes a weight [N, K] of `type` takes on the GPU in nibble's layout (codes, scales, zeros: upper bound). */
 export function gpuWeightBytes(type: string, N: number, K: number): number {
+  if (type === 'F16' || type === 'BF16') return 4 * Math.ceil((N * K) / 2);
   if (!isBlock(type)) return 4 * N * K;
   const bits = type === 'Q4_0' || type === 'Q4_1' || type === 'Q4_K' ? 4 : 8;
   const groups = Math.ceil(K / (type === 'Q6_K' ? 16 : 32));
@@ -59,12 +71,25 @@ export function checkWeightType(name: string, type: string): void {
   }
 }
 
-/** A float weight is one f32 buffer: refused (before any upload) when it exceeds the adapter's binding limit. */
+/** The largest buffer one weight shard may take: the binding limit (and the buffer limit). */
+const shardLimit = (ctx: GpuContext) => Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
+
+/** Rows per shard of a float weight [N, K]: all of them where it fits one buffer, else as many as fit. */
+export function floatShardRows(ctx: GpuContext, type: string, N: number, K: number): number {
+  const limit = shardLimit(ctx);
+  if (gpuWeightBytes(type, N, K) <= limit) return N;
+  const rowBytes = (type === 'F32' ? 4 : 2) * K;
+  return Math.floor((limit - 4) / rowBytes); // - 4: a 16-bit shard of an odd count is padded to a whole word
+}
+
+/**
+ * A float weight (f32, or 16-bit for F16 / BF16) over the binding limit is split into shards of whole rows along N;
+ * refused (before any upload) only where one row exceeds the limit. Block weights split in uploadQuantizedShards.
+ */
 export function checkWeightFits(ctx: GpuContext, name: string, type: string, N: number, K: number): void {
-  if (isBlock(type)) return; // block weights are split into shards along N (uploadQuantizedShards)
-  const limit = Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
-  if (4 * N * K > limit) {
-    throw new ModelConfigError(`tensor '${name}' (${type} [${N}, ${K}]) takes ${formatBytes(4 * N * K)} as f32, over the adapter's binding limit of ${formatBytes(limit)}: float weights this large are not split yet (a block type is)`);
+  if (isBlock(type)) return;
+  if (floatShardRows(ctx, type, N, K) < 1) {
+    throw new ModelConfigError(`tensor '${name}' (${type} [${N}, ${K}]): one row takes ${formatBytes((type === 'F32' ? 4 : 2) * K)}, over the adapter's binding limit of ${formatBytes(shardLimit(ctx))}`);
   }
 }
 
@@ -87,8 +112,24 @@ export async function uploadWeight(ctx: GpuContext, src: TensorSource, name: str
     return { kind: 'quant', name, N, K, type: t.type, w: shards.length === 1 ? matmulWeights(shards[0], name) : matmulWeights(shards, name), shards, bytes };
   }
   checkWeightFits(ctx, name, t.type, N, K);
-  const buf = ctx.createBuffer(floatValues(t, N * K), undefined, name);
-  return { kind: 'f32', name, N, K, type: t.type, buf, bytes: buf.size };
+  const bType = B_TYPES[t.type];
+  // F32 decoded (checked) to f32; F16 / BF16 the file's 16-bit values as they are: two per u32 word, low half first
+  // (GGUF is little-endian).
+  const values = bType === 'f32' ? floatValues(t, N * K) : t.data;
+  if (bType !== 'f32' && t.data.length !== 2 * N * K) throw new ModelConfigError(`tensor '${name}' (${t.type} [${N}, ${K}]): ${t.data.length} bytes, its shape needs ${2 * N * K}`);
+  const rows = floatShardRows(ctx, t.type, N, K);
+  const shards: FloatShard[] = [];
+  try {
+    for (let n0 = 0; n0 < N; n0 += rows) {
+      const n = Math.min(rows, N - n0);
+      const e = bType === 'f32' ? 1 : 2; // elements of `values` per weight: f32 values, or bytes
+      shards.push({ n0, n, buf: ctx.createBuffer(values.subarray(e * n0 * K, e * (n0 + n) * K), undefined, rows < N ? `${name} [${n0}, ${n0 + n})` : name) });
+    }
+  } catch (e) {
+    shards.forEach((s) => s.buf.destroy());
+    throw e;
+  }
+  return { kind: 'float', name, N, K, type: t.type, bType, shards, bytes: shards.reduce((a, s) => a + s.buf.size, 0) };
 }
 
 /** A vector tensor (norm weights, biases) as an f32 buffer. */
@@ -100,7 +141,7 @@ export async function uploadVector(ctx: GpuContext, src: TensorSource, name: str
 
 export function destroyWeight(w: LmWeight): void {
   if (w.kind === 'quant') w.shards.forEach(destroyQuantized);
-  else w.buf.destroy();
+  else w.shards.forEach((s) => s.buf.destroy());
 }
 
 /** The token embedding on the CPU, in the file's encoding: rows decoded on demand. */

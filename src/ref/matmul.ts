@@ -1,5 +1,6 @@
 // CPU reference (f64) for matmuls. Returns C and, per element, sum_k |a_mk * b_kn| for the
 // condition-aware error bound of DESIGN.md.
+import { bf16BitsToF32, f16BitsToF32 } from '../quant/f16.js';
 import { unpackCodes, type Bits } from '../quant/layout.js';
 
 type Num = ArrayLike<number>;
@@ -32,6 +33,15 @@ export function matmulRef(a: Num, b: Num, s: MatmulRefShape): { c: Float64Array;
     }
   }
   return { c, absSum };
+}
+
+/**
+ * matmulRef with B given as 16-bit floats (the bits of F16 or BF16 values, in B's element order): the product the
+ * f32 matmul computes with bType 'f16' / 'bf16', in f64 from the exactly widened values.
+ */
+export function matmulB16Ref(a: Num, bBits: ArrayLike<number>, bType: 'f16' | 'bf16', s: MatmulRefShape): { c: Float64Array; absSum: Float64Array } {
+  const widen = bType === 'f16' ? f16BitsToF32 : bf16BitsToF32;
+  return matmulRef(a, Float64Array.from(bBits, widen), s);
 }
 
 // ---- Quantized matmuls: y[M,N] = x[M,K] · dequant(W)[N,K]^T, then the fused epilogue ----------------------
