@@ -1,12 +1,14 @@
 // Embedding (src/ops/embedding.ts): table [vocab, dim], ids i32 [count].
 //   forward (GATHER):  y[i, d] = table[ids[i], d]; an id outside [0, vocab) gives NaN (loud, never clamped)
 //   SCATTER (backward): dtable[v, d] = sum over i with ids[i] == v of dy[i, d]
-//     one invocation per table element, in id order: deterministic, no float atomics.
+//     one invocation per `chunk` columns of a table row, summing in id order: deterministic, no float atomics,
+//     and the ids are scanned once per chunk rather than once per element (chunk = dim: once per row).
 struct Params {
   count: u32,
   vocab: u32,
   dim: u32,
   row_pitch: u32,
+  chunk: u32,
 }
 
 override WG: u32 = 64;
@@ -25,18 +27,24 @@ override WG: u32 = 64;
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.y * params.row_pitch + gid.x;
 #if SCATTER
-  if (i >= params.vocab * params.dim) {
+  let chunks = (params.dim + params.chunk - 1u) / params.chunk;
+  if (i >= params.vocab * chunks) {
     return;
   }
-  let v = i32(i / params.dim);
-  let d = i % params.dim;
-  var acc = 0.0;
+  let v = i32(i / chunks);
+  let d0 = (i % chunks) * params.chunk;
+  let d1 = min(d0 + params.chunk, params.dim);
+  let row = u32(v) * params.dim;
+  for (var d = d0; d < d1; d++) {
+    dtable[row + d] = 0.0;
+  }
   for (var k = 0u; k < params.count; k++) {
     if (ids[k] == v) {
-      acc += dy[k * params.dim + d];
+      for (var d = d0; d < d1; d++) {
+        dtable[row + d] += dy[k * params.dim + d];
+      }
     }
   }
-  dtable[i] = acc;
 #else
   if (i >= params.count * params.dim) {
     return;

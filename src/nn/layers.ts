@@ -207,7 +207,7 @@ export class SwiGLU {
   forward(s: GraphScope, x: Tensor, o: { residual?: Tensor } = {}): Tensor {
     const g = this.gate.forward(s, x);
     const u = this.up.forward(s, x);
-    return this.down.forward(s, ops.mul(ops.silu(g), u), o);
+    return this.down.forward(s, ops.swiglu(g, u), o);
   }
 }
 
@@ -258,10 +258,11 @@ export class Attention {
   /** softmax(q k^T / sqrt(hd), causal) v for roped q [B*T, heads*hd] and k, v [B*T, kvHeads*hd]: [B*T, heads*hd]. */
   attend(q: Tensor, k: Tensor, v: Tensor, B: number, T: number): Tensor {
     const { heads, kvHeads, headDim: hd } = this.shape;
+    // [B, T, h * hd] -> [B, heads, T, hd] in one copy: a KV head (h < heads) is repeated while it is permuted.
     const first = (x: Tensor, h: number) => {
-      let y = ops.reshape(x, [B, T, h, hd]);
-      if (h !== heads) y = ops.reshape(ops.expandCopy(ops.reshape(y, [B, T, h, 1, hd]), [B, T, h, heads / h, hd]), [B, T, heads, hd]);
-      return ops.contiguous(ops.permute(y, [0, 2, 1, 3]));
+      if (h === heads) return ops.contiguous(ops.permute(ops.reshape(x, [B, T, h, hd]), [0, 2, 1, 3]));
+      const y = ops.permute(ops.reshape(x, [B, T, h, 1, hd]), [0, 2, 3, 1, 4]);
+      return ops.reshape(ops.expandCopy(y, [B, h, heads / h, T, hd]), [B, heads, T, hd]);
     };
     const a = ops.causalSelfAttention(first(q, heads), first(k, kvHeads), first(v, kvHeads));
     return ops.reshape(ops.permute(a, [0, 2, 1, 3]), [B * T, heads * hd]);

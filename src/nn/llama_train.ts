@@ -147,7 +147,7 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
   }
 
   swiglu(gate: Tensor, up: Tensor): Tensor {
-    return ops.mul(ops.silu(gate), up);
+    return ops.swiglu(gate, up);
   }
 
   outputRows(x: Tensor): Tensor {

@@ -12,6 +12,7 @@ import { fakeQuantGgufBackward, type GgufFakeQuantType } from './fake_quant_gguf
 import { unbroadcast } from './reduce.js';
 import { rope } from './rope.js';
 import { softmaxBackward } from './softmax.js';
+import { causalSoftmaxBackward, swigluBackward } from './fused.js';
 import { cast } from './cast.js';
 import { permute, reshape, slice, transpose } from './view.js';
 
@@ -46,9 +47,16 @@ export const GRADS: Record<string, GradRule> = {
   slice: (n, [dy]) => [pad(dy!, n.inputs[0].shape.map((_, i) => (i === n.attrs.axis ? (n.attrs.start as number) : 0)), n.inputs[0].shape)],
   sum: (n, [dy]) => [expandScale(reshape(dy!, keepShape(n)), n.inputs[0].shape, 1)],
   mean: (n, [dy]) => [expandScale(reshape(dy!, keepShape(n)), n.inputs[0].shape, n.attrs.alpha as number)],
-  matmul: ({ inputs: [a, b] }, [dy]) => [ub(matmul(dy!, transpose(b)), a.shape), ub(matmul(transpose(a), dy!), b.shape)],
+  // b a transposed 2-D view (a Linear's x @ W^T, W [N, K]): db = (dy^T a)^T, so W's own gradient comes out dense
+  // [N, K] (the same products and sums as a^T dy, no copy of the weight's gradient afterwards).
+  matmul: ({ inputs: [a, b] }, [dy]) => [
+    ub(matmul(dy!, transpose(b)), a.shape),
+    a.rank === 2 && b.rank === 2 && dy!.rank === 2 && b.strides[0] === 1 && b.strides[1] === b.shape[0] && b.shape[0] > 1 ? transpose(matmul(transpose(dy!), a)) : ub(matmul(transpose(a), dy!), b.shape),
+  ],
   matmul_q: ({ inputs: [, w] }, [dy]) => [quantMatmulGradInput(dy!, w), null, null, null],
   softmax: (n, [dy]) => [softmaxBackward(false, n.outputs[0], dy!)],
+  causal_softmax: (n, [dy]) => [causalSoftmaxBackward(n.outputs[0], dy!, n.attrs.alpha as number)],
+  swiglu: ({ inputs: [gate, up] }, [dy]) => swigluBackward(gate, up, dy!),
   log_softmax: (n, [dy]) => [softmaxBackward(true, n.outputs[0], dy!)],
   cross_entropy: ({ inputs: [logits, targets, stats], outputs: [out], attrs }, [dy]) => [crossEntropyBackward(logits, targets, stats, out, dy!, attrs.ignore as number), null, null],
   layer_norm: ({ inputs: [x, gamma], outputs: [, stats] }, [dy]) => (dy ? normBackward(false, x, gamma, stats, dy) : []),

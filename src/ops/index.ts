@@ -11,6 +11,7 @@ export { embedding } from './embedding.js';
 export { rope, type RopeOptions } from './rope.js';
 export { causalSelfAttention, causalMask } from './attention.js';
 export { cast } from './cast.js';
+export { swiglu, swigluBackward, causalSoftmax, causalSoftmaxBackward } from './fused.js';
 export { GRADS, type GradRule } from './grads.js';
 export { fakeQuant, fakeQuantBackward, fakeQuantLearnable, fakeQuantLearnableBackward, pact, pactBackward, type FakeQuantOptions, type LearnableFakeQuantOptions } from './fake_quant.js';
 export { fakeQuantGguf, fakeQuantGgufBackward, type GgufFakeQuantType } from './fake_quant_gguf.js';

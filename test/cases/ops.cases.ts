@@ -18,7 +18,7 @@ interface InSpec {
   hi?: number;
 }
 
-interface OpCase {
+export interface OpCase {
   name: string;
   inputs: InSpec[];
   gpu: (x: Tensor[]) => Tensor;
@@ -73,7 +73,7 @@ function makeInputs(specs: InSpec[], seed: number): { f: Float32Array[]; ints: I
   return { f, ints };
 }
 
-function opCase(c: OpCase, rowReduce?: 'invocation' | 'workgroup'): GpuCase {
+export function opCase(c: OpCase, rowReduce?: 'invocation' | 'workgroup'): GpuCase {
   return {
     name: `op ${c.name}${rowReduce ? ` [${rowReduce} per row]` : ''}`,
     async run(ctx: GpuContext) {
@@ -189,7 +189,7 @@ const CASE_LIST: OpCase[] = [
   {
     name: 'causal self-attention [2, 4, 8] (composition)',
     inputs: [{ shape: [2, 4, 8] }, { shape: [2, 4, 8] }, { shape: [2, 4, 8] }],
-    gpu: ([q, k, v]) => op.causalSelfAttention(q, k, v),
+    gpu: ([q, k, v]) => op.causalSelfAttention(q, k, v, { composed: true }),
     ref: ([q, k, v]) => ref.causalSelfAttention(q, k, v),
     K: 16,
   },

@@ -1,0 +1,45 @@
+// SwiGLU (src/ops/fused.ts): y = silu(gate) * up over dense tensors of n elements, one invocation per element;
+// the backward gives both gradients in the same dispatch. The arithmetic is that of the composition
+// mul(silu(gate), up) on shaders/ops/ew.wgsl (SILU, MUL, SILU_BWD), operation for operation.
+//   forward:  (gate, up) -> y             y = (g * sigmoid(g)) * u
+//   BACKWARD: (gate, up, dy) -> dgate, dup   dup = dy * silu(g); dgate = (dy * u) * s * (1 + g (1 - s)), s = sigmoid(g)
+struct Params {
+  n: u32,
+  row_pitch: u32,
+}
+
+override WG: u32 = 64;
+
+@group(0) @binding(0) var<storage, read> gate: array<f32>;
+@group(0) @binding(1) var<storage, read> up: array<f32>;
+#if BACKWARD
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dgate: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dup: array<f32>;
+#else
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+#endif
+@group(0) @binding(5) var<uniform> params: Params;
+
+// As shaders/ops/ew.wgsl's.
+fn sigmoid(x: f32) -> f32 {
+  return 1.0 / (1.0 + exp(-x));
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.y * params.row_pitch + gid.x;
+  if (i >= params.n) {
+    return;
+  }
+  let g = gate[i];
+#if BACKWARD
+  let d = dy[i];
+  let s = sigmoid(g);
+  dup[i] = d * (g * s);
+  dgate[i] = (d * up[i]) * s * (1.0 + g * (1.0 - s));
+#else
+  let silu = g * sigmoid(g);
+  y[i] = silu * up[i];
+#endif
+}

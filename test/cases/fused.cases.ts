@@ -1,0 +1,107 @@
+// The fused graph ops (src/ops/fused.ts), each against the composition it replaces:
+//   - as every op (test/cases/ops.cases.ts's opCase): forward vs the f64 reference of the composition, and the
+//     backward vs central finite differences of it, on both shapes of the row kernels;
+//   - fused vs unfused on the GPU, same inputs: forward and every input's gradient within the f32 bound
+//     c * K * u * (|ref| + mean|ref|) (c = 8, K the longest sum behind an element, u = 2^-24); the maximum absolute
+//     difference is reported (0 on SwiftShader: the fused kernels do the composition's arithmetic).
+import type { GpuContext } from '../../src/gpu/context.js';
+import { Graph } from '../../src/graph/graph.js';
+import type { Tensor } from '../../src/graph/tensor.js';
+import * as op from '../../src/ops/index.js';
+import { Arr, ref } from '../../src/ref/ops.js';
+import { randomF32 } from '../../src/ref/random.js';
+import { U_F32 } from '../../src/ref/tolerance.js';
+import { opCase, type OpCase } from './ops.cases.js';
+import { assert, type GpuCase } from './types.js';
+
+/** The composition's reference: softmax(alpha x + causal mask) over [..., T, T]. */
+function refCausalSoftmax(x: Arr, alpha: number): Arr {
+  const T = x.shape[x.shape.length - 1];
+  const m = new Float64Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
+  return ref.softmax(ref.add(ref.scale(x, alpha), new Arr([T, T], m)));
+}
+
+const swigluRef = ([g, u]: Arr[]) => ref.mul(ref.silu(g), u);
+
+const OPS: OpCase[] = [
+  { name: 'fused swiglu [3, 5]', inputs: [{ shape: [3, 5], lo: -4, hi: 4 }, { shape: [3, 5] }], gpu: ([g, u]) => op.swiglu(g, u), ref: swigluRef },
+  { name: 'fused swiglu of a transposed view [4, 3]', inputs: [{ shape: [3, 4], lo: -4, hi: 4 }, { shape: [4, 3] }], gpu: ([g, u]) => op.swiglu(op.transpose(g), u), ref: ([g, u]) => swigluRef([ref.transpose(g), u]) },
+  { name: 'fused causal_softmax [2, 3, 6, 6]', inputs: [{ shape: [2, 3, 6, 6], lo: -3, hi: 3 }], gpu: ([x]) => op.causalSoftmax(x, 0.7), ref: ([x]) => refCausalSoftmax(x, 0.7), K: 6 },
+  { name: 'fused causal_softmax of a transposed view [2, 5, 5]', inputs: [{ shape: [2, 5, 5], lo: -3, hi: 3 }], gpu: ([x]) => op.causalSoftmax(op.transpose(x), 1.3), ref: ([x]) => refCausalSoftmax(ref.transpose(x), 1.3), K: 5 },
+  { name: 'fused causal self-attention [2, 4, 8]', inputs: [{ shape: [2, 4, 8] }, { shape: [2, 4, 8] }, { shape: [2, 4, 8] }], gpu: ([q, k, v]) => op.causalSelfAttention(q, k, v), ref: ([q, k, v]) => ref.causalSelfAttention(q, k, v), K: 16 },
+  // Rows longer than a workgroup (WG_ROW's strided loops); their gradients: the fused-vs-composition cases below.
+  { name: 'fused causal_softmax [1, 80, 80]', inputs: [{ shape: [1, 80, 80], lo: -3, hi: 3 }], gpu: ([x]) => op.causalSoftmax(x, 0.25), ref: ([x]) => refCausalSoftmax(x, 0.25), K: 80, noGrad: true },
+];
+
+interface PairCase {
+  name: string;
+  shapes: number[][];
+  fused: (x: Tensor[]) => Tensor;
+  composed: (x: Tensor[]) => Tensor;
+  K: number;
+  rowReduce?: 'invocation' | 'workgroup';
+}
+
+function pairCase(c: PairCase): GpuCase {
+  return {
+    name: `fused vs composition: ${c.name}${c.rowReduce ? ` [${c.rowReduce} per row]` : ''}`,
+    async run(ctx: GpuContext) {
+      const g = new Graph(ctx, c.name, { rowReduce: c.rowReduce });
+      try {
+        const ins = c.shapes.map((s, k) => g.input(`in${k}`, s, 'f32', { requiresGrad: true }));
+        const outs = [c.fused(ins), c.composed(ins)];
+        const R = g.constant(randomF32(outs[0].numel, 777), outs[0].shape);
+        const grads = outs.map((o) => {
+          const gm = g.backward(op.sum(op.mul(o, R)), ins);
+          return ins.map((t) => gm.get(t)!);
+        });
+        // Dispatches of each alone (forward, backward and the test's loss).
+        const [fusedDispatches, composedDispatches] = await Promise.all([0, 1].map(async (j) => (await g.compile({ outputs: [outs[j], ...grads[j]] })).stats.dispatchesPerRun));
+        const exe = await g.compile({ outputs: [...outs, ...grads.flat()] });
+        const feeds: Record<string, ArrayBufferView> = {};
+        c.shapes.forEach((s, k) => (feeds[`in${k}`] = randomF32(s.reduce((a, b) => a * b, 1), 40 + k, -3, 3)));
+        await exe.run(feeds);
+        let maxAbs = 0;
+        const check = async (what: string, a: Tensor, b: Tensor) => {
+          const x = await exe.read(a);
+          const y = await exe.read(b);
+          let mean = 0;
+          for (const v of y) mean += Math.abs(v) / y.length;
+          for (let i = 0; i < y.length; i++) {
+            const err = Math.abs(x[i] - y[i]);
+            maxAbs = Math.max(maxAbs, err);
+            assert(Number.isFinite(x[i]) && err <= 8 * c.K * U_F32 * (Math.abs(y[i]) + mean), `${what}: element ${i} fused ${x[i]} vs composition ${y[i]}`);
+          }
+        };
+        await check('forward', outs[0], outs[1]);
+        for (let k = 0; k < ins.length; k++) await check(`d/d in${k}`, grads[0][k], grads[1][k]);
+        return `dispatches ${composedDispatches} -> ${fusedDispatches}; max |fused - composition| ${maxAbs.toExponential(2)} over forward and ${ins.length} gradient(s)`;
+      } finally {
+        g.destroy();
+      }
+    },
+  };
+}
+
+const B = 2;
+const H = 4;
+const T = 70;
+const D = 8;
+const PAIRS: PairCase[] = [
+  { name: 'swiglu [512, 192] (the Shakespeare model FFN)', shapes: [[512, 192], [512, 192]], fused: ([g, u]) => op.swiglu(g, u), composed: ([g, u]) => op.mul(op.silu(g), u), K: 4 },
+  ...(['invocation', 'workgroup'] as const).map((rowReduce) => ({
+    name: `causal self-attention [${B}, ${H}, ${T}, ${D}]`,
+    shapes: [[B, H, T, D], [B, H, T, D], [B, H, T, D]],
+    fused: ([q, k, v]: Tensor[]) => op.causalSelfAttention(q, k, v),
+    composed: ([q, k, v]: Tensor[]) => op.causalSelfAttention(q, k, v, { composed: true }),
+    K: T * D,
+    rowReduce,
+  })),
+];
+
+export const CASES: GpuCase[] = [
+  ...OPS.map((c) => opCase(c)),
+  ...OPS.filter((c) => c.name.includes('causal')).flatMap((c) => [opCase(c, 'invocation'), opCase(c, 'workgroup')]),
+  ...PAIRS.map(pairCase),
+];
