@@ -73,7 +73,7 @@ export async function lmJob(argv: string[]): Promise<number> {
   const model = llamaWeightsFromGguf(file);
   const tok = Tokenizer.fromGguf(file.metadata);
   const data = textDataset(readFileSync(findFile('demo/public/data/tinyshakespeare.txt'), 'utf8'), tok);
-  const base = { distill: QAT_DEFAULTS.distill ? { temperature: QAT_DEFAULTS.temperature } : false, steps, lr: QAT_DEFAULTS.lr, batch: QAT_DEFAULTS.batch, seq: QAT_DEFAULTS.seq, seed: QAT_DEFAULTS.seed, valWindows: 32, warmupSteps: 0 } satisfies Partial<LmQatOptions>;
+  const base = { distill: QAT_DEFAULTS.distill ? { temperature: QAT_DEFAULTS.temperature, teacher: QAT_DEFAULTS.teacher } : false, steps, lr: QAT_DEFAULTS.lr, batch: QAT_DEFAULTS.batch, seq: QAT_DEFAULTS.seq, seed: QAT_DEFAULTS.seed, valWindows: 32, warmupSteps: 0 } satisfies Partial<LmQatOptions>;
   const ctx = await createNodeContext();
   try {
     const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (software fallback: SwiftShader)' : ''}`;

@@ -28,10 +28,10 @@ import { writeAtomic } from './train.js';
  */
 export const defaultMethod = (bits: number): 'ste' | 'lsq' => (bits <= 2 ? 'lsq' : 'ste');
 
-export const QAT_DEFAULTS = { distill: false, temperature: 1, lr: 3e-4, steps: 300, batch: 8, seq: 64, seed: 0, valWindows: 64, gradAccum: 1 };
+export const QAT_DEFAULTS = { distill: false, teacher: 'baseline' as 'baseline' | 'start', temperature: 1, lr: 3e-4, steps: 300, batch: 8, seq: 64, seed: 0, valWindows: 64, gradAccum: 1 };
 
 export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8 --group G | --format q4_0|q8_0] [--act]
-       [--method ste|lsq] [--distill [--temperature T]] [--steps N] [--lr X] [--batch B] [--grad-accum K]
+       [--method ste|lsq] [--distill [--temperature T] [--teacher baseline|start]] [--steps N] [--lr X] [--batch B] [--grad-accum K]
        [--seed S] [--out FILE.gguf] [--data FILE] [--json]
   --model FILE    the f32 model to start from (default: the bundled demo/public/models/shakespeare-f32.gguf), or a
                   Hugging Face Llama directory (config.json, model.safetensors, a byte-level BPE tokenizer.json)
@@ -41,8 +41,10 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
   --act           also fake-quantize each layer's input per token (int8); the converted model runs f32 activations
   --method M      ste (the dynamic rule, straight-through) or lsq (learned per-group scales; with --bits);
                   default: lsq at 2 bits, ste at 3..8 bits and with --format (the measured best)
-  --distill       learn from the f32 model's logits (KL at --temperature, default ${QAT_DEFAULTS.temperature}) instead of the data
-                  loss (default: off, the data loss: it measured better here, docs/lm-qat.md); --no-distill: the default
+  --distill       learn from an f32 model's logits (KL at --temperature, default ${QAT_DEFAULTS.temperature}) instead of the data
+                  loss (default: ${QAT_DEFAULTS.distill ? 'on' : 'off'}, docs/lm-qat.md); --no-distill: the data loss
+  --teacher T     the f32 model distillation learns from: baseline (the f32 baseline after its N steps on the same
+                  batches, trained first; the default) or start (the model QAT starts from)
   --steps N       steps of each run, f32 baseline and QAT (default ${QAT_DEFAULTS.steps})
   --lr X          peak learning rate, cosine to 10% (default ${QAT_DEFAULTS.lr})
   --batch B       windows per step (default ${QAT_DEFAULTS.batch}), of --seq tokens (default ${QAT_DEFAULTS.seq})
@@ -63,7 +65,7 @@ export async function lmQat(argv: string[]): Promise<number> {
       args: argv,
       options: {
         model: { type: 'string' }, bits: { type: 'string' }, group: { type: 'string' }, format: { type: 'string' }, act: { type: 'boolean' },
-        method: { type: 'string' }, distill: { type: 'boolean' }, 'no-distill': { type: 'boolean' }, temperature: { type: 'string' },
+        method: { type: 'string' }, distill: { type: 'boolean' }, 'no-distill': { type: 'boolean' }, temperature: { type: 'string' }, teacher: { type: 'string' },
         steps: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, seed: { type: 'string' },
         out: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, 'val-windows': { type: 'string' }, 'grad-accum': { type: 'string' },
       },
@@ -86,12 +88,15 @@ export async function lmQat(argv: string[]): Promise<number> {
   if (values.distill && values['no-distill']) throw new UsageError('lm qat: --distill and --no-distill contradict');
   const temperature = numberOpt(cmd, 'temperature', values.temperature, (n) => n > 0, 'must be a positive number');
   if (temperature !== undefined && values['no-distill']) throw new UsageError('lm qat: --temperature needs distillation (drop --no-distill)');
-  const distill = values['no-distill'] ? false : values.distill || temperature !== undefined || QAT_DEFAULTS.distill;
+  const teacher = values.teacher ?? QAT_DEFAULTS.teacher;
+  if (teacher !== 'baseline' && teacher !== 'start') throw new UsageError(`lm qat: --teacher ${teacher}: must be baseline or start`);
+  if (values.teacher !== undefined && values['no-distill']) throw new UsageError('lm qat: --teacher needs distillation (drop --no-distill)');
+  const distill = values['no-distill'] ? false : values.distill || temperature !== undefined || values.teacher !== undefined || QAT_DEFAULTS.distill;
   const opts: LmQatOptions = {
     ...(fmt ? { format: fmt as 'Q4_0' | 'Q8_0' } : { bits: bits ?? 4, group: group ?? 32 }),
     method,
     act: !!values.act,
-    distill: distill ? { temperature: temperature ?? QAT_DEFAULTS.temperature } : false,
+    distill: distill ? { temperature: temperature ?? QAT_DEFAULTS.temperature, teacher } : false,
     steps: numberOpt(cmd, 'steps', values.steps, int1, 'must be an integer >= 1') ?? QAT_DEFAULTS.steps,
     lr: numberOpt(cmd, 'lr', values.lr, (n) => n > 0, 'must be a positive number') ?? QAT_DEFAULTS.lr,
     batch: numberOpt(cmd, 'batch', values.batch, int1, 'must be an integer >= 1') ?? QAT_DEFAULTS.batch,
@@ -135,13 +140,13 @@ export async function lmQat(argv: string[]): Promise<number> {
   const t0 = performance.now();
   try {
     const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (software fallback: SwiftShader)' : ''}`;
-    if (!values.json) console.error(`lm qat: ${modelPath}, ${what}, ${opts.method}${distill ? ` + distillation (T ${temperature ?? QAT_DEFAULTS.temperature})` : ''}${opts.act ? ' + int8 activations' : ''}, ${opts.steps} steps of ${opts.gradAccum! > 1 ? `${opts.gradAccum} x ` : ''}${opts.batch} x ${opts.seq} at lr ${opts.lr} for f32 and QAT each, ${adapter}`);
+    if (!values.json) console.error(`lm qat: ${modelPath}, ${what}, ${opts.method}${distill ? ` + distillation from the ${teacher === 'baseline' ? 'trained f32 baseline' : 'start model'} (T ${temperature ?? QAT_DEFAULTS.temperature})` : ''}${opts.act ? ' + int8 activations' : ''}, ${opts.steps} steps of ${opts.gradAccum! > 1 ? `${opts.gradAccum} x ` : ''}${opts.batch} x ${opts.seq} at lr ${opts.lr} for f32 and QAT each, ${adapter}`);
     const bar = values.json ? null : new ProgressBar();
     opts.onStep = (phase, s, total, loss, ms) => bar?.update({ step: s, total, loss, msPerStep: ms, label: `${phase} ${Math.round((opts.gradAccum! * opts.batch * opts.seq * 1000) / ms)} tok/s` });
     const r = await qatLlama(ctx, model, data, opts);
     writeAtomic(out, r.gguf);
     const figures: QatCliResult = { f32_start: r.f32_start, f32_after: r.f32_after, ptq: r.ptq, qat: r.qat, converted: r.converted, recovered: r.recovered, ms_per_step_f32: r.ms_per_step_f32, ms_per_step_qat: r.ms_per_step_qat };
-    const result = { ...figures, step_time_ratio: r.ms_per_step_qat / r.ms_per_step_f32, quant: what, method: opts.method, distill, act: !!opts.act, steps: opts.steps, lr: opts.lr, batch: opts.batch, grad_accum: opts.gradAccum, seq: opts.seq, seed: opts.seed, model: modelPath, out, bytes: r.gguf.length, seconds: (performance.now() - t0) / 1000, adapter };
+    const result = { ...figures, step_time_ratio: r.ms_per_step_qat / r.ms_per_step_f32, quant: what, method: opts.method, distill, ...(distill ? { teacher } : {}), act: !!opts.act, steps: opts.steps, lr: opts.lr, batch: opts.batch, grad_accum: opts.gradAccum, seq: opts.seq, seed: opts.seed, model: modelPath, out, bytes: r.gguf.length, seconds: (performance.now() - t0) / 1000, adapter };
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else {
       const f = (x: number) => x.toFixed(4);

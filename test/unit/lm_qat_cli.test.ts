@@ -69,6 +69,8 @@ describe('nibble lm qat', () => {
       [['--method', 'adaqat'], /--method adaqat .* use ste or lsq/],
       [['--group', '48'], /group size 48 does not divide K=64 of 'blk\.0\.attn_q\.weight'/],
       [['--no-distill', '--temperature', '2'], /--temperature needs distillation/],
+      [['--teacher', 'bigger'], /--teacher bigger: must be baseline or start/],
+      [['--no-distill', '--teacher', 'start'], /--teacher needs distillation/],
       [['--model', join(dir, 'missing.gguf')], /missing\.gguf/],
       [['--data', join(dir, 'missing.txt')], /missing\.txt/],
     ];
