@@ -48,14 +48,16 @@ if (values.baseline) {
 }
 try {
   // --runs 2:ste,2:lsq,... picks (bits, method) pairs; else every method at every bit width.
-  const runs = values.runs ? values.runs.split(',').map((r) => r.split(':') as [string, string]).map(([b, m]) => [Number(b), m] as const) : bitsList.flatMap((b) => methods.map((m) => [b, m] as const));
+  // A run's width: bits (torchao's rule, group 32) or q4_0 / q8_0 (ggml's rule).
+  const runs = values.runs ? values.runs.split(',').map((r) => r.split(':') as [string, string]).map(([b, m]) => [/^q[48]_0$/i.test(b) ? b.toUpperCase() : Number(b), m] as const) : bitsList.flatMap((b) => methods.map((m) => [b, m] as const));
   {
     for (const [bits, m] of runs) {
       // '+kd': distillation from the start model; '+kdb': from the f32 baseline after its N steps.
       const [method, kd] = m.split('+') as ['ste' | 'lsq', string | undefined];
       const distill = kd === 'kd' || kd === 'kdb' ? { temperature: T, weight: kdWeight, teacher: kd === 'kdb' ? ('baseline' as const) : ('start' as const) } : false;
       const needBaseline = f32 === null || (kd === 'kdb' && !teacherWeights);
-      const o: LmQatOptions = { ...base, bits, group: 32, method, distill, lsqLrScale: Number(values['lsq-lr-scale'] ?? 1), baseline: needBaseline, teacherWeights: needBaseline ? undefined : teacherWeights };
+      const width = typeof bits === 'string' ? { format: bits as 'Q4_0' | 'Q8_0' } : { bits, group: 32 };
+      const o: LmQatOptions = { ...base, ...width, method, distill, lsqLrScale: Number(values['lsq-lr-scale'] ?? 1), baseline: needBaseline, teacherWeights: needBaseline ? undefined : teacherWeights };
       const t0 = performance.now();
       const r = await qatLlama(ctx, model, data, o);
       if (!f32) f32 = { start: r.f32_start, after: r.f32_after, ms: r.ms_per_step_f32 };
@@ -63,7 +65,7 @@ try {
       const fig = { f32_start: f32.start, f32_after: f32.after, ptq: r.ptq, qat: r.qat };
       const row = { bits, group: 32, method: m, ...fig, converted: r.converted, recovered: gapRecovered(fig), ms_per_step_f32: f32.ms, ms_per_step_qat: r.ms_per_step_qat, ratio: r.ms_per_step_qat / f32.ms, seconds: (performance.now() - t0) / 1000 };
       rows.push(row);
-      console.log(`W${bits} g32 ${m.padEnd(7)} f32 ${fig.f32_start.toFixed(4)} -> ${fig.f32_after.toFixed(4)}  PTQ ${r.ptq.toFixed(4)}  QAT ${r.qat.toFixed(4)}  converted ${r.converted.toFixed(4)}  recovered ${(100 * row.recovered).toFixed(1)}%  step ${r.ms_per_step_qat.toFixed(0)} ms (${row.ratio.toFixed(2)}x f32 ${f32.ms.toFixed(0)} ms)`);
+      console.log(`${typeof bits === 'string' ? bits : `W${bits} g32`} ${m.padEnd(7)} f32 ${fig.f32_start.toFixed(4)} -> ${fig.f32_after.toFixed(4)}  PTQ ${r.ptq.toFixed(4)}  QAT ${r.qat.toFixed(4)}  converted ${r.converted.toFixed(4)}  recovered ${(100 * row.recovered).toFixed(1)}%  step ${r.ms_per_step_qat.toFixed(0)} ms (${row.ratio.toFixed(2)}x f32 ${f32.ms.toFixed(0)} ms)`);
       if (values.json) writeFileSync(values.json, JSON.stringify({ adapter, model: modelPath, ...base, temperature: T, kdWeight, rows }, null, 2));
     }
   }
