@@ -2,7 +2,7 @@
 // agree to the f32 bound (on SwiftShader bit for bit); test/cases/fused.cases.ts checks each against its
 // composition (forward and backward), the f64 reference and finite differences.
 //   swiglu(gate, up) = mul(silu(gate), up)                 shaders/ops/swiglu.wgsl: 2 dispatches -> 1; backward 3 -> 1
-//   causalSoftmax(x, alpha) = softmax(add(scale(x, alpha), causalMask))   shaders/ops/causal_softmax.wgsl: 3 -> 1;
+//   causalSoftmax(x, alpha) = softmax(add(scale(x, alpha), causalMask))   shaders/ops/softmax.wgsl CAUSAL: 3 -> 1;
 //     backward (softmax_bwd, affine) 2 -> 1
 import type { KernelDef } from '../gpu/kernel.js';
 import type { Tensor } from '../graph/tensor.js';
@@ -12,8 +12,9 @@ import { perItem, perRow } from './kernels.js';
 
 const SWIGLU: KernelDef = { name: 'swiglu', shader: 'ops/swiglu', defines: { BACKWARD: false } };
 const SWIGLU_BWD: KernelDef = { name: 'swiglu_bwd', shader: 'ops/swiglu', defines: { BACKWARD: true } };
-const CAUSAL: KernelDef = { name: 'causal_softmax', shader: 'ops/causal_softmax', defines: { BACKWARD: false } };
-const CAUSAL_BWD: KernelDef = { name: 'causal_softmax_bwd', shader: 'ops/causal_softmax', defines: { BACKWARD: true } };
+// The causal softmax is softmax.wgsl's CAUSAL variant (the same loops over the keys a query reads).
+const CAUSAL: KernelDef = { name: 'causal_softmax', shader: 'ops/softmax', defines: { CAUSAL: true, LOG: false, BACKWARD: false } };
+const CAUSAL_BWD: KernelDef = { name: 'causal_softmax_bwd', shader: 'ops/softmax', defines: { CAUSAL: true, LOG: false, BACKWARD: true } };
 
 /** silu(gate) * up, elementwise over tensors of one shape (strided views are copied first). */
 export function swiglu(gate0: Tensor, up0: Tensor): Tensor {
