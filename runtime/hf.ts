@@ -4,7 +4,7 @@
 // (src/tokenizer/hf.ts), so every nibble command that takes a GGUF model can take the directory.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GgufValue } from '../src/io/gguf.js';
+import { gguf, type GgufValue } from '../src/io/gguf.js';
 import { parseSafetensors, type Safetensors } from '../src/io/safetensors.js';
 import { importHfLlama } from '../src/nn/hf_llama.js';
 import type { LlamaConfig } from '../src/nn/llama_config.js';
@@ -50,5 +50,5 @@ export function loadHfLlamaDir(dir: string): { model: { config: LlamaConfig; wei
   const model = importHfLlama(config, st, source);
   const metadata = hfTokenizerMetadata(tokenizer, json(dir, 'tokenizer_config.json', false) ?? {}, join(dir, 'tokenizer.json'), model.config.vocab);
   const name = (config as { _name_or_path?: unknown })._name_or_path;
-  return { model, metadata: { ...metadata, ...(typeof name === 'string' && name ? { 'general.name': { type: 'string', value: name } } : {}) } };
+  return { model, metadata: { ...metadata, ...(typeof name === 'string' && name ? { 'general.name': gguf.str(name) } : {}) } };
 }

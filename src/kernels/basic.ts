@@ -52,21 +52,15 @@ export async function planBinary(ctx: GpuContext, op: BinaryOp, a: GPUBuffer, b:
 }
 
 /** y[i] = alpha * a[i]. */
-export async function planScale(ctx: GpuContext, a: GPUBuffer, y: GPUBuffer, n: number, alpha: number): Promise<Dispatch> {
-  const wg = tuningFor(ctx).elementwiseWG;
-  const kernel = await getKernel(ctx, ELEMENTWISE.scale, {}, { WG: wg });
-  const g = grid1d(ctx, Math.ceil(n / wg));
-  return {
-    kernel,
-    args: { bindings: { a, y }, params: { n, row_pitch: g.gridX * wg, alpha }, expect: { a: 4 * n, y: 4 * n } },
-    workgroups: g.workgroups,
-  };
-}
+export const planScale = (ctx: GpuContext, a: GPUBuffer, y: GPUBuffer, n: number, alpha: number) => planUnaryScaled(ctx, 'scale', a, y, n, alpha);
 
 /** y[i] += alpha * a[i], in place (y must not alias a). */
-export async function planAxpy(ctx: GpuContext, a: GPUBuffer, y: GPUBuffer, n: number, alpha: number): Promise<Dispatch> {
+export const planAxpy = (ctx: GpuContext, a: GPUBuffer, y: GPUBuffer, n: number, alpha: number) => planUnaryScaled(ctx, 'axpy', a, y, n, alpha);
+
+/** The elementwise kernels of one input and a scalar: scale (y = alpha a) and axpy (y += alpha a). */
+async function planUnaryScaled(ctx: GpuContext, op: 'scale' | 'axpy', a: GPUBuffer, y: GPUBuffer, n: number, alpha: number): Promise<Dispatch> {
   const wg = tuningFor(ctx).elementwiseWG;
-  const kernel = await getKernel(ctx, ELEMENTWISE.axpy, {}, { WG: wg });
+  const kernel = await getKernel(ctx, ELEMENTWISE[op], {}, { WG: wg });
   const g = grid1d(ctx, Math.ceil(n / wg));
   return {
     kernel,
