@@ -44,7 +44,8 @@ export { prepare, convert, modelBytes, floatBytes, dequantizeLayer, floatModel, 
 export { runDigitsPipeline, formatPipeline, toDataset, DEFAULT_PIPELINE, type PipelineOptions, type PipelineResult, type PipelineRow } from './mlp/pipeline.js';
 export { qatFinetune, checkpointModel, checkpointWeights, type FinetuneOptions, type FinetuneResult } from './mlp/finetune.js';
 export { readCheckpoint, checkpointBytes, CheckpointError, type Checkpoint } from './mlp/checkpoint.js';
-export { AdaQat, type AdaQatOptions, type AdaQatReport } from './mlp/adaqat.js';
+export { AdaQat } from './mlp/adaqat.js';
+export { GraphAdaQat, AdaQatError, type AdaQatOptions, type AdaQatReport, type AdaptiveLayer, type LayerRanges } from './train/adaqat.js';
 export { encodeModel, decodeModel, expectModelShape, ModelFileError } from './io/model.js';
 export { mlpForwardRef } from './ref/mlp.js';
 // GGUF: QAT with the format's own scale rule (ops.fakeQuantGguf), its lossless export, and the file format.

@@ -13,6 +13,7 @@ import { qatLlama, type LmQatOptions, type LmQatResult } from '../../src/lm/qat.
 import { ModelConfigError } from '../../src/nn/llama_config.js';
 import { llamaWeightsFromGguf } from '../../src/nn/llama_weights.js';
 import { QatConfigError } from '../../src/train/qat_plan.js';
+import { AdaQatError } from '../../src/train/adaqat.js';
 import { TrainingError } from '../../src/train/graph_trainer.js';
 import { Tokenizer, TokenizerError } from '../../src/tokenizer/index.js';
 import { createNodeContext } from '../node.js';
@@ -28,10 +29,13 @@ import { writeAtomic } from './train.js';
  */
 export const defaultMethod = (bits: number): 'ste' | 'lsq' => (bits <= 2 ? 'lsq' : 'ste');
 
+/** AdaQAT on a language model: a bit-width update every 5 steps (each costs 1 + layers forward passes), lambda as below. */
+export const ADAQAT_DEFAULTS = { lambda: 1, every: 5, lr: 2 };
+
 export const QAT_DEFAULTS = { distill: false, teacher: 'baseline' as 'baseline' | 'start', temperature: 1, lr: 3e-4, steps: 300, batch: 8, seq: 64, seed: 0, valWindows: 64, gradAccum: 1 };
 
 export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8 --group G | --format q4_0|q8_0] [--act]
-       [--method ste|lsq] [--distill [--temperature T] [--teacher baseline|start]] [--steps N] [--lr X] [--batch B] [--grad-accum K]
+       [--method ste|lsq|adaqat [--lambda L]] [--distill [--temperature T] [--teacher baseline|start]] [--steps N] [--lr X] [--batch B] [--grad-accum K]
        [--seed S] [--out FILE.gguf] [--data FILE] [--json]
   --model FILE    the f32 model to start from (default: the bundled demo/public/models/shakespeare-f32.gguf), or a
                   Hugging Face Llama directory (config.json, model.safetensors, a byte-level BPE tokenizer.json)
@@ -40,7 +44,11 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
   --format F      q4_0 or q8_0: ggml's own rule, so the GGUF holds exactly the trained weights (instead of --bits)
   --act           also fake-quantize each layer's input per token (int8); the converted model runs f32 activations
   --method M      ste (the dynamic rule, straight-through) or lsq (learned per-group scales; with --bits);
-                  default: lsq at 2 bits, ste at 3..8 bits and with --format (the measured best)
+                  default: lsq at 2 bits, ste at 3..8 bits and with --format (the measured best); adaqat: each
+                  Linear's weight bit-width learned during QAT (2..8, starting at --bits, default 8; the dynamic rule),
+                  each layer converted to Q4_0 (<= 4 bits) or Q8_0
+  --lambda L      adaqat: weight of the size cost (mean bits per weight) against the loss (default ${ADAQAT_DEFAULTS.lambda});
+                  larger: fewer bits
   --distill       learn from an f32 model's logits (KL at --temperature, default ${QAT_DEFAULTS.temperature}) instead of the data
                   loss (default: ${QAT_DEFAULTS.distill ? 'on' : 'off'}, docs/lm-qat.md); --no-distill: the data loss
   --teacher T     the f32 model distillation learns from: baseline (the f32 baseline after its N steps on the same
@@ -67,7 +75,7 @@ export async function lmQat(argv: string[]): Promise<number> {
         model: { type: 'string' }, bits: { type: 'string' }, group: { type: 'string' }, format: { type: 'string' }, act: { type: 'boolean' },
         method: { type: 'string' }, distill: { type: 'boolean' }, 'no-distill': { type: 'boolean' }, temperature: { type: 'string' }, teacher: { type: 'string' },
         steps: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, seed: { type: 'string' },
-        out: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, 'val-windows': { type: 'string' }, 'grad-accum': { type: 'string' },
+        out: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, 'val-windows': { type: 'string' }, 'grad-accum': { type: 'string' }, lambda: { type: 'string' },
       },
       strict: true,
     }));
@@ -82,8 +90,10 @@ export async function lmQat(argv: string[]): Promise<number> {
   if (fmt !== undefined && fmt !== 'Q4_0' && fmt !== 'Q8_0') throw new UsageError(`lm qat: --format ${values.format}: must be q4_0 or q8_0`);
   if (fmt && (bits !== undefined || group !== undefined)) throw new UsageError(`lm qat: --format ${values.format} fixes bits and group (${fmt === 'Q4_0' ? 4 : 8}-bit, 32): pass --format or --bits/--group, not both`);
   const method = values.method ?? (fmt ? 'ste' : defaultMethod(bits ?? 4));
-  if (method === 'adaqat') throw new UsageError(`lm qat: --method adaqat (learned bit widths) runs on the digits MLP (nibble train); for language models use ste or lsq`);
-  if (method !== 'ste' && method !== 'lsq') throw new UsageError(`lm qat: --method ${method}: must be ste or lsq`);
+  if (method !== 'ste' && method !== 'lsq' && method !== 'adaqat') throw new UsageError(`lm qat: --method ${method}: must be ste, lsq or adaqat`);
+  if (method === 'adaqat' && fmt) throw new UsageError(`lm qat: --format ${values.format} fixes the bit-width; --method adaqat chooses it per layer: use --bits (where it starts) instead`);
+  const lambda = numberOpt(cmd, 'lambda', values.lambda, (n) => n >= 0, 'must be a number >= 0');
+  if (lambda !== undefined && method !== 'adaqat') throw new UsageError('lm qat: --lambda is the cost weight of --method adaqat');
   if (fmt && method === 'lsq') throw new UsageError(`lm qat: --format ${values.format} fixes the scale rule (ggml's d); --method lsq learns scales: use --bits instead`);
   if (values.distill && values['no-distill']) throw new UsageError('lm qat: --distill and --no-distill contradict');
   const temperature = numberOpt(cmd, 'temperature', values.temperature, (n) => n > 0, 'must be a positive number');
@@ -93,8 +103,9 @@ export async function lmQat(argv: string[]): Promise<number> {
   if (values.teacher !== undefined && values['no-distill']) throw new UsageError('lm qat: --teacher needs distillation (drop --no-distill)');
   const distill = values['no-distill'] ? false : values.distill || temperature !== undefined || values.teacher !== undefined || QAT_DEFAULTS.distill;
   const opts: LmQatOptions = {
-    ...(fmt ? { format: fmt as 'Q4_0' | 'Q8_0' } : { bits: bits ?? 4, group: group ?? 32 }),
-    method,
+    ...(fmt ? { format: fmt as 'Q4_0' | 'Q8_0' } : { bits: bits ?? (method === 'adaqat' ? 8 : 4), group: group ?? 32 }),
+    method: method === 'adaqat' ? 'ste' : method,
+    ...(method === 'adaqat' ? { adaqat: { lambda: lambda ?? ADAQAT_DEFAULTS.lambda, every: ADAQAT_DEFAULTS.every, lr: ADAQAT_DEFAULTS.lr } } : {}),
     act: !!values.act,
     distill: distill ? { temperature: temperature ?? QAT_DEFAULTS.temperature, teacher } : false,
     steps: numberOpt(cmd, 'steps', values.steps, int1, 'must be an integer >= 1') ?? QAT_DEFAULTS.steps,
@@ -133,20 +144,20 @@ export async function lmQat(argv: string[]): Promise<number> {
     throw e;
   }
   const out = resolve(values.out ?? 'out/shakespeare-qat.gguf');
-  const what = fmt ?? `W${opts.bits} g${opts.group}`;
+  const what = fmt ?? (method === 'adaqat' ? `AdaQAT from W${opts.bits} g${opts.group}` : `W${opts.bits} g${opts.group}`);
   const srcName = srcMeta['general.name']?.value ?? modelPath;
-  opts.metadata = { ...tokenizerMetadata(srcMeta), 'general.name': gguf.str(`${String(srcName).replace(/ \(.*\)$/, '')}, QAT ${what} (${opts.method}${distill ? ', distilled' : ''}, ${opts.steps} steps)`) };
+  opts.metadata = { ...tokenizerMetadata(srcMeta), 'general.name': gguf.str(`${String(srcName).replace(/ \(.*\)$/, '')}, QAT ${what} (${method}${distill ? ', distilled' : ''}, ${opts.steps} steps)`) };
   const ctx = await createNodeContext();
   const t0 = performance.now();
   try {
     const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (software fallback: SwiftShader)' : ''}`;
-    if (!values.json) console.error(`lm qat: ${modelPath}, ${what}, ${opts.method}${distill ? ` + distillation from the ${teacher === 'baseline' ? 'trained f32 baseline' : 'start model'} (T ${temperature ?? QAT_DEFAULTS.temperature})` : ''}${opts.act ? ' + int8 activations' : ''}, ${opts.steps} steps of ${opts.gradAccum! > 1 ? `${opts.gradAccum} x ` : ''}${opts.batch} x ${opts.seq} at lr ${opts.lr} for f32 and QAT each, ${adapter}`);
+    if (!values.json) console.error(`lm qat: ${modelPath}, ${what}, ${method}${opts.adaqat ? ` (lambda ${opts.adaqat.lambda}, bits updated every ${opts.adaqat.every} steps)` : ''}${distill ? ` + distillation from the ${teacher === 'baseline' ? 'trained f32 baseline' : 'start model'} (T ${temperature ?? QAT_DEFAULTS.temperature})` : ''}${opts.act ? ' + int8 activations' : ''}, ${opts.steps} steps of ${opts.gradAccum! > 1 ? `${opts.gradAccum} x ` : ''}${opts.batch} x ${opts.seq} at lr ${opts.lr} for f32 and QAT each, ${adapter}`);
     const bar = values.json ? null : new ProgressBar();
     opts.onStep = (phase, s, total, loss, ms) => bar?.update({ step: s, total, loss, msPerStep: ms, label: `${phase} ${Math.round((opts.gradAccum! * opts.batch * opts.seq * 1000) / ms)} tok/s` });
     const r = await qatLlama(ctx, model, data, opts);
     writeAtomic(out, r.gguf);
     const figures: QatCliResult = { f32_start: r.f32_start, f32_after: r.f32_after, ptq: r.ptq, qat: r.qat, converted: r.converted, recovered: r.recovered, ms_per_step_f32: r.ms_per_step_f32, ms_per_step_qat: r.ms_per_step_qat };
-    const result = { ...figures, step_time_ratio: r.ms_per_step_qat / r.ms_per_step_f32, quant: what, method: opts.method, distill, ...(distill ? { teacher } : {}), act: !!opts.act, steps: opts.steps, lr: opts.lr, batch: opts.batch, grad_accum: opts.gradAccum, seq: opts.seq, seed: opts.seed, model: modelPath, out, bytes: r.gguf.length, seconds: (performance.now() - t0) / 1000, adapter };
+    const result = { ...figures, step_time_ratio: r.ms_per_step_qat / r.ms_per_step_f32, quant: what, method, ...(r.adaqat ? { bits: r.adaqat.bits, mean_bits: r.adaqat.meanBits, lambda: opts.adaqat!.lambda } : {}), distill, ...(distill ? { teacher } : {}), act: !!opts.act, steps: opts.steps, lr: opts.lr, batch: opts.batch, grad_accum: opts.gradAccum, seq: opts.seq, seed: opts.seed, model: modelPath, out, bytes: r.gguf.length, seconds: (performance.now() - t0) / 1000, adapter };
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else {
       const f = (x: number) => x.toFixed(4);
@@ -155,9 +166,10 @@ export async function lmQat(argv: string[]): Promise<number> {
           `validation loss, nats per byte (${opts.valWindows} windows of ${opts.seq}):`,
           `  f32 at start      ${f(r.f32_start)}`,
           `  f32 after ${opts.steps} steps ${f(r.f32_after)}`,
-          `  PTQ ${what.padEnd(13)} ${f(r.ptq)}`,
+          `  PTQ ${(r.adaqat ? "(those bits)" : what).padEnd(13)} ${f(r.ptq)}`,
           `  QAT (fake-quant)  ${f(r.qat)}`,
           `  converted (GGUF)  ${f(r.converted)}`,
+          ...(r.adaqat ? [`AdaQAT chose per layer (bits): ${Object.entries(r.adaqat.bits).map(([n, b]) => `${n.replace(/\.weight$/, '')} ${b}`).join(', ')}; mean ${r.adaqat.meanBits.toFixed(2)} bits per weight (PTQ measured at these)`] : []),
           `PTQ gap recovered: ${(100 * r.recovered).toFixed(1)}%`,
           `ms per step: f32 ${r.ms_per_step_f32.toFixed(0)}, QAT ${r.ms_per_step_qat.toFixed(0)} (${result.step_time_ratio.toFixed(2)}x)`,
           `wrote ${out} (${r.gguf.length} bytes) in ${result.seconds.toFixed(1)} s`,
@@ -166,7 +178,7 @@ export async function lmQat(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    if (e instanceof QatConfigError || e instanceof ModelConfigError || e instanceof TrainingError || e instanceof RangeError || e instanceof TextDataError) throw new UsageError(`lm qat: ${e.message}`);
+    if (e instanceof QatConfigError || e instanceof AdaQatError || e instanceof ModelConfigError || e instanceof TrainingError || e instanceof RangeError || e instanceof TextDataError) throw new UsageError(`lm qat: ${e.message}`);
     throw e;
   } finally {
     ctx.destroy();

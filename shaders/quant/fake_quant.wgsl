@@ -35,6 +35,9 @@ override ELEMS: u32 = 1;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let range = code_range();
+  let qmin = range.x;
+  let qmax = range.y;
   let base = (gid.y * params.row_pitch + gid.x) * ELEMS;
   // Scale index of `base`, then stepped without divisions: j counts along `inner`, c wraps at `channels`.
   var j = base % params.inner;
@@ -51,15 +54,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (c != last) {
       last = c;
 #if PACT
-      s = div_rn(alpha[c], params.qmax);
+      s = div_rn(alpha[c], qmax);
       z = 0.0;
 #else
       s = scale[c];
-      z = rounded_zero_point(zero_point[c], params.qmin, params.qmax);
+      z = rounded_zero_point(zero_point[c], qmin, qmax);
 #endif
       inv_s = div_rn(1.0, s);
     }
-    let q = clamp(round(x[i] * inv_s) + z, params.qmin, params.qmax);
+    let q = clamp(round(x[i] * inv_s) + z, qmin, qmax);
     y[i] = (q - z) * s;
 #if CODES
     codes[i] = i32(q);

@@ -25,6 +25,9 @@ override ELEMS: u32 = 1;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let range = code_range();
+  let qmin = range.x;
+  let qmax = range.y;
   let base = (gid.y * params.row_pitch + gid.x) * ELEMS;
   // Scale index of `base`, then stepped without divisions: j counts along `inner`, c wraps at `channels`.
   var j = base % params.inner;
@@ -39,13 +42,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     if (c != last) {
       last = c;
-      z = rounded_zero_point(zero_point[c], params.qmin, params.qmax);
+      z = rounded_zero_point(zero_point[c], qmin, qmax);
       inv_s = div_rn(1.0, scale[c]);
     }
     let q = round(x[i] * inv_s) + z;
     // ATen's dY * mask: outside the range a zero with dy's sign.
     let dy = grad_y[i];
-    grad_x[i] = select(signed_zero(dy), dy, q >= params.qmin && q <= params.qmax);
+    grad_x[i] = select(signed_zero(dy), dy, q >= qmin && q <= qmax);
     j = j + 1u;
     if (j == params.inner) {
       j = 0u;

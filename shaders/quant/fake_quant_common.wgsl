@@ -51,6 +51,20 @@ fn div_rn(a: f32, b: f32) -> f32 {
   return bitcast<f32>(sign | (u32(be) << 23u) | (m & 0x7fffffu));
 }
 
+// The code range [qmin, qmax]: params.qmin / params.qmax (fixed when the pipeline is planned; every kernel that
+// includes this file has them in its Params), or with RANGE the two floats of the storage buffer `qrange`, which
+// the host rewrites between runs (AdaQAT moves a layer's bit-width without recompiling: src/train/adaqat.ts).
+#if RANGE
+@group(0) @binding(8) var<storage, read> qrange: array<f32>;
+fn code_range() -> vec2<f32> {
+  return vec2<f32>(qrange[0], qrange[1]);
+}
+#else
+fn code_range() -> vec2<f32> {
+  return vec2<f32>(params.qmin, params.qmax);
+}
+#endif
+
 // PyTorch's learnable ops use the zero point rounded (half to even) and clamped to [qmin, qmax].
 fn rounded_zero_point(z: f32, qmin: f32, qmax: f32) -> f32 {
   return clamp(round(z), qmin, qmax);

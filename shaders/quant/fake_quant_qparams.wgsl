@@ -95,8 +95,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 #endif
 
 fn finish(c: u32, lo: f32, hi: f32, abs_sum: f32, count: u32) {
-  let qmin = params.qmin;
-  let qmax = params.qmax;
+  let range = code_range();
+  let qmin = range.x;
+  let qmax = range.y;
 #if ASYM
   let s = max(div_rn(hi - lo, qmax - qmin), EPS);
   let dmin = div_rn(lo, s);

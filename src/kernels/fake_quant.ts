@@ -51,6 +51,14 @@ function layoutOf(kernel: string, s: FakeQuantSpec): FakeQuantLayout {
   }
 }
 
+/**
+ * With a `qrange` buffer ([qmin, qmax] as two f32, rewritten by the host between runs: AdaQAT) the kernel's RANGE
+ * variant reads the code range from it instead of the plan's qmin / qmax (which then only bound what it may hold).
+ */
+function ranged(def: KernelDef, qrange: GPUBuffer | undefined): KernelDef {
+  return qrange ? { ...def, name: `${def.name}_range`, defines: { ...def.defines, RANGE: true } } : def;
+}
+
 /** Drops bindings given as undefined (optional outputs). */
 function present(b: Record<string, GPUBuffer | undefined>): Record<string, GPUBuffer> {
   return Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined)) as Record<string, GPUBuffer>;
@@ -72,12 +80,12 @@ async function elementwise(ctx: GpuContext, def: KernelDef, L: FakeQuantLayout, 
 
 /** y = fake-quant(x); with `codes`, also the clamped integer codes (i32). */
 export async function planFakeQuant(
-  ctx: GpuContext, b: { x: GPUBuffer; scale: GPUBuffer; zero_point: GPUBuffer; y: GPUBuffer; codes?: GPUBuffer }, s: FakeQuantSpec,
+  ctx: GpuContext, b: { x: GPUBuffer; scale: GPUBuffer; zero_point: GPUBuffer; y: GPUBuffer; codes?: GPUBuffer; qrange?: GPUBuffer }, s: FakeQuantSpec,
 ): Promise<Dispatch> {
   const L = layoutOf('fake_quant', s);
   const n = 4 * L.numel;
-  const def = b.codes ? { ...FAKE_QUANT, name: 'fake_quant_codes', defines: { CODES: true } } : FAKE_QUANT;
-  return elementwise(ctx, def, L, present(b), { x: n, y: n, codes: n, scale: 4 * L.channels, zero_point: 4 * L.channels }, s);
+  const def = ranged(b.codes ? { ...FAKE_QUANT, name: 'fake_quant_codes', defines: { CODES: true } } : FAKE_QUANT, b.qrange);
+  return elementwise(ctx, def, L, present(b), { x: n, y: n, codes: n, scale: 4 * L.channels, zero_point: 4 * L.channels, qrange: 8 }, s);
 }
 
 /** PACT forward: x clipped to [0, alpha] and quantized to `bits` unsigned codes, s = alpha / (2^bits - 1). */
@@ -94,11 +102,11 @@ export async function planPact(
 
 /** STE backward, scale and zero point constant: grad_x = grad_y inside the clip range, else 0. */
 export async function planFakeQuantBackward(
-  ctx: GpuContext, b: { x: GPUBuffer; grad_y: GPUBuffer; scale: GPUBuffer; zero_point: GPUBuffer; grad_x: GPUBuffer }, s: FakeQuantSpec,
+  ctx: GpuContext, b: { x: GPUBuffer; grad_y: GPUBuffer; scale: GPUBuffer; zero_point: GPUBuffer; grad_x: GPUBuffer; qrange?: GPUBuffer }, s: FakeQuantSpec,
 ): Promise<Dispatch> {
   const L = layoutOf('fake_quant_backward', s);
   const n = 4 * L.numel;
-  return elementwise(ctx, FAKE_QUANT_BACKWARD, L, { ...b }, { x: n, grad_y: n, grad_x: n, scale: 4 * L.channels, zero_point: 4 * L.channels }, s);
+  return elementwise(ctx, ranged(FAKE_QUANT_BACKWARD, b.qrange), L, present(b), { x: n, grad_y: n, grad_x: n, scale: 4 * L.channels, zero_point: 4 * L.channels, qrange: 8 }, s);
 }
 
 async function perScale(
@@ -152,13 +160,13 @@ export async function planPactBackward(
  * (8da4w activations, with granularity {kind: 'token'}), 'symmetric' = absmax, 'lsq' = LSQ's initial step size.
  */
 export async function planFakeQuantQParams(
-  ctx: GpuContext, b: { x: GPUBuffer; scale: GPUBuffer; zero_point: GPUBuffer }, s: FakeQuantSpec & { mode: QParamsMode },
+  ctx: GpuContext, b: { x: GPUBuffer; scale: GPUBuffer; zero_point: GPUBuffer; qrange?: GPUBuffer }, s: FakeQuantSpec & { mode: QParamsMode },
 ): Promise<Dispatch> {
   const def = FAKE_QUANT_QPARAMS[s.mode];
   checkShape('fake_quant_qparams', 'mode', !!def, `'${s.mode}' is not one of ${Object.keys(FAKE_QUANT_QPARAMS).join(', ')}`);
   const L = layoutOf(def.name, s);
   const c = 4 * L.channels;
-  return perScale(ctx, def, L, { ...b }, { x: 4 * L.numel, scale: c, zero_point: c }, { qmin: s.qmin, qmax: s.qmax }, s.variant);
+  return perScale(ctx, ranged(def, b.qrange), L, present(b), { x: 4 * L.numel, scale: c, zero_point: c, qrange: 8 }, { qmin: s.qmin, qmax: s.qmax }, s.variant);
 }
 
 /**

@@ -121,7 +121,7 @@ export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: Te
 }
 
 /** Mean cross-entropy over the fixed validation batches (targets IGNORE_INDEX skipped), in nats per byte. */
-export async function validationLoss(tr: GraphTrainer, batches: readonly { ids: Int32Array; targets: Int32Array }[], data: Pick<TextDataset, 'tokensPerByte'>): Promise<number> {
+export async function validationLoss(tr: Pick<GraphTrainer, 'evaluate'>, batches: readonly { ids: Int32Array; targets: Int32Array }[], data: Pick<TextDataset, 'tokensPerByte'>): Promise<number> {
   let sum = 0;
   let count = 0;
   for (const v of batches) {

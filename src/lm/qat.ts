@@ -13,6 +13,8 @@ import type { LlamaConfig } from '../nn/llama_config.js';
 import { buildLlamaTrainGraph, IGNORE_INDEX, llamaLinears, readLlamaWeights, readLsqScales, type LlamaTrainGraph, type LlamaWeights } from '../nn/llama_train.js';
 import { writeLlamaGguf } from '../nn/llama_weights.js';
 import { train } from '../train/loop.js';
+import type { AdaQatOptions } from '../train/adaqat.js';
+import { adaptivePlan, LmAdaQat, type LmAdaQatResult } from './qat_bits.js';
 import { convertLinearGguf, initLsqScales, prepareLinears, type LinearQatConfig } from '../train/qat_plan.js';
 import { warmupCosine } from '../train/schedule.js';
 import { LanguageModel } from './model.js';
@@ -26,6 +28,8 @@ export interface LmQatOptions extends LinearQatConfig {
     /** 'start' (default): the f32 model QAT starts from; 'baseline': the f32 model after its N steps on the same batches (the equal-budget baseline, trained first; or `teacherWeights`). */
     teacher?: 'start' | 'baseline';
   } | false;
+  /** AdaQAT: learn each quantized Linear's weight bit-width (src/lm/qat_bits.ts); `bits` is then where it starts. */
+  adaqat?: AdaQatOptions;
   /** The trained baseline's weights (LmQatResult.f32Weights of an earlier run with the same options) for teacher 'baseline' without training it again. */
   teacherWeights?: LlamaWeights;
   steps: number;
@@ -65,6 +69,8 @@ export interface LmQatResult {
   gguf: Uint8Array;
   weights: LlamaWeights;
   plan: Map<string, LinearQuant>;
+  /** With adaqat: the bit-widths it chose (ptq is then measured at them). */
+  adaqat?: LmAdaQatResult;
   losses: { f32: number[]; qat: number[] };
 }
 
@@ -74,7 +80,7 @@ export function gapRecovered(r: { f32_start: number; f32_after: number; ptq: num
 
 type Batches = { ids: Int32Array; targets: Int32Array }[];
 
-async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'qat', sampler: WindowSampler, val: Batches, data: TextDataset, o: LmQatOptions): Promise<{ before: number; after: number; losses: number[]; ms: number; weights: LlamaWeights }> {
+async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'qat', sampler: WindowSampler, val: Batches, data: TextDataset, o: LmQatOptions, ada?: LmAdaQat): Promise<{ before: number; after: number; losses: number[]; ms: number; weights: LlamaWeights }> {
   const scales = new Set(t.ops.qparams.values());
   const k = o.gradAccum ?? 1;
   const warm = Math.min(o.warmupSteps ?? 0, o.steps - 1);
@@ -88,10 +94,22 @@ async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'q
     evalOut: t.ce,
     lrScale: (p) => (scales.has(p) ? (o.lsqLrScale ?? 1) : 1),
     onStep: (s) => o.onStep?.(phase, s.step, s.total, s.loss, s.ms),
+    afterStep: async (step, tr, inputs) => void (await ada?.afterStep(step, tr, inputs)),
     before: (tr) => validationLoss(tr, val, data),
     after: async (tr) => ({ loss: await validationLoss(tr, val, data), weights: await readLlamaWeights(t) }),
   });
   return { before: r.before, after: r.after.loss, losses: r.losses, ms: r.msPerStep, weights: r.after.weights };
+}
+
+/** Validation loss (nats per byte) of f32 weights under a QAT plan (fake-quant), on a forward-only graph. */
+async function planValidationLoss(ctx: GpuContext, config: LlamaConfig, weights: LlamaWeights, plan: ReadonlyMap<string, LinearQuant>, val: Batches, data: TextDataset, B: number, T: number): Promise<number> {
+  const t = buildLlamaTrainGraph(ctx, config, weights, { B, T, label: 'lm-qat-ptq', quant: plan, lsqScales: initLsqScales(plan, llamaLinears(config), weights) });
+  try {
+    const exe = await t.graph.compile({ outputs: [t.ce] });
+    return await validationLoss({ evaluate: async (inputs) => (await exe.run(inputs), (await exe.read(t.ce)) as Float32Array) }, val, data);
+  } finally {
+    t.graph.destroy();
+  }
 }
 
 /** Validation loss (nats per byte) of a GGUF model on the inference engine over the same windows. */
@@ -147,7 +165,9 @@ export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; we
   const { config, weights } = model;
   checkOptions(o, config);
   const linears = llamaLinears(config);
-  const plan = prepareLinears(linears, o);
+  const prepared = prepareLinears(linears, o);
+  const ada = o.adaqat ? new LmAdaQat(ctx, linears, prepared, o.adaqat) : undefined;
+  const plan = o.adaqat ? adaptivePlan(prepared, o.adaqat) : prepared;
   const lsq0 = initLsqScales(plan, linears, weights);
   const B = o.batch;
   const T = o.seq;
@@ -172,14 +192,18 @@ export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; we
   let trained: LlamaWeights;
   let lsq: Record<string, Float32Array>;
   try {
-    q = await trainPhase(ctx, t, 'qat', sampler, val, data, o);
+    ada?.attachLlama(t);
+    q = await trainPhase(ctx, t, 'qat', sampler, val, data, o, ada);
     trained = await readLlamaWeights(t);
     lsq = await readLsqScales(t);
   } finally {
     t.graph.destroy();
   }
-  const gguf = await convertLlama(ctx, config, trained, plan, lsq, o.metadata);
+  // AdaQAT: the model is converted, and PTQ measured, at the bit-widths it chose.
+  const final = ada ? ada.chosenPlan(plan) : plan;
+  const ptq = ada ? await planValidationLoss(ctx, config, weights, final, val, data, B, T) : q.before;
+  const gguf = await convertLlama(ctx, config, trained, final, lsq, o.metadata);
   const converted = await engineValidationLoss(ctx, gguf, val, T, data);
-  const r = { f32_start: f32.before, f32_after: f32.after, ptq: q.before, qat: q.after };
-  return { ...r, converted, recovered: gapRecovered(r), ms_per_step_f32: f32.ms, ms_per_step_qat: q.ms, f32Weights: f32.weights, gguf, weights: trained, plan, losses: { f32: f32.losses, qat: q.losses } };
+  const r = { f32_start: f32.before, f32_after: f32.after, ptq, qat: q.after };
+  return { ...r, converted, recovered: gapRecovered(r), ms_per_step_f32: f32.ms, ms_per_step_qat: q.ms, f32Weights: f32.weights, gguf, weights: trained, plan: final, ...(ada ? { adaqat: ada.result() } : {}), losses: { f32: f32.losses, qat: q.losses } };
 }

@@ -1,16 +1,17 @@
-// The training loop, identical in Node and the browser: seeded batches, one submit per step (forward, backward,
-// clipping and the optimizer), the loss read back each step (NaN stops training and names the step), checkpoints
-// (safetensors bytes: weights + optimizer state + step) that resume to the same next-step loss.
+// Training the digits MLP, identical in Node and the browser, on the generic loop (src/train/loop.ts): seeded
+// batches, one submit per step (forward, backward, clipping and the optimizer), the loss read back each step (NaN
+// stops training and names the last good checkpoint), checkpoints (safetensors bytes in the MLP's format: weights,
+// optimizer state, step, quantizers, AdaQAT state) that resume to the same next-step loss.
 import type { GpuContext } from '../gpu/context.js';
+import type { Tensor } from '../graph/tensor.js';
 import { checkpointBytes, CheckpointError, readCheckpoint } from './checkpoint.js';
-import { buildMlp, cloneWeights, readQParams, readWeights, type LayerQuant, type MlpWeights, type QParams } from '../nn/mlp.js';
+import { buildMlp, readQParams, readWeights, type LayerQuant, type MlpWeights, type QParams } from '../nn/mlp.js';
 import { rng } from '../ref/random.js';
-import * as ops from '../ops/index.js';
-import { Optimizer } from '../train/optimizer.js';
 import type { MlpModel } from './qat.js';
 import { warmupCosine } from '../train/schedule.js';
 import { AdaQat, type AdaQatOptions, type AdaQatReport } from './adaqat.js';
-import { TrainingError } from '../train/graph_trainer.js';
+import { TrainingError, type GraphTrainer } from '../train/graph_trainer.js';
+import { train as loop } from '../train/loop.js';
 
 export interface Dataset {
   /** [count, features] f32, row-major. */
@@ -83,7 +84,11 @@ export function epochOrder(count: number, seed: number, epoch: number): Uint32Ar
   return p;
 }
 
-/** Trains `model` (f32, or QAT when its layers carry quantizers) with AdamW on `data`. */
+/**
+ * Trains `model` (f32, or QAT when its layers carry quantizers) with AdamW on `data`: a caller of the generic loop
+ * (src/train/loop.ts), which runs the steps, the NaN stop and the checkpoints; here are the MLP's batches (a seeded
+ * shuffle per epoch), its optimizer settings, its checkpoint format (src/mlp/checkpoint.ts) and AdaQAT's updates.
+ */
 export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: TrainOptions): Promise<TrainResult> {
   const { sizes } = model.weights;
   if (data.features !== sizes[0]) throw new Error(`train: data has ${data.features} features, the model takes ${sizes[0]}`);
@@ -91,67 +96,42 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
   if (!Number.isInteger(B) || B <= 0 || B > data.count) throw new Error(`train: batch ${B} must be in 1..${data.count}`);
   const perEpoch = Math.floor(data.count / B);
   const total = perEpoch * o.epochs;
-  let weights = cloneWeights(model.weights);
-  let startStep = 0;
-  let optState: Record<string, Float32Array> | null = null;
-  if (o.adaqat && model.quant.some((q) => q?.weight?.learn || q?.act?.learn)) throw new Error('train: AdaQAT drives the dynamic quantizers; it cannot be combined with learned (LSQ) quantizers');
-  if (o.adaqat && model.quant.some((q) => q?.weight?.format)) throw new Error('train: AdaQAT chooses the bit-widths; a GGUF format (QatConfig.format) fixes them, so the two cannot be combined');
-  const ada = o.adaqat ? new AdaQat(model.quant, sizes, o.adaqat) : null;
+  const ada = o.adaqat ? new AdaQat(ctx, model.quant, sizes, o.adaqat) : null;
+  let weights = model.weights;
   let qparams = model.qparams;
+  let restored: { opt: Record<string, Float32Array>; step: number } | null = null;
   if (o.resume) {
     const ck = readCheckpoint(o.resume, sizes);
     if (ck.step > total) throw new CheckpointError(`checkpoint: step ${ck.step} is past this run's ${total} steps`);
-    startStep = ck.step;
     weights = ck.weights;
-    optState = ck.opt;
     if (ck.qparams) qparams = ck.qparams;
     if (ada) {
       if (ck.adaqat === undefined) throw new CheckpointError('train: resume: the checkpoint has no AdaQAT state, but adaqat is on');
       ada.load(ck.adaqat as Parameters<AdaQat['load']>[0]);
     }
+    restored = { opt: ck.opt, step: ck.step };
   }
-  let quant = ada ? ada.quant() : model.quant;
-  // The step's graph: forward, backward, dense gradients; the optimizer runs in the same submit. Rebuilt (weights
-  // and optimizer state carried over) when AdaQAT changes a bit-width.
-  const build = async (w: MlpWeights) => {
-    const mg = buildMlp(ctx, w, { batch: B, quant: quant.length ? quant : undefined, qparams, loss: true, label: quant.some(Boolean) ? 'qat-step' : 'f32-step' });
-    const params = [...mg.w, ...mg.b, ...mg.qp.values()];
+  // One graph for the whole run: with AdaQAT its quantizers read their bit-widths from run-time ranges.
+  const quant = ada ? ada.trainingQuant() : model.quant;
+  const mg = buildMlp(ctx, weights, { batch: B, quant: quant.length ? quant : undefined, qparams, loss: true, label: quant.some(Boolean) ? 'qat-step' : 'f32-step' });
+  try {
+    ada?.attachMlp(mg);
     const learned = new Set(mg.qp.values());
-    const grads = mg.graph.backward(mg.loss!, params);
-    // The optimizer kernels read dense gradients: materialise any that come out as views (w's grad through transpose).
-    const dense = params.map((p) => {
-      const g = grads.get(p)!;
-      return g.isContiguous() && g.offset === 0 ? g : ops.contiguous(g);
-    });
-    const exe = await mg.graph.compile({ outputs: [mg.loss!, ...dense] });
     // Learned quantizer parameters take no weight decay, and (Adam's steps are ~lr whatever the gradient's size) a
     // learning rate relative to their size: scales move by ~lr of their initial mean per step, zero points by lr codes.
-    const lrScale = (name: string) => {
-      if (name.endsWith('zero_point')) return 1;
-      const v = model.qparams![name]; // the initial values (also on resume: the same scale as an uninterrupted run)
-      return v.reduce((s, x) => s + Math.abs(x), 0) / v.length;
+    const wd = o.weightDecay ?? 0.01;
+    const paramOptions = (p: Tensor) => {
+      if (!learned.has(p)) return { weightDecay: wd }; // biases too (the MLP's recipe)
+      if (p.name.endsWith('zero_point')) return { weightDecay: 0, lrScale: 1 };
+      const v = model.qparams![p.name]; // the initial values (also on resume: the same scale as an uninterrupted run)
+      return { weightDecay: 0, lrScale: v.reduce((s, x) => s + Math.abs(x), 0) / v.length };
     };
-    const opt = await Optimizer.create(ctx, exe, params.map((p, i) => (learned.has(p) ? [p, dense[i], { weightDecay: 0, lrScale: lrScale(p.name) }] : [p, dense[i]])), { kind: 'adamw', lr: o.lr, weightDecay: o.weightDecay ?? 0.01 }, o.clipNorm);
-    return { mg, exe, opt };
-  };
-  let { mg, exe, opt } = await build(weights);
-  if (optState) opt.load(optState, startStep);
-  const schedule = warmupCosine({ lr: o.lr, warmupSteps: Math.min(o.warmupSteps ?? 0, total - 1), totalSteps: total, minLr: o.lr * 0.05 });
-  const xb = new Float32Array(B * data.features);
-  const yb = new Int32Array(B);
-  const losses: number[] = [];
-  const times: number[] = [];
-  let lastGood = startStep;
-  const save = async (step: number) => {
-    if (!o.onCheckpoint) return;
-    await o.onCheckpoint(checkpointBytes(await readWeights(mg, sizes), await opt.state(), step, quant, ada?.state(), await readQParams(mg)), step);
-    lastGood = step;
-  };
-  try {
-    const end = Math.min(total, o.stopAtStep ?? total);
+    const currentQuant = () => (ada ? ada.quant() : model.quant);
+    const xb = new Float32Array(B * data.features);
+    const yb = new Int32Array(B);
     let order: Uint32Array = new Uint32Array(0);
     let orderEpoch = -1;
-    for (let step = startStep; step < end; step++) {
+    const batches = (step: number) => {
       const epoch = Math.floor(step / perEpoch);
       if (epoch !== orderEpoch) {
         order = epochOrder(data.count, o.seed, epoch);
@@ -163,41 +143,37 @@ export async function train(ctx: GpuContext, model: MlpModel, data: Dataset, o: 
         xb.set(data.x.subarray(r * data.features, (r + 1) * data.features), i * data.features);
         yb[i] = data.y[r];
       }
-      const lr = schedule(step);
-      const t0 = performance.now();
-      opt.prepare(lr);
-      await exe.run({ x: xb, labels: yb }, { after: (pass) => opt.encode(pass) });
-      opt.advance();
-      const loss = (await exe.read(mg.loss!))[0];
-      const ms = performance.now() - t0;
-      if (!Number.isFinite(loss)) {
-        throw new TrainingError(`training stopped at step ${step + 1} of ${total}: the loss is ${loss}` + (o.onCheckpoint ? `; the last good checkpoint is from step ${lastGood}` : '') + ' (lower the learning rate, or set clipNorm)');
-      }
-      losses.push(loss);
-      if (step - startStep >= 2) times.push(ms);
-      o.onStep?.({ step: step + 1, total, epoch, loss, ms, lr });
-      if (ada && (step + 1) % ada.every === 0) {
-        if (await ada.update(ctx, mg, weights, B, { x: xb, labels: yb })) {
-          const w = await readWeights(mg, sizes);
-          const st = await opt.state();
-          opt.destroy();
-          mg.graph.destroy();
-          quant = ada.quant();
-          ({ mg, exe, opt } = await build(w));
-          opt.load(st, step + 1);
-        }
-        o.onBits?.(ada.report(), step + 1);
-      }
-      if (o.checkpointEvery && (step + 1) % o.checkpointEvery === 0) await save(step + 1);
-    }
-    if (o.onCheckpoint && end % (o.checkpointEvery ?? Infinity) !== 0) await save(end);
-    const sorted = times.sort((a, b) => a - b);
-    const qp = mg.qp.size ? await readQParams(mg) : undefined;
-    return { weights: await readWeights(mg, sizes), steps: end, losses, msPerStep: sorted.length ? sorted[sorted.length >> 1] : NaN, quant, qparams: qp, adaqat: ada?.report() };
+      return { x: xb, labels: yb };
+    };
+    const r = await loop(ctx, { graph: mg.graph, loss: mg.loss!, params: [...mg.w, ...mg.b, ...mg.qp.values()] }, {
+      steps: total,
+      stopAt: o.stopAtStep,
+      lr: warmupCosine({ lr: o.lr, warmupSteps: Math.min(o.warmupSteps ?? 0, total - 1), totalSteps: total, minLr: o.lr * 0.05 }),
+      batches,
+      weightDecay: wd,
+      clipNorm: o.clipNorm,
+      paramOptions,
+      restore: restored ? (tr) => tr.loadOptimizer(restored!.opt, restored!.step) : undefined,
+      onStep: (st) => o.onStep?.({ step: st.step, total, epoch: Math.floor((st.step - 1) / perEpoch), loss: st.loss, ms: st.ms, lr: st.lr }),
+      afterStep: ada
+        ? async (step, tr, inputs) => {
+            if (await ada.afterStep(step, tr, inputs)) o.onBits?.(ada.report(), step);
+          }
+        : undefined,
+      ...(o.onCheckpoint
+        ? {
+            checkpointEvery: o.checkpointEvery,
+            checkpointAtEnd: true,
+            onCheckpoint: async (bytes: Uint8Array, step: number) => void (await o.onCheckpoint!(bytes, step)),
+            checkpointBytes: async (tr: GraphTrainer, step: number) => checkpointBytes(await readWeights(mg, sizes), await tr.optimizerState(), step, currentQuant(), ada?.state(), await readQParams(mg)),
+          }
+        : {}),
+      after: async () => ({ weights: await readWeights(mg, sizes), qparams: mg.qp.size ? await readQParams(mg) : undefined }),
+    });
+    const steps = Math.min(total, o.stopAtStep ?? total);
+    return { weights: r.after.weights, steps, losses: r.losses, msPerStep: r.msPerStep, quant: currentQuant(), qparams: r.after.qparams, adaqat: ada?.report() };
   } finally {
-    opt.destroy();
     mg.graph.destroy();
-    ada?.destroy();
   }
 }
 

@@ -13,7 +13,7 @@ import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
 import type { QuantizedTensor } from '../quant/scheme.js';
 import { rng } from '../ref/random.js';
-import { fakeQuantWeight, lsqScaleName, type LayerQuant } from './linear_quant.js';
+import { fakeQuantWeight, lsqScaleName, rangeName, type LayerQuant } from './linear_quant.js';
 
 export class LayerError extends Error {}
 
@@ -44,6 +44,8 @@ export class GraphScope {
   readonly params = new Map<string, Tensor>();
   /** The learned quantizer params by name. */
   readonly qparams = new Map<string, Tensor>();
+  /** The run-time code ranges of adaptive quantizers ([qmin, qmax] constants, `<weight>.qrange`), by name: AdaQAT rewrites them. */
+  readonly ranges = new Map<string, Tensor>();
   private readonly consts = new Map<string, Tensor>();
 
   constructor(
@@ -88,6 +90,13 @@ export class GraphScope {
     return p;
   }
 
+  /** The code range constant `name` of a quantizer of `bits` (made once, holding that range until the host rewrites it). */
+  range(name: string, bits: number, symmetric: boolean): Tensor {
+    let t = this.ranges.get(name);
+    if (!t) this.ranges.set(name, (t = this.graph.constant(ops.rangeFor(bits, symmetric), [2], 'f32', name)));
+    return t;
+  }
+
   quant(weight: string): LayerQuant | undefined {
     return this.o.quant?.get(weight);
   }
@@ -127,7 +136,10 @@ export class Linear {
       const q = s.quant(this.weight);
       const xin = q?.act ? this.quantInput(s, x, q.act) : x;
       const w = s.weight(this.weight, [this.N, this.K]);
-      const wq = q?.weight ? fakeQuantWeight(w, q.weight, q.weight.learn && !q.weight.format ? s.learned(lsqScaleName(this.weight), (this.N * this.K) / q.weight.group) : undefined) : w;
+      const qw = q?.weight;
+      const wq = qw
+        ? fakeQuantWeight(w, qw, qw.learn && !qw.format ? s.learned(lsqScaleName(this.weight), (this.N * this.K) / qw.group) : undefined, qw.adaptive ? s.range(rangeName(this.weight), qw.bits, true) : undefined)
+        : w;
       y = ops.matmul(xin, ops.transpose(wq));
     }
     if (this.o.bias) y = ops.add(y, s.weight(this.o.bias, [this.N]));
@@ -139,7 +151,7 @@ export class Linear {
     const p = this.o.act ?? `${this.weight}.input`;
     if (a.learn === 'pact') return ops.pact(x, s.learned(`${p}.alpha`, 1), { bits: a.bits });
     if (a.learn) return ops.fakeQuantLearnable(x, s.learned(`${p}.scale`, 1), s.learned(`${p}.zero_point`, 1), { bits: a.bits, symmetric: false, granularity: { kind: 'tensor' }, learnZeroPoint: true });
-    return ops.fakeQuant(x, { bits: a.bits, symmetric: false, granularity: { kind: 'token' } });
+    return ops.fakeQuant(x, { bits: a.bits, symmetric: false, granularity: { kind: 'token' } }, a.adaptive ? s.range(rangeName(p), a.bits, false) : undefined);
   }
 }
 

@@ -17,6 +17,8 @@ export interface LinearQuant {
   learn?: boolean;
   /** Fake-quantize the layer's input per token (int8 asymmetric). */
   act?: boolean;
+  /** AdaQAT: `bits` is the widest; the code range is read at run time from the constant `<weight>.qrange` (rangeName), which the host rewrites. */
+  adaptive?: boolean;
 }
 
 /**
@@ -26,23 +28,27 @@ export interface LinearQuant {
  * a learned per-tensor scale and zero point) or PACT (`learn: 'pact'`, a learned clip).
  */
 export interface LayerQuant {
-  weight: { bits: number; group: number; learn?: boolean; format?: 'Q4_0' | 'Q8_0' } | null;
-  act: { bits: number; learn?: boolean | 'pact' } | null;
+  weight: { bits: number; group: number; learn?: boolean; format?: 'Q4_0' | 'Q8_0'; /** The code range from the constant `<weight>.qrange` (AdaQAT). */ adaptive?: boolean } | null;
+  act: { bits: number; learn?: boolean | 'pact'; /** The code range from the constant `<prefix>.qrange` (AdaQAT). */ adaptive?: boolean } | null;
 }
 
 /** A plan entry (prepareLinears) as the Linear layer's LayerQuant: int8 per-token inputs with `act`. */
 export function layerQuant(q: LinearQuant): LayerQuant {
-  return { weight: { bits: q.bits, group: q.group, ...(q.learn ? { learn: true } : {}), ...(q.format ? { format: q.format } : {}) }, act: q.act ? { bits: 8 } : null };
+  return { weight: { bits: q.bits, group: q.group, ...(q.learn ? { learn: true } : {}), ...(q.format ? { format: q.format } : {}), ...(q.adaptive ? { adaptive: true } : {}) }, act: q.act ? { bits: 8 } : null };
 }
 
 /** The name of a weight's learned LSQ scale param. */
 export const lsqScaleName = (weight: string) => `${weight}.scale`;
 
-/** The fake-quantized weight w [N, K] (scale: the LSQ scale param, with q.learn). */
-export function fakeQuantWeight(w: Tensor, q: Pick<LinearQuant, 'bits' | 'group' | 'format' | 'learn'>, scale?: Tensor): Tensor {
+/** The name of a quantizer's run-time code range constant ([qmin, qmax], AdaQAT). */
+export const rangeName = (prefix: string) => `${prefix}.qrange`;
+
+/** The fake-quantized weight w [N, K] (scale: the LSQ scale param, with q.learn; range: the code range constant, with q.adaptive). */
+export function fakeQuantWeight(w: Tensor, q: Pick<LinearQuant, 'bits' | 'group' | 'format' | 'learn' | 'adaptive'>, scale?: Tensor, range?: Tensor): Tensor {
   if (q.format) return ops.fakeQuantGguf(w, q.format);
   const granularity = { kind: 'group' as const, group: q.group };
-  if (!q.learn) return ops.fakeQuant(w, { bits: q.bits, symmetric: true, granularity });
+  if (q.adaptive && (q.learn || !range)) throw new Error(`fakeQuantWeight: ${w.name}: an adaptive quantizer is the dynamic rule with its range constant '${rangeName(w.name)}'`);
+  if (!q.learn) return ops.fakeQuant(w, { bits: q.bits, symmetric: true, granularity }, q.adaptive ? range : undefined);
   if (!scale) throw new Error(`fakeQuantWeight: ${w.name}: LSQ needs its scale param '${lsqScaleName(w.name)}'`);
   const C = w.numel / q.group;
   const zeros = w.graph.constant(new Float32Array(C), [C], 'f32', `${w.name}.zero_point`);

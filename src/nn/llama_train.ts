@@ -112,6 +112,11 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     return new Map([...this.scope.qparams].map(([n, t]) => [n.slice(0, -'.scale'.length), t]));
   }
 
+  /** The run-time code ranges of adaptive (AdaQAT) weight quantizers (constants `<weight>.qrange`) by weight name. */
+  get ranges(): Map<string, Tensor> {
+    return new Map([...this.scope.ranges].map(([n, t]) => [n.slice(0, -'.qrange'.length), t]));
+  }
+
   get B(): number {
     return this.ids.shape[0];
   }

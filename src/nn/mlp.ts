@@ -52,6 +52,8 @@ export interface MlpGraph {
   b: Tensor[];
   /** The learned quantizer parameters (trained with the weights; no weight decay), by name. */
   qp: Map<string, Tensor>;
+  /** The run-time code ranges of adaptive (AdaQAT) quantizers (`w{i}.qrange`, `a{i}.qrange`), by name. */
+  ranges: Map<string, Tensor>;
 }
 
 /**
@@ -83,7 +85,7 @@ export function buildMlp(
     const z = l.forward(s, h);
     h = i + 1 < L ? (o.activation === 'relu' ? ops.relu(z) : ops.silu(z)) : z;
   }
-  const out: MlpGraph = { graph: g, x, logits: h, inputs, w, b, qp: s.qparams };
+  const out: MlpGraph = { graph: g, x, logits: h, inputs, w, b, qp: s.qparams, ranges: s.ranges };
   if (o.loss) {
     out.labels = g.input('labels', [o.batch], 'i32');
     out.loss = ops.crossEntropy(h, out.labels);

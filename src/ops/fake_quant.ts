@@ -29,9 +29,14 @@ function channelsOf(x: Tensor, o: FakeQuantOptions): number {
   return rows * (K / o.granularity.group);
 }
 
-/** x_hat = fake-quant(x) with data-derived scale/zero point; outputs [x_hat, scale, zero_point]. */
-export function fakeQuant(x: Tensor, o: FakeQuantOptions): Tensor {
-  const inputs = [x];
+/**
+ * x_hat = fake-quant(x) with data-derived scale/zero point; outputs [x_hat, scale, zero_point]. `range`: a constant
+ * [2] f32 tensor [qmin, qmax] read at run time (the kernels' RANGE variant), which the host may rewrite between runs
+ * to move the bit-width without recompiling (AdaQAT); `o.bits` is then the widest it may hold. Its values must be a
+ * valid range of at most `o.bits` bits (qmin <= 0 < qmax, integers): rangeFor(bits, symmetric) writes them.
+ */
+export function fakeQuant(x: Tensor, o: FakeQuantOptions, range?: Tensor): Tensor {
+  const inputs = range ? [x, range] : [x];
   const g = graphOf('fake_quant', inputs);
   requireDtype('fake_quant', inputs, x, 'x', 'f32');
   if (!Number.isInteger(o.bits) || o.bits < 2 || o.bits > 8) throw new OpError('fake_quant', inputs, `bits=${o.bits} is not an integer in 2..8`);
@@ -40,6 +45,7 @@ export function fakeQuant(x: Tensor, o: FakeQuantOptions): Tensor {
     throw new OpError('fake_quant', inputs, `group size ${o.granularity.group} does not divide K=${K}`);
   }
   if (!x.isContiguous()) throw new OpError('fake_quant', inputs, 'x must be contiguous (call contiguous() first)');
+  if (range && (range.numel !== 2 || range.dtype !== 'f32')) throw new OpError('fake_quant', inputs, `range must be f32 [2] ([qmin, qmax]), got ${range.dtype} [${range.shape.join(', ')}]`);
   const spec = specOf(x, o);
   const C = channelsOf(x, o);
   const node = g.addNode(
@@ -49,22 +55,29 @@ export function fakeQuant(x: Tensor, o: FakeQuantOptions): Tensor {
     { options: o },
     async (pc) => {
       const [y, scale, zp] = node.outputs;
-      const b = { x: pc.buf(x), scale: pc.buf(scale), zero_point: pc.buf(zp) };
+      const qrange = range ? pc.buf(range) : undefined;
+      const b = { x: pc.buf(x), scale: pc.buf(scale), zero_point: pc.buf(zp), qrange };
       return [await planFakeQuantQParams(pc.ctx, b, spec), await planFakeQuant(pc.ctx, { ...b, y: pc.buf(y) }, spec)];
     },
   );
   return node.outputs[0];
 }
 
-/** STE backward: grad_x = grad_y where qmin <= round(x / s) + z <= qmax, else 0 (the quantizer of `y`'s node). */
-export function fakeQuantBackward(x: Tensor, scale: Tensor, zp: Tensor, dy: Tensor, o: FakeQuantOptions): Tensor {
-  const inputs = [x, scale, zp, dy];
+/** The [qmin, qmax] of `bits` (a `range` tensor's values). */
+export function rangeFor(bits: number, symmetric: boolean): Float32Array {
+  const { qmin, qmax } = qRange(bits, symmetric);
+  return Float32Array.of(qmin, qmax);
+}
+
+/** STE backward: grad_x = grad_y where qmin <= round(x / s) + z <= qmax, else 0 (the quantizer of `y`'s node; `range` as its forward's). */
+export function fakeQuantBackward(x: Tensor, scale: Tensor, zp: Tensor, dy: Tensor, o: FakeQuantOptions, range?: Tensor): Tensor {
+  const inputs = range ? [x, scale, zp, dy, range] : [x, scale, zp, dy];
   const g = graphOf('fake_quant_bwd', inputs);
   if (!dy.isContiguous() || dy.offset !== 0) throw new OpError('fake_quant_bwd', inputs, 'dy must be dense (the kernel reads it flat): materialise views with contiguous()');
   const spec = specOf(x, o);
   const node = g.addNode('fake_quant_bwd', inputs, [{ shape: x.shape }], { options: o }, async (pc) => [
-    await planFakeQuantBackward(pc.ctx, { x: pc.buf(x), grad_y: pc.buf(dy), scale: pc.buf(scale), zero_point: pc.buf(zp), grad_x: pc.buf(node.outputs[0]) }, spec),
-  ], [1, 2, 3]);
+    await planFakeQuantBackward(pc.ctx, { x: pc.buf(x), grad_y: pc.buf(dy), scale: pc.buf(scale), zero_point: pc.buf(zp), grad_x: pc.buf(node.outputs[0]), qrange: range ? pc.buf(range) : undefined }, spec),
+  ], range ? [1, 2, 3, 4] : [1, 2, 3]);
   return node.outputs[0];
 }
 

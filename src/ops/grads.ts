@@ -66,8 +66,9 @@ export const GRADS: Record<string, GradRule> = {
   cast: (n, [dy]) => [cast(dy!, n.attrs.from as DType)],
   rope_bwd: (n, [dy]) => [rope(dy!, n.attrs, 1), null],
   // The kernel reads grad_y densely: a strided view (the weight's grad through transpose in a Linear) is materialised.
-  fake_quant: ({ inputs: [x], outputs: [, scale, zp], attrs }, [dy]) => [
-    dy ? fakeQuantBackward(x, scale, zp, dy.isContiguous() && dy.offset === 0 ? dy : contiguous(dy), attrs.options as FakeQuantOptions) : null,
+  fake_quant: ({ inputs: [x, range], outputs: [, scale, zp], attrs }, [dy]) => [
+    dy ? fakeQuantBackward(x, scale, zp, dy.isContiguous() && dy.offset === 0 ? dy : contiguous(dy), attrs.options as FakeQuantOptions, range) : null,
+    ...(range ? [null] : []),
   ],
   fake_quant_lsq: ({ inputs: [x, scale, zp], attrs }, [dy]) => {
     const o = attrs.options as LearnableFakeQuantOptions;

@@ -13,5 +13,5 @@ export { causalSelfAttention, causalMask } from './attention.js';
 export { cast } from './cast.js';
 export { swiglu, swigluBackward, causalSoftmax, causalSoftmaxBackward } from './fused.js';
 export { GRADS, type GradRule } from './grads.js';
-export { fakeQuant, fakeQuantBackward, fakeQuantLearnable, fakeQuantLearnableBackward, pact, pactBackward, type FakeQuantOptions, type LearnableFakeQuantOptions } from './fake_quant.js';
+export { fakeQuant, fakeQuantBackward, rangeFor, fakeQuantLearnable, fakeQuantLearnableBackward, pact, pactBackward, type FakeQuantOptions, type LearnableFakeQuantOptions } from './fake_quant.js';
 export { fakeQuantGguf, fakeQuantGgufBackward, type GgufFakeQuantType } from './fake_quant_gguf.js';

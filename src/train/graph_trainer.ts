@@ -49,7 +49,21 @@ export class GraphTrainer {
    * Compiles the training step (loss + gradients + AdamW) and an evaluation of `evalOut` (default: the loss).
    * `accumulate` (default 1): micro-batches per step, whose mean gradient the update uses.
    */
-  static async create(ctx: GpuContext, t: TrainableGraph, o: { lr: number; weightDecay: number; clipNorm?: number; evalOut?: Tensor; /** Learning-rate multiplier per param (e.g. LSQ scales). */ lrScale?: (p: Tensor) => number; accumulate?: number }): Promise<GraphTrainer> {
+  static async create(
+    ctx: GpuContext,
+    t: TrainableGraph,
+    o: {
+      lr: number;
+      weightDecay: number;
+      clipNorm?: number;
+      evalOut?: Tensor;
+      /** Learning-rate multiplier per param (e.g. LSQ scales). */
+      lrScale?: (p: Tensor) => number;
+      /** Per-param AdamW settings over the defaults (vectors: no weight decay; lrScale above). */
+      paramOptions?: (p: Tensor) => { weightDecay?: number; lrScale?: number };
+      accumulate?: number;
+    },
+  ): Promise<GraphTrainer> {
     const k = o.accumulate ?? 1;
     if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) throw new TrainingError(`train: accumulate ${JSON.stringify(k)} must be an integer >= 1 (micro-batches per step)`);
     if (t.params.length === 0) throw new TrainingError('train: the model has no params to train');
@@ -64,7 +78,7 @@ export class GraphTrainer {
     const evalOut = o.evalOut ?? t.loss;
     const exe = await t.graph.compile({ outputs: loss === t.loss ? [t.loss, ...dense] : [t.loss, loss, ...dense] });
     const evalExe = await t.graph.compile({ outputs: [evalOut] });
-    const opt = await Optimizer.create(ctx, exe, t.params.map((p, i) => [p, dense[i], { ...(p.rank === 1 ? { weightDecay: 0 } : {}), ...(o.lrScale ? { lrScale: o.lrScale(p) } : {}) }] as [Tensor, Tensor, { weightDecay?: number; lrScale?: number }]), { kind: 'adamw', lr: o.lr, weightDecay: o.weightDecay }, o.clipNorm && o.clipNorm > 0 ? o.clipNorm : undefined, k);
+    const opt = await Optimizer.create(ctx, exe, t.params.map((p, i) => [p, dense[i], { ...(p.rank === 1 ? { weightDecay: 0 } : {}), ...(o.lrScale ? { lrScale: o.lrScale(p) } : {}), ...o.paramOptions?.(p) }] as [Tensor, Tensor, { weightDecay?: number; lrScale?: number }]), { kind: 'adamw', lr: o.lr, weightDecay: o.weightDecay }, o.clipNorm && o.clipNorm > 0 ? o.clipNorm : undefined, k);
     let lossAcc: Accumulator | null = null;
     try {
       if (k > 1) lossAcc = await Accumulator.create(ctx, [{ buffer: exe.buffer(loss), n: 1, label: 'loss' }], k);
@@ -139,6 +153,18 @@ export class GraphTrainer {
     for (const p of this.t.params) t[`param.${p.name}`] = makeTensor('F32', [...p.shape], await this.t.graph.readParam(p), p.name);
     for (const [k, v] of Object.entries(await this.opt.state())) t[`optim.${k}`] = makeTensor('F32', [v.length], v, k);
     return encodeSafetensors(t, { ...meta, format: FORMAT, step: String(this.steps) });
+  }
+
+  /** The optimizer's state (AdamW moments by param), for a caller's own checkpoint format. */
+  optimizerState(): Promise<Record<string, Float32Array>> {
+    return this.opt.state();
+  }
+
+  /** Restores optimizer state and the step count saved with optimizerState (the params are the caller's to restore). */
+  loadOptimizer(state: Record<string, Float32Array>, step: number): void {
+    if (!Number.isInteger(step) || step < 0) throw new TrainingError(`train: step ${step} is not an integer >= 0`);
+    this.opt.load(state, step);
+    this.steps = step;
   }
 
   /** Restores a checkpoint of this model; every param and state is checked (name, size) before anything is written. */

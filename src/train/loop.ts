@@ -30,6 +30,8 @@ export interface TrainOptions {
   clipNorm?: number;
   /** Learning-rate multiplier per param (e.g. LSQ scales). */
   lrScale?: (p: Tensor) => number;
+  /** Per-param AdamW settings over the defaults (GraphTrainer.create). */
+  paramOptions?: (p: Tensor) => { weightDecay?: number; lrScale?: number };
   /** What evaluate reads (default: the loss). */
   evalOut?: Tensor;
   /** Tokens (or samples) a step consumes, for the tokens/s figure. */
@@ -40,11 +42,22 @@ export interface TrainOptions {
   evaluate?: (tr: GraphTrainer) => Promise<number>;
   /** A checkpoint of this run to continue from: restored before the first step (exact resume). */
   resume?: Uint8Array;
+  /** Or the caller restores the trainer itself (its own checkpoint format: params, then tr.loadOptimizer). */
+  restore?: (tr: GraphTrainer) => void | Promise<void>;
+  /** Stop after this step (an interrupted run: the schedule stays that of `steps`). */
+  stopAt?: number;
+  /** Also a checkpoint every this many steps, and (checkpointAtEnd) after the last step run, without evaluating. */
+  checkpointEvery?: number;
+  checkpointAtEnd?: boolean;
+  /** The checkpoint's bytes (default: tr.checkpoint(checkpointMeta), the graph trainer's format). */
+  checkpointBytes?: (tr: GraphTrainer, step: number) => Promise<Uint8Array>;
   /** Checks a restored checkpoint's metadata (e.g. the recipe); throw to refuse it. */
   checkResume?: (meta: Record<string, string>, step: number) => void;
   /** Metadata every checkpoint carries (e.g. the recipe). */
   checkpointMeta?: Record<string, string>;
   onStep?: (s: TrainStep) => void;
+  /** Runs after each step (after onStep) with the step's inputs while the trainer lives (e.g. AdaQAT's bit-width update). */
+  afterStep?: (step: number, tr: GraphTrainer, inputs: GraphInputs | GraphInputs[]) => Promise<void>;
   onEval?: (step: number, value: number, tr: GraphTrainer) => void | Promise<void>;
   /** A checkpoint at each evaluation before the last step; `where` names it in a later stop (e.g. its file). */
   onCheckpoint?: (bytes: Uint8Array, step: number) => void | string | Promise<void | string>;
@@ -66,25 +79,35 @@ export interface TrainResult {
  */
 export async function train<A = void, B = void>(ctx: GpuContext, t: TrainableGraph, o: TrainOptions & { before?: (tr: GraphTrainer) => Promise<A>; after?: (tr: GraphTrainer) => Promise<B> }): Promise<TrainResult & { before: A; after: B }> {
   if (!Number.isInteger(o.steps) || o.steps < 1) throw new TrainingError(`train: steps ${o.steps} must be an integer >= 1`);
-  const tr = await GraphTrainer.create(ctx, t, { lr: o.lr(0), weightDecay: o.weightDecay ?? 0, clipNorm: o.clipNorm, accumulate: o.accumulate, evalOut: o.evalOut, lrScale: o.lrScale });
+  const tr = await GraphTrainer.create(ctx, t, { lr: o.lr(0), weightDecay: o.weightDecay ?? 0, clipNorm: o.clipNorm, accumulate: o.accumulate, evalOut: o.evalOut, lrScale: o.lrScale, paramOptions: o.paramOptions });
   try {
     if (o.resume) {
       const meta = tr.restore(o.resume);
       o.checkResume?.(meta, tr.stepsTaken);
-      if (tr.stepsTaken >= o.steps) throw new TrainingError(`train: the checkpoint is at step ${tr.stepsTaken}, the run has ${o.steps}`);
     }
+    if (o.restore) await o.restore(tr);
+    const resumed = !!(o.resume || o.restore);
+    // A graph-trainer checkpoint must leave a step to run; a caller's restore (the MLP) may end exactly at the run's end.
+    if (tr.stepsTaken > o.steps || (o.resume && tr.stepsTaken === o.steps)) throw new TrainingError(`train: the checkpoint is at step ${tr.stepsTaken}, the run has ${o.steps}`);
     const before = (await o.before?.(tr)) as A;
     const losses: number[] = [];
     const times: number[] = [];
     const evals: { step: number; value: number }[] = [];
-    let lastGood: { step: number; where: string } | null = o.resume ? { step: tr.stepsTaken, where: 'the checkpoint this run resumed from' } : null;
-    const named = () => (lastGood ? `the last good checkpoint is ${lastGood.where}, at step ${lastGood.step}` : 'no checkpoint was written before it');
+    let lastGood: { step: number; where?: string } | null = resumed ? { step: tr.stepsTaken, where: 'the checkpoint this run resumed from' } : null;
+    const save = async (step: number) => {
+      const bytes = o.checkpointBytes ? await o.checkpointBytes(tr, step) : await tr.checkpoint(o.checkpointMeta);
+      const where = await o.onCheckpoint!(bytes, step);
+      lastGood = { step, ...(where ? { where } : {}) };
+    };
+    const end = Math.min(o.steps, o.stopAt ?? o.steps);
+    const named = () => (!lastGood ? 'no checkpoint was written before it' : lastGood.where ? `the last good checkpoint is ${lastGood.where}, at step ${lastGood.step}` : `the last good checkpoint is from step ${lastGood.step}`);
     const perStep = o.tokensPerStep ?? 0;
-    for (let step = tr.stepsTaken; step < o.steps; step++) {
+    for (let step = tr.stepsTaken; step < end; step++) {
       const lr = o.lr(step);
       let r: { loss: number; ms: number };
+      const inputs = o.batches(step);
       try {
-        r = await tr.step(o.batches(step), lr);
+        r = await tr.step(inputs, lr);
       } catch (e) {
         if (!(e instanceof TrainingError) || !/the loss is/.test(e.message)) throw e;
         throw new TrainingError(`${e.message}; ${named()}`);
@@ -92,18 +115,17 @@ export async function train<A = void, B = void>(ctx: GpuContext, t: TrainableGra
       losses.push(r.loss);
       times.push(r.ms);
       o.onStep?.({ step: step + 1, total: o.steps, loss: r.loss, lr, ms: r.ms, tokensPerSec: (perStep * 1000) / r.ms });
+      await o.afterStep?.(step + 1, tr, inputs);
       if (o.evaluate && o.evalEvery && o.evalEvery > 0 && (step + 1) % o.evalEvery === 0 && step + 1 < o.steps) {
         const v = await o.evaluate(tr);
         // A checkpoint is written only of weights whose evaluation is finite: what it names can be resumed from.
         if (!Number.isFinite(v)) throw new TrainingError(`train: the evaluation at step ${step + 1} is ${v} (lower the learning rate, or clip the gradient norm); ${named()}`);
         evals.push({ step: step + 1, value: v });
         await o.onEval?.(step + 1, v, tr);
-        if (o.onCheckpoint) {
-          const where = await o.onCheckpoint(await tr.checkpoint(o.checkpointMeta), step + 1);
-          lastGood = { step: step + 1, where: where || `the one of step ${step + 1}` };
-        }
-      }
+        if (o.onCheckpoint) await save(step + 1);
+      } else if (o.onCheckpoint && o.checkpointEvery && (step + 1) % o.checkpointEvery === 0) await save(step + 1);
     }
+    if (o.onCheckpoint && o.checkpointAtEnd && lastGood?.step !== end) await save(end);
     const after = (await o.after?.(tr)) as B;
     const msPerStep = medianStepMs(times);
     return { losses, evals, msPerStep, tokensPerSec: (perStep * 1000) / msPerStep, before, after };

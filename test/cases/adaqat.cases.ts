@@ -1,8 +1,10 @@
-// AdaQAT (src/mlp/adaqat.ts): learned per-layer bit-widths. The update is checked against the loss of
-// independently built forward graphs at each bit configuration; training with it reproduces, resumes and converts.
+// AdaQAT (src/train/adaqat.ts, the MLP's src/mlp/adaqat.ts): learned per-layer bit-widths. The update, probed
+// through the training graph's run-time ranges, is checked against the loss of independently built forward graphs
+// at each bit configuration; training with it reproduces, resumes and converts.
 import { buildMlp, initMlp, type LayerQuant, type MlpWeights } from '../../src/nn/mlp.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { AdaQat } from '../../src/mlp/adaqat.js';
+import { GraphTrainer } from '../../src/train/graph_trainer.js';
 import { convert, prepare } from '../../src/mlp/qat.js';
 import { evaluate, train } from '../../src/mlp/trainer.js';
 import { assert, expectError, type GpuCase } from './types.js';
@@ -31,10 +33,13 @@ export const CASES: GpuCase[] = [
       const w = initMlp(SIZES, 11);
       const model = prepare(w, { bits: 4, group: 16, act: true });
       const o = { lambda: 0.3, lr: 1.5, init: 3.4 };
-      const ada = new AdaQat(model.quant, SIZES, o);
+      const ada = new AdaQat(ctx, model.quant, SIZES, o);
       const B = 16;
-      const train = buildMlp(ctx, w, { batch: B, quant: ada.quant(), loss: true });
+      // The training graph reads its bit-widths from run-time ranges; the probes run its forward-only executable.
+      const train = buildMlp(ctx, w, { batch: B, quant: ada.trainingQuant(), loss: true });
+      const tr = await GraphTrainer.create(ctx, { graph: train.graph, loss: train.loss!, params: [...train.w, ...train.b] }, { lr: 0, weightDecay: 0 });
       try {
+        ada.attachMlp(train);
         const q0 = ada.quant();
         const { grad } = ada.cost();
         const L = await lossOf(ctx, w, q0, B);
@@ -46,7 +51,7 @@ export const CASES: GpuCase[] = [
           const dL = L - (await lossOf(ctx, w, moved(layer, kind), B));
           expect.push(Math.min(8, Math.max(1.001, 3.4 - o.lr * (dL + o.lambda * grad[j]))));
         }
-        await ada.update(ctx, train, w, B, { x: data.x.slice(0, B * 32), labels: Int32Array.from(data.y).slice(0, B) });
+        await ada.afterStep(1, tr, { x: data.x.slice(0, B * 32), labels: Int32Array.from(data.y).slice(0, B) });
         const got = [ada.weight[0]!, ada.weight[1]!, ada.act[0]!, ada.act[1]!];
         got.forEach((g, j) => assert(g === expect[j], `slot ${j} (${slots[j].join(' ')}): b = ${g}, expected ${expect[j]}`));
         // The cost gradient with activations: dC/dbw_i = n_i * ba_i / (8 * sum n), n = [32*32, 4*32].
@@ -56,8 +61,8 @@ export const CASES: GpuCase[] = [
         assert(ada.updates === 1, `${ada.updates} updates`);
         return `b -> ${got.map((g) => g.toFixed(4)).join(', ')} (loss at 4 bits ${L.toFixed(5)})`;
       } finally {
+        tr.destroy();
         train.graph.destroy();
-        ada.destroy();
       }
     },
   },
@@ -103,13 +108,13 @@ export const CASES: GpuCase[] = [
   },
   {
     name: 'adaqat: bad options and unquantized models are refused',
-    async run() {
+    async run(ctx) {
       const q = prepare(initMlp(SIZES, 1), { bits: 4, group: 16 }).quant;
       const msgs = [
-        await expectError('lambda', () => new AdaQat(q, SIZES, { lambda: -1 })),
-        await expectError('init', () => new AdaQat(q, SIZES, { init: 9 })),
-        await expectError('maxBits', () => new AdaQat(q, SIZES, { minBits: 4, maxBits: 3 })),
-        await expectError('float', () => new AdaQat([null, null], SIZES, {})),
+        await expectError('lambda', () => new AdaQat(ctx, q, SIZES, { lambda: -1 })),
+        await expectError('init', () => new AdaQat(ctx, q, SIZES, { init: 9 })),
+        await expectError('maxBits', () => new AdaQat(ctx, q, SIZES, { minBits: 4, maxBits: 3 })),
+        await expectError('float', () => new AdaQat(ctx, [null, null], SIZES, {})),
       ];
       assert(/lambda=-1 must be a finite number >= 0/.test(msgs[0]), msgs[0]);
       assert(/init=9 must be in \(1, 8\]/.test(msgs[1]), msgs[1]);

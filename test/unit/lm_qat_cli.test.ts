@@ -29,6 +29,22 @@ describe('nibble lm qat', () => {
     expect(f.tensors.find((t) => t.name === 'token_embd.weight')?.type).toBe('F32');
   });
 
+  it('--method adaqat learns each layer\'s bits and writes each layer as Q4_0 or Q8_0 by the bits chosen', () => {
+    const out = join(dir, 'adaqat.gguf');
+    const r = nibble(['lm', 'qat', '--method', 'adaqat', '--bits', '5', '--lambda', '50', '--steps', '5', '--batch', '2', '--seq', '32', '--val-windows', '2', '--data', data, '--out', out, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    for (const k of ['f32_start', 'f32_after', 'ptq', 'qat', 'converted', 'recovered', 'ms_per_step_f32', 'ms_per_step_qat', 'mean_bits']) expect(Number.isFinite(res[k]), k).toBe(true);
+    expect(res.method).toBe('adaqat');
+    // One update (every 5 steps) at a large cost: every layer leaves 5 bits; the file holds each at its chosen width.
+    const f = parseGgufFile(readFileSync(out));
+    for (const [name, bits] of Object.entries(res.bits as Record<string, number>)) {
+      expect(bits, name).toBeLessThan(5);
+      expect(f.tensors.find((t) => t.name === name)?.type, name).toBe(bits <= 4 ? 'Q4_0' : 'Q8_0');
+    }
+    expect(res.mean_bits).toBeLessThan(5);
+  });
+
   it('takes a Hugging Face Llama directory (config.json, model.safetensors, tokenizer.json): the GGUF carries its tokenizer and llama.cpp runs it', async () => {
     const hf = writeHfLlamaDir(join(dir, 'hf'), 3);
     const out = join(dir, 'hf-q4_0.gguf');
@@ -66,7 +82,10 @@ describe('nibble lm qat', () => {
       [['--bits', '9'], /--bits 9: must be an integer in 2\.\.8/],
       [['--grad-accum', '0'], /--grad-accum 0: must be an integer >= 1/],
       [['--grad-accum', '1.5'], /--grad-accum 1\.5: must be an integer >= 1/],
-      [['--method', 'adaqat'], /--method adaqat .* use ste or lsq/],
+      [['--method', 'pact'], /--method pact: must be ste, lsq or adaqat/],
+      [['--method', 'adaqat', '--format', 'q4_0'], /--format q4_0 fixes the bit-width; --method adaqat chooses it/],
+      [['--lambda', '1'], /--lambda is the cost weight of --method adaqat/],
+      [['--method', 'adaqat', '--lambda=-1'], /--lambda -1: must be a number >= 0/],
       [['--group', '48'], /group size 48 does not divide K=64 of 'blk\.0\.attn_q\.weight'/],
       [['--no-distill', '--temperature', '2'], /--temperature needs distillation/],
       [['--teacher', 'bigger'], /--teacher bigger: must be baseline or start/],
