@@ -6,7 +6,7 @@
 // --input I runs input I of the seed alone, in this thread, and prints its mutations, outcome and stack.
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { emptyStats, fuzzRange, mergeResults, runInput, type RunResult } from './engine.js';
+import { emptyStats, mergeResults, runInput, type RunResult } from './engine.js';
 import { TARGETS } from './targets.js';
 
 const WATCHDOG_MS = 10_000;

@@ -1,7 +1,7 @@
 // Parses one visitor file with the library's bounded, fuzzed parsers (src/io) and answers once; the page
 // (parse.ts) starts a fresh worker per file and terminates it after the answer, so a file that makes a parser
 // slow or greedy costs this worker, never the page.
-import { httpRangeSource, openGguf, type GgufSource } from '../../src/io/gguf.js';
+import { httpRangeSource, openGguf } from '../../src/io/gguf.js';
 import { decodeModel, expectModelShape } from '../../src/io/model.js';
 import { capHeaderReads, FileTooLarge, MODEL_FILE_CAP, mib, type GgufSummary, type ParseReply, type ParseRequest } from './parse-protocol.js';
 

@@ -6,8 +6,8 @@ import { checkShape, grid1d, runDispatches, type Dispatch } from './common.js';
 import { planPermuteColumns } from './basic.js';
 import { tuningFor, type Tuning } from './tuning.js';
 import { describeScheme, zeroKind } from '../quant/scheme.js';
-import { quantizeWeights, uploadQuantizedShards, type GpuQuantized } from './quant.js';
-import { checkEpilogue, checkQuantWeights, shiftedRows, splitColumns, splitRows, weightChunks, type Bindable } from './matmul_checks.js';
+import type { GpuQuantized } from './quant.js';
+import { checkEpilogue, shiftedRows, splitRows, weightChunks, type Bindable } from './matmul_checks.js';
 
 export { checkQuantWeights, splitColumns, splitRows } from './matmul_checks.js';
 
@@ -240,7 +240,6 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
   else if (path === 'rows') constants = { WG: t.rowsWG };
   else if (path === 'split') constants = { WG: splitWG };
   else constants = colsConstants(ctx, splitWG, cols, subgroups);
-  const sb = g.sb;
   const xElem = o.xType === 'f16' ? 2 : 4;
   const mChunks = splitRows(ctx, kernelName, M, [{ name: 'x', rowBytes: xElem * K }, { name: o.residual ? 'y and residual' : 'y', rowBytes: out.yElem * N }], maxBytes, gridRows(ctx, path, rows.perZ, t));
   const ds: Dispatch[] = [];

@@ -3,7 +3,7 @@
 // They follow src/quant/layout.ts and agree with src/ref/quant.ts bit for bit (codes and dequantized f32).
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
-import { importGguf, k6Values, s8Values } from '../quant/gguf.js';
+import { k6Values, s8Values } from '../quant/gguf.js';
 import { wordsPerRow } from '../quant/layout.js';
 import { checkQuantizable, checkQuantized, checkShapeFor, GROUP_SIZES, groupSize, groupsPerRow, packScaleWords, RULE_ID, unpackScaleWords, zeroKind, type QuantizedTensor, type QuantScheme } from '../quant/scheme.js';
 import { checkShape, grid1d, runDispatch, type Dispatch } from './common.js';

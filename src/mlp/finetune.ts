@@ -5,7 +5,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { parseSafetensors } from '../io/safetensors.js';
 import { checkpointWeightsOf, readCheckpoint } from './checkpoint.js';
-import type { LayerQuant, MlpWeights } from '../nn/mlp.js';
+import type { MlpWeights } from '../nn/mlp.js';
 import { convert, floatBytes, modelBytes, prepare, QuantizedMlpRunner, type MlpModel, type QatConfig, type QuantizedMlp } from './qat.js';
 import { accuracyOf, evaluate, train, type Dataset, type StepInfo } from './trainer.js';
 import type { AdaQatOptions, AdaQatReport } from './adaqat.js';
