@@ -12,7 +12,7 @@ import { HfDirError, loadHfLlamaDir } from '../hf.js';
 import { qatLlama, type LmQatOptions, type LmQatResult } from '../../src/lm/qat.js';
 import { ModelConfigError } from '../../src/nn/llama_config.js';
 import { llamaWeightsFromGguf } from '../../src/nn/llama_weights.js';
-import { QatConfigError } from '../../src/train/qat_plan.js';
+import { QatConfigError, type LinearRule } from '../../src/train/qat_plan.js';
 import { AdaQatError } from '../../src/train/adaqat.js';
 import { TrainingError } from '../../src/train/graph_trainer.js';
 import { Tokenizer, TokenizerError } from '../../src/tokenizer/index.js';
@@ -36,7 +36,7 @@ export const QAT_DEFAULTS = { distill: false, teacher: 'baseline' as 'baseline' 
 
 export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8 --group G | --format q4_0|q8_0] [--act]
        [--method ste|lsq|adaqat [--lambda L]] [--distill [--temperature T] [--teacher baseline|start]] [--steps N] [--lr X] [--batch B] [--grad-accum K]
-       [--seed S] [--out FILE.gguf] [--data FILE] [--json]
+       [--seed S] [--out FILE.gguf] [--data FILE] [--keep-float PATTERN]... [--layer PATTERN=SPEC]... [--json]
   --model FILE    the f32 model to start from (default: the bundled demo/public/models/shakespeare-f32.gguf), or a
                   Hugging Face Llama directory (config.json, model.safetensors, a byte-level BPE tokenizer.json)
   --bits B        weight bits, 2..8, torchao's symmetric rule per group (default 4 with --group 32)
@@ -61,7 +61,23 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
   --seed S        seed of the batches (default ${QAT_DEFAULTS.seed})
   --out FILE      the converted GGUF (default out/shakespeare-qat.gguf)
   --data FILE     the text to train on, tokenized by the model's tokenizer (default: Tiny Shakespeare); last 10% validates
+  --keep-float P  keep the Linear layers whose weight name matches P in f32 (\`*\`: any run of characters;
+                  repeatable), e.g. --keep-float output.weight
+  --layer P=SPEC  a per-layer rule over the model-wide one (repeatable; a later one wins): SPEC is bits (8),
+                  bits:method (2:lsq) or a format (q8_0), e.g. --layer output.weight=8 --layer 'blk.*.ffn_down.weight=q8_0'
   --json          print the figures as one JSON object`;
+
+/** `--layer PATTERN=SPEC`: SPEC is bits, bits:method or a GGUF format (q4_0 / q8_0). */
+export function parseLayerRule(arg: string): LinearRule & { pattern: string } {
+  const m = /^(.+)=([^=]+)$/.exec(arg);
+  if (!m) throw new UsageError(`lm qat: --layer ${arg}: expected PATTERN=SPEC (SPEC: bits, bits:method or q4_0 / q8_0)`);
+  const [, pattern, spec] = m;
+  const f = spec.toUpperCase();
+  if (f === 'Q4_0' || f === 'Q8_0') return { pattern, format: f };
+  const b = /^(\d+)(?::(ste|lsq))?$/.exec(spec);
+  if (!b) throw new UsageError(`lm qat: --layer ${arg}: SPEC '${spec}' is not bits (2..8), bits:ste, bits:lsq, q4_0 or q8_0`);
+  return { pattern, bits: Number(b[1]), ...(b[2] ? { method: b[2] as 'ste' | 'lsq' } : {}) };
+}
 
 /** The figures the contract names (the --json keys). */
 export type QatCliResult = Pick<LmQatResult, 'f32_start' | 'f32_after' | 'ptq' | 'qat' | 'converted' | 'recovered' | 'ms_per_step_f32' | 'ms_per_step_qat'>;
@@ -76,6 +92,7 @@ export async function lmQat(argv: string[]): Promise<number> {
         method: { type: 'string' }, distill: { type: 'boolean' }, 'no-distill': { type: 'boolean' }, temperature: { type: 'string' }, teacher: { type: 'string' },
         steps: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, seed: { type: 'string' },
         out: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, 'val-windows': { type: 'string' }, 'grad-accum': { type: 'string' }, lambda: { type: 'string' },
+        'keep-float': { type: 'string', multiple: true }, layer: { type: 'string', multiple: true },
       },
       strict: true,
     }));
@@ -116,6 +133,8 @@ export async function lmQat(argv: string[]): Promise<number> {
     seed: numberOpt(cmd, 'seed', values.seed, (n) => Number.isInteger(n) && n >= 0, 'must be an integer >= 0') ?? QAT_DEFAULTS.seed,
     valWindows: numberOpt(cmd, 'val-windows', values['val-windows'], int1, 'must be an integer >= 1') ?? QAT_DEFAULTS.valWindows,
     warmupSteps: 0,
+    ...(values['keep-float']?.length ? { keepFloat: values['keep-float'] } : {}),
+    ...(values.layer?.length ? { layers: values.layer.map(parseLayerRule) } : {}),
   };
   const modelPath = values.model ?? bundledModelPath('shakespeare-f32.gguf');
   let model, tok, srcMeta: Record<string, GgufValue>;
@@ -144,7 +163,8 @@ export async function lmQat(argv: string[]): Promise<number> {
     throw e;
   }
   const out = resolve(values.out ?? 'out/shakespeare-qat.gguf');
-  const what = fmt ?? (method === 'adaqat' ? `AdaQAT from W${opts.bits} g${opts.group}` : `W${opts.bits} g${opts.group}`);
+  const rulesNote = [...(opts.keepFloat ?? []).map((p) => `${p} f32`), ...(values.layer ?? [])].join(', ');
+  const what = (fmt ?? (method === 'adaqat' ? `AdaQAT from W${opts.bits} g${opts.group}` : `W${opts.bits} g${opts.group}`)) + (rulesNote ? ` (${rulesNote})` : '');
   const srcName = srcMeta['general.name']?.value ?? modelPath;
   opts.metadata = { ...tokenizerMetadata(srcMeta), 'general.name': gguf.str(`${String(srcName).replace(/ \(.*\)$/, '')}, QAT ${what} (${method}${distill ? ', distilled' : ''}, ${opts.steps} steps)`) };
   const ctx = await createNodeContext();

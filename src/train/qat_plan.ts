@@ -29,7 +29,8 @@ export interface LinearInfo {
   K: number;
 }
 
-export interface LinearQatConfig {
+/** How a Linear's weight is fake-quantized: a bit-width and group (the torchao rule or LSQ), or a GGUF format. */
+export interface LinearRule {
   /** Weight bits, 2..8 (default 4, or the format's). */
   bits?: number;
   /** Group size along K (default 32). */
@@ -38,43 +39,90 @@ export interface LinearQatConfig {
   format?: 'Q4_0' | 'Q8_0';
   /** 'ste': the dynamic rule with the straight-through estimator; 'lsq': learned per-group scales. */
   method?: 'ste' | 'lsq';
+}
+
+export interface LinearQatConfig extends LinearRule {
   /** Fake-quantize every quantized layer's input per token (int8). */
   act?: boolean;
   /** Layers kept in f32: exact names, or patterns with `*` (any run of characters); each must match a layer. */
   keepFloat?: string[];
+  /**
+   * Per-layer rules over the model-wide one, by name pattern (as keepFloat; each must match a layer; a later rule
+   * wins where two match). A rule that names bits or a format replaces the model-wide width or format; its other
+   * fields default to the model-wide ones (e.g. `{ pattern: 'output.weight', bits: 8 }` keeps the head at 8 bits).
+   */
+  layers?: (LinearRule & { pattern: string })[];
 }
 
 function globToRegExp(p: string): RegExp {
   return new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 }
 
+/** A rule checked and resolved: bits, group, format, learn. Errors name `where` and the value at fault. */
+function resolveRule(r: LinearRule, where: string): { bits: number; group: number; format?: 'Q4_0' | 'Q8_0'; learn?: true } {
+  const { format, method = 'ste' } = r;
+  if (format !== undefined && format !== 'Q4_0' && format !== 'Q8_0') throw new QatConfigError(`prepare: ${where}format '${format}' is not Q4_0 or Q8_0`);
+  if (method !== 'ste' && method !== 'lsq') throw new QatConfigError(`prepare: ${where}method '${method}' is not ste or lsq`);
+  const fbits = format === 'Q4_0' ? 4 : format === 'Q8_0' ? 8 : null;
+  if (fbits !== null) {
+    if (method === 'lsq') throw new QatConfigError(`prepare: ${where}format ${format} fixes the scale rule (ggml's d), so it cannot be combined with lsq (learned scales)`);
+    if (r.bits !== undefined && r.bits !== fbits) throw new QatConfigError(`prepare: ${where}format ${format} is ${fbits}-bit, but bits=${r.bits} was given`);
+    if (r.group !== undefined && r.group !== 32) throw new QatConfigError(`prepare: ${where}format ${format} uses blocks of 32 along K, but group=${r.group} was given`);
+  }
+  const bits = r.bits ?? fbits ?? 4;
+  const group = r.group ?? 32;
+  if (!Number.isInteger(bits) || bits < 2 || bits > 8) throw new QatConfigError(`prepare: ${where}bits=${bits} is not an integer in 2..8`);
+  if (!Number.isInteger(group) || group < 1) throw new QatConfigError(`prepare: ${where}group=${group} is not a positive integer`);
+  return { bits, group, ...(format ? { format } : {}), ...(method === 'lsq' ? { learn: true as const } : {}) };
+}
+
+/** The model-wide rule with a per-layer one over it (a width or format given replaces the model-wide one). */
+function overRule(base: LinearRule, o: LinearRule): LinearRule {
+  const out: LinearRule = { ...base };
+  if (o.bits !== undefined || o.format !== undefined) {
+    delete out.bits;
+    delete out.format;
+    if (o.format !== undefined) {
+      delete out.group;
+      delete out.method;
+    }
+  }
+  for (const k of ['bits', 'group', 'format', 'method'] as const) if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k];
+  return out;
+}
+
 /** Each Linear's fake-quant form (absent: kept in f32). Every error names the layer, pattern or value at fault. */
 export function prepareLinears(linears: readonly LinearInfo[], config: LinearQatConfig = {}): Map<string, LinearQuant> {
   if (linears.length === 0) throw new QatConfigError('prepare: the model has no Linear layers to quantize');
-  const { format, method = 'ste' } = config;
-  if (format !== undefined && format !== 'Q4_0' && format !== 'Q8_0') throw new QatConfigError(`prepare: format '${format}' is not Q4_0 or Q8_0`);
-  if (method !== 'ste' && method !== 'lsq') throw new QatConfigError(`prepare: method '${method}' is not ste or lsq`);
-  const fbits = format === 'Q4_0' ? 4 : format === 'Q8_0' ? 8 : null;
-  if (fbits !== null) {
-    if (method === 'lsq') throw new QatConfigError(`prepare: format ${format} fixes the scale rule (ggml's d), so it cannot be combined with lsq (learned scales)`);
-    if (config.bits !== undefined && config.bits !== fbits) throw new QatConfigError(`prepare: format ${format} is ${fbits}-bit, but bits=${config.bits} was given`);
-    if (config.group !== undefined && config.group !== 32) throw new QatConfigError(`prepare: format ${format} uses blocks of 32 along K, but group=${config.group} was given`);
-  }
-  const bits = config.bits ?? fbits ?? 4;
-  const group = config.group ?? 32;
-  if (!Number.isInteger(bits) || bits < 2 || bits > 8) throw new QatConfigError(`prepare: bits=${bits} is not an integer in 2..8`);
-  if (!Number.isInteger(group) || group < 1) throw new QatConfigError(`prepare: group=${group} is not a positive integer`);
+  const base: LinearRule = { bits: config.bits, group: config.group, format: config.format, method: config.method };
+  resolveRule(base, '');
   const keep = (config.keepFloat ?? []).map((p) => ({ p, re: globToRegExp(p), used: false }));
+  const rules = (config.layers ?? []).map((r) => {
+    const { pattern, ...rule } = r;
+    if (typeof pattern !== 'string' || !pattern) throw new QatConfigError(`prepare: a per-layer rule has no pattern (${JSON.stringify(r)})`);
+    return { p: pattern, re: globToRegExp(pattern), rule, used: false };
+  });
   const out = new Map<string, LinearQuant>();
   for (const l of linears) {
     const k = keep.filter((x) => x.re.test(l.name));
     k.forEach((x) => (x.used = true));
     if (k.length) continue;
-    if (l.K % group !== 0) throw new QatConfigError(`prepare: group size ${group} does not divide K=${l.K} of '${l.name}' [${l.N}, ${l.K}]`);
-    out.set(l.name, { bits, group, ...(format ? { format } : {}), ...(method === 'lsq' ? { learn: true } : {}), ...(config.act ? { act: true } : {}) });
+    let rule = base;
+    let where = '';
+    for (const r of rules) {
+      if (!r.re.test(l.name)) continue;
+      r.used = true;
+      rule = overRule(rule, r.rule);
+      where = `layer rule '${r.p}' on '${l.name}': `;
+    }
+    const q = resolveRule(rule, where);
+    if (l.K % q.group !== 0) throw new QatConfigError(`prepare: ${where}group size ${q.group} does not divide K=${l.K} of '${l.name}' [${l.N}, ${l.K}]`);
+    out.set(l.name, { ...q, ...(config.act ? { act: true } : {}) });
   }
   const unused = keep.find((x) => !x.used);
   if (unused) throw new QatConfigError(`prepare: keepFloat pattern '${unused.p}' matches no Linear layer (layers: ${linears.map((l) => l.name).join(', ')})`);
+  const unusedRule = rules.find((x) => !x.used);
+  if (unusedRule) throw new QatConfigError(`prepare: layer rule '${unusedRule.p}' matches no quantized Linear layer (layers: ${linears.map((l) => l.name).join(', ')}${keep.length ? '; keepFloat takes precedence' : ''})`);
   if (out.size === 0) throw new QatConfigError('prepare: keepFloat keeps every Linear layer in f32: nothing to quantize');
   return out;
 }

@@ -29,6 +29,16 @@ describe('nibble lm qat', () => {
     expect(f.tensors.find((t) => t.name === 'token_embd.weight')?.type).toBe('F32');
   });
 
+  it('--keep-float and --layer set layers apart: the file holds each at its own rule', () => {
+    const out = join(dir, 'rules.gguf');
+    const r = nibble(['lm', 'qat', '--bits', '3', '--keep-float', 'blk.0.attn_k.weight', '--layer', 'output.weight=8', '--layer', 'blk.*.ffn_down.weight=q8_0', '--steps', '2', '--batch', '2', '--seq', '32', '--val-windows', '2', '--data', data, '--out', out, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const f = parseGgufFile(readFileSync(out));
+    const type = (n: string) => f.tensors.find((t) => t.name === n)?.type;
+    expect([type('blk.0.attn_k.weight'), type('output.weight'), type('blk.1.ffn_down.weight'), type('blk.1.attn_q.weight')]).toEqual(['F32', 'Q8_0', 'Q8_0', 'Q4_0']);
+    expect(JSON.parse(r.stdout).quant).toBe('W3 g32 (blk.0.attn_k.weight f32, output.weight=8, blk.*.ffn_down.weight=q8_0)');
+  });
+
   it('--method adaqat learns each layer\'s bits and writes each layer as Q4_0 or Q8_0 by the bits chosen', () => {
     const out = join(dir, 'adaqat.gguf');
     const r = nibble(['lm', 'qat', '--method', 'adaqat', '--bits', '5', '--lambda', '50', '--steps', '5', '--batch', '2', '--seq', '32', '--val-windows', '2', '--data', data, '--out', out, '--json']);
@@ -83,6 +93,11 @@ describe('nibble lm qat', () => {
       [['--grad-accum', '0'], /--grad-accum 0: must be an integer >= 1/],
       [['--grad-accum', '1.5'], /--grad-accum 1\.5: must be an integer >= 1/],
       [['--method', 'pact'], /--method pact: must be ste, lsq or adaqat/],
+      [['--layer', 'output.weight'], /--layer output\.weight: expected PATTERN=SPEC/],
+      [['--layer', 'output.weight=4:pact'], /SPEC '4:pact' is not bits/],
+      [['--layer', 'output.weight=9'], /layer rule 'output\.weight' on 'output\.weight': bits=9 is not an integer in 2\.\.8/],
+      [['--layer', 'blk.*.mlp.weight=8'], /layer rule 'blk\.\*\.mlp\.weight' matches no quantized Linear layer/],
+      [['--keep-float', 'head.weight'], /keepFloat pattern 'head\.weight' matches no Linear layer/],
       [['--method', 'adaqat', '--format', 'q4_0'], /--format q4_0 fixes the bit-width; --method adaqat chooses it/],
       [['--lambda', '1'], /--lambda is the cost weight of --method adaqat/],
       [['--method', 'adaqat', '--lambda=-1'], /--lambda -1: must be a number >= 0/],

@@ -26,7 +26,34 @@ describe('prepareLinears', () => {
     expect(plan.has('output.weight') || plan.has('blk.0.ffn_down.weight') || plan.has('blk.1.ffn_down.weight')).toBe(false);
   });
 
+  it('takes per-layer rules by pattern over the model-wide one (a later rule wins)', () => {
+    const plan = prepareLinears(linears, {
+      bits: 3,
+      layers: [
+        { pattern: 'output.weight', bits: 8 },
+        { pattern: 'blk.1.*', method: 'lsq' },
+        { pattern: 'blk.*.ffn_down.weight', format: 'Q8_0' },
+        { pattern: 'blk.1.attn_q.weight', bits: 2, group: 64 },
+      ],
+    });
+    expect(plan.get('output.weight')).toEqual({ bits: 8, group: 32 });
+    expect(plan.get('blk.0.ffn_down.weight')).toEqual({ bits: 8, group: 32, format: 'Q8_0' });
+    expect(plan.get('blk.0.attn_q.weight')).toEqual({ bits: 3, group: 32 });
+    expect(plan.get('blk.1.attn_k.weight')).toEqual({ bits: 3, group: 32, learn: true });
+    expect(plan.get('blk.1.attn_q.weight')).toEqual({ bits: 2, group: 64, learn: true });
+    expect(plan.get('blk.1.ffn_down.weight')).toEqual({ bits: 8, group: 32, format: 'Q8_0' });
+    // ffn_down of block 1: the format rule, then 'blk.1.*' asks for lsq, which a format refuses, naming both.
+    expect(() => prepareLinears(linears, { layers: [{ pattern: 'blk.*.ffn_down.weight', format: 'Q8_0' }, { pattern: 'blk.1.*', method: 'lsq' }] })).toThrow(
+      /layer rule 'blk\.1\.\*' on 'blk\.1\.ffn_down\.weight': format Q8_0 fixes the scale rule/,
+    );
+    expect(prepareLinears(linears, { format: 'Q4_0', layers: [{ pattern: 'output.weight', bits: 8 }] }).get('output.weight')).toEqual({ bits: 8, group: 32 });
+  });
+
   it('refuses bad configurations, naming what is at fault', () => {
+    expect(() => prepareLinears(linears, { layers: [{ pattern: 'blk.*.mlp.weight', bits: 8 }] })).toThrow(/layer rule 'blk\.\*\.mlp\.weight' matches no quantized Linear layer/);
+    expect(() => prepareLinears(linears, { keepFloat: ['output.weight'], layers: [{ pattern: 'output.weight', bits: 8 }] })).toThrow(/layer rule 'output\.weight' matches no quantized Linear layer .*keepFloat takes precedence/);
+    expect(() => prepareLinears(linears, { layers: [{ pattern: 'output.weight', bits: 9 }] })).toThrow(/layer rule 'output\.weight' on 'output\.weight': bits=9 is not an integer in 2\.\.8/);
+    expect(() => prepareLinears(linears, { layers: [{ pattern: 'blk.0.ffn_down.weight', group: 64 }] })).toThrow(/group size 64 does not divide K=96 of 'blk\.0\.ffn_down\.weight'/);
     expect(() => prepareLinears(linears, { keepFloat: ['blk.*.mlp.weight'] })).toThrow(/keepFloat pattern 'blk\.\*\.mlp\.weight' matches no Linear layer/);
     expect(() => prepareLinears(linears, { group: 64 })).toThrow(/group size 64 does not divide K=96 of 'blk\.0\.ffn_down\.weight' \[64, 96\]/);
     expect(() => prepareLinears(linears, { bits: 9 })).toThrow(/bits=9 is not an integer in 2\.\.8/);
