@@ -19,6 +19,7 @@ export const KV_STORE: KernelDef = { name: 'lm_kv_store', shader: 'lm/kv_store' 
 export const ATTENTION_SPLIT: KernelDef = { name: 'lm_attention_split', shader: 'lm/attention_split' };
 export const ATTENTION_MERGE: KernelDef = { name: 'lm_attention_merge', shader: 'lm/attention_merge' };
 export const ARGMAX_ROWS: KernelDef = { name: 'lm_argmax_rows', shader: 'lm/argmax_rows' };
+export const TOP_K_ROWS: KernelDef = { name: 'lm_top_k_rows', shader: 'lm/top_k_rows' };
 export const SWIGLU: KernelDef = { name: 'lm_swiglu', shader: 'lm/swiglu' };
 
 /** Largest head_dim the attention kernels take: their per-invocation accumulators live in private arrays. */
@@ -204,6 +205,34 @@ export async function planArgmaxRows(ctx: GpuContext, x: GPUBuffer, out: GPUBuff
     kernel,
     args: { bindings: { x, out }, params: { rows, cols, row_pitch: g.gridX }, expect: { x: 4 * rows * cols, out: 4 * rows } },
     workgroups: g.workgroups,
+  };
+}
+
+/** The most values planTopK picks (its invocations keep that many each in private memory). */
+export const TOP_K_MAX = 256;
+
+/** The u32 words planTopK writes: [bad index, its bits, ids[m], logit bits[m], gathered bits[nPen]]. */
+export const topKWords = (m: number, nPen: number) => 2 + 2 * m + nPen;
+
+/**
+ * The m largest values of one row x[row * cols ..] (sorted, ties to the lower index), the values at up to nPen ids
+ * listed in `pen` ([count, ids...], u32), and the first NaN / +Inf (shaders/lm/top_k_rows.wgsl): GPU-side top-k for
+ * sampling. `out` holds topKWords(m, nPen) u32.
+ */
+export async function planTopK(ctx: GpuContext, x: GPUBuffer, pen: GPUBuffer, out: GPUBuffer, s: { cols: number; row?: number; m: number; nPen: number }): Promise<Dispatch> {
+  const { cols, m, nPen } = s;
+  const row = s.row ?? 0;
+  checkPositive('top_k_rows', { cols, m });
+  checkShape('top_k_rows', 'cols', cols < 2 ** 31, `${cols} is too large`);
+  checkShape('top_k_rows', 'm', Number.isInteger(m) && m <= TOP_K_MAX, `${m} must be an integer in 1..${TOP_K_MAX}`);
+  checkShape('top_k_rows', 'nPen', Number.isInteger(nPen) && nPen >= 0, `${nPen} must be an integer >= 0`);
+  // The private arrays' size: the next power of two from 32 (one pipeline per size).
+  const maxm = Math.max(32, 2 ** Math.ceil(Math.log2(m)));
+  const kernel = await getKernel(ctx, TOP_K_ROWS, { MAXM: maxm }, { WG: tuningFor(ctx).reduceWG });
+  return {
+    kernel,
+    args: { bindings: { x, pen, out }, params: { cols, base: row * cols, m, n_pen: nPen }, expect: { x: 4 * (row + 1) * cols, pen: 4 * (1 + nPen), out: 4 * topKWords(m, nPen) } },
+    workgroups: [1, 1, 1],
   };
 }
 

@@ -28,6 +28,11 @@ export interface Tuning {
   rowReduce: 'invocation' | 'workgroup';
   /** Elements of a row one invocation of shaders/quant/dequantize.wgsl writes (f32 output; > 1: a whole group where possible). */
   dequantRun: number;
+  /**
+   * Sampling with top-k: from this vocabulary size on, LanguageModel.generate takes the GPU's top candidates
+   * (shaders/lm/top_k_rows.wgsl) instead of reading the last row of logits back (bench/top-k.ts measures both).
+   */
+  gpuTopKMinVocab: number;
 }
 
 interface Entry {
@@ -47,6 +52,9 @@ const GPU_DEFAULT: Tuning = {
   fakeQuant: { elems: 1, serialMax: 256 },
   rowReduce: 'workgroup',
   dequantRun: 1,
+  // Not measured on a GPU yet (bench/top-k.ts): from 8192 tokens the row is >= 32 KB to read back and sort on the
+  // CPU each token, against ~1 KB and one workgroup's pass over the row.
+  gpuTopKMinVocab: 8192,
 };
 
 const TABLE: Entry[] = [
@@ -69,6 +77,9 @@ const TABLE: Entry[] = [
       fakeQuant: { elems: 16, serialMax: 2 ** 31 },
       rowReduce: 'invocation',
       dequantRun: 32,
+      // bench/top-k.ts here: reading the row back and sampling on the CPU took 0.3 / 0.6 / 1.5 ms at 260 / 32000 /
+      // 128256 tokens, the GPU top-k 8 / 39 / 66 ms (one workgroup is one CPU thread): never by default.
+      gpuTopKMinVocab: Infinity,
     },
   },
   {

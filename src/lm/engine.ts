@@ -1,17 +1,29 @@
 // The inference engine of a Llama-family GGUF model: its weights on the GPU in their blocks, a KV cache per layer,
 // and one recorded step per shape (T tokens; all logits, the last row's, or its argmax) that runs as one compute
 // pass and one submit. Only the token rows (decoded on the CPU from the embedding's blocks), the positions and the
-// step's result travel: the sampled id (4 bytes) when the GPU picks greedily, else the last row's logits.
+// step's result travel: the sampled id (4 bytes) when the GPU picks greedily, the top candidates of the last row
+// when sampling with top-k (planTopK: a few hundred bytes whatever the vocabulary), else the last row's logits.
 import type { GpuContext } from '../gpu/context.js';
 import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import { formatBytes } from '../io/gguf.js';
-import { kvCacheBytes, planArgmaxRows, ropeTable, type KvType } from '../kernels/lm.js';
+import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKWords, type KvType } from '../kernels/lm.js';
 import { llamaForward } from '../nn/llama.js';
 import { ModelConfigError, type LlamaConfig } from '../nn/llama_config.js';
 import { assignBuffers, StepRecorder, type StepResources } from './record.js';
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 
-export type StepOutput = 'all' | 'last' | 'argmax';
+/** { top, nPen }: the last row's `top` largest logits and the logits at up to nPen given ids (planTopK), for sampling. */
+export type StepOutput = 'all' | 'last' | 'argmax' | { top: number; nPen: number };
+
+/** What a 'topk' step gives back: the first NaN / +Inf (index vocab: none), the m best (sorted) and the gathered logits. */
+export interface TopCandidates {
+  bad: { index: number; value: number };
+  ids: number[];
+  logits: number[];
+  gathered: number[];
+}
+
+const outKey = (out: StepOutput) => (typeof out === 'string' ? out : `top${out.top}:${out.nPen}`);
 
 /** Prefill step shapes kept recorded at once (decode shapes are always kept). */
 export const MAX_PREFILL_SHAPES = 4;
@@ -29,6 +41,8 @@ interface Step {
   result: GPUBuffer;
   resultBytes: number;
   staging: GPUBuffer;
+  /** 'topk': the ids whose logits are gathered, [count, ids...] (u32), written before each run. */
+  pen?: GPUBuffer;
 }
 
 export interface EngineOptions {
@@ -151,16 +165,24 @@ export class LlamaEngine {
       for (const op of rec.ops) for (const d of await op.plan(buf)) ds.push({ d, label: op.label });
       let result = buf(logits);
       let resultBytes = 4 * logits.rows * logits.cols;
+      let pen: GPUBuffer | undefined;
       if (out === 'argmax') {
         result = this.ctx.createBuffer(4, undefined, 'lm argmax');
         temps.push(result);
         ds.push({ d: await planArgmaxRows(this.ctx, buf(logits), result, { rows: 1, cols: c.vocab }), label: 'argmax' });
         resultBytes = 4;
+      } else if (typeof out === 'object') {
+        const words = topKWords(out.top, out.nPen);
+        result = this.ctx.createBuffer(4 * words, undefined, 'lm top-k');
+        pen = this.ctx.createBuffer(4 * (1 + out.nPen), undefined, 'lm top-k ids');
+        temps.push(result, pen);
+        ds.push({ d: await planTopK(this.ctx, buf(logits), pen, result, { cols: c.vocab, row: logits.rows - 1, m: out.top, nPen: out.nPen }), label: 'top-k' });
+        resultBytes = 4 * words;
       }
       const staging = this.ctx.buffer({ size: Math.ceil(resultBytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'lm readback' });
       temps.push(staging);
       const bound = ds.map(({ d, label }) => ({ b: d.kernel.bind(d.args), wg: d.workgroups, label }));
-      return { T, out, bound, temps, result, resultBytes, staging };
+      return { T, out, bound, temps, result, resultBytes, staging, ...(pen ? { pen } : {}) };
     } catch (e) {
       temps.forEach((b) => b.destroy());
       throw e;
@@ -172,7 +194,7 @@ export class LlamaEngine {
    * MAX_PREFILL_SHAPES lengths used and freed after, so prompts of many lengths do not make memory grow.
    */
   private async stepFor(T: number, out: StepOutput): Promise<Step> {
-    const key = `${T}:${out}`;
+    const key = `${T}:${outKey(out)}`;
     let st = this.steps.get(key);
     if (st) {
       this.steps.delete(key); // re-insert: most recently used last
@@ -198,14 +220,25 @@ export class LlamaEngine {
 
   /**
    * Runs the model on `ids` at positions pos0.. (their K and V join the cache): 'all' gives logits [T, vocab],
-   * 'last' the last row's [vocab], 'argmax' its greedy id. T is at most `chunk`.
+   * 'last' the last row's [vocab], 'argmax' its greedy id, { top, nPen } its `top` best logits and those at `gather`
+   * (at most nPen ids below the vocabulary). T is at most `chunk`.
    */
-  async step(ids: readonly number[], pos0: number, out: StepOutput): Promise<Float32Array | number> {
+  async step(ids: readonly number[], pos0: number, out: 'all' | 'last'): Promise<Float32Array>;
+  async step(ids: readonly number[], pos0: number, out: 'argmax'): Promise<number>;
+  async step(ids: readonly number[], pos0: number, out: { top: number; nPen: number }, gather: readonly number[]): Promise<TopCandidates>;
+  async step(ids: readonly number[], pos0: number, out: StepOutput, gather?: readonly number[]): Promise<Float32Array | number | TopCandidates>;
+  async step(ids: readonly number[], pos0: number, out: StepOutput, gather: readonly number[] = []): Promise<Float32Array | number | TopCandidates> {
     if (this.disposed) throw new Error('the language model was disposed');
     const T = ids.length;
     if (T < 1 || T > this.chunk) throw new RangeError(`a step takes 1..${this.chunk} tokens, got ${T}`);
     if (pos0 < 0 || pos0 + T > this.ctxLen) throw new RangeError(`positions ${pos0}..${pos0 + T - 1} exceed the context of ${this.ctxLen} tokens`);
+    if (typeof out === 'object') {
+      if (gather.length > out.nPen) throw new RangeError(`top-k step: ${gather.length} ids to gather, the step takes ${out.nPen}`);
+      const badId = gather.find((id) => !(Number.isInteger(id) && id >= 0 && id < this.config.vocab));
+      if (badId !== undefined) throw new RangeError(`top-k step: id ${badId} is not below the vocabulary size ${this.config.vocab}`);
+    }
     const st = await this.stepFor(T, out);
+    if (st.pen) this.ctx.write(st.pen, Uint32Array.from([gather.length, ...gather]));
     this.ctx.write(this.res.x, this.embedding.rows(ids));
     this.ctx.write(this.res.pos, Int32Array.from({ length: T }, (_, i) => pos0 + i));
     const s = st;
@@ -223,6 +256,15 @@ export class LlamaEngine {
         const id = new Uint32Array(data)[0];
         if (id >= this.config.vocab) throw new Error(`the logits of position ${pos0 + T - 1} are all NaN`);
         return id;
+      }
+      if (typeof out === 'object') {
+        const w = new Uint32Array(data);
+        const f = new Float32Array(data);
+        const V = this.config.vocab;
+        const m = out.top;
+        let n = w.subarray(2, 2 + m).indexOf(V);
+        if (n < 0) n = m;
+        return { bad: { index: w[0], value: f[1] }, ids: [...w.subarray(2, 2 + n)], logits: [...f.subarray(2 + m, 2 + m + n)], gathered: [...f.subarray(2 + 2 * m, 2 + 2 * m + gather.length)] };
       }
       return new Float32Array(data);
     } finally {

@@ -10,7 +10,9 @@ import { httpRangeSource, openGguf, type GgufReader, type GgufSource, type GgufV
 import { llamaConfigFromGguf, type LlamaConfig } from '../nn/llama_config.js';
 import { Tokenizer } from '../tokenizer/index.js';
 import { renderChat, type ChatMessage } from './chat.js';
-import { LlamaEngine, type EngineOptions } from './engine.js';
+import { LlamaEngine, type EngineOptions, type StepOutput, type TopCandidates } from './engine.js';
+import { TOP_K_MAX } from '../kernels/lm.js';
+import { tuningFor } from '../kernels/tuning.js';
 import { checkSampling, Sampler, type SamplingOptions } from './sampling.js';
 import { StopMatcher, Utf8Stream } from './text.js';
 
@@ -31,6 +33,25 @@ export interface GenerateOptions extends SamplingOptions {
    * from them (llama.cpp's context shift; nibble prefills the kept tokens again). Default false: stop ('context').
    */
   contextShift?: boolean;
+  /**
+   * Sampling with top-k takes the GPU's top candidates (top-k + the penalised ids, src/kernels/lm.ts planTopK)
+   * instead of reading the whole last row of logits back. Default: the adapter's tuning (gpuTopKMinVocab: on GPUs
+   * from 8192 tokens, never on CPU adapters, where bench/top-k.ts measured the row faster). Greedy without a
+   * penalty always picks on the GPU.
+   */
+  gpuTopK?: boolean;
+}
+
+/** The most candidates the GPU's top-k returns (top-k + penalised + masked ids); beyond, the row is read back. */
+const MAX_GPU_TOP = TOP_K_MAX;
+
+/** What a step gives back to pick a token from: the GPU's argmax, its top candidates, or the last row's logits. */
+function pickOutput(s: Required<SamplingOptions>, vocab: number, masked: number, gpuTopK: boolean): StepOutput {
+  if (s.temperature <= 0 && s.repeatPenalty === 1 && masked === 0) return 'argmax';
+  const nPen = (s.repeatPenalty === 1 || s.repeatLastN === 0 ? 0 : s.repeatLastN) + masked;
+  const top = Math.min(vocab, s.topK + nPen);
+  if (s.topK > 0 && s.repeatLastN >= 0 && top <= MAX_GPU_TOP && gpuTopK) return { top, nPen };
+  return 'last';
 }
 
 export interface GenerationStats {
@@ -155,13 +176,21 @@ export class LanguageModel {
     const eng = this.engine;
     const stats: GenerationStats = { promptTokens: ids.length, generatedTokens: 0, timeToFirstTokenMs: 0, promptTokensPerSecond: 0, decodeTokensPerSecond: 0, stopReason: 'length', ids: [], gpuBytes: 0, dispatchesPerToken: 0 };
     this.lastStats = stats;
-    // Greedy without a penalty picks on the GPU (4 bytes back); anything else samples the last row's logits here.
-    const want = sampler.greedy && sampling.repeatPenalty === 1 && !o.ignoreEog ? 'argmax' : 'last';
+    // Greedy without a penalty picks on the GPU (4 bytes back); sampling with top-k takes the GPU's top candidates
+    // (planTopK: top-k + the penalised ids, a few hundred bytes) where that pays (gpuTopK); else the last row's logits.
+    const V = this.config.vocab;
     const tk = this.tokenizer;
-    const eog = o.ignoreEog ? Array.from({ length: this.config.vocab }, (_, id) => id).filter((id) => tk.isEog(id)) : [];
-    const pick = (logits: Float32Array) => {
-      for (const id of eog) logits[id] = -Infinity;
-      return sampler.sample(logits, history);
+    const eog = o.ignoreEog ? Array.from({ length: V }, (_, id) => id).filter((id) => tk.isEog(id)) : [];
+    const want = pickOutput(sampling, V, eog.length, o.gpuTopK ?? V >= tuningFor(eng.ctx).gpuTopKMinVocab);
+    let gathered: number[] = [];
+    const gather = () => (gathered = typeof want === 'object' ? [...new Set([...sampler.penalisedIds(history, V), ...eog])] : []);
+    const pick = (r: number | Float32Array | TopCandidates): number => {
+      if (typeof r === 'number') return r;
+      if (r instanceof Float32Array) {
+        for (const id of eog) r[id] = -Infinity;
+        return sampler.sample(r, history);
+      }
+      return sampler.sampleTop(r, { ids: gathered, logits: r.gathered }, r.bad, V, history, eog);
     };
     const utf8 = new Utf8Stream();
     const stops = new StopMatcher(o.stop ?? []);
@@ -173,7 +202,7 @@ export class LanguageModel {
       if (o.signal?.aborted) return this.finish(stats, 'abort', t0, 0);
       const part = ids.slice(p, p + eng.chunk);
       const last = p + part.length >= ids.length;
-      const r = await eng.step(part, p, last ? want : 'argmax');
+      const r = await eng.step(part, p, last ? want : 'argmax', last ? gather() : []);
       p += part.length;
       if (last) {
         next = typeof r === 'number' ? r : pick(r);
@@ -208,16 +237,17 @@ export class LanguageModel {
         // Context shift: BOS (if the prompt began with it) and the newer half of the history, then `next` is the last.
         const first = tk.bos !== null && ids[0] === tk.bos ? [tk.bos] : [];
         const win = [...first, ...history.slice(-Math.max(1, Math.floor((eng.ctxLen - first.length) / 2)))];
-        let r: number | Float32Array = 0;
+        let r: number | Float32Array | TopCandidates = 0;
         for (p = 0; p < win.length; ) {
           const part = win.slice(p, p + eng.chunk);
-          r = await eng.step(part, p, p + part.length >= win.length ? want : 'argmax');
+          const last = p + part.length >= win.length;
+          r = await eng.step(part, p, last ? want : 'argmax', last ? gather() : []);
           p += part.length;
         }
         next = typeof r === 'number' ? r : pick(r);
         continue;
       }
-      const r = await eng.step([next], p, want);
+      const r = await eng.step([next], p, want, gather());
       p++;
       next = typeof r === 'number' ? r : pick(r);
       stats.dispatchesPerToken = eng.lastDispatches;

@@ -159,14 +159,7 @@ export class Sampler {
       for (let i = 1; i < V; i++) if (l[i]! > l[best]!) best = i;
       return best;
     }
-    const { ids, weights, total } = this.weigh(l);
-    const target = total * this.rng.nextDouble();
-    let run = 0;
-    for (let i = 0; i < ids.length; i++) {
-      run += weights[i]!;
-      if (run >= target) return ids[i]!;
-    }
-    return ids[ids.length - 1]!;
+    return this.draw(this.weigh(l));
   }
 
   /**
@@ -180,22 +173,91 @@ export class Sampler {
     return { ids, probs: weights.map((w) => w / total) };
   }
 
+  /**
+   * The ids whose logits the repeat penalty changes, in the order it visits them (distinct, newest window of
+   * `recent`): what the GPU's top-k gathers (src/kernels/lm.ts planTopK) besides the top K + these ids.
+   */
+  penalisedIds(recent: readonly number[], vocab: number): number[] {
+    const { repeatPenalty: r, repeatLastN: n } = this.options;
+    if (r === 1 || n === 0 || recent.length === 0) return [];
+    const done = new Set<number>();
+    const from = n < 0 ? 0 : Math.max(0, recent.length - n);
+    for (let j = from; j < recent.length; j++) {
+      const id = recent[j]!;
+      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new SamplingError(`sample: recent token ${j} is ${id}, not an id below the vocabulary size ${vocab}`);
+      done.add(id);
+    }
+    return [...done];
+  }
+
+  /**
+   * The next token from the GPU's top-k (planTopK) instead of the whole row: `top` the m largest raw logits
+   * (sorted, ties to the lower id), `gathered` the raw logits of at least the penalised ids (penalisedIds(recent))
+   * and the `mask`ed ones (set to -Infinity first, as a caller's ignore-EOG does), `bad` the first NaN / +Inf.
+   * With m >= topK + (gathered ids), the top K of the modified logits are among these (only the gathered ids
+   * change, and at most that many of them sit in the raw top m), so the pick is the one sample() makes from the
+   * whole row with the same seed state. Needs topK > 0.
+   */
+  sampleTop(top: { ids: readonly number[]; logits: readonly number[] }, gathered: { ids: readonly number[]; logits: readonly number[] }, bad: { index: number; value: number }, vocab: number, recent: readonly number[], mask: readonly number[] = []): number {
+    const { topK, repeatPenalty: r } = this.options;
+    if (topK <= 0) throw new SamplingError('sampleTop: needs top-k (topK > 0)');
+    if (bad.index < vocab) throw new SamplingError(`sample: logit ${bad.index} of ${vocab} is ${bad.value}`);
+    if (top.ids.length === 0 || top.logits[0] === -Infinity) throw new SamplingError(`sample: all ${vocab} logits are -Infinity`);
+    if (top.ids.length < Math.min(vocab, topK + gathered.ids.length)) {
+      throw new SamplingError(`sampleTop: ${top.ids.length} candidates for top-k ${topK} with ${gathered.ids.length} gathered ids`);
+    }
+    const raw = new Map<number, number>();
+    gathered.ids.forEach((id, i) => raw.set(id, gathered.logits[i]!));
+    const val = new Map<number, number>();
+    top.ids.forEach((id, i) => val.set(id, top.logits[i]!));
+    const need = (id: number) => {
+      const x = raw.get(id);
+      if (x === undefined) throw new SamplingError(`sampleTop: the logit of id ${id} was not gathered`);
+      return x;
+    };
+    for (const id of mask) val.set(id, (need(id), -Infinity));
+    for (const id of this.penalisedIds(recent, vocab)) {
+      const x = mask.includes(id) ? -Infinity : need(id);
+      val.set(id, f(x <= 0 ? x * r : x / r));
+    }
+    const ids = [...val.keys()].sort((a, b) => (before(a, val.get(a)!, b, val.get(b)!) ? -1 : 1)).slice(0, topK);
+    const c: Candidates = { ids, logits: ids.map((id) => val.get(id)!) };
+    if (c.logits[0] === -Infinity) throw new SamplingError(`sample: all ${vocab} logits are -Infinity`);
+    if (this.greedy) return c.ids[0]!;
+    return this.draw(this.weighTop(c));
+  }
+
+  private draw({ ids, weights, total }: { ids: number[]; weights: number[]; total: number }): number {
+    const target = total * this.rng.nextDouble();
+    let run = 0;
+    for (let i = 0; i < ids.length; i++) {
+      run += weights[i]!;
+      if (run >= target) return ids[i]!;
+    }
+    return ids[ids.length - 1]!;
+  }
+
+  /** Top-p, min-p and temperature on the top-k candidates (sorted). */
+  private weighTop(c: Candidates): { ids: number[]; weights: number[]; total: number } {
+    const { topP } = this.options;
+    return this.finishWeights(applyTopP(c, topP, topP < 1 ? sumExpF32(c.logits, c.logits[0]!) : 0));
+  }
+
   /** Top-k, top-p, min-p and temperature on penalised logits: the kept ids and their exp(logit/T - max) weights. */
   private weigh(l: Float32Array): { ids: number[]; weights: number[]; total: number } {
-    const { topK, topP, minP, temperature } = this.options;
-    let c: Candidates;
-    if (topK > 0) {
-      c = topKCandidates(l, topK);
-      c = applyTopP(c, topP, topP < 1 ? sumExpF32(c.logits, c.logits[0]!) : 0);
-    } else {
-      // Without top-k, llama.cpp's top-p normalises over the whole vocabulary (summing in id order), and min-p can
-      // keep only logits >= max + ln(minP): a head of the sorted order, so only those need sorting.
-      let max = -Infinity;
-      for (let i = 0; i < l.length; i++) if (l[i]! > max) max = l[i]!;
-      const total = topP < 1 ? sumExpF32(l, max) : 0;
-      c = sortedFrom(l, minP > 0 ? f(max + f(Math.log(minP))) : -Infinity);
-      c = applyTopP(c, topP, total);
-    }
+    const { topK, topP, minP } = this.options;
+    if (topK > 0) return this.weighTop(topKCandidates(l, topK));
+    // Without top-k, llama.cpp's top-p normalises over the whole vocabulary (summing in id order), and min-p can
+    // keep only logits >= max + ln(minP): a head of the sorted order, so only those need sorting.
+    let max = -Infinity;
+    for (let i = 0; i < l.length; i++) if (l[i]! > max) max = l[i]!;
+    const total = topP < 1 ? sumExpF32(l, max) : 0;
+    return this.finishWeights(applyTopP(sortedFrom(l, minP > 0 ? f(max + f(Math.log(minP))) : -Infinity), topP, total));
+  }
+
+  /** Min-p and temperature, then the draw's weights. */
+  private finishWeights(c: Candidates): { ids: number[]; weights: number[]; total: number } {
+    const { minP, temperature } = this.options;
     c = applyMinP(c, minP);
     const t = f(temperature);
     const scaled = c.logits.map((x) => f(x / t));
@@ -210,21 +272,14 @@ export class Sampler {
 
   /** The logits with the repeat penalty applied (a copy when there is anything to penalise). */
   private penalties(logits: Float32Array, recent: readonly number[]): Float32Array {
-    const { repeatPenalty: r, repeatLastN: n } = this.options;
-    if (r === 1 || n === 0 || recent.length === 0) return logits;
+    const ids = this.penalisedIds(recent, logits.length);
+    if (ids.length === 0) return logits;
+    const r = this.options.repeatPenalty;
     // One scratch copy reused across tokens: no 600 kB allocation per token on a 150k vocabulary.
     if (this.scratch?.length !== logits.length) this.scratch = new Float32Array(logits.length);
     const out = this.scratch;
     out.set(logits);
-    const done = new Set<number>();
-    const from = n < 0 ? 0 : Math.max(0, recent.length - n);
-    for (let j = from; j < recent.length; j++) {
-      const id = recent[j]!;
-      if (!Number.isInteger(id) || id < 0 || id >= logits.length) {
-        throw new SamplingError(`sample: recent token ${j} is ${id}, not an id below the vocabulary size ${logits.length}`);
-      }
-      if (done.has(id)) continue;
-      done.add(id);
+    for (const id of ids) {
       const x = logits[id]!;
       out[id] = x <= 0 ? x * r : x / r; // the Float32Array store rounds to f32, as llama.cpp's float does
     }

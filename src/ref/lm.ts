@@ -118,6 +118,20 @@ export function argmaxRowsRef(x: Num, rows: number, cols: number): Uint32Array {
 }
 
 /**
+ * planTopK's oracle: the first NaN / +Inf index of row x (cols if none) and its value, the m largest non-NaN values
+ * sorted (larger first, -0 as +0, ties to the lower index; fewer when the row has fewer), the values at `pen`.
+ */
+export function topKRef(x: Float32Array, m: number, pen: readonly number[]): { bad: number; badValue: number; ids: number[]; values: number[]; gathered: number[] } {
+  const cols = x.length;
+  let bad = cols;
+  for (let c = 0; c < cols; c++) if (Number.isNaN(x[c]) || x[c] === Infinity) { bad = c; break; }
+  const order = Array.from({ length: cols }, (_, i) => i).filter((i) => !Number.isNaN(x[i]));
+  order.sort((a, b) => (x[a] !== x[b] ? x[b] - x[a] : a - b));
+  const ids = order.slice(0, m);
+  return { bad, badValue: bad < cols ? x[bad] : 0, ids, values: ids.map((i) => x[i]), gathered: pen.map((i) => x[i]) };
+}
+
+/**
  * y = x / sqrt(mean(x^2) + eps) * gamma per row of x [rows, cols]. absSum = |y|; K = cols/2 + 8: the f32 sum of
  * squares (positive terms) is off by cols*u relatively, the square root halves that, and +eps, sqrt, the division
  * and the two products add a few ulp.

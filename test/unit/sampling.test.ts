@@ -3,6 +3,7 @@
 // ties, and the errors bad logits get.
 import { describe, expect, it } from 'vitest';
 import { Sampler, SamplingError, Xoshiro128, checkSampling, type SamplingOptions } from '../../src/lm/sampling.js';
+import { topKRef } from '../../src/ref/lm.js';
 
 /** Every filter off, temperature 1, no penalty: what a test turns on is all there is. */
 const OFF: SamplingOptions = { temperature: 1, topK: 0, topP: 1, minP: 0, repeatPenalty: 1, seed: 1 };
@@ -239,5 +240,50 @@ describe('greedy and errors', () => {
       expect(() => x.sample(L(0, 1), [0, 2])).toThrow('recent token 1 is 2, not an id below the vocabulary size 2');
       expect(() => x.distribution(nan, [])).toThrow('logit 7 of 10 is NaN');
     }
+  });
+});
+
+describe('Sampler.sampleTop (the GPU top-k path)', () => {
+  it('picks what sample() picks from the whole row: same seed, same ids, over penalties both ways, ties and greedy', () => {
+    let s = 12345;
+    const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    let steps = 0;
+    for (const o of [
+      { temperature: 0.8, seed: 1 },
+      { temperature: 1.3, topK: 5, topP: 0.9, minP: 0.1, repeatPenalty: 1.5, repeatLastN: 8, seed: 2 },
+      { temperature: 0.7, topK: 12, topP: 1, minP: 0, repeatPenalty: 0.7, repeatLastN: 16, seed: 3 },
+      { temperature: 0, topK: 3, repeatPenalty: 2, repeatLastN: 4, seed: 4 },
+    ]) {
+      const a = new Sampler(o);
+      const b = new Sampler(o);
+      const V = 300;
+      const recent: number[] = [];
+      for (let t = 0; t < 60; t++) {
+        // Logits on a coarse grid (many ties), negative and positive, a few -Infinity.
+        const l = Float32Array.from({ length: V }, () => (rnd() < 0.02 ? -Infinity : Math.round((rnd() * 8 - 4) * 4) / 4));
+        // Masked ids (ignore-EOG): the whole-row path sets them to -Infinity before sampling.
+        const mask = t % 3 === 0 ? [0, 1] : [];
+        const gather = [...new Set([...b.penalisedIds(recent, V), ...mask])];
+        const top = topKRef(l, b.options.topK + gather.length, gather);
+        const lm = l.slice();
+        for (const id of mask) lm[id] = -Infinity;
+        const want = a.sample(lm, recent);
+        const got = b.sampleTop({ ids: top.ids, logits: top.values }, { ids: gather, logits: top.gathered }, { index: top.bad, value: top.badValue }, V, recent, mask);
+        expect(got, `${JSON.stringify(o)} step ${t}`).toBe(want);
+        recent.push(want);
+        steps++;
+      }
+    }
+    expect(steps).toBe(240);
+  });
+
+  it('names a NaN or +Infinity, an all -Infinity row and too few candidates', () => {
+    const smp = new Sampler({ seed: 1 });
+    const none = { ids: [], logits: [] };
+    expect(() => smp.sampleTop({ ids: [1], logits: [2] }, none, { index: 7, value: NaN }, 10, [])).toThrow(/logit 7 of 10 is NaN/);
+    expect(() => smp.sampleTop({ ids: [0], logits: [-Infinity] }, none, { index: 10, value: 0 }, 10, [])).toThrow(/all 10 logits are -Infinity/);
+    expect(() => smp.sampleTop({ ids: [0, 1], logits: [2, 1] }, none, { index: 100, value: 0 }, 100, [])).toThrow(/2 candidates for top-k 40/);
+    const ten = { ids: [...Array(10).keys()], logits: Array(10).fill(1) };
+    expect(() => smp.sampleTop(ten, none, { index: 10, value: 0 }, 10, [3])).toThrow(/the logit of id 3 was not gathered/);
   });
 });
