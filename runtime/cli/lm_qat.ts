@@ -32,11 +32,12 @@ export const defaultMethod = (bits: number): 'ste' | 'lsq' => (bits <= 2 ? 'lsq'
 /** AdaQAT on a language model: a bit-width update every 5 steps (each costs 1 + layers forward passes), lambda as below. */
 export const ADAQAT_DEFAULTS = { lambda: 1, every: 5, lr: 2 };
 
-export const QAT_DEFAULTS = { distill: false, teacher: 'baseline' as 'baseline' | 'start', temperature: 1, lr: 3e-4, steps: 300, batch: 8, seq: 64, seed: 0, valWindows: 64, gradAccum: 1 };
+export const QAT_DEFAULTS = { checkpointEvery: 100, distill: false, teacher: 'baseline' as 'baseline' | 'start', temperature: 1, lr: 3e-4, steps: 300, batch: 8, seq: 64, seed: 0, valWindows: 64, gradAccum: 1 };
 
 export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8 --group G | --format q4_0|q8_0] [--act]
        [--method ste|lsq|adaqat [--lambda L]] [--distill [--temperature T] [--teacher baseline|start]] [--steps N] [--lr X] [--batch B] [--grad-accum K]
-       [--seed S] [--out FILE.gguf] [--data FILE] [--keep-float PATTERN]... [--layer PATTERN=SPEC]... [--json]
+       [--seed S] [--out FILE.gguf] [--data FILE] [--keep-float PATTERN]... [--layer PATTERN=SPEC]...
+       [--checkpoint-every N] [--resume CKPT] [--json]
   --model FILE    the f32 model to start from (default: the bundled demo/public/models/shakespeare-f32.gguf), or a
                   Hugging Face Llama directory (config.json, model.safetensors, a byte-level BPE tokenizer.json)
   --bits B        weight bits, 2..8, torchao's symmetric rule per group (default 4 with --group 32)
@@ -65,6 +66,10 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
                   repeatable), e.g. --keep-float output.weight
   --layer P=SPEC  a per-layer rule over the model-wide one (repeatable; a later one wins): SPEC is bits (8),
                   bits:method (2:lsq) or a format (q8_0), e.g. --layer output.weight=8 --layer 'blk.*.ffn_down.weight=q8_0'
+  --checkpoint-every N  a checkpoint every N steps of each run (default ${QAT_DEFAULTS.checkpointEvery}; 0: none), written next to --out
+                  (FILE.checkpoint.safetensors: weights, AdamW state, step, the recipe, the f32 run's figures)
+  --resume CKPT   continue exactly from such a checkpoint (same options and model; the other one is refused, naming
+                  the option that differs)
   --json          print the figures as one JSON object`;
 
 /** `--layer PATTERN=SPEC`: SPEC is bits, bits:method or a GGUF format (q4_0 / q8_0). */
@@ -93,6 +98,7 @@ export async function lmQat(argv: string[]): Promise<number> {
         steps: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, seed: { type: 'string' },
         out: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, 'val-windows': { type: 'string' }, 'grad-accum': { type: 'string' }, lambda: { type: 'string' },
         'keep-float': { type: 'string', multiple: true }, layer: { type: 'string', multiple: true },
+        'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
       },
       strict: true,
     }));
@@ -163,6 +169,22 @@ export async function lmQat(argv: string[]): Promise<number> {
     throw e;
   }
   const out = resolve(values.out ?? 'out/shakespeare-qat.gguf');
+  const every = numberOpt(cmd, 'checkpoint-every', values['checkpoint-every'], (n) => Number.isInteger(n) && n >= 0, 'must be an integer >= 0') ?? QAT_DEFAULTS.checkpointEvery;
+  const ckptPath = `${out.replace(/\.gguf$/i, '')}.checkpoint.safetensors`;
+  if (values.resume !== undefined) {
+    try {
+      opts.resume = readFileSync(values.resume);
+    } catch (e) {
+      throw new UsageError(`lm qat: --resume ${values.resume}: ${(e as Error).message}`);
+    }
+  }
+  if (every > 0) {
+    opts.checkpointEvery = every;
+    opts.onCheckpoint = (bytes, step, phase) => {
+      writeAtomic(ckptPath, bytes);
+      return `${ckptPath} (the ${phase} run)`;
+    };
+  }
   const rulesNote = [...(opts.keepFloat ?? []).map((p) => `${p} f32`), ...(values.layer ?? [])].join(', ');
   const what = (fmt ?? (method === 'adaqat' ? `AdaQAT from W${opts.bits} g${opts.group}` : `W${opts.bits} g${opts.group}`)) + (rulesNote ? ` (${rulesNote})` : '');
   const srcName = srcMeta['general.name']?.value ?? modelPath;
@@ -177,7 +199,7 @@ export async function lmQat(argv: string[]): Promise<number> {
     const r = await qatLlama(ctx, model, data, opts);
     writeAtomic(out, r.gguf);
     const figures: QatCliResult = { f32_start: r.f32_start, f32_after: r.f32_after, ptq: r.ptq, qat: r.qat, converted: r.converted, recovered: r.recovered, ms_per_step_f32: r.ms_per_step_f32, ms_per_step_qat: r.ms_per_step_qat };
-    const result = { ...figures, step_time_ratio: r.ms_per_step_qat / r.ms_per_step_f32, quant: what, method, ...(r.adaqat ? { bits: r.adaqat.bits, mean_bits: r.adaqat.meanBits, lambda: opts.adaqat!.lambda } : {}), distill, ...(distill ? { teacher } : {}), act: !!opts.act, steps: opts.steps, lr: opts.lr, batch: opts.batch, grad_accum: opts.gradAccum, seq: opts.seq, seed: opts.seed, model: modelPath, out, bytes: r.gguf.length, seconds: (performance.now() - t0) / 1000, adapter };
+    const result = { ...figures, ...(every > 0 ? { checkpoint: ckptPath } : {}), ...(values.resume ? { resumed_from: values.resume } : {}), step_time_ratio: r.ms_per_step_qat / r.ms_per_step_f32, quant: what, method, ...(r.adaqat ? { bits: r.adaqat.bits, mean_bits: r.adaqat.meanBits, lambda: opts.adaqat!.lambda } : {}), distill, ...(distill ? { teacher } : {}), act: !!opts.act, steps: opts.steps, lr: opts.lr, batch: opts.batch, grad_accum: opts.gradAccum, seq: opts.seq, seed: opts.seed, model: modelPath, out, bytes: r.gguf.length, seconds: (performance.now() - t0) / 1000, adapter };
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else {
       const f = (x: number) => x.toFixed(4);

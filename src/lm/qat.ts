@@ -12,6 +12,7 @@ import type { LinearQuant } from '../nn/linear_quant.js';
 import type { LlamaConfig } from '../nn/llama_config.js';
 import { buildLlamaTrainGraph, IGNORE_INDEX, llamaLinears, readLlamaWeights, readLsqScales, type LlamaTrainGraph, type LlamaWeights } from '../nn/llama_train.js';
 import { writeLlamaGguf } from '../nn/llama_weights.js';
+import { parseSafetensors } from '../io/safetensors.js';
 import { train } from '../train/loop.js';
 import type { AdaQatOptions } from '../train/adaqat.js';
 import { adaptivePlan, LmAdaQat, type LmAdaQatResult } from './qat_bits.js';
@@ -52,6 +53,14 @@ export interface LmQatOptions extends LinearQatConfig {
   onStep?: (phase: 'f32' | 'qat', step: number, total: number, loss: number, ms: number) => void;
   /** Metadata for the converted GGUF (tokenizer keys, general.name). */
   metadata?: Record<string, GgufValue>;
+  /** A checkpoint every this many steps of each phase (with onCheckpoint): params, AdamW state, step, the recipe. */
+  checkpointEvery?: number;
+  onCheckpoint?: (bytes: Uint8Array, step: number, phase: 'f32' | 'qat') => void | string | Promise<void | string>;
+  /**
+   * A checkpoint of the same run (same options and start model) to continue from, exactly: a checkpoint of the f32
+   * phase resumes it, then QAT runs; one of the QAT phase carries the f32 baseline's figures and resumes QAT.
+   */
+  resume?: Uint8Array;
 }
 
 export interface LmQatResult {
@@ -80,10 +89,20 @@ export function gapRecovered(r: { f32_start: number; f32_after: number; ptq: num
 
 type Batches = { ids: Int32Array; targets: Int32Array }[];
 
-async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'qat', sampler: WindowSampler, val: Batches, data: TextDataset, o: LmQatOptions, ada?: LmAdaQat): Promise<{ before: number; after: number; losses: number[]; ms: number; weights: LlamaWeights }> {
+/** What a phase's checkpoints carry besides the trainer's state, and what a resumed phase starts from. */
+interface PhaseCheckpoints {
+  recipe: string;
+  /** Metadata of the phase's checkpoints beyond the recipe, phase and `before` (the QAT phase: the f32 figures). */
+  extra?: Record<string, string>;
+  /** The checkpoint to resume this phase from, and its `before` evaluation (not repeated on resumed weights). */
+  resume?: { bytes: Uint8Array; before: number };
+}
+
+async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'qat', sampler: WindowSampler, val: Batches, data: TextDataset, o: LmQatOptions, ck: PhaseCheckpoints, ada?: LmAdaQat): Promise<{ before: number; after: number; losses: number[]; ms: number; weights: LlamaWeights }> {
   const scales = new Set(t.ops.qparams.values());
   const k = o.gradAccum ?? 1;
   const warm = Math.min(o.warmupSteps ?? 0, o.steps - 1);
+  let before = NaN;
   const r = await train(ctx, t, {
     steps: o.steps,
     lr: warmupCosine({ lr: o.lr, warmupSteps: warm, totalSteps: Math.max(o.steps, warm + 1), minLr: o.lr * (o.minLrRatio ?? 0.1) }),
@@ -95,7 +114,14 @@ async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'q
     lrScale: (p) => (scales.has(p) ? (o.lsqLrScale ?? 1) : 1),
     onStep: (s) => o.onStep?.(phase, s.step, s.total, s.loss, s.ms),
     afterStep: async (step, tr, inputs) => void (await ada?.afterStep(step, tr, inputs)),
-    before: (tr) => validationLoss(tr, val, data),
+    resume: ck.resume?.bytes,
+    checkResume: (meta) => {
+      if (ada && meta.adaqat) ada.load(JSON.parse(meta.adaqat));
+    },
+    checkpointEvery: o.checkpointEvery,
+    onCheckpoint: o.onCheckpoint ? (bytes, step) => o.onCheckpoint!(bytes, step, phase) : undefined,
+    checkpointMeta: () => ({ recipe: ck.recipe, phase, before: JSON.stringify(before), ...ck.extra, ...(ada ? { adaqat: JSON.stringify(ada.state()) } : {}) }),
+    before: async (tr) => (before = ck.resume ? ck.resume.before : await validationLoss(tr, val, data)),
     after: async (tr) => ({ loss: await validationLoss(tr, val, data), weights: await readLlamaWeights(t) }),
   });
   return { before: r.before, after: r.after.loss, losses: r.losses, ms: r.msPerStep, weights: r.after.weights };
@@ -152,6 +178,42 @@ export async function convertLlama(ctx: GpuContext, config: LlamaConfig, weights
   return writeLlamaGguf(config, weights, metadata, quantized);
 }
 
+/** FNV-1a over the start model's weights (names and f32 bits, in name order): a checkpoint resumes only its own model. */
+function fingerprint(w: LlamaWeights): string {
+  let h = 0x811c9dc5;
+  const mix = (b: number) => (h = Math.imul(h ^ b, 0x01000193) >>> 0);
+  for (const name of Object.keys(w).sort()) {
+    for (let i = 0; i < name.length; i++) mix(name.charCodeAt(i));
+    const u = new Uint32Array(w[name].buffer, w[name].byteOffset, w[name].length);
+    for (let i = 0; i < u.length; i++) mix(u[i]);
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/** The options that decide a run's numbers, and the start model: what a checkpoint must match to resume. */
+function recipeOf(o: LmQatOptions, weights: LlamaWeights): string {
+  const { onStep: _s, metadata: _m, teacherWeights: _t, onCheckpoint: _c, resume: _r, checkpointEvery: _e, ...rest } = o;
+  return JSON.stringify({ ...rest, model: fingerprint(weights) });
+}
+
+/** A checkpoint's phase and metadata, refused (naming the first option that differs) unless it is of this run. */
+function resumeMeta(bytes: Uint8Array, recipe: string): { phase: 'f32' | 'qat'; meta: Record<string, string> } {
+  let meta: Record<string, string>;
+  try {
+    meta = parseSafetensors(bytes, 'checkpoint').metadata;
+  } catch (e) {
+    throw new RangeError(`lm qat: resume: ${(e as Error).message}`);
+  }
+  if (meta.phase !== 'f32' && meta.phase !== 'qat') throw new RangeError(`lm qat: resume: not a checkpoint of nibble lm qat (metadata phase ${JSON.stringify(meta.phase)})`);
+  if (meta.recipe !== recipe) {
+    const was = JSON.parse(meta.recipe ?? '{}') as Record<string, unknown>;
+    const now = JSON.parse(recipe) as Record<string, unknown>;
+    const key = Object.keys({ ...was, ...now }).find((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]));
+    throw new RangeError(`lm qat: resume: the checkpoint is of another run ('${key}': ${JSON.stringify(was[key!])} there, ${JSON.stringify(now[key!])} here)`);
+  }
+  return { phase: meta.phase, meta };
+}
+
 /** Checks the options that do not depend on the model; each error names the option. */
 function checkOptions(o: LmQatOptions, config: LlamaConfig): void {
   for (const k of ['steps', 'batch', 'seq', 'valWindows'] as const) if (!Number.isInteger(o[k]) || o[k] < 1) throw new RangeError(`lm qat: ${k} must be an integer >= 1, found ${o[k]}`);
@@ -176,11 +238,18 @@ export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; we
   const teacherKind = o.distill ? (o.distill.teacher ?? 'start') : null;
   if (teacherKind !== null && teacherKind !== 'start' && teacherKind !== 'baseline') throw new RangeError(`lm qat: distill teacher '${teacherKind}' must be 'start' or 'baseline'`);
   if (teacherKind === 'baseline' && o.baseline === false && !o.teacherWeights) throw new RangeError(`lm qat: distill teacher 'baseline' needs the f32 baseline run (baseline: false) or teacherWeights`);
+  const recipe = recipeOf(o, weights);
+  const resumed = o.resume ? resumeMeta(o.resume, recipe) : null;
+  const num = (v: string | undefined) => (v === undefined || v === 'null' ? NaN : Number(JSON.parse(v)));
   let f32: { before: number; after: number; losses: number[]; ms: number; weights?: LlamaWeights } = { before: NaN, after: NaN, losses: [], ms: NaN };
-  if (o.baseline !== false) {
+  if (resumed?.phase === 'qat') {
+    if (teacherKind === 'baseline' && !o.teacherWeights) throw new RangeError(`lm qat: resuming the QAT phase with distillation from the trained baseline needs the baseline's weights, which a checkpoint does not hold: resume from a checkpoint of the f32 phase, or distill from the start model`);
+    const f = JSON.parse(resumed.meta.f32 ?? '{}') as { before?: number | null; after?: number | null; ms?: number | null };
+    f32 = { before: f.before ?? NaN, after: f.after ?? NaN, losses: [], ms: f.ms ?? NaN };
+  } else if (o.baseline !== false) {
     const t = buildLlamaTrainGraph(ctx, config, weights, { B, T, label: 'lm-qat-f32' });
     try {
-      f32 = await trainPhase(ctx, t, 'f32', sampler, val, data, o);
+      f32 = await trainPhase(ctx, t, 'f32', sampler, val, data, o, { recipe, ...(resumed ? { resume: { bytes: o.resume!, before: num(resumed.meta.before) } } : {}) });
     } finally {
       t.graph.destroy();
     }
@@ -193,7 +262,8 @@ export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; we
   let lsq: Record<string, Float32Array>;
   try {
     ada?.attachLlama(t);
-    q = await trainPhase(ctx, t, 'qat', sampler, val, data, o, ada);
+    const extra = { f32: JSON.stringify({ before: f32.before, after: f32.after, ms: f32.ms }) };
+    q = await trainPhase(ctx, t, 'qat', sampler, val, data, o, { recipe, extra, ...(resumed?.phase === 'qat' ? { resume: { bytes: o.resume!, before: num(resumed.meta.before) } } : {}) }, ada);
     trained = await readLlamaWeights(t);
     lsq = await readLsqScales(t);
   } finally {

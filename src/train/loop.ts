@@ -46,15 +46,15 @@ export interface TrainOptions {
   restore?: (tr: GraphTrainer) => void | Promise<void>;
   /** Stop after this step (an interrupted run: the schedule stays that of `steps`). */
   stopAt?: number;
-  /** Also a checkpoint every this many steps, and (checkpointAtEnd) after the last step run, without evaluating. */
+  /** Also a checkpoint every this many steps before the last, and (checkpointAtEnd) after the last step run, without evaluating. */
   checkpointEvery?: number;
   checkpointAtEnd?: boolean;
   /** The checkpoint's bytes (default: tr.checkpoint(checkpointMeta), the graph trainer's format). */
   checkpointBytes?: (tr: GraphTrainer, step: number) => Promise<Uint8Array>;
   /** Checks a restored checkpoint's metadata (e.g. the recipe); throw to refuse it. */
   checkResume?: (meta: Record<string, string>, step: number) => void;
-  /** Metadata every checkpoint carries (e.g. the recipe). */
-  checkpointMeta?: Record<string, string>;
+  /** Metadata every checkpoint carries (e.g. the recipe); a function gives it at each checkpoint (state that moves). */
+  checkpointMeta?: Record<string, string> | (() => Record<string, string>);
   onStep?: (s: TrainStep) => void;
   /** Runs after each step (after onStep) with the step's inputs while the trainer lives (e.g. AdaQAT's bit-width update). */
   afterStep?: (step: number, tr: GraphTrainer, inputs: GraphInputs | GraphInputs[]) => Promise<void>;
@@ -95,7 +95,8 @@ export async function train<A = void, B = void>(ctx: GpuContext, t: TrainableGra
     const evals: { step: number; value: number }[] = [];
     let lastGood: { step: number; where?: string } | null = resumed ? { step: tr.stepsTaken, where: 'the checkpoint this run resumed from' } : null;
     const save = async (step: number) => {
-      const bytes = o.checkpointBytes ? await o.checkpointBytes(tr, step) : await tr.checkpoint(o.checkpointMeta);
+      const meta = typeof o.checkpointMeta === 'function' ? o.checkpointMeta() : o.checkpointMeta;
+      const bytes = o.checkpointBytes ? await o.checkpointBytes(tr, step) : await tr.checkpoint(meta);
       const where = await o.onCheckpoint!(bytes, step);
       lastGood = { step, ...(where ? { where } : {}) };
     };
@@ -123,7 +124,7 @@ export async function train<A = void, B = void>(ctx: GpuContext, t: TrainableGra
         evals.push({ step: step + 1, value: v });
         await o.onEval?.(step + 1, v, tr);
         if (o.onCheckpoint) await save(step + 1);
-      } else if (o.onCheckpoint && o.checkpointEvery && (step + 1) % o.checkpointEvery === 0) await save(step + 1);
+      } else if (o.onCheckpoint && o.checkpointEvery && (step + 1) % o.checkpointEvery === 0 && step + 1 < o.steps) await save(step + 1);
     }
     if (o.onCheckpoint && o.checkpointAtEnd && lastGood?.step !== end) await save(end);
     const after = (await o.after?.(tr)) as B;

@@ -29,6 +29,22 @@ describe('nibble lm qat', () => {
     expect(f.tensors.find((t) => t.name === 'token_embd.weight')?.type).toBe('F32');
   });
 
+  it('writes a checkpoint next to --out and --resume continues from it to the same figures', () => {
+    const out = join(dir, 'ck.gguf');
+    const args = ['lm', 'qat', '--bits', '4', '--steps', '3', '--batch', '2', '--seq', '32', '--val-windows', '2', '--data', data, '--out', out, '--checkpoint-every', '2', '--json'];
+    const a = nibble(args);
+    expect(a.status, a.stderr).toBe(0);
+    const ra = JSON.parse(a.stdout);
+    expect(ra.checkpoint).toBe(join(dir, 'ck.checkpoint.safetensors'));
+    const b = nibble([...args, '--resume', ra.checkpoint]);
+    expect(b.status, b.stderr).toBe(0);
+    const rb = JSON.parse(b.stdout);
+    for (const k of ['f32_start', 'f32_after', 'ptq', 'qat', 'converted', 'recovered']) expect(rb[k], k).toBe(ra[k]);
+    const c = nibble([...args.map((x) => (x === '4' ? '3' : x)), '--resume', ra.checkpoint]);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/the checkpoint is of another run \('bits': 4 there, 3 here\)/);
+  });
+
   it('--keep-float and --layer set layers apart: the file holds each at its own rule', () => {
     const out = join(dir, 'rules.gguf');
     const r = nibble(['lm', 'qat', '--bits', '3', '--keep-float', 'blk.0.attn_k.weight', '--layer', 'output.weight=8', '--layer', 'blk.*.ffn_down.weight=q8_0', '--steps', '2', '--batch', '2', '--seq', '32', '--val-windows', '2', '--data', data, '--out', out, '--json']);
@@ -98,6 +114,8 @@ describe('nibble lm qat', () => {
       [['--layer', 'output.weight=9'], /layer rule 'output\.weight' on 'output\.weight': bits=9 is not an integer in 2\.\.8/],
       [['--layer', 'blk.*.mlp.weight=8'], /layer rule 'blk\.\*\.mlp\.weight' matches no quantized Linear layer/],
       [['--keep-float', 'head.weight'], /keepFloat pattern 'head\.weight' matches no Linear layer/],
+      [['--resume', join(dir, 'missing.ckpt')], /--resume .*missing\.ckpt/],
+      [['--checkpoint-every=-2'], /--checkpoint-every -2: must be an integer >= 0/],
       [['--method', 'adaqat', '--format', 'q4_0'], /--format q4_0 fixes the bit-width; --method adaqat chooses it/],
       [['--lambda', '1'], /--lambda is the cost weight of --method adaqat/],
       [['--method', 'adaqat', '--lambda=-1'], /--lambda -1: must be a number >= 0/],
