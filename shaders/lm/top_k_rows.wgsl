@@ -8,6 +8,8 @@
 // pick them in order. Keys as argmax_rows.wgsl: an order-preserving u32 of the float bits, -0 as +0, NaN below all
 // (never picked). Output (u32 words): [first bad index (cols if none), its bits, ids[M] (cols: none left),
 // logit bits[M], gathered bits[n_pen]].
+#include "common/best_key.wgsl"
+
 struct Params {
   cols: u32,
   base: u32,
@@ -21,38 +23,6 @@ override WG: u32 = 64; // a power of two
 @group(0) @binding(1) var<storage, read> pen: array<u32>; // [count, ids...]
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;
 @group(0) @binding(3) var<uniform> params: Params;
-
-var<workgroup> red_key: array<u32, WG>;
-var<workgroup> red_idx: array<u32, WG>;
-
-fn order_key(v: f32) -> u32 {
-  let bits = bitcast<u32>(v);
-  let mag = bits & 0x7fffffffu;
-  if (mag > 0x7f800000u) {
-    return 0u; // NaN
-  }
-  if (mag == 0u) {
-    return 0x80000000u; // -0 ties with +0
-  }
-  return select(bits | 0x80000000u, ~bits, (bits & 0x80000000u) != 0u);
-}
-
-// Tree reduction of (key, idx): the larger key wins, then the lower index; the result in red_*[0] for everyone.
-fn reduce(lid: u32) {
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      let ok = red_key[lid + s];
-      let oi = red_idx[lid + s];
-      let mk = red_key[lid];
-      if (ok > mk || (ok == mk && oi < red_idx[lid])) {
-        red_key[lid] = ok;
-        red_idx[lid] = oi;
-      }
-    }
-    workgroupBarrier();
-  }
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32) {
@@ -68,7 +38,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   }
   red_key[lid] = select(0u, 1u, bad < cols);
   red_idx[lid] = bad;
-  reduce(lid);
+  reduce_best(lid);
   if (lid == 0u) {
     out[0] = select(cols, red_idx[0], red_key[0] == 1u);
     out[1] = select(0u, bitcast<u32>(x[params.base + min(red_idx[0], cols - 1u)]), red_key[0] == 1u);
@@ -103,7 +73,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     let live = at < n;
     red_key[lid] = select(0u, keys[min(at, m - 1u)], live);
     red_idx[lid] = select(cols, idxs[min(at, m - 1u)], live);
-    reduce(lid);
+    reduce_best(lid);
     let best_idx = red_idx[0];
     let best_key = red_key[0];
     if (live && best_key != 0u && idxs[min(at, m - 1u)] == best_idx) {
