@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The GPU check of the language-model work (inside bench/gpu/run.sh), most telling first, each step time-limited so a
+# run cut short still leaves the earlier files in OUTDIR (default: the current folder):
+#   top-k.md / .json        sampling: the whole row read back vs the GPU top-k (sets gpuTopKMinVocab in tuning.ts)
+#   lm-train-step.md / .json the bundled language model's training step, f32 and QAT, split by kernel (issue 19)
+#   generate.md, generate/  decode and prefill tok/s on the bundled model and the 134M Q4_0 / Q4_K shapes (issue 17;
+#                           llama.cpp's rows need node-llama-cpp, which the bundle does not carry); LM_CHECK_LARGE=1
+#                           adds the Llama-3.2-1B shape
+#   selftest.md / .json     the GPU case table (every kernel against its CPU reference) on this adapter
+#   bash bench/gpu/run.sh bash bench/gpu/lm-check.sh OUTDIR
+set -uo pipefail
+out=${1:-.}
+mkdir -p "$out"
+export NIBBLE_DAWN_FLAGS=${NIBBLE_DAWN_FLAGS:-"enable-dawn-features=vulkan_enable_f16_on_nvidia disable-dawn-features=timestamp_quantization"}
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
+step() { # name seconds command...
+  local name=$1 secs=$2
+  shift 2
+  timeout "$secs" "$@" >"$out/$name.md" 2>&1
+  echo "lm-check.sh: $name: exit $?"
+  tail -n 8 "$out/$name.md"
+}
+
+step top-k 120 node dist/bench/top-k.js --json "$out/top-k.json"
+step lm-train-step 180 node dist/bench/lm-train-step.js --json "$out/lm-train-step.json"
+step generate 300 node bin/nibble.mjs bench --filter generate ${LM_CHECK_LARGE:+--large} --out "$out/generate"
+step selftest 240 node bin/nibble.mjs selftest --json "$out/selftest.json"
