@@ -199,7 +199,7 @@ export async function lmQat(argv: string[]): Promise<number> {
     const r = await qatLlama(ctx, model, data, opts);
     writeAtomic(out, r.gguf);
     const figures: QatCliResult = { f32_start: r.f32_start, f32_after: r.f32_after, ptq: r.ptq, qat: r.qat, converted: r.converted, recovered: r.recovered, ms_per_step_f32: r.ms_per_step_f32, ms_per_step_qat: r.ms_per_step_qat };
-    const result = { ...figures, ...(every > 0 ? { checkpoint: ckptPath } : {}), ...(values.resume ? { resumed_from: values.resume } : {}), step_time_ratio: r.ms_per_step_qat / r.ms_per_step_f32, quant: what, method, ...(r.adaqat ? { bits: r.adaqat.bits, mean_bits: r.adaqat.meanBits, lambda: opts.adaqat!.lambda } : {}), distill, ...(distill ? { teacher } : {}), act: !!opts.act, steps: opts.steps, lr: opts.lr, batch: opts.batch, grad_accum: opts.gradAccum, seq: opts.seq, seed: opts.seed, model: modelPath, out, bytes: r.gguf.length, seconds: (performance.now() - t0) / 1000, adapter };
+    const result = { ...figures, ...(every > 0 ? { checkpoint: ckptPath } : {}), ...(values.resume ? { resumed_from: values.resume } : {}), step_time_ratio: r.ms_per_step_qat / r.ms_per_step_f32, quant: what, method, ...(r.adaqat ? { bits: r.adaqat.bits, ...(r.adaqat.inputBits ? { input_bits: r.adaqat.inputBits } : {}), mean_bits: r.adaqat.meanBits, lambda: opts.adaqat!.lambda } : {}), distill, ...(distill ? { teacher } : {}), act: !!opts.act, steps: opts.steps, lr: opts.lr, batch: opts.batch, grad_accum: opts.gradAccum, seq: opts.seq, seed: opts.seed, model: modelPath, out, bytes: r.gguf.length, seconds: (performance.now() - t0) / 1000, adapter };
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else {
       const f = (x: number) => x.toFixed(4);
@@ -212,6 +212,7 @@ export async function lmQat(argv: string[]): Promise<number> {
           `  QAT (fake-quant)  ${f(r.qat)}`,
           `  converted (GGUF)  ${f(r.converted)}`,
           ...(r.adaqat ? [`AdaQAT chose per layer (bits): ${Object.entries(r.adaqat.bits).map(([n, b]) => `${n.replace(/\.weight$/, '')} ${b}`).join(', ')}; mean ${r.adaqat.meanBits.toFixed(2)} bits per weight (PTQ measured at these)`] : []),
+          ...(r.adaqat?.inputBits ? [`AdaQAT chose per layer input (bits): ${Object.entries(r.adaqat.inputBits).map(([n, b]) => `${n.replace(/\.weight$/, '')} ${b}`).join(', ')}`] : []),
           `PTQ gap recovered: ${(100 * r.recovered).toFixed(1)}%`,
           `ms per step: f32 ${r.ms_per_step_f32.toFixed(0)}, QAT ${r.ms_per_step_qat.toFixed(0)} (${result.step_time_ratio.toFixed(2)}x)`,
           `wrote ${out} (${r.gguf.length} bytes) in ${result.seconds.toFixed(1)} s`,

@@ -1,9 +1,9 @@
 // AdaQAT for a language model (nibble lm qat --method adaqat): every quantized Linear's weight bit-width is learned
 // during QAT by src/train/adaqat.ts (GraphAdaQat): the Llama training graph's fake-quant weights read their code
 // range from the constants `<weight>.qrange`, and each update evaluates the data loss of the step's batch (the
-// trainer's evaluation output, t.ce) at the current bit-widths and at each layer moved by one bit. Activations (with
-// --act) stay int8: only the weights' bits are learned, and the converted GGUF holds each layer in Q4_0 (<= 4 bits)
-// or Q8_0.
+// trainer's evaluation output, t.ce) at the current bit-widths and at each quantizer moved by one bit. With --act the
+// inputs' widths are learned too (the cost is then BitOPs, as the MLP's); the converted GGUF holds each layer's
+// weights in Q4_0 (<= 4 bits) or Q8_0, and its inputs run unquantized on nibble's engine (as with --act alone).
 import type { GpuContext } from '../gpu/context.js';
 import type { LinearQuant } from '../nn/linear_quant.js';
 import type { LlamaTrainGraph } from '../nn/llama_train.js';
@@ -14,6 +14,8 @@ import { QatConfigError, type LinearInfo } from '../train/qat_plan.js';
 export interface LmAdaQatResult extends AdaQatReport {
   /** The chosen bit-width of each quantized Linear, by weight name. */
   bits: Record<string, number>;
+  /** With --act: the chosen width of each layer's input quantizer (learned unless o.act is false). */
+  inputBits?: Record<string, number>;
   /** Their mean over the weights (bits per quantized weight, before the GGUF blocks' scales). */
   meanBits: number;
 }
@@ -25,7 +27,8 @@ export function adaptivePlan(plan: ReadonlyMap<string, LinearQuant>, o: AdaQatOp
   for (const [name, q] of plan) {
     if (q.learn) throw new QatConfigError(`adaqat: '${name}' has learned scales (lsq); AdaQAT drives the dynamic rule (method ste)`);
     if (q.format) throw new QatConfigError(`adaqat: '${name}' uses the ${q.format} rule, which fixes the bit-width; AdaQAT chooses it (use --bits)`);
-    out.set(name, { ...q, bits: max, adaptive: true });
+    const act = q.act && o.act !== false;
+    out.set(name, { ...q, bits: max, adaptive: true, ...(act ? { actBits: max, actAdaptive: true } : {}) });
   }
   return out;
 }
@@ -39,13 +42,17 @@ export class LmAdaQat extends GraphAdaQat {
     o: AdaQatOptions,
   ) {
     const quantized = linears.filter((l) => plan.has(l.name));
-    super(ctx, quantized.map((l) => ({ name: l.name, n: l.N * l.K, weightBits: Math.min(plan.get(l.name)!.bits, o.maxBits ?? 8), actBits: null })), o);
+    const max = o.maxBits ?? 8;
+    super(ctx, quantized.map((l) => {
+      const q = plan.get(l.name)!;
+      return { name: l.name, n: l.N * l.K, weightBits: Math.min(q.bits, max), actBits: q.act ? Math.min(q.actBits ?? 8, max) : null };
+    }), o);
   }
 
   /** Binds the training graph (planned with adaptivePlan) whose range constants this drives. */
   attachLlama(t: LlamaTrainGraph): void {
     const ranges = t.ops.ranges;
-    this.attach(t.graph, this.layers.map((l) => ({ weight: ranges.get(l.name) })));
+    this.attach(t.graph, this.layers.map((l) => ({ weight: ranges.get(l.name), act: ranges.get(`${l.name}.input`) })));
   }
 
   /** The plan at the chosen bit-widths (fixed ranges): what PTQ is measured at and what convert writes. */
@@ -54,8 +61,8 @@ export class LmAdaQat extends GraphAdaQat {
     const out = new Map<string, LinearQuant>();
     for (const [name, q] of plan) {
       const i = this.layers.findIndex((l) => l.name === name);
-      const { adaptive: _, ...rest } = q;
-      out.set(name, { ...rest, bits: c[i].weight! });
+      const { adaptive: _w, actAdaptive: _a, ...rest } = q;
+      out.set(name, { ...rest, bits: c[i].weight!, ...(q.act ? { actBits: c[i].act! } : {}) });
     }
     return out;
   }
@@ -64,6 +71,8 @@ export class LmAdaQat extends GraphAdaQat {
     const r = this.report();
     const bits = Object.fromEntries(this.layers.map((l, i) => [l.name, r.weightBits[i]!]));
     const n = this.layers.reduce((s, l) => s + l.n, 0);
-    return { ...r, bits, meanBits: this.layers.reduce((s, l, i) => s + l.n * r.weightBits[i]!, 0) / n };
+    const act = this.bits();
+    const inputBits = this.layers.some((l) => l.actBits !== null) ? Object.fromEntries(this.layers.map((l, i) => [l.name, act[i].act!])) : undefined;
+    return { ...r, bits, ...(inputBits ? { inputBits } : {}), meanBits: this.layers.reduce((s, l, i) => s + l.n * r.weightBits[i]!, 0) / n };
   }
 }

@@ -15,10 +15,13 @@ export interface LinearQuant {
   format?: 'Q4_0' | 'Q8_0';
   /** LSQ: a learned per-group scale, the param `<weight>.scale` [N * K / group]. */
   learn?: boolean;
-  /** Fake-quantize the layer's input per token (int8 asymmetric). */
+  /** Fake-quantize the layer's input per token (asymmetric, actBits: default 8). */
   act?: boolean;
+  actBits?: number;
   /** AdaQAT: `bits` is the widest; the code range is read at run time from the constant `<weight>.qrange` (rangeName), which the host rewrites. */
   adaptive?: boolean;
+  /** AdaQAT on the input's width too: its range from `<weight>.input.qrange` (actBits the widest). */
+  actAdaptive?: boolean;
 }
 
 /**
@@ -32,9 +35,9 @@ export interface LayerQuant {
   act: { bits: number; learn?: boolean | 'pact'; /** The code range from the constant `<prefix>.qrange` (AdaQAT). */ adaptive?: boolean } | null;
 }
 
-/** A plan entry (prepareLinears) as the Linear layer's LayerQuant: int8 per-token inputs with `act`. */
+/** A plan entry (prepareLinears) as the Linear layer's LayerQuant: per-token inputs (int8 by default) with `act`. */
 export function layerQuant(q: LinearQuant): LayerQuant {
-  return { weight: { bits: q.bits, group: q.group, ...(q.learn ? { learn: true } : {}), ...(q.format ? { format: q.format } : {}), ...(q.adaptive ? { adaptive: true } : {}) }, act: q.act ? { bits: 8 } : null };
+  return { weight: { bits: q.bits, group: q.group, ...(q.learn ? { learn: true } : {}), ...(q.format ? { format: q.format } : {}), ...(q.adaptive ? { adaptive: true } : {}) }, act: q.act ? { bits: q.actBits ?? 8, ...(q.actAdaptive ? { adaptive: true } : {}) } : null };
 }
 
 /** The name of a weight's learned LSQ scale param. */

@@ -147,7 +147,12 @@ export const CASES: GpuCase[] = [
       // The converted file (Q4_0 at <= 4 bits, Q8_0 above) runs the trained codes with f16-rounded scales: 1e-3 bound as lm qat's.
       assert(Math.abs(a.converted - a.qat) <= 1e-3, `converted ${a.converted} vs QAT ${a.qat}`);
       assert(Number.isFinite(a.ptq) && Number.isFinite(a.recovered), `ptq ${a.ptq}, recovered ${a.recovered}`);
-      return `bits ${Object.values(r.bits).join('/')} (mean ${r.meanBits.toFixed(2)}), QAT ${a.qat.toFixed(5)}, converted ${a.converted.toFixed(5)}; identical twice`;
+      // With --act the inputs' widths are learned too (BitOPs cost): they leave 8 bits, the plan carries them.
+      const c = await qatLlama(ctx, model, data, { ...o, act: true, steps: 2 });
+      const ib = c.adaqat!.inputBits!;
+      assert(Object.keys(ib).length === a.plan.size && Object.values(ib).some((b) => b < 8), `input bits ${JSON.stringify(ib)}`);
+      for (const [name, q] of c.plan) assert(!!q.act && q.actBits === ib[name] && !q.actAdaptive, `${name}: input at ${q.actBits} bits, AdaQAT chose ${ib[name]}`);
+      return `bits ${Object.values(r.bits).join('/')} (mean ${r.meanBits.toFixed(2)}), QAT ${a.qat.toFixed(5)}, converted ${a.converted.toFixed(5)}; identical twice; with --act inputs ${Object.values(ib).join('/')}`;
     },
   },
 ];
