@@ -214,12 +214,19 @@ export const TOP_K_MAX = 256;
 /** The u32 words planTopK writes: [bad index, its bits, ids[m], logit bits[m], gathered bits[nPen]]. */
 export const topKWords = (m: number, nPen: number) => 2 + 2 * m + nPen;
 
+/** The workgroups planTopK splits a row of `cols` across (`chunk` elements each, default the tuning's; 1: one pass). */
+export const topKGroups = (ctx: GpuContext, cols: number, chunk = tuningFor(ctx).topKChunk) => Math.ceil(cols / chunk);
+
+/** The u32 words of planTopK's scratch for a split row: per workgroup [bad, keys[m], ids[m]]. */
+export const topKPartWords = (groups: number, m: number) => groups * (1 + 2 * m);
+
 /**
  * The m largest values of one row x[row * cols ..] (sorted, ties to the lower index), the values at up to nPen ids
  * listed in `pen` ([count, ids...], u32), and the first NaN / +Inf (shaders/lm/top_k_rows.wgsl): GPU-side top-k for
- * sampling. `out` holds topKWords(m, nPen) u32.
+ * sampling. `out` holds topKWords(m, nPen) u32. A row of more than one tuning chunk (topKGroups > 1) is split across
+ * workgroups whose lists a second dispatch merges; `part` (topKPartWords u32) is then their scratch.
  */
-export async function planTopK(ctx: GpuContext, x: GPUBuffer, pen: GPUBuffer, out: GPUBuffer, s: { cols: number; row?: number; m: number; nPen: number }): Promise<Dispatch> {
+export async function planTopK(ctx: GpuContext, x: GPUBuffer, pen: GPUBuffer, out: GPUBuffer, s: { cols: number; row?: number; m: number; nPen: number; /** Elements per workgroup (default: the tuning's topKChunk). */ chunk?: number }, part?: GPUBuffer): Promise<Dispatch[]> {
   const { cols, m, nPen } = s;
   const row = s.row ?? 0;
   checkPositive('top_k_rows', { cols, m });
@@ -227,13 +234,28 @@ export async function planTopK(ctx: GpuContext, x: GPUBuffer, pen: GPUBuffer, ou
   checkShape('top_k_rows', 'm', Number.isInteger(m) && m <= TOP_K_MAX, `${m} must be an integer in 1..${TOP_K_MAX}`);
   checkShape('top_k_rows', 'nPen', Number.isInteger(nPen) && nPen >= 0, `${nPen} must be an integer >= 0`);
   // The private arrays' size: the next power of two from 32 (one pipeline per size).
-  const maxm = Math.max(32, 2 ** Math.ceil(Math.log2(m)));
-  const kernel = await getKernel(ctx, TOP_K_ROWS, { MAXM: maxm }, { WG: tuningFor(ctx).reduceWG });
-  return {
-    kernel,
-    args: { bindings: { x, pen, out }, params: { cols, base: row * cols, m, n_pen: nPen }, expect: { x: 4 * (row + 1) * cols, pen: 4 * (1 + nPen), out: 4 * topKWords(m, nPen) } },
-    workgroups: [1, 1, 1],
-  };
+  const MAXM = Math.max(32, 2 ** Math.ceil(Math.log2(m)));
+  const constants = { WG: tuningFor(ctx).reduceWG };
+  const base = row * cols;
+  const bindings = { x, pen, out };
+  const expect = { x: 4 * (base + cols), pen: 4 * (1 + nPen), out: 4 * topKWords(m, nPen) };
+  checkShape('top_k_rows', 'chunk', s.chunk === undefined || (Number.isInteger(s.chunk) && s.chunk >= 1), `${s.chunk} must be an integer >= 1`);
+  const groups = topKGroups(ctx, cols, s.chunk);
+  if (groups === 1) {
+    const kernel = await getKernel(ctx, TOP_K_ROWS, { MAXM }, constants);
+    return [{ kernel, args: { bindings, params: { cols, base, m, n_pen: nPen, chunk: cols }, expect }, workgroups: [1, 1, 1] }];
+  }
+  checkShape('top_k_rows', 'part', !!part, `a row of ${cols} is split across ${groups} workgroups: pass a scratch of topKPartWords(${groups}, ${m}) words`);
+  const chunk = Math.ceil(cols / groups);
+  const partBytes = 4 * topKPartWords(groups, m);
+  const partial = await getKernel(ctx, TOP_K_ROWS, { MAXM, PARTIAL: true }, constants);
+  const merge = await getKernel(ctx, TOP_K_ROWS, { MAXM, MERGE: true }, constants);
+  const g = grid1d(ctx, groups);
+  checkShape('top_k_rows', 'groups', g.workgroups[1] === 1, `${groups} workgroups must fit one grid row`);
+  return [
+    { kernel: partial, args: { bindings: { x, part: part! }, params: { cols, base, m, n_pen: nPen, chunk }, expect: { x: expect.x, part: partBytes } }, workgroups: [groups, 1, 1] },
+    { kernel: merge, args: { bindings: { ...bindings, part: part! }, params: { cols, base, m, n_pen: nPen, chunk: groups }, expect: { ...expect, part: partBytes } }, workgroups: [1, 1, 1] },
+  ];
 }
 
 // RMSNorm's shader also writes per-row (mean, rstd) for the training backward; inference never reads them, so

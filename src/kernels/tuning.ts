@@ -33,6 +33,8 @@ export interface Tuning {
    * (shaders/lm/top_k_rows.wgsl) instead of reading the last row of logits back (bench/top-k.ts measures both).
    */
   gpuTopKMinVocab: number;
+  /** Elements of a row one workgroup of the GPU top-k scans (a longer row is split across workgroups, then merged). */
+  topKChunk: number;
 }
 
 interface Entry {
@@ -55,6 +57,7 @@ const GPU_DEFAULT: Tuning = {
   // Not measured on a GPU yet (bench/top-k.ts): from 8192 tokens the row is >= 32 KB to read back and sort on the
   // CPU each token, against ~1 KB and one workgroup's pass over the row.
   gpuTopKMinVocab: 8192,
+  topKChunk: 2048,
 };
 
 const TABLE: Entry[] = [
@@ -77,9 +80,13 @@ const TABLE: Entry[] = [
       fakeQuant: { elems: 16, serialMax: 2 ** 31 },
       rowReduce: 'invocation',
       dequantRun: 32,
-      // bench/top-k.ts here: reading the row back and sampling on the CPU took 0.3 / 0.6 / 1.5 ms at 260 / 32000 /
-      // 128256 tokens, the GPU top-k 8 / 39 / 66 ms (one workgroup is one CPU thread): never by default.
+      // bench/top-k.ts here: reading the row back and sampling on the CPU took 0.3 / 0.5 / 1.1 ms at 260 / 32000 /
+      // 128256 tokens, the GPU top-k 3.5 / 19 / 39 ms: never by default.
       gpuTopKMinVocab: Infinity,
+      // One workgroup over the whole row: its m rounds of emulated barriers cost more than the scan here, and a split
+      // pays them once per workgroup (bench/top-k.ts, one run beside other work: 8 workgroups of 16384 took 85 ms at
+      // 128256 tokens, one workgroup 59-66 ms).
+      topKChunk: 2 ** 31,
     },
   },
   {

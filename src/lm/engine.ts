@@ -6,7 +6,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import { formatBytes } from '../io/gguf.js';
-import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKWords, type KvType } from '../kernels/lm.js';
+import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKGroups, topKPartWords, topKWords, type KvType } from '../kernels/lm.js';
 import { llamaForward } from '../nn/llama.js';
 import { ModelConfigError, type LlamaConfig } from '../nn/llama_config.js';
 import { assignBuffers, StepRecorder, type StepResources } from './record.js';
@@ -176,7 +176,10 @@ export class LlamaEngine {
         result = this.ctx.createBuffer(4 * words, undefined, 'lm top-k');
         pen = this.ctx.createBuffer(4 * (1 + out.nPen), undefined, 'lm top-k ids');
         temps.push(result, pen);
-        ds.push({ d: await planTopK(this.ctx, buf(logits), pen, result, { cols: c.vocab, row: logits.rows - 1, m: out.top, nPen: out.nPen }), label: 'top-k' });
+        const groups = topKGroups(this.ctx, c.vocab);
+        const part = groups > 1 ? this.ctx.createBuffer(4 * topKPartWords(groups, out.top), undefined, 'lm top-k lists') : undefined;
+        if (part) temps.push(part);
+        for (const d of await planTopK(this.ctx, buf(logits), pen, result, { cols: c.vocab, row: logits.rows - 1, m: out.top, nPen: out.nPen }, part)) ds.push({ d, label: 'top-k' });
         resultBytes = 4 * words;
       }
       const staging = this.ctx.buffer({ size: Math.ceil(resultBytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'lm readback' });
