@@ -6,6 +6,7 @@ import { textDataset, validationBatches, type TextDataset } from '../../src/data
 import { gguf, parseGgufFile, type GgufFile } from '../../src/io/gguf.js';
 import { LanguageModel } from '../../src/lm/model.js';
 import { engineValidationLoss, qatLlama, type LmQatOptions, type LmQatResult } from '../../src/lm/qat.js';
+import { LM_ADAQAT_DEFAULTS } from '../../src/lm/qat_bits.js';
 import type { LlamaConfig } from '../../src/nn/llama_config.js';
 import { IGNORE_INDEX, type LlamaWeights } from '../../src/nn/llama_train.js';
 import { llamaWeightsFromGguf, tokenizerMetadata } from '../../src/nn/llama_weights.js';
@@ -73,14 +74,16 @@ function options(): { o: LmQatOptions; fmt: (typeof FORMATS)[string] } {
   const fmt = FORMATS[$<HTMLSelectElement>('train-lm-format').value];
   if (!fmt) throw new Error(`format '${$<HTMLSelectElement>('train-lm-format').value}' is not one of ${Object.values(FORMATS).map((f) => f.label).join(', ')}`);
   const method = $<HTMLSelectElement>('train-lm-method').value;
-  if (method !== 'ste' && method !== 'lsq') throw new Error(`method '${method}' is not STE or LSQ`);
-  if (method === 'lsq' && fmt.q.format) throw new Error(`method LSQ learns the scales, but format ${fmt.label} fixes them (ggml's rule): choose W2, W3 or W4 g32 for LSQ`);
+  if (method !== 'ste' && method !== 'lsq' && method !== 'adaqat') throw new Error(`method '${method}' is not STE, LSQ or AdaQAT`);
+  if (method !== 'ste' && fmt.q.format) throw new Error(`method ${method === 'lsq' ? 'LSQ learns the scales' : 'AdaQAT learns the bit-widths'}, but format ${fmt.label} fixes them (ggml's rule): choose W2, W3 or W4 g32 for ${method === 'lsq' ? 'LSQ' : 'AdaQAT'}`);
   const lrText = $<HTMLInputElement>('train-lm-lr').value;
   const lr = Number(lrText);
   if (lrText.trim() === '' || !(lr > 0) || !Number.isFinite(lr)) throw new Error(`learning rate '${lrText}' is not a positive number`);
   const o: LmQatOptions = {
     ...fmt.q,
-    method,
+    method: method === 'adaqat' ? 'ste' : method,
+    // AdaQAT starts from the format's bits and learns each layer's (Q4_0 or Q8_0 per layer in the file).
+    ...(method === 'adaqat' ? { adaqat: { ...LM_ADAQAT_DEFAULTS } } : {}),
     distill: false,
     steps: intField('train-lm-steps', 'steps', 1),
     batch: intField('train-lm-batch', 'batch', 1),
@@ -116,13 +119,22 @@ function showResults(r: LmQatResult, f32Start: number, f32Bytes: number, o: LmQa
     ...(o.baseline ? [['f32-after', `f32 + ${o.steps} steps (baseline)`, r.f32_after, '', r.ms_per_step_f32.toFixed(0)] as [string, string, number, string, string]] : []),
     ['ptq', `PTQ ${label} (before QAT)`, r.ptq, '', ''],
     ['qat', `QAT ${label} (fake-quant)`, r.qat, '', r.ms_per_step_qat.toFixed(0)],
-    ['converted', `converted ${label} (GGUF${o.format ? '' : `: ${o.bits}-bit codes in Q4_0 blocks`}, on the inference kernels)`, r.converted, `${kib(r.gguf.length)} (${((100 * r.gguf.length) / f32Bytes).toFixed(0)}% of f32)`, ''],
+    ['converted', `converted ${label} (GGUF${o.format ? '' : r.adaqat ? ': each layer in Q4_0 (<= 4 bits) or Q8_0 blocks' : `: ${o.bits}-bit codes in Q4_0 blocks`}, on the inference kernels)`, r.converted, `${kib(r.gguf.length)} (${((100 * r.gguf.length) / f32Bytes).toFixed(0)}% of f32)`, ''],
   ];
   for (const [key, name, loss, size, ms] of rows) {
     const tr = t.insertRow();
     tr.dataset.row = key;
     tr.dataset.loss = String(loss);
     for (const c of [name, loss.toFixed(4), size, ms]) tr.insertCell().textContent = c;
+  }
+  if (r.adaqat) {
+    const tr = t.insertRow();
+    tr.dataset.row = 'bits';
+    tr.dataset.bits = JSON.stringify(r.adaqat.bits);
+    tr.insertCell().textContent = 'AdaQAT chose (bits per layer)';
+    const c = tr.insertCell();
+    c.colSpan = 3;
+    c.textContent = `${Object.entries(r.adaqat.bits).map(([n, b]) => `${n.replace(/\.weight$/, '')} ${b}`).join(', ')}; mean ${r.adaqat.meanBits.toFixed(2)} (PTQ above at these)`;
   }
   if (o.baseline) {
     const tr = t.insertRow();
@@ -159,7 +171,7 @@ async function run(): Promise<void> {
     chart.title = o.baseline ? 'training loss (nats per byte): the f32 baseline, then QAT' : 'QAT training loss (nats per byte)';
     chart.reset(phases * o.steps);
     const srcName = String(b.file.metadata['general.name']?.value ?? 'nibble Shakespeare').replace(/ \(.*\)$/, '');
-    o.metadata = { ...tokenizerMetadata(b.file.metadata), 'general.name': gguf.str(`${srcName}, QAT ${fmt.label} (${o.method}, ${o.steps} steps, in the browser)`) };
+    o.metadata = { ...tokenizerMetadata(b.file.metadata), 'general.name': gguf.str(`${srcName}, QAT ${fmt.label} (${o.adaqat ? 'adaqat' : o.method}, ${o.steps} steps, in the browser)`) };
     o.onStep = (phase, step, total, loss, ms) => {
       chart.addLoss(phase === 'qat' && o.baseline ? total + step : step, loss);
       progress.textContent = `${phase === 'qat' ? `QAT ${fmt.label}` : 'f32 baseline'}: step ${step} / ${total}, loss ${loss.toFixed(4)}, ${ms.toFixed(0)} ms/step`;
@@ -187,12 +199,12 @@ async function run(): Promise<void> {
   }
 }
 
-/** LSQ needs a bit width without a fixed scale rule: offered only with the W formats. */
+/** LSQ and AdaQAT need a bit width without a fixed rule: offered only with the W formats. */
 function syncMethod(): void {
   const fixed = FORMATS[$<HTMLSelectElement>('train-lm-format').value]?.q.format !== undefined;
   const m = $<HTMLSelectElement>('train-lm-method');
-  (m.querySelector('option[value="lsq"]') as HTMLOptionElement).disabled = fixed;
-  if (fixed && m.value === 'lsq') m.value = 'ste';
+  for (const v of ['lsq', 'adaqat']) (m.querySelector(`option[value="${v}"]`) as HTMLOptionElement).disabled = fixed;
+  if (fixed && m.value !== 'ste') m.value = 'ste';
 }
 
 export function setupTrainLm(): void {

@@ -10,6 +10,7 @@ import { gguf, parseGgufFile, GgufFileError, type GgufValue } from '../../src/io
 import { SafetensorsError } from '../../src/io/safetensors.js';
 import { HfDirError, loadHfLlamaDir } from '../hf.js';
 import { qatLlama, type LmQatOptions, type LmQatResult } from '../../src/lm/qat.js';
+import { LM_ADAQAT_DEFAULTS } from '../../src/lm/qat_bits.js';
 import { ModelConfigError } from '../../src/nn/llama_config.js';
 import { llamaWeightsFromGguf } from '../../src/nn/llama_weights.js';
 import { QatConfigError, type LinearRule } from '../../src/train/qat_plan.js';
@@ -29,8 +30,7 @@ import { writeAtomic } from './train.js';
  */
 export const defaultMethod = (bits: number): 'ste' | 'lsq' => (bits <= 2 ? 'lsq' : 'ste');
 
-/** AdaQAT on a language model: a bit-width update every 5 steps (each costs 1 + layers forward passes), lambda as below. */
-export const ADAQAT_DEFAULTS = { lambda: 1, every: 5, lr: 2 };
+const ADAQAT_DEFAULTS = LM_ADAQAT_DEFAULTS;
 
 export const QAT_DEFAULTS = { checkpointEvery: 100, distill: false, teacher: 'baseline' as 'baseline' | 'start', temperature: 1, lr: 3e-4, steps: 300, batch: 8, seq: 64, seed: 0, valWindows: 64, gradAccum: 1 };
 

@@ -20,6 +20,12 @@ export interface LmAdaQatResult extends AdaQatReport {
   meanBits: number;
 }
 
+/**
+ * AdaQAT's recipe for the language model (nibble lm qat --method adaqat, the demo's Train tab): a bit-width update
+ * every 5 steps (each costs 1 + layers forward passes), the cost weighted 1 (docs/lm-qat.md for what it chose).
+ */
+export const LM_ADAQAT_DEFAULTS = { lambda: 1, every: 5, lr: 2 } as const;
+
 /** The plan for an AdaQAT run: every planned Linear adaptive at the widest bit-width (the range may only narrow). */
 export function adaptivePlan(plan: ReadonlyMap<string, LinearQuant>, o: AdaQatOptions): Map<string, LinearQuant> {
   const max = o.maxBits ?? 8;

@@ -337,8 +337,10 @@ describe('demo (headless chromium)', () => {
     }
     // LSQ learns scales: not offered with a format whose scale rule is fixed (Q4_0), offered with W2 g32.
     expect(await h.page.$eval('#train-lm-method option[value="lsq"]', (e) => (e as HTMLOptionElement).disabled)).toBe(true);
+    expect(await h.page.$eval('#train-lm-method option[value="adaqat"]', (e) => (e as HTMLOptionElement).disabled)).toBe(true);
     await h.page.select('#train-lm-format', 'w2');
     expect(await h.page.$eval('#train-lm-method option[value="lsq"]', (e) => (e as HTMLOptionElement).disabled)).toBe(false);
+    expect(await h.page.$eval('#train-lm-method option[value="adaqat"]', (e) => (e as HTMLOptionElement).disabled)).toBe(false);
     await h.page.select('#train-lm-format', 'q4_0');
   });
 
@@ -386,6 +388,24 @@ describe('demo (headless chromium)', () => {
     expect(parseGgufFile(new Uint8Array(bytes)).metadata['tokenizer.ggml.model']?.value).toBe('llama'); // self-contained
     await cdp.detach();
     await shot('train-lm');
+  }, 600_000);
+
+  it('Train: AdaQAT on the language model in the page learns each layer\'s bits and converts at them', async () => {
+    const set = (id: string, v: string) => h.page.$eval(id, (e, x) => ((e as HTMLInputElement).value = x), v);
+    await h.page.select('#train-lm-format', 'w4');
+    await h.page.select('#train-lm-method', 'adaqat');
+    await set('#train-lm-steps', '5'); // one bit-width update (every 5 steps)
+    await h.page.click('#train-lm-go');
+    await h.page.waitForFunction(() => !(document.querySelector('#train-lm-download') as HTMLElement).hidden || !(document.querySelector('#train-lm-error') as HTMLElement).hidden, { timeout: 600_000 });
+    expect(await hidden('#train-lm-error'), await text('#train-lm-error')).toBe(true);
+    const bits = JSON.parse((await h.page.$eval('#train-lm-result tr[data-row="bits"]', (e) => (e as HTMLElement).dataset.bits))!) as Record<string, number>;
+    expect(Object.keys(bits)).toHaveLength(15);
+    expect(Object.values(bits).every((b) => Number.isInteger(b) && b >= 2 && b <= 8)).toBe(true);
+    const rows = Object.fromEntries<number>(await h.page.$$eval('#train-lm-result tr[data-row]', (rs) => rs.filter((r) => (r as HTMLElement).dataset.loss).map((r) => [(r as HTMLElement).dataset.row!, Number((r as HTMLElement).dataset.loss)] as [string, number])));
+    expect(Math.abs(rows.converted - rows.qat)).toBeLessThan(1e-3); // the codes QAT trained, f16-rounded scales
+    expect(await text('#train-lm-result')).toMatch(/each layer in Q4_0 \(<= 4 bits\) or Q8_0 blocks/);
+    await h.page.select('#train-lm-method', 'ste');
+    await h.page.select('#train-lm-format', 'q4_0');
     await h.page.select('#train-model', 'digits');
   }, 600_000);
 
