@@ -46,8 +46,8 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
   --act           also fake-quantize each layer's input per token (int8); the converted model runs f32 activations
   --method M      ste (the dynamic rule, straight-through) or lsq (learned per-group scales; with --bits);
                   default: lsq at 2 bits, ste at 3..8 bits and with --format (the measured best); adaqat: each
-                  Linear's weight bit-width learned during QAT (2..8, starting at --bits, default 8; the dynamic rule),
-                  each layer converted to Q4_0 (<= 4 bits) or Q8_0
+                  Linear's weight bit-width (with --act its input's too) learned during QAT (2..8, starting at
+                  --bits, default 8; the dynamic rule), each layer converted to Q4_0 (<= 4 bits) or Q8_0
   --lambda L      adaqat: weight of the size cost (mean bits per weight) against the loss (default ${ADAQAT_DEFAULTS.lambda});
                   larger: fewer bits
   --distill       learn from an f32 model's logits (KL at --temperature, default ${QAT_DEFAULTS.temperature}) instead of the data
@@ -68,7 +68,7 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
                   bits:method (2:lsq) or a format (q8_0), e.g. --layer output.weight=8 --layer 'blk.*.ffn_down.weight=q8_0'
   --checkpoint-every N  a checkpoint every N steps of each run (default ${QAT_DEFAULTS.checkpointEvery}; 0: none), written next to --out
                   (FILE.checkpoint.safetensors: weights, AdamW state, step, the recipe, the f32 run's figures)
-  --resume CKPT   continue exactly from such a checkpoint (same options and model; the other one is refused, naming
+  --resume CKPT   continue exactly from such a checkpoint (same options and model; another run's is refused, naming
                   the option that differs)
   --json          print the figures as one JSON object`;
 
