@@ -20,7 +20,8 @@ export const ATTENTION_SPLIT: KernelDef = { name: 'lm_attention_split', shader: 
 export const ATTENTION_MERGE: KernelDef = { name: 'lm_attention_merge', shader: 'lm/attention_merge' };
 export const ARGMAX_ROWS: KernelDef = { name: 'lm_argmax_rows', shader: 'lm/argmax_rows' };
 export const TOP_K_ROWS: KernelDef = { name: 'lm_top_k_rows', shader: 'lm/top_k_rows' };
-export const SWIGLU: KernelDef = { name: 'lm_swiglu', shader: 'lm/swiglu' };
+/** SwiGLU's forward: the graph op's kernel (src/ops/fused.ts), so inference and training compute the same values. */
+export const SWIGLU: KernelDef = { name: 'swiglu', shader: 'ops/swiglu', defines: { BACKWARD: false } };
 
 /** Largest head_dim the attention kernels take: their per-invocation accumulators live in private arrays. */
 export const MAX_HEAD_DIM = 256;
@@ -295,7 +296,7 @@ export async function planRmsNormRows(ctx: GpuContext, x: GPUBuffer, gamma: GPUB
   };
 }
 
-/** y = silu(gate) * up over n elements, silu(g) = g / (1 + exp(-g)), without overflow at any |g|. */
+/** y = silu(gate) * up over n elements, silu(g) = g * (1 / (1 + exp(-g))) (exp overflowing to inf gives 0: no NaN at any |g|). */
 export async function planSwiglu(ctx: GpuContext, gate: GPUBuffer, up: GPUBuffer, y: GPUBuffer, n: number): Promise<Dispatch> {
   checkPositive('swiglu', { n });
   const wg = tuningFor(ctx).elementwiseWG;

@@ -10,7 +10,7 @@ import { buildLlamaTrainGraph, IGNORE_INDEX, readLlamaWeights, type LlamaWeights
 import { initLlamaWeights, llamaConfig } from '../nn/llama_weights.js';
 import type { LlamaConfig } from '../nn/llama_config.js';
 import { TrainingError, type GraphTrainer } from '../train/graph_trainer.js';
-import { train, type TrainStep } from '../train/loop.js';
+import { recipeDifference, train, type TrainStep } from '../train/loop.js';
 import { warmupCosine } from '../train/schedule.js';
 
 export class PretrainError extends Error {}
@@ -95,11 +95,8 @@ export async function pretrainLlama(ctx: GpuContext, c: PretrainConfig, data: Te
       evaluate: validate,
       resume: o.resume,
       checkResume: (meta) => {
-        if (meta.recipe === recipe) return;
-        const was = JSON.parse(meta.recipe ?? '{}') as Record<string, unknown>;
-        const now = JSON.parse(recipe) as Record<string, unknown>;
-        const key = Object.keys({ ...was, ...now }).find((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]));
-        throw new PretrainError(`pretrain: the checkpoint is of another recipe ('${key}': ${JSON.stringify(was[key!])} there, ${JSON.stringify(now[key!])} here)`);
+        const diff = recipeDifference(meta.recipe, recipe);
+        if (diff) throw new PretrainError(`pretrain: the checkpoint is of another recipe (${diff})`);
       },
       checkpointMeta: { recipe },
       onStep: o.onStep,

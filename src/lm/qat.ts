@@ -13,7 +13,7 @@ import type { LlamaConfig } from '../nn/llama_config.js';
 import { buildLlamaTrainGraph, IGNORE_INDEX, llamaLinears, readLlamaWeights, readLsqScales, type LlamaTrainGraph, type LlamaWeights } from '../nn/llama_train.js';
 import { writeLlamaGguf } from '../nn/llama_weights.js';
 import { parseSafetensors } from '../io/safetensors.js';
-import { train } from '../train/loop.js';
+import { recipeDifference, train } from '../train/loop.js';
 import type { AdaQatOptions } from '../train/adaqat.js';
 import { adaptivePlan, LmAdaQat, type LmAdaQatResult } from './qat_bits.js';
 import { convertLinearGguf, initLsqScales, prepareLinears, type LinearQatConfig } from '../train/qat_plan.js';
@@ -205,12 +205,8 @@ function resumeMeta(bytes: Uint8Array, recipe: string): { phase: 'f32' | 'qat'; 
     throw new RangeError(`lm qat: resume: ${(e as Error).message}`);
   }
   if (meta.phase !== 'f32' && meta.phase !== 'qat') throw new RangeError(`lm qat: resume: not a checkpoint of nibble lm qat (metadata phase ${JSON.stringify(meta.phase)})`);
-  if (meta.recipe !== recipe) {
-    const was = JSON.parse(meta.recipe ?? '{}') as Record<string, unknown>;
-    const now = JSON.parse(recipe) as Record<string, unknown>;
-    const key = Object.keys({ ...was, ...now }).find((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]));
-    throw new RangeError(`lm qat: resume: the checkpoint is of another run ('${key}': ${JSON.stringify(was[key!])} there, ${JSON.stringify(now[key!])} here)`);
-  }
+  const diff = recipeDifference(meta.recipe, recipe);
+  if (diff) throw new RangeError(`lm qat: resume: the checkpoint is of another run (${diff})`);
   return { phase: meta.phase, meta };
 }
 

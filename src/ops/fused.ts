@@ -9,8 +9,8 @@ import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype, requireRank, sameShape } from './common.js';
 import { contiguous } from './elementwise.js';
 import { perItem, perRow } from './kernels.js';
+import { SWIGLU } from '../kernels/lm.js';
 
-const SWIGLU: KernelDef = { name: 'swiglu', shader: 'ops/swiglu', defines: { BACKWARD: false } };
 const SWIGLU_BWD: KernelDef = { name: 'swiglu_bwd', shader: 'ops/swiglu', defines: { BACKWARD: true } };
 // The causal softmax is softmax.wgsl's CAUSAL variant (the same loops over the keys a query reads).
 const CAUSAL: KernelDef = { name: 'causal_softmax', shader: 'ops/softmax', defines: { CAUSAL: true, LOG: false, BACKWARD: false } };

@@ -7,6 +7,18 @@ import { GraphTrainer, medianStepMs, TrainingError, type GraphInputs, type Train
 import type { GpuContext } from '../gpu/context.js';
 import type { Tensor } from '../graph/tensor.js';
 
+/**
+ * How a checkpoint's recipe (JSON) differs from this run's: "'key': <there> there, <here> here" for the first key
+ * that differs, or null when they are the same. A checkpoint resumes only its own run (callers' checkResume).
+ */
+export function recipeDifference(there: string | undefined, here: string): string | null {
+  if (there === here) return null;
+  const was = JSON.parse(there ?? '{}') as Record<string, unknown>;
+  const now = JSON.parse(here) as Record<string, unknown>;
+  const key = Object.keys({ ...was, ...now }).find((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]));
+  return key === undefined ? 'the recipe text' : `'${key}': ${JSON.stringify(was[key])} there, ${JSON.stringify(now[key])} here`;
+}
+
 export interface TrainStep {
   step: number;
   total: number;
