@@ -267,9 +267,17 @@ export class Attention {
     return ops.reshape(y, [B * T, heads * headDim]);
   }
 
-  /** softmax(q k^T / sqrt(hd), causal) v for roped q [B*T, heads*hd] and k, v [B*T, kvHeads*hd]: [B*T, heads*hd]. */
-  attend(q: Tensor, k: Tensor, v: Tensor, B: number, T: number): Tensor {
+  /**
+   * softmax(q k^T / sqrt(hd), causal) v for roped q [B*T, heads*hd] and k, v [B*T, kvHeads*hd]: [B*T, heads*hd].
+   * ops.flashAttention where the head dim fits it (one dispatch forward, two backward, no [B, heads, T, T] scores);
+   * else, or with `composed`, the composition: heads permuted (KV heads repeated), causalSelfAttention, permuted back.
+   */
+  attend(q: Tensor, k: Tensor, v: Tensor, B: number, T: number, o: { composed?: boolean } = {}): Tensor {
     const { heads, kvHeads, headDim: hd } = this.shape;
+    if (!o.composed && ops.flashAttentionFits(hd)) {
+      const rows = (x: Tensor, h: number) => ops.reshape(x, [B, T, h * hd]);
+      return ops.reshape(ops.flashAttention(rows(q, heads), rows(k, kvHeads), rows(v, kvHeads), { heads, kvHeads }), [B * T, heads * hd]);
+    }
     // [B, T, h * hd] -> [B, heads, T, hd] in one copy: a KV head (h < heads) is repeated while it is permuted.
     const first = (x: Tensor, h: number) => {
       if (h === heads) return ops.contiguous(ops.permute(ops.reshape(x, [B, T, h, hd]), [0, 2, 1, 3]));

@@ -14,6 +14,7 @@ import { rope } from './rope.js';
 import { softmaxBackward } from './softmax.js';
 import { causalSoftmaxBackward, swigluBackward } from './fused.js';
 import { cast } from './cast.js';
+import { flashAttentionBackward } from './flash_attention.js';
 import { permute, reshape, slice, transpose } from './view.js';
 
 export type GradRule = (n: Node, dy: (Tensor | null)[]) => (Tensor | null)[];
@@ -57,6 +58,7 @@ export const GRADS: Record<string, GradRule> = {
   softmax: (n, [dy]) => [softmaxBackward(false, n.outputs[0], dy!)],
   causal_softmax: (n, [dy]) => [causalSoftmaxBackward(n.outputs[0], dy!, n.attrs.alpha as number)],
   swiglu: ({ inputs: [gate, up] }, [dy]) => swigluBackward(gate, up, dy!),
+  flash_attention: (n, [dy]) => (dy ? flashAttentionBackward(n, dy) : [null, null, null]),
   log_softmax: (n, [dy]) => [softmaxBackward(true, n.outputs[0], dy!)],
   cross_entropy: ({ inputs: [logits, targets, stats], outputs: [out], attrs }, [dy]) => [crossEntropyBackward(logits, targets, stats, out, dy!, attrs.ignore as number), null, null],
   layer_norm: ({ inputs: [x, gamma], outputs: [, stats] }, [dy]) => (dy ? normBackward(false, x, gamma, stats, dy) : []),

@@ -11,6 +11,7 @@ export { embedding } from './embedding.js';
 export { rope, type RopeOptions } from './rope.js';
 export { causalSelfAttention, causalMask } from './attention.js';
 export { cast } from './cast.js';
+export { flashAttention, flashAttentionBackward, flashAttentionFits, FLASH_MAX_HEAD_DIM, type FlashAttentionOptions } from './flash_attention.js';
 export { swiglu, swigluBackward, causalSoftmax, causalSoftmaxBackward } from './fused.js';
 export { GRADS, type GradRule } from './grads.js';
 export { fakeQuant, fakeQuantBackward, rangeFor, fakeQuantLearnable, fakeQuantLearnableBackward, pact, pactBackward, type FakeQuantOptions, type LearnableFakeQuantOptions } from './fake_quant.js';

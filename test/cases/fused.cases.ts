@@ -24,12 +24,37 @@ function refCausalSoftmax(x: Arr, alpha: number): Arr {
 
 const swigluRef = ([g, u]: Arr[]) => ref.mul(ref.silu(g), u);
 
+/** flash attention's reference: per head, causalSelfAttention of the permuted rows (KV head h / group for head h). */
+function refFlash(q: Arr, k: Arr, v: Arr, heads: number, kvHeads: number): Arr {
+  const [B, T, C] = q.shape;
+  const hd = C / heads;
+  const head = (x: Arr, n: number, h: number) => ref.slice(ref.permute(ref.reshape(x, [B, T, n, hd]), [0, 2, 1, 3]), 1, h, h + 1);
+  const outs = Array.from({ length: heads }, (_, h) => ref.causalSelfAttention(head(q, heads, h), head(k, kvHeads, Math.floor(h / (heads / kvHeads))), head(v, kvHeads, Math.floor(h / (heads / kvHeads)))));
+  return ref.reshape(ref.permute(ref.concat(outs, 1), [0, 2, 1, 3]), [B, T, C]);
+}
+
+/** The layer's composition before flash attention: [B, T, h * hd] rows permuted (KV heads repeated) to [B, heads, T, hd]. */
+function composedRows(q: Tensor, k: Tensor, v: Tensor, heads: number, kvHeads: number): Tensor {
+  const [B, T, C] = q.shape;
+  const hd = C / heads;
+  const first = (x: Tensor, h: number) => {
+    if (h === heads) return op.contiguous(op.permute(op.reshape(x, [B, T, h, hd]), [0, 2, 1, 3]));
+    const y = op.permute(op.reshape(x, [B, T, h, 1, hd]), [0, 2, 3, 1, 4]);
+    return op.reshape(op.expandCopy(y, [B, h, heads / h, T, hd]), [B, heads, T, hd]);
+  };
+  const a = op.causalSelfAttention(first(q, heads), first(k, kvHeads), first(v, kvHeads), { composed: true });
+  return op.reshape(op.permute(a, [0, 2, 1, 3]), [B, T, C]);
+}
+
 const OPS: OpCase[] = [
   { name: 'fused swiglu [3, 5]', inputs: [{ shape: [3, 5], lo: -4, hi: 4 }, { shape: [3, 5] }], gpu: ([g, u]) => op.swiglu(g, u), ref: swigluRef },
   { name: 'fused swiglu of a transposed view [4, 3]', inputs: [{ shape: [3, 4], lo: -4, hi: 4 }, { shape: [4, 3] }], gpu: ([g, u]) => op.swiglu(op.transpose(g), u), ref: ([g, u]) => swigluRef([ref.transpose(g), u]) },
   { name: 'fused causal_softmax [2, 3, 6, 6]', inputs: [{ shape: [2, 3, 6, 6], lo: -3, hi: 3 }], gpu: ([x]) => op.causalSoftmax(x, 0.7), ref: ([x]) => refCausalSoftmax(x, 0.7), K: 6 },
   { name: 'fused causal_softmax of a transposed view [2, 5, 5]', inputs: [{ shape: [2, 5, 5], lo: -3, hi: 3 }], gpu: ([x]) => op.causalSoftmax(op.transpose(x), 1.3), ref: ([x]) => refCausalSoftmax(ref.transpose(x), 1.3), K: 5 },
   { name: 'fused causal self-attention [2, 4, 8]', inputs: [{ shape: [2, 4, 8] }, { shape: [2, 4, 8] }, { shape: [2, 4, 8] }], gpu: ([q, k, v]) => op.causalSelfAttention(q, k, v), ref: ([q, k, v]) => ref.causalSelfAttention(q, k, v), K: 16 },
+  { name: 'flash attention [2, 5, 4 x 4] (MHA)', inputs: [{ shape: [2, 5, 16] }, { shape: [2, 5, 16] }, { shape: [2, 5, 16] }], gpu: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 4 }), ref: ([q, k, v]) => refFlash(q, k, v, 4, 4), K: 20 },
+  { name: 'flash attention [1, 6, 4 x 8] GQA 4 / 2 heads', inputs: [{ shape: [1, 6, 32] }, { shape: [1, 6, 16] }, { shape: [1, 6, 16] }], gpu: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 4, kvHeads: 2 }), ref: ([q, k, v]) => refFlash(q, k, v, 4, 2), K: 48 },
+  { name: 'flash attention of a T = 1 sequence, one head [3, 1, 4]', inputs: [{ shape: [3, 1, 4] }, { shape: [3, 1, 4] }, { shape: [3, 1, 4] }], gpu: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 1 }), ref: ([q, k, v]) => refFlash(q, k, v, 1, 1), K: 4 },
   // Rows longer than a workgroup (WG_ROW's strided loops); their gradients: the fused-vs-composition cases below.
   { name: 'fused causal_softmax [1, 80, 80]', inputs: [{ shape: [1, 80, 80], lo: -3, hi: 3 }], gpu: ([x]) => op.causalSoftmax(x, 0.25), ref: ([x]) => refCausalSoftmax(x, 0.25), K: 80, noGrad: true },
 ];
@@ -98,6 +123,9 @@ const PAIRS: PairCase[] = [
     K: T * D,
     rowReduce,
   })),
+  // The layer's shapes: GQA, T longer than a workgroup, and an MQA (one KV head) case with head dim 12.
+  { name: 'flash attention [2, 70, 4 x 16] GQA 4 / 2', shapes: [[2, 70, 64], [2, 70, 32], [2, 70, 32]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 4, kvHeads: 2 }), composed: ([q, k, v]) => composedRows(q, k, v, 4, 2), K: 70 * 16 },
+  { name: 'flash attention [3, 33, 3 x 12] MQA 3 / 1', shapes: [[3, 33, 36], [3, 33, 12], [3, 33, 12]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 3, kvHeads: 1 }), composed: ([q, k, v]) => composedRows(q, k, v, 3, 1), K: 33 * 12 },
 ];
 
 export const CASES: GpuCase[] = [

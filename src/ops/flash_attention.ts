@@ -1,0 +1,98 @@
+// Causal self-attention over the projections' own rows, FlashAttention-2 style (shaders/ops/flash_attention.wgsl):
+// the [B, heads, T, T] scores never reach memory, the heads are read in place (no permute copies, no GQA repeat) and
+// the forward is one dispatch, the backward two (dq with delta = dO . o, then dk and dv). What
+// causalSelfAttention(permuted q, repeated k, v) computes (test/cases/fused.cases.ts checks it against that
+// composition, the f64 reference and finite differences); the softmax is summed online, so the two agree to the f32
+// bound, not bit for bit.
+import { getKernel, type KernelDef } from '../gpu/kernel.js';
+import type { GpuContext } from '../gpu/context.js';
+import type { PlanContext, Tensor } from '../graph/tensor.js';
+import { grid1d, type Dispatch } from '../kernels/common.js';
+import { tuningFor } from '../kernels/tuning.js';
+import { graphOf, OpError, requireDtype } from './common.js';
+import { contiguous } from './elementwise.js';
+
+const FORWARD: KernelDef = { name: 'flash_attention', shader: 'ops/flash_attention' };
+const BWD_Q: KernelDef = { name: 'flash_attention_bwd_q', shader: 'ops/flash_attention', defines: { BWD_Q: true } };
+const BWD_KV: KernelDef = { name: 'flash_attention_bwd_kv', shader: 'ops/flash_attention', defines: { BWD_KV: true } };
+
+/** The largest head dim the kernels take (each invocation holds a few rows of it in private memory). */
+export const FLASH_MAX_HEAD_DIM = 256;
+
+export interface FlashAttentionOptions {
+  heads: number;
+  /** KV heads (GQA: query head h reads KV head h / (heads / kvHeads)); default heads. */
+  kvHeads?: number;
+  /** Default 1 / sqrt(head dim). */
+  scale?: number;
+}
+
+interface Shape {
+  B: number;
+  T: number;
+  heads: number;
+  kvHeads: number;
+  hd: number;
+  scale: number;
+}
+
+/** Whether flashAttention takes this head dim (a multiple of 4 up to FLASH_MAX_HEAD_DIM). */
+export const flashAttentionFits = (headDim: number) => Number.isInteger(headDim) && headDim % 4 === 0 && headDim >= 4 && headDim <= FLASH_MAX_HEAD_DIM;
+
+async function plan(ctx: GpuContext, def: KernelDef, s: Shape, kv: boolean) {
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, def, { HEAD_DIM: s.hd }, { WG: wg });
+  const rows = s.B * (kv ? s.kvHeads : s.heads) * s.T;
+  const g = grid1d(ctx, Math.ceil(rows / wg));
+  return { kernel, workgroups: g.workgroups, params: { rows, T: s.T, heads: s.heads, kv_heads: s.kvHeads, group: s.heads / s.kvHeads, row_pitch: g.gridX * wg, scale: s.scale } };
+}
+
+/**
+ * softmax(scale q k^T + causal mask) v per head, for q [B, T, heads * hd] and k, v [B, T, kvHeads * hd] (each
+ * position's heads side by side, as a Linear writes them): [B, T, heads * hd]. hd a multiple of 4, at most 256.
+ */
+export function flashAttention(q0: Tensor, k0: Tensor, v0: Tensor, o: FlashAttentionOptions): Tensor {
+  const inputs = [q0, k0, v0];
+  const g = graphOf('flash_attention', inputs);
+  for (const [t, n] of [[q0, 'q'], [k0, 'k'], [v0, 'v']] as const) requireDtype('flash_attention', inputs, t, n, 'f32');
+  const heads = o.heads;
+  const kvHeads = o.kvHeads ?? heads;
+  if (q0.rank !== 3 || k0.rank !== 3 || v0.rank !== 3) throw new OpError('flash_attention', inputs, 'q, k and v must be [B, T, heads * head_dim]');
+  const [B, T, C] = q0.shape;
+  const hd = C / heads;
+  if (!Number.isInteger(heads) || heads < 1 || !Number.isInteger(kvHeads) || kvHeads < 1 || heads % kvHeads !== 0) {
+    throw new OpError('flash_attention', inputs, `heads ${heads} must be a positive multiple of kvHeads ${kvHeads}`);
+  }
+  if (!flashAttentionFits(hd)) throw new OpError('flash_attention', inputs, `head dim ${C} / ${heads} heads = ${hd} must be a multiple of 4 in [4, ${FLASH_MAX_HEAD_DIM}]`);
+  for (const [t, n] of [[k0, 'k'], [v0, 'v']] as const) {
+    if (t.shape[0] !== B || t.shape[1] !== T || t.shape[2] !== kvHeads * hd) throw new OpError('flash_attention', inputs, `${n} must be [${B}, ${T}, ${kvHeads * hd}] (kvHeads ${kvHeads} x head dim ${hd})`);
+  }
+  const s: Shape = { B, T, heads, kvHeads, hd, scale: o.scale ?? 1 / Math.sqrt(hd) };
+  const [q, k, v] = inputs.map((t) => contiguous(t));
+  const node = g.addNode('flash_attention', [q, k, v], [{ shape: [B, T, C] }, { shape: [B, heads, T] }], { shape: s }, async (pc: PlanContext) => {
+    const p = await plan(pc.ctx, FORWARD, s, false);
+    const [out, lse] = node.outputs;
+    return [{ kernel: p.kernel, workgroups: p.workgroups, args: { bindings: { q: pc.buf(q), k: pc.buf(k), v: pc.buf(v), o: pc.buf(out), lse: pc.buf(lse) }, params: p.params, expect: { q: 4 * q.numel, k: 4 * k.numel, v: 4 * v.numel, o: 4 * q.numel, lse: 4 * B * heads * T } } }];
+  });
+  return node.outputs[0];
+}
+
+/** The rule of flash_attention: [dq, dk, dv] from the inputs, the saved output and logsumexp, and dO (two dispatches). */
+export function flashAttentionBackward(n: { inputs: Tensor[]; outputs: Tensor[]; attrs: Record<string, unknown> }, dy0: Tensor): Tensor[] {
+  const [q, k, v] = n.inputs;
+  const [out, lse] = n.outputs;
+  const s = n.attrs.shape as Shape;
+  const dy = contiguous(dy0);
+  const node = q.graph.addNode('flash_attention_bwd', [q, k, v, out, lse, dy], [{ shape: q.shape }, { shape: k.shape }, { shape: v.shape }, { shape: [s.B, s.heads, s.T] }], { shape: s }, async (pc: PlanContext) => {
+    const [dq, dk, dv, delta] = node.outputs;
+    const a = await plan(pc.ctx, BWD_Q, s, false);
+    const b = await plan(pc.ctx, BWD_KV, s, true);
+    const common = { q: pc.buf(q), k: pc.buf(k), v: pc.buf(v), lse: pc.buf(lse), d_o: pc.buf(dy) };
+    const ds: Dispatch[] = [
+      { kernel: a.kernel, workgroups: a.workgroups, args: { bindings: { ...common, o: pc.buf(out), delta: pc.buf(delta), dq: pc.buf(dq) }, params: a.params, expect: { dq: 4 * q.numel, delta: 4 * s.B * s.heads * s.T } } },
+      { kernel: b.kernel, workgroups: b.workgroups, args: { bindings: { ...common, delta: pc.buf(delta), dk: pc.buf(dk), dv: pc.buf(dv) }, params: b.params, expect: { dk: 4 * k.numel, dv: 4 * v.numel } } },
+    ];
+    return ds;
+  });
+  return node.outputs.slice(0, 3);
+}
