@@ -12,7 +12,7 @@ import { Arr, ref } from '../../src/ref/ops.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { U_F32 } from '../../src/ref/tolerance.js';
 import { opCase, type OpCase } from './ops.cases.js';
-import { assert, type GpuCase } from './types.js';
+import { assert, expectError, type GpuCase } from './types.js';
 
 /** The composition's reference: softmax(alpha x + causal mask) over [..., T, T]. */
 function refCausalSoftmax(x: Arr, alpha: number): Arr {
@@ -54,6 +54,7 @@ const OPS: OpCase[] = [
   { name: 'fused causal self-attention [2, 4, 8]', inputs: [{ shape: [2, 4, 8] }, { shape: [2, 4, 8] }, { shape: [2, 4, 8] }], gpu: ([q, k, v]) => op.causalSelfAttention(q, k, v), ref: ([q, k, v]) => ref.causalSelfAttention(q, k, v), K: 16 },
   { name: 'flash attention [2, 5, 4 x 4] (MHA)', inputs: [{ shape: [2, 5, 16] }, { shape: [2, 5, 16] }, { shape: [2, 5, 16] }], gpu: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 4 }), ref: ([q, k, v]) => refFlash(q, k, v, 4, 4), K: 20 },
   { name: 'flash attention [1, 6, 4 x 8] GQA 4 / 2 heads', inputs: [{ shape: [1, 6, 32] }, { shape: [1, 6, 16] }, { shape: [1, 6, 16] }], gpu: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 4, kvHeads: 2 }), ref: ([q, k, v]) => refFlash(q, k, v, 4, 2), K: 48 },
+  { name: 'flash attention [1, 4, 2 x 24] GQA 2 / 1 (REGS8 rows)', inputs: [{ shape: [1, 4, 48] }, { shape: [1, 4, 24] }, { shape: [1, 4, 24] }], gpu: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 2, kvHeads: 1 }), ref: ([q, k, v]) => refFlash(q, k, v, 2, 1), K: 96 },
   { name: 'flash attention of a T = 1 sequence, one head [3, 1, 4]', inputs: [{ shape: [3, 1, 4] }, { shape: [3, 1, 4] }, { shape: [3, 1, 4] }], gpu: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 1 }), ref: ([q, k, v]) => refFlash(q, k, v, 1, 1), K: 4 },
   // Rows longer than a workgroup (WG_ROW's strided loops); their gradients: the fused-vs-composition cases below.
   { name: 'fused causal_softmax [1, 80, 80]', inputs: [{ shape: [1, 80, 80], lo: -3, hi: 3 }], gpu: ([x]) => op.causalSoftmax(x, 0.25), ref: ([x]) => refCausalSoftmax(x, 0.25), K: 80, noGrad: true },
@@ -123,12 +124,39 @@ const PAIRS: PairCase[] = [
     K: T * D,
     rowReduce,
   })),
-  // The layer's shapes: GQA, T longer than a workgroup, and an MQA (one KV head) case with head dim 12.
+  // The layer's shapes: GQA, T longer than a workgroup; an MQA (one KV head) case with head dim 12; head dim 40 (rows
+  // as private arrays, past the register rows' 32).
   { name: 'flash attention [2, 70, 4 x 16] GQA 4 / 2', shapes: [[2, 70, 64], [2, 70, 32], [2, 70, 32]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 4, kvHeads: 2 }), composed: ([q, k, v]) => composedRows(q, k, v, 4, 2), K: 70 * 16 },
   { name: 'flash attention [3, 33, 3 x 12] MQA 3 / 1', shapes: [[3, 33, 36], [3, 33, 12], [3, 33, 12]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 3, kvHeads: 1 }), composed: ([q, k, v]) => composedRows(q, k, v, 3, 1), K: 33 * 12 },
+  { name: 'flash attention [2, 20, 2 x 40] MHA (array rows)', shapes: [[2, 20, 80], [2, 20, 80], [2, 20, 80]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 2 }), composed: ([q, k, v]) => composedRows(q, k, v, 2, 2), K: 20 * 40 },
 ];
 
+/** flashAttention's bad shapes: each error names the tensor and what it needs. */
+const FLASH_ERRORS: GpuCase = {
+  name: 'flash attention rejects bad shapes with the tensor and the rule named',
+  async run(ctx: GpuContext) {
+    const g = new Graph(ctx, 'flash-errors');
+    try {
+      const x = (name: string, shape: number[]) => g.input(name, shape);
+      const msgs = [
+        await expectError('head dim 6', () => op.flashAttention(x('q1', [1, 4, 12]), x('k1', [1, 4, 12]), x('v1', [1, 4, 12]), { heads: 2 })),
+        await expectError('kv heads 3 of 4', () => op.flashAttention(x('q2', [1, 4, 16]), x('k2', [1, 4, 12]), x('v2', [1, 4, 12]), { heads: 4, kvHeads: 3 })),
+        await expectError('k of another length', () => op.flashAttention(x('q3', [1, 4, 16]), x('k3', [1, 5, 16]), x('v3', [1, 4, 16]), { heads: 4 })),
+        await expectError('rank 2', () => op.flashAttention(x('q4', [4, 16]), x('k4', [4, 16]), x('v4', [4, 16]), { heads: 4 })),
+      ];
+      assert(/head dim 12 \/ 2 heads = 6 must be a multiple of 4/.test(msgs[0]) && msgs[0].includes("'q1'"), msgs[0]);
+      assert(/heads 4 must be a positive multiple of kvHeads 3/.test(msgs[1]), msgs[1]);
+      assert(/k must be \[1, 4, 16\]/.test(msgs[2]) && msgs[2].includes("'k3'"), msgs[2]);
+      assert(/must be \[B, T, heads \* head_dim\]/.test(msgs[3]), msgs[3]);
+      return msgs.join(' | ');
+    } finally {
+      g.destroy();
+    }
+  },
+};
+
 export const CASES: GpuCase[] = [
+  FLASH_ERRORS,
   ...OPS.map((c) => opCase(c)),
   ...OPS.filter((c) => c.name.includes('causal')).flatMap((c) => [opCase(c, 'invocation'), opCase(c, 'workgroup')]),
   ...PAIRS.map(pairCase),
