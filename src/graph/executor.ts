@@ -170,8 +170,9 @@ export class Executable {
     let dispatches = 0;
     let uniformBytes = 0;
     const rowReduce = g.options.rowReduce ?? tuningFor(this.ctx).rowReduce;
+    const elementwiseRun = g.options.elementwiseRun ?? tuningFor(this.ctx).elementwiseRun;
     for (const node of order) {
-      const planned = await node.plan!({ ctx: this.ctx, buf, rowReduce });
+      const planned = await node.plan!({ ctx: this.ctx, buf, rowReduce, elementwiseRun });
       const bound = planned.map((d) => ({ b: d.kernel.bind(d.args), wg: d.workgroups }));
       for (const d of planned) {
         const p = d.kernel.reflection.bindings.find((x) => x.kind === 'uniform');

@@ -23,6 +23,8 @@ import { contiguousStrides, DTYPE_BYTES, fmtShape, numelOf, Storage, Tensor, typ
 
 export interface GraphOptions {
   rowReduce?: 'invocation' | 'workgroup';
+  /** Elements per invocation of the strided elementwise kernel (default: the adapter's tuning, elementwiseRun). */
+  elementwiseRun?: number;
 }
 
 export interface OutputSpec {

@@ -46,6 +46,8 @@ export interface PlanContext {
   buf(t: Tensor): GPUBuffer;
   /** Shape of the row-reduction kernels: the adapter's tuning unless the graph overrides it. */
   rowReduce: 'invocation' | 'workgroup';
+  /** Adjacent elements per invocation of shaders/ops/ew.wgsl: the graph's option, else the adapter's tuning. */
+  elementwiseRun: number;
 }
 
 export type PlanFn = (pc: PlanContext) => Promise<Dispatch[]>;

@@ -11,6 +11,11 @@ export interface Tuning {
    */
   matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; rowsCols: 4 | 8 | 12 | 16; rowsM: 4 | 8; rowsWG: [number, number]; smallM: number; smallCols: 4 | 8 | 12 | 16 };
   elementwiseWG: number;
+  /**
+   * Adjacent elements one invocation of the strided elementwise kernel (shaders/ops/ew.wgsl) writes: 1 on GPUs (neighbours
+   * read neighbours), more on CPU adapters, where an invocation's fixed cost and its coordinate divisions dominate.
+   */
+  elementwiseRun: number;
   reduceWG: number;
   /**
    * Quantized matmuls (matmul_w4a16 / w8a16 / w8a8): the path for GEMV (M <= 8) and GEMM shapes, the workgroup
@@ -49,6 +54,7 @@ interface Entry {
 const GPU_DEFAULT: Tuning = {
   matmulF32: { shape: 'tiled', wgX: 16, wgY: 16, bk: 16, rowsCols: 8, rowsM: 4, rowsWG: [8, 2], smallM: 4, smallCols: 8 },
   elementwiseWG: 256,
+  elementwiseRun: 1,
   reduceWG: 256,
   matmulQ: { gemv: 'splitcols', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
   fakeQuant: { elems: 1, serialMax: 256 },
@@ -69,6 +75,9 @@ const TABLE: Entry[] = [
       // 1x1024x1024 ran 2x faster than with 8 x 16, whose rows past M are computed and dropped.
       matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 16, rowsM: 8, rowsWG: [8, 2], smallM: 4, smallCols: 8 },
       elementwiseWG: 64,
+      // An add of two [512, 64] tensors (the language model's gradient fan-in), alone: 2.0 ms with one element an
+      // invocation (and its coordinates from 8 divisions), 0.72 ms with runs of 8 (bench/lm-train-step.ts's profile).
+      elementwiseRun: 8,
       reduceWG: 64,
       // SwiftShader: one invocation per row (4 rows from M = 3) and 12 adjacent output columns, no workgroup memory
       // or barriers. Each word of x is loaded and converted once for the 12 columns (8 columns: 1.4-1.9x faster than

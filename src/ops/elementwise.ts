@@ -2,6 +2,9 @@
 // neg, add a scalar), add/sub/mul/div, their backward helpers, copy (contiguous), pad (slice backward), concat.
 import { numelOf, type Tensor } from '../graph/tensor.js';
 import { broadcastShape, broadcastStrides, graphOf, OpError, requireDtype, sameShape, vec8, axisOf } from './common.js';
+import { getKernel } from '../gpu/kernel.js';
+import { grid1d } from '../kernels/common.js';
+import { tuningFor } from '../kernels/tuning.js';
 import { ewDef, perItem, type EwOp } from './kernels.js';
 
 interface EwArgs {
@@ -17,12 +20,39 @@ interface EwArgs {
   split?: number;
 }
 
+/**
+ * The shape and strides with adjacent dims merged where every operand reads them as one (stride[d] = stride[d + 1] *
+ * shape[d + 1]) and size-1 dims dropped: a dense tensor becomes one dim, a broadcast row two.
+ */
+export function mergeDims(shape: readonly number[], strides: (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const keep = shape.map((n, d) => (n === 1 ? -1 : d)).filter((d) => d >= 0);
+  if (keep.length === 0) return { shape: [1], strides: strides.map(() => [0]) };
+  const out = { shape: [shape[keep[0]]], strides: strides.map((s) => [s[keep[0]]]) };
+  for (const d of keep.slice(1)) {
+    const last = out.shape.length - 1;
+    if (strides.every((s, k) => out.strides[k][last] === s[d] * shape[d])) {
+      out.shape[last] *= shape[d];
+      out.strides.forEach((s, k) => (s[last] = strides[k][d]));
+    } else {
+      out.shape.push(shape[d]);
+      out.strides.forEach((s, k) => s.push(strides[k][d]));
+    }
+  }
+  return out;
+}
+
 function ewNode(op: string, kind: EwOp, inputs: Tensor[], e: EwArgs, attrs: Record<string, unknown> = {}): Tensor {
   const g = graphOf(op, inputs);
   const n = numelOf(e.shape);
+  // PAD and CONCAT keep their dims (their box and split are per dim) and write an element an invocation.
+  const perElement = kind === 'PAD' || kind === 'CONCAT';
+  const m = perElement ? { shape: [...e.shape], strides: [[...e.sa], [...(e.sb ?? [])]] } : mergeDims(e.shape, [e.sa, e.sb ?? e.shape.map(() => 0)]);
   const node = g.addNode(op, inputs, [{ shape: e.shape }], attrs, async (pc) => {
     const y = node.outputs[0];
-    const { kernel, workgroups, rowPitch } = await perItem(pc.ctx, ewDef(kind), n);
+    const run = perElement ? 1 : pc.elementwiseRun;
+    const cols = m.shape[m.shape.length - 1];
+    const items = perElement ? n : (n / cols) * Math.ceil(cols / run);
+    const { kernel, workgroups, rowPitch } = run === 1 ? await perItem(pc.ctx, ewDef(kind), items) : await perRun(pc.ctx, kind, items, run);
     const bindings: Record<string, GPUBuffer> = { a: pc.buf(e.a), y: pc.buf(y) };
     if (e.b) bindings.b = pc.buf(e.b);
     return [
@@ -32,8 +62,8 @@ function ewNode(op: string, kind: EwOp, inputs: Tensor[], e: EwArgs, attrs: Reco
         args: {
           bindings,
           params: {
-            n,
-            rank: e.shape.length,
+            n: items,
+            rank: m.shape.length,
             row_pitch: rowPitch,
             off_a: e.a.offset,
             off_b: e.b?.offset ?? 0,
@@ -41,9 +71,9 @@ function ewNode(op: string, kind: EwOp, inputs: Tensor[], e: EwArgs, attrs: Reco
             split: e.split ?? 0,
             alpha: e.alpha ?? 0,
             beta: e.beta ?? 0,
-            ...vec8('shape', e.shape, 1),
-            ...vec8('sa', e.sa),
-            ...vec8('sb', e.sb ?? []),
+            ...vec8('shape', m.shape, 1),
+            ...vec8('sa', m.strides[0]),
+            ...vec8('sb', m.strides[1]),
             ...vec8('lo', e.lo ?? []),
           },
           expect: { y: 4 * n },
@@ -52,6 +82,14 @@ function ewNode(op: string, kind: EwOp, inputs: Tensor[], e: EwArgs, attrs: Reco
     ];
   });
   return node.outputs[0];
+}
+
+/** perItem with `run` elements an invocation (the RUN override). */
+async function perRun(ctx: Parameters<typeof tuningFor>[0], kind: EwOp, items: number, run: number) {
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, ewDef(kind), {}, { WG: wg, RUN: run });
+  const gr = grid1d(ctx, Math.ceil(items / wg));
+  return { kernel, workgroups: gr.workgroups, rowPitch: gr.gridX * wg };
 }
 
 function unary(op: string, kind: EwOp, x: Tensor, alpha = 0, beta = 0): Tensor {

@@ -73,12 +73,12 @@ function makeInputs(specs: InSpec[], seed: number): { f: Float32Array[]; ints: I
   return { f, ints };
 }
 
-export function opCase(c: OpCase, rowReduce?: 'invocation' | 'workgroup'): GpuCase {
+export function opCase(c: OpCase, rowReduce?: 'invocation' | 'workgroup', elementwiseRun?: number): GpuCase {
   return {
-    name: `op ${c.name}${rowReduce ? ` [${rowReduce} per row]` : ''}`,
+    name: `op ${c.name}${rowReduce ? ` [${rowReduce} per row]` : ''}${elementwiseRun ? ` [elementwise run ${elementwiseRun}]` : ''}`,
     async run(ctx: GpuContext) {
       const { f, ints } = makeInputs(c.inputs, c.name.length * 7 + 1);
-      const g = new Graph(ctx, c.name, { rowReduce });
+      const g = new Graph(ctx, c.name, { rowReduce, elementwiseRun });
       try {
         const ins = c.inputs.map((s, k) => (s.int ? g.input(`in${k}`, s.shape, 'i32') : g.input(`in${k}`, s.shape, 'f32', { requiresGrad: true })));
         const out = c.gpu(ins);
@@ -136,6 +136,11 @@ const CASE_LIST: OpCase[] = [
   { name: 'sub broadcast [4, 3] - [3]', inputs: [{ shape: [4, 3] }, { shape: [3] }], gpu: ([a, b]) => op.sub(a, b), ref: ([a, b]) => ref.sub(a, b) },
   { name: 'mul broadcast [2, 1, 3] * [1, 4, 1]', inputs: [{ shape: [2, 1, 3] }, { shape: [1, 4, 1] }], gpu: ([a, b]) => op.mul(a, b), ref: ([a, b]) => ref.mul(a, b) },
   { name: 'div [3, 4] / [4] (b in [0.5, 2))', inputs: [{ shape: [3, 4] }, { shape: [4], ...pos }], gpu: ([a, b]) => op.div(a, b), ref: ([a, b]) => ref.div(a, b) },
+  // Runs of adjacent elements per invocation (tuning elementwiseRun, 8 on SwiftShader): rows longer than a run with a
+  // ragged tail, a strided last dim, size-1 dims dropped and dense dims merged around a broadcast.
+  { name: 'add [3, 21] + [21] (rows longer than a run, ragged tail)', inputs: [{ shape: [3, 21] }, { shape: [21] }], gpu: ([a, b]) => op.add(a, b), ref: ([a, b]) => ref.add(a, b) },
+  { name: 'silu of a transposed view [19, 6] (a strided last dim)', inputs: [{ shape: [6, 19], lo: -3, hi: 3 }], gpu: ([x]) => op.silu(op.transpose(x)), ref: ([x]) => ref.silu(ref.transpose(x)) },
+  { name: 'mul [2, 1, 5, 9] * [5, 1] (size-1 dims dropped, dense dims merged)', inputs: [{ shape: [2, 1, 5, 9] }, { shape: [5, 1] }], gpu: ([a, b]) => op.mul(a, b), ref: ([a, b]) => ref.mul(a, b) },
   { name: 'tensor used twice: x * x + x', inputs: [{ shape: [6] }], gpu: ([x]) => op.add(op.mul(x, x), x), ref: ([x]) => ref.add(ref.mul(x, x), x) },
   { name: 'view: transpose(x) + y', inputs: [{ shape: [3, 4] }, { shape: [4, 3] }], gpu: ([x, y]) => op.add(op.transpose(x), y), ref: ([x, y]) => ref.add(ref.transpose(x), y) },
   { name: 'view: relu(slice(x, 1, 1:3))', inputs: [{ shape: [2, 4, 3] }], gpu: ([x]) => op.relu(op.slice(x, 1, 1, 3)), ref: ([x]) => ref.relu(ref.slice(x, 1, 1, 3)) },
@@ -212,10 +217,13 @@ const LONG_ROWS: OpCase[] = [
   { name: 'rms_norm [2, 100]', inputs: [{ shape: [2, 100], lo: -2, hi: 2 }, { shape: [100], ...pos }], gpu: ([x, g]) => op.rmsNorm(x, g), ref: ([x, g]) => ref.rmsNorm(x, g), K: 100 },
 ];
 const ROW_REDUCING = /^(sum|mean|softmax|log_softmax|add broadcast|causal|cross_entropy|layer_norm|rms_norm)/;
+const ELEMENTWISE = /^(relu|gelu|silu|affine|add|sub|mul|div|tensor used twice|view|concat)/;
 
 export const CASES: GpuCase[] = [
   ...CASE_LIST.map((c) => opCase(c)),
   ...LONG_ROWS.map((c) => opCase(c)),
   // Both shapes of the row reductions on every adapter, whatever its tuning picks.
   ...[...CASE_LIST, ...LONG_ROWS].filter((c) => ROW_REDUCING.test(c.name)).flatMap((c) => [opCase(c, 'invocation'), opCase(c, 'workgroup')]),
+  // The elementwise kernel one element an invocation (GPUs' tuning) and in runs of 3 (ragged on every row here).
+  ...CASE_LIST.filter((c) => ELEMENTWISE.test(c.name)).flatMap((c) => [opCase(c, undefined, 1), opCase(c, undefined, 3)]),
 ];
