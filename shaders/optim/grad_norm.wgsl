@@ -1,22 +1,44 @@
 // Gradient clipping by global norm over several tensors (torch.nn.utils.clip_grad_norm_, L2), in three phases:
-//   SUMSQ    (one dispatch per tensor): workgroup w writes the sum of squares of its grid-strided share of `grad`
-//            to partials[params.offset + w]; each tensor owns its own slice of `partials`.
+//   SUMSQ    (one dispatch per four tensors; G2 / G3 / G4: the dispatch's count, grad .. grad3): tensor t owns the
+//            workgroups first[t] .. first[t] + count[t] - 1; its workgroup w writes the sum of squares of its
+//            grid-strided share of the tensor to partials[params.offset + w], so each tensor owns its own slice of
+//            `partials` (the dispatches' slices follow one another).
 //   FINALIZE (one workgroup): norm = sqrt(sum of partials[0..count)); coef = min(max_norm / (norm + 1e-6), 1);
 //            clip_coef = [norm, coef].
 //   SCALE    (one dispatch per tensor): grad *= clip_coef[1]. (Or let sgd.wgsl / adamw.wgsl read clip_coef.)
 // PyTorch takes the norm of the per-tensor norms; that is the same quantity summed in another order.
+#if SUMSQ
 struct Params {
-  n: u32,        // SUMSQ / SCALE: elements of this tensor; FINALIZE: number of partials
-  offset: u32,   // SUMSQ: first partial of this tensor
-  stride: u32,   // SUMSQ: invocations in the whole grid; SCALE: row pitch
+  n: vec4<u32>,     // elements of each tensor
+  first: vec4<u32>, // its first workgroup
+  count: vec4<u32>, // its workgroups
+  offset: u32,      // the first partial of this dispatch
   max_norm: f32,
 }
+#else
+struct Params {
+  n: u32,        // SCALE: elements of this tensor; FINALIZE: number of partials
+  offset: u32,
+  stride: u32,   // SCALE: row pitch
+  max_norm: f32,
+}
+#endif
 
 override WG: u32 = 64; // a power of two
 
 #if SUMSQ
 @group(0) @binding(0) var<storage, read> grad: array<f32>;
 @group(0) @binding(1) var<storage, read_write> partials: array<f32>;
+#if G2
+@group(0) @binding(4) var<storage, read> grad1: array<f32>;
+#endif
+#if G3
+@group(0) @binding(5) var<storage, read> grad2: array<f32>;
+#endif
+#if G4
+@group(0) @binding(6) var<storage, read> grad3: array<f32>;
+#endif
+
 #elif FINALIZE
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> clip_coef: array<f32>;
@@ -40,10 +62,43 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
 #else
   var acc = 0.0;
 #if SUMSQ
-  for (var i = gid.x; i < params.n; i += params.stride) {
+  let w = wid.x;
+  var t = 0u;
+#if G2
+  t = select(t, 1u, w >= params.first.y);
+#endif
+#if G3
+  t = select(t, 2u, w >= params.first.z);
+#endif
+#if G4
+  t = select(t, 3u, w >= params.first.w);
+#endif
+  let stride = params.count[t] * WG;
+  let start = (w - params.first[t]) * WG + lid;
+  // A loop per tensor, only this workgroup's with any iterations (SwiftShader skips a loop no lane enters; a switch
+  // per element would run every case under a lane mask).
+  for (var i = start; t == 0u && i < params.n.x; i += stride) {
     let g = grad[i];
     acc += g * g;
   }
+#if G2
+  for (var i = start; t == 1u && i < params.n.y; i += stride) {
+    let g = grad1[i];
+    acc += g * g;
+  }
+#endif
+#if G3
+  for (var i = start; t == 2u && i < params.n.z; i += stride) {
+    let g = grad2[i];
+    acc += g * g;
+  }
+#endif
+#if G4
+  for (var i = start; t == 3u && i < params.n.w; i += stride) {
+    let g = grad3[i];
+    acc += g * g;
+  }
+#endif
 #else
   for (var i = lid; i < params.n; i += WG) {
     acc += partials[i];

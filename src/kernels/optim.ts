@@ -101,10 +101,100 @@ export async function planAdamW(
   };
 }
 
+export const ADAMW_MULTI: KernelDef = { name: 'adamw_multi', shader: 'optim/adamw_multi' };
+
+/** One tensor of a multi-tensor AdamW step: its buffers, size, first element in the flat moments, lr and decay. */
+export interface AdamWTensor {
+  param: GPUBuffer;
+  grad: GPUBuffer;
+  n: number;
+  /** Index of its first element in the flat exp_avg / exp_avg_sq buffers. */
+  state: number;
+  lr: number;
+  weightDecay: number;
+}
+
+/** Tensors one adamw_multi dispatch updates on this device: 4, or fewer where 2 per tensor + 3 exceed its storage-buffer limit. */
+export function adamwMultiGroup(ctx: GpuContext): number {
+  return Math.max(1, Math.min(4, Math.floor((ctx.limits.maxStorageBuffersPerShaderStage - 3) / 2)));
+}
+
+/** The adamw_multi uniforms of one dispatch's tensors at step count `step` (the per-tensor lr's bias corrections in f64). */
+export function adamwMultiUniforms(ctx: GpuContext, ts: readonly AdamWTensor[], o: Omit<AdamWOptions, 'lr' | 'weightDecay'>, step: number, layout: { rowPitch: number; run: number }): Record<string, number | number[]> {
+  const { wg } = multiShape(ctx);
+  const { rowPitch, run } = layout;
+  const pad = <T>(xs: T[], fill: T) => [...xs, ...new Array(4 - xs.length).fill(fill)];
+  const first: number[] = [];
+  let w = 0;
+  for (const t of ts) {
+    first.push(w);
+    w += Math.ceil(t.n / (wg * run));
+  }
+  return {
+    n: pad(ts.map((t) => t.n), 0),
+    first: pad(first, w),
+    state: pad(ts.map((t) => t.state), 0),
+    lr: pad(ts.map((t) => t.lr), 0),
+    weight_decay: pad(ts.map((t) => t.weightDecay), 0),
+    step_size: pad(ts.map((t) => adamwBias({ ...o, lr: t.lr }, step).stepSize), 0),
+    beta1: o.beta1 ?? ADAMW_DEFAULTS.beta1,
+    beta2: o.beta2 ?? ADAMW_DEFAULTS.beta2,
+    eps: o.eps ?? ADAMW_DEFAULTS.eps,
+    bc2_sqrt: adamwBias({ ...o, lr: 1 }, step).bc2Sqrt,
+    row_pitch: rowPitch,
+  };
+}
+
+const multiShape = (ctx: GpuContext, run?: number) => ({ wg: tuningFor(ctx).elementwiseWG, run: run ?? tuningFor(ctx).optimizer.run });
+
+/**
+ * AdamW over many tensors in few dispatches (adamw_multi.wgsl: adamwMultiGroup(ctx) tensors each), the moments in two
+ * flat buffers; the same arithmetic as planAdamW per tensor. Returns the dispatches and, per dispatch, its tensors
+ * and layout (to write each step's uniforms with adamwMultiUniforms). `o.run`: elements per invocation (default the
+ * adapter's tuning, optimizer.run).
+ */
+export async function planAdamWMulti(
+  ctx: GpuContext,
+  tensors: readonly AdamWTensor[],
+  state: { exp_avg: GPUBuffer; exp_avg_sq: GPUBuffer; clip_coef?: GPUBuffer },
+  o: Omit<AdamWOptions, 'lr' | 'weightDecay'> & { step: number; run?: number },
+): Promise<{ dispatch: Dispatch; tensors: AdamWTensor[]; rowPitch: number; run: number }[]> {
+  checkShape('adamw_multi', 'tensors', tensors.length > 0, 'no tensors given');
+  for (const k of ['beta1', 'beta2'] as const) {
+    const v = o[k];
+    checkShape('adamw_multi', k, v === undefined || (v >= 0 && v < 1), `${k}=${v} must be in [0, 1)`);
+  }
+  let total = 0;
+  tensors.forEach((t, k) => {
+    checkN(`adamw_multi (tensor ${k})`, t.n);
+    checkHyper(`adamw_multi (tensor ${k})`, { lr: t.lr, weightDecay: t.weightDecay });
+    total = Math.max(total, t.state + t.n);
+  });
+  const { wg, run } = multiShape(ctx, o.run);
+  checkShape('adamw_multi', 'run', Number.isInteger(run) && run >= 1, `run=${run} must be a positive integer`);
+  const per = adamwMultiGroup(ctx);
+  const out: { dispatch: Dispatch; tensors: AdamWTensor[]; rowPitch: number; run: number }[] = [];
+  for (let i = 0; i < tensors.length; i += per) {
+    const ts = tensors.slice(i, i + per);
+    const kernel = await getKernel(ctx, ADAMW_MULTI, { T2: ts.length > 1, T3: ts.length > 2, T4: ts.length > 3, CLIP: !!state.clip_coef }, { WG: wg, RUN: run });
+    const g = grid1d(ctx, ts.reduce((a, t) => a + Math.ceil(t.n / (wg * run)), 0));
+    const bindings: Record<string, GPUBuffer> = { exp_avg: state.exp_avg, exp_avg_sq: state.exp_avg_sq };
+    const expect: Record<string, number> = { exp_avg: 4 * total, exp_avg_sq: 4 * total, clip_coef: 8 };
+    ts.forEach((t, k) => {
+      bindings[`p${k}`] = t.param;
+      bindings[`g${k}`] = t.grad;
+      expect[`p${k}`] = expect[`g${k}`] = 4 * t.n;
+    });
+    if (state.clip_coef) bindings.clip_coef = state.clip_coef;
+    out.push({ dispatch: { kernel, args: { bindings, params: adamwMultiUniforms(ctx, ts, o, o.step, { rowPitch: g.gridX, run }), expect }, workgroups: g.workgroups }, tensors: ts, rowPitch: g.gridX, run });
+  }
+  return out;
+}
+
 /** Workgroups (= partial sums) the SUMSQ pass gives a tensor of n elements. */
 export function gradNormPartialCount(ctx: GpuContext, n: number): number {
   const wg = tuningFor(ctx).reduceWG;
-  return Math.max(1, Math.min(Math.ceil(n / (4 * wg)), 256, ctx.limits.maxComputeWorkgroupsPerDimension));
+  return Math.max(1, Math.min(Math.ceil(n / (tuningFor(ctx).optimizer.normElems * wg)), 256, ctx.limits.maxComputeWorkgroupsPerDimension));
 }
 
 /** Floats the `partials` scratch buffer of planGradNorm needs for these tensor sizes. */
@@ -118,7 +208,7 @@ export interface GradTensor {
 }
 
 /**
- * Global L2 norm of several gradient tensors: one SUMSQ dispatch per tensor into its slice of `partials`
+ * Global L2 norm of several gradient tensors: SUMSQ dispatches (up to four tensors each) into each tensor's slice of `partials`
  * (gradNormPartials floats), then FINALIZE writes clip_coef = [norm, min(max_norm / (norm + 1e-6), 1)].
  * Follow with planGradScale, or pass clip_coef to planSgd / planAdamW. A non-finite norm is left for the caller
  * to check (read clip_coef[0]).
@@ -127,21 +217,30 @@ export async function planGradNorm(ctx: GpuContext, grads: readonly GradTensor[]
   checkShape('grad_norm', 'grads', grads.length > 0, 'no gradient tensors given');
   checkShape('grad_norm', 'max_norm', Number.isFinite(maxNorm) && maxNorm > 0, `max_norm=${maxNorm} must be finite and > 0`);
   const wg = tuningFor(ctx).reduceWG;
-  const sumsq = await getKernel(ctx, GRAD_NORM.sumsq, {}, { WG: wg });
   const finalize = await getKernel(ctx, GRAD_NORM.finalize, {}, { WG: wg });
   const total = gradNormPartials(ctx, grads.map((g) => g.n));
+  grads.forEach((t, k) => checkN(`grad_norm (tensor ${k})`, t.n));
+  // Up to four tensors a dispatch (fewer where the device binds fewer storage buffers), each its own workgroups.
+  const per = Math.max(1, Math.min(4, ctx.limits.maxStorageBuffersPerShaderStage - 1));
   const out: Dispatch[] = [];
   let offset = 0;
-  grads.forEach((t, k) => {
-    checkN(`grad_norm (tensor ${k})`, t.n);
-    const count = gradNormPartialCount(ctx, t.n);
-    out.push({
-      kernel: sumsq,
-      args: { bindings: { grad: t.buffer, partials }, params: { n: t.n, offset, stride: count * wg, max_norm: maxNorm }, expect: { grad: 4 * t.n, partials: 4 * total } },
-      workgroups: [count],
+  for (let i = 0; i < grads.length; i += per) {
+    const ts = grads.slice(i, i + per);
+    const counts = ts.map((t) => gradNormPartialCount(ctx, t.n));
+    const first = counts.map((_, k) => counts.slice(0, k).reduce((a, c) => a + c, 0));
+    const groups = counts.reduce((a, c) => a + c, 0);
+    const pad = (xs: number[], fill: number) => [...xs, ...new Array(4 - xs.length).fill(fill)];
+    const bindings: Record<string, GPUBuffer> = { partials };
+    const expect: Record<string, number> = { partials: 4 * total };
+    ts.forEach((t, k) => {
+      const name = k === 0 ? 'grad' : `grad${k}`;
+      bindings[name] = t.buffer;
+      expect[name] = 4 * t.n;
     });
-    offset += count;
-  });
+    const kernel = await getKernel(ctx, GRAD_NORM.sumsq, { G2: ts.length > 1, G3: ts.length > 2, G4: ts.length > 3 }, { WG: wg });
+    out.push({ kernel, args: { bindings, params: { n: pad(ts.map((t) => t.n), 0), first: pad(first, groups), count: pad(counts, 1), offset, max_norm: maxNorm }, expect }, workgroups: [groups] });
+    offset += groups;
+  }
   out.push({
     kernel: finalize,
     args: { bindings: { partials, clip_coef: clipCoef }, params: { n: total, offset: 0, stride: 0, max_norm: maxNorm }, expect: { partials: 4 * total, clip_coef: 8 } },

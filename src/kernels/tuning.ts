@@ -16,6 +16,12 @@ export interface Tuning {
    * read neighbours), more on CPU adapters, where an invocation's fixed cost and its coordinate divisions dominate.
    */
   elementwiseRun: number;
+  /**
+   * The optimizer's kernels: elements per invocation of the multi-tensor AdamW (adamw_multi.wgsl, `run`) and of the
+   * gradient norm's sum of squares (`normElems`: a tensor of n elements gets ceil(n / (normElems * reduceWG))
+   * workgroups, at most 256, each a partial sum).
+   */
+  optimizer: { run: number; normElems: number };
   reduceWG: number;
   /**
    * Quantized matmuls (matmul_w4a16 / w8a16 / w8a8): the path for GEMV (M <= 8) and GEMM shapes, the workgroup
@@ -55,6 +61,7 @@ const GPU_DEFAULT: Tuning = {
   matmulF32: { shape: 'tiled', wgX: 16, wgY: 16, bk: 16, rowsCols: 8, rowsM: 4, rowsWG: [8, 2], smallM: 4, smallCols: 8 },
   elementwiseWG: 256,
   elementwiseRun: 1,
+  optimizer: { run: 1, normElems: 4 },
   reduceWG: 256,
   matmulQ: { gemv: 'splitcols', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
   fakeQuant: { elems: 1, serialMax: 256 },
@@ -78,6 +85,10 @@ const TABLE: Entry[] = [
       // An add of two [512, 64] tensors (the language model's gradient fan-in), alone: 2.0 ms with one element an
       // invocation (and its coordinates from 8 divisions), 0.72 ms with runs of 8 (bench/lm-train-step.ts's profile).
       elementwiseRun: 8,
+      // The language model's clip + AdamW over 21 params (bench/lm-train-step.ts's shape), one pass: the norm's 7
+      // dispatches 24 ms with 4 elements an invocation (65 workgroups' emulated barriers for a 16640-element tensor),
+      // 3.3 ms with 64, 2.5 with 256; AdamW's 6 dispatches 38 / 8.6 / 5.8 ms at runs of 1 / 8 / 32.
+      optimizer: { run: 32, normElems: 256 },
       reduceWG: 64,
       // SwiftShader: one invocation per row (4 rows from M = 3) and 12 adjacent output columns, no workgroup memory
       // or barriers. Each word of x is loaded and converted once for the 12 columns (8 columns: 1.4-1.9x faster than

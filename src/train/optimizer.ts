@@ -1,6 +1,8 @@
 // Optimizers over a compiled training graph: the WGSL kernels of src/kernels/optim.ts (AdamW, SGD with momentum,
 // global-norm clipping) encoded after the graph's backward pass in the same submit (Executable.run's `after`).
-// State (exp_avg / exp_avg_sq or momentum) lives on the GPU; f32 master weights are updated in place.
+// State (exp_avg / exp_avg_sq or momentum) lives on the GPU; f32 master weights are updated in place. AdamW runs
+// multi-tensor (adamw_multi.wgsl: up to four params a dispatch, the moments of all in two flat buffers); SGD one
+// dispatch a param.
 // Gradient accumulation over k micro-batches: each run's gradients are folded into one buffer per param by an
 // elementwise kernel in that run's own pass (the first writes g/k, the others add g/k: the mean, so the update is
 // that of one batch k times larger), and clipping and the update read that buffer after the last micro-batch.
@@ -9,8 +11,8 @@ import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import type { Executable } from '../graph/executor.js';
 import type { Tensor } from '../graph/tensor.js';
 import { planAxpy, planScale } from '../kernels/basic.js';
-import { adamwUniforms, gradNormPartials, planAdamW, planGradNorm, planSgd } from '../kernels/optim.js';
-import type { AdamWOptions, SgdOptions } from '../ref/optim.js';
+import { adamwMultiUniforms, gradNormPartials, planAdamWMulti, planGradNorm, planSgd, type AdamWTensor } from '../kernels/optim.js';
+import { ADAMW_DEFAULTS, type AdamWOptions, type SgdOptions } from '../ref/optim.js';
 
 export type OptimizerConfig = ({ kind: 'adamw' } & AdamWOptions) | ({ kind: 'sgd' } & SgdOptions);
 
@@ -73,10 +75,23 @@ export class Accumulator {
   }
 }
 
+/**
+ * The AdamW state: the params' moments in two flat buffers per bank (a bank holds whole params, up to the largest
+ * buffer a binding takes), and the multi-tensor dispatches over each bank.
+ */
+interface AdamBank {
+  exp_avg: GPUBuffer;
+  exp_avg_sq: GPUBuffer;
+  /** Its params, in order: the tensor (lr filled in each step) and lr scale. */
+  entries: { param: Tensor; t: AdamWTensor; lrScale: number }[];
+  groups: { bound: BoundKernel; workgroups: Workgroups; first: number; count: number; layout: { rowPitch: number; run: number } }[];
+}
+
 export class Optimizer {
   /** Optimizer steps taken (AdamW's bias corrections and SGD's first step use it). */
   step = 0;
   private slots: Slot[] = [];
+  private banks: AdamBank[] = [];
   private clip: { bound: { b: BoundKernel; wg: Workgroups }[]; coef: GPUBuffer; partials: GPUBuffer } | null = null;
   /** With accumulation (k > 1): the gradients' means, which clipping and the updates read. */
   private acc: Accumulator | null = null;
@@ -108,18 +123,42 @@ export class Optimizer {
       const ds = await planGradNorm(ctx, grads, partials, coef, clipNorm);
       o.clip = { bound: ds.map((d) => ({ b: d.kernel.bind(d.args), wg: d.workgroups })), coef, partials };
     }
-    for (const [i, [param, grad, per]] of pairs.entries()) {
-      const n = param.numel;
-      if (!grad.isContiguous() || grad.offset !== 0 || grad.numel !== n) {
+    for (const [param, grad] of pairs) {
+      if (!grad.isContiguous() || grad.offset !== 0 || grad.numel !== param.numel) {
         throw new Error(`optimizer: gradient ${grad.describe()} of param ${param.describe()} must be a dense tensor of the param's size (use ops.contiguous)`);
       }
+    }
+    if (config.kind === 'adamw' && pairs.length) {
+      const cap = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize) / 4;
+      const entries: AdamBank['entries'][] = [[]];
+      let at = 0;
+      for (const [i, [param, , per]] of pairs.entries()) {
+        if (at > 0 && at + param.numel > cap) {
+          entries.push([]);
+          at = 0;
+        }
+        const t: AdamWTensor = { param: exe.buffer(param), grad: gradBuffer(i), n: param.numel, state: at, lr: config.lr, weightDecay: per?.weightDecay ?? config.weightDecay ?? ADAMW_DEFAULTS.weightDecay };
+        entries[entries.length - 1].push({ param, t, lrScale: per?.lrScale ?? 1 });
+        at += param.numel;
+      }
+      for (const [k, es] of entries.entries()) {
+        const total = es.reduce((a, e) => a + e.t.n, 0);
+        const zeros = (label: string) => ctx.buffer({ size: 4 * total, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: `${label}${entries.length > 1 ? `.${k}` : ''}` });
+        const bank: AdamBank = { exp_avg: zeros('adamw.exp_avg'), exp_avg_sq: zeros('adamw.exp_avg_sq'), entries: es, groups: [] };
+        o.banks.push(bank);
+        const planned = await planAdamWMulti(ctx, es.map((e) => e.t), { exp_avg: bank.exp_avg, exp_avg_sq: bank.exp_avg_sq, clip_coef: coef }, { ...config, step: 1 });
+        let first = 0;
+        for (const d of planned) {
+          bank.groups.push({ bound: d.dispatch.kernel.bind(d.dispatch.args), workgroups: d.dispatch.workgroups, first, count: d.tensors.length, layout: d });
+          first += d.tensors.length;
+        }
+      }
+    }
+    for (const [i, [param, , per]] of pairs.entries()) {
+      const n = param.numel;
       const zeros = () => ctx.createBuffer(new Float32Array(n));
       const b = { param: exe.buffer(param), grad: gradBuffer(i), clip_coef: coef };
-      if (config.kind === 'adamw') {
-        const state = [zeros(), zeros()];
-        const d = await planAdamW(ctx, { ...b, exp_avg: state[0], exp_avg_sq: state[1] }, n, { ...config, step: 1 });
-        o.slots.push({ param, n, state, bound: d.kernel.bind(d.args), workgroups: d.workgroups, rowPitch: d.args.params!.row_pitch as number, weightDecay: per?.weightDecay, lrScale: per?.lrScale });
-      } else {
+      if (config.kind === 'sgd') {
         const state = (config.momentum ?? 0) > 0 ? [zeros()] : [];
         const d = await planSgd(ctx, { ...b, momentum_buf: state[0] }, n, { ...config, first: true });
         o.slots.push({ param, n, state, bound: d.kernel.bind(d.args), workgroups: d.workgroups, rowPitch: d.args.params!.row_pitch as number, weightDecay: per?.weightDecay, lrScale: per?.lrScale });
@@ -131,10 +170,13 @@ export class Optimizer {
   /** Writes this step's uniforms (learning rate `lr`); call before the run that encodes it. */
   prepare(lrBase: number): void {
     const step = this.step + 1;
+    for (const bank of this.config.kind === 'adamw' ? this.banks : []) {
+      for (const e of bank.entries) e.t.lr = lrBase * e.lrScale;
+      for (const g of bank.groups) g.bound.update(adamwMultiUniforms(this.ctx, bank.entries.slice(g.first, g.first + g.count).map((e) => e.t), this.config as AdamWOptions, step, g.layout));
+    }
     for (const s of this.slots) {
       const lr = lrBase * (s.lrScale ?? 1);
-      if (this.config.kind === 'adamw') s.bound.update(adamwUniforms({ ...this.config, lr, weightDecay: s.weightDecay ?? this.config.weightDecay }, step, s.n, s.rowPitch));
-      else {
+      if (this.config.kind === 'sgd') {
         const c = { ...this.config, weightDecay: s.weightDecay ?? this.config.weightDecay };
         s.bound.update({ n: s.n, row_pitch: s.rowPitch, first: step === 1 ? 1 : 0, nesterov: c.nesterov ? 1 : 0, lr, momentum: c.momentum ?? 0, dampening: c.dampening ?? 0, weight_decay: c.weightDecay ?? 0 });
       }
@@ -150,6 +192,7 @@ export class Optimizer {
   /** Encodes clipping and the updates (for Executable.run's `after`; with accumulation, after the last encodeAccumulate). */
   encode(pass: GPUComputePassEncoder): void {
     for (const c of this.clip?.bound ?? []) c.b.encode(pass, c.wg);
+    for (const bank of this.banks) for (const g of bank.groups) g.bound.encode(pass, g.workgroups);
     for (const s of this.slots) s.bound.encode(pass, s.workgroups);
   }
 
@@ -161,6 +204,13 @@ export class Optimizer {
   /** The optimizer state, by param name, for checkpoints. */
   async state(): Promise<Record<string, Float32Array>> {
     const out: Record<string, Float32Array> = {};
+    for (const bank of this.banks) {
+      const [m, v] = await Promise.all([bank.exp_avg, bank.exp_avg_sq].map((b) => this.ctx.readF32(b)));
+      for (const e of bank.entries) {
+        out[`${e.param.name}.exp_avg`] = m.slice(e.t.state, e.t.state + e.t.n);
+        out[`${e.param.name}.exp_avg_sq`] = v.slice(e.t.state, e.t.state + e.t.n);
+      }
+    }
     for (const s of this.slots) {
       for (const [i, b] of s.state.entries()) out[`${s.param.name}.${this.stateNames()[i]}`] = await this.ctx.readF32(b, s.n);
     }
@@ -173,6 +223,20 @@ export class Optimizer {
 
   /** Restores state written by `state()` and the step count. */
   load(state: Record<string, Float32Array>, step: number): void {
+    // Every key checked before any is written: a bad checkpoint leaves the state as it was.
+    for (const e of this.banks.flatMap((b) => b.entries)) {
+      for (const name of this.stateNames()) {
+        const key = `${e.param.name}.${name}`;
+        const v = state[key];
+        if (!v || v.length !== e.t.n) throw new Error(`optimizer state '${key}' is missing or has ${v?.length ?? 0} values (expected ${e.t.n})`);
+      }
+    }
+    for (const bank of this.banks) {
+      for (const e of bank.entries) {
+        this.ctx.write(bank.exp_avg, state[`${e.param.name}.exp_avg`], 4 * e.t.state);
+        this.ctx.write(bank.exp_avg_sq, state[`${e.param.name}.exp_avg_sq`], 4 * e.t.state);
+      }
+    }
     for (const s of this.slots) {
       for (const [i, b] of s.state.entries()) {
         const key = `${s.param.name}.${this.stateNames()[i]}`;
@@ -190,6 +254,11 @@ export class Optimizer {
   }
 
   destroy(): void {
+    for (const bank of this.banks) {
+      bank.groups.forEach((g) => g.bound.dispose());
+      bank.exp_avg.destroy();
+      bank.exp_avg_sq.destroy();
+    }
     for (const s of this.slots) {
       s.bound.dispose();
       s.state.forEach((b) => b.destroy());

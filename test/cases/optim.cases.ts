@@ -3,7 +3,7 @@
 // clipping fused into AdamW, and bad hyperparameters refused.
 import type { GpuContext } from '../../src/gpu/context.js';
 import { runDispatch, runDispatches } from '../../src/kernels/common.js';
-import { clipGradNorm, gradNormPartials, planAdamW, planGradNorm, planSgd } from '../../src/kernels/optim.js';
+import { adamwMultiGroup, adamwMultiUniforms, clipGradNorm, gradNormPartials, planAdamW, planAdamWMulti, planGradNorm, planSgd, type AdamWTensor } from '../../src/kernels/optim.js';
 import { adamwRef, gradNormRef, sgdRef, type AdamWOptions, type SgdOptions } from '../../src/ref/optim.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { compareBound, U_F32 } from '../../src/ref/tolerance.js';
@@ -72,10 +72,69 @@ async function adamwSteps(ctx: GpuContext, o: AdamWOptions, steps: number[], ini
   return msgs.join('; ');
 }
 
-const normCase: GpuCase = {
-  name: 'grad_norm: global norm and clipping over 3 tensors (1, 777, 5000 elements)',
+/**
+ * Multi-tensor AdamW (adamw_multi.wgsl) over tensors of odd sizes with their own lr and weight decay, the moments in
+ * flat buffers at their offsets, clipped by the global norm of all: each tensor against adamwRef, three steps (the
+ * uniforms rewritten per step as Optimizer.prepare does), more tensors than one dispatch takes.
+ */
+const adamwMultiCase = (run?: number): GpuCase => ({
+  name: `adamw_multi: 7 tensors (1 .. 5000 elements) with their own lr and weight decay, clipped, 3 steps${run ? `, runs of ${run}` : ''}`,
   async run(ctx) {
-    const sizes = [1, 777, 5000];
+    const sizes = [1, 3, 777, 64, 5000, 130, 9];
+    const o: Omit<AdamWOptions, 'lr' | 'weightDecay'> = { beta1: 0.8, beta2: 0.95, eps: 1e-6 };
+    const total = sizes.reduce((a, n) => a + n, 0);
+    const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((a, n) => a + n, 0));
+    const P = sizes.map((n, k) => ctx.createBuffer(randomF32(n, 60 + k)));
+    const G = sizes.map((n) => ctx.createBuffer(4 * n));
+    const M = ctx.createBuffer(randomF32(total, 70, -0.1, 0.1));
+    const V = ctx.createBuffer(randomF32(total, 71, 0, 0.01));
+    const partials = ctx.createBuffer(4 * gradNormPartials(ctx, sizes));
+    const coef = ctx.createBuffer(8);
+    const ts: AdamWTensor[] = sizes.map((n, k) => ({ param: P[k], grad: G[k], n, state: starts[k], lr: 1e-3 * (k + 1), weightDecay: k % 2 ? 0 : 0.1 }));
+    const planned = await planAdamWMulti(ctx, ts, { exp_avg: M, exp_avg_sq: V, clip_coef: coef }, { ...o, step: 1, run });
+    assert(planned.length === Math.ceil(sizes.length / adamwMultiGroup(ctx)), `${planned.length} dispatches for ${sizes.length} tensors, ${adamwMultiGroup(ctx)} a dispatch`);
+    const bound = planned.map((d) => d.dispatch.kernel.bind(d.dispatch.args));
+    const msgs: string[] = [];
+    try {
+      for (const step of [1, 2, 3]) {
+        const g = sizes.map((n, k) => randomF32(n, 80 + 10 * step + k, -3, 3));
+        g.forEach((x, k) => ctx.write(G[k], x));
+        const p0 = await Promise.all(P.map((b, k) => ctx.readF32(b, sizes[k])));
+        const [m0, v0] = await Promise.all([ctx.readF32(M, total), ctx.readF32(V, total)]);
+        planned.forEach((d, j) => bound[j].update(adamwMultiUniforms(ctx, d.tensors, o, step, d)));
+        const norm = (await planGradNorm(ctx, G.map((buffer, k) => ({ buffer, n: sizes[k] })), partials, coef, 1)).map((d) => ({ b: d.kernel.bind(d.args), wg: d.workgroups }));
+        await ctx.submit(['adamw_multi'], (enc) => {
+          const pass = enc.beginComputePass();
+          norm.forEach((d) => d.b.encode(pass, d.wg));
+          planned.forEach((d, j) => bound[j].encode(pass, d.dispatch.workgroups));
+          pass.end();
+        });
+        norm.forEach((d) => d.b.dispose());
+        const [, c] = await ctx.readF32(coef, 2);
+        const r = gradNormRef(g, 1);
+        assert(c < 1 && Math.abs(c - r.coef) <= 2 * r.count * U_F32 * r.coef, `step ${step}: clip coef ${c} vs ${r.coef}`);
+        const [m1, v1] = await Promise.all([ctx.readF32(M, total), ctx.readF32(V, total)]);
+        for (const [k, n] of sizes.entries()) {
+          const at = starts[k];
+          const ref = adamwRef(p0[k], g[k], m0.subarray(at, at + n), v0.subarray(at, at + n), { ...o, lr: ts[k].lr, weightDecay: ts[k].weightDecay }, step, c);
+          check(compareBound(`step ${step} tensor ${k} exp_avg`, m1.subarray(at, at + n), ref.m, ref.absM, 4));
+          check(compareBound(`step ${step} tensor ${k} exp_avg_sq`, v1.subarray(at, at + n), ref.v, ref.absV, 6));
+          const msg = check(compareBound(`step ${step} tensor ${k} param`, await ctx.readF32(P[k], n), ref.p, ref.absP, 16));
+          if (step === 3) msgs.push(msg);
+        }
+      }
+    } finally {
+      bound.forEach((b) => b.dispose());
+      [...P, ...G, M, V, partials, coef].forEach((b) => b.destroy());
+    }
+    return `${planned.length} dispatches; ${msgs.join('; ')}`;
+  },
+});
+
+const normCase: GpuCase = {
+  name: 'grad_norm: global norm and clipping over 10 tensors (1 .. 40000 elements, several in a dispatch)',
+  async run(ctx) {
+    const sizes = [1, 777, 5000, 3, 64, 65, 2049, 12, 300, 40000];
     const data = sizes.map((n, k) => randomF32(n, 40 + k));
     const bufs = data.map((d) => ctx.createBuffer(d));
     const grads = bufs.map((buffer, k) => ({ buffer, n: sizes[k] }));
@@ -83,7 +142,7 @@ const normCase: GpuCase = {
     // Large max_norm: coefficient 1, gradients untouched bit for bit.
     const norm1 = await clipGradNorm(ctx, grads, 1e6);
     check(compareBound('norm', [norm1], [ref.norm], [ref.norm], ref.count));
-    for (let k = 0; k < 3; k++) {
+    for (let k = 0; k < sizes.length; k++) {
       const got = await ctx.readF32(bufs[k], sizes[k]);
       assert(got.every((v, i) => v === data[k][i]), `tensor ${k} changed although the norm is under max_norm`);
     }
@@ -92,7 +151,7 @@ const normCase: GpuCase = {
     check(compareBound('norm', [norm2], [ref.norm], [ref.norm], ref.count));
     let sq = 0;
     const msgs: string[] = [];
-    for (let k = 0; k < 3; k++) {
+    for (let k = 0; k < sizes.length; k++) {
       const got = await ctx.readF32(bufs[k], sizes[k]);
       const want = Float64Array.from(data[k], (v) => v * ref.coef);
       msgs.push(check(compareBound(`tensor ${k}`, got, want, Float64Array.from(want, Math.abs), ref.count + 4)));
@@ -135,6 +194,10 @@ const errorsCase: GpuCase = {
 };
 
 export const CASES: GpuCase[] = [
+  // The adapter's runs, one element an invocation (GPUs' tuning) and runs of 3.
+  adamwMultiCase(),
+  adamwMultiCase(1),
+  adamwMultiCase(3),
   sgdCase('plain + weight decay', { lr: 0.1, weightDecay: 0.01 }),
   sgdCase('momentum 0.9 + dampening 0.1 + weight decay', { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 1e-3 }),
   sgdCase('Nesterov momentum', { lr: 0.05, momentum: 0.9, nesterov: true }),
