@@ -9,6 +9,8 @@
 //           for M >= 3). The block's rows are the components of vec4s, one per column: written out, not a private
 //           array, which SwiftShader would index lane by lane. Same fma sequence as the naive shape.
 //   else:   one invocation per output element, no workgroup memory, no barriers (CPU adapters, M < 3).
+// ACCUM: C = op(A) op(B) + R, R (binding `addend`) laid out as C (a gradient summed into, a residual added): one rounding
+// after the product's, as a separate add would round.
 // B16: B holds 16-bit floats (F16, or BF16 under B_BF16), two per u32 word, low half first, in the same element order
 // (common/w16.wgsl): a language model's F16 / BF16 weights at 2 bytes a parameter; the math stays f32.
 struct Params {
@@ -43,6 +45,18 @@ fn b_at(i: u32) -> f32 {
 #endif
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
+#if ACCUM
+@group(0) @binding(4) var<storage, read> addend: array<f32>;
+#endif
+
+// Element i of C (its flat index in c) takes v, plus R's element i under ACCUM.
+fn put(i: u32, v: f32) {
+#if ACCUM
+  c[i] = v + addend[i];
+#else
+  c[i] = v;
+#endif
+}
 
 fn load_a(base: u32, m: u32, k: u32) -> f32 {
   if (m >= params.M || k >= params.K) {
@@ -118,7 +132,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var q = 0u; q < TN; q++) {
       let n = n0 + lid3.x + q * WG_X;
       if (m < params.M && n < params.N) {
-        c[base_c + m * params.ldc + n] = acc[r][q];
+        put(base_c + m * params.ldc + n, acc[r][q]);
       }
     }
   }
@@ -130,7 +144,7 @@ fn store4(base_c: u32, m0: u32, n: u32, v: vec4<f32>) {
     return;
   }
   for (var r = 0u; r < 4u && m0 + r < params.M; r++) {
-    c[base_c + (m0 + r) * params.ldc + n] = v[r];
+    put(base_c + (m0 + r) * params.ldc + n, v[r]);
   }
 }
 
@@ -174,6 +188,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var k = 0u; k < params.K; k++) {
     acc = fma(load_a(base_a, m, k), load_b(base_b, k, n), acc);
   }
-  c[gid.z * params.batch_c + params.c0 + m * params.ldc + n] = acc;
+  put(gid.z * params.batch_c + params.c0 + m * params.ldc + n, acc);
 }
 #endif

@@ -12,6 +12,8 @@
 // products, each A value RC. The products are summed in k order, one fma each, as the naive shape of
 // matmul_f32.wgsl does: the results are the same bits. Rows past M and columns past N repeat the last one and are
 // not written.
+// ACCUM: C = op(A) op(B) + R, R (binding `addend`) laid out as C (a gradient summed into, a residual added): one
+// rounding after the product's, as a separate add would round.
 // B16: B holds 16-bit floats (F16, or BF16 under B_BF16), two per u32 word, low half first, in the same element order
 // (common/w16.wgsl): a language model's F16 / BF16 weights at 2 bytes a parameter, half the bytes each load brings;
 // unpacked to f32, the same fma sequence (B_VEC: 8 bytes per 4 values).
@@ -51,8 +53,14 @@ override WG_Y: u32 = 2;
 #endif
 #if C_VEC
 @group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
+#if ACCUM
+@group(0) @binding(4) var<storage, read> addend: array<vec4<f32>>;
+#endif
 #else
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
+#if ACCUM
+@group(0) @binding(4) var<storage, read> addend: array<f32>;
+#endif
 #endif
 @group(0) @binding(3) var<uniform> params: Params;
 
@@ -217,26 +225,41 @@ fn step1(acc: Acc, av: vec4<f32>, base_b: u32, k: u32, n: u32) -> Acc {
   return Acc(mad(av, b_one(base_b, k, min(n, nl)), acc.c0), mad(av, b_one(base_b, k, min(n + 1u, nl)), acc.c1), mad(av, b_one(base_b, k, min(n + 2u, nl)), acc.c2), mad(av, b_one(base_b, k, min(n + 3u, nl)), acc.c3));
 }
 
+#if !C_VEC
+// x plus R's element i under ACCUM.
+fn plus(i: u32, x: f32) -> f32 {
+#if ACCUM
+  return x + addend[i];
+#else
+  return x;
+#endif
+}
+#endif
+
 // Row m of C at columns n .. n + 3, those before N: one 16-byte store under C_VEC (N and the batch stride multiples
 // of 4, so the four are inside the row or all past it).
 fn store_row(base_c: u32, m: u32, n: u32, v: vec4<f32>) {
   let o = base_c + m * params.ldc + n;
 #if C_VEC
   if (n < params.N) {
+#if ACCUM
+    c[o / 4u] = v + addend[o / 4u];
+#else
     c[o / 4u] = v;
+#endif
   }
 #else
   if (n < params.N) {
-    c[o] = v.x;
+    c[o] = plus(o, v.x);
   }
   if (n + 1u < params.N) {
-    c[o + 1u] = v.y;
+    c[o + 1u] = plus(o + 1u, v.y);
   }
   if (n + 2u < params.N) {
-    c[o + 2u] = v.z;
+    c[o + 2u] = plus(o + 2u, v.z);
   }
   if (n + 3u < params.N) {
-    c[o + 3u] = v.w;
+    c[o + 3u] = plus(o + 3u, v.w);
   }
 #endif
 }

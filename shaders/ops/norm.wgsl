@@ -5,6 +5,7 @@
 //               stats[2r] = mean, stats[2r+1] = rstd = 1/sqrt(var + eps)   (var about the mean; RMS: mean of x^2)
 //   BACKWARD:   dx = rstd * (g - mean(g) - xhat * mean(g xhat)),  g = dy * gamma   (RMS: no mean(g) term)
 //   PARAM_GRAD: dgamma[c] = sum_r dy xhat;  dbeta[c] = sum_r dy (not RMS)
+// BACKWARD with ACCUM adds `addend` to dx (the executor's fusion of the add that sums dx with another gradient).
 struct Params {
   rows: u32,
   cols: u32,
@@ -20,6 +21,9 @@ override WG: u32 = 64;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read> gamma: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+#if ACCUM
+@group(0) @binding(9) var<storage, read> addend: array<f32>; // dx += addend (a gradient summed in, src/graph/fuse.ts)
+#endif
 #elif PARAM_GRAD
 @group(0) @binding(1) var<storage, read> stats: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
@@ -36,6 +40,17 @@ override WG: u32 = 64;
 @group(0) @binding(7) var<storage, read_write> stats: array<f32>;
 #endif
 @group(0) @binding(8) var<uniform> params: Params;
+
+#if BACKWARD
+// BACKWARD's dx element i takes v, plus the addend's element i under ACCUM (one rounding, as a separate add).
+fn plus(i: u32, v: f32) -> f32 {
+#if ACCUM
+  return v + addend[i];
+#else
+  return v;
+#endif
+}
+#endif
 
 #if WG_ROW
 #include "common/wg_reduce.wgsl"
@@ -67,7 +82,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let mgx = sgx / n;
   for (var c = lid; c < params.cols; c += WG) {
     let xhat = (x[base + c] - mean) * rstd;
-    dx[base + c] = rstd * (dy[base + c] * gamma[c] - mg - xhat * mgx);
+    dx[base + c] = plus(base + c, rstd * (dy[base + c] * gamma[c] - mg - xhat * mgx));
   }
 #else
   var mean = 0.0;
@@ -140,7 +155,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let mgx = sgx / n;
   for (var c = 0u; c < params.cols; c++) {
     let xhat = (x[base + c] - mean) * rstd;
-    dx[base + c] = rstd * (dy[base + c] * gamma[c] - mg - xhat * mgx);
+    dx[base + c] = plus(base + c, rstd * (dy[base + c] * gamma[c] - mg - xhat * mgx));
   }
 #else
   var mean = 0.0;

@@ -45,6 +45,8 @@ export interface MatmulF32Shape {
    *  a weight split along N into shards writes each shard's columns of one y. */
   ldc?: number;
   c0?: number;
+  /** C = op(A) op(B) + R with R in this buffer, laid out as C (same strides and offset): a matmul and the add after it in one pass. */
+  addend?: GPUBuffer;
   /** Force a variant (tests cover all four); default from the adapter's tuning table. */
   variant?: F32Variant;
   /** Older forcing knobs: `tiled` forces 'tiled'; else `block` true forces 'block4', false 'naive'. */
@@ -86,12 +88,13 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
   checkShape('matmul_f32', 'c0', Number.isInteger(c0) && c0 >= 0, `c0=${c0} must be a non-negative integer`);
   const span = (stride: number, one: number) => 4 * (stride * (batch - 1) + one);
   const bBytes = b16 ? 4 * Math.ceil((strideB * (batch - 1) + K * N) / 2) : span(strideB, K * N);
+  const cBytes = span(strideC, c0 + (M - 1) * ldc + N);
   const args = {
-    bindings: { a, b, c },
+    bindings: { a, b, c, ...(s.addend ? { addend: s.addend } : {}) },
     params: { M, N, K, batch_a: strideA, batch_b: strideB, batch_c: strideC, ldc, c0 },
-    expect: { a: span(strideA, M * K), b: bBytes, c: span(strideC, c0 + (M - 1) * ldc + N) },
+    expect: { a: span(strideA, M * K), b: bBytes, c: cBytes, addend: cBytes },
   };
-  const bDefines = { B16: b16, B_BF16: bType === 'bf16' };
+  const bDefines = { B16: b16, B_BF16: bType === 'bf16', ACCUM: !!s.addend };
   if (variant === 'rows') {
     const small = M <= t.smallM;
     const cols = s.cols ?? (small ? t.smallCols : t.rowsCols);

@@ -12,6 +12,7 @@ import { numelOf, type PlanContext, type QuantWeight, type Tensor } from '../gra
 import { broadcastShape, broadcastStrides, graphOf, OpError, requireDtype, requireRank } from './common.js';
 import { add, contiguous, expandCopy } from './elementwise.js';
 import { reshape } from './view.js';
+import type { Fusable } from '../graph/fuse.js';
 
 /** A quantized matmul family (issue 4 registers W4A16 / W8A8 here): y [M, N] = x [M, K] @ dequant(w)^T. */
 /** pc.buf(w) holds the packed codes; pc.buf(q.scales) / pc.buf(q.zeros) the rest (src/quant/layout.ts). */
@@ -102,15 +103,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   // An aligned offset is bound as a buffer range (Kernel.bind takes {buffer, offset}; planMatmulF32's
   // parameters are typed GPUBuffer but only forwarded into the bindings).
   const at = (pc: PlanContext, t: Tensor) => (t.offset ? ({ buffer: pc.buf(t), offset: 4 * t.offset } as unknown as GPUBuffer) : pc.buf(t));
-  const node = g.addNode('matmul', [A.x, B.x], [{ shape: [...batch, M, N] }], { M, N, K }, async (pc) => [
-    await planMatmulF32(
-      pc.ctx,
-      at(pc, A.x),
-      at(pc, B.x),
-      pc.buf(node.outputs[0]),
-      { M, N, K, transA: A.trans, transB: B.trans, batch: nb, strideA: A.stride, strideB: B.stride, strideC: M * N },
-    ),
-  ]);
+  // The executor may fuse an add of the product into this dispatch (src/graph/fuse.ts): it replans with an addend.
+  const fuse: Fusable = {
+    inputs: [A.x, B.x],
+    plan: async (pc, y, addend) => [
+      await planMatmulF32(pc.ctx, at(pc, A.x), at(pc, B.x), pc.buf(y), { M, N, K, transA: A.trans, transB: B.trans, batch: nb, strideA: A.stride, strideB: B.stride, strideC: M * N, addend }),
+    ],
+  };
+  const node = g.addNode('matmul', [A.x, B.x], [{ shape: [...batch, M, N] }], { M, N, K, fuse }, (pc) => fuse.plan(pc, node.outputs[0]));
   return node.outputs[0];
 }
 

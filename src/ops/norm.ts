@@ -4,6 +4,7 @@ import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 import { contiguous } from './elementwise.js';
 import { normDef, perItem, perRow } from './kernels.js';
+import type { Fusable } from '../graph/fuse.js';
 
 function normNode(rms: boolean, x0: Tensor, gamma: Tensor, beta: Tensor | null, eps: number): Tensor {
   const op = rms ? 'rms_norm' : 'layer_norm';
@@ -37,10 +38,17 @@ export function normBackward(rms: boolean, x: Tensor, gamma: Tensor, stats: Tens
   const cols = x.shape[x.rank - 1];
   const rows = x.numel / cols;
   const dy = contiguous(dy0);
-  const dxNode = g.addNode(`${rms ? 'rms' : 'layer'}_norm_bwd`, [x, stats, dy, gamma], [{ shape: x.shape }], {}, async (pc) => {
-    const k = await perRow(pc, normDef(rms, 'BACKWARD'), rows);
-    return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { x: pc.buf(x), stats: pc.buf(stats), dy: pc.buf(dy), gamma: pc.buf(gamma), dx: pc.buf(dxNode.outputs[0]) }, params: { rows, cols, row_pitch: k.rowPitch, eps: 0 } } }];
-  });
+  // The executor may fuse an add of dx into this dispatch (src/graph/fuse.ts): it replans with an addend.
+  const fuse: Fusable = {
+    inputs: [x, stats, dy, gamma],
+    plan: async (pc, dx, addend) => {
+      const k = await perRow(pc, normDef(rms, 'BACKWARD', !!addend), rows);
+      const bindings: Record<string, GPUBuffer> = { x: pc.buf(x), stats: pc.buf(stats), dy: pc.buf(dy), gamma: pc.buf(gamma), dx: pc.buf(dx) };
+      if (addend) bindings.addend = addend;
+      return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings, params: { rows, cols, row_pitch: k.rowPitch, eps: 0 }, expect: { dx: 4 * x.numel, addend: 4 * x.numel } } }];
+    },
+  };
+  const dxNode = g.addNode(`${rms ? 'rms' : 'layer'}_norm_bwd`, [x, stats, dy, gamma], [{ shape: x.shape }], { fuse }, (pc) => fuse.plan(pc, dxNode.outputs[0]));
   const outs = rms ? [{ shape: [cols] }] : [{ shape: [cols] }, { shape: [cols] }];
   const pNode = g.addNode(`${rms ? 'rms' : 'layer'}_norm_param_grad`, [x, stats, dy], outs, {}, async (pc) => {
     const k = await perItem(pc.ctx, normDef(rms, 'PARAM_GRAD'), cols);

@@ -94,8 +94,55 @@ LAYOUTS.forEach((l, i) => {
 // shapes with partial blocks along every dimension.
 const cases: RowsCase[] = shapes.flatMap((s, i) => (s.M === 7 || s.M === 12 ? [4, 8] : [i % 2 ? 8 : 4]).map((rows) => ({ ...s, rows })));
 
+/**
+ * ACCUM (C = op(A) op(B) + R, the executor's matmul + add fusion) on every variant: each element of C is the plain
+ * product's plus R's, rounded once (Math.fround of the two f32 values: the unfused add's bits); padding between
+ * batches untouched.
+ */
+function accumCase(variant: 'naive' | 'block4' | 'tiled' | 'rows', s: MatmulF32Shape): GpuCase {
+  return {
+    name: `matmul_f32 ${variant} + addend (ACCUM) ${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'} ${s.batch ? `${s.batch}x` : ''}${s.M}x${s.N}x${s.K}`,
+    async run(ctx: GpuContext) {
+      const { M, N, K } = s;
+      const batch = s.batch ?? 1;
+      const sC = s.strideC ?? M * N;
+      const cLen = sC * (batch - 1) + M * N;
+      const A = ctx.createBuffer(randomF32((s.strideA ?? M * K) * (batch - 1) + M * K, 5 + M), undefined, 'a');
+      const B = ctx.createBuffer(randomF32((s.strideB ?? K * N) * (batch - 1) + K * N, 6 + N), undefined, 'b');
+      const r = randomF32(cLen, 7 + K);
+      const R = ctx.createBuffer(r, undefined, 'addend');
+      const C = ctx.createBuffer(4 * cLen, undefined, 'c');
+      const C1 = ctx.createBuffer(4 * cLen, undefined, 'c plain');
+      try {
+        await runDispatch(await planMatmulF32(ctx, A, B, C, { ...s, variant, addend: R }));
+        await runDispatch(await planMatmulF32(ctx, A, B, C1, { ...s, variant }));
+        const got = await ctx.readF32(C, cLen);
+        const plain = await ctx.readF32(C1, cLen);
+        let n = 0;
+        for (let i = 0; i < cLen; i++) {
+          const inside = i % sC < M * N;
+          const want = inside ? Math.fround(plain[i] + r[i]) : 0;
+          assert(Object.is(got[i], want), `element ${i}: ${got[i]}, want ${want} (${inside ? `product ${plain[i]} + addend ${r[i]}` : 'padding, untouched'})`);
+          n += inside ? 1 : 0;
+        }
+        return `${n} elements = product + addend, bit for bit`;
+      } finally {
+        [A, B, R, C, C1].forEach((x) => x.destroy());
+      }
+    },
+  };
+}
+
+const ACCUM_SHAPES: MatmulF32Shape[] = [
+  { M: 7, N: 13, K: 19 },
+  { M: 8, N: 32, K: 12, transB: true },
+  { M: 12, N: 20, K: 11, transA: true },
+  { M: 5, N: 8, K: 12, batch: 3, strideA: 64, strideB: 100, strideC: 44 },
+];
+
 export const CASES: GpuCase[] = [
   ...cases.map(rowsCase),
+  ...(['naive', 'block4', 'tiled', 'rows'] as const).flatMap((v) => ACCUM_SHAPES.map((s) => accumCase(v, s))),
   {
     name: 'matmul_f32 rows refuses a column count that is not 4, 8, 12 or 16 and a row count that is not 4 or 8',
     async run(ctx) {

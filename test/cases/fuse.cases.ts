@@ -1,0 +1,91 @@
+// The executor's fusion of an add into the matmul or norm backward before it (src/graph/fuse.ts): each graph compiled fused and unfused ({ fuse: false }) on the
+// same inputs; the outputs and gradients bit for bit equal (the fused kernel rounds the sum once, as the add does),
+// the dispatches counted, and the pairs that must not fuse left alone (a product read twice, a product read after the
+// run, a broadcast add).
+import type { GpuContext } from '../../src/gpu/context.js';
+import { Graph } from '../../src/graph/graph.js';
+import type { Tensor } from '../../src/graph/tensor.js';
+import * as op from '../../src/ops/index.js';
+import { randomF32 } from '../../src/ref/random.js';
+import { assert, type GpuCase } from './types.js';
+
+interface FuseCase {
+  name: string;
+  shapes: number[][];
+  /** The graph's value, and extra tensors to read after the run (they must not be fused away). */
+  build: (x: Tensor[]) => { y: Tensor; keep?: Tensor[] };
+  /** Dispatches the fusion saves, forward and backward together. */
+  saves: number;
+  /** Forward only (no gradients taken). */
+  forwardOnly?: boolean;
+  rowReduce?: 'invocation' | 'workgroup';
+}
+
+function fuseCase(c: FuseCase): GpuCase {
+  return {
+    name: `fusion: ${c.name}${c.rowReduce ? ` [${c.rowReduce} per row]` : ''}`,
+    async run(ctx: GpuContext) {
+      const results: Float32Array[][] = [];
+      const dispatches: number[] = [];
+      for (const fuse of [true, false]) {
+        const g = new Graph(ctx, c.name, { fuse, rowReduce: c.rowReduce });
+        try {
+          const ins = c.shapes.map((s, k) => g.input(`in${k}`, s, 'f32', { requiresGrad: !c.forwardOnly }));
+          const { y, keep = [] } = c.build(ins);
+          const R = g.constant(randomF32(y.numel, 99), y.shape);
+          const grads = c.forwardOnly ? null : g.backward(op.sum(op.mul(y, R)), ins);
+          const outs = [y, ...keep, ...(grads ? ins.map((t) => grads.get(t)!) : [])];
+          const exe = await g.compile({ outputs: outs });
+          const feeds: Record<string, Float32Array> = {};
+          c.shapes.forEach((s, k) => (feeds[`in${k}`] = randomF32(s.reduce((a, b) => a * b, 1), 50 + k, -2, 2)));
+          await exe.run(feeds);
+          results.push(await Promise.all(outs.map(async (t) => Float32Array.from(await exe.read(t)))));
+          dispatches.push(exe.stats.dispatchesPerRun);
+        } finally {
+          g.destroy();
+        }
+      }
+      const [fused, plain] = results;
+      fused.forEach((v, k) => v.forEach((x, i) => assert(Object.is(x, plain[k][i]), `output ${k} element ${i}: fused ${x}, unfused ${plain[k][i]}`)));
+      assert(dispatches[1] - dispatches[0] === c.saves, `dispatches ${dispatches[1]} unfused -> ${dispatches[0]} fused: saved ${dispatches[1] - dispatches[0]}, expected ${c.saves}`);
+      return `dispatches ${dispatches[1]} -> ${dispatches[0]}; ${fused.length} outputs bit for bit equal`;
+    },
+  };
+}
+
+const CASES_LIST: FuseCase[] = [
+  // A residual Linear: y = r + x W^T. Forward add fused; backward dx = dy W (+ nothing: x feeds one matmul).
+  { name: 'residual add after a Linear', shapes: [[6, 5], [7, 5], [6, 7]], build: ([x, w, r]) => ({ y: op.add(r, op.matmul(x, op.transpose(w))) }), saves: 1 },
+  // One input into three matmuls (q, k, v): the backward sums three dX, two adds fused.
+  {
+    name: 'one input into three products (q, k, v), gradients summed',
+    shapes: [[9, 8], [4, 8], [3, 8], [3, 8]],
+    build: ([x, a, b, c]) => ({ y: op.concat([op.matmul(x, op.transpose(a)), op.matmul(x, op.transpose(b)), op.matmul(x, op.transpose(c))], 1) }),
+    saves: 2,
+  },
+  // Batched products added (attention-like [B, T, T] @ [B, T, D] + a tensor of the same shape).
+  { name: 'batched product + a tensor of its shape', shapes: [[2, 5, 5], [2, 5, 3], [2, 5, 3]], build: ([p, v, r]) => ({ y: op.add(op.matmul(p, v), r) }), saves: 1 },
+  // A pre-norm residual block, y = x + norm(x) W^T: the forward's residual add, and the backward's dx = dy + the
+  // norm's dx (fused into the norm's backward), for RMSNorm and LayerNorm.
+  { name: 'pre-norm residual block (RMSNorm)', shapes: [[5, 8], [8], [8, 8]], build: ([x, g, w]) => ({ y: op.add(x, op.matmul(op.rmsNorm(x, g), op.transpose(w))) }), saves: 2 },
+  { name: 'pre-norm residual block (LayerNorm)', shapes: [[5, 8], [8], [8], [8, 8]], build: ([x, g, b, w]) => ({ y: op.add(x, op.matmul(op.layerNorm(x, g, b), op.transpose(w))) }), saves: 2 },
+  // Not fused: the product is read twice (add and mul), read after the run, or added with broadcasting.
+  {
+    name: 'no fusion where the product is read twice, kept, or broadcast',
+    shapes: [[4, 3], [3, 5], [4, 5], [5]],
+    build: ([x, w, r, b]) => {
+      const p = op.matmul(x, w);
+      const q = op.matmul(x, w);
+      const s = op.matmul(x, w);
+      return { y: op.add(op.add(op.add(p, r), op.mul(p, r)), op.add(op.add(q, r), op.add(s, b))), keep: [q] };
+    },
+    saves: 0,
+    forwardOnly: true,
+  },
+];
+
+export const CASES: GpuCase[] = [
+  ...CASES_LIST.map(fuseCase),
+  // The norms' backward in both row shapes.
+  ...CASES_LIST.filter((c) => c.name.startsWith('pre-norm')).flatMap((c) => (['invocation', 'workgroup'] as const).map((rowReduce) => fuseCase({ ...c, rowReduce }))),
+];
