@@ -22,6 +22,11 @@ export interface Tuning {
    * workgroups, at most 256, each a partial sum).
    */
   optimizer: { run: number; normElems: number };
+  /**
+   * Attention.attend runs ops.flashAttention up to this head dim, the composition (permute copies, q k^T, causal
+   * softmax, @ v) above it: flash attention's rows past 32 dims are private arrays, which a CPU adapter indexes lane by lane.
+   */
+  flashAttentionMaxHeadDim: number;
   reduceWG: number;
   /**
    * Quantized matmuls (matmul_w4a16 / w8a16 / w8a8): the path for GEMV (M <= 8) and GEMM shapes, the workgroup
@@ -62,6 +67,8 @@ const GPU_DEFAULT: Tuning = {
   elementwiseWG: 256,
   elementwiseRun: 1,
   optimizer: { run: 1, normElems: 4 },
+  // Not measured on a GPU yet (bench/flash-attention.ts): a GPU compiler unrolls the head-dim loops into registers.
+  flashAttentionMaxHeadDim: 256,
   reduceWG: 256,
   matmulQ: { gemv: 'splitcols', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
   fakeQuant: { elems: 1, serialMax: 256 },
@@ -89,6 +96,9 @@ const TABLE: Entry[] = [
       // dispatches 24 ms with 4 elements an invocation (65 workgroups' emulated barriers for a 16640-element tensor),
       // 3.3 ms with 64, 2.5 with 256; AdamW's 6 dispatches 38 / 8.6 / 5.8 ms at runs of 1 / 8 / 32.
       optimizer: { run: 32, normElems: 256 },
+      // bench/flash-attention.ts, forward + backward: flash 3.1x / 2.6x faster than the composition at head dim 16 (8 x 64
+      // and 2 x 256 tokens, 4 / 2 heads), 4.7x slower at head dim 64 (1 x 256, 32 / 8 heads: rows as private arrays).
+      flashAttentionMaxHeadDim: 32,
       reduceWG: 64,
       // SwiftShader: one invocation per row (4 rows from M = 3) and 12 adjacent output columns, no workgroup memory
       // or barriers. Each word of x is loaded and converted once for the 12 columns (8 columns: 1.4-1.9x faster than

@@ -14,6 +14,7 @@ import * as ops from '../ops/index.js';
 import type { QuantizedTensor } from '../quant/scheme.js';
 import { rng } from '../ref/random.js';
 import { fakeQuantWeight, lsqScaleName, rangeName, type LayerQuant } from './linear_quant.js';
+import { tuningFor } from '../kernels/tuning.js';
 
 export class LayerError extends Error {}
 
@@ -269,23 +270,16 @@ export class Attention {
 
   /**
    * softmax(q k^T / sqrt(hd), causal) v for roped q [B*T, heads*hd] and k, v [B*T, kvHeads*hd]: [B*T, heads*hd].
-   * ops.flashAttention where the head dim fits it (one dispatch forward, two backward, no [B, heads, T, T] scores);
-   * else, or with `composed`, the composition: heads permuted (KV heads repeated), causalSelfAttention, permuted back.
+   * ops.flashAttention up to the adapter's flashAttentionMaxHeadDim (one dispatch forward, two backward, no
+   * [B, heads, T, T] scores); else, or with `composed`, the composition: heads permuted (KV heads repeated),
+   * causalSelfAttention, permuted back.
    */
   attend(q: Tensor, k: Tensor, v: Tensor, B: number, T: number, o: { composed?: boolean } = {}): Tensor {
     const { heads, kvHeads, headDim: hd } = this.shape;
-    if (!o.composed && ops.flashAttentionFits(hd)) {
-      const rows = (x: Tensor, h: number) => ops.reshape(x, [B, T, h * hd]);
-      return ops.reshape(ops.flashAttention(rows(q, heads), rows(k, kvHeads), rows(v, kvHeads), { heads, kvHeads }), [B * T, heads * hd]);
-    }
-    // [B, T, h * hd] -> [B, heads, T, hd] in one copy: a KV head (h < heads) is repeated while it is permuted.
-    const first = (x: Tensor, h: number) => {
-      if (h === heads) return ops.contiguous(ops.permute(ops.reshape(x, [B, T, h, hd]), [0, 2, 1, 3]));
-      const y = ops.permute(ops.reshape(x, [B, T, h, 1, hd]), [0, 2, 3, 1, 4]);
-      return ops.reshape(ops.expandCopy(y, [B, h, heads / h, T, hd]), [B, heads, T, hd]);
-    };
-    const a = ops.causalSelfAttention(first(q, heads), first(k, kvHeads), first(v, kvHeads));
-    return ops.reshape(ops.permute(a, [0, 2, 1, 3]), [B * T, heads * hd]);
+    const rows = (x: Tensor, h: number) => ops.reshape(x, [B, T, h * hd]);
+    const flash = !o.composed && ops.flashAttentionFits(hd) && hd <= tuningFor(q.graph.ctx).flashAttentionMaxHeadDim;
+    const a = (flash ? ops.flashAttention : ops.causalAttentionRows)(rows(q, heads), rows(k, kvHeads), rows(v, kvHeads), { heads, kvHeads });
+    return ops.reshape(a, [B * T, heads * hd]);
   }
 
   forward(s: GraphScope, x: Tensor, B: number, T: number, o: { residual?: Tensor } = {}): Tensor {

@@ -3,11 +3,11 @@
 // replaces (scale, add the causalMask constant, softmax), the reference of its tests.
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError } from './common.js';
-import { add, scale } from './elementwise.js';
+import { add, contiguous, expandCopy, scale } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { softmax } from './softmax.js';
 import { causalSoftmax } from './fused.js';
-import { transpose } from './view.js';
+import { permute, reshape, transpose } from './view.js';
 
 const masks = new WeakMap<object, Map<number, Tensor>>();
 
@@ -24,6 +24,26 @@ export function causalMask(like: Tensor, T: number): Tensor {
     m.set(T, t);
   }
   return t;
+}
+
+/**
+ * causalSelfAttention over a Linear's rows, q [B, T, heads * hd] and k, v [B, T, kvHeads * hd] (what
+ * flashAttention computes, as a composition): each row's heads permuted to [B, heads, T, hd] in one copy (a KV head
+ * repeated for its heads / kvHeads query heads while it is permuted), attention, permuted back: [B, T, heads * hd].
+ */
+export function causalAttentionRows(q: Tensor, k: Tensor, v: Tensor, o: { heads: number; kvHeads?: number; composed?: boolean }): Tensor {
+  const heads = o.heads;
+  const kvHeads = o.kvHeads ?? heads;
+  if (q.rank !== 3 || heads < 1 || q.shape[2] % heads !== 0 || heads % kvHeads !== 0) throw new OpError('causal_attention_rows', [q, k, v], `q must be [B, T, heads * hd] with heads ${heads} a multiple of kvHeads ${kvHeads}`);
+  const [B, T, C] = q.shape;
+  const hd = C / heads;
+  const first = (x: Tensor, h: number) => {
+    if (h === heads) return contiguous(permute(reshape(x, [B, T, h, hd]), [0, 2, 1, 3]));
+    const y = permute(reshape(x, [B, T, h, 1, hd]), [0, 2, 3, 1, 4]);
+    return reshape(expandCopy(y, [B, h, heads / h, T, hd]), [B, heads, T, hd]);
+  };
+  const a = causalSelfAttention(first(q, heads), first(k, kvHeads), first(v, kvHeads), { composed: o.composed });
+  return reshape(permute(a, [0, 2, 1, 3]), [B, T, C]);
 }
 
 /** softmax(q k^T / sqrt(D) + causal mask) v for q, k, v [..., T, D]. */

@@ -9,7 +9,7 @@ export { crossEntropy, mse, type CrossEntropyOptions } from './loss.js';
 export { layerNorm, rmsNorm } from './norm.js';
 export { embedding } from './embedding.js';
 export { rope, type RopeOptions } from './rope.js';
-export { causalSelfAttention, causalMask } from './attention.js';
+export { causalSelfAttention, causalAttentionRows, causalMask } from './attention.js';
 export { cast } from './cast.js';
 export { flashAttention, flashAttentionBackward, flashAttentionFits, FLASH_MAX_HEAD_DIM, type FlashAttentionOptions } from './flash_attention.js';
 export { swiglu, swigluBackward, causalSoftmax, causalSoftmaxBackward } from './fused.js';

@@ -13,6 +13,8 @@ import { randomF32 } from '../../src/ref/random.js';
 import { U_F32 } from '../../src/ref/tolerance.js';
 import { opCase, type OpCase } from './ops.cases.js';
 import { assert, expectError, type GpuCase } from './types.js';
+import { Attention } from '../../src/nn/layers.js';
+import { tuningFor } from '../../src/kernels/tuning.js';
 
 /** The composition's reference: softmax(alpha x + causal mask) over [..., T, T]. */
 function refCausalSoftmax(x: Arr, alpha: number): Arr {
@@ -33,18 +35,6 @@ function refFlash(q: Arr, k: Arr, v: Arr, heads: number, kvHeads: number): Arr {
   return ref.reshape(ref.permute(ref.concat(outs, 1), [0, 2, 1, 3]), [B, T, C]);
 }
 
-/** The layer's composition before flash attention: [B, T, h * hd] rows permuted (KV heads repeated) to [B, heads, T, hd]. */
-function composedRows(q: Tensor, k: Tensor, v: Tensor, heads: number, kvHeads: number): Tensor {
-  const [B, T, C] = q.shape;
-  const hd = C / heads;
-  const first = (x: Tensor, h: number) => {
-    if (h === heads) return op.contiguous(op.permute(op.reshape(x, [B, T, h, hd]), [0, 2, 1, 3]));
-    const y = op.permute(op.reshape(x, [B, T, h, 1, hd]), [0, 2, 3, 1, 4]);
-    return op.reshape(op.expandCopy(y, [B, h, heads / h, T, hd]), [B, heads, T, hd]);
-  };
-  const a = op.causalSelfAttention(first(q, heads), first(k, kvHeads), first(v, kvHeads), { composed: true });
-  return op.reshape(op.permute(a, [0, 2, 1, 3]), [B, T, C]);
-}
 
 const OPS: OpCase[] = [
   { name: 'fused swiglu [3, 5]', inputs: [{ shape: [3, 5], lo: -4, hi: 4 }, { shape: [3, 5] }], gpu: ([g, u]) => op.swiglu(g, u), ref: swigluRef },
@@ -126,9 +116,9 @@ const PAIRS: PairCase[] = [
   })),
   // The layer's shapes: GQA, T longer than a workgroup; an MQA (one KV head) case with head dim 12; head dim 40 (rows
   // as private arrays, past the register rows' 32).
-  { name: 'flash attention [2, 70, 4 x 16] GQA 4 / 2', shapes: [[2, 70, 64], [2, 70, 32], [2, 70, 32]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 4, kvHeads: 2 }), composed: ([q, k, v]) => composedRows(q, k, v, 4, 2), K: 70 * 16 },
-  { name: 'flash attention [3, 33, 3 x 12] MQA 3 / 1', shapes: [[3, 33, 36], [3, 33, 12], [3, 33, 12]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 3, kvHeads: 1 }), composed: ([q, k, v]) => composedRows(q, k, v, 3, 1), K: 33 * 12 },
-  { name: 'flash attention [2, 20, 2 x 40] MHA (array rows)', shapes: [[2, 20, 80], [2, 20, 80], [2, 20, 80]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 2 }), composed: ([q, k, v]) => composedRows(q, k, v, 2, 2), K: 20 * 40 },
+  { name: 'flash attention [2, 70, 4 x 16] GQA 4 / 2', shapes: [[2, 70, 64], [2, 70, 32], [2, 70, 32]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 4, kvHeads: 2 }), composed: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 4, kvHeads: 2, composed: true }), K: 70 * 16 },
+  { name: 'flash attention [3, 33, 3 x 12] MQA 3 / 1', shapes: [[3, 33, 36], [3, 33, 12], [3, 33, 12]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 3, kvHeads: 1 }), composed: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 3, kvHeads: 1, composed: true }), K: 33 * 12 },
+  { name: 'flash attention [2, 20, 2 x 40] MHA (array rows)', shapes: [[2, 20, 80], [2, 20, 80], [2, 20, 80]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 2 }), composed: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 2, composed: true }), K: 20 * 40 },
 ];
 
 /** flashAttention's bad shapes: each error names the tensor and what it needs. */
@@ -155,8 +145,35 @@ const FLASH_ERRORS: GpuCase = {
   },
 };
 
+/** Attention.attend takes flash attention up to the adapter's flashAttentionMaxHeadDim and the composition above it. */
+const FLASH_CHOICE: GpuCase = {
+  name: "attention layer: flash attention up to the tuning's head dim, the composition above it",
+  async run(ctx: GpuContext) {
+    const max = tuningFor(ctx).flashAttentionMaxHeadDim;
+    const out: string[] = [];
+    for (const hd of [16, 40, 64]) {
+      const g = new Graph(ctx, `choice-${hd}`);
+      try {
+        const a = Attention.gguf('blk.0', 32, { heads: 2, kvHeads: 1, headDim: hd, ropeBase: 10000, ropeLayout: 'norm' });
+        const q = g.input('q', [2 * 3, 2 * hd]);
+        const kv = g.input('kv', [2 * 3, hd]);
+        const n0 = g.nodes.length;
+        a.attend(q, kv, kv, 2, 3);
+        const ops = g.nodes.slice(n0).map((n) => n.op);
+        const flash = ops.includes('flash_attention');
+        assert(flash === (hd <= max), `head dim ${hd} (max ${max}): ${flash ? 'flash attention' : 'the composition'} (${ops.join(', ')})`);
+        out.push(`hd ${hd}: ${flash ? 'flash' : 'composed'}`);
+      } finally {
+        g.destroy();
+      }
+    }
+    return `max ${max}; ${out.join(', ')}`;
+  },
+};
+
 export const CASES: GpuCase[] = [
   FLASH_ERRORS,
+  FLASH_CHOICE,
   ...OPS.map((c) => opCase(c)),
   ...OPS.filter((c) => c.name.includes('causal')).flatMap((c) => [opCase(c, 'invocation'), opCase(c, 'workgroup')]),
   ...PAIRS.map(pairCase),
