@@ -3,6 +3,7 @@
 # run cut short still leaves the earlier files in OUTDIR (default: the current folder):
 #   top-k.md / .json        sampling: the whole row read back vs the GPU top-k (sets gpuTopKMinVocab in tuning.ts)
 #   lm-train-step.md / .json the bundled language model's training step, f32 and QAT, split by kernel (issue 19)
+#   flash-attention.md / .json flash attention vs the composition, forward + backward (sets flashAttentionMaxHeadDim)
 #   generate.md, generate/  decode and prefill tok/s on the bundled model and the 134M Q4_0 / Q4_K shapes (issue 17;
 #                           llama.cpp's rows need node-llama-cpp, which the bundle does not carry); LM_CHECK_LARGE=1
 #                           adds the Llama-3.2-1B shape
@@ -23,5 +24,6 @@ step() { # name seconds command...
 
 step top-k 120 node dist/bench/top-k.js --json "$out/top-k.json"
 step lm-train-step 180 node dist/bench/lm-train-step.js --json "$out/lm-train-step.json"
+step flash-attention 90 node dist/bench/flash-attention.js --shapes "8,64,4,2,16;4,512,8,8,64;1,2048,32,8,64;1,1024,32,8,128" --json "$out/flash-attention.json"
 step generate 300 node bin/nibble.mjs bench --filter generate ${LM_CHECK_LARGE:+--large} --out "$out/generate"
 step selftest 240 node bin/nibble.mjs selftest --json "$out/selftest.json"
