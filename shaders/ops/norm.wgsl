@@ -1,10 +1,11 @@
 // LayerNorm / RMSNorm over the last axis of a contiguous [rows, cols] tensor (src/ops/norm.ts). One invocation
-// per row (forward, BACKWARD) or per column (PARAM_GRAD), no workgroup memory; with WG_ROW (forward and BACKWARD)
-// one workgroup per row with tree reductions (GPUs; Tuning.rowReduce).
+// per row, no workgroup memory; with WG_ROW one workgroup per row with tree reductions (GPUs; Tuning.rowReduce).
 //   forward:    y = (x - mean) * rstd * gamma + beta;  RMS: y = x * rstd * gamma (mean = 0, no beta)
 //               stats[2r] = mean, stats[2r+1] = rstd = 1/sqrt(var + eps)   (var about the mean; RMS: mean of x^2)
-//   BACKWARD:   dx = rstd * (g - mean(g) - xhat * mean(g xhat)),  g = dy * gamma   (RMS: no mean(g) term)
-//   PARAM_GRAD: dgamma[c] = sum_r dy xhat;  dbeta[c] = sum_r dy (not RMS)
+//   BACKWARD:   dx = rstd * (g - mean(g) - xhat * mean(g xhat)),  g = dy * gamma   (RMS: no mean(g) term), by the
+//               rows' invocations (workgroups under WG_ROW); in the same dispatch the parameter gradients
+//               dgamma[c] = sum_r dy xhat, dbeta[c] = sum_r dy (not RMS), one invocation per column after them
+//               (the grid's next `cols` invocations; under WG_ROW the next ceil(cols / WG) workgroups).
 // BACKWARD with ACCUM adds `addend` to dx (the executor's fusion of the add that sums dx with another gradient).
 struct Params {
   rows: u32,
@@ -21,15 +22,12 @@ override WG: u32 = 64;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read> gamma: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dgamma: array<f32>;
+#if !RMS
+@group(0) @binding(11) var<storage, read_write> dbeta: array<f32>;
+#endif
 #if ACCUM
 @group(0) @binding(9) var<storage, read> addend: array<f32>; // dx += addend (a gradient summed in, src/graph/fuse.ts)
-#endif
-#elif PARAM_GRAD
-@group(0) @binding(1) var<storage, read> stats: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dgamma: array<f32>;
-#if !RMS
-@group(0) @binding(5) var<storage, read_write> dbeta: array<f32>;
 #endif
 #else
 @group(0) @binding(3) var<storage, read> gamma: array<f32>;
@@ -50,6 +48,22 @@ fn plus(i: u32, v: f32) -> f32 {
   return v;
 #endif
 }
+
+// Column c's parameter gradients: dgamma = sum over rows of dy xhat, dbeta = sum of dy, rows in order.
+fn param_grad(c: u32) {
+  var dg = 0.0;
+  var db = 0.0;
+  for (var r = 0u; r < params.rows; r++) {
+    let k = r * params.cols + c;
+    let xhat = (x[k] - stats[2u * r]) * stats[2u * r + 1u];
+    dg = fma(dy[k], xhat, dg);
+    db += dy[k];
+  }
+  dgamma[c] = dg;
+#if !RMS
+  dbeta[c] = db;
+#endif
+}
 #endif
 
 #if WG_ROW
@@ -58,9 +72,20 @@ fn plus(i: u32, v: f32) -> f32 {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = wid.y * params.row_pitch + wid.x;
+#if BACKWARD
+  // Workgroups past the rows: the parameter gradients, a column an invocation (no barriers on this side).
+  if (i >= params.rows) {
+    let c = (i - params.rows) * WG + lid;
+    if (c < params.cols) {
+      param_grad(c);
+    }
+    return;
+  }
+#else
   if (i >= params.rows) {
     return; // uniform: the whole workgroup leaves
   }
+#endif
   let n = f32(params.cols);
   let base = i * params.cols;
 #if BACKWARD
@@ -117,26 +142,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.y * params.row_pitch + gid.x;
   let n = f32(params.cols);
-#if PARAM_GRAD
-  if (i >= params.cols) {
+#if BACKWARD
+  // Invocations past the rows: the parameter gradients, one column each.
+  if (i >= params.rows) {
+    if (i - params.rows < params.cols) {
+      param_grad(i - params.rows);
+    }
     return;
   }
-  var dg = 0.0;
-  var db = 0.0;
-  for (var r = 0u; r < params.rows; r++) {
-    let k = r * params.cols + i;
-    let xhat = (x[k] - stats[2u * r]) * stats[2u * r + 1u];
-    dg = fma(dy[k], xhat, dg);
-    db += dy[k];
-  }
-  dgamma[i] = dg;
-#if !RMS
-  dbeta[i] = db;
-#endif
 #else
   if (i >= params.rows) {
     return;
   }
+#endif
   let base = i * params.cols;
 #if BACKWARD
   let mean = stats[2u * i];
@@ -180,7 +198,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   stats[2u * i] = mean;
   stats[2u * i + 1u] = rstd;
-#endif
 #endif
 }
 #endif

@@ -9,45 +9,59 @@ import type { Dispatch } from '../kernels/common.js';
 
 /**
  * What a fusable op (matmul, the norms' backward) records as its node's `attrs.fuse`, so that a fused schedule can
- * replan it with an addend (a dense buffer laid out as its output) and another output.
+ * replan it with an addend (a dense buffer laid out as its output 0) and other outputs.
  */
 export interface Fusable {
   /** The tensors the node reads. */
   inputs: Tensor[];
-  plan: (pc: PlanContext, y: Tensor, addend?: GPUBuffer) => Promise<Dispatch[]>;
+  plan: (pc: PlanContext, outputs: Tensor[], addend?: GPUBuffer) => Promise<Dispatch[]>;
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((n, i) => n === b[i]);
 
 /**
  * `order` (the needed nodes with a plan, in schedule order) with every fusable node + add pair replaced by one
- * `<op>_add` node at the add's place (reading the node's inputs and the add's other operand, writing the add's
- * output). `roots`: storages read after the run (never fused away).
+ * `<op>_add` node, reading the node's inputs and the add's other operand and writing the add's output in place of
+ * the node's output 0 (its other outputs as before). It runs at the node's place when the other operand is made
+ * before the node, else (a node of one output) at the add's. `roots`: storages read after the run (never fused away).
  */
 export function fuseMatmulAdds(order: Node[], roots: ReadonlySet<Storage>): Node[] {
   const producer = new Map<Storage, Node>();
+  const at = new Map<Node, number>();
   const readers = new Map<Storage, number>();
-  for (const n of order) {
+  order.forEach((n, i) => {
+    at.set(n, i);
     for (const o of n.outputs) producer.set(o.storage, n);
     for (const s of new Set(n.inputs.map((t) => t.storage))) readers.set(s, (readers.get(s) ?? 0) + 1);
-  }
-  const fused = new Map<Node, Node>();
+  });
+  const replaced = new Map<Node, Node>(); // node -> the fused node in its place
   const dropped = new Set<Node>();
   for (const n of order) {
-    if (n.op !== 'add' || n.inputs.length !== 2) continue;
+    if (n.op !== 'add' || n.inputs.length !== 2 || dropped.has(n) || replaced.has(n)) continue;
     const y = n.outputs[0];
     if (!n.inputs.every((t) => t.isContiguous() && sameShape(t.shape, y.shape))) continue;
-    // The later-made product first: the other operand is then certainly computed before the fused dispatch.
+    // The later-made operand first: the other is then made before it, so the fused node can take its place.
     const cands = [0, 1]
       .map((j) => ({ j, m: producer.get(n.inputs[j].storage) }))
-      .filter(({ j, m }) => m && !dropped.has(m) && !fused.has(m) && m.attrs.fuse && m.outputs.length === 1 && readers.get(n.inputs[j].storage) === 1 && !roots.has(n.inputs[j].storage) && n.inputs[1 - j].storage !== n.inputs[j].storage)
-      .sort((a, b) => b.m!.id - a.m!.id);
-    if (!cands.length) continue;
-    const { j, m } = cands[0];
-    const f = m!.attrs.fuse as Fusable;
-    const other = n.inputs[1 - j];
-    dropped.add(m!);
-    fused.set(n, { id: n.id, op: `${m!.op}_add`, inputs: [...f.inputs, other], outputs: n.outputs, attrs: { ...m!.attrs, fusedFrom: [m!.id, n.id] }, plan: (pc) => f.plan(pc, y, pc.buf(other)) });
+      .filter(({ j, m }) => m && m.attrs.fuse && m.outputs[0].storage === n.inputs[j].storage && !dropped.has(m) && !replaced.has(m) && readers.get(n.inputs[j].storage) === 1 && !roots.has(n.inputs[j].storage) && producer.get(n.inputs[1 - j].storage) !== m)
+      .sort((a, b) => at.get(b.m!)! - at.get(a.m!)!);
+    for (const { j, m } of cands) {
+      const other = n.inputs[1 - j];
+      const made = producer.get(other.storage);
+      const early = !made || at.get(made)! < at.get(m!)!;
+      if (!early && m!.outputs.length > 1) continue;
+      const f = m!.attrs.fuse as Fusable;
+      const outputs = [y, ...m!.outputs.slice(1)];
+      const node: Node = { id: (early ? m! : n).id, op: `${m!.op}_add`, inputs: [...f.inputs, other], outputs, attrs: { ...m!.attrs, fusedFrom: [m!.id, n.id] }, plan: (pc) => f.plan(pc, outputs, pc.buf(other)) };
+      if (early) {
+        replaced.set(m!, node);
+        dropped.add(n);
+      } else {
+        replaced.set(n, node);
+        dropped.add(m!);
+      }
+      break;
+    }
   }
-  return order.filter((n) => !dropped.has(n)).map((n) => fused.get(n) ?? n);
+  return order.filter((n) => !dropped.has(n)).map((n) => replaced.get(n) ?? n);
 }

@@ -106,11 +106,11 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   // The executor may fuse an add of the product into this dispatch (src/graph/fuse.ts): it replans with an addend.
   const fuse: Fusable = {
     inputs: [A.x, B.x],
-    plan: async (pc, y, addend) => [
+    plan: async (pc, [y], addend) => [
       await planMatmulF32(pc.ctx, at(pc, A.x), at(pc, B.x), pc.buf(y), { M, N, K, transA: A.trans, transB: B.trans, batch: nb, strideA: A.stride, strideB: B.stride, strideC: M * N, addend }),
     ],
   };
-  const node = g.addNode('matmul', [A.x, B.x], [{ shape: [...batch, M, N] }], { M, N, K, fuse }, (pc) => fuse.plan(pc, node.outputs[0]));
+  const node = g.addNode('matmul', [A.x, B.x], [{ shape: [...batch, M, N] }], { M, N, K, fuse }, (pc) => fuse.plan(pc, node.outputs));
   return node.outputs[0];
 }
 

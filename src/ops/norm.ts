@@ -3,7 +3,8 @@
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 import { contiguous } from './elementwise.js';
-import { normDef, perItem, perRow } from './kernels.js';
+import { normDef, perRow } from './kernels.js';
+import { tuningFor } from '../kernels/tuning.js';
 import type { Fusable } from '../graph/fuse.js';
 
 function normNode(rms: boolean, x0: Tensor, gamma: Tensor, beta: Tensor | null, eps: number): Tensor {
@@ -32,7 +33,10 @@ function normNode(rms: boolean, x0: Tensor, gamma: Tensor, beta: Tensor | null, 
 export const layerNorm = (x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5) => normNode(false, x, gamma, beta, eps);
 export const rmsNorm = (x: Tensor, gamma: Tensor, eps = 1e-6) => normNode(true, x, gamma, null, eps);
 
-/** The rule of layer_norm / rms_norm: [dx, dgamma, dbeta?] from x, the saved stats and dy. */
+/**
+ * The rule of layer_norm / rms_norm: [dx, dgamma, dbeta?] from x, the saved stats and dy, in one dispatch (the rows'
+ * invocations dx, then one invocation per column the parameter gradients).
+ */
 export function normBackward(rms: boolean, x: Tensor, gamma: Tensor, stats: Tensor, dy0: Tensor): Tensor[] {
   const g = x.graph;
   const cols = x.shape[x.rank - 1];
@@ -41,20 +45,17 @@ export function normBackward(rms: boolean, x: Tensor, gamma: Tensor, stats: Tens
   // The executor may fuse an add of dx into this dispatch (src/graph/fuse.ts): it replans with an addend.
   const fuse: Fusable = {
     inputs: [x, stats, dy, gamma],
-    plan: async (pc, dx, addend) => {
-      const k = await perRow(pc, normDef(rms, 'BACKWARD', !!addend), rows);
-      const bindings: Record<string, GPUBuffer> = { x: pc.buf(x), stats: pc.buf(stats), dy: pc.buf(dy), gamma: pc.buf(gamma), dx: pc.buf(dx) };
+    plan: async (pc, [dx, dgamma, dbeta], addend) => {
+      // Items past the rows: columns (one invocation each), or under WG_ROW workgroups of reduceWG columns.
+      const extra = pc.rowReduce === 'workgroup' ? Math.ceil(cols / tuningFor(pc.ctx).reduceWG) : cols;
+      const k = await perRow(pc, normDef(rms, 'BACKWARD', !!addend), rows + extra);
+      const bindings: Record<string, GPUBuffer> = { x: pc.buf(x), stats: pc.buf(stats), dy: pc.buf(dy), gamma: pc.buf(gamma), dx: pc.buf(dx), dgamma: pc.buf(dgamma) };
+      if (dbeta) bindings.dbeta = pc.buf(dbeta);
       if (addend) bindings.addend = addend;
-      return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings, params: { rows, cols, row_pitch: k.rowPitch, eps: 0 }, expect: { dx: 4 * x.numel, addend: 4 * x.numel } } }];
+      return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings, params: { rows, cols, row_pitch: k.rowPitch, eps: 0 }, expect: { dx: 4 * x.numel, addend: 4 * x.numel, dgamma: 4 * cols, dbeta: 4 * cols } } }];
     },
   };
-  const dxNode = g.addNode(`${rms ? 'rms' : 'layer'}_norm_bwd`, [x, stats, dy, gamma], [{ shape: x.shape }], { fuse }, (pc) => fuse.plan(pc, dxNode.outputs[0]));
-  const outs = rms ? [{ shape: [cols] }] : [{ shape: [cols] }, { shape: [cols] }];
-  const pNode = g.addNode(`${rms ? 'rms' : 'layer'}_norm_param_grad`, [x, stats, dy], outs, {}, async (pc) => {
-    const k = await perItem(pc.ctx, normDef(rms, 'PARAM_GRAD'), cols);
-    const bindings: Record<string, GPUBuffer> = { x: pc.buf(x), stats: pc.buf(stats), dy: pc.buf(dy), dgamma: pc.buf(pNode.outputs[0]) };
-    if (!rms) bindings.dbeta = pc.buf(pNode.outputs[1]);
-    return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings, params: { rows, cols, row_pitch: k.rowPitch, eps: 0 } } }];
-  });
-  return [dxNode.outputs[0], ...pNode.outputs];
+  const outs = [{ shape: x.shape }, { shape: [cols] }, ...(rms ? [] : [{ shape: [cols] }])];
+  const node = g.addNode(`${rms ? 'rms' : 'layer'}_norm_bwd`, [x, stats, dy, gamma], outs, { fuse }, (pc) => fuse.plan(pc, node.outputs));
+  return node.outputs;
 }
