@@ -5,6 +5,8 @@
 //   adjacent    (norm = 1; GGUF llama's NORM layout):            dimension 2j pairs with 2j + 1
 // With (a, b) the pair, y[a] = x[a] cos - x[b] sin, y[b] = x[b] cos + x[a] sin. `sign` = +1 rotates (forward);
 // -1 rotates back (the backward: R^T dy).
+// PAIR: two tensors of the same rows and head dim in one dispatch (a layer's q and k: x2 [..., T, D2] into y2), the
+// first n invocations on x, the next n2 on x2.
 struct Params {
   n: u32,
   T: u32,
@@ -13,6 +15,8 @@ struct Params {
   sign: f32,
   hd: u32,
   norm: u32,
+  n2: u32, // PAIR: elements of x2
+  D2: u32, // PAIR: x2's row length
 }
 
 override WG: u32 = 64;
@@ -21,17 +25,32 @@ override WG: u32 = 64;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 @group(0) @binding(3) var<storage, read> cs: array<f32>;
+#if PAIR
+@group(0) @binding(4) var<storage, read> x2: array<f32>;
+@group(0) @binding(5) var<storage, read_write> y2: array<f32>;
+#endif
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.y * params.row_pitch + gid.x;
+  let g = gid.y * params.row_pitch + gid.x;
+#if PAIR
+  let second = g >= params.n;
+  let i = select(g, g - params.n, second);
+  let D = select(params.D, params.D2, second);
+  if (i >= select(params.n, params.n2, second)) {
+    return;
+  }
+#else
+  let i = g;
+  let D = params.D;
   if (i >= params.n) {
     return;
   }
+#endif
   let half = params.hd / 2u;
   let d = i % params.hd;
   let head = i - d;
-  let t = (i / params.D) % params.T;
+  let t = (i / D) % params.T;
   var j = d % half;
   var a = head + j;
   var b = head + j + half;
@@ -45,6 +64,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let k = 2u * (t * half + j);
   let c = cs[k];
   let sn = params.sign * cs[k + 1u];
+#if PAIR
+  if (second) {
+    if (first) {
+      y2[i] = x2[a] * c - x2[b] * sn;
+    } else {
+      y2[i] = x2[b] * c + x2[a] * sn;
+    }
+    return;
+  }
+#endif
   if (first) {
     y[i] = x[a] * c - x[b] * sn;
   } else {

@@ -151,15 +151,17 @@ export class StepRecorder implements LlamaOps<Val> {
     return y;
   }
 
-  rope(x: Val, heads: number): Val {
+  ropeQK(q: Val, k: Val): [Val, Val] {
     const c = this.c;
-    this.ops.push({
-      label: 'rope',
-      ins: [x],
-      outs: [],
-      plan: async (b) => [await planRopeAt(this.ctx, b(x), this.r.pos, this.r.ropeTable, { T: x.rows, heads, headDim: c.headDim, ropeDims: c.ropeDims, layout: c.ropeLayout, ctxMax: this.s.ctxLen })],
-    });
-    return x;
+    for (const [x, heads] of [[q, c.heads], [k, c.kvHeads]] as const) {
+      this.ops.push({
+        label: 'rope',
+        ins: [x],
+        outs: [],
+        plan: async (b) => [await planRopeAt(this.ctx, b(x), this.r.pos, this.r.ropeTable, { T: x.rows, heads, headDim: c.headDim, ropeDims: c.ropeDims, layout: c.ropeLayout, ctxMax: this.s.ctxLen })],
+      });
+    }
+    return [q, k];
   }
 
   attention(layer: number, q: Val, k: Val, v: Val): Val {

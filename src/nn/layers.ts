@@ -282,10 +282,15 @@ export class Attention {
     return ops.reshape(a, [B * T, heads * hd]);
   }
 
+  /** RoPE of q [B*T, heads * headDim] and k [B*T, kvHeads * headDim] in one dispatch (ops.ropePair). */
+  ropeQK(q: Tensor, k: Tensor, B: number, T: number): [Tensor, Tensor] {
+    const { heads, kvHeads, headDim, ropeBase, ropeLayout } = this.shape;
+    const [rq, rk] = ops.ropePair(ops.reshape(q, [B, T, heads * headDim]), ops.reshape(k, [B, T, kvHeads * headDim]), { base: ropeBase, heads, kvHeads, layout: ropeLayout });
+    return [ops.reshape(rq, [B * T, heads * headDim]), ops.reshape(rk, [B * T, kvHeads * headDim])];
+  }
+
   forward(s: GraphScope, x: Tensor, B: number, T: number, o: { residual?: Tensor } = {}): Tensor {
-    const { heads, kvHeads } = this.shape;
-    const q = this.rope(this.q.forward(s, x), heads, B, T);
-    const k = this.rope(this.k.forward(s, x), kvHeads, B, T);
+    const [q, k] = this.ropeQK(this.q.forward(s, x), this.k.forward(s, x), B, T);
     const v = this.v.forward(s, x);
     return this.out.forward(s, this.attend(q, k, v, B, T), o);
   }

@@ -11,8 +11,8 @@ export interface LlamaOps<T> {
   rmsNorm(x: T, weight: string): T;
   /** x [T, K] @ weight^T [K, N] (+ bias) (+ residual): weight is [N, K] as GGUF stores it. */
   linear(x: T, weight: string, o?: { bias?: string; residual?: T }): T;
-  /** Rotary embedding of a [T, heads * headDim] projection at the step's positions. */
-  rope(x: T, heads: number): T;
+  /** Rotary embedding of a layer's q [T, heads * headDim] and k [T, kvHeads * headDim] at the step's positions. */
+  ropeQK(q: T, k: T): [T, T];
   /** Causal attention of the step's queries over the layer's cached keys and values (which it extends by k, v). */
   attention(layer: number, q: T, k: T, v: T): T;
   /** silu(gate) * up. */
@@ -30,8 +30,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
   for (let l = 0; l < c.layers; l++) {
     const h = ops.rmsNorm(x, blk(l, 'attn_norm.weight'));
     const bias = (t: string) => (c.qkvBias ? { bias: blk(l, `${t}.bias`) } : {});
-    const q = ops.rope(ops.linear(h, blk(l, 'attn_q.weight'), bias('attn_q')), c.heads);
-    const k = ops.rope(ops.linear(h, blk(l, 'attn_k.weight'), bias('attn_k')), c.kvHeads);
+    const [q, k] = ops.ropeQK(ops.linear(h, blk(l, 'attn_q.weight'), bias('attn_q')), ops.linear(h, blk(l, 'attn_k.weight'), bias('attn_k')));
     const v = ops.linear(h, blk(l, 'attn_v.weight'), bias('attn_v'));
     x = ops.linear(ops.attention(l, q, k, v), blk(l, 'attn_output.weight'), { residual: x });
     const f = ops.rmsNorm(x, blk(l, 'ffn_norm.weight'));

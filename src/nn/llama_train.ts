@@ -143,8 +143,8 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     return (this.get('linears', weight) as Linear).forward(this.scope, x, { residual: o.residual });
   }
 
-  rope(x: Tensor, heads: number): Tensor {
-    return this.layers.attention[0].rope(x, heads, this.B, this.T);
+  ropeQK(q: Tensor, k: Tensor): [Tensor, Tensor] {
+    return this.layers.attention[0].ropeQK(q, k, this.B, this.T);
   }
 
   attention(layer: number, q: Tensor, k: Tensor, v: Tensor): Tensor {

@@ -10,7 +10,7 @@ import { embeddingBackward } from './embedding.js';
 import { fakeQuantBackward, fakeQuantLearnableBackward, pactBackward, type FakeQuantOptions, type LearnableFakeQuantOptions } from './fake_quant.js';
 import { fakeQuantGgufBackward, type GgufFakeQuantType } from './fake_quant_gguf.js';
 import { unbroadcast } from './reduce.js';
-import { rope } from './rope.js';
+import { rope, ropePair, type RopeOptions } from './rope.js';
 import { softmaxBackward } from './softmax.js';
 import { causalSoftmaxBackward, swigluBackward } from './fused.js';
 import { cast } from './cast.js';
@@ -21,6 +21,11 @@ export type GradRule = (n: Node, dy: (Tensor | null)[]) => (Tensor | null)[];
 
 const ub = unbroadcast;
 const keepShape = (n: Node) => n.inputs[0].shape.map((s, i) => ((n.attrs.axes as number[]).includes(i) ? 1 : s));
+
+function ropePairGrads(n: Node, [dq, dk]: (Tensor | null)[], sign: number): [Tensor | null, Tensor | null] {
+  if (!dq || !dk) return [dq ? rope(dq, { ...(n.attrs as RopeOptions), heads: n.attrs.heads as number }, sign) : null, dk ? rope(dk, { ...(n.attrs as RopeOptions), heads: n.attrs.kvHeads as number }, sign) : null];
+  return ropePair(dq, dk, n.attrs as Parameters<typeof ropePair>[2], sign);
+}
 
 export const GRADS: Record<string, GradRule> = {
   relu: (n, [dy]) => [activationBackward('relu', n.inputs[0], dy!)],
@@ -67,6 +72,9 @@ export const GRADS: Record<string, GradRule> = {
   rope: (n, [dy]) => [rope(dy!, n.attrs, -1), null],
   cast: (n, [dy]) => [cast(dy!, n.attrs.from as DType)],
   rope_bwd: (n, [dy]) => [rope(dy!, n.attrs, 1), null],
+  // Both gradients in one dispatch; an output that takes no part gets zeros rotated (its input's gradient is 0).
+  rope_pair: (n, dys) => [...ropePairGrads(n, dys, -1), null],
+  rope_pair_bwd: (n, dys) => [...ropePairGrads(n, dys, 1), null],
   // The kernel reads grad_y densely: a strided view (the weight's grad through transpose in a Linear) is materialised.
   fake_quant: ({ inputs: [x, range], outputs: [, scale, zp], attrs }, [dy]) => [
     dy ? fakeQuantBackward(x, scale, zp, dy.isContiguous() && dy.offset === 0 ? dy : contiguous(dy), attrs.options as FakeQuantOptions, range) : null,

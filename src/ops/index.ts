@@ -8,7 +8,7 @@ export { softmax, logSoftmax } from './softmax.js';
 export { crossEntropy, mse, type CrossEntropyOptions } from './loss.js';
 export { layerNorm, rmsNorm } from './norm.js';
 export { embedding } from './embedding.js';
-export { rope, type RopeOptions } from './rope.js';
+export { rope, ropePair, type RopeOptions } from './rope.js';
 export { causalSelfAttention, causalAttentionRows, causalMask } from './attention.js';
 export { cast } from './cast.js';
 export { flashAttention, flashAttentionBackward, flashAttentionFits, FLASH_MAX_HEAD_DIM, type FlashAttentionOptions } from './flash_attention.js';

@@ -7,6 +7,7 @@ import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 import { contiguous } from './elementwise.js';
 import { perItem, ROPE_DEF } from './kernels.js';
+import type { KernelDef } from '../gpu/kernel.js';
 
 export interface RopeOptions {
   base?: number;
@@ -64,8 +65,45 @@ export function rope(x0: Tensor, opts: RopeOptions = {}, sign = 1): Tensor {
   const attrs = { base, posOffset, heads, layout };
   const node = g.addNode(op, [x, cs], [{ shape: x.shape }], attrs, async (pc) => {
     const k = await perItem(pc.ctx, ROPE_DEF, n);
-    const params = { n, T, D, row_pitch: k.rowPitch, sign, hd, norm: layout === 'norm' ? 1 : 0 };
+    const params = { n, T, D, row_pitch: k.rowPitch, sign, hd, norm: layout === 'norm' ? 1 : 0, n2: 0, D2: 0 };
     return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { x: pc.buf(x), cs: pc.buf(cs), y: pc.buf(node.outputs[0]) }, params, expect: { x: 4 * n, cs: 4 * T * hd } } }];
   }, [1]);
   return node.outputs[0];
+}
+
+const ROPE_PAIR_DEF: KernelDef = { name: 'rope_pair', shader: 'ops/rope', defines: { PAIR: true } };
+
+/**
+ * rope of two tensors with the same rows, positions and head dim in one dispatch (a layer's q [..., T, heads * hd]
+ * and k [..., T, kvHeads * hd]): [rope(q, heads), rope(k, kvHeads)], the same values. Its backward is one dispatch
+ * too (sign -1).
+ */
+export function ropePair(q0: Tensor, k0: Tensor, opts: Omit<RopeOptions, 'heads'> & { heads: number; kvHeads: number }, sign = 1): [Tensor, Tensor] {
+  const op = sign > 0 ? 'rope_pair' : 'rope_pair_bwd';
+  const inputs = [q0, k0];
+  const g = graphOf(op, inputs);
+  requireDtype(op, inputs, q0, 'q', 'f32');
+  requireDtype(op, inputs, k0, 'k', 'f32');
+  const layout = opts.layout ?? 'neox';
+  if (layout !== 'neox' && layout !== 'norm') throw new OpError(op, inputs, `layout '${String(layout)}' must be 'neox' or 'norm'`);
+  const [D, D2] = [q0, k0].map((t) => t.shape[t.rank - 1]);
+  const hd = D / opts.heads;
+  if (q0.rank < 2 || k0.rank !== q0.rank || !Number.isInteger(hd) || hd % 2 !== 0 || D2 !== opts.kvHeads * hd || q0.shape.slice(0, -1).join() !== k0.shape.slice(0, -1).join()) {
+    throw new OpError(op, inputs, `q must be [..., T, heads * hd] and k [..., T, kvHeads * hd] with the same leading dims, hd even (heads ${opts.heads}, kvHeads ${opts.kvHeads})`);
+  }
+  const base = opts.base ?? 10000;
+  const posOffset = opts.posOffset ?? 0;
+  const q = contiguous(q0);
+  const k = contiguous(k0);
+  const T = q.shape[q.rank - 2];
+  const cs = ropeTable(q, T, hd, base, posOffset);
+  const [n, n2] = [q.numel, k.numel];
+  const attrs = { base, posOffset, heads: opts.heads, kvHeads: opts.kvHeads, layout };
+  const node = g.addNode(op, [q, k, cs], [{ shape: q.shape }, { shape: k.shape }], attrs, async (pc) => {
+    const kk = await perItem(pc.ctx, ROPE_PAIR_DEF, n + n2);
+    const params = { n, T, D, row_pitch: kk.rowPitch, sign, hd, norm: layout === 'norm' ? 1 : 0, n2, D2 };
+    const [y, y2] = node.outputs;
+    return [{ kernel: kk.kernel, workgroups: kk.workgroups, args: { bindings: { x: pc.buf(q), x2: pc.buf(k), cs: pc.buf(cs), y: pc.buf(y), y2: pc.buf(y2) }, params, expect: { x: 4 * n, x2: 4 * n2, cs: 4 * T * hd } } }];
+  }, [2]);
+  return [node.outputs[0], node.outputs[1]];
 }

@@ -123,7 +123,7 @@ const PAIRS: PairCase[] = [
 
 /** flashAttention's bad shapes: each error names the tensor and what it needs. */
 const FLASH_ERRORS: GpuCase = {
-  name: 'flash attention rejects bad shapes with the tensor and the rule named',
+  name: 'flash attention and rope pair reject bad shapes with the tensor and the rule named',
   async run(ctx: GpuContext) {
     const g = new Graph(ctx, 'flash-errors');
     try {
@@ -133,11 +133,13 @@ const FLASH_ERRORS: GpuCase = {
         await expectError('kv heads 3 of 4', () => op.flashAttention(x('q2', [1, 4, 16]), x('k2', [1, 4, 12]), x('v2', [1, 4, 12]), { heads: 4, kvHeads: 3 })),
         await expectError('k of another length', () => op.flashAttention(x('q3', [1, 4, 16]), x('k3', [1, 5, 16]), x('v3', [1, 4, 16]), { heads: 4 })),
         await expectError('rank 2', () => op.flashAttention(x('q4', [4, 16]), x('k4', [4, 16]), x('v4', [4, 16]), { heads: 4 })),
+        await expectError('rope pair k heads', () => op.ropePair(x('q5', [2, 3, 16]), x('k5', [2, 3, 12]), { heads: 2, kvHeads: 1 })),
       ];
       assert(/head dim 12 \/ 2 heads = 6 must be a multiple of 4/.test(msgs[0]) && msgs[0].includes("'q1'"), msgs[0]);
       assert(/heads 4 must be a positive multiple of kvHeads 3/.test(msgs[1]), msgs[1]);
       assert(/k must be \[1, 4, 16\]/.test(msgs[2]) && msgs[2].includes("'k3'"), msgs[2]);
       assert(/must be \[B, T, heads \* head_dim\]/.test(msgs[3]), msgs[3]);
+      assert(/op 'rope_pair'.*'k5' \[2, 3, 12\].*kvHeads \* hd.*heads 2, kvHeads 1/.test(msgs[4]), msgs[4]);
       return msgs.join(' | ');
     } finally {
       g.destroy();

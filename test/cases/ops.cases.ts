@@ -190,6 +190,9 @@ const CASE_LIST: OpCase[] = [
   { name: 'rope [2, 5, 8]', inputs: [{ shape: [2, 5, 8] }], gpu: ([x]) => op.rope(x, { posOffset: 3 }), ref: ([x]) => ref.rope(x, { posOffset: 3 }), K: 8 },
   { name: 'rope norm layout [2, 5, 8]', inputs: [{ shape: [2, 5, 8] }], gpu: ([x]) => op.rope(x, { posOffset: 3, layout: 'norm' }), ref: ([x]) => ref.rope(x, { posOffset: 3, layout: 'norm' }), K: 8 },
   { name: 'rope norm layout, 3 heads [2, 5, 12]', inputs: [{ shape: [2, 5, 12] }], gpu: ([x]) => op.rope(x, { heads: 3, layout: 'norm', base: 100 }), ref: ([x]) => ref.rope(x, { heads: 3, layout: 'norm', base: 100 }), K: 8 },
+  // ropePair: q and k (its heads' count apart) in one dispatch; both outputs, and only q's (k's gradient then 0).
+  { name: 'rope pair q [2, 5, 3 x 4] and k [2, 5, 1 x 4], norm layout', inputs: [{ shape: [2, 5, 12] }, { shape: [2, 5, 4] }], gpu: ([q, k]) => op.concat(op.ropePair(q, k, { heads: 3, kvHeads: 1, layout: 'norm', posOffset: 2 }), 2), ref: ([q, k]) => ref.concat([ref.rope(q, { heads: 3, layout: 'norm', posOffset: 2 }), ref.rope(k, { layout: 'norm', posOffset: 2 })], 2), K: 8 },
+  { name: 'rope pair neox, only q used [3, 2 x 6] and [3, 2 x 6]', inputs: [{ shape: [3, 12] }, { shape: [3, 12] }], gpu: ([q, k]) => op.ropePair(q, k, { heads: 2, kvHeads: 2, base: 500 })[0], ref: ([q]) => ref.rope(q, { heads: 2, base: 500 }), K: 8 },
   { name: 'rope neox, 2 heads of a permuted view [5, 2, 8]', inputs: [{ shape: [2, 5, 8] }], gpu: ([x]) => op.rope(op.permute(x, [1, 0, 2]), { heads: 2 }), ref: ([x]) => ref.rope(ref.permute(x, [1, 0, 2]), { heads: 2 }), K: 8 },
   {
     name: 'causal self-attention [2, 4, 8] (composition)',
