@@ -3,7 +3,7 @@
 // A target outside [0, cols) that is not ignored makes its row's loss NaN (loud, never silently clamped).
 //   ROWS:     stats[2r] = loss_r (0 when ignored), stats[2r+1] = logsumexp_r        one invocation per row,
 //             or with WG_ROW one workgroup per row (long class rows on GPUs; Tuning.rowReduce)
-//   MEAN:     out[0] = sum loss_r / count, out[1] = count (non-ignored rows)        one invocation
+//   MEAN:     out[0] = sum loss_r / count, count[0] = count (non-ignored rows)       one invocation
 //             (all rows ignored gives 0/0 = NaN, as PyTorch does)
 //   BACKWARD: dlogits[r, c] = (exp(x - lse_r) - [c == t_r]) * dy / count, 0 for ignored rows
 struct Params {
@@ -23,11 +23,12 @@ override WG: u32 = 64;
 @group(0) @binding(1) var<storage, read> targets: array<i32>;
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(7) var<storage, read_write> count: array<f32>;
 #else
 @group(0) @binding(0) var<storage, read> logits: array<f32>;
 @group(0) @binding(1) var<storage, read> targets: array<i32>;
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
-@group(0) @binding(4) var<storage, read> out: array<f32>;
+@group(0) @binding(7) var<storage, read> count: array<f32>;
 @group(0) @binding(5) var<storage, read> dy: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dlogits: array<f32>;
 #endif
@@ -104,15 +105,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     return;
   }
   var total = 0.0;
-  var count = 0.0;
+  var n = 0.0;
   for (var r = 0u; r < params.rows; r++) {
     if (targets[r] != params.ignore_index) {
       total += stats[2u * r];
-      count += 1.0;
+      n += 1.0;
     }
   }
-  out[0] = total / count;
-  out[1] = count;
+  out[0] = total / n;
+  count[0] = n;
 #else
   if (i >= params.rows * params.cols) {
     return;
@@ -125,7 +126,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     return;
   }
   let p = exp(logits[i] - stats[2u * r + 1u]);
-  dlogits[i] = (p - select(0.0, 1.0, i32(c) == t)) * dy[0] / out[1];
+  dlogits[i] = (p - select(0.0, 1.0, i32(c) == t)) * dy[0] / count[0];
 #endif
 }
 #endif

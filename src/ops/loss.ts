@@ -5,7 +5,7 @@ import { graphOf, OpError, requireDtype, sameShape } from './common.js';
 import { contiguous, mul, sub } from './elementwise.js';
 import { ceDef, perItem, perRow } from './kernels.js';
 import { mean } from './reduce.js';
-import { slice, reshape } from './view.js';
+import { reshape } from './view.js';
 
 export interface CrossEntropyOptions {
   /** Rows whose target equals this take no part (default -100, as PyTorch). */
@@ -32,27 +32,29 @@ export function crossEntropy(logits0: Tensor, targets0: Tensor, opts: CrossEntro
     return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { logits: pc.buf(logits), targets: pc.buf(targets), stats: pc.buf(rowsNode.outputs[0]) }, params: params(k.rowPitch), expect: { logits: 4 * rows * cols, targets: 4 * rows } } }];
   });
   const stats = rowsNode.outputs[0];
-  // out = [mean loss, count]; the rule on this node gives the logits' gradient from the saved stats.
-  const meanNode = g.addNode('cross_entropy', [logits, targets, stats], [{ shape: [2] }], { ignore, rows, cols }, async (pc) => {
+  // Outputs: the mean loss [1] and the count of rows that count [1] (two outputs, so that the loss is a view of a
+  // whole output and its gradient needs no pad); the rule on this node gives the logits' gradient from the stats.
+  const meanNode = g.addNode('cross_entropy', [logits, targets, stats], [{ shape: [1] }, { shape: [1] }], { ignore, rows, cols }, async (pc) => {
     const k = await perItem(pc.ctx, ceDef('MEAN'), 1);
-    return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { targets: pc.buf(targets), stats: pc.buf(stats), out: pc.buf(meanNode.outputs[0]) }, params: params(k.rowPitch) } }];
+    const [out, count] = meanNode.outputs;
+    return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { targets: pc.buf(targets), stats: pc.buf(stats), out: pc.buf(out), count: pc.buf(count) }, params: params(k.rowPitch) } }];
   }, [1, 2]);
-  return reshape(slice(meanNode.outputs[0], 0, 0, 1), []);
+  return reshape(meanNode.outputs[0], []);
 }
 
-/** The rule of cross_entropy: dlogits [rows, cols] from the saved stats, the [loss, count] output and dy. */
-export function crossEntropyBackward(logits: Tensor, targets: Tensor, stats: Tensor, out: Tensor, dy0: Tensor, ignore: number): Tensor {
+/** The rule of cross_entropy: dlogits [rows, cols] from the saved stats, the count output and dy. */
+export function crossEntropyBackward(logits: Tensor, targets: Tensor, stats: Tensor, count: Tensor, dy0: Tensor, ignore: number): Tensor {
   const g = logits.graph;
   const [rows, cols] = logits.shape;
   const dy = contiguous(dy0);
-  const node = g.addNode('cross_entropy_bwd', [logits, targets, stats, out, dy], [{ shape: [rows, cols] }], {}, async (pc) => {
+  const node = g.addNode('cross_entropy_bwd', [logits, targets, stats, count, dy], [{ shape: [rows, cols] }], {}, async (pc) => {
     const k = await perItem(pc.ctx, ceDef('BACKWARD'), rows * cols);
     return [
       {
         kernel: k.kernel,
         workgroups: k.workgroups,
         args: {
-          bindings: { logits: pc.buf(logits), targets: pc.buf(targets), stats: pc.buf(stats), out: pc.buf(out), dy: pc.buf(dy), dlogits: pc.buf(node.outputs[0]) },
+          bindings: { logits: pc.buf(logits), targets: pc.buf(targets), stats: pc.buf(stats), count: pc.buf(count), dy: pc.buf(dy), dlogits: pc.buf(node.outputs[0]) },
           params: { rows, cols, row_pitch: k.rowPitch, ignore_index: ignore },
           expect: { dlogits: 4 * rows * cols },
         },
