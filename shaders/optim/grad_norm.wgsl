@@ -1,5 +1,5 @@
 // Gradient clipping by global norm over several tensors (torch.nn.utils.clip_grad_norm_, L2), in three phases:
-//   SUMSQ    (one dispatch per four tensors; G2 / G3 / G4: the dispatch's count, grad .. grad3): tensor t owns the
+//   SUMSQ    (one dispatch per eight tensors; G2 .. G8: the dispatch's count, grad .. grad7): tensor t owns the
 //            workgroups first[t] .. first[t] + count[t] - 1; its workgroup w writes the sum of squares of its
 //            grid-strided share of the tensor to partials[params.offset + w], so each tensor owns its own slice of
 //            `partials` (the dispatches' slices follow one another).
@@ -9,11 +9,19 @@
 // PyTorch takes the norm of the per-tensor norms; that is the same quantity summed in another order.
 #if SUMSQ
 struct Params {
-  n: vec4<u32>,     // elements of each tensor
+  n: vec4<u32>,     // elements of each tensor (tensors 0-3; n_hi: 4-7)
   first: vec4<u32>, // its first workgroup
   count: vec4<u32>, // its workgroups
+  n_hi: vec4<u32>,
+  first_hi: vec4<u32>,
+  count_hi: vec4<u32>,
   offset: u32,      // the first partial of this dispatch
   max_norm: f32,
+}
+
+// Tensor t's entry of a field split over two vec4s.
+fn pick(lo: vec4<u32>, hi: vec4<u32>, t: u32) -> u32 {
+  return select(lo[t & 3u], hi[t & 3u], t >= 4u);
 }
 #else
 struct Params {
@@ -37,6 +45,18 @@ override WG: u32 = 64; // a power of two
 #endif
 #if G4
 @group(0) @binding(6) var<storage, read> grad3: array<f32>;
+#endif
+#if G5
+@group(0) @binding(7) var<storage, read> grad4: array<f32>;
+#endif
+#if G6
+@group(0) @binding(8) var<storage, read> grad5: array<f32>;
+#endif
+#if G7
+@group(0) @binding(9) var<storage, read> grad6: array<f32>;
+#endif
+#if G8
+@group(0) @binding(10) var<storage, read> grad7: array<f32>;
 #endif
 
 #elif FINALIZE
@@ -63,39 +83,59 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   var acc = 0.0;
 #if SUMSQ
   let w = wid.x;
+  // This workgroup's tensor: the last whose first workgroup is at or before w (unused slots start past every w).
   var t = 0u;
-#if G2
-  t = select(t, 1u, w >= params.first.y);
-#endif
-#if G3
-  t = select(t, 2u, w >= params.first.z);
-#endif
-#if G4
-  t = select(t, 3u, w >= params.first.w);
-#endif
-  let stride = params.count[t] * WG;
-  let start = (w - params.first[t]) * WG + lid;
+  for (var k = 1u; k < 8u; k++) {
+    t = select(t, k, w >= pick(params.first, params.first_hi, k));
+  }
+  let nt = pick(params.n, params.n_hi, t);
+  let stride = pick(params.count, params.count_hi, t) * WG;
+  let start = (w - pick(params.first, params.first_hi, t)) * WG + lid;
   // A loop per tensor, only this workgroup's with any iterations (SwiftShader skips a loop no lane enters; a switch
   // per element would run every case under a lane mask).
-  for (var i = start; t == 0u && i < params.n.x; i += stride) {
+  for (var i = start; t == 0u && i < nt; i += stride) {
     let g = grad[i];
     acc += g * g;
   }
 #if G2
-  for (var i = start; t == 1u && i < params.n.y; i += stride) {
+  for (var i = start; t == 1u && i < nt; i += stride) {
     let g = grad1[i];
     acc += g * g;
   }
 #endif
 #if G3
-  for (var i = start; t == 2u && i < params.n.z; i += stride) {
+  for (var i = start; t == 2u && i < nt; i += stride) {
     let g = grad2[i];
     acc += g * g;
   }
 #endif
 #if G4
-  for (var i = start; t == 3u && i < params.n.w; i += stride) {
+  for (var i = start; t == 3u && i < nt; i += stride) {
     let g = grad3[i];
+    acc += g * g;
+  }
+#endif
+#if G5
+  for (var i = start; t == 4u && i < nt; i += stride) {
+    let g = grad4[i];
+    acc += g * g;
+  }
+#endif
+#if G6
+  for (var i = start; t == 5u && i < nt; i += stride) {
+    let g = grad5[i];
+    acc += g * g;
+  }
+#endif
+#if G7
+  for (var i = start; t == 6u && i < nt; i += stride) {
+    let g = grad6[i];
+    acc += g * g;
+  }
+#endif
+#if G8
+  for (var i = start; t == 7u && i < nt; i += stride) {
+    let g = grad7[i];
     acc += g * g;
   }
 #endif

@@ -220,8 +220,8 @@ export async function planGradNorm(ctx: GpuContext, grads: readonly GradTensor[]
   const finalize = await getKernel(ctx, GRAD_NORM.finalize, {}, { WG: wg });
   const total = gradNormPartials(ctx, grads.map((g) => g.n));
   grads.forEach((t, k) => checkN(`grad_norm (tensor ${k})`, t.n));
-  // Up to four tensors a dispatch (fewer where the device binds fewer storage buffers), each its own workgroups.
-  const per = Math.max(1, Math.min(4, ctx.limits.maxStorageBuffersPerShaderStage - 1));
+  // Up to eight tensors a dispatch (fewer where the device binds fewer storage buffers), each its own workgroups.
+  const per = Math.max(1, Math.min(8, ctx.limits.maxStorageBuffersPerShaderStage - 1));
   const out: Dispatch[] = [];
   let offset = 0;
   for (let i = 0; i < grads.length; i += per) {
@@ -229,7 +229,14 @@ export async function planGradNorm(ctx: GpuContext, grads: readonly GradTensor[]
     const counts = ts.map((t) => gradNormPartialCount(ctx, t.n));
     const first = counts.map((_, k) => counts.slice(0, k).reduce((a, c) => a + c, 0));
     const groups = counts.reduce((a, c) => a + c, 0);
-    const pad = (xs: number[], fill: number) => [...xs, ...new Array(4 - xs.length).fill(fill)];
+    // Eight slots as two vec4s each; unused slots start past every workgroup.
+    const split = (xs: number[], fill: number) => {
+      const all = [...xs, ...new Array(8 - xs.length).fill(fill)];
+      return [all.slice(0, 4), all.slice(4)];
+    };
+    const [n, nHi] = split(ts.map((t) => t.n), 0);
+    const [f, fHi] = split(first, groups);
+    const [c, cHi] = split(counts, 1);
     const bindings: Record<string, GPUBuffer> = { partials };
     const expect: Record<string, number> = { partials: 4 * total };
     ts.forEach((t, k) => {
@@ -237,8 +244,9 @@ export async function planGradNorm(ctx: GpuContext, grads: readonly GradTensor[]
       bindings[name] = t.buffer;
       expect[name] = 4 * t.n;
     });
-    const kernel = await getKernel(ctx, GRAD_NORM.sumsq, { G2: ts.length > 1, G3: ts.length > 2, G4: ts.length > 3 }, { WG: wg });
-    out.push({ kernel, args: { bindings, params: { n: pad(ts.map((t) => t.n), 0), first: pad(first, groups), count: pad(counts, 1), offset, max_norm: maxNorm }, expect }, workgroups: [groups] });
+    const defines = Object.fromEntries([2, 3, 4, 5, 6, 7, 8].map((k) => [`G${k}`, ts.length >= k]));
+    const kernel = await getKernel(ctx, GRAD_NORM.sumsq, defines, { WG: wg });
+    out.push({ kernel, args: { bindings, params: { n, first: f, count: c, n_hi: nHi, first_hi: fHi, count_hi: cHi, offset, max_norm: maxNorm }, expect }, workgroups: [groups] });
     offset += groups;
   }
   out.push({
