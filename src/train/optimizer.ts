@@ -106,7 +106,16 @@ export class Optimizer {
    * third element overrides the weight decay and scales the learning rate for that param. `accumulate` k > 1: the
    * update uses the mean gradient of k runs (encodeAccumulate after each, encode after the last).
    */
-  static async create(ctx: GpuContext, exe: Executable, pairs: ([Tensor, Tensor] | [Tensor, Tensor, { weightDecay?: number; lrScale?: number }])[], config: OptimizerConfig, clipNorm?: number, accumulate = 1): Promise<Optimizer> {
+  static async create(
+    ctx: GpuContext,
+    exe: Executable,
+    pairs: ([Tensor, Tensor] | [Tensor, Tensor, { weightDecay?: number; lrScale?: number }])[],
+    config: OptimizerConfig,
+    clipNorm?: number,
+    accumulate = 1,
+    /** AdamW's moments a flat buffer holds at most (default: the largest binding the device takes); tests lower it. */
+    bankElements?: number,
+  ): Promise<Optimizer> {
     const o = new Optimizer(ctx, config);
     if (accumulate !== 1) {
       for (const [p, g] of pairs) if (!g.isContiguous() || g.offset !== 0 || g.numel !== p.numel) throw new Error(`optimizer: gradient ${g.describe()} of param ${p.describe()} must be a dense tensor of the param's size to accumulate (use ops.contiguous)`);
@@ -129,7 +138,7 @@ export class Optimizer {
       }
     }
     if (config.kind === 'adamw' && pairs.length) {
-      const cap = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize) / 4;
+      const cap = bankElements ?? Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize) / 4;
       const entries: AdamBank['entries'][] = [[]];
       let at = 0;
       for (const [i, [param, , per]] of pairs.entries()) {

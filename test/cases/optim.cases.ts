@@ -8,6 +8,10 @@ import { adamwRef, gradNormRef, sgdRef, type AdamWOptions, type SgdOptions } fro
 import { randomF32 } from '../../src/ref/random.js';
 import { compareBound, U_F32 } from '../../src/ref/tolerance.js';
 import { assert, expectError, type GpuCase } from './types.js';
+import { Graph } from '../../src/graph/graph.js';
+import type { Tensor } from '../../src/graph/tensor.js';
+import * as op from '../../src/ops/index.js';
+import { Optimizer } from '../../src/train/optimizer.js';
 
 function check(r: { ok: boolean; message: string }): string {
   assert(r.ok, r.message);
@@ -131,6 +135,56 @@ const adamwMultiCase = (run?: number): GpuCase => ({
   },
 });
 
+/**
+ * The Optimizer's AdamW with its moments split over several flat buffers (banks: what a model larger than one binding
+ * gets) against one bank: the same params bit for bit after three clipped steps, the same state under the same keys,
+ * and a bank layout's checkpoint loads into the other.
+ */
+const banksCase: GpuCase = {
+  name: 'optimizer: AdamW moments over several banks = one bank, bit for bit, and their checkpoints interchange',
+  async run(ctx) {
+    const shapes = [[1], [7], [33], [100], [5, 13], [64]];
+    const runs: { params: Float32Array[]; state: Record<string, Float32Array>; opt: Optimizer; g: Graph }[] = [];
+    try {
+      for (const bankElements of [undefined, 40]) {
+        const g = new Graph(ctx, `banks ${bankElements ?? 'one'}`);
+        const ps = shapes.map((sh, k) => g.param(`p${k}`, sh, randomF32(sh.reduce((a, b) => a * b, 1), 90 + k, -1, 1)));
+        const loss = ps.map((p, k) => op.sum(op.mul(op.mul(p, p), g.constant(randomF32(p.numel, 95 + k, 0.5, 2), p.shape)))).reduce((a, b) => op.add(a, b));
+        const grads = g.backward(loss, ps);
+        const dense = ps.map((p) => grads.get(p)!);
+        const exe = await g.compile({ outputs: [loss, ...dense] });
+        const opt = await Optimizer.create(ctx, exe, ps.map((p, k) => [p, dense[k], k % 2 ? { weightDecay: 0, lrScale: 2 } : {}] as [Tensor, Tensor, { weightDecay?: number; lrScale?: number }]), { kind: 'adamw', lr: 1e-2, weightDecay: 0.1 }, 0.5, 1, bankElements);
+        runs.push({ params: [], state: {}, opt, g });
+        for (let step = 0; step < 3; step++) {
+          opt.prepare(1e-2);
+          await exe.run({}, { after: (pass) => opt.encode(pass) });
+          opt.advance();
+        }
+        runs[runs.length - 1].params = await Promise.all(ps.map(async (p) => Float32Array.from(await exe.read(p))));
+        runs[runs.length - 1].state = await opt.state();
+      }
+      const [one, banked] = runs;
+      one.params.forEach((p, k) => p.forEach((x, i) => assert(Object.is(x, banked.params[k][i]), `p${k}[${i}]: one bank ${x}, banks ${banked.params[k][i]}`)));
+      const keys = Object.keys(one.state).sort();
+      assert(keys.join() === Object.keys(banked.state).sort().join(), `state keys differ: ${keys.join()} vs ${Object.keys(banked.state).sort().join()}`);
+      for (const key of keys) one.state[key].forEach((x, i) => assert(Object.is(x, banked.state[key][i]), `${key}[${i}]: ${x} vs ${banked.state[key][i]}`));
+      // A checkpoint of the banked layout into the one-bank optimizer (and a bad one refused, the state kept).
+      one.opt.load(banked.state, 3);
+      const back = await one.opt.state();
+      for (const key of keys) back[key].forEach((x, i) => assert(Object.is(x, banked.state[key][i]), `after load ${key}[${i}]`));
+      const bad = { ...banked.state, 'p3.exp_avg': new Float32Array(99) };
+      const msg = await expectError('short state', () => one.opt.load(bad, 3));
+      assert(/optimizer state 'p3.exp_avg' is missing or has 99 values \(expected 100\)/.test(msg), msg);
+      return `${keys.length} state tensors equal; ${msg}`;
+    } finally {
+      for (const r of runs) {
+        r.opt.destroy();
+        r.g.destroy();
+      }
+    }
+  },
+};
+
 const normCase: GpuCase = {
   name: 'grad_norm: global norm and clipping over 10 tensors (1 .. 40000 elements, several in a dispatch)',
   async run(ctx) {
@@ -195,6 +249,7 @@ const errorsCase: GpuCase = {
 
 export const CASES: GpuCase[] = [
   // The adapter's runs, one element an invocation (GPUs' tuning) and runs of 3.
+  banksCase,
   adamwMultiCase(),
   adamwMultiCase(1),
   adamwMultiCase(3),
