@@ -9,8 +9,9 @@
 //   BWD_KV   per (b, kv head, j): over the group's query heads and queries t >= j, dv = sum p dO_t and
 //            dk = scale * sum p (dO_t . v_j - delta_t) q_t. Runs after BWD_Q (it reads delta).
 // No workgroup memory or barriers (SwiftShader runs invocations on CPU lanes). A head's row is a `Row`: with REGS
-// (head dim <= 16, or <= 32 with REGS8) a struct of vec4 registers, else an array of HEAD_DIM / 4 vec4s. SwiftShader
-// runs a private array indexed in a loop lane by lane; the registers make the forward 2.3x faster at head dim 16.
+// (head dim <= 16; <= 32 with REGS8, <= 64 with REGS8 and REGS16) a struct of vec4 registers, else an array of
+// HEAD_DIM / 4 vec4s. SwiftShader runs a private array indexed in a loop lane by lane; the registers make the forward
+// 2.3x faster at head dim 16.
 // HEAD_DIM (a multiple of 4) is substituted at compile time, so register components past it are never loaded.
 struct Params {
   rows: u32, // invocations: B * heads * T (FORWARD, BWD_Q) or B * kv_heads * T (BWD_KV)
@@ -97,6 +98,16 @@ struct Row {
   c6: vec4<f32>,
   c7: vec4<f32>,
 #endif
+#if REGS16
+  c8: vec4<f32>,
+  c9: vec4<f32>,
+  c10: vec4<f32>,
+  c11: vec4<f32>,
+  c12: vec4<f32>,
+  c13: vec4<f32>,
+  c14: vec4<f32>,
+  c15: vec4<f32>,
+#endif
 }
 
 fn row(src: u32, b: u32) -> Row {
@@ -110,6 +121,16 @@ fn row(src: u32, b: u32) -> Row {
   if (D4 > 5u) { r.c5 = ld(src, b + 5u); }
   if (D4 > 6u) { r.c6 = ld(src, b + 6u); }
   if (D4 > 7u) { r.c7 = ld(src, b + 7u); }
+#endif
+#if REGS16
+  if (D4 > 8u) { r.c8 = ld(src, b + 8u); }
+  if (D4 > 9u) { r.c9 = ld(src, b + 9u); }
+  if (D4 > 10u) { r.c10 = ld(src, b + 10u); }
+  if (D4 > 11u) { r.c11 = ld(src, b + 11u); }
+  if (D4 > 12u) { r.c12 = ld(src, b + 12u); }
+  if (D4 > 13u) { r.c13 = ld(src, b + 13u); }
+  if (D4 > 14u) { r.c14 = ld(src, b + 14u); }
+  if (D4 > 15u) { r.c15 = ld(src, b + 15u); }
 #endif
   return r;
 }
@@ -125,6 +146,16 @@ fn store(dst: u32, b: u32, r: Row) {
   if (D4 > 6u) { st(dst, b + 6u, r.c6); }
   if (D4 > 7u) { st(dst, b + 7u, r.c7); }
 #endif
+#if REGS16
+  if (D4 > 8u) { st(dst, b + 8u, r.c8); }
+  if (D4 > 9u) { st(dst, b + 9u, r.c9); }
+  if (D4 > 10u) { st(dst, b + 10u, r.c10); }
+  if (D4 > 11u) { st(dst, b + 11u, r.c11); }
+  if (D4 > 12u) { st(dst, b + 12u, r.c12); }
+  if (D4 > 13u) { st(dst, b + 13u, r.c13); }
+  if (D4 > 14u) { st(dst, b + 14u, r.c14); }
+  if (D4 > 15u) { st(dst, b + 15u, r.c15); }
+#endif
 }
 
 // x . y: four lanes of fma in d order, then the lanes summed.
@@ -133,13 +164,20 @@ fn dot_rows(x: Row, y: Row) -> f32 {
 #if REGS8
   s = fma(x.c7, y.c7, fma(x.c6, y.c6, fma(x.c5, y.c5, fma(x.c4, y.c4, s))));
 #endif
+#if REGS16
+  s = fma(x.c11, y.c11, fma(x.c10, y.c10, fma(x.c9, y.c9, fma(x.c8, y.c8, s))));
+  s = fma(x.c15, y.c15, fma(x.c14, y.c14, fma(x.c13, y.c13, fma(x.c12, y.c12, s))));
+#endif
   return (s.x + s.y) + (s.z + s.w);
 }
 
 // a * x + acc, or acc * c + w * x (the online softmax's rescale).
 fn axpy(a: f32, x: Row, acc: Row) -> Row {
   let s = vec4(a);
-#if REGS8
+#if REGS16
+  return Row(fma(s, x.c0, acc.c0), fma(s, x.c1, acc.c1), fma(s, x.c2, acc.c2), fma(s, x.c3, acc.c3), fma(s, x.c4, acc.c4), fma(s, x.c5, acc.c5), fma(s, x.c6, acc.c6), fma(s, x.c7, acc.c7),
+    fma(s, x.c8, acc.c8), fma(s, x.c9, acc.c9), fma(s, x.c10, acc.c10), fma(s, x.c11, acc.c11), fma(s, x.c12, acc.c12), fma(s, x.c13, acc.c13), fma(s, x.c14, acc.c14), fma(s, x.c15, acc.c15));
+#elif REGS8
   return Row(fma(s, x.c0, acc.c0), fma(s, x.c1, acc.c1), fma(s, x.c2, acc.c2), fma(s, x.c3, acc.c3), fma(s, x.c4, acc.c4), fma(s, x.c5, acc.c5), fma(s, x.c6, acc.c6), fma(s, x.c7, acc.c7));
 #else
   return Row(fma(s, x.c0, acc.c0), fma(s, x.c1, acc.c1), fma(s, x.c2, acc.c2), fma(s, x.c3, acc.c3));
@@ -148,7 +186,10 @@ fn axpy(a: f32, x: Row, acc: Row) -> Row {
 
 fn rescale(acc: Row, c: f32, w: f32, x: Row) -> Row {
   let cv = vec4(c);
-#if REGS8
+#if REGS16
+  return Row(fma(acc.c0, cv, w * x.c0), fma(acc.c1, cv, w * x.c1), fma(acc.c2, cv, w * x.c2), fma(acc.c3, cv, w * x.c3), fma(acc.c4, cv, w * x.c4), fma(acc.c5, cv, w * x.c5), fma(acc.c6, cv, w * x.c6), fma(acc.c7, cv, w * x.c7),
+    fma(acc.c8, cv, w * x.c8), fma(acc.c9, cv, w * x.c9), fma(acc.c10, cv, w * x.c10), fma(acc.c11, cv, w * x.c11), fma(acc.c12, cv, w * x.c12), fma(acc.c13, cv, w * x.c13), fma(acc.c14, cv, w * x.c14), fma(acc.c15, cv, w * x.c15));
+#elif REGS8
   return Row(fma(acc.c0, cv, w * x.c0), fma(acc.c1, cv, w * x.c1), fma(acc.c2, cv, w * x.c2), fma(acc.c3, cv, w * x.c3), fma(acc.c4, cv, w * x.c4), fma(acc.c5, cv, w * x.c5), fma(acc.c6, cv, w * x.c6), fma(acc.c7, cv, w * x.c7));
 #else
   return Row(fma(acc.c0, cv, w * x.c0), fma(acc.c1, cv, w * x.c1), fma(acc.c2, cv, w * x.c2), fma(acc.c3, cv, w * x.c3));
@@ -157,7 +198,9 @@ fn rescale(acc: Row, c: f32, w: f32, x: Row) -> Row {
 
 fn times(x: Row, a: f32) -> Row {
   let s = vec4(a);
-#if REGS8
+#if REGS16
+  return Row(x.c0 * s, x.c1 * s, x.c2 * s, x.c3 * s, x.c4 * s, x.c5 * s, x.c6 * s, x.c7 * s, x.c8 * s, x.c9 * s, x.c10 * s, x.c11 * s, x.c12 * s, x.c13 * s, x.c14 * s, x.c15 * s);
+#elif REGS8
   return Row(x.c0 * s, x.c1 * s, x.c2 * s, x.c3 * s, x.c4 * s, x.c5 * s, x.c6 * s, x.c7 * s);
 #else
   return Row(x.c0 * s, x.c1 * s, x.c2 * s, x.c3 * s);

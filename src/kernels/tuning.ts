@@ -23,8 +23,9 @@ export interface Tuning {
    */
   optimizer: { run: number; normElems: number };
   /**
-   * Attention.attend runs ops.flashAttention up to this head dim, the composition (permute copies, q k^T, causal
-   * softmax, @ v) above it: flash attention's rows past 32 dims are private arrays, which a CPU adapter indexes lane by lane.
+   * Attention.attend runs ops.flashAttention up to this head dim (and past it where the scores would be large), the
+   * composition (permute copies, q k^T, causal softmax, @ v) else: on a CPU adapter the composition's register-blocked
+   * matmuls beat flash attention's row-at-a-time loops from head dim 48.
    */
   flashAttentionMaxHeadDim: number;
   reduceWG: number;
@@ -97,7 +98,8 @@ const TABLE: Entry[] = [
       // 3.3 ms with 64, 2.5 with 256; AdamW's 6 dispatches 38 / 8.6 / 5.8 ms at runs of 1 / 8 / 32.
       optimizer: { run: 32, normElems: 256 },
       // bench/flash-attention.ts, forward + backward: flash 3.1x / 2.6x faster than the composition at head dim 16 (8 x 64
-      // and 2 x 256 tokens, 4 / 2 heads), 4.7x slower at head dim 64 (1 x 256, 32 / 8 heads: rows as private arrays).
+      // and 2 x 256 tokens, 4 / 2 heads); slower from head dim 48 (0.74x at 2 x 128, 4 / 2 heads of 48; 0.83x at
+      // 1 x 256, 32 / 8 heads of 64, with the rows in registers; 0.21x with them as private arrays).
       flashAttentionMaxHeadDim: 32,
       reduceWG: 64,
       // SwiftShader: one invocation per row (4 rows from M = 3) and 12 adjacent output columns, no workgroup memory

@@ -233,6 +233,9 @@ export interface AttentionShape {
   ropeLayout: 'norm' | 'neox';
 }
 
+/** Scores a training step's attention may hold as a [B, heads, T, T] tensor before flash attention is taken at any head dim. */
+export const FLASH_SCORES_BYTES = 256 * 2 ** 20;
+
 /**
  * Causal self-attention with grouped-query heads and RoPE over [B*T, dim] rows of B sequences of T tokens: q, k, v
  * and output projections (Linear), rotary embedding of q and k per head, and query head h reading KV head
@@ -270,14 +273,16 @@ export class Attention {
 
   /**
    * softmax(q k^T / sqrt(hd), causal) v for roped q [B*T, heads*hd] and k, v [B*T, kvHeads*hd]: [B*T, heads*hd].
-   * ops.flashAttention up to the adapter's flashAttentionMaxHeadDim (one dispatch forward, two backward, no
-   * [B, heads, T, T] scores); else, or with `composed`, the composition: heads permuted (KV heads repeated),
-   * causalSelfAttention, permuted back.
+   * ops.flashAttention up to the adapter's flashAttentionMaxHeadDim, and at any head dim it takes where the
+   * composition's [B, heads, T, T] scores would exceed FLASH_SCORES_BYTES (one dispatch forward, two backward, no scores
+   * in memory); else, or with `composed`, the composition: heads permuted (KV heads repeated), causalSelfAttention,
+   * permuted back.
    */
   attend(q: Tensor, k: Tensor, v: Tensor, B: number, T: number, o: { composed?: boolean } = {}): Tensor {
     const { heads, kvHeads, headDim: hd } = this.shape;
     const rows = (x: Tensor, h: number) => ops.reshape(x, [B, T, h * hd]);
-    const flash = !o.composed && ops.flashAttentionFits(hd) && hd <= tuningFor(q.graph.ctx).flashAttentionMaxHeadDim;
+    const scoresBytes = 4 * B * heads * T * T;
+    const flash = !o.composed && ops.flashAttentionFits(hd) && (hd <= tuningFor(q.graph.ctx).flashAttentionMaxHeadDim || scoresBytes > FLASH_SCORES_BYTES);
     const a = (flash ? ops.flashAttention : ops.causalAttentionRows)(rows(q, heads), rows(k, kvHeads), rows(v, kvHeads), { heads, kvHeads });
     return ops.reshape(a, [B * T, heads * hd]);
   }

@@ -41,8 +41,8 @@ export const flashAttentionFits = (headDim: number) => Number.isInteger(headDim)
 
 async function plan(ctx: GpuContext, def: KernelDef, s: Shape, kv: boolean) {
   const wg = tuningFor(ctx).elementwiseWG;
-  // Head rows in vec4 registers up to 32 dims (SwiftShader indexes a private array lane by lane), else an array.
-  const kernel = await getKernel(ctx, def, { HEAD_DIM: s.hd, REGS: s.hd <= 32, REGS8: s.hd > 16 && s.hd <= 32 }, { WG: wg });
+  // Head rows in vec4 registers up to 64 dims (SwiftShader indexes a private array lane by lane), else an array.
+  const kernel = await getKernel(ctx, def, { HEAD_DIM: s.hd, REGS: s.hd <= 64, REGS8: s.hd > 16 && s.hd <= 64, REGS16: s.hd > 32 && s.hd <= 64 }, { WG: wg });
   const rows = s.B * (kv ? s.kvHeads : s.heads) * s.T;
   const g = grid1d(ctx, Math.ceil(rows / wg));
   return { kernel, workgroups: g.workgroups, params: { rows, T: s.T, heads: s.heads, kv_heads: s.kvHeads, group: s.heads / s.kvHeads, row_pitch: g.gridX * wg, scale: s.scale } };

@@ -13,7 +13,7 @@ import { randomF32 } from '../../src/ref/random.js';
 import { U_F32 } from '../../src/ref/tolerance.js';
 import { opCase, type OpCase } from './ops.cases.js';
 import { assert, expectError, type GpuCase } from './types.js';
-import { Attention } from '../../src/nn/layers.js';
+import { Attention, FLASH_SCORES_BYTES } from '../../src/nn/layers.js';
 import { tuningFor } from '../../src/kernels/tuning.js';
 
 /** The composition's reference: softmax(alpha x + causal mask) over [..., T, T]. */
@@ -114,11 +114,12 @@ const PAIRS: PairCase[] = [
     K: T * D,
     rowReduce,
   })),
-  // The layer's shapes: GQA, T longer than a workgroup; an MQA (one KV head) case with head dim 12; head dim 40 (rows
-  // as private arrays, past the register rows' 32).
+  // The layer's shapes: GQA, T longer than a workgroup; an MQA (one KV head) case with head dim 12; head dim 40
+  // (REGS16 register rows) and 72 (rows as private arrays, past the registers' 64).
   { name: 'flash attention [2, 70, 4 x 16] GQA 4 / 2', shapes: [[2, 70, 64], [2, 70, 32], [2, 70, 32]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 4, kvHeads: 2 }), composed: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 4, kvHeads: 2, composed: true }), K: 70 * 16 },
   { name: 'flash attention [3, 33, 3 x 12] MQA 3 / 1', shapes: [[3, 33, 36], [3, 33, 12], [3, 33, 12]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 3, kvHeads: 1 }), composed: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 3, kvHeads: 1, composed: true }), K: 33 * 12 },
-  { name: 'flash attention [2, 20, 2 x 40] MHA (array rows)', shapes: [[2, 20, 80], [2, 20, 80], [2, 20, 80]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 2 }), composed: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 2, composed: true }), K: 20 * 40 },
+  { name: 'flash attention [2, 20, 2 x 40] MHA (REGS16 rows)', shapes: [[2, 20, 80], [2, 20, 80], [2, 20, 80]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 2 }), composed: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 2, composed: true }), K: 20 * 40 },
+  { name: 'flash attention [1, 12, 2 x 72] GQA 2 / 1 (array rows)', shapes: [[1, 12, 144], [1, 12, 72], [1, 12, 72]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 2, kvHeads: 1 }), composed: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 2, kvHeads: 1, composed: true }), K: 12 * 72 },
 ];
 
 /** flashAttention's bad shapes: each error names the tensor and what it needs. */
@@ -149,7 +150,7 @@ const FLASH_ERRORS: GpuCase = {
 
 /** Attention.attend takes flash attention up to the adapter's flashAttentionMaxHeadDim and the composition above it. */
 const FLASH_CHOICE: GpuCase = {
-  name: "attention layer: flash attention up to the tuning's head dim, the composition above it",
+  name: "attention layer: flash attention up to the tuning's head dim or past the scores' size, else the composition",
   async run(ctx: GpuContext) {
     const max = tuningFor(ctx).flashAttentionMaxHeadDim;
     const out: string[] = [];
@@ -157,14 +158,19 @@ const FLASH_CHOICE: GpuCase = {
       const g = new Graph(ctx, `choice-${hd}`);
       try {
         const a = Attention.gguf('blk.0', 32, { heads: 2, kvHeads: 1, headDim: hd, ropeBase: 10000, ropeLayout: 'norm' });
-        const q = g.input('q', [2 * 3, 2 * hd]);
-        const kv = g.input('kv', [2 * 3, hd]);
-        const n0 = g.nodes.length;
-        a.attend(q, kv, kv, 2, 3);
-        const ops = g.nodes.slice(n0).map((n) => n.op);
-        const flash = ops.includes('flash_attention');
-        assert(flash === (hd <= max), `head dim ${hd} (max ${max}): ${flash ? 'flash attention' : 'the composition'} (${ops.join(', ')})`);
-        out.push(`hd ${hd}: ${flash ? 'flash' : 'composed'}`);
+        // A short sequence (the head dim decides), and one whose scores [1, 2, T, T] pass FLASH_SCORES_BYTES (flash
+        // at any head dim). Only nodes are made: nothing is compiled or allocated.
+        for (const T of [3, Math.ceil(Math.sqrt(FLASH_SCORES_BYTES / 8)) + 1]) {
+          const q = g.input(`q${T}`, [T, 2 * hd]);
+          const kv = g.input(`kv${T}`, [T, hd]);
+          const n0 = g.nodes.length;
+          a.attend(q, kv, kv, 1, T);
+          const ops = g.nodes.slice(n0).map((n) => n.op);
+          const flash = ops.includes('flash_attention');
+          const want = hd <= max || 4 * 2 * T * T > FLASH_SCORES_BYTES;
+          assert(flash === want, `head dim ${hd}, T ${T} (max ${max}): ${flash ? 'flash attention' : 'the composition'} (${ops.join(', ')})`);
+          out.push(`hd ${hd} T ${T}: ${flash ? 'flash' : 'composed'}`);
+        }
       } finally {
         g.destroy();
       }
