@@ -25,7 +25,7 @@ const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b
  * the node's output 0 (its other outputs as before). It runs at the node's place when the other operand is made
  * before the node, else (a node of one output) at the add's. `roots`: storages read after the run (never fused away).
  */
-export function fuseMatmulAdds(order: Node[], roots: ReadonlySet<Storage>): Node[] {
+export function fuseAdds(order: Node[], roots: ReadonlySet<Storage>): Node[] {
   const producer = new Map<Storage, Node>();
   const at = new Map<Node, number>();
   const readers = new Map<Storage, number>();
@@ -37,7 +37,7 @@ export function fuseMatmulAdds(order: Node[], roots: ReadonlySet<Storage>): Node
   const replaced = new Map<Node, Node>(); // node -> the fused node in its place
   const dropped = new Set<Node>();
   for (const n of order) {
-    if (n.op !== 'add' || n.inputs.length !== 2 || dropped.has(n) || replaced.has(n)) continue;
+    if (n.op !== 'add' || n.inputs.length !== 2) continue;
     const y = n.outputs[0];
     if (!n.inputs.every((t) => t.isContiguous() && sameShape(t.shape, y.shape))) continue;
     // The later-made operand first: the other is then made before it, so the fused node can take its place.

@@ -264,13 +264,6 @@ export class Attention {
     return [this.q, this.k, this.v, this.out];
   }
 
-  /** RoPE on a [B*T, heads * headDim] projection at positions 0..T-1 of each sequence. */
-  rope(x: Tensor, heads: number, B: number, T: number): Tensor {
-    const { headDim, ropeBase, ropeLayout } = this.shape;
-    const y = ops.rope(ops.reshape(x, [B, T, heads * headDim]), { base: ropeBase, heads, layout: ropeLayout });
-    return ops.reshape(y, [B * T, heads * headDim]);
-  }
-
   /**
    * softmax(q k^T / sqrt(hd), causal) v for roped q [B*T, heads*hd] and k, v [B*T, kvHeads*hd]: [B*T, heads*hd].
    * ops.flashAttention up to the adapter's flashAttentionMaxHeadDim, and at any head dim it takes where the

@@ -2,9 +2,6 @@
 // neg, add a scalar), add/sub/mul/div, their backward helpers, copy (contiguous), pad (slice backward), concat.
 import { numelOf, type Tensor } from '../graph/tensor.js';
 import { broadcastShape, broadcastStrides, graphOf, OpError, requireDtype, sameShape, vec8, axisOf } from './common.js';
-import { getKernel } from '../gpu/kernel.js';
-import { grid1d } from '../kernels/common.js';
-import { tuningFor } from '../kernels/tuning.js';
 import { ewDef, perItem, type EwOp } from './kernels.js';
 
 interface EwArgs {
@@ -52,7 +49,7 @@ function ewNode(op: string, kind: EwOp, inputs: Tensor[], e: EwArgs, attrs: Reco
     const run = perElement ? 1 : pc.elementwiseRun;
     const cols = m.shape[m.shape.length - 1];
     const items = perElement ? n : (n / cols) * Math.ceil(cols / run);
-    const { kernel, workgroups, rowPitch } = run === 1 ? await perItem(pc.ctx, ewDef(kind), items) : await perRun(pc.ctx, kind, items, run);
+    const { kernel, workgroups, rowPitch } = await perItem(pc.ctx, ewDef(kind), items, { constants: { RUN: run } });
     const bindings: Record<string, GPUBuffer> = { a: pc.buf(e.a), y: pc.buf(y) };
     if (e.b) bindings.b = pc.buf(e.b);
     return [
@@ -82,14 +79,6 @@ function ewNode(op: string, kind: EwOp, inputs: Tensor[], e: EwArgs, attrs: Reco
     ];
   });
   return node.outputs[0];
-}
-
-/** perItem with `run` elements an invocation (the RUN override). */
-async function perRun(ctx: Parameters<typeof tuningFor>[0], kind: EwOp, items: number, run: number) {
-  const wg = tuningFor(ctx).elementwiseWG;
-  const kernel = await getKernel(ctx, ewDef(kind), {}, { WG: wg, RUN: run });
-  const gr = grid1d(ctx, Math.ceil(items / wg));
-  return { kernel, workgroups: gr.workgroups, rowPitch: gr.gridX * wg };
 }
 
 function unary(op: string, kind: EwOp, x: Tensor, alpha = 0, beta = 0): Tensor {

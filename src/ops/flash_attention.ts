@@ -4,13 +4,13 @@
 // causalSelfAttention(permuted q, repeated k, v) computes (test/cases/fused.cases.ts checks it against that
 // composition, the f64 reference and finite differences); the softmax is summed online, so the two agree to the f32
 // bound, not bit for bit.
-import { getKernel, type KernelDef } from '../gpu/kernel.js';
+import type { KernelDef } from '../gpu/kernel.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { PlanContext, Tensor } from '../graph/tensor.js';
-import { grid1d, type Dispatch } from '../kernels/common.js';
-import { tuningFor } from '../kernels/tuning.js';
+import type { Dispatch } from '../kernels/common.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 import { contiguous } from './elementwise.js';
+import { perItem } from './kernels.js';
 
 const FORWARD: KernelDef = { name: 'flash_attention', shader: 'ops/flash_attention', defines: { FORWARD: true } };
 const BWD_Q: KernelDef = { name: 'flash_attention_bwd_q', shader: 'ops/flash_attention', defines: { BWD_Q: true } };
@@ -40,12 +40,10 @@ interface Shape {
 export const flashAttentionFits = (headDim: number) => Number.isInteger(headDim) && headDim % 4 === 0 && headDim >= 4 && headDim <= FLASH_MAX_HEAD_DIM;
 
 async function plan(ctx: GpuContext, def: KernelDef, s: Shape, kv: boolean) {
-  const wg = tuningFor(ctx).elementwiseWG;
-  // Head rows in vec4 registers up to 64 dims (SwiftShader indexes a private array lane by lane), else an array.
-  const kernel = await getKernel(ctx, def, { HEAD_DIM: s.hd, REGS: s.hd <= 64, REGS8: s.hd > 16 && s.hd <= 64, REGS16: s.hd > 32 && s.hd <= 64 }, { WG: wg });
   const rows = s.B * (kv ? s.kvHeads : s.heads) * s.T;
-  const g = grid1d(ctx, Math.ceil(rows / wg));
-  return { kernel, workgroups: g.workgroups, params: { rows, T: s.T, heads: s.heads, kv_heads: s.kvHeads, group: s.heads / s.kvHeads, row_pitch: g.gridX * wg, scale: s.scale } };
+  // Head rows in vec4 registers up to 64 dims (SwiftShader indexes a private array lane by lane), else an array.
+  const k = await perItem(ctx, def, rows, { defines: { HEAD_DIM: s.hd, REGS: s.hd <= 64, REGS8: s.hd > 16 && s.hd <= 64, REGS16: s.hd > 32 && s.hd <= 64 } });
+  return { kernel: k.kernel, workgroups: k.workgroups, params: { rows, T: s.T, heads: s.heads, kv_heads: s.kvHeads, group: s.heads / s.kvHeads, row_pitch: k.rowPitch, scale: s.scale } };
 }
 
 /**

@@ -26,10 +26,18 @@ export const embeddingDef = (scatter: boolean) => def(`embedding_${scatter ? 'sc
 export const castDef = (toF16: boolean) => def(toF16 ? 'cast_f32_to_f16' : 'cast_f16_to_f32', 'ops/cast', { TO_F16: toF16 });
 export const ROPE_DEF: KernelDef = { name: 'rope', shader: 'ops/rope' };
 
-/** One invocation per item: the kernel (WG from the tuning table), its grid and the row pitch to pass. */
-export async function perItem(ctx: GpuContext, d: KernelDef, items: number): Promise<{ kernel: Kernel; workgroups: [number, number]; rowPitch: number }> {
+/**
+ * One invocation per item: the kernel (WG from the tuning table; `o` adds preprocessor defines and override
+ * constants), its grid and the row pitch to pass.
+ */
+export async function perItem(
+  ctx: GpuContext,
+  d: KernelDef,
+  items: number,
+  o: { defines?: Record<string, string | number | boolean>; constants?: Record<string, number> } = {},
+): Promise<{ kernel: Kernel; workgroups: [number, number]; rowPitch: number }> {
   const wg = tuningFor(ctx).elementwiseWG;
-  const kernel = await getKernel(ctx, d, {}, { WG: wg });
+  const kernel = await getKernel(ctx, d, o.defines ?? {}, { WG: wg, ...o.constants });
   const g = grid1d(ctx, Math.ceil(items / wg));
   return { kernel, workgroups: g.workgroups, rowPitch: g.gridX * wg };
 }

@@ -154,6 +154,9 @@ const banksCase: GpuCase = {
         const dense = ps.map((p) => grads.get(p)!);
         const exe = await g.compile({ outputs: [loss, ...dense] });
         const opt = await Optimizer.create(ctx, exe, ps.map((p, k) => [p, dense[k], k % 2 ? { weightDecay: 0, lrScale: 2 } : {}] as [Tensor, Tensor, { weightDecay?: number; lrScale?: number }]), { kind: 'adamw', lr: 1e-2, weightDecay: 0.1 }, 0.5, 1, bankElements);
+        // The banked run really splits: five banks for these sizes under 40 elements a bank.
+        const banks = (opt as unknown as { banks: unknown[] }).banks.length;
+        assert(banks === (bankElements ? 5 : 1), `${banks} banks with bankElements ${bankElements}`);
         runs.push({ params: [], state: {}, opt, g });
         for (let step = 0; step < 3; step++) {
           opt.prepare(1e-2);
