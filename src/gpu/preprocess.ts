@@ -1,5 +1,7 @@
 // The tiny WGSL preprocessor: only what `override` constants cannot express.
 //   #include "common/name.wgsl"   inline a shared file once (path relative to shaders/)
+//   #include "x.wgsl" S=1 A=     inline it again each time, NAME=VALUE (VALUE may be empty) defined inside it: one
+//                                 template for several bindings, its names suffixed with {{S}}
 //   #if NAME / #if !NAME / #elif NAME / #else / #endif   on defines that are truthy
 //   {{NAME}}                       text substitution (element types such as {{T}})
 // Every output line remembers the file and line it came from, so compiler messages point at the source.
@@ -40,7 +42,7 @@ export function preprocess(key: string, defines: Defines = {}, sources: Readonly
   const map: SourceLine[] = [];
   const included = new Set<string>();
 
-  const emit = (k: string, stack: string[]) => {
+  const emit = (k: string, stack: string[], defines: Defines) => {
     if (stack.includes(k)) throw new ShaderSourceError(`#include cycle: ${[...stack, k].join(' -> ')}`);
     const lines = shaderSource(k, sources).split('\n');
     // Each frame: [active now, some branch already taken, parent active]
@@ -67,12 +69,15 @@ export function preprocess(key: string, defines: Defines = {}, sources: Readonly
         f.taken = true;
       } else if (t === '#endif') {
         if (!conds.pop()) throw new ShaderSourceError(`${where.file}:${where.line}: #endif without #if`);
-      } else if ((m = /^#include\s+"([^"]+)"$/.exec(t))) {
+      } else if ((m = /^#include\s+"([^"]+)"((?:\s+[A-Za-z_][A-Za-z0-9_]*=\S*)*)$/.exec(t))) {
         if (!active()) return;
         const inc = m[1].replace(/\.wgsl$/, '');
-        if (!included.has(inc)) {
+        if (m[2]) {
+          const args = Object.fromEntries(m[2].trim().split(/\s+/).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]));
+          emit(inc, [...stack, k], { ...defines, ...args });
+        } else if (!included.has(inc)) {
           included.add(inc);
-          emit(inc, [...stack, k]);
+          emit(inc, [...stack, k], defines);
         }
       } else if (t.startsWith('#')) {
         throw new ShaderSourceError(`${where.file}:${where.line}: unknown directive '${t}'`);
@@ -88,6 +93,6 @@ export function preprocess(key: string, defines: Defines = {}, sources: Readonly
     });
     if (conds.length) throw new ShaderSourceError(`shaders/${k}.wgsl: ${conds.length} #if without #endif`);
   };
-  emit(key, []);
+  emit(key, [], defines);
   return { code: out.join('\n'), map };
 }

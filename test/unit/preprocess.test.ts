@@ -19,6 +19,10 @@ describe('preprocess', () => {
     expect(preprocess('main', { T: 'f16', A: 1, B: 1 }, src).code).toContain('return 1;');
     expect(preprocess('main', { T: 'f16' }, src).code).toContain('return 3;');
   });
+  it('includes a template once per argument list, its arguments defined inside it only', () => {
+    const t = { main: '#include "seg" S= ON=1\n#include "seg" S=1\n#include "seg" S=1\nfn g{{S}}() {}', seg: '#if ON\nfn f{{S}}() {}\n#else\nfn h{{S}}() {}\n#endif' };
+    expect(preprocess('main', { S: 9 }, t).code).toBe('fn f() {}\nfn h1() {}\nfn h1() {}\nfn g9() {}');
+  });
   it('names the file and line of a bad directive or a missing value', () => {
     expect(() => preprocess('main', {}, src)).toThrow(/shaders\/main\.wgsl:2: \{\{T\}\} has no value/);
     expect(() => preprocess('bad', {}, { bad: 'x\n#iff A' })).toThrow(/shaders\/bad\.wgsl:2: unknown directive/);
