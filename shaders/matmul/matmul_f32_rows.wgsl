@@ -17,6 +17,16 @@
 // B16: B holds 16-bit floats (F16, or BF16 under B_BF16), two per u32 word, low half first, in the same element order
 // (common/w16.wgsl): a language model's F16 / BF16 weights at 2 bytes a parameter, half the bytes each load brings;
 // unpacked to f32, the same fma sequence (B_VEC: 8 bytes per 4 values).
+// GROUP (2 products, GROUP3 3): several products in one dispatch, each with its own shape (fields M1, N1, ... and
+// M2, ... of params), its loads and stores from matmul_f32_rows_segment.wgsl, included once per product, batch 1:
+//   GROUP_A    C_s = A B_s: one A for all (x times the weights of q, k and v): workgroups laid out product after
+//              product along x, product s from workgroup t0_s (t01, t02) in rows of nx_s (nx, nx1, nx2)
+//   GROUP_B    C_s = A_s B: one B for all (the weight gradients dY_s^T X of those products), laid out the same way
+//   GROUP_SUM  C = A_0 B_0 (+ R under ACCUM) then + A_1 B_1, + A_2 B_2: one C, each invocation runs the products
+//              in turn over its block, adding each to what the one before stored (the input gradient of x, summed
+//              in the order separate dispatches with the ACCUM epilogue would sum it: the same bits)
+// A workgroup runs only its product's loop (a loop no invocation enters is skipped on SwiftShader, where an if
+// would run every branch under a mask).
 struct Params {
   M: u32,
   N: u32,
@@ -26,6 +36,31 @@ struct Params {
   batch_c: u32,
   ldc: u32, // row stride of C (N unless C is a column block of a wider matrix)
   c0: u32,  // index of C[0, 0] in c (a column block's first column)
+#if GROUP
+  nx: u32,  // GROUP_A / GROUP_B: workgroups along x of each product's grid (t0_s, its first, is t01 / t02 for 1 / 2)
+  M1: u32,
+  N1: u32,
+  K1: u32,
+  batch_a1: u32,
+  batch_b1: u32,
+  batch_c1: u32,
+  ldc1: u32,
+  c01: u32,
+  nx1: u32,
+  t01: u32,
+#endif
+#if GROUP3
+  M2: u32,
+  N2: u32,
+  K2: u32,
+  batch_a2: u32,
+  batch_b2: u32,
+  batch_c2: u32,
+  ldc2: u32,
+  c02: u32,
+  nx2: u32,
+  t02: u32,
+#endif
 }
 
 const RC: u32 = {{COLS}}u; // adjacent output columns per invocation: 4 (g0), 8 (G1), 12 (G2) or 16 (G3)
@@ -34,87 +69,17 @@ const RPI: u32 = {{ROWS}}u; // rows per invocation: 4, or 8 (ROWS8)
 override WG_X: u32 = 8;
 override WG_Y: u32 = 2;
 
-#if A_VEC
-@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
-#else
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-#endif
-#if B16
-#if B_VEC
-@group(0) @binding(1) var<storage, read> b: array<vec2<u32>>;
-#else
-@group(0) @binding(1) var<storage, read> b: array<u32>;
-#endif
-#include "common/w16.wgsl"
-#elif B_VEC
-@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
-#else
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-#endif
+@group(0) @binding(3) var<uniform> params: Params;
+#if ACCUM
 #if C_VEC
-@group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
-#if ACCUM
 @group(0) @binding(4) var<storage, read> addend: array<vec4<f32>>;
-#endif
 #else
-@group(0) @binding(2) var<storage, read_write> c: array<f32>;
-#if ACCUM
 @group(0) @binding(4) var<storage, read> addend: array<f32>;
 #endif
 #endif
-@group(0) @binding(3) var<uniform> params: Params;
-
-// Element i of A or B, whichever way the binding is typed (the K tail only).
-fn a_at(i: u32) -> f32 {
-#if A_VEC
-  return a[i / 4u][i % 4u];
-#else
-  return a[i];
-#endif
-}
-
-fn b_at(i: u32) -> f32 {
 #if B16
-#if B_VEC
-  return w16_pair(b[i >> 2u][(i >> 1u) & 1u])[i & 1u];
-#else
-  return w16_pair(b[i >> 1u])[i & 1u];
+#include "common/w16.wgsl"
 #endif
-#elif B_VEC
-  return b[i / 4u][i % 4u];
-#else
-  return b[i];
-#endif
-}
-
-// The four contiguous elements of A or B from element i (i a multiple of 4 under A_VEC / B_VEC).
-fn a4(i: u32) -> vec4<f32> {
-#if A_VEC
-  return a[i / 4u];
-#else
-  return vec4<f32>(a[i], a[i + 1u], a[i + 2u], a[i + 3u]);
-#endif
-}
-
-fn b4(i: u32) -> vec4<f32> {
-#if B16
-#if B_VEC
-  return w16_quad(b[i / 4u]);
-#else
-  // Four values from any element: two words from an even one, else the high half, a word, the low half.
-  let w = i >> 1u;
-  if ((i & 1u) == 0u) {
-    return w16_quad(vec2<u32>(b[w], b[w + 1u]));
-  }
-  let u = b[w + 1u];
-  return w16_quad(vec2<u32>((b[w] >> 16u) | (u << 16u), (u >> 16u) | (b[w + 2u] << 16u)));
-#endif
-#elif B_VEC
-  return b[i / 4u];
-#else
-  return vec4<f32>(b[i], b[i + 1u], b[i + 2u], b[i + 3u]);
-#endif
-}
 
 // A 4 x 4 block of an operand at k .. k + 3: kj holds its 4 rows (A) or 4 columns (B) at k + j.
 struct Block {
@@ -137,74 +102,6 @@ fn transpose4(r0: vec4<f32>, r1: vec4<f32>, r2: vec4<f32>, r3: vec4<f32>) -> Blo
   return Block(vec4<f32>(r0.x, r1.x, r2.x, r3.x), vec4<f32>(r0.y, r1.y, r2.y, r3.y), vec4<f32>(r0.z, r1.z, r2.z, r3.z), vec4<f32>(r0.w, r1.w, r2.w, r3.w));
 }
 
-#if TRANS_A
-// A [K, M]: row k of the stored matrix holds the block's rows side by side.
-fn a_rows(base: u32, m0: u32, k: u32) -> vec4<f32> {
-  let o = base + k * params.M;
-#if A_VEC
-  return a[(o + min(m0, params.M - 4u)) / 4u]; // M is a multiple of 4: a block past M is a whole one, not written
-#else
-  let ml = params.M - 1u;
-  return vec4<f32>(a[o + min(m0, ml)], a[o + min(m0 + 1u, ml)], a[o + min(m0 + 2u, ml)], a[o + min(m0 + 3u, ml)]);
-#endif
-}
-
-fn load_a(base: u32, m0: u32, k: u32) -> Block {
-  return Block(a_rows(base, m0, k), a_rows(base, m0, k + 1u), a_rows(base, m0, k + 2u), a_rows(base, m0, k + 3u));
-}
-
-fn a_col(base: u32, m0: u32, k: u32) -> vec4<f32> {
-  let o = base + k * params.M;
-  let ml = params.M - 1u;
-  return vec4<f32>(a_at(o + min(m0, ml)), a_at(o + min(m0 + 1u, ml)), a_at(o + min(m0 + 2u, ml)), a_at(o + min(m0 + 3u, ml)));
-}
-#else
-// A [M, K]: a vec4 along K per row.
-fn load_a(base: u32, m0: u32, k: u32) -> Block {
-  let ml = params.M - 1u;
-  let K = params.K;
-  return transpose4(a4(base + min(m0, ml) * K + k), a4(base + min(m0 + 1u, ml) * K + k), a4(base + min(m0 + 2u, ml) * K + k), a4(base + min(m0 + 3u, ml) * K + k));
-}
-
-fn a_col(base: u32, m0: u32, k: u32) -> vec4<f32> {
-  let ml = params.M - 1u;
-  let K = params.K;
-  return vec4<f32>(a_at(base + min(m0, ml) * K + k), a_at(base + min(m0 + 1u, ml) * K + k), a_at(base + min(m0 + 2u, ml) * K + k), a_at(base + min(m0 + 3u, ml) * K + k));
-}
-#endif
-
-#if TRANS_B
-// B [N, K]: a vec4 along K per column; columns past N repeat the last.
-fn load_b(base: u32, k: u32, n: u32) -> Block {
-  let nl = params.N - 1u;
-  let K = params.K;
-  return Block(b4(base + min(n, nl) * K + k), b4(base + min(n + 1u, nl) * K + k), b4(base + min(n + 2u, nl) * K + k), b4(base + min(n + 3u, nl) * K + k));
-}
-
-fn b_one(base: u32, k: u32, n: u32) -> f32 {
-  return b_at(base + n * params.K + k);
-}
-#else
-// B [K, N]: columns n .. n + 3 of row k; past N the last ones (the last whole vec4 under B_VEC, N a multiple of 4).
-fn b_cols(base: u32, k: u32, n: u32) -> vec4<f32> {
-  let o = base + k * params.N;
-#if B_VEC
-  return b4(o + min(n, params.N - 4u));
-#else
-  let nl = params.N - 1u;
-  return vec4<f32>(b_at(o + min(n, nl)), b_at(o + min(n + 1u, nl)), b_at(o + min(n + 2u, nl)), b_at(o + min(n + 3u, nl)));
-#endif
-}
-
-fn load_b(base: u32, k: u32, n: u32) -> Block {
-  return transpose4(b_cols(base, k, n), b_cols(base, k + 1u, n), b_cols(base, k + 2u, n), b_cols(base, k + 3u, n));
-}
-
-fn b_one(base: u32, k: u32, n: u32) -> f32 {
-  return b_at(base + k * params.N + n);
-}
-#endif
-
 // acc + a * b: one fma, as the naive shape rounds.
 fn mad(a: vec4<f32>, b: f32, acc: vec4<f32>) -> vec4<f32> {
   return fma(a, vec4<f32>(b), acc);
@@ -219,158 +116,62 @@ fn step(acc: Acc, av: Block, bv: Block) -> Acc {
   return Acc(mad4(av, bv.k0, acc.c0), mad4(av, bv.k1, acc.c1), mad4(av, bv.k2, acc.c2), mad4(av, bv.k3, acc.c3));
 }
 
-// The K tail: one k, rows av, columns n .. n + 3 (past N: the last).
-fn step1(acc: Acc, av: vec4<f32>, base_b: u32, k: u32, n: u32) -> Acc {
-  let nl = params.N - 1u;
-  return Acc(mad(av, b_one(base_b, k, min(n, nl)), acc.c0), mad(av, b_one(base_b, k, min(n + 1u, nl)), acc.c1), mad(av, b_one(base_b, k, min(n + 2u, nl)), acc.c2), mad(av, b_one(base_b, k, min(n + 3u, nl)), acc.c3));
-}
-
-#if !C_VEC
-// x plus R's element i under ACCUM.
-fn plus(i: u32, x: f32) -> f32 {
-#if ACCUM
-  return x + addend[i];
-#else
-  return x;
+// The products: a (0), b (1), c (2) for the first; a1 / b1 / c1 (5 / 6 / 7) and a2 / b2 / c2 (8 / 9 / 10) for the
+// others where they have their own.
+#include "matmul/matmul_f32_rows_segment.wgsl" S= SA= SB= SC= OWN_A=1 OWN_B=1 OWN_C=1 BA=0 BB=1 BC=2
+#if GROUP_A
+#include "matmul/matmul_f32_rows_segment.wgsl" S=1 SA= SB=1 SC=1 OWN_B=1 OWN_C=1 BB=6 BC=7 ACCUM=0
+#elif GROUP_B
+#include "matmul/matmul_f32_rows_segment.wgsl" S=1 SA=1 SB= SC=1 OWN_A=1 OWN_C=1 BA=5 BC=7 ACCUM=0
+#elif GROUP_SUM
+#include "matmul/matmul_f32_rows_segment.wgsl" S=1 SA=1 SB=1 SC= OWN_A=1 OWN_B=1 BA=5 BB=6 ACCUM=0 ADD_C=1
 #endif
-}
+#if GROUP3
+#if GROUP_A
+#include "matmul/matmul_f32_rows_segment.wgsl" S=2 SA= SB=2 SC=2 OWN_B=1 OWN_C=1 BB=9 BC=10 ACCUM=0
+#elif GROUP_B
+#include "matmul/matmul_f32_rows_segment.wgsl" S=2 SA=2 SB= SC=2 OWN_A=1 OWN_C=1 BA=8 BC=10 ACCUM=0
+#elif GROUP_SUM
+#include "matmul/matmul_f32_rows_segment.wgsl" S=2 SA=2 SB=2 SC= OWN_A=1 OWN_B=1 BA=8 BB=9 ACCUM=0 ADD_C=1
+#endif
 #endif
 
-// Row m of C at columns n .. n + 3, those before N: one 16-byte store under C_VEC (N and the batch stride multiples
-// of 4, so the four are inside the row or all past it).
-fn store_row(base_c: u32, m: u32, n: u32, v: vec4<f32>) {
-  let o = base_c + m * params.ldc + n;
-#if C_VEC
-  if (n < params.N) {
-#if ACCUM
-    c[o / 4u] = v + addend[o / 4u];
-#else
-    c[o / 4u] = v;
-#endif
-  }
-#else
-  if (n < params.N) {
-    c[o] = plus(o, v.x);
-  }
-  if (n + 1u < params.N) {
-    c[o + 1u] = plus(o + 1u, v.y);
-  }
-  if (n + 2u < params.N) {
-    c[o + 2u] = plus(o + 2u, v.z);
-  }
-  if (n + 3u < params.N) {
-    c[o + 3u] = plus(o + 3u, v.w);
-  }
-#endif
-}
-
-// The 4 x 4 block at rows m0 .. m0 + 3 (those before M), columns n .. n + 3, stored a row at a time.
-fn store(base_c: u32, m0: u32, n: u32, acc: Acc) {
-  let t = transpose4(acc.c0, acc.c1, acc.c2, acc.c3); // t.kj: row m0 + j
-  if (m0 < params.M) {
-    store_row(base_c, m0, n, t.k0);
-  }
-  if (m0 + 1u < params.M) {
-    store_row(base_c, m0 + 1u, n, t.k1);
-  }
-  if (m0 + 2u < params.M) {
-    store_row(base_c, m0 + 2u, n, t.k2);
-  }
-  if (m0 + 3u < params.M) {
-    store_row(base_c, m0 + 3u, n, t.k3);
-  }
-}
-
-// The block's 4-column groups are written out (g0 .. g3, and h0 .. h3 for rows 4 .. 7 under ROWS8), not an array
-// indexed in a loop, which SwiftShader would run lane by lane with a mask per iteration.
+#if GROUP_SUM
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let n0 = gid.x * RC;
-  let m0 = gid.y * RPI;
-  if (n0 >= params.N || m0 >= params.M) {
-    return;
-  }
-  let base_a = gid.z * params.batch_a;
-  let base_b = gid.z * params.batch_b;
-  var g0 = Acc();
-  var g1 = Acc();
-  var g2 = Acc();
-  var g3 = Acc();
-#if ROWS8
-  var h0 = Acc();
-  var h1 = Acc();
-  var h2 = Acc();
-  var h3 = Acc();
-#endif
-  let k4 = params.K & ~3u;
-  for (var k = 0u; k < k4; k += 4u) {
-    let av = load_a(base_a, m0, k);
-#if ROWS8
-    let av2 = load_a(base_a, m0 + 4u, k);
-#endif
-    let b0 = load_b(base_b, k, n0);
-    g0 = step(g0, av, b0);
-#if ROWS8
-    h0 = step(h0, av2, b0);
-#endif
-#if G1
-    let b1 = load_b(base_b, k, n0 + 4u);
-    g1 = step(g1, av, b1);
-#if ROWS8
-    h1 = step(h1, av2, b1);
-#endif
-#endif
-#if G2
-    let b2 = load_b(base_b, k, n0 + 8u);
-    g2 = step(g2, av, b2);
-#if ROWS8
-    h2 = step(h2, av2, b2);
-#endif
-#endif
-#if G3
-    let b3 = load_b(base_b, k, n0 + 12u);
-    g3 = step(g3, av, b3);
-#if ROWS8
-    h3 = step(h3, av2, b3);
-#endif
-#endif
-  }
-  // K's last K % 4 steps, one k at a time.
-  for (var k = k4; k < params.K; k++) {
-    let av = a_col(base_a, m0, k);
-    g0 = step1(g0, av, base_b, k, n0);
-    g1 = step1(g1, av, base_b, k, n0 + 4u);
-    g2 = step1(g2, av, base_b, k, n0 + 8u);
-    g3 = step1(g3, av, base_b, k, n0 + 12u);
-#if ROWS8
-    let av2 = a_col(base_a, m0 + 4u, k);
-    h0 = step1(h0, av2, base_b, k, n0);
-    h1 = step1(h1, av2, base_b, k, n0 + 4u);
-    h2 = step1(h2, av2, base_b, k, n0 + 8u);
-    h3 = step1(h3, av2, base_b, k, n0 + 12u);
-#endif
-  }
-  let base_c = gid.z * params.batch_c + params.c0;
-  store(base_c, m0, n0, g0);
-#if G1
-  store(base_c, m0, n0 + 4u, g1);
-#endif
-#if G2
-  store(base_c, m0, n0 + 8u, g2);
-#endif
-#if G3
-  store(base_c, m0, n0 + 12u, g3);
-#endif
-#if ROWS8
-  store(base_c, m0 + 4u, n0, h0);
-#if G1
-  store(base_c, m0 + 4u, n0 + 4u, h1);
-#endif
-#if G2
-  store(base_c, m0 + 4u, n0 + 8u, h2);
-#endif
-#if G3
-  store(base_c, m0 + 4u, n0 + 12u, h3);
-#endif
+  run(gid);
+  run1(gid);
+#if GROUP3
+  run2(gid);
 #endif
 }
+#elif GROUP
+// Workgroup t of a product laid out in rows of nx workgroups: the invocation's block.
+fn tile(t: u32, nx: u32, lid: vec3<u32>) -> vec3<u32> {
+  return vec3<u32>((t % nx) * WG_X + lid.x, (t / nx) * WG_Y + lid.y, 0u);
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  for (var t = wid.x; t < params.t01; t = params.t01) {
+    run(tile(t, params.nx, lid));
+  }
+#if GROUP3
+  for (var t = wid.x; t >= params.t01 && t < params.t02; t = params.t02) {
+    run1(tile(t - params.t01, params.nx1, lid));
+  }
+  for (var t = wid.x; t >= params.t02; t = 0u) {
+    run2(tile(t - params.t02, params.nx2, lid));
+  }
+#else
+  for (var t = wid.x; t >= params.t01; t = 0u) {
+    run1(tile(t - params.t01, params.nx1, lid));
+  }
+#endif
+}
+#else
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  run(gid);
+}
+#endif

@@ -120,3 +120,103 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
 }
 
 export const matmulF32 = async (ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: MatmulF32Shape) => runDispatch(await planMatmulF32(ctx, a, b, c, s));
+
+/**
+ * How the products of one grouped dispatch share operands (matmul_f32_rows.wgsl's GROUP_*): 'shareA' C_s = A B_s
+ * (one input times several weights: q, k and v), 'shareB' C_s = A_s B (their weight gradients, dY_s^T X), 'sum'
+ * C = A_0 B_0 (+ addend) + A_1 B_1 + ... (the input gradient summed over them, in that order, as chained ACCUM
+ * dispatches would sum it: the same bits).
+ */
+export type MatmulGroupKind = 'shareA' | 'shareB' | 'sum';
+
+/** One product of a group: C = op(A) op(B), batch 1, dense (C [M, N] row-major). */
+export interface MatmulF32Product {
+  a: GPUBuffer;
+  b: GPUBuffer;
+  c: GPUBuffer;
+  M: number;
+  N: number;
+  K: number;
+  transA?: boolean;
+  transB?: boolean;
+}
+
+/** Storage bindings a group of `count` products takes (a, b, c each once where shared, the addend). */
+const groupStorage = (_kind: MatmulGroupKind, count: number, addend: boolean) => 2 * count + 1 + (addend ? 1 : 0);
+
+/**
+ * Whether the adapter runs `count` products of this kind in one dispatch: the 'rows' shape (the grouped kernel is
+ * that shape's; other shapes run one dispatch a product), 2 or 3 products, and the storage bindings within the limit.
+ */
+export function canGroupMatmulF32(ctx: GpuContext, kind: MatmulGroupKind, count: number, M: number, addend = false): boolean {
+  return count >= 2 && count <= 3 && (kind === 'sum' || !addend) && f32Variant(ctx, { M }) === 'rows' && groupStorage(kind, count, addend) <= ctx.limits.maxStorageBuffersPerShaderStage;
+}
+
+/**
+ * Two or three f32 products in one dispatch of the 'rows' kernel (see MatmulGroupKind; it runs on any adapter,
+ * canGroupMatmulF32 says where it is the adapter's shape); bad groups are refused naming the product and field at fault. For 'shareA' / 'shareB' whose grid would pass the adapter's
+ * maxComputeWorkgroupsPerDimension, one dispatch a product.
+ */
+export async function planMatmulF32Group(ctx: GpuContext, kind: MatmulGroupKind, ps: readonly MatmulF32Product[], o: { addend?: GPUBuffer; cols?: number; rows?: number } = {}): Promise<Dispatch[]> {
+  const G = ps.length;
+  checkShape('matmul_f32_group', 'products', G === 2 || G === 3, `${G} products: a group has 2 or 3`);
+  ps.forEach((p, i) => {
+    for (const [k, v] of Object.entries({ M: p.M, N: p.N, K: p.K })) checkShape('matmul_f32_group', `products[${i}].${k}`, Number.isInteger(v) && v > 0, `${k}=${v} must be a positive integer`);
+    const same = (what: string, ok: boolean) => checkShape('matmul_f32_group', `products[${i}].${what}`, ok, `${what} differs from products[0]'s (a '${kind}' group shares it)`);
+    same('transA', !!p.transA === !!ps[0].transA);
+    same('transB', !!p.transB === !!ps[0].transB);
+    if (kind === 'shareA') same('a, M, K', p.a === ps[0].a && p.M === ps[0].M && p.K === ps[0].K);
+    if (kind === 'shareB') same('b, K, N', p.b === ps[0].b && p.K === ps[0].K && p.N === ps[0].N);
+    if (kind === 'sum') same('c, M, N', p.c === ps[0].c && p.M === ps[0].M && p.N === ps[0].N);
+  });
+  checkShape('matmul_f32_group', 'addend', !o.addend || kind === 'sum', `an addend takes a 'sum' group, not '${kind}'`);
+  const Mmax = Math.max(...ps.map((p) => p.M));
+  const storage = groupStorage(kind, G, !!o.addend);
+  checkShape('matmul_f32_group', 'bindings', storage <= ctx.limits.maxStorageBuffersPerShaderStage, `${storage} storage buffers, over the adapter's maxStorageBuffersPerShaderStage (${ctx.limits.maxStorageBuffersPerShaderStage})`);
+  const t = tuningFor(ctx).matmulF32;
+  const small = Mmax <= t.smallM;
+  const cols = o.cols ?? (small ? t.smallCols : t.rowsCols);
+  const rows = o.rows ?? (small ? 4 : t.rowsM);
+  const [wgX, wgY] = t.rowsWG;
+  const grid = ps.map((p) => [Math.ceil(p.N / (cols * wgX)), Math.ceil(p.M / (rows * wgY))]);
+  const t0 = grid.map((_, i) => grid.slice(0, i).reduce((s, [x, y]) => s + x * y, 0));
+  const total = t0[G - 1] + grid[G - 1][0] * grid[G - 1][1];
+  if (kind !== 'sum' && total > ctx.limits.maxComputeWorkgroupsPerDimension) {
+    return Promise.all(ps.map((p) => planMatmulF32(ctx, p.a, p.b, p.c, { M: p.M, N: p.N, K: p.K, transA: p.transA, transB: p.transB, variant: 'rows', cols, rows })));
+  }
+  const { transA, transB } = ps[0];
+  const defines = {
+    TRANS_A: !!transA,
+    TRANS_B: !!transB,
+    A_VEC: ps.every((p) => (transA ? p.M : p.K) % 4 === 0),
+    B_VEC: ps.every((p) => (transB ? p.K : p.N) % 4 === 0),
+    C_VEC: ps.every((p) => p.N % 4 === 0),
+    COLS: cols,
+    ROWS: rows,
+    ROWS8: rows === 8,
+    G1: cols >= 8,
+    G2: cols >= 12,
+    G3: cols >= 16,
+    ACCUM: !!o.addend,
+    GROUP: true,
+    GROUP3: G === 3,
+    GROUP_A: kind === 'shareA',
+    GROUP_B: kind === 'shareB',
+    GROUP_SUM: kind === 'sum',
+  };
+  const params: Record<string, number> = {};
+  const bindings: Record<string, GPUBuffer> = o.addend ? { addend: o.addend } : {};
+  const expect: Record<string, number> = o.addend ? { addend: 4 * ps[0].M * ps[0].N } : {};
+  ps.forEach((p, i) => {
+    const s = i ? String(i) : '';
+    Object.assign(params, { [`M${s}`]: p.M, [`N${s}`]: p.N, [`K${s}`]: p.K, [`batch_a${s}`]: p.M * p.K, [`batch_b${s}`]: p.K * p.N, [`batch_c${s}`]: p.M * p.N, [`ldc${s}`]: p.N, [`c0${s}`]: 0, [`nx${s}`]: grid[i][0] });
+    if (i) params[`t0${s}`] = t0[i];
+    const own = { a: kind !== 'shareA' || !i, b: kind !== 'shareB' || !i, c: kind !== 'sum' || !i };
+    if (own.a) Object.assign(bindings, { [`a${s}`]: p.a }) && (expect[`a${s}`] = 4 * p.M * p.K);
+    if (own.b) Object.assign(bindings, { [`b${s}`]: p.b }) && (expect[`b${s}`] = 4 * p.K * p.N);
+    if (own.c) Object.assign(bindings, { [`c${s}`]: p.c }) && (expect[`c${s}`] = 4 * p.M * p.N);
+  });
+  const kernel = await getKernel(ctx, MATMUL_F32_ROWS, defines, { WG_X: wgX, WG_Y: wgY });
+  const workgroups: [number, number, number] = kind === 'sum' ? [grid[0][0], grid[0][1], 1] : [total, 1, 1];
+  return [{ kernel, args: { bindings, params, expect }, workgroups }];
+}
