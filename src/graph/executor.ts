@@ -9,6 +9,7 @@ import { sizeClass } from '../gpu/pool.js';
 import type { Graph } from './graph.js';
 import { contiguous } from '../ops/elementwise.js';
 import { fuseAdds } from './fuse.js';
+import { groupGemms } from './group.js';
 import { f16ToF32, f32ToF16 } from '../ref/f16.js';
 import { DTYPE_BYTES, fmtShape, type Node, type Storage, type Tensor } from './tensor.js';
 
@@ -122,7 +123,7 @@ export class Executable {
     }
     const roots = new Set([...outputs, ...updates.map(([, v]) => v)].map((t) => t.storage));
     const scheduled = [...need].sort((a, b) => a.id - b.id).filter((n) => n.plan);
-    const order = g.options.fuse === false ? scheduled : fuseAdds(scheduled, roots);
+    const order = g.options.fuse === false ? scheduled : groupGemms(fuseAdds(scheduled, roots), roots, this.ctx);
     // Liveness: the last step reading each temporary storage; roots live to the end.
     const def = new Map<Storage, number>();
     const last = new Map<Storage, number>();

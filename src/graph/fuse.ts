@@ -52,7 +52,7 @@ export function fuseAdds(order: Node[], roots: ReadonlySet<Storage>): Node[] {
       if (!early && m!.outputs.length > 1) continue;
       const f = m!.attrs.fuse as Fusable;
       const outputs = [y, ...m!.outputs.slice(1)];
-      const node: Node = { id: (early ? m! : n).id, op: `${m!.op}_add`, inputs: [...f.inputs, other], outputs, attrs: { ...m!.attrs, fusedFrom: [m!.id, n.id] }, plan: (pc) => f.plan(pc, outputs, pc.buf(other)) };
+      const node: Node = { id: (early ? m! : n).id, op: `${m!.op}_add`, inputs: [...f.inputs, other], outputs, attrs: { ...m!.attrs, fusedFrom: [m!.id, n.id], addend: other }, plan: (pc) => f.plan(pc, outputs, pc.buf(other)) };
       if (early) {
         replaced.set(m!, node);
         dropped.add(n);

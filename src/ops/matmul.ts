@@ -6,13 +6,14 @@
 // Quantized weights (dtype 'q4' / 'q8' with a QuantScheme) run on the dequant-fused kernels: symmetric schemes built
 // in, others through registerQuantMatmul. A registered planner may give the gradient with respect to the
 // activations through the quantized weights (dx = dy W); QAT keeps f32 master weights, so theirs is the f32 path.
-import { planMatmulF32, planMatmulQ } from '../kernels/matmul.js';
+import { canGroupMatmulF32, planMatmulF32, planMatmulF32Group, planMatmulQ } from '../kernels/matmul.js';
 import type { Dispatch } from '../kernels/common.js';
 import { numelOf, type PlanContext, type QuantWeight, type Tensor } from '../graph/tensor.js';
 import { broadcastShape, broadcastStrides, graphOf, OpError, requireDtype, requireRank } from './common.js';
 import { add, contiguous, expandCopy } from './elementwise.js';
 import { reshape } from './view.js';
 import type { Fusable } from '../graph/fuse.js';
+import type { Gemm } from '../graph/group.js';
 
 /** A quantized matmul family (issue 4 registers W4A16 / W8A8 here): y [M, N] = x [M, K] @ dequant(w)^T. */
 /** pc.buf(w) holds the packed codes; pc.buf(q.scales) / pc.buf(q.zeros) the rest (src/quant/layout.ts). */
@@ -100,9 +101,6 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const A = prep(a, M, K);
   const B = prep(b, K, N);
   const nb = numelOf(batch);
-  // An aligned offset is bound as a buffer range (Kernel.bind takes {buffer, offset}; planMatmulF32's
-  // parameters are typed GPUBuffer but only forwarded into the bindings).
-  const at = (pc: PlanContext, t: Tensor) => (t.offset ? ({ buffer: pc.buf(t), offset: 4 * t.offset } as unknown as GPUBuffer) : pc.buf(t));
   // The executor may fuse an add of the product into this dispatch (src/graph/fuse.ts): it replans with an addend.
   const fuse: Fusable = {
     inputs: [A.x, B.x],
@@ -110,9 +108,33 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       await planMatmulF32(pc.ctx, at(pc, A.x), at(pc, B.x), pc.buf(y), { M, N, K, transA: A.trans, transB: B.trans, batch: nb, strideA: A.stride, strideB: B.stride, strideC: M * N, addend }),
     ],
   };
-  const node = g.addNode('matmul', [A.x, B.x], [{ shape: [...batch, M, N] }], { M, N, K, fuse }, (pc) => fuse.plan(pc, node.outputs));
+  // Batch 1: the executor may also run it in one dispatch with products sharing an operand (src/graph/group.ts).
+  const gemm: Gemm | undefined = nb === 1 ? { a: A.x, b: B.x, M, N, K, transA: A.trans, transB: B.trans, can: canGroupMatmulF32, plan: planGemmGroup } : undefined;
+  const node = g.addNode('matmul', [A.x, B.x], [{ shape: [...batch, M, N] }], { M, N, K, fuse, ...(gemm ? { gemm } : {}) }, (pc) => fuse.plan(pc, node.outputs));
   return node.outputs[0];
 }
+
+// An aligned offset is bound as a buffer range (Kernel.bind takes {buffer, offset}; planMatmulF32's
+// parameters are typed GPUBuffer but only forwarded into the bindings).
+const at = (pc: PlanContext, t: Tensor) => (t.offset ? ({ buffer: pc.buf(t), offset: 4 * t.offset } as unknown as GPUBuffer) : pc.buf(t));
+
+/** A group of batch-1 products in one dispatch (Gemm.plan): the shared operand bound once. */
+const planGemmGroup: Gemm['plan'] = (pc, kind, gemms, outputs, addend) => {
+  const a0 = at(pc, gemms[0].a);
+  const b0 = at(pc, gemms[0].b);
+  const c0 = pc.buf(outputs[0]);
+  const products = gemms.map((g, i) => ({
+    a: kind === 'shareA' ? a0 : at(pc, g.a),
+    b: kind === 'shareB' ? b0 : at(pc, g.b),
+    c: kind === 'sum' ? c0 : pc.buf(outputs[i]),
+    M: g.M,
+    N: g.N,
+    K: g.K,
+    transA: g.transA,
+    transB: g.transB,
+  }));
+  return planMatmulF32Group(pc.ctx, kind, products, { addend: addend && pc.buf(addend) });
+};
 
 function quantMatmul(a: Tensor, w: Tensor): Tensor {
   const inputs = [a, w];

@@ -1,9 +1,12 @@
-// The executor's fusion of an add into the matmul or norm backward before it (src/graph/fuse.ts): each graph compiled fused and unfused ({ fuse: false }) on the
-// same inputs; the outputs and gradients bit for bit equal (the fused kernel rounds the sum once, as the add does),
-// the dispatches counted, and the pairs that must not fuse left alone (a product read twice, a product read after the
-// run, a broadcast add).
+// The executor's fusion of an add into the matmul or norm backward before it (src/graph/fuse.ts), and its grouping of
+// products that share an operand (src/graph/group.ts, where the adapter's f32 matmul shape is 'rows'): each graph
+// compiled fused and unfused ({ fuse: false }) on the same inputs; the outputs and gradients bit for bit equal (the
+// fused kernel rounds the sum once, as the add does; a group runs each product's own fma sequence and sums in the
+// chain's order), the dispatches counted, and the pairs that must not fuse left alone (a product read twice, a
+// product read after the run, a broadcast add).
 import type { GpuContext } from '../../src/gpu/context.js';
 import { Graph } from '../../src/graph/graph.js';
+import { canGroupMatmulF32 } from '../../src/kernels/matmul.js';
 import type { Tensor } from '../../src/graph/tensor.js';
 import * as op from '../../src/ops/index.js';
 import { randomF32 } from '../../src/ref/random.js';
@@ -14,8 +17,10 @@ interface FuseCase {
   shapes: number[][];
   /** The graph's value, and extra tensors to read after the run (they must not be fused away). */
   build: (x: Tensor[]) => { y: Tensor; keep?: Tensor[] };
-  /** Dispatches the fusion saves, forward and backward together. */
+  /** Dispatches the fusion of adds saves, forward and backward together. */
   saves: number;
+  /** And the grouping of products, on adapters whose f32 matmul shape groups them (rows of 9 or more here). */
+  grouped?: number;
   /** Forward only (no gradients taken). */
   forwardOnly?: boolean;
   rowReduce?: 'invocation' | 'workgroup';
@@ -47,7 +52,8 @@ function fuseCase(c: FuseCase): GpuCase {
       }
       const [fused, plain] = results;
       fused.forEach((v, k) => v.forEach((x, i) => assert(Object.is(x, plain[k][i]), `output ${k} element ${i}: fused ${x}, unfused ${plain[k][i]}`)));
-      assert(dispatches[1] - dispatches[0] === c.saves, `dispatches ${dispatches[1]} unfused -> ${dispatches[0]} fused: saved ${dispatches[1] - dispatches[0]}, expected ${c.saves}`);
+      const saves = c.saves + (canGroupMatmulF32(ctx, 'sum', 2, 9) ? (c.grouped ?? 0) : 0);
+      assert(dispatches[1] - dispatches[0] === saves, `dispatches ${dispatches[1]} unfused -> ${dispatches[0]} fused: saved ${dispatches[1] - dispatches[0]}, expected ${saves}`);
       return `dispatches ${dispatches[1]} -> ${dispatches[0]}; ${fused.length} outputs bit for bit equal`;
     },
   };
@@ -56,12 +62,47 @@ function fuseCase(c: FuseCase): GpuCase {
 const CASES_LIST: FuseCase[] = [
   // A residual Linear: y = r + x W^T. Forward add fused; backward dx = dy W (+ nothing: x feeds one matmul).
   { name: 'residual add after a Linear', shapes: [[6, 5], [7, 5], [6, 7]], build: ([x, w, r]) => ({ y: op.add(r, op.matmul(x, op.transpose(w))) }), saves: 1 },
-  // One input into three matmuls (q, k, v): the backward sums three dX, two adds fused.
+  // One input into three matmuls (q, k, v): the backward sums three dX, two adds fused; grouped, the three products
+  // are one dispatch, their weight gradients one, and the summed dX one.
   {
     name: 'one input into three products (q, k, v), gradients summed',
     shapes: [[9, 8], [4, 8], [3, 8], [3, 8]],
     build: ([x, a, b, c]) => ({ y: op.concat([op.matmul(x, op.transpose(a)), op.matmul(x, op.transpose(b)), op.matmul(x, op.transpose(c))], 1) }),
     saves: 2,
+    grouped: 6,
+  },
+  // Two (gate, up): one of each two.
+  {
+    name: 'one input into two products (gate, up)',
+    shapes: [[10, 8], [12, 8], [12, 8]],
+    build: ([x, a, b]) => ({ y: op.mul(op.matmul(x, op.transpose(a)), op.matmul(x, op.transpose(b))) }),
+    saves: 1,
+    grouped: 3,
+  },
+  // As QAT orders them: each weight transformed just before its product, and a node reading q and k (RoPE) before
+  // v's product: the group runs once every weight is made (the transforms move before it), the reader after it.
+  {
+    name: 'three products with their weights made between them and a reader of two before the third',
+    shapes: [[9, 8], [4, 8], [4, 8], [4, 8]],
+    build: ([x, a, b, c]) => {
+      const q = op.matmul(x, op.transpose(op.mul(a, a)));
+      const k = op.matmul(x, op.transpose(op.mul(b, b)));
+      const qk = op.mul(q, k);
+      const v = op.matmul(x, op.transpose(op.mul(c, c)));
+      return { y: op.concat([qk, v], 1) };
+    },
+    saves: 2,
+    // v's output gradient is a slice of concat's, copied dense in the other layout: its weight gradient reads dY
+    // untransposed and stays alone, k's and q's are one group: 2 saved forward, 2 on the summed dX, 1 on those.
+    grouped: 5,
+  },
+  // Four products of one input: a group of three and one alone (a group holds at most three).
+  {
+    name: 'four products of one input',
+    shapes: [[9, 8], [4, 8], [3, 8], [3, 8], [5, 8]],
+    build: ([x, a, b, c, d]) => ({ y: op.concat([a, b, c, d].map((w) => op.matmul(x, op.transpose(w))), 1) }),
+    saves: 3,
+    grouped: 6,
   },
   // Batched products added (attention-like [B, T, T] @ [B, T, D] + a tensor of the same shape).
   { name: 'batched product + a tensor of its shape', shapes: [[2, 5, 5], [2, 5, 3], [2, 5, 3]], build: ([p, v, r]) => ({ y: op.add(op.matmul(p, v), r) }), saves: 1 },
@@ -80,6 +121,7 @@ const CASES_LIST: FuseCase[] = [
       return { y: op.add(op.add(op.add(p, r), op.mul(p, r)), op.add(op.add(q, r), op.add(s, b))), keep: [q] };
     },
     saves: 0,
+    grouped: 2, // the three products of x and w (one of them kept) are one dispatch
     forwardOnly: true,
   },
 ];
