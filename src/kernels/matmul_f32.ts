@@ -69,6 +69,24 @@ export function f32Variant(ctx: GpuContext, s: Pick<MatmulF32Shape, 'M' | 'varia
   return t.shape;
 }
 
+/**
+ * The 'rows' workgroup for products of `shapes` at `rows` x `cols` an invocation: of the tuning's [x, y] and the
+ * shapes with the same invocations made narrower along x (powers of two), the one that launches the fewest
+ * workgroups, the tuning's on a tie: a narrow product (N = 32 at 16 columns: 2 of 8 along x) then leaves no
+ * invocation idle.
+ */
+export function rowsWorkgroup(wg: readonly [number, number], shapes: readonly { M: number; N: number }[], rows: number, cols: number): [number, number] {
+  const total = wg[0] * wg[1];
+  let best: [number, number] = [wg[0], wg[1]];
+  let bestCost = Infinity;
+  for (let x = wg[0]; x >= 1; x >>= 1) {
+    const y = total / x;
+    const cost = shapes.reduce((c, s) => c + Math.ceil(s.N / (cols * x)) * Math.ceil(s.M / (rows * y)), 0);
+    if (cost < bestCost) [best, bestCost] = [[x, y], cost];
+  }
+  return best;
+}
+
 export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: MatmulF32Shape): Promise<Dispatch> {
   const { M, N, K } = s;
   const batch = s.batch ?? 1;
@@ -106,8 +124,9 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
     const rows = s.rows ?? (small ? 4 : t.rowsM);
     checkShape('matmul_f32', 'rows', rows === 4 || rows === 8, `rows=${rows} must be 4 or 8`);
     const defines = { ...bDefines, TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec, B_VEC: bVec, C_VEC: cVec, COLS: cols, ROWS: rows, ROWS8: rows === 8, G1: cols >= 8, G2: cols >= 12, G3: cols >= 16 };
-    const kernel = await getKernel(ctx, MATMUL_F32_ROWS, defines, { WG_X: t.rowsWG[0], WG_Y: t.rowsWG[1] });
-    return { kernel, args, workgroups: [Math.ceil(N / (cols * t.rowsWG[0])), Math.ceil(M / (rows * t.rowsWG[1])), batch] };
+    const [wgX, wgY] = rowsWorkgroup(t.rowsWG, [{ M, N }], rows, cols);
+    const kernel = await getKernel(ctx, MATMUL_F32_ROWS, defines, { WG_X: wgX, WG_Y: wgY });
+    return { kernel, args, workgroups: [Math.ceil(N / (cols * wgX)), Math.ceil(M / (rows * wgY)), batch] };
   }
   const tiled = variant === 'tiled';
   const block = variant === 'block4';
@@ -145,19 +164,21 @@ export interface MatmulF32Product {
 const groupStorage = (_kind: MatmulGroupKind, count: number, addend: boolean) => 2 * count + 1 + (addend ? 1 : 0);
 
 /**
- * Whether the adapter runs `count` products of this kind in one dispatch: the 'rows' shape (the grouped kernel is
- * that shape's; other shapes run one dispatch a product), 2 or 3 products, and the storage bindings within the limit.
+ * Whether the adapter runs `count` products of this kind in one dispatch: its f32 shape for M rows is 'rows' or
+ * 'tiled' (the shapes with GROUP variants), 2 or 3 products, and the storage bindings within the limit.
  */
 export function canGroupMatmulF32(ctx: GpuContext, kind: MatmulGroupKind, count: number, M: number, addend = false): boolean {
-  return count >= 2 && count <= 3 && (kind === 'sum' || !addend) && f32Variant(ctx, { M }) === 'rows' && groupStorage(kind, count, addend) <= ctx.limits.maxStorageBuffersPerShaderStage;
+  const v = f32Variant(ctx, { M });
+  return count >= 2 && count <= 3 && (kind === 'sum' || !addend) && (v === 'rows' || v === 'tiled') && groupStorage(kind, count, addend) <= ctx.limits.maxStorageBuffersPerShaderStage;
 }
 
 /**
- * Two or three f32 products in one dispatch of the 'rows' kernel (see MatmulGroupKind; it runs on any adapter,
- * canGroupMatmulF32 says where it is the adapter's shape); bad groups are refused naming the product and field at fault. For 'shareA' / 'shareB' whose grid would pass the adapter's
+ * Two or three f32 products in one dispatch of the 'rows' or the 'tiled' kernel (see MatmulGroupKind; `variant`,
+ * default the adapter's shape where it is one of the two, else 'rows'; both run on any adapter); bad groups are
+ * refused naming the product and field at fault. For 'shareA' / 'shareB' whose grid would pass the adapter's
  * maxComputeWorkgroupsPerDimension, one dispatch a product.
  */
-export async function planMatmulF32Group(ctx: GpuContext, kind: MatmulGroupKind, ps: readonly MatmulF32Product[], o: { addend?: GPUBuffer; cols?: number; rows?: number } = {}): Promise<Dispatch[]> {
+export async function planMatmulF32Group(ctx: GpuContext, kind: MatmulGroupKind, ps: readonly MatmulF32Product[], o: { addend?: GPUBuffer; variant?: 'rows' | 'tiled'; cols?: number; rows?: number } = {}): Promise<Dispatch[]> {
   const G = ps.length;
   checkShape('matmul_f32_group', 'products', G === 2 || G === 3, `${G} products: a group has 2 or 3`);
   ps.forEach((p, i) => {
@@ -171,39 +192,39 @@ export async function planMatmulF32Group(ctx: GpuContext, kind: MatmulGroupKind,
   });
   checkShape('matmul_f32_group', 'addend', !o.addend || kind === 'sum', `an addend takes a 'sum' group, not '${kind}'`);
   const Mmax = Math.max(...ps.map((p) => p.M));
+  checkShape('matmul_f32_group', 'variant', o.variant === undefined || o.variant === 'rows' || o.variant === 'tiled', `'${o.variant}' is not 'rows' or 'tiled'`);
+  const variant = o.variant ?? (f32Variant(ctx, { M: Mmax }) === 'tiled' ? 'tiled' : 'rows');
   const storage = groupStorage(kind, G, !!o.addend);
   checkShape('matmul_f32_group', 'bindings', storage <= ctx.limits.maxStorageBuffersPerShaderStage, `${storage} storage buffers, over the adapter's maxStorageBuffersPerShaderStage (${ctx.limits.maxStorageBuffersPerShaderStage})`);
   const t = tuningFor(ctx).matmulF32;
-  const small = Mmax <= t.smallM;
-  const cols = o.cols ?? (small ? t.smallCols : t.rowsCols);
-  const rows = o.rows ?? (small ? 4 : t.rowsM);
-  const [wgX, wgY] = t.rowsWG;
-  const grid = ps.map((p) => [Math.ceil(p.N / (cols * wgX)), Math.ceil(p.M / (rows * wgY))]);
+  const { transA, transB } = ps[0];
+  const group = { ACCUM: !!o.addend, GROUP: true, GROUP3: G === 3, GROUP_A: kind === 'shareA', GROUP_B: kind === 'shareB', GROUP_SUM: kind === 'sum', TRANS_A: !!transA, TRANS_B: !!transB };
+  let def: KernelDef;
+  let defines: Record<string, boolean | number>;
+  let overrides: Record<string, number>;
+  let per: [number, number]; // outputs a workgroup covers along N, M
+  if (variant === 'tiled') {
+    [def, defines, overrides, per] = [MATMUL_F32, { ...group, TILED: true }, { WG_X: t.wgX, WG_Y: t.wgY, BK: t.bk }, [t.wgX * 4, t.wgY * 4]];
+  } else {
+    const small = Mmax <= t.smallM;
+    const cols = o.cols ?? (small ? t.smallCols : t.rowsCols);
+    const rows = o.rows ?? (small ? 4 : t.rowsM);
+    const [wgX, wgY] = rowsWorkgroup(t.rowsWG, ps, rows, cols);
+    const vec = {
+      A_VEC: ps.every((p) => (transA ? p.M : p.K) % 4 === 0),
+      B_VEC: ps.every((p) => (transB ? p.K : p.N) % 4 === 0),
+      C_VEC: ps.every((p) => p.N % 4 === 0),
+    };
+    defines = { ...group, ...vec, COLS: cols, ROWS: rows, ROWS8: rows === 8, G1: cols >= 8, G2: cols >= 12, G3: cols >= 16 };
+    [def, overrides, per] = [MATMUL_F32_ROWS, { WG_X: wgX, WG_Y: wgY }, [cols * wgX, rows * wgY]];
+  }
+  const grid = ps.map((p) => [Math.ceil(p.N / per[0]), Math.ceil(p.M / per[1])]);
   const t0 = grid.map((_, i) => grid.slice(0, i).reduce((s, [x, y]) => s + x * y, 0));
   const total = t0[G - 1] + grid[G - 1][0] * grid[G - 1][1];
   if (kind !== 'sum' && total > ctx.limits.maxComputeWorkgroupsPerDimension) {
-    return Promise.all(ps.map((p) => planMatmulF32(ctx, p.a, p.b, p.c, { M: p.M, N: p.N, K: p.K, transA: p.transA, transB: p.transB, variant: 'rows', cols, rows })));
+    const knobs = variant === 'tiled' ? { variant } : { variant, cols: defines.COLS as number, rows: defines.ROWS as number };
+    return Promise.all(ps.map((p) => planMatmulF32(ctx, p.a, p.b, p.c, { M: p.M, N: p.N, K: p.K, transA: p.transA, transB: p.transB, ...knobs })));
   }
-  const { transA, transB } = ps[0];
-  const defines = {
-    TRANS_A: !!transA,
-    TRANS_B: !!transB,
-    A_VEC: ps.every((p) => (transA ? p.M : p.K) % 4 === 0),
-    B_VEC: ps.every((p) => (transB ? p.K : p.N) % 4 === 0),
-    C_VEC: ps.every((p) => p.N % 4 === 0),
-    COLS: cols,
-    ROWS: rows,
-    ROWS8: rows === 8,
-    G1: cols >= 8,
-    G2: cols >= 12,
-    G3: cols >= 16,
-    ACCUM: !!o.addend,
-    GROUP: true,
-    GROUP3: G === 3,
-    GROUP_A: kind === 'shareA',
-    GROUP_B: kind === 'shareB',
-    GROUP_SUM: kind === 'sum',
-  };
   const params: Record<string, number> = {};
   const bindings: Record<string, GPUBuffer> = o.addend ? { addend: o.addend } : {};
   const expect: Record<string, number> = o.addend ? { addend: 4 * ps[0].M * ps[0].N } : {};
@@ -216,7 +237,7 @@ export async function planMatmulF32Group(ctx: GpuContext, kind: MatmulGroupKind,
     if (own.b) Object.assign(bindings, { [`b${s}`]: p.b }) && (expect[`b${s}`] = 4 * p.K * p.N);
     if (own.c) Object.assign(bindings, { [`c${s}`]: p.c }) && (expect[`c${s}`] = 4 * p.M * p.N);
   });
-  const kernel = await getKernel(ctx, MATMUL_F32_ROWS, defines, { WG_X: wgX, WG_Y: wgY });
+  const kernel = await getKernel(ctx, def, defines, overrides);
   const workgroups: [number, number, number] = kind === 'sum' ? [grid[0][0], grid[0][1], 1] : [total, 1, 1];
   return [{ kernel, args: { bindings, params, expect }, workgroups }];
 }

@@ -7,6 +7,7 @@
 import type { GpuContext } from '../../src/gpu/context.js';
 import { Graph } from '../../src/graph/graph.js';
 import { canGroupMatmulF32 } from '../../src/kernels/matmul.js';
+import { setTuningOverride, tuningOverride } from '../../src/kernels/tuning.js';
 import type { Tensor } from '../../src/graph/tensor.js';
 import * as op from '../../src/ops/index.js';
 import { randomF32 } from '../../src/ref/random.js';
@@ -24,39 +25,51 @@ interface FuseCase {
   /** Forward only (no gradients taken). */
   forwardOnly?: boolean;
   rowReduce?: 'invocation' | 'workgroup';
+  /** Run with the f32 matmul's shape forced (the tuning override), e.g. GPUs' 'tiled'. */
+  f32Shape?: 'tiled';
 }
 
 function fuseCase(c: FuseCase): GpuCase {
   return {
-    name: `fusion: ${c.name}${c.rowReduce ? ` [${c.rowReduce} per row]` : ''}`,
+    name: `fusion: ${c.name}${c.rowReduce ? ` [${c.rowReduce} per row]` : ''}${c.f32Shape ? ` [${c.f32Shape} f32 matmul]` : ''}`,
     async run(ctx: GpuContext) {
-      const results: Float32Array[][] = [];
-      const dispatches: number[] = [];
-      for (const fuse of [true, false]) {
-        const g = new Graph(ctx, c.name, { fuse, rowReduce: c.rowReduce });
-        try {
-          const ins = c.shapes.map((s, k) => g.input(`in${k}`, s, 'f32', { requiresGrad: !c.forwardOnly }));
-          const { y, keep = [] } = c.build(ins);
-          const R = g.constant(randomF32(y.numel, 99), y.shape);
-          const grads = c.forwardOnly ? null : g.backward(op.sum(op.mul(y, R)), ins);
-          const outs = [y, ...keep, ...(grads ? ins.map((t) => grads.get(t)!) : [])];
-          const exe = await g.compile({ outputs: outs });
-          const feeds: Record<string, Float32Array> = {};
-          c.shapes.forEach((s, k) => (feeds[`in${k}`] = randomF32(s.reduce((a, b) => a * b, 1), 50 + k, -2, 2)));
-          await exe.run(feeds);
-          results.push(await Promise.all(outs.map(async (t) => Float32Array.from(await exe.read(t)))));
-          dispatches.push(exe.stats.dispatchesPerRun);
-        } finally {
-          g.destroy();
-        }
+      const before = tuningOverride();
+      if (c.f32Shape) setTuningOverride({ ...before, matmulF32: { ...before?.matmulF32, shape: c.f32Shape } });
+      try {
+        return await compare(ctx, c);
+      } finally {
+        setTuningOverride(before);
       }
-      const [fused, plain] = results;
-      fused.forEach((v, k) => v.forEach((x, i) => assert(Object.is(x, plain[k][i]), `output ${k} element ${i}: fused ${x}, unfused ${plain[k][i]}`)));
-      const saves = c.saves + (canGroupMatmulF32(ctx, 'sum', 2, 9) ? (c.grouped ?? 0) : 0);
-      assert(dispatches[1] - dispatches[0] === saves, `dispatches ${dispatches[1]} unfused -> ${dispatches[0]} fused: saved ${dispatches[1] - dispatches[0]}, expected ${saves}`);
-      return `dispatches ${dispatches[1]} -> ${dispatches[0]}; ${fused.length} outputs bit for bit equal`;
     },
   };
+}
+
+async function compare(ctx: GpuContext, c: FuseCase): Promise<string> {
+  const results: Float32Array[][] = [];
+  const dispatches: number[] = [];
+  for (const fuse of [true, false]) {
+    const g = new Graph(ctx, c.name, { fuse, rowReduce: c.rowReduce });
+    try {
+      const ins = c.shapes.map((s, k) => g.input(`in${k}`, s, 'f32', { requiresGrad: !c.forwardOnly }));
+      const { y, keep = [] } = c.build(ins);
+      const R = g.constant(randomF32(y.numel, 99), y.shape);
+      const grads = c.forwardOnly ? null : g.backward(op.sum(op.mul(y, R)), ins);
+      const outs = [y, ...keep, ...(grads ? ins.map((t) => grads.get(t)!) : [])];
+      const exe = await g.compile({ outputs: outs });
+      const feeds: Record<string, Float32Array> = {};
+      c.shapes.forEach((s, k) => (feeds[`in${k}`] = randomF32(s.reduce((a, b) => a * b, 1), 50 + k, -2, 2)));
+      await exe.run(feeds);
+      results.push(await Promise.all(outs.map(async (t) => Float32Array.from(await exe.read(t)))));
+      dispatches.push(exe.stats.dispatchesPerRun);
+    } finally {
+      g.destroy();
+    }
+  }
+  const [fused, plain] = results;
+  fused.forEach((v, k) => v.forEach((x, i) => assert(Object.is(x, plain[k][i]), `output ${k} element ${i}: fused ${x}, unfused ${plain[k][i]}`)));
+  const saves = c.saves + (canGroupMatmulF32(ctx, 'sum', 2, 9) ? (c.grouped ?? 0) : 0);
+  assert(dispatches[1] - dispatches[0] === saves, `dispatches ${dispatches[1]} unfused -> ${dispatches[0]} fused: saved ${dispatches[1] - dispatches[0]}, expected ${saves}`);
+  return `dispatches ${dispatches[1]} -> ${dispatches[0]}; ${fused.length} outputs bit for bit equal`;
 }
 
 const CASES_LIST: FuseCase[] = [
@@ -128,6 +141,8 @@ const CASES_LIST: FuseCase[] = [
 
 export const CASES: GpuCase[] = [
   ...CASES_LIST.map(fuseCase),
+  // Grouping on the tiled shape (GPUs' pick).
+  ...CASES_LIST.filter((c) => c.grouped && c.name.includes('products')).map((c) => fuseCase({ ...c, f32Shape: 'tiled' })),
   // The norms' backward in both row shapes.
   ...CASES_LIST.filter((c) => c.name.startsWith('pre-norm')).flatMap((c) => (['invocation', 'workgroup'] as const).map((rowReduce) => fuseCase({ ...c, rowReduce }))),
 ];

@@ -25,9 +25,11 @@ interface GroupCase {
   rows: 4 | 8;
   cols: 4 | 8 | 12 | 16;
   addend?: boolean;
+  /** The 'tiled' shape (GPUs' pick) instead of 'rows' (rows and cols then unused). */
+  tiled?: boolean;
 }
 
-const tag = (g: GroupCase) => `${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'} r${g.rows} c${g.cols} ${g.shapes.map((s) => `${s.M}x${s.N}x${s.K}`).join(' + ')}${g.addend ? ' + addend' : ''}`;
+const tag = (g: GroupCase) => `${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'} ${g.tiled ? 'tiled' : `r${g.rows} c${g.cols}`} ${g.shapes.map((s) => `${s.M}x${s.N}x${s.K}`).join(' + ')}${g.addend ? ' + addend' : ''}`;
 
 function groupCase(g: GroupCase): GpuCase {
   return {
@@ -51,11 +53,12 @@ function groupCase(g: GroupCase): GpuCase {
         const r = g.addend ? randomF32(cLen(s0), 60) : null;
         const R = r ? buf(r, 'addend') : undefined;
         const products: MatmulF32Product[] = g.shapes.map((s, i) => ({ ...s, a: pick(A, i), b: pick(B, i), c: pick(C, i), transA: g.transA, transB: g.transB }));
-        const planned = await planMatmulF32Group(ctx, g.kind, products, { addend: R, rows: g.rows, cols: g.cols });
+        const shape = g.tiled ? { variant: 'tiled' as const } : { variant: 'rows' as const, rows: g.rows, cols: g.cols };
+        const planned = await planMatmulF32Group(ctx, g.kind, products, { addend: R, ...shape });
         assert(planned.length === 1, `${planned.length} dispatches, want one`);
         await runDispatch(planned[0]);
         const msgs: string[] = [];
-        const opt = { transA: g.transA, transB: g.transB, variant: 'rows' as const, rows: g.rows, cols: g.cols };
+        const opt = { transA: g.transA, transB: g.transB, ...shape };
         if (g.kind === 'sum') {
           // One dispatch a product, each adding the chain so far (R first): the executor's unfused schedule.
           let prev = R;
@@ -101,6 +104,13 @@ function check(r: { ok: boolean; message: string }): string {
   return r.message;
 }
 
+// Grouped products on the tiled shape: products of several workgroups each, odd shapes, a sum with an addend.
+const TILED: GroupCase[] = [
+  { kind: 'shareA', transB: true, rows: 4, cols: 4, tiled: true, shapes: [{ M: 70, N: 130, K: 40 }, { M: 70, N: 65, K: 40 }, { M: 70, N: 9, K: 40 }] },
+  { kind: 'shareB', transA: true, rows: 4, cols: 4, tiled: true, shapes: [{ M: 37, N: 80, K: 19 }, { M: 70, N: 80, K: 19 }] },
+  { kind: 'sum', rows: 4, cols: 4, tiled: true, addend: true, shapes: [{ M: 67, N: 70, K: 6 }, { M: 67, N: 70, K: 33 }, { M: 67, N: 70, K: 1 }] },
+];
+
 // Training's three products of a Llama layer at batch 2 x 8 tokens, dim 16, q 16 / k, v 8 (GQA), SwiGLU 24; and odd shapes.
 const CASES_TABLE: GroupCase[] = [
   // x [M, K] times W_s^T (W_s [N_s, K]): q, k, v.
@@ -123,6 +133,7 @@ const CASES_TABLE: GroupCase[] = [
 
 export const CASES: GpuCase[] = [
   ...CASES_TABLE.map(groupCase),
+  ...TILED.map(groupCase),
   {
     name: 'matmul_f32 group refuses 1 or 4 products, an unshared operand, mixed layouts and an addend outside a sum',
     async run(ctx) {
