@@ -2,7 +2,8 @@
 // 128 and of a small pre-norm transformer block (causal self-attention as a composition), run through the
 // executor. Reports dispatches and submits per step, bytes allocated (with and without liveness reuse), ms per
 // step, and the executor's CPU encode time separately from GPU time. The optimizer is plain SGD written as
-// graph ops (w <- w - lr * g) until the AdamW kernels land. Prints tables; asserts nothing about time.
+// graph ops (w <- w - lr * g), so the step measures the graph alone (AdamW's kernels, src/train/optimizer.ts, run
+// outside the graph and are timed by bench/lm-train-step.ts). Prints tables; asserts nothing about time.
 import type { GpuContext } from '../src/gpu/context.js';
 import { summarize } from '../src/gpu/timing.js';
 import { Graph } from '../src/graph/graph.js';
@@ -166,7 +167,7 @@ export function formatReports(ctx: GpuContext, rs: StepReport[]): string {
   const a = ctx.info;
   const lines = [
     `adapter: ${a.vendor} ${a.architecture} ${a.description} (${a.runtime})${a.isFallback ? ' — SwiftShader/CPU fallback: a correctness vehicle, not a GPU figure' : ''}`,
-    'optimizer: plain SGD as graph ops (w <- w - lr*g), until the AdamW kernels land',
+    'optimizer: plain SGD as graph ops (w <- w - lr*g): the graph alone (AdamW: bench/lm-train-step.ts)',
     '',
   ];
   for (const r of rs) {
