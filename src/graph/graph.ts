@@ -25,9 +25,12 @@ export interface GraphOptions {
   rowReduce?: 'invocation' | 'workgroup';
   /** Elements per invocation of the strided elementwise kernel (default: the adapter's tuning, elementwiseRun). */
   elementwiseRun?: number;
-  /** Compile-time fusion of an f32 matmul and the add of its product (src/graph/fuse.ts), and grouping of products
-   *  that share an operand into one dispatch (src/graph/group.ts); default true. */
+  /** Compile-time fusion of an f32 matmul and the add of its product (src/graph/fuse.ts); default true. false also
+   *  turns grouping off. */
   fuse?: boolean;
+  /** Products that share an operand as one dispatch (src/graph/group.ts; with fuse on); default: the adapter's
+   *  tuning (matmulF32.group: GPUs yes, SwiftShader no). */
+  group?: boolean;
 }
 
 export interface OutputSpec {

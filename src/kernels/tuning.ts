@@ -8,8 +8,9 @@ export interface Tuning {
    * f32 matmul (src/kernels/matmul.ts F32Variant): 'tiled' (GPUs: (wgY*4) x (wgX*4) tiles, BK deep), 'rows' (CPU
    * adapters: 4 rows x rowsCols columns per invocation, workgroups of rowsWG invocations) or 'block4' (4x4 outputs per
    * invocation from M = 3, one output below; workgroup wgX x wgY). 'rows' up to M = smallM: 4 rows x smallCols.
+   * group: a graph runs products that share an operand as one dispatch (src/graph/group.ts).
    */
-  matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; rowsCols: 4 | 8 | 12 | 16; rowsM: 4 | 8; rowsWG: [number, number]; smallM: number; smallCols: 4 | 8 | 12 | 16 };
+  matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; rowsCols: 4 | 8 | 12 | 16; rowsM: 4 | 8; rowsWG: [number, number]; smallM: number; smallCols: 4 | 8 | 12 | 16; group: boolean };
   elementwiseWG: number;
   /**
    * Adjacent elements one invocation of the strided elementwise kernel (shaders/ops/ew.wgsl) writes: 1 on GPUs (neighbours
@@ -64,7 +65,7 @@ interface Entry {
 // pattern (16-byte loads, x read once for 4 columns) is what any GPU's memory system rewards. Not yet measured on AMD,
 // Intel or Apple GPUs: `bench/gpu/gemv-sweep.sh` there gives the entry to add.
 const GPU_DEFAULT: Tuning = {
-  matmulF32: { shape: 'tiled', wgX: 16, wgY: 16, bk: 16, rowsCols: 8, rowsM: 4, rowsWG: [8, 2], smallM: 4, smallCols: 8 },
+  matmulF32: { shape: 'tiled', wgX: 16, wgY: 16, bk: 16, rowsCols: 8, rowsM: 4, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: true },
   elementwiseWG: 256,
   elementwiseRun: 1,
   optimizer: { run: 1, normElems: 4 },
@@ -87,8 +88,9 @@ const TABLE: Entry[] = [
     tuning: {
       // f32 matmul: 8 rows x 16 columns per invocation (bench/README.md, "f32 matmul"): each loaded value of A feeds
       // 16 products, of B 8, with 16-byte loads along K or N, no barriers. Up to M = 4 (decode), 4 rows x 8 columns:
-      // 1x1024x1024 ran 2x faster than with 8 x 16, whose rows past M are computed and dropped.
-      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 16, rowsM: 8, rowsWG: [8, 2], smallM: 4, smallCols: 8 },
+      // 1x1024x1024 ran 2x faster than with 8 x 16, whose rows past M are computed and dropped. Grouped products
+      // off: one grouped dispatch ran 1.2-1.4x slower than its products' own dispatches here (docs/lm-qat.md).
+      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 16, rowsM: 8, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: false },
       elementwiseWG: 64,
       // An add of two [512, 64] tensors (the language model's gradient fan-in), alone: 2.0 ms with one element an
       // invocation (and its coordinates from 8 divisions), 0.72 ms with runs of 8 (bench/lm-train-step.ts's profile).
@@ -168,6 +170,7 @@ const MATMULF32_FIELDS: Record<keyof Tuning['matmulF32'], (v: unknown) => boolea
   rowsWG: (v) => Array.isArray(v) && v.length === 2 && v.every(pow2) && v[0] * v[1] <= 256,
   smallM: (v) => Number.isInteger(v) && (v as number) >= 0,
   smallCols: (v) => v === 4 || v === 8 || v === 12 || v === 16,
+  group: (v) => typeof v === 'boolean',
 };
 
 function pow2(v: unknown): boolean {

@@ -1,6 +1,6 @@
 // The executor's fusion of an add into the matmul or norm backward before it (src/graph/fuse.ts), and its grouping of
-// products that share an operand (src/graph/group.ts, where the adapter's f32 matmul shape is 'rows'): each graph
-// compiled fused and unfused ({ fuse: false }) on the same inputs; the outputs and gradients bit for bit equal (the
+// products that share an operand (src/graph/group.ts; forced on here, { group: true }, where the adapter's f32 shape
+// has grouped variants): each graph compiled fused and unfused ({ fuse: false }) on the same inputs; the outputs and gradients bit for bit equal (the
 // fused kernel rounds the sum once, as the add does; a group runs each product's own fma sequence and sums in the
 // chain's order), the dispatches counted, and the pairs that must not fuse left alone (a product read twice, a
 // product read after the run, a broadcast add).
@@ -20,7 +20,7 @@ interface FuseCase {
   build: (x: Tensor[]) => { y: Tensor; keep?: Tensor[] };
   /** Dispatches the fusion of adds saves, forward and backward together. */
   saves: number;
-  /** And the grouping of products, on adapters whose f32 matmul shape groups them (rows of 9 or more here). */
+  /** And the grouping of products, where the adapter's f32 matmul shape for 9 rows groups them ('rows', 'tiled'). */
   grouped?: number;
   /** Forward only (no gradients taken). */
   forwardOnly?: boolean;
@@ -48,7 +48,7 @@ async function compare(ctx: GpuContext, c: FuseCase): Promise<string> {
   const results: Float32Array[][] = [];
   const dispatches: number[] = [];
   for (const fuse of [true, false]) {
-    const g = new Graph(ctx, c.name, { fuse, rowReduce: c.rowReduce });
+    const g = new Graph(ctx, c.name, { fuse, group: fuse, rowReduce: c.rowReduce });
     try {
       const ins = c.shapes.map((s, k) => g.input(`in${k}`, s, 'f32', { requiresGrad: !c.forwardOnly }));
       const { y, keep = [] } = c.build(ins);
