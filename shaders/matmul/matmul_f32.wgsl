@@ -19,41 +19,7 @@
 // out product after product along x (product s from workgroup t0_s in rows of nx_s), each running only its own
 // product's loop; a GROUP_SUM workgroup runs every product over its tile in turn. The loops' conditions are uniform
 // per workgroup, so the tiles' barriers stay in uniform control flow.
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  batch_a: u32,
-  batch_b: u32,
-  batch_c: u32,
-  ldc: u32, // row stride of C (N unless C is a column block of a wider matrix)
-  c0: u32,  // index of C[0, 0] in c (a column block's first column)
-#if GROUP
-  nx: u32,
-  M1: u32,
-  N1: u32,
-  K1: u32,
-  batch_a1: u32,
-  batch_b1: u32,
-  batch_c1: u32,
-  ldc1: u32,
-  c01: u32,
-  nx1: u32,
-  t01: u32,
-#endif
-#if GROUP3
-  M2: u32,
-  N2: u32,
-  K2: u32,
-  batch_a2: u32,
-  batch_b2: u32,
-  batch_c2: u32,
-  ldc2: u32,
-  c02: u32,
-  nx2: u32,
-  t02: u32,
-#endif
-}
+#include "common/matmul_f32_params.wgsl"
 
 override WG_X: u32 = 16;
 override WG_Y: u32 = 16;

@@ -27,41 +27,7 @@
 //              in the order separate dispatches with the ACCUM epilogue would sum it: the same bits)
 // A workgroup runs only its product's loop (a loop no invocation enters is skipped on SwiftShader, where an if
 // would run every branch under a mask).
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  batch_a: u32,
-  batch_b: u32,
-  batch_c: u32,
-  ldc: u32, // row stride of C (N unless C is a column block of a wider matrix)
-  c0: u32,  // index of C[0, 0] in c (a column block's first column)
-#if GROUP
-  nx: u32,  // GROUP_A / GROUP_B: workgroups along x of each product's grid (t0_s, its first, is t01 / t02 for 1 / 2)
-  M1: u32,
-  N1: u32,
-  K1: u32,
-  batch_a1: u32,
-  batch_b1: u32,
-  batch_c1: u32,
-  ldc1: u32,
-  c01: u32,
-  nx1: u32,
-  t01: u32,
-#endif
-#if GROUP3
-  M2: u32,
-  N2: u32,
-  K2: u32,
-  batch_a2: u32,
-  batch_b2: u32,
-  batch_c2: u32,
-  ldc2: u32,
-  c02: u32,
-  nx2: u32,
-  t02: u32,
-#endif
-}
+#include "common/matmul_f32_params.wgsl"
 
 const RC: u32 = {{COLS}}u; // adjacent output columns per invocation: 4 (g0), 8 (G1), 12 (G2) or 16 (G3)
 const RPI: u32 = {{ROWS}}u; // rows per invocation: 4, or 8 (ROWS8)
