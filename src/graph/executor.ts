@@ -123,8 +123,9 @@ export class Executable {
     }
     const roots = new Set([...outputs, ...updates.map(([, v]) => v)].map((t) => t.storage));
     const scheduled = [...need].sort((a, b) => a.id - b.id).filter((n) => n.plan);
+    const group = g.options.group ?? tuningFor(this.ctx).matmulF32.group;
     const fused = g.options.fuse === false ? scheduled : fuseAdds(scheduled, roots);
-    const order = g.options.fuse !== false && (g.options.group ?? tuningFor(this.ctx).matmulF32.group) ? groupGemms(fused, roots, this.ctx) : fused;
+    const order = g.options.fuse !== false && group ? groupGemms(fused, roots, this.ctx) : fused;
     // Liveness: the last step reading each temporary storage; roots live to the end.
     const def = new Map<Storage, number>();
     const last = new Map<Storage, number>();

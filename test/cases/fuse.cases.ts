@@ -1,9 +1,9 @@
 // The executor's fusion of an add into the matmul or norm backward before it (src/graph/fuse.ts), and its grouping of
 // products that share an operand (src/graph/group.ts; forced on here, { group: true }, where the adapter's f32 shape
-// has grouped variants): each graph compiled fused and unfused ({ fuse: false }) on the same inputs; the outputs and gradients bit for bit equal (the
-// fused kernel rounds the sum once, as the add does; a group runs each product's own fma sequence and sums in the
-// chain's order), the dispatches counted, and the pairs that must not fuse left alone (a product read twice, a
-// product read after the run, a broadcast add).
+// has grouped variants): each graph compiled fused and unfused ({ fuse: false }) on the same inputs; the outputs and
+// gradients bit for bit equal (the fused kernel rounds the sum once, as the add does; a group runs each product's
+// own fma sequence and sums in the chain's order), the dispatches counted, and the pairs that must not fuse left
+// alone (a product read twice, a product read after the run, a broadcast add).
 import type { GpuContext } from '../../src/gpu/context.js';
 import { Graph } from '../../src/graph/graph.js';
 import { canGroupMatmulF32 } from '../../src/kernels/matmul.js';
