@@ -3,7 +3,7 @@
 // for each bit width (W4 / W3 / W2, group 32) and each method (plain STE, LSQ, each with or without distillation
 // from the f32 model). Prints the share of the PTQ gap recovered and the QAT / f32 step-time ratio per row.
 //   npm run build && node dist/bench/lm-qat.js [--steps 300] [--bits 4,3,2] [--methods ste,lsq,ste+kd,lsq+kd,ste+kdb]
-//     [--runs 2:ste,2:lsq+kd,...] [--baseline EARLIER.json] [--lr 3e-4] [--batch 8] [--seq 64] [--val-windows 64] [--temperature 1] [--kd-weight 1] [--model F32.gguf] [--json FILE]
+//     [--runs 2:ste,2:lsq+kd,2:lsq=mse,...] [--lsq-init rule|mse] [--min-lr-ratio 0.1] [--baseline EARLIER.json] [--lr 3e-4] [--batch 8] [--seq 64] [--val-windows 64] [--temperature 1] [--kd-weight 1] [--model F32.gguf] [--json FILE]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +18,7 @@ import { Tokenizer } from '../src/tokenizer/index.js';
 const { values } = parseArgs({
   options: {
     steps: { type: 'string' }, bits: { type: 'string' }, methods: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' },
-    'val-windows': { type: 'string' }, model: { type: 'string' }, json: { type: 'string' }, temperature: { type: 'string' }, seed: { type: 'string' }, 'kd-weight': { type: 'string' }, runs: { type: 'string' }, baseline: { type: 'string' }, 'lsq-lr-scale': { type: 'string' },
+    'val-windows': { type: 'string' }, model: { type: 'string' }, json: { type: 'string' }, temperature: { type: 'string' }, seed: { type: 'string' }, 'kd-weight': { type: 'string' }, runs: { type: 'string' }, baseline: { type: 'string' }, 'lsq-lr-scale': { type: 'string' }, 'lsq-init': { type: 'string' }, 'min-lr-ratio': { type: 'string' },
   },
   strict: true,
 });
@@ -29,20 +29,20 @@ const modelPath = values.model ?? join(packageRoot(), 'demo/public/models/shakes
 const file = parseGgufFile(readFileSync(modelPath), modelPath);
 const model = llamaWeightsFromGguf(file);
 const data = textDataset(readFileSync(join(packageRoot(), 'demo/public/data/tinyshakespeare.txt'), 'utf8'), Tokenizer.fromGguf(file.metadata));
-const base = { steps, lr: Number(values.lr ?? 3e-4), batch: Number(values.batch ?? 8), seq: Number(values.seq ?? 64), seed: Number(values.seed ?? 0), valWindows: Number(values['val-windows'] ?? 64), warmupSteps: 0 };
+const base = { steps, lr: Number(values.lr ?? 3e-4), batch: Number(values.batch ?? 8), seq: Number(values.seq ?? 64), seed: Number(values.seed ?? 0), valWindows: Number(values['val-windows'] ?? 64), warmupSteps: 0, minLrRatio: Number(values['min-lr-ratio'] ?? 0.1) };
 const T = Number(values.temperature ?? 1);
 const kdWeight = Number(values['kd-weight'] ?? 1);
 
 const ctx = await createNodeContext();
 const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (SwiftShader)' : ''}`;
-console.log(`lm QAT bench: ${modelPath}, ${steps} steps of ${base.batch} x ${base.seq} at lr ${base.lr} (cosine to 10%), ${base.valWindows} validation windows, distillation T ${T} weight ${kdWeight}, ${adapter}`);
+console.log(`lm QAT bench: ${modelPath}, ${steps} steps of ${base.batch} x ${base.seq} at lr ${base.lr} (cosine to ${100 * base.minLrRatio}%), ${base.valWindows} validation windows, distillation T ${T} weight ${kdWeight}, ${adapter}`);
 const rows: Record<string, unknown>[] = [];
 // --baseline FILE: the f32 figures of an earlier run (its --json) with the same steps, lr, batch, seq, seed and windows.
 let f32: { start: number; after: number; ms: number } | null = null;
 let teacherWeights: LmQatOptions['teacherWeights'];
 if (values.baseline) {
   const prev = JSON.parse(readFileSync(values.baseline, 'utf8'));
-  for (const k of Object.keys(base) as (keyof typeof base)[]) if (prev[k] !== base[k]) throw new Error(`--baseline ${values.baseline}: its ${k} is ${prev[k]}, this run's ${base[k]}`);
+  for (const k of Object.keys(base) as (keyof typeof base)[]) if ((prev[k] ?? (k === 'minLrRatio' ? 0.1 : undefined)) !== base[k]) throw new Error(`--baseline ${values.baseline}: its ${k} is ${prev[k]}, this run's ${base[k]}`);
   const r0 = prev.rows[0];
   f32 = { start: r0.f32_start, after: r0.f32_after, ms: r0.ms_per_step_f32 };
 }
@@ -53,19 +53,21 @@ try {
   {
     for (const [bits, m] of runs) {
       // '+kd': distillation from the start model; '+kdb': from the f32 baseline after its N steps.
-      const [method, kd] = m.split('+') as ['ste' | 'lsq', string | undefined];
+      // 'lsq=mse': LSQ from the squared-error-minimising scales (else --lsq-init, default the torchao rule's).
+      const [mpart, kd] = m.split('+') as [string, string | undefined];
+      const [method, init = values['lsq-init'] ?? 'rule'] = mpart.split('=') as ['ste' | 'lsq', string?];
       const distill = kd === 'kd' || kd === 'kdb' ? { temperature: T, weight: kdWeight, teacher: kd === 'kdb' ? ('baseline' as const) : ('start' as const) } : false;
       const needBaseline = f32 === null || (kd === 'kdb' && !teacherWeights);
       const width = typeof bits === 'string' ? { format: bits as 'Q4_0' | 'Q8_0' } : { bits, group: 32 };
-      const o: LmQatOptions = { ...base, ...width, method, distill, lsqLrScale: Number(values['lsq-lr-scale'] ?? 1), baseline: needBaseline, teacherWeights: needBaseline ? undefined : teacherWeights };
+      const o: LmQatOptions = { ...base, ...width, method, ...(method === 'lsq' ? { lsqInit: init as 'rule' | 'mse' } : {}), distill, lsqLrScale: Number(values['lsq-lr-scale'] ?? 1), baseline: needBaseline, teacherWeights: needBaseline ? undefined : teacherWeights };
       const t0 = performance.now();
       const r = await qatLlama(ctx, model, data, o);
       if (!f32) f32 = { start: r.f32_start, after: r.f32_after, ms: r.ms_per_step_f32 };
       teacherWeights ??= r.f32Weights;
       const fig = { f32_start: f32.start, f32_after: f32.after, ptq: r.ptq, qat: r.qat };
-      const row = { bits, group: 32, method: m, ...fig, converted: r.converted, recovered: gapRecovered(fig), ms_per_step_f32: f32.ms, ms_per_step_qat: r.ms_per_step_qat, ratio: r.ms_per_step_qat / f32.ms, seconds: (performance.now() - t0) / 1000 };
+      const row = { bits, group: 32, method: m, ...fig, ptq_start: r.ptq_start, converted: r.converted, recovered: gapRecovered(fig), ms_per_step_f32: f32.ms, ms_per_step_qat: r.ms_per_step_qat, ratio: r.ms_per_step_qat / f32.ms, seconds: (performance.now() - t0) / 1000 };
       rows.push(row);
-      console.log(`${typeof bits === 'string' ? bits : `W${bits} g32`} ${m.padEnd(7)} f32 ${fig.f32_start.toFixed(4)} -> ${fig.f32_after.toFixed(4)}  PTQ ${r.ptq.toFixed(4)}  QAT ${r.qat.toFixed(4)}  converted ${r.converted.toFixed(4)}  recovered ${(100 * row.recovered).toFixed(1)}%  step ${r.ms_per_step_qat.toFixed(0)} ms (${row.ratio.toFixed(2)}x f32 ${f32.ms.toFixed(0)} ms)`);
+      console.log(`${typeof bits === 'string' ? bits : `W${bits} g32`} ${m.padEnd(7)} f32 ${fig.f32_start.toFixed(4)} -> ${fig.f32_after.toFixed(4)}  PTQ ${r.ptq.toFixed(4)}${r.ptq_start !== r.ptq ? ` (LSQ start ${r.ptq_start.toFixed(4)})` : ''}  QAT ${r.qat.toFixed(4)}  converted ${r.converted.toFixed(4)}  recovered ${(100 * row.recovered).toFixed(1)}%  step ${r.ms_per_step_qat.toFixed(0)} ms (${row.ratio.toFixed(2)}x f32 ${f32.ms.toFixed(0)} ms)`);
       if (values.json) writeFileSync(values.json, JSON.stringify({ adapter, model: modelPath, ...base, temperature: T, kdWeight, rows }, null, 2));
     }
   }

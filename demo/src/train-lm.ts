@@ -82,6 +82,8 @@ function options(): { o: LmQatOptions; fmt: (typeof FORMATS)[string] } {
   const o: LmQatOptions = {
     ...fmt.q,
     method: method === 'adaqat' ? 'ste' : method,
+    // LSQ from each group's least-squared-error scales, as `nibble lm qat` does by default (docs/lm-qat.md).
+    ...(method === 'lsq' ? { lsqInit: 'mse' as const } : {}),
     // AdaQAT starts from the format's bits and learns each layer's (Q4_0 or Q8_0 per layer in the file).
     ...(method === 'adaqat' ? { adaqat: { ...LM_ADAQAT_DEFAULTS } } : {}),
     distill: false,

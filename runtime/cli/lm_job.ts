@@ -82,7 +82,7 @@ export async function lmJob(argv: string[]): Promise<number> {
     const runs: { label: string; file: string; r: LmQatResult }[] = [];
     for (const [label, q, name, baseline] of [
       ['W4 g32 (Q4_0 rule)', { format: 'Q4_0', method: 'ste' }, 'shakespeare-qat-q4_0.gguf', true],
-      ['W2 g32', { bits: 2, group: 32, method: defaultMethod(2) }, 'shakespeare-qat-w2.gguf', false],
+      ['W2 g32', { bits: 2, group: 32, method: defaultMethod(2), ...(defaultMethod(2) === 'lsq' ? { lsqInit: QAT_DEFAULTS.lsqInit } : {}) }, 'shakespeare-qat-w2.gguf', false],
     ] as const) {
       const bar = values.json ? null : new ProgressBar();
       const o: LmQatOptions = { ...base, ...q, baseline, metadata: { ...tokenizerMetadata(file.metadata), 'general.name': gguf.str(`nibble Shakespeare, QAT ${label}, ${steps} steps`) } };

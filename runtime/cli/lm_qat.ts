@@ -25,17 +25,17 @@ import { writeAtomic } from './train.js';
 
 /**
  * nibble's best recipe (bench/lm-qat.ts, docs/lm-qat.md): what a user who passes only --bits gets. LSQ recovered
- * more of the gap at 2 bits (84% vs STE's 80%), STE at 3 and 4 bits (86% vs 81%, 67% vs 44%); distillation and
- * lr 1e-3 recovered less.
+ * more of the gap at 2 bits (84% vs STE's 80%; 87% from the least-squared-error scales, QAT_DEFAULTS.lsqInit, over
+ * four seeds), STE at 3 and 4 bits (86% vs 81%, 67% vs 44%); distillation and lr 1e-3 recovered less.
  */
 export const defaultMethod = (bits: number): 'ste' | 'lsq' => (bits <= 2 ? 'lsq' : 'ste');
 
 const ADAQAT_DEFAULTS = LM_ADAQAT_DEFAULTS;
 
-export const QAT_DEFAULTS = { checkpointEvery: 100, distill: false, teacher: 'baseline' as 'baseline' | 'start', temperature: 1, lr: 3e-4, steps: 300, batch: 8, seq: 64, seed: 0, valWindows: 64, gradAccum: 1 };
+export const QAT_DEFAULTS = { checkpointEvery: 100, distill: false, teacher: 'baseline' as 'baseline' | 'start', lsqInit: 'mse' as 'rule' | 'mse', temperature: 1, lr: 3e-4, steps: 300, batch: 8, seq: 64, seed: 0, valWindows: 64, gradAccum: 1 };
 
 export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8 --group G | --format q4_0|q8_0] [--act]
-       [--method ste|lsq|adaqat [--lambda L]] [--distill [--temperature T] [--teacher baseline|start]] [--steps N] [--lr X] [--batch B] [--grad-accum K]
+       [--method ste|lsq|adaqat [--lambda L] [--lsq-init rule|mse]] [--distill [--temperature T] [--teacher baseline|start]] [--steps N] [--lr X] [--batch B] [--grad-accum K]
        [--seed S] [--out FILE.gguf] [--data FILE] [--keep-float PATTERN]... [--layer PATTERN=SPEC]...
        [--checkpoint-every N] [--resume CKPT] [--json]
   --model FILE    the f32 model to start from (default: the bundled demo/public/models/shakespeare-f32.gguf), or a
@@ -48,6 +48,8 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
                   default: lsq at 2 bits, ste at 3..8 bits and with --format (the measured best); adaqat: each
                   Linear's weight bit-width (with --act its input's too) learned during QAT (2..8, starting at
                   --bits, default 8; the dynamic rule), each layer converted to Q4_0 (<= 4 bits) or Q8_0
+  --lsq-init I    lsq: where the learned scales start: rule (torchao's, so step 0 is the PTQ model) or mse (each
+                  group's least squared error, src/quant/mse_scale.ts; default ${QAT_DEFAULTS.lsqInit})
   --lambda L      adaqat: weight of the size cost (mean bits per weight) against the loss (default ${ADAQAT_DEFAULTS.lambda});
                   larger: fewer bits
   --distill       learn from an f32 model's logits (KL at --temperature, default ${QAT_DEFAULTS.temperature}) instead of the data
@@ -96,7 +98,7 @@ export async function lmQat(argv: string[]): Promise<number> {
         model: { type: 'string' }, bits: { type: 'string' }, group: { type: 'string' }, format: { type: 'string' }, act: { type: 'boolean' },
         method: { type: 'string' }, distill: { type: 'boolean' }, 'no-distill': { type: 'boolean' }, temperature: { type: 'string' }, teacher: { type: 'string' },
         steps: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, seed: { type: 'string' },
-        out: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, 'val-windows': { type: 'string' }, 'grad-accum': { type: 'string' }, lambda: { type: 'string' },
+        out: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, 'val-windows': { type: 'string' }, 'grad-accum': { type: 'string' }, lambda: { type: 'string' }, 'lsq-init': { type: 'string' },
         'keep-float': { type: 'string', multiple: true }, layer: { type: 'string', multiple: true },
         'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
       },
@@ -118,6 +120,9 @@ export async function lmQat(argv: string[]): Promise<number> {
   const lambda = numberOpt(cmd, 'lambda', values.lambda, (n) => n >= 0, 'must be a number >= 0');
   if (lambda !== undefined && method !== 'adaqat') throw new UsageError('lm qat: --lambda is the cost weight of --method adaqat');
   if (fmt && method === 'lsq') throw new UsageError(`lm qat: --format ${values.format} fixes the scale rule (ggml's d); --method lsq learns scales: use --bits instead`);
+  const lsqInit = values['lsq-init'];
+  if (lsqInit !== undefined && lsqInit !== 'rule' && lsqInit !== 'mse') throw new UsageError(`lm qat: --lsq-init ${lsqInit}: must be rule or mse`);
+  if (lsqInit !== undefined && method !== 'lsq' && !values.layer?.some((l) => /:lsq$/.test(l))) throw new UsageError(`lm qat: --lsq-init sets where LSQ's scales start: it needs --method lsq (or a --layer P=B:lsq rule)`);
   if (values.distill && values['no-distill']) throw new UsageError('lm qat: --distill and --no-distill contradict');
   const temperature = numberOpt(cmd, 'temperature', values.temperature, (n) => n > 0, 'must be a positive number');
   if (temperature !== undefined && values['no-distill']) throw new UsageError('lm qat: --temperature needs distillation (drop --no-distill)');
@@ -128,6 +133,7 @@ export async function lmQat(argv: string[]): Promise<number> {
   const opts: LmQatOptions = {
     ...(fmt ? { format: fmt as 'Q4_0' | 'Q8_0' } : { bits: bits ?? (method === 'adaqat' ? 8 : 4), group: group ?? 32 }),
     method: method === 'adaqat' ? 'ste' : method,
+    ...(method === 'lsq' || values.layer?.some((l) => /:lsq$/.test(l)) ? { lsqInit: (lsqInit ?? QAT_DEFAULTS.lsqInit) as 'rule' | 'mse' } : {}),
     ...(method === 'adaqat' ? { adaqat: { lambda: lambda ?? ADAQAT_DEFAULTS.lambda, every: ADAQAT_DEFAULTS.every, lr: ADAQAT_DEFAULTS.lr } } : {}),
     act: !!values.act,
     distill: distill ? { temperature: temperature ?? QAT_DEFAULTS.temperature, teacher } : false,
@@ -199,7 +205,7 @@ export async function lmQat(argv: string[]): Promise<number> {
     const r = await qatLlama(ctx, model, data, opts);
     writeAtomic(out, r.gguf);
     const figures: QatCliResult = { f32_start: r.f32_start, f32_after: r.f32_after, ptq: r.ptq, qat: r.qat, converted: r.converted, recovered: r.recovered, ms_per_step_f32: r.ms_per_step_f32, ms_per_step_qat: r.ms_per_step_qat };
-    const result = { ...figures, ...(every > 0 ? { checkpoint: ckptPath } : {}), ...(values.resume ? { resumed_from: values.resume } : {}), step_time_ratio: r.ms_per_step_qat / r.ms_per_step_f32, quant: what, method, ...(r.adaqat ? { bits: r.adaqat.bits, ...(r.adaqat.inputBits ? { input_bits: r.adaqat.inputBits } : {}), mean_bits: r.adaqat.meanBits, lambda: opts.adaqat!.lambda } : {}), distill, ...(distill ? { teacher } : {}), act: !!opts.act, steps: opts.steps, lr: opts.lr, batch: opts.batch, grad_accum: opts.gradAccum, seq: opts.seq, seed: opts.seed, model: modelPath, out, bytes: r.gguf.length, seconds: (performance.now() - t0) / 1000, adapter };
+    const result = { ...figures, ...(every > 0 ? { checkpoint: ckptPath } : {}), ...(values.resume ? { resumed_from: values.resume } : {}), step_time_ratio: r.ms_per_step_qat / r.ms_per_step_f32, ...(r.ptq_start !== r.ptq ? { ptq_start: r.ptq_start } : {}), quant: what, method, ...(opts.lsqInit ? { lsq_init: opts.lsqInit } : {}), ...(r.adaqat ? { bits: r.adaqat.bits, ...(r.adaqat.inputBits ? { input_bits: r.adaqat.inputBits } : {}), mean_bits: r.adaqat.meanBits, lambda: opts.adaqat!.lambda } : {}), distill, ...(distill ? { teacher } : {}), act: !!opts.act, steps: opts.steps, lr: opts.lr, batch: opts.batch, grad_accum: opts.gradAccum, seq: opts.seq, seed: opts.seed, model: modelPath, out, bytes: r.gguf.length, seconds: (performance.now() - t0) / 1000, adapter };
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else {
       const f = (x: number) => x.toFixed(4);
@@ -209,6 +215,7 @@ export async function lmQat(argv: string[]): Promise<number> {
           `  f32 at start      ${f(r.f32_start)}`,
           `  f32 after ${opts.steps} steps ${f(r.f32_after)}`,
           `  PTQ ${(r.adaqat ? "(those bits)" : what).padEnd(13)} ${f(r.ptq)}`,
+          ...(r.ptq_start !== r.ptq ? [`  QAT at its start  ${f(r.ptq_start)} (LSQ from the least-squared-error scales)`] : []),
           `  QAT (fake-quant)  ${f(r.qat)}`,
           `  converted (GGUF)  ${f(r.converted)}`,
           ...(r.adaqat ? [`AdaQAT chose per layer (bits): ${Object.entries(r.adaqat.bits).map(([n, b]) => `${n.replace(/\.weight$/, '')} ${b}`).join(', ')}; mean ${r.adaqat.meanBits.toFixed(2)} bits per weight (PTQ measured at these)`] : []),

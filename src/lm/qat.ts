@@ -66,7 +66,10 @@ export interface LmQatOptions extends LinearQatConfig {
 export interface LmQatResult {
   f32_start: number;
   f32_after: number;
+  /** PTQ: the f32 start model fake-quantized by the width's rule (torchao's, or the GGUF format's), the gap's reference. */
   ptq: number;
+  /** The QAT model before its first step: ptq, unless LSQ's scales start elsewhere (lsqInit 'mse'). */
+  ptq_start: number;
   qat: number;
   converted: number;
   recovered: number;
@@ -265,11 +268,14 @@ export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; we
   } finally {
     t.graph.destroy();
   }
-  // AdaQAT: the model is converted, and PTQ measured, at the bit-widths it chose.
+  // AdaQAT: the model is converted, and PTQ measured, at the bit-widths it chose. PTQ is the rule's: LSQ from
+  // the squared-error scales starts below it (ptq_start), and the gap it recovers is still measured from the rule's.
   const final = ada ? ada.chosenPlan(plan) : plan;
-  const ptq = ada ? await planValidationLoss(ctx, config, weights, final, val, data, B, T) : q.before;
+  const mseStart = [...final.values()].some((x) => x.lsqInit === 'mse');
+  const rulePlan = new Map([...final].map(([n, { lsqInit: _i, ...x }]) => [n, x]));
+  const ptq = ada || mseStart ? await planValidationLoss(ctx, config, weights, rulePlan, val, data, B, T) : q.before;
   const gguf = await convertLlama(ctx, config, trained, final, lsq, o.metadata);
   const converted = await engineValidationLoss(ctx, gguf, val, T, data);
   const r = { f32_start: f32.before, f32_after: f32.after, ptq, qat: q.after };
-  return { ...r, converted, recovered: gapRecovered(r), ms_per_step_f32: f32.ms, ms_per_step_qat: q.ms, f32Weights: f32.weights, gguf, weights: trained, plan: final, ...(ada ? { adaqat: ada.result() } : {}), losses: { f32: f32.losses, qat: q.losses } };
+  return { ...r, ptq_start: ada ? ptq : q.before, converted, recovered: gapRecovered(r), ms_per_step_f32: f32.ms, ms_per_step_qat: q.ms, f32Weights: f32.weights, gguf, weights: trained, plan: final, ...(ada ? { adaqat: ada.result() } : {}), losses: { f32: f32.losses, qat: q.losses } };
 }

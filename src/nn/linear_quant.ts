@@ -15,6 +15,8 @@ export interface LinearQuant {
   format?: 'Q4_0' | 'Q8_0';
   /** LSQ: a learned per-group scale, the param `<weight>.scale` [N * K / group]. */
   learn?: boolean;
+  /** LSQ: its scales start at each group's squared-error minimum (src/quant/mse_scale.ts), not the torchao rule's. */
+  lsqInit?: 'mse';
   /** Fake-quantize the layer's input per token (asymmetric, actBits: default 8). */
   act?: boolean;
   actBits?: number;

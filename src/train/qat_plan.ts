@@ -16,6 +16,7 @@ import { destroyQuantized, downloadQuantized, quantizeWeights } from '../kernels
 import type { LinearQuant } from '../nn/linear_quant.js';
 import { fakeQuantLayout, qparamsRef, qRange } from '../ref/fake_quant.js';
 import { roundF16 } from '../quant/f16.js';
+import { mseGroupScales } from '../quant/mse_scale.js';
 import { exportGguf, ggufScheme } from '../quant/gguf.js';
 import { packCodes } from '../quant/layout.js';
 import { makeScheme, type QuantizedTensor } from '../quant/scheme.js';
@@ -39,6 +40,11 @@ export interface LinearRule {
   format?: 'Q4_0' | 'Q8_0';
   /** 'ste': the dynamic rule with the straight-through estimator; 'lsq': learned per-group scales. */
   method?: 'ste' | 'lsq';
+  /**
+   * LSQ's scales at the start: 'rule' (default) the torchao rule's, so step 0 is the PTQ model; 'mse' each group's
+   * scale minimising the squared error of its weights (src/quant/mse_scale.ts), a better-quantized start.
+   */
+  lsqInit?: 'rule' | 'mse';
 }
 
 export interface LinearQatConfig extends LinearRule {
@@ -59,8 +65,9 @@ function globToRegExp(p: string): RegExp {
 }
 
 /** A rule checked and resolved: bits, group, format, learn. Errors name `where` and the value at fault. */
-function resolveRule(r: LinearRule, where: string): { bits: number; group: number; format?: 'Q4_0' | 'Q8_0'; learn?: true } {
-  const { format, method = 'ste' } = r;
+function resolveRule(r: LinearRule, where: string): { bits: number; group: number; format?: 'Q4_0' | 'Q8_0'; learn?: true; lsqInit?: 'mse' } {
+  const { format, method = 'ste', lsqInit = 'rule' } = r;
+  if (lsqInit !== 'rule' && lsqInit !== 'mse') throw new QatConfigError(`prepare: ${where}lsqInit '${lsqInit}' is not rule or mse`);
   if (format !== undefined && format !== 'Q4_0' && format !== 'Q8_0') throw new QatConfigError(`prepare: ${where}format '${format}' is not Q4_0 or Q8_0`);
   if (method !== 'ste' && method !== 'lsq') throw new QatConfigError(`prepare: ${where}method '${method}' is not ste or lsq`);
   const fbits = format === 'Q4_0' ? 4 : format === 'Q8_0' ? 8 : null;
@@ -73,7 +80,7 @@ function resolveRule(r: LinearRule, where: string): { bits: number; group: numbe
   const group = r.group ?? 32;
   if (!Number.isInteger(bits) || bits < 2 || bits > 8) throw new QatConfigError(`prepare: ${where}bits=${bits} is not an integer in 2..8`);
   if (!Number.isInteger(group) || group < 1) throw new QatConfigError(`prepare: ${where}group=${group} is not a positive integer`);
-  return { bits, group, ...(format ? { format } : {}), ...(method === 'lsq' ? { learn: true as const } : {}) };
+  return { bits, group, ...(format ? { format } : {}), ...(method === 'lsq' ? { learn: true as const, ...(lsqInit === 'mse' ? { lsqInit } : {}) } : {}) };
 }
 
 /** The model-wide rule with a per-layer one over it (a width or format given replaces the model-wide one). */
@@ -87,14 +94,14 @@ function overRule(base: LinearRule, o: LinearRule): LinearRule {
       delete out.method;
     }
   }
-  for (const k of ['bits', 'group', 'format', 'method'] as const) if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k];
+  for (const k of ['bits', 'group', 'format', 'method', 'lsqInit'] as const) if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k];
   return out;
 }
 
 /** Each Linear's fake-quant form (absent: kept in f32). Every error names the layer, pattern or value at fault. */
 export function prepareLinears(linears: readonly LinearInfo[], config: LinearQatConfig = {}): Map<string, LinearQuant> {
   if (linears.length === 0) throw new QatConfigError('prepare: the model has no Linear layers to quantize');
-  const base: LinearRule = { bits: config.bits, group: config.group, format: config.format, method: config.method };
+  const base: LinearRule = { bits: config.bits, group: config.group, format: config.format, method: config.method, lsqInit: config.lsqInit };
   resolveRule(base, '');
   const keep = (config.keepFloat ?? []).map((p) => ({ p, re: globToRegExp(p), used: false }));
   const rules = (config.layers ?? []).map((r) => {
@@ -124,17 +131,23 @@ export function prepareLinears(linears: readonly LinearInfo[], config: LinearQat
   const unusedRule = rules.find((x) => !x.used);
   if (unusedRule) throw new QatConfigError(`prepare: layer rule '${unusedRule.p}' matches no quantized Linear layer (layers: ${linears.map((l) => l.name).join(', ')}${keep.length ? '; keepFloat takes precedence' : ''})`);
   if (out.size === 0) throw new QatConfigError('prepare: keepFloat keeps every Linear layer in f32: nothing to quantize');
+  if (config.lsqInit === 'mse' && ![...out.values()].some((q) => q.learn)) throw new QatConfigError("prepare: lsqInit 'mse' sets LSQ's start scales, but no layer uses method lsq");
   return out;
 }
 
-/** LSQ's learned scales at their start: the torchao rule's per-group scales of the weights (so step 0 is the PTQ model). */
+/**
+ * LSQ's learned scales at their start: the torchao rule's per-group scales of the weights (so step 0 is the PTQ
+ * model), or with lsqInit 'mse' the scales that minimise each group's squared error (src/quant/mse_scale.ts).
+ */
 export function initLsqScales(plan: ReadonlyMap<string, LinearQuant>, linears: readonly LinearInfo[], weights: Record<string, Float32Array>): Record<string, Float32Array> {
   const out: Record<string, Float32Array> = {};
   for (const l of linears) {
     const q = plan.get(l.name);
     if (!q?.learn) continue;
     const { qmin, qmax } = qRange(q.bits, true);
-    out[l.name] = qparamsRef(weights[l.name], fakeQuantLayout([l.N, l.K], { kind: 'group', group: q.group }), qmin, qmax, 'symmetric').scale;
+    const w = weights[l.name];
+    if (!w || w.length !== l.N * l.K) throw new QatConfigError(`prepare: weight '${l.name}' ${w ? `has ${w.length} values, [${l.N}, ${l.K}] needs ${l.N * l.K}` : 'is missing'}`);
+    out[l.name] = q.lsqInit === 'mse' ? mseGroupScales(w, q.group, qmin, qmax, l.name) : qparamsRef(weights[l.name], fakeQuantLayout([l.N, l.K], { kind: 'group', group: q.group }), qmin, qmax, 'symmetric').scale;
   }
   return out;
 }

@@ -45,6 +45,21 @@ describe('nibble lm qat', () => {
     expect(c.stderr).toMatch(/the checkpoint is of another run \('bits': 4 there, 3 here\)/);
   });
 
+  it("--lsq-init mse starts LSQ's scales at each group's least squared error: a better PTQ start than the rule's", () => {
+    const run = (init: string) => {
+      const r = nibble(['lm', 'qat', '--bits', '2', '--method', 'lsq', '--lsq-init', init, '--steps', '1', '--batch', '2', '--seq', '32', '--val-windows', '2', '--data', data, '--out', join(dir, `w2-${init}.gguf`), '--checkpoint-every', '0', '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    const [rule, mse] = [run('rule'), run('mse')];
+    expect([rule.lsq_init, mse.lsq_init]).toEqual(['rule', 'mse']);
+    expect(mse.f32_start).toBe(rule.f32_start);
+    // ptq stays the rule's (the gap's reference); the QAT model's start is reported apart.
+    expect(mse.ptq).toBe(rule.ptq);
+    expect(rule.ptq_start).toBeUndefined();
+    expect(mse.ptq_start).toBeLessThan(rule.ptq - 0.05);
+  });
+
   it('--keep-float and --layer set layers apart: the file holds each at its own rule', () => {
     const out = join(dir, 'rules.gguf');
     const r = nibble(['lm', 'qat', '--bits', '3', '--keep-float', 'blk.0.attn_k.weight', '--layer', 'output.weight=8', '--layer', 'blk.*.ffn_down.weight=q8_0', '--steps', '2', '--batch', '2', '--seq', '32', '--val-windows', '2', '--data', data, '--out', out, '--json']);
@@ -118,6 +133,8 @@ describe('nibble lm qat', () => {
       [['--checkpoint-every=-2'], /--checkpoint-every -2: must be an integer >= 0/],
       [['--method', 'adaqat', '--format', 'q4_0'], /--format q4_0 fixes the bit-width; --method adaqat chooses it/],
       [['--lambda', '1'], /--lambda is the cost weight of --method adaqat/],
+      [['--method', 'lsq', '--lsq-init', 'minmax'], /--lsq-init minmax: must be rule or mse/],
+      [['--bits', '3', '--lsq-init', 'mse'], /--lsq-init sets where LSQ's scales start: it needs --method lsq/],
       [['--method', 'adaqat', '--lambda=-1'], /--lambda -1: must be a number >= 0/],
       [['--group', '48'], /group size 48 does not divide K=64 of 'blk\.0\.attn_q\.weight'/],
       [['--no-distill', '--temperature', '2'], /--temperature needs distillation/],

@@ -49,6 +49,14 @@ describe('prepareLinears', () => {
     expect(prepareLinears(linears, { format: 'Q4_0', layers: [{ pattern: 'output.weight', bits: 8 }] }).get('output.weight')).toEqual({ bits: 8, group: 32 });
   });
 
+  it("carries lsqInit 'mse' to the LSQ layers only (a per-layer rule inherits it)", () => {
+    const plan = prepareLinears(linears, { bits: 2, method: 'lsq', lsqInit: 'mse', layers: [{ pattern: 'output.weight', bits: 8, method: 'ste' }, { pattern: 'blk.0.attn_q.weight', bits: 3 }] });
+    expect(plan.get('blk.1.ffn_up.weight')).toEqual({ bits: 2, group: 32, learn: true, lsqInit: 'mse' });
+    expect(plan.get('blk.0.attn_q.weight')).toEqual({ bits: 3, group: 32, learn: true, lsqInit: 'mse' });
+    expect(plan.get('output.weight')).toEqual({ bits: 8, group: 32 });
+    expect(prepareLinears(linears, { bits: 2, method: 'lsq', lsqInit: 'rule' }).get('output.weight')).toEqual({ bits: 2, group: 32, learn: true });
+  });
+
   it('refuses bad configurations, naming what is at fault', () => {
     expect(() => prepareLinears(linears, { layers: [{ pattern: 'blk.*.mlp.weight', bits: 8 }] })).toThrow(/layer rule 'blk\.\*\.mlp\.weight' matches no quantized Linear layer/);
     expect(() => prepareLinears(linears, { keepFloat: ['output.weight'], layers: [{ pattern: 'output.weight', bits: 8 }] })).toThrow(/layer rule 'output\.weight' matches no quantized Linear layer .*keepFloat takes precedence/);
@@ -61,6 +69,8 @@ describe('prepareLinears', () => {
     expect(() => prepareLinears(linears, { format: 'Q4_0', bits: 3 })).toThrow(/format Q4_0 is 4-bit, but bits=3/);
     expect(() => prepareLinears(linears, { format: 'Q8_0', group: 64 })).toThrow(/blocks of 32 along K, but group=64/);
     expect(() => prepareLinears(linears, { format: 'Q4_0', method: 'lsq' })).toThrow(/cannot be combined with lsq/);
+    expect(() => prepareLinears(linears, { method: 'lsq', lsqInit: 'minmax' as 'mse' })).toThrow(/lsqInit 'minmax' is not rule or mse/);
+    expect(() => prepareLinears(linears, { bits: 3, lsqInit: 'mse' })).toThrow(/lsqInit 'mse' sets LSQ's start scales, but no layer uses method lsq/);
     expect(() => prepareLinears([], {})).toThrow(/the model has no Linear layers/);
     expect(() => prepareLinears(linears, { keepFloat: ['*'] })).toThrow(/keeps every Linear layer in f32/);
   });
