@@ -13,6 +13,10 @@
 // HEAD_DIM / 4 vec4s. SwiftShader runs a private array indexed in a loop lane by lane; the registers make the forward
 // 2.3x faster at head dim 16.
 // HEAD_DIM (a multiple of 4) is substituted at compile time, so register components past it are never loaded.
+// ROPE_OUT (BWD_Q, BWD_KV): q and k were rotated by RoPE before attention (ops.ropePair); dq and dk are stored rotated
+// back (R^T, at the query's / key's position), the gradients of the unrotated q and k, with rope.wgsl's arithmetic
+// and its table cs [T, HEAD_DIM / 2, 2] (cos, sin): the executor fuses the rope_pair_bwd dispatch away
+// (src/graph/fuse.ts fuseRopeBackward). rope_norm: rope.wgsl's `norm` (pairs 2j, 2j + 1; else j, j + HEAD_DIM / 2).
 struct Params {
   rows: u32, // invocations: B * heads * T (FORWARD, BWD_Q) or B * kv_heads * T (BWD_KV)
   T: u32,
@@ -21,6 +25,7 @@ struct Params {
   group: u32, // heads / kv_heads
   row_pitch: u32,
   scale: f32,
+  rope_norm: u32, // ROPE_OUT
 }
 
 const D4: u32 = {{HEAD_DIM}}u / 4u;
@@ -47,6 +52,9 @@ override WG: u32 = 64;
 @group(0) @binding(4) var<storage, read_write> lse: array<f32>;
 #endif
 @group(0) @binding(9) var<uniform> params: Params;
+#if ROPE_OUT
+@group(0) @binding(10) var<storage, read> cs: array<f32>;
+#endif
 
 // Where a row is read from or written to (a constant at every call, so the switches fold away).
 const SRC_Q = 0u;
@@ -256,6 +264,81 @@ fn times(x0: Row, a: f32) -> Row {
 }
 #endif
 
+#if ROPE_OUT
+#if REGS
+fn chunk(r: Row, c: u32) -> vec4<f32> {
+  switch c {
+    case 0u: { return r.c0; }
+    case 1u: { return r.c1; }
+    case 2u: { return r.c2; }
+    case 3u: { return r.c3; }
+#if REGS8
+    case 4u: { return r.c4; }
+    case 5u: { return r.c5; }
+    case 6u: { return r.c6; }
+    case 7u: { return r.c7; }
+#endif
+#if REGS16
+    case 8u: { return r.c8; }
+    case 9u: { return r.c9; }
+    case 10u: { return r.c10; }
+    case 11u: { return r.c11; }
+    case 12u: { return r.c12; }
+    case 13u: { return r.c13; }
+    case 14u: { return r.c14; }
+    case 15u: { return r.c15; }
+#endif
+    default: { return vec4<f32>(); }
+  }
+}
+#else
+fn chunk(r: Row, c: u32) -> vec4<f32> {
+  return r[c];
+}
+#endif
+
+// Stores row r at b rotated back by RoPE at position t: element d of a pair (a, b) is x[a] cos - x[b] sn (first of
+// the pair) or x[b] cos + x[a] sn, sn = -sin, op for op as rope.wgsl with sign -1.
+fn store_unrope(dst: u32, b: u32, r: Row, t: u32) {
+  let half = D4 * 2u;
+  for (var c = 0u; c < D4; c++) {
+    var y = vec4<f32>();
+    for (var e = 0u; e < 4u; e++) {
+      let d = 4u * c + e;
+      var j = d % half;
+      var pa = j;
+      var pb = j + half;
+      var first = d < half;
+      if (params.rope_norm == 1u) {
+        j = d / 2u;
+        pa = 2u * j;
+        pb = pa + 1u;
+        first = (d & 1u) == 0u;
+      }
+      let k = 2u * (t * half + j);
+      let cv = cs[k];
+      let sn = -1.0 * cs[k + 1u];
+      let xa = chunk(r, pa / 4u)[pa % 4u];
+      let xb = chunk(r, pb / 4u)[pb % 4u];
+      if (first) {
+        y[e] = xa * cv - xb * sn;
+      } else {
+        y[e] = xb * cv + xa * sn;
+      }
+    }
+    st(dst, b + c, y);
+  }
+}
+
+fn store_a(b: u32, r: Row, t: u32) {
+  store_unrope(DST_A, b, r, t);
+}
+#else
+fn store_a(b: u32, r: Row, t: u32) {
+  store(DST_A, b, r);
+}
+#endif
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.y * params.row_pitch + gid.x;
@@ -286,7 +369,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       gk = axpy(p * (dot_rows(dot_, vj) - delta[sb + tq]), qt, gk);
     }
   }
-  store(DST_A, kb, times(gk, scale));
+  store_a(kb, times(gk, scale), t);
   store(DST_B, kb, gv);
 #else
   let h = bh % params.heads;
@@ -308,7 +391,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let p = exp(dot_rows(qi, kj) * scale - li);
     acc = axpy(p * (dot_rows(doi, row(SRC_V, kb)) - dl), kj, acc);
   }
-  store(DST_A, qb, times(acc, scale));
+  store_a(qb, times(acc, scale), t);
 #else
   // The first key sets the running max, so no -inf enters the arithmetic.
   var m = dot_rows(qi, row(SRC_K, kb0)) * scale;

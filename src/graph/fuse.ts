@@ -3,9 +3,13 @@
 // other operand (the kernels' ACCUM epilogue, one rounding as the add's). What it catches in training: a Linear's
 // residual add, and the backward's sums of gradients where a tensor feeds several matmuls (dX of q, k, v; of gate and
 // up), a residual branch, or a norm.
+// Also: RoPE's backward (rope_pair_bwd) of the dq and dk that flash attention's backward made and nothing else
+// reads, done by that backward as it stores them (fuseRopeBackward).
 // The nodes are not changed (a graph compiles more than once): the schedule gets a node of its own.
+import type { GpuContext } from '../gpu/context.js';
 import type { PlanContext, Node, Storage, Tensor } from './tensor.js';
 import type { Dispatch } from '../kernels/common.js';
+import { FLASH_BWD_ROPE_STORAGE, type RopeFusable } from '../ops/flash_attention.js';
 
 /**
  * What a fusable op (matmul, the norms' backward) records as its node's `attrs.fuse`, so that a fused schedule can
@@ -62,6 +66,40 @@ export function fuseAdds(order: Node[], roots: ReadonlySet<Storage>): Node[] {
       }
       break;
     }
+  }
+  return order.filter((n) => !dropped.has(n)).map((n) => replaced.get(n) ?? n);
+}
+
+/**
+ * `order` with each rope_pair_bwd node whose dq and dk are outputs 0 and 1 of one flash_attention_bwd node, read by
+ * nothing else, replaced: that backward, at its place, stores them rotated back (ROPE_OUT) into the rope_pair_bwd's
+ * outputs; one dispatch fewer a layer. Not where the device binds too few storage buffers for the table.
+ */
+export function fuseRopeBackward(order: Node[], roots: ReadonlySet<Storage>, ctx: GpuContext): Node[] {
+  if (ctx.limits.maxStorageBuffersPerShaderStage < FLASH_BWD_ROPE_STORAGE) return order;
+  const producer = new Map<Storage, Node>();
+  const readers = new Map<Storage, number>();
+  for (const n of order) {
+    for (const o of n.outputs) producer.set(o.storage, n);
+    for (const s of new Set(n.inputs.map((t) => t.storage))) readers.set(s, (readers.get(s) ?? 0) + 1);
+  }
+  const replaced = new Map<Node, Node>();
+  const dropped = new Set<Node>();
+  for (const n of order) {
+    if (n.op !== 'rope_pair_bwd') continue;
+    const [dq, dk, cs] = n.inputs;
+    const m = producer.get(dq.storage);
+    const f = m?.attrs.ropeFuse as RopeFusable | undefined;
+    if (!m || !f || replaced.has(m) || producer.get(dk.storage) !== m || producer.has(cs.storage)) continue;
+    if (m.outputs[0].storage !== dq.storage || m.outputs[1].storage !== dk.storage || !dq.isContiguous() || !dk.isContiguous()) continue;
+    if ([dq, dk].some((t) => readers.get(t.storage) !== 1 || roots.has(t.storage))) continue;
+    const a = n.attrs as { heads: number; kvHeads: number; layout: 'neox' | 'norm' };
+    const D = dq.shape[dq.rank - 1];
+    if (a.heads !== f.shape.heads || a.kvHeads !== f.shape.kvHeads || D / a.heads !== f.shape.hd || dq.shape[dq.rank - 2] !== f.shape.T) continue;
+    const outputs = [n.outputs[0], n.outputs[1], ...m.outputs.slice(2)];
+    const rope = { layout: a.layout, cs };
+    replaced.set(m, { id: m.id, op: 'flash_attention_bwd_rope', inputs: [...f.inputs, cs], outputs, attrs: { ...m.attrs, fusedFrom: [m.id, n.id] }, plan: (pc) => f.plan(pc, outputs, rope) });
+    dropped.add(n);
   }
   return order.filter((n) => !dropped.has(n)).map((n) => replaced.get(n) ?? n);
 }

@@ -89,7 +89,7 @@ const TABLE: Entry[] = [
       // f32 matmul: 8 rows x 16 columns per invocation (bench/README.md, "f32 matmul"): each loaded value of A feeds
       // 16 products, of B 8, with 16-byte loads along K or N, no barriers. Up to M = 4 (decode), 4 rows x 8 columns:
       // 1x1024x1024 ran 2x faster than with 8 x 16, whose rows past M are computed and dropped. Grouped products
-      // off: one grouped dispatch ran 1.2-1.4x slower than its products' own dispatches here (docs/lm-qat.md).
+      // off: one grouped dispatch ran 1.2-1.4x slower than its products' own dispatches here (docs/training-speed.md).
       matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 16, rowsM: 8, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: false },
       elementwiseWG: 64,
       // An add of two [512, 64] tensors (the language model's gradient fan-in), alone: 2.0 ms with one element an

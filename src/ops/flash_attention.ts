@@ -3,7 +3,8 @@
 // the forward is one dispatch, the backward two (dq with delta = dO . o, then dk and dv). What
 // causalSelfAttention(permuted q, repeated k, v) computes (test/cases/fused.cases.ts checks it against that
 // composition, the f64 reference and finite differences); the softmax is summed online, so the two agree to the f32
-// bound, not bit for bit.
+// bound, not bit for bit. The backward can also store dq and dk rotated back by RoPE (RopeOut: the executor's
+// fuseRopeBackward, src/graph/fuse.ts, which drops the rope_pair_bwd dispatch).
 import type { KernelDef } from '../gpu/kernel.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { PlanContext, Tensor } from '../graph/tensor.js';
@@ -39,12 +40,20 @@ interface Shape {
 /** Whether flashAttention takes this head dim (a multiple of 4 up to FLASH_MAX_HEAD_DIM). */
 export const flashAttentionFits = (headDim: number) => Number.isInteger(headDim) && headDim % 4 === 0 && headDim >= 4 && headDim <= FLASH_MAX_HEAD_DIM;
 
-async function plan(ctx: GpuContext, def: KernelDef, s: Shape, kv: boolean) {
+/** The backward storing dq and dk rotated back by RoPE (ROPE_OUT): its pairing ('norm': adjacent). */
+export interface RopeOut {
+  layout: 'neox' | 'norm';
+}
+
+async function plan(ctx: GpuContext, def: KernelDef, s: Shape, kv: boolean, rope?: RopeOut) {
   const rows = s.B * (kv ? s.kvHeads : s.heads) * s.T;
   // Head rows in vec4 registers up to 64 dims (SwiftShader indexes a private array lane by lane), else an array.
-  const k = await perItem(ctx, def, rows, { defines: { HEAD_DIM: s.hd, REGS: s.hd <= 64, REGS8: s.hd > 16 && s.hd <= 64, REGS16: s.hd > 32 && s.hd <= 64 } });
-  return { kernel: k.kernel, workgroups: k.workgroups, params: { rows, T: s.T, heads: s.heads, kv_heads: s.kvHeads, group: s.heads / s.kvHeads, row_pitch: k.rowPitch, scale: s.scale } };
+  const k = await perItem(ctx, def, rows, { defines: { HEAD_DIM: s.hd, REGS: s.hd <= 64, REGS8: s.hd > 16 && s.hd <= 64, REGS16: s.hd > 32 && s.hd <= 64, ROPE_OUT: !!rope } });
+  return { kernel: k.kernel, workgroups: k.workgroups, params: { rows, T: s.T, heads: s.heads, kv_heads: s.kvHeads, group: s.heads / s.kvHeads, row_pitch: k.rowPitch, scale: s.scale, rope_norm: rope?.layout === 'norm' ? 1 : 0 } };
 }
+
+/** Storage buffers the backward's dq dispatch binds with ROPE_OUT (q, k, v, o, lse, dO, delta, dq and the table). */
+export const FLASH_BWD_ROPE_STORAGE = 9;
 
 /**
  * softmax(scale q k^T + causal mask) v per head, for q [B, T, heads * hd] and k, v [B, T, kvHeads * hd] (each
@@ -76,22 +85,34 @@ export function flashAttention(q0: Tensor, k0: Tensor, v0: Tensor, o: FlashAtten
   return node.outputs[0];
 }
 
+/**
+ * What flash_attention_bwd records as `attrs.ropeFuse`: its dispatches planned to write `outputs` (dq, dk, dv,
+ * delta), dq and dk rotated back by RoPE with the table `cs` (src/graph/fuse.ts fuseRopeBackward).
+ */
+export interface RopeFusable {
+  inputs: Tensor[];
+  shape: { heads: number; kvHeads: number; hd: number; T: number };
+  plan: (pc: PlanContext, outputs: Tensor[], rope: RopeOut & { cs: Tensor }) => Promise<Dispatch[]>;
+}
+
 /** The rule of flash_attention: [dq, dk, dv] from the inputs, the saved output and logsumexp, and dO (two dispatches). */
 export function flashAttentionBackward(n: { inputs: Tensor[]; outputs: Tensor[]; attrs: Record<string, unknown> }, dy0: Tensor): Tensor[] {
   const [q, k, v] = n.inputs;
   const [out, lse] = n.outputs;
   const s = n.attrs.shape as Shape;
   const dy = contiguous(dy0);
-  const node = q.graph.addNode('flash_attention_bwd', [q, k, v, out, lse, dy], [{ shape: q.shape }, { shape: k.shape }, { shape: v.shape }, { shape: [s.B, s.heads, s.T] }], { shape: s }, async (pc: PlanContext) => {
-    const [dq, dk, dv, delta] = node.outputs;
-    const a = await plan(pc.ctx, BWD_Q, s, false);
-    const b = await plan(pc.ctx, BWD_KV, s, true);
-    const common = { q: pc.buf(q), k: pc.buf(k), v: pc.buf(v), lse: pc.buf(lse), d_o: pc.buf(dy) };
-    const ds: Dispatch[] = [
-      { kernel: a.kernel, workgroups: a.workgroups, args: { bindings: { ...common, o: pc.buf(out), delta: pc.buf(delta), dq: pc.buf(dq) }, params: a.params, expect: { dq: 4 * q.numel, delta: 4 * s.B * s.heads * s.T } } },
-      { kernel: b.kernel, workgroups: b.workgroups, args: { bindings: { ...common, delta: pc.buf(delta), dk: pc.buf(dk), dv: pc.buf(dv) }, params: b.params, expect: { dk: 4 * k.numel, dv: 4 * v.numel } } },
+  const inputs = [q, k, v, out, lse, dy];
+  const planAll = async (pc: PlanContext, [dq, dk, dv, delta]: Tensor[], rope?: RopeOut & { cs: Tensor }): Promise<Dispatch[]> => {
+    const a = await plan(pc.ctx, BWD_Q, s, false, rope);
+    const b = await plan(pc.ctx, BWD_KV, s, true, rope);
+    const common = { q: pc.buf(q), k: pc.buf(k), v: pc.buf(v), lse: pc.buf(lse), d_o: pc.buf(dy), ...(rope ? { cs: pc.buf(rope.cs) } : {}) };
+    const cs: Record<string, number> = rope ? { cs: 4 * s.T * s.hd } : {};
+    return [
+      { kernel: a.kernel, workgroups: a.workgroups, args: { bindings: { ...common, o: pc.buf(out), delta: pc.buf(delta), dq: pc.buf(dq) }, params: a.params, expect: { dq: 4 * q.numel, delta: 4 * s.B * s.heads * s.T, ...cs } } },
+      { kernel: b.kernel, workgroups: b.workgroups, args: { bindings: { ...common, delta: pc.buf(delta), dk: pc.buf(dk), dv: pc.buf(dv) }, params: b.params, expect: { dk: 4 * k.numel, dv: 4 * v.numel, ...cs } } },
     ];
-    return ds;
-  });
+  };
+  const ropeFuse: RopeFusable = { inputs, shape: { heads: s.heads, kvHeads: s.kvHeads, hd: s.hd, T: s.T }, plan: planAll };
+  const node = q.graph.addNode('flash_attention_bwd', inputs, [{ shape: q.shape }, { shape: k.shape }, { shape: v.shape }, { shape: [s.B, s.heads, s.T] }], { shape: s, ropeFuse }, (pc: PlanContext) => planAll(pc, node.outputs));
   return node.outputs.slice(0, 3);
 }

@@ -7,6 +7,7 @@
 import type { GpuContext } from '../../src/gpu/context.js';
 import { Graph } from '../../src/graph/graph.js';
 import { canGroupMatmulF32 } from '../../src/kernels/matmul.js';
+import { FLASH_BWD_ROPE_STORAGE } from '../../src/ops/flash_attention.js';
 import { setTuningOverride, tuningOverride } from '../../src/kernels/tuning.js';
 import type { Tensor } from '../../src/graph/tensor.js';
 import * as op from '../../src/ops/index.js';
@@ -22,6 +23,8 @@ interface FuseCase {
   saves: number;
   /** And the grouping of products, where the adapter's f32 matmul shape for 9 rows groups them ('rows', 'tiled'). */
   grouped?: number;
+  /** And the fusion of RoPE's backward into flash attention's, where the device binds the storage it needs. */
+  rope?: number;
   /** Forward only (no gradients taken). */
   forwardOnly?: boolean;
   rowReduce?: 'invocation' | 'workgroup';
@@ -67,7 +70,7 @@ async function compare(ctx: GpuContext, c: FuseCase): Promise<string> {
   }
   const [fused, plain] = results;
   fused.forEach((v, k) => v.forEach((x, i) => assert(Object.is(x, plain[k][i]), `output ${k} element ${i}: fused ${x}, unfused ${plain[k][i]}`)));
-  const saves = c.saves + (canGroupMatmulF32(ctx, 'sum', 2, 9) ? (c.grouped ?? 0) : 0);
+  const saves = c.saves + (canGroupMatmulF32(ctx, 'sum', 2, 9) ? (c.grouped ?? 0) : 0) + (ctx.limits.maxStorageBuffersPerShaderStage >= FLASH_BWD_ROPE_STORAGE ? (c.rope ?? 0) : 0);
   assert(dispatches[1] - dispatches[0] === saves, `dispatches ${dispatches[1]} unfused -> ${dispatches[0]} fused: saved ${dispatches[1] - dispatches[0]}, expected ${saves}`);
   return `dispatches ${dispatches[1]} -> ${dispatches[0]}; ${fused.length} outputs bit for bit equal`;
 }
@@ -123,6 +126,34 @@ const CASES_LIST: FuseCase[] = [
   // norm's dx (fused into the norm's backward), for RMSNorm and LayerNorm.
   { name: 'pre-norm residual block (RMSNorm)', shapes: [[5, 8], [8], [8, 8]], build: ([x, g, w]) => ({ y: op.add(x, op.matmul(op.rmsNorm(x, g), op.transpose(w))) }), saves: 2 },
   { name: 'pre-norm residual block (LayerNorm)', shapes: [[5, 8], [8], [8], [8, 8]], build: ([x, g, b, w]) => ({ y: op.add(x, op.matmul(op.layerNorm(x, g, b), op.transpose(w))) }), saves: 2 },
+  // RoPE of q and k, then flash attention: RoPE's backward (one dispatch) is done by flash attention's backward as
+  // it stores dq and dk. GQA (2 heads, 1 KV head); head dims 8 (pairs in other vec4s), 12 (pairs straddling them),
+  // 16 with adjacent pairs ('norm') at a position offset, and 72 (rows in an array, not registers).
+  ...([
+    [8, 'neox', 0],
+    [12, 'neox', 0],
+    [16, 'norm', 3],
+    [72, 'neox', 0],
+  ] as const).map(([hd, layout, posOffset]) => ({
+    name: `RoPE then flash attention (head dim ${hd}, ${layout}${posOffset ? `, positions from ${posOffset}` : ''})`,
+    shapes: [[2, 5, 2 * hd], [2, 5, hd], [2, 5, hd]],
+    build: ([q, k, v]: Tensor[]) => {
+      const [rq, rk] = op.ropePair(q, k, { heads: 2, kvHeads: 1, layout, posOffset });
+      return { y: op.flashAttention(rq, rk, v, { heads: 2, kvHeads: 1 }) };
+    },
+    saves: 0,
+    rope: 1,
+  })),
+  // Not fused: the rotated q is also read elsewhere, so its gradient is a sum, not flash attention's dq alone.
+  {
+    name: 'no RoPE fusion where the rotated q has another reader',
+    shapes: [[2, 5, 16], [2, 5, 8], [2, 5, 8]],
+    build: ([q, k, v]) => {
+      const [rq, rk] = op.ropePair(q, k, { heads: 2, kvHeads: 1 });
+      return { y: op.concat([op.flashAttention(rq, rk, v, { heads: 2, kvHeads: 1 }), rq], 2) };
+    },
+    saves: 0,
+  },
   // Not fused: the product is read twice (add and mul), read after the run, or added with broadcasting.
   {
     name: 'no fusion where the product is read twice, kept, or broadcast',
