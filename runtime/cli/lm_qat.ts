@@ -26,7 +26,7 @@ import { writeAtomic } from './train.js';
 /**
  * nibble's best recipe (bench/lm-qat.ts, docs/lm-qat.md): what a user who passes only --bits gets. LSQ recovered
  * more of the gap at 2 bits (84% vs STE's 80%; 87% from the least-squared-error scales, QAT_DEFAULTS.lsqInit, over
- * four seeds), STE at 3 and 4 bits (86% vs 81%, 67% vs 44%); distillation and lr 1e-3 recovered less.
+ * five seeds), STE at 3 and 4 bits (86% vs 81%, 67% vs 44%); distillation and lr 1e-3 recovered less.
  */
 export const defaultMethod = (bits: number): 'ste' | 'lsq' => (bits <= 2 ? 'lsq' : 'ste');
 
