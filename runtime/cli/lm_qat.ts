@@ -24,17 +24,18 @@ import { bundledModelPath, findFile, numberOpt, tokenizerMetadata } from './lm.j
 import { writeAtomic } from './train.js';
 
 /**
- * nibble's best recipe (bench/lm-qat.ts, docs/lm-qat.md): what a user who passes only --bits gets. LSQ recovered
- * more of the gap at 2 bits (84% vs STE's 80%; 87% from the least-squared-error scales, QAT_DEFAULTS.lsqInit, over
- * five seeds), STE at 3 and 4 bits (86% vs 81%, 67% vs 44%); distillation and lr 1e-3 recovered less.
+ * nibble's best recipe (bench/lm-qat.ts, docs/lm-qat.md): what a user who passes only --bits gets. LSQ from the
+ * least-squared-error scales (QAT_DEFAULTS.lsqInit), its scales' learning rate 3 / (2^bits - 1) of lr, recovered
+ * more of the gap at 2 bits (87.4% vs STE's 80.3%, five seeds) and 3 bits (82.7% vs 80.5%, six seeds, paired), STE
+ * at 4 bits (84.1% vs 72.7%); distillation and lr 1e-3 recovered less.
  */
-export const defaultMethod = (bits: number): 'ste' | 'lsq' => (bits <= 2 ? 'lsq' : 'ste');
+export const defaultMethod = (bits: number): 'ste' | 'lsq' => (bits <= 3 ? 'lsq' : 'ste');
 
 const ADAQAT_DEFAULTS = LM_ADAQAT_DEFAULTS;
 
 export const QAT_DEFAULTS = { checkpointEvery: 100, distill: false, teacher: 'baseline' as 'baseline' | 'start', lsqInit: 'mse' as 'rule' | 'mse', temperature: 1, lr: 3e-4, steps: 300, batch: 8, seq: 64, seed: 0, valWindows: 64, gradAccum: 1 };
 
-export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8 --group G | --format q4_0|q8_0] [--act]
+export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8 --group G [--asymmetric] | --format q4_0|q8_0] [--act]
        [--method ste|lsq|adaqat [--lambda L] [--lsq-init rule|mse]] [--distill [--temperature T] [--teacher baseline|start]] [--steps N] [--lr X] [--batch B] [--grad-accum K]
        [--seed S] [--out FILE.gguf] [--data FILE] [--keep-float PATTERN]... [--layer PATTERN=SPEC]...
        [--checkpoint-every N] [--resume CKPT] [--json]
@@ -42,10 +43,13 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
                   Hugging Face Llama directory (config.json, model.safetensors, a byte-level BPE tokenizer.json)
   --bits B        weight bits, 2..8, torchao's symmetric rule per group (default 4 with --group 32)
   --group G       group size along K (default 32; a multiple of 32 for the GGUF export)
+  --asymmetric    torchao's asymmetric rule (a scale and an integer zero point per group), 2..4 bits, STE; written
+                  as GGUF Q4_1 blocks (d and m in f16)
   --format F      q4_0 or q8_0: ggml's own rule, so the GGUF holds exactly the trained weights (instead of --bits)
   --act           also fake-quantize each layer's input per token (int8); the converted model runs f32 activations
   --method M      ste (the dynamic rule, straight-through) or lsq (learned per-group scales; with --bits);
-                  default: lsq at 2 bits, ste at 3..8 bits and with --format (the measured best); adaqat: each
+                  default: lsq at 2 and 3 bits, ste at 4..8 bits and with --format or --asymmetric (the measured
+                  best; LSQ's scales learn at 3 / (2^bits - 1) of --lr); adaqat: each
                   Linear's weight bit-width (with --act its input's too) learned during QAT (2..8, starting at
                   --bits, default 8; the dynamic rule), each layer converted to Q4_0 (<= 4 bits) or Q8_0
   --lsq-init I    lsq: where the learned scales start: rule (torchao's, so step 0 is the PTQ model) or mse (each
@@ -98,7 +102,7 @@ export async function lmQat(argv: string[]): Promise<number> {
         model: { type: 'string' }, bits: { type: 'string' }, group: { type: 'string' }, format: { type: 'string' }, act: { type: 'boolean' },
         method: { type: 'string' }, distill: { type: 'boolean' }, 'no-distill': { type: 'boolean' }, temperature: { type: 'string' }, teacher: { type: 'string' },
         steps: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, seed: { type: 'string' },
-        out: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, 'val-windows': { type: 'string' }, 'grad-accum': { type: 'string' }, lambda: { type: 'string' }, 'lsq-init': { type: 'string' },
+        out: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, 'val-windows': { type: 'string' }, 'grad-accum': { type: 'string' }, lambda: { type: 'string' }, 'lsq-init': { type: 'string' }, asymmetric: { type: 'boolean' },
         'keep-float': { type: 'string', multiple: true }, layer: { type: 'string', multiple: true },
         'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
       },
@@ -114,7 +118,8 @@ export async function lmQat(argv: string[]): Promise<number> {
   const fmt = values.format?.toUpperCase();
   if (fmt !== undefined && fmt !== 'Q4_0' && fmt !== 'Q8_0') throw new UsageError(`lm qat: --format ${values.format}: must be q4_0 or q8_0`);
   if (fmt && (bits !== undefined || group !== undefined)) throw new UsageError(`lm qat: --format ${values.format} fixes bits and group (${fmt === 'Q4_0' ? 4 : 8}-bit, 32): pass --format or --bits/--group, not both`);
-  const method = values.method ?? (fmt ? 'ste' : defaultMethod(bits ?? 4));
+  if (values.asymmetric && fmt) throw new UsageError(`lm qat: --asymmetric takes --bits (2..4); --format ${values.format} is ggml's symmetric rule`);
+  const method = values.method ?? (fmt || values.asymmetric ? 'ste' : defaultMethod(bits ?? 4));
   if (method !== 'ste' && method !== 'lsq' && method !== 'adaqat') throw new UsageError(`lm qat: --method ${method}: must be ste, lsq or adaqat`);
   if (method === 'adaqat' && fmt) throw new UsageError(`lm qat: --format ${values.format} fixes the bit-width; --method adaqat chooses it per layer: use --bits (where it starts) instead`);
   const lambda = numberOpt(cmd, 'lambda', values.lambda, (n) => n >= 0, 'must be a number >= 0');
@@ -135,6 +140,7 @@ export async function lmQat(argv: string[]): Promise<number> {
     method: method === 'adaqat' ? 'ste' : method,
     ...(method === 'lsq' || values.layer?.some((l) => /:lsq$/.test(l)) ? { lsqInit: (lsqInit ?? QAT_DEFAULTS.lsqInit) as 'rule' | 'mse' } : {}),
     ...(method === 'adaqat' ? { adaqat: { lambda: lambda ?? ADAQAT_DEFAULTS.lambda, every: ADAQAT_DEFAULTS.every, lr: ADAQAT_DEFAULTS.lr } } : {}),
+    ...(values.asymmetric ? { symmetric: false } : {}),
     act: !!values.act,
     distill: distill ? { temperature: temperature ?? QAT_DEFAULTS.temperature, teacher } : false,
     steps: numberOpt(cmd, 'steps', values.steps, int1, 'must be an integer >= 1') ?? QAT_DEFAULTS.steps,
@@ -192,7 +198,7 @@ export async function lmQat(argv: string[]): Promise<number> {
     };
   }
   const rulesNote = [...(opts.keepFloat ?? []).map((p) => `${p} f32`), ...(values.layer ?? [])].join(', ');
-  const what = (fmt ?? (method === 'adaqat' ? `AdaQAT from W${opts.bits} g${opts.group}` : `W${opts.bits} g${opts.group}`)) + (rulesNote ? ` (${rulesNote})` : '');
+  const what = (fmt ?? (method === 'adaqat' ? `AdaQAT from W${opts.bits} g${opts.group}` : `W${opts.bits} g${opts.group}${values.asymmetric ? ' asymmetric' : ''}`)) + (rulesNote ? ` (${rulesNote})` : '');
   const srcName = srcMeta['general.name']?.value ?? modelPath;
   opts.metadata = { ...tokenizerMetadata(srcMeta), 'general.name': gguf.str(`${String(srcName).replace(/ \(.*\)$/, '')}, QAT ${what} (${method}${distill ? ', distilled' : ''}, ${opts.steps} steps)`) };
   const ctx = await createNodeContext();

@@ -16,7 +16,7 @@ import { parseSafetensors } from '../io/safetensors.js';
 import { recipeDifference, train } from '../train/loop.js';
 import type { AdaQatOptions } from '../train/adaqat.js';
 import { adaptivePlan, LmAdaQat, type LmAdaQatResult } from './qat_bits.js';
-import { convertLinearGguf, initLsqScales, prepareLinears, type LinearQatConfig } from '../train/qat_plan.js';
+import { convertLinearGguf, initLsqScales, prepareLinears, QatConfigError, type LinearQatConfig } from '../train/qat_plan.js';
 import { warmupCosine } from '../train/schedule.js';
 import { LanguageModel } from './model.js';
 import { validationLoss } from './pretrain.js';
@@ -46,7 +46,11 @@ export interface LmQatOptions extends LinearQatConfig {
   weightDecay?: number;
   clipNorm?: number;
   valWindows: number;
-  /** LSQ: the learning rate of the learned scales, as a multiple of lr (default 1). */
+  /**
+   * LSQ: the learning rate of the learned scales, as a multiple of lr. Default: per layer, lsqScaleLr(bits) =
+   * 3 / (2^bits - 1) (1 at 2 bits, 0.43 at 3, 0.2 at 4), so AdamW moves every width's scales by the same share of
+   * their size (a B-bit scale is max|w| / ((2^B - 1) / 2)).
+   */
   lsqLrScale?: number;
   /** Skip the f32 baseline (f32_after and recovered are then NaN). */
   baseline?: boolean;
@@ -86,6 +90,15 @@ export interface LmQatResult {
   losses: { f32: number[]; qat: number[] };
 }
 
+/**
+ * LSQ's default scale learning rate at a width, as a multiple of the weights' lr: 3 / (2^bits - 1), 1 at 2 bits.
+ * AdamW's step is about lr whatever the gradient, and a B-bit scale is max|w| / ((2^B - 1) / 2), so this moves the
+ * scales of every width by the same share of their size as at 2 bits (docs/lm-qat.md, measured).
+ */
+export function lsqScaleLr(bits: number): number {
+  return 3 / (2 ** bits - 1);
+}
+
 export function gapRecovered(r: { f32_start: number; f32_after: number; ptq: number; qat: number }): number {
   return 1 - (r.qat - r.f32_after) / (r.ptq - r.f32_start);
 }
@@ -101,8 +114,9 @@ interface PhaseCheckpoints {
   resume?: { bytes: Uint8Array; before: number };
 }
 
-async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'qat', sampler: WindowSampler, val: Batches, data: TextDataset, o: LmQatOptions, ck: PhaseCheckpoints, ada?: LmAdaQat): Promise<{ before: number; after: number; losses: number[]; ms: number; weights: LlamaWeights }> {
-  const scales = new Set(t.ops.qparams.values());
+async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'qat', sampler: WindowSampler, val: Batches, data: TextDataset, o: LmQatOptions, ck: PhaseCheckpoints, ada?: LmAdaQat, plan?: ReadonlyMap<string, LinearQuant>): Promise<{ before: number; after: number; losses: number[]; ms: number; weights: LlamaWeights }> {
+  // LSQ's scale params and their learning rates (as multiples of lr): o.lsqLrScale, else the layer's width's rule.
+  const scaleLr = new Map([...t.ops.qparams].map(([name, p]) => [p, o.lsqLrScale ?? lsqScaleLr(plan!.get(name)!.bits)]));
   const k = o.gradAccum ?? 1;
   const warm = Math.min(o.warmupSteps ?? 0, o.steps - 1);
   let before = NaN;
@@ -114,7 +128,7 @@ async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'q
     weightDecay: o.weightDecay ?? 0,
     clipNorm: o.clipNorm ?? 1,
     evalOut: t.ce,
-    lrScale: (p) => (scales.has(p) ? (o.lsqLrScale ?? 1) : 1),
+    lrScale: (p) => scaleLr.get(p) ?? 1,
     onStep: (s) => o.onStep?.(phase, s.step, s.total, s.loss, s.ms),
     afterStep: async (step, tr, inputs) => void (await ada?.afterStep(step, tr, inputs)),
     resume: ck.resume?.bytes,
@@ -173,7 +187,7 @@ export async function engineValidationLoss(ctx: GpuContext, gguf: Uint8Array, va
 
 /** The converted model: each quantized Linear as GGUF blocks, the rest F32. */
 export async function convertLlama(ctx: GpuContext, config: LlamaConfig, weights: LlamaWeights, plan: ReadonlyMap<string, LinearQuant>, lsqScales: Record<string, Float32Array>, metadata: Record<string, GgufValue> = {}): Promise<Uint8Array> {
-  const quantized: Record<string, { type: 'Q4_0' | 'Q8_0'; data: Uint8Array }> = {};
+  const quantized: Record<string, { type: 'Q4_0' | 'Q4_1' | 'Q8_0'; data: Uint8Array }> = {};
   for (const l of llamaLinears(config)) {
     const q = plan.get(l.name);
     if (q) quantized[l.name] = await convertLinearGguf(ctx, weights[l.name], l.N, l.K, q, l.name, lsqScales[l.name]);
@@ -228,6 +242,8 @@ export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; we
   const linears = llamaLinears(config);
   const prepared = prepareLinears(linears, o);
   const ada = o.adaqat ? new LmAdaQat(ctx, linears, prepared, o.adaqat) : undefined;
+  const asym = [...prepared].find(([, q]) => q.asymmetric);
+  if (o.adaqat && asym) throw new QatConfigError(`lm qat: AdaQAT learns widths of the symmetric rule; '${asym[0]}' is asymmetric`);
   const plan = o.adaqat ? adaptivePlan(prepared, o.adaqat) : prepared;
   const lsq0 = initLsqScales(plan, linears, weights);
   const B = o.batch;
@@ -262,7 +278,7 @@ export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; we
   try {
     ada?.attachLlama(t);
     const extra = { f32: JSON.stringify({ before: f32.before, after: f32.after, ms: f32.ms }) };
-    q = await trainPhase(ctx, t, 'qat', sampler, val, data, o, { recipe, extra, ...(resumed?.phase === 'qat' ? { resume: { bytes: o.resume!, before: num(resumed.meta.before) } } : {}) }, ada);
+    q = await trainPhase(ctx, t, 'qat', sampler, val, data, o, { recipe, extra, ...(resumed?.phase === 'qat' ? { resume: { bytes: o.resume!, before: num(resumed.meta.before) } } : {}) }, ada, plan);
     trained = await readLlamaWeights(t);
     lsq = await readLsqScales(t);
   } finally {

@@ -33,7 +33,7 @@ export interface ScopeOptions {
   quant?: ReadonlyMap<string, LayerQuant>;
   /** Values of the learned quantizer params (LSQ `<weight>.scale`, LSQ+ / PACT activation params), by name. */
   qparams?: Record<string, Float32Array>;
-  /** Converted Linears: their codes and scales (symmetric, 4 or 8 bits), by weight name; they run on the fused kernels. */
+  /** Converted Linears: their codes and scales (symmetric, 4 or 8 bits; or 4-bit with zero points), by weight name; they run on the fused kernels. */
   converted?: ReadonlyMap<string, QuantizedTensor>;
   /** A frozen copy (a distillation teacher): weights become constants named `<prefix><name>`. */
   frozen?: { prefix: string };
@@ -109,8 +109,9 @@ export class GraphScope {
     const t = this.consts.get(weight);
     if (t) return t;
     const s = q.scheme;
-    if (!s.symmetric || (s.bits !== 4 && s.bits !== 8) || q.N !== N || q.K !== K) throw new LayerError(`${this.label}: converted weight '${weight}' is ${s.bits}-bit ${s.symmetric ? 'symmetric' : 'asymmetric'} [${q.N}, ${q.K}]; the layer takes 4- or 8-bit symmetric [${N}, ${K}]`);
-    const c = this.graph.quantParam(weight, N, K, { bits: s.bits, groupSize: s.group || K, mode: 'symmetric' }, { codes: q.codes, scales: q.scales });
+    const asym = !s.symmetric && s.rule === 'minmax' && s.bits === 4 && q.zeros !== null;
+    if ((!s.symmetric && !asym) || (s.bits !== 4 && s.bits !== 8) || q.N !== N || q.K !== K) throw new LayerError(`${this.label}: converted weight '${weight}' is ${s.bits}-bit ${s.symmetric ? 'symmetric' : s.rule} [${q.N}, ${q.K}]; the layer takes 4- or 8-bit symmetric or 4-bit minmax (zero point) [${N}, ${K}]`);
+    const c = this.graph.quantParam(weight, N, K, { bits: s.bits, groupSize: s.group || K, mode: asym ? 'asymmetric' : 'symmetric' }, { codes: q.codes, scales: q.scales, ...(asym ? { zeros: q.zeros! } : {}) });
     this.consts.set(weight, c);
     return c;
   }

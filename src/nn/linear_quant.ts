@@ -17,6 +17,8 @@ export interface LinearQuant {
   learn?: boolean;
   /** LSQ: its scales start at each group's squared-error minimum (src/quant/mse_scale.ts), not the torchao rule's. */
   lsqInit?: 'mse';
+  /** Asymmetric weights (torchao's asymmetric rule: a scale and an integer zero point per group; STE, 2..4 bits). */
+  asymmetric?: boolean;
   /** Fake-quantize the layer's input per token (asymmetric, actBits: default 8). */
   act?: boolean;
   actBits?: number;
@@ -33,13 +35,13 @@ export interface LinearQuant {
  * a learned per-tensor scale and zero point) or PACT (`learn: 'pact'`, a learned clip).
  */
 export interface LayerQuant {
-  weight: { bits: number; group: number; learn?: boolean; format?: 'Q4_0' | 'Q8_0'; /** The code range from the constant `<weight>.qrange` (AdaQAT). */ adaptive?: boolean } | null;
+  weight: { bits: number; group: number; learn?: boolean; format?: 'Q4_0' | 'Q8_0'; /** Asymmetric codes (a zero point per group; STE). */ asymmetric?: boolean; /** The code range from the constant `<weight>.qrange` (AdaQAT). */ adaptive?: boolean } | null;
   act: { bits: number; learn?: boolean | 'pact'; /** The code range from the constant `<prefix>.qrange` (AdaQAT). */ adaptive?: boolean } | null;
 }
 
 /** A plan entry (prepareLinears) as the Linear layer's LayerQuant: per-token inputs (int8 by default) with `act`. */
 export function layerQuant(q: LinearQuant): LayerQuant {
-  return { weight: { bits: q.bits, group: q.group, ...(q.learn ? { learn: true } : {}), ...(q.format ? { format: q.format } : {}), ...(q.adaptive ? { adaptive: true } : {}) }, act: q.act ? { bits: q.actBits ?? 8, ...(q.actAdaptive ? { adaptive: true } : {}) } : null };
+  return { weight: { bits: q.bits, group: q.group, ...(q.learn ? { learn: true } : {}), ...(q.format ? { format: q.format } : {}), ...(q.asymmetric ? { asymmetric: true } : {}), ...(q.adaptive ? { adaptive: true } : {}) }, act: q.act ? { bits: q.actBits ?? 8, ...(q.actAdaptive ? { adaptive: true } : {}) } : null };
 }
 
 /** The name of a weight's learned LSQ scale param. */
@@ -49,11 +51,12 @@ export const lsqScaleName = (weight: string) => `${weight}.scale`;
 export const rangeName = (prefix: string) => `${prefix}.qrange`;
 
 /** The fake-quantized weight w [N, K] (scale: the LSQ scale param, with q.learn; range: the code range constant, with q.adaptive). */
-export function fakeQuantWeight(w: Tensor, q: Pick<LinearQuant, 'bits' | 'group' | 'format' | 'learn' | 'adaptive'>, scale?: Tensor, range?: Tensor): Tensor {
+export function fakeQuantWeight(w: Tensor, q: Pick<LinearQuant, 'bits' | 'group' | 'format' | 'learn' | 'adaptive' | 'asymmetric'>, scale?: Tensor, range?: Tensor): Tensor {
   if (q.format) return ops.fakeQuantGguf(w, q.format);
   const granularity = { kind: 'group' as const, group: q.group };
+  if (q.asymmetric && (q.learn || q.adaptive || q.format)) throw new Error(`fakeQuantWeight: ${w.name}: asymmetric weights take the dynamic rule (STE), not LSQ, AdaQAT or a GGUF format`);
   if (q.adaptive && (q.learn || !range)) throw new Error(`fakeQuantWeight: ${w.name}: an adaptive quantizer is the dynamic rule with its range constant '${rangeName(w.name)}'`);
-  if (!q.learn) return ops.fakeQuant(w, { bits: q.bits, symmetric: true, granularity }, q.adaptive ? range : undefined);
+  if (!q.learn) return ops.fakeQuant(w, { bits: q.bits, symmetric: !q.asymmetric, granularity }, q.adaptive ? range : undefined);
   if (!scale) throw new Error(`fakeQuantWeight: ${w.name}: LSQ needs its scale param '${lsqScaleName(w.name)}'`);
   const C = w.numel / q.group;
   const zeros = w.graph.constant(new Float32Array(C), [C], 'f32', `${w.name}.zero_point`);

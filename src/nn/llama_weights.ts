@@ -64,7 +64,7 @@ export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
  * hyperparameters, and `metadata` (the tokenizer's keys, general.name, ...; overrides). Without tokenizer keys
  * byteLevelVocab is written, which needs vocab 260.
  */
-export function writeLlamaGguf(c: LlamaConfig, weights: LlamaWeights, metadata: Record<string, GgufValue> = {}, quantized: Record<string, { type: 'Q4_0' | 'Q8_0'; data: Uint8Array }> = {}): Uint8Array {
+export function writeLlamaGguf(c: LlamaConfig, weights: LlamaWeights, metadata: Record<string, GgufValue> = {}, quantized: Record<string, { type: 'Q4_0' | 'Q4_1' | 'Q8_0'; data: Uint8Array }> = {}): Uint8Array {
   const tensors = llamaTensorNames(c).map(({ name, shape }) => {
     const q = quantized[name];
     if (q) return { name, type: q.type, shape, data: q.data };

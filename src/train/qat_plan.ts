@@ -45,6 +45,12 @@ export interface LinearRule {
    * scale minimising the squared error of its weights (src/quant/mse_scale.ts), a better-quantized start.
    */
   lsqInit?: 'rule' | 'mse';
+  /**
+   * false: asymmetric weights (torchao's asymmetric rule: per group s = (max - min) / (2^b - 1) and an integer zero
+   * point, codes in [0, 2^b - 1]), with STE, at 2..4 bits; converted to GGUF Q4_1 blocks (d = s, m = -s * zero point,
+   * both f16). Default true: the symmetric rule.
+   */
+  symmetric?: boolean;
 }
 
 export interface LinearQatConfig extends LinearRule {
@@ -65,8 +71,9 @@ function globToRegExp(p: string): RegExp {
 }
 
 /** A rule checked and resolved: bits, group, format, learn. Errors name `where` and the value at fault. */
-function resolveRule(r: LinearRule, where: string): { bits: number; group: number; format?: 'Q4_0' | 'Q8_0'; learn?: true; lsqInit?: 'mse' } {
-  const { format, method = 'ste', lsqInit = 'rule' } = r;
+function resolveRule(r: LinearRule, where: string): { bits: number; group: number; format?: 'Q4_0' | 'Q8_0'; learn?: true; lsqInit?: 'mse'; asymmetric?: true } {
+  const { format, method = 'ste', lsqInit = 'rule', symmetric = true } = r;
+  if (typeof symmetric !== 'boolean') throw new QatConfigError(`prepare: ${where}symmetric ${JSON.stringify(symmetric)} is not true or false`);
   if (lsqInit !== 'rule' && lsqInit !== 'mse') throw new QatConfigError(`prepare: ${where}lsqInit '${lsqInit}' is not rule or mse`);
   if (format !== undefined && format !== 'Q4_0' && format !== 'Q8_0') throw new QatConfigError(`prepare: ${where}format '${format}' is not Q4_0 or Q8_0`);
   if (method !== 'ste' && method !== 'lsq') throw new QatConfigError(`prepare: ${where}method '${method}' is not ste or lsq`);
@@ -80,7 +87,12 @@ function resolveRule(r: LinearRule, where: string): { bits: number; group: numbe
   const group = r.group ?? 32;
   if (!Number.isInteger(bits) || bits < 2 || bits > 8) throw new QatConfigError(`prepare: ${where}bits=${bits} is not an integer in 2..8`);
   if (!Number.isInteger(group) || group < 1) throw new QatConfigError(`prepare: ${where}group=${group} is not a positive integer`);
-  return { bits, group, ...(format ? { format } : {}), ...(method === 'lsq' ? { learn: true as const, ...(lsqInit === 'mse' ? { lsqInit } : {}) } : {}) };
+  if (!symmetric) {
+    if (fbits !== null) throw new QatConfigError(`prepare: ${where}format ${format} is ggml's symmetric rule; asymmetric weights take bits (2..4) instead`);
+    if (method === 'lsq') throw new QatConfigError(`prepare: ${where}asymmetric weights use the dynamic rule with STE; LSQ learns symmetric scales (method 'ste' or symmetric weights)`);
+    if (bits > 4) throw new QatConfigError(`prepare: ${where}asymmetric weights at bits=${bits}: they are written as GGUF Q4_1 blocks, which hold 2..4-bit asymmetric codes exactly (no GGUF type nibble writes holds ${bits}-bit ones)`);
+  }
+  return { bits, group, ...(format ? { format } : {}), ...(method === 'lsq' ? { learn: true as const, ...(lsqInit === 'mse' ? { lsqInit } : {}) } : {}), ...(symmetric ? {} : { asymmetric: true as const }) };
 }
 
 /** The model-wide rule with a per-layer one over it (a width or format given replaces the model-wide one). */
@@ -92,16 +104,17 @@ function overRule(base: LinearRule, o: LinearRule): LinearRule {
     if (o.format !== undefined) {
       delete out.group;
       delete out.method;
+      delete out.symmetric;
     }
   }
-  for (const k of ['bits', 'group', 'format', 'method', 'lsqInit'] as const) if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k];
+  for (const k of ['bits', 'group', 'format', 'method', 'lsqInit', 'symmetric'] as const) if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k];
   return out;
 }
 
 /** Each Linear's fake-quant form (absent: kept in f32). Every error names the layer, pattern or value at fault. */
 export function prepareLinears(linears: readonly LinearInfo[], config: LinearQatConfig = {}): Map<string, LinearQuant> {
   if (linears.length === 0) throw new QatConfigError('prepare: the model has no Linear layers to quantize');
-  const base: LinearRule = { bits: config.bits, group: config.group, format: config.format, method: config.method, lsqInit: config.lsqInit };
+  const base: LinearRule = { bits: config.bits, group: config.group, format: config.format, method: config.method, lsqInit: config.lsqInit, symmetric: config.symmetric };
   resolveRule(base, '');
   const keep = (config.keepFloat ?? []).map((p) => ({ p, re: globToRegExp(p), used: false }));
   const rules = (config.layers ?? []).map((r) => {
@@ -152,9 +165,13 @@ export function initLsqScales(plan: ReadonlyMap<string, LinearQuant>, linears: r
   return out;
 }
 
-/** The signed codes and per-group scales of w [N, K] under q's torchao rule (or the given LSQ scales), by the fake-quant kernels. */
-export async function quantizeLinear(ctx: GpuContext, w: Float32Array, N: number, K: number, q: LinearQuant, name: string, lsqScale?: Float32Array): Promise<{ codes: Int32Array; scales: Float32Array }> {
-  const { qmin, qmax } = qRange(q.bits, true);
+/**
+ * The codes and per-group scales of w [N, K] under q's torchao rule (or the given LSQ scales), by the fake-quant
+ * kernels: symmetric codes signed (value code * scale); asymmetric ones in [0, 2^b - 1] with each group's integer
+ * zero point (value (code - zero) * scale).
+ */
+export async function quantizeLinear(ctx: GpuContext, w: Float32Array, N: number, K: number, q: LinearQuant, name: string, lsqScale?: Float32Array): Promise<{ codes: Int32Array; scales: Float32Array; zeros?: Float32Array }> {
+  const { qmin, qmax } = qRange(q.bits, !q.asymmetric);
   const C = (N * K) / q.group;
   const spec = { shape: [N, K], granularity: { kind: 'group' as const, group: q.group }, bits: q.bits, qmin, qmax };
   const bufs = { x: ctx.createBuffer(w, undefined, name), scale: ctx.createBuffer(4 * C), zero_point: ctx.createBuffer(4 * C), y: ctx.createBuffer(4 * N * K), codes: ctx.createBuffer(4 * N * K) };
@@ -166,8 +183,8 @@ export async function quantizeLinear(ctx: GpuContext, w: Float32Array, N: number
       ctx.write(bufs.scale, lsqScale);
       ctx.write(bufs.zero_point, new Float32Array(C));
       await runDispatches(ctx, [await planFakeQuant(ctx, bufs, spec)]);
-    } else await runDispatches(ctx, [await planFakeQuantQParams(ctx, { x: bufs.x, scale: bufs.scale, zero_point: bufs.zero_point }, { ...spec, mode: 'symmetric' }), await planFakeQuant(ctx, bufs, spec)]);
-    return { codes: await ctx.readI32(bufs.codes, N * K), scales: await ctx.readF32(bufs.scale, C) };
+    } else await runDispatches(ctx, [await planFakeQuantQParams(ctx, { x: bufs.x, scale: bufs.scale, zero_point: bufs.zero_point }, { ...spec, mode: q.asymmetric ? 'asymmetric' : 'symmetric' }), await planFakeQuant(ctx, bufs, spec)]);
+    return { codes: await ctx.readI32(bufs.codes, N * K), scales: await ctx.readF32(bufs.scale, C), ...(q.asymmetric ? { zeros: await ctx.readF32(bufs.zero_point, C) } : {}) };
   } finally {
     Object.values(bufs).forEach((b) => b.destroy());
   }
@@ -193,7 +210,12 @@ export async function convertLinear(ctx: GpuContext, w: Float32Array, N: number,
       W.destroy();
     }
   }
-  const { codes, scales } = await quantizeLinear(ctx, w, N, K, q, name, lsqScale);
+  const { codes, scales, zeros } = await quantizeLinear(ctx, w, N, K, q, name, lsqScale);
+  if (zeros) {
+    // Asymmetric (2..4 bits): codes in [0, 2^b - 1] and integer zero points, nibble's minmax layout (u - z) * s.
+    const scheme = makeScheme({ bits: 4, group: q.group >= K ? 0 : q.group, symmetric: false, rule: 'minmax', scaleType: 'f32' });
+    return { scheme, N, K, codes: packCodes(Uint8Array.from(codes), N, K, 4), scales, zeros };
+  }
   const c = q.bits <= 4 ? 4 : 8; // the fused kernels' widths
   const off = 2 ** (c - 1);
   const scheme = makeScheme({ bits: c, group: q.group >= K ? 0 : q.group, symmetric: true, scaleType: 'f32' });
@@ -214,14 +236,21 @@ export async function convertLinears(ctx: GpuContext, linears: readonly LinearIn
 }
 
 /** The GGUF tensor (type and block bytes) of a trained Linear weight under q (see the header for what is exact). */
-export async function convertLinearGguf(ctx: GpuContext, w: Float32Array, N: number, K: number, q: LinearQuant, name: string, lsqScale?: Float32Array): Promise<{ type: 'Q4_0' | 'Q8_0'; data: Uint8Array }> {
+export async function convertLinearGguf(ctx: GpuContext, w: Float32Array, N: number, K: number, q: LinearQuant, name: string, lsqScale?: Float32Array): Promise<{ type: 'Q4_0' | 'Q4_1' | 'Q8_0'; data: Uint8Array }> {
   if (q.format) return { type: q.format, data: exportGguf(q.format, await convertLinear(ctx, w, N, K, q, name), name) };
   if (q.group % 32 !== 0) throw new QatConfigError(`convert: '${name}': GGUF blocks are 32 wide; group ${q.group} is not a multiple of 32`);
+  const { codes, scales, zeros } = await quantizeLinear(ctx, w, N, K, q, name, lsqScale);
+  const per = q.group / 32;
+  if (zeros) {
+    // Q4_1: value u * d + m with the codes u as they are, d = f16(s) and m = f16(-s * z) (s * (u - z) = s * u - s * z).
+    const d = Float32Array.from({ length: (N * K) / 32 }, (_, i) => roundF16(scales[Math.floor(i / per)]));
+    const m = Float32Array.from({ length: (N * K) / 32 }, (_, i) => roundF16(Math.fround(-scales[Math.floor(i / per)] * zeros[Math.floor(i / per)])));
+    const qt = { scheme: ggufScheme('Q4_1'), N, K, codes: packCodes(Uint8Array.from(codes), N, K, 4), scales: d, zeros: m };
+    return { type: 'Q4_1', data: exportGguf('Q4_1', qt, name) };
+  }
   const type = q.bits <= 4 ? 'Q4_0' : 'Q8_0';
-  const { codes, scales } = await quantizeLinear(ctx, w, N, K, q, name, lsqScale);
   const off = type === 'Q4_0' ? 8 : 128;
   const u = Uint8Array.from(codes, (c) => c + off);
-  const per = q.group / 32;
   const d = Float32Array.from({ length: (N * K) / 32 }, (_, i) => roundF16(scales[Math.floor(i / per)]));
   const qt = { scheme: ggufScheme(type), N, K, codes: packCodes(u, N, K, type === 'Q4_0' ? 4 : 8), scales: d, zeros: null };
   return { type, data: exportGguf(type, qt, name) };

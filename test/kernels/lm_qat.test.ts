@@ -37,33 +37,35 @@ const T = IDS.length;
 const V = config.vocab;
 
 describe('language-model QAT', () => {
-  it('llama.cpp runs the converted Q4_0 model with nibble\'s probabilities', async () => {
-    const w = weights(2);
-    const linears = llamaLinears(config);
-    const plan = prepareLinears(linears, { format: 'Q4_0' });
-    const bytes = await convertLlama(ctx, config, w, plan, {}, byteLevelVocab());
-    const path = join(dir, 'qat-q4_0.gguf');
-    writeFileSync(path, bytes);
-    const file = parseGgufFile(bytes);
-    expect(file.tensors.filter((x) => x.type === 'Q4_0').length).toBe(linears.length);
-    const lm = await LanguageModel.load(ctx, path, { ctxLen: 64, kvType: 'f32', warmup: false });
-    let ours: Float32Array;
-    try {
-      ours = await lm.logits(IDS);
-    } finally {
-      lm.dispose();
-    }
-    // llama.cpp on the file: nibble's probabilities within its bound plus what llama.cpp's 8-bit activations do (E).
-    const p = softmaxRows(ours, T, V);
-    const exact = softmaxRows(llamaLogitsRef(file, IDS), T, V);
-    const E = maxDiff(exact, softmaxRows(llamaLogitsRef(file, IDS, { cpuActivations: true }), T, V));
-    const cpp = new Float64Array(T * V);
-    (await llamaCppLogits(path, IDS)).forEach((x, i) => cpp.set(x, i * V));
-    const vsCpp = maxDiff(p, cpp);
-    console.log(`QAT Q4_0 model: nibble vs llama.cpp probabilities ${vsCpp.toExponential(2)} (E ${E.toExponential(2)})`);
-    expect(maxDiff(p, exact)).toBeLessThanOrEqual(5e-4);
-    expect(vsCpp).toBeLessThanOrEqual(5e-4 + 2 * E + 2e-5);
-  });
+  for (const [what, cfg, type] of [['Q4_0', { format: 'Q4_0' }, 'Q4_0'], ['asymmetric W3 (Q4_1)', { bits: 3, symmetric: false }, 'Q4_1']] as const) {
+    it(`llama.cpp runs the converted ${what} model with nibble's probabilities`, async () => {
+      const w = weights(2);
+      const linears = llamaLinears(config);
+      const plan = prepareLinears(linears, cfg);
+      const bytes = await convertLlama(ctx, config, w, plan, {}, byteLevelVocab());
+      const path = join(dir, `qat-${type}.gguf`);
+      writeFileSync(path, bytes);
+      const file = parseGgufFile(bytes);
+      expect(file.tensors.filter((x) => x.type === type).length).toBe(linears.length);
+      const lm = await LanguageModel.load(ctx, path, { ctxLen: 64, kvType: 'f32', warmup: false });
+      let ours: Float32Array;
+      try {
+        ours = await lm.logits(IDS);
+      } finally {
+        lm.dispose();
+      }
+      // llama.cpp on the file: nibble's probabilities within its bound plus what llama.cpp's 8-bit activations do (E).
+      const p = softmaxRows(ours, T, V);
+      const exact = softmaxRows(llamaLogitsRef(file, IDS), T, V);
+      const E = maxDiff(exact, softmaxRows(llamaLogitsRef(file, IDS, { cpuActivations: true }), T, V));
+      const cpp = new Float64Array(T * V);
+      (await llamaCppLogits(path, IDS)).forEach((x, i) => cpp.set(x, i * V));
+      const vsCpp = maxDiff(p, cpp);
+      console.log(`QAT ${what} model: nibble vs llama.cpp probabilities ${vsCpp.toExponential(2)} (E ${E.toExponential(2)})`);
+      expect(maxDiff(p, exact)).toBeLessThanOrEqual(5e-4);
+      expect(vsCpp).toBeLessThanOrEqual(5e-4 + 2 * E + 2e-5);
+    });
+  }
 
   it("distillation's loss and its gradient equal an f64 computation and its finite differences", async () => {
     const R = 5;

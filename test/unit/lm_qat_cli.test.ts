@@ -23,6 +23,7 @@ describe('nibble lm qat', () => {
     const res = JSON.parse(r.stdout);
     for (const k of ['f32_start', 'f32_after', 'ptq', 'qat', 'converted', 'recovered', 'ms_per_step_f32', 'ms_per_step_qat']) expect(Number.isFinite(res[k]), k).toBe(true);
     expect(res.grad_accum).toBe(1);
+    expect([res.method, res.lsq_init]).toEqual(['lsq', 'mse']); // the default recipe at 3 bits
     expect(res.recovered).toBeCloseTo(1 - (res.qat - res.f32_after) / (res.ptq - res.f32_start), 10);
     const f = parseGgufFile(readFileSync(out));
     expect(f.tensors.find((t) => t.name === 'blk.0.attn_q.weight')?.type).toBe('Q4_0');
@@ -58,6 +59,20 @@ describe('nibble lm qat', () => {
     expect(mse.ptq).toBe(rule.ptq);
     expect(rule.ptq_start).toBeUndefined();
     expect(mse.ptq_start).toBeLessThan(rule.ptq - 0.05);
+  });
+
+  it('--asymmetric writes Q4_1 blocks (STE by default, also at 2 bits) that give the QAT loss to the f16 bound', () => {
+    const out = join(dir, 'asym.gguf');
+    const r = nibble(['lm', 'qat', '--bits', '2', '--asymmetric', '--steps', '2', '--batch', '2', '--seq', '32', '--val-windows', '2', '--data', data, '--out', out, '--checkpoint-every', '0', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res.method).toBe('ste');
+    expect(res.quant).toBe('W2 g32 asymmetric');
+    const f = parseGgufFile(readFileSync(out));
+    expect(f.tensors.filter((t) => t.type === 'Q4_1').length).toBe(15);
+    // d and m rounded to f16 (2^-11 of each): the converted loss within 1e-3 nats/byte of the fake-quant one.
+    expect(Math.abs(res.converted - res.qat)).toBeLessThan(1e-3);
+    expect(res.ptq).toBeGreaterThan(res.f32_start);
   });
 
   it('--keep-float and --layer set layers apart: the file holds each at its own rule', () => {
@@ -134,11 +149,15 @@ describe('nibble lm qat', () => {
       [['--method', 'adaqat', '--format', 'q4_0'], /--format q4_0 fixes the bit-width; --method adaqat chooses it/],
       [['--lambda', '1'], /--lambda is the cost weight of --method adaqat/],
       [['--method', 'lsq', '--lsq-init', 'minmax'], /--lsq-init minmax: must be rule or mse/],
-      [['--bits', '3', '--lsq-init', 'mse'], /--lsq-init sets where LSQ's scales start: it needs --method lsq/],
+      [['--bits', '4', '--lsq-init', 'mse'], /--lsq-init sets where LSQ's scales start: it needs --method lsq/],
       [['--method', 'adaqat', '--lambda=-1'], /--lambda -1: must be a number >= 0/],
       [['--group', '48'], /group size 48 does not divide K=64 of 'blk\.0\.attn_q\.weight'/],
       [['--no-distill', '--temperature', '2'], /--temperature needs distillation/],
       [['--teacher', 'bigger'], /--teacher bigger: must be baseline or start/],
+      [['--asymmetric', '--format', 'q4_0'], /--asymmetric takes --bits \(2\.\.4\); --format q4_0 is ggml's symmetric rule/],
+      [['--asymmetric', '--bits', '6'], /asymmetric weights at bits=6: they are written as GGUF Q4_1 blocks/],
+      [['--asymmetric', '--bits', '2', '--method', 'lsq'], /asymmetric weights use the dynamic rule with STE/],
+      [['--asymmetric', '--bits', '4', '--method', 'adaqat'], /AdaQAT learns widths of the symmetric rule; 'blk\.0\.attn_q\.weight' is asymmetric/],
       [['--no-distill', '--teacher', 'start'], /--teacher needs distillation/],
       [['--model', join(dir, 'missing.gguf')], /missing\.gguf/],
       [['--data', join(dir, 'missing.txt')], /missing\.txt/],

@@ -57,6 +57,19 @@ describe('prepareLinears', () => {
     expect(prepareLinears(linears, { bits: 2, method: 'lsq', lsqInit: 'rule' }).get('output.weight')).toEqual({ bits: 2, group: 32, learn: true });
   });
 
+  it('plans asymmetric weights (symmetric: false) at 2..4 bits with STE; a per-layer rule inherits it, a format drops it', () => {
+    const plan = prepareLinears(linears, { bits: 3, symmetric: false, layers: [{ pattern: 'blk.1.*', bits: 2 }, { pattern: 'output.weight', format: 'Q8_0' }] });
+    expect(plan.get('blk.0.attn_q.weight')).toEqual({ bits: 3, group: 32, asymmetric: true });
+    expect(plan.get('blk.1.ffn_up.weight')).toEqual({ bits: 2, group: 32, asymmetric: true });
+    expect(plan.get('output.weight')).toEqual({ bits: 8, group: 32, format: 'Q8_0' });
+    expect(prepareLinears(linears, { bits: 4, layers: [{ pattern: 'output.weight', symmetric: false }] }).get('output.weight')).toEqual({ bits: 4, group: 32, asymmetric: true });
+    expect(() => prepareLinears(linears, { bits: 5, symmetric: false })).toThrow(/asymmetric weights at bits=5: they are written as GGUF Q4_1 blocks/);
+    expect(() => prepareLinears(linears, { format: 'Q4_0', symmetric: false })).toThrow(/format Q4_0 is ggml's symmetric rule/);
+    expect(() => prepareLinears(linears, { bits: 2, method: 'lsq', symmetric: false })).toThrow(/asymmetric weights use the dynamic rule with STE/);
+    expect(() => prepareLinears(linears, { bits: 3, layers: [{ pattern: 'blk.0.*', bits: 6, symmetric: false }] })).toThrow(/layer rule 'blk\.0\.\*' on 'blk\.0\.attn_q\.weight': asymmetric weights at bits=6/);
+    expect(() => prepareLinears(linears, { bits: 3, symmetric: 'no' as unknown as boolean })).toThrow(/symmetric "no" is not true or false/);
+  });
+
   it('refuses bad configurations, naming what is at fault', () => {
     expect(() => prepareLinears(linears, { layers: [{ pattern: 'blk.*.mlp.weight', bits: 8 }] })).toThrow(/layer rule 'blk\.\*\.mlp\.weight' matches no quantized Linear layer/);
     expect(() => prepareLinears(linears, { keepFloat: ['output.weight'], layers: [{ pattern: 'output.weight', bits: 8 }] })).toThrow(/layer rule 'output\.weight' matches no quantized Linear layer .*keepFloat takes precedence/);
