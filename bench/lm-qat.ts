@@ -3,7 +3,7 @@
 // for each bit width (W4 / W3 / W2, group 32) and each method (plain STE, LSQ, each with or without distillation
 // from the f32 model). Prints the share of the PTQ gap recovered and the QAT / f32 step-time ratio per row.
 //   npm run build && node dist/bench/lm-qat.js [--steps 300] [--bits 4,3,2] [--methods ste,lsq,ste+kd,lsq+kd,ste+kdb]
-//     [--runs 2:ste,2:lsq+kd,2:lsq=mse,3a:ste,...] [--lsq-init rule|mse] [--min-lr-ratio 0.1] [--baseline EARLIER.json] [--lr 3e-4] [--batch 8] [--seq 64] [--val-windows 64] [--temperature 1] [--kd-weight 1] [--model F32.gguf] [--json FILE]
+//     [--runs 2:ste,2:lsq+kd,2:lsq=mse,3a:ste,...] [--lsq-init rule|mse] [--lsq-lr-scale X (default: lsqScaleLr(bits))] [--min-lr-ratio 0.1] [--baseline EARLIER.json] [--lr 3e-4] [--batch 8] [--seq 64] [--val-windows 64] [--temperature 1] [--kd-weight 1] [--model F32.gguf] [--json FILE]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -180,10 +180,10 @@ export const CASES: GpuCase[] = [
       // reference (measured on a forward-only graph: the same kernels, so to the f32 bound of the training graph's
       // forward). That the start is better shows on a trained model (test/unit/lm_qat_cli.test.ts), not on these
       // random weights.
-      // The scales' learning rate is the width's rule by default (3 / (2^3 - 1) at 3 bits): the same run as that
+      // The scales' learning rate is the width's rule by default ((3 / (2^3 - 1))^2 at 3 bits): the same run as that
       // rate given, another run than the weights' own rate.
       const d = await qatLlama(ctx, model, data, { ...o, lsqLrScale: lsqScaleLr(3) });
-      assert(Math.abs(lsqScaleLr(3) - 3 / 7) < 1e-15 && lsqScaleLr(2) === 1 && Math.abs(lsqScaleLr(4) - 0.2) < 1e-15, 'lsqScaleLr is not 3 / (2^bits - 1)');
+      assert(Math.abs(lsqScaleLr(3) - 9 / 49) < 1e-15 && lsqScaleLr(2) === 1 && Math.abs(lsqScaleLr(4) - 0.04) < 1e-15, 'lsqScaleLr is not (3 / (2^bits - 1))^2');
       assert(d.losses.qat.every((v, i) => v === a.losses.qat[i]) && d.qat === a.qat, `the default scale lr is not lsqScaleLr(3): ${d.qat} vs ${a.qat}`);
       const e = await qatLlama(ctx, model, data, { ...o, lsqLrScale: 1 });
       assert(e.qat !== a.qat && e.losses.qat[0] === a.losses.qat[0] && e.losses.qat[2] !== a.losses.qat[2], `the scale lr changes nothing: ${e.losses.qat} vs ${a.losses.qat}`);
