@@ -27,7 +27,7 @@ import { writeAtomic } from './train.js';
  * nibble's best recipe (bench/lm-qat.ts, docs/lm-qat.md): what a user who passes only --bits gets. LSQ from the
  * least-squared-error scales (QAT_DEFAULTS.lsqInit), its scales' learning rate (3 / (2^bits - 1))^2 of lr, recovered
  * more of the gap at 2 bits (87.4% vs STE's 80.3%, five seeds) and 3 bits (85.0% vs 80.5%, six seeds, paired), STE
- * at 4 bits (84.1% vs 72.7%); distillation and lr 1e-3 recovered less.
+ * at 4 bits (84.1% vs LSQ's 77.7%); distillation and lr 1e-3 recovered less.
  */
 export const defaultMethod = (bits: number): 'ste' | 'lsq' => (bits <= 3 ? 'lsq' : 'ste');
 
