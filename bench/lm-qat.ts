@@ -50,25 +50,27 @@ try {
   // --runs 2:ste,2:lsq,... picks (bits, method) pairs; else every method at every bit width.
   // A run's width: bits (torchao's rule, group 32) or q4_0 / q8_0 (ggml's rule).
   // '3a:ste': asymmetric weights (torchao's asymmetric rule, Q4_1 in the file).
-  const runs = values.runs ? values.runs.split(',').map((r) => r.split(':') as [string, string]).map(([b, m]) => [/^q[48]_0$/i.test(b) ? b.toUpperCase() : /a$/.test(b) ? b : Number(b), m] as const) : bitsList.flatMap((b) => methods.map((m) => [b, m] as const));
+  type Width = { label: string; o: Pick<LmQatOptions, 'bits' | 'group' | 'format' | 'symmetric'> };
+  const widthOf = (b: string): Width =>
+    /^q[48]_0$/i.test(b) ? { label: b.toUpperCase(), o: { format: b.toUpperCase() as 'Q4_0' | 'Q8_0' } } : /a$/.test(b) ? { label: `W${b.slice(0, -1)} g32 asym`, o: { bits: Number(b.slice(0, -1)), group: 32, symmetric: false } } : { label: `W${b} g32`, o: { bits: Number(b), group: 32 } };
+  const runs = values.runs ? values.runs.split(',').map((r) => r.split(':') as [string, string]).map(([b, m]) => [widthOf(b), m] as const) : bitsList.flatMap((b) => methods.map((m) => [widthOf(String(b)), m] as const));
   {
-    for (const [bits, m] of runs) {
+    for (const [width, m] of runs) {
       // '+kd': distillation from the start model; '+kdb': from the f32 baseline after its N steps.
       // 'lsq=mse': LSQ from the squared-error-minimising scales (else --lsq-init, default the torchao rule's).
       const [mpart, kd] = m.split('+') as [string, string | undefined];
       const [method, init = values['lsq-init'] ?? 'rule'] = mpart.split('=') as ['ste' | 'lsq', string?];
       const distill = kd === 'kd' || kd === 'kdb' ? { temperature: T, weight: kdWeight, teacher: kd === 'kdb' ? ('baseline' as const) : ('start' as const) } : false;
       const needBaseline = f32 === null || (kd === 'kdb' && !teacherWeights);
-      const width = typeof bits === 'number' ? { bits, group: 32 } : /a$/.test(bits) ? { bits: Number(bits.slice(0, -1)), group: 32, symmetric: false } : { format: bits as 'Q4_0' | 'Q8_0' };
-      const o: LmQatOptions = { ...base, ...width, method, ...(method === 'lsq' ? { lsqInit: init as 'rule' | 'mse' } : {}), distill, lsqLrScale: values['lsq-lr-scale'] === undefined ? undefined : Number(values['lsq-lr-scale']), baseline: needBaseline, teacherWeights: needBaseline ? undefined : teacherWeights };
+      const o: LmQatOptions = { ...base, ...width.o, method, ...(method === 'lsq' ? { lsqInit: init as 'rule' | 'mse' } : {}), distill, lsqLrScale: values['lsq-lr-scale'] === undefined ? undefined : Number(values['lsq-lr-scale']), baseline: needBaseline, teacherWeights: needBaseline ? undefined : teacherWeights };
       const t0 = performance.now();
       const r = await qatLlama(ctx, model, data, o);
       if (!f32) f32 = { start: r.f32_start, after: r.f32_after, ms: r.ms_per_step_f32 };
       teacherWeights ??= r.f32Weights;
       const fig = { f32_start: f32.start, f32_after: f32.after, ptq: r.ptq, qat: r.qat };
-      const row = { bits, group: 32, method: m, ...fig, ptq_start: r.ptq_start, converted: r.converted, recovered: gapRecovered(fig), ms_per_step_f32: f32.ms, ms_per_step_qat: r.ms_per_step_qat, ratio: r.ms_per_step_qat / f32.ms, seconds: (performance.now() - t0) / 1000 };
+      const row = { bits: width.o.format ?? width.o.bits, ...(width.o.symmetric === false ? { symmetric: false } : {}), group: 32, method: m, ...fig, ptq_start: r.ptq_start, converted: r.converted, recovered: gapRecovered(fig), ms_per_step_f32: f32.ms, ms_per_step_qat: r.ms_per_step_qat, ratio: r.ms_per_step_qat / f32.ms, seconds: (performance.now() - t0) / 1000 };
       rows.push(row);
-      console.log(`${typeof bits === 'string' ? (/a$/.test(bits) ? `W${bits.slice(0, -1)} g32 asym` : bits) : `W${bits} g32`} ${m.padEnd(7)} f32 ${fig.f32_start.toFixed(4)} -> ${fig.f32_after.toFixed(4)}  PTQ ${r.ptq.toFixed(4)}${r.ptq_start !== r.ptq ? ` (LSQ start ${r.ptq_start.toFixed(4)})` : ''}  QAT ${r.qat.toFixed(4)}  converted ${r.converted.toFixed(4)}  recovered ${(100 * row.recovered).toFixed(1)}%  step ${r.ms_per_step_qat.toFixed(0)} ms (${row.ratio.toFixed(2)}x f32 ${f32.ms.toFixed(0)} ms)`);
+      console.log(`${width.label} ${m.padEnd(7)} f32 ${fig.f32_start.toFixed(4)} -> ${fig.f32_after.toFixed(4)}  PTQ ${r.ptq.toFixed(4)}${r.ptq_start !== r.ptq ? ` (LSQ start ${r.ptq_start.toFixed(4)})` : ''}  QAT ${r.qat.toFixed(4)}  converted ${r.converted.toFixed(4)}  recovered ${(100 * row.recovered).toFixed(1)}%  step ${r.ms_per_step_qat.toFixed(0)} ms (${row.ratio.toFixed(2)}x f32 ${f32.ms.toFixed(0)} ms)`);
       if (values.json) writeFileSync(values.json, JSON.stringify({ adapter, model: modelPath, ...base, temperature: T, kdWeight, rows }, null, 2));
     }
   }

@@ -16,7 +16,7 @@ import { parseSafetensors } from '../io/safetensors.js';
 import { recipeDifference, train } from '../train/loop.js';
 import type { AdaQatOptions } from '../train/adaqat.js';
 import { adaptivePlan, LmAdaQat, type LmAdaQatResult } from './qat_bits.js';
-import { convertLinearGguf, initLsqScales, prepareLinears, QatConfigError, type LinearQatConfig } from '../train/qat_plan.js';
+import { convertLinearGguf, initLsqScales, prepareLinears, type LinearQatConfig } from '../train/qat_plan.js';
 import { warmupCosine } from '../train/schedule.js';
 import { LanguageModel } from './model.js';
 import { validationLoss } from './pretrain.js';
@@ -242,8 +242,6 @@ export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; we
   const linears = llamaLinears(config);
   const prepared = prepareLinears(linears, o);
   const ada = o.adaqat ? new LmAdaQat(ctx, linears, prepared, o.adaqat) : undefined;
-  const asym = [...prepared].find(([, q]) => q.asymmetric);
-  if (o.adaqat && asym) throw new QatConfigError(`lm qat: AdaQAT learns widths of the symmetric rule; '${asym[0]}' is asymmetric`);
   const plan = o.adaqat ? adaptivePlan(prepared, o.adaqat) : prepared;
   const lsq0 = initLsqScales(plan, linears, weights);
   const B = o.batch;

@@ -54,7 +54,7 @@ export const rangeName = (prefix: string) => `${prefix}.qrange`;
 export function fakeQuantWeight(w: Tensor, q: Pick<LinearQuant, 'bits' | 'group' | 'format' | 'learn' | 'adaptive' | 'asymmetric'>, scale?: Tensor, range?: Tensor): Tensor {
   if (q.format) return ops.fakeQuantGguf(w, q.format);
   const granularity = { kind: 'group' as const, group: q.group };
-  if (q.asymmetric && (q.learn || q.adaptive || q.format)) throw new Error(`fakeQuantWeight: ${w.name}: asymmetric weights take the dynamic rule (STE), not LSQ, AdaQAT or a GGUF format`);
+  if (q.asymmetric && (q.learn || q.adaptive)) throw new Error(`fakeQuantWeight: ${w.name}: asymmetric weights take the dynamic rule (STE), not LSQ or AdaQAT`);
   if (q.adaptive && (q.learn || !range)) throw new Error(`fakeQuantWeight: ${w.name}: an adaptive quantizer is the dynamic rule with its range constant '${rangeName(w.name)}'`);
   if (!q.learn) return ops.fakeQuant(w, { bits: q.bits, symmetric: !q.asymmetric, granularity }, q.adaptive ? range : undefined);
   if (!scale) throw new Error(`fakeQuantWeight: ${w.name}: LSQ needs its scale param '${lsqScaleName(w.name)}'`);

@@ -26,12 +26,13 @@ export interface QuantMatmulPlanner {
 /**
  * The default: nibble's dequant-fused kernels (planMatmulQ, f32 activations) for symmetric weights, codes offset by
  * 2^(bits-1) as src/quant/layout.ts packs them, or unsigned codes with an integer zero point per group (value
- * (u - z) * s; what the Linear layer's convert makes). Other schemes (a float min) need a registered planner. No gradInput: converted models run forward only (QAT trains f32 master weights).
+ * (u - z) * s): what the Linear layer's convert makes. A float min needs a registered planner. No gradInput:
+ * converted models run forward only (QAT trains f32 master weights).
  */
 const FUSED: QuantMatmulPlanner = {
   async forward(pc, x, w, y, { M, N, K, q }) {
-    const mode = q.scheme.mode;
-    if (mode === 'float-min' || (mode === 'asymmetric' && !q.zeros)) throw new OpError('matmul', [x, w], `the built-in quantized matmul takes symmetric weights or integer zero points; ${mode}${q.zeros ? '' : ' without zeros'} needs registerQuantMatmul`);
+    const mode = q.scheme.mode; // quantParam gives an asymmetric weight its zeros
+    if (mode === 'float-min') throw new OpError('matmul', [x, w], 'the built-in quantized matmul takes symmetric weights or integer zero points; a float min needs registerQuantMatmul');
     const group = q.scheme.groupSize >= K ? undefined : q.scheme.groupSize;
     return planMatmulQ(pc.ctx, pc.buf(x), { bits: q.scheme.bits, N, K, group, mode: mode === 'asymmetric' ? 'zero-point' : 'symmetric', codes: pc.buf(w), scales: pc.buf(q.scales), ...(q.zeros ? { zeros: pc.buf(q.zeros) } : {}) }, pc.buf(y), { M, xType: 'f32' });
   },

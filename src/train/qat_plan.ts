@@ -241,9 +241,9 @@ export async function convertLinearGguf(ctx: GpuContext, w: Float32Array, N: num
   if (q.group % 32 !== 0) throw new QatConfigError(`convert: '${name}': GGUF blocks are 32 wide; group ${q.group} is not a multiple of 32`);
   const { codes, scales, zeros } = await quantizeLinear(ctx, w, N, K, q, name, lsqScale);
   const per = q.group / 32;
+  const d = Float32Array.from({ length: (N * K) / 32 }, (_, i) => roundF16(scales[Math.floor(i / per)]));
   if (zeros) {
     // Q4_1: value u * d + m with the codes u as they are, d = f16(s) and m = f16(-s * z) (s * (u - z) = s * u - s * z).
-    const d = Float32Array.from({ length: (N * K) / 32 }, (_, i) => roundF16(scales[Math.floor(i / per)]));
     const m = Float32Array.from({ length: (N * K) / 32 }, (_, i) => roundF16(Math.fround(-scales[Math.floor(i / per)] * zeros[Math.floor(i / per)])));
     const qt = { scheme: ggufScheme('Q4_1'), N, K, codes: packCodes(Uint8Array.from(codes), N, K, 4), scales: d, zeros: m };
     return { type: 'Q4_1', data: exportGguf('Q4_1', qt, name) };
@@ -251,7 +251,6 @@ export async function convertLinearGguf(ctx: GpuContext, w: Float32Array, N: num
   const type = q.bits <= 4 ? 'Q4_0' : 'Q8_0';
   const off = type === 'Q4_0' ? 8 : 128;
   const u = Uint8Array.from(codes, (c) => c + off);
-  const d = Float32Array.from({ length: (N * K) / 32 }, (_, i) => roundF16(scales[Math.floor(i / per)]));
   const qt = { scheme: ggufScheme(type), N, K, codes: packCodes(u, N, K, type === 'Q4_0' ? 4 : 8), scales: d, zeros: null };
   return { type, data: exportGguf(type, qt, name) };
 }

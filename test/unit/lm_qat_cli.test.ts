@@ -157,7 +157,7 @@ describe('nibble lm qat', () => {
       [['--asymmetric', '--format', 'q4_0'], /--asymmetric takes --bits \(2\.\.4\); --format q4_0 is ggml's symmetric rule/],
       [['--asymmetric', '--bits', '6'], /asymmetric weights at bits=6: they are written as GGUF Q4_1 blocks/],
       [['--asymmetric', '--bits', '2', '--method', 'lsq'], /asymmetric weights use the dynamic rule with STE/],
-      [['--asymmetric', '--bits', '4', '--method', 'adaqat'], /AdaQAT learns widths of the symmetric rule; 'blk\.0\.attn_q\.weight' is asymmetric/],
+      [['--asymmetric', '--bits', '4', '--method', 'adaqat'], /adaqat: 'blk\.0\.attn_q\.weight' is asymmetric; AdaQAT learns widths of the symmetric rule/],
       [['--no-distill', '--teacher', 'start'], /--teacher needs distillation/],
       [['--model', join(dir, 'missing.gguf')], /missing\.gguf/],
       [['--data', join(dir, 'missing.txt')], /missing\.txt/],
