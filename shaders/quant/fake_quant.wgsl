@@ -6,6 +6,8 @@
 // fake_quant_common.wgsl): per tensor, per channel, per group along K, per token all run this one kernel.
 //   PACT: learnable clip alpha (per scale index) instead of scale/zero point: s = alpha / qmax, z = 0, qmin = 0.
 //   CODES: also write the clamped integer codes (what a real quantizer stores, before any unsigned offset).
+//   MIDRISE: levels halfway between the integers (symmetric weights; the zero point is not read):
+//            q = clamp(floor(x * inv_s), qmin, qmax), y = (q + 0.5) * s.
 #include "quant/fake_quant_common.wgsl"
 
 struct Params {
@@ -62,8 +64,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 #endif
       inv_s = div_rn(1.0, s);
     }
+#if MIDRISE
+    let q = clamp(floor(x[i] * inv_s), qmin, qmax);
+    y[i] = (q + 0.5) * s;
+#else
     let q = clamp(round(x[i] * inv_s) + z, qmin, qmax);
     y[i] = (q - z) * s;
+#endif
 #if CODES
     codes[i] = i32(q);
 #endif

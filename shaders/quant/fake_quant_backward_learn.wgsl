@@ -19,6 +19,9 @@
 // corner: its backward takes the zero point as trunc(clamp(z + 0.5)) (_get_zero_point_from_tensor, is_forward =
 // false), which equals the forward's for integer z >= 0 but is one higher for negative z; we follow the
 // per-channel op, whose forward and backward agree.
+// MIDRISE (LSQ on fake_quant.wgsl's midrise grid): q = floor(x * inv_s), levels (q + 0.5) * s, so the formulas
+// above with z = -0.5 (inside: d_scale = dy * ((q + 0.5) - x / s) * g; outside: dy * (qmin|qmax + 0.5) * g; no
+// zero-point gradient).
 // PACT: learnable clip alpha, s = alpha / qmax, z = 0, qmin = 0 (Choi et al. 2018, with the STE):
 //   grad_x = dy where 0 <= x < alpha, else 0;  grad_alpha[c] = sum of dy where x >= alpha.
 #include "quant/fake_quant_common.wgsl"
@@ -61,7 +64,20 @@ fn quantizer(c: u32) -> Quantizer {
   return Quantizer(alpha[c], 0.0, 0.0);
 #else
   let s = scale[c];
+#if MIDRISE
+  return Quantizer(s, div_rn(1.0, s), -0.5);
+#else
   return Quantizer(s, div_rn(1.0, s), rounded_zero_point(zero_point[c], params.qmin, params.qmax));
+#endif
+#endif
+}
+
+// The zero point's gradient term (midrise: none, its grid has no zero point).
+fn zero_grad(v: f32) -> f32 {
+#if MIDRISE
+  return 0.0;
+#else
+  return v;
 #endif
 }
 
@@ -76,15 +92,19 @@ fn element(c: u32, t: u32, k: Quantizer) -> vec2<f32> {
   return vec2<f32>(select(0.0, dy, xi >= k.s), 0.0);
 #else
   let g = params.grad_factor;
+#if MIDRISE
+  let q = floor(xi * k.inv_s);
+#else
   let q = round(xi * k.inv_s) + k.z;
+#endif
   // Outside the range grad_x is dy * 0 as ATen computes it (mask * dy): a zero with dy's sign, bit for bit.
   if (q < params.qmin) {
     grad_x[i] = signed_zero(dy);
-    return vec2<f32>(dy * (params.qmin - k.z) * g, -dy * k.s * g);
+    return vec2<f32>(dy * (params.qmin - k.z) * g, zero_grad(-dy * k.s * g));
   }
   if (q > params.qmax) {
     grad_x[i] = signed_zero(dy);
-    return vec2<f32>(dy * (params.qmax - k.z) * g, -dy * k.s * g);
+    return vec2<f32>(dy * (params.qmax - k.z) * g, zero_grad(-dy * k.s * g));
   }
   grad_x[i] = dy;
   let xfq = (q - k.z) * k.s;

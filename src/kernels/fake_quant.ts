@@ -33,6 +33,11 @@ export interface FakeQuantSpec {
   bits: number;
   qmin: number;
   qmax: number;
+  /**
+   * Midrise grid (symmetric weights): levels (q + 0.5) * s for codes q = clamp(floor(x / s), qmin, qmax), no zero
+   * level and the zero point unread (forward, STE and LSQ backward; the kernels' MIDRISE variant).
+   */
+  midrise?: boolean;
   /** Force a kernel shape (tests cover both); default from the adapter's tuning table. */
   variant?: { elems?: number; reduce?: 'serial' | 'workgroup' };
 }
@@ -57,6 +62,13 @@ function layoutOf(kernel: string, s: FakeQuantSpec): FakeQuantLayout {
  */
 function ranged(def: KernelDef, qrange: GPUBuffer | undefined): KernelDef {
   return qrange ? { ...def, name: `${def.name}_range`, defines: { ...def.defines, RANGE: true } } : def;
+}
+
+/** The kernel's MIDRISE variant where the spec asks for it (symmetric code ranges only). */
+function midrised(def: KernelDef, s: FakeQuantSpec): KernelDef {
+  if (!s.midrise) return def;
+  checkShape(def.name, 'midrise', s.qmin < 0 && s.qmax > 0, `a midrise grid needs a signed code range, got [${s.qmin}, ${s.qmax}]`);
+  return { ...def, name: `${def.name}_midrise`, defines: { ...def.defines, MIDRISE: true } };
 }
 
 /** Drops bindings given as undefined (optional outputs). */
@@ -84,7 +96,7 @@ export async function planFakeQuant(
 ): Promise<Dispatch> {
   const L = layoutOf('fake_quant', s);
   const n = 4 * L.numel;
-  const def = ranged(b.codes ? { ...FAKE_QUANT, name: 'fake_quant_codes', defines: { CODES: true } } : FAKE_QUANT, b.qrange);
+  const def = midrised(ranged(b.codes ? { ...FAKE_QUANT, name: 'fake_quant_codes', defines: { CODES: true } } : FAKE_QUANT, b.qrange), s);
   return elementwise(ctx, def, L, present(b), { x: n, y: n, codes: n, scale: 4 * L.channels, zero_point: 4 * L.channels, qrange: 8 }, s);
 }
 
@@ -106,7 +118,7 @@ export async function planFakeQuantBackward(
 ): Promise<Dispatch> {
   const L = layoutOf('fake_quant_backward', s);
   const n = 4 * L.numel;
-  return elementwise(ctx, ranged(FAKE_QUANT_BACKWARD, b.qrange), L, present(b), { x: n, grad_y: n, grad_x: n, scale: 4 * L.channels, zero_point: 4 * L.channels, qrange: 8 }, s);
+  return elementwise(ctx, midrised(ranged(FAKE_QUANT_BACKWARD, b.qrange), s), L, present(b), { x: n, grad_y: n, grad_x: n, scale: 4 * L.channels, zero_point: 4 * L.channels, qrange: 8 }, s);
 }
 
 async function perScale(
@@ -140,7 +152,7 @@ export async function planFakeQuantBackwardLearnable(
   checkShape('fake_quant_backward_lsq', 'gradFactor', Number.isFinite(gradFactor), `${gradFactor} is not finite`);
   const n = 4 * L.numel;
   const c = 4 * L.channels;
-  return perScale(ctx, FAKE_QUANT_BACKWARD_LSQ, L, { ...b }, { x: n, grad_y: n, grad_x: n, scale: c, zero_point: c, grad_scale: c, grad_zero_point: c }, { qmin: s.qmin, qmax: s.qmax, grad_factor: gradFactor }, s.variant);
+  return perScale(ctx, midrised(FAKE_QUANT_BACKWARD_LSQ, s), L, { ...b }, { x: n, grad_y: n, grad_x: n, scale: c, zero_point: c, grad_scale: c, grad_zero_point: c }, { qmin: s.qmin, qmax: s.qmax, grad_factor: gradFactor }, s.variant);
 }
 
 /** PACT backward: grad_x = grad_y where 0 <= x < alpha; grad_alpha = sum of grad_y where x >= alpha, per alpha. */

@@ -5,6 +5,9 @@
 //
 // Numerics are PyTorch's (fake_quantize_per_tensor_affine / per_channel_affine and the learnable variants):
 //   q = round_half_even(x * inv_s) + z, inv_s = f32(1 / s); y = (clamp(q, qmin, qmax) - z) * s.
+// Midrise (the `midrise` argument; symmetric weights, the zero point unused): the levels sit halfway between the
+// integers, so the grid has no zero and as many levels each side (2 bits: +-0.5 s, +-1.5 s; ParetoQ's SEQ grid):
+//   q = floor(x * inv_s); y = (clamp(q, qmin, qmax) + 0.5) * s; the STE's mask and LSQ's gradients use that q.
 type Num = ArrayLike<number>;
 
 const f32 = Math.fround;
@@ -96,10 +99,13 @@ const scaleIndex = (L: FakeQuantLayout, i: number) => Math.floor(i / L.inner) % 
 /** PyTorch's _get_rounded_zero_point: round half to even, clamp to [qmin, qmax]. */
 export const roundedZeroPoint = (z: number, qmin: number, qmax: number) => Math.min(qmax, Math.max(qmin, roundHalfEven(f32(z))));
 
-/** Unclamped code round(x * inv_s) + z, exactly as the kernels compute it. */
-function code(x: number, invS: number, z: number): number {
-  return roundHalfEven(f32(f32(x) * invS)) + z;
+/** Unclamped code round(x * inv_s) + z (midrise: floor(x * inv_s)), exactly as the kernels compute it. */
+function code(x: number, invS: number, z: number, midrise = false): number {
+  return midrise ? Math.floor(f32(f32(x) * invS)) : roundHalfEven(f32(f32(x) * invS)) + z;
 }
+
+/** The value of a clamped code: (q - z) * s, midrise (q + 0.5) * s (the offset a level has from its code). */
+const levelOffset = (z: number, midrise: boolean) => (midrise ? -0.5 : z);
 
 export interface FakeQuantForwardRef {
   y: Float32Array;
@@ -109,17 +115,17 @@ export interface FakeQuantForwardRef {
   mask: Uint8Array;
 }
 
-export function fakeQuantForwardRef(x: Num, scale: Num, zeroPoint: Num, L: FakeQuantLayout, qmin: number, qmax: number): FakeQuantForwardRef {
+export function fakeQuantForwardRef(x: Num, scale: Num, zeroPoint: Num, L: FakeQuantLayout, qmin: number, qmax: number, midrise = false): FakeQuantForwardRef {
   const y = new Float32Array(L.numel);
   const codes = new Int32Array(L.numel);
   const mask = new Uint8Array(L.numel);
   for (let i = 0; i < L.numel; i++) {
     const c = scaleIndex(L, i);
     const s = f32(scale[c]);
-    const z = roundedZeroPoint(zeroPoint[c], qmin, qmax);
-    const q = code(x[i], f32(1 / s), z);
+    const z = midrise ? 0 : roundedZeroPoint(zeroPoint[c], qmin, qmax);
+    const q = code(x[i], f32(1 / s), z, midrise);
     const qc = Math.min(qmax, Math.max(qmin, q));
-    y[i] = f32((qc - z) * s);
+    y[i] = f32((qc - levelOffset(z, midrise)) * s);
     codes[i] = qc;
     mask[i] = q >= qmin && q <= qmax ? 1 : 0;
   }
@@ -142,7 +148,7 @@ export interface FakeQuantBackwardRef {
  * grad_factor `gradFactor`: inside the range d_scale = dy * (xfq - x) * inv_s (= round(x/s) - x/s), d_zero = 0;
  * below / above d_scale = dy * (qmin - z) / dy * (qmax - z), d_zero = -dy * s; summed per scale index.
  */
-export function fakeQuantBackwardRef(x: Num, gradY: Num, scale: Num, zeroPoint: Num, L: FakeQuantLayout, qmin: number, qmax: number, gradFactor = 1): FakeQuantBackwardRef {
+export function fakeQuantBackwardRef(x: Num, gradY: Num, scale: Num, zeroPoint: Num, L: FakeQuantLayout, qmin: number, qmax: number, gradFactor = 1, midrise = false): FakeQuantBackwardRef {
   const gradX = new Float32Array(L.numel);
   const gs = new Float64Array(L.channels);
   const gz = new Float64Array(L.channels);
@@ -153,20 +159,23 @@ export function fakeQuantBackwardRef(x: Num, gradY: Num, scale: Num, zeroPoint: 
     const c = scaleIndex(L, i);
     const s = f32(scale[c]);
     const inv = f32(1 / s);
-    const z = roundedZeroPoint(zeroPoint[c], qmin, qmax);
+    const z = midrise ? 0 : roundedZeroPoint(zeroPoint[c], qmin, qmax);
+    const off = levelOffset(z, midrise);
     const xi = f32(x[i]);
     const dy = f32(gradY[i]);
-    const q = code(xi, inv, z);
+    const q = code(xi, inv, z, midrise);
     if (q < qmin || q > qmax) {
       gradX[i] = dy * 0; // ATen's mask * dy: a zero with dy's sign
-      const t = dy * ((q < qmin ? qmin : qmax) - z) * g;
+      const t = dy * ((q < qmin ? qmin : qmax) - off) * g;
       gs[c] += t;
       as[c] += Math.abs(t);
-      gz[c] += -dy * s * g;
-      az[c] += Math.abs(dy * s * g);
+      if (!midrise) {
+        gz[c] += -dy * s * g;
+        az[c] += Math.abs(dy * s * g);
+      }
     } else {
       gradX[i] = dy;
-      const xfq = (q - z) * s;
+      const xfq = (q - off) * s;
       gs[c] += dy * (xfq - xi) * inv * g;
       // The f32 terms round xfq, the difference and two products: bound by the magnitudes going in.
       as[c] += Math.abs(dy * g) * (Math.abs(xfq) + Math.abs(xi)) * inv;
@@ -178,20 +187,21 @@ export function fakeQuantBackwardRef(x: Num, gradY: Num, scale: Num, zeroPoint: 
 /**
  * The STE surrogate the STE / LSQ gradients are the exact derivatives of, in f64, for finite differences: the
  * rounding offsets r_i = round(x0_i * inv_s0) - x0_i / s0 and the clamp regions are frozen at (x0, scale0, zero0), so
- *   inside: x_hat = (x / s + r) * s,  below / above: x_hat = (qmin|qmax - z) * s,  with z = zr0 + (zero - zero0).
+ *   inside: x_hat = (x / s + r) * s,  below / above: x_hat = (qmin|qmax - z) * s,  with z = zr0 + (zero - zero0)
+ * (midrise: z = -0.5 throughout and r_i = floor(x0_i * inv_s0) + 0.5 - x0_i / s0).
  * Returns sum_i dy_i * x_hat_i evaluated at `at` (x, scale, zero).
  */
 export function lsqSurrogateLoss(
-  x0: Num, gradY: Num, scale0: Num, zero0: Num, at: { x: Num; scale: Num; zero: Num }, L: FakeQuantLayout, qmin: number, qmax: number,
+  x0: Num, gradY: Num, scale0: Num, zero0: Num, at: { x: Num; scale: Num; zero: Num }, L: FakeQuantLayout, qmin: number, qmax: number, midrise = false,
 ): number {
   let loss = 0;
   for (let i = 0; i < L.numel; i++) {
     const c = scaleIndex(L, i);
     const s0 = f32(scale0[c]);
-    const zr = roundedZeroPoint(zero0[c], qmin, qmax);
-    const q = code(x0[i], f32(1 / s0), zr);
+    const zr = midrise ? -0.5 : roundedZeroPoint(zero0[c], qmin, qmax);
+    const q = code(x0[i], f32(1 / s0), zr, midrise);
     const s = at.scale[c];
-    const z = zr + (at.zero[c] - zero0[c]);
+    const z = zr + (midrise ? 0 : at.zero[c] - zero0[c]);
     let xhat: number;
     if (q < qmin) xhat = (qmin - z) * s;
     else if (q > qmax) xhat = (qmax - z) * s;

@@ -112,6 +112,40 @@ describe('fake-quant reference', () => {
     });
   }
 
+  for (const [bits, qmin, qmax] of [[2, -2, 1], [3, -4, 3]] as const) {
+    it(`midrise LSQ gradients equal f64 finite differences of the STE surrogate, which equals the forward: ${bits}-bit per group 8`, () => {
+      const L = fakeQuantLayout([3, 16], { kind: 'group', group: 8 });
+      const scale = Array.from(randomF32(L.channels, 31, 0.05, 0.2));
+      const zero = new Array(L.channels).fill(0);
+      // x / s away from the integers (the midrise grid's ties), over a range that clips on both sides.
+      const u = randomF32(L.numel, 32);
+      const k = randomF32(L.numel, 33, qmin - 2, qmax + 2);
+      const x = Float32Array.from(u, (v, i) => (Math.floor(k[i]) + 0.1 + 0.8 * Math.abs(v)) * scale[Math.floor(i / 8)]);
+      const dy = randomF32(L.numel, 34);
+      const g = lsqGradFactor(8, qmax);
+      const r = fakeQuantBackwardRef(x, dy, scale, zero, L, qmin, qmax, g, true);
+      const fq = fakeQuantForwardRef(x, scale, zero, L, qmin, qmax, true);
+      expect(fq.mask.some((m) => m === 0) && fq.mask.some((m) => m === 1)).toBe(true);
+      expect(r.gradZeroPoint.every((v) => v === 0)).toBe(true);
+      const at = (ds: number[], dx?: (i: number) => number) =>
+        lsqSurrogateLoss(x, dy, scale, zero, { x: Array.from(x, (v, i) => v + (dx?.(i) ?? 0)), scale: scale.map((s, c) => s + ds[c]), zero }, L, qmin, qmax, true);
+      // At the expansion point the surrogate is the midrise forward: sum dy * y.
+      expect(Math.abs(at(zero) - fq.y.reduce((a, y, i) => a + dy[i] * y, 0))).toBeLessThan(1e-5);
+      for (let c = 0; c < L.channels; c++) {
+        const fs = g * central((h) => at(zero.map((_, j) => (j === c ? h : 0))), 1e-6);
+        expect(Math.abs(r.gradScale[c] - fs)).toBeLessThan(1e-6 * (r.absScale[c] + 1e-3));
+      }
+      for (let i = 0; i < L.numel; i += 5) {
+        const fx = central((h) => at(zero, (j) => (j === i ? h : 0)), 1e-4);
+        expect(Math.abs(r.gradX[i] - fx)).toBeLessThan(1e-6);
+      }
+      // The grid: levels +-0.5 s, +-1.5 s, ... (no zero level), codes in [qmin, qmax].
+      fq.y.forEach((y, i) => expect(y).toBe(Math.fround((fq.codes[i] + 0.5) * Math.fround(scale[Math.floor(i / 8)]))));
+      expect(Math.min(...fq.codes)).toBe(qmin);
+      expect(Math.max(...fq.codes)).toBe(qmax);
+    });
+  }
+
   it('PACT: grad_alpha equals f64 finite differences of sum dy * clamp(x, 0, alpha); grad_x is the clip mask', () => {
     const L = fakeQuantLayout([4, 10], { kind: 'channel', axis: 0 });
     const alpha = [0.5, 1, 1.5, 2];
