@@ -3,7 +3,7 @@
 // for each bit width (W4 / W3 / W2, group 32) and each method (plain STE, LSQ, each with or without distillation
 // from the f32 model). Prints the share of the PTQ gap recovered and the QAT / f32 step-time ratio per row.
 //   npm run build && node dist/bench/lm-qat.js [--steps 300] [--bits 4,3,2] [--methods ste,lsq,ste+kd,lsq+kd,ste+kdb]
-//     [--runs 2:ste,2:lsq+kd,2:lsq=mse,3a:ste,...] [--lsq-init rule|mse] [--lsq-lr-scale X (default: lsqScaleLr(bits))] [--min-lr-ratio 0.1] [--baseline EARLIER.json] [--lr 3e-4] [--batch 8] [--seq 64] [--val-windows 64] [--temperature 1] [--kd-weight 1] [--model F32.gguf] [--json FILE]
+//     [--runs 2:ste,2:lsq+kd,2:lsq=mse,3a:ste,2m:lsq=mse,...] [--lsq-init rule|mse] [--lsq-lr-scale X (default: lsqScaleLr(bits))] [--min-lr-ratio 0.1] [--baseline EARLIER.json] [--lr 3e-4] [--batch 8] [--seq 64] [--val-windows 64] [--temperature 1] [--kd-weight 1] [--model F32.gguf] [--json FILE]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -49,10 +49,13 @@ if (values.baseline) {
 try {
   // --runs 2:ste,2:lsq,... picks (bits, method) pairs; else every method at every bit width.
   // A run's width: bits (torchao's rule, group 32) or q4_0 / q8_0 (ggml's rule).
-  // '3a:ste': asymmetric weights (torchao's asymmetric rule, Q4_1 in the file).
-  type Width = { label: string; o: Pick<LmQatOptions, 'bits' | 'group' | 'format' | 'symmetric'> };
+  // '3a:ste': asymmetric weights (torchao's asymmetric rule, Q4_1 in the file); '2m:lsq=mse': the midrise grid.
+  type Width = { label: string; o: Pick<LmQatOptions, 'bits' | 'group' | 'format' | 'symmetric' | 'midrise'> };
   const widthOf = (b: string): Width =>
-    /^q[48]_0$/i.test(b) ? { label: b.toUpperCase(), o: { format: b.toUpperCase() as 'Q4_0' | 'Q8_0' } } : /a$/.test(b) ? { label: `W${b.slice(0, -1)} g32 asym`, o: { bits: Number(b.slice(0, -1)), group: 32, symmetric: false } } : { label: `W${b} g32`, o: { bits: Number(b), group: 32 } };
+    /^q[48]_0$/i.test(b) ? { label: b.toUpperCase(), o: { format: b.toUpperCase() as 'Q4_0' | 'Q8_0' } }
+    : /a$/.test(b) ? { label: `W${b.slice(0, -1)} g32 asym`, o: { bits: Number(b.slice(0, -1)), group: 32, symmetric: false } }
+    : /m$/.test(b) ? { label: `W${b.slice(0, -1)} g32 midrise`, o: { bits: Number(b.slice(0, -1)), group: 32, midrise: true } }
+    : { label: `W${b} g32`, o: { bits: Number(b), group: 32 } };
   const runs = values.runs ? values.runs.split(',').map((r) => r.split(':') as [string, string]).map(([b, m]) => [widthOf(b), m] as const) : bitsList.flatMap((b) => methods.map((m) => [widthOf(String(b)), m] as const));
   {
     for (const [width, m] of runs) {
@@ -68,9 +71,9 @@ try {
       if (!f32) f32 = { start: r.f32_start, after: r.f32_after, ms: r.ms_per_step_f32 };
       teacherWeights ??= r.f32Weights;
       const fig = { f32_start: f32.start, f32_after: f32.after, ptq: r.ptq, qat: r.qat };
-      const row = { bits: width.o.format ?? width.o.bits, ...(width.o.symmetric === false ? { symmetric: false } : {}), group: 32, method: m, ...fig, ptq_start: r.ptq_start, converted: r.converted, recovered: gapRecovered(fig), ms_per_step_f32: f32.ms, ms_per_step_qat: r.ms_per_step_qat, ratio: r.ms_per_step_qat / f32.ms, seconds: (performance.now() - t0) / 1000 };
+      const row = { bits: width.o.format ?? width.o.bits, ...(width.o.symmetric === false ? { symmetric: false } : {}), ...(width.o.midrise ? { midrise: true } : {}), group: 32, method: m, ...fig, ptq_start: r.ptq_start, converted: r.converted, recovered: gapRecovered(fig), ms_per_step_f32: f32.ms, ms_per_step_qat: r.ms_per_step_qat, ratio: r.ms_per_step_qat / f32.ms, seconds: (performance.now() - t0) / 1000 };
       rows.push(row);
-      console.log(`${width.label} ${m.padEnd(7)} f32 ${fig.f32_start.toFixed(4)} -> ${fig.f32_after.toFixed(4)}  PTQ ${r.ptq.toFixed(4)}${r.ptq_start !== r.ptq ? ` (LSQ start ${r.ptq_start.toFixed(4)})` : ''}  QAT ${r.qat.toFixed(4)}  converted ${r.converted.toFixed(4)}  recovered ${(100 * row.recovered).toFixed(1)}%  step ${r.ms_per_step_qat.toFixed(0)} ms (${row.ratio.toFixed(2)}x f32 ${f32.ms.toFixed(0)} ms)`);
+      console.log(`${width.label} ${m.padEnd(7)} f32 ${fig.f32_start.toFixed(4)} -> ${fig.f32_after.toFixed(4)}  PTQ ${r.ptq.toFixed(4)}${r.ptq_start !== r.ptq ? ` (start ${r.ptq_start.toFixed(4)})` : ''}  QAT ${r.qat.toFixed(4)}  converted ${r.converted.toFixed(4)}  recovered ${(100 * row.recovered).toFixed(1)}%  step ${r.ms_per_step_qat.toFixed(0)} ms (${row.ratio.toFixed(2)}x f32 ${f32.ms.toFixed(0)} ms)`);
       if (values.json) writeFileSync(values.json, JSON.stringify({ adapter, model: modelPath, ...base, temperature: T, kdWeight, rows }, null, 2));
     }
   }

@@ -84,6 +84,8 @@ function options(): { o: LmQatOptions; fmt: (typeof FORMATS)[string] } {
     method: method === 'adaqat' ? 'ste' : method,
     // LSQ from each group's least-squared-error scales, as `nibble lm qat` does by default (docs/lm-qat.md).
     ...(method === 'lsq' ? { lsqInit: 'mse' as const } : {}),
+    // At 2 bits the midrise grid (levels +-0.5 s, +-1.5 s), the CLI's default there too (docs/lm-qat.md).
+    ...(fmt.q.bits === 2 && method !== 'adaqat' ? { midrise: true } : {}),
     // AdaQAT starts from the format's bits and learns each layer's (Q4_0 or Q8_0 per layer in the file).
     ...(method === 'adaqat' ? { adaqat: { ...LM_ADAQAT_DEFAULTS } } : {}),
     distill: false,

@@ -17,7 +17,7 @@ import { createNodeContext } from '../node.js';
 import { ProgressBar } from '../progress.js';
 import { UsageError } from './command.js';
 import { bundledModelPath, findFile, numberOpt, tokenizerMetadata } from './lm.js';
-import { defaultMethod, QAT_DEFAULTS } from './lm_qat.js';
+import { defaultGrid, defaultMethod, QAT_DEFAULTS } from './lm_qat.js';
 
 export const JOB_HELP = `usage: nibble lm job [--steps N] [--chars N] [--out DIR] [--json]   (npm start)
   from the bundled f32 model: PTQ vs QAT at W4 g32 (Q4_0) and W2 g32, converted to GGUF, the 4-bit file checked
@@ -82,7 +82,7 @@ export async function lmJob(argv: string[]): Promise<number> {
     const runs: { label: string; file: string; r: LmQatResult }[] = [];
     for (const [label, q, name, baseline] of [
       ['W4 g32 (Q4_0 rule)', { format: 'Q4_0', method: 'ste' }, 'shakespeare-qat-q4_0.gguf', true],
-      ['W2 g32', { bits: 2, group: 32, method: defaultMethod(2), ...(defaultMethod(2) === 'lsq' ? { lsqInit: QAT_DEFAULTS.lsqInit } : {}) }, 'shakespeare-qat-w2.gguf', false],
+      ['W2 g32', { bits: 2, group: 32, method: defaultMethod(2), ...(defaultMethod(2) === 'lsq' ? { lsqInit: QAT_DEFAULTS.lsqInit } : {}), ...(defaultGrid(2) === 'midrise' ? { midrise: true } : {}) }, 'shakespeare-qat-w2.gguf', false],
     ] as const) {
       const bar = values.json ? null : new ProgressBar();
       const o: LmQatOptions = { ...base, ...q, baseline, metadata: { ...tokenizerMetadata(file.metadata), 'general.name': gguf.str(`nibble Shakespeare, QAT ${label}, ${steps} steps`) } };
@@ -149,8 +149,8 @@ export async function lmJob(argv: string[]): Promise<number> {
             `| PTQ Q4_0                      |          | ${f(r4.r.ptq)}    |               |              |`,
             `| QAT Q4_0, converted GGUF      | ${size(r4.r.gguf.length).padEnd(8)} | ${f(r4.r.converted)}    | ${pct(r4.r.recovered).padStart(13)} | ${s4.tps.toFixed(1).padStart(12)} |`,
             `| PTQ W2 g32                    |          | ${f(r2.r.ptq)}    |               |              |`,
-            `| QAT W2 g32, converted GGUF *  | ${size(r2.r.gguf.length).padEnd(8)} | ${f(r2.r.converted)}    | ${pct(result.w2.recovered).padStart(13)} |              |`,
-            `* 2-bit codes in Q4_0 blocks (GGUF has no 2-bit type with a per-32 scale); 2.5 bits a weight packed`,
+            `| ${`QAT W2 g32${defaultGrid(2) === 'midrise' ? ' midrise' : ''}, converted *`.padEnd(29)} | ${size(r2.r.gguf.length).padEnd(8)} | ${f(r2.r.converted)}    | ${pct(result.w2.recovered).padStart(13)} |              |`,
+            `* 2-bit codes in Q4_0 blocks (GGUF has no 2-bit type with a per-32 scale${defaultGrid(2) === 'midrise' ? '; midrise levels +-0.5 s, +-1.5 s as codes 2q + 1' : ''}); 2.5 bits a weight packed`,
             `ms per step: f32 ${r4.r.ms_per_step_f32.toFixed(0)}, QAT Q4_0 ${r4.r.ms_per_step_qat.toFixed(0)}, QAT W2 ${r2.r.ms_per_step_qat.toFixed(0)}`,
             'error' in check
               ? `llama.cpp check: ${check.error}`

@@ -31,11 +31,18 @@ import { writeAtomic } from './train.js';
  */
 export const defaultMethod = (bits: number): 'ste' | 'lsq' => (bits <= 3 ? 'lsq' : 'ste');
 
+/**
+ * The weight grid a user who passes only --bits gets: midrise (levels (q + 0.5) * s, no zero level) at 2 bits,
+ * where it recovered more of the gap than the mid-tread grid on every seed measured (docs/lm-qat.md); mid-tread
+ * elsewhere (at 3 bits the two ended level at seed 0, at 4 midrise lost).
+ */
+export const defaultGrid = (bits: number): 'midtread' | 'midrise' => (bits === 2 ? 'midrise' : 'midtread');
+
 const ADAQAT_DEFAULTS = LM_ADAQAT_DEFAULTS;
 
 export const QAT_DEFAULTS = { checkpointEvery: 100, distill: false, teacher: 'baseline' as 'baseline' | 'start', lsqInit: 'mse' as 'rule' | 'mse', temperature: 1, lr: 3e-4, steps: 300, batch: 8, seq: 64, seed: 0, valWindows: 64, gradAccum: 1 };
 
-export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8 --group G [--asymmetric] | --format q4_0|q8_0] [--act]
+export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8 --group G [--asymmetric | --grid midtread|midrise] | --format q4_0|q8_0] [--act]
        [--method ste|lsq|adaqat [--lambda L] [--lsq-init rule|mse]] [--distill [--temperature T] [--teacher baseline|start]] [--steps N] [--lr X] [--batch B] [--grad-accum K]
        [--seed S] [--out FILE.gguf] [--data FILE] [--keep-float PATTERN]... [--layer PATTERN=SPEC]...
        [--checkpoint-every N] [--resume CKPT] [--json]
@@ -45,6 +52,9 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
   --group G       group size along K (default 32; a multiple of 32 for the GGUF export)
   --asymmetric    torchao's asymmetric rule (a scale and an integer zero point per group), 2..4 bits, STE; written
                   as GGUF Q4_1 blocks (d and m in f16)
+  --grid G        the symmetric weights' levels: midtread (q * s, codes -2^(b-1)..2^(b-1)-1: torchao's) or midrise
+                  ((q + 0.5) * s: 2 bits +-0.5 s, +-1.5 s; no zero level, as many levels each side; 2..3 bits,
+                  written as Q4_0 codes 2q + 1 at d = s / 2); default midrise at 2 bits, else midtread
   --format F      q4_0 or q8_0: ggml's own rule, so the GGUF holds exactly the trained weights (instead of --bits)
   --act           also fake-quantize each layer's input per token (int8); the converted model runs f32 activations
   --method M      ste (the dynamic rule, straight-through) or lsq (learned per-group scales; with --bits);
@@ -102,7 +112,7 @@ export async function lmQat(argv: string[]): Promise<number> {
         model: { type: 'string' }, bits: { type: 'string' }, group: { type: 'string' }, format: { type: 'string' }, act: { type: 'boolean' },
         method: { type: 'string' }, distill: { type: 'boolean' }, 'no-distill': { type: 'boolean' }, temperature: { type: 'string' }, teacher: { type: 'string' },
         steps: { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, seed: { type: 'string' },
-        out: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, 'val-windows': { type: 'string' }, 'grad-accum': { type: 'string' }, lambda: { type: 'string' }, 'lsq-init': { type: 'string' }, asymmetric: { type: 'boolean' },
+        out: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, 'val-windows': { type: 'string' }, 'grad-accum': { type: 'string' }, lambda: { type: 'string' }, 'lsq-init': { type: 'string' }, asymmetric: { type: 'boolean' }, grid: { type: 'string' },
         'keep-float': { type: 'string', multiple: true }, layer: { type: 'string', multiple: true },
         'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
       },
@@ -125,6 +135,15 @@ export async function lmQat(argv: string[]): Promise<number> {
   const lambda = numberOpt(cmd, 'lambda', values.lambda, (n) => n >= 0, 'must be a number >= 0');
   if (lambda !== undefined && method !== 'adaqat') throw new UsageError('lm qat: --lambda is the cost weight of --method adaqat');
   if (fmt && method === 'lsq') throw new UsageError(`lm qat: --format ${values.format} fixes the scale rule (ggml's d); --method lsq learns scales: use --bits instead`);
+  const grid = values.grid;
+  if (grid !== undefined && grid !== 'midtread' && grid !== 'midrise') throw new UsageError(`lm qat: --grid ${grid}: must be midtread or midrise`);
+  if (grid === 'midrise') {
+    if (fmt) throw new UsageError(`lm qat: --grid midrise takes --bits (2..3); --format ${values.format} is ggml's own grid`);
+    if (values.asymmetric) throw new UsageError('lm qat: --grid midrise is symmetric (no zero point); it cannot be combined with --asymmetric');
+    if (method === 'adaqat') throw new UsageError('lm qat: --grid midrise has a fixed width; --method adaqat learns widths of the mid-tread rule');
+    if ((bits ?? 4) > 3) throw new UsageError(`lm qat: --grid midrise at --bits ${bits ?? 4}: Q4_0 blocks hold 2- and 3-bit midrise codes (2q + 1); use --bits 2 or 3`);
+  }
+  const midrise = grid === 'midrise' || (grid === undefined && !fmt && !values.asymmetric && method !== 'adaqat' && defaultGrid(bits ?? 4) === 'midrise');
   const lsqInit = values['lsq-init'];
   if (lsqInit !== undefined && lsqInit !== 'rule' && lsqInit !== 'mse') throw new UsageError(`lm qat: --lsq-init ${lsqInit}: must be rule or mse`);
   if (lsqInit !== undefined && method !== 'lsq' && !values.layer?.some((l) => /:lsq$/.test(l))) throw new UsageError(`lm qat: --lsq-init sets where LSQ's scales start: it needs --method lsq (or a --layer P=B:lsq rule)`);
@@ -141,6 +160,7 @@ export async function lmQat(argv: string[]): Promise<number> {
     ...(method === 'lsq' || values.layer?.some((l) => /:lsq$/.test(l)) ? { lsqInit: (lsqInit ?? QAT_DEFAULTS.lsqInit) as 'rule' | 'mse' } : {}),
     ...(method === 'adaqat' ? { adaqat: { lambda: lambda ?? ADAQAT_DEFAULTS.lambda, every: ADAQAT_DEFAULTS.every, lr: ADAQAT_DEFAULTS.lr } } : {}),
     ...(values.asymmetric ? { symmetric: false } : {}),
+    ...(midrise ? { midrise: true } : {}),
     act: !!values.act,
     distill: distill ? { temperature: temperature ?? QAT_DEFAULTS.temperature, teacher } : false,
     steps: numberOpt(cmd, 'steps', values.steps, int1, 'must be an integer >= 1') ?? QAT_DEFAULTS.steps,
@@ -198,7 +218,7 @@ export async function lmQat(argv: string[]): Promise<number> {
     };
   }
   const rulesNote = [...(opts.keepFloat ?? []).map((p) => `${p} f32`), ...(values.layer ?? [])].join(', ');
-  const what = (fmt ?? (method === 'adaqat' ? `AdaQAT from W${opts.bits} g${opts.group}` : `W${opts.bits} g${opts.group}${values.asymmetric ? ' asymmetric' : ''}`)) + (rulesNote ? ` (${rulesNote})` : '');
+  const what = (fmt ?? (method === 'adaqat' ? `AdaQAT from W${opts.bits} g${opts.group}` : `W${opts.bits} g${opts.group}${values.asymmetric ? ' asymmetric' : midrise ? ' midrise' : ''}`)) + (rulesNote ? ` (${rulesNote})` : '');
   const srcName = srcMeta['general.name']?.value ?? modelPath;
   opts.metadata = { ...tokenizerMetadata(srcMeta), 'general.name': gguf.str(`${String(srcName).replace(/ \(.*\)$/, '')}, QAT ${what} (${method}${distill ? ', distilled' : ''}, ${opts.steps} steps)`) };
   const ctx = await createNodeContext();
@@ -211,7 +231,7 @@ export async function lmQat(argv: string[]): Promise<number> {
     const r = await qatLlama(ctx, model, data, opts);
     writeAtomic(out, r.gguf);
     const figures: QatCliResult = { f32_start: r.f32_start, f32_after: r.f32_after, ptq: r.ptq, qat: r.qat, converted: r.converted, recovered: r.recovered, ms_per_step_f32: r.ms_per_step_f32, ms_per_step_qat: r.ms_per_step_qat };
-    const result = { ...figures, ...(every > 0 ? { checkpoint: ckptPath } : {}), ...(values.resume ? { resumed_from: values.resume } : {}), step_time_ratio: r.ms_per_step_qat / r.ms_per_step_f32, ...(r.ptq_start !== r.ptq ? { ptq_start: r.ptq_start } : {}), quant: what, method, ...(opts.lsqInit ? { lsq_init: opts.lsqInit } : {}), ...(r.adaqat ? { bits: r.adaqat.bits, ...(r.adaqat.inputBits ? { input_bits: r.adaqat.inputBits } : {}), mean_bits: r.adaqat.meanBits, lambda: opts.adaqat!.lambda } : {}), distill, ...(distill ? { teacher } : {}), act: !!opts.act, steps: opts.steps, lr: opts.lr, batch: opts.batch, grad_accum: opts.gradAccum, seq: opts.seq, seed: opts.seed, model: modelPath, out, bytes: r.gguf.length, seconds: (performance.now() - t0) / 1000, adapter };
+    const result = { ...figures, ...(every > 0 ? { checkpoint: ckptPath } : {}), ...(values.resume ? { resumed_from: values.resume } : {}), step_time_ratio: r.ms_per_step_qat / r.ms_per_step_f32, ...(r.ptq_start !== r.ptq ? { ptq_start: r.ptq_start } : {}), quant: what, method, ...(fmt || values.asymmetric ? {} : { grid: midrise ? 'midrise' : 'midtread' }), ...(opts.lsqInit ? { lsq_init: opts.lsqInit } : {}), ...(r.adaqat ? { bits: r.adaqat.bits, ...(r.adaqat.inputBits ? { input_bits: r.adaqat.inputBits } : {}), mean_bits: r.adaqat.meanBits, lambda: opts.adaqat!.lambda } : {}), distill, ...(distill ? { teacher } : {}), act: !!opts.act, steps: opts.steps, lr: opts.lr, batch: opts.batch, grad_accum: opts.gradAccum, seq: opts.seq, seed: opts.seed, model: modelPath, out, bytes: r.gguf.length, seconds: (performance.now() - t0) / 1000, adapter };
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else {
       const f = (x: number) => x.toFixed(4);
@@ -220,8 +240,8 @@ export async function lmQat(argv: string[]): Promise<number> {
           `validation loss, nats per byte (${opts.valWindows} windows of ${opts.seq}):`,
           `  f32 at start      ${f(r.f32_start)}`,
           `  f32 after ${opts.steps} steps ${f(r.f32_after)}`,
-          `  PTQ ${(r.adaqat ? "(those bits)" : what).padEnd(13)} ${f(r.ptq)}`,
-          ...(r.ptq_start !== r.ptq ? [`  QAT at its start  ${f(r.ptq_start)} (LSQ from the least-squared-error scales)`] : []),
+          `  PTQ ${(r.adaqat ? "(those bits)" : what.replace(' midrise', '')).padEnd(13)} ${f(r.ptq)}${midrise ? ' (the mid-tread rule: the gap\'s reference)' : ''}`,
+          ...(r.ptq_start !== r.ptq ? [`  QAT at its start  ${f(r.ptq_start)} (${[midrise ? 'the midrise grid' : '', opts.lsqInit === 'mse' ? "LSQ's least-squared-error scales" : ''].filter(Boolean).join(', ')})`] : []),
           `  QAT (fake-quant)  ${f(r.qat)}`,
           `  converted (GGUF)  ${f(r.converted)}`,
           ...(r.adaqat ? [`AdaQAT chose per layer (bits): ${Object.entries(r.adaqat.bits).map(([n, b]) => `${n.replace(/\.weight$/, '')} ${b}`).join(', ')}; mean ${r.adaqat.meanBits.toFixed(2)} bits per weight (PTQ measured at these)`] : []),

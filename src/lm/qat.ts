@@ -71,7 +71,7 @@ export interface LmQatResult {
   f32_after: number;
   /** PTQ: the f32 start model fake-quantized by the width's rule (torchao's, or the GGUF format's), the gap's reference. */
   ptq: number;
-  /** The QAT model before its first step: ptq, unless LSQ's scales start elsewhere (lsqInit 'mse'). */
+  /** The QAT model before its first step: ptq, unless LSQ's scales start elsewhere (lsqInit 'mse') or the grid is midrise. */
   ptq_start: number;
   qat: number;
   converted: number;
@@ -282,12 +282,13 @@ export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; we
   } finally {
     t.graph.destroy();
   }
-  // AdaQAT: the model is converted, and PTQ measured, at the bit-widths it chose. PTQ is the rule's: LSQ from
-  // the squared-error scales starts below it (ptq_start), and the gap it recovers is still measured from the rule's.
+  // AdaQAT: the model is converted, and PTQ measured, at the bit-widths it chose. PTQ is the (mid-tread) rule's:
+  // LSQ from the squared-error scales, or the midrise grid, starts elsewhere (ptq_start), and the gap it recovers is
+  // still measured from the rule's, so every method's row has the same reference.
   const final = ada ? ada.chosenPlan(plan) : plan;
-  const mseStart = [...final.values()].some((x) => x.lsqInit === 'mse');
-  const rulePlan = new Map([...final].map(([n, { lsqInit: _i, ...x }]) => [n, x]));
-  const ptq = ada || mseStart ? await planValidationLoss(ctx, config, weights, rulePlan, val, data, B, T) : q.before;
+  const ownStart = [...final.values()].some((x) => x.lsqInit === 'mse' || x.midrise);
+  const rulePlan = new Map([...final].map(([n, { lsqInit: _i, midrise: _m, ...x }]) => [n, x]));
+  const ptq = ada || ownStart ? await planValidationLoss(ctx, config, weights, rulePlan, val, data, B, T) : q.before;
   const gguf = await convertLlama(ctx, config, trained, final, lsq, o.metadata);
   const converted = await engineValidationLoss(ctx, gguf, val, T, data);
   const r = { f32_start: f32.before, f32_after: f32.after, ptq, qat: q.after };

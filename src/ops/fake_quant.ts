@@ -14,11 +14,17 @@ export interface FakeQuantOptions {
   symmetric: boolean;
   /** Per group of this many elements along the last axis (weights), or 'token' (one scale per row: activations). */
   granularity: { kind: 'group'; group: number } | { kind: 'token' } | { kind: 'tensor' };
+  /**
+   * Symmetric only: the midrise grid, levels (q + 0.5) * s (2 bits: +-0.5 s, +-1.5 s), no zero level. The scale
+   * rule is the same max|w| / ((qmax - qmin) / 2), which puts the outer levels at +-max|w|.
+   */
+  midrise?: boolean;
 }
 
 function specOf(x: Tensor, o: FakeQuantOptions): FakeQuantSpec & { mode: 'symmetric' | 'asymmetric' } {
   const { qmin, qmax } = qRange(o.bits, o.symmetric);
-  return { shape: x.shape, granularity: o.granularity as FakeQuantGranularity, bits: o.bits, qmin, qmax, mode: o.symmetric ? 'symmetric' : 'asymmetric' };
+  if (o.midrise && !o.symmetric) throw new Error(`fake_quant: ${x.name}: the midrise grid is symmetric (no zero point); asymmetric was asked`);
+  return { shape: x.shape, granularity: o.granularity as FakeQuantGranularity, bits: o.bits, qmin, qmax, mode: o.symmetric ? 'symmetric' : 'asymmetric', ...(o.midrise ? { midrise: true } : {}) };
 }
 
 function channelsOf(x: Tensor, o: FakeQuantOptions): number {
@@ -93,6 +99,8 @@ export interface LearnableFakeQuantOptions {
   granularity: { kind: 'group'; group: number } | { kind: 'tensor' };
   learnZeroPoint: boolean;
   gradFactor?: number;
+  /** The midrise grid (as FakeQuantOptions; symmetric, zero point unused and without gradient). */
+  midrise?: boolean;
 }
 
 /** y = (clamp(round(x / s) + z, qmin, qmax) - z) * s with `scale` / `zeroPoint` tensors of [C] (C = number of scales). */

@@ -5,7 +5,8 @@
 // zero point 0, the kernels' arithmetic: round half to even of f32(w * f32(1 / s))) is closest in the sum of squared
 // errors wins (the smallest scale on a tie). Below 1x the largest values are clipped to buy finer steps for the
 // rest; above 1x (up to max|w| / qmax, where the largest positive value stops being clipped by the one code fewer
-// on that side) nothing is clipped. A CPU computation, once, at QAT's start (src/train/qat_plan.ts initLsqScales).
+// on that side) nothing is clipped. On the midrise grid (levels (q + 0.5) * s) the rule's scale already puts the
+// outer levels at +-max|w|, and the same grid of multipliers is searched with that grid's error. A CPU computation, once, at QAT's start (src/train/qat_plan.ts initLsqScales).
 import { roundHalfEven } from '../ref/fake_quant.js';
 
 /** The grid of scale multipliers, in hundredths of the symmetric rule's scale. */
@@ -13,13 +14,17 @@ export const MSE_GRID = { from: 20, to: 160 } as const;
 
 const EPS_F32 = 2 ** -23;
 
-/** The sum of squared errors of `g` fake-quantized at scale s (zero point 0, codes in [qmin, qmax]). */
-export function groupQuantError(g: Float32Array, s: number, qmin: number, qmax: number): number {
+/**
+ * The sum of squared errors of `g` fake-quantized at scale s (zero point 0, codes in [qmin, qmax]; midrise: codes
+ * floor(w / s), levels (q + 0.5) * s, as the kernels' MIDRISE variant).
+ */
+export function groupQuantError(g: Float32Array, s: number, qmin: number, qmax: number, midrise = false): number {
   const inv = Math.fround(1 / s);
   let e = 0;
   for (let i = 0; i < g.length; i++) {
-    const q = Math.min(qmax, Math.max(qmin, roundHalfEven(Math.fround(g[i] * inv))));
-    const d = Math.fround(q * s) - g[i];
+    const v = Math.fround(g[i] * inv);
+    const q = Math.min(qmax, Math.max(qmin, midrise ? Math.floor(v) : roundHalfEven(v)));
+    const d = Math.fround((midrise ? q + 0.5 : q) * s) - g[i];
     e += d * d;
   }
   return e;
@@ -29,7 +34,7 @@ export function groupQuantError(g: Float32Array, s: number, qmin: number, qmax: 
  * The MSE-optimal scale (on the grid above) of each group of `group` consecutive values of w; a group of zeros gets
  * the rule's floor (2^-23). `name` is the tensor named in errors.
  */
-export function mseGroupScales(w: Float32Array, group: number, qmin: number, qmax: number, name = 'weight'): Float32Array {
+export function mseGroupScales(w: Float32Array, group: number, qmin: number, qmax: number, name = 'weight', midrise = false): Float32Array {
   if (!Number.isInteger(group) || group < 1 || w.length % group !== 0) throw new RangeError(`mseGroupScales: ${name}: group ${group} does not divide its ${w.length} values`);
   if (!(Number.isInteger(qmin) && Number.isInteger(qmax) && qmin < 0 && qmax > 0)) throw new RangeError(`mseGroupScales: ${name}: [qmin, qmax] = [${qmin}, ${qmax}] is not a symmetric signed code range`);
   const out = new Float32Array(w.length / group);
@@ -48,7 +53,7 @@ export function mseGroupScales(w: Float32Array, group: number, qmin: number, qma
     let best = Infinity;
     for (let m = MSE_GRID.from; m <= MSE_GRID.to; m++) {
       const s = Math.fround((base * m) / 100);
-      const e = groupQuantError(g, s, qmin, qmax);
+      const e = groupQuantError(g, s, qmin, qmax, midrise);
       if (e < best) {
         best = e;
         out[c] = s;

@@ -5,7 +5,8 @@
 //   - format Q4_0 / Q8_0: ggml's own rule, quantized by the same GPU kernel the fake-quant runs: bit for bit;
 //   - the torchao rule (or LSQ) at b <= 4 bits in Q4_0 blocks, 5..8 bits in Q8_0 blocks, group a multiple of 32:
 //     the codes exactly (a b-bit symmetric code fits the block's range), the per-group scale rounded to f16
-//     (the block's d), which is the only difference from the fake-quant weights (at most 2^-11 of a scale step).
+//     (the block's d), which is the only difference from the fake-quant weights (at most 2^-11 of a scale step);
+//     the midrise grid (2..3 bits) as codes 2q + 1 at d = s / 2 in Q4_0 blocks, likewise.
 // convertLinear(s) make the codes and scales the Linear layer runs on the fused kernels (src/nn/layers.ts).
 // Nothing here knows a particular model: the Llama (src/lm/qat.ts) and any model built from src/nn/layers.ts
 // (linearInfos) use it by weight name.
@@ -51,6 +52,12 @@ export interface LinearRule {
    * both f16). Default true: the symmetric rule.
    */
   symmetric?: boolean;
+  /**
+   * true: the midrise grid (symmetric levels (q + 0.5) * s: 2 bits +-0.5 s, +-1.5 s; no zero level, as many levels
+   * each side; ParetoQ's SEQ), STE or LSQ, at 2..3 bits; written as GGUF Q4_0 blocks with codes 2q + 1 and d = s / 2
+   * (f16). Default false: the mid-tread grid (codes q, levels q * s, one level more below zero than above).
+   */
+  midrise?: boolean;
 }
 
 export interface LinearQatConfig extends LinearRule {
@@ -61,7 +68,8 @@ export interface LinearQatConfig extends LinearRule {
   /**
    * Per-layer rules over the model-wide one, by name pattern (as keepFloat; each must match a layer; a later rule
    * wins where two match). A rule that names bits or a format replaces the model-wide width or format; its other
-   * fields default to the model-wide ones (e.g. `{ pattern: 'output.weight', bits: 8 }` keeps the head at 8 bits).
+   * fields default to the model-wide ones (e.g. `{ pattern: 'output.weight', bits: 8 }` keeps the head at 8 bits;
+   * a model-wide midrise grid carries over only to 2..3 bits).
    */
   layers?: (LinearRule & { pattern: string })[];
 }
@@ -71,9 +79,10 @@ function globToRegExp(p: string): RegExp {
 }
 
 /** A rule checked and resolved: bits, group, format, learn. Errors name `where` and the value at fault. */
-function resolveRule(r: LinearRule, where: string): { bits: number; group: number; format?: 'Q4_0' | 'Q8_0'; learn?: true; lsqInit?: 'mse'; asymmetric?: true } {
-  const { format, method = 'ste', lsqInit = 'rule', symmetric = true } = r;
+function resolveRule(r: LinearRule, where: string): { bits: number; group: number; format?: 'Q4_0' | 'Q8_0'; learn?: true; lsqInit?: 'mse'; asymmetric?: true; midrise?: true } {
+  const { format, method = 'ste', lsqInit = 'rule', symmetric = true, midrise = false } = r;
   if (typeof symmetric !== 'boolean') throw new QatConfigError(`prepare: ${where}symmetric ${JSON.stringify(symmetric)} is not true or false`);
+  if (typeof midrise !== 'boolean') throw new QatConfigError(`prepare: ${where}midrise ${JSON.stringify(midrise)} is not true or false`);
   if (lsqInit !== 'rule' && lsqInit !== 'mse') throw new QatConfigError(`prepare: ${where}lsqInit '${lsqInit}' is not rule or mse`);
   if (format !== undefined && format !== 'Q4_0' && format !== 'Q8_0') throw new QatConfigError(`prepare: ${where}format '${format}' is not Q4_0 or Q8_0`);
   if (method !== 'ste' && method !== 'lsq') throw new QatConfigError(`prepare: ${where}method '${method}' is not ste or lsq`);
@@ -92,7 +101,12 @@ function resolveRule(r: LinearRule, where: string): { bits: number; group: numbe
     if (method === 'lsq') throw new QatConfigError(`prepare: ${where}asymmetric weights use the dynamic rule with STE; LSQ learns symmetric scales (method 'ste' or symmetric weights)`);
     if (bits > 4) throw new QatConfigError(`prepare: ${where}asymmetric weights at bits=${bits}: they are written as GGUF Q4_1 blocks, which hold 2..4-bit asymmetric codes exactly (no GGUF type nibble writes holds ${bits}-bit ones)`);
   }
-  return { bits, group, ...(format ? { format } : {}), ...(method === 'lsq' ? { learn: true as const, ...(lsqInit === 'mse' ? { lsqInit } : {}) } : {}), ...(symmetric ? {} : { asymmetric: true as const }) };
+  if (midrise) {
+    if (fbits !== null) throw new QatConfigError(`prepare: ${where}format ${format} is ggml's own grid; the midrise grid takes bits (2..3) instead`);
+    if (!symmetric) throw new QatConfigError(`prepare: ${where}the midrise grid is symmetric (levels (q + 0.5) * s, no zero point); it cannot be asymmetric`);
+    if (bits > 3) throw new QatConfigError(`prepare: ${where}midrise at bits=${bits}: it is written as GGUF Q4_0 blocks with codes 2q + 1, which hold 2- and 3-bit midrise codes (a ${bits}-bit one needs ${bits + 1}-bit codes)`);
+  }
+  return { bits, group, ...(format ? { format } : {}), ...(method === 'lsq' ? { learn: true as const, ...(lsqInit === 'mse' ? { lsqInit } : {}) } : {}), ...(symmetric ? {} : { asymmetric: true as const }), ...(midrise ? { midrise: true as const } : {}) };
 }
 
 /** The model-wide rule with a per-layer one over it (a width or format given replaces the model-wide one). */
@@ -105,16 +119,19 @@ function overRule(base: LinearRule, o: LinearRule): LinearRule {
       delete out.group;
       delete out.method;
       delete out.symmetric;
+      delete out.midrise;
     }
   }
-  for (const k of ['bits', 'group', 'format', 'method', 'lsqInit', 'symmetric'] as const) if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k];
+  for (const k of ['bits', 'group', 'format', 'method', 'lsqInit', 'symmetric', 'midrise'] as const) if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k];
+  // The model-wide midrise grid carries over to a width that holds it (2..3 bits), not to a wider one.
+  if (o.midrise === undefined && out.midrise && (out.bits ?? 4) > 3) delete out.midrise;
   return out;
 }
 
 /** Each Linear's fake-quant form (absent: kept in f32). Every error names the layer, pattern or value at fault. */
 export function prepareLinears(linears: readonly LinearInfo[], config: LinearQatConfig = {}): Map<string, LinearQuant> {
   if (linears.length === 0) throw new QatConfigError('prepare: the model has no Linear layers to quantize');
-  const base: LinearRule = { bits: config.bits, group: config.group, format: config.format, method: config.method, lsqInit: config.lsqInit, symmetric: config.symmetric };
+  const base: LinearRule = { bits: config.bits, group: config.group, format: config.format, method: config.method, lsqInit: config.lsqInit, symmetric: config.symmetric, midrise: config.midrise };
   resolveRule(base, '');
   const keep = (config.keepFloat ?? []).map((p) => ({ p, re: globToRegExp(p), used: false }));
   const rules = (config.layers ?? []).map((r) => {
@@ -160,7 +177,8 @@ export function initLsqScales(plan: ReadonlyMap<string, LinearQuant>, linears: r
     const { qmin, qmax } = qRange(q.bits, true);
     const w = weights[l.name];
     if (!w || w.length !== l.N * l.K) throw new QatConfigError(`prepare: weight '${l.name}' ${w ? `has ${w.length} values, [${l.N}, ${l.K}] needs ${l.N * l.K}` : 'is missing'}`);
-    out[l.name] = q.lsqInit === 'mse' ? mseGroupScales(w, q.group, qmin, qmax, l.name) : qparamsRef(weights[l.name], fakeQuantLayout([l.N, l.K], { kind: 'group', group: q.group }), qmin, qmax, 'symmetric').scale;
+    // The rule's scale max|w| / ((qmax - qmin) / 2) is the midrise grid's too (its outer levels at +-max|w|).
+    out[l.name] = q.lsqInit === 'mse' ? mseGroupScales(w, q.group, qmin, qmax, l.name, !!q.midrise) : qparamsRef(weights[l.name], fakeQuantLayout([l.N, l.K], { kind: 'group', group: q.group }), qmin, qmax, 'symmetric').scale;
   }
   return out;
 }
@@ -173,7 +191,7 @@ export function initLsqScales(plan: ReadonlyMap<string, LinearQuant>, linears: r
 export async function quantizeLinear(ctx: GpuContext, w: Float32Array, N: number, K: number, q: LinearQuant, name: string, lsqScale?: Float32Array): Promise<{ codes: Int32Array; scales: Float32Array; zeros?: Float32Array }> {
   const { qmin, qmax } = qRange(q.bits, !q.asymmetric);
   const C = (N * K) / q.group;
-  const spec = { shape: [N, K], granularity: { kind: 'group' as const, group: q.group }, bits: q.bits, qmin, qmax };
+  const spec = { shape: [N, K], granularity: { kind: 'group' as const, group: q.group }, bits: q.bits, qmin, qmax, ...(q.midrise ? { midrise: true } : {}) };
   const bufs = { x: ctx.createBuffer(w, undefined, name), scale: ctx.createBuffer(4 * C), zero_point: ctx.createBuffer(4 * C), y: ctx.createBuffer(4 * N * K), codes: ctx.createBuffer(4 * N * K) };
   try {
     if (q.learn) {
@@ -219,6 +237,8 @@ export async function convertLinear(ctx: GpuContext, w: Float32Array, N: number,
   const c = q.bits <= 4 ? 4 : 8; // the fused kernels' widths
   const off = 2 ** (c - 1);
   const scheme = makeScheme({ bits: c, group: q.group >= K ? 0 : q.group, symmetric: true, scaleType: 'f32' });
+  // Midrise (2..3 bits): (q + 0.5) * s = (2q + 1) * (s / 2), the same f32 product (halving s is exact), codes 2q + 1 in [-7, 7].
+  if (q.midrise) return { scheme, N, K, codes: packCodes(Uint8Array.from(codes, (v) => 2 * v + 1 + off), N, K, c), scales: scales.map((s) => s / 2), zeros: null };
   return { scheme, N, K, codes: packCodes(Uint8Array.from(codes, (v) => v + off), N, K, c), scales, zeros: null };
 }
 
@@ -241,7 +261,8 @@ export async function convertLinearGguf(ctx: GpuContext, w: Float32Array, N: num
   if (q.group % 32 !== 0) throw new QatConfigError(`convert: '${name}': GGUF blocks are 32 wide; group ${q.group} is not a multiple of 32`);
   const { codes, scales, zeros } = await quantizeLinear(ctx, w, N, K, q, name, lsqScale);
   const per = q.group / 32;
-  const d = Float32Array.from({ length: (N * K) / 32 }, (_, i) => roundF16(scales[Math.floor(i / per)]));
+  // Midrise: codes 2q + 1 at d = f16(s / 2) (see convertLinear).
+  const d = Float32Array.from({ length: (N * K) / 32 }, (_, i) => roundF16(q.midrise ? scales[Math.floor(i / per)] / 2 : scales[Math.floor(i / per)]));
   if (zeros) {
     // Q4_1: value u * d + m with the codes u as they are, d = f16(s) and m = f16(-s * z) (s * (u - z) = s * u - s * z).
     const m = Float32Array.from({ length: (N * K) / 32 }, (_, i) => roundF16(Math.fround(-scales[Math.floor(i / per)] * zeros[Math.floor(i / per)])));
@@ -250,7 +271,7 @@ export async function convertLinearGguf(ctx: GpuContext, w: Float32Array, N: num
   }
   const type = q.bits <= 4 ? 'Q4_0' : 'Q8_0';
   const off = type === 'Q4_0' ? 8 : 128;
-  const u = Uint8Array.from(codes, (c) => c + off);
+  const u = Uint8Array.from(codes, (c) => (q.midrise ? 2 * c + 1 : c) + off);
   const qt = { scheme: ggufScheme(type), N, K, codes: packCodes(u, N, K, type === 'Q4_0' ? 4 : 8), scales: d, zeros: null };
   return { type, data: exportGguf(type, qt, name) };
 }

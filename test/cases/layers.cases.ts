@@ -162,7 +162,7 @@ export const CASES: GpuCase[] = [
     async run(ctx) {
       const lines: string[] = [];
       const linears = linearInfos(LAYERS);
-      for (const cfg of [{ bits: 4, group: 32, keepFloat: ['head.weight'] }, { bits: 3, group: 32, method: 'lsq' }, { bits: 3, group: 32, symmetric: false }, { bits: 6, group: 32 }, { format: 'Q4_0' }, { format: 'Q8_0' }] as LinearQatConfig[]) {
+      for (const cfg of [{ bits: 4, group: 32, keepFloat: ['head.weight'] }, { bits: 3, group: 32, method: 'lsq' }, { bits: 3, group: 32, symmetric: false }, { bits: 2, group: 32, method: 'lsq', midrise: true }, { bits: 6, group: 32 }, { format: 'Q4_0' }, { format: 'Q8_0' }] as LinearQatConfig[]) {
         const plan = prepareLinears(linears, cfg);
         const w0 = weights(7);
         const lsq0 = initLsqScales(plan, linears, w0);
@@ -203,7 +203,7 @@ export const CASES: GpuCase[] = [
         assert(d <= bound, `${JSON.stringify(cfg)}: converted logits differ from fake-quant by ${d} (bound ${bound})`);
         const toF32 = maxDiff(fq.logits, fl.logits);
         assert(toF32 > 10 * d, `${JSON.stringify(cfg)}: fake-quant logits are as close to f32 (${toF32}) as to the converted ones (${d}): the quantization is not in play`);
-        lines.push(`${cfg.format ?? `W${cfg.bits}${cfg.method === 'lsq' ? ' LSQ' : ''}${cfg.symmetric === false ? ' asymmetric' : ''}`}: loss ${losses[0].toFixed(3)} -> ${losses[5].toFixed(3)}, |converted - fake-quant| ${d.toExponential(1)} (f32 ${toF32.toExponential(1)})`);
+        lines.push(`${cfg.format ?? `W${cfg.bits}${cfg.method === 'lsq' ? ' LSQ' : ''}${cfg.symmetric === false ? ' asymmetric' : ''}${cfg.midrise ? ' midrise' : ''}`}: loss ${losses[0].toFixed(3)} -> ${losses[5].toFixed(3)}, |converted - fake-quant| ${d.toExponential(1)} (f32 ${toF32.toExponential(1)})`);
       }
       return lines.join('; ');
     },

@@ -56,7 +56,7 @@ async function fakeQuantWeights(ctx: GpuContext, w: LlamaWeights, cfg: LinearQat
 
 export const CASES: GpuCase[] = [
   {
-    name: 'lm qat: the GGUF blocks hold exactly what QAT trained against (Q4_0 / Q8_0 rules), or its codes with an f16 scale (torchao rule, LSQ) and min (asymmetric, Q4_1)',
+    name: 'lm qat: the GGUF blocks hold exactly what QAT trained against (Q4_0 / Q8_0 rules), or its codes with an f16 scale (torchao rule, LSQ, midrise) and min (asymmetric, Q4_1)',
     async run(ctx) {
       const w = qatLmWeights(1);
       const linears = llamaLinears(QAT_LM_CONFIG);
@@ -114,11 +114,35 @@ export const CASES: GpuCase[] = [
           n++;
         }
       }
+      // Midrise (2..3 bits, STE or LSQ): levels (q + 0.5) * s, written as Q4_0 codes 2q + 1 at d = f16(s / 2).
+      for (const cfg of [{ bits: 2, midrise: true, method: 'lsq', lsqInit: 'mse' }, { bits: 3, midrise: true }, { bits: 2, group: 64, midrise: true }] as LinearQatConfig[]) {
+        const fq = await fakeQuantWeights(ctx, w, cfg);
+        const plan = prepareLinears(linears, cfg);
+        const lsq = initLsqScales(plan, linears, w);
+        for (const l of linears) {
+          const q = plan.get(l.name)!;
+          const { codes, scales } = await quantizeLinear(ctx, w[l.name], l.N, l.K, q, l.name, lsq[l.name]);
+          const what = `${JSON.stringify(cfg)} ${l.name}`;
+          const sc = (i: number) => scales[Math.floor(i / q.group)];
+          assert(codes.every((c) => c >= -(2 ** (q.bits - 1)) && c < 2 ** (q.bits - 1)), `${what}: codes outside the signed ${q.bits}-bit range`);
+          assert(maxDiff(fq[l.name], Float32Array.from(codes, (c, i) => Math.fround((c + 0.5) * sc(i)))) === 0, `${what}: fake-quant != (codes + 0.5) x scale`);
+          assert(fq[l.name].every((v) => v !== 0), `${what}: a midrise weight is 0`);
+          const g = await convertLinearGguf(ctx, w[l.name], l.N, l.K, q, l.name, lsq[l.name]);
+          assert(g.type === 'Q4_0', `${what}: type ${g.type}`);
+          const deq = dequantizeGguf(g.type, g.data, l.N, l.K, l.name);
+          assert(maxDiff(deq, Float32Array.from(codes, (c, i) => Math.fround((2 * c + 1) * roundF16(sc(i) / 2)))) === 0, `${what}: file != (2 codes + 1) x f16(scale / 2)`);
+          // f16 rounding of d = s / 2: at most 2^-11 of it per unit of |2q + 1| <= 2^bits - 1.
+          const bound = (Math.max(...scales) / 2) * (2 ** q.bits - 1) * 2 ** -11;
+          const d = maxDiff(deq, fq[l.name]);
+          assert(d <= bound, `${what}: file vs fake-quant ${d} > ${bound}`);
+          n++;
+        }
+      }
       return `${n} weights checked`;
     },
   },
   {
-    name: 'lm qat: the converted Q4_0 model (and an asymmetric W3 one, Q4_1) on the engine gives the fake-quant logits',
+    name: 'lm qat: the converted Q4_0 model (and an asymmetric W3 one, Q4_1, and a midrise W2 one) on the engine gives the fake-quant logits',
     async run(ctx) {
       const w = qatLmWeights(2);
       const T = QAT_LM_IDS.length;
@@ -133,7 +157,7 @@ export const CASES: GpuCase[] = [
         }
       };
       const out: string[] = [];
-      for (const cfg of [{ format: 'Q4_0' }, { bits: 3, symmetric: false }] as LinearQatConfig[]) {
+      for (const cfg of [{ format: 'Q4_0' }, { bits: 3, symmetric: false }, { bits: 2, midrise: true }] as LinearQatConfig[]) {
         const plan = prepareLinears(llamaLinears(QAT_LM_CONFIG), cfg);
         const fq = await logitsOf(w, plan);
         const bytes = await convertLlama(ctx, QAT_LM_CONFIG, w, plan, {}, byteLevelVocab());
@@ -150,7 +174,7 @@ export const CASES: GpuCase[] = [
           // each: measured 4.6e-3 here, on weights 5x the init scale).
           const bound = cfg.format ? 1e-3 : 2e-2;
           assert(dz <= bound, `${JSON.stringify(cfg)}: converted vs fake-quant logits differ by ${dz} (bound ${bound})`);
-          out.push(`${cfg.format ?? 'W3 asym'}: max |dz| ${dz.toExponential(2)} (vs file weights ${dFile.toExponential(2)})`);
+          out.push(`${cfg.format ?? (cfg.midrise ? 'W2 midrise' : 'W3 asym')}: max |dz| ${dz.toExponential(2)} (vs file weights ${dFile.toExponential(2)})`);
         } finally {
           lm.dispose();
         }

@@ -37,13 +37,13 @@ const T = IDS.length;
 const V = config.vocab;
 
 describe('language-model QAT', () => {
-  for (const [what, cfg, type] of [['Q4_0', { format: 'Q4_0' }, 'Q4_0'], ['asymmetric W3 (Q4_1)', { bits: 3, symmetric: false }, 'Q4_1']] as const) {
+  for (const [what, cfg, type] of [['Q4_0', { format: 'Q4_0' }, 'Q4_0'], ['asymmetric W3 (Q4_1)', { bits: 3, symmetric: false }, 'Q4_1'], ['midrise W2 (Q4_0 codes 2q + 1)', { bits: 2, midrise: true }, 'Q4_0']] as const) {
     it(`llama.cpp runs the converted ${what} model with nibble's probabilities`, async () => {
       const w = weights(2);
       const linears = llamaLinears(config);
       const plan = prepareLinears(linears, cfg);
       const bytes = await convertLlama(ctx, config, w, plan, {}, byteLevelVocab());
-      const path = join(dir, `qat-${type}.gguf`);
+      const path = join(dir, `qat-${what.replace(/\W+/g, '-')}.gguf`);
       writeFileSync(path, bytes);
       const file = parseGgufFile(bytes);
       expect(file.tensors.filter((x) => x.type === type).length).toBe(linears.length);

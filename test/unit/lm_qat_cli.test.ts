@@ -48,7 +48,7 @@ describe('nibble lm qat', () => {
 
   it("--lsq-init mse starts LSQ's scales at each group's least squared error: a better PTQ start than the rule's", () => {
     const run = (init: string) => {
-      const r = nibble(['lm', 'qat', '--bits', '2', '--method', 'lsq', '--lsq-init', init, '--steps', '1', '--batch', '2', '--seq', '32', '--val-windows', '2', '--data', data, '--out', join(dir, `w2-${init}.gguf`), '--checkpoint-every', '0', '--json']);
+      const r = nibble(['lm', 'qat', '--bits', '2', '--grid', 'midtread', '--method', 'lsq', '--lsq-init', init, '--steps', '1', '--batch', '2', '--seq', '32', '--val-windows', '2', '--data', data, '--out', join(dir, `w2-${init}.gguf`), '--checkpoint-every', '0', '--json']);
       expect(r.status, r.stderr).toBe(0);
       return JSON.parse(r.stdout);
     };
@@ -59,6 +59,25 @@ describe('nibble lm qat', () => {
     expect(mse.ptq).toBe(rule.ptq);
     expect(rule.ptq_start).toBeUndefined();
     expect(mse.ptq_start).toBeLessThan(rule.ptq - 0.05);
+  });
+
+  it('--bits 2 alone: LSQ from the least-squared-error scales on the midrise grid, Q4_0 codes 2q + 1 giving the QAT loss to the f16 bound', () => {
+    const out = join(dir, 'midrise.gguf');
+    const r = nibble(['lm', 'qat', '--bits', '2', '--steps', '2', '--batch', '2', '--seq', '32', '--val-windows', '2', '--data', data, '--out', out, '--checkpoint-every', '0', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect([res.method, res.lsq_init, res.grid, res.quant]).toEqual(['lsq', 'mse', 'midrise', 'W2 g32 midrise']);
+    const f = parseGgufFile(readFileSync(out));
+    expect(f.tensors.filter((t) => t.type === 'Q4_0').length).toBe(15);
+    // Every block's codes are odd offsets 2q + 1 in -3..3 (stored + 8): 5, 7, 9, 11.
+    const blk = f.tensors.find((t) => t.name === 'blk.0.attn_q.weight')!;
+    const bytes = blk.data.subarray(0, 18 * 4);
+    const nibbles = new Set<number>();
+    for (let b = 0; b < 4; b++) for (let i = 2; i < 18; i++) [bytes[18 * b + i] & 15, bytes[18 * b + i] >> 4].forEach((v) => nibbles.add(v));
+    expect([...nibbles].every((v) => [5, 7, 9, 11].includes(v))).toBe(true);
+    expect(Math.abs(res.converted - res.qat)).toBeLessThan(1e-3);
+    // ptq is the mid-tread rule's (the gap's reference); the QAT model's start is reported apart, and is better.
+    expect(res.ptq_start).toBeLessThan(res.ptq - 0.05);
   });
 
   it('--asymmetric writes Q4_1 blocks (STE by default, also at 2 bits) that give the QAT loss to the f16 bound', () => {
@@ -155,6 +174,12 @@ describe('nibble lm qat', () => {
       [['--no-distill', '--temperature', '2'], /--temperature needs distillation/],
       [['--teacher', 'bigger'], /--teacher bigger: must be baseline or start/],
       [['--asymmetric', '--format', 'q4_0'], /--asymmetric takes --bits \(2\.\.4\); --format q4_0 is ggml's symmetric rule/],
+      [['--grid', 'odd'], /--grid odd: must be midtread or midrise/],
+      [['--grid', 'midrise', '--bits', '4'], /--grid midrise at --bits 4: Q4_0 blocks hold 2- and 3-bit midrise codes/],
+      [['--grid', 'midrise'], /--grid midrise at --bits 4/],
+      [['--grid', 'midrise', '--format', 'q4_0'], /--grid midrise takes --bits \(2\.\.3\); --format q4_0 is ggml's own grid/],
+      [['--grid', 'midrise', '--bits', '2', '--asymmetric'], /--grid midrise is symmetric/],
+      [['--grid', 'midrise', '--bits', '2', '--method', 'adaqat'], /--grid midrise has a fixed width/],
       [['--asymmetric', '--bits', '6'], /asymmetric weights at bits=6: they are written as GGUF Q4_1 blocks/],
       [['--asymmetric', '--bits', '2', '--method', 'lsq'], /asymmetric weights use the dynamic rule with STE/],
       [['--asymmetric', '--bits', '4', '--method', 'adaqat'], /adaqat: 'blk\.0\.attn_q\.weight' is asymmetric; AdaQAT learns widths of the symmetric rule/],

@@ -70,6 +70,20 @@ describe('prepareLinears', () => {
     expect(() => prepareLinears(linears, { bits: 3, symmetric: 'no' as unknown as boolean })).toThrow(/symmetric "no" is not true or false/);
   });
 
+  it('plans the midrise grid at 2..3 bits (STE or LSQ); it carries to per-layer widths that hold it, not wider ones', () => {
+    const plan = prepareLinears(linears, { bits: 2, method: 'lsq', lsqInit: 'mse', midrise: true, layers: [{ pattern: 'blk.1.*', bits: 3 }, { pattern: 'output.weight', bits: 8 }, { pattern: 'blk.0.ffn_up.weight', format: 'Q4_0' }] });
+    expect(plan.get('blk.0.attn_q.weight')).toEqual({ bits: 2, group: 32, learn: true, lsqInit: 'mse', midrise: true });
+    expect(plan.get('blk.1.ffn_up.weight')).toEqual({ bits: 3, group: 32, learn: true, lsqInit: 'mse', midrise: true });
+    expect(plan.get('output.weight')).toEqual({ bits: 8, group: 32, learn: true, lsqInit: 'mse' });
+    expect(plan.get('blk.0.ffn_up.weight')).toEqual({ bits: 4, group: 32, format: 'Q4_0' });
+    expect(prepareLinears(linears, { bits: 3, midrise: true }).get('blk.0.attn_k.weight')).toEqual({ bits: 3, group: 32, midrise: true });
+    expect(() => prepareLinears(linears, { bits: 4, midrise: true })).toThrow(/midrise at bits=4: it is written as GGUF Q4_0 blocks with codes 2q \+ 1/);
+    expect(() => prepareLinears(linears, { bits: 2, midrise: true, symmetric: false })).toThrow(/the midrise grid is symmetric/);
+    expect(() => prepareLinears(linears, { format: 'Q4_0', midrise: true })).toThrow(/format Q4_0 is ggml's own grid/);
+    expect(() => prepareLinears(linears, { bits: 2, layers: [{ pattern: 'output.weight', bits: 5, midrise: true }] })).toThrow(/layer rule 'output\.weight' on 'output\.weight': midrise at bits=5/);
+    expect(() => prepareLinears(linears, { bits: 2, midrise: 1 as unknown as boolean })).toThrow(/midrise 1 is not true or false/);
+  });
+
   it('refuses bad configurations, naming what is at fault', () => {
     expect(() => prepareLinears(linears, { layers: [{ pattern: 'blk.*.mlp.weight', bits: 8 }] })).toThrow(/layer rule 'blk\.\*\.mlp\.weight' matches no quantized Linear layer/);
     expect(() => prepareLinears(linears, { keepFloat: ['output.weight'], layers: [{ pattern: 'output.weight', bits: 8 }] })).toThrow(/layer rule 'output\.weight' matches no quantized Linear layer .*keepFloat takes precedence/);
