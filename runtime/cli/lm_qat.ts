@@ -26,15 +26,15 @@ import { writeAtomic } from './train.js';
 /**
  * nibble's best recipe (bench/lm-qat.ts, docs/lm-qat.md): what a user who passes only --bits gets. LSQ from the
  * least-squared-error scales (QAT_DEFAULTS.lsqInit), its scales' learning rate (3 / (2^bits - 1))^2 of lr, recovered
- * more of the gap at 2 bits (87.4% vs STE's 80.3%, five seeds) and 3 bits (85.0% vs 80.5%, six seeds, paired), STE
+ * more of the gap at 2 bits (87.4% vs STE's 80.3%, five seeds; 90.5% on the midrise grid, defaultGrid) and 3 bits (85.0% vs 80.5%, six seeds, paired), STE
  * at 4 bits (84.1% vs LSQ's 77.7%); distillation and lr 1e-3 recovered less.
  */
 export const defaultMethod = (bits: number): 'ste' | 'lsq' => (bits <= 3 ? 'lsq' : 'ste');
 
 /**
  * The weight grid a user who passes only --bits gets: midrise (levels (q + 0.5) * s, no zero level) at 2 bits,
- * where it recovered more of the gap than the mid-tread grid on every seed measured (docs/lm-qat.md); mid-tread
- * elsewhere (at 3 bits the two ended level at seed 0, at 4 midrise lost).
+ * where LSQ on it recovered 90.5% of the gap over six seeds against the mid-tread grid's 87.4% (better on every
+ * seed; docs/lm-qat.md); mid-tread elsewhere (at 3 bits the two ended level at seed 0, at 4 midrise lost).
  */
 export const defaultGrid = (bits: number): 'midtread' | 'midrise' => (bits === 2 ? 'midrise' : 'midtread');
 
@@ -59,7 +59,7 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
   --act           also fake-quantize each layer's input per token (int8); the converted model runs f32 activations
   --method M      ste (the dynamic rule, straight-through) or lsq (learned per-group scales; with --bits);
                   default: lsq at 2 and 3 bits, ste at 4..8 bits and with --format or --asymmetric (the measured
-                  best; LSQ's scales learn at (3 / (2^bits - 1))^2 of --lr); adaqat: each
+                  best; LSQ's scales learn at (3 / (2^bits - 1))^2 of --lr, half that on the midrise grid); adaqat: each
                   Linear's weight bit-width (with --act its input's too) learned during QAT (2..8, starting at
                   --bits, default 8; the dynamic rule), each layer converted to Q4_0 (<= 4 bits) or Q8_0
   --lsq-init I    lsq: where the learned scales start: rule (torchao's, so step 0 is the PTQ model) or mse (each

@@ -208,9 +208,15 @@ export const CASES: GpuCase[] = [
       // rate given, another run than the weights' own rate.
       const d = await qatLlama(ctx, model, data, { ...o, lsqLrScale: lsqScaleLr(3) });
       assert(Math.abs(lsqScaleLr(3) - 9 / 49) < 1e-15 && lsqScaleLr(2) === 1 && Math.abs(lsqScaleLr(4) - 0.04) < 1e-15, 'lsqScaleLr is not (3 / (2^bits - 1))^2');
+      assert(lsqScaleLr(2, true) === 0.5 && lsqScaleLr(3, true) === lsqScaleLr(3) / 2, 'lsqScaleLr on the midrise grid is not half the rule');
       assert(d.losses.qat.every((v, i) => v === a.losses.qat[i]) && d.qat === a.qat, `the default scale lr is not lsqScaleLr(3): ${d.qat} vs ${a.qat}`);
       const e = await qatLlama(ctx, model, data, { ...o, lsqLrScale: 1 });
       assert(e.qat !== a.qat && e.losses.qat[0] === a.losses.qat[0] && e.losses.qat[2] !== a.losses.qat[2], `the scale lr changes nothing: ${e.losses.qat} vs ${a.losses.qat}`);
+      // On the midrise grid the default is half the rule's rate: the same run as that rate given.
+      const f = await qatLlama(ctx, model, data, { ...o, distill: false, midrise: true });
+      const g = await qatLlama(ctx, model, data, { ...o, distill: false, midrise: true, lsqLrScale: lsqScaleLr(3) / 2 });
+      assert(f.losses.qat.every((v, i) => v === g.losses.qat[i]) && f.qat === g.qat, `the midrise default scale lr is not lsqScaleLr(3, true): ${f.qat} vs ${g.qat}`);
+      assert(Math.abs(f.converted - f.qat) <= 1e-3, `midrise: converted ${f.converted} vs QAT ${f.qat}`);
       const c = await qatLlama(ctx, model, data, { ...o, distill: false, lsqInit: 'mse' });
       assert(Math.abs(c.ptq - a.ptq) <= 1e-5, `the rule's PTQ ${c.ptq} vs ${a.ptq}`);
       assert(Math.abs(c.ptq_start - c.ptq) > 1e-4, `LSQ's mse start ${c.ptq_start} is the rule's PTQ ${c.ptq}`);
