@@ -2,7 +2,7 @@
 // [N, K] fake-quantized per group along K before the matmul, and optionally the layer's input. Three weight rules:
 //   - the torchao symmetric rule (ops.fakeQuant: scale = max|w| / ((qmax - qmin) / 2), codes in [-2^(b-1), 2^(b-1) - 1]);
 //   - LSQ (ops.fakeQuantLearnable): the same codes with a learned per-group scale (initialised to that rule's);
-//   (either on the midrise grid, levels (q + 0.5) * scale, with `midrise`);
+//     either of these two on the midrise grid (levels (q + 0.5) * scale, no zero level) with `midrise`;
 //   - a GGUF block type's own rule (ops.fakeQuantGguf, Q4_0 / Q8_0), so the GGUF export holds the trained weights exactly.
 import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
