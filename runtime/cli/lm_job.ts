@@ -149,7 +149,7 @@ export async function lmJob(argv: string[]): Promise<number> {
             `| PTQ Q4_0                      |          | ${f(r4.r.ptq)}    |               |              |`,
             `| QAT Q4_0, converted GGUF      | ${size(r4.r.gguf.length).padEnd(8)} | ${f(r4.r.converted)}    | ${pct(r4.r.recovered).padStart(13)} | ${s4.tps.toFixed(1).padStart(12)} |`,
             `| PTQ W2 g32                    |          | ${f(r2.r.ptq)}    |               |              |`,
-            `| ${`QAT W2 g32${defaultGrid(2) === 'midrise' ? ' midrise' : ''}, converted *`.padEnd(29)} | ${size(r2.r.gguf.length).padEnd(8)} | ${f(r2.r.converted)}    | ${pct(result.w2.recovered).padStart(13)} |              |`,
+            `| ${(defaultGrid(2) === 'midrise' ? 'QAT W2 midrise, converted *' : 'QAT W2 g32, converted GGUF *').padEnd(29)} | ${size(r2.r.gguf.length).padEnd(8)} | ${f(r2.r.converted)}    | ${pct(result.w2.recovered).padStart(13)} |              |`,
             `* 2-bit codes in Q4_0 blocks (GGUF has no 2-bit type with a per-32 scale${defaultGrid(2) === 'midrise' ? '; midrise levels +-0.5 s, +-1.5 s as codes 2q + 1' : ''}); 2.5 bits a weight packed`,
             `ms per step: f32 ${r4.r.ms_per_step_f32.toFixed(0)}, QAT Q4_0 ${r4.r.ms_per_step_qat.toFixed(0)}, QAT W2 ${r2.r.ms_per_step_qat.toFixed(0)}`,
             'error' in check
