@@ -122,8 +122,10 @@ function showResults(r: LmQatResult, f32Start: number, f32Bytes: number, o: LmQa
     ['f32', 'f32 (bundled, at the start)', f32Start, kib(f32Bytes), ''],
     ...(o.baseline ? [['f32-after', `f32 + ${o.steps} steps (baseline)`, r.f32_after, '', r.ms_per_step_f32.toFixed(0)] as [string, string, number, string, string]] : []),
     ['ptq', `PTQ ${label} (before QAT)`, r.ptq, '', ''],
+    // Where QAT started when that is not the rule's PTQ: LSQ's least-squared-error scales, the midrise grid.
+    ...(r.ptq_start !== r.ptq ? [['start', `QAT at its start (${[o.midrise ? 'midrise grid' : '', o.lsqInit === 'mse' ? 'least-squared-error scales' : ''].filter(Boolean).join(', ')})`, r.ptq_start, '', ''] as [string, string, number, string, string]] : []),
     ['qat', `QAT ${label} (fake-quant)`, r.qat, '', r.ms_per_step_qat.toFixed(0)],
-    ['converted', `converted ${label} (GGUF${o.format ? '' : r.adaqat ? ': each layer in Q4_0 (<= 4 bits) or Q8_0 blocks' : `: ${o.bits}-bit codes in Q4_0 blocks`}, on the inference kernels)`, r.converted, `${kib(r.gguf.length)} (${((100 * r.gguf.length) / f32Bytes).toFixed(0)}% of f32)`, ''],
+    ['converted', `converted ${label} (GGUF${o.format ? '' : r.adaqat ? ': each layer in Q4_0 (<= 4 bits) or Q8_0 blocks' : `: ${o.bits}-bit ${o.midrise ? 'midrise codes as 2q + 1' : 'codes'} in Q4_0 blocks`}, on the inference kernels)`, r.converted, `${kib(r.gguf.length)} (${((100 * r.gguf.length) / f32Bytes).toFixed(0)}% of f32)`, ''],
   ];
   for (const [key, name, loss, size, ms] of rows) {
     const tr = t.insertRow();
