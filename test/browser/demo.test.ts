@@ -404,6 +404,17 @@ describe('demo (headless chromium)', () => {
     const rows = Object.fromEntries<number>(await h.page.$$eval('#train-lm-result tr[data-row]', (rs) => rs.filter((r) => (r as HTMLElement).dataset.loss).map((r) => [(r as HTMLElement).dataset.row!, Number((r as HTMLElement).dataset.loss)] as [string, number])));
     expect(Math.abs(rows.converted - rows.qat)).toBeLessThan(1e-3); // the codes QAT trained, f16-rounded scales
     expect(await text('#train-lm-result')).toMatch(/each layer in Q4_0 \(<= 4 bits\) or Q8_0 blocks/);
+    // W2 with LSQ: the midrise grid from the least-squared-error scales, as the CLI's default; its start is shown.
+    await h.page.select('#train-lm-format', 'w2');
+    await h.page.select('#train-lm-method', 'lsq');
+    await h.page.click('#train-lm-go');
+    await h.page.waitForFunction(() => !(document.querySelector('#train-lm-download') as HTMLElement).hidden || !(document.querySelector('#train-lm-error') as HTMLElement).hidden, { timeout: 600_000 });
+    expect(await hidden('#train-lm-error'), await text('#train-lm-error')).toBe(true);
+    const w2 = Object.fromEntries<number>(await h.page.$$eval('#train-lm-result tr[data-row]', (rs) => rs.map((r) => [(r as HTMLElement).dataset.row!, Number((r as HTMLElement).dataset.loss)] as [string, number])));
+    expect(Object.keys(w2)).toEqual(['f32', 'ptq', 'start', 'qat', 'converted']);
+    expect(w2.start).toBeLessThan(w2.ptq - 0.05); // the midrise grid's least-squared-error start beats the rule's PTQ
+    expect(Math.abs(w2.converted - w2.qat)).toBeLessThan(1e-3);
+    expect(await text('#train-lm-result')).toMatch(/QAT at its start \(midrise grid, least-squared-error scales\)[\s\S]*2-bit midrise codes as 2q \+ 1 in Q4_0 blocks/);
     await h.page.select('#train-lm-method', 'ste');
     await h.page.select('#train-lm-format', 'q4_0');
     await h.page.select('#train-model', 'digits');
