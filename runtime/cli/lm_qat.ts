@@ -33,7 +33,7 @@ export const defaultMethod = (bits: number): 'ste' | 'lsq' => (bits <= 3 ? 'lsq'
 
 /**
  * The weight grid a user who passes only --bits gets: midrise (levels (q + 0.5) * s, no zero level) at 2 bits,
- * where LSQ on it recovered 90.5% of the gap over six seeds against the mid-tread grid's 87.4% (better on every
+ * where LSQ on it recovered 90.5% of the gap over six seeds against the mid-tread grid's 87.6% (better on every
  * seed; docs/lm-qat.md); mid-tread elsewhere (at 3 bits the two ended level at seed 0, at 4 midrise lost).
  */
 export const defaultGrid = (bits: number): 'midtread' | 'midrise' => (bits === 2 ? 'midrise' : 'midtread');
