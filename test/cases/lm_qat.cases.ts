@@ -72,7 +72,10 @@ export const CASES: GpuCase[] = [
           n++;
         }
       }
-      for (const cfg of [{ bits: 3 }, { bits: 2, group: 64 }, { bits: 6 }, { bits: 4, method: 'lsq' }] as LinearQatConfig[]) {
+      // The torchao rule and LSQ: the codes times the f16-rounded scale. Midrise (2..3 bits, STE or LSQ): levels
+      // (q + 0.5) * s, written as Q4_0 codes 2q + 1 at d = f16(s / 2), so f16 rounding is the only difference.
+      const symCfgs = [{ bits: 3 }, { bits: 2, group: 64 }, { bits: 6 }, { bits: 4, method: 'lsq' }, { bits: 2, midrise: true, method: 'lsq', lsqInit: 'mse' }, { bits: 3, midrise: true }, { bits: 2, group: 64, midrise: true }];
+      for (const cfg of symCfgs as LinearQatConfig[]) {
         const fq = await fakeQuantWeights(ctx, w, cfg);
         const plan = prepareLinears(linears, cfg);
         const lsq = initLsqScales(plan, linears, w);
@@ -81,11 +84,18 @@ export const CASES: GpuCase[] = [
           const { codes, scales } = await quantizeLinear(ctx, w[l.name], l.N, l.K, q, l.name, lsq[l.name]);
           const sc = (i: number) => scales[Math.floor(i / q.group)];
           const what = `${JSON.stringify(cfg)} ${l.name}`;
-          assert(maxDiff(fq[l.name], Float32Array.from(codes, (c, i) => Math.fround(c * sc(i)))) === 0, `${what}: fake-quant != codes x scale`);
+          assert(codes.every((c) => c >= -(2 ** (q.bits - 1)) && c < 2 ** (q.bits - 1)), `${what}: codes outside the signed ${q.bits}-bit range`);
+          const half = q.midrise ? 0.5 : 0;
+          assert(maxDiff(fq[l.name], Float32Array.from(codes, (c, i) => Math.fround((c + half) * sc(i)))) === 0, `${what}: fake-quant != (codes + ${half}) x scale`);
+          if (q.midrise) assert(fq[l.name].every((v) => v !== 0), `${what}: a midrise weight is 0`);
           const g = await convertLinearGguf(ctx, w[l.name], l.N, l.K, q, l.name, lsq[l.name]);
           assert(g.type === (q.bits <= 4 ? 'Q4_0' : 'Q8_0'), `${what}: type ${g.type}`);
           const deq = dequantizeGguf(g.type, g.data, l.N, l.K, l.name);
-          assert(maxDiff(deq, Float32Array.from(codes, (c, i) => Math.fround(c * roundF16(sc(i))))) === 0, `${what}: file != codes x f16(scale)`);
+          const want = q.midrise ? Float32Array.from(codes, (c, i) => Math.fround((2 * c + 1) * roundF16(sc(i) / 2))) : Float32Array.from(codes, (c, i) => Math.fround(c * roundF16(sc(i))));
+          assert(maxDiff(deq, want) === 0, `${what}: file != ${q.midrise ? '(2 codes + 1) x f16(scale / 2)' : 'codes x f16(scale)'}`);
+          // f16 rounding of d: at most 2^-11 of it per unit of the stored code (|2q + 1| <= 2^bits - 1 for midrise).
+          const bound = (q.midrise ? Math.max(...scales) / 2 : Math.max(...scales)) * 2 ** q.bits * 2 ** -11;
+          assert(maxDiff(deq, fq[l.name]) <= bound, `${what}: file vs fake-quant ${maxDiff(deq, fq[l.name])} > ${bound}`);
           n++;
         }
       }
@@ -109,30 +119,6 @@ export const CASES: GpuCase[] = [
           assert(maxDiff(deq, want) === 0, `${what}: file != codes x f16(scale) + f16(-scale x zero)`);
           // f16 rounding of d and m: at most 2^-11 of |d| x 15 + 2^-11 of |m| per weight.
           const bound = Math.max(...scales) * (15 + 2 ** q.bits) * 2 ** -11;
-          const d = maxDiff(deq, fq[l.name]);
-          assert(d <= bound, `${what}: file vs fake-quant ${d} > ${bound}`);
-          n++;
-        }
-      }
-      // Midrise (2..3 bits, STE or LSQ): levels (q + 0.5) * s, written as Q4_0 codes 2q + 1 at d = f16(s / 2).
-      for (const cfg of [{ bits: 2, midrise: true, method: 'lsq', lsqInit: 'mse' }, { bits: 3, midrise: true }, { bits: 2, group: 64, midrise: true }] as LinearQatConfig[]) {
-        const fq = await fakeQuantWeights(ctx, w, cfg);
-        const plan = prepareLinears(linears, cfg);
-        const lsq = initLsqScales(plan, linears, w);
-        for (const l of linears) {
-          const q = plan.get(l.name)!;
-          const { codes, scales } = await quantizeLinear(ctx, w[l.name], l.N, l.K, q, l.name, lsq[l.name]);
-          const what = `${JSON.stringify(cfg)} ${l.name}`;
-          const sc = (i: number) => scales[Math.floor(i / q.group)];
-          assert(codes.every((c) => c >= -(2 ** (q.bits - 1)) && c < 2 ** (q.bits - 1)), `${what}: codes outside the signed ${q.bits}-bit range`);
-          assert(maxDiff(fq[l.name], Float32Array.from(codes, (c, i) => Math.fround((c + 0.5) * sc(i)))) === 0, `${what}: fake-quant != (codes + 0.5) x scale`);
-          assert(fq[l.name].every((v) => v !== 0), `${what}: a midrise weight is 0`);
-          const g = await convertLinearGguf(ctx, w[l.name], l.N, l.K, q, l.name, lsq[l.name]);
-          assert(g.type === 'Q4_0', `${what}: type ${g.type}`);
-          const deq = dequantizeGguf(g.type, g.data, l.N, l.K, l.name);
-          assert(maxDiff(deq, Float32Array.from(codes, (c, i) => Math.fround((2 * c + 1) * roundF16(sc(i) / 2)))) === 0, `${what}: file != (2 codes + 1) x f16(scale / 2)`);
-          // f16 rounding of d = s / 2: at most 2^-11 of it per unit of |2q + 1| <= 2^bits - 1.
-          const bound = (Math.max(...scales) / 2) * (2 ** q.bits - 1) * 2 ** -11;
           const d = maxDiff(deq, fq[l.name]);
           assert(d <= bound, `${what}: file vs fake-quant ${d} > ${bound}`);
           n++;
