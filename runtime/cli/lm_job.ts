@@ -79,10 +79,11 @@ export async function lmJob(argv: string[]): Promise<number> {
     const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (software fallback: SwiftShader)' : ''}`;
     log(`lm job: ${f32Path} (${String(file.metadata['general.name']?.value ?? '')}), ${steps} steps of ${base.batch} x ${base.seq} tokens per run, ${adapter}`);
     mkdirSync(outDir, { recursive: true });
+    const w2Midrise = defaultGrid(2) === 'midrise'; // the W2 run is `nibble lm qat --bits 2`'s recipe
     const runs: { label: string; file: string; r: LmQatResult }[] = [];
     for (const [label, q, name, baseline] of [
       ['W4 g32 (Q4_0 rule)', { format: 'Q4_0', method: 'ste' }, 'shakespeare-qat-q4_0.gguf', true],
-      ['W2 g32', { bits: 2, group: 32, method: defaultMethod(2), ...(defaultMethod(2) === 'lsq' ? { lsqInit: QAT_DEFAULTS.lsqInit } : {}), ...(defaultGrid(2) === 'midrise' ? { midrise: true } : {}) }, 'shakespeare-qat-w2.gguf', false],
+      ['W2 g32', { bits: 2, group: 32, method: defaultMethod(2), ...(defaultMethod(2) === 'lsq' ? { lsqInit: QAT_DEFAULTS.lsqInit } : {}), ...(w2Midrise ? { midrise: true } : {}) }, 'shakespeare-qat-w2.gguf', false],
     ] as const) {
       const bar = values.json ? null : new ProgressBar();
       const o: LmQatOptions = { ...base, ...q, baseline, metadata: { ...tokenizerMetadata(file.metadata), 'general.name': gguf.str(`nibble Shakespeare, QAT ${label}, ${steps} steps`) } };
@@ -149,8 +150,8 @@ export async function lmJob(argv: string[]): Promise<number> {
             `| PTQ Q4_0                      |          | ${f(r4.r.ptq)}    |               |              |`,
             `| QAT Q4_0, converted GGUF      | ${size(r4.r.gguf.length).padEnd(8)} | ${f(r4.r.converted)}    | ${pct(r4.r.recovered).padStart(13)} | ${s4.tps.toFixed(1).padStart(12)} |`,
             `| PTQ W2 g32                    |          | ${f(r2.r.ptq)}    |               |              |`,
-            `| ${(defaultGrid(2) === 'midrise' ? 'QAT W2 midrise, converted *' : 'QAT W2 g32, converted GGUF *').padEnd(29)} | ${size(r2.r.gguf.length).padEnd(8)} | ${f(r2.r.converted)}    | ${pct(result.w2.recovered).padStart(13)} |              |`,
-            `* 2-bit codes in Q4_0 blocks (GGUF has no 2-bit type with a per-32 scale${defaultGrid(2) === 'midrise' ? '; midrise levels +-0.5 s, +-1.5 s as codes 2q + 1' : ''}); 2.5 bits a weight packed`,
+            `| ${(w2Midrise ? 'QAT W2 midrise, converted *' : 'QAT W2 g32, converted GGUF *').padEnd(29)} | ${size(r2.r.gguf.length).padEnd(8)} | ${f(r2.r.converted)}    | ${pct(result.w2.recovered).padStart(13)} |              |`,
+            `* 2-bit codes in Q4_0 blocks (GGUF has no 2-bit type with a per-32 scale${w2Midrise ? '; midrise levels +-0.5 s, +-1.5 s as codes 2q + 1' : ''}); 2.5 bits a weight packed`,
             `ms per step: f32 ${r4.r.ms_per_step_f32.toFixed(0)}, QAT Q4_0 ${r4.r.ms_per_step_qat.toFixed(0)}, QAT W2 ${r2.r.ms_per_step_qat.toFixed(0)}`,
             'error' in check
               ? `llama.cpp check: ${check.error}`

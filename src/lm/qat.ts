@@ -118,7 +118,10 @@ interface PhaseCheckpoints {
 
 async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'qat', sampler: WindowSampler, val: Batches, data: TextDataset, o: LmQatOptions, ck: PhaseCheckpoints, ada?: LmAdaQat, plan?: ReadonlyMap<string, LinearQuant>): Promise<{ before: number; after: number; losses: number[]; ms: number; weights: LlamaWeights }> {
   // LSQ's scale params and their learning rates (as multiples of lr): o.lsqLrScale, else the layer's width's rule.
-  const scaleLr = new Map([...t.ops.qparams].map(([name, p]) => [p, o.lsqLrScale ?? lsqScaleLr(plan!.get(name)!.bits, !!plan!.get(name)!.midrise)]));
+  const scaleLr = new Map([...t.ops.qparams].map(([name, p]) => {
+    const q = plan!.get(name)!;
+    return [p, o.lsqLrScale ?? lsqScaleLr(q.bits, !!q.midrise)];
+  }));
   const k = o.gradAccum ?? 1;
   const warm = Math.min(o.warmupSteps ?? 0, o.steps - 1);
   let before = NaN;

@@ -34,6 +34,7 @@ export function adaptivePlan(plan: ReadonlyMap<string, LinearQuant>, o: AdaQatOp
     if (q.learn) throw new QatConfigError(`adaqat: '${name}' has learned scales (lsq); AdaQAT drives the dynamic rule (method ste)`);
     if (q.format) throw new QatConfigError(`adaqat: '${name}' uses the ${q.format} rule, which fixes the bit-width; AdaQAT chooses it (use --bits)`);
     if (q.asymmetric) throw new QatConfigError(`adaqat: '${name}' is asymmetric; AdaQAT learns widths of the symmetric rule`);
+    if (q.midrise) throw new QatConfigError(`adaqat: '${name}' is on the midrise grid (2..3 bits only); AdaQAT learns widths of the mid-tread rule`);
     const act = q.act && o.act !== false;
     out.set(name, { ...q, bits: max, adaptive: true, ...(act ? { actBits: max, actAdaptive: true } : {}) });
   }

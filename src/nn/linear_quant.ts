@@ -59,7 +59,6 @@ export function fakeQuantWeight(w: Tensor, q: Pick<LinearQuant, 'bits' | 'group'
   const granularity = { kind: 'group' as const, group: q.group };
   if (q.asymmetric && (q.learn || q.adaptive)) throw new Error(`fakeQuantWeight: ${w.name}: asymmetric weights take the dynamic rule (STE), not LSQ or AdaQAT`);
   if (q.adaptive && (q.learn || !range)) throw new Error(`fakeQuantWeight: ${w.name}: an adaptive quantizer is the dynamic rule with its range constant '${rangeName(w.name)}'`);
-  if (q.midrise && (q.asymmetric || q.adaptive)) throw new Error(`fakeQuantWeight: ${w.name}: the midrise grid is symmetric with a fixed width (STE or LSQ), not asymmetric or AdaQAT`);
   const midrise = q.midrise ? { midrise: true } : {};
   if (!q.learn) return ops.fakeQuant(w, { bits: q.bits, symmetric: !q.asymmetric, granularity, ...midrise }, q.adaptive ? range : undefined);
   if (!scale) throw new Error(`fakeQuantWeight: ${w.name}: LSQ needs its scale param '${lsqScaleName(w.name)}'`);

@@ -114,7 +114,7 @@ export function fakeQuantLearnable(x: Tensor, scale: Tensor, zeroPoint: Tensor, 
     throw new OpError('fake_quant_lsq', inputs, `group size ${o.granularity.group} does not divide K=${K}`);
   }
   if (!x.isContiguous()) throw new OpError('fake_quant_lsq', inputs, 'x must be contiguous (call contiguous() first)');
-  if (o.midrise && (o.learnZeroPoint || !o.symmetric)) throw new OpError('fake_quant_lsq', inputs, 'the midrise grid has no zero point: it takes symmetric: true, learnZeroPoint: false');
+  if (o.midrise && o.learnZeroPoint) throw new OpError('fake_quant_lsq', inputs, 'the midrise grid has no zero point to learn (learnZeroPoint: false)');
   const C = channelsOf(x, o as FakeQuantOptions);
   for (const [t, name] of [[scale, 'scale'], [zeroPoint, 'zero_point']] as const) {
     if (t.numel !== C || t.rank !== 1) throw new OpError('fake_quant_lsq', inputs, `${name} must be [${C}] (one per ${o.granularity.kind === 'group' ? `group of ${o.granularity.group}` : 'tensor'}), got [${t.shape.join(', ')}]`);

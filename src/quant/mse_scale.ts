@@ -6,7 +6,8 @@
 // errors wins (the smallest scale on a tie). Below 1x the largest values are clipped to buy finer steps for the
 // rest; above 1x (up to max|w| / qmax, where the largest positive value stops being clipped by the one code fewer
 // on that side) nothing is clipped. On the midrise grid (levels (q + 0.5) * s) the rule's scale already puts the
-// outer levels at +-max|w|, and the same grid of multipliers is searched with that grid's error. A CPU computation, once, at QAT's start (src/train/qat_plan.ts initLsqScales).
+// outer levels at +-max|w|, and the same multipliers are searched with that grid's error. A CPU computation, once,
+// at QAT's start (src/train/qat_plan.ts initLsqScales).
 import { roundHalfEven } from '../ref/fake_quant.js';
 
 /** The grid of scale multipliers, in hundredths of the symmetric rule's scale. */

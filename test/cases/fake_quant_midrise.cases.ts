@@ -2,7 +2,9 @@
 // SEQ grid, what `nibble lm qat --midrise` trains) against src/ref/fake_quant.ts: codes, y and the STE mask
 // identical at 2..8 bits, both kernel shapes, x on the grid's ties (multiples of s, where floor and round part);
 // LSQ's gradients within the f32 bound and no zero-point gradient; refused on an unsigned range. Node and Chromium.
+import { Graph } from '../../src/graph/graph.js';
 import { runDispatch, runDispatches } from '../../src/kernels/common.js';
+import * as ops from '../../src/ops/index.js';
 import { planFakeQuant, planFakeQuantBackward, planFakeQuantBackwardLearnable, type FakeQuantGranularity, type FakeQuantSpec } from '../../src/kernels/fake_quant.js';
 import { fakeQuantBackwardRef, fakeQuantForwardRef, fakeQuantLayout, lsqGradFactor, qRange } from '../../src/ref/fake_quant.js';
 import { randomF32, rng } from '../../src/ref/random.js';
@@ -101,15 +103,24 @@ function learnableCase(bits: number, reduce: 'serial' | 'workgroup'): GpuCase {
 }
 
 const refusedCase: GpuCase = {
-  name: 'fake_quant midrise: an unsigned code range is refused by name',
+  name: 'fake_quant midrise: an unsigned code range, an asymmetric op and a learned zero point are refused by name',
   async run(ctx) {
     const B = ctx.createBuffer(4 * 64);
+    const g = new Graph(ctx, 'midrise-refused');
     try {
       const spec: FakeQuantSpec = { shape: [2, 32], granularity: { kind: 'group', group: 32 }, bits: 4, qmin: 0, qmax: 15, midrise: true };
-      const msg = await expectError('midrise on [0, 15]', () => planFakeQuant(ctx, { x: B, scale: B, zero_point: B, y: B }, spec));
-      assert(/midrise.*signed code range.*\[0, 15\]/.test(msg), `unexpected message: ${msg}`);
-      return msg;
+      const msgs = [await expectError('midrise on [0, 15]', () => planFakeQuant(ctx, { x: B, scale: B, zero_point: B, y: B }, spec))];
+      const w = g.param('w', [2, 32], new Float32Array(64));
+      const c = g.param('w.scale', [2], Float32Array.of(1, 1));
+      const z = g.param('w.zero_point', [2], new Float32Array(2));
+      const group = { kind: 'group' as const, group: 32 };
+      msgs.push(await expectError('asymmetric midrise op', () => ops.fakeQuant(w, { bits: 2, symmetric: false, granularity: group, midrise: true })));
+      msgs.push(await expectError('midrise with a learned zero point', () => ops.fakeQuantLearnable(w, c, z, { bits: 2, symmetric: true, granularity: group, learnZeroPoint: true, midrise: true })));
+      const want = [/midrise.*signed code range.*\[0, 15\]/, /w: the midrise grid is symmetric/, /midrise grid has no zero point to learn/];
+      msgs.forEach((m, i) => assert(want[i].test(m), `message ${i} '${m}' does not match ${want[i]}`));
+      return msgs.join(' | ');
     } finally {
+      g.destroy();
       B.destroy();
     }
   },
