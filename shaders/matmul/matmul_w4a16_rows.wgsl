@@ -1,14 +1,12 @@
-// matmul_w4a16.wgsl's 'rows' path (PATH_ROWS): one row or a block of rows and adjacent output columns per
-// invocation on CPU adapters (ROW_BLOCK), else one column and up to MAXM rows per invocation. Included by
-// matmul_w4a16.wgsl, whose bindings, decoding and epilogue it uses.
-#if ROW_BLOCK
-// One row (or under ROWS4 a block of four rows) and RC adjacent output columns per invocation (CPU adapters): no
-// workgroup memory, no barriers, the group loop outermost so each scale (and zero) is loaded once per group and
-// column. Each word of x is loaded and converted once for all RC columns, and under ROWS4 each weight word is loaded
-// and decoded once for the four rows (on SwiftShader a load, a decode and an unpack2x16float cost more than the dot
-// product they feed). The rows of a block are the components of a vec4 (RV): written out, not a loop over a private
-// array, which SwiftShader would index lane by lane. Rows past M and columns past N repeat the last one and are not
-// written.
+// matmul_w4a16.wgsl's 'rows' path (PATH_ROWS, CPU adapters; ROW_BLOCK): a block of RPI rows (1, 4 or 8: ROWS4,
+// ROWS8) and RC adjacent output columns per invocation. Included by matmul_w4a16.wgsl, whose bindings, decoding and
+// epilogue it uses. No workgroup memory, no barriers, the group loop outermost so each scale (and zero) is loaded
+// once per group and column. Each word of x is loaded and converted once for all RC columns, and each weight word
+// loaded and decoded once for the block's rows (on SwiftShader a load, a decode and an unpack2x16float cost more than
+// the products they feed). Four rows are the components of a vec4, x's 4 x 8 block transposed so that each decoded
+// code multiplies the four rows in one fma (a vec4 is four registers there: the transpose is free); the columns are
+// written out in groups of four (C4), not an array indexed in a loop, which SwiftShader would run lane by lane. Rows
+// past M and columns past N repeat the last one and are not written.
 const RC: u32 = {{ROWS_COLS}}u;
 
 // x[m, k .. k + CPW) for one weight word: the codes' activations (a: first four, b: last four; W8 has only a).
@@ -67,24 +65,61 @@ fn xw_sum(v: XW) -> f32 {
 #include "common/matmul_rows_block.wgsl"
 
 #if ROWS4
+// The block's four rows at k .. k + CPW - 1, transposed: kj holds the rows at k + j (a vec4 is four registers on
+// SwiftShader, so the transpose costs nothing), so that each decoded code multiplies all four rows in one fma.
 struct XR {
-  r0: XW,
-  r1: XW,
-  r2: XW,
-  r3: XW,
+  k0: vec4<f32>,
+  k1: vec4<f32>,
+  k2: vec4<f32>,
+  k3: vec4<f32>,
+#if !W8
+  k4: vec4<f32>,
+  k5: vec4<f32>,
+  k6: vec4<f32>,
+  k7: vec4<f32>,
+#endif
 }
 
 fn load_xr(m0: u32, k: u32) -> XR {
   let ml = params.M - 1u;
-  return XR(load_xw(m0, k), load_xw(min(m0 + 1u, ml), k), load_xw(min(m0 + 2u, ml), k), load_xw(min(m0 + 3u, ml), k));
+  let r0 = load_xw(m0, k);
+  let r1 = load_xw(min(m0 + 1u, ml), k);
+  let r2 = load_xw(min(m0 + 2u, ml), k);
+  let r3 = load_xw(min(m0 + 3u, ml), k);
+  let a0 = vec4<f32>(r0.a);
+  let a1 = vec4<f32>(r1.a);
+  let a2 = vec4<f32>(r2.a);
+  let a3 = vec4<f32>(r3.a);
+#if W8
+  return XR(vec4<f32>(a0.x, a1.x, a2.x, a3.x), vec4<f32>(a0.y, a1.y, a2.y, a3.y), vec4<f32>(a0.z, a1.z, a2.z, a3.z), vec4<f32>(a0.w, a1.w, a2.w, a3.w));
+#else
+  let b0 = vec4<f32>(r0.b);
+  let b1 = vec4<f32>(r1.b);
+  let b2 = vec4<f32>(r2.b);
+  let b3 = vec4<f32>(r3.b);
+  return XR(vec4<f32>(a0.x, a1.x, a2.x, a3.x), vec4<f32>(a0.y, a1.y, a2.y, a3.y), vec4<f32>(a0.z, a1.z, a2.z, a3.z), vec4<f32>(a0.w, a1.w, a2.w, a3.w),
+    vec4<f32>(b0.x, b1.x, b2.x, b3.x), vec4<f32>(b0.y, b1.y, b2.y, b3.y), vec4<f32>(b0.z, b1.z, b2.z, b3.z), vec4<f32>(b0.w, b1.w, b2.w, b3.w));
+#endif
 }
 
-fn xr_dot(v: XR, q0: vec4<XS>, q1: vec4<XS>) -> RV {
-  return vec4<f32>(xw_dot(v.r0, q0, q1), xw_dot(v.r1, q0, q1), xw_dot(v.r2, q0, q1), xw_dot(v.r3, q0, q1));
+// d + the word's products with codes q0 (q1), in k order, one fma per code for the four rows.
+fn xr_acc(d: RV, v: XR, q0: vec4<XS>, q1: vec4<XS>) -> RV {
+  let p = vec4<f32>(q0);
+  let r = fma(v.k3, vec4<f32>(p.w), fma(v.k2, vec4<f32>(p.z), fma(v.k1, vec4<f32>(p.y), fma(v.k0, vec4<f32>(p.x), d))));
+#if W8
+  return r;
+#else
+  let h = vec4<f32>(q1);
+  return fma(v.k7, vec4<f32>(h.w), fma(v.k6, vec4<f32>(h.z), fma(v.k5, vec4<f32>(h.y), fma(v.k4, vec4<f32>(h.x), r))));
+#endif
 }
 
 fn xr_sum(v: XR) -> RV {
-  return vec4<f32>(xw_sum(v.r0), xw_sum(v.r1), xw_sum(v.r2), xw_sum(v.r3));
+#if W8
+  return v.k0 + v.k1 + v.k2 + v.k3;
+#else
+  return v.k0 + v.k1 + v.k2 + v.k3 + v.k4 + v.k5 + v.k6 + v.k7;
+#endif
 }
 #else
 alias XR = XW;
@@ -93,8 +128,8 @@ fn load_xr(m0: u32, k: u32) -> XR {
   return load_xw(m0, k);
 }
 
-fn xr_dot(v: XR, q0: vec4<XS>, q1: vec4<XS>) -> RV {
-  return xw_dot(v, q0, q1);
+fn xr_acc(d: RV, v: XR, q0: vec4<XS>, q1: vec4<XS>) -> RV {
+  return d + xw_dot(v, q0, q1);
 }
 
 fn xr_sum(v: XR) -> RV {
@@ -102,6 +137,177 @@ fn xr_sum(v: XR) -> RV {
 }
 #endif
 
+// A column's values over the block's rows: RV (one row, or four as a vec4), or under ROWS8 two vec4s, with x's
+// block (XB) and the operations the columns need on them.
+#if ROWS8
+struct CV {
+  lo: vec4<f32>,
+  hi: vec4<f32>,
+}
+
+struct XB {
+  lo: XR,
+  hi: XR,
+}
+
+fn load_xb(m0: u32, k: u32) -> XB {
+  return XB(load_xr(m0, k), load_xr(m0 + 4u, k));
+}
+
+fn cv_acc(d: CV, v: XB, q0: vec4<XS>, q1: vec4<XS>) -> CV {
+  return CV(xr_acc(d.lo, v.lo, q0, q1), xr_acc(d.hi, v.hi, q0, q1));
+}
+
+fn cv_sum(v: XB) -> CV {
+  return CV(xr_sum(v.lo), xr_sum(v.hi));
+}
+
+fn cv_add(a: CV, b: CV) -> CV {
+  return CV(a.lo + b.lo, a.hi + b.hi);
+}
+
+// acc + s * d
+fn cv_axpy(acc: CV, s: f32, d: CV) -> CV {
+  return CV(acc.lo + s * d.lo, acc.hi + s * d.hi);
+}
+
+fn cv_at(v: CV, r: u32) -> f32 {
+  if (r < 4u) {
+    return v.lo[r];
+  }
+  return v.hi[r - 4u];
+}
+#else
+alias CV = RV;
+alias XB = XR;
+
+fn load_xb(m0: u32, k: u32) -> XB {
+  return load_xr(m0, k);
+}
+
+fn cv_acc(d: CV, v: XB, q0: vec4<XS>, q1: vec4<XS>) -> CV {
+  return xr_acc(d, v, q0, q1);
+}
+
+fn cv_sum(v: XB) -> CV {
+  return xr_sum(v);
+}
+
+fn cv_add(a: CV, b: CV) -> CV {
+  return a + b;
+}
+
+fn cv_axpy(acc: CV, s: f32, d: CV) -> CV {
+  return acc + s * d;
+}
+
+fn cv_at(v: CV, r: u32) -> f32 {
+  return rv_at(v, r);
+}
+#endif
+
+// d + the weight word wi of column n (past N: the last), decoded, times the block's rows.
+fn col_dot(d: CV, xb: XB, n: u32, wi: u32, zv: vec4<XS>) -> CV {
+  let word = w_q[min(n, params.N - 1u) * params.wpr + wi];
+#if W8
+  let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu)) - zv;
+  let q1 = q0; // unused
+#else
+  let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xfu)) - zv;
+  let q1 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(0xfu)) - zv;
+#endif
+  return cv_acc(d, xb, q0, q1);
+}
+
+// Four adjacent columns, written out.
+struct C4 {
+  c0: CV,
+  c1: CV,
+  c2: CV,
+  c3: CV,
+}
+
+// The codes' offsets of four columns in group g: the stored zero point (ZEROS), else the format's constant.
+struct Z4 {
+  z0: vec4<XS>,
+  z1: vec4<XS>,
+  z2: vec4<XS>,
+  z3: vec4<XS>,
+}
+
+fn zero_of(n: u32, g: u32) -> vec4<XS> {
+#if FMIN
+  return vec4<XS>(XS(0.0));
+#elif ZEROS
+  return vec4<XS>(XS(zero_at(min(n, params.N - 1u) * params.ngroups + g)));
+#elif W8
+  return vec4<XS>(XS(128.0));
+#else
+  return vec4<XS>(XS(8.0));
+#endif
+}
+
+fn zeros4(n: u32, g: u32) -> Z4 {
+  return Z4(zero_of(n, g), zero_of(n + 1u, g), zero_of(n + 2u, g), zero_of(n + 3u, g));
+}
+
+// The group of four columns from column c of the invocation's RC (at n0 + c): d plus word wi's products. The
+// conditions on c are constants once inlined: a column past RC (RC < 4, or RC not a multiple of 4) costs nothing.
+fn dot4(d: C4, xb: XB, n0: u32, c: u32, wi: u32, z: Z4) -> C4 {
+  var r = d;
+  r.c0 = col_dot(d.c0, xb, n0 + c, wi, z.z0);
+  if (c + 1u < RC) {
+    r.c1 = col_dot(d.c1, xb, n0 + c + 1u, wi, z.z1);
+  }
+  if (c + 2u < RC) {
+    r.c2 = col_dot(d.c2, xb, n0 + c + 2u, wi, z.z2);
+  }
+  if (c + 3u < RC) {
+    r.c3 = col_dot(d.c3, xb, n0 + c + 3u, wi, z.z3);
+  }
+  return r;
+}
+
+// One column's group sum scaled into its accumulator (FMIN: plus the group's minimum times the sum of x).
+fn scaled(acc: CV, d: CV, n: u32, g: u32, sx: CV) -> CV {
+  let gi = min(n, params.N - 1u) * params.ngroups + g;
+#if FMIN
+  return cv_axpy(cv_axpy(acc, scale_at(gi), d), zero_at(gi), sx);
+#else
+  return cv_axpy(acc, scale_at(gi), d);
+#endif
+}
+
+fn scale4(acc: C4, d: C4, n0: u32, c: u32, g: u32, sx: CV) -> C4 {
+  var r = acc;
+  r.c0 = scaled(acc.c0, d.c0, n0 + c, g, sx);
+  if (c + 1u < RC) {
+    r.c1 = scaled(acc.c1, d.c1, n0 + c + 1u, g, sx);
+  }
+  if (c + 2u < RC) {
+    r.c2 = scaled(acc.c2, d.c2, n0 + c + 2u, g, sx);
+  }
+  if (c + 3u < RC) {
+    r.c3 = scaled(acc.c3, d.c3, n0 + c + 3u, g, sx);
+  }
+  return r;
+}
+
+// Column c (of the invocation's RC, from n0) of row r of the block, where both are inside y.
+fn store1(m0: u32, r: u32, n0: u32, c: u32, v: CV) {
+  if (c < RC && n0 + c < params.N) {
+    epilogue(m0 + r, n0 + c, cv_at(v, r));
+  }
+}
+
+fn store4(m0: u32, r: u32, n0: u32, c: u32, a: C4) {
+  store1(m0, r, n0, c, a.c0);
+  store1(m0, r, n0, c + 1u, a.c1);
+  store1(m0, r, n0, c + 2u, a.c2);
+  store1(m0, r, n0, c + 3u, a.c3);
+}
+
+// The invocation's RC columns in groups of four (G1 .. G3: the second to fourth groups, RC > 4, 8, 12).
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let n0 = ((wid.y * params.grid_x + wid.x) * WG + lid) * RC;
@@ -109,81 +315,73 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (n0 >= params.N) {
     return;
   }
-  let nl = params.N - 1u;
   let gw = params.group / CPW; // words per group; the last group takes the rest of the row
-  var acc = array<RV, RC>();
-  for (var g = 0u; g < params.ngroups; g++) {
-#if FMIN
-    let zv = vec4<XS>(XS(0.0));
-#elif ZEROS
-    var zs: array<vec4<XS>, RC>;
-    for (var c = 0u; c < RC; c++) {
-      zs[c] = vec4<XS>(XS(zero_at(min(n0 + c, nl) * params.ngroups + g)));
-    }
-#elif W8
-    let zv = vec4<XS>(XS(128.0));
-#else
-    let zv = vec4<XS>(XS(8.0));
+  var a0 = C4();
+#if G1
+  var a1 = C4();
 #endif
-    var d = array<RV, RC>(); // zeroed per group (an initializer: Dawn on SwiftShader does not re-zero a loop-local var without one)
-    var sx = RV(0.0); // FMIN: the sum of x over the group, shared by the columns
+#if G2
+  var a2 = C4();
+#endif
+#if G3
+  var a3 = C4();
+#endif
+  for (var g = 0u; g < params.ngroups; g++) {
+    let z0 = zeros4(n0, g);
+    var d0 = C4(); // zeroed per group (an initializer: Dawn on SwiftShader does not re-zero a loop-local var without one)
+#if G1
+    let z1 = zeros4(n0 + 4u, g);
+    var d1 = C4();
+#endif
+#if G2
+    let z2 = zeros4(n0 + 8u, g);
+    var d2 = C4();
+#endif
+#if G3
+    let z3 = zeros4(n0 + 12u, g);
+    var d3 = C4();
+#endif
+    var sx = CV(); // FMIN: the sum of x over the group, shared by the columns
     let w_end = select((g + 1u) * gw, params.wpr, g + 1u == params.ngroups);
     for (var wi = g * gw; wi < w_end; wi++) {
-      let xr = load_xr(m0, wi * CPW);
+      let xb = load_xb(m0, wi * CPW);
 #if FMIN
-      sx += xr_sum(xr);
+      sx = cv_add(sx, cv_sum(xb));
 #endif
-      for (var c = 0u; c < RC; c++) {
-        let word = w_q[min(n0 + c, nl) * params.wpr + wi];
-#if !FMIN
-#if ZEROS
-        let zv = zs[c];
+      d0 = dot4(d0, xb, n0, 0u, wi, z0);
+#if G1
+      d1 = dot4(d1, xb, n0, 4u, wi, z1);
 #endif
+#if G2
+      d2 = dot4(d2, xb, n0, 8u, wi, z2);
 #endif
-#if W8
-        let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu)) - zv;
-        let q1 = q0; // unused
-#else
-        let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xfu)) - zv;
-        let q1 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(0xfu)) - zv;
-#endif
-        d[c] += xr_dot(xr, q0, q1);
-      }
-    }
-    for (var c = 0u; c < RC; c++) {
-      let gi = min(n0 + c, nl) * params.ngroups + g;
-#if FMIN
-      acc[c] += scale_at(gi) * d[c] + zero_at(gi) * sx;
-#else
-      acc[c] += scale_at(gi) * d[c];
+#if G3
+      d3 = dot4(d3, xb, n0, 12u, wi, z3);
 #endif
     }
+    a0 = scale4(a0, d0, n0, 0u, g, sx);
+#if G1
+    a1 = scale4(a1, d1, n0, 4u, g, sx);
+#endif
+#if G2
+    a2 = scale4(a2, d2, n0, 8u, g, sx);
+#endif
+#if G3
+    a3 = scale4(a3, d3, n0, 12u, g, sx);
+#endif
   }
   for (var r = 0u; r < RPI; r++) {
     if (m0 + r < params.M) {
-      for (var c = 0u; c < RC; c++) {
-        if (n0 + c < params.N) {
-          epilogue(m0 + r, n0 + c, rv_at(acc[c], r));
-        }
-      }
+      store4(m0, r, n0, 0u, a0);
+#if G1
+      store4(m0, r, n0, 4u, a1);
+#endif
+#if G2
+      store4(m0, r, n0, 8u, a2);
+#endif
+#if G3
+      store4(m0, r, n0, 12u, a3);
+#endif
     }
   }
 }
-#else
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let n = (wid.y * params.grid_x + wid.x) * WG + lid;
-  let m0 = wid.z * MAXM;
-  if (n >= params.N) {
-    return;
-  }
-  let cnt = min(MAXM, params.M - m0);
-  var acc: array<f32, MAXM>;
-  for (var wi = 0u; wi < params.wpr; wi++) {
-    word_dot(n, wi, m0, cnt, &acc);
-  }
-  for (var j = 0u; j < cnt; j++) {
-    epilogue(m0 + j, n, acc[j]);
-  }
-}
-#endif

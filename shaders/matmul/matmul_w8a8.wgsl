@@ -6,7 +6,7 @@
 // into f32 once per group, then stored as y's type. Stored codes become signed bytes by flipping each byte's top bit (u ^ 0x80 = u - 128).
 // Paths (picked like matmul_w4a16's by src/kernels/tuning.ts):
 //   PATH_ROWS   one invocation per (output column, block of up to MAXM rows), or (ROW_BLOCK) per block of one row
-//               (ROWS4: four rows) and RC adjacent columns; no workgroup memory.
+//               (ROWS4: four rows) and RC adjacent columns; no workgroup memory (matmul_w8a8_rows.wgsl).
 //   PATH_SPLIT  GEMV, one workgroup per output column. One group per row (per channel): words split across the
 //               workgroup, the i32 partials reduced exactly (subgroupAdd under SUBGROUPS, else a workgroup tree).
 //               Several groups: each invocation takes whole groups, the f32 partials reduced the same way.
@@ -86,102 +86,7 @@ fn dot4(a: u32, w: u32) -> i32 {
 }
 
 #if PATH_ROWS
-#if ROW_BLOCK
-// One row (or under ROWS4 a block of four rows, the components of a vec4) and RC adjacent output columns per
-// invocation (CPU adapters): each word of xq is loaded once for the RC columns and each weight word once for the
-// rows. Rows past M and columns past N repeat the last one and are not written.
-const RC: u32 = {{ROWS_COLS}}u;
-#include "common/matmul_rows_block.wgsl"
-
-#if ROWS4
-alias RI = vec4<i32>;
-alias RW = vec4<u32>;
-
-fn load_rw(m0: u32, wi: u32) -> RW {
-  let ml = params.M - 1u;
-  return vec4<u32>(xq_at(m0, wi), xq_at(min(m0 + 1u, ml), wi), xq_at(min(m0 + 2u, ml), wi), xq_at(min(m0 + 3u, ml), wi));
-}
-
-fn rw_dot(a: RW, w: u32) -> RI {
-  return vec4<i32>(dot4(a.x, w), dot4(a.y, w), dot4(a.z, w), dot4(a.w, w));
-}
-#else
-alias RI = i32;
-alias RW = u32;
-
-fn load_rw(m0: u32, wi: u32) -> RW {
-  return xq_at(m0, wi);
-}
-
-fn rw_dot(a: RW, w: u32) -> RI {
-  return dot4(a, w);
-}
-#endif
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let n0 = ((wid.y * params.grid_x + wid.x) * WG + lid) * RC;
-  let m0 = wid.z * RPI;
-  if (n0 >= params.N) {
-    return;
-  }
-  let nl = params.N - 1u;
-  let gw = params.group / 4u; // words per group (the last may be shorter)
-  var acc = array<RV, RC>();
-  for (var g = 0u; g < params.ngroups; g++) {
-    var iacc = array<RI, RC>(); // zeroed per group (an initializer: see matmul_w4a16's rows path)
-    let w_end = select((g + 1u) * gw, params.wpr, g + 1u == params.ngroups);
-    for (var wi = g * gw; wi < w_end; wi++) {
-      let xw = load_rw(m0, wi);
-      for (var c = 0u; c < RC; c++) {
-        iacc[c] += rw_dot(xw, w_q[min(n0 + c, nl) * params.wpr + wi]);
-      }
-    }
-    for (var c = 0u; c < RC; c++) {
-      acc[c] += scale_at(min(n0 + c, nl) * params.ngroups + g) * RV(iacc[c]);
-    }
-  }
-  for (var r = 0u; r < RPI; r++) {
-    if (m0 + r < params.M) {
-      let sm = xs[params.xs0 + m0 + r];
-      for (var c = 0u; c < RC; c++) {
-        if (n0 + c < params.N) {
-          epilogue(m0 + r, n0 + c, rv_at(acc[c], r) * sm);
-        }
-      }
-    }
-  }
-}
-#else
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let n = (wid.y * params.grid_x + wid.x) * WG + lid;
-  let m0 = wid.z * MAXM;
-  if (n >= params.N) {
-    return;
-  }
-  let cnt = min(MAXM, params.M - m0);
-  let gw = params.group / 4u; // words per group (the last may be shorter)
-  var acc: array<f32, MAXM>;
-  for (var g = 0u; g < params.ngroups; g++) {
-    var iacc = array<i32, MAXM>();
-    let w_end = select((g + 1u) * gw, params.wpr, g + 1u == params.ngroups);
-    for (var wi = g * gw; wi < w_end; wi++) {
-      let word = w_q[n * params.wpr + wi];
-      for (var j = 0u; j < cnt; j++) {
-        iacc[j] += dot4(xq_at(m0 + j, wi), word);
-      }
-    }
-    let s = scale_at(n * params.ngroups + g);
-    for (var j = 0u; j < cnt; j++) {
-      acc[j] += s * f32(iacc[j]);
-    }
-  }
-  for (var j = 0u; j < cnt; j++) {
-    epilogue(m0 + j, n, acc[j] * xs[params.xs0 + m0 + j]);
-  }
-}
-#endif
+#include "matmul/matmul_w8a8_rows.wgsl"
 #endif
 
 #if PATH_SPLIT

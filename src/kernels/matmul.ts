@@ -135,20 +135,23 @@ function epilogueDefines(o: { bias?: GPUBuffer; residual?: GPUBuffer; activation
 }
 
 /**
- * PATH_ROWS' shape, shared by both planners: rows of x per invocation (forced, or the tuning table's, whose block of 4
- * becomes 1 where M < 3: there it measured no faster on SwiftShader), the adjacent columns of a 1- or 4-row block,
- * the shader defines, the output columns one workgroup covers and the rows per slice of the grid's depth (blocks of
- * rows). Other paths get the defines off (and one slice).
+ * PATH_ROWS' shape, shared by both planners: rows of x per invocation (forced, or the tuning table's, which becomes
+ * the largest of 8 / 4 / 1 the rows fill: 4 where M <= 4, 1 where M < 3, where 4 measured no faster on SwiftShader),
+ * the adjacent columns of a block, the shader defines, the output columns one workgroup covers and the rows per slice
+ * of the grid's depth (blocks of rows). W4A16 / W8A16 (`block8`) take 8 rows as a block of 8 rows x RC columns;
+ * W8A8 has blocks of 1 or 4 rows (the table's 8 is 4 there) and takes 8 rows, when asked for, as one column of 8
+ * rows. Other paths get the defines off (and one slice).
  */
-function rowsShape(kernel: string, path: MatmulPath, M: number, o: { rowsPerInvocation?: number; colsPerInvocation?: number }, t: Tuning['matmulQ']) {
-  const off = { defines: { ROW_BLOCK: false, ROWS4: false, ROWS_COLS: 1 }, cols: 1, perZ: 0 };
+function rowsShape(kernel: string, path: MatmulPath, M: number, o: { rowsPerInvocation?: number; colsPerInvocation?: number }, t: Tuning['matmulQ'], block8: boolean) {
+  const off = { defines: { ROW_BLOCK: false, ROWS4: false, ROWS8: false, ROWS_COLS: 1, G1: false, G2: false, G3: false }, cols: 1, perZ: 0 };
   if (path !== 'rows') return off;
-  const rows = o.rowsPerInvocation ?? (t.rowsM === 4 && M < 3 ? 1 : t.rowsM);
+  const fit = t.rowsM === 1 || M < 3 ? 1 : t.rowsM === 8 && M > 4 ? 8 : 4;
+  const rows = o.rowsPerInvocation ?? (block8 ? fit : Math.min(fit, 4));
   checkShape(kernel, 'rowsPerInvocation', rows === 1 || rows === 4 || rows === 8, `rowsPerInvocation=${rows} must be 1, 4 or 8`);
-  if (rows === 8) return { ...off, cols: t.rowsWG, perZ: 8 };
+  if (rows === 8 && !block8) return { ...off, cols: t.rowsWG, perZ: 8 };
   const rc = o.colsPerInvocation ?? t.rowsCols;
   checkShape(kernel, 'colsPerInvocation', Number.isInteger(rc) && rc >= 1 && rc <= ROWS_MAX_COLS, `colsPerInvocation=${rc} must be an integer in 1..${ROWS_MAX_COLS}`);
-  return { defines: { ROW_BLOCK: true, ROWS4: rows === 4, ROWS_COLS: rc }, cols: t.rowsWG * rc, perZ: rows };
+  return { defines: { ROW_BLOCK: true, ROWS4: rows >= 4, ROWS8: rows === 8, ROWS_COLS: rc, G1: rc > 4, G2: rc > 8, G3: rc > 12 }, cols: t.rowsWG * rc, perZ: rows };
 }
 
 /** The most rows one dispatch of `path` covers: its grid dimension over rows is at most maxComputeWorkgroupsPerDimension. */
@@ -206,7 +209,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
   const out = checkEpilogue(ctx, kernelName, M, N, o, y);
   const t = tuningFor(ctx).matmulQ;
   const path = o.path ?? pickPath(ctx, M);
-  const rows = rowsShape(kernelName, path, M, o, t);
+  const rows = rowsShape(kernelName, path, M, o, t, true);
   const gemv = path === 'split' || path === 'splitcols';
   checkShape(kernelName, 'path', !gemv || M <= GEMV_MAX_M, `the ${path} GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
   const { splitWG, cols } = gemvKnobs(ctx, kernelName, path, o, t);
@@ -320,7 +323,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   const picked = pickPath(ctx, M);
   // The tuning table's 'splitcols' runs grouped W8A8 as 'split' (a group's integers must be complete before its scale).
   const path = o.path ?? (picked === 'splitcols' && ngroups > 1 ? 'split' : picked);
-  const rows = rowsShape(name, path, M, o, t);
+  const rows = rowsShape(name, path, M, o, t, false);
   const gemv = path === 'split' || path === 'splitcols';
   checkShape(name, 'path', !gemv || M <= GEMV_MAX_M, `the ${path} GEMV path takes M <= ${GEMV_MAX_M}, got M=${M}`);
   const { splitWG, cols } = gemvKnobs(ctx, name, path, o, t);

@@ -32,8 +32,9 @@ export interface Tuning {
   reduceWG: number;
   /**
    * Quantized matmuls (matmul_w4a16 / w8a16 / w8a8): the path for GEMV (M <= 8) and GEMM shapes, the workgroup
-   * of the rows path and the rows each of its invocations takes (1 or 4, with rowsCols adjacent output columns,
-   * 1 ..= 16; 4 becomes 1 where M < 3, where it measured no faster; or 8 rows of one column), of the K-split GEMV (power of two), the GEMM tile (tileX*4 x tileY*4 outputs, BK deep,
+   * of the rows path and the rows each of its invocations takes (1, 4 or 8, with rowsCols adjacent output columns,
+   * 1 ..= 16; 8 becomes 4 where M <= 4, 4 becomes 1 where M < 3, where it measured no faster; W8A8 takes 8 as 4, and
+   * 8 rows of one column only when a call asks for 8), of the K-split GEMV (power of two), the GEMM tile (tileX*4 x tileY*4 outputs, BK deep,
    * BK a multiple of 32), the W8A8 activation quantizer's workgroup (power of two) and whether the split GEMV reduces with subgroup operations where the adapter has them.
    * 'splitcols' (the GPUs' default; W8A8 runs it on per-channel weights, 'split' on grouped ones): the K-split GEMV with colsPerWG (1 ..= 8) output columns per
    * workgroup of splitWG invocations, codes read 16 bytes at a time.
@@ -104,13 +105,14 @@ const TABLE: Entry[] = [
       // 1 x 256, 32 / 8 heads of 64, with the rows in registers; 0.21x with them as private arrays).
       flashAttentionMaxHeadDim: 32,
       reduceWG: 64,
-      // SwiftShader: one invocation per row (4 rows from M = 3) and 12 adjacent output columns, no workgroup memory
-      // or barriers. Each word of x is loaded and converted once for the 12 columns (8 columns: 1.4-1.9x faster than
-      // one per invocation at 1x1024x1024 .. 1x2816x1024; 12: 0-38% faster than 8 from 1x4096x4096 to 256x512x512,
-      // W4A16, W8A16 and W8A8; 16 no faster than 12), each weight word decoded once for the 4 rows (1.9-2.2x faster
-      // than one row at 8x2048x1024 .. 256x512x512). The split and tiled paths (forced by tests) get small
-      // workgroups there: every barrier is emulated.
-      matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 16, rowsM: 4, rowsCols: 12, splitWG: 16, colsPerWG: 4, tileX: 4, tileY: 4, bk: 32, subgroups: true, quantWG: 4 },
+      // SwiftShader: one invocation per block of rows (8 from M = 5, 4 from M = 3, else 1) and 16 adjacent output
+      // columns, no workgroup memory or barriers. Each word of x is loaded and converted once for the 16 columns (8
+      // columns: 1.4-1.9x faster than one per invocation at 1x1024x1024 .. 1x2816x1024), each weight word decoded once
+      // for the block's rows (4 rows: 1.9-2.2x faster than one at 8x2048x1024 .. 256x512x512), the columns written
+      // out in groups of four. 8 x 16 against the 4 x 12 before it (bench/README.md, "Quantized rows path"): W4A16 32x1024x1024
+      // 32 -> 20 ms, W8A16 49 -> 24, 256x512x512 W4A16 66 -> 37 (4 x 12 written out); W8A8 (blocks of 4 rows) 54 -> 45
+      // (12 columns: 38). The split and tiled paths (forced by tests) get small workgroups there: every barrier is emulated.
+      matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 16, rowsM: 8, rowsCols: 16, splitWG: 16, colsPerWG: 4, tileX: 4, tileY: 4, bk: 32, subgroups: true, quantWG: 4 },
       fakeQuant: { elems: 16, serialMax: 2 ** 31 },
       rowReduce: 'invocation',
       dequantRun: 32,

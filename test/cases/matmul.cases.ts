@@ -134,9 +134,10 @@ for (const [ci, cols] of [1, 3, 8, 12, 16].entries()) {
     cases.push(xi === 1 ? { M: 2, N: 19, K: 203, bits, mode, x, path: 'rows', rowsM: 1, cols } : { M: 2, N: 19, K: 192, bits, group: 64, mode, x, path: 'rows', rowsM: 1, cols });
   }
 }
-// rows with blocks of 4 rows by 2, 3, 5, 8 or 12 columns: partial last blocks in M and N, every activation type and
-// scheme, both widths, ragged K (x read element-wise) among them, epilogues.
-for (const [i, [M, cols]] of ([[7, 5], [20, 2], [11, 8], [6, 3], [9, 12]] as const).entries()) {
+// rows with blocks of 4 rows by 2, 3, 5, 8, 12, 13 or 16 columns (in written-out groups of four: 13 computes 16 and
+// stores 13): partial last blocks in M and N, every activation type and scheme, both widths, ragged K (x read
+// element-wise) among them, epilogues.
+for (const [i, [M, cols]] of ([[7, 5], [20, 2], [11, 8], [6, 3], [9, 12], [5, 13], [10, 16]] as const).entries()) {
   for (const [xi, x] of XS.entries()) {
     const mode = (['symmetric', 'zero-point', 'float-min'] as const)[(i + xi) % 3];
     const bits = (i + xi) % 2 ? 8 : 4;

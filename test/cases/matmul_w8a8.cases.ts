@@ -125,8 +125,9 @@ for (const path of W8_PATHS) {
     if (path === 'rows') w8.push({ M, N: 19, K: 130, group: undefined, path, packed, rowsM: packed ? 8 : 1 });
     // One row and 1, 3 or 8 columns per invocation (N = 19: a partial last block of columns), grouped and per channel.
     if (path === 'rows') for (const cols of [1, 3, 8, 12]) w8.push({ M: 2, N: 19, K: cols === 3 ? 130 : 128, group: cols === 3 ? undefined : 32, x: packed ? 'f16' : 'f32', path, packed, rowsM: 1, cols });
-    // Blocks of 4 rows: partial last blocks in M (7 = 4 + 3, 18 = 4 * 4 + 2) and N.
-    if (path === 'rows') for (const [M2, cols] of [[7, 5], [18, 8]]) w8.push({ M: M2, N: 13, K: 96, group: cols === 5 ? 32 : undefined, x: packed ? 'f32' : 'f16', path, packed, rowsM: 4, cols, residual: cols === 5 });
+    // Blocks of 4 rows: partial last blocks in M (7 = 4 + 3, 18 = 4 * 4 + 2) and N; 16 and 13 columns (four groups of
+    // four columns, 13 of them stored).
+    if (path === 'rows') for (const [M2, cols] of [[7, 5], [18, 8], [9, 16], [6, 13]]) w8.push({ M: M2, N: 13, K: 96, group: cols === 5 ? 32 : undefined, x: packed ? 'f32' : 'f16', path, packed, rowsM: 4, cols, residual: cols === 5 });
   }
   w8.push({ M, N: 23, K: 96, group: 32, path, packed: true, subgroups: true, bias: true, activation: 'gelu', residual: true });
   w8.push({ M, N: 23, K: 96, group: undefined, path, packed: false, subgroups: false, activation: 'silu' });
