@@ -67,6 +67,9 @@ fn xw_sum(v: XW) -> f32 {
 #if ROWS4
 // The block's four rows at k .. k + CPW - 1, transposed: kj holds the rows at k + j (a vec4 is four registers on
 // SwiftShader, so the transpose costs nothing), so that each decoded code multiplies all four rows in one fma.
+// 4-bit codes are not shifted down: lane j of a half word, masked in place, is code * 16^j (exact in f32), so x at
+// k + j (and k + 4 + j) is stored times 16^-j, which makes each product x * code exactly the shifted one (scaling by
+// a power of two commutes with rounding; only an x below 2^-114, where the scaled value would be subnormal, differs).
 struct XR {
   k0: vec4<f32>,
   k1: vec4<f32>,
@@ -78,7 +81,17 @@ struct XR {
   k6: vec4<f32>,
   k7: vec4<f32>,
 #endif
+#if FMIN
+  sum: vec4<f32>, // the rows' sums of x over the word, unscaled
+#endif
 }
+
+// What the lanes of a masked half word hold, code * 16^j, and its inverse (x's scale).
+const NIB_MASK = vec4<u32>(0xfu, 0xf0u, 0xf00u, 0xf000u);
+const NIB_PLACE = vec4<f32>(1.0, 16.0, 256.0, 4096.0);
+const NIB_SCALE = vec4<f32>(1.0, 0.0625, 0.00390625, 0.000244140625);
+alias QS = f32; // decoded codes' type: f32 here (the rows' fmas), else XS
+alias QV = vec4<QS>;
 
 fn load_xr(m0: u32, k: u32) -> XR {
   let ml = params.M - 1u;
@@ -86,49 +99,65 @@ fn load_xr(m0: u32, k: u32) -> XR {
   let r1 = load_xw(min(m0 + 1u, ml), k);
   let r2 = load_xw(min(m0 + 2u, ml), k);
   let r3 = load_xw(min(m0 + 3u, ml), k);
+#if W8
   let a0 = vec4<f32>(r0.a);
   let a1 = vec4<f32>(r1.a);
   let a2 = vec4<f32>(r2.a);
   let a3 = vec4<f32>(r3.a);
-#if W8
-  return XR(vec4<f32>(a0.x, a1.x, a2.x, a3.x), vec4<f32>(a0.y, a1.y, a2.y, a3.y), vec4<f32>(a0.z, a1.z, a2.z, a3.z), vec4<f32>(a0.w, a1.w, a2.w, a3.w));
+  let t0 = vec4<f32>(a0.x, a1.x, a2.x, a3.x);
+  let t1 = vec4<f32>(a0.y, a1.y, a2.y, a3.y);
+  let t2 = vec4<f32>(a0.z, a1.z, a2.z, a3.z);
+  let t3 = vec4<f32>(a0.w, a1.w, a2.w, a3.w);
+#if FMIN
+  return XR(t0, t1, t2, t3, t0 + t1 + t2 + t3);
 #else
-  let b0 = vec4<f32>(r0.b);
-  let b1 = vec4<f32>(r1.b);
-  let b2 = vec4<f32>(r2.b);
-  let b3 = vec4<f32>(r3.b);
+  return XR(t0, t1, t2, t3);
+#endif
+#else
+  let a0 = vec4<f32>(r0.a) * NIB_SCALE;
+  let a1 = vec4<f32>(r1.a) * NIB_SCALE;
+  let a2 = vec4<f32>(r2.a) * NIB_SCALE;
+  let a3 = vec4<f32>(r3.a) * NIB_SCALE;
+  let b0 = vec4<f32>(r0.b) * NIB_SCALE;
+  let b1 = vec4<f32>(r1.b) * NIB_SCALE;
+  let b2 = vec4<f32>(r2.b) * NIB_SCALE;
+  let b3 = vec4<f32>(r3.b) * NIB_SCALE;
+#if FMIN
+  let sum = vec4<f32>(dot(vec4<f32>(r0.a + r0.b), vec4<f32>(1.0)), dot(vec4<f32>(r1.a + r1.b), vec4<f32>(1.0)), dot(vec4<f32>(r2.a + r2.b), vec4<f32>(1.0)), dot(vec4<f32>(r3.a + r3.b), vec4<f32>(1.0)));
+  return XR(vec4<f32>(a0.x, a1.x, a2.x, a3.x), vec4<f32>(a0.y, a1.y, a2.y, a3.y), vec4<f32>(a0.z, a1.z, a2.z, a3.z), vec4<f32>(a0.w, a1.w, a2.w, a3.w),
+    vec4<f32>(b0.x, b1.x, b2.x, b3.x), vec4<f32>(b0.y, b1.y, b2.y, b3.y), vec4<f32>(b0.z, b1.z, b2.z, b3.z), vec4<f32>(b0.w, b1.w, b2.w, b3.w), sum);
+#else
   return XR(vec4<f32>(a0.x, a1.x, a2.x, a3.x), vec4<f32>(a0.y, a1.y, a2.y, a3.y), vec4<f32>(a0.z, a1.z, a2.z, a3.z), vec4<f32>(a0.w, a1.w, a2.w, a3.w),
     vec4<f32>(b0.x, b1.x, b2.x, b3.x), vec4<f32>(b0.y, b1.y, b2.y, b3.y), vec4<f32>(b0.z, b1.z, b2.z, b3.z), vec4<f32>(b0.w, b1.w, b2.w, b3.w));
 #endif
+#endif
 }
 
-// d + the word's products with codes q0 (q1), in k order, one fma per code for the four rows.
-fn xr_acc(d: RV, v: XR, q0: vec4<XS>, q1: vec4<XS>) -> RV {
-  let p = vec4<f32>(q0);
+// d + the word's products with codes p (h: the upper half), in k order, one fma per code for the four rows.
+fn xr_acc(d: RV, v: XR, p: QV, h: QV) -> RV {
   let r = fma(v.k3, vec4<f32>(p.w), fma(v.k2, vec4<f32>(p.z), fma(v.k1, vec4<f32>(p.y), fma(v.k0, vec4<f32>(p.x), d))));
 #if W8
   return r;
 #else
-  let h = vec4<f32>(q1);
   return fma(v.k7, vec4<f32>(h.w), fma(v.k6, vec4<f32>(h.z), fma(v.k5, vec4<f32>(h.y), fma(v.k4, vec4<f32>(h.x), r))));
 #endif
 }
 
+#if FMIN
 fn xr_sum(v: XR) -> RV {
-#if W8
-  return v.k0 + v.k1 + v.k2 + v.k3;
-#else
-  return v.k0 + v.k1 + v.k2 + v.k3 + v.k4 + v.k5 + v.k6 + v.k7;
-#endif
+  return v.sum;
 }
+#endif
 #else
 alias XR = XW;
+alias QS = XS;
+alias QV = vec4<QS>;
 
 fn load_xr(m0: u32, k: u32) -> XR {
   return load_xw(m0, k);
 }
 
-fn xr_acc(d: RV, v: XR, q0: vec4<XS>, q1: vec4<XS>) -> RV {
+fn xr_acc(d: RV, v: XR, q0: QV, q1: QV) -> RV {
   return d + xw_dot(v, q0, q1);
 }
 
@@ -154,13 +183,15 @@ fn load_xb(m0: u32, k: u32) -> XB {
   return XB(load_xr(m0, k), load_xr(m0 + 4u, k));
 }
 
-fn cv_acc(d: CV, v: XB, q0: vec4<XS>, q1: vec4<XS>) -> CV {
+fn cv_acc(d: CV, v: XB, q0: QV, q1: QV) -> CV {
   return CV(xr_acc(d.lo, v.lo, q0, q1), xr_acc(d.hi, v.hi, q0, q1));
 }
 
+#if FMIN
 fn cv_sum(v: XB) -> CV {
   return CV(xr_sum(v.lo), xr_sum(v.hi));
 }
+#endif
 
 fn cv_add(a: CV, b: CV) -> CV {
   return CV(a.lo + b.lo, a.hi + b.hi);
@@ -185,13 +216,15 @@ fn load_xb(m0: u32, k: u32) -> XB {
   return load_xr(m0, k);
 }
 
-fn cv_acc(d: CV, v: XB, q0: vec4<XS>, q1: vec4<XS>) -> CV {
+fn cv_acc(d: CV, v: XB, q0: QV, q1: QV) -> CV {
   return xr_acc(d, v, q0, q1);
 }
 
+#if FMIN
 fn cv_sum(v: XB) -> CV {
   return xr_sum(v);
 }
+#endif
 
 fn cv_add(a: CV, b: CV) -> CV {
   return a + b;
@@ -207,11 +240,15 @@ fn cv_at(v: CV, r: u32) -> f32 {
 #endif
 
 // d + the weight word wi of column n (past N: the last), decoded, times the block's rows.
-fn col_dot(d: CV, xb: XB, n: u32, wi: u32, zv: vec4<XS>) -> CV {
+fn col_dot(d: CV, xb: XB, n: u32, wi: u32, zv: QV) -> CV {
   let word = w_q[min(n, params.N - 1u) * params.wpr + wi];
 #if W8
-  let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu)) - zv;
+  let q0 = QV((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu)) - zv;
   let q1 = q0; // unused
+#elif ROWS4
+  // Masked in place (below 2^16: converted as i32), zv the offsets times 16^j (zero_of).
+  let q0 = vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word) & NIB_MASK)) - zv;
+  let q1 = vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word >> 16u) & NIB_MASK)) - zv;
 #else
   let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xfu)) - zv;
   let q1 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(0xfu)) - zv;
@@ -229,21 +266,30 @@ struct C4 {
 
 // The codes' offsets of four columns in group g: the stored zero point (ZEROS), else the format's constant.
 struct Z4 {
-  z0: vec4<XS>,
-  z1: vec4<XS>,
-  z2: vec4<XS>,
-  z3: vec4<XS>,
+  z0: QV,
+  z1: QV,
+  z2: QV,
+  z3: QV,
 }
 
-fn zero_of(n: u32, g: u32) -> vec4<XS> {
+fn zero_of(n: u32, g: u32) -> QV {
 #if FMIN
-  return vec4<XS>(XS(0.0));
+  let z = QV(0.0);
 #elif ZEROS
-  return vec4<XS>(XS(zero_at(min(n, params.N - 1u) * params.ngroups + g)));
+  let z = QV(QS(zero_at(min(n, params.N - 1u) * params.ngroups + g)));
 #elif W8
-  return vec4<XS>(XS(128.0));
+  let z = QV(128.0);
 #else
-  return vec4<XS>(XS(8.0));
+  let z = QV(8.0);
+#endif
+#if ROWS4
+#if !W8
+  return z * NIB_PLACE; // 4-bit codes masked in place: lane j holds code * 16^j
+#else
+  return z;
+#endif
+#else
+  return z;
 #endif
 }
 
