@@ -10,8 +10,8 @@
 //   ACT_F16P  the same f16 data read as u32 pairs through unpack2x16float, computed in f32 (no shader-f16)
 //   else      f32 data, computed in f32 (training)
 // Three shapes of the same math, picked per adapter and shape by src/kernels/tuning.ts:
-//   PATH_ROWS   one invocation per (output column, block of up to MAXM rows), or (ROW_BLOCK) per block of one row
-//               (ROWS4: four rows) and RC adjacent columns; no workgroup memory, no barriers.
+//   PATH_ROWS   (ROW_BLOCK) one invocation per block of one row (ROWS4: four, ROWS8: eight) and RC adjacent columns;
+//               no workgroup memory, no barriers.
 //               (CPU adapters: SwiftShader emulates barriers at great cost.)
 //   PATH_SPLIT  GEMV (M <= MAXM): one workgroup per output column, K split across its WG invocations (adjacent
 //               invocations read adjacent words), reduced with subgroupAdd (SUBGROUPS) or a workgroup tree.
@@ -57,7 +57,7 @@ const CPW: u32 = 4u;
 const CPW: u32 = 8u;
 #endif
 #if ROW_BLOCK
-const MAXM: u32 = 1u; // PATH_ROWS with blocks of 1 or 4 rows (RPI) and RC columns: CPU adapters
+const MAXM: u32 = 1u; // PATH_ROWS with blocks of 1, 4 or 8 rows (RPI) and RC columns: CPU adapters
 #else
 const MAXM: u32 = 8u;
 #endif

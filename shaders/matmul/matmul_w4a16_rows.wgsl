@@ -44,21 +44,37 @@ fn load_xw(m: u32, k: u32) -> XW {
 #endif
 }
 
-// The word's dot product with decoded codes q0 (q1), in XS (8-bit codes: f32, as f16 would overflow), as f32.
-fn xw_dot(v: XW, q0: vec4<XS>, q1: vec4<XS>) -> f32 {
+// 4-bit codes are not shifted down: lane j of a half word, masked in place, is code * 16^j (exact in f32), so x at
+// k + j (and k + 4 + j) is kept times 16^-j, which makes each product x * code exactly the shifted one (scaling by a
+// power of two commutes with rounding; only an x below 2^-114, whose scaled value would be subnormal, differs). The
+// codes and products are f32 (x is converted as it is loaded), summed one fma per code in k order, the same for a
+// row alone and in a block: a prefill's rows and a decode's row are the same bits.
+const NIB_MASK = vec4<u32>(0xfu, 0xf0u, 0xf00u, 0xf000u);
+const NIB_PLACE = vec4<f32>(1.0, 16.0, 256.0, 4096.0);
+const NIB_SCALE = vec4<f32>(1.0, 0.0625, 0.00390625, 0.000244140625);
+alias QV = vec4<f32>;
+
+// x's word, in f32, scaled for the codes in place (W8: as is).
+fn xw_a(v: XW) -> vec4<f32> {
 #if W8
-  return dot(vec4<f32>(v.a), vec4<f32>(q0));
+  return vec4<f32>(v.a);
 #else
-  return f32(dot(v.a, q0) + dot(v.b, q1));
+  return vec4<f32>(v.a) * NIB_SCALE;
 #endif
 }
 
-// The sum of the word's activations (FMIN: the minimum's term).
+#if !W8
+fn xw_b(v: XW) -> vec4<f32> {
+  return vec4<f32>(v.b) * NIB_SCALE;
+}
+#endif
+
+// The sum of the word's activations, unscaled (FMIN: the minimum's term).
 fn xw_sum(v: XW) -> f32 {
 #if W8
   return dot(vec4<f32>(v.a), vec4<f32>(1.0));
 #else
-  return f32(dot(v.a + v.b, vec4<XS>(XS(1.0))));
+  return dot(vec4<f32>(v.a) + vec4<f32>(v.b), vec4<f32>(1.0));
 #endif
 }
 
@@ -67,9 +83,6 @@ fn xw_sum(v: XW) -> f32 {
 #if ROWS4
 // The block's four rows at k .. k + CPW - 1, transposed: kj holds the rows at k + j (a vec4 is four registers on
 // SwiftShader, so the transpose costs nothing), so that each decoded code multiplies all four rows in one fma.
-// 4-bit codes are not shifted down: lane j of a half word, masked in place, is code * 16^j (exact in f32), so x at
-// k + j (and k + 4 + j) is stored times 16^-j, which makes each product x * code exactly the shifted one (scaling by
-// a power of two commutes with rounding; only an x below 2^-114, where the scaled value would be subnormal, differs).
 struct XR {
   k0: vec4<f32>,
   k1: vec4<f32>,
@@ -86,50 +99,30 @@ struct XR {
 #endif
 }
 
-// What the lanes of a masked half word hold, code * 16^j, and its inverse (x's scale).
-const NIB_MASK = vec4<u32>(0xfu, 0xf0u, 0xf00u, 0xf000u);
-const NIB_PLACE = vec4<f32>(1.0, 16.0, 256.0, 4096.0);
-const NIB_SCALE = vec4<f32>(1.0, 0.0625, 0.00390625, 0.000244140625);
-alias QS = f32; // decoded codes' type: f32 here (the rows' fmas), else XS
-alias QV = vec4<QS>;
-
 fn load_xr(m0: u32, k: u32) -> XR {
   let ml = params.M - 1u;
   let r0 = load_xw(m0, k);
   let r1 = load_xw(min(m0 + 1u, ml), k);
   let r2 = load_xw(min(m0 + 2u, ml), k);
   let r3 = load_xw(min(m0 + 3u, ml), k);
+  let a0 = xw_a(r0);
+  let a1 = xw_a(r1);
+  let a2 = xw_a(r2);
+  let a3 = xw_a(r3);
 #if W8
-  let a0 = vec4<f32>(r0.a);
-  let a1 = vec4<f32>(r1.a);
-  let a2 = vec4<f32>(r2.a);
-  let a3 = vec4<f32>(r3.a);
-  let t0 = vec4<f32>(a0.x, a1.x, a2.x, a3.x);
-  let t1 = vec4<f32>(a0.y, a1.y, a2.y, a3.y);
-  let t2 = vec4<f32>(a0.z, a1.z, a2.z, a3.z);
-  let t3 = vec4<f32>(a0.w, a1.w, a2.w, a3.w);
-#if FMIN
-  return XR(t0, t1, t2, t3, t0 + t1 + t2 + t3);
+  return XR(vec4<f32>(a0.x, a1.x, a2.x, a3.x), vec4<f32>(a0.y, a1.y, a2.y, a3.y), vec4<f32>(a0.z, a1.z, a2.z, a3.z), vec4<f32>(a0.w, a1.w, a2.w, a3.w)
 #else
-  return XR(t0, t1, t2, t3);
-#endif
-#else
-  let a0 = vec4<f32>(r0.a) * NIB_SCALE;
-  let a1 = vec4<f32>(r1.a) * NIB_SCALE;
-  let a2 = vec4<f32>(r2.a) * NIB_SCALE;
-  let a3 = vec4<f32>(r3.a) * NIB_SCALE;
-  let b0 = vec4<f32>(r0.b) * NIB_SCALE;
-  let b1 = vec4<f32>(r1.b) * NIB_SCALE;
-  let b2 = vec4<f32>(r2.b) * NIB_SCALE;
-  let b3 = vec4<f32>(r3.b) * NIB_SCALE;
-#if FMIN
-  let sum = vec4<f32>(dot(vec4<f32>(r0.a + r0.b), vec4<f32>(1.0)), dot(vec4<f32>(r1.a + r1.b), vec4<f32>(1.0)), dot(vec4<f32>(r2.a + r2.b), vec4<f32>(1.0)), dot(vec4<f32>(r3.a + r3.b), vec4<f32>(1.0)));
+  let b0 = xw_b(r0);
+  let b1 = xw_b(r1);
+  let b2 = xw_b(r2);
+  let b3 = xw_b(r3);
   return XR(vec4<f32>(a0.x, a1.x, a2.x, a3.x), vec4<f32>(a0.y, a1.y, a2.y, a3.y), vec4<f32>(a0.z, a1.z, a2.z, a3.z), vec4<f32>(a0.w, a1.w, a2.w, a3.w),
-    vec4<f32>(b0.x, b1.x, b2.x, b3.x), vec4<f32>(b0.y, b1.y, b2.y, b3.y), vec4<f32>(b0.z, b1.z, b2.z, b3.z), vec4<f32>(b0.w, b1.w, b2.w, b3.w), sum);
-#else
-  return XR(vec4<f32>(a0.x, a1.x, a2.x, a3.x), vec4<f32>(a0.y, a1.y, a2.y, a3.y), vec4<f32>(a0.z, a1.z, a2.z, a3.z), vec4<f32>(a0.w, a1.w, a2.w, a3.w),
-    vec4<f32>(b0.x, b1.x, b2.x, b3.x), vec4<f32>(b0.y, b1.y, b2.y, b3.y), vec4<f32>(b0.z, b1.z, b2.z, b3.z), vec4<f32>(b0.w, b1.w, b2.w, b3.w));
+    vec4<f32>(b0.x, b1.x, b2.x, b3.x), vec4<f32>(b0.y, b1.y, b2.y, b3.y), vec4<f32>(b0.z, b1.z, b2.z, b3.z), vec4<f32>(b0.w, b1.w, b2.w, b3.w)
 #endif
+#if FMIN
+    , vec4<f32>(xw_sum(r0), xw_sum(r1), xw_sum(r2), xw_sum(r3)));
+#else
+    );
 #endif
 }
 
@@ -149,21 +142,46 @@ fn xr_sum(v: XR) -> RV {
 }
 #endif
 #else
-alias XR = XW;
-alias QS = XS;
-alias QV = vec4<QS>;
+// One row: x's word in f32, scaled for the codes in place.
+struct XR {
+  a: vec4<f32>,
+#if !W8
+  b: vec4<f32>,
+#endif
+#if FMIN
+  sum: f32,
+#endif
+}
 
 fn load_xr(m0: u32, k: u32) -> XR {
-  return load_xw(m0, k);
+  let v = load_xw(m0, k);
+#if W8
+  return XR(xw_a(v)
+#else
+  return XR(xw_a(v), xw_b(v)
+#endif
+#if FMIN
+    , xw_sum(v));
+#else
+    );
+#endif
 }
 
-fn xr_acc(d: RV, v: XR, q0: QV, q1: QV) -> RV {
-  return d + xw_dot(v, q0, q1);
+// d + the word's products with codes p (h: the upper half), in k order, one fma per code (as a block's rows).
+fn xr_acc(d: RV, v: XR, p: QV, h: QV) -> RV {
+  let r = fma(v.a.w, p.w, fma(v.a.z, p.z, fma(v.a.y, p.y, fma(v.a.x, p.x, d))));
+#if W8
+  return r;
+#else
+  return fma(v.b.w, h.w, fma(v.b.z, h.z, fma(v.b.y, h.y, fma(v.b.x, h.x, r))));
+#endif
 }
 
+#if FMIN
 fn xr_sum(v: XR) -> RV {
-  return xw_sum(v);
+  return v.sum;
 }
+#endif
 #endif
 
 // A column's values over the block's rows: RV (one row, or four as a vec4), or under ROWS8 two vec4s, with x's
@@ -245,13 +263,10 @@ fn col_dot(d: CV, xb: XB, n: u32, wi: u32, zv: QV) -> CV {
 #if W8
   let q0 = QV((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu)) - zv;
   let q1 = q0; // unused
-#elif ROWS4
+#else
   // Masked in place (below 2^16: converted as i32), zv the offsets times 16^j (zero_of).
   let q0 = vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word) & NIB_MASK)) - zv;
   let q1 = vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word >> 16u) & NIB_MASK)) - zv;
-#else
-  let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xfu)) - zv;
-  let q1 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(0xfu)) - zv;
 #endif
   return cv_acc(d, xb, q0, q1);
 }
@@ -276,20 +291,16 @@ fn zero_of(n: u32, g: u32) -> QV {
 #if FMIN
   let z = QV(0.0);
 #elif ZEROS
-  let z = QV(QS(zero_at(min(n, params.N - 1u) * params.ngroups + g)));
+  let z = QV(zero_at(min(n, params.N - 1u) * params.ngroups + g));
 #elif W8
   let z = QV(128.0);
 #else
   let z = QV(8.0);
 #endif
-#if ROWS4
-#if !W8
+#if W8
+  return z;
+#else
   return z * NIB_PLACE; // 4-bit codes masked in place: lane j holds code * 16^j
-#else
-  return z;
-#endif
-#else
-  return z;
 #endif
 }
 

@@ -109,9 +109,10 @@ const TABLE: Entry[] = [
       // columns, no workgroup memory or barriers. Each word of x is loaded and converted once for the 16 columns (8
       // columns: 1.4-1.9x faster than one per invocation at 1x1024x1024 .. 1x2816x1024), each weight word decoded once
       // for the block's rows (4 rows: 1.9-2.2x faster than one at 8x2048x1024 .. 256x512x512), the columns written
-      // out in groups of four. 8 x 16 against the 4 x 12 before it (bench/README.md, "Quantized rows path"): W4A16 32x1024x1024
-      // 32 -> 20 ms, W8A16 49 -> 24, 256x512x512 W4A16 66 -> 37 (4 x 12 written out); W8A8 (blocks of 4 rows) 54 -> 45
-      // (12 columns: 38). The split and tiled paths (forced by tests) get small workgroups there: every barrier is emulated.
+      // out in groups of four, 4-bit codes masked in place. 8 x 16 against the 4 x 12 before it (bench/README.md,
+      // "Eight rows by 16 columns"): W4A16 32x1024x1024 31 -> 20 ms, W8A16 37 -> 23, W4A16 256x512x512 68 -> 44;
+      // W8A8 (blocks of 4 rows) 65 -> 38. The split and tiled paths (forced by tests) get small workgroups there:
+      // every barrier is emulated.
       matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 16, rowsM: 8, rowsCols: 16, splitWG: 16, colsPerWG: 4, tileX: 4, tileY: 4, bk: 32, subgroups: true, quantWG: 4 },
       fakeQuant: { elems: 16, serialMax: 2 ** 31 },
       rowReduce: 'invocation',
