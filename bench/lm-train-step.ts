@@ -6,8 +6,9 @@
 // alone (Executable.profile: timestamp-query where the adapter has it, else wall time to queue completion, which on
 // SwiftShader includes a submit's fixed cost per dispatch). Asserts nothing about time.
 // --group on|off: products that share an operand as one dispatch or not (default: the adapter's tuning,
-// matmulF32.group: on for GPUs, off for SwiftShader).
-//   npm run build && node dist/bench/lm-train-step.js [--rounds 5] [--steps 4] [--batch 8] [--seq 64] [--top 12] [--profiles 3] [--group on|off] [--model F32.gguf] [--json FILE]
+// matmulF32.group: on for GPUs, off for SwiftShader). --tuning '{"matmulF32":{...}}': tuning fields laid over the
+// adapter's table entry (as run-matmul's), --group on top.
+//   npm run build && node dist/bench/lm-train-step.js [--rounds 5] [--steps 4] [--batch 8] [--seq 64] [--top 12] [--profiles 3] [--group on|off] [--tuning JSON] [--model F32.gguf] [--json FILE]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,15 +24,17 @@ import { llamaWeightsFromGguf } from '../src/nn/llama_weights.js';
 import { GraphTrainer } from '../src/train/graph_trainer.js';
 import { Optimizer } from '../src/train/optimizer.js';
 import { prepareLinears } from '../src/train/qat_plan.js';
-import { setTuningOverride } from '../src/kernels/tuning.js';
+import { setTuningOverride, type TuningOverride } from '../src/kernels/tuning.js';
 import { Tokenizer } from '../src/tokenizer/index.js';
 
 const { values } = parseArgs({
-  options: { group: { type: 'string' }, rounds: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, top: { type: 'string' }, profiles: { type: 'string' }, model: { type: 'string' }, json: { type: 'string' } },
+  options: { group: { type: 'string' }, tuning: { type: 'string' }, rounds: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, top: { type: 'string' }, profiles: { type: 'string' }, model: { type: 'string' }, json: { type: 'string' } },
   strict: true,
 });
 if (values.group !== undefined && values.group !== 'on' && values.group !== 'off') throw new Error(`--group takes on or off, got '${values.group}'`);
-if (values.group) setTuningOverride({ matmulF32: { group: values.group === 'on' } });
+const laid = values.tuning ? (JSON.parse(values.tuning) as TuningOverride) : {};
+if (values.group) laid.matmulF32 = { ...laid.matmulF32, group: values.group === 'on' };
+if (values.tuning || values.group) setTuningOverride(laid);
 const rounds = Number(values.rounds ?? 5);
 const stepsPerRound = Number(values.steps ?? 4);
 const B = Number(values.batch ?? 8);

@@ -1,7 +1,7 @@
 // f32 matmul, register-blocked for CPU adapters (SwiftShader): the same product as matmul_f32.wgsl,
 //   C[b] = op(A[b]) * op(B[b]), C [M, N] row-major; A [M, K] or [K, M] (TRANS_A); B [K, N] or [N, K] (TRANS_B);
 //   batch strides in elements, 0 broadcasts (grid z).
-// One invocation per block of RPI (4 or 8) rows and RC (4 ..= 16, a multiple of 4) adjacent columns, no workgroup
+// One invocation per block of RPI (4, 8 or 16) rows and RC (4 ..= 16, a multiple of 4) adjacent columns, no workgroup
 // memory, no barriers (SwiftShader emulates them): the shape of the quantized matmuls' rows path. K advances 4 at a
 // time and each operand is read along its contiguous dimension, 16 bytes a load where its shape allows (A_VEC / B_VEC: the
 // planner checks that the contiguous dimension and the batch stride are multiples of 4), so every layout of
@@ -31,7 +31,7 @@
 #include "common/matmul_f32_params.wgsl"
 
 const RC: u32 = {{COLS}}u; // adjacent output columns per invocation: 4 (g0), 8 (G1), 12 (G2) or 16 (G3)
-const RPI: u32 = {{ROWS}}u; // rows per invocation: 4, or 8 (ROWS8)
+const RPI: u32 = {{ROWS}}u; // rows per invocation: 4, 8 (ROWS8) or 16 (ROWS8 and ROWS16)
 
 override WG_X: u32 = 8;
 override WG_Y: u32 = 2;

@@ -220,8 +220,8 @@ fn store{{S}}(base_c: u32, m0: u32, n: u32, acc: Acc) {
 }
 
 // The block of invocation gid (RPI rows from gid.y * RPI, RC columns from gid.x * RC, batch gid.z): its 4-column
-// groups are written out (g0 .. g3, and h0 .. h3 for rows 4 .. 7 under ROWS8), not an array indexed in a loop, which
-// SwiftShader would run lane by lane with a mask per iteration.
+// groups are written out (g0 .. g3; h0 .. h3 for rows 4 .. 7 under ROWS8; i0 .. i3 and j0 .. j3 for rows 8 .. 15 under
+// ROWS16), not an array indexed in a loop, which SwiftShader would run lane by lane with a mask per iteration.
 fn run{{S}}(gid: vec3<u32>) {
   let n0 = gid.x * RC;
   let m0 = gid.y * RPI;
@@ -240,22 +240,44 @@ fn run{{S}}(gid: vec3<u32>) {
   var h2 = Acc();
   var h3 = Acc();
 #endif
+#if ROWS16
+  var i0 = Acc();
+  var i1 = Acc();
+  var i2 = Acc();
+  var i3 = Acc();
+  var j0 = Acc();
+  var j1 = Acc();
+  var j2 = Acc();
+  var j3 = Acc();
+#endif
   let k4 = params.K{{S}} & ~3u;
   for (var k = 0u; k < k4; k += 4u) {
     let av = load_a{{S}}(base_a, m0, k);
 #if ROWS8
     let av2 = load_a{{S}}(base_a, m0 + 4u, k);
 #endif
+#if ROWS16
+    let av3 = load_a{{S}}(base_a, m0 + 8u, k);
+    let av4 = load_a{{S}}(base_a, m0 + 12u, k);
+#endif
     let b0 = load_b{{S}}(base_b, k, n0);
     g0 = step(g0, av, b0);
 #if ROWS8
     h0 = step(h0, av2, b0);
+#endif
+#if ROWS16
+    i0 = step(i0, av3, b0);
+    j0 = step(j0, av4, b0);
 #endif
 #if G1
     let b1 = load_b{{S}}(base_b, k, n0 + 4u);
     g1 = step(g1, av, b1);
 #if ROWS8
     h1 = step(h1, av2, b1);
+#endif
+#if ROWS16
+    i1 = step(i1, av3, b1);
+    j1 = step(j1, av4, b1);
 #endif
 #endif
 #if G2
@@ -264,12 +286,20 @@ fn run{{S}}(gid: vec3<u32>) {
 #if ROWS8
     h2 = step(h2, av2, b2);
 #endif
+#if ROWS16
+    i2 = step(i2, av3, b2);
+    j2 = step(j2, av4, b2);
+#endif
 #endif
 #if G3
     let b3 = load_b{{S}}(base_b, k, n0 + 12u);
     g3 = step(g3, av, b3);
 #if ROWS8
     h3 = step(h3, av2, b3);
+#endif
+#if ROWS16
+    i3 = step(i3, av3, b3);
+    j3 = step(j3, av4, b3);
 #endif
 #endif
   }
@@ -286,6 +316,18 @@ fn run{{S}}(gid: vec3<u32>) {
     h1 = step1{{S}}(h1, av2, base_b, k, n0 + 4u);
     h2 = step1{{S}}(h2, av2, base_b, k, n0 + 8u);
     h3 = step1{{S}}(h3, av2, base_b, k, n0 + 12u);
+#endif
+#if ROWS16
+    let av3 = a_col{{S}}(base_a, m0 + 8u, k);
+    i0 = step1{{S}}(i0, av3, base_b, k, n0);
+    i1 = step1{{S}}(i1, av3, base_b, k, n0 + 4u);
+    i2 = step1{{S}}(i2, av3, base_b, k, n0 + 8u);
+    i3 = step1{{S}}(i3, av3, base_b, k, n0 + 12u);
+    let av4 = a_col{{S}}(base_a, m0 + 12u, k);
+    j0 = step1{{S}}(j0, av4, base_b, k, n0);
+    j1 = step1{{S}}(j1, av4, base_b, k, n0 + 4u);
+    j2 = step1{{S}}(j2, av4, base_b, k, n0 + 8u);
+    j3 = step1{{S}}(j3, av4, base_b, k, n0 + 12u);
 #endif
   }
   let base_c = gid.z * params.batch_c{{S}} + params.c0{{S}};
@@ -309,6 +351,28 @@ fn run{{S}}(gid: vec3<u32>) {
 #endif
 #if G3
   store{{S}}(base_c, m0 + 4u, n0 + 12u, h3);
+#endif
+#endif
+#if ROWS16
+  store{{S}}(base_c, m0 + 8u, n0, i0);
+#if G1
+  store{{S}}(base_c, m0 + 8u, n0 + 4u, i1);
+#endif
+#if G2
+  store{{S}}(base_c, m0 + 8u, n0 + 8u, i2);
+#endif
+#if G3
+  store{{S}}(base_c, m0 + 8u, n0 + 12u, i3);
+#endif
+  store{{S}}(base_c, m0 + 12u, n0, j0);
+#if G1
+  store{{S}}(base_c, m0 + 12u, n0 + 4u, j1);
+#endif
+#if G2
+  store{{S}}(base_c, m0 + 12u, n0 + 8u, j2);
+#endif
+#if G3
+  store{{S}}(base_c, m0 + 12u, n0 + 12u, j3);
 #endif
 #endif
 }

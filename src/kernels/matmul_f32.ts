@@ -52,8 +52,8 @@ export interface MatmulF32Shape {
   /** Older forcing knobs: `tiled` forces 'tiled'; else `block` true forces 'block4', false 'naive'. */
   tiled?: boolean;
   block?: boolean;
-  /** 'rows': adjacent output columns per invocation, 4, 8, 12 or 16, and rows per invocation, 4 or 8 (defaults
-   *  from the tuning table, which has its own for small M), for tests and sweeps. */
+  /** 'rows': adjacent output columns per invocation, 4, 8, 12 or 16, and rows per invocation, 4, 8 or 16 (defaults
+   *  from the tuning table, which has its own for small M; its 16 is 8 where M <= 8), for tests and sweeps. */
   cols?: number;
   rows?: number;
 }
@@ -67,6 +67,11 @@ export function f32Variant(ctx: GpuContext, s: Pick<MatmulF32Shape, 'M' | 'varia
   if (s.tiled === false && t.shape === 'tiled') return 'naive';
   if (t.shape === 'block4' && s.M < 3) return 'naive';
   return t.shape;
+}
+
+/** The table's rows per invocation for M rows: 16 is 8 where M <= 8 (half the block would lie past M). */
+function fitRows(rows: number, M: number): number {
+  return rows === 16 && M <= 8 ? 8 : rows;
 }
 
 /**
@@ -121,9 +126,9 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
     const aVec = (s.transA ? M : K) % 4 === 0 && strideA % 4 === 0;
     const bVec = (s.transB ? K : N) % 4 === 0 && strideB % 4 === 0;
     const cVec = N % 4 === 0 && strideC % 4 === 0 && ldc % 4 === 0 && c0 % 4 === 0;
-    const rows = s.rows ?? (small ? 4 : t.rowsM);
-    checkShape('matmul_f32', 'rows', rows === 4 || rows === 8, `rows=${rows} must be 4 or 8`);
-    const defines = { ...bDefines, TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec, B_VEC: bVec, C_VEC: cVec, COLS: cols, ROWS: rows, ROWS8: rows === 8, G1: cols >= 8, G2: cols >= 12, G3: cols >= 16 };
+    const rows = s.rows ?? (small ? 4 : fitRows(t.rowsM, s.M));
+    checkShape('matmul_f32', 'rows', rows === 4 || rows === 8 || rows === 16, `rows=${rows} must be 4, 8 or 16`);
+    const defines = { ...bDefines, TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec, B_VEC: bVec, C_VEC: cVec, COLS: cols, ROWS: rows, ROWS8: rows >= 8, ROWS16: rows === 16, G1: cols >= 8, G2: cols >= 12, G3: cols >= 16 };
     const [wgX, wgY] = rowsWorkgroup(t.rowsWG, [{ M, N }], rows, cols);
     const kernel = await getKernel(ctx, MATMUL_F32_ROWS, defines, { WG_X: wgX, WG_Y: wgY });
     return { kernel, args, workgroups: [Math.ceil(N / (cols * wgX)), Math.ceil(M / (rows * wgY)), batch] };
@@ -208,14 +213,16 @@ export async function planMatmulF32Group(ctx: GpuContext, kind: MatmulGroupKind,
   } else {
     const small = Mmax <= t.smallM;
     const cols = o.cols ?? (small ? t.smallCols : t.rowsCols);
-    const rows = o.rows ?? (small ? 4 : t.rowsM);
+    const rows = o.rows ?? (small ? 4 : fitRows(t.rowsM, Mmax));
+    checkShape('matmul_f32_group', 'rows', rows === 4 || rows === 8 || rows === 16, `rows=${rows} must be 4, 8 or 16`);
+    checkShape('matmul_f32_group', 'cols', (F32_ROWS_COLS as readonly number[]).includes(cols), `cols=${cols} must be one of ${F32_ROWS_COLS.join(', ')}`);
     const [wgX, wgY] = rowsWorkgroup(t.rowsWG, ps, rows, cols);
     const vec = {
       A_VEC: ps.every((p) => (transA ? p.M : p.K) % 4 === 0),
       B_VEC: ps.every((p) => (transB ? p.K : p.N) % 4 === 0),
       C_VEC: ps.every((p) => p.N % 4 === 0),
     };
-    defines = { ...group, ...vec, COLS: cols, ROWS: rows, ROWS8: rows === 8, G1: cols >= 8, G2: cols >= 12, G3: cols >= 16 };
+    defines = { ...group, ...vec, COLS: cols, ROWS: rows, ROWS8: rows >= 8, ROWS16: rows === 16, G1: cols >= 8, G2: cols >= 12, G3: cols >= 16 };
     [def, overrides, per] = [MATMUL_F32_ROWS, { WG_X: wgX, WG_Y: wgY }, [cols * wgX, rows * wgY]];
   }
   const grid = ps.map((p) => [Math.ceil(p.N / per[0]), Math.ceil(p.M / per[1])]);

@@ -6,11 +6,12 @@ import type { GpuContext } from '../gpu/context.js';
 export interface Tuning {
   /**
    * f32 matmul (src/kernels/matmul.ts F32Variant): 'tiled' (GPUs: (wgY*4) x (wgX*4) tiles, BK deep), 'rows' (CPU
-   * adapters: 4 rows x rowsCols columns per invocation, workgroups of rowsWG invocations) or 'block4' (4x4 outputs per
+   * adapters: rowsM (4, 8 or 16; 16 is 8 where M <= 8) rows x rowsCols columns per invocation, workgroups of rowsWG
+   * invocations) or 'block4' (4x4 outputs per
    * invocation from M = 3, one output below; workgroup wgX x wgY). 'rows' up to M = smallM: 4 rows x smallCols.
    * group: a graph runs products that share an operand as one dispatch (src/graph/group.ts).
    */
-  matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; rowsCols: 4 | 8 | 12 | 16; rowsM: 4 | 8; rowsWG: [number, number]; smallM: number; smallCols: 4 | 8 | 12 | 16; group: boolean };
+  matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; rowsCols: 4 | 8 | 12 | 16; rowsM: 4 | 8 | 16; rowsWG: [number, number]; smallM: number; smallCols: 4 | 8 | 12 | 16; group: boolean };
   elementwiseWG: number;
   /**
    * Adjacent elements one invocation of the strided elementwise kernel (shaders/ops/ew.wgsl) writes: 1 on GPUs (neighbours
@@ -87,11 +88,13 @@ const TABLE: Entry[] = [
   {
     match: (ctx) => ctx.info.isFallback,
     tuning: {
-      // f32 matmul: 8 rows x 16 columns per invocation (bench/README.md, "f32 matmul"): each loaded value of A feeds
-      // 16 products, of B 8, with 16-byte loads along K or N, no barriers. Up to M = 4 (decode), 4 rows x 8 columns:
-      // 1x1024x1024 ran 2x faster than with 8 x 16, whose rows past M are computed and dropped. Grouped products
+      // f32 matmul: 16 rows x 16 columns per invocation (bench/README.md, "f32 matmul"): each loaded value of A feeds
+      // 16 products, of B 16, with 16-byte loads along K or N, no barriers (a load costs more than the fmas it
+      // feeds: against 8 x 16, the language model's training step 240 -> 228 ms, QAT 262 -> 230, 32x1024x1024 forward
+      // 23 -> 16 ms). Up to M = 4 (decode), 4 rows x 8 columns: 1x1024x1024 ran 2x faster than with 8 x 16, whose
+      // rows past M are computed and dropped; up to M = 8, 8 rows. Grouped products
       // off: one grouped dispatch ran 1.2-1.4x slower than its products' own dispatches here (docs/training-speed.md).
-      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 16, rowsM: 8, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: false },
+      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 16, rowsM: 16, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: false },
       elementwiseWG: 64,
       // An add of two [512, 64] tensors (the language model's gradient fan-in), alone: 2.0 ms with one element an
       // invocation (and its coordinates from 8 divisions), 0.72 ms with runs of 8 (bench/lm-train-step.ts's profile).
@@ -169,7 +172,7 @@ const MATMULF32_FIELDS: Record<keyof Tuning['matmulF32'], (v: unknown) => boolea
   wgY: (v) => pow2(v),
   bk: (v) => pow2(v),
   rowsCols: (v) => v === 4 || v === 8 || v === 12 || v === 16,
-  rowsM: (v) => v === 4 || v === 8,
+  rowsM: (v) => v === 4 || v === 8 || v === 16,
   rowsWG: (v) => Array.isArray(v) && v.length === 2 && v.every(pow2) && v[0] * v[1] <= 256,
   smallM: (v) => Number.isInteger(v) && (v as number) >= 0,
   smallCols: (v) => v === 4 || v === 8 || v === 12 || v === 16,

@@ -1,5 +1,5 @@
 // The register-blocked f32 matmul ('rows', shaders/matmul/matmul_f32_rows.wgsl), forced on every adapter: every
-// layout of A and B, blocks of 4 and 8 rows, shapes that are not multiples of the rows x cols block (and ones that are, which take the vec4
+// layout of A and B, blocks of 4, 8 and 16 rows, shapes that are not multiples of the rows x cols block (and ones that are, which take the vec4
 // loads), K = 1, M = 1, N = 1, batches with padded strides and broadcast operands, every column count; against
 // src/ref's f64 product (the K-term bound) and bit for bit against the naive shape (the same fma sequence).
 import type { GpuContext } from '../../src/gpu/context.js';
@@ -90,9 +90,9 @@ LAYOUTS.forEach((l, i) => {
   shapes.push({ M: 6, N: 12, K: 8, cols, ...l, batch: 3, strideB: 0 });
   shapes.push({ M: 3, N: 5, K: 4, cols, ...l, batch: 2, strideA: 0 });
 });
-// Blocks of 4 rows and of 8 (where M < 8 the second half of the block lies past M), alternately, and both on the
+// Blocks of 4, 8 and 16 rows (where M is smaller, the block's last rows lie past M) in turn, and all three on the
 // shapes with partial blocks along every dimension.
-const cases: RowsCase[] = shapes.flatMap((s, i) => (s.M === 7 || s.M === 12 ? [4, 8] : [i % 2 ? 8 : 4]).map((rows) => ({ ...s, rows })));
+const cases: RowsCase[] = shapes.flatMap((s, i) => (s.M === 7 || s.M === 12 ? [4, 8, 16] : [[4, 8, 16][i % 3]]).map((rows) => ({ ...s, rows })));
 
 /**
  * ACCUM (C = op(A) op(B) + R, the executor's matmul + add fusion) on every variant: each element of C is the plain
@@ -144,14 +144,14 @@ export const CASES: GpuCase[] = [
   ...cases.map(rowsCase),
   ...(['naive', 'block4', 'tiled', 'rows'] as const).flatMap((v) => ACCUM_SHAPES.map((s) => accumCase(v, s))),
   {
-    name: 'matmul_f32 rows refuses a column count that is not 4, 8, 12 or 16 and a row count that is not 4 or 8',
+    name: 'matmul_f32 rows refuses a column count that is not 4, 8, 12 or 16 and a row count that is not 4, 8 or 16',
     async run(ctx) {
       const A = ctx.createBuffer(16, undefined, 'a');
       try {
         const msg = await expectError('cols 6', () => planMatmulF32(ctx, A, A, A, { M: 2, N: 2, K: 2, variant: 'rows', cols: 6 }));
         assert(/cols=6 must be one of 4, 8, 12, 16/.test(msg), `unexpected message: ${msg}`);
         const msg2 = await expectError('rows 2', () => planMatmulF32(ctx, A, A, A, { M: 2, N: 2, K: 2, variant: 'rows', rows: 2 }));
-        assert(/rows=2 must be 4 or 8/.test(msg2), `unexpected message: ${msg2}`);
+        assert(/rows=2 must be 4, 8 or 16/.test(msg2), `unexpected message: ${msg2}`);
         return `${msg}; ${msg2}`;
       } finally {
         A.destroy();

@@ -22,7 +22,7 @@ interface GroupCase {
   shapes: Shape[];
   transA?: boolean;
   transB?: boolean;
-  rows: 4 | 8;
+  rows: 4 | 8 | 16;
   cols: 4 | 8 | 12 | 16;
   addend?: boolean;
   /** The 'tiled' shape (GPUs' pick) instead of 'rows' (rows and cols then unused). */
@@ -127,6 +127,9 @@ const CASES_TABLE: GroupCase[] = [
   { kind: 'shareB', transA: true, transB: true, rows: 8, cols: 8, shapes: [{ M: 5, N: 7, K: 11 }, { M: 13, N: 7, K: 11 }, { M: 2, N: 7, K: 11 }] },
   // dY_s W_s: one dX summed over q, k, v (K_s = N_s of the forward).
   { kind: 'sum', rows: 8, cols: 16, shapes: [{ M: 16, N: 16, K: 16 }, { M: 16, N: 16, K: 8 }, { M: 16, N: 16, K: 8 }] },
+  { kind: 'sum', rows: 16, cols: 16, addend: true, shapes: [{ M: 21, N: 20, K: 9 }, { M: 21, N: 20, K: 8 }] },
+  { kind: 'shareA', transB: true, rows: 16, cols: 8, shapes: [{ M: 40, N: 13, K: 12 }, { M: 40, N: 5, K: 12 }, { M: 40, N: 32, K: 12 }] },
+  { kind: 'shareB', transA: true, rows: 16, cols: 4, shapes: [{ M: 17, N: 16, K: 7 }, { M: 32, N: 16, K: 7 }] },
   { kind: 'sum', rows: 4, cols: 8, addend: true, shapes: [{ M: 16, N: 16, K: 24 }, { M: 16, N: 16, K: 24 }] },
   { kind: 'sum', transA: true, rows: 4, cols: 4, addend: true, shapes: [{ M: 7, N: 13, K: 5 }, { M: 7, N: 13, K: 1 }, { M: 7, N: 13, K: 10 }] },
 ];
@@ -135,7 +138,7 @@ export const CASES: GpuCase[] = [
   ...CASES_TABLE.map(groupCase),
   ...TILED.map(groupCase),
   {
-    name: 'matmul_f32 group refuses 1 or 4 products, an unshared operand, mixed layouts and an addend outside a sum',
+    name: 'matmul_f32 group refuses 1 or 4 products, an unshared operand, mixed layouts, an addend outside a sum and a bad block',
     async run(ctx) {
       const X = ctx.createBuffer(4096, undefined, 'x');
       const Y = ctx.createBuffer(4096, undefined, 'y');
@@ -150,8 +153,10 @@ export const CASES: GpuCase[] = [
           await expectError('layouts', () => planMatmulF32Group(ctx, 'sum', [p(), p({ transB: true })])),
           await expectError('addend', () => planMatmulF32Group(ctx, 'shareA', [p(), p()], { addend: X })),
           await expectError('N = 0', () => planMatmulF32Group(ctx, 'shareA', [p(), p({ N: 0 })])),
+          await expectError('rows 2', () => planMatmulF32Group(ctx, 'shareA', [p(), p()], { variant: 'rows', rows: 2 })),
+          await expectError('cols 6', () => planMatmulF32Group(ctx, 'shareA', [p(), p()], { variant: 'rows', cols: 6 })),
         ];
-        const want = [/1 products: a group has 2 or 3/, /4 products/, /products\[1\]\.a, M, K.*differs/, /products\[1\]\.b, K, N/, /products\[1\]\.c, M, N/, /products\[1\]\.transB/, /addend takes a 'sum' group/, /products\[1\]\.N.*N=0/];
+        const want = [/1 products: a group has 2 or 3/, /4 products/, /products\[1\]\.a, M, K.*differs/, /products\[1\]\.b, K, N/, /products\[1\]\.c, M, N/, /products\[1\]\.transB/, /addend takes a 'sum' group/, /products\[1\]\.N.*N=0/, /rows=2 must be 4, 8 or 16/, /cols=6 must be one of 4, 8, 12, 16/];
         msgs.forEach((m, i) => assert(want[i].test(m), `unexpected message: ${m}`));
         return msgs.join('; ');
       } finally {
