@@ -54,16 +54,40 @@ fn col_dot(xw: RW, n: u32, wi: u32) -> RI {
   return rw_dot(xw, w_q[min(n, params.N - 1u) * params.wpr + wi]);
 }
 
-fn dot4x4(d: I4, xw: RW, n: u32, wi: u32) -> I4 {
-  return I4(d.c0 + col_dot(xw, n, wi), d.c1 + col_dot(xw, n + 1u, wi), d.c2 + col_dot(xw, n + 2u, wi), d.c3 + col_dot(xw, n + 3u, wi));
+// The group of four columns from column c of the invocation's RC (at n0 + c): d plus word wi's products. The
+// conditions on c are constants once inlined: a column past RC costs nothing.
+fn dot4x4(d: I4, xw: RW, n0: u32, c: u32, wi: u32) -> I4 {
+  var r = d;
+  r.c0 = d.c0 + col_dot(xw, n0 + c, wi);
+  if (c + 1u < RC) {
+    r.c1 = d.c1 + col_dot(xw, n0 + c + 1u, wi);
+  }
+  if (c + 2u < RC) {
+    r.c2 = d.c2 + col_dot(xw, n0 + c + 2u, wi);
+  }
+  if (c + 3u < RC) {
+    r.c3 = d.c3 + col_dot(xw, n0 + c + 3u, wi);
+  }
+  return r;
 }
 
 fn scaled(acc: RV, d: RI, n: u32, g: u32) -> RV {
   return acc + scale_at(min(n, params.N - 1u) * params.ngroups + g) * RV(d);
 }
 
-fn scale4(acc: C4, d: I4, n: u32, g: u32) -> C4 {
-  return C4(scaled(acc.c0, d.c0, n, g), scaled(acc.c1, d.c1, n + 1u, g), scaled(acc.c2, d.c2, n + 2u, g), scaled(acc.c3, d.c3, n + 3u, g));
+fn scale4(acc: C4, d: I4, n0: u32, c: u32, g: u32) -> C4 {
+  var r = acc;
+  r.c0 = scaled(acc.c0, d.c0, n0 + c, g);
+  if (c + 1u < RC) {
+    r.c1 = scaled(acc.c1, d.c1, n0 + c + 1u, g);
+  }
+  if (c + 2u < RC) {
+    r.c2 = scaled(acc.c2, d.c2, n0 + c + 2u, g);
+  }
+  if (c + 3u < RC) {
+    r.c3 = scaled(acc.c3, d.c3, n0 + c + 3u, g);
+  }
+  return r;
 }
 
 // Column c (of the invocation's RC, from n0) of row r of the block, times the row's activation scale sm.
@@ -80,8 +104,7 @@ fn store4(m0: u32, r: u32, n0: u32, c: u32, a: C4, sm: f32) {
   store1(m0, r, n0, c + 3u, a.c3, sm);
 }
 
-// The invocation's RC columns in groups of four (G1 .. G3: the second to fourth groups, RC > 4, 8, 12; columns past
-// RC in the last group are computed and not written).
+// The invocation's RC columns in groups of four (G1 .. G3: the second to fourth groups, RC > 4, 8, 12).
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let n0 = ((wid.y * params.grid_x + wid.x) * WG + lid) * RC;
@@ -114,26 +137,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let w_end = select((g + 1u) * gw, params.wpr, g + 1u == params.ngroups);
     for (var wi = g * gw; wi < w_end; wi++) {
       let xw = load_rw(m0, wi);
-      d0 = dot4x4(d0, xw, n0, wi);
+      d0 = dot4x4(d0, xw, n0, 0u, wi);
 #if G1
-      d1 = dot4x4(d1, xw, n0 + 4u, wi);
+      d1 = dot4x4(d1, xw, n0, 4u, wi);
 #endif
 #if G2
-      d2 = dot4x4(d2, xw, n0 + 8u, wi);
+      d2 = dot4x4(d2, xw, n0, 8u, wi);
 #endif
 #if G3
-      d3 = dot4x4(d3, xw, n0 + 12u, wi);
+      d3 = dot4x4(d3, xw, n0, 12u, wi);
 #endif
     }
-    a0 = scale4(a0, d0, n0, g);
+    a0 = scale4(a0, d0, n0, 0u, g);
 #if G1
-    a1 = scale4(a1, d1, n0 + 4u, g);
+    a1 = scale4(a1, d1, n0, 4u, g);
 #endif
 #if G2
-    a2 = scale4(a2, d2, n0 + 8u, g);
+    a2 = scale4(a2, d2, n0, 8u, g);
 #endif
 #if G3
-    a3 = scale4(a3, d3, n0 + 12u, g);
+    a3 = scale4(a3, d3, n0, 12u, g);
 #endif
   }
   for (var r = 0u; r < RPI; r++) {
