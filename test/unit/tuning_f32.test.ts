@@ -29,12 +29,15 @@ describe('f32 matmul variant', () => {
   });
 
   it('follows a matmulF32 tuning override, block4 falling back to naive below M = 3', () => {
+    setTuningOverride(null);
+    const qCols = tuningFor(swiftshader).matmulQ.rowsCols; // the table's
+    expect(qCols).not.toBe(4);
     setTuningOverride({ matmulF32: { shape: 'block4' } });
     expect(f32Variant(swiftshader, { M: 8 })).toBe('block4');
     expect(f32Variant(swiftshader, { M: 2 })).toBe('naive');
     setTuningOverride({ matmulF32: { rowsCols: 4, rowsM: 4 } });
     expect(tuningFor(swiftshader).matmulF32).toMatchObject({ shape: 'rows', rowsCols: 4, rowsM: 4, smallM: 4 });
-    expect(tuningFor(swiftshader).matmulQ.rowsCols).toBe(12); // the quantized matmuls' own field, untouched
+    expect(tuningFor(swiftshader).matmulQ.rowsCols).toBe(qCols); // the quantized matmuls' own field, untouched
   });
 
   it('refuses an override field or value the kernels cannot take, naming it', () => {
