@@ -74,6 +74,13 @@ function fitRows(rows: number, M: number): number {
   return rows === 16 && M <= 8 ? 8 : rows;
 }
 
+/** matmul_f32_rows.wgsl's block defines for `rows` x `cols` an invocation, both checked (`kernel` names the planner). */
+function rowsBlockDefines(kernel: string, rows: number, cols: number) {
+  checkShape(kernel, 'cols', (F32_ROWS_COLS as readonly number[]).includes(cols), `cols=${cols} must be one of ${F32_ROWS_COLS.join(', ')}`);
+  checkShape(kernel, 'rows', rows === 4 || rows === 8 || rows === 16, `rows=${rows} must be 4, 8 or 16`);
+  return { COLS: cols, ROWS: rows, ROWS8: rows >= 8, ROWS16: rows === 16, G1: cols >= 8, G2: cols >= 12, G3: cols >= 16 };
+}
+
 /**
  * The 'rows' workgroup for products of `shapes` at `rows` x `cols` an invocation: of the tuning's [x, y] and the
  * shapes with the same invocations made narrower along x (powers of two), the one that launches the fewest
@@ -121,14 +128,12 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
   if (variant === 'rows') {
     const small = M <= t.smallM;
     const cols = s.cols ?? (small ? t.smallCols : t.rowsCols);
-    checkShape('matmul_f32', 'cols', (F32_ROWS_COLS as readonly number[]).includes(cols), `cols=${cols} must be one of ${F32_ROWS_COLS.join(', ')}`);
     // 16-byte loads (and stores of C) where the contiguous dimension and batch stride keep every vec4 inside one row.
     const aVec = (s.transA ? M : K) % 4 === 0 && strideA % 4 === 0;
     const bVec = (s.transB ? K : N) % 4 === 0 && strideB % 4 === 0;
     const cVec = N % 4 === 0 && strideC % 4 === 0 && ldc % 4 === 0 && c0 % 4 === 0;
     const rows = s.rows ?? (small ? 4 : fitRows(t.rowsM, s.M));
-    checkShape('matmul_f32', 'rows', rows === 4 || rows === 8 || rows === 16, `rows=${rows} must be 4, 8 or 16`);
-    const defines = { ...bDefines, TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec, B_VEC: bVec, C_VEC: cVec, COLS: cols, ROWS: rows, ROWS8: rows >= 8, ROWS16: rows === 16, G1: cols >= 8, G2: cols >= 12, G3: cols >= 16 };
+    const defines = { ...bDefines, TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec, B_VEC: bVec, C_VEC: cVec, ...rowsBlockDefines('matmul_f32', rows, cols) };
     const [wgX, wgY] = rowsWorkgroup(t.rowsWG, [{ M, N }], rows, cols);
     const kernel = await getKernel(ctx, MATMUL_F32_ROWS, defines, { WG_X: wgX, WG_Y: wgY });
     return { kernel, args, workgroups: [Math.ceil(N / (cols * wgX)), Math.ceil(M / (rows * wgY)), batch] };
@@ -214,15 +219,14 @@ export async function planMatmulF32Group(ctx: GpuContext, kind: MatmulGroupKind,
     const small = Mmax <= t.smallM;
     const cols = o.cols ?? (small ? t.smallCols : t.rowsCols);
     const rows = o.rows ?? (small ? 4 : fitRows(t.rowsM, Mmax));
-    checkShape('matmul_f32_group', 'rows', rows === 4 || rows === 8 || rows === 16, `rows=${rows} must be 4, 8 or 16`);
-    checkShape('matmul_f32_group', 'cols', (F32_ROWS_COLS as readonly number[]).includes(cols), `cols=${cols} must be one of ${F32_ROWS_COLS.join(', ')}`);
+    const block = rowsBlockDefines('matmul_f32_group', rows, cols);
     const [wgX, wgY] = rowsWorkgroup(t.rowsWG, ps, rows, cols);
     const vec = {
       A_VEC: ps.every((p) => (transA ? p.M : p.K) % 4 === 0),
       B_VEC: ps.every((p) => (transB ? p.K : p.N) % 4 === 0),
       C_VEC: ps.every((p) => p.N % 4 === 0),
     };
-    defines = { ...group, ...vec, COLS: cols, ROWS: rows, ROWS8: rows >= 8, ROWS16: rows === 16, G1: cols >= 8, G2: cols >= 12, G3: cols >= 16 };
+    defines = { ...group, ...vec, ...block };
     [def, overrides, per] = [MATMUL_F32_ROWS, { WG_X: wgX, WG_Y: wgY }, [cols * wgX, rows * wgY]];
   }
   const grid = ps.map((p) => [Math.ceil(p.N / per[0]), Math.ceil(p.M / per[1])]);
