@@ -41,6 +41,9 @@ const B = Number(values.batch ?? 8);
 const T = Number(values.seq ?? 64);
 const topN = Number(values.top ?? 12);
 const PROFILES = Number(values.profiles ?? 3);
+for (const [k, v] of Object.entries({ rounds, steps: stepsPerRound, batch: B, seq: T, profiles: PROFILES })) {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`lm-train-step: --${k} must be a positive integer, got ${v}`);
+}
 const modelPath = values.model ?? join(packageRoot(), 'demo/public/models/shakespeare-f32.gguf');
 const file = parseGgufFile(readFileSync(modelPath), modelPath);
 const model = llamaWeightsFromGguf(file);

@@ -76,9 +76,9 @@ interface Timed {
   w4?: boolean;
 }
 
-function parseVariant(v: string): { variant: F32Variant; cols?: number; rows?: number } {
-  const m = /^rows (?:r(\d+) )?c(\d+)$/.exec(v);
-  if (m) return { variant: 'rows', cols: Number(m[2]), ...(m[1] ? { rows: Number(m[1]) } : {}) };
+function parseVariant(v: string): { variant: F32Variant; cols?: number; rows?: number; subA?: boolean } {
+  const m = /^rows (?:r(\d+) )?c(\d+)( sa| nosa)?$/.exec(v);
+  if (m) return { variant: 'rows', cols: Number(m[2]), ...(m[1] ? { rows: Number(m[1]) } : {}), ...(m[3] ? { subA: m[3] === ' sa' } : {}) };
   if (!['naive', 'block4', 'tiled', 'rows'].includes(v)) throw new Error(`matmul-f32 bench: unknown variant '${v}' (${ALL_VARIANTS.join(', ')})`);
   return { variant: v as F32Variant };
 }

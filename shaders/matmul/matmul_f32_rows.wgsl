@@ -28,6 +28,16 @@
 // GROUP_A / GROUP_B: every workgroup calls each product's run, which returns at once outside its own product (its
 // loops then run for no lane, which SwiftShader skips). This costs less there than wrapping each run in a loop that
 // only its product's workgroups enter (3 products of 512x64x32: 4.4-5.7 ms against 6.2-6.4; separate dispatches 3.5).
+// SUB_A (CPU adapters with subgroups, not grouped): every invocation of a workgroup has the same rows (WG_Y = 1), so
+// A's values are the same for all of a subgroup's lanes; lane l loads A at k + l % 4 only and the other three come
+// from lanes 0 .. 3 by subgroupBroadcast. SwiftShader gathers each component of a storage load lane by lane (its
+// rr::Gather for per-lane offsets), so a block's A costs a quarter of the gathers. The sums are the same fmas in the
+// same order: the same bits.
+#if SUB_A
+enable subgroups;
+// Uniform by construction (rows from the workgroup, K from params), which the analysis cannot see through run's gid.
+diagnostic(off, subgroup_uniformity);
+#endif
 #include "common/matmul_f32_params.wgsl"
 
 const RC: u32 = {{COLS}}u; // adjacent output columns per invocation: 4 (g0), 8 (G1), 12 (G2) or 16 (G3)
@@ -83,6 +93,10 @@ fn step(acc: Acc, av: Block, bv: Block) -> Acc {
   return Acc(mad4(av, bv.k0, acc.c0), mad4(av, bv.k1, acc.c1), mad4(av, bv.k2, acc.c2), mad4(av, bv.k3, acc.c3));
 }
 
+#if SUB_A
+var<private> lane4: u32; // the invocation's subgroup lane % 4: which of 4 steps of k it loads A at
+#endif
+
 // The products: a (0), b (1), c (2) for the first; a1 / b1 / c1 (5 / 6 / 7) and a2 / b2 / c2 (8 / 9 / 10) for the
 // others where they have their own.
 #include "matmul/matmul_f32_rows_segment.wgsl" S= SA= SB= SC= OWN_A=1 OWN_B=1 OWN_C=1 BA=0 BB=1 BC=2
@@ -131,6 +145,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 #else
   run1(tile(wid.x, params.t01, 0xffffffffu, params.nx1, lid));
 #endif
+}
+#elif SUB_A
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(subgroup_invocation_id) sl: u32) {
+  lane4 = sl & 3u;
+  run(gid);
 }
 #else
 @compute @workgroup_size(WG_X, WG_Y)

@@ -97,14 +97,32 @@ fn a_rows{{S}}(base: u32, m0: u32, k: u32) -> vec4<f32> {
 #endif
 }
 
+#if SUB_A
+// The 4 rows at k + lane4, then at each k + j from lane j.
+fn load_a{{S}}(base: u32, m0: u32, k: u32) -> Block {
+  let v = a_rows{{S}}(base, m0, k + lane4);
+  return Block(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u));
+}
+#else
 fn load_a{{S}}(base: u32, m0: u32, k: u32) -> Block {
   return Block(a_rows{{S}}(base, m0, k), a_rows{{S}}(base, m0, k + 1u), a_rows{{S}}(base, m0, k + 2u), a_rows{{S}}(base, m0, k + 3u));
 }
+#endif
 
 fn a_col{{S}}(base: u32, m0: u32, k: u32) -> vec4<f32> {
   let o = base + k * params.M{{S}};
   let ml = params.M{{S}} - 1u;
   return vec4<f32>(a_at{{S}}(o + min(m0, ml)), a_at{{S}}(o + min(m0 + 1u, ml)), a_at{{S}}(o + min(m0 + 2u, ml)), a_at{{S}}(o + min(m0 + 3u, ml)));
+}
+#else
+#if SUB_A
+// A [M, K]: each row's value at k + lane4 (one element, A bound as f32s), the block's 4 x 4 from lanes 0 .. 3.
+fn load_a{{S}}(base: u32, m0: u32, k: u32) -> Block {
+  let ml = params.M{{S}} - 1u;
+  let K = params.K{{S}};
+  let kl = k + lane4;
+  let v = vec4<f32>(a_at{{S}}(base + min(m0, ml) * K + kl), a_at{{S}}(base + min(m0 + 1u, ml) * K + kl), a_at{{S}}(base + min(m0 + 2u, ml) * K + kl), a_at{{S}}(base + min(m0 + 3u, ml) * K + kl));
+  return Block(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u));
 }
 #else
 // A [M, K]: a vec4 along K per row.
@@ -113,6 +131,7 @@ fn load_a{{S}}(base: u32, m0: u32, k: u32) -> Block {
   let K = params.K{{S}};
   return transpose4(a4{{S}}(base + min(m0, ml) * K + k), a4{{S}}(base + min(m0 + 1u, ml) * K + k), a4{{S}}(base + min(m0 + 2u, ml) * K + k), a4{{S}}(base + min(m0 + 3u, ml) * K + k));
 }
+#endif
 
 fn a_col{{S}}(base: u32, m0: u32, k: u32) -> vec4<f32> {
   let ml = params.M{{S}} - 1u;
@@ -225,9 +244,16 @@ fn store{{S}}(base_c: u32, m0: u32, n: u32, acc: Acc) {
 fn run{{S}}(gid: vec3<u32>) {
   let n0 = gid.x * RC;
   let m0 = gid.y * RPI;
+#if SUB_A
+  // Past N an invocation still loads its lane's A for the others (its columns repeat the last; nothing is stored).
+  if (m0 >= params.M{{S}}) {
+    return;
+  }
+#else
   if (n0 >= params.N{{S}} || m0 >= params.M{{S}}) {
     return;
   }
+#endif
   let base_a = gid.z * params.batch_a{{S}};
   let base_b = gid.z * params.batch_b{{S}};
   var g0 = Acc();

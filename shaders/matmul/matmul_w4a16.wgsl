@@ -29,6 +29,8 @@ enable f16;
 #endif
 #if SUBGROUPS
 enable subgroups;
+#elif SUB_X
+enable subgroups;
 #endif
 
 struct Params {

@@ -80,6 +80,10 @@ fn xw_sum(v: XW) -> f32 {
 
 #include "common/matmul_rows_block.wgsl"
 
+#if SUB_X
+#include "matmul/matmul_w4a16_rows_subx.wgsl"
+#endif
+
 #if ROWS4
 // The block's four rows at k .. k + CPW - 1, transposed: kj holds the rows at k + j (a vec4 is four registers on
 // SwiftShader, so the transpose costs nothing), so that each decoded code multiplies all four rows in one fma.
@@ -101,10 +105,18 @@ struct XR {
 
 fn load_xr(m0: u32, k: u32) -> XR {
   let ml = params.M - 1u;
+#if SUB_X
+  let q = load_xw4(vec4<u32>(m0, min(m0 + 1u, ml), min(m0 + 2u, ml), min(m0 + 3u, ml)), k);
+  let r0 = q.r0;
+  let r1 = q.r1;
+  let r2 = q.r2;
+  let r3 = q.r3;
+#else
   let r0 = load_xw(m0, k);
   let r1 = load_xw(min(m0 + 1u, ml), k);
   let r2 = load_xw(min(m0 + 2u, ml), k);
   let r3 = load_xw(min(m0 + 3u, ml), k);
+#endif
   let a0 = xw_a(r0);
   let a1 = xw_a(r1);
   let a2 = xw_a(r2);
@@ -154,7 +166,11 @@ struct XR {
 }
 
 fn load_xr(m0: u32, k: u32) -> XR {
+#if SUB_X
+  let v = load_xw4(vec4<u32>(m0), k).r0;
+#else
   let v = load_xw(m0, k);
+#endif
 #if W8
   return XR(xw_a(v)
 #else
@@ -366,12 +382,20 @@ fn store4(m0: u32, r: u32, n0: u32, c: u32, a: C4) {
 
 // The invocation's RC columns in groups of four (G1 .. G3: the second to fourth groups, RC > 4, 8, 12).
 @compute @workgroup_size(WG)
+#if SUB_X
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) sl: u32) {
+  lane4 = sl & 3u;
+  let n0 = ((wid.y * params.grid_x + wid.x) * WG + lid) * RC;
+  let m0 = wid.z * RPI;
+  // Past N an invocation still loads its lane's x for the others (its columns repeat the last; nothing is stored).
+#else
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let n0 = ((wid.y * params.grid_x + wid.x) * WG + lid) * RC;
   let m0 = wid.z * RPI;
   if (n0 >= params.N) {
     return;
   }
+#endif
   let gw = params.group / CPW; // words per group; the last group takes the rest of the row
   var a0 = C4();
 #if G1

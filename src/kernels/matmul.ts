@@ -106,6 +106,9 @@ export interface MatmulQOptions {
   /** f16 activations: 'native' (shader-f16 math) or 'emulated' (unpack2x16float, f32 math). */
   f16?: 'native' | 'emulated';
   subgroups?: boolean;
+  /** 'rows' with f32 x: x's shared values through subgroupBroadcast (SUB_X; needs subgroups of >= 4 lanes and a
+   *  workgroup of >= 4 invocations); default the table's `subX`. */
+  subX?: boolean;
   /** Workgroup size of the split GEMVs, 'split' and 'splitcols' (a power of two; default from tuning.ts), for tuning sweeps. */
   splitWG?: number;
   /** 'splitcols': output columns per workgroup, 1 ..= 8 (default from tuning.ts), for tuning sweeps. */
@@ -152,6 +155,14 @@ function rowsShape(kernel: string, path: MatmulPath, M: number, o: { rowsPerInvo
   const rc = o.colsPerInvocation ?? t.rowsCols;
   checkShape(kernel, 'colsPerInvocation', Number.isInteger(rc) && rc >= 1 && rc <= ROWS_MAX_COLS, `colsPerInvocation=${rc} must be an integer in 1..${ROWS_MAX_COLS}`);
   return { defines: { ROW_BLOCK: true, ROWS4: rows >= 4, ROWS8: rows === 8, ROWS_COLS: rc, G1: rc > 4, G2: rc > 8, G3: rc > 12 }, cols: t.rowsWG * rc, perZ: rows };
+}
+
+/** Whether the W4A16 / W8A16 'rows' path takes x through subgroupBroadcast (SUB_X): forced by `o.subX`, else the table's. */
+function subXFor(ctx: GpuContext, kernel: string, path: MatmulPath, o: { subX?: boolean; xType: 'f16' | 'f32' }, t: Tuning['matmulQ']): boolean {
+  const can = path === 'rows' && o.xType === 'f32' && ctx.caps.subgroups && ctx.caps.subgroupMinSize >= 4 && t.rowsWG >= 4;
+  const why = path !== 'rows' ? `the ${path} path` : o.xType !== 'f32' ? 'f16 x' : t.rowsWG < 4 ? `rowsWG=${t.rowsWG}` : `subgroups of ${ctx.caps.subgroups ? ctx.caps.subgroupMinSize : 'no'} lanes`;
+  checkShape(kernel, 'subX', !o.subX || can, `SUB_X takes the 'rows' path with f32 x, a workgroup and subgroups of at least 4 lanes (not ${why})`);
+  return o.subX ?? (t.subX && can);
 }
 
 /** The most rows one dispatch of `path` covers: its grid dimension over rows is at most maxComputeWorkgroupsPerDimension. */
@@ -218,9 +229,11 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
   checkShape(kernelName, 'f16', !(o.xType === 'f16' && f16 === 'native' && !ctx.caps.shaderF16), `native f16 needs the adapter's shader-f16 feature`);
   const subgroups = gemv && (o.subgroups ?? (ctx.caps.subgroups && t.subgroups));
   checkShape(kernelName, 'subgroups', !(subgroups && !ctx.caps.subgroups), `the adapter has no subgroups`);
+  const subX = subXFor(ctx, kernelName, path, o, t);
   const defines = {
     ...epilogueDefines(o),
     ...out.defines,
+    SUB_X: subX,
     ACT_F16: o.xType === 'f16' && f16 === 'native',
     ACT_F16P: o.xType === 'f16' && f16 === 'emulated',
     ZEROS: W.mode !== 'symmetric',
@@ -233,7 +246,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
     SCALES_K6: W.scaleType === 'k6',
     SCALES_S8: W.scaleType === 's8',
     ...rows.defines,
-    X_VEC: path !== 'tiled' && K % g.cpw === 0,
+    X_VEC: path !== 'tiled' && K % g.cpw === 0 && !subX,
     PATH_COLS: path === 'splitcols',
     W_V4: path === 'splitcols' && wpr % 4 === 0,
     GCHUNK: path === 'splitcols' && (ngroups === 1 || g.G % (4 * g.cpw) === 0),

@@ -56,6 +56,8 @@ export interface MatmulF32Shape {
    *  from the tuning table, which has its own for small M; its 16 is 8 where M <= 8), for tests and sweeps. */
   cols?: number;
   rows?: number;
+  /** 'rows': A's values shared through subgroupBroadcast (SUB_A; needs subgroups of >= 4 lanes); default the table's. */
+  subA?: boolean;
 }
 
 /** The f32 matmul shape a call runs: forced by `s.variant` (or `s.tiled` / `s.block`), else the adapter's tuning table. */
@@ -99,6 +101,16 @@ export function rowsWorkgroup(wg: readonly [number, number], shapes: readonly { 
   return best;
 }
 
+/**
+ * The SUB_A workgroup: one row of the tuning's wg[0] * wg[1] invocations, narrowed (powers of two, at least 4: the
+ * lanes that load A for the others) while the columns still fill it.
+ */
+export function subAWorkgroup(wg: readonly [number, number], N: number, cols: number): [number, number] {
+  let x = wg[0] * wg[1];
+  while (x > 4 && (x / 2) * cols >= N) x /= 2;
+  return [Math.max(x, 4), 1];
+}
+
 export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: MatmulF32Shape): Promise<Dispatch> {
   const { M, N, K } = s;
   const batch = s.batch ?? 1;
@@ -133,8 +145,12 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
     const bVec = (s.transB ? K : N) % 4 === 0 && strideB % 4 === 0;
     const cVec = N % 4 === 0 && strideC % 4 === 0 && ldc % 4 === 0 && c0 % 4 === 0;
     const rows = s.rows ?? (small ? 4 : fitRows(t.rowsM, s.M));
-    const defines = { ...bDefines, TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec, B_VEC: bVec, C_VEC: cVec, ...rowsBlockDefines('matmul_f32', rows, cols) };
-    const [wgX, wgY] = rowsWorkgroup(t.rowsWG, [{ M, N }], rows, cols);
+    const canSubA = ctx.caps.subgroups && ctx.caps.subgroupMinSize >= 4;
+    checkShape('matmul_f32', 'subA', !s.subA || canSubA, `SUB_A needs subgroups of at least 4 lanes (the adapter's: ${ctx.caps.subgroups ? ctx.caps.subgroupMinSize : 'none'})`);
+    const subA = s.subA ?? (t.subA && canSubA);
+    // Under SUB_A a non-transposed A is read an element a lane (bound as f32s); the workgroup is one row of invocations.
+    const defines = { ...bDefines, TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec && (!subA || !!s.transA), B_VEC: bVec, C_VEC: cVec, SUB_A: subA, ...rowsBlockDefines('matmul_f32', rows, cols) };
+    const [wgX, wgY] = subA ? subAWorkgroup(t.rowsWG, N, cols) : rowsWorkgroup(t.rowsWG, [{ M, N }], rows, cols);
     const kernel = await getKernel(ctx, MATMUL_F32_ROWS, defines, { WG_X: wgX, WG_Y: wgY });
     return { kernel, args, workgroups: [Math.ceil(N / (cols * wgX)), Math.ceil(M / (rows * wgY)), batch] };
   }

@@ -10,8 +10,10 @@ export interface Tuning {
    * invocations) or 'block4' (4x4 outputs per
    * invocation from M = 3, one output below; workgroup wgX x wgY). 'rows' up to M = smallM: 4 rows x smallCols.
    * group: a graph runs products that share an operand as one dispatch (src/graph/group.ts).
+   * subA: 'rows' takes A's shared values through subgroupBroadcast (matmul_f32_rows.wgsl's SUB_A), where the adapter
+   * has subgroups of at least 4 lanes; ungrouped products only.
    */
-  matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; rowsCols: 4 | 8 | 12 | 16; rowsM: 4 | 8 | 16; rowsWG: [number, number]; smallM: number; smallCols: 4 | 8 | 12 | 16; group: boolean };
+  matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; rowsCols: 4 | 8 | 12 | 16; rowsM: 4 | 8 | 16; rowsWG: [number, number]; smallM: number; smallCols: 4 | 8 | 12 | 16; group: boolean; subA: boolean };
   elementwiseWG: number;
   /**
    * Adjacent elements one invocation of the strided elementwise kernel (shaders/ops/ew.wgsl) writes: 1 on GPUs (neighbours
@@ -40,7 +42,7 @@ export interface Tuning {
    * 'splitcols' (the GPUs' default; W8A8 runs it on per-channel weights, 'split' on grouped ones): the K-split GEMV with colsPerWG (1 ..= 8) output columns per
    * workgroup of splitWG invocations, codes read 16 bytes at a time.
    */
-  matmulQ: { gemv: 'rows' | 'split' | 'splitcols'; gemm: 'rows' | 'tiled'; rowsWG: number; rowsM: 1 | 4 | 8; rowsCols: number; splitWG: number; colsPerWG: number; tileX: number; tileY: number; bk: number; subgroups: boolean; quantWG: number };
+  matmulQ: { gemv: 'rows' | 'split' | 'splitcols'; gemm: 'rows' | 'tiled'; rowsWG: number; rowsM: 1 | 4 | 8; rowsCols: number; splitWG: number; colsPerWG: number; tileX: number; tileY: number; bk: number; subgroups: boolean; subX: boolean; quantWG: number };
   /** fake_quant*: elements per invocation of the elementwise kernels; largest elements-per-scale for which the
    *  reducing kernels (learnable backward, qparams) use one invocation per scale instead of one workgroup. */
   fakeQuant: { elems: number; serialMax: number };
@@ -67,14 +69,14 @@ interface Entry {
 // pattern (16-byte loads, x read once for 4 columns) is what any GPU's memory system rewards. Not yet measured on AMD,
 // Intel or Apple GPUs: `bench/gpu/gemv-sweep.sh` there gives the entry to add.
 const GPU_DEFAULT: Tuning = {
-  matmulF32: { shape: 'tiled', wgX: 16, wgY: 16, bk: 16, rowsCols: 8, rowsM: 4, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: true },
+  matmulF32: { shape: 'tiled', wgX: 16, wgY: 16, bk: 16, rowsCols: 8, rowsM: 4, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: true, subA: false },
   elementwiseWG: 256,
   elementwiseRun: 1,
   optimizer: { run: 1, normElems: 4 },
   // Not measured on a GPU yet (bench/flash-attention.ts): a GPU compiler unrolls the head-dim loops into registers.
   flashAttentionMaxHeadDim: 256,
   reduceWG: 256,
-  matmulQ: { gemv: 'splitcols', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, quantWG: 64 },
+  matmulQ: { gemv: 'splitcols', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, subX: false, quantWG: 64 },
   fakeQuant: { elems: 1, serialMax: 256 },
   rowReduce: 'workgroup',
   dequantRun: 1,
@@ -94,7 +96,9 @@ const TABLE: Entry[] = [
       // 23 -> 16 ms). Up to M = 4 (decode), 4 rows x 8 columns: 1x1024x1024 ran 2x faster than with 8 x 16, whose
       // rows past M are computed and dropped; up to M = 8, 8 rows. Grouped products
       // off: one grouped dispatch ran 1.2-1.4x slower than its products' own dispatches here (docs/training-speed.md).
-      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 16, rowsM: 16, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: false },
+      // subA: A's values shared through subgroupBroadcast, a quarter of A's loads (SwiftShader gathers every
+      // component lane by lane; docs/training-speed.md, "Sixth round").
+      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 16, rowsM: 16, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: false, subA: true },
       elementwiseWG: 64,
       // An add of two [512, 64] tensors (the language model's gradient fan-in), alone: 2.0 ms with one element an
       // invocation (and its coordinates from 8 divisions), 0.72 ms with runs of 8 (bench/lm-train-step.ts's profile).
@@ -115,8 +119,8 @@ const TABLE: Entry[] = [
       // out in groups of four, 4-bit codes masked in place. 8 x 16 against the 4 x 12 before it (bench/README.md,
       // "Eight rows by 16 columns"): W4A16 32x1024x1024 31 -> 20 ms, W8A16 37 -> 23, W4A16 256x512x512 68 -> 44;
       // W8A8 (blocks of 4 rows) 65 -> 38. The split and tiled paths (forced by tests) get small workgroups there:
-      // every barrier is emulated.
-      matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 16, rowsM: 8, rowsCols: 16, splitWG: 16, colsPerWG: 4, tileX: 4, tileY: 4, bk: 32, subgroups: true, quantWG: 4 },
+      // every barrier is emulated. subX: f32 x through subgroupBroadcast, as the f32 matmul's subA (not f16 x).
+      matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 16, rowsM: 8, rowsCols: 16, splitWG: 16, colsPerWG: 4, tileX: 4, tileY: 4, bk: 32, subgroups: true, subX: true, quantWG: 4 },
       fakeQuant: { elems: 16, serialMax: 2 ** 31 },
       rowReduce: 'invocation',
       dequantRun: 32,
@@ -163,6 +167,7 @@ const MATMULQ_FIELDS: Record<keyof Tuning['matmulQ'], (v: unknown) => boolean> =
   tileY: (v) => Number.isInteger(v) && (v as number) >= 1,
   bk: (v) => Number.isInteger(v) && (v as number) >= 32 && (v as number) % 32 === 0,
   subgroups: (v) => typeof v === 'boolean',
+  subX: (v) => typeof v === 'boolean',
   quantWG: (v) => pow2(v),
 };
 
@@ -177,6 +182,7 @@ const MATMULF32_FIELDS: Record<keyof Tuning['matmulF32'], (v: unknown) => boolea
   smallM: (v) => Number.isInteger(v) && (v as number) >= 0,
   smallCols: (v) => v === 4 || v === 8 || v === 12 || v === 16,
   group: (v) => typeof v === 'boolean',
+  subA: (v) => typeof v === 'boolean',
 };
 
 function pow2(v: unknown): boolean {

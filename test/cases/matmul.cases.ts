@@ -32,6 +32,8 @@ interface QCase {
    *  rows with rowsM 1 or 4: output columns per invocation (default: tuning). */
   cols?: number;
   wg?: number;
+  /** rows with f32 x: x through subgroupBroadcast (SUB_X) forced on or off; default the table's. */
+  subX?: boolean;
   /** f16 y (and residual): native f16 stores or packed pairs; default f32. */
   y?: 'f16-native' | 'f16-emulated';
 }
@@ -44,7 +46,8 @@ function qname(c: QCase): string {
   const cols = c.path === 'splitcols' ? ` c${c.cols ?? 'T'}${c.wg ? ` wg${c.wg}` : ''}` : '';
   const sg = c.path === 'split' || c.path === 'splitcols' ? `${cols}${c.subgroups ? ' subgroups' : ' wg-tree'}` : c.path === 'rows' ? ` r${c.rowsM ?? 'T'}${c.cols ? ` c${c.cols}` : ''}` : '';
   const split = c.maxBindingBytes ? ` split<=${c.maxBindingBytes}B` : '';
-  return `matmul_${kind} ${c.path}${sg} ${x} ${c.mode ?? 'symmetric'} g${c.group ?? 'C'}${c.scaleF16 ? ' f16-scales' : ''} ${c.M}x${c.N}x${c.K}${epi}${split}${c.y ? ` y=${c.y}` : ''}`;
+  const subX = c.subX === undefined ? '' : c.subX ? ' subx' : ' nosubx';
+  return `matmul_${kind} ${c.path}${sg}${subX} ${x} ${c.mode ?? 'symmetric'} g${c.group ?? 'C'}${c.scaleF16 ? ' f16-scales' : ''} ${c.M}x${c.N}x${c.K}${epi}${split}${c.y ? ` y=${c.y}` : ''}`;
 }
 
 
@@ -52,7 +55,8 @@ function qcase(c: QCase): GpuCase {
   const x = c.x ?? 'f16-emulated';
   return {
     name: qname(c),
-    needs: (ctx) => ((x === 'f16-native' || c.y === 'f16-native') && !ctx.caps.shaderF16 ? 'no shader-f16' : c.subgroups && !ctx.caps.subgroups ? 'no subgroups' : null),
+    needs: (ctx) =>
+      (x === 'f16-native' || c.y === 'f16-native') && !ctx.caps.shaderF16 ? 'no shader-f16' : c.subgroups && !ctx.caps.subgroups ? 'no subgroups' : c.subX && !(ctx.caps.subgroups && ctx.caps.subgroupMinSize >= 4) ? 'no subgroups of 4 or more lanes' : null,
     async run(ctx) {
       const { M, N, K } = c;
       const bits = c.bits ?? 4;
@@ -70,6 +74,7 @@ function qcase(c: QCase): GpuCase {
       if (c.cols !== undefined && c.path === 'rows') o.colsPerInvocation = c.cols;
       else if (c.cols !== undefined) o.colsPerWG = c.cols;
       if (c.wg !== undefined) o.splitWG = c.wg;
+      if (c.subX !== undefined) o.subX = c.subX;
       if (c.y) Object.assign(o, { yType: 'f16', yF16: c.y === 'f16-native' ? 'native' : 'emulated' });
       if (c.bias) {
         epi.bias = randomF32(N, seed + 2);
@@ -102,6 +107,13 @@ for (const M of [1, 2, 3, 7, 8, 9, 64, 257]) {
   }
 }
 cases.push({ M: 3, N: 5, K: 203, path: 'rows' }, { M: 3, N: 5, K: 203, path: 'split' }, { M: 3, N: 5, K: 203, path: 'splitcols', cols: 8 }, { M: 19, N: 5, K: 203, path: 'tiled' });
+// SUB_X (f32 x through subgroupBroadcast) on and off: partial blocks of 1, 4 and 8 rows, columns past N in the
+// workgroup (N = 5, 37), K not a multiple of a word (203: the last word's lanes past K load zeros), every scheme, W4 / W8.
+for (const subX of [false, true]) {
+  for (const [M, rowsM] of [[1, 1], [3, 4], [9, 8], [64, 8]] as const) {
+    for (const [bits, mode] of [[4, 'symmetric'], [4, 'float-min'], [8, 'zero-point']] as const) cases.push({ M, N: M === 64 ? 37 : 5, K: 203, group: 56, bits, mode, x: 'f32', path: 'rows', rowsM, subX });
+  }
+}
 cases.push({ M: 1, N: 1, K: 1, path: 'rows' }, { M: 1, N: 1, K: 1, path: 'split' }, { M: 1, N: 1, K: 1, path: 'splitcols' }, { M: 1, N: 1, K: 1, path: 'tiled' });
 
 // Variants: activation type x scheme x bits x group (K equal to one group among them) on every path.
@@ -227,8 +239,9 @@ async function errorCase(ctx: GpuContext): Promise<string> {
     await expectError('f16 residual too small', () => matmulQ(ctx, X, W, Y, { ...o, yType: 'f16', residual: small })),
     await expectError('yF16', () => matmulQ(ctx, X, W, Y, { ...o, yType: 'f16', yF16: ctx.caps.shaderF16 ? ('packed' as 'native') : 'native' })),
     await expectError('a row over the binding limit', () => matmulQ(ctx, X, wide, Y, { ...o, maxBindingBytes: 768 })),
+    await expectError('subX off the rows path', () => matmulQ(ctx, X, W, Y, { ...o, path: 'split', subX: true })),
   ];
-  const want = [/'x'.*\[10, 64\] f32/, /scales.*\[16, 2\] f32/, /codes.*\[16, 16\] u32/, /bias.*\[16\] f32/, /residual.*\[2, 16\] f32/, /y.*\[2, 16\] f32/, /zeros: missing/, /2-bit weights are not supported/, /group=12 .* multiple of 8/, /M <= 8/, /splitcols GEMV path takes M <= 8/, /colsPerWG=9 must be an integer in 1\.\.8/, /splitWG=24 must be a power of two/, /colsPerInvocation=17 must be an integer in 1\.\.16/, /rowsPerInvocation=2 must be 1, 4 or 8/, /yType: 'bf16' is not f32 or f16/, /y: buffer 'small' of 8 bytes is too small for \[2, 16\] f16 \(64 bytes\)/, /residual: .*\[2, 16\] f16 \(y's type; 64 bytes\)/, /yF16: ('packed' is not native or emulated|native f16 output needs the adapter's shader-f16)/, /x: one row of 1024 bytes does not fit the binding limit of 768 bytes .*cannot split along M/];
+  const want = [/'x'.*\[10, 64\] f32/, /scales.*\[16, 2\] f32/, /codes.*\[16, 16\] u32/, /bias.*\[16\] f32/, /residual.*\[2, 16\] f32/, /y.*\[2, 16\] f32/, /zeros: missing/, /2-bit weights are not supported/, /group=12 .* multiple of 8/, /M <= 8/, /splitcols GEMV path takes M <= 8/, /colsPerWG=9 must be an integer in 1\.\.8/, /splitWG=24 must be a power of two/, /colsPerInvocation=17 must be an integer in 1\.\.16/, /rowsPerInvocation=2 must be 1, 4 or 8/, /yType: 'bf16' is not f32 or f16/, /y: buffer 'small' of 8 bytes is too small for \[2, 16\] f16 \(64 bytes\)/, /residual: .*\[2, 16\] f16 \(y's type; 64 bytes\)/, /yF16: ('packed' is not native or emulated|native f16 output needs the adapter's shader-f16)/, /x: one row of 1024 bytes does not fit the binding limit of 768 bytes .*cannot split along M/, /subX: SUB_X takes the 'rows' path with f32 x.*\(not the split path\)/];
   msgs.forEach((m, i) => assert(want[i].test(m), `error ${i}: '${m}' does not match ${want[i]}`));
   const y = await ctx.readF32(Y, 32);
   assert(

@@ -1,7 +1,8 @@
 // The register-blocked f32 matmul ('rows', shaders/matmul/matmul_f32_rows.wgsl), forced on every adapter: every
 // layout of A and B, blocks of 4, 8 and 16 rows, shapes that are not multiples of the rows x cols block (and ones that are, which take the vec4
 // loads), K = 1, M = 1, N = 1, batches with padded strides and broadcast operands, every column count; against
-// src/ref's f64 product (the K-term bound) and bit for bit against the naive shape (the same fma sequence).
+// src/ref's f64 product (the K-term bound) and bit for bit against the naive shape (the same fma sequence); each
+// shape also with A through subgroupBroadcast (SUB_A, ' sa': lanes past N still load A for the others) and without.
 import type { GpuContext } from '../../src/gpu/context.js';
 import { runDispatch } from '../../src/kernels/common.js';
 import { F32_ROWS_COLS, planMatmulF32, type MatmulF32Shape } from '../../src/kernels/matmul.js';
@@ -24,12 +25,13 @@ function name(s: RowsCase): string {
   const batch = s.batch ?? 1;
   const tag = `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`;
   const strides = s.batch ? ` strides ${s.strideA ?? s.M * s.K},${s.strideB ?? s.K * s.N},${s.strideC ?? s.M * s.N}` : '';
-  return `matmul_f32 rows r${s.rows} c${s.cols} ${tag} ${batch > 1 ? `${batch}x` : ''}${s.M}x${s.N}x${s.K}${strides}`;
+  return `matmul_f32 rows r${s.rows} c${s.cols}${s.subA ? ' sa' : ''} ${tag} ${batch > 1 ? `${batch}x` : ''}${s.M}x${s.N}x${s.K}${strides}`;
 }
 
 function rowsCase(s: RowsCase): GpuCase {
   return {
     name: name(s),
+    needs: (ctx) => (s.subA && !(ctx.caps.subgroups && ctx.caps.subgroupMinSize >= 4) ? 'no subgroups of 4 or more lanes' : null),
     async run(ctx: GpuContext) {
       const { M, N, K } = s;
       const batch = s.batch ?? 1;
@@ -92,7 +94,9 @@ LAYOUTS.forEach((l, i) => {
 });
 // Blocks of 4, 8 and 16 rows (where M is smaller, the block's last rows lie past M) in turn, and all three on the
 // shapes with partial blocks along every dimension.
-const cases: RowsCase[] = shapes.flatMap((s, i) => (s.M === 7 || s.M === 12 ? [4, 8, 16] : [[4, 8, 16][i % 3]]).map((rows) => ({ ...s, rows })));
+const cases: RowsCase[] = shapes
+  .flatMap((s, i) => (s.M === 7 || s.M === 12 ? [4, 8, 16] : [[4, 8, 16][i % 3]]).map((rows) => ({ ...s, rows })))
+  .flatMap((s) => [false, true].map((subA) => ({ ...s, subA })));
 
 /**
  * ACCUM (C = op(A) op(B) + R, the executor's matmul + add fusion) on every variant: each element of C is the plain
@@ -152,7 +156,10 @@ export const CASES: GpuCase[] = [
         assert(/cols=6 must be one of 4, 8, 12, 16/.test(msg), `unexpected message: ${msg}`);
         const msg2 = await expectError('rows 2', () => planMatmulF32(ctx, A, A, A, { M: 2, N: 2, K: 2, variant: 'rows', rows: 2 }));
         assert(/rows=2 must be 4, 8 or 16/.test(msg2), `unexpected message: ${msg2}`);
-        return `${msg}; ${msg2}`;
+        if (ctx.caps.subgroups && ctx.caps.subgroupMinSize >= 4) return `${msg}; ${msg2}`;
+        const msg3 = await expectError('subA', () => planMatmulF32(ctx, A, A, A, { M: 2, N: 2, K: 2, variant: 'rows', subA: true }));
+        assert(/SUB_A needs subgroups of at least 4 lanes/.test(msg3), `unexpected message: ${msg3}`);
+        return `${msg}; ${msg2}; ${msg3}`;
       } finally {
         A.destroy();
       }

@@ -120,7 +120,8 @@ async function gridRowsCase(ctx: GpuContext): Promise<string> {
 
 // The rows path sums each row the same way alone and in a block (one fma per code, in k order, codes masked in
 // place): a decode's row and a prefill's rows give the same bits. Blocks of 1, 4 and 8 rows and 16 or 5 columns,
-// M = 11 (partial blocks), W4 and W8, every scheme, f32 and f16 x; then the reference.
+// M = 11 (partial blocks), W4 and W8, every scheme, f32 and f16 x, f32 x also through subgroupBroadcast (SUB_X);
+// then the reference.
 async function rowsBlockBitsCase(ctx: GpuContext): Promise<string> {
   const [M, N, K, group] = [11, 21, 96, 32];
   const msgs: string[] = [];
@@ -135,9 +136,10 @@ async function rowsBlockBitsCase(ctx: GpuContext): Promise<string> {
         const W = uploadWeights(ctx, w, group);
         const what = `w${bits}a16 ${mode} x=${xType}`;
         let first: Float32Array | undefined;
-        for (const [rows, cols] of [[1, 16], [4, 5], [8, 16], [8, 5]] as const) {
+        const subXs = xType === 'f32' && ctx.caps.subgroups && ctx.caps.subgroupMinSize >= 4 ? [false, true] : [false];
+        for (const [rows, cols, subX] of subXs.flatMap((sx) => ([[1, 16], [4, 5], [8, 16], [8, 5]] as const).map(([r, c]) => [r, c, sx] as const))) {
           ctx.write(Y, new Float32Array(M * N).fill(NaN));
-          await matmulQ(ctx, X, W, Y, { M, xType, path: 'rows', f16: 'emulated', rowsPerInvocation: rows, colsPerInvocation: cols });
+          await matmulQ(ctx, X, W, Y, { M, xType, path: 'rows', f16: 'emulated', rowsPerInvocation: rows, colsPerInvocation: cols, subX });
           const y = await ctx.readF32(Y, M * N);
           if (!first) {
             const ref = matmulQRef(xh ? xh.values : x, M, w);
@@ -145,7 +147,7 @@ async function rowsBlockBitsCase(ctx: GpuContext): Promise<string> {
             assert(r.ok, r.message);
             first = y;
           } else {
-            const r = compareExact(`${what} r${rows} c${cols} against r1`, y, first);
+            const r = compareExact(`${what} r${rows} c${cols}${subX ? ' SUB_X' : ''} against r1`, y, first);
             assert(r.ok, r.message);
           }
         }
