@@ -10,7 +10,7 @@ import type { GpuContext } from '../src/gpu/context.js';
 import type { BoundKernel } from '../src/gpu/kernel.js';
 import { timePass } from '../src/gpu/timing.js';
 import type { Dispatch } from '../src/kernels/common.js';
-import { F32_ROWS_COLS, f32Variant, planMatmulF32, type F32Variant } from '../src/kernels/matmul.js';
+import { F32_ROWS_COLS, f32Variant, pickSubA, planMatmulF32, type F32Variant } from '../src/kernels/matmul.js';
 import { matmulRef } from '../src/ref/matmul.js';
 import { randomF32 } from '../src/ref/random.js';
 import { compareBound } from '../src/ref/tolerance.js';
@@ -30,7 +30,8 @@ export interface LayerShape {
 export interface F32BenchOptions {
   layers?: LayerShape[];
   products?: Product[];
-  /** f32 variants ('rows' with each column count as 'rows c8' etc.); default all. */
+  /** f32 variants ('rows' with each column count as 'rows c8' etc., 'rows r16 c16 sa' / '... nosa' with SUB_A forced
+   *  on / off); default all. */
   variants?: string[];
   rounds?: number;
   log?: (line: string) => void;
@@ -120,7 +121,9 @@ export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): 
           if (!r.ok) throw new Error(`f32 ${v} ${p} ${layer}: ${r.message}`);
           const tf = tuningFor(ctx).matmulF32;
           const small = s.M <= tf.smallM;
-          const isPicked = pv.variant === picked && (pv.variant !== 'rows' || ((pv.cols ?? 0) === (small ? tf.smallCols : tf.rowsCols) && (pv.rows ?? 0) === (small ? 4 : tf.rowsM)));
+          const cols = small ? tf.smallCols : tf.rowsCols;
+          const subA = pickSubA(ctx, s.N, cols);
+          const isPicked = pv.variant === picked && (pv.variant !== 'rows' || ((pv.cols ?? 0) === cols && (pv.rows ?? 0) === (small ? 4 : tf.rowsM) && (pv.subA ?? subA) === subA));
           timed.push({ label: { layer, product: p, shape: `${s.M}x${s.K}x${s.N} ${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`, kernel: `f32 ${v}`, picked: isPicked, check: r.message }, flops: 2 * s.M * s.N * s.K, ds: [d], bound: [], samples: [] });
         }
         log(`checked ${layer} ${p}`);

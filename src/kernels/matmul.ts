@@ -11,7 +11,7 @@ import { checkEpilogue, shiftedRows, splitRows, weightChunks, type Bindable } fr
 
 export { checkQuantWeights, splitColumns, splitRows } from './matmul_checks.js';
 
-export { canGroupMatmulF32, F32_ROWS_COLS, F32_VARIANTS, f32Variant, MATMUL_B_TYPES, MATMUL_F32, MATMUL_F32_ROWS, matmulF32, planMatmulF32, planMatmulF32Group, type F32Variant, type MatmulBType, type MatmulF32Product, type MatmulF32Shape, type MatmulGroupKind } from './matmul_f32.js';
+export { canGroupMatmulF32, F32_ROWS_COLS, F32_VARIANTS, f32Variant, MATMUL_B_TYPES, MATMUL_F32, MATMUL_F32_ROWS, matmulF32, planMatmulF32, planMatmulF32Group, pickSubA, type F32Variant, type MatmulBType, type MatmulF32Product, type MatmulF32Shape, type MatmulGroupKind } from './matmul_f32.js';
 
 // ---- Dequant-fused matmuls (shaders/matmul/matmul_w4a16.wgsl, matmul_w8a16.wgsl, matmul_w8a8.wgsl) -------------
 // y[M, N] (f32 or f16) = x[M, K] · dequant(W)[N, K]^T, + bias, SiLU/GELU, + residual. W in the layout of src/quant/layout.ts.
@@ -158,11 +158,12 @@ function rowsShape(kernel: string, path: MatmulPath, M: number, o: { rowsPerInvo
 }
 
 /** Whether the W4A16 / W8A16 'rows' path takes x through subgroupBroadcast (SUB_X): forced by `o.subX`, else the table's. */
-function subXFor(ctx: GpuContext, kernel: string, path: MatmulPath, o: { subX?: boolean; xType: 'f16' | 'f32' }, t: Tuning['matmulQ']): boolean {
+function subXFor(ctx: GpuContext, kernel: string, path: MatmulPath, o: { subX?: boolean; xType: 'f16' | 'f32'; colsPerInvocation?: number }, N: number, t: Tuning['matmulQ']): boolean {
   const can = path === 'rows' && o.xType === 'f32' && ctx.caps.subgroups && ctx.caps.subgroupMinSize >= 4 && t.rowsWG >= 4;
   const why = path !== 'rows' ? `the ${path} path` : o.xType !== 'f32' ? 'f16 x' : t.rowsWG < 4 ? `rowsWG=${t.rowsWG}` : `subgroups of ${ctx.caps.subgroups ? ctx.caps.subgroupMinSize : 'no'} lanes`;
   checkShape(kernel, 'subX', !o.subX || can, `SUB_X takes the 'rows' path with f32 x, a workgroup and subgroups of at least 4 lanes (not ${why})`);
-  return o.subX ?? (t.subX && can);
+  // Not where fewer than 4 invocations have columns: the others would repeat the last one's work to feed them x.
+  return o.subX ?? (t.subX && can && Math.ceil(N / (o.colsPerInvocation ?? t.rowsCols)) >= 4);
 }
 
 /** The most rows one dispatch of `path` covers: its grid dimension over rows is at most maxComputeWorkgroupsPerDimension. */
@@ -229,7 +230,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
   checkShape(kernelName, 'f16', !(o.xType === 'f16' && f16 === 'native' && !ctx.caps.shaderF16), `native f16 needs the adapter's shader-f16 feature`);
   const subgroups = gemv && (o.subgroups ?? (ctx.caps.subgroups && t.subgroups));
   checkShape(kernelName, 'subgroups', !(subgroups && !ctx.caps.subgroups), `the adapter has no subgroups`);
-  const subX = subXFor(ctx, kernelName, path, o, t);
+  const subX = subXFor(ctx, kernelName, path, o, Math.min(...W.pieces.map((p) => p.n)), t);
   const defines = {
     ...epilogueDefines(o),
     ...out.defines,

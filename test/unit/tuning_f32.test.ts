@@ -3,7 +3,8 @@
 // carries only what tuningFor reads.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context.js';
-import { f32Variant } from '../../src/kernels/matmul.js';
+import { f32Variant, pickSubA } from '../../src/kernels/matmul.js';
+import { subAWorkgroup } from '../../src/kernels/matmul_f32.js';
 import { setTuningOverride, tuningFor } from '../../src/kernels/tuning.js';
 
 const adapter = (isFallback: boolean, vendor = '') => ({ info: { isFallback, vendor } }) as unknown as GpuContext;
@@ -45,5 +46,29 @@ describe('f32 matmul variant', () => {
     expect(() => setTuningOverride({ matmulF32: { rowsWG: [3, 2] } })).toThrow(/matmulF32\.rowsWG = \[3,2\]/);
     expect(() => setTuningOverride({ matmulF32: { nope: 1 } as never })).toThrow(/unknown field matmulF32\.nope/);
     expect(() => setTuningOverride({ other: {} } as never)).toThrow(/unknown section 'other' \(sections: matmulQ, matmulF32\)/);
+  });
+});
+
+describe('SUB_A pick (A through subgroupBroadcast)', () => {
+  const withSubgroups = (ctx: GpuContext, subgroups: boolean, min: number) => ({ ...ctx, caps: { subgroups, subgroupMinSize: min } }) as unknown as GpuContext;
+  const sw = withSubgroups(swiftshader, true, 4);
+
+  it('follows the table, where 90% of the workgroup has columns and the adapter has subgroups of 4 or more lanes', () => {
+    const cols = tuningFor(sw).matmulF32.rowsCols;
+    const subA = tuningFor(sw).matmulF32.subA;
+    // 64 and 1024 columns fill their workgroups; 192 and 260 leave 25% and 49% of theirs idle; 32 has 2 invocations' worth.
+    expect([64, 1024, 192, 260, 32].map((N) => pickSubA(sw, N, cols))).toEqual([subA, subA, false, false, false]);
+    expect(pickSubA(withSubgroups(swiftshader, false, 0), 1024, cols)).toBe(false);
+    expect(pickSubA(withSubgroups(swiftshader, true, 2), 1024, cols)).toBe(false);
+    expect(pickSubA(withSubgroups(gpu, true, 32), 1024, cols)).toBe(false); // off in the GPUs' table
+    setTuningOverride({ matmulF32: { subA: false } });
+    expect(pickSubA(sw, 1024, cols)).toBe(false);
+  });
+
+  it('lays the workgroup along columns, 4 to rowsWG invocations, as narrow as the columns allow', () => {
+    expect(subAWorkgroup([8, 2], 1024, 16)).toEqual([16, 1]);
+    expect(subAWorkgroup([8, 2], 64, 16)).toEqual([4, 1]);
+    expect(subAWorkgroup([8, 2], 100, 16)).toEqual([8, 1]);
+    expect(subAWorkgroup([8, 2], 5, 16)).toEqual([4, 1]);
   });
 });
