@@ -3,7 +3,7 @@
 // sample each per round; medians), and checks that both give the same bits. Shapes are M x K x N; weights
 // symmetric, g128 at 4 bits, per channel at 8 (docs/training-speed.md, "Sixth round").
 import { createNodeContext } from '../runtime/node.js';
-import { planMatmulQ } from '../src/kernels/matmul.js';
+import { planMatmulQ, subgroupsOf4 } from '../src/kernels/matmul.js';
 import { timeDispatches } from './harness.js';
 
 const args = process.argv.slice(2);
@@ -27,7 +27,7 @@ if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 const ctx = await createNodeContext();
 try {
-  if (!(ctx.caps.subgroups && ctx.caps.subgroupMinSize >= 4)) throw new Error(`SUB_X needs subgroups of at least 4 lanes; this adapter has ${ctx.caps.subgroups ? ctx.caps.subgroupMinSize : 'none'}`);
+  if (!subgroupsOf4(ctx)) throw new Error(`SUB_X needs subgroups of at least 4 lanes; this adapter has ${ctx.caps.subgroups ? ctx.caps.subgroupMinSize : 'none'}`);
   console.log(`# W4A16 / W8A16 rows path, f32 x, SUB_X off / on: ${ctx.info.description || ctx.info.vendor}, medians of ${rounds} alternated rounds\n`);
   console.log('| bits | M x K x N | SUB_X off ms | SUB_X on ms | off / on |\n| ---: | --- | ---: | ---: | ---: |');
   for (const bits of bitsList) {

@@ -167,7 +167,7 @@ struct XR {
 
 fn load_xr(m0: u32, k: u32) -> XR {
 #if SUB_X
-  let v = load_xw4(vec4<u32>(m0), k).r0;
+  let v = load_xw1(m0, k);
 #else
   let v = load_xw(m0, k);
 #endif

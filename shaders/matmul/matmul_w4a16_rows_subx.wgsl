@@ -41,3 +41,16 @@ fn load_xw4(r: vec4<u32>, k: u32) -> XW4 {
     XW(vec4<f32>(a0.z, a1.z, a2.z, a3.z), vec4<f32>(b0.z, b1.z, b2.z, b3.z)), XW(vec4<f32>(a0.w, a1.w, a2.w, a3.w), vec4<f32>(b0.w, b1.w, b2.w, b3.w)));
 #endif
 }
+
+// One row (blocks of 1 row, decode): one element a lane and four broadcasts of a scalar per half word.
+fn load_xw1(m: u32, k: u32) -> XW {
+  let ka = k + lane4;
+  let va = x_lane(m, ka);
+#if W8
+  return XW(vec4<f32>(subgroupBroadcast(va, 0u), subgroupBroadcast(va, 1u), subgroupBroadcast(va, 2u), subgroupBroadcast(va, 3u)));
+#else
+  let vb = x_lane(m, ka + 4u);
+  return XW(vec4<f32>(subgroupBroadcast(va, 0u), subgroupBroadcast(va, 1u), subgroupBroadcast(va, 2u), subgroupBroadcast(va, 3u)),
+    vec4<f32>(subgroupBroadcast(vb, 0u), subgroupBroadcast(vb, 1u), subgroupBroadcast(vb, 2u), subgroupBroadcast(vb, 3u)));
+#endif
+}

@@ -11,7 +11,8 @@ import { checkEpilogue, shiftedRows, splitRows, weightChunks, type Bindable } fr
 
 export { checkQuantWeights, splitColumns, splitRows } from './matmul_checks.js';
 
-export { canGroupMatmulF32, F32_ROWS_COLS, F32_VARIANTS, f32Variant, MATMUL_B_TYPES, MATMUL_F32, MATMUL_F32_ROWS, matmulF32, planMatmulF32, planMatmulF32Group, pickSubA, type F32Variant, type MatmulBType, type MatmulF32Product, type MatmulF32Shape, type MatmulGroupKind } from './matmul_f32.js';
+export { canGroupMatmulF32, F32_ROWS_COLS, F32_VARIANTS, f32Variant, MATMUL_B_TYPES, MATMUL_F32, MATMUL_F32_ROWS, matmulF32, planMatmulF32, planMatmulF32Group, pickSubA, subgroupsOf4, type F32Variant, type MatmulBType, type MatmulF32Product, type MatmulF32Shape, type MatmulGroupKind } from './matmul_f32.js';
+import { subgroupsOf4 } from './matmul_f32.js';
 
 // ---- Dequant-fused matmuls (shaders/matmul/matmul_w4a16.wgsl, matmul_w8a16.wgsl, matmul_w8a8.wgsl) -------------
 // y[M, N] (f32 or f16) = x[M, K] · dequant(W)[N, K]^T, + bias, SiLU/GELU, + residual. W in the layout of src/quant/layout.ts.
@@ -159,7 +160,7 @@ function rowsShape(kernel: string, path: MatmulPath, M: number, o: { rowsPerInvo
 
 /** Whether the W4A16 / W8A16 'rows' path takes x through subgroupBroadcast (SUB_X): forced by `o.subX`, else the table's. */
 function subXFor(ctx: GpuContext, kernel: string, path: MatmulPath, o: { subX?: boolean; xType: 'f16' | 'f32'; colsPerInvocation?: number }, N: number, t: Tuning['matmulQ']): boolean {
-  const can = path === 'rows' && o.xType === 'f32' && ctx.caps.subgroups && ctx.caps.subgroupMinSize >= 4 && t.rowsWG >= 4;
+  const can = path === 'rows' && o.xType === 'f32' && subgroupsOf4(ctx) && t.rowsWG >= 4;
   const why = path !== 'rows' ? `the ${path} path` : o.xType !== 'f32' ? 'f16 x' : t.rowsWG < 4 ? `rowsWG=${t.rowsWG}` : `subgroups of ${ctx.caps.subgroups ? ctx.caps.subgroupMinSize : 'no'} lanes`;
   checkShape(kernel, 'subX', !o.subX || can, `SUB_X takes the 'rows' path with f32 x, a workgroup and subgroups of at least 4 lanes (not ${why})`);
   // Not where fewer than 4 invocations have columns: the others would repeat the last one's work to feed them x.

@@ -101,18 +101,19 @@ export function rowsWorkgroup(wg: readonly [number, number], shapes: readonly { 
   return best;
 }
 
-const canSubA = (ctx: GpuContext) => ctx.caps.subgroups && ctx.caps.subgroupMinSize >= 4;
+/** Whether the adapter's subgroups all have at least 4 lanes: what SUB_A / SUB_X (lanes 0 .. 3 load for the others) need. */
+export const subgroupsOf4 = (ctx: GpuContext): boolean => ctx.caps.subgroups && ctx.caps.subgroupMinSize >= 4;
 
 /**
  * Whether the table's 'rows' product of N columns at `cols` an invocation takes A through subgroupBroadcast: where
  * the table says so and the SUB_A workgroup's invocations nearly all have columns (at least 90%; the others repeat
  * the last column's work to feed them A, and the plain planner shapes its workgroup to leave none idle). Measured
  * on SwiftShader (docs/training-speed.md, "Sixth round"): the language model's products of 192 and 260 columns (75%
- * and 51%) ran up to 1.5x slower with SUB_A, those of 64 (100%) 10-20% faster.
+ * and 51%) ran up to 1.5x slower with SUB_A, those of 64 (100%) 10-45% faster.
  */
 export function pickSubA(ctx: GpuContext, N: number, cols: number): boolean {
   const t = tuningFor(ctx).matmulF32;
-  if (!t.subA || !canSubA(ctx)) return false;
+  if (!t.subA || !subgroupsOf4(ctx)) return false;
   const [x] = subAWorkgroup(t.rowsWG, N, cols);
   return N / (Math.ceil(N / (cols * x)) * cols * x) >= 0.9;
 }
@@ -161,7 +162,7 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
     const bVec = (s.transB ? K : N) % 4 === 0 && strideB % 4 === 0;
     const cVec = N % 4 === 0 && strideC % 4 === 0 && ldc % 4 === 0 && c0 % 4 === 0;
     const rows = s.rows ?? (small ? 4 : fitRows(t.rowsM, s.M));
-    checkShape('matmul_f32', 'subA', !s.subA || canSubA(ctx), `SUB_A needs subgroups of at least 4 lanes (the adapter's: ${ctx.caps.subgroups ? ctx.caps.subgroupMinSize : 'none'})`);
+    checkShape('matmul_f32', 'subA', !s.subA || subgroupsOf4(ctx), `SUB_A needs subgroups of at least 4 lanes (the adapter's: ${ctx.caps.subgroups ? ctx.caps.subgroupMinSize : 'none'})`);
     const subA = s.subA ?? pickSubA(ctx, N, cols);
     // Under SUB_A a non-transposed A is read an element a lane (bound as f32s); the workgroup is one row of invocations.
     const defines = { ...bDefines, TRANS_A: !!s.transA, TRANS_B: !!s.transB, A_VEC: aVec && (!subA || !!s.transA), B_VEC: bVec, C_VEC: cVec, SUB_A: subA, ...rowsBlockDefines('matmul_f32', rows, cols) };

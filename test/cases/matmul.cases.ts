@@ -2,7 +2,7 @@
 // variant, on awkward shapes; the N-split of oversized weights and the bad-input errors. W8A8:
 // matmul_w8a8.cases.ts; imported, sharded and non-finite inputs: matmul_weights.cases.ts.
 import type { GpuContext } from '../../src/gpu/context.js';
-import { matmulQ, planMatmulQ, type MatmulActivation, type MatmulPath, type MatmulQOptions, type ZeroMode } from '../../src/kernels/matmul.js';
+import { matmulQ, planMatmulQ, subgroupsOf4, type MatmulActivation, type MatmulPath, type MatmulQOptions, type ZeroMode } from '../../src/kernels/matmul.js';
 import { f32ToF16Bits, toF16 } from '../../src/ref/f16.js';
 import { matmulQRef, type EpilogueRef } from '../../src/ref/matmul.js';
 import { randomF32 } from '../../src/ref/random.js';
@@ -56,7 +56,7 @@ function qcase(c: QCase): GpuCase {
   return {
     name: qname(c),
     needs: (ctx) =>
-      (x === 'f16-native' || c.y === 'f16-native') && !ctx.caps.shaderF16 ? 'no shader-f16' : c.subgroups && !ctx.caps.subgroups ? 'no subgroups' : c.subX && !(ctx.caps.subgroups && ctx.caps.subgroupMinSize >= 4) ? 'no subgroups of 4 or more lanes' : null,
+      (x === 'f16-native' || c.y === 'f16-native') && !ctx.caps.shaderF16 ? 'no shader-f16' : c.subgroups && !ctx.caps.subgroups ? 'no subgroups' : c.subX && !subgroupsOf4(ctx) ? 'no subgroups of 4 or more lanes' : null,
     async run(ctx) {
       const { M, N, K } = c;
       const bits = c.bits ?? 4;

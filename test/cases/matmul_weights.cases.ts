@@ -2,7 +2,7 @@
 // activations, more rows than a dispatch grid holds, weights in shards, imported GGUF / GPTQ tensors and K-quants
 // with compact scales.
 import type { GpuContext } from '../../src/gpu/context.js';
-import { matmulQ, matmulW8A8, matmulWeights, planMatmulQ, planMatmulW8A8, type MatmulPath, type QuantWeights } from '../../src/kernels/matmul.js';
+import { matmulQ, matmulW8A8, matmulWeights, planMatmulQ, planMatmulW8A8, subgroupsOf4, type MatmulPath, type QuantWeights } from '../../src/kernels/matmul.js';
 import { toF16 } from '../../src/ref/f16.js';
 import { matmulQRef, matmulRef, matmulW8A8Ref, packI8Rows, quantizeRowsI8Ref } from '../../src/ref/matmul.js';
 import { randomF32, randomGgufBlocks, randomPermutation } from '../../src/ref/random.js';
@@ -136,7 +136,7 @@ async function rowsBlockBitsCase(ctx: GpuContext): Promise<string> {
         const W = uploadWeights(ctx, w, group);
         const what = `w${bits}a16 ${mode} x=${xType}`;
         let first: Float32Array | undefined;
-        const subXs = xType === 'f32' && ctx.caps.subgroups && ctx.caps.subgroupMinSize >= 4 ? [false, true] : [false];
+        const subXs = xType === 'f32' && subgroupsOf4(ctx) ? [false, true] : [false];
         for (const [rows, cols, subX] of subXs.flatMap((sx) => ([[1, 16], [4, 5], [8, 16], [8, 5]] as const).map(([r, c]) => [r, c, sx] as const))) {
           ctx.write(Y, new Float32Array(M * N).fill(NaN));
           await matmulQ(ctx, X, W, Y, { M, xType, path: 'rows', f16: 'emulated', rowsPerInvocation: rows, colsPerInvocation: cols, subX });
