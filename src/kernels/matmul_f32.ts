@@ -108,8 +108,9 @@ export const subgroupsOf4 = (ctx: GpuContext): boolean => ctx.caps.subgroups && 
  * Whether the table's 'rows' product of N columns at `cols` an invocation takes A through subgroupBroadcast: where
  * the table says so and the SUB_A workgroup's invocations nearly all have columns (at least 90%; the others repeat
  * the last column's work to feed them A, and the plain planner shapes its workgroup to leave none idle). Measured
- * on SwiftShader (docs/training-speed.md, "Sixth round"): the language model's products of 192 and 260 columns (75%
- * and 51%) ran up to 1.5x slower with SUB_A, those of 64 (100%) 10-45% faster.
+ * on SwiftShader (docs/training-speed.md, "Sixth round" and "Seventh round"): the language model's 260-column head
+ * (81% in workgroups of 4) ran up to 1.5x slower with SUB_A; its 192-column products (12 invocations, three
+ * workgroups of 4) and those of 64 (100%) faster.
  */
 export function pickSubA(ctx: GpuContext, N: number, cols: number): boolean {
   const t = tuningFor(ctx).matmulF32;
@@ -119,13 +120,15 @@ export function pickSubA(ctx: GpuContext, N: number, cols: number): boolean {
 }
 
 /**
- * The SUB_A workgroup: one row of the tuning's wg[0] * wg[1] invocations, narrowed (powers of two, at least 4: the
- * lanes that load A for the others) while the columns still fill it.
+ * The SUB_A workgroup: one row of 4 ..= the tuning's wg[0] * wg[1] invocations (powers of two, at least 4: the lanes
+ * that load A for the others), the one that leaves the fewest invocations of a row of N columns without columns; of
+ * those, the widest. 1024 columns of 16: 16 (4 workgroups); 192: 4 (3 workgroups, none idle; 16 would leave 4 idle).
  */
 export function subAWorkgroup(wg: readonly [number, number], N: number, cols: number): [number, number] {
-  let x = wg[0] * wg[1];
-  while (x > 4 && (x / 2) * cols >= N) x /= 2;
-  return [Math.max(x, 4), 1];
+  const slots = (x: number): number => Math.ceil(N / (cols * x)) * x;
+  let best = 4;
+  for (let x = 8; x <= Math.max(4, wg[0] * wg[1]); x *= 2) if (slots(x) <= slots(best)) best = x;
+  return [best, 1];
 }
 
 export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: MatmulF32Shape): Promise<Dispatch> {

@@ -56,8 +56,9 @@ describe('SUB_A pick (A through subgroupBroadcast)', () => {
   it('follows the table, where 90% of the workgroup has columns and the adapter has subgroups of 4 or more lanes', () => {
     const cols = tuningFor(sw).matmulF32.rowsCols;
     const subA = tuningFor(sw).matmulF32.subA;
-    // 64 and 1024 columns fill their workgroups; 192 and 260 leave 25% and 49% of theirs idle; 32 has 2 invocations' worth.
-    expect([64, 1024, 192, 260, 32].map((N) => pickSubA(sw, N, cols))).toEqual([subA, subA, false, false, false]);
+    // 64, 192 and 1024 columns fill their workgroups (192: three of 4); 260 leaves 19% of five workgroups of 4 idle;
+    // 32 has 2 invocations' worth.
+    expect([64, 1024, 192, 260, 32].map((N) => pickSubA(sw, N, cols))).toEqual([subA, subA, subA, false, false]);
     expect(pickSubA(withSubgroups(swiftshader, false, 0), 1024, cols)).toBe(false);
     expect(pickSubA(withSubgroups(swiftshader, true, 2), 1024, cols)).toBe(false);
     expect(pickSubA(withSubgroups(gpu, true, 32), 1024, cols)).toBe(false); // off in the GPUs' table
@@ -65,10 +66,14 @@ describe('SUB_A pick (A through subgroupBroadcast)', () => {
     expect(pickSubA(sw, 1024, cols)).toBe(false);
   });
 
-  it('lays the workgroup along columns, 4 to rowsWG invocations, as narrow as the columns allow', () => {
+  it('lays the workgroup along columns, 4 to rowsWG invocations, the fewest idle and then the widest', () => {
     expect(subAWorkgroup([8, 2], 1024, 16)).toEqual([16, 1]);
     expect(subAWorkgroup([8, 2], 64, 16)).toEqual([4, 1]);
-    expect(subAWorkgroup([8, 2], 100, 16)).toEqual([8, 1]);
+    expect(subAWorkgroup([8, 2], 100, 16)).toEqual([8, 1]); // 7 invocations: 8 leaves 1 idle, 4 leaves 1 too
+    expect(subAWorkgroup([8, 2], 192, 16)).toEqual([4, 1]); // 12 invocations: 16 and 8 leave 4 idle, 4 none
+    expect(subAWorkgroup([8, 2], 260, 16)).toEqual([4, 1]); // 17: 16 leaves 15, 8 leaves 7, 4 leaves 3
+    expect(subAWorkgroup([8, 2], 2048, 16)).toEqual([16, 1]);
+    expect(subAWorkgroup([2, 1], 64, 16)).toEqual([4, 1]); // never under 4 lanes
     expect(subAWorkgroup([8, 2], 5, 16)).toEqual([4, 1]);
   });
 });
