@@ -17,6 +17,17 @@
 // back (R^T, at the query's / key's position), the gradients of the unrotated q and k, with rope.wgsl's arithmetic
 // and its table cs [T, HEAD_DIM / 2, 2] (cos, sin): the executor fuses the rope_pair_bwd dispatch away
 // (src/graph/fuse.ts fuseRopeBackward). rope_norm: rope.wgsl's `norm` (pairs 2j, 2j + 1; else j, j + HEAD_DIM / 2).
+// QUAD (CPU adapters with subgroups; T a multiple of 4): the four invocations of a quad are four adjacent rows of
+// one (b, head), so every row of k and v the forward and BWD_Q read (and of q and dO in BWD_KV) is the same for the
+// four: each lane loads a quarter of it (vec4 c of the row where c % 4 is its quad lane) and quadBroadcast gives the
+// rest. SwiftShader gathers each component of a storage load lane by lane (rr::Gather), so a row costs a quarter of
+// the gathers. The quad runs its rows' loop from the lowest row's first key to the highest's last, each lane doing
+// its own row's arithmetic only where its row reads that key: the same operations in the same order, the same bits.
+#if QUAD
+enable subgroups;
+// Uniform by construction (the loops' bounds are the quad's, the same for its four lanes), which the analysis cannot see.
+diagnostic(off, subgroup_uniformity);
+#endif
 struct Params {
   rows: u32, // invocations: B * heads * T (FORWARD, BWD_Q) or B * kv_heads * T (BWD_KV)
   T: u32,
@@ -94,175 +105,7 @@ fn st(dst: u32, i: u32, x: vec4<f32>) {
 #endif
 }
 
-#if REGS
-struct Row {
-  c0: vec4<f32>,
-  c1: vec4<f32>,
-  c2: vec4<f32>,
-  c3: vec4<f32>,
-#if REGS8
-  c4: vec4<f32>,
-  c5: vec4<f32>,
-  c6: vec4<f32>,
-  c7: vec4<f32>,
-#endif
-#if REGS16
-  c8: vec4<f32>,
-  c9: vec4<f32>,
-  c10: vec4<f32>,
-  c11: vec4<f32>,
-  c12: vec4<f32>,
-  c13: vec4<f32>,
-  c14: vec4<f32>,
-  c15: vec4<f32>,
-#endif
-}
-
-fn row(src: u32, b: u32) -> Row {
-  var r = Row();
-  r.c0 = ld(src, b);
-  if (D4 > 1u) { r.c1 = ld(src, b + 1u); }
-  if (D4 > 2u) { r.c2 = ld(src, b + 2u); }
-  if (D4 > 3u) { r.c3 = ld(src, b + 3u); }
-#if REGS8
-  if (D4 > 4u) { r.c4 = ld(src, b + 4u); }
-  if (D4 > 5u) { r.c5 = ld(src, b + 5u); }
-  if (D4 > 6u) { r.c6 = ld(src, b + 6u); }
-  if (D4 > 7u) { r.c7 = ld(src, b + 7u); }
-#endif
-#if REGS16
-  if (D4 > 8u) { r.c8 = ld(src, b + 8u); }
-  if (D4 > 9u) { r.c9 = ld(src, b + 9u); }
-  if (D4 > 10u) { r.c10 = ld(src, b + 10u); }
-  if (D4 > 11u) { r.c11 = ld(src, b + 11u); }
-  if (D4 > 12u) { r.c12 = ld(src, b + 12u); }
-  if (D4 > 13u) { r.c13 = ld(src, b + 13u); }
-  if (D4 > 14u) { r.c14 = ld(src, b + 14u); }
-  if (D4 > 15u) { r.c15 = ld(src, b + 15u); }
-#endif
-  return r;
-}
-
-fn store(dst: u32, b: u32, r: Row) {
-  st(dst, b, r.c0);
-  if (D4 > 1u) { st(dst, b + 1u, r.c1); }
-  if (D4 > 2u) { st(dst, b + 2u, r.c2); }
-  if (D4 > 3u) { st(dst, b + 3u, r.c3); }
-#if REGS8
-  if (D4 > 4u) { st(dst, b + 4u, r.c4); }
-  if (D4 > 5u) { st(dst, b + 5u, r.c5); }
-  if (D4 > 6u) { st(dst, b + 6u, r.c6); }
-  if (D4 > 7u) { st(dst, b + 7u, r.c7); }
-#endif
-#if REGS16
-  if (D4 > 8u) { st(dst, b + 8u, r.c8); }
-  if (D4 > 9u) { st(dst, b + 9u, r.c9); }
-  if (D4 > 10u) { st(dst, b + 10u, r.c10); }
-  if (D4 > 11u) { st(dst, b + 11u, r.c11); }
-  if (D4 > 12u) { st(dst, b + 12u, r.c12); }
-  if (D4 > 13u) { st(dst, b + 13u, r.c13); }
-  if (D4 > 14u) { st(dst, b + 14u, r.c14); }
-  if (D4 > 15u) { st(dst, b + 15u, r.c15); }
-#endif
-}
-
-// x . y: four lanes of fma in d order, then the lanes summed.
-fn dot_rows(x: Row, y: Row) -> f32 {
-  var s = fma(x.c3, y.c3, fma(x.c2, y.c2, fma(x.c1, y.c1, x.c0 * y.c0)));
-#if REGS8
-  s = fma(x.c7, y.c7, fma(x.c6, y.c6, fma(x.c5, y.c5, fma(x.c4, y.c4, s))));
-#endif
-#if REGS16
-  s = fma(x.c11, y.c11, fma(x.c10, y.c10, fma(x.c9, y.c9, fma(x.c8, y.c8, s))));
-  s = fma(x.c15, y.c15, fma(x.c14, y.c14, fma(x.c13, y.c13, fma(x.c12, y.c12, s))));
-#endif
-  return (s.x + s.y) + (s.z + s.w);
-}
-
-// a * x + acc, or acc * c + w * x (the online softmax's rescale).
-fn axpy(a: f32, x: Row, acc: Row) -> Row {
-  let s = vec4(a);
-#if REGS16
-  return Row(fma(s, x.c0, acc.c0), fma(s, x.c1, acc.c1), fma(s, x.c2, acc.c2), fma(s, x.c3, acc.c3), fma(s, x.c4, acc.c4), fma(s, x.c5, acc.c5), fma(s, x.c6, acc.c6), fma(s, x.c7, acc.c7),
-    fma(s, x.c8, acc.c8), fma(s, x.c9, acc.c9), fma(s, x.c10, acc.c10), fma(s, x.c11, acc.c11), fma(s, x.c12, acc.c12), fma(s, x.c13, acc.c13), fma(s, x.c14, acc.c14), fma(s, x.c15, acc.c15));
-#elif REGS8
-  return Row(fma(s, x.c0, acc.c0), fma(s, x.c1, acc.c1), fma(s, x.c2, acc.c2), fma(s, x.c3, acc.c3), fma(s, x.c4, acc.c4), fma(s, x.c5, acc.c5), fma(s, x.c6, acc.c6), fma(s, x.c7, acc.c7));
-#else
-  return Row(fma(s, x.c0, acc.c0), fma(s, x.c1, acc.c1), fma(s, x.c2, acc.c2), fma(s, x.c3, acc.c3));
-#endif
-}
-
-fn rescale(acc: Row, c: f32, w: f32, x: Row) -> Row {
-  let cv = vec4(c);
-#if REGS16
-  return Row(fma(acc.c0, cv, w * x.c0), fma(acc.c1, cv, w * x.c1), fma(acc.c2, cv, w * x.c2), fma(acc.c3, cv, w * x.c3), fma(acc.c4, cv, w * x.c4), fma(acc.c5, cv, w * x.c5), fma(acc.c6, cv, w * x.c6), fma(acc.c7, cv, w * x.c7),
-    fma(acc.c8, cv, w * x.c8), fma(acc.c9, cv, w * x.c9), fma(acc.c10, cv, w * x.c10), fma(acc.c11, cv, w * x.c11), fma(acc.c12, cv, w * x.c12), fma(acc.c13, cv, w * x.c13), fma(acc.c14, cv, w * x.c14), fma(acc.c15, cv, w * x.c15));
-#elif REGS8
-  return Row(fma(acc.c0, cv, w * x.c0), fma(acc.c1, cv, w * x.c1), fma(acc.c2, cv, w * x.c2), fma(acc.c3, cv, w * x.c3), fma(acc.c4, cv, w * x.c4), fma(acc.c5, cv, w * x.c5), fma(acc.c6, cv, w * x.c6), fma(acc.c7, cv, w * x.c7));
-#else
-  return Row(fma(acc.c0, cv, w * x.c0), fma(acc.c1, cv, w * x.c1), fma(acc.c2, cv, w * x.c2), fma(acc.c3, cv, w * x.c3));
-#endif
-}
-
-fn times(x: Row, a: f32) -> Row {
-  let s = vec4(a);
-#if REGS16
-  return Row(x.c0 * s, x.c1 * s, x.c2 * s, x.c3 * s, x.c4 * s, x.c5 * s, x.c6 * s, x.c7 * s, x.c8 * s, x.c9 * s, x.c10 * s, x.c11 * s, x.c12 * s, x.c13 * s, x.c14 * s, x.c15 * s);
-#elif REGS8
-  return Row(x.c0 * s, x.c1 * s, x.c2 * s, x.c3 * s, x.c4 * s, x.c5 * s, x.c6 * s, x.c7 * s);
-#else
-  return Row(x.c0 * s, x.c1 * s, x.c2 * s, x.c3 * s);
-#endif
-}
-#else
-alias Row = array<vec4<f32>, D4>;
-
-fn row(src: u32, b: u32) -> Row {
-  var r = Row();
-  for (var d = 0u; d < D4; d++) {
-    r[d] = ld(src, b + d);
-  }
-  return r;
-}
-
-fn store(dst: u32, b: u32, r: Row) {
-  for (var d = 0u; d < D4; d++) {
-    st(dst, b + d, r[d]);
-  }
-}
-
-fn dot_rows(x: Row, y: Row) -> f32 {
-  var s = x[0] * y[0];
-  for (var d = 1u; d < D4; d++) {
-    s = fma(x[d], y[d], s);
-  }
-  return (s.x + s.y) + (s.z + s.w);
-}
-
-fn axpy(a: f32, x: Row, acc0: Row) -> Row {
-  var acc = acc0;
-  for (var d = 0u; d < D4; d++) {
-    acc[d] = fma(vec4(a), x[d], acc[d]);
-  }
-  return acc;
-}
-
-fn rescale(acc0: Row, c: f32, w: f32, x: Row) -> Row {
-  var acc = acc0;
-  for (var d = 0u; d < D4; d++) {
-    acc[d] = fma(acc[d], vec4(c), w * x[d]);
-  }
-  return acc;
-}
-
-fn times(x0: Row, a: f32) -> Row {
-  var x = x0;
-  for (var d = 0u; d < D4; d++) {
-    x[d] = x[d] * a;
-  }
-  return x;
-}
-#endif
+#include "ops/flash_attention_rows.wgsl"
 
 #if ROPE_OUT
 #if REGS
@@ -340,7 +183,12 @@ fn store_a(b: u32, r: Row, t: u32) {
 #endif
 
 @compute @workgroup_size(WG)
+#if QUAD
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(subgroup_invocation_id) sl: u32) {
+  ql = sl & 3u;
+#else
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+#endif
   let i = gid.y * params.row_pitch + gid.x;
   if (i >= params.rows) {
     return;
@@ -349,6 +197,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let t = i % T; // BWD_KV: the key's position
   let bh = i / T;
   let scale = params.scale;
+  // The rows the loops run over: this row's, or the quad's (its four rows t0 .. t0 + 3 of one (b, head)).
+#if QUAD
+  let t_lo = t & ~3u;
+  let t_hi = t | 3u;
+#else
+  let t_lo = t;
+  let t_hi = t;
+#endif
 #if BWD_KV
   let kvh = bh % params.kv_heads;
   let b = bh / params.kv_heads;
@@ -360,13 +216,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var g = 0u; g < params.group; g++) {
     let h = kvh * params.group + g;
     let sb = (b * params.heads + h) * T; // lse / delta of (b, h, 0)
-    for (var tq = t; tq < T; tq++) {
+    for (var tq = t_lo; tq < T; tq++) {
       let qb = ((b * T + tq) * params.heads + h) * D4;
-      let qt = row(SRC_Q, qb);
-      let dot_ = row(SRC_DO, qb);
-      let p = exp(dot_rows(kj, qt) * scale - lse[sb + tq]);
-      gv = axpy(p, dot_, gv);
-      gk = axpy(p * (dot_rows(dot_, vj) - delta[sb + tq]), qt, gk);
+      let qt = row_shared(SRC_Q, qb);
+      let dot_ = row_shared(SRC_DO, qb);
+      if (tq >= t) {
+        let p = exp(dot_rows(kj, qt) * scale - lse[sb + tq]);
+        gv = axpy(p, dot_, gv);
+        gk = axpy(p * (dot_rows(dot_, vj) - delta[sb + tq]), qt, gk);
+      }
     }
   }
   store_a(kb, times(gk, scale), t);
@@ -385,27 +243,34 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   delta[i] = dl;
   let li = lse[i];
   var acc = Row();
-  for (var j = 0u; j <= t; j++) {
+  for (var j = 0u; j <= t_hi; j++) {
     let kb = kb0 + j * stride;
-    let kj = row(SRC_K, kb);
-    let p = exp(dot_rows(qi, kj) * scale - li);
-    acc = axpy(p * (dot_rows(doi, row(SRC_V, kb)) - dl), kj, acc);
+    let kj = row_shared(SRC_K, kb);
+    let vj = row_shared(SRC_V, kb);
+    if (j <= t) {
+      let p = exp(dot_rows(qi, kj) * scale - li);
+      acc = axpy(p * (dot_rows(doi, vj) - dl), kj, acc);
+    }
   }
   store_a(qb, times(acc, scale), t);
 #else
   // The first key sets the running max, so no -inf enters the arithmetic.
-  var m = dot_rows(qi, row(SRC_K, kb0)) * scale;
+  var m = dot_rows(qi, row_shared(SRC_K, kb0)) * scale;
   var l = 1.0;
-  var acc = row(SRC_V, kb0);
-  for (var j = 1u; j <= t; j++) {
+  var acc = row_shared(SRC_V, kb0);
+  for (var j = 1u; j <= t_hi; j++) {
     let kb = kb0 + j * stride;
-    let s = dot_rows(qi, row(SRC_K, kb)) * scale;
-    let m_new = max(m, s);
-    let corr = exp(m - m_new); // 1 unless the max moved
-    let w = exp(s - m_new);
-    l = fma(l, corr, w);
-    acc = rescale(acc, corr, w, row(SRC_V, kb));
-    m = m_new;
+    let kj = row_shared(SRC_K, kb);
+    let vj = row_shared(SRC_V, kb);
+    if (j <= t) {
+      let s = dot_rows(qi, kj) * scale;
+      let m_new = max(m, s);
+      let corr = exp(m - m_new); // 1 unless the max moved
+      let w = exp(s - m_new);
+      l = fma(l, corr, w);
+      acc = rescale(acc, corr, w, vj);
+      m = m_new;
+    }
   }
   store(DST_A, qb, times(acc, 1.0 / l));
   lse[i] = m + log(l);

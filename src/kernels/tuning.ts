@@ -32,6 +32,12 @@ export interface Tuning {
    * matmuls beat flash attention's row-at-a-time loops from head dim 48.
    */
   flashAttentionMaxHeadDim: number;
+  /**
+   * ops.flashAttention's QUAD variant (shaders/ops/flash_attention.wgsl): a quad's four lanes, four adjacent rows of
+   * one head, load the key / value (backward: query / dO) rows they share a quarter each and quadBroadcast the rest,
+   * where the adapter has subgroups of at least 4 lanes and T is a multiple of 4.
+   */
+  flashAttention: { quad: boolean };
   reduceWG: number;
   /**
    * Quantized matmuls (matmul_w4a16 / w8a16 / w8a8): the path for GEMV (M <= 8) and GEMM shapes, the workgroup
@@ -75,6 +81,8 @@ const GPU_DEFAULT: Tuning = {
   optimizer: { run: 1, normElems: 4 },
   // Not measured on a GPU yet (bench/flash-attention.ts): a GPU compiler unrolls the head-dim loops into registers.
   flashAttentionMaxHeadDim: 256,
+  // A GPU's loads are coalesced across lanes; the quad's shared loads only pay off where each lane's load is its own.
+  flashAttention: { quad: false },
   reduceWG: 256,
   matmulQ: { gemv: 'splitcols', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, subX: false, quantWG: 64 },
   fakeQuant: { elems: 1, serialMax: 256 },
@@ -111,6 +119,9 @@ const TABLE: Entry[] = [
       // and 2 x 256 tokens, 4 / 2 heads); slower from head dim 48 (0.74x at 2 x 128, 4 / 2 heads of 48; 0.83x at
       // 1 x 256, 32 / 8 heads of 64, with the rows in registers; 0.21x with them as private arrays).
       flashAttentionMaxHeadDim: 32,
+      // The quad's rows through quadBroadcast: a quarter of the shared rows' gathers (docs/training-speed.md,
+      // "Seventh round").
+      flashAttention: { quad: true },
       reduceWG: 64,
       // SwiftShader: one invocation per block of rows (8 from M = 5, 4 from M = 3, else 1) and 16 adjacent output
       // columns, no workgroup memory or barriers. Each word of x is loaded and converted once for the 16 columns (8
@@ -151,6 +162,7 @@ const TABLE: Entry[] = [
 export interface TuningOverride {
   matmulQ?: Partial<Tuning['matmulQ']>;
   matmulF32?: Partial<Tuning['matmulF32']>;
+  flashAttention?: Partial<Tuning['flashAttention']>;
 }
 
 let override: TuningOverride | null = null;
@@ -185,6 +197,10 @@ const MATMULF32_FIELDS: Record<keyof Tuning['matmulF32'], (v: unknown) => boolea
   subA: (v) => typeof v === 'boolean',
 };
 
+const FLASH_FIELDS: Record<keyof Tuning['flashAttention'], (v: unknown) => boolean> = {
+  quad: (v) => typeof v === 'boolean',
+};
+
 function pow2(v: unknown): boolean {
   return Number.isInteger(v) && (v as number) > 0 && ((v as number) & ((v as number) - 1)) === 0 && (v as number) <= 1024;
 }
@@ -196,7 +212,7 @@ function pow2(v: unknown): boolean {
  */
 export function setTuningOverride(o: TuningOverride | null): void {
   if (o !== null) {
-    const sections: Record<string, Record<string, (v: unknown) => boolean>> = { matmulQ: MATMULQ_FIELDS, matmulF32: MATMULF32_FIELDS };
+    const sections: Record<string, Record<string, (v: unknown) => boolean>> = { matmulQ: MATMULQ_FIELDS, matmulF32: MATMULF32_FIELDS, flashAttention: FLASH_FIELDS };
     for (const [sec, fields] of Object.entries(o)) {
       const known = sections[sec];
       if (!known) throw new Error(`tuning override: unknown section '${sec}' (sections: ${Object.keys(sections).join(', ')})`);
@@ -218,7 +234,7 @@ export function tuningOverride(): TuningOverride | null {
 export function tuningFor(ctx: GpuContext): Tuning {
   const t = TABLE.find((e) => e.match(ctx))?.tuning ?? GPU_DEFAULT;
   if (!override) return t;
-  return { ...t, matmulQ: { ...t.matmulQ, ...override.matmulQ }, matmulF32: { ...t.matmulF32, ...override.matmulF32 } };
+  return { ...t, matmulQ: { ...t.matmulQ, ...override.matmulQ }, matmulF32: { ...t.matmulF32, ...override.matmulF32 }, flashAttention: { ...t.flashAttention, ...override.flashAttention } };
 }
 
 function rowsBlock(t: Tuning): string {

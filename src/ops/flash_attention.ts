@@ -12,6 +12,8 @@ import type { Dispatch } from '../kernels/common.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 import { contiguous } from './elementwise.js';
 import { perItem } from './kernels.js';
+import { subgroupsOf4 } from '../kernels/matmul_f32.js';
+import { tuningFor } from '../kernels/tuning.js';
 
 const FORWARD: KernelDef = { name: 'flash_attention', shader: 'ops/flash_attention', defines: { FORWARD: true } };
 const BWD_Q: KernelDef = { name: 'flash_attention_bwd_q', shader: 'ops/flash_attention', defines: { BWD_Q: true } };
@@ -26,6 +28,12 @@ export interface FlashAttentionOptions {
   kvHeads?: number;
   /** Default 1 / sqrt(head dim). */
   scale?: number;
+  /**
+   * The QUAD variant (a quad's lanes share the rows they all read through quadBroadcast): default the adapter's
+   * tuning (flashAttention.quad) where it has subgroups of at least 4 lanes and T is a multiple of 4; true forces it
+   * (refused without those), false keeps one load per lane. The same bits either way.
+   */
+  quad?: boolean;
 }
 
 interface Shape {
@@ -35,6 +43,7 @@ interface Shape {
   kvHeads: number;
   hd: number;
   scale: number;
+  quad?: boolean;
 }
 
 /** Whether flashAttention takes this head dim (a multiple of 4 up to FLASH_MAX_HEAD_DIM). */
@@ -48,7 +57,8 @@ export interface RopeOut {
 async function plan(ctx: GpuContext, def: KernelDef, s: Shape, kv: boolean, rope?: RopeOut) {
   const rows = s.B * (kv ? s.kvHeads : s.heads) * s.T;
   // Head rows in vec4 registers up to 64 dims (SwiftShader indexes a private array lane by lane), else an array.
-  const k = await perItem(ctx, def, rows, { defines: { HEAD_DIM: s.hd, REGS: s.hd <= 64, REGS8: s.hd > 16 && s.hd <= 64, REGS16: s.hd > 32 && s.hd <= 64, ROPE_OUT: !!rope } });
+  const quad = s.quad ?? (tuningFor(ctx).flashAttention.quad && subgroupsOf4(ctx) && s.T % 4 === 0);
+  const k = await perItem(ctx, def, rows, { defines: { HEAD_DIM: s.hd, REGS: s.hd <= 64, REGS8: s.hd > 16 && s.hd <= 64, REGS16: s.hd > 32 && s.hd <= 64, ROPE_OUT: !!rope, QUAD: quad } });
   return { kernel: k.kernel, workgroups: k.workgroups, params: { rows, T: s.T, heads: s.heads, kv_heads: s.kvHeads, group: s.heads / s.kvHeads, row_pitch: k.rowPitch, scale: s.scale, rope_norm: rope?.layout === 'norm' ? 1 : 0 } };
 }
 
@@ -75,7 +85,11 @@ export function flashAttention(q0: Tensor, k0: Tensor, v0: Tensor, o: FlashAtten
   for (const [t, n] of [[k0, 'k'], [v0, 'v']] as const) {
     if (t.shape[0] !== B || t.shape[1] !== T || t.shape[2] !== kvHeads * hd) throw new OpError('flash_attention', inputs, `${n} must be [${B}, ${T}, ${kvHeads * hd}] (kvHeads ${kvHeads} x head dim ${hd})`);
   }
-  const s: Shape = { B, T, heads, kvHeads, hd, scale: o.scale ?? 1 / Math.sqrt(hd) };
+  if (o.quad) {
+    if (!subgroupsOf4(g.ctx)) throw new OpError('flash_attention', inputs, `quad needs subgroups of at least 4 lanes (the adapter's: ${g.ctx.caps.subgroups ? g.ctx.caps.subgroupMinSize : 'none'})`);
+    if (T % 4 !== 0) throw new OpError('flash_attention', inputs, `quad needs T a multiple of 4, got T=${T}`);
+  }
+  const s: Shape = { B, T, heads, kvHeads, hd, scale: o.scale ?? 1 / Math.sqrt(hd), ...(o.quad !== undefined ? { quad: o.quad } : {}) };
   const [q, k, v] = inputs.map((t) => contiguous(t));
   const node = g.addNode('flash_attention', [q, k, v], [{ shape: [B, T, C] }, { shape: [B, heads, T] }], { shape: s }, async (pc: PlanContext) => {
     const p = await plan(pc.ctx, FORWARD, s, false);
