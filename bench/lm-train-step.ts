@@ -7,8 +7,10 @@
 // SwiftShader includes a submit's fixed cost per dispatch). Asserts nothing about time.
 // --group on|off: products that share an operand as one dispatch or not (default: the adapter's tuning,
 // matmulF32.group: on for GPUs, off for SwiftShader). --tuning '{"matmulF32":{...}}': tuning fields laid over the
-// adapter's table entry (as run-matmul's), --group on top.
-//   npm run build && node dist/bench/lm-train-step.js [--rounds 5] [--steps 4] [--batch 8] [--seq 64] [--top 12] [--profiles 3] [--group on|off] [--tuning JSON] [--model F32.gguf] [--json FILE]
+// adapter's table entry (as run-matmul's), --group on top. --compare JSON: two more trainers (f32 and QAT) compiled
+// with those tuning fields laid over the run's, interleaved with the others in the same rounds (an A/B in one
+// process, where separate runs move by 10-30% on SwiftShader), e.g. --compare '{"matmulF32":{"group":true}}'.
+//   npm run build && node dist/bench/lm-train-step.js [--rounds 5] [--steps 4] [--batch 8] [--seq 64] [--top 12] [--profiles 3] [--group on|off] [--tuning JSON] [--compare JSON] [--model F32.gguf] [--json FILE]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,13 +30,21 @@ import { setTuningOverride, type TuningOverride } from '../src/kernels/tuning.js
 import { Tokenizer } from '../src/tokenizer/index.js';
 
 const { values } = parseArgs({
-  options: { group: { type: 'string' }, tuning: { type: 'string' }, rounds: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, top: { type: 'string' }, profiles: { type: 'string' }, model: { type: 'string' }, json: { type: 'string' } },
+  options: { group: { type: 'string' }, tuning: { type: 'string' }, compare: { type: 'string' }, rounds: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, top: { type: 'string' }, profiles: { type: 'string' }, model: { type: 'string' }, json: { type: 'string' } },
   strict: true,
 });
 if (values.group !== undefined && values.group !== 'on' && values.group !== 'off') throw new Error(`--group takes on or off, got '${values.group}'`);
 const laid = values.tuning ? (JSON.parse(values.tuning) as TuningOverride) : {};
 if (values.group) laid.matmulF32 = { ...laid.matmulF32, group: values.group === 'on' };
-if (values.tuning || values.group) setTuningOverride(laid);
+const compared = values.compare ? (JSON.parse(values.compare) as TuningOverride) : undefined;
+/** The tuning a trainer compiles under: the run's, or with --compare's fields laid over it. */
+const tuningOf = (alt: boolean): TuningOverride => {
+  if (!alt || !compared) return laid;
+  const out: Record<string, unknown> = { ...laid };
+  for (const [k, v] of Object.entries(compared)) out[k] = { ...((laid as Record<string, object>)[k] ?? {}), ...(v as object) };
+  return out as TuningOverride;
+};
+setTuningOverride(laid);
 const rounds = Number(values.rounds ?? 5);
 const stepsPerRound = Number(values.steps ?? 4);
 const B = Number(values.batch ?? 8);
@@ -55,6 +65,12 @@ const TRAIN = { lr: LR, weightDecay: 0, clipNorm: 1 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 type Variant = 'f32' | 'qat';
+/** A trainer of the run: f32 or QAT, compiled under the run's tuning or --compare's (alt). */
+interface Run {
+  v: Variant;
+  alt: boolean;
+}
+const runName = (r: Run) => `${r.v === 'f32' ? 'f32' : 'QAT W4 g32 (fake-quant, STE)'}${r.alt ? ` with ${values.compare}` : ''}`;
 const build = (ctx: GpuContext, v: Variant, c: LlamaConfig, w: LlamaWeights): LlamaTrainGraph =>
   buildLlamaTrainGraph(ctx, c, w, { B, T, label: `lm-train-${v}`, ...(v === 'qat' ? { quant: prepareLinears(llamaLinears(c), { bits: 4, group: 32 }) } : {}) });
 
@@ -72,8 +88,9 @@ interface Profile {
 }
 
 /** The step as GraphTrainer compiles it (same backward, same dense gradients), each dispatch timed alone. */
-async function profileStep(ctx: GpuContext, v: Variant): Promise<Profile> {
-  const t = build(ctx, v, model.config, model.weights);
+async function profileStep(ctx: GpuContext, run: Run): Promise<Profile> {
+  setTuningOverride(tuningOf(run.alt));
+  const t = build(ctx, run.v, model.config, model.weights);
   try {
     const grads = t.graph.backward(t.loss, t.params);
     const dense = t.params.map((p) => {
@@ -152,18 +169,19 @@ const ctx = await createNodeContext();
 const adapter = `${ctx.info.vendor} ${ctx.info.architecture} ${ctx.info.description}${ctx.info.isFallback ? ' (SwiftShader/CPU fallback: a correctness vehicle, not a GPU figure)' : ''}`;
 console.log(`lm train step: ${modelPath}, batch ${B} x seq ${T}, AdamW + clip 1, ${rounds} interleaved rounds of ${stepsPerRound} steps; ${adapter}`);
 try {
-  const variants: Variant[] = ['f32', 'qat'];
-  const trainers = new Map<Variant, { t: LlamaTrainGraph; tr: GraphTrainer; ms: number[]; losses: number[]; step: number }>();
-  for (const v of variants) {
-    const t = build(ctx, v, model.config, model.weights);
+  const runs: Run[] = [false, ...(compared ? [true] : [])].flatMap((alt) => (['f32', 'qat'] as Variant[]).map((v) => ({ v, alt })));
+  const trainers = new Map<Run, { t: LlamaTrainGraph; tr: GraphTrainer; ms: number[]; losses: number[]; step: number }>();
+  for (const run of runs) {
+    setTuningOverride(tuningOf(run.alt));
+    const t = build(ctx, run.v, model.config, model.weights);
     const tr = await GraphTrainer.create(ctx, t, TRAIN);
     // Two warm-up steps (pipeline compiles), not timed.
     for (let s = 0; s < 2; s++) await tr.step(sampler.batch(s), LR);
-    trainers.set(v, { t, tr, ms: [], losses: [], step: 2 });
+    trainers.set(run, { t, tr, ms: [], losses: [], step: 2 });
   }
   for (let r = 0; r < rounds; r++) {
-    for (const v of variants) {
-      const e = trainers.get(v)!;
+    for (const run of runs) {
+      const e = trainers.get(run)!;
       for (let s = 0; s < stepsPerRound; s++) {
         const { loss, ms } = await e.tr.step(sampler.batch(e.step++), LR);
         e.ms.push(ms);
@@ -175,18 +193,24 @@ try {
     e.tr.destroy();
     e.t.graph.destroy();
   }
-  const out: Record<string, unknown> = { adapter: ctx.info, model: modelPath, B, T, rounds, stepsPerRound };
-  for (const v of variants) {
-    const e = trainers.get(v)!;
-    const p = await profileStep(ctx, v);
+  const out: Record<string, unknown> = { adapter: ctx.info, model: modelPath, B, T, rounds, stepsPerRound, ...(compared ? { compare: compared } : {}) };
+  for (const run of runs) {
+    const e = trainers.get(run)!;
+    const p = await profileStep(ctx, run);
     const ms = median(e.ms);
-    out[v] = { msPerStep: ms, stepMs: e.ms, losses: e.losses, ...p };
-    console.log(`\n${v === 'f32' ? 'f32' : 'QAT W4 g32 (fake-quant, STE)'}: ${ms.toFixed(1)} ms/step (median of ${e.ms.length}; min ${Math.min(...e.ms).toFixed(1)}), dispatches/step ${p.dispatches} (graph ${p.graphDispatches} + optimizer ${p.optimizerDispatches})`);
+    out[run.alt ? `${run.v}_compare` : run.v] = { msPerStep: ms, stepMs: e.ms, losses: e.losses, ...p };
+    console.log(`\n${runName(run)}: ${ms.toFixed(1)} ms/step (median of ${e.ms.length}; min ${Math.min(...e.ms).toFixed(1)}), dispatches/step ${p.dispatches} (graph ${p.graphDispatches} + optimizer ${p.optimizerDispatches})`);
     console.log(`  each dispatch alone (${p.method}): ${p.profileMs.toFixed(1)} ms summed`);
     console.log(`  | kernel family | dispatches | ms | share |\n  | --- | ---: | ---: | ---: |`);
     for (const f of p.families.slice(0, topN)) console.log(`  | ${f.family} | ${f.dispatches} | ${f.ms.toFixed(1)} | ${(100 * f.share).toFixed(1)}% |`);
     console.log(`  by graph op: ${p.ops.slice(0, topN).map((o) => `${o.op} x${o.dispatches} ${(100 * o.share).toFixed(0)}%`).join(', ')}`);
     console.log(`  losses: ${e.losses.slice(0, 6).map((l) => l.toFixed(6)).join(' ')} ...`);
+  }
+  if (compared) {
+    for (const v of ['f32', 'qat'] as Variant[]) {
+      const [a, b] = [false, true].map((alt) => median(trainers.get(runs.find((r) => r.v === v && r.alt === alt)!)!.ms));
+      console.log(`${v}: ${a.toFixed(1)} -> ${b.toFixed(1)} ms/step with ${values.compare} (${(a / b).toFixed(2)}x)`);
+    }
   }
   if (values.json) writeFileSync(values.json, JSON.stringify(out, null, 2));
 } finally {
