@@ -38,6 +38,11 @@ export interface Tuning {
    * where the adapter has subgroups of at least 4 lanes and T is a multiple of 4.
    */
   flashAttention: { quad: boolean };
+  /**
+   * The embedding's backward (shaders/ops/embedding.wgsl, SCATTER): QUAD, a quad's four lanes load the ids they all
+   * scan four at a time, one each, and quadBroadcast the rest, where the adapter has subgroups of at least 4 lanes.
+   */
+  embedding: { quad: boolean };
   reduceWG: number;
   /**
    * Quantized matmuls (matmul_w4a16 / w8a16 / w8a8): the path for GEMV (M <= 8) and GEMM shapes, the workgroup
@@ -83,6 +88,7 @@ const GPU_DEFAULT: Tuning = {
   flashAttentionMaxHeadDim: 256,
   // A GPU's loads are coalesced across lanes; the quad's shared loads only pay off where each lane's load is its own.
   flashAttention: { quad: false },
+  embedding: { quad: false },
   reduceWG: 256,
   matmulQ: { gemv: 'splitcols', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, subX: false, quantWG: 64 },
   fakeQuant: { elems: 1, serialMax: 256 },
@@ -122,6 +128,9 @@ const TABLE: Entry[] = [
       // The quad's rows through quadBroadcast: a quarter of the shared rows' gathers (docs/training-speed.md,
       // "Seventh round").
       flashAttention: { quad: true },
+      // The ids of the embedding's scatter-add through quadBroadcast: 9.2-9.8 -> 5.2 ms a step's scatter (each
+      // dispatch alone; docs/training-speed.md, "Seventh round").
+      embedding: { quad: true },
       reduceWG: 64,
       // SwiftShader: one invocation per block of rows (8 from M = 5, 4 from M = 3, else 1) and 16 adjacent output
       // columns, no workgroup memory or barriers. Each word of x is loaded and converted once for the 16 columns (8
@@ -163,6 +172,7 @@ export interface TuningOverride {
   matmulQ?: Partial<Tuning['matmulQ']>;
   matmulF32?: Partial<Tuning['matmulF32']>;
   flashAttention?: Partial<Tuning['flashAttention']>;
+  embedding?: Partial<Tuning['embedding']>;
 }
 
 let override: TuningOverride | null = null;
@@ -201,6 +211,10 @@ const FLASH_FIELDS: Record<keyof Tuning['flashAttention'], (v: unknown) => boole
   quad: (v) => typeof v === 'boolean',
 };
 
+const EMBEDDING_FIELDS: Record<keyof Tuning['embedding'], (v: unknown) => boolean> = {
+  quad: (v) => typeof v === 'boolean',
+};
+
 function pow2(v: unknown): boolean {
   return Number.isInteger(v) && (v as number) > 0 && ((v as number) & ((v as number) - 1)) === 0 && (v as number) <= 1024;
 }
@@ -212,7 +226,7 @@ function pow2(v: unknown): boolean {
  */
 export function setTuningOverride(o: TuningOverride | null): void {
   if (o !== null) {
-    const sections: Record<string, Record<string, (v: unknown) => boolean>> = { matmulQ: MATMULQ_FIELDS, matmulF32: MATMULF32_FIELDS, flashAttention: FLASH_FIELDS };
+    const sections: Record<string, Record<string, (v: unknown) => boolean>> = { matmulQ: MATMULQ_FIELDS, matmulF32: MATMULF32_FIELDS, flashAttention: FLASH_FIELDS, embedding: EMBEDDING_FIELDS };
     for (const [sec, fields] of Object.entries(o)) {
       const known = sections[sec];
       if (!known) throw new Error(`tuning override: unknown section '${sec}' (sections: ${Object.keys(sections).join(', ')})`);
@@ -234,7 +248,7 @@ export function tuningOverride(): TuningOverride | null {
 export function tuningFor(ctx: GpuContext): Tuning {
   const t = TABLE.find((e) => e.match(ctx))?.tuning ?? GPU_DEFAULT;
   if (!override) return t;
-  return { ...t, matmulQ: { ...t.matmulQ, ...override.matmulQ }, matmulF32: { ...t.matmulF32, ...override.matmulF32 }, flashAttention: { ...t.flashAttention, ...override.flashAttention } };
+  return { ...t, matmulQ: { ...t.matmulQ, ...override.matmulQ }, matmulF32: { ...t.matmulF32, ...override.matmulF32 }, flashAttention: { ...t.flashAttention, ...override.flashAttention }, embedding: { ...t.embedding, ...override.embedding } };
 }
 
 function rowsBlock(t: Tuning): string {

@@ -5,6 +5,8 @@ import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 import { contiguous } from './elementwise.js';
 import { embeddingDef, perItem } from './kernels.js';
+import { subgroupsOf4 } from '../kernels/matmul_f32.js';
+import { tuningFor } from '../kernels/tuning.js';
 
 export function embedding(table0: Tensor, ids0: Tensor): Tensor {
   const inputs = [table0, ids0];
@@ -31,7 +33,9 @@ export function embeddingBackward(ids: Tensor, dy0: Tensor, vocab: number, dim: 
     // 16 columns per invocation: the ids are scanned vocab * dim / 16 times instead of vocab * dim times (16x less
     // work on a CPU adapter, still vocab * dim / 16 invocations for a GPU); each element's sum order is unchanged.
     const chunk = Math.min(dim, 16);
-    const k = await perItem(pc.ctx, embeddingDef(true), vocab * Math.ceil(dim / chunk));
+    // QUAD: the ids every invocation scans loaded a quarter a lane and shared by quadBroadcast (the tuning's).
+    const quad = tuningFor(pc.ctx).embedding.quad && subgroupsOf4(pc.ctx);
+    const k = await perItem(pc.ctx, embeddingDef(true, quad), vocab * Math.ceil(dim / chunk));
     return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { ids: pc.buf(ids), dy: pc.buf(dy), dtable: pc.buf(node.outputs[0]) }, params: { count, vocab, dim, row_pitch: k.rowPitch, chunk }, expect: { dy: 4 * count * dim } } }];
   });
   return node.outputs[0];

@@ -41,18 +41,22 @@ describe('f32 matmul variant', () => {
     expect(tuningFor(swiftshader).matmulQ.rowsCols).toBe(qCols); // the quantized matmuls' own field, untouched
   });
 
-  it("lays a flashAttention override over the table's (quad on for SwiftShader, off for GPUs)", () => {
+  it("lays a flashAttention / embedding override over the table's (quad on for SwiftShader, off for GPUs)", () => {
     expect([tuningFor(swiftshader).flashAttention.quad, tuningFor(gpu).flashAttention.quad]).toEqual([true, false]);
+    expect(tuningFor(gpu).embedding.quad).toBe(false);
     setTuningOverride({ flashAttention: { quad: false } });
     expect(tuningFor(swiftshader).flashAttention.quad).toBe(false);
     expect(tuningFor(swiftshader).matmulF32.subA).toBe(true); // other sections untouched
+    expect(tuningFor(swiftshader).embedding.quad).toBe(true);
+    setTuningOverride({ embedding: { quad: false } });
+    expect([tuningFor(swiftshader).embedding.quad, tuningFor(swiftshader).flashAttention.quad]).toEqual([false, true]);
   });
 
   it('refuses an override field or value the kernels cannot take, naming it', () => {
     expect(() => setTuningOverride({ matmulF32: { rowsCols: 6 as 8 } })).toThrow(/matmulF32\.rowsCols = 6 is not a value the kernels take/);
     expect(() => setTuningOverride({ matmulF32: { rowsWG: [3, 2] } })).toThrow(/matmulF32\.rowsWG = \[3,2\]/);
     expect(() => setTuningOverride({ matmulF32: { nope: 1 } as never })).toThrow(/unknown field matmulF32\.nope/);
-    expect(() => setTuningOverride({ other: {} } as never)).toThrow(/unknown section 'other' \(sections: matmulQ, matmulF32, flashAttention\)/);
+    expect(() => setTuningOverride({ other: {} } as never)).toThrow(/unknown section 'other' \(sections: matmulQ, matmulF32, flashAttention, embedding\)/);
     expect(() => setTuningOverride({ flashAttention: { quad: 1 as unknown as boolean } })).toThrow(/flashAttention\.quad = 1 is not a value the kernels take/);
   });
 });
