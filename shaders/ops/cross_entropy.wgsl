@@ -6,6 +6,8 @@
 //   MEAN:     out[0] = sum loss_r / count, count[0] = count (non-ignored rows)       one invocation
 //             (all rows ignored gives 0/0 = NaN, as PyTorch does)
 //   BACKWARD: dlogits[r, c] = (exp(x - lse_r) - [c == t_r]) * dy / count, 0 for ignored rows
+//             one invocation per run of RUN adjacent columns of a row (the tuning's elementwiseRun: 8 on CPU
+//             adapters, where the row's target, logsumexp, dy and count are then loaded once for 8; 1 on GPUs)
 struct Params {
   rows: u32,
   cols: u32,
@@ -14,6 +16,7 @@ struct Params {
 }
 
 override WG: u32 = 64;
+override RUN: u32 = 1; // BACKWARD: columns per invocation
 
 #if ROWS
 @group(0) @binding(0) var<storage, read> logits: array<f32>;
@@ -115,18 +118,28 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   out[0] = total / n;
   count[0] = n;
 #else
-  if (i >= params.rows * params.cols) {
+  let runs = (params.cols + RUN - 1u) / RUN; // runs per row
+  if (i >= params.rows * runs) {
     return;
   }
-  let r = i / params.cols;
-  let c = i % params.cols;
+  let r = i / runs;
+  let c0 = (i % runs) * RUN;
+  let c1 = min(c0 + RUN, params.cols);
+  let base = r * params.cols;
   let t = targets[r];
   if (t == params.ignore_index) {
-    dlogits[i] = 0.0;
+    for (var c = c0; c < c1; c++) {
+      dlogits[base + c] = 0.0;
+    }
     return;
   }
-  let p = exp(logits[i] - stats[2u * r + 1u]);
-  dlogits[i] = (p - select(0.0, 1.0, i32(c) == t)) * dy[0] / count[0];
+  let lse = stats[2u * r + 1u];
+  let g = dy[0];
+  let n = count[0];
+  for (var c = c0; c < c1; c++) {
+    let p = exp(logits[base + c] - lse);
+    dlogits[base + c] = (p - select(0.0, 1.0, i32(c) == t)) * g / n;
+  }
 #endif
 }
 #endif
