@@ -6,7 +6,8 @@
 // With (a, b) the pair, y[a] = x[a] cos - x[b] sin, y[b] = x[b] cos + x[a] sin. `sign` = +1 rotates (forward);
 // -1 rotates back (the backward: R^T dy).
 // PAIR: two tensors of the same rows and head dim in one dispatch (a layer's q and k: x2 [..., T, D2] into y2), the
-// first n invocations on x, the next n2 on x2.
+// first invocations on x's n elements, the next on x2's n2.
+// Each invocation rotates a run of RUN adjacent elements (the tuning's elementwiseRun: 8 on CPU adapters, 1 on GPUs).
 struct Params {
   n: u32,
   T: u32,
@@ -20,6 +21,7 @@ struct Params {
 }
 
 override WG: u32 = 64;
+override RUN: u32 = 1; // elements per invocation
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
@@ -34,49 +36,48 @@ override WG: u32 = 64;
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let g = gid.y * params.row_pitch + gid.x;
 #if PAIR
-  let second = g >= params.n;
-  let i = select(g, g - params.n, second);
+  let runs = (params.n + RUN - 1u) / RUN; // invocations on x
+  let second = g >= runs;
+  let i0 = select(g, g - runs, second) * RUN;
   let D = select(params.D, params.D2, second);
-  if (i >= select(params.n, params.n2, second)) {
-    return;
-  }
+  let i1 = min(i0 + RUN, select(params.n, params.n2, second));
 #else
-  let i = g;
+  let i0 = g * RUN;
   let D = params.D;
-  if (i >= params.n) {
-    return;
-  }
+  let i1 = min(i0 + RUN, params.n);
 #endif
-  let half = params.hd / 2u;
-  let d = i % params.hd;
-  let head = i - d;
-  let t = (i / D) % params.T;
-  var j = d % half;
-  var a = head + j;
-  var b = head + j + half;
-  var first = d < half;
-  if (params.norm == 1u) {
-    j = d / 2u;
-    a = head + 2u * j;
-    b = a + 1u;
-    first = (d & 1u) == 0u;
-  }
-  let k = 2u * (t * half + j);
-  let c = cs[k];
-  let sn = params.sign * cs[k + 1u];
-#if PAIR
-  if (second) {
-    if (first) {
-      y2[i] = x2[a] * c - x2[b] * sn;
-    } else {
-      y2[i] = x2[b] * c + x2[a] * sn;
+  for (var i = i0; i < i1; i++) {
+    let half = params.hd / 2u;
+    let d = i % params.hd;
+    let head = i - d;
+    let t = (i / D) % params.T;
+    var j = d % half;
+    var a = head + j;
+    var b = head + j + half;
+    var first = d < half;
+    if (params.norm == 1u) {
+      j = d / 2u;
+      a = head + 2u * j;
+      b = a + 1u;
+      first = (d & 1u) == 0u;
     }
-    return;
-  }
+    let k = 2u * (t * half + j);
+    let c = cs[k];
+    let sn = params.sign * cs[k + 1u];
+#if PAIR
+    if (second) {
+      if (first) {
+        y2[i] = x2[a] * c - x2[b] * sn;
+      } else {
+        y2[i] = x2[b] * c + x2[a] * sn;
+      }
+      continue;
+    }
 #endif
-  if (first) {
-    y[i] = x[a] * c - x[b] * sn;
-  } else {
-    y[i] = x[b] * c + x[a] * sn;
+    if (first) {
+      y[i] = x[a] * c - x[b] * sn;
+    } else {
+      y[i] = x[b] * c + x[a] * sn;
+    }
   }
 }

@@ -1,5 +1,6 @@
-// SwiGLU (src/ops/fused.ts): y = silu(gate) * up over dense tensors of n elements, one invocation per element;
-// the backward gives both gradients in the same dispatch. The arithmetic is that of the composition
+// SwiGLU (src/ops/fused.ts): y = silu(gate) * up over dense tensors of n elements, one invocation per run of RUN
+// adjacent elements (the tuning's elementwiseRun: 8 on CPU adapters, 1 on GPUs); the backward gives both gradients
+// in the same dispatch. The arithmetic is that of the composition
 // mul(silu(gate), up) on shaders/ops/ew.wgsl (SILU, MUL, SILU_BWD), operation for operation.
 //   forward:  (gate, up) -> y             y = (g * sigmoid(g)) * u
 //   BACKWARD: (gate, up, dy) -> dgate, dup   dup = dy * silu(g); dgate = (dy * u) * s * (1 + g (1 - s)), s = sigmoid(g)
@@ -9,6 +10,7 @@ struct Params {
 }
 
 override WG: u32 = 64;
+override RUN: u32 = 1; // elements per invocation
 
 @group(0) @binding(0) var<storage, read> gate: array<f32>;
 @group(0) @binding(1) var<storage, read> up: array<f32>;
@@ -28,18 +30,18 @@ fn sigmoid(x: f32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.y * params.row_pitch + gid.x;
-  if (i >= params.n) {
-    return;
-  }
-  let g = gate[i];
+  let i0 = (gid.y * params.row_pitch + gid.x) * RUN;
+  let i1 = min(i0 + RUN, params.n);
+  for (var i = i0; i < i1; i++) {
+    let g = gate[i];
 #if BACKWARD
-  let d = dy[i];
-  let s = sigmoid(g);
-  dup[i] = d * (g * s);
-  dgate[i] = (d * up[i]) * s * (1.0 + g * (1.0 - s));
+    let d = dy[i];
+    let s = sigmoid(g);
+    dup[i] = d * (g * s);
+    dgate[i] = (d * up[i]) * s * (1.0 + g * (1.0 - s));
 #else
-  let silu = g * sigmoid(g);
-  y[i] = silu * up[i];
+    let silu = g * sigmoid(g);
+    y[i] = silu * up[i];
 #endif
+  }
 }

@@ -30,6 +30,13 @@ export const ROPE_DEF: KernelDef = { name: 'rope', shader: 'ops/rope' };
  * One invocation per item: the kernel (WG from the tuning table; `o` adds preprocessor defines and override
  * constants), its grid and the row pitch to pass.
  */
+/**
+ * Elements per invocation of an elementwise kernel with a RUN constant (swiglu, rope, the cross-entropy backward):
+ * the tuning's elementwiseRun (8 on CPU adapters, where an invocation's fixed cost is paid once for 8; 1 on GPUs),
+ * at most n.
+ */
+export const elementRun = (ctx: GpuContext, n: number): number => Math.max(1, Math.min(tuningFor(ctx).elementwiseRun, n));
+
 export async function perItem(
   ctx: GpuContext,
   d: KernelDef,

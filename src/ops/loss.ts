@@ -3,8 +3,7 @@
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype, sameShape } from './common.js';
 import { contiguous, mul, sub } from './elementwise.js';
-import { ceDef, perItem, perRow } from './kernels.js';
-import { tuningFor } from '../kernels/tuning.js';
+import { ceDef, elementRun, perItem, perRow } from './kernels.js';
 import { mean } from './reduce.js';
 import { reshape } from './view.js';
 
@@ -50,7 +49,7 @@ export function crossEntropyBackward(logits: Tensor, targets: Tensor, stats: Ten
   const dy = contiguous(dy0);
   const node = g.addNode('cross_entropy_bwd', [logits, targets, stats, count, dy], [{ shape: [rows, cols] }], {}, async (pc) => {
     // Runs of the tuning's elementwiseRun columns (8 on CPU adapters: a row's target and logsumexp loaded once a run).
-    const run = Math.min(tuningFor(pc.ctx).elementwiseRun, cols);
+    const run = elementRun(pc.ctx, cols);
     const k = await perItem(pc.ctx, ceDef('BACKWARD'), rows * Math.ceil(cols / run), { constants: { RUN: run } });
     return [
       {

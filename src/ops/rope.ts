@@ -6,7 +6,7 @@
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 import { contiguous } from './elementwise.js';
-import { perItem, ROPE_DEF } from './kernels.js';
+import { elementRun, perItem, ROPE_DEF } from './kernels.js';
 import type { KernelDef } from '../gpu/kernel.js';
 
 export interface RopeOptions {
@@ -64,7 +64,8 @@ export function rope(x0: Tensor, opts: RopeOptions = {}, sign = 1): Tensor {
   const cs = ropeTable(x, T, hd, base, posOffset);
   const attrs = { base, posOffset, heads, layout };
   const node = g.addNode(op, [x, cs], [{ shape: x.shape }], attrs, async (pc) => {
-    const k = await perItem(pc.ctx, ROPE_DEF, n);
+    const run = elementRun(pc.ctx, n);
+    const k = await perItem(pc.ctx, ROPE_DEF, Math.ceil(n / run), { constants: { RUN: run } });
     const params = { n, T, D, row_pitch: k.rowPitch, sign, hd, norm: layout === 'norm' ? 1 : 0, n2: 0, D2: 0 };
     return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { x: pc.buf(x), cs: pc.buf(cs), y: pc.buf(node.outputs[0]) }, params, expect: { x: 4 * n, cs: 4 * T * hd } } }];
   }, [1]);
@@ -100,7 +101,8 @@ export function ropePair(q0: Tensor, k0: Tensor, opts: Omit<RopeOptions, 'heads'
   const [n, n2] = [q.numel, k.numel];
   const attrs = { base, posOffset, heads: opts.heads, kvHeads: opts.kvHeads, layout };
   const node = g.addNode(op, [q, k, cs], [{ shape: q.shape }, { shape: k.shape }], attrs, async (pc) => {
-    const kk = await perItem(pc.ctx, ROPE_PAIR_DEF, n + n2);
+    const run = elementRun(pc.ctx, Math.min(n, n2));
+    const kk = await perItem(pc.ctx, ROPE_PAIR_DEF, Math.ceil(n / run) + Math.ceil(n2 / run), { constants: { RUN: run } });
     const params = { n, T, D, row_pitch: kk.rowPitch, sign, hd, norm: layout === 'norm' ? 1 : 0, n2, D2 };
     const [y, y2] = node.outputs;
     return [{ kernel: kk.kernel, workgroups: kk.workgroups, args: { bindings: { x: pc.buf(q), x2: pc.buf(k), cs: pc.buf(cs), y: pc.buf(y), y2: pc.buf(y2) }, params, expect: { x: 4 * n, x2: 4 * n2, cs: 4 * T * hd } } }];
