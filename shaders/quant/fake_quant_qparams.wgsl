@@ -11,6 +11,9 @@
 //     s = max(max(-mn, mx) / ((qmax - qmin) / 2), eps), z = trunc((qmax + qmin + 1) / 2)
 //   LSQ (Esser et al. 2020, initial step size): s = 2 * mean|x| / sqrt(qmax), z = 0
 // Every f32 division is correctly rounded (div_rn), as PyTorch's, so ASYM / SYM match the CPU reference exactly.
+// APPLY (with SERIAL): the invocation then fake-quantizes its scale index's elements into y with the s and z it
+// wrote, fake_quant.wgsl's arithmetic (and its MIDRISE grid) operation for operation: the forward in one dispatch
+// instead of two, the same bits (a weight's groups of 32 on CPU adapters; src/kernels/fake_quant.ts decides).
 #include "quant/fake_quant_common.wgsl"
 
 struct Params {
@@ -28,13 +31,43 @@ override WG: u32 = 64; // a power of two
 @group(0) @binding(1) var<storage, read_write> scale: array<f32>;
 @group(0) @binding(2) var<storage, read_write> zero_point: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
+#if APPLY
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+#endif
 
 const EPS: f32 = 1.1920928955078125e-7; // torch.finfo(torch.float32).eps
 
-fn value(c: u32, t: u32) -> f32 {
+// Where element t of scale index c lies in x (and y).
+fn index(c: u32, t: u32) -> u32 {
   let o = t / params.inner;
-  return x[(o * params.channels + c) * params.inner + (t - o * params.inner)];
+  return (o * params.channels + c) * params.inner + (t - o * params.inner);
 }
+
+fn value(c: u32, t: u32) -> f32 {
+  return x[index(c, t)];
+}
+
+#if APPLY
+// fake_quant.wgsl's forward over scale index c's elements, from the scale and zero point just written.
+fn apply(c: u32, count: u32) {
+  let range = code_range();
+  let qmin = range.x;
+  let qmax = range.y;
+  let s = scale[c];
+  let z = rounded_zero_point(zero_point[c], qmin, qmax);
+  let inv_s = div_rn(1.0, s);
+  for (var t = 0u; t < count; t = t + 1u) {
+    let i = index(c, t);
+#if MIDRISE
+    let q = clamp(floor(x[i] * inv_s), qmin, qmax);
+    y[i] = (q + 0.5) * s;
+#else
+    let q = clamp(round(x[i] * inv_s) + z, qmin, qmax);
+    y[i] = (q - z) * s;
+#endif
+  }
+}
+#endif
 
 #if SERIAL
 @compute @workgroup_size(WG)
@@ -54,6 +87,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     ab += abs(v);
   }
   finish(c, lo, hi, ab, count);
+#if APPLY
+  apply(c, count);
+#endif
 }
 #else
 var<workgroup> w_min: array<f32, WG>;

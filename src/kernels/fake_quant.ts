@@ -39,7 +39,7 @@ export interface FakeQuantSpec {
    */
   midrise?: boolean;
   /** Force a kernel shape (tests cover both); default from the adapter's tuning table. */
-  variant?: { elems?: number; reduce?: 'serial' | 'workgroup' };
+  variant?: { elems?: number; reduce?: 'serial' | 'workgroup'; fuse?: boolean };
 }
 
 /** PACT: codes are [0, 2^bits - 1], so no qmin / qmax. */
@@ -179,6 +179,33 @@ export async function planFakeQuantQParams(
   const L = layoutOf(def.name, s);
   const c = 4 * L.channels;
   return perScale(ctx, ranged(def, b.qrange), L, present(b), { x: 4 * L.numel, scale: c, zero_point: c, qrange: 8 }, { qmin: s.qmin, qmax: s.qmax }, s.variant);
+}
+
+/** The most elements a scale covers for the dynamic forward to run fused (one invocation quantizes them all). */
+export const FUSE_MAX_ELEMS = 256;
+
+/**
+ * The dynamic fake-quant forward: scale / zero_point from x by the mode's rule, then y = fake-quant(x) with them.
+ * One dispatch (fake_quant_qparams.wgsl's APPLY: each scale's invocation quantizes its elements) where the tuning's
+ * fakeQuant.fuse says so (or variant.fuse forces it), the qparams run one invocation per scale and a scale covers at
+ * most FUSE_MAX_ELEMS elements; else the qparams dispatch and then planFakeQuant's. The same bits either way.
+ */
+export async function planFakeQuantDynamic(
+  ctx: GpuContext, b: { x: GPUBuffer; scale: GPUBuffer; zero_point: GPUBuffer; y: GPUBuffer; qrange?: GPUBuffer }, s: FakeQuantSpec & { mode: QParamsMode },
+): Promise<Dispatch[]> {
+  const def = FAKE_QUANT_QPARAMS[s.mode];
+  checkShape('fake_quant_qparams', 'mode', !!def, `'${s.mode}' is not one of ${Object.keys(FAKE_QUANT_QPARAMS).join(', ')}`);
+  const L = layoutOf(`${def.name}_apply`, s);
+  const t = tuningFor(ctx);
+  const per = L.numel / L.channels;
+  const serial = (s.variant?.reduce ?? (per <= t.fakeQuant.serialMax ? 'serial' : 'workgroup')) === 'serial';
+  const fuse = s.variant?.fuse ?? (t.fakeQuant.fuse && per <= FUSE_MAX_ELEMS);
+  if (!fuse) return [await planFakeQuantQParams(ctx, { x: b.x, scale: b.scale, zero_point: b.zero_point, qrange: b.qrange }, s), await planFakeQuant(ctx, b, s)];
+  checkShape(`${def.name}_apply`, 'variant', serial, 'a fused forward needs the serial qparams (one invocation per scale), not the workgroup reduction');
+  const applied = midrised(ranged({ ...def, name: `${def.name}_apply`, defines: { ...def.defines, APPLY: true } }, b.qrange), s);
+  const n = 4 * L.numel;
+  const c = 4 * L.channels;
+  return [await perScale(ctx, applied, L, present(b), { x: n, y: n, scale: c, zero_point: c, qrange: 8 }, { qmin: s.qmin, qmax: s.qmax }, { ...s.variant, reduce: 'serial' })];
 }
 
 /**

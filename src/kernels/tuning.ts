@@ -55,8 +55,10 @@ export interface Tuning {
    */
   matmulQ: { gemv: 'rows' | 'split' | 'splitcols'; gemm: 'rows' | 'tiled'; rowsWG: number; rowsM: 1 | 4 | 8; rowsCols: number; splitWG: number; colsPerWG: number; tileX: number; tileY: number; bk: number; subgroups: boolean; subX: boolean; quantWG: number };
   /** fake_quant*: elements per invocation of the elementwise kernels; largest elements-per-scale for which the
-   *  reducing kernels (learnable backward, qparams) use one invocation per scale instead of one workgroup. */
-  fakeQuant: { elems: number; serialMax: number };
+   *  reducing kernels (learnable backward, qparams) use one invocation per scale instead of one workgroup; fuse:
+   *  the dynamic forward's qparams and apply in one dispatch where a scale covers at most FUSE_MAX_ELEMS elements
+   *  and the qparams run one invocation per scale (fake_quant_qparams.wgsl's APPLY). */
+  fakeQuant: { elems: number; serialMax: number; fuse: boolean };
   /** Graph row reductions (sum over axes, softmax): one invocation or one workgroup per row. */
   rowReduce: 'invocation' | 'workgroup';
   /** Elements of a row one invocation of shaders/quant/dequantize.wgsl writes (f32 output; > 1: a whole group where possible). */
@@ -91,7 +93,9 @@ const GPU_DEFAULT: Tuning = {
   embedding: { quad: false },
   reduceWG: 256,
   matmulQ: { gemv: 'splitcols', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, subX: false, quantWG: 64 },
-  fakeQuant: { elems: 1, serialMax: 256 },
+  // fuse: one invocation would apply a whole group serially, where the GPUs' apply kernel is one element a thread
+  // (not measured on a GPU).
+  fakeQuant: { elems: 1, serialMax: 256, fuse: false },
   rowReduce: 'workgroup',
   dequantRun: 1,
   // Not measured on a GPU yet (bench/top-k.ts): from 8192 tokens the row is >= 32 KB to read back and sort on the
@@ -141,7 +145,9 @@ const TABLE: Entry[] = [
       // W8A8 (blocks of 4 rows) 65 -> 38. The split and tiled paths (forced by tests) get small workgroups there:
       // every barrier is emulated. subX: f32 x through subgroupBroadcast, as the f32 matmul's subA (not f16 x).
       matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 16, rowsM: 8, rowsCols: 16, splitWG: 16, colsPerWG: 4, tileX: 4, tileY: 4, bk: 32, subgroups: true, subX: true, quantWG: 4 },
-      fakeQuant: { elems: 16, serialMax: 2 ** 31 },
+      // fuse: a weight's groups quantized by the invocation that found their scale (docs/training-speed.md,
+      // "Seventh round"): 15 dispatches fewer in the language model's QAT step.
+      fakeQuant: { elems: 16, serialMax: 2 ** 31, fuse: true },
       rowReduce: 'invocation',
       dequantRun: 32,
       // bench/top-k.ts here: reading the row back and sampling on the CPU took 0.3 / 0.5 / 1.1 ms at 260 / 32000 /
@@ -173,6 +179,7 @@ export interface TuningOverride {
   matmulF32?: Partial<Tuning['matmulF32']>;
   flashAttention?: Partial<Tuning['flashAttention']>;
   embedding?: Partial<Tuning['embedding']>;
+  fakeQuant?: Partial<Tuning['fakeQuant']>;
 }
 
 let override: TuningOverride | null = null;
@@ -215,6 +222,12 @@ const EMBEDDING_FIELDS: Record<keyof Tuning['embedding'], (v: unknown) => boolea
   quad: (v) => typeof v === 'boolean',
 };
 
+const FAKEQUANT_FIELDS: Record<keyof Tuning['fakeQuant'], (v: unknown) => boolean> = {
+  elems: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 64,
+  serialMax: (v) => Number.isInteger(v) && (v as number) >= 0,
+  fuse: (v) => typeof v === 'boolean',
+};
+
 function pow2(v: unknown): boolean {
   return Number.isInteger(v) && (v as number) > 0 && ((v as number) & ((v as number) - 1)) === 0 && (v as number) <= 1024;
 }
@@ -226,7 +239,7 @@ function pow2(v: unknown): boolean {
  */
 export function setTuningOverride(o: TuningOverride | null): void {
   if (o !== null) {
-    const sections: Record<string, Record<string, (v: unknown) => boolean>> = { matmulQ: MATMULQ_FIELDS, matmulF32: MATMULF32_FIELDS, flashAttention: FLASH_FIELDS, embedding: EMBEDDING_FIELDS };
+    const sections: Record<string, Record<string, (v: unknown) => boolean>> = { matmulQ: MATMULQ_FIELDS, matmulF32: MATMULF32_FIELDS, flashAttention: FLASH_FIELDS, embedding: EMBEDDING_FIELDS, fakeQuant: FAKEQUANT_FIELDS };
     for (const [sec, fields] of Object.entries(o)) {
       const known = sections[sec];
       if (!known) throw new Error(`tuning override: unknown section '${sec}' (sections: ${Object.keys(sections).join(', ')})`);
@@ -248,7 +261,7 @@ export function tuningOverride(): TuningOverride | null {
 export function tuningFor(ctx: GpuContext): Tuning {
   const t = TABLE.find((e) => e.match(ctx))?.tuning ?? GPU_DEFAULT;
   if (!override) return t;
-  return { ...t, matmulQ: { ...t.matmulQ, ...override.matmulQ }, matmulF32: { ...t.matmulF32, ...override.matmulF32 }, flashAttention: { ...t.flashAttention, ...override.flashAttention }, embedding: { ...t.embedding, ...override.embedding } };
+  return { ...t, matmulQ: { ...t.matmulQ, ...override.matmulQ }, matmulF32: { ...t.matmulF32, ...override.matmulF32 }, flashAttention: { ...t.flashAttention, ...override.flashAttention }, embedding: { ...t.embedding, ...override.embedding }, fakeQuant: { ...t.fakeQuant, ...override.fakeQuant } };
 }
 
 function rowsBlock(t: Tuning): string {

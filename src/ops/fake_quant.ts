@@ -4,7 +4,7 @@
 // per-token rule. Kernels: shaders/quant/fake_quant_qparams.wgsl, fake_quant.wgsl, fake_quant_backward.wgsl.
 // Backward: straight-through estimator with the clip mask (scale and zero point are treated as constants, as
 // torchao does for these dynamic quantizers).
-import { planFakeQuant, planFakeQuantBackward, planFakeQuantBackwardLearnable, planFakeQuantQParams, planPact, planPactBackward, type FakeQuantSpec } from '../kernels/fake_quant.js';
+import { planFakeQuant, planFakeQuantBackward, planFakeQuantBackwardLearnable, planFakeQuantDynamic, planPact, planPactBackward, type FakeQuantSpec } from '../kernels/fake_quant.js';
 import { qRange, type FakeQuantGranularity } from '../ref/fake_quant.js';
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype } from './common.js';
@@ -63,7 +63,7 @@ export function fakeQuant(x: Tensor, o: FakeQuantOptions, range?: Tensor): Tenso
       const [y, scale, zp] = node.outputs;
       const qrange = range ? pc.buf(range) : undefined;
       const b = { x: pc.buf(x), scale: pc.buf(scale), zero_point: pc.buf(zp), qrange };
-      return [await planFakeQuantQParams(pc.ctx, b, spec), await planFakeQuant(pc.ctx, { ...b, y: pc.buf(y) }, spec)];
+      return planFakeQuantDynamic(pc.ctx, { ...b, y: pc.buf(y) }, spec);
     },
   );
   return node.outputs[0];
