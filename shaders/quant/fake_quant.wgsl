@@ -64,13 +64,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 #endif
       inv_s = div_rn(1.0, s);
     }
-#if MIDRISE
-    let q = clamp(floor(x[i] * inv_s), qmin, qmax);
-    y[i] = (q + 0.5) * s;
-#else
-    let q = clamp(round(x[i] * inv_s) + z, qmin, qmax);
-    y[i] = (q - z) * s;
-#endif
+    let q = fq_code(x[i], inv_s, z, qmin, qmax);
+    y[i] = fq_level(q, s, z);
 #if CODES
     codes[i] = i32(q);
 #endif

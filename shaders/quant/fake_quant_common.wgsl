@@ -70,6 +70,24 @@ fn rounded_zero_point(z: f32, qmin: f32, qmax: f32) -> f32 {
   return clamp(round(z), qmin, qmax);
 }
 
+// The forward's code of v (clamped): round(v * inv_s) + z, or with MIDRISE floor(v * inv_s) (z unread).
+fn fq_code(v: f32, inv_s: f32, z: f32, qmin: f32, qmax: f32) -> f32 {
+#if MIDRISE
+  return clamp(floor(v * inv_s), qmin, qmax);
+#else
+  return clamp(round(v * inv_s) + z, qmin, qmax);
+#endif
+}
+
+// The level of code q: (q - z) * s, or with MIDRISE (q + 0.5) * s.
+fn fq_level(q: f32, s: f32, z: f32) -> f32 {
+#if MIDRISE
+  return (q + 0.5) * s;
+#else
+  return (q - z) * s;
+#endif
+}
+
 // dy * 0 for finite dy without a multiply a compiler might fold: +0 or -0 with dy's sign (ATen's mask * dy).
 fn signed_zero(v: f32) -> f32 {
   return bitcast<f32>(bitcast<u32>(v) & 0x80000000u);

@@ -58,13 +58,7 @@ fn apply(c: u32, count: u32) {
   let inv_s = div_rn(1.0, s);
   for (var t = 0u; t < count; t = t + 1u) {
     let i = index(c, t);
-#if MIDRISE
-    let q = clamp(floor(x[i] * inv_s), qmin, qmax);
-    y[i] = (q + 0.5) * s;
-#else
-    let q = clamp(round(x[i] * inv_s) + z, qmin, qmax);
-    y[i] = (q - z) * s;
-#endif
+    y[i] = fq_level(fq_code(x[i], inv_s, z, qmin, qmax), s, z);
   }
 }
 #endif
