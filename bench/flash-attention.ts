@@ -13,8 +13,7 @@ import { createNodeContext } from '../runtime/node.js';
 import { Graph } from '../src/graph/graph.js';
 import * as op from '../src/ops/index.js';
 import { randomF32 } from '../src/ref/random.js';
-import { subgroupsOf4 } from '../src/kernels/matmul_f32.js';
-import { tuningFor } from '../src/kernels/tuning.js';
+import { flashQuadByDefault } from '../src/ops/flash_attention.js';
 
 const { values } = parseArgs({ options: { shapes: { type: 'string' }, reps: { type: 'string' }, json: { type: 'string' } }, strict: true });
 // The bundled Shakespeare model's shape (batch 8 x 64), a longer sequence, and a 1B-class head layout.
@@ -37,7 +36,7 @@ try {
     const times: number[][] = [];
     const stats: { dispatches: number; tempMiB: number }[] = [];
     const results: Float32Array[][] = [];
-    const quad = tuningFor(ctx).flashAttention.quad && subgroupsOf4(ctx) && s.T % 4 === 0;
+    const quad = flashQuadByDefault(ctx, s.T);
     for (const which of ['flash', 'composed', ...(quad ? ['lane'] : [])] as const) {
       const g = new Graph(ctx, `attention-${which}`);
       try {

@@ -26,7 +26,7 @@ import { llamaWeightsFromGguf } from '../src/nn/llama_weights.js';
 import { GraphTrainer } from '../src/train/graph_trainer.js';
 import { Optimizer } from '../src/train/optimizer.js';
 import { prepareLinears } from '../src/train/qat_plan.js';
-import { setTuningOverride, type TuningOverride } from '../src/kernels/tuning.js';
+import { layOver, setTuningOverride, type TuningOverride } from '../src/kernels/tuning.js';
 import { Tokenizer } from '../src/tokenizer/index.js';
 
 const { values } = parseArgs({
@@ -38,12 +38,7 @@ const laid = values.tuning ? (JSON.parse(values.tuning) as TuningOverride) : {};
 if (values.group) laid.matmulF32 = { ...laid.matmulF32, group: values.group === 'on' };
 const compared = values.compare ? (JSON.parse(values.compare) as TuningOverride) : undefined;
 /** The tuning a trainer compiles under: the run's, or with --compare's fields laid over it. */
-const tuningOf = (alt: boolean): TuningOverride => {
-  if (!alt || !compared) return laid;
-  const out: Record<string, unknown> = { ...laid };
-  for (const [k, v] of Object.entries(compared)) out[k] = { ...((laid as Record<string, object>)[k] ?? {}), ...(v as object) };
-  return out as TuningOverride;
-};
+const tuningOf = (alt: boolean): TuningOverride => (alt && compared ? layOver(laid, compared) : laid);
 setTuningOverride(laid);
 const rounds = Number(values.rounds ?? 5);
 const stepsPerRound = Number(values.steps ?? 4);

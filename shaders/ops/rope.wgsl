@@ -46,8 +46,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let D = params.D;
   let i1 = min(i0 + RUN, params.n);
 #endif
+  let half = params.hd / 2u;
   for (var i = i0; i < i1; i++) {
-    let half = params.hd / 2u;
     let d = i % params.hd;
     let head = i - d;
     let t = (i / D) % params.T;

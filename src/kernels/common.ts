@@ -8,6 +8,12 @@ export interface Dispatch {
   workgroups: Workgroups;
 }
 
+/**
+ * Whether the adapter's subgroups all have at least 4 lanes: what the kernels whose lanes 0 .. 3 load for the others
+ * need (the matmuls' SUB_A / SUB_X, flash attention's and the embedding's QUAD).
+ */
+export const subgroupsOf4 = (ctx: GpuContext): boolean => ctx.caps.subgroups && ctx.caps.subgroupMinSize >= 4;
+
 /** Validates, encodes and submits one planned dispatch. */
 export function runDispatch(d: Dispatch): Promise<void> {
   return d.kernel.run(d.args, d.workgroups);

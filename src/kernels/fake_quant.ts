@@ -121,11 +121,16 @@ export async function planFakeQuantBackward(
   return elementwise(ctx, midrised(ranged(FAKE_QUANT_BACKWARD, b.qrange), s), L, present(b), { x: n, grad_y: n, grad_x: n, scale: 4 * L.channels, zero_point: 4 * L.channels, qrange: 8 }, s);
 }
 
+/** Whether the per-scale kernels reduce one invocation per scale (SERIAL) or one workgroup per scale. */
+function serialReduce(ctx: GpuContext, L: FakeQuantLayout, variant?: FakeQuantSpec['variant']): boolean {
+  return (variant?.reduce ?? (L.numel / L.channels <= tuningFor(ctx).fakeQuant.serialMax ? 'serial' : 'workgroup')) === 'serial';
+}
+
 async function perScale(
   ctx: GpuContext, def: KernelDef, L: FakeQuantLayout, bindings: Record<string, GPUBuffer>, bytes: Record<string, number>, params: Record<string, number>, variant?: FakeQuantSpec['variant'],
 ): Promise<Dispatch> {
   const t = tuningFor(ctx);
-  const serial = (variant?.reduce ?? (L.numel / L.channels <= t.fakeQuant.serialMax ? 'serial' : 'workgroup')) === 'serial';
+  const serial = serialReduce(ctx, L, variant);
   const wg = t.reduceWG;
   const kernel = await getKernel(ctx, def, { SERIAL: serial }, { WG: wg });
   // SERIAL: one invocation per scale (grid_x = invocations per grid row); else one workgroup per scale.
@@ -196,12 +201,9 @@ export async function planFakeQuantDynamic(
   const def = FAKE_QUANT_QPARAMS[s.mode];
   checkShape('fake_quant_qparams', 'mode', !!def, `'${s.mode}' is not one of ${Object.keys(FAKE_QUANT_QPARAMS).join(', ')}`);
   const L = layoutOf(`${def.name}_apply`, s);
-  const t = tuningFor(ctx);
-  const per = L.numel / L.channels;
-  const serial = (s.variant?.reduce ?? (per <= t.fakeQuant.serialMax ? 'serial' : 'workgroup')) === 'serial';
-  const fuse = s.variant?.fuse ?? (t.fakeQuant.fuse && per <= FUSE_MAX_ELEMS);
+  const fuse = s.variant?.fuse ?? (tuningFor(ctx).fakeQuant.fuse && L.numel / L.channels <= FUSE_MAX_ELEMS);
   if (!fuse) return [await planFakeQuantQParams(ctx, { x: b.x, scale: b.scale, zero_point: b.zero_point, qrange: b.qrange }, s), await planFakeQuant(ctx, b, s)];
-  checkShape(`${def.name}_apply`, 'variant', serial, 'a fused forward needs the serial qparams (one invocation per scale), not the workgroup reduction');
+  checkShape(`${def.name}_apply`, 'variant', serialReduce(ctx, L, s.variant), 'a fused forward needs the serial qparams (one invocation per scale), not the workgroup reduction');
   const applied = midrised(ranged({ ...def, name: `${def.name}_apply`, defines: { ...def.defines, APPLY: true } }, b.qrange), s);
   const n = 4 * L.numel;
   const c = 4 * L.channels;

@@ -4,7 +4,7 @@
 // and widened in the kernel: a language model's float weights at 2 bytes a parameter on the GPU.
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
-import { checkShape, runDispatch, type Dispatch } from './common.js';
+import { checkShape, runDispatch, subgroupsOf4, type Dispatch } from './common.js';
 import { tuningFor } from './tuning.js';
 
 export const MATMUL_F32: KernelDef = { name: 'matmul_f32', shader: 'matmul/matmul_f32' };
@@ -101,8 +101,6 @@ export function rowsWorkgroup(wg: readonly [number, number], shapes: readonly { 
   return best;
 }
 
-/** Whether the adapter's subgroups all have at least 4 lanes: what SUB_A / SUB_X (lanes 0 .. 3 load for the others) need. */
-export const subgroupsOf4 = (ctx: GpuContext): boolean => ctx.caps.subgroups && ctx.caps.subgroupMinSize >= 4;
 
 /**
  * Whether the table's 'rows' product of N columns at `cols` an invocation takes A through subgroupBroadcast: where

@@ -228,6 +228,9 @@ const FAKEQUANT_FIELDS: Record<keyof Tuning['fakeQuant'], (v: unknown) => boolea
   fuse: (v) => typeof v === 'boolean',
 };
 
+/** The sections an override may lay over the table, each field's check. */
+const SECTIONS: Record<string, Record<string, (v: unknown) => boolean>> = { matmulQ: MATMULQ_FIELDS, matmulF32: MATMULF32_FIELDS, flashAttention: FLASH_FIELDS, embedding: EMBEDDING_FIELDS, fakeQuant: FAKEQUANT_FIELDS };
+
 function pow2(v: unknown): boolean {
   return Number.isInteger(v) && (v as number) > 0 && ((v as number) & ((v as number) - 1)) === 0 && (v as number) <= 1024;
 }
@@ -239,10 +242,9 @@ function pow2(v: unknown): boolean {
  */
 export function setTuningOverride(o: TuningOverride | null): void {
   if (o !== null) {
-    const sections: Record<string, Record<string, (v: unknown) => boolean>> = { matmulQ: MATMULQ_FIELDS, matmulF32: MATMULF32_FIELDS, flashAttention: FLASH_FIELDS, embedding: EMBEDDING_FIELDS, fakeQuant: FAKEQUANT_FIELDS };
     for (const [sec, fields] of Object.entries(o)) {
-      const known = sections[sec];
-      if (!known) throw new Error(`tuning override: unknown section '${sec}' (sections: ${Object.keys(sections).join(', ')})`);
+      const known = SECTIONS[sec];
+      if (!known) throw new Error(`tuning override: unknown section '${sec}' (sections: ${Object.keys(SECTIONS).join(', ')})`);
       for (const [k, v] of Object.entries(fields ?? {})) {
         const ok = known[k];
         if (!ok) throw new Error(`tuning override: unknown field ${sec}.${k} (fields: ${Object.keys(known).join(', ')})`);
@@ -258,10 +260,16 @@ export function tuningOverride(): TuningOverride | null {
   return override;
 }
 
+/** `o`'s sections laid over `t`'s, field by field (sections `o` does not name, and plain fields, as they are). */
+export function layOver<T extends object>(t: T, o: TuningOverride): T {
+  const out = { ...t } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(o)) out[k] = { ...(out[k] as object | undefined), ...v };
+  return out as T;
+}
+
 export function tuningFor(ctx: GpuContext): Tuning {
   const t = TABLE.find((e) => e.match(ctx))?.tuning ?? GPU_DEFAULT;
-  if (!override) return t;
-  return { ...t, matmulQ: { ...t.matmulQ, ...override.matmulQ }, matmulF32: { ...t.matmulF32, ...override.matmulF32 }, flashAttention: { ...t.flashAttention, ...override.flashAttention }, embedding: { ...t.embedding, ...override.embedding }, fakeQuant: { ...t.fakeQuant, ...override.fakeQuant } };
+  return override ? layOver(t, override) : t;
 }
 
 function rowsBlock(t: Tuning): string {

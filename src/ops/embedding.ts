@@ -5,7 +5,7 @@ import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 import { contiguous } from './elementwise.js';
 import { embeddingDef, perItem } from './kernels.js';
-import { subgroupsOf4 } from '../kernels/matmul_f32.js';
+import { subgroupsOf4 } from '../kernels/common.js';
 import { tuningFor } from '../kernels/tuning.js';
 
 export function embedding(table0: Tensor, ids0: Tensor): Tensor {

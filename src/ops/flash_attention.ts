@@ -8,11 +8,10 @@
 import type { KernelDef } from '../gpu/kernel.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { PlanContext, Tensor } from '../graph/tensor.js';
-import type { Dispatch } from '../kernels/common.js';
+import { subgroupsOf4, type Dispatch } from '../kernels/common.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 import { contiguous } from './elementwise.js';
 import { perItem } from './kernels.js';
-import { subgroupsOf4 } from '../kernels/matmul_f32.js';
 import { tuningFor } from '../kernels/tuning.js';
 
 const FORWARD: KernelDef = { name: 'flash_attention', shader: 'ops/flash_attention', defines: { FORWARD: true } };
@@ -46,6 +45,9 @@ interface Shape {
   quad?: boolean;
 }
 
+/** Whether the kernels run QUAD where a call does not say (FlashAttentionOptions.quad): the tuning's choice, where it can. */
+export const flashQuadByDefault = (ctx: GpuContext, T: number): boolean => tuningFor(ctx).flashAttention.quad && subgroupsOf4(ctx) && T % 4 === 0;
+
 /** Whether flashAttention takes this head dim (a multiple of 4 up to FLASH_MAX_HEAD_DIM). */
 export const flashAttentionFits = (headDim: number) => Number.isInteger(headDim) && headDim % 4 === 0 && headDim >= 4 && headDim <= FLASH_MAX_HEAD_DIM;
 
@@ -57,7 +59,7 @@ export interface RopeOut {
 async function plan(ctx: GpuContext, def: KernelDef, s: Shape, kv: boolean, rope?: RopeOut) {
   const rows = s.B * (kv ? s.kvHeads : s.heads) * s.T;
   // Head rows in vec4 registers up to 64 dims (SwiftShader indexes a private array lane by lane), else an array.
-  const quad = s.quad ?? (tuningFor(ctx).flashAttention.quad && subgroupsOf4(ctx) && s.T % 4 === 0);
+  const quad = s.quad ?? flashQuadByDefault(ctx, s.T);
   const k = await perItem(ctx, def, rows, { defines: { HEAD_DIM: s.hd, REGS: s.hd <= 64, REGS8: s.hd > 16 && s.hd <= 64, REGS16: s.hd > 32 && s.hd <= 64, ROPE_OUT: !!rope, QUAD: quad } });
   return { kernel: k.kernel, workgroups: k.workgroups, params: { rows, T: s.T, heads: s.heads, kv_heads: s.kvHeads, group: s.heads / s.kvHeads, row_pitch: k.rowPitch, scale: s.scale, rope_norm: rope?.layout === 'norm' ? 1 : 0 } };
 }

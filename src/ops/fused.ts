@@ -8,7 +8,7 @@ import type { KernelDef } from '../gpu/kernel.js';
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype, requireRank, sameShape } from './common.js';
 import { contiguous } from './elementwise.js';
-import { elementRun, perItem, perRow } from './kernels.js';
+import { perRow, perRun } from './kernels.js';
 import { SWIGLU } from '../kernels/lm.js';
 
 const SWIGLU_BWD: KernelDef = { name: 'swiglu_bwd', shader: 'ops/swiglu', defines: { BACKWARD: true } };
@@ -27,8 +27,7 @@ export function swiglu(gate0: Tensor, up0: Tensor): Tensor {
   const up = contiguous(up0);
   const n = gate.numel;
   const node = g.addNode('swiglu', [gate, up], [{ shape: gate.shape }], {}, async (pc) => {
-    const run = elementRun(pc.ctx, n);
-    const k = await perItem(pc.ctx, SWIGLU, Math.ceil(n / run), { constants: { RUN: run } });
+    const k = await perRun(pc.ctx, SWIGLU, n);
     return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { gate: pc.buf(gate), up: pc.buf(up), y: pc.buf(node.outputs[0]) }, params: { n, row_pitch: k.rowPitch }, expect: { gate: 4 * n, up: 4 * n, y: 4 * n } } }];
   });
   return node.outputs[0];
@@ -40,8 +39,7 @@ export function swigluBackward(gate: Tensor, up: Tensor, dy0: Tensor): Tensor[] 
   const dy = contiguous(dy0);
   const n = gate.numel;
   const node = gate.graph.addNode('swiglu_bwd', [gate, up, dy], [{ shape: gate.shape }, { shape: gate.shape }], {}, async (pc) => {
-    const run = elementRun(pc.ctx, n);
-    const k = await perItem(pc.ctx, SWIGLU_BWD, Math.ceil(n / run), { constants: { RUN: run } });
+    const k = await perRun(pc.ctx, SWIGLU_BWD, n);
     const [dgate, dup] = node.outputs;
     return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { gate: pc.buf(gate), up: pc.buf(up), dy: pc.buf(dy), dgate: pc.buf(dgate), dup: pc.buf(dup) }, params: { n, row_pitch: k.rowPitch }, expect: { dy: 4 * n, dgate: 4 * n, dup: 4 * n } } }];
   });

@@ -27,16 +27,16 @@ export const castDef = (toF16: boolean) => def(toF16 ? 'cast_f32_to_f16' : 'cast
 export const ROPE_DEF: KernelDef = { name: 'rope', shader: 'ops/rope' };
 
 /**
- * One invocation per item: the kernel (WG from the tuning table; `o` adds preprocessor defines and override
- * constants), its grid and the row pitch to pass.
- */
-/**
  * Elements per invocation of an elementwise kernel with a RUN constant (swiglu, rope, the cross-entropy backward):
  * the tuning's elementwiseRun (8 on CPU adapters, where an invocation's fixed cost is paid once for 8; 1 on GPUs),
  * at most n.
  */
 export const elementRun = (ctx: GpuContext, n: number): number => Math.max(1, Math.min(tuningFor(ctx).elementwiseRun, n));
 
+/**
+ * One invocation per item: the kernel (WG from the tuning table; `o` adds preprocessor defines and override
+ * constants), its grid and the row pitch to pass.
+ */
 export async function perItem(
   ctx: GpuContext,
   d: KernelDef,
@@ -47,6 +47,12 @@ export async function perItem(
   const kernel = await getKernel(ctx, d, o.defines ?? {}, { WG: wg, ...o.constants });
   const g = grid1d(ctx, Math.ceil(items / wg));
   return { kernel, workgroups: g.workgroups, rowPitch: g.gridX * wg };
+}
+
+/** One invocation per run of elementRun(n) of n elements: perItem with the kernel's RUN constant set. */
+export async function perRun(ctx: GpuContext, d: KernelDef, n: number): Promise<{ kernel: Kernel; workgroups: [number, number]; rowPitch: number }> {
+  const run = elementRun(ctx, n);
+  return perItem(ctx, d, Math.ceil(n / run), { constants: { RUN: run } });
 }
 
 /** One invocation per row, or (pc.rowReduce === 'workgroup') one workgroup per row: rowPitch is then workgroups per grid row. */

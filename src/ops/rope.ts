@@ -6,7 +6,7 @@
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 import { contiguous } from './elementwise.js';
-import { elementRun, perItem, ROPE_DEF } from './kernels.js';
+import { elementRun, perItem, perRun, ROPE_DEF } from './kernels.js';
 import type { KernelDef } from '../gpu/kernel.js';
 
 export interface RopeOptions {
@@ -64,8 +64,7 @@ export function rope(x0: Tensor, opts: RopeOptions = {}, sign = 1): Tensor {
   const cs = ropeTable(x, T, hd, base, posOffset);
   const attrs = { base, posOffset, heads, layout };
   const node = g.addNode(op, [x, cs], [{ shape: x.shape }], attrs, async (pc) => {
-    const run = elementRun(pc.ctx, n);
-    const k = await perItem(pc.ctx, ROPE_DEF, Math.ceil(n / run), { constants: { RUN: run } });
+    const k = await perRun(pc.ctx, ROPE_DEF, n);
     const params = { n, T, D, row_pitch: k.rowPitch, sign, hd, norm: layout === 'norm' ? 1 : 0, n2: 0, D2: 0 };
     return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { x: pc.buf(x), cs: pc.buf(cs), y: pc.buf(node.outputs[0]) }, params, expect: { x: 4 * n, cs: 4 * T * hd } } }];
   }, [1]);

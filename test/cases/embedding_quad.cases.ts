@@ -7,7 +7,7 @@ import type { GpuContext } from '../../src/gpu/context.js';
 import { Graph } from '../../src/graph/graph.js';
 import * as op from '../../src/ops/index.js';
 import { randomF32 } from '../../src/ref/random.js';
-import { subgroupsOf4 } from '../../src/kernels/matmul_f32.js';
+import { subgroupsOf4 } from '../../src/kernels/common.js';
 import { setTuningOverride, tuningOverride } from '../../src/kernels/tuning.js';
 import { assert, type GpuCase } from './types.js';
 

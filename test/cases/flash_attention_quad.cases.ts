@@ -8,7 +8,7 @@ import type { GpuContext } from '../../src/gpu/context.js';
 import { Graph } from '../../src/graph/graph.js';
 import * as op from '../../src/ops/index.js';
 import { randomF32 } from '../../src/ref/random.js';
-import { subgroupsOf4 } from '../../src/kernels/matmul_f32.js';
+import { subgroupsOf4 } from '../../src/kernels/common.js';
 import { assert, expectError, type GpuCase } from './types.js';
 
 interface QuadCase {
