@@ -28,6 +28,9 @@
 // GROUP_A / GROUP_B: every workgroup calls each product's run, which returns at once outside its own product (its
 // loops then run for no lane, which SwiftShader skips). This costs less there than wrapping each run in a loop that
 // only its product's workgroups enter (3 products of 512x64x32: 4.4-5.7 ms against 6.2-6.4; separate dispatches 3.5).
+// STE_MASK (batch 1, not grouped, no ACCUM): C is a QAT weight's gradient; after run stores its block, the
+// invocation passes the block through the fake-quant STE backward's clip mask (common/matmul_ste_mask.wgsl): one
+// dispatch for the product and fake_quant_backward.wgsl's.
 // SUB_A (CPU adapters with subgroups, not grouped): every invocation of a workgroup has the same rows (WG_Y = 1), so
 // A's values are the same for all of a subgroup's lanes; lane l loads A at k + l % 4 only and the other three come
 // from lanes 0 .. 3 by subgroupBroadcast. SwiftShader gathers each component of a storage load lane by lane (its
@@ -56,6 +59,9 @@ override WG_Y: u32 = 2;
 #endif
 #if B16
 #include "common/w16.wgsl"
+#endif
+#if STE_MASK
+#include "common/matmul_ste_mask.wgsl"
 #endif
 
 // A 4 x 4 block of an operand at k .. k + 3: kj holds its 4 rows (A) or 4 columns (B) at k + j.
@@ -151,10 +157,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(subgroup_invocation_id) sl: u32) {
   lane4 = sl & 3u;
   run(gid);
+#if STE_MASK
+  ste_block(gid);
+#endif
 }
 #else
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   run(gid);
+#if STE_MASK
+  ste_block(gid);
+#endif
 }
 #endif

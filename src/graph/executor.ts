@@ -8,7 +8,7 @@ import { tuningFor } from '../kernels/tuning.js';
 import { sizeClass } from '../gpu/pool.js';
 import type { Graph } from './graph.js';
 import { contiguous } from '../ops/elementwise.js';
-import { fuseAdds, fuseRopeBackward } from './fuse.js';
+import { fuseAdds, fuseRopeBackward, fuseSteMasks } from './fuse.js';
 import { groupGemms } from './group.js';
 import { f16ToF32, f32ToF16 } from '../ref/f16.js';
 import { DTYPE_BYTES, fmtShape, type Node, type Storage, type Tensor } from './tensor.js';
@@ -124,7 +124,7 @@ export class Executable {
     const roots = new Set([...outputs, ...updates.map(([, v]) => v)].map((t) => t.storage));
     const scheduled = [...need].sort((a, b) => a.id - b.id).filter((n) => n.plan);
     const group = g.options.group ?? tuningFor(this.ctx).matmulF32.group;
-    const fused = g.options.fuse === false ? scheduled : fuseAdds(fuseRopeBackward(scheduled, roots, this.ctx), roots);
+    const fused = g.options.fuse === false ? scheduled : fuseSteMasks(fuseAdds(fuseRopeBackward(scheduled, roots, this.ctx), roots), roots, this.ctx);
     const order = g.options.fuse !== false && group ? groupGemms(fused, roots, this.ctx) : fused;
     // Liveness: the last step reading each temporary storage; roots live to the end.
     const def = new Map<Storage, number>();

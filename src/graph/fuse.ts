@@ -5,10 +5,14 @@
 // up), a residual branch, or a norm.
 // Also: RoPE's backward (rope_pair_bwd) of the dq and dk that flash attention's backward made and nothing else
 // reads, done by that backward as it stores them (fuseRopeBackward).
+// Also: a QAT weight's STE backward (fake_quant_bwd) of the gradient an f32 matmul made and nothing else reads, done
+// by that matmul as it stores the gradient (fuseSteMasks), where its kernel has the epilogue.
 // The nodes are not changed (a graph compiles more than once): the schedule gets a node of its own.
 import type { GpuContext } from '../gpu/context.js';
 import type { PlanContext, Node, Storage, Tensor } from './tensor.js';
 import type { Dispatch } from '../kernels/common.js';
+import type { SteMaskEpilogue } from '../kernels/matmul.js';
+import { tuningFor } from '../kernels/tuning.js';
 import { FLASH_BWD_ROPE_STORAGE, type RopeFusable } from '../ops/flash_attention.js';
 
 /**
@@ -19,6 +23,21 @@ export interface Fusable {
   /** The tensors the node reads. */
   inputs: Tensor[];
   plan: (pc: PlanContext, outputs: Tensor[], addend?: GPUBuffer) => Promise<Dispatch[]>;
+}
+
+/** What an f32 matmul node records as `attrs.steMask`: it can store its product through a fake-quant STE mask. */
+export interface SteMaskFusable {
+  inputs: Tensor[];
+  /** Whether the adapter's kernel for this product has the epilogue. */
+  can: (ctx: GpuContext) => boolean;
+  plan: (pc: PlanContext, outputs: Tensor[], mask: SteMaskEpilogue) => Promise<Dispatch[]>;
+}
+
+/** What a fake_quant_bwd node records as `attrs.steMask`: its gradient input, what the mask reads, the epilogue. */
+export interface SteMaskSource {
+  dy: Tensor;
+  reads: Tensor[];
+  epilogue: (pc: PlanContext) => SteMaskEpilogue;
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((n, i) => n === b[i]);
@@ -99,6 +118,41 @@ export function fuseRopeBackward(order: Node[], roots: ReadonlySet<Storage>, ctx
     const outputs = [n.outputs[0], n.outputs[1], ...m.outputs.slice(2)];
     const rope = { layout: a.layout, cs };
     replaced.set(m, { id: m.id, op: 'flash_attention_bwd_rope', inputs: [...f.inputs, cs], outputs, attrs: { ...m.attrs, fusedFrom: [m.id, n.id] }, plan: (pc) => f.plan(pc, outputs, rope) });
+    dropped.add(n);
+  }
+  return order.filter((n) => !dropped.has(n)).map((n) => replaced.get(n) ?? n);
+}
+
+/**
+ * `order` with each fake_quant_bwd whose dy is the dense output 0 of an f32 matmul node that nothing else reads
+ * replaced, with that matmul, by one `matmul_ste` node at the matmul's place: the product stored through the STE
+ * mask (matmul_f32_rows.wgsl's STE_MASK, the same bits). Where the tuning's fakeQuant.maskEpilogue is on and the
+ * product's kernel has the epilogue; the mask's reads (weight, scale, zero point) must be made before the matmul.
+ */
+export function fuseSteMasks(order: Node[], roots: ReadonlySet<Storage>, ctx: GpuContext): Node[] {
+  if (!tuningFor(ctx).fakeQuant.maskEpilogue) return order;
+  const producer = new Map<Storage, Node>();
+  const at = new Map<Node, number>();
+  const readers = new Map<Storage, number>();
+  order.forEach((n, i) => {
+    at.set(n, i);
+    for (const o of n.outputs) producer.set(o.storage, n);
+    for (const s of new Set(n.inputs.map((t) => t.storage))) readers.set(s, (readers.get(s) ?? 0) + 1);
+  });
+  const replaced = new Map<Node, Node>();
+  const dropped = new Set<Node>();
+  for (const n of order) {
+    const src = n.attrs.steMask as SteMaskSource | undefined;
+    if (n.op !== 'fake_quant_bwd' || !src) continue;
+    const dy = src.dy;
+    const m = producer.get(dy.storage);
+    const f = m?.attrs.steMask as SteMaskFusable | undefined;
+    if (!m || !f || m.op !== 'matmul' || replaced.has(m) || m.outputs[0].storage !== dy.storage) continue;
+    if (!dy.isContiguous() || dy.offset !== 0 || dy.numel !== m.outputs[0].numel || readers.get(dy.storage) !== 1 || roots.has(dy.storage)) continue;
+    if (src.reads.some((t) => { const p = producer.get(t.storage); return p !== undefined && at.get(p)! > at.get(m)!; })) continue;
+    if (!f.can(ctx)) continue;
+    const outputs = [n.outputs[0]];
+    replaced.set(m, { id: m.id, op: 'matmul_ste', inputs: [...f.inputs, ...src.reads], outputs, attrs: { M: m.attrs.M, N: m.attrs.N, K: m.attrs.K, fusedFrom: [m.id, n.id] }, plan: (pc) => f.plan(pc, outputs, src.epilogue(pc)) });
     dropped.add(n);
   }
   return order.filter((n) => !dropped.has(n)).map((n) => replaced.get(n) ?? n);

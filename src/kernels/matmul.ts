@@ -12,7 +12,7 @@ import { checkEpilogue, shiftedRows, splitRows, weightChunks, type Bindable } fr
 export { checkQuantWeights, splitColumns, splitRows } from './matmul_checks.js';
 
 export { subgroupsOf4 } from './common.js';
-export { canGroupMatmulF32, F32_ROWS_COLS, F32_VARIANTS, f32Variant, MATMUL_B_TYPES, MATMUL_F32, MATMUL_F32_ROWS, matmulF32, planMatmulF32, planMatmulF32Group, pickSubA, type F32Variant, type MatmulBType, type MatmulF32Product, type MatmulF32Shape, type MatmulGroupKind } from './matmul_f32.js';
+export { canGroupMatmulF32, F32_ROWS_COLS, F32_VARIANTS, f32Variant, MATMUL_B_TYPES, MATMUL_F32, MATMUL_F32_ROWS, matmulF32, planMatmulF32, planMatmulF32Group, pickSubA, type F32Variant, type MatmulBType, type MatmulF32Product, type MatmulF32Shape, type MatmulGroupKind, type SteMaskEpilogue } from './matmul_f32.js';
 
 // ---- Dequant-fused matmuls (shaders/matmul/matmul_w4a16.wgsl, matmul_w8a16.wgsl, matmul_w8a8.wgsl) -------------
 // y[M, N] (f32 or f16) = x[M, K] · dequant(W)[N, K]^T, + bias, SiLU/GELU, + residual. W in the layout of src/quant/layout.ts.

@@ -47,6 +47,9 @@ export interface MatmulF32Shape {
   c0?: number;
   /** C = op(A) op(B) + R with R in this buffer, laid out as C (same strides and offset): a matmul and the add after it in one pass. */
   addend?: GPUBuffer;
+  /** 'rows' only (batch 1, no addend, C dense): C, a QAT weight's gradient, stored through the fake-quant STE
+   *  backward's clip mask of that weight (one dispatch for the product and fake_quant_backward's). */
+  steMask?: SteMaskEpilogue;
   /** Force a variant (tests cover all four); default from the adapter's tuning table. */
   variant?: F32Variant;
   /** Older forcing knobs: `tiled` forces 'tiled'; else `block` true forces 'block4', false 'naive'. */
@@ -58,6 +61,42 @@ export interface MatmulF32Shape {
   rows?: number;
   /** 'rows': A's values shared through subgroupBroadcast (SUB_A; needs subgroups of >= 4 lanes); default the table's. */
   subA?: boolean;
+}
+
+/**
+ * The fake-quant STE backward as the epilogue of the product that makes its gradient (common/matmul_ste_mask.wgsl):
+ * element i of C is kept where element i of the weight `x` has its code inside [qmin, qmax] (or the two floats of
+ * `qrange`, AdaQAT's run-time range), else stored as a zero with its sign; the scale of element i is
+ * scale[(i / inner) % channels] (the weight's FakeQuantLayout), the zero point zeroPoint's (unread on the midrise grid).
+ */
+export interface SteMaskEpilogue {
+  x: GPUBuffer;
+  scale: GPUBuffer;
+  /** Absent: zero (symmetric weights). */
+  zeroPoint?: GPUBuffer;
+  qrange?: GPUBuffer;
+  inner: number;
+  channels: number;
+  qmin: number;
+  qmax: number;
+  midrise?: boolean;
+}
+
+/** matmul_f32_rows.wgsl's STE_MASK defines, bindings, params and byte checks for `m` on a product of M x N (checked). */
+function steMaskArgs(s: MatmulF32Shape, m: SteMaskEpilogue, variant: F32Variant) {
+  const why = variant !== 'rows' ? `the '${variant}' matmul has no STE epilogue (only 'rows')` : (s.batch ?? 1) !== 1 ? `batch ${s.batch} (one product only)` : s.addend ? 'an addend' : (s.ldc ?? s.N) !== s.N || (s.c0 ?? 0) !== 0 ? 'a column block of a wider C' : s.bType && s.bType !== 'f32' ? `B of ${s.bType}` : '';
+  checkShape('matmul_f32', 'steMask', !why, `the STE mask epilogue takes a dense f32 product of batch 1 on the 'rows' kernel, not ${why}`);
+  for (const [k, v] of Object.entries({ inner: m.inner, channels: m.channels })) checkShape('matmul_f32', `steMask.${k}`, Number.isInteger(v) && v > 0, `${k}=${v} must be a positive integer`);
+  checkShape('matmul_f32', 'steMask.qmin', Number.isInteger(m.qmin) && Number.isInteger(m.qmax) && m.qmin < m.qmax, `[${m.qmin}, ${m.qmax}] is not an integer code range`);
+  const n = 4 * s.M * s.N;
+  // A 16-byte load of the weight and one quantizer per vec4 of C where C is stored in vec4s inside one scale.
+  const vec = s.N % 4 === 0 && m.inner % 4 === 0;
+  return {
+    defines: { STE_MASK: true, MASK_VEC: vec, MASK_ZERO: !!m.zeroPoint && !m.midrise, MIDRISE: !!m.midrise, RANGE: !!m.qrange },
+    bindings: { mask_x: m.x, mask_scale: m.scale, ...(m.zeroPoint && !m.midrise ? { mask_zero: m.zeroPoint } : {}), ...(m.qrange ? { qrange: m.qrange } : {}) },
+    params: { mask_inner: m.inner, mask_channels: m.channels, qmin: m.qmin, qmax: m.qmax },
+    expect: { mask_x: n, mask_scale: 4 * m.channels, mask_zero: 4 * m.channels, qrange: 8 },
+  };
 }
 
 /** The f32 matmul shape a call runs: forced by `s.variant` (or `s.tiled` / `s.block`), else the adapter's tuning table. */
@@ -154,7 +193,13 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
     params: { M, N, K, batch_a: strideA, batch_b: strideB, batch_c: strideC, ldc, c0 },
     expect: { a: span(strideA, M * K), b: bBytes, c: cBytes, addend: cBytes },
   };
-  const bDefines = { B16: b16, B_BF16: bType === 'bf16', ACCUM: !!s.addend };
+  const mask = s.steMask ? steMaskArgs(s, s.steMask, variant) : undefined;
+  if (mask) {
+    Object.assign(args.bindings, mask.bindings);
+    Object.assign(args.params, mask.params);
+    Object.assign(args.expect, mask.expect);
+  }
+  const bDefines = { B16: b16, B_BF16: bType === 'bf16', ACCUM: !!s.addend, ...mask?.defines };
   if (variant === 'rows') {
     const small = M <= t.smallM;
     const cols = s.cols ?? (small ? t.smallCols : t.rowsCols);

@@ -57,8 +57,9 @@ export interface Tuning {
   /** fake_quant*: elements per invocation of the elementwise kernels; largest elements-per-scale for which the
    *  reducing kernels (learnable backward, qparams) use one invocation per scale instead of one workgroup; fuse:
    *  the dynamic forward's qparams and apply in one dispatch where a scale covers at most FUSE_MAX_ELEMS elements
-   *  and the qparams run one invocation per scale (fake_quant_qparams.wgsl's APPLY). */
-  fakeQuant: { elems: number; serialMax: number; fuse: boolean };
+   *  and the qparams run one invocation per scale (fake_quant_qparams.wgsl's APPLY); maskEpilogue: the STE backward of
+   *  a weight's gradient done by the f32 matmul that makes it, where that matmul's kernel is 'rows' (fuseSteMasks). */
+  fakeQuant: { elems: number; serialMax: number; fuse: boolean; maskEpilogue: boolean };
   /** Graph row reductions (sum over axes, softmax): one invocation or one workgroup per row. */
   rowReduce: 'invocation' | 'workgroup';
   /** Elements of a row one invocation of shaders/quant/dequantize.wgsl writes (f32 output; > 1: a whole group where possible). */
@@ -95,7 +96,7 @@ const GPU_DEFAULT: Tuning = {
   matmulQ: { gemv: 'splitcols', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, subX: false, quantWG: 64 },
   // fuse: one invocation would apply a whole group serially, where the GPUs' apply kernel is one element a thread
   // (not measured on a GPU).
-  fakeQuant: { elems: 1, serialMax: 256, fuse: false },
+  fakeQuant: { elems: 1, serialMax: 256, fuse: false, maskEpilogue: true },
   rowReduce: 'workgroup',
   dequantRun: 1,
   // Not measured on a GPU yet (bench/top-k.ts): from 8192 tokens the row is >= 32 KB to read back and sort on the
@@ -147,7 +148,7 @@ const TABLE: Entry[] = [
       matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 16, rowsM: 8, rowsCols: 16, splitWG: 16, colsPerWG: 4, tileX: 4, tileY: 4, bk: 32, subgroups: true, subX: true, quantWG: 4 },
       // fuse: a weight's groups quantized by the invocation that found their scale (docs/training-speed.md,
       // "Seventh round"): 15 dispatches fewer in the language model's QAT step.
-      fakeQuant: { elems: 16, serialMax: 2 ** 31, fuse: true },
+      fakeQuant: { elems: 16, serialMax: 2 ** 31, fuse: true, maskEpilogue: true },
       rowReduce: 'invocation',
       dequantRun: 32,
       // bench/top-k.ts here: reading the row back and sampling on the CPU took 0.3 / 0.5 / 1.1 ms at 260 / 32000 /
@@ -226,6 +227,7 @@ const FAKEQUANT_FIELDS: Record<keyof Tuning['fakeQuant'], (v: unknown) => boolea
   elems: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 64,
   serialMax: (v) => Number.isInteger(v) && (v as number) >= 0,
   fuse: (v) => typeof v === 'boolean',
+  maskEpilogue: (v) => typeof v === 'boolean',
 };
 
 /** The sections an override may lay over the table, each field's check. */

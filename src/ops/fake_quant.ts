@@ -5,8 +5,9 @@
 // Backward: straight-through estimator with the clip mask (scale and zero point are treated as constants, as
 // torchao does for these dynamic quantizers).
 import { planFakeQuant, planFakeQuantBackward, planFakeQuantBackwardLearnable, planFakeQuantDynamic, planPact, planPactBackward, type FakeQuantSpec } from '../kernels/fake_quant.js';
-import { qRange, type FakeQuantGranularity } from '../ref/fake_quant.js';
+import { fakeQuantLayout, qRange, type FakeQuantGranularity } from '../ref/fake_quant.js';
 import type { Tensor } from '../graph/tensor.js';
+import type { SteMaskSource } from '../graph/fuse.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 
 export interface FakeQuantOptions {
@@ -81,7 +82,14 @@ export function fakeQuantBackward(x: Tensor, scale: Tensor, zp: Tensor, dy: Tens
   const g = graphOf('fake_quant_bwd', inputs);
   if (!dy.isContiguous() || dy.offset !== 0) throw new OpError('fake_quant_bwd', inputs, 'dy must be dense (the kernel reads it flat): materialise views with contiguous()');
   const spec = specOf(x, o);
-  const node = g.addNode('fake_quant_bwd', inputs, [{ shape: x.shape }], { options: o }, async (pc) => [
+  const L = fakeQuantLayout(spec.shape, spec.granularity);
+  // What the executor needs to run this as the epilogue of the matmul that makes dy (src/graph/fuse.ts fuseSteMasks).
+  const steMask: SteMaskSource = {
+    dy,
+    reads: range ? [x, scale, zp, range] : [x, scale, zp],
+    epilogue: (pc) => ({ x: pc.buf(x), scale: pc.buf(scale), ...(spec.mode === 'asymmetric' ? { zeroPoint: pc.buf(zp) } : {}), ...(range ? { qrange: pc.buf(range) } : {}), inner: L.inner, channels: L.channels, qmin: spec.qmin, qmax: spec.qmax, midrise: !!spec.midrise }),
+  };
+  const node = g.addNode('fake_quant_bwd', inputs, [{ shape: x.shape }], { options: o, steMask }, async (pc) => [
     await planFakeQuantBackward(pc.ctx, { x: pc.buf(x), grad_y: pc.buf(dy), scale: pc.buf(scale), zero_point: pc.buf(zp), grad_x: pc.buf(node.outputs[0]), qrange: range ? pc.buf(range) : undefined }, spec),
   ], range ? [1, 2, 3, 4] : [1, 2, 3]);
   return node.outputs[0];

@@ -6,13 +6,13 @@
 // Quantized weights (dtype 'q4' / 'q8' with a QuantScheme) run on the dequant-fused kernels: symmetric schemes built
 // in, others through registerQuantMatmul. A registered planner may give the gradient with respect to the
 // activations through the quantized weights (dx = dy W); QAT keeps f32 master weights, so theirs is the f32 path.
-import { canGroupMatmulF32, planMatmulF32, planMatmulF32Group, planMatmulQ } from '../kernels/matmul.js';
+import { canGroupMatmulF32, f32Variant, planMatmulF32, planMatmulF32Group, planMatmulQ } from '../kernels/matmul.js';
 import type { Dispatch } from '../kernels/common.js';
 import { numelOf, type PlanContext, type QuantWeight, type Tensor } from '../graph/tensor.js';
 import { broadcastShape, broadcastStrides, graphOf, OpError, requireDtype, requireRank } from './common.js';
 import { add, contiguous, expandCopy } from './elementwise.js';
 import { reshape } from './view.js';
-import type { Fusable } from '../graph/fuse.js';
+import type { Fusable, SteMaskFusable } from '../graph/fuse.js';
 import type { Gemm } from '../graph/group.js';
 
 /** A quantized matmul family (issue 4 registers W4A16 / W8A8 here): y [M, N] = x [M, K] @ dequant(w)^T. */
@@ -112,7 +112,13 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   };
   // Batch 1: the executor may also run it in one dispatch with products sharing an operand (src/graph/group.ts).
   const gemm: Gemm | undefined = nb === 1 ? { a: A.x, b: B.x, M, N, K, transA: A.trans, transB: B.trans, can: canGroupMatmulF32, plan: planGemmGroup } : undefined;
-  const node = g.addNode('matmul', [A.x, B.x], [{ shape: [...batch, M, N] }], { M, N, K, fuse, ...(gemm ? { gemm } : {}) }, (pc) => fuse.plan(pc, node.outputs));
+  // Batch 1 on the 'rows' kernel: the executor may store the product through a fake-quant STE mask (fuseSteMasks).
+  const steMask: SteMaskFusable | undefined = nb === 1 ? {
+    inputs: [A.x, B.x],
+    can: (ctx) => f32Variant(ctx, { M }) === 'rows',
+    plan: async (pc, [y], mask) => [await planMatmulF32(pc.ctx, at(pc, A.x), at(pc, B.x), pc.buf(y), { M, N, K, transA: A.trans, transB: B.trans, steMask: mask })],
+  } : undefined;
+  const node = g.addNode('matmul', [A.x, B.x], [{ shape: [...batch, M, N] }], { M, N, K, fuse, ...(gemm ? { gemm } : {}), ...(steMask ? { steMask } : {}) }, (pc) => fuse.plan(pc, node.outputs));
   return node.outputs[0];
 }
 
