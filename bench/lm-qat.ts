@@ -3,7 +3,7 @@
 // for each bit width (W4 / W3 / W2, group 32) and each method (plain STE, LSQ, each with or without distillation
 // from the f32 model). Prints the share of the PTQ gap recovered and the QAT / f32 step-time ratio per row.
 //   npm run build && node dist/bench/lm-qat.js [--steps 300] [--bits 4,3,2] [--methods ste,lsq,ste+kd,lsq+kd,ste+kdb]
-//     [--runs 2:ste,2:lsq+kd,2:lsq=mse,3a:ste,2m:lsq=mse,...] [--lsq-init rule|mse] [--lsq-lr-scale X (default: lsqScaleLr(bits))] [--min-lr-ratio 0.1] [--baseline EARLIER.json] [--lr 3e-4] [--batch 8] [--seq 64] [--val-windows 64] [--temperature 1] [--kd-weight 1] [--model F32.gguf] [--json FILE]
+//     [--runs 2:ste,2:lsq+kd,2:lsq=mse,4:static,3a:ste,2m:lsq=mse,...] [--lsq-init rule|mse] [--lsq-lr-scale X (default: lsqScaleLr(bits))] [--min-lr-ratio 0.1] [--baseline EARLIER.json] [--lr 3e-4] [--batch 8] [--seq 64] [--val-windows 64] [--temperature 1] [--kd-weight 1] [--model F32.gguf] [--json FILE]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -60,12 +60,13 @@ try {
   {
     for (const [width, m] of runs) {
       // '+kd': distillation from the start model; '+kdb': from the f32 baseline after its N steps.
-      // 'lsq=mse': LSQ from the squared-error-minimising scales (else --lsq-init, default the torchao rule's).
+      // 'lsq=mse': LSQ from the squared-error-minimising scales (else --lsq-init, default the torchao rule's); 'static':
+      // STE against the start scales (the same choice of start), never trained.
       const [mpart, kd] = m.split('+') as [string, string | undefined];
-      const [method, init = values['lsq-init'] ?? 'rule'] = mpart.split('=') as ['ste' | 'lsq', string?];
+      const [method, init = values['lsq-init'] ?? 'rule'] = mpart.split('=') as ['ste' | 'lsq' | 'static', string?];
       const distill = kd === 'kd' || kd === 'kdb' ? { temperature: T, weight: kdWeight, teacher: kd === 'kdb' ? ('baseline' as const) : ('start' as const) } : false;
       const needBaseline = f32 === null || (kd === 'kdb' && !teacherWeights);
-      const o: LmQatOptions = { ...base, ...width.o, method, ...(method === 'lsq' ? { lsqInit: init as 'rule' | 'mse' } : {}), distill, lsqLrScale: values['lsq-lr-scale'] === undefined ? undefined : Number(values['lsq-lr-scale']), baseline: needBaseline, teacherWeights: needBaseline ? undefined : teacherWeights };
+      const o: LmQatOptions = { ...base, ...width.o, method, ...(method !== 'ste' ? { lsqInit: init as 'rule' | 'mse' } : {}), distill, lsqLrScale: values['lsq-lr-scale'] === undefined ? undefined : Number(values['lsq-lr-scale']), baseline: needBaseline, teacherWeights: needBaseline ? undefined : teacherWeights };
       const t0 = performance.now();
       const r = await qatLlama(ctx, model, data, o);
       if (!f32) f32 = { start: r.f32_start, after: r.f32_after, ms: r.ms_per_step_f32 };

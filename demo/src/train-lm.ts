@@ -74,8 +74,9 @@ function options(): { o: LmQatOptions; fmt: (typeof FORMATS)[string] } {
   const fmt = FORMATS[$<HTMLSelectElement>('train-lm-format').value];
   if (!fmt) throw new Error(`format '${$<HTMLSelectElement>('train-lm-format').value}' is not one of ${Object.values(FORMATS).map((f) => f.label).join(', ')}`);
   const method = $<HTMLSelectElement>('train-lm-method').value;
-  if (method !== 'ste' && method !== 'lsq' && method !== 'adaqat') throw new Error(`method '${method}' is not STE, LSQ or AdaQAT`);
-  if (method !== 'ste' && fmt.q.format) throw new Error(`method ${method === 'lsq' ? 'LSQ learns the scales' : 'AdaQAT learns the bit-widths'}, but format ${fmt.label} fixes them (ggml's rule): choose W2, W3 or W4 g32 for ${method === 'lsq' ? 'LSQ' : 'AdaQAT'}`);
+  if (method !== 'ste' && method !== 'lsq' && method !== 'static' && method !== 'adaqat') throw new Error(`method '${method}' is not STE, LSQ, static or AdaQAT`);
+  const what = { lsq: ['LSQ learns the scales', 'LSQ'], static: ['static fixes its own scales', 'static scales'], adaqat: ['AdaQAT learns the bit-widths', 'AdaQAT'] } as const;
+  if (method !== 'ste' && fmt.q.format) throw new Error(`method ${what[method][0]}, but format ${fmt.label} fixes them (ggml's rule): choose W2, W3 or W4 g32 for ${what[method][1]}`);
   const lrText = $<HTMLInputElement>('train-lm-lr').value;
   const lr = Number(lrText);
   if (lrText.trim() === '' || !(lr > 0) || !Number.isFinite(lr)) throw new Error(`learning rate '${lrText}' is not a positive number`);
@@ -209,7 +210,7 @@ async function run(): Promise<void> {
 function syncMethod(): void {
   const fixed = FORMATS[$<HTMLSelectElement>('train-lm-format').value]?.q.format !== undefined;
   const m = $<HTMLSelectElement>('train-lm-method');
-  for (const v of ['lsq', 'adaqat']) (m.querySelector(`option[value="${v}"]`) as HTMLOptionElement).disabled = fixed;
+  for (const v of ['lsq', 'static', 'adaqat']) (m.querySelector(`option[value="${v}"]`) as HTMLOptionElement).disabled = fixed;
   if (fixed && m.value !== 'ste') m.value = 'ste';
 }
 

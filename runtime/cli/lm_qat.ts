@@ -26,10 +26,13 @@ import { writeAtomic } from './train.js';
 /**
  * nibble's best recipe (bench/lm-qat.ts, docs/lm-qat.md): what a user who passes only --bits gets. LSQ from the
  * least-squared-error scales (QAT_DEFAULTS.lsqInit), its scales' learning rate (3 / (2^bits - 1))^2 of lr, recovered
- * more of the gap at 2 bits (87.4% vs STE's 80.3%, five seeds; 90.5% on the midrise grid, defaultGrid) and 3 bits (85.0% vs 80.5%, six seeds, paired), STE
- * at 4 bits (84.1% vs LSQ's 77.7%); distillation and lr 1e-3 recovered less.
+ * more of the gap at 2 bits (87.4% vs STE's 80.3%, five seeds; 90.5% on the midrise grid, defaultGrid) and 3 bits
+ * (85.0% vs 80.5%, six seeds, paired; static 83.1% at seed 0); at 4 bits static scales (STE against the rule's
+ * scales of the start model, never recomputed) recovered 90.2% against the dynamic rule's 84.1% and LSQ's 77.7%
+ * (six seeds, better than the dynamic rule on five); STE (the dynamic rule) above 4 bits, where nothing else was
+ * measured; distillation and lr 1e-3 recovered less.
  */
-export const defaultMethod = (bits: number): 'ste' | 'lsq' => (bits <= 3 ? 'lsq' : 'ste');
+export const defaultMethod = (bits: number): 'ste' | 'lsq' | 'static' => (bits <= 3 ? 'lsq' : bits === 4 ? 'static' : 'ste');
 
 /**
  * The weight grid a user who passes only --bits gets: midrise (levels (q + 0.5) * s, no zero level) at 2 bits,
@@ -44,7 +47,7 @@ const ADAQAT_DEFAULTS = LM_ADAQAT_DEFAULTS;
 export const QAT_DEFAULTS = { checkpointEvery: 100, distill: false, teacher: 'baseline' as 'baseline' | 'start', lsqInit: 'mse' as 'rule' | 'mse', temperature: 1, lr: 3e-4, steps: 300, batch: 8, seq: 64, seed: 0, valWindows: 64, gradAccum: 1 };
 
 export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8 --group G [--asymmetric | --grid midtread|midrise] | --format q4_0|q8_0] [--act]
-       [--method ste|lsq|adaqat [--lambda L] [--lsq-init rule|mse]] [--distill [--temperature T] [--teacher baseline|start]] [--steps N] [--lr X] [--batch B] [--grad-accum K]
+       [--method ste|lsq|static|adaqat [--lambda L] [--lsq-init rule|mse]] [--distill [--temperature T] [--teacher baseline|start]] [--steps N] [--lr X] [--batch B] [--grad-accum K]
        [--seed S] [--out FILE.gguf] [--data FILE] [--keep-float PATTERN]... [--layer PATTERN=SPEC]...
        [--checkpoint-every N] [--resume CKPT] [--json]
   --model FILE    the f32 model to start from (default: the bundled demo/public/models/shakespeare-f32.gguf), or a
@@ -58,13 +61,15 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
                   written as Q4_0 codes 2q + 1 at d = s / 2); default midrise at 2 bits, else midtread
   --format F      q4_0 or q8_0: ggml's own rule, so the GGUF holds exactly the trained weights (instead of --bits)
   --act           also fake-quantize each layer's input per token (int8); the converted model runs f32 activations
-  --method M      ste (the dynamic rule, straight-through) or lsq (learned per-group scales; with --bits);
-                  default: lsq at 2 and 3 bits, ste at 4..8 bits and with --format or --asymmetric (the measured
-                  best; LSQ's scales learn at (3 / (2^bits - 1))^2 of --lr, half that on the midrise grid); adaqat: each
+  --method M      ste (the dynamic rule, straight-through), lsq (learned per-group scales; with --bits) or
+                  static (straight-through against per-group scales fixed at the start model's: the rule's, or with
+                  --lsq-init mse the least-squared-error ones; never recomputed or trained; with --bits);
+                  default: lsq at 2 and 3 bits, static at 4 bits, ste at 5..8 bits and with --format or --asymmetric
+                  (the measured best; LSQ's scales learn at (3 / (2^bits - 1))^2 of --lr, half that on the midrise grid); adaqat: each
                   Linear's weight bit-width (with --act its input's too) learned during QAT (2..8, starting at
                   --bits, default 8; the dynamic rule), each layer converted to Q4_0 (<= 4 bits) or Q8_0
-  --lsq-init I    lsq: where the learned scales start: rule (torchao's, so step 0 is the PTQ model) or mse (each
-                  group's least squared error, src/quant/mse_scale.ts; default ${QAT_DEFAULTS.lsqInit})
+  --lsq-init I    lsq / static: where the scales start: rule (torchao's, so step 0 is the PTQ model) or mse (each
+                  group's least squared error, src/quant/mse_scale.ts; default ${QAT_DEFAULTS.lsqInit} for lsq, rule for static)
   --lambda L      adaqat: weight of the size cost (mean bits per weight) against the loss (default ${ADAQAT_DEFAULTS.lambda});
                   larger: fewer bits
   --distill       learn from an f32 model's logits (KL at --temperature, default ${QAT_DEFAULTS.temperature}) instead of the data
@@ -82,7 +87,7 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
   --keep-float P  keep the Linear layers whose weight name matches P in f32 (\`*\`: any run of characters;
                   repeatable), e.g. --keep-float output.weight
   --layer P=SPEC  a per-layer rule over the model-wide one (repeatable; a later one wins): SPEC is bits (8),
-                  bits:method (2:lsq) or a format (q8_0), e.g. --layer output.weight=8 --layer 'blk.*.ffn_down.weight=q8_0'
+                  bits:method (2:lsq, 4:static) or a format (q8_0), e.g. --layer output.weight=8 --layer 'blk.*.ffn_down.weight=q8_0'
   --checkpoint-every N  a checkpoint every N steps of each run (default ${QAT_DEFAULTS.checkpointEvery}; 0: none), written next to --out
                   (FILE.checkpoint.safetensors: weights, AdamW state, step, the recipe, the f32 run's figures)
   --resume CKPT   continue exactly from such a checkpoint (same options and model; another run's is refused, naming
@@ -96,9 +101,9 @@ export function parseLayerRule(arg: string): LinearRule & { pattern: string } {
   const [, pattern, spec] = m;
   const f = spec.toUpperCase();
   if (f === 'Q4_0' || f === 'Q8_0') return { pattern, format: f };
-  const b = /^(\d+)(?::(ste|lsq))?$/.exec(spec);
-  if (!b) throw new UsageError(`lm qat: --layer ${arg}: SPEC '${spec}' is not bits (2..8), bits:ste, bits:lsq, q4_0 or q8_0`);
-  return { pattern, bits: Number(b[1]), ...(b[2] ? { method: b[2] as 'ste' | 'lsq' } : {}) };
+  const b = /^(\d+)(?::(ste|lsq|static))?$/.exec(spec);
+  if (!b) throw new UsageError(`lm qat: --layer ${arg}: SPEC '${spec}' is not bits (2..8), bits:ste, bits:lsq, bits:static, q4_0 or q8_0`);
+  return { pattern, bits: Number(b[1]), ...(b[2] ? { method: b[2] as 'ste' | 'lsq' | 'static' } : {}) };
 }
 
 /** The figures the contract names (the --json keys). */
@@ -131,18 +136,18 @@ export async function lmQat(argv: string[]): Promise<number> {
   if (fmt && (bits !== undefined || group !== undefined)) throw new UsageError(`lm qat: --format ${values.format} fixes bits and group (${fmt === 'Q4_0' ? 4 : 8}-bit, 32): pass --format or --bits/--group, not both`);
   if (values.asymmetric && fmt) throw new UsageError(`lm qat: --asymmetric takes --bits (2..4); --format ${values.format} is ggml's symmetric rule`);
   const method = values.method ?? (fmt || values.asymmetric ? 'ste' : defaultMethod(bits ?? 4));
-  if (method !== 'ste' && method !== 'lsq' && method !== 'adaqat') throw new UsageError(`lm qat: --method ${method}: must be ste, lsq or adaqat`);
+  if (method !== 'ste' && method !== 'lsq' && method !== 'static' && method !== 'adaqat') throw new UsageError(`lm qat: --method ${method}: must be ste, lsq, static or adaqat`);
   if (method === 'adaqat' && fmt) throw new UsageError(`lm qat: --format ${values.format} fixes the bit-width; --method adaqat chooses it per layer: use --bits (where it starts) instead`);
   const lambda = numberOpt(cmd, 'lambda', values.lambda, (n) => n >= 0, 'must be a number >= 0');
   if (lambda !== undefined && method !== 'adaqat') throw new UsageError('lm qat: --lambda is the cost weight of --method adaqat');
-  if (fmt && method === 'lsq') throw new UsageError(`lm qat: --format ${values.format} fixes the scale rule (ggml's d); --method lsq learns scales: use --bits instead`);
+  if (fmt && (method === 'lsq' || method === 'static')) throw new UsageError(`lm qat: --format ${values.format} fixes the scale rule (ggml's d); --method ${method} ${method === 'lsq' ? 'learns scales' : 'fixes its own'}: use --bits instead`);
   const grid = values.grid;
   if (grid !== undefined && grid !== 'midtread' && grid !== 'midrise') throw new UsageError(`lm qat: --grid ${grid}: must be midtread or midrise`);
   // --grid midrise with a format, --asymmetric, AdaQAT or more than 3 bits: refused by prepare / adaptivePlan, naming why.
   const midrise = grid === 'midrise' || (grid === undefined && !fmt && !values.asymmetric && method !== 'adaqat' && defaultGrid(bits ?? 4) === 'midrise');
   const lsqInit = values['lsq-init'];
   if (lsqInit !== undefined && lsqInit !== 'rule' && lsqInit !== 'mse') throw new UsageError(`lm qat: --lsq-init ${lsqInit}: must be rule or mse`);
-  if (lsqInit !== undefined && method !== 'lsq' && !values.layer?.some((l) => /:lsq$/.test(l))) throw new UsageError(`lm qat: --lsq-init sets where LSQ's scales start: it needs --method lsq (or a --layer P=B:lsq rule)`);
+  if (lsqInit !== undefined && method !== 'lsq' && method !== 'static' && !values.layer?.some((l) => /:(lsq|static)$/.test(l))) throw new UsageError(`lm qat: --lsq-init sets where LSQ's (or static's) scales start: it needs --method lsq or static (or a --layer P=B:lsq rule)`);
   if (values.distill && values['no-distill']) throw new UsageError('lm qat: --distill and --no-distill contradict');
   const temperature = numberOpt(cmd, 'temperature', values.temperature, (n) => n > 0, 'must be a positive number');
   if (temperature !== undefined && values['no-distill']) throw new UsageError('lm qat: --temperature needs distillation (drop --no-distill)');
@@ -153,7 +158,8 @@ export async function lmQat(argv: string[]): Promise<number> {
   const opts: LmQatOptions = {
     ...(fmt ? { format: fmt as 'Q4_0' | 'Q8_0' } : { bits: bits ?? (method === 'adaqat' ? 8 : 4), group: group ?? 32 }),
     method: method === 'adaqat' ? 'ste' : method,
-    ...(method === 'lsq' || values.layer?.some((l) => /:lsq$/.test(l)) ? { lsqInit: (lsqInit ?? QAT_DEFAULTS.lsqInit) as 'rule' | 'mse' } : {}),
+    // static starts from the rule's scales unless --lsq-init says otherwise (from the mse scales it recovered less).
+    ...(method === 'lsq' || values.layer?.some((l) => /:lsq$/.test(l)) ? { lsqInit: (lsqInit ?? QAT_DEFAULTS.lsqInit) as 'rule' | 'mse' } : lsqInit ? { lsqInit: lsqInit as 'rule' | 'mse' } : {}),
     ...(method === 'adaqat' ? { adaqat: { lambda: lambda ?? ADAQAT_DEFAULTS.lambda, every: ADAQAT_DEFAULTS.every, lr: ADAQAT_DEFAULTS.lr } } : {}),
     ...(values.asymmetric ? { symmetric: false } : {}),
     ...(midrise ? { midrise: true } : {}),

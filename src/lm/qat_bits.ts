@@ -31,7 +31,7 @@ export function adaptivePlan(plan: ReadonlyMap<string, LinearQuant>, o: AdaQatOp
   const max = o.maxBits ?? 8;
   const out = new Map<string, LinearQuant>();
   for (const [name, q] of plan) {
-    if (q.learn) throw new QatConfigError(`adaqat: '${name}' has learned scales (lsq); AdaQAT drives the dynamic rule (method ste)`);
+    if (q.learn) throw new QatConfigError(`adaqat: '${name}' has ${q.frozen ? 'static' : 'learned'} scales (${q.frozen ? 'static' : 'lsq'}); AdaQAT drives the dynamic rule (method ste)`);
     if (q.format) throw new QatConfigError(`adaqat: '${name}' uses the ${q.format} rule, which fixes the bit-width; AdaQAT chooses it (use --bits)`);
     if (q.asymmetric) throw new QatConfigError(`adaqat: '${name}' is asymmetric; AdaQAT learns widths of the symmetric rule`);
     if (q.midrise) throw new QatConfigError(`adaqat: '${name}' is on the midrise grid (2..3 bits only); AdaQAT learns widths of the mid-tread rule`);

@@ -16,6 +16,9 @@ export interface LinearQuant {
   format?: 'Q4_0' | 'Q8_0';
   /** LSQ: a learned per-group scale, the param `<weight>.scale` [N * K / group]. */
   learn?: boolean;
+  /** With learn: method 'static', the scale param is never trained (not among the trainable params): STE against
+   *  the scales it starts from. */
+  frozen?: boolean;
   /** LSQ: its scales start at each group's squared-error minimum (src/quant/mse_scale.ts), not the torchao rule's. */
   lsqInit?: 'mse';
   /** Asymmetric weights (torchao's asymmetric rule: a scale and an integer zero point per group; STE, 2..4 bits). */

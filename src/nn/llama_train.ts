@@ -171,7 +171,7 @@ export interface LlamaTrainGraph {
   loss: Tensor;
   /** Mean cross-entropy (nats per token) over the targets that are not ignored (the validation figure). */
   ce: Tensor;
-  /** The trainable params: the weights in llamaTensorNames order, then the LSQ scales. */
+  /** The trainable params: the weights in llamaTensorNames order, then the LSQ scales (not method 'static''s). */
   params: Tensor[];
 }
 
@@ -220,7 +220,8 @@ export function buildLlamaTrainGraph(ctx: GpuContext, config: LlamaConfig, weigh
       const w = d.weight ?? 1;
       loss = w === 1 ? kd : ops.add(ops.scale(kd, w), ops.scale(ce, 1 - w));
     }
-    const params = [...llamaTensorNames(config).map((t) => lo.params.get(t.name)!), ...lo.qparams.values()];
+    // Method 'static': the scale params stay where they start (no gradient, no optimizer state, not in the norm).
+    const params = [...llamaTensorNames(config).map((t) => lo.params.get(t.name)!), ...[...lo.qparams].filter(([name]) => !o.quant?.get(name)?.frozen).map(([, p]) => p)];
     return { graph, ops: lo, ids, targets, logits, loss, ce, params };
   } catch (e) {
     graph.destroy();

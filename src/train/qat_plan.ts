@@ -39,8 +39,13 @@ export interface LinearRule {
   group?: number;
   /** A GGUF block type's rule (Q4_0: 4-bit, Q8_0: 8-bit; group 32). */
   format?: 'Q4_0' | 'Q8_0';
-  /** 'ste': the dynamic rule with the straight-through estimator; 'lsq': learned per-group scales. */
-  method?: 'ste' | 'lsq';
+  /**
+   * 'ste': the dynamic rule (scales recomputed from the weights each step) with the straight-through estimator;
+   * 'lsq': learned per-group scales; 'static': the straight-through estimator against per-group scales fixed at
+   * the start (lsqInit's: the rule's of the start weights by default), never recomputed or trained (PyTorch's
+   * FakeQuantize with its observer disabled from the first step).
+   */
+  method?: 'ste' | 'lsq' | 'static';
   /**
    * LSQ's scales at the start: 'rule' (default) the torchao rule's, so step 0 is the PTQ model; 'mse' each group's
    * scale minimising the squared error of its weights (src/quant/mse_scale.ts), a better-quantized start.
@@ -79,16 +84,16 @@ function globToRegExp(p: string): RegExp {
 }
 
 /** A rule checked and resolved: bits, group, format, learn. Errors name `where` and the value at fault. */
-function resolveRule(r: LinearRule, where: string): { bits: number; group: number; format?: 'Q4_0' | 'Q8_0'; learn?: true; lsqInit?: 'mse'; asymmetric?: true; midrise?: true } {
+function resolveRule(r: LinearRule, where: string): { bits: number; group: number; format?: 'Q4_0' | 'Q8_0'; learn?: true; frozen?: true; lsqInit?: 'mse'; asymmetric?: true; midrise?: true } {
   const { format, method = 'ste', lsqInit = 'rule', symmetric = true, midrise = false } = r;
   if (typeof symmetric !== 'boolean') throw new QatConfigError(`prepare: ${where}symmetric ${JSON.stringify(symmetric)} is not true or false`);
   if (typeof midrise !== 'boolean') throw new QatConfigError(`prepare: ${where}midrise ${JSON.stringify(midrise)} is not true or false`);
   if (lsqInit !== 'rule' && lsqInit !== 'mse') throw new QatConfigError(`prepare: ${where}lsqInit '${lsqInit}' is not rule or mse`);
   if (format !== undefined && format !== 'Q4_0' && format !== 'Q8_0') throw new QatConfigError(`prepare: ${where}format '${format}' is not Q4_0 or Q8_0`);
-  if (method !== 'ste' && method !== 'lsq') throw new QatConfigError(`prepare: ${where}method '${method}' is not ste or lsq`);
+  if (method !== 'ste' && method !== 'lsq' && method !== 'static') throw new QatConfigError(`prepare: ${where}method '${method}' is not ste, lsq or static`);
   const fbits = format === 'Q4_0' ? 4 : format === 'Q8_0' ? 8 : null;
   if (fbits !== null) {
-    if (method === 'lsq') throw new QatConfigError(`prepare: ${where}format ${format} fixes the scale rule (ggml's d), so it cannot be combined with lsq (learned scales)`);
+    if (method !== 'ste') throw new QatConfigError(`prepare: ${where}format ${format} fixes the scale rule (ggml's d), so it cannot be combined with ${method} (${method === 'lsq' ? 'learned' : 'static'} scales)`);
     if (r.bits !== undefined && r.bits !== fbits) throw new QatConfigError(`prepare: ${where}format ${format} is ${fbits}-bit, but bits=${r.bits} was given`);
     if (r.group !== undefined && r.group !== 32) throw new QatConfigError(`prepare: ${where}format ${format} uses blocks of 32 along K, but group=${r.group} was given`);
   }
@@ -98,7 +103,7 @@ function resolveRule(r: LinearRule, where: string): { bits: number; group: numbe
   if (!Number.isInteger(group) || group < 1) throw new QatConfigError(`prepare: ${where}group=${group} is not a positive integer`);
   if (!symmetric) {
     if (fbits !== null) throw new QatConfigError(`prepare: ${where}format ${format} is ggml's symmetric rule; asymmetric weights take bits (2..4) instead`);
-    if (method === 'lsq') throw new QatConfigError(`prepare: ${where}asymmetric weights use the dynamic rule with STE; LSQ learns symmetric scales (method 'ste' or symmetric weights)`);
+    if (method !== 'ste') throw new QatConfigError(`prepare: ${where}asymmetric weights use the dynamic rule with STE; ${method === 'lsq' ? 'LSQ learns' : 'static takes'} symmetric scales (method 'ste' or symmetric weights)`);
     if (bits > 4) throw new QatConfigError(`prepare: ${where}asymmetric weights at bits=${bits}: they are written as GGUF Q4_1 blocks, which hold 2..4-bit asymmetric codes exactly (no GGUF type nibble writes holds ${bits}-bit ones)`);
   }
   if (midrise) {
@@ -106,7 +111,7 @@ function resolveRule(r: LinearRule, where: string): { bits: number; group: numbe
     if (!symmetric) throw new QatConfigError(`prepare: ${where}the midrise grid is symmetric (levels (q + 0.5) * s, no zero point); it cannot be asymmetric`);
     if (bits > 3) throw new QatConfigError(`prepare: ${where}midrise at bits=${bits}: it is written as GGUF Q4_0 blocks with codes 2q + 1, which hold 2- and 3-bit midrise codes (a ${bits}-bit one needs ${bits + 1}-bit codes)`);
   }
-  return { bits, group, ...(format ? { format } : {}), ...(method === 'lsq' ? { learn: true as const, ...(lsqInit === 'mse' ? { lsqInit } : {}) } : {}), ...(symmetric ? {} : { asymmetric: true as const }), ...(midrise ? { midrise: true as const } : {}) };
+  return { bits, group, ...(format ? { format } : {}), ...(method !== 'ste' ? { learn: true as const, ...(method === 'static' ? { frozen: true as const } : {}), ...(lsqInit === 'mse' ? { lsqInit } : {}) } : {}), ...(symmetric ? {} : { asymmetric: true as const }), ...(midrise ? { midrise: true as const } : {}) };
 }
 
 /** The model-wide rule with a per-layer one over it (a width or format given replaces the model-wide one). */
@@ -161,7 +166,7 @@ export function prepareLinears(linears: readonly LinearInfo[], config: LinearQat
   const unusedRule = rules.find((x) => !x.used);
   if (unusedRule) throw new QatConfigError(`prepare: layer rule '${unusedRule.p}' matches no quantized Linear layer (layers: ${linears.map((l) => l.name).join(', ')}${keep.length ? '; keepFloat takes precedence' : ''})`);
   if (out.size === 0) throw new QatConfigError('prepare: keepFloat keeps every Linear layer in f32: nothing to quantize');
-  if (config.lsqInit === 'mse' && ![...out.values()].some((q) => q.learn)) throw new QatConfigError("prepare: lsqInit 'mse' sets LSQ's start scales, but no layer uses method lsq");
+  if (config.lsqInit === 'mse' && ![...out.values()].some((q) => q.learn)) throw new QatConfigError("prepare: lsqInit 'mse' sets LSQ's (or static's) start scales, but no layer uses method lsq or static");
   return out;
 }
 

@@ -210,4 +210,31 @@ export const CASES: GpuCase[] = [
       return `QAT ${a.qat.toFixed(6)}, converted ${a.converted.toFixed(6)} nats/byte (|diff| ${Math.abs(a.converted - a.qat).toExponential(2)}); identical twice; mse start ${c.ptq_start.toFixed(4)}, PTQ ${c.ptq.toFixed(4)}`;
     },
   },
+  {
+    name: 'lm qat: method static trains the weights against the scales it starts from (the rule\'s), never moving them; LSQ moves its own',
+    async run(ctx) {
+      const text = 'ROMEO:\nBut, soft! what light through yonder window breaks?\nIt is the east, and Juliet is the sun.\n\n'.repeat(12);
+      const data = textDataset(text, Tokenizer.fromGguf(byteLevelVocab()));
+      const start = qatLmWeights(5);
+      const model = { config: QAT_LM_CONFIG, weights: start };
+      const o = { bits: 4, steps: 3, lr: 1e-3, batch: 2, seq: 32, seed: 4, valWindows: 4, metadata: byteLevelVocab(), distill: false as const };
+      const st = await qatLlama(ctx, model, data, { ...o, method: 'static' });
+      const plan = st.plan;
+      assert([...plan.values()].every((q) => q.learn && q.frozen && !q.lsqInit), `the plan is not static from the rule: ${JSON.stringify([...plan.values()][0])}`);
+      assert(st.ptq_start === st.ptq, `static from the rule's scales starts at PTQ: ${st.ptq_start} vs ${st.ptq}`);
+      assert(Math.abs(st.converted - st.qat) <= 1e-3, `converted ${st.converted} vs QAT ${st.qat}`);
+      const moved = Object.keys(start).filter((k) => st.weights[k].some((v, i) => v !== start[k][i]));
+      assert(moved.length === Object.keys(start).length, `weights that did not train: ${Object.keys(start).filter((k) => !moved.includes(k)).join(', ')}`);
+      // The converted file is the trained weights at the start weights' rule scales, byte for byte; LSQ's (scales
+      // learning at 1x lr) is not.
+      const linears = llamaLinears(QAT_LM_CONFIG);
+      const again = await convertLlama(ctx, QAT_LM_CONFIG, st.weights, plan, initLsqScales(plan, linears, start), byteLevelVocab());
+      assert(again.length === st.gguf.length && again.every((b, i) => b === st.gguf[i]), 'the static run\'s GGUF is not its weights at the start scales');
+      const lsq = await qatLlama(ctx, model, data, { ...o, method: 'lsq', lsqLrScale: 1 });
+      const lsqAgain = await convertLlama(ctx, QAT_LM_CONFIG, lsq.weights, lsq.plan, initLsqScales(lsq.plan, linears, start), byteLevelVocab());
+      assert(lsqAgain.length !== lsq.gguf.length || lsqAgain.some((b, i) => b !== lsq.gguf[i]), 'LSQ\'s scales did not move either: the check cannot tell');
+      assert(st.losses.qat[0] === lsq.losses.qat[0], `both start from the same quantized model: ${st.losses.qat[0]} vs ${lsq.losses.qat[0]}`);
+      return `static QAT ${st.qat.toFixed(6)}, converted ${st.converted.toFixed(6)}; GGUF = trained weights at the start scales (${st.gguf.length} bytes); LSQ ${lsq.qat.toFixed(6)}`;
+    },
+  },
 ];

@@ -36,6 +36,7 @@ describe('nibble lm qat', () => {
     const a = nibble(args);
     expect(a.status, a.stderr).toBe(0);
     const ra = JSON.parse(a.stdout);
+    expect([ra.method, ra.lsq_init]).toEqual(['static', undefined]); // the default recipe at 4 bits: its scales are not in the checkpoint, re-derived on resume
     expect(ra.checkpoint).toBe(join(dir, 'ck.checkpoint.safetensors'));
     const b = nibble([...args, '--resume', ra.checkpoint]);
     expect(b.status, b.stderr).toBe(0);
@@ -157,7 +158,7 @@ describe('nibble lm qat', () => {
       [['--bits', '9'], /--bits 9: must be an integer in 2\.\.8/],
       [['--grad-accum', '0'], /--grad-accum 0: must be an integer >= 1/],
       [['--grad-accum', '1.5'], /--grad-accum 1\.5: must be an integer >= 1/],
-      [['--method', 'pact'], /--method pact: must be ste, lsq or adaqat/],
+      [['--method', 'pact'], /--method pact: must be ste, lsq, static or adaqat/],
       [['--layer', 'output.weight'], /--layer output\.weight: expected PATTERN=SPEC/],
       [['--layer', 'output.weight=4:pact'], /SPEC '4:pact' is not bits/],
       [['--layer', 'output.weight=9'], /layer rule 'output\.weight' on 'output\.weight': bits=9 is not an integer in 2\.\.8/],
@@ -168,7 +169,7 @@ describe('nibble lm qat', () => {
       [['--method', 'adaqat', '--format', 'q4_0'], /--format q4_0 fixes the bit-width; --method adaqat chooses it/],
       [['--lambda', '1'], /--lambda is the cost weight of --method adaqat/],
       [['--method', 'lsq', '--lsq-init', 'minmax'], /--lsq-init minmax: must be rule or mse/],
-      [['--bits', '4', '--lsq-init', 'mse'], /--lsq-init sets where LSQ's scales start: it needs --method lsq/],
+      [['--bits', '4', '--method', 'ste', '--lsq-init', 'mse'], /--lsq-init sets where LSQ's \(or static's\) scales start: it needs --method lsq or static/],
       [['--method', 'adaqat', '--lambda=-1'], /--lambda -1: must be a number >= 0/],
       [['--group', '48'], /group size 48 does not divide K=64 of 'blk\.0\.attn_q\.weight'/],
       [['--no-distill', '--temperature', '2'], /--temperature needs distillation/],

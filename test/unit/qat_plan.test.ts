@@ -18,6 +18,9 @@ describe('prepareLinears', () => {
     expect(plan.get('output.weight')).toEqual({ bits: 3, group: 32 });
     expect(prepareLinears(linears, { format: 'Q4_0' }).get('blk.1.attn_k.weight')).toEqual({ bits: 4, group: 32, format: 'Q4_0' });
     expect(prepareLinears(linears, { bits: 2, method: 'lsq', act: true }).get('blk.0.attn_q.weight')).toEqual({ bits: 2, group: 32, learn: true, act: true });
+    // static: LSQ's scale param, never trained.
+    expect(prepareLinears(linears, { bits: 4, method: 'static' }).get('blk.0.attn_q.weight')).toEqual({ bits: 4, group: 32, learn: true, frozen: true });
+    expect(prepareLinears(linears, { bits: 4, method: 'static', lsqInit: 'mse' }).get('output.weight')).toEqual({ bits: 4, group: 32, learn: true, frozen: true, lsqInit: 'mse' });
   });
 
   it('keeps the layers keepFloat patterns match in f32', () => {
@@ -66,6 +69,9 @@ describe('prepareLinears', () => {
     expect(() => prepareLinears(linears, { bits: 5, symmetric: false })).toThrow(/asymmetric weights at bits=5: they are written as GGUF Q4_1 blocks/);
     expect(() => prepareLinears(linears, { format: 'Q4_0', symmetric: false })).toThrow(/format Q4_0 is ggml's symmetric rule/);
     expect(() => prepareLinears(linears, { bits: 2, method: 'lsq', symmetric: false })).toThrow(/asymmetric weights use the dynamic rule with STE/);
+    expect(() => prepareLinears(linears, { bits: 4, method: 'static', symmetric: false })).toThrow(/asymmetric weights use the dynamic rule with STE; static takes symmetric scales/);
+    expect(() => prepareLinears(linears, { format: 'Q4_0', method: 'static' })).toThrow(/format Q4_0 fixes the scale rule \(ggml's d\), so it cannot be combined with static \(static scales\)/);
+    expect(() => prepareLinears(linears, { bits: 4, method: 'frozen' as 'static' })).toThrow(/method 'frozen' is not ste, lsq or static/);
     expect(() => prepareLinears(linears, { bits: 3, layers: [{ pattern: 'blk.0.*', bits: 6, symmetric: false }] })).toThrow(/layer rule 'blk\.0\.\*' on 'blk\.0\.attn_q\.weight': asymmetric weights at bits=6/);
     expect(() => prepareLinears(linears, { bits: 3, symmetric: 'no' as unknown as boolean })).toThrow(/symmetric "no" is not true or false/);
   });
@@ -97,7 +103,7 @@ describe('prepareLinears', () => {
     expect(() => prepareLinears(linears, { format: 'Q8_0', group: 64 })).toThrow(/blocks of 32 along K, but group=64/);
     expect(() => prepareLinears(linears, { format: 'Q4_0', method: 'lsq' })).toThrow(/cannot be combined with lsq/);
     expect(() => prepareLinears(linears, { method: 'lsq', lsqInit: 'minmax' as 'mse' })).toThrow(/lsqInit 'minmax' is not rule or mse/);
-    expect(() => prepareLinears(linears, { bits: 3, lsqInit: 'mse' })).toThrow(/lsqInit 'mse' sets LSQ's start scales, but no layer uses method lsq/);
+    expect(() => prepareLinears(linears, { bits: 3, lsqInit: 'mse' })).toThrow(/lsqInit 'mse' sets LSQ's \(or static's\) start scales, but no layer uses method lsq or static/);
     expect(() => prepareLinears([], {})).toThrow(/the model has no Linear layers/);
     expect(() => prepareLinears(linears, { keepFloat: ['*'] })).toThrow(/keeps every Linear layer in f32/);
   });
