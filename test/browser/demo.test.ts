@@ -335,12 +335,10 @@ describe('demo (headless chromium)', () => {
       expect(await hidden('#train-lm-download')).toBe(true);
       await set(id, good);
     }
-    // LSQ learns scales: not offered with a format whose scale rule is fixed (Q4_0), offered with W2 g32.
-    expect(await h.page.$eval('#train-lm-method option[value="lsq"]', (e) => (e as HTMLOptionElement).disabled)).toBe(true);
-    expect(await h.page.$eval('#train-lm-method option[value="adaqat"]', (e) => (e as HTMLOptionElement).disabled)).toBe(true);
+    // LSQ learns scales, static fixes its own: not offered with a format whose scale rule is fixed (Q4_0), offered with W2 g32.
+    for (const v of ['lsq', 'static', 'adaqat']) expect(await h.page.$eval(`#train-lm-method option[value="${v}"]`, (e) => (e as HTMLOptionElement).disabled), v).toBe(true);
     await h.page.select('#train-lm-format', 'w2');
-    expect(await h.page.$eval('#train-lm-method option[value="lsq"]', (e) => (e as HTMLOptionElement).disabled)).toBe(false);
-    expect(await h.page.$eval('#train-lm-method option[value="adaqat"]', (e) => (e as HTMLOptionElement).disabled)).toBe(false);
+    for (const v of ['lsq', 'static', 'adaqat']) expect(await h.page.$eval(`#train-lm-method option[value="${v}"]`, (e) => (e as HTMLOptionElement).disabled), v).toBe(false);
     await h.page.select('#train-lm-format', 'q4_0');
   });
 
