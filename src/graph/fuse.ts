@@ -40,6 +40,19 @@ export interface SteMaskSource {
   epilogue: (pc: PlanContext) => SteMaskEpilogue;
 }
 
+/** Of a schedule: each storage's producing node, each node's place, and how many nodes read each storage. */
+function scheduleIndex(order: readonly Node[]): { producer: Map<Storage, Node>; at: Map<Node, number>; readers: Map<Storage, number> } {
+  const producer = new Map<Storage, Node>();
+  const at = new Map<Node, number>();
+  const readers = new Map<Storage, number>();
+  order.forEach((n, i) => {
+    at.set(n, i);
+    for (const o of n.outputs) producer.set(o.storage, n);
+    for (const s of new Set(n.inputs.map((t) => t.storage))) readers.set(s, (readers.get(s) ?? 0) + 1);
+  });
+  return { producer, at, readers };
+}
+
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((n, i) => n === b[i]);
 
 /**
@@ -49,14 +62,7 @@ const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b
  * before the node, else (a node of one output) at the add's. `roots`: storages read after the run (never fused away).
  */
 export function fuseAdds(order: Node[], roots: ReadonlySet<Storage>): Node[] {
-  const producer = new Map<Storage, Node>();
-  const at = new Map<Node, number>();
-  const readers = new Map<Storage, number>();
-  order.forEach((n, i) => {
-    at.set(n, i);
-    for (const o of n.outputs) producer.set(o.storage, n);
-    for (const s of new Set(n.inputs.map((t) => t.storage))) readers.set(s, (readers.get(s) ?? 0) + 1);
-  });
+  const { producer, at, readers } = scheduleIndex(order);
   const replaced = new Map<Node, Node>(); // node -> the fused node in its place
   const dropped = new Set<Node>();
   for (const n of order) {
@@ -96,12 +102,7 @@ export function fuseAdds(order: Node[], roots: ReadonlySet<Storage>): Node[] {
  */
 export function fuseRopeBackward(order: Node[], roots: ReadonlySet<Storage>, ctx: GpuContext): Node[] {
   if (ctx.limits.maxStorageBuffersPerShaderStage < FLASH_BWD_ROPE_STORAGE) return order;
-  const producer = new Map<Storage, Node>();
-  const readers = new Map<Storage, number>();
-  for (const n of order) {
-    for (const o of n.outputs) producer.set(o.storage, n);
-    for (const s of new Set(n.inputs.map((t) => t.storage))) readers.set(s, (readers.get(s) ?? 0) + 1);
-  }
+  const { producer, readers } = scheduleIndex(order);
   const replaced = new Map<Node, Node>();
   const dropped = new Set<Node>();
   for (const n of order) {
@@ -131,14 +132,7 @@ export function fuseRopeBackward(order: Node[], roots: ReadonlySet<Storage>, ctx
  */
 export function fuseSteMasks(order: Node[], roots: ReadonlySet<Storage>, ctx: GpuContext): Node[] {
   if (!tuningFor(ctx).fakeQuant.maskEpilogue) return order;
-  const producer = new Map<Storage, Node>();
-  const at = new Map<Node, number>();
-  const readers = new Map<Storage, number>();
-  order.forEach((n, i) => {
-    at.set(n, i);
-    for (const o of n.outputs) producer.set(o.storage, n);
-    for (const s of new Set(n.inputs.map((t) => t.storage))) readers.set(s, (readers.get(s) ?? 0) + 1);
-  });
+  const { producer, at, readers } = scheduleIndex(order);
   const replaced = new Map<Node, Node>();
   const dropped = new Set<Node>();
   for (const n of order) {
