@@ -61,12 +61,7 @@ fn mask_q(c: u32) -> MaskQ {
 fn ste_exact(e: u32, k: MaskQ, dy: f32) -> f32 {
   let range = code_range();
   let x = mask_x_at(e);
-  let inv_s = div_rn(1.0, k.s);
-#if MIDRISE
-  let q = floor(x * inv_s);
-#else
-  let q = round(x * inv_s) + k.z;
-#endif
+  let q = fq_raw_code(x, div_rn(1.0, k.s), k.z);
   return select(signed_zero(dy), dy, q >= range.x && q <= range.y);
 }
 

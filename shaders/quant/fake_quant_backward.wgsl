@@ -45,11 +45,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       z = rounded_zero_point(zero_point[c], qmin, qmax);
       inv_s = div_rn(1.0, scale[c]);
     }
-#if MIDRISE
-    let q = floor(x[i] * inv_s); // fake_quant.wgsl's midrise code
-#else
-    let q = round(x[i] * inv_s) + z;
-#endif
+    let q = fq_raw_code(x[i], inv_s, z);
     // ATen's dY * mask: outside the range a zero with dy's sign.
     let dy = grad_y[i];
     grad_x[i] = select(signed_zero(dy), dy, q >= qmin && q <= qmax);

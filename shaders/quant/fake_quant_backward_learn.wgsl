@@ -92,11 +92,7 @@ fn element(c: u32, t: u32, k: Quantizer) -> vec2<f32> {
   return vec2<f32>(select(0.0, dy, xi >= k.s), 0.0);
 #else
   let g = params.grad_factor;
-#if MIDRISE
-  let q = floor(xi * k.inv_s);
-#else
-  let q = round(xi * k.inv_s) + k.z;
-#endif
+  let q = fq_raw_code(xi, k.inv_s, k.z);
   // Outside the range grad_x is dy * 0 as ATen computes it (mask * dy): a zero with dy's sign, bit for bit.
   if (q < params.qmin) {
     grad_x[i] = signed_zero(dy);

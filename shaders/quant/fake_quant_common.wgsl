@@ -70,13 +70,19 @@ fn rounded_zero_point(z: f32, qmin: f32, qmax: f32) -> f32 {
   return clamp(round(z), qmin, qmax);
 }
 
-// The forward's code of v (clamped): round(v * inv_s) + z, or with MIDRISE floor(v * inv_s) (z unread).
-fn fq_code(v: f32, inv_s: f32, z: f32, qmin: f32, qmax: f32) -> f32 {
+// The code of v before the clamp: round(v * inv_s) + z, or with MIDRISE floor(v * inv_s) (z unread). The STE
+// backwards keep the gradient where it lies inside [qmin, qmax].
+fn fq_raw_code(v: f32, inv_s: f32, z: f32) -> f32 {
 #if MIDRISE
-  return clamp(floor(v * inv_s), qmin, qmax);
+  return floor(v * inv_s);
 #else
-  return clamp(round(v * inv_s) + z, qmin, qmax);
+  return round(v * inv_s) + z;
 #endif
+}
+
+// The forward's code of v: fq_raw_code clamped to [qmin, qmax].
+fn fq_code(v: f32, inv_s: f32, z: f32, qmin: f32, qmax: f32) -> f32 {
+  return clamp(fq_raw_code(v, inv_s, z), qmin, qmax);
 }
 
 // The level of code q: (q - z) * s, or with MIDRISE (q + 0.5) * s.

@@ -10,14 +10,10 @@ import { matmulRef } from '../../src/ref/matmul.js';
 import { randomF32, randomPermutation } from '../../src/ref/random.js';
 import { compareBound, compareExact } from '../../src/ref/tolerance.js';
 import syntaxError from '../fixtures/syntax_error.wgsl?raw';
-import { assert, expectError, type GpuCase } from './types.js';
+import { assert, check, expectError, type GpuCase } from './types.js';
 
 const out = (ctx: GpuContext, n: number) => ctx.createBuffer(4 * n);
 
-function check(r: { ok: boolean; message: string }): string {
-  assert(r.ok, r.message);
-  return r.message;
-}
 
 function elementwise(op: 'add' | 'mul' | 'scale', n: number): GpuCase {
   return {

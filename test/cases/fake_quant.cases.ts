@@ -12,12 +12,8 @@ import {
 } from '../../src/ref/fake_quant.js';
 import { randomF32, rng } from '../../src/ref/random.js';
 import { compareBound, compareExact } from '../../src/ref/tolerance.js';
-import { assert, expectError, type GpuCase } from './types.js';
+import { assert, check, expectError, type GpuCase } from './types.js';
 
-function check(r: { ok: boolean; message: string }): string {
-  assert(r.ok, r.message);
-  return r.message;
-}
 
 interface Problem {
   x: Float32Array;

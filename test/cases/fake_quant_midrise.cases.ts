@@ -9,12 +9,8 @@ import { planFakeQuant, planFakeQuantBackward, planFakeQuantBackwardLearnable, t
 import { fakeQuantBackwardRef, fakeQuantForwardRef, fakeQuantLayout, lsqGradFactor, qRange } from '../../src/ref/fake_quant.js';
 import { randomF32, rng } from '../../src/ref/random.js';
 import { compareBound, compareExact } from '../../src/ref/tolerance.js';
-import { assert, expectError, type GpuCase } from './types.js';
+import { assert, check, expectError, type GpuCase } from './types.js';
 
-function check(r: { ok: boolean; message: string }): string {
-  assert(r.ok, r.message);
-  return r.message;
-}
 
 /**
  * Scales over a decade; x clips on both sides, and every fourth element sits exactly on a multiple of its scale

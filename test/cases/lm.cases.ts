@@ -22,12 +22,8 @@ import { argmaxRowsRef, attentionCachedRef, kvStoreRef, rmsNormRef, ropeAtRef, s
 import { randomF32 } from '../../src/ref/random.js';
 import { f16BitsToF32, roundF16 } from '../../src/quant/f16.js';
 import { compareBound, compareExact, U_F32 } from '../../src/ref/tolerance.js';
-import { assert, expectError, type GpuCase } from './types.js';
+import { assert, check, expectError, type GpuCase } from './types.js';
 
-function check(r: { ok: boolean; message: string }): string {
-  assert(r.ok, r.message);
-  return r.message;
-}
 
 /** Runs the dispatches in one submit, then destroys `bufs`' GPU buffers once `read` is done. */
 async function runThenRead<R>(ctx: GpuContext, ds: Dispatch[], bufs: GPUBuffer[], read: () => Promise<R>): Promise<R> {

@@ -9,17 +9,13 @@ import { F32_ROWS_COLS, planMatmulF32, subgroupsOf4, type MatmulF32Shape } from 
 import { matmulRef } from '../../src/ref/matmul.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { compareBound, compareExact } from '../../src/ref/tolerance.js';
-import { assert, expectError, type GpuCase } from './types.js';
+import { assert, check, expectError, type GpuCase } from './types.js';
 
 interface RowsCase extends MatmulF32Shape {
   cols: number;
   rows: number;
 }
 
-function check(r: { ok: boolean; message: string }): string {
-  assert(r.ok, r.message);
-  return r.message;
-}
 
 function name(s: RowsCase): string {
   const batch = s.batch ?? 1;

@@ -9,7 +9,7 @@ import { planMatmulF32, planMatmulF32Group, type MatmulF32Product, type MatmulGr
 import { matmulRef } from '../../src/ref/matmul.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { compareBound, compareExact } from '../../src/ref/tolerance.js';
-import { assert, expectError, type GpuCase } from './types.js';
+import { assert, check, expectError, type GpuCase } from './types.js';
 
 interface Shape {
   M: number;
@@ -99,10 +99,6 @@ function groupCase(g: GroupCase): GpuCase {
   };
 }
 
-function check(r: { ok: boolean; message: string }): string {
-  assert(r.ok, r.message);
-  return r.message;
-}
 
 // Grouped products on the tiled shape: products of several workgroups each, odd shapes, a sum with an addend.
 const TILED: GroupCase[] = [

@@ -19,7 +19,7 @@ import { fakeQuantBackwardRef, fakeQuantLayout, qparamsRef, qRange } from '../..
 import { matmulRef } from '../../src/ref/matmul.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { compareBound, compareExact } from '../../src/ref/tolerance.js';
-import { assert, expectError, type GpuCase } from './types.js';
+import { assert, check, expectError, type GpuCase } from './types.js';
 
 interface MaskCase {
   name: string;
@@ -101,10 +101,6 @@ function kernelCase(c: MaskCase): GpuCase {
   };
 }
 
-function check(r: { ok: boolean; message: string }): string {
-  assert(r.ok, r.message);
-  return r.message;
-}
 
 const KERNEL: MaskCase[] = [
   { name: 'W4 g32 symmetric, dW [12, 64] over 24 tokens (QAT weights)', T: 24, N: 12, K: 64, o: { bits: 4, symmetric: true, granularity: { kind: 'group', group: 32 } } },

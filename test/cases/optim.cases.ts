@@ -7,16 +7,12 @@ import { adamwMultiGroup, adamwMultiUniforms, clipGradNorm, gradNormPartials, pl
 import { adamwRef, gradNormRef, sgdRef, type AdamWOptions, type SgdOptions } from '../../src/ref/optim.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { compareBound, U_F32 } from '../../src/ref/tolerance.js';
-import { assert, expectError, type GpuCase } from './types.js';
+import { assert, check, expectError, type GpuCase } from './types.js';
 import { Graph } from '../../src/graph/graph.js';
 import type { Tensor } from '../../src/graph/tensor.js';
 import * as op from '../../src/ops/index.js';
 import { Optimizer } from '../../src/train/optimizer.js';
 
-function check(r: { ok: boolean; message: string }): string {
-  assert(r.ok, r.message);
-  return r.message;
-}
 
 function sgdCase(name: string, o: SgdOptions): GpuCase {
   return {

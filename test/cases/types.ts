@@ -15,6 +15,12 @@ export function assert(ok: boolean, message: string): asserts ok {
   if (!ok) throw new CaseFailure(message);
 }
 
+/** Asserts a comparison from src/ref/tolerance.ts passed; returns its message for the case's detail. */
+export function check(r: { ok: boolean; message: string }): string {
+  assert(r.ok, r.message);
+  return r.message;
+}
+
 /** Runs `fn` and returns the message of the error it must throw; fails if it does not throw. */
 export async function expectError(what: string, fn: () => unknown): Promise<string> {
   try {
