@@ -1,6 +1,8 @@
 // The bundled language model's training step, split by kernel: the f32 step of `nibble lm pretrain` / `lm qat`
 // (buildLlamaTrainGraph + GraphTrainer: forward, backward, grad-norm clipping and AdamW in one submit) and the QAT
 // step (W4 g32 fake-quant on every Linear, prepareLinears), at batch 8 x seq 64 on shakespeare-f32.gguf.
+// --method ste|static|lsq: the QAT step's quantizer (default ste, the dynamic rule; static is `nibble lm qat`'s
+// default at 4 bits: the rule's scales of the start model, frozen).
 // Prints ms/step (median over interleaved rounds of f32 and QAT steps, GraphTrainer.step's wall time),
 // dispatches/step (the graph's plus the optimizer's) and the top kernels by summed time when each dispatch runs
 // alone (Executable.profile: timestamp-query where the adapter has it, else wall time to queue completion, which on
@@ -10,7 +12,7 @@
 // adapter's table entry (as run-matmul's), --group on top. --compare JSON: two more trainers (f32 and QAT) compiled
 // with those tuning fields laid over the run's, interleaved with the others in the same rounds (an A/B in one
 // process, where separate runs move by 10-30% on SwiftShader), e.g. --compare '{"matmulF32":{"group":true}}'.
-//   npm run build && node dist/bench/lm-train-step.js [--rounds 5] [--steps 4] [--batch 8] [--seq 64] [--top 12] [--profiles 3] [--group on|off] [--tuning JSON] [--compare JSON] [--model F32.gguf] [--json FILE]
+//   npm run build && node dist/bench/lm-train-step.js [--method ste|static|lsq] [--rounds 5] [--steps 4] [--batch 8] [--seq 64] [--top 12] [--profiles 3] [--group on|off] [--tuning JSON] [--compare JSON] [--model F32.gguf] [--json FILE]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,14 +27,16 @@ import type { LlamaConfig } from '../src/nn/llama_config.js';
 import { llamaWeightsFromGguf } from '../src/nn/llama_weights.js';
 import { GraphTrainer } from '../src/train/graph_trainer.js';
 import { Optimizer } from '../src/train/optimizer.js';
-import { prepareLinears } from '../src/train/qat_plan.js';
+import { initLsqScales, prepareLinears } from '../src/train/qat_plan.js';
 import { layOver, setTuningOverride, type TuningOverride } from '../src/kernels/tuning.js';
 import { Tokenizer } from '../src/tokenizer/index.js';
 
 const { values } = parseArgs({
-  options: { group: { type: 'string' }, tuning: { type: 'string' }, compare: { type: 'string' }, rounds: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, top: { type: 'string' }, profiles: { type: 'string' }, model: { type: 'string' }, json: { type: 'string' } },
+  options: { method: { type: 'string' }, group: { type: 'string' }, tuning: { type: 'string' }, compare: { type: 'string' }, rounds: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, top: { type: 'string' }, profiles: { type: 'string' }, model: { type: 'string' }, json: { type: 'string' } },
   strict: true,
 });
+const method = (values.method ?? 'ste') as 'ste' | 'static' | 'lsq';
+if (!['ste', 'static', 'lsq'].includes(method)) throw new Error(`--method takes ste, static or lsq, got '${values.method}'`);
 if (values.group !== undefined && values.group !== 'on' && values.group !== 'off') throw new Error(`--group takes on or off, got '${values.group}'`);
 const laid = values.tuning ? (JSON.parse(values.tuning) as TuningOverride) : {};
 if (values.group) laid.matmulF32 = { ...laid.matmulF32, group: values.group === 'on' };
@@ -65,9 +69,13 @@ interface Run {
   v: Variant;
   alt: boolean;
 }
-const runName = (r: Run) => `${r.v === 'f32' ? 'f32' : 'QAT W4 g32 (fake-quant, STE)'}${r.alt ? ` with ${values.compare}` : ''}`;
+const runName = (r: Run) => `${r.v === 'f32' ? 'f32' : `QAT W4 g32 (fake-quant, ${method === 'ste' ? 'STE' : method === 'static' ? 'static scales' : 'LSQ'})`}${r.alt ? ` with ${values.compare}` : ''}`;
 const build = (ctx: GpuContext, v: Variant, c: LlamaConfig, w: LlamaWeights): LlamaTrainGraph =>
-  buildLlamaTrainGraph(ctx, c, w, { B, T, label: `lm-train-${v}`, ...(v === 'qat' ? { quant: prepareLinears(llamaLinears(c), { bits: 4, group: 32 }) } : {}) });
+  buildLlamaTrainGraph(ctx, c, w, { B, T, label: `lm-train-${v}`, ...(v === 'qat' ? qatPlan(c, w) : {}) });
+const qatPlan = (c: LlamaConfig, w: LlamaWeights) => {
+  const quant = prepareLinears(llamaLinears(c), { bits: 4, group: 32, method });
+  return { quant, lsqScales: initLsqScales(quant, llamaLinears(c), w) };
+};
 
 /** Kernel family: the kernel's name without its specialisation (the part before '[' or '('). */
 const family = (kernel: string) => kernel.split(/[[(<{ ]/)[0];

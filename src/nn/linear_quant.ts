@@ -1,7 +1,8 @@
 // The fake-quantized form of a Linear layer (src/nn/layers.ts), for any model built from Linear layers: the weight
 // [N, K] fake-quantized per group along K before the matmul, and optionally the layer's input. Three weight rules:
 //   - the torchao symmetric rule (ops.fakeQuant: scale = max|w| / ((qmax - qmin) / 2), codes in [-2^(b-1), 2^(b-1) - 1]);
-//   - LSQ (ops.fakeQuantLearnable): the same codes with a learned per-group scale (initialised to that rule's);
+//   - LSQ (ops.fakeQuantLearnable): the same codes with a learned per-group scale (initialised to that rule's), or
+//     with that scale frozen (method 'static': no scale gradient, the plain STE backward, fused into dW's matmul);
 //     either of these two on the midrise grid (levels (q + 0.5) * scale, no zero level) with `midrise`;
 //   - a GGUF block type's own rule (ops.fakeQuantGguf, Q4_0 / Q8_0), so the GGUF export holds the trained weights exactly.
 import type { Tensor } from '../graph/tensor.js';
@@ -41,13 +42,13 @@ export interface LinearQuant {
  * a learned per-tensor scale and zero point) or PACT (`learn: 'pact'`, a learned clip).
  */
 export interface LayerQuant {
-  weight: { bits: number; group: number; learn?: boolean; format?: 'Q4_0' | 'Q8_0'; /** Asymmetric codes (a zero point per group; STE). */ asymmetric?: boolean; /** Midrise levels (q + 0.5) * scale. */ midrise?: boolean; /** The code range from the constant `<weight>.qrange` (AdaQAT). */ adaptive?: boolean } | null;
+  weight: { bits: number; group: number; learn?: boolean; /** With learn: the scale is a constant of the quantizer (method 'static'): no gradient, the plain STE backward. */ frozen?: boolean; format?: 'Q4_0' | 'Q8_0'; /** Asymmetric codes (a zero point per group; STE). */ asymmetric?: boolean; /** Midrise levels (q + 0.5) * scale. */ midrise?: boolean; /** The code range from the constant `<weight>.qrange` (AdaQAT). */ adaptive?: boolean } | null;
   act: { bits: number; learn?: boolean | 'pact'; /** The code range from the constant `<prefix>.qrange` (AdaQAT). */ adaptive?: boolean } | null;
 }
 
 /** A plan entry (prepareLinears) as the Linear layer's LayerQuant: per-token inputs (int8 by default) with `act`. */
 export function layerQuant(q: LinearQuant): LayerQuant {
-  return { weight: { bits: q.bits, group: q.group, ...(q.learn ? { learn: true } : {}), ...(q.format ? { format: q.format } : {}), ...(q.asymmetric ? { asymmetric: true } : {}), ...(q.midrise ? { midrise: true } : {}), ...(q.adaptive ? { adaptive: true } : {}) }, act: q.act ? { bits: q.actBits ?? 8, ...(q.actAdaptive ? { adaptive: true } : {}) } : null };
+  return { weight: { bits: q.bits, group: q.group, ...(q.learn ? { learn: true } : {}), ...(q.learn && q.frozen ? { frozen: true } : {}), ...(q.format ? { format: q.format } : {}), ...(q.asymmetric ? { asymmetric: true } : {}), ...(q.midrise ? { midrise: true } : {}), ...(q.adaptive ? { adaptive: true } : {}) }, act: q.act ? { bits: q.actBits ?? 8, ...(q.actAdaptive ? { adaptive: true } : {}) } : null };
 }
 
 /** The name of a weight's learned LSQ scale param. */
@@ -57,7 +58,7 @@ export const lsqScaleName = (weight: string) => `${weight}.scale`;
 export const rangeName = (prefix: string) => `${prefix}.qrange`;
 
 /** The fake-quantized weight w [N, K] (scale: the LSQ scale param, with q.learn; range: the code range constant, with q.adaptive). */
-export function fakeQuantWeight(w: Tensor, q: Pick<LinearQuant, 'bits' | 'group' | 'format' | 'learn' | 'adaptive' | 'asymmetric' | 'midrise'>, scale?: Tensor, range?: Tensor): Tensor {
+export function fakeQuantWeight(w: Tensor, q: Pick<LinearQuant, 'bits' | 'group' | 'format' | 'learn' | 'frozen' | 'adaptive' | 'asymmetric' | 'midrise'>, scale?: Tensor, range?: Tensor): Tensor {
   if (q.format) return ops.fakeQuantGguf(w, q.format);
   const granularity = { kind: 'group' as const, group: q.group };
   if (q.asymmetric && (q.learn || q.adaptive)) throw new Error(`fakeQuantWeight: ${w.name}: asymmetric weights take the dynamic rule (STE), not LSQ or AdaQAT`);
@@ -67,5 +68,5 @@ export function fakeQuantWeight(w: Tensor, q: Pick<LinearQuant, 'bits' | 'group'
   if (!scale) throw new Error(`fakeQuantWeight: ${w.name}: LSQ needs its scale param '${lsqScaleName(w.name)}'`);
   const C = w.numel / q.group;
   const zeros = w.graph.constant(new Float32Array(C), [C], 'f32', `${w.name}.zero_point`);
-  return ops.fakeQuantLearnable(w, scale, zeros, { bits: q.bits, symmetric: true, granularity, learnZeroPoint: false, ...midrise });
+  return ops.fakeQuantLearnable(w, scale, zeros, { bits: q.bits, symmetric: true, granularity, learnZeroPoint: false, ...midrise, ...(q.frozen ? { frozen: true } : {}) });
 }

@@ -109,6 +109,12 @@ export interface LearnableFakeQuantOptions {
   gradFactor?: number;
   /** The midrise grid (as FakeQuantOptions; symmetric, zero point unused and without gradient). */
   midrise?: boolean;
+  /**
+   * The scale and zero point are constants of the quantizer (QAT's method 'static'): neither gets a gradient, and x's
+   * is the plain STE backward (fake_quant_bwd with these scales: dy inside the code range, else 0), which the executor
+   * can run as the epilogue of the matmul that makes dy (fuseSteMasks) instead of LSQ's backward and its scale sums.
+   */
+  frozen?: boolean;
 }
 
 /** y = (clamp(round(x / s) + z, qmin, qmax) - z) * s with `scale` / `zeroPoint` tensors of [C] (C = number of scales). */
@@ -123,6 +129,7 @@ export function fakeQuantLearnable(x: Tensor, scale: Tensor, zeroPoint: Tensor, 
   }
   if (!x.isContiguous()) throw new OpError('fake_quant_lsq', inputs, 'x must be contiguous (call contiguous() first)');
   if (o.midrise && o.learnZeroPoint) throw new OpError('fake_quant_lsq', inputs, 'the midrise grid has no zero point to learn (learnZeroPoint: false)');
+  if (o.frozen && o.learnZeroPoint) throw new OpError('fake_quant_lsq', inputs, 'a frozen quantizer learns nothing: learnZeroPoint must be false');
   const C = channelsOf(x, o as FakeQuantOptions);
   for (const [t, name] of [[scale, 'scale'], [zeroPoint, 'zero_point']] as const) {
     if (t.numel !== C || t.rank !== 1) throw new OpError('fake_quant_lsq', inputs, `${name} must be [${C}] (one per ${o.granularity.kind === 'group' ? `group of ${o.granularity.group}` : 'tensor'}), got [${t.shape.join(', ')}]`);
@@ -130,7 +137,7 @@ export function fakeQuantLearnable(x: Tensor, scale: Tensor, zeroPoint: Tensor, 
   const spec = specOf(x, o as FakeQuantOptions);
   const node = g.addNode('fake_quant_lsq', inputs, [{ shape: x.shape }], { options: o }, async (pc) => [
     await planFakeQuant(pc.ctx, { x: pc.buf(x), scale: pc.buf(scale), zero_point: pc.buf(zeroPoint), y: pc.buf(node.outputs[0]) }, spec),
-  ]);
+  ], o.frozen ? [1, 2] : undefined);
   return node.outputs[0];
 }
 

@@ -82,6 +82,8 @@ export const GRADS: Record<string, GradRule> = {
   ],
   fake_quant_lsq: ({ inputs: [x, scale, zp], attrs }, [dy]) => {
     const o = attrs.options as LearnableFakeQuantOptions;
+    // Frozen scales (method 'static'): the plain STE backward against them, nothing for the scales.
+    if (o.frozen) return [fakeQuantBackward(x, scale, zp, dy!.isContiguous() && dy!.offset === 0 ? dy! : contiguous(dy!), { bits: o.bits, symmetric: o.symmetric, granularity: o.granularity, ...(o.midrise ? { midrise: true } : {}) }), null, null];
     const [gx, gs, gz] = fakeQuantLearnableBackward(x, scale, zp, dy!.isContiguous() && dy!.offset === 0 ? dy! : contiguous(dy!), o);
     return [gx, gs, o.learnZeroPoint ? gz : null];
   },

@@ -6,6 +6,8 @@
 //     the grid's half steps and at each group's max (the clipped code of the symmetric rule);
 //   - the executor: a Linear's QAT weight gradient in one dispatch (`matmul_ste`), the same bits as with the
 //     epilogue off (tuning fakeQuant.maskEpilogue), with clipped elements where the rule clips;
+//   - static scales (LSQ's quantizer frozen, QAT's method 'static'): the plain STE backward, fused the same way, with
+//     LSQ's own weight gradient's values and no gradient for the scales;
 //   - bad plans (another kernel shape, a batch, an addend) refused by name.
 import type { GpuContext } from '../../src/gpu/context.js';
 import { Graph } from '../../src/graph/graph.js';
@@ -167,6 +169,63 @@ const GRAPH: GraphCase[] = [
   { name: 'W8 g32 with a run-time 3-bit range (AdaQAT)', o: { bits: 8, symmetric: true, granularity: { kind: 'group', group: 32 } }, range: [-4, 3] },
 ];
 
+/**
+ * A Linear's weight with static scales (ops.fakeQuantLearnable with `frozen`, QAT's method 'static'): its gradient is
+ * the plain STE backward, fused into the weight-gradient product, with the values of LSQ's weight gradient (the same
+ * quantizer with the scales learning), and the scales get none (a zero constant). Scales at 0.6x the rule's, so both
+ * ends of the code range clip.
+ */
+function staticCase(c: { name: string; bits: number; midrise?: boolean }): GpuCase {
+  const name = `executor: static scales (frozen LSQ) take the plain STE backward, fused into dW's product: ${c.name}`;
+  return {
+    name,
+    async run(ctx: GpuContext) {
+      const [T, N, K, group] = [16, 12, 64, 32];
+      const xHost = randomF32(T * K, 51, -1, 1);
+      const dy = randomF32(T * N, 52, -1, 1);
+      const w = weight(N, K, 53);
+      const layout = fakeQuantLayout([N, K], { kind: 'group', group });
+      const { qmin, qmax } = qRange(c.bits, true);
+      const scales = qparamsRef(w, layout, qmin, qmax, 'symmetric').scale.map((v) => 0.6 * v);
+      const before = tuningOverride();
+      const runs: { dw: Float32Array; ds: Float32Array; ops: string[] }[] = [];
+      try {
+        setTuningOverride({ ...before, matmulF32: { ...before?.matmulF32, shape: 'rows' }, fakeQuant: { ...before?.fakeQuant, maskEpilogue: true } });
+        for (const frozen of [true, false]) {
+          const g = new Graph(ctx, `${name} ${frozen}`);
+          try {
+            const x = g.input('x', [T, K], 'f32');
+            const wt = g.param('w', [N, K], w);
+            const s = g.param('w.scale', [scales.length], scales);
+            const zeros = g.constant(new Float32Array(scales.length), [scales.length]);
+            const wq = op.fakeQuantLearnable(wt, s, zeros, { bits: c.bits, symmetric: true, granularity: { kind: 'group', group }, learnZeroPoint: false, ...(c.midrise ? { midrise: true } : {}), ...(frozen ? { frozen: true } : {}) });
+            const y = op.matmul(x, op.transpose(wq));
+            const grads = g.backward(op.sum(op.mul(y, g.constant(dy, [T, N]))), [wt, s]);
+            const exe = await g.compile({ outputs: [grads.get(wt)!, grads.get(s)!] });
+            const ops = exe.schedule().map((n) => n.op);
+            await exe.run({ x: xHost });
+            runs.push({ dw: Float32Array.from(await exe.read(grads.get(wt)!)), ds: Float32Array.from(await exe.read(grads.get(s)!)), ops });
+          } finally {
+            g.destroy();
+          }
+        }
+      } finally {
+        setTuningOverride(before);
+      }
+      const [st, lsq] = runs;
+      assert(st.ops.includes('matmul_ste') && !st.ops.includes('fake_quant_lsq_bwd') && !st.ops.includes('fake_quant_bwd'), `static: ops ${st.ops.join(', ')}`);
+      assert(lsq.ops.includes('fake_quant_lsq_bwd'), `LSQ: ops ${lsq.ops.join(', ')}`);
+      const differ = st.dw.findIndex((v, i) => v !== lsq.dw[i]); // +0 and -0 alike: a clipped element is a zero either way
+      assert(differ < 0, `dW[${differ}]: static ${st.dw[differ]}, LSQ ${lsq.dw[differ]}`);
+      assert(st.ds.every((v) => v === 0), 'the static scales got a gradient');
+      assert(lsq.ds.some((v) => v !== 0), 'LSQ\'s scales got no gradient: the comparison tests nothing');
+      const clipped = st.dw.filter((v) => v === 0).length;
+      assert(clipped > 0, 'no weight clipped: the case tests nothing of the mask');
+      return `dW [${N}, ${K}] = LSQ's weight gradient, ${clipped} clipped; static ${st.ops.length} nodes, LSQ ${lsq.ops.length}`;
+    },
+  };
+}
+
 /** Plans the epilogue cannot run: refused, naming steMask and why. */
 const ERRORS: GpuCase = {
   name: 'matmul_f32 STE mask epilogue refuses other kernel shapes, batches and addends by name',
@@ -192,4 +251,10 @@ const ERRORS: GpuCase = {
   },
 };
 
-export const CASES: GpuCase[] = [ERRORS, ...KERNEL.map(kernelCase), ...GRAPH.map(graphCase)];
+const STATIC = [
+  { name: 'W4 g32', bits: 4 },
+  { name: 'W3 g32', bits: 3 },
+  { name: 'W2 g32 midrise', bits: 2, midrise: true },
+];
+
+export const CASES: GpuCase[] = [ERRORS, ...KERNEL.map(kernelCase), ...GRAPH.map(graphCase), ...STATIC.map(staticCase)];
