@@ -1,11 +1,11 @@
-// The fake-quant STE backward in the dispatch of the product that makes its gradient (matmul_f32_rows.wgsl's
-// STE_MASK): a QAT weight's gradient dW = dY^T X kept only where the weight's code is inside [qmin, qmax], else a
+// The fake-quant STE backward in the dispatch of the product that makes its gradient (STE_MASK of
+// matmul_f32_rows.wgsl and of matmul_f32.wgsl's TILED shape): a QAT weight's gradient dW = dY^T X kept only where the weight's code is inside [qmin, qmax], else a
 // zero with the product's sign, what quant/fake_quant_backward.wgsl does to it in a dispatch of its own (the
 // executor fuses the two: src/graph/fuse.ts fuseSteMasks). The same decision bit for bit: element i of C is element
 // i of the weight `mask_x` (C is dense, batch 1), its scale mask_scale[(i / mask_inner) % mask_channels].
-// Each invocation reads back the block its run stored and stores it masked, in one loop (ste_block): the mask
-// inlined into each of run's unrolled stores made a kernel so large that the step ran slower than with the
-// separate dispatch.
+// The 'rows' kernel: each invocation reads back the block its run stored and stores it masked, in one loop
+// (ste_block): the mask inlined into each of run's unrolled stores made a kernel so large that the step ran slower
+// than with the separate dispatch. The tiled kernel stores its 16 outputs in a loop: the mask is in that store.
 // Most codes lie well inside the range, and x / s (WGSL's division, within a few ULP of the exact quotient) tells
 // them apart from the few near its edges by a margin far above that error (1/64 of a step, against codes of at most
 // 2^8); those few take the backward's own arithmetic (div_rn's correctly rounded reciprocal, its rounding).
@@ -89,6 +89,7 @@ fn ste_mask4(i: u32, v: vec4<f32>) -> vec4<f32> {
 #endif
 }
 
+#if !TILED
 // The invocation's block of C (run's: RPI rows from gid.y * RPI, RC columns from gid.x * RC; c0 = 0, ldc = N) read
 // back from C and stored through the mask.
 fn ste_block(gid: vec3<u32>) {
@@ -115,3 +116,4 @@ fn ste_block(gid: vec3<u32>) {
     }
   }
 }
+#endif

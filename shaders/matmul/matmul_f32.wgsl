@@ -13,6 +13,9 @@
 // after the product's, as a separate add would round.
 // B16: B holds 16-bit floats (F16, or BF16 under B_BF16), two per u32 word, low half first, in the same element order
 // (common/w16.wgsl): a language model's F16 / BF16 weights at 2 bytes a parameter; the math stays f32.
+// STE_MASK (TILED, batch 1, not grouped, no ACCUM): C is a QAT weight's gradient, each element stored through the
+// fake-quant STE backward's clip mask of that weight (common/matmul_ste_mask.wgsl): one dispatch for the product and
+// fake_quant_backward.wgsl's, the same bits.
 // GROUP (2 products, GROUP3 3), TILED only: several products in one dispatch, as matmul_f32_rows.wgsl groups them
 // (GROUP_A one A, GROUP_B one B, GROUP_SUM one C summed in order; fields M1, N1, ... of params; each product's loads
 // and stores from matmul_f32_segment.wgsl, included once per product). Workgroups of GROUP_A / GROUP_B are laid
@@ -31,6 +34,9 @@ override BK: u32 = 16;
 #endif
 #if B16
 #include "common/w16.wgsl"
+#endif
+#if STE_MASK
+#include "common/matmul_ste_mask.wgsl"
 #endif
 
 #if TILED

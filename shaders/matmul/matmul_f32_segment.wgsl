@@ -24,10 +24,13 @@ fn b_at{{S}}(i: u32) -> f32 {
 #endif
 }
 
-// Element i of C (its flat index in c) takes v, plus R's element i under ACCUM (C's own under ADD_C).
+// Element i of C (its flat index in c) takes v, plus R's element i under ACCUM (C's own under ADD_C), through the
+// STE mask under STE_MASK (one product only).
 fn put{{S}}(i: u32, v: f32) {
 #if ACCUM
   c{{SC}}[i] = v + addend[i];
+#elif STE_MASK
+  c{{SC}}[i] = ste_mask(i, v);
 #elif ADD_C
   c{{SC}}[i] = v + c{{SC}}[i];
 #else

@@ -127,7 +127,7 @@ export function fuseRopeBackward(order: Node[], roots: ReadonlySet<Storage>, ctx
 /**
  * `order` with each fake_quant_bwd whose dy is the dense output 0 of an f32 matmul node that nothing else reads
  * replaced, with that matmul, by one `matmul_ste` node at the matmul's place: the product stored through the STE
- * mask (matmul_f32_rows.wgsl's STE_MASK, the same bits). Where the tuning's fakeQuant.maskEpilogue is on and the
+ * mask (STE_MASK of matmul_f32_rows.wgsl and of matmul_f32.wgsl's tiled shape, the same bits). Where the tuning's fakeQuant.maskEpilogue is on and the
  * product's kernel has the epilogue; the mask's reads (weight, scale, zero point) must be made before the matmul.
  */
 export function fuseSteMasks(order: Node[], roots: ReadonlySet<Storage>, ctx: GpuContext): Node[] {

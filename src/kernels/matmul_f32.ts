@@ -47,7 +47,7 @@ export interface MatmulF32Shape {
   c0?: number;
   /** C = op(A) op(B) + R with R in this buffer, laid out as C (same strides and offset): a matmul and the add after it in one pass. */
   addend?: GPUBuffer;
-  /** 'rows' only (batch 1, no addend, C dense): C, a QAT weight's gradient, stored through the fake-quant STE
+  /** 'rows' and 'tiled' only (batch 1, no addend, C dense): C, a QAT weight's gradient, stored through the fake-quant STE
    *  backward's clip mask of that weight (one dispatch for the product and fake_quant_backward's). */
   steMask?: SteMaskEpilogue;
   /** Force a variant (tests cover all four); default from the adapter's tuning table. */
@@ -82,15 +82,16 @@ export interface SteMaskEpilogue {
   midrise?: boolean;
 }
 
-/** matmul_f32_rows.wgsl's STE_MASK defines, bindings, params and byte checks for `m` on a product of M x N (checked). */
+/** The STE_MASK defines (matmul_f32_rows.wgsl's, matmul_f32.wgsl's TILED), bindings, params and byte checks for `m` on a product of M x N (checked). */
 function steMaskArgs(s: MatmulF32Shape, m: SteMaskEpilogue, variant: F32Variant) {
-  const why = variant !== 'rows' ? `the '${variant}' matmul has no STE epilogue (only 'rows')` : (s.batch ?? 1) !== 1 ? `batch ${s.batch} (one product only)` : s.addend ? 'an addend' : (s.ldc ?? s.N) !== s.N || (s.c0 ?? 0) !== 0 ? 'a column block of a wider C' : s.bType && s.bType !== 'f32' ? `B of ${s.bType}` : '';
-  checkShape('matmul_f32', 'steMask', !why, `the STE mask epilogue takes a dense f32 product of batch 1 on the 'rows' kernel, not ${why}`);
+  const why = variant !== 'rows' && variant !== 'tiled' ? `the '${variant}' matmul has no STE epilogue (only 'rows' and 'tiled')` : (s.batch ?? 1) !== 1 ? `batch ${s.batch} (one product only)` : s.addend ? 'an addend' : (s.ldc ?? s.N) !== s.N || (s.c0 ?? 0) !== 0 ? 'a column block of a wider C' : s.bType && s.bType !== 'f32' ? `B of ${s.bType}` : '';
+  checkShape('matmul_f32', 'steMask', !why, `the STE mask epilogue takes a dense f32 product of batch 1 on the 'rows' or 'tiled' kernel, not ${why}`);
   for (const [k, v] of Object.entries({ inner: m.inner, channels: m.channels })) checkShape('matmul_f32', `steMask.${k}`, Number.isInteger(v) && v > 0, `${k}=${v} must be a positive integer`);
   checkShape('matmul_f32', 'steMask.qmin', Number.isInteger(m.qmin) && Number.isInteger(m.qmax) && m.qmin < m.qmax, `[${m.qmin}, ${m.qmax}] is not an integer code range`);
   const n = 4 * s.M * s.N;
-  // A 16-byte load of the weight and one quantizer per vec4 of C where C is stored in vec4s inside one scale.
-  const vec = s.N % 4 === 0 && m.inner % 4 === 0;
+  // 'rows': a 16-byte load of the weight and one quantizer per vec4 of C where C is stored in vec4s inside one scale
+  // ('tiled' stores C an element at a time).
+  const vec = variant === 'rows' && s.N % 4 === 0 && m.inner % 4 === 0;
   return {
     defines: { STE_MASK: true, MASK_VEC: vec, MASK_ZERO: !!m.zeroPoint && !m.midrise, MIDRISE: !!m.midrise, RANGE: !!m.qrange },
     bindings: { mask_x: m.x, mask_scale: m.scale, ...(m.zeroPoint && !m.midrise ? { mask_zero: m.zeroPoint } : {}), ...(m.qrange ? { qrange: m.qrange } : {}) },

@@ -112,10 +112,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   };
   // Batch 1: the executor may also run it in one dispatch with products sharing an operand (src/graph/group.ts).
   const gemm: Gemm | undefined = nb === 1 ? { a: A.x, b: B.x, M, N, K, transA: A.trans, transB: B.trans, can: canGroupMatmulF32, plan: planGemmGroup } : undefined;
-  // Batch 1 on the 'rows' kernel: the executor may store the product through a fake-quant STE mask (fuseSteMasks).
+  // Batch 1 on the 'rows' or 'tiled' kernel: the executor may store the product through a fake-quant STE mask (fuseSteMasks).
   const steMask: SteMaskFusable | undefined = nb === 1 ? {
     inputs: [A.x, B.x],
-    can: (ctx) => f32Variant(ctx, { M }) === 'rows',
+    can: (ctx) => ['rows', 'tiled'].includes(f32Variant(ctx, { M })),
     plan: async (pc, [y], mask) => [await planMatmulF32(pc.ctx, at(pc, A.x), at(pc, B.x), pc.buf(y), { M, N, K, transA: A.trans, transB: B.trans, steMask: mask })],
   } : undefined;
   const node = g.addNode('matmul', [A.x, B.x], [{ shape: [...batch, M, N] }], { M, N, K, fuse, ...(gemm ? { gemm } : {}), ...(steMask ? { steMask } : {}) }, (pc) => fuse.plan(pc, node.outputs));

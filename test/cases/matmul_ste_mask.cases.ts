@@ -8,6 +8,7 @@
 //     epilogue off (tuning fakeQuant.maskEpilogue), with clipped elements where the rule clips;
 //   - static scales (LSQ's quantizer frozen, QAT's method 'static'): the plain STE backward, fused the same way, with
 //     LSQ's own weight gradient's values and no gradient for the scales;
+//   - the same on the tiled kernel (GPUs' shape: the mask in its store loop);
 //   - bad plans (another kernel shape, a batch, an addend) refused by name.
 import type { GpuContext } from '../../src/gpu/context.js';
 import { Graph } from '../../src/graph/graph.js';
@@ -38,6 +39,8 @@ interface MaskCase {
   shrink?: number;
   /** Bind the zero points (all 0) for a symmetric rule too (MASK_ZERO; the executor binds them for asymmetric only). */
   zeros?: boolean;
+  /** The kernel shape (default 'rows'; 'tiled': GPUs', the mask in its store loop). */
+  variant?: 'rows' | 'tiled';
 }
 
 /** A weight with zeros, values on the grid's half steps of a scale near 0.25 and, per group, the max at the end. */
@@ -50,7 +53,7 @@ function weight(N: number, K: number, seed: number): Float32Array {
 
 function kernelCase(c: MaskCase): GpuCase {
   return {
-    name: `matmul_f32 STE mask epilogue vs product then fake_quant_backward: ${c.name}`,
+    name: `matmul_f32 STE mask epilogue vs product then fake_quant_backward: ${c.name}${c.variant === 'tiled' ? ', tiled' : ''}`,
     async run(ctx: GpuContext) {
       const { T, N, K } = c;
       const bufs: GPUBuffer[] = [];
@@ -69,7 +72,7 @@ function kernelCase(c: MaskCase): GpuCase {
         if (c.shrink) qp.scale.forEach((v, i) => (qp.scale[i] = v * c.shrink!));
         const [dY, X, W, S, Z] = [dyHost, xHost, w, qp.scale, qp.zeroPoint].map((h, i) => buf(h, ['dy', 'x', 'w', 'scale', 'zero_point'][i]));
         const qrange = c.range ? buf(Float32Array.from(c.range), 'qrange') : undefined;
-        const shape = { M: N, N: K, K: T, transA: true, variant: 'rows' as const, ...(c.rows ? { rows: c.rows } : {}), ...(c.cols ? { cols: c.cols } : {}) };
+        const shape = { M: N, N: K, K: T, transA: true, variant: c.variant ?? ('rows' as const), ...(c.rows ? { rows: c.rows } : {}), ...(c.cols ? { cols: c.cols } : {}) };
         const bits = qRange(c.o.bits, c.o.symmetric);
         const fused = buf(4 * N * K, 'fused');
         const steMask = { x: W, scale: S, ...(!c.o.symmetric || c.zeros ? { zeroPoint: Z } : {}), ...(qrange ? { qrange } : {}), inner: L.inner, channels: L.channels, qmin: bits.qmin, qmax: bits.qmax, midrise: !!c.o.midrise };
@@ -115,13 +118,15 @@ const KERNEL: MaskCase[] = [
 
 interface GraphCase {
   name: string;
+  /** The products' kernel shape (default 'rows'). */
+  shape?: 'rows' | 'tiled';
   o: FakeQuantOptions;
   range?: [number, number];
 }
 
 /** A Linear's QAT weight (y = x fq(W)^T): dW from the executor with the epilogue on and off, bit for bit. */
 function graphCase(c: GraphCase): GpuCase {
-  const name = `executor fuses the QAT weight's STE backward into its gradient matmul: ${c.name}`;
+  const name = `executor fuses the QAT weight's STE backward into its gradient matmul: ${c.name}${c.shape === 'tiled' ? ', tiled' : ''}`;
   return {
     name,
     async run(ctx: GpuContext) {
@@ -133,7 +138,7 @@ function graphCase(c: GraphCase): GpuCase {
       const runs: { dw: Float32Array; ops: string[] }[] = [];
       try {
         for (const maskEpilogue of [true, false]) {
-          setTuningOverride({ ...before, matmulF32: { ...before?.matmulF32, shape: 'rows' }, fakeQuant: { ...before?.fakeQuant, maskEpilogue } });
+          setTuningOverride({ ...before, matmulF32: { ...before?.matmulF32, shape: c.shape ?? 'rows' }, fakeQuant: { ...before?.fakeQuant, maskEpilogue } });
           const g = new Graph(ctx, `${name} ${maskEpilogue}`);
           try {
             const x = g.input('x', [T, K], 'f32');
@@ -167,6 +172,7 @@ const GRAPH: GraphCase[] = [
   { name: 'W4 g32 symmetric', o: { bits: 4, symmetric: true, granularity: { kind: 'group', group: 32 } } },
   { name: 'W2 g32 midrise', o: { bits: 2, symmetric: true, midrise: true, granularity: { kind: 'group', group: 32 } } },
   { name: 'W8 g32 with a run-time 3-bit range (AdaQAT)', o: { bits: 8, symmetric: true, granularity: { kind: 'group', group: 32 } }, range: [-4, 3] },
+  { name: 'W4 g32 symmetric', o: { bits: 4, symmetric: true, granularity: { kind: 'group', group: 32 } }, shape: 'tiled' },
 ];
 
 /**
@@ -237,13 +243,13 @@ const ERRORS: GpuCase = {
     const base = { M: 4, N: 32, K: 8, transA: true, steMask };
     try {
       const msgs = [
-        await expectError('tiled', () => planMatmulF32(ctx, a, b, c, { ...base, variant: 'tiled' })),
+        await expectError('block4', () => planMatmulF32(ctx, a, b, c, { ...base, variant: 'block4' })),
         await expectError('batch 2', () => planMatmulF32(ctx, a, b, c, { ...base, variant: 'rows', batch: 2, strideA: 0, strideB: 0 })),
         await expectError('addend', () => planMatmulF32(ctx, a, b, c, { ...base, variant: 'rows', addend: c })),
         await expectError('bad range', () => planMatmulF32(ctx, a, b, c, { ...base, variant: 'rows', steMask: { ...steMask, qmin: 7, qmax: -8 } })),
       ];
       for (const m of msgs) assert(m.includes('steMask'), `the error names steMask: ${m}`);
-      assert(msgs[0].includes("'tiled'") && msgs[1].includes('batch 2') && msgs[2].includes('addend'), `the errors say why: ${msgs.join(' | ')}`);
+      assert(msgs[0].includes("'block4'") && msgs[1].includes('batch 2') && msgs[2].includes('addend'), `the errors say why: ${msgs.join(' | ')}`);
       return msgs.join(' | ');
     } finally {
       bufs.forEach((b) => b.destroy());
@@ -257,4 +263,7 @@ const STATIC = [
   { name: 'W2 g32 midrise', bits: 2, midrise: true },
 ];
 
-export const CASES: GpuCase[] = [ERRORS, ...KERNEL.map(kernelCase), ...GRAPH.map(graphCase), ...STATIC.map(staticCase)];
+// The tiled shape: every rule, at the cases' shapes (its blocks are the workgroup's, so no rows / cols of its own).
+const TILED = KERNEL.filter((c) => !c.rows && !c.cols).map((c) => ({ ...c, variant: 'tiled' as const }));
+
+export const CASES: GpuCase[] = [ERRORS, ...KERNEL.map(kernelCase), ...TILED.map(kernelCase), ...GRAPH.map(graphCase), ...STATIC.map(staticCase)];
