@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Writes test/fixtures/gguf_blocks.gguf: one tensor of every GGUF block type nibble reads, of seeded random blocks
+// Writes test/fixtures/gguf_blocks.gguf: one tensor of every GGUF block type nibble reads (Q3_K and Q2_K last, added
+// after the others: the earlier tensors' bytes are unchanged), of seeded random blocks
 // (every bit pattern of codes, high bits and 6/8-bit scales is valid; d, m and dmin finite), for the known-answer
 // test against llama.cpp's own decoder:
 //   npm run build && node scripts/gguf-fixture.mjs
@@ -19,6 +20,8 @@ const tensors = [
   { name: 'blk.4.attn_q.weight', type: 'Q4_0', shape: [2, 64], seed: 2031 },
   { name: 'blk.5.attn_q.weight', type: 'Q4_1', shape: [2, 64], seed: 2032 },
   { name: 'blk.6.attn_q.weight', type: 'Q8_0', shape: [2, 64], seed: 2033 },
+  { name: 'blk.7.ffn_down.weight', type: 'Q3_K', shape: [3, 512], seed: 2034 },
+  { name: 'blk.8.ffn_down.weight', type: 'Q2_K', shape: [2, 512], seed: 2035 },
 ].map(({ name, type, shape, seed }) => ({ name, type, shape, data: randomGgufBlocks(type, shape[0], shape[1], seed) }));
 // Edge bytes: every scale byte 0xff in one super-block (the largest 6-bit scales and mins; int8 scale -1), and all
 // fifth bits set in one block.
@@ -26,6 +29,11 @@ tensors[0].data.fill(0xff, 4, 16);
 tensors[1].data.fill(0xff, 192, 208);
 tensors[2].data.fill(0xff, 4, 48);
 tensors[3].data.fill(0xff, 2, 6);
+// Q3_K: every scale byte 0xff in one super-block (6-bit scales 63: +31), every third bit clear in another (q = low
+// bits - 4); Q2_K: every scale byte 0xff in one (4-bit scales and mins 15).
+tensors[8].data.fill(0xff, 96, 108);
+tensors[8].data.fill(0, 110, 142);
+tensors[9].data.fill(0xff, 84, 100);
 const out = new URL('../test/fixtures/gguf_blocks.gguf', import.meta.url);
 writeFileSync(out, encodeGgufFile(tensors));
 console.log(`wrote ${out.pathname}: ${tensors.map((t) => `${t.name} ${t.type} [${t.shape}]`).join(', ')}`);

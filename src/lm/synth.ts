@@ -13,7 +13,7 @@
 //   - an untied embedding has standard deviation 1 (the residual stream starts at unit RMS);
 //   - norm weights 1 + 0.1 N(0, 1), qwen2's q/k/v biases 0.2 N(0, 1).
 // Float and Q4_0/Q4_1/Q8_0 weights are normal values (Q4_0/Q4_1/Q8_0 quantized by nibble's own quantizers and
-// exported as GGUF blocks); Q5_0, Q5_1, Q4_K, Q5_K and Q6_K (which nibble reads but does not write) are random codes
+// exported as GGUF blocks); Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K and Q2_K (which nibble reads but does not write) are random codes
 // with f16 scales (and 6-bit sub-block scales and mins) picked so the values have the same standard deviation and a
 // mean near 0.
 import { encodeGgufFile, gguf, type GgufTensorIn, type GgufTensorType, type GgufValue } from '../io/gguf.js';
@@ -23,8 +23,10 @@ import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
 import { llamaTensorNames, type LlamaConfig } from '../nn/llama_config.js';
 
-export type SynthWeightType = 'F32' | 'F16' | 'BF16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q4_K' | 'Q5_K' | 'Q6_K';
-export const SYNTH_WEIGHT_TYPES: readonly SynthWeightType[] = ['F32', 'F16', 'BF16', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K'];
+export type SynthWeightType = 'F32' | 'F16' | 'BF16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K';
+export const SYNTH_WEIGHT_TYPES: readonly SynthWeightType[] = ['F32', 'F16', 'BF16', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K'];
+type RandomBlockType = 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K';
+const RANDOM_BLOCK_TYPES: readonly string[] = ['Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K'];
 
 /** Llama-3 rope scaling (Hugging Face's rope_scaling with rope_type "llama3"). */
 export interface Llama3RopeScaling {
@@ -129,8 +131,8 @@ function putHalf(out: Uint8Array, o: number, v: number): void {
 }
 
 /** Random bytes, then each block's scales set for values of standard deviation `std` and mean near 0. */
-function randomBlocks(t: 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K', N: number, K: number, std: number, r: () => number): Uint8Array {
-  const [B, E] = ({ Q5_0: [22, 32], Q5_1: [24, 32], Q4_K: [144, 256], Q5_K: [176, 256], Q6_K: [210, 256] } as const)[t];
+function randomBlocks(t: RandomBlockType, N: number, K: number, std: number, r: () => number): Uint8Array {
+  const [B, E] = ({ Q5_0: [22, 32], Q5_1: [24, 32], Q4_K: [144, 256], Q5_K: [176, 256], Q6_K: [210, 256], Q3_K: [110, 256], Q2_K: [84, 256] } as const)[t];
   const out = new Uint8Array(((N * K) / E) * B);
   for (let i = 0; i < out.length; i++) out[i] = Math.floor(r() * 256);
   const jitter = () => 0.8 + 0.4 * r(); // scales vary by +-20% from block to block
@@ -146,6 +148,26 @@ function randomBlocks(t: 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K', N: number, 
       const sc = Array.from({ length: 16 }, () => (8 + Math.floor(r() * 24)) * (r() < 0.5 ? -1 : 1));
       sc.forEach((v, j) => (out[o + 192 + j] = v & 255));
       putHalf(out, o + 208, (jitter() * std) / (18.5 * 19.5));
+    } else if (t === 'Q3_K') {
+      // (d * (sc - 32)) * q, q uniform on -4..3 (deviation 2.29); 6-bit scales sc - 32 of 8..31, of either sign,
+      // packed as the format reads them (src/quant/gguf_lowk.ts).
+      const sc = Array.from({ length: 16 }, () => 32 + (8 + Math.floor(r() * 24)) * (r() < 0.5 ? -1 : 1));
+      out.fill(0, o + 96, o + 108);
+      sc.forEach((v, g) => {
+        out[o + 96 + (g < 8 ? g : g - 8)] |= (v & 15) << (g < 8 ? 0 : 4);
+        out[o + 104 + (g & 3)] |= (v >> 4) << (2 * (g >> 2));
+      });
+      putHalf(out, o + 108, (jitter() * std) / (2.29 * 19.5));
+    } else if (t === 'Q2_K') {
+      // (d * sc) * q - dmin * mq, q uniform on 0..3 (mean 1.5, deviation 1.12): 4-bit scales sc 8..15, dmin = 2 d and
+      // mq = round(0.75 sc) (centred).
+      const d = (jitter() * std) / (1.12 * 11.5);
+      for (let g = 0; g < 16; g++) {
+        const sc = 8 + Math.floor(r() * 8);
+        out[o + g] = sc | (Math.round(0.75 * sc) << 4);
+      }
+      putHalf(out, o + 80, d);
+      putHalf(out, o + 82, 2 * d);
     } else {
       // q * (d * sc) - dmin * mq, q uniform on 0..15 (Q4_K; mean 7.5, deviation 4.61) or 0..31 (Q5_K; 15.5, 9.23):
       // 6-bit scales sc 32..63, and dmin = (mean / 8 or 16 ...) so that mq = round(mean * sc / dminRatio) <= 63.
@@ -167,7 +189,7 @@ function randomBlocks(t: 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K', N: number, 
 
 /** A [N, K] weight of type t with values of standard deviation `std` (normal, or random codes for import-only types). */
 function weightBytes(t: SynthWeightType, N: number, K: number, std: number, r: () => number, name: string): Uint8Array | Float32Array {
-  if (t === 'Q5_0' || t === 'Q5_1' || t === 'Q4_K' || t === 'Q5_K' || t === 'Q6_K') return randomBlocks(t, N, K, std, r);
+  if (RANDOM_BLOCK_TYPES.includes(t)) return randomBlocks(t as RandomBlockType, N, K, std, r);
   const g = normal(r);
   const w = new Float32Array(N * K);
   for (let i = 0; i < w.length; i++) w[i] = std * g();

@@ -1,6 +1,6 @@
 // A language model's tensors on the GPU, as the GGUF file stores them: block-quantized weights stay in their blocks
-// (importGguf repacks them exactly into the layouts the fused matmuls read: 4-bit Q4_0/Q4_1/Q4_K, 8-bit codes for
-// Q8_0/Q5_0/Q5_1/Q5_K/Q6_K); F16 and BF16 matrices keep the file's bytes, 2 a parameter (two values per u32 word),
+// (importGguf repacks them exactly into the layouts the fused matmuls read: 4-bit Q4_0/Q4_1/Q4_K/Q3_K/Q2_K, 8-bit codes
+// for Q8_0/Q5_0/Q5_1/Q5_K/Q6_K); F16 and BF16 matrices keep the file's bytes, 2 a parameter (two values per u32 word),
 // which the f32 matmul widens as it reads them (bType 'f16' / 'bf16'); F32 matrices are f32 buffers; vectors (norms,
 // biases, rope frequencies) f32 buffers. The token embedding stays on the CPU in its blocks: a step gathers and decodes only
 // the rows of its tokens (dequantizeGgufRows), so the table is never dequantized whole; a tied model also uploads it
@@ -59,8 +59,8 @@ function isBlock(type: string): type is GgufBlockType {
 export function gpuWeightBytes(type: string, N: number, K: number): number {
   if (type === 'F16' || type === 'BF16') return 4 * Math.ceil((N * K) / 2);
   if (!isBlock(type)) return 4 * N * K;
-  const bits = type === 'Q4_0' || type === 'Q4_1' || type === 'Q4_K' ? 4 : 8;
-  const groups = Math.ceil(K / (type === 'Q6_K' ? 16 : 32));
+  const bits = type === 'Q4_0' || type === 'Q4_1' || type === 'Q4_K' || type === 'Q3_K' || type === 'Q2_K' ? 4 : 8;
+  const groups = Math.ceil(K / (type === 'Q6_K' || type === 'Q3_K' || type === 'Q2_K' ? 16 : 32));
   return N * (Math.ceil((K * bits) / 32) * 4 + groups * 8);
 }
 

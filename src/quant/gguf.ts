@@ -1,5 +1,6 @@
 // GGUF block formats Q4_0, Q4_1 and Q8_0 (exact import into nibble's layout, src/quant/layout.ts, and export back),
-// and the K-quants Q4_K and Q6_K of llama.cpp's Q4_K_M / Q4_K_S / Q6_K files (exact import only).
+// and the K-quants Q4_K, Q5_K and Q6_K of llama.cpp's Q4_K_M / Q4_K_S / Q5_K_M / Q6_K files (exact import only; Q2_K
+// and Q3_K, of the Q2_K and Q3_K_* files, in src/quant/gguf_lowk.ts).
 // nibble repacks at load: the kernels read one layout only (codes packed along K in u32 words, scales in their own
 // array), so a GGUF tensor is converted once here and the matmul/dequant kernels never see blocks.
 //
@@ -33,11 +34,12 @@ import { packCodes, unpackCodes } from './layout.js';
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { checkQuantized, makeScheme, type QuantizedTensor, type QuantScheme } from './scheme.js';
 import { GgufFileError } from '../io/gguf_error.js';
+import { dequantizeLowK, importLowK, LOWK_BLOCKS } from './gguf_lowk.js';
 
 /** GGUF block data nibble refuses (wrong size or type, a NaN/Inf scale): names the tensor, block, row and byte. */
 export class GgufBlockError extends GgufFileError {}
 
-export type GgufBlockType = 'Q4_0' | 'Q4_1' | 'Q8_0' | 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K';
+export type GgufBlockType = 'Q4_0' | 'Q4_1' | 'Q8_0' | 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K';
 
 export const GGUF_BLOCKS: Readonly<Record<GgufBlockType, { bytes: number; elements: number }>> = {
   Q4_0: { bytes: 18, elements: 32 },
@@ -48,6 +50,7 @@ export const GGUF_BLOCKS: Readonly<Record<GgufBlockType, { bytes: number; elemen
   Q4_K: { bytes: 144, elements: 256 },
   Q5_K: { bytes: 176, elements: 256 },
   Q6_K: { bytes: 210, elements: 256 },
+  ...LOWK_BLOCKS,
 };
 
 /** The block types exportGguf writes (the K-quants are read only). */
@@ -62,6 +65,8 @@ const SCHEMES: Readonly<Record<GgufBlockType, Parameters<typeof makeScheme>[0]>>
   Q4_K: { bits: 4, group: 32, rule: 'q4_k' },
   Q5_K: { bits: 8, group: 32, rule: 'q5_k' },
   Q6_K: { bits: 8, group: 16, rule: 'q6_k' },
+  Q3_K: { bits: 4, group: 16, rule: 'q3_k' },
+  Q2_K: { bits: 4, group: 16, rule: 'q2_k' },
 };
 
 /** Byte offsets inside a 32-element block: f16 d, f16 m (float-min types), u32 qh (5-bit types), the codes. */
@@ -73,7 +78,7 @@ const LEGACY: Readonly<Record<string, { m?: number; qh?: number; qs: number }>> 
   Q5_1: { m: 2, qh: 4, qs: 8 },
 };
 
-/** nibble's scheme for a GGUF block type (group 32 and f16 scales; Q4_K, Q5_K: f32 scales and mins; Q6_K: group 16, f32). */
+/** nibble's scheme for a GGUF block type (group 32 and f16 scales; Q4_K, Q5_K: f32 scales and mins; Q6_K, Q3_K, Q2_K: group 16, f32). */
 export function ggufScheme(t: GgufBlockType): QuantScheme {
   return makeScheme(SCHEMES[t]);
 }
@@ -114,8 +119,8 @@ export function ggufKernelUse(type: string): string {
   const { bytes, elements } = GGUF_BLOCKS[type as GgufBlockType];
   const kernels = s.bits === 4 ? 'matmul_w4a16' : `matmul_w4a16 bits=8${s.symmetric ? ', matmul_w8a8' : ''}`;
   // The K-quants keep their scales compact on the GPU: Q4_K / Q5_K 'k6' (16 bits a group of 32, 32 a super-block of
-  // 256), Q6_K 's8' (8 bits a group of 16, 32 a super-block).
-  const compact = s.rule === 'q4_k' || s.rule === 'q5_k' ? 16 / 32 + 32 / 256 : s.rule === 'q6_k' ? 8 / 16 + 32 / 256 : null;
+  // 256), Q6_K and Q3_K 's8' (8 bits a group of 16, 32 a super-block); Q2_K's are f32 scales and mins.
+  const compact = s.rule === 'q4_k' || s.rule === 'q5_k' ? 16 / 32 + 32 / 256 : s.rule === 'q6_k' || s.rule === 'q3_k' ? 8 / 16 + 32 / 256 : null;
   const scaleBits = compact ?? ((s.symmetric ? 1 : 2) * (s.scaleType === 'f16' ? 16 : 32)) / s.group;
   return `${kernels} (${s.rule}: ${s.bits + scaleBits} bits a weight, the file ${((8 * bytes) / elements).toFixed(2)})`;
 }
@@ -218,6 +223,7 @@ export function importGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K: nu
   checkType(t, tensor);
   checkSize(t, bytes, N, K, tensor);
   if (t === 'Q4_K' || t === 'Q5_K' || t === 'Q6_K') return importK(t, bytes, N, K, tensor);
+  if (t === 'Q3_K' || t === 'Q2_K') return importLowK(t, bytes, N, K, (what, blk, o, v) => badHalf(tensor, t, what, blk, K / 256, o, v));
   const B = GGUF_BLOCKS[t].bytes;
   const L = LEGACY[t];
   const scheme = ggufScheme(t);
@@ -305,6 +311,7 @@ export function dequantizeGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K
   checkType(t, tensor);
   checkSize(t, bytes, N, K, tensor);
   const B = GGUF_BLOCKS[t].bytes;
+  if (t === 'Q3_K' || t === 'Q2_K') return dequantizeLowK(t, bytes, N, K);
   const out = new Float32Array(N * K);
   if (t === 'Q4_K' || t === 'Q5_K' || t === 'Q6_K') {
     // ggml's order: the f32 scale (and min) products first, then q times the scale (minus the min).

@@ -20,6 +20,10 @@
 //                        (d f16 per 256, sc int8 per 16: exact in f32)
 //   q5_0     symmetric   5-bit values q in [-16, 15] held as 8-bit codes u = q + 128, group 32, st = f16 d
 //   q5_1     asymmetric  5-bit values u in [0, 31] held as 8-bit codes, group 32, float min: u * st + m, f16 d and m
+//   q3_k     symmetric   3-bit values q in [-4, 3] held as 4-bit codes u = q + 8, group 16, st = d * (sc - 32) in f32
+//                        (d f16 per 256, sc 6-bit per 16: exact in f32)
+//   q2_k     asymmetric  2-bit values u in [0, 3] held as 4-bit codes, group 16, float min: u * st + m,
+//                        st = d * sc and m = -(dmin * mq) in f32 (d, dmin f16 per 256; sc, mq 4-bit per 16)
 // A group whose scale is 0 (all zeros) gets codes of value 0 and scale 0: nothing is divided by zero.
 // f32 subnormal inputs, differences and scales (|x| < 2^-126) count as a zero of their sign (GPUs may flush them;
 // src/ref/quant.ts ftz). q4_0 of an all-zero group: d = +0 / -8 = -0, stored as f16 0x8000, as ggml writes it.
@@ -35,14 +39,14 @@ import { f32ToF16Bits, f16BitsToF32, roundF16 } from './f16.js';
 /** Rules nibble quantizes with (CPU and GPU). */
 export type QuantRule = 'absmax' | 'torchao' | 'q4_0' | 'q8_0' | 'minmax' | 'q4_1';
 /** Rules a scheme can carry: the quantizing ones, and those of imported GGUF K-quants (import only). */
-export type ScaleRule = QuantRule | 'q4_k' | 'q5_k' | 'q6_k' | 'q5_0' | 'q5_1';
+export type ScaleRule = QuantRule | 'q4_k' | 'q5_k' | 'q6_k' | 'q5_0' | 'q5_1' | 'q3_k' | 'q2_k';
 export type ScaleType = 'f16' | 'f32';
 /** How an asymmetric group stores its offset: none (symmetric), an integer zero point, or a float min. */
 export type ZeroKind = 'none' | 'int' | 'float';
 
 export const RULES: readonly QuantRule[] = ['absmax', 'torchao', 'q4_0', 'q8_0', 'minmax', 'q4_1'];
-/** Rules of imported tensors only (GGUF Q4_K / Q5_K / Q6_K / Q5_0 / Q5_1): quantizing with them is refused (checkQuantizable). */
-export const IMPORT_RULES: readonly ScaleRule[] = ['q4_k', 'q5_k', 'q6_k', 'q5_0', 'q5_1'];
+/** Rules of imported tensors only (GGUF Q4_K / Q5_K / Q6_K / Q5_0 / Q5_1 / Q3_K / Q2_K): quantizing with them is refused (checkQuantizable). */
+export const IMPORT_RULES: readonly ScaleRule[] = ['q4_k', 'q5_k', 'q6_k', 'q5_0', 'q5_1', 'q3_k', 'q2_k'];
 /** Group sizes the kernels support along K (0 = per channel: one group of K). */
 export const GROUP_SIZES: readonly number[] = [16, 32, 64, 128];
 export const BITS: readonly Bits[] = [2, 3, 4, 8];
@@ -75,10 +79,12 @@ const FIXED: Partial<Record<ScaleRule, { bits: Bits; symmetric: boolean; scaleTy
   q6_k: { bits: 8, symmetric: true, scaleType: 'f32', group: 16 },
   q5_0: { bits: 8, symmetric: true, scaleType: 'f16', group: 32 },
   q5_1: { bits: 8, symmetric: false, scaleType: 'f16', group: 32 },
+  q3_k: { bits: 4, symmetric: true, scaleType: 'f32', group: 16 },
+  q2_k: { bits: 4, symmetric: false, scaleType: 'f32', group: 16 },
 };
 
 /** Rules whose groups store a float min (u * s + m) rather than an integer zero point. */
-const FLOAT_MIN: readonly ScaleRule[] = ['q4_1', 'q4_k', 'q5_k', 'q5_1'];
+const FLOAT_MIN: readonly ScaleRule[] = ['q4_1', 'q4_k', 'q5_k', 'q5_1', 'q2_k'];
 
 /** Fills defaults (symmetric; absmax, or minmax when asymmetric; f32 scales; f16 for GGUF rules) and validates. */
 export function makeScheme(o: SchemeOptions): QuantScheme {
@@ -149,9 +155,9 @@ export interface QuantizedTensor {
    */
   k6?: { scales: Uint32Array; supers: Uint32Array };
   /**
-   * GGUF Q6_K imports only, likewise for the GPU's compact 's8' storage: `scales` the file's int8 scale of each group
-   * of 16, four per u32 (group i in byte i & 3); `supers` one u32 per 16 groups (a super-block), f16 d in the low half.
-   * Then scale = f32(d) * sc, exactly `scales`.
+   * GGUF Q6_K and Q3_K imports only, likewise for the GPU's compact 's8' storage: `scales` the file's int8 scale of
+   * each group of 16 (Q3_K's 6-bit sc - 32), four per u32 (group i in byte i & 3); `supers` one u32 per 16 groups (a
+   * super-block), f16 d in the low half. Then scale = f32(d) * sc, exactly `scales`.
    */
   s8?: { scales: Uint32Array; supers: Uint32Array };
   /**
@@ -183,7 +189,7 @@ export function checkQuantized(q: QuantizedTensor, tensor = 'weight'): void {
     }
   }
   if (q.s8) {
-    if (q.scheme.rule !== 'q6_k') throw new Error(`tensor '${tensor}': s8 scales belong to rule q6_k, not ${q.scheme.rule}`);
+    if (q.scheme.rule !== 'q6_k' && q.scheme.rule !== 'q3_k') throw new Error(`tensor '${tensor}': s8 scales belong to rules q6_k and q3_k, not ${q.scheme.rule}`);
     if (ng % 16 !== 0 || q.s8.scales.length !== (q.N * ng) / 4 || q.s8.supers.length !== (q.N * ng) / 16) throw new Error(`tensor '${tensor}': s8 scales hold ${q.s8.scales.length} and ${q.s8.supers.length} words, [${q.N}, ${ng}] groups need ${(q.N * ng) / 4} and ${(q.N * ng) / 16}`);
   }
 }

@@ -93,7 +93,7 @@ function cpuRound(x: ArrayLike<number>, type: GgufTensor['type']): { x: Float64A
   if (type === 'F32') return { x: out, sErr: null };
   if (type === 'F16') return { x: out.map(roundF16), sErr: null };
   if (type === 'BF16') return { x: out.map((v) => bf16BitsToF32(f32ToBf16Bits(v))), sErr: null };
-  const kq = type === 'Q4_K' || type === 'Q5_K' || type === 'Q6_K';
+  const kq = type === 'Q4_K' || type === 'Q5_K' || type === 'Q6_K' || type === 'Q3_K' || type === 'Q2_K';
   const B = kq ? 256 : 32;
   const sErr = type === 'Q4_1' || type === 'Q5_1' ? new Float64Array(K / B) : null;
   for (let b = 0; b < K; b += B) {

@@ -258,8 +258,9 @@ async function importedCase(ctx: GpuContext): Promise<string> {
   sources.push(['GPTQ int4 g32 act-order', act, dequantizeRef(act)]);
   // Import-only types (K-quants: K a multiple of 256), random blocks. Q4_K runs as 4-bit g32 with f32 scales and
   // float mins, Q5_K as 8-bit g32 likewise, Q6_K as 8-bit g16 with f32 scales, Q5_0 as 8-bit g32 symmetric and Q5_1
-  // as 8-bit g32 float-min, both with f16 scales (the symmetric ones also through W8A8).
-  for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K', 'Q5_0', 'Q5_1'] as const).entries()) {
+  // as 8-bit g32 float-min, both with f16 scales (the symmetric ones also through W8A8), Q3_K as 4-bit g16 symmetric
+  // and Q2_K as 4-bit g16 float-min, both with f32 scales.
+  for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K', 'Q5_0', 'Q5_1', 'Q3_K', 'Q2_K'] as const).entries()) {
     const bytes = randomGgufBlocks(t, N, 512, 93 + i);
     sources.push([`GGUF ${t}`, importGguf(t, bytes, N, 512), dequantizeGguf(t, bytes, N, 512)]);
   }
@@ -322,17 +323,17 @@ CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8: a NaN or inf in x makes its row
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 with the weight in shards along N (uploadQuantizedShards): bit-identical to the whole weight, every path', run: shardedCase });
 
 // GGUF K-quants with their scales kept compact on the GPU, 0.625 bits a weight against 2 for f32 scales (and mins):
-// Q4_K / Q5_K as 'k6' (the file's 6-bit scales and mins, f16 d and dmin per super-block), Q6_K as 's8' (its int8
-// scales, f16 d per super-block). The same bits as the f32 storage on every path (W8A8 too for Q6_K), whole, in
+// Q4_K / Q5_K as 'k6' (the file's 6-bit scales and mins, f16 d and dmin per super-block), Q6_K and Q3_K as 's8' (their
+// int8 scales, f16 d per super-block; Q3_K with 4-bit codes). The same bits as the f32 storage on every path (W8A8 too for Q6_K), whole, in
 // shards (uploadQuantizedShards) and split along N under a forced binding limit; dequantize exact; and the round trip
 // through downloadQuantized.
 async function k6Case(ctx: GpuContext): Promise<string> {
   const [N, K] = [136, 512];
   const msgs: string[] = [];
-  for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K'] as const).entries()) {
+  for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K', 'Q3_K'] as const).entries()) {
     const bytes = randomGgufBlocks(t, N, K, 71 + i);
     const imp = importGguf(t, bytes, N, K);
-    const kind = t === 'Q6_K' ? 's8' : 'k6';
+    const kind = t === 'Q6_K' || t === 'Q3_K' ? 's8' : 'k6';
     const compact = uploadQuantized(ctx, imp, t);
     const wide = uploadQuantized(ctx, imp, t, { compact: false });
     assert(compact.storage === kind && wide.storage === undefined, `${t}: storage ${compact.storage} / ${wide.storage}`);
@@ -375,7 +376,7 @@ async function k6Case(ctx: GpuContext): Promise<string> {
         assert(r.ok, r.message);
         assert(planned.length >= 3, `${what}: ${planned.length} dispatches under the ${limit}-byte limit`);
         msgs.push(`${what}: ${checkSplitPlan(what, planned, limit)}`);
-        if (kind === 's8' && f16 === 'emulated' && path !== 'splitcols') {
+        if (t === 'Q6_K' && f16 === 'emulated' && path !== 'splitcols') {
           // W8A8 on Q6_K's int8 codes with the compact scales: the same bits as with f32 scales.
           const run8 = async (wb: QuantWeights, maxBindingBytes?: number) => {
             ctx.write(Y, new Float32Array(M * N).fill(NaN));
@@ -431,6 +432,6 @@ async function k6Case(ctx: GpuContext): Promise<string> {
   }
   return msgs.join('; ');
 }
-CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 and dequantize on GGUF Q4_K / Q5_K / Q6_K with compact k6 / s8 scales: bit-identical to f32 scales, whole, sharded and split', run: k6Case });
-CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K and GPTQ int4 (also act-order) weights (matmulWeights, no copy)', run: importedCase });
+CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 and dequantize on GGUF Q4_K / Q5_K / Q6_K / Q3_K with compact k6 / s8 scales: bit-identical to f32 scales, whole, sharded and split', run: k6Case });
+CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K, Q2_K and GPTQ int4 (also act-order) weights (matmulWeights, no copy)', run: importedCase });
 

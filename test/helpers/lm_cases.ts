@@ -18,6 +18,8 @@ export const WEIGHT_CASES: Record<SynthWeightType, Partial<SynthOptions>> = {
   Q4_K: { arch: 'llama', kvHeads: 1, ropeScaling: ROPE_SCALING },
   Q5_K: { arch: 'qwen2', kvHeads: 2, tied: true },
   Q6_K: { arch: 'llama', embedType: 'Q8_0' },
+  Q3_K: { arch: 'llama', kvHeads: 2, tied: true },
+  Q2_K: { arch: 'qwen2', kvHeads: 2, embedType: 'Q3_K' },
 };
 
 /** K-quants need K a multiple of 256; the others 32. */

@@ -322,7 +322,7 @@ describe('GGUF K-quants and Q5_0 / Q5_1 (import only)', () => {
     const file = parseGgufFile(readFileSync(new URL('../fixtures/gguf_blocks.gguf', import.meta.url)));
     const theirs = new Float32Array(new Uint8Array(readFileSync(new URL('../fixtures/gguf_blocks.gguf-py.f32', import.meta.url))).buffer);
     let at = 0;
-    expect(file.tensors.map((t) => t.type)).toEqual(['Q4_K', 'Q6_K', 'Q5_K', 'Q5_0', 'Q5_1', 'Q4_0', 'Q4_1', 'Q8_0']);
+    expect(file.tensors.map((t) => t.type)).toEqual(['Q4_K', 'Q6_K', 'Q5_K', 'Q5_0', 'Q5_1', 'Q4_0', 'Q4_1', 'Q8_0', 'Q3_K', 'Q2_K']);
     for (const t of file.tensors) {
       const [N, K] = t.shape;
       const want = bits32(theirs.subarray(at, at + N * K));
@@ -369,6 +369,15 @@ describe('GGUF K-quants and Q5_0 / Q5_1 (import only)', () => {
     b51.set([0x00, 0x7e], 24 + 2); // block 1's m: NaN
     expect(() => importGguf('Q5_1', b51, 1, 64, 'w')).toThrow(/tensor 'w': Q5_1 block 1 \(row 0, k 32, byte 26\) has m = NaN/);
     expect(() => importGguf('Q5_0', new Uint8Array(43), 1, 64, 'w')).toThrow(/Q5_0 data is truncated: 43 bytes, \[1, 64\] needs 44; block 1 \(row 0, k 32\) has 21 of its 22 bytes/);
+    // Q3_K / Q2_K: d at byte 108 / 80 and dmin at 82 of their super-blocks, named with block, row, k and byte.
+    const b3 = randomGgufBlocks('Q3_K', 2, 512, 9);
+    b3.set([0x00, 0x7c], 3 * 110 + 108); // block 3 (row 1, k 256): d = Infinity
+    expect(() => importGguf('Q3_K', b3, 2, 512, 'blk.0.ffn_down.weight')).toThrow(/tensor 'blk.0.ffn_down.weight': Q3_K block 3 \(row 1, k 256, byte 438\) has d = Infinity/);
+    const b2 = randomGgufBlocks('Q2_K', 1, 512, 10);
+    b2.set([0x01, 0x7e], 84 + 82); // block 1's dmin: NaN
+    expect(() => importGguf('Q2_K', b2, 1, 512, 'w')).toThrow(/tensor 'w': Q2_K block 1 \(row 0, k 256, byte 166\) has dmin = NaN/);
+    expect(() => importGguf('Q2_K', new Uint8Array(84 + 50), 1, 512, 'w')).toThrow(/Q2_K data is truncated: 134 bytes, \[1, 512\] needs 168; block 1 \(row 0, k 256\) has 50 of its 84 bytes/);
+    expect(() => importGguf('Q3_K', new Uint8Array(110), 1, 128, 'w')).toThrow(/Q3_K needs K a multiple of 256, got shape \[1, 128\]/);
     const q = importGguf('Q4_K', randomGgufBlocks('Q4_K', 1, 256, 6), 1, 256);
     expect(() => exportGguf('Q4_K', q, 'w')).toThrow(/tensor 'w': export to Q4_K is not supported \(nibble reads Q4_K but writes Q4_0, Q4_1, Q8_0\)/);
     expect(() => quantizeRef(randomF32(256, 1), 1, 256, q.scheme, 'w')).toThrow(/quantize: tensor 'w': rule q4_k is import-only/);
