@@ -1,6 +1,6 @@
 // The output side shared by the quantized matmuls (matmul_w4a16 / w8a16 and matmul_w8a8): the bias (4), residual (5),
 // y (6) and params (7) bindings, the fused epilogue, and scale_at() over `scales` (f32, or f16 pairs, low half first,
-// under SCALES_F16, or GGUF Q4_K / Q5_K's compact 6-bit scales with `zeros`' f16 d under SCALES_K6), which the
+// under SCALES_F16, or GGUF Q4_K / Q5_K / Q2_K's compact scales with `zeros`' f16 d under SCALES_K6), which the
 // including kernel declares at its own binding. Needs the kernel's `Params` struct.
 // y (and residual, which has y's type and layout) is f32, or f16 in one of two forms:
 //   Y_F16N  array<f16> (the kernel has `enable f16`: adapters with shader-f16)
@@ -74,10 +74,21 @@ fn store_y(i: u32, v: f32) {
 
 #include "common/matmul_epilogue.wgsl"
 
+#if SCALES_K6
+// The super-block (256 elements) of group i: 8 groups of 32 (Q4_K, Q5_K), or under K6_G16 16 groups of 16 (Q2_K).
+fn k6_super(i: u32) -> u32 {
+#if K6_G16
+  return i >> 4u;
+#else
+  return i >> 3u;
+#endif
+}
+#endif
+
 fn scale_at(i: u32) -> f32 {
 #if SCALES_K6
-  // GGUF Q4_K / Q5_K kept compact: 6-bit sc in the low byte of group i's 16-bit entry, f16 d of its super-block.
-  return unpack2x16float(zeros[i >> 3u]).x * f32((scales[i >> 1u] >> (16u * (i & 1u))) & 0x3fu);
+  // GGUF Q4_K / Q5_K / Q2_K kept compact: sc in the low byte of group i's 16-bit entry, f16 d of its super-block.
+  return unpack2x16float(zeros[k6_super(i)]).x * f32((scales[i >> 1u] >> (16u * (i & 1u))) & 0x3fu);
 #elif SCALES_S8
   // GGUF Q6_K kept compact: byte i & 3 of the word, sign-extended; f16 d of its super-block.
   return unpack2x16float(supers[i >> 4u]).x * f32(bitcast<i32>(scales[i >> 2u] << (24u - 8u * (i & 3u))) >> 24u);

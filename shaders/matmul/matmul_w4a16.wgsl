@@ -101,7 +101,8 @@ override BK: u32 = 32u;
 @group(0) @binding(2) var<storage, read> scales: array<u32>;
 #elif SCALES_K6
 // GGUF Q4_K / Q5_K kept compact: per group sc | mq << 8 (6-bit scale and min), two groups per u32; zeros holds one
-// u32 per 8 groups, f16 d | f16 dmin << 16. Scale d * sc and float min -(dmin * mq), exact in f32.
+// u32 per 8 groups, f16 d | f16 dmin << 16. Scale d * sc and float min -(dmin * mq), exact in f32. Q2_K the same with
+// its 4-bit sc and mq, groups of 16 and one u32 per 16 groups (K6_G16).
 @group(0) @binding(2) var<storage, read> scales: array<u32>;
 #elif SCALES_S8
 // GGUF Q6_K kept compact: int8 scales, four per u32, and `supers` (matmul_q_out) with f16 d per 16 groups.
@@ -123,7 +124,7 @@ override BK: u32 = 32u;
 #if ZEROS
 fn zero_at(i: u32) -> f32 {
 #if SCALES_K6
-  return -(unpack2x16float(zeros[i >> 3u]).y * f32((scales[i >> 1u] >> (16u * (i & 1u) + 8u)) & 0x3fu));
+  return -(unpack2x16float(zeros[k6_super(i)]).y * f32((scales[i >> 1u] >> (16u * (i & 1u) + 8u)) & 0x3fu));
 #elif SCALES_F16
   return unpack2x16float(zeros[i >> 1u])[i & 1u];
 #else

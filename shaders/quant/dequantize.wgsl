@@ -20,10 +20,12 @@ override CH: u32 = 1;
 override BITS: u32 = 4;
 override GROUP: u32 = 32;        // 0: per channel
 override SCALE_F16: bool = false;
-// GGUF Q4_K / Q5_K kept compact ('k6' storage, src/kernels/quant.ts): scales holds each group's 6-bit scale sc and
+// GGUF Q4_K / Q5_K / Q2_K kept compact ('k6' storage, src/kernels/quant.ts): scales holds each group's 6-bit scale sc and
 // min mq as sc | mq << 8, two groups per u32; zeros one u32 per 8 groups, f16 d | f16 dmin << 16. Then
 // s = d * sc and m = -(dmin * mq), both exact in f32 (ggml's own products).
 override SCALE_K6: bool = false;
+// Groups per k6 super-block as a shift: 3 (8 groups of 32: Q4_K, Q5_K) or 4 (16 groups of 16: Q2_K).
+override K6_SUPER_SHIFT: u32 = 3u;
 // GGUF Q6_K kept compact ('s8'): scales holds each group's int8 scale, four per u32; zeros (bound to the super-blocks)
 // one u32 per 16 groups, f16 d in the low half. Then s = d * sc, exact in f32.
 override SCALE_S8: bool = false;
@@ -49,7 +51,7 @@ fn load_scale_word(i: u32, is_zero: bool) -> f32 {
   }
   if (SCALE_K6) {
     let e = (scales[i >> 1u] >> (16u * (i & 1u))) & 0xffffu;
-    let sup = zeros[i >> 3u];
+    let sup = zeros[i >> K6_SUPER_SHIFT];
     if (is_zero) {
       return -(f16_bits_to_f32(sup >> 16u) * f32(e >> 8u));
     }

@@ -45,7 +45,7 @@ export interface QuantWeightBuffers {
   zeros?: GPUBuffer;
   /**
    * Element type of scales and zeros: f32 (default) or f16, two per u32, low half first (layout.ts); or 'k6', GGUF
-   * Q4_K / Q5_K kept compact (GpuQuantized storage 'k6'; float-min, group 32, K a multiple of 256); or 's8', GGUF
+   * Q4_K / Q5_K / Q2_K kept compact (GpuQuantized storage 'k6'; float-min, group 32 (Q2_K 16), K a multiple of 256); or 's8', GGUF
    * Q6_K's int8 scales with their f16 d in `supers` (storage 's8'; symmetric, group 16, K a multiple of 256).
    */
   scaleType?: 'f32' | 'f16' | 'k6' | 's8';
@@ -246,6 +246,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
     SUBGROUPS: subgroups,
     SCALES_F16: g.sb === 2,
     SCALES_K6: W.scaleType === 'k6',
+    K6_G16: W.scaleType === 'k6' && g.G === 16,
     SCALES_S8: W.scaleType === 's8',
     ...rows.defines,
     X_VEC: path !== 'tiled' && K % g.cpw === 0 && !subX,

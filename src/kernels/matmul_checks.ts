@@ -31,9 +31,9 @@ export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAll
   checkShape(kernel, 'W scaleType', st === 'f32' || st === 'f16' || st === 'k6' || st === 's8', `'${st}' is not f32, f16, k6 or s8`);
   if (st === 's8') checkShape(kernel, 'W scaleType', w.mode === 'symmetric' && G === 16 && ngroups % 16 === 0, `s8 (GGUF Q6_K) scales need scheme 'symmetric', group 16 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
   checkShape(kernel, 'supers', (st === 's8') === !!w.supers, st === 's8' ? 'missing (s8 scales need their f16 d per super-block)' : `given, but scale type ${st} has none`);
-  if (st === 'k6') checkShape(kernel, 'W scaleType', w.mode === 'float-min' && G === 32 && ngroups % 8 === 0, `k6 (GGUF Q4_K / Q5_K) scales need scheme 'float-min', group 32 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
+  if (st === 'k6') checkShape(kernel, 'W scaleType', w.mode === 'float-min' && (G === 32 || G === 16) && K % 256 === 0, `k6 (GGUF Q4_K / Q5_K / Q2_K) scales need scheme 'float-min', group 32 or 16 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
   const sb = st === 'f16' ? 2 : 4;
-  const { scales: sRow, zeros: zRow, supers: supRow } = scaleRowBytes(st, ngroups);
+  const { scales: sRow, zeros: zRow, supers: supRow } = scaleRowBytes(st, ngroups, G);
   const need = (name: string, buf: GPUBuffer | undefined, shape: string, bytes: number) => {
     checkShape(kernel, name, !!buf, `missing (${shape})`);
     checkShape(kernel, name, buf!.size >= bytes, `buffer '${buf!.label}' of ${buf!.size} bytes is too small for ${shape} (${bytes} bytes)`);
@@ -41,7 +41,7 @@ export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAll
   need('codes', w.codes, `[${N}, ${wpr}] u32 (${w.bits}-bit codes of W [${N}, ${K}])`, 4 * N * wpr);
   need('scales', w.scales, `[${N}, ${ngroups}] ${st} (W [${N}, ${K}], group ${G})`, sRow * N);
   if (w.mode === 'symmetric') checkShape(kernel, 'zeros', !w.zeros, `given, but scheme 'symmetric' has no zeros`);
-  else need('zeros', w.zeros, st === 'k6' ? `[${N}, ${ngroups / 8}] f16 pairs (k6 super-blocks)` : `[${N}, ${ngroups}] ${st} (scheme '${w.mode}')`, zRow * N);
+  else need('zeros', w.zeros, st === 'k6' ? `[${N}, ${(ngroups * G) / 256}] f16 pairs (k6 super-blocks)` : `[${N}, ${ngroups}] ${st} (scheme '${w.mode}')`, zRow * N);
   if (st === 's8') need('supers', w.supers, `[${N}, ${ngroups / 16}] u32 (s8 super-blocks' f16 d)`, supRow * N);
   return { M: 0, N, K, G, ngroups, wpr, cpw, sb, sRow, zRow, supRow };
 }

@@ -3,7 +3,7 @@
 // They follow src/quant/layout.ts and agree with src/ref/quant.ts bit for bit (codes and dequantized f32).
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
-import { k6Values, s8Values } from '../quant/gguf.js';
+import { k6GroupsPerSuper, k6Values, s8Values } from '../quant/gguf.js';
 import { wordsPerRow } from '../quant/layout.js';
 import { checkQuantizable, checkQuantized, checkShapeFor, GROUP_SIZES, groupSize, groupsPerRow, packScaleWords, RULE_ID, unpackScaleWords, zeroKind, type QuantizedTensor, type QuantScheme } from '../quant/scheme.js';
 import { checkShape, grid1d, runDispatch, type Dispatch } from './common.js';
@@ -48,18 +48,19 @@ export interface GpuQuantized {
  */
 export function scaleBytes(s: QuantScheme, N: number, K: number, compact?: { kind: 'k6' | 's8'; array: 'scales' | 'zeros' | 'supers' }): number {
   const ng = groupsPerRow(s, K);
-  if (compact) return N * scaleRowBytes(compact.kind, ng)[compact.array];
+  if (compact) return N * scaleRowBytes(compact.kind, ng, s.group)[compact.array];
   // f16 pairs run on across rows: the array is whole u32 words, not each row.
   return s.scaleType === 'f16' ? 4 * Math.ceil((N * ng) / 2) : 4 * N * ng;
 }
 
 /**
- * Bytes a row of W with `ngroups` groups takes in each scale array its storage binds: `scales`; `zeros` (k6: its
- * super-blocks' f16 d | dmin << 16, one u32 per 8 groups); `supers` (s8: f16 d, one u32 per 16 groups). The one
- * place these sizes live: scaleBytes allocates by them, checkQuantWeights checks bindings and splits W by them.
+ * Bytes a row of W with `ngroups` groups (of `group` elements) takes in each scale array its storage binds: `scales`;
+ * `zeros` (k6: its super-blocks' f16 d | dmin << 16, one u32 per 256 elements: 8 groups of 32, or 16 of 16 for Q2_K);
+ * `supers` (s8: f16 d, one u32 per 16 groups). The one place these sizes live: scaleBytes allocates by them,
+ * checkQuantWeights checks bindings and splits W by them.
  */
-export function scaleRowBytes(storage: 'f32' | 'f16' | 'k6' | 's8', ngroups: number): { scales: number; zeros: number; supers: number } {
-  if (storage === 'k6') return { scales: 2 * ngroups, zeros: ngroups / 2, supers: 0 };
+export function scaleRowBytes(storage: 'f32' | 'f16' | 'k6' | 's8', ngroups: number, group = 32): { scales: number; zeros: number; supers: number } {
+  if (storage === 'k6') return { scales: 2 * ngroups, zeros: (4 * ngroups) / k6GroupsPerSuper(group), supers: 0 };
   if (storage === 's8') return { scales: ngroups, zeros: 0, supers: ngroups / 4 };
   const b = storage === 'f16' ? 2 : 4;
   return { scales: b * ngroups, zeros: b * ngroups, supers: 0 };
@@ -173,7 +174,7 @@ export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: GPUBuf
   const ch = out === 'f16' ? 1 : Math.max(1, Math.min(want, K));
   const k6 = q.storage === 'k6';
   const s8 = q.storage === 's8';
-  const scheme = { BITS: s.bits, GROUP: s.group, SCALE_F16: s.scaleType === 'f16' ? 1 : 0, SCALE_K6: k6 ? 1 : 0, SCALE_S8: s8 ? 1 : 0, ZERO_KIND: ZERO_KIND_ID[zk] };
+  const scheme = { BITS: s.bits, GROUP: s.group, SCALE_F16: s.scaleType === 'f16' ? 1 : 0, SCALE_K6: k6 ? 1 : 0, K6_SUPER_SHIFT: k6 && s.group === 16 ? 4 : 3, SCALE_S8: s8 ? 1 : 0, ZERO_KIND: ZERO_KIND_ID[zk] };
   const kernel = await getKernel(ctx, out === 'f16' ? DEQUANTIZE_F16 : DEQUANTIZE, {}, out === 'f16' ? { WG: wg, ...scheme } : { WG: wg, CH: ch, ...scheme });
   const chunks = Math.ceil(K / ch);
   const items = out === 'f16' ? Math.ceil((N * K) / 2) : N * chunks;
@@ -282,7 +283,7 @@ export function sliceQuantizedRows(q: QuantizedTensor, n0: number, n: number): Q
     codes: q.codes.subarray(n0 * wpr, (n0 + n) * wpr),
     scales: q.scales.subarray(n0 * ng, (n0 + n) * ng),
     zeros: q.zeros ? q.zeros.subarray(n0 * ng, (n0 + n) * ng) : null,
-    ...(q.k6 ? { k6: { scales: q.k6.scales.subarray((n0 * ng) / 2, ((n0 + n) * ng) / 2), supers: q.k6.supers.subarray((n0 * ng) / 8, ((n0 + n) * ng) / 8) } } : {}),
+    ...(q.k6 ? { k6: { scales: q.k6.scales.subarray((n0 * ng) / 2, ((n0 + n) * ng) / 2), supers: q.k6.supers.subarray((n0 * ng) / k6GroupsPerSuper(q.scheme.group), ((n0 + n) * ng) / k6GroupsPerSuper(q.scheme.group)) } } : {}),
     ...(q.s8 ? { s8: { scales: q.s8.scales.subarray((n0 * ng) / 4, ((n0 + n) * ng) / 4), supers: q.s8.supers.subarray((n0 * ng) / 16, ((n0 + n) * ng) / 16) } } : {}),
     ...(q.kPerm ? { kPerm: q.kPerm } : {}),
   };
@@ -296,7 +297,7 @@ export function sliceQuantizedRows(q: QuantizedTensor, n0: number, n: number): Q
 export function uploadQuantizedShards(ctx: GpuContext, q: QuantizedTensor, tensor = 'weight', maxBytes?: number): GpuQuantized[] {
   checkQuantized(q, tensor);
   const limit = Math.min(maxBytes ?? Infinity, ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
-  const sr = scaleRowBytes(q.k6 ? 'k6' : q.s8 ? 's8' : q.scheme.scaleType, groupsPerRow(q.scheme, q.K)); // uploadQuantized keeps k6 / s8 compact
+  const sr = scaleRowBytes(q.k6 ? 'k6' : q.s8 ? 's8' : q.scheme.scaleType, groupsPerRow(q.scheme, q.K), q.scheme.group); // uploadQuantized keeps k6 / s8 compact
   const rowBytes = Math.max(4 * wordsPerRow(q.K, q.scheme.bits), sr.scales, sr.zeros, sr.supers);
   const rows = Math.floor((limit - 2) / rowBytes); // f16 scales of a shard round up to whole words: up to 2 bytes more
   if (rows < 1) throw new Error(`tensor '${tensor}': one row of [${q.N}, ${q.K}] takes ${rowBytes} bytes, over the buffer limit of ${limit} bytes`);
@@ -328,8 +329,8 @@ export async function downloadQuantized(ctx: GpuContext, q: GpuQuantized): Promi
     return { scheme: s, N, K, codes, scales: s8Values(s8), zeros: null, s8 };
   }
   if (q.storage === 'k6') {
-    const k6 = { scales: await ctx.readU32(q.scales, count / 2), supers: await ctx.readU32(q.zeros!, count / 8) };
-    return { scheme: s, N, K, codes, ...k6Values(k6), k6 };
+    const k6 = { scales: await ctx.readU32(q.scales, count / 2), supers: await ctx.readU32(q.zeros!, count / k6GroupsPerSuper(s.group)) };
+    return { scheme: s, N, K, codes, ...k6Values(k6, k6GroupsPerSuper(s.group)), k6 };
   }
   const scales = unpackScaleWords(await ctx.readU32(q.scales, words), count, s.scaleType);
   const zeros = q.zeros ? unpackScaleWords(await ctx.readU32(q.zeros, words), count, s.scaleType) : null;

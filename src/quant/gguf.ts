@@ -35,6 +35,9 @@ import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { checkQuantized, makeScheme, type QuantizedTensor, type QuantScheme } from './scheme.js';
 import { GgufFileError } from '../io/gguf_error.js';
 import { dequantizeLowK, importLowK, LOWK_BLOCKS } from './gguf_lowk.js';
+import { k6Values } from './gguf_k6.js';
+
+export { k6GroupsPerSuper, k6Values } from './gguf_k6.js';
 
 /** GGUF block data nibble refuses (wrong size or type, a NaN/Inf scale): names the tensor, block, row and byte. */
 export class GgufBlockError extends GgufFileError {}
@@ -119,8 +122,8 @@ export function ggufKernelUse(type: string): string {
   const { bytes, elements } = GGUF_BLOCKS[type as GgufBlockType];
   const kernels = s.bits === 4 ? 'matmul_w4a16' : `matmul_w4a16 bits=8${s.symmetric ? ', matmul_w8a8' : ''}`;
   // The K-quants keep their scales compact on the GPU: Q4_K / Q5_K 'k6' (16 bits a group of 32, 32 a super-block of
-  // 256), Q6_K and Q3_K 's8' (8 bits a group of 16, 32 a super-block); Q2_K's are f32 scales and mins.
-  const compact = s.rule === 'q4_k' || s.rule === 'q5_k' ? 16 / 32 + 32 / 256 : s.rule === 'q6_k' || s.rule === 'q3_k' ? 8 / 16 + 32 / 256 : null;
+  // 256; Q2_K the same entries a group of 16), Q6_K and Q3_K 's8' (8 bits a group of 16, 32 a super-block).
+  const compact = s.rule === 'q4_k' || s.rule === 'q5_k' ? 16 / 32 + 32 / 256 : s.rule === 'q2_k' ? 16 / 16 + 32 / 256 : s.rule === 'q6_k' || s.rule === 'q3_k' ? 8 / 16 + 32 / 256 : null;
   const scaleBits = compact ?? ((s.symmetric ? 1 : 2) * (s.scaleType === 'f16' ? 16 : 32)) / s.group;
   return `${kernels} (${s.rule}: ${s.bits + scaleBits} bits a weight, the file ${((8 * bytes) / elements).toFixed(2)})`;
 }
@@ -148,23 +151,6 @@ function half(bytes: Uint8Array, o: number): number {
 /** Where a K-quant super-block's f16 is not finite: the error naming tensor, block, row, k and byte. */
 function badHalf(tensor: string, t: GgufBlockType, what: string, blk: number, perRow: number, o: number, v: number): GgufBlockError {
   return new GgufBlockError(`tensor '${tensor}': ${t} block ${blk} (row ${Math.floor(blk / perRow)}, k ${(blk % perRow) * GGUF_BLOCKS[t].elements}, byte ${o}) has ${what} = ${v}`);
-}
-
-/**
- * The f32 scales and float mins that compact K-quant words stand for (QuantizedTensor.k6): scale d * sc and min
- * -(dmin * mq) per group, both exact in f32 (the -0 of a +0 product keeps ggml's u * s - 0, signed zeros included).
- */
-export function k6Values(k6: { scales: Uint32Array; supers: Uint32Array }): { scales: Float32Array; zeros: Float32Array } {
-  const count = 2 * k6.scales.length;
-  const scales = new Float32Array(count);
-  const zeros = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    const e = (k6.scales[i >> 1] >>> (16 * (i & 1))) & 0xffff;
-    const sup = k6.supers[i >> 3];
-    scales[i] = Math.fround(f16BitsToF32(sup & 0xffff) * (e & 63));
-    zeros[i] = -Math.fround(f16BitsToF32(sup >>> 16) * (e >> 8));
-  }
-  return { scales, zeros };
 }
 
 /** The f32 scales that compact Q6_K words stand for (QuantizedTensor.s8): d * sc per group of 16, exact in f32. */

@@ -10,12 +10,13 @@
 //         64 bytes qs, f16 d, f16 dmin. Value (d * sc) * q - dmin * mq.
 // In nibble's layout (src/quant/scheme.ts rules q3_k, q2_k): Q3_K 4-bit codes q + 8 with an f32 scale d * (sc - 32)
 // per 16, kept compact on the GPU as Q6_K is (QuantizedTensor.s8: int8 sc - 32 and f16 d; 4.625 bits a weight, against
-// the file's 3.44); Q2_K 4-bit codes q with an f32 scale d * sc and an f32 float min -(dmin * mq) per 16 (8 bits a
-// weight, against 2.63: the GPU has no compact form of them yet). The products are exact in f32, so the values are
-// the file's, bit for bit, in ggml's order (product, then the min subtracted).
+// the file's 3.44); Q2_K 4-bit codes q with an f32 scale d * sc and an f32 float min -(dmin * mq) per 16, kept compact
+// as Q4_K is (QuantizedTensor.k6 with 16 groups a super-block; 5.125 bits a weight, against 2.63). The products are
+// exact in f32, so the values are the file's, bit for bit, in ggml's order (product, then the min subtracted).
 import { packCodes } from './layout.js';
 import { f16BitsToF32 } from './f16.js';
 import { makeScheme, type QuantizedTensor } from './scheme.js';
+import { k6Values } from './gguf_k6.js';
 
 export type LowKType = 'Q2_K' | 'Q3_K';
 
@@ -67,23 +68,21 @@ export function importLowK(t: LowKType, bytes: Uint8Array, N: number, K: number,
     for (let i = 0; i < scales.length; i++) scales[i] = Math.fround(f16BitsToF32(s8.supers[i >> 4]) * ((s8.scales[i >> 2] << (24 - 8 * (i & 3))) >> 24));
     return { scheme, N, K, codes: packCodes(codes, N, K, 4), scales, zeros: null, s8 };
   }
+  // Q2_K: its scales and mins as Q4_K's compact 'k6' words hold them (sc | mq << 8 a group, two groups a u32; f16 d |
+  // f16 dmin << 16 a super-block, here of 16 groups), expanded to the f32 values by k6Values.
   const scheme = makeScheme({ bits: 4, group: 16, rule: 'q2_k' });
-  const scales = new Float32Array(nb * 16);
-  const zeros = new Float32Array(nb * 16);
+  const k6 = { scales: new Uint32Array(nb * 8), supers: new Uint32Array(nb) };
   for (let blk = 0; blk < nb; blk++) {
     const o = blk * B;
     const d = half(bytes, o + 80);
     const dmin = half(bytes, o + 82);
     if (!Number.isFinite(d)) throw bad('d', blk, o + 80, d);
     if (!Number.isFinite(dmin)) throw bad('dmin', blk, o + 82, dmin);
-    for (let g = 0; g < 16; g++) {
-      const b = bytes[o + g];
-      scales[16 * blk + g] = Math.fround(d * (b & 15));
-      zeros[16 * blk + g] = -Math.fround(dmin * (b >> 4));
-    }
+    k6.supers[blk] = (bytes[o + 80] | (bytes[o + 81] << 8) | (bytes[o + 82] << 16) | (bytes[o + 83] << 24)) >>> 0;
+    for (let g = 0; g < 16; g++) k6.scales[8 * blk + (g >> 1)] |= ((bytes[o + g] & 15) | ((bytes[o + g] >> 4) << 8)) << (16 * (g & 1));
     for (let e = 0; e < 256; e++) codes[blk * 256 + e] = low2(bytes, o + 16, e);
   }
-  return { scheme, N, K, codes: packCodes(codes, N, K, 4), scales, zeros };
+  return { scheme, N, K, codes: packCodes(codes, N, K, 4), ...k6Values(k6, 16), k6 };
 }
 
 /** Decodes Q3_K / Q2_K super-blocks straight to f32 (ggml's order; independent of nibble's layout). */

@@ -148,7 +148,7 @@ export interface QuantizedTensor {
   /** Integer zero points or float mins [N, groups] (exact in the scale type); null when symmetric. */
   zeros: Float32Array | null;
   /**
-   * GGUF Q4_K / Q5_K imports only: the same scales and mins as the file holds them, for the GPU's compact 'k6'
+   * GGUF Q4_K / Q5_K / Q2_K imports only (Q2_K: 4-bit sc and mq, groups of 16, one super per 16 groups): the same scales and mins as the file holds them, for the GPU's compact 'k6'
    * storage (uploadQuantized): `scales` two 16-bit entries per u32 (group i in half i & 1), each the 6-bit scale
    * sc | the 6-bit min mq << 8; `supers` one u32 per 8 groups (a super-block), f16 d | f16 dmin << 16. Then
    * scale = f32(d) * sc and min = -(f32(dmin) * mq), exactly `scales` and `zeros`.
@@ -176,8 +176,9 @@ export function checkQuantized(q: QuantizedTensor, tensor = 'weight'): void {
   if ((q.zeros === null) !== q.scheme.symmetric) throw new Error(`tensor '${tensor}': zeros ${q.zeros ? 'given' : 'missing'} for a ${q.scheme.symmetric ? 'symmetric' : 'asymmetric'} scheme`);
   if (q.zeros && q.zeros.length !== q.N * ng) throw new Error(`tensor '${tensor}': zeros hold ${q.zeros.length} values, [${q.N}, ${ng}] needed`);
   if (q.k6) {
-    if (q.scheme.rule !== 'q4_k' && q.scheme.rule !== 'q5_k') throw new Error(`tensor '${tensor}': k6 scales belong to rules q4_k and q5_k, not ${q.scheme.rule}`);
-    if (ng % 8 !== 0 || q.k6.scales.length !== (q.N * ng) / 2 || q.k6.supers.length !== (q.N * ng) / 8) throw new Error(`tensor '${tensor}': k6 scales hold ${q.k6.scales.length} and ${q.k6.supers.length} words, [${q.N}, ${ng}] groups need ${(q.N * ng) / 2} and ${(q.N * ng) / 8}`);
+    if (q.scheme.rule !== 'q4_k' && q.scheme.rule !== 'q5_k' && q.scheme.rule !== 'q2_k') throw new Error(`tensor '${tensor}': k6 scales belong to rules q4_k, q5_k and q2_k, not ${q.scheme.rule}`);
+    const gps = 256 / q.scheme.group; // groups in a super-block of 256
+    if (ng % gps !== 0 || q.k6.scales.length !== (q.N * ng) / 2 || q.k6.supers.length !== (q.N * ng) / gps) throw new Error(`tensor '${tensor}': k6 scales hold ${q.k6.scales.length} and ${q.k6.supers.length} words, [${q.N}, ${ng}] groups need ${(q.N * ng) / 2} and ${(q.N * ng) / gps}`);
   }
   if (q.kPerm) {
     if (q.kPerm.length !== q.K) throw new Error(`tensor '${tensor}': kPerm holds ${q.kPerm.length} columns, K = ${q.K}`);

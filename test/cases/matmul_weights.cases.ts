@@ -323,14 +323,14 @@ CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8: a NaN or inf in x makes its row
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 with the weight in shards along N (uploadQuantizedShards): bit-identical to the whole weight, every path', run: shardedCase });
 
 // GGUF K-quants with their scales kept compact on the GPU, 0.625 bits a weight against 2 for f32 scales (and mins):
-// Q4_K / Q5_K as 'k6' (the file's 6-bit scales and mins, f16 d and dmin per super-block), Q6_K and Q3_K as 's8' (their
-// int8 scales, f16 d per super-block; Q3_K with 4-bit codes). The same bits as the f32 storage on every path (W8A8 too for Q6_K), whole, in
+// Q4_K / Q5_K as 'k6' (the file's 6-bit scales and mins, f16 d and dmin per super-block), Q2_K likewise (4-bit scales
+// and mins, groups of 16), Q6_K and Q3_K as 's8' (their int8 scales, f16 d per super-block; Q3_K with 4-bit codes). The same bits as the f32 storage on every path (W8A8 too for Q6_K), whole, in
 // shards (uploadQuantizedShards) and split along N under a forced binding limit; dequantize exact; and the round trip
 // through downloadQuantized.
 async function k6Case(ctx: GpuContext): Promise<string> {
   const [N, K] = [136, 512];
   const msgs: string[] = [];
-  for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K', 'Q3_K'] as const).entries()) {
+  for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K'] as const).entries()) {
     const bytes = randomGgufBlocks(t, N, K, 71 + i);
     const imp = importGguf(t, bytes, N, K);
     const kind = t === 'Q6_K' || t === 'Q3_K' ? 's8' : 'k6';
@@ -339,7 +339,7 @@ async function k6Case(ctx: GpuContext): Promise<string> {
     assert(compact.storage === kind && wide.storage === undefined, `${t}: storage ${compact.storage} / ${wide.storage}`);
     const ng = K / imp.scheme.group;
     const sizes = kind === 'k6' ? [compact.scales.size, compact.zeros!.size] : [compact.scales.size, compact.supers!.size];
-    const want = kind === 'k6' ? [2 * N * ng, (N * ng) / 2] : [N * ng, (N * ng) / 4];
+    const want = kind === 'k6' ? [2 * N * ng, (4 * N * ng * imp.scheme.group) / 256] : [N * ng, (N * ng) / 4];
     assert(sizes.join() === want.join() && wide.scales.size === 4 * N * ng, `${t}: buffer sizes ${sizes.join()} (want ${want.join()}), ${wide.scales.size}`);
     const back = await downloadQuantized(ctx, compact);
     assert(compareExact(`${t} ${kind} download scales`, back.scales, imp.scales).ok && (!imp.zeros || compareExact(`${t} ${kind} download zeros`, back.zeros!, imp.zeros).ok), `${t}: downloadQuantized changed the scales`);
@@ -421,7 +421,7 @@ async function k6Case(ctx: GpuContext): Promise<string> {
       const Y = ctx.createBuffer(4 * N, undefined, 'y');
       const wb = matmulWeights(compact, t);
       const m1 = await expectError('k6 symmetric', () => matmulQ(ctx, X, { ...wb, mode: 'symmetric', zeros: undefined }, Y, { M: 1, xType: 'f16' }));
-      assert(/k6 \(GGUF Q4_K \/ Q5_K\) scales need scheme 'float-min', group 32 and K a multiple of 256 \(got 'symmetric', group 32, K=512\)/.test(m1), m1);
+      assert(/k6 \(GGUF Q4_K \/ Q5_K \/ Q2_K\) scales need scheme 'float-min', group 32 or 16 and K a multiple of 256 \(got 'symmetric', group 32, K=512\)/.test(m1), m1);
       const small = ctx.createBuffer(16, undefined, 'small.supers');
       const m2 = await expectError('k6 supers', () => matmulQ(ctx, X, { ...wb, zeros: small }, Y, { M: 1, xType: 'f16' }));
       assert(/zeros: buffer 'small.supers' of 16 bytes is too small for \[136, 2\] f16 pairs \(k6 super-blocks\) \(1088 bytes\)/.test(m2), m2);
@@ -432,6 +432,6 @@ async function k6Case(ctx: GpuContext): Promise<string> {
   }
   return msgs.join('; ');
 }
-CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 and dequantize on GGUF Q4_K / Q5_K / Q6_K / Q3_K with compact k6 / s8 scales: bit-identical to f32 scales, whole, sharded and split', run: k6Case });
+CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 and dequantize on GGUF Q4_K / Q5_K / Q6_K / Q3_K / Q2_K with compact k6 / s8 scales: bit-identical to f32 scales, whole, sharded and split', run: k6Case });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K, Q2_K and GPTQ int4 (also act-order) weights (matmulWeights, no copy)', run: importedCase });
 
