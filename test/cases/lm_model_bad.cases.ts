@@ -54,16 +54,16 @@ function nanD(bytes: Uint8Array, block: number): void {
 export const CASES: GpuCase[] = [
   refusedCase('unsupported architecture', () => edited((m) => (m['general.architecture'] = gguf.str('gpt2'))), [/'general\.architecture' is 'gpt2'/, /supported: llama, qwen2/]),
   refusedCase(
-    'unsupported tensor type Q2_K',
+    'unsupported tensor type IQ4_XS',
     () => {
       const base = synthLlamaGguf({ dim: 256, ffn: 256, layers: 1, heads: 4, ctx: 64, weightType: 'Q8_0', seed: 4 });
       return edited((_, ts) => {
         const t = tensor(ts, 'blk.0.attn_q.weight');
-        t.type = 'Q2_K';
-        t.data = new Uint8Array((256 * 256 * 84) / 256);
+        t.type = 'IQ4_XS';
+        t.data = new Uint8Array((256 * 256 * 136) / 256);
       }, base);
     },
-    [/tensor 'blk\.0\.attn_q\.weight' has type Q2_K/, /supported: F32, F16, BF16, Q4_0/],
+    [/tensor 'blk\.0\.attn_q\.weight' has type IQ4_XS/, /supported: F32, F16, BF16, Q4_0/],
   ),
   refusedCase('missing hyperparameter', () => edited((m) => delete m['llama.embedding_length']), [/metadata key 'llama\.embedding_length' is missing/]),
   refusedCase('inconsistent hyperparameters (head_count_kv)', () => edited((m) => (m['llama.attention.head_count_kv'] = gguf.u32(3))), [/'llama\.attention\.head_count' 4 is not a multiple of 'llama\.attention\.head_count_kv' 3/]),
