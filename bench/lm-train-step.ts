@@ -69,7 +69,7 @@ interface Run {
   v: Variant;
   alt: boolean;
 }
-const runName = (r: Run) => `${r.v === 'f32' ? 'f32' : `QAT W4 g32 (fake-quant, ${method === 'ste' ? 'STE' : method === 'static' ? 'static scales' : 'LSQ'})`}${r.alt ? ` with ${values.compare}` : ''}`;
+const runName = (r: Run) => `${r.v === 'f32' ? 'f32' : `QAT W4 g32 (fake-quant, ${{ ste: 'STE', static: 'static scales', lsq: 'LSQ' }[method]})`}${r.alt ? ` with ${values.compare}` : ''}`;
 const build = (ctx: GpuContext, v: Variant, c: LlamaConfig, w: LlamaWeights): LlamaTrainGraph =>
   buildLlamaTrainGraph(ctx, c, w, { B, T, label: `lm-train-${v}`, ...(v === 'qat' ? qatPlan(c, w) : {}) });
 const qatPlan = (c: LlamaConfig, w: LlamaWeights) => {

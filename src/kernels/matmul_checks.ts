@@ -4,6 +4,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { checkShape } from './common.js';
 import { scaleRowBytes } from './quant.js';
+import { k6GroupsPerSuper } from '../quant/gguf_words.js';
 import type { QuantWeightBuffers, QuantWeights, ZeroMode } from './matmul.js';
 
 export interface QGeometry {
@@ -41,7 +42,7 @@ export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAll
   need('codes', w.codes, `[${N}, ${wpr}] u32 (${w.bits}-bit codes of W [${N}, ${K}])`, 4 * N * wpr);
   need('scales', w.scales, `[${N}, ${ngroups}] ${st} (W [${N}, ${K}], group ${G})`, sRow * N);
   if (w.mode === 'symmetric') checkShape(kernel, 'zeros', !w.zeros, `given, but scheme 'symmetric' has no zeros`);
-  else need('zeros', w.zeros, st === 'k6' ? `[${N}, ${(ngroups * G) / 256}] f16 pairs (k6 super-blocks)` : `[${N}, ${ngroups}] ${st} (scheme '${w.mode}')`, zRow * N);
+  else need('zeros', w.zeros, st === 'k6' ? `[${N}, ${ngroups / k6GroupsPerSuper(G)}] f16 pairs (k6 super-blocks)` : `[${N}, ${ngroups}] ${st} (scheme '${w.mode}')`, zRow * N);
   if (st === 's8') need('supers', w.supers, `[${N}, ${ngroups / 16}] u32 (s8 super-blocks' f16 d)`, supRow * N);
   return { M: 0, N, K, G, ngroups, wpr, cpw, sb, sRow, zRow, supRow };
 }

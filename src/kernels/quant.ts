@@ -174,7 +174,7 @@ export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: GPUBuf
   const ch = out === 'f16' ? 1 : Math.max(1, Math.min(want, K));
   const k6 = q.storage === 'k6';
   const s8 = q.storage === 's8';
-  const scheme = { BITS: s.bits, GROUP: s.group, SCALE_F16: s.scaleType === 'f16' ? 1 : 0, SCALE_K6: k6 ? 1 : 0, K6_SUPER_SHIFT: k6 && s.group === 16 ? 4 : 3, SCALE_S8: s8 ? 1 : 0, ZERO_KIND: ZERO_KIND_ID[zk] };
+  const scheme = { BITS: s.bits, GROUP: s.group, SCALE_F16: s.scaleType === 'f16' ? 1 : 0, SCALE_K6: k6 ? 1 : 0, K6_SUPER_SHIFT: k6 ? Math.log2(k6GroupsPerSuper(s.group)) : 3, SCALE_S8: s8 ? 1 : 0, ZERO_KIND: ZERO_KIND_ID[zk] };
   const kernel = await getKernel(ctx, out === 'f16' ? DEQUANTIZE_F16 : DEQUANTIZE, {}, out === 'f16' ? { WG: wg, ...scheme } : { WG: wg, CH: ch, ...scheme });
   const chunks = Math.ceil(K / ch);
   const items = out === 'f16' ? Math.ceil((N * K) / 2) : N * chunks;

@@ -18,15 +18,16 @@
 // mean near 0.
 import { encodeGgufFile, gguf, type GgufTensorIn, type GgufTensorType, type GgufValue } from '../io/gguf.js';
 import { f32ToBf16Bits, f32ToF16Bits } from '../quant/f16.js';
-import { exportGguf, ggufScheme, type GgufBlockType } from '../quant/gguf.js';
+import { exportGguf, GGUF_BLOCKS, ggufScheme, type GgufBlockType } from '../quant/gguf.js';
 import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
 import { llamaTensorNames, type LlamaConfig } from '../nn/llama_config.js';
 
 export type SynthWeightType = 'F32' | 'F16' | 'BF16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K';
 export const SYNTH_WEIGHT_TYPES: readonly SynthWeightType[] = ['F32', 'F16', 'BF16', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K'];
-type RandomBlockType = 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K';
-const RANDOM_BLOCK_TYPES: readonly string[] = ['Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K'];
+/** The types nibble reads but does not write: random codes with scales set for the wanted deviation. */
+const RANDOM_BLOCK_TYPES = ['Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K'] as const;
+type RandomBlockType = (typeof RANDOM_BLOCK_TYPES)[number];
 
 /** Llama-3 rope scaling (Hugging Face's rope_scaling with rope_type "llama3"). */
 export interface Llama3RopeScaling {
@@ -132,7 +133,7 @@ function putHalf(out: Uint8Array, o: number, v: number): void {
 
 /** Random bytes, then each block's scales set for values of standard deviation `std` and mean near 0. */
 function randomBlocks(t: RandomBlockType, N: number, K: number, std: number, r: () => number): Uint8Array {
-  const [B, E] = ({ Q5_0: [22, 32], Q5_1: [24, 32], Q4_K: [144, 256], Q5_K: [176, 256], Q6_K: [210, 256], Q3_K: [110, 256], Q2_K: [84, 256] } as const)[t];
+  const { bytes: B, elements: E } = GGUF_BLOCKS[t];
   const out = new Uint8Array(((N * K) / E) * B);
   for (let i = 0; i < out.length; i++) out[i] = Math.floor(r() * 256);
   const jitter = () => 0.8 + 0.4 * r(); // scales vary by +-20% from block to block
@@ -189,7 +190,7 @@ function randomBlocks(t: RandomBlockType, N: number, K: number, std: number, r: 
 
 /** A [N, K] weight of type t with values of standard deviation `std` (normal, or random codes for import-only types). */
 function weightBytes(t: SynthWeightType, N: number, K: number, std: number, r: () => number, name: string): Uint8Array | Float32Array {
-  if (RANDOM_BLOCK_TYPES.includes(t)) return randomBlocks(t as RandomBlockType, N, K, std, r);
+  if ((RANDOM_BLOCK_TYPES as readonly string[]).includes(t)) return randomBlocks(t as RandomBlockType, N, K, std, r);
   const g = normal(r);
   const w = new Float32Array(N * K);
   for (let i = 0; i < w.length; i++) w[i] = std * g();

@@ -35,9 +35,9 @@ import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { checkQuantized, makeScheme, type QuantizedTensor, type QuantScheme } from './scheme.js';
 import { GgufFileError } from '../io/gguf_error.js';
 import { dequantizeLowK, importLowK, LOWK_BLOCKS } from './gguf_lowk.js';
-import { k6Values } from './gguf_k6.js';
+import { halfAt as half, k6Values, s8Values } from './gguf_words.js';
 
-export { k6GroupsPerSuper, k6Values } from './gguf_k6.js';
+export { k6GroupsPerSuper, k6Values, s8Values } from './gguf_words.js';
 
 /** GGUF block data nibble refuses (wrong size or type, a NaN/Inf scale): names the tensor, block, row and byte. */
 export class GgufBlockError extends GgufFileError {}
@@ -144,21 +144,9 @@ function q6(bytes: Uint8Array, o: number, e: number): number {
   return ((t < 2 ? lo & 15 : lo >> 4) | (((bytes[o + 128 + 32 * h + l] >> (2 * t)) & 3) << 4));
 }
 
-function half(bytes: Uint8Array, o: number): number {
-  return f16BitsToF32(bytes[o] | (bytes[o + 1] << 8));
-}
-
 /** Where a K-quant super-block's f16 is not finite: the error naming tensor, block, row, k and byte. */
 function badHalf(tensor: string, t: GgufBlockType, what: string, blk: number, perRow: number, o: number, v: number): GgufBlockError {
   return new GgufBlockError(`tensor '${tensor}': ${t} block ${blk} (row ${Math.floor(blk / perRow)}, k ${(blk % perRow) * GGUF_BLOCKS[t].elements}, byte ${o}) has ${what} = ${v}`);
-}
-
-/** The f32 scales that compact Q6_K words stand for (QuantizedTensor.s8): d * sc per group of 16, exact in f32. */
-export function s8Values(s8: { scales: Uint32Array; supers: Uint32Array }): Float32Array {
-  const count = 4 * s8.scales.length;
-  const scales = new Float32Array(count);
-  for (let i = 0; i < count; i++) scales[i] = Math.fround(f16BitsToF32(s8.supers[i >> 4] & 0xffff) * ((s8.scales[i >> 2] << (24 - 8 * (i & 3))) >> 24));
-  return scales;
 }
 
 function importK(t: 'Q4_K' | 'Q5_K' | 'Q6_K', bytes: Uint8Array, N: number, K: number, tensor: string): QuantizedTensor {

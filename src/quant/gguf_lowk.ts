@@ -14,9 +14,8 @@
 // as Q4_K is (QuantizedTensor.k6 with 16 groups a super-block; 5.125 bits a weight, against 2.63). The products are
 // exact in f32, so the values are the file's, bit for bit, in ggml's order (product, then the min subtracted).
 import { packCodes } from './layout.js';
-import { f16BitsToF32 } from './f16.js';
 import { makeScheme, type QuantizedTensor } from './scheme.js';
-import { k6Values } from './gguf_k6.js';
+import { halfAt as half, k6Values, s8Values } from './gguf_words.js';
 
 export type LowKType = 'Q2_K' | 'Q3_K';
 
@@ -24,8 +23,6 @@ export const LOWK_BLOCKS: Readonly<Record<LowKType, { bytes: number; elements: n
   Q3_K: { bytes: 110, elements: 256 },
   Q2_K: { bytes: 84, elements: 256 },
 };
-
-const half = (bytes: Uint8Array, o: number) => f16BitsToF32(bytes[o] | (bytes[o + 1] << 8));
 
 /** Q3_K's 6-bit scale s (0..15) from the 12 bytes at o (0..63; the value's factor is sc - 32). */
 export function scaleQ3K(bytes: Uint8Array, o: number, s: number): number {
@@ -63,10 +60,7 @@ export function importLowK(t: LowKType, bytes: Uint8Array, N: number, K: number,
       for (let g = 0; g < 16; g++) s8.scales[4 * blk + (g >> 2)] |= ((scaleQ3K(bytes, o + 96, g) - 32) & 255) << (8 * (g & 3));
       for (let e = 0; e < 256; e++) codes[blk * 256 + e] = q3(bytes, o, e) + 8;
     }
-    for (let i = 0; i < s8.scales.length; i++) s8.scales[i] >>>= 0;
-    const scales = new Float32Array(nb * 16);
-    for (let i = 0; i < scales.length; i++) scales[i] = Math.fround(f16BitsToF32(s8.supers[i >> 4]) * ((s8.scales[i >> 2] << (24 - 8 * (i & 3))) >> 24));
-    return { scheme, N, K, codes: packCodes(codes, N, K, 4), scales, zeros: null, s8 };
+    return { scheme, N, K, codes: packCodes(codes, N, K, 4), scales: s8Values(s8), zeros: null, s8 };
   }
   // Q2_K: its scales and mins as Q4_K's compact 'k6' words hold them (sc | mq << 8 a group, two groups a u32; f16 d |
   // f16 dmin << 16 a super-block, here of 16 groups), expanded to the f32 values by k6Values.

@@ -35,6 +35,7 @@
 // q4_1 u * st + m; each product (and the q4_1 sum) rounded to f32.
 import { wordsPerRow, type Bits } from './layout.js';
 import { f32ToF16Bits, f16BitsToF32, roundF16 } from './f16.js';
+import { k6GroupsPerSuper } from './gguf_words.js';
 
 /** Rules nibble quantizes with (CPU and GPU). */
 export type QuantRule = 'absmax' | 'torchao' | 'q4_0' | 'q8_0' | 'minmax' | 'q4_1';
@@ -177,7 +178,7 @@ export function checkQuantized(q: QuantizedTensor, tensor = 'weight'): void {
   if (q.zeros && q.zeros.length !== q.N * ng) throw new Error(`tensor '${tensor}': zeros hold ${q.zeros.length} values, [${q.N}, ${ng}] needed`);
   if (q.k6) {
     if (q.scheme.rule !== 'q4_k' && q.scheme.rule !== 'q5_k' && q.scheme.rule !== 'q2_k') throw new Error(`tensor '${tensor}': k6 scales belong to rules q4_k, q5_k and q2_k, not ${q.scheme.rule}`);
-    const gps = 256 / q.scheme.group; // groups in a super-block of 256
+    const gps = k6GroupsPerSuper(q.scheme.group);
     if (ng % gps !== 0 || q.k6.scales.length !== (q.N * ng) / 2 || q.k6.supers.length !== (q.N * ng) / gps) throw new Error(`tensor '${tensor}': k6 scales hold ${q.k6.scales.length} and ${q.k6.supers.length} words, [${q.N}, ${ng}] groups need ${(q.N * ng) / 2} and ${(q.N * ng) / gps}`);
   }
   if (q.kPerm) {
