@@ -7,12 +7,12 @@
 // dispatches/step (the graph's plus the optimizer's) and the top kernels by summed time when each dispatch runs
 // alone (Executable.profile: timestamp-query where the adapter has it, else wall time to queue completion, which on
 // SwiftShader includes a submit's fixed cost per dispatch). Asserts nothing about time.
-// --group on|off: products that share an operand as one dispatch or not (default: the adapter's tuning,
-// matmulF32.group: on for GPUs, off for SwiftShader). --tuning '{"matmulF32":{...}}': tuning fields laid over the
+// --group on|sum|off: products that share an operand as one dispatch, only the summed input gradients, or none
+// (default: the adapter's tuning, matmulF32.group: on for GPUs, sum for SwiftShader). --tuning '{"matmulF32":{...}}': tuning fields laid over the
 // adapter's table entry (as run-matmul's), --group on top. --compare JSON: two more trainers (f32 and QAT) compiled
 // with those tuning fields laid over the run's, interleaved with the others in the same rounds (an A/B in one
 // process, where separate runs move by 10-30% on SwiftShader), e.g. --compare '{"matmulF32":{"group":true}}'.
-//   npm run build && node dist/bench/lm-train-step.js [--method ste|static|lsq] [--rounds 5] [--steps 4] [--batch 8] [--seq 64] [--top 12] [--profiles 3] [--group on|off] [--tuning JSON] [--compare JSON] [--model F32.gguf] [--json FILE]
+//   npm run build && node dist/bench/lm-train-step.js [--method ste|static|lsq] [--rounds 5] [--steps 4] [--batch 8] [--seq 64] [--top 12] [--profiles 3] [--group on|sum|off] [--tuning JSON] [--compare JSON] [--model F32.gguf] [--json FILE]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,9 +37,9 @@ const { values } = parseArgs({
 });
 const method = (values.method ?? 'ste') as 'ste' | 'static' | 'lsq';
 if (!['ste', 'static', 'lsq'].includes(method)) throw new Error(`--method takes ste, static or lsq, got '${values.method}'`);
-if (values.group !== undefined && values.group !== 'on' && values.group !== 'off') throw new Error(`--group takes on or off, got '${values.group}'`);
+if (values.group !== undefined && !['on', 'sum', 'off'].includes(values.group)) throw new Error(`--group takes on, sum or off, got '${values.group}'`);
 const laid = values.tuning ? (JSON.parse(values.tuning) as TuningOverride) : {};
-if (values.group) laid.matmulF32 = { ...laid.matmulF32, group: values.group === 'on' };
+if (values.group) laid.matmulF32 = { ...laid.matmulF32, group: values.group === 'sum' ? 'sum' : values.group === 'on' };
 const compared = values.compare ? (JSON.parse(values.compare) as TuningOverride) : undefined;
 /** The tuning a trainer compiles under: the run's, or with --compare's fields laid over it. */
 const tuningOf = (alt: boolean): TuningOverride => (alt && compared ? layOver(laid, compared) : laid);

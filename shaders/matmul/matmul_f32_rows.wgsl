@@ -31,7 +31,8 @@
 // STE_MASK (batch 1, not grouped, no ACCUM): C is a QAT weight's gradient; after run stores its block, the
 // invocation passes the block through the fake-quant STE backward's clip mask (common/matmul_ste_mask.wgsl): one
 // dispatch for the product and fake_quant_backward.wgsl's.
-// SUB_A (CPU adapters with subgroups, not grouped): every invocation of a workgroup has the same rows (WG_Y = 1), so
+// SUB_A (CPU adapters with subgroups; ungrouped products and GROUP_SUM, whose products share the invocation's rows
+// and columns): every invocation of a workgroup has the same rows (WG_Y = 1), so
 // A's values are the same for all of a subgroup's lanes; lane l loads A at k + l % 4 only and the other three come
 // from lanes 0 .. 3 by subgroupBroadcast. SwiftShader gathers each component of a storage load lane by lane (its
 // rr::Gather for per-lane offsets), so a block's A costs a quarter of the gathers. The sums are the same fmas in the
@@ -124,6 +125,17 @@ var<private> lane4: u32; // the invocation's subgroup lane % 4: which of 4 steps
 #endif
 
 #if GROUP_SUM
+#if SUB_A
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(subgroup_invocation_id) sl: u32) {
+  lane4 = sl & 3u;
+  run(gid);
+  run1(gid);
+#if GROUP3
+  run2(gid);
+#endif
+}
+#else
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   run(gid);
@@ -132,6 +144,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   run2(gid);
 #endif
 }
+#endif
 #elif GROUP
 // The invocation's block in the product whose workgroups are t0 .. t1 - 1 (laid out in rows of nx), or a block past
 // every product's end when workgroup t is not one of them (run returns at once).

@@ -125,7 +125,7 @@ export class Executable {
     const scheduled = [...need].sort((a, b) => a.id - b.id).filter((n) => n.plan);
     const group = g.options.group ?? tuningFor(this.ctx).matmulF32.group;
     const fused = g.options.fuse === false ? scheduled : fuseSteMasks(fuseAdds(fuseRopeBackward(scheduled, roots, this.ctx), roots), roots, this.ctx);
-    const order = g.options.fuse !== false && group ? groupGemms(fused, roots, this.ctx) : fused;
+    const order = g.options.fuse !== false && group ? groupGemms(fused, roots, this.ctx, group === 'sum' ? 'sum' : undefined) : fused;
     // Liveness: the last step reading each temporary storage; roots live to the end.
     const def = new Map<Storage, number>();
     const last = new Map<Storage, number>();

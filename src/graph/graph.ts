@@ -29,8 +29,8 @@ export interface GraphOptions {
    *  turns grouping off. */
   fuse?: boolean;
   /** Products that share an operand as one dispatch (src/graph/group.ts; with fuse on); default: the adapter's
-   *  tuning (matmulF32.group: GPUs yes, SwiftShader no). */
-  group?: boolean;
+   *  tuning (matmulF32.group: GPUs true, SwiftShader 'sum'). 'sum': only the summed input gradients. */
+  group?: boolean | 'sum';
 }
 
 export interface OutputSpec {

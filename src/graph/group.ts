@@ -5,6 +5,8 @@
 //   'sum'     the input gradient dY_q W_q + dY_k W_k + dY_v W_v, which fuseAdds left as a chain of matmul + add
 //             dispatches, each adding its product to the one before: the group sums in that order, the same bits.
 // What a training step saves: two dispatches of each three (one of each two) per layer and direction.
+// `group: 'sum'` (the tuning or GraphOptions) takes the sums only: on SwiftShader a share-A / share-B group costs a
+// fixed ~1-1.5 ms more than its products' own dispatches, a sum group nothing (docs/training-speed.md).
 // The nodes are not changed (a graph compiles more than once): the schedule gets nodes of its own.
 import type { GpuContext } from '../gpu/context.js';
 import type { Dispatch } from '../kernels/common.js';
@@ -32,8 +34,9 @@ const gemmOf = (n: Node) => n.attrs.gemm as Gemm | undefined;
 const sameView = (x: Tensor, y: Tensor) => x.storage === y.storage && x.offset === y.offset;
 
 /** `order` with chains of summed products and products sharing an operand grouped (see the file's head). */
-export function groupGemms(order: Node[], roots: ReadonlySet<Storage>, ctx: GpuContext): Node[] {
-  return groupShared(groupShared(groupSums(order, roots, ctx), ctx, 'shareA'), ctx, 'shareB');
+export function groupGemms(order: Node[], roots: ReadonlySet<Storage>, ctx: GpuContext, only?: 'sum'): Node[] {
+  const sums = groupSums(order, roots, ctx);
+  return only === 'sum' ? sums : groupShared(groupShared(sums, ctx, 'shareA'), ctx, 'shareB');
 }
 
 function readerCounts(order: Node[]): Map<Storage, number> {

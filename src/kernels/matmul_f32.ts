@@ -267,7 +267,7 @@ export function canGroupMatmulF32(ctx: GpuContext, kind: MatmulGroupKind, count:
  * refused naming the product and field at fault. For 'shareA' / 'shareB' whose grid would pass the adapter's
  * maxComputeWorkgroupsPerDimension, one dispatch a product.
  */
-export async function planMatmulF32Group(ctx: GpuContext, kind: MatmulGroupKind, ps: readonly MatmulF32Product[], o: { addend?: GPUBuffer; variant?: 'rows' | 'tiled'; cols?: number; rows?: number } = {}): Promise<Dispatch[]> {
+export async function planMatmulF32Group(ctx: GpuContext, kind: MatmulGroupKind, ps: readonly MatmulF32Product[], o: { addend?: GPUBuffer; variant?: 'rows' | 'tiled'; cols?: number; rows?: number; /** 'sum' on 'rows': A through subgroupBroadcast (default: pickSubA, as one product). */ subA?: boolean } = {}): Promise<Dispatch[]> {
   const G = ps.length;
   checkShape('matmul_f32_group', 'products', G === 2 || G === 3, `${G} products: a group has 2 or 3`);
   ps.forEach((p, i) => {
@@ -299,9 +299,14 @@ export async function planMatmulF32Group(ctx: GpuContext, kind: MatmulGroupKind,
     const cols = o.cols ?? (small ? t.smallCols : t.rowsCols);
     const rows = o.rows ?? (small ? 4 : fitRows(t.rowsM, Mmax));
     const block = rowsBlockDefines('matmul_f32_group', rows, cols);
-    const [wgX, wgY] = rowsWorkgroup(t.rowsWG, ps, rows, cols);
+    // A sum group's products share each invocation's rows and columns, so they can share A through subgroupBroadcast.
+    checkShape('matmul_f32_group', 'subA', !o.subA || (kind === 'sum' && subgroupsOf4(ctx)), `SUB_A takes a 'sum' group on an adapter with subgroups of at least 4 lanes (this: '${kind}', subgroups ${ctx.caps.subgroups ? ctx.caps.subgroupMinSize : 'none'})`);
+    const subA = kind === 'sum' && (o.subA ?? pickSubA(ctx, ps[0].N, cols));
+    const [wgX, wgY] = subA ? subAWorkgroup(t.rowsWG, ps[0].N, cols) : rowsWorkgroup(t.rowsWG, ps, rows, cols);
     const vec = {
-      A_VEC: ps.every((p) => (transA ? p.M : p.K) % 4 === 0),
+      SUB_A: subA,
+      // Under SUB_A a non-transposed A is read an element a lane (bound as f32s).
+      A_VEC: (!subA || !!transA) && ps.every((p) => (transA ? p.M : p.K) % 4 === 0),
       B_VEC: ps.every((p) => (transB ? p.K : p.N) % 4 === 0),
       C_VEC: ps.every((p) => p.N % 4 === 0),
     };

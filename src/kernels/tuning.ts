@@ -9,11 +9,12 @@ export interface Tuning {
    * adapters: rowsM (4, 8 or 16; 16 is 8 where M <= 8) rows x rowsCols columns per invocation, workgroups of rowsWG
    * invocations) or 'block4' (4x4 outputs per
    * invocation from M = 3, one output below; workgroup wgX x wgY). 'rows' up to M = smallM: 4 rows x smallCols.
-   * group: a graph runs products that share an operand as one dispatch (src/graph/group.ts).
+   * group: a graph runs products that share an operand as one dispatch (src/graph/group.ts); 'sum': only the summed
+   * input gradients.
    * subA: 'rows' takes A's shared values through subgroupBroadcast (matmul_f32_rows.wgsl's SUB_A), where the adapter
    * has subgroups of at least 4 lanes; ungrouped products only.
    */
-  matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; rowsCols: 4 | 8 | 12 | 16; rowsM: 4 | 8 | 16; rowsWG: [number, number]; smallM: number; smallCols: 4 | 8 | 12 | 16; group: boolean; subA: boolean };
+  matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; rowsCols: 4 | 8 | 12 | 16; rowsM: 4 | 8 | 16; rowsWG: [number, number]; smallM: number; smallCols: 4 | 8 | 12 | 16; group: boolean | 'sum'; subA: boolean };
   elementwiseWG: number;
   /**
    * Adjacent elements one invocation of the strided elementwise kernel (shaders/ops/ew.wgsl) writes: 1 on GPUs (neighbours
@@ -113,11 +114,13 @@ const TABLE: Entry[] = [
       // 16 products, of B 16, with 16-byte loads along K or N, no barriers (a load costs more than the fmas it
       // feeds: against 8 x 16, the language model's training step 240 -> 228 ms, QAT 262 -> 230, 32x1024x1024 forward
       // 23 -> 16 ms). Up to M = 4 (decode), 4 rows x 8 columns: 1x1024x1024 ran 2x faster than with 8 x 16, whose
-      // rows past M are computed and dropped; up to M = 8, 8 rows. Grouped products
-      // off: one grouped dispatch ran 1.2-1.4x slower than its products' own dispatches here (docs/training-speed.md).
+      // rows past M are computed and dropped; up to M = 8, 8 rows. Grouped products:
+      // the sums only ('sum': the input gradient over q, k, v and over gate, up, with SUB_A, 1.04x faster a step, 6
+      // dispatches fewer); a share-A / share-B group ran 1.2-1.4x slower than its products' own dispatches here
+      // (docs/training-speed.md, "Third round" and "Tenth round").
       // subA: A's values shared through subgroupBroadcast, a quarter of A's loads (SwiftShader gathers every
       // component lane by lane; docs/training-speed.md, "Sixth round").
-      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 16, rowsM: 16, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: false, subA: true },
+      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 16, rowsM: 16, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: 'sum', subA: true },
       elementwiseWG: 64,
       // An add of two [512, 64] tensors (the language model's gradient fan-in), alone: 2.0 ms with one element an
       // invocation (and its coordinates from 8 divisions), 0.72 ms with runs of 8 (bench/lm-train-step.ts's profile).
@@ -211,7 +214,7 @@ const MATMULF32_FIELDS: Record<keyof Tuning['matmulF32'], (v: unknown) => boolea
   rowsWG: (v) => Array.isArray(v) && v.length === 2 && v.every(pow2) && v[0] * v[1] <= 256,
   smallM: (v) => Number.isInteger(v) && (v as number) >= 0,
   smallCols: (v) => v === 4 || v === 8 || v === 12 || v === 16,
-  group: (v) => typeof v === 'boolean',
+  group: (v) => typeof v === 'boolean' || v === 'sum',
   subA: (v) => typeof v === 'boolean',
 };
 

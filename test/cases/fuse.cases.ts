@@ -1,5 +1,5 @@
 // The executor's fusion of an add into the matmul or norm backward before it (src/graph/fuse.ts), and its grouping of
-// products that share an operand (src/graph/group.ts; forced on here, { group: true }, where the adapter's f32 shape
+// products that share an operand (src/graph/group.ts; forced on here, { group: true }, or the sums alone, { group: 'sum' }, where the adapter's f32 shape
 // has grouped variants): each graph compiled fused and unfused ({ fuse: false }) on the same inputs; the outputs and
 // gradients bit for bit equal (the fused kernel rounds the sum once, as the add does; a group runs each product's
 // own fma sequence and sums in the chain's order), the dispatches counted, and the pairs that must not fuse left
@@ -23,6 +23,10 @@ interface FuseCase {
   saves: number;
   /** And the grouping of products, where the adapter's f32 matmul shape for 9 rows groups them ('rows', 'tiled'). */
   grouped?: number;
+  /** Of those, what grouping the sums alone saves ({ group: 'sum' }, SwiftShader's tuning). */
+  sums?: number;
+  /** Compile with { group: 'sum' } (expecting `sums` saved by grouping). */
+  sumsOnly?: boolean;
   /** And the fusion of RoPE's backward into flash attention's, where the device binds the storage it needs. */
   rope?: number;
   /** Forward only (no gradients taken). */
@@ -34,7 +38,7 @@ interface FuseCase {
 
 function fuseCase(c: FuseCase): GpuCase {
   return {
-    name: `fusion: ${c.name}${c.rowReduce ? ` [${c.rowReduce} per row]` : ''}${c.f32Shape ? ` [${c.f32Shape} f32 matmul]` : ''}`,
+    name: `fusion: ${c.name}${c.rowReduce ? ` [${c.rowReduce} per row]` : ''}${c.f32Shape ? ` [${c.f32Shape} f32 matmul]` : ''}${c.sumsOnly ? ' [sums grouped only]' : ''}`,
     async run(ctx: GpuContext) {
       const before = tuningOverride();
       if (c.f32Shape) setTuningOverride({ ...before, matmulF32: { ...before?.matmulF32, shape: c.f32Shape } });
@@ -51,7 +55,7 @@ async function compare(ctx: GpuContext, c: FuseCase): Promise<string> {
   const results: Float32Array[][] = [];
   const dispatches: number[] = [];
   for (const fuse of [true, false]) {
-    const g = new Graph(ctx, c.name, { fuse, group: fuse, rowReduce: c.rowReduce });
+    const g = new Graph(ctx, c.name, { fuse, group: fuse && (c.sumsOnly ? 'sum' : true), rowReduce: c.rowReduce });
     try {
       const ins = c.shapes.map((s, k) => g.input(`in${k}`, s, 'f32', { requiresGrad: !c.forwardOnly }));
       const { y, keep = [] } = c.build(ins);
@@ -70,7 +74,7 @@ async function compare(ctx: GpuContext, c: FuseCase): Promise<string> {
   }
   const [fused, plain] = results;
   fused.forEach((v, k) => v.forEach((x, i) => assert(Object.is(x, plain[k][i]), `output ${k} element ${i}: fused ${x}, unfused ${plain[k][i]}`)));
-  const saves = c.saves + (canGroupMatmulF32(ctx, 'sum', 2, 9) ? (c.grouped ?? 0) : 0) + (ctx.limits.maxStorageBuffersPerShaderStage >= FLASH_BWD_ROPE_STORAGE ? (c.rope ?? 0) : 0);
+  const saves = c.saves + (canGroupMatmulF32(ctx, 'sum', 2, 9) ? ((c.sumsOnly ? c.sums : c.grouped) ?? 0) : 0) + (ctx.limits.maxStorageBuffersPerShaderStage >= FLASH_BWD_ROPE_STORAGE ? (c.rope ?? 0) : 0);
   assert(dispatches[1] - dispatches[0] === saves, `dispatches ${dispatches[1]} unfused -> ${dispatches[0]} fused: saved ${dispatches[1] - dispatches[0]}, expected ${saves}`);
   return `dispatches ${dispatches[1]} -> ${dispatches[0]}; ${fused.length} outputs bit for bit equal`;
 }
@@ -86,6 +90,7 @@ const CASES_LIST: FuseCase[] = [
     build: ([x, a, b, c]) => ({ y: op.concat([op.matmul(x, op.transpose(a)), op.matmul(x, op.transpose(b)), op.matmul(x, op.transpose(c))], 1) }),
     saves: 2,
     grouped: 6,
+    sums: 2,
   },
   // Two (gate, up): one of each two.
   {
@@ -94,6 +99,7 @@ const CASES_LIST: FuseCase[] = [
     build: ([x, a, b]) => ({ y: op.mul(op.matmul(x, op.transpose(a)), op.matmul(x, op.transpose(b))) }),
     saves: 1,
     grouped: 3,
+    sums: 1,
   },
   // As QAT orders them: each weight transformed just before its product, and a node reading q and k (RoPE) before
   // v's product: the group runs once every weight is made (the transforms move before it), the reader after it.
@@ -111,6 +117,7 @@ const CASES_LIST: FuseCase[] = [
     // v's output gradient is a slice of concat's, copied dense in the other layout: its weight gradient reads dY
     // untransposed and stays alone, k's and q's are one group: 2 saved forward, 2 on the summed dX, 1 on those.
     grouped: 5,
+    sums: 2,
   },
   // Four products of one input: a group of three and one alone (a group holds at most three).
   {
@@ -119,6 +126,7 @@ const CASES_LIST: FuseCase[] = [
     build: ([x, a, b, c, d]) => ({ y: op.concat([a, b, c, d].map((w) => op.matmul(x, op.transpose(w))), 1) }),
     saves: 3,
     grouped: 6,
+    sums: 2, // a sum of three, then the fourth product's add
   },
   // Batched products added (attention-like [B, T, T] @ [B, T, D] + a tensor of the same shape).
   { name: 'batched product + a tensor of its shape', shapes: [[2, 5, 5], [2, 5, 3], [2, 5, 3]], build: ([p, v, r]) => ({ y: op.add(op.matmul(p, v), r) }), saves: 1 },
@@ -174,6 +182,8 @@ export const CASES: GpuCase[] = [
   ...CASES_LIST.map(fuseCase),
   // Grouping on the tiled shape (GPUs' pick).
   ...CASES_LIST.filter((c) => c.grouped && c.name.includes('products')).map((c) => fuseCase({ ...c, f32Shape: 'tiled' })),
+  // The sums alone (SwiftShader's tuning): q, k, v's summed dX one dispatch (2 saved), gate and up's (1).
+  ...CASES_LIST.filter((c) => c.sums !== undefined).map((c) => fuseCase({ ...c, sumsOnly: true })),
   // The norms' backward in both row shapes.
   ...CASES_LIST.filter((c) => c.name.startsWith('pre-norm')).flatMap((c) => (['invocation', 'workgroup'] as const).map((rowReduce) => fuseCase({ ...c, rowReduce }))),
 ];

@@ -4,7 +4,7 @@
 // src/ref's f64 products. Shapes as training has them (x W^T for q / k / v, dY^T X, dY W) and odd ones (nothing a
 // multiple of 4, K = 1), 4 and 8 rows a block; bad groups refused by name.
 import type { GpuContext } from '../../src/gpu/context.js';
-import { runDispatch } from '../../src/kernels/common.js';
+import { runDispatch, subgroupsOf4 } from '../../src/kernels/common.js';
 import { planMatmulF32, planMatmulF32Group, type MatmulF32Product, type MatmulGroupKind } from '../../src/kernels/matmul.js';
 import { matmulRef } from '../../src/ref/matmul.js';
 import { randomF32 } from '../../src/ref/random.js';
@@ -27,13 +27,16 @@ interface GroupCase {
   addend?: boolean;
   /** The 'tiled' shape (GPUs' pick) instead of 'rows' (rows and cols then unused). */
   tiled?: boolean;
+  /** 'sum' on 'rows': A through subgroupBroadcast forced on or off (default: the planner's pick) in the group and its chain. */
+  subA?: boolean;
 }
 
-const tag = (g: GroupCase) => `${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'} ${g.tiled ? 'tiled' : `r${g.rows} c${g.cols}`} ${g.shapes.map((s) => `${s.M}x${s.N}x${s.K}`).join(' + ')}${g.addend ? ' + addend' : ''}`;
+const tag = (g: GroupCase) => `${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'} ${g.tiled ? 'tiled' : `r${g.rows} c${g.cols}`} ${g.shapes.map((s) => `${s.M}x${s.N}x${s.K}`).join(' + ')}${g.addend ? ' + addend' : ''}${g.subA === undefined ? '' : g.subA ? ' subA' : ' no subA'}`;
 
 function groupCase(g: GroupCase): GpuCase {
   return {
     name: `matmul_f32 group ${g.kind} ${tag(g)}`,
+    needs: (ctx) => (g.subA && !subgroupsOf4(ctx) ? 'the adapter has no subgroups of 4 or more lanes' : null),
     async run(ctx: GpuContext) {
       const bufs: GPUBuffer[] = [];
       const buf = (data: Float32Array | number, label: string) => {
@@ -53,7 +56,7 @@ function groupCase(g: GroupCase): GpuCase {
         const r = g.addend ? randomF32(cLen(s0), 60) : null;
         const R = r ? buf(r, 'addend') : undefined;
         const products: MatmulF32Product[] = g.shapes.map((s, i) => ({ ...s, a: pick(A, i), b: pick(B, i), c: pick(C, i), transA: g.transA, transB: g.transB }));
-        const shape = g.tiled ? { variant: 'tiled' as const } : { variant: 'rows' as const, rows: g.rows, cols: g.cols };
+        const shape = g.tiled ? { variant: 'tiled' as const } : { variant: 'rows' as const, rows: g.rows, cols: g.cols, ...(g.subA === undefined ? {} : { subA: g.subA }) };
         const planned = await planMatmulF32Group(ctx, g.kind, products, { addend: R, ...shape });
         assert(planned.length === 1, `${planned.length} dispatches, want one`);
         await runDispatch(planned[0]);
@@ -128,13 +131,19 @@ const CASES_TABLE: GroupCase[] = [
   { kind: 'shareB', transA: true, rows: 16, cols: 4, shapes: [{ M: 17, N: 16, K: 7 }, { M: 32, N: 16, K: 7 }] },
   { kind: 'sum', rows: 4, cols: 8, addend: true, shapes: [{ M: 16, N: 16, K: 24 }, { M: 16, N: 16, K: 24 }] },
   { kind: 'sum', transA: true, rows: 4, cols: 4, addend: true, shapes: [{ M: 7, N: 13, K: 5 }, { M: 7, N: 13, K: 1 }, { M: 7, N: 13, K: 10 }] },
+  // Sums with A through subgroupBroadcast (SwiftShader's pick for dX) and without, against chains of the same choice:
+  // the K_s not multiples of 4 (a lane's k past K), columns past N in the last invocations, transposed A, an addend.
+  { kind: 'sum', subA: true, rows: 16, cols: 16, shapes: [{ M: 16, N: 64, K: 16 }, { M: 16, N: 64, K: 8 }, { M: 16, N: 64, K: 8 }] },
+  { kind: 'sum', subA: true, rows: 8, cols: 4, addend: true, shapes: [{ M: 19, N: 45, K: 6 }, { M: 19, N: 45, K: 7 }, { M: 19, N: 45, K: 1 }] },
+  { kind: 'sum', subA: true, transA: true, rows: 4, cols: 8, shapes: [{ M: 9, N: 30, K: 13 }, { M: 9, N: 30, K: 5 }] },
+  { kind: 'sum', subA: false, rows: 16, cols: 16, shapes: [{ M: 16, N: 64, K: 16 }, { M: 16, N: 64, K: 8 }, { M: 16, N: 64, K: 8 }] },
 ];
 
 export const CASES: GpuCase[] = [
   ...CASES_TABLE.map(groupCase),
   ...TILED.map(groupCase),
   {
-    name: 'matmul_f32 group refuses 1 or 4 products, an unshared operand, mixed layouts, an addend outside a sum and a bad block',
+    name: 'matmul_f32 group refuses 1 or 4 products, an unshared operand, mixed layouts, an addend outside a sum, a bad block and SUB_A outside a sum',
     async run(ctx) {
       const X = ctx.createBuffer(4096, undefined, 'x');
       const Y = ctx.createBuffer(4096, undefined, 'y');
@@ -151,8 +160,9 @@ export const CASES: GpuCase[] = [
           await expectError('N = 0', () => planMatmulF32Group(ctx, 'shareA', [p(), p({ N: 0 })])),
           await expectError('rows 2', () => planMatmulF32Group(ctx, 'shareA', [p(), p()], { variant: 'rows', rows: 2 })),
           await expectError('cols 6', () => planMatmulF32Group(ctx, 'shareA', [p(), p()], { variant: 'rows', cols: 6 })),
+          await expectError('subA shareB', () => planMatmulF32Group(ctx, 'shareB', [p(), p({ a: Y, c: X })], { variant: 'rows', subA: true })),
         ];
-        const want = [/1 products: a group has 2 or 3/, /4 products/, /products\[1\]\.a, M, K.*differs/, /products\[1\]\.b, K, N/, /products\[1\]\.c, M, N/, /products\[1\]\.transB/, /addend takes a 'sum' group/, /products\[1\]\.N.*N=0/, /rows=2 must be 4, 8 or 16/, /cols=6 must be one of 4, 8, 12, 16/];
+        const want = [/1 products: a group has 2 or 3/, /4 products/, /products\[1\]\.a, M, K.*differs/, /products\[1\]\.b, K, N/, /products\[1\]\.c, M, N/, /products\[1\]\.transB/, /addend takes a 'sum' group/, /products\[1\]\.N.*N=0/, /rows=2 must be 4, 8 or 16/, /cols=6 must be one of 4, 8, 12, 16/, /subA.*SUB_A takes a 'sum' group.*'shareB'/];
         msgs.forEach((m, i) => assert(want[i].test(m), `unexpected message: ${m}`));
         return msgs.join('; ');
       } finally {
