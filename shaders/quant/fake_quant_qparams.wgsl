@@ -15,6 +15,7 @@
 // wrote, fake_quant.wgsl's arithmetic (and its MIDRISE grid) operation for operation: the forward in one dispatch
 // instead of two, the same bits (a weight's groups of 32 on CPU adapters; src/kernels/fake_quant.ts decides).
 #include "quant/fake_quant_common.wgsl"
+#include "quant/fake_quant_rule.wgsl"
 
 struct Params {
   outer: u32,
@@ -34,8 +35,6 @@ override WG: u32 = 64; // a power of two
 #if APPLY
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 #endif
-
-const EPS: f32 = 1.1920928955078125e-7; // torch.finfo(torch.float32).eps
 
 // Where element t of scale index c lies in x (and y).
 fn index(c: u32, t: u32) -> u32 {
@@ -126,22 +125,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
 fn finish(c: u32, lo: f32, hi: f32, abs_sum: f32, count: u32) {
   let range = code_range();
-  let qmin = range.x;
-  let qmax = range.y;
-#if ASYM
-  let s = max(div_rn(hi - lo, qmax - qmin), EPS);
-  let dmin = div_rn(lo, s);
-  let dmax = div_rn(hi, s);
-  let from_min = qmin + dmin;
-  let from_max = qmax + dmax;
-  let z = round(clamp(select(qmax - dmax, qmin - dmin, from_min + from_max > 0.0), qmin, qmax));
-#elif SYM
-  let s = max(div_rn(max(-lo, hi), div_rn(qmax - qmin, 2.0)), EPS);
-  let z = trunc(div_rn(qmax + qmin + 1.0, 2.0));
-#elif LSQ
-  let s = div_rn(2.0 * div_rn(abs_sum, f32(count)), sqrt(qmax));
-  let z = 0.0;
-#endif
-  scale[c] = s;
-  zero_point[c] = z;
+  let sz = qparams_rule(lo, hi, abs_sum, count, range.x, range.y);
+  scale[c] = sz.x;
+  zero_point[c] = sz.y;
 }

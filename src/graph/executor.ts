@@ -9,6 +9,7 @@ import { sizeClass } from '../gpu/pool.js';
 import type { Graph } from './graph.js';
 import { contiguous } from '../ops/elementwise.js';
 import { fuseAdds, fuseRopeBackward, fuseSteMasks } from './fuse.js';
+import { groupFakeQuants } from './group_fq.js';
 import { groupGemms } from './group.js';
 import { f16ToF32, f32ToF16 } from '../ref/f16.js';
 import { DTYPE_BYTES, fmtShape, type Node, type Storage, type Tensor } from './tensor.js';
@@ -125,7 +126,8 @@ export class Executable {
     const scheduled = [...need].sort((a, b) => a.id - b.id).filter((n) => n.plan);
     const group = g.options.group ?? tuningFor(this.ctx).matmulF32.group;
     const fused = g.options.fuse === false ? scheduled : fuseSteMasks(fuseAdds(fuseRopeBackward(scheduled, roots, this.ctx), roots), roots, this.ctx);
-    const order = g.options.fuse !== false && group ? groupGemms(fused, roots, this.ctx, group === 'sum' ? 'sum' : undefined) : fused;
+    const quantized = g.options.fuse !== false && tuningFor(this.ctx).fakeQuant.multi ? groupFakeQuants(fused, this.ctx) : fused;
+    const order = g.options.fuse !== false && group ? groupGemms(quantized, roots, this.ctx, group === 'sum' ? 'sum' : undefined) : quantized;
     // Liveness: the last step reading each temporary storage; roots live to the end.
     const def = new Map<Storage, number>();
     const last = new Map<Storage, number>();

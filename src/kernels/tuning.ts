@@ -59,8 +59,9 @@ export interface Tuning {
    *  reducing kernels (learnable backward, qparams) use one invocation per scale instead of one workgroup; fuse:
    *  the dynamic forward's qparams and apply in one dispatch where a scale covers at most FUSE_MAX_ELEMS elements
    *  and the qparams run one invocation per scale (fake_quant_qparams.wgsl's APPLY); maskEpilogue: the STE backward of
-   *  a weight's gradient done by the f32 matmul that makes it, where that matmul's kernel is 'rows' (fuseSteMasks). */
-  fakeQuant: { elems: number; serialMax: number; fuse: boolean; maskEpilogue: boolean };
+   *  a weight's gradient done by the f32 matmul that makes it, where that matmul's kernel is 'rows' (fuseSteMasks);
+   *  multi: a graph's weight fake-quant forwards two or three a dispatch (src/graph/group_fq.ts). */
+  fakeQuant: { elems: number; serialMax: number; fuse: boolean; maskEpilogue: boolean; multi: boolean };
   /** Graph row reductions (sum over axes, softmax): one invocation or one workgroup per row. */
   rowReduce: 'invocation' | 'workgroup';
   /** Elements of a row one invocation of shaders/quant/dequantize.wgsl writes (f32 output; > 1: a whole group where possible). */
@@ -97,7 +98,7 @@ const GPU_DEFAULT: Tuning = {
   matmulQ: { gemv: 'splitcols', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, subX: false, quantWG: 64 },
   // fuse: one invocation would apply a whole group serially, where the GPUs' apply kernel is one element a thread
   // (not measured on a GPU).
-  fakeQuant: { elems: 1, serialMax: 256, fuse: false, maskEpilogue: true },
+  fakeQuant: { elems: 1, serialMax: 256, fuse: false, maskEpilogue: true, multi: true },
   rowReduce: 'workgroup',
   dequantRun: 1,
   // Not measured on a GPU yet (bench/top-k.ts): from 8192 tokens the row is >= 32 KB to read back and sort on the
@@ -151,7 +152,7 @@ const TABLE: Entry[] = [
       matmulQ: { gemv: 'rows', gemm: 'rows', rowsWG: 16, rowsM: 8, rowsCols: 16, splitWG: 16, colsPerWG: 4, tileX: 4, tileY: 4, bk: 32, subgroups: true, subX: true, quantWG: 4 },
       // fuse: a weight's groups quantized by the invocation that found their scale (docs/training-speed.md,
       // "Seventh round"): 15 dispatches fewer in the language model's QAT step.
-      fakeQuant: { elems: 16, serialMax: 2 ** 31, fuse: true, maskEpilogue: true },
+      fakeQuant: { elems: 16, serialMax: 2 ** 31, fuse: true, maskEpilogue: true, multi: true },
       rowReduce: 'invocation',
       dequantRun: 32,
       // bench/top-k.ts here: reading the row back and sampling on the CPU took 0.3 / 0.5 / 1.1 ms at 260 / 32000 /
@@ -231,6 +232,7 @@ const FAKEQUANT_FIELDS: Record<keyof Tuning['fakeQuant'], (v: unknown) => boolea
   serialMax: (v) => Number.isInteger(v) && (v as number) >= 0,
   fuse: (v) => typeof v === 'boolean',
   maskEpilogue: (v) => typeof v === 'boolean',
+  multi: (v) => typeof v === 'boolean',
 };
 
 /** The sections an override may lay over the table, each field's check. */

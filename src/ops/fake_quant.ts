@@ -8,6 +8,7 @@ import { planFakeQuant, planFakeQuantBackward, planFakeQuantBackwardLearnable, p
 import { fakeQuantLayout, qRange, type FakeQuantGranularity } from '../ref/fake_quant.js';
 import type { Tensor } from '../graph/tensor.js';
 import type { SteMaskSource } from '../graph/fuse.js';
+import { multiSource } from '../graph/group_fq.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 
 export interface FakeQuantOptions {
@@ -67,6 +68,8 @@ export function fakeQuant(x: Tensor, o: FakeQuantOptions, range?: Tensor): Tenso
       return planFakeQuantDynamic(pc.ctx, { ...b, y: pc.buf(y) }, spec);
     },
   );
+  // Several weights' forwards as one dispatch where the executor groups them (src/graph/group_fq.ts).
+  if (!range) node.attrs.fqMulti = multiSource('fake_quant', spec, o.granularity, { x, scale: node.outputs[1], zp: node.outputs[2], y: node.outputs[0] }, spec.mode);
   return node.outputs[0];
 }
 
@@ -138,6 +141,7 @@ export function fakeQuantLearnable(x: Tensor, scale: Tensor, zeroPoint: Tensor, 
   const node = g.addNode('fake_quant_lsq', inputs, [{ shape: x.shape }], { options: o }, async (pc) => [
     await planFakeQuant(pc.ctx, { x: pc.buf(x), scale: pc.buf(scale), zero_point: pc.buf(zeroPoint), y: pc.buf(node.outputs[0]) }, spec),
   ], o.frozen ? [1, 2] : undefined);
+  node.attrs.fqMulti = multiSource('fake_quant_lsq', spec, o.granularity, { x, scale, zp: zeroPoint, y: node.outputs[0] });
   return node.outputs[0];
 }
 
