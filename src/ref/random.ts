@@ -1,4 +1,6 @@
 // Seeded random numbers for tests and benches (mulberry32): identical in Node and the browser.
+import { GGUF_BLOCKS, type GgufBlockType } from '../quant/gguf.js';
+
 export function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
@@ -18,13 +20,17 @@ export function randomF32(n: number, seed: number, lo = -1, hi = 1): Float32Arra
   return out;
 }
 
+/** Byte offsets of each GGUF block type's f16 fields (d; m or dmin) within a block. */
+const F16_AT: Readonly<Record<GgufBlockType, readonly number[]>> = { Q4_0: [0], Q4_1: [0, 2], Q8_0: [0], Q5_0: [0], Q5_1: [0, 2], Q4_K: [0, 2], Q5_K: [0, 2], Q6_K: [208], Q3_K: [108], Q2_K: [80, 82] };
+
 /**
  * A GGUF block tensor [N, K] of seeded random bytes (every bit pattern of codes, high bits and 6/8-bit scales is a
  * valid block), with each block's f16 d (and m / dmin) finite, of either sign, 2^-10 .. 2^5 in magnitude. K a
  * multiple of the type's block (32; 256 for the K-quants).
  */
-export function randomGgufBlocks(t: 'Q4_0' | 'Q4_1' | 'Q8_0' | 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K', N: number, K: number, seed: number): Uint8Array {
-  const [B, E, halves] = ({ Q4_0: [18, 32, [0]], Q4_1: [20, 32, [0, 2]], Q8_0: [34, 32, [0]], Q5_0: [22, 32, [0]], Q5_1: [24, 32, [0, 2]], Q4_K: [144, 256, [0, 2]], Q5_K: [176, 256, [0, 2]], Q6_K: [210, 256, [208]], Q3_K: [110, 256, [108]], Q2_K: [84, 256, [80, 82]] } as const)[t];
+export function randomGgufBlocks(t: GgufBlockType, N: number, K: number, seed: number): Uint8Array {
+  const { bytes: B, elements: E } = GGUF_BLOCKS[t];
+  const halves = F16_AT[t];
   const out = new Uint8Array(((N * K) / E) * B);
   const r = rng(seed);
   for (let i = 0; i < out.length; i++) out[i] = Math.floor(r() * 256);
