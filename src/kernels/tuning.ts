@@ -97,7 +97,9 @@ const GPU_DEFAULT: Tuning = {
   reduceWG: 256,
   matmulQ: { gemv: 'splitcols', gemm: 'tiled', rowsWG: 64, rowsM: 8, rowsCols: 1, splitWG: 128, colsPerWG: 4, tileX: 16, tileY: 16, bk: 32, subgroups: true, subX: false, quantWG: 64 },
   // fuse: one invocation would apply a whole group serially, where the GPUs' apply kernel is one element a thread
-  // (not measured on a GPU).
+  // (not measured on a GPU). multi: a graph's weights two or three a dispatch, one invocation a group (serially,
+  // as the qparams here already reduce): 25 dispatches fewer in the bundled model's QAT step; not measured on a GPU,
+  // where a large model's weights might read faster one element a thread (fakeQuant.multi false).
   fakeQuant: { elems: 1, serialMax: 256, fuse: false, maskEpilogue: true, multi: true },
   rowReduce: 'workgroup',
   dequantRun: 1,

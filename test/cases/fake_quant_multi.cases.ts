@@ -13,7 +13,7 @@ import { fakeQuantMultiMax, planFakeQuantMulti, type FakeQuantMultiSpec } from '
 import { fakeQuantForwardRef, fakeQuantLayout, qparamsRef, qRange, type QParamsMode } from '../../src/ref/fake_quant.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { compareExact } from '../../src/ref/tolerance.js';
-import { assert, check, expectError, type GpuCase } from './types.js';
+import { assert, caseBuffers, check, expectError, type GpuCase } from './types.js';
 
 interface MultiCase {
   /** Each tensor's [N, K]. */
@@ -34,12 +34,7 @@ function multiCase(c: MultiCase): GpuCase {
     needs: (ctx) => (fakeQuantMultiMax(ctx) >= c.shapes.length ? null : `the device binds ${ctx.limits.maxStorageBuffersPerShaderStage} storage buffers a stage (${4 * c.shapes.length} needed)`),
     async run(ctx: GpuContext) {
       const { qmin, qmax } = qRange(c.bits, !(c.rule === 'asymmetric' || c.zeroPoints));
-      const bufs: GPUBuffer[] = [];
-      const buf = (data: Float32Array | number, label: string) => {
-        const b = ctx.createBuffer(data, undefined, label);
-        bufs.push(b);
-        return b;
-      };
+      const { buf, destroy } = caseBuffers(ctx);
       try {
         const host = c.shapes.map(([N, K], i) => {
           const x = randomF32(N * K, 70 + i, -2, 2);
@@ -93,7 +88,7 @@ function multiCase(c: MultiCase): GpuCase {
         }
         return msgs.join('; ');
       } finally {
-        bufs.forEach((b) => b.destroy());
+        destroy();
       }
     },
   };

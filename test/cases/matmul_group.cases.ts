@@ -9,7 +9,7 @@ import { planMatmulF32, planMatmulF32Group, type MatmulF32Product, type MatmulGr
 import { matmulRef } from '../../src/ref/matmul.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { compareBound, compareExact } from '../../src/ref/tolerance.js';
-import { assert, check, expectError, type GpuCase } from './types.js';
+import { assert, caseBuffers, check, expectError, type GpuCase } from './types.js';
 
 interface Shape {
   M: number;
@@ -38,12 +38,7 @@ function groupCase(g: GroupCase): GpuCase {
     name: `matmul_f32 group ${g.kind} ${tag(g)}`,
     needs: (ctx) => (g.subA && !subgroupsOf4(ctx) ? 'the adapter has no subgroups of 4 or more lanes' : null),
     async run(ctx: GpuContext) {
-      const bufs: GPUBuffer[] = [];
-      const buf = (data: Float32Array | number, label: string) => {
-        const b = ctx.createBuffer(data, undefined, label);
-        bufs.push(b);
-        return b;
-      };
+      const { buf, destroy } = caseBuffers(ctx);
       try {
         const s0 = g.shapes[0];
         const hostA = g.shapes.map((s, i) => (g.kind === 'shareA' && i ? null : randomF32(s.M * s.K, 40 + i)));
@@ -96,7 +91,7 @@ function groupCase(g: GroupCase): GpuCase {
         }
         return msgs.join('; ');
       } finally {
-        bufs.forEach((b) => b.destroy());
+        destroy();
       }
     },
   };

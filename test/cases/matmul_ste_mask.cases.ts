@@ -22,7 +22,7 @@ import { fakeQuantBackwardRef, fakeQuantLayout, qparamsRef, qRange } from '../..
 import { matmulRef } from '../../src/ref/matmul.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { compareBound, compareExact } from '../../src/ref/tolerance.js';
-import { assert, check, expectError, type GpuCase } from './types.js';
+import { assert, caseBuffers, check, expectError, type GpuCase } from './types.js';
 
 interface MaskCase {
   name: string;
@@ -56,12 +56,7 @@ function kernelCase(c: MaskCase): GpuCase {
     name: `matmul_f32 STE mask epilogue vs product then fake_quant_backward: ${c.name}${c.variant === 'tiled' ? ', tiled' : ''}`,
     async run(ctx: GpuContext) {
       const { T, N, K } = c;
-      const bufs: GPUBuffer[] = [];
-      const buf = (data: Float32Array | number, label: string) => {
-        const b = ctx.createBuffer(data, undefined, label);
-        bufs.push(b);
-        return b;
-      };
+      const { buf, destroy } = caseBuffers(ctx);
       try {
         const dyHost = randomF32(T * N, 31, -1, 1);
         const xHost = randomF32(T * K, 32, -1, 1);
@@ -100,7 +95,7 @@ function kernelCase(c: MaskCase): GpuCase {
         assert(clipped > 0, 'no element clipped: the case tests nothing of the mask');
         return `${clipped} of ${N * K} clipped; ${msgs.join('; ')}`;
       } finally {
-        bufs.forEach((b) => b.destroy());
+        destroy();
       }
     },
   };

@@ -30,3 +30,16 @@ export async function expectError(what: string, fn: () => unknown): Promise<stri
   }
   throw new CaseFailure(`${what}: expected an error, none was thrown`);
 }
+
+/** Buffers a case creates (data or a byte size, a label) and destroys together in its `finally`. */
+export function caseBuffers(ctx: GpuContext): { buf: (data: Float32Array | number, label: string) => GPUBuffer; destroy: () => void } {
+  const bufs: GPUBuffer[] = [];
+  return {
+    buf: (data, label) => {
+      const b = ctx.createBuffer(data, undefined, label);
+      bufs.push(b);
+      return b;
+    },
+    destroy: () => bufs.forEach((b) => b.destroy()),
+  };
+}
