@@ -1,9 +1,9 @@
 // The built CLI from the outside: `nibble info` and `nibble selftest` in Node and in headless Chromium.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', ...args], { encoding: 'utf8', timeout: 300_000 });
 
@@ -120,6 +120,7 @@ describe('nibble gguf', () => {
   });
   it('bad files: a block with a NaN scale fails --check by name (exit 1); a cut file and a missing one exit 2', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nibble-gguf-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const bytes = readFileSync(fixture);
     const off = JSON.parse(nibble(['gguf', fixture, '--json']).stdout).tensors[0].fileOffset as number;
     const nan = Buffer.from(bytes);

@@ -2,15 +2,16 @@
 // unreadable path (a path through a regular file: ENOTDIR; the tests run as root, where permissions do not refuse
 // reads) or an unknown flag: exit 2, one line on stderr naming the problem, nothing written (issue 18).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', ...args], { encoding: 'utf8', timeout: 120_000 });
 const dir = mkdtempSync(join(tmpdir(), 'nibble-bad-input-'));
 const out = join(dir, 'out');
 mkdirSync(out);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const files = {
   missing: join(dir, 'no-such-file'),
   directory: join(dir, 'a-directory'),

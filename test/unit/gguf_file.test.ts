@@ -2,7 +2,7 @@
 // bad files rejected naming the key / tensor and offset; QAT configs with a GGUF format (src/mlp/qat.ts prepare).
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { openAsBlob, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { openAsBlob, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -229,10 +229,15 @@ describe('GGUF files', () => {
     await expect(openGguf(new Blob([cut.slice()]), 'cut.gguf', 4096)).rejects.toThrow(/cut.gguf: tensor 'blk.0.ffn_up.weight' Q4_K ne \[512, 3\]: its 864 bytes at data offset \d+ \(file offset \d+\) run past the end of the file/);
     await expect(openGguf(new Blob([bytes.slice(0, 5000)]), 'short.gguf', 1024)).rejects.toThrow(/short.gguf: metadata 'tokenizer.ggml.tokens' array count = 40000 exceeds 4939 \(offset 61\)/);
     // Node: a file on disk through fs.openAsBlob, read lazily.
-    const path = join(mkdtempSync(join(tmpdir(), 'nibble-gguf-')), 'm.gguf');
+    const dir = mkdtempSync(join(tmpdir(), 'nibble-gguf-'));
+    const path = join(dir, 'm.gguf');
     writeFileSync(path, bytes);
-    const g = await openGguf(await openAsBlob(path), path);
-    expect(Array.from((await g.tensor(w.name)).data)).toEqual(Array.from(w.data));
+    try {
+      const g = await openGguf(await openAsBlob(path), path);
+      expect(Array.from((await g.tensor(w.name)).data)).toEqual(Array.from(w.data));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad files, naming what is wrong and where', () => {

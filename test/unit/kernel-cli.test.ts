@@ -1,10 +1,10 @@
 // `nibble kernel` from the outside (needs `npm run build`): inputs written with nibble's own safetensors writer,
 // outputs checked against the CPU reference bit for bit, and bad input refused with nothing written.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensorsFile, writeSafetensorsFile } from '../../runtime/safetensors.js';
 import { makeTensor, type Tensor } from '../../src/io/safetensors.js';
 import { f16BitsToF32, f32ToF16Bits, toF16Array } from '../../src/quant/f16.js';
@@ -30,6 +30,7 @@ const file = (name: string, tensors: Record<string, Tensor>) => {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'nibble-kernel-'));
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('nibble kernel', () => {
   it('--list shows every kernel with its tensors and parameters', () => {

@@ -1,15 +1,16 @@
 // `nibble lm pretrain` from the outside (the built CLI): a tiny recipe end to end (JSON result, a GGUF that
 // LanguageModel loads with the recipe's shape and the trained loss), and bad input refused before any work.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseGgufFile } from '../../src/io/gguf.js';
 import { llamaWeightsFromGguf } from '../../src/nn/llama_weights.js';
 
 const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', ...args], { encoding: 'utf8', timeout: 120_000 });
 const dir = mkdtempSync(join(tmpdir(), 'nibble-lm-pretrain-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const tiny = {
   model: { arch: 'llama', dim: 16, layers: 1, heads: 2, kvHeads: 1, ffn: 16, ctx: 16 },
   batch: 2, seq: 16, steps: 3, lr: 0.003, warmupSteps: 1, minLr: 0.0003, weightDecay: 0.1, clipNorm: 1, seed: 3, valWindows: 2, evalEvery: 0,

@@ -1,9 +1,9 @@
 // safetensors: round trips of every dtype and the metadata, views without copies, Blob and file paths, and the
 // errors for headers that lie.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { encodeSafetensors, makeTensor, parseSafetensors, readSafetensorsBlob, safetensorsBlob, toF32, type Tensor } from '../../src/io/safetensors.js';
 import { readSafetensorsFile, writeSafetensorsFile } from '../../runtime/safetensors.js';
 import { f32ToBf16Bits, f32ToF16Bits } from '../../src/quant/f16.js';
@@ -61,6 +61,7 @@ describe('safetensors', () => {
   });
   it('writes and reads a path atomically; a failed write leaves nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nibble-st-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const p = join(dir, 'x.safetensors');
     writeSafetensorsFile(p, sample(), { k: 'v' });
     const f = readSafetensorsFile(p);
