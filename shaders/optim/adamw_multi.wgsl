@@ -1,7 +1,9 @@
-// AdamW over up to four tensors in one dispatch (src/kernels/optim.ts planAdamWMulti): adamw.wgsl's arithmetic, op for
-// op, for param tensor t (p0..p3 with gradients g0..g3), its moments at state[t] .. state[t] + n[t] of the flat
-// exp_avg / exp_avg_sq buffers, and its own lr, weight decay and step size (lr / (1 - beta1^step), from the host in
-// f64). T2 / T3 / T4: the dispatch's tensor count (bindings are fixed per pipeline).
+// AdamW over up to five tensors in one dispatch (src/kernels/optim.ts planAdamWMulti): adamw.wgsl's arithmetic, op for
+// op, for param tensor t (p0..p4 with gradients g0..g4), its first moments at state[t] .. state[t] + n[t] of the flat
+// `moments` buffer and its second moments `total` elements further on (one binding for both: five tensors fit 12
+// storage buffers), and its own lr, weight decay and step size (lr / (1 - beta1^step), from the host in f64).
+// T2 .. T5: the dispatch's tensor count (bindings are fixed per pipeline). Slots 0-3 of each per-tensor field are a
+// vec4, slot 4 a scalar of its own (`*_4`).
 // Tensor t owns the workgroups first[t] .. first[t + 1] - 1, each covering WG * RUN consecutive elements (invocation
 // lid takes elements lid, lid + WG, ...: neighbours read neighbours), so a workgroup reads one tensor.
 struct Params {
@@ -11,11 +13,18 @@ struct Params {
   lr: vec4<f32>,
   weight_decay: vec4<f32>,
   step_size: vec4<f32>,
+  n_4: u32,
+  first_4: u32,
+  state_4: u32,
+  lr_4: f32,
+  weight_decay_4: f32,
+  step_size_4: f32,
   beta1: f32,
   beta2: f32,
   eps: f32,
   bc2_sqrt: f32,
   row_pitch: u32,    // workgroups per grid row
+  total: u32,        // elements of the first moments (the second moments' offset in `moments`)
 }
 
 override WG: u32 = 64;
@@ -35,12 +44,24 @@ override RUN: u32 = 1;
 @group(0) @binding(6) var<storage, read_write> p3: array<f32>;
 @group(0) @binding(7) var<storage, read> g3: array<f32>;
 #endif
-@group(0) @binding(8) var<storage, read_write> exp_avg: array<f32>;
-@group(0) @binding(9) var<storage, read_write> exp_avg_sq: array<f32>;
+#if T5
+@group(0) @binding(12) var<storage, read_write> p4: array<f32>;
+@group(0) @binding(13) var<storage, read> g4: array<f32>;
+#endif
+@group(0) @binding(8) var<storage, read_write> moments: array<f32>;
 #if CLIP
 @group(0) @binding(10) var<storage, read> clip_coef: array<f32>;
 #endif
 @group(0) @binding(11) var<uniform> params: Params;
+
+// Slot t of a per-tensor field (t <= 4).
+fn slot_u(v: vec4<u32>, v4: u32, t: u32) -> u32 {
+  return select(v[t & 3u], v4, t == 4u);
+}
+
+fn slot_f(v: vec4<f32>, v4: f32, t: u32) -> f32 {
+  return select(v[t & 3u], v4, t == 4u);
+}
 
 // The updated value of param p (gradient g) of tensor t, whose moments are at s.
 fn update(t: u32, p_in: f32, g_in: f32, s: u32) -> f32 {
@@ -49,13 +70,14 @@ fn update(t: u32, p_in: f32, g_in: f32, s: u32) -> f32 {
 #else
   let g = g_in;
 #endif
-  let p = p_in * (1.0 - params.lr[t] * params.weight_decay[t]);
-  let m = params.beta1 * exp_avg[s] + (1.0 - params.beta1) * g;
-  let v = params.beta2 * exp_avg_sq[s] + (1.0 - params.beta2) * g * g;
-  exp_avg[s] = m;
-  exp_avg_sq[s] = v;
+  let p = p_in * (1.0 - slot_f(params.lr, params.lr_4, t) * slot_f(params.weight_decay, params.weight_decay_4, t));
+  let sv = params.total + s;
+  let m = params.beta1 * moments[s] + (1.0 - params.beta1) * g;
+  let v = params.beta2 * moments[sv] + (1.0 - params.beta2) * g * g;
+  moments[s] = m;
+  moments[sv] = v;
   let denom = sqrt(v) / params.bc2_sqrt + params.eps;
-  return p - params.step_size[t] * m / denom;
+  return p - slot_f(params.step_size, params.step_size_4, t) * m / denom;
 }
 
 @compute @workgroup_size(WG)
@@ -71,9 +93,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 #if T4
   t = select(t, 3u, w >= params.first.w);
 #endif
-  let base = (w - params.first[t]) * WG * RUN + lid;
+#if T5
+  t = select(t, 4u, w >= params.first_4);
+#endif
+  let base = (w - slot_u(params.first, params.first_4, t)) * WG * RUN + lid;
   let end = base + RUN * WG;
-  let s0 = params.state[t]; // + i: element i's moments
+  let s0 = slot_u(params.state, params.state_4, t); // + i: element i's moments
   // A loop per tensor, only this workgroup's with any iterations: SwiftShader skips a loop no lane enters, where it
   // would run every case of a switch under a lane mask.
   for (var i = base; t == 0u && i < min(end, params.n.x); i += WG) {
@@ -92,6 +117,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 #if T4
   for (var i = base; t == 3u && i < min(end, params.n.w); i += WG) {
     p3[i] = update(3u, p3[i], g3[i], s0 + i);
+  }
+#endif
+#if T5
+  for (var i = base; t == 4u && i < min(end, params.n_4); i += WG) {
+    p4[i] = update(4u, p4[i], g4[i], s0 + i);
   }
 #endif
 }

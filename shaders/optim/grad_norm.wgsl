@@ -1,5 +1,6 @@
 // Gradient clipping by global norm over several tensors (torch.nn.utils.clip_grad_norm_, L2), in three phases:
-//   SUMSQ    (one dispatch per eight tensors; G2 .. G8: the dispatch's count, grad .. grad7): tensor t owns the
+//   SUMSQ    (one dispatch per up to eleven tensors, the storage limit less one; G2 .. G11: the dispatch's count,
+//            grad .. grad10): tensor t owns the
 //            workgroups first[t] .. first[t] + count[t] - 1; its workgroup w writes the sum of squares of its
 //            grid-strided share of the tensor to partials[params.offset + w], so each tensor owns its own slice of
 //            `partials` (the dispatches' slices follow one another).
@@ -9,19 +10,22 @@
 // PyTorch takes the norm of the per-tensor norms; that is the same quantity summed in another order.
 #if SUMSQ
 struct Params {
-  n: vec4<u32>,     // elements of each tensor (tensors 0-3; n_hi: 4-7)
+  n: vec4<u32>,     // elements of each tensor (slots 0-3; n_hi: 4-7; n_hi2: 8-11)
   first: vec4<u32>, // its first workgroup
   count: vec4<u32>, // its workgroups
   n_hi: vec4<u32>,
   first_hi: vec4<u32>,
   count_hi: vec4<u32>,
+  n_hi2: vec4<u32>,
+  first_hi2: vec4<u32>,
+  count_hi2: vec4<u32>,
   offset: u32,      // the first partial of this dispatch
   max_norm: f32,
 }
 
-// Tensor t's entry of a field split over two vec4s.
-fn pick(lo: vec4<u32>, hi: vec4<u32>, t: u32) -> u32 {
-  return select(lo[t & 3u], hi[t & 3u], t >= 4u);
+// Tensor t's entry of a field split over three vec4s.
+fn pick(lo: vec4<u32>, hi: vec4<u32>, hi2: vec4<u32>, t: u32) -> u32 {
+  return select(select(lo[t & 3u], hi[t & 3u], t >= 4u), hi2[t & 3u], t >= 8u);
 }
 #else
 struct Params {
@@ -58,6 +62,15 @@ override WG: u32 = 64; // a power of two
 #if G8
 @group(0) @binding(10) var<storage, read> grad7: array<f32>;
 #endif
+#if G9
+@group(0) @binding(11) var<storage, read> grad8: array<f32>;
+#endif
+#if G10
+@group(0) @binding(12) var<storage, read> grad9: array<f32>;
+#endif
+#if G11
+@group(0) @binding(13) var<storage, read> grad10: array<f32>;
+#endif
 
 #elif FINALIZE
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
@@ -85,12 +98,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   let w = wid.x;
   // This workgroup's tensor: the last whose first workgroup is at or before w (unused slots start past every w).
   var t = 0u;
-  for (var k = 1u; k < 8u; k++) {
-    t = select(t, k, w >= pick(params.first, params.first_hi, k));
+  for (var k = 1u; k < 12u; k++) {
+    t = select(t, k, w >= pick(params.first, params.first_hi, params.first_hi2, k));
   }
-  let nt = pick(params.n, params.n_hi, t);
-  let stride = pick(params.count, params.count_hi, t) * WG;
-  let start = (w - pick(params.first, params.first_hi, t)) * WG + lid;
+  let nt = pick(params.n, params.n_hi, params.n_hi2, t);
+  let stride = pick(params.count, params.count_hi, params.count_hi2, t) * WG;
+  let start = (w - pick(params.first, params.first_hi, params.first_hi2, t)) * WG + lid;
   // A loop per tensor, only this workgroup's with any iterations (SwiftShader skips a loop no lane enters; a switch
   // per element would run every case under a lane mask).
   for (var i = start; t == 0u && i < nt; i += stride) {
@@ -136,6 +149,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
 #if G8
   for (var i = start; t == 7u && i < nt; i += stride) {
     let g = grad7[i];
+    acc += g * g;
+  }
+#endif
+#if G9
+  for (var i = start; t == 8u && i < nt; i += stride) {
+    let g = grad8[i];
+    acc += g * g;
+  }
+#endif
+#if G10
+  for (var i = start; t == 9u && i < nt; i += stride) {
+    let g = grad9[i];
+    acc += g * g;
+  }
+#endif
+#if G11
+  for (var i = start; t == 10u && i < nt; i += stride) {
+    let g = grad10[i];
     acc += g * g;
   }
 #endif

@@ -108,57 +108,68 @@ export interface AdamWTensor {
   param: GPUBuffer;
   grad: GPUBuffer;
   n: number;
-  /** Index of its first element in the flat exp_avg / exp_avg_sq buffers. */
+  /** Index of its first element in the flat first moments (its second moments: that + the bank's total). */
   state: number;
   lr: number;
   weightDecay: number;
 }
 
-/** Tensors one adamw_multi dispatch updates on this device: 4, or fewer where 2 per tensor + 3 exceed its storage-buffer limit. */
+/** Tensors one adamw_multi dispatch updates on this device: 5, or fewer where 2 per tensor + 2 (moments, clip) exceed its storage-buffer limit. */
 export function adamwMultiGroup(ctx: GpuContext): number {
-  return Math.max(1, Math.min(4, Math.floor((ctx.limits.maxStorageBuffersPerShaderStage - 3) / 2)));
+  return Math.max(1, Math.min(ADAMW_MULTI_MAX, Math.floor((ctx.limits.maxStorageBuffersPerShaderStage - 2) / 2)));
 }
 
-/** The adamw_multi uniforms of one dispatch's tensors at step count `step` (the per-tensor lr's bias corrections in f64). */
-export function adamwMultiUniforms(ctx: GpuContext, ts: readonly AdamWTensor[], o: Omit<AdamWOptions, 'lr' | 'weightDecay'>, step: number, layout: { rowPitch: number; run: number }): Record<string, number | number[]> {
+const ADAMW_MULTI_MAX = 5;
+
+/**
+ * The adamw_multi uniforms of one dispatch's tensors at step count `step` (the per-tensor lr's bias corrections in
+ * f64); `total`: the bank's first-moment elements (where its second moments start).
+ */
+export function adamwMultiUniforms(ctx: GpuContext, ts: readonly AdamWTensor[], o: Omit<AdamWOptions, 'lr' | 'weightDecay'>, step: number, layout: { rowPitch: number; run: number; total: number }): Record<string, number | number[]> {
   const { wg } = multiShape(ctx);
   const { rowPitch, run } = layout;
-  const pad = <T>(xs: T[], fill: T) => [...xs, ...new Array(4 - xs.length).fill(fill)];
   const first: number[] = [];
   let w = 0;
   for (const t of ts) {
     first.push(w);
     w += Math.ceil(t.n / (wg * run));
   }
+  // Five slots: a vec4 field and its scalar `_4`; slots past the dispatch's tensors start past every workgroup.
+  const slots = (name: string, xs: number[], fill: number) => {
+    const all = [...xs, ...new Array(ADAMW_MULTI_MAX - xs.length).fill(fill)];
+    return { [name]: all.slice(0, 4), [`${name}_4`]: all[4] };
+  };
   return {
-    n: pad(ts.map((t) => t.n), 0),
-    first: pad(first, w),
-    state: pad(ts.map((t) => t.state), 0),
-    lr: pad(ts.map((t) => t.lr), 0),
-    weight_decay: pad(ts.map((t) => t.weightDecay), 0),
-    step_size: pad(ts.map((t) => adamwBias({ ...o, lr: t.lr }, step).stepSize), 0),
+    ...slots('n', ts.map((t) => t.n), 0),
+    ...slots('first', first, w),
+    ...slots('state', ts.map((t) => t.state), 0),
+    ...slots('lr', ts.map((t) => t.lr), 0),
+    ...slots('weight_decay', ts.map((t) => t.weightDecay), 0),
+    ...slots('step_size', ts.map((t) => adamwBias({ ...o, lr: t.lr }, step).stepSize), 0),
     beta1: o.beta1 ?? ADAMW_DEFAULTS.beta1,
     beta2: o.beta2 ?? ADAMW_DEFAULTS.beta2,
     eps: o.eps ?? ADAMW_DEFAULTS.eps,
     bc2_sqrt: adamwBias({ ...o, lr: 1 }, step).bc2Sqrt,
     row_pitch: rowPitch,
+    total: layout.total,
   };
 }
 
 const multiShape = (ctx: GpuContext, run?: number) => ({ wg: tuningFor(ctx).elementwiseWG, run: run ?? tuningFor(ctx).optimizer.run });
 
 /**
- * AdamW over many tensors in few dispatches (adamw_multi.wgsl: adamwMultiGroup(ctx) tensors each), the moments in two
- * flat buffers; the same arithmetic as planAdamW per tensor. Returns the dispatches and, per dispatch, its tensors
- * and layout (to write each step's uniforms with adamwMultiUniforms). `o.run`: elements per invocation (default the
- * adapter's tuning, optimizer.run).
+ * AdamW over many tensors in few dispatches (adamw_multi.wgsl: adamwMultiGroup(ctx) tensors each), the moments in one
+ * flat buffer (`moments`: every tensor's first moments at its `state`, then the second moments as many elements
+ * further on, 2 x total floats); the same arithmetic as planAdamW per tensor. Returns the dispatches and, per
+ * dispatch, its tensors and layout (to write each step's uniforms with adamwMultiUniforms). `o.run`: elements per
+ * invocation (default the adapter's tuning, optimizer.run).
  */
 export async function planAdamWMulti(
   ctx: GpuContext,
   tensors: readonly AdamWTensor[],
-  state: { exp_avg: GPUBuffer; exp_avg_sq: GPUBuffer; clip_coef?: GPUBuffer },
+  state: { moments: GPUBuffer; clip_coef?: GPUBuffer },
   o: Omit<AdamWOptions, 'lr' | 'weightDecay'> & { step: number; run?: number },
-): Promise<{ dispatch: Dispatch; tensors: AdamWTensor[]; rowPitch: number; run: number }[]> {
+): Promise<{ dispatch: Dispatch; tensors: AdamWTensor[]; rowPitch: number; run: number; total: number }[]> {
   checkShape('adamw_multi', 'tensors', tensors.length > 0, 'no tensors given');
   for (const k of ['beta1', 'beta2'] as const) {
     const v = o[k];
@@ -173,20 +184,21 @@ export async function planAdamWMulti(
   const { wg, run } = multiShape(ctx, o.run);
   checkShape('adamw_multi', 'run', Number.isInteger(run) && run >= 1, `run=${run} must be a positive integer`);
   const per = adamwMultiGroup(ctx);
-  const out: { dispatch: Dispatch; tensors: AdamWTensor[]; rowPitch: number; run: number }[] = [];
+  const out: { dispatch: Dispatch; tensors: AdamWTensor[]; rowPitch: number; run: number; total: number }[] = [];
   for (let i = 0; i < tensors.length; i += per) {
     const ts = tensors.slice(i, i + per);
-    const kernel = await getKernel(ctx, ADAMW_MULTI, { T2: ts.length > 1, T3: ts.length > 2, T4: ts.length > 3, CLIP: !!state.clip_coef }, { WG: wg, RUN: run });
+    const kernel = await getKernel(ctx, ADAMW_MULTI, { T2: ts.length > 1, T3: ts.length > 2, T4: ts.length > 3, T5: ts.length > 4, CLIP: !!state.clip_coef }, { WG: wg, RUN: run });
     const g = grid1d(ctx, ts.reduce((a, t) => a + Math.ceil(t.n / (wg * run)), 0));
-    const bindings: Record<string, GPUBuffer> = { exp_avg: state.exp_avg, exp_avg_sq: state.exp_avg_sq };
-    const expect: Record<string, number> = { exp_avg: 4 * total, exp_avg_sq: 4 * total, clip_coef: 8 };
+    const bindings: Record<string, GPUBuffer> = { moments: state.moments };
+    const expect: Record<string, number> = { moments: 8 * total, clip_coef: 8 };
     ts.forEach((t, k) => {
       bindings[`p${k}`] = t.param;
       bindings[`g${k}`] = t.grad;
       expect[`p${k}`] = expect[`g${k}`] = 4 * t.n;
     });
     if (state.clip_coef) bindings.clip_coef = state.clip_coef;
-    out.push({ dispatch: { kernel, args: { bindings, params: adamwMultiUniforms(ctx, ts, o, o.step, { rowPitch: g.gridX, run }), expect }, workgroups: g.workgroups }, tensors: ts, rowPitch: g.gridX, run });
+    const layout = { rowPitch: g.gridX, run, total };
+    out.push({ dispatch: { kernel, args: { bindings, params: adamwMultiUniforms(ctx, ts, o, o.step, layout), expect }, workgroups: g.workgroups }, tensors: ts, ...layout });
   }
   return out;
 }
@@ -202,13 +214,16 @@ export function gradNormPartials(ctx: GpuContext, sizes: readonly number[]): num
   return sizes.reduce((a, n) => a + gradNormPartialCount(ctx, n), 0);
 }
 
+/** Tensors one SUMSQ dispatch of planGradNorm reads at most (fewer where the device binds fewer storage buffers). */
+export const GRAD_NORM_MAX_TENSORS = 11;
+
 export interface GradTensor {
   buffer: GPUBuffer;
   n: number;
 }
 
 /**
- * Global L2 norm of several gradient tensors: SUMSQ dispatches (up to four tensors each) into each tensor's slice of `partials`
+ * Global L2 norm of several gradient tensors: SUMSQ dispatches (up to GRAD_NORM_MAX_TENSORS each) into each tensor's slice of `partials`
  * (gradNormPartials floats), then FINALIZE writes clip_coef = [norm, min(max_norm / (norm + 1e-6), 1)].
  * Follow with planGradScale, or pass clip_coef to planSgd / planAdamW. A non-finite norm is left for the caller
  * to check (read clip_coef[0]).
@@ -220,8 +235,8 @@ export async function planGradNorm(ctx: GpuContext, grads: readonly GradTensor[]
   const finalize = await getKernel(ctx, GRAD_NORM.finalize, {}, { WG: wg });
   const total = gradNormPartials(ctx, grads.map((g) => g.n));
   grads.forEach((t, k) => checkN(`grad_norm (tensor ${k})`, t.n));
-  // Up to eight tensors a dispatch (fewer where the device binds fewer storage buffers), each its own workgroups.
-  const per = Math.max(1, Math.min(8, ctx.limits.maxStorageBuffersPerShaderStage - 1));
+  // Up to eleven tensors a dispatch (the device's storage-buffer limit less `partials`), each its own workgroups.
+  const per = Math.max(1, Math.min(GRAD_NORM_MAX_TENSORS, ctx.limits.maxStorageBuffersPerShaderStage - 1));
   const out: Dispatch[] = [];
   let offset = 0;
   for (let i = 0; i < grads.length; i += per) {
@@ -229,14 +244,11 @@ export async function planGradNorm(ctx: GpuContext, grads: readonly GradTensor[]
     const counts = ts.map((t) => gradNormPartialCount(ctx, t.n));
     const first = counts.map((_, k) => counts.slice(0, k).reduce((a, c) => a + c, 0));
     const groups = counts.reduce((a, c) => a + c, 0);
-    // Eight slots as two vec4s each; unused slots start past every workgroup.
-    const split = (xs: number[], fill: number) => {
-      const all = [...xs, ...new Array(8 - xs.length).fill(fill)];
-      return [all.slice(0, 4), all.slice(4)];
+    // Twelve slots as three vec4s each; unused slots start past every workgroup.
+    const slots = (xs: number[], fill: number) => {
+      const all = [...xs, ...new Array(12 - xs.length).fill(fill)];
+      return [all.slice(0, 4), all.slice(4, 8), all.slice(8)];
     };
-    const [n, nHi] = split(ts.map((t) => t.n), 0);
-    const [f, fHi] = split(first, groups);
-    const [c, cHi] = split(counts, 1);
     const bindings: Record<string, GPUBuffer> = { partials };
     const expect: Record<string, number> = { partials: 4 * total };
     ts.forEach((t, k) => {
@@ -244,9 +256,13 @@ export async function planGradNorm(ctx: GpuContext, grads: readonly GradTensor[]
       bindings[name] = t.buffer;
       expect[name] = 4 * t.n;
     });
-    const defines = Object.fromEntries([2, 3, 4, 5, 6, 7, 8].map((k) => [`G${k}`, ts.length >= k]));
+    const defines = Object.fromEntries(Array.from({ length: GRAD_NORM_MAX_TENSORS - 1 }, (_, k) => [`G${k + 2}`, ts.length >= k + 2]));
     const kernel = await getKernel(ctx, GRAD_NORM.sumsq, defines, { WG: wg });
-    out.push({ kernel, args: { bindings, params: { n, first: f, count: c, n_hi: nHi, first_hi: fHi, count_hi: cHi, offset, max_norm: maxNorm }, expect }, workgroups: [groups] });
+    const [n, nHi, nHi2] = slots(ts.map((t) => t.n), 0);
+    const [f, fHi, fHi2] = slots(first, groups);
+    const [c, cHi, cHi2] = slots(counts, 1);
+    const params = { n, first: f, count: c, n_hi: nHi, first_hi: fHi, count_hi: cHi, n_hi2: nHi2, first_hi2: fHi2, count_hi2: cHi2, offset, max_norm: maxNorm };
+    out.push({ kernel, args: { bindings, params, expect }, workgroups: [groups] });
     offset += groups;
   }
   out.push({

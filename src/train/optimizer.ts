@@ -1,8 +1,8 @@
 // Optimizers over a compiled training graph: the WGSL kernels of src/kernels/optim.ts (AdamW, SGD with momentum,
 // global-norm clipping) encoded after the graph's backward pass in the same submit (Executable.run's `after`).
 // State (exp_avg / exp_avg_sq or momentum) lives on the GPU; f32 master weights are updated in place. AdamW runs
-// multi-tensor (adamw_multi.wgsl: up to four params a dispatch, the moments of all in two flat buffers); SGD one
-// dispatch a param.
+// multi-tensor (adamw_multi.wgsl: up to five params a dispatch, the moments of all in one flat buffer: every first
+// moment, then every second moment); SGD one dispatch a param.
 // Gradient accumulation over k micro-batches: each run's gradients are folded into one buffer per param by an
 // elementwise kernel in that run's own pass (the first writes g/k, the others add g/k: the mean, so the update is
 // that of one batch k times larger), and clipping and the update read that buffer after the last micro-batch.
@@ -76,15 +76,17 @@ export class Accumulator {
 }
 
 /**
- * The AdamW state: the params' moments in two flat buffers per bank (a bank holds whole params, up to the largest
- * buffer a binding takes), and the multi-tensor dispatches over each bank.
+ * The AdamW state: the params' moments in one flat buffer per bank (first moments [0, total), second moments
+ * [total, 2 total); a bank holds whole params, up to the largest buffer a binding takes), and the multi-tensor
+ * dispatches over each bank.
  */
 interface AdamBank {
-  exp_avg: GPUBuffer;
-  exp_avg_sq: GPUBuffer;
+  moments: GPUBuffer;
+  /** Elements of the bank's params (the second moments' offset). */
+  total: number;
   /** Its params, in order: the tensor (lr filled in each step) and lr scale. */
   entries: { param: Tensor; t: AdamWTensor; lrScale: number }[];
-  groups: { bound: BoundKernel; workgroups: Workgroups; first: number; count: number; layout: { rowPitch: number; run: number } }[];
+  groups: { bound: BoundKernel; workgroups: Workgroups; first: number; count: number; layout: { rowPitch: number; run: number; total: number } }[];
 }
 
 export class Optimizer {
@@ -138,7 +140,7 @@ export class Optimizer {
       }
     }
     if (config.kind === 'adamw' && pairs.length) {
-      const cap = bankElements ?? Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize) / 4;
+      const cap = bankElements ?? Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize) / 8; // both moments in one binding
       const entries: AdamBank['entries'][] = [[]];
       let at = 0;
       for (const [i, [param, , per]] of pairs.entries()) {
@@ -152,10 +154,10 @@ export class Optimizer {
       }
       for (const [k, es] of entries.entries()) {
         const total = es.reduce((a, e) => a + e.t.n, 0);
-        const zeros = (label: string) => ctx.buffer({ size: 4 * total, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: `${label}${entries.length > 1 ? `.${k}` : ''}` });
-        const bank: AdamBank = { exp_avg: zeros('adamw.exp_avg'), exp_avg_sq: zeros('adamw.exp_avg_sq'), entries: es, groups: [] };
+        const moments = ctx.buffer({ size: 8 * total, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: `adamw.moments${entries.length > 1 ? `.${k}` : ''}` });
+        const bank: AdamBank = { moments, total, entries: es, groups: [] };
         o.banks.push(bank);
-        const planned = await planAdamWMulti(ctx, es.map((e) => e.t), { exp_avg: bank.exp_avg, exp_avg_sq: bank.exp_avg_sq, clip_coef: coef }, { ...config, step: 1 });
+        const planned = await planAdamWMulti(ctx, es.map((e) => e.t), { moments, clip_coef: coef }, { ...config, step: 1 });
         let first = 0;
         for (const d of planned) {
           bank.groups.push({ bound: d.dispatch.kernel.bind(d.dispatch.args), workgroups: d.dispatch.workgroups, first, count: d.tensors.length, layout: d });
@@ -214,10 +216,10 @@ export class Optimizer {
   async state(): Promise<Record<string, Float32Array>> {
     const out: Record<string, Float32Array> = {};
     for (const bank of this.banks) {
-      const [m, v] = await Promise.all([bank.exp_avg, bank.exp_avg_sq].map((b) => this.ctx.readF32(b)));
+      const mv = await this.ctx.readF32(bank.moments);
       for (const e of bank.entries) {
-        out[`${e.param.name}.exp_avg`] = m.slice(e.t.state, e.t.state + e.t.n);
-        out[`${e.param.name}.exp_avg_sq`] = v.slice(e.t.state, e.t.state + e.t.n);
+        out[`${e.param.name}.exp_avg`] = mv.slice(e.t.state, e.t.state + e.t.n);
+        out[`${e.param.name}.exp_avg_sq`] = mv.slice(bank.total + e.t.state, bank.total + e.t.state + e.t.n);
       }
     }
     for (const s of this.slots) {
@@ -242,8 +244,8 @@ export class Optimizer {
     }
     for (const bank of this.banks) {
       for (const e of bank.entries) {
-        this.ctx.write(bank.exp_avg, state[`${e.param.name}.exp_avg`], 4 * e.t.state);
-        this.ctx.write(bank.exp_avg_sq, state[`${e.param.name}.exp_avg_sq`], 4 * e.t.state);
+        this.ctx.write(bank.moments, state[`${e.param.name}.exp_avg`], 4 * e.t.state);
+        this.ctx.write(bank.moments, state[`${e.param.name}.exp_avg_sq`], 4 * (bank.total + e.t.state));
       }
     }
     for (const s of this.slots) {
@@ -265,8 +267,7 @@ export class Optimizer {
   destroy(): void {
     for (const bank of this.banks) {
       bank.groups.forEach((g) => g.bound.dispose());
-      bank.exp_avg.destroy();
-      bank.exp_avg_sq.destroy();
+      bank.moments.destroy();
     }
     for (const s of this.slots) {
       s.bound.dispose();

@@ -3,7 +3,7 @@
 // clipping fused into AdamW, and bad hyperparameters refused.
 import type { GpuContext } from '../../src/gpu/context.js';
 import { runDispatch, runDispatches } from '../../src/kernels/common.js';
-import { adamwMultiGroup, adamwMultiUniforms, clipGradNorm, gradNormPartials, planAdamW, planAdamWMulti, planGradNorm, planSgd, type AdamWTensor } from '../../src/kernels/optim.js';
+import { adamwMultiGroup, adamwMultiUniforms, clipGradNorm, GRAD_NORM_MAX_TENSORS, gradNormPartials, planAdamW, planAdamWMulti, planGradNorm, planSgd, type AdamWTensor } from '../../src/kernels/optim.js';
 import { adamwRef, gradNormRef, sgdRef, type AdamWOptions, type SgdOptions } from '../../src/ref/optim.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { compareBound, U_F32 } from '../../src/ref/tolerance.js';
@@ -78,20 +78,25 @@ async function adamwSteps(ctx: GpuContext, o: AdamWOptions, steps: number[], ini
  * uniforms rewritten per step as Optimizer.prepare does), more tensors than one dispatch takes.
  */
 const adamwMultiCase = (run?: number): GpuCase => ({
-  name: `adamw_multi: 7 tensors (1 .. 5000 elements) with their own lr and weight decay, clipped, 3 steps${run ? `, runs of ${run}` : ''}`,
+  name: `adamw_multi: 12 tensors (1 .. 5000 elements) with their own lr and weight decay, clipped, 3 steps${run ? `, runs of ${run}` : ''}`,
   async run(ctx) {
-    const sizes = [1, 3, 777, 64, 5000, 130, 9];
+    // 12 tensors: two full dispatches of five (every slot, the fifth the scalar one) and one of two under 12 storage buffers.
+    const sizes = [1, 3, 777, 64, 5000, 130, 9, 2, 1025, 33, 7, 300];
     const o: Omit<AdamWOptions, 'lr' | 'weightDecay'> = { beta1: 0.8, beta2: 0.95, eps: 1e-6 };
     const total = sizes.reduce((a, n) => a + n, 0);
     const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((a, n) => a + n, 0));
     const P = sizes.map((n, k) => ctx.createBuffer(randomF32(n, 60 + k)));
     const G = sizes.map((n) => ctx.createBuffer(4 * n));
-    const M = ctx.createBuffer(randomF32(total, 70, -0.1, 0.1));
-    const V = ctx.createBuffer(randomF32(total, 71, 0, 0.01));
+    // One buffer: the first moments, then the second moments `total` elements further on.
+    const MV = ctx.createBuffer(Float32Array.from([...randomF32(total, 70, -0.1, 0.1), ...randomF32(total, 71, 0, 0.01)]));
+    const readMoments = async () => {
+      const mv = await ctx.readF32(MV, 2 * total);
+      return [mv.subarray(0, total), mv.subarray(total)];
+    };
     const partials = ctx.createBuffer(4 * gradNormPartials(ctx, sizes));
     const coef = ctx.createBuffer(8);
     const ts: AdamWTensor[] = sizes.map((n, k) => ({ param: P[k], grad: G[k], n, state: starts[k], lr: 1e-3 * (k + 1), weightDecay: k % 2 ? 0 : 0.1 }));
-    const planned = await planAdamWMulti(ctx, ts, { exp_avg: M, exp_avg_sq: V, clip_coef: coef }, { ...o, step: 1, run });
+    const planned = await planAdamWMulti(ctx, ts, { moments: MV, clip_coef: coef }, { ...o, step: 1, run });
     assert(planned.length === Math.ceil(sizes.length / adamwMultiGroup(ctx)), `${planned.length} dispatches for ${sizes.length} tensors, ${adamwMultiGroup(ctx)} a dispatch`);
     const bound = planned.map((d) => d.dispatch.kernel.bind(d.dispatch.args));
     const msgs: string[] = [];
@@ -100,7 +105,7 @@ const adamwMultiCase = (run?: number): GpuCase => ({
         const g = sizes.map((n, k) => randomF32(n, 80 + 10 * step + k, -3, 3));
         g.forEach((x, k) => ctx.write(G[k], x));
         const p0 = await Promise.all(P.map((b, k) => ctx.readF32(b, sizes[k])));
-        const [m0, v0] = await Promise.all([ctx.readF32(M, total), ctx.readF32(V, total)]);
+        const [m0, v0] = await readMoments();
         planned.forEach((d, j) => bound[j].update(adamwMultiUniforms(ctx, d.tensors, o, step, d)));
         const norm = (await planGradNorm(ctx, G.map((buffer, k) => ({ buffer, n: sizes[k] })), partials, coef, 1)).map((d) => ({ b: d.kernel.bind(d.args), wg: d.workgroups }));
         await ctx.submit(['adamw_multi'], (enc) => {
@@ -113,7 +118,7 @@ const adamwMultiCase = (run?: number): GpuCase => ({
         const [, c] = await ctx.readF32(coef, 2);
         const r = gradNormRef(g, 1);
         assert(c < 1 && Math.abs(c - r.coef) <= 2 * r.count * U_F32 * r.coef, `step ${step}: clip coef ${c} vs ${r.coef}`);
-        const [m1, v1] = await Promise.all([ctx.readF32(M, total), ctx.readF32(V, total)]);
+        const [m1, v1] = await readMoments();
         for (const [k, n] of sizes.entries()) {
           const at = starts[k];
           const ref = adamwRef(p0[k], g[k], m0.subarray(at, at + n), v0.subarray(at, at + n), { ...o, lr: ts[k].lr, weightDecay: ts[k].weightDecay }, step, c);
@@ -125,7 +130,7 @@ const adamwMultiCase = (run?: number): GpuCase => ({
       }
     } finally {
       bound.forEach((b) => b.dispose());
-      [...P, ...G, M, V, partials, coef].forEach((b) => b.destroy());
+      [...P, ...G, MV, partials, coef].forEach((b) => b.destroy());
     }
     return `${planned.length} dispatches; ${msgs.join('; ')}`;
   },
@@ -185,13 +190,19 @@ const banksCase: GpuCase = {
 };
 
 const normCase: GpuCase = {
-  name: 'grad_norm: global norm and clipping over 10 tensors (1 .. 40000 elements, several in a dispatch)',
+  name: 'grad_norm: global norm and clipping over 23 tensors (1 .. 40000 elements, up to 11 in a dispatch)',
   async run(ctx) {
-    const sizes = [1, 777, 5000, 3, 64, 65, 2049, 12, 300, 40000];
+    // 23 tensors: two full dispatches of 11 (every slot of the kernel's three vec4s) and one of 1 under 12 storage buffers.
+    const sizes = [1, 777, 5000, 3, 64, 65, 2049, 12, 300, 40000, 9, 130, 1, 4097, 31, 64, 2, 513, 8, 1000, 77, 5, 256];
     const data = sizes.map((n, k) => randomF32(n, 40 + k));
     const bufs = data.map((d) => ctx.createBuffer(d));
     const grads = bufs.map((buffer, k) => ({ buffer, n: sizes[k] }));
     const ref = gradNormRef(data, 1);
+    const scratch = [ctx.createBuffer(4 * gradNormPartials(ctx, sizes)), ctx.createBuffer(8)];
+    const planned = await planGradNorm(ctx, grads, scratch[0], scratch[1], 1);
+    scratch.forEach((b) => b.destroy());
+    const per = Math.min(GRAD_NORM_MAX_TENSORS, ctx.limits.maxStorageBuffersPerShaderStage - 1);
+    assert(planned.length === Math.ceil(sizes.length / per) + 1, `${planned.length} dispatches for ${sizes.length} tensors at ${per} a dispatch (and the finalize)`);
     // Large max_norm: coefficient 1, gradients untouched bit for bit.
     const norm1 = await clipGradNorm(ctx, grads, 1e6);
     check(compareBound('norm', [norm1], [ref.norm], [ref.norm], ref.count));
