@@ -45,6 +45,22 @@ export function grid1d(ctx: GpuContext, count: number): { workgroups: [number, n
   return { workgroups: [x, y], gridX: x };
 }
 
+/** `xs` padded with `fill` to `n` slots (a uniform's fixed per-tensor fields); refuses more than `n` values. */
+export function padSlots(xs: readonly number[], n: number, fill: number): number[] {
+  if (xs.length > n) throw new Error(`${xs.length} values for ${n} slots`);
+  return [...xs, ...new Array(n - xs.length).fill(fill)];
+}
+
+/** The exclusive prefix sums of `xs`: where each of consecutive runs of these lengths starts. */
+export function prefixSums(xs: readonly number[]): number[] {
+  let at = 0;
+  return xs.map((x) => {
+    const start = at;
+    at += x;
+    return start;
+  });
+}
+
 export function checkShape(kernel: string, what: string, ok: boolean, detail: string): void {
   if (!ok) throw new Error(`${kernel}: ${what}: ${detail}`);
 }

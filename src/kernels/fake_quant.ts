@@ -45,9 +45,18 @@ export interface FakeQuantSpec {
 /** PACT: codes are [0, 2^bits - 1], so no qmin / qmax. */
 export type PactSpec = Omit<FakeQuantSpec, 'qmin' | 'qmax'>;
 
-function layoutOf(kernel: string, s: FakeQuantSpec): FakeQuantLayout {
+/** checkQRange's refusal of a bad code range, named by `kernel`. */
+export function checkCodeRange(kernel: string, bits: number, qmin: number, qmax: number): void {
   try {
-    checkQRange(s.bits, s.qmin, s.qmax);
+    checkQRange(bits, qmin, qmax);
+  } catch (e) {
+    throw new Error(`${kernel}: ${(e as Error).message.replace(/^fake_quant: /, '')}`);
+  }
+}
+
+function layoutOf(kernel: string, s: FakeQuantSpec): FakeQuantLayout {
+  checkCodeRange(kernel, s.bits, s.qmin, s.qmax);
+  try {
     const L = fakeQuantLayout(s.shape, s.granularity);
     checkShape(kernel, 'numel', L.numel < 2 ** 31, `x has ${L.numel} elements; split tensors of 2^31 or more`);
     return L;
@@ -65,7 +74,7 @@ function ranged(def: KernelDef, qrange: GPUBuffer | undefined): KernelDef {
 }
 
 /** The kernel's MIDRISE variant where the spec asks for it (symmetric code ranges only). */
-function midrised(def: KernelDef, s: FakeQuantSpec): KernelDef {
+export function midrised(def: KernelDef, s: Pick<FakeQuantSpec, 'midrise' | 'qmin' | 'qmax'>): KernelDef {
   if (!s.midrise) return def;
   checkShape(def.name, 'midrise', s.qmin < 0 && s.qmax > 0, `a midrise grid needs a signed code range, got [${s.qmin}, ${s.qmax}]`);
   return { ...def, name: `${def.name}_midrise`, defines: { ...def.defines, MIDRISE: true } };

@@ -5,9 +5,9 @@
 // The executor groups a graph's fake-quant nodes into it (src/graph/group_fq.ts). Reference: src/ref/fake_quant.ts.
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
-import { checkQRange, type QParamsMode } from '../ref/fake_quant.js';
-import { checkShape, grid1d, type Dispatch } from './common.js';
-import { FAKE_QUANT_QPARAMS, FUSE_MAX_ELEMS } from './fake_quant.js';
+import type { QParamsMode } from '../ref/fake_quant.js';
+import { checkShape, grid1d, padSlots, prefixSums, type Dispatch } from './common.js';
+import { checkCodeRange, FAKE_QUANT_QPARAMS, FUSE_MAX_ELEMS, midrised } from './fake_quant.js';
 import { tuningFor } from './tuning.js';
 
 export const FAKE_QUANT_MULTI: KernelDef = { name: 'fake_quant_multi', shader: 'quant/fake_quant_multi' };
@@ -46,19 +46,14 @@ export async function planFakeQuantMulti(ctx: GpuContext, ts: readonly FakeQuant
   const max = fakeQuantMultiMax(ctx);
   checkShape(name, 'tensors', ts.length >= 2 && ts.length <= max, `${ts.length} tensors: this device takes 2 ..= ${max} a dispatch (4 storage buffers each, maxStorageBuffersPerShaderStage ${ctx.limits.maxStorageBuffersPerShaderStage})`);
   checkShape(name, 'inner', Number.isInteger(s.inner) && s.inner >= 1 && s.inner <= FUSE_MAX_ELEMS, `inner=${s.inner} must be an integer in 1..${FUSE_MAX_ELEMS} (one invocation quantizes a scale's elements)`);
-  try {
-    checkQRange(s.bits, s.qmin, s.qmax);
-  } catch (e) {
-    throw new Error(`${name}: ${(e as Error).message.replace(/^fake_quant: /, '')}`);
-  }
-  checkShape(name, 'midrise', !s.midrise || (s.qmin < 0 && s.qmax > 0), `a midrise grid needs a signed code range, got [${s.qmin}, ${s.qmax}]`);
+  checkCodeRange(name, s.bits, s.qmin, s.qmax);
+  const def = midrised(FAKE_QUANT_MULTI, s);
   checkShape(name, 'rule', !s.rule || !!FAKE_QUANT_QPARAMS[s.rule], `'${s.rule}' is not one of ${Object.keys(FAKE_QUANT_QPARAMS).join(', ')}`);
   ts.forEach((t, i) => checkShape(name, `tensors[${i}].channels`, Number.isInteger(t.channels) && t.channels >= 1 && t.channels * s.inner < 2 ** 31, `channels=${t.channels} must be a positive integer (under 2^31 elements)`));
   const wg = tuningFor(ctx).reduceWG;
-  const first = ts.map((_, i) => ts.slice(0, i).reduce((a, t) => a + t.channels, 0));
+  const first = prefixSums(ts.map((t) => t.channels));
   const total = first[ts.length - 1] + ts[ts.length - 1].channels;
   const g = grid1d(ctx, Math.ceil(total / wg));
-  const pad = (xs: number[], fill: number) => [...xs, ...new Array(4 - xs.length).fill(fill)];
   const bindings: Record<string, GPUBuffer> = {};
   const expect: Record<string, number> = {};
   ts.forEach((t, i) => {
@@ -67,10 +62,10 @@ export async function planFakeQuantMulti(ctx: GpuContext, ts: readonly FakeQuant
     expect[`scale${i}`] = expect[`zero_point${i}`] = 4 * t.channels;
   });
   const rule = s.rule ? FAKE_QUANT_QPARAMS[s.rule].defines : {};
-  const kernel = await getKernel(ctx, FAKE_QUANT_MULTI, { T3: ts.length === 3, DYNAMIC: !!s.rule, MIDRISE: !!s.midrise, ...rule }, { WG: wg });
+  const kernel = await getKernel(ctx, def, { T3: ts.length === 3, DYNAMIC: !!s.rule, ...rule }, { WG: wg });
   return {
     kernel,
-    args: { bindings, params: { channels: pad(ts.map((t) => t.channels), 0), first: pad(first, 0xffffffff), inner: s.inner, grid_x: g.gridX * wg, qmin: s.qmin, qmax: s.qmax }, expect },
+    args: { bindings, params: { channels: padSlots(ts.map((t) => t.channels), 4, 0), first: padSlots(first, 4, 0xffffffff), inner: s.inner, grid_x: g.gridX * wg, qmin: s.qmin, qmax: s.qmax }, expect },
     workgroups: g.workgroups,
   };
 }

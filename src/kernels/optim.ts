@@ -5,7 +5,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
 import { ADAMW_DEFAULTS, adamwBias, type AdamWOptions, type SgdOptions } from '../ref/optim.js';
-import { checkShape, grid1d, runDispatches, type Dispatch } from './common.js';
+import { checkShape, grid1d, padSlots, prefixSums, runDispatches, type Dispatch } from './common.js';
 import { tuningFor } from './tuning.js';
 
 export { ADAMW_DEFAULTS, type AdamWOptions, type SgdOptions } from '../ref/optim.js';
@@ -128,15 +128,12 @@ const ADAMW_MULTI_MAX = 5;
 export function adamwMultiUniforms(ctx: GpuContext, ts: readonly AdamWTensor[], o: Omit<AdamWOptions, 'lr' | 'weightDecay'>, step: number, layout: { rowPitch: number; run: number; total: number }): Record<string, number | number[]> {
   const { wg } = multiShape(ctx);
   const { rowPitch, run } = layout;
-  const first: number[] = [];
-  let w = 0;
-  for (const t of ts) {
-    first.push(w);
-    w += Math.ceil(t.n / (wg * run));
-  }
+  const groups = ts.map((t) => Math.ceil(t.n / (wg * run)));
+  const first = prefixSums(groups);
+  const w = groups.reduce((a, c) => a + c, 0);
   // Five slots: a vec4 field and its scalar `_4`; slots past the dispatch's tensors start past every workgroup.
   const slots = (name: string, xs: number[], fill: number) => {
-    const all = [...xs, ...new Array(ADAMW_MULTI_MAX - xs.length).fill(fill)];
+    const all = padSlots(xs, ADAMW_MULTI_MAX, fill);
     return { [name]: all.slice(0, 4), [`${name}_4`]: all[4] };
   };
   return {
@@ -242,11 +239,11 @@ export async function planGradNorm(ctx: GpuContext, grads: readonly GradTensor[]
   for (let i = 0; i < grads.length; i += per) {
     const ts = grads.slice(i, i + per);
     const counts = ts.map((t) => gradNormPartialCount(ctx, t.n));
-    const first = counts.map((_, k) => counts.slice(0, k).reduce((a, c) => a + c, 0));
+    const first = prefixSums(counts);
     const groups = counts.reduce((a, c) => a + c, 0);
     // Twelve slots as three vec4s each; unused slots start past every workgroup.
     const slots = (xs: number[], fill: number) => {
-      const all = [...xs, ...new Array(12 - xs.length).fill(fill)];
+      const all = padSlots(xs, 12, fill);
       return [all.slice(0, 4), all.slice(4, 8), all.slice(8)];
     };
     const bindings: Record<string, GPUBuffer> = { partials };

@@ -2,6 +2,7 @@
 // small shape helpers (broadcasting, uniform packing of shapes and strides).
 import type { Graph } from '../graph/graph.js';
 import { fmtShape, type DType, type Tensor } from '../graph/tensor.js';
+import { padSlots } from '../kernels/common.js';
 
 export class OpError extends Error {
   constructor(op: string, inputs: Tensor[], detail: string) {
@@ -53,7 +54,7 @@ export function broadcastStrides(t: Tensor, shape: readonly number[]): number[] 
 /** Splits up to 8 values into the two vec4 uniform fields `${name}0`, `${name}1`. */
 export function vec8(name: string, v: readonly number[], fill = 0): Record<string, number[]> {
   if (v.length > 8) throw new Error(`${name}: rank ${v.length} > 8`);
-  const a = [...v, ...new Array(8 - v.length).fill(fill)];
+  const a = padSlots(v, 8, fill);
   return { [`${name}0`]: a.slice(0, 4), [`${name}1`]: a.slice(4, 8) };
 }
 
