@@ -20,7 +20,9 @@ beforeAll(async () => {
   `);
   adapter = r.adapter;
   for (const x of r.results) results.set(x.name, x);
-});
+  // The whole case table runs in this hook (~1,000 cases on SwiftShader, several minutes quiet): more than the
+  // config's hookTimeout on a loaded 2-core machine.
+}, 1_800_000);
 afterAll(async () => {
   await h?.close();
 });
