@@ -21,12 +21,10 @@ import { packageRoot } from '../runtime/headless.js';
 import { textDataset, WindowSampler } from '../src/data/text.js';
 import type { GpuContext } from '../src/gpu/context.js';
 import { parseGgufFile } from '../src/io/gguf.js';
-import * as ops from '../src/ops/index.js';
 import { buildLlamaTrainGraph, llamaLinears, type LlamaTrainGraph, type LlamaWeights } from '../src/nn/llama_train.js';
 import type { LlamaConfig } from '../src/nn/llama_config.js';
 import { llamaWeightsFromGguf } from '../src/nn/llama_weights.js';
 import { GraphTrainer } from '../src/train/graph_trainer.js';
-import { Optimizer } from '../src/train/optimizer.js';
 import { initLsqScales, prepareLinears } from '../src/train/qat_plan.js';
 import { layOver, setTuningOverride, type TuningOverride } from '../src/kernels/tuning.js';
 import { Tokenizer } from '../src/tokenizer/index.js';
@@ -95,13 +93,10 @@ async function profileStep(ctx: GpuContext, run: Run): Promise<Profile> {
   setTuningOverride(tuningOf(run.alt));
   const t = build(ctx, run.v, model.config, model.weights);
   try {
-    const grads = t.graph.backward(t.loss, t.params);
-    const dense = t.params.map((p) => {
-      const g = grads.get(p)!;
-      return g.isContiguous() && g.offset === 0 ? g : ops.contiguous(g);
-    });
-    const exe = await t.graph.compile({ outputs: [t.loss, ...dense] });
-    const opt = await Optimizer.create(ctx, exe, t.params.map((p, i) => [p, dense[i], p.rank === 1 ? { weightDecay: 0 } : {}] as [typeof p, typeof p, { weightDecay?: number }]), { kind: 'adamw', lr: LR, weightDecay: 0 }, 1);
+    // The trainer's own step and optimizer (params and gradients in arenas where the tuning's optimizer.flat says).
+    const tr = await GraphTrainer.create(ctx, t, TRAIN);
+    const exe = tr.stepExecutable;
+    const opt = tr.optimizer;
     try {
       const feeds = sampler.batch(0);
       await exe.run(feeds);
@@ -161,7 +156,7 @@ async function profileStep(ctx: GpuContext, run: Run): Promise<Profile> {
         ops: group('op').map(({ k, ...r }) => ({ op: k, ...r })),
       };
     } finally {
-      opt.destroy();
+      tr.destroy();
     }
   } finally {
     t.graph.destroy();

@@ -5,6 +5,7 @@
 //   p = p - step_size * m / (sqrt(v) / bc2_sqrt + eps)
 // step_size = lr / (1 - beta1^t) and bc2_sqrt = sqrt(1 - beta2^t) come from the step count t, computed in f64 on
 // the host as PyTorch does (src/kernels/optim.ts adamwUniforms): WGSL's pow is far too inexact for 1 - 0.999^t.
+// The step itself: adamw_rule.wgsl (shared with adamw_multi.wgsl and adamw_flat.wgsl).
 struct Params {
   n: u32,
   row_pitch: u32,
@@ -28,6 +29,8 @@ override WG: u32 = 64;
 #endif
 @group(0) @binding(5) var<uniform> params: Params;
 
+#include "optim/adamw_rule.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.y * params.row_pitch + gid.x;
@@ -39,11 +42,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 #else
   let g = grad[i];
 #endif
-  let p = param[i] * (1.0 - params.lr * params.weight_decay);
-  let m = params.beta1 * exp_avg[i] + (1.0 - params.beta1) * g;
-  let v = params.beta2 * exp_avg_sq[i] + (1.0 - params.beta2) * g * g;
-  exp_avg[i] = m;
-  exp_avg_sq[i] = v;
-  let denom = sqrt(v) / params.bc2_sqrt + params.eps;
-  param[i] = p - params.step_size * m / denom;
+  let r = adamw_rule(param[i], g, exp_avg[i], exp_avg_sq[i], params.lr, params.weight_decay, params.step_size);
+  exp_avg[i] = r.y;
+  exp_avg_sq[i] = r.z;
+  param[i] = r.x;
 }

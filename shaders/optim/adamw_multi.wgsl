@@ -54,6 +54,8 @@ override RUN: u32 = 1;
 #endif
 @group(0) @binding(11) var<uniform> params: Params;
 
+#include "optim/adamw_rule.wgsl"
+
 // Slot t of a per-tensor field (t <= 4).
 fn slot_u(v: vec4<u32>, v4: u32, t: u32) -> u32 {
   return select(v[t & 3u], v4, t == 4u);
@@ -70,14 +72,11 @@ fn update(t: u32, p_in: f32, g_in: f32, s: u32) -> f32 {
 #else
   let g = g_in;
 #endif
-  let p = p_in * (1.0 - slot_f(params.lr, params.lr_4, t) * slot_f(params.weight_decay, params.weight_decay_4, t));
   let sv = params.total + s;
-  let m = params.beta1 * moments[s] + (1.0 - params.beta1) * g;
-  let v = params.beta2 * moments[sv] + (1.0 - params.beta2) * g * g;
-  moments[s] = m;
-  moments[sv] = v;
-  let denom = sqrt(v) / params.bc2_sqrt + params.eps;
-  return p - slot_f(params.step_size, params.step_size_4, t) * m / denom;
+  let r = adamw_rule(p_in, g, moments[s], moments[sv], slot_f(params.lr, params.lr_4, t), slot_f(params.weight_decay, params.weight_decay_4, t), slot_f(params.step_size, params.step_size_4, t));
+  moments[s] = r.y;
+  moments[sv] = r.z;
+  return r.x;
 }
 
 @compute @workgroup_size(WG)

@@ -40,6 +40,29 @@ function isRange(b: Bindable): b is BufferRange {
   return typeof (b as GPUBuffer).mapState !== 'string';
 }
 
+/** `b` as an explicit range (a whole buffer: offset 0, its size). */
+export function asRange(b: Bindable): Required<BufferRange> {
+  if (!isRange(b)) return { buffer: b, offset: 0, size: b.size };
+  const offset = b.offset ?? 0;
+  return { buffer: b.buffer, offset, size: b.size ?? b.buffer.size - offset };
+}
+
+/** `b` from `bytes` further on (a range; a whole buffer or a range in, the same buffer out). */
+export function rangeFrom(b: Bindable, bytes: number): Bindable {
+  if (!bytes) return b;
+  const base = isRange(b) ? (b.offset ?? 0) : 0;
+  const buffer = isRange(b) ? b.buffer : b;
+  const size = isRange(b) && b.size !== undefined ? b.size : buffer.size - base;
+  return { buffer, offset: base + bytes, size: size - bytes };
+}
+
+/** The whole buffer behind `b`, for callers that take no range (`what` names the tensor for the error). */
+export function wholeBuffer(b: Bindable, what: string): GPUBuffer {
+  if (!isRange(b)) return b;
+  if (!b.offset && (b.size === undefined || b.size === b.buffer.size)) return b.buffer;
+  throw new GpuError(`${what} lives in a range of buffer '${b.buffer.label}' (offset ${b.offset ?? 0}); this kernel binds whole buffers (train with GraphTrainer's { flat: false }, or give it a buffer of its own)`, 'binding');
+}
+
 const KIND_LABEL: Record<BindingInfo['kind'], string> = {
   uniform: 'uniform',
   'read-only-storage': 'storage, read',

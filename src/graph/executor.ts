@@ -3,7 +3,8 @@
 // inputs, encodes every dispatch into one compute pass of one command encoder, applies the param updates as
 // buffer copies in the same encoder and submits once. Nothing is read back unless `read` is called.
 import { GpuError, type GpuContext } from '../gpu/context.js';
-import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
+import { createArena } from '../gpu/arena.js';
+import { asRange, type Bindable, type BoundKernel, type BufferRange, type Workgroups } from '../gpu/kernel.js';
 import { tuningFor } from '../kernels/tuning.js';
 import { sizeClass } from '../gpu/pool.js';
 import type { Graph } from './graph.js';
@@ -19,6 +20,12 @@ export interface CompileOptions {
   outputs?: Tensor[];
   /** [param, new value]: copied into the param at the end of every run, in the same submit. */
   updates?: [Tensor, Tensor][];
+  /**
+   * Outputs (dense f32 temporaries, e.g. every gradient of a train step) placed one after another in one buffer,
+   * an arena (src/gpu/arena.ts), instead of pooled buffers: a kernel then reads them all through one binding
+   * (the flat optimizer, src/train/optimizer.ts). Each must also be in `outputs`.
+   */
+  flat?: Tensor[];
   /** Record GPU time per run with timestamp queries where the adapter has them (see lastGpuMs). */
   timing?: boolean;
   label?: string;
@@ -59,8 +66,8 @@ interface Step {
 export class Executable {
   private steps: Step[] = [];
   private temps: GPUBuffer[] = [];
-  private bufs = new Map<Storage, GPUBuffer>();
-  private copies: { src: GPUBuffer; dst: GPUBuffer; bytes: number }[] = [];
+  private bufs = new Map<Storage, Bindable>();
+  private copies: { src: Required<BufferRange>; dst: Required<BufferRange>; bytes: number }[] = [];
   private readable = new Set<Storage>();
   private feedsNeeded = new Map<string, Tensor>();
   private fed = new Set<string>();
@@ -112,6 +119,10 @@ export class Executable {
       t.check();
       if (t.graph !== g) throw new Error(`compile '${this.label}': output ${t.describe()} belongs to graph '${t.graph.label}'`);
     }
+    for (const t of opts.flat ?? []) {
+      if (!outputs.includes(t)) throw new Error(`compile '${this.label}': flat ${t.describe()} is not one of the outputs`);
+      if (t.storage.kind !== 'temp' || !t.node || t.dtype !== 'f32' || !t.isContiguous()) throw new Error(`compile '${this.label}': flat ${t.describe()} must be a dense f32 tensor a node computes`);
+    }
     // Nodes the roots need, in creation order (which is topological: a node's inputs exist before it).
     const need = new Set<Node>();
     const stack: Tensor[] = [...outputs, ...updates.map(([, v]) => v)];
@@ -148,9 +159,19 @@ export class Executable {
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const free: GPUBuffer[] = [];
     let withoutReuse = 0;
+    // A dispatch may not write one range of a buffer and read another (WebGPU tracks usage per buffer): a flat
+    // output that a scheduled node reads keeps a pooled buffer of its own.
+    const read = new Set(order.flatMap((n) => n.inputs.map((t) => t.storage)));
+    const flat = [...new Set((opts.flat ?? []).map((t) => t.storage))].filter((st) => !read.has(st));
+    if (flat.length) {
+      const arena = createArena(this.ctx, flat.map((st) => ({ bytes: st.bytes, label: st.label })), `${this.label}.flat`);
+      this.temps.push(...arena.buffers);
+      flat.forEach((st, i) => this.bufs.set(st, arena.ranges[i]));
+    }
     for (let s = 0; s < order.length; s++) {
       for (const o of order[s].outputs) {
         withoutReuse += sizeClass(o.storage.bytes);
+        if (this.bufs.has(o.storage)) continue; // in the flat arena
         let best = -1;
         for (let k = 0; k < free.length; k++) {
           if (free[k].size >= o.storage.bytes && (best < 0 || free[k].size < free[best].size)) best = k;
@@ -167,9 +188,9 @@ export class Executable {
         }
         this.bufs.set(o.storage, buf);
       }
-      for (const st of releaseAt.get(s) ?? []) free.push(this.bufs.get(st)!);
+      for (const st of releaseAt.get(s) ?? []) free.push(this.bufs.get(st) as GPUBuffer); // pooled: flat outputs live to the end
     }
-    const buf = (t: Tensor): GPUBuffer => {
+    const buf = (t: Tensor): Bindable => {
       if (t.storage.kind !== 'temp') return g.persistentBuffer(t.storage);
       const b = this.bufs.get(t.storage);
       if (!b) throw new Error(`compile '${this.label}': ${t.describe()} has no buffer (internal scheduling error)`);
@@ -189,7 +210,7 @@ export class Executable {
       dispatches += bound.length;
       this.steps.push({ node, bound });
     }
-    for (const [p, v] of updates) this.copies.push({ src: buf(v), dst: g.persistentBuffer(p.storage), bytes: p.storage.bytes });
+    for (const [p, v] of updates) this.copies.push({ src: asRange(buf(v)), dst: g.persistentRange(p.storage), bytes: p.storage.bytes });
     for (const t of this.feedsNeeded.values()) g.persistentBuffer(t.storage);
     if (opts.timing && this.ctx.caps.timestampQuery) {
       const d = this.ctx.device;
@@ -241,7 +262,8 @@ export class Executable {
       // writeBuffer wants whole words: an odd f16 tail is padded.
       const padded = need % 4 ? new Uint8Array(t.storage.bytes) : null;
       padded?.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
-      this.ctx.write(this.graph.persistentBuffer(t.storage), padded ?? view);
+      const r = this.graph.persistentRange(t.storage);
+      this.ctx.write(r.buffer, padded ?? view, r.offset);
       this.fed.add(name);
     }
     for (const name of this.feedsNeeded.keys()) {
@@ -257,7 +279,7 @@ export class Executable {
       for (const st of this.steps) for (const { b, wg } of st.bound) b.encode(pass, wg);
       opts.after?.(pass);
       pass.end();
-      for (const c of this.copies) enc.copyBufferToBuffer(c.src, 0, c.dst, 0, c.bytes);
+      for (const c of this.copies) enc.copyBufferToBuffer(c.src.buffer, c.src.offset, c.dst.buffer, c.dst.offset, c.bytes);
       if (timer) {
         enc.resolveQuerySet(timer.qs, 0, 2, timer.resolve, 0);
         enc.copyBufferToBuffer(timer.resolve, 0, timer.readback, 0, 16);
@@ -291,7 +313,7 @@ export class Executable {
         );
       }
     }
-    if (this.copies.length) pending.push(this.ctx.submit([`${this.label}.updates`], (enc) => this.copies.forEach((c) => enc.copyBufferToBuffer(c.src, 0, c.dst, 0, c.bytes))));
+    if (this.copies.length) pending.push(this.ctx.submit([`${this.label}.updates`], (enc) => this.copies.forEach((c) => enc.copyBufferToBuffer(c.src.buffer, c.src.offset, c.dst.buffer, c.dst.offset, c.bytes))));
     this.lastEncodeMs = performance.now() - t0;
     await Promise.all(pending);
     this.runs++;
@@ -329,12 +351,15 @@ export class Executable {
         }
       }
     }
-    if (this.copies.length) await this.ctx.submit([`${this.label}.updates`], (enc) => this.copies.forEach((c) => enc.copyBufferToBuffer(c.src, 0, c.dst, 0, c.bytes)));
+    if (this.copies.length) await this.ctx.submit([`${this.label}.updates`], (enc) => this.copies.forEach((c) => enc.copyBufferToBuffer(c.src.buffer, c.src.offset, c.dst.buffer, c.dst.offset, c.bytes)));
     return out;
   }
 
-  /** The GPU buffer behind a tensor named in `outputs` (or a param / input / constant), for work encoded with `after`. */
-  buffer(t: Tensor): GPUBuffer {
+  /**
+   * The GPU buffer behind a tensor named in `outputs` (or a param / input / constant), for work encoded with
+   * `after`: a range of an arena for `flat` outputs and flattened params (Graph.flattenParams).
+   */
+  buffer(t: Tensor): Bindable {
     this.usable('buffer');
     t.check();
     if (t.graph !== this.graph) throw new Error(`buffer '${this.label}': ${t.describe()} belongs to graph '${t.graph.label}'`);
@@ -352,8 +377,8 @@ export class Executable {
       throw new Error(`read '${this.label}': ${t.describe()} was not listed in compile({ outputs }); its buffer is reused`);
     }
     if (t.dtype === 'q4' || t.dtype === 'q8') throw new Error(`read '${this.label}': ${t.describe()}: reading packed ${t.dtype} codes is not supported`);
-    const b = t.storage.kind === 'temp' ? this.bufs.get(t.storage)! : this.graph.persistentBuffer(t.storage);
-    const raw = await this.ctx.read(b, t.storage.bytes);
+    const b = asRange(t.storage.kind === 'temp' ? this.bufs.get(t.storage)! : this.graph.persistentBuffer(t.storage));
+    const raw = await this.ctx.read(b.buffer, t.storage.bytes, b.offset);
     // f16 comes back widened to f32 (exactly).
     const all = t.dtype === 'i32' ? new Int32Array(raw) : t.dtype === 'u32' ? new Uint32Array(raw) : t.dtype === 'f16' ? Float32Array.from(new Uint16Array(raw), f16ToF32) : new Float32Array(raw);
     if (t.isContiguous()) return all.subarray(0, t.numel);

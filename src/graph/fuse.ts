@@ -9,6 +9,7 @@
 // by that matmul as it stores the gradient (fuseSteMasks), where its kernel has the epilogue.
 // The nodes are not changed (a graph compiles more than once): the schedule gets a node of its own.
 import type { GpuContext } from '../gpu/context.js';
+import type { Bindable } from '../gpu/kernel.js';
 import type { PlanContext, Node, Storage, Tensor } from './tensor.js';
 import type { Dispatch } from '../kernels/common.js';
 import type { SteMaskEpilogue } from '../kernels/matmul.js';
@@ -22,7 +23,7 @@ import { FLASH_BWD_ROPE_STORAGE, type RopeFusable } from '../ops/flash_attention
 export interface Fusable {
   /** The tensors the node reads. */
   inputs: Tensor[];
-  plan: (pc: PlanContext, outputs: Tensor[], addend?: GPUBuffer) => Promise<Dispatch[]>;
+  plan: (pc: PlanContext, outputs: Tensor[], addend?: Bindable) => Promise<Dispatch[]>;
 }
 
 /** What an f32 matmul node records as `attrs.steMask`: it can store its product through a fake-quant STE mask. */

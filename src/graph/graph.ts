@@ -17,6 +17,8 @@
 // New ops (fake-quant, optimizers) record nodes with g.addNode(op, inputs, outputs, attrs, plan, noGrad) and,
 // if differentiable, add a rule to GRADS in src/ops/grads.ts.
 import { GpuError, type GpuContext } from '../gpu/context.js';
+import { createArena } from '../gpu/arena.js';
+import type { Bindable, BufferRange } from '../gpu/kernel.js';
 import { backwardGraph } from './autograd.js';
 import { Executable, type CompileOptions } from './executor.js';
 import { contiguousStrides, DTYPE_BYTES, fmtShape, numelOf, Storage, Tensor, type DType, type Node, type PlanFn, type QuantScheme, type QuantWeight, type StorageKind } from './tensor.js';
@@ -52,7 +54,9 @@ export class Graph {
   readonly params: Tensor[] = [];
   private nextId = 0;
   private destroyed = false;
-  private persistent = new Map<Storage, GPUBuffer>();
+  private persistent = new Map<Storage, Required<BufferRange>>();
+  /** The buffers behind `persistent` (an arena's once). */
+  private owned = new Set<GPUBuffer>();
   private executables = new Set<Executable>();
   private gradCache = new Map<string, Map<Tensor, Tensor>>();
   private names = new Set<string>();
@@ -173,22 +177,52 @@ export class Graph {
     return exe;
   }
 
-  /** The persistent buffer of a param, input or constant (created on first use). */
-  persistentBuffer(s: Storage): GPUBuffer {
+  /** The persistent buffer of a param, input or constant (created on first use), or its range of a params arena. */
+  persistentBuffer(s: Storage): Bindable {
+    const r = this.persistentRange(s);
+    return r.offset === 0 && r.size === r.buffer.size ? r.buffer : r;
+  }
+
+  /** persistentBuffer as an explicit range (for writes and reads at its offset). */
+  persistentRange(s: Storage): Required<BufferRange> {
     this.checkAlive();
-    let b = this.persistent.get(s);
-    if (!b) {
+    let r = this.persistent.get(s);
+    if (!r) {
       const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-      b = s.init ? this.ctx.createBuffer(s.init, usage, s.label) : this.ctx.createBuffer(s.bytes, usage, s.label);
-      this.persistent.set(s, b);
+      const b = s.init ? this.ctx.createBuffer(s.init, usage, s.label) : this.ctx.createBuffer(s.bytes, usage, s.label);
+      this.owned.add(b);
+      r = { buffer: b, offset: 0, size: b.size };
+      this.persistent.set(s, r);
     }
-    return b;
+    return r;
+  }
+
+  /**
+   * Places these params (f32, not yet given a buffer) one after another in one buffer, an arena (src/gpu/arena.ts),
+   * so that an optimizer updates them all in one dispatch (src/train/optimizer.ts); kernels bind each as a range.
+   * Call before anything reads or compiles them; params that already have a buffer keep it. `cap`: bytes an arena
+   * buffer holds at most (default: the largest storage binding; tests lower it). Returns how many it placed.
+   */
+  flattenParams(params: readonly Tensor[], cap?: number): number {
+    this.checkAlive();
+    const todo: Storage[] = [];
+    for (const p of params) {
+      p.check();
+      if (p.graph !== this) throw new Error(`flattenParams: ${p.describe()} belongs to graph '${p.graph.label}'`);
+      if (p.storage.kind !== 'param' || p.dtype !== 'f32') throw new Error(`flattenParams: ${p.describe()} is not an f32 param`);
+      if (!this.persistent.has(p.storage) && !todo.includes(p.storage)) todo.push(p.storage);
+    }
+    if (todo.length < 2) return 0;
+    const a = createArena(this.ctx, todo.map((s) => ({ bytes: s.bytes, label: s.label, init: s.init })), `${this.label}.params`, cap);
+    a.buffers.forEach((b) => this.owned.add(b));
+    todo.forEach((s, i) => this.persistent.set(s, a.ranges[i]));
+    return todo.length;
   }
 
   /** Bytes held by params, inputs and constants (executables report their own temporaries). */
   get persistentBytes(): number {
     let n = 0;
-    for (const b of this.persistent.values()) n += b.size;
+    for (const b of this.owned) n += b.size;
     return n;
   }
 
@@ -197,14 +231,16 @@ export class Graph {
     p.check();
     if (p.storage.kind !== 'param') throw new Error(`writeParam: ${p.describe()} is not a param`);
     if (data.byteLength !== p.storage.bytes) throw new Error(`writeParam: ${p.describe()} needs ${p.storage.bytes} bytes, got ${data.byteLength}`);
-    this.ctx.write(this.persistentBuffer(p.storage), data);
+    const r = this.persistentRange(p.storage);
+    this.ctx.write(r.buffer, data, r.offset);
   }
 
   /** Reads a param's current values. */
   async readParam(p: Tensor): Promise<Float32Array> {
     p.check();
     if (p.storage.kind !== 'param') throw new Error(`readParam: ${p.describe()} is not a param`);
-    return new Float32Array(await this.ctx.read(this.persistentBuffer(p.storage), p.storage.bytes));
+    const r = this.persistentRange(p.storage);
+    return new Float32Array(await this.ctx.read(r.buffer, p.storage.bytes, r.offset));
   }
 
   forget(exe: Executable): void {
@@ -215,7 +251,8 @@ export class Graph {
   destroy(): void {
     if (this.destroyed) return;
     for (const e of [...this.executables]) e.destroy();
-    for (const b of this.persistent.values()) b.destroy();
+    for (const b of this.owned) b.destroy();
+    this.owned.clear();
     this.persistent.clear();
     this.gradCache.clear();
     this.destroyed = true;

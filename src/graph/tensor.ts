@@ -3,6 +3,7 @@
 import type { Graph } from './graph.js';
 import type { Dispatch } from '../kernels/common.js';
 import type { GpuContext } from '../gpu/context.js';
+import type { Bindable } from '../gpu/kernel.js';
 
 /** Element types. 'q4' / 'q8' are quantized weights (src/quant/layout.ts) carrying their scheme. */
 export type DType = 'f32' | 'f16' | 'i32' | 'u32' | 'q4' | 'q8';
@@ -43,7 +44,7 @@ export class Storage {
 export interface PlanContext {
   ctx: GpuContext;
   /** The buffer holding `t`'s storage. */
-  buf(t: Tensor): GPUBuffer;
+  buf(t: Tensor): Bindable;
   /** Shape of the row-reduction kernels: the adapter's tuning unless the graph overrides it. */
   rowReduce: 'invocation' | 'workgroup';
   /** Adjacent elements per invocation of shaders/ops/ew.wgsl: the graph's option, else the adapter's tuning. */

@@ -1,7 +1,7 @@
 // Elementwise (add, mul, scale, axpy), row-sum and column-permutation kernels: shaders/basic/elementwise.wgsl,
 // shaders/basic/reduce_sum.wgsl, shaders/basic/permute_cols.wgsl.
 import type { GpuContext } from '../gpu/context.js';
-import { getKernel, type KernelDef } from '../gpu/kernel.js';
+import { getKernel, type Bindable, type KernelDef } from '../gpu/kernel.js';
 import { checkShape, grid1d, runDispatch, type Dispatch } from './common.js';
 import { tuningFor } from './tuning.js';
 
@@ -52,13 +52,13 @@ export async function planBinary(ctx: GpuContext, op: BinaryOp, a: GPUBuffer, b:
 }
 
 /** y[i] = alpha * a[i]. */
-export const planScale = (ctx: GpuContext, a: GPUBuffer, y: GPUBuffer, n: number, alpha: number) => planUnaryScaled(ctx, 'scale', a, y, n, alpha);
+export const planScale = (ctx: GpuContext, a: Bindable, y: Bindable, n: number, alpha: number) => planUnaryScaled(ctx, 'scale', a, y, n, alpha);
 
 /** y[i] += alpha * a[i], in place (y must not alias a). */
-export const planAxpy = (ctx: GpuContext, a: GPUBuffer, y: GPUBuffer, n: number, alpha: number) => planUnaryScaled(ctx, 'axpy', a, y, n, alpha);
+export const planAxpy = (ctx: GpuContext, a: Bindable, y: Bindable, n: number, alpha: number) => planUnaryScaled(ctx, 'axpy', a, y, n, alpha);
 
 /** The elementwise kernels of one input and a scalar: scale (y = alpha a) and axpy (y += alpha a). */
-async function planUnaryScaled(ctx: GpuContext, op: 'scale' | 'axpy', a: GPUBuffer, y: GPUBuffer, n: number, alpha: number): Promise<Dispatch> {
+async function planUnaryScaled(ctx: GpuContext, op: 'scale' | 'axpy', a: Bindable, y: Bindable, n: number, alpha: number): Promise<Dispatch> {
   const wg = tuningFor(ctx).elementwiseWG;
   const kernel = await getKernel(ctx, ELEMENTWISE[op], {}, { WG: wg });
   const g = grid1d(ctx, Math.ceil(n / wg));

@@ -3,7 +3,7 @@
 // Each plan function returns one Dispatch (see src/kernels/basic.ts); fakeQuantRun is the typed-array convenience
 // the kernel runner's `fake_quant` entry wraps. Numerics and the CPU oracle: src/ref/fake_quant.ts.
 import type { GpuContext } from '../gpu/context.js';
-import { getKernel, type KernelDef } from '../gpu/kernel.js';
+import { getKernel, type Bindable, type KernelDef } from '../gpu/kernel.js';
 import {
   checkBits, checkQParams, checkQRange, fakeQuantLayout, type FakeQuantGranularity, type FakeQuantLayout, type QParamsMode,
 } from '../ref/fake_quant.js';
@@ -69,7 +69,7 @@ function layoutOf(kernel: string, s: FakeQuantSpec): FakeQuantLayout {
  * With a `qrange` buffer ([qmin, qmax] as two f32, rewritten by the host between runs: AdaQAT) the kernel's RANGE
  * variant reads the code range from it instead of the plan's qmin / qmax (which then only bound what it may hold).
  */
-function ranged(def: KernelDef, qrange: GPUBuffer | undefined): KernelDef {
+function ranged(def: KernelDef, qrange: Bindable | undefined): KernelDef {
   return qrange ? { ...def, name: `${def.name}_range`, defines: { ...def.defines, RANGE: true } } : def;
 }
 
@@ -81,11 +81,11 @@ export function midrised(def: KernelDef, s: Pick<FakeQuantSpec, 'midrise' | 'qmi
 }
 
 /** Drops bindings given as undefined (optional outputs). */
-function present(b: Record<string, GPUBuffer | undefined>): Record<string, GPUBuffer> {
-  return Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined)) as Record<string, GPUBuffer>;
+function present(b: Record<string, Bindable | undefined>): Record<string, Bindable> {
+  return Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined)) as Record<string, Bindable>;
 }
 
-async function elementwise(ctx: GpuContext, def: KernelDef, L: FakeQuantLayout, bindings: Record<string, GPUBuffer>, bytes: Record<string, number>, s: FakeQuantSpec): Promise<Dispatch> {
+async function elementwise(ctx: GpuContext, def: KernelDef, L: FakeQuantLayout, bindings: Record<string, Bindable>, bytes: Record<string, number>, s: FakeQuantSpec): Promise<Dispatch> {
   const t = tuningFor(ctx);
   const wg = t.elementwiseWG;
   const elems = s.variant?.elems ?? t.fakeQuant.elems;
@@ -101,7 +101,7 @@ async function elementwise(ctx: GpuContext, def: KernelDef, L: FakeQuantLayout, 
 
 /** y = fake-quant(x); with `codes`, also the clamped integer codes (i32). */
 export async function planFakeQuant(
-  ctx: GpuContext, b: { x: GPUBuffer; scale: GPUBuffer; zero_point: GPUBuffer; y: GPUBuffer; codes?: GPUBuffer; qrange?: GPUBuffer }, s: FakeQuantSpec,
+  ctx: GpuContext, b: { x: Bindable; scale: Bindable; zero_point: Bindable; y: Bindable; codes?: Bindable; qrange?: Bindable }, s: FakeQuantSpec,
 ): Promise<Dispatch> {
   const L = layoutOf('fake_quant', s);
   const n = 4 * L.numel;
@@ -111,7 +111,7 @@ export async function planFakeQuant(
 
 /** PACT forward: x clipped to [0, alpha] and quantized to `bits` unsigned codes, s = alpha / (2^bits - 1). */
 export async function planPact(
-  ctx: GpuContext, b: { x: GPUBuffer; alpha: GPUBuffer; y: GPUBuffer; codes?: GPUBuffer }, s: PactSpec,
+  ctx: GpuContext, b: { x: Bindable; alpha: Bindable; y: Bindable; codes?: Bindable }, s: PactSpec,
 ): Promise<Dispatch> {
   checkBits(s.bits);
   const qmax = 2 ** s.bits - 1;
@@ -123,7 +123,7 @@ export async function planPact(
 
 /** STE backward, scale and zero point constant: grad_x = grad_y inside the clip range, else 0. */
 export async function planFakeQuantBackward(
-  ctx: GpuContext, b: { x: GPUBuffer; grad_y: GPUBuffer; scale: GPUBuffer; zero_point: GPUBuffer; grad_x: GPUBuffer; qrange?: GPUBuffer }, s: FakeQuantSpec,
+  ctx: GpuContext, b: { x: Bindable; grad_y: Bindable; scale: Bindable; zero_point: Bindable; grad_x: Bindable; qrange?: Bindable }, s: FakeQuantSpec,
 ): Promise<Dispatch> {
   const L = layoutOf('fake_quant_backward', s);
   const n = 4 * L.numel;
@@ -136,7 +136,7 @@ function serialReduce(ctx: GpuContext, L: FakeQuantLayout, variant?: FakeQuantSp
 }
 
 async function perScale(
-  ctx: GpuContext, def: KernelDef, L: FakeQuantLayout, bindings: Record<string, GPUBuffer>, bytes: Record<string, number>, params: Record<string, number>, variant?: FakeQuantSpec['variant'],
+  ctx: GpuContext, def: KernelDef, L: FakeQuantLayout, bindings: Record<string, Bindable>, bytes: Record<string, number>, params: Record<string, number>, variant?: FakeQuantSpec['variant'],
 ): Promise<Dispatch> {
   const t = tuningFor(ctx);
   const serial = serialReduce(ctx, L, variant);
@@ -158,7 +158,7 @@ async function perScale(
  */
 export async function planFakeQuantBackwardLearnable(
   ctx: GpuContext,
-  b: { x: GPUBuffer; grad_y: GPUBuffer; scale: GPUBuffer; zero_point: GPUBuffer; grad_x: GPUBuffer; grad_scale: GPUBuffer; grad_zero_point: GPUBuffer },
+  b: { x: Bindable; grad_y: Bindable; scale: Bindable; zero_point: Bindable; grad_x: Bindable; grad_scale: Bindable; grad_zero_point: Bindable },
   s: FakeQuantSpec & { gradFactor?: number },
 ): Promise<Dispatch> {
   const L = layoutOf('fake_quant_backward_lsq', s);
@@ -171,7 +171,7 @@ export async function planFakeQuantBackwardLearnable(
 
 /** PACT backward: grad_x = grad_y where 0 <= x < alpha; grad_alpha = sum of grad_y where x >= alpha, per alpha. */
 export async function planPactBackward(
-  ctx: GpuContext, b: { x: GPUBuffer; grad_y: GPUBuffer; alpha: GPUBuffer; grad_x: GPUBuffer; grad_alpha: GPUBuffer }, s: PactSpec,
+  ctx: GpuContext, b: { x: Bindable; grad_y: Bindable; alpha: Bindable; grad_x: Bindable; grad_alpha: Bindable }, s: PactSpec,
 ): Promise<Dispatch> {
   checkBits(s.bits);
   const qmax = 2 ** s.bits - 1;
@@ -186,7 +186,7 @@ export async function planPactBackward(
  * (8da4w activations, with granularity {kind: 'token'}), 'symmetric' = absmax, 'lsq' = LSQ's initial step size.
  */
 export async function planFakeQuantQParams(
-  ctx: GpuContext, b: { x: GPUBuffer; scale: GPUBuffer; zero_point: GPUBuffer; qrange?: GPUBuffer }, s: FakeQuantSpec & { mode: QParamsMode },
+  ctx: GpuContext, b: { x: Bindable; scale: Bindable; zero_point: Bindable; qrange?: Bindable }, s: FakeQuantSpec & { mode: QParamsMode },
 ): Promise<Dispatch> {
   const def = FAKE_QUANT_QPARAMS[s.mode];
   checkShape('fake_quant_qparams', 'mode', !!def, `'${s.mode}' is not one of ${Object.keys(FAKE_QUANT_QPARAMS).join(', ')}`);
@@ -205,7 +205,7 @@ export const FUSE_MAX_ELEMS = 256;
  * most FUSE_MAX_ELEMS elements; else the qparams dispatch and then planFakeQuant's. The same bits either way.
  */
 export async function planFakeQuantDynamic(
-  ctx: GpuContext, b: { x: GPUBuffer; scale: GPUBuffer; zero_point: GPUBuffer; y: GPUBuffer; qrange?: GPUBuffer }, s: FakeQuantSpec & { mode: QParamsMode },
+  ctx: GpuContext, b: { x: Bindable; scale: Bindable; zero_point: Bindable; y: Bindable; qrange?: Bindable }, s: FakeQuantSpec & { mode: QParamsMode },
 ): Promise<Dispatch[]> {
   const def = FAKE_QUANT_QPARAMS[s.mode];
   checkShape('fake_quant_qparams', 'mode', !!def, `'${s.mode}' is not one of ${Object.keys(FAKE_QUANT_QPARAMS).join(', ')}`);
@@ -226,7 +226,7 @@ export async function planFakeQuantDynamic(
  */
 export async function planFakeQuantPerToken(
   ctx: GpuContext,
-  b: { x: GPUBuffer; scale: GPUBuffer; zero_point: GPUBuffer; y: GPUBuffer; codes?: GPUBuffer },
+  b: { x: Bindable; scale: Bindable; zero_point: Bindable; y: Bindable; codes?: Bindable },
   s: { shape: readonly number[]; bits?: number; qmin?: number; qmax?: number; variant?: FakeQuantSpec['variant'] },
 ): Promise<Dispatch[]> {
   const bits = s.bits ?? 8;

@@ -5,7 +5,7 @@
 // skips them); shaders/quant/fake_quant_gguf_backward.wgsl is the straight-through clip mask.
 // CPU reference: src/ref/fake_quant_gguf.ts.
 import type { GpuContext } from '../gpu/context.js';
-import { getKernel, type KernelDef } from '../gpu/kernel.js';
+import { getKernel, type Bindable, type KernelDef } from '../gpu/kernel.js';
 import { ggufScheme } from '../quant/gguf.js';
 import { checkShape, grid1d, type Dispatch } from './common.js';
 import { codeBytes, planDequantize, planQuantize, scaleBytes } from './quant.js';
@@ -45,7 +45,7 @@ export function ggufScratchBytes(type: GgufFakeQuantType, N: number, K: number):
 }
 
 /** y = NaN over every block of 32 whose w holds NaN/Inf (the quantizer leaves such a block zero). */
-export async function planFakeQuantGgufNan(ctx: GpuContext, w: GPUBuffer, y: GPUBuffer, N: number, K: number, tensor = 'w'): Promise<Dispatch> {
+export async function planFakeQuantGgufNan(ctx: GpuContext, w: Bindable, y: Bindable, N: number, K: number, tensor = 'w'): Promise<Dispatch> {
   checkGgufShape('fake_quant_gguf_nan', 'Q4_0', N, K, tensor);
   const wg = tuningFor(ctx).elementwiseWG;
   const kernel = await getKernel(ctx, FAKE_QUANT_GGUF_NAN, {}, { WG: wg });
@@ -59,7 +59,7 @@ export async function planFakeQuantGgufNan(ctx: GpuContext, w: GPUBuffer, y: GPU
  * over blocks with NaN/Inf weights. Six dispatches for one pass (WebGPU orders the dispatches of a pass: each sees
  * the previous one's writes). The status words are cleared for the quantizer but not read (a graph cannot throw).
  */
-export async function planFakeQuantGguf(ctx: GpuContext, w: GPUBuffer, y: GPUBuffer, scratch: GgufFakeQuantScratch, type: GgufFakeQuantType, N: number, K: number, tensor = 'w'): Promise<Dispatch[]> {
+export async function planFakeQuantGguf(ctx: GpuContext, w: Bindable, y: Bindable, scratch: GgufFakeQuantScratch, type: GgufFakeQuantType, N: number, K: number, tensor = 'w'): Promise<Dispatch[]> {
   checkGgufShape('fake_quant_gguf', type, N, K, tensor);
   const s = ggufScheme(type);
   const bytes = ggufScratchBytes(type, N, K);
@@ -77,7 +77,7 @@ export async function planFakeQuantGguf(ctx: GpuContext, w: GPUBuffer, y: GPUBuf
 
 /** STE backward: grad_x = grad_y where ggml's unclamped code of x is inside the code range, else 0. */
 export async function planFakeQuantGgufBackward(
-  ctx: GpuContext, b: { x: GPUBuffer; grad_y: GPUBuffer; grad_x: GPUBuffer }, type: GgufFakeQuantType, N: number, K: number, tensor = 'w',
+  ctx: GpuContext, b: { x: Bindable; grad_y: Bindable; grad_x: Bindable }, type: GgufFakeQuantType, N: number, K: number, tensor = 'w',
 ): Promise<Dispatch> {
   checkGgufShape('fake_quant_gguf_backward', type, N, K, tensor);
   const wg = tuningFor(ctx).elementwiseWG;

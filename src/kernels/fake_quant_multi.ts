@@ -4,7 +4,7 @@
 // planFakeQuantQParams' serial reduction: the same bits as one dispatch a tensor (test/cases/fake_quant_multi.cases.ts).
 // The executor groups a graph's fake-quant nodes into it (src/graph/group_fq.ts). Reference: src/ref/fake_quant.ts.
 import type { GpuContext } from '../gpu/context.js';
-import { getKernel, type KernelDef } from '../gpu/kernel.js';
+import { getKernel, type Bindable, type KernelDef } from '../gpu/kernel.js';
 import type { QParamsMode } from '../ref/fake_quant.js';
 import { checkShape, grid1d, padSlots, prefixSums, type Dispatch } from './common.js';
 import { checkCodeRange, FAKE_QUANT_QPARAMS, FUSE_MAX_ELEMS, midrised } from './fake_quant.js';
@@ -14,10 +14,10 @@ export const FAKE_QUANT_MULTI: KernelDef = { name: 'fake_quant_multi', shader: '
 
 /** One tensor of a group: x [channels * inner] and its outputs; scale / zero_point [channels] (written if dynamic). */
 export interface FakeQuantMultiTensor {
-  x: GPUBuffer;
-  scale: GPUBuffer;
-  zero_point: GPUBuffer;
-  y: GPUBuffer;
+  x: Bindable;
+  scale: Bindable;
+  zero_point: Bindable;
+  y: Bindable;
   /** Scale indices (groups) of the tensor. */
   channels: number;
 }
@@ -54,7 +54,7 @@ export async function planFakeQuantMulti(ctx: GpuContext, ts: readonly FakeQuant
   const first = prefixSums(ts.map((t) => t.channels));
   const total = first[ts.length - 1] + ts[ts.length - 1].channels;
   const g = grid1d(ctx, Math.ceil(total / wg));
-  const bindings: Record<string, GPUBuffer> = {};
+  const bindings: Record<string, Bindable> = {};
   const expect: Record<string, number> = {};
   ts.forEach((t, i) => {
     for (const k of ['x', 'scale', 'zero_point', 'y'] as const) bindings[`${k}${i}`] = t[k];

@@ -3,7 +3,7 @@
 // B may also hold 16-bit floats (bType 'f16' / 'bf16': a GGUF F16 / BF16 weight's own bytes, two per u32 word), read
 // and widened in the kernel: a language model's float weights at 2 bytes a parameter on the GPU.
 import type { GpuContext } from '../gpu/context.js';
-import { getKernel, type KernelDef } from '../gpu/kernel.js';
+import { getKernel, type Bindable, type KernelDef } from '../gpu/kernel.js';
 import { checkShape, runDispatch, subgroupsOf4, type Dispatch } from './common.js';
 import { tuningFor } from './tuning.js';
 
@@ -46,7 +46,7 @@ export interface MatmulF32Shape {
   ldc?: number;
   c0?: number;
   /** C = op(A) op(B) + R with R in this buffer, laid out as C (same strides and offset): a matmul and the add after it in one pass. */
-  addend?: GPUBuffer;
+  addend?: Bindable;
   /** 'rows' and 'tiled' only (batch 1, no addend, C dense): C, a QAT weight's gradient, stored through the fake-quant STE
    *  backward's clip mask of that weight (one dispatch for the product and fake_quant_backward's). */
   steMask?: SteMaskEpilogue;
@@ -70,11 +70,11 @@ export interface MatmulF32Shape {
  * scale[(i / inner) % channels] (the weight's FakeQuantLayout), the zero point zeroPoint's (unread on the midrise grid).
  */
 export interface SteMaskEpilogue {
-  x: GPUBuffer;
-  scale: GPUBuffer;
+  x: Bindable;
+  scale: Bindable;
   /** Absent: zero (symmetric weights). */
-  zeroPoint?: GPUBuffer;
-  qrange?: GPUBuffer;
+  zeroPoint?: Bindable;
+  qrange?: Bindable;
   inner: number;
   channels: number;
   qmin: number;
@@ -169,7 +169,7 @@ export function subAWorkgroup(wg: readonly [number, number], N: number, cols: nu
   return [best, 1];
 }
 
-export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: MatmulF32Shape): Promise<Dispatch> {
+export async function planMatmulF32(ctx: GpuContext, a: Bindable, b: Bindable, c: Bindable, s: MatmulF32Shape): Promise<Dispatch> {
   const { M, N, K } = s;
   const batch = s.batch ?? 1;
   for (const [k, v] of Object.entries({ M, N, K, batch })) checkShape('matmul_f32', k, Number.isInteger(v) && v > 0, `${k}=${v} must be a positive integer`);
@@ -227,7 +227,7 @@ export async function planMatmulF32(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer,
   return { kernel, args, workgroups: [Math.ceil(N / perX), Math.ceil(M / perY), batch] };
 }
 
-export const matmulF32 = async (ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, s: MatmulF32Shape) => runDispatch(await planMatmulF32(ctx, a, b, c, s));
+export const matmulF32 = async (ctx: GpuContext, a: Bindable, b: Bindable, c: Bindable, s: MatmulF32Shape) => runDispatch(await planMatmulF32(ctx, a, b, c, s));
 
 /**
  * How the products of one grouped dispatch share operands (matmul_f32_rows.wgsl's GROUP_*): 'shareA' C_s = A B_s
@@ -239,9 +239,9 @@ export type MatmulGroupKind = 'shareA' | 'shareB' | 'sum';
 
 /** One product of a group: C = op(A) op(B), batch 1, dense (C [M, N] row-major). */
 export interface MatmulF32Product {
-  a: GPUBuffer;
-  b: GPUBuffer;
-  c: GPUBuffer;
+  a: Bindable;
+  b: Bindable;
+  c: Bindable;
   M: number;
   N: number;
   K: number;
@@ -267,7 +267,7 @@ export function canGroupMatmulF32(ctx: GpuContext, kind: MatmulGroupKind, count:
  * refused naming the product and field at fault. For 'shareA' / 'shareB' whose grid would pass the adapter's
  * maxComputeWorkgroupsPerDimension, one dispatch a product.
  */
-export async function planMatmulF32Group(ctx: GpuContext, kind: MatmulGroupKind, ps: readonly MatmulF32Product[], o: { addend?: GPUBuffer; variant?: 'rows' | 'tiled'; cols?: number; rows?: number; /** 'sum' on 'rows': A through subgroupBroadcast (default: pickSubA, as one product). */ subA?: boolean } = {}): Promise<Dispatch[]> {
+export async function planMatmulF32Group(ctx: GpuContext, kind: MatmulGroupKind, ps: readonly MatmulF32Product[], o: { addend?: Bindable; variant?: 'rows' | 'tiled'; cols?: number; rows?: number; /** 'sum' on 'rows': A through subgroupBroadcast (default: pickSubA, as one product). */ subA?: boolean } = {}): Promise<Dispatch[]> {
   const G = ps.length;
   checkShape('matmul_f32_group', 'products', G === 2 || G === 3, `${G} products: a group has 2 or 3`);
   ps.forEach((p, i) => {
@@ -321,7 +321,7 @@ export async function planMatmulF32Group(ctx: GpuContext, kind: MatmulGroupKind,
     return Promise.all(ps.map((p) => planMatmulF32(ctx, p.a, p.b, p.c, { M: p.M, N: p.N, K: p.K, transA: p.transA, transB: p.transB, ...knobs })));
   }
   const params: Record<string, number> = {};
-  const bindings: Record<string, GPUBuffer> = o.addend ? { addend: o.addend } : {};
+  const bindings: Record<string, Bindable> = o.addend ? { addend: o.addend } : {};
   const expect: Record<string, number> = o.addend ? { addend: 4 * ps[0].M * ps[0].N } : {};
   ps.forEach((p, i) => {
     const s = i ? String(i) : '';

@@ -3,7 +3,7 @@
 // binds once and per step only rewrites the params uniform (BoundKernel.update(adamwUniforms(opts, step))).
 // CPU oracle: src/ref/optim.ts.
 import type { GpuContext } from '../gpu/context.js';
-import { getKernel, type KernelDef } from '../gpu/kernel.js';
+import { getKernel, type Bindable, type KernelDef } from '../gpu/kernel.js';
 import { ADAMW_DEFAULTS, adamwBias, type AdamWOptions, type SgdOptions } from '../ref/optim.js';
 import { checkShape, grid1d, padSlots, prefixSums, runDispatches, type Dispatch } from './common.js';
 import { tuningFor } from './tuning.js';
@@ -34,7 +34,7 @@ function checkHyper(kernel: string, o: Record<string, number | boolean | undefin
  */
 export async function planSgd(
   ctx: GpuContext,
-  b: { param: GPUBuffer; grad: GPUBuffer; momentum_buf?: GPUBuffer; clip_coef?: GPUBuffer },
+  b: { param: Bindable; grad: Bindable; momentum_buf?: Bindable; clip_coef?: Bindable },
   n: number,
   o: SgdOptions & { first: boolean },
 ): Promise<Dispatch> {
@@ -46,7 +46,7 @@ export async function planSgd(
   const wg = tuningFor(ctx).elementwiseWG;
   const kernel = await getKernel(ctx, SGD, { MOMENTUM: momentum > 0, CLIP: !!b.clip_coef }, { WG: wg });
   const g = grid1d(ctx, Math.ceil(n / wg));
-  const bindings: Record<string, GPUBuffer> = { param: b.param, grad: b.grad };
+  const bindings: Record<string, Bindable> = { param: b.param, grad: b.grad };
   if (momentum > 0) bindings.momentum_buf = b.momentum_buf!;
   if (b.clip_coef) bindings.clip_coef = b.clip_coef;
   return {
@@ -79,7 +79,7 @@ export function adamwUniforms(o: AdamWOptions, step: number, n: number, rowPitch
 /** One AdamW step (step count `step`, 1-based) over n elements; exp_avg / exp_avg_sq start as zeros. */
 export async function planAdamW(
   ctx: GpuContext,
-  b: { param: GPUBuffer; grad: GPUBuffer; exp_avg: GPUBuffer; exp_avg_sq: GPUBuffer; clip_coef?: GPUBuffer },
+  b: { param: Bindable; grad: Bindable; exp_avg: Bindable; exp_avg_sq: Bindable; clip_coef?: Bindable },
   n: number,
   o: AdamWOptions & { step: number },
 ): Promise<Dispatch> {
@@ -92,7 +92,7 @@ export async function planAdamW(
   const wg = tuningFor(ctx).elementwiseWG;
   const kernel = await getKernel(ctx, ADAMW, { CLIP: !!b.clip_coef }, { WG: wg });
   const g = grid1d(ctx, Math.ceil(n / wg));
-  const bindings: Record<string, GPUBuffer> = { param: b.param, grad: b.grad, exp_avg: b.exp_avg, exp_avg_sq: b.exp_avg_sq };
+  const bindings: Record<string, Bindable> = { param: b.param, grad: b.grad, exp_avg: b.exp_avg, exp_avg_sq: b.exp_avg_sq };
   if (b.clip_coef) bindings.clip_coef = b.clip_coef;
   return {
     kernel,
@@ -105,8 +105,8 @@ export const ADAMW_MULTI: KernelDef = { name: 'adamw_multi', shader: 'optim/adam
 
 /** One tensor of a multi-tensor AdamW step: its buffers, size, first element in the flat moments, lr and decay. */
 export interface AdamWTensor {
-  param: GPUBuffer;
-  grad: GPUBuffer;
+  param: Bindable;
+  grad: Bindable;
   n: number;
   /** Index of its first element in the flat first moments (its second moments: that + the bank's total). */
   state: number;
@@ -186,7 +186,7 @@ export async function planAdamWMulti(
     const ts = tensors.slice(i, i + per);
     const kernel = await getKernel(ctx, ADAMW_MULTI, { T2: ts.length > 1, T3: ts.length > 2, T4: ts.length > 3, T5: ts.length > 4, CLIP: !!state.clip_coef }, { WG: wg, RUN: run });
     const g = grid1d(ctx, ts.reduce((a, t) => a + Math.ceil(t.n / (wg * run)), 0));
-    const bindings: Record<string, GPUBuffer> = { moments: state.moments };
+    const bindings: Record<string, Bindable> = { moments: state.moments };
     const expect: Record<string, number> = { moments: 8 * total, clip_coef: 8 };
     ts.forEach((t, k) => {
       bindings[`p${k}`] = t.param;
@@ -215,7 +215,7 @@ export function gradNormPartials(ctx: GpuContext, sizes: readonly number[]): num
 export const GRAD_NORM_MAX_TENSORS = 11;
 
 export interface GradTensor {
-  buffer: GPUBuffer;
+  buffer: Bindable;
   n: number;
 }
 
@@ -246,7 +246,7 @@ export async function planGradNorm(ctx: GpuContext, grads: readonly GradTensor[]
       const all = padSlots(xs, 12, fill);
       return [all.slice(0, 4), all.slice(4, 8), all.slice(8)];
     };
-    const bindings: Record<string, GPUBuffer> = { partials };
+    const bindings: Record<string, Bindable> = { partials };
     const expect: Record<string, number> = { partials: 4 * total };
     ts.forEach((t, k) => {
       const name = k === 0 ? 'grad' : `grad${k}`;
@@ -271,7 +271,7 @@ export async function planGradNorm(ctx: GpuContext, grads: readonly GradTensor[]
 }
 
 /** grad *= clip_coef[1] for each tensor. */
-export async function planGradScale(ctx: GpuContext, grads: readonly GradTensor[], clipCoef: GPUBuffer): Promise<Dispatch[]> {
+export async function planGradScale(ctx: GpuContext, grads: readonly GradTensor[], clipCoef: Bindable): Promise<Dispatch[]> {
   const wg = tuningFor(ctx).elementwiseWG;
   const kernel = await getKernel(ctx, GRAD_NORM.scale, {}, { WG: wg });
   return grads.map((t, k) => {

@@ -2,7 +2,7 @@
 // (any scheme -> f32 or f16) and shaders/quant/quantize_act.wgsl (dynamic per-token int8 activations).
 // They follow src/quant/layout.ts and agree with src/ref/quant.ts bit for bit (codes and dequantized f32).
 import type { GpuContext } from '../gpu/context.js';
-import { getKernel, type KernelDef } from '../gpu/kernel.js';
+import { getKernel, type Bindable, type KernelDef } from '../gpu/kernel.js';
 import { k6GroupsPerSuper, k6Values, s8Values } from '../quant/gguf.js';
 import { wordsPerRow } from '../quant/layout.js';
 import { checkQuantizable, checkQuantized, checkShapeFor, GROUP_SIZES, groupSize, groupsPerRow, packScaleWords, RULE_ID, unpackScaleWords, zeroKind, type QuantizedTensor, type QuantScheme } from '../quant/scheme.js';
@@ -86,7 +86,7 @@ export interface QuantizeBuffers {
 }
 
 /** Quantizes w [N, K] f32; codes, scales (and zeros) must be zero before the dispatch (atomics OR into them). */
-export async function planQuantize(ctx: GpuContext, w: GPUBuffer, out: QuantizeBuffers, N: number, K: number, s: QuantScheme, tensor = 'w'): Promise<Dispatch> {
+export async function planQuantize(ctx: GpuContext, w: Bindable, out: QuantizeBuffers, N: number, K: number, s: QuantScheme, tensor = 'w'): Promise<Dispatch> {
   checkKernelScheme('quantize', s, N, K, tensor);
   checkQuantizable(s, `quantize: tensor '${tensor}'`);
   const wg = tuningFor(ctx).elementwiseWG;
@@ -161,7 +161,7 @@ export async function quantizeWeights(ctx: GpuContext, w: GPUBuffer, N: number, 
 }
 
 /** Dequantizes `q` into y: f32 [N, K], or f16 [N, K] (u32 pairs, low half first). `run`: elements per invocation (f32; default from tuning). */
-export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: GPUBuffer, out: 'f32' | 'f16' = 'f32', zerosIfSymmetric?: GPUBuffer, run?: number): Promise<Dispatch> {
+export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: Bindable, out: 'f32' | 'f16' = 'f32', zerosIfSymmetric?: GPUBuffer, run?: number): Promise<Dispatch> {
   const { scheme: s, N, K } = q;
   checkKernelScheme('dequantize', s, N, K, 'codes');
   const zk = zeroKind(s);

@@ -26,7 +26,12 @@ export interface Tuning {
    * gradient norm's sum of squares (`normElems`: a tensor of n elements gets ceil(n / (normElems * reduceWG))
    * workgroups, at most 256, each a partial sum).
    */
-  optimizer: { run: number; normElems: number };
+  optimizer: {
+    run: number;
+    normElems: number;
+    /** GraphTrainer's params and gradients in arenas (one clipping and one AdamW dispatch for all: optim_flat.ts). */
+    flat: boolean;
+  };
   /**
    * Attention.attend runs ops.flashAttention up to this head dim (and past it where the scores would be large), the
    * composition (permute copies, q k^T, causal softmax, @ v) else: on a CPU adapter the composition's register-blocked
@@ -88,7 +93,7 @@ const GPU_DEFAULT: Tuning = {
   matmulF32: { shape: 'tiled', wgX: 16, wgY: 16, bk: 16, rowsCols: 8, rowsM: 4, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: true, subA: false },
   elementwiseWG: 256,
   elementwiseRun: 1,
-  optimizer: { run: 1, normElems: 4 },
+  optimizer: { run: 1, normElems: 4, flat: true },
   // Not measured on a GPU yet (bench/flash-attention.ts): a GPU compiler unrolls the head-dim loops into registers.
   flashAttentionMaxHeadDim: 256,
   // A GPU's loads are coalesced across lanes; the quad's shared loads only pay off where each lane's load is its own.
@@ -131,7 +136,7 @@ const TABLE: Entry[] = [
       // The language model's clip + AdamW over 21 params (bench/lm-train-step.ts's shape), one pass: the norm's 7
       // dispatches 24 ms with 4 elements an invocation (65 workgroups' emulated barriers for a 16640-element tensor),
       // 3.3 ms with 64, 2.5 with 256; AdamW's 6 dispatches 38 / 8.6 / 5.8 ms at runs of 1 / 8 / 32.
-      optimizer: { run: 32, normElems: 256 },
+      optimizer: { run: 32, normElems: 256, flat: true },
       // bench/flash-attention.ts, forward + backward: flash 3.1x / 2.6x faster than the composition at head dim 16 (8 x 64
       // and 2 x 256 tokens, 4 / 2 heads); slower from head dim 48 (0.74x at 2 x 128, 4 / 2 heads of 48; 0.83x at
       // 1 x 256, 32 / 8 heads of 64, with the rows in registers; 0.21x with them as private arrays).
@@ -187,6 +192,7 @@ export interface TuningOverride {
   flashAttention?: Partial<Tuning['flashAttention']>;
   embedding?: Partial<Tuning['embedding']>;
   fakeQuant?: Partial<Tuning['fakeQuant']>;
+  optimizer?: Partial<Tuning['optimizer']>;
 }
 
 let override: TuningOverride | null = null;
@@ -237,8 +243,14 @@ const FAKEQUANT_FIELDS: Record<keyof Tuning['fakeQuant'], (v: unknown) => boolea
   multi: (v) => typeof v === 'boolean',
 };
 
+const OPTIMIZER_FIELDS: Record<keyof Tuning['optimizer'], (v: unknown) => boolean> = {
+  run: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 256,
+  normElems: (v) => Number.isInteger(v) && (v as number) >= 1,
+  flat: (v) => typeof v === 'boolean',
+};
+
 /** The sections an override may lay over the table, each field's check. */
-const SECTIONS: Record<string, Record<string, (v: unknown) => boolean>> = { matmulQ: MATMULQ_FIELDS, matmulF32: MATMULF32_FIELDS, flashAttention: FLASH_FIELDS, embedding: EMBEDDING_FIELDS, fakeQuant: FAKEQUANT_FIELDS };
+const SECTIONS: Record<string, Record<string, (v: unknown) => boolean>> = { matmulQ: MATMULQ_FIELDS, matmulF32: MATMULF32_FIELDS, flashAttention: FLASH_FIELDS, embedding: EMBEDDING_FIELDS, fakeQuant: FAKEQUANT_FIELDS, optimizer: OPTIMIZER_FIELDS };
 
 function pow2(v: unknown): boolean {
   return Number.isInteger(v) && (v as number) > 0 && ((v as number) & ((v as number) - 1)) === 0 && (v as number) <= 1024;

@@ -278,7 +278,7 @@ export class QuantizedMlpRunner {
       const quant = q.layers.map((l) => (l.act ? { weight: null, act: { bits: l.act.bits, ...(l.act.alpha !== undefined ? { learn: 'pact' as const } : l.act.scale !== undefined ? { learn: true } : {}) } } : null));
       const mg = buildMlp(ctx, weights, { batch, quant, qparams, label: 'converted' });
       const exe = await mg.graph.compile({ outputs: [mg.logits] });
-      const x = mg.graph.persistentBuffer(mg.x.storage);
+      const x = mg.graph.persistentRange(mg.x.storage).buffer; // an input: a buffer of its own
       return new QuantizedMlpRunner(ctx, q, batch, x, x, null, { exe, logits: mg.logits, destroy: () => mg.graph.destroy() }, owned, q.layers.every((l) => l.bits === null) ? 'f32 matmul (float model)' : 'dequantized f32 matmul (no fused kernel for these bit widths)');
     }
     // f16 activations: pairs in u32 words, [rows, features] row-major.

@@ -1,5 +1,6 @@
 // Elementwise ops on strided views with broadcasting (shaders/ops/ew.wgsl): relu, gelu, silu, affine (scale,
 // neg, add a scalar), add/sub/mul/div, their backward helpers, copy (contiguous), pad (slice backward), concat.
+import type { Bindable } from '../gpu/kernel.js';
 import { numelOf, type Tensor } from '../graph/tensor.js';
 import { broadcastShape, broadcastStrides, graphOf, OpError, requireDtype, sameShape, vec8, axisOf } from './common.js';
 import { ewDef, perItem, type EwOp } from './kernels.js';
@@ -50,7 +51,7 @@ function ewNode(op: string, kind: EwOp, inputs: Tensor[], e: EwArgs, attrs: Reco
     const cols = m.shape[m.shape.length - 1];
     const items = perElement ? n : (n / cols) * Math.ceil(cols / run);
     const { kernel, workgroups, rowPitch } = await perItem(pc.ctx, ewDef(kind), items, { constants: { RUN: run } });
-    const bindings: Record<string, GPUBuffer> = { a: pc.buf(e.a), y: pc.buf(y) };
+    const bindings: Record<string, Bindable> = { a: pc.buf(e.a), y: pc.buf(y) };
     if (e.b) bindings.b = pc.buf(e.b);
     return [
       {

@@ -4,6 +4,7 @@
 // exactly the weights a GGUF export holds, so the export is lossless.
 // Backward: straight-through with the clip mask (grad = dy where ggml's unclamped code is inside the code range).
 import { ggufScratchBytes, planFakeQuantGguf, planFakeQuantGgufBackward, type GgufFakeQuantType } from '../kernels/fake_quant_gguf.js';
+import { wholeBuffer } from '../gpu/kernel.js';
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 
@@ -37,8 +38,8 @@ export function fakeQuantGguf(w: Tensor, type: GgufFakeQuantType): Tensor {
     ],
     { type },
     async (pc) => {
-      const [y, codes, scales, dummy, status] = node.outputs.map((t) => pc.buf(t));
-      return planFakeQuantGguf(pc.ctx, pc.buf(w), y, { codes, scales, dummy, status }, type, N, K, w.name);
+      const [codes, scales, dummy, status] = node.outputs.slice(1).map((t) => wholeBuffer(pc.buf(t), t.describe()));
+      return planFakeQuantGguf(pc.ctx, pc.buf(w), pc.buf(node.outputs[0]), { codes, scales, dummy, status }, type, N, K, w.name);
     },
   );
   return node.outputs[0];

@@ -7,6 +7,7 @@
 // in, others through registerQuantMatmul. A registered planner may give the gradient with respect to the
 // activations through the quantized weights (dx = dy W); QAT keeps f32 master weights, so theirs is the f32 path.
 import { canGroupMatmulF32, f32Variant, planMatmulF32, planMatmulF32Group, planMatmulQ } from '../kernels/matmul.js';
+import { rangeFrom, wholeBuffer } from '../gpu/kernel.js';
 import type { Dispatch } from '../kernels/common.js';
 import { numelOf, type PlanContext, type QuantWeight, type Tensor } from '../graph/tensor.js';
 import { broadcastShape, broadcastStrides, graphOf, OpError, requireDtype, requireRank } from './common.js';
@@ -34,7 +35,8 @@ const FUSED: QuantMatmulPlanner = {
     const mode = q.scheme.mode; // quantParam gives an asymmetric weight its zeros
     if (mode === 'float-min') throw new OpError('matmul', [x, w], 'the built-in quantized matmul takes symmetric weights or integer zero points; a float min needs registerQuantMatmul');
     const group = q.scheme.groupSize >= K ? undefined : q.scheme.groupSize;
-    return planMatmulQ(pc.ctx, pc.buf(x), { bits: q.scheme.bits, N, K, group, mode: mode === 'asymmetric' ? 'zero-point' : 'symmetric', codes: pc.buf(w), scales: pc.buf(q.scales), ...(q.zeros ? { zeros: pc.buf(q.zeros) } : {}) }, pc.buf(y), { M, xType: 'f32' });
+    const b = (t: Tensor) => wholeBuffer(pc.buf(t), t.describe());
+    return planMatmulQ(pc.ctx, b(x), { bits: q.scheme.bits, N, K, group, mode: mode === 'asymmetric' ? 'zero-point' : 'symmetric', codes: b(w), scales: b(q.scales), ...(q.zeros ? { zeros: b(q.zeros) } : {}) }, b(y), { M, xType: 'f32' });
   },
 };
 
@@ -122,9 +124,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return node.outputs[0];
 }
 
-// An aligned offset is bound as a buffer range (Kernel.bind takes {buffer, offset}; planMatmulF32's
-// parameters are typed GPUBuffer but only forwarded into the bindings).
-const at = (pc: PlanContext, t: Tensor) => (t.offset ? ({ buffer: pc.buf(t), offset: 4 * t.offset } as unknown as GPUBuffer) : pc.buf(t));
+// An aligned offset is bound as a buffer range (Kernel.bind takes {buffer, offset}).
+const at = (pc: PlanContext, t: Tensor) => rangeFrom(pc.buf(t), 4 * t.offset);
 
 /** A group of batch-1 products in one dispatch (Gemm.plan): the shared operand bound once. */
 const planGemmGroup: Gemm['plan'] = (pc, kind, gemms, outputs, addend) => {

@@ -1,5 +1,6 @@
 // LayerNorm and RMSNorm over the last axis (shaders/ops/norm.wgsl). The forward also writes per-row
 // [mean, rstd] (a second output the backward reads); dense rows are required, so a strided input is copied.
+import type { Bindable } from '../gpu/kernel.js';
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 import { contiguous } from './elementwise.js';
@@ -23,7 +24,7 @@ function normNode(rms: boolean, x0: Tensor, gamma: Tensor, beta: Tensor | null, 
   const ins = bt ? [x, gm, bt] : [x, gm];
   const node = g.addNode(op, ins, [{ shape: x.shape }, { shape: [rows, 2] }], { eps, rows, cols }, async (pc) => {
     const k = await perRow(pc, normDef(rms, 'FORWARD'), rows);
-    const bindings: Record<string, GPUBuffer> = { x: pc.buf(x), gamma: pc.buf(gm), y: pc.buf(node.outputs[0]), stats: pc.buf(node.outputs[1]) };
+    const bindings: Record<string, Bindable> = { x: pc.buf(x), gamma: pc.buf(gm), y: pc.buf(node.outputs[0]), stats: pc.buf(node.outputs[1]) };
     if (bt) bindings.beta = pc.buf(bt);
     return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings, params: { rows, cols, row_pitch: k.rowPitch, eps }, expect: { x: 4 * x.numel, y: 4 * x.numel, stats: 8 * rows } } }];
   });
@@ -49,7 +50,7 @@ export function normBackward(rms: boolean, x: Tensor, gamma: Tensor, stats: Tens
       // Items past the rows: columns (one invocation each), or under WG_ROW workgroups of reduceWG columns.
       const extra = pc.rowReduce === 'workgroup' ? Math.ceil(cols / tuningFor(pc.ctx).reduceWG) : cols;
       const k = await perRow(pc, normDef(rms, 'BACKWARD', !!addend), rows + extra);
-      const bindings: Record<string, GPUBuffer> = { x: pc.buf(x), stats: pc.buf(stats), dy: pc.buf(dy), gamma: pc.buf(gamma), dx: pc.buf(dx), dgamma: pc.buf(dgamma) };
+      const bindings: Record<string, Bindable> = { x: pc.buf(x), stats: pc.buf(stats), dy: pc.buf(dy), gamma: pc.buf(gamma), dx: pc.buf(dx), dgamma: pc.buf(dgamma) };
       if (dbeta) bindings.dbeta = pc.buf(dbeta);
       if (addend) bindings.addend = addend;
       return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings, params: { rows, cols, row_pitch: k.rowPitch, eps: 0 }, expect: { dx: 4 * x.numel, addend: 4 * x.numel, dgamma: 4 * cols, dbeta: 4 * cols } } }];

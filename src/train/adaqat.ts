@@ -230,7 +230,10 @@ export class GraphAdaQat extends AdaptiveBits {
   writeBits(c: LayerBits): void {
     const g = this.graph;
     if (!g) throw new AdaQatError('adaqat: attach a graph first');
-    for (const { layer, kind } of this.slots) this.ctx.write(g.persistentBuffer(this.ranges[layer][kind]!.storage), rangeFor(c[layer][kind]!, kind === 'weight'));
+    for (const { layer, kind } of this.slots) {
+      const r = g.persistentRange(this.ranges[layer][kind]!.storage);
+      this.ctx.write(r.buffer, rangeFor(c[layer][kind]!, kind === 'weight'), r.offset);
+    }
   }
 
   /**

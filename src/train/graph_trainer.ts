@@ -15,6 +15,7 @@ import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
 import { encodeSafetensors, makeTensor, parseSafetensors, SafetensorsError, type Tensor as StTensor } from '../io/safetensors.js';
 import { Accumulator, Optimizer } from './optimizer.js';
+import { tuningFor } from '../kernels/tuning.js';
 
 const FORMAT = 'nibble-graph-checkpoint';
 
@@ -45,6 +46,14 @@ export class GraphTrainer {
     private readonly lossAcc: Accumulator | null,
   ) {}
 
+  /** The compiled training step (forward and backward; benchmarks profile it) and the optimizer encoded after it. */
+  get stepExecutable(): Executable {
+    return this.exe;
+  }
+  get optimizer(): Optimizer {
+    return this.opt;
+  }
+
   /**
    * Compiles the training step (loss + gradients + AdamW) and an evaluation of `evalOut` (default: the loss).
    * `accumulate` (default 1): micro-batches per step, whose mean gradient the update uses.
@@ -62,6 +71,12 @@ export class GraphTrainer {
       /** Per-param AdamW settings over the defaults (vectors: no weight decay; lrScale above). */
       paramOptions?: (p: Tensor) => { weightDecay?: number; lrScale?: number };
       accumulate?: number;
+      /**
+       * Params in one buffer and gradients in another (Graph.flattenParams, compile's `flat`), so that clipping
+       * and AdamW take one dispatch each for every param (default: the adapter's tuning, optimizer.flat; false: a
+       * buffer each, the multi-tensor kernels).
+       */
+      flat?: boolean;
     },
   ): Promise<GraphTrainer> {
     const k = o.accumulate ?? 1;
@@ -76,7 +91,10 @@ export class GraphTrainer {
     // Accumulation reads the loss's buffer from its start.
     const loss = k > 1 && !(t.loss.isContiguous() && t.loss.offset === 0) ? ops.contiguous(t.loss) : t.loss;
     const evalOut = o.evalOut ?? t.loss;
-    const exe = await t.graph.compile({ outputs: loss === t.loss ? [t.loss, ...dense] : [t.loss, loss, ...dense] });
+    const useFlat = o.flat ?? tuningFor(ctx).optimizer.flat;
+    if (useFlat) t.graph.flattenParams(t.params.filter((p) => p.dtype === 'f32'));
+    const flat = !useFlat ? [] : dense.filter((g) => g.node && g.storage.kind === 'temp' && g.dtype === 'f32' && g.isContiguous());
+    const exe = await t.graph.compile({ outputs: loss === t.loss ? [t.loss, ...dense] : [t.loss, loss, ...dense], flat });
     const evalExe = await t.graph.compile({ outputs: [evalOut] });
     const opt = await Optimizer.create(ctx, exe, t.params.map((p, i) => [p, dense[i], { ...(p.rank === 1 ? { weightDecay: 0 } : {}), ...(o.lrScale ? { lrScale: o.lrScale(p) } : {}), ...o.paramOptions?.(p) }] as [Tensor, Tensor, { weightDecay?: number; lrScale?: number }]), { kind: 'adamw', lr: o.lr, weightDecay: o.weightDecay }, o.clipNorm && o.clipNorm > 0 ? o.clipNorm : undefined, k);
     let lossAcc: Accumulator | null = null;

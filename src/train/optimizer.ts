@@ -2,15 +2,18 @@
 // global-norm clipping) encoded after the graph's backward pass in the same submit (Executable.run's `after`).
 // State (exp_avg / exp_avg_sq or momentum) lives on the GPU; f32 master weights are updated in place. AdamW runs
 // multi-tensor (adamw_multi.wgsl: up to five params a dispatch, the moments of all in one flat buffer: every first
-// moment, then every second moment); SGD one dispatch a param.
+// moment, then every second moment); where the params share buffers (Graph.flattenParams) and so do the gradients
+// (compile's `flat`), flat (optim_flat.ts: clipping's partial sums one dispatch a gradients buffer, AdamW one a
+// params buffer, the same bits); SGD one dispatch a param.
 // Gradient accumulation over k micro-batches: each run's gradients are folded into one buffer per param by an
 // elementwise kernel in that run's own pass (the first writes g/k, the others add g/k: the mean, so the update is
 // that of one batch k times larger), and clipping and the update read that buffer after the last micro-batch.
 import type { GpuContext } from '../gpu/context.js';
-import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
+import { asRange, type Bindable, type BoundKernel, type BufferRange, type Workgroups } from '../gpu/kernel.js';
 import type { Executable } from '../graph/executor.js';
 import type { Tensor } from '../graph/tensor.js';
 import { planAxpy, planScale } from '../kernels/basic.js';
+import { adamwFlatTable, adamwFlatUniforms, gradNormFlatTable, planAdamWFlat, planGradNormFlat, type AdamWFlatLayout, type AdamWFlatTensor, type GradArena } from '../kernels/optim_flat.js';
 import { adamwMultiUniforms, gradNormPartials, planAdamWMulti, planGradNorm, planSgd, type AdamWTensor } from '../kernels/optim.js';
 import { ADAMW_DEFAULTS, type AdamWOptions, type SgdOptions } from '../ref/optim.js';
 
@@ -42,7 +45,7 @@ export class Accumulator {
     private readonly rest: { b: BoundKernel; wg: Workgroups }[],
   ) {}
 
-  static async create(ctx: GpuContext, srcs: { buffer: GPUBuffer; n: number; label?: string }[], k: number): Promise<Accumulator> {
+  static async create(ctx: GpuContext, srcs: { buffer: Bindable; n: number; label?: string }[], k: number): Promise<Accumulator> {
     if (!Number.isInteger(k) || k < 2) throw new Error(`accumulator: k ${k} must be an integer >= 2`);
     const buffers: GPUBuffer[] = [];
     const first: { b: BoundKernel; wg: Workgroups }[] = [];
@@ -87,6 +90,24 @@ interface AdamBank {
   /** Its params, in order: the tensor (lr filled in each step) and lr scale. */
   entries: { param: Tensor; t: AdamWTensor; lrScale: number }[];
   groups: { bound: BoundKernel; workgroups: Workgroups; first: number; count: number; layout: { rowPitch: number; run: number; total: number } }[];
+  /** Params and gradients in arenas: one adamw_flat dispatch over the bank, its segment table rewritten each step. */
+  flat?: { bound: BoundKernel; workgroups: Workgroups; table: GPUBuffer; ts: AdamWFlatTensor[]; layout: AdamWFlatLayout };
+}
+
+/** Pairs grouped by the buffers behind them (pairs of one group share a params arena and a gradients arena). */
+function byBuffers<T>(items: readonly T[], key: (t: T) => readonly GPUBuffer[]): T[][] {
+  const groups: T[][] = [];
+  const keys: (readonly GPUBuffer[])[] = [];
+  for (const it of items) {
+    const k = key(it);
+    const at = keys.findIndex((x) => x.every((b, i) => b === k[i]));
+    if (at >= 0) groups[at].push(it);
+    else {
+      keys.push(k);
+      groups.push([it]);
+    }
+  }
+  return groups;
 }
 
 export class Optimizer {
@@ -94,7 +115,7 @@ export class Optimizer {
   step = 0;
   private slots: Slot[] = [];
   private banks: AdamBank[] = [];
-  private clip: { bound: { b: BoundKernel; wg: Workgroups }[]; coef: GPUBuffer; partials: GPUBuffer } | null = null;
+  private clip: { bound: { b: BoundKernel; wg: Workgroups }[]; coef: GPUBuffer; partials: GPUBuffer; tables: GPUBuffer[] } | null = null;
   /** With accumulation (k > 1): the gradients' means, which clipping and the updates read. */
   private acc: Accumulator | null = null;
 
@@ -119,20 +140,47 @@ export class Optimizer {
     bankElements?: number,
   ): Promise<Optimizer> {
     const o = new Optimizer(ctx, config);
+    const gradRanges = pairs.map(([, g]) => asRange(exe.buffer(g)));
+    /** Gradients in arenas (Executable `flat`): the distinct buffers behind them, fewer than the gradients. */
+    const gradArenas = [...new Set(gradRanges.map((r) => r.buffer))];
+    const arenas = gradArenas.length < pairs.length;
     if (accumulate !== 1) {
       for (const [p, g] of pairs) if (!g.isContiguous() || g.offset !== 0 || g.numel !== p.numel) throw new Error(`optimizer: gradient ${g.describe()} of param ${p.describe()} must be a dense tensor of the param's size to accumulate (use ops.contiguous)`);
-      o.acc = await Accumulator.create(ctx, pairs.map(([p, g]) => ({ buffer: exe.buffer(g), n: g.numel, label: `${p.name}.grad` })), accumulate);
+      // In arenas: one accumulator a buffer (one dispatch folds every gradient it holds in), the same layout.
+      const srcs = arenas ? gradArenas.map((b, k) => ({ buffer: b, n: b.size / 4, label: `grads.${k}` })) : pairs.map(([p, g]) => ({ buffer: exe.buffer(g), n: g.numel, label: `${p.name}.grad` }));
+      o.acc = await Accumulator.create(ctx, srcs, accumulate);
     }
-    /** The gradient each update reads: the executable's, or its accumulated mean. */
-    const gradBuffer = (i: number) => o.acc?.buffers[i] ?? exe.buffer(pairs[i][1]);
+    /** The gradient each update reads: the executable's, or its accumulated mean (at the same offset of the arena's). */
+    const gradBuffer = (i: number): Bindable => {
+      if (!o.acc) return exe.buffer(pairs[i][1]);
+      if (!arenas) return o.acc.buffers[i];
+      const r = gradRanges[i];
+      return { buffer: o.acc.buffers[gradArenas.indexOf(r.buffer)], offset: r.offset, size: r.size };
+    };
+    // Params in arenas (Graph.flattenParams) and gradients too: AdamW a dispatch per (params, gradients) buffer pair.
+    const items = pairs.map(([param, , per], i) => ({ param, per, i, pr: asRange(exe.buffer(param)), gr: asRange(gradBuffer(i)) }));
+    const flat = byBuffers(items, (it) => [it.pr.buffer, it.gr.buffer]);
+    const useFlat = config.kind === 'adamw' && flat.length < pairs.length;
     let coef: GPUBuffer | undefined;
     if (clipNorm !== undefined) {
       coef = ctx.createBuffer(8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'clip_coef');
       for (const [p, g] of pairs) if (!g.isContiguous() || g.offset !== 0) throw new Error(`optimizer: gradient of ${p.describe()} is a view; clipping needs dense gradients`);
       const grads = pairs.map(([, g], i) => ({ buffer: gradBuffer(i), n: g.numel }));
       const partials = ctx.createBuffer(4 * gradNormPartials(ctx, grads.map((g) => g.n)), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'grad_norm.partials');
-      const ds = await planGradNorm(ctx, grads, partials, coef, clipNorm);
-      o.clip = { bound: ds.map((d) => ({ b: d.kernel.bind(d.args), wg: d.workgroups })), coef, partials };
+      const tables: GPUBuffer[] = [];
+      let ds;
+      if (arenas) {
+        // One SUMSQ dispatch an arena (grad_norm_flat.wgsl), each gradient a segment of it.
+        const inArena = byBuffers(grads, (g) => [asRange(g.buffer).buffer]);
+        const ga: GradArena[] = inArena.map((gs) => {
+          const segments = gs.map((g) => ({ offset: asRange(g.buffer).offset / 4, n: g.n }));
+          const table = ctx.createBuffer(gradNormFlatTable(ctx, segments), GPUBufferUsage.STORAGE, 'grad_norm.segments');
+          tables.push(table);
+          return { buffer: asRange(gs[0].buffer).buffer, segments, table };
+        });
+        ds = await planGradNormFlat(ctx, ga, partials, coef, clipNorm);
+      } else ds = await planGradNorm(ctx, grads, partials, coef, clipNorm);
+      o.clip = { bound: ds.map((d) => ({ b: d.kernel.bind(d.args), wg: d.workgroups })), coef, partials, tables };
     }
     for (const [param, grad] of pairs) {
       if (!grad.isContiguous() || grad.offset !== 0 || grad.numel !== param.numel) {
@@ -141,22 +189,34 @@ export class Optimizer {
     }
     if (config.kind === 'adamw' && pairs.length) {
       const cap = bankElements ?? Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize) / 8; // both moments in one binding
-      const entries: AdamBank['entries'][] = [[]];
-      let at = 0;
-      for (const [i, [param, , per]] of pairs.entries()) {
-        if (at > 0 && at + param.numel > cap) {
-          entries.push([]);
-          at = 0;
+      // Params in one arena (Graph.flattenParams) and gradients in another: a bank per (params, gradients) pair
+      // of buffers, one adamw_flat dispatch each; else banks in order, adamw_multi dispatches of a few tensors.
+      const entries: (AdamBank['entries'][number] & { pr: Required<BufferRange>; gr: Required<BufferRange> })[][] = [];
+      for (const list of useFlat ? flat : [items]) {
+        entries.push([]);
+        let at = 0;
+        for (const { param, per, i, pr, gr } of list) {
+          if (at > 0 && at + param.numel > cap) {
+            entries.push([]);
+            at = 0;
+          }
+          const t: AdamWTensor = { param: exe.buffer(param), grad: gradBuffer(i), n: param.numel, state: at, lr: config.lr, weightDecay: per?.weightDecay ?? config.weightDecay ?? ADAMW_DEFAULTS.weightDecay };
+          entries[entries.length - 1].push({ param, t, lrScale: per?.lrScale ?? 1, pr, gr });
+          at += param.numel;
         }
-        const t: AdamWTensor = { param: exe.buffer(param), grad: gradBuffer(i), n: param.numel, state: at, lr: config.lr, weightDecay: per?.weightDecay ?? config.weightDecay ?? ADAMW_DEFAULTS.weightDecay };
-        entries[entries.length - 1].push({ param, t, lrScale: per?.lrScale ?? 1 });
-        at += param.numel;
       }
       for (const [k, es] of entries.entries()) {
         const total = es.reduce((a, e) => a + e.t.n, 0);
         const moments = ctx.buffer({ size: 8 * total, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: `adamw.moments${entries.length > 1 ? `.${k}` : ''}` });
-        const bank: AdamBank = { moments, total, entries: es, groups: [] };
+        const bank: AdamBank = { moments, total, entries: es.map(({ param, t, lrScale }) => ({ param, t, lrScale })), groups: [] };
         o.banks.push(bank);
+        if (useFlat) {
+          const ts: AdamWFlatTensor[] = es.map((e) => ({ paramOffset: e.pr.offset / 4, gradOffset: e.gr.offset / 4, n: e.t.n, state: e.t.state, lr: e.t.lr, weightDecay: e.t.weightDecay }));
+          const table = ctx.buffer({ size: 32 * ts.length, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label: 'adamw.segments' });
+          const d = await planAdamWFlat(ctx, { params: es[0].pr.buffer, grads: es[0].gr.buffer, moments, table, clip_coef: coef }, ts, { ...config, step: 1 });
+          bank.flat = { bound: d.dispatch.kernel.bind(d.dispatch.args), workgroups: d.dispatch.workgroups, table, ts, layout: d };
+          continue;
+        }
         const planned = await planAdamWMulti(ctx, es.map((e) => e.t), { moments, clip_coef: coef }, { ...config, step: 1 });
         let first = 0;
         for (const d of planned) {
@@ -183,6 +243,12 @@ export class Optimizer {
     const step = this.step + 1;
     for (const bank of this.config.kind === 'adamw' ? this.banks : []) {
       for (const e of bank.entries) e.t.lr = lrBase * e.lrScale;
+      if (bank.flat) {
+        const f = bank.flat;
+        f.ts.forEach((t, k) => (t.lr = bank.entries[k].t.lr));
+        this.ctx.write(f.table, new Uint8Array(adamwFlatTable(this.ctx, f.ts, this.config as AdamWOptions, step, f.layout.run)));
+        f.bound.update(adamwFlatUniforms(this.ctx, f.ts, this.config as AdamWOptions, step, f.layout));
+      }
       for (const g of bank.groups) g.bound.update(adamwMultiUniforms(this.ctx, bank.entries.slice(g.first, g.first + g.count).map((e) => e.t), this.config as AdamWOptions, step, g.layout));
     }
     for (const s of this.slots) {
@@ -203,7 +269,10 @@ export class Optimizer {
   /** Encodes clipping and the updates (for Executable.run's `after`; with accumulation, after the last encodeAccumulate). */
   encode(pass: GPUComputePassEncoder): void {
     for (const c of this.clip?.bound ?? []) c.b.encode(pass, c.wg);
-    for (const bank of this.banks) for (const g of bank.groups) g.bound.encode(pass, g.workgroups);
+    for (const bank of this.banks) {
+      if (bank.flat) bank.flat.bound.encode(pass, bank.flat.workgroups);
+      for (const g of bank.groups) g.bound.encode(pass, g.workgroups);
+    }
     for (const s of this.slots) s.bound.encode(pass, s.workgroups);
   }
 
@@ -267,6 +336,8 @@ export class Optimizer {
   destroy(): void {
     for (const bank of this.banks) {
       bank.groups.forEach((g) => g.bound.dispose());
+      bank.flat?.bound.dispose();
+      bank.flat?.table.destroy();
       bank.moments.destroy();
     }
     for (const s of this.slots) {
@@ -276,6 +347,7 @@ export class Optimizer {
     this.clip?.bound.forEach((c) => c.b.dispose());
     this.clip?.coef.destroy();
     this.clip?.partials.destroy();
+    this.clip?.tables.forEach((b) => b.destroy());
     this.acc?.destroy();
   }
 }

@@ -61,7 +61,8 @@ export const CASES: GpuCase[] = [
         try {
           const exe = await a.g.compile({ outputs: [a.y, a.gx] });
           for (let bits = 2; bits <= 8; bits++) {
-            ctx.write(a.g.persistentBuffer(a.range!.storage), ops.rangeFor(bits, k.symmetric));
+            const r = a.g.persistentRange(a.range!.storage);
+            ctx.write(r.buffer, ops.rangeFor(bits, k.symmetric), r.offset);
             await exe.run();
             const ya = (await exe.read(a.y)) as Float32Array;
             const ga = (await exe.read(a.gx)) as Float32Array;

@@ -83,7 +83,7 @@ function groupCase(g: GroupCase): GpuCase {
             const s = g.shapes[i];
             const one = buf(4 * cLen(s), `single ${i}`);
             await runDispatch(await planMatmulF32(ctx, products[i].a, products[i].b, one, { ...s, ...opt }));
-            const got = await ctx.readF32(products[i].c, cLen(s));
+            const got = await ctx.readF32(products[i].c as GPUBuffer, cLen(s));
             msgs.push(check(compareExact(`product ${i} vs its own dispatch`, got, await ctx.readF32(one, cLen(s)))));
             const ref = matmulRef(pick(hostA, i), pick(hostB, i), { ...s, transA: g.transA, transB: g.transB });
             msgs.push(check(compareBound(`product ${i} vs f64`, got, ref.c, ref.absSum, s.K)));

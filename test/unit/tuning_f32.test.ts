@@ -56,8 +56,9 @@ describe('f32 matmul variant', () => {
     expect(() => setTuningOverride({ matmulF32: { rowsCols: 6 as 8 } })).toThrow(/matmulF32\.rowsCols = 6 is not a value the kernels take/);
     expect(() => setTuningOverride({ matmulF32: { rowsWG: [3, 2] } })).toThrow(/matmulF32\.rowsWG = \[3,2\]/);
     expect(() => setTuningOverride({ matmulF32: { nope: 1 } as never })).toThrow(/unknown field matmulF32\.nope/);
-    expect(() => setTuningOverride({ other: {} } as never)).toThrow(/unknown section 'other' \(sections: matmulQ, matmulF32, flashAttention, embedding, fakeQuant\)/);
+    expect(() => setTuningOverride({ other: {} } as never)).toThrow(/unknown section 'other' \(sections: matmulQ, matmulF32, flashAttention, embedding, fakeQuant, optimizer\)/);
     expect(() => setTuningOverride({ flashAttention: { quad: 1 as unknown as boolean } })).toThrow(/flashAttention\.quad = 1 is not a value the kernels take/);
+    expect(() => setTuningOverride({ optimizer: { flat: 'yes' as unknown as boolean } })).toThrow(/optimizer\.flat = "yes" is not a value the kernels take/);
   });
 });
 
