@@ -7,11 +7,18 @@
 //               dgamma[c] = sum_r dy xhat, dbeta[c] = sum_r dy (not RMS), one invocation per column after them
 //               (the grid's next `cols` invocations; under WG_ROW the next ceil(cols / WG) workgroups).
 // BACKWARD with ACCUM adds `addend` to dx (the executor's fusion of the add that sums dx with another gradient).
+// GATHER (forward): x is an embedding table [vocab, cols] and row r of the input is its row ids[r], also written to
+// x_out (the embedding's output, which the residual stream reads): the executor's fusion of an embedding and the
+// norm of its output (src/graph/fuse.ts fuseEmbeddingNorms), one dispatch and the same bits as the two. An id
+// outside [0, vocab) gives a NaN row (x_out, y and stats), as the embedding's.
 struct Params {
   rows: u32,
   cols: u32,
   row_pitch: u32,
   eps: f32,
+#if GATHER
+  vocab: u32,
+#endif
 }
 
 override WG: u32 = 64;
@@ -36,8 +43,44 @@ override WG: u32 = 64;
 #endif
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
 @group(0) @binding(7) var<storage, read_write> stats: array<f32>;
+#if GATHER
+@group(0) @binding(9) var<storage, read> ids: array<i32>;
+@group(0) @binding(10) var<storage, read_write> x_out: array<f32>;
+#endif
 #endif
 @group(0) @binding(8) var<uniform> params: Params;
+
+#if !BACKWARD
+// The forward's input row r: its first element in x (row r, or under GATHER the table row ids[r]) and whether it is
+// a NaN row (GATHER: an id out of range).
+fn row_of(r: u32) -> vec2<u32> {
+#if GATHER
+  let id = ids[r];
+  let bad = id < 0 || u32(id) >= params.vocab;
+  return vec2<u32>(select(u32(id) * params.cols, 0u, bad), select(0u, 1u, bad));
+#else
+  return vec2<u32>(r * params.cols, 0u);
+#endif
+}
+
+// Element k of x, NaN on a bad row.
+fn xin(k: u32, bad: u32) -> f32 {
+#if GATHER
+  var nan_bits = 0x7fc00000u; // a runtime value: NaN is not a valid constant expression
+  return select(x[k], bitcast<f32>(nan_bits), bad != 0u);
+#else
+  return x[k];
+#endif
+}
+
+// y's element k (and x_out's under GATHER, the input element v).
+fn put(k: u32, v: f32, yv: f32) {
+  y[k] = yv;
+#if GATHER
+  x_out[k] = v;
+#endif
+}
+#endif
 
 #if BACKWARD
 // BACKWARD's dx element i takes v, plus the addend's element i under ACCUM (one rounding, as a separate add).
@@ -110,25 +153,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     dx[base + c] = plus(base + c, rstd * (dy[base + c] * gamma[c] - mg - xhat * mgx));
   }
 #else
+  let src = row_of(i);
   var mean = 0.0;
 #if !RMS
   for (var c = lid; c < params.cols; c += WG) {
-    mean += x[base + c];
+    mean += xin(src.x + c, src.y);
   }
   mean = wg_reduce(mean, lid, false) / n;
 #endif
   var v = 0.0;
   for (var c = lid; c < params.cols; c += WG) {
-    let d = x[base + c] - mean;
+    let d = xin(src.x + c, src.y) - mean;
     v = fma(d, d, v);
   }
   v = wg_reduce(v, lid, false);
   let rstd = 1.0 / sqrt(v / n + params.eps);
   for (var c = lid; c < params.cols; c += WG) {
+    let xc = xin(src.x + c, src.y);
 #if RMS
-    y[base + c] = x[base + c] * rstd * gamma[c];
+    put(base + c, xc, xc * rstd * gamma[c]);
 #else
-    y[base + c] = fma((x[base + c] - mean) * rstd, gamma[c], beta[c]);
+    put(base + c, xc, fma((xc - mean) * rstd, gamma[c], beta[c]));
 #endif
   }
   if (lid == 0u) {
@@ -176,24 +221,26 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     dx[base + c] = plus(base + c, rstd * (dy[base + c] * gamma[c] - mg - xhat * mgx));
   }
 #else
+  let src = row_of(i);
   var mean = 0.0;
 #if !RMS
   for (var c = 0u; c < params.cols; c++) {
-    mean += x[base + c];
+    mean += xin(src.x + c, src.y);
   }
   mean = mean / n;
 #endif
   var v = 0.0;
   for (var c = 0u; c < params.cols; c++) {
-    let d = x[base + c] - mean;
+    let d = xin(src.x + c, src.y) - mean;
     v = fma(d, d, v);
   }
   let rstd = 1.0 / sqrt(v / n + params.eps);
   for (var c = 0u; c < params.cols; c++) {
+    let xc = xin(src.x + c, src.y);
 #if RMS
-    y[base + c] = x[base + c] * rstd * gamma[c];
+    put(base + c, xc, xc * rstd * gamma[c]);
 #else
-    y[base + c] = fma((x[base + c] - mean) * rstd, gamma[c], beta[c]);
+    put(base + c, xc, fma((xc - mean) * rstd, gamma[c], beta[c]));
 #endif
   }
   stats[2u * i] = mean;

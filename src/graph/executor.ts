@@ -9,7 +9,7 @@ import { tuningFor } from '../kernels/tuning.js';
 import { sizeClass } from '../gpu/pool.js';
 import type { Graph } from './graph.js';
 import { contiguous } from '../ops/elementwise.js';
-import { fuseAdds, fuseRopeBackward, fuseSteMasks } from './fuse.js';
+import { fuseAdds, fuseEmbeddingNorms, fuseRopeBackward, fuseSteMasks } from './fuse.js';
 import { groupFakeQuants } from './group_fq.js';
 import { groupGemms } from './group.js';
 import { f16ToF32, f32ToF16 } from '../ref/f16.js';
@@ -136,7 +136,7 @@ export class Executable {
     const roots = new Set([...outputs, ...updates.map(([, v]) => v)].map((t) => t.storage));
     const scheduled = [...need].sort((a, b) => a.id - b.id).filter((n) => n.plan);
     const group = g.options.group ?? tuningFor(this.ctx).matmulF32.group;
-    const fused = g.options.fuse === false ? scheduled : fuseSteMasks(fuseAdds(fuseRopeBackward(scheduled, roots, this.ctx), roots), roots, this.ctx);
+    const fused = g.options.fuse === false ? scheduled : fuseSteMasks(fuseAdds(fuseRopeBackward(fuseEmbeddingNorms(scheduled), roots, this.ctx), roots), roots, this.ctx);
     const quantized = g.options.fuse !== false && tuningFor(this.ctx).fakeQuant.multi ? groupFakeQuants(fused, this.ctx) : fused;
     const order = g.options.fuse !== false && group ? groupGemms(quantized, roots, this.ctx, group === 'sum' ? 'sum' : undefined) : quantized;
     // Liveness: the last step reading each temporary storage; roots live to the end.

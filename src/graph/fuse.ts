@@ -7,6 +7,7 @@
 // reads, done by that backward as it stores them (fuseRopeBackward).
 // Also: a QAT weight's STE backward (fake_quant_bwd) of the gradient an f32 matmul made and nothing else reads, done
 // by that matmul as it stores the gradient (fuseSteMasks), where its kernel has the epilogue.
+// Also: a norm's forward over an embedding's output, done by the norm as it gathers the rows (fuseEmbeddingNorms).
 // The nodes are not changed (a graph compiles more than once): the schedule gets a node of its own.
 import type { GpuContext } from '../gpu/context.js';
 import type { Bindable } from '../gpu/kernel.js';
@@ -15,6 +16,7 @@ import type { Dispatch } from '../kernels/common.js';
 import type { SteMaskEpilogue } from '../kernels/matmul.js';
 import { tuningFor } from '../kernels/tuning.js';
 import { FLASH_BWD_ROPE_STORAGE, type RopeFusable } from '../ops/flash_attention.js';
+import type { NormGather } from '../ops/norm.js';
 
 /**
  * What a fusable op (matmul, the norms' backward) records as its node's `attrs.fuse`, so that a fused schedule can
@@ -120,6 +122,32 @@ export function fuseRopeBackward(order: Node[], roots: ReadonlySet<Storage>, ctx
     const outputs = [n.outputs[0], n.outputs[1], ...m.outputs.slice(2)];
     const rope = { layout: a.layout, cs };
     replaced.set(m, { id: m.id, op: 'flash_attention_bwd_rope', inputs: [...f.inputs, cs], outputs, attrs: { ...m.attrs, fusedFrom: [m.id, n.id] }, plan: (pc) => f.plan(pc, outputs, rope) });
+    dropped.add(n);
+  }
+  return order.filter((n) => !dropped.has(n)).map((n) => replaced.get(n) ?? n);
+}
+
+/**
+ * `order` with each LayerNorm / RMSNorm forward whose input is the whole output of an embedding replaced, with that
+ * embedding, by one `embedding_<norm>` node at the embedding's place: norm.wgsl's GATHER reads the table rows by id
+ * and writes the embedding's output (the residual stream reads it) with the norm's y and stats, the same bits as the
+ * two dispatches. The norm's gamma and beta must be made before the embedding (params are).
+ */
+export function fuseEmbeddingNorms(order: Node[]): Node[] {
+  const { producer, at } = scheduleIndex(order);
+  const replaced = new Map<Node, Node>();
+  const dropped = new Set<Node>();
+  for (const n of order) {
+    const f = n.attrs.gather as NormGather | undefined;
+    if ((n.op !== 'rms_norm' && n.op !== 'layer_norm') || !f) continue;
+    const x = n.inputs[0];
+    const m = producer.get(x.storage);
+    if (!m || m.op !== 'embedding' || replaced.has(m) || m.outputs[0].storage !== x.storage || !x.isContiguous() || x.numel !== m.outputs[0].numel) continue;
+    if (f.params.some((p) => producer.has(p.storage) && at.get(producer.get(p.storage)!)! > at.get(m)!)) continue;
+    const [table, ids] = m.inputs;
+    const outputs = [n.outputs[0], n.outputs[1], m.outputs[0]];
+    const vocab = (m.attrs as { vocab: number }).vocab;
+    replaced.set(m, { id: m.id, op: `embedding_${n.op}`, inputs: [table, ids, ...f.params], outputs, attrs: { ...n.attrs, fusedFrom: [m.id, n.id] }, plan: (pc) => f.plan(pc, outputs, table, ids, vocab) });
     dropped.add(n);
   }
   return order.filter((n) => !dropped.has(n)).map((n) => replaced.get(n) ?? n);

@@ -20,8 +20,8 @@ export const ewDef = (op: EwOp) => def(`ew_${op.toLowerCase()}`, 'ops/ew', { [op
 export const REDUCE_DEF: KernelDef = { name: 'reduce_sum_axes', shader: 'ops/reduce' };
 export const softmaxDef = (log: boolean, backward: boolean) => def(`${log ? 'log_' : ''}softmax${backward ? '_bwd' : ''}`, 'ops/softmax', { LOG: log, BACKWARD: backward });
 export const ceDef = (stage: 'ROWS' | 'MEAN' | 'BACKWARD') => def(`cross_entropy_${stage.toLowerCase()}`, 'ops/cross_entropy', { [stage]: true });
-export const normDef = (rms: boolean, stage: 'FORWARD' | 'BACKWARD', accum = false) =>
-  def(`${rms ? 'rms' : 'layer'}norm_${stage.toLowerCase()}${accum ? '_add' : ''}`, 'ops/norm', { RMS: rms, BACKWARD: stage === 'BACKWARD', ACCUM: accum });
+export const normDef = (rms: boolean, stage: 'FORWARD' | 'BACKWARD', accum = false, gather = false) =>
+  def(`${rms ? 'rms' : 'layer'}norm_${stage.toLowerCase()}${accum ? '_add' : ''}${gather ? '_gather' : ''}`, 'ops/norm', { RMS: rms, BACKWARD: stage === 'BACKWARD', ACCUM: accum, GATHER: gather });
 export const embeddingDef = (scatter: boolean, quad = false) => def(`embedding_${scatter ? 'scatter_add' : 'gather'}${quad ? '_quad' : ''}`, 'ops/embedding', { SCATTER: scatter, QUAD: quad });
 export const castDef = (toF16: boolean) => def(toF16 ? 'cast_f32_to_f16' : 'cast_f16_to_f32', 'ops/cast', { TO_F16: toF16 });
 export const ROPE_DEF: KernelDef = { name: 'rope', shader: 'ops/rope' };

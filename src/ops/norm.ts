@@ -1,7 +1,8 @@
 // LayerNorm and RMSNorm over the last axis (shaders/ops/norm.wgsl). The forward also writes per-row
 // [mean, rstd] (a second output the backward reads); dense rows are required, so a strided input is copied.
 import type { Bindable } from '../gpu/kernel.js';
-import type { Tensor } from '../graph/tensor.js';
+import type { PlanContext, Tensor } from '../graph/tensor.js';
+import type { Dispatch } from '../kernels/common.js';
 import { graphOf, OpError, requireDtype } from './common.js';
 import { contiguous } from './elementwise.js';
 import { normDef, perRow } from './kernels.js';
@@ -22,13 +23,28 @@ function normNode(rms: boolean, x0: Tensor, gamma: Tensor, beta: Tensor | null, 
   const bt = beta ? contiguous(beta) : null;
   const rows = x.numel / cols;
   const ins = bt ? [x, gm, bt] : [x, gm];
-  const node = g.addNode(op, ins, [{ shape: x.shape }, { shape: [rows, 2] }], { eps, rows, cols }, async (pc) => {
-    const k = await perRow(pc, normDef(rms, 'FORWARD'), rows);
-    const bindings: Record<string, Bindable> = { x: pc.buf(x), gamma: pc.buf(gm), y: pc.buf(node.outputs[0]), stats: pc.buf(node.outputs[1]) };
+  const plan = async (pc: PlanContext, outputs: Tensor[], gather?: { table: Tensor; ids: Tensor; vocab: number }) => {
+    const k = await perRow(pc, normDef(rms, 'FORWARD', false, !!gather), rows);
+    const [y, stats, xOut] = outputs;
+    const bindings: Record<string, Bindable> = { x: pc.buf(gather?.table ?? x), gamma: pc.buf(gm), y: pc.buf(y), stats: pc.buf(stats) };
     if (bt) bindings.beta = pc.buf(bt);
-    return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings, params: { rows, cols, row_pitch: k.rowPitch, eps }, expect: { x: 4 * x.numel, y: 4 * x.numel, stats: 8 * rows } } }];
-  });
+    if (gather) Object.assign(bindings, { ids: pc.buf(gather.ids), x_out: pc.buf(xOut) });
+    const params = { rows, cols, row_pitch: k.rowPitch, eps, ...(gather ? { vocab: gather.vocab } : {}) };
+    return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings, params, expect: { x: 4 * (gather ? gather.vocab * cols : x.numel), y: 4 * x.numel, stats: 8 * rows, ...(gather ? { ids: 4 * rows, x_out: 4 * x.numel } : {}) } } }];
+  };
+  // What fuseEmbeddingNorms (src/graph/fuse.ts) needs to run this norm on an embedding's rows as it gathers them.
+  const gather: NormGather = { params: bt ? [gm, bt] : [gm], plan: (pc, outputs, table, ids, vocab) => plan(pc, outputs, { table, ids, vocab }) };
+  const node = g.addNode(op, ins, [{ shape: x.shape }, { shape: [rows, 2] }], { eps, rows, cols, gather }, (pc) => plan(pc, node.outputs));
   return node.outputs[0];
+}
+
+/**
+ * What a norm's forward node records as `attrs.gather`: its gamma (and beta), and its plan over an embedding's table
+ * and ids (norm.wgsl GATHER), writing [y, stats, the embedding's output].
+ */
+export interface NormGather {
+  params: Tensor[];
+  plan: (pc: PlanContext, outputs: Tensor[], table: Tensor, ids: Tensor, vocab: number) => Promise<Dispatch[]>;
 }
 
 export const layerNorm = (x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5) => normNode(false, x, gamma, beta, eps);

@@ -178,7 +178,53 @@ const CASES_LIST: FuseCase[] = [
   },
 ];
 
+/**
+ * An embedding and the norm of its output (fuseEmbeddingNorms, norm.wgsl GATHER): a pre-norm block over the
+ * embedding (the residual reads the embedding's output too), compiled fused and unfused; the embedding's output, the
+ * norm's, the block's and every gradient bit for bit, the fused schedule with one `embedding_<norm>` dispatch and no
+ * embedding or norm forward of its own. Forward only with ids out of range: the same NaN rows both ways.
+ */
+const embeddingNormCase = (rms: boolean, rowReduce: 'invocation' | 'workgroup', badIds: boolean): GpuCase => ({
+  name: `fusion: embedding then ${rms ? 'RMSNorm' : 'LayerNorm'} in one dispatch [${rowReduce} per row]${badIds ? ', ids out of range give NaN rows' : ''}`,
+  async run(ctx) {
+    const [V, D, B, T] = [11, 12, 2, 5];
+    const ids = Int32Array.from({ length: B * T }, (_, i) => (badIds && i === 3 ? -1 : badIds && i === 7 ? V : (i * 7) % V));
+    const results: Float32Array[][] = [];
+    const ops: string[][] = [];
+    for (const fuse of [true, false]) {
+      const g = new Graph(ctx, 'embedding norm', { fuse, rowReduce });
+      try {
+        const table = g.param('table', [V, D], randomF32(V * D, 61, -1, 1));
+        const gamma = g.param('gamma', [D], randomF32(D, 62, 0.5, 1.5));
+        const beta = g.param('beta', [D], randomF32(D, 63, -0.5, 0.5));
+        const w = g.param('w', [D, D], randomF32(D * D, 64, -0.5, 0.5));
+        const x = op.embedding(table, g.input('ids', [B, T], 'i32'));
+        const h = rms ? op.rmsNorm(x, gamma) : op.layerNorm(x, gamma, beta);
+        const y = op.add(x, op.matmul(h, op.transpose(w)));
+        const params = rms ? [table, gamma, w] : [table, gamma, beta, w];
+        const grads = badIds ? null : g.backward(op.sum(op.mul(y, g.constant(randomF32(y.numel, 65), y.shape))), params);
+        const outs = [x, h, y, ...(grads ? params.map((p) => grads.get(p)!) : [])];
+        const exe = await g.compile({ outputs: outs });
+        await exe.run({ ids });
+        results.push(await Promise.all(outs.map(async (t) => Float32Array.from(await exe.read(t)))));
+        ops.push(exe.schedule().map((st) => st.op));
+      } finally {
+        g.destroy();
+      }
+    }
+    const [fused, plain] = results;
+    fused.forEach((v, k) => v.forEach((x, i) => assert(Object.is(x, plain[k][i]), `output ${k} element ${i}: fused ${x}, unfused ${plain[k][i]}`)));
+    const norm = rms ? 'rms_norm' : 'layer_norm';
+    assert(ops[0].includes(`embedding_${norm}`) && !ops[0].includes(norm) && !ops[0].includes('embedding'), `fused schedule: ${ops[0].join(', ')}`);
+    assert(ops[1].includes(norm) && ops[1].includes('embedding'), `unfused schedule: ${ops[1].join(', ')}`);
+    if (badIds) for (const k of [0, 1]) for (const row of [3, 7]) assert(fused[k].subarray(row * D, (row + 1) * D).every(Number.isNaN), `output ${k} row ${row} (a bad id) is not NaN`);
+    return `${fused.length} outputs bit for bit; fused schedule ${ops[0].length} nodes against ${ops[1].length}`;
+  },
+});
+
 export const CASES: GpuCase[] = [
+  ...[true, false].flatMap((rms) => (['invocation', 'workgroup'] as const).map((r) => embeddingNormCase(rms, r, false))),
+  embeddingNormCase(true, 'invocation', true),
   ...CASES_LIST.map(fuseCase),
   // Grouping on the tiled shape (GPUs' pick).
   ...CASES_LIST.filter((c) => c.grouped && c.name.includes('products')).map((c) => fuseCase({ ...c, f32Shape: 'tiled' })),
