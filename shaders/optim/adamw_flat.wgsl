@@ -43,6 +43,8 @@ override RUN: u32 = 1;
 @group(0) @binding(5) var<uniform> params: Params;
 
 #include "optim/adamw_rule.wgsl"
+#include "optim/adamw_moments.wgsl"
+#include "optim/segment_of.wgsl"
 
 // The updated value of param p_in (gradient g_in, clip coefficient c) of segment sg, whose moments are at s.
 fn update(sg: Seg, p_in: f32, g_in: f32, c: f32, s: u32) -> f32 {
@@ -51,11 +53,7 @@ fn update(sg: Seg, p_in: f32, g_in: f32, c: f32, s: u32) -> f32 {
 #else
   let gc = g_in;
 #endif
-  let sv = params.total + s;
-  let r = adamw_rule(p_in, gc, moments[s], moments[sv], sg.lr, sg.weight_decay, sg.step_size);
-  moments[s] = r.y;
-  moments[sv] = r.z;
-  return r.x;
+  return adamw_step(p_in, gc, s, sg.lr, sg.weight_decay, sg.step_size);
 }
 
 @compute @workgroup_size(WG)
@@ -69,18 +67,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 #else
   let c = 1.0;
 #endif
-  // This workgroup's segment: the last whose first workgroup is at or before w (binary search; segs[0].first = 0).
-  var lo = 0u;
-  var hi = params.segments;
-  while (hi - lo > 1u) {
-    let mid = (lo + hi) / 2u;
-    if (segs[mid].first <= w) {
-      lo = mid;
-    } else {
-      hi = mid;
-    }
-  }
-  let sg = segs[lo];
+  let sg = segs[segment_of(w, params.segments)];
   let base = (w - sg.first) * WG * RUN + lid;
   let end = min(base + RUN * WG, sg.n);
   for (var i = base; i < end; i += WG) {

@@ -55,6 +55,7 @@ override RUN: u32 = 1;
 @group(0) @binding(11) var<uniform> params: Params;
 
 #include "optim/adamw_rule.wgsl"
+#include "optim/adamw_moments.wgsl"
 
 // Slot t of a per-tensor field (t <= 4).
 fn slot_u(v: vec4<u32>, v4: u32, t: u32) -> u32 {
@@ -72,11 +73,7 @@ fn update(t: u32, p_in: f32, g_in: f32, s: u32) -> f32 {
 #else
   let g = g_in;
 #endif
-  let sv = params.total + s;
-  let r = adamw_rule(p_in, g, moments[s], moments[sv], slot_f(params.lr, params.lr_4, t), slot_f(params.weight_decay, params.weight_decay_4, t), slot_f(params.step_size, params.step_size_4, t));
-  moments[s] = r.y;
-  moments[sv] = r.z;
-  return r.x;
+  return adamw_step(p_in, g, s, slot_f(params.lr, params.lr_4, t), slot_f(params.weight_decay, params.weight_decay_4, t), slot_f(params.step_size, params.step_size_4, t));
 }
 
 @compute @workgroup_size(WG)

@@ -1,6 +1,6 @@
 // grad_norm.wgsl's SUMSQ phase over gradients that share one buffer, an arena (Executable's `flat` outputs,
 // src/gpu/arena.ts): one binding for any number of tensors, where grad_norm.wgsl binds one buffer a tensor.
-// Segment t = segs[t] = (first element of its gradient in `grads`, elements n, first workgroup, workgroups count)
+// Segment t = segs[t] (its gradient's first element in `grads`, elements n, first workgroup, workgroups count)
 // owns workgroups first .. first + count - 1; its workgroup w sums the squares of its grid-strided share of the
 // tensor into partials[params.offset + w], the very loop and tree of grad_norm.wgsl, so the partials, and the
 // norm grad_norm.wgsl's FINALIZE takes from them, are those of the per-tensor kernel bit for bit.
@@ -15,31 +15,28 @@ override WG: u32 = 64; // a power of two
 
 @group(0) @binding(0) var<storage, read> grads: array<f32>;
 @group(0) @binding(1) var<storage, read_write> partials: array<f32>;
-@group(0) @binding(2) var<storage, read> segs: array<vec4<u32>>;
+struct Seg {
+  offset: u32,
+  n: u32,
+  first: u32,
+  count: u32,
+}
+
+@group(0) @binding(2) var<storage, read> segs: array<Seg>;
 @group(0) @binding(3) var<uniform> params: Params;
 
 #include "common/wg_reduce.wgsl"
+#include "optim/segment_of.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let w = wid.y * params.row_pitch + wid.x;
-  // This workgroup's segment: the last whose first workgroup is at or before w (binary search; segs[0].z = 0).
-  var lo = 0u;
-  var hi = params.segments;
-  while (hi - lo > 1u) {
-    let mid = (lo + hi) / 2u;
-    if (segs[mid].z <= w) {
-      lo = mid;
-    } else {
-      hi = mid;
-    }
-  }
-  let s = segs[lo];
+  let s = segs[segment_of(w, params.segments)];
   var acc = 0.0;
-  let start = (w - s.z) * WG + lid;
-  let stride = s.w * WG;
-  for (var i = start; w < params.groups && i < s.y; i += stride) {
-    let g = grads[s.x + i];
+  let start = (w - s.first) * WG + lid;
+  let stride = s.count * WG;
+  for (var i = start; w < params.groups && i < s.n; i += stride) {
+    let g = grads[s.offset + i];
     acc += g * g;
   }
   // grad_norm.wgsl's halving tree (the same additions in the same order).
