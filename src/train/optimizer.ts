@@ -139,13 +139,18 @@ export class Optimizer {
     /** AdamW's moments a flat buffer holds at most (default: the largest binding the device takes); tests lower it. */
     bankElements?: number,
   ): Promise<Optimizer> {
+    // Every update, clipping and accumulation reads a gradient from its buffer's start (or its arena range's).
+    for (const [param, grad] of pairs) {
+      if (!grad.isContiguous() || grad.offset !== 0 || grad.numel !== param.numel) {
+        throw new Error(`optimizer: gradient ${grad.describe()} of param ${param.describe()} must be a dense tensor of the param's size (use ops.contiguous)`);
+      }
+    }
     const o = new Optimizer(ctx, config);
     const gradRanges = pairs.map(([, g]) => asRange(exe.buffer(g)));
     /** Gradients in arenas (Executable `flat`): the distinct buffers behind them, fewer than the gradients. */
     const gradArenas = [...new Set(gradRanges.map((r) => r.buffer))];
     const arenas = gradArenas.length < pairs.length;
     if (accumulate !== 1) {
-      for (const [p, g] of pairs) if (!g.isContiguous() || g.offset !== 0 || g.numel !== p.numel) throw new Error(`optimizer: gradient ${g.describe()} of param ${p.describe()} must be a dense tensor of the param's size to accumulate (use ops.contiguous)`);
       // In arenas: one accumulator a buffer (one dispatch folds every gradient it holds in), the same layout.
       const srcs = arenas ? gradArenas.map((b, k) => ({ buffer: b, n: b.size / 4, label: `grads.${k}` })) : pairs.map(([p, g]) => ({ buffer: exe.buffer(g), n: g.numel, label: `${p.name}.grad` }));
       o.acc = await Accumulator.create(ctx, srcs, accumulate);
@@ -164,28 +169,21 @@ export class Optimizer {
     let coef: GPUBuffer | undefined;
     if (clipNorm !== undefined) {
       coef = ctx.createBuffer(8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'clip_coef');
-      for (const [p, g] of pairs) if (!g.isContiguous() || g.offset !== 0) throw new Error(`optimizer: gradient of ${p.describe()} is a view; clipping needs dense gradients`);
       const grads = pairs.map(([, g], i) => ({ buffer: gradBuffer(i), n: g.numel }));
       const partials = ctx.createBuffer(4 * gradNormPartials(ctx, grads.map((g) => g.n)), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'grad_norm.partials');
       const tables: GPUBuffer[] = [];
       let ds;
       if (arenas) {
         // One SUMSQ dispatch an arena (grad_norm_flat.wgsl), each gradient a segment of it.
-        const inArena = byBuffers(grads, (g) => [asRange(g.buffer).buffer]);
-        const ga: GradArena[] = inArena.map((gs) => {
-          const segments = gs.map((g) => ({ offset: asRange(g.buffer).offset / 4, n: g.n }));
+        const ga: GradArena[] = byBuffers(items, (it) => [it.gr.buffer]).map((its) => {
+          const segments = its.map((it) => ({ offset: it.gr.offset / 4, n: it.param.numel }));
           const table = ctx.createBuffer(gradNormFlatTable(ctx, segments), GPUBufferUsage.STORAGE, 'grad_norm.segments');
           tables.push(table);
-          return { buffer: asRange(gs[0].buffer).buffer, segments, table };
+          return { buffer: its[0].gr.buffer, segments, table };
         });
         ds = await planGradNormFlat(ctx, ga, partials, coef, clipNorm);
       } else ds = await planGradNorm(ctx, grads, partials, coef, clipNorm);
       o.clip = { bound: ds.map((d) => ({ b: d.kernel.bind(d.args), wg: d.workgroups })), coef, partials, tables };
-    }
-    for (const [param, grad] of pairs) {
-      if (!grad.isContiguous() || grad.offset !== 0 || grad.numel !== param.numel) {
-        throw new Error(`optimizer: gradient ${grad.describe()} of param ${param.describe()} must be a dense tensor of the param's size (use ops.contiguous)`);
-      }
     }
     if (config.kind === 'adamw' && pairs.length) {
       const cap = bankElements ?? Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize) / 8; // both moments in one binding

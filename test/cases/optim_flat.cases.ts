@@ -10,14 +10,12 @@ import { adamwFlatTable, adamwFlatUniforms, gradNormFlatTable, planAdamWFlat, pl
 import * as op from '../../src/ops/index.js';
 import { adamwRef, gradNormRef, type AdamWOptions } from '../../src/ref/optim.js';
 import { randomF32 } from '../../src/ref/random.js';
-import { compareBound, U_F32 } from '../../src/ref/tolerance.js';
+import { compareBound, compareExact, U_F32 } from '../../src/ref/tolerance.js';
 import { Optimizer } from '../../src/train/optimizer.js';
 import { assert, check, expectError, type GpuCase } from './types.js';
 
-const same = (what: string, a: ArrayLike<number>, b: ArrayLike<number>) => {
-  assert(a.length === b.length, `${what}: ${a.length} vs ${b.length} values`);
-  for (let i = 0; i < a.length; i++) assert(Object.is(a[i], b[i]), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
-};
+/** Bit for bit (compareExact), failing the case otherwise. */
+const same = (what: string, got: ArrayLike<number>, want: ArrayLike<number>) => check(compareExact(what, got, want));
 
 /**
  * 13 tensors of odd sizes as ranges of one params arena and one gradients arena (the gradients laid out in another
