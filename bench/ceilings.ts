@@ -1,6 +1,8 @@
 // The adapter's own ceilings, measured first in every run so that each kernel row can show its fraction of them:
 //   copy: copyBufferToBuffer of one large buffer (bytes = read + written), timed to queue completion;
-//   read: shaders/bench/read_bandwidth.wgsl, a kernel that only streams its input (bytes = bytes read).
+//   read: shaders/bench/read_bandwidth.wgsl, a kernel that only streams its input (bytes = bytes read);
+//   f32 fma: shaders/bench/fma_peak.wgsl, a kernel that only multiplies and adds (flops = 2 per fused multiply-add):
+//   the adapter's measured f32 peak, which compute-bound rows (the f32 matmul) are a fraction of.
 import type { GpuContext } from '../src/gpu/context.js';
 import { getKernel, type KernelDef } from '../src/gpu/kernel.js';
 import { randomF32 } from '../src/ref/random.js';
@@ -8,6 +10,10 @@ import { compareBound, compareExact } from '../src/ref/tolerance.js';
 import type { BenchRow } from './harness.js';
 
 export const READ_BANDWIDTH: KernelDef = { name: 'read_bandwidth', shader: 'bench/read_bandwidth' };
+export const FMA_PEAK: KernelDef = { name: 'fma_peak', shader: 'bench/fma_peak' };
+
+/** FLOPs of one step of fma_peak.wgsl's loop in one invocation: 8 vec4 fmas. */
+const FMA_STEP_FLOPS = 8 * 4 * 2;
 
 const MiB = 1024 * 1024;
 
@@ -92,6 +98,46 @@ export function readRow(bytes: number, wg: number, threads: number): BenchRow {
   };
 }
 
+/**
+ * The f32 arithmetic probe: `threads` invocations in workgroups of `wg`, `iters` steps of 8 vec4 fmas each, checked
+ * exactly (every value is an integer below 2^24; see the shader).
+ */
+export function fmaRow(threads: number, wg: number, iters: number): BenchRow {
+  if (!Number.isInteger(threads / wg)) throw new Error(`fma_peak: ${threads} threads are not whole workgroups of ${wg}`);
+  if (496 + 32 * iters >= 2 ** 24) throw new Error(`fma_peak: ${iters} steps take its sums past 2^24 (exact f32 integers)`);
+  return {
+    name: 'fma_peak',
+    group: 'ceiling: f32 fma',
+    side: 'nibble',
+    shape: `${threads} threads x ${iters} steps`,
+    flops: threads * iters * FMA_STEP_FLOPS,
+    bytes: 0,
+    async setup(ctx: GpuContext) {
+      const Y = ctx.createBuffer(4 * threads, undefined, 'fma.y');
+      const kernel = await getKernel(ctx, FMA_PEAK, {}, { WG: wg });
+      const d = { kernel, args: { bindings: { y: Y }, params: { threads, iters, m: 1, c: 1 }, expect: { y: 4 * threads } }, workgroups: [threads / wg] as const };
+      return {
+        dispatches: [d],
+        async check() {
+          await kernel.run(d.args, d.workgroups);
+          // Components start at 0 .. 31 and gain 1 a step: their sum is 496 + 32 iters in every invocation.
+          const r = compareExact('fma_peak sums', await ctx.readF32(Y, threads), new Float32Array(threads).fill(496 + 32 * iters));
+          return { ok: r.ok, message: r.message };
+        },
+        dispose() {
+          Y.destroy();
+        },
+      };
+    },
+  };
+}
+
+/** fma probe sizes: enough work on a GPU (34 GFLOP, 137 in a full run) to time it well, little on a CPU adapter. */
+export function fmaSizes(opts: { quick: boolean; fallback: boolean }): { threads: number; wg: number; iters: number } {
+  if (opts.fallback) return { threads: 64 * 64, wg: 64, iters: opts.quick ? 256 : 1024 };
+  return { threads: 256 * 1024, wg: 256, iters: opts.quick ? 2048 : 8192 };
+}
+
 /** Probe sizes for the adapter: small on a CPU adapter or in --quick mode. */
 export function ceilingSizes(opts: { quick: boolean; fallback: boolean }): { bytes: number; wg: number; threads: number } {
   const bytes = opts.quick ? 4 * MiB : opts.fallback ? 32 * MiB : 256 * MiB;
@@ -101,5 +147,6 @@ export function ceilingSizes(opts: { quick: boolean; fallback: boolean }): { byt
 /** Ceiling rows sized for the adapter. */
 export function ceilingRows(opts: { quick: boolean; fallback: boolean }): BenchRow[] {
   const { bytes, wg, threads } = ceilingSizes(opts);
-  return [copyRow(bytes, opts.fallback ? 1 : 15), readRow(bytes, wg, threads)];
+  const f = fmaSizes(opts);
+  return [copyRow(bytes, opts.fallback ? 1 : 15), readRow(bytes, wg, threads), fmaRow(f.threads, f.wg, f.iters)];
 }

@@ -95,6 +95,8 @@ export interface RowResult {
   /** gbps / the copy and read ceilings measured in the same run. */
   fracCopy: number | null;
   fracRead: number | null;
+  /** gflops / the f32 fma ceiling measured in the same run (the adapter's measured f32 peak). */
+  fracPeak: number | null;
   flops: number;
   bytes: number;
   notes: string[];
@@ -112,6 +114,13 @@ export interface AdapterHeading {
   timestampQuery: boolean;
 }
 
+/** The best of each ceiling's rows in a run: bytes per second of a copy and of the read kernel, f32 FLOP/s of the fma kernel. */
+export interface CeilingFigures {
+  copyGBps: number | null;
+  readGBps: number | null;
+  fmaGFlops: number | null;
+}
+
 export interface Ceilings {
   copyGBps: number | null;
   readGBps: number | null;
@@ -124,7 +133,7 @@ export interface BenchReport {
   timing: string;
   quick: boolean;
   date: string;
-  ceilings: { copyGBps: number | null; readGBps: number | null };
+  ceilings: CeilingFigures;
   rows: RowResult[];
 }
 
@@ -159,6 +168,7 @@ function emptyResult(row: BenchRow, status: RowResult['status'], check: string):
     gbps: null,
     fracCopy: null,
     fracRead: null,
+    fracPeak: null,
     flops: row.flops,
     bytes: row.bytes,
     notes: [],
@@ -212,7 +222,7 @@ export async function runRow(
   ctx: GpuContext,
   row: BenchRow,
   opts: BenchOptions,
-  ceil?: { copyGBps: number | null; readGBps: number | null },
+  ceil?: CeilingFigures,
   /** Whether a peer in this row's group can run here (else wallToo is pointless and skipped). */
   peerPresent = true,
 ): Promise<RowResult> {
@@ -258,6 +268,7 @@ export async function runRow(
       gbps,
       fracCopy: gbps !== null && ceil?.copyGBps ? gbps / ceil.copyGBps : null,
       fracRead: gbps !== null && ceil?.readGBps ? gbps / ceil.readGBps : null,
+      fracPeak: row.flops > 0 && ceil?.fmaGFlops ? row.flops / s / 1e9 / ceil.fmaGFlops : null,
       notes: inst.notes ?? [],
     };
   } catch (e) {
@@ -289,12 +300,13 @@ export async function runBench(ctx: GpuContext, ceilingRows: BenchRow[], rows: B
     log(`ceiling: ${r.name} ${r.shape}`);
     ceilResults.push(await runRow(ctx, r, opts));
   }
-  const best = (kind: string) => {
-    const v = ceilResults.filter((r) => r.status === 'ok' && r.group === kind && r.gbps !== null).map((r) => r.gbps!);
+  const best = (kind: string, of: (r: RowResult) => number | null) => {
+    const v = ceilResults.filter((r) => r.status === 'ok' && r.group === kind && of(r) !== null).map((r) => of(r)!);
     return v.length ? Math.max(...v) : null;
   };
-  const ceilings = { copyGBps: best('ceiling: copy'), readGBps: best('ceiling: read') };
-  const out: RowResult[] = [...ceilResults.map((r) => ({ ...r, fracCopy: r.gbps !== null && ceilings.copyGBps ? r.gbps / ceilings.copyGBps : null, fracRead: r.gbps !== null && ceilings.readGBps ? r.gbps / ceilings.readGBps : null }))];
+  const ceilings: CeilingFigures = { copyGBps: best('ceiling: copy', (r) => r.gbps), readGBps: best('ceiling: read', (r) => r.gbps), fmaGFlops: best('ceiling: f32 fma', (r) => r.gflops) };
+  const frac = (v: number | null, of: number | null) => (v !== null && of ? v / of : null);
+  const out: RowResult[] = [...ceilResults.map((r) => ({ ...r, fracCopy: frac(r.gbps, ceilings.copyGBps), fracRead: frac(r.gbps, ceilings.readGBps), fracPeak: r.group === 'ceiling: f32 fma' ? frac(r.gflops, ceilings.fmaGFlops) : null }))];
   const selected = selectRows(rows, opts.filter);
   const peerGroups = new Set(selected.filter((r) => r.side === 'peer' && !r.needs?.(ctx)).map((r) => r.group));
   for (const r of selected) {

@@ -5,18 +5,20 @@
 //   dW       dW = X^T dY   M=in,  K=T,   N=out   (A = X [T, in] read as [K, M]: 'TN')
 // at the issue's 32x1024x1024 and the MLP bench's 64-256-256-10 batch 128 layers. Each configuration is checked
 // against src/ref once, then all are timed in interleaved rounds (one sample each per round, the machine's load
-// spread over all of them) and reported as medians, with each f32 row's speed relative to the W4A16 GEMM's.
+// spread over all of them) and reported as medians, with each f32 row's speed relative to the W4A16 GEMM's and as a
+// fraction of the adapter's measured f32 peak (the fma_peak ceiling of `nibble bench`, timed in the same rounds).
 import type { GpuContext } from '../src/gpu/context.js';
 import type { BoundKernel } from '../src/gpu/kernel.js';
 import { timePass } from '../src/gpu/timing.js';
 import type { Dispatch } from '../src/kernels/common.js';
 import { F32_ROWS_COLS, f32Variant, pickSubA, planMatmulF32, type F32Variant } from '../src/kernels/matmul.js';
-import { matmulRef } from '../src/ref/matmul.js';
+import { matmulRef, matmulRefRows } from '../src/ref/matmul.js';
 import { randomF32 } from '../src/ref/random.js';
 import { compareBound } from '../src/ref/tolerance.js';
 import { tuningFor } from '../src/kernels/tuning.js';
+import { fmaRow, fmaSizes } from './ceilings.js';
 import { runOnce } from './harness.js';
-import { matmulW4A16Row } from './matmul-rows.js';
+import { checkedRows, matmulW4A16Row, pickRows } from './matmul-rows.js';
 
 export type Product = 'forward' | 'dX' | 'dW' | 'xWt';
 
@@ -50,6 +52,9 @@ export interface F32BenchRow {
   gflops: number;
   /** This row's GFLOP/s over the W4A16 GEMM's at the layer's forward shape (same FLOPs). */
   vsW4A16: number;
+  /** This row's GFLOP/s over the fma_peak kernel's (the adapter's measured f32 peak, its fastest round; medianMs of
+   *  the ceiling's own row is that round's time) in the same rounds. */
+  ofPeak: number;
 }
 
 export const ISSUE_LAYER: LayerShape = { T: 32, inF: 1024, outF: 1024 };
@@ -69,12 +74,13 @@ function productShape(l: LayerShape, p: Product): { M: number; K: number; N: num
 }
 
 interface Timed {
-  label: Omit<F32BenchRow, 'medianMs' | 'gflops' | 'vsW4A16'>;
+  label: Omit<F32BenchRow, 'medianMs' | 'gflops' | 'vsW4A16' | 'ofPeak'>;
   flops: number;
   bound: BoundKernel[];
   ds: Dispatch[];
   samples: number[];
   w4?: boolean;
+  peak?: boolean;
 }
 
 function parseVariant(v: string): { variant: F32Variant; cols?: number; rows?: number; subA?: boolean } {
@@ -94,6 +100,14 @@ export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): 
   const bufs: GPUBuffer[] = [];
   const disposers: (() => void)[] = [];
   try {
+    // The f32 peak: fma_peak.wgsl at `nibble bench`'s full size for this adapter, checked exactly first.
+    const f = fmaSizes({ quick: false, fallback: ctx.info.isFallback });
+    const peakRow = fmaRow(f.threads, f.wg, f.iters);
+    const peak = await peakRow.setup(ctx);
+    disposers.push(peak.dispose);
+    const cp = await peak.check();
+    if (!cp.ok) throw new Error(`fma_peak: ${cp.message}`);
+    timed.push({ label: { layer: '-', product: 'forward', shape: peakRow.shape, kernel: 'fma_peak (f32 peak)', picked: false, check: cp.message }, flops: peakRow.flops, ds: peak.dispatches!, bound: [], samples: [], peak: true });
     for (const l of layers) {
       const layer = `${l.T}x${l.inF}->${l.outF}`;
       // The W4A16 GEMM at the layer's forward shape (x [T, in] · W[out, in]^T), path from the tuning table.
@@ -111,13 +125,15 @@ export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): 
         const B = ctx.createBuffer(b, undefined, 'b');
         const C = ctx.createBuffer(4 * s.M * s.N, undefined, 'c');
         bufs.push(A, B, C);
-        const ref = matmulRef(a, b, s);
+        // Large products (the GPU's 1024-4096 shapes) are checked on sampled rows of C.
+        const rows = checkedRows(s.M, s.K, s.N);
+        const ref = rows ? matmulRefRows(a, b, s, rows) : matmulRef(a, b, s);
         const picked = f32Variant(ctx, { M: s.M });
         for (const v of variants) {
           const pv = parseVariant(v);
           const d = await planMatmulF32(ctx, A, B, C, { ...s, ...pv });
           await runOnce(ctx, [d]);
-          const r = compareBound('c', await ctx.readF32(C, s.M * s.N), ref.c, ref.absSum, s.K);
+          const r = compareBound(rows ? `c (rows ${rows.length} of ${s.M})` : 'c', pickRows(await ctx.readF32(C, s.M * s.N), s.N, rows), ref.c, ref.absSum, s.K);
           if (!r.ok) throw new Error(`f32 ${v} ${p} ${layer}: ${r.message}`);
           const tf = tuningFor(ctx).matmulF32;
           const small = s.M <= tf.smallM;
@@ -141,11 +157,17 @@ export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): 
       return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     };
     const w4ByLayer = new Map(timed.filter((t) => t.w4).map((t) => [t.label.layer, t.flops / median(t.samples) / 1e6]));
-    return timed.map((t) => {
-      const ms = median(t.samples);
-      const gflops = t.flops / ms / 1e6;
-      return { ...t.label, medianMs: ms, gflops, vsW4A16: gflops / w4ByLayer.get(t.label.layer)! };
-    });
+    const peakTimed = timed.find((t) => t.peak)!;
+    // The ceiling at its fastest round (the matmuls at their medians): the ratio errs against the matmuls.
+    const peakGflops = peakTimed.flops / Math.min(...peakTimed.samples) / 1e6;
+    return timed
+      .filter((t) => !t.peak)
+      .map((t) => {
+        const ms = median(t.samples);
+        const gflops = t.flops / ms / 1e6;
+        return { ...t.label, medianMs: ms, gflops, vsW4A16: gflops / w4ByLayer.get(t.label.layer)!, ofPeak: gflops / peakGflops };
+      })
+      .concat([{ ...peakTimed.label, medianMs: Math.min(...peakTimed.samples), gflops: peakGflops, vsW4A16: NaN, ofPeak: 1 }]);
   } finally {
     timed.forEach((t) => t.bound.forEach((b) => b.dispose()));
     bufs.forEach((b) => b.destroy());
@@ -157,9 +179,14 @@ export function formatF32Bench(ctx: GpuContext, rows: F32BenchRow[], rounds: num
   const lines = [
     `# f32 matmul vs W4A16 GEMM: ${ctx.info.description || ctx.info.device} (${ctx.info.isFallback ? 'CPU adapter' : 'GPU'}), medians of ${rounds} interleaved rounds`,
     '',
-    '| layer T x in -> out | product | M x K x N | kernel | ms | GFLOP/s | vs W4A16 |',
-    '| --- | --- | --- | --- | ---: | ---: | ---: |',
+    '| layer T x in -> out | product | M x K x N | kernel | ms | GFLOP/s | vs W4A16 | of f32 peak |',
+    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: |',
   ];
-  for (const r of rows) lines.push(`| ${r.layer} | ${r.product} | ${r.shape} | ${r.kernel}${r.picked ? ' (picked)' : ''} | ${r.medianMs.toFixed(2)} | ${r.gflops.toFixed(3)} | ${r.vsW4A16.toFixed(2)}x |`);
+  for (const r of rows) {
+    const layer = r.layer === '-' ? '(ceiling)' : r.layer;
+    const product = r.layer === '-' ? '-' : r.product;
+    const vs = Number.isFinite(r.vsW4A16) ? `${r.vsW4A16.toFixed(2)}x` : '-';
+    lines.push(`| ${layer} | ${product} | ${r.shape} | ${r.kernel}${r.picked ? ' (picked)' : ''} | ${r.medianMs.toFixed(2)}${r.layer === '-' ? ' (fastest)' : ''} | ${r.gflops.toFixed(3)} | ${vs} | ${(100 * r.ofPeak).toFixed(1)}% |`);
+  }
   return lines.join('\n');
 }

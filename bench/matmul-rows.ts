@@ -51,6 +51,26 @@ export const W4A16_GROUP = 32;
  * shader-f16 math where the adapter has it, else unpack2x16float + f32), the path the tuning table picks (GEMV for
  * M <= 8, else GEMM). Named gemv / gemm so rows line up across adapters; the path is in the notes.
  */
+/** Products up to this many multiply-adds are checked whole against src/ref; larger ones on CHECK_ROWS sampled rows. */
+export const CHECK_WHOLE_MACS = 2 ** 28;
+const CHECK_ROWS = 16;
+
+/** The rows of an M x K x N product that a bench checks: all of them (null), or CHECK_ROWS spread over M (first and last included). */
+export function checkedRows(M: number, K: number, N: number): number[] | null {
+  if (M * K * N <= CHECK_WHOLE_MACS || M <= CHECK_ROWS) return null;
+  const s = new Set<number>([0, M - 1]);
+  for (let i = 1; s.size < CHECK_ROWS; i++) s.add(Math.floor((i * M) / CHECK_ROWS));
+  return [...s].sort((x, y) => x - y);
+}
+
+/** The rows `rows` (null: all) of a row-major [M, N] result. */
+export function pickRows(y: Float32Array, N: number, rows: number[] | null): Float32Array {
+  if (!rows) return y;
+  const out = new Float32Array(rows.length * N);
+  rows.forEach((m, i) => out.set(y.subarray(m * N, (m + 1) * N), i * N));
+  return out;
+}
+
 export function matmulW4A16Row(s: MatmulShape): BenchRow {
   const { M, N, K } = s;
   const ng = Math.ceil(K / W4A16_GROUP);
@@ -80,8 +100,12 @@ export function matmulW4A16Row(s: MatmulShape): BenchRow {
         notes: [`path ${pickPath(ctx, M)}`, `f16 ${native ? 'native (shader-f16)' : 'emulated (unpack2x16float, f32 math)'}`],
         async check() {
           await runOnce(ctx, ds);
-          const ref = matmulQRef(Array.from(xh, f16BitsToF32), M, wref, {}, native ? U_F16 : U_F32);
-          const c = compareBound('y', await ctx.readF32(Y, M * N), ref.y, ref.tol, 1, 1, 1);
+          // Row m of y depends on row m of x alone: a large product is checked on sampled rows.
+          const rows = checkedRows(M, K, N);
+          const x = Array.from(xh, f16BitsToF32);
+          const xs = rows ? rows.flatMap((m) => x.slice(m * K, (m + 1) * K)) : x;
+          const ref = matmulQRef(xs, rows ? rows.length : M, wref, {}, native ? U_F16 : U_F32);
+          const c = compareBound(rows ? `y (rows ${rows.length} of ${M})` : 'y', pickRows(await ctx.readF32(Y, M * N), N, rows), ref.y, ref.tol, 1, 1, 1);
           return { ok: c.ok, message: c.message };
         },
         dispose() {

@@ -78,7 +78,7 @@ export function headingLines(r: BenchReport): string[] {
   const lines = [
     `adapter   ${adapterLine(r)}`,
     `timing    ${r.timing}${r.adapter.timestampQuery ? '' : ' (no timestamp-query on this adapter: wall time from submit to queue completion)'}; ${r.quick ? '--quick' : 'full'} run, ${r.date}`,
-    `ceilings  copy ${fmt(c.copyGBps, 2)} GB/s, read kernel ${fmt(c.readGBps, 2)} GB/s (measured in this run)`,
+    `ceilings  copy ${fmt(c.copyGBps, 2)} GB/s, read kernel ${fmt(c.readGBps, 2)} GB/s, f32 fma kernel ${fmt(c.fmaGFlops, 2)} GFLOP/s (measured in this run)`,
   ];
   if (r.adapter.fallback) lines.push('note      software adapter (SwiftShader/CPU): a correctness vehicle; its times say nothing about a GPU');
   return lines;
@@ -111,7 +111,7 @@ function statusText(row: RowResult): string {
   return `error: ${row.check}`;
 }
 
-const HEAD = ['group', 'row', 'shape', 'median ms', 'min', 'max', 'GFLOP/s', 'GB/s', '% copy', '% read', 'vs peer', 'method / status'];
+const HEAD = ['group', 'row', 'shape', 'median ms', 'min', 'max', 'GFLOP/s', 'GB/s', '% copy', '% read', '% f32 peak', 'vs peer', 'method / status'];
 
 function cells(r: BenchReport, row: RowResult): string[] {
   return [
@@ -125,6 +125,7 @@ function cells(r: BenchReport, row: RowResult): string[] {
     fmt(row.gbps, 2),
     pct(row.fracCopy),
     pct(row.fracRead),
+    pct(row.fracPeak),
     speedupOf(r, row),
     statusText(row) + (row.notes.length ? ` [${row.notes.join('; ')}]` : ''),
   ];
@@ -134,7 +135,7 @@ function cells(r: BenchReport, row: RowResult): string[] {
 export function formatTable(r: BenchReport): string {
   const body = r.rows.map((row) => cells(r, row));
   const w = HEAD.map((h, i) => Math.max(h.length, ...body.map((c) => (i === HEAD.length - 1 ? 0 : c[i].length))));
-  const line = (c: string[]) => c.map((x, i) => (i === c.length - 1 ? x : i >= 3 && i <= 9 ? x.padStart(w[i]) : x.padEnd(w[i]))).join('  ');
+  const line = (c: string[]) => c.map((x, i) => (i === c.length - 1 ? x : i >= 3 && i <= 10 ? x.padStart(w[i]) : x.padEnd(w[i]))).join('  ');
   return [...headingLines(r), '', line(HEAD), w.map((n, i) => '-'.repeat(i === w.length - 1 ? 15 : n)).join('  '), ...body.map(line)].join('\n');
 }
 
@@ -146,7 +147,7 @@ export function formatMarkdown(r: BenchReport): string {
     ...headingLines(r).map((l) => `- ${esc(l)}`),
     '',
     `| ${HEAD.join(' | ')} |`,
-    `|${HEAD.map((_, i) => (i >= 3 && i <= 9 ? ' ---: ' : ' --- ')).join('|')}|`,
+    `|${HEAD.map((_, i) => (i >= 3 && i <= 10 ? ' ---: ' : ' --- ')).join('|')}|`,
     ...r.rows.map((row) => `| ${cells(r, row).map(esc).join(' | ')} |`),
   ];
   const rs = ratios(r);

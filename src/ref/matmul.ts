@@ -36,6 +36,20 @@ export function matmulRef(a: Num, b: Num, s: MatmulRefShape): { c: Float64Array;
 }
 
 /**
+ * matmulRef's rows `rows` of C only (in that order), for shapes too large to check whole on the CPU: row m of C
+ * depends on row m of op(A) alone, so these rows are exactly those of the whole product.
+ */
+export function matmulRefRows(a: Num, b: Num, s: MatmulRefShape, rows: readonly number[]): { c: Float64Array; absSum: Float64Array } {
+  const { M, K } = s;
+  const sub = new Float64Array(rows.length * K);
+  rows.forEach((m, i) => {
+    if (!(m >= 0 && m < M)) throw new Error(`matmulRefRows: row ${m} is outside [0, ${M})`);
+    for (let k = 0; k < K; k++) sub[i * K + k] = s.transA ? a[k * M + m] : a[m * K + k];
+  });
+  return matmulRef(sub, b, { M: rows.length, N: s.N, K, transB: s.transB });
+}
+
+/**
  * matmulRef with B given as 16-bit floats (the bits of F16 or BF16 values, in B's element order): the product the
  * f32 matmul computes with bType 'f16' / 'bf16', in f64 from the exactly widened values.
  */

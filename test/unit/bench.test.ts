@@ -30,8 +30,10 @@ function checkReport(r: BenchReport, runtime: RegExp): void {
   expect(r.quick).toBe(true);
   expect(r.ceilings.copyGBps).toBeGreaterThan(0);
   expect(r.ceilings.readGBps).toBeGreaterThan(0);
+  expect(r.ceilings.fmaGFlops).toBeGreaterThan(0);
   const by = (name: string) => r.rows.filter((x) => x.name === name);
-  for (const c of ['copyBufferToBuffer', 'read_bandwidth']) expect(by(c).map((x) => x.status)).toEqual(['ok']);
+  for (const c of ['copyBufferToBuffer', 'read_bandwidth', 'fma_peak']) expect(by(c).map((x) => x.status)).toEqual(['ok']);
+  expect(by('fma_peak')[0].check).toMatch(/fma_peak sums/);
   for (const n of NIBBLE_ROWS) {
     const rows = by(n);
     expect(rows.length, n).toBeGreaterThan(0);
@@ -42,6 +44,7 @@ function checkReport(r: BenchReport, runtime: RegExp): void {
       expect(x.reps).toBe(3);
       expect(x.minMs! <= x.medianMs! && x.medianMs! <= x.maxMs!).toBe(true);
       expect(x.fracCopy).not.toBeNull();
+      if (x.flops > 0) expect(x.fracPeak).toBeGreaterThan(0);
     }
   }
   // Both matmul comparison shapes have rows on nibble's side.
@@ -231,11 +234,11 @@ describe('bench pieces (pure)', () => {
   it('computes ratios only between rows that passed, and says when a peer disagrees', () => {
     const row = (name: string, side: 'nibble' | 'peer', status: RowResult['status'], medianMs: number | null): RowResult => ({
       name, group: 'g', side, shape: 's', status, check: status === 'ok' ? 'fine' : 'element 3 = 1 vs reference 2', method: 'timestamp-query', reps: 3,
-      medianMs, wallMedianMs: null, minMs: medianMs, maxMs: medianMs, gflops: null, gbps: null, fracCopy: null, fracRead: null, flops: 0, bytes: 0, notes: [],
+      medianMs, wallMedianMs: null, minMs: medianMs, maxMs: medianMs, gflops: null, gbps: null, fracCopy: null, fracRead: null, fracPeak: null, flops: 0, bytes: 0, notes: [],
     });
     const r: BenchReport = {
       adapter: { runtime: 'browser', vendor: 'v', architecture: 'a', device: '', description: '', fallback: true, timestampQuery: true },
-      timing: 'timestamp-query', quick: true, date: 'd', ceilings: { copyGBps: 1, readGBps: 1 },
+      timing: 'timestamp-query', quick: true, date: 'd', ceilings: { copyGBps: 1, readGBps: 1, fmaGFlops: 1 },
       rows: [row('mine', 'nibble', 'ok', 2), row('theirs', 'peer', 'ok', 5), row('broken peer', 'peer', 'check-failed', null)],
     };
     expect(ratios(r)).toEqual([{ group: 'g', row: 'mine', peer: 'theirs', speedup: 2.5, wall: false }]);
@@ -250,12 +253,12 @@ describe('bench pieces (pure)', () => {
   it('gives a row with a baseline its time relative to the baseline (both passed, same group), never to a failed one', () => {
     const row = (name: string, status: RowResult['status'], medianMs: number | null, baseline?: string, group = 'g'): RowResult => ({
       name, group, side: 'nibble', shape: 's', status, check: 'fine', method: 'queue-completion', reps: 3,
-      medianMs, wallMedianMs: null, minMs: medianMs, maxMs: medianMs, gflops: null, gbps: null, fracCopy: null, fracRead: null, flops: 0, bytes: 0, notes: [],
+      medianMs, wallMedianMs: null, minMs: medianMs, maxMs: medianMs, gflops: null, gbps: null, fracCopy: null, fracRead: null, fracPeak: null, flops: 0, bytes: 0, notes: [],
       ...(baseline ? { baseline } : {}),
     });
     const base: Omit<BenchReport, 'rows'> = {
       adapter: { runtime: 'node', vendor: 'v', architecture: 'a', device: '', description: '', fallback: false, timestampQuery: false },
-      timing: 'queue-completion', quick: true, date: 'd', ceilings: { copyGBps: 1, readGBps: 1 },
+      timing: 'queue-completion', quick: true, date: 'd', ceilings: { copyGBps: 1, readGBps: 1, fmaGFlops: 1 },
     };
     const r: BenchReport = { ...base, rows: [row('f32', 'ok', 4), row('qat', 'ok', 5, 'f32'), row('qat other group', 'ok', 5, 'f32', 'h')] };
     expect(relatives(r)).toEqual([{ group: 'g', row: 'qat', baseline: 'f32', times: 1.25 }]);
@@ -289,11 +292,11 @@ describe('bench pieces (pure)', () => {
   it("computes ratios against nibble's f32 matmul rows of the same group, for nibble rows that passed", () => {
     const row = (name: string, group: string, side: 'nibble' | 'peer', status: RowResult['status'], medianMs: number | null): RowResult => ({
       name, group, side, shape: 's', status, check: 'fine', method: 'timestamp-query', reps: 3,
-      medianMs, minMs: medianMs, maxMs: medianMs, gflops: null, gbps: null, fracCopy: null, fracRead: null, flops: 0, bytes: 0, notes: [], wallMedianMs: null,
+      medianMs, minMs: medianMs, maxMs: medianMs, gflops: null, gbps: null, fracCopy: null, fracRead: null, fracPeak: null, flops: 0, bytes: 0, notes: [], wallMedianMs: null,
     });
     const r: BenchReport = {
       adapter: { runtime: 'node', vendor: 'v', architecture: 'a', device: '', description: '', fallback: false, timestampQuery: true },
-      timing: 'timestamp-query', quick: true, date: 'd', ceilings: { copyGBps: 1, readGBps: 1 },
+      timing: 'timestamp-query', quick: true, date: 'd', ceilings: { copyGBps: 1, readGBps: 1, fmaGFlops: 1 },
       rows: [
         row('nibble matmul_f32 naive', 'g', 'nibble', 'ok', 8), row('nibble matmul_f32 tiled', 'g', 'nibble', 'ok', 4), row('nibble matmul_w4a16 gemv g32', 'g', 'nibble', 'ok', 1),
         row('nibble matmul_w4a16 gemm g32', 'g', 'nibble', 'check-failed', null), row('peer', 'g', 'peer', 'ok', 3), row('nibble matmul_w4a16 gemv g32', 'h', 'nibble', 'ok', 1),

@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { packCodes } from '../../src/quant/layout.js';
 import { f16BitsToF32, f32ToF16Bits } from '../../src/ref/f16.js';
-import { dequantRef, epilogueRef, geluRef, matmulW8A8Ref, packI8Rows, quantizeRowsI8Ref, roundHalfEven, siluRef } from '../../src/ref/matmul.js';
+import { dequantRef, epilogueRef, geluRef, matmulRef, matmulRefRows, matmulW8A8Ref, packI8Rows, quantizeRowsI8Ref, roundHalfEven, siluRef } from '../../src/ref/matmul.js';
+import { randomF32 } from '../../src/ref/random.js';
+import { checkedRows, pickRows } from '../../bench/matmul-rows.js';
 
 describe('f16', () => {
   it('rounds to nearest even, overflows to inf, keeps subnormals', () => {
@@ -62,5 +64,36 @@ describe('quantized matmul references', () => {
     expect(a.tol[0]).toBeGreaterThan(1.2e-6);
     expect(geluRef(0)).toBe(0);
     expect(geluRef(3)).toBeCloseTo(2.99636, 5);
+  });
+});
+
+describe('f32 matmul reference on sampled rows (the benches\' large shapes)', () => {
+  it('matmulRefRows gives exactly matmulRef\'s rows, in every layout', () => {
+    const M = 7, K = 5, N = 3;
+    const a = randomF32(M * K, 1), b = randomF32(K * N, 2);
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const s = { M, K, N, transA, transB };
+        const whole = matmulRef(a, b, s);
+        const rows = [6, 0, 3];
+        const part = matmulRefRows(a, b, s, rows);
+        expect(Array.from(part.c)).toEqual(rows.flatMap((m) => Array.from(whole.c.subarray(m * N, (m + 1) * N))));
+        expect(Array.from(part.absSum)).toEqual(rows.flatMap((m) => Array.from(whole.absSum.subarray(m * N, (m + 1) * N))));
+      }
+    }
+    expect(() => matmulRefRows(a, b, { M, K, N }, [7])).toThrow(/row 7 is outside \[0, 7\)/);
+  });
+  it('checks small products whole and large ones on 16 spread rows, first and last included', () => {
+    expect(checkedRows(32, 1024, 1024)).toBeNull();
+    expect(checkedRows(256, 1024, 1024)).toBeNull(); // 2^28 multiply-adds: still whole
+    expect(checkedRows(1024, 1024, 1024)?.length).toBe(16);
+    const r = checkedRows(4096, 4096, 4096)!;
+    expect(r.length).toBe(16);
+    expect(r[0]).toBe(0);
+    expect(r[15]).toBe(4095);
+    expect(new Set(r).size).toBe(16);
+    const y = Float32Array.from({ length: 12 }, (_, i) => i);
+    expect(Array.from(pickRows(y, 3, [3, 1]))).toEqual([9, 10, 11, 3, 4, 5]);
+    expect(pickRows(y, 3, null)).toBe(y);
   });
 });
