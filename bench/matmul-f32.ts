@@ -15,7 +15,7 @@ import { F32_ROWS_COLS, f32Variant, pickSubA, planMatmulF32, type F32Variant } f
 import { matmulRef, matmulRefRows } from '../src/ref/matmul.js';
 import { randomF32 } from '../src/ref/random.js';
 import { compareBound } from '../src/ref/tolerance.js';
-import { tuningFor } from '../src/kernels/tuning.js';
+import { setTuningOverride, tuningFor, tuningOverride, type Tuning } from '../src/kernels/tuning.js';
 import { fmaRow, fmaSizes } from './ceilings.js';
 import { runOnce } from './harness.js';
 import { checkedRows, matmulW4A16Row, pickRows } from './matmul-rows.js';
@@ -83,11 +83,31 @@ interface Timed {
   peak?: boolean;
 }
 
-function parseVariant(v: string): { variant: F32Variant; cols?: number; rows?: number; subA?: boolean } {
+/** 'tiled tT wXxY kB': the tiled kernel with a T x T register tile, X x Y invocations, B-deep slices (each part optional). */
+type TiledKnobs = Partial<Pick<Tuning['matmulF32'], 'tile' | 'wgX' | 'wgY' | 'bk'>>;
+
+function parseVariant(v: string): { variant: F32Variant; cols?: number; rows?: number; subA?: boolean; tiled?: TiledKnobs } {
   const m = /^rows (?:r(\d+) )?c(\d+)( sa| nosa)?$/.exec(v);
   if (m) return { variant: 'rows', cols: Number(m[2]), ...(m[1] ? { rows: Number(m[1]) } : {}), ...(m[3] ? { subA: m[3] === ' sa' } : {}) };
-  if (!['naive', 'block4', 'tiled', 'rows'].includes(v)) throw new Error(`matmul-f32 bench: unknown variant '${v}' (${ALL_VARIANTS.join(', ')})`);
+  const t = /^tiled(?: t(\d+))?(?: w(\d+)x(\d+))?(?: k(\d+))?$/.exec(v);
+  if (t && v !== 'tiled') {
+    const knobs: TiledKnobs = { ...(t[1] ? { tile: Number(t[1]) as 4 | 8 } : {}), ...(t[2] ? { wgX: Number(t[2]), wgY: Number(t[3]) } : {}), ...(t[4] ? { bk: Number(t[4]) } : {}) };
+    return { variant: 'tiled', tiled: knobs };
+  }
+  if (!['naive', 'block4', 'tiled', 'rows'].includes(v)) throw new Error(`matmul-f32 bench: unknown variant '${v}' (${ALL_VARIANTS.join(', ')}, or 'tiled t8 w16x16 k8' and parts of it)`);
   return { variant: v as F32Variant };
+}
+
+/** plan() with the tiled knobs laid over the tuning table (setTuningOverride validates them, naming a bad one). */
+async function withKnobs<T>(knobs: TiledKnobs | undefined, plan: () => Promise<T>): Promise<T> {
+  if (!knobs) return plan();
+  const before = tuningOverride();
+  setTuningOverride({ ...before, matmulF32: { ...before?.matmulF32, ...knobs } });
+  try {
+    return await plan();
+  } finally {
+    setTuningOverride(before);
+  }
 }
 
 export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): Promise<F32BenchRow[]> {
@@ -130,8 +150,8 @@ export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): 
         const ref = rows ? matmulRefRows(a, b, s, rows) : matmulRef(a, b, s);
         const picked = f32Variant(ctx, { M: s.M });
         for (const v of variants) {
-          const pv = parseVariant(v);
-          const d = await planMatmulF32(ctx, A, B, C, { ...s, ...pv });
+          const { tiled: knobs, ...pv } = parseVariant(v);
+          const d = await withKnobs(knobs, () => planMatmulF32(ctx, A, B, C, { ...s, ...pv }));
           await runOnce(ctx, [d]);
           const r = compareBound(rows ? `c (rows ${rows.length} of ${s.M})` : 'c', pickRows(await ctx.readF32(C, s.M * s.N), s.N, rows), ref.c, ref.absSum, s.K);
           if (!r.ok) throw new Error(`f32 ${v} ${p} ${layer}: ${r.message}`);
@@ -139,7 +159,8 @@ export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): 
           const small = s.M <= tf.smallM;
           const cols = small ? tf.smallCols : tf.rowsCols;
           const subA = pickSubA(ctx, s.N, cols);
-          const isPicked = pv.variant === picked && (pv.variant !== 'rows' || ((pv.cols ?? 0) === cols && (pv.rows ?? 0) === (small ? 4 : tf.rowsM) && (pv.subA ?? subA) === subA));
+          const tableTiled = !knobs || Object.entries(knobs).every(([k, x]) => tf[k as keyof TiledKnobs] === x);
+          const isPicked = pv.variant === picked && (pv.variant === 'tiled' ? tableTiled : pv.variant !== 'rows' || ((pv.cols ?? 0) === cols && (pv.rows ?? 0) === (small ? 4 : tf.rowsM) && (pv.subA ?? subA) === subA));
           timed.push({ label: { layer, product: p, shape: `${s.M}x${s.K}x${s.N} ${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`, kernel: `f32 ${v}`, picked: isPicked, check: r.message }, flops: 2 * s.M * s.N * s.K, ds: [d], bound: [], samples: [] });
         }
         log(`checked ${layer} ${p}`);

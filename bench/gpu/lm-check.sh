@@ -4,7 +4,9 @@
 #   top-k.md / .json        sampling: the whole row read back vs the GPU top-k (sets gpuTopKMinVocab in tuning.ts)
 #   lm-train-step.md / .json the bundled language model's training step, f32 and QAT, split by kernel (issue 19)
 #   matmul-f32.md / .json   the f32 matmul's training products at 1024-4096 against the adapter's measured f32 peak
-#                           (fma_peak.wgsl; issue 19's "at least 50% of the f32 peak") and the W4A16 GEMM
+#                           (fma_peak.wgsl; issue 19's "at least 50% of the f32 peak") and the W4A16 GEMM, the
+#                           tiled kernel's register tiles (4, 8), workgroups and depths swept: the fastest sets
+#                           matmulF32's tile / wgX / wgY / bk in src/kernels/tuning.ts for the adapter
 #   flash-attention.md / .json flash attention vs the composition, forward + backward (sets flashAttentionMaxHeadDim)
 #   generate.md, generate/  decode and prefill tok/s on the bundled model and the 134M Q4_0 / Q4_K shapes (issue 17;
 #                           llama.cpp's rows need node-llama-cpp, which the bundle does not carry); LM_CHECK_LARGE=1
@@ -26,8 +28,9 @@ step() { # name seconds command...
 
 step top-k 120 node dist/bench/top-k.js --json "$out/top-k.json"
 step lm-train-step 180 node dist/bench/lm-train-step.js --json "$out/lm-train-step.json"
-step matmul-f32 150 node dist/bench/run-matmul-f32.js --rounds 5 --layers 1024x1024x1024,2048x2048x2048,4096x4096x4096 \
-  --variants "tiled,block4,rows r8 c16" --json "$out/matmul-f32.json"
+step matmul-f32 180 node dist/bench/run-matmul-f32.js --rounds 5 --layers 1024x1024x1024,2048x2048x2048,4096x4096x4096 \
+  --variants "tiled,tiled t8 w16x16 k8,tiled t8 w16x16 k16,tiled t8 w8x8 k16,tiled t4 w16x16 k32,block4,rows r8 c16" \
+  --json "$out/matmul-f32.json"
 step flash-attention 90 node dist/bench/flash-attention.js --shapes "8,64,4,2,16;4,512,8,8,64;1,2048,32,8,64;1,1024,32,8,128" --json "$out/flash-attention.json"
 step generate 300 node bin/nibble.mjs bench --filter generate ${LM_CHECK_LARGE:+--large} --out "$out/generate"
 step selftest 240 node bin/nibble.mjs selftest --json "$out/selftest.json"

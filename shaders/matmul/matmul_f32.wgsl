@@ -2,8 +2,9 @@
 //   A is [M, K], or [K, M] with TRANS_A;  B is [K, N], or [N, K] with TRANS_B (the y = x W^T layout).
 //   Batch strides are in elements; a stride of 0 broadcasts that operand across the batch (grid z).
 // Three shapes of the same math, picked per adapter by the tuning table in src/kernels/tuning.ts:
-//   TILED:  workgroup tile (WG_Y*4) x (WG_X*4) staged through workgroup memory in BK-deep slices, each
-//           invocation a 4x4 register tile (real GPUs).
+//   TILED:  workgroup tile (WG_Y*TILE) x (WG_X*TILE) staged through workgroup memory in BK-deep slices, each
+//           invocation a TILE x TILE register tile, TILE 4 or 8 (real GPUs; 8 reads workgroup memory half as often
+//           per fma: 2 TILE loads feed TILE^2 fmas). Each output's sum is the same fmas in k order, whatever TILE.
 //   BLOCK4: one invocation per 4x4 block of outputs, no workgroup memory, no barriers: each loaded element of A
 //           and B feeds four products (CPU adapters such as SwiftShader, where barriers are emulated and costly,
 //           for M >= 3). The block's rows are the components of vec4s, one per column: written out, not a private
@@ -40,10 +41,10 @@ override BK: u32 = 16;
 #endif
 
 #if TILED
-const TM: u32 = 4u;
-const TN: u32 = 4u;
-var<workgroup> As: array<f32, BK * WG_Y * 4u>; // [BK][BM]
-var<workgroup> Bs: array<f32, BK * WG_X * 4u>; // [BK][BN]
+const TM: u32 = {{TILE}}u; // rows of C per invocation
+const TN: u32 = {{TILE}}u; // columns of C per invocation
+var<workgroup> As: array<f32, BK * WG_Y * TM>; // [BK][BM]
+var<workgroup> Bs: array<f32, BK * WG_X * TN>; // [BK][BN]
 #endif
 
 // The products: a (0), b (1), c (2) for the first; a1 / b1 / c1 (5 / 6 / 7) and a2 / b2 / c2 (8 / 9 / 10) for the

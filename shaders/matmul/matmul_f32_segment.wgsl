@@ -61,7 +61,9 @@ fn load_b{{S}}(base: u32, k: u32, n: u32) -> f32 {
 }
 
 #if TILED
-// The tile of workgroup wid (z: the batch): (WG_Y * 4) x (WG_X * 4) outputs through As / Bs in BK-deep slices.
+// The tile of workgroup wid (z: the batch): (WG_Y * TM) x (WG_X * TN) outputs through As / Bs in BK-deep slices;
+// invocation (x, y) holds rows y + r WG_Y and columns x + q WG_X of it (strided, so a warp's reads of As / Bs are
+// adjacent words).
 fn run{{S}}(wid: vec3<u32>, lid3: vec3<u32>) {
   let BM = WG_Y * TM;
   let BN = WG_X * TN;
@@ -72,7 +74,7 @@ fn run{{S}}(wid: vec3<u32>, lid3: vec3<u32>) {
   let base_a = wid.z * params.batch_a{{S}};
   let base_b = wid.z * params.batch_b{{S}};
   let base_c = wid.z * params.batch_c{{S}} + params.c0{{S}};
-  var acc: array<array<f32, 4>, 4>;
+  var acc: array<array<f32, TN>, TM>;
   for (var k0 = 0u; k0 < params.K{{S}}; k0 += BK) {
     for (var i = lid; i < BM * BK; i += threads) {
       let row = i / BK;
@@ -86,8 +88,8 @@ fn run{{S}}(wid: vec3<u32>, lid3: vec3<u32>) {
     }
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
-      var av: array<f32, 4>;
-      var bv: array<f32, 4>;
+      var av: array<f32, TM>;
+      var bv: array<f32, TN>;
       for (var r = 0u; r < TM; r++) {
         av[r] = As[kk * BM + lid3.y + r * WG_Y];
       }

@@ -100,6 +100,20 @@ function steMaskArgs(s: MatmulF32Shape, m: SteMaskEpilogue, variant: F32Variant)
   };
 }
 
+/**
+ * The tiled kernel's shape from the tuning table: a workgroup of wgX x wgY invocations, each a tile x tile register
+ * tile, over BK-deep slices of A and B in workgroup memory; checked against the adapter's limits (a tuning override
+ * can ask for more than it has).
+ */
+function tiledShape(ctx: GpuContext, kernel: string): { tile: number; overrides: Record<string, number>; per: [number, number] } {
+  const { wgX, wgY, bk, tile } = tuningFor(ctx).matmulF32;
+  const lim = ctx.limits;
+  checkShape(kernel, 'workgroup', wgX * wgY <= lim.maxComputeInvocationsPerWorkgroup && wgX <= lim.maxComputeWorkgroupSizeX && wgY <= lim.maxComputeWorkgroupSizeY, `the tiled shape's workgroup ${wgX}x${wgY} is over the adapter's limits (${lim.maxComputeInvocationsPerWorkgroup} invocations, ${lim.maxComputeWorkgroupSizeX} x ${lim.maxComputeWorkgroupSizeY})`);
+  const bytes = 4 * bk * tile * (wgX + wgY);
+  checkShape(kernel, 'workgroupStorage', bytes <= lim.maxComputeWorkgroupStorageSize, `the tiled shape's ${bk}-deep slices of A and B (${wgY * tile} + ${wgX * tile} rows, tile ${tile}) take ${bytes} bytes of workgroup memory, over the adapter's maxComputeWorkgroupStorageSize (${lim.maxComputeWorkgroupStorageSize})`);
+  return { tile, overrides: { WG_X: wgX, WG_Y: wgY, BK: bk }, per: [wgX * tile, wgY * tile] };
+}
+
 /** The f32 matmul shape a call runs: forced by `s.variant` (or `s.tiled` / `s.block`), else the adapter's tuning table. */
 export function f32Variant(ctx: GpuContext, s: Pick<MatmulF32Shape, 'M' | 'variant' | 'tiled' | 'block'>): F32Variant {
   if (s.variant) return s.variant;
@@ -217,13 +231,17 @@ export async function planMatmulF32(ctx: GpuContext, a: Bindable, b: Bindable, c
     const kernel = await getKernel(ctx, MATMUL_F32_ROWS, defines, { WG_X: wgX, WG_Y: wgY });
     return { kernel, args, workgroups: [Math.ceil(N / (cols * wgX)), Math.ceil(M / (rows * wgY)), batch] };
   }
-  const tiled = variant === 'tiled';
+  if (variant === 'tiled') {
+    const tl = tiledShape(ctx, 'matmul_f32');
+    const kernel = await getKernel(ctx, MATMUL_F32, { ...bDefines, TRANS_A: !!s.transA, TRANS_B: !!s.transB, TILED: true, TILE: tl.tile }, tl.overrides);
+    return { kernel, args, workgroups: [Math.ceil(N / tl.per[0]), Math.ceil(M / tl.per[1]), batch] };
+  }
   const block = variant === 'block4';
-  const wgX = tiled ? t.wgX : Math.min(t.wgX, 16);
-  const wgY = tiled ? t.wgY : Math.min(t.wgY, 16);
-  const kernel = await getKernel(ctx, MATMUL_F32, { ...bDefines, TRANS_A: !!s.transA, TRANS_B: !!s.transB, TILED: tiled, BLOCK4: block }, tiled ? { WG_X: wgX, WG_Y: wgY, BK: t.bk } : { WG_X: wgX, WG_Y: wgY });
-  const perX = tiled || block ? wgX * 4 : wgX;
-  const perY = tiled || block ? wgY * 4 : wgY;
+  const wgX = Math.min(t.wgX, 16);
+  const wgY = Math.min(t.wgY, 16);
+  const kernel = await getKernel(ctx, MATMUL_F32, { ...bDefines, TRANS_A: !!s.transA, TRANS_B: !!s.transB, TILED: false, BLOCK4: block }, { WG_X: wgX, WG_Y: wgY });
+  const perX = block ? wgX * 4 : wgX;
+  const perY = block ? wgY * 4 : wgY;
   return { kernel, args, workgroups: [Math.ceil(N / perX), Math.ceil(M / perY), batch] };
 }
 
@@ -293,7 +311,8 @@ export async function planMatmulF32Group(ctx: GpuContext, kind: MatmulGroupKind,
   let overrides: Record<string, number>;
   let per: [number, number]; // outputs a workgroup covers along N, M
   if (variant === 'tiled') {
-    [def, defines, overrides, per] = [MATMUL_F32, { ...group, TILED: true }, { WG_X: t.wgX, WG_Y: t.wgY, BK: t.bk }, [t.wgX * 4, t.wgY * 4]];
+    const tl = tiledShape(ctx, 'matmul_f32_group');
+    [def, defines, overrides, per] = [MATMUL_F32, { ...group, TILED: true, TILE: tl.tile }, tl.overrides, tl.per];
   } else {
     const small = Mmax <= t.smallM;
     const cols = o.cols ?? (small ? t.smallCols : t.rowsCols);

@@ -14,7 +14,7 @@ export interface Tuning {
    * subA: 'rows' takes A's shared values through subgroupBroadcast (matmul_f32_rows.wgsl's SUB_A), where the adapter
    * has subgroups of at least 4 lanes; ungrouped products only.
    */
-  matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; rowsCols: 4 | 8 | 12 | 16; rowsM: 4 | 8 | 16; rowsWG: [number, number]; smallM: number; smallCols: 4 | 8 | 12 | 16; group: boolean | 'sum'; subA: boolean };
+  matmulF32: { shape: 'tiled' | 'rows' | 'block4'; wgX: number; wgY: number; bk: number; /** 'tiled': each invocation's register tile, tile x tile outputs */ tile: 4 | 8; rowsCols: 4 | 8 | 12 | 16; rowsM: 4 | 8 | 16; rowsWG: [number, number]; smallM: number; smallCols: 4 | 8 | 12 | 16; group: boolean | 'sum'; subA: boolean };
   elementwiseWG: number;
   /**
    * Adjacent elements one invocation of the strided elementwise kernel (shaders/ops/ew.wgsl) writes: 1 on GPUs (neighbours
@@ -90,7 +90,7 @@ interface Entry {
 // pattern (16-byte loads, x read once for 4 columns) is what any GPU's memory system rewards. Not yet measured on AMD,
 // Intel or Apple GPUs: `bench/gpu/gemv-sweep.sh` there gives the entry to add.
 const GPU_DEFAULT: Tuning = {
-  matmulF32: { shape: 'tiled', wgX: 16, wgY: 16, bk: 16, rowsCols: 8, rowsM: 4, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: true, subA: false },
+  matmulF32: { shape: 'tiled', wgX: 16, wgY: 16, bk: 16, tile: 4, rowsCols: 8, rowsM: 4, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: true, subA: false },
   elementwiseWG: 256,
   elementwiseRun: 1,
   optimizer: { run: 1, normElems: 4, flat: true },
@@ -128,7 +128,7 @@ const TABLE: Entry[] = [
       // (docs/training-speed.md, "Third round" and "Tenth round").
       // subA: A's values shared through subgroupBroadcast, a quarter of A's loads (SwiftShader gathers every
       // component lane by lane; docs/training-speed.md, "Sixth round").
-      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, rowsCols: 16, rowsM: 16, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: 'sum', subA: true },
+      matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, tile: 4, rowsCols: 16, rowsM: 16, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: 'sum', subA: true },
       elementwiseWG: 64,
       // An add of two [512, 64] tensors (the language model's gradient fan-in), alone: 2.0 ms with one element an
       // invocation (and its coordinates from 8 divisions), 0.72 ms with runs of 8 (bench/lm-train-step.ts's profile).
@@ -218,6 +218,7 @@ const MATMULF32_FIELDS: Record<keyof Tuning['matmulF32'], (v: unknown) => boolea
   wgX: (v) => pow2(v),
   wgY: (v) => pow2(v),
   bk: (v) => pow2(v),
+  tile: (v) => v === 4 || v === 8,
   rowsCols: (v) => v === 4 || v === 8 || v === 12 || v === 16,
   rowsM: (v) => v === 4 || v === 8 || v === 16,
   rowsWG: (v) => Array.isArray(v) && v.length === 2 && v.every(pow2) && v[0] * v[1] <= 256,
@@ -300,7 +301,7 @@ function rowsBlock(t: Tuning): string {
 }
 
 function f32Description(f: Tuning['matmulF32']): string {
-  if (f.shape === 'tiled') return `tiled ${f.wgY * 4}x${f.wgX * 4}, BK ${f.bk}`;
+  if (f.shape === 'tiled') return `tiled ${f.wgY * f.tile}x${f.wgX * f.tile}, BK ${f.bk}, ${f.tile}x${f.tile} an invocation`;
   if (f.shape === 'rows') return `one invocation per ${f.rowsM} rows x ${f.rowsCols} columns (4 x ${f.smallCols} up to M = ${f.smallM}), vec4 loads, no barriers (${f.rowsWG[0]}x${f.rowsWG[1]})`;
   return `one invocation per 4x4 block of outputs (per output where M < 3) (${f.wgX}x${f.wgY})`;
 }

@@ -9,6 +9,7 @@ import { planMatmulF32, planMatmulF32Group, type MatmulF32Product, type MatmulGr
 import { matmulRef } from '../../src/ref/matmul.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { compareBound, compareExact } from '../../src/ref/tolerance.js';
+import { withTiledShape, type TiledShape } from './matmul_helpers.js';
 import { assert, caseBuffers, check, expectError, type GpuCase } from './types.js';
 
 interface Shape {
@@ -27,74 +28,79 @@ interface GroupCase {
   addend?: boolean;
   /** The 'tiled' shape (GPUs' pick) instead of 'rows' (rows and cols then unused). */
   tiled?: boolean;
+  /** With `tiled`: the tiled kernel's shape laid over the tuning table for the group and the dispatches it is compared with. */
+  tiledShape?: TiledShape;
   /** 'sum' on 'rows': A through subgroupBroadcast forced on or off (default: the planner's pick) in the group and its chain. */
   subA?: boolean;
 }
 
-const tag = (g: GroupCase) => `${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'} ${g.tiled ? 'tiled' : `r${g.rows} c${g.cols}`} ${g.shapes.map((s) => `${s.M}x${s.N}x${s.K}`).join(' + ')}${g.addend ? ' + addend' : ''}${g.subA === undefined ? '' : g.subA ? ' subA' : ' no subA'}`;
+const tiledTag = (t?: TiledShape) => (t ? `tiled t${t.tile} ${t.wgX}x${t.wgY} bk${t.bk}` : 'tiled');
+const tag = (g: GroupCase) => `${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'} ${g.tiled ? tiledTag(g.tiledShape) : `r${g.rows} c${g.cols}`} ${g.shapes.map((s) => `${s.M}x${s.N}x${s.K}`).join(' + ')}${g.addend ? ' + addend' : ''}${g.subA === undefined ? '' : g.subA ? ' subA' : ' no subA'}`;
 
 function groupCase(g: GroupCase): GpuCase {
   return {
     name: `matmul_f32 group ${g.kind} ${tag(g)}`,
     needs: (ctx) => (g.subA && !subgroupsOf4(ctx) ? 'the adapter has no subgroups of 4 or more lanes' : null),
-    async run(ctx: GpuContext) {
-      const { buf, destroy } = caseBuffers(ctx);
-      try {
-        const s0 = g.shapes[0];
-        const hostA = g.shapes.map((s, i) => (g.kind === 'shareA' && i ? null : randomF32(s.M * s.K, 40 + i)));
-        const hostB = g.shapes.map((s, i) => (g.kind === 'shareB' && i ? null : randomF32(s.K * s.N, 50 + i)));
-        const A = hostA.map((h, i) => (h ? buf(h, `a${i}`) : null));
-        const B = hostB.map((h, i) => (h ? buf(h, `b${i}`) : null));
-        const cLen = (s: Shape) => s.M * s.N;
-        const C = g.shapes.map((s, i) => (g.kind === 'sum' && i ? null : buf(4 * cLen(s), `c${i}`)));
-        const pick = <T>(xs: (T | null)[], i: number) => (xs[i] ?? xs[0])!;
-        const r = g.addend ? randomF32(cLen(s0), 60) : null;
-        const R = r ? buf(r, 'addend') : undefined;
-        const products: MatmulF32Product[] = g.shapes.map((s, i) => ({ ...s, a: pick(A, i), b: pick(B, i), c: pick(C, i), transA: g.transA, transB: g.transB }));
-        const shape = g.tiled ? { variant: 'tiled' as const } : { variant: 'rows' as const, rows: g.rows, cols: g.cols, ...(g.subA === undefined ? {} : { subA: g.subA }) };
-        const planned = await planMatmulF32Group(ctx, g.kind, products, { addend: R, ...shape });
-        assert(planned.length === 1, `${planned.length} dispatches, want one`);
-        await runDispatch(planned[0]);
-        const msgs: string[] = [];
-        const opt = { transA: g.transA, transB: g.transB, ...shape };
-        if (g.kind === 'sum') {
-          // One dispatch a product, each adding the chain so far (R first): the executor's unfused schedule.
-          let prev = R;
-          let want: Float32Array | null = null;
-          const ref = new Float64Array(cLen(s0));
-          let absSum = new Float64Array(cLen(s0));
-          for (let i = 0; i < g.shapes.length; i++) {
-            const s = g.shapes[i];
-            const out = buf(4 * cLen(s), `chain ${i}`);
-            await runDispatch(await planMatmulF32(ctx, products[i].a, products[i].b, out, { ...s, ...opt, addend: prev }));
-            prev = out;
-            want = await ctx.readF32(out, cLen(s));
-            const p = matmulRef(pick(hostA, i), pick(hostB, i), { ...s, transA: g.transA, transB: g.transB });
-            p.c.forEach((v, j) => (ref[j] += v));
-            absSum = absSum.map((v, j) => v + p.absSum[j]);
-          }
-          if (r) r.forEach((v, j) => ((ref[j] += v), (absSum[j] += Math.abs(v))));
-          const got = await ctx.readF32(C[0]!, cLen(s0));
-          msgs.push(check(compareExact('group vs chain of dispatches', got, want!)));
-          const Ksum = g.shapes.reduce((t, s) => t + s.K, 0) + (r ? 1 : 0);
-          msgs.push(check(compareBound('vs f64 sum of products', got, ref, absSum, Ksum)));
-        } else {
-          for (let i = 0; i < g.shapes.length; i++) {
-            const s = g.shapes[i];
-            const one = buf(4 * cLen(s), `single ${i}`);
-            await runDispatch(await planMatmulF32(ctx, products[i].a, products[i].b, one, { ...s, ...opt }));
-            const got = await ctx.readF32(products[i].c as GPUBuffer, cLen(s));
-            msgs.push(check(compareExact(`product ${i} vs its own dispatch`, got, await ctx.readF32(one, cLen(s)))));
-            const ref = matmulRef(pick(hostA, i), pick(hostB, i), { ...s, transA: g.transA, transB: g.transB });
-            msgs.push(check(compareBound(`product ${i} vs f64`, got, ref.c, ref.absSum, s.K)));
-          }
-        }
-        return msgs.join('; ');
-      } finally {
-        destroy();
-      }
-    },
+    run: (ctx: GpuContext) => (g.tiledShape ? withTiledShape(g.tiledShape, () => runGroup(ctx, g)) : runGroup(ctx, g)),
   };
+}
+
+async function runGroup(ctx: GpuContext, g: GroupCase): Promise<string> {
+  const { buf, destroy } = caseBuffers(ctx);
+  try {
+    const s0 = g.shapes[0];
+    const hostA = g.shapes.map((s, i) => (g.kind === 'shareA' && i ? null : randomF32(s.M * s.K, 40 + i)));
+    const hostB = g.shapes.map((s, i) => (g.kind === 'shareB' && i ? null : randomF32(s.K * s.N, 50 + i)));
+    const A = hostA.map((h, i) => (h ? buf(h, `a${i}`) : null));
+    const B = hostB.map((h, i) => (h ? buf(h, `b${i}`) : null));
+    const cLen = (s: Shape) => s.M * s.N;
+    const C = g.shapes.map((s, i) => (g.kind === 'sum' && i ? null : buf(4 * cLen(s), `c${i}`)));
+    const pick = <T>(xs: (T | null)[], i: number) => (xs[i] ?? xs[0])!;
+    const r = g.addend ? randomF32(cLen(s0), 60) : null;
+    const R = r ? buf(r, 'addend') : undefined;
+    const products: MatmulF32Product[] = g.shapes.map((s, i) => ({ ...s, a: pick(A, i), b: pick(B, i), c: pick(C, i), transA: g.transA, transB: g.transB }));
+    const shape = g.tiled ? { variant: 'tiled' as const } : { variant: 'rows' as const, rows: g.rows, cols: g.cols, ...(g.subA === undefined ? {} : { subA: g.subA }) };
+    const planned = await planMatmulF32Group(ctx, g.kind, products, { addend: R, ...shape });
+    assert(planned.length === 1, `${planned.length} dispatches, want one`);
+    await runDispatch(planned[0]);
+    const msgs: string[] = [];
+    const opt = { transA: g.transA, transB: g.transB, ...shape };
+    if (g.kind === 'sum') {
+      // One dispatch a product, each adding the chain so far (R first): the executor's unfused schedule.
+      let prev = R;
+      let want: Float32Array | null = null;
+      const ref = new Float64Array(cLen(s0));
+      let absSum = new Float64Array(cLen(s0));
+      for (let i = 0; i < g.shapes.length; i++) {
+        const s = g.shapes[i];
+        const out = buf(4 * cLen(s), `chain ${i}`);
+        await runDispatch(await planMatmulF32(ctx, products[i].a, products[i].b, out, { ...s, ...opt, addend: prev }));
+        prev = out;
+        want = await ctx.readF32(out, cLen(s));
+        const p = matmulRef(pick(hostA, i), pick(hostB, i), { ...s, transA: g.transA, transB: g.transB });
+        p.c.forEach((v, j) => (ref[j] += v));
+        absSum = absSum.map((v, j) => v + p.absSum[j]);
+      }
+      if (r) r.forEach((v, j) => ((ref[j] += v), (absSum[j] += Math.abs(v))));
+      const got = await ctx.readF32(C[0]!, cLen(s0));
+      msgs.push(check(compareExact('group vs chain of dispatches', got, want!)));
+      const Ksum = g.shapes.reduce((t, s) => t + s.K, 0) + (r ? 1 : 0);
+      msgs.push(check(compareBound('vs f64 sum of products', got, ref, absSum, Ksum)));
+    } else {
+      for (let i = 0; i < g.shapes.length; i++) {
+        const s = g.shapes[i];
+        const one = buf(4 * cLen(s), `single ${i}`);
+        await runDispatch(await planMatmulF32(ctx, products[i].a, products[i].b, one, { ...s, ...opt }));
+        const got = await ctx.readF32(products[i].c as GPUBuffer, cLen(s));
+        msgs.push(check(compareExact(`product ${i} vs its own dispatch`, got, await ctx.readF32(one, cLen(s)))));
+        const ref = matmulRef(pick(hostA, i), pick(hostB, i), { ...s, transA: g.transA, transB: g.transB });
+        msgs.push(check(compareBound(`product ${i} vs f64`, got, ref.c, ref.absSum, s.K)));
+      }
+    }
+    return msgs.join('; ');
+  } finally {
+    destroy();
+  }
 }
 
 
@@ -103,6 +109,10 @@ const TILED: GroupCase[] = [
   { kind: 'shareA', transB: true, rows: 4, cols: 4, tiled: true, shapes: [{ M: 70, N: 130, K: 40 }, { M: 70, N: 65, K: 40 }, { M: 70, N: 9, K: 40 }] },
   { kind: 'shareB', transA: true, rows: 4, cols: 4, tiled: true, shapes: [{ M: 37, N: 80, K: 19 }, { M: 70, N: 80, K: 19 }] },
   { kind: 'sum', rows: 4, cols: 4, tiled: true, addend: true, shapes: [{ M: 67, N: 70, K: 6 }, { M: 67, N: 70, K: 33 }, { M: 67, N: 70, K: 1 }] },
+  // 8 x 8 an invocation (tiles of 128 x 128 and 64 x 32).
+  { kind: 'shareA', transB: true, rows: 4, cols: 4, tiled: true, tiledShape: { tile: 8, wgX: 16, wgY: 16, bk: 8 }, shapes: [{ M: 130, N: 150, K: 20 }, { M: 130, N: 9, K: 20 }, { M: 130, N: 129, K: 20 }] },
+  { kind: 'shareB', transA: true, rows: 4, cols: 4, tiled: true, tiledShape: { tile: 8, wgX: 4, wgY: 8, bk: 16 }, shapes: [{ M: 70, N: 33, K: 19 }, { M: 37, N: 33, K: 19 }] },
+  { kind: 'sum', rows: 4, cols: 4, tiled: true, addend: true, tiledShape: { tile: 8, wgX: 8, wgY: 8, bk: 8 }, shapes: [{ M: 67, N: 70, K: 6 }, { M: 67, N: 70, K: 17 }] },
 ];
 
 // Training's three products of a Llama layer at batch 2 x 8 tokens, dim 16, q 16 / k, v 8 (GQA), SwiGLU 24; and odd shapes.

@@ -1,5 +1,6 @@
-// Helpers of the dequant-fused matmul cases (matmul.cases.ts, matmul_w8a8.cases.ts, matmul_weights.cases.ts):
-// random quantized weights and their buffers, poisoned outputs, residuals, the split-plan check and y's comparison.
+// Helpers of the matmul cases (matmul.cases.ts, matmul_w8a8.cases.ts, matmul_weights.cases.ts, the f32 tiled and
+// group cases): random quantized weights and their buffers, poisoned outputs, residuals, the split-plan check, y's
+// comparison, and the f32 tiled kernel's shape laid over the tuning table.
 import type { GpuContext } from '../../src/gpu/context.js';
 import type { QuantWeightBuffers, ZeroMode } from '../../src/kernels/matmul.js';
 import { packCodes, type Bits } from '../../src/quant/layout.js';
@@ -9,6 +10,21 @@ import { randomF32, rng } from '../../src/ref/random.js';
 import { compareBound, compareF16Rounded } from '../../src/ref/tolerance.js';
 import { assert } from './types.js';
 import type { Dispatch } from '../../src/kernels/common.js';
+import { setTuningOverride, tuningOverride, type Tuning } from '../../src/kernels/tuning.js';
+
+/** The f32 tiled kernel's shape: its register tile, workgroup and slice depth. */
+export type TiledShape = Pick<Tuning['matmulF32'], 'tile' | 'wgX' | 'wgY' | 'bk'>;
+
+/** Runs `f` with the tiled shape `t` laid over the adapter's tuning (the override before it restored after). */
+export async function withTiledShape<T>(t: TiledShape, f: () => Promise<T>): Promise<T> {
+  const before = tuningOverride();
+  setTuningOverride({ ...before, matmulF32: { ...before?.matmulF32, shape: 'tiled', ...t } });
+  try {
+    return await f();
+  } finally {
+    setTuningOverride(before);
+  }
+}
 
 /** Random codes, positive scales and zeros, packed by layout.ts (no quantization rule involved). */
 export function randomQuantWeights(seed: number, N: number, K: number, bits: Bits, group: number | undefined, mode: ZeroMode, scaleF16 = false): QuantWeightsRef & { f16?: { scales: Uint16Array; zeros?: Uint16Array } } {
