@@ -76,14 +76,26 @@ fn run{{S}}(wid: vec3<u32>, lid3: vec3<u32>) {
   let base_c = wid.z * params.batch_c{{S}} + params.c0{{S}};
   var acc: array<array<f32, TN>, TM>;
   for (var k0 = 0u; k0 < params.K{{S}}; k0 += BK) {
+    // Adjacent invocations load adjacent addresses of each operand (along its contiguous dimension: K for A [M, K]
+    // and B [N, K], M for A [K, M], N for B [K, N]), which a GPU coalesces into few memory transactions.
     for (var i = lid; i < BM * BK; i += threads) {
+#if TRANS_A
+      let kk = i / BM;
+      let row = i % BM;
+#else
       let row = i / BK;
       let kk = i % BK;
+#endif
       As[kk * BM + row] = load_a{{S}}(base_a, m0 + row, k0 + kk);
     }
     for (var i = lid; i < BN * BK; i += threads) {
+#if TRANS_B
+      let col = i / BK;
+      let kk = i % BK;
+#else
       let kk = i / BN;
       let col = i % BN;
+#endif
       Bs[kk * BN + col] = load_b{{S}}(base_b, k0 + kk, n0 + col);
     }
     workgroupBarrier();
