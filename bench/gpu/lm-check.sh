@@ -7,6 +7,7 @@
 #                           (fma_peak.wgsl; issue 19's "at least 50% of the f32 peak") and the W4A16 GEMM, the
 #                           tiled kernel's register tiles (4, 8), workgroups and depths swept: the fastest sets
 #                           matmulF32's tile / wgX / wgY / bk in src/kernels/tuning.ts for the adapter
+#                           (F32_LAYERS=64x128x128 for a dry run on a CPU adapter)
 #   flash-attention.md / .json flash attention vs the composition, forward + backward (sets flashAttentionMaxHeadDim)
 #   generate.md, generate/  decode and prefill tok/s on the bundled model and the 134M Q4_0 / Q4_K shapes (issue 17;
 #                           llama.cpp's rows need node-llama-cpp, which the bundle does not carry); LM_CHECK_LARGE=1
@@ -28,7 +29,7 @@ step() { # name seconds command...
 
 step top-k 120 node dist/bench/top-k.js --json "$out/top-k.json"
 step lm-train-step 180 node dist/bench/lm-train-step.js --json "$out/lm-train-step.json"
-step matmul-f32 180 node dist/bench/run-matmul-f32.js --rounds 5 --layers 1024x1024x1024,2048x2048x2048,4096x4096x4096 \
+step matmul-f32 180 node dist/bench/run-matmul-f32.js --rounds 5 --layers "${F32_LAYERS:-1024x1024x1024,2048x2048x2048,4096x4096x4096}" \
   --variants "tiled,tiled t8 w16x16 k8,tiled t8 w16x16 k16,tiled t8 w8x8 k16,tiled t4 w16x16 k32,block4,rows r8 c16" \
   --json "$out/matmul-f32.json"
 step flash-attention 90 node dist/bench/flash-attention.js --shapes "8,64,4,2,16;4,512,8,8,64;1,2048,32,8,64;1,1024,32,8,128" --json "$out/flash-attention.json"
