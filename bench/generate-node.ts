@@ -20,6 +20,8 @@ export interface GenerateBenchOptions {
   browser?: boolean;
   /** Leave out the peers (llama.cpp is then still run as the judge of greedy agreement, but not reported). */
   noPeers?: boolean;
+  /** Also llama.cpp's GPU build of that backend (node-llama-cpp's prebuilt, every layer on the GPU) as a peer row. */
+  llamaGpu?: LlamaGpu;
   /** Prompt tokens and generated tokens for every model (defaults per model below). */
   promptTokens?: number;
   decodeTokens?: number;
@@ -27,6 +29,13 @@ export interface GenerateBenchOptions {
   cacheDir?: string;
   log?: (line: string) => void;
 }
+
+/** The GPU backends node-llama-cpp ships prebuilt builds of. */
+export const LLAMA_GPUS = ['vulkan', 'cuda', 'metal'] as const;
+export type LlamaGpu = (typeof LLAMA_GPUS)[number];
+
+/** The engine name of llama.cpp's row: its CPU build, or a GPU build. */
+export const llamaEngine = (gpu: LlamaGpu | false) => `llama.cpp (node-llama-cpp ${gpu ? `${gpu}` : 'CPU'})`;
 
 export interface GenModelSpec {
   name: string;
@@ -91,15 +100,23 @@ async function modelInfo(m: GenModelSpec, path: string): Promise<GenModelInfo> {
 }
 
 /**
- * llama.cpp (node-llama-cpp 3.21.1's prebuilt CPU build, its default thread count): one warm-up generation, then
- * the timed one, as measureNibble does. CPU time is the whole process's (llama.cpp's threads run in it).
+ * llama.cpp (node-llama-cpp 3.21.1's prebuilt CPU build, its default thread count; or with `gpu` its prebuilt build
+ * of that backend, every layer offloaded): one warm-up generation, then the timed one, as measureNibble does. CPU
+ * time is the whole process's (llama.cpp's threads run in it). A GPU build that finds no GPU device is refused (its
+ * layers would run on the CPU under a GPU's name).
  */
-async function measureLlamaCpp(model: string, path: string, ids: number[], n: number): Promise<GenRow> {
-  const row = emptyRow(model, 'llama.cpp (node-llama-cpp CPU)', 'peer', 'node', ids.length, n);
+async function measureLlamaCpp(model: string, path: string, ids: number[], n: number, gpu: LlamaGpu | false = false): Promise<GenRow> {
+  const row = emptyRow(model, llamaEngine(gpu), 'peer', 'node', ids.length, n);
   const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
-  const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false });
+  const llama = await getLlama({ gpu, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false });
+  let device = '';
+  if (gpu) {
+    const names = await llama.getGpuDeviceNames();
+    if (llama.gpu !== gpu || names.length === 0) throw new Error(`node-llama-cpp's ${gpu} build found no GPU device (backend ${llama.gpu || 'none'}, devices: ${names.join(', ') || 'none'}): not measured`);
+    device = `${names.join(', ')}, `;
+  }
   const t0 = performance.now();
-  const m = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
+  const m = await llama.loadModel({ modelPath: path, gpuLayers: gpu ? 'max' : 0 });
   row.loadMs = performance.now() - t0;
   try {
     const size = ids.length + n + 8;
@@ -139,7 +156,7 @@ async function measureLlamaCpp(model: string, path: string, ids: number[], n: nu
         row.decodeTokensPerSecond = (n - 1) / ((tEnd - tDecode) / 1000);
         row.cpuMsPerToken = (cpu.user + cpu.system) / 1000 / (n - 1);
       }
-      row.note = `${context.currentThreads} threads (node-llama-cpp's default), F32 KV cache; warm`;
+      row.note = gpu ? `${device}${m.gpuLayers} layers on the GPU, F32 KV cache; warm` : `${context.currentThreads} threads (node-llama-cpp's default), F32 KV cache; warm`;
     } finally {
       await context.dispose();
     }
@@ -169,9 +186,13 @@ export async function runGenerateBench(o: GenerateBenchOptions = {}): Promise<Ge
   for (const [i, m] of specs.entries()) {
     const ids = promptIds(m.promptTokens);
     log(`${m.name}: llama.cpp (CPU), prompt ${m.promptTokens}, generate ${m.decodeTokens}`);
-    const r = await measureLlamaCpp(m.name, files[i], ids, m.decodeTokens).catch((e) => failed(m.name, 'llama.cpp (node-llama-cpp CPU)', 'peer', 'node', ids.length, m.decodeTokens, e));
+    const r = await measureLlamaCpp(m.name, files[i], ids, m.decodeTokens).catch((e) => failed(m.name, llamaEngine(false), 'peer', 'node', ids.length, m.decodeTokens, e));
     if (r.status === 'ok') judge.set(m.name, r.ids);
     if (!o.noPeers) rows.push(r);
+    if (o.llamaGpu && !o.noPeers) {
+      log(`${m.name}: llama.cpp (${o.llamaGpu})`);
+      rows.push(await measureLlamaCpp(m.name, files[i], ids, m.decodeTokens, o.llamaGpu).catch((e) => failed(m.name, llamaEngine(o.llamaGpu!), 'peer', 'node', ids.length, m.decodeTokens, e)));
+    }
   }
   let adapter: GenReport['adapter'];
   if (o.browser) {

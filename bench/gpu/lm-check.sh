@@ -9,9 +9,10 @@
 #                           matmulF32's tile / wgX / wgY / bk in src/kernels/tuning.ts for the adapter
 #                           (F32_LAYERS=64x128x128 for a dry run on a CPU adapter)
 #   flash-attention.md / .json flash attention vs the composition, forward + backward (sets flashAttentionMaxHeadDim)
-#   generate.md, generate/  decode and prefill tok/s on the bundled model and the 134M Q4_0 / Q4_K shapes (issue 17;
-#                           llama.cpp's rows need node-llama-cpp, which the bundle does not carry); LM_CHECK_LARGE=1
-#                           adds the Llama-3.2-1B shape
+#   generate.md, generate/  decode and prefill tok/s on the bundled model and the 134M Q4_0 / Q4_K shapes (issue 17),
+#                           with llama.cpp's CPU build (the judge of greedy agreement) and its Vulkan build, every
+#                           layer on the GPU, as peers (node-llama-cpp 3.21.1's prebuilts, carried by pack.sh; its
+#                           CUDA build is not: 181 MB and the CUDA runtime); LM_CHECK_LARGE=1 adds the Llama-3.2-1B shape
 #   selftest.md / .json     the GPU case table (every kernel against its CPU reference) on this adapter
 #   bash bench/gpu/run.sh bash bench/gpu/lm-check.sh OUTDIR
 set -uo pipefail
@@ -33,5 +34,5 @@ step matmul-f32 180 node dist/bench/run-matmul-f32.js --rounds 5 --layers "${F32
   --variants "tiled,tiled t8 w16x16 k8,tiled t8 w16x16 k16,tiled t8 w8x8 k16,tiled t4 w16x16 k32,block4,rows r8 c16" \
   --json "$out/matmul-f32.json"
 step flash-attention 90 node dist/bench/flash-attention.js --shapes "8,64,4,2,16;4,512,8,8,64;1,2048,32,8,64;1,1024,32,8,128" --json "$out/flash-attention.json"
-step generate 300 node bin/nibble.mjs bench --filter generate ${LM_CHECK_LARGE:+--large} --out "$out/generate"
+step generate 300 node bin/nibble.mjs bench --filter generate --llama-gpu vulkan ${LM_CHECK_LARGE:+--large} --out "$out/generate"
 step selftest 240 node bin/nibble.mjs selftest --json "$out/selftest.json"

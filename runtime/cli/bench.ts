@@ -35,6 +35,7 @@ const OPTIONS = {
   'prompt-tokens': { type: 'string' },
   'decode-tokens': { type: 'string' },
   large: { type: 'boolean' },
+  'llama-gpu': { type: 'string' },
 } as const;
 
 function count(flag: string, v: string | undefined, min: number): number | undefined {
@@ -143,6 +144,7 @@ language models (--filter generate runs bench/generate-node.ts instead of the ke
                    (written once to $TMPDIR/nibble-bench-lm); --quick: the bundled model only
   --prompt-tokens N, --decode-tokens N   tokens of the prompt and tokens generated, for every model
   --large          also the Llama-3.2-1B shape in Q4_0 (for a GPU)
+  --llama-gpu B    also llama.cpp's prebuilt GPU build of backend B (vulkan, cuda, metal) as a peer, every layer offloaded
 Every row is checked against its CPU reference before it is timed; nothing is asserted about time.
 Timing: timestamp-query where the adapter has it, else wall time to queue completion (the report says which).`,
   async run(argv) {
@@ -162,6 +164,7 @@ Timing: timestamp-query where the adapter has it, else wall time to queue comple
     if (!file && userFlags.length) throw new UsageError(`--${userFlags[0]} applies to a WGSL file: nibble bench FILE.wgsl --dispatch X[,Y,Z] ...`);
     if (file && !file.endsWith('.wgsl')) throw new UsageError(`${file}: expected a .wgsl file`);
     if (!file && (values.filter as string[] | undefined)?.some((f) => f.includes('generate'))) return generateBench(values, quick);
+    if (values['llama-gpu'] !== undefined) throw new UsageError('--llama-gpu applies to the language-model bench: nibble bench --filter generate --llama-gpu vulkan');
     let report: BenchReport;
     if (file) report = await userShader(file, values, quick, warmup, reps);
     else {
@@ -189,10 +192,13 @@ Timing: timestamp-query where the adapter has it, else wall time to queue comple
 
 /** `nibble bench --filter generate`: the language-model runner, its own table and report files. */
 async function generateBench(v: Record<string, unknown>, quick: boolean): Promise<number> {
-  const { runGenerateBench } = await import('../../bench/generate-node.js');
+  const { runGenerateBench, LLAMA_GPUS } = await import('../../bench/generate-node.js');
+  const gpu = v['llama-gpu'] as string | undefined;
+  if (gpu !== undefined && !(LLAMA_GPUS as readonly string[]).includes(gpu)) throw new UsageError(`--llama-gpu ${gpu}: expected one of ${LLAMA_GPUS.join(', ')} (node-llama-cpp's prebuilt GPU builds)`);
   const report: GenReport = await runGenerateBench({
     quick,
     large: Boolean(v.large),
+    ...(gpu !== undefined ? { llamaGpu: gpu as (typeof LLAMA_GPUS)[number] } : {}),
     browser: Boolean(v.browser),
     noPeers: Boolean(v['no-peers']),
     promptTokens: count('prompt-tokens', v['prompt-tokens'] as string | undefined, 2),

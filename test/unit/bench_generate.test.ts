@@ -2,6 +2,7 @@
 // Dawn and llama.cpp through node-llama-cpp) gives a report of the right shape; nothing is asserted about time.
 // nibble's greedy tokens on the bundled model must equal llama.cpp's (issue 17's correctness tests bound the
 // probabilities; a tie within that bound on these 8 tokens would show up here as a named divergence).
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { agreement, formatGenMarkdown, formatGenTable, promptIds } from '../../bench/generate.js';
 import { generateModels, paddedVocab, runGenerateBench } from '../../bench/generate-node.js';
@@ -52,5 +53,26 @@ describe('bench generate', () => {
     expect(table).toMatch(/decode tok\/s/);
     expect(table).toMatch(new RegExp(`${N}/${N}`));
     expect(formatGenMarkdown(r)).toMatch(/^# nibble bench: language-model generation/);
+  });
+
+  it('--llama-gpu adds llama.cpp\'s GPU build as a peer row, measured on a GPU device or refused by name without one', async () => {
+    const r = await runGenerateBench({ quick: true, llamaGpu: 'vulkan' });
+    const g = r.rows.find((x) => x.engine === 'llama.cpp (node-llama-cpp vulkan)');
+    expect(g, r.rows.map((x) => x.engine).join(', ')).toBeDefined();
+    if (g!.status === 'ok') {
+      expect(g!.note).toMatch(/layers on the GPU/);
+      expect(g!.decodeTokensPerSecond).toBeGreaterThan(0);
+    } else expect(g!.note).toMatch(/vulkan build found no GPU device/);
+    expect(r.rows.map((x) => x.engine)).toEqual(['llama.cpp (node-llama-cpp CPU)', 'llama.cpp (node-llama-cpp vulkan)', 'nibble']);
+  });
+
+  it('the CLI refuses an unknown --llama-gpu backend, and --llama-gpu outside the language-model bench', () => {
+    const run = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', 'bench', ...args], { encoding: 'utf8', timeout: 60_000 });
+    const a = run(['--filter', 'generate', '--llama-gpu', 'opencl']);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toMatch(/--llama-gpu opencl: expected one of vulkan, cuda, metal/);
+    const b = run(['--llama-gpu', 'vulkan']);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toMatch(/--llama-gpu applies to the language-model bench/);
   });
 });
