@@ -90,8 +90,14 @@ interface AdamBank {
   /** Its params, in order: the tensor (lr filled in each step) and lr scale. */
   entries: { param: Tensor; t: AdamWTensor; lrScale: number }[];
   groups: { bound: BoundKernel; workgroups: Workgroups; first: number; count: number; layout: { rowPitch: number; run: number; total: number } }[];
-  /** Params and gradients in arenas: one adamw_flat dispatch over the bank, its segment table rewritten each step. */
-  flat?: { bound: BoundKernel; workgroups: Workgroups; table: GPUBuffer; ts: AdamWFlatTensor[]; layout: AdamWFlatLayout };
+  /** Params and gradients in arenas: one adamw_flat dispatch over the bank, its segment table rewritten each step
+   *  from the entries (lr) and where each entry's param and gradient start in their arenas (elements). */
+  flat?: { bound: BoundKernel; workgroups: Workgroups; table: GPUBuffer; offsets: { paramOffset: number; gradOffset: number }[]; layout: AdamWFlatLayout };
+}
+
+/** A flat bank's tensors as adamw_flat's segment table takes them: each entry at its arenas' offsets. */
+function flatTensors(bank: AdamBank): AdamWFlatTensor[] {
+  return bank.entries.map((e, k) => ({ ...bank.flat!.offsets[k], n: e.t.n, state: e.t.state, lr: e.t.lr, weightDecay: e.t.weightDecay }));
 }
 
 /** Pairs grouped by the buffers behind them (pairs of one group share a params arena and a gradients arena). */
@@ -209,10 +215,11 @@ export class Optimizer {
         const bank: AdamBank = { moments, total, entries: es.map(({ param, t, lrScale }) => ({ param, t, lrScale })), groups: [] };
         o.banks.push(bank);
         if (useFlat) {
-          const ts: AdamWFlatTensor[] = es.map((e) => ({ paramOffset: e.pr.offset / 4, gradOffset: e.gr.offset / 4, n: e.t.n, state: e.t.state, lr: e.t.lr, weightDecay: e.t.weightDecay }));
-          const table = ctx.buffer({ size: 32 * ts.length, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label: 'adamw.segments' });
+          const offsets = es.map((e) => ({ paramOffset: e.pr.offset / 4, gradOffset: e.gr.offset / 4 }));
+          const table = ctx.buffer({ size: 32 * es.length, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label: 'adamw.segments' });
+          const ts = es.map((e, k) => ({ ...offsets[k], n: e.t.n, state: e.t.state, lr: e.t.lr, weightDecay: e.t.weightDecay }));
           const d = await planAdamWFlat(ctx, { params: es[0].pr.buffer, grads: es[0].gr.buffer, moments, table, clip_coef: coef }, ts, { ...config, step: 1 });
-          bank.flat = { bound: d.dispatch.kernel.bind(d.dispatch.args), workgroups: d.dispatch.workgroups, table, ts, layout: d };
+          bank.flat = { bound: d.dispatch.kernel.bind(d.dispatch.args), workgroups: d.dispatch.workgroups, table, offsets, layout: d };
           continue;
         }
         const planned = await planAdamWMulti(ctx, es.map((e) => e.t), { moments, clip_coef: coef }, { ...config, step: 1 });
@@ -243,9 +250,9 @@ export class Optimizer {
       for (const e of bank.entries) e.t.lr = lrBase * e.lrScale;
       if (bank.flat) {
         const f = bank.flat;
-        f.ts.forEach((t, k) => (t.lr = bank.entries[k].t.lr));
-        this.ctx.write(f.table, new Uint8Array(adamwFlatTable(this.ctx, f.ts, this.config as AdamWOptions, step, f.layout.run)));
-        f.bound.update(adamwFlatUniforms(this.ctx, f.ts, this.config as AdamWOptions, step, f.layout));
+        const ts = flatTensors(bank);
+        this.ctx.write(f.table, new Uint8Array(adamwFlatTable(this.ctx, ts, this.config as AdamWOptions, step, f.layout.run)));
+        f.bound.update(adamwFlatUniforms(this.ctx, ts, this.config as AdamWOptions, step, f.layout));
       }
       for (const g of bank.groups) g.bound.update(adamwMultiUniforms(this.ctx, bank.entries.slice(g.first, g.first + g.count).map((e) => e.t), this.config as AdamWOptions, step, g.layout));
     }
