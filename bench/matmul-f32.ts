@@ -15,7 +15,7 @@ import { F32_ROWS_COLS, f32Variant, pickSubA, planMatmulF32, type F32Variant } f
 import { matmulRef, matmulRefRows } from '../src/ref/matmul.js';
 import { randomF32 } from '../src/ref/random.js';
 import { compareBound } from '../src/ref/tolerance.js';
-import { setTuningOverride, tuningFor, tuningOverride, type Tuning } from '../src/kernels/tuning.js';
+import { tuningFor, withTuningOverride, type Tuning } from '../src/kernels/tuning.js';
 import { fmaRow, fmaSizes } from './ceilings.js';
 import { runOnce } from './harness.js';
 import { checkedRows, matmulW4A16Row, pickRows } from './matmul-rows.js';
@@ -52,9 +52,16 @@ export interface F32BenchRow {
   gflops: number;
   /** This row's GFLOP/s over the W4A16 GEMM's at the layer's forward shape (same FLOPs). */
   vsW4A16: number;
-  /** This row's GFLOP/s over the fma_peak kernel's (the adapter's measured f32 peak, its fastest round; medianMs of
-   *  the ceiling's own row is that round's time) in the same rounds. */
+  /** This row's GFLOP/s over the adapter's measured f32 peak (F32Peak) in the same rounds. */
   ofPeak: number;
+}
+
+/** The fma_peak ceiling timed in the same rounds as the products: its fastest round (the products at their medians, so a ratio errs against them). */
+export interface F32Peak {
+  shape: string;
+  check: string;
+  fastestMs: number;
+  gflops: number;
 }
 
 export const ISSUE_LAYER: LayerShape = { T: 32, inF: 1024, outF: 1024 };
@@ -80,8 +87,10 @@ interface Timed {
   ds: Dispatch[];
   samples: number[];
   w4?: boolean;
-  peak?: boolean;
 }
+
+/** What the interleaved rounds time: a product's dispatches (Timed) or the fma_peak ceiling's. */
+type Sampled = Pick<Timed, 'flops' | 'bound' | 'ds' | 'samples'> & { label: { kernel: string } };
 
 /** 'tiled tT wXxY kB': the tiled kernel with a T x T register tile, X x Y invocations, B-deep slices (each part optional). */
 type TiledKnobs = Partial<Pick<Tuning['matmulF32'], 'tile' | 'wgX' | 'wgY' | 'bk'>>;
@@ -98,19 +107,8 @@ function parseVariant(v: string): { variant: F32Variant; cols?: number; rows?: n
   return { variant: v as F32Variant };
 }
 
-/** plan() with the tiled knobs laid over the tuning table (setTuningOverride validates them, naming a bad one). */
-async function withKnobs<T>(knobs: TiledKnobs | undefined, plan: () => Promise<T>): Promise<T> {
-  if (!knobs) return plan();
-  const before = tuningOverride();
-  setTuningOverride({ ...before, matmulF32: { ...before?.matmulF32, ...knobs } });
-  try {
-    return await plan();
-  } finally {
-    setTuningOverride(before);
-  }
-}
 
-export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): Promise<F32BenchRow[]> {
+export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): Promise<{ rows: F32BenchRow[]; peak: F32Peak }> {
   const log = o.log ?? (() => {});
   const layers = o.layers ?? [ISSUE_LAYER, ...MLP_LAYERS];
   const products = o.products ?? ['forward', 'xWt', 'dX', 'dW'];
@@ -127,7 +125,8 @@ export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): 
     disposers.push(peak.dispose);
     const cp = await peak.check();
     if (!cp.ok) throw new Error(`fma_peak: ${cp.message}`);
-    timed.push({ label: { layer: '-', product: 'forward', shape: peakRow.shape, kernel: 'fma_peak (f32 peak)', picked: false, check: cp.message }, flops: peakRow.flops, ds: peak.dispatches!, bound: [], samples: [], peak: true });
+    const ceiling: Sampled = { label: { kernel: 'fma_peak' }, flops: peakRow.flops, ds: peak.dispatches!, bound: [], samples: [] };
+    disposers.push(() => ceiling.bound.forEach((b) => b.dispose()));
     for (const l of layers) {
       const layer = `${l.T}x${l.inF}->${l.outF}`;
       // The W4A16 GEMM at the layer's forward shape (x [T, in] · W[out, in]^T), path from the tuning table.
@@ -151,7 +150,9 @@ export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): 
         const picked = f32Variant(ctx, { M: s.M });
         for (const v of variants) {
           const { tiled: knobs, ...pv } = parseVariant(v);
-          const d = await withKnobs(knobs, () => planMatmulF32(ctx, A, B, C, { ...s, ...pv }));
+          const plan = () => planMatmulF32(ctx, A, B, C, { ...s, ...pv });
+          // The tiled knobs laid over the tuning table (setTuningOverride validates them, naming a bad one).
+          const d = await (knobs ? withTuningOverride({ matmulF32: knobs }, plan) : plan());
           await runOnce(ctx, [d]);
           const r = compareBound(rows ? `c (rows ${rows.length} of ${s.M})` : 'c', pickRows(await ctx.readF32(C, s.M * s.N), s.N, rows), ref.c, ref.absSum, s.K);
           if (!r.ok) throw new Error(`f32 ${v} ${p} ${layer}: ${r.message}`);
@@ -166,11 +167,12 @@ export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): 
         log(`checked ${layer} ${p}`);
       }
     }
-    for (const t of timed) t.bound = t.ds.map((d) => d.kernel.bind(d.args));
-    const sample = async (t: Timed) => (await timePass(ctx, t.label.kernel, (pass) => t.bound.forEach((b, i) => b.encode(pass, t.ds[i].workgroups)), { warmup: 0, reps: 1 })).samples[0];
-    for (const t of timed) await sample(t); // warm-up: pipelines, first-use costs
+    const all: Sampled[] = [ceiling, ...timed];
+    for (const t of all) t.bound = t.ds.map((d) => d.kernel.bind(d.args));
+    const sample = async (t: Sampled) => (await timePass(ctx, t.label.kernel, (pass) => t.bound.forEach((b, i) => b.encode(pass, t.ds[i].workgroups)), { warmup: 0, reps: 1 })).samples[0];
+    for (const t of all) await sample(t); // warm-up: pipelines, first-use costs
     for (let r = 0; r < rounds; r++) {
-      for (const t of timed) t.samples.push(await sample(t));
+      for (const t of all) t.samples.push(await sample(t));
       log(`round ${r + 1}/${rounds}`);
     }
     const median = (xs: number[]) => {
@@ -178,17 +180,14 @@ export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): 
       return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     };
     const w4ByLayer = new Map(timed.filter((t) => t.w4).map((t) => [t.label.layer, t.flops / median(t.samples) / 1e6]));
-    const peakTimed = timed.find((t) => t.peak)!;
-    // The ceiling at its fastest round (the matmuls at their medians): the ratio errs against the matmuls.
-    const peakGflops = peakTimed.flops / Math.min(...peakTimed.samples) / 1e6;
-    return timed
-      .filter((t) => !t.peak)
-      .map((t) => {
-        const ms = median(t.samples);
-        const gflops = t.flops / ms / 1e6;
-        return { ...t.label, medianMs: ms, gflops, vsW4A16: gflops / w4ByLayer.get(t.label.layer)!, ofPeak: gflops / peakGflops };
-      })
-      .concat([{ ...peakTimed.label, medianMs: Math.min(...peakTimed.samples), gflops: peakGflops, vsW4A16: NaN, ofPeak: 1 }]);
+    const fastestMs = Math.min(...ceiling.samples);
+    const peakGflops = ceiling.flops / fastestMs / 1e6;
+    const rows = timed.map((t) => {
+      const ms = median(t.samples);
+      const gflops = t.flops / ms / 1e6;
+      return { ...t.label, medianMs: ms, gflops, vsW4A16: gflops / w4ByLayer.get(t.label.layer)!, ofPeak: gflops / peakGflops };
+    });
+    return { rows, peak: { shape: peakRow.shape, check: cp.message, fastestMs, gflops: peakGflops } };
   } finally {
     timed.forEach((t) => t.bound.forEach((b) => b.dispose()));
     bufs.forEach((b) => b.destroy());
@@ -196,18 +195,15 @@ export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): 
   }
 }
 
-export function formatF32Bench(ctx: GpuContext, rows: F32BenchRow[], rounds: number): string {
+export function formatF32Bench(ctx: GpuContext, r: { rows: F32BenchRow[]; peak: F32Peak }, rounds: number): string {
+  const p = r.peak;
   const lines = [
     `# f32 matmul vs W4A16 GEMM: ${ctx.info.description || ctx.info.device} (${ctx.info.isFallback ? 'CPU adapter' : 'GPU'}), medians of ${rounds} interleaved rounds`,
+    `# f32 peak: ${p.gflops.toFixed(3)} GFLOP/s (fma_peak, ${p.shape}, its fastest round ${p.fastestMs.toFixed(2)} ms; ${p.check})`,
     '',
     '| layer T x in -> out | product | M x K x N | kernel | ms | GFLOP/s | vs W4A16 | of f32 peak |',
     '| --- | --- | --- | --- | ---: | ---: | ---: | ---: |',
   ];
-  for (const r of rows) {
-    const layer = r.layer === '-' ? '(ceiling)' : r.layer;
-    const product = r.layer === '-' ? '-' : r.product;
-    const vs = Number.isFinite(r.vsW4A16) ? `${r.vsW4A16.toFixed(2)}x` : '-';
-    lines.push(`| ${layer} | ${product} | ${r.shape} | ${r.kernel}${r.picked ? ' (picked)' : ''} | ${r.medianMs.toFixed(2)}${r.layer === '-' ? ' (fastest)' : ''} | ${r.gflops.toFixed(3)} | ${vs} | ${(100 * r.ofPeak).toFixed(1)}% |`);
-  }
+  for (const x of r.rows) lines.push(`| ${x.layer} | ${x.product} | ${x.shape} | ${x.kernel}${x.picked ? ' (picked)' : ''} | ${x.medianMs.toFixed(2)} | ${x.gflops.toFixed(3)} | ${x.vsW4A16.toFixed(2)}x | ${(100 * x.ofPeak).toFixed(1)}% |`);
   return lines.join('\n');
 }

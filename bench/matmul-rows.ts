@@ -8,6 +8,7 @@ import { matmulQRef, matmulRef, type QuantWeightsRef } from '../src/ref/matmul.j
 import { randomF32, rng } from '../src/ref/random.js';
 import { compareBound, U_F16, U_F32 } from '../src/ref/tolerance.js';
 import { runOnce, type BenchRow } from './harness.js';
+import { sample } from './matmul_timing.js';
 import { matmulGroup, matmulShapes, shapeLabel, type MatmulShape, type ShapeOptions } from './shapes.js';
 
 export function matmulF32Row(s: MatmulShape, variant: 'naive' | 'block4' | 'tiled'): BenchRow {
@@ -55,12 +56,9 @@ export const W4A16_GROUP = 32;
 export const CHECK_WHOLE_MACS = 2 ** 28;
 const CHECK_ROWS = 16;
 
-/** The rows of an M x K x N product that a bench checks: all of them (null), or CHECK_ROWS spread over M (first and last included). */
+/** The rows of an M x K x N product that a bench checks: all of them (null), or CHECK_ROWS spread over M (sample's: first and last included). */
 export function checkedRows(M: number, K: number, N: number): number[] | null {
-  if (M * K * N <= CHECK_WHOLE_MACS || M <= CHECK_ROWS) return null;
-  const s = new Set<number>([0, M - 1]);
-  for (let i = 1; s.size < CHECK_ROWS; i++) s.add(Math.floor((i * M) / CHECK_ROWS));
-  return [...s].sort((x, y) => x - y);
+  return M * K * N <= CHECK_WHOLE_MACS || M <= CHECK_ROWS ? null : sample(M, CHECK_ROWS);
 }
 
 /** The rows `rows` (null: all) of a row-major [M, N] result. */

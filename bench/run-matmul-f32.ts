@@ -19,10 +19,10 @@ const layers: LayerShape[] | undefined = list('--layers')?.map((s) => {
 const rounds = Number(flag('--rounds') ?? 5);
 const ctx = await createNodeContext();
 try {
-  const rows = await benchMatmulF32(ctx, { layers, rounds, variants: list('--variants'), products: list('--products') as Product[] | undefined, log: (l) => console.error(l) });
-  console.log(formatF32Bench(ctx, rows, rounds));
+  const result = await benchMatmulF32(ctx, { layers, rounds, variants: list('--variants'), products: list('--products') as Product[] | undefined, log: (l) => console.error(l) });
+  console.log(formatF32Bench(ctx, result, rounds));
   const json = flag('--json');
-  if (json) writeFileSync(json, JSON.stringify({ adapter: ctx.info, rounds, rows }, null, 2));
+  if (json) writeFileSync(json, JSON.stringify({ adapter: ctx.info, rounds, ...result }, null, 2));
 } finally {
   ctx.destroy();
 }

@@ -282,6 +282,17 @@ export function tuningOverride(): TuningOverride | null {
   return override;
 }
 
+/** Runs `f` with `o` laid over the override in effect (field by field), then puts that override back, even if `f` throws. */
+export async function withTuningOverride<T>(o: TuningOverride, f: () => Promise<T>): Promise<T> {
+  const before = override;
+  setTuningOverride(before ? layOver(before, o) : o);
+  try {
+    return await f();
+  } finally {
+    override = before;
+  }
+}
+
 /** `o`'s sections laid over `t`'s, field by field (sections `o` does not name, and plain fields, as they are). */
 export function layOver<T extends object>(t: T, o: TuningOverride): T {
   const out = { ...t } as Record<string, unknown>;

@@ -10,20 +10,14 @@ import { randomF32, rng } from '../../src/ref/random.js';
 import { compareBound, compareF16Rounded } from '../../src/ref/tolerance.js';
 import { assert } from './types.js';
 import type { Dispatch } from '../../src/kernels/common.js';
-import { setTuningOverride, tuningOverride, type Tuning } from '../../src/kernels/tuning.js';
+import { withTuningOverride, type Tuning } from '../../src/kernels/tuning.js';
 
 /** The f32 tiled kernel's shape: its register tile, workgroup and slice depth. */
 export type TiledShape = Pick<Tuning['matmulF32'], 'tile' | 'wgX' | 'wgY' | 'bk'>;
 
 /** Runs `f` with the tiled shape `t` laid over the adapter's tuning (the override before it restored after). */
-export async function withTiledShape<T>(t: TiledShape, f: () => Promise<T>): Promise<T> {
-  const before = tuningOverride();
-  setTuningOverride({ ...before, matmulF32: { ...before?.matmulF32, shape: 'tiled', ...t } });
-  try {
-    return await f();
-  } finally {
-    setTuningOverride(before);
-  }
+export function withTiledShape<T>(t: TiledShape, f: () => Promise<T>): Promise<T> {
+  return withTuningOverride({ matmulF32: { shape: 'tiled', ...t } }, f);
 }
 
 /** Random codes, positive scales and zeros, packed by layout.ts (no quantization rule involved). */
