@@ -107,7 +107,6 @@ function parseVariant(v: string): { variant: F32Variant; cols?: number; rows?: n
   return { variant: v as F32Variant };
 }
 
-
 export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): Promise<{ rows: F32BenchRow[]; peak: F32Peak }> {
   const log = o.log ?? (() => {});
   const layers = o.layers ?? [ISSUE_LAYER, ...MLP_LAYERS];

@@ -3,8 +3,8 @@
 //
 // The table runs in chunks of CHUNK cases, each chunk one evaluate in the page (one GPU context for all) from its
 // own beforeAll: one evaluate of the whole table (~1,000 cases) took 15 minutes on a slow 2-core host under load and
-// ran past Puppeteer's protocol timeout, which failed the file without a single case result. A chunk takes about a
-// minute on such a host, far inside both the protocol timeout and the hook's.
+// ran past Puppeteer's protocol timeout, which failed the file without a single case result. The 22 chunks took 673 s
+// in all on that host when quiet (about 30 s a chunk), far inside both the protocol timeout and the hook's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHeadless, type Headless } from '../../runtime/headless.js';
 import { CASES, type CaseResult } from '../cases/index.js';
