@@ -14,6 +14,7 @@ import { Graph } from '../src/graph/graph.js';
 import * as op from '../src/ops/index.js';
 import { randomF32 } from '../src/ref/random.js';
 import { flashQuadByDefault } from '../src/ops/flash_attention.js';
+import { median } from '../src/gpu/timing.js';
 
 const { values } = parseArgs({ options: { shapes: { type: 'string' }, reps: { type: 'string' }, json: { type: 'string' } }, strict: true });
 // The bundled Shakespeare model's shape (batch 8 x 64), a longer sequence, and a 1B-class head layout.
@@ -22,7 +23,6 @@ const shapes = (values.shapes ?? '8,64,4,2,16;2,256,4,2,16;1,256,32,8,64').split
   return { B, T, heads, kvHeads, hd };
 });
 const reps = Number(values.reps ?? 9);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 
 const ctx = await createNodeContext();

@@ -28,6 +28,7 @@ import { GraphTrainer } from '../src/train/graph_trainer.js';
 import { initLsqScales, prepareLinears } from '../src/train/qat_plan.js';
 import { layOver, setTuningOverride, type TuningOverride } from '../src/kernels/tuning.js';
 import { Tokenizer } from '../src/tokenizer/index.js';
+import { median } from '../src/gpu/timing.js';
 
 const { values } = parseArgs({
   options: { method: { type: 'string' }, group: { type: 'string' }, tuning: { type: 'string' }, compare: { type: 'string' }, rounds: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, top: { type: 'string' }, profiles: { type: 'string' }, model: { type: 'string' }, json: { type: 'string' } },
@@ -59,7 +60,6 @@ const sampler = new WindowSampler(data, B, T, 0);
 const LR = 3e-4;
 const TRAIN = { lr: LR, weightDecay: 0, clipNorm: 1 };
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 type Variant = 'f32' | 'qat';
 /** A trainer of the run: f32 or QAT, compiled under the run's tuning or --compare's (alt). */

@@ -6,7 +6,7 @@
 // row's speed and weight bytes relative to the f32 row of its shape.
 import type { GpuContext } from '../src/gpu/context.js';
 import type { BoundKernel } from '../src/gpu/kernel.js';
-import { timePass } from '../src/gpu/timing.js';
+import { median, timePass } from '../src/gpu/timing.js';
 import { runDispatch, type Dispatch } from '../src/kernels/common.js';
 import { f32Variant, planMatmulF32, type MatmulBType } from '../src/kernels/matmul.js';
 import { f32ToBf16Bits, f32ToF16Bits } from '../src/quant/f16.js';
@@ -47,11 +47,6 @@ interface Timed {
   d: Dispatch;
   bound?: BoundKernel;
   samples: number[];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 export async function benchMatmulB16(ctx: GpuContext, o: { shapes?: B16Shape[]; rounds?: number; log?: (l: string) => void } = {}): Promise<B16BenchRow[]> {

@@ -9,7 +9,7 @@
 // fraction of the adapter's measured f32 peak (the fma_peak ceiling of `nibble bench`, timed in the same rounds).
 import type { GpuContext } from '../src/gpu/context.js';
 import type { BoundKernel } from '../src/gpu/kernel.js';
-import { timePass } from '../src/gpu/timing.js';
+import { median, timePass } from '../src/gpu/timing.js';
 import type { Dispatch } from '../src/kernels/common.js';
 import { F32_ROWS_COLS, f32Variant, pickSubA, planMatmulF32, type F32Variant } from '../src/kernels/matmul.js';
 import { matmulRef, matmulRefRows } from '../src/ref/matmul.js';
@@ -174,10 +174,6 @@ export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): 
       for (const t of all) t.samples.push(await sample(t));
       log(`round ${r + 1}/${rounds}`);
     }
-    const median = (xs: number[]) => {
-      const s = [...xs].sort((x, y) => x - y);
-      return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    };
     const w4ByLayer = new Map(timed.filter((t) => t.w4).map((t) => [t.label.layer, t.flops / median(t.samples) / 1e6]));
     const fastestMs = Math.min(...ceiling.samples);
     const peakGflops = ceiling.flops / fastestMs / 1e6;

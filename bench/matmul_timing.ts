@@ -3,7 +3,7 @@
 // rather than L2.
 import type { GpuContext } from '../src/gpu/context.js';
 import type { BoundKernel } from '../src/gpu/kernel.js';
-import { summarize, timePass, type TimingResult } from '../src/gpu/timing.js';
+import { median, summarize, timePass, type TimingResult } from '../src/gpu/timing.js';
 import type { Dispatch } from '../src/kernels/common.js';
 import type { QuantWeightBuffers } from '../src/kernels/matmul.js';
 import type { QuantWeightsRef } from '../src/ref/matmul.js';
@@ -43,8 +43,7 @@ export async function copyBandwidth(ctx: GpuContext, bytes: number, reps: number
   }
   a.destroy();
   b.destroy();
-  t.sort((x, y) => x - y);
-  return (2 * bytes * inner) / (t[t.length >> 1] / 1e3) / 1e9;
+  return (2 * bytes * inner) / (median(t) / 1e3) / 1e9;
 }
 
 export function randomWords(n: number, seed: number): Uint32Array {

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { createNodeContext } from '../runtime/node.js';
 import { setTuningOverride, type Tuning } from '../src/kernels/tuning.js';
 import { benchGraph, formatReports, type StepReport } from './graph.js';
+import { median } from '../src/gpu/timing.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -33,7 +34,6 @@ try {
       }
     }
     setTuningOverride(null);
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     const steps = runs.get(shapes[0])![0].map((s) => s.name);
     const lines = [`# graph steps by f32 matmul shape: medians over ${rounds} interleaved rounds of ms/step`, '', `| step | ${shapes.map((s) => `f32 ${s}`).join(' | ')} | ${shapes.slice(1).map((s) => `${shapes[0]} / ${s}`).join(' | ')} |`, `| --- |${' ---: |'.repeat(2 * shapes.length - 1)}`];
     for (const [i, name] of steps.entries()) {

@@ -5,6 +5,7 @@
 import { createNodeContext } from '../runtime/node.js';
 import { planMatmulQ, subgroupsOf4 } from '../src/kernels/matmul.js';
 import { timeDispatches } from './harness.js';
+import { median } from '../src/gpu/timing.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -24,7 +25,6 @@ for (const b of bitsList) if (b !== 4 && b !== 8) throw new Error(`--bits: ${b} 
 const rounds = Number(flag('--rounds') ?? 7);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${flag('--rounds')}`);
 
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 const ctx = await createNodeContext();
 try {
   if (!subgroupsOf4(ctx)) throw new Error(`SUB_X needs subgroups of at least 4 lanes; this adapter has ${ctx.caps.subgroups ? ctx.caps.subgroupMinSize : 'none'}`);

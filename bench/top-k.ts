@@ -12,12 +12,12 @@ import { createNodeContext } from '../runtime/node.js';
 import { planTopK, topKGroups, topKPartWords, topKWords } from '../src/kernels/lm.js';
 import { Sampler } from '../src/lm/sampling.js';
 import { randomF32 } from '../src/ref/random.js';
+import { median } from '../src/gpu/timing.js';
 
 const { values } = parseArgs({ options: { vocab: { type: 'string' }, rounds: { type: 'string' }, json: { type: 'string' } }, strict: true });
 const vocabs = (values.vocab ?? '260,32000,128256').split(',').map(Number);
 const rounds = Number(values.rounds ?? 15);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 const ctx = await createNodeContext();
 const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (SwiftShader)' : ''}`;

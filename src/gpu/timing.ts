@@ -11,11 +11,17 @@ export interface TimingResult {
   max: number;
 }
 
+/** The median of samples (the mean of the middle two for an even count; NaN for none). Every bench's medians use it. */
+export function median(xs: readonly number[]): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
 export function summarize(samples: number[], method: TimingMethod): TimingResult {
   const s = [...samples].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { method, samples, median, min: s[0], max: s[s.length - 1] };
+  return { method, samples, median: median(s), min: s[0], max: s[s.length - 1] };
 }
 
 /**

@@ -3,6 +3,7 @@
 // the f64 reference on sampled columns (the file's own rows, dequantized by the block decoder). `nibble gguf --run`
 // and the demo's GGUF tab report it.
 import type { GpuContext } from '../gpu/context.js';
+import { median } from '../gpu/timing.js';
 import type { GgufTensor } from '../io/gguf.js';
 import { fromF16Array, toF16Array } from '../quant/f16.js';
 import { GGUF_BLOCKS, dequantizeGgufRows, importGguf, type GgufBlockType } from '../quant/gguf.js';
@@ -56,7 +57,6 @@ export async function runGgufWeight(ctx: GpuContext, t: GgufTensor, opts: { M?: 
     await once(); // compiles the pipeline
     const times: number[] = [];
     for (let i = 0; i < reps; i++) times.push(await once());
-    times.sort((a, b) => a - b);
     const y = await ctx.readF32(Y, M * N);
     // 16 columns (rows of W), each dequantized from the file's own blocks.
     const cols = [...new Set(Array.from({ length: 16 }, (_, i) => Math.floor((i * (N - 1)) / 15)))];
@@ -74,7 +74,7 @@ export async function runGgufWeight(ctx: GpuContext, t: GgufTensor, opts: { M?: 
       M,
       kernel: `matmul_w4a16${q.scheme.bits === 8 ? ' bits=8' : ''} (${pickPath(ctx, M)} path${storage}, f16 ${ctx.caps.shaderF16 ? 'native' : 'emulated'})`,
       gpuBytes: shards.reduce((a, s) => a + quantizedBytes(s), 0),
-      ms: times[times.length >> 1],
+      ms: median(times),
       ok: r.ok,
       maxErr: r.maxErr,
       columns: cols.length,

@@ -9,6 +9,7 @@
 // batch k times larger, up to float rounding. The accumulators are overwritten by each step's first micro-batch, so
 // nothing carries over between steps and checkpoints hold what they hold without accumulation.
 import type { GpuContext } from '../gpu/context.js';
+import { median } from '../gpu/timing.js';
 import type { Executable } from '../graph/executor.js';
 import type { Graph } from '../graph/graph.js';
 import type { Tensor } from '../graph/tensor.js';
@@ -224,6 +225,5 @@ export class GraphTrainer {
 
 /** The median of step times from the third on (the first two include pipeline compiles). */
 export function medianStepMs(times: readonly number[]): number {
-  const s = times.slice(2).sort((a, b) => a - b);
-  return s.length ? s[s.length >> 1] : times.length ? times[times.length - 1] : NaN;
+  return times.length > 2 ? median(times.slice(2)) : times.length ? times[times.length - 1] : NaN;
 }

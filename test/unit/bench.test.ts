@@ -16,6 +16,8 @@ import { mlpForwardRef, mlpProblem } from '../../bench/mlp.js';
 import { fakeQuantizedProblem, lossBound } from '../../bench/train-rows.js';
 import { parseBytes, parseDispatch, BenchInputError } from '../../bench/user-shader.js';
 import { pickGemv, type GemvConfig, type MatmulBenchRow } from '../../bench/matmul.js';
+import { median, summarize } from '../../src/gpu/timing.js';
+import { medianStepMs } from '../../src/train/graph_trainer.js';
 
 const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', 'bench', ...args], { encoding: 'utf8', timeout: 300_000 });
 const tmp = mkdtempSync(join(tmpdir(), 'nibble-bench-test-'));
@@ -192,6 +194,17 @@ describe('nibble bench FILE.wgsl', () => {
 });
 
 describe('bench pieces (pure)', () => {
+  it('takes medians one way everywhere: the middle sample, the mean of the middle two for an even count', () => {
+    const xs = [5, 1, 4, 2];
+    expect(median(xs)).toBe(3);
+    expect(xs).toEqual([5, 1, 4, 2]); // not sorted in place
+    expect(median([3, 9, 1])).toBe(3);
+    expect(median([])).toBeNaN();
+    expect(summarize([4, 1, 3, 2], 'queue-completion')).toMatchObject({ median: 2.5, min: 1, max: 4 });
+    // step times: the first two (pipeline compiles) are left out while there are more
+    expect(medianStepMs([900, 800, 10, 14, 12, 11])).toBe(11.5);
+    expect(medianStepMs([900, 800])).toBe(800);
+  });
   it('parses byte counts and dispatch sizes', () => {
     expect(parseBytes('4096')).toBe(4096);
     expect(parseBytes('16k')).toBe(16384);
