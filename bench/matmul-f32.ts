@@ -114,6 +114,7 @@ export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): 
   const variants = o.variants ?? ALL_VARIANTS;
   const rounds = o.rounds ?? 5;
   const timed: Timed[] = [];
+  let ceiling: Sampled | undefined;
   const bufs: GPUBuffer[] = [];
   const disposers: (() => void)[] = [];
   try {
@@ -124,8 +125,7 @@ export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): 
     disposers.push(peak.dispose);
     const cp = await peak.check();
     if (!cp.ok) throw new Error(`fma_peak: ${cp.message}`);
-    const ceiling: Sampled = { label: { kernel: 'fma_peak' }, flops: peakRow.flops, ds: peak.dispatches!, bound: [], samples: [] };
-    disposers.push(() => ceiling.bound.forEach((b) => b.dispose()));
+    ceiling = { label: { kernel: 'fma_peak' }, flops: peakRow.flops, ds: peak.dispatches!, bound: [], samples: [] };
     for (const l of layers) {
       const layer = `${l.T}x${l.inF}->${l.outF}`;
       // The W4A16 GEMM at the layer's forward shape (x [T, in] · W[out, in]^T), path from the tuning table.
@@ -184,7 +184,8 @@ export async function benchMatmulF32(ctx: GpuContext, o: F32BenchOptions = {}): 
     });
     return { rows, peak: { shape: peakRow.shape, check: cp.message, fastestMs, gflops: peakGflops } };
   } finally {
-    timed.forEach((t) => t.bound.forEach((b) => b.dispose()));
+    // Bindings first (the ceiling's and the products'), then the buffers and the rows' own resources.
+    [...(ceiling ? [ceiling] : []), ...timed].forEach((t) => t.bound.forEach((b) => b.dispose()));
     bufs.forEach((b) => b.destroy());
     disposers.forEach((d) => d());
   }
