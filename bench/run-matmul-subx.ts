@@ -1,7 +1,7 @@
 // node dist/bench/run-matmul-subx.js [--rounds N] [--shapes 32x1024x1024,...] [--bits 4,8]: the W4A16 / W8A16 'rows'
 // path with f32 x, its loads of x through subgroupBroadcast (SUB_X) off and on, alternated in one process (one
 // sample each per round; medians), and checks that both give the same bits. Shapes are M x K x N; weights
-// symmetric, g128 at 4 bits, per channel at 8 (docs/training-speed.md, "Sixth round").
+// symmetric, g128 at 4 bits, per channel at 8 (docs/training-speed-early.md, "Sixth round").
 import { createNodeContext } from '../runtime/node.js';
 import { planMatmulQ, subgroupsOf4 } from '../src/kernels/matmul.js';
 import { timeDispatches } from './harness.js';

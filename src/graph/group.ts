@@ -6,7 +6,7 @@
 //             dispatches, each adding its product to the one before: the group sums in that order, the same bits.
 // What a training step saves: two dispatches of each three (one of each two) per layer and direction.
 // `group: 'sum'` (the tuning or GraphOptions) takes the sums only: on SwiftShader a share-A / share-B group costs a
-// fixed ~1-1.5 ms more than its products' own dispatches, a sum group nothing (docs/training-speed.md).
+// fixed ~1-1.5 ms more than its products' own dispatches, a sum group nothing (docs/training-speed-early.md, "Third round").
 // The nodes are not changed (a graph compiles more than once): the schedule gets nodes of its own.
 import type { GpuContext } from '../gpu/context.js';
 import type { Dispatch } from '../kernels/common.js';

@@ -160,7 +160,7 @@ export function rowsWorkgroup(wg: readonly [number, number], shapes: readonly { 
  * Whether the table's 'rows' product of N columns at `cols` an invocation takes A through subgroupBroadcast: where
  * the table says so and the SUB_A workgroup's invocations nearly all have columns (at least 90%; the others repeat
  * the last column's work to feed them A, and the plain planner shapes its workgroup to leave none idle). Measured
- * on SwiftShader (docs/training-speed.md, "Sixth round" and "Seventh round"): the language model's 260-column head
+ * on SwiftShader (docs/training-speed-early.md, "Sixth round"; docs/training-speed.md, "Seventh round"): the language model's 260-column head
  * (81% in workgroups of 4) ran up to 1.5x slower with SUB_A; its 192-column products (12 invocations, three
  * workgroups of 4) and those of 64 (100%) faster.
  */

@@ -125,9 +125,9 @@ const TABLE: Entry[] = [
       // rows past M are computed and dropped; up to M = 8, 8 rows. Grouped products:
       // the sums only ('sum': the input gradient over q, k, v and over gate, up, with SUB_A, 1.04x faster a step, 6
       // dispatches fewer); a share-A / share-B group ran 1.2-1.4x slower than its products' own dispatches here
-      // (docs/training-speed.md, "Third round" and "Tenth round").
+      // (docs/training-speed-early.md, "Third round"; docs/training-speed.md, "Tenth round").
       // subA: A's values shared through subgroupBroadcast, a quarter of A's loads (SwiftShader gathers every
-      // component lane by lane; docs/training-speed.md, "Sixth round").
+      // component lane by lane; docs/training-speed-early.md, "Sixth round").
       matmulF32: { shape: 'rows', wgX: 8, wgY: 8, bk: 16, tile: 4, rowsCols: 16, rowsM: 16, rowsWG: [8, 2], smallM: 4, smallCols: 8, group: 'sum', subA: true },
       elementwiseWG: 64,
       // An add of two [512, 64] tensors (the language model's gradient fan-in), alone: 2.0 ms with one element an
