@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check of the fused matmuls (bench/README.md, "GEMV sweep on a GPU"), inside bench/gpu/run.sh, most telling
+# The GPU check of the fused matmuls (bench/matmul-sweeps.md, "On a GPU machine without Node"), inside bench/gpu/run.sh, most telling
 # first: the W4A16 GEMV sweep (split against splitcols, workgroups 32..256, both reductions) that ends with the
 # `# GEMV pick` block for src/kernels/tuning.ts; that pick run again as the adapter's default (run-matmul --tuning);
 # the GGUF block types on the decode shapes; the test suite's matmul cases (nibble selftest); every path on the issue's

@@ -86,7 +86,7 @@ interface Entry {
 }
 
 // GPUs without an entry of their own get 'splitcols' for the GEMV: it was the faster one on both adapters measured
-// (H100: 1.7-2.5x 'split', below; SwiftShader with the GEMVs forced: 1.9-3.8x, bench/README.md), and its access
+// (H100: 1.7-2.5x 'split', below; SwiftShader with the GEMVs forced: 1.9-3.8x, bench/matmul-sweeps.md), and its access
 // pattern (16-byte loads, x read once for 4 columns) is what any GPU's memory system rewards. Not yet measured on AMD,
 // Intel or Apple GPUs: `bench/gpu/gemv-sweep.sh` there gives the entry to add.
 const GPU_DEFAULT: Tuning = {
@@ -152,7 +152,7 @@ const TABLE: Entry[] = [
       // columns, no workgroup memory or barriers. Each word of x is loaded and converted once for the 16 columns (8
       // columns: 1.4-1.9x faster than one per invocation at 1x1024x1024 .. 1x2816x1024), each weight word decoded once
       // for the block's rows (4 rows: 1.9-2.2x faster than one at 8x2048x1024 .. 256x512x512), the columns written
-      // out in groups of four, 4-bit codes masked in place. 8 x 16 against the 4 x 12 before it (bench/README.md,
+      // out in groups of four, 4-bit codes masked in place. 8 x 16 against the 4 x 12 before it (bench/matmul-sweeps.md,
       // "Eight rows by 16 columns"): W4A16 32x1024x1024 31 -> 20 ms, W8A16 37 -> 23, W4A16 256x512x512 68 -> 44;
       // W8A8 (blocks of 4 rows) 65 -> 38. The split and tiled paths (forced by tests) get small workgroups there:
       // every barrier is emulated. subX: f32 x through subgroupBroadcast, as the f32 matmul's subA (not f16 x).
