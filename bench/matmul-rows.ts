@@ -1,7 +1,8 @@
-// Matmul rows: nibble's f32 matmul (naive, 4x4 blocks where M >= 3, tiled) at the comparison shapes, y = x W^T with W [N, K]
+// Matmul rows: nibble's f32 matmul (naive, 4x4 blocks where M >= 3, tiled, and the variant the adapter's tuning table
+// picks, as training runs it) at the comparison shapes, y = x W^T with W [N, K]
 // (the layout of every quantized weight and of ORT's MatMulNBits). The W4A16 / W8A8 rows join the same groups.
 import type { GpuContext } from '../src/gpu/context.js';
-import { pickPath, planMatmulF32, planMatmulQ } from '../src/kernels/matmul.js';
+import { f32Variant, pickPath, planMatmulF32, planMatmulQ } from '../src/kernels/matmul.js';
 import { f16BitsToF32, toF16Array } from '../src/quant/f16.js';
 import { packCodes } from '../src/quant/layout.js';
 import { matmulQRef, matmulRef, type QuantWeightsRef } from '../src/ref/matmul.js';
@@ -11,7 +12,8 @@ import { runOnce, type BenchRow } from './harness.js';
 import { sample } from './matmul_timing.js';
 import { matmulGroup, matmulShapes, shapeLabel, type MatmulShape, type ShapeOptions } from './shapes.js';
 
-export function matmulF32Row(s: MatmulShape, variant: 'naive' | 'block4' | 'tiled'): BenchRow {
+/** 'picked': no variant forced, the tuning table's choice for this adapter and M (named in the row's notes). */
+export function matmulF32Row(s: MatmulShape, variant: 'naive' | 'block4' | 'tiled' | 'picked'): BenchRow {
   const { M, N, K } = s;
   return {
     name: `nibble matmul_f32 ${variant}`,
@@ -27,9 +29,11 @@ export function matmulF32Row(s: MatmulShape, variant: 'naive' | 'block4' | 'tile
       const X = ctx.createBuffer(x, undefined, 'x');
       const W = ctx.createBuffer(w, undefined, 'w');
       const Y = ctx.createBuffer(4 * M * N, undefined, 'y');
-      const d = await planMatmulF32(ctx, X, W, Y, { M, N, K, transB: true, tiled: variant === 'tiled', block: variant === 'block4' });
+      const forced = variant === 'picked' ? {} : { tiled: variant === 'tiled', block: variant === 'block4' };
+      const d = await planMatmulF32(ctx, X, W, Y, { M, N, K, transB: true, ...forced });
       return {
         dispatches: [d],
+        ...(variant === 'picked' ? { notes: [`${f32Variant(ctx, { M })} (the tuning table's pick)`] } : {}),
         async check() {
           await runOnce(ctx, [d]);
           const ref = matmulRef(x, w, { M, N, K, transB: true });
@@ -115,6 +119,7 @@ export function matmulW4A16Row(s: MatmulShape): BenchRow {
 }
 
 export function matmulRows(o: ShapeOptions): BenchRow[] {
-  // The 4x4-block f32 shape only where the tuning table would pick it (M >= 3: the prefill shapes).
-  return matmulShapes(o).flatMap((s) => [matmulF32Row(s, 'naive'), ...(s.M >= 3 ? [matmulF32Row(s, 'block4')] : []), matmulF32Row(s, 'tiled'), matmulW4A16Row(s)]);
+  // The 4x4-block f32 shape only where the tuning table would pick it (M >= 3: the prefill shapes); 'picked' is
+  // what training runs on this adapter (SwiftShader: 'rows'; GPUs: 'tiled', then the same kernel as the tiled row).
+  return matmulShapes(o).flatMap((s) => [matmulF32Row(s, 'naive'), ...(s.M >= 3 ? [matmulF32Row(s, 'block4')] : []), matmulF32Row(s, 'tiled'), matmulF32Row(s, 'picked'), matmulW4A16Row(s)]);
 }

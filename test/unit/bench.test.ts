@@ -24,7 +24,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'nibble-bench-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const TRAIN_ROWS = ['nibble train step f32', 'nibble train step QAT W4 g32', 'nibble train step QAT W4 g32 + A8 token', 'nibble train step QAT W4 g32 LSQ'];
-const NIBBLE_ROWS = ['nibble matmul_f32 naive', 'nibble matmul_f32 block4', 'nibble matmul_f32 tiled', 'nibble matmul_w4a16 gemv g32', 'nibble matmul_w4a16 gemm g32', 'nibble add', 'nibble mul', 'nibble scale', 'nibble reduce_sum'];
+const NIBBLE_ROWS = ['nibble matmul_f32 naive', 'nibble matmul_f32 block4', 'nibble matmul_f32 tiled', 'nibble matmul_f32 picked', 'nibble matmul_w4a16 gemv g32', 'nibble matmul_w4a16 gemm g32', 'nibble add', 'nibble mul', 'nibble scale', 'nibble reduce_sum'];
 
 function checkReport(r: BenchReport, runtime: RegExp): void {
   expect(r.adapter.runtime).toMatch(runtime);
@@ -36,6 +36,8 @@ function checkReport(r: BenchReport, runtime: RegExp): void {
   const by = (name: string) => r.rows.filter((x) => x.name === name);
   for (const c of ['copyBufferToBuffer', 'read_bandwidth', 'fma_peak']) expect(by(c).map((x) => x.status)).toEqual(['ok']);
   expect(by('fma_peak')[0].check).toMatch(/fma_peak sums/);
+  // The f32 row training runs: the tuning table's pick for the adapter, named in its notes.
+  for (const x of by('nibble matmul_f32 picked')) expect(x.notes.join(' ')).toMatch(/^(naive|block4|tiled|rows) \(the tuning table's pick\)/);
   for (const n of NIBBLE_ROWS) {
     const rows = by(n);
     expect(rows.length, n).toBeGreaterThan(0);
@@ -103,7 +105,7 @@ describe('nibble bench --quick', () => {
     for (const w4 of ['nibble matmul_w4a16 gemv g32', 'nibble matmul_w4a16 gemm g32']) {
       expect(rs.filter((x) => x.row === w4 && x.peer.startsWith('onnxruntime-web')).length, w4).toBe(1);
       // The 4x4-block f32 shape is a row only where the tuning table would pick it: the prefill shape (M >= 3).
-      const f32 = w4.includes('gemm') ? ['nibble matmul_f32 block4', 'nibble matmul_f32 naive', 'nibble matmul_f32 tiled'] : ['nibble matmul_f32 naive', 'nibble matmul_f32 tiled'];
+      const f32 = w4.includes('gemm') ? ['nibble matmul_f32 block4', 'nibble matmul_f32 naive', 'nibble matmul_f32 picked', 'nibble matmul_f32 tiled'] : ['nibble matmul_f32 naive', 'nibble matmul_f32 picked', 'nibble matmul_f32 tiled'];
       expect(baselineRatios(r).filter((x) => x.row === w4).map((x) => x.peer).sort(), w4).toEqual(f32);
     }
     const saved = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8')) as BenchReport;
