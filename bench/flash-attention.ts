@@ -24,7 +24,6 @@ const shapes = (values.shapes ?? '8,64,4,2,16;2,256,4,2,16;1,256,32,8,64').split
 });
 const reps = Number(values.reps ?? 9);
 
-
 const ctx = await createNodeContext();
 const adapter = `${ctx.info.vendor} ${ctx.info.architecture} ${ctx.info.description}${ctx.info.isFallback ? ' (SwiftShader/CPU fallback: a correctness vehicle, not a GPU figure)' : ''}`;
 console.log(`causal self-attention forward + backward, flash vs composed; ${adapter}; median of ${reps} runs`);

@@ -60,7 +60,6 @@ const sampler = new WindowSampler(data, B, T, 0);
 const LR = 3e-4;
 const TRAIN = { lr: LR, weightDecay: 0, clipNorm: 1 };
 
-
 type Variant = 'f32' | 'qat';
 /** A trainer of the run: f32 or QAT, compiled under the run's tuning or --compare's (alt). */
 interface Run {

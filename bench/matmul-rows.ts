@@ -119,7 +119,7 @@ export function matmulW4A16Row(s: MatmulShape): BenchRow {
 }
 
 export function matmulRows(o: ShapeOptions): BenchRow[] {
-  // The 4x4-block f32 shape only where the tuning table would pick it (M >= 3: the prefill shapes); 'picked' is
+  // The 4x4-block f32 shape only at the prefill shapes (M >= 3, where the table picked it before 'rows'); 'picked' is
   // what training runs on this adapter (SwiftShader: 'rows'; GPUs: 'tiled', then the same kernel as the tiled row).
   return matmulShapes(o).flatMap((s) => [matmulF32Row(s, 'naive'), ...(s.M >= 3 ? [matmulF32Row(s, 'block4')] : []), matmulF32Row(s, 'tiled'), matmulF32Row(s, 'picked'), matmulW4A16Row(s)]);
 }

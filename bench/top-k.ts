@@ -18,7 +18,6 @@ const { values } = parseArgs({ options: { vocab: { type: 'string' }, rounds: { t
 const vocabs = (values.vocab ?? '260,32000,128256').split(',').map(Number);
 const rounds = Number(values.rounds ?? 15);
 
-
 const ctx = await createNodeContext();
 const adapter = `${ctx.info.vendor} ${ctx.info.architecture}${ctx.info.isFallback ? ' (SwiftShader)' : ''}`;
 const rows: { vocab: number; groups: number; rowMs: number; topMs: number; rowBytes: number; topBytes: number; ratio: number }[] = [];

@@ -104,7 +104,7 @@ describe('nibble bench --quick', () => {
     expect(rs.filter((x) => x.group === MLP_GROUP).map((x) => x.row)).toEqual(TRAIN_ROWS);
     for (const w4 of ['nibble matmul_w4a16 gemv g32', 'nibble matmul_w4a16 gemm g32']) {
       expect(rs.filter((x) => x.row === w4 && x.peer.startsWith('onnxruntime-web')).length, w4).toBe(1);
-      // The 4x4-block f32 shape is a row only where the tuning table would pick it: the prefill shape (M >= 3).
+      // The 4x4-block f32 shape is a row only at the prefill shape (M >= 3); 'picked' (the table's choice) at both.
       const f32 = w4.includes('gemm') ? ['nibble matmul_f32 block4', 'nibble matmul_f32 naive', 'nibble matmul_f32 picked', 'nibble matmul_f32 tiled'] : ['nibble matmul_f32 naive', 'nibble matmul_f32 picked', 'nibble matmul_f32 tiled'];
       expect(baselineRatios(r).filter((x) => x.row === w4).map((x) => x.peer).sort(), w4).toEqual(f32);
     }
