@@ -1,7 +1,9 @@
 // A Hugging Face Llama checkpoint directory, read from disk: config.json, the weights (model.safetensors, or the
-// shards model.safetensors.index.json lists), tokenizer.json and, when present, tokenizer_config.json. The weights
-// come out GGUF-named and in GGUF's rope layout (src/nn/hf_llama.ts), the tokenizer as GGUF metadata
-// (src/tokenizer/hf.ts), so every nibble command that takes a GGUF model can take the directory.
+// shards model.safetensors.index.json lists), the tokenizer (SentencePiece's tokenizer.model where there is one, as
+// llama.cpp's converter prefers it: Llama 2, Mistral, TinyLlama; else a byte-level BPE tokenizer.json: Llama 3,
+// Qwen2, SmolLM) and, when present, tokenizer_config.json. The weights come out GGUF-named and in GGUF's rope layout
+// (src/nn/hf_llama.ts), the tokenizer as GGUF metadata (src/tokenizer/sentencepiece.ts, src/tokenizer/hf.ts), so
+// every nibble command that takes a GGUF model can take the directory.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gguf, type GgufValue } from '../src/io/gguf.js';
@@ -10,13 +12,14 @@ import { importHfLlama } from '../src/nn/hf_llama.js';
 import type { LlamaConfig } from '../src/nn/llama_config.js';
 import type { LlamaWeights } from '../src/nn/llama_train.js';
 import { hfTokenizerMetadata } from '../src/tokenizer/hf.js';
+import { parseSentencePieceModel, spmTokenizerMetadata } from '../src/tokenizer/sentencepiece.js';
 
 export class HfDirError extends Error {}
 
 function json(dir: string, name: string, required: boolean): unknown {
   const p = join(dir, name);
   if (!existsSync(p)) {
-    if (required) throw new HfDirError(`${dir}: ${name} is missing (a Hugging Face Llama checkpoint has config.json, model.safetensors and tokenizer.json)`);
+    if (required) throw new HfDirError(`${dir}: ${name} is missing (a Hugging Face Llama checkpoint has config.json, model.safetensors and tokenizer.json or tokenizer.model)`);
     return undefined;
   }
   try {
@@ -45,10 +48,14 @@ function weights(dir: string): { st: Safetensors; source: string } {
 /** Model (config and GGUF-named f32 weights) and GGUF tokenizer metadata of a Hugging Face Llama directory. */
 export function loadHfLlamaDir(dir: string): { model: { config: LlamaConfig; weights: LlamaWeights }; metadata: Record<string, GgufValue> } {
   const config = json(dir, 'config.json', true);
-  const tokenizer = json(dir, 'tokenizer.json', true);
+  const spm = join(dir, 'tokenizer.model');
+  const tokenizer = existsSync(spm) ? null : json(dir, 'tokenizer.json', true);
   const { st, source } = weights(dir);
   const model = importHfLlama(config, st, source);
-  const metadata = hfTokenizerMetadata(tokenizer, json(dir, 'tokenizer_config.json', false) ?? {}, join(dir, 'tokenizer.json'), model.config.vocab);
+  const tokenizerConfig = json(dir, 'tokenizer_config.json', false) ?? {};
+  const metadata = tokenizer === null
+    ? spmTokenizerMetadata(parseSentencePieceModel(readFileSync(spm), spm), tokenizerConfig, spm, model.config.vocab)
+    : hfTokenizerMetadata(tokenizer, tokenizerConfig, join(dir, 'tokenizer.json'), model.config.vocab);
   const name = (config as { _name_or_path?: unknown })._name_or_path;
   return { model, metadata: { ...metadata, ...(typeof name === 'string' && name ? { 'general.name': gguf.str(name) } : {}) } };
 }

@@ -76,6 +76,8 @@ export { prepareLinears, initLsqScales, convertLinear, convertLinears, convertLi
 export { GraphTrainer, type TrainableGraph } from './train/graph_trainer.js';
 export { qatLlama, convertLlama, gapRecovered, type LmQatOptions, type LmQatResult } from './lm/qat.js';
 export { importHfLlama, hfLlamaConfig, permuteRope, type HfLlamaConfigJson } from './nn/hf_llama.js';
+export { hfTokenizerMetadata } from './tokenizer/hf.js';
+export { parseSentencePieceModel, spmTokenizerMetadata, type SentencePieceModel } from './tokenizer/sentencepiece.js';
 export { llamaWeightsFromGguf, writeLlamaGguf, byteLevelVocab, initLlamaWeights, llamaConfig } from './nn/llama_weights.js';
 export { textDataset, WindowSampler, validationBatches, natsPerByte, TextDataError, type TextDataset } from './data/text.js';
 export { pretrainLlama, checkPretrainConfig, PretrainError, type PretrainConfig, type PretrainResult } from './lm/pretrain.js';

@@ -5,8 +5,9 @@
 // Byte-level BPE only (GPT-2, Llama 3, Qwen2 and their kin): the vocabulary's strings are already in the byte-to-
 // unicode alphabet GGUF's 'gpt2' model uses, so tokens and merges are copied as they are; the pre-tokenizer is
 // recognised by its regular expression and named as llama.cpp names it (`tokenizer.ggml.pre`). SentencePiece-style
-// tokenizers (byte_fallback, Metaspace: Llama 2, Mistral) and Unigram / WordPiece models are refused by name: their
-// GGUF form needs the scores of the SentencePiece model (convert them with llama.cpp's converter).
+// tokenizers (byte_fallback, Metaspace: Llama 2, Mistral) are refused by name here: their GGUF form needs the
+// scores of the SentencePiece model, which src/tokenizer/sentencepiece.ts reads from the checkpoint's
+// tokenizer.model. Unigram / WordPiece models are refused.
 import { gguf, type GgufValue } from '../io/gguf.js';
 import { TokenizerError } from './vocab.js';
 
@@ -60,7 +61,7 @@ export function hfTokenizerMetadata(tokenizerJson: unknown, config: unknown = {}
   if (!obj(tokenizerJson) || !obj(tokenizerJson.model)) throw new TokenizerError(`${source}: not a Hugging Face tokenizer (no 'model' object)`);
   const m = tokenizerJson.model;
   if (m.type !== 'BPE') throw new TokenizerError(`${source}: model.type '${String(m.type)}': nibble imports byte-level BPE tokenizers only (convert others with llama.cpp's convert_hf_to_gguf.py)`);
-  if (m.byte_fallback === true) throw new TokenizerError(`${source}: model.byte_fallback is set: a SentencePiece-style BPE (Llama 2, Mistral), whose GGUF form needs the SentencePiece scores; convert it with llama.cpp's convert_hf_to_gguf.py`);
+  if (m.byte_fallback === true) throw new TokenizerError(`${source}: model.byte_fallback is set: a SentencePiece-style BPE (Llama 2, Mistral), whose GGUF form needs the SentencePiece scores: put the checkpoint's tokenizer.model beside it (nibble reads that instead)`);
   const pre = preName(tokenizerJson.pre_tokenizer, source);
   if (!obj(m.vocab)) throw new TokenizerError(`${source}: model.vocab is missing`);
   const byId = new Map<number, string>();

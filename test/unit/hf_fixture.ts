@@ -1,6 +1,7 @@
 // Fixtures for the Hugging Face import tests: a byte-level BPE tokenizer.json (Llama 3's pre-tokenizer regex, the
-// 256 byte symbols, a few merges, two special tokens) and a whole checkpoint directory of a tiny random Llama.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// 256 byte symbols, a few merges, two special tokens) and a whole checkpoint directory of a tiny random Llama, with
+// that tokenizer.json or with a SentencePiece tokenizer.model (test/golden/spm_tokenizer, Llama 2's kind).
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeSafetensors, makeTensor } from '../../src/io/safetensors.js';
 import { hfTensorName } from '../../src/nn/hf_llama.js';
@@ -31,16 +32,32 @@ export function tinyTokenizerJson(pre: unknown = { type: 'Sequence', pretokenize
 }
 export const TINY_TOKENIZER_CONFIG = { bos_token: '<|begin_of_text|>', eos_token: '<|end_of_text|>', chat_template: "{% for m in messages %}{{ m['content'] }}{% endfor %}" };
 
-/** A Hugging Face Llama directory (config.json, model.safetensors, tokenizer.json, tokenizer_config.json) of a tiny random model. */
-export function writeHfLlamaDir(dir: string, seed: number): string {
+/** The SentencePiece model of test/golden/spm_tokenizer (1000 pieces: BPE, byte fallback, Llama 2's settings). */
+export const SPM_MODEL = join(__dirname, '..', 'golden', 'spm_tokenizer', 'tokenizer.model');
+/** Llama 2's tokenizer_config.json, in small: its three special tokens, bos added. */
+export const SPM_TOKENIZER_CONFIG = {
+  add_bos_token: true, add_eos_token: false, bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>',
+  added_tokens_decoder: Object.fromEntries(['<unk>', '<s>', '</s>'].map((content, id) => [id, { content, special: true }])),
+};
+
+/**
+ * A Hugging Face Llama directory of a tiny random model: config.json, model.safetensors, tokenizer_config.json, and
+ * tokenizer.json (`bpe`, 266 tokens) or tokenizer.model (`spm`, 1000).
+ */
+export function writeHfLlamaDir(dir: string, seed: number, tokenizer: 'bpe' | 'spm' = 'bpe'): string {
   mkdirSync(dir, { recursive: true });
-  const vocab = 266;
+  const vocab = tokenizer === 'spm' ? 1000 : 266;
   const c = llamaConfig({ dim: 32, layers: 1, heads: 4, kvHeads: 2, ffn: 64, ctx: 64, vocab });
   const w = initLlamaWeights(c, seed);
   const tensors = Object.fromEntries(llamaTensorNames(c).map(({ name, shape }) => [hfTensorName(name), makeTensor('F32', shape, w[name], hfTensorName(name))]));
   writeFileSync(join(dir, 'model.safetensors'), encodeSafetensors(tensors, { format: 'pt' }));
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: vocab, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 64, rms_norm_eps: 1e-6, rope_theta: 10000, tie_word_embeddings: false, _name_or_path: 'tiny-hf-llama' }));
-  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson()));
-  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(TINY_TOKENIZER_CONFIG));
+  if (tokenizer === 'spm') {
+    copyFileSync(SPM_MODEL, join(dir, 'tokenizer.model'));
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(SPM_TOKENIZER_CONFIG));
+  } else {
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson()));
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(TINY_TOKENIZER_CONFIG));
+  }
   return dir;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseGgufFile } from '../../src/io/gguf.js';
 import { disposeLlamaCpp, llamaCppLogits } from '../../runtime/llamacpp.js';
+import { Tokenizer } from '../../src/tokenizer/index.js';
 import { writeHfLlamaDir } from './hf_fixture.js';
 
 const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', ...args], { encoding: 'utf8', timeout: 300_000 });
@@ -149,6 +150,22 @@ describe('nibble lm qat', () => {
     const c = nibble(['lm', 'qat', '--model', spm, '--steps', '1']);
     expect(c.status).toBe(2);
     expect(c.stderr).toMatch(/tokenizer\.json: model\.byte_fallback is set/);
+  });
+
+  it('takes a Llama 2-style directory (a SentencePiece tokenizer.model): the GGUF carries the SPM vocabulary and llama.cpp runs it', async () => {
+    const hf = writeHfLlamaDir(join(dir, 'hf-sp'), 4, 'spm');
+    const out = join(dir, 'hf-sp-q4_0.gguf');
+    const r = nibble(['lm', 'qat', '--model', hf, '--format', 'q4_0', '--steps', '2', '--batch', '2', '--seq', '32', '--val-windows', '2', '--data', data, '--out', out, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const f = parseGgufFile(readFileSync(out));
+    expect(f.metadata['tokenizer.ggml.model'].value).toBe('llama');
+    const tok = Tokenizer.fromGguf(f.metadata);
+    expect([tok.vocabSize, tok.bos, tok.addBos]).toEqual([1000, 1, true]);
+    expect(tok.encode('Hello world')).toEqual([1, 423, 278, 947, 431, 319]); // SentencePiece's ids (golden.json), bos first
+    const logits = await llamaCppLogits(out, tok.encode('Hello world'));
+    expect(logits.length).toBe(6);
+    expect(logits.every((row) => row.length === 1000 && row.every(Number.isFinite))).toBe(true);
+    await disposeLlamaCpp();
   });
 
   it('refuses bad options before training, naming what is at fault', () => {

@@ -3,7 +3,7 @@
  * written here): ids for every corpus string with special-token parsing off and on, detokenized text for those ids
  * and for random id sequences, special ids, add_bos/add_eos and end-of-generation ids; then errors and speed.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getLlama, type Llama, type LlamaModel, type Token } from 'node-llama-cpp';
@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { gguf, type GgufValue } from '../../src/io/gguf.js';
 import { Tokenizer, TokenizerError } from '../../src/tokenizer/index.js';
 import { preTokenize, preTokenizer } from '../../src/tokenizer/pretokenize.js';
+import { parseSentencePieceModel, spmTokenizerMetadata } from '../../src/tokenizer/sentencepiece.js';
+import { SPM_MODEL, SPM_TOKENIZER_CONFIG } from './hf_fixture.js';
 import {
   EDGE_STRINGS, TRAIN_TEXT, bpeVocabMetadata, longText, randomStrings, spmVocabMetadata, tinyLlamaGguf,
 } from '../helpers/tokenizer_fixtures.js';
@@ -20,6 +22,8 @@ const CORPUS = [...EDGE_STRINGS, ...TRAIN_TEXT, ...randomStrings(300, 17)];
 const VOCABS: { name: string; meta: Record<string, GgufValue> }[] = [
   { name: 'spm', meta: spmVocabMetadata() },
   { name: 'spm without token types, scores and special ids', meta: untyped(spmVocabMetadata()) },
+  // Llama 2's kind of vocabulary, imported from a SentencePiece tokenizer.model (test/golden/spm_tokenizer).
+  { name: 'spm from a tokenizer.model', meta: spmTokenizerMetadata(parseSentencePieceModel(readFileSync(SPM_MODEL)), SPM_TOKENIZER_CONFIG) },
   ...['llama-bpe', 'qwen2', 'smollm', 'default', 'gpt-2'].map((pre) => ({ name: `bpe ${pre}`, meta: bpeVocabMetadata(pre) })),
 ];
 
