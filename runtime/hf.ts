@@ -45,17 +45,26 @@ function weights(dir: string): { st: Safetensors; source: string } {
   return { st, source: join(dir, 'model.safetensors.index.json') };
 }
 
+/**
+ * The GGUF tokenizer metadata of a Hugging Face directory: tokenizer.model where there is one, else tokenizer.json,
+ * with tokenizer_config.json; padded to `vocab` (the model's embedding rows) when given.
+ */
+export function loadHfTokenizer(dir: string, vocab?: number): Record<string, GgufValue> {
+  const spm = join(dir, 'tokenizer.model');
+  const tokenizer = existsSync(spm) ? null : json(dir, 'tokenizer.json', true);
+  const tokenizerConfig = json(dir, 'tokenizer_config.json', false) ?? {};
+  return tokenizer === null
+    ? spmTokenizerMetadata(parseSentencePieceModel(readFileSync(spm), spm), tokenizerConfig, spm, vocab)
+    : hfTokenizerMetadata(tokenizer, tokenizerConfig, join(dir, 'tokenizer.json'), vocab);
+}
+
 /** Model (config and GGUF-named f32 weights) and GGUF tokenizer metadata of a Hugging Face Llama directory. */
 export function loadHfLlamaDir(dir: string): { model: { config: LlamaConfig; weights: LlamaWeights }; metadata: Record<string, GgufValue> } {
   const config = json(dir, 'config.json', true);
-  const spm = join(dir, 'tokenizer.model');
-  const tokenizer = existsSync(spm) ? null : json(dir, 'tokenizer.json', true);
+  if (!existsSync(join(dir, 'tokenizer.model'))) json(dir, 'tokenizer.json', true); // named before the weights are read
   const { st, source } = weights(dir);
   const model = importHfLlama(config, st, source);
-  const tokenizerConfig = json(dir, 'tokenizer_config.json', false) ?? {};
-  const metadata = tokenizer === null
-    ? spmTokenizerMetadata(parseSentencePieceModel(readFileSync(spm), spm), tokenizerConfig, spm, model.config.vocab)
-    : hfTokenizerMetadata(tokenizer, tokenizerConfig, join(dir, 'tokenizer.json'), model.config.vocab);
+  const metadata = loadHfTokenizer(dir, model.config.vocab);
   const name = (config as { _name_or_path?: unknown })._name_or_path;
   return { model, metadata: { ...metadata, ...(typeof name === 'string' && name ? { 'general.name': gguf.str(name) } : {}) } };
 }

@@ -18,7 +18,8 @@ options:
   --ctx N           window length in tokens (default 512, at most the model's context); the text must hold one window
   --decode          compute the logits token by token through the KV cache instead of one prefill per window
   --logits OUT      write the first window's logits (F32 [T, V], tensor 'logits') and its ids (I32 [T], 'tokens')
-  --json            print one object`,
+  --json            print one object
+MODEL.gguf may be a Hugging Face Llama directory instead (converted to an F32 GGUF in memory).`,
   async run(argv) {
     let values;
     let positionals: string[];

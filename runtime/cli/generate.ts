@@ -12,7 +12,7 @@ export const DEFAULT_MODEL = 'shakespeare-q4_0.gguf';
 export const generateCommand: Command = {
   summary: 'generate text with a Llama-family GGUF model (default: the bundled Shakespeare model, Q4_0)',
   help: `usage:
-  nibble generate [MODEL.gguf|URL] --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
+  nibble generate [MODEL.gguf|URL|HF_DIR] --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
                   [--min-p P] [--repeat-penalty R] [--seed S] [--stop TEXT ...] [--ctx N] [--context-shift] [--chat] [--json]
 options:
   --prompt TEXT         the prompt (with --chat: the user's message)
@@ -24,7 +24,9 @@ options:
   --ctx N               context length of the KV cache (default: the model's, at most 2048)
   --context-shift       when the context is full, keep its newer half and go on (llama.cpp's context shift)
   --chat                render the prompt with the file's chat template as one user message
-  --json                print one object: text, ids and figures`,
+  --json                print one object: text, ids and figures
+MODEL may be a Hugging Face Llama directory (config.json, model.safetensors, tokenizer.model or tokenizer.json),
+converted to an F32 GGUF in memory.`,
   async run(argv) {
     let values;
     let positionals: string[];

@@ -4,6 +4,9 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GgufFileError } from '../../src/io/gguf.js';
+import { SafetensorsError } from '../../src/io/safetensors.js';
+import { writeLlamaGguf } from '../../src/nn/llama_weights.js';
+import { HfDirError, loadHfLlamaDir } from '../hf.js';
 import { LanguageModel } from '../../src/lm/model.js';
 import { ModelConfigError } from '../../src/nn/llama_config.js';
 import { TokenizerError } from '../../src/tokenizer/index.js';
@@ -36,6 +39,7 @@ export function findFile(p: string): string {
 
 /** Loads a model for a command: bad files and hyperparameters exit 2 with the message, nothing else printed. */
 export async function loadForCli(cmd: string, path: string, o: { ctxLen?: number; quiet?: boolean } = {}): Promise<{ ctx: GpuContext; lm: LanguageModel }> {
+  let source: string | Blob = path;
   if (!/^https?:\/\//i.test(path)) {
     let st;
     try {
@@ -43,17 +47,33 @@ export async function loadForCli(cmd: string, path: string, o: { ctxLen?: number
     } catch (e) {
       throw new UsageError(`${cmd}: cannot read ${path}: ${(e as Error).message}`);
     }
-    if (!st.isFile()) throw new UsageError(`${cmd}: ${path} is not a file`);
-    if (st.size === 0) throw new UsageError(`${cmd}: ${path} is empty`);
+    if (st.isDirectory()) source = hfDirAsGguf(cmd, path);
+    else if (!st.isFile()) throw new UsageError(`${cmd}: ${path} is not a file`);
+    else if (st.size === 0) throw new UsageError(`${cmd}: ${path} is empty`);
   }
   const ctx = await createNodeContext();
   const bar = new ProgressBar();
   try {
-    const lm = await LanguageModel.load(ctx, path, { ctxLen: o.ctxLen, onProgress: o.quiet ? undefined : (p) => bar.update({ step: p.loaded, total: p.total, label: 'loading' }) });
+    const lm = await LanguageModel.load(ctx, source, { ctxLen: o.ctxLen, onProgress: o.quiet ? undefined : (p) => bar.update({ step: p.loaded, total: p.total, label: 'loading' }) });
     return { ctx, lm };
   } catch (e) {
     ctx.destroy();
     if (e instanceof GgufFileError || e instanceof ModelConfigError || e instanceof TokenizerError || e instanceof RangeError) throw new UsageError(`${cmd}: ${path}: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
+/**
+ * A Hugging Face Llama directory (runtime/hf.ts) as an F32 GGUF in memory, its tokenizer included: what the engine
+ * loads. Errors name the directory and the file, tensor or key at fault.
+ */
+function hfDirAsGguf(cmd: string, dir: string): Blob {
+  try {
+    const { model, metadata } = loadHfLlamaDir(dir);
+    return new Blob([writeLlamaGguf(model.config, model.weights, metadata) as BlobPart]);
+  } catch (e) {
+    const m = (e as Error).message;
+    if (e instanceof HfDirError || e instanceof ModelConfigError || e instanceof TokenizerError || e instanceof SafetensorsError) throw new UsageError(`${cmd}: ${m.startsWith(dir) ? m : `${dir}: ${m}`}`);
     throw e;
   }
 }

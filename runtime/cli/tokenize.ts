@@ -1,15 +1,18 @@
-// nibble tokenize MODEL.gguf --text TEXT [--json] [--no-special] [--parse-special]: the ids (and pieces) llama.cpp
-// would give. Reads the header only: no GPU, no weights.
-import { openAsBlob, statSync } from 'node:fs';
+// nibble tokenize MODEL.gguf|HF_DIR --text TEXT [--json] [--no-special] [--parse-special]: the ids (and pieces)
+// llama.cpp would give. Reads the header only (of a Hugging Face directory, its tokenizer files): no GPU, no weights.
+import { existsSync, openAsBlob, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GgufFileError, httpRangeSource, openGguf } from '../../src/io/gguf.js';
 import { Tokenizer, TokenizerError } from '../../src/tokenizer/index.js';
+import { HfDirError, loadHfTokenizer } from '../hf.js';
 import { UsageError, type Command } from './command.js';
 
 export const tokenizeCommand: Command = {
   summary: "a GGUF model's token ids for a text (its tokenizer.ggml.* vocabulary, as llama.cpp tokenizes)",
   help: `usage:
-  nibble tokenize MODEL.gguf|URL --text TEXT [--no-special] [--parse-special] [--json]
+  nibble tokenize MODEL.gguf|URL|HF_DIR --text TEXT [--no-special] [--parse-special] [--json]
+  (HF_DIR: a Hugging Face checkpoint directory; its tokenizer.model, else tokenizer.json)
 options:
   --text TEXT        the text
   --no-special       do not add BOS/EOS (default: as the file's add_bos_token / add_eos_token say)
@@ -29,12 +32,18 @@ options:
     const remote = /^https?:\/\//i.test(path);
     let tk: Tokenizer;
     try {
-      if (!remote && !statSync(path).isFile()) throw new UsageError(`tokenize: ${path} is not a file`);
-      const g = await openGguf(remote ? await httpRangeSource(path) : await openAsBlob(path), path);
-      tk = Tokenizer.fromGguf(g.header.metadata);
+      if (!remote && statSync(path).isDirectory()) {
+        // A Hugging Face directory: its tokenizer, padded to config.json's vocab_size as the model's GGUF would be.
+        const cfg = existsSync(join(path, 'config.json')) ? JSON.parse(readFileSync(join(path, 'config.json'), 'utf8')) : {};
+        tk = Tokenizer.fromGguf(loadHfTokenizer(path, Number.isInteger(cfg.vocab_size) ? cfg.vocab_size : undefined));
+      } else {
+        if (!remote && !statSync(path).isFile()) throw new UsageError(`tokenize: ${path} is not a file`);
+        const g = await openGguf(remote ? await httpRangeSource(path) : await openAsBlob(path), path);
+        tk = Tokenizer.fromGguf(g.header.metadata);
+      }
     } catch (e) {
       if (e instanceof UsageError) throw e;
-      if (e instanceof GgufFileError || e instanceof TokenizerError) throw new UsageError(`tokenize: ${path}: ${(e as Error).message}`);
+      if (e instanceof GgufFileError || e instanceof TokenizerError || e instanceof HfDirError) throw new UsageError(`tokenize: ${path}: ${(e as Error).message}`);
       throw new UsageError(`tokenize: cannot read ${path}: ${(e as Error).message}`);
     }
     const ids = tk.encode(values.text, { addSpecial: !values['no-special'], parseSpecial: !!values['parse-special'] });

@@ -11,6 +11,9 @@ import { readSafetensorsFile } from '../../runtime/safetensors.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { LanguageModel } from '../../src/lm/model.js';
 import { synthLlamaGguf } from '../../src/lm/synth.js';
+import { writeLlamaGguf } from '../../src/nn/llama_weights.js';
+import { loadHfLlamaDir } from '../../runtime/hf.js';
+import { writeHfLlamaDir } from './hf_fixture.js';
 
 const nibble = (args: string[]) => spawnSync(process.execPath, ['bin/nibble.mjs', ...args], { encoding: 'utf8', timeout: 300_000 });
 const BUNDLED = 'demo/public/models/shakespeare-q4_0.gguf'; // what `nibble generate` runs without a model
@@ -61,7 +64,7 @@ describe('nibble generate', () => {
     });
   });
 
-  it('a missing file, a directory, an empty file, a non-GGUF file, an unknown flag: exit 2, one line', () => {
+  it('a missing file, a directory that is no checkpoint, an empty file, a non-GGUF file, an unknown flag: exit 2, one line', () => {
     const empty = join(dir, 'empty.gguf');
     writeFileSync(empty, '');
     const text = join(dir, 'notes.gguf');
@@ -69,10 +72,36 @@ describe('nibble generate', () => {
     const sub = join(dir, 'folder.gguf');
     mkdirSync(sub, { recursive: true });
     usageError(nibble(['generate', join(dir, 'nope.gguf'), '--prompt', 'x']), /generate: cannot read .*nope\.gguf: ENOENT/);
-    usageError(nibble(['generate', sub, '--prompt', 'x']), /generate: .*folder\.gguf is not a file/);
+    usageError(nibble(['generate', sub, '--prompt', 'x']), /generate: .*folder\.gguf: config\.json is missing \(a Hugging Face Llama checkpoint has/);
     usageError(nibble(['generate', empty, '--prompt', 'x']), /generate: .*empty\.gguf is empty/);
     usageError(nibble(['generate', text, '--prompt', 'x']), /generate: .*notes\.gguf: .*not a GGUF file: magic "thes"/);
     usageError(nibble(['generate', model, '--prompt', 'x', '--bogus']), /generate: Unknown option '--bogus'/);
+  });
+});
+
+describe('a Hugging Face directory as the model', () => {
+  it('generate, tokenize and eval take it (Llama 2-style tokenizer.model, Llama 3-style tokenizer.json) as the GGUF written from it', async () => {
+    for (const kind of ['spm', 'bpe'] as const) {
+      const hf = writeHfLlamaDir(join(dir, `hf-${kind}`), 5, kind);
+      const gguf = join(dir, `hf-${kind}.gguf`);
+      const { model: m, metadata } = loadHfLlamaDir(hf);
+      writeFileSync(gguf, writeLlamaGguf(m.config, m.weights, metadata));
+      const g = nibble(['generate', hf, '--prompt', 'Hello world', '--max-tokens', '3', '--temperature', '0', '--json']);
+      expect(g.status, g.stderr).toBe(0);
+      const t = nibble(['tokenize', hf, '--text', 'Hello world', '--json']);
+      expect(t.status, t.stderr).toBe(0);
+      const e = nibble(['eval', hf, '--tokens', '1,2,3,4,5,6,7,8', '--ctx', '8', '--json']);
+      expect(e.status, e.stderr).toBe(0);
+      await withLm(gguf, async (lm) => {
+        expect(JSON.parse(t.stdout).ids, kind).toEqual(lm.tokenize('Hello world'));
+        if (kind === 'spm') expect(JSON.parse(t.stdout).ids).toEqual([1, 423, 278, 947, 431, 319]); // SentencePiece's, bos first
+        for await (const _ of lm.generate('Hello world', { temperature: 0, maxTokens: 3 }));
+        expect(JSON.parse(g.stdout).ids, kind).toEqual(lm.lastStats!.ids);
+      });
+      expect(Number.isFinite(JSON.parse(e.stdout).perplexity), e.stdout).toBe(true);
+    }
+    rmSync(join(dir, 'hf-spm', 'tokenizer.model'));
+    usageError(nibble(['tokenize', join(dir, 'hf-spm'), '--text', 'x']), /tokenize: .*hf-spm: tokenizer\.json is missing/);
   });
 });
 
