@@ -43,7 +43,8 @@ options:
       }
     } catch (e) {
       if (e instanceof UsageError) throw e;
-      if (e instanceof GgufFileError || e instanceof TokenizerError || e instanceof HfDirError) throw new UsageError(`tokenize: ${path}: ${(e as Error).message}`);
+      const m = (e as Error).message;
+      if (e instanceof GgufFileError || e instanceof TokenizerError || e instanceof HfDirError) throw new UsageError(`tokenize: ${m.startsWith(path) ? m : `${path}: ${m}`}`);
       throw new UsageError(`tokenize: cannot read ${path}: ${(e as Error).message}`);
     }
     const ids = tk.encode(values.text, { addSpecial: !values['no-special'], parseSpecial: !!values['parse-special'] });
