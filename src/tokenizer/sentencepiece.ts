@@ -18,6 +18,7 @@ export interface SentencePieceModel {
   bosId: number;
   eosId: number;
   padId: number;
+  /** NormalizerSpec.name ('' when the file names none: no rule). */
   normalizer: string;
   addDummyPrefix: boolean;
   removeExtraWhitespaces: boolean;
@@ -59,7 +60,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 /** Parses a tokenizer.model; errors name the file and the byte offset at fault. */
 export function parseSentencePieceModel(bytes: Uint8Array, source = 'tokenizer.model'): SentencePieceModel {
-  const m: SentencePieceModel = { pieces: [], modelType: 1, byteFallback: false, unkId: 0, bosId: 1, eosId: 2, padId: -1, normalizer: 'nmt_nfkc', addDummyPrefix: true, removeExtraWhitespaces: true };
+  const m: SentencePieceModel = { pieces: [], modelType: 1, byteFallback: false, unkId: 0, bosId: 1, eosId: 2, padId: -1, normalizer: '', addDummyPrefix: true, removeExtraWhitespaces: true };
   const sub = (f: { bytes: Uint8Array }) => fields(f.bytes, 0, f.bytes.length, source);
   for (const f of fields(bytes, 0, bytes.length, source)) {
     if (f.field === 1 && f.wire === 2) {
@@ -104,7 +105,7 @@ const tokenText = (v: unknown): string | undefined => (typeof v === 'string' ? v
 export function spmTokenizerMetadata(m: SentencePieceModel, config: unknown = {}, source = 'tokenizer.model', vocabSize?: number): Record<string, GgufValue> {
   const kinds: Record<number, string> = { 1: 'Unigram', 3: 'word', 4: 'char' };
   if (m.modelType !== 2) throw new TokenizerError(`${source}: a ${kinds[m.modelType] ?? `type ${m.modelType}`} SentencePiece model: nibble imports BPE ones (Llama's), whose pieces llama.cpp's SPM tokenizer merges by score`);
-  if (m.normalizer !== 'identity') throw new TokenizerError(`${source}: normalizer '${m.normalizer}': llama.cpp's SPM tokenizer normalizes nothing, so its ids would differ from this model's (Llama's tokenizer.model uses 'identity')`);
+  if (m.normalizer !== 'identity' && m.normalizer !== '') throw new TokenizerError(`${source}: normalizer '${m.normalizer}': llama.cpp's SPM tokenizer normalizes nothing, so its ids would differ from this model's (Llama's tokenizer.model uses 'identity')`);
   if (m.removeExtraWhitespaces) throw new TokenizerError(`${source}: normalizer remove_extra_whitespaces is set: llama.cpp keeps every space, so its ids would differ from this model's`);
   const n = vocabSize ?? m.pieces.length;
   if (m.pieces.length > n) throw new TokenizerError(`${source}: ${m.pieces.length} pieces, but the model's vocab_size is ${n}`);

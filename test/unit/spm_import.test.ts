@@ -65,6 +65,7 @@ describe('SentencePiece tokenizer.model import', () => {
     expect(() => spmTokenizerMetadata({ ...m, modelType: 1 })).toThrow(/tokenizer\.model: a Unigram SentencePiece model: nibble imports BPE ones/);
     expect(() => spmTokenizerMetadata({ ...m, normalizer: 'nmt_nfkc' })).toThrow(/normalizer 'nmt_nfkc': llama\.cpp's SPM tokenizer normalizes nothing/);
     expect(() => spmTokenizerMetadata({ ...m, removeExtraWhitespaces: true })).toThrow(/remove_extra_whitespaces is set/);
+    expect(spmTokenizerMetadata({ ...m, normalizer: '' })['tokenizer.ggml.model'].value).toBe('llama'); // no rule named: none applied
     expect(() => spmTokenizerMetadata(m, {}, 'tokenizer.model', 999)).toThrow(/1000 pieces, but the model's vocab_size is 999/);
     expect(() => spmTokenizerMetadata(m, { bos_token: '<bos>' })).toThrow(/tokenizer_config\.json: bos_token "<bos>" is not a token of tokenizer\.model/);
     expect(() => spmTokenizerMetadata(m, { added_tokens_decoder: { 5000: { content: 'x' } } })).toThrow(/added_tokens_decoder entry "5000" is not an id below 1000/);
@@ -72,5 +73,7 @@ describe('SentencePiece tokenizer.model import', () => {
     expect(() => parseSentencePieceModel(new TextEncoder().encode('{"model": {}}'), 'tokenizer.json')).toThrow(/tokenizer\.json: not a SentencePiece model/);
     expect(() => parseSentencePieceModel(cat(field(2, field(3, 2))), 'empty.model')).toThrow(/empty\.model: not a SentencePiece model \(no pieces/);
     expect(() => parseSentencePieceModel(field(1, cat(field(1, new TextEncoder().encode('a')), field(3, 9))), 'x.model')).toThrow(/x\.model: piece 0 \("a", at byte 0\) has type 9/);
+    const bare = parseSentencePieceModel(field(1, field(1, new TextEncoder().encode('a'))));
+    expect([bare.pieces, bare.normalizer, bare.modelType, bare.bosId]).toEqual([[{ piece: 'a', score: 0, type: 1 }], '', 1, 1]); // protobuf defaults
   });
 });
