@@ -2,8 +2,8 @@
 """Writes a tiny SentencePiece tokenizer.model the way Llama 2's was trained (BPE, byte fallback, identity
 normalizer, digits split, whitespace kept, a dummy prefix) and SentencePiece's own ids for a few strings:
 test/golden/spm_tokenizer/. nibble imports such a tokenizer.model for a Hugging Face checkpoint
-(src/tokenizer/sentencepiece.ts); test/unit/spm_import.test.ts checks the import against these ids and
-llama.cpp. Run once (needs the `sentencepiece` Python package; no GPU, no network):
+(src/tokenizer/sentencepiece.ts); test/unit/spm_import.test.ts checks the import against these ids,
+test/unit/tokenizer.test.ts against llama.cpp. Run once (needs the `sentencepiece` Python package; no GPU, no network):
     python3 test/golden/gen_spm_tokenizer.py
 """
 import io
