@@ -17,7 +17,8 @@ import {
   EDGE_STRINGS, TRAIN_TEXT, bpeVocabMetadata, longText, randomStrings, spmVocabMetadata, tinyLlamaGguf,
 } from '../helpers/tokenizer_fixtures.js';
 
-const CORPUS = [...EDGE_STRINGS, ...TRAIN_TEXT, ...randomStrings(300, 17)];
+// The last two: text after a user-defined token (<sep> in the tokenizer.model vocabulary) takes the space prefix again.
+const CORPUS = [...EDGE_STRINGS, ...TRAIN_TEXT, ...randomStrings(300, 17), 'a <sep> b', 'x<sep>y'];
 
 const VOCABS: { name: string; meta: Record<string, GgufValue> }[] = [
   { name: 'spm', meta: spmVocabMetadata() },
