@@ -16,12 +16,22 @@ import { parseSentencePieceModel, spmTokenizerMetadata } from '../src/tokenizer/
 
 export class HfDirError extends Error {}
 
+/** An error's message prefixed with the path it concerns, unless it already starts with it. */
+export function atPath(path: string, e: unknown): string {
+  const m = (e as Error).message;
+  return m.startsWith(path) ? m : `${path}: ${m}`;
+}
+
+/** Whether the directory has the file; a required one that is missing is refused by name. */
+function present(dir: string, name: string, required: boolean): boolean {
+  if (existsSync(join(dir, name))) return true;
+  if (required) throw new HfDirError(`${dir}: ${name} is missing (a Hugging Face Llama checkpoint has config.json, model.safetensors and tokenizer.json or tokenizer.model)`);
+  return false;
+}
+
 function json(dir: string, name: string, required: boolean): unknown {
   const p = join(dir, name);
-  if (!existsSync(p)) {
-    if (required) throw new HfDirError(`${dir}: ${name} is missing (a Hugging Face Llama checkpoint has config.json, model.safetensors and tokenizer.json or tokenizer.model)`);
-    return undefined;
-  }
+  if (!present(dir, name, required)) return undefined;
   try {
     return JSON.parse(readFileSync(p, 'utf8'));
   } catch (e) {
@@ -47,21 +57,27 @@ function weights(dir: string): { st: Safetensors; source: string } {
 
 /**
  * The GGUF tokenizer metadata of a Hugging Face directory: tokenizer.model where there is one, else tokenizer.json,
- * with tokenizer_config.json; padded to `vocab` (the model's embedding rows) when given.
+ * with tokenizer_config.json; padded to `vocab` (the model's embedding rows; default: config.json's vocab_size).
  */
-export function loadHfTokenizer(dir: string, vocab?: number): Record<string, GgufValue> {
+export function loadHfTokenizer(dir: string, vocab = configVocab(dir)): Record<string, GgufValue> {
   const spm = join(dir, 'tokenizer.model');
-  const tokenizer = existsSync(spm) ? null : json(dir, 'tokenizer.json', true);
+  const tokenizer = present(dir, 'tokenizer.model', false) ? null : json(dir, 'tokenizer.json', true);
   const tokenizerConfig = json(dir, 'tokenizer_config.json', false) ?? {};
   return tokenizer === null
     ? spmTokenizerMetadata(parseSentencePieceModel(readFileSync(spm), spm), tokenizerConfig, spm, vocab)
     : hfTokenizerMetadata(tokenizer, tokenizerConfig, join(dir, 'tokenizer.json'), vocab);
 }
 
+/** config.json's vocab_size, where the directory has one. */
+function configVocab(dir: string): number | undefined {
+  const v = (json(dir, 'config.json', false) as { vocab_size?: unknown } | undefined)?.vocab_size;
+  return Number.isInteger(v) ? (v as number) : undefined;
+}
+
 /** Model (config and GGUF-named f32 weights) and GGUF tokenizer metadata of a Hugging Face Llama directory. */
 export function loadHfLlamaDir(dir: string): { model: { config: LlamaConfig; weights: LlamaWeights }; metadata: Record<string, GgufValue> } {
   const config = json(dir, 'config.json', true);
-  if (!existsSync(join(dir, 'tokenizer.model'))) json(dir, 'tokenizer.json', true); // named before the weights are read
+  if (!present(dir, 'tokenizer.model', false)) present(dir, 'tokenizer.json', true); // refused before the weights are read
   const { st, source } = weights(dir);
   const model = importHfLlama(config, st, source);
   const metadata = loadHfTokenizer(dir, model.config.vocab);

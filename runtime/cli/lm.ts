@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { GgufFileError } from '../../src/io/gguf.js';
 import { SafetensorsError } from '../../src/io/safetensors.js';
 import { writeLlamaGguf } from '../../src/nn/llama_weights.js';
-import { HfDirError, loadHfLlamaDir } from '../hf.js';
+import { atPath, HfDirError, loadHfLlamaDir } from '../hf.js';
 import { LanguageModel } from '../../src/lm/model.js';
 import { ModelConfigError } from '../../src/nn/llama_config.js';
 import { TokenizerError } from '../../src/tokenizer/index.js';
@@ -72,8 +72,7 @@ function hfDirAsGguf(cmd: string, dir: string): Blob {
     const { model, metadata } = loadHfLlamaDir(dir);
     return new Blob([writeLlamaGguf(model.config, model.weights, metadata) as BlobPart]);
   } catch (e) {
-    const m = (e as Error).message;
-    if (e instanceof HfDirError || e instanceof ModelConfigError || e instanceof TokenizerError || e instanceof SafetensorsError) throw new UsageError(`${cmd}: ${m.startsWith(dir) ? m : `${dir}: ${m}`}`);
+    if (e instanceof HfDirError || e instanceof ModelConfigError || e instanceof TokenizerError || e instanceof SafetensorsError) throw new UsageError(`${cmd}: ${atPath(dir, e)}`);
     throw e;
   }
 }

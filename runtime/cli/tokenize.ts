@@ -1,11 +1,10 @@
 // nibble tokenize MODEL.gguf|HF_DIR --text TEXT [--json] [--no-special] [--parse-special]: the ids (and pieces)
 // llama.cpp would give. Reads the header only (of a Hugging Face directory, its tokenizer files): no GPU, no weights.
-import { existsSync, openAsBlob, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { openAsBlob, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { GgufFileError, httpRangeSource, openGguf } from '../../src/io/gguf.js';
 import { Tokenizer, TokenizerError } from '../../src/tokenizer/index.js';
-import { HfDirError, loadHfTokenizer } from '../hf.js';
+import { atPath, HfDirError, loadHfTokenizer } from '../hf.js';
 import { UsageError, type Command } from './command.js';
 
 export const tokenizeCommand: Command = {
@@ -33,9 +32,7 @@ options:
     let tk: Tokenizer;
     try {
       if (!remote && statSync(path).isDirectory()) {
-        // A Hugging Face directory: its tokenizer, padded to config.json's vocab_size as the model's GGUF would be.
-        const cfg = existsSync(join(path, 'config.json')) ? JSON.parse(readFileSync(join(path, 'config.json'), 'utf8')) : {};
-        tk = Tokenizer.fromGguf(loadHfTokenizer(path, Number.isInteger(cfg.vocab_size) ? cfg.vocab_size : undefined));
+        tk = Tokenizer.fromGguf(loadHfTokenizer(path)); // padded to config.json's vocab_size, as the model's GGUF is
       } else {
         if (!remote && !statSync(path).isFile()) throw new UsageError(`tokenize: ${path} is not a file`);
         const g = await openGguf(remote ? await httpRangeSource(path) : await openAsBlob(path), path);
@@ -43,8 +40,7 @@ options:
       }
     } catch (e) {
       if (e instanceof UsageError) throw e;
-      const m = (e as Error).message;
-      if (e instanceof GgufFileError || e instanceof TokenizerError || e instanceof HfDirError) throw new UsageError(`tokenize: ${m.startsWith(path) ? m : `${path}: ${m}`}`);
+      if (e instanceof GgufFileError || e instanceof TokenizerError || e instanceof HfDirError) throw new UsageError(`tokenize: ${atPath(path, e)}`);
       throw new UsageError(`tokenize: cannot read ${path}: ${(e as Error).message}`);
     }
     const ids = tk.encode(values.text, { addSpecial: !values['no-special'], parseSpecial: !!values['parse-special'] });

@@ -21,9 +21,10 @@ const PRE_BY_REGEX = new Map([
   [GPT2_RE, 'gpt-2'],
 ]);
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-const obj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A JSON object (not an array, not null). */
+export const obj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The `pre` name of a tokenizer.json pre_tokenizer, or an error naming what is not recognised. */
 function preName(p: unknown, source: string): string {
@@ -47,7 +48,7 @@ function preName(p: unknown, source: string): string {
 }
 
 /** A special token's text in tokenizer_config.json (a string, or an AddedToken object), or undefined. */
-function tokenText(v: unknown): string | undefined {
+export function tokenText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (obj(v) && typeof v.content === 'string') return v.content;
   return undefined;

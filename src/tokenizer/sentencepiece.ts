@@ -6,6 +6,7 @@
 // SPM tokenizer reproduces is taken: BPE models with the identity normalizer (Llama's); Unigram models, and
 // normalizers llama.cpp does not apply (NFKC, whitespace folding), are refused by name.
 import { gguf, type GgufValue } from '../io/gguf.js';
+import { obj, tokenText } from './hf.js';
 import { TokenizerError } from './vocab.js';
 
 /** What nibble reads of a ModelProto (the fields llama.cpp's converter uses). */
@@ -24,21 +25,25 @@ export interface SentencePieceModel {
   removeExtraWhitespaces: boolean;
 }
 
-/** A protobuf message's fields (number, wire type, value: a bigint varint, a 32/64-bit view, or the bytes). */
-function* fields(b: Uint8Array, start: number, end: number, source: string): Generator<{ field: number; wire: number; at: number; varint: bigint; bytes: Uint8Array }> {
-  let p = start;
+/**
+ * A protobuf message's fields (number, wire type, value: a bigint varint, a 32/64-bit view, or the bytes). `base`:
+ * the message's offset in the file, so that every offset an error or a field names is the file's.
+ */
+function* fields(b: Uint8Array, source: string, base = 0): Generator<{ field: number; wire: number; at: number; varint: bigint; bytes: Uint8Array; start: number }> {
+  let p = 0;
+  const end = b.length;
   const varint = (): bigint => {
     let v = 0n;
     for (let shift = 0n; ; shift += 7n) {
-      if (p >= end) throw new TokenizerError(`${source}: a varint runs past the end of its message at byte ${p}`);
-      if (shift > 63n) throw new TokenizerError(`${source}: a varint at byte ${p} is longer than 10 bytes`);
+      if (p >= end) throw new TokenizerError(`${source}: a varint runs past the end of its message at byte ${base + p}`);
+      if (shift > 63n) throw new TokenizerError(`${source}: a varint at byte ${base + p} is longer than 10 bytes`);
       const c = b[p++];
       v |= BigInt(c & 0x7f) << shift;
       if (!(c & 0x80)) return v;
     }
   };
   while (p < end) {
-    const at = p;
+    const at = base + p;
     const key = Number(varint());
     const field = key >>> 3;
     const wire = key & 7;
@@ -49,8 +54,8 @@ function* fields(b: Uint8Array, start: number, end: number, source: string): Gen
     else if (wire === 5) len = 4;
     else if (wire === 2) len = Number(varint());
     else throw new TokenizerError(`${source}: not a SentencePiece model (protobuf wire type ${wire} of field ${field} at byte ${at})`);
-    if (p + len > end) throw new TokenizerError(`${source}: field ${field} at byte ${at} runs past the end (${len} bytes from byte ${p}, the message ends at ${end})`);
-    yield { field, wire, at, varint: v, bytes: b.subarray(p, p + len) };
+    if (p + len > end) throw new TokenizerError(`${source}: field ${field} at byte ${at} runs past the end (${len} bytes from byte ${base + p}, the message ends at ${base + end})`);
+    yield { field, wire, at, varint: v, bytes: b.subarray(p, p + len), start: base + p };
     p += len;
   }
 }
@@ -61,8 +66,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 /** Parses a tokenizer.model; errors name the file and the byte offset at fault. */
 export function parseSentencePieceModel(bytes: Uint8Array, source = 'tokenizer.model'): SentencePieceModel {
   const m: SentencePieceModel = { pieces: [], modelType: 1, byteFallback: false, unkId: 0, bosId: 1, eosId: 2, padId: -1, normalizer: '', addDummyPrefix: true, removeExtraWhitespaces: true };
-  const sub = (f: { bytes: Uint8Array }) => fields(f.bytes, 0, f.bytes.length, source);
-  for (const f of fields(bytes, 0, bytes.length, source)) {
+  const sub = (f: { bytes: Uint8Array; start: number }) => fields(f.bytes, source, f.start);
+  for (const f of fields(bytes, source)) {
     if (f.field === 1 && f.wire === 2) {
       const piece = { piece: '', score: 0, type: 1 };
       for (const g of sub(f)) {
@@ -94,10 +99,6 @@ export function parseSentencePieceModel(bytes: Uint8Array, source = 'tokenizer.m
   return m;
 }
 
-type Json = Record<string, unknown>;
-const obj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const tokenText = (v: unknown): string | undefined => (typeof v === 'string' ? v : obj(v) && typeof v.content === 'string' ? v.content : undefined);
-
 /**
  * The GGUF tokenizer metadata of a SentencePiece model (`config`: tokenizer_config.json, for its added tokens,
  * special tokens, add_bos / add_eos and chat template; `vocabSize`: the model's embedding rows).
@@ -121,11 +122,6 @@ export function spmTokenizerMetadata(m: SentencePieceModel, config: unknown = {}
     types[id] = t.special === true ? 3 : 4;
     scores[id] = -1000;
   }
-  const seen = new Map<string, number>();
-  tokens.forEach((t, i) => {
-    if (seen.has(t)) throw new TokenizerError(`${source}: ids ${seen.get(t)} and ${i} are both ${JSON.stringify(t)}`);
-    seen.set(t, i);
-  });
   const meta: Record<string, GgufValue> = {
     'tokenizer.ggml.model': gguf.str('llama'),
     'tokenizer.ggml.pre': gguf.str('default'),
@@ -134,11 +130,12 @@ export function spmTokenizerMetadata(m: SentencePieceModel, config: unknown = {}
     'tokenizer.ggml.token_type': gguf.array('i32', types),
     'tokenizer.ggml.add_space_prefix': gguf.bool(m.addDummyPrefix),
   };
-  // Special ids: the config's token text where it names one, else the trainer's ids (pad -1: none).
+  // Special ids: the config's token text where it names one, else the trainer's ids (pad -1: none). A vocabulary
+  // holding a text twice is refused where it is loaded (Tokenizer.fromGguf), as every GGUF vocabulary is.
   const special = (key: string, trained: number, gkey: string) => {
     const text = tokenText(cfg[key]);
-    const id = text === undefined ? trained : seen.get(text);
-    if (id === undefined) throw new TokenizerError(`tokenizer_config.json: ${key} ${JSON.stringify(text)} is not a token of ${source}`);
+    const id = text === undefined ? trained : tokens.indexOf(text);
+    if (id === -1 && text !== undefined) throw new TokenizerError(`tokenizer_config.json: ${key} ${JSON.stringify(text)} is not a token of ${source}`);
     if (id >= 0 && id < n) meta[`tokenizer.ggml.${gkey}`] = gguf.u32(id);
   };
   special('bos_token', m.bosId, 'bos_token_id');

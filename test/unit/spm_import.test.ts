@@ -73,6 +73,8 @@ describe('SentencePiece tokenizer.model import', () => {
     expect(() => parseSentencePieceModel(new TextEncoder().encode('{"model": {}}'), 'tokenizer.json')).toThrow(/tokenizer\.json: not a SentencePiece model/);
     expect(() => parseSentencePieceModel(cat(field(2, field(3, 2))), 'empty.model')).toThrow(/empty\.model: not a SentencePiece model \(no pieces/);
     expect(() => parseSentencePieceModel(field(1, cat(field(1, new TextEncoder().encode('a')), field(3, 9))), 'x.model')).toThrow(/x\.model: piece 0 \("a", at byte 0\) has type 9/);
+    // A fault inside a piece is named at its offset in the file (the trainer spec takes bytes 0..3, the piece's message 6..8).
+    expect(() => parseSentencePieceModel(cat(field(2, field(3, 2)), field(1, new Uint8Array([0x0a, 0x05, 0x61]))), 'y.model')).toThrow(/y\.model: field 1 at byte 6 runs past the end \(5 bytes from byte 8, the message ends at 9\)/);
     const bare = parseSentencePieceModel(field(1, field(1, new TextEncoder().encode('a'))));
     expect([bare.pieces, bare.normalizer, bare.modelType, bare.bosId]).toEqual([[{ piece: 'a', score: 0, type: 1 }], '', 1, 1]); // protobuf defaults
   });
