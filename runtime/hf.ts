@@ -1,9 +1,9 @@
 // A Hugging Face Llama checkpoint directory, read from disk: config.json, the weights (model.safetensors, or the
 // shards model.safetensors.index.json lists), the tokenizer (SentencePiece's tokenizer.model where there is one, as
-// llama.cpp's converter prefers it: Llama 2, Mistral, TinyLlama; else a byte-level BPE tokenizer.json: Llama 3,
-// Qwen2, SmolLM) and, when present, tokenizer_config.json. The weights come out GGUF-named and in GGUF's rope layout
-// (src/nn/hf_llama.ts), the tokenizer as GGUF metadata (src/tokenizer/sentencepiece.ts, src/tokenizer/hf.ts), so
-// every nibble command that takes a GGUF model can take the directory.
+// llama.cpp's converter prefers it: Llama 2, Mistral, TinyLlama; else tokenizer.json, byte-level BPE (Llama 3,
+// Qwen2, SmolLM) or SentencePiece-style) and, when present, tokenizer_config.json. The weights come out GGUF-named
+// and in GGUF's rope layout (src/nn/hf_llama.ts), the tokenizer as GGUF metadata (src/tokenizer/sentencepiece.ts,
+// src/tokenizer/hf.ts, src/tokenizer/hf_spm.ts), so every nibble command that takes a GGUF model can take the directory.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gguf, type GgufValue } from '../src/io/gguf.js';

@@ -6,7 +6,7 @@
 // SPM tokenizer reproduces is taken: BPE models with the identity normalizer (Llama's); Unigram models, and
 // normalizers llama.cpp does not apply (NFKC, whitespace folding), are refused by name.
 import { gguf, type GgufValue } from '../io/gguf.js';
-import { obj, tokenText } from './hf.js';
+import { obj, tokenText } from './hf_common.js';
 import { TokenizerError } from './vocab.js';
 
 /** What nibble reads of a ModelProto (the fields llama.cpp's converter uses). */

@@ -34,6 +34,8 @@ export const TINY_TOKENIZER_CONFIG = { bos_token: '<|begin_of_text|>', eos_token
 
 /** The SentencePiece model of test/golden/spm_tokenizer (1000 pieces: BPE, byte fallback, Llama 2's settings). */
 export const SPM_MODEL = join(__dirname, '..', 'golden', 'spm_tokenizer', 'tokenizer.model');
+/** The Hugging Face tokenizer.json of SPM_MODEL (test/golden/gen_spm_tokenizer_json.py), for checkpoints without a tokenizer.model. */
+export const SPM_TOKENIZER_JSON = join(__dirname, '..', 'golden', 'spm_tokenizer', 'tokenizer.json');
 /** Llama 2's tokenizer_config.json, in small: its three special tokens, bos added. */
 export const SPM_TOKENIZER_CONFIG = {
   add_bos_token: true, add_eos_token: false, bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>',

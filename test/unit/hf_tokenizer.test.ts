@@ -38,8 +38,8 @@ describe('Hugging Face tokenizer.json import', () => {
 
   it('refuses what it cannot import, naming the file, key or token', () => {
     const t = tinyTokenizerJson();
-    expect(() => hfTokenizerMetadata({ ...t, model: { ...t.model, type: 'Unigram' } })).toThrow(/tokenizer\.json: model\.type 'Unigram': nibble imports byte-level BPE/);
-    expect(() => hfTokenizerMetadata({ ...t, model: { ...t.model, byte_fallback: true } })).toThrow(/byte_fallback is set: a SentencePiece-style BPE/);
+    expect(() => hfTokenizerMetadata({ ...t, model: { ...t.model, type: 'Unigram' } })).toThrow(/tokenizer\.json: model\.type 'Unigram': nibble imports BPE tokenizers only/);
+    expect(() => hfTokenizerMetadata({ ...t, model: { ...t.model, byte_fallback: true } })).toThrow(/pre_tokenizer type 'Sequence' is not SentencePiece-style BPE's/); // byte_fallback: read as SentencePiece-style
     expect(() => hfTokenizerMetadata(tinyTokenizerJson({ type: 'Metaspace' }))).toThrow(/pre_tokenizer type 'Metaspace' is not byte-level BPE's/);
     expect(() => hfTokenizerMetadata(tinyTokenizerJson({ type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '\\w+' } }, { type: 'ByteLevel', use_regex: false }] }))).toThrow(/Split regex "\\\\w\+" is not one nibble knows/);
     expect(() => hfTokenizerMetadata({ ...t, added_tokens: [{ id: 300, content: '<x>', special: true }] })).toThrow(/no token has id 264 \(ids must run 0\.\.300 without gaps\)/);

@@ -11,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { gguf, type GgufValue } from '../../src/io/gguf.js';
 import { Tokenizer, TokenizerError } from '../../src/tokenizer/index.js';
 import { preTokenize, preTokenizer } from '../../src/tokenizer/pretokenize.js';
+import { hfTokenizerMetadata } from '../../src/tokenizer/hf.js';
 import { parseSentencePieceModel, spmTokenizerMetadata } from '../../src/tokenizer/sentencepiece.js';
-import { SPM_MODEL, SPM_TOKENIZER_CONFIG } from './hf_fixture.js';
+import { SPM_MODEL, SPM_TOKENIZER_CONFIG, SPM_TOKENIZER_JSON } from './hf_fixture.js';
 import {
   EDGE_STRINGS, TRAIN_TEXT, bpeVocabMetadata, longText, randomStrings, spmVocabMetadata, tinyLlamaGguf,
 } from '../helpers/tokenizer_fixtures.js';
@@ -25,6 +26,8 @@ const VOCABS: { name: string; meta: Record<string, GgufValue> }[] = [
   { name: 'spm without token types, scores and special ids', meta: untyped(spmVocabMetadata()) },
   // Llama 2's kind of vocabulary, imported from a SentencePiece tokenizer.model (test/golden/spm_tokenizer).
   { name: 'spm from a tokenizer.model', meta: spmTokenizerMetadata(parseSentencePieceModel(readFileSync(SPM_MODEL)), SPM_TOKENIZER_CONFIG) },
+  // The same vocabulary as transformers writes it to a tokenizer.json (scores from the merges' ranks: src/tokenizer/hf_spm.ts).
+  { name: 'spm from a tokenizer.json', meta: hfTokenizerMetadata(JSON.parse(readFileSync(SPM_TOKENIZER_JSON, 'utf8')), SPM_TOKENIZER_CONFIG) },
   ...['llama-bpe', 'qwen2', 'smollm', 'default', 'gpt-2'].map((pre) => ({ name: `bpe ${pre}`, meta: bpeVocabMetadata(pre) })),
 ];
 
