@@ -65,30 +65,41 @@ export function hfVocab(tokenizerJson: Json, m: Json, source: string, vocabSize?
   return { tokens, types, added };
 }
 
+/** The special tokens the post-processor's single-text template puts before and after the text (TemplateProcessing, alone or in a Sequence). */
+function templateEnds(post: unknown): { first?: string; last?: string } {
+  const steps = obj(post) && post.type === 'Sequence' && Array.isArray(post.processors) ? post.processors : [post];
+  const tp = steps.find((p) => obj(p) && p.type === 'TemplateProcessing') as Json | undefined;
+  if (!tp || !Array.isArray(tp.single) || tp.single.length === 0) return {};
+  const special = (x: unknown) => (obj(x) && obj(x.SpecialToken) && typeof x.SpecialToken.id === 'string' ? x.SpecialToken.id : undefined);
+  return { first: special(tp.single[0]), last: tp.single.length > 1 ? special(tp.single.at(-1)) : undefined };
+}
+
 /**
- * Adds the special ids of tokenizer_config.json (`cfg`) to `meta`: bos / eos / pad (and unk where `unk` names the
- * model's), add_bos_token (the config's, else whether the post-processor's template starts with the bos token),
- * add_eos_token and the chat template.
+ * Adds the special ids to `meta`: bos / eos / pad from tokenizer_config.json (`cfg`), bos and eos else from the
+ * post-processor's template (the token it puts first, last), unk where `unk` names the model's; add_bos_token and
+ * add_eos_token (the config's, else whether the template adds them), and the chat template.
  */
 export function hfSpecialMeta(meta: Record<string, GgufValue>, tokenizerJson: Json, cfg: Json, tokens: string[], source: string, unk?: string): void {
-  const idOf = (key: string, text = tokenText(cfg[key])) => {
+  const idOf = (key: string, text: string | undefined, from: string) => {
     if (text === undefined) return undefined;
     const id = tokens.indexOf(text);
-    if (id < 0) throw new TokenizerError(`${key in cfg ? 'tokenizer_config.json' : source}: ${key} ${JSON.stringify(text)} is not a token of ${source}`);
+    if (id < 0) throw new TokenizerError(`${from}: ${key} ${JSON.stringify(text)} is not a token of ${source}`);
     return id;
   };
-  const bos = idOf('bos_token');
-  const eos = idOf('eos_token');
-  const pad = idOf('pad_token');
-  const unkId = unk === undefined ? undefined : idOf('unk_token', tokenText(cfg.unk_token) ?? unk);
+  const ends = templateEnds(tokenizerJson.post_processor);
+  const fromCfg = (key: string) => idOf(key, tokenText(cfg[key]), 'tokenizer_config.json');
+  const bos = fromCfg('bos_token') ?? idOf('bos_token', ends.first, `${source} post_processor`);
+  const eos = fromCfg('eos_token') ?? idOf('eos_token', ends.last, `${source} post_processor`);
+  const pad = fromCfg('pad_token');
+  const unkId = unk === undefined ? undefined : fromCfg('unk_token') ?? idOf('unk_token', unk, `${source} model`);
   if (bos !== undefined) meta['tokenizer.ggml.bos_token_id'] = gguf.u32(bos);
   if (eos !== undefined) meta['tokenizer.ggml.eos_token_id'] = gguf.u32(eos);
   if (pad !== undefined) meta['tokenizer.ggml.padding_token_id'] = gguf.u32(pad);
   if (unkId !== undefined) meta['tokenizer.ggml.unknown_token_id'] = gguf.u32(unkId);
-  const post = JSON.stringify(tokenizerJson.post_processor ?? null);
-  const addBos = typeof cfg.add_bos_token === 'boolean' ? cfg.add_bos_token : bos !== undefined && post.includes(JSON.stringify(tokens[bos]));
+  const addBos = typeof cfg.add_bos_token === 'boolean' ? cfg.add_bos_token : bos !== undefined && ends.first === tokens[bos];
   meta['tokenizer.ggml.add_bos_token'] = gguf.bool(addBos);
   if (typeof cfg.add_eos_token === 'boolean') meta['tokenizer.ggml.add_eos_token'] = gguf.bool(cfg.add_eos_token);
+  else if (eos !== undefined && ends.last === tokens[eos]) meta['tokenizer.ggml.add_eos_token'] = gguf.bool(true);
   if (typeof cfg.chat_template === 'string') meta['tokenizer.chat_template'] = gguf.str(cfg.chat_template);
 }
 

@@ -146,13 +146,12 @@ export function loadVocab(meta: Meta, defaults: { bos: number | null; eos: numbe
   let fimRep = special('fim_rep_token_id', null);
   let fimSep = special('fim_sep_token_id', null);
 
-  // Special ids the file does not give are found by text, and made control tokens.
+  // Special ids the file does not give are found by text, and made control tokens; where a vocabulary holds two
+  // texts of a list (Llama 3: <|eot_id|> and <|end_of_text|>) the one earlier in the list. llama.cpp takes the first
+  // its hash map yields, which is not the vocabulary's order; on the vocabularies of tokenizer.test.ts it agrees
+  // with the list's.
   const byText = (list: readonly string[]): number | null => {
-    let best: number | null = null;
-    for (const t of list) {
-      const id = ids.get(t);
-      if (id !== undefined && (best === null || id < best)) best = id;
-    }
+    const best = list.map((t) => ids.get(t)).find((id) => id !== undefined) ?? null;
     if (best !== null) attrs[best] |= ATTR_CONTROL;
     return best;
   };

@@ -1,7 +1,7 @@
 // Fixtures for the Hugging Face import tests: a byte-level BPE tokenizer.json (Llama 3's pre-tokenizer regex, the
 // 256 byte symbols, a few merges, two special tokens) and a whole checkpoint directory of a tiny random Llama, with
 // that tokenizer.json or with a SentencePiece tokenizer.model (test/golden/spm_tokenizer, Llama 2's kind).
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeSafetensors, makeTensor } from '../../src/io/safetensors.js';
 import { hfTensorName } from '../../src/nn/hf_llama.js';
@@ -36,6 +36,18 @@ export const TINY_TOKENIZER_CONFIG = { bos_token: '<|begin_of_text|>', eos_token
 export const SPM_MODEL = join(__dirname, '..', 'golden', 'spm_tokenizer', 'tokenizer.model');
 /** The Hugging Face tokenizer.json of SPM_MODEL (test/golden/gen_spm_tokenizer_json.py), for checkpoints without a tokenizer.model. */
 export const SPM_TOKENIZER_JSON = join(__dirname, '..', 'golden', 'spm_tokenizer', 'tokenizer.json');
+/** A byte-level BPE tokenizer.json trained by Hugging Face tokenizers in Llama 3's form (test/golden/gen_bpe_tokenizer_json.py). */
+export const BPE_TOKENIZER_JSON = join(__dirname, '..', 'golden', 'bpe_tokenizer', 'tokenizer.json');
+/** BPE_TOKENIZER_JSON in one of the forms the golden script encodes with: Llama 3's as written, Qwen2's regex, GPT-2's ByteLevel. */
+export function bpeTokenizerJsonForm(form: 'llama3' | 'qwen2' | 'gpt2'): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const t = JSON.parse(readFileSync(BPE_TOKENIZER_JSON, 'utf8'));
+  if (form === 'llama3') return t;
+  const model = { ...t.model, ignore_merges: false };
+  if (form === 'gpt2') return { ...t, model, pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true } };
+  const [split, byteLevel] = t.pre_tokenizer.pretokenizers;
+  const qwen2 = String(split.pattern.Regex).replace('\\p{N}{1,3}', '\\p{N}');
+  return { ...t, model, pre_tokenizer: { ...t.pre_tokenizer, pretokenizers: [{ ...split, pattern: { Regex: qwen2 } }, byteLevel] } };
+}
 /** Llama 2's tokenizer_config.json, in small: its three special tokens, bos added. */
 export const SPM_TOKENIZER_CONFIG = {
   add_bos_token: true, add_eos_token: false, bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>',

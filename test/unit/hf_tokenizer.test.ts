@@ -32,7 +32,10 @@ describe('Hugging Face tokenizer.json import', () => {
     expect(tokens.length).toBe(300);
     expect(tokens[299].value).toBe('[PAD299]');
     expect((meta['tokenizer.ggml.token_type'].value as { value: number }[])[299].value).toBe(5);
-    expect(meta['tokenizer.ggml.add_bos_token'].value).toBe(false);
+    // No tokenizer_config.json: bos is the token the post-processor's template puts first, and it is added.
+    expect([meta['tokenizer.ggml.bos_token_id'].value, meta['tokenizer.ggml.add_bos_token'].value]).toEqual([264, true]);
+    const bare = hfTokenizerMetadata({ ...tinyTokenizerJson(), post_processor: null });
+    expect([bare['tokenizer.ggml.bos_token_id'], bare['tokenizer.ggml.add_bos_token'].value]).toEqual([undefined, false]);
     expect(() => hfTokenizerMetadata(tinyTokenizerJson(), {}, 'tokenizer.json', 100)).toThrow(/266 tokens, but the model's vocab_size is 100/);
   });
 

@@ -32,6 +32,7 @@ describe('SentencePiece-style tokenizer.json import', () => {
     const tok = Tokenizer.fromGguf(meta);
     expect([tok.bos, tok.eos, tok.unk]).toEqual([1, 2, 0]);
     expect(tok.encode('Hello world')).toEqual(golden.with_bos);
+    expect(Tokenizer.fromGguf(hfTokenizerMetadata(json)).encode('Hello world')).toEqual(golden.with_bos); // bos from the post-processor alone
     expect(golden.encodings.length).toBeGreaterThan(150);
     for (const { text, legacy, decoded } of golden.encodings) {
       expect(tok.encode(text, noSpecial), text).toEqual(legacy);

@@ -13,7 +13,7 @@ import { Tokenizer, TokenizerError } from '../../src/tokenizer/index.js';
 import { preTokenize, preTokenizer } from '../../src/tokenizer/pretokenize.js';
 import { hfTokenizerMetadata } from '../../src/tokenizer/hf.js';
 import { parseSentencePieceModel, spmTokenizerMetadata } from '../../src/tokenizer/sentencepiece.js';
-import { SPM_MODEL, SPM_TOKENIZER_CONFIG, SPM_TOKENIZER_JSON } from './hf_fixture.js';
+import { SPM_MODEL, SPM_TOKENIZER_CONFIG, SPM_TOKENIZER_JSON, bpeTokenizerJsonForm } from './hf_fixture.js';
 import {
   EDGE_STRINGS, TRAIN_TEXT, bpeVocabMetadata, longText, randomStrings, spmVocabMetadata, tinyLlamaGguf,
 } from '../helpers/tokenizer_fixtures.js';
@@ -29,6 +29,8 @@ const VOCABS: { name: string; meta: Record<string, GgufValue> }[] = [
   // The same vocabulary as transformers writes it to a tokenizer.json (scores from the merges' ranks: src/tokenizer/hf_spm.ts).
   { name: 'spm from a tokenizer.json', meta: hfTokenizerMetadata(JSON.parse(readFileSync(SPM_TOKENIZER_JSON, 'utf8')), SPM_TOKENIZER_CONFIG) },
   ...['llama-bpe', 'qwen2', 'smollm', 'default', 'gpt-2'].map((pre) => ({ name: `bpe ${pre}`, meta: bpeVocabMetadata(pre) })),
+  // Byte-level BPE trained by Hugging Face tokenizers, imported from its tokenizer.json in three forms (test/golden/bpe_tokenizer).
+  ...(['llama3', 'qwen2', 'gpt2'] as const).map((form) => ({ name: `bpe from a ${form} tokenizer.json`, meta: hfTokenizerMetadata(bpeTokenizerJsonForm(form), { eos_token: '<|end_of_text|>' }) })),
 ];
 
 /** llama.cpp's defaults: every token normal (byte tokens too), score 0, bos 1 / eos 2 / unk 0, add_bos. */
