@@ -25,7 +25,7 @@ options:
   --context-shift       when the context is full, keep its newer half and go on (llama.cpp's context shift)
   --chat                render the prompt with the file's chat template as one user message
   --json                print one object: text, ids and figures
-MODEL may be a Hugging Face Llama directory (config.json, model.safetensors, tokenizer.model or tokenizer.json),
+MODEL may be a Hugging Face Llama / Qwen2 directory (config.json, model.safetensors, tokenizer.model or tokenizer.json),
 converted to an F32 GGUF in memory.`,
   async run(argv) {
     let values;

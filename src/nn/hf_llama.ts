@@ -1,14 +1,16 @@
-// Import of a Hugging Face Llama checkpoint (config.json + model.safetensors, HF tensor names) for fine-tuning: the
-// config becomes a LlamaConfig, the tensors GGUF-named LlamaWeights. HF's RoPE rotates the two halves of each head
-// (rotate_half); GGUF's llama layout rotates adjacent pairs, so q_proj and k_proj rows are permuted as llama.cpp's
-// convert_hf_to_gguf.py does (within each head, row j * (hd / 2) + i moves to row 2 i + j, for i < hd / 2, j < 2).
-// Every missing or misshapen tensor is named with the shape expected; F32, F16 and BF16 tensors are read.
+// Import of a Hugging Face Llama-family checkpoint (config.json + model.safetensors, HF tensor names) for
+// fine-tuning: LlamaForCausalLM (and Mistral's without a sliding window, the same model) as GGUF's `llama`,
+// Qwen2ForCausalLM (q / k / v biases) as GGUF's `qwen2`; the config becomes a LlamaConfig, the tensors GGUF-named
+// LlamaWeights. HF's RoPE rotates the two halves of each head (rotate_half); GGUF's llama layout rotates adjacent
+// pairs, so a Llama's q_proj and k_proj rows are permuted as llama.cpp's convert_hf_to_gguf.py does (within each
+// head, row j * (hd / 2) + i moves to row 2 i + j, for i < hd / 2, j < 2); GGUF's qwen2 rotates halves as HF does, so
+// a Qwen2's are not. Every missing or misshapen tensor is named with the shape expected; F32, F16 and BF16 are read.
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
 import { llamaTensorNames, ModelConfigError, type LlamaConfig } from './llama_config.js';
 import type { LlamaWeights } from './llama_train.js';
 import { llamaConfig } from './llama_weights.js';
 
-/** The config.json keys read (Llama's; Mistral-style configs without sliding windows read the same). */
+/** The config.json keys read (Llama's; Mistral's without a sliding window and Qwen2's read the same). */
 export interface HfLlamaConfigJson {
   model_type?: string;
   vocab_size: number;
@@ -23,13 +25,25 @@ export interface HfLlamaConfigJson {
   tie_word_embeddings?: boolean;
   head_dim?: number;
   rope_scaling?: unknown;
+  attention_bias?: boolean;
+  sliding_window?: number | null;
+  use_sliding_window?: boolean;
 }
+
+/** config.json's model_type values imported, and the GGUF architecture each becomes. */
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2' };
 
 /** The LlamaConfig of an HF config.json; errors name the key. */
 export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfig {
   if (!json || typeof json !== 'object') throw new ModelConfigError(`${source}: not a JSON object`);
   const j = json as Record<string, unknown>;
-  if (j.model_type !== undefined && j.model_type !== 'llama') throw new ModelConfigError(`${source}: model_type '${String(j.model_type)}' is not 'llama'`);
+  const type = j.model_type === undefined ? 'llama' : String(j.model_type);
+  const arch = ARCH_OF[type];
+  if (!arch) throw new ModelConfigError(`${source}: model_type '${type}' is not one nibble imports (${Object.keys(ARCH_OF).join(', ')})`);
+  // Attention over a sliding window is not the full causal attention GGUF's llama and qwen2 run.
+  if (type === 'mistral' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Mistral's windowed attention is not supported (only sliding_window null)`);
+  if (type === 'qwen2' && j.use_sliding_window === true) throw new ModelConfigError(`${source}: use_sliding_window is true: Qwen2's windowed attention is not supported`);
+  if (arch === 'llama' && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: a Llama with q / k / v / o biases is not supported by the import`);
   const int = (k: string, dflt?: number): number => {
     const v = j[k] ?? dflt;
     if (!Number.isInteger(v) || (v as number) < 1) throw new ModelConfigError(`${source}: '${k}' must be a positive integer, found ${JSON.stringify(j[k])}`);
@@ -44,7 +58,7 @@ export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfi
   if (typeof eps !== 'number' || !(eps > 0)) throw new ModelConfigError(`${source}: 'rms_norm_eps' must be a positive number, found ${JSON.stringify(j.rms_norm_eps)}`);
   if (typeof theta !== 'number' || !(theta > 0)) throw new ModelConfigError(`${source}: 'rope_theta' must be a positive number, found ${JSON.stringify(j.rope_theta)}`);
   return llamaConfig({
-    arch: 'llama', vocab: int('vocab_size'), dim, layers: int('num_hidden_layers'), heads, kvHeads: int('num_key_value_heads', heads),
+    arch, vocab: int('vocab_size'), dim, layers: int('num_hidden_layers'), heads, kvHeads: int('num_key_value_heads', heads),
     ffn: int('intermediate_size'), ctx: int('max_position_embeddings'), eps, ropeBase: theta, tied: j.tie_word_embeddings === true,
   });
 }
@@ -53,13 +67,13 @@ export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfi
 export function hfTensorName(gguf: string): string {
   const fixed: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight' };
   if (fixed[gguf]) return fixed[gguf];
-  const m = /^blk\.(\d+)\.(\w+)\.weight$/.exec(gguf);
+  const m = /^blk\.(\d+)\.(\w+)\.(weight|bias)$/.exec(gguf);
   const part: Record<string, string> = {
     attn_norm: 'input_layernorm', ffn_norm: 'post_attention_layernorm', attn_q: 'self_attn.q_proj', attn_k: 'self_attn.k_proj', attn_v: 'self_attn.v_proj',
     attn_output: 'self_attn.o_proj', ffn_gate: 'mlp.gate_proj', ffn_up: 'mlp.up_proj', ffn_down: 'mlp.down_proj',
   };
   if (!m || !part[m[2]]) throw new ModelConfigError(`no Hugging Face name for '${gguf}'`);
-  return `model.layers.${m[1]}.${part[m[2]]}.weight`;
+  return `model.layers.${m[1]}.${part[m[2]]}.${m[3]}`;
 }
 
 /** HF's rotate-half rows -> GGUF's adjacent-pair rows, per head of hd rows (llama.cpp's permute). */
@@ -84,8 +98,8 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
     if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new ModelConfigError(`${source}: tensor '${hf}' is ${t.dtype}; the import reads F32, F16 and BF16`);
     let w = toF32(t);
     if (w.length !== numel(shape)) throw new ModelConfigError(`${source}: tensor '${hf}' holds ${w.length} values, expected ${numel(shape)}`);
-    if (name.endsWith('attn_q.weight')) w = permuteRope(w, config.heads, config.headDim, config.dim);
-    else if (name.endsWith('attn_k.weight')) w = permuteRope(w, config.kvHeads, config.headDim, config.dim);
+    if (config.ropeLayout === 'norm' && name.endsWith('attn_q.weight')) w = permuteRope(w, config.heads, config.headDim, config.dim);
+    else if (config.ropeLayout === 'norm' && name.endsWith('attn_k.weight')) w = permuteRope(w, config.kvHeads, config.headDim, config.dim);
     weights[name] = w;
   }
   return { config, weights };

@@ -1,9 +1,11 @@
-"""Writes test/golden/hf_llama/: a tiny Hugging Face Llama checkpoint (config.json + model.safetensors, HF tensor
-names, seeded random weights) and golden.json, the logits PyTorch computes for it with Hugging Face's Llama
-forward (LlamaForCausalLM's math: RMSNorm, rotate-half RoPE, grouped-query attention with repeat_kv, causal
-softmax, SwiGLU MLP, untied lm_head), written out here in plain torch so that no `transformers` is needed.
-nibble's import (src/nn/hf_llama.ts) must permute q_proj / k_proj rows into GGUF's rope layout, as llama.cpp's
-convert_hf_to_gguf.py does, to reproduce these logits.
+"""Writes test/golden/hf_llama/ and test/golden/hf_qwen2/: a tiny Hugging Face Llama checkpoint and a tiny Qwen2 one
+(config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits PyTorch
+computes for each with Hugging Face's forward (LlamaForCausalLM's math: RMSNorm, rotate-half RoPE, grouped-query
+attention with repeat_kv, causal softmax, SwiGLU MLP, untied lm_head; Qwen2ForCausalLM's adds q / k / v biases and
+here ties the head to the embedding), written out in plain torch so that no `transformers` is needed.
+nibble's import (src/nn/hf_llama.ts) must permute the Llama's q_proj / k_proj rows into GGUF's rope layout, as
+llama.cpp's convert_hf_to_gguf.py does, and leave the Qwen2's as they are (GGUF's qwen2 rotates halves, as HF
+does), to reproduce these logits.
 
 Run once with Debian's PyTorch (apt-get install python3-torch; /usr/bin/python3 test/golden/gen_hf_llama.py); the
 files are committed, so tests need no PyTorch. The forward runs in float64 on the float32 weights.
@@ -14,11 +16,10 @@ import struct
 
 import torch
 
-torch.manual_seed(2026)
-cfg = {
+LLAMA = {
     "architectures": ["LlamaForCausalLM"],
     "model_type": "llama",
-    "vocab_size": 64,
+    "vocab_size": 260,
     "hidden_size": 32,
     "intermediate_size": 48,
     "num_hidden_layers": 2,
@@ -30,30 +31,44 @@ cfg = {
     "tie_word_embeddings": False,
     "torch_dtype": "float32",
 }
-D, L, H, KV, F, V = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size"))
-hd = D // H
-
-w = {}
-def rand(name, *shape, std=0.2):
-    w[name] = (torch.randn(*shape) * std).to(torch.float32)
-
-rand("model.embed_tokens.weight", V, D, std=1.0)
-for l in range(L):
-    p = f"model.layers.{l}."
-    w[p + "input_layernorm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
-    w[p + "post_attention_layernorm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
-    rand(p + "self_attn.q_proj.weight", H * hd, D)
-    rand(p + "self_attn.k_proj.weight", KV * hd, D)
-    rand(p + "self_attn.v_proj.weight", KV * hd, D)
-    rand(p + "self_attn.o_proj.weight", D, H * hd)
-    rand(p + "mlp.gate_proj.weight", F, D)
-    rand(p + "mlp.up_proj.weight", F, D)
-    rand(p + "mlp.down_proj.weight", D, F)
-w["model.norm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
-rand("lm_head.weight", V, D)
+# Qwen2ForCausalLM's config (Qwen2.5-0.5B's kind): q / k / v biases, tied embeddings, no sliding window.
+# vocab_size 260: the byte-level vocabulary of nibble's own models (byteLevelVocab), which llama.cpp loads.
+QWEN2 = dict(LLAMA, architectures=["Qwen2ForCausalLM"], model_type="qwen2", rope_theta=1000000.0, tie_word_embeddings=True,
+             use_sliding_window=False, sliding_window=32, max_window_layers=2, attention_dropout=0.0)
 
 
-def rms(x, g):
+def build(cfg, seed):
+    """Seeded f32 weights by HF name: q / k / v biases for qwen2, no lm_head when the embedding is tied."""
+    torch.manual_seed(seed)
+    D, L, H, KV, F, V = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size"))
+    hd = D // H
+    w = {}
+
+    def rand(name, *shape, std=0.2):
+        w[name] = (torch.randn(*shape) * std).to(torch.float32)
+
+    rand("model.embed_tokens.weight", V, D, std=1.0)
+    for l in range(L):
+        p = f"model.layers.{l}."
+        w[p + "input_layernorm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
+        w[p + "post_attention_layernorm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
+        rand(p + "self_attn.q_proj.weight", H * hd, D)
+        rand(p + "self_attn.k_proj.weight", KV * hd, D)
+        rand(p + "self_attn.v_proj.weight", KV * hd, D)
+        if cfg["model_type"] == "qwen2":
+            for t, n in (("q", H), ("k", KV), ("v", KV)):
+                rand(p + f"self_attn.{t}_proj.bias", n * hd, std=0.5)
+        rand(p + "self_attn.o_proj.weight", D, H * hd)
+        rand(p + "mlp.gate_proj.weight", F, D)
+        rand(p + "mlp.up_proj.weight", F, D)
+        rand(p + "mlp.down_proj.weight", D, F)
+    w["model.norm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
+    if not cfg["tie_word_embeddings"]:
+        rand("lm_head.weight", V, D)
+    return w
+
+
+def rms(x, g, cfg):
     return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + cfg["rms_norm_eps"]) * g
 
 
@@ -62,8 +77,11 @@ def rotate_half(x):
     return torch.cat((-b, a), dim=-1)
 
 
-def forward(ids):
+def forward(cfg, w, ids):
+    D, L, H, KV = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads"))
+    hd = D // H
     W = {k: v.to(torch.float64) for k, v in w.items()}
+    zero = torch.zeros(1, dtype=torch.float64)
     T = len(ids)
     x = W["model.embed_tokens.weight"][torch.tensor(ids)]
     inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
@@ -73,21 +91,22 @@ def forward(ids):
     mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
     for l in range(L):
         p = f"model.layers.{l}."
-        h = rms(x, W[p + "input_layernorm.weight"])
-        q = (h @ W[p + "self_attn.q_proj.weight"].T).view(T, H, hd).transpose(0, 1)
-        k = (h @ W[p + "self_attn.k_proj.weight"].T).view(T, KV, hd).transpose(0, 1)
-        v = (h @ W[p + "self_attn.v_proj.weight"].T).view(T, KV, hd).transpose(0, 1)
+        h = rms(x, W[p + "input_layernorm.weight"], cfg)
+        q = (h @ W[p + "self_attn.q_proj.weight"].T + W.get(p + "self_attn.q_proj.bias", zero)).view(T, H, hd).transpose(0, 1)
+        k = (h @ W[p + "self_attn.k_proj.weight"].T + W.get(p + "self_attn.k_proj.bias", zero)).view(T, KV, hd).transpose(0, 1)
+        v = (h @ W[p + "self_attn.v_proj.weight"].T + W.get(p + "self_attn.v_proj.bias", zero)).view(T, KV, hd).transpose(0, 1)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         k = k.repeat_interleave(H // KV, dim=0)  # repeat_kv: query head h reads KV head h // (H / KV)
         v = v.repeat_interleave(H // KV, dim=0)
         a = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5 + mask, dim=-1) @ v
         x = x + a.transpose(0, 1).reshape(T, H * hd) @ W[p + "self_attn.o_proj.weight"].T
-        f = rms(x, W[p + "post_attention_layernorm.weight"])
+        f = rms(x, W[p + "post_attention_layernorm.weight"], cfg)
         g = f @ W[p + "mlp.gate_proj.weight"].T
         u = f @ W[p + "mlp.up_proj.weight"].T
         x = x + (torch.nn.functional.silu(g) * u) @ W[p + "mlp.down_proj.weight"].T
-    return rms(x, W["model.norm.weight"]) @ W["lm_head.weight"].T
+    head = W["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else W["lm_head.weight"]
+    return rms(x, W["model.norm.weight"], cfg) @ head.T
 
 
 def write_safetensors(path, tensors):
@@ -106,13 +125,15 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hf_llama")
-os.makedirs(out, exist_ok=True)
-with open(os.path.join(out, "config.json"), "w") as f:
-    json.dump(cfg, f, indent=2)
-write_safetensors(os.path.join(out, "model.safetensors"), w)
-ids = [1, 17, 5, 42, 9, 63, 0, 28, 33, 12, 7, 50]
-logits = forward(ids)
-with open(os.path.join(out, "golden.json"), "w") as f:
-    json.dump({"torch": torch.__version__, "ids": ids, "logits": [float(v) for v in logits.flatten().tolist()]}, f)
-print(f"wrote {out}: {len(w)} tensors, logits [{len(ids)}, {V}]")
+for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027)):
+    w = build(cfg, seed)
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    write_safetensors(os.path.join(out, "model.safetensors"), w)
+    ids = [1, 17, 5, 42, 9, 63, 0, 28, 33, 12, 7, 50, 200, 259]
+    logits = forward(cfg, w, ids)
+    with open(os.path.join(out, "golden.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "ids": ids, "logits": [float(v) for v in logits.flatten().tolist()]}, f)
+    print(f"wrote {out}: {len(w)} tensors, logits [{len(ids)}, {cfg['vocab_size']}]")

@@ -1,54 +1,84 @@
-// Import of a Hugging Face Llama checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for it
-// (test/golden/hf_llama/, written once by test/golden/gen_hf_llama.py with Hugging Face's Llama forward in float64):
+// Import of a Hugging Face Llama and a Qwen2 checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for each
+// (test/golden/hf_llama/ and hf_qwen2/, written once by test/golden/gen_hf_llama.py with Hugging Face's forward in
+// float64):
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; a missing
-//     q/k row permutation or a wrong repeat_kv gives O(1));
+//     q/k row permutation (Llama), one too many (Qwen2), a dropped bias or a wrong repeat_kv gives O(1));
+//   - llama.cpp (node-llama-cpp) on the GGUF written from the import: its next-token probabilities those of PyTorch's
+//     logits to 1e-3 (llama.cpp's f32 CPU path on F32 weights: f32 sums, measured ~1e-6);
 //   - the training graph's forward (f32 on the GPU): |dz| <= 1e-4 (|z| < 5, K <= 48: f32 sums, 2 layers);
 //   - missing and misshapen tensors and bad configs are refused, naming the tensor or key and the shape expected.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disposeLlamaCpp, llamaCppLogits } from '../../runtime/llamacpp.js';
 import { createNodeContext } from '../../runtime/node.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { gguf, parseGgufFile } from '../../src/io/gguf.js';
 import { parseSafetensors } from '../../src/io/safetensors.js';
 import { hfLlamaConfig, importHfLlama } from '../../src/nn/hf_llama.js';
 import { buildLlamaTrainGraph } from '../../src/nn/llama_train.js';
-import { writeLlamaGguf } from '../../src/nn/llama_weights.js';
+import { byteLevelVocab, writeLlamaGguf } from '../../src/nn/llama_weights.js';
 import { llamaLogitsRef } from '../../src/ref/llama.js';
 import { maxDiff } from '../cases/lm_helpers.js';
 
-const dir = join(__dirname, '../golden/hf_llama');
-const configJson = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-const st = () => parseSafetensors(readFileSync(join(dir, 'model.safetensors')), 'model.safetensors');
-const golden = JSON.parse(readFileSync(join(dir, 'golden.json'), 'utf8')) as { ids: number[]; logits: number[] };
+const golden = (name: string) => {
+  const dir = join(__dirname, '../golden', name);
+  return {
+    configJson: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')),
+    st: () => parseSafetensors(readFileSync(join(dir, 'model.safetensors')), 'model.safetensors'),
+    ...(JSON.parse(readFileSync(join(dir, 'golden.json'), 'utf8')) as { ids: number[]; logits: number[] }),
+  };
+};
+const { configJson, st } = golden('hf_llama');
+const softmaxRows = (z: ArrayLike<number>, V: number) => Array.from({ length: z.length / V }, (_, t) => {
+  const row = Array.from({ length: V }, (_, v) => z[t * V + v]);
+  const m = Math.max(...row);
+  const e = row.map((x) => Math.exp(x - m));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / sum);
+}).flat();
 
 let ctx: GpuContext;
+const tmp = mkdtempSync(join(tmpdir(), 'nibble-hfimport-'));
 beforeAll(async () => {
   ctx = await createNodeContext();
 });
-afterAll(() => ctx?.destroy());
+afterAll(async () => {
+  ctx?.destroy();
+  await disposeLlamaCpp();
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 describe('Hugging Face Llama import', () => {
-  it("reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward on the GPU to 1e-4", async () => {
-    const { config, weights } = importHfLlama(configJson, st());
-    expect([config.vocab, config.dim, config.layers, config.heads, config.kvHeads, config.ffn, config.ctx, config.tied]).toEqual([64, 32, 2, 4, 2, 48, 32, false]);
-    const tokens = gguf.array('string', Array.from({ length: config.vocab }, (_, i) => `t${i}`));
-    const file = parseGgufFile(writeLlamaGguf(config, weights, { 'tokenizer.ggml.tokens': tokens }));
-    const ref = llamaLogitsRef(file, golden.ids);
-    const dRef = maxDiff(ref, golden.logits);
-    const T = golden.ids.length;
+  it.each([
+    ['hf_llama', 'llama', [260, 32, 2, 4, 2, 48, 32, false, false]],
+    ['hf_qwen2', 'qwen2', [260, 32, 2, 4, 2, 48, 32, true, true]],
+  ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward on the GPU to 1e-4, llama.cpp's probabilities to 1e-3", async (name, arch, shape) => {
+    const g = golden(name);
+    const { config, weights } = importHfLlama(g.configJson, g.st());
+    expect([config.arch, config.vocab, config.dim, config.layers, config.heads, config.kvHeads, config.ffn, config.ctx, config.tied, config.qkvBias]).toEqual([arch, ...shape]);
+    const bytes = writeLlamaGguf(config, weights, byteLevelVocab()); // 260 tokens, as the checkpoints' vocab_size: llama.cpp loads it
+    const ref = llamaLogitsRef(parseGgufFile(bytes), g.ids);
+    const dRef = maxDiff(ref, g.logits);
+    const T = g.ids.length;
     const t = buildLlamaTrainGraph(ctx, config, weights, { B: 1, T });
     let dGpu: number;
     try {
       const exe = await t.graph.compile({ outputs: [t.logits] });
-      await exe.run({ ids: Int32Array.from(golden.ids), targets: new Int32Array(T) });
-      dGpu = maxDiff(await exe.read(t.logits), golden.logits);
+      await exe.run({ ids: Int32Array.from(g.ids), targets: new Int32Array(T) });
+      dGpu = maxDiff(await exe.read(t.logits), g.logits);
     } finally {
       t.graph.destroy();
     }
-    console.log(`HF import vs PyTorch logits: f64 reference ${dRef.toExponential(2)}, GPU training forward ${dGpu.toExponential(2)} (max |z| ${Math.max(...golden.logits.map(Math.abs)).toFixed(2)})`);
+    const path = join(tmp, `${name}.gguf`);
+    writeFileSync(path, bytes);
+    const cpp = (await llamaCppLogits(path, g.ids)).flatMap((row) => Array.from(row)); // probabilities
+    const dCpp = maxDiff(cpp, softmaxRows(g.logits, config.vocab));
+    console.log(`HF ${name} import vs PyTorch: logits, f64 reference ${dRef.toExponential(2)}, GPU training forward ${dGpu.toExponential(2)} (max |z| ${Math.max(...g.logits.map(Math.abs)).toFixed(2)}); llama.cpp's probabilities ${dCpp.toExponential(2)}`);
     expect(dRef).toBeLessThanOrEqual(1e-6);
     expect(dGpu).toBeLessThanOrEqual(1e-4);
+    expect(dCpp).toBeLessThanOrEqual(1e-3);
   });
 
   it('refuses missing and misshapen tensors and bad configs, naming them', () => {
@@ -58,7 +88,15 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not 'llama'/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
+    expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
+    expect(() => hfLlamaConfig({ ...configJson, attention_bias: true })).toThrow(/attention_bias is true: a Llama with q \/ k \/ v \/ o biases/);
+    const q = golden('hf_qwen2');
+    const c = q.st();
+    delete c.tensors['model.layers.1.self_attn.k_proj.bias'];
+    expect(() => importHfLlama(q.configJson, c)).toThrow(/tensor 'model\.layers\.1\.self_attn\.k_proj\.bias' is missing \(expected shape \[16\]\)/);
     expect(() => hfLlamaConfig({ ...configJson, hidden_size: undefined })).toThrow(/'hidden_size' must be a positive integer, found undefined/);
     expect(() => hfLlamaConfig({ ...configJson, rope_scaling: { type: 'linear', factor: 2 } })).toThrow(/rope_scaling .* is not supported/);
   });

@@ -80,11 +80,12 @@ describe('nibble generate', () => {
 });
 
 describe('a Hugging Face directory as the model', () => {
-  it('generate, tokenize and eval take it (Llama 2-style tokenizer.model, Llama 3-style tokenizer.json) as the GGUF written from it', async () => {
-    for (const kind of ['spm', 'bpe'] as const) {
-      const hf = writeHfLlamaDir(join(dir, `hf-${kind}`), 5, kind);
+  it('generate, tokenize and eval take it (Llama 2-style tokenizer.model, Llama 3-style tokenizer.json, a Qwen2) as the GGUF written from it', async () => {
+    for (const kind of ['spm', 'bpe', 'qwen2'] as const) {
+      const hf = writeHfLlamaDir(join(dir, `hf-${kind}`), 5, kind === 'spm' ? 'spm' : 'bpe', kind === 'qwen2' ? 'qwen2' : 'llama');
       const gguf = join(dir, `hf-${kind}.gguf`);
       const { model: m, metadata } = loadHfLlamaDir(hf);
+      expect([m.config.arch, m.config.qkvBias, m.config.tied], kind).toEqual(kind === 'qwen2' ? ['qwen2', true, true] : ['llama', false, false]);
       writeFileSync(gguf, writeLlamaGguf(m.config, m.weights, metadata));
       const g = nibble(['generate', hf, '--prompt', 'Hello world', '--max-tokens', '3', '--temperature', '0', '--json']);
       expect(g.status, g.stderr).toBe(0);

@@ -122,22 +122,26 @@ describe('nibble lm qat', () => {
     expect(res.mean_bits).toBeLessThan(5);
   });
 
-  it('takes a Hugging Face Llama directory (config.json, model.safetensors, tokenizer.json): the GGUF carries its tokenizer and llama.cpp runs it', async () => {
-    const hf = writeHfLlamaDir(join(dir, 'hf'), 3);
-    const out = join(dir, 'hf-q4_0.gguf');
-    const r = nibble(['lm', 'qat', '--model', hf, '--format', 'q4_0', '--steps', '2', '--batch', '2', '--seq', '32', '--val-windows', '2', '--data', data, '--out', out, '--json']);
-    expect(r.status, r.stderr).toBe(0);
-    const res = JSON.parse(r.stdout);
-    for (const k of ['f32_start', 'ptq', 'qat', 'converted']) expect(Number.isFinite(res[k]), k).toBe(true);
-    const f = parseGgufFile(readFileSync(out));
-    expect(f.metadata['tokenizer.ggml.model'].value).toBe('gpt2');
-    expect(f.metadata['tokenizer.ggml.pre'].value).toBe('llama-bpe');
-    expect(String(f.metadata['general.name'].value)).toMatch(/^tiny-hf-llama, QAT Q4_0/);
-    const logits = await llamaCppLogits(out, [264, 116, 257]);
-    expect(logits.length).toBe(3);
-    expect(logits.every((row) => row.length === 266 && row.every(Number.isFinite))).toBe(true);
+  it('takes a Hugging Face Llama or Qwen2 directory (config.json, model.safetensors, tokenizer.json): the GGUF carries its tokenizer and llama.cpp runs it', async () => {
+    for (const arch of ['llama', 'qwen2'] as const) {
+      const hf = writeHfLlamaDir(join(dir, `hf-${arch}`), 3, 'bpe', arch);
+      const out = join(dir, `hf-${arch}-q4_0.gguf`);
+      const r = nibble(['lm', 'qat', '--model', hf, '--format', 'q4_0', '--steps', '2', '--batch', '2', '--seq', '32', '--val-windows', '2', '--data', data, '--out', out, '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      const res = JSON.parse(r.stdout);
+      for (const k of ['f32_start', 'ptq', 'qat', 'converted']) expect(Number.isFinite(res[k]), k).toBe(true);
+      const f = parseGgufFile(readFileSync(out));
+      expect(f.metadata['general.architecture'].value).toBe(arch);
+      expect(f.tensors.some((t) => t.name === 'blk.0.attn_q.bias'), arch).toBe(arch === 'qwen2');
+      expect(f.metadata['tokenizer.ggml.model'].value).toBe('gpt2');
+      expect(f.metadata['tokenizer.ggml.pre'].value).toBe('llama-bpe');
+      expect(String(f.metadata['general.name'].value)).toMatch(new RegExp(`^tiny-hf-${arch}, QAT Q4_0`));
+      const logits = await llamaCppLogits(out, [264, 116, 257]);
+      expect(logits.length).toBe(3);
+      expect(logits.every((row) => row.length === 266 && row.every(Number.isFinite))).toBe(true);
+    }
     await disposeLlamaCpp();
-    // A directory without its tokenizer, or with a SentencePiece-style one, is refused naming the file.
+    // A directory without its tokenizer, or with a byte_fallback BPE whose pre-tokenizer is byte-level (neither kind nibble imports), is refused naming the file.
     const bare = writeHfLlamaDir(join(dir, 'hf-bare'), 3);
     rmSync(join(bare, 'tokenizer.json'));
     const b = nibble(['lm', 'qat', '--model', bare, '--steps', '1']);
@@ -149,7 +153,7 @@ describe('nibble lm qat', () => {
     writeFileSync(join(spm, 'tokenizer.json'), JSON.stringify(tj));
     const c = nibble(['lm', 'qat', '--model', spm, '--steps', '1']);
     expect(c.status).toBe(2);
-    expect(c.stderr).toMatch(/tokenizer\.json: model\.byte_fallback is set/);
+    expect(c.stderr).toMatch(/tokenizer\.json: pre_tokenizer type 'Sequence' is not SentencePiece-style BPE's/);
   });
 
   it('takes a Llama 2-style directory (a SentencePiece tokenizer.model): the GGUF carries the SPM vocabulary and llama.cpp runs it', async () => {
