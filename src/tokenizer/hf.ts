@@ -53,6 +53,10 @@ export function hfTokenizerMetadata(tokenizerJson: unknown, config: unknown = {}
   const m = tokenizerJson.model;
   if (m.type !== 'BPE') throw new TokenizerError(`${source}: model.type '${String(m.type)}': nibble imports BPE tokenizers only (byte-level, or SentencePiece-style with byte_fallback) (convert others with llama.cpp's convert_hf_to_gguf.py)`);
   if (m.byte_fallback === true) return hfSpmTokenizerMetadata(tokenizerJson, config, source, vocabSize);
+  // Qwen2's NFC normalizer is taken and not applied, as llama.cpp's converter does: text already in NFC (nearly all)
+  // tokenizes alike; a normalizer that changes ordinary text (Lowercase, NFKC) is refused.
+  const norm = tokenizerJson.normalizer;
+  if (norm !== null && norm !== undefined && !(obj(norm) && norm.type === 'NFC')) throw new TokenizerError(`${source}: normalizer ${JSON.stringify(obj(norm) ? norm.type : norm)} is not one llama.cpp applies (it applies none; an NFC normalizer is taken, as it changes only text not already in NFC)`);
   const pre = preName(tokenizerJson.pre_tokenizer, source);
   const { tokens, types } = hfVocab(tokenizerJson, m, source, vocabSize);
   const merges = hfMerges(m, source).map(([a, b]) => `${a} ${b}`);

@@ -49,5 +49,7 @@ describe('Hugging Face tokenizer.json import', () => {
     expect(() => hfTokenizerMetadata({ ...t, model: { ...t.model, merges: ['a b c'] } })).toThrow(/model\.merges\[0\] "a b c" is not a pair/);
     expect(() => hfTokenizerMetadata(t, { bos_token: '<s>' })).toThrow(/tokenizer_config\.json: bos_token "<s>" is not a token/);
     expect(() => hfTokenizerMetadata({ model: 3 })).toThrow(/not a Hugging Face tokenizer/);
+    expect(() => hfTokenizerMetadata({ ...t, normalizer: { type: 'Lowercase' } })).toThrow(/tokenizer\.json: normalizer "Lowercase" is not one llama\.cpp applies/);
+    expect(hfTokenizerMetadata({ ...t, normalizer: { type: 'NFC' } })['tokenizer.ggml.pre'].value).toBe('llama-bpe'); // Qwen2's: taken
   });
 });
