@@ -98,8 +98,10 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
     if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new ModelConfigError(`${source}: tensor '${hf}' is ${t.dtype}; the import reads F32, F16 and BF16`);
     let w = toF32(t);
     if (w.length !== numel(shape)) throw new ModelConfigError(`${source}: tensor '${hf}' holds ${w.length} values, expected ${numel(shape)}`);
-    if (config.ropeLayout === 'norm' && name.endsWith('attn_q.weight')) w = permuteRope(w, config.heads, config.headDim, config.dim);
-    else if (config.ropeLayout === 'norm' && name.endsWith('attn_k.weight')) w = permuteRope(w, config.kvHeads, config.headDim, config.dim);
+    if (config.ropeLayout === 'norm') { // a Llama's; a Qwen2's rows stay in HF's (NEOX) order
+      if (name.endsWith('attn_q.weight')) w = permuteRope(w, config.heads, config.headDim, config.dim);
+      else if (name.endsWith('attn_k.weight')) w = permuteRope(w, config.kvHeads, config.headDim, config.dim);
+    }
     weights[name] = w;
   }
   return { config, weights };

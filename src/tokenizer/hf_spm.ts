@@ -10,8 +10,9 @@
 // own: it gives every text the space prefix (also text that starts with a space, and text after a special token),
 // where a Metaspace pre-tokenizer with prepend_scheme 'first' prefixes only the start of the input, and only when it
 // is not a space already (the older Prepend normalizer, Llama 2's, prefixes as llama.cpp does).
-import { gguf, type GgufValue } from '../io/gguf.js';
+import type { GgufValue } from '../io/gguf.js';
 import { hfMerges, hfSpecialMeta, hfVocab, obj, type Json } from './hf_common.js';
+import { spmVocabMeta } from './sentencepiece.js';
 import { TokenizerError } from './vocab.js';
 
 const SPACE = '\u2581';
@@ -66,8 +67,10 @@ export function hfSpmTokenizerMetadata(tokenizerJson: Json, config: unknown = {}
   merges.forEach(([a, b], rank) => {
     const id = ids.get(a + b);
     if (id === undefined) throw new TokenizerError(`${source}: model.merges[${rank}] ${JSON.stringify(`${a} ${b}`)} makes ${JSON.stringify(a + b)}, which is not in model.vocab`);
-    if (!made.has(id)) scores[id] = -rank;
-    made.add(id);
+    if (!made.has(id)) {
+      scores[id] = -rank;
+      made.add(id);
+    }
     pairs.add(`${a} ${b}`);
   });
   // llama.cpp joins any two adjacent symbols whose text is a token; Hugging Face only the pairs listed. Every split
@@ -85,14 +88,7 @@ export function hfSpmTokenizerMetadata(tokenizerJson: Json, config: unknown = {}
   }
   // Added tokens that are not special are matched in the text as they are written; llama.cpp's converter stores them with spaces.
   const texts = tokens.map((t, i) => (types.get(i) === 4 ? t.replaceAll(SPACE, ' ') : t));
-  const meta: Record<string, GgufValue> = {
-    'tokenizer.ggml.model': gguf.str('llama'),
-    'tokenizer.ggml.pre': gguf.str('default'),
-    'tokenizer.ggml.tokens': gguf.array('string', texts),
-    'tokenizer.ggml.scores': gguf.array('f32', Array.from(scores)),
-    'tokenizer.ggml.token_type': gguf.array('i32', tokens.map((_, i) => types.get(i) ?? 1)),
-    'tokenizer.ggml.add_space_prefix': gguf.bool(addSpacePrefix),
-  };
+  const meta = spmVocabMeta(texts, scores, tokens.map((_, i) => types.get(i) ?? 1), addSpacePrefix);
   hfSpecialMeta(meta, tokenizerJson, obj(config) ? config : {}, tokens, source, unk);
   return meta;
 }

@@ -100,6 +100,20 @@ export function parseSentencePieceModel(bytes: Uint8Array, source = 'tokenizer.m
 }
 
 /**
+ * GGUF's `llama` (SPM) vocabulary keys, as llama.cpp's converter writes them (pre `default`).
+ */
+export function spmVocabMeta(tokens: string[], scores: ArrayLike<number>, types: number[], addSpacePrefix: boolean): Record<string, GgufValue> {
+  return {
+    'tokenizer.ggml.model': gguf.str('llama'),
+    'tokenizer.ggml.pre': gguf.str('default'),
+    'tokenizer.ggml.tokens': gguf.array('string', tokens),
+    'tokenizer.ggml.scores': gguf.array('f32', Array.from(scores)),
+    'tokenizer.ggml.token_type': gguf.array('i32', types),
+    'tokenizer.ggml.add_space_prefix': gguf.bool(addSpacePrefix),
+  };
+}
+
+/**
  * The GGUF tokenizer metadata of a SentencePiece model (`config`: tokenizer_config.json, for its added tokens,
  * special tokens, add_bos / add_eos and chat template; `vocabSize`: the model's embedding rows).
  */
@@ -118,18 +132,11 @@ export function spmTokenizerMetadata(m: SentencePieceModel, config: unknown = {}
   for (const [key, t] of Object.entries(added)) {
     const id = Number(key);
     if (!Number.isInteger(id) || id < 0 || id >= n || !obj(t) || typeof t.content !== 'string') throw new TokenizerError(`tokenizer_config.json: added_tokens_decoder entry ${JSON.stringify(key)} is not an id below ${n} with a content string`);
-    tokens[id] = t.special === true ? t.content : t.content.replaceAll('\u2581', ' ');
+    tokens[id] = t.special === true ? t.content : t.content.replaceAll('\u2581', ' '); // matched as written: llama.cpp's converter stores spaces
     types[id] = t.special === true ? 3 : 4;
     scores[id] = -1000;
   }
-  const meta: Record<string, GgufValue> = {
-    'tokenizer.ggml.model': gguf.str('llama'),
-    'tokenizer.ggml.pre': gguf.str('default'),
-    'tokenizer.ggml.tokens': gguf.array('string', tokens),
-    'tokenizer.ggml.scores': gguf.array('f32', scores),
-    'tokenizer.ggml.token_type': gguf.array('i32', types),
-    'tokenizer.ggml.add_space_prefix': gguf.bool(m.addDummyPrefix),
-  };
+  const meta = spmVocabMeta(tokens, scores, types, m.addDummyPrefix);
   // Special ids: the config's token text where it names one, else the trainer's ids (pad -1: none). A vocabulary
   // holding a text twice is refused where it is loaded (Tokenizer.fromGguf), as every GGUF vocabulary is.
   const special = (key: string, trained: number, gkey: string) => {

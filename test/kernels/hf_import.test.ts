@@ -4,8 +4,8 @@
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; a missing
 //     q/k row permutation (Llama), one too many (Qwen2), a dropped bias or a wrong repeat_kv gives O(1));
 //   - llama.cpp (node-llama-cpp) on the GGUF written from the import: its next-token probabilities those of PyTorch's
-//     logits to 1e-3 (llama.cpp's f32 CPU path on F32 weights: f32 sums, measured ~1e-6);
-//   - the training graph's forward (f32 on the GPU): |dz| <= 1e-4 (|z| < 5, K <= 48: f32 sums, 2 layers);
+//     logits to 1e-4 (llama.cpp's f32 CPU path on F32 weights, f32 sums over K <= 48 with |z| < 30: measured 3e-8 / 1.6e-6);
+//   - the training graph's forward (f32 on the GPU): |dz| <= 1e-4 (|z| < 30, K <= 48: f32 sums, 2 layers; measured 1.8e-6 / 7.4e-6);
 //   - missing and misshapen tensors and bad configs are refused, naming the tensor or key and the shape expected.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ import { parseSafetensors } from '../../src/io/safetensors.js';
 import { hfLlamaConfig, importHfLlama } from '../../src/nn/hf_llama.js';
 import { buildLlamaTrainGraph } from '../../src/nn/llama_train.js';
 import { byteLevelVocab, writeLlamaGguf } from '../../src/nn/llama_weights.js';
-import { llamaLogitsRef } from '../../src/ref/llama.js';
+import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { maxDiff } from '../cases/lm_helpers.js';
 
 const golden = (name: string) => {
@@ -31,13 +31,6 @@ const golden = (name: string) => {
   };
 };
 const { configJson, st } = golden('hf_llama');
-const softmaxRows = (z: ArrayLike<number>, V: number) => Array.from({ length: z.length / V }, (_, t) => {
-  const row = Array.from({ length: V }, (_, v) => z[t * V + v]);
-  const m = Math.max(...row);
-  const e = row.map((x) => Math.exp(x - m));
-  const sum = e.reduce((a, b) => a + b, 0);
-  return e.map((x) => x / sum);
-}).flat();
 
 let ctx: GpuContext;
 const tmp = mkdtempSync(join(tmpdir(), 'nibble-hfimport-'));
@@ -54,7 +47,7 @@ describe('Hugging Face Llama import', () => {
   it.each([
     ['hf_llama', 'llama', [260, 32, 2, 4, 2, 48, 32, false, false]],
     ['hf_qwen2', 'qwen2', [260, 32, 2, 4, 2, 48, 32, true, true]],
-  ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward on the GPU to 1e-4, llama.cpp's probabilities to 1e-3", async (name, arch, shape) => {
+  ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
     const { config, weights } = importHfLlama(g.configJson, g.st());
     expect([config.arch, config.vocab, config.dim, config.layers, config.heads, config.kvHeads, config.ffn, config.ctx, config.tied, config.qkvBias]).toEqual([arch, ...shape]);
@@ -74,11 +67,11 @@ describe('Hugging Face Llama import', () => {
     const path = join(tmp, `${name}.gguf`);
     writeFileSync(path, bytes);
     const cpp = (await llamaCppLogits(path, g.ids)).flatMap((row) => Array.from(row)); // probabilities
-    const dCpp = maxDiff(cpp, softmaxRows(g.logits, config.vocab));
+    const dCpp = maxDiff(cpp, softmaxRows(g.logits, T, config.vocab));
     console.log(`HF ${name} import vs PyTorch: logits, f64 reference ${dRef.toExponential(2)}, GPU training forward ${dGpu.toExponential(2)} (max |z| ${Math.max(...g.logits.map(Math.abs)).toFixed(2)}); llama.cpp's probabilities ${dCpp.toExponential(2)}`);
     expect(dRef).toBeLessThanOrEqual(1e-6);
     expect(dGpu).toBeLessThanOrEqual(1e-4);
-    expect(dCpp).toBeLessThanOrEqual(1e-3);
+    expect(dCpp).toBeLessThanOrEqual(1e-4);
   });
 
   it('refuses missing and misshapen tensors and bad configs, naming them', () => {
