@@ -8,7 +8,7 @@ import { natsPerByte, validationBatches, WindowSampler, type TextDataset } from 
 import type { GpuContext } from '../gpu/context.js';
 import { buildLlamaTrainGraph, IGNORE_INDEX, readLlamaWeights, type LlamaWeights } from '../nn/llama_train.js';
 import { initLlamaWeights, llamaConfig } from '../nn/llama_weights.js';
-import type { LlamaConfig } from '../nn/llama_config.js';
+import { LLAMA_ARCHS, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
 import { TrainingError, type GraphTrainer } from '../train/graph_trainer.js';
 import { recipeDifference, train, type TrainStep } from '../train/loop.js';
 import { warmupCosine } from '../train/schedule.js';
@@ -17,7 +17,8 @@ export class PretrainError extends Error {}
 
 /** The committed recipe (configs/*.json): model shape, batch, schedule. */
 export interface PretrainConfig {
-  model: { arch?: 'llama' | 'qwen2'; dim: number; layers: number; heads: number; kvHeads?: number; ffn: number; ctx: number };
+  /** arch: llama (default), qwen2 or qwen3; headDim: default dim / heads. */
+  model: { arch?: LlamaArch; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number };
   batch: number;
   /** Tokens per window (<= model.ctx). */
   seq: number;
@@ -47,6 +48,7 @@ export function checkPretrainConfig(c: PretrainConfig, vocab: number): LlamaConf
   if (c.gradAccum !== undefined && !(Number.isInteger(c.gradAccum) && c.gradAccum >= 1)) throw new PretrainError(`pretrain config: 'gradAccum' must be an integer >= 1, found ${JSON.stringify(c.gradAccum)}`);
   if (!c.model || typeof c.model !== 'object') throw new PretrainError(`pretrain config: 'model' is missing`);
   for (const k of ['dim', 'layers', 'heads', 'ffn', 'ctx'] as const) if (!Number.isInteger(c.model[k]) || c.model[k] < 1) throw new PretrainError(`pretrain config: 'model.${k}' must be an integer >= 1, found ${JSON.stringify(c.model[k])}`);
+  if (c.model.arch !== undefined && !(LLAMA_ARCHS as readonly string[]).includes(c.model.arch)) throw new PretrainError(`pretrain config: 'model.arch' must be one of ${LLAMA_ARCHS.join(', ')}, found ${JSON.stringify(c.model.arch)}`);
   if (c.seq > c.model.ctx) throw new PretrainError(`pretrain config: 'seq' ${c.seq} exceeds 'model.ctx' ${c.model.ctx}`);
   return llamaConfig({ ...c.model, vocab });
 }

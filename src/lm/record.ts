@@ -120,6 +120,16 @@ export class StepRecorder implements LlamaOps<Val> {
     return y;
   }
 
+  headNorm(x: Val, weight: string, heads: number): Val {
+    const y = this.val(x.rows, x.cols);
+    const stats = this.val(x.rows * heads, 2);
+    const gamma = this.vector(weight);
+    const rows = x.rows * heads;
+    const cols = x.cols / heads;
+    this.ops.push({ label: `rms_norm ${weight}`, ins: [x], outs: [y, stats], plan: async (b) => [await planRmsNormRows(this.ctx, b(x), gamma, b(y), { rows, cols, eps: this.c.eps, stats: b(stats) })] });
+    return y;
+  }
+
   linear(x: Val, name: string, o: { bias?: string; residual?: Val } = {}): Val {
     const w = this.weight(name);
     if (w.K !== x.cols) throw new Error(`linear '${name}': x has ${x.cols} columns, the weight [${w.N}, ${w.K}] takes ${w.K}`);

@@ -21,7 +21,7 @@ import { f32ToBf16Bits, f32ToF16Bits } from '../quant/f16.js';
 import { exportGguf, GGUF_BLOCKS, ggufScheme, type GgufBlockType } from '../quant/gguf.js';
 import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
-import { llamaTensorNames, type LlamaConfig } from '../nn/llama_config.js';
+import { archTraits, llamaTensorNames, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
 
 export type SynthWeightType = 'F32' | 'F16' | 'BF16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K';
 export const SYNTH_WEIGHT_TYPES: readonly SynthWeightType[] = ['F32', 'F16', 'BF16', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K'];
@@ -38,12 +38,14 @@ export interface Llama3RopeScaling {
 }
 
 export interface SynthOptions {
-  arch?: 'llama' | 'qwen2';
+  arch?: LlamaArch;
   dim: number;
   layers: number;
   heads: number;
   /** Default: heads. */
   kvHeads?: number;
+  /** Default dim / heads; otherwise written as attention.key_length / value_length (Qwen3's q is wider than dim). */
+  headDim?: number;
   ffn: number;
   /** Default 64. */
   ctx?: number;
@@ -214,13 +216,13 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const vocabMeta = o.vocab ?? spmByteVocab();
   const tokens = vocabMeta['tokenizer.ggml.tokens'];
   if (tokens?.type !== 'array') throw new Error(`synth: the vocabulary metadata has no 'tokenizer.ggml.tokens' array`);
-  if (arch === 'qwen2' && o.ropeScaling) throw new Error(`synth: ropeScaling is written as rope_freqs.weight, which llama.cpp's qwen2 does not read`);
-  if (o.dim % o.heads !== 0) throw new Error(`synth: dim ${o.dim} is not a multiple of heads ${o.heads}`);
+  if (arch !== 'llama' && o.ropeScaling) throw new Error(`synth: ropeScaling is written as rope_freqs.weight, which llama.cpp's ${arch} does not read`);
+  if (o.headDim === undefined && o.dim % o.heads !== 0) throw new Error(`synth: dim ${o.dim} is not a multiple of heads ${o.heads}`);
+  const headDim = o.headDim ?? o.dim / o.heads;
   const c: LlamaConfig = {
     arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads ?? o.heads,
-    headDim: o.dim / o.heads, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000,
-    ropeDims: o.dim / o.heads, ropeLayout: arch === 'qwen2' ? 'neox' : 'norm', ropeFreqs: !!o.ropeScaling,
-    tied: !!o.tied, qkvBias: arch === 'qwen2',
+    headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000,
+    ropeDims: headDim, ropeFreqs: !!o.ropeScaling, tied: !!o.tied, ...archTraits(arch),
   };
   const r = rng(o.seed ?? 1);
   const g = normal(r);
@@ -250,6 +252,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     [`${a}.attention.layer_norm_rms_epsilon`]: gguf.f32(c.eps),
     [`${a}.rope.freq_base`]: gguf.f32(c.ropeBase),
     [`${a}.rope.dimension_count`]: gguf.u32(c.ropeDims),
+    ...(o.headDim !== undefined ? { [`${a}.attention.key_length`]: gguf.u32(headDim), [`${a}.attention.value_length`]: gguf.u32(headDim) } : {}),
     ...vocabMeta,
     ...o.metadata,
   };

@@ -249,20 +249,37 @@ export class Attention {
     readonly v: Linear,
     readonly out: Linear,
     readonly shape: AttentionShape,
+    /** Qwen3's per-head RMSNorm of q and k (weights [headDim]) before RoPE. */
+    readonly qkNorm?: { q: RMSNorm; k: RMSNorm },
   ) {
     const { heads, kvHeads, headDim } = shape;
     if (!(heads % kvHeads === 0 && q.N === heads * headDim && k.N === kvHeads * headDim && v.N === kvHeads * headDim && out.K === heads * headDim)) {
       throw new LayerError(`attention: ${heads} heads / ${kvHeads} KV heads of ${headDim} do not fit q [${q.N}, ${q.K}], k [${k.N}, ${k.K}], v [${v.N}, ${v.K}], output [${out.N}, ${out.K}]`);
     }
+    for (const n of qkNorm ? [qkNorm.q, qkNorm.k] : []) if (n.dim !== headDim) throw new LayerError(`attention: the q / k norm '${n.weight}' has ${n.dim} weights, the head dim is ${headDim}`);
   }
-  /** The GGUF block `prefix`: attn_q / attn_k / attn_v / attn_output (biases on q, k, v with qkvBias). */
-  static gguf(prefix: string, dim: number, shape: AttentionShape, qkvBias = false): Attention {
+  /**
+   * The GGUF block `prefix`: attn_q / attn_k / attn_v / attn_output (biases on q, k, v with qkvBias; with `qkNormEps`
+   * the per-head norms attn_q_norm / attn_k_norm of qwen3).
+   */
+  static gguf(prefix: string, dim: number, shape: AttentionShape, qkvBias = false, qkNormEps?: number): Attention {
     const lin = (t: string, N: number, K: number, bias: boolean) => new Linear(`${prefix}.${t}.weight`, N, K, bias ? { bias: `${prefix}.${t}.bias` } : {});
     const { heads, kvHeads, headDim: hd } = shape;
-    return new Attention(lin('attn_q', heads * hd, dim, qkvBias), lin('attn_k', kvHeads * hd, dim, qkvBias), lin('attn_v', kvHeads * hd, dim, qkvBias), lin('attn_output', dim, heads * hd, false), shape);
+    const norms = qkNormEps === undefined ? undefined : { q: new RMSNorm(`${prefix}.attn_q_norm.weight`, hd, qkNormEps), k: new RMSNorm(`${prefix}.attn_k_norm.weight`, hd, qkNormEps) };
+    return new Attention(lin('attn_q', heads * hd, dim, qkvBias), lin('attn_k', kvHeads * hd, dim, qkvBias), lin('attn_v', kvHeads * hd, dim, qkvBias), lin('attn_output', dim, heads * hd, false), shape, norms);
   }
   layers(): Linear[] {
     return [this.q, this.k, this.v, this.out];
+  }
+  /** The q / k norms (qwen3), empty without. */
+  norms(): RMSNorm[] {
+    return this.qkNorm ? [this.qkNorm.q, this.qkNorm.k] : [];
+  }
+
+  /** RMSNorm of each head of x [rows, heads * headDim] (x seen as [rows * heads, headDim]). */
+  static headNorm(s: GraphScope, norm: RMSNorm, x: Tensor, heads: number): Tensor {
+    const hd = norm.dim;
+    return ops.reshape(norm.forward(s, ops.reshape(x, [x.shape[0] * heads, hd])), [x.shape[0], heads * hd]);
   }
 
   /**
@@ -289,7 +306,13 @@ export class Attention {
   }
 
   forward(s: GraphScope, x: Tensor, B: number, T: number, o: { residual?: Tensor } = {}): Tensor {
-    const [q, k] = this.ropeQK(this.q.forward(s, x), this.k.forward(s, x), B, T);
+    let q0 = this.q.forward(s, x);
+    let k0 = this.k.forward(s, x);
+    if (this.qkNorm) {
+      q0 = Attention.headNorm(s, this.qkNorm.q, q0, this.shape.heads);
+      k0 = Attention.headNorm(s, this.qkNorm.k, k0, this.shape.kvHeads);
+    }
+    const [q, k] = this.ropeQK(q0, k0, B, T);
     const v = this.v.forward(s, x);
     return this.out.forward(s, this.attend(q, k, v, B, T), o);
   }
@@ -305,7 +328,7 @@ export function linearsOf(layers: readonly (Layer | SwiGLU | Attention)[]): Line
 /** Every weight the layers read (a weight shared by two layers, e.g. a tied head, once). */
 export function paramsOf(layers: readonly (Layer | SwiGLU | Attention)[]): ParamSpec[] {
   const seen = new Map<string, ParamSpec>();
-  for (const l of layers.flatMap((x) => (x instanceof SwiGLU || x instanceof Attention ? x.layers() : [x]))) {
+  for (const l of layers.flatMap((x) => (x instanceof SwiGLU ? x.layers() : x instanceof Attention ? [...x.layers(), ...x.norms()] : [x]))) {
     for (const p of l.params()) {
       const had = seen.get(p.name);
       if (had && had.shape.join(',') !== p.shape.join(',')) throw new LayerError(`weight '${p.name}' is declared as [${had.shape.join(', ')}] and as [${p.shape.join(', ')}]`);

@@ -1,4 +1,4 @@
-// The Llama-family model, defined once: the layer structure of llama.cpp's `llama` and `qwen2` graphs, written
+// The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2` and `qwen3` graphs, written
 // against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the operations by
 // recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the same
 // operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
@@ -9,6 +9,8 @@ export interface LlamaOps<T> {
   /** Token embeddings of the step's tokens, [T, dim]. */
   embed(): T;
   rmsNorm(x: T, weight: string): T;
+  /** RMSNorm of each head of x [T, heads * headDim] over its headDim values, times weight [headDim] (qwen3's q / k norms). */
+  headNorm(x: T, weight: string, heads: number): T;
   /** x [T, K] @ weight^T [K, N] (+ bias) (+ residual): weight is [N, K] as GGUF stores it. */
   linear(x: T, weight: string, o?: { bias?: string; residual?: T }): T;
   /** Rotary embedding of a layer's q [T, heads * headDim] and k [T, kvHeads * headDim] at the step's positions. */
@@ -30,7 +32,13 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
   for (let l = 0; l < c.layers; l++) {
     const h = ops.rmsNorm(x, blk(l, 'attn_norm.weight'));
     const bias = (t: string) => (c.qkvBias ? { bias: blk(l, `${t}.bias`) } : {});
-    const [q, k] = ops.ropeQK(ops.linear(h, blk(l, 'attn_q.weight'), bias('attn_q')), ops.linear(h, blk(l, 'attn_k.weight'), bias('attn_k')));
+    let q = ops.linear(h, blk(l, 'attn_q.weight'), bias('attn_q'));
+    let k = ops.linear(h, blk(l, 'attn_k.weight'), bias('attn_k'));
+    if (c.qkNorm) {
+      q = ops.headNorm(q, blk(l, 'attn_q_norm.weight'), c.heads);
+      k = ops.headNorm(k, blk(l, 'attn_k_norm.weight'), c.kvHeads);
+    }
+    [q, k] = ops.ropeQK(q, k);
     const v = ops.linear(h, blk(l, 'attn_v.weight'), bias('attn_v'));
     x = ops.linear(ops.attention(l, q, k, v), blk(l, 'attn_output.weight'), { residual: x });
     const f = ops.rmsNorm(x, blk(l, 'ffn_norm.weight'));

@@ -1,4 +1,4 @@
-// The hyperparameters of a Llama-family model (GGUF architectures `llama` and `qwen2`), read from a GGUF file's
+// The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2` and `qwen3`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon                                                        required
@@ -12,7 +12,7 @@ import type { GgufTensorType, GgufValue } from '../io/gguf.js';
 export class ModelConfigError extends Error {}
 
 export interface LlamaConfig {
-  arch: 'llama' | 'qwen2';
+  arch: LlamaArch;
   vocab: number;
   dim: number;
   layers: number;
@@ -31,9 +31,17 @@ export interface LlamaConfig {
   /** No output.weight: the token embedding is the output projection. */
   tied: boolean;
   qkvBias: boolean;
+  /** qwen3: q and k are RMS-normalized per head (attn_q_norm / attn_k_norm, [headDim]) before RoPE. */
+  qkNorm: boolean;
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3'] as const;
+export type LlamaArch = (typeof LLAMA_ARCHS)[number];
+
+/** What each architecture fixes: llama.cpp's rope type (NORM for llama, NEOX for the Qwens), q/k/v biases (qwen2), per-head q/k norms (qwen3). */
+export function archTraits(a: LlamaArch): { ropeLayout: 'norm' | 'neox'; qkvBias: boolean; qkNorm: boolean } {
+  return { ropeLayout: a === 'llama' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' };
+}
 
 function isInt(v: GgufValue): boolean {
   return v.type === 'u8' || v.type === 'i8' || v.type === 'u16' || v.type === 'i16' || v.type === 'u32' || v.type === 'i32' || v.type === 'u64' || v.type === 'i64';
@@ -71,7 +79,7 @@ class Keys {
 }
 
 /**
- * The configuration of a `llama` or `qwen2` GGUF file, validated against its tensors. Throws ModelConfigError naming
+ * The configuration of a `llama`, `qwen2` or `qwen3` GGUF file, validated against its tensors. Throws ModelConfigError naming
  * the key or tensor at fault and what was expected and found.
  */
 export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors: readonly { name: string; type: GgufTensorType; shape: number[] }[]): LlamaConfig {
@@ -106,19 +114,21 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (tok?.type === 'array' && tok.value.length !== vocab) {
     throw new ModelConfigError(`model config: 'tokenizer.ggml.tokens' has ${tok.value.length} tokens, tensor 'token_embd.weight' [${embd.shape.join(', ')}] has ${vocab} rows`);
   }
+  const traits = archTraits(a);
   const c: LlamaConfig = {
     arch: a, vocab, dim, layers, heads, kvHeads, headDim, ffn, ctx, eps, ropeBase, ropeDims,
-    ropeLayout: a === 'qwen2' ? 'neox' : 'norm',
-    ropeFreqs: byName.has('rope_freqs.weight'),
+    ropeLayout: traits.ropeLayout,
+    ropeFreqs: a === 'llama' && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'),
-    // qwen2 always has q/k/v biases; llama.cpp's llama takes them where the file has them.
-    qkvBias: a === 'qwen2' || byName.has('blk.0.attn_q.bias'),
+    // qwen2 always has q/k/v biases; llama.cpp's llama takes them where the file has them; qwen3 has none.
+    qkvBias: traits.qkvBias || (a === 'llama' && byName.has('blk.0.attn_q.bias')),
+    qkNorm: traits.qkNorm,
   };
   // Every layer has 9 tensors at least: a block_count the file cannot hold is refused before the list of expected
   // tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
   if (layers * 9 > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * 9} tensors (9 per layer), the file has ${tensors.length}`);
-  // qwen2's graph has no rope factors: llama.cpp would refuse the extra tensor, and so do we (below).
-  const want = llamaTensorNames(c).filter((t) => !(a === 'qwen2' && t.name === 'rope_freqs.weight'));
+  // Only llama's graph reads rope factors: in a qwen2 / qwen3 file llama.cpp would refuse the extra tensor, and so do we (below).
+  const want = llamaTensorNames(c);
   for (const w of want) {
     const t = byName.get(w.name);
     if (!t) throw new ModelConfigError(`model config: tensor '${w.name}' is missing (expected shape [${w.shape.join(', ')}])`);
@@ -144,6 +154,7 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
     out.push({ name: `${p}attn_norm.weight`, shape: [c.dim] });
     out.push({ name: `${p}attn_q.weight`, shape: [q, c.dim] }, { name: `${p}attn_k.weight`, shape: [kv, c.dim] }, { name: `${p}attn_v.weight`, shape: [kv, c.dim] });
     if (c.qkvBias) out.push({ name: `${p}attn_q.bias`, shape: [q] }, { name: `${p}attn_k.bias`, shape: [kv] }, { name: `${p}attn_v.bias`, shape: [kv] });
+    if (c.qkNorm) out.push({ name: `${p}attn_q_norm.weight`, shape: [c.headDim] }, { name: `${p}attn_k_norm.weight`, shape: [c.headDim] });
     out.push({ name: `${p}attn_output.weight`, shape: [c.dim, q] });
     out.push({ name: `${p}ffn_norm.weight`, shape: [c.dim] });
     out.push({ name: `${p}ffn_gate.weight`, shape: [c.ffn, c.dim] }, { name: `${p}ffn_up.weight`, shape: [c.ffn, c.dim] }, { name: `${p}ffn_down.weight`, shape: [c.dim, c.ffn] });

@@ -4,7 +4,7 @@
 //
 // Layout: activations are [B*T, width] rows (the engine's [T, width] with the batch folded in). RoPE rotates each
 // head of a [B, T, heads*hd] view in place of a permute (ops.rope with `heads`), NORM pairs for llama, NEOX halves
-// for qwen2. Attention runs causalSelfAttention on [B, heads, T, hd]; with GQA each KV head is repeated for the
+// for qwen2 and qwen3 (whose q and k are RMS-normalized per head first). Attention runs causalSelfAttention on [B, heads, T, hd]; with GQA each KV head is repeated for the
 // heads/kvHeads query heads that read it (query head h reads KV head h / (heads/kvHeads), as llama.cpp).
 import type { GpuContext } from '../gpu/context.js';
 import { Graph } from '../graph/graph.js';
@@ -54,11 +54,12 @@ export interface LlamaLayers {
 
 export function llamaLayers(c: LlamaConfig): LlamaLayers {
   const shape = { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: c.ropeBase, ropeLayout: c.ropeLayout };
-  const attention = Array.from({ length: c.layers }, (_, l) => Attention.gguf(`blk.${l}`, c.dim, shape, c.qkvBias));
+  const attention = Array.from({ length: c.layers }, (_, l) => Attention.gguf(`blk.${l}`, c.dim, shape, c.qkvBias, c.qkNorm ? c.eps : undefined));
   const ffn = Array.from({ length: c.layers }, (_, l) => SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn));
   const head = new Linear(c.tied ? 'token_embd.weight' : 'output.weight', c.vocab, c.dim);
   const linears = new Map([...attention.flatMap((a) => a.layers()), ...ffn.flatMap((f) => f.layers()), head].map((l) => [l.weight, l]));
   const norms = new Map(['output_norm.weight', ...Array.from({ length: c.layers }, (_, l) => [`blk.${l}.attn_norm.weight`, `blk.${l}.ffn_norm.weight`]).flat()].map((n) => [n, new RMSNorm(n, c.dim, c.eps)]));
+  for (const n of attention.flatMap((a) => a.norms())) norms.set(n.weight, n);
   return { embed: new Embedding('token_embd.weight', c.vocab, c.dim), norms, linears, attention };
 }
 
@@ -136,6 +137,11 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
 
   rmsNorm(x: Tensor, weight: string): Tensor {
     return (this.get('norms', weight) as RMSNorm).forward(this.scope, x);
+  }
+
+  /** RMSNorm per head: x [B*T, heads*hd] seen as [B*T*heads, hd] rows (qwen3's q / k norms). */
+  headNorm(x: Tensor, weight: string, heads: number): Tensor {
+    return Attention.headNorm(this.scope, this.get('norms', weight) as RMSNorm, x, heads);
   }
 
   /** The Linear named by its weight; its bias (qkvBias) is part of the layer, as o.bias names it. */

@@ -7,7 +7,7 @@ import { floatValues } from '../lm/weights.js';
 import { spmByteVocab } from '../lm/synth.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { rng } from '../ref/random.js';
-import { llamaConfigFromGguf, llamaTensorNames, ModelConfigError, type LlamaConfig } from './llama_config.js';
+import { archTraits, llamaConfigFromGguf, llamaTensorNames, ModelConfigError, type LlamaArch, type LlamaConfig } from './llama_config.js';
 import type { LlamaWeights } from './llama_train.js';
 
 /**
@@ -24,7 +24,7 @@ export function tokenizerMetadata(metadata: Record<string, GgufValue>): Record<s
   return Object.fromEntries(Object.entries(metadata).filter(([k]) => k.startsWith('tokenizer.')));
 }
 
-/** The configuration and f32 weights of a `llama` / `qwen2` GGUF file. */
+/** The configuration and f32 weights of a `llama` / `qwen2` / `qwen3` GGUF file. */
 export function llamaWeightsFromGguf(file: GgufFile): { config: LlamaConfig; weights: LlamaWeights } {
   const config = llamaConfigFromGguf(file.metadata, file.tensors);
   const weights: LlamaWeights = {};
@@ -101,17 +101,19 @@ export function initLlamaWeights(c: LlamaConfig, seed: number): LlamaWeights {
   return out;
 }
 
-/** A config from the few numbers a user picks (byte-level vocabulary by default). */
-export function llamaConfig(o: { arch?: 'llama' | 'qwen2'; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean }): LlamaConfig {
-  if (o.dim % o.heads !== 0) throw new ModelConfigError(`llama config: dim ${o.dim} is not a multiple of heads ${o.heads}`);
+/**
+ * A config from the few numbers a user picks (byte-level vocabulary by default). The head dim is dim / heads unless
+ * given (Qwen3 decouples them: q is [heads * headDim, dim]).
+ */
+export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean }): LlamaConfig {
+  if (o.headDim === undefined && o.dim % o.heads !== 0) throw new ModelConfigError(`llama config: dim ${o.dim} is not a multiple of heads ${o.heads}`);
   const kvHeads = o.kvHeads ?? o.heads;
   if (o.heads % kvHeads !== 0) throw new ModelConfigError(`llama config: heads ${o.heads} is not a multiple of kvHeads ${kvHeads}`);
-  const headDim = o.dim / o.heads;
-  if (headDim % 2 !== 0) throw new ModelConfigError(`llama config: the head dim ${headDim} must be even (RoPE pairs)`);
+  const headDim = o.headDim ?? o.dim / o.heads;
+  if (!(Number.isInteger(headDim) && headDim > 0 && headDim % 2 === 0)) throw new ModelConfigError(`llama config: the head dim ${headDim} must be an even positive integer (RoPE pairs)`);
   const arch = o.arch ?? 'llama';
   return {
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
-    eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeLayout: arch === 'qwen2' ? 'neox' : 'norm',
-    ropeFreqs: false, tied: !!o.tied, qkvBias: arch === 'qwen2',
+    eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
   };
 }

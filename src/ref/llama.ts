@@ -1,10 +1,11 @@
-// The f64 CPU reference of a Llama-family forward pass (GGUF `llama` and `qwen2`): the oracle of the GPU engine.
-// It follows llama.cpp's graph (src/models/llama.cpp, qwen2.cpp) step by step, for every position of a prompt:
+// The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`): the oracle of the GPU engine.
+// It follows llama.cpp's graph (src/models/llama.cpp, qwen2.cpp, qwen3.cpp) step by step, for every position of a prompt:
 //   x = token_embd[id]                                            (rows gathered, dequantized exactly)
 //   per layer:  h = rmsnorm(x) * attn_norm
 //               q, k, v = Wq h (+ bq), Wk h (+ bk), Wv h (+ bv)     ([heads | kvHeads, headDim] each)
+//               q, k = rmsnorm(q_h) * attn_q_norm, rmsnorm(k_h) * attn_k_norm   per head h (qwen3 only)
 //               q, k = rope(q, pos), rope(k, pos)                  NORM (llama: pairs 2i, 2i+1) or NEOX (qwen2: i,
-//                                                                  i + ropeDims/2); theta_i = pos * base^(-2i/ropeDims)
+//                                                                  i + ropeDims/2; qwen3 too); theta_i = pos * base^(-2i/ropeDims)
 //                                                                  / rope_freqs[i] (llama only)
 //               a = softmax(q k^T / sqrt(headDim), causal) v       (query head h reads kv head h / (heads/kvHeads))
 //               x = x + Wo a
@@ -244,6 +245,10 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     const q = linear(h, T, D, W.get(`${p}attn_q.weight`), qd, opt, bias('attn_q'));
     const k = linear(h, T, D, W.get(`${p}attn_k.weight`), kvd, opt, bias('attn_k'));
     const v = linear(h, T, D, W.get(`${p}attn_v.weight`), kvd, opt, bias('attn_v'));
+    if (c.qkNorm) {
+      q.set(rmsNorm(q, T * c.heads, c.headDim, W.get(`${p}attn_q_norm.weight`).w, c.eps));
+      k.set(rmsNorm(k, T * c.kvHeads, c.headDim, W.get(`${p}attn_k_norm.weight`).w, c.eps));
+    }
     rope(q, T, c.heads, c, factors);
     rope(k, T, c.kvHeads, c, factors);
     const a = attention(q, k, v, T, c);

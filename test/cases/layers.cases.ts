@@ -1,5 +1,5 @@
 // nibble's layers (src/nn/layers.ts) on a model that is not the Llama: an embedding, RMSNorm, GQA attention with
-// RoPE and a bias on k, LayerNorm, a SwiGLU block and a biased head, with residuals. The same cases in Node and in
+// RoPE, a bias on k and per-head q / k norms (Qwen3's), LayerNorm, a SwiGLU block and a biased head, with residuals. The same cases in Node and in
 // Chromium:
 //   - its forward equals a CPU reference written with src/ref's f64 ops;
 //   - its gradients equal central finite differences of that reference;
@@ -26,7 +26,7 @@ const SHAPE = { heads: 4, kvHeads: 2, headDim: HD, ropeBase: 10000, ropeLayout: 
 const M = {
   embed: new Embedding('embed.weight', V, D),
   norm1: new RMSNorm('norm1.weight', D),
-  attn: new Attention(new Linear('attn.q.weight', 4 * HD, D), new Linear('attn.k.weight', 2 * HD, D, { bias: 'attn.k.bias' }), new Linear('attn.v.weight', 2 * HD, D), new Linear('attn.o.weight', D, 4 * HD), SHAPE),
+  attn: new Attention(new Linear('attn.q.weight', 4 * HD, D), new Linear('attn.k.weight', 2 * HD, D, { bias: 'attn.k.bias' }), new Linear('attn.v.weight', 2 * HD, D), new Linear('attn.o.weight', D, 4 * HD), SHAPE, { q: new RMSNorm('attn.q_norm.weight', HD), k: new RMSNorm('attn.k_norm.weight', HD) }),
   norm2: new LayerNorm('norm2.weight', 'norm2.bias', D),
   ffn: new SwiGLU(new Linear('ffn.gate.weight', 64, D), new Linear('ffn.up.weight', 64, D), new Linear('ffn.down.weight', D, 64)),
   head: new Linear('head.weight', V, D, { bias: 'head.bias' }),
@@ -68,8 +68,9 @@ function forwardRef(w: Record<string, ArrayLike<number>>, x: ArrayLike<number>):
   };
   const x0 = ref.reshape(ref.embedding(P('embed.weight', [V, D]), x, [B, T]), [B * T, D]);
   const h1 = ref.rmsNorm(x0, P('norm1.weight', [D]));
-  const q = rope(lin(h1, M.attn.q), 4);
-  const k = rope(lin(h1, M.attn.k), 2);
+  const headNorm = (a: Arr, h: number, name: string) => ref.reshape(ref.rmsNorm(ref.reshape(a, [B * T * h, HD]), P(name, [HD])), [B * T, h * HD]);
+  const q = rope(headNorm(lin(h1, M.attn.q), 4, 'attn.q_norm.weight'), 4);
+  const k = rope(headNorm(lin(h1, M.attn.k), 2, 'attn.k_norm.weight'), 2);
   const v = lin(h1, M.attn.v);
   const a = ref.causalSelfAttention(headsFirst(q, 4), headsFirst(k, 2), headsFirst(v, 2));
   const x1 = ref.add(x0, lin(ref.reshape(ref.permute(a, [0, 2, 1, 3]), [B * T, 4 * HD]), M.attn.out));
@@ -134,7 +135,8 @@ export const CASES: GpuCase[] = [
       const r = rng(6);
       let worst = 0;
       let n = 0;
-      for (const name of ['embed.weight', 'norm1.weight', 'attn.q.weight', 'attn.k.weight', 'attn.k.bias', 'attn.v.weight', 'attn.o.weight', 'norm2.weight', 'norm2.bias', 'ffn.gate.weight', 'ffn.down.weight', 'head.bias']) {
+      const names = ['embed.weight', 'norm1.weight', 'attn.q.weight', 'attn.k.weight', 'attn.k.bias', 'attn.q_norm.weight', 'attn.k_norm.weight', 'attn.v.weight', 'attn.o.weight', 'norm2.weight', 'norm2.bias', 'ffn.gate.weight', 'ffn.down.weight', 'head.bias'];
+      for (const name of names) {
         const gpu = grads.get(name)!;
         const scale = maxAbs(gpu);
         assert(scale > 0, `${name}: the gradient is all zero`);
@@ -154,7 +156,7 @@ export const CASES: GpuCase[] = [
           n++;
         }
       }
-      return `${n} gradient elements of 12 weights: worst |GPU - FD| / max|grad| ${worst.toExponential(2)}`;
+      return `${n} gradient elements of ${names.length} weights: worst |GPU - FD| / max|grad| ${worst.toExponential(2)}`;
     },
   },
   {
@@ -237,6 +239,8 @@ export const CASES: GpuCase[] = [
       assert(/the model has no Linear layers/.test(m), m);
       m = await expectError('attention shape', () => new Attention(M.attn.q, M.attn.k, M.attn.v, M.attn.out, { ...SHAPE, kvHeads: 3 }));
       assert(/4 heads \/ 3 KV heads of 8 do not fit/.test(m), m);
+      m = await expectError('qk norm', () => new Attention(M.attn.q, M.attn.k, M.attn.v, M.attn.out, SHAPE, { q: new RMSNorm('qn', HD), k: new RMSNorm('kn', 2 * HD) }));
+      assert(/the q \/ k norm 'kn' has 16 weights, the head dim is 8/.test(m), m);
     },
   },
 ];

@@ -22,6 +22,8 @@ const LOGIT_BOUND = 1e-3;
 const BASE: SynthOptions = { dim: 64, ffn: 128, layers: 2, heads: 4, ctx: 64 };
 const MODEL_A: SynthOptions = { ...BASE, arch: 'llama', kvHeads: 2, weightType: 'Q8_0', embedType: 'F16', seed: 7 };
 const MODEL_B: SynthOptions = { ...BASE, arch: 'qwen2', layers: 1, tied: true, weightType: 'F16', seed: 8 };
+/** Qwen3: per-head q / k norms, and a head dim (32) other than dim / heads (16): q is [128, 64]. */
+const MODEL_C: SynthOptions = { ...BASE, arch: 'qwen3', kvHeads: 2, headDim: 32, tied: true, weightType: 'Q4_0', seed: 9 };
 /** BOS, then the bytes of the text (byte token = 3 + byte). */
 const IDS = [1, ...[...'To be, or not to be:\n'].map((ch) => 3 + ch.charCodeAt(0))];
 /** Seeded sampling with every cut-off off: the draws see the whole distribution. */
@@ -109,6 +111,7 @@ const UTF8_SEED = 3;
 export const CASES: GpuCase[] = [
   logitsCase('llama Q8_0 GQA (F16 embedding, 2 layers)', MODEL_A),
   logitsCase('qwen2 F16 tied (1 layer)', MODEL_B),
+  logitsCase('qwen3 Q4_0 GQA tied, head dim 32 at dim 64 (2 layers)', MODEL_C),
   {
     name: 'lm model greedy generation: deterministic, each token the f64 reference\'s argmax',
     run: (ctx) =>

@@ -1,7 +1,7 @@
 // The training backend of the Llama definition (src/nn/llama_train.ts) on Dawn in Node:
 //   - its logits equal the inference engine's (LanguageModel, the same llamaForward recorded as GPU dispatches) and
-//     the f64 reference's (src/ref/llama.ts) for the same weights: llama (NORM rope) and qwen2 (NEOX rope, biases),
-//     both with GQA;
+//     the f64 reference's (src/ref/llama.ts) for the same weights: llama (NORM rope), qwen2 (NEOX rope, biases) and
+//     qwen3 (per-head q / k norms, a head dim of its own), all with GQA;
 //   - its gradients equal central finite differences of the f64 reference's loss (a tiny model, dim 16, 1 layer);
 //   - writeLlamaGguf's F32 file reads back in LanguageModel and llama.cpp with the same probabilities.
 //
@@ -65,9 +65,9 @@ async function trainLogits(c: LlamaConfig, w: LlamaWeights, seqs: number[][]): P
 }
 
 describe('llama training forward = inference engine = f64 reference', () => {
-  for (const arch of ['llama', 'qwen2'] as const) {
-    it(`${arch}, GQA 4 heads / 2 KV heads, 2 layers, B=2 T=9`, async () => {
-      const bytes = synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11 });
+  for (const arch of ['llama', 'qwen2', 'qwen3'] as const) {
+    it(`${arch}, GQA 4 heads / 2 KV heads, 2 layers, B=2 T=9${arch === 'qwen3' ? ', head dim 16 (q wider than dim 32)' : ''}`, async () => {
+      const bytes = synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, ...(arch === 'qwen3' ? { headDim: 16 } : {}) });
       const file = parseGgufFile(bytes);
       const { config, weights } = llamaWeightsFromGguf(file);
       const seqs = batch(2, 9, 3);
@@ -114,17 +114,18 @@ function refLoss(c: LlamaConfig, w: LlamaWeights, seqs: number[][], targets: num
 }
 
 describe('llama training backward = finite differences of the f64 reference', () => {
-  for (const arch of ['llama', 'qwen2'] as const) {
-    it(`${arch}: dim 16, 1 layer, 2 heads / 1 KV head, B=2 T=5 with padding`, async () => {
-      const c = llamaConfig({ arch, vocab: V, dim: 16, layers: 1, heads: 2, kvHeads: 1, ffn: 24, ctx: 8 });
+  for (const arch of ['llama', 'qwen2', 'qwen3'] as const) {
+    it(`${arch}: dim 16, 1 layer, 2 heads / 1 KV head, B=2 T=5 with padding${arch === 'qwen3' ? ', head dim 12' : ''}`, async () => {
+      const headDim = arch === 'qwen3' ? { headDim: 12 } : {};
+      const c = llamaConfig({ arch, vocab: V, dim: 16, layers: 1, heads: 2, kvHeads: 1, ffn: 24, ctx: 8, ...headDim });
       // Weights at the synthetic model's scales (unit-RMS projections, logits of deviation ~2.5): gradients of every
       // part of the model well above rounding.
-      const { weights } = llamaWeightsFromGguf(parseGgufFile(synthLlamaGguf({ arch, dim: 16, layers: 1, heads: 2, kvHeads: 1, ffn: 24, ctx: 8, seed: 4 })));
+      const { weights } = llamaWeightsFromGguf(parseGgufFile(synthLlamaGguf({ arch, dim: 16, layers: 1, heads: 2, kvHeads: 1, ffn: 24, ctx: 8, seed: 4, ...headDim })));
       const seqs = batch(2, 5, 8);
       const targets = seqs.map((s, b) => s.map((_, t) => (b === 1 && t >= 3 ? IGNORE_INDEX : s[(t + 1) % s.length])));
       const t = buildLlamaTrainGraph(ctx, c, weights, { B: 2, T: 5 });
       try {
-        const names = ['token_embd.weight', 'blk.0.attn_norm.weight', 'blk.0.attn_q.weight', 'blk.0.attn_k.weight', 'blk.0.attn_v.weight', 'blk.0.ffn_gate.weight', 'blk.0.ffn_down.weight', 'output.weight', ...(arch === 'qwen2' ? ['blk.0.attn_k.bias'] : [])];
+        const names = ['token_embd.weight', 'blk.0.attn_norm.weight', 'blk.0.attn_q.weight', 'blk.0.attn_k.weight', 'blk.0.attn_v.weight', 'blk.0.ffn_gate.weight', 'blk.0.ffn_down.weight', 'output.weight', ...(arch === 'qwen2' ? ['blk.0.attn_k.bias'] : []), ...(arch === 'qwen3' ? ['blk.0.attn_q_norm.weight', 'blk.0.attn_k_norm.weight'] : [])];
         const params = names.map((n) => t.ops.params.get(n)!);
         const gm = t.graph.backward(t.loss, params);
         const grads = params.map((p) => ops.contiguous(gm.get(p)!));
@@ -166,15 +167,15 @@ describe('llama training backward = finite differences of the f64 reference', ()
 });
 
 describe('writeLlamaGguf', () => {
-  it('an F32 file that LanguageModel and llama.cpp read back with the same probabilities', async () => {
-    const src = parseGgufFile(synthLlamaGguf({ dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 5, weightType: 'Q8_0' }));
+  for (const arch of ['llama', 'qwen3'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
+    const src = parseGgufFile(synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 5, weightType: 'Q8_0', ...(arch === 'qwen3' ? { headDim: 16 } : {}) }));
     const { config, weights } = llamaWeightsFromGguf(src);
     expect(() => writeLlamaGguf(config, weights)).toThrow(/tokenizer has 260 tokens, the model's vocab is 259/);
     const bytes = writeLlamaGguf(config, weights, spmByteVocab());
     const back = llamaWeightsFromGguf(parseGgufFile(bytes));
     expect(back.config).toEqual(config);
     for (const [n, w] of Object.entries(weights)) expect(back.weights[n], n).toEqual(w);
-    const path = join(dir, 'written.gguf');
+    const path = join(dir, `written-${arch}.gguf`);
     writeFileSync(path, bytes);
     const ids = [1, ...[...'ROMEO:\nO'].map((ch) => 3 + ch.charCodeAt(0))];
     const lm = await LanguageModel.load(ctx, path, { ctxLen: 32, chunk: 16, kvType: 'f32' });
@@ -184,7 +185,7 @@ describe('writeLlamaGguf', () => {
       const cpp = new Float64Array(T * V);
       (await llamaCppLogits(path, ids)).forEach((p, t) => cpp.set(p, t * V));
       const d = maxDiff(ours, cpp);
-      measured.push(`  written F32 GGUF: nibble vs llama.cpp max |p| difference ${d.toExponential(2)} (bound 5.2e-4)`);
+      measured.push(`  written F32 ${arch} GGUF: nibble vs llama.cpp max |p| difference ${d.toExponential(2)} (bound 5.2e-4)`);
       expect(d).toBeLessThanOrEqual(5e-4 + 2e-5);
     } finally {
       lm.dispose();

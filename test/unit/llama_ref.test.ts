@@ -136,8 +136,19 @@ describe('llama config errors', () => {
     const { metadata, tensors } = base();
     expect(llamaConfigFromGguf(metadata, tensors)).toEqual({
       arch: 'llama', vocab: V, dim: 64, layers: 1, heads: 4, kvHeads: 2, headDim: 16, ffn: 128, ctx: 64, eps: Math.fround(1e-5),
-      ropeBase: 10000, ropeDims: 16, ropeLayout: 'norm', ropeFreqs: false, tied: false, qkvBias: false,
+      ropeBase: 10000, ropeDims: 16, ropeLayout: 'norm', ropeFreqs: false, tied: false, qkvBias: false, qkNorm: false,
     });
+  });
+
+  it('qwen3: per-head q / k norms required and read, NEOX rope, a head dim of its own; biases and rope factors refused', () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'qwen3', dim: 64, ffn: 128, layers: 1, heads: 4, kvHeads: 2, headDim: 32, seed: 1 }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'qwen3', headDim: 32, ropeDims: 32, ropeLayout: 'neox', qkvBias: false, qkNorm: true });
+    expect(tensors.find((t) => t.name === 'blk.0.attn_q.weight')!.shape).toEqual([128, 64]);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.0.attn_k_norm.weight'), /'blk\.0\.attn_k_norm\.weight' is missing \(expected shape \[32\]\)/);
+    fails(f.metadata, [...tensors, { name: 'blk.0.attn_q.bias', type: 'F32' as never, shape: [128] }], /'blk\.0\.attn_q\.bias' not used by a qwen3 model/);
+    fails(f.metadata, [...tensors, { name: 'rope_freqs.weight', type: 'F32' as never, shape: [16] }], /'rope_freqs\.weight' not used by a qwen3 model/);
+    fails(f.metadata, tensors.map((t) => (t.name === 'blk.0.attn_q_norm.weight' ? { ...t, shape: [16] } : t)), /'blk\.0\.attn_q_norm\.weight' has shape \[16\], expected \[32\]/);
   });
 
   it('names a missing key', () => {
@@ -161,7 +172,7 @@ describe('llama config errors', () => {
   it('names an unsupported architecture and the supported ones', () => {
     const { metadata, tensors } = base();
     metadata['general.architecture'] = { type: 'string', value: 'gemma3' };
-    fails(metadata, tensors, /'general\.architecture' is 'gemma3'.*supported: llama, qwen2/);
+    fails(metadata, tensors, /'general\.architecture' is 'gemma3'.*supported: llama, qwen2, qwen3/);
   });
 
   it('names an inconsistent head count', () => {
