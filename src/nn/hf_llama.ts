@@ -1,16 +1,18 @@
 // Import of a Hugging Face Llama-family checkpoint (config.json + model.safetensors, HF tensor names) for
 // fine-tuning: LlamaForCausalLM (and Mistral's without a sliding window, the same model) as GGUF's `llama`,
-// Qwen2ForCausalLM (q / k / v biases) as GGUF's `qwen2`; the config becomes a LlamaConfig, the tensors GGUF-named
-// LlamaWeights. HF's RoPE rotates the two halves of each head (rotate_half); GGUF's llama layout rotates adjacent
-// pairs, so a Llama's q_proj and k_proj rows are permuted as llama.cpp's convert_hf_to_gguf.py does (within each
-// head, row j * (hd / 2) + i moves to row 2 i + j, for i < hd / 2, j < 2); GGUF's qwen2 rotates halves as HF does, so
-// a Qwen2's are not. Every missing or misshapen tensor is named with the shape expected; F32, F16 and BF16 are read.
+// Qwen2ForCausalLM (q / k / v biases) as GGUF's `qwen2`, Qwen3ForCausalLM (no biases; q and k RMS-normalized per
+// head before RoPE, q_norm / k_norm of [head_dim]; head_dim need not be hidden_size / num_attention_heads) as GGUF's
+// `qwen3`; the config becomes a LlamaConfig, the tensors GGUF-named LlamaWeights. HF's RoPE rotates the two halves
+// of each head (rotate_half); GGUF's llama layout rotates adjacent pairs, so a Llama's q_proj and k_proj rows are
+// permuted as llama.cpp's convert_hf_to_gguf.py does (within each head, row j * (hd / 2) + i moves to row 2 i + j,
+// for i < hd / 2, j < 2); GGUF's qwen2 and qwen3 rotate halves as HF does, so a Qwen's are not. Every missing or
+// misshapen tensor is named with the shape expected; F32, F16 and BF16 are read.
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
 import { llamaTensorNames, ModelConfigError, type LlamaConfig } from './llama_config.js';
 import type { LlamaWeights } from './llama_train.js';
 import { llamaConfig } from './llama_weights.js';
 
-/** The config.json keys read (Llama's; Mistral's without a sliding window and Qwen2's read the same). */
+/** The config.json keys read (Llama's; Mistral's without a sliding window, Qwen2's and Qwen3's read the same). */
 export interface HfLlamaConfigJson {
   model_type?: string;
   vocab_size: number;
@@ -28,10 +30,11 @@ export interface HfLlamaConfigJson {
   attention_bias?: boolean;
   sliding_window?: number | null;
   use_sliding_window?: boolean;
+  layer_types?: string[];
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3' };
 
 /** The LlamaConfig of an HF config.json; errors name the key. */
 export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfig {
@@ -40,10 +43,13 @@ export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfi
   const type = j.model_type === undefined ? 'llama' : String(j.model_type);
   const arch = ARCH_OF[type];
   if (!arch) throw new ModelConfigError(`${source}: model_type '${type}' is not one nibble imports (${Object.keys(ARCH_OF).join(', ')})`);
-  // Attention over a sliding window is not the full causal attention GGUF's llama and qwen2 run.
+  // Attention over a sliding window is not the full causal attention GGUF's llama, qwen2 and qwen3 run.
+  const Name = arch === 'qwen2' ? 'Qwen2' : 'Qwen3';
   if (type === 'mistral' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Mistral's windowed attention is not supported (only sliding_window null)`);
-  if (type === 'qwen2' && j.use_sliding_window === true) throw new ModelConfigError(`${source}: use_sliding_window is true: Qwen2's windowed attention is not supported`);
+  if (arch !== 'llama' && j.use_sliding_window === true) throw new ModelConfigError(`${source}: use_sliding_window is true: ${Name}'s windowed attention is not supported`);
+  if (arch !== 'llama' && Array.isArray(j.layer_types) && j.layer_types.some((t) => t !== 'full_attention')) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: ${Name}'s windowed attention is not supported (only 'full_attention')`);
   if (arch === 'llama' && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: a Llama with q / k / v / o biases is not supported by the import`);
+  if (arch === 'qwen3' && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: a Qwen3 with q / k / v / o biases is not supported by the import (GGUF's qwen3 has none)`);
   const int = (k: string, dflt?: number): number => {
     const v = j[k] ?? dflt;
     if (!Number.isInteger(v) || (v as number) < 1) throw new ModelConfigError(`${source}: '${k}' must be a positive integer, found ${JSON.stringify(j[k])}`);
@@ -51,14 +57,21 @@ export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfi
   };
   const heads = int('num_attention_heads');
   const dim = int('hidden_size');
-  if (j.head_dim !== undefined && j.head_dim !== dim / heads) throw new ModelConfigError(`${source}: head_dim ${String(j.head_dim)} differs from hidden_size / num_attention_heads = ${dim / heads} (not supported)`);
+  // head_dim (null or absent: hidden_size / num_attention_heads, as transformers reads it): a Qwen3's q_proj is
+  // [num_attention_heads * head_dim, hidden_size] whatever hidden_size is (Qwen3 always writes it); a Llama's and a
+  // Qwen2's must be hidden_size / num_attention_heads.
+  const hd = j.head_dim ?? undefined;
+  if (hd !== undefined && !(Number.isInteger(hd) && (hd as number) > 0 && (hd as number) % 2 === 0)) throw new ModelConfigError(`${source}: 'head_dim' must be a positive even integer (RoPE pairs), found ${JSON.stringify(hd)}`);
+  if (hd === undefined && dim % heads !== 0) throw new ModelConfigError(`${source}: 'hidden_size' ${dim} is not a multiple of 'num_attention_heads' ${heads} (and no 'head_dim' is given)`);
+  if (arch !== 'qwen3' && hd !== undefined && hd !== dim / heads) throw new ModelConfigError(`${source}: head_dim ${String(hd)} differs from hidden_size / num_attention_heads = ${dim / heads} (not supported)`);
+  const headDim = (hd as number | undefined) ?? dim / heads;
   if (j.rope_scaling !== undefined && j.rope_scaling !== null) throw new ModelConfigError(`${source}: rope_scaling ${JSON.stringify(j.rope_scaling)} is not supported by the import`);
   const eps = j.rms_norm_eps ?? 1e-6;
   const theta = j.rope_theta ?? 10000;
   if (typeof eps !== 'number' || !(eps > 0)) throw new ModelConfigError(`${source}: 'rms_norm_eps' must be a positive number, found ${JSON.stringify(j.rms_norm_eps)}`);
   if (typeof theta !== 'number' || !(theta > 0)) throw new ModelConfigError(`${source}: 'rope_theta' must be a positive number, found ${JSON.stringify(j.rope_theta)}`);
   return llamaConfig({
-    arch, vocab: int('vocab_size'), dim, layers: int('num_hidden_layers'), heads, kvHeads: int('num_key_value_heads', heads),
+    arch, vocab: int('vocab_size'), dim, layers: int('num_hidden_layers'), heads, kvHeads: int('num_key_value_heads', heads), headDim,
     ffn: int('intermediate_size'), ctx: int('max_position_embeddings'), eps, ropeBase: theta, tied: j.tie_word_embeddings === true,
   });
 }
@@ -70,7 +83,7 @@ export function hfTensorName(gguf: string): string {
   const m = /^blk\.(\d+)\.(\w+)\.(weight|bias)$/.exec(gguf);
   const part: Record<string, string> = {
     attn_norm: 'input_layernorm', ffn_norm: 'post_attention_layernorm', attn_q: 'self_attn.q_proj', attn_k: 'self_attn.k_proj', attn_v: 'self_attn.v_proj',
-    attn_output: 'self_attn.o_proj', ffn_gate: 'mlp.gate_proj', ffn_up: 'mlp.up_proj', ffn_down: 'mlp.down_proj',
+    attn_q_norm: 'self_attn.q_norm', attn_k_norm: 'self_attn.k_norm', attn_output: 'self_attn.o_proj', ffn_gate: 'mlp.gate_proj', ffn_up: 'mlp.up_proj', ffn_down: 'mlp.down_proj',
   };
   if (!m || !part[m[2]]) throw new ModelConfigError(`no Hugging Face name for '${gguf}'`);
   return `model.layers.${m[1]}.${part[m[2]]}.${m[3]}`;
@@ -98,7 +111,7 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
     if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new ModelConfigError(`${source}: tensor '${hf}' is ${t.dtype}; the import reads F32, F16 and BF16`);
     let w = toF32(t);
     if (w.length !== numel(shape)) throw new ModelConfigError(`${source}: tensor '${hf}' holds ${w.length} values, expected ${numel(shape)}`);
-    if (config.ropeLayout === 'norm') { // a Llama's; a Qwen2's rows stay in HF's (NEOX) order
+    if (config.ropeLayout === 'norm') { // a Llama's; a Qwen's rows stay in HF's (NEOX) order
       if (name.endsWith('attn_q.weight')) w = permuteRope(w, config.heads, config.headDim, config.dim);
       else if (name.endsWith('attn_k.weight')) w = permuteRope(w, config.kvHeads, config.headDim, config.dim);
     }

@@ -1,11 +1,14 @@
-"""Writes test/golden/hf_llama/ and test/golden/hf_qwen2/: a tiny Hugging Face Llama checkpoint and a tiny Qwen2 one
-(config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits PyTorch
-computes for each with Hugging Face's forward (LlamaForCausalLM's math: RMSNorm, rotate-half RoPE, grouped-query
-attention with repeat_kv, causal softmax, SwiGLU MLP, untied lm_head; Qwen2ForCausalLM's adds q / k / v biases and
-here ties the head to the embedding), written out in plain torch so that no `transformers` is needed.
+"""Writes test/golden/hf_llama/, hf_qwen2/ and hf_qwen3/: a tiny Hugging Face Llama checkpoint, a tiny Qwen2 one and a
+tiny Qwen3 one (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
+PyTorch computes for each with Hugging Face's forward (LlamaForCausalLM's math: RMSNorm, rotate-half RoPE,
+grouped-query attention with repeat_kv, causal softmax, SwiGLU MLP, untied lm_head; Qwen2ForCausalLM's adds q / k / v
+biases and here ties the head to the embedding; Qwen3ForCausalLM's (transformers' modeling_qwen3) has no biases, a
+head_dim of its own (16 here, hidden_size / num_attention_heads = 8) and RMS-normalizes each head of q and k over
+head_dim (q_norm / k_norm, eps = rms_norm_eps) before RoPE; tied here too), written out in plain torch so that no
+`transformers` is needed.
 nibble's import (src/nn/hf_llama.ts) must permute the Llama's q_proj / k_proj rows into GGUF's rope layout, as
-llama.cpp's convert_hf_to_gguf.py does, and leave the Qwen2's as they are (GGUF's qwen2 rotates halves, as HF
-does), to reproduce these logits.
+llama.cpp's convert_hf_to_gguf.py does, and leave the Qwens' as they are (GGUF's qwen2 and qwen3 rotate halves, as
+HF does), to reproduce these logits.
 
 Run once with Debian's PyTorch (apt-get install python3-torch; /usr/bin/python3 test/golden/gen_hf_llama.py); the
 files are committed, so tests need no PyTorch. The forward runs in float64 on the float32 weights.
@@ -35,13 +38,17 @@ LLAMA = {
 # vocab_size 260: the byte-level vocabulary of nibble's own models (byteLevelVocab), which llama.cpp loads.
 QWEN2 = dict(LLAMA, architectures=["Qwen2ForCausalLM"], model_type="qwen2", rope_theta=1000000.0, tie_word_embeddings=True,
              use_sliding_window=False, sliding_window=32, max_window_layers=2, attention_dropout=0.0)
+# Qwen3ForCausalLM's config (Qwen3-0.6B's kind): no biases (attention_bias false), head_dim 16 != hidden_size /
+# num_attention_heads (q_proj [64, 32], o_proj [32, 64]), per-head q_norm / k_norm, tied embeddings, no sliding window.
+QWEN3 = dict(LLAMA, architectures=["Qwen3ForCausalLM"], model_type="qwen3", head_dim=16, rope_theta=1000000.0, tie_word_embeddings=True,
+             attention_bias=False, use_sliding_window=False, sliding_window=None, max_window_layers=2, attention_dropout=0.0, hidden_act="silu")
 
 
 def build(cfg, seed):
-    """Seeded f32 weights by HF name: q / k / v biases for qwen2, no lm_head when the embedding is tied."""
+    """Seeded f32 weights by HF name: q / k / v biases for qwen2, q_norm / k_norm for qwen3, no lm_head when the embedding is tied."""
     torch.manual_seed(seed)
     D, L, H, KV, F, V = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size"))
-    hd = D // H
+    hd = cfg.get("head_dim", D // H)
     w = {}
 
     def rand(name, *shape, std=0.2):
@@ -58,6 +65,9 @@ def build(cfg, seed):
         if cfg["model_type"] == "qwen2":
             for t, n in (("q", H), ("k", KV), ("v", KV)):
                 rand(p + f"self_attn.{t}_proj.bias", n * hd, std=0.5)
+        if cfg["model_type"] == "qwen3":
+            for t in ("q", "k"):
+                w[p + f"self_attn.{t}_norm.weight"] = (1 + 0.2 * torch.randn(hd)).to(torch.float32)
         rand(p + "self_attn.o_proj.weight", D, H * hd)
         rand(p + "mlp.gate_proj.weight", F, D)
         rand(p + "mlp.up_proj.weight", F, D)
@@ -79,7 +89,7 @@ def rotate_half(x):
 
 def forward(cfg, w, ids):
     D, L, H, KV = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads"))
-    hd = D // H
+    hd = cfg.get("head_dim", D // H)
     W = {k: v.to(torch.float64) for k, v in w.items()}
     zero = torch.zeros(1, dtype=torch.float64)
     T = len(ids)
@@ -95,6 +105,9 @@ def forward(cfg, w, ids):
         q = (h @ W[p + "self_attn.q_proj.weight"].T + W.get(p + "self_attn.q_proj.bias", zero)).view(T, H, hd).transpose(0, 1)
         k = (h @ W[p + "self_attn.k_proj.weight"].T + W.get(p + "self_attn.k_proj.bias", zero)).view(T, KV, hd).transpose(0, 1)
         v = (h @ W[p + "self_attn.v_proj.weight"].T + W.get(p + "self_attn.v_proj.bias", zero)).view(T, KV, hd).transpose(0, 1)
+        if p + "self_attn.q_norm.weight" in W:  # Qwen3Attention: q_norm / k_norm over head_dim, per head, before RoPE
+            q = rms(q, W[p + "self_attn.q_norm.weight"], cfg)
+            k = rms(k, W[p + "self_attn.k_norm.weight"], cfg)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         k = k.repeat_interleave(H // KV, dim=0)  # repeat_kv: query head h reads KV head h // (H / KV)
@@ -125,7 +138,7 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027)):
+for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028)):
     w = build(cfg, seed)
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     os.makedirs(out, exist_ok=True)

@@ -1,11 +1,14 @@
-// Import of a Hugging Face Llama and a Qwen2 checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for each
-// (test/golden/hf_llama/ and hf_qwen2/, written once by test/golden/gen_hf_llama.py with Hugging Face's forward in
-// float64):
+// Import of a Hugging Face Llama, a Qwen2 and a Qwen3 checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for
+// each (test/golden/hf_llama/, hf_qwen2/ and hf_qwen3/, written once by test/golden/gen_hf_llama.py with Hugging
+// Face's forward in float64):
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; a missing
-//     q/k row permutation (Llama), one too many (Qwen2), a dropped bias or a wrong repeat_kv gives O(1));
+//     q/k row permutation (Llama), one too many (Qwen2, Qwen3), a dropped bias, a dropped or swapped q/k norm
+//     (Qwen3) or a wrong repeat_kv gives O(1));
 //   - llama.cpp (node-llama-cpp) on the GGUF written from the import: its next-token probabilities those of PyTorch's
-//     logits to 1e-4 (llama.cpp's f32 CPU path on F32 weights, f32 sums over K <= 48 with |z| < 30: measured 3e-8 / 1.6e-6);
-//   - the training graph's forward (f32 on the GPU): |dz| <= 1e-4 (|z| < 30, K <= 48: f32 sums, 2 layers; measured 1.8e-6 / 7.4e-6);
+//     logits to 1e-4 (llama.cpp's f32 CPU path on F32 weights, f32 sums over K <= 64 with |z| < 30: measured
+//     3e-8 / 1.6e-6 / 1.4e-6);
+//   - the training graph's forward (f32 on the GPU): |dz| <= 1e-4 (|z| < 30, K <= 64: f32 sums, 2 layers; measured
+//     1.8e-6 / 7.4e-6 / 1.0e-5);
 //   - missing and misshapen tensors and bad configs are refused, naming the tensor or key and the shape expected.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,12 +48,13 @@ afterAll(async () => {
 
 describe('Hugging Face Llama import', () => {
   it.each([
-    ['hf_llama', 'llama', [260, 32, 2, 4, 2, 48, 32, false, false]],
-    ['hf_qwen2', 'qwen2', [260, 32, 2, 4, 2, 48, 32, true, true]],
+    ['hf_llama', 'llama', [260, 32, 2, 4, 2, 8, 48, 32, false, false, false]],
+    ['hf_qwen2', 'qwen2', [260, 32, 2, 4, 2, 8, 48, 32, true, true, false]],
+    ['hf_qwen3', 'qwen3', [260, 32, 2, 4, 2, 16, 48, 32, true, false, true]], // head_dim 16: q_proj [64, 32]
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
     const { config, weights } = importHfLlama(g.configJson, g.st());
-    expect([config.arch, config.vocab, config.dim, config.layers, config.heads, config.kvHeads, config.ffn, config.ctx, config.tied, config.qkvBias]).toEqual([arch, ...shape]);
+    expect([config.arch, config.vocab, config.dim, config.layers, config.heads, config.kvHeads, config.headDim, config.ffn, config.ctx, config.tied, config.qkvBias, config.qkNorm]).toEqual([arch, ...shape]);
     const bytes = writeLlamaGguf(config, weights, byteLevelVocab()); // 260 tokens, as the checkpoints' vocab_size: llama.cpp loads it
     const ref = llamaLogitsRef(parseGgufFile(bytes), g.ids);
     const dRef = maxDiff(ref, g.logits);
@@ -81,7 +85,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
@@ -92,5 +96,25 @@ describe('Hugging Face Llama import', () => {
     expect(() => importHfLlama(q.configJson, c)).toThrow(/tensor 'model\.layers\.1\.self_attn\.k_proj\.bias' is missing \(expected shape \[16\]\)/);
     expect(() => hfLlamaConfig({ ...configJson, hidden_size: undefined })).toThrow(/'hidden_size' must be a positive integer, found undefined/);
     expect(() => hfLlamaConfig({ ...configJson, rope_scaling: { type: 'linear', factor: 2 } })).toThrow(/rope_scaling .* is not supported/);
+    expect(() => hfLlamaConfig({ ...configJson, head_dim: 16 })).toThrow(/head_dim 16 differs from hidden_size \/ num_attention_heads = 8 \(not supported\)/);
+  });
+
+  it('Qwen3: refuses attention_bias, windowed attention, a bad head_dim and a missing q/k norm, naming them', () => {
+    const q = golden('hf_qwen3');
+    expect(() => hfLlamaConfig({ ...q.configJson, attention_bias: true })).toThrow(/attention_bias is true: a Qwen3 with q \/ k \/ v \/ o biases is not supported/);
+    expect(hfLlamaConfig({ ...q.configJson, attention_bias: false }).qkvBias).toBe(false);
+    expect(() => hfLlamaConfig({ ...q.configJson, use_sliding_window: true })).toThrow(/use_sliding_window is true: Qwen3's windowed attention/);
+    expect(() => hfLlamaConfig({ ...q.configJson, layer_types: ['full_attention', 'sliding_attention'] })).toThrow(/layer_types .*: Qwen3's windowed attention is not supported \(only 'full_attention'\)/);
+    expect(hfLlamaConfig({ ...q.configJson, layer_types: ['full_attention', 'full_attention'] }).arch).toBe('qwen3');
+    for (const bad of [15, 0, -16, 16.5, '16']) expect(() => hfLlamaConfig({ ...q.configJson, head_dim: bad }), String(bad)).toThrow(/'head_dim' must be a positive even integer \(RoPE pairs\), found /);
+    expect(hfLlamaConfig({ ...q.configJson, head_dim: undefined }).headDim).toBe(8); // hidden_size / num_attention_heads, as transformers defaults it
+    expect(hfLlamaConfig({ ...q.configJson, head_dim: null }).headDim).toBe(8);
+    expect(() => hfLlamaConfig({ ...q.configJson, head_dim: undefined, hidden_size: 30 })).toThrow(/'hidden_size' 30 is not a multiple of 'num_attention_heads' 4/);
+    const a = q.st();
+    delete a.tensors['model.layers.1.self_attn.k_norm.weight'];
+    expect(() => importHfLlama(q.configJson, a)).toThrow(/tensor 'model\.layers\.1\.self_attn\.k_norm\.weight' is missing \(expected shape \[16\]\)/);
+    const b = q.st(); // a q_proj of hidden_size rows (head_dim taken as hidden_size / num_attention_heads) is not a Qwen3's of head_dim 16
+    b.tensors['model.layers.0.self_attn.q_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.q_proj.weight'], shape: [32, 32] };
+    expect(() => importHfLlama(q.configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.q_proj\.weight' has shape \[32, 32\], expected \[64, 32\]/);
   });
 });

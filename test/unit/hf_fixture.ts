@@ -57,18 +57,24 @@ export const SPM_TOKENIZER_CONFIG = {
 /**
  * A Hugging Face Llama directory of a tiny random model: config.json, model.safetensors, tokenizer_config.json, and
  * tokenizer.json (`bpe`, 266 tokens) or tokenizer.model (`spm`, 1000); `qwen2`: a Qwen2ForCausalLM (q / k / v
- * biases, tied embedding) instead of a LlamaForCausalLM.
+ * biases, tied embedding) instead of a LlamaForCausalLM; `qwen3`: a Qwen3ForCausalLM (no biases, q_norm / k_norm,
+ * head_dim 16 != hidden_size / num_attention_heads, tied embedding).
  */
-export function writeHfLlamaDir(dir: string, seed: number, tokenizer: 'bpe' | 'spm' = 'bpe', arch: 'llama' | 'qwen2' = 'llama'): string {
+export function writeHfLlamaDir(dir: string, seed: number, tokenizer: 'bpe' | 'spm' = 'bpe', arch: 'llama' | 'qwen2' | 'qwen3' = 'llama'): string {
   mkdirSync(dir, { recursive: true });
   const vocab = tokenizer === 'spm' ? 1000 : 266;
-  const qwen2 = arch === 'qwen2';
-  const c = llamaConfig({ arch, dim: 32, layers: 1, heads: 4, kvHeads: 2, ffn: 64, ctx: 64, vocab, tied: qwen2 });
+  const qwen = arch !== 'llama';
+  const headDim = arch === 'qwen3' ? 16 : undefined;
+  const c = llamaConfig({ arch, dim: 32, layers: 1, heads: 4, kvHeads: 2, headDim, ffn: 64, ctx: 64, vocab, tied: qwen });
   const w = initLlamaWeights(c, seed);
   const tensors = Object.fromEntries(llamaTensorNames(c).map(({ name, shape }) => [hfTensorName(name), makeTensor('F32', shape, w[name], hfTensorName(name))]));
   writeFileSync(join(dir, 'model.safetensors'), encodeSafetensors(tensors, { format: 'pt' }));
-  const type = qwen2 ? { architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', use_sliding_window: false } : { architectures: ['LlamaForCausalLM'], model_type: 'llama' };
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...type, vocab_size: vocab, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 64, rms_norm_eps: 1e-6, rope_theta: 10000, tie_word_embeddings: qwen2, _name_or_path: `tiny-hf-${arch}` }));
+  const type = {
+    llama: { architectures: ['LlamaForCausalLM'], model_type: 'llama' },
+    qwen2: { architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', use_sliding_window: false },
+    qwen3: { architectures: ['Qwen3ForCausalLM'], model_type: 'qwen3', head_dim: headDim, attention_bias: false, use_sliding_window: false },
+  }[arch];
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...type, vocab_size: vocab, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 64, rms_norm_eps: 1e-6, rope_theta: 10000, tie_word_embeddings: qwen, _name_or_path: `tiny-hf-${arch}` }));
   if (tokenizer === 'spm') {
     copyFileSync(SPM_MODEL, join(dir, 'tokenizer.model'));
     writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(SPM_TOKENIZER_CONFIG));
