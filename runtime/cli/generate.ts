@@ -13,7 +13,7 @@ export const generateCommand: Command = {
   summary: 'generate text with a Llama-family GGUF model (default: the bundled Shakespeare model, Q4_0)',
   help: `usage:
   nibble generate [MODEL.gguf|URL|HF_DIR] --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
-                  [--min-p P] [--repeat-penalty R] [--seed S] [--stop TEXT ...] [--ctx N] [--context-shift] [--chat] [--json]
+                  [--min-p P] [--repeat-penalty R] [--seed S] [--stop TEXT ...] [--ctx N] [--context-shift] [--chat [--chat-template-kwargs JSON]] [--json]
 options:
   --prompt TEXT         the prompt (with --chat: the user's message)
   --max-tokens N        tokens to generate at most (default 128)
@@ -24,8 +24,9 @@ options:
   --ctx N               context length of the KV cache (default: the model's, at most 2048)
   --context-shift       when the context is full, keep its newer half and go on (llama.cpp's context shift)
   --chat                render the prompt with the file's chat template as one user message
+  --chat-template-kwargs JSON   more template variables, as llama.cpp's server takes them: '{"enable_thinking": false}' (Qwen3)
   --json                print one object: text, ids and figures
-MODEL may be a Hugging Face Llama / Qwen2 directory (config.json, model.safetensors, tokenizer.model or tokenizer.json),
+MODEL may be a Hugging Face Llama / Qwen2 / Qwen3 directory (config.json, model.safetensors, tokenizer.model or tokenizer.json),
 converted to an F32 GGUF in memory.`,
   async run(argv) {
     let values;
@@ -36,7 +37,7 @@ converted to an F32 GGUF in memory.`,
         options: {
           prompt: { type: 'string' }, 'max-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' },
           'min-p': { type: 'string' }, 'repeat-penalty': { type: 'string' }, seed: { type: 'string' }, stop: { type: 'string', multiple: true }, ctx: { type: 'string' }, 'context-shift': { type: 'boolean' },
-          chat: { type: 'boolean' }, json: { type: 'boolean' },
+          chat: { type: 'boolean' }, 'chat-template-kwargs': { type: 'string' }, json: { type: 'boolean' },
         },
         allowPositionals: true,
         strict: true,
@@ -59,14 +60,25 @@ converted to an F32 GGUF in memory.`,
       stop: values.stop,
       contextShift: !!values['context-shift'],
     };
+    let templateKwargs: Record<string, unknown> | undefined;
+    const kwText = values['chat-template-kwargs'];
+    if (kwText !== undefined) {
+      if (!values.chat) throw new UsageError('generate: --chat-template-kwargs needs --chat');
+      try {
+        templateKwargs = JSON.parse(kwText);
+      } catch (e) {
+        throw new UsageError(`generate: --chat-template-kwargs is not JSON: ${(e as Error).message}`);
+      }
+      if (typeof templateKwargs !== 'object' || templateKwargs === null || Array.isArray(templateKwargs)) throw new UsageError(`generate: --chat-template-kwargs must be a JSON object, got ${kwText}`);
+    }
     const ctxLen = numberOpt(cmd, 'ctx', values.ctx, (n) => int(n) && n >= 2, 'must be an integer >= 2');
     const path = positionals[0] ?? bundledModelPath(DEFAULT_MODEL);
     const { ctx, lm } = await loadForCli(cmd, path, { ctxLen, quiet: values.json });
     try {
-      const gen = values.chat ? lm.chat([{ role: 'user', content: values.prompt }], opts) : lm.generate(values.prompt, opts);
       let text = '';
       let stats: GenerationStats;
       try {
+        const gen = values.chat ? lm.chat([{ role: 'user', content: values.prompt }], { ...opts, templateKwargs }) : lm.generate(values.prompt, opts);
         for (;;) {
           const r = await gen.next();
           if (r.done) {

@@ -8,6 +8,7 @@ import { SafetensorsError } from '../../src/io/safetensors.js';
 import { writeLlamaGguf } from '../../src/nn/llama_weights.js';
 import { atPath, HfDirError, loadHfLlamaDir } from '../hf.js';
 import { LanguageModel } from '../../src/lm/model.js';
+import { ChatTemplateError } from '../../src/lm/chat.js';
 import { ModelConfigError } from '../../src/nn/llama_config.js';
 import { TokenizerError } from '../../src/tokenizer/index.js';
 import { SamplingError } from '../../src/lm/sampling.js';
@@ -88,6 +89,6 @@ export function numberOpt(cmd: string, name: string, v: string | undefined, chec
 }
 
 export function userErrors(cmd: string, e: unknown): never {
-  if (e instanceof SamplingError || e instanceof RangeError || e instanceof TokenizerError) throw new UsageError(`${cmd}: ${(e as Error).message}`);
+  if (e instanceof SamplingError || e instanceof RangeError || e instanceof TokenizerError || e instanceof ChatTemplateError) throw new UsageError(`${cmd}: ${(e as Error).message}`);
   throw e;
 }

@@ -20,7 +20,14 @@ export interface ChatRenderOptions {
   eosToken?: string;
   /** End the prompt with the header of an assistant turn, as a model expects before it answers; default true. */
   addGenerationPrompt?: boolean;
+  /**
+   * More template variables, as transformers' apply_chat_template(**kwargs) and llama.cpp's chat_template_kwargs pass
+   * them: e.g. { enable_thinking: false } for Qwen3. The four variables above cannot be set here.
+   */
+  kwargs?: Readonly<Record<string, unknown>>;
 }
+
+const RESERVED = ['messages', 'bos_token', 'eos_token', 'add_generation_prompt'];
 
 // Parsed templates by source text: a model renders the same template on every turn. A few models at most are
 // loaded at once, so a small cap is plenty; the oldest entry goes first.
@@ -58,10 +65,14 @@ export function renderChat(template: string, messages: readonly ChatMessage[], o
     if (typeof m?.role !== 'string') throw new ChatTemplateError(`chat message ${i} has no string role`);
     if (typeof m.content !== 'string') throw new ChatTemplateError(`chat message ${i} (${m.role}) has no string content`);
   });
+  const kw = o.kwargs ?? {};
+  if (typeof kw !== 'object' || kw === null || Array.isArray(kw)) throw new ChatTemplateError(`chat template kwargs must be an object of variables, got ${Array.isArray(kw) ? 'an array' : String(kw)}`);
+  for (const k of Object.keys(kw)) if (RESERVED.includes(k)) throw new ChatTemplateError(`chat template kwarg '${k}' is set by nibble (reserved: ${RESERVED.join(', ')})`);
   const t = parsed(template);
   let out: unknown;
   try {
     out = t.render({
+      ...kw,
       messages: messages.map((m) => ({ ...m })),
       bos_token: o.bosToken ?? '',
       eos_token: o.eosToken ?? '',

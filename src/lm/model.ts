@@ -9,7 +9,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { httpRangeSource, openGguf, type GgufReader, type GgufSource, type GgufValue } from '../io/gguf.js';
 import { llamaConfigFromGguf, type LlamaConfig } from '../nn/llama_config.js';
 import { Tokenizer } from '../tokenizer/index.js';
-import { renderChat, type ChatMessage } from './chat.js';
+import { ChatTemplateError, renderChat, type ChatMessage } from './chat.js';
 import { LlamaEngine, type EngineOptions, type StepOutput, type TopCandidates } from './engine.js';
 import { TOP_K_MAX } from '../kernels/lm.js';
 import { tuningFor } from '../kernels/tuning.js';
@@ -262,13 +262,17 @@ export class LanguageModel {
     return stats;
   }
 
-  /** Chat: the file's template renders the messages, then generation continues the assistant's turn. */
-  chat(messages: readonly ChatMessage[], o: GenerateOptions = {}): AsyncGenerator<string, GenerationStats> {
+  /**
+   * Chat: the file's template renders the messages, then generation continues the assistant's turn. `templateKwargs`
+   * are more template variables (llama.cpp's chat_template_kwargs), e.g. { enable_thinking: false } for Qwen3.
+   */
+  chat(messages: readonly ChatMessage[], o: GenerateOptions & { templateKwargs?: Readonly<Record<string, unknown>> } = {}): AsyncGenerator<string, GenerationStats> {
     const tpl = this.chatTemplate;
-    if (!tpl) throw new Error(`${this.source} has no tokenizer.chat_template: use generate() with a plain prompt`);
+    if (!tpl) throw new ChatTemplateError(`${this.source} has no tokenizer.chat_template: use generate() with a plain prompt`);
     const tk = this.tokenizer;
-    const text = renderChat(tpl, messages, { bosToken: tk.bos !== null ? tk.tokenText(tk.bos) : '', eosToken: tk.eos !== null ? tk.tokenText(tk.eos) : '', addGenerationPrompt: true });
-    return this.generate(text, { ...o, addSpecial: o.addSpecial ?? false, parseSpecial: o.parseSpecial ?? true });
+    const { templateKwargs, ...gen } = o;
+    const text = renderChat(tpl, messages, { bosToken: tk.bos !== null ? tk.tokenText(tk.bos) : '', eosToken: tk.eos !== null ? tk.tokenText(tk.eos) : '', addGenerationPrompt: true, kwargs: templateKwargs });
+    return this.generate(text, { ...gen, addSpecial: gen.addSpecial ?? false, parseSpecial: gen.parseSpecial ?? true });
   }
 
   get gpuBytes(): number {

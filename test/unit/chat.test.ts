@@ -1,7 +1,10 @@
 // Chat templates: the real `chat_template` strings of Llama-3 Instruct, Qwen2 Instruct (ChatML with its default
 // system message), TinyLlama / Zephyr and Llama-2 Chat (with raise_exception on role order), as their
 // tokenizer_config.json files hold them (JSON-decoded: Jinja source), rendered to the exact prompt strings those
-// models are trained on, and the errors broken templates get.
+// models are trained on, and the errors broken templates get. Qwen3's template (test/fixtures/qwen3_chat_template.jinja:
+// its system, user, assistant-with-reasoning and tool-response parts; the tool-call branches left out) with the
+// kwarg enable_thinking that llama.cpp's chat_template_kwargs and transformers pass.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ChatTemplateError, renderChat, type ChatMessage } from '../../src/lm/chat.js';
 
@@ -86,6 +89,41 @@ describe('renderChat on real templates', () => {
     expect(renderChat('{{ bos_token }}7{{ messages | length }}', CONVO, { bosToken: 'X' })).toBe('X74');
     expect(renderChat(QWEN2, [{ role: 'user', content: 'a' }])).toContain('<|im_start|>user\na<|im_end|>');
     expect(renderChat(QWEN2, [{ role: 'user', content: 'b' }])).toContain('<|im_start|>user\nb<|im_end|>');
+  });
+});
+
+describe('Qwen3 and template kwargs', () => {
+  const QWEN3 = readFileSync(new URL('../fixtures/qwen3_chat_template.jinja', import.meta.url), 'utf8');
+  const turns: ChatMessage[] = [
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'Hi' },
+    { role: 'assistant', content: '<think>\nThe user greets.\n</think>\n\nHello!' },
+    { role: 'user', content: 'Who are you?' },
+  ];
+  const head = '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\nWho are you?<|im_end|>\n<|im_start|>assistant\n';
+  it('an earlier turn loses its reasoning; enable_thinking false closes an empty think block, as Qwen3 expects', () => {
+    expect(renderChat(QWEN3, turns)).toBe(head);
+    expect(renderChat(QWEN3, turns, { kwargs: { enable_thinking: true } })).toBe(head);
+    expect(renderChat(QWEN3, turns, { kwargs: { enable_thinking: false } })).toBe(`${head}<think>\n\n</think>\n\n`);
+  });
+  it('assistant turns after the last user query keep their reasoning (a tool-calling step); tool responses join one user turn', () => {
+    const t: ChatMessage[] = [
+      { role: 'user', content: 'Weather?' },
+      { role: 'assistant', content: '<think>\nCall the tool.\n</think>\n\nChecking.' },
+      { role: 'tool', content: '{"temp": 21}' },
+      { role: 'tool', content: '{"sky": "clear"}' },
+    ];
+    expect(renderChat(QWEN3, t, { addGenerationPrompt: false })).toBe(
+      '<|im_start|>user\nWeather?<|im_end|>\n<|im_start|>assistant\n<think>\nCall the tool.\n</think>\n\nChecking.<|im_end|>\n' +
+        '<|im_start|>user\n<tool_response>\n{"temp": 21}\n</tool_response>\n<tool_response>\n{"sky": "clear"}\n</tool_response><|im_end|>\n',
+    );
+    expect(renderChat(QWEN3, [...t.slice(0, 1), { role: 'assistant', content: '<think>\nplan\n</think>\n\nDone.' }], { addGenerationPrompt: false })).toBe(
+      '<|im_start|>user\nWeather?<|im_end|>\n<|im_start|>assistant\n<think>\nplan\n</think>\n\nDone.<|im_end|>\n',
+    );
+  });
+  it('kwargs may not set the variables nibble passes, and must be an object', () => {
+    expect(() => renderChat(QWEN3, turns, { kwargs: { messages: [] } })).toThrow("chat template kwarg 'messages' is set by nibble (reserved: messages, bos_token, eos_token, add_generation_prompt)");
+    expect(() => renderChat(QWEN3, turns, { kwargs: [] as unknown as Record<string, unknown> })).toThrow('chat template kwargs must be an object of variables, got an array');
   });
 });
 

@@ -11,7 +11,8 @@ import { readSafetensorsFile } from '../../runtime/safetensors.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { LanguageModel } from '../../src/lm/model.js';
 import { synthLlamaGguf } from '../../src/lm/synth.js';
-import { writeLlamaGguf } from '../../src/nn/llama_weights.js';
+import { gguf } from '../../src/io/gguf.js';
+import { byteLevelVocab, writeLlamaGguf } from '../../src/nn/llama_weights.js';
 import { loadHfLlamaDir } from '../../runtime/hf.js';
 import { writeHfLlamaDir } from './hf_fixture.js';
 
@@ -76,6 +77,29 @@ describe('nibble generate', () => {
     usageError(nibble(['generate', empty, '--prompt', 'x']), /generate: .*empty\.gguf is empty/);
     usageError(nibble(['generate', text, '--prompt', 'x']), /generate: .*notes\.gguf: .*not a GGUF file: magic "thes"/);
     usageError(nibble(['generate', model, '--prompt', 'x', '--bogus']), /generate: Unknown option '--bogus'/);
+  });
+});
+
+describe('nibble generate --chat', () => {
+  it('renders the file\'s template; --chat-template-kwargs sets its variables (Qwen3\'s enable_thinking); bad kwargs are refused', () => {
+    // A byte-level model whose template closes an empty think block when enable_thinking is false, as Qwen3's does.
+    const tpl = "{% for m in messages %}<{{ m.role }}>{{ m.content }}\n{% endfor %}{% if add_generation_prompt %}<assistant>{% if enable_thinking is defined and enable_thinking is false %}<think></think>{% endif %}{% endif %}";
+    const chatModel = join(dir, 'chat.gguf');
+    writeFileSync(chatModel, synthLlamaGguf({ dim: 64, ffn: 128, layers: 1, heads: 4, ctx: 64, seed: 13, vocab: { ...byteLevelVocab(), 'tokenizer.chat_template': gguf.str(tpl) } }));
+    const run = (extra: string[]) => {
+      const r = nibble(['generate', chatModel, '--prompt', 'Hi', '--chat', '--max-tokens', '1', '--temperature', '0', '--json', ...extra]);
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout).prompt_tokens as number;
+    };
+    const plain = run([]);
+    // '<user>Hi\n<assistant>': 20 bytes, one token each with the byte-level vocabulary (no BOS: the template's text is the prompt).
+    expect(plain).toBe('<user>Hi\n<assistant>'.length);
+    expect(run(['--chat-template-kwargs', '{"enable_thinking": false}'])).toBe(plain + '<think></think>'.length);
+    usageError(nibble(['generate', chatModel, '--prompt', 'x', '--chat', '--chat-template-kwargs', '{enable_thinking}']), /generate: --chat-template-kwargs is not JSON: /);
+    usageError(nibble(['generate', chatModel, '--prompt', 'x', '--chat', '--chat-template-kwargs', '[1]']), /generate: --chat-template-kwargs must be a JSON object, got \[1\]/);
+    usageError(nibble(['generate', chatModel, '--prompt', 'x', '--chat-template-kwargs', '{}']), /generate: --chat-template-kwargs needs --chat/);
+    usageError(nibble(['generate', chatModel, '--prompt', 'x', '--chat', '--chat-template-kwargs', '{"messages": 1}', '--json']), /generate: chat template kwarg 'messages' is set by nibble/);
+    usageError(nibble(['generate', model, '--prompt', 'x', '--chat', '--json']), /generate: .*tiny\.gguf has no tokenizer\.chat_template/);
   });
 });
 
