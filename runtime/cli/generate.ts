@@ -13,12 +13,14 @@ export const generateCommand: Command = {
   summary: 'generate text with a Llama-family GGUF model (default: the bundled Shakespeare model, Q4_0)',
   help: `usage:
   nibble generate [MODEL.gguf|URL|HF_DIR] --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
-                  [--min-p P] [--repeat-penalty R] [--seed S] [--stop TEXT ...] [--ctx N] [--context-shift] [--chat [--chat-template-kwargs JSON]] [--json]
+                  [--min-p P] [--repeat-penalty R] [--presence-penalty P] [--frequency-penalty F] [--seed S] [--stop TEXT ...] [--ctx N] [--context-shift] [--chat [--chat-template-kwargs JSON]] [--json]
 options:
   --prompt TEXT         the prompt (with --chat: the user's message)
   --max-tokens N        tokens to generate at most (default 128)
   --temperature T       0 = greedy (argmax on the GPU); default 0.8
   --top-k K, --top-p P, --min-p P, --repeat-penalty R   llama.cpp's samplers (defaults 40, 0.95, 0.05, 1.1)
+  --presence-penalty P, --frequency-penalty F   subtracted from the logit of a token seen in the last 64, once / per
+                        occurrence (llama.cpp's and OpenAI's; default 0; Qwen3 suggests --presence-penalty 1.5)
   --seed S              same seed, same text (default: random)
   --stop TEXT           stop when this text appears (repeatable; not printed)
   --ctx N               context length of the KV cache (default: the model's, at most 2048)
@@ -36,7 +38,7 @@ converted to an F32 GGUF in memory.`,
         args: argv,
         options: {
           prompt: { type: 'string' }, 'max-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' },
-          'min-p': { type: 'string' }, 'repeat-penalty': { type: 'string' }, seed: { type: 'string' }, stop: { type: 'string', multiple: true }, ctx: { type: 'string' }, 'context-shift': { type: 'boolean' },
+          'min-p': { type: 'string' }, 'repeat-penalty': { type: 'string' }, 'presence-penalty': { type: 'string' }, 'frequency-penalty': { type: 'string' }, seed: { type: 'string' }, stop: { type: 'string', multiple: true }, ctx: { type: 'string' }, 'context-shift': { type: 'boolean' },
           chat: { type: 'boolean' }, 'chat-template-kwargs': { type: 'string' }, json: { type: 'boolean' },
         },
         allowPositionals: true,
@@ -56,6 +58,8 @@ converted to an F32 GGUF in memory.`,
       topP: numberOpt(cmd, 'top-p', values['top-p'], (n) => n > 0 && n <= 1, 'must be in (0, 1]'),
       minP: numberOpt(cmd, 'min-p', values['min-p'], (n) => n >= 0 && n < 1, 'must be in [0, 1)'),
       repeatPenalty: numberOpt(cmd, 'repeat-penalty', values['repeat-penalty'], (n) => n > 0, 'must be > 0'),
+      presencePenalty: numberOpt(cmd, 'presence-penalty', values['presence-penalty'], (n) => Number.isFinite(n), 'must be a finite number'),
+      frequencyPenalty: numberOpt(cmd, 'frequency-penalty', values['frequency-penalty'], (n) => Number.isFinite(n), 'must be a finite number'),
       seed: numberOpt(cmd, 'seed', values.seed, (n) => int(n) && n >= 0, 'must be an integer >= 0'),
       stop: values.stop,
       contextShift: !!values['context-shift'],

@@ -13,7 +13,7 @@ import { ChatTemplateError, renderChat, type ChatMessage } from './chat.js';
 import { LlamaEngine, type EngineOptions, type StepOutput, type TopCandidates } from './engine.js';
 import { TOP_K_MAX } from '../kernels/lm.js';
 import { tuningFor } from '../kernels/tuning.js';
-import { checkSampling, Sampler, type SamplingOptions } from './sampling.js';
+import { checkSampling, hasPenalty, Sampler, type SamplingOptions } from './sampling.js';
 import { StopMatcher, Utf8Stream } from './text.js';
 
 export interface GenerateOptions extends SamplingOptions {
@@ -47,8 +47,8 @@ const MAX_GPU_TOP = TOP_K_MAX;
 
 /** What a step gives back to pick a token from: the GPU's argmax, its top candidates, or the last row's logits. */
 function pickOutput(s: Required<SamplingOptions>, vocab: number, masked: number, gpuTopK: boolean): StepOutput {
-  if (s.temperature <= 0 && s.repeatPenalty === 1 && masked === 0) return 'argmax';
-  const nPen = (s.repeatPenalty === 1 || s.repeatLastN === 0 ? 0 : s.repeatLastN) + masked;
+  if (s.temperature <= 0 && !hasPenalty(s) && masked === 0) return 'argmax';
+  const nPen = (hasPenalty(s) ? s.repeatLastN : 0) + masked;
   const top = Math.min(vocab, s.topK + nPen);
   if (s.topK > 0 && s.repeatLastN >= 0 && top <= MAX_GPU_TOP && gpuTopK) return { top, nPen };
   return 'last';

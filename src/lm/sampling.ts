@@ -2,8 +2,10 @@
 // parameters): penalties -> top-k -> top-p -> min-p -> temperature -> a draw from the softmax. Each step keeps
 // llama.cpp's rule (src/llama-sampling.cpp), including where the arithmetic is f32 (Math.fround below), so a
 // cut-off that llama.cpp makes on the edge is made here too:
-// - repeat penalty: every distinct token among the last repeatLastN of `recent` has its logit divided by the
-//   penalty when positive, multiplied by it when <= 0 (once per token, however often it occurred);
+// - penalties: every distinct token among the last repeatLastN of `recent` has its logit divided by the repeat
+//   penalty when positive, multiplied by it when <= 0 (once per token, however often it occurred), then lowered by
+//   count * frequencyPenalty + presencePenalty (count: its occurrences in that window; OpenAI's and llama.cpp's
+//   frequency and presence penalties, both 0 by default);
 // - top-k: the k largest logits (ties at the edge: the lower ids, as a stable order gives);
 // - top-p: softmax of what is left (temperature 1), sorted by probability; keep the shortest head whose cumulative
 //   probability reaches p, the token that crosses p included (min_keep is 0 in llama.cpp's defaults);
@@ -27,8 +29,12 @@ export interface SamplingOptions {
   minP?: number;
   /** Default 1.1, > 0; 1 turns the penalty off. */
   repeatPenalty?: number;
-  /** Default 64: how many of the most recent tokens the penalty looks at; 0 none, -1 all of `recent`. */
+  /** Default 64: how many of the most recent tokens the penalties look at; 0 none, -1 all of `recent`. */
   repeatLastN?: number;
+  /** Default 0: subtracted once from the logit of every token in the window (llama.cpp's --presence-penalty). */
+  presencePenalty?: number;
+  /** Default 0: subtracted from a token's logit per occurrence in the window (llama.cpp's --frequency-penalty). */
+  frequencyPenalty?: number;
   /** An integer in [0, 2^53); default: a random one (crypto.getRandomValues). Same seed, same draws. */
   seed?: number;
 }
@@ -44,6 +50,8 @@ export const SAMPLING_DEFAULTS: Readonly<Omit<Required<SamplingOptions>, 'seed'>
   minP: 0.05,
   repeatPenalty: 1.1,
   repeatLastN: 64,
+  presencePenalty: 0,
+  frequencyPenalty: 0,
 };
 
 function randomSeed(): number {
@@ -61,6 +69,8 @@ export function checkSampling(o: SamplingOptions): Required<SamplingOptions> {
     minP: o.minP ?? SAMPLING_DEFAULTS.minP,
     repeatPenalty: o.repeatPenalty ?? SAMPLING_DEFAULTS.repeatPenalty,
     repeatLastN: o.repeatLastN ?? SAMPLING_DEFAULTS.repeatLastN,
+    presencePenalty: o.presencePenalty ?? SAMPLING_DEFAULTS.presencePenalty,
+    frequencyPenalty: o.frequencyPenalty ?? SAMPLING_DEFAULTS.frequencyPenalty,
     seed: o.seed ?? randomSeed(),
   };
   const fail = (name: keyof SamplingOptions, want: string) => {
@@ -75,6 +85,8 @@ export function checkSampling(o: SamplingOptions): Required<SamplingOptions> {
   if (!(r.minP >= 0 && r.minP <= 1)) fail('minP', 'in [0, 1]');
   if (!(r.repeatPenalty > 0 && Number.isFinite(r.repeatPenalty))) fail('repeatPenalty', 'finite and > 0');
   if (!Number.isInteger(r.repeatLastN) || r.repeatLastN < -1) fail('repeatLastN', 'an integer >= -1');
+  if (!Number.isFinite(r.presencePenalty)) fail('presencePenalty', 'finite');
+  if (!Number.isFinite(r.frequencyPenalty)) fail('frequencyPenalty', 'finite');
   if (!Number.isSafeInteger(r.seed) || r.seed < 0) fail('seed', 'an integer in [0, 2^53)');
   return r;
 }
@@ -174,20 +186,32 @@ export class Sampler {
   }
 
   /**
-   * The ids whose logits the repeat penalty changes, in the order it visits them (distinct, newest window of
-   * `recent`): what the GPU's top-k gathers (src/kernels/lm.ts planTopK) besides the top K + these ids.
+   * The ids whose logits the penalties change, in the order it visits them (distinct, newest window of `recent`):
+   * what the GPU's top-k gathers (src/kernels/lm.ts planTopK) besides the top K + these ids.
    */
   penalisedIds(recent: readonly number[], vocab: number): number[] {
-    const { repeatPenalty: r, repeatLastN: n } = this.options;
-    if (r === 1 || n === 0 || recent.length === 0) return [];
-    const done = new Set<number>();
+    return [...this.windowCounts(recent, vocab).keys()];
+  }
+
+  /** Each distinct id of the penalties' window with its count (empty when every penalty is off). */
+  private windowCounts(recent: readonly number[], vocab: number): Map<number, number> {
+    const { repeatLastN: n } = this.options;
+    const counts = new Map<number, number>();
+    if (!hasPenalty(this.options) || recent.length === 0) return counts;
     const from = n < 0 ? 0 : Math.max(0, recent.length - n);
     for (let j = from; j < recent.length; j++) {
       const id = recent[j]!;
       if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new SamplingError(`sample: recent token ${j} is ${id}, not an id below the vocabulary size ${vocab}`);
-      done.add(id);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
     }
-    return [...done];
+    return counts;
+  }
+
+  /** llama.cpp's penalties on one logit seen `count` times: repeat (divide / multiply), then frequency and presence, in f32. */
+  private penalise(x: number, count: number): number {
+    const { repeatPenalty: r, frequencyPenalty: fq, presencePenalty: pr } = this.options;
+    const y = f(x <= 0 ? x * r : x / r);
+    return fq === 0 && pr === 0 ? y : f(y - f(f(count * fq) + pr));
   }
 
   /**
@@ -199,7 +223,7 @@ export class Sampler {
    * whole row with the same seed state. Needs topK > 0.
    */
   sampleTop(top: { ids: readonly number[]; logits: readonly number[] }, gathered: { ids: readonly number[]; logits: readonly number[] }, bad: { index: number; value: number }, vocab: number, recent: readonly number[], mask: readonly number[] = []): number {
-    const { topK, repeatPenalty: r } = this.options;
+    const { topK } = this.options;
     if (topK <= 0) throw new SamplingError('sampleTop: needs top-k (topK > 0)');
     if (bad.index < vocab) throw new SamplingError(`sample: logit ${bad.index} of ${vocab} is ${bad.value}`);
     if (top.ids.length === 0 || top.logits[0] === -Infinity) throw new SamplingError(`sample: all ${vocab} logits are -Infinity`);
@@ -216,9 +240,9 @@ export class Sampler {
       return x;
     };
     for (const id of mask) val.set(id, (need(id), -Infinity));
-    for (const id of this.penalisedIds(recent, vocab)) {
+    for (const [id, count] of this.windowCounts(recent, vocab)) {
       const x = mask.includes(id) ? -Infinity : need(id);
-      val.set(id, f(x <= 0 ? x * r : x / r));
+      val.set(id, this.penalise(x, count));
     }
     const ids = [...val.keys()].sort((a, b) => (before(a, val.get(a)!, b, val.get(b)!) ? -1 : 1)).slice(0, topK);
     const c: Candidates = { ids, logits: ids.map((id) => val.get(id)!) };
@@ -270,21 +294,22 @@ export class Sampler {
     return { ids: c.ids, weights, total };
   }
 
-  /** The logits with the repeat penalty applied (a copy when there is anything to penalise). */
+  /** The logits with the penalties applied (a copy when there is anything to penalise). */
   private penalties(logits: Float32Array, recent: readonly number[]): Float32Array {
-    const ids = this.penalisedIds(recent, logits.length);
-    if (ids.length === 0) return logits;
-    const r = this.options.repeatPenalty;
+    const counts = this.windowCounts(recent, logits.length);
+    if (counts.size === 0) return logits;
     // One scratch copy reused across tokens: no 600 kB allocation per token on a 150k vocabulary.
     if (this.scratch?.length !== logits.length) this.scratch = new Float32Array(logits.length);
     const out = this.scratch;
     out.set(logits);
-    for (const id of ids) {
-      const x = logits[id]!;
-      out[id] = x <= 0 ? x * r : x / r; // the Float32Array store rounds to f32, as llama.cpp's float does
-    }
+    for (const [id, count] of counts) out[id] = this.penalise(logits[id]!, count);
     return out;
   }
+}
+
+/** Whether any penalty changes a logit (repeat penalty not 1, or a frequency or presence penalty, over a window). */
+export function hasPenalty(s: Required<SamplingOptions>): boolean {
+  return s.repeatLastN !== 0 && (s.repeatPenalty !== 1 || s.frequencyPenalty !== 0 || s.presencePenalty !== 0);
 }
 
 /** NaN or +Infinity anywhere, or nothing finite at all, is an error naming the position: never a silent pick. */

@@ -145,7 +145,7 @@ export const CASES: GpuCase[] = [
       }),
   },
   {
-    name: 'lm model sampling from the GPU top-k gives the ids the whole row gives (penalties, top-p, min-p, ignore-EOG, greedy)',
+    name: 'lm model sampling from the GPU top-k gives the ids the whole row gives (penalties, frequency / presence, top-p, min-p, ignore-EOG, greedy)',
     run: (ctx) =>
       withModel(ctx, MODEL_A, async (lm) => {
         const out: string[] = [];
@@ -154,6 +154,7 @@ export const CASES: GpuCase[] = [
           { seed: 4, temperature: 1.4, topK: 8, topP: 0.9, minP: 0.02, repeatPenalty: 1.3, repeatLastN: 12 },
           { seed: 5, temperature: 0, repeatPenalty: 1.5, repeatLastN: 6, ignoreEog: true },
           { seed: 6, temperature: 0.9, topK: 3, repeatPenalty: 0.8, repeatLastN: 4, ignoreEog: true },
+          { seed: 7, temperature: 0, repeatPenalty: 1, presencePenalty: 1.5, frequencyPenalty: 0.25, repeatLastN: 8 },
         ] as GenerateOptions[]) {
           const run = async (gpuTopK: boolean) => (await collect(lm.generate(IDS, { ...o, maxTokens: 20, gpuTopK }))).stats.ids;
           const [row, top] = [await run(false), await run(true)];

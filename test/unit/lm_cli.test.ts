@@ -77,6 +77,7 @@ describe('nibble generate', () => {
     usageError(nibble(['generate', empty, '--prompt', 'x']), /generate: .*empty\.gguf is empty/);
     usageError(nibble(['generate', text, '--prompt', 'x']), /generate: .*notes\.gguf: .*not a GGUF file: magic "thes"/);
     usageError(nibble(['generate', model, '--prompt', 'x', '--bogus']), /generate: Unknown option '--bogus'/);
+    usageError(nibble(['generate', model, '--prompt', 'x', '--presence-penalty', 'lots']), /generate: --presence-penalty lots: must be a finite number/);
   });
 });
 

@@ -14,7 +14,7 @@ const kept = (o: SamplingOptions, logits: Float32Array, recent: number[] = []) =
 describe('checkSampling', () => {
   it('fills llama.cpp defaults and keeps what it is given', () => {
     const r = checkSampling({ seed: 7 });
-    expect(r).toEqual({ temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repeatPenalty: 1.1, repeatLastN: 64, seed: 7 });
+    expect(r).toEqual({ temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repeatPenalty: 1.1, repeatLastN: 64, presencePenalty: 0, frequencyPenalty: 0, seed: 7 });
     const a = checkSampling({}).seed;
     expect(Number.isSafeInteger(a) && a >= 0).toBe(true);
     expect(checkSampling({ temperature: 0, topK: -1, topP: 1, minP: 0, repeatLastN: -1, seed: 0 }).topK).toBe(-1);
@@ -28,6 +28,8 @@ describe('checkSampling', () => {
       [{ topK: 2.5 }, 'topK 2.5 not an integer'],
       [{ repeatPenalty: 0 }, 'repeatPenalty 0 not finite and > 0'],
       [{ repeatLastN: -2 }, 'repeatLastN -2 not an integer >= -1'],
+      [{ presencePenalty: Infinity }, 'presencePenalty Infinity not finite'],
+      [{ frequencyPenalty: NaN }, 'frequencyPenalty NaN not a number'],
       [{ seed: -1 }, 'seed -1 not an integer in [0, 2^53)'],
       [{ seed: 1.5 }, 'seed 1.5 not an integer'],
       [{ temperature: NaN }, 'temperature NaN not a number'],
@@ -128,6 +130,21 @@ describe('repeat penalty', () => {
     expect(d({ repeatPenalty: 2, repeatLastN: 3 }, l, [0, 1, 2])(0, 3)).toBeCloseTo(0, 5);
     expect(d({ repeatPenalty: 2, repeatLastN: 0 }, l, [0, 1, 2])(0, 3)).toBeCloseTo(1, 5);
     expect(d({ repeatPenalty: 2, repeatLastN: -1 }, l, [0, ...Array(100).fill(1)])(0, 3)).toBeCloseTo(0, 5);
+  });
+  it('frequency and presence penalties: count * frequency + presence off each token of the window, after the repeat penalty', () => {
+    const l = L(2, -2, 0.5, 3, 1);
+    const recent = [4, 0, 1, 1, 0, 1]; // in the last 5: id 0 twice, id 1 three times (id 4 falls out)
+    const fp = d({ frequencyPenalty: 0.5, presencePenalty: 1, repeatLastN: 5 }, l, recent);
+    expect(fp(0, 2)).toBeCloseTo(2 - (2 * 0.5 + 1) - 0.5, 5);
+    expect(fp(1, 2)).toBeCloseTo(-2 - (3 * 0.5 + 1) - 0.5, 5);
+    expect(fp(4, 2)).toBeCloseTo(1 - 0.5, 5);
+    const all = d({ repeatPenalty: 2, frequencyPenalty: 0.5, presencePenalty: 1, repeatLastN: 5 }, l, recent);
+    expect(all(0, 2)).toBeCloseTo(2 / 2 - 2 - 0.5, 5);
+    expect(all(1, 2)).toBeCloseTo(-2 * 2 - 2.5 - 0.5, 5);
+    // A negative presence penalty raises the logits of tokens seen; with the window off, nothing changes.
+    expect(d({ presencePenalty: -1, repeatLastN: 5 }, l, recent)(0, 2)).toBeCloseTo(2 + 1 - 0.5, 5);
+    expect(d({ presencePenalty: 1, frequencyPenalty: 1, repeatLastN: 0 }, l, recent)(0, 2)).toBeCloseTo(2 - 0.5, 5);
+    expect(new Sampler({ temperature: 0, presencePenalty: 2 }).sample(L(3, 2.5), [0])).toBe(1); // 3 - 2 < 2.5
   });
   it('changes the greedy pick both ways, and leaves the caller’s logits alone', () => {
     const g = (l: Float32Array, recent: number[]) => new Sampler({ temperature: 0, repeatPenalty: 1.5 }).sample(l, recent);
@@ -253,6 +270,7 @@ describe('Sampler.sampleTop (the GPU top-k path)', () => {
       { temperature: 1.3, topK: 5, topP: 0.9, minP: 0.1, repeatPenalty: 1.5, repeatLastN: 8, seed: 2 },
       { temperature: 0.7, topK: 12, topP: 1, minP: 0, repeatPenalty: 0.7, repeatLastN: 16, seed: 3 },
       { temperature: 0, topK: 3, repeatPenalty: 2, repeatLastN: 4, seed: 4 },
+      { temperature: 0.9, topK: 8, repeatPenalty: 1, presencePenalty: 0.75, frequencyPenalty: 0.5, repeatLastN: 12, seed: 5 },
     ]) {
       const a = new Sampler(o);
       const b = new Sampler(o);
@@ -274,7 +292,7 @@ describe('Sampler.sampleTop (the GPU top-k path)', () => {
         steps++;
       }
     }
-    expect(steps).toBe(240);
+    expect(steps).toBe(300);
   });
 
   it('names a NaN or +Infinity, an all -Infinity row and too few candidates', () => {
