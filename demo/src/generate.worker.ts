@@ -166,7 +166,8 @@ function handle(m: ToWorker): void {
     case 'chat':
       queue = queue.then(() => {
         const l = model(m.id);
-        if (l) return stream(m.id, () => l.chat(m.messages, { ...m.options, signal: running!.signal }));
+        // A conversation grows turn by turn: its earlier turns stay in the KV cache (cachePrompt), so a reply prefills only the new text.
+        if (l) return stream(m.id, () => l.chat(m.messages, { ...m.options, cachePrompt: true, signal: running!.signal }));
       });
       return;
   }

@@ -145,6 +145,13 @@ export class LlamaEngine {
   }
 
   private owned: GPUBuffer[] = [];
+  /** The tokens whose K and V sit in the cache at positions 0.. (what a step wrote and read back without error). */
+  private cached: number[] = [];
+
+  /** The tokens at the cache's positions 0..n-1, in order: a new prompt that starts with them need not prefill them again. */
+  get cachedTokens(): readonly number[] {
+    return this.cached;
+  }
 
   /** GPU bytes held: weights, KV cache, rope table and every recorded step's buffers. */
   get gpuBytes(): number {
@@ -241,6 +248,8 @@ export class LlamaEngine {
       if (badId !== undefined) throw new RangeError(`top-k step: id ${badId} is not below the vocabulary size ${this.config.vocab}`);
     }
     const st = await this.stepFor(T, out);
+    // Positions pos0.. are about to be overwritten: they (and what follows) count again only once this step succeeds.
+    if (this.cached.length > pos0) this.cached.length = pos0;
     if (st.pen) this.ctx.write(st.pen, Uint32Array.from([gather.length, ...gather]));
     this.ctx.write(this.res.x, this.embedding.rows(ids));
     this.ctx.write(this.res.pos, Int32Array.from({ length: T }, (_, i) => pos0 + i));
@@ -253,31 +262,33 @@ export class LlamaEngine {
     });
     this.lastDispatches = s.bound.length;
     await s.staging.mapAsync(GPUMapMode.READ);
+    let result: Float32Array | number | TopCandidates;
     try {
       const data = s.staging.getMappedRange().slice(0, s.resultBytes);
       if (out === 'argmax') {
         const id = new Uint32Array(data)[0];
         if (id >= this.config.vocab) throw new Error(`the logits of position ${pos0 + T - 1} are all NaN`);
-        return id;
-      }
-      if (typeof out === 'object') {
+        result = id;
+      } else if (typeof out === 'object') {
         const w = new Uint32Array(data);
         const f = new Float32Array(data);
         const V = this.config.vocab;
         const m = out.top;
         let n = w.subarray(2, 2 + m).indexOf(V);
         if (n < 0) n = m;
-        return { bad: { index: w[0], value: f[1] }, ids: [...w.subarray(2, 2 + n)], logits: [...f.subarray(2 + m, 2 + m + n)], gathered: [...f.subarray(2 + 2 * m, 2 + 2 * m + gather.length)] };
-      }
-      return new Float32Array(data);
+        result = { bad: { index: w[0], value: f[1] }, ids: [...w.subarray(2, 2 + n)], logits: [...f.subarray(2 + m, 2 + m + n)], gathered: [...f.subarray(2 + 2 * m, 2 + 2 * m + gather.length)] };
+      } else result = new Float32Array(data);
     } finally {
       s.staging.unmap();
     }
+    if (this.cached.length === pos0) this.cached.push(...ids);
+    return result;
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.cached = [];
     for (const st of this.steps.values()) freeStep(st);
     this.steps.clear();
     for (const w of this.res.weights.values()) destroyWeight(w);

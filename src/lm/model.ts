@@ -29,6 +29,13 @@ export interface GenerateOptions extends SamplingOptions {
   /** Never pick an end-of-generation token (llama.cpp's ignore_eos): generate exactly maxTokens (benchmarks). */
   ignoreEog?: boolean;
   /**
+   * Reuse the KV cache for the longest common prefix of this prompt and the tokens the model last processed
+   * (llama.cpp server's cache_prompt): a chat's next turn prefills only its new tokens. Default false: every
+   * generation prefills from position 0, so the same call gives the same bits. The reused K / V were computed in
+   * other step shapes, which moves logits by f32 rounding (as decode against prefill: within 1e-4).
+   */
+  cachePrompt?: boolean;
+  /**
    * When the context is full, keep the BOS (if the prompt starts with it) and the newer half of the tokens, and go on
    * from them (llama.cpp's context shift; nibble prefills the kept tokens again). Default false: stop ('context').
    */
@@ -66,6 +73,8 @@ export interface GenerationStats {
   gpuBytes: number;
   /** Dispatches in one decode step (one submit each step). */
   dispatchesPerToken: number;
+  /** Prompt tokens whose K / V came from the cache (cachePrompt), not prefilled again. */
+  cachedTokens: number;
 }
 
 export type ModelSource = string | Blob | GgufSource;
@@ -174,7 +183,7 @@ export class LanguageModel {
     this.checkPrompt(ids);
     const sampler = new Sampler(sampling);
     const eng = this.engine;
-    const stats: GenerationStats = { promptTokens: ids.length, generatedTokens: 0, timeToFirstTokenMs: 0, promptTokensPerSecond: 0, decodeTokensPerSecond: 0, stopReason: 'length', ids: [], gpuBytes: 0, dispatchesPerToken: 0 };
+    const stats: GenerationStats = { promptTokens: ids.length, generatedTokens: 0, timeToFirstTokenMs: 0, promptTokensPerSecond: 0, decodeTokensPerSecond: 0, stopReason: 'length', ids: [], gpuBytes: 0, dispatchesPerToken: 0, cachedTokens: 0 };
     this.lastStats = stats;
     // Greedy without a penalty picks on the GPU (4 bytes back); sampling with top-k takes the GPU's top candidates
     // (planTopK: top-k + the penalised ids, a few hundred bytes) where that pays (gpuTopK); else the last row's logits.
@@ -195,9 +204,16 @@ export class LanguageModel {
     const utf8 = new Utf8Stream();
     const stops = new StopMatcher(o.stop ?? []);
     const history = [...ids];
-    // Prefill: every chunk but the last gives nothing back we need; the last gives the first token's logits.
+    // Prefill: every chunk but the last gives nothing back we need; the last gives the first token's logits. With
+    // cachePrompt it starts after the prefix the cache already holds (at least the last prompt token is run again:
+    // its logits pick the first token).
     let next: number;
     let p = 0;
+    if (o.cachePrompt) {
+      const had = eng.cachedTokens;
+      while (p < had.length && p < ids.length - 1 && had[p] === ids[p]) p++;
+      stats.cachedTokens = p;
+    }
     for (;;) {
       if (o.signal?.aborted) return this.finish(stats, 'abort', t0, 0);
       const part = ids.slice(p, p + eng.chunk);
@@ -210,7 +226,7 @@ export class LanguageModel {
       }
     }
     const tPrefill = performance.now();
-    stats.promptTokensPerSecond = ids.length / ((tPrefill - t0) / 1000);
+    stats.promptTokensPerSecond = (ids.length - stats.cachedTokens) / ((tPrefill - t0) / 1000);
     stats.timeToFirstTokenMs = tPrefill - t0;
     let tDecode0 = tPrefill;
     for (;;) {

@@ -133,6 +133,38 @@ export const CASES: GpuCase[] = [
       }),
   },
   {
+    name: 'lm model cachePrompt: a next turn prefills only its new tokens, and greedy stays the f64 reference\'s argmax',
+    run: (ctx) =>
+      withModel(ctx, MODEL_A, async (lm) => {
+        const greedy: GenerateOptions = { temperature: 0, repeatPenalty: 1, maxTokens: 5, ignoreEog: true, cachePrompt: true };
+        const first = (await collect(lm.generate(IDS, greedy))).stats;
+        assert(first.cachedTokens === 0, `the first call reused ${first.cachedTokens} tokens of an empty cache`);
+        // The cache now holds the prompt and every generated token but the last (never fed back).
+        const held = [...IDS, ...first.ids.slice(0, -1)];
+        assert(lm.engine.cachedTokens.join() === held.join(), `cache [${lm.engine.cachedTokens}] vs [${held}]`);
+        const turn2 = [...IDS, ...first.ids, ...[...' And?'].map((ch) => 3 + ch.charCodeAt(0))];
+        const second = (await collect(lm.generate(turn2, { ...greedy, maxTokens: 8 }))).stats;
+        assert(second.cachedTokens === held.length, `turn 2 reused ${second.cachedTokens} tokens, expected ${held.length}`);
+        // A prompt that leaves the cached path (another token at position 3) reuses only the 3 before it.
+        const fork = [...IDS.slice(0, 3), 3 + 90, ...IDS.slice(4)];
+        const third = (await collect(lm.generate(fork, { ...greedy, maxTokens: 1 }))).stats;
+        assert(third.cachedTokens === 3, `a prompt differing at position 3 reused ${third.cachedTokens} tokens`);
+        // logits() from position 0 rewrites the cache; an identical prompt then reuses all of it but its last token.
+        await lm.logits(turn2.slice(0, 10));
+        const again = (await collect(lm.generate(turn2.slice(0, 10), { ...greedy, maxTokens: 1 }))).stats;
+        assert(again.cachedTokens === 9, `after logits(10 tokens) the same prompt reused ${again.cachedTokens}`);
+        // Turn 2's greedy ids against the f64 reference (the reused K / V were computed in other step shapes).
+        const ref = llamaLogitsRef(parseGgufFile(bytesOf(MODEL_A)), [...turn2, ...second.ids]);
+        let near = 0;
+        second.ids.forEach((id, i) => {
+          const { best, gap } = rowTop2(ref, turn2.length - 1 + i, lm.config.vocab);
+          if (gap < 2 * LOGIT_BOUND) near++;
+          else assert(id === best, `turn 2 step ${i}: generated ${id}, the reference's argmax is ${best} (top-2 gap ${gap})`);
+        });
+        return `turn 2 reused ${second.cachedTokens} of ${turn2.length} prompt tokens; its 8 greedy ids = the reference's argmax (${near} within the tie bound)`;
+      }),
+  },
+  {
     name: 'lm model seeded sampling: same seed same ids, different seeds differ',
     run: (ctx) =>
       withModel(ctx, MODEL_A, async (lm) => {
