@@ -6,6 +6,7 @@ import { kernelCommand } from './cli/kernel.js';
 import { selftestCommand } from './cli/selftest.js';
 import { ggufCommand } from './cli/gguf.js';
 import { generateCommand } from './cli/generate.js';
+import { chatCommand } from './cli/chat.js';
 import { evalCommand } from './cli/eval.js';
 import { tokenizeCommand } from './cli/tokenize.js';
 import { lmCommand } from './cli/lm_train.js';
@@ -19,6 +20,7 @@ export const COMMANDS: Record<string, Command> = {
   selftest: selftestCommand,
   gguf: ggufCommand,
   generate: generateCommand,
+  chat: chatCommand,
   eval: evalCommand,
   tokenize: tokenizeCommand,
   lm: lmCommand,

@@ -1,5 +1,5 @@
 // The built CLI's language-model commands from the outside (needs `npm run build`): nibble generate on the bundled
-// model, bad model files and flags (exit 2, one line naming the problem), nibble tokenize and nibble eval against
+// model, generate --chat and nibble chat (a conversation from stdin) on a model with a template, bad model files and flags (exit 2, one line naming the problem), nibble tokenize and nibble eval against
 // the library (the same model, the same adapter, in this process).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -101,6 +101,28 @@ describe('nibble generate --chat', () => {
     usageError(nibble(['generate', chatModel, '--prompt', 'x', '--chat-template-kwargs', '{}']), /generate: --chat-template-kwargs needs --chat/);
     usageError(nibble(['generate', chatModel, '--prompt', 'x', '--chat', '--chat-template-kwargs', '{"messages": 1}', '--json']), /generate: chat template kwarg 'messages' is set by nibble/);
     usageError(nibble(['generate', model, '--prompt', 'x', '--chat', '--json']), /generate: .*tiny\.gguf has no tokenizer\.chat_template/);
+  });
+});
+
+describe('nibble chat', () => {
+  it('one user turn per input line, earlier turns reused from the KV cache, /reset; a model without a template is refused', () => {
+    const tpl = "{% for m in messages %}<{{ m.role }}>{{ m.content }}\n{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}";
+    const chatModel = join(dir, 'chat-conv.gguf');
+    writeFileSync(chatModel, synthLlamaGguf({ dim: 64, ffn: 128, layers: 1, heads: 4, ctx: 256, seed: 13, vocab: { ...byteLevelVocab(), 'tokenizer.chat_template': gguf.str(tpl) } }));
+    const r = spawnSync(process.execPath, ['bin/nibble.mjs', 'chat', chatModel, '--json', '--max-tokens', '4', '--temperature', '0', '--system', 'Be kind.'], { encoding: 'utf8', timeout: 300_000, input: 'Hi\n\nHow are you?\n/reset\nYo\n' });
+    expect(r.status, r.stderr).toBe(0);
+    const turns = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(turns.map((t) => t.turn)).toEqual([1, 2, 3]);
+    // Turn 1: '<system>Be kind.\n<user>Hi\n<assistant>', one token a byte, nothing cached yet.
+    expect([turns[0].prompt_tokens, turns[0].cached_tokens]).toEqual([37, 0]);
+    // Turn 2 renders turn 1 again before its own text: at least turn 1's prompt comes from the cache.
+    expect(turns[1].cached_tokens).toBeGreaterThanOrEqual(37);
+    expect(turns[1].prompt_tokens).toBeGreaterThan(37 + 'How are you?'.length);
+    // After /reset the conversation is the system message and 'Yo': the cache still holds '<system>Be kind.\n<user>'.
+    expect([turns[2].prompt_tokens, turns[2].cached_tokens]).toEqual([37, '<system>Be kind.\n<user>'.length]);
+    for (const t of turns) expect(t.generated_tokens).toBe(4);
+    usageError(nibble(['chat', model, '--json']), /chat: .*tiny\.gguf has no tokenizer\.chat_template/);
+    usageError(nibble(['chat', model, '--top-p', '2']), /chat: --top-p 2: must be in \(0, 1\]/);
   });
 });
 
