@@ -1,4 +1,4 @@
-// nibble chat [MODEL] [--system TEXT] [sampling flags] [--json]: a conversation on the terminal, as llama.cpp's
+// nibble chat MODEL [--system TEXT] [sampling flags] [--json]: a conversation on the terminal, as llama.cpp's
 // conversation mode. Each line read from stdin is a user turn; the file's chat template renders the whole
 // conversation, and the KV cache keeps the turns before (cachePrompt), so a reply prefills only the new text. The
 // replies stream to stdout, a line of figures per turn to stderr (with --json: one JSON object per turn on stdout).
@@ -8,14 +8,13 @@ import { parseArgs } from 'node:util';
 import type { ChatMessage } from '../../src/lm/chat.js';
 import type { GenerationStats } from '../../src/lm/model.js';
 import { UsageError, type Command } from './command.js';
-import { DEFAULT_MODEL } from './generate.js';
-import { bundledModelPath, loadForCli, userErrors } from './lm.js';
+import { loadForCli, userErrors } from './lm.js';
 import { SAMPLING_HELP, SAMPLING_OPTIONS, SAMPLING_USAGE, samplingFromFlags, templateKwargsFlag } from './sampling_flags.js';
 
 export const chatCommand: Command = {
   summary: 'chat with a GGUF model that has a chat template: one user turn per line of input',
   help: `usage:
-  nibble chat [MODEL.gguf|URL|HF_DIR] [--system TEXT] ${SAMPLING_USAGE}
+  nibble chat MODEL.gguf|URL|HF_DIR [--system TEXT] ${SAMPLING_USAGE}
               [--chat-template-kwargs JSON] [--json]
 options:
   --system TEXT         a system message before the conversation
@@ -39,10 +38,10 @@ with an error naming both lengths.`,
       throw new UsageError(`chat: ${(e as Error).message}`);
     }
     const cmd = 'chat';
-    if (positionals.length > 1) throw new UsageError(`chat: give at most one model file (got ${positionals.length})`);
+    if (positionals.length !== 1) throw new UsageError(`chat: give one model file with a chat template (got ${positionals.length}; the bundled Shakespeare model has none)`);
     const { opts, ctxLen } = samplingFromFlags(cmd, values);
     const templateKwargs = templateKwargsFlag(cmd, values['chat-template-kwargs']);
-    const path = positionals[0] ?? bundledModelPath(DEFAULT_MODEL);
+    const path = positionals[0];
     const { ctx, lm } = await loadForCli(cmd, path, { ctxLen, quiet: values.json });
     try {
       if (!lm.chatTemplate) throw new UsageError(`chat: ${path} has no tokenizer.chat_template (nibble generate takes a plain prompt)`);

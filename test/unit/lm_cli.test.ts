@@ -123,6 +123,7 @@ describe('nibble chat', () => {
     for (const t of turns) expect(t.generated_tokens).toBe(4);
     usageError(nibble(['chat', model, '--json']), /chat: .*tiny\.gguf has no tokenizer\.chat_template/);
     usageError(nibble(['chat', model, '--top-p', '2']), /chat: --top-p 2: must be in \(0, 1\]/);
+    usageError(nibble(['chat']), /chat: give one model file with a chat template \(got 0; the bundled Shakespeare model has none\)/);
   });
 });
 
