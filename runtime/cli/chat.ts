@@ -9,12 +9,12 @@ import type { ChatMessage } from '../../src/lm/chat.js';
 import type { GenerationStats } from '../../src/lm/model.js';
 import { UsageError, type Command } from './command.js';
 import { loadForCli, userErrors } from './lm.js';
-import { SAMPLING_HELP, SAMPLING_OPTIONS, SAMPLING_USAGE, samplingFromFlags, templateKwargsFlag } from './sampling_flags.js';
+import { SAMPLING_HELP, SAMPLING_OPTIONS, samplingUsage, samplingFromFlags, templateKwargsFlag } from './sampling_flags.js';
 
 export const chatCommand: Command = {
   summary: 'chat with a GGUF model that has a chat template: one user turn per line of input',
   help: `usage:
-  nibble chat MODEL.gguf|URL|HF_DIR [--system TEXT] ${SAMPLING_USAGE}
+  nibble chat MODEL.gguf|URL|HF_DIR [--system TEXT] ${samplingUsage('              ')}
               [--chat-template-kwargs JSON] [--json]
 options:
   --system TEXT         a system message before the conversation

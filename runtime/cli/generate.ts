@@ -5,7 +5,7 @@ import { formatBytes } from '../../src/io/gguf.js';
 import type { GenerationStats } from '../../src/lm/model.js';
 import { UsageError, type Command } from './command.js';
 import { bundledModelPath, loadForCli, userErrors } from './lm.js';
-import { SAMPLING_HELP, SAMPLING_OPTIONS, SAMPLING_USAGE, samplingFromFlags, templateKwargsFlag } from './sampling_flags.js';
+import { SAMPLING_HELP, SAMPLING_OPTIONS, samplingUsage, samplingFromFlags, templateKwargsFlag } from './sampling_flags.js';
 
 /** The model `nibble generate` runs without one: the Shakespeare model nibble trained, QAT-converted to Q4_0. */
 export const DEFAULT_MODEL = 'shakespeare-q4_0.gguf';
@@ -13,7 +13,7 @@ export const DEFAULT_MODEL = 'shakespeare-q4_0.gguf';
 export const generateCommand: Command = {
   summary: 'generate text with a Llama-family GGUF model (default: the bundled Shakespeare model, Q4_0)',
   help: `usage:
-  nibble generate [MODEL.gguf|URL|HF_DIR] --prompt TEXT ${SAMPLING_USAGE}
+  nibble generate [MODEL.gguf|URL|HF_DIR] --prompt TEXT ${samplingUsage('                  ')}
                   [--context-shift] [--chat [--chat-template-kwargs JSON]] [--json]
 options:
   --prompt TEXT         the prompt (with --chat: the user's message)

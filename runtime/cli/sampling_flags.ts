@@ -4,7 +4,10 @@ import type { GenerateOptions } from '../../src/lm/model.js';
 import { UsageError } from './command.js';
 import { numberOpt } from './lm.js';
 
-export const SAMPLING_USAGE = '[--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--presence-penalty P] [--frequency-penalty F] [--seed S] [--stop TEXT ...] [--ctx N]';
+/** The flags for a usage line, wrapped after the first few (the caller indents the continuation by `indent`). */
+export function samplingUsage(indent: string): string {
+  return `[--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--min-p P]\n${indent}[--repeat-penalty R] [--presence-penalty P] [--frequency-penalty F] [--seed S] [--stop TEXT ...] [--ctx N]`;
+}
 
 export const SAMPLING_HELP = `  --max-tokens N        tokens to generate at most (default 128)
   --temperature T       0 = greedy (argmax on the GPU); default 0.8
