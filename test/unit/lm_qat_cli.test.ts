@@ -122,8 +122,8 @@ describe('nibble lm qat', () => {
     expect(res.mean_bits).toBeLessThan(5);
   });
 
-  it('takes a Hugging Face Llama or Qwen2 directory (config.json, model.safetensors, tokenizer.json): the GGUF carries its tokenizer and llama.cpp runs it', async () => {
-    for (const arch of ['llama', 'qwen2'] as const) {
+  it('takes a Hugging Face Llama, Qwen2 or Qwen3 directory (config.json, model.safetensors, tokenizer.json): the GGUF carries its tokenizer and llama.cpp runs it', async () => {
+    for (const arch of ['llama', 'qwen2', 'qwen3'] as const) {
       const hf = writeHfLlamaDir(join(dir, `hf-${arch}`), 3, 'bpe', arch);
       const out = join(dir, `hf-${arch}-q4_0.gguf`);
       const r = nibble(['lm', 'qat', '--model', hf, '--format', 'q4_0', '--steps', '2', '--batch', '2', '--seq', '32', '--val-windows', '2', '--data', data, '--out', out, '--json']);
@@ -133,6 +133,7 @@ describe('nibble lm qat', () => {
       const f = parseGgufFile(readFileSync(out));
       expect(f.metadata['general.architecture'].value).toBe(arch);
       expect(f.tensors.some((t) => t.name === 'blk.0.attn_q.bias'), arch).toBe(arch === 'qwen2');
+      expect(f.tensors.find((t) => t.name === 'blk.0.attn_k_norm.weight')?.type, arch).toBe(arch === 'qwen3' ? 'F32' : undefined);
       expect(f.metadata['tokenizer.ggml.model'].value).toBe('gpt2');
       expect(f.metadata['tokenizer.ggml.pre'].value).toBe('llama-bpe');
       expect(String(f.metadata['general.name'].value)).toMatch(new RegExp(`^tiny-hf-${arch}, QAT Q4_0`));
