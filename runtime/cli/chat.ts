@@ -6,9 +6,8 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { ChatMessage } from '../../src/lm/chat.js';
-import type { GenerationStats } from '../../src/lm/model.js';
 import { UsageError, type Command } from './command.js';
-import { loadForCli, userErrors } from './lm.js';
+import { loadForCli, streamText } from './lm.js';
 import { SAMPLING_HELP, SAMPLING_OPTIONS, samplingUsage, samplingFromFlags, templateKwargsFlag } from './sampling_flags.js';
 
 export const chatCommand: Command = {
@@ -56,22 +55,7 @@ with an error naming both lengths.`,
         if (text === '/reset') messages = start();
         else if (text !== '') {
           messages.push({ role: 'user', content: text });
-          let reply = '';
-          let stats: GenerationStats;
-          try {
-            const gen = lm.chat(messages, { ...opts, templateKwargs, cachePrompt: true });
-            for (;;) {
-              const r = await gen.next();
-              if (r.done) {
-                stats = r.value;
-                break;
-              }
-              reply += r.value;
-              if (!values.json) process.stdout.write(r.value);
-            }
-          } catch (e) {
-            userErrors(cmd, e);
-          }
+          const { text: reply, stats } = await streamText(cmd, () => lm.chat(messages, { ...opts, templateKwargs, cachePrompt: true }), !values.json);
           messages.push({ role: 'assistant', content: reply });
           turn++;
           if (values.json) {

@@ -2,9 +2,8 @@
 // stdout, then one line of figures on stderr (prompt tok/s, decode tok/s, time to first token, GPU memory).
 import { parseArgs } from 'node:util';
 import { formatBytes } from '../../src/io/gguf.js';
-import type { GenerationStats } from '../../src/lm/model.js';
 import { UsageError, type Command } from './command.js';
-import { bundledModelPath, loadForCli, userErrors } from './lm.js';
+import { bundledModelPath, loadForCli, streamText } from './lm.js';
 import { SAMPLING_HELP, SAMPLING_OPTIONS, samplingUsage, samplingFromFlags, templateKwargsFlag } from './sampling_flags.js';
 
 /** The model `nibble generate` runs without one: the Shakespeare model nibble trained, QAT-converted to Q4_0. */
@@ -47,22 +46,8 @@ converted to an F32 GGUF in memory.`,
     const path = positionals[0] ?? bundledModelPath(DEFAULT_MODEL);
     const { ctx, lm } = await loadForCli(cmd, path, { ctxLen, quiet: values.json });
     try {
-      let text = '';
-      let stats: GenerationStats;
-      try {
-        const gen = values.chat ? lm.chat([{ role: 'user', content: values.prompt }], { ...opts, templateKwargs }) : lm.generate(values.prompt, opts);
-        for (;;) {
-          const r = await gen.next();
-          if (r.done) {
-            stats = r.value;
-            break;
-          }
-          text += r.value;
-          if (!values.json) process.stdout.write(r.value);
-        }
-      } catch (e) {
-        userErrors(cmd, e);
-      }
+      const prompt = values.prompt;
+      const { text, stats } = await streamText(cmd, () => (values.chat ? lm.chat([{ role: 'user', content: prompt }], { ...opts, templateKwargs }) : lm.generate(prompt, opts)), !values.json);
       const figures = {
         prompt_tokens: stats.promptTokens,
         generated_tokens: stats.generatedTokens,

@@ -7,7 +7,7 @@ import { GgufFileError } from '../../src/io/gguf.js';
 import { SafetensorsError } from '../../src/io/safetensors.js';
 import { writeLlamaGguf } from '../../src/nn/llama_weights.js';
 import { atPath, HfDirError, loadHfLlamaDir } from '../hf.js';
-import { LanguageModel } from '../../src/lm/model.js';
+import { LanguageModel, type GenerationStats } from '../../src/lm/model.js';
 import { ChatTemplateError } from '../../src/lm/chat.js';
 import { ModelConfigError } from '../../src/nn/llama_config.js';
 import { TokenizerError } from '../../src/tokenizer/index.js';
@@ -86,6 +86,25 @@ export function numberOpt(cmd: string, name: string, v: string | undefined, chec
   const n = Number(v);
   if (!Number.isFinite(n) || !check(n)) throw new UsageError(`${cmd}: --${name} ${v}: ${what}`);
   return n;
+}
+
+/**
+ * Runs a generation to its end: its text (each piece also written to stdout when `echo`) and its stats; a user's
+ * error (sampling, prompt, tokenizer, chat template) exits 2 naming the command.
+ */
+export async function streamText(cmd: string, start: () => AsyncGenerator<string, GenerationStats>, echo: boolean): Promise<{ text: string; stats: GenerationStats }> {
+  let text = '';
+  try {
+    const gen = start();
+    for (;;) {
+      const r = await gen.next();
+      if (r.done) return { text, stats: r.value };
+      text += r.value;
+      if (echo) process.stdout.write(r.value);
+    }
+  } catch (e) {
+    userErrors(cmd, e);
+  }
 }
 
 export function userErrors(cmd: string, e: unknown): never {
