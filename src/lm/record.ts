@@ -113,16 +113,13 @@ export class StepRecorder implements LlamaOps<Val> {
   }
 
   rmsNorm(x: Val, weight: string): Val {
-    const y = this.val(x.rows, x.cols);
-    const stats = this.val(x.rows, 2); // (mean, rstd) per row: written by the kernel, read by no one here
-    const gamma = this.vector(weight);
-    this.ops.push({ label: `rms_norm ${weight}`, ins: [x], outs: [y, stats], plan: async (b) => [await planRmsNormRows(this.ctx, b(x), gamma, b(y), { rows: x.rows, cols: x.cols, eps: this.c.eps, stats: b(stats) })] });
-    return y;
+    return this.headNorm(x, weight, 1);
   }
 
+  /** RMSNorm over each of `heads` equal slices of a row (1: the whole row): the kernel on [rows * heads, cols / heads]. */
   headNorm(x: Val, weight: string, heads: number): Val {
     const y = this.val(x.rows, x.cols);
-    const stats = this.val(x.rows * heads, 2);
+    const stats = this.val(x.rows * heads, 2); // (mean, rstd) per row: written by the kernel, read by no one here
     const gamma = this.vector(weight);
     const rows = x.rows * heads;
     const cols = x.cols / heads;
