@@ -1,6 +1,7 @@
 // Attention over the KV cache, flash-decoding style, first pass (src/kernels/lm.ts planAttentionSplit).
 // q [T, heads, HEAD_DIM]; k_cache, v_cache [ctx_max, kv_heads, HEAD_DIM] (row = position); pos i32 [T].
-// Query t attends causally to keys 0..pos[t]. The keys are cut into n_split splits of split_keys; one invocation
+// Query t attends causally to keys 0..pos[t] (with a window w > 0: keys pos[t]-w+1..pos[t], gemma3's sliding-window
+// layers, as llama.cpp masks them: key j is out when pos[t] - j >= w). The keys are cut into n_split splits of split_keys; one invocation
 // per (t, h, split) walks its split's keys with an online softmax in f32 and writes a partial
 //   part[t, h, split] = (m, l, o[0..HEAD_DIM)): m the largest score, l = sum exp(s - m), o = sum exp(s - m) v
 // (o not divided by l). A split that starts past pos[t] (or a row whose position is outside [0, ctx_max), such as
@@ -18,6 +19,7 @@ struct Params {
   n_split: u32,
   row_pitch: u32,
   scale: f32,
+  window: u32, // 0: every earlier key
 }
 
 const D: u32 = {{HEAD_DIM}}u;
@@ -77,11 +79,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let t = th / params.heads;
   let kvh = (th % params.heads) / params.group;
   let p = pos[t];
-  let lo = split * params.split_keys;
-  // Keys lo..hi-1; empty when the split starts past pos[t] or the row is padding.
+  var lo = split * params.split_keys;
+  // Keys lo..hi-1; empty when the split starts past pos[t], ends before its window, or the row is padding.
   var hi = lo;
   if (p >= 0 && u32(p) < params.ctx_max) {
     hi = min(lo + params.split_keys, u32(p) + 1u);
+    if (params.window > 0u && u32(p) + 1u > params.window) {
+      lo = max(lo, u32(p) + 1u - params.window);
+    }
   }
   let ob = k * (D + 2u);
   var o = array<vec4<f32>, D4>();

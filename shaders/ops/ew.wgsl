@@ -42,17 +42,19 @@ override RUN: u32 = 1;
 
 const GELU_C: f32 = 0.7978845608028654; // sqrt(2/pi)
 const GELU_K: f32 = 0.044715;
+// tanh's argument is clamped to +-15 (tanh = +-1 in f32 there): a tanh formed as a ratio of exponentials gives NaN
+// at +-inf, which x^3 reaches for |x| > ~7e12.
 
 fn sigmoid(x: f32) -> f32 {
   return 1.0 / (1.0 + exp(-x));
 }
 
 fn gelu(x: f32) -> f32 {
-  return 0.5 * x * (1.0 + tanh(GELU_C * (x + GELU_K * x * x * x)));
+  return 0.5 * x * (1.0 + tanh(clamp(GELU_C * (x + GELU_K * x * x * x), -15.0, 15.0)));
 }
 
 fn gelu_grad(x: f32) -> f32 {
-  let t = tanh(GELU_C * (x + GELU_K * x * x * x));
+  let t = tanh(clamp(GELU_C * (x + GELU_K * x * x * x), -15.0, 15.0));
   return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_C * (1.0 + 3.0 * GELU_K * x * x);
 }
 

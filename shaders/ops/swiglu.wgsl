@@ -4,6 +4,8 @@
 // mul(silu(gate), up) on shaders/ops/ew.wgsl (SILU, MUL, SILU_BWD), operation for operation.
 //   forward:  (gate, up) -> y             y = (g * sigmoid(g)) * u
 //   BACKWARD: (gate, up, dy) -> dgate, dup   dup = dy * silu(g); dgate = (dy * u) * s * (1 + g (1 - s)), s = sigmoid(g)
+// With GELU the forward is GeGLU (gemma3's FFN, inference only): gelu(gate) * up, gelu in the tanh form of
+// ew.wgsl's GELU (ggml's gelu); training composes mul(gelu(gate), up) instead.
 struct Params {
   n: u32,
   row_pitch: u32,
@@ -28,6 +30,15 @@ fn sigmoid(x: f32) -> f32 {
   return 1.0 / (1.0 + exp(-x));
 }
 
+const GELU_C: f32 = 0.7978845608028654; // sqrt(2/pi)
+const GELU_K: f32 = 0.044715;
+// tanh's argument is clamped to +-15 (tanh = +-1 in f32 there): a tanh formed as a ratio of exponentials gives NaN
+// at +-inf, which x^3 reaches for |x| > ~7e12.
+
+fn gelu(x: f32) -> f32 {
+  return 0.5 * x * (1.0 + tanh(clamp(GELU_C * (x + GELU_K * x * x * x), -15.0, 15.0)));
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i0 = (gid.y * params.row_pitch + gid.x) * RUN;
@@ -40,8 +51,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     dup[i] = d * (g * s);
     dgate[i] = (d * up[i]) * s * (1.0 + g * (1.0 - s));
 #else
+#if GELU
+    y[i] = gelu(g) * up[i];
+#else
     let silu = g * sigmoid(g);
     y[i] = silu * up[i];
+#endif
 #endif
   }
 }

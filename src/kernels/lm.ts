@@ -22,6 +22,8 @@ export const ARGMAX_ROWS: KernelDef = { name: 'lm_argmax_rows', shader: 'lm/argm
 export const TOP_K_ROWS: KernelDef = { name: 'lm_top_k_rows', shader: 'lm/top_k_rows' };
 /** SwiGLU's forward: the graph op's kernel (src/ops/fused.ts), so inference and training compute the same values. */
 export const SWIGLU: KernelDef = { name: 'swiglu', shader: 'ops/swiglu', defines: { BACKWARD: false } };
+/** gelu(gate) * up (gemma3's FFN): the same shader with GELU. */
+export const GEGLU: KernelDef = { name: 'geglu', shader: 'ops/swiglu', defines: { BACKWARD: false, GELU: true } };
 
 /** Largest head_dim the attention kernels take: their per-invocation accumulators live in private arrays. */
 export const MAX_HEAD_DIM = 256;
@@ -39,15 +41,16 @@ function items(ctx: GpuContext, n: number, wg: number): { workgroups: [number, n
 }
 
 /**
- * The (cos, sin) table of planRopeAt: f32 [ctxMax, ropeDims/2, 2], angle(p, i) = p * base^(-2i/ropeDims) /
- * freqFactors[i] (Llama-3 rope scaling: `rope_freqs.weight`), computed in f64 and rounded to f32 once.
+ * The (cos, sin) table of planRopeAt: f32 [ctxMax, ropeDims/2, 2], angle(p, i) = p * posScale * base^(-2i/ropeDims) /
+ * freqFactors[i] (Llama-3 rope scaling: `rope_freqs.weight`; linear scaling: posScale = 1 / rope.scaling.factor), computed in f64 and rounded to f32 once.
  * (llama.cpp's CPU build forms the same angle in f32, theta *= base^(-2/ropeDims) pair by pair, so its angles
  * drift from these by a few f32 ulp of p per pair.)
  */
-export function ropeTable(ctxMax: number, ropeDims: number, base: number, freqFactors?: Float32Array): Float32Array {
+export function ropeTable(ctxMax: number, ropeDims: number, base: number, freqFactors?: Float32Array, posScale = 1): Float32Array {
   checkShape('ropeTable', 'ctxMax', posInt(ctxMax), `${ctxMax} must be a positive integer`);
   checkShape('ropeTable', 'ropeDims', posInt(ropeDims) && ropeDims % 2 === 0, `${ropeDims} must be a positive even integer`);
   checkShape('ropeTable', 'base', Number.isFinite(base) && base > 0, `${base} must be a positive number`);
+  checkShape('ropeTable', 'posScale', Number.isFinite(posScale) && posScale > 0, `${posScale} must be a positive number`);
   const half = ropeDims / 2;
   if (freqFactors) {
     checkShape('ropeTable', 'freqFactors', freqFactors.length === half, `has ${freqFactors.length} entries, ropeDims/2 = ${half} expected`);
@@ -57,7 +60,7 @@ export function ropeTable(ctxMax: number, ropeDims: number, base: number, freqFa
   const out = new Float32Array(ctxMax * half * 2);
   for (let p = 0; p < ctxMax; p++) {
     for (let i = 0; i < half; i++) {
-      const a = p * inv[i];
+      const a = p * posScale * inv[i];
       out[2 * (p * half + i)] = Math.cos(a);
       out[2 * (p * half + i) + 1] = Math.sin(a);
     }
@@ -135,6 +138,8 @@ export interface AttentionShape {
   scale: number;
   /** The cache's element type (default f32). */
   kvType?: KvType;
+  /** Sliding window: query at p sees keys p - window + 1..p (gemma3); 0 or absent: keys 0..p. */
+  window?: number;
 }
 
 /** Splits per (t, head) of planAttentionSplit. */
@@ -149,6 +154,8 @@ function checkAttention(kernel: string, s: AttentionShape): void {
   checkShape(kernel, 'kvHeads', heads % kvHeads === 0, `heads ${heads} is not a multiple of kvHeads ${kvHeads}`);
   checkShape(kernel, 'headDim', headDim <= MAX_HEAD_DIM && headDim % 4 === 0, `${headDim} must be a multiple of 4 and at most ${MAX_HEAD_DIM}`);
   checkShape(kernel, 'scale', Number.isFinite(s.scale), `${s.scale} is not finite`);
+  const w = s.window ?? 0;
+  checkShape(kernel, 'window', Number.isInteger(w) && w >= 0 && w < 2 ** 32, `${w} must be an integer >= 0 (0: no window)`);
 }
 
 // One attention invocation carries two private arrays of headDim floats and a long loop: on SwiftShader (a CPU,
@@ -158,7 +165,7 @@ const attentionWG = (ctx: GpuContext) => (ctx.info.isFallback ? 4 : 64);
 
 /**
  * First pass of attention over the cache: q [T, heads, headDim], kCache / vCache [ctxMax, kvHeads, headDim],
- * pos i32 [T] (query t attends to keys 0..pos[t]) -> part [T, heads, nSplit, headDim + 2] = (m, l, o) per split.
+ * pos i32 [T] (query t attends to keys 0..pos[t], or its last `window`) -> part [T, heads, nSplit, headDim + 2] = (m, l, o) per split.
  */
 export async function planAttentionSplit(ctx: GpuContext, q: GPUBuffer, kCache: GPUBuffer, vCache: GPUBuffer, pos: GPUBuffer, part: GPUBuffer, s: AttentionShape): Promise<Dispatch> {
   checkAttention('attention_split', s);
@@ -173,7 +180,7 @@ export async function planAttentionSplit(ctx: GpuContext, q: GPUBuffer, kCache: 
     kernel,
     args: {
       bindings: { q, k_cache: kCache, v_cache: vCache, pos, part },
-      params: { items: n, heads, kv_heads: kvHeads, group: heads / kvHeads, ctx_max: ctxMax, split_keys: splitKeys, n_split: nSplit, row_pitch: g.rowPitch, scale: s.scale },
+      params: { items: n, heads, kv_heads: kvHeads, group: heads / kvHeads, ctx_max: ctxMax, split_keys: splitKeys, n_split: nSplit, row_pitch: g.rowPitch, scale: s.scale, window: s.window ?? 0 },
       expect: { q: 4 * T * heads * headDim, k_cache: cacheBytes, v_cache: cacheBytes, pos: 4 * T, part: 4 * attentionPartElems(s) },
     },
     workgroups: g.workgroups,
@@ -296,11 +303,14 @@ export async function planRmsNormRows(ctx: GpuContext, x: GPUBuffer, gamma: GPUB
   };
 }
 
-/** y = silu(gate) * up over n elements, silu(g) = g * (1 / (1 + exp(-g))) (exp overflowing to inf gives 0: no NaN at any |g|). */
-export async function planSwiglu(ctx: GpuContext, gate: GPUBuffer, up: GPUBuffer, y: GPUBuffer, n: number): Promise<Dispatch> {
+/**
+ * y = silu(gate) * up over n elements, silu(g) = g * (1 / (1 + exp(-g))) (exp overflowing to inf gives 0: no NaN at any |g|);
+ * act 'gelu': y = gelu(gate) * up, gelu in the tanh form (GeGLU, gemma3).
+ */
+export async function planSwiglu(ctx: GpuContext, gate: GPUBuffer, up: GPUBuffer, y: GPUBuffer, n: number, act: 'silu' | 'gelu' = 'silu'): Promise<Dispatch> {
   checkPositive('swiglu', { n });
   const wg = tuningFor(ctx).elementwiseWG;
-  const kernel = await getKernel(ctx, SWIGLU, {}, { WG: wg });
+  const kernel = await getKernel(ctx, act === 'gelu' ? GEGLU : SWIGLU, {}, { WG: wg });
   const g = items(ctx, n, wg);
   return { kernel, args: { bindings: { gate, up, y }, params: { n, row_pitch: g.rowPitch }, expect: { gate: 4 * n, up: 4 * n, y: 4 * n } }, workgroups: g.workgroups };
 }

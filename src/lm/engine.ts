@@ -130,9 +130,14 @@ export class LlamaEngine {
       const kCache = Array.from({ length: c.layers }, (_, l) => mk(kvBytes, `k cache ${l}`));
       const vCache = Array.from({ length: c.layers }, (_, l) => mk(kvBytes, `v cache ${l}`));
       const table = mk(4 * ctxLen * c.ropeDims, 'rope table');
-      ctx.write(table, ropeTable(ctxLen, c.ropeDims, c.ropeBase, freqs));
+      ctx.write(table, ropeTable(ctxLen, c.ropeDims, c.ropeBase, freqs, c.ropeScale ?? 1));
+      let tableSwa: GPUBuffer | undefined;
+      if (c.swa) {
+        tableSwa = mk(4 * ctxLen * c.ropeDims, 'rope table (sliding-window layers)');
+        ctx.write(tableSwa, ropeTable(ctxLen, c.ropeDims, c.swa.ropeBase));
+      }
       const xBytes = 4 * chunk * c.dim;
-      const res = { x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, kCache, vCache, kvType, weights, vectors, xBytes };
+      const res = { x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), kCache, vCache, kvType, weights, vectors, xBytes };
       const wBytes = [...weights.values()].reduce((s, w) => s + w.bytes, 0) + [...vectors.values()].reduce((s, b) => s + b.size, 0);
       const eng = new LlamaEngine(ctx, c, ctxLen, chunk, res, embedding, wBytes);
       eng.owned = owned;

@@ -17,8 +17,8 @@ export class PretrainError extends Error {}
 
 /** The committed recipe (configs/*.json): model shape, batch, schedule. */
 export interface PretrainConfig {
-  /** arch: llama (default), qwen2 or qwen3; headDim: default dim / heads. */
-  model: { arch?: LlamaArch; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number };
+  /** arch: llama (default), qwen2, qwen3 or gemma3; headDim: default dim / heads; slidingWindow: gemma3's (default 512, at least seq). */
+  model: { arch?: LlamaArch; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; slidingWindow?: number };
   batch: number;
   /** Tokens per window (<= model.ctx). */
   seq: number;
@@ -50,6 +50,12 @@ export function checkPretrainConfig(c: PretrainConfig, vocab: number): LlamaConf
   for (const k of ['dim', 'layers', 'heads', 'ffn', 'ctx'] as const) if (!Number.isInteger(c.model[k]) || c.model[k] < 1) throw new PretrainError(`pretrain config: 'model.${k}' must be an integer >= 1, found ${JSON.stringify(c.model[k])}`);
   if (c.model.arch !== undefined && !(LLAMA_ARCHS as readonly string[]).includes(c.model.arch)) throw new PretrainError(`pretrain config: 'model.arch' must be one of ${LLAMA_ARCHS.join(', ')}, found ${JSON.stringify(c.model.arch)}`);
   if (c.seq > c.model.ctx) throw new PretrainError(`pretrain config: 'seq' ${c.seq} exceeds 'model.ctx' ${c.model.ctx}`);
+  const sw = c.model.slidingWindow;
+  if (sw !== undefined) {
+    if (c.model.arch !== 'gemma3') throw new PretrainError(`pretrain config: 'model.slidingWindow' is gemma3's (model.arch is ${JSON.stringify(c.model.arch ?? 'llama')})`);
+    if (!Number.isInteger(sw) || sw < 1) throw new PretrainError(`pretrain config: 'model.slidingWindow' must be an integer >= 1, found ${JSON.stringify(sw)}`);
+  }
+  if (c.model.arch === 'gemma3' && c.seq > (sw ?? 512)) throw new PretrainError(`pretrain config: 'seq' ${c.seq} exceeds 'model.slidingWindow' ${sw ?? 512} (training attends over the whole window of 'seq' tokens)`);
   return llamaConfig({ ...c.model, vocab });
 }
 

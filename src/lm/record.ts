@@ -8,7 +8,7 @@ import { planMatmulF32, planMatmulQ } from '../kernels/matmul.js';
 import { planAttentionMerge, planAttentionSplit, planKvStore, planRmsNormRows, planRopeAt, planSwiglu, type KvType } from '../kernels/lm.js';
 import { vec8 } from '../ops/common.js';
 import { ewDef, perItem } from '../ops/kernels.js';
-import type { LlamaConfig } from '../nn/llama_config.js';
+import { attentionScale, layerWindow, type LlamaConfig } from '../nn/llama_config.js';
 import type { LlamaOps } from '../nn/llama.js';
 import type { LmWeight } from './weights.js';
 
@@ -31,6 +31,8 @@ export interface StepResources {
   x: GPUBuffer; // [T, dim] token embeddings, written before each run
   pos: GPUBuffer; // i32 [T] positions
   ropeTable: GPUBuffer;
+  /** gemma3: the sliding-window layers' table (their own base, unscaled). */
+  ropeTableSwa?: GPUBuffer;
   kCache: GPUBuffer[];
   vCache: GPUBuffer[];
   kvType: KvType;
@@ -59,6 +61,19 @@ async function planEwAdd(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, y: GPUBuff
     args: {
       bindings: { a, b, y },
       params: { n, rank: 2, row_pitch: rowPitch, off_a: 0, off_b: 0, axis: 0, split: 0, alpha: 0, beta: 0, ...vec8('shape', [rows, cols], 1), ...vec8('sa', [cols, 1]), ...vec8('sb', [broadcastB ? 0 : cols, 1]), ...vec8('lo', []) },
+      expect: { y: 4 * n },
+    },
+  };
+}
+
+async function planEwUnary(ctx: GpuContext, op: 'AFFINE', a: GPUBuffer, y: GPUBuffer, n: number, alpha: number): Promise<Dispatch> {
+  const { kernel, workgroups, rowPitch } = await perItem(ctx, ewDef(op), n);
+  return {
+    kernel,
+    workgroups,
+    args: {
+      bindings: { a, y },
+      params: { n, rank: 1, row_pitch: rowPitch, off_a: 0, off_b: 0, axis: 0, split: 0, alpha, beta: 0, ...vec8('shape', [n], 1), ...vec8('sa', [1]), ...vec8('sb', []), ...vec8('lo', []) },
       expect: { y: 4 * n },
     },
   };
@@ -112,6 +127,19 @@ export class StepRecorder implements LlamaOps<Val> {
     return this.input;
   }
 
+  scale(x: Val, s: number): Val {
+    const y = this.val(x.rows, x.cols);
+    this.ops.push({ label: `scale ${s}`, ins: [x], outs: [y], plan: async (b) => [await planEwUnary(this.ctx, 'AFFINE', b(x), b(y), x.rows * x.cols, s)] });
+    return y;
+  }
+
+  add(a: Val, c: Val): Val {
+    if (a.rows !== c.rows || a.cols !== c.cols) throw new Error(`add: [${a.rows}, ${a.cols}] + [${c.rows}, ${c.cols}]`);
+    const y = this.val(a.rows, a.cols);
+    this.ops.push({ label: 'add', ins: [a, c], outs: [y], plan: async (b) => [await planEwAdd(this.ctx, b(a), b(c), b(y), a.rows, a.cols, false)] });
+    return y;
+  }
+
   rmsNorm(x: Val, weight: string): Val {
     return this.headNorm(x, weight, 1);
   }
@@ -158,14 +186,15 @@ export class StepRecorder implements LlamaOps<Val> {
     return y;
   }
 
-  ropeQK(q: Val, k: Val): [Val, Val] {
+  ropeQK(layer: number, q: Val, k: Val): [Val, Val] {
     const c = this.c;
+    const table = layerWindow(c, layer) > 0 ? this.r.ropeTableSwa! : this.r.ropeTable;
     for (const [x, heads] of [[q, c.heads], [k, c.kvHeads]] as const) {
       this.ops.push({
         label: 'rope',
         ins: [x],
         outs: [],
-        plan: async (b) => [await planRopeAt(this.ctx, b(x), this.r.pos, this.r.ropeTable, { T: x.rows, heads, headDim: c.headDim, ropeDims: c.ropeDims, layout: c.ropeLayout, ctxMax: this.s.ctxLen })],
+        plan: async (b) => [await planRopeAt(this.ctx, b(x), this.r.pos, table, { T: x.rows, heads, headDim: c.headDim, ropeDims: c.ropeDims, layout: c.ropeLayout, ctxMax: this.s.ctxLen })],
       });
     }
     return [q, k];
@@ -181,7 +210,7 @@ export class StepRecorder implements LlamaOps<Val> {
     const vc = this.r.vCache[layer];
     const rowElems = c.kvHeads * c.headDim;
     const kvType = this.r.kvType;
-    const shape = { T, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ctxMax: ctxLen, splitKeys, scale: 1 / Math.sqrt(c.headDim), kvType };
+    const shape = { T, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ctxMax: ctxLen, splitKeys, scale: attentionScale(c), kvType, window: layerWindow(c, layer) };
     this.ops.push({
       label: `attention ${layer}`,
       ins: [q, k, v],
@@ -196,9 +225,10 @@ export class StepRecorder implements LlamaOps<Val> {
     return out;
   }
 
-  swiglu(gate: Val, up: Val): Val {
+  glu(gate: Val, up: Val): Val {
     const y = this.val(gate.rows, gate.cols);
-    this.ops.push({ label: 'swiglu', ins: [gate, up], outs: [y], plan: async (b) => [await planSwiglu(this.ctx, b(gate), b(up), b(y), gate.rows * gate.cols)] });
+    const act = this.c.ffnAct;
+    this.ops.push({ label: act === 'gelu' ? 'geglu' : 'swiglu', ins: [gate, up], outs: [y], plan: async (b) => [await planSwiglu(this.ctx, b(gate), b(up), b(y), gate.rows * gate.cols, act)] });
     return y;
   }
 

@@ -10,8 +10,10 @@
 //   - the output projection (or the embedding, when tied) has standard deviation LOGIT_STD/sqrt(dim): the final
 //     RMSNorm makes its input unit-RMS, so the logits have a standard deviation near LOGIT_STD = 2.5. The largest
 //     of 259 such logits sits about 2.8 deviations up, which puts its probability near 0.1-0.2;
-//   - an untied embedding has standard deviation 1 (the residual stream starts at unit RMS);
-//   - norm weights 1 + 0.1 N(0, 1), qwen2's q/k/v biases 0.2 N(0, 1).
+//   - an untied embedding has standard deviation 1 (the residual stream starts at unit RMS; gemma3's, which it
+//     multiplies by sqrt(dim), 1/sqrt(dim)). A tied gemma3 embedding then enters at RMS LOGIT_STD and dominates the
+//     residual stream: the next-token distribution is near one-hot on the input token, so tests use it untied;
+//   - norm weights 1 + 0.1 N(0, 1) (gemma3's post-norms too), qwen2's q/k/v biases 0.2 N(0, 1).
 // Float and Q4_0/Q4_1/Q8_0 weights are normal values (Q4_0/Q4_1/Q8_0 quantized by nibble's own quantizers and
 // exported as GGUF blocks); Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K and Q2_K (which nibble reads but does not write) are random codes
 // with f16 scales (and 6-bit sub-block scales and mins) picked so the values have the same standard deviation and a
@@ -21,7 +23,8 @@ import { f32ToBf16Bits, f32ToF16Bits } from '../quant/f16.js';
 import { exportGguf, GGUF_BLOCKS, ggufScheme, type GgufBlockType } from '../quant/gguf.js';
 import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
-import { archTraits, llamaTensorNames, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
+import { archTraits, gemma3Swa, llamaTensorNames, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
+import { llamaHparamMetadata } from '../nn/llama_weights.js';
 
 export type SynthWeightType = 'F32' | 'F16' | 'BF16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K';
 export const SYNTH_WEIGHT_TYPES: readonly SynthWeightType[] = ['F32', 'F16', 'BF16', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K'];
@@ -55,6 +58,10 @@ export interface SynthOptions {
   eps?: number;
   /** Written as rope_freqs.weight (llama only: llama.cpp's qwen2 has no rope factors). */
   ropeScaling?: Llama3RopeScaling;
+  /** gemma3: attention.sliding_window (default 8, so short tests cross it). */
+  slidingWindow?: number;
+  /** Linear rope scaling: rope.scaling.type 'linear' and rope.scaling.factor (on gemma3, its global layers'). */
+  ropeLinearFactor?: number;
   /** No output.weight (the embedding is the output projection). Default false. */
   tied?: boolean;
   /** Type of every 2D weight but the embedding. Default F32. */
@@ -223,7 +230,10 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads ?? o.heads,
     headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000,
     ropeDims: headDim, ropeFreqs: !!o.ropeScaling, tied: !!o.tied, ...archTraits(arch),
+    ...(arch === 'gemma3' ? { swa: gemma3Swa(o.slidingWindow ?? 8) } : {}),
+    ...(o.ropeLinearFactor !== undefined ? { ropeScale: 1 / o.ropeLinearFactor } : {}),
   };
+  if (arch !== 'gemma3' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is gemma3's (arch ${arch})`);
   const r = rng(o.seed ?? 1);
   const g = normal(r);
   const wt = o.weightType ?? 'F32';
@@ -236,23 +246,13 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     const [N, K] = shape;
     const type = o.types?.[name] ?? (name === 'token_embd.weight' ? (o.embedType ?? wt) : wt);
     const isOut = name === 'output.weight' || (name === 'token_embd.weight' && c.tied);
-    const std = isOut ? LOGIT_STD / Math.sqrt(K) : name === 'token_embd.weight' ? 1 : 1 / Math.sqrt(K);
+    // gemma3 multiplies the embeddings by sqrt(dim): 1/sqrt(dim) makes its residual stream start at unit RMS too.
+    const std = isOut ? LOGIT_STD / Math.sqrt(K) : name === 'token_embd.weight' ? (c.embedScale ? 1 / Math.sqrt(K) : 1) : 1 / Math.sqrt(K);
     return { name, type: type as GgufTensorType, shape, data: weightBytes(type, N, K, std, r, name) };
   });
-  const a = arch;
   const metadata: Record<string, GgufValue> = {
-    'general.architecture': gguf.str(a),
-    'general.name': gguf.str(`nibble synthetic ${a} (random weights, seed ${o.seed ?? 1})`),
-    [`${a}.context_length`]: gguf.u32(c.ctx),
-    [`${a}.embedding_length`]: gguf.u32(c.dim),
-    [`${a}.block_count`]: gguf.u32(c.layers),
-    [`${a}.feed_forward_length`]: gguf.u32(c.ffn),
-    [`${a}.attention.head_count`]: gguf.u32(c.heads),
-    [`${a}.attention.head_count_kv`]: gguf.u32(c.kvHeads),
-    [`${a}.attention.layer_norm_rms_epsilon`]: gguf.f32(c.eps),
-    [`${a}.rope.freq_base`]: gguf.f32(c.ropeBase),
-    [`${a}.rope.dimension_count`]: gguf.u32(c.ropeDims),
-    ...(o.headDim !== undefined ? { [`${a}.attention.key_length`]: gguf.u32(headDim), [`${a}.attention.value_length`]: gguf.u32(headDim) } : {}),
+    ...llamaHparamMetadata(c),
+    'general.name': gguf.str(`nibble synthetic ${arch} (random weights, seed ${o.seed ?? 1})`),
     ...vocabMeta,
     ...o.metadata,
   };

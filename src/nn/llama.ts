@@ -1,24 +1,28 @@
-// The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2` and `qwen3` graphs, written
-// against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the operations by
-// recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the same
-// operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
+// The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3` and `gemma3`
+// graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
+// same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
-import type { LlamaConfig } from './llama_config.js';
+import { embeddingScale, type LlamaConfig } from './llama_config.js';
 
 export interface LlamaOps<T> {
   /** Token embeddings of the step's tokens, [T, dim]. */
   embed(): T;
+  /** x times a constant (gemma3's embedding scale). */
+  scale(x: T, s: number): T;
+  /** a + b, same shape (a residual add after a post-norm). */
+  add(a: T, b: T): T;
   rmsNorm(x: T, weight: string): T;
   /** RMSNorm of each head of x [T, heads * headDim] over its headDim values, times weight [headDim] (qwen3's q / k norms). */
   headNorm(x: T, weight: string, heads: number): T;
   /** x [T, K] @ weight^T [K, N] (+ bias) (+ residual): weight is [N, K] as GGUF stores it. */
   linear(x: T, weight: string, o?: { bias?: string; residual?: T }): T;
-  /** Rotary embedding of a layer's q [T, heads * headDim] and k [T, kvHeads * headDim] at the step's positions. */
-  ropeQK(q: T, k: T): [T, T];
-  /** Causal attention of the step's queries over the layer's cached keys and values (which it extends by k, v). */
+  /** Rotary embedding of layer `layer`'s q [T, heads * headDim] and k [T, kvHeads * headDim] at the step's positions (layerRope). */
+  ropeQK(layer: number, q: T, k: T): [T, T];
+  /** Causal attention of the step's queries over the layer's cached keys and values (which it extends by k, v), within layerWindow. */
   attention(layer: number, q: T, k: T, v: T): T;
-  /** silu(gate) * up. */
-  swiglu(gate: T, up: T): T;
+  /** act(gate) * up, act the config's ffnAct (silu: SwiGLU, gelu: GeGLU). */
+  glu(gate: T, up: T): T;
   /** The rows whose logits are wanted (all, or the last one for generation). */
   outputRows(x: T): T;
 }
@@ -29,6 +33,10 @@ export const blk = (l: number, t: string) => `blk.${l}.${t}`;
 /** The forward pass: token embeddings to logits [rows, vocab]. */
 export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
   let x = ops.embed();
+  if (c.embedScale) x = ops.scale(x, embeddingScale(c));
+  // out (+ x): the residual add, after a post-norm (gemma3) or fused into the output projection.
+  const residual = (l: number, h: T, weight: string, post: string) =>
+    c.postNorms ? ops.add(ops.rmsNorm(ops.linear(h, blk(l, weight)), blk(l, post)), x) : ops.linear(h, blk(l, weight), { residual: x });
   for (let l = 0; l < c.layers; l++) {
     const h = ops.rmsNorm(x, blk(l, 'attn_norm.weight'));
     const bias = (t: string) => (c.qkvBias ? { bias: blk(l, `${t}.bias`) } : {});
@@ -38,13 +46,13 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
       q = ops.headNorm(q, blk(l, 'attn_q_norm.weight'), c.heads);
       k = ops.headNorm(k, blk(l, 'attn_k_norm.weight'), c.kvHeads);
     }
-    [q, k] = ops.ropeQK(q, k);
+    [q, k] = ops.ropeQK(l, q, k);
     const v = ops.linear(h, blk(l, 'attn_v.weight'), bias('attn_v'));
-    x = ops.linear(ops.attention(l, q, k, v), blk(l, 'attn_output.weight'), { residual: x });
+    x = residual(l, ops.attention(l, q, k, v), 'attn_output.weight', 'post_attention_norm.weight');
     const f = ops.rmsNorm(x, blk(l, 'ffn_norm.weight'));
     const gate = ops.linear(f, blk(l, 'ffn_gate.weight'));
     const up = ops.linear(f, blk(l, 'ffn_up.weight'));
-    x = ops.linear(ops.swiglu(gate, up), blk(l, 'ffn_down.weight'), { residual: x });
+    x = residual(l, ops.glu(gate, up), 'ffn_down.weight', 'post_ffw_norm.weight');
   }
   const out = ops.rmsNorm(ops.outputRows(x), 'output_norm.weight');
   return ops.linear(out, c.tied ? 'token_embd.weight' : 'output.weight');

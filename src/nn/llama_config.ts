@@ -1,9 +1,11 @@
-// The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2` and `qwen3`), read from a GGUF file's
+// The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3` and `gemma3`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon                                                        required
 //   .attention.head_count_kv (= head_count), .rope.freq_base (10000), .rope.dimension_count (= head dim),
-//   .attention.key_length / .value_length (= embedding_length / head_count)                 optional
+//   .attention.key_length / .value_length (= embedding_length / head_count),
+//   .rope.scaling.type (none / linear) with .rope.scaling.factor (or .rope.scale_linear)         optional
+//   gemma3: .attention.sliding_window                                                        required
 // and the vocabulary size from token_embd.weight's shape. Every tensor the model needs is checked for presence and
 // shape, and a tensor the model would not use is refused (llama.cpp refuses such files too: "wrong number of
 // tensors"), so the configuration describes the file completely.
@@ -31,16 +33,66 @@ export interface LlamaConfig {
   /** No output.weight: the token embedding is the output projection. */
   tied: boolean;
   qkvBias: boolean;
-  /** qwen3: q and k are RMS-normalized per head (attn_q_norm / attn_k_norm, [headDim]) before RoPE. */
+  /** qwen3, gemma3: q and k are RMS-normalized per head (attn_q_norm / attn_k_norm, [headDim]) before RoPE. */
   qkNorm: boolean;
+  /** gemma3: the attention and FFN outputs are RMS-normalized (post_attention_norm / post_ffw_norm) before their residual add. */
+  postNorms: boolean;
+  /** The FFN's gate activation: silu (SwiGLU) or gelu (GeGLU, tanh form: gemma3). */
+  ffnAct: 'silu' | 'gelu';
+  /** gemma3: token embeddings are multiplied by sqrt(dim) (rounded to f32, as llama.cpp does). */
+  embedScale: boolean;
+  /** Linear RoPE scaling: positions times this (1 / rope.scaling.factor); absent or 1: none. gemma3: global layers only. */
+  ropeScale?: number;
+  /**
+   * gemma3's interleaved sliding-window attention: layer l attends to the last `window` positions (its own included)
+   * when l % pattern < pattern - 1, and those layers rotate with base `ropeBase` unscaled; every pattern-th layer is
+   * global (the file's rope base and scaling). Absent: every layer is global.
+   */
+  swa?: { window: number; pattern: number; ropeBase: number };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma3'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
-/** What each architecture fixes: llama.cpp's rope type (NORM for llama, NEOX for the Qwens), q/k/v biases (qwen2), per-head q/k norms (qwen3). */
-export function archTraits(a: LlamaArch): { ropeLayout: 'norm' | 'neox'; qkvBias: boolean; qkNorm: boolean } {
-  return { ropeLayout: a === 'llama' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' };
+export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale'>;
+
+/**
+ * What each architecture fixes: llama.cpp's rope type (NORM for llama, NEOX for the rest), q/k/v biases (qwen2),
+ * per-head q/k norms (qwen3, gemma3), and gemma3's post-norms, GeGLU and scaled embeddings.
+ */
+export function archTraits(a: LlamaArch): ArchTraits {
+  const gemma = a === 'gemma3';
+  return { ropeLayout: a === 'llama' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || gemma, postNorms: gemma, ffnAct: gemma ? 'gelu' : 'silu', embedScale: gemma };
+}
+
+/** gemma3 sliding-window layers: every layer but each `pattern`-th (llama.cpp's set_swa_pattern). */
+export const GEMMA3_SWA_PATTERN = 6;
+/** The rope base of gemma3's sliding-window layers (fixed by llama.cpp, not read from the file). */
+export const GEMMA3_SWA_ROPE_BASE = 10000;
+
+/** gemma3's sliding-window attention of `window` positions, as llama.cpp sets it up. */
+export function gemma3Swa(window: number): NonNullable<LlamaConfig['swa']> {
+  return { window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE };
+}
+
+/** Layer l's attention window in positions (its own included), or 0 for full causal attention. */
+export function layerWindow(c: LlamaConfig, l: number): number {
+  return c.swa && l % c.swa.pattern < c.swa.pattern - 1 ? c.swa.window : 0;
+}
+
+/** Layer l's RoPE: base and position scale (a sliding-window layer of gemma3 uses its own base, unscaled). */
+export function layerRope(c: LlamaConfig, l: number): { base: number; scale: number } {
+  return layerWindow(c, l) > 0 ? { base: c.swa!.ropeBase, scale: 1 } : { base: c.ropeBase, scale: c.ropeScale ?? 1 };
+}
+
+/** The attention's score scale (llama.cpp's f_attention_scale for gemma3: 1/sqrt(dim/heads) at 62 layers, Gemma 3 27B). */
+export function attentionScale(c: LlamaConfig): number {
+  return c.arch === 'gemma3' && c.layers === 62 ? 1 / Math.sqrt(c.dim / c.heads) : 1 / Math.sqrt(c.headDim);
+}
+
+/** The factor of the token embeddings (sqrt(dim) in f32 for gemma3, else 1). */
+export function embeddingScale(c: LlamaConfig): number {
+  return c.embedScale ? Math.fround(Math.sqrt(c.dim)) : 1;
 }
 
 function isInt(v: GgufValue): boolean {
@@ -79,7 +131,23 @@ class Keys {
 }
 
 /**
- * The configuration of a `llama`, `qwen2` or `qwen3` GGUF file, validated against its tensors. Throws ModelConfigError naming
+ * Linear RoPE scaling as llama.cpp reads it: the factor from rope.scaling.factor (or the older rope.scale_linear), its
+ * inverse scaling positions, unless rope.scaling.type says none. YaRN and LongRoPE change more than the positions'
+ * scale and are refused by name.
+ */
+function ropeScaling(metadata: Record<string, GgufValue>, k: Keys, a: string): number {
+  const tv = metadata[`${a}.rope.scaling.type`];
+  const type = tv === undefined ? 'linear' : tv.type === 'string' ? String(tv.value) : undefined;
+  if (type === undefined) throw new ModelConfigError(`model config: metadata '${a}.rope.scaling.type' must be a string, found ${describe(tv!)}`);
+  if (type === 'none') return 1;
+  const key = metadata[`${a}.rope.scaling.factor`] !== undefined ? `${a}.rope.scaling.factor` : `${a}.rope.scale_linear`;
+  const factor = k.float(key, 1);
+  if (type !== 'linear' && factor !== 1) throw new ModelConfigError(`model config: metadata '${a}.rope.scaling.type' is '${type}' (factor ${factor}), which nibble does not run (supported: none, linear)`);
+  return 1 / factor;
+}
+
+/**
+ * The configuration of a `llama`, `qwen2`, `qwen3` or `gemma3` GGUF file, validated against its tensors. Throws ModelConfigError naming
  * the key or tensor at fault and what was expected and found.
  */
 export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors: readonly { name: string; type: GgufTensorType; shape: number[] }[]): LlamaConfig {
@@ -104,6 +172,9 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (vDim !== headDim) throw new ModelConfigError(`model config: '${a}.attention.value_length' ${vDim} differs from '${a}.attention.key_length' ${headDim} (nibble needs them equal)`);
   const ropeDims = k.int(`${a}.rope.dimension_count`, headDim);
   if (ropeDims % 2 !== 0 || ropeDims > headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' must be even and <= the head dim ${headDim}, found ${ropeDims}`);
+  const ropeScale = ropeScaling(metadata, k, a);
+  let swa: LlamaConfig['swa'];
+  if (a === 'gemma3') swa = gemma3Swa(k.int(`${a}.attention.sliding_window`));
 
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const embd = byName.get('token_embd.weight');
@@ -123,6 +194,11 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     // qwen2 always has q/k/v biases; llama.cpp's llama takes them where the file has them; qwen3 has none.
     qkvBias: traits.qkvBias || (a === 'llama' && byName.has('blk.0.attn_q.bias')),
     qkNorm: traits.qkNorm,
+    postNorms: traits.postNorms,
+    ffnAct: traits.ffnAct,
+    embedScale: traits.embedScale,
+    ...(ropeScale !== 1 ? { ropeScale } : {}),
+    ...(swa ? { swa } : {}),
   };
   // Every layer has 9 tensors at least: a block_count the file cannot hold is refused before the list of expected
   // tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
@@ -156,8 +232,10 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
     if (c.qkvBias) out.push({ name: `${p}attn_q.bias`, shape: [q] }, { name: `${p}attn_k.bias`, shape: [kv] }, { name: `${p}attn_v.bias`, shape: [kv] });
     if (c.qkNorm) out.push({ name: `${p}attn_q_norm.weight`, shape: [c.headDim] }, { name: `${p}attn_k_norm.weight`, shape: [c.headDim] });
     out.push({ name: `${p}attn_output.weight`, shape: [c.dim, q] });
+    if (c.postNorms) out.push({ name: `${p}post_attention_norm.weight`, shape: [c.dim] });
     out.push({ name: `${p}ffn_norm.weight`, shape: [c.dim] });
     out.push({ name: `${p}ffn_gate.weight`, shape: [c.ffn, c.dim] }, { name: `${p}ffn_up.weight`, shape: [c.ffn, c.dim] }, { name: `${p}ffn_down.weight`, shape: [c.dim, c.ffn] });
+    if (c.postNorms) out.push({ name: `${p}post_ffw_norm.weight`, shape: [c.dim] });
   }
   out.push({ name: 'output_norm.weight', shape: [c.dim] });
   if (!c.tied) out.push({ name: 'output.weight', shape: [c.vocab, c.dim] });

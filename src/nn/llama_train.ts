@@ -4,14 +4,15 @@
 //
 // Layout: activations are [B*T, width] rows (the engine's [T, width] with the batch folded in). RoPE rotates each
 // head of a [B, T, heads*hd] view in place of a permute (ops.rope with `heads`), NORM pairs for llama, NEOX halves
-// for qwen2 and qwen3 (whose q and k are RMS-normalized per head first). Attention runs causalSelfAttention on [B, heads, T, hd]; with GQA each KV head is repeated for the
+// for qwen2, qwen3 and gemma3 (whose q and k are RMS-normalized per head first; gemma3's layers rotate with their own
+// base, and it trains at T within its sliding window, where the window masks nothing). Attention runs causalSelfAttention on [B, heads, T, hd]; with GQA each KV head is repeated for the
 // heads/kvHeads query heads that read it (query head h reads KV head h / (heads/kvHeads), as llama.cpp).
 import type { GpuContext } from '../gpu/context.js';
 import { Graph } from '../graph/graph.js';
 import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
 import { llamaForward, type LlamaOps } from './llama.js';
-import { llamaTensorNames, ModelConfigError, type LlamaConfig } from './llama_config.js';
+import { layerRope, llamaTensorNames, ModelConfigError, type LlamaConfig } from './llama_config.js';
 import { layerQuant, lsqScaleName, type LinearQuant } from './linear_quant.js';
 import { Attention, Embedding, GraphScope, Linear, RMSNorm, SwiGLU } from './layers.js';
 
@@ -22,8 +23,11 @@ export type LlamaWeights = Record<string, Float32Array>;
 export const IGNORE_INDEX = -100;
 
 /** What the training graph cannot do; refused before any tensor is made. */
-function checkTrainable(c: LlamaConfig): void {
+function checkTrainable(c: LlamaConfig, T: number): void {
   if (c.ropeFreqs) throw new ModelConfigError(`llama training: rope_freqs.weight (Llama-3 rope scaling) is not supported in training`);
+  if ((c.ropeScale ?? 1) !== 1) throw new ModelConfigError(`llama training: linear rope scaling (factor ${1 / c.ropeScale!}) is not supported in training`);
+  // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
+  if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);
   if (c.ropeDims !== c.headDim) throw new ModelConfigError(`llama training: rope.dimension_count ${c.ropeDims} must equal the head dim ${c.headDim}`);
 }
 
@@ -53,12 +57,13 @@ export interface LlamaLayers {
 }
 
 export function llamaLayers(c: LlamaConfig): LlamaLayers {
-  const shape = { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: c.ropeBase, ropeLayout: c.ropeLayout };
-  const attention = Array.from({ length: c.layers }, (_, l) => Attention.gguf(`blk.${l}`, c.dim, shape, c.qkvBias, c.qkNorm ? c.eps : undefined));
+  const shape = (l: number) => ({ heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: layerRope(c, l).base, ropeLayout: c.ropeLayout });
+  const attention = Array.from({ length: c.layers }, (_, l) => Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined));
   const ffn = Array.from({ length: c.layers }, (_, l) => SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn));
   const head = new Linear(c.tied ? 'token_embd.weight' : 'output.weight', c.vocab, c.dim);
   const linears = new Map([...attention.flatMap((a) => a.layers()), ...ffn.flatMap((f) => f.layers()), head].map((l) => [l.weight, l]));
-  const norms = new Map(['output_norm.weight', ...Array.from({ length: c.layers }, (_, l) => [`blk.${l}.attn_norm.weight`, `blk.${l}.ffn_norm.weight`]).flat()].map((n) => [n, new RMSNorm(n, c.dim, c.eps)]));
+  const layerNorms = (l: number) => ['attn_norm', 'ffn_norm', ...(c.postNorms ? ['post_attention_norm', 'post_ffw_norm'] : [])].map((n) => `blk.${l}.${n}.weight`);
+  const norms = new Map(['output_norm.weight', ...Array.from({ length: c.layers }, (_, l) => layerNorms(l)).flat()].map((n) => [n, new RMSNorm(n, c.dim, c.eps)]));
   for (const n of attention.flatMap((a) => a.norms())) norms.set(n.weight, n);
   return { embed: new Embedding('token_embd.weight', c.vocab, c.dim), norms, linears, attention };
 }
@@ -76,8 +81,8 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     weights: LlamaWeights,
     readonly o: GraphLlamaOptions = {},
   ) {
-    checkTrainable(config);
     if (ids.rank !== 2 || ids.dtype !== 'i32') throw new Error(`llama training: ids must be i32 [B, T], got ${ids.describe()}`);
+    checkTrainable(config, ids.shape[1]);
     if (ids.shape[1] > config.ctx) throw new ModelConfigError(`llama training: T = ${ids.shape[1]} exceeds the model's context ${config.ctx}`);
     for (const { name, shape } of llamaTensorNames(config)) {
       const w = weights[name];
@@ -149,16 +154,25 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     return (this.get('linears', weight) as Linear).forward(this.scope, x, { residual: o.residual });
   }
 
-  ropeQK(q: Tensor, k: Tensor): [Tensor, Tensor] {
-    return this.layers.attention[0].ropeQK(q, k, this.B, this.T);
+  scale(x: Tensor, s: number): Tensor {
+    return ops.scale(x, s);
+  }
+
+  add(a: Tensor, b: Tensor): Tensor {
+    return ops.add(a, b);
+  }
+
+  ropeQK(layer: number, q: Tensor, k: Tensor): [Tensor, Tensor] {
+    return this.layers.attention[layer].ropeQK(q, k, this.B, this.T);
   }
 
   attention(layer: number, q: Tensor, k: Tensor, v: Tensor): Tensor {
     return this.layers.attention[layer].attend(q, k, v, this.B, this.T);
   }
 
-  swiglu(gate: Tensor, up: Tensor): Tensor {
-    return ops.swiglu(gate, up);
+  /** SwiGLU as one fused op; GeGLU (gemma3) as mul(gelu(gate), up). */
+  glu(gate: Tensor, up: Tensor): Tensor {
+    return this.config.ffnAct === 'gelu' ? ops.mul(ops.gelu(gate), up) : ops.swiglu(gate, up);
   }
 
   outputRows(x: Tensor): Tensor {

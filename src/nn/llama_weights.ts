@@ -7,7 +7,7 @@ import { floatValues } from '../lm/weights.js';
 import { spmByteVocab } from '../lm/synth.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { rng } from '../ref/random.js';
-import { archTraits, llamaConfigFromGguf, llamaTensorNames, ModelConfigError, type LlamaArch, type LlamaConfig } from './llama_config.js';
+import { archTraits, gemma3Swa, llamaConfigFromGguf, llamaTensorNames, ModelConfigError, type LlamaArch, type LlamaConfig } from './llama_config.js';
 import type { LlamaWeights } from './llama_train.js';
 
 /**
@@ -55,6 +55,8 @@ export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     [`${a}.attention.layer_norm_rms_epsilon`]: gguf.f32(c.eps),
     [`${a}.rope.freq_base`]: gguf.f32(c.ropeBase),
     [`${a}.rope.dimension_count`]: gguf.u32(c.ropeDims),
+    ...(c.swa ? { [`${a}.attention.sliding_window`]: gguf.u32(c.swa.window) } : {}),
+    ...((c.ropeScale ?? 1) !== 1 ? { [`${a}.rope.scaling.type`]: gguf.str('linear'), [`${a}.rope.scaling.factor`]: gguf.f32(1 / c.ropeScale!) } : {}),
   };
 }
 
@@ -103,9 +105,9 @@ export function initLlamaWeights(c: LlamaConfig, seed: number): LlamaWeights {
 
 /**
  * A config from the few numbers a user picks (byte-level vocabulary by default). The head dim is dim / heads unless
- * given (Qwen3 decouples them: q is [heads * headDim, dim]).
+ * given (Qwen3 decouples them: q is [heads * headDim, dim]). gemma3's sliding window defaults to 512 (Gemma 3 1B's).
  */
-export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean }): LlamaConfig {
+export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number }): LlamaConfig {
   if (o.headDim === undefined && o.dim % o.heads !== 0) throw new ModelConfigError(`llama config: dim ${o.dim} is not a multiple of heads ${o.heads}`);
   const kvHeads = o.kvHeads ?? o.heads;
   if (o.heads % kvHeads !== 0) throw new ModelConfigError(`llama config: heads ${o.heads} is not a multiple of kvHeads ${kvHeads}`);
@@ -115,5 +117,6 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   return {
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
     eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
+    ...(arch === 'gemma3' ? { swa: gemma3Swa(o.slidingWindow ?? 512) } : {}),
   };
 }

@@ -1,15 +1,20 @@
-// The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`): the oracle of the GPU engine.
-// It follows llama.cpp's graph (src/models/llama.cpp, qwen2.cpp, qwen3.cpp) step by step, for every position of a prompt:
-//   x = token_embd[id]                                            (rows gathered, dequantized exactly)
+// The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`, `gemma3`): the oracle of the
+// GPU engine. It follows llama.cpp's graph (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, gemma3.cpp) step by step, for
+// every position of a prompt:
+//   x = token_embd[id]  (times sqrt(dim) in f32: gemma3)          (rows gathered, dequantized exactly)
 //   per layer:  h = rmsnorm(x) * attn_norm
 //               q, k, v = Wq h (+ bq), Wk h (+ bk), Wv h (+ bv)     ([heads | kvHeads, headDim] each)
-//               q, k = rmsnorm(q_h) * attn_q_norm, rmsnorm(k_h) * attn_k_norm   per head h (qwen3 only)
-//               q, k = rope(q, pos), rope(k, pos)                  NORM (llama: pairs 2i, 2i+1) or NEOX (qwen2: i,
-//                                                                  i + ropeDims/2; qwen3 too); theta_i = pos * base^(-2i/ropeDims)
-//                                                                  / rope_freqs[i] (llama only)
-//               a = softmax(q k^T / sqrt(headDim), causal) v       (query head h reads kv head h / (heads/kvHeads))
-//               x = x + Wo a
-//               h = rmsnorm(x) * ffn_norm;  x = x + Wdown (silu(Wgate h) * Wup h)
+//               q, k = rmsnorm(q_h) * attn_q_norm, rmsnorm(k_h) * attn_k_norm   per head h (qwen3, gemma3)
+//               q, k = rope(q, pos), rope(k, pos)                  NORM (llama: pairs 2i, 2i+1) or NEOX (the others:
+//                                                                  i, i + ropeDims/2); theta_i = pos * scale *
+//                                                                  base^(-2i/ropeDims) / rope_freqs[i] (llama only);
+//                                                                  base and scale per layer (layerRope: gemma3)
+//               a = softmax(q k^T * attentionScale, causal) v      (1/sqrt(headDim) but at Gemma 3 27B; query head h
+//                                                                  reads kv head h / (heads/kvHeads); keys within
+//                                                                  layerWindow on gemma3's sliding-window layers)
+//               x = x + Wo a                     gemma3: x = x + rmsnorm(Wo a) * post_attention_norm
+//               h = rmsnorm(x) * ffn_norm;  f = Wdown (act(Wgate h) * Wup h)   act silu, or gelu (tanh form: gemma3)
+//               x = x + f                        gemma3: x = x + rmsnorm(f) * post_ffw_norm
 //   logits = Woutput (rmsnorm(x) * output_norm)                    (Woutput = token_embd when tied)
 // rmsnorm(x) = x / sqrt(mean(x^2) + eps). Weights are the file's values exactly (dequantized to f32); all arithmetic
 // is f64.
@@ -17,13 +22,14 @@
 // `cpuActivations` additionally rounds each weight matmul's input the way llama.cpp's CPU backend does before its
 // dot products (ggml's vec_dot_type of the weight's type): F16 weights f16, BF16 weights bf16, Q4_0/Q5_0/Q8_0
 // weights Q8_0 (blocks of 32: d = amax / 127 stored as f16, q = round(x / d)), Q4_1/Q5_1 weights Q8_1 (the same
-// codes), K-quants Q8_K (blocks of 256: d = max / -127 in f32, where max is the value of largest magnitude). With it
+// codes), K-quants Q8_K (blocks of 256: d = max / -127 in f32, where max is the value of largest magnitude); and it
+// forms gelu as ggml's CPU build does, from a table over f16: gelu(f16(x)) rounded to f16 (x itself past +-10). With it
 // the reference reproduces llama.cpp's numbers to f32 rounding, which separates "the graph is right" from "8-bit
 // activations cost this much" in the tests.
 import { ggufTensor, type GgufFile, type GgufTensor } from '../io/gguf.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f16.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
-import { llamaConfigFromGguf, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionScale, embeddingScale, layerRope, layerWindow, llamaConfigFromGguf, type LlamaConfig } from '../nn/llama_config.js';
 import { roundHalfEven } from './quant.js';
 
 export interface LlamaRefOptions {
@@ -165,14 +171,25 @@ function rmsNorm(x: Float64Array, T: number, D: number, w: Float32Array, eps: nu
   return y;
 }
 
+/** gelu, tanh form; `f16Table`: as ggml's CPU build, gelu(f16(x)) rounded to f16, and x or 0 past +-10. */
+function gelu(x: number, f16Table: boolean): number {
+  if (f16Table) {
+    if (x <= -10) return 0;
+    if (x >= 10) return x;
+    x = roundF16(x);
+  }
+  const y = 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+  return f16Table ? roundF16(y) : y;
+}
+
 /** RoPE in place on x [T, H, headDim]: position t, NORM or NEOX pairs over the first ropeDims of each head. */
-function rope(x: Float64Array, T: number, H: number, c: LlamaConfig, factors: Float32Array | null): void {
+function rope(x: Float64Array, T: number, H: number, c: LlamaConfig, factors: Float32Array | null, r: { base: number; scale: number }): void {
   const half = c.ropeDims / 2;
   for (let t = 0; t < T; t++) {
     for (let h = 0; h < H; h++) {
       const o = (t * H + h) * c.headDim;
       for (let i = 0; i < half; i++) {
-        const theta = (t * c.ropeBase ** ((-2 * i) / c.ropeDims)) / (factors ? factors[i] : 1);
+        const theta = (t * r.scale * r.base ** ((-2 * i) / c.ropeDims)) / (factors ? factors[i] : 1);
         const cos = Math.cos(theta);
         const sin = Math.sin(theta);
         const [a, b] = c.ropeLayout === 'norm' ? [o + 2 * i, o + 2 * i + 1] : [o + i, o + i + half];
@@ -185,11 +202,11 @@ function rope(x: Float64Array, T: number, H: number, c: LlamaConfig, factors: Fl
   }
 }
 
-/** Causal grouped-query attention: q [T, heads, hd], k and v [T, kvHeads, hd] -> [T, heads * hd]. */
-function attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number, c: LlamaConfig): Float64Array {
+/** Causal grouped-query attention: q [T, heads, hd], k and v [T, kvHeads, hd] -> [T, heads * hd]; keys t-window+1..t when window > 0. */
+function attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number, c: LlamaConfig, window: number): Float64Array {
   const hd = c.headDim;
   const group = c.heads / c.kvHeads;
-  const scale = 1 / Math.sqrt(hd);
+  const scale = attentionScale(c);
   const out = new Float64Array(T * c.heads * hd);
   const s = new Float64Array(T);
   for (let h = 0; h < c.heads; h++) {
@@ -197,7 +214,8 @@ function attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number,
     for (let t = 0; t < T; t++) {
       const qo = (t * c.heads + h) * hd;
       let mx = -Infinity;
-      for (let j = 0; j <= t; j++) {
+      const j0 = window > 0 ? Math.max(0, t + 1 - window) : 0;
+      for (let j = j0; j <= t; j++) {
         const ko = (j * c.kvHeads + kh) * hd;
         let d = 0;
         for (let i = 0; i < hd; i++) d += q[qo + i] * k[ko + i];
@@ -205,8 +223,8 @@ function attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number,
         mx = Math.max(mx, s[j]);
       }
       let sum = 0;
-      for (let j = 0; j <= t; j++) sum += s[j] = Math.exp(s[j] - mx);
-      for (let j = 0; j <= t; j++) {
+      for (let j = j0; j <= t; j++) sum += s[j] = Math.exp(s[j] - mx);
+      for (let j = j0; j <= t; j++) {
         const p = s[j] / sum;
         const vo = (j * c.kvHeads + kh) * hd;
         for (let i = 0; i < hd; i++) out[qo + i] += p * v[vo + i];
@@ -235,6 +253,12 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     if (!Number.isInteger(id) || id < 0 || id >= c.vocab) throw new Error(`llamaLogitsRef: id ${id} at position ${t} is not in 0..${c.vocab - 1}`);
     for (let i = 0; i < D; i++) x[t * D + i] = embd.w[id * D + i];
   });
+  if (c.embedScale) x.forEach((v, i) => (x[i] = v * embeddingScale(c)));
+  // The residual add, after a post-norm (gemma3).
+  const addOut = (o: Float64Array, post: string) => {
+    const r = c.postNorms ? rmsNorm(o, T, D, W.get(post).w, c.eps) : o;
+    for (let i = 0; i < T * D; i++) x[i] += r[i];
+  };
   const factors = c.ropeFreqs && c.arch === 'llama' ? W.get('rope_freqs.weight').w : null;
   const qd = c.heads * c.headDim;
   const kvd = c.kvHeads * c.headDim;
@@ -249,17 +273,15 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       q.set(rmsNorm(q, T * c.heads, c.headDim, W.get(`${p}attn_q_norm.weight`).w, c.eps));
       k.set(rmsNorm(k, T * c.kvHeads, c.headDim, W.get(`${p}attn_k_norm.weight`).w, c.eps));
     }
-    rope(q, T, c.heads, c, factors);
-    rope(k, T, c.kvHeads, c, factors);
-    const a = attention(q, k, v, T, c);
-    const o = linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt);
-    for (let i = 0; i < T * D; i++) x[i] += o[i];
+    rope(q, T, c.heads, c, factors, layerRope(c, l));
+    rope(k, T, c.kvHeads, c, factors, layerRope(c, l));
+    const a = attention(q, k, v, T, c, layerWindow(c, l));
+    addOut(linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt), `${p}post_attention_norm.weight`);
     const h2 = rmsNorm(x, T, D, W.get(`${p}ffn_norm.weight`).w, c.eps);
     const g = linear(h2, T, D, W.get(`${p}ffn_gate.weight`), c.ffn, opt);
     const u = linear(h2, T, D, W.get(`${p}ffn_up.weight`), c.ffn, opt);
-    for (let i = 0; i < g.length; i++) g[i] = (g[i] / (1 + Math.exp(-g[i]))) * u[i];
-    const dn = linear(g, T, c.ffn, W.get(`${p}ffn_down.weight`), D, opt);
-    for (let i = 0; i < T * D; i++) x[i] += dn[i];
+    for (let i = 0; i < g.length; i++) g[i] = (c.ffnAct === 'gelu' ? gelu(g[i], !!opt.cpuActivations) : g[i] / (1 + Math.exp(-g[i]))) * u[i];
+    addOut(linear(g, T, c.ffn, W.get(`${p}ffn_down.weight`), D, opt), `${p}post_ffw_norm.weight`);
   }
   const hf = rmsNorm(x, T, D, W.get('output_norm.weight').w, c.eps);
   return linear(hf, T, D, W.get(c.tied ? 'token_embd.weight' : 'output.weight'), c.vocab, opt);

@@ -47,7 +47,7 @@ export function kvStoreRef(cache: Float32Array, src: Num, pos: Num, s: { T: numb
 
 /**
  * Causal attention of q [T, heads, headDim] over the cache [ctxMax, kvHeads, headDim]: query t takes keys
- * 0..pos[t] with a plain softmax of scale * q.k (no splits); zeros for a row whose position is outside [0, ctxMax).
+ * 0..pos[t] (its last s.window when given) with a plain softmax of scale * q.k (no splits); zeros for a row whose position is outside [0, ctxMax).
  * absSum (use K = 1) carries the condition of each output: with pi_j the softmax weights, s_j the scores and m their
  * max, an f32 score is off by D*scale*sum|q k_j| u, exp(x) by (3 + 2|x|) ulp (WGSL's accuracy) and each weight's
  * error moves out[d] by at most pi_j |v_jd - out_d|; the n-key accumulation, its rescalings and the merge add ~5n:
@@ -60,14 +60,15 @@ export function attentionCachedRef(q: Num, kCache: Num, vCache: Num, pos: Num, s
   const absSum = new Float64Array(y.length);
   for (let t = 0; t < T; t++) {
     if (!inRange(pos[t], ctxMax)) continue;
-    const n = pos[t] + 1;
+    const j0 = s.window ? Math.max(0, pos[t] + 1 - s.window) : 0;
+    const n = pos[t] + 1 - j0;
     for (let h = 0; h < heads; h++) {
       const qb = (t * heads + h) * D;
       const kvh = Math.floor(h / group);
       const sc = new Float64Array(n);
       const cond = new Float64Array(n);
       for (let j = 0; j < n; j++) {
-        const kb = (j * kvHeads + kvh) * D;
+        const kb = ((j0 + j) * kvHeads + kvh) * D;
         let dot = 0;
         let abs = 0;
         for (let d = 0; d < D; d++) {
@@ -90,7 +91,7 @@ export function attentionCachedRef(q: Num, kCache: Num, vCache: Num, pos: Num, s
         let o = 0;
         let a = 0;
         for (let j = 0; j < n; j++) {
-          const v = vCache[(j * kvHeads + kvh) * D + d];
+          const v = vCache[((j0 + j) * kvHeads + kvh) * D + d];
           o += (w[j] / l) * v;
           a += (w[j] / l) * Math.abs(v) * (cond[j] + condMax + 5 * n + 16);
         }
@@ -152,6 +153,24 @@ export function rmsNormRef(x: Num, gamma: Num, rows: number, cols: number, eps: 
  * the divide and two products. exp(-|g|) below f32's normal range (|g| > 87.3) may be flushed to zero: the caller
  * allows |g| 2^-126 |up| for it.
  */
+/**
+ * y = gelu(gate) * up (GeGLU, gemma3's FFN), gelu in the tanh form, in f64. absSum: WGSL's tanh inherits sinh / cosh's
+ * accuracy from exp (3 + 2|a| ulp at argument a, clamped to 15 in the shader), which reaches gelu as 0.5|g| times an
+ * absolute error of tanh near 1 (cancellation in sinh): (|g| (4 + 2|a|) + 8 |gelu(g)|) |up| covers it.
+ */
+export function gegluRef(gate: Num, up: Num): { y: Float64Array; absSum: Float64Array } {
+  const y = new Float64Array(gate.length);
+  const absSum = new Float64Array(gate.length);
+  for (let i = 0; i < y.length; i++) {
+    const g = gate[i];
+    const a = Math.sqrt(2 / Math.PI) * (g + 0.044715 * g ** 3);
+    const gl = 0.5 * g * (1 + Math.tanh(a));
+    y[i] = gl * up[i];
+    absSum[i] = (Math.abs(g) * (4 + 2 * Math.min(Math.abs(a), 15)) + 8 * Math.abs(gl)) * Math.abs(up[i]);
+  }
+  return { y, absSum };
+}
+
 export function swigluRef(gate: Num, up: Num): { y: Float64Array; absSum: Float64Array } {
   const y = new Float64Array(gate.length);
   const absSum = new Float64Array(gate.length);

@@ -18,7 +18,7 @@ import {
   type AttentionShape,
   type RopeAtShape,
 } from '../../src/kernels/lm.js';
-import { argmaxRowsRef, attentionCachedRef, kvStoreRef, rmsNormRef, ropeAtRef, swigluRef } from '../../src/ref/lm.js';
+import { argmaxRowsRef, attentionCachedRef, gegluRef, kvStoreRef, rmsNormRef, ropeAtRef, swigluRef } from '../../src/ref/lm.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { f16BitsToF32, roundF16 } from '../../src/quant/f16.js';
 import { compareBound, compareExact, U_F32 } from '../../src/ref/tolerance.js';
@@ -94,7 +94,7 @@ function kvStoreCase(s: { T: number; rowElems: number; ctxMax: number }, pos: nu
 function attentionCase(s: Omit<AttentionShape, 'scale'>, pos: number[]): GpuCase {
   const shape: AttentionShape = { ...s, scale: 1 / Math.sqrt(s.headDim) };
   return {
-    name: `lm attention split+merge T=${s.T} heads=${s.heads} kvHeads=${s.kvHeads} headDim=${s.headDim} ctxMax=${s.ctxMax} splitKeys=${s.splitKeys} pos [${pos}]`,
+    name: `lm attention split+merge T=${s.T} heads=${s.heads} kvHeads=${s.kvHeads} headDim=${s.headDim} ctxMax=${s.ctxMax} splitKeys=${s.splitKeys}${s.window ? ` window=${s.window}` : ''} pos [${pos}]`,
     async run(ctx) {
       const { T, heads, kvHeads, headDim: D, ctxMax } = s;
       const q = randomF32(T * heads * D, 31, -2, 2);
@@ -103,6 +103,11 @@ function attentionCase(s: Omit<AttentionShape, 'scale'>, pos: number[]): GpuCase
       // Rows past every query's position hold NaN: reading one would show in the output.
       const last = Math.max(...pos);
       for (let i = (last + 1) * kvHeads * D; i < k.length; i++) k[i] = v[i] = NaN;
+      // With a window, so do the rows before every query's window.
+      const w = s.window ?? 0;
+      const from = (p: number) => (w ? Math.max(0, p + 1 - w) : 0);
+      const first = Math.min(...pos.filter((p) => p >= 0 && p < ctxMax).map(from));
+      for (let i = 0; i < first * kvHeads * D; i++) k[i] = v[i] = NaN;
       const P = Int32Array.from(pos);
       const nPart = attentionPartElems(shape);
       const part = ctx.createBuffer(4 * nPart, undefined, 'part');
@@ -117,7 +122,7 @@ function attentionCase(s: Omit<AttentionShape, 'scale'>, pos: number[]): GpuCase
         for (let h = 0; h < heads; h++) {
           for (let sp = 0; sp < nSplit; sp++) {
             const b = ((t * heads + h) * nSplit + sp) * (D + 2);
-            const hasKeys = pos[t] >= 0 && pos[t] < ctxMax && sp * s.splitKeys <= pos[t];
+            const hasKeys = pos[t] >= 0 && pos[t] < ctxMax && sp * s.splitKeys <= pos[t] && (sp + 1) * s.splitKeys > from(pos[t]);
             if (hasKeys) {
               assert(parts[b + 1] >= 1, `partial (t ${t}, h ${h}, split ${sp}): l = ${parts[b + 1]}, expected >= 1`);
             } else {
@@ -221,6 +226,23 @@ function swigluCase(n: number): GpuCase {
   };
 }
 
+function gegluCase(n: number): GpuCase {
+  return {
+    name: `lm geglu n=${n} (|g| up to 1e15)`,
+    async run(ctx) {
+      const gate = randomF32(n, 63, -6, 6);
+      const up = randomF32(n, 64, -2, 2);
+      // Past |g| ~ 7e12, g^3 overflows to inf in f32: the clamped tanh keeps gelu finite (g or -0) there.
+      [100, -100, 1000, -1000, 0, -0, 10, -10, 1e-30, -1e-30, 1e15, -1e15].forEach((v, i) => (gate[3 * i] = v));
+      const bufs = [ctx.createBuffer(gate, undefined, 'gate'), ctx.createBuffer(up, undefined, 'up'), ctx.createBuffer(4 * n, undefined, 'y')];
+      const Y = bufs[2];
+      const got = await runThenRead(ctx, [await planSwiglu(ctx, bufs[0], bufs[1], Y, n, 'gelu')], bufs, () => ctx.readF32(Y));
+      const ref = gegluRef(gate, up);
+      return check(compareBound('geglu', got, ref.y, ref.absSum, 1));
+    },
+  };
+}
+
 export const CASES: GpuCase[] = [
   ropeCase({ T: 5, heads: 4, headDim: 16, ropeDims: 16, layout: 'norm', ctxMax: 40 }, [0, 3, -1, 39, 17], 10000, false),
   ropeCase({ T: 5, heads: 4, headDim: 16, ropeDims: 16, layout: 'neox', ctxMax: 40 }, [0, 3, -1, 39, 40], 10000, false),
@@ -233,6 +255,9 @@ export const CASES: GpuCase[] = [
   attentionCase({ T: 5, heads: 4, kvHeads: 2, headDim: 64, ctxMax: 37, splitKeys: 8 }, [-1, 0, 17, 36, 5]),
   attentionCase({ T: 5, heads: 4, kvHeads: 1, headDim: 16, ctxMax: 23, splitKeys: 5 }, [3, 4, 5, 6, -1]),
   attentionCase({ T: 1, heads: 4, kvHeads: 2, headDim: 128, ctxMax: 29, splitKeys: 7 }, [28]),
+  // gemma3's sliding-window layers: only the last `window` keys (splits wholly before the window are empty).
+  attentionCase({ T: 1, heads: 4, kvHeads: 2, headDim: 16, ctxMax: 37, splitKeys: 8, window: 10 }, [36]),
+  attentionCase({ T: 5, heads: 4, kvHeads: 1, headDim: 16, ctxMax: 23, splitKeys: 5, window: 4 }, [13, 14, -1, 2, 22]),
   f16CacheCase({ T: 5, heads: 4, kvHeads: 2, headDim: 16, ctxMax: 13, splitKeys: 4 }, [0, 1, 2, 3, 4]),
   f16CacheCase({ T: 3, heads: 4, kvHeads: 1, headDim: 64, ctxMax: 7, splitKeys: 2 }, [0, 1, -1]),
   argmaxCase(7, 1000, (x) => {
@@ -253,6 +278,7 @@ export const CASES: GpuCase[] = [
   rmsNormCase(5, 67, 1e-5),
   rmsNormCase(3, 1000, 1e-6),
   swigluCase(1000),
+  gegluCase(1000),
   {
     name: 'lm error: bad attention and rope shapes are refused by name before any dispatch',
     async run(ctx) {

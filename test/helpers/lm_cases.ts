@@ -1,7 +1,8 @@
 // The language-model files both llama.cpp comparisons use (test/unit/llama_ref.test.ts for the f64 reference,
-// test/kernels/lm_llamacpp.test.ts for the GPU engine): one case per weight type, which together cover the three
-// architectures, GQA (4 / 2), multi-query (4 / 1) and plain heads, tied and untied output, Llama-3 rope scaling, a
-// head dim other than dim / heads (qwen3: 32 and 128 at 4 heads of dim 64 and 256), and an embedding type of its own.
+// test/kernels/lm_llamacpp.test.ts for the GPU engine): one case per weight type, which together cover the four
+// architectures (gemma3's two layers both slide: its global layer is the sixth, tested apart), GQA (4 / 2),
+// multi-query (4 / 1) and plain heads, tied and untied output, Llama-3 rope scaling, a head dim other than
+// dim / heads (qwen3: 32 and 128 at 4 heads of dim 64 and 256), and an embedding type of its own.
 import type { SynthOptions, SynthWeightType } from '../../src/lm/synth.js';
 
 export const ROPE_SCALING = { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 32 };
@@ -11,7 +12,7 @@ export const WEIGHT_CASES: Record<SynthWeightType, Partial<SynthOptions>> = {
   F16: { arch: 'qwen2', tied: true },
   BF16: { arch: 'llama', tied: true, ropeScaling: ROPE_SCALING },
   Q4_0: { arch: 'llama', kvHeads: 2, ropeScaling: ROPE_SCALING },
-  Q4_1: { arch: 'qwen2', kvHeads: 2 },
+  Q4_1: { arch: 'gemma3', kvHeads: 2 },
   Q5_0: { arch: 'qwen3', tied: true, kvHeads: 2, headDim: 32 },
   Q5_1: { arch: 'qwen2', tied: true, kvHeads: 2 },
   Q8_0: { arch: 'llama', kvHeads: 2, ropeScaling: ROPE_SCALING, embedType: 'F16' },

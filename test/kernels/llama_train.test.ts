@@ -1,7 +1,8 @@
 // The training backend of the Llama definition (src/nn/llama_train.ts) on Dawn in Node:
 //   - its logits equal the inference engine's (LanguageModel, the same llamaForward recorded as GPU dispatches) and
-//     the f64 reference's (src/ref/llama.ts) for the same weights: llama (NORM rope), qwen2 (NEOX rope, biases) and
-//     qwen3 (per-head q / k norms, a head dim of its own), all with GQA;
+//     the f64 reference's (src/ref/llama.ts) for the same weights: llama (NORM rope), qwen2 (NEOX rope, biases),
+//     qwen3 (per-head q / k norms, a head dim of its own) and gemma3 (post-norms, GeGLU, scaled embeddings, at T within
+//     its sliding window; a longer T is refused), all with GQA;
 //   - its gradients equal central finite differences of the f64 reference's loss (a tiny model, dim 16, 1 layer);
 //   - writeLlamaGguf's F32 file reads back in LanguageModel and llama.cpp with the same probabilities.
 //
@@ -65,9 +66,9 @@ async function trainLogits(c: LlamaConfig, w: LlamaWeights, seqs: number[][]): P
 }
 
 describe('llama training forward = inference engine = f64 reference', () => {
-  for (const arch of ['llama', 'qwen2', 'qwen3'] as const) {
-    it(`${arch}, GQA 4 heads / 2 KV heads, 2 layers, B=2 T=9${arch === 'qwen3' ? ', head dim 16 (q wider than dim 32)' : ''}`, async () => {
-      const bytes = synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, ...(arch === 'qwen3' ? { headDim: 16 } : {}) });
+  for (const arch of ['llama', 'qwen2', 'qwen3', 'gemma3'] as const) {
+    it(`${arch}, GQA 4 heads / 2 KV heads, 2 layers, B=2 T=9${arch === 'qwen3' ? ', head dim 16 (q wider than dim 32)' : arch === 'gemma3' ? ', window 16' : ''}`, async () => {
+      const bytes = synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'gemma3' ? { slidingWindow: 16 } : {}) });
       const file = parseGgufFile(bytes);
       const { config, weights } = llamaWeightsFromGguf(file);
       const seqs = batch(2, 9, 3);
@@ -93,6 +94,15 @@ describe('llama training forward = inference engine = f64 reference', () => {
   }
 });
 
+describe('llama training refuses what its graph cannot run', () => {
+  it('gemma3 at T past its sliding window (training attends over the whole sequence), and linear rope scaling', () => {
+    const c = llamaConfig({ arch: 'gemma3', vocab: V, dim: 16, layers: 1, heads: 2, ffn: 24, ctx: 16, slidingWindow: 4 });
+    const weights = initLlamaWeights(c, 1);
+    expect(() => buildLlamaTrainGraph(ctx, c, weights, { B: 1, T: 5 })).toThrow(/T = 5 exceeds the model's sliding window of 4 positions/);
+    expect(() => buildLlamaTrainGraph(ctx, { ...c, ropeScale: 0.25 }, weights, { B: 1, T: 4 })).toThrow(/linear rope scaling \(factor 4\) is not supported in training/);
+  });
+});
+
 /** Mean next-token cross-entropy in f64 of the reference's logits (targets of IGNORE_INDEX skipped). */
 function refLoss(c: LlamaConfig, w: LlamaWeights, seqs: number[][], targets: number[][]): number {
   const file = parseGgufFile(writeLlamaGguf(c, w, spmByteVocab()));
@@ -114,10 +124,10 @@ function refLoss(c: LlamaConfig, w: LlamaWeights, seqs: number[][], targets: num
 }
 
 describe('llama training backward = finite differences of the f64 reference', () => {
-  for (const arch of ['llama', 'qwen2', 'qwen3'] as const) {
+  for (const arch of ['llama', 'qwen2', 'qwen3', 'gemma3'] as const) {
     it(`${arch}: dim 16, 1 layer, 2 heads / 1 KV head, B=2 T=5 with padding${arch === 'qwen3' ? ', head dim 12' : ''}`, async () => {
       const headDim = arch === 'qwen3' ? { headDim: 12 } : {};
-      const c = llamaConfig({ arch, vocab: V, dim: 16, layers: 1, heads: 2, kvHeads: 1, ffn: 24, ctx: 8, ...headDim });
+      const c = llamaConfig({ arch, vocab: V, dim: 16, layers: 1, heads: 2, kvHeads: 1, ffn: 24, ctx: 8, ...headDim, ...(arch === 'gemma3' ? { slidingWindow: 8 } : {}) });
       // Weights at the synthetic model's scales (unit-RMS projections, logits of deviation ~2.5): gradients of every
       // part of the model well above rounding.
       const { weights } = llamaWeightsFromGguf(parseGgufFile(synthLlamaGguf({ arch, dim: 16, layers: 1, heads: 2, kvHeads: 1, ffn: 24, ctx: 8, seed: 4, ...headDim })));
@@ -125,7 +135,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
       const targets = seqs.map((s, b) => s.map((_, t) => (b === 1 && t >= 3 ? IGNORE_INDEX : s[(t + 1) % s.length])));
       const t = buildLlamaTrainGraph(ctx, c, weights, { B: 2, T: 5 });
       try {
-        const names = ['token_embd.weight', 'blk.0.attn_norm.weight', 'blk.0.attn_q.weight', 'blk.0.attn_k.weight', 'blk.0.attn_v.weight', 'blk.0.ffn_gate.weight', 'blk.0.ffn_down.weight', 'output.weight', ...(arch === 'qwen2' ? ['blk.0.attn_k.bias'] : []), ...(arch === 'qwen3' ? ['blk.0.attn_q_norm.weight', 'blk.0.attn_k_norm.weight'] : [])];
+        const names = ['token_embd.weight', 'blk.0.attn_norm.weight', 'blk.0.attn_q.weight', 'blk.0.attn_k.weight', 'blk.0.attn_v.weight', 'blk.0.ffn_gate.weight', 'blk.0.ffn_down.weight', 'output.weight', ...(arch === 'qwen2' ? ['blk.0.attn_k.bias'] : []), ...(arch === 'qwen3' || arch === 'gemma3' ? ['blk.0.attn_q_norm.weight', 'blk.0.attn_k_norm.weight'] : []), ...(arch === 'gemma3' ? ['blk.0.post_attention_norm.weight', 'blk.0.post_ffw_norm.weight', 'blk.0.ffn_up.weight'] : [])];
         const params = names.map((n) => t.ops.params.get(n)!);
         const gm = t.graph.backward(t.loss, params);
         const grads = params.map((p) => ops.contiguous(gm.get(p)!));
@@ -167,7 +177,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
 });
 
 describe('writeLlamaGguf', () => {
-  for (const arch of ['llama', 'qwen3'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
+  for (const arch of ['llama', 'qwen3', 'gemma3'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
     const src = parseGgufFile(synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 5, weightType: 'Q8_0', ...(arch === 'qwen3' ? { headDim: 16 } : {}) }));
     const { config, weights } = llamaWeightsFromGguf(src);
     expect(() => writeLlamaGguf(config, weights)).toThrow(/tokenizer has 260 tokens, the model's vocab is 259/);

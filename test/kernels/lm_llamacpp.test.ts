@@ -1,6 +1,6 @@
 // nibble's language-model engine (Dawn in Node) against llama.cpp (node-llama-cpp 3.21.1, CPU) and the f64
-// reference, on small GGUF files written by synthLlamaGguf: every weight type, both architectures, GQA and plain
-// heads, tied and untied output, Llama-3 rope scaling.
+// reference, on small GGUF files written by synthLlamaGguf: every weight type, the four architectures (gemma3's
+// sliding-window and global layers), GQA and plain heads, tied and untied output, Llama-3 and linear rope scaling.
 //
 // Bounds (probabilities; a logit change dz moves each probability by at most max|dz| / 2):
 //   - nibble vs the exact f64 reference: nibble computes in f32 (activations, KV cache, accumulators), so each dot
@@ -80,6 +80,30 @@ describe('language model vs llama.cpp', () => {
       }
     });
   }
+
+  // gemma3 with a global layer (the sixth: llama.cpp fixes the pattern at 6) among sliding-window ones (window 8, the
+  // prompt 22 tokens), linear rope scaling on the global layer only and a rope base of its own there, post-norms,
+  // GeGLU (llama.cpp's CPU forms gelu from an f16 table: the reference's cpuActivations does the same) and scaled
+  // embeddings. Dropping the window or the rope scale moves the probabilities by 0.29 and 0.07 on this model.
+  it('gemma3, 6 layers (5 sliding-window, 1 global with linear rope scaling): probabilities at every position, decode equals prefill', async () => {
+    const { path, file, lm } = await load('gemma3', { arch: 'gemma3', dim: 64, ffn: 128, layers: 6, heads: 4, kvHeads: 2, headDim: 32, ropeBase: 1e6, ropeLinearFactor: 8, ctx: 64, seed: 3 });
+    try {
+      const T = IDS.length;
+      const ours = softmaxRows(await lm.logits(IDS), T, V);
+      const exact = softmaxRows(llamaLogitsRef(file, IDS), T, V);
+      const rounded = softmaxRows(llamaLogitsRef(file, IDS, { cpuActivations: true }), T, V);
+      const cpp = new Float64Array(T * V);
+      (await llamaCppLogits(path, IDS)).forEach((p, t) => cpp.set(p, t * V));
+      const [vsRef, E, vsCpp] = [maxDiff(ours, exact), maxDiff(exact, rounded), maxDiff(ours, cpp)];
+      const bound = NIBBLE_BOUND + 2 * E + CPP_F32;
+      measured.push(`  gemma3 6 layers vs f64 ${vsRef.toExponential(2)} (bound ${NIBBLE_BOUND.toExponential(0)}), vs llama.cpp ${vsCpp.toExponential(2)} (bound ${bound.toExponential(2)}, E ${E.toExponential(2)}); the reference with llama.cpp's rounding vs llama.cpp ${maxDiff(rounded, cpp).toExponential(2)}`);
+      expect(vsRef).toBeLessThanOrEqual(NIBBLE_BOUND);
+      expect(vsCpp).toBeLessThanOrEqual(bound);
+      expect(maxDiff(await lm.logits(IDS, { decode: true }), await lm.logits(IDS))).toBeLessThanOrEqual(1e-4);
+    } finally {
+      lm.dispose();
+    }
+  });
 
   // The f16 KV cache (the default on GPUs with shader-f16) rounds every cached key and value to f16: unit 2^-11
   // relative, which through the scores, two layers and the logit scale (~2.5) grows a few times: F16_KV_BOUND = 5e-3.

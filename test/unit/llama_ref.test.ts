@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseGgufFile, type GgufValue } from '../../src/io/gguf.js';
 import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType } from '../../src/lm/synth.js';
-import { llamaConfigFromGguf, ModelConfigError } from '../../src/nn/llama_config.js';
+import { embeddingScale, layerRope, layerWindow, llamaConfigFromGguf, ModelConfigError } from '../../src/nn/llama_config.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { llamaCppGreedy, llamaCppLogits } from '../../runtime/llamacpp.js';
 import { shapeFor, WEIGHT_CASES } from '../helpers/lm_cases.js';
@@ -137,7 +137,36 @@ describe('llama config errors', () => {
     expect(llamaConfigFromGguf(metadata, tensors)).toEqual({
       arch: 'llama', vocab: V, dim: 64, layers: 1, heads: 4, kvHeads: 2, headDim: 16, ffn: 128, ctx: 64, eps: Math.fround(1e-5),
       ropeBase: 10000, ropeDims: 16, ropeLayout: 'norm', ropeFreqs: false, tied: false, qkvBias: false, qkNorm: false,
+      postNorms: false, ffnAct: 'silu', embedScale: false,
     });
+  });
+
+  it('gemma3: sliding window required and read, post-norms required, GeGLU, scaled embeddings; its layers\' windows and ropes', () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'gemma3', dim: 64, ffn: 128, layers: 7, heads: 4, kvHeads: 2, headDim: 32, slidingWindow: 12, ropeBase: 1e6, ropeLinearFactor: 8, tied: true, seed: 1 }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'gemma3', headDim: 32, ropeLayout: 'neox', qkvBias: false, qkNorm: true, postNorms: true, ffnAct: 'gelu', embedScale: true, ropeBase: 1e6, ropeScale: 1 / 8, swa: { window: 12, pattern: 6, ropeBase: 10000 } });
+    // Layers 0-4 and 6 slide (their own base, unscaled); layer 5 is global (the file's base, scaled).
+    expect(Array.from({ length: 7 }, (_, l) => layerWindow(c, l))).toEqual([12, 12, 12, 12, 12, 0, 12]);
+    expect(layerRope(c, 0)).toEqual({ base: 10000, scale: 1 });
+    expect(layerRope(c, 5)).toEqual({ base: 1e6, scale: 1 / 8 });
+    expect(embeddingScale(c)).toBe(8);
+    const noKey = { ...f.metadata };
+    delete noKey['gemma3.attention.sliding_window'];
+    fails(noKey, tensors, /'gemma3\.attention\.sliding_window' is missing/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.3.post_ffw_norm.weight'), /'blk\.3\.post_ffw_norm\.weight' is missing \(expected shape \[64\]\)/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.0.post_attention_norm.weight'), /'blk\.0\.post_attention_norm\.weight' is missing/);
+  });
+
+  it('rope scaling: linear read (factor, or the older scale_linear), none ignores the factor, YaRN and LongRoPE refused by name', () => {
+    const { metadata, tensors } = base();
+    const withKeys = (m: Record<string, GgufValue>) => llamaConfigFromGguf({ ...metadata, ...m }, tensors);
+    expect(withKeys({ 'llama.rope.scaling.type': { type: 'string', value: 'linear' }, 'llama.rope.scaling.factor': { type: 'f32', value: 4 } }).ropeScale).toBe(0.25);
+    expect(withKeys({ 'llama.rope.scale_linear': { type: 'f32', value: 2 } }).ropeScale).toBe(0.5);
+    expect(withKeys({ 'llama.rope.scaling.type': { type: 'string', value: 'none' }, 'llama.rope.scaling.factor': { type: 'f32', value: 4 } }).ropeScale).toBeUndefined();
+    fails({ ...metadata, 'llama.rope.scaling.type': { type: 'string', value: 'yarn' }, 'llama.rope.scaling.factor': { type: 'f32', value: 4 } }, tensors, /'llama\.rope\.scaling\.type' is 'yarn' \(factor 4\), which nibble does not run \(supported: none, linear\)/);
+    fails({ ...metadata, 'llama.rope.scaling.factor': { type: 'f32', value: -1 } }, tensors, /'llama\.rope\.scaling\.factor' must be a finite number > 0/);
+    fails({ ...metadata, 'llama.rope.scaling.type': { type: 'u32', value: 1 } }, tensors, /'llama\.rope\.scaling\.type' must be a string/);
   });
 
   it('qwen3: per-head q / k norms required and read, NEOX rope, a head dim of its own; biases and rope factors refused', () => {
@@ -171,8 +200,8 @@ describe('llama config errors', () => {
 
   it('names an unsupported architecture and the supported ones', () => {
     const { metadata, tensors } = base();
-    metadata['general.architecture'] = { type: 'string', value: 'gemma3' };
-    fails(metadata, tensors, /'general\.architecture' is 'gemma3'.*supported: llama, qwen2, qwen3/);
+    metadata['general.architecture'] = { type: 'string', value: 'gemma2' };
+    fails(metadata, tensors, /'general\.architecture' is 'gemma2'.*supported: llama, qwen2, qwen3, gemma3/);
   });
 
   it('names an inconsistent head count', () => {
