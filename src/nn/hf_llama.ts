@@ -7,8 +7,13 @@
 // permuted as llama.cpp's convert_hf_to_gguf.py does (within each head, row j * (hd / 2) + i moves to row 2 i + j,
 // for i < hd / 2, j < 2); GGUF's qwen2 and qwen3 rotate halves as HF does, so a Qwen's are not. Every missing or
 // misshapen tensor is named with the shape expected; F32, F16 and BF16 are read.
+// Gemma3ForCausalLM (model_type gemma3_text, the text model) becomes GGUF's `gemma3` as llama.cpp's converter makes
+// it: every norm weight + 1 (Gemma's RMSNorm multiplies by 1 + weight), HF's post_attention_layernorm is GGUF's
+// post_attention_norm and pre_feedforward_layernorm its ffn_norm; what llama.cpp's gemma3 graph fixes (a local rope
+// base of 10000, a sliding layer pattern of 6, the attention scale 1 / sqrt(head_dim), no logit soft-capping, the
+// tanh gelu) is checked against the config and refused by key where it differs.
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
-import { llamaTensorNames, ModelConfigError, type LlamaConfig } from './llama_config.js';
+import { attentionScale, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, llamaTensorNames, ModelConfigError, type LlamaConfig } from './llama_config.js';
 import type { LlamaWeights } from './llama_train.js';
 import { llamaConfig } from './llama_weights.js';
 
@@ -31,10 +36,17 @@ export interface HfLlamaConfigJson {
   sliding_window?: number | null;
   use_sliding_window?: boolean;
   layer_types?: string[];
+  /** Gemma 3. */
+  rope_local_base_freq?: number;
+  sliding_window_pattern?: number;
+  query_pre_attn_scalar?: number;
+  hidden_activation?: string;
+  final_logit_softcapping?: number | null;
+  attn_logit_softcapping?: number | null;
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma3_text: 'gemma3' };
 
 /** The LlamaConfig of an HF config.json; errors name the key. */
 export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfig {
@@ -42,7 +54,9 @@ export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfi
   const j = json as Record<string, unknown>;
   const type = j.model_type === undefined ? 'llama' : String(j.model_type);
   const arch = ARCH_OF[type];
+  if (type === 'gemma3') throw new ModelConfigError(`${source}: model_type 'gemma3' is Gemma 3's multimodal model: import its text model (model_type gemma3_text, Gemma3ForCausalLM)`);
   if (!arch) throw new ModelConfigError(`${source}: model_type '${type}' is not one nibble imports (${Object.keys(ARCH_OF).join(', ')})`);
+  if (arch === 'gemma3') return gemma3Config(j, source);
   // Attention over a sliding window is not the full causal attention GGUF's llama, qwen2 and qwen3 run.
   const Name = arch === 'qwen2' ? 'Qwen2' : 'Qwen3';
   if (type === 'mistral' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Mistral's windowed attention is not supported (only sliding_window null)`);
@@ -76,8 +90,57 @@ export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfi
   });
 }
 
-/** The HF name of each GGUF tensor of `c`. */
-export function hfTensorName(gguf: string): string {
+function positiveInt(j: Record<string, unknown>, source: string, k: string, dflt?: number): number {
+  const v = j[k] ?? dflt;
+  if (!Number.isInteger(v) || (v as number) < 1) throw new ModelConfigError(`${source}: '${k}' must be a positive integer, found ${JSON.stringify(j[k])}`);
+  return v as number;
+}
+
+function positiveNumber(j: Record<string, unknown>, source: string, k: string, dflt: number): number {
+  const v = j[k] ?? dflt;
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ModelConfigError(`${source}: '${k}' must be a positive number, found ${JSON.stringify(j[k])}`);
+  return v;
+}
+
+/** A Gemma3TextConfig (transformers' defaults where a key is absent) as GGUF's gemma3 runs it; what llama.cpp fixes is checked. */
+function gemma3Config(j: Record<string, unknown>, source: string): LlamaConfig {
+  const int = (k: string, dflt?: number) => positiveInt(j, source, k, dflt);
+  const heads = int('num_attention_heads', 8);
+  const layers = int('num_hidden_layers', 26);
+  const headDim = int('head_dim', 256);
+  if (headDim % 2 !== 0) throw new ModelConfigError(`${source}: 'head_dim' must be a positive even integer (RoPE pairs), found ${headDim}`);
+  const dim = int('hidden_size', 2304);
+  const act = j.hidden_activation ?? j.hidden_act ?? 'gelu_pytorch_tanh';
+  if (act !== 'gelu_pytorch_tanh') throw new ModelConfigError(`${source}: hidden_activation ${JSON.stringify(act)}: GGUF's gemma3 runs gelu_pytorch_tanh`);
+  for (const k of ['final_logit_softcapping', 'attn_logit_softcapping']) if (j[k] !== undefined && j[k] !== null) throw new ModelConfigError(`${source}: ${k} ${JSON.stringify(j[k])}: llama.cpp's gemma3 applies no soft-capping (only null)`);
+  if (j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: GGUF's gemma3 has no q / k / v / o biases`);
+  const local = positiveNumber(j, source, 'rope_local_base_freq', 10000);
+  if (local !== GEMMA3_SWA_ROPE_BASE) throw new ModelConfigError(`${source}: rope_local_base_freq ${local}: llama.cpp's gemma3 fixes the sliding layers' rope base at ${GEMMA3_SWA_ROPE_BASE}`);
+  const pattern = positiveInt(j, source, 'sliding_window_pattern', GEMMA3_SWA_PATTERN);
+  const types = Array.from({ length: layers }, (_, l) => ((l + 1) % GEMMA3_SWA_PATTERN ? 'sliding_attention' : 'full_attention'));
+  if (pattern !== GEMMA3_SWA_PATTERN) throw new ModelConfigError(`${source}: sliding_window_pattern ${pattern}: llama.cpp's gemma3 fixes it at ${GEMMA3_SWA_PATTERN} (every sixth layer global)`);
+  if (Array.isArray(j.layer_types) && JSON.stringify(j.layer_types) !== JSON.stringify(types)) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: llama.cpp's gemma3 makes every sixth layer full_attention and the others sliding_attention`);
+  let ropeScale = 1;
+  const rs = j.rope_scaling as Record<string, unknown> | null | undefined;
+  if (rs !== undefined && rs !== null) {
+    const kind = rs.rope_type ?? rs.type;
+    if (kind !== 'linear' || typeof rs.factor !== 'number' || !(rs.factor > 0)) throw new ModelConfigError(`${source}: rope_scaling ${JSON.stringify(rs)}: only linear scaling with a positive factor is imported`);
+    ropeScale = 1 / rs.factor;
+  }
+  const c = llamaConfig({
+    arch: 'gemma3', vocab: int('vocab_size', 262208), dim, layers, heads, kvHeads: int('num_key_value_heads', 4), headDim,
+    ffn: int('intermediate_size', 9216), ctx: int('max_position_embeddings', 131072), eps: positiveNumber(j, source, 'rms_norm_eps', 1e-6),
+    ropeBase: positiveNumber(j, source, 'rope_theta', 1000000), tied: j.tie_word_embeddings !== false, slidingWindow: int('sliding_window', 4096),
+  });
+  const scalar = positiveNumber(j, source, 'query_pre_attn_scalar', 256);
+  if (Math.abs(scalar ** -0.5 - attentionScale(c)) > 1e-12) throw new ModelConfigError(`${source}: query_pre_attn_scalar ${scalar}: llama.cpp's gemma3 scales scores by ${attentionScale(c)} (1 / sqrt(${c.layers === 62 ? 'hidden_size / num_attention_heads' : 'head_dim'}))`);
+  return ropeScale !== 1 ? { ...c, ropeScale } : c;
+}
+
+const GEMMA_NAMES: Record<string, string> = { post_attention_norm: 'post_attention_layernorm', ffn_norm: 'pre_feedforward_layernorm', post_ffw_norm: 'post_feedforward_layernorm' };
+
+/** The HF name of each GGUF tensor of `c` (Gemma's norms are named apart: `arch` gemma3). */
+export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'): string {
   const fixed: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight' };
   if (fixed[gguf]) return fixed[gguf];
   const m = /^blk\.(\d+)\.(\w+)\.(weight|bias)$/.exec(gguf);
@@ -85,8 +148,9 @@ export function hfTensorName(gguf: string): string {
     attn_norm: 'input_layernorm', ffn_norm: 'post_attention_layernorm', attn_q: 'self_attn.q_proj', attn_k: 'self_attn.k_proj', attn_v: 'self_attn.v_proj',
     attn_q_norm: 'self_attn.q_norm', attn_k_norm: 'self_attn.k_norm', attn_output: 'self_attn.o_proj', ffn_gate: 'mlp.gate_proj', ffn_up: 'mlp.up_proj', ffn_down: 'mlp.down_proj',
   };
-  if (!m || !part[m[2]]) throw new ModelConfigError(`no Hugging Face name for '${gguf}'`);
-  return `model.layers.${m[1]}.${part[m[2]]}.${m[3]}`;
+  const name = m && (arch === 'gemma3' ? (GEMMA_NAMES[m[2]] ?? part[m[2]]) : part[m[2]]);
+  if (!m || !name) throw new ModelConfigError(`no Hugging Face name for '${gguf}'`);
+  return `model.layers.${m[1]}.${name}.${m[3]}`;
 }
 
 /** HF's rotate-half rows -> GGUF's adjacent-pair rows, per head of hd rows (llama.cpp's permute). */
@@ -104,7 +168,7 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
   const config = hfLlamaConfig(configJson);
   const weights: LlamaWeights = {};
   for (const { name, shape } of llamaTensorNames(config)) {
-    const hf = hfTensorName(name);
+    const hf = hfTensorName(name, config.arch);
     const t = st.tensors[hf];
     if (!t) throw new ModelConfigError(`${source}: tensor '${hf}' is missing (expected shape [${shape.join(', ')}])`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) throw new ModelConfigError(`${source}: tensor '${hf}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
@@ -115,6 +179,8 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
       if (name.endsWith('attn_q.weight')) w = permuteRope(w, config.heads, config.headDim, config.dim);
       else if (name.endsWith('attn_k.weight')) w = permuteRope(w, config.kvHeads, config.headDim, config.dim);
     }
+    // Gemma's RMSNorm multiplies by (1 + weight): GGUF stores the sum, as llama.cpp's converter writes it.
+    if (config.arch === 'gemma3' && shape.length === 1) w = w.map((v) => v + 1);
     weights[name] = w;
   }
   return { config, weights };

@@ -1,11 +1,18 @@
-"""Writes test/golden/hf_llama/, hf_qwen2/ and hf_qwen3/: a tiny Hugging Face Llama checkpoint, a tiny Qwen2 one and a
-tiny Qwen3 one (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
+"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/ and hf_gemma3/: a tiny Hugging Face Llama checkpoint, a tiny Qwen2
+one, a tiny Qwen3 one and a tiny Gemma 3 text one (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
 PyTorch computes for each with Hugging Face's forward (LlamaForCausalLM's math: RMSNorm, rotate-half RoPE,
 grouped-query attention with repeat_kv, causal softmax, SwiGLU MLP, untied lm_head; Qwen2ForCausalLM's adds q / k / v
 biases and here ties the head to the embedding; Qwen3ForCausalLM's (transformers' modeling_qwen3) has no biases, a
 head_dim of its own (16 here, hidden_size / num_attention_heads = 8) and RMS-normalizes each head of q and k over
 head_dim (q_norm / k_norm, eps = rms_norm_eps) before RoPE; tied here too), written out in plain torch so that no
-`transformers` is needed.
+`transformers` is needed. Gemma3ForCausalLM's (transformers' modeling_gemma3, text model) differs more: RMSNorm
+multiplies by (1 + weight) (weights stored zero-centred), the embeddings are multiplied by sqrt(hidden_size) (an f32
+value), q / k RMS-normalized per head as Qwen3's, rotate-half RoPE with rope_local_base_freq on the sliding-window
+layers (layer l slides unless (l + 1) % sliding_window_pattern == 0) and rope_theta with the (linear) rope_scaling on
+the others, keys within sliding_window of the query (q - k < sliding_window) on sliding layers, scores scaled by
+query_pre_attn_scalar^-0.5, the attention and MLP outputs normalized (post_attention_layernorm,
+post_feedforward_layernorm) before their residual adds, pre_feedforward_layernorm before the MLP, gelu (tanh form) as
+the gate's activation, and the head tied to the (unscaled) embedding.
 nibble's import (src/nn/hf_llama.ts) must permute the Llama's q_proj / k_proj rows into GGUF's rope layout, as
 llama.cpp's convert_hf_to_gguf.py does, and leave the Qwens' as they are (GGUF's qwen2 and qwen3 rotate halves, as
 HF does), to reproduce these logits.
@@ -43,6 +50,13 @@ QWEN2 = dict(LLAMA, architectures=["Qwen2ForCausalLM"], model_type="qwen2", rope
 QWEN3 = dict(LLAMA, architectures=["Qwen3ForCausalLM"], model_type="qwen3", head_dim=16, rope_theta=1000000.0, tie_word_embeddings=True,
              attention_bias=False, use_sliding_window=False, sliding_window=None, max_window_layers=2, attention_dropout=0.0, hidden_act="silu")
 
+# Gemma3ForCausalLM's config (gemma-3-1b's kind, shrunk): head_dim 16, 6 layers so the sixth is global, a window of 4
+# over the 14 ids, linear rope scaling on the global layer, a local rope base of its own.
+GEMMA3 = dict(LLAMA, architectures=["Gemma3ForCausalLM"], model_type="gemma3_text", num_hidden_layers=6, head_dim=16, rope_theta=1000000.0,
+              rope_local_base_freq=10000.0, rope_scaling={"rope_type": "linear", "factor": 2.0}, sliding_window=4, sliding_window_pattern=6,
+              query_pre_attn_scalar=16, hidden_activation="gelu_pytorch_tanh", final_logit_softcapping=None, attn_logit_softcapping=None,
+              attention_bias=False, tie_word_embeddings=True)
+
 
 def build(cfg, seed):
     """Seeded f32 weights by HF name: q / k / v biases for qwen2, q_norm / k_norm for qwen3, no lm_head when the embedding is tied."""
@@ -54,25 +68,30 @@ def build(cfg, seed):
     def rand(name, *shape, std=0.2):
         w[name] = (torch.randn(*shape) * std).to(torch.float32)
 
-    rand("model.embed_tokens.weight", V, D, std=1.0)
+    gemma = cfg["model_type"] == "gemma3_text"
+    one = 0 if gemma else 1  # Gemma's norm weights are stored zero-centred (the norm multiplies by 1 + weight)
+    rand("model.embed_tokens.weight", V, D, std=D**-0.5 if gemma else 1.0)
     for l in range(L):
         p = f"model.layers.{l}."
-        w[p + "input_layernorm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
-        w[p + "post_attention_layernorm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
+        w[p + "input_layernorm.weight"] = (one + 0.1 * torch.randn(D)).to(torch.float32)
+        w[p + "post_attention_layernorm.weight"] = (one + 0.1 * torch.randn(D)).to(torch.float32)
+        if gemma:
+            for n in ("pre_feedforward_layernorm", "post_feedforward_layernorm"):
+                w[p + n + ".weight"] = (0.1 * torch.randn(D)).to(torch.float32)
         rand(p + "self_attn.q_proj.weight", H * hd, D)
         rand(p + "self_attn.k_proj.weight", KV * hd, D)
         rand(p + "self_attn.v_proj.weight", KV * hd, D)
         if cfg["model_type"] == "qwen2":
             for t, n in (("q", H), ("k", KV), ("v", KV)):
                 rand(p + f"self_attn.{t}_proj.bias", n * hd, std=0.5)
-        if cfg["model_type"] == "qwen3":
+        if cfg["model_type"] in ("qwen3", "gemma3_text"):
             for t in ("q", "k"):
-                w[p + f"self_attn.{t}_norm.weight"] = (1 + 0.2 * torch.randn(hd)).to(torch.float32)
+                w[p + f"self_attn.{t}_norm.weight"] = (one + 0.2 * torch.randn(hd)).to(torch.float32)
         rand(p + "self_attn.o_proj.weight", D, H * hd)
         rand(p + "mlp.gate_proj.weight", F, D)
         rand(p + "mlp.up_proj.weight", F, D)
         rand(p + "mlp.down_proj.weight", D, F)
-    w["model.norm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
+    w["model.norm.weight"] = (one + 0.1 * torch.randn(D)).to(torch.float32)
     if not cfg["tie_word_embeddings"]:
         rand("lm_head.weight", V, D)
     return w
@@ -122,6 +141,49 @@ def forward(cfg, w, ids):
     return rms(x, W["model.norm.weight"], cfg) @ head.T
 
 
+def forward_gemma3(cfg, w, ids):
+    D, L, H, KV, hd = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim"))
+    W = {k: v.to(torch.float64) for k, v in w.items()}
+    T = len(ids)
+
+    def norm(x, name):  # Gemma3RMSNorm: x / rms(x) * (1 + weight)
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + cfg["rms_norm_eps"]) * (1.0 + W[name])
+
+    def rope(base, scale):
+        inv = 1.0 / (base ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd)) / scale
+        ang = torch.outer(torch.arange(T, dtype=torch.float64), inv)
+        emb = torch.cat((ang, ang), dim=-1)
+        return emb.cos(), emb.sin()
+
+    local, glob = rope(cfg["rope_local_base_freq"], 1.0), rope(cfg["rope_theta"], cfg["rope_scaling"]["factor"])
+    i = torch.arange(T)
+    causal = torch.where(i[None, :] <= i[:, None], 0.0, float("-inf")).to(torch.float64)
+    sliding = torch.where((i[None, :] <= i[:, None]) & (i[:, None] - i[None, :] < cfg["sliding_window"]), 0.0, float("-inf")).to(torch.float64)
+    scale = torch.tensor(D**0.5, dtype=torch.float32).item()  # Gemma3TextScaledWordEmbedding's embed_scale in the weights' dtype
+    x = W["model.embed_tokens.weight"][torch.tensor(ids)] * scale
+    for l in range(L):
+        p = f"model.layers.{l}."
+        is_sliding = bool((l + 1) % cfg["sliding_window_pattern"])
+        cos, sin = local if is_sliding else glob
+        h = norm(x, p + "input_layernorm.weight")
+        q = norm((h @ W[p + "self_attn.q_proj.weight"].T).view(T, H, hd).transpose(0, 1), p + "self_attn.q_norm.weight")
+        k = norm((h @ W[p + "self_attn.k_proj.weight"].T).view(T, KV, hd).transpose(0, 1), p + "self_attn.k_norm.weight")
+        v = (h @ W[p + "self_attn.v_proj.weight"].T).view(T, KV, hd).transpose(0, 1)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k = k.repeat_interleave(H // KV, dim=0)
+        v = v.repeat_interleave(H // KV, dim=0)
+        s = q @ k.transpose(-1, -2) * cfg["query_pre_attn_scalar"] ** -0.5 + (sliding if is_sliding else causal)
+        a = torch.softmax(s, dim=-1) @ v
+        o = a.transpose(0, 1).reshape(T, H * hd) @ W[p + "self_attn.o_proj.weight"].T
+        x = x + norm(o, p + "post_attention_layernorm.weight")
+        f = norm(x, p + "pre_feedforward_layernorm.weight")
+        g = torch.nn.functional.gelu(f @ W[p + "mlp.gate_proj.weight"].T, approximate="tanh")
+        m = (g * (f @ W[p + "mlp.up_proj.weight"].T)) @ W[p + "mlp.down_proj.weight"].T
+        x = x + norm(m, p + "post_feedforward_layernorm.weight")
+    return norm(x, "model.norm.weight") @ W["model.embed_tokens.weight"].T
+
+
 def write_safetensors(path, tensors):
     header, blobs, off = {}, [], 0
     for name in sorted(tensors):
@@ -138,7 +200,7 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028)):
+for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029)):
     w = build(cfg, seed)
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     os.makedirs(out, exist_ok=True)
@@ -146,7 +208,7 @@ for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("
         json.dump(cfg, f, indent=2)
     write_safetensors(os.path.join(out, "model.safetensors"), w)
     ids = [1, 17, 5, 42, 9, 63, 0, 28, 33, 12, 7, 50, 200, 259]
-    logits = forward(cfg, w, ids)
+    logits = forward_gemma3(cfg, w, ids) if cfg["model_type"] == "gemma3_text" else forward(cfg, w, ids)
     with open(os.path.join(out, "golden.json"), "w") as f:
         json.dump({"torch": torch.__version__, "ids": ids, "logits": [float(v) for v in logits.flatten().tolist()]}, f)
     print(f"wrote {out}: {len(w)} tensors, logits [{len(ids)}, {cfg['vocab_size']}]")

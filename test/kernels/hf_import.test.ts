@@ -1,14 +1,16 @@
-// Import of a Hugging Face Llama, a Qwen2 and a Qwen3 checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for
-// each (test/golden/hf_llama/, hf_qwen2/ and hf_qwen3/, written once by test/golden/gen_hf_llama.py with Hugging
-// Face's forward in float64):
-//   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; a missing
+// Import of a Hugging Face Llama, a Qwen2, a Qwen3 and a Gemma 3 checkpoint (src/nn/hf_llama.ts) against PyTorch's
+// logits for each (test/golden/hf_llama/, hf_qwen2/, hf_qwen3/ and hf_gemma3/, written once by
+// test/golden/gen_hf_llama.py with Hugging Face's forward in float64):
+//   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; Gemma's norm
+//     weights + 1 rounded to f32 as GGUF stores them, measured 6.9e-7, the others 1e-13; a missing
 //     q/k row permutation (Llama), one too many (Qwen2, Qwen3), a dropped bias, a dropped or swapped q/k norm
 //     (Qwen3) or a wrong repeat_kv gives O(1));
 //   - llama.cpp (node-llama-cpp) on the GGUF written from the import: its next-token probabilities those of PyTorch's
 //     logits to 1e-4 (llama.cpp's f32 CPU path on F32 weights, f32 sums over K <= 64 with |z| < 30: measured
 //     3e-8 / 1.6e-6 / 1.4e-6);
 //   - the training graph's forward (f32 on the GPU): |dz| <= 1e-4 (|z| < 30, K <= 64: f32 sums, 2 layers; measured
-//     1.8e-6 / 7.4e-6 / 1.0e-5);
+//     1.8e-6 / 7.4e-6 / 1.0e-5); for Gemma 3, whose 14 ids pass its window of 4 (training attends over the whole
+//     sequence), the inference engine's logits instead (measured 2.2e-6);
 //   - missing and misshapen tensors and bad configs are refused, naming the tensor or key and the shape expected.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +21,7 @@ import { createNodeContext } from '../../runtime/node.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { gguf, parseGgufFile } from '../../src/io/gguf.js';
 import { parseSafetensors } from '../../src/io/safetensors.js';
+import { LanguageModel } from '../../src/lm/model.js';
 import { hfLlamaConfig, importHfLlama } from '../../src/nn/hf_llama.js';
 import { buildLlamaTrainGraph } from '../../src/nn/llama_train.js';
 import { byteLevelVocab, writeLlamaGguf } from '../../src/nn/llama_weights.js';
@@ -51,7 +54,8 @@ describe('Hugging Face Llama import', () => {
     ['hf_llama', 'llama', [260, 32, 2, 4, 2, 8, 48, 32, false, false, false]],
     ['hf_qwen2', 'qwen2', [260, 32, 2, 4, 2, 8, 48, 32, true, true, false]],
     ['hf_qwen3', 'qwen3', [260, 32, 2, 4, 2, 16, 48, 32, true, false, true]], // head_dim 16: q_proj [64, 32]
-  ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
+    ['hf_gemma3', 'gemma3', [260, 32, 6, 4, 2, 16, 48, 32, true, false, true]], // window 4 over 14 ids: the GPU check is the engine's
+  ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
     const { config, weights } = importHfLlama(g.configJson, g.st());
     expect([config.arch, config.vocab, config.dim, config.layers, config.heads, config.kvHeads, config.headDim, config.ffn, config.ctx, config.tied, config.qkvBias, config.qkNorm]).toEqual([arch, ...shape]);
@@ -59,20 +63,30 @@ describe('Hugging Face Llama import', () => {
     const ref = llamaLogitsRef(parseGgufFile(bytes), g.ids);
     const dRef = maxDiff(ref, g.logits);
     const T = g.ids.length;
-    const t = buildLlamaTrainGraph(ctx, config, weights, { B: 1, T });
-    let dGpu: number;
-    try {
-      const exe = await t.graph.compile({ outputs: [t.logits] });
-      await exe.run({ ids: Int32Array.from(g.ids), targets: new Int32Array(T) });
-      dGpu = maxDiff(await exe.read(t.logits), g.logits);
-    } finally {
-      t.graph.destroy();
-    }
     const path = join(tmp, `${name}.gguf`);
     writeFileSync(path, bytes);
+    let dGpu: number;
+    if (config.swa && T > config.swa.window) {
+      // Training attends over the whole sequence, so past the window the GPU check is the inference engine.
+      const lm = await LanguageModel.load(ctx, path, { ctxLen: 32, chunk: 16, kvType: 'f32' });
+      try {
+        dGpu = maxDiff(await lm.logits(g.ids), g.logits);
+      } finally {
+        lm.dispose();
+      }
+    } else {
+      const t = buildLlamaTrainGraph(ctx, config, weights, { B: 1, T });
+      try {
+        const exe = await t.graph.compile({ outputs: [t.logits] });
+        await exe.run({ ids: Int32Array.from(g.ids), targets: new Int32Array(T) });
+        dGpu = maxDiff(await exe.read(t.logits), g.logits);
+      } finally {
+        t.graph.destroy();
+      }
+    }
     const cpp = (await llamaCppLogits(path, g.ids)).flatMap((row) => Array.from(row)); // probabilities
     const dCpp = maxDiff(cpp, softmaxRows(g.logits, T, config.vocab));
-    console.log(`HF ${name} import vs PyTorch: logits, f64 reference ${dRef.toExponential(2)}, GPU training forward ${dGpu.toExponential(2)} (max |z| ${Math.max(...g.logits.map(Math.abs)).toFixed(2)}); llama.cpp's probabilities ${dCpp.toExponential(2)}`);
+    console.log(`HF ${name} import vs PyTorch: logits, f64 reference ${dRef.toExponential(2)}, GPU ${config.swa && T > config.swa.window ? 'engine' : 'training forward'} ${dGpu.toExponential(2)} (max |z| ${Math.max(...g.logits.map(Math.abs)).toFixed(2)}); llama.cpp's probabilities ${dCpp.toExponential(2)}`);
     expect(dRef).toBeLessThanOrEqual(1e-6);
     expect(dGpu).toBeLessThanOrEqual(1e-4);
     expect(dCpp).toBeLessThanOrEqual(1e-4);
@@ -85,7 +99,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma3_text\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
@@ -97,6 +111,36 @@ describe('Hugging Face Llama import', () => {
     expect(() => hfLlamaConfig({ ...configJson, hidden_size: undefined })).toThrow(/'hidden_size' must be a positive integer, found undefined/);
     expect(() => hfLlamaConfig({ ...configJson, rope_scaling: { type: 'linear', factor: 2 } })).toThrow(/rope_scaling .* is not supported/);
     expect(() => hfLlamaConfig({ ...configJson, head_dim: 16 })).toThrow(/head_dim 16 differs from hidden_size \/ num_attention_heads = 8 \(not supported\)/);
+  });
+
+  it('Gemma 3: norms + 1, its norm names, linear rope scaling; refuses what llama.cpp\'s gemma3 fixes otherwise, naming the key', () => {
+    const g = golden('hf_gemma3');
+    const c = hfLlamaConfig(g.configJson);
+    expect(c).toMatchObject({ arch: 'gemma3', ropeBase: 1e6, ropeScale: 0.5, swa: { window: 4, pattern: 6, ropeBase: 10000 }, tied: true, postNorms: true, ffnAct: 'gelu' });
+    const { weights } = importHfLlama(g.configJson, g.st());
+    const hf = g.st().tensors;
+    const f32 = (n: string) => new Float32Array(hf[n].data.buffer.slice(hf[n].data.byteOffset, hf[n].data.byteOffset + hf[n].data.byteLength));
+    expect(weights['blk.2.post_attention_norm.weight']).toEqual(f32('model.layers.2.post_attention_layernorm.weight').map((v) => v + 1));
+    expect(weights['blk.2.ffn_norm.weight']).toEqual(f32('model.layers.2.pre_feedforward_layernorm.weight').map((v) => v + 1));
+    expect(weights['blk.0.attn_q_norm.weight']).toEqual(f32('model.layers.0.self_attn.q_norm.weight').map((v) => v + 1));
+    expect(hfLlamaConfig({ ...g.configJson, rope_scaling: null }).ropeScale).toBeUndefined();
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ model_type: 'gemma3' }, /model_type 'gemma3' is Gemma 3's multimodal model: import its text model \(model_type gemma3_text/],
+      [{ rope_local_base_freq: 20000 }, /rope_local_base_freq 20000: llama\.cpp's gemma3 fixes the sliding layers' rope base at 10000/],
+      [{ sliding_window_pattern: 4 }, /sliding_window_pattern 4: llama\.cpp's gemma3 fixes it at 6/],
+      [{ layer_types: Array(6).fill('full_attention') }, /layer_types .*every sixth layer full_attention/],
+      [{ query_pre_attn_scalar: 32 }, /query_pre_attn_scalar 32: llama\.cpp's gemma3 scales scores by 0\.25 \(1 \/ sqrt\(head_dim\)\)/],
+      [{ final_logit_softcapping: 30 }, /final_logit_softcapping 30: llama\.cpp's gemma3 applies no soft-capping/],
+      [{ hidden_activation: 'gelu' }, /hidden_activation "gelu": GGUF's gemma3 runs gelu_pytorch_tanh/],
+      [{ rope_scaling: { rope_type: 'yarn', factor: 4 } }, /rope_scaling .*yarn.*: only linear scaling with a positive factor is imported/],
+      [{ sliding_window: 0 }, /'sliding_window' must be a positive integer, found 0/],
+    ];
+    for (const [edit, re] of bad) expect(() => hfLlamaConfig({ ...g.configJson, ...edit }), JSON.stringify(edit)).toThrow(re);
+    const layerTypes = ['sliding_attention', 'sliding_attention', 'sliding_attention', 'sliding_attention', 'sliding_attention', 'full_attention'];
+    expect(hfLlamaConfig({ ...g.configJson, layer_types: layerTypes }).arch).toBe('gemma3');
+    const a = g.st();
+    delete a.tensors['model.layers.5.post_feedforward_layernorm.weight'];
+    expect(() => importHfLlama(g.configJson, a)).toThrow(/tensor 'model\.layers\.5\.post_feedforward_layernorm\.weight' is missing \(expected shape \[32\]\)/);
   });
 
   it('Qwen3: refuses attention_bias, windowed attention, a bad head_dim and a missing q/k norm, naming them', () => {
