@@ -20,6 +20,7 @@ struct Params {
   row_pitch: u32,
   scale: f32,
   window: u32, // 0: every earlier key
+  softcap: f32, // > 0: scores soft-capped, s -> softcap * tanh(s / softcap) (gemma2); 0: none
 }
 
 const D: u32 = {{HEAD_DIM}}u;
@@ -59,13 +60,18 @@ fn value4(i: u32) -> vec4<f32> {
 
 var<private> qv: array<vec4<f32>, D4>;
 
-/** scale * q . k_cache[j, kv_head], kb in vec4 units. */
+/** scale * q . k_cache[j, kv_head], kb in vec4 units (soft-capped when softcap > 0). */
 fn score(kb: u32) -> f32 {
   var s = vec4<f32>();
   for (var d = 0u; d < D4; d++) {
     s = fma(qv[d], key4(kb + d), s);
   }
-  return (s.x + s.y + s.z + s.w) * params.scale;
+  let z = (s.x + s.y + s.z + s.w) * params.scale;
+  if (params.softcap > 0.0) {
+    // |z / softcap| is clamped where tanh is +-1 in f32 (a tanh formed from exponentials gives NaN at +-inf).
+    return params.softcap * tanh(clamp(z / params.softcap, -15.0, 15.0));
+  }
+  return z;
 }
 
 @compute @workgroup_size(WG)

@@ -5,7 +5,7 @@
 // elements of one row (the last dim), finding its row's offsets once (RUN > 1 on CPU adapters, where an
 // invocation's fixed cost and the coordinates' divisions dominate; 1 on GPUs, so neighbours read neighbours);
 // PAD and CONCAT write one element an invocation. The grid may be 2-D, so the linear index uses the row pitch.
-//   unary   (a):    COPY y=a   AFFINE y=alpha*a+beta   RELU   GELU (tanh form)   SILU
+//   unary   (a):    COPY y=a   AFFINE y=alpha*a+beta   SOFTCAP y=beta*tanh(alpha*a)   RELU   GELU (tanh form)   SILU
 //   binary  (a, b): ADD SUB MUL DIV
 //   backward(a=x, b=dy): RELU_BWD GELU_BWD SILU_BWD   (y = dy * f'(x))
 //   PAD (a):    y = a[c - lo] inside a's box (b-strides slots carry a's shape), else 0  (slice backward)
@@ -64,6 +64,8 @@ fn op(x: f32, z: f32) -> f32 {
   return x;
 #elif AFFINE
   return fma(params.alpha, x, params.beta);
+#elif SOFTCAP
+  return params.beta * tanh(clamp(params.alpha * x, -15.0, 15.0)); // gemma2's logits: cap tanh(z / cap)
 #elif RELU
   return max(x, 0.0);
 #elif GELU

@@ -138,8 +138,10 @@ export interface AttentionShape {
   scale: number;
   /** The cache's element type (default f32). */
   kvType?: KvType;
-  /** Sliding window: query at p sees keys p - window + 1..p (gemma3); 0 or absent: keys 0..p. */
+  /** Sliding window: query at p sees keys p - window + 1..p (gemma2, gemma3); 0 or absent: keys 0..p. */
   window?: number;
+  /** Score soft-capping (gemma2): s -> softcap tanh(s / softcap) after the scale; 0 or absent: none. */
+  softcap?: number;
 }
 
 /** Splits per (t, head) of planAttentionSplit. */
@@ -156,6 +158,8 @@ function checkAttention(kernel: string, s: AttentionShape): void {
   checkShape(kernel, 'scale', Number.isFinite(s.scale), `${s.scale} is not finite`);
   const w = s.window ?? 0;
   checkShape(kernel, 'window', Number.isInteger(w) && w >= 0 && w < 2 ** 32, `${w} must be an integer >= 0 (0: no window)`);
+  const cap = s.softcap ?? 0;
+  checkShape(kernel, 'softcap', Number.isFinite(cap) && cap >= 0, `${cap} must be a finite number >= 0 (0: none)`);
 }
 
 // One attention invocation carries two private arrays of headDim floats and a long loop: on SwiftShader (a CPU,
@@ -180,7 +184,7 @@ export async function planAttentionSplit(ctx: GpuContext, q: GPUBuffer, kCache: 
     kernel,
     args: {
       bindings: { q, k_cache: kCache, v_cache: vCache, pos, part },
-      params: { items: n, heads, kv_heads: kvHeads, group: heads / kvHeads, ctx_max: ctxMax, split_keys: splitKeys, n_split: nSplit, row_pitch: g.rowPitch, scale: s.scale, window: s.window ?? 0 },
+      params: { items: n, heads, kv_heads: kvHeads, group: heads / kvHeads, ctx_max: ctxMax, split_keys: splitKeys, n_split: nSplit, row_pitch: g.rowPitch, scale: s.scale, window: s.window ?? 0, softcap: s.softcap ?? 0 },
       expect: { q: 4 * T * heads * headDim, k_cache: cacheBytes, v_cache: cacheBytes, pos: 4 * T, part: 4 * attentionPartElems(s) },
     },
     workgroups: g.workgroups,

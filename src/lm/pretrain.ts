@@ -48,7 +48,9 @@ export function checkPretrainConfig(c: PretrainConfig, vocab: number): LlamaConf
   if (c.gradAccum !== undefined && !(Number.isInteger(c.gradAccum) && c.gradAccum >= 1)) throw new PretrainError(`pretrain config: 'gradAccum' must be an integer >= 1, found ${JSON.stringify(c.gradAccum)}`);
   if (!c.model || typeof c.model !== 'object') throw new PretrainError(`pretrain config: 'model' is missing`);
   for (const k of ['dim', 'layers', 'heads', 'ffn', 'ctx'] as const) if (!Number.isInteger(c.model[k]) || c.model[k] < 1) throw new PretrainError(`pretrain config: 'model.${k}' must be an integer >= 1, found ${JSON.stringify(c.model[k])}`);
-  if (c.model.arch !== undefined && !(LLAMA_ARCHS as readonly string[]).includes(c.model.arch)) throw new PretrainError(`pretrain config: 'model.arch' must be one of ${LLAMA_ARCHS.join(', ')}, found ${JSON.stringify(c.model.arch)}`);
+  // gemma2 runs in the engine but does not train (its soft-capped attention is not in training's attention kernel).
+  const trainable = LLAMA_ARCHS.filter((a) => a !== 'gemma2');
+  if (c.model.arch !== undefined && !(trainable as readonly string[]).includes(c.model.arch)) throw new PretrainError(`pretrain config: 'model.arch' must be one of ${trainable.join(', ')}, found ${JSON.stringify(c.model.arch)}`);
   if (c.seq > c.model.ctx) throw new PretrainError(`pretrain config: 'seq' ${c.seq} exceeds 'model.ctx' ${c.model.ctx}`);
   const sw = c.model.slidingWindow;
   if (sw !== undefined) {

@@ -66,14 +66,14 @@ async function planEwAdd(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, y: GPUBuff
   };
 }
 
-async function planEwUnary(ctx: GpuContext, op: 'AFFINE', a: GPUBuffer, y: GPUBuffer, n: number, alpha: number): Promise<Dispatch> {
+async function planEwUnary(ctx: GpuContext, op: 'AFFINE' | 'SOFTCAP', a: GPUBuffer, y: GPUBuffer, n: number, alpha: number, beta = 0): Promise<Dispatch> {
   const { kernel, workgroups, rowPitch } = await perItem(ctx, ewDef(op), n);
   return {
     kernel,
     workgroups,
     args: {
       bindings: { a, y },
-      params: { n, rank: 1, row_pitch: rowPitch, off_a: 0, off_b: 0, axis: 0, split: 0, alpha, beta: 0, ...vec8('shape', [n], 1), ...vec8('sa', [1]), ...vec8('sb', []), ...vec8('lo', []) },
+      params: { n, rank: 1, row_pitch: rowPitch, off_a: 0, off_b: 0, axis: 0, split: 0, alpha, beta, ...vec8('shape', [n], 1), ...vec8('sa', [1]), ...vec8('sb', []), ...vec8('lo', []) },
       expect: { y: 4 * n },
     },
   };
@@ -130,6 +130,12 @@ export class StepRecorder implements LlamaOps<Val> {
   scale(x: Val, s: number): Val {
     const y = this.val(x.rows, x.cols);
     this.ops.push({ label: `scale ${s}`, ins: [x], outs: [y], plan: async (b) => [await planEwUnary(this.ctx, 'AFFINE', b(x), b(y), x.rows * x.cols, s)] });
+    return y;
+  }
+
+  softcap(x: Val, cap: number): Val {
+    const y = this.val(x.rows, x.cols);
+    this.ops.push({ label: `softcap ${cap}`, ins: [x], outs: [y], plan: async (b) => [await planEwUnary(this.ctx, 'SOFTCAP', b(x), b(y), x.rows * x.cols, 1 / cap, cap)] });
     return y;
   }
 
@@ -210,7 +216,7 @@ export class StepRecorder implements LlamaOps<Val> {
     const vc = this.r.vCache[layer];
     const rowElems = c.kvHeads * c.headDim;
     const kvType = this.r.kvType;
-    const shape = { T, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ctxMax: ctxLen, splitKeys, scale: attentionScale(c), kvType, window: layerWindow(c, layer) };
+    const shape = { T, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ctxMax: ctxLen, splitKeys, scale: attentionScale(c), kvType, window: layerWindow(c, layer), softcap: c.softcap?.attn ?? 0 };
     this.ops.push({
       label: `attention ${layer}`,
       ins: [q, k, v],

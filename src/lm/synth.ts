@@ -23,7 +23,7 @@ import { f32ToBf16Bits, f32ToF16Bits } from '../quant/f16.js';
 import { exportGguf, GGUF_BLOCKS, ggufScheme, type GgufBlockType } from '../quant/gguf.js';
 import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
-import { archTraits, gemma3Swa, llamaTensorNames, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
+import { archTraits, GEMMA2_DEFAULTS, gemma3Swa, llamaTensorNames, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
 import { llamaHparamMetadata } from '../nn/llama_weights.js';
 
 export type SynthWeightType = 'F32' | 'F16' | 'BF16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K';
@@ -58,8 +58,10 @@ export interface SynthOptions {
   eps?: number;
   /** Written as rope_freqs.weight (llama only: llama.cpp's qwen2 has no rope factors). */
   ropeScaling?: Llama3RopeScaling;
-  /** gemma3: attention.sliding_window (default 8, so short tests cross it). */
+  /** gemma2, gemma3: attention.sliding_window (default 8, so short tests cross it). */
   slidingWindow?: number;
+  /** gemma2: attn_logit_softcapping and final_logit_softcapping (default llama.cpp's 50 and 30). */
+  softcap?: { attn: number; final: number };
   /** Linear rope scaling: rope.scaling.type 'linear' and rope.scaling.factor (on gemma3, its global layers'). */
   ropeLinearFactor?: number;
   /** No output.weight (the embedding is the output projection). Default false. */
@@ -229,11 +231,12 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const c: LlamaConfig = {
     arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads ?? o.heads,
     headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000,
-    ropeDims: headDim, ropeFreqs: !!o.ropeScaling, tied: !!o.tied, ...archTraits(arch),
+    ropeDims: headDim, ropeFreqs: !!o.ropeScaling, tied: !!o.tied || arch === 'gemma2', ...archTraits(arch),
     ...(arch === 'gemma3' ? { swa: gemma3Swa(o.slidingWindow ?? 8) } : {}),
+    ...(arch === 'gemma2' ? { swa: { window: o.slidingWindow ?? 8, pattern: GEMMA2_DEFAULTS.pattern, ropeBase: o.ropeBase ?? 10000, ropeScale: 1 / (o.ropeLinearFactor ?? 1) }, softcap: o.softcap ?? { attn: GEMMA2_DEFAULTS.attnSoftcap, final: GEMMA2_DEFAULTS.finalSoftcap } } : {}),
     ...(o.ropeLinearFactor !== undefined ? { ropeScale: 1 / o.ropeLinearFactor } : {}),
   };
-  if (arch !== 'gemma3' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is gemma3's (arch ${arch})`);
+  if (arch !== 'gemma3' && arch !== 'gemma2' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas' (arch ${arch})`);
   const r = rng(o.seed ?? 1);
   const g = normal(r);
   const wt = o.weightType ?? 'F32';

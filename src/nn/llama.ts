@@ -1,5 +1,5 @@
-// The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3` and `gemma3`
-// graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma2` and
+// `gemma3` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
@@ -10,6 +10,8 @@ export interface LlamaOps<T> {
   embed(): T;
   /** x times a constant (gemma3's embedding scale). */
   scale(x: T, s: number): T;
+  /** cap tanh(x / cap) (gemma2's final logits). */
+  softcap(x: T, cap: number): T;
   /** a + b, same shape (a residual add after a post-norm). */
   add(a: T, b: T): T;
   rmsNorm(x: T, weight: string): T;
@@ -55,5 +57,6 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     x = residual(l, ops.glu(gate, up), 'ffn_down.weight', 'post_ffw_norm.weight');
   }
   const out = ops.rmsNorm(ops.outputRows(x), 'output_norm.weight');
-  return ops.linear(out, c.tied ? 'token_embd.weight' : 'output.weight');
+  const logits = ops.linear(out, c.tied ? 'token_embd.weight' : 'output.weight');
+  return c.softcap ? ops.softcap(logits, c.softcap.final) : logits;
 }

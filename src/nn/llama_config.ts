@@ -1,4 +1,4 @@
-// The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3` and `gemma3`), read from a GGUF file's
+// The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma2` and `gemma3`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon                                                        required
@@ -6,6 +6,7 @@
 //   .attention.key_length / .value_length (= embedding_length / head_count),
 //   .rope.scaling.type (none / linear) with .rope.scaling.factor (or .rope.scale_linear)         optional
 //   gemma3: .attention.sliding_window                                                        required
+//   gemma2: .attention.sliding_window (4096), .attn_logit_softcapping (50), .final_logit_softcapping (30)  optional
 // and the vocabulary size from token_embd.weight's shape. Every tensor the model needs is checked for presence and
 // shape, and a tensor the model would not use is refused (llama.cpp refuses such files too: "wrong number of
 // tensors"), so the configuration describes the file completely.
@@ -37,33 +38,39 @@ export interface LlamaConfig {
   qkNorm: boolean;
   /** gemma3: the attention and FFN outputs are RMS-normalized (post_attention_norm / post_ffw_norm) before their residual add. */
   postNorms: boolean;
-  /** The FFN's gate activation: silu (SwiGLU) or gelu (GeGLU, tanh form: gemma3). */
+  /** The FFN's gate activation: silu (SwiGLU) or gelu (GeGLU, tanh form: gemma2, gemma3). */
   ffnAct: 'silu' | 'gelu';
-  /** gemma3: token embeddings are multiplied by sqrt(dim) (rounded to f32, as llama.cpp does). */
+  /** gemma2, gemma3: token embeddings are multiplied by sqrt(dim) (rounded to f32, as llama.cpp does). */
   embedScale: boolean;
+  /** gemma2: attention scores and logits soft-capped, z -> cap tanh(z / cap) (attention's after the score scale). */
+  softcap?: { attn: number; final: number };
   /** Linear RoPE scaling: positions times this (1 / rope.scaling.factor); absent or 1: none. gemma3: global layers only. */
   ropeScale?: number;
   /**
-   * gemma3's interleaved sliding-window attention: layer l attends to the last `window` positions (its own included)
-   * when l % pattern < pattern - 1, and those layers rotate with base `ropeBase` unscaled; every pattern-th layer is
-   * global (the file's rope base and scaling). Absent: every layer is global.
+   * Interleaved sliding-window attention (gemma2: pattern 2; gemma3: 6): layer l attends to the last `window`
+   * positions (its own included) when l % pattern < pattern - 1, and those layers rotate with base `ropeBase`, positions
+   * times `ropeScale` (gemma3: 10000 unscaled; gemma2: the file's); every pattern-th layer is global (the file's rope
+   * base and scaling). Absent: every layer is global.
    */
-  swa?: { window: number; pattern: number; ropeBase: number };
+  swa?: { window: number; pattern: number; ropeBase: number; ropeScale: number };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma3'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale'>;
 
 /**
  * What each architecture fixes: llama.cpp's rope type (NORM for llama, NEOX for the rest), q/k/v biases (qwen2),
- * per-head q/k norms (qwen3, gemma3), and gemma3's post-norms, GeGLU and scaled embeddings.
+ * per-head q/k norms (qwen3, gemma3), and the Gemmas' post-norms, GeGLU and scaled embeddings.
  */
 export function archTraits(a: LlamaArch): ArchTraits {
-  const gemma = a === 'gemma3';
-  return { ropeLayout: a === 'llama' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || gemma, postNorms: gemma, ffnAct: gemma ? 'gelu' : 'silu', embedScale: gemma };
+  const gemma = a === 'gemma2' || a === 'gemma3';
+  return { ropeLayout: a === 'llama' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3', postNorms: gemma, ffnAct: gemma ? 'gelu' : 'silu', embedScale: gemma };
 }
+
+/** gemma2: every other layer slides (the even ones), a window of 4096 and soft-caps of 50 / 30 unless the file says. */
+export const GEMMA2_DEFAULTS = { pattern: 2, window: 4096, attnSoftcap: 50, finalSoftcap: 30 } as const;
 
 /** gemma3 sliding-window layers: every layer but each `pattern`-th (llama.cpp's set_swa_pattern). */
 export const GEMMA3_SWA_PATTERN = 6;
@@ -72,7 +79,7 @@ export const GEMMA3_SWA_ROPE_BASE = 10000;
 
 /** gemma3's sliding-window attention of `window` positions, as llama.cpp sets it up. */
 export function gemma3Swa(window: number): NonNullable<LlamaConfig['swa']> {
-  return { window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE };
+  return { window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE, ropeScale: 1 };
 }
 
 /** Layer l's attention window in positions (its own included), or 0 for full causal attention. */
@@ -82,15 +89,19 @@ export function layerWindow(c: LlamaConfig, l: number): number {
 
 /** Layer l's RoPE: base and position scale (a sliding-window layer of gemma3 uses its own base, unscaled). */
 export function layerRope(c: LlamaConfig, l: number): { base: number; scale: number } {
-  return layerWindow(c, l) > 0 ? { base: c.swa!.ropeBase, scale: 1 } : { base: c.ropeBase, scale: c.ropeScale ?? 1 };
+  return layerWindow(c, l) > 0 ? { base: c.swa!.ropeBase, scale: c.swa!.ropeScale } : { base: c.ropeBase, scale: c.ropeScale ?? 1 };
 }
 
-/** The attention's score scale (llama.cpp's f_attention_scale for gemma3: 1/sqrt(dim/heads) at 62 layers, Gemma 3 27B). */
+/**
+ * The attention's score scale: 1/sqrt(headDim), but llama.cpp's f_attention_scale for the Gemmas' 27B models
+ * (gemma2 at 46 layers, gemma3 at 62) is 1/sqrt(dim/heads).
+ */
 export function attentionScale(c: LlamaConfig): number {
-  return c.arch === 'gemma3' && c.layers === 62 ? 1 / Math.sqrt(c.dim / c.heads) : 1 / Math.sqrt(c.headDim);
+  const big = (c.arch === 'gemma3' && c.layers === 62) || (c.arch === 'gemma2' && c.layers === 46);
+  return big ? 1 / Math.sqrt(c.dim / c.heads) : 1 / Math.sqrt(c.headDim);
 }
 
-/** The factor of the token embeddings (sqrt(dim) in f32 for gemma3, else 1). */
+/** The factor of the token embeddings (sqrt(dim) in f32 for the Gemmas, else 1). */
 export function embeddingScale(c: LlamaConfig): number {
   return c.embedScale ? Math.fround(Math.sqrt(c.dim)) : 1;
 }
@@ -147,7 +158,7 @@ function ropeScaling(metadata: Record<string, GgufValue>, k: Keys, a: string): n
 }
 
 /**
- * The configuration of a `llama`, `qwen2`, `qwen3` or `gemma3` GGUF file, validated against its tensors. Throws ModelConfigError naming
+ * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2` or `gemma3` GGUF file, validated against its tensors. Throws ModelConfigError naming
  * the key or tensor at fault and what was expected and found.
  */
 export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors: readonly { name: string; type: GgufTensorType; shape: number[] }[]): LlamaConfig {
@@ -174,7 +185,13 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (ropeDims % 2 !== 0 || ropeDims > headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' must be even and <= the head dim ${headDim}, found ${ropeDims}`);
   const ropeScale = ropeScaling(metadata, k, a);
   let swa: LlamaConfig['swa'];
+  let softcap: LlamaConfig['softcap'];
   if (a === 'gemma3') swa = gemma3Swa(k.int(`${a}.attention.sliding_window`));
+  if (a === 'gemma2') {
+    const G = GEMMA2_DEFAULTS;
+    swa = { window: k.int(`${a}.attention.sliding_window`, G.window), pattern: G.pattern, ropeBase, ropeScale };
+    softcap = { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) };
+  }
 
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const embd = byName.get('token_embd.weight');
@@ -190,7 +207,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     arch: a, vocab, dim, layers, heads, kvHeads, headDim, ffn, ctx, eps, ropeBase, ropeDims,
     ropeLayout: traits.ropeLayout,
     ropeFreqs: a === 'llama' && byName.has('rope_freqs.weight'),
-    tied: !byName.has('output.weight'),
+    // gemma2's graph always ties the head to the embedding (llama.cpp refuses an output.weight there: an extra tensor).
+    tied: a === 'gemma2' || !byName.has('output.weight'),
     // qwen2 always has q/k/v biases; llama.cpp's llama takes them where the file has them; qwen3 has none.
     qkvBias: traits.qkvBias || (a === 'llama' && byName.has('blk.0.attn_q.bias')),
     qkNorm: traits.qkNorm,
@@ -199,6 +217,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     embedScale: traits.embedScale,
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...(swa ? { swa } : {}),
+    ...(softcap ? { softcap } : {}),
   };
   // Every layer has 9 tensors at least: a block_count the file cannot hold is refused before the list of expected
   // tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).

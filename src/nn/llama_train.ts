@@ -25,6 +25,7 @@ export const IGNORE_INDEX = -100;
 /** What the training graph cannot do; refused before any tensor is made. */
 function checkTrainable(c: LlamaConfig, T: number): void {
   if (c.ropeFreqs) throw new ModelConfigError(`llama training: rope_freqs.weight (Llama-3 rope scaling) is not supported in training`);
+  if (c.softcap) throw new ModelConfigError(`llama training: ${c.arch}'s soft-capped attention scores and logits are not supported in training`);
   if ((c.ropeScale ?? 1) !== 1) throw new ModelConfigError(`llama training: linear rope scaling (factor ${1 / c.ropeScale!}) is not supported in training`);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
   if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);
@@ -156,6 +157,10 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
 
   scale(x: Tensor, s: number): Tensor {
     return ops.scale(x, s);
+  }
+
+  softcap(): Tensor {
+    throw new ModelConfigError(`llama training: soft-capping is not supported in training`); // refused in checkTrainable
   }
 
   add(a: Tensor, b: Tensor): Tensor {

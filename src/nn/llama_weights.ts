@@ -7,7 +7,7 @@ import { floatValues } from '../lm/weights.js';
 import { spmByteVocab } from '../lm/synth.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { rng } from '../ref/random.js';
-import { archTraits, gemma3Swa, llamaConfigFromGguf, llamaTensorNames, ModelConfigError, type LlamaArch, type LlamaConfig } from './llama_config.js';
+import { archTraits, GEMMA2_DEFAULTS, gemma3Swa, llamaConfigFromGguf, llamaTensorNames, ModelConfigError, type LlamaArch, type LlamaConfig } from './llama_config.js';
 import type { LlamaWeights } from './llama_train.js';
 
 /**
@@ -56,6 +56,7 @@ export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     [`${a}.rope.freq_base`]: gguf.f32(c.ropeBase),
     [`${a}.rope.dimension_count`]: gguf.u32(c.ropeDims),
     ...(c.swa ? { [`${a}.attention.sliding_window`]: gguf.u32(c.swa.window) } : {}),
+    ...(c.softcap ? { [`${a}.attn_logit_softcapping`]: gguf.f32(c.softcap.attn), [`${a}.final_logit_softcapping`]: gguf.f32(c.softcap.final) } : {}),
     ...((c.ropeScale ?? 1) !== 1 ? { [`${a}.rope.scaling.type`]: gguf.str('linear'), [`${a}.rope.scaling.factor`]: gguf.f32(1 / c.ropeScale!) } : {}),
   };
 }
@@ -116,7 +117,8 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   const arch = o.arch ?? 'llama';
   return {
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
-    eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
+    eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied || arch === 'gemma2', ...archTraits(arch),
     ...(arch === 'gemma3' ? { swa: gemma3Swa(o.slidingWindow ?? 512) } : {}),
+    ...(arch === 'gemma2' ? { swa: { window: o.slidingWindow ?? GEMMA2_DEFAULTS.window, pattern: GEMMA2_DEFAULTS.pattern, ropeBase: o.ropeBase ?? 10000, ropeScale: 1 }, softcap: { attn: GEMMA2_DEFAULTS.attnSoftcap, final: GEMMA2_DEFAULTS.finalSoftcap } } : {}),
   };
 }

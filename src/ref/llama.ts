@@ -1,7 +1,7 @@
-// The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`, `gemma3`): the oracle of the
-// GPU engine. It follows llama.cpp's graph (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, gemma3.cpp) step by step, for
-// every position of a prompt:
-//   x = token_embd[id]  (times sqrt(dim) in f32: gemma3)          (rows gathered, dequantized exactly)
+// The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`): the oracle
+// of the GPU engine. It follows llama.cpp's graph (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, gemma2-iswa.cpp,
+// gemma3.cpp) step by step, for every position of a prompt:
+//   x = token_embd[id]  (times sqrt(dim) in f32: the Gemmas)      (rows gathered, dequantized exactly)
 //   per layer:  h = rmsnorm(x) * attn_norm
 //               q, k, v = Wq h (+ bq), Wk h (+ bk), Wv h (+ bv)     ([heads | kvHeads, headDim] each)
 //               q, k = rmsnorm(q_h) * attn_q_norm, rmsnorm(k_h) * attn_k_norm   per head h (qwen3, gemma3)
@@ -9,13 +9,15 @@
 //                                                                  i, i + ropeDims/2); theta_i = pos * scale *
 //                                                                  base^(-2i/ropeDims) / rope_freqs[i] (llama only);
 //                                                                  base and scale per layer (layerRope: gemma3)
-//               a = softmax(q k^T * attentionScale, causal) v      (1/sqrt(headDim) but at Gemma 3 27B; query head h
-//                                                                  reads kv head h / (heads/kvHeads); keys within
-//                                                                  layerWindow on gemma3's sliding-window layers)
-//               x = x + Wo a                     gemma3: x = x + rmsnorm(Wo a) * post_attention_norm
-//               h = rmsnorm(x) * ffn_norm;  f = Wdown (act(Wgate h) * Wup h)   act silu, or gelu (tanh form: gemma3)
-//               x = x + f                        gemma3: x = x + rmsnorm(f) * post_ffw_norm
-//   logits = Woutput (rmsnorm(x) * output_norm)                    (Woutput = token_embd when tied)
+//               a = softmax(cap(q k^T * attentionScale), causal) v (1/sqrt(headDim) but at the Gemmas' 27B; query
+//                                                                  head h reads kv head h / (heads/kvHeads); keys
+//                                                                  within layerWindow on the Gemmas' sliding layers;
+//                                                                  cap(s) = softcap tanh(s / softcap) on gemma2)
+//               x = x + Wo a                     Gemmas: x = x + rmsnorm(Wo a) * post_attention_norm
+//               h = rmsnorm(x) * ffn_norm;  f = Wdown (act(Wgate h) * Wup h)   act silu, or gelu (tanh form: Gemmas)
+//               x = x + f                        Gemmas: x = x + rmsnorm(f) * post_ffw_norm
+//   logits = Woutput (rmsnorm(x) * output_norm)                    (Woutput = token_embd when tied; soft-capped on
+//                                                                  gemma2)
 // rmsnorm(x) = x / sqrt(mean(x^2) + eps). Weights are the file's values exactly (dequantized to f32); all arithmetic
 // is f64.
 //
@@ -219,7 +221,7 @@ function attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number,
         const ko = (j * c.kvHeads + kh) * hd;
         let d = 0;
         for (let i = 0; i < hd; i++) d += q[qo + i] * k[ko + i];
-        s[j] = d * scale;
+        s[j] = c.softcap ? c.softcap.attn * Math.tanh((d * scale) / c.softcap.attn) : d * scale;
         mx = Math.max(mx, s[j]);
       }
       let sum = 0;
@@ -284,7 +286,9 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     addOut(linear(g, T, c.ffn, W.get(`${p}ffn_down.weight`), D, opt), `${p}post_ffw_norm.weight`);
   }
   const hf = rmsNorm(x, T, D, W.get('output_norm.weight').w, c.eps);
-  return linear(hf, T, D, W.get(c.tied ? 'token_embd.weight' : 'output.weight'), c.vocab, opt);
+  const z = linear(hf, T, D, W.get(c.tied ? 'token_embd.weight' : 'output.weight'), c.vocab, opt);
+  if (c.softcap) z.forEach((v, i) => (z[i] = c.softcap!.final * Math.tanh(v / c.softcap!.final)));
+  return z;
 }
 
 /** Softmax of each row of logits [T, V]. */

@@ -47,7 +47,7 @@ export function kvStoreRef(cache: Float32Array, src: Num, pos: Num, s: { T: numb
 
 /**
  * Causal attention of q [T, heads, headDim] over the cache [ctxMax, kvHeads, headDim]: query t takes keys
- * 0..pos[t] (its last s.window when given) with a plain softmax of scale * q.k (no splits); zeros for a row whose position is outside [0, ctxMax).
+ * 0..pos[t] (its last s.window when given) with a plain softmax of scale * q.k (soft-capped by s.softcap when given; no splits); zeros for a row whose position is outside [0, ctxMax).
  * absSum (use K = 1) carries the condition of each output: with pi_j the softmax weights, s_j the scores and m their
  * max, an f32 score is off by D*scale*sum|q k_j| u, exp(x) by (3 + 2|x|) ulp (WGSL's accuracy) and each weight's
  * error moves out[d] by at most pi_j |v_jd - out_d|; the n-key accumulation, its rescalings and the merge add ~5n:
@@ -77,6 +77,8 @@ export function attentionCachedRef(q: Num, kCache: Num, vCache: Num, pos: Num, s
         }
         sc[j] = Math.fround(scale) * dot;
         cond[j] = D * Math.abs(scale) * abs + 3;
+        // Soft-capping: tanh's slope is at most 1, so the score's error does not grow; tanh adds a few ulp of cap.
+        if (s.softcap) [sc[j], cond[j]] = [s.softcap * Math.tanh(sc[j] / s.softcap), cond[j] + 8 * s.softcap];
       }
       const m = Math.max(...sc);
       let l = 0;

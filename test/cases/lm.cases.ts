@@ -94,7 +94,7 @@ function kvStoreCase(s: { T: number; rowElems: number; ctxMax: number }, pos: nu
 function attentionCase(s: Omit<AttentionShape, 'scale'>, pos: number[]): GpuCase {
   const shape: AttentionShape = { ...s, scale: 1 / Math.sqrt(s.headDim) };
   return {
-    name: `lm attention split+merge T=${s.T} heads=${s.heads} kvHeads=${s.kvHeads} headDim=${s.headDim} ctxMax=${s.ctxMax} splitKeys=${s.splitKeys}${s.window ? ` window=${s.window}` : ''} pos [${pos}]`,
+    name: `lm attention split+merge T=${s.T} heads=${s.heads} kvHeads=${s.kvHeads} headDim=${s.headDim} ctxMax=${s.ctxMax} splitKeys=${s.splitKeys}${s.window ? ` window=${s.window}` : ''}${s.softcap ? ` softcap=${s.softcap}` : ''} pos [${pos}]`,
     async run(ctx) {
       const { T, heads, kvHeads, headDim: D, ctxMax } = s;
       const q = randomF32(T * heads * D, 31, -2, 2);
@@ -258,6 +258,9 @@ export const CASES: GpuCase[] = [
   // gemma3's sliding-window layers: only the last `window` keys (splits wholly before the window are empty).
   attentionCase({ T: 1, heads: 4, kvHeads: 2, headDim: 16, ctxMax: 37, splitKeys: 8, window: 10 }, [36]),
   attentionCase({ T: 5, heads: 4, kvHeads: 1, headDim: 16, ctxMax: 23, splitKeys: 5, window: 4 }, [13, 14, -1, 2, 22]),
+  // gemma2's soft-capped scores (cap 1.5: most scores of this q and k are past it), with and without a window.
+  attentionCase({ T: 5, heads: 4, kvHeads: 2, headDim: 32, ctxMax: 23, splitKeys: 5, softcap: 1.5 }, [13, 0, -1, 7, 22]),
+  attentionCase({ T: 1, heads: 4, kvHeads: 2, headDim: 16, ctxMax: 37, splitKeys: 8, window: 10, softcap: 1.5 }, [36]),
   f16CacheCase({ T: 5, heads: 4, kvHeads: 2, headDim: 16, ctxMax: 13, splitKeys: 4 }, [0, 1, 2, 3, 4]),
   f16CacheCase({ T: 3, heads: 4, kvHeads: 1, headDim: 64, ctxMax: 7, splitKeys: 2 }, [0, 1, -1]),
   argmaxCase(7, 1000, (x) => {

@@ -95,11 +95,13 @@ describe('llama training forward = inference engine = f64 reference', () => {
 });
 
 describe('llama training refuses what its graph cannot run', () => {
-  it('gemma3 at T past its sliding window (training attends over the whole sequence), and linear rope scaling', () => {
+  it('gemma3 at T past its sliding window (training attends over the whole sequence), linear rope scaling, gemma2\'s soft-capping', () => {
     const c = llamaConfig({ arch: 'gemma3', vocab: V, dim: 16, layers: 1, heads: 2, ffn: 24, ctx: 16, slidingWindow: 4 });
     const weights = initLlamaWeights(c, 1);
     expect(() => buildLlamaTrainGraph(ctx, c, weights, { B: 1, T: 5 })).toThrow(/T = 5 exceeds the model's sliding window of 4 positions/);
     expect(() => buildLlamaTrainGraph(ctx, { ...c, ropeScale: 0.25 }, weights, { B: 1, T: 4 })).toThrow(/linear rope scaling \(factor 4\) is not supported in training/);
+    const g2 = llamaConfig({ arch: 'gemma2', vocab: V, dim: 16, layers: 1, heads: 2, ffn: 24, ctx: 16 });
+    expect(() => buildLlamaTrainGraph(ctx, g2, initLlamaWeights(g2, 1), { B: 1, T: 4 })).toThrow(/gemma2's soft-capped attention scores and logits are not supported in training/);
   });
 });
 

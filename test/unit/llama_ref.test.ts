@@ -158,6 +158,20 @@ describe('llama config errors', () => {
     fails(f.metadata, tensors.filter((t) => t.name !== 'blk.0.post_attention_norm.weight'), /'blk\.0\.post_attention_norm\.weight' is missing/);
   });
 
+  it('gemma2: window, pattern 2 and soft-caps read with llama.cpp\'s defaults, no q / k norms, the head always tied (output.weight refused)', () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'gemma2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, slidingWindow: 16, softcap: { attn: 20, final: 10 }, seed: 1 }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'gemma2', qkNorm: false, postNorms: true, ffnAct: 'gelu', embedScale: true, tied: true, swa: { window: 16, pattern: 2, ropeBase: 10000, ropeScale: 1 }, softcap: { attn: 20, final: 10 } });
+    expect(Array.from({ length: 3 }, (_, l) => layerWindow(c, l))).toEqual([16, 0, 16]);
+    const m = { ...f.metadata };
+    for (const k of ['gemma2.attention.sliding_window', 'gemma2.attn_logit_softcapping', 'gemma2.final_logit_softcapping']) delete m[k];
+    expect(llamaConfigFromGguf(m, tensors)).toMatchObject({ swa: { window: 4096 }, softcap: { attn: 50, final: 30 } });
+    fails(f.metadata, [...tensors, { name: 'output.weight', type: 'F32' as never, shape: [V, 64] }], /'output\.weight' not used by a gemma2 model/);
+    fails(f.metadata, [...tensors, { name: 'blk.0.attn_q_norm.weight', type: 'F32' as never, shape: [16] }], /'blk\.0\.attn_q_norm\.weight' not used by a gemma2 model/);
+    fails({ ...f.metadata, 'gemma2.attn_logit_softcapping': { type: 'f32', value: 0 } }, tensors, /'gemma2\.attn_logit_softcapping' must be a finite number > 0/);
+  });
+
   it('rope scaling: linear read (factor, or the older scale_linear), none ignores the factor, YaRN and LongRoPE refused by name', () => {
     const { metadata, tensors } = base();
     const withKeys = (m: Record<string, GgufValue>) => llamaConfigFromGguf({ ...metadata, ...m }, tensors);
@@ -200,8 +214,8 @@ describe('llama config errors', () => {
 
   it('names an unsupported architecture and the supported ones', () => {
     const { metadata, tensors } = base();
-    metadata['general.architecture'] = { type: 'string', value: 'gemma2' };
-    fails(metadata, tensors, /'general\.architecture' is 'gemma2'.*supported: llama, qwen2, qwen3, gemma3/);
+    metadata['general.architecture'] = { type: 'string', value: 'phi3' };
+    fails(metadata, tensors, /'general\.architecture' is 'phi3'.*supported: llama, qwen2, qwen3, gemma2, gemma3/);
   });
 
   it('names an inconsistent head count', () => {
