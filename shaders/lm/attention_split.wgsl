@@ -1,5 +1,6 @@
 // Attention over the KV cache, flash-decoding style, first pass (src/kernels/lm.ts planAttentionSplit).
-// q [T, heads, HEAD_DIM]; k_cache, v_cache [ctx_max, kv_heads, HEAD_DIM] (row = position); pos i32 [T].
+// q [T, heads, HEAD_DIM]; k_cache, v_cache [ctx_max, kv_heads, HEAD_DIM] (row = position), or with a ring of R rows
+// [R, kv_heads, HEAD_DIM] (row = position % R: a sliding-window layer's cache, R >= the window); pos i32 [T].
 // Query t attends causally to keys 0..pos[t] (with a window w > 0: keys pos[t]-w+1..pos[t], gemma3's sliding-window
 // layers, as llama.cpp masks them: key j is out when pos[t] - j >= w). The keys are cut into n_split splits of split_keys; one invocation
 // per (t, h, split) walks its split's keys with an online softmax in f32 and writes a partial
@@ -21,6 +22,12 @@ struct Params {
   scale: f32,
   window: u32, // 0: every earlier key
   softcap: f32, // > 0: scores soft-capped, s -> softcap * tanh(s / softcap) (gemma2); 0: none
+  ring: u32, // 0: the row of key j is j; R > 0: j % R
+}
+
+/** The cache row of the key at position j. */
+fn krow(j: u32) -> u32 {
+  return select(j, j % params.ring, params.ring > 0u);
 }
 
 const D: u32 = {{HEAD_DIM}}u;
@@ -111,14 +118,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   let row = params.kv_heads * D4;
   // The first key sets the running max, so no -inf ever enters the arithmetic.
-  var kb = lo * row + kvh * D4;
+  var kb = krow(lo) * row + kvh * D4;
   var m = score(kb);
   var l = 1.0;
   for (var d = 0u; d < D4; d++) {
     o[d] = value4(kb + d);
   }
   for (var j = lo + 1u; j < hi; j++) {
-    kb = j * row + kvh * D4;
+    kb = krow(j) * row + kvh * D4;
     let s = score(kb);
     let m_new = max(m, s);
     let corr = exp(m - m_new); // 1 unless the max moved

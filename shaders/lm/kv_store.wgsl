@@ -1,5 +1,5 @@
 // KV-cache write (src/kernels/lm.ts planKvStore): row t of src [T, row_elems] goes to row pos[t] of
-// cache [ctx_max, row_elems]. Positions come from a buffer so one recorded dispatch serves every token; a position
+// cache [ctx_max, row_elems], or with a ring of R rows (a sliding-window layer's cache) to row pos[t] % R of [R, row_elems]. Positions come from a buffer so one recorded dispatch serves every token; a position
 // outside [0, ctx_max) (padding rows: -1) is skipped. One invocation per element of src; with KV_F16 the cache
 // holds f16 pairs in u32 words (pack2x16float: round to nearest even, low half first; row_elems even) and one
 // invocation writes one word.
@@ -8,6 +8,7 @@ struct Params {
   row_elems: u32,
   ctx_max: u32,
   row_pitch: u32,
+  ring: u32, // 0: row = position; R > 0: row = position % R
 }
 
 override WG: u32 = 64;
@@ -38,9 +39,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (p < 0 || u32(p) >= params.ctx_max) {
     return;
   }
+  let row = select(u32(p), u32(p) % params.ring, params.ring > 0u);
 #if KV_F16
-  cache[(u32(p) * params.row_elems + c) / 2u] = pack2x16float(vec2<f32>(src[e], src[e + 1u]));
+  cache[(row * params.row_elems + c) / 2u] = pack2x16float(vec2<f32>(src[e], src[e + 1u]));
 #else
-  cache[u32(p) * params.row_elems + c] = src[e];
+  cache[row * params.row_elems + c] = src[e];
 #endif
 }

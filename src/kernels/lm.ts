@@ -104,9 +104,10 @@ export async function planRopeAt(ctx: GpuContext, x: GPUBuffer, pos: GPUBuffer, 
 }
 
 /** Row t of src [T, rowElems] into row pos[t] of cache [ctxMax, rowElems] (pos i32 [T]); positions outside [0, ctxMax) are skipped. */
-export async function planKvStore(ctx: GpuContext, src: GPUBuffer, cache: GPUBuffer, pos: GPUBuffer, s: { T: number; rowElems: number; ctxMax: number; kvType?: KvType }): Promise<Dispatch> {
+export async function planKvStore(ctx: GpuContext, src: GPUBuffer, cache: GPUBuffer, pos: GPUBuffer, s: { T: number; rowElems: number; ctxMax: number; kvType?: KvType; ring?: number }): Promise<Dispatch> {
   const { T, rowElems, ctxMax } = s;
   checkPositive('kv_store', { T, rowElems, ctxMax });
+  checkRing('kv_store', s.ring, ctxMax);
   const f16 = s.kvType === 'f16';
   checkShape('kv_store', 'rowElems', !f16 || rowElems % 2 === 0, `an f16 cache takes an even row length, got ${rowElems}`);
   const n = f16 ? (T * rowElems) / 2 : T * rowElems;
@@ -115,7 +116,7 @@ export async function planKvStore(ctx: GpuContext, src: GPUBuffer, cache: GPUBuf
   const g = items(ctx, n, wg);
   return {
     kernel,
-    args: { bindings: { src, cache, pos }, params: { n, row_elems: rowElems, ctx_max: ctxMax, row_pitch: g.rowPitch }, expect: { src: 4 * T * rowElems, cache: kvCacheBytes(ctxMax, rowElems, s.kvType), pos: 4 * T } },
+    args: { bindings: { src, cache, pos }, params: { n, row_elems: rowElems, ctx_max: ctxMax, row_pitch: g.rowPitch, ring: s.ring ?? 0 }, expect: { src: 4 * T * rowElems, cache: kvCacheBytes(s.ring || ctxMax, rowElems, s.kvType), pos: 4 * T } },
     workgroups: g.workgroups,
   };
 }
@@ -124,7 +125,13 @@ export async function planKvStore(ctx: GpuContext, src: GPUBuffer, cache: GPUBuf
 export type KvType = 'f32' | 'f16';
 
 /** Bytes of one layer's K (or V) cache of ctxMax rows of rowElems values. */
-export const kvCacheBytes = (ctxMax: number, rowElems: number, kvType: KvType = 'f32') => (kvType === 'f16' ? 2 : 4) * ctxMax * rowElems;
+export const kvCacheBytes = (rows: number, rowElems: number, kvType: KvType = 'f32') => (kvType === 'f16' ? 2 : 4) * rows * rowElems;
+
+/** A ring of R cache rows (row = position % R) is a positive integer below ctxMax; 0 or absent: one row a position. */
+function checkRing(kernel: string, ring: number | undefined, ctxMax: number): void {
+  const r = ring ?? 0;
+  checkShape(kernel, 'ring', r === 0 || (Number.isInteger(r) && r > 0 && r < ctxMax), `${r} must be 0 (none) or an integer in [1, ctxMax ${ctxMax})`);
+}
 
 export interface AttentionShape {
   T: number;
@@ -142,6 +149,11 @@ export interface AttentionShape {
   window?: number;
   /** Score soft-capping (gemma2): s -> softcap tanh(s / softcap) after the scale; 0 or absent: none. */
   softcap?: number;
+  /**
+   * The cache is a ring of this many rows (key j at row j % ring: a sliding-window layer's cache, which must hold
+   * the window plus a prefill chunk's other keys, ring >= window + T - 1); 0 or absent: ctxMax rows, key j at row j.
+   */
+  ring?: number;
 }
 
 /** Splits per (t, head) of planAttentionSplit. */
@@ -160,6 +172,8 @@ function checkAttention(kernel: string, s: AttentionShape): void {
   checkShape(kernel, 'window', Number.isInteger(w) && w >= 0 && w < 2 ** 32, `${w} must be an integer >= 0 (0: no window)`);
   const cap = s.softcap ?? 0;
   checkShape(kernel, 'softcap', Number.isFinite(cap) && cap >= 0, `${cap} must be a finite number >= 0 (0: none)`);
+  checkRing(kernel, s.ring, s.ctxMax);
+  if (s.ring) checkShape(kernel, 'ring', w > 0 && s.ring >= w + s.T - 1, `a ring of ${s.ring} rows needs a window (${w}) and must hold window + T - 1 = ${w + s.T - 1} keys`);
 }
 
 // One attention invocation carries two private arrays of headDim floats and a long loop: on SwiftShader (a CPU,
@@ -179,12 +193,12 @@ export async function planAttentionSplit(ctx: GpuContext, q: GPUBuffer, kCache: 
   const wg = attentionWG(ctx);
   const kernel = await getKernel(ctx, ATTENTION_SPLIT, { HEAD_DIM: headDim, KV_F16: s.kvType === 'f16' }, { WG: wg });
   const g = items(ctx, n, wg);
-  const cacheBytes = kvCacheBytes(ctxMax, kvHeads * headDim, s.kvType);
+  const cacheBytes = kvCacheBytes(s.ring || ctxMax, kvHeads * headDim, s.kvType);
   return {
     kernel,
     args: {
       bindings: { q, k_cache: kCache, v_cache: vCache, pos, part },
-      params: { items: n, heads, kv_heads: kvHeads, group: heads / kvHeads, ctx_max: ctxMax, split_keys: splitKeys, n_split: nSplit, row_pitch: g.rowPitch, scale: s.scale, window: s.window ?? 0, softcap: s.softcap ?? 0 },
+      params: { items: n, heads, kv_heads: kvHeads, group: heads / kvHeads, ctx_max: ctxMax, split_keys: splitKeys, n_split: nSplit, row_pitch: g.rowPitch, scale: s.scale, window: s.window ?? 0, softcap: s.softcap ?? 0, ring: s.ring ?? 0 },
       expect: { q: 4 * T * heads * headDim, k_cache: cacheBytes, v_cache: cacheBytes, pos: 4 * T, part: 4 * attentionPartElems(s) },
     },
     workgroups: g.workgroups,

@@ -8,7 +8,7 @@ import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import { formatBytes } from '../io/gguf.js';
 import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKGroups, topKPartWords, topKWords, type KvType } from '../kernels/lm.js';
 import { llamaForward } from '../nn/llama.js';
-import { ModelConfigError, type LlamaConfig } from '../nn/llama_config.js';
+import { layerCacheRows, layerWindow, ModelConfigError, type LlamaConfig } from '../nn/llama_config.js';
 import { assignBuffers, StepRecorder, type StepResources } from './record.js';
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 
@@ -94,7 +94,7 @@ export class LlamaEngine {
       throw new ModelConfigError(`the model needs about ${formatBytes(est.total)} of GPU memory (weights ${formatBytes(est.weights)}, KV cache ${formatBytes(est.kv)} for ${ctxLen} tokens, scratch ${formatBytes(est.scratch)}); the budget is ${formatBytes(o.memoryBudget)}`);
     }
     const maxBuf = Math.min(ctx.limits.maxBufferSize, ctx.limits.maxStorageBufferBindingSize);
-    const kvBytes = kvCacheBytes(ctxLen, c.kvHeads * c.headDim, kvType);
+    const kvBytes = kvCacheBytes(ctxLen, c.kvHeads * c.headDim, kvType); // a global layer's (a sliding one's ring is smaller)
     if (kvBytes > maxBuf) throw new ModelConfigError(`a layer's KV cache of ${ctxLen} tokens takes ${formatBytes(kvBytes)}, over the adapter's binding limit of ${formatBytes(maxBuf)}: use a shorter context`);
     const owned: GPUBuffer[] = [];
     const weights = new Map<string, LmWeight>();
@@ -127,8 +127,9 @@ export class LlamaEngine {
         owned.push(b);
         return b;
       };
-      const kCache = Array.from({ length: c.layers }, (_, l) => mk(kvBytes, `k cache ${l}`));
-      const vCache = Array.from({ length: c.layers }, (_, l) => mk(kvBytes, `v cache ${l}`));
+      const layerKv = (l: number) => kvCacheBytes(layerCacheRows(c, l, ctxLen, chunk).rows, c.kvHeads * c.headDim, kvType);
+      const kCache = Array.from({ length: c.layers }, (_, l) => mk(layerKv(l), `k cache ${l}`));
+      const vCache = Array.from({ length: c.layers }, (_, l) => mk(layerKv(l), `v cache ${l}`));
       const table = mk(4 * ctxLen * c.ropeDims, 'rope table');
       ctx.write(table, ropeTable(ctxLen, c.ropeDims, c.ropeBase, freqs, c.ropeScale ?? 1));
       let tableSwa: GPUBuffer | undefined;
@@ -152,6 +153,22 @@ export class LlamaEngine {
   private owned: GPUBuffer[] = [];
   /** The tokens whose K and V sit in the cache at positions 0.. (what a step wrote and read back without error). */
   private cached: number[] = [];
+  /** One past the highest position written since the last step from position 0 (what a ring cache may have overwritten). */
+  private written = 0;
+
+  /**
+   * Whether a step may start at pos0 with the keys and values of positions before it as the cache holds them: always,
+   * but where a sliding-window layer keeps a ring (layerCacheRows) and a later position already overwrote a row that
+   * pos0's window still reads (going back more than the ring's slack: ring - window + 1 positions).
+   */
+  canResumeAt(pos0: number): boolean {
+    if (pos0 === 0 || pos0 >= this.written) return true;
+    for (let l = 0; l < this.config.layers; l++) {
+      const { ring } = layerCacheRows(this.config, l, this.ctxLen, this.chunk);
+      if (ring > 0 && this.written - pos0 > ring - layerWindow(this.config, l) + 1) return false;
+    }
+    return true;
+  }
 
   /** The tokens at the cache's positions 0..n-1, in order: a new prompt that starts with them need not prefill them again. */
   get cachedTokens(): readonly number[] {
@@ -168,7 +185,7 @@ export class LlamaEngine {
 
   private async record(T: number, out: StepOutput): Promise<Step> {
     const c = this.config;
-    const rec = new StepRecorder(this.ctx, c, this.res, { T, allLogits: out === 'all', ctxLen: this.ctxLen });
+    const rec = new StepRecorder(this.ctx, c, this.res, { T, allLogits: out === 'all', ctxLen: this.ctxLen, chunk: this.chunk });
     const logits = llamaForward(c, rec);
     const fixed = new Map([[rec.input.id, this.res.x]]);
     const { buf, temps } = assignBuffers(this.ctx, rec.ops, fixed, [logits]);
@@ -252,9 +269,12 @@ export class LlamaEngine {
       const badId = gather.find((id) => !(Number.isInteger(id) && id >= 0 && id < this.config.vocab));
       if (badId !== undefined) throw new RangeError(`top-k step: id ${badId} is not below the vocabulary size ${this.config.vocab}`);
     }
+    if (!this.canResumeAt(pos0)) throw new RangeError(`a step at position ${pos0} needs keys a sliding-window layer's ring cache has overwritten (positions up to ${this.written - 1} were written): start again from position 0`);
     const st = await this.stepFor(T, out);
     // Positions pos0.. are about to be overwritten: they (and what follows) count again only once this step succeeds.
     if (this.cached.length > pos0) this.cached.length = pos0;
+    // The step's K and V rows are written once it is submitted, whatever it reads back.
+    this.written = pos0 === 0 ? T : Math.max(this.written, pos0 + T);
     if (st.pen) this.ctx.write(st.pen, Uint32Array.from([gather.length, ...gather]));
     this.ctx.write(this.res.x, this.embedding.rows(ids));
     this.ctx.write(this.res.pos, Int32Array.from({ length: T }, (_, i) => pos0 + i));

@@ -212,6 +212,8 @@ export class LanguageModel {
     if (o.cachePrompt) {
       const had = eng.cachedTokens;
       while (p < had.length && p < ids.length - 1 && had[p] === ids[p]) p++;
+      // A sliding-window layer's ring cache may have overwritten what resuming there would read: start afresh.
+      if (!eng.canResumeAt(p)) p = 0;
       stats.cachedTokens = p;
     }
     for (;;) {

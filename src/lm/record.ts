@@ -8,7 +8,7 @@ import { planMatmulF32, planMatmulQ } from '../kernels/matmul.js';
 import { planAttentionMerge, planAttentionSplit, planKvStore, planRmsNormRows, planRopeAt, planSwiglu, type KvType } from '../kernels/lm.js';
 import { vec8 } from '../ops/common.js';
 import { ewDef, perItem } from '../ops/kernels.js';
-import { attentionScale, layerWindow, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionScale, layerCacheRows, layerWindow, type LlamaConfig } from '../nn/llama_config.js';
 import type { LlamaOps } from '../nn/llama.js';
 import type { LmWeight } from './weights.js';
 
@@ -44,6 +44,8 @@ export interface StepShape {
   T: number;
   allLogits: boolean;
   ctxLen: number;
+  /** The engine's largest step (a sliding-window layer's ring cache holds window + chunk - 1 rows). */
+  chunk: number;
 }
 
 /** How many key splits attention uses: many for decode (one query: fill the GPU), few for a prefill chunk. */
@@ -216,14 +218,15 @@ export class StepRecorder implements LlamaOps<Val> {
     const vc = this.r.vCache[layer];
     const rowElems = c.kvHeads * c.headDim;
     const kvType = this.r.kvType;
-    const shape = { T, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ctxMax: ctxLen, splitKeys, scale: attentionScale(c), kvType, window: layerWindow(c, layer), softcap: c.softcap?.attn ?? 0 };
+    const { ring } = layerCacheRows(c, layer, ctxLen, this.s.chunk);
+    const shape = { T, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ctxMax: ctxLen, splitKeys, scale: attentionScale(c), kvType, window: layerWindow(c, layer), softcap: c.softcap?.attn ?? 0, ring };
     this.ops.push({
       label: `attention ${layer}`,
       ins: [q, k, v],
       outs: [part],
       plan: async (b) => [
-        await planKvStore(this.ctx, b(k), kc, this.r.pos, { T, rowElems, ctxMax: ctxLen, kvType }),
-        await planKvStore(this.ctx, b(v), vc, this.r.pos, { T, rowElems, ctxMax: ctxLen, kvType }),
+        await planKvStore(this.ctx, b(k), kc, this.r.pos, { T, rowElems, ctxMax: ctxLen, kvType, ring }),
+        await planKvStore(this.ctx, b(v), vc, this.r.pos, { T, rowElems, ctxMax: ctxLen, kvType, ring }),
         await planAttentionSplit(this.ctx, b(q), kc, vc, this.r.pos, b(part), shape),
       ],
     });

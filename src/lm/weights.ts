@@ -11,7 +11,7 @@ import { matmulWeights, type MatmulBType, type QuantWeights } from '../kernels/m
 import { destroyQuantized, uploadQuantizedShards, type GpuQuantized } from '../kernels/quant.js';
 import { bf16BitsToF32, f16BitsToF32 } from '../quant/f16.js';
 import { dequantizeGgufRows, ggufBytes, GGUF_BLOCKS, importGguf, type GgufBlockType } from '../quant/gguf.js';
-import { ModelConfigError, type LlamaConfig } from '../nn/llama_config.js';
+import { layerCacheRows, ModelConfigError, type LlamaConfig } from '../nn/llama_config.js';
 
 export const FLOAT_TYPES = ['F32', 'F16', 'BF16'] as const;
 export const BLOCK_TYPES = Object.keys(GGUF_BLOCKS) as GgufBlockType[];
@@ -181,7 +181,9 @@ export function estimateGpuBytes(c: LlamaConfig, infos: readonly { name: string;
     const [N, K] = t.shape.length === 2 ? t.shape : [1, t.shape[0] ?? 1];
     weights += t.shape.length === 2 ? gpuWeightBytes(t.type, N, K) : 4 * N * K;
   }
-  const kv = 2 * c.layers * ctxLen * c.kvHeads * c.headDim * (kvType === 'f16' ? 2 : 4);
+  let rows = 0;
+  for (let l = 0; l < c.layers; l++) rows += layerCacheRows(c, l, ctxLen, chunk).rows;
+  const kv = 2 * rows * c.kvHeads * c.headDim * (kvType === 'f16' ? 2 : 4);
   const act = chunk * (3 * c.dim + 2 * c.heads * c.headDim + 2 * c.kvHeads * c.headDim + 3 * c.ffn) * 4;
   const scratch = act + chunk * c.vocab * 4 + chunk * c.heads * Math.ceil(ctxLen / 32) * (c.headDim + 2) * 4;
   return { weights, kv, scratch, total: weights + kv + scratch };

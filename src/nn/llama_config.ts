@@ -87,6 +87,17 @@ export function layerWindow(c: LlamaConfig, l: number): number {
   return c.swa && l % c.swa.pattern < c.swa.pattern - 1 ? c.swa.window : 0;
 }
 
+/**
+ * Layer l's KV-cache rows for a context of ctxLen tokens run in steps of at most `chunk`: a sliding-window layer keeps
+ * a ring of window + chunk - 1 rows (position j at row j % ring: what a prefill chunk's first query still reads after
+ * the chunk's keys are stored) where that is below ctxLen; ring 0 (one row a position) otherwise.
+ */
+export function layerCacheRows(c: LlamaConfig, l: number, ctxLen: number, chunk: number): { rows: number; ring: number } {
+  const w = layerWindow(c, l);
+  const ring = w > 0 ? w + chunk - 1 : 0;
+  return ring > 0 && ring < ctxLen ? { rows: ring, ring } : { rows: ctxLen, ring: 0 };
+}
+
 /** Layer l's RoPE: base and position scale (a sliding-window layer of gemma3 uses its own base, unscaled). */
 export function layerRope(c: LlamaConfig, l: number): { base: number; scale: number } {
   return layerWindow(c, l) > 0 ? { base: c.swa!.ropeBase, scale: c.swa!.ropeScale } : { base: c.ropeBase, scale: c.ropeScale ?? 1 };

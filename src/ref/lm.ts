@@ -36,18 +36,19 @@ export function ropeAtRef(x: Num, pos: Num, table: Num, s: RopeAtShape): { y: Fl
 }
 
 /** The cache [ctxMax, rowElems] after row t of src [T, rowElems] is written to row pos[t] (outside [0, ctxMax): skipped). */
-export function kvStoreRef(cache: Float32Array, src: Num, pos: Num, s: { T: number; rowElems: number; ctxMax: number }): Float32Array {
+export function kvStoreRef(cache: Float32Array, src: Num, pos: Num, s: { T: number; rowElems: number; ctxMax: number; ring?: number }): Float32Array {
   const out = cache.slice();
   for (let t = 0; t < s.T; t++) {
     if (!inRange(pos[t], s.ctxMax)) continue;
-    for (let c = 0; c < s.rowElems; c++) out[pos[t] * s.rowElems + c] = src[t * s.rowElems + c];
+    const row = s.ring ? pos[t] % s.ring : pos[t];
+    for (let c = 0; c < s.rowElems; c++) out[row * s.rowElems + c] = src[t * s.rowElems + c];
   }
   return out;
 }
 
 /**
  * Causal attention of q [T, heads, headDim] over the cache [ctxMax, kvHeads, headDim]: query t takes keys
- * 0..pos[t] (its last s.window when given) with a plain softmax of scale * q.k (soft-capped by s.softcap when given; no splits); zeros for a row whose position is outside [0, ctxMax).
+ * 0..pos[t] (its last s.window when given; with s.ring the key at position j sits at row j % ring) with a plain softmax of scale * q.k (soft-capped by s.softcap when given; no splits); zeros for a row whose position is outside [0, ctxMax).
  * absSum (use K = 1) carries the condition of each output: with pi_j the softmax weights, s_j the scores and m their
  * max, an f32 score is off by D*scale*sum|q k_j| u, exp(x) by (3 + 2|x|) ulp (WGSL's accuracy) and each weight's
  * error moves out[d] by at most pi_j |v_jd - out_d|; the n-key accumulation, its rescalings and the merge add ~5n:
@@ -56,6 +57,7 @@ export function kvStoreRef(cache: Float32Array, src: Num, pos: Num, s: { T: numb
 export function attentionCachedRef(q: Num, kCache: Num, vCache: Num, pos: Num, s: AttentionShape): { y: Float64Array; absSum: Float64Array } {
   const { T, heads, kvHeads, headDim: D, ctxMax, scale } = s;
   const group = heads / kvHeads;
+  const krow = (j: number) => (s.ring ? j % s.ring : j); // the cache row of the key at position j
   const y = new Float64Array(T * heads * D);
   const absSum = new Float64Array(y.length);
   for (let t = 0; t < T; t++) {
@@ -68,7 +70,7 @@ export function attentionCachedRef(q: Num, kCache: Num, vCache: Num, pos: Num, s
       const sc = new Float64Array(n);
       const cond = new Float64Array(n);
       for (let j = 0; j < n; j++) {
-        const kb = ((j0 + j) * kvHeads + kvh) * D;
+        const kb = (krow(j0 + j) * kvHeads + kvh) * D;
         let dot = 0;
         let abs = 0;
         for (let d = 0; d < D; d++) {
@@ -93,7 +95,7 @@ export function attentionCachedRef(q: Num, kCache: Num, vCache: Num, pos: Num, s
         let o = 0;
         let a = 0;
         for (let j = 0; j < n; j++) {
-          const v = vCache[((j0 + j) * kvHeads + kvh) * D + d];
+          const v = vCache[(krow(j0 + j) * kvHeads + kvh) * D + d];
           o += (w[j] / l) * v;
           a += (w[j] / l) * Math.abs(v) * (cond[j] + condMax + 5 * n + 16);
         }

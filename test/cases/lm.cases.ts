@@ -75,18 +75,53 @@ function ropeCase(s: RopeAtShape, pos: number[], base: number, withFactors: bool
   };
 }
 
-function kvStoreCase(s: { T: number; rowElems: number; ctxMax: number }, pos: number[]): GpuCase {
+function kvStoreCase(s: { T: number; rowElems: number; ctxMax: number; ring?: number }, pos: number[]): GpuCase {
   return {
-    name: `lm kv_store T=${s.T} rowElems=${s.rowElems} ctxMax=${s.ctxMax} pos [${pos}]`,
+    name: `lm kv_store T=${s.T} rowElems=${s.rowElems} ctxMax=${s.ctxMax}${s.ring ? ` ring=${s.ring}` : ''} pos [${pos}]`,
     async run(ctx) {
       const src = randomF32(s.T * s.rowElems, 21);
-      const cache = randomF32(s.ctxMax * s.rowElems, 22, 5, 6);
+      const cache = randomF32((s.ring || s.ctxMax) * s.rowElems, 22, 5, 6);
       const P = Int32Array.from(pos);
       const C = ctx.createBuffer(cache, undefined, 'cache');
       const bufs = [C, ctx.createBuffer(src, undefined, 'src'), ctx.createBuffer(P, undefined, 'pos')];
       const d = await planKvStore(ctx, bufs[1], C, bufs[2], s);
       const got = await runThenRead(ctx, [d], bufs, () => ctx.readF32(C, cache.length));
       return check(compareExact('kv_store cache', got, kvStoreRef(cache, src, P, s)));
+    },
+  };
+}
+
+/**
+ * A sliding-window layer's ring cache: the keys and values of positions 0..last exist, the ring of R rows holds the
+ * last R of them (position j at row j % R; rows never written hold NaN), and queries at consecutive positions ending
+ * at `last` (a prefill chunk, or one decode step) attend to their windows: equal to the reference over the full cache.
+ */
+function ringAttentionCase(s: Omit<AttentionShape, 'scale' | 'T'> & { window: number; ring: number }, pos: number[]): GpuCase {
+  const T = pos.length;
+  const shape: AttentionShape = { ...s, T, scale: 1 / Math.sqrt(s.headDim) };
+  return {
+    name: `lm attention over a ring cache T=${T} heads=${s.heads} kvHeads=${s.kvHeads} headDim=${s.headDim} ctxMax=${s.ctxMax} splitKeys=${s.splitKeys} window=${s.window} ring=${s.ring} pos [${pos}]`,
+    async run(ctx) {
+      const { heads, kvHeads, headDim: D, ctxMax, ring } = s;
+      const row = kvHeads * D;
+      const q = randomF32(T * heads * D, 71, -2, 2);
+      const kFull = randomF32(ctxMax * row, 72, -2, 2);
+      const vFull = randomF32(ctxMax * row, 73);
+      const last = Math.max(...pos);
+      const kRing = new Float32Array(ring * row).fill(NaN);
+      const vRing = new Float32Array(ring * row).fill(NaN);
+      for (let j = Math.max(0, last - ring + 1); j <= last; j++) {
+        kRing.set(kFull.subarray(j * row, (j + 1) * row), (j % ring) * row);
+        vRing.set(vFull.subarray(j * row, (j + 1) * row), (j % ring) * row);
+      }
+      const P = Int32Array.from(pos);
+      const part = ctx.createBuffer(4 * attentionPartElems(shape), undefined, 'part');
+      const out = ctx.createBuffer(4 * T * heads * D, undefined, 'out');
+      const ins = [ctx.createBuffer(q, undefined, 'q'), ctx.createBuffer(kRing, undefined, 'k_cache'), ctx.createBuffer(vRing, undefined, 'v_cache'), ctx.createBuffer(P, undefined, 'pos')];
+      const ds = [await planAttentionSplit(ctx, ins[0], ins[1], ins[2], ins[3], part, shape), await planAttentionMerge(ctx, part, out, shape)];
+      const got = await runThenRead(ctx, ds, [...ins, part, out], () => ctx.readF32(out));
+      const ref = attentionCachedRef(q, kFull, vFull, P, { ...shape, ring: undefined });
+      return check(compareBound('ring attention', got, ref.y, ref.absSum, 1));
     },
   };
 }
@@ -250,6 +285,7 @@ export const CASES: GpuCase[] = [
   ropeCase({ T: 1, heads: 4, headDim: 128, ropeDims: 96, layout: 'norm', ctxMax: 300 }, [299], 500000, true),
   kvStoreCase({ T: 5, rowElems: 24, ctxMax: 9 }, [2, -1, 8, 0, 9]),
   kvStoreCase({ T: 1, rowElems: 4 * 64, ctxMax: 37 }, [36]),
+  kvStoreCase({ T: 5, rowElems: 24, ctxMax: 40, ring: 8 }, [9, 10, -1, 15, 16]),
   attentionCase({ T: 1, heads: 4, kvHeads: 1, headDim: 16, ctxMax: 37, splitKeys: 8 }, [36]),
   attentionCase({ T: 1, heads: 4, kvHeads: 4, headDim: 64, ctxMax: 50, splitKeys: 16 }, [20]),
   attentionCase({ T: 5, heads: 4, kvHeads: 2, headDim: 64, ctxMax: 37, splitKeys: 8 }, [-1, 0, 17, 36, 5]),
@@ -258,6 +294,10 @@ export const CASES: GpuCase[] = [
   // gemma3's sliding-window layers: only the last `window` keys (splits wholly before the window are empty).
   attentionCase({ T: 1, heads: 4, kvHeads: 2, headDim: 16, ctxMax: 37, splitKeys: 8, window: 10 }, [36]),
   attentionCase({ T: 5, heads: 4, kvHeads: 1, headDim: 16, ctxMax: 23, splitKeys: 5, window: 4 }, [13, 14, -1, 2, 22]),
+  // Sliding-window layers' ring caches (R = window + chunk - 1, as the engine sizes them): a prefill chunk past the
+  // ring's first wrap, and a decode step.
+  ringAttentionCase({ heads: 4, kvHeads: 2, headDim: 16, ctxMax: 64, splitKeys: 8, window: 6, ring: 10 }, [37, 38, 39, 40, 41]),
+  ringAttentionCase({ heads: 4, kvHeads: 1, headDim: 32, ctxMax: 64, splitKeys: 5, window: 7, ring: 7 }, [50]),
   // gemma2's soft-capped scores (cap 1.5: most scores of this q and k are past it), with and without a window.
   attentionCase({ T: 5, heads: 4, kvHeads: 2, headDim: 32, ctxMax: 23, splitKeys: 5, softcap: 1.5 }, [13, 0, -1, 7, 22]),
   attentionCase({ T: 1, heads: 4, kvHeads: 2, headDim: 16, ctxMax: 37, splitKeys: 8, window: 10, softcap: 1.5 }, [36]),

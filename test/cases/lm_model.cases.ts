@@ -24,6 +24,8 @@ const MODEL_A: SynthOptions = { ...BASE, arch: 'llama', kvHeads: 2, weightType: 
 const MODEL_B: SynthOptions = { ...BASE, arch: 'qwen2', layers: 1, tied: true, weightType: 'F16', seed: 8 };
 /** Qwen3: per-head q / k norms, and a head dim (32) other than dim / heads (16): q is [128, 64]. */
 const MODEL_C: SynthOptions = { ...BASE, arch: 'qwen3', kvHeads: 2, headDim: 32, tied: true, weightType: 'Q4_0', seed: 9 };
+/** gemma3, both layers sliding (window 6): with steps of 8 each layer's cache is a ring of 6 + 8 - 1 = 13 rows. */
+const MODEL_G: SynthOptions = { ...BASE, arch: 'gemma3', kvHeads: 2, headDim: 16, slidingWindow: 6, weightType: 'Q8_0', seed: 10 };
 /** BOS, then the bytes of the text (byte token = 3 + byte). */
 const IDS = [1, ...[...'To be, or not to be:\n'].map((ch) => 3 + ch.charCodeAt(0))];
 /** Seeded sampling with every cut-off off: the draws see the whole distribution. */
@@ -162,6 +164,40 @@ export const CASES: GpuCase[] = [
           else assert(id === best, `turn 2 step ${i}: generated ${id}, the reference's argmax is ${best} (top-2 gap ${gap})`);
         });
         return `turn 2 reused ${second.cachedTokens} of ${turn2.length} prompt tokens; its 8 greedy ids = the reference's argmax (${near} within the tie bound)`;
+      }),
+  },
+  {
+    name: 'lm model cachePrompt over gemma3\'s ring caches: reuse within the ring\'s slack, a fresh prefill past it, the same greedy ids as without the cache',
+    run: (ctx) =>
+      withModel(ctx, MODEL_G, async (lm) => {
+        const greedy: GenerateOptions = { temperature: 0, repeatPenalty: 1, maxTokens: 6, ignoreEog: true, cachePrompt: true };
+        const first = (await collect(lm.generate(IDS, greedy))).stats;
+        const held = [...IDS, ...first.ids.slice(0, -1)]; // 27 positions written: every ring (13 rows) has wrapped
+        const turn2 = [...held, first.ids[first.ids.length - 1], 3 + 63];
+        const second = (await collect(lm.generate(turn2, greedy))).stats;
+        assert(second.cachedTokens === held.length, `turn 2 reused ${second.cachedTokens} tokens, expected ${held.length}`);
+        const fresh = (await collect(lm.generate(turn2, { ...greedy, cachePrompt: false }))).stats;
+        assert(second.ids.join() === fresh.ids.join(), `turn 2 over the reused ring cache gave [${second.ids}], a fresh prefill [${fresh.ids}]`);
+        // Going back 5 positions (within the slack 13 - 6 + 1 = 8) reuses the cache; going back 20 cannot (the rows
+        // its window reads were overwritten) and prefills from 0: the same ids either way.
+        for (const back of [5, 20]) {
+          await collect(lm.generate(turn2, { ...greedy, cachePrompt: false, maxTokens: 1 })); // the cache holds turn2 again
+          const prompt = [...turn2.slice(0, turn2.length - back), 3 + 70, 3 + 71];
+          const r = (await collect(lm.generate(prompt, { ...greedy, maxTokens: 4 }))).stats;
+          const want = back === 5 ? turn2.length - back : 0;
+          assert(r.cachedTokens === want, `back ${back}: reused ${r.cachedTokens}, expected ${want}`);
+          const f = (await collect(lm.generate(prompt, { ...greedy, cachePrompt: false, maxTokens: 4 }))).stats;
+          assert(r.ids.join() === f.ids.join(), `back ${back}: [${r.ids}] with the cache, [${f.ids}] without`);
+        }
+        // A step that would read overwritten rows is refused by the engine, naming the positions.
+        let err = '';
+        try {
+          await lm.engine.step([5], 3, 'argmax');
+        } catch (e) {
+          err = (e as Error).message;
+        }
+        assert(/a step at position 3 needs keys a sliding-window layer's ring cache has overwritten/.test(err), `a step back to position 3: '${err}'`);
+        return `turn 2 reused ${second.cachedTokens} of ${turn2.length} tokens over 13-row rings; back 5 reused, back 20 refilled; greedy ids equal without the cache`;
       }),
   },
   {

@@ -100,6 +100,20 @@ describe('language model vs llama.cpp', () => {
       expect(vsRef).toBeLessThanOrEqual(NIBBLE_BOUND);
       expect(vsCpp).toBeLessThanOrEqual(bound);
       expect(maxDiff(await lm.logits(IDS, { decode: true }), await lm.logits(IDS))).toBeLessThanOrEqual(1e-4);
+      // 60 tokens: the sliding layers' ring caches (window 8 + chunk 16 - 1 = 23 rows) wrap twice, in prefill chunks
+      // and token by token; the f64 reference and llama.cpp see the whole sequence.
+      const long = Array.from({ length: 60 }, (_, i) => 3 + ((i * 37 + 11) % 250));
+      const exactLong = softmaxRows(llamaLogitsRef(file, long), long.length, V);
+      const prefill = softmaxRows(await lm.logits(long), long.length, V);
+      const decode = softmaxRows(await lm.logits(long, { decode: true }), long.length, V);
+      const cppLong = new Float64Array(long.length * V);
+      (await llamaCppLogits(path, long)).forEach((p, t) => cppLong.set(p, t * V));
+      const Elong = maxDiff(exactLong, softmaxRows(llamaLogitsRef(file, long, { cpuActivations: true }), long.length, V));
+      const [dPre, dDec, dCpp] = [maxDiff(prefill, exactLong), maxDiff(decode, exactLong), maxDiff(prefill, cppLong)];
+      measured.push(`  gemma3 60 tokens through ring caches of 23 rows: prefill vs f64 ${dPre.toExponential(2)}, decode vs f64 ${dDec.toExponential(2)}, vs llama.cpp ${dCpp.toExponential(2)} (E ${Elong.toExponential(2)})`);
+      expect(dPre).toBeLessThanOrEqual(NIBBLE_BOUND);
+      expect(dDec).toBeLessThanOrEqual(NIBBLE_BOUND);
+      expect(dCpp).toBeLessThanOrEqual(NIBBLE_BOUND + 2 * Elong + CPP_F32);
     } finally {
       lm.dispose();
     }
