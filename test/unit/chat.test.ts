@@ -3,7 +3,8 @@
 // tokenizer_config.json files hold them (JSON-decoded: Jinja source), rendered to the exact prompt strings those
 // models are trained on, and the errors broken templates get. Qwen3's template (test/fixtures/qwen3_chat_template.jinja:
 // its system, user, assistant-with-reasoning and tool-response parts; the tool-call branches left out) with the
-// kwarg enable_thinking that llama.cpp's chat_template_kwargs and transformers pass.
+// kwarg enable_thinking that llama.cpp's chat_template_kwargs and transformers pass. Gemma 3's
+// (test/fixtures/gemma3_chat_template.jinja): no system role (it joins the first user turn), 'model' for the assistant.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ChatTemplateError, renderChat, type ChatMessage } from '../../src/lm/chat.js';
@@ -124,6 +125,20 @@ describe('Qwen3 and template kwargs', () => {
   it('kwargs may not set the variables nibble passes, and must be an object', () => {
     expect(() => renderChat(QWEN3, turns, { kwargs: { messages: [] } })).toThrow("chat template kwarg 'messages' is set by nibble (reserved: messages, bos_token, eos_token, add_generation_prompt)");
     expect(() => renderChat(QWEN3, turns, { kwargs: [] as unknown as Record<string, unknown> })).toThrow('chat template kwargs must be an object of variables, got an array');
+  });
+});
+
+describe("Gemma 3's template (test/fixtures/gemma3_chat_template.jinja)", () => {
+  const GEMMA3 = readFileSync(new URL('../fixtures/gemma3_chat_template.jinja', import.meta.url), 'utf8');
+  it("the system message joins the first user turn, the assistant is 'model', contents trimmed; roles must alternate", () => {
+    expect(renderChat(GEMMA3, CONVO, { bosToken: '<bos>' })).toBe(
+      '<bos><start_of_turn>user\nYou are a helpful assistant\n\nHello<end_of_turn>\n<start_of_turn>model\nI am an assistant<end_of_turn>\n' +
+        '<start_of_turn>user\nWho are you? 日本語 😀<end_of_turn>\n<start_of_turn>model\n',
+    );
+    expect(renderChat(GEMMA3, noSystem, { bosToken: '<bos>', addGenerationPrompt: false })).toBe(
+      '<bos><start_of_turn>user\nHello<end_of_turn>\n<start_of_turn>model\nI am an assistant<end_of_turn>\n<start_of_turn>user\nWho are you? 日本語 😀<end_of_turn>\n',
+    );
+    expect(() => renderChat(GEMMA3, [CONVO[1]!, CONVO[1]!])).toThrow('chat template failed to render: Conversation roles must alternate user/assistant/user/assistant/...');
   });
 });
 
