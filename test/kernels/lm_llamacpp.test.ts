@@ -53,21 +53,36 @@ async function load(name: string, o: SynthOptions, kvType: 'f32' | 'f16' = 'f32'
   return { path, file: parseGgufFile(bytes), lm };
 }
 
+/**
+ * Probabilities at every position of `ids`: nibble's (prefill, or decode token by token), the exact f64 reference's
+ * and llama.cpp's, with E (what llama.cpp's activation rounding does, measured by the reference) and the bound
+ * nibble is held to against llama.cpp.
+ */
+async function compare(m: Awaited<ReturnType<typeof load>>, ids: number[], decode = false) {
+  const T = ids.length;
+  const ours = softmaxRows(await m.lm.logits(ids, { decode }), T, V);
+  const exact = softmaxRows(llamaLogitsRef(m.file, ids), T, V);
+  const rounded = softmaxRows(llamaLogitsRef(m.file, ids, { cpuActivations: true }), T, V);
+  const cpp = new Float64Array(T * V);
+  (await llamaCppLogits(m.path, ids)).forEach((p, t) => cpp.set(p, t * V));
+  const E = maxDiff(exact, rounded);
+  return { vsRef: maxDiff(ours, exact), vsCpp: maxDiff(ours, cpp), E, roundedVsCpp: maxDiff(rounded, cpp), bound: NIBBLE_BOUND + 2 * E + CPP_F32 };
+}
+
+/** Records a model's figures and holds them to their bounds. */
+function expectWithin(label: string, r: Awaited<ReturnType<typeof compare>>): void {
+  measured.push(`  ${label} vs f64 ${r.vsRef.toExponential(2)} (bound ${NIBBLE_BOUND.toExponential(0)}), vs llama.cpp ${r.vsCpp.toExponential(2)} (bound ${r.bound.toExponential(2)}, E ${r.E.toExponential(2)}); the reference with llama.cpp's rounding vs llama.cpp ${r.roundedVsCpp.toExponential(2)}`);
+  expect(r.vsRef).toBeLessThanOrEqual(NIBBLE_BOUND);
+  expect(r.vsCpp).toBeLessThanOrEqual(r.bound);
+}
+
 describe('language model vs llama.cpp', () => {
   for (const wt of SYNTH_WEIGHT_TYPES) {
     it(`${wt}: probabilities at every position (${JSON.stringify(WEIGHT_CASES[wt])})`, async () => {
-      const { path, file, lm } = await load(wt, { ...shapeFor(wt), layers: 2, heads: 4, ctx: 64, weightType: wt, seed: 7, ...WEIGHT_CASES[wt] });
+      const m = await load(wt, { ...shapeFor(wt), layers: 2, heads: 4, ctx: 64, weightType: wt, seed: 7, ...WEIGHT_CASES[wt] });
+      const lm = m.lm;
       try {
-        const T = IDS.length;
-        const ours = softmaxRows(await lm.logits(IDS), T, V);
-        const exact = softmaxRows(llamaLogitsRef(file, IDS), T, V);
-        const rounded = softmaxRows(llamaLogitsRef(file, IDS, { cpuActivations: true }), T, V);
-        const cpp = new Float64Array(T * V);
-        (await llamaCppLogits(path, IDS)).forEach((p, t) => cpp.set(p, t * V));
-        const vsRef = maxDiff(ours, exact);
-        const E = maxDiff(exact, rounded);
-        const vsCpp = maxDiff(ours, cpp);
-        const bound = NIBBLE_BOUND + 2 * E + CPP_F32;
+        const { vsRef, vsCpp, E, bound } = await compare(m, IDS);
         measured.push(`  ${wt.padEnd(5)} vs f64 ${vsRef.toExponential(2)} (bound ${NIBBLE_BOUND.toExponential(0)}), vs llama.cpp ${vsCpp.toExponential(2)} (bound ${bound.toExponential(2)}, of which llama.cpp's 8-bit activations E ${E.toExponential(2)})`);
         expect(vsRef).toBeLessThanOrEqual(NIBBLE_BOUND);
         expect(vsCpp).toBeLessThanOrEqual(bound);
@@ -86,36 +101,18 @@ describe('language model vs llama.cpp', () => {
   // GeGLU (llama.cpp's CPU forms gelu from an f16 table: the reference's cpuActivations does the same) and scaled
   // embeddings. Dropping the window or the rope scale moves the probabilities by 0.29 and 0.07 on this model.
   it('gemma3, 6 layers (5 sliding-window, 1 global with linear rope scaling): probabilities at every position, decode equals prefill', async () => {
-    const { path, file, lm } = await load('gemma3', { arch: 'gemma3', dim: 64, ffn: 128, layers: 6, heads: 4, kvHeads: 2, headDim: 32, ropeBase: 1e6, ropeLinearFactor: 8, ctx: 64, seed: 3 });
+    const m = await load('gemma3', { arch: 'gemma3', dim: 64, ffn: 128, layers: 6, heads: 4, kvHeads: 2, headDim: 32, ropeBase: 1e6, ropeLinearFactor: 8, ctx: 64, seed: 3 });
     try {
-      const T = IDS.length;
-      const ours = softmaxRows(await lm.logits(IDS), T, V);
-      const exact = softmaxRows(llamaLogitsRef(file, IDS), T, V);
-      const rounded = softmaxRows(llamaLogitsRef(file, IDS, { cpuActivations: true }), T, V);
-      const cpp = new Float64Array(T * V);
-      (await llamaCppLogits(path, IDS)).forEach((p, t) => cpp.set(p, t * V));
-      const [vsRef, E, vsCpp] = [maxDiff(ours, exact), maxDiff(exact, rounded), maxDiff(ours, cpp)];
-      const bound = NIBBLE_BOUND + 2 * E + CPP_F32;
-      measured.push(`  gemma3 6 layers vs f64 ${vsRef.toExponential(2)} (bound ${NIBBLE_BOUND.toExponential(0)}), vs llama.cpp ${vsCpp.toExponential(2)} (bound ${bound.toExponential(2)}, E ${E.toExponential(2)}); the reference with llama.cpp's rounding vs llama.cpp ${maxDiff(rounded, cpp).toExponential(2)}`);
-      expect(vsRef).toBeLessThanOrEqual(NIBBLE_BOUND);
-      expect(vsCpp).toBeLessThanOrEqual(bound);
-      expect(maxDiff(await lm.logits(IDS, { decode: true }), await lm.logits(IDS))).toBeLessThanOrEqual(1e-4);
+      expectWithin('gemma3 6 layers', await compare(m, IDS));
+      expect(maxDiff(await m.lm.logits(IDS, { decode: true }), await m.lm.logits(IDS))).toBeLessThanOrEqual(1e-4);
       // 60 tokens: the sliding layers' ring caches (window 8 + chunk 16 - 1 = 23 rows) wrap twice, in prefill chunks
       // and token by token; the f64 reference and llama.cpp see the whole sequence.
       const long = Array.from({ length: 60 }, (_, i) => 3 + ((i * 37 + 11) % 250));
-      const exactLong = softmaxRows(llamaLogitsRef(file, long), long.length, V);
-      const prefill = softmaxRows(await lm.logits(long), long.length, V);
-      const decode = softmaxRows(await lm.logits(long, { decode: true }), long.length, V);
-      const cppLong = new Float64Array(long.length * V);
-      (await llamaCppLogits(path, long)).forEach((p, t) => cppLong.set(p, t * V));
-      const Elong = maxDiff(exactLong, softmaxRows(llamaLogitsRef(file, long, { cpuActivations: true }), long.length, V));
-      const [dPre, dDec, dCpp] = [maxDiff(prefill, exactLong), maxDiff(decode, exactLong), maxDiff(prefill, cppLong)];
-      measured.push(`  gemma3 60 tokens through ring caches of 23 rows: prefill vs f64 ${dPre.toExponential(2)}, decode vs f64 ${dDec.toExponential(2)}, vs llama.cpp ${dCpp.toExponential(2)} (E ${Elong.toExponential(2)})`);
-      expect(dPre).toBeLessThanOrEqual(NIBBLE_BOUND);
-      expect(dDec).toBeLessThanOrEqual(NIBBLE_BOUND);
-      expect(dCpp).toBeLessThanOrEqual(NIBBLE_BOUND + 2 * Elong + CPP_F32);
+      const [pre, dec] = [await compare(m, long), await compare(m, long, true)];
+      expectWithin('gemma3 60 tokens through ring caches of 23 rows, prefill:', pre);
+      expectWithin('gemma3 60 tokens through ring caches of 23 rows, decode:', dec);
     } finally {
-      lm.dispose();
+      m.lm.dispose();
     }
   });
 
@@ -123,22 +120,12 @@ describe('language model vs llama.cpp', () => {
   // here, so that both matter: llama.cpp's defaults 50 / 30 barely touch this model's scores), post-norms, GeGLU,
   // scaled embeddings, a head always tied to the embedding.
   it('gemma2, 4 layers (2 sliding-window, 2 global), soft-capped scores and logits: probabilities at every position, decode equals prefill', async () => {
-    const { path, file, lm } = await load('gemma2', { arch: 'gemma2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, headDim: 32, softcap: { attn: 4, final: 8 }, ctx: 64, seed: 3 });
+    const m = await load('gemma2', { arch: 'gemma2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, headDim: 32, softcap: { attn: 4, final: 8 }, ctx: 64, seed: 3 });
     try {
-      const T = IDS.length;
-      const ours = softmaxRows(await lm.logits(IDS), T, V);
-      const exact = softmaxRows(llamaLogitsRef(file, IDS), T, V);
-      const rounded = softmaxRows(llamaLogitsRef(file, IDS, { cpuActivations: true }), T, V);
-      const cpp = new Float64Array(T * V);
-      (await llamaCppLogits(path, IDS)).forEach((p, t) => cpp.set(p, t * V));
-      const [vsRef, E, vsCpp] = [maxDiff(ours, exact), maxDiff(exact, rounded), maxDiff(ours, cpp)];
-      const bound = NIBBLE_BOUND + 2 * E + CPP_F32;
-      measured.push(`  gemma2 4 layers vs f64 ${vsRef.toExponential(2)} (bound ${NIBBLE_BOUND.toExponential(0)}), vs llama.cpp ${vsCpp.toExponential(2)} (bound ${bound.toExponential(2)}, E ${E.toExponential(2)}); the reference with llama.cpp's rounding vs llama.cpp ${maxDiff(rounded, cpp).toExponential(2)}`);
-      expect(vsRef).toBeLessThanOrEqual(NIBBLE_BOUND);
-      expect(vsCpp).toBeLessThanOrEqual(bound);
-      expect(maxDiff(await lm.logits(IDS, { decode: true }), await lm.logits(IDS))).toBeLessThanOrEqual(1e-4);
+      expectWithin('gemma2 4 layers', await compare(m, IDS));
+      expect(maxDiff(await m.lm.logits(IDS, { decode: true }), await m.lm.logits(IDS))).toBeLessThanOrEqual(1e-4);
     } finally {
-      lm.dispose();
+      m.lm.dispose();
     }
   });
 
