@@ -23,7 +23,7 @@ import { f32ToBf16Bits, f32ToF16Bits } from '../quant/f16.js';
 import { exportGguf, GGUF_BLOCKS, ggufScheme, type GgufBlockType } from '../quant/gguf.js';
 import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
-import { archTraits, GEMMA2_DEFAULTS, gemma3Swa, llamaTensorNames, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
+import { archTraits, GEMMA2_DEFAULTS, gemma3Swa, SMOLLM3_NO_ROPE_STEP, llamaTensorNames, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
 import { llamaHparamMetadata } from '../nn/llama_weights.js';
 
 export type SynthWeightType = 'F32' | 'F16' | 'BF16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K';
@@ -235,6 +235,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     ...(arch === 'gemma3' ? { swa: gemma3Swa(o.slidingWindow ?? 8) } : {}),
     ...(arch === 'gemma2' ? { swa: { window: o.slidingWindow ?? 8, pattern: GEMMA2_DEFAULTS.pattern, ropeBase: o.ropeBase ?? 10000, ropeScale: 1 / (o.ropeLinearFactor ?? 1) }, softcap: o.softcap ?? { attn: GEMMA2_DEFAULTS.attnSoftcap, final: GEMMA2_DEFAULTS.finalSoftcap } } : {}),
     ...(o.ropeLinearFactor !== undefined ? { ropeScale: 1 / o.ropeLinearFactor } : {}),
+    ...(arch === 'smollm3' ? { noRopeStep: SMOLLM3_NO_ROPE_STEP } : {}),
   };
   if (arch !== 'gemma3' && arch !== 'gemma2' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas' (arch ${arch})`);
   const r = rng(o.seed ?? 1);

@@ -11,9 +11,10 @@
 // it: every norm weight + 1 (Gemma's RMSNorm multiplies by 1 + weight), HF's post_attention_layernorm is GGUF's
 // post_attention_norm and pre_feedforward_layernorm its ffn_norm; what llama.cpp's gemma3 graph fixes (a local rope
 // base of 10000, a sliding layer pattern of 6, the attention scale 1 / sqrt(head_dim), no logit soft-capping, the
-// tanh gelu) is checked against the config and refused by key where it differs.
+// tanh gelu) is checked against the config and refused by key where it differs. SmolLM3ForCausalLM (smollm3) is a
+// Llama (rows permuted the same way) whose every fourth layer applies no RoPE, as GGUF's smollm3 fixes it.
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
-import { attentionScale, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, llamaTensorNames, ModelConfigError, type LlamaConfig } from './llama_config.js';
+import { attentionScale, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, llamaTensorNames, SMOLLM3_NO_ROPE_STEP, ModelConfigError, type LlamaConfig } from './llama_config.js';
 import type { LlamaWeights } from './llama_train.js';
 import { llamaConfig } from './llama_weights.js';
 
@@ -36,6 +37,9 @@ export interface HfLlamaConfigJson {
   sliding_window?: number | null;
   use_sliding_window?: boolean;
   layer_types?: string[];
+  /** SmolLM3: 1 where layer l applies RoPE, 0 where it does not. */
+  no_rope_layers?: number[];
+  no_rope_layer_interval?: number;
   /** Gemma 3. */
   rope_local_base_freq?: number;
   sliding_window_pattern?: number;
@@ -46,7 +50,7 @@ export interface HfLlamaConfigJson {
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma3_text: 'gemma3' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma3_text: 'gemma3', smollm3: 'smollm3' };
 
 /** The LlamaConfig of an HF config.json; errors name the key. */
 export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfig {
@@ -57,12 +61,13 @@ export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfi
   if (type === 'gemma3') throw new ModelConfigError(`${source}: model_type 'gemma3' is Gemma 3's multimodal model: import its text model (model_type gemma3_text, Gemma3ForCausalLM)`);
   if (!arch) throw new ModelConfigError(`${source}: model_type '${type}' is not one nibble imports (${Object.keys(ARCH_OF).join(', ')})`);
   if (arch === 'gemma3') return gemma3Config(j, source);
-  // Attention over a sliding window is not the full causal attention GGUF's llama, qwen2 and qwen3 run.
-  const Name = arch === 'qwen2' ? 'Qwen2' : 'Qwen3';
+  // Attention over a sliding window is not the full causal attention GGUF's llama, qwen2, qwen3 and smollm3 run.
+  const Name = arch === 'qwen2' ? 'Qwen2' : arch === 'smollm3' ? 'SmolLM3' : 'Qwen3';
+  if (arch === 'smollm3') checkNoRopeLayers(j, source);
   if (type === 'mistral' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Mistral's windowed attention is not supported (only sliding_window null)`);
   if (arch !== 'llama' && j.use_sliding_window === true) throw new ModelConfigError(`${source}: use_sliding_window is true: ${Name}'s windowed attention is not supported`);
   if (arch !== 'llama' && Array.isArray(j.layer_types) && j.layer_types.some((t) => t !== 'full_attention')) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: ${Name}'s windowed attention is not supported (only 'full_attention')`);
-  if (arch === 'llama' && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: a Llama with q / k / v / o biases is not supported by the import`);
+  if ((arch === 'llama' || arch === 'smollm3') && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: a ${arch === 'llama' ? 'Llama' : 'SmolLM3'} with q / k / v / o biases is not supported by the import`);
   if (arch === 'qwen3' && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: a Qwen3 with q / k / v / o biases is not supported by the import (GGUF's qwen3 has none)`);
   const int = (k: string, dflt?: number): number => {
     const v = j[k] ?? dflt;
@@ -88,6 +93,15 @@ export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfi
     arch, vocab: int('vocab_size'), dim, layers: int('num_hidden_layers'), heads, kvHeads: int('num_key_value_heads', heads), headDim,
     ffn: int('intermediate_size'), ctx: int('max_position_embeddings'), eps, ropeBase: theta, tied: j.tie_word_embeddings === true,
   });
+}
+
+/** SmolLM3's no_rope_layers must be llama.cpp's fixed pattern (every fourth layer without RoPE): it reads no key for it. */
+function checkNoRopeLayers(j: Record<string, unknown>, source: string): void {
+  const L = j.num_hidden_layers;
+  const want = Array.from({ length: typeof L === 'number' ? L : 0 }, (_, l) => ((l + 1) % SMOLLM3_NO_ROPE_STEP === 0 ? 0 : 1));
+  if (j.no_rope_layers !== undefined && JSON.stringify(j.no_rope_layers) !== JSON.stringify(want)) {
+    throw new ModelConfigError(`${source}: no_rope_layers ${JSON.stringify(j.no_rope_layers)}: llama.cpp's smollm3 skips RoPE on every fourth layer exactly (${JSON.stringify(want)})`);
+  }
 }
 
 function positiveInt(j: Record<string, unknown>, source: string, k: string, dflt?: number): number {

@@ -1,9 +1,9 @@
-// The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma2` and
-// `gemma3` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma2`,
+// `gemma3` and `smollm3` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
-import { embeddingScale, type LlamaConfig } from './llama_config.js';
+import { embeddingScale, layerUsesRope, type LlamaConfig } from './llama_config.js';
 
 export interface LlamaOps<T> {
   /** Token embeddings of the step's tokens, [T, dim]. */
@@ -48,7 +48,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
       q = ops.headNorm(q, blk(l, 'attn_q_norm.weight'), c.heads);
       k = ops.headNorm(k, blk(l, 'attn_k_norm.weight'), c.kvHeads);
     }
-    [q, k] = ops.ropeQK(l, q, k);
+    if (layerUsesRope(c, l)) [q, k] = ops.ropeQK(l, q, k); // smollm3's NoPE layers skip it
     const v = ops.linear(h, blk(l, 'attn_v.weight'), bias('attn_v'));
     x = residual(l, ops.attention(l, q, k, v), 'attn_output.weight', 'post_attention_norm.weight');
     const f = ops.rmsNorm(x, blk(l, 'ffn_norm.weight'));

@@ -1,4 +1,5 @@
-// The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma2` and `gemma3`), read from a GGUF file's
+// The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3` and
+// `smollm3`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon                                                        required
@@ -42,6 +43,8 @@ export interface LlamaConfig {
   ffnAct: 'silu' | 'gelu';
   /** gemma2, gemma3: token embeddings are multiplied by sqrt(dim) (rounded to f32, as llama.cpp does). */
   embedScale: boolean;
+  /** smollm3: every `noRopeStep`-th layer (l + 1 a multiple of it) applies no RoPE to q and k (NoPE layers). */
+  noRopeStep?: number;
   /** gemma2: attention scores and logits soft-capped, z -> cap tanh(z / cap) (attention's after the score scale). */
   softcap?: { attn: number; final: number };
   /** Linear RoPE scaling: positions times this (1 / rope.scaling.factor); absent or 1: none. gemma3: global layers only. */
@@ -55,7 +58,7 @@ export interface LlamaConfig {
   swa?: { window: number; pattern: number; ropeBase: number; ropeScale: number };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale'>;
@@ -66,7 +69,15 @@ export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' |
  */
 export function archTraits(a: LlamaArch): ArchTraits {
   const gemma = a === 'gemma2' || a === 'gemma3';
-  return { ropeLayout: a === 'llama' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3', postNorms: gemma, ffnAct: gemma ? 'gelu' : 'silu', embedScale: gemma };
+  return { ropeLayout: a === 'llama' || a === 'smollm3' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3', postNorms: gemma, ffnAct: gemma ? 'gelu' : 'silu', embedScale: gemma };
+}
+
+/** smollm3's NoPE step, fixed by llama.cpp (no GGUF key): layers 3, 7, 11, ... apply no RoPE. */
+export const SMOLLM3_NO_ROPE_STEP = 4;
+
+/** Whether layer l rotates q and k (all but smollm3's NoPE layers). */
+export function layerUsesRope(c: LlamaConfig, l: number): boolean {
+  return !c.noRopeStep || (l + 1) % c.noRopeStep !== 0;
 }
 
 /** gemma2: every other layer slides (the even ones), a window of 4096 and soft-caps of 50 / 30 unless the file says. */
@@ -169,7 +180,7 @@ function ropeScaling(metadata: Record<string, GgufValue>, k: Keys, a: string): n
 }
 
 /**
- * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2` or `gemma3` GGUF file, validated against its tensors. Throws ModelConfigError naming
+ * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3` or `smollm3` GGUF file, validated against its tensors. Throws ModelConfigError naming
  * the key or tensor at fault and what was expected and found.
  */
 export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors: readonly { name: string; type: GgufTensorType; shape: number[] }[]): LlamaConfig {
@@ -220,8 +231,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ropeFreqs: a === 'llama' && byName.has('rope_freqs.weight'),
     // gemma2's graph always ties the head to the embedding (llama.cpp refuses an output.weight there: an extra tensor).
     tied: a === 'gemma2' || !byName.has('output.weight'),
-    // qwen2 always has q/k/v biases; llama.cpp's llama takes them where the file has them; qwen3 has none.
-    qkvBias: traits.qkvBias || (a === 'llama' && byName.has('blk.0.attn_q.bias')),
+    // qwen2 always has q/k/v biases; llama.cpp's llama and smollm3 take them where the file has them; the others have none.
+    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3') && byName.has('blk.0.attn_q.bias')),
     qkNorm: traits.qkNorm,
     postNorms: traits.postNorms,
     ffnAct: traits.ffnAct,
@@ -229,6 +240,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...(swa ? { swa } : {}),
     ...(softcap ? { softcap } : {}),
+    ...(a === 'smollm3' ? { noRopeStep: SMOLLM3_NO_ROPE_STEP } : {}),
   };
   // Every layer has 9 tensors at least: a block_count the file cannot hold is refused before the list of expected
   // tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).

@@ -7,7 +7,7 @@ import { floatValues } from '../lm/weights.js';
 import { spmByteVocab } from '../lm/synth.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { rng } from '../ref/random.js';
-import { archTraits, GEMMA2_DEFAULTS, gemma3Swa, llamaConfigFromGguf, llamaTensorNames, ModelConfigError, type LlamaArch, type LlamaConfig } from './llama_config.js';
+import { archTraits, GEMMA2_DEFAULTS, gemma3Swa, SMOLLM3_NO_ROPE_STEP, llamaConfigFromGguf, llamaTensorNames, ModelConfigError, type LlamaArch, type LlamaConfig } from './llama_config.js';
 import type { LlamaWeights } from './llama_train.js';
 
 /**
@@ -119,6 +119,7 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
     eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied || arch === 'gemma2', ...archTraits(arch),
     ...(arch === 'gemma3' ? { swa: gemma3Swa(o.slidingWindow ?? 512) } : {}),
+    ...(arch === 'smollm3' ? { noRopeStep: SMOLLM3_NO_ROPE_STEP } : {}),
     ...(arch === 'gemma2' ? { swa: { window: o.slidingWindow ?? GEMMA2_DEFAULTS.window, pattern: GEMMA2_DEFAULTS.pattern, ropeBase: o.ropeBase ?? 10000, ropeScale: 1 }, softcap: { attn: GEMMA2_DEFAULTS.attnSoftcap, final: GEMMA2_DEFAULTS.finalSoftcap } } : {}),
   };
 }

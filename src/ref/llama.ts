@@ -8,7 +8,8 @@
 //               q, k = rope(q, pos), rope(k, pos)                  NORM (llama: pairs 2i, 2i+1) or NEOX (the others:
 //                                                                  i, i + ropeDims/2); theta_i = pos * scale *
 //                                                                  base^(-2i/ropeDims) / rope_freqs[i] (llama only);
-//                                                                  base and scale per layer (layerRope: gemma3)
+//                                                                  base and scale per layer (layerRope: gemma3);
+//                                                                  none on smollm3's NoPE layers (layerUsesRope)
 //               a = softmax(cap(q k^T * attentionScale), causal) v (1/sqrt(headDim) but at the Gemmas' 27B; query
 //                                                                  head h reads kv head h / (heads/kvHeads); keys
 //                                                                  within layerWindow on the Gemmas' sliding layers;
@@ -31,7 +32,7 @@
 import { ggufTensor, type GgufFile, type GgufTensor } from '../io/gguf.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f16.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
-import { attentionScale, embeddingScale, layerRope, layerWindow, llamaConfigFromGguf, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionScale, embeddingScale, layerRope, layerUsesRope, layerWindow, llamaConfigFromGguf, type LlamaConfig } from '../nn/llama_config.js';
 import { roundHalfEven } from './quant.js';
 
 export interface LlamaRefOptions {
@@ -275,8 +276,10 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       q.set(rmsNorm(q, T * c.heads, c.headDim, W.get(`${p}attn_q_norm.weight`).w, c.eps));
       k.set(rmsNorm(k, T * c.kvHeads, c.headDim, W.get(`${p}attn_k_norm.weight`).w, c.eps));
     }
-    rope(q, T, c.heads, c, factors, layerRope(c, l));
-    rope(k, T, c.kvHeads, c, factors, layerRope(c, l));
+    if (layerUsesRope(c, l)) {
+      rope(q, T, c.heads, c, factors, layerRope(c, l));
+      rope(k, T, c.kvHeads, c, factors, layerRope(c, l));
+    }
     const a = attention(q, k, v, T, c, layerWindow(c, l));
     addOut(linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt), `${p}post_attention_norm.weight`);
     const h2 = rmsNorm(x, T, D, W.get(`${p}ffn_norm.weight`).w, c.eps);

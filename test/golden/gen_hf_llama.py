@@ -1,5 +1,6 @@
-"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/ and hf_gemma3/: a tiny Hugging Face Llama checkpoint, a tiny Qwen2
-one, a tiny Qwen3 one and a tiny Gemma 3 text one (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
+"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/ and hf_smollm3/: a tiny Hugging Face Llama checkpoint,
+a tiny Qwen2 one, a tiny Qwen3 one, a tiny Gemma 3 text one and a tiny SmolLM3 one (a Llama whose layers with
+no_rope_layers[l] == 0 skip RoPE) (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
 PyTorch computes for each with Hugging Face's forward (LlamaForCausalLM's math: RMSNorm, rotate-half RoPE,
 grouped-query attention with repeat_kv, causal softmax, SwiGLU MLP, untied lm_head; Qwen2ForCausalLM's adds q / k / v
 biases and here ties the head to the embedding; Qwen3ForCausalLM's (transformers' modeling_qwen3) has no biases, a
@@ -56,6 +57,12 @@ GEMMA3 = dict(LLAMA, architectures=["Gemma3ForCausalLM"], model_type="gemma3_tex
               rope_local_base_freq=10000.0, rope_scaling={"rope_type": "linear", "factor": 2.0}, sliding_window=4, sliding_window_pattern=6,
               query_pre_attn_scalar=16, hidden_activation="gelu_pytorch_tanh", final_logit_softcapping=None, attn_logit_softcapping=None,
               attention_bias=False, tie_word_embeddings=True)
+
+# SmolLM3ForCausalLM's config (SmolLM3-3B's kind, shrunk): a Llama whose every fourth layer applies no RoPE
+# (no_rope_layers[l] == 0: layer 3 of 4), tied embeddings.
+SMOLLM3 = dict(LLAMA, architectures=["SmolLM3ForCausalLM"], model_type="smollm3", num_hidden_layers=4, rope_theta=5000000.0,
+               tie_word_embeddings=True, no_rope_layers=[1, 1, 1, 0], no_rope_layer_interval=4, use_sliding_window=False,
+               sliding_window=None, attention_bias=False, hidden_act="silu")
 
 
 def build(cfg, seed):
@@ -127,8 +134,9 @@ def forward(cfg, w, ids):
         if p + "self_attn.q_norm.weight" in W:  # Qwen3Attention: q_norm / k_norm over head_dim, per head, before RoPE
             q = rms(q, W[p + "self_attn.q_norm.weight"], cfg)
             k = rms(k, W[p + "self_attn.k_norm.weight"], cfg)
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
+        if cfg.get("no_rope_layers", [1] * L)[l]:  # SmolLM3's NoPE layers (0) skip the rotation
+            q = q * cos + rotate_half(q) * sin
+            k = k * cos + rotate_half(k) * sin
         k = k.repeat_interleave(H // KV, dim=0)  # repeat_kv: query head h reads KV head h // (H / KV)
         v = v.repeat_interleave(H // KV, dim=0)
         a = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5 + mask, dim=-1) @ v
@@ -200,7 +208,7 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029)):
+for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029), ("hf_smollm3", SMOLLM3, 2030)):
     w = build(cfg, seed)
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     os.makedirs(out, exist_ok=True)

@@ -1,5 +1,5 @@
-// Import of a Hugging Face Llama, a Qwen2, a Qwen3 and a Gemma 3 checkpoint (src/nn/hf_llama.ts) against PyTorch's
-// logits for each (test/golden/hf_llama/, hf_qwen2/, hf_qwen3/ and hf_gemma3/, written once by
+// Import of a Hugging Face Llama, a Qwen2, a Qwen3, a Gemma 3 and a SmolLM3 checkpoint (src/nn/hf_llama.ts) against
+// PyTorch's logits for each (test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/ and hf_smollm3/, written once by
 // test/golden/gen_hf_llama.py with Hugging Face's forward in float64):
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; Gemma's norm
 //     weights + 1 rounded to f32 as GGUF stores them, measured 6.9e-7, the others 1e-13; a missing
@@ -55,6 +55,7 @@ describe('Hugging Face Llama import', () => {
     ['hf_qwen2', 'qwen2', [260, 32, 2, 4, 2, 8, 48, 32, true, true, false]],
     ['hf_qwen3', 'qwen3', [260, 32, 2, 4, 2, 16, 48, 32, true, false, true]], // head_dim 16: q_proj [64, 32]
     ['hf_gemma3', 'gemma3', [260, 32, 6, 4, 2, 16, 48, 32, true, false, true]], // window 4 over 14 ids: the GPU check is the engine's
+    ['hf_smollm3', 'smollm3', [260, 32, 4, 4, 2, 8, 48, 32, true, false, false]], // layer 3 without RoPE
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
     const { config, weights } = importHfLlama(g.configJson, g.st());
@@ -99,7 +100,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma3_text\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma3_text, smollm3\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
@@ -141,6 +142,15 @@ describe('Hugging Face Llama import', () => {
     const a = g.st();
     delete a.tensors['model.layers.5.post_feedforward_layernorm.weight'];
     expect(() => importHfLlama(g.configJson, a)).toThrow(/tensor 'model\.layers\.5\.post_feedforward_layernorm\.weight' is missing \(expected shape \[32\]\)/);
+  });
+
+  it('SmolLM3: no_rope_layers must be llama.cpp\'s fixed pattern; biases and windowed attention refused', () => {
+    const g = golden('hf_smollm3');
+    expect(hfLlamaConfig(g.configJson)).toMatchObject({ arch: 'smollm3', noRopeStep: 4, ropeLayout: 'norm', tied: true });
+    expect(hfLlamaConfig({ ...g.configJson, no_rope_layers: undefined }).arch).toBe('smollm3');
+    expect(() => hfLlamaConfig({ ...g.configJson, no_rope_layers: [1, 0, 1, 0] })).toThrow(/no_rope_layers \[1,0,1,0\]: llama\.cpp's smollm3 skips RoPE on every fourth layer exactly \(\[1,1,1,0\]\)/);
+    expect(() => hfLlamaConfig({ ...g.configJson, attention_bias: true })).toThrow(/attention_bias is true: a SmolLM3 with q \/ k \/ v \/ o biases/);
+    expect(() => hfLlamaConfig({ ...g.configJson, use_sliding_window: true })).toThrow(/use_sliding_window is true: SmolLM3's windowed attention/);
   });
 
   it('Qwen3: refuses attention_bias, windowed attention, a bad head_dim and a missing q/k norm, naming them', () => {

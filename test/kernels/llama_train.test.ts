@@ -66,9 +66,9 @@ async function trainLogits(c: LlamaConfig, w: LlamaWeights, seqs: number[][]): P
 }
 
 describe('llama training forward = inference engine = f64 reference', () => {
-  for (const arch of ['llama', 'qwen2', 'qwen3', 'gemma3'] as const) {
-    it(`${arch}, GQA 4 heads / 2 KV heads, 2 layers, B=2 T=9${arch === 'qwen3' ? ', head dim 16 (q wider than dim 32)' : arch === 'gemma3' ? ', window 16' : ''}`, async () => {
-      const bytes = synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'gemma3' ? { slidingWindow: 16 } : {}) });
+  for (const arch of ['llama', 'qwen2', 'qwen3', 'gemma3', 'smollm3'] as const) {
+    it(`${arch}, GQA 4 heads / 2 KV heads, ${arch === 'smollm3' ? 4 : 2} layers, B=2 T=9${arch === 'qwen3' ? ', head dim 16 (q wider than dim 32)' : arch === 'gemma3' ? ', window 16' : arch === 'smollm3' ? ', the fourth without RoPE' : ''}`, async () => {
+      const bytes = synthLlamaGguf({ arch, dim: 32, layers: arch === 'smollm3' ? 4 : 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'gemma3' ? { slidingWindow: 16 } : {}) });
       const file = parseGgufFile(bytes);
       const { config, weights } = llamaWeightsFromGguf(file);
       const seqs = batch(2, 9, 3);

@@ -1,6 +1,6 @@
 // nibble's language-model engine (Dawn in Node) against llama.cpp (node-llama-cpp 3.21.1, CPU) and the f64
-// reference, on small GGUF files written by synthLlamaGguf: every weight type, the five architectures (the Gemmas'
-// sliding-window and global layers, gemma2's soft-capping), GQA and plain heads, tied and untied output, Llama-3 and linear rope scaling.
+// reference, on small GGUF files written by synthLlamaGguf: every weight type, the six architectures (the Gemmas'
+// sliding-window and global layers, gemma2's soft-capping, smollm3's NoPE layers), GQA and plain heads, tied and untied output, Llama-3 and linear rope scaling.
 //
 // Bounds (probabilities; a logit change dz moves each probability by at most max|dz| / 2):
 //   - nibble vs the exact f64 reference: nibble computes in f32 (activations, KV cache, accumulators), so each dot
@@ -123,6 +123,17 @@ describe('language model vs llama.cpp', () => {
     const m = await load('gemma2', { arch: 'gemma2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, headDim: 32, softcap: { attn: 4, final: 8 }, ctx: 64, seed: 3 });
     try {
       expectWithin('gemma2 4 layers', await compare(m, IDS));
+      expect(maxDiff(await m.lm.logits(IDS, { decode: true }), await m.lm.logits(IDS))).toBeLessThanOrEqual(1e-4);
+    } finally {
+      m.lm.dispose();
+    }
+  });
+
+  // smollm3: a Llama whose fourth layer applies no RoPE (NoPE; roping it as a llama moves the probabilities by 0.13).
+  it('smollm3, 4 layers (the fourth without RoPE), Q8_0, tied: probabilities at every position, decode equals prefill', async () => {
+    const m = await load('smollm3', { arch: 'smollm3', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, weightType: 'Q8_0', tied: true, ctx: 64, seed: 3 });
+    try {
+      expectWithin('smollm3 4 layers', await compare(m, IDS));
       expect(maxDiff(await m.lm.logits(IDS, { decode: true }), await m.lm.logits(IDS))).toBeLessThanOrEqual(1e-4);
     } finally {
       m.lm.dispose();

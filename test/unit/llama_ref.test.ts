@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseGgufFile, type GgufValue } from '../../src/io/gguf.js';
 import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType } from '../../src/lm/synth.js';
-import { embeddingScale, layerRope, layerWindow, llamaConfigFromGguf, ModelConfigError } from '../../src/nn/llama_config.js';
+import { embeddingScale, layerRope, layerUsesRope, layerWindow, llamaConfigFromGguf, ModelConfigError } from '../../src/nn/llama_config.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { llamaCppGreedy, llamaCppLogits } from '../../runtime/llamacpp.js';
 import { shapeFor, WEIGHT_CASES } from '../helpers/lm_cases.js';
@@ -172,6 +172,15 @@ describe('llama config errors', () => {
     fails({ ...f.metadata, 'gemma2.attn_logit_softcapping': { type: 'f32', value: 0 } }, tensors, /'gemma2\.attn_logit_softcapping' must be a finite number > 0/);
   });
 
+  it('smollm3: NORM rope, no rope on every fourth layer (llama.cpp reads no key for it), biases where the file has them', () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'smollm3', dim: 64, ffn: 128, layers: 8, heads: 4, kvHeads: 2, tied: true, seed: 1 }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'smollm3', ropeLayout: 'norm', noRopeStep: 4, qkvBias: false, qkNorm: false, postNorms: false });
+    expect(Array.from({ length: 8 }, (_, l) => layerUsesRope(c, l))).toEqual([true, true, true, false, true, true, true, false]);
+    fails(f.metadata, [...tensors, { name: 'blk.0.attn_q_norm.weight', type: 'F32' as never, shape: [16] }], /'blk\.0\.attn_q_norm\.weight' not used by a smollm3 model/);
+  });
+
   it('rope scaling: linear read (factor, or the older scale_linear), none ignores the factor, YaRN and LongRoPE refused by name', () => {
     const { metadata, tensors } = base();
     const withKeys = (m: Record<string, GgufValue>) => llamaConfigFromGguf({ ...metadata, ...m }, tensors);
@@ -215,7 +224,7 @@ describe('llama config errors', () => {
   it('names an unsupported architecture and the supported ones', () => {
     const { metadata, tensors } = base();
     metadata['general.architecture'] = { type: 'string', value: 'phi3' };
-    fails(metadata, tensors, /'general\.architecture' is 'phi3'.*supported: llama, qwen2, qwen3, gemma2, gemma3/);
+    fails(metadata, tensors, /'general\.architecture' is 'phi3'.*supported: llama, qwen2, qwen3, gemma2, gemma3, smollm3/);
   });
 
   it('names an inconsistent head count', () => {
