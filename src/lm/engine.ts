@@ -135,7 +135,7 @@ export class LlamaEngine {
       let tableSwa: GPUBuffer | undefined;
       if (c.swa) {
         tableSwa = mk(4 * ctxLen * c.ropeDims, 'rope table (sliding-window layers)');
-        ctx.write(tableSwa, ropeTable(ctxLen, c.ropeDims, c.swa.ropeBase));
+        ctx.write(tableSwa, ropeTable(ctxLen, c.ropeDims, c.swa.ropeBase, undefined, c.swa.ropeScale));
       }
       const xBytes = 4 * chunk * c.dim;
       const res = { x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), kCache, vCache, kvType, weights, vectors, xBytes };

@@ -31,7 +31,7 @@ export interface StepResources {
   x: GPUBuffer; // [T, dim] token embeddings, written before each run
   pos: GPUBuffer; // i32 [T] positions
   ropeTable: GPUBuffer;
-  /** gemma3: the sliding-window layers' table (their own base, unscaled). */
+  /** The sliding-window layers' table (gemma3: their own base, unscaled; gemma2: the same as the others'). */
   ropeTableSwa?: GPUBuffer;
   kCache: GPUBuffer[];
   vCache: GPUBuffer[];

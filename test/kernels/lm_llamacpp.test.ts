@@ -118,9 +118,9 @@ describe('language model vs llama.cpp', () => {
 
   // gemma2: every other layer slides (window 8 over 22 tokens), soft-capped attention scores and logits (caps 4 and 8
   // here, so that both matter: llama.cpp's defaults 50 / 30 barely touch this model's scores), post-norms, GeGLU,
-  // scaled embeddings, a head always tied to the embedding.
-  it('gemma2, 4 layers (2 sliding-window, 2 global), soft-capped scores and logits: probabilities at every position, decode equals prefill', async () => {
-    const m = await load('gemma2', { arch: 'gemma2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, headDim: 32, softcap: { attn: 4, final: 8 }, ctx: 64, seed: 3 });
+  // scaled embeddings, a head always tied to the embedding, and linear rope scaling (factor 4) on every layer.
+  it('gemma2, 4 layers (2 sliding-window, 2 global), soft-capped scores and logits, rope scaling on both kinds of layer: probabilities at every position, decode equals prefill', async () => {
+    const m = await load('gemma2', { arch: 'gemma2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, headDim: 32, softcap: { attn: 4, final: 8 }, ropeLinearFactor: 4, ctx: 64, seed: 3 });
     try {
       expectWithin('gemma2 4 layers', await compare(m, IDS));
       expect(maxDiff(await m.lm.logits(IDS, { decode: true }), await m.lm.logits(IDS))).toBeLessThanOrEqual(1e-4);
