@@ -37,7 +37,7 @@ export interface LlamaConfig {
   qkvBias: boolean;
   /** qwen3, gemma3: q and k are RMS-normalized per head (attn_q_norm / attn_k_norm, [headDim]) before RoPE. */
   qkNorm: boolean;
-  /** gemma3: the attention and FFN outputs are RMS-normalized (post_attention_norm / post_ffw_norm) before their residual add. */
+  /** gemma2, gemma3: the attention and FFN outputs are RMS-normalized (post_attention_norm / post_ffw_norm) before their residual add. */
   postNorms: boolean;
   /** The FFN's gate activation: silu (SwiGLU) or gelu (GeGLU, tanh form: gemma2, gemma3). */
   ffnAct: 'silu' | 'gelu';
