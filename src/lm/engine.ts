@@ -132,8 +132,10 @@ export class LlamaEngine {
       const vCache = Array.from({ length: c.layers }, (_, l) => mk(layerKv(l), `v cache ${l}`));
       const table = mk(4 * ctxLen * c.ropeDims, 'rope table');
       ctx.write(table, ropeTable(ctxLen, c.ropeDims, c.ropeBase, freqs, c.ropeScale ?? 1));
+      // The sliding-window layers' table: gemma3's own (base 10000, unscaled); gemma2's is the same as the others'.
       let tableSwa: GPUBuffer | undefined;
-      if (c.swa) {
+      if (c.swa && c.swa.ropeBase === c.ropeBase && c.swa.ropeScale === (c.ropeScale ?? 1) && !freqs) tableSwa = table;
+      else if (c.swa) {
         tableSwa = mk(4 * ctxLen * c.ropeDims, 'rope table (sliding-window layers)');
         ctx.write(tableSwa, ropeTable(ctxLen, c.ropeDims, c.swa.ropeBase, undefined, c.swa.ropeScale));
       }

@@ -57,8 +57,9 @@ export function checkPretrainConfig(c: PretrainConfig, vocab: number): LlamaConf
     if (c.model.arch !== 'gemma3') throw new PretrainError(`pretrain config: 'model.slidingWindow' is gemma3's (model.arch is ${JSON.stringify(c.model.arch ?? 'llama')})`);
     if (!Number.isInteger(sw) || sw < 1) throw new PretrainError(`pretrain config: 'model.slidingWindow' must be an integer >= 1, found ${JSON.stringify(sw)}`);
   }
-  if (c.model.arch === 'gemma3' && c.seq > (sw ?? 512)) throw new PretrainError(`pretrain config: 'seq' ${c.seq} exceeds 'model.slidingWindow' ${sw ?? 512} (training attends over the whole window of 'seq' tokens)`);
-  return llamaConfig({ ...c.model, vocab });
+  const config = llamaConfig({ ...c.model, vocab });
+  if (config.swa && c.seq > config.swa.window) throw new PretrainError(`pretrain config: 'seq' ${c.seq} exceeds 'model.slidingWindow' ${config.swa.window} (training attends over the whole window of 'seq' tokens)`);
+  return config;
 }
 
 export type PretrainStep = TrainStep;

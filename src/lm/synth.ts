@@ -23,8 +23,8 @@ import { f32ToBf16Bits, f32ToF16Bits } from '../quant/f16.js';
 import { exportGguf, GGUF_BLOCKS, ggufScheme, type GgufBlockType } from '../quant/gguf.js';
 import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
-import { archTraits, GEMMA2_DEFAULTS, gemma3Swa, SMOLLM3_NO_ROPE_STEP, llamaTensorNames, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
-import { llamaHparamMetadata } from '../nn/llama_weights.js';
+import { llamaTensorNames, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
+import { llamaConfig, llamaHparamMetadata } from '../nn/llama_weights.js';
 
 export type SynthWeightType = 'F32' | 'F16' | 'BF16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K';
 export const SYNTH_WEIGHT_TYPES: readonly SynthWeightType[] = ['F32', 'F16', 'BF16', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K'];
@@ -228,15 +228,15 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   if (arch !== 'llama' && o.ropeScaling) throw new Error(`synth: ropeScaling is written as rope_freqs.weight, which llama.cpp's ${arch} does not read`);
   if (o.headDim === undefined && o.dim % o.heads !== 0) throw new Error(`synth: dim ${o.dim} is not a multiple of heads ${o.heads}`);
   const headDim = o.headDim ?? o.dim / o.heads;
+  // llamaConfig fills in what each architecture adds (archExtras); the synthetic Gemmas slide over 8 positions so short tests cross the window.
   const c: LlamaConfig = {
-    arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads ?? o.heads,
-    headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000,
-    ropeDims: headDim, ropeFreqs: !!o.ropeScaling, tied: !!o.tied || arch === 'gemma2', ...archTraits(arch),
-    ...(arch === 'gemma3' ? { swa: gemma3Swa(o.slidingWindow ?? 8) } : {}),
-    ...(arch === 'gemma2' ? { swa: { window: o.slidingWindow ?? 8, pattern: GEMMA2_DEFAULTS.pattern, ropeBase: o.ropeBase ?? 10000, ropeScale: 1 / (o.ropeLinearFactor ?? 1) }, softcap: o.softcap ?? { attn: GEMMA2_DEFAULTS.attnSoftcap, final: GEMMA2_DEFAULTS.finalSoftcap } } : {}),
-    ...(o.ropeLinearFactor !== undefined ? { ropeScale: 1 / o.ropeLinearFactor } : {}),
-    ...(arch === 'smollm3' ? { noRopeStep: SMOLLM3_NO_ROPE_STEP } : {}),
+    ...llamaConfig({
+      arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps,
+      ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? 8, ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap,
+    }),
+    ropeFreqs: !!o.ropeScaling,
   };
+
   if (arch !== 'gemma3' && arch !== 'gemma2' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas' (arch ${arch})`);
   const r = rng(o.seed ?? 1);
   const g = normal(r);

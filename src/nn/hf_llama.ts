@@ -14,7 +14,7 @@
 // tanh gelu) is checked against the config and refused by key where it differs. SmolLM3ForCausalLM (smollm3) is a
 // Llama (rows permuted the same way) whose every fourth layer applies no RoPE, as GGUF's smollm3 fixes it.
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
-import { attentionScale, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, llamaTensorNames, SMOLLM3_NO_ROPE_STEP, ModelConfigError, type LlamaConfig } from './llama_config.js';
+import { attentionScale, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, layerUsesRope, layerWindow, llamaTensorNames, ModelConfigError, type LlamaConfig } from './llama_config.js';
 import type { LlamaWeights } from './llama_train.js';
 import { llamaConfig } from './llama_weights.js';
 
@@ -63,17 +63,12 @@ export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfi
   if (arch === 'gemma3') return gemma3Config(j, source);
   // Attention over a sliding window is not the full causal attention GGUF's llama, qwen2, qwen3 and smollm3 run.
   const Name = arch === 'qwen2' ? 'Qwen2' : arch === 'smollm3' ? 'SmolLM3' : 'Qwen3';
-  if (arch === 'smollm3') checkNoRopeLayers(j, source);
   if (type === 'mistral' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Mistral's windowed attention is not supported (only sliding_window null)`);
   if (arch !== 'llama' && j.use_sliding_window === true) throw new ModelConfigError(`${source}: use_sliding_window is true: ${Name}'s windowed attention is not supported`);
   if (arch !== 'llama' && Array.isArray(j.layer_types) && j.layer_types.some((t) => t !== 'full_attention')) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: ${Name}'s windowed attention is not supported (only 'full_attention')`);
   if ((arch === 'llama' || arch === 'smollm3') && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: a ${arch === 'llama' ? 'Llama' : 'SmolLM3'} with q / k / v / o biases is not supported by the import`);
   if (arch === 'qwen3' && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: a Qwen3 with q / k / v / o biases is not supported by the import (GGUF's qwen3 has none)`);
-  const int = (k: string, dflt?: number): number => {
-    const v = j[k] ?? dflt;
-    if (!Number.isInteger(v) || (v as number) < 1) throw new ModelConfigError(`${source}: '${k}' must be a positive integer, found ${JSON.stringify(j[k])}`);
-    return v as number;
-  };
+  const int = (k: string, dflt?: number) => positiveInt(j, source, k, dflt);
   const heads = int('num_attention_heads');
   const dim = int('hidden_size');
   // head_dim (null or absent: hidden_size / num_attention_heads, as transformers reads it): a Qwen3's q_proj is
@@ -85,23 +80,17 @@ export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfi
   if (arch !== 'qwen3' && hd !== undefined && hd !== dim / heads) throw new ModelConfigError(`${source}: head_dim ${String(hd)} differs from hidden_size / num_attention_heads = ${dim / heads} (not supported)`);
   const headDim = (hd as number | undefined) ?? dim / heads;
   if (j.rope_scaling !== undefined && j.rope_scaling !== null) throw new ModelConfigError(`${source}: rope_scaling ${JSON.stringify(j.rope_scaling)} is not supported by the import`);
-  const eps = j.rms_norm_eps ?? 1e-6;
-  const theta = j.rope_theta ?? 10000;
-  if (typeof eps !== 'number' || !(eps > 0)) throw new ModelConfigError(`${source}: 'rms_norm_eps' must be a positive number, found ${JSON.stringify(j.rms_norm_eps)}`);
-  if (typeof theta !== 'number' || !(theta > 0)) throw new ModelConfigError(`${source}: 'rope_theta' must be a positive number, found ${JSON.stringify(j.rope_theta)}`);
-  return llamaConfig({
+  const c = llamaConfig({
     arch, vocab: int('vocab_size'), dim, layers: int('num_hidden_layers'), heads, kvHeads: int('num_key_value_heads', heads), headDim,
-    ffn: int('intermediate_size'), ctx: int('max_position_embeddings'), eps, ropeBase: theta, tied: j.tie_word_embeddings === true,
+    ffn: int('intermediate_size'), ctx: int('max_position_embeddings'), eps: positiveNumber(j, source, 'rms_norm_eps', 1e-6),
+    ropeBase: positiveNumber(j, source, 'rope_theta', 10000), tied: j.tie_word_embeddings === true,
   });
-}
-
-/** SmolLM3's no_rope_layers must be llama.cpp's fixed pattern (every fourth layer without RoPE): it reads no key for it. */
-function checkNoRopeLayers(j: Record<string, unknown>, source: string): void {
-  const L = j.num_hidden_layers;
-  const want = Array.from({ length: typeof L === 'number' ? L : 0 }, (_, l) => ((l + 1) % SMOLLM3_NO_ROPE_STEP === 0 ? 0 : 1));
-  if (j.no_rope_layers !== undefined && JSON.stringify(j.no_rope_layers) !== JSON.stringify(want)) {
-    throw new ModelConfigError(`${source}: no_rope_layers ${JSON.stringify(j.no_rope_layers)}: llama.cpp's smollm3 skips RoPE on every fourth layer exactly (${JSON.stringify(want)})`);
+  // SmolLM3's no_rope_layers must be llama.cpp's fixed pattern (layerUsesRope): it reads no key for it.
+  const ropeLayers = Array.from({ length: c.layers }, (_, l) => (layerUsesRope(c, l) ? 1 : 0));
+  if (arch === 'smollm3' && j.no_rope_layers !== undefined && JSON.stringify(j.no_rope_layers) !== JSON.stringify(ropeLayers)) {
+    throw new ModelConfigError(`${source}: no_rope_layers ${JSON.stringify(j.no_rope_layers)}: llama.cpp's smollm3 skips RoPE on every fourth layer exactly (${JSON.stringify(ropeLayers)})`);
   }
+  return c;
 }
 
 function positiveInt(j: Record<string, unknown>, source: string, k: string, dflt?: number): number {
@@ -131,9 +120,7 @@ function gemma3Config(j: Record<string, unknown>, source: string): LlamaConfig {
   const local = positiveNumber(j, source, 'rope_local_base_freq', 10000);
   if (local !== GEMMA3_SWA_ROPE_BASE) throw new ModelConfigError(`${source}: rope_local_base_freq ${local}: llama.cpp's gemma3 fixes the sliding layers' rope base at ${GEMMA3_SWA_ROPE_BASE}`);
   const pattern = positiveInt(j, source, 'sliding_window_pattern', GEMMA3_SWA_PATTERN);
-  const types = Array.from({ length: layers }, (_, l) => ((l + 1) % GEMMA3_SWA_PATTERN ? 'sliding_attention' : 'full_attention'));
   if (pattern !== GEMMA3_SWA_PATTERN) throw new ModelConfigError(`${source}: sliding_window_pattern ${pattern}: llama.cpp's gemma3 fixes it at ${GEMMA3_SWA_PATTERN} (every sixth layer global)`);
-  if (Array.isArray(j.layer_types) && JSON.stringify(j.layer_types) !== JSON.stringify(types)) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: llama.cpp's gemma3 makes every sixth layer full_attention and the others sliding_attention`);
   let ropeScale = 1;
   const rs = j.rope_scaling as Record<string, unknown> | null | undefined;
   if (rs !== undefined && rs !== null) {
@@ -144,11 +131,13 @@ function gemma3Config(j: Record<string, unknown>, source: string): LlamaConfig {
   const c = llamaConfig({
     arch: 'gemma3', vocab: int('vocab_size', 262208), dim, layers, heads, kvHeads: int('num_key_value_heads', 4), headDim,
     ffn: int('intermediate_size', 9216), ctx: int('max_position_embeddings', 131072), eps: positiveNumber(j, source, 'rms_norm_eps', 1e-6),
-    ropeBase: positiveNumber(j, source, 'rope_theta', 1000000), tied: j.tie_word_embeddings !== false, slidingWindow: int('sliding_window', 4096),
+    ropeBase: positiveNumber(j, source, 'rope_theta', 1000000), tied: j.tie_word_embeddings !== false, slidingWindow: int('sliding_window', 4096), ropeScale,
   });
+  const types = Array.from({ length: c.layers }, (_, l) => (layerWindow(c, l) > 0 ? 'sliding_attention' : 'full_attention'));
+  if (Array.isArray(j.layer_types) && JSON.stringify(j.layer_types) !== JSON.stringify(types)) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: llama.cpp's gemma3 makes every sixth layer full_attention and the others sliding_attention`);
   const scalar = positiveNumber(j, source, 'query_pre_attn_scalar', 256);
   if (Math.abs(scalar ** -0.5 - attentionScale(c)) > 1e-12) throw new ModelConfigError(`${source}: query_pre_attn_scalar ${scalar}: llama.cpp's gemma3 scales scores by ${attentionScale(c)} (1 / sqrt(${c.layers === 62 ? 'hidden_size / num_attention_heads' : 'head_dim'}))`);
-  return ropeScale !== 1 ? { ...c, ropeScale } : c;
+  return c;
 }
 
 const GEMMA_NAMES: Record<string, string> = { post_attention_norm: 'post_attention_layernorm', ffn_norm: 'pre_feedforward_layernorm', post_ffw_norm: 'post_feedforward_layernorm' };

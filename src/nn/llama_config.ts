@@ -88,9 +88,20 @@ export const GEMMA3_SWA_PATTERN = 6;
 /** The rope base of gemma3's sliding-window layers (fixed by llama.cpp, not read from the file). */
 export const GEMMA3_SWA_ROPE_BASE = 10000;
 
-/** gemma3's sliding-window attention of `window` positions, as llama.cpp sets it up. */
-export function gemma3Swa(window: number): NonNullable<LlamaConfig['swa']> {
-  return { window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE, ropeScale: 1 };
+/**
+ * What an architecture sets beyond the shared hyperparameters, as llama.cpp sets it up (the one place the GGUF
+ * reader, llamaConfig and the synthetic files take it from): the Gemmas' sliding windows (gemma3: every sixth layer
+ * global, the others with rope base 10000 unscaled; gemma2: every other layer, the file's rope), gemma2's soft-caps
+ * and always-tied head, smollm3's NoPE step. `window` and `softcap` are the values resolved by the caller.
+ */
+export function archExtras(a: LlamaArch, o: { window: number; ropeBase: number; ropeScale: number; softcap?: { attn: number; final: number } }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep'> & { tied?: true } {
+  if (a === 'gemma3') return { swa: { window: o.window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE, ropeScale: 1 } };
+  if (a === 'gemma2') {
+    const G = GEMMA2_DEFAULTS;
+    return { swa: { window: o.window, pattern: G.pattern, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, softcap: o.softcap ?? { attn: G.attnSoftcap, final: G.finalSoftcap }, tied: true };
+  }
+  if (a === 'smollm3') return { noRopeStep: SMOLLM3_NO_ROPE_STEP };
+  return {};
 }
 
 /** Layer l's attention window in positions (its own included), or 0 for full causal attention. */
@@ -206,14 +217,10 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const ropeDims = k.int(`${a}.rope.dimension_count`, headDim);
   if (ropeDims % 2 !== 0 || ropeDims > headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' must be even and <= the head dim ${headDim}, found ${ropeDims}`);
   const ropeScale = ropeScaling(metadata, k, a);
-  let swa: LlamaConfig['swa'];
-  let softcap: LlamaConfig['softcap'];
-  if (a === 'gemma3') swa = gemma3Swa(k.int(`${a}.attention.sliding_window`));
-  if (a === 'gemma2') {
-    const G = GEMMA2_DEFAULTS;
-    swa = { window: k.int(`${a}.attention.sliding_window`, G.window), pattern: G.pattern, ropeBase, ropeScale };
-    softcap = { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) };
-  }
+  const G = GEMMA2_DEFAULTS;
+  // gemma3 requires the window; gemma2 defaults it (and its soft-caps) as llama.cpp does.
+  const window = a === 'gemma3' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : 0;
+  const softcap = a === 'gemma2' ? { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) } : undefined;
 
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const embd = byName.get('token_embd.weight');
@@ -229,8 +236,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     arch: a, vocab, dim, layers, heads, kvHeads, headDim, ffn, ctx, eps, ropeBase, ropeDims,
     ropeLayout: traits.ropeLayout,
     ropeFreqs: a === 'llama' && byName.has('rope_freqs.weight'),
-    // gemma2's graph always ties the head to the embedding (llama.cpp refuses an output.weight there: an extra tensor).
-    tied: a === 'gemma2' || !byName.has('output.weight'),
+    tied: !byName.has('output.weight'), // gemma2's graph always ties it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama and smollm3 take them where the file has them; the others have none.
     qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3') && byName.has('blk.0.attn_q.bias')),
     qkNorm: traits.qkNorm,
@@ -238,9 +244,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ffnAct: traits.ffnAct,
     embedScale: traits.embedScale,
     ...(ropeScale !== 1 ? { ropeScale } : {}),
-    ...(swa ? { swa } : {}),
-    ...(softcap ? { softcap } : {}),
-    ...(a === 'smollm3' ? { noRopeStep: SMOLLM3_NO_ROPE_STEP } : {}),
+    ...archExtras(a, { window, ropeBase, ropeScale, softcap }),
   };
   // Every layer has 9 tensors at least: a block_count the file cannot hold is refused before the list of expected
   // tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).

@@ -7,7 +7,7 @@ import { floatValues } from '../lm/weights.js';
 import { spmByteVocab } from '../lm/synth.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { rng } from '../ref/random.js';
-import { archTraits, GEMMA2_DEFAULTS, gemma3Swa, SMOLLM3_NO_ROPE_STEP, llamaConfigFromGguf, llamaTensorNames, ModelConfigError, type LlamaArch, type LlamaConfig } from './llama_config.js';
+import { archExtras, archTraits, GEMMA2_DEFAULTS, llamaConfigFromGguf, llamaTensorNames, ModelConfigError, type LlamaArch, type LlamaConfig } from './llama_config.js';
 import type { LlamaWeights } from './llama_train.js';
 
 /**
@@ -108,7 +108,7 @@ export function initLlamaWeights(c: LlamaConfig, seed: number): LlamaWeights {
  * A config from the few numbers a user picks (byte-level vocabulary by default). The head dim is dim / heads unless
  * given (Qwen3 decouples them: q is [heads * headDim, dim]). gemma3's sliding window defaults to 512 (Gemma 3 1B's).
  */
-export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number }): LlamaConfig {
+export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number; ropeScale?: number; softcap?: { attn: number; final: number } }): LlamaConfig {
   if (o.headDim === undefined && o.dim % o.heads !== 0) throw new ModelConfigError(`llama config: dim ${o.dim} is not a multiple of heads ${o.heads}`);
   const kvHeads = o.kvHeads ?? o.heads;
   if (o.heads % kvHeads !== 0) throw new ModelConfigError(`llama config: heads ${o.heads} is not a multiple of kvHeads ${kvHeads}`);
@@ -117,9 +117,8 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   const arch = o.arch ?? 'llama';
   return {
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
-    eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied || arch === 'gemma2', ...archTraits(arch),
-    ...(arch === 'gemma3' ? { swa: gemma3Swa(o.slidingWindow ?? 512) } : {}),
-    ...(arch === 'smollm3' ? { noRopeStep: SMOLLM3_NO_ROPE_STEP } : {}),
-    ...(arch === 'gemma2' ? { swa: { window: o.slidingWindow ?? GEMMA2_DEFAULTS.window, pattern: GEMMA2_DEFAULTS.pattern, ropeBase: o.ropeBase ?? 10000, ropeScale: 1 }, softcap: { attn: GEMMA2_DEFAULTS.attnSoftcap, final: GEMMA2_DEFAULTS.finalSoftcap } } : {}),
+    eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
+    ...((o.ropeScale ?? 1) !== 1 ? { ropeScale: o.ropeScale } : {}),
+    ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : 512), ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap }),
   };
 }

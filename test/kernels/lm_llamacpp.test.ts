@@ -116,29 +116,26 @@ describe('language model vs llama.cpp', () => {
     }
   });
 
-  // gemma2: every other layer slides (window 8 over 22 tokens), soft-capped attention scores and logits (caps 4 and 8
-  // here, so that both matter: llama.cpp's defaults 50 / 30 barely touch this model's scores), post-norms, GeGLU,
-  // scaled embeddings, a head always tied to the embedding, and linear rope scaling (factor 4) on every layer.
-  it('gemma2, 4 layers (2 sliding-window, 2 global), soft-capped scores and logits, rope scaling on both kinds of layer: probabilities at every position, decode equals prefill', async () => {
-    const m = await load('gemma2', { arch: 'gemma2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, headDim: 32, softcap: { attn: 4, final: 8 }, ropeLinearFactor: 4, ctx: 64, seed: 3 });
-    try {
-      expectWithin('gemma2 4 layers', await compare(m, IDS));
-      expect(maxDiff(await m.lm.logits(IDS, { decode: true }), await m.lm.logits(IDS))).toBeLessThanOrEqual(1e-4);
-    } finally {
-      m.lm.dispose();
-    }
-  });
-
-  // smollm3: a Llama whose fourth layer applies no RoPE (NoPE; roping it as a llama moves the probabilities by 0.13).
-  it('smollm3, 4 layers (the fourth without RoPE), Q8_0, tied: probabilities at every position, decode equals prefill', async () => {
-    const m = await load('smollm3', { arch: 'smollm3', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, weightType: 'Q8_0', tied: true, ctx: 64, seed: 3 });
-    try {
-      expectWithin('smollm3 4 layers', await compare(m, IDS));
-      expect(maxDiff(await m.lm.logits(IDS, { decode: true }), await m.lm.logits(IDS))).toBeLessThanOrEqual(1e-4);
-    } finally {
-      m.lm.dispose();
-    }
-  });
+  // More architectures, each on one model:
+  //   - gemma2: every other layer slides (window 8 over 22 tokens), soft-capped attention scores and logits (caps 4
+  //     and 8 here, so that both matter: llama.cpp's defaults 50 / 30 barely touch this model's scores), post-norms,
+  //     GeGLU, scaled embeddings, a head always tied to the embedding, and linear rope scaling (factor 4) on every layer;
+  //   - smollm3: a Llama whose fourth layer applies no RoPE (NoPE; roping it as a llama moves the probabilities by 0.13).
+  const MORE: [string, string, SynthOptions][] = [
+    ['gemma2 4 layers', 'gemma2, 4 layers (2 sliding-window, 2 global), soft-capped scores and logits, rope scaling on both kinds of layer', { arch: 'gemma2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, headDim: 32, softcap: { attn: 4, final: 8 }, ropeLinearFactor: 4, ctx: 64, seed: 3 }],
+    ['smollm3 4 layers', 'smollm3, 4 layers (the fourth without RoPE), Q8_0, tied', { arch: 'smollm3', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, weightType: 'Q8_0', tied: true, ctx: 64, seed: 3 }],
+  ];
+  for (const [label, what, o] of MORE) {
+    it(`${what}: probabilities at every position, decode equals prefill`, async () => {
+      const m = await load(o.arch!, o);
+      try {
+        expectWithin(label, await compare(m, IDS));
+        expect(maxDiff(await m.lm.logits(IDS, { decode: true }), await m.lm.logits(IDS))).toBeLessThanOrEqual(1e-4);
+      } finally {
+        m.lm.dispose();
+      }
+    });
+  }
 
   // The f16 KV cache (the default on GPUs with shader-f16) rounds every cached key and value to f16: unit 2^-11
   // relative, which through the scores, two layers and the logit scale (~2.5) grows a few times: F16_KV_BOUND = 5e-3.
