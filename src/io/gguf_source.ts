@@ -1,12 +1,14 @@
 // GGUF files read without holding them whole: a range source (a Blob, a File, Node's fs.openAsBlob, or a URL read
 // by HTTP Range requests), its header parsed from a growing prefix, then each tensor's bytes when asked for.
-import { GgufFileError, GgufHeaderIncomplete, parseGgufHeader, type GgufFile, type GgufHeader, type GgufTensor } from './gguf.js';
+import { GgufFileError, GgufHeaderIncomplete, parseGgufHeader, type GgufFile, type GgufHeader, type GgufTensor, type GgufTensorInfo } from './gguf.js';
 
 /** A GGUF file read on demand (openGguf): the parsed header, and each tensor's bytes when asked for. */
 export interface GgufReader {
   header: GgufHeader;
   /** Reads one tensor's bytes (a Blob slice: only those bytes are read). */
   tensor(name: string): Promise<GgufTensor>;
+  /** Reads the bytes an info describes (a header's, or a view of part of one: llama_layout's fused tensors' parts). */
+  read(info: GgufTensorInfo): Promise<GgufTensor>;
 }
 
 /** What openGguf reads from: a Blob (a browser File, Node's fs.openAsBlob) or httpRangeSource's view of a URL. */
@@ -62,16 +64,20 @@ export async function openGguf(blob: GgufSource, source = 'gguf', firstRead = 1 
     }
   }
   const h = header;
+  const read = async (t: GgufTensorInfo): Promise<GgufTensor> => {
+    const { bytes: n, ...info } = t;
+    const data = new Uint8Array(await blob.slice(t.fileOffset, t.fileOffset + n).arrayBuffer());
+    if (data.length !== n) throw new GgufFileError(`${source}: tensor '${t.name}': read ${data.length} of its ${n} bytes at file offset ${t.fileOffset} (the file changed?)`);
+    return { ...info, data };
+  };
   return {
     header: h,
     async tensor(name: string): Promise<GgufTensor> {
       const t = h.tensors.find((x) => x.name === name);
       if (!t) throw new GgufFileError(`${source}: tensor '${name}' is missing (the file has ${h.tensors.map((x) => x.name).join(', ') || 'no tensors'})`);
-      const { bytes: n, ...info } = t;
-      const data = new Uint8Array(await blob.slice(t.fileOffset, t.fileOffset + n).arrayBuffer());
-      if (data.length !== n) throw new GgufFileError(`${source}: tensor '${name}': read ${data.length} of its ${n} bytes at file offset ${t.fileOffset} (the file changed?)`);
-      return { ...info, data };
+      return read(t);
     },
+    read,
   };
 }
 

@@ -42,15 +42,17 @@ function items(ctx: GpuContext, n: number, wg: number): { workgroups: [number, n
 
 /**
  * The (cos, sin) table of planRopeAt: f32 [ctxMax, ropeDims/2, 2], angle(p, i) = p * posScale * base^(-2i/ropeDims) /
- * freqFactors[i] (Llama-3 rope scaling: `rope_freqs.weight`; linear scaling: posScale = 1 / rope.scaling.factor), computed in f64 and rounded to f32 once.
+ * freqFactors[i] (Llama-3 rope scaling: `rope_freqs.weight`, phi3's LongRoPE factors; linear scaling: posScale =
+ * 1 / rope.scaling.factor), cos and sin times mscale (rope.scaling.attn_factor), computed in f64 and rounded to f32 once.
  * (llama.cpp's CPU build forms the same angle in f32, theta *= base^(-2/ropeDims) pair by pair, so its angles
  * drift from these by a few f32 ulp of p per pair.)
  */
-export function ropeTable(ctxMax: number, ropeDims: number, base: number, freqFactors?: Float32Array, posScale = 1): Float32Array {
+export function ropeTable(ctxMax: number, ropeDims: number, base: number, freqFactors?: Float32Array, posScale = 1, mscale = 1): Float32Array {
   checkShape('ropeTable', 'ctxMax', posInt(ctxMax), `${ctxMax} must be a positive integer`);
   checkShape('ropeTable', 'ropeDims', posInt(ropeDims) && ropeDims % 2 === 0, `${ropeDims} must be a positive even integer`);
   checkShape('ropeTable', 'base', Number.isFinite(base) && base > 0, `${base} must be a positive number`);
   checkShape('ropeTable', 'posScale', Number.isFinite(posScale) && posScale > 0, `${posScale} must be a positive number`);
+  checkShape('ropeTable', 'mscale', Number.isFinite(mscale) && mscale > 0, `${mscale} must be a positive number`);
   const half = ropeDims / 2;
   if (freqFactors) {
     checkShape('ropeTable', 'freqFactors', freqFactors.length === half, `has ${freqFactors.length} entries, ropeDims/2 = ${half} expected`);
@@ -61,8 +63,8 @@ export function ropeTable(ctxMax: number, ropeDims: number, base: number, freqFa
   for (let p = 0; p < ctxMax; p++) {
     for (let i = 0; i < half; i++) {
       const a = p * posScale * inv[i];
-      out[2 * (p * half + i)] = Math.cos(a);
-      out[2 * (p * half + i) + 1] = Math.sin(a);
+      out[2 * (p * half + i)] = Math.cos(a) * mscale;
+      out[2 * (p * half + i) + 1] = Math.sin(a) * mscale;
     }
   }
   return out;

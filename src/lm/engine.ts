@@ -8,7 +8,7 @@ import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import { formatBytes } from '../io/gguf.js';
 import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKGroups, topKPartWords, topKWords, type KvType } from '../kernels/lm.js';
 import { llamaForward } from '../nn/llama.js';
-import { layerCacheRows, layerWindow, ModelConfigError, type LlamaConfig } from '../nn/llama_config.js';
+import { layerCacheRows, layerWindow, ModelConfigError, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { assignBuffers, StepRecorder, type StepResources } from './record.js';
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 
@@ -105,13 +105,16 @@ export class LlamaEngine {
       const progress = (tensor: string) => o.onProgress?.({ loaded: ++loaded, total: names.length, tensor });
       let embedding: EmbeddingRows | null = null;
       let freqs: Float32Array | undefined;
+      const factorsName = ropeFactorsTensor(c, ctxLen);
       for (const t of infos) {
         if (t.name === 'token_embd.weight') {
           const e = await src.tensor(t.name);
           embedding = new EmbeddingRows(t.name, e.type, e.data, c.vocab, c.dim);
           if (c.tied) weights.set(t.name, await uploadWeight(ctx, { tensors: [], tensor: async () => e }, t.name, c.vocab, c.dim));
-        } else if (t.name === 'rope_freqs.weight') {
+        } else if (t.name === factorsName) {
           freqs = floatValues(await src.tensor(t.name), c.ropeDims / 2);
+        } else if (t.name === 'rope_factors_long.weight' || t.name === 'rope_factors_short.weight') {
+          // phi3's other LongRoPE set: unused at this context length
         } else if (t.shape.length === 2) {
           weights.set(t.name, await uploadWeight(ctx, src, t.name, t.shape[0], t.shape[1]));
         } else {
@@ -131,13 +134,14 @@ export class LlamaEngine {
       const kCache = Array.from({ length: c.layers }, (_, l) => mk(layerKv(l), `k cache ${l}`));
       const vCache = Array.from({ length: c.layers }, (_, l) => mk(layerKv(l), `v cache ${l}`));
       const table = mk(4 * ctxLen * c.ropeDims, 'rope table');
-      ctx.write(table, ropeTable(ctxLen, c.ropeDims, c.ropeBase, freqs, c.ropeScale ?? 1));
+      const mscale = c.ropeAttnFactor ?? 1;
+      ctx.write(table, ropeTable(ctxLen, c.ropeDims, c.ropeBase, freqs, c.ropeScale ?? 1, mscale));
       // The sliding-window layers' table: gemma3's own (base 10000, unscaled); gemma2's is the same as the others'.
       let tableSwa: GPUBuffer | undefined;
       if (c.swa && c.swa.ropeBase === c.ropeBase && c.swa.ropeScale === (c.ropeScale ?? 1) && !freqs) tableSwa = table;
       else if (c.swa) {
         tableSwa = mk(4 * ctxLen * c.ropeDims, 'rope table (sliding-window layers)');
-        ctx.write(tableSwa, ropeTable(ctxLen, c.ropeDims, c.swa.ropeBase, undefined, c.swa.ropeScale));
+        ctx.write(tableSwa, ropeTable(ctxLen, c.ropeDims, c.swa.ropeBase, undefined, c.swa.ropeScale, mscale));
       }
       const xBytes = 4 * chunk * c.dim;
       const res = { x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), kCache, vCache, kvType, weights, vectors, xBytes };

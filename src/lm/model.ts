@@ -8,6 +8,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { httpRangeSource, openGguf, type GgufReader, type GgufSource, type GgufValue } from '../io/gguf.js';
 import { llamaConfigFromGguf, type LlamaConfig } from '../nn/llama_config.js';
+import { splitFusedTensors } from '../nn/llama_layout.js';
 import { Tokenizer } from '../tokenizer/index.js';
 import { ChatTemplateError, renderChat, type ChatMessage } from './chat.js';
 import { LlamaEngine, type EngineOptions, type StepOutput, type TopCandidates } from './engine.js';
@@ -115,7 +116,14 @@ export class LanguageModel {
   }
 
   private static async engineOn(ctx: GpuContext, reader: GgufReader, config: LlamaConfig, o: EngineOptions): Promise<LlamaEngine> {
-    const engine = await LlamaEngine.load(ctx, { tensors: reader.header.tensors, tensor: (n) => reader.tensor(n) }, config, o);
+    // The definition's tensors: phi3's fused ones as views of their rows (llama_layout.ts).
+    const tensors = splitFusedTensors(config, reader.header.tensors);
+    const byName = new Map(tensors.map((t) => [t.name, t]));
+    const tensor = (n: string) => {
+      const t = byName.get(n);
+      return t ? reader.read(t) : reader.tensor(n);
+    };
+    const engine = await LlamaEngine.load(ctx, { tensors, tensor }, config, o);
     try {
       if (o.warmup !== false) await engine.warmup();
     } catch (e) {

@@ -24,6 +24,7 @@ import { exportGguf, GGUF_BLOCKS, ggufScheme, type GgufBlockType } from '../quan
 import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
 import { llamaTensorNames, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
+import { fuseTensors } from '../nn/llama_layout.js';
 import { llamaConfig, llamaHparamMetadata } from '../nn/llama_weights.js';
 
 export type SynthWeightType = 'F32' | 'F16' | 'BF16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K';
@@ -64,6 +65,13 @@ export interface SynthOptions {
   softcap?: { attn: number; final: number };
   /** Linear rope scaling: rope.scaling.type 'linear' and rope.scaling.factor (on gemma3, its global layers'). */
   ropeLinearFactor?: number;
+  /**
+   * phi3's LongRoPE: rope_factors_long.weight / rope_factors_short.weight (drawn: long in 1..16, short in 1..2),
+   * rope.scaling.original_context_length `origCtx` and rope.scaling.attn_factor `attnFactor`.
+   */
+  longRope?: { origCtx: number; attnFactor: number };
+  /** rope.dimension_count below the head dim (partial rotary: Phi-4-mini rotates 96 of 128). Default: the head dim. */
+  ropeDims?: number;
   /** No output.weight (the embedding is the output projection). Default false. */
   tied?: boolean;
   /** Type of every 2D weight but the embedding. Default F32. */
@@ -222,7 +230,8 @@ function weightBytes(t: SynthWeightType, N: number, K: number, std: number, r: (
 /** A complete GGUF file of a Llama-family model with seeded random weights (see the scales above). */
 export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const arch = o.arch ?? 'llama';
-  const vocabMeta = o.vocab ?? spmByteVocab();
+  // llama.cpp's vocabulary loader looks up '<|endoftext|>' in a phi3 file (and fails without it: "_Map_base::at").
+  const vocabMeta = o.vocab ?? (arch === 'phi3' ? spmByteVocab([{ text: '<|endoftext|>', score: 0 }]) : spmByteVocab());
   const tokens = vocabMeta['tokenizer.ggml.tokens'];
   if (tokens?.type !== 'array') throw new Error(`synth: the vocabulary metadata has no 'tokenizer.ggml.tokens' array`);
   if (arch !== 'llama' && o.ropeScaling) throw new Error(`synth: ropeScaling is written as rope_freqs.weight, which llama.cpp's ${arch} does not read`);
@@ -235,7 +244,10 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
       ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? 8, ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap,
     }),
     ropeFreqs: !!o.ropeScaling,
+    ...(o.ropeDims !== undefined ? { ropeDims: o.ropeDims } : {}),
+    ...(o.longRope ? { longRope: { origCtx: o.longRope.origCtx }, ropeAttnFactor: o.longRope.attnFactor } : {}),
   };
+  if (arch !== 'phi3' && o.longRope) throw new Error(`synth: longRope is phi3's (arch ${arch})`);
 
   if (arch !== 'gemma3' && arch !== 'gemma2' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas' (arch ${arch})`);
   const r = rng(o.seed ?? 1);
@@ -243,6 +255,10 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const wt = o.weightType ?? 'F32';
   const tensors: GgufTensorIn[] = llamaTensorNames(c).map(({ name, shape }) => {
     if (name === 'rope_freqs.weight') return { name, type: 'F32', shape, data: llama3RopeFactors(o.ropeScaling!, c.headDim, c.ropeBase) };
+    if (name === 'rope_factors_long.weight' || name === 'rope_factors_short.weight') {
+      const span = name === 'rope_factors_long.weight' ? 15 : 1;
+      return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, (_, i) => 1 + (span * i) / Math.max(1, shape[0] - 1) + 0.05 * r()) };
+    }
     if (shape.length === 1) {
       const bias = name.endsWith('.bias');
       return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => (bias ? 0.2 * g() : 1 + 0.1 * g())) };
@@ -260,5 +276,5 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     ...vocabMeta,
     ...o.metadata,
   };
-  return encodeGgufFile(tensors, metadata);
+  return encodeGgufFile(fuseTensors(c, tensors), metadata);
 }

@@ -1,17 +1,20 @@
-// The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3` and
-// `smollm3`), read from a GGUF file's
+// The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`,
+// `smollm3` and `phi3`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon                                                        required
 //   .attention.head_count_kv (= head_count), .rope.freq_base (10000), .rope.dimension_count (= head dim),
 //   .attention.key_length / .value_length (= embedding_length / head_count),
-//   .rope.scaling.type (none / linear) with .rope.scaling.factor (or .rope.scale_linear)         optional
+//   .rope.scaling.type (none / linear) with .rope.scaling.factor (or .rope.scale_linear),
+//   .rope.scaling.attn_factor (1), .rope.scaling.original_context_length (= context_length)   optional
 //   gemma3: .attention.sliding_window                                                        required
 //   gemma2: .attention.sliding_window (4096), .attn_logit_softcapping (50), .final_logit_softcapping (30)  optional
-// and the vocabulary size from token_embd.weight's shape. Every tensor the model needs is checked for presence and
+// and the vocabulary size from token_embd.weight's shape. Tensors are checked as the file lays them out
+// (llama_layout.ts: phi3 fuses q/k/v and gate/up). Every tensor the model needs is checked for presence and
 // shape, and a tensor the model would not use is refused (llama.cpp refuses such files too: "wrong number of
 // tensors"), so the configuration describes the file completely.
 import type { GgufTensorType, GgufValue } from '../io/gguf.js';
+import { ggufTensorLayout } from './llama_layout.js';
 
 export class ModelConfigError extends Error {}
 
@@ -56,9 +59,20 @@ export interface LlamaConfig {
    * base and scaling). Absent: every layer is global.
    */
   swa?: { window: number; pattern: number; ropeBase: number; ropeScale: number };
+  /**
+   * rope.scaling.attn_factor (absent: 1): cos and sin of every rotation are multiplied by it, as llama.cpp's rope does
+   * (its yarn_attn_factor; phi3's LongRoPE models store sqrt(1 + ln(ctx / origCtx) / ln(origCtx))).
+   */
+  ropeAttnFactor?: number;
+  /**
+   * phi3's LongRoPE: rope_factors_long.weight and rope_factors_short.weight divide theta_i as rope_freqs does; llama.cpp
+   * takes the long ones when the context it runs with exceeds `origCtx` (rope.scaling.original_context_length), the
+   * short ones otherwise (ropeFactorsTensor).
+   */
+  longRope?: { origCtx: number };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3', 'phi3'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale'>;
@@ -70,6 +84,16 @@ export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' |
 export function archTraits(a: LlamaArch): ArchTraits {
   const gemma = a === 'gemma2' || a === 'gemma3';
   return { ropeLayout: a === 'llama' || a === 'smollm3' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3', postNorms: gemma, ffnAct: gemma ? 'gelu' : 'silu', embedScale: gemma };
+}
+
+/**
+ * The tensor whose factors divide RoPE's theta_i in a context of ctxLen tokens, as llama.cpp's get_rope_factors picks
+ * it: rope_freqs.weight (Llama 3), else phi3's long factors past the original context and its short ones within it.
+ */
+export function ropeFactorsTensor(c: LlamaConfig, ctxLen: number): string | null {
+  if (c.ropeFreqs) return 'rope_freqs.weight';
+  if (c.longRope) return ctxLen > c.longRope.origCtx ? 'rope_factors_long.weight' : 'rope_factors_short.weight';
+  return null;
 }
 
 /** smollm3's NoPE step, fixed by llama.cpp (no GGUF key): layers 3, 7, 11, ... apply no RoPE. */
@@ -191,7 +215,7 @@ function ropeScaling(metadata: Record<string, GgufValue>, k: Keys, a: string): n
 }
 
 /**
- * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3` or `smollm3` GGUF file, validated against its tensors. Throws ModelConfigError naming
+ * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3` or `phi3` GGUF file, validated against its tensors. Throws ModelConfigError naming
  * the key or tensor at fault and what was expected and found.
  */
 export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors: readonly { name: string; type: GgufTensorType; shape: number[] }[]): LlamaConfig {
@@ -217,12 +241,18 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const ropeDims = k.int(`${a}.rope.dimension_count`, headDim);
   if (ropeDims % 2 !== 0 || ropeDims > headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' must be even and <= the head dim ${headDim}, found ${ropeDims}`);
   const ropeScale = ropeScaling(metadata, k, a);
+  const ropeAttnFactor = k.float(`${a}.rope.scaling.attn_factor`, 1);
   const G = GEMMA2_DEFAULTS;
   // gemma3 requires the window; gemma2 defaults it (and its soft-caps) as llama.cpp does.
   const window = a === 'gemma3' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : 0;
   const softcap = a === 'gemma2' ? { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) } : undefined;
 
   const byName = new Map(tensors.map((t) => [t.name, t]));
+  // phi3's LongRoPE factors come as a pair (llama.cpp's converter writes both or neither).
+  const longF = byName.has('rope_factors_long.weight');
+  if (a === 'phi3' && longF !== byName.has('rope_factors_short.weight')) {
+    throw new ModelConfigError(`model config: tensor '${longF ? 'rope_factors_short.weight' : 'rope_factors_long.weight'}' is missing (phi3's LongRoPE needs both the long and the short factors)`);
+  }
   const embd = byName.get('token_embd.weight');
   if (!embd) throw new ModelConfigError(`model config: tensor 'token_embd.weight' is missing`);
   if (embd.shape.length !== 2 || embd.shape[1] !== dim) throw new ModelConfigError(`model config: tensor 'token_embd.weight' has shape [${embd.shape.join(', ')}], expected [vocab, ${dim}] ('${a}.embedding_length' ${dim})`);
@@ -245,12 +275,16 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     embedScale: traits.embedScale,
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...archExtras(a, { window, ropeBase, ropeScale, softcap }),
+    ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
+    ...(a === 'phi3' && longF ? { longRope: { origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx) } } : {}),
   };
-  // Every layer has 9 tensors at least: a block_count the file cannot hold is refused before the list of expected
-  // tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
-  if (layers * 9 > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * 9} tensors (9 per layer), the file has ${tensors.length}`);
-  // Only llama's graph reads rope factors: in a qwen2 / qwen3 file llama.cpp would refuse the extra tensor, and so do we (below).
-  const want = llamaTensorNames(c);
+  // Every layer has 9 tensors at least (phi3's fused ones: 6): a block_count the file cannot hold is refused before the
+  // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
+  const perLayer = a === 'phi3' ? 6 : 9;
+  if (layers * perLayer > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * perLayer} tensors (${perLayer} per layer), the file has ${tensors.length}`);
+  // Only llama's graph reads rope_freqs (phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
+  // the extra tensor, and so do we (below). The check is of the file's layout: phi3's fused tensors as stored.
+  const want = ggufTensorLayout(c);
   for (const w of want) {
     const t = byName.get(w.name);
     if (!t) throw new ModelConfigError(`model config: tensor '${w.name}' is missing (expected shape [${w.shape.join(', ')}])`);
@@ -265,12 +299,16 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   return c;
 }
 
-/** Every tensor the model needs, shape outermost first ([N, K] for weights), in the order a file lists them. */
+/**
+ * Every tensor the model definition reads, shape outermost first ([N, K] for weights), in the order a file lists
+ * them (a file may fuse some: ggufTensorLayout).
+ */
 export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[] }[] {
   const q = c.heads * c.headDim;
   const kv = c.kvHeads * c.headDim;
   const out: { name: string; shape: number[] }[] = [{ name: 'token_embd.weight', shape: [c.vocab, c.dim] }];
   if (c.ropeFreqs) out.push({ name: 'rope_freqs.weight', shape: [c.ropeDims / 2] });
+  if (c.longRope) out.push({ name: 'rope_factors_long.weight', shape: [c.ropeDims / 2] }, { name: 'rope_factors_short.weight', shape: [c.ropeDims / 2] });
   for (let l = 0; l < c.layers; l++) {
     const p = `blk.${l}.`;
     out.push({ name: `${p}attn_norm.weight`, shape: [c.dim] });

@@ -26,6 +26,8 @@ export const IGNORE_INDEX = -100;
 function checkTrainable(c: LlamaConfig, T: number): void {
   if (c.ropeFreqs) throw new ModelConfigError(`llama training: rope_freqs.weight (Llama-3 rope scaling) is not supported in training`);
   if (c.softcap) throw new ModelConfigError(`llama training: ${c.arch}'s soft-capped attention scores and logits are not supported in training`);
+  if (c.longRope) throw new ModelConfigError(`llama training: phi3's LongRoPE factors (rope_factors_long / rope_factors_short) are not supported in training`);
+  if ((c.ropeAttnFactor ?? 1) !== 1) throw new ModelConfigError(`llama training: rope.scaling.attn_factor ${c.ropeAttnFactor} is not supported in training`);
   if ((c.ropeScale ?? 1) !== 1) throw new ModelConfigError(`llama training: linear rope scaling (factor ${1 / c.ropeScale!}) is not supported in training`);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
   if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);

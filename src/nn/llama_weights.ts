@@ -8,6 +8,7 @@ import { spmByteVocab } from '../lm/synth.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { rng } from '../ref/random.js';
 import { archExtras, archTraits, GEMMA2_DEFAULTS, llamaConfigFromGguf, llamaTensorNames, ModelConfigError, type LlamaArch, type LlamaConfig } from './llama_config.js';
+import { fuseTensors, splitFusedTensors } from './llama_layout.js';
 import type { LlamaWeights } from './llama_train.js';
 
 /**
@@ -24,11 +25,11 @@ export function tokenizerMetadata(metadata: Record<string, GgufValue>): Record<s
   return Object.fromEntries(Object.entries(metadata).filter(([k]) => k.startsWith('tokenizer.')));
 }
 
-/** The configuration and f32 weights of a `llama` / `qwen2` / `qwen3` GGUF file. */
+/** The configuration and f32 weights of a Llama-family GGUF file, by the definition's names (phi3's fused tensors split). */
 export function llamaWeightsFromGguf(file: GgufFile): { config: LlamaConfig; weights: LlamaWeights } {
   const config = llamaConfigFromGguf(file.metadata, file.tensors);
   const weights: LlamaWeights = {};
-  for (const t of file.tensors) {
+  for (const t of splitFusedTensors(config, file.tensors)) {
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (t.type === 'F32' || t.type === 'F16' || t.type === 'BF16') weights[t.name] = floatValues(t, n);
     else {
@@ -58,12 +59,15 @@ export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     ...(c.swa ? { [`${a}.attention.sliding_window`]: gguf.u32(c.swa.window) } : {}),
     ...(c.softcap ? { [`${a}.attn_logit_softcapping`]: gguf.f32(c.softcap.attn), [`${a}.final_logit_softcapping`]: gguf.f32(c.softcap.final) } : {}),
     ...((c.ropeScale ?? 1) !== 1 ? { [`${a}.rope.scaling.type`]: gguf.str('linear'), [`${a}.rope.scaling.factor`]: gguf.f32(1 / c.ropeScale!) } : {}),
+    ...(c.ropeAttnFactor !== undefined ? { [`${a}.rope.scaling.attn_factor`]: gguf.f32(c.ropeAttnFactor) } : {}),
+    ...(c.longRope ? { [`${a}.rope.scaling.original_context_length`]: gguf.u32(c.longRope.origCtx) } : {}),
   };
 }
 
 /**
  * A GGUF of the model: every tensor llamaTensorNames lists (each checked for presence and size) in F32, or as the
- * block bytes `quantized` gives for it (a QAT-converted Linear: src/train/qat_plan.ts convertLinearGguf), the
+ * block bytes `quantized` gives for it (a QAT-converted Linear: src/train/qat_plan.ts convertLinearGguf), laid out
+ * as the architecture's files are (phi3's q/k/v and gate/up fused: llama_layout.ts; their parts share a type), the
  * hyperparameters, and `metadata` (the tokenizer's keys, general.name, ...; overrides). Without tokenizer keys
  * byteLevelVocab is written, which needs vocab 260.
  */
@@ -81,7 +85,7 @@ export function writeLlamaGguf(c: LlamaConfig, weights: LlamaWeights, metadata: 
   const tokens = (metadata['tokenizer.ggml.tokens'] ?? vocab['tokenizer.ggml.tokens']) as GgufValue;
   const count = tokens.type === 'array' ? tokens.value.length : -1;
   if (count !== c.vocab) throw new ModelConfigError(`writeLlamaGguf: the tokenizer has ${count} tokens, the model's vocab is ${c.vocab}${metadata['tokenizer.ggml.tokens'] ? '' : ' (the default byte-level vocabulary has 260)'}`);
-  return encodeGgufFile(tensors, { ...llamaHparamMetadata(c), 'general.name': gguf.str(`nibble ${c.arch}`), ...vocab, ...metadata });
+  return encodeGgufFile(fuseTensors(c, tensors), { ...llamaHparamMetadata(c), 'general.name': gguf.str(`nibble ${c.arch}`), ...vocab, ...metadata });
 }
 
 /**

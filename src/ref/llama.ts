@@ -1,13 +1,16 @@
-// The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`): the oracle
-// of the GPU engine. It follows llama.cpp's graph (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, gemma2-iswa.cpp,
-// gemma3.cpp) step by step, for every position of a prompt:
+// The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`,
+// `phi3`): the oracle of the GPU engine. It follows llama.cpp's graph (src/models/llama.cpp, qwen2.cpp, qwen3.cpp,
+// gemma2-iswa.cpp, gemma3.cpp, smollm3.cpp, phi3.cpp) step by step, for every position of a prompt:
 //   x = token_embd[id]  (times sqrt(dim) in f32: the Gemmas)      (rows gathered, dequantized exactly)
 //   per layer:  h = rmsnorm(x) * attn_norm
-//               q, k, v = Wq h (+ bq), Wk h (+ bk), Wv h (+ bv)     ([heads | kvHeads, headDim] each)
+//               q, k, v = Wq h (+ bq), Wk h (+ bk), Wv h (+ bv)     ([heads | kvHeads, headDim] each; phi3's
+//                                                                  attn_qkv / ffn_up rows split: llama_layout.ts)
 //               q, k = rmsnorm(q_h) * attn_q_norm, rmsnorm(k_h) * attn_k_norm   per head h (qwen3, gemma3)
 //               q, k = rope(q, pos), rope(k, pos)                  NORM (llama: pairs 2i, 2i+1) or NEOX (the others:
 //                                                                  i, i + ropeDims/2); theta_i = pos * scale *
-//                                                                  base^(-2i/ropeDims) / rope_freqs[i] (llama only);
+//                                                                  base^(-2i/ropeDims) / factors[i] (llama's rope_freqs,
+//                                                                  phi3's LongRoPE pair: ropeFactorsTensor); cos, sin
+//                                                                  times rope.scaling.attn_factor;
 //                                                                  base and scale per layer (layerRope: gemma3);
 //                                                                  none on smollm3's NoPE layers (layerUsesRope)
 //               a = softmax(cap(q k^T * attentionScale), causal) v (1/sqrt(headDim) but at the Gemmas' 27B; query
@@ -32,12 +35,18 @@
 import { ggufTensor, type GgufFile, type GgufTensor } from '../io/gguf.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f16.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
-import { attentionScale, embeddingScale, layerRope, layerUsesRope, layerWindow, llamaConfigFromGguf, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionScale, embeddingScale, layerRope, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { splitFusedTensors } from '../nn/llama_layout.js';
 import { roundHalfEven } from './quant.js';
 
 export interface LlamaRefOptions {
   /** Round matmul inputs as llama.cpp's CPU backend does (see above). Default false: exact f64 activations. */
   cpuActivations?: boolean;
+  /**
+   * The context length the model runs with (llama.cpp's n_ctx, the engine's ctxLen), which picks phi3's LongRoPE
+   * factors (ropeFactorsTensor). Default: the engine's, min(context_length, 2048).
+   */
+  ctxLen?: number;
 }
 
 /** A tensor's values as f32 [numel] (F32, F16, BF16 or a GGUF block type). */
@@ -70,13 +79,14 @@ function weightsOf(file: GgufFile): Weights {
   let w = cache.get(file);
   if (w) return w;
   const c = llamaConfigFromGguf(file.metadata, file.tensors);
+  const tensors = splitFusedTensors(c, file.tensors); // the definition's names: phi3's fused tensors' rows as views
   const values = new Map<string, Weight>();
   w = {
     c,
     get(name: string) {
       let v = values.get(name);
       if (!v) {
-        const t = ggufTensor(file, name);
+        const t = ggufTensor({ ...file, tensors }, name);
         v = { w: ggufTensorValues(t), type: t.type, mins: t.type === 'Q4_1' || t.type === 'Q5_1' ? blockMins(t) : undefined };
         values.set(name, v);
       }
@@ -193,8 +203,8 @@ function rope(x: Float64Array, T: number, H: number, c: LlamaConfig, factors: Fl
       const o = (t * H + h) * c.headDim;
       for (let i = 0; i < half; i++) {
         const theta = (t * r.scale * r.base ** ((-2 * i) / c.ropeDims)) / (factors ? factors[i] : 1);
-        const cos = Math.cos(theta);
-        const sin = Math.sin(theta);
+        const cos = Math.cos(theta) * (c.ropeAttnFactor ?? 1);
+        const sin = Math.sin(theta) * (c.ropeAttnFactor ?? 1);
         const [a, b] = c.ropeLayout === 'norm' ? [o + 2 * i, o + 2 * i + 1] : [o + i, o + i + half];
         const x0 = x[a];
         const x1 = x[b];
@@ -262,7 +272,8 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     const r = c.postNorms ? rmsNorm(o, T, D, W.get(post).w, c.eps) : o;
     for (let i = 0; i < T * D; i++) x[i] += r[i];
   };
-  const factors = c.ropeFreqs && c.arch === 'llama' ? W.get('rope_freqs.weight').w : null;
+  const factorsName = ropeFactorsTensor(c, opt.ctxLen ?? Math.min(c.ctx, 2048));
+  const factors = factorsName ? W.get(factorsName).w : null;
   const qd = c.heads * c.headDim;
   const kvd = c.kvHeads * c.headDim;
   for (let l = 0; l < c.layers; l++) {

@@ -66,9 +66,9 @@ async function trainLogits(c: LlamaConfig, w: LlamaWeights, seqs: number[][]): P
 }
 
 describe('llama training forward = inference engine = f64 reference', () => {
-  for (const arch of ['llama', 'qwen2', 'qwen3', 'gemma3', 'smollm3'] as const) {
-    it(`${arch}, GQA 4 heads / 2 KV heads, ${arch === 'smollm3' ? 4 : 2} layers, B=2 T=9${arch === 'qwen3' ? ', head dim 16 (q wider than dim 32)' : arch === 'gemma3' ? ', window 16' : arch === 'smollm3' ? ', the fourth without RoPE' : ''}`, async () => {
-      const bytes = synthLlamaGguf({ arch, dim: 32, layers: arch === 'smollm3' ? 4 : 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'gemma3' ? { slidingWindow: 16 } : {}) });
+  for (const arch of ['llama', 'qwen2', 'qwen3', 'gemma3', 'smollm3', 'phi3'] as const) {
+    it(`${arch}, GQA 4 heads / 2 KV heads, ${arch === 'smollm3' ? 4 : 2} layers, B=2 T=9${arch === 'qwen3' ? ', head dim 16 (q wider than dim 32)' : arch === 'gemma3' ? ', window 16' : arch === 'smollm3' ? ', the fourth without RoPE' : arch === 'phi3' ? ', q/k/v and gate/up fused in the file' : ''}`, async () => {
+      const bytes = synthLlamaGguf({ arch, dim: 32, layers: arch === 'smollm3' ? 4 : 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, vocab: spmByteVocab(), ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'gemma3' ? { slidingWindow: 16 } : {}) });
       const file = parseGgufFile(bytes);
       const { config, weights } = llamaWeightsFromGguf(file);
       const seqs = batch(2, 9, 3);
@@ -95,13 +95,17 @@ describe('llama training forward = inference engine = f64 reference', () => {
 });
 
 describe('llama training refuses what its graph cannot run', () => {
-  it('gemma3 at T past its sliding window (training attends over the whole sequence), linear rope scaling, gemma2\'s soft-capping', () => {
+  it('gemma3 at T past its sliding window (training attends over the whole sequence), linear rope scaling, gemma2\'s soft-capping, phi3\'s LongRoPE and attention factor', () => {
     const c = llamaConfig({ arch: 'gemma3', vocab: V, dim: 16, layers: 1, heads: 2, ffn: 24, ctx: 16, slidingWindow: 4 });
     const weights = initLlamaWeights(c, 1);
     expect(() => buildLlamaTrainGraph(ctx, c, weights, { B: 1, T: 5 })).toThrow(/T = 5 exceeds the model's sliding window of 4 positions/);
     expect(() => buildLlamaTrainGraph(ctx, { ...c, ropeScale: 0.25 }, weights, { B: 1, T: 4 })).toThrow(/linear rope scaling \(factor 4\) is not supported in training/);
     const g2 = llamaConfig({ arch: 'gemma2', vocab: V, dim: 16, layers: 1, heads: 2, ffn: 24, ctx: 16 });
     expect(() => buildLlamaTrainGraph(ctx, g2, initLlamaWeights(g2, 1), { B: 1, T: 4 })).toThrow(/gemma2's soft-capped attention scores and logits are not supported in training/);
+    const p3 = llamaConfig({ arch: 'phi3', vocab: V, dim: 16, layers: 1, heads: 2, ffn: 24, ctx: 16 });
+    const p3w = initLlamaWeights(p3, 1);
+    expect(() => buildLlamaTrainGraph(ctx, { ...p3, longRope: { origCtx: 8 } }, p3w, { B: 1, T: 4 })).toThrow(/phi3's LongRoPE factors \(rope_factors_long \/ rope_factors_short\) are not supported in training/);
+    expect(() => buildLlamaTrainGraph(ctx, { ...p3, ropeAttnFactor: 1.2 }, p3w, { B: 1, T: 4 })).toThrow(/rope\.scaling\.attn_factor 1\.2 is not supported in training/);
   });
 });
 

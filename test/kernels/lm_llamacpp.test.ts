@@ -1,6 +1,7 @@
 // nibble's language-model engine (Dawn in Node) against llama.cpp (node-llama-cpp 3.21.1, CPU) and the f64
-// reference, on small GGUF files written by synthLlamaGguf: every weight type, the six architectures (the Gemmas'
-// sliding-window and global layers, gemma2's soft-capping, smollm3's NoPE layers), GQA and plain heads, tied and untied output, Llama-3 and linear rope scaling.
+// reference, on small GGUF files written by synthLlamaGguf: every weight type, the seven architectures (the Gemmas'
+// sliding-window and global layers, gemma2's soft-capping, smollm3's NoPE layers, phi3's fused tensors and LongRoPE),
+// GQA and plain heads, tied and untied output, Llama-3 and linear rope scaling, partial rotary dims.
 //
 // Bounds (probabilities; a logit change dz moves each probability by at most max|dz| / 2):
 //   - nibble vs the exact f64 reference: nibble computes in f32 (activations, KV cache, accumulators), so each dot
@@ -60,6 +61,7 @@ async function load(name: string, o: SynthOptions, kvType: 'f32' | 'f16' = 'f32'
  */
 async function compare(m: Awaited<ReturnType<typeof load>>, ids: number[], decode = false) {
   const T = ids.length;
+  const V = m.lm.config.vocab; // 259, or 260 where the vocabulary needs one more token (phi3's <|endoftext|>)
   const ours = softmaxRows(await m.lm.logits(ids, { decode }), T, V);
   const exact = softmaxRows(llamaLogitsRef(m.file, ids), T, V);
   const rounded = softmaxRows(llamaLogitsRef(m.file, ids, { cpuActivations: true }), T, V);
@@ -120,10 +122,16 @@ describe('language model vs llama.cpp', () => {
   //   - gemma2: every other layer slides (window 8 over 22 tokens), soft-capped attention scores and logits (caps 4
   //     and 8 here, so that both matter: llama.cpp's defaults 50 / 30 barely touch this model's scores), post-norms,
   //     GeGLU, scaled embeddings, a head always tied to the embedding, and linear rope scaling (factor 4) on every layer;
-  //   - smollm3: a Llama whose fourth layer applies no RoPE (NoPE; roping it as a llama moves the probabilities by 0.13).
+  //   - smollm3: a Llama whose fourth layer applies no RoPE (NoPE; roping it as a llama moves the probabilities by 0.13);
+  //   - phi3: q/k/v fused in attn_qkv and gate/up in ffn_up (rows split as views), NEOX rope; with LongRoPE factors
+  //     and an attention factor of 1.2 (cos and sin scaled), where llama.cpp's context (32 or more) is past the original
+  //     context of 16, so both pick the long factors (the short ones differ by 0.27 on this model: llama_ref.test.ts);
+  //     and a partial rotary Q8_0 model (24 of 32 dims rotated, as Phi-4-mini's 96 of 128), tied.
   const MORE: [string, string, SynthOptions][] = [
     ['gemma2 4 layers', 'gemma2, 4 layers (2 sliding-window, 2 global), soft-capped scores and logits, rope scaling on both kinds of layer', { arch: 'gemma2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, headDim: 32, softcap: { attn: 4, final: 8 }, ropeLinearFactor: 4, ctx: 64, seed: 3 }],
     ['smollm3 4 layers', 'smollm3, 4 layers (the fourth without RoPE), Q8_0, tied', { arch: 'smollm3', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, weightType: 'Q8_0', tied: true, ctx: 64, seed: 3 }],
+    ['phi3 LongRoPE', 'phi3, fused q/k/v and gate/up, LongRoPE (long factors) with attention factor 1.2', { arch: 'phi3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, longRope: { origCtx: 16, attnFactor: 1.2 } }],
+    ['phi3 partial rotary', 'phi3, 24 of 32 head dims rotated, Q8_0, tied', { arch: 'phi3', dim: 64, ffn: 128, layers: 2, heads: 2, kvHeads: 2, ctx: 64, seed: 3, ropeDims: 24, weightType: 'Q8_0', tied: true }],
   ];
   for (const [label, what, o] of MORE) {
     it(`${what}: probabilities at every position, decode equals prefill`, async () => {

@@ -29,7 +29,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseGgufFile, type GgufValue } from '../../src/io/gguf.js';
 import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType } from '../../src/lm/synth.js';
-import { embeddingScale, layerRope, layerUsesRope, layerWindow, llamaConfigFromGguf, ModelConfigError } from '../../src/nn/llama_config.js';
+import { embeddingScale, layerRope, layerUsesRope, layerWindow, llamaConfigFromGguf, ModelConfigError, ropeFactorsTensor } from '../../src/nn/llama_config.js';
+import { splitFusedTensors } from '../../src/nn/llama_layout.js';
+import { llamaWeightsFromGguf, tokenizerMetadata, writeLlamaGguf } from '../../src/nn/llama_weights.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { llamaCppGreedy, llamaCppLogits } from '../../runtime/llamacpp.js';
 import { shapeFor, WEIGHT_CASES } from '../helpers/lm_cases.js';
@@ -181,6 +183,65 @@ describe('llama config errors', () => {
     fails(f.metadata, [...tensors, { name: 'blk.0.attn_q_norm.weight', type: 'F32' as never, shape: [16] }], /'blk\.0\.attn_q_norm\.weight' not used by a smollm3 model/);
   });
 
+  it('phi3: fused attn_qkv / ffn_up checked as the file holds them, NEOX rope, LongRoPE pair with its original context and attention factor', () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'phi3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, longRope: { origCtx: 16, attnFactor: 1.25 } }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    // q 64 rows + k 32 + v 32; gate 128 + up 128.
+    expect(tensors.find((t) => t.name === 'blk.1.attn_qkv.weight')!.shape).toEqual([128, 64]);
+    expect(tensors.find((t) => t.name === 'blk.1.ffn_up.weight')!.shape).toEqual([256, 64]);
+    expect(tensors.some((t) => /attn_q\.weight|ffn_gate/.test(t.name))).toBe(false);
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'phi3', ropeLayout: 'neox', qkvBias: false, qkNorm: false, ropeAttnFactor: Math.fround(1.25), longRope: { origCtx: 16 } });
+    expect([ropeFactorsTensor(c, 16), ropeFactorsTensor(c, 17)]).toEqual(['rope_factors_short.weight', 'rope_factors_long.weight']);
+    const noOrig = { ...f.metadata };
+    delete noOrig['phi3.rope.scaling.original_context_length'];
+    expect(llamaConfigFromGguf(noOrig, tensors).longRope).toEqual({ origCtx: 64 }); // llama.cpp's default: context_length
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.attn_qkv.weight'), /tensor 'blk\.1\.attn_qkv\.weight' is missing \(expected shape \[128, 64\]\)/);
+    fails(f.metadata, tensors.map((t) => (t.name === 'blk.0.ffn_up.weight' ? { ...t, shape: [128, 64] } : t)), /'blk\.0\.ffn_up\.weight' has shape \[128, 64\], expected \[256, 64\]/);
+    fails(f.metadata, [...tensors, { name: 'blk.0.attn_q.weight', type: 'F32' as never, shape: [64, 64] }], /'blk\.0\.attn_q\.weight' not used by a phi3 model/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'rope_factors_short.weight'), /'rope_factors_short\.weight' is missing \(phi3's LongRoPE needs both/);
+    fails({ ...f.metadata, 'phi3.rope.scaling.attn_factor': { type: 'f32', value: 0 } }, tensors, /'phi3\.rope\.scaling\.attn_factor' must be a finite number > 0/);
+  });
+
+  it('phi3: the fused tensors\' rows are the definition\'s q / k / v and gate / up (views of the file\'s bytes), and writing fuses them back byte for byte', () => {
+    for (const weightType of ['F32', 'Q4_K'] as const) {
+      const bytes = synthLlamaGguf({ arch: 'phi3', dim: 256, ffn: 256, layers: 1, heads: 4, kvHeads: 2, seed: 2, weightType, tied: true });
+      const f = parseGgufFile(bytes);
+      const c = llamaConfigFromGguf(f.metadata, f.tensors);
+      const parts = splitFusedTensors(c, f.tensors);
+      const qkv = f.tensors.find((t) => t.name === 'blk.0.attn_qkv.weight')!;
+      const [q, k, v] = ['attn_q', 'attn_k', 'attn_v'].map((n) => parts.find((t) => t.name === `blk.0.${n}.weight`)!);
+      expect([q.shape, k.shape, v.shape]).toEqual([[256, 256], [128, 256], [128, 256]]);
+      expect(q.data.length + k.data.length + v.data.length).toBe(qkv.data.length);
+      expect(v.fileOffset - qkv.fileOffset).toBe(q.data.length + k.data.length);
+      expect(Buffer.from(v.data).equals(Buffer.from(qkv.data.subarray(qkv.data.length - v.data.length)))).toBe(true);
+      const gate = parts.find((t) => t.name === 'blk.0.ffn_gate.weight')!;
+      const up = parts.find((t) => t.name === 'blk.0.ffn_up.weight')!;
+      expect([gate.shape, up.shape]).toEqual([[256, 256], [256, 256]]);
+      expect(up.offset - gate.offset).toBe(gate.data.length);
+      // The f32 weights round-trip through writeLlamaGguf: the same file layout and values.
+      if (weightType === 'F32') {
+        const { config, weights } = llamaWeightsFromGguf(f);
+        const again = parseGgufFile(writeLlamaGguf(config, weights, tokenizerMetadata(f.metadata)));
+        expect(again.tensors.map((t) => t.name)).toEqual(f.tensors.map((t) => t.name));
+        for (const t of f.tensors) expect(Buffer.from(again.tensors.find((x) => x.name === t.name)!.data).equals(Buffer.from(t.data))).toBe(true);
+      }
+    }
+  });
+
+  it('phi3: the LongRoPE set and the attention factor both change the model (the f64 reference at contexts on either side of the original)', () => {
+    const o = { arch: 'phi3' as const, dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3 };
+    const f = parseGgufFile(synthLlamaGguf({ ...o, longRope: { origCtx: 16, attnFactor: 1.2 } }));
+    const noFactor = parseGgufFile(synthLlamaGguf({ ...o, longRope: { origCtx: 16, attnFactor: 1 } }));
+    const absDiff = (a: Float64Array, b: Float64Array) => a.reduce((m, x, k) => Math.max(m, Math.abs(x - b[k])), 0);
+    const ids = [1, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50];
+    const p = (file: typeof f, ctxLen: number) => softmaxRows(llamaLogitsRef(file, ids, { ctxLen }), ids.length, 260);
+    const [long, short] = [p(f, 64), p(f, 16)];
+    expect(absDiff(long, short)).toBeGreaterThan(0.05);
+    expect(absDiff(long, p(noFactor, 64))).toBeGreaterThan(0.01);
+    expect(absDiff(short, p(f, 8))).toBe(0); // both within the original context: the short factors
+  });
+
   it('rope scaling: linear read (factor, or the older scale_linear), none ignores the factor, YaRN and LongRoPE refused by name', () => {
     const { metadata, tensors } = base();
     const withKeys = (m: Record<string, GgufValue>) => llamaConfigFromGguf({ ...metadata, ...m }, tensors);
@@ -223,8 +284,8 @@ describe('llama config errors', () => {
 
   it('names an unsupported architecture and the supported ones', () => {
     const { metadata, tensors } = base();
-    metadata['general.architecture'] = { type: 'string', value: 'phi3' };
-    fails(metadata, tensors, /'general\.architecture' is 'phi3'.*supported: llama, qwen2, qwen3, gemma2, gemma3, smollm3/);
+    metadata['general.architecture'] = { type: 'string', value: 'phi2' };
+    fails(metadata, tensors, /'general\.architecture' is 'phi2'.*supported: llama, qwen2, qwen3, gemma2, gemma3, smollm3, phi3/);
   });
 
   it('names an inconsistent head count', () => {

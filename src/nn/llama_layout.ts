@@ -1,0 +1,125 @@
+// How a Llama-family model's tensors lie in a GGUF file where that differs from the names the one definition reads
+// (llamaTensorNames). phi3 (llama.cpp's converter keeps Hugging Face's fused projections) stores
+//   blk.N.attn_qkv.weight  [q + 2 kv, dim]   rows: q's, then k's, then v's   (llama.cpp views them so)
+//   blk.N.ffn_up.weight    [2 ffn, dim]      rows: the gate's, then up's     (LLM_FFN_SWIGLU: silu(first half) * second)
+// A fused tensor's parts are runs of whole rows, and a GGUF row is contiguous (every block type packs along K), so
+// each part is a view of the file's bytes: a byte range of the tensor, read or copied as it is.
+import { ggufTensorBytes, type GgufTensorIn, type GgufTensorType } from '../io/gguf.js';
+import { llamaTensorNames, type LlamaConfig } from './llama_config.js';
+
+/** A tensor of the file that holds several of the definition's, row after row. */
+export interface FusedTensor {
+  name: string;
+  parts: { name: string; rows: number }[];
+}
+
+/** The fused tensors of c's file layout (phi3's two a layer; none for the other architectures). */
+export function fusedTensors(c: LlamaConfig): FusedTensor[] {
+  if (c.arch !== 'phi3') return [];
+  const q = c.heads * c.headDim;
+  const kv = c.kvHeads * c.headDim;
+  const out: FusedTensor[] = [];
+  for (let l = 0; l < c.layers; l++) {
+    const p = `blk.${l}.`;
+    out.push({ name: `${p}attn_qkv.weight`, parts: [{ name: `${p}attn_q.weight`, rows: q }, { name: `${p}attn_k.weight`, rows: kv }, { name: `${p}attn_v.weight`, rows: kv }] });
+    out.push({ name: `${p}ffn_up.weight`, parts: [{ name: `${p}ffn_gate.weight`, rows: c.ffn }, { name: `${p}ffn_up.weight`, rows: c.ffn }] });
+  }
+  return out;
+}
+
+/** Every tensor of c as a GGUF file holds it: llamaTensorNames with the fused tensors in the place of their first part. */
+export function ggufTensorLayout(c: LlamaConfig): { name: string; shape: number[] }[] {
+  const names = llamaTensorNames(c);
+  const fused = fusedTensors(c);
+  if (fused.length === 0) return names;
+  const first = new Map(fused.map((f) => [f.parts[0].name, f]));
+  const inFused = new Set(fused.flatMap((f) => f.parts.map((p) => p.name)));
+  const out: { name: string; shape: number[] }[] = [];
+  for (const t of names) {
+    const f = first.get(t.name);
+    if (f) out.push({ name: f.name, shape: [f.parts.reduce((s, p) => s + p.rows, 0), t.shape[1]] });
+    else if (!inFused.has(t.name)) out.push(t);
+  }
+  return out;
+}
+
+/** A tensor as a header or a file describes it: a part is the same record with its shape, offsets and bytes narrowed. */
+interface StoredTensor {
+  name: string;
+  type: GgufTensorType;
+  shape: number[];
+  ne: number[];
+  offset: number;
+  fileOffset: number;
+  bytes?: number;
+  data?: Uint8Array;
+}
+
+/**
+ * The file's tensors (a header's infos or a parsed file's tensors: checked by llamaConfigFromGguf) as the definition
+ * names them: each fused tensor replaced by its parts, each a view of its rows (offsets moved, data a subarray).
+ */
+export function splitFusedTensors<T extends StoredTensor>(c: LlamaConfig, tensors: readonly T[]): T[] {
+  const fused = new Map(fusedTensors(c).map((f) => [f.name, f]));
+  if (fused.size === 0) return [...tensors];
+  const out: T[] = [];
+  for (const t of tensors) {
+    const f = fused.get(t.name);
+    if (!f) {
+      out.push(t);
+      continue;
+    }
+    const K = t.shape[1];
+    const rowBytes = ggufTensorBytes(t.type, [1, K], t.name);
+    let row = 0;
+    for (const p of f.parts) {
+      const at = row * rowBytes;
+      const n = p.rows * rowBytes;
+      const part = { ...t, name: p.name, shape: [p.rows, K], ne: [K, p.rows], offset: t.offset + at, fileOffset: t.fileOffset + at };
+      if (t.bytes !== undefined) part.bytes = n;
+      if (t.data !== undefined) part.data = t.data.subarray(at, at + n);
+      out.push(part);
+      row += p.rows;
+    }
+  }
+  return out;
+}
+
+function bytesOf(t: GgufTensorIn): Uint8Array {
+  return t.data instanceof Float32Array ? new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) : t.data;
+}
+
+/**
+ * The definition's tensors (in llamaTensorNames' order) laid out as c's file holds them, for a writer: each fused
+ * tensor's parts concatenated row after row, in the place of its first part. The parts must share a type.
+ */
+export function fuseTensors(c: LlamaConfig, tensors: readonly GgufTensorIn[]): GgufTensorIn[] {
+  const fused = fusedTensors(c);
+  if (fused.length === 0) return [...tensors];
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const first = new Map(fused.map((f) => [f.parts[0].name, f]));
+  const inFused = new Set(fused.flatMap((f) => f.parts.map((p) => p.name)));
+  const out: GgufTensorIn[] = [];
+  for (const t of tensors) {
+    const f = first.get(t.name);
+    if (!f) {
+      if (!inFused.has(t.name)) out.push(t);
+      continue;
+    }
+    const parts = f.parts.map((p) => {
+      const pt = byName.get(p.name);
+      if (!pt) throw new Error(`gguf layout: tensor '${p.name}' (part of '${f.name}') is missing`);
+      if (pt.type !== t.type) throw new Error(`gguf layout: '${f.name}' fuses tensors of one type: '${t.name}' is ${t.type}, '${p.name}' ${pt.type}`);
+      if (pt.shape[0] !== p.rows || pt.shape[1] !== t.shape[1]) throw new Error(`gguf layout: tensor '${p.name}' has shape [${pt.shape.join(', ')}], expected [${p.rows}, ${t.shape[1]}]`);
+      return bytesOf(pt);
+    });
+    const data = new Uint8Array(parts.reduce((s, b) => s + b.length, 0));
+    let at = 0;
+    for (const b of parts) {
+      data.set(b, at);
+      at += b.length;
+    }
+    out.push({ name: f.name, type: t.type, shape: [f.parts.reduce((s, p) => s + p.rows, 0), t.shape[1]], data });
+  }
+  return out;
+}
