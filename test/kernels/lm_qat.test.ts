@@ -1,5 +1,6 @@
 // QAT of a language model, Node alone (the shared cases, Node and Chromium, are test/cases/lm_qat.cases.ts):
-//   - llama.cpp's probabilities on a converted Q4_0 file match nibble's (the bound of test/kernels/lm_llamacpp.test.ts);
+//   - llama.cpp's probabilities on a converted Q4_0 file match nibble's (the bound of test/kernels/lm_llamacpp.test.ts),
+//     phi3's fused tensors included;
 //   - distillation's loss and gradient against an f64 computation and its finite differences;
 //   - a teacher of another vocabulary is refused.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { textDataset } from '../../src/data/text.js';
 import { Tokenizer } from '../../src/tokenizer/index.js';
 import { buildLlamaTrainGraph, distillLoss, llamaLinears } from '../../src/nn/llama_train.js';
 import { byteLevelVocab, llamaConfig } from '../../src/nn/llama_weights.js';
+import { spmByteVocab } from '../../src/lm/synth.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { rng } from '../../src/ref/random.js';
 import { prepareLinears } from '../../src/train/qat_plan.js';
@@ -37,16 +39,21 @@ const T = IDS.length;
 const V = config.vocab;
 
 describe('language-model QAT', () => {
-  for (const [what, cfg, type] of [['Q4_0', { format: 'Q4_0' }, 'Q4_0'], ['asymmetric W3 (Q4_1)', { bits: 3, symmetric: false }, 'Q4_1'], ['midrise W2 (Q4_0 codes 2q + 1)', { bits: 2, midrise: true }, 'Q4_0']] as const) {
+  // phi3: the same weights under phi3's graph (NEOX rope), written with q/k/v and gate/up fused (one Q4_0 tensor each:
+  // 4 linears fewer in the file); llama.cpp's phi3 needs <|endoftext|> in the vocabulary (260 tokens, as byteLevelVocab).
+  const phi3 = llamaConfig({ arch: 'phi3', dim: config.dim, layers: config.layers, heads: config.heads, kvHeads: config.kvHeads, ffn: config.ffn, ctx: config.ctx, vocab: config.vocab });
+  const cases = [['Q4_0', { format: 'Q4_0' }, 'Q4_0', config], ['asymmetric W3 (Q4_1)', { bits: 3, symmetric: false }, 'Q4_1', config], ['midrise W2 (Q4_0 codes 2q + 1)', { bits: 2, midrise: true }, 'Q4_0', config], ['phi3 Q4_0 (fused tensors)', { format: 'Q4_0' }, 'Q4_0', phi3]] as const;
+  for (const [what, cfg, type, c] of cases) {
     it(`llama.cpp runs the converted ${what} model with nibble's probabilities`, async () => {
       const w = weights(2);
-      const linears = llamaLinears(config);
+      const linears = llamaLinears(c);
       const plan = prepareLinears(linears, cfg);
-      const bytes = await convertLlama(ctx, config, w, plan, {}, byteLevelVocab());
+      const vocab = c.arch === 'phi3' ? spmByteVocab([{ text: '<|endoftext|>', score: 0 }]) : byteLevelVocab();
+      const bytes = await convertLlama(ctx, c, w, plan, {}, vocab);
       const path = join(dir, `qat-${what.replace(/\W+/g, '-')}.gguf`);
       writeFileSync(path, bytes);
       const file = parseGgufFile(bytes);
-      expect(file.tensors.filter((x) => x.type === type).length).toBe(linears.length);
+      expect(file.tensors.filter((x) => x.type === type).length).toBe(linears.length - (c.arch === 'phi3' ? 3 * c.layers : 0));
       const lm = await LanguageModel.load(ctx, path, { ctxLen: 64, kvType: 'f32', warmup: false });
       let ours: Float32Array;
       try {
