@@ -232,6 +232,8 @@ export interface AttentionShape {
   ropeBase: number;
   /** 'norm' (adjacent pairs, llama) or 'neox' (halves, qwen2). */
   ropeLayout: 'norm' | 'neox';
+  /** RoPE's per-pair factors, position scale and mscale (ops.rope's freqFactors / posScale / mscale). Default none. */
+  rope?: { freqFactors?: Float32Array; posScale?: number; mscale?: number };
 }
 
 /** Scores a training step's attention may hold as a [B, heads, T, T] tensor before flash attention is taken at any head dim. */
@@ -300,8 +302,8 @@ export class Attention {
 
   /** RoPE of q [B*T, heads * headDim] and k [B*T, kvHeads * headDim] in one dispatch (ops.ropePair). */
   ropeQK(q: Tensor, k: Tensor, B: number, T: number): [Tensor, Tensor] {
-    const { heads, kvHeads, headDim, ropeBase, ropeLayout } = this.shape;
-    const [rq, rk] = ops.ropePair(ops.reshape(q, [B, T, heads * headDim]), ops.reshape(k, [B, T, kvHeads * headDim]), { base: ropeBase, heads, kvHeads, layout: ropeLayout });
+    const { heads, kvHeads, headDim, ropeBase, ropeLayout, rope } = this.shape;
+    const [rq, rk] = ops.ropePair(ops.reshape(q, [B, T, heads * headDim]), ops.reshape(k, [B, T, kvHeads * headDim]), { base: ropeBase, heads, kvHeads, layout: ropeLayout, ...rope });
     return [ops.reshape(rq, [B * T, heads * headDim]), ops.reshape(rk, [B * T, kvHeads * headDim])];
   }
 

@@ -12,7 +12,7 @@ import { Graph } from '../graph/graph.js';
 import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
 import { llamaForward, type LlamaOps } from './llama.js';
-import { layerRope, llamaTensorNames, ModelConfigError, type LlamaConfig } from './llama_config.js';
+import { layerRope, layerWindow, llamaTensorNames, ModelConfigError, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
 import { layerQuant, lsqScaleName, type LinearQuant } from './linear_quant.js';
 import { Attention, Embedding, GraphScope, Linear, RMSNorm, SwiGLU } from './layers.js';
 
@@ -24,14 +24,18 @@ export const IGNORE_INDEX = -100;
 
 /** What the training graph cannot do; refused before any tensor is made. */
 function checkTrainable(c: LlamaConfig, T: number): void {
-  if (c.ropeFreqs) throw new ModelConfigError(`llama training: rope_freqs.weight (Llama-3 rope scaling) is not supported in training`);
   if (c.softcap) throw new ModelConfigError(`llama training: ${c.arch}'s soft-capped attention scores and logits are not supported in training`);
-  if (c.longRope) throw new ModelConfigError(`llama training: phi3's LongRoPE factors (rope_factors_long / rope_factors_short) are not supported in training`);
-  if ((c.ropeAttnFactor ?? 1) !== 1) throw new ModelConfigError(`llama training: rope.scaling.attn_factor ${c.ropeAttnFactor} is not supported in training`);
-  if ((c.ropeScale ?? 1) !== 1) throw new ModelConfigError(`llama training: linear rope scaling (factor ${1 / c.ropeScale!}) is not supported in training`);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
   if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);
   if (c.ropeDims !== c.headDim) throw new ModelConfigError(`llama training: rope.dimension_count ${c.ropeDims} must equal the head dim ${c.headDim}`);
+}
+
+/** The tensors that RoPE reads as constants (rope factors): in llamaTensorNames where the config has them, never params. */
+export const ROPE_FACTOR_TENSORS = ['rope_freqs.weight', 'rope_factors_long.weight', 'rope_factors_short.weight'] as const;
+
+/** The trainable weights of a config: llamaTensorNames without the rope factors. */
+export function llamaParamNames(c: LlamaConfig): { name: string; shape: number[] }[] {
+  return llamaTensorNames(c).filter((t) => !(ROPE_FACTOR_TENSORS as readonly string[]).includes(t.name));
 }
 
 /** The Linear layers of a config: each weight's GGUF name and shape [N, K] (the output head too, unless tied). */
@@ -59,8 +63,16 @@ export interface LlamaLayers {
   attention: Attention[];
 }
 
-export function llamaLayers(c: LlamaConfig): LlamaLayers {
-  const shape = (l: number) => ({ heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: layerRope(c, l).base, ropeLayout: c.ropeLayout });
+/**
+ * The layers of c. `ropeFactors`: the values of the rope factors the model runs with (ropeFactorsTensor: Llama 3's
+ * rope_freqs, phi3's LongRoPE set), which its global layers' RoPE divides theta by, as the engine's table does.
+ */
+export function llamaLayers(c: LlamaConfig, ropeFactors?: Float32Array): LlamaLayers {
+  const shape = (l: number) => {
+    const r = layerRope(c, l);
+    const rope = { posScale: r.scale, mscale: c.ropeAttnFactor ?? 1, ...(ropeFactors && layerWindow(c, l) === 0 ? { freqFactors: ropeFactors } : {}) };
+    return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope };
+  };
   const attention = Array.from({ length: c.layers }, (_, l) => Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined));
   const ffn = Array.from({ length: c.layers }, (_, l) => SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn));
   const head = new Linear(c.tied ? 'token_embd.weight' : 'output.weight', c.vocab, c.dim);
@@ -93,7 +105,11 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
       if (!w) throw new ModelConfigError(`llama training: weight '${name}' is missing (expected shape [${shape.join(', ')}])`);
       if (w.length !== n) throw new ModelConfigError(`llama training: weight '${name}' has ${w.length} values, shape [${shape.join(', ')}] needs ${n}`);
     }
-    this.layers = llamaLayers(config);
+    // Rope factors are the model's constants, not params: RoPE's table takes them (the set the context picks, as
+    // llama.cpp picks it for a context of T), and readLlamaWeights hands them back unchanged.
+    const factors = ropeFactorsTensor(config, ids.shape[1]);
+    for (const n of ROPE_FACTOR_TENSORS) if (weights[n]) this.constants[n] = weights[n];
+    this.layers = llamaLayers(config, factors ? weights[factors] : undefined);
     const quant = new Map([...(o.quant ?? [])].map(([name, q]) => [name, layerQuant(q)]));
     const qparams: Record<string, Float32Array> = {};
     for (const [name, q] of o.quant ?? []) {
@@ -107,9 +123,12 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     }
     this.scope = new GraphScope(graph, weights, { label: 'llama training', quant, qparams, ...(o.frozen ? { frozen: o.frozen } : {}) });
     // Params in llamaTensorNames order, then the LSQ scales in plan order (the optimizer's order).
-    for (const { name, shape } of llamaTensorNames(config)) this.scope.weight(name, shape);
+    for (const { name, shape } of llamaParamNames(config)) this.scope.weight(name, shape);
     for (const [name, q] of o.quant ?? []) if (q.learn) this.scope.learned(lsqScaleName(name), qparams[lsqScaleName(name)].length);
   }
+
+  /** The model's rope factor tensors (not trained), by GGUF name. */
+  readonly constants: LlamaWeights = {};
 
   /** The trainable weights by GGUF name (empty when frozen). */
   get params(): Map<string, Tensor> {
@@ -198,7 +217,7 @@ export interface LlamaTrainGraph {
   loss: Tensor;
   /** Mean cross-entropy (nats per token) over the targets that are not ignored (the validation figure). */
   ce: Tensor;
-  /** The trainable params: the weights in llamaTensorNames order, then the LSQ scales (not method 'static''s). */
+  /** The trainable params: the weights in llamaParamNames order, then the LSQ scales (not method 'static''s). */
   params: Tensor[];
 }
 
@@ -248,7 +267,7 @@ export function buildLlamaTrainGraph(ctx: GpuContext, config: LlamaConfig, weigh
       loss = w === 1 ? kd : ops.add(ops.scale(kd, w), ops.scale(ce, 1 - w));
     }
     // Method 'static': the scale params stay where they start (no gradient, no optimizer state, not in the norm).
-    const params = [...llamaTensorNames(config).map((t) => lo.params.get(t.name)!), ...[...lo.qparams].filter(([name]) => !o.quant?.get(name)?.frozen).map(([, p]) => p)];
+    const params = [...llamaParamNames(config).map((t) => lo.params.get(t.name)!), ...[...lo.qparams].filter(([name]) => !o.quant?.get(name)?.frozen).map(([, p]) => p)];
     return { graph, ops: lo, ids, targets, logits, loss, ce, params };
   } catch (e) {
     graph.destroy();
@@ -256,9 +275,9 @@ export function buildLlamaTrainGraph(ctx: GpuContext, config: LlamaConfig, weigh
   }
 }
 
-/** Reads every param back as LlamaWeights. */
+/** Reads every param back as LlamaWeights, with the model's rope factors (constants) as they came. */
 export async function readLlamaWeights(t: LlamaTrainGraph): Promise<LlamaWeights> {
-  const out: LlamaWeights = {};
+  const out: LlamaWeights = { ...t.ops.constants };
   for (const [name, p] of t.ops.params) out[name] = await t.graph.readParam(p);
   return out;
 }

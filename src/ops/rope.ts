@@ -1,7 +1,8 @@
 // Rotary position embedding on [..., T, D] (shaders/ops/rope.wgsl); position of row t is t + posOffset. A row may
 // hold several heads (`heads`: D = heads * hd, each head rotated alone), so a [B, T, heads * hd] projection is
 // rotated without a permute. Pairing: rotate-half ('neox', the default: j with j + hd/2) or adjacent ('norm': 2j with
-// 2j + 1, GGUF llama's layout). The backward is the inverse rotation (the same kernel with sign -1). Dense input
+// 2j + 1, GGUF llama's layout). The angles may be divided by per-pair factors, the positions scaled and the rotation
+// scaled by mscale (RopeOptions). The backward is the transposed rotation (the same kernel with sign -1). Dense input
 // required.
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError, requireDtype } from './common.js';
@@ -16,28 +17,42 @@ export interface RopeOptions {
   heads?: number;
   /** 'neox' (rotate-half, default) or 'norm' (adjacent pairs). */
   layout?: 'neox' | 'norm';
+  /** theta_j divided by freqFactors[j] ([hd/2]: Llama 3's rope_freqs, phi3's LongRoPE factors). Default none. */
+  freqFactors?: Float32Array;
+  /** Positions times posScale (linear rope scaling: 1 / factor). Default 1. */
+  posScale?: number;
+  /** cos and sin times mscale (rope.scaling.attn_factor): the rotation scaled; its backward the scaled inverse. Default 1. */
+  mscale?: number;
 }
 
 const tables = new WeakMap<object, Map<string, Tensor>>();
 
-/** cos/sin [T, hd/2, 2] in f64, rounded once to f32; one constant per graph and (T, hd, base, offset). */
-function ropeTable(like: Tensor, T: number, D: number, base: number, posOffset: number): Tensor {
+/**
+ * cos/sin [T, hd/2, 2] in f64, rounded once to f32 (angle (p + offset) * posScale * base^(-2j/hd) / factor_j, both
+ * times mscale: the inference engine's table, src/kernels/lm.ts ropeTable); one constant per graph and options.
+ */
+function ropeTable(like: Tensor, T: number, D: number, base: number, posOffset: number, o: RopeOptions, op: string): Tensor {
+  const half = D / 2;
+  const posScale = o.posScale ?? 1;
+  const mscale = o.mscale ?? 1;
+  const f = o.freqFactors;
+  if (!(Number.isFinite(posScale) && posScale > 0 && Number.isFinite(mscale) && mscale > 0)) throw new OpError(op, [like], `posScale ${posScale} and mscale ${mscale} must be positive numbers`);
+  if (f && (f.length !== half || f.some((v) => !(Number.isFinite(v) && v > 0)))) throw new OpError(op, [like], `freqFactors must be ${half} positive numbers (hd / 2), found ${f.length}`);
   const g = like.graph;
   let m = tables.get(g);
   if (!m) tables.set(g, (m = new Map()));
-  const key = `${T},${D},${base},${posOffset}`;
+  const key = `${T},${D},${base},${posOffset},${posScale},${mscale}${f ? `,${f.join(':')}` : ''}`;
   let t = m.get(key);
   if (!t) {
-    const half = D / 2;
     const data = new Float32Array(T * D);
     for (let p = 0; p < T; p++) {
       for (let j = 0; j < half; j++) {
-        const angle = (p + posOffset) * base ** (-(2 * j) / D);
-        data[2 * (p * half + j)] = Math.cos(angle);
-        data[2 * (p * half + j) + 1] = Math.sin(angle);
+        const angle = ((p + posOffset) * posScale * base ** (-(2 * j) / D)) / (f ? f[j] : 1);
+        data[2 * (p * half + j)] = Math.cos(angle) * mscale;
+        data[2 * (p * half + j) + 1] = Math.sin(angle) * mscale;
       }
     }
-    t = g.constant(data, [T, half, 2], 'f32', `rope_table_${key}`);
+    t = g.constant(data, [T, half, 2], 'f32', `rope_table_${m.size}`);
     m.set(key, t);
   }
   return t;
@@ -61,8 +76,8 @@ export function rope(x0: Tensor, opts: RopeOptions = {}, sign = 1): Tensor {
   const T = x.shape[x.rank - 2];
   const hd = D / heads;
   const n = x.numel;
-  const cs = ropeTable(x, T, hd, base, posOffset);
-  const attrs = { base, posOffset, heads, layout };
+  const cs = ropeTable(x, T, hd, base, posOffset, opts, op);
+  const attrs = { base, posOffset, heads, layout, posScale: opts.posScale ?? 1, mscale: opts.mscale ?? 1, freqFactors: opts.freqFactors };
   const node = g.addNode(op, [x, cs], [{ shape: x.shape }], attrs, async (pc) => {
     const k = await perRun(pc.ctx, ROPE_DEF, n);
     const params = { n, T, D, row_pitch: k.rowPitch, sign, hd, norm: layout === 'norm' ? 1 : 0, n2: 0, D2: 0 };
@@ -96,9 +111,9 @@ export function ropePair(q0: Tensor, k0: Tensor, opts: Omit<RopeOptions, 'heads'
   const q = contiguous(q0);
   const k = contiguous(k0);
   const T = q.shape[q.rank - 2];
-  const cs = ropeTable(q, T, hd, base, posOffset);
+  const cs = ropeTable(q, T, hd, base, posOffset, opts, op);
   const [n, n2] = [q.numel, k.numel];
-  const attrs = { base, posOffset, heads: opts.heads, kvHeads: opts.kvHeads, layout };
+  const attrs = { base, posOffset, heads: opts.heads, kvHeads: opts.kvHeads, layout, posScale: opts.posScale ?? 1, mscale: opts.mscale ?? 1, freqFactors: opts.freqFactors };
   const node = g.addNode(op, [q, k, cs], [{ shape: q.shape }, { shape: k.shape }], attrs, async (pc) => {
     const run = elementRun(pc.ctx, Math.min(n, n2));
     const kk = await perItem(pc.ctx, ROPE_PAIR_DEF, Math.ceil(n / run) + Math.ceil(n2 / run), { constants: { RUN: run } });

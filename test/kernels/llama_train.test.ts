@@ -21,10 +21,10 @@ import type { GpuContext } from '../../src/gpu/context.js';
 import * as ops from '../../src/ops/index.js';
 import { parseGgufFile } from '../../src/io/gguf.js';
 import { LanguageModel } from '../../src/lm/model.js';
-import { spmByteVocab, synthLlamaGguf } from '../../src/lm/synth.js';
+import { spmByteVocab, synthLlamaGguf, type SynthOptions } from '../../src/lm/synth.js';
 import { buildLlamaTrainGraph, IGNORE_INDEX, type LlamaWeights } from '../../src/nn/llama_train.js';
 import { byteLevelVocab, initLlamaWeights, llamaConfig, llamaWeightsFromGguf, writeLlamaGguf } from '../../src/nn/llama_weights.js';
-import type { LlamaConfig } from '../../src/nn/llama_config.js';
+import type { LlamaArch, LlamaConfig } from '../../src/nn/llama_config.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { rng } from '../../src/ref/random.js';
 import { llamaCppLogits } from '../../runtime/llamacpp.js';
@@ -95,17 +95,13 @@ describe('llama training forward = inference engine = f64 reference', () => {
 });
 
 describe('llama training refuses what its graph cannot run', () => {
-  it('gemma3 at T past its sliding window (training attends over the whole sequence), linear rope scaling, gemma2\'s soft-capping, phi3\'s LongRoPE and attention factor', () => {
+  it('gemma3 at T past its sliding window (training attends over the whole sequence), gemma2\'s soft-capping, partial rotary dims', () => {
     const c = llamaConfig({ arch: 'gemma3', vocab: V, dim: 16, layers: 1, heads: 2, ffn: 24, ctx: 16, slidingWindow: 4 });
     const weights = initLlamaWeights(c, 1);
     expect(() => buildLlamaTrainGraph(ctx, c, weights, { B: 1, T: 5 })).toThrow(/T = 5 exceeds the model's sliding window of 4 positions/);
-    expect(() => buildLlamaTrainGraph(ctx, { ...c, ropeScale: 0.25 }, weights, { B: 1, T: 4 })).toThrow(/linear rope scaling \(factor 4\) is not supported in training/);
     const g2 = llamaConfig({ arch: 'gemma2', vocab: V, dim: 16, layers: 1, heads: 2, ffn: 24, ctx: 16 });
     expect(() => buildLlamaTrainGraph(ctx, g2, initLlamaWeights(g2, 1), { B: 1, T: 4 })).toThrow(/gemma2's soft-capped attention scores and logits are not supported in training/);
-    const p3 = llamaConfig({ arch: 'phi3', vocab: V, dim: 16, layers: 1, heads: 2, ffn: 24, ctx: 16 });
-    const p3w = initLlamaWeights(p3, 1);
-    expect(() => buildLlamaTrainGraph(ctx, { ...p3, longRope: { origCtx: 8 } }, p3w, { B: 1, T: 4 })).toThrow(/phi3's LongRoPE factors \(rope_factors_long \/ rope_factors_short\) are not supported in training/);
-    expect(() => buildLlamaTrainGraph(ctx, { ...p3, ropeAttnFactor: 1.2 }, p3w, { B: 1, T: 4 })).toThrow(/rope\.scaling\.attn_factor 1\.2 is not supported in training/);
+    expect(() => buildLlamaTrainGraph(ctx, { ...c, ropeDims: 4 }, weights, { B: 1, T: 4 })).toThrow(/rope\.dimension_count 4 must equal the head dim 8/);
   });
 });
 
@@ -130,13 +126,18 @@ function refLoss(c: LlamaConfig, w: LlamaWeights, seqs: number[][], targets: num
 }
 
 describe('llama training backward = finite differences of the f64 reference', () => {
-  for (const arch of ['llama', 'qwen2', 'qwen3', 'gemma3'] as const) {
-    it(`${arch}: dim 16, 1 layer, 2 heads / 1 KV head, B=2 T=5 with padding${arch === 'qwen3' ? ', head dim 12' : ''}`, async () => {
-      const headDim = arch === 'qwen3' ? { headDim: 12 } : {};
-      const c = llamaConfig({ arch, vocab: V, dim: 16, layers: 1, heads: 2, kvHeads: 1, ffn: 24, ctx: 8, ...headDim, ...(arch === 'gemma3' ? { slidingWindow: 8 } : {}) });
+  // llama with Llama 3's rope factors and linear rope scaling, and phi3 with LongRoPE (T 5 past the original context
+  // of 4: the long factors) and an attention factor of 1.3: RoPE's table and its transposed rotation in the backward.
+  const FD: [string, LlamaArch, Partial<SynthOptions>][] = [
+    ['llama', 'llama', {}], ['qwen2', 'qwen2', {}], ['qwen3', 'qwen3', { headDim: 12 }], ['gemma3', 'gemma3', {}],
+    ['llama with rope factors and linear scaling', 'llama', { ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 4 }, ropeLinearFactor: 2 }],
+    ['phi3 with LongRoPE', 'phi3', { longRope: { origCtx: 4, attnFactor: 1.3 } }],
+  ];
+  for (const [label, arch, extra] of FD) {
+    it(`${label}: dim 16, 1 layer, 2 heads / 1 KV head, B=2 T=5 with padding${arch === 'qwen3' ? ', head dim 12' : ''}`, async () => {
       // Weights at the synthetic model's scales (unit-RMS projections, logits of deviation ~2.5): gradients of every
       // part of the model well above rounding.
-      const { weights } = llamaWeightsFromGguf(parseGgufFile(synthLlamaGguf({ arch, dim: 16, layers: 1, heads: 2, kvHeads: 1, ffn: 24, ctx: 8, seed: 4, ...headDim })));
+      const { config: c, weights } = llamaWeightsFromGguf(parseGgufFile(synthLlamaGguf({ arch, dim: 16, layers: 1, heads: 2, kvHeads: 1, ffn: 24, ctx: 8, seed: 4, vocab: spmByteVocab(), ...extra })));
       const seqs = batch(2, 5, 8);
       const targets = seqs.map((s, b) => s.map((_, t) => (b === 1 && t >= 3 ? IGNORE_INDEX : s[(t + 1) % s.length])));
       const t = buildLlamaTrainGraph(ctx, c, weights, { B: 2, T: 5 });
@@ -174,7 +175,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
           worst.push(`${name.replace('blk.0.', '')} ${err.toExponential(1)}`);
           expect(err, `${name}: gradient vs finite differences, relative to its largest ${scale.toExponential(2)}`).toBeLessThanOrEqual(GRAD_BOUND);
         }
-        measured.push(`  ${arch} gradients vs finite differences (relative): ${worst.join(', ')}`);
+        measured.push(`  ${label} gradients vs finite differences (relative): ${worst.join(', ')}`);
       } finally {
         t.graph.destroy();
       }
