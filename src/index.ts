@@ -64,7 +64,8 @@ export { Tokenizer, TokenizerError, type EncodeOptions, type DecodeOptions } fro
 export { Sampler, SamplingError, checkSampling, SAMPLING_DEFAULTS, type SamplingOptions } from './lm/sampling.js';
 export { Utf8Stream, StopMatcher } from './lm/text.js';
 export { renderChat, ChatTemplateError, type ChatMessage, type ChatRenderOptions } from './lm/chat.js';
-export { synthLlamaGguf, spmByteVocab, llama3RopeFactors, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType, type Llama3RopeScaling } from './lm/synth.js';
+export { synthLlamaGguf, spmByteVocab, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType } from './lm/synth.js';
+export { llama3RopeFactors, longRopeAttnFactor, type Llama3RopeScaling } from './nn/rope_scaling.js';
 export { llamaLogitsRef, type LlamaRefOptions } from './ref/llama.js';
 // Training the Llama definition on the autograd graph (the first part of language-model QAT), byte-level text data.
 export { GraphLlamaOps, buildLlamaTrainGraph, readLlamaWeights, readLsqScales, llamaLinears, distillLoss, IGNORE_INDEX, type LlamaWeights, type LlamaTrainGraph, type DistillOptions } from './nn/llama_train.js';

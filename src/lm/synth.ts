@@ -25,6 +25,9 @@ import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
 import { llamaTensorNames, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
 import { fuseTensors } from '../nn/llama_layout.js';
+import { llama3RopeFactors, type Llama3RopeScaling } from '../nn/rope_scaling.js';
+
+export { llama3RopeFactors, type Llama3RopeScaling };
 import { llamaConfig, llamaHparamMetadata } from '../nn/llama_weights.js';
 
 export type SynthWeightType = 'F32' | 'F16' | 'BF16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K';
@@ -34,12 +37,6 @@ const RANDOM_BLOCK_TYPES = ['Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_
 type RandomBlockType = (typeof RANDOM_BLOCK_TYPES)[number];
 
 /** Llama-3 rope scaling (Hugging Face's rope_scaling with rope_type "llama3"). */
-export interface Llama3RopeScaling {
-  factor: number;
-  lowFreqFactor: number;
-  highFreqFactor: number;
-  originalContext: number;
-}
 
 export interface SynthOptions {
   arch?: LlamaArch;
@@ -114,30 +111,6 @@ export function spmByteVocab(extraPieces: { text: string; score: number }[] = []
     'tokenizer.ggml.add_bos_token': gguf.bool(true),
     'tokenizer.ggml.add_eos_token': gguf.bool(false),
   };
-}
-
-/**
- * The Llama-3 rope factors of the `headDim / 2` frequencies, as llama.cpp's convert_hf_to_gguf.py computes them:
- * wavelength 2 pi / (base^(-2i/headDim)); shorter than originalContext / highFreqFactor: 1; longer than
- * originalContext / lowFreqFactor: factor; between: 1 / ((1 - s) / factor + s), s = (originalContext / wavelength -
- * lowFreqFactor) / (highFreqFactor - lowFreqFactor).
- */
-export function llama3RopeFactors(s: Llama3RopeScaling, headDim: number, base: number): Float32Array {
-  const out = new Float32Array(headDim / 2);
-  const lowWave = s.originalContext / s.lowFreqFactor;
-  const highWave = s.originalContext / s.highFreqFactor;
-  for (let i = 0; i < headDim / 2; i++) {
-    // torch computes the frequency in f32: base ** (arange(0, dim, 2) / dim), then 1 / that.
-    const freq = Math.fround(1 / Math.fround(base ** Math.fround((2 * i) / headDim)));
-    const wave = (2 * Math.PI) / freq;
-    if (wave < highWave) out[i] = 1;
-    else if (wave > lowWave) out[i] = s.factor;
-    else {
-      const smooth = (s.originalContext / wave - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
-      out[i] = 1 / ((1 - smooth) / s.factor + smooth);
-    }
-  }
-  return out;
 }
 
 function normal(r: () => number): () => number {

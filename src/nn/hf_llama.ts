@@ -13,8 +13,14 @@
 // base of 10000, a sliding layer pattern of 6, the attention scale 1 / sqrt(head_dim), no logit soft-capping, the
 // tanh gelu) is checked against the config and refused by key where it differs. SmolLM3ForCausalLM (smollm3) is a
 // Llama (rows permuted the same way) whose every fourth layer applies no RoPE, as GGUF's smollm3 fixes it.
+// Phi3ForCausalLM (phi3) keeps its fused qkv_proj / gate_up_proj (GGUF's attn_qkv / ffn_up) and HF's rotate-half
+// rows (GGUF's phi3 is NEOX); its LongRoPE becomes rope_factors_long / _short with the converter's attention factor.
+// A Llama's rope_scaling of rope_type llama3 becomes rope_freqs.weight as the converter computes it, a linear one
+// the position scale (hfRope).
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
-import { attentionScale, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, layerUsesRope, layerWindow, llamaTensorNames, ModelConfigError, type LlamaConfig } from './llama_config.js';
+import { attentionScale, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, layerUsesRope, layerWindow, ModelConfigError, type LlamaConfig } from './llama_config.js';
+import { fusedTensors, ggufTensorLayout } from './llama_layout.js';
+import { llama3RopeFactors, longRopeAttnFactor } from './rope_scaling.js';
 import type { LlamaWeights } from './llama_train.js';
 import { llamaConfig } from './llama_weights.js';
 
@@ -50,7 +56,7 @@ export interface HfLlamaConfigJson {
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma3_text: 'gemma3', smollm3: 'smollm3' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3' };
 
 /** The LlamaConfig of an HF config.json; errors name the key. */
 export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfig {
@@ -62,9 +68,10 @@ export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfi
   if (!arch) throw new ModelConfigError(`${source}: model_type '${type}' is not one nibble imports (${Object.keys(ARCH_OF).join(', ')})`);
   if (arch === 'gemma3') return gemma3Config(j, source);
   // Attention over a sliding window is not the full causal attention GGUF's llama, qwen2, qwen3 and smollm3 run.
-  const Name = arch === 'qwen2' ? 'Qwen2' : arch === 'smollm3' ? 'SmolLM3' : 'Qwen3';
+  const Name = arch === 'qwen2' ? 'Qwen2' : arch === 'smollm3' ? 'SmolLM3' : arch === 'phi3' ? 'Phi-3' : 'Qwen3';
   if (type === 'mistral' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Mistral's windowed attention is not supported (only sliding_window null)`);
-  if (arch !== 'llama' && j.use_sliding_window === true) throw new ModelConfigError(`${source}: use_sliding_window is true: ${Name}'s windowed attention is not supported`);
+  if (arch === 'phi3' && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: GGUF's phi3 has no q / k / v / o biases`);
+  if (arch !== 'llama' && arch !== 'phi3' && j.use_sliding_window === true) throw new ModelConfigError(`${source}: use_sliding_window is true: ${Name}'s windowed attention is not supported`);
   if (arch !== 'llama' && Array.isArray(j.layer_types) && j.layer_types.some((t) => t !== 'full_attention')) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: ${Name}'s windowed attention is not supported (only 'full_attention')`);
   if ((arch === 'llama' || arch === 'smollm3') && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: a ${arch === 'llama' ? 'Llama' : 'SmolLM3'} with q / k / v / o biases is not supported by the import`);
   if (arch === 'qwen3' && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: a Qwen3 with q / k / v / o biases is not supported by the import (GGUF's qwen3 has none)`);
@@ -79,18 +86,68 @@ export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfi
   if (hd === undefined && dim % heads !== 0) throw new ModelConfigError(`${source}: 'hidden_size' ${dim} is not a multiple of 'num_attention_heads' ${heads} (and no 'head_dim' is given)`);
   if (arch !== 'qwen3' && hd !== undefined && hd !== dim / heads) throw new ModelConfigError(`${source}: head_dim ${String(hd)} differs from hidden_size / num_attention_heads = ${dim / heads} (not supported)`);
   const headDim = (hd as number | undefined) ?? dim / heads;
-  if (j.rope_scaling !== undefined && j.rope_scaling !== null) throw new ModelConfigError(`${source}: rope_scaling ${JSON.stringify(j.rope_scaling)} is not supported by the import`);
-  const c = llamaConfig({
+  const base = llamaConfig({
     arch, vocab: int('vocab_size'), dim, layers: int('num_hidden_layers'), heads, kvHeads: int('num_key_value_heads', heads), headDim,
     ffn: int('intermediate_size'), ctx: int('max_position_embeddings'), eps: positiveNumber(j, source, 'rms_norm_eps', 1e-6),
     ropeBase: positiveNumber(j, source, 'rope_theta', 10000), tied: j.tie_word_embeddings === true,
   });
+  const c: LlamaConfig = { ...base, ...hfRope(j, source, base).config };
   // SmolLM3's no_rope_layers must be llama.cpp's fixed pattern (layerUsesRope): it reads no key for it.
   const ropeLayers = Array.from({ length: c.layers }, (_, l) => (layerUsesRope(c, l) ? 1 : 0));
   if (arch === 'smollm3' && j.no_rope_layers !== undefined && JSON.stringify(j.no_rope_layers) !== JSON.stringify(ropeLayers)) {
     throw new ModelConfigError(`${source}: no_rope_layers ${JSON.stringify(j.no_rope_layers)}: llama.cpp's smollm3 skips RoPE on every fourth layer exactly (${JSON.stringify(ropeLayers)})`);
   }
   return c;
+}
+
+/**
+ * rope_scaling (and Phi-3's partial_rotary_factor) as llama.cpp's converter turns them into GGUF: Llama 3's
+ * (rope_type llama3) as rope_freqs.weight, linear as the position scale (llama, smollm3); Phi-3's LongRoPE (type
+ * longrope or su) as rope_factors_long / rope_factors_short with original_max_position_embeddings and the
+ * attention factor sqrt(1 + ln(max / original) / ln(original)). Anything else is refused naming the key.
+ */
+function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { config: Partial<LlamaConfig>; tensors: Record<string, Float32Array> } {
+  const config: Partial<LlamaConfig> = {};
+  const tensors: Record<string, Float32Array> = {};
+  let ropeDims = c.headDim;
+  if (c.arch === 'phi3' && j.partial_rotary_factor !== undefined && j.partial_rotary_factor !== null) {
+    const f = j.partial_rotary_factor;
+    ropeDims = typeof f === 'number' ? Math.floor((f * c.dim) / c.heads) : NaN; // the converter: int(factor * n_embd) // n_head
+    if (!(f as number > 0 && (f as number) <= 1 && ropeDims >= 2 && ropeDims % 2 === 0)) throw new ModelConfigError(`${source}: partial_rotary_factor ${JSON.stringify(f)} must be in (0, 1] and rotate an even number of head dims (found ${ropeDims})`);
+    config.ropeDims = ropeDims;
+  }
+  const rs = j.rope_scaling as Record<string, unknown> | null | undefined;
+  if (rs === undefined || rs === null) return { config, tensors };
+  const kind = rs.rope_type ?? rs.type;
+  const bad = (why: string) => new ModelConfigError(`${source}: rope_scaling ${JSON.stringify(rs)}: ${why}`);
+  const num = (k: string) => {
+    const v = rs[k];
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw bad(`'${k}' must be a positive number`);
+    return v;
+  };
+  if ((c.arch === 'llama' || c.arch === 'smollm3') && kind === 'llama3') {
+    const s = { factor: num('factor'), lowFreqFactor: num('low_freq_factor'), highFreqFactor: num('high_freq_factor'), originalContext: num('original_max_position_embeddings') };
+    if (!(s.highFreqFactor > s.lowFreqFactor)) throw bad(`'high_freq_factor' must exceed 'low_freq_factor'`);
+    config.ropeFreqs = true;
+    tensors['rope_freqs.weight'] = llama3RopeFactors(s, c.headDim, c.ropeBase);
+  } else if ((c.arch === 'llama' || c.arch === 'smollm3') && kind === 'linear') {
+    config.ropeScale = 1 / num('factor');
+  } else if (c.arch === 'phi3' && (kind === 'longrope' || kind === 'su')) {
+    const orig = j.original_max_position_embeddings ?? rs.original_max_position_embeddings;
+    if (!Number.isInteger(orig) || (orig as number) < 1) throw new ModelConfigError(`${source}: 'original_max_position_embeddings' must be a positive integer (LongRoPE), found ${JSON.stringify(orig)}`);
+    for (const k of ['long_factor', 'short_factor']) {
+      const v = rs[k];
+      if (!Array.isArray(v) || v.length !== ropeDims / 2 || v.some((x) => typeof x !== 'number' || !(x > 0) || !Number.isFinite(x))) throw bad(`'${k}' must be ${ropeDims / 2} positive numbers (rotated dims / 2)`);
+      tensors[k === 'long_factor' ? 'rope_factors_long.weight' : 'rope_factors_short.weight'] = Float32Array.from(v as number[]);
+    }
+    const attn = longRopeAttnFactor(c.ctx, orig as number);
+    if (rs.attention_factor !== undefined && rs.attention_factor !== null && Math.abs((rs.attention_factor as number) - attn) > 1e-6) throw bad(`attention_factor ${JSON.stringify(rs.attention_factor)} differs from the ${attn} that llama.cpp's converter writes`);
+    config.longRope = { origCtx: orig as number };
+    if (attn !== 1) config.ropeAttnFactor = Math.fround(attn);
+  } else {
+    throw bad(`not imported for ${c.arch} (${c.arch === 'phi3' ? 'longrope' : c.arch === 'llama' || c.arch === 'smollm3' ? 'llama3 or linear' : 'none'} is)`);
+  }
+  return { config, tensors };
 }
 
 function positiveInt(j: Record<string, unknown>, source: string, k: string, dflt?: number): number {
@@ -150,8 +207,9 @@ export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'):
   const part: Record<string, string> = {
     attn_norm: 'input_layernorm', ffn_norm: 'post_attention_layernorm', attn_q: 'self_attn.q_proj', attn_k: 'self_attn.k_proj', attn_v: 'self_attn.v_proj',
     attn_q_norm: 'self_attn.q_norm', attn_k_norm: 'self_attn.k_norm', attn_output: 'self_attn.o_proj', ffn_gate: 'mlp.gate_proj', ffn_up: 'mlp.up_proj', ffn_down: 'mlp.down_proj',
+    attn_qkv: 'self_attn.qkv_proj', // phi3's fused projections (llama_layout.ts); its ffn_up is gate_up_proj
   };
-  const name = m && (arch === 'gemma3' ? (GEMMA_NAMES[m[2]] ?? part[m[2]]) : part[m[2]]);
+  const name = m && (arch === 'gemma3' ? (GEMMA_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : part[m[2]]);
   if (!m || !name) throw new ModelConfigError(`no Hugging Face name for '${gguf}'`);
   return `model.layers.${m[1]}.${name}.${m[3]}`;
 }
@@ -170,7 +228,14 @@ export function permuteRope(w: Float32Array, heads: number, hd: number, cols: nu
 export function importHfLlama(configJson: unknown, st: Safetensors, source = 'model.safetensors'): { config: LlamaConfig; weights: LlamaWeights } {
   const config = hfLlamaConfig(configJson);
   const weights: LlamaWeights = {};
-  for (const { name, shape } of llamaTensorNames(config)) {
+  const fused = new Map(fusedTensors(config).map((f) => [f.name, f]));
+  const ropeTensors = config.arch === 'gemma3' ? {} : hfRope(configJson as Record<string, unknown>, 'config.json', config).tensors;
+  // The tensors as the checkpoint holds them: phi3's q / k / v and gate / up fused, as in its GGUF.
+  for (const { name, shape } of ggufTensorLayout(config)) {
+    if (ropeTensors[name]) {
+      weights[name] = ropeTensors[name];
+      continue;
+    }
     const hf = hfTensorName(name, config.arch);
     const t = st.tensors[hf];
     if (!t) throw new ModelConfigError(`${source}: tensor '${hf}' is missing (expected shape [${shape.join(', ')}])`);
@@ -184,7 +249,11 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
     }
     // Gemma's RMSNorm multiplies by (1 + weight): GGUF stores the sum, as llama.cpp's converter writes it.
     if (config.arch === 'gemma3' && shape.length === 1) w = w.map((v) => v + 1);
-    weights[name] = w;
+    const f = fused.get(name);
+    if (f) {
+      let row = 0;
+      for (const p of f.parts) weights[p.name] = w.slice(row * shape[1], (row += p.rows) * shape[1]);
+    } else weights[name] = w;
   }
   return { config, weights };
 }

@@ -1,6 +1,9 @@
-"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/ and hf_smollm3/: a tiny Hugging Face Llama checkpoint,
-a tiny Qwen2 one, a tiny Qwen3 one, a tiny Gemma 3 text one and a tiny SmolLM3 one (a Llama whose layers with
-no_rope_layers[l] == 0 skip RoPE) (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
+"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/ and hf_phi3/: a tiny Hugging
+Face Llama checkpoint, a tiny Qwen2 one, a tiny Qwen3 one, a tiny Gemma 3 text one, a tiny SmolLM3 one (a Llama whose
+layers with no_rope_layers[l] == 0 skip RoPE), a Llama with Llama 3's rope_scaling (its inverse frequencies as
+transformers' _compute_llama3_parameters makes them) and a tiny Phi-3 (q / k / v and gate / up fused; LongRoPE: the
+inverse frequencies divided by long_factor past original_max_position_embeddings, short_factor within it, cos and sin
+times sqrt(1 + ln(max / original) / ln(original))) (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
 PyTorch computes for each with Hugging Face's forward (LlamaForCausalLM's math: RMSNorm, rotate-half RoPE,
 grouped-query attention with repeat_kv, causal softmax, SwiGLU MLP, untied lm_head; Qwen2ForCausalLM's adds q / k / v
 biases and here ties the head to the embedding; Qwen3ForCausalLM's (transformers' modeling_qwen3) has no biases, a
@@ -64,6 +67,18 @@ SMOLLM3 = dict(LLAMA, architectures=["SmolLM3ForCausalLM"], model_type="smollm3"
                tie_word_embeddings=True, no_rope_layers=[1, 1, 1, 0], no_rope_layer_interval=4, use_sliding_window=False,
                sliding_window=None, attention_bias=False, hidden_act="silu")
 
+# LlamaForCausalLM with Llama 3's rope_scaling (Llama-3.2-1B's kind, shrunk): with head_dim 8 and an original context
+# of 8, one frequency is smoothed between the two wavelength bounds and the two lowest are divided by the factor.
+LLAMA3 = dict(LLAMA, max_position_embeddings=64, rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+              "high_freq_factor": 4.0, "original_max_position_embeddings": 8})
+
+# Phi3ForCausalLM's config (Phi-3.5-mini's kind, shrunk): q / k / v fused in qkv_proj, gate / up in gate_up_proj,
+# LongRoPE (long_factor past original_max_position_embeddings 8: the 14 ids use it; cos and sin times
+# sqrt(1 + ln(32 / 8) / ln(8))), a sliding_window longer than the ids (llama.cpp's phi3 ignores it), untied.
+PHI3 = dict(LLAMA, architectures=["Phi3ForCausalLM"], model_type="phi3", original_max_position_embeddings=8, sliding_window=2047,
+            rope_scaling={"type": "longrope", "long_factor": [1.0, 1.5, 4.0, 12.0], "short_factor": [1.0, 1.1, 1.3, 1.6]},
+            partial_rotary_factor=1.0, hidden_act="silu", attention_bias=False, resid_pdrop=0.0, embd_pdrop=0.0, attention_dropout=0.0)
+
 
 def build(cfg, seed):
     """Seeded f32 weights by HF name: q / k / v biases for qwen2, q_norm / k_norm for qwen3, no lm_head when the embedding is tied."""
@@ -98,6 +113,9 @@ def build(cfg, seed):
         rand(p + "mlp.gate_proj.weight", F, D)
         rand(p + "mlp.up_proj.weight", F, D)
         rand(p + "mlp.down_proj.weight", D, F)
+        if cfg["model_type"] == "phi3":  # Phi3's checkpoints hold the projections fused: rows q, k, v and gate, up
+            w[p + "self_attn.qkv_proj.weight"] = torch.cat([w.pop(p + f"self_attn.{t}_proj.weight") for t in "qkv"])
+            w[p + "mlp.gate_up_proj.weight"] = torch.cat([w.pop(p + f"mlp.{t}_proj.weight") for t in ("gate", "up")])
     w["model.norm.weight"] = (one + 0.1 * torch.randn(D)).to(torch.float32)
     if not cfg["tie_word_embeddings"]:
         rand("lm_head.weight", V, D)
@@ -121,13 +139,31 @@ def forward(cfg, w, ids):
     T = len(ids)
     x = W["model.embed_tokens.weight"][torch.tensor(ids)]
     inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+    rs = cfg.get("rope_scaling") or {}
+    mscale = 1.0
+    if rs.get("rope_type") == "llama3":  # transformers' _compute_llama3_parameters
+        low, high = rs["original_max_position_embeddings"] / rs["low_freq_factor"], rs["original_max_position_embeddings"] / rs["high_freq_factor"]
+        wavelen = 2 * torch.pi / inv
+        scaled = torch.where(wavelen > low, inv / rs["factor"], inv)
+        smooth = (rs["original_max_position_embeddings"] / wavelen - rs["low_freq_factor"]) / (rs["high_freq_factor"] - rs["low_freq_factor"])
+        smoothed = (1 - smooth) * scaled / rs["factor"] + smooth * scaled
+        inv = torch.where((wavelen >= high) & (wavelen <= low), smoothed, scaled)
+    elif rs.get("type") == "longrope":  # transformers' _compute_longrope_parameters: long factors past the original context
+        orig = cfg["original_max_position_embeddings"]
+        ext = torch.tensor(rs["long_factor"] if T > orig else rs["short_factor"], dtype=torch.float64)
+        inv = inv / ext
+        factor = cfg["max_position_embeddings"] / orig
+        mscale = (1 + torch.log(torch.tensor(factor, dtype=torch.float64)) / torch.log(torch.tensor(float(orig), dtype=torch.float64))).sqrt().item()
     ang = torch.outer(torch.arange(T, dtype=torch.float64), inv)
     emb = torch.cat((ang, ang), dim=-1)
-    cos, sin = emb.cos(), emb.sin()
+    cos, sin = emb.cos() * mscale, emb.sin() * mscale
     mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
     for l in range(L):
         p = f"model.layers.{l}."
         h = rms(x, W[p + "input_layernorm.weight"], cfg)
+        if p + "self_attn.qkv_proj.weight" in W:  # Phi3Attention: one projection, split into q, k, v
+            W[p + "self_attn.q_proj.weight"], W[p + "self_attn.k_proj.weight"], W[p + "self_attn.v_proj.weight"] = W[p + "self_attn.qkv_proj.weight"].split([H * hd, KV * hd, KV * hd])
+            W[p + "mlp.gate_proj.weight"], W[p + "mlp.up_proj.weight"] = W[p + "mlp.gate_up_proj.weight"].chunk(2)
         q = (h @ W[p + "self_attn.q_proj.weight"].T + W.get(p + "self_attn.q_proj.bias", zero)).view(T, H, hd).transpose(0, 1)
         k = (h @ W[p + "self_attn.k_proj.weight"].T + W.get(p + "self_attn.k_proj.bias", zero)).view(T, KV, hd).transpose(0, 1)
         v = (h @ W[p + "self_attn.v_proj.weight"].T + W.get(p + "self_attn.v_proj.bias", zero)).view(T, KV, hd).transpose(0, 1)
@@ -208,7 +244,8 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029), ("hf_smollm3", SMOLLM3, 2030)):
+for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029), ("hf_smollm3", SMOLLM3, 2030),
+                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032)):
     w = build(cfg, seed)
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     os.makedirs(out, exist_ok=True)

@@ -1,5 +1,6 @@
-// Import of a Hugging Face Llama, a Qwen2, a Qwen3, a Gemma 3 and a SmolLM3 checkpoint (src/nn/hf_llama.ts) against
-// PyTorch's logits for each (test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/ and hf_smollm3/, written once by
+// Import of a Hugging Face Llama, a Qwen2, a Qwen3, a Gemma 3, a SmolLM3, a Llama with Llama 3's rope_scaling and a
+// Phi-3 checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for each (test/golden/hf_llama/, hf_qwen2/, hf_qwen3/,
+// hf_gemma3/, hf_smollm3/, hf_llama3/ and hf_phi3/, written once by
 // test/golden/gen_hf_llama.py with Hugging Face's forward in float64):
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; Gemma's norm
 //     weights + 1 rounded to f32 as GGUF stores them, measured 6.9e-7, the others 1e-13; a missing
@@ -25,6 +26,7 @@ import { LanguageModel } from '../../src/lm/model.js';
 import { hfLlamaConfig, importHfLlama } from '../../src/nn/hf_llama.js';
 import { buildLlamaTrainGraph } from '../../src/nn/llama_train.js';
 import { byteLevelVocab, writeLlamaGguf } from '../../src/nn/llama_weights.js';
+import { spmByteVocab } from '../../src/lm/synth.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { maxDiff } from '../cases/lm_helpers.js';
 
@@ -56,11 +58,14 @@ describe('Hugging Face Llama import', () => {
     ['hf_qwen3', 'qwen3', [260, 32, 2, 4, 2, 16, 48, 32, true, false, true]], // head_dim 16: q_proj [64, 32]
     ['hf_gemma3', 'gemma3', [260, 32, 6, 4, 2, 16, 48, 32, true, false, true]], // window 4 over 14 ids: the GPU check is the engine's
     ['hf_smollm3', 'smollm3', [260, 32, 4, 4, 2, 8, 48, 32, true, false, false]], // layer 3 without RoPE
+    ['hf_llama3', 'llama', [260, 32, 2, 4, 2, 8, 48, 64, false, false, false]], // Llama 3's rope_scaling: rope_freqs.weight
+    ['hf_phi3', 'phi3', [260, 32, 2, 4, 2, 8, 48, 32, false, false, false]], // fused projections, LongRoPE's long factors
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
     const { config, weights } = importHfLlama(g.configJson, g.st());
     expect([config.arch, config.vocab, config.dim, config.layers, config.heads, config.kvHeads, config.headDim, config.ffn, config.ctx, config.tied, config.qkvBias, config.qkNorm]).toEqual([arch, ...shape]);
-    const bytes = writeLlamaGguf(config, weights, byteLevelVocab()); // 260 tokens, as the checkpoints' vocab_size: llama.cpp loads it
+    // 260 tokens, as the checkpoints' vocab_size: llama.cpp loads it (its phi3 wants an <|endoftext|> token).
+    const bytes = writeLlamaGguf(config, weights, config.arch === 'phi3' ? spmByteVocab([{ text: '<|endoftext|>', score: 0 }]) : byteLevelVocab());
     const ref = llamaLogitsRef(parseGgufFile(bytes), g.ids);
     const dRef = maxDiff(ref, g.logits);
     const T = g.ids.length;
@@ -100,7 +105,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma3_text, smollm3\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma3_text, smollm3, phi3\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
@@ -110,7 +115,8 @@ describe('Hugging Face Llama import', () => {
     delete c.tensors['model.layers.1.self_attn.k_proj.bias'];
     expect(() => importHfLlama(q.configJson, c)).toThrow(/tensor 'model\.layers\.1\.self_attn\.k_proj\.bias' is missing \(expected shape \[16\]\)/);
     expect(() => hfLlamaConfig({ ...configJson, hidden_size: undefined })).toThrow(/'hidden_size' must be a positive integer, found undefined/);
-    expect(() => hfLlamaConfig({ ...configJson, rope_scaling: { type: 'linear', factor: 2 } })).toThrow(/rope_scaling .* is not supported/);
+    expect(hfLlamaConfig({ ...configJson, rope_scaling: { type: 'linear', factor: 2 } }).ropeScale).toBe(0.5);
+    expect(() => hfLlamaConfig({ ...configJson, rope_scaling: { rope_type: 'yarn', factor: 4 } })).toThrow(/rope_scaling .*yarn.*: not imported for llama \(llama3 or linear is\)/);
     expect(() => hfLlamaConfig({ ...configJson, head_dim: 16 })).toThrow(/head_dim 16 differs from hidden_size \/ num_attention_heads = 8 \(not supported\)/);
   });
 
@@ -142,6 +148,46 @@ describe('Hugging Face Llama import', () => {
     const a = g.st();
     delete a.tensors['model.layers.5.post_feedforward_layernorm.weight'];
     expect(() => importHfLlama(g.configJson, a)).toThrow(/tensor 'model\.layers\.5\.post_feedforward_layernorm\.weight' is missing \(expected shape \[32\]\)/);
+  });
+
+  it('Llama 3 rope_scaling: rope_freqs.weight as llama.cpp\'s converter computes it; bad factors refused by key', () => {
+    const g = golden('hf_llama3');
+    const { config, weights } = importHfLlama(g.configJson, g.st());
+    expect(config).toMatchObject({ arch: 'llama', ropeFreqs: true });
+    // head dim 8, base 10000, original context 8: wavelengths 6.3 (between 8 / 4 and 8 / 1: smoothed), 63, 628, 6283 (divided by 8).
+    expect(Array.from(weights['rope_freqs.weight']).map((v) => +v.toFixed(4))).toEqual([4.8853, 8, 8, 8]);
+    const rs = g.configJson.rope_scaling;
+    expect(() => hfLlamaConfig({ ...g.configJson, rope_scaling: { ...rs, low_freq_factor: 4 } })).toThrow(/'high_freq_factor' must exceed 'low_freq_factor'/);
+    expect(() => hfLlamaConfig({ ...g.configJson, rope_scaling: { ...rs, factor: -8 } })).toThrow(/rope_scaling .*: 'factor' must be a positive number/);
+    expect(() => hfLlamaConfig({ ...golden('hf_qwen3').configJson, rope_scaling: rs })).toThrow(/rope_scaling .*: not imported for qwen3 \(none is\)/);
+  });
+
+  it('Phi-3: qkv_proj and gate_up_proj split into the definition\'s rows; LongRoPE\'s factors, original context and attention factor; refusals name the key', () => {
+    const g = golden('hf_phi3');
+    const { config, weights } = importHfLlama(g.configJson, g.st());
+    expect(config).toMatchObject({ arch: 'phi3', ropeLayout: 'neox', ropeDims: 8, longRope: { origCtx: 8 }, ropeAttnFactor: Math.fround(Math.sqrt(1 + Math.log(4) / Math.log(8))) });
+    const hf = g.st().tensors;
+    const f32 = (n: string) => new Float32Array(hf[n].data.buffer.slice(hf[n].data.byteOffset, hf[n].data.byteOffset + hf[n].data.byteLength));
+    const qkv = f32('model.layers.1.self_attn.qkv_proj.weight');
+    expect(weights['blk.1.attn_k.weight']).toEqual(qkv.slice(32 * 32, 48 * 32)); // rows 32..47: k after q's 32
+    expect(weights['blk.1.ffn_up.weight']).toEqual(f32('model.layers.1.mlp.gate_up_proj.weight').slice(48 * 32)); // up after gate's 48 rows
+    expect(Array.from(weights['rope_factors_long.weight'])).toEqual([1, 1.5, 4, 12]);
+    expect(hfLlamaConfig({ ...g.configJson, rope_scaling: null }).longRope).toBeUndefined();
+    expect(hfLlamaConfig({ ...g.configJson, partial_rotary_factor: 0.5, rope_scaling: null }).ropeDims).toBe(4);
+    const rs = g.configJson.rope_scaling;
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ rope_scaling: { ...rs, long_factor: [1, 2, 3] } }, /'long_factor' must be 4 positive numbers \(rotated dims \/ 2\)/],
+      [{ rope_scaling: { ...rs, type: 'yarn' } }, /not imported for phi3 \(longrope is\)/],
+      [{ rope_scaling: { ...rs, attention_factor: 2 } }, /attention_factor 2 differs from the 1\.29.* that llama\.cpp's converter writes/],
+      [{ original_max_position_embeddings: undefined }, /'original_max_position_embeddings' must be a positive integer \(LongRoPE\)/],
+      [{ partial_rotary_factor: 0.375, rope_scaling: null }, /partial_rotary_factor 0\.375 must be in \(0, 1\] and rotate an even number of head dims \(found 3\)/],
+      [{ partial_rotary_factor: 1.5, rope_scaling: null }, /partial_rotary_factor 1\.5 must be in \(0, 1\]/],
+      [{ attention_bias: true }, /attention_bias is true: GGUF's phi3 has no q \/ k \/ v \/ o biases/],
+    ];
+    for (const [edit, re] of bad) expect(() => hfLlamaConfig({ ...g.configJson, ...edit }), JSON.stringify(edit)).toThrow(re);
+    const a = g.st();
+    a.tensors['model.layers.0.mlp.gate_up_proj.weight'] = { ...a.tensors['model.layers.0.mlp.gate_up_proj.weight'], shape: [48, 32] };
+    expect(() => importHfLlama(g.configJson, a)).toThrow(/tensor 'model\.layers\.0\.mlp\.gate_up_proj\.weight' has shape \[48, 32\], expected \[96, 32\]/);
   });
 
   it('SmolLM3: no_rope_layers must be llama.cpp\'s fixed pattern; biases and windowed attention refused', () => {
