@@ -1,7 +1,8 @@
 // Rotary position embedding (src/ops/rope.ts) on a contiguous [..., T, D] tensor whose rows hold D / hd heads of
-// hd values each (hd even; hd = D for one head). Position of row t is t + pos_offset; the pair j of a head turns by
-// angle = pos * base^(-2j/hd) (the table cs [T, hd/2, 2] holds cos, sin). Two pairings:
-//   rotate-half (norm = 0; GPT-NeoX, Hugging Face, GGUF qwen2): dimension j pairs with j + hd/2
+// hd values each (hd even; hd = D for one head). Position of row t is t + pos_offset; the first rd dims of a head
+// (rd even, <= hd: partial rotary below hd) turn, pair j by the angle of the table cs [T, rd/2, 2] (cos, sin); the
+// dims from rd on pass through. Two pairings:
+//   rotate-half (norm = 0; GPT-NeoX, Hugging Face, GGUF qwen2): dimension j pairs with j + rd/2
 //   adjacent    (norm = 1; GGUF llama's NORM layout):            dimension 2j pairs with 2j + 1
 // With (a, b) the pair, y[a] = x[a] cos - x[b] sin, y[b] = x[b] cos + x[a] sin. `sign` = +1 rotates (forward);
 // -1 rotates back (the backward: R^T dy).
@@ -18,6 +19,7 @@ struct Params {
   norm: u32,
   n2: u32, // PAIR: elements of x2
   D2: u32, // PAIR: x2's row length
+  rd: u32, // rotated dims of a head
 }
 
 override WG: u32 = 64;
@@ -46,11 +48,21 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let D = params.D;
   let i1 = min(i0 + RUN, params.n);
 #endif
-  let half = params.hd / 2u;
+  let half = params.rd / 2u;
   for (var i = i0; i < i1; i++) {
     let d = i % params.hd;
     let head = i - d;
     let t = (i / D) % params.T;
+    if (d >= params.rd) { // past the rotated dims: passed through
+#if PAIR
+      if (second) {
+        y2[i] = x2[i];
+        continue;
+      }
+#endif
+      y[i] = x[i];
+      continue;
+    }
     var j = d % half;
     var a = head + j;
     var b = head + j + half;

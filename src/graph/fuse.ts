@@ -116,9 +116,10 @@ export function fuseRopeBackward(order: Node[], roots: ReadonlySet<Storage>, ctx
     if (!m || !f || replaced.has(m) || producer.get(dk.storage) !== m || producer.has(cs.storage)) continue;
     if (m.outputs[0].storage !== dq.storage || m.outputs[1].storage !== dk.storage || !dq.isContiguous() || !dk.isContiguous()) continue;
     if ([dq, dk].some((t) => readers.get(t.storage) !== 1 || roots.has(t.storage))) continue;
-    const a = n.attrs as { heads: number; kvHeads: number; layout: 'neox' | 'norm' };
+    const a = n.attrs as { heads: number; kvHeads: number; layout: 'neox' | 'norm'; ropeDims?: number };
     const D = dq.shape[dq.rank - 1];
     if (a.heads !== f.shape.heads || a.kvHeads !== f.shape.kvHeads || D / a.heads !== f.shape.hd || dq.shape[dq.rank - 2] !== f.shape.T) continue;
+    if (a.ropeDims !== undefined && a.ropeDims !== f.shape.hd) continue; // flash attention's ROPE_OUT rotates whole heads
     const outputs = [n.outputs[0], n.outputs[1], ...m.outputs.slice(2)];
     const rope = { layout: a.layout, cs };
     replaced.set(m, { id: m.id, op: 'flash_attention_bwd_rope', inputs: [...f.inputs, cs], outputs, attrs: { ...m.attrs, fusedFrom: [m.id, n.id] }, plan: (pc) => f.plan(pc, outputs, rope) });

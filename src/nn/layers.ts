@@ -232,8 +232,8 @@ export interface AttentionShape {
   ropeBase: number;
   /** 'norm' (adjacent pairs, llama) or 'neox' (halves, qwen2). */
   ropeLayout: 'norm' | 'neox';
-  /** RoPE's per-pair factors, position scale and mscale (ops.rope's freqFactors / posScale / mscale). Default none. */
-  rope?: { freqFactors?: Float32Array; posScale?: number; mscale?: number };
+  /** RoPE's per-pair factors, position scale, mscale and rotated dims (ops.rope's options). Default none. */
+  rope?: { freqFactors?: Float32Array; posScale?: number; mscale?: number; ropeDims?: number };
 }
 
 /** Scores a training step's attention may hold as a [B, heads, T, T] tensor before flash attention is taken at any head dim. */

@@ -27,7 +27,6 @@ function checkTrainable(c: LlamaConfig, T: number): void {
   if (c.softcap) throw new ModelConfigError(`llama training: ${c.arch}'s soft-capped attention scores and logits are not supported in training`);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
   if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);
-  if (c.ropeDims !== c.headDim) throw new ModelConfigError(`llama training: rope.dimension_count ${c.ropeDims} must equal the head dim ${c.headDim}`);
 }
 
 /** The tensors that RoPE reads as constants (rope factors): in llamaTensorNames where the config has them, never params. */
@@ -70,7 +69,7 @@ export interface LlamaLayers {
 export function llamaLayers(c: LlamaConfig, ropeFactors?: Float32Array): LlamaLayers {
   const shape = (l: number) => {
     const r = layerRope(c, l);
-    const rope = { posScale: r.scale, mscale: c.ropeAttnFactor ?? 1, ...(ropeFactors && layerWindow(c, l) === 0 ? { freqFactors: ropeFactors } : {}) };
+    const rope = { posScale: r.scale, mscale: c.ropeAttnFactor ?? 1, ropeDims: c.ropeDims, ...(ropeFactors && layerWindow(c, l) === 0 ? { freqFactors: ropeFactors } : {}) };
     return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope };
   };
   const attention = Array.from({ length: c.layers }, (_, l) => Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined));

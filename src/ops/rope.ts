@@ -23,12 +23,21 @@ export interface RopeOptions {
   posScale?: number;
   /** cos and sin times mscale (rope.scaling.attn_factor): the rotation scaled; its backward the scaled inverse. Default 1. */
   mscale?: number;
+  /** Leading dims of each head rotated (even, <= hd; partial rotary, Phi-4-mini's 96 of 128); the rest pass through. Default hd. */
+  ropeDims?: number;
 }
 
 const tables = new WeakMap<object, Map<string, Tensor>>();
 
+/** The rotated dims of a head: `ropeDims` (even, 2..hd) or hd. */
+function rotatedDims(op: string, inputs: Tensor[], hd: number, ropeDims?: number): number {
+  const rd = ropeDims ?? hd;
+  if (!(Number.isInteger(rd) && rd >= 2 && rd % 2 === 0 && rd <= hd)) throw new OpError(op, inputs, `ropeDims ${rd} must be an even integer in [2, ${hd}] (the head dim)`);
+  return rd;
+}
+
 /**
- * cos/sin [T, hd/2, 2] in f64, rounded once to f32 (angle (p + offset) * posScale * base^(-2j/hd) / factor_j, both
+ * cos/sin [T, rd/2, 2] in f64, rounded once to f32 (angle (p + offset) * posScale * base^(-2j/rd) / factor_j, both
  * times mscale: the inference engine's table, src/kernels/lm.ts ropeTable); one constant per graph and options.
  */
 function ropeTable(like: Tensor, T: number, D: number, base: number, posOffset: number, o: RopeOptions, op: string): Tensor {
@@ -37,7 +46,7 @@ function ropeTable(like: Tensor, T: number, D: number, base: number, posOffset: 
   const mscale = o.mscale ?? 1;
   const f = o.freqFactors;
   if (!(Number.isFinite(posScale) && posScale > 0 && Number.isFinite(mscale) && mscale > 0)) throw new OpError(op, [like], `posScale ${posScale} and mscale ${mscale} must be positive numbers`);
-  if (f && (f.length !== half || f.some((v) => !(Number.isFinite(v) && v > 0)))) throw new OpError(op, [like], `freqFactors must be ${half} positive numbers (hd / 2), found ${f.length}`);
+  if (f && (f.length !== half || f.some((v) => !(Number.isFinite(v) && v > 0)))) throw new OpError(op, [like], `freqFactors must be ${half} positive numbers (rotated dims / 2), found ${f.length}`);
   const g = like.graph;
   let m = tables.get(g);
   if (!m) tables.set(g, (m = new Map()));
@@ -76,12 +85,13 @@ export function rope(x0: Tensor, opts: RopeOptions = {}, sign = 1): Tensor {
   const T = x.shape[x.rank - 2];
   const hd = D / heads;
   const n = x.numel;
-  const cs = ropeTable(x, T, hd, base, posOffset, opts, op);
-  const attrs = { base, posOffset, heads, layout, posScale: opts.posScale ?? 1, mscale: opts.mscale ?? 1, freqFactors: opts.freqFactors };
+  const rd = rotatedDims(op, [x0], hd, opts.ropeDims);
+  const cs = ropeTable(x, T, rd, base, posOffset, opts, op);
+  const attrs = { base, posOffset, heads, layout, posScale: opts.posScale ?? 1, mscale: opts.mscale ?? 1, freqFactors: opts.freqFactors, ropeDims: rd };
   const node = g.addNode(op, [x, cs], [{ shape: x.shape }], attrs, async (pc) => {
     const k = await perRun(pc.ctx, ROPE_DEF, n);
-    const params = { n, T, D, row_pitch: k.rowPitch, sign, hd, norm: layout === 'norm' ? 1 : 0, n2: 0, D2: 0 };
-    return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { x: pc.buf(x), cs: pc.buf(cs), y: pc.buf(node.outputs[0]) }, params, expect: { x: 4 * n, cs: 4 * T * hd } } }];
+    const params = { n, T, D, row_pitch: k.rowPitch, sign, hd, norm: layout === 'norm' ? 1 : 0, n2: 0, D2: 0, rd };
+    return [{ kernel: k.kernel, workgroups: k.workgroups, args: { bindings: { x: pc.buf(x), cs: pc.buf(cs), y: pc.buf(node.outputs[0]) }, params, expect: { x: 4 * n, cs: 4 * T * rd } } }];
   }, [1]);
   return node.outputs[0];
 }
@@ -111,15 +121,16 @@ export function ropePair(q0: Tensor, k0: Tensor, opts: Omit<RopeOptions, 'heads'
   const q = contiguous(q0);
   const k = contiguous(k0);
   const T = q.shape[q.rank - 2];
-  const cs = ropeTable(q, T, hd, base, posOffset, opts, op);
+  const rd = rotatedDims(op, inputs, hd, opts.ropeDims);
+  const cs = ropeTable(q, T, rd, base, posOffset, opts, op);
   const [n, n2] = [q.numel, k.numel];
-  const attrs = { base, posOffset, heads: opts.heads, kvHeads: opts.kvHeads, layout, posScale: opts.posScale ?? 1, mscale: opts.mscale ?? 1, freqFactors: opts.freqFactors };
+  const attrs = { base, posOffset, heads: opts.heads, kvHeads: opts.kvHeads, layout, posScale: opts.posScale ?? 1, mscale: opts.mscale ?? 1, freqFactors: opts.freqFactors, ropeDims: rd };
   const node = g.addNode(op, [q, k, cs], [{ shape: q.shape }, { shape: k.shape }], attrs, async (pc) => {
     const run = elementRun(pc.ctx, Math.min(n, n2));
     const kk = await perItem(pc.ctx, ROPE_PAIR_DEF, Math.ceil(n / run) + Math.ceil(n2 / run), { constants: { RUN: run } });
-    const params = { n, T, D, row_pitch: kk.rowPitch, sign, hd, norm: layout === 'norm' ? 1 : 0, n2, D2 };
+    const params = { n, T, D, row_pitch: kk.rowPitch, sign, hd, norm: layout === 'norm' ? 1 : 0, n2, D2, rd };
     const [y, y2] = node.outputs;
-    return [{ kernel: kk.kernel, workgroups: kk.workgroups, args: { bindings: { x: pc.buf(q), x2: pc.buf(k), cs: pc.buf(cs), y: pc.buf(y), y2: pc.buf(y2) }, params, expect: { x: 4 * n, x2: 4 * n2, cs: 4 * T * hd } } }];
+    return [{ kernel: kk.kernel, workgroups: kk.workgroups, args: { bindings: { x: pc.buf(q), x2: pc.buf(k), cs: pc.buf(cs), y: pc.buf(y), y2: pc.buf(y2) }, params, expect: { x: 4 * n, x2: 4 * n2, cs: 4 * T * rd } } }];
   }, [2]);
   return [node.outputs[0], node.outputs[1]];
 }

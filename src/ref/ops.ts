@@ -196,25 +196,36 @@ export const ref = {
     return new Arr([...idsShape, D], out);
   },
 
-  /** RoPE over rows of `heads` heads (hd = D / heads); 'neox' pairs j with j + hd/2, 'norm' pairs 2j with 2j + 1. */
-  rope(x: Arr, opts: { base?: number; posOffset?: number; heads?: number; layout?: 'neox' | 'norm' } = {}): Arr {
+  /**
+   * RoPE over rows of `heads` heads (hd = D / heads): the first rd = ropeDims (default hd) dims of each head turn,
+   * 'neox' pairing j with j + rd/2, 'norm' 2j with 2j + 1, by (t + posOffset) * posScale * base^(-2j/rd) / freqFactors[j],
+   * cos and sin times mscale; the dims from rd on pass through.
+   */
+  rope(x: Arr, opts: { base?: number; posOffset?: number; heads?: number; layout?: 'neox' | 'norm'; freqFactors?: ArrayLike<number>; posScale?: number; mscale?: number; ropeDims?: number } = {}): Arr {
     const base = opts.base ?? 10000;
     const [T, D] = x.shape.slice(-2);
     const hd = D / (opts.heads ?? 1);
-    const half = hd / 2;
+    const rd = opts.ropeDims ?? hd;
+    const half = rd / 2;
+    const m = opts.mscale ?? 1;
     const out = new Float64Array(x.numel);
     for (let i = 0; i < x.numel; i++) {
       const d = i % hd;
+      if (d >= rd) {
+        out[i] = x.data[i];
+        continue;
+      }
       const head = i - d;
       const t = Math.floor(i / D) % T;
       const norm = opts.layout === 'norm';
       const j = norm ? Math.floor(d / 2) : d % half;
       const [a, b] = norm ? [head + 2 * j, head + 2 * j + 1] : [head + j, head + j + half];
       const first = norm ? d % 2 === 0 : d < half;
-      const ang = (t + (opts.posOffset ?? 0)) * base ** (-(2 * j) / hd);
+      const ang = ((t + (opts.posOffset ?? 0)) * (opts.posScale ?? 1) * base ** (-(2 * j) / rd)) / (opts.freqFactors ? opts.freqFactors[j] : 1);
       const xa = x.data[a];
       const xb = x.data[b];
-      out[i] = first ? xa * Math.cos(ang) - xb * Math.sin(ang) : xb * Math.cos(ang) + xa * Math.sin(ang);
+      const [c, sn] = [Math.cos(ang) * m, Math.sin(ang) * m];
+      out[i] = first ? xa * c - xb * sn : xb * c + xa * sn;
     }
     return new Arr([...x.shape], out);
   },
