@@ -4,7 +4,7 @@
 //   blk.N.ffn_up.weight    [2 ffn, dim]      rows: the gate's, then up's     (LLM_FFN_SWIGLU: silu(first half) * second)
 // A fused tensor's parts are runs of whole rows, and a GGUF row is contiguous (every block type packs along K), so
 // each part is a view of the file's bytes: a byte range of the tensor, read or copied as it is.
-import { ggufTensorBytes, type GgufTensorIn, type GgufTensorType } from '../io/gguf.js';
+import { ggufTensorBytes, type GgufTensor, type GgufTensorIn } from '../io/gguf.js';
 import { llamaTensorNames, type LlamaConfig } from './llama_config.js';
 
 /** A tensor of the file that holds several of the definition's, row after row. */
@@ -43,17 +43,8 @@ export function ggufTensorLayout(c: LlamaConfig): { name: string; shape: number[
   return out;
 }
 
-/** A tensor as a header or a file describes it: a part is the same record with its shape, offsets and bytes narrowed. */
-interface StoredTensor {
-  name: string;
-  type: GgufTensorType;
-  shape: number[];
-  ne: number[];
-  offset: number;
-  fileOffset: number;
-  bytes?: number;
-  data?: Uint8Array;
-}
+/** A tensor as a header (GgufTensorInfo: bytes) or a parsed file (GgufTensor: data) describes it; a part is the same record narrowed. */
+type StoredTensor = Omit<GgufTensor, 'data'> & { bytes?: number; data?: Uint8Array };
 
 /**
  * The file's tensors (a header's infos or a parsed file's tensors: checked by llamaConfigFromGguf) as the definition
