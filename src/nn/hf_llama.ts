@@ -11,7 +11,9 @@
 // it: every norm weight + 1 (Gemma's RMSNorm multiplies by 1 + weight), HF's post_attention_layernorm is GGUF's
 // post_attention_norm and pre_feedforward_layernorm its ffn_norm; what llama.cpp's gemma3 graph fixes (a local rope
 // base of 10000, a sliding layer pattern of 6, the attention scale 1 / sqrt(head_dim), no logit soft-capping, the
-// tanh gelu) is checked against the config and refused by key where it differs. SmolLM3ForCausalLM (smollm3) is a
+// tanh gelu) is checked against the config and refused by key where it differs. Gemma2ForCausalLM (gemma2) is
+// imported the same way: no q / k norms, the even layers sliding, soft-capped scores and logits, always tied (it runs
+// but does not train: training has no soft-capping). SmolLM3ForCausalLM (smollm3) is a
 // Llama (rows permuted the same way) whose every fourth layer applies no RoPE, as GGUF's smollm3 fixes it.
 // Phi3ForCausalLM (phi3) keeps its fused qkv_proj / gate_up_proj (GGUF's attn_qkv / ffn_up) and HF's rotate-half
 // rows (GGUF's phi3 is NEOX); its LongRoPE becomes rope_factors_long / _short with the converter's attention factor.
@@ -56,7 +58,7 @@ export interface HfLlamaConfigJson {
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3' };
 
 /** The LlamaConfig of an HF config.json; errors name the key. */
 export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfig {
@@ -67,6 +69,7 @@ export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfi
   if (type === 'gemma3') throw new ModelConfigError(`${source}: model_type 'gemma3' is Gemma 3's multimodal model: import its text model (model_type gemma3_text, Gemma3ForCausalLM)`);
   if (!arch) throw new ModelConfigError(`${source}: model_type '${type}' is not one nibble imports (${Object.keys(ARCH_OF).join(', ')})`);
   if (arch === 'gemma3') return gemma3Config(j, source);
+  if (arch === 'gemma2') return gemma2Config(j, source);
   // Attention over a sliding window is not the full causal attention GGUF's llama, qwen2, qwen3 and smollm3 run.
   const Name = arch === 'qwen2' ? 'Qwen2' : arch === 'smollm3' ? 'SmolLM3' : arch === 'phi3' ? 'Phi-3' : 'Qwen3';
   if (type === 'mistral' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Mistral's windowed attention is not supported (only sliding_window null)`);
@@ -162,18 +165,55 @@ function positiveNumber(j: Record<string, unknown>, source: string, k: string, d
   return v;
 }
 
+/** What Gemma 2 and 3 share: head_dim, the tanh gelu, no biases; `arch` names the GGUF architecture in errors. */
+function gemmaCommon(j: Record<string, unknown>, source: string, arch: 'gemma2' | 'gemma3'): { headDim: number } {
+  const headDim = positiveInt(j, source, 'head_dim', 256);
+  if (headDim % 2 !== 0) throw new ModelConfigError(`${source}: 'head_dim' must be a positive even integer (RoPE pairs), found ${headDim}`);
+  const act = j.hidden_activation ?? j.hidden_act ?? 'gelu_pytorch_tanh';
+  if (act !== 'gelu_pytorch_tanh') throw new ModelConfigError(`${source}: hidden_activation ${JSON.stringify(act)}: GGUF's ${arch} runs gelu_pytorch_tanh`);
+  if (j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: GGUF's ${arch} has no q / k / v / o biases`);
+  return { headDim };
+}
+
+/** query_pre_attn_scalar must give llama.cpp's attention scale (1 / sqrt(head_dim); the 27B models' 1 / sqrt(hidden / heads)). */
+function checkAttnScalar(j: Record<string, unknown>, source: string, c: LlamaConfig): void {
+  const scalar = positiveNumber(j, source, 'query_pre_attn_scalar', 256);
+  if (Math.abs(scalar ** -0.5 - attentionScale(c)) > 1e-12) throw new ModelConfigError(`${source}: query_pre_attn_scalar ${scalar}: llama.cpp's ${c.arch} scales scores by ${attentionScale(c)} (1 / sqrt(${attentionScale(c) === 1 / Math.sqrt(c.headDim) ? 'head_dim' : 'hidden_size / num_attention_heads'}))`);
+}
+
+/**
+ * A Gemma2Config (transformers' defaults where a key is absent) as GGUF's gemma2 runs it: every other layer sliding
+ * (the even ones), the soft-caps read (they must be numbers: llama.cpp always caps), always tied, no rope scaling.
+ */
+function gemma2Config(j: Record<string, unknown>, source: string): LlamaConfig {
+  const int = (k: string, dflt?: number) => positiveInt(j, source, k, dflt);
+  const { headDim } = gemmaCommon(j, source, 'gemma2');
+  if (j.rope_scaling !== undefined && j.rope_scaling !== null) throw new ModelConfigError(`${source}: rope_scaling ${JSON.stringify(j.rope_scaling)}: Gemma 2 has none (only null)`);
+  if (j.tie_word_embeddings === false) throw new ModelConfigError(`${source}: tie_word_embeddings is false: llama.cpp's gemma2 always ties the head to the embedding`);
+  const cap = (k: string, dflt: number) => {
+    if (j[k] === null) throw new ModelConfigError(`${source}: ${k} is null: llama.cpp's gemma2 always soft-caps (a positive number)`);
+    return positiveNumber(j, source, k, dflt);
+  };
+  const c = llamaConfig({
+    arch: 'gemma2', vocab: int('vocab_size', 256000), dim: int('hidden_size', 2304), layers: int('num_hidden_layers', 26), heads: int('num_attention_heads', 8),
+    kvHeads: int('num_key_value_heads', 4), headDim, ffn: int('intermediate_size', 9216), ctx: int('max_position_embeddings', 8192),
+    eps: positiveNumber(j, source, 'rms_norm_eps', 1e-6), ropeBase: positiveNumber(j, source, 'rope_theta', 10000), tied: true,
+    slidingWindow: int('sliding_window', 4096), softcap: { attn: cap('attn_logit_softcapping', 50), final: cap('final_logit_softcapping', 30) },
+  });
+  const types = Array.from({ length: c.layers }, (_, l) => (layerWindow(c, l) > 0 ? 'sliding_attention' : 'full_attention'));
+  if (Array.isArray(j.layer_types) && JSON.stringify(j.layer_types) !== JSON.stringify(types)) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: llama.cpp's gemma2 makes the even layers sliding_attention and the odd ones full_attention`);
+  checkAttnScalar(j, source, c);
+  return c;
+}
+
 /** A Gemma3TextConfig (transformers' defaults where a key is absent) as GGUF's gemma3 runs it; what llama.cpp fixes is checked. */
 function gemma3Config(j: Record<string, unknown>, source: string): LlamaConfig {
   const int = (k: string, dflt?: number) => positiveInt(j, source, k, dflt);
   const heads = int('num_attention_heads', 8);
   const layers = int('num_hidden_layers', 26);
-  const headDim = int('head_dim', 256);
-  if (headDim % 2 !== 0) throw new ModelConfigError(`${source}: 'head_dim' must be a positive even integer (RoPE pairs), found ${headDim}`);
+  const { headDim } = gemmaCommon(j, source, 'gemma3');
   const dim = int('hidden_size', 2304);
-  const act = j.hidden_activation ?? j.hidden_act ?? 'gelu_pytorch_tanh';
-  if (act !== 'gelu_pytorch_tanh') throw new ModelConfigError(`${source}: hidden_activation ${JSON.stringify(act)}: GGUF's gemma3 runs gelu_pytorch_tanh`);
   for (const k of ['final_logit_softcapping', 'attn_logit_softcapping']) if (j[k] !== undefined && j[k] !== null) throw new ModelConfigError(`${source}: ${k} ${JSON.stringify(j[k])}: llama.cpp's gemma3 applies no soft-capping (only null)`);
-  if (j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: GGUF's gemma3 has no q / k / v / o biases`);
   const local = positiveNumber(j, source, 'rope_local_base_freq', 10000);
   if (local !== GEMMA3_SWA_ROPE_BASE) throw new ModelConfigError(`${source}: rope_local_base_freq ${local}: llama.cpp's gemma3 fixes the sliding layers' rope base at ${GEMMA3_SWA_ROPE_BASE}`);
   const pattern = positiveInt(j, source, 'sliding_window_pattern', GEMMA3_SWA_PATTERN);
@@ -192,14 +232,13 @@ function gemma3Config(j: Record<string, unknown>, source: string): LlamaConfig {
   });
   const types = Array.from({ length: c.layers }, (_, l) => (layerWindow(c, l) > 0 ? 'sliding_attention' : 'full_attention'));
   if (Array.isArray(j.layer_types) && JSON.stringify(j.layer_types) !== JSON.stringify(types)) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: llama.cpp's gemma3 makes every sixth layer full_attention and the others sliding_attention`);
-  const scalar = positiveNumber(j, source, 'query_pre_attn_scalar', 256);
-  if (Math.abs(scalar ** -0.5 - attentionScale(c)) > 1e-12) throw new ModelConfigError(`${source}: query_pre_attn_scalar ${scalar}: llama.cpp's gemma3 scales scores by ${attentionScale(c)} (1 / sqrt(${c.layers === 62 ? 'hidden_size / num_attention_heads' : 'head_dim'}))`);
+  checkAttnScalar(j, source, c);
   return c;
 }
 
 const GEMMA_NAMES: Record<string, string> = { post_attention_norm: 'post_attention_layernorm', ffn_norm: 'pre_feedforward_layernorm', post_ffw_norm: 'post_feedforward_layernorm' };
 
-/** The HF name of each GGUF tensor of `c` (Gemma's norms are named apart: `arch` gemma3). */
+/** The HF name of each GGUF tensor of `c` (Gemma's norms are named apart: `arch` gemma2 / gemma3). */
 export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'): string {
   const fixed: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight' };
   if (fixed[gguf]) return fixed[gguf];
@@ -209,7 +248,7 @@ export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'):
     attn_q_norm: 'self_attn.q_norm', attn_k_norm: 'self_attn.k_norm', attn_output: 'self_attn.o_proj', ffn_gate: 'mlp.gate_proj', ffn_up: 'mlp.up_proj', ffn_down: 'mlp.down_proj',
     attn_qkv: 'self_attn.qkv_proj', // phi3's fused projections (llama_layout.ts); its ffn_up is gate_up_proj
   };
-  const name = m && (arch === 'gemma3' ? (GEMMA_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : part[m[2]]);
+  const name = m && (arch === 'gemma3' || arch === 'gemma2' ? (GEMMA_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : part[m[2]]);
   if (!m || !name) throw new ModelConfigError(`no Hugging Face name for '${gguf}'`);
   return `model.layers.${m[1]}.${name}.${m[3]}`;
 }
@@ -229,7 +268,7 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
   const config = hfLlamaConfig(configJson);
   const weights: LlamaWeights = {};
   const fused = new Map(fusedTensors(config).map((f) => [f.name, f]));
-  const ropeTensors = config.arch === 'gemma3' ? {} : hfRope(configJson as Record<string, unknown>, 'config.json', config).tensors;
+  const ropeTensors = config.postNorms ? {} : hfRope(configJson as Record<string, unknown>, 'config.json', config).tensors; // the Gemmas' rope is read by their config
   // The tensors as the checkpoint holds them: phi3's q / k / v and gate / up fused, as in its GGUF.
   for (const { name, shape } of ggufTensorLayout(config)) {
     if (ropeTensors[name]) {
@@ -248,7 +287,7 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
       else if (name.endsWith('attn_k.weight')) w = permuteRope(w, config.kvHeads, config.headDim, config.dim);
     }
     // Gemma's RMSNorm multiplies by (1 + weight): GGUF stores the sum, as llama.cpp's converter writes it.
-    if (config.arch === 'gemma3' && shape.length === 1) w = w.map((v) => v + 1);
+    if (config.postNorms && shape.length === 1) w = w.map((v) => v + 1); // gemma2, gemma3
     const f = fused.get(name);
     if (f) {
       let row = 0;

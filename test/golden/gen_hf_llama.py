@@ -1,9 +1,10 @@
-"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/ and hf_phi3/: a tiny Hugging
+"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/ and hf_gemma2/: a tiny Hugging
 Face Llama checkpoint, a tiny Qwen2 one, a tiny Qwen3 one, a tiny Gemma 3 text one, a tiny SmolLM3 one (a Llama whose
 layers with no_rope_layers[l] == 0 skip RoPE), a Llama with Llama 3's rope_scaling (its inverse frequencies as
 transformers' _compute_llama3_parameters makes them) and a tiny Phi-3 (q / k / v and gate / up fused; LongRoPE: the
 inverse frequencies divided by long_factor past original_max_position_embeddings, short_factor within it, cos and sin
-times sqrt(1 + ln(max / original) / ln(original))) (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
+times sqrt(1 + ln(max / original) / ln(original))) and a tiny Gemma 2 (Gemma 3's layers without q / k norms, every
+other layer sliding, attention scores and logits soft-capped: cap * tanh(x / cap)) (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
 PyTorch computes for each with Hugging Face's forward (LlamaForCausalLM's math: RMSNorm, rotate-half RoPE,
 grouped-query attention with repeat_kv, causal softmax, SwiGLU MLP, untied lm_head; Qwen2ForCausalLM's adds q / k / v
 biases and here ties the head to the embedding; Qwen3ForCausalLM's (transformers' modeling_qwen3) has no biases, a
@@ -80,6 +81,14 @@ PHI3 = dict(LLAMA, architectures=["Phi3ForCausalLM"], model_type="phi3", origina
             partial_rotary_factor=1.0, hidden_act="silu", attention_bias=False, resid_pdrop=0.0, embd_pdrop=0.0, attention_dropout=0.0)
 
 
+# Gemma2ForCausalLM's config (gemma-2-2b's kind, shrunk): no q / k norms, every other layer sliding (the even ones: a
+# window of 4 over the 14 ids), rope_theta on every layer, attention scores and logits soft-capped (caps 5 and 8 here,
+# so that both matter on this model), post-norms, tanh gelu, tied.
+GEMMA2 = dict(LLAMA, architectures=["Gemma2ForCausalLM"], model_type="gemma2", num_hidden_layers=4, head_dim=16, rope_theta=10000.0,
+              sliding_window=4, query_pre_attn_scalar=16, hidden_activation="gelu_pytorch_tanh", attn_logit_softcapping=5.0,
+              final_logit_softcapping=8.0, attention_bias=False, tie_word_embeddings=True)
+
+
 def build(cfg, seed):
     """Seeded f32 weights by HF name: q / k / v biases for qwen2, q_norm / k_norm for qwen3, no lm_head when the embedding is tied."""
     torch.manual_seed(seed)
@@ -90,7 +99,7 @@ def build(cfg, seed):
     def rand(name, *shape, std=0.2):
         w[name] = (torch.randn(*shape) * std).to(torch.float32)
 
-    gemma = cfg["model_type"] == "gemma3_text"
+    gemma = cfg["model_type"] in ("gemma3_text", "gemma2")
     one = 0 if gemma else 1  # Gemma's norm weights are stored zero-centred (the norm multiplies by 1 + weight)
     rand("model.embed_tokens.weight", V, D, std=D**-0.5 if gemma else 1.0)
     for l in range(L):
@@ -186,6 +195,8 @@ def forward(cfg, w, ids):
 
 
 def forward_gemma3(cfg, w, ids):
+    """Gemma3ForCausalLM's forward, and Gemma2ForCausalLM's (model_type gemma2: no q / k norms, the even layers sliding
+    with rope_theta, scores soft-capped after the scale, logits soft-capped)."""
     D, L, H, KV, hd = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim"))
     W = {k: v.to(torch.float64) for k, v in w.items()}
     T = len(ids)
@@ -199,7 +210,11 @@ def forward_gemma3(cfg, w, ids):
         emb = torch.cat((ang, ang), dim=-1)
         return emb.cos(), emb.sin()
 
-    local, glob = rope(cfg["rope_local_base_freq"], 1.0), rope(cfg["rope_theta"], cfg["rope_scaling"]["factor"])
+    gemma2 = cfg["model_type"] == "gemma2"
+    if gemma2:
+        local = glob = rope(cfg["rope_theta"], 1.0)
+    else:
+        local, glob = rope(cfg["rope_local_base_freq"], 1.0), rope(cfg["rope_theta"], cfg["rope_scaling"]["factor"])
     i = torch.arange(T)
     causal = torch.where(i[None, :] <= i[:, None], 0.0, float("-inf")).to(torch.float64)
     sliding = torch.where((i[None, :] <= i[:, None]) & (i[:, None] - i[None, :] < cfg["sliding_window"]), 0.0, float("-inf")).to(torch.float64)
@@ -207,17 +222,22 @@ def forward_gemma3(cfg, w, ids):
     x = W["model.embed_tokens.weight"][torch.tensor(ids)] * scale
     for l in range(L):
         p = f"model.layers.{l}."
-        is_sliding = bool((l + 1) % cfg["sliding_window_pattern"])
+        is_sliding = l % 2 == 0 if gemma2 else bool((l + 1) % cfg["sliding_window_pattern"])
         cos, sin = local if is_sliding else glob
         h = norm(x, p + "input_layernorm.weight")
-        q = norm((h @ W[p + "self_attn.q_proj.weight"].T).view(T, H, hd).transpose(0, 1), p + "self_attn.q_norm.weight")
-        k = norm((h @ W[p + "self_attn.k_proj.weight"].T).view(T, KV, hd).transpose(0, 1), p + "self_attn.k_norm.weight")
+        q = (h @ W[p + "self_attn.q_proj.weight"].T).view(T, H, hd).transpose(0, 1)
+        k = (h @ W[p + "self_attn.k_proj.weight"].T).view(T, KV, hd).transpose(0, 1)
+        if not gemma2:
+            q, k = norm(q, p + "self_attn.q_norm.weight"), norm(k, p + "self_attn.k_norm.weight")
         v = (h @ W[p + "self_attn.v_proj.weight"].T).view(T, KV, hd).transpose(0, 1)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         k = k.repeat_interleave(H // KV, dim=0)
         v = v.repeat_interleave(H // KV, dim=0)
-        s = q @ k.transpose(-1, -2) * cfg["query_pre_attn_scalar"] ** -0.5 + (sliding if is_sliding else causal)
+        s = q @ k.transpose(-1, -2) * cfg["query_pre_attn_scalar"] ** -0.5
+        if gemma2:
+            s = torch.tanh(s / cfg["attn_logit_softcapping"]) * cfg["attn_logit_softcapping"]
+        s = s + (sliding if is_sliding else causal)
         a = torch.softmax(s, dim=-1) @ v
         o = a.transpose(0, 1).reshape(T, H * hd) @ W[p + "self_attn.o_proj.weight"].T
         x = x + norm(o, p + "post_attention_layernorm.weight")
@@ -225,7 +245,8 @@ def forward_gemma3(cfg, w, ids):
         g = torch.nn.functional.gelu(f @ W[p + "mlp.gate_proj.weight"].T, approximate="tanh")
         m = (g * (f @ W[p + "mlp.up_proj.weight"].T)) @ W[p + "mlp.down_proj.weight"].T
         x = x + norm(m, p + "post_feedforward_layernorm.weight")
-    return norm(x, "model.norm.weight") @ W["model.embed_tokens.weight"].T
+    z = norm(x, "model.norm.weight") @ W["model.embed_tokens.weight"].T
+    return torch.tanh(z / cfg["final_logit_softcapping"]) * cfg["final_logit_softcapping"] if gemma2 else z
 
 
 def write_safetensors(path, tensors):
@@ -245,7 +266,7 @@ def write_safetensors(path, tensors):
 
 
 for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029), ("hf_smollm3", SMOLLM3, 2030),
-                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032)):
+                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033)):
     w = build(cfg, seed)
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     os.makedirs(out, exist_ok=True)
@@ -253,7 +274,7 @@ for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("
         json.dump(cfg, f, indent=2)
     write_safetensors(os.path.join(out, "model.safetensors"), w)
     ids = [1, 17, 5, 42, 9, 63, 0, 28, 33, 12, 7, 50, 200, 259]
-    logits = forward_gemma3(cfg, w, ids) if cfg["model_type"] == "gemma3_text" else forward(cfg, w, ids)
+    logits = forward_gemma3(cfg, w, ids) if cfg["model_type"] in ("gemma3_text", "gemma2") else forward(cfg, w, ids)
     with open(os.path.join(out, "golden.json"), "w") as f:
         json.dump({"torch": torch.__version__, "ids": ids, "logits": [float(v) for v in logits.flatten().tolist()]}, f)
     print(f"wrote {out}: {len(w)} tensors, logits [{len(ids)}, {cfg['vocab_size']}]")

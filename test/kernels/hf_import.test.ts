@@ -1,6 +1,6 @@
-// Import of a Hugging Face Llama, a Qwen2, a Qwen3, a Gemma 3, a SmolLM3, a Llama with Llama 3's rope_scaling and a
-// Phi-3 checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for each (test/golden/hf_llama/, hf_qwen2/, hf_qwen3/,
-// hf_gemma3/, hf_smollm3/, hf_llama3/ and hf_phi3/, written once by
+// Import of a Hugging Face Llama, a Qwen2, a Qwen3, a Gemma 3, a SmolLM3, a Llama with Llama 3's rope_scaling, a
+// Phi-3 and a Gemma 2 checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for each (test/golden/hf_llama/,
+// hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/ and hf_gemma2/, written once by
 // test/golden/gen_hf_llama.py with Hugging Face's forward in float64):
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; Gemma's norm
 //     weights + 1 rounded to f32 as GGUF stores them, measured 6.9e-7, the others 1e-13; a missing
@@ -60,6 +60,7 @@ describe('Hugging Face Llama import', () => {
     ['hf_smollm3', 'smollm3', [260, 32, 4, 4, 2, 8, 48, 32, true, false, false]], // layer 3 without RoPE
     ['hf_llama3', 'llama', [260, 32, 2, 4, 2, 8, 48, 64, false, false, false]], // Llama 3's rope_scaling: rope_freqs.weight
     ['hf_phi3', 'phi3', [260, 32, 2, 4, 2, 8, 48, 32, false, false, false]], // fused projections, LongRoPE's long factors
+    ['hf_gemma2', 'gemma2', [260, 32, 4, 4, 2, 16, 48, 32, true, false, false]], // soft-caps 5 / 8, window 4: the GPU check is the engine's
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
     const { config, weights } = importHfLlama(g.configJson, g.st());
@@ -105,7 +106,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma3_text, smollm3, phi3\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma2, gemma3_text, smollm3, phi3\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
@@ -148,6 +149,26 @@ describe('Hugging Face Llama import', () => {
     const a = g.st();
     delete a.tensors['model.layers.5.post_feedforward_layernorm.weight'];
     expect(() => importHfLlama(g.configJson, a)).toThrow(/tensor 'model\.layers\.5\.post_feedforward_layernorm\.weight' is missing \(expected shape \[32\]\)/);
+  });
+
+  it('Gemma 2: norms + 1, the even layers sliding, soft-caps read; refuses what llama.cpp\'s gemma2 fixes otherwise, naming the key', () => {
+    const g = golden('hf_gemma2');
+    expect(hfLlamaConfig(g.configJson)).toMatchObject({ arch: 'gemma2', qkNorm: false, postNorms: true, tied: true, softcap: { attn: 5, final: 8 }, swa: { window: 4, pattern: 2, ropeBase: 10000, ropeScale: 1 } });
+    const { weights } = importHfLlama(g.configJson, g.st());
+    const hf = g.st().tensors;
+    const f32 = (n: string) => new Float32Array(hf[n].data.buffer.slice(hf[n].data.byteOffset, hf[n].data.byteOffset + hf[n].data.byteLength));
+    expect(weights['blk.1.post_ffw_norm.weight']).toEqual(f32('model.layers.1.post_feedforward_layernorm.weight').map((v) => v + 1));
+    expect(hfLlamaConfig({ ...g.configJson, attn_logit_softcapping: undefined, final_logit_softcapping: undefined }).softcap).toEqual({ attn: 50, final: 30 });
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ attn_logit_softcapping: null }, /attn_logit_softcapping is null: llama\.cpp's gemma2 always soft-caps/],
+      [{ tie_word_embeddings: false }, /tie_word_embeddings is false: llama\.cpp's gemma2 always ties/],
+      [{ query_pre_attn_scalar: 32 }, /query_pre_attn_scalar 32: llama\.cpp's gemma2 scales scores by 0\.25 \(1 \/ sqrt\(head_dim\)\)/],
+      [{ layer_types: ['full_attention', 'sliding_attention', 'full_attention', 'sliding_attention'] }, /layer_types .*the even layers sliding_attention/],
+      [{ rope_scaling: { rope_type: 'linear', factor: 2 } }, /rope_scaling .*: Gemma 2 has none/],
+      [{ hidden_activation: 'gelu' }, /hidden_activation "gelu": GGUF's gemma2 runs gelu_pytorch_tanh/],
+    ];
+    for (const [edit, re] of bad) expect(() => hfLlamaConfig({ ...g.configJson, ...edit }), JSON.stringify(edit)).toThrow(re);
+    expect(hfLlamaConfig({ ...g.configJson, layer_types: ['sliding_attention', 'full_attention', 'sliding_attention', 'full_attention'] }).arch).toBe('gemma2');
   });
 
   it('Llama 3 rope_scaling: rope_freqs.weight as llama.cpp\'s converter computes it; bad factors refused by key', () => {
