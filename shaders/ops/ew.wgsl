@@ -7,7 +7,7 @@
 // PAD and CONCAT write one element an invocation. The grid may be 2-D, so the linear index uses the row pitch.
 //   unary   (a):    COPY y=a   AFFINE y=alpha*a+beta   SOFTCAP y=beta*tanh(alpha*a)   RELU   GELU (tanh form)   SILU
 //   binary  (a, b): ADD SUB MUL DIV
-//   backward(a=x, b=dy): RELU_BWD GELU_BWD SILU_BWD   (y = dy * f'(x))
+//   backward(a=x, b=dy): RELU_BWD GELU_BWD SILU_BWD SOFTCAP_BWD   (y = dy * f'(x); SOFTCAP_BWD: f = beta tanh(alpha x), dy (1 - tanh^2) alpha beta)
 //   PAD (a):    y = a[c - lo] inside a's box (b-strides slots carry a's shape), else 0  (slice backward)
 //   CONCAT (a, b): along `axis`, coordinates below `split` read a, the rest read b at c - split
 struct Params {
@@ -87,6 +87,9 @@ fn op(x: f32, z: f32) -> f32 {
 #elif SILU_BWD
   let s = sigmoid(x);
   return z * s * (1.0 + x * (1.0 - s));
+#elif SOFTCAP_BWD
+  let t = tanh(clamp(params.alpha * x, -15.0, 15.0));
+  return z * (1.0 - t * t) * (params.alpha * params.beta);
 #else
   return x; // PAD and CONCAT select in main
 #endif

@@ -37,9 +37,30 @@ struct Params {
   row_pitch: u32,
   scale: f32,
   rope_norm: u32, // ROPE_OUT
+  softcap: f32, // SOFTCAP
 }
 
 const D4: u32 = {{HEAD_DIM}}u / 4u;
+
+// SOFTCAP (gemma2): each score capped after the scale, s -> cap tanh(s / cap) (tanh's argument clamped to +-15, where
+// it is +-1 in f32); the backward multiplies each dS by the cap's derivative at the capped score, 1 - (s / cap)^2.
+// Without it both are the identity (the same bits as before).
+fn score(raw: f32) -> f32 {
+#if SOFTCAP
+  return params.softcap * tanh(clamp(raw / params.softcap, -15.0, 15.0));
+#else
+  return raw;
+#endif
+}
+
+fn dscore(s: f32) -> f32 {
+#if SOFTCAP
+  let u = s / params.softcap;
+  return 1.0 - u * u;
+#else
+  return 1.0;
+#endif
+}
 
 override WG: u32 = 64;
 
@@ -221,9 +242,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       let qt = row_shared(SRC_Q, qb);
       let dot_ = row_shared(SRC_DO, qb);
       if (tq >= t) {
-        let p = exp(dot_rows(kj, qt) * scale - lse[sb + tq]);
+        let sc = score(dot_rows(kj, qt) * scale);
+        let p = exp(sc - lse[sb + tq]);
         gv = axpy(p, dot_, gv);
-        gk = axpy(p * (dot_rows(dot_, vj) - delta[sb + tq]), qt, gk);
+        gk = axpy(p * (dot_rows(dot_, vj) - delta[sb + tq]) * dscore(sc), qt, gk);
       }
     }
   }
@@ -248,14 +270,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let kj = row_shared(SRC_K, kb);
     let vj = row_shared(SRC_V, kb);
     if (j <= t) {
-      let p = exp(dot_rows(qi, kj) * scale - li);
-      acc = axpy(p * (dot_rows(doi, vj) - dl), kj, acc);
+      let sc = score(dot_rows(qi, kj) * scale);
+      let p = exp(sc - li);
+      acc = axpy(p * (dot_rows(doi, vj) - dl) * dscore(sc), kj, acc);
     }
   }
   store_a(qb, times(acc, scale), t);
 #else
   // The first key sets the running max, so no -inf enters the arithmetic.
-  var m = dot_rows(qi, row_shared(SRC_K, kb0)) * scale;
+  var m = score(dot_rows(qi, row_shared(SRC_K, kb0)) * scale);
   var l = 1.0;
   var acc = row_shared(SRC_V, kb0);
   for (var j = 1u; j <= t_hi; j++) {
@@ -263,7 +286,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let kj = row_shared(SRC_K, kb);
     let vj = row_shared(SRC_V, kb);
     if (j <= t) {
-      let s = dot_rows(qi, kj) * scale;
+      let s = score(dot_rows(qi, kj) * scale);
       let m_new = max(m, s);
       let corr = exp(m - m_new); // 1 unless the max moved
       let w = exp(s - m_new);

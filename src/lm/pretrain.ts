@@ -17,7 +17,7 @@ export class PretrainError extends Error {}
 
 /** The committed recipe (configs/*.json): model shape, batch, schedule. */
 export interface PretrainConfig {
-  /** arch: llama (default), qwen2, qwen3 or gemma3; headDim: default dim / heads; slidingWindow: gemma3's (default 512, at least seq). */
+  /** arch: any of LLAMA_ARCHS (default llama); headDim: default dim / heads; slidingWindow: the Gemmas' (default 512 for gemma3, 4096 for gemma2; at least seq). */
   model: { arch?: LlamaArch; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; slidingWindow?: number };
   batch: number;
   /** Tokens per window (<= model.ctx). */
@@ -48,13 +48,11 @@ export function checkPretrainConfig(c: PretrainConfig, vocab: number): LlamaConf
   if (c.gradAccum !== undefined && !(Number.isInteger(c.gradAccum) && c.gradAccum >= 1)) throw new PretrainError(`pretrain config: 'gradAccum' must be an integer >= 1, found ${JSON.stringify(c.gradAccum)}`);
   if (!c.model || typeof c.model !== 'object') throw new PretrainError(`pretrain config: 'model' is missing`);
   for (const k of ['dim', 'layers', 'heads', 'ffn', 'ctx'] as const) if (!Number.isInteger(c.model[k]) || c.model[k] < 1) throw new PretrainError(`pretrain config: 'model.${k}' must be an integer >= 1, found ${JSON.stringify(c.model[k])}`);
-  // gemma2 runs in the engine but does not train (its soft-capped attention is not in training's attention kernel).
-  const trainable = LLAMA_ARCHS.filter((a) => a !== 'gemma2');
-  if (c.model.arch !== undefined && !(trainable as readonly string[]).includes(c.model.arch)) throw new PretrainError(`pretrain config: 'model.arch' must be one of ${trainable.join(', ')}, found ${JSON.stringify(c.model.arch)}`);
+  if (c.model.arch !== undefined && !(LLAMA_ARCHS as readonly string[]).includes(c.model.arch)) throw new PretrainError(`pretrain config: 'model.arch' must be one of ${LLAMA_ARCHS.join(', ')}, found ${JSON.stringify(c.model.arch)}`);
   if (c.seq > c.model.ctx) throw new PretrainError(`pretrain config: 'seq' ${c.seq} exceeds 'model.ctx' ${c.model.ctx}`);
   const sw = c.model.slidingWindow;
   if (sw !== undefined) {
-    if (c.model.arch !== 'gemma3') throw new PretrainError(`pretrain config: 'model.slidingWindow' is gemma3's (model.arch is ${JSON.stringify(c.model.arch ?? 'llama')})`);
+    if (c.model.arch !== 'gemma3' && c.model.arch !== 'gemma2') throw new PretrainError(`pretrain config: 'model.slidingWindow' is the Gemmas' (model.arch is ${JSON.stringify(c.model.arch ?? 'llama')})`);
     if (!Number.isInteger(sw) || sw < 1) throw new PretrainError(`pretrain config: 'model.slidingWindow' must be an integer >= 1, found ${JSON.stringify(sw)}`);
   }
   const config = llamaConfig({ ...c.model, vocab });

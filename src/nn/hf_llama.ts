@@ -12,8 +12,8 @@
 // post_attention_norm and pre_feedforward_layernorm its ffn_norm; what llama.cpp's gemma3 graph fixes (a local rope
 // base of 10000, a sliding layer pattern of 6, the attention scale 1 / sqrt(head_dim), no logit soft-capping, the
 // tanh gelu) is checked against the config and refused by key where it differs. Gemma2ForCausalLM (gemma2) is
-// imported the same way: no q / k norms, the even layers sliding, soft-capped scores and logits, always tied (it runs
-// but does not train: training has no soft-capping). SmolLM3ForCausalLM (smollm3) is a
+// imported the same way: no q / k norms, the even layers sliding, soft-capped scores and logits, always tied.
+// SmolLM3ForCausalLM (smollm3) is a
 // Llama (rows permuted the same way) whose every fourth layer applies no RoPE, as GGUF's smollm3 fixes it.
 // Phi3ForCausalLM (phi3) keeps its fused qkv_proj / gate_up_proj (GGUF's attn_qkv / ffn_up) and HF's rotate-half
 // rows (GGUF's phi3 is NEOX); its LongRoPE becomes rope_factors_long / _short with the converter's attention factor.

@@ -24,7 +24,6 @@ export const IGNORE_INDEX = -100;
 
 /** What the training graph cannot do; refused before any tensor is made. */
 function checkTrainable(c: LlamaConfig, T: number): void {
-  if (c.softcap) throw new ModelConfigError(`llama training: ${c.arch}'s soft-capped attention scores and logits are not supported in training`);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
   if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);
 }
@@ -70,7 +69,7 @@ export function llamaLayers(c: LlamaConfig, ropeFactors?: Float32Array): LlamaLa
   const shape = (l: number) => {
     const r = layerRope(c, l);
     const rope = { posScale: r.scale, mscale: c.ropeAttnFactor ?? 1, ropeDims: c.ropeDims, ...(ropeFactors && layerWindow(c, l) === 0 ? { freqFactors: ropeFactors } : {}) };
-    return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope };
+    return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope, ...(c.softcap ? { softcap: c.softcap.attn } : {}) };
   };
   const attention = Array.from({ length: c.layers }, (_, l) => Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined));
   const ffn = Array.from({ length: c.layers }, (_, l) => SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn));
@@ -179,8 +178,8 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     return ops.scale(x, s);
   }
 
-  softcap(): Tensor {
-    throw new ModelConfigError(`llama training: soft-capping is not supported in training`); // refused in checkTrainable
+  softcap(x: Tensor, cap: number): Tensor {
+    return ops.softcap(x, cap);
   }
 
   add(a: Tensor, b: Tensor): Tensor {

@@ -95,6 +95,17 @@ export const silu = (x: Tensor) => unary('silu', 'SILU', x);
 export const affine = (x: Tensor, alpha: number, beta = 0) => unary('affine', 'AFFINE', x, alpha, beta);
 export const scale = (x: Tensor, alpha: number) => affine(x, alpha, 0);
 export const neg = (x: Tensor) => affine(x, -1, 0);
+/** Soft-capping, y = cap * tanh(x / cap) (gemma2's attention scores and logits); cap > 0. */
+export function softcap(x: Tensor, cap: number): Tensor {
+  if (!(Number.isFinite(cap) && cap > 0)) throw new OpError('softcap', [x], `cap ${cap} must be a positive number`);
+  return unary('softcap', 'SOFTCAP', x, 1 / cap, cap);
+}
+
+/** dy * softcap'(x) = dy (1 - tanh^2(x / cap)) (the backward of softcap). */
+export function softcapBackward(x: Tensor, dy: Tensor, cap: number): Tensor {
+  if (!sameShape(x.shape, dy.shape)) throw new OpError('softcap_bwd', [x, dy], 'x and dy shapes differ');
+  return ewNode('softcap_bwd', 'SOFTCAP_BWD', [x, dy], { shape: x.shape, a: x, sa: x.strides, b: dy, sb: dy.strides, alpha: 1 / cap, beta: cap }, { cap });
+}
 
 /** A contiguous copy of `x` (the identity where `x` already is contiguous): for kernels that read dense rows. */
 export function contiguous(x: Tensor): Tensor {

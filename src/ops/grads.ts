@@ -2,7 +2,7 @@
 // graph is an ordinary graph (scheduled, pooled and bound like the forward). `dy[i]` is the gradient of
 // output i (null when that output takes no part); a rule returns one gradient per input (null: none).
 import type { DType, Node, Tensor } from '../graph/tensor.js';
-import { activationBackward, contiguous, div, expandScale, mul, neg, pad, scale } from './elementwise.js';
+import { activationBackward, contiguous, div, expandScale, mul, neg, pad, scale, softcapBackward } from './elementwise.js';
 import { crossEntropyBackward } from './loss.js';
 import { matmul, quantMatmulGradInput } from './matmul.js';
 import { normBackward } from './norm.js';
@@ -32,6 +32,7 @@ export const GRADS: Record<string, GradRule> = {
   gelu: (n, [dy]) => [activationBackward('gelu', n.inputs[0], dy!)],
   silu: (n, [dy]) => [activationBackward('silu', n.inputs[0], dy!)],
   affine: (n, [dy]) => [scale(dy!, n.attrs.alpha as number)],
+  softcap: (n, [dy]) => [softcapBackward(n.inputs[0], dy!, n.attrs.beta as number)],
   contiguous: (_n, [dy]) => [dy],
   expand: (n, [dy]) => [ub(dy!, n.inputs[0].shape)],
   expand_scale: (n, [dy]) => [scale(ub(dy!, n.inputs[0].shape), n.attrs.alpha as number)],

@@ -1,6 +1,6 @@
 // The graph ops (lazy, shape-checked at the call) and their backward rule table.
 export { OpError } from './common.js';
-export { relu, gelu, silu, affine, scale, neg, add, sub, mul, div, contiguous, expandCopy, expandScale, pad, concat, activationBackward } from './elementwise.js';
+export { relu, gelu, silu, affine, scale, neg, softcap, add, sub, mul, div, contiguous, expandCopy, expandScale, pad, concat, activationBackward } from './elementwise.js';
 export { reshape, permute, transpose, slice } from './view.js';
 export { sum, mean, unbroadcast } from './reduce.js';
 export { matmul, linear, addBias, registerQuantMatmul, type QuantMatmulPlanner } from './matmul.js';

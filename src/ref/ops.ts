@@ -68,6 +68,7 @@ export const ref = {
   relu: (a: Arr) => map1(a, (x) => Math.max(x, 0)),
   gelu: (a: Arr) => map1(a, geluRef),
   silu: (a: Arr) => map1(a, (x) => x * sigmoid(x)),
+  softcap: (a: Arr, cap: number) => map1(a, (x) => cap * Math.tanh(x / cap)),
   affine: (a: Arr, alpha: number, beta = 0) => map1(a, (x) => alpha * x + beta),
   scale: (a: Arr, alpha: number) => map1(a, (x) => alpha * x),
   neg: (a: Arr) => map1(a, (x) => -x),
@@ -230,9 +231,11 @@ export const ref = {
     return new Arr([...x.shape], out);
   },
 
-  causalSelfAttention(q: Arr, k: Arr, v: Arr): Arr {
+  /** softmax(cap(q k^T / sqrt(D)) + causal mask) v; cap: softcap's (gemma2) where given, else none. */
+  causalSelfAttention(q: Arr, k: Arr, v: Arr, softcap?: number): Arr {
     const [T, D] = q.shape.slice(-2);
-    const s = ref.scale(ref.matmul(q, ref.transpose(k)), 1 / Math.sqrt(D));
+    const s0 = ref.scale(ref.matmul(q, ref.transpose(k)), 1 / Math.sqrt(D));
+    const s = softcap === undefined ? s0 : ref.softcap(s0, softcap);
     const masked = new Arr([...s.shape], s.data.map((x, i) => (i % T > Math.floor(i / T) % T ? -Infinity : x)));
     return ref.matmul(ref.softmax(masked), v);
   },

@@ -131,6 +131,7 @@ const CASE_LIST: OpCase[] = [
   { name: 'relu [3, 5]', inputs: [{ shape: [3, 5] }], gpu: ([x]) => op.relu(x), ref: ([x]) => ref.relu(x) },
   { name: 'gelu [3, 5]', inputs: [{ shape: [3, 5], lo: -3, hi: 3 }], gpu: ([x]) => op.gelu(x), ref: ([x]) => ref.gelu(x) },
   { name: 'silu [3, 5]', inputs: [{ shape: [3, 5], lo: -3, hi: 3 }], gpu: ([x]) => op.silu(x), ref: ([x]) => ref.silu(x) },
+  { name: 'softcap 2.5 [3, 7] (gemma2: cap tanh(x / cap))', inputs: [{ shape: [3, 7], lo: -8, hi: 8 }], gpu: ([x]) => op.softcap(x, 2.5), ref: ([x]) => ref.softcap(x, 2.5) },
   { name: 'affine [7]', inputs: [{ shape: [7] }], gpu: ([x]) => op.affine(x, -1.5, 0.25), ref: ([x]) => ref.affine(x, -1.5, 0.25) },
   { name: 'add broadcast [2, 3, 4] + [3, 1]', inputs: [{ shape: [2, 3, 4] }, { shape: [3, 1] }], gpu: ([a, b]) => op.add(a, b), ref: ([a, b]) => ref.add(a, b) },
   { name: 'sub broadcast [4, 3] - [3]', inputs: [{ shape: [4, 3] }, { shape: [3] }], gpu: ([a, b]) => op.sub(a, b), ref: ([a, b]) => ref.sub(a, b) },

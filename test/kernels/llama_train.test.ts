@@ -66,9 +66,9 @@ async function trainLogits(c: LlamaConfig, w: LlamaWeights, seqs: number[][]): P
 }
 
 describe('llama training forward = inference engine = f64 reference', () => {
-  for (const arch of ['llama', 'qwen2', 'qwen3', 'gemma3', 'smollm3', 'phi3'] as const) {
-    it(`${arch}, GQA 4 heads / 2 KV heads, ${arch === 'smollm3' ? 4 : 2} layers, B=2 T=9${arch === 'qwen3' ? ', head dim 16 (q wider than dim 32)' : arch === 'gemma3' ? ', window 16' : arch === 'smollm3' ? ', the fourth without RoPE' : arch === 'phi3' ? ', q/k/v and gate/up fused in the file' : ''}`, async () => {
-      const bytes = synthLlamaGguf({ arch, dim: 32, layers: arch === 'smollm3' ? 4 : 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, vocab: spmByteVocab(), ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'gemma3' ? { slidingWindow: 16 } : {}) });
+  for (const arch of ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'smollm3', 'phi3'] as const) {
+    it(`${arch}, GQA 4 heads / 2 KV heads, ${arch === 'smollm3' ? 4 : 2} layers, B=2 T=9${arch === 'qwen3' ? ', head dim 16 (q wider than dim 32)' : arch === 'gemma3' ? ', window 16' : arch === 'gemma2' ? ', window 16, scores and logits soft-capped at 2 and 3' : arch === 'smollm3' ? ', the fourth without RoPE' : arch === 'phi3' ? ', q/k/v and gate/up fused in the file' : ''}`, async () => {
+      const bytes = synthLlamaGguf({ arch, dim: 32, layers: arch === 'smollm3' ? 4 : 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, vocab: spmByteVocab(), ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'gemma3' || arch === 'gemma2' ? { slidingWindow: 16 } : {}), ...(arch === 'gemma2' ? { softcap: { attn: 2, final: 3 } } : {}) });
       const file = parseGgufFile(bytes);
       const { config, weights } = llamaWeightsFromGguf(file);
       const seqs = batch(2, 9, 3);
@@ -95,12 +95,11 @@ describe('llama training forward = inference engine = f64 reference', () => {
 });
 
 describe('llama training refuses what its graph cannot run', () => {
-  it('gemma3 at T past its sliding window (training attends over the whole sequence), gemma2\'s soft-capping', () => {
-    const c = llamaConfig({ arch: 'gemma3', vocab: V, dim: 16, layers: 1, heads: 2, ffn: 24, ctx: 16, slidingWindow: 4 });
-    const weights = initLlamaWeights(c, 1);
-    expect(() => buildLlamaTrainGraph(ctx, c, weights, { B: 1, T: 5 })).toThrow(/T = 5 exceeds the model's sliding window of 4 positions/);
-    const g2 = llamaConfig({ arch: 'gemma2', vocab: V, dim: 16, layers: 1, heads: 2, ffn: 24, ctx: 16 });
-    expect(() => buildLlamaTrainGraph(ctx, g2, initLlamaWeights(g2, 1), { B: 1, T: 4 })).toThrow(/gemma2's soft-capped attention scores and logits are not supported in training/);
+  it('gemma3 and gemma2 at T past their sliding window (training attends over the whole sequence)', () => {
+    for (const arch of ['gemma3', 'gemma2'] as const) {
+      const c = llamaConfig({ arch, vocab: V, dim: 16, layers: 1, heads: 2, ffn: 24, ctx: 16, slidingWindow: 4 });
+      expect(() => buildLlamaTrainGraph(ctx, c, initLlamaWeights(c, 1), { B: 1, T: 5 })).toThrow(/T = 5 exceeds the model's sliding window of 4 positions/);
+    }
   });
 });
 
@@ -133,6 +132,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
     ['llama with rope factors and linear scaling', 'llama', { ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 4 }, ropeLinearFactor: 2 }],
     ['phi3 with LongRoPE', 'phi3', { longRope: { origCtx: 4, attnFactor: 1.3 } }],
     ['phi3 rotating 4 of 8 head dims', 'phi3', { ropeDims: 4, longRope: { origCtx: 4, attnFactor: 1.3 } }],
+    ['gemma2 with scores and logits soft-capped at 1.5 and 2', 'gemma2', { softcap: { attn: 1.5, final: 2 } }],
   ];
   for (const [label, arch, extra] of FD) {
     it(`${label}: dim 16, 1 layer, 2 heads / 1 KV head, B=2 T=5 with padding${arch === 'qwen3' ? ', head dim 12' : ''}`, async () => {
@@ -143,7 +143,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
       const targets = seqs.map((s, b) => s.map((_, t) => (b === 1 && t >= 3 ? IGNORE_INDEX : s[(t + 1) % s.length])));
       const t = buildLlamaTrainGraph(ctx, c, weights, { B: 2, T: 5 });
       try {
-        const names = ['token_embd.weight', 'blk.0.attn_norm.weight', 'blk.0.attn_q.weight', 'blk.0.attn_k.weight', 'blk.0.attn_v.weight', 'blk.0.ffn_gate.weight', 'blk.0.ffn_down.weight', 'output.weight', ...(arch === 'qwen2' ? ['blk.0.attn_k.bias'] : []), ...(arch === 'qwen3' || arch === 'gemma3' ? ['blk.0.attn_q_norm.weight', 'blk.0.attn_k_norm.weight'] : []), ...(arch === 'gemma3' ? ['blk.0.post_attention_norm.weight', 'blk.0.post_ffw_norm.weight', 'blk.0.ffn_up.weight'] : [])];
+        const names = ['token_embd.weight', 'blk.0.attn_norm.weight', 'blk.0.attn_q.weight', 'blk.0.attn_k.weight', 'blk.0.attn_v.weight', 'blk.0.ffn_gate.weight', 'blk.0.ffn_down.weight', ...(c.tied ? [] : ['output.weight']), ...(arch === 'qwen2' ? ['blk.0.attn_k.bias'] : []), ...(arch === 'qwen3' || arch === 'gemma3' ? ['blk.0.attn_q_norm.weight', 'blk.0.attn_k_norm.weight'] : []), ...(arch === 'gemma3' || arch === 'gemma2' ? ['blk.0.post_attention_norm.weight', 'blk.0.post_ffw_norm.weight', 'blk.0.ffn_up.weight'] : [])];
         const params = names.map((n) => t.ops.params.get(n)!);
         const gm = t.graph.backward(t.loss, params);
         const grads = params.map((p) => ops.contiguous(gm.get(p)!));

@@ -86,12 +86,12 @@ describe('nibble lm pretrain', () => {
     expect(nibble(['lm', 'pretrain', '--grad-accum', '0']).stderr).toMatch(/--grad-accum 0: must be an integer >= 1/);
     writeFileSync(config, JSON.stringify({ ...tiny, gradAccum: 1.5 }));
     expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/'gradAccum' must be an integer >= 1, found 1\.5/);
-    writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'gemma2' } }));
-    expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/'model\.arch' must be one of llama, qwen2, qwen3, gemma3, smollm3, phi3, found "gemma2"/);
+    writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'gpt2' } }));
+    expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/'model\.arch' must be one of llama, qwen2, qwen3, gemma2, gemma3, smollm3, phi3, found "gpt2"/);
     writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'gemma3', slidingWindow: tiny.seq - 1 } }));
     expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(new RegExp(`'seq' ${tiny.seq} exceeds 'model\\.slidingWindow' ${tiny.seq - 1}`));
     writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, slidingWindow: 8 } }));
-    expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/'model\.slidingWindow' is gemma3's \(model\.arch is "llama"\)/);
+    expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/'model\.slidingWindow' is the Gemmas' \(model\.arch is "llama"\)/);
     writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'qwen3', headDim: 7 } }));
     expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/the head dim 7 must be an even positive integer/);
   });
