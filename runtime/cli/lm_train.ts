@@ -67,7 +67,7 @@ async function pretrain(argv: string[]): Promise<number> {
       throw new UsageError(`lm pretrain: --resume ${values.resume}: ${(e as Error).message}`);
     }
   }
-  const vocab = byteLevelVocab();
+  const vocab = byteLevelVocab(recipe.model?.arch);
   const tok = Tokenizer.fromGguf(vocab);
   const V = (vocab['tokenizer.ggml.tokens'] as { value: unknown[] }).value.length;
   try {

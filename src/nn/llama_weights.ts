@@ -15,9 +15,17 @@ import type { LlamaWeights } from './llama_train.js';
  * The byte-level vocabulary of nibble's own language models (260 tokens): SPM with <unk> <s> </s>, one token per
  * byte (<0x00>..<0xFF>), and the piece U+2581 that SPM writes for a space (without it, SPM's whitespace escape would
  * spell each space as the three bytes of U+2581). No space prefix: every byte of a text is exactly one token.
+ * `arch` phi3: a control token <|endoftext|> is appended (261 tokens), which llama.cpp's vocabulary loader looks up in
+ * every phi3 file (it refuses the file without it); no text tokenizes to it.
  */
-export function byteLevelVocab(): Record<string, GgufValue> {
-  return { ...spmByteVocab([{ text: '\u2581', score: 0 }]), 'tokenizer.ggml.add_space_prefix': gguf.bool(false) };
+export function byteLevelVocab(arch?: LlamaArch): Record<string, GgufValue> {
+  const v: Record<string, GgufValue> = { ...spmByteVocab([{ text: '\u2581', score: 0 }]), 'tokenizer.ggml.add_space_prefix': gguf.bool(false) };
+  if (arch !== 'phi3') return v;
+  const add = (key: string, item: GgufValue) => {
+    const a = v[key] as Extract<GgufValue, { type: 'array' }>;
+    return { ...a, value: [...a.value, item] } as GgufValue;
+  };
+  return { ...v, 'tokenizer.ggml.tokens': add('tokenizer.ggml.tokens', gguf.str('<|endoftext|>')), 'tokenizer.ggml.scores': add('tokenizer.ggml.scores', gguf.f32(0)), 'tokenizer.ggml.token_type': add('tokenizer.ggml.token_type', { type: 'i32', value: 3 }) };
 }
 
 /** The tokenizer's keys of a GGUF header (`tokenizer.*`), to write them into a derived model's file. */

@@ -226,4 +226,26 @@ describe('writeLlamaGguf', () => {
       lm.dispose();
     }
   });
+
+  it("byteLevelVocab('phi3'): <|endoftext|> appended as a control token (llama.cpp refuses a phi3 file without it); a pretrained phi3 loads in llama.cpp with nibble's probabilities", async () => {
+    const v = byteLevelVocab('phi3');
+    const tokens = (v['tokenizer.ggml.tokens'] as { value: { value: unknown }[] }).value;
+    expect([tokens.length, tokens[260].value, (v['tokenizer.ggml.token_type'] as { value: { value: unknown }[] }).value[260].value]).toEqual([261, '<|endoftext|>', 3]);
+    const c = llamaConfig({ arch: 'phi3', vocab: 261, dim: 32, layers: 1, heads: 4, kvHeads: 2, ffn: 64, ctx: 16 });
+    const w = initLlamaWeights(c, 2);
+    for (const [n, x] of Object.entries(w)) if (!n.includes('norm')) for (let i = 0; i < x.length; i++) x[i] *= 25; // logits far from uniform
+    const path = join(dir, 'phi3-bytes.gguf');
+    writeFileSync(path, writeLlamaGguf(c, w, byteLevelVocab('phi3')));
+    const lm = await LanguageModel.load(ctx, path, { ctxLen: 16, chunk: 16, kvType: 'f32' });
+    try {
+      const ids = lm.tokenize('To be, or', { addSpecial: true });
+      expect(ids).toEqual([1, ...[...'To be, or'].map((ch) => (ch === ' ' ? 259 : 3 + ch.charCodeAt(0)))]);
+      const T = ids.length;
+      const cpp = new Float64Array(T * 261);
+      (await llamaCppLogits(path, ids)).forEach((p, t) => cpp.set(p, t * 261));
+      expect(maxDiff(softmaxRows(await lm.logits(ids), T, 261), cpp)).toBeLessThanOrEqual(5e-4 + 2e-5);
+    } finally {
+      lm.dispose();
+    }
+  });
 });
