@@ -8,7 +8,7 @@ import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import { formatBytes } from '../io/gguf.js';
 import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKGroups, topKPartWords, topKWords, type KvType } from '../kernels/lm.js';
 import { llamaForward } from '../nn/llama.js';
-import { layerCacheRows, layerWindow, ModelConfigError, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { isRopeFactors, layerCacheRows, layerWindow, ModelConfigError, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { assignBuffers, StepRecorder, type StepResources } from './record.js';
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 
@@ -113,7 +113,7 @@ export class LlamaEngine {
           if (c.tied) weights.set(t.name, await uploadWeight(ctx, { tensors: [], tensor: async () => e }, t.name, c.vocab, c.dim));
         } else if (t.name === factorsName) {
           freqs = floatValues(await src.tensor(t.name), c.ropeDims / 2);
-        } else if (t.name === 'rope_factors_long.weight' || t.name === 'rope_factors_short.weight') {
+        } else if (isRopeFactors(t.name)) {
           // phi3's other LongRoPE set: unused at this context length
         } else if (t.shape.length === 2) {
           weights.set(t.name, await uploadWeight(ctx, src, t.name, t.shape[0], t.shape[1]));

@@ -86,8 +86,11 @@ export interface SynthOptions {
 
 export const LOGIT_STD = 2.5;
 
+/** The control token llama.cpp's vocabulary loader looks up in every phi3 file (it refuses the file without it). */
+export const PHI3_ENDOFTEXT = { text: '<|endoftext|>', score: 0, type: 3 };
+
 /** A byte-level SPM vocabulary: <unk>, <s>, </s>, <0x00>..<0xFF> (BYTE tokens), then `extraPieces`. */
-export function spmByteVocab(extraPieces: { text: string; score: number }[] = []): Record<string, GgufValue> {
+export function spmByteVocab(extraPieces: { text: string; score: number; /** token type: 1 normal (default), 3 control */ type?: number }[] = []): Record<string, GgufValue> {
   const tokens = ['<unk>', '<s>', '</s>'];
   const types = [2, 3, 3]; // unknown, control, control
   for (let b = 0; b < 256; b++) {
@@ -97,7 +100,7 @@ export function spmByteVocab(extraPieces: { text: string; score: number }[] = []
   const scores = tokens.map(() => 0);
   for (const p of extraPieces) {
     tokens.push(p.text);
-    types.push(1); // normal
+    types.push(p.type ?? 1); // normal unless given
     scores.push(p.score);
   }
   return {
@@ -204,7 +207,7 @@ function weightBytes(t: SynthWeightType, N: number, K: number, std: number, r: (
 export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const arch = o.arch ?? 'llama';
   // llama.cpp's vocabulary loader looks up '<|endoftext|>' in a phi3 file (and fails without it: "_Map_base::at").
-  const vocabMeta = o.vocab ?? (arch === 'phi3' ? spmByteVocab([{ text: '<|endoftext|>', score: 0 }]) : spmByteVocab());
+  const vocabMeta = o.vocab ?? (arch === 'phi3' ? spmByteVocab([PHI3_ENDOFTEXT]) : spmByteVocab());
   const tokens = vocabMeta['tokenizer.ggml.tokens'];
   if (tokens?.type !== 'array') throw new Error(`synth: the vocabulary metadata has no 'tokenizer.ggml.tokens' array`);
   if (arch !== 'llama' && o.ropeScaling) throw new Error(`synth: ropeScaling is written as rope_freqs.weight, which llama.cpp's ${arch} does not read`);

@@ -62,16 +62,21 @@ const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 
 
 /** The LlamaConfig of an HF config.json; errors name the key. */
 export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfig {
+  return hfConfig(json, source).config;
+}
+
+/** The config and the rope-factor tensors it implies (Llama 3's rope_freqs, Phi-3's LongRoPE pair; none for the Gemmas). */
+function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTensors: Record<string, Float32Array> } {
   if (!json || typeof json !== 'object') throw new ModelConfigError(`${source}: not a JSON object`);
   const j = json as Record<string, unknown>;
   const type = j.model_type === undefined ? 'llama' : String(j.model_type);
   const arch = ARCH_OF[type];
   if (type === 'gemma3') throw new ModelConfigError(`${source}: model_type 'gemma3' is Gemma 3's multimodal model: import its text model (model_type gemma3_text, Gemma3ForCausalLM)`);
   if (!arch) throw new ModelConfigError(`${source}: model_type '${type}' is not one nibble imports (${Object.keys(ARCH_OF).join(', ')})`);
-  if (arch === 'gemma3') return gemma3Config(j, source);
-  if (arch === 'gemma2') return gemma2Config(j, source);
+  if (arch === 'gemma3') return { config: gemma3Config(j, source), ropeTensors: {} };
+  if (arch === 'gemma2') return { config: gemma2Config(j, source), ropeTensors: {} };
   // Attention over a sliding window is not the full causal attention GGUF's llama, qwen2, qwen3 and smollm3 run.
-  const Name = arch === 'qwen2' ? 'Qwen2' : arch === 'smollm3' ? 'SmolLM3' : arch === 'phi3' ? 'Phi-3' : 'Qwen3';
+  const Name = arch === 'qwen2' ? 'Qwen2' : arch === 'smollm3' ? 'SmolLM3' : 'Qwen3';
   if (type === 'mistral' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Mistral's windowed attention is not supported (only sliding_window null)`);
   if (arch === 'phi3' && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: GGUF's phi3 has no q / k / v / o biases`);
   if (arch !== 'llama' && arch !== 'phi3' && j.use_sliding_window === true) throw new ModelConfigError(`${source}: use_sliding_window is true: ${Name}'s windowed attention is not supported`);
@@ -94,13 +99,14 @@ export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfi
     ffn: int('intermediate_size'), ctx: int('max_position_embeddings'), eps: positiveNumber(j, source, 'rms_norm_eps', 1e-6),
     ropeBase: positiveNumber(j, source, 'rope_theta', 10000), tied: j.tie_word_embeddings === true,
   });
-  const c: LlamaConfig = { ...base, ...hfRope(j, source, base).config };
+  const rope = hfRope(j, source, base);
+  const c: LlamaConfig = { ...base, ...rope.config };
   // SmolLM3's no_rope_layers must be llama.cpp's fixed pattern (layerUsesRope): it reads no key for it.
   const ropeLayers = Array.from({ length: c.layers }, (_, l) => (layerUsesRope(c, l) ? 1 : 0));
   if (arch === 'smollm3' && j.no_rope_layers !== undefined && JSON.stringify(j.no_rope_layers) !== JSON.stringify(ropeLayers)) {
     throw new ModelConfigError(`${source}: no_rope_layers ${JSON.stringify(j.no_rope_layers)}: llama.cpp's smollm3 skips RoPE on every fourth layer exactly (${JSON.stringify(ropeLayers)})`);
   }
-  return c;
+  return { config: c, ropeTensors: rope.tensors };
 }
 
 /**
@@ -265,10 +271,9 @@ export function permuteRope(w: Float32Array, heads: number, hd: number, cols: nu
 
 /** Config and GGUF-named f32 weights of an HF Llama checkpoint. */
 export function importHfLlama(configJson: unknown, st: Safetensors, source = 'model.safetensors'): { config: LlamaConfig; weights: LlamaWeights } {
-  const config = hfLlamaConfig(configJson);
+  const { config, ropeTensors } = hfConfig(configJson, 'config.json');
   const weights: LlamaWeights = {};
   const fused = new Map(fusedTensors(config).map((f) => [f.name, f]));
-  const ropeTensors = config.postNorms ? {} : hfRope(configJson as Record<string, unknown>, 'config.json', config).tensors; // the Gemmas' rope is read by their config
   // The tensors as the checkpoint holds them: phi3's q / k / v and gate / up fused, as in its GGUF.
   for (const { name, shape } of ggufTensorLayout(config)) {
     if (ropeTensors[name]) {

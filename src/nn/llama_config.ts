@@ -86,6 +86,12 @@ export function archTraits(a: LlamaArch): ArchTraits {
   return { ropeLayout: a === 'llama' || a === 'smollm3' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3', postNorms: gemma, ffnAct: gemma ? 'gelu' : 'silu', embedScale: gemma };
 }
 
+/** The tensors of rope factors (Llama 3's, phi3's LongRoPE pair): constants RoPE reads, never trained. */
+export const ROPE_FACTOR_TENSORS = ['rope_freqs.weight', 'rope_factors_long.weight', 'rope_factors_short.weight'] as const;
+
+/** Whether `name` is one of ROPE_FACTOR_TENSORS. */
+export const isRopeFactors = (name: string): boolean => (ROPE_FACTOR_TENSORS as readonly string[]).includes(name);
+
 /**
  * The tensor whose factors divide RoPE's theta_i in a context of ctxLen tokens, as llama.cpp's get_rope_factors picks
  * it: rope_freqs.weight (Llama 3), else phi3's long factors past the original context and its short ones within it.

@@ -27,20 +27,29 @@ export function fusedTensors(c: LlamaConfig): FusedTensor[] {
   return out;
 }
 
-/** Every tensor of c as a GGUF file holds it: llamaTensorNames with the fused tensors in the place of their first part. */
-export function ggufTensorLayout(c: LlamaConfig): { name: string; shape: number[] }[] {
-  const names = llamaTensorNames(c);
+/**
+ * The definition's tensors (in order) as the file orders them: a fused tensor (`fuse` of it and its first part) in the
+ * place of its first part, its other parts dropped, every other tensor as it is.
+ */
+function toFileOrder<T extends { name: string }>(c: LlamaConfig, tensors: readonly T[], fuse: (f: FusedTensor, first: T) => T): T[] {
   const fused = fusedTensors(c);
-  if (fused.length === 0) return names;
+  if (fused.length === 0) return [...tensors];
   const first = new Map(fused.map((f) => [f.parts[0].name, f]));
   const inFused = new Set(fused.flatMap((f) => f.parts.map((p) => p.name)));
-  const out: { name: string; shape: number[] }[] = [];
-  for (const t of names) {
+  const out: T[] = [];
+  for (const t of tensors) {
     const f = first.get(t.name);
-    if (f) out.push({ name: f.name, shape: [f.parts.reduce((s, p) => s + p.rows, 0), t.shape[1]] });
+    if (f) out.push(fuse(f, t));
     else if (!inFused.has(t.name)) out.push(t);
   }
   return out;
+}
+
+const fusedRows = (f: FusedTensor) => f.parts.reduce((s, p) => s + p.rows, 0);
+
+/** Every tensor of c as a GGUF file holds it: llamaTensorNames with the fused tensors in the place of their first part. */
+export function ggufTensorLayout(c: LlamaConfig): { name: string; shape: number[] }[] {
+  return toFileOrder(c, llamaTensorNames(c), (f, t) => ({ name: f.name, shape: [fusedRows(f), t.shape[1]] }));
 }
 
 /** A tensor as a header (GgufTensorInfo: bytes) or a parsed file (GgufTensor: data) describes it; a part is the same record narrowed. */
@@ -85,18 +94,8 @@ function bytesOf(t: GgufTensorIn): Uint8Array {
  * tensor's parts concatenated row after row, in the place of its first part. The parts must share a type.
  */
 export function fuseTensors(c: LlamaConfig, tensors: readonly GgufTensorIn[]): GgufTensorIn[] {
-  const fused = fusedTensors(c);
-  if (fused.length === 0) return [...tensors];
   const byName = new Map(tensors.map((t) => [t.name, t]));
-  const first = new Map(fused.map((f) => [f.parts[0].name, f]));
-  const inFused = new Set(fused.flatMap((f) => f.parts.map((p) => p.name)));
-  const out: GgufTensorIn[] = [];
-  for (const t of tensors) {
-    const f = first.get(t.name);
-    if (!f) {
-      if (!inFused.has(t.name)) out.push(t);
-      continue;
-    }
+  return toFileOrder(c, tensors, (f, t) => {
     const parts = f.parts.map((p) => {
       const pt = byName.get(p.name);
       if (!pt) throw new Error(`gguf layout: tensor '${p.name}' (part of '${f.name}') is missing`);
@@ -110,7 +109,6 @@ export function fuseTensors(c: LlamaConfig, tensors: readonly GgufTensorIn[]): G
       data.set(b, at);
       at += b.length;
     }
-    out.push({ name: f.name, type: t.type, shape: [f.parts.reduce((s, p) => s + p.rows, 0), t.shape[1]], data });
-  }
-  return out;
+    return { name: f.name, type: t.type, shape: [fusedRows(f), t.shape[1]], data };
+  });
 }

@@ -12,7 +12,7 @@ import { Graph } from '../graph/graph.js';
 import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
 import { llamaForward, type LlamaOps } from './llama.js';
-import { layerRope, layerWindow, llamaTensorNames, ModelConfigError, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
+import { isRopeFactors, layerRope, layerWindow, llamaTensorNames, ModelConfigError, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
 import { layerQuant, lsqScaleName, type LinearQuant } from './linear_quant.js';
 import { Attention, Embedding, GraphScope, Linear, RMSNorm, SwiGLU } from './layers.js';
 
@@ -28,12 +28,9 @@ function checkTrainable(c: LlamaConfig, T: number): void {
   if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);
 }
 
-/** The tensors that RoPE reads as constants (rope factors): in llamaTensorNames where the config has them, never params. */
-export const ROPE_FACTOR_TENSORS = ['rope_freqs.weight', 'rope_factors_long.weight', 'rope_factors_short.weight'] as const;
-
 /** The trainable weights of a config: llamaTensorNames without the rope factors. */
 export function llamaParamNames(c: LlamaConfig): { name: string; shape: number[] }[] {
-  return llamaTensorNames(c).filter((t) => !(ROPE_FACTOR_TENSORS as readonly string[]).includes(t.name));
+  return llamaTensorNames(c).filter((t) => !isRopeFactors(t.name));
 }
 
 /** The Linear layers of a config: each weight's GGUF name and shape [N, K] (the output head too, unless tied). */
@@ -106,7 +103,7 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     // Rope factors are the model's constants, not params: RoPE's table takes them (the set the context picks, as
     // llama.cpp picks it for a context of T), and readLlamaWeights hands them back unchanged.
     const factors = ropeFactorsTensor(config, ids.shape[1]);
-    for (const n of ROPE_FACTOR_TENSORS) if (weights[n]) this.constants[n] = weights[n];
+    for (const { name } of llamaTensorNames(config)) if (isRopeFactors(name)) this.constants[name] = weights[name];
     this.layers = llamaLayers(config, factors ? weights[factors] : undefined);
     const quant = new Map([...(o.quant ?? [])].map(([name, q]) => [name, layerQuant(q)]));
     const qparams: Record<string, Float32Array> = {};

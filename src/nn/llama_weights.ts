@@ -4,7 +4,7 @@
 // architecture's keys, the tensors llamaTensorNames lists, and the tokenizer's metadata (default: byteLevelVocab).
 import { encodeGgufFile, gguf, type GgufFile, type GgufValue } from '../io/gguf.js';
 import { floatValues } from '../lm/weights.js';
-import { spmByteVocab } from '../lm/synth.js';
+import { PHI3_ENDOFTEXT, spmByteVocab } from '../lm/synth.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { rng } from '../ref/random.js';
 import { archExtras, archTraits, GEMMA2_DEFAULTS, llamaConfigFromGguf, llamaTensorNames, ModelConfigError, type LlamaArch, type LlamaConfig } from './llama_config.js';
@@ -19,13 +19,7 @@ import type { LlamaWeights } from './llama_train.js';
  * every phi3 file (it refuses the file without it); no text tokenizes to it.
  */
 export function byteLevelVocab(arch?: LlamaArch): Record<string, GgufValue> {
-  const v: Record<string, GgufValue> = { ...spmByteVocab([{ text: '\u2581', score: 0 }]), 'tokenizer.ggml.add_space_prefix': gguf.bool(false) };
-  if (arch !== 'phi3') return v;
-  const add = (key: string, item: GgufValue) => {
-    const a = v[key] as Extract<GgufValue, { type: 'array' }>;
-    return { ...a, value: [...a.value, item] } as GgufValue;
-  };
-  return { ...v, 'tokenizer.ggml.tokens': add('tokenizer.ggml.tokens', gguf.str('<|endoftext|>')), 'tokenizer.ggml.scores': add('tokenizer.ggml.scores', gguf.f32(0)), 'tokenizer.ggml.token_type': add('tokenizer.ggml.token_type', { type: 'i32', value: 3 }) };
+  return { ...spmByteVocab([{ text: '\u2581', score: 0 }, ...(arch === 'phi3' ? [PHI3_ENDOFTEXT] : [])]), 'tokenizer.ggml.add_space_prefix': gguf.bool(false) };
 }
 
 /** The tokenizer's keys of a GGUF header (`tokenizer.*`), to write them into a derived model's file. */

@@ -26,7 +26,7 @@ import { LanguageModel } from '../../src/lm/model.js';
 import { hfLlamaConfig, importHfLlama } from '../../src/nn/hf_llama.js';
 import { buildLlamaTrainGraph } from '../../src/nn/llama_train.js';
 import { byteLevelVocab, writeLlamaGguf } from '../../src/nn/llama_weights.js';
-import { spmByteVocab } from '../../src/lm/synth.js';
+import { PHI3_ENDOFTEXT, spmByteVocab } from '../../src/lm/synth.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { maxDiff } from '../cases/lm_helpers.js';
 
@@ -66,7 +66,7 @@ describe('Hugging Face Llama import', () => {
     const { config, weights } = importHfLlama(g.configJson, g.st());
     expect([config.arch, config.vocab, config.dim, config.layers, config.heads, config.kvHeads, config.headDim, config.ffn, config.ctx, config.tied, config.qkvBias, config.qkNorm]).toEqual([arch, ...shape]);
     // 260 tokens, as the checkpoints' vocab_size: llama.cpp loads it (its phi3 wants an <|endoftext|> token).
-    const bytes = writeLlamaGguf(config, weights, config.arch === 'phi3' ? spmByteVocab([{ text: '<|endoftext|>', score: 0 }]) : byteLevelVocab());
+    const bytes = writeLlamaGguf(config, weights, config.arch === 'phi3' ? spmByteVocab([PHI3_ENDOFTEXT]) : byteLevelVocab());
     const ref = llamaLogitsRef(parseGgufFile(bytes), g.ids);
     const dRef = maxDiff(ref, g.logits);
     const T = g.ids.length;

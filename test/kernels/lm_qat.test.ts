@@ -18,7 +18,7 @@ import { textDataset } from '../../src/data/text.js';
 import { Tokenizer } from '../../src/tokenizer/index.js';
 import { buildLlamaTrainGraph, distillLoss, llamaLinears } from '../../src/nn/llama_train.js';
 import { byteLevelVocab, llamaConfig } from '../../src/nn/llama_weights.js';
-import { spmByteVocab } from '../../src/lm/synth.js';
+import { PHI3_ENDOFTEXT, spmByteVocab } from '../../src/lm/synth.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { rng } from '../../src/ref/random.js';
 import { prepareLinears } from '../../src/train/qat_plan.js';
@@ -48,7 +48,7 @@ describe('language-model QAT', () => {
       const w = weights(2);
       const linears = llamaLinears(c);
       const plan = prepareLinears(linears, cfg);
-      const vocab = c.arch === 'phi3' ? spmByteVocab([{ text: '<|endoftext|>', score: 0 }]) : byteLevelVocab();
+      const vocab = c.arch === 'phi3' ? spmByteVocab([PHI3_ENDOFTEXT]) : byteLevelVocab();
       const bytes = await convertLlama(ctx, c, w, plan, {}, vocab);
       const path = join(dir, `qat-${what.replace(/\W+/g, '-')}.gguf`);
       writeFileSync(path, bytes);
