@@ -23,7 +23,7 @@ import { f32ToBf16Bits, f32ToF16Bits } from '../quant/f16.js';
 import { exportGguf, GGUF_BLOCKS, ggufScheme, type GgufBlockType } from '../quant/gguf.js';
 import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
-import { llamaTensorNames, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
+import { embeddingScale, llamaTensorNames, logitScale, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
 import { fuseTensors } from '../nn/llama_layout.js';
 import { llama3RopeFactors, type Llama3RopeScaling } from '../nn/rope_scaling.js';
 
@@ -54,7 +54,7 @@ export interface SynthOptions {
   ropeBase?: number;
   /** Default 1e-5. */
   eps?: number;
-  /** Written as rope_freqs.weight (llama only: llama.cpp's qwen2 has no rope factors). */
+  /** Written as rope_freqs.weight (llama and granite only: llama.cpp's qwen2 has no rope factors). */
   ropeScaling?: Llama3RopeScaling;
   /** gemma2, gemma3: attention.sliding_window (default 8, so short tests cross it). */
   slidingWindow?: number;
@@ -67,6 +67,8 @@ export interface SynthOptions {
    * rope.scaling.original_context_length `origCtx` and rope.scaling.attn_factor `attnFactor`.
    */
   longRope?: { origCtx: number; attnFactor: number };
+  /** granite: embedding_scale, residual_scale, attention.scale and logit_scale (default: none applied, logit_scale 1). */
+  multipliers?: LlamaConfig['multipliers'];
   /** rope.dimension_count below the head dim (partial rotary: Phi-4-mini rotates 96 of 128). Default: the head dim. */
   ropeDims?: number;
   /** No output.weight (the embedding is the output projection). Default false. */
@@ -210,20 +212,21 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const vocabMeta = o.vocab ?? (arch === 'phi3' ? spmByteVocab([PHI3_ENDOFTEXT]) : spmByteVocab());
   const tokens = vocabMeta['tokenizer.ggml.tokens'];
   if (tokens?.type !== 'array') throw new Error(`synth: the vocabulary metadata has no 'tokenizer.ggml.tokens' array`);
-  if (arch !== 'llama' && o.ropeScaling) throw new Error(`synth: ropeScaling is written as rope_freqs.weight, which llama.cpp's ${arch} does not read`);
+  if (arch !== 'llama' && arch !== 'granite' && o.ropeScaling) throw new Error(`synth: ropeScaling is written as rope_freqs.weight, which llama.cpp's ${arch} does not read`);
   if (o.headDim === undefined && o.dim % o.heads !== 0) throw new Error(`synth: dim ${o.dim} is not a multiple of heads ${o.heads}`);
   const headDim = o.headDim ?? o.dim / o.heads;
   // llamaConfig fills in what each architecture adds (archExtras); the synthetic Gemmas slide over 8 positions so short tests cross the window.
   const c: LlamaConfig = {
     ...llamaConfig({
       arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps,
-      ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? 8, ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap,
+      ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? 8, ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers,
     }),
     ropeFreqs: !!o.ropeScaling,
     ...(o.ropeDims !== undefined ? { ropeDims: o.ropeDims } : {}),
     ...(o.longRope ? { longRope: { origCtx: o.longRope.origCtx }, ropeAttnFactor: o.longRope.attnFactor } : {}),
   };
   if (arch !== 'phi3' && o.longRope) throw new Error(`synth: longRope is phi3's (arch ${arch})`);
+  if (arch !== 'granite' && o.multipliers) throw new Error(`synth: multipliers are granite's (arch ${arch})`);
 
   if (arch !== 'gemma3' && arch !== 'gemma2' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas' (arch ${arch})`);
   const r = rng(o.seed ?? 1);
@@ -242,8 +245,9 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     const [N, K] = shape;
     const type = o.types?.[name] ?? (name === 'token_embd.weight' ? (o.embedType ?? wt) : wt);
     const isOut = name === 'output.weight' || (name === 'token_embd.weight' && c.tied);
-    // gemma3 multiplies the embeddings by sqrt(dim): 1/sqrt(dim) makes its residual stream start at unit RMS too.
-    const std = isOut ? LOGIT_STD / Math.sqrt(K) : name === 'token_embd.weight' ? (c.embedScale ? 1 / Math.sqrt(K) : 1) : 1 / Math.sqrt(K);
+    // The Gemmas multiply the embeddings by sqrt(dim), granite by its embedding scale: 1 / that makes the residual
+    // stream start at unit RMS too.
+    const std = isOut ? LOGIT_STD / Math.sqrt(K) / logitScale(c) : name === 'token_embd.weight' ? 1 / embeddingScale(c) : 1 / Math.sqrt(K);
     return { name, type: type as GgufTensorType, shape, data: weightBytes(type, N, K, std, r, name) };
   });
   const metadata: Record<string, GgufValue> = {

@@ -236,6 +236,8 @@ export interface AttentionShape {
   rope?: { freqFactors?: Float32Array; posScale?: number; mscale?: number; ropeDims?: number };
   /** gemma2: scores soft-capped after the scale, s -> cap tanh(s / cap). Default none. */
   softcap?: number;
+  /** The score scale (granite's attention multiplier, the Gemmas' 27B's 1/sqrt(dim/heads)). Default 1 / sqrt(headDim). */
+  scale?: number;
 }
 
 /** Scores a training step's attention may hold as a [B, heads, T, T] tensor before flash attention is taken at any head dim. */
@@ -294,11 +296,11 @@ export class Attention {
    * permuted back.
    */
   attend(q: Tensor, k: Tensor, v: Tensor, B: number, T: number, o: { composed?: boolean } = {}): Tensor {
-    const { heads, kvHeads, headDim: hd, softcap } = this.shape;
+    const { heads, kvHeads, headDim: hd, softcap, scale } = this.shape;
     const rows = (x: Tensor, h: number) => ops.reshape(x, [B, T, h * hd]);
     const scoresBytes = 4 * B * heads * T * T;
     const flash = !o.composed && ops.flashAttentionFits(hd) && (hd <= tuningFor(q.graph.ctx).flashAttentionMaxHeadDim || scoresBytes > FLASH_SCORES_BYTES);
-    const a = (flash ? ops.flashAttention : ops.causalAttentionRows)(rows(q, heads), rows(k, kvHeads), rows(v, kvHeads), { heads, kvHeads, ...(softcap ? { softcap } : {}) });
+    const a = (flash ? ops.flashAttention : ops.causalAttentionRows)(rows(q, heads), rows(k, kvHeads), rows(v, kvHeads), { heads, kvHeads, ...(softcap ? { softcap } : {}), ...(scale !== undefined ? { scale } : {}) });
     return ops.reshape(a, [B * T, heads * hd]);
   }
 

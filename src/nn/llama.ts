@@ -1,14 +1,14 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma2`,
-// `gemma3`, `smollm3` and `phi3` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3` and `granite` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
-import { embeddingScale, layerUsesRope, type LlamaConfig } from './llama_config.js';
+import { embeddingScale, layerUsesRope, logitScale, type LlamaConfig } from './llama_config.js';
 
 export interface LlamaOps<T> {
   /** Token embeddings of the step's tokens, [T, dim]. */
   embed(): T;
-  /** x times a constant (gemma3's embedding scale). */
+  /** x times a constant (the Gemmas' and granite's embedding scale, granite's residual and logit scales). */
   scale(x: T, s: number): T;
   /** cap tanh(x / cap) (gemma2's final logits). */
   softcap(x: T, cap: number): T;
@@ -35,10 +35,14 @@ export const blk = (l: number, t: string) => `blk.${l}.${t}`;
 /** The forward pass: token embeddings to logits [rows, vocab]. */
 export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
   let x = ops.embed();
-  if (c.embedScale) x = ops.scale(x, embeddingScale(c));
-  // out (+ x): the residual add, after a post-norm (gemma3) or fused into the output projection.
+  if (embeddingScale(c) !== 1) x = ops.scale(x, embeddingScale(c));
+  // out (+ x): the residual add, after a post-norm (the Gemmas) or granite's residual scale, else fused into the
+  // output projection.
+  const rs = c.multipliers?.residual;
   const residual = (l: number, h: T, weight: string, post: string) =>
-    c.postNorms ? ops.add(ops.rmsNorm(ops.linear(h, blk(l, weight)), blk(l, post)), x) : ops.linear(h, blk(l, weight), { residual: x });
+    c.postNorms ? ops.add(ops.rmsNorm(ops.linear(h, blk(l, weight)), blk(l, post)), x)
+    : rs ? ops.add(ops.scale(ops.linear(h, blk(l, weight)), rs), x)
+    : ops.linear(h, blk(l, weight), { residual: x });
   for (let l = 0; l < c.layers; l++) {
     const h = ops.rmsNorm(x, blk(l, 'attn_norm.weight'));
     const bias = (t: string) => (c.qkvBias ? { bias: blk(l, `${t}.bias`) } : {});
@@ -57,6 +61,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     x = residual(l, ops.glu(gate, up), 'ffn_down.weight', 'post_ffw_norm.weight');
   }
   const out = ops.rmsNorm(ops.outputRows(x), 'output_norm.weight');
-  const logits = ops.linear(out, c.tied ? 'token_embd.weight' : 'output.weight');
+  let logits = ops.linear(out, c.tied ? 'token_embd.weight' : 'output.weight');
+  if (logitScale(c) !== 1) logits = ops.scale(logits, logitScale(c));
   return c.softcap ? ops.softcap(logits, c.softcap.final) : logits;
 }

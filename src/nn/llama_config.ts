@@ -1,5 +1,5 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`,
-// `smollm3` and `phi3`), read from a GGUF file's
+// `smollm3`, `phi3` and `granite`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon                                                        required
@@ -9,6 +9,8 @@
 //   .rope.scaling.attn_factor (1), .rope.scaling.original_context_length (= context_length)   optional
 //   gemma3: .attention.sliding_window                                                        required
 //   gemma2: .attention.sliding_window (4096), .attn_logit_softcapping (50), .final_logit_softcapping (30)  optional
+//   granite: .logit_scale                                                                    required
+//            .embedding_scale, .residual_scale, .attention.scale (0: not applied), .rope.scaling.finetuned (true)
 // and the vocabulary size from token_embd.weight's shape. Tensors are checked as the file lays them out
 // (llama_layout.ts: phi3 fuses q/k/v and gate/up). Every tensor the model needs is checked for presence and
 // shape, and a tensor the model would not use is refused (llama.cpp refuses such files too: "wrong number of
@@ -46,7 +48,10 @@ export interface LlamaConfig {
   ffnAct: 'silu' | 'gelu';
   /** gemma2, gemma3: token embeddings are multiplied by sqrt(dim) (rounded to f32, as llama.cpp does). */
   embedScale: boolean;
-  /** smollm3: every `noRopeStep`-th layer (l + 1 a multiple of it) applies no RoPE to q and k (NoPE layers). */
+  /**
+   * smollm3: every `noRopeStep`-th layer (l + 1 a multiple of it) applies no RoPE to q and k (NoPE layers); 1: no layer
+   * does (granite with rope.scaling.finetuned false, llama.cpp's switch for a model without RoPE).
+   */
   noRopeStep?: number;
   /** gemma2: attention scores and logits soft-capped, z -> cap tanh(z / cap) (attention's after the score scale). */
   softcap?: { attn: number; final: number };
@@ -70,20 +75,28 @@ export interface LlamaConfig {
    * short ones otherwise (ropeFactorsTensor).
    */
   longRope?: { origCtx: number };
+  /**
+   * granite: llama.cpp's f_embedding_scale, f_residual_scale, f_attention_scale and f_logit_scale (GGUF
+   * `embedding_scale`, `residual_scale`, `attention.scale`, `logit_scale`; Hugging Face's embedding_multiplier,
+   * residual_multiplier, attention_multiplier, logits_scaling): token embeddings times `embedding`, each attention and
+   * FFN output times `residual` before its residual add, attention scores times `attention` (instead of
+   * 1/sqrt(headDim)), logits divided by `logit`. A 0 embedding, residual or attention is not applied, as in llama.cpp.
+   */
+  multipliers?: { embedding: number; residual: number; attention: number; logit: number };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3', 'phi3'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'granite'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale'>;
 
 /**
- * What each architecture fixes: llama.cpp's rope type (NORM for llama, NEOX for the rest), q/k/v biases (qwen2),
+ * What each architecture fixes: llama.cpp's rope type (NORM for llama, smollm3 and granite, NEOX for the rest), q/k/v biases (qwen2),
  * per-head q/k norms (qwen3, gemma3), and the Gemmas' post-norms, GeGLU and scaled embeddings.
  */
 export function archTraits(a: LlamaArch): ArchTraits {
   const gemma = a === 'gemma2' || a === 'gemma3';
-  return { ropeLayout: a === 'llama' || a === 'smollm3' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3', postNorms: gemma, ffnAct: gemma ? 'gelu' : 'silu', embedScale: gemma };
+  return { ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3', postNorms: gemma, ffnAct: gemma ? 'gelu' : 'silu', embedScale: gemma };
 }
 
 /** The tensors of rope factors (Llama 3's, phi3's LongRoPE pair): constants RoPE reads, never trained. */
@@ -124,13 +137,17 @@ export const GEMMA3_SWA_ROPE_BASE = 10000;
  * global, the others with rope base 10000 unscaled; gemma2: every other layer, the file's rope), gemma2's soft-caps
  * and always-tied head, smollm3's NoPE step. `window` and `softcap` are the values resolved by the caller.
  */
-export function archExtras(a: LlamaArch, o: { window: number; ropeBase: number; ropeScale: number; softcap?: { attn: number; final: number } }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep'> & { tied?: true } {
+export function archExtras(a: LlamaArch, o: { window: number; ropeBase: number; ropeScale: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; rope?: boolean }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep' | 'multipliers'> & { tied?: true } {
   if (a === 'gemma3') return { swa: { window: o.window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE, ropeScale: 1 } };
   if (a === 'gemma2') {
     const G = GEMMA2_DEFAULTS;
     return { swa: { window: o.window, pattern: G.pattern, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, softcap: o.softcap ?? { attn: G.attnSoftcap, final: G.finalSoftcap }, tied: true };
   }
   if (a === 'smollm3') return { noRopeStep: SMOLLM3_NO_ROPE_STEP };
+  if (a === 'granite') {
+    if (!o.multipliers) throw new ModelConfigError(`llama config: a granite model needs its multipliers (logit_scale at least)`);
+    return { multipliers: o.multipliers, ...(o.rope === false ? { noRopeStep: 1 } : {}) };
+  }
   return {};
 }
 
@@ -160,13 +177,19 @@ export function layerRope(c: LlamaConfig, l: number): { base: number; scale: num
  * (gemma2 at 46 layers, gemma3 at 62) is 1/sqrt(dim/heads).
  */
 export function attentionScale(c: LlamaConfig): number {
+  if (c.multipliers?.attention) return c.multipliers.attention;
   const big = (c.arch === 'gemma3' && c.layers === 62) || (c.arch === 'gemma2' && c.layers === 46);
   return big ? 1 / Math.sqrt(c.dim / c.heads) : 1 / Math.sqrt(c.headDim);
 }
 
-/** The factor of the token embeddings (sqrt(dim) in f32 for the Gemmas, else 1). */
+/** The factor of the token embeddings (sqrt(dim) in f32 for the Gemmas, granite's embedding multiplier, else 1). */
 export function embeddingScale(c: LlamaConfig): number {
-  return c.embedScale ? Math.fround(Math.sqrt(c.dim)) : 1;
+  return c.embedScale ? Math.fround(Math.sqrt(c.dim)) : c.multipliers?.embedding || 1;
+}
+
+/** What the logits are multiplied by: 1 / granite's logit_scale in f32 (as llama.cpp's ggml_scale takes it), else 1. */
+export function logitScale(c: LlamaConfig): number {
+  return c.multipliers ? Math.fround(1 / c.multipliers.logit) : 1;
 }
 
 function isInt(v: GgufValue): boolean {
@@ -191,16 +214,23 @@ class Keys {
     if (!Number.isSafeInteger(n) || n < min) throw new ModelConfigError(`model config: metadata '${key}' must be an integer >= ${min}, found ${describe(v)}`);
     return n;
   }
-  /** A finite positive float (f32 or f64; integers accepted). */
-  float(key: string, def?: number): number {
+  /** A finite positive float (f32 or f64; integers accepted); `zero`: 0 allowed too. */
+  float(key: string, def?: number, zero = false): number {
     const v = this.m[key];
     if (v === undefined) {
       if (def === undefined) throw new ModelConfigError(`model config: metadata key '${key}' is missing (required)`);
       return def;
     }
     const n = v.type === 'f32' || v.type === 'f64' || isInt(v) ? Number(v.value) : NaN;
-    if (!(Number.isFinite(n) && n > 0)) throw new ModelConfigError(`model config: metadata '${key}' must be a finite number > 0, found ${describe(v)}`);
+    if (!(Number.isFinite(n) && (n > 0 || (zero && n === 0)))) throw new ModelConfigError(`model config: metadata '${key}' must be a finite number ${zero ? '>= 0' : '> 0'}, found ${describe(v)}`);
     return n;
+  }
+  /** A boolean; `def` when absent. */
+  bool(key: string, def: boolean): boolean {
+    const v = this.m[key];
+    if (v === undefined) return def;
+    if (v.type !== 'bool') throw new ModelConfigError(`model config: metadata '${key}' must be a bool, found ${describe(v)}`);
+    return Boolean(v.value);
   }
 }
 
@@ -221,7 +251,7 @@ function ropeScaling(metadata: Record<string, GgufValue>, k: Keys, a: string): n
 }
 
 /**
- * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3` or `phi3` GGUF file, validated against its tensors. Throws ModelConfigError naming
+ * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`, `phi3` or `granite` GGUF file, validated against its tensors. Throws ModelConfigError naming
  * the key or tensor at fault and what was expected and found.
  */
 export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors: readonly { name: string; type: GgufTensorType; shape: number[] }[]): LlamaConfig {
@@ -252,6 +282,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   // gemma3 requires the window; gemma2 defaults it (and its soft-caps) as llama.cpp does.
   const window = a === 'gemma3' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : 0;
   const softcap = a === 'gemma2' ? { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) } : undefined;
+  const multipliers = a === 'granite' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`) } : undefined;
+  const rope = a === 'granite' ? k.bool(`${a}.rope.scaling.finetuned`, true) : true;
 
   const byName = new Map(tensors.map((t) => [t.name, t]));
   // phi3's LongRoPE factors come as a pair (llama.cpp's converter writes both or neither).
@@ -271,7 +303,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const c: LlamaConfig = {
     arch: a, vocab, dim, layers, heads, kvHeads, headDim, ffn, ctx, eps, ropeBase, ropeDims,
     ropeLayout: traits.ropeLayout,
-    ropeFreqs: a === 'llama' && byName.has('rope_freqs.weight'),
+    ropeFreqs: (a === 'llama' || a === 'granite') && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma2's graph always ties it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama and smollm3 take them where the file has them; the others have none.
     qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3') && byName.has('blk.0.attn_q.bias')),
@@ -280,7 +312,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ffnAct: traits.ffnAct,
     embedScale: traits.embedScale,
     ...(ropeScale !== 1 ? { ropeScale } : {}),
-    ...archExtras(a, { window, ropeBase, ropeScale, softcap }),
+    ...archExtras(a, { window, ropeBase, ropeScale, softcap, multipliers, rope }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
     ...(a === 'phi3' && longF ? { longRope: { origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx) } } : {}),
   };
@@ -288,7 +320,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
   const perLayer = a === 'phi3' ? 6 : 9;
   if (layers * perLayer > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * perLayer} tensors (${perLayer} per layer), the file has ${tensors.length}`);
-  // Only llama's graph reads rope_freqs (phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
+  // Only llama's and granite's graphs read rope_freqs (phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
   // the extra tensor, and so do we (below). The check is of the file's layout: phi3's fused tensors as stored.
   const want = ggufTensorLayout(c);
   for (const w of want) {

@@ -12,7 +12,7 @@ import { Graph } from '../graph/graph.js';
 import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
 import { llamaForward, type LlamaOps } from './llama.js';
-import { isRopeFactors, layerRope, layerWindow, llamaTensorNames, ModelConfigError, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
+import { attentionScale, isRopeFactors, layerRope, layerWindow, llamaTensorNames, ModelConfigError, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
 import { layerQuant, lsqScaleName, type LinearQuant } from './linear_quant.js';
 import { Attention, Embedding, GraphScope, Linear, RMSNorm, SwiGLU } from './layers.js';
 
@@ -66,7 +66,8 @@ export function llamaLayers(c: LlamaConfig, ropeFactors?: Float32Array): LlamaLa
   const shape = (l: number) => {
     const r = layerRope(c, l);
     const rope = { posScale: r.scale, mscale: c.ropeAttnFactor ?? 1, ropeDims: c.ropeDims, ...(ropeFactors && layerWindow(c, l) === 0 ? { freqFactors: ropeFactors } : {}) };
-    return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope, ...(c.softcap ? { softcap: c.softcap.attn } : {}) };
+    const scale = attentionScale(c);
+    return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope, ...(c.softcap ? { softcap: c.softcap.attn } : {}), ...(scale !== 1 / Math.sqrt(c.headDim) ? { scale } : {}) };
   };
   const attention = Array.from({ length: c.layers }, (_, l) => Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined));
   const ffn = Array.from({ length: c.layers }, (_, l) => SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn));

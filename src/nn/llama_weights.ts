@@ -63,6 +63,17 @@ export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     ...((c.ropeScale ?? 1) !== 1 ? { [`${a}.rope.scaling.type`]: gguf.str('linear'), [`${a}.rope.scaling.factor`]: gguf.f32(1 / c.ropeScale!) } : {}),
     ...(c.ropeAttnFactor !== undefined ? { [`${a}.rope.scaling.attn_factor`]: gguf.f32(c.ropeAttnFactor) } : {}),
     ...(c.longRope ? { [`${a}.rope.scaling.original_context_length`]: gguf.u32(c.longRope.origCtx) } : {}),
+    ...(c.multipliers ? granitekeys(a, c.multipliers, c.noRopeStep !== 1) : {}),
+  };
+}
+
+function granitekeys(a: string, m: NonNullable<LlamaConfig['multipliers']>, rope: boolean): Record<string, GgufValue> {
+  return {
+    [`${a}.logit_scale`]: gguf.f32(m.logit),
+    ...(m.embedding ? { [`${a}.embedding_scale`]: gguf.f32(m.embedding) } : {}),
+    ...(m.residual ? { [`${a}.residual_scale`]: gguf.f32(m.residual) } : {}),
+    ...(m.attention ? { [`${a}.attention.scale`]: gguf.f32(m.attention) } : {}),
+    ...(rope ? {} : { [`${a}.rope.scaling.finetuned`]: gguf.bool(false) }),
   };
 }
 
@@ -112,9 +123,10 @@ export function initLlamaWeights(c: LlamaConfig, seed: number): LlamaWeights {
 
 /**
  * A config from the few numbers a user picks (byte-level vocabulary by default). The head dim is dim / heads unless
- * given (Qwen3 decouples them: q is [heads * headDim, dim]). gemma3's sliding window defaults to 512 (Gemma 3 1B's).
+ * given (Qwen3 decouples them: q is [heads * headDim, dim]). gemma3's sliding window defaults to 512 (Gemma 3 1B's);
+ * granite's multipliers default to none applied and a logit scale of 1.
  */
-export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number; ropeScale?: number; softcap?: { attn: number; final: number } }): LlamaConfig {
+export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number; ropeScale?: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers'] }): LlamaConfig {
   if (o.headDim === undefined && o.dim % o.heads !== 0) throw new ModelConfigError(`llama config: dim ${o.dim} is not a multiple of heads ${o.heads}`);
   const kvHeads = o.kvHeads ?? o.heads;
   if (o.heads % kvHeads !== 0) throw new ModelConfigError(`llama config: heads ${o.heads} is not a multiple of kvHeads ${kvHeads}`);
@@ -125,6 +137,6 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
     eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
     ...((o.ropeScale ?? 1) !== 1 ? { ropeScale: o.ropeScale } : {}),
-    ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : 512), ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap }),
+    ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : 512), ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : undefined) }),
   };
 }

@@ -31,7 +31,7 @@ export function causalMask(like: Tensor, T: number): Tensor {
  * flashAttention computes, as a composition): each row's heads permuted to [B, heads, T, hd] in one copy (a KV head
  * repeated for its heads / kvHeads query heads while it is permuted), attention, permuted back: [B, T, heads * hd].
  */
-export function causalAttentionRows(q: Tensor, k: Tensor, v: Tensor, o: { heads: number; kvHeads?: number; composed?: boolean; softcap?: number }): Tensor {
+export function causalAttentionRows(q: Tensor, k: Tensor, v: Tensor, o: { heads: number; kvHeads?: number; composed?: boolean; softcap?: number; scale?: number }): Tensor {
   const heads = o.heads;
   const kvHeads = o.kvHeads ?? heads;
   if (q.rank !== 3 || heads < 1 || q.shape[2] % heads !== 0 || heads % kvHeads !== 0) throw new OpError('causal_attention_rows', [q, k, v], `q must be [B, T, heads * hd] with heads ${heads} a multiple of kvHeads ${kvHeads}`);
@@ -42,22 +42,26 @@ export function causalAttentionRows(q: Tensor, k: Tensor, v: Tensor, o: { heads:
     const y = permute(reshape(x, [B, T, h, 1, hd]), [0, 2, 3, 1, 4]);
     return reshape(expandCopy(y, [B, h, heads / h, T, hd]), [B, heads, T, hd]);
   };
-  const a = causalSelfAttention(first(q, heads), first(k, kvHeads), first(v, kvHeads), { composed: o.composed, softcap: o.softcap });
+  const a = causalSelfAttention(first(q, heads), first(k, kvHeads), first(v, kvHeads), { composed: o.composed, softcap: o.softcap, scale: o.scale });
   return reshape(permute(a, [0, 2, 1, 3]), [B, T, C]);
 }
 
-/** softmax(cap(q k^T / sqrt(D)) + causal mask) v for q, k, v [..., T, D] (cap: o.softcap's cap tanh(s / cap), or none). */
-export function causalSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: { composed?: boolean; softcap?: number } = {}): Tensor {
+/**
+ * softmax(cap(q k^T * scale) + causal mask) v for q, k, v [..., T, D] (scale: o.scale, default 1 / sqrt(D); cap:
+ * o.softcap's cap tanh(s / cap), or none).
+ */
+export function causalSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: { composed?: boolean; softcap?: number; scale?: number } = {}): Tensor {
   graphOf('causal_self_attention', [q, k, v]);
   const [T, D] = q.shape.slice(-2);
   if (k.shape[k.rank - 2] !== T || v.shape[v.rank - 2] !== T || k.shape[k.rank - 1] !== D) {
     throw new OpError('causal_self_attention', [q, k, v], 'q, k, v must be [..., T, D] with equal T and D');
   }
   const qk = matmul(q, transpose(k));
+  const sc = o.scale ?? 1 / Math.sqrt(D);
   if (o.softcap !== undefined) {
-    const s = softcap(scale(qk, 1 / Math.sqrt(D)), o.softcap);
+    const s = softcap(scale(qk, sc), o.softcap);
     return matmul(o.composed ? softmax(add(s, causalMask(q, T))) : causalSoftmax(s, 1), v);
   }
-  const p = o.composed ? softmax(add(scale(qk, 1 / Math.sqrt(D)), causalMask(q, T))) : causalSoftmax(qk, 1 / Math.sqrt(D));
+  const p = o.composed ? softmax(add(scale(qk, sc), causalMask(q, T))) : causalSoftmax(qk, sc);
   return matmul(p, v);
 }

@@ -1,7 +1,9 @@
 // The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`,
-// `phi3`): the oracle of the GPU engine. It follows llama.cpp's graph (src/models/llama.cpp, qwen2.cpp, qwen3.cpp,
-// gemma2-iswa.cpp, gemma3.cpp, smollm3.cpp, phi3.cpp) step by step, for every position of a prompt:
-//   x = token_embd[id]  (times sqrt(dim) in f32: the Gemmas)      (rows gathered, dequantized exactly)
+// `phi3`, `granite`): the oracle of the GPU engine. It follows llama.cpp's graph (src/models/llama.cpp, qwen2.cpp,
+// qwen3.cpp, gemma2-iswa.cpp, gemma3.cpp, smollm3.cpp, phi3.cpp, granite.cpp) step by step, for every position of a
+// prompt:
+//   x = token_embd[id]  (times sqrt(dim) in f32: the Gemmas; times embedding_scale: granite)  (rows gathered,
+//                                                                  dequantized exactly)
 //   per layer:  h = rmsnorm(x) * attn_norm
 //               q, k, v = Wq h (+ bq), Wk h (+ bk), Wv h (+ bv)     ([heads | kvHeads, headDim] each; phi3's
 //                                                                  attn_qkv / ffn_up rows split: llama_layout.ts)
@@ -16,12 +18,14 @@
 //               a = softmax(cap(q k^T * attentionScale), causal) v (1/sqrt(headDim) but at the Gemmas' 27B; query
 //                                                                  head h reads kv head h / (heads/kvHeads); keys
 //                                                                  within layerWindow on the Gemmas' sliding layers;
-//                                                                  cap(s) = softcap tanh(s / softcap) on gemma2)
-//               x = x + Wo a                     Gemmas: x = x + rmsnorm(Wo a) * post_attention_norm
+//                                                                  cap(s) = softcap tanh(s / softcap) on gemma2;
+//                                                                  granite: attention.scale where set)
+//               x = x + Wo a                     Gemmas: x = x + rmsnorm(Wo a) * post_attention_norm;
+//                                                granite: x = x + (Wo a) * residual_scale (where set)
 //               h = rmsnorm(x) * ffn_norm;  f = Wdown (act(Wgate h) * Wup h)   act silu, or gelu (tanh form: Gemmas)
-//               x = x + f                        Gemmas: x = x + rmsnorm(f) * post_ffw_norm
+//               x = x + f                        Gemmas: x = x + rmsnorm(f) * post_ffw_norm; granite: f * residual_scale
 //   logits = Woutput (rmsnorm(x) * output_norm)                    (Woutput = token_embd when tied; soft-capped on
-//                                                                  gemma2)
+//                                                                  gemma2; times f32(1 / logit_scale) on granite)
 // rmsnorm(x) = x / sqrt(mean(x^2) + eps). Weights are the file's values exactly (dequantized to f32); all arithmetic
 // is f64.
 //
@@ -35,7 +39,7 @@
 import { ggufTensor, type GgufFile, type GgufTensor } from '../io/gguf.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f16.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
-import { attentionScale, embeddingScale, layerRope, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionScale, embeddingScale, layerRope, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { splitFusedTensors } from '../nn/llama_layout.js';
 import { roundHalfEven } from './quant.js';
 
@@ -266,11 +270,12 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     if (!Number.isInteger(id) || id < 0 || id >= c.vocab) throw new Error(`llamaLogitsRef: id ${id} at position ${t} is not in 0..${c.vocab - 1}`);
     for (let i = 0; i < D; i++) x[t * D + i] = embd.w[id * D + i];
   });
-  if (c.embedScale) x.forEach((v, i) => (x[i] = v * embeddingScale(c)));
-  // The residual add, after a post-norm (gemma3).
+  x.forEach((v, i) => (x[i] = v * embeddingScale(c)));
+  // The residual add, after a post-norm (the Gemmas) or granite's residual scale.
+  const rs = c.multipliers?.residual || 1;
   const addOut = (o: Float64Array, post: string) => {
     const r = c.postNorms ? rmsNorm(o, T, D, W.get(post).w, c.eps) : o;
-    for (let i = 0; i < T * D; i++) x[i] += r[i];
+    for (let i = 0; i < T * D; i++) x[i] += r[i] * rs;
   };
   const factorsName = ropeFactorsTensor(c, opt.ctxLen ?? Math.min(c.ctx, 2048));
   const factors = factorsName ? W.get(factorsName).w : null;
@@ -301,6 +306,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
   }
   const hf = rmsNorm(x, T, D, W.get('output_norm.weight').w, c.eps);
   const z = linear(hf, T, D, W.get(c.tied ? 'token_embd.weight' : 'output.weight'), c.vocab, opt);
+  z.forEach((v, i) => (z[i] = v * logitScale(c)));
   if (c.softcap) z.forEach((v, i) => (z[i] = c.softcap!.final * Math.tanh(v / c.softcap!.final)));
   return z;
 }

@@ -27,11 +27,11 @@ function refCausalSoftmax(x: Arr, alpha: number): Arr {
 const swigluRef = ([g, u]: Arr[]) => ref.mul(ref.silu(g), u);
 
 /** flash attention's reference: per head, causalSelfAttention of the permuted rows (KV head h / group for head h). */
-function refFlash(q: Arr, k: Arr, v: Arr, heads: number, kvHeads: number, softcap?: number): Arr {
+function refFlash(q: Arr, k: Arr, v: Arr, heads: number, kvHeads: number, softcap?: number, scale?: number): Arr {
   const [B, T, C] = q.shape;
   const hd = C / heads;
   const head = (x: Arr, n: number, h: number) => ref.slice(ref.permute(ref.reshape(x, [B, T, n, hd]), [0, 2, 1, 3]), 1, h, h + 1);
-  const outs = Array.from({ length: heads }, (_, h) => ref.causalSelfAttention(head(q, heads, h), head(k, kvHeads, Math.floor(h / (heads / kvHeads))), head(v, kvHeads, Math.floor(h / (heads / kvHeads))), softcap));
+  const outs = Array.from({ length: heads }, (_, h) => ref.causalSelfAttention(head(q, heads, h), head(k, kvHeads, Math.floor(h / (heads / kvHeads))), head(v, kvHeads, Math.floor(h / (heads / kvHeads))), softcap, scale));
   return ref.reshape(ref.permute(ref.concat(outs, 1), [0, 2, 1, 3]), [B, T, C]);
 }
 
@@ -48,6 +48,9 @@ const OPS: OpCase[] = [
   // gemma2's soft-capped scores (cap 1.5: the cap bends most of these scores), forward and finite differences.
   { name: 'flash attention [1, 6, 4 x 8] GQA 4 / 2, scores soft-capped at 1.5', inputs: [{ shape: [1, 6, 32], lo: -2, hi: 2 }, { shape: [1, 6, 16], lo: -2, hi: 2 }, { shape: [1, 6, 16] }], gpu: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 4, kvHeads: 2, softcap: 1.5 }), ref: ([q, k, v]) => refFlash(q, k, v, 4, 2, 1.5), K: 48 },
   { name: 'causal attention rows (the composition) [1, 6, 4 x 8] GQA 4 / 2, scores soft-capped at 1.5', inputs: [{ shape: [1, 6, 32], lo: -2, hi: 2 }, { shape: [1, 6, 16], lo: -2, hi: 2 }, { shape: [1, 6, 16] }], gpu: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 4, kvHeads: 2, softcap: 1.5 }), ref: ([q, k, v]) => refFlash(q, k, v, 4, 2, 1.5), K: 48 },
+  // A score scale of its own (granite's attention multiplier), in the kernel and in the composition.
+  { name: 'flash attention [1, 6, 4 x 8] GQA 4 / 2, score scale 0.9', inputs: [{ shape: [1, 6, 32] }, { shape: [1, 6, 16] }, { shape: [1, 6, 16] }], gpu: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 4, kvHeads: 2, scale: 0.9 }), ref: ([q, k, v]) => refFlash(q, k, v, 4, 2, undefined, 0.9), K: 48 },
+  { name: 'causal attention rows (the composition) [1, 6, 4 x 8] GQA 4 / 2, score scale 0.9', inputs: [{ shape: [1, 6, 32] }, { shape: [1, 6, 16] }, { shape: [1, 6, 16] }], gpu: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 4, kvHeads: 2, scale: 0.9 }), ref: ([q, k, v]) => refFlash(q, k, v, 4, 2, undefined, 0.9), K: 48 },
   { name: 'flash attention of a T = 1 sequence, one head [3, 1, 4]', inputs: [{ shape: [3, 1, 4] }, { shape: [3, 1, 4] }, { shape: [3, 1, 4] }], gpu: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 1 }), ref: ([q, k, v]) => refFlash(q, k, v, 1, 1), K: 4 },
   // Rows longer than a workgroup (WG_ROW's strided loops); their gradients: the fused-vs-composition cases below.
   { name: 'fused causal_softmax [1, 80, 80]', inputs: [{ shape: [1, 80, 80], lo: -3, hi: 3 }], gpu: ([x]) => op.causalSoftmax(x, 0.25), ref: ([x]) => refCausalSoftmax(x, 0.25), K: 80, noGrad: true },
@@ -123,6 +126,7 @@ const PAIRS: PairCase[] = [
   { name: 'flash attention [3, 33, 3 x 12] MQA 3 / 1', shapes: [[3, 33, 36], [3, 33, 12], [3, 33, 12]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 3, kvHeads: 1 }), composed: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 3, kvHeads: 1, composed: true }), K: 33 * 12 },
   { name: 'flash attention [2, 20, 2 x 40] MHA (REGS16 rows)', shapes: [[2, 20, 80], [2, 20, 80], [2, 20, 80]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 2 }), composed: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 2, composed: true }), K: 20 * 40 },
   { name: 'flash attention [2, 20, 2 x 16] soft-capped at 2 (QUAD where the adapter has it)', shapes: [[2, 20, 32], [2, 20, 32], [2, 20, 32]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 2, softcap: 2 }), composed: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 2, composed: true, softcap: 2 }), K: 20 * 16 },
+  { name: 'flash attention [2, 20, 2 x 16] score scale 0.7', shapes: [[2, 20, 32], [2, 20, 32], [2, 20, 32]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 2, scale: 0.7 }), composed: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 2, composed: true, scale: 0.7 }), K: 20 * 16 },
   { name: 'flash attention [1, 12, 2 x 72] GQA 2 / 1 (array rows)', shapes: [[1, 12, 144], [1, 12, 72], [1, 12, 72]], fused: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 2, kvHeads: 1 }), composed: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 2, kvHeads: 1, composed: true }), K: 12 * 72 },
 ];
 

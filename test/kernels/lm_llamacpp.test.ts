@@ -1,6 +1,7 @@
 // nibble's language-model engine (Dawn in Node) against llama.cpp (node-llama-cpp 3.21.1, CPU) and the f64
-// reference, on small GGUF files written by synthLlamaGguf: every weight type, the seven architectures (the Gemmas'
-// sliding-window and global layers, gemma2's soft-capping, smollm3's NoPE layers, phi3's fused tensors and LongRoPE),
+// reference, on small GGUF files written by synthLlamaGguf: every weight type, the eight architectures (the Gemmas'
+// sliding-window and global layers, gemma2's soft-capping, smollm3's NoPE layers, phi3's fused tensors and LongRoPE,
+// granite's multipliers),
 // GQA and plain heads, tied and untied output, Llama-3 and linear rope scaling, partial rotary dims.
 //
 // Bounds (probabilities; a logit change dz moves each probability by at most max|dz| / 2):
@@ -45,6 +46,7 @@ const IDS = [1, ...[...'To be, or not to be:\n'].map((ch) => 3 + ch.charCodeAt(0
 const NIBBLE_BOUND = 5e-4;
 const CPP_F32 = 2e-5;
 const measured: string[] = [];
+const GRANITE_MULT = { embedding: 6, residual: 0.4, attention: 0.09, logit: 3 };
 
 async function load(name: string, o: SynthOptions, kvType: 'f32' | 'f16' = 'f32') {
   const bytes = synthLlamaGguf(o);
@@ -126,12 +128,17 @@ describe('language model vs llama.cpp', () => {
   //   - phi3: q/k/v fused in attn_qkv and gate/up in ffn_up (rows split as views), NEOX rope; with LongRoPE factors
   //     and an attention factor of 1.2 (cos and sin scaled), where llama.cpp's context (32 or more) is past the original
   //     context of 16, so both pick the long factors (the short ones differ by 0.27 on this model: llama_ref.test.ts);
-  //     and a partial rotary Q8_0 model (24 of 32 dims rotated, as Phi-4-mini's 96 of 128), tied.
+  //     and a partial rotary Q8_0 model (24 of 32 dims rotated, as Phi-4-mini's 96 of 128), tied;
+  //   - granite: a Llama with embeddings times 6, each attention / FFN output times 0.4 before its residual add, scores
+  //     times 0.09 (instead of 1/sqrt(16) = 0.25) and logits divided by 3 (Granite 3's are 12, 0.22, 1/128, 8), one
+  //     F32 and one Q8_0 with Llama 3 rope factors.
   const MORE: [string, string, SynthOptions][] = [
     ['gemma2 4 layers', 'gemma2, 4 layers (2 sliding-window, 2 global), soft-capped scores and logits, rope scaling on both kinds of layer', { arch: 'gemma2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, headDim: 32, softcap: { attn: 4, final: 8 }, ropeLinearFactor: 4, ctx: 64, seed: 3 }],
     ['smollm3 4 layers', 'smollm3, 4 layers (the fourth without RoPE), Q8_0, tied', { arch: 'smollm3', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, weightType: 'Q8_0', tied: true, ctx: 64, seed: 3 }],
     ['phi3 LongRoPE', 'phi3, fused q/k/v and gate/up, LongRoPE (long factors) with attention factor 1.2', { arch: 'phi3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, longRope: { origCtx: 16, attnFactor: 1.2 } }],
     ['phi3 partial rotary', 'phi3, 24 of 32 head dims rotated, Q8_0, tied', { arch: 'phi3', dim: 64, ffn: 128, layers: 2, heads: 2, kvHeads: 2, ctx: 64, seed: 3, ropeDims: 24, weightType: 'Q8_0', tied: true }],
+    ['granite', 'granite, embedding / residual / attention / logit multipliers', { arch: 'granite', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, ctx: 64, seed: 3, multipliers: GRANITE_MULT }],
+    ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
   ];
   for (const [label, what, o] of MORE) {
     it(`${what}: probabilities at every position, decode equals prefill`, async () => {

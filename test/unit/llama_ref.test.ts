@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseGgufFile, type GgufValue } from '../../src/io/gguf.js';
 import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType } from '../../src/lm/synth.js';
-import { embeddingScale, layerRope, layerUsesRope, layerWindow, llamaConfigFromGguf, ModelConfigError, ropeFactorsTensor } from '../../src/nn/llama_config.js';
+import { attentionScale, embeddingScale, layerRope, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ModelConfigError, ropeFactorsTensor } from '../../src/nn/llama_config.js';
 import { splitFusedTensors } from '../../src/nn/llama_layout.js';
 import { llamaWeightsFromGguf, tokenizerMetadata, writeLlamaGguf } from '../../src/nn/llama_weights.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
@@ -242,6 +242,44 @@ describe('llama config errors', () => {
     expect(absDiff(short, p(f, 8))).toBe(0); // both within the original context: the short factors
   });
 
+  it('granite: the four multipliers read (logit_scale required, the others 0 when absent), NORM rope, rope factors taken, rope.scaling.finetuned false: no RoPE', () => {
+    const mult = { embedding: 6, residual: 0.4, attention: 0.09, logit: 3 };
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, multipliers: mult, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    const f32 = (o: typeof mult) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.fround(v)]));
+    expect(c).toMatchObject({ arch: 'granite', ropeLayout: 'norm', ropeFreqs: true, qkvBias: false, qkNorm: false, postNorms: false, multipliers: f32(mult) });
+    expect([embeddingScale(c), attentionScale(c), logitScale(c)]).toEqual([Math.fround(6), Math.fround(0.09), Math.fround(1 / Math.fround(3))]);
+    expect(c.noRopeStep).toBeUndefined();
+    const m = { ...f.metadata };
+    for (const k of ['granite.embedding_scale', 'granite.residual_scale', 'granite.attention.scale']) delete m[k];
+    const d = llamaConfigFromGguf(m, tensors);
+    expect(d.multipliers).toEqual({ embedding: 0, residual: 0, attention: 0, logit: 3 });
+    expect([embeddingScale(d), attentionScale(d)]).toEqual([1, 1 / 4]); // llama.cpp's: not applied, 1/sqrt(headDim)
+    delete m['granite.logit_scale'];
+    fails(m, tensors, /'granite\.logit_scale' is missing/);
+    fails({ ...f.metadata, 'granite.residual_scale': { type: 'f32', value: -1 } }, tensors, /'granite\.residual_scale' must be a finite number >= 0/);
+    fails({ ...f.metadata, 'granite.rope.scaling.finetuned': { type: 'u32', value: 0 } }, tensors, /'granite\.rope\.scaling\.finetuned' must be a bool/);
+    const nope = llamaConfigFromGguf({ ...f.metadata, 'granite.rope.scaling.finetuned': { type: 'bool', value: false } }, tensors);
+    expect([0, 1].map((l) => layerUsesRope(nope, l))).toEqual([false, false]);
+    fails(f.metadata, [...tensors, { name: 'blk.0.attn_q.bias', type: 'F32' as never, shape: [64] }], /'blk\.0\.attn_q\.bias' not used by a granite model/);
+  });
+
+  it('granite: each multiplier changes the model (the f64 reference with one of them left out)', () => {
+    const mult = { embedding: 6, residual: 0.4, attention: 0.09, logit: 3 };
+    const o = { arch: 'granite' as const, dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, ctx: 64, seed: 3 };
+    const file = parseGgufFile(synthLlamaGguf({ ...o, multipliers: mult }));
+    const ids = [1, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50];
+    const p = (m: Record<string, GgufValue>) => softmaxRows(llamaLogitsRef({ ...file, metadata: { ...file.metadata, ...m } }, ids), ids.length, V);
+    const absDiff = (a: Float64Array, b: Float64Array) => a.reduce((mx, x, k) => Math.max(mx, Math.abs(x - b[k])), 0);
+    const all = p({});
+    for (const key of ['embedding_scale', 'residual_scale', 'attention.scale', 'logit_scale']) {
+      const d = absDiff(all, p({ [`granite.${key}`]: { type: 'f32', value: key === 'logit_scale' ? 1 : 0 } }));
+      measured.push(`  granite without ${key}: probabilities move by ${d.toFixed(3)}`);
+      expect(d, key).toBeGreaterThan(0.01);
+    }
+  });
+
   it('rope scaling: linear read (factor, or the older scale_linear), none ignores the factor, YaRN and LongRoPE refused by name', () => {
     const { metadata, tensors } = base();
     const withKeys = (m: Record<string, GgufValue>) => llamaConfigFromGguf({ ...metadata, ...m }, tensors);
@@ -285,7 +323,7 @@ describe('llama config errors', () => {
   it('names an unsupported architecture and the supported ones', () => {
     const { metadata, tensors } = base();
     metadata['general.architecture'] = { type: 'string', value: 'phi2' };
-    fails(metadata, tensors, /'general\.architecture' is 'phi2'.*supported: llama, qwen2, qwen3, gemma2, gemma3, smollm3, phi3/);
+    fails(metadata, tensors, /'general\.architecture' is 'phi2'.*supported: llama, qwen2, qwen3, gemma2, gemma3, smollm3, phi3, granite/);
   });
 
   it('names an inconsistent head count', () => {
