@@ -17,6 +17,9 @@
 // Llama (rows permuted the same way) whose every fourth layer applies no RoPE, as GGUF's smollm3 fixes it.
 // Phi3ForCausalLM (phi3) keeps its fused qkv_proj / gate_up_proj (GGUF's attn_qkv / ffn_up) and HF's rotate-half
 // rows (GGUF's phi3 is NEOX); its LongRoPE becomes rope_factors_long / _short with the converter's attention factor.
+// GraniteForCausalLM (granite) is a Llama (rows permuted the same way) with four multipliers, kept as llama.cpp's
+// converter writes them: embedding_multiplier, residual_multiplier, attention_multiplier (the score scale) and
+// logits_scaling (transformers' defaults, 1, where a key is absent; rounded to f32 as the GGUF stores them).
 // A Llama's rope_scaling of rope_type llama3 becomes rope_freqs.weight as the converter computes it, a linear one
 // the position scale (hfRope).
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
@@ -55,10 +58,16 @@ export interface HfLlamaConfigJson {
   hidden_activation?: string;
   final_logit_softcapping?: number | null;
   attn_logit_softcapping?: number | null;
+  /** Granite. */
+  embedding_multiplier?: number;
+  residual_multiplier?: number;
+  attention_multiplier?: number;
+  logits_scaling?: number;
+  mlp_bias?: boolean;
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite' };
 
 /** The LlamaConfig of an HF config.json; errors name the key. */
 export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfig {
@@ -76,12 +85,13 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   if (arch === 'gemma3') return { config: gemma3Config(j, source), ropeTensors: {} };
   if (arch === 'gemma2') return { config: gemma2Config(j, source), ropeTensors: {} };
   // Attention over a sliding window is not the full causal attention GGUF's llama, qwen2, qwen3 and smollm3 run.
-  const Name = arch === 'qwen2' ? 'Qwen2' : arch === 'smollm3' ? 'SmolLM3' : 'Qwen3';
+  const Name = arch === 'qwen2' ? 'Qwen2' : arch === 'smollm3' ? 'SmolLM3' : arch === 'granite' ? 'Granite' : 'Qwen3';
   if (type === 'mistral' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Mistral's windowed attention is not supported (only sliding_window null)`);
   if (arch === 'phi3' && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: GGUF's phi3 has no q / k / v / o biases`);
   if (arch !== 'llama' && arch !== 'phi3' && j.use_sliding_window === true) throw new ModelConfigError(`${source}: use_sliding_window is true: ${Name}'s windowed attention is not supported`);
   if (arch !== 'llama' && Array.isArray(j.layer_types) && j.layer_types.some((t) => t !== 'full_attention')) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: ${Name}'s windowed attention is not supported (only 'full_attention')`);
-  if ((arch === 'llama' || arch === 'smollm3') && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: a ${arch === 'llama' ? 'Llama' : 'SmolLM3'} with q / k / v / o biases is not supported by the import`);
+  if ((arch === 'llama' || arch === 'smollm3' || arch === 'granite') && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: a ${arch === 'llama' ? 'Llama' : Name} with q / k / v / o biases is not supported by the import`);
+  if (arch === 'granite' && j.mlp_bias === true) throw new ModelConfigError(`${source}: mlp_bias is true: a Granite with MLP biases is not supported by the import`);
   if (arch === 'qwen3' && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: a Qwen3 with q / k / v / o biases is not supported by the import (GGUF's qwen3 has none)`);
   const int = (k: string, dflt?: number) => positiveInt(j, source, k, dflt);
   const heads = int('num_attention_heads');
@@ -100,7 +110,10 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
     ropeBase: positiveNumber(j, source, 'rope_theta', 10000), tied: j.tie_word_embeddings === true,
   });
   const rope = hfRope(j, source, base);
-  const c: LlamaConfig = { ...base, ...rope.config };
+  // Granite's multipliers, as the converter writes them (f32 GGUF values).
+  const mult = (k: string) => Math.fround(positiveNumber(j, source, k, 1));
+  const multipliers = arch === 'granite' ? { multipliers: { embedding: mult('embedding_multiplier'), residual: mult('residual_multiplier'), attention: mult('attention_multiplier'), logit: mult('logits_scaling') } } : {};
+  const c: LlamaConfig = { ...base, ...rope.config, ...multipliers };
   // SmolLM3's no_rope_layers must be llama.cpp's fixed pattern (layerUsesRope): it reads no key for it.
   const ropeLayers = Array.from({ length: c.layers }, (_, l) => (layerUsesRope(c, l) ? 1 : 0));
   if (arch === 'smollm3' && j.no_rope_layers !== undefined && JSON.stringify(j.no_rope_layers) !== JSON.stringify(ropeLayers)) {
@@ -111,7 +124,7 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
 
 /**
  * rope_scaling (and Phi-3's partial_rotary_factor) as llama.cpp's converter turns them into GGUF: Llama 3's
- * (rope_type llama3) as rope_freqs.weight, linear as the position scale (llama, smollm3); Phi-3's LongRoPE (type
+ * (rope_type llama3) as rope_freqs.weight, linear as the position scale (llama, smollm3, granite); Phi-3's LongRoPE (type
  * longrope or su) as rope_factors_long / rope_factors_short with original_max_position_embeddings and the
  * attention factor sqrt(1 + ln(max / original) / ln(original)). Anything else is refused naming the key.
  */
@@ -134,12 +147,13 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
     if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw bad(`'${k}' must be a positive number`);
     return v;
   };
-  if ((c.arch === 'llama' || c.arch === 'smollm3') && kind === 'llama3') {
+  const llamaLike = c.arch === 'llama' || c.arch === 'smollm3' || c.arch === 'granite';
+  if (llamaLike && kind === 'llama3') {
     const s = { factor: num('factor'), lowFreqFactor: num('low_freq_factor'), highFreqFactor: num('high_freq_factor'), originalContext: num('original_max_position_embeddings') };
     if (!(s.highFreqFactor > s.lowFreqFactor)) throw bad(`'high_freq_factor' must exceed 'low_freq_factor'`);
     config.ropeFreqs = true;
     tensors['rope_freqs.weight'] = llama3RopeFactors(s, c.headDim, c.ropeBase);
-  } else if ((c.arch === 'llama' || c.arch === 'smollm3') && kind === 'linear') {
+  } else if (llamaLike && kind === 'linear') {
     config.ropeScale = 1 / num('factor');
   } else if (c.arch === 'phi3' && (kind === 'longrope' || kind === 'su')) {
     const orig = j.original_max_position_embeddings ?? rs.original_max_position_embeddings;
@@ -154,7 +168,7 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
     config.longRope = { origCtx: orig as number };
     if (attn !== 1) config.ropeAttnFactor = Math.fround(attn);
   } else {
-    throw bad(`not imported for ${c.arch} (${c.arch === 'phi3' ? 'longrope' : c.arch === 'llama' || c.arch === 'smollm3' ? 'llama3 or linear' : 'none'} is)`);
+    throw bad(`not imported for ${c.arch} (${c.arch === 'phi3' ? 'longrope' : llamaLike ? 'llama3 or linear' : 'none'} is)`);
   }
   return { config, tensors };
 }

@@ -22,8 +22,13 @@ const PRE_BY_REGEX = new Map([
   [GPT2_RE, 'gpt-2'],
 ]);
 
-/** The `pre` name of a tokenizer.json pre_tokenizer, or an error naming what is not recognised. */
-function preName(p: unknown, source: string): string {
+/**
+ * The `pre` name of a tokenizer.json pre_tokenizer, or an error naming what is not recognised. Digits (each digit
+ * alone) then ByteLevel, StarCoder's split (SmolLM 1 / 2, Granite 3), is llama.cpp's `smollm` or `refact`: the same
+ * splits, told apart only by whether decoding cleans up spaces (`cleanSpaces`: tokenizer_config.json's
+ * clean_up_tokenization_spaces; `smollm` where it is false).
+ */
+function preName(p: unknown, source: string, cleanSpaces: boolean): string {
   if (!obj(p)) throw new TokenizerError(`${source}: pre_tokenizer is missing: nibble imports byte-level BPE tokenizers (a ByteLevel pre-tokenizer)`);
   if (p.type === 'ByteLevel') {
     if (p.use_regex === false) throw new TokenizerError(`${source}: pre_tokenizer ByteLevel without its regex splits nothing; no GGUF pre-tokenizer matches it`);
@@ -35,6 +40,11 @@ function preName(p: unknown, source: string): string {
   const byteLevel = parts.some((x) => obj(x) && x.type === 'ByteLevel');
   const others = parts.filter((x) => !(obj(x) && (x.type === 'Split' || x.type === 'ByteLevel')));
   if (!byteLevel) throw new TokenizerError(`${source}: pre_tokenizer Sequence has no ByteLevel step: not a byte-level BPE tokenizer`);
+  const [first, second] = parts as Json[];
+  if (parts.length === 2 && obj(first) && first.type === 'Digits' && obj(second) && second.type === 'ByteLevel' && second.use_regex !== false) {
+    if (first.individual_digits !== true) throw new TokenizerError(`${source}: pre_tokenizer Digits without individual_digits is not one nibble maps to a GGUF pre-tokenizer`);
+    return cleanSpaces ? 'refact' : 'smollm';
+  }
   if (others.length) throw new TokenizerError(`${source}: pre_tokenizer step '${String((others[0] as Json)?.type)}' is not one nibble maps to a GGUF pre-tokenizer`);
   if (!split) return 'gpt-2';
   const re = obj(split.pattern) ? split.pattern.Regex : undefined;
@@ -57,10 +67,10 @@ export function hfTokenizerMetadata(tokenizerJson: unknown, config: unknown = {}
   // tokenizes alike; a normalizer that changes ordinary text (Lowercase, NFKC) is refused.
   const norm = tokenizerJson.normalizer;
   if (norm !== null && norm !== undefined && !(obj(norm) && norm.type === 'NFC')) throw new TokenizerError(`${source}: normalizer ${JSON.stringify(obj(norm) ? norm.type : norm)} is not one llama.cpp applies (it applies none; an NFC normalizer is taken, as it changes only text not already in NFC)`);
-  const pre = preName(tokenizerJson.pre_tokenizer, source);
+  const cfg = obj(config) ? config : {};
+  const pre = preName(tokenizerJson.pre_tokenizer, source, cfg.clean_up_tokenization_spaces !== false);
   const { tokens, types } = hfVocab(tokenizerJson, m, source, vocabSize);
   const merges = hfMerges(m, source).map(([a, b]) => `${a} ${b}`);
-  const cfg = obj(config) ? config : {};
   const meta: Record<string, GgufValue> = {
     'tokenizer.ggml.model': gguf.str('gpt2'),
     'tokenizer.ggml.pre': gguf.str(pre),

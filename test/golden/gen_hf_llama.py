@@ -1,10 +1,13 @@
-"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/ and hf_gemma2/: a tiny Hugging
+"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/ and hf_granite/: a tiny Hugging
 Face Llama checkpoint, a tiny Qwen2 one, a tiny Qwen3 one, a tiny Gemma 3 text one, a tiny SmolLM3 one (a Llama whose
 layers with no_rope_layers[l] == 0 skip RoPE), a Llama with Llama 3's rope_scaling (its inverse frequencies as
 transformers' _compute_llama3_parameters makes them) and a tiny Phi-3 (q / k / v and gate / up fused; LongRoPE: the
 inverse frequencies divided by long_factor past original_max_position_embeddings, short_factor within it, cos and sin
 times sqrt(1 + ln(max / original) / ln(original))) and a tiny Gemma 2 (Gemma 3's layers without q / k norms, every
-other layer sliding, attention scores and logits soft-capped: cap * tanh(x / cap)) (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
+other layer sliding, attention scores and logits soft-capped: cap * tanh(x / cap)) and a tiny Granite (a Llama with
+transformers' modeling_granite multipliers: embeddings times embedding_multiplier, scores times attention_multiplier
+instead of 1 / sqrt(head_dim), each attention and MLP output times residual_multiplier before its residual add, logits
+divided by logits_scaling) (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
 PyTorch computes for each with Hugging Face's forward (LlamaForCausalLM's math: RMSNorm, rotate-half RoPE,
 grouped-query attention with repeat_kv, causal softmax, SwiGLU MLP, untied lm_head; Qwen2ForCausalLM's adds q / k / v
 biases and here ties the head to the embedding; Qwen3ForCausalLM's (transformers' modeling_qwen3) has no biases, a
@@ -88,6 +91,11 @@ GEMMA2 = dict(LLAMA, architectures=["Gemma2ForCausalLM"], model_type="gemma2", n
               sliding_window=4, query_pre_attn_scalar=16, hidden_activation="gelu_pytorch_tanh", attn_logit_softcapping=5.0,
               final_logit_softcapping=8.0, attention_bias=False, tie_word_embeddings=True)
 
+# GraniteForCausalLM's config (granite-3.3-2b's kind, shrunk; its multipliers are 12, 1/128, 0.22 and 8): each
+# multiplier far from 1 and the score scale far from 1 / sqrt(head_dim) = 0.354, so that each one matters; tied.
+GRANITE = dict(LLAMA, architectures=["GraniteForCausalLM"], model_type="granite", embedding_multiplier=4.0, attention_multiplier=0.2,
+               residual_multiplier=0.5, logits_scaling=2.5, attention_bias=False, mlp_bias=False, tie_word_embeddings=True, hidden_act="silu")
+
 
 def build(cfg, seed):
     """Seeded f32 weights by HF name: q / k / v biases for qwen2, q_norm / k_norm for qwen3, no lm_head when the embedding is tied."""
@@ -147,6 +155,9 @@ def forward(cfg, w, ids):
     zero = torch.zeros(1, dtype=torch.float64)
     T = len(ids)
     x = W["model.embed_tokens.weight"][torch.tensor(ids)]
+    granite = cfg["model_type"] == "granite"
+    if granite:  # GraniteModel: inputs_embeds * embedding_multiplier
+        x = x * cfg["embedding_multiplier"]
     inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
     rs = cfg.get("rope_scaling") or {}
     mscale = 1.0
@@ -184,14 +195,20 @@ def forward(cfg, w, ids):
             k = k * cos + rotate_half(k) * sin
         k = k.repeat_interleave(H // KV, dim=0)  # repeat_kv: query head h reads KV head h // (H / KV)
         v = v.repeat_interleave(H // KV, dim=0)
-        a = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5 + mask, dim=-1) @ v
-        x = x + a.transpose(0, 1).reshape(T, H * hd) @ W[p + "self_attn.o_proj.weight"].T
+        if granite:  # GraniteAttention: scaling = attention_multiplier
+            a = torch.softmax(q @ k.transpose(-1, -2) * cfg["attention_multiplier"] + mask, dim=-1) @ v
+        else:
+            a = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5 + mask, dim=-1) @ v
+        o = a.transpose(0, 1).reshape(T, H * hd) @ W[p + "self_attn.o_proj.weight"].T
+        x = x + (o * cfg["residual_multiplier"] if granite else o)  # GraniteDecoderLayer: residual + out * residual_multiplier
         f = rms(x, W[p + "post_attention_layernorm.weight"], cfg)
         g = f @ W[p + "mlp.gate_proj.weight"].T
         u = f @ W[p + "mlp.up_proj.weight"].T
-        x = x + (torch.nn.functional.silu(g) * u) @ W[p + "mlp.down_proj.weight"].T
+        m = (torch.nn.functional.silu(g) * u) @ W[p + "mlp.down_proj.weight"].T
+        x = x + (m * cfg["residual_multiplier"] if granite else m)
     head = W["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else W["lm_head.weight"]
-    return rms(x, W["model.norm.weight"], cfg) @ head.T
+    z = rms(x, W["model.norm.weight"], cfg) @ head.T
+    return z / cfg["logits_scaling"] if granite else z  # GraniteForCausalLM: logits / logits_scaling
 
 
 def forward_gemma3(cfg, w, ids):
@@ -266,7 +283,7 @@ def write_safetensors(path, tensors):
 
 
 for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029), ("hf_smollm3", SMOLLM3, 2030),
-                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033)):
+                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034)):
     w = build(cfg, seed)
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     os.makedirs(out, exist_ok=True)

@@ -1,6 +1,6 @@
 // Import of a Hugging Face Llama, a Qwen2, a Qwen3, a Gemma 3, a SmolLM3, a Llama with Llama 3's rope_scaling, a
-// Phi-3 and a Gemma 2 checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for each (test/golden/hf_llama/,
-// hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/ and hf_gemma2/, written once by
+// Phi-3, a Gemma 2 and a Granite checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for each (test/golden/hf_llama/,
+// hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/ and hf_granite/, written once by
 // test/golden/gen_hf_llama.py with Hugging Face's forward in float64):
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; Gemma's norm
 //     weights + 1 rounded to f32 as GGUF stores them, measured 6.9e-7, the others 1e-13; a missing
@@ -61,6 +61,7 @@ describe('Hugging Face Llama import', () => {
     ['hf_llama3', 'llama', [260, 32, 2, 4, 2, 8, 48, 64, false, false, false]], // Llama 3's rope_scaling: rope_freqs.weight
     ['hf_phi3', 'phi3', [260, 32, 2, 4, 2, 8, 48, 32, false, false, false]], // fused projections, LongRoPE's long factors
     ['hf_gemma2', 'gemma2', [260, 32, 4, 4, 2, 16, 48, 32, true, false, false]], // soft-caps 5 / 8, window 4: the GPU check is the engine's
+    ['hf_granite', 'granite', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // multipliers 4 / 0.5 / 0.2 / 2.5
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
     const { config, weights } = importHfLlama(g.configJson, g.st());
@@ -106,7 +107,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma2, gemma3_text, smollm3, phi3\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma2, gemma3_text, smollm3, phi3, granite\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
@@ -119,6 +120,17 @@ describe('Hugging Face Llama import', () => {
     expect(hfLlamaConfig({ ...configJson, rope_scaling: { type: 'linear', factor: 2 } }).ropeScale).toBe(0.5);
     expect(() => hfLlamaConfig({ ...configJson, rope_scaling: { rope_type: 'yarn', factor: 4 } })).toThrow(/rope_scaling .*yarn.*: not imported for llama \(llama3 or linear is\)/);
     expect(() => hfLlamaConfig({ ...configJson, head_dim: 16 })).toThrow(/head_dim 16 differs from hidden_size \/ num_attention_heads = 8 \(not supported\)/);
+  });
+
+  it('Granite: the four multipliers read (1 where absent, as transformers defaults them), rows permuted as a Llama\'s; biases and bad multipliers refused by key', () => {
+    const g = golden('hf_granite');
+    expect(hfLlamaConfig(g.configJson)).toMatchObject({ arch: 'granite', ropeLayout: 'norm', tied: true, multipliers: { embedding: 4, residual: 0.5, attention: Math.fround(0.2), logit: 2.5 } });
+    const { embedding_multiplier: _e, residual_multiplier: _r, attention_multiplier: _a, logits_scaling: _l, ...plain } = g.configJson;
+    expect(hfLlamaConfig(plain).multipliers).toEqual({ embedding: 1, residual: 1, attention: 1, logit: 1 });
+    expect(() => hfLlamaConfig({ ...g.configJson, mlp_bias: true })).toThrow(/mlp_bias is true: a Granite with MLP biases/);
+    expect(() => hfLlamaConfig({ ...g.configJson, attention_bias: true })).toThrow(/attention_bias is true: a Granite with q \/ k \/ v \/ o biases/);
+    expect(() => hfLlamaConfig({ ...g.configJson, residual_multiplier: 0 })).toThrow(/'residual_multiplier' must be a positive number, found 0/);
+    expect(hfLlamaConfig({ ...g.configJson, rope_scaling: { type: 'linear', factor: 2 } }).ropeScale).toBe(0.5);
   });
 
   it('Gemma 3: norms + 1, its norm names, linear rope scaling; refuses what llama.cpp\'s gemma3 fixes otherwise, naming the key', () => {

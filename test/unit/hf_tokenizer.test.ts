@@ -39,6 +39,15 @@ describe('Hugging Face tokenizer.json import', () => {
     expect(() => hfTokenizerMetadata(tinyTokenizerJson(), {}, 'tokenizer.json', 100)).toThrow(/266 tokens, but the model's vocab_size is 100/);
   });
 
+  it("StarCoder's split (Digits, each digit alone, then ByteLevel: SmolLM 1 / 2, Granite 3) is refact, or smollm where decoding keeps spaces", () => {
+    const starcoder = (individual: boolean) => tinyTokenizerJson({ type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: individual }, { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }] });
+    const meta = hfTokenizerMetadata(starcoder(true), TINY_TOKENIZER_CONFIG);
+    expect(meta['tokenizer.ggml.pre'].value).toBe('refact');
+    expect(hfTokenizerMetadata(starcoder(true), { ...TINY_TOKENIZER_CONFIG, clean_up_tokenization_spaces: false })['tokenizer.ggml.pre'].value).toBe('smollm');
+    // (Those pre-tokenizers' splits, ' 1234' -> ' ', '1', '2', '3', '4', are checked against llama.cpp in tokenizer.test.ts.)
+    expect(() => hfTokenizerMetadata(starcoder(false))).toThrow(/pre_tokenizer Digits without individual_digits is not one nibble maps/);
+  });
+
   it('refuses what it cannot import, naming the file, key or token', () => {
     const t = tinyTokenizerJson();
     expect(() => hfTokenizerMetadata({ ...t, model: { ...t.model, type: 'Unigram' } })).toThrow(/tokenizer\.json: model\.type 'Unigram': nibble imports BPE tokenizers only/);
