@@ -255,23 +255,30 @@ export class Attention {
     readonly v: Linear,
     readonly out: Linear,
     readonly shape: AttentionShape,
-    /** Qwen3's per-head RMSNorm of q and k (weights [headDim]) before RoPE. */
-    readonly qkNorm?: { q: RMSNorm; k: RMSNorm },
+    /**
+     * Qwen3's per-head RMSNorm of q and k (weights [headDim]) before RoPE; `full`: OLMo 2's, over all of q and of k
+     * (weights [heads * headDim] and [kvHeads * headDim]).
+     */
+    readonly qkNorm?: { q: RMSNorm; k: RMSNorm; full?: boolean },
   ) {
     const { heads, kvHeads, headDim } = shape;
     if (!(heads % kvHeads === 0 && q.N === heads * headDim && k.N === kvHeads * headDim && v.N === kvHeads * headDim && out.K === heads * headDim)) {
       throw new LayerError(`attention: ${heads} heads / ${kvHeads} KV heads of ${headDim} do not fit q [${q.N}, ${q.K}], k [${k.N}, ${k.K}], v [${v.N}, ${v.K}], output [${out.N}, ${out.K}]`);
     }
-    for (const n of qkNorm ? [qkNorm.q, qkNorm.k] : []) if (n.dim !== headDim) throw new LayerError(`attention: the q / k norm '${n.weight}' has ${n.dim} weights, the head dim is ${headDim}`);
+    for (const [n, h] of qkNorm ? ([[qkNorm.q, heads], [qkNorm.k, kvHeads]] as const) : []) {
+      const want = qkNorm!.full ? h * headDim : headDim;
+      if (n.dim !== want) throw new LayerError(`attention: the q / k norm '${n.weight}' has ${n.dim} weights, expected ${want} (${qkNorm!.full ? `the whole projection: ${h} heads of ${headDim}` : 'the head dim'})`);
+    }
   }
   /**
    * The GGUF block `prefix`: attn_q / attn_k / attn_v / attn_output (biases on q, k, v with qkvBias; with `qkNormEps`
-   * the per-head norms attn_q_norm / attn_k_norm of qwen3).
+   * the norms attn_q_norm / attn_k_norm, per head as qwen3's, or over the whole projection with `qkNormFull`, as olmo2's).
    */
-  static gguf(prefix: string, dim: number, shape: AttentionShape, qkvBias = false, qkNormEps?: number): Attention {
+  static gguf(prefix: string, dim: number, shape: AttentionShape, qkvBias = false, qkNormEps?: number, qkNormFull = false): Attention {
     const lin = (t: string, N: number, K: number, bias: boolean) => new Linear(`${prefix}.${t}.weight`, N, K, bias ? { bias: `${prefix}.${t}.bias` } : {});
     const { heads, kvHeads, headDim: hd } = shape;
-    const norms = qkNormEps === undefined ? undefined : { q: new RMSNorm(`${prefix}.attn_q_norm.weight`, hd, qkNormEps), k: new RMSNorm(`${prefix}.attn_k_norm.weight`, hd, qkNormEps) };
+    const norm = (t: string, h: number) => new RMSNorm(`${prefix}.${t}.weight`, qkNormFull ? h * hd : hd, qkNormEps!);
+    const norms = qkNormEps === undefined ? undefined : { q: norm('attn_q_norm', heads), k: norm('attn_k_norm', kvHeads), ...(qkNormFull ? { full: true } : {}) };
     return new Attention(lin('attn_q', heads * hd, dim, qkvBias), lin('attn_k', kvHeads * hd, dim, qkvBias), lin('attn_v', kvHeads * hd, dim, qkvBias), lin('attn_output', dim, heads * hd, false), shape, norms);
   }
   layers(): Linear[] {
@@ -315,8 +322,9 @@ export class Attention {
     let q0 = this.q.forward(s, x);
     let k0 = this.k.forward(s, x);
     if (this.qkNorm) {
-      q0 = Attention.headNorm(s, this.qkNorm.q, q0, this.shape.heads);
-      k0 = Attention.headNorm(s, this.qkNorm.k, k0, this.shape.kvHeads);
+      const full = !!this.qkNorm.full;
+      q0 = Attention.headNorm(s, this.qkNorm.q, q0, full ? 1 : this.shape.heads);
+      k0 = Attention.headNorm(s, this.qkNorm.k, k0, full ? 1 : this.shape.kvHeads);
     }
     const [q, k] = this.ropeQK(q0, k0, B, T);
     const v = this.v.forward(s, x);

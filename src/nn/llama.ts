@@ -1,5 +1,5 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3` and `granite` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `granite` and `olmo2` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
@@ -15,7 +15,10 @@ export interface LlamaOps<T> {
   /** a + b, same shape (a residual add after a post-norm). */
   add(a: T, b: T): T;
   rmsNorm(x: T, weight: string): T;
-  /** RMSNorm of each head of x [T, heads * headDim] over its headDim values, times weight [headDim] (qwen3's q / k norms). */
+  /**
+   * RMSNorm of each of `heads` equal slices of x's rows, times weight [row / heads] (qwen3's per-head q / k norms; 1:
+   * the whole row, olmo2's).
+   */
   headNorm(x: T, weight: string, heads: number): T;
   /** x [T, K] @ weight^T [K, N] (+ bias) (+ residual): weight is [N, K] as GGUF stores it. */
   linear(x: T, weight: string, o?: { bias?: string; residual?: T }): T;
@@ -43,19 +46,21 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     c.postNorms ? ops.add(ops.rmsNorm(ops.linear(h, blk(l, weight)), blk(l, post)), x)
     : rs ? ops.add(ops.scale(ops.linear(h, blk(l, weight)), rs), x)
     : ops.linear(h, blk(l, weight), { residual: x });
+  // olmo2 has no pre-norms: attention and the FFN read the residual stream itself.
+  const preNorm = (weight: string) => (c.noPreNorms ? x : ops.rmsNorm(x, weight));
   for (let l = 0; l < c.layers; l++) {
-    const h = ops.rmsNorm(x, blk(l, 'attn_norm.weight'));
+    const h = preNorm(blk(l, 'attn_norm.weight'));
     const bias = (t: string) => (c.qkvBias ? { bias: blk(l, `${t}.bias`) } : {});
     let q = ops.linear(h, blk(l, 'attn_q.weight'), bias('attn_q'));
     let k = ops.linear(h, blk(l, 'attn_k.weight'), bias('attn_k'));
     if (c.qkNorm) {
-      q = ops.headNorm(q, blk(l, 'attn_q_norm.weight'), c.heads);
-      k = ops.headNorm(k, blk(l, 'attn_k_norm.weight'), c.kvHeads);
+      q = ops.headNorm(q, blk(l, 'attn_q_norm.weight'), c.qkNormFull ? 1 : c.heads);
+      k = ops.headNorm(k, blk(l, 'attn_k_norm.weight'), c.qkNormFull ? 1 : c.kvHeads);
     }
     if (layerUsesRope(c, l)) [q, k] = ops.ropeQK(l, q, k); // smollm3's NoPE layers skip it
     const v = ops.linear(h, blk(l, 'attn_v.weight'), bias('attn_v'));
     x = residual(l, ops.attention(l, q, k, v), 'attn_output.weight', 'post_attention_norm.weight');
-    const f = ops.rmsNorm(x, blk(l, 'ffn_norm.weight'));
+    const f = preNorm(blk(l, 'ffn_norm.weight'));
     const gate = ops.linear(f, blk(l, 'ffn_gate.weight'));
     const up = ops.linear(f, blk(l, 'ffn_up.weight'));
     x = residual(l, ops.glu(gate, up), 'ffn_down.weight', 'post_ffw_norm.weight');

@@ -1,5 +1,5 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`,
-// `smollm3`, `phi3` and `granite`), read from a GGUF file's
+// `smollm3`, `phi3`, `granite` and `olmo2`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon                                                        required
@@ -11,6 +11,7 @@
 //   gemma2: .attention.sliding_window (4096), .attn_logit_softcapping (50), .final_logit_softcapping (30)  optional
 //   granite: .logit_scale                                                                    required
 //            .embedding_scale, .residual_scale, .attention.scale (0: not applied), .rope.scaling.finetuned (true)
+//   olmo2: .attention.sliding_window absent or 0 (OLMo 3's sliding layers are refused by name)
 // and the vocabulary size from token_embd.weight's shape. Tensors are checked as the file lays them out
 // (llama_layout.ts: phi3 fuses q/k/v and gate/up). Every tensor the model needs is checked for presence and
 // shape, and a tensor the model would not use is refused (llama.cpp refuses such files too: "wrong number of
@@ -42,6 +43,10 @@ export interface LlamaConfig {
   qkvBias: boolean;
   /** qwen3, gemma3: q and k are RMS-normalized per head (attn_q_norm / attn_k_norm, [headDim]) before RoPE. */
   qkNorm: boolean;
+  /** olmo2: the q / k norms normalize the whole projection (weights [heads * headDim] and [kvHeads * headDim]), not each head. */
+  qkNormFull?: boolean;
+  /** olmo2: no attn_norm / ffn_norm: attention and the FFN read the residual stream as it is (post-norms only). */
+  noPreNorms?: boolean;
   /** gemma2, gemma3: the attention and FFN outputs are RMS-normalized (post_attention_norm / post_ffw_norm) before their residual add. */
   postNorms: boolean;
   /** The FFN's gate activation: silu (SwiGLU) or gelu (GeGLU, tanh form: gemma2, gemma3). */
@@ -85,18 +90,23 @@ export interface LlamaConfig {
   multipliers?: { embedding: number; residual: number; attention: number; logit: number };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'granite'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'granite', 'olmo2'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
-export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale'>;
+export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms'>;
 
 /**
  * What each architecture fixes: llama.cpp's rope type (NORM for llama, smollm3 and granite, NEOX for the rest), q/k/v biases (qwen2),
- * per-head q/k norms (qwen3, gemma3), and the Gemmas' post-norms, GeGLU and scaled embeddings.
+ * per-head q/k norms (qwen3, gemma3), the Gemmas' post-norms, GeGLU and scaled embeddings, and olmo2's post-norms
+ * without pre-norms and q/k norms over the whole projection.
  */
 export function archTraits(a: LlamaArch): ArchTraits {
   const gemma = a === 'gemma2' || a === 'gemma3';
-  return { ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3', postNorms: gemma, ffnAct: gemma ? 'gelu' : 'silu', embedScale: gemma };
+  const olmo2 = a === 'olmo2';
+  return {
+    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2,
+    postNorms: gemma || olmo2, ffnAct: gemma ? 'gelu' : 'silu', embedScale: gemma, ...(olmo2 ? { qkNormFull: true, noPreNorms: true } : {}),
+  };
 }
 
 /** The tensors of rope factors (Llama 3's, phi3's LongRoPE pair): constants RoPE reads, never trained. */
@@ -251,7 +261,7 @@ function ropeScaling(metadata: Record<string, GgufValue>, k: Keys, a: string): n
 }
 
 /**
- * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`, `phi3` or `granite` GGUF file, validated against its tensors. Throws ModelConfigError naming
+ * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`, `phi3`, `granite` or `olmo2` GGUF file, validated against its tensors. Throws ModelConfigError naming
  * the key or tensor at fault and what was expected and found.
  */
 export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors: readonly { name: string; type: GgufTensorType; shape: number[] }[]): LlamaConfig {
@@ -281,6 +291,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const G = GEMMA2_DEFAULTS;
   // gemma3 requires the window; gemma2 defaults it (and its soft-caps) as llama.cpp does.
   const window = a === 'gemma3' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : 0;
+  if (a === 'olmo2' && k.int(`${a}.attention.sliding_window`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window' is set: OLMo 3's sliding-window layers (and their YaRN rope) are not supported (only OLMo 2, without it)`);
   const softcap = a === 'gemma2' ? { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) } : undefined;
   const multipliers = a === 'granite' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`) } : undefined;
   const rope = a === 'granite' ? k.bool(`${a}.rope.scaling.finetuned`, true) : true;
@@ -291,6 +302,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (a === 'phi3' && longF !== byName.has('rope_factors_short.weight')) {
     throw new ModelConfigError(`model config: tensor '${longF ? 'rope_factors_short.weight' : 'rope_factors_long.weight'}' is missing (phi3's LongRoPE needs both the long and the short factors)`);
   }
+  // llama.cpp's olmo2 requires output.weight (its head is never tied).
+  if (a === 'olmo2' && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (an olmo2 model's head is never tied to the embedding)`);
   const embd = byName.get('token_embd.weight');
   if (!embd) throw new ModelConfigError(`model config: tensor 'token_embd.weight' is missing`);
   if (embd.shape.length !== 2 || embd.shape[1] !== dim) throw new ModelConfigError(`model config: tensor 'token_embd.weight' has shape [${embd.shape.join(', ')}], expected [vocab, ${dim}] ('${a}.embedding_length' ${dim})`);
@@ -302,15 +315,11 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const traits = archTraits(a);
   const c: LlamaConfig = {
     arch: a, vocab, dim, layers, heads, kvHeads, headDim, ffn, ctx, eps, ropeBase, ropeDims,
-    ropeLayout: traits.ropeLayout,
+    ...traits,
     ropeFreqs: (a === 'llama' || a === 'granite') && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma2's graph always ties it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama and smollm3 take them where the file has them; the others have none.
     qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3') && byName.has('blk.0.attn_q.bias')),
-    qkNorm: traits.qkNorm,
-    postNorms: traits.postNorms,
-    ffnAct: traits.ffnAct,
-    embedScale: traits.embedScale,
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...archExtras(a, { window, ropeBase, ropeScale, softcap, multipliers, rope }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
@@ -349,13 +358,13 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
   if (c.longRope) out.push({ name: 'rope_factors_long.weight', shape: [c.ropeDims / 2] }, { name: 'rope_factors_short.weight', shape: [c.ropeDims / 2] });
   for (let l = 0; l < c.layers; l++) {
     const p = `blk.${l}.`;
-    out.push({ name: `${p}attn_norm.weight`, shape: [c.dim] });
+    if (!c.noPreNorms) out.push({ name: `${p}attn_norm.weight`, shape: [c.dim] });
     out.push({ name: `${p}attn_q.weight`, shape: [q, c.dim] }, { name: `${p}attn_k.weight`, shape: [kv, c.dim] }, { name: `${p}attn_v.weight`, shape: [kv, c.dim] });
     if (c.qkvBias) out.push({ name: `${p}attn_q.bias`, shape: [q] }, { name: `${p}attn_k.bias`, shape: [kv] }, { name: `${p}attn_v.bias`, shape: [kv] });
-    if (c.qkNorm) out.push({ name: `${p}attn_q_norm.weight`, shape: [c.headDim] }, { name: `${p}attn_k_norm.weight`, shape: [c.headDim] });
+    if (c.qkNorm) out.push({ name: `${p}attn_q_norm.weight`, shape: [c.qkNormFull ? q : c.headDim] }, { name: `${p}attn_k_norm.weight`, shape: [c.qkNormFull ? kv : c.headDim] });
     out.push({ name: `${p}attn_output.weight`, shape: [c.dim, q] });
     if (c.postNorms) out.push({ name: `${p}post_attention_norm.weight`, shape: [c.dim] });
-    out.push({ name: `${p}ffn_norm.weight`, shape: [c.dim] });
+    if (!c.noPreNorms) out.push({ name: `${p}ffn_norm.weight`, shape: [c.dim] });
     out.push({ name: `${p}ffn_gate.weight`, shape: [c.ffn, c.dim] }, { name: `${p}ffn_up.weight`, shape: [c.ffn, c.dim] }, { name: `${p}ffn_down.weight`, shape: [c.dim, c.ffn] });
     if (c.postNorms) out.push({ name: `${p}post_ffw_norm.weight`, shape: [c.dim] });
   }

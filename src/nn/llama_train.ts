@@ -69,11 +69,11 @@ export function llamaLayers(c: LlamaConfig, ropeFactors?: Float32Array): LlamaLa
     const scale = attentionScale(c);
     return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope, ...(c.softcap ? { softcap: c.softcap.attn } : {}), ...(scale !== 1 / Math.sqrt(c.headDim) ? { scale } : {}) };
   };
-  const attention = Array.from({ length: c.layers }, (_, l) => Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined));
+  const attention = Array.from({ length: c.layers }, (_, l) => Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined, !!c.qkNormFull));
   const ffn = Array.from({ length: c.layers }, (_, l) => SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn));
   const head = new Linear(c.tied ? 'token_embd.weight' : 'output.weight', c.vocab, c.dim);
   const linears = new Map([...attention.flatMap((a) => a.layers()), ...ffn.flatMap((f) => f.layers()), head].map((l) => [l.weight, l]));
-  const layerNorms = (l: number) => ['attn_norm', 'ffn_norm', ...(c.postNorms ? ['post_attention_norm', 'post_ffw_norm'] : [])].map((n) => `blk.${l}.${n}.weight`);
+  const layerNorms = (l: number) => [...(c.noPreNorms ? [] : ['attn_norm', 'ffn_norm']), ...(c.postNorms ? ['post_attention_norm', 'post_ffw_norm'] : [])].map((n) => `blk.${l}.${n}.weight`);
   const norms = new Map(['output_norm.weight', ...Array.from({ length: c.layers }, (_, l) => layerNorms(l)).flat()].map((n) => [n, new RMSNorm(n, c.dim, c.eps)]));
   for (const n of attention.flatMap((a) => a.norms())) norms.set(n.weight, n);
   return { embed: new Embedding('token_embd.weight', c.vocab, c.dim), norms, linears, attention };

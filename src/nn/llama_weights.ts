@@ -133,6 +133,7 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   const headDim = o.headDim ?? o.dim / o.heads;
   if (!(Number.isInteger(headDim) && headDim > 0 && headDim % 2 === 0)) throw new ModelConfigError(`llama config: the head dim ${headDim} must be an even positive integer (RoPE pairs)`);
   const arch = o.arch ?? 'llama';
+  if (arch === 'olmo2' && o.tied) throw new ModelConfigError(`llama config: an olmo2 model's head is never tied to the embedding (llama.cpp requires output.weight)`);
   return {
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
     eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),

@@ -1,13 +1,14 @@
 // The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`,
-// `phi3`, `granite`): the oracle of the GPU engine. It follows llama.cpp's graph (src/models/llama.cpp, qwen2.cpp,
-// qwen3.cpp, gemma2-iswa.cpp, gemma3.cpp, smollm3.cpp, phi3.cpp, granite.cpp) step by step, for every position of a
-// prompt:
+// `phi3`, `granite`, `olmo2`): the oracle of the GPU engine. It follows llama.cpp's graph (src/models/llama.cpp,
+// qwen2.cpp, qwen3.cpp, gemma2-iswa.cpp, gemma3.cpp, smollm3.cpp, phi3.cpp, granite.cpp, olmo2.cpp) step by step, for
+// every position of a prompt:
 //   x = token_embd[id]  (times sqrt(dim) in f32: the Gemmas; times embedding_scale: granite)  (rows gathered,
 //                                                                  dequantized exactly)
-//   per layer:  h = rmsnorm(x) * attn_norm
+//   per layer:  h = rmsnorm(x) * attn_norm                       (olmo2: h = x, no pre-norms)
 //               q, k, v = Wq h (+ bq), Wk h (+ bk), Wv h (+ bv)     ([heads | kvHeads, headDim] each; phi3's
 //                                                                  attn_qkv / ffn_up rows split: llama_layout.ts)
-//               q, k = rmsnorm(q_h) * attn_q_norm, rmsnorm(k_h) * attn_k_norm   per head h (qwen3, gemma3)
+//               q, k = rmsnorm(q_h) * attn_q_norm, rmsnorm(k_h) * attn_k_norm   per head h (qwen3, gemma3;
+//                                                                  olmo2: over all of q and of k)
 //               q, k = rope(q, pos), rope(k, pos)                  NORM (llama: pairs 2i, 2i+1) or NEOX (the others:
 //                                                                  i, i + ropeDims/2); theta_i = pos * scale *
 //                                                                  base^(-2i/ropeDims) / factors[i] (llama's rope_freqs,
@@ -20,10 +21,11 @@
 //                                                                  within layerWindow on the Gemmas' sliding layers;
 //                                                                  cap(s) = softcap tanh(s / softcap) on gemma2;
 //                                                                  granite: attention.scale where set)
-//               x = x + Wo a                     Gemmas: x = x + rmsnorm(Wo a) * post_attention_norm;
+//               x = x + Wo a                     Gemmas, olmo2: x = x + rmsnorm(Wo a) * post_attention_norm;
 //                                                granite: x = x + (Wo a) * residual_scale (where set)
-//               h = rmsnorm(x) * ffn_norm;  f = Wdown (act(Wgate h) * Wup h)   act silu, or gelu (tanh form: Gemmas)
-//               x = x + f                        Gemmas: x = x + rmsnorm(f) * post_ffw_norm; granite: f * residual_scale
+//               h = rmsnorm(x) * ffn_norm;  f = Wdown (act(Wgate h) * Wup h)   act silu, or gelu (tanh form: Gemmas);
+//                                                                  olmo2: h = x
+//               x = x + f                        Gemmas, olmo2: x = x + rmsnorm(f) * post_ffw_norm; granite: f * residual_scale
 //   logits = Woutput (rmsnorm(x) * output_norm)                    (Woutput = token_embd when tied; soft-capped on
 //                                                                  gemma2; times f32(1 / logit_scale) on granite)
 // rmsnorm(x) = x / sqrt(mean(x^2) + eps). Weights are the file's values exactly (dequantized to f32); all arithmetic
@@ -283,14 +285,16 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
   const kvd = c.kvHeads * c.headDim;
   for (let l = 0; l < c.layers; l++) {
     const p = `blk.${l}.`;
-    const h = rmsNorm(x, T, D, W.get(`${p}attn_norm.weight`).w, c.eps);
+    const preNorm = (n: string) => (c.noPreNorms ? x.slice() : rmsNorm(x, T, D, W.get(`${p}${n}`).w, c.eps));
+    const h = preNorm('attn_norm.weight');
     const bias = (n: string) => (c.qkvBias ? W.get(`${p}${n}.bias`).w : undefined);
     const q = linear(h, T, D, W.get(`${p}attn_q.weight`), qd, opt, bias('attn_q'));
     const k = linear(h, T, D, W.get(`${p}attn_k.weight`), kvd, opt, bias('attn_k'));
     const v = linear(h, T, D, W.get(`${p}attn_v.weight`), kvd, opt, bias('attn_v'));
     if (c.qkNorm) {
-      q.set(rmsNorm(q, T * c.heads, c.headDim, W.get(`${p}attn_q_norm.weight`).w, c.eps));
-      k.set(rmsNorm(k, T * c.kvHeads, c.headDim, W.get(`${p}attn_k_norm.weight`).w, c.eps));
+      const [qh, kh] = c.qkNormFull ? [1, 1] : [c.heads, c.kvHeads]; // olmo2: over the whole projection
+      q.set(rmsNorm(q, T * qh, qd / qh, W.get(`${p}attn_q_norm.weight`).w, c.eps));
+      k.set(rmsNorm(k, T * kh, kvd / kh, W.get(`${p}attn_k_norm.weight`).w, c.eps));
     }
     if (layerUsesRope(c, l)) {
       rope(q, T, c.heads, c, factors, layerRope(c, l));
@@ -298,7 +302,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     }
     const a = attention(q, k, v, T, c, layerWindow(c, l));
     addOut(linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt), `${p}post_attention_norm.weight`);
-    const h2 = rmsNorm(x, T, D, W.get(`${p}ffn_norm.weight`).w, c.eps);
+    const h2 = preNorm('ffn_norm.weight');
     const g = linear(h2, T, D, W.get(`${p}ffn_gate.weight`), c.ffn, opt);
     const u = linear(h2, T, D, W.get(`${p}ffn_up.weight`), c.ffn, opt);
     for (let i = 0; i < g.length; i++) g[i] = (c.ffnAct === 'gelu' ? gelu(g[i], !!opt.cpuActivations) : g[i] / (1 + Math.exp(-g[i]))) * u[i];

@@ -109,7 +109,74 @@ async function runGpu(ctx: GpuContext, w: Record<string, Float32Array>, x: Int32
 const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
+/**
+ * OLMo 2's attention: q and k RMS-normalized over the whole projection (weights [4 HD] and [2 HD]), on x [B*T, D]
+ * straight from the embedding. Its f64 reference, and the loss (sum of the outputs times fixed weights) for gradients.
+ */
+const FULL = Attention.gguf('olmo', D, SHAPE, false, 1e-6, true);
+function fullNormRef(w: Record<string, ArrayLike<number>>, x: Arr): Arr {
+  const P = (n: string, shape: number[]) => Arr.from(shape, w[n]);
+  const lin = (a: Arr, l: Linear) => ref.matmul(a, ref.transpose(P(l.weight, [l.N, l.K])));
+  const rope = (a: Arr, h: number) => ref.reshape(ref.rope(ref.reshape(a, [B, T, h * HD]), { base: SHAPE.ropeBase, heads: h, layout: 'norm' }), [B * T, h * HD]);
+  const headsFirst = (a: Arr, h: number) => {
+    const out = new Float64Array(B * 4 * T * HD);
+    for (let b = 0; b < B; b++) for (let q = 0; q < 4; q++) for (let t = 0; t < T; t++) for (let d = 0; d < HD; d++) out[((b * 4 + q) * T + t) * HD + d] = a.data[(b * T + t) * h * HD + Math.floor(q / (4 / h)) * HD + d];
+    return new Arr([B, 4, T, HD], out);
+  };
+  const q = rope(ref.rmsNorm(lin(x, FULL.q), P('olmo.attn_q_norm.weight', [4 * HD]), 1e-6), 4);
+  const k = rope(ref.rmsNorm(lin(x, FULL.k), P('olmo.attn_k_norm.weight', [2 * HD]), 1e-6), 2);
+  const a = ref.causalSelfAttention(headsFirst(q, 4), headsFirst(k, 2), headsFirst(lin(x, FULL.v), 2));
+  return lin(ref.reshape(ref.permute(a, [0, 2, 1, 3]), [B * T, 4 * HD]), FULL.out);
+}
+
 export const CASES: GpuCase[] = [
+  {
+    name: "layers: Attention with OLMo 2's whole-projection q / k norms equals its f64 reference; the norms' gradients equal finite differences",
+    async run(ctx) {
+      const w = initWeights([FULL], 11);
+      const r = rng(12);
+      for (const [k, v] of Object.entries(w)) if (k.includes('norm')) for (let i = 0; i < v.length; i++) v[i] = 1 + 0.5 * (r() - 0.5);
+      const x = Float32Array.from({ length: B * T * D }, () => 2 * r() - 1);
+      const c = Float32Array.from({ length: B * T * D }, () => r() - 0.5); // loss = sum(out * c)
+      const g = new Graph(ctx, 'olmo-attn');
+      try {
+        const xt = g.input('x', [B * T, D], 'f32');
+        const ct = g.input('c', [B * T, D], 'f32');
+        const s = new GraphScope(g, w);
+        const out = FULL.forward(s, xt, B, T);
+        const loss = ops.sum(ops.mul(out, ct));
+        const names = ['olmo.attn_q_norm.weight', 'olmo.attn_k_norm.weight'];
+        const params = names.map((n) => s.params.get(n)!);
+        const gr = g.backward(loss, params);
+        const outs = params.map((p) => ops.contiguous(gr.get(p)!));
+        const exe = await g.compile({ outputs: [out, ...outs] });
+        await exe.run({ x, c });
+        const want = fullNormRef(w, Arr.from([B * T, D], x)).data;
+        const d = maxDiff((await exe.read(out)) as Float32Array, want);
+        const bound = 3 * 2 * 64 * 2 ** -24 * maxAbs(want);
+        assert(d <= bound, `output differs from the reference by ${d} (bound ${bound})`);
+        const lossRef = (ww: Record<string, ArrayLike<number>>) => ref.sum(ref.mul(fullNormRef(ww, Arr.from([B * T, D], x)), Arr.from([B * T, D], c))).data[0];
+        let worst = 0;
+        for (const [j, name] of names.entries()) {
+          const gpu = (await exe.read(outs[j])) as Float32Array;
+          const scale = maxAbs(gpu);
+          for (let n = 0; n < 4; n++) {
+            const i = Math.floor(r() * gpu.length);
+            const [plus, minus] = [Float64Array.from(w[name]), Float64Array.from(w[name])];
+            plus[i] += 1e-4;
+            minus[i] -= 1e-4;
+            const fd = (lossRef({ ...w, [name]: plus }) - lossRef({ ...w, [name]: minus })) / 2e-4;
+            const err = Math.abs(gpu[i] - fd) / (scale + 1e-6);
+            worst = Math.max(worst, err);
+            assert(err <= 1e-4, `${name}[${i}]: GPU ${gpu[i]}, finite differences ${fd} (relative to max |grad| ${scale}: ${err})`);
+          }
+        }
+        return `max |GPU - f64| ${d.toExponential(2)} (bound ${bound.toExponential(2)}); q / k norm gradients vs FD ${worst.toExponential(2)}`;
+      } finally {
+        g.destroy();
+      }
+    },
+  },
   {
     name: 'layers: a model built from Embedding, RMSNorm, GQA Attention, LayerNorm, SwiGLU and Linear equals its f64 reference',
     async run(ctx) {
@@ -240,7 +307,9 @@ export const CASES: GpuCase[] = [
       m = await expectError('attention shape', () => new Attention(M.attn.q, M.attn.k, M.attn.v, M.attn.out, { ...SHAPE, kvHeads: 3 }));
       assert(/4 heads \/ 3 KV heads of 8 do not fit/.test(m), m);
       m = await expectError('qk norm', () => new Attention(M.attn.q, M.attn.k, M.attn.v, M.attn.out, SHAPE, { q: new RMSNorm('qn', HD), k: new RMSNorm('kn', 2 * HD) }));
-      assert(/the q \/ k norm 'kn' has 16 weights, the head dim is 8/.test(m), m);
+      assert(/the q \/ k norm 'kn' has 16 weights, expected 8 \(the head dim\)/.test(m), m);
+      m = await expectError('full qk norm', () => new Attention(M.attn.q, M.attn.k, M.attn.v, M.attn.out, SHAPE, { q: new RMSNorm('qn', 4 * HD), k: new RMSNorm('kn', HD), full: true }));
+      assert(/the q \/ k norm 'kn' has 8 weights, expected 16 \(the whole projection: 2 heads of 8\)/.test(m), m);
     },
   },
 ];

@@ -1,7 +1,7 @@
 // nibble's language-model engine (Dawn in Node) against llama.cpp (node-llama-cpp 3.21.1, CPU) and the f64
-// reference, on small GGUF files written by synthLlamaGguf: every weight type, the eight architectures (the Gemmas'
+// reference, on small GGUF files written by synthLlamaGguf: every weight type, the nine architectures (the Gemmas'
 // sliding-window and global layers, gemma2's soft-capping, smollm3's NoPE layers, phi3's fused tensors and LongRoPE,
-// granite's multipliers),
+// granite's multipliers, olmo2's post-norms only and whole-projection q / k norms),
 // GQA and plain heads, tied and untied output, Llama-3 and linear rope scaling, partial rotary dims.
 //
 // Bounds (probabilities; a logit change dz moves each probability by at most max|dz| / 2):
@@ -131,13 +131,17 @@ describe('language model vs llama.cpp', () => {
   //     and a partial rotary Q8_0 model (24 of 32 dims rotated, as Phi-4-mini's 96 of 128), tied;
   //   - granite: a Llama with embeddings times 6, each attention / FFN output times 0.4 before its residual add, scores
   //     times 0.09 (instead of 1/sqrt(16) = 0.25) and logits divided by 3 (Granite 3's are 12, 0.22, 1/128, 8), one
-  //     F32 and one Q8_0 with Llama 3 rope factors.
+  //     F32 and one Q8_0 with Llama 3 rope factors;
+  //   - olmo2: no attn_norm / ffn_norm (attention and the FFN read the residual stream), post-norms after each, q and k
+  //     RMS-normalized over the whole projection (weights [heads * headDim], [kvHeads * headDim]), NEOX rope, untied.
   const MORE: [string, string, SynthOptions][] = [
     ['gemma2 4 layers', 'gemma2, 4 layers (2 sliding-window, 2 global), soft-capped scores and logits, rope scaling on both kinds of layer', { arch: 'gemma2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, headDim: 32, softcap: { attn: 4, final: 8 }, ropeLinearFactor: 4, ctx: 64, seed: 3 }],
     ['smollm3 4 layers', 'smollm3, 4 layers (the fourth without RoPE), Q8_0, tied', { arch: 'smollm3', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, weightType: 'Q8_0', tied: true, ctx: 64, seed: 3 }],
     ['phi3 LongRoPE', 'phi3, fused q/k/v and gate/up, LongRoPE (long factors) with attention factor 1.2', { arch: 'phi3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, longRope: { origCtx: 16, attnFactor: 1.2 } }],
     ['phi3 partial rotary', 'phi3, 24 of 32 head dims rotated, Q8_0, tied', { arch: 'phi3', dim: 64, ffn: 128, layers: 2, heads: 2, kvHeads: 2, ctx: 64, seed: 3, ropeDims: 24, weightType: 'Q8_0', tied: true }],
     ['granite', 'granite, embedding / residual / attention / logit multipliers', { arch: 'granite', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, ctx: 64, seed: 3, multipliers: GRANITE_MULT }],
+    ['olmo2', 'olmo2, no pre-norms, post-norms, q / k norms over the whole projection, NEOX rope', { arch: 'olmo2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, ctx: 64, seed: 3 }],
+    ['olmo2 Q8_0', 'olmo2, Q8_0, 4 heads / 1 KV head', { arch: 'olmo2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 1, ctx: 64, seed: 5, weightType: 'Q8_0' }],
     ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
   ];
   for (const [label, what, o] of MORE) {

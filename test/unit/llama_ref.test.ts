@@ -280,6 +280,19 @@ describe('llama config errors', () => {
     }
   });
 
+  it('olmo2: no pre-norms, post-norms, q / k norms over the whole projection, NEOX rope, output.weight required; OLMo 3\'s sliding window refused', () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'olmo2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'olmo2', ropeLayout: 'neox', qkNorm: true, qkNormFull: true, noPreNorms: true, postNorms: true, tied: false });
+    expect(tensors.some((t) => /attn_norm|ffn_norm/.test(t.name))).toBe(false);
+    expect([tensors.find((t) => t.name === 'blk.1.attn_q_norm.weight')!.shape, tensors.find((t) => t.name === 'blk.1.attn_k_norm.weight')!.shape]).toEqual([[64], [32]]);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /'output\.weight' is missing \(an olmo2 model's head is never tied/);
+    fails(f.metadata, tensors.map((t) => (t.name === 'blk.0.attn_k_norm.weight' ? { ...t, shape: [16] } : t)), /'blk\.0\.attn_k_norm\.weight' has shape \[16\], expected \[32\]/);
+    fails(f.metadata, [...tensors, { name: 'blk.0.attn_norm.weight', type: 'F32' as never, shape: [64] }], /'blk\.0\.attn_norm\.weight' not used by a olmo2 model/);
+    fails({ ...f.metadata, 'olmo2.attention.sliding_window': { type: 'u32', value: 4096 } }, tensors, /'olmo2\.attention\.sliding_window' is set: OLMo 3's sliding-window layers/);
+    expect(llamaConfigFromGguf({ ...f.metadata, 'olmo2.attention.sliding_window': { type: 'u32', value: 0 } }, tensors).swa).toBeUndefined();
+  });
+
   it('rope scaling: linear read (factor, or the older scale_linear), none ignores the factor, YaRN and LongRoPE refused by name', () => {
     const { metadata, tensors } = base();
     const withKeys = (m: Record<string, GgufValue>) => llamaConfigFromGguf({ ...metadata, ...m }, tensors);
@@ -323,7 +336,7 @@ describe('llama config errors', () => {
   it('names an unsupported architecture and the supported ones', () => {
     const { metadata, tensors } = base();
     metadata['general.architecture'] = { type: 'string', value: 'phi2' };
-    fails(metadata, tensors, /'general\.architecture' is 'phi2'.*supported: llama, qwen2, qwen3, gemma2, gemma3, smollm3, phi3, granite/);
+    fails(metadata, tensors, /'general\.architecture' is 'phi2'.*supported: llama, qwen2, qwen3, gemma2, gemma3, smollm3, phi3, granite, olmo2/);
   });
 
   it('names an inconsistent head count', () => {
