@@ -1,4 +1,4 @@
-"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/ and hf_granite/: a tiny Hugging
+"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/ and hf_olmo2/: a tiny Hugging
 Face Llama checkpoint, a tiny Qwen2 one, a tiny Qwen3 one, a tiny Gemma 3 text one, a tiny SmolLM3 one (a Llama whose
 layers with no_rope_layers[l] == 0 skip RoPE), a Llama with Llama 3's rope_scaling (its inverse frequencies as
 transformers' _compute_llama3_parameters makes them) and a tiny Phi-3 (q / k / v and gate / up fused; LongRoPE: the
@@ -7,7 +7,10 @@ times sqrt(1 + ln(max / original) / ln(original))) and a tiny Gemma 2 (Gemma 3's
 other layer sliding, attention scores and logits soft-capped: cap * tanh(x / cap)) and a tiny Granite (a Llama with
 transformers' modeling_granite multipliers: embeddings times embedding_multiplier, scores times attention_multiplier
 instead of 1 / sqrt(head_dim), each attention and MLP output times residual_multiplier before its residual add, logits
-divided by logits_scaling) (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
+divided by logits_scaling) and a tiny OLMo 2 (transformers' modeling_olmo2: no pre-norms, each attention and MLP
+output RMS-normalized (post_attention_layernorm, post_feedforward_layernorm) before its residual add, q and k
+RMS-normalized over the whole projection (q_norm [heads * head_dim], k_norm [kv_heads * head_dim]) before RoPE,
+untied) (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
 PyTorch computes for each with Hugging Face's forward (LlamaForCausalLM's math: RMSNorm, rotate-half RoPE,
 grouped-query attention with repeat_kv, causal softmax, SwiGLU MLP, untied lm_head; Qwen2ForCausalLM's adds q / k / v
 biases and here ties the head to the embedding; Qwen3ForCausalLM's (transformers' modeling_qwen3) has no biases, a
@@ -96,6 +99,9 @@ GEMMA2 = dict(LLAMA, architectures=["Gemma2ForCausalLM"], model_type="gemma2", n
 GRANITE = dict(LLAMA, architectures=["GraniteForCausalLM"], model_type="granite", embedding_multiplier=4.0, attention_multiplier=0.2,
                residual_multiplier=0.5, logits_scaling=2.5, attention_bias=False, mlp_bias=False, tie_word_embeddings=True, hidden_act="silu")
 
+# Olmo2ForCausalLM's config (OLMo-2-0425-1B's kind, shrunk): untied, no biases, no rope scaling.
+OLMO2 = dict(LLAMA, architectures=["Olmo2ForCausalLM"], model_type="olmo2", rope_theta=500000.0, attention_bias=False, hidden_act="silu")
+
 
 def build(cfg, seed):
     """Seeded f32 weights by HF name: q / k / v biases for qwen2, q_norm / k_norm for qwen3, no lm_head when the embedding is tied."""
@@ -130,6 +136,11 @@ def build(cfg, seed):
         rand(p + "mlp.gate_proj.weight", F, D)
         rand(p + "mlp.up_proj.weight", F, D)
         rand(p + "mlp.down_proj.weight", D, F)
+        if cfg["model_type"] == "olmo2":  # Olmo2DecoderLayer: no input_layernorm; norms after attention and MLP; q / k norms over the projection
+            del w[p + "input_layernorm.weight"]
+            w[p + "post_feedforward_layernorm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
+            w[p + "self_attn.q_norm.weight"] = (1 + 0.2 * torch.randn(H * hd)).to(torch.float32)
+            w[p + "self_attn.k_norm.weight"] = (1 + 0.2 * torch.randn(KV * hd)).to(torch.float32)
         if cfg["model_type"] == "phi3":  # Phi3's checkpoints hold the projections fused: rows q, k, v and gate, up
             w[p + "self_attn.qkv_proj.weight"] = torch.cat([w.pop(p + f"self_attn.{t}_proj.weight") for t in "qkv"])
             w[p + "mlp.gate_up_proj.weight"] = torch.cat([w.pop(p + f"mlp.{t}_proj.weight") for t in ("gate", "up")])
@@ -266,6 +277,33 @@ def forward_gemma3(cfg, w, ids):
     return torch.tanh(z / cfg["final_logit_softcapping"]) * cfg["final_logit_softcapping"] if gemma2 else z
 
 
+def forward_olmo2(cfg, w, ids):
+    """Olmo2ForCausalLM's forward: x + post_norm(attn(x)), x + post_norm(mlp(x)), q_norm / k_norm before RoPE."""
+    D, L, H, KV = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads"))
+    hd = D // H
+    W = {k: v.to(torch.float64) for k, v in w.items()}
+    T = len(ids)
+    x = W["model.embed_tokens.weight"][torch.tensor(ids)]
+    inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+    emb = torch.cat((torch.outer(torch.arange(T, dtype=torch.float64), inv),) * 2, dim=-1)
+    cos, sin = emb.cos(), emb.sin()
+    mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
+    for l in range(L):
+        p = f"model.layers.{l}."
+        q = rms(x @ W[p + "self_attn.q_proj.weight"].T, W[p + "self_attn.q_norm.weight"], cfg).view(T, H, hd).transpose(0, 1)
+        k = rms(x @ W[p + "self_attn.k_proj.weight"].T, W[p + "self_attn.k_norm.weight"], cfg).view(T, KV, hd).transpose(0, 1)
+        v = (x @ W[p + "self_attn.v_proj.weight"].T).view(T, KV, hd).transpose(0, 1)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k = k.repeat_interleave(H // KV, dim=0)
+        v = v.repeat_interleave(H // KV, dim=0)
+        a = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5 + mask, dim=-1) @ v
+        x = x + rms(a.transpose(0, 1).reshape(T, H * hd) @ W[p + "self_attn.o_proj.weight"].T, W[p + "post_attention_layernorm.weight"], cfg)
+        m = (torch.nn.functional.silu(x @ W[p + "mlp.gate_proj.weight"].T) * (x @ W[p + "mlp.up_proj.weight"].T)) @ W[p + "mlp.down_proj.weight"].T
+        x = x + rms(m, W[p + "post_feedforward_layernorm.weight"], cfg)
+    return rms(x, W["model.norm.weight"], cfg) @ W["lm_head.weight"].T
+
+
 def write_safetensors(path, tensors):
     header, blobs, off = {}, [], 0
     for name in sorted(tensors):
@@ -283,7 +321,7 @@ def write_safetensors(path, tensors):
 
 
 for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029), ("hf_smollm3", SMOLLM3, 2030),
-                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034)):
+                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035)):
     w = build(cfg, seed)
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     os.makedirs(out, exist_ok=True)
@@ -291,7 +329,12 @@ for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("
         json.dump(cfg, f, indent=2)
     write_safetensors(os.path.join(out, "model.safetensors"), w)
     ids = [1, 17, 5, 42, 9, 63, 0, 28, 33, 12, 7, 50, 200, 259]
-    logits = forward_gemma3(cfg, w, ids) if cfg["model_type"] in ("gemma3_text", "gemma2") else forward(cfg, w, ids)
+    if cfg["model_type"] == "olmo2":
+        logits = forward_olmo2(cfg, w, ids)
+    elif cfg["model_type"] in ("gemma3_text", "gemma2"):
+        logits = forward_gemma3(cfg, w, ids)
+    else:
+        logits = forward(cfg, w, ids)
     with open(os.path.join(out, "golden.json"), "w") as f:
         json.dump({"torch": torch.__version__, "ids": ids, "logits": [float(v) for v in logits.flatten().tolist()]}, f)
     print(f"wrote {out}: {len(w)} tensors, logits [{len(ids)}, {cfg['vocab_size']}]")

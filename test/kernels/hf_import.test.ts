@@ -1,6 +1,7 @@
 // Import of a Hugging Face Llama, a Qwen2, a Qwen3, a Gemma 3, a SmolLM3, a Llama with Llama 3's rope_scaling, a
-// Phi-3, a Gemma 2 and a Granite checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for each (test/golden/hf_llama/,
-// hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/ and hf_granite/, written once by
+// Phi-3, a Gemma 2, a Granite and an OLMo 2 checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for each
+// (test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/
+// and hf_olmo2/, written once by
 // test/golden/gen_hf_llama.py with Hugging Face's forward in float64):
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; Gemma's norm
 //     weights + 1 rounded to f32 as GGUF stores them, measured 6.9e-7, the others 1e-13; a missing
@@ -62,6 +63,7 @@ describe('Hugging Face Llama import', () => {
     ['hf_phi3', 'phi3', [260, 32, 2, 4, 2, 8, 48, 32, false, false, false]], // fused projections, LongRoPE's long factors
     ['hf_gemma2', 'gemma2', [260, 32, 4, 4, 2, 16, 48, 32, true, false, false]], // soft-caps 5 / 8, window 4: the GPU check is the engine's
     ['hf_granite', 'granite', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // multipliers 4 / 0.5 / 0.2 / 2.5
+    ['hf_olmo2', 'olmo2', [260, 32, 2, 4, 2, 8, 48, 32, false, false, true]], // post-norms only, q / k norms over the projection
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
     const { config, weights } = importHfLlama(g.configJson, g.st());
@@ -107,7 +109,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma2, gemma3_text, smollm3, phi3, granite\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma2, gemma3_text, smollm3, phi3, granite, olmo2\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
@@ -131,6 +133,24 @@ describe('Hugging Face Llama import', () => {
     expect(() => hfLlamaConfig({ ...g.configJson, attention_bias: true })).toThrow(/attention_bias is true: a Granite with q \/ k \/ v \/ o biases/);
     expect(() => hfLlamaConfig({ ...g.configJson, residual_multiplier: 0 })).toThrow(/'residual_multiplier' must be a positive number, found 0/);
     expect(hfLlamaConfig({ ...g.configJson, rope_scaling: { type: 'linear', factor: 2 } }).ropeScale).toBe(0.5);
+  });
+
+  it('OLMo 2: post-norms under their HF names, stored as they are (no + 1), no pre-norms, whole-projection q / k norms; tied, biases and sliding windows refused by key', () => {
+    const g = golden('hf_olmo2');
+    expect(hfLlamaConfig(g.configJson)).toMatchObject({ arch: 'olmo2', ropeLayout: 'neox', qkNormFull: true, noPreNorms: true, postNorms: true, tied: false });
+    const { weights } = importHfLlama(g.configJson, g.st());
+    const hf = g.st().tensors;
+    const f32 = (n: string) => new Float32Array(hf[n].data.buffer.slice(hf[n].data.byteOffset, hf[n].data.byteOffset + hf[n].data.byteLength));
+    expect(weights['blk.1.post_ffw_norm.weight']).toEqual(f32('model.layers.1.post_feedforward_layernorm.weight'));
+    expect(weights['blk.0.attn_k_norm.weight']).toEqual(f32('model.layers.0.self_attn.k_norm.weight')); // [kv_heads * head_dim] = [16]
+    expect(weights['blk.0.attn_q.weight']).toEqual(f32('model.layers.0.self_attn.q_proj.weight')); // NEOX: rows as HF has them
+    expect(Object.keys(weights).some((n) => /attn_norm|ffn_norm/.test(n))).toBe(false);
+    expect(() => hfLlamaConfig({ ...g.configJson, tie_word_embeddings: true })).toThrow(/tie_word_embeddings is true: llama\.cpp's olmo2 needs its own output weight/);
+    expect(() => hfLlamaConfig({ ...g.configJson, attention_bias: true })).toThrow(/attention_bias is true: GGUF's olmo2 has no q \/ k \/ v \/ o biases/);
+    expect(() => hfLlamaConfig({ ...g.configJson, sliding_window: 4096 })).toThrow(/sliding_window 4096: OLMo 3's sliding-window layers are not supported/);
+    const st = g.st();
+    delete st.tensors['model.layers.1.self_attn.q_norm.weight'];
+    expect(() => importHfLlama(g.configJson, st)).toThrow(/tensor 'model\.layers\.1\.self_attn\.q_norm\.weight' is missing \(expected shape \[32\]\)/);
   });
 
   it('Gemma 3: norms + 1, its norm names, linear rope scaling; refuses what llama.cpp\'s gemma3 fixes otherwise, naming the key', () => {
