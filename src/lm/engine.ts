@@ -8,7 +8,7 @@ import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import { formatBytes } from '../io/gguf.js';
 import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKGroups, topKPartWords, topKWords, type KvType } from '../kernels/lm.js';
 import { llamaForward } from '../nn/llama.js';
-import { isRopeFactors, layerCacheRows, layerWindow, ModelConfigError, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { isRopeFactors, layerCacheRows, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { assignBuffers, StepRecorder, type StepResources } from './record.js';
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 
@@ -134,11 +134,12 @@ export class LlamaEngine {
       const kCache = Array.from({ length: c.layers }, (_, l) => mk(layerKv(l), `k cache ${l}`));
       const vCache = Array.from({ length: c.layers }, (_, l) => mk(layerKv(l), `v cache ${l}`));
       const table = mk(4 * ctxLen * c.ropeDims, 'rope table');
-      const mscale = c.ropeAttnFactor ?? 1;
-      ctx.write(table, ropeTable(ctxLen, c.ropeDims, c.ropeBase, freqs, c.ropeScale ?? 1, mscale));
+      const rf = ropeFactors(c, freqs); // the file's factors, YaRN's, and the attention factor
+      const mscale = rf.mscale;
+      ctx.write(table, ropeTable(ctxLen, c.ropeDims, c.ropeBase, rf.factors, c.ropeScale ?? 1, mscale));
       // The sliding-window layers' table: gemma3's own (base 10000, unscaled); gemma2's is the same as the others'.
       let tableSwa: GPUBuffer | undefined;
-      if (c.swa && c.swa.ropeBase === c.ropeBase && c.swa.ropeScale === (c.ropeScale ?? 1) && !freqs) tableSwa = table;
+      if (c.swa && c.swa.ropeBase === c.ropeBase && c.swa.ropeScale === (c.ropeScale ?? 1) && !rf.factors) tableSwa = table;
       else if (c.swa) {
         tableSwa = mk(4 * ctxLen * c.ropeDims, 'rope table (sliding-window layers)');
         ctx.write(tableSwa, ropeTable(ctxLen, c.ropeDims, c.swa.ropeBase, undefined, c.swa.ropeScale, mscale));

@@ -67,6 +67,8 @@ export interface SynthOptions {
    * rope.scaling.original_context_length `origCtx` and rope.scaling.attn_factor `attnFactor`.
    */
   longRope?: { origCtx: number; attnFactor: number };
+  /** YaRN (rope.scaling.type yarn, its factor and original context). */
+  yarn?: { factor: number; origCtx: number };
   /** granite: embedding_scale, residual_scale, attention.scale and logit_scale (default: none applied, logit_scale 1). */
   multipliers?: LlamaConfig['multipliers'];
   /** rope.dimension_count below the head dim (partial rotary: Phi-4-mini rotates 96 of 128). Default: the head dim. */
@@ -224,6 +226,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     ropeFreqs: !!o.ropeScaling,
     ...(o.ropeDims !== undefined ? { ropeDims: o.ropeDims } : {}),
     ...(o.longRope ? { longRope: { origCtx: o.longRope.origCtx }, ropeAttnFactor: o.longRope.attnFactor } : {}),
+    ...(o.yarn ? { yarn: { factor: o.yarn.factor, origCtx: o.yarn.origCtx } } : {}),
   };
   if (arch !== 'phi3' && o.longRope) throw new Error(`synth: longRope is phi3's (arch ${arch})`);
   if (arch !== 'granite' && o.multipliers) throw new Error(`synth: multipliers are granite's (arch ${arch})`);

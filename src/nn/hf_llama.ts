@@ -24,7 +24,7 @@
 // post_attention_norm / post_ffw_norm, stored as they are), q_norm / k_norm over the whole projection, HF's
 // rotate-half rows (GGUF's olmo2 is NEOX), never tied.
 // A Llama's rope_scaling of rope_type llama3 becomes rope_freqs.weight as the converter computes it, a linear one
-// the position scale (hfRope).
+// the position scale, a yarn one (any architecture but Phi-3's and the Gemmas') GGUF's YaRN (hfRope).
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
 import { attentionScale, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, layerUsesRope, layerWindow, ModelConfigError, type LlamaConfig } from './llama_config.js';
 import { fusedTensors, ggufTensorLayout } from './llama_layout.js';
@@ -161,6 +161,14 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
     tensors['rope_freqs.weight'] = llama3RopeFactors(s, c.headDim, c.ropeBase);
   } else if (llamaLike && kind === 'linear') {
     config.ropeScale = 1 / num('factor');
+  } else if (c.arch !== 'phi3' && kind === 'yarn') {
+    // As the converter writes it (factor, original context) and llama.cpp runs it (beta_fast 32, beta_slow 1, cos and
+    // sin times 1 + 0.1 ln(factor)): a config asking for anything else would run differently there, so it is refused.
+    const orig = rs.original_max_position_embeddings ?? c.ctx;
+    if (!Number.isInteger(orig) || (orig as number) < 1) throw bad(`'original_max_position_embeddings' must be a positive integer`);
+    for (const [k, v] of [['beta_fast', 32], ['beta_slow', 1], ['truncate', true]] as const) if (rs[k] !== undefined && rs[k] !== null && rs[k] !== v) throw bad(`'${k}' ${JSON.stringify(rs[k])}: llama.cpp's YaRN runs ${k} ${v}`);
+    for (const k of ['attention_factor', 'mscale', 'mscale_all_dim']) if (rs[k] !== undefined && rs[k] !== null) throw bad(`'${k}' is not imported (llama.cpp scales cos and sin by 1 + 0.1 ln(factor) for this architecture)`);
+    config.yarn = { factor: num('factor'), origCtx: orig as number };
   } else if (c.arch === 'phi3' && (kind === 'longrope' || kind === 'su')) {
     const orig = j.original_max_position_embeddings ?? rs.original_max_position_embeddings;
     if (!Number.isInteger(orig) || (orig as number) < 1) throw new ModelConfigError(`${source}: 'original_max_position_embeddings' must be a positive integer (LongRoPE), found ${JSON.stringify(orig)}`);
@@ -174,7 +182,7 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
     config.longRope = { origCtx: orig as number };
     if (attn !== 1) config.ropeAttnFactor = Math.fround(attn);
   } else {
-    throw bad(`not imported for ${c.arch} (${c.arch === 'phi3' ? 'longrope' : llamaLike ? 'llama3 or linear' : 'none'} is)`);
+    throw bad(`not imported for ${c.arch} (${c.arch === 'phi3' ? 'longrope' : llamaLike ? 'llama3, linear or yarn' : 'yarn'} is)`);
   }
   return { config, tensors };
 }

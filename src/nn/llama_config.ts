@@ -5,7 +5,9 @@
 //   .attention.layer_norm_rms_epsilon                                                        required
 //   .attention.head_count_kv (= head_count), .rope.freq_base (10000), .rope.dimension_count (= head dim),
 //   .attention.key_length / .value_length (= embedding_length / head_count),
-//   .rope.scaling.type (none / linear) with .rope.scaling.factor (or .rope.scale_linear),
+//   .rope.scaling.type (none / linear / yarn) with .rope.scaling.factor (or .rope.scale_linear),
+//   yarn: .rope.scaling.original_context_length (= context_length); beta_fast / beta_slow fixed at 32 / 1, as
+//         llama.cpp runs these architectures (it reads no yarn_beta_* key for them)
 //   .rope.scaling.attn_factor (1), .rope.scaling.original_context_length (= context_length)   optional
 //   gemma3: .attention.sliding_window                                                        required
 //   gemma2: .attention.sliding_window (4096), .attn_logit_softcapping (50), .final_logit_softcapping (30)  optional
@@ -18,6 +20,7 @@
 // tensors"), so the configuration describes the file completely.
 import type { GgufTensorType, GgufValue } from '../io/gguf.js';
 import { ggufTensorLayout } from './llama_layout.js';
+import { yarnRope, type YarnScaling } from './rope_scaling.js';
 
 export class ModelConfigError extends Error {}
 
@@ -80,6 +83,8 @@ export interface LlamaConfig {
    * short ones otherwise (ropeFactorsTensor).
    */
   longRope?: { origCtx: number };
+  /** YaRN (rope.scaling.type yarn): every layer's RoPE interpolated and scaled as llama.cpp does (rope_scaling.ts yarnRope). */
+  yarn?: YarnScaling;
   /**
    * granite: llama.cpp's f_embedding_scale, f_residual_scale, f_attention_scale and f_logit_scale (GGUF
    * `embedding_scale`, `residual_scale`, `attention.scale`, `logit_scale`; Hugging Face's embedding_multiplier,
@@ -123,6 +128,18 @@ export function ropeFactorsTensor(c: LlamaConfig, ctxLen: number): string | null
   if (c.ropeFreqs) return 'rope_freqs.weight';
   if (c.longRope) return ctxLen > c.longRope.origCtx ? 'rope_factors_long.weight' : 'rope_factors_short.weight';
   return null;
+}
+
+/**
+ * What divides theta_i of a global layer's RoPE, and what multiplies its cos and sin: the rope factors the model
+ * runs with (`tensor`: the values of ropeFactorsTensor's tensor) times YaRN's, and rope.scaling.attn_factor times
+ * YaRN's magnitude scale. No factors: undefined.
+ */
+export function ropeFactors(c: LlamaConfig, tensor?: Float32Array): { factors?: Float32Array; mscale: number } {
+  const attn = c.ropeAttnFactor ?? 1;
+  if (!c.yarn) return { ...(tensor ? { factors: tensor } : {}), mscale: attn };
+  const y = yarnRope(c.yarn, c.ropeDims, c.ropeBase);
+  return { factors: tensor ? y.factors.map((f, i) => f * tensor[i]) : y.factors, mscale: attn * y.mscale };
 }
 
 /** smollm3's NoPE step, fixed by llama.cpp (no GGUF key): layers 3, 7, 11, ... apply no RoPE. */
@@ -245,19 +262,21 @@ class Keys {
 }
 
 /**
- * Linear RoPE scaling as llama.cpp reads it: the factor from rope.scaling.factor (or the older rope.scale_linear), its
- * inverse scaling positions, unless rope.scaling.type says none. YaRN and LongRoPE change more than the positions'
- * scale and are refused by name.
+ * RoPE scaling as llama.cpp reads it: the factor from rope.scaling.factor (or the older rope.scale_linear); linear: its
+ * inverse scaling positions (`ropeScale`); yarn: YaRN with the original context (rope.scaling.original_context_length,
+ * default context_length); none: no scaling whatever the factor.
+ * LongRoPE is phi3's (its factor tensors), any other type is refused by name.
  */
-function ropeScaling(metadata: Record<string, GgufValue>, k: Keys, a: string): number {
+function ropeScaling(metadata: Record<string, GgufValue>, k: Keys, a: string, ctx: number): { ropeScale: number; yarn?: YarnScaling } {
   const tv = metadata[`${a}.rope.scaling.type`];
   const type = tv === undefined ? 'linear' : tv.type === 'string' ? String(tv.value) : undefined;
   if (type === undefined) throw new ModelConfigError(`model config: metadata '${a}.rope.scaling.type' must be a string, found ${describe(tv!)}`);
-  if (type === 'none') return 1;
+  if (type === 'none') return { ropeScale: 1 };
   const key = metadata[`${a}.rope.scaling.factor`] !== undefined ? `${a}.rope.scaling.factor` : `${a}.rope.scale_linear`;
   const factor = k.float(key, 1);
-  if (type !== 'linear' && factor !== 1) throw new ModelConfigError(`model config: metadata '${a}.rope.scaling.type' is '${type}' (factor ${factor}), which nibble does not run (supported: none, linear)`);
-  return 1 / factor;
+  if (type === 'yarn' && factor !== 1) return { ropeScale: 1, yarn: { factor, origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx) } };
+  if (type !== 'linear' && factor !== 1) throw new ModelConfigError(`model config: metadata '${a}.rope.scaling.type' is '${type}' (factor ${factor}), which nibble does not run (supported: none, linear, yarn)`);
+  return { ropeScale: 1 / factor };
 }
 
 /**
@@ -286,7 +305,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (vDim !== headDim) throw new ModelConfigError(`model config: '${a}.attention.value_length' ${vDim} differs from '${a}.attention.key_length' ${headDim} (nibble needs them equal)`);
   const ropeDims = k.int(`${a}.rope.dimension_count`, headDim);
   if (ropeDims % 2 !== 0 || ropeDims > headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' must be even and <= the head dim ${headDim}, found ${ropeDims}`);
-  const ropeScale = ropeScaling(metadata, k, a);
+  const { ropeScale, yarn } = ropeScaling(metadata, k, a, ctx);
+  if (yarn && (a === 'gemma2' || a === 'gemma3')) throw new ModelConfigError(`model config: metadata '${a}.rope.scaling.type' is 'yarn': YaRN with ${a}'s sliding-window layers is not supported`);
   const ropeAttnFactor = k.float(`${a}.rope.scaling.attn_factor`, 1);
   const G = GEMMA2_DEFAULTS;
   // gemma3 requires the window; gemma2 defaults it (and its soft-caps) as llama.cpp does.
@@ -323,6 +343,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...archExtras(a, { window, ropeBase, ropeScale, softcap, multipliers, rope }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
+    ...(yarn ? { yarn } : {}),
     ...(a === 'phi3' && longF ? { longRope: { origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx) } } : {}),
   };
   // Every layer has 9 tensors at least (phi3's fused ones: 6): a block_count the file cannot hold is refused before the

@@ -12,7 +12,7 @@ import { Graph } from '../graph/graph.js';
 import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
 import { llamaForward, type LlamaOps } from './llama.js';
-import { attentionScale, isRopeFactors, layerRope, layerWindow, llamaTensorNames, ModelConfigError, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
+import { attentionScale, isRopeFactors, layerRope, layerWindow, llamaTensorNames, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
 import { layerQuant, lsqScaleName, type LinearQuant } from './linear_quant.js';
 import { Attention, Embedding, GraphScope, Linear, RMSNorm, SwiGLU } from './layers.js';
 
@@ -59,13 +59,15 @@ export interface LlamaLayers {
 }
 
 /**
- * The layers of c. `ropeFactors`: the values of the rope factors the model runs with (ropeFactorsTensor: Llama 3's
- * rope_freqs, phi3's LongRoPE set), which its global layers' RoPE divides theta by, as the engine's table does.
+ * The layers of c. `tensorFactors`: the values of the rope factors the model runs with (ropeFactorsTensor: Llama 3's
+ * rope_freqs, phi3's LongRoPE set), which its global layers' RoPE divides theta by (with YaRN's: ropeFactors), as the
+ * engine's table does.
  */
-export function llamaLayers(c: LlamaConfig, ropeFactors?: Float32Array): LlamaLayers {
+export function llamaLayers(c: LlamaConfig, tensorFactors?: Float32Array): LlamaLayers {
+  const rf = ropeFactors(c, tensorFactors); // the file's factors, YaRN's, the attention factor
   const shape = (l: number) => {
     const r = layerRope(c, l);
-    const rope = { posScale: r.scale, mscale: c.ropeAttnFactor ?? 1, ropeDims: c.ropeDims, ...(ropeFactors && layerWindow(c, l) === 0 ? { freqFactors: ropeFactors } : {}) };
+    const rope = { posScale: r.scale, mscale: rf.mscale, ropeDims: c.ropeDims, ...(rf.factors && layerWindow(c, l) === 0 ? { freqFactors: rf.factors } : {}) };
     const scale = attentionScale(c);
     return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope, ...(c.softcap ? { softcap: c.softcap.attn } : {}), ...(scale !== 1 / Math.sqrt(c.headDim) ? { scale } : {}) };
   };

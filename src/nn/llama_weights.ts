@@ -64,7 +64,13 @@ export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     ...(c.ropeAttnFactor !== undefined ? { [`${a}.rope.scaling.attn_factor`]: gguf.f32(c.ropeAttnFactor) } : {}),
     ...(c.longRope ? { [`${a}.rope.scaling.original_context_length`]: gguf.u32(c.longRope.origCtx) } : {}),
     ...(c.multipliers ? granitekeys(a, c.multipliers, c.noRopeStep !== 1) : {}),
+    ...(c.yarn ? yarnKeys(a, c.yarn) : {}),
   };
+}
+
+function yarnKeys(a: string, y: NonNullable<LlamaConfig['yarn']>): Record<string, GgufValue> {
+  const r = `${a}.rope.scaling`;
+  return { [`${r}.type`]: gguf.str('yarn'), [`${r}.factor`]: gguf.f32(y.factor), [`${r}.original_context_length`]: gguf.u32(y.origCtx) };
 }
 
 function granitekeys(a: string, m: NonNullable<LlamaConfig['multipliers']>, rope: boolean): Record<string, GgufValue> {

@@ -41,3 +41,38 @@ export function longRopeAttnFactor(context: number, originalContext: number): nu
   const s = context / originalContext;
   return s > 1 ? Math.sqrt(1 + Math.log(s) / Math.log(originalContext)) : 1;
 }
+
+/** YaRN (rope.scaling.type yarn): the factor and the original context. */
+export interface YarnScaling {
+  factor: number;
+  origCtx: number;
+}
+
+/**
+ * YaRN's ramp bounds as llama.cpp runs the architectures nibble reads: beta_fast 32, beta_slow 1 (its hparams
+ * defaults; it reads rope.scaling.yarn_beta_fast / _slow only for other architectures, and so ignores them here).
+ */
+export const YARN_BETA_FAST = 32;
+export const YARN_BETA_SLOW = 1;
+
+/**
+ * YaRN as llama.cpp runs it (ggml's rope_yarn with ext_factor 1, and llama_context's yarn_attn_factor), expressed as
+ * per-pair factors dividing theta_i and a factor of cos and sin:
+ *   pair i's angle: theta_extrap_i (fs (1 - r_i) + r_i), fs = 1 / factor, r_i = 1 - clamp((i - lo) / max(0.001, hi -
+ *   lo), 0, 1), lo = max(0, floor(d(beta_fast))), hi = min(rd - 1, ceil(d(beta_slow))), d(b) = rd ln(origCtx / (2 pi
+ *   b)) / (2 ln base): the low-frequency pairs interpolated, the high-frequency ones extrapolated, a ramp between;
+ *   so factor_i = 1 / (fs (1 - r_i) + r_i);
+ *   cos and sin times 1 + 0.1 ln(factor) (1 for factor <= 1): llama.cpp's host factor is that over itself, and its
+ *   kernel multiplies 1 + 0.1 ln(factor) in (transformers' attention_factor is the same).
+ */
+export function yarnRope(y: YarnScaling, ropeDims: number, base: number): { factors: Float32Array; mscale: number } {
+  const corr = (b: number) => (ropeDims * Math.log(y.origCtx / (b * 2 * Math.PI))) / (2 * Math.log(base));
+  const lo = Math.max(0, Math.floor(corr(YARN_BETA_FAST)));
+  const hi = Math.min(ropeDims - 1, Math.ceil(corr(YARN_BETA_SLOW)));
+  const fs = 1 / y.factor;
+  const factors = Float32Array.from({ length: ropeDims / 2 }, (_, i) => {
+    const r = 1 - Math.min(1, Math.max(0, (i - lo) / Math.max(0.001, hi - lo)));
+    return 1 / (fs * (1 - r) + r);
+  });
+  return { factors, mscale: y.factor <= 1 ? 1 : 1 + 0.1 * Math.log(y.factor) };
+}

@@ -41,7 +41,7 @@
 import { ggufTensor, type GgufFile, type GgufTensor } from '../io/gguf.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f16.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
-import { attentionScale, embeddingScale, layerRope, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionScale, embeddingScale, layerRope, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { splitFusedTensors } from '../nn/llama_layout.js';
 import { roundHalfEven } from './quant.js';
 
@@ -202,15 +202,15 @@ function gelu(x: number, f16Table: boolean): number {
 }
 
 /** RoPE in place on x [T, H, headDim]: position t, NORM or NEOX pairs over the first ropeDims of each head. */
-function rope(x: Float64Array, T: number, H: number, c: LlamaConfig, factors: Float32Array | null, r: { base: number; scale: number }): void {
+function rope(x: Float64Array, T: number, H: number, c: LlamaConfig, factors: Float32Array | undefined, mscale: number, r: { base: number; scale: number }): void {
   const half = c.ropeDims / 2;
   for (let t = 0; t < T; t++) {
     for (let h = 0; h < H; h++) {
       const o = (t * H + h) * c.headDim;
       for (let i = 0; i < half; i++) {
         const theta = (t * r.scale * r.base ** ((-2 * i) / c.ropeDims)) / (factors ? factors[i] : 1);
-        const cos = Math.cos(theta) * (c.ropeAttnFactor ?? 1);
-        const sin = Math.sin(theta) * (c.ropeAttnFactor ?? 1);
+        const cos = Math.cos(theta) * mscale;
+        const sin = Math.sin(theta) * mscale;
         const [a, b] = c.ropeLayout === 'norm' ? [o + 2 * i, o + 2 * i + 1] : [o + i, o + i + half];
         const x0 = x[a];
         const x1 = x[b];
@@ -280,7 +280,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     for (let i = 0; i < T * D; i++) x[i] += r[i] * rs;
   };
   const factorsName = ropeFactorsTensor(c, opt.ctxLen ?? Math.min(c.ctx, 2048));
-  const factors = factorsName ? W.get(factorsName).w : null;
+  const rf = ropeFactors(c, factorsName ? W.get(factorsName).w : undefined); // the file's factors, YaRN's, the attention factor
   const qd = c.heads * c.headDim;
   const kvd = c.kvHeads * c.headDim;
   for (let l = 0; l < c.layers; l++) {
@@ -297,8 +297,8 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       k.set(rmsNorm(k, T * kh, kvd / kh, W.get(`${p}attn_k_norm.weight`).w, c.eps));
     }
     if (layerUsesRope(c, l)) {
-      rope(q, T, c.heads, c, factors, layerRope(c, l));
-      rope(k, T, c.kvHeads, c, factors, layerRope(c, l));
+      rope(q, T, c.heads, c, rf.factors, rf.mscale, layerRope(c, l));
+      rope(k, T, c.kvHeads, c, rf.factors, rf.mscale, layerRope(c, l));
     }
     const a = attention(q, k, v, T, c, layerWindow(c, l));
     addOut(linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt), `${p}post_attention_norm.weight`);

@@ -1,4 +1,4 @@
-"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/ and hf_olmo2/: a tiny Hugging
+"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/, hf_olmo2/ and hf_qwen3_yarn/: a tiny Hugging
 Face Llama checkpoint, a tiny Qwen2 one, a tiny Qwen3 one, a tiny Gemma 3 text one, a tiny SmolLM3 one (a Llama whose
 layers with no_rope_layers[l] == 0 skip RoPE), a Llama with Llama 3's rope_scaling (its inverse frequencies as
 transformers' _compute_llama3_parameters makes them) and a tiny Phi-3 (q / k / v and gate / up fused; LongRoPE: the
@@ -10,7 +10,8 @@ instead of 1 / sqrt(head_dim), each attention and MLP output times residual_mult
 divided by logits_scaling) and a tiny OLMo 2 (transformers' modeling_olmo2: no pre-norms, each attention and MLP
 output RMS-normalized (post_attention_layernorm, post_feedforward_layernorm) before its residual add, q and k
 RMS-normalized over the whole projection (q_norm [heads * head_dim], k_norm [kv_heads * head_dim]) before RoPE,
-untied) (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
+untied) and a Qwen3 with YaRN rope_scaling (transformers' _compute_yarn_parameters: the inverse frequencies ramped
+between extrapolation and interpolation by factor, cos and sin times 0.1 ln(factor) + 1) (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
 PyTorch computes for each with Hugging Face's forward (LlamaForCausalLM's math: RMSNorm, rotate-half RoPE,
 grouped-query attention with repeat_kv, causal softmax, SwiGLU MLP, untied lm_head; Qwen2ForCausalLM's adds q / k / v
 biases and here ties the head to the embedding; Qwen3ForCausalLM's (transformers' modeling_qwen3) has no biases, a
@@ -32,6 +33,7 @@ Run once with Debian's PyTorch (apt-get install python3-torch; /usr/bin/python3 
 files are committed, so tests need no PyTorch. The forward runs in float64 on the float32 weights.
 """
 import json
+import math
 import os
 import struct
 
@@ -101,6 +103,10 @@ GRANITE = dict(LLAMA, architectures=["GraniteForCausalLM"], model_type="granite"
 
 # Olmo2ForCausalLM's config (OLMo-2-0425-1B's kind, shrunk): untied, no biases, no rope scaling.
 OLMO2 = dict(LLAMA, architectures=["Olmo2ForCausalLM"], model_type="olmo2", rope_theta=500000.0, attention_bias=False, hidden_act="silu")
+
+# Qwen3ForCausalLM with YaRN (Qwen3's long-context recipe, shrunk): factor 4 over an original context of 8, and
+# max_position_embeddings 32 = factor x original, so every transformers version computes the same factor.
+QWEN3_YARN = dict(QWEN3, rope_scaling={"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 8})
 
 
 def build(cfg, seed):
@@ -185,6 +191,14 @@ def forward(cfg, w, ids):
         inv = inv / ext
         factor = cfg["max_position_embeddings"] / orig
         mscale = (1 + torch.log(torch.tensor(factor, dtype=torch.float64)) / torch.log(torch.tensor(float(orig), dtype=torch.float64))).sqrt().item()
+    elif rs.get("rope_type") == "yarn":  # transformers' _compute_yarn_parameters (beta_fast 32, beta_slow 1, truncate)
+        orig, f = rs["original_max_position_embeddings"], rs["factor"]
+        corr = lambda b: (hd * math.log(orig / (b * 2 * math.pi))) / (2 * math.log(cfg["rope_theta"]))
+        low, high = max(math.floor(corr(32)), 0), min(math.ceil(corr(1)), hd - 1)
+        ramp = ((torch.arange(hd // 2, dtype=torch.float64) - low) / ((high + 0.001 if high == low else high) - low)).clamp(0, 1)
+        extrap = 1 - ramp
+        inv = (inv / f) * (1 - extrap) + inv * extrap
+        mscale = 0.1 * math.log(f) + 1
     ang = torch.outer(torch.arange(T, dtype=torch.float64), inv)
     emb = torch.cat((ang, ang), dim=-1)
     cos, sin = emb.cos() * mscale, emb.sin() * mscale
@@ -321,7 +335,7 @@ def write_safetensors(path, tensors):
 
 
 for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029), ("hf_smollm3", SMOLLM3, 2030),
-                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035)):
+                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035), ("hf_qwen3_yarn", QWEN3_YARN, 2036)):
     w = build(cfg, seed)
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     os.makedirs(out, exist_ok=True)

@@ -1,7 +1,7 @@
 // Import of a Hugging Face Llama, a Qwen2, a Qwen3, a Gemma 3, a SmolLM3, a Llama with Llama 3's rope_scaling, a
 // Phi-3, a Gemma 2, a Granite and an OLMo 2 checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for each
 // (test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/
-// and hf_olmo2/, written once by
+// hf_olmo2/ and hf_qwen3_yarn/ (a Qwen3 with YaRN), written once by
 // test/golden/gen_hf_llama.py with Hugging Face's forward in float64):
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; Gemma's norm
 //     weights + 1 rounded to f32 as GGUF stores them, measured 6.9e-7, the others 1e-13; a missing
@@ -64,6 +64,7 @@ describe('Hugging Face Llama import', () => {
     ['hf_gemma2', 'gemma2', [260, 32, 4, 4, 2, 16, 48, 32, true, false, false]], // soft-caps 5 / 8, window 4: the GPU check is the engine's
     ['hf_granite', 'granite', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // multipliers 4 / 0.5 / 0.2 / 2.5
     ['hf_olmo2', 'olmo2', [260, 32, 2, 4, 2, 8, 48, 32, false, false, true]], // post-norms only, q / k norms over the projection
+    ['hf_qwen3_yarn', 'qwen3', [260, 32, 2, 4, 2, 16, 48, 32, true, false, true]], // YaRN, factor 4 over an original context of 8
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
     const { config, weights } = importHfLlama(g.configJson, g.st());
@@ -120,7 +121,11 @@ describe('Hugging Face Llama import', () => {
     expect(() => importHfLlama(q.configJson, c)).toThrow(/tensor 'model\.layers\.1\.self_attn\.k_proj\.bias' is missing \(expected shape \[16\]\)/);
     expect(() => hfLlamaConfig({ ...configJson, hidden_size: undefined })).toThrow(/'hidden_size' must be a positive integer, found undefined/);
     expect(hfLlamaConfig({ ...configJson, rope_scaling: { type: 'linear', factor: 2 } }).ropeScale).toBe(0.5);
-    expect(() => hfLlamaConfig({ ...configJson, rope_scaling: { rope_type: 'yarn', factor: 4 } })).toThrow(/rope_scaling .*yarn.*: not imported for llama \(llama3 or linear is\)/);
+    expect(() => hfLlamaConfig({ ...configJson, rope_scaling: { rope_type: 'dynamic', factor: 4 } })).toThrow(/rope_scaling .*dynamic.*: not imported for llama \(llama3, linear or yarn is\)/);
+    // YaRN as the converter writes it; what llama.cpp would run otherwise is refused by key.
+    expect(hfLlamaConfig({ ...configJson, rope_scaling: { rope_type: 'yarn', factor: 4 } }).yarn).toEqual({ factor: 4, origCtx: 32 });
+    expect(() => hfLlamaConfig({ ...configJson, rope_scaling: { rope_type: 'yarn', factor: 4, beta_fast: 16 } })).toThrow(/'beta_fast' 16: llama\.cpp's YaRN runs beta_fast 32/);
+    expect(() => hfLlamaConfig({ ...configJson, rope_scaling: { rope_type: 'yarn', factor: 4, attention_factor: 1.2 } })).toThrow(/'attention_factor' is not imported/);
     expect(() => hfLlamaConfig({ ...configJson, head_dim: 16 })).toThrow(/head_dim 16 differs from hidden_size \/ num_attention_heads = 8 \(not supported\)/);
   });
 
@@ -212,7 +217,7 @@ describe('Hugging Face Llama import', () => {
     const rs = g.configJson.rope_scaling;
     expect(() => hfLlamaConfig({ ...g.configJson, rope_scaling: { ...rs, low_freq_factor: 4 } })).toThrow(/'high_freq_factor' must exceed 'low_freq_factor'/);
     expect(() => hfLlamaConfig({ ...g.configJson, rope_scaling: { ...rs, factor: -8 } })).toThrow(/rope_scaling .*: 'factor' must be a positive number/);
-    expect(() => hfLlamaConfig({ ...golden('hf_qwen3').configJson, rope_scaling: rs })).toThrow(/rope_scaling .*: not imported for qwen3 \(none is\)/);
+    expect(() => hfLlamaConfig({ ...golden('hf_qwen3').configJson, rope_scaling: rs })).toThrow(/rope_scaling .*: not imported for qwen3 \(yarn is\)/);
   });
 
   it('Phi-3: qkv_proj and gate_up_proj split into the definition\'s rows; LongRoPE\'s factors, original context and attention factor; refusals name the key', () => {

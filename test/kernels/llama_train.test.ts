@@ -138,6 +138,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
     ['gemma2 with scores and logits soft-capped at 1.5 and 2', 'gemma2', { softcap: { attn: 1.5, final: 2 } }],
     ['granite with its four multipliers', 'granite', { multipliers: GRANITE_MULT }],
     ['olmo2 (post-norms only, whole-projection q / k norms)', 'olmo2', {}],
+    ['qwen3 with YaRN (factor 4 past an original context of 4)', 'qwen3', { headDim: 12, yarn: { factor: 4, origCtx: 4 } }],
   ];
   for (const [label, arch, extra] of FD) {
     it(`${label}: dim 16, 1 layer, 2 heads / 1 KV head, B=2 T=5 with padding${arch === 'qwen3' ? ', head dim 12' : ''}`, async () => {

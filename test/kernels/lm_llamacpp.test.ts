@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeContext } from '../../runtime/node.js';
 import type { GpuContext } from '../../src/gpu/context.js';
-import { parseGgufFile } from '../../src/io/gguf.js';
+import { gguf, parseGgufFile } from '../../src/io/gguf.js';
 import { LanguageModel } from '../../src/lm/model.js';
 import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType } from '../../src/lm/synth.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
@@ -132,6 +132,10 @@ describe('language model vs llama.cpp', () => {
   //   - granite: a Llama with embeddings times 6, each attention / FFN output times 0.4 before its residual add, scores
   //     times 0.09 (instead of 1/sqrt(16) = 0.25) and logits divided by 3 (Granite 3's are 12, 0.22, 1/128, 8), one
   //     F32 and one Q8_0 with Llama 3 rope factors;
+  //   - YaRN (rope.scaling.type yarn): the ramp between extrapolated and interpolated pairs and cos / sin times
+  //     1 + 0.1 ln(factor), on a qwen3 and on a llama that also has Llama 3 rope factors (both divide theta_i); and
+  //     a file with yarn_beta_fast / yarn_beta_slow keys, which llama.cpp reads for other architectures only (its
+  //     defaults 32 / 1 stand: with 8 / 0.5 the probabilities would move by 0.25);
   //   - olmo2: no attn_norm / ffn_norm (attention and the FFN read the residual stream), post-norms after each, q and k
   //     RMS-normalized over the whole projection (weights [heads * headDim], [kvHeads * headDim]), NEOX rope, untied.
   const MORE: [string, string, SynthOptions][] = [
@@ -142,6 +146,9 @@ describe('language model vs llama.cpp', () => {
     ['granite', 'granite, embedding / residual / attention / logit multipliers', { arch: 'granite', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, ctx: 64, seed: 3, multipliers: GRANITE_MULT }],
     ['olmo2', 'olmo2, no pre-norms, post-norms, q / k norms over the whole projection, NEOX rope', { arch: 'olmo2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, ctx: 64, seed: 3 }],
     ['olmo2 Q8_0', 'olmo2, Q8_0, 4 heads / 1 KV head', { arch: 'olmo2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 1, ctx: 64, seed: 5, weightType: 'Q8_0' }],
+    ['qwen3 YaRN', 'qwen3, YaRN (factor 4 past an original context of 16), head dim 32', { arch: 'qwen3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, headDim: 32, ctx: 64, seed: 3, yarn: { factor: 4, origCtx: 16 } }],
+    ['llama YaRN rope factors', 'llama, YaRN (factor 8) with Llama 3 rope factors', { dim: 64, ffn: 128, layers: 2, heads: 2, kvHeads: 1, ctx: 64, seed: 6, yarn: { factor: 8, origCtx: 16 }, ropeScaling: { factor: 2, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } }],
+    ['llama YaRN betas ignored', 'llama, YaRN (factor 8) with yarn_beta_fast 8 / yarn_beta_slow 0.5 keys, which llama.cpp\'s llama does not read', { dim: 64, ffn: 128, layers: 2, heads: 2, kvHeads: 1, ctx: 64, seed: 6, yarn: { factor: 8, origCtx: 16 }, metadata: { 'llama.rope.scaling.yarn_beta_fast': gguf.f32(8), 'llama.rope.scaling.yarn_beta_slow': gguf.f32(0.5) } }],
     ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
   ];
   for (const [label, what, o] of MORE) {

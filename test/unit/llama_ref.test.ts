@@ -31,6 +31,7 @@ import { parseGgufFile, type GgufValue } from '../../src/io/gguf.js';
 import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType } from '../../src/lm/synth.js';
 import { attentionScale, embeddingScale, layerRope, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ModelConfigError, ropeFactorsTensor } from '../../src/nn/llama_config.js';
 import { splitFusedTensors } from '../../src/nn/llama_layout.js';
+import { yarnRope } from '../../src/nn/rope_scaling.js';
 import { llamaWeightsFromGguf, tokenizerMetadata, writeLlamaGguf } from '../../src/nn/llama_weights.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { llamaCppGreedy, llamaCppLogits } from '../../runtime/llamacpp.js';
@@ -293,15 +294,40 @@ describe('llama config errors', () => {
     expect(llamaConfigFromGguf({ ...f.metadata, 'olmo2.attention.sliding_window': { type: 'u32', value: 0 } }, tensors).swa).toBeUndefined();
   });
 
-  it('rope scaling: linear read (factor, or the older scale_linear), none ignores the factor, YaRN and LongRoPE refused by name', () => {
+  it('rope scaling: linear read (factor, or the older scale_linear), none ignores the factor, YaRN read, other types refused by name', () => {
     const { metadata, tensors } = base();
     const withKeys = (m: Record<string, GgufValue>) => llamaConfigFromGguf({ ...metadata, ...m }, tensors);
     expect(withKeys({ 'llama.rope.scaling.type': { type: 'string', value: 'linear' }, 'llama.rope.scaling.factor': { type: 'f32', value: 4 } }).ropeScale).toBe(0.25);
     expect(withKeys({ 'llama.rope.scale_linear': { type: 'f32', value: 2 } }).ropeScale).toBe(0.5);
     expect(withKeys({ 'llama.rope.scaling.type': { type: 'string', value: 'none' }, 'llama.rope.scaling.factor': { type: 'f32', value: 4 } }).ropeScale).toBeUndefined();
-    fails({ ...metadata, 'llama.rope.scaling.type': { type: 'string', value: 'yarn' }, 'llama.rope.scaling.factor': { type: 'f32', value: 4 } }, tensors, /'llama\.rope\.scaling\.type' is 'yarn' \(factor 4\), which nibble does not run \(supported: none, linear\)/);
+    fails({ ...metadata, 'llama.rope.scaling.type': { type: 'string', value: 'longrope' }, 'llama.rope.scaling.factor': { type: 'f32', value: 4 } }, tensors, /'llama\.rope\.scaling\.type' is 'longrope' \(factor 4\), which nibble does not run \(supported: none, linear, yarn\)/);
+    const yarn = { 'llama.rope.scaling.type': { type: 'string', value: 'yarn' }, 'llama.rope.scaling.factor': { type: 'f32', value: 4 } } as const;
+    expect(withKeys(yarn)).toMatchObject({ yarn: { factor: 4, origCtx: 64 } }); // the original context defaults to context_length
+    expect(withKeys({ ...yarn, 'llama.rope.scaling.original_context_length': { type: 'u32', value: 16 } }).yarn).toEqual({ factor: 4, origCtx: 16 });
+    expect(withKeys(yarn).ropeScale).toBeUndefined(); // YaRN is not a position scale
+    const g = parseGgufFile(synthLlamaGguf({ arch: 'gemma3', dim: 64, ffn: 128, layers: 1, heads: 4, kvHeads: 2, headDim: 32, seed: 1 }));
     fails({ ...metadata, 'llama.rope.scaling.factor': { type: 'f32', value: -1 } }, tensors, /'llama\.rope\.scaling\.factor' must be a finite number > 0/);
     fails({ ...metadata, 'llama.rope.scaling.type': { type: 'u32', value: 1 } }, tensors, /'llama\.rope\.scaling\.type' must be a string/);
+    fails({ ...g.metadata, 'gemma3.rope.scaling.type': { type: 'string', value: 'yarn' }, 'gemma3.rope.scaling.factor': { type: 'f32', value: 4 } }, g.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] })), /'gemma3\.rope\.scaling\.type' is 'yarn': YaRN with gemma3's sliding-window layers is not supported/);
+  });
+
+  it("YaRN's factors and magnitude as llama.cpp forms them: extrapolated, ramped and interpolated pairs, cos and sin times 1 + 0.1 ln(factor); each changes the model", () => {
+    // rd 32, base 10000, original context 16: d(32) = 32 ln(16 / 64 pi) / (2 ln 10000) < 0 -> lo 0; d(1) = 1.62 -> hi 2.
+    const y = yarnRope({ factor: 4, origCtx: 16 }, 32, 10000);
+    expect(Array.from(y.factors.slice(0, 4))).toEqual([1, Math.fround(1 / (0.25 * 0.5 + 0.5)), 4, 4]);
+    expect(y.factors.every((f, i) => i < 2 || f === 4)).toBe(true);
+    expect(y.mscale).toBeCloseTo(1 + 0.1 * Math.log(4), 15);
+    expect(yarnRope({ factor: 1, origCtx: 16 }, 32, 10000).mscale).toBe(1);
+    // The f64 reference with YaRN against the same file read as linear scaling by 4 (every pair interpolated, no
+    // magnitude): they differ, so the llama.cpp comparisons of YaRN (lm_llamacpp.test.ts) check both parts.
+    const o = { arch: 'qwen3' as const, dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, headDim: 32, ctx: 64, seed: 3 };
+    const file = parseGgufFile(synthLlamaGguf({ ...o, yarn: { factor: 4, origCtx: 16 } }));
+    const ids = [1, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58];
+    const p = (m: Record<string, GgufValue>) => softmaxRows(llamaLogitsRef({ ...file, metadata: { ...file.metadata, ...m } }, ids), ids.length, V);
+    const absDiff = (a: Float64Array, b: Float64Array) => a.reduce((mx, x, k) => Math.max(mx, Math.abs(x - b[k])), 0);
+    const d = absDiff(p({}), p({ 'qwen3.rope.scaling.type': { type: 'string', value: 'linear' } }));
+    measured.push(`  YaRN vs linear scaling by the same factor: probabilities move by ${d.toFixed(3)}`);
+    expect(d).toBeGreaterThan(0.01);
   });
 
   it('qwen3: per-head q / k norms required and read, NEOX rope, a head dim of its own; biases and rope factors refused', () => {
