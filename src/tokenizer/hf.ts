@@ -16,10 +16,19 @@ import { TokenizerError } from './vocab.js';
 const LLAMA3_RE = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const QWEN2_RE = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const GPT2_RE = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+// o200k's (GPT-4o, Phi-4-mini) and Tekken's (Mistral NeMo / Small 3), as llama.cpp quotes them from tokenizer.json.
+const CASED = "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+";
+const UPPER = "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*";
+const REST = "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const CONTR = "(?i:'s|'t|'re|'ve|'m|'ll|'d)?";
+const GPT4O_RE = `${CASED}${CONTR}|${UPPER}${CONTR}|\\p{N}{1,3}${REST}`;
+const TEKKEN_RE = `${CASED}|${UPPER}|\\p{N}${REST}`;
 const PRE_BY_REGEX = new Map([
   [LLAMA3_RE, 'llama-bpe'],
   [QWEN2_RE, 'qwen2'],
   [GPT2_RE, 'gpt-2'],
+  [GPT4O_RE, 'gpt-4o'],
+  [TEKKEN_RE, 'tekken'],
 ]);
 
 /**
@@ -49,7 +58,7 @@ function preName(p: unknown, source: string, cleanSpaces: boolean): string {
   if (!split) return 'gpt-2';
   const re = obj(split.pattern) ? split.pattern.Regex : undefined;
   const name = typeof re === 'string' ? PRE_BY_REGEX.get(re) : undefined;
-  if (!name) throw new TokenizerError(`${source}: pre_tokenizer Split regex ${JSON.stringify(re ?? split.pattern)} is not one nibble knows (GPT-2's, Llama 3's or Qwen2's)`);
+  if (!name) throw new TokenizerError(`${source}: pre_tokenizer Split regex ${JSON.stringify(re ?? split.pattern)} is not one nibble knows (GPT-2's, Llama 3's, Qwen2's, GPT-4o's or Tekken's)`);
   return name;
 }
 

@@ -3,7 +3,8 @@
  * `tokenizer.ggml.pre`. llama.cpp applies a list of expressions in turn, each one cutting every piece the previous
  * one left (matches and the gaps between them both become pieces); its common expressions run as hand-written
  * scanners (unicode.cpp) whose corner cases differ slightly from a regex engine, so they are scanned here the same
- * way rather than run through RegExp.
+ * way rather than run through RegExp; the others (tekken, gpt-4o) run as llama.cpp runs them, a regex over a
+ * collapsed text (collapsedRegexSplit).
  */
 import { CP_DEFINED, CP_LETTER, CP_NUMBER, CP_PUNCT, CP_WHITESPACE, cpFlags } from './unicode.js';
 
@@ -160,6 +161,56 @@ const asciiDigitTriples: Splitter = (cps, start, end, out) => {
   if (end > gap) out.push(end - gap);
 };
 
+/**
+ * An expression llama.cpp runs through std::regex rather than a scanner (tekken's, gpt-4o's), run as it runs it
+ * (unicode.cpp's unicode_regex_split): on a "collapsed" text where each code point past ASCII stands as one char of
+ * its class (whitespace 0x0B, letter 0xD2, number 0xD1, anything else 0xD0; ASCII as it is), with \p{L} and \p{N}
+ * in the expression standing for their class char and their ASCII range; matches and the gaps between them are pieces.
+ */
+function collapsedRegexSplit(expr: string): Splitter {
+  const cls: Record<string, string> = { L: '\\xD2A-Za-z', N: '\\xD10-9' };
+  let src = '';
+  let inside = false;
+  for (let i = 0; i < expr.length; i++) {
+    const ch = expr[i];
+    if (ch === '[' && expr[i - 1] !== '\\') inside = true;
+    else if (ch === ']' && inside && expr[i - 1] !== '\\') inside = false;
+    const m = /^\\p\{([LN])\}/.exec(expr.slice(i));
+    if (m) {
+      src += inside ? cls[m[1]] : `[${cls[m[1]]}]`;
+      i += 4;
+    } else src += ch;
+  }
+  const re = new RegExp(src, 'g');
+  const collapse = (cp: number) => {
+    if (cp < 128) return String.fromCharCode(cp);
+    const f = cpFlags(cp);
+    return f & CP_WHITESPACE ? '\x0b' : f & CP_LETTER ? '\xd2' : f & CP_NUMBER ? '\xd1' : '\xd0';
+  };
+  return (cps, start, end, out) => {
+    let text = '';
+    for (let i = start; i < end; i++) text += collapse(cps[i]);
+    re.lastIndex = 0;
+    let gap = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      if (m.index > gap) out.push(m.index - gap);
+      out.push(m[0].length);
+      gap = m.index + m[0].length;
+    }
+    if (text.length > gap) out.push(text.length - gap);
+  };
+}
+
+// llama.cpp's expressions (src/llama-vocab.cpp), written with ASCII case ranges in place of \p{Lu} / \p{Ll} so that
+// the collapsed text can run them.
+const TEKKEN_RE = String.raw`[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+|[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))+((?=[\p{L}])([^A-Z]))*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+const CONTRACTIONS = String.raw`(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?`;
+const GPT4O_RE = String.raw`[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+` + CONTRACTIONS + String.raw`|[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))+((?=[\p{L}])([^A-Z]))*` + CONTRACTIONS + String.raw`|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+
 const isNumber = (cp: number) => (cpFlags(cp) & CP_NUMBER) !== 0;
 // [\p{P}\$\+<=>\^~\|]: Unicode punctuation plus the ASCII symbols GPT-2's tokenizer treats alike.
 const PUNCT_EXTRA = new Set([0x24, 0x2b, 0x3c, 0x3d, 0x3e, 0x5e, 0x7e, 0x7c]);
@@ -181,6 +232,8 @@ const LLAMA3 = [llama3Like(3)];
 const QWEN2 = [llama3Like(1)];
 const SMOLLM = [classSplit(isNumber, false), gpt2];
 const DEFAULT = [classSplit(isPunctLike, true), gpt2, classSplit(isNumber, true), asciiDigitTriples];
+const TEKKEN = [collapsedRegexSplit(TEKKEN_RE)];
+const GPT4O = [collapsedRegexSplit(GPT4O_RE)];
 
 function family(kind: string, splitters: Splitter[], names: string[], flags: Partial<PreTokenizer> = {}): [string, PreTokenizer][] {
   const p: PreTokenizer = { kind, splitters, ignoreMerges: false, cleanSpaces: true, addBos: false, ...flags };
@@ -200,6 +253,8 @@ const PRE_TOKENIZERS = new Map<string, PreTokenizer>([
   ...family('qwen2', QWEN2, ['megrez']),
   ...family('smollm', SMOLLM, ['smollm', 'command-r'], { cleanSpaces: false }),
   ...family('smollm', SMOLLM, ['starcoder', 'refact', 'codeshell', 'exaone', 'minerva-7b']),
+  ...family('tekken', TEKKEN, ['tekken'], { cleanSpaces: false, ignoreMerges: true, addBos: true }), // Mistral NeMo / Small 3 / Ministral
+  ...family('gpt-4o', GPT4O, ['gpt-4o', 'llama4'], { cleanSpaces: false }), // Phi-4-mini, Llama 4
 ]);
 
 export function preTokenizer(name: string): PreTokenizer | undefined {

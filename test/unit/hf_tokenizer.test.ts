@@ -48,6 +48,17 @@ describe('Hugging Face tokenizer.json import', () => {
     expect(() => hfTokenizerMetadata(starcoder(false))).toThrow(/pre_tokenizer Digits without individual_digits is not one nibble maps/);
   });
 
+  it("o200k's split (GPT-4o, Phi-4-mini) is gpt-4o and Tekken's (Mistral NeMo / Small 3) tekken, by their regexes", () => {
+    const cased = String.raw`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+`;
+    const upper = String.raw`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*`;
+    const rest = String.raw`| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+    const contr = String.raw`(?i:'s|'t|'re|'ve|'m|'ll|'d)?`;
+    const split = (re: string) => tinyTokenizerJson({ type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: re }, behavior: 'Isolated', invert: false }, { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false }] });
+    const [n3, n1] = [String.raw`\p{N}{1,3}`, String.raw`\p{N}`];
+    expect(hfTokenizerMetadata(split(`${cased}${contr}|${upper}${contr}|${n3}${rest}`))['tokenizer.ggml.pre'].value).toBe('gpt-4o');
+    expect(hfTokenizerMetadata(split(`${cased}|${upper}|${n1}${rest}`))['tokenizer.ggml.pre'].value).toBe('tekken');
+  });
+
   it('refuses what it cannot import, naming the file, key or token', () => {
     const t = tinyTokenizerJson();
     expect(() => hfTokenizerMetadata({ ...t, model: { ...t.model, type: 'Unigram' } })).toThrow(/tokenizer\.json: model\.type 'Unigram': nibble imports BPE tokenizers only/);
