@@ -44,13 +44,13 @@ export interface LlamaConfig {
   /** No output.weight: the token embedding is the output projection. */
   tied: boolean;
   qkvBias: boolean;
-  /** qwen3, gemma3: q and k are RMS-normalized per head (attn_q_norm / attn_k_norm, [headDim]) before RoPE. */
+  /** qwen3, gemma3 (olmo2: over the whole projection, qkNormFull): q and k are RMS-normalized per head (attn_q_norm / attn_k_norm, [headDim]) before RoPE. */
   qkNorm: boolean;
   /** olmo2: the q / k norms normalize the whole projection (weights [heads * headDim] and [kvHeads * headDim]), not each head. */
   qkNormFull?: boolean;
   /** olmo2: no attn_norm / ffn_norm: attention and the FFN read the residual stream as it is (post-norms only). */
   noPreNorms?: boolean;
-  /** gemma2, gemma3: the attention and FFN outputs are RMS-normalized (post_attention_norm / post_ffw_norm) before their residual add. */
+  /** gemma2, gemma3, olmo2: the attention and FFN outputs are RMS-normalized (post_attention_norm / post_ffw_norm) before their residual add. */
   postNorms: boolean;
   /** The FFN's gate activation: silu (SwiGLU) or gelu (GeGLU, tanh form: gemma2, gemma3). */
   ffnAct: 'silu' | 'gelu';

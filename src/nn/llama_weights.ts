@@ -63,7 +63,7 @@ export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     ...((c.ropeScale ?? 1) !== 1 ? { [`${a}.rope.scaling.type`]: gguf.str('linear'), [`${a}.rope.scaling.factor`]: gguf.f32(1 / c.ropeScale!) } : {}),
     ...(c.ropeAttnFactor !== undefined ? { [`${a}.rope.scaling.attn_factor`]: gguf.f32(c.ropeAttnFactor) } : {}),
     ...(c.longRope ? { [`${a}.rope.scaling.original_context_length`]: gguf.u32(c.longRope.origCtx) } : {}),
-    ...(c.multipliers ? granitekeys(a, c.multipliers, c.noRopeStep !== 1) : {}),
+    ...(c.multipliers ? graniteKeys(a, c.multipliers, c.noRopeStep !== 1) : {}),
     ...(c.yarn ? yarnKeys(a, c.yarn) : {}),
   };
 }
@@ -73,7 +73,7 @@ function yarnKeys(a: string, y: NonNullable<LlamaConfig['yarn']>): Record<string
   return { [`${r}.type`]: gguf.str('yarn'), [`${r}.factor`]: gguf.f32(y.factor), [`${r}.original_context_length`]: gguf.u32(y.origCtx) };
 }
 
-function granitekeys(a: string, m: NonNullable<LlamaConfig['multipliers']>, rope: boolean): Record<string, GgufValue> {
+function graniteKeys(a: string, m: NonNullable<LlamaConfig['multipliers']>, rope: boolean): Record<string, GgufValue> {
   return {
     [`${a}.logit_scale`]: gguf.f32(m.logit),
     ...(m.embedding ? { [`${a}.embedding_scale`]: gguf.f32(m.embedding) } : {}),

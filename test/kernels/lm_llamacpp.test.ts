@@ -131,7 +131,7 @@ describe('language model vs llama.cpp', () => {
   //     and a partial rotary Q8_0 model (24 of 32 dims rotated, as Phi-4-mini's 96 of 128), tied;
   //   - granite: a Llama with embeddings times 6, each attention / FFN output times 0.4 before its residual add, scores
   //     times 0.09 (instead of 1/sqrt(16) = 0.25) and logits divided by 3 (Granite 3's are 12, 0.22, 1/128, 8), one
-  //     F32 and one Q8_0 with Llama 3 rope factors;
+  //     F32, one Q8_0 with Llama 3 rope factors and one without RoPE (rope.scaling.finetuned false, llama.cpp's switch);
   //   - YaRN (rope.scaling.type yarn): the ramp between extrapolated and interpolated pairs and cos / sin times
   //     1 + 0.1 ln(factor), on a qwen3 and on a llama that also has Llama 3 rope factors (both divide theta_i); and
   //     a file with yarn_beta_fast / yarn_beta_slow keys, which llama.cpp reads for other architectures only (its
@@ -144,6 +144,7 @@ describe('language model vs llama.cpp', () => {
     ['phi3 LongRoPE', 'phi3, fused q/k/v and gate/up, LongRoPE (long factors) with attention factor 1.2', { arch: 'phi3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, longRope: { origCtx: 16, attnFactor: 1.2 } }],
     ['phi3 partial rotary', 'phi3, 24 of 32 head dims rotated, Q8_0, tied', { arch: 'phi3', dim: 64, ffn: 128, layers: 2, heads: 2, kvHeads: 2, ctx: 64, seed: 3, ropeDims: 24, weightType: 'Q8_0', tied: true }],
     ['granite', 'granite, embedding / residual / attention / logit multipliers', { arch: 'granite', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, ctx: 64, seed: 3, multipliers: GRANITE_MULT }],
+    ['granite NoPE', 'granite, rope.scaling.finetuned false (no layer applies RoPE)', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 7, multipliers: GRANITE_MULT, metadata: { 'granite.rope.scaling.finetuned': gguf.bool(false) } }],
     ['olmo2', 'olmo2, no pre-norms, post-norms, q / k norms over the whole projection, NEOX rope', { arch: 'olmo2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, ctx: 64, seed: 3 }],
     ['olmo2 Q8_0', 'olmo2, Q8_0, 4 heads / 1 KV head', { arch: 'olmo2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 1, ctx: 64, seed: 5, weightType: 'Q8_0' }],
     ['qwen3 YaRN', 'qwen3, YaRN (factor 4 past an original context of 16), head dim 32', { arch: 'qwen3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, headDim: 32, ctx: 64, seed: 3, yarn: { factor: 4, origCtx: 16 } }],
