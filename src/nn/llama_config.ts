@@ -1,5 +1,5 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`,
-// `smollm3`, `phi3`, `granite` and `olmo2`), read from a GGUF file's
+// `smollm3`, `phi3`, `granite`, `olmo2` and `exaone4`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon                                                        required
@@ -44,13 +44,13 @@ export interface LlamaConfig {
   /** No output.weight: the token embedding is the output projection. */
   tied: boolean;
   qkvBias: boolean;
-  /** qwen3, gemma3 (olmo2: over the whole projection, qkNormFull): q and k are RMS-normalized per head (attn_q_norm / attn_k_norm, [headDim]) before RoPE. */
+  /** qwen3, gemma3, exaone4 (olmo2: over the whole projection, qkNormFull): q and k are RMS-normalized per head (attn_q_norm / attn_k_norm, [headDim]) before RoPE. */
   qkNorm: boolean;
   /** olmo2: the q / k norms normalize the whole projection (weights [heads * headDim] and [kvHeads * headDim]), not each head. */
   qkNormFull?: boolean;
-  /** olmo2: no attn_norm / ffn_norm: attention and the FFN read the residual stream as it is (post-norms only). */
+  /** olmo2, exaone4: no attn_norm / ffn_norm: attention and the FFN read the residual stream as it is (post-norms only). */
   noPreNorms?: boolean;
-  /** gemma2, gemma3, olmo2: the attention and FFN outputs are RMS-normalized (post_attention_norm / post_ffw_norm) before their residual add. */
+  /** gemma2, gemma3, olmo2, exaone4: the attention and FFN outputs are RMS-normalized (post_attention_norm / post_ffw_norm) before their residual add. */
   postNorms: boolean;
   /** The FFN's gate activation: silu (SwiGLU) or gelu (GeGLU, tanh form: gemma2, gemma3). */
   ffnAct: 'silu' | 'gelu';
@@ -95,7 +95,7 @@ export interface LlamaConfig {
   multipliers?: { embedding: number; residual: number; attention: number; logit: number };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'granite', 'olmo2'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms'>;
@@ -108,9 +108,10 @@ export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' |
 export function archTraits(a: LlamaArch): ArchTraits {
   const gemma = a === 'gemma2' || a === 'gemma3';
   const olmo2 = a === 'olmo2';
+  const exaone4 = a === 'exaone4'; // olmo2's layout with per-head q / k norms
   return {
-    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2,
-    postNorms: gemma || olmo2, ffnAct: gemma ? 'gelu' : 'silu', embedScale: gemma, ...(olmo2 ? { qkNormFull: true, noPreNorms: true } : {}),
+    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4,
+    postNorms: gemma || olmo2 || exaone4, ffnAct: gemma ? 'gelu' : 'silu', embedScale: gemma, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}),
   };
 }
 
@@ -280,7 +281,7 @@ function ropeScaling(metadata: Record<string, GgufValue>, k: Keys, a: string, ct
 }
 
 /**
- * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`, `phi3`, `granite` or `olmo2` GGUF file, validated against its tensors. Throws ModelConfigError naming
+ * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2` or `exaone4` GGUF file, validated against its tensors. Throws ModelConfigError naming
  * the key or tensor at fault and what was expected and found.
  */
 export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors: readonly { name: string; type: GgufTensorType; shape: number[] }[]): LlamaConfig {
@@ -311,6 +312,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const G = GEMMA2_DEFAULTS;
   // gemma3 requires the window; gemma2 defaults it (and its soft-caps) as llama.cpp does.
   const window = a === 'gemma3' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : 0;
+  // llama.cpp slides exaone4's layers at 64 layers only (EXAONE 4.0 32B: 3 of 4 layers, the global ones without RoPE).
+  if (a === 'exaone4' && layers === 64) throw new ModelConfigError(`model config: '${a}.block_count' 64 is EXAONE 4.0 32B, whose sliding-window layers llama.cpp sets up by that count: not supported (EXAONE 4.0 1.2B and other sizes are)`);
   if (a === 'olmo2' && k.int(`${a}.attention.sliding_window`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window' is set: OLMo 3's sliding-window layers (and their YaRN rope) are not supported (only OLMo 2, without it)`);
   const softcap = a === 'gemma2' ? { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) } : undefined;
   const multipliers = a === 'granite' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`) } : undefined;
@@ -336,7 +339,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const c: LlamaConfig = {
     arch: a, vocab, dim, layers, heads, kvHeads, headDim, ffn, ctx, eps, ropeBase, ropeDims,
     ...traits,
-    ropeFreqs: (a === 'llama' || a === 'granite') && byName.has('rope_freqs.weight'),
+    ropeFreqs: (a === 'llama' || a === 'granite' || a === 'exaone4') && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma2's graph always ties it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama and smollm3 take them where the file has them; the others have none.
     qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3') && byName.has('blk.0.attn_q.bias')),

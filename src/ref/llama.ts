@@ -1,13 +1,13 @@
 // The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`,
-// `phi3`, `granite`, `olmo2`): the oracle of the GPU engine. It follows llama.cpp's graph (src/models/llama.cpp,
-// qwen2.cpp, qwen3.cpp, gemma2-iswa.cpp, gemma3.cpp, smollm3.cpp, phi3.cpp, granite.cpp, olmo2.cpp) step by step, for
-// every position of a prompt:
+// `phi3`, `granite`, `olmo2`, `exaone4`): the oracle of the GPU engine. It follows llama.cpp's graph
+// (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, gemma2-iswa.cpp, gemma3.cpp, smollm3.cpp, phi3.cpp, granite.cpp,
+// olmo2.cpp, exaone4.cpp) step by step, for every position of a prompt:
 //   x = token_embd[id]  (times sqrt(dim) in f32: the Gemmas; times embedding_scale: granite)  (rows gathered,
 //                                                                  dequantized exactly)
-//   per layer:  h = rmsnorm(x) * attn_norm                       (olmo2: h = x, no pre-norms)
+//   per layer:  h = rmsnorm(x) * attn_norm                       (olmo2, exaone4: h = x, no pre-norms)
 //               q, k, v = Wq h (+ bq), Wk h (+ bk), Wv h (+ bv)     ([heads | kvHeads, headDim] each; phi3's
 //                                                                  attn_qkv / ffn_up rows split: llama_layout.ts)
-//               q, k = rmsnorm(q_h) * attn_q_norm, rmsnorm(k_h) * attn_k_norm   per head h (qwen3, gemma3;
+//               q, k = rmsnorm(q_h) * attn_q_norm, rmsnorm(k_h) * attn_k_norm   per head h (qwen3, gemma3, exaone4;
 //                                                                  olmo2: over all of q and of k)
 //               q, k = rope(q, pos), rope(k, pos)                  NORM (llama: pairs 2i, 2i+1) or NEOX (the others:
 //                                                                  i, i + ropeDims/2); theta_i = pos * scale *
@@ -21,11 +21,11 @@
 //                                                                  within layerWindow on the Gemmas' sliding layers;
 //                                                                  cap(s) = softcap tanh(s / softcap) on gemma2;
 //                                                                  granite: attention.scale where set)
-//               x = x + Wo a                     Gemmas, olmo2: x = x + rmsnorm(Wo a) * post_attention_norm;
+//               x = x + Wo a                     Gemmas, olmo2, exaone4: x = x + rmsnorm(Wo a) * post_attention_norm;
 //                                                granite: x = x + (Wo a) * residual_scale (where set)
 //               h = rmsnorm(x) * ffn_norm;  f = Wdown (act(Wgate h) * Wup h)   act silu, or gelu (tanh form: Gemmas);
-//                                                                  olmo2: h = x
-//               x = x + f                        Gemmas, olmo2: x = x + rmsnorm(f) * post_ffw_norm; granite: f * residual_scale
+//                                                                  olmo2, exaone4: h = x
+//               x = x + f                        Gemmas, olmo2, exaone4: x = x + rmsnorm(f) * post_ffw_norm; granite: f * residual_scale
 //   logits = Woutput (rmsnorm(x) * output_norm)                    (Woutput = token_embd when tied; soft-capped on
 //                                                                  gemma2; times f32(1 / logit_scale) on granite)
 // rmsnorm(x) = x / sqrt(mean(x^2) + eps). Weights are the file's values exactly (dequantized to f32); all arithmetic

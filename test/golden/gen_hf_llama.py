@@ -1,4 +1,4 @@
-"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/, hf_olmo2/ and hf_qwen3_yarn/: a tiny Hugging
+"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/, hf_olmo2/, hf_qwen3_yarn/ and hf_exaone4/: a tiny Hugging
 Face Llama checkpoint, a tiny Qwen2 one, a tiny Qwen3 one, a tiny Gemma 3 text one, a tiny SmolLM3 one (a Llama whose
 layers with no_rope_layers[l] == 0 skip RoPE), a Llama with Llama 3's rope_scaling (its inverse frequencies as
 transformers' _compute_llama3_parameters makes them) and a tiny Phi-3 (q / k / v and gate / up fused; LongRoPE: the
@@ -11,7 +11,8 @@ divided by logits_scaling) and a tiny OLMo 2 (transformers' modeling_olmo2: no p
 output RMS-normalized (post_attention_layernorm, post_feedforward_layernorm) before its residual add, q and k
 RMS-normalized over the whole projection (q_norm [heads * head_dim], k_norm [kv_heads * head_dim]) before RoPE,
 untied) and a Qwen3 with YaRN rope_scaling (transformers' _compute_yarn_parameters: the inverse frequencies ramped
-between extrapolation and interpolation by factor, cos and sin times 0.1 ln(factor) + 1) (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
+between extrapolation and interpolation by factor, cos and sin times 0.1 ln(factor) + 1) and a tiny EXAONE 4 (OLMo 2's
+layout with q and k RMS-normalized per head, tied) (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
 PyTorch computes for each with Hugging Face's forward (LlamaForCausalLM's math: RMSNorm, rotate-half RoPE,
 grouped-query attention with repeat_kv, causal softmax, SwiGLU MLP, untied lm_head; Qwen2ForCausalLM's adds q / k / v
 biases and here ties the head to the embedding; Qwen3ForCausalLM's (transformers' modeling_qwen3) has no biases, a
@@ -108,6 +109,11 @@ OLMO2 = dict(LLAMA, architectures=["Olmo2ForCausalLM"], model_type="olmo2", rope
 # max_position_embeddings 32 = factor x original, so every transformers version computes the same factor.
 QWEN3_YARN = dict(QWEN3, rope_scaling={"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 8})
 
+# Exaone4ForCausalLM's config (EXAONE-4.0-1.2B's kind, shrunk): no pre-norms, post-norms, per-head q / k norms, tied,
+# full attention on every layer.
+EXAONE4 = dict(LLAMA, architectures=["Exaone4ForCausalLM"], model_type="exaone4", rope_theta=1000000.0, tie_word_embeddings=True,
+               sliding_window=None, hidden_act="silu")
+
 
 def build(cfg, seed):
     """Seeded f32 weights by HF name: q / k / v biases for qwen2, q_norm / k_norm for qwen3, no lm_head when the embedding is tied."""
@@ -142,11 +148,12 @@ def build(cfg, seed):
         rand(p + "mlp.gate_proj.weight", F, D)
         rand(p + "mlp.up_proj.weight", F, D)
         rand(p + "mlp.down_proj.weight", D, F)
-        if cfg["model_type"] == "olmo2":  # Olmo2DecoderLayer: no input_layernorm; norms after attention and MLP; q / k norms over the projection
+        if cfg["model_type"] in ("olmo2", "exaone4"):  # no input_layernorm; norms after attention and MLP; q / k norms
+            full = cfg["model_type"] == "olmo2"  # OLMo 2's over the projection, EXAONE 4's per head
             del w[p + "input_layernorm.weight"]
             w[p + "post_feedforward_layernorm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
-            w[p + "self_attn.q_norm.weight"] = (1 + 0.2 * torch.randn(H * hd)).to(torch.float32)
-            w[p + "self_attn.k_norm.weight"] = (1 + 0.2 * torch.randn(KV * hd)).to(torch.float32)
+            w[p + "self_attn.q_norm.weight"] = (1 + 0.2 * torch.randn(H * hd if full else hd)).to(torch.float32)
+            w[p + "self_attn.k_norm.weight"] = (1 + 0.2 * torch.randn(KV * hd if full else hd)).to(torch.float32)
         if cfg["model_type"] == "phi3":  # Phi3's checkpoints hold the projections fused: rows q, k, v and gate, up
             w[p + "self_attn.qkv_proj.weight"] = torch.cat([w.pop(p + f"self_attn.{t}_proj.weight") for t in "qkv"])
             w[p + "mlp.gate_up_proj.weight"] = torch.cat([w.pop(p + f"mlp.{t}_proj.weight") for t in ("gate", "up")])
@@ -292,7 +299,8 @@ def forward_gemma3(cfg, w, ids):
 
 
 def forward_olmo2(cfg, w, ids):
-    """Olmo2ForCausalLM's forward: x + post_norm(attn(x)), x + post_norm(mlp(x)), q_norm / k_norm before RoPE."""
+    """Olmo2ForCausalLM's forward: x + post_norm(attn(x)), x + post_norm(mlp(x)), q_norm / k_norm before RoPE (over the
+    projection); Exaone4ForCausalLM's is the same with the q / k norms per head and the head tied."""
     D, L, H, KV = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads"))
     hd = D // H
     W = {k: v.to(torch.float64) for k, v in w.items()}
@@ -304,8 +312,12 @@ def forward_olmo2(cfg, w, ids):
     mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
     for l in range(L):
         p = f"model.layers.{l}."
-        q = rms(x @ W[p + "self_attn.q_proj.weight"].T, W[p + "self_attn.q_norm.weight"], cfg).view(T, H, hd).transpose(0, 1)
-        k = rms(x @ W[p + "self_attn.k_proj.weight"].T, W[p + "self_attn.k_norm.weight"], cfg).view(T, KV, hd).transpose(0, 1)
+        if cfg["model_type"] == "olmo2":
+            q = rms(x @ W[p + "self_attn.q_proj.weight"].T, W[p + "self_attn.q_norm.weight"], cfg).view(T, H, hd).transpose(0, 1)
+            k = rms(x @ W[p + "self_attn.k_proj.weight"].T, W[p + "self_attn.k_norm.weight"], cfg).view(T, KV, hd).transpose(0, 1)
+        else:  # Exaone4Attention: per head, after the view
+            q = rms((x @ W[p + "self_attn.q_proj.weight"].T).view(T, H, hd), W[p + "self_attn.q_norm.weight"], cfg).transpose(0, 1)
+            k = rms((x @ W[p + "self_attn.k_proj.weight"].T).view(T, KV, hd), W[p + "self_attn.k_norm.weight"], cfg).transpose(0, 1)
         v = (x @ W[p + "self_attn.v_proj.weight"].T).view(T, KV, hd).transpose(0, 1)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
@@ -315,7 +327,8 @@ def forward_olmo2(cfg, w, ids):
         x = x + rms(a.transpose(0, 1).reshape(T, H * hd) @ W[p + "self_attn.o_proj.weight"].T, W[p + "post_attention_layernorm.weight"], cfg)
         m = (torch.nn.functional.silu(x @ W[p + "mlp.gate_proj.weight"].T) * (x @ W[p + "mlp.up_proj.weight"].T)) @ W[p + "mlp.down_proj.weight"].T
         x = x + rms(m, W[p + "post_feedforward_layernorm.weight"], cfg)
-    return rms(x, W["model.norm.weight"], cfg) @ W["lm_head.weight"].T
+    head = W["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else W["lm_head.weight"]
+    return rms(x, W["model.norm.weight"], cfg) @ head.T
 
 
 def write_safetensors(path, tensors):
@@ -335,7 +348,7 @@ def write_safetensors(path, tensors):
 
 
 for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029), ("hf_smollm3", SMOLLM3, 2030),
-                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035), ("hf_qwen3_yarn", QWEN3_YARN, 2036)):
+                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035), ("hf_qwen3_yarn", QWEN3_YARN, 2036), ("hf_exaone4", EXAONE4, 2037)):
     w = build(cfg, seed)
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     os.makedirs(out, exist_ok=True)
@@ -343,7 +356,7 @@ for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("
         json.dump(cfg, f, indent=2)
     write_safetensors(os.path.join(out, "model.safetensors"), w)
     ids = [1, 17, 5, 42, 9, 63, 0, 28, 33, 12, 7, 50, 200, 259]
-    if cfg["model_type"] == "olmo2":
+    if cfg["model_type"] in ("olmo2", "exaone4"):
         logits = forward_olmo2(cfg, w, ids)
     elif cfg["model_type"] in ("gemma3_text", "gemma2"):
         logits = forward_gemma3(cfg, w, ids)

@@ -294,6 +294,17 @@ describe('llama config errors', () => {
     expect(llamaConfigFromGguf({ ...f.metadata, 'olmo2.attention.sliding_window': { type: 'u32', value: 0 } }, tensors).swa).toBeUndefined();
   });
 
+  it('exaone4: no pre-norms, post-norms, per-head q / k norms, NEOX rope, rope factors and a tied head taken; the 32B (64 layers: sliding windows) refused', () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'exaone4', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, tied: true, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'exaone4', ropeLayout: 'neox', qkNorm: true, noPreNorms: true, postNorms: true, tied: true, ropeFreqs: true });
+    expect(c.qkNormFull).toBeUndefined();
+    expect(tensors.find((t) => t.name === 'blk.0.attn_k_norm.weight')!.shape).toEqual([16]);
+    fails({ ...f.metadata, 'exaone4.block_count': { type: 'u32', value: 64 } }, tensors, /'exaone4\.block_count' 64 is EXAONE 4\.0 32B/);
+    fails(f.metadata, [...tensors, { name: 'blk.0.ffn_norm.weight', type: 'F32' as never, shape: [64] }], /'blk\.0\.ffn_norm\.weight' not used by a exaone4 model/);
+  });
+
   it('rope scaling: linear read (factor, or the older scale_linear), none ignores the factor, YaRN read, other types refused by name', () => {
     const { metadata, tensors } = base();
     const withKeys = (m: Record<string, GgufValue>) => llamaConfigFromGguf({ ...metadata, ...m }, tensors);
@@ -362,7 +373,7 @@ describe('llama config errors', () => {
   it('names an unsupported architecture and the supported ones', () => {
     const { metadata, tensors } = base();
     metadata['general.architecture'] = { type: 'string', value: 'phi2' };
-    fails(metadata, tensors, /'general\.architecture' is 'phi2'.*supported: llama, qwen2, qwen3, gemma2, gemma3, smollm3, phi3, granite, olmo2/);
+    fails(metadata, tensors, /'general\.architecture' is 'phi2'.*supported: llama, qwen2, qwen3, gemma2, gemma3, smollm3, phi3, granite, olmo2, exaone4/);
   });
 
   it('names an inconsistent head count', () => {
