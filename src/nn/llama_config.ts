@@ -1,5 +1,5 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`,
-// `smollm3`, `phi3`, `granite`, `olmo2` and `exaone4`), read from a GGUF file's
+// `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4` and `ernie4_5`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon                                                        required
@@ -95,13 +95,13 @@ export interface LlamaConfig {
   multipliers?: { embedding: number; residual: number; attention: number; logit: number };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4', 'ernie4_5'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms'>;
 
 /**
- * What each architecture fixes: llama.cpp's rope type (NORM for llama, smollm3 and granite, NEOX for the rest), q/k/v biases (qwen2),
+ * What each architecture fixes: llama.cpp's rope type (NORM for llama, smollm3, granite and ernie4_5, NEOX for the rest), q/k/v biases (qwen2),
  * per-head q/k norms (qwen3, gemma3), the Gemmas' post-norms, GeGLU and scaled embeddings, and olmo2's post-norms
  * without pre-norms and q/k norms over the whole projection.
  */
@@ -110,7 +110,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const olmo2 = a === 'olmo2';
   const exaone4 = a === 'exaone4'; // olmo2's layout with per-head q / k norms
   return {
-    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4,
+    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4,
     postNorms: gemma || olmo2 || exaone4, ffnAct: gemma ? 'gelu' : 'silu', embedScale: gemma, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}),
   };
 }
@@ -281,7 +281,7 @@ function ropeScaling(metadata: Record<string, GgufValue>, k: Keys, a: string, ct
 }
 
 /**
- * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2` or `exaone4` GGUF file, validated against its tensors. Throws ModelConfigError naming
+ * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4` or `ernie4_5` GGUF file, validated against its tensors. Throws ModelConfigError naming
  * the key or tensor at fault and what was expected and found.
  */
 export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors: readonly { name: string; type: GgufTensorType; shape: number[] }[]): LlamaConfig {
@@ -341,8 +341,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ...traits,
     ropeFreqs: (a === 'llama' || a === 'granite' || a === 'exaone4') && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma2's graph always ties it (archExtras): an output.weight is refused below
-    // qwen2 always has q/k/v biases; llama.cpp's llama and smollm3 take them where the file has them; the others have none.
-    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3') && byName.has('blk.0.attn_q.bias')),
+    // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3 and ernie4_5 take them where the file has them; the others have none.
+    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5') && byName.has('blk.0.attn_q.bias')),
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...archExtras(a, { window, ropeBase, ropeScale, softcap, multipliers, rope }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),

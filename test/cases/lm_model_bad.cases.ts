@@ -52,7 +52,7 @@ function nanD(bytes: Uint8Array, block: number): void {
 }
 
 export const CASES: GpuCase[] = [
-  refusedCase('unsupported architecture', () => edited((m) => (m['general.architecture'] = gguf.str('gpt2'))), [/'general\.architecture' is 'gpt2'/, /supported: llama, qwen2, qwen3, gemma2, gemma3, smollm3, phi3, granite, olmo2, exaone4/]),
+  refusedCase('unsupported architecture', () => edited((m) => (m['general.architecture'] = gguf.str('gpt2'))), [/'general\.architecture' is 'gpt2'/, /supported: llama, qwen2, qwen3, gemma2, gemma3, smollm3, phi3, granite, olmo2, exaone4, ernie4_5/]),
   refusedCase(
     'unsupported tensor type IQ4_XS',
     () => {

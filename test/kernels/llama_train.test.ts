@@ -69,7 +69,7 @@ async function trainLogits(c: LlamaConfig, w: LlamaWeights, seqs: number[][]): P
 const GRANITE_MULT = { embedding: 6, residual: 0.4, attention: 0.09, logit: 3 };
 
 describe('llama training forward = inference engine = f64 reference', () => {
-  for (const arch of ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4'] as const) {
+  for (const arch of ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4', 'ernie4_5'] as const) {
     it(`${arch}, GQA 4 heads / 2 KV heads, ${arch === 'smollm3' ? 4 : 2} layers, B=2 T=9${arch === 'qwen3' ? ', head dim 16 (q wider than dim 32)' : arch === 'gemma3' ? ', window 16' : arch === 'gemma2' ? ', window 16, scores and logits soft-capped at 2 and 3' : arch === 'smollm3' ? ', the fourth without RoPE' : arch === 'phi3' ? ', q/k/v and gate/up fused in the file' : arch === 'granite' ? ', embedding / residual / attention / logit multipliers' : arch === 'olmo2' ? ', post-norms only, q / k norms over the whole projection' : arch === 'exaone4' ? ', post-norms only, per-head q / k norms' : ''}`, async () => {
       const bytes = synthLlamaGguf({ arch, dim: 32, layers: arch === 'smollm3' ? 4 : 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, vocab: spmByteVocab(), ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'gemma3' || arch === 'gemma2' ? { slidingWindow: 16 } : {}), ...(arch === 'gemma2' ? { softcap: { attn: 2, final: 3 } } : {}), ...(arch === 'granite' ? { multipliers: GRANITE_MULT } : {}) });
       const file = parseGgufFile(bytes);

@@ -146,6 +146,7 @@ describe('language model vs llama.cpp', () => {
     ['granite', 'granite, embedding / residual / attention / logit multipliers', { arch: 'granite', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, ctx: 64, seed: 3, multipliers: GRANITE_MULT }],
     ['exaone4', 'exaone4, post-norms only, per-head q / k norms, NEOX rope, tied', { arch: 'exaone4', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, ctx: 64, seed: 3, tied: true }],
     ['exaone4 Q8_0 rope factors', 'exaone4, Llama 3 rope factors, Q8_0', { arch: 'exaone4', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 5, weightType: 'Q8_0', ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } }],
+    ['ernie4_5', 'ernie4_5 (ERNIE 4.5 dense: a Llama), F32', { arch: 'ernie4_5', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 8 }],
     ['granite NoPE', 'granite, rope.scaling.finetuned false (no layer applies RoPE)', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 7, multipliers: GRANITE_MULT, metadata: { 'granite.rope.scaling.finetuned': gguf.bool(false) } }],
     ['olmo2', 'olmo2, no pre-norms, post-norms, q / k norms over the whole projection, NEOX rope', { arch: 'olmo2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, ctx: 64, seed: 3 }],
     ['olmo2 Q8_0', 'olmo2, Q8_0, 4 heads / 1 KV head', { arch: 'olmo2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 1, ctx: 64, seed: 5, weightType: 'Q8_0' }],

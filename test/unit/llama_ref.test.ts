@@ -373,7 +373,7 @@ describe('llama config errors', () => {
   it('names an unsupported architecture and the supported ones', () => {
     const { metadata, tensors } = base();
     metadata['general.architecture'] = { type: 'string', value: 'phi2' };
-    fails(metadata, tensors, /'general\.architecture' is 'phi2'.*supported: llama, qwen2, qwen3, gemma2, gemma3, smollm3, phi3, granite, olmo2, exaone4/);
+    fails(metadata, tensors, /'general\.architecture' is 'phi2'.*supported: llama, qwen2, qwen3, gemma2, gemma3, smollm3, phi3, granite, olmo2, exaone4, ernie4_5/);
   });
 
   it('names an inconsistent head count', () => {
