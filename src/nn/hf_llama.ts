@@ -23,7 +23,8 @@
 // Olmo2ForCausalLM (olmo2): no pre-norms, post_attention_layernorm / post_feedforward_layernorm after each output (GGUF's
 // post_attention_norm / post_ffw_norm, stored as they are), q_norm / k_norm over the whole projection, HF's
 // rotate-half rows (GGUF's olmo2 is NEOX), never tied. Exaone4ForCausalLM (exaone4) is the same layout with q_norm /
-// k_norm per head, tied or not, and a Llama's rope_scaling.
+// k_norm per head, tied or not, and a Llama's rope_scaling. Ernie4_5ForCausalLM (ernie4_5) is a Llama whose RoPE
+// already rotates adjacent pairs ("glm rope style"), as GGUF's NORM layout does: its rows are not permuted.
 // A Llama's rope_scaling of rope_type llama3 becomes rope_freqs.weight as the converter computes it, a linear one
 // the position scale, a yarn one (any architecture but Phi-3's and the Gemmas') GGUF's YaRN (hfRope).
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
@@ -71,7 +72,7 @@ export interface HfLlamaConfigJson {
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', exaone4: 'exaone4' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5' };
 
 /** The LlamaConfig of an HF config.json; errors name the key. */
 export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfig {
@@ -89,12 +90,13 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   if (arch === 'gemma3') return { config: gemma3Config(j, source), ropeTensors: {} };
   if (arch === 'gemma2') return { config: gemma2Config(j, source), ropeTensors: {} };
   // Attention over a sliding window is not the full causal attention GGUF's llama, qwen2, qwen3 and smollm3 run.
-  const Name = arch === 'qwen2' ? 'Qwen2' : arch === 'smollm3' ? 'SmolLM3' : arch === 'granite' ? 'Granite' : arch === 'olmo2' ? 'OLMo 2' : arch === 'exaone4' ? 'EXAONE 4' : 'Qwen3';
+  const Name = arch === 'qwen2' ? 'Qwen2' : arch === 'smollm3' ? 'SmolLM3' : arch === 'granite' ? 'Granite' : arch === 'olmo2' ? 'OLMo 2' : arch === 'exaone4' ? 'EXAONE 4' : arch === 'ernie4_5' ? 'ERNIE 4.5' : 'Qwen3';
   if (type === 'mistral' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Mistral's windowed attention is not supported (only sliding_window null)`);
   if (arch === 'phi3' && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: GGUF's phi3 has no q / k / v / o biases`);
   if (arch !== 'llama' && arch !== 'phi3' && j.use_sliding_window === true) throw new ModelConfigError(`${source}: use_sliding_window is true: ${Name}'s windowed attention is not supported`);
   if (arch !== 'llama' && Array.isArray(j.layer_types) && j.layer_types.some((t) => t !== 'full_attention')) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: ${Name}'s windowed attention is not supported (only 'full_attention')`);
   if ((arch === 'llama' || arch === 'smollm3' || arch === 'granite') && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: a ${arch === 'llama' ? 'Llama' : Name} with q / k / v / o biases is not supported by the import`);
+  if (arch === 'ernie4_5' && j.use_bias === true) throw new ModelConfigError(`${source}: use_bias is true: llama.cpp's ernie4_5 has no output or MLP biases`);
   if (arch === 'granite' && j.mlp_bias === true) throw new ModelConfigError(`${source}: mlp_bias is true: a Granite with MLP biases is not supported by the import`);
   if ((arch === 'olmo2' || arch === 'exaone4') && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: GGUF's ${arch} has no q / k / v / o biases`);
   if (arch === 'exaone4' && j.num_hidden_layers === 64) throw new ModelConfigError(`${source}: num_hidden_layers 64 is EXAONE 4.0 32B, whose sliding-window layers llama.cpp sets up by that count: not supported`);
@@ -318,7 +320,7 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
     if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new ModelConfigError(`${source}: tensor '${hf}' is ${t.dtype}; the import reads F32, F16 and BF16`);
     let w = toF32(t);
     if (w.length !== numel(shape)) throw new ModelConfigError(`${source}: tensor '${hf}' holds ${w.length} values, expected ${numel(shape)}`);
-    if (config.ropeLayout === 'norm') { // a Llama's; a Qwen's rows stay in HF's (NEOX) order
+    if (config.ropeLayout === 'norm' && config.arch !== 'ernie4_5') { // a Llama's; a Qwen's rows stay in HF's (NEOX) order, ERNIE's in its pairs
       if (name.endsWith('attn_q.weight')) w = permuteRope(w, config.heads, config.headDim, config.dim);
       else if (name.endsWith('attn_k.weight')) w = permuteRope(w, config.kvHeads, config.headDim, config.dim);
     }

@@ -1,4 +1,4 @@
-"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/, hf_olmo2/, hf_qwen3_yarn/ and hf_exaone4/: a tiny Hugging
+"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/, hf_olmo2/, hf_qwen3_yarn/, hf_exaone4/ and hf_ernie4_5/: a tiny Hugging
 Face Llama checkpoint, a tiny Qwen2 one, a tiny Qwen3 one, a tiny Gemma 3 text one, a tiny SmolLM3 one (a Llama whose
 layers with no_rope_layers[l] == 0 skip RoPE), a Llama with Llama 3's rope_scaling (its inverse frequencies as
 transformers' _compute_llama3_parameters makes them) and a tiny Phi-3 (q / k / v and gate / up fused; LongRoPE: the
@@ -12,7 +12,9 @@ output RMS-normalized (post_attention_layernorm, post_feedforward_layernorm) bef
 RMS-normalized over the whole projection (q_norm [heads * head_dim], k_norm [kv_heads * head_dim]) before RoPE,
 untied) and a Qwen3 with YaRN rope_scaling (transformers' _compute_yarn_parameters: the inverse frequencies ramped
 between extrapolation and interpolation by factor, cos and sin times 0.1 ln(factor) + 1) and a tiny EXAONE 4 (OLMo 2's
-layout with q and k RMS-normalized per head, tied) (config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
+layout with q and k RMS-normalized per head, tied) and a tiny ERNIE 4.5 (a Llama whose RoPE rotates adjacent pairs,
+"glm rope style": cos and sin of pair i repeated for dims 2i and 2i + 1, rotate_half(x) = (-x[2i+1], x[2i]))
+(config.json + model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits
 PyTorch computes for each with Hugging Face's forward (LlamaForCausalLM's math: RMSNorm, rotate-half RoPE,
 grouped-query attention with repeat_kv, causal softmax, SwiGLU MLP, untied lm_head; Qwen2ForCausalLM's adds q / k / v
 biases and here ties the head to the embedding; Qwen3ForCausalLM's (transformers' modeling_qwen3) has no biases, a
@@ -114,6 +116,10 @@ QWEN3_YARN = dict(QWEN3, rope_scaling={"rope_type": "yarn", "factor": 4.0, "orig
 EXAONE4 = dict(LLAMA, architectures=["Exaone4ForCausalLM"], model_type="exaone4", rope_theta=1000000.0, tie_word_embeddings=True,
                sliding_window=None, hidden_act="silu")
 
+# Ernie4_5ForCausalLM's config (ERNIE-4.5-0.3B's kind, shrunk): interleaved RoPE, tied, no biases (use_bias false).
+ERNIE45 = dict(LLAMA, architectures=["Ernie4_5ForCausalLM"], model_type="ernie4_5", rope_theta=500000.0, tie_word_embeddings=True,
+               use_bias=False, hidden_act="silu")
+
 
 def build(cfg, seed):
     """Seeded f32 weights by HF name: q / k / v biases for qwen2, q_norm / k_norm for qwen3, no lm_head when the embedding is tied."""
@@ -209,6 +215,10 @@ def forward(cfg, w, ids):
     ang = torch.outer(torch.arange(T, dtype=torch.float64), inv)
     emb = torch.cat((ang, ang), dim=-1)
     cos, sin = emb.cos() * mscale, emb.sin() * mscale
+    rot = rotate_half
+    if cfg["model_type"] == "ernie4_5":  # Ernie 4.5's "glm rope style": adjacent pairs, cos / sin repeated per pair
+        cos, sin = ang.cos().repeat_interleave(2, dim=-1), ang.sin().repeat_interleave(2, dim=-1)
+        rot = lambda x: torch.stack((-x[..., 1::2], x[..., 0::2]), dim=-1).flatten(-2)
     mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
     for l in range(L):
         p = f"model.layers.{l}."
@@ -223,8 +233,8 @@ def forward(cfg, w, ids):
             q = rms(q, W[p + "self_attn.q_norm.weight"], cfg)
             k = rms(k, W[p + "self_attn.k_norm.weight"], cfg)
         if cfg.get("no_rope_layers", [1] * L)[l]:  # SmolLM3's NoPE layers (0) skip the rotation
-            q = q * cos + rotate_half(q) * sin
-            k = k * cos + rotate_half(k) * sin
+            q = q * cos + rot(q) * sin
+            k = k * cos + rot(k) * sin
         k = k.repeat_interleave(H // KV, dim=0)  # repeat_kv: query head h reads KV head h // (H / KV)
         v = v.repeat_interleave(H // KV, dim=0)
         if granite:  # GraniteAttention: scaling = attention_multiplier
@@ -348,7 +358,7 @@ def write_safetensors(path, tensors):
 
 
 for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029), ("hf_smollm3", SMOLLM3, 2030),
-                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035), ("hf_qwen3_yarn", QWEN3_YARN, 2036), ("hf_exaone4", EXAONE4, 2037)):
+                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035), ("hf_qwen3_yarn", QWEN3_YARN, 2036), ("hf_exaone4", EXAONE4, 2037), ("hf_ernie4_5", ERNIE45, 2038)):
     w = build(cfg, seed)
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     os.makedirs(out, exist_ok=True)

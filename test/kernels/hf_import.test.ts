@@ -1,7 +1,7 @@
 // Import of a Hugging Face Llama, a Qwen2, a Qwen3, a Gemma 3, a SmolLM3, a Llama with Llama 3's rope_scaling, a
 // Phi-3, a Gemma 2, a Granite and an OLMo 2 checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for each
 // (test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/
-// hf_olmo2/, hf_qwen3_yarn/ (a Qwen3 with YaRN) and hf_exaone4/, written once by
+// hf_olmo2/, hf_qwen3_yarn/ (a Qwen3 with YaRN), hf_exaone4/ and hf_ernie4_5/, written once by
 // test/golden/gen_hf_llama.py with Hugging Face's forward in float64):
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; Gemma's norm
 //     weights + 1 rounded to f32 as GGUF stores them, measured 6.9e-7, the others 1e-13; a missing
@@ -66,6 +66,7 @@ describe('Hugging Face Llama import', () => {
     ['hf_olmo2', 'olmo2', [260, 32, 2, 4, 2, 8, 48, 32, false, false, true]], // post-norms only, q / k norms over the projection
     ['hf_qwen3_yarn', 'qwen3', [260, 32, 2, 4, 2, 16, 48, 32, true, false, true]], // YaRN, factor 4 over an original context of 8
     ['hf_exaone4', 'exaone4', [260, 32, 2, 4, 2, 8, 48, 32, true, false, true]], // post-norms only, per-head q / k norms, tied
+    ['hf_ernie4_5', 'ernie4_5', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // adjacent-pair RoPE: rows not permuted
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
     const { config, weights } = importHfLlama(g.configJson, g.st());
@@ -111,7 +112,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma2, gemma3_text, smollm3, phi3, granite, olmo2, exaone4\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma2, gemma3_text, smollm3, phi3, granite, olmo2, exaone4, ernie4_5\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
@@ -167,6 +168,15 @@ describe('Hugging Face Llama import', () => {
     expect(weights['blk.1.attn_q_norm.weight'].length).toBe(8); // [head_dim]
     expect(() => hfLlamaConfig({ ...g.configJson, num_hidden_layers: 64 })).toThrow(/num_hidden_layers 64 is EXAONE 4\.0 32B/);
     expect(() => hfLlamaConfig({ ...g.configJson, layer_types: ['sliding_attention', 'full_attention'] })).toThrow(/EXAONE 4's windowed attention is not supported/);
+  });
+
+  it("ERNIE 4.5: q_proj / k_proj rows kept as they are (its RoPE already rotates adjacent pairs); use_bias refused by key", () => {
+    const g = golden('hf_ernie4_5');
+    const { config, weights } = importHfLlama(g.configJson, g.st());
+    expect(config).toMatchObject({ arch: 'ernie4_5', ropeLayout: 'norm', qkvBias: false });
+    const hf = g.st().tensors['model.layers.1.self_attn.q_proj.weight'];
+    expect(weights['blk.1.attn_q.weight']).toEqual(new Float32Array(hf.data.buffer.slice(hf.data.byteOffset, hf.data.byteOffset + hf.data.byteLength)));
+    expect(() => hfLlamaConfig({ ...g.configJson, use_bias: true })).toThrow(/use_bias is true: llama\.cpp's ernie4_5 has no output or MLP biases/);
   });
 
   it('Gemma 3: norms + 1, its norm names, linear rope scaling; refuses what llama.cpp\'s gemma3 fixes otherwise, naming the key', () => {
