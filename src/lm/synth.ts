@@ -23,7 +23,7 @@ import { f32ToBf16Bits, f32ToF16Bits } from '../quant/f16.js';
 import { exportGguf, GGUF_BLOCKS, ggufScheme, type GgufBlockType } from '../quant/gguf.js';
 import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
-import { embeddingScale, llamaTensorNames, logitScale, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
+import { embeddingScale, llamaTensorNames, logitScale, readsRopeFreqs, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
 import { fuseTensors } from '../nn/llama_layout.js';
 import { llama3RopeFactors, type Llama3RopeScaling } from '../nn/rope_scaling.js';
 
@@ -54,7 +54,7 @@ export interface SynthOptions {
   ropeBase?: number;
   /** Default 1e-5. */
   eps?: number;
-  /** Written as rope_freqs.weight (llama, granite and exaone4 only: llama.cpp's qwen2 has no rope factors). */
+  /** Written as rope_freqs.weight (the architectures that read it: readsRopeFreqs). */
   ropeScaling?: Llama3RopeScaling;
   /** gemma2, gemma3: attention.sliding_window (default 8, so short tests cross it). */
   slidingWindow?: number;
@@ -214,7 +214,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const vocabMeta = o.vocab ?? (arch === 'phi3' ? spmByteVocab([PHI3_ENDOFTEXT]) : spmByteVocab());
   const tokens = vocabMeta['tokenizer.ggml.tokens'];
   if (tokens?.type !== 'array') throw new Error(`synth: the vocabulary metadata has no 'tokenizer.ggml.tokens' array`);
-  if (arch !== 'llama' && arch !== 'granite' && arch !== 'exaone4' && o.ropeScaling) throw new Error(`synth: ropeScaling is written as rope_freqs.weight, which llama.cpp's ${arch} does not read`);
+  if (!readsRopeFreqs(arch) && o.ropeScaling) throw new Error(`synth: ropeScaling is written as rope_freqs.weight, which llama.cpp's ${arch} does not read`);
   if (o.headDim === undefined && o.dim % o.heads !== 0) throw new Error(`synth: dim ${o.dim} is not a multiple of heads ${o.heads}`);
   const headDim = o.headDim ?? o.dim / o.heads;
   // llamaConfig fills in what each architecture adds (archExtras); the synthetic Gemmas slide over 8 positions so short tests cross the window.

@@ -28,7 +28,7 @@
 // A Llama's rope_scaling of rope_type llama3 becomes rope_freqs.weight as the converter computes it, a linear one
 // the position scale, a yarn one (any architecture but Phi-3's and the Gemmas') GGUF's YaRN (hfRope).
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
-import { attentionScale, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, layerUsesRope, layerWindow, ModelConfigError, type LlamaConfig } from './llama_config.js';
+import { archTraits, attentionScale, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, layerUsesRope, layerWindow, ModelConfigError, type LlamaConfig } from './llama_config.js';
 import { fusedTensors, ggufTensorLayout } from './llama_layout.js';
 import { llama3RopeFactors, longRopeAttnFactor } from './rope_scaling.js';
 import type { LlamaWeights } from './llama_train.js';
@@ -71,6 +71,16 @@ export interface HfLlamaConfigJson {
   mlp_bias?: boolean;
 }
 
+/** Each architecture's name in messages. */
+const ARCH_NAME: Record<LlamaConfig['arch'], string> = {
+  llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3', gemma2: 'Gemma 2', gemma3: 'Gemma 3', smollm3: 'SmolLM3', phi3: 'Phi-3', granite: 'Granite', olmo2: 'OLMo 2', exaone4: 'EXAONE 4', ernie4_5: 'ERNIE 4.5',
+};
+
+/** attention_bias: the import takes q / k / v biases for Qwen2 only (GGUF's other graphs have none, or o biases nibble does not run). */
+function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: LlamaConfig['arch']): void {
+  if (j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: the import takes no q / k / v / o biases for ${ARCH_NAME[arch]}`);
+}
+
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
 const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5' };
 
@@ -90,19 +100,16 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   if (arch === 'gemma3') return { config: gemma3Config(j, source), ropeTensors: {} };
   if (arch === 'gemma2') return { config: gemma2Config(j, source), ropeTensors: {} };
   // Attention over a sliding window is not the full causal attention GGUF's llama, qwen2, qwen3 and smollm3 run.
-  const Name = arch === 'qwen2' ? 'Qwen2' : arch === 'smollm3' ? 'SmolLM3' : arch === 'granite' ? 'Granite' : arch === 'olmo2' ? 'OLMo 2' : arch === 'exaone4' ? 'EXAONE 4' : arch === 'ernie4_5' ? 'ERNIE 4.5' : 'Qwen3';
+  const Name = ARCH_NAME[arch];
   if (type === 'mistral' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Mistral's windowed attention is not supported (only sliding_window null)`);
-  if (arch === 'phi3' && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: GGUF's phi3 has no q / k / v / o biases`);
+  if (arch !== 'qwen2') refuseAttentionBias(j, source, arch); // Qwen2's q / k / v biases are imported
   if (arch !== 'llama' && arch !== 'phi3' && j.use_sliding_window === true) throw new ModelConfigError(`${source}: use_sliding_window is true: ${Name}'s windowed attention is not supported`);
   if (arch !== 'llama' && Array.isArray(j.layer_types) && j.layer_types.some((t) => t !== 'full_attention')) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: ${Name}'s windowed attention is not supported (only 'full_attention')`);
-  if ((arch === 'llama' || arch === 'smollm3' || arch === 'granite') && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: a ${arch === 'llama' ? 'Llama' : Name} with q / k / v / o biases is not supported by the import`);
   if (arch === 'ernie4_5' && j.use_bias === true) throw new ModelConfigError(`${source}: use_bias is true: llama.cpp's ernie4_5 has no output or MLP biases`);
   if (arch === 'granite' && j.mlp_bias === true) throw new ModelConfigError(`${source}: mlp_bias is true: a Granite with MLP biases is not supported by the import`);
-  if ((arch === 'olmo2' || arch === 'exaone4') && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: GGUF's ${arch} has no q / k / v / o biases`);
   if (arch === 'exaone4' && j.num_hidden_layers === 64) throw new ModelConfigError(`${source}: num_hidden_layers 64 is EXAONE 4.0 32B, whose sliding-window layers llama.cpp sets up by that count: not supported`);
   if (arch === 'olmo2' && j.tie_word_embeddings === true) throw new ModelConfigError(`${source}: tie_word_embeddings is true: llama.cpp's olmo2 needs its own output weight (never tied)`);
   if (arch === 'olmo2' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: OLMo 3's sliding-window layers are not supported`);
-  if (arch === 'qwen3' && j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: a Qwen3 with q / k / v / o biases is not supported by the import (GGUF's qwen3 has none)`);
   const int = (k: string, dflt?: number) => positiveInt(j, source, k, dflt);
   const heads = int('num_attention_heads');
   const dim = int('hidden_size');
@@ -209,7 +216,7 @@ function gemmaCommon(j: Record<string, unknown>, source: string, arch: 'gemma2' 
   if (headDim % 2 !== 0) throw new ModelConfigError(`${source}: 'head_dim' must be a positive even integer (RoPE pairs), found ${headDim}`);
   const act = j.hidden_activation ?? j.hidden_act ?? 'gelu_pytorch_tanh';
   if (act !== 'gelu_pytorch_tanh') throw new ModelConfigError(`${source}: hidden_activation ${JSON.stringify(act)}: GGUF's ${arch} runs gelu_pytorch_tanh`);
-  if (j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: GGUF's ${arch} has no q / k / v / o biases`);
+  refuseAttentionBias(j, source, arch);
   return { headDim };
 }
 
@@ -287,7 +294,7 @@ export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'):
     attn_q_norm: 'self_attn.q_norm', attn_k_norm: 'self_attn.k_norm', attn_output: 'self_attn.o_proj', ffn_gate: 'mlp.gate_proj', ffn_up: 'mlp.up_proj', ffn_down: 'mlp.down_proj',
     attn_qkv: 'self_attn.qkv_proj', // phi3's fused projections (llama_layout.ts); its ffn_up is gate_up_proj
   };
-  const name = m && (arch === 'gemma3' || arch === 'gemma2' || arch === 'olmo2' || arch === 'exaone4' ? (POST_NORM_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : part[m[2]]);
+  const name = m && (archTraits(arch).postNorms ? (POST_NORM_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : part[m[2]]);
   if (!m || !name) throw new ModelConfigError(`no Hugging Face name for '${gguf}'`);
   return `model.layers.${m[1]}.${name}.${m[3]}`;
 }

@@ -115,6 +115,9 @@ export function archTraits(a: LlamaArch): ArchTraits {
   };
 }
 
+/** The architectures whose llama.cpp graph reads Llama 3's rope_freqs.weight (in any other file it is refused). */
+export const readsRopeFreqs = (a: LlamaArch): boolean => a === 'llama' || a === 'granite' || a === 'exaone4';
+
 /** The tensors of rope factors (Llama 3's, phi3's LongRoPE pair): constants RoPE reads, never trained. */
 export const ROPE_FACTOR_TENSORS = ['rope_freqs.weight', 'rope_factors_long.weight', 'rope_factors_short.weight'] as const;
 
@@ -339,7 +342,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const c: LlamaConfig = {
     arch: a, vocab, dim, layers, heads, kvHeads, headDim, ffn, ctx, eps, ropeBase, ropeDims,
     ...traits,
-    ropeFreqs: (a === 'llama' || a === 'granite' || a === 'exaone4') && byName.has('rope_freqs.weight'),
+    ropeFreqs: readsRopeFreqs(a) && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma2's graph always ties it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3 and ernie4_5 take them where the file has them; the others have none.
     qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5') && byName.has('blk.0.attn_q.bias')),
@@ -353,7 +356,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
   const perLayer = a === 'phi3' ? 6 : 9;
   if (layers * perLayer > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * perLayer} tensors (${perLayer} per layer), the file has ${tensors.length}`);
-  // Only llama's and granite's graphs read rope_freqs (phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
+  // Only some graphs read rope_freqs (readsRopeFreqs; phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
   // the extra tensor, and so do we (below). The check is of the file's layout: phi3's fused tensors as stored.
   const want = ggufTensorLayout(c);
   for (const w of want) {

@@ -68,8 +68,7 @@ export function llamaLayers(c: LlamaConfig, tensorFactors?: Float32Array): Llama
   const shape = (l: number) => {
     const r = layerRope(c, l);
     const rope = { posScale: r.scale, mscale: rf.mscale, ropeDims: c.ropeDims, ...(rf.factors && layerWindow(c, l) === 0 ? { freqFactors: rf.factors } : {}) };
-    const scale = attentionScale(c);
-    return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope, ...(c.softcap ? { softcap: c.softcap.attn } : {}), ...(scale !== 1 / Math.sqrt(c.headDim) ? { scale } : {}) };
+    return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope, scale: attentionScale(c), ...(c.softcap ? { softcap: c.softcap.attn } : {}) };
   };
   const attention = Array.from({ length: c.layers }, (_, l) => Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined, !!c.qkNormFull));
   const ffn = Array.from({ length: c.layers }, (_, l) => SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn));

@@ -116,7 +116,7 @@ describe('Hugging Face Llama import', () => {
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
-    expect(() => hfLlamaConfig({ ...configJson, attention_bias: true })).toThrow(/attention_bias is true: a Llama with q \/ k \/ v \/ o biases/);
+    expect(() => hfLlamaConfig({ ...configJson, attention_bias: true })).toThrow(/attention_bias is true: the import takes no q \/ k \/ v \/ o biases for Llama/);
     const q = golden('hf_qwen2');
     const c = q.st();
     delete c.tensors['model.layers.1.self_attn.k_proj.bias'];
@@ -137,7 +137,7 @@ describe('Hugging Face Llama import', () => {
     const { embedding_multiplier: _e, residual_multiplier: _r, attention_multiplier: _a, logits_scaling: _l, ...plain } = g.configJson;
     expect(hfLlamaConfig(plain).multipliers).toEqual({ embedding: 1, residual: 1, attention: 1, logit: 1 });
     expect(() => hfLlamaConfig({ ...g.configJson, mlp_bias: true })).toThrow(/mlp_bias is true: a Granite with MLP biases/);
-    expect(() => hfLlamaConfig({ ...g.configJson, attention_bias: true })).toThrow(/attention_bias is true: a Granite with q \/ k \/ v \/ o biases/);
+    expect(() => hfLlamaConfig({ ...g.configJson, attention_bias: true })).toThrow(/attention_bias is true: the import takes no q \/ k \/ v \/ o biases for Granite/);
     expect(() => hfLlamaConfig({ ...g.configJson, residual_multiplier: 0 })).toThrow(/'residual_multiplier' must be a positive number, found 0/);
     expect(hfLlamaConfig({ ...g.configJson, rope_scaling: { type: 'linear', factor: 2 } }).ropeScale).toBe(0.5);
   });
@@ -153,7 +153,7 @@ describe('Hugging Face Llama import', () => {
     expect(weights['blk.0.attn_q.weight']).toEqual(f32('model.layers.0.self_attn.q_proj.weight')); // NEOX: rows as HF has them
     expect(Object.keys(weights).some((n) => /attn_norm|ffn_norm/.test(n))).toBe(false);
     expect(() => hfLlamaConfig({ ...g.configJson, tie_word_embeddings: true })).toThrow(/tie_word_embeddings is true: llama\.cpp's olmo2 needs its own output weight/);
-    expect(() => hfLlamaConfig({ ...g.configJson, attention_bias: true })).toThrow(/attention_bias is true: GGUF's olmo2 has no q \/ k \/ v \/ o biases/);
+    expect(() => hfLlamaConfig({ ...g.configJson, attention_bias: true })).toThrow(/attention_bias is true: the import takes no q \/ k \/ v \/ o biases for OLMo 2/);
     expect(() => hfLlamaConfig({ ...g.configJson, sliding_window: 4096 })).toThrow(/sliding_window 4096: OLMo 3's sliding-window layers are not supported/);
     const st = g.st();
     delete st.tensors['model.layers.1.self_attn.q_norm.weight'];
@@ -261,7 +261,7 @@ describe('Hugging Face Llama import', () => {
       [{ original_max_position_embeddings: undefined }, /'original_max_position_embeddings' must be a positive integer \(LongRoPE\)/],
       [{ partial_rotary_factor: 0.375, rope_scaling: null }, /partial_rotary_factor 0\.375 must be in \(0, 1\] and rotate an even number of head dims \(found 3\)/],
       [{ partial_rotary_factor: 1.5, rope_scaling: null }, /partial_rotary_factor 1\.5 must be in \(0, 1\]/],
-      [{ attention_bias: true }, /attention_bias is true: GGUF's phi3 has no q \/ k \/ v \/ o biases/],
+      [{ attention_bias: true }, /attention_bias is true: the import takes no q \/ k \/ v \/ o biases for Phi-3/],
     ];
     for (const [edit, re] of bad) expect(() => hfLlamaConfig({ ...g.configJson, ...edit }), JSON.stringify(edit)).toThrow(re);
     const a = g.st();
@@ -274,13 +274,13 @@ describe('Hugging Face Llama import', () => {
     expect(hfLlamaConfig(g.configJson)).toMatchObject({ arch: 'smollm3', noRopeStep: 4, ropeLayout: 'norm', tied: true });
     expect(hfLlamaConfig({ ...g.configJson, no_rope_layers: undefined }).arch).toBe('smollm3');
     expect(() => hfLlamaConfig({ ...g.configJson, no_rope_layers: [1, 0, 1, 0] })).toThrow(/no_rope_layers \[1,0,1,0\]: llama\.cpp's smollm3 skips RoPE on every fourth layer exactly \(\[1,1,1,0\]\)/);
-    expect(() => hfLlamaConfig({ ...g.configJson, attention_bias: true })).toThrow(/attention_bias is true: a SmolLM3 with q \/ k \/ v \/ o biases/);
+    expect(() => hfLlamaConfig({ ...g.configJson, attention_bias: true })).toThrow(/attention_bias is true: the import takes no q \/ k \/ v \/ o biases for SmolLM3/);
     expect(() => hfLlamaConfig({ ...g.configJson, use_sliding_window: true })).toThrow(/use_sliding_window is true: SmolLM3's windowed attention/);
   });
 
   it('Qwen3: refuses attention_bias, windowed attention, a bad head_dim and a missing q/k norm, naming them', () => {
     const q = golden('hf_qwen3');
-    expect(() => hfLlamaConfig({ ...q.configJson, attention_bias: true })).toThrow(/attention_bias is true: a Qwen3 with q \/ k \/ v \/ o biases is not supported/);
+    expect(() => hfLlamaConfig({ ...q.configJson, attention_bias: true })).toThrow(/attention_bias is true: the import takes no q \/ k \/ v \/ o biases for Qwen3/);
     expect(hfLlamaConfig({ ...q.configJson, attention_bias: false }).qkvBias).toBe(false);
     expect(() => hfLlamaConfig({ ...q.configJson, use_sliding_window: true })).toThrow(/use_sliding_window is true: Qwen3's windowed attention/);
     expect(() => hfLlamaConfig({ ...q.configJson, layer_types: ['full_attention', 'sliding_attention'] })).toThrow(/layer_types .*: Qwen3's windowed attention is not supported \(only 'full_attention'\)/);

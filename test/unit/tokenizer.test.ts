@@ -125,15 +125,15 @@ describe.each(VOCABS)('tokenizer vs llama.cpp: $name', ({ name, meta }) => {
 
   test('100 KB of text (repetitive prose, random chunks, one long CJK word): the ids of llama.cpp, with no quadratic blow-up', () => {
     // llama.cpp runs tekken's and gpt-4o's expressions through std::regex, whose recursion overflows the stack on a
-    // 33 000-letter word (its process crashes); they are compared on a 3 300-letter one, and nibble alone takes the
-    // long word below.
+    // 33 000-letter word (its process crashes): for those, a 3 300-letter word is compared with llama.cpp, and the long
+    // one is checked by nibble alone (its ids decode back to the text, within the time guard).
     const regexRun = name === 'bpe tekken' || name === 'bpe gpt-4o';
     const texts = {
       prose: longText(100_000),
       random: randomStrings(4000, 99).join(''),
-      cjk: '日本語中文東京北京首都'.repeat(regexRun ? 300 : 3000), // a single 33 000-letter word to the BPE pre-tokenizers
+      cjk: '日本語中文東京北京首都'.repeat(3000), // a single 33 000-letter word to the BPE pre-tokenizers
+      ...(regexRun ? { cjkShort: '日本語中文東京北京首都'.repeat(300) } : {}),
     };
-    if (regexRun) expect(tok.encode('日本語中文東京北京首都'.repeat(3000), { addSpecial: false }).length).toBeGreaterThan(0);
     tok.encode('warm up', { addSpecial: false });
     for (const [what, text] of Object.entries(texts)) {
       const t0 = performance.now();
@@ -141,8 +141,11 @@ describe.each(VOCABS)('tokenizer vs llama.cpp: $name', ({ name, meta }) => {
       const ms = performance.now() - t0;
       const kb = new TextEncoder().encode(text).length / 1024;
       console.log(`${name}: ${what} ${kb.toFixed(0)} KB -> ${got.length} tokens in ${ms.toFixed(0)} ms`);
-      expect(got).toEqual(model.tokenize(text, false));
-      expect(tok.decode(got)).toBe(model.detokenize(got as Token[], false));
+      if (regexRun && what === 'cjk') expect(tok.decode(got)).toBe(text);
+      else {
+        expect(got).toEqual(model.tokenize(text, false));
+        expect(tok.decode(got)).toBe(model.detokenize(got as Token[], false));
+      }
       // A guard against quadratic merging (minutes at this size), not a speed target (those live in bench/): the
       // figures are logged; on an idle machine each text takes 7-180 ms.
       expect(ms).toBeLessThan(10_000);
