@@ -45,9 +45,10 @@ function items(ctx: GpuContext, n: number, wg: number): { workgroups: [number, n
  * freqFactors[i] (Llama-3 rope scaling: `rope_freqs.weight`, phi3's LongRoPE factors; linear scaling: posScale =
  * 1 / rope.scaling.factor), cos and sin times mscale (rope.scaling.attn_factor), computed in f64 and rounded to f32 once.
  * (llama.cpp's CPU build forms the same angle in f32, theta *= base^(-2/ropeDims) pair by pair, so its angles
- * drift from these by a few f32 ulp of p per pair.)
+ * drift from these by a few f32 ulp of p per pair.) `rowScale`: a factor of position p's cos and sin on top of mscale
+ * (mistral3's query temperature: a table for q only).
  */
-export function ropeTable(ctxMax: number, ropeDims: number, base: number, freqFactors?: Float32Array, posScale = 1, mscale = 1): Float32Array {
+export function ropeTable(ctxMax: number, ropeDims: number, base: number, freqFactors?: Float32Array, posScale = 1, mscale = 1, rowScale?: (p: number) => number): Float32Array {
   checkShape('ropeTable', 'ctxMax', posInt(ctxMax), `${ctxMax} must be a positive integer`);
   checkShape('ropeTable', 'ropeDims', posInt(ropeDims) && ropeDims % 2 === 0, `${ropeDims} must be a positive even integer`);
   checkShape('ropeTable', 'base', Number.isFinite(base) && base > 0, `${base} must be a positive number`);
@@ -61,10 +62,11 @@ export function ropeTable(ctxMax: number, ropeDims: number, base: number, freqFa
   const inv = Float64Array.from({ length: half }, (_, i) => base ** (-(2 * i) / ropeDims) / (freqFactors ? freqFactors[i] : 1));
   const out = new Float32Array(ctxMax * half * 2);
   for (let p = 0; p < ctxMax; p++) {
+    const m = rowScale ? mscale * rowScale(p) : mscale;
     for (let i = 0; i < half; i++) {
       const a = p * posScale * inv[i];
-      out[2 * (p * half + i)] = Math.cos(a) * mscale;
-      out[2 * (p * half + i) + 1] = Math.sin(a) * mscale;
+      out[2 * (p * half + i)] = Math.cos(a) * m;
+      out[2 * (p * half + i) + 1] = Math.sin(a) * m;
     }
   }
   return out;

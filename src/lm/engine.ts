@@ -8,7 +8,7 @@ import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import { formatBytes } from '../io/gguf.js';
 import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKGroups, topKPartWords, topKWords, type KvType } from '../kernels/lm.js';
 import { llamaForward } from '../nn/llama.js';
-import { isRopeFactors, layerCacheRows, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionTemperature, isRopeFactors, layerCacheRows, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { assignBuffers, StepRecorder, type StepResources } from './record.js';
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 
@@ -143,8 +143,16 @@ export class LlamaEngine {
         tableSwa = mk(4 * ctxLen * c.ropeDims, 'rope table (sliding-window layers)');
         ctx.write(tableSwa, ropeTable(ctxLen, c.ropeDims, c.swa.ropeBase, undefined, c.swa.ropeScale, rf.mscale));
       }
+      // mistral3's query temperature: q's table is the global one with position p's cos and sin times its factor
+      // (RoPE is linear, so this is the rotation followed by the scaling, as llama.cpp does; whole heads rotate).
+      let tableQ: GPUBuffer | undefined;
+      if (c.attnTemperature) {
+        if (c.swa || c.ropeDims !== c.headDim) throw new ModelConfigError(`model config: the attention temperature needs whole-head RoPE on every layer (no sliding-window layers)`);
+        tableQ = mk(4 * ctxLen * c.ropeDims, 'rope table (queries, with their temperature)');
+        ctx.write(tableQ, ropeTable(ctxLen, c.ropeDims, c.ropeBase, rf.factors, c.ropeScale ?? 1, rf.mscale, (p) => attentionTemperature(c, p)));
+      }
       const xBytes = 4 * chunk * c.dim;
-      const res = { x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), kCache, vCache, kvType, weights, vectors, xBytes };
+      const res = { x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), ...(tableQ ? { ropeTableQ: tableQ } : {}), kCache, vCache, kvType, weights, vectors, xBytes };
       const wBytes = [...weights.values()].reduce((s, w) => s + w.bytes, 0) + [...vectors.values()].reduce((s, b) => s + b.size, 0);
       const eng = new LlamaEngine(ctx, c, ctxLen, chunk, res, embedding, wBytes);
       eng.owned = owned;

@@ -33,6 +33,8 @@ export interface StepResources {
   ropeTable: GPUBuffer;
   /** The sliding-window layers' table (gemma3: their own base, unscaled; gemma2: the same as the others'). */
   ropeTableSwa?: GPUBuffer;
+  /** mistral3: q's table (the global one times each position's attention temperature). */
+  ropeTableQ?: GPUBuffer;
   kCache: GPUBuffer[];
   vCache: GPUBuffer[];
   kvType: KvType;
@@ -197,12 +199,12 @@ export class StepRecorder implements LlamaOps<Val> {
   ropeQK(layer: number, q: Val, k: Val): [Val, Val] {
     const c = this.c;
     const table = layerWindow(c, layer) > 0 ? this.r.ropeTableSwa! : this.r.ropeTable;
-    for (const [x, heads] of [[q, c.heads], [k, c.kvHeads]] as const) {
+    for (const [x, heads, tbl] of [[q, c.heads, this.r.ropeTableQ ?? table], [k, c.kvHeads, table]] as const) {
       this.ops.push({
         label: 'rope',
         ins: [x],
         outs: [],
-        plan: async (b) => [await planRopeAt(this.ctx, b(x), this.r.pos, table, { T: x.rows, heads, headDim: c.headDim, ropeDims: c.ropeDims, layout: c.ropeLayout, ctxMax: this.s.ctxLen })],
+        plan: async (b) => [await planRopeAt(this.ctx, b(x), this.r.pos, tbl, { T: x.rows, heads, headDim: c.headDim, ropeDims: c.ropeDims, layout: c.ropeLayout, ctxMax: this.s.ctxLen })],
       });
     }
     return [q, k];

@@ -67,8 +67,10 @@ export interface SynthOptions {
    * rope.scaling.original_context_length `origCtx` and rope.scaling.attn_factor `attnFactor`.
    */
   longRope?: { origCtx: number; attnFactor: number };
-  /** YaRN (rope.scaling.type yarn, its factor and original context). */
-  yarn?: { factor: number; origCtx: number };
+  /** YaRN (rope.scaling.type yarn, its factor and original context; mistral3: its yarn_log_multiplier). */
+  yarn?: { factor: number; origCtx: number; logMul?: number };
+  /** mistral3: attention temperature tuning (attention.temperature_scale and _length). */
+  attnTemperature?: LlamaConfig['attnTemperature'];
   /** granite: embedding_scale, residual_scale, attention.scale and logit_scale (default: none applied, logit_scale 1). */
   multipliers?: LlamaConfig['multipliers'];
   /** rope.dimension_count below the head dim (partial rotary: Phi-4-mini rotates 96 of 128). Default: the head dim. */
@@ -226,7 +228,8 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     ropeFreqs: !!o.ropeScaling,
     ...(o.ropeDims !== undefined ? { ropeDims: o.ropeDims } : {}),
     ...(o.longRope ? { longRope: { origCtx: o.longRope.origCtx }, ropeAttnFactor: o.longRope.attnFactor } : {}),
-    ...(o.yarn ? { yarn: { factor: o.yarn.factor, origCtx: o.yarn.origCtx } } : {}),
+    ...(o.yarn ? { yarn: { factor: o.yarn.factor, origCtx: o.yarn.origCtx, ...(o.yarn.logMul ? { logMul: o.yarn.logMul } : {}) } } : {}),
+    ...(o.attnTemperature ? { attnTemperature: o.attnTemperature } : {}),
   };
   if (arch !== 'phi3' && o.longRope) throw new Error(`synth: longRope is phi3's (arch ${arch})`);
   if (arch !== 'granite' && o.multipliers) throw new Error(`synth: multipliers are granite's (arch ${arch})`);

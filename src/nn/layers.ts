@@ -238,6 +238,8 @@ export interface AttentionShape {
   softcap?: number;
   /** The score scale (granite's attention multiplier, the Gemmas' 27B's 1/sqrt(dim/heads)). Default 1 / sqrt(headDim). */
   scale?: number;
+  /** mistral3: the query at position p times qScale(p) after RoPE (its attention temperature). Default none. */
+  qScale?: (p: number) => number;
 }
 
 /** Scores a training step's attention may hold as a [B, heads, T, T] tensor before flash attention is taken at any head dim. */
@@ -314,7 +316,13 @@ export class Attention {
   /** RoPE of q [B*T, heads * headDim] and k [B*T, kvHeads * headDim] in one dispatch (ops.ropePair). */
   ropeQK(q: Tensor, k: Tensor, B: number, T: number): [Tensor, Tensor] {
     const { heads, kvHeads, headDim, ropeBase, ropeLayout, rope } = this.shape;
-    const [rq, rk] = ops.ropePair(ops.reshape(q, [B, T, heads * headDim]), ops.reshape(k, [B, T, kvHeads * headDim]), { base: ropeBase, heads, kvHeads, layout: ropeLayout, ...rope });
+    let [rq, rk] = ops.ropePair(ops.reshape(q, [B, T, heads * headDim]), ops.reshape(k, [B, T, kvHeads * headDim]), { base: ropeBase, heads, kvHeads, layout: ropeLayout, ...rope });
+    const qs = this.shape.qScale;
+    if (qs) {
+      const f = Float32Array.from({ length: T }, (_, p) => qs(p));
+      // A constant [T, 1] broadcast over the batch and the row (skipped where every factor is 1: the first positions).
+      if (f.some((v) => v !== 1)) rq = ops.mul(rq, q.graph.constant(f, [T, 1], 'f32', `${this.q.weight}.temperature`));
+    }
     return [ops.reshape(rq, [B * T, heads * headDim]), ops.reshape(rk, [B * T, kvHeads * headDim])];
   }
 

@@ -1,5 +1,5 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`,
-// `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4` and `ernie4_5`), read from a GGUF file's
+// `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5` and `mistral3`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon                                                        required
@@ -7,7 +7,9 @@
 //   .attention.key_length / .value_length (= embedding_length / head_count),
 //   .rope.scaling.type (none / linear / yarn) with .rope.scaling.factor (or .rope.scale_linear),
 //   yarn: .rope.scaling.original_context_length (= context_length); beta_fast / beta_slow fixed at 32 / 1, as
-//         llama.cpp runs these architectures (it reads no yarn_beta_* key for them)
+//         llama.cpp runs these architectures (it reads no yarn_beta_* key for them);
+//         mistral3: .rope.scaling.yarn_log_multiplier (0) sets YaRN's magnitude (YarnScaling.logMul)
+//   mistral3: .attention.temperature_scale (0: none), the query temperature's length the original context
 //   .rope.scaling.attn_factor (1), .rope.scaling.original_context_length (= context_length)   optional
 //   gemma3: .attention.sliding_window                                                        required
 //   gemma2: .attention.sliding_window (4096), .attn_logit_softcapping (50), .final_logit_softcapping (30)  optional
@@ -93,9 +95,17 @@ export interface LlamaConfig {
    * 1/sqrt(headDim)), logits divided by `logit`. A 0 embedding, residual or attention is not applied, as in llama.cpp.
    */
   multipliers?: { embedding: number; residual: number; attention: number; logit: number };
+  /**
+   * mistral3 (Ministral 3): Llama 4's attention temperature tuning. The query at position p is multiplied by
+   * 1 + scale * ln(1 + floor(p / length)) after RoPE (attentionTemperature): 1 for the first `length` positions, then
+   * growing slowly, so long contexts keep sharp attention. GGUF `attention.temperature_scale` (Hugging Face's
+   * llama_4_scaling_beta); length: rope.scaling.original_context_length (default context_length), as llama.cpp
+   * takes it (Hugging Face's original_max_position_embeddings).
+   */
+  attnTemperature?: { scale: number; length: number };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4', 'ernie4_5'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4', 'ernie4_5', 'mistral3'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms'>;
@@ -110,13 +120,13 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const olmo2 = a === 'olmo2';
   const exaone4 = a === 'exaone4'; // olmo2's layout with per-head q / k norms
   return {
-    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4,
+    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4,
     postNorms: gemma || olmo2 || exaone4, ffnAct: gemma ? 'gelu' : 'silu', embedScale: gemma, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}),
   };
 }
 
 /** The architectures whose llama.cpp graph reads Llama 3's rope_freqs.weight (in any other file it is refused). */
-export const readsRopeFreqs = (a: LlamaArch): boolean => a === 'llama' || a === 'granite' || a === 'exaone4';
+export const readsRopeFreqs = (a: LlamaArch): boolean => a === 'llama' || a === 'granite' || a === 'exaone4' || a === 'mistral3';
 
 /** The tensors of rope factors (Llama 3's, phi3's LongRoPE pair): constants RoPE reads, never trained. */
 export const ROPE_FACTOR_TENSORS = ['rope_freqs.weight', 'rope_factors_long.weight', 'rope_factors_short.weight'] as const;
@@ -144,6 +154,12 @@ export function ropeFactors(c: LlamaConfig, tensor?: Float32Array): { factors?: 
   if (!c.yarn) return { ...(tensor ? { factors: tensor } : {}), mscale: attn };
   const y = yarnRope(c.yarn, c.ropeDims, c.ropeBase);
   return { factors: tensor ? y.factors.map((f, i) => f * tensor[i]) : y.factors, mscale: attn * y.mscale };
+}
+
+/** The factor of the query at position p (mistral3's attention temperature; 1 without one). */
+export function attentionTemperature(c: LlamaConfig, p: number): number {
+  const t = c.attnTemperature;
+  return t ? 1 + t.scale * Math.log(1 + Math.floor(p / t.length)) : 1;
 }
 
 /** smollm3's NoPE step, fixed by llama.cpp (no GGUF key): layers 3, 7, 11, ... apply no RoPE. */
@@ -272,19 +288,21 @@ class Keys {
  * LongRoPE is phi3's (its factor tensors), any other type is refused by name.
  */
 function ropeScaling(metadata: Record<string, GgufValue>, k: Keys, a: string, ctx: number): { ropeScale: number; yarn?: YarnScaling } {
+  // llama.cpp reads mistral3's yarn_log_multiplier (its other architectures here ignore the key, and so does nibble).
+  const logMul = a === 'mistral3' ? k.float(`${a}.rope.scaling.yarn_log_multiplier`, 0, true) : 0;
   const tv = metadata[`${a}.rope.scaling.type`];
   const type = tv === undefined ? 'linear' : tv.type === 'string' ? String(tv.value) : undefined;
   if (type === undefined) throw new ModelConfigError(`model config: metadata '${a}.rope.scaling.type' must be a string, found ${describe(tv!)}`);
   if (type === 'none') return { ropeScale: 1 };
   const key = metadata[`${a}.rope.scaling.factor`] !== undefined ? `${a}.rope.scaling.factor` : `${a}.rope.scale_linear`;
   const factor = k.float(key, 1);
-  if (type === 'yarn' && factor !== 1) return { ropeScale: 1, yarn: { factor, origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx) } };
+  if (type === 'yarn' && factor !== 1) return { ropeScale: 1, yarn: { factor, origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx), ...(logMul ? { logMul } : {}) } };
   if (type !== 'linear' && factor !== 1) throw new ModelConfigError(`model config: metadata '${a}.rope.scaling.type' is '${type}' (factor ${factor}), which nibble does not run (supported: none, linear, yarn)`);
   return { ropeScale: 1 / factor };
 }
 
 /**
- * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4` or `ernie4_5` GGUF file, validated against its tensors. Throws ModelConfigError naming
+ * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5` or `mistral3` GGUF file, validated against its tensors. Throws ModelConfigError naming
  * the key or tensor at fault and what was expected and found.
  */
 export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors: readonly { name: string; type: GgufTensorType; shape: number[] }[]): LlamaConfig {
@@ -321,6 +339,11 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const softcap = a === 'gemma2' ? { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) } : undefined;
   const multipliers = a === 'granite' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`) } : undefined;
   const rope = a === 'granite' ? k.bool(`${a}.rope.scaling.finetuned`, true) : true;
+  const tempScale = a === 'mistral3' ? k.float(`${a}.attention.temperature_scale`, 0, true) : 0;
+  // Its length is the YaRN original context, as llama.cpp sets it for mistral3 (it reads no attention.temperature_length there).
+  const attnTemperature = tempScale ? { scale: tempScale, length: k.int(`${a}.rope.scaling.original_context_length`, ctx) } : undefined;
+  if (attnTemperature && ropeDims !== headDim) throw new ModelConfigError(`model config: '${a}.attention.temperature_scale' with '${a}.rope.dimension_count' ${ropeDims} below the head dim ${headDim}: not supported (mistral3 rotates whole heads)`);
+  if (a === 'mistral3' && k.int(`${a}.expert_count`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.expert_count' is ${k.int(`${a}.expert_count`, 0, 0)}: mistral3's mixture-of-experts layers are not supported (its dense models are)`);
 
   const byName = new Map(tensors.map((t) => [t.name, t]));
   // phi3's LongRoPE factors come as a pair (llama.cpp's converter writes both or neither).
@@ -344,12 +367,13 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ...traits,
     ropeFreqs: readsRopeFreqs(a) && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma2's graph always ties it (archExtras): an output.weight is refused below
-    // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3 and ernie4_5 take them where the file has them; the others have none.
-    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5') && byName.has('blk.0.attn_q.bias')),
+    // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
+    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3') && byName.has('blk.0.attn_q.bias')),
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...archExtras(a, { window, ropeBase, ropeScale, softcap, multipliers, rope }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
     ...(yarn ? { yarn } : {}),
+    ...(attnTemperature ? { attnTemperature } : {}),
     ...(a === 'phi3' && longF ? { longRope: { origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx) } } : {}),
   };
   // Every layer has 9 tensors at least (phi3's fused ones: 6): a block_count the file cannot hold is refused before the

@@ -65,12 +65,20 @@ export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     ...(c.longRope ? { [`${a}.rope.scaling.original_context_length`]: gguf.u32(c.longRope.origCtx) } : {}),
     ...(c.multipliers ? graniteKeys(a, c.multipliers, c.noRopeStep !== 1) : {}),
     ...(c.yarn ? yarnKeys(a, c.yarn) : {}),
+    ...(c.attnTemperature ? temperatureKeys(a, c) : {}),
   };
+}
+
+/** mistral3's attention temperature: its scale, and its length as the original context (YaRN's, when the model has it). */
+function temperatureKeys(a: string, c: LlamaConfig): Record<string, GgufValue> {
+  const t = c.attnTemperature!;
+  if (c.yarn && c.yarn.origCtx !== t.length) throw new RangeError(`llama metadata: the attention temperature's length ${t.length} must be YaRN's original context ${c.yarn.origCtx} (GGUF keeps one)`);
+  return { [`${a}.attention.temperature_scale`]: gguf.f32(t.scale), ...(!c.yarn && t.length !== c.ctx ? { [`${a}.rope.scaling.original_context_length`]: gguf.u32(t.length) } : {}) };
 }
 
 function yarnKeys(a: string, y: NonNullable<LlamaConfig['yarn']>): Record<string, GgufValue> {
   const r = `${a}.rope.scaling`;
-  return { [`${r}.type`]: gguf.str('yarn'), [`${r}.factor`]: gguf.f32(y.factor), [`${r}.original_context_length`]: gguf.u32(y.origCtx) };
+  return { [`${r}.type`]: gguf.str('yarn'), [`${r}.factor`]: gguf.f32(y.factor), [`${r}.original_context_length`]: gguf.u32(y.origCtx), ...(y.logMul ? { [`${r}.yarn_log_multiplier`]: gguf.f32(y.logMul) } : {}) };
 }
 
 function graniteKeys(a: string, m: NonNullable<LlamaConfig['multipliers']>, rope: boolean): Record<string, GgufValue> {

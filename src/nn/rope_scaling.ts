@@ -46,6 +46,12 @@ export function longRopeAttnFactor(context: number, originalContext: number): nu
 export interface YarnScaling {
   factor: number;
   origCtx: number;
+  /**
+   * mistral3 (Ministral 3): rope.scaling.yarn_log_multiplier, Hugging Face's mscale_all_dim (its mscale 1): cos and
+   * sin times (1 + 0.1 ln f) / (1 + 0.1 m ln f) instead of 1 + 0.1 ln f (1 for m = 1, as transformers' attention
+   * factor get_mscale(f, 1) / get_mscale(f, m)). llama.cpp reads the key for mistral3 only. Absent: 0.
+   */
+  logMul?: number;
 }
 
 /**
@@ -63,7 +69,8 @@ export const YARN_BETA_SLOW = 1;
  *   b)) / (2 ln base): the low-frequency pairs interpolated, the high-frequency ones extrapolated, a ramp between;
  *   so factor_i = 1 / (fs (1 - r_i) + r_i);
  *   cos and sin times 1 + 0.1 ln(factor) (1 for factor <= 1): llama.cpp's host factor is that over itself, and its
- *   kernel multiplies 1 + 0.1 ln(factor) in (transformers' attention_factor is the same).
+ *   kernel multiplies 1 + 0.1 ln(factor) in (transformers' attention_factor is the same); with mistral3's
+ *   yarn_log_multiplier m, that over 1 + 0.1 m ln(factor) (YarnScaling.logMul).
  */
 export function yarnRope(y: YarnScaling, ropeDims: number, base: number): { factors: Float32Array; mscale: number } {
   const corr = (b: number) => (ropeDims * Math.log(y.origCtx / (b * 2 * Math.PI))) / (2 * Math.log(base));
@@ -74,5 +81,6 @@ export function yarnRope(y: YarnScaling, ropeDims: number, base: number): { fact
     const r = 1 - Math.min(1, Math.max(0, (i - lo) / Math.max(0.001, hi - lo)));
     return 1 / (fs * (1 - r) + r);
   });
-  return { factors, mscale: y.factor <= 1 ? 1 : 1 + 0.1 * Math.log(y.factor) };
+  const get = (m: number) => (y.factor <= 1 ? 1 : 1 + 0.1 * m * Math.log(y.factor));
+  return { factors, mscale: get(1) / get(y.logMul ?? 0) };
 }

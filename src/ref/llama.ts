@@ -41,7 +41,7 @@
 import { ggufTensor, type GgufFile, type GgufTensor } from '../io/gguf.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f16.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
-import { attentionScale, embeddingScale, layerRope, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionScale, attentionTemperature, embeddingScale, layerRope, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { splitFusedTensors } from '../nn/llama_layout.js';
 import { roundHalfEven } from './quant.js';
 
@@ -300,6 +300,8 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       rope(q, T, c.heads, c, rf.factors, rf.mscale, layerRope(c, l));
       rope(k, T, c.kvHeads, c, rf.factors, rf.mscale, layerRope(c, l));
     }
+    // mistral3: the query at position t times its attention temperature (after RoPE, as llama.cpp does).
+    if (c.attnTemperature) for (let t = 0; t < T; t++) q.subarray(t * qd, (t + 1) * qd).forEach((v, i, row) => (row[i] = v * attentionTemperature(c, t)));
     const a = attention(q, k, v, T, c, layerWindow(c, l));
     addOut(linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt), `${p}post_attention_norm.weight`);
     const h2 = preNorm('ffn_norm.weight');

@@ -137,7 +137,12 @@ describe('language model vs llama.cpp', () => {
   //     a file with yarn_beta_fast / yarn_beta_slow keys, which llama.cpp reads for other architectures only (its
   //     defaults 32 / 1 stand: with 8 / 0.5 the probabilities would move by 0.25);
   //   - olmo2: no attn_norm / ffn_norm (attention and the FFN read the residual stream), post-norms after each, q and k
-  //     RMS-normalized over the whole projection (weights [heads * headDim], [kvHeads * headDim]), NEOX rope, untied.
+  //     RMS-normalized over the whole projection (weights [heads * headDim], [kvHeads * headDim]), NEOX rope, untied;
+  //   - mistral3 (Ministral 3): a Llama with YaRN whose yarn_log_multiplier 1 cancels the 1 + 0.1 ln(factor) of cos and
+  //     sin (Ministral 3's mscale_all_dim; without the key the probabilities would move by 0.16), and the
+  //     attention temperature: q times 1 + 0.5 ln(1 + floor(p / 8)) from position 8 on (the original context; Ministral
+  //     3's beta is 0.1 past 16384 positions), without which they move by 0.18; one Q8_0 with Llama 3 rope factors and
+  //     the temperature 0.1 past 4 positions (0.21 without it).
   const MORE: [string, string, SynthOptions][] = [
     ['gemma2 4 layers', 'gemma2, 4 layers (2 sliding-window, 2 global), soft-capped scores and logits, rope scaling on both kinds of layer', { arch: 'gemma2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, headDim: 32, softcap: { attn: 4, final: 8 }, ropeLinearFactor: 4, ctx: 64, seed: 3 }],
     ['smollm3 4 layers', 'smollm3, 4 layers (the fourth without RoPE), Q8_0, tied', { arch: 'smollm3', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, weightType: 'Q8_0', tied: true, ctx: 64, seed: 3 }],
@@ -153,6 +158,8 @@ describe('language model vs llama.cpp', () => {
     ['qwen3 YaRN', 'qwen3, YaRN (factor 4 past an original context of 16), head dim 32', { arch: 'qwen3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, headDim: 32, ctx: 64, seed: 3, yarn: { factor: 4, origCtx: 16 } }],
     ['llama YaRN rope factors', 'llama, YaRN (factor 8) with Llama 3 rope factors', { dim: 64, ffn: 128, layers: 2, heads: 2, kvHeads: 1, ctx: 64, seed: 6, yarn: { factor: 8, origCtx: 16 }, ropeScaling: { factor: 2, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } }],
     ['llama YaRN betas ignored', 'llama, YaRN (factor 8) with yarn_beta_fast 8 / yarn_beta_slow 0.5 keys, which llama.cpp\'s llama does not read', { dim: 64, ffn: 128, layers: 2, heads: 2, kvHeads: 1, ctx: 64, seed: 6, yarn: { factor: 8, origCtx: 16 }, metadata: { 'llama.rope.scaling.yarn_beta_fast': gguf.f32(8), 'llama.rope.scaling.yarn_beta_slow': gguf.f32(0.5) } }],
+    ['mistral3', 'mistral3, YaRN (factor 4, original context 8, yarn_log_multiplier 1), attention temperature 0.5', { arch: 'mistral3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 6, yarn: { factor: 4, origCtx: 8, logMul: 1 }, attnTemperature: { scale: 0.5, length: 8 } }],
+    ['mistral3 Q8_0 rope factors', 'mistral3, Llama 3 rope factors, attention temperature 0.1 past 4 positions, Q8_0, tied', { arch: 'mistral3', dim: 64, ffn: 128, layers: 2, heads: 2, kvHeads: 1, ctx: 64, seed: 4, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, attnTemperature: { scale: 0.1, length: 4 }, weightType: 'Q8_0', tied: true }],
     ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
   ];
   for (const [label, what, o] of MORE) {

@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseGgufFile, type GgufValue } from '../../src/io/gguf.js';
 import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType } from '../../src/lm/synth.js';
-import { attentionScale, embeddingScale, layerRope, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, LLAMA_ARCHS, ModelConfigError, ropeFactorsTensor } from '../../src/nn/llama_config.js';
+import { attentionScale, attentionTemperature, embeddingScale, layerRope, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, LLAMA_ARCHS, ModelConfigError, ropeFactors, ropeFactorsTensor } from '../../src/nn/llama_config.js';
 import { splitFusedTensors } from '../../src/nn/llama_layout.js';
 import { yarnRope } from '../../src/nn/rope_scaling.js';
 import { llamaWeightsFromGguf, tokenizerMetadata, writeLlamaGguf } from '../../src/nn/llama_weights.js';
@@ -303,6 +303,30 @@ describe('llama config errors', () => {
     expect(tensors.find((t) => t.name === 'blk.0.attn_k_norm.weight')!.shape).toEqual([16]);
     fails({ ...f.metadata, 'exaone4.block_count': { type: 'u32', value: 64 } }, tensors, /'exaone4\.block_count' 64 is EXAONE 4\.0 32B/);
     fails(f.metadata, [...tensors, { name: 'blk.0.ffn_norm.weight', type: 'F32' as never, shape: [64] }], /'blk\.0\.ffn_norm\.weight' not used by a exaone4 model/);
+  });
+
+  it('mistral3: a Llama (NORM rope, rope factors) whose YaRN log multiplier and attention temperature are read; llama ignores the multiplier; its MoE refused', () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'mistral3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, yarn: { factor: 16, origCtx: 32, logMul: 1 }, attnTemperature: { scale: 0.1, length: 32 } }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'mistral3', ropeLayout: 'norm', qkNorm: false, postNorms: false, yarn: { factor: 16, origCtx: 32, logMul: 1 }, attnTemperature: { scale: Math.fround(0.1), length: 32 } });
+    // YaRN's magnitude: (1 + 0.1 ln 16) / (1 + 0.1 m ln 16): 1 at Ministral 3's m = 1, the usual 1 + 0.1 ln 16 without the key.
+    expect(ropeFactors(c).mscale).toBe(1);
+    expect(ropeFactors({ ...c, yarn: { factor: 16, origCtx: 32 } }).mscale).toBeCloseTo(1 + 0.1 * Math.log(16), 12);
+    expect(ropeFactors({ ...c, yarn: { factor: 16, origCtx: 32, logMul: 0.5 } }).mscale).toBeCloseTo((1 + 0.1 * Math.log(16)) / (1 + 0.05 * Math.log(16)), 12);
+    // The temperature: 1 for positions 0..31, then 1 + 0.1 ln(1 + floor(p / 32)).
+    expect([0, 31, 32, 63, 64, 320].map((p) => attentionTemperature(c, p))).toEqual([1, 1, 1 + Math.fround(0.1) * Math.log(2), 1 + Math.fround(0.1) * Math.log(2), 1 + Math.fround(0.1) * Math.log(3), 1 + Math.fround(0.1) * Math.log(11)]);
+    // Without YaRN the temperature's length is the original context key, else context_length (llama.cpp's n_ctx_orig_yarn).
+    const noYarn = Object.fromEntries(Object.entries(f.metadata).filter(([k]) => !k.startsWith('mistral3.rope.scaling.')));
+    expect(llamaConfigFromGguf(noYarn, tensors).attnTemperature).toEqual({ scale: Math.fround(0.1), length: 64 });
+    expect(llamaConfigFromGguf({ ...noYarn, 'mistral3.attention.temperature_scale': { type: 'f32', value: 0 } }, tensors).attnTemperature).toBeUndefined();
+    fails({ ...f.metadata, 'mistral3.expert_count': { type: 'u32', value: 8 } }, tensors, /'mistral3\.expert_count' is 8: mistral3's mixture-of-experts layers are not supported/);
+    fails({ ...f.metadata, 'mistral3.rope.dimension_count': { type: 'u32', value: 8 } }, tensors, /'mistral3\.attention\.temperature_scale' with 'mistral3\.rope\.dimension_count' 8 below the head dim 16: not supported/);
+    // llama.cpp's llama reads neither key (the llama YaRN betas test in lm_llamacpp.test.ts checks its runs).
+    const { metadata, tensors: lt } = base();
+    const l = llamaConfigFromGguf({ ...metadata, 'llama.rope.scaling.type': { type: 'string', value: 'yarn' }, 'llama.rope.scaling.factor': { type: 'f32', value: 4 }, 'llama.rope.scaling.yarn_log_multiplier': { type: 'f32', value: 1 }, 'llama.attention.temperature_scale': { type: 'f32', value: 0.1 } }, lt);
+    expect(l.yarn).toEqual({ factor: 4, origCtx: 64 });
+    expect(l.attnTemperature).toBeUndefined();
   });
 
   it('rope scaling: linear read (factor, or the older scale_linear), none ignores the factor, YaRN read, other types refused by name', () => {
