@@ -8,7 +8,7 @@ import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import { formatBytes } from '../io/gguf.js';
 import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKGroups, topKPartWords, topKWords, type KvType } from '../kernels/lm.js';
 import { llamaForward } from '../nn/llama.js';
-import { attentionTemperature, isRopeFactors, layerCacheRows, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionTemperature, isRopeFactors, layerCacheRows, layerRopeScaling, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { assignBuffers, StepRecorder, type StepResources } from './record.js';
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 
@@ -136,12 +136,14 @@ export class LlamaEngine {
       const table = mk(4 * ctxLen * c.ropeDims, 'rope table');
       const rf = ropeFactors(c, freqs); // the file's factors, YaRN's, and the attention factor
       ctx.write(table, ropeTable(ctxLen, c.ropeDims, c.ropeBase, rf.factors, c.ropeScale ?? 1, rf.mscale));
-      // The sliding-window layers' table: gemma3's own (base 10000, unscaled); gemma2's is the same as the others'.
+      // The sliding-window layers' table: gemma3's own (base 10000, unscaled); OLMo 3's without YaRN (layerRopeScaling);
+      // gemma2's is the same as the others'.
       let tableSwa: GPUBuffer | undefined;
-      if (c.swa && c.swa.ropeBase === c.ropeBase && c.swa.ropeScale === (c.ropeScale ?? 1) && !rf.factors) tableSwa = table;
+      const swaMscale = c.swa ? layerRopeScaling(c, 0, rf).mscale : 1; // layer 0 slides in every pattern
+      if (c.swa && c.swa.ropeBase === c.ropeBase && c.swa.ropeScale === (c.ropeScale ?? 1) && !rf.factors && swaMscale === rf.mscale) tableSwa = table;
       else if (c.swa) {
         tableSwa = mk(4 * ctxLen * c.ropeDims, 'rope table (sliding-window layers)');
-        ctx.write(tableSwa, ropeTable(ctxLen, c.ropeDims, c.swa.ropeBase, undefined, c.swa.ropeScale, rf.mscale));
+        ctx.write(tableSwa, ropeTable(ctxLen, c.ropeDims, c.swa.ropeBase, undefined, c.swa.ropeScale, swaMscale));
       }
       // mistral3's query temperature: q's table is the global one with position p's cos and sin times its factor
       // (RoPE is linear, so this is the rotation followed by the scaling, as llama.cpp does; whole heads rotate).

@@ -56,7 +56,7 @@ export interface SynthOptions {
   eps?: number;
   /** Written as rope_freqs.weight (the architectures that read it: readsRopeFreqs). */
   ropeScaling?: Llama3RopeScaling;
-  /** gemma2, gemma3: attention.sliding_window (default 8, so short tests cross it). */
+  /** gemma2, gemma3: attention.sliding_window (default 8, so short tests cross it); olmo2: OLMo 3's (default none). */
   slidingWindow?: number;
   /** gemma2: attn_logit_softcapping and final_logit_softcapping (default llama.cpp's 50 and 30). */
   softcap?: { attn: number; final: number };
@@ -223,7 +223,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const c: LlamaConfig = {
     ...llamaConfig({
       arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps,
-      ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? 8, ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers,
+      ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' ? 0 : 8), ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers,
     }),
     ropeFreqs: !!o.ropeScaling,
     ...(o.ropeDims !== undefined ? { ropeDims: o.ropeDims } : {}),
@@ -234,7 +234,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   if (arch !== 'phi3' && o.longRope) throw new Error(`synth: longRope is phi3's (arch ${arch})`);
   if (arch !== 'granite' && o.multipliers) throw new Error(`synth: multipliers are granite's (arch ${arch})`);
 
-  if (arch !== 'gemma3' && arch !== 'gemma2' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas' (arch ${arch})`);
+  if (arch !== 'gemma3' && arch !== 'gemma2' && arch !== 'olmo2' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas' and OLMo 3's (arch ${arch})`);
   const r = rng(o.seed ?? 1);
   const g = normal(r);
   const wt = o.weightType ?? 'F32';

@@ -71,9 +71,11 @@ export interface LlamaConfig {
    * Interleaved sliding-window attention (gemma2: pattern 2; gemma3: 6): layer l attends to the last `window`
    * positions (its own included) when l % pattern < pattern - 1, and those layers rotate with base `ropeBase`, positions
    * times `ropeScale` (gemma3: 10000 unscaled; gemma2: the file's); every pattern-th layer is global (the file's rope
-   * base and scaling). Absent: every layer is global.
+   * base and scaling). Absent: every layer is global. `plainRope` (olmo2's OLMo 3): the sliding-window layers rotate
+   * without the model's rope factors and YaRN (no factors, cos and sin unscaled: layerRopeScaling), as llama.cpp's
+   * olmo2 graph and transformers' Olmo3 do; the global layers take them.
    */
-  swa?: { window: number; pattern: number; ropeBase: number; ropeScale: number };
+  swa?: { window: number; pattern: number; ropeBase: number; ropeScale: number; plainRope?: boolean };
   /**
    * rope.scaling.attn_factor (absent: 1): cos and sin of every rotation are multiplied by it, as llama.cpp's rope does
    * (its yarn_attn_factor; phi3's LongRoPE models store sqrt(1 + ln(ctx / origCtx) / ln(origCtx))).
@@ -173,6 +175,9 @@ export function layerUsesRope(c: LlamaConfig, l: number): boolean {
 /** gemma2: every other layer slides (the even ones), a window of 4096 and soft-caps of 50 / 30 unless the file says. */
 export const GEMMA2_DEFAULTS = { pattern: 2, window: 4096, attnSoftcap: 50, finalSoftcap: 30 } as const;
 
+/** OLMo 3 (olmo2 with attention.sliding_window): llama.cpp's default sliding_window_pattern, every fourth layer global. */
+export const OLMO3_SWA_PATTERN = 4;
+
 /** gemma3 sliding-window layers: every layer but each `pattern`-th (llama.cpp's set_swa_pattern). */
 export const GEMMA3_SWA_PATTERN = 6;
 /** The rope base of gemma3's sliding-window layers (fixed by llama.cpp, not read from the file). */
@@ -184,13 +189,15 @@ export const GEMMA3_SWA_ROPE_BASE = 10000;
  * global, the others with rope base 10000 unscaled; gemma2: every other layer, the file's rope), gemma2's soft-caps
  * and always-tied head, smollm3's NoPE step. `window` and `softcap` are the values resolved by the caller.
  */
-export function archExtras(a: LlamaArch, o: { window: number; ropeBase: number; ropeScale: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; rope?: boolean }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep' | 'multipliers'> & { tied?: true } {
+export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; ropeBase: number; ropeScale: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; rope?: boolean }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep' | 'multipliers'> & { tied?: true } {
   if (a === 'gemma3') return { swa: { window: o.window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE, ropeScale: 1 } };
   if (a === 'gemma2') {
     const G = GEMMA2_DEFAULTS;
     return { swa: { window: o.window, pattern: G.pattern, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, softcap: o.softcap ?? { attn: G.attnSoftcap, final: G.finalSoftcap }, tied: true };
   }
   if (a === 'smollm3') return { noRopeStep: SMOLLM3_NO_ROPE_STEP };
+  // olmo2 with a sliding window (OLMo 3): 3 of every 4 layers slide (sliding_window_pattern), rotating plainly.
+  if (a === 'olmo2' && o.window > 0) return { swa: { window: o.window, pattern: o.pattern ?? OLMO3_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: 1, plainRope: true } };
   if (a === 'granite') {
     if (!o.multipliers) throw new ModelConfigError(`llama config: a granite model needs its multipliers (logit_scale at least)`);
     return { multipliers: o.multipliers, ...(o.rope === false ? { noRopeStep: 1 } : {}) };
@@ -212,6 +219,16 @@ export function layerCacheRows(c: LlamaConfig, l: number, ctxLen: number, chunk:
   const w = layerWindow(c, l);
   const ring = w > 0 ? w + chunk - 1 : 0;
   return ring > 0 && ring < ctxLen ? { rows: ring, ring } : { rows: ctxLen, ring: 0 };
+}
+
+/**
+ * Layer l's rope factors and cos / sin magnitude (ropeFactors' `rf` for the model): a global layer's are rf; a
+ * sliding-window layer takes no factors, and rf's magnitude unless the model's sliding-window layers rotate plainly
+ * (swa.plainRope: 1).
+ */
+export function layerRopeScaling(c: LlamaConfig, l: number, rf: { factors?: Float32Array; mscale: number }): { factors?: Float32Array; mscale: number } {
+  if (layerWindow(c, l) === 0) return rf;
+  return { mscale: c.swa!.plainRope ? 1 : rf.mscale };
 }
 
 /** Layer l's RoPE: base and position scale (a sliding-window layer of gemma3 uses its own base, unscaled). */
@@ -332,10 +349,13 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const ropeAttnFactor = k.float(`${a}.rope.scaling.attn_factor`, 1);
   const G = GEMMA2_DEFAULTS;
   // gemma3 requires the window; gemma2 defaults it (and its soft-caps) as llama.cpp does.
-  const window = a === 'gemma3' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : 0;
+  // olmo2 slides where the file says (OLMo 3), 3 of every 4 layers unless sliding_window_pattern says otherwise.
+  const window = a === 'gemma3' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : a === 'olmo2' ? k.int(`${a}.attention.sliding_window`, 0, 0) : 0;
+  const patternV = metadata[`${a}.attention.sliding_window_pattern`];
+  if (a === 'olmo2' && window > 0 && patternV?.type === 'array') throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window_pattern' is ${describe(patternV)}: a per-layer pattern is not supported (a period, u32, is)`);
+  const pattern = a === 'olmo2' && window > 0 ? k.int(`${a}.attention.sliding_window_pattern`, OLMO3_SWA_PATTERN) : undefined;
   // llama.cpp slides exaone4's layers at 64 layers only (EXAONE 4.0 32B: 3 of 4 layers, the global ones without RoPE).
   if (a === 'exaone4' && layers === 64) throw new ModelConfigError(`model config: '${a}.block_count' 64 is EXAONE 4.0 32B, whose sliding-window layers llama.cpp sets up by that count: not supported (EXAONE 4.0 1.2B and other sizes are)`);
-  if (a === 'olmo2' && k.int(`${a}.attention.sliding_window`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window' is set: OLMo 3's sliding-window layers (and their YaRN rope) are not supported (only OLMo 2, without it)`);
   const softcap = a === 'gemma2' ? { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) } : undefined;
   const multipliers = a === 'granite' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`) } : undefined;
   const rope = a === 'granite' ? k.bool(`${a}.rope.scaling.finetuned`, true) : true;
@@ -370,7 +390,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
     qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3') && byName.has('blk.0.attn_q.bias')),
     ...(ropeScale !== 1 ? { ropeScale } : {}),
-    ...archExtras(a, { window, ropeBase, ropeScale, softcap, multipliers, rope }),
+    ...archExtras(a, { window, pattern, ropeBase, ropeScale, softcap, multipliers, rope }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
     ...(yarn ? { yarn } : {}),
     ...(attnTemperature ? { attnTemperature } : {}),

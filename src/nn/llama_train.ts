@@ -12,7 +12,7 @@ import { Graph } from '../graph/graph.js';
 import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
 import { llamaForward, type LlamaOps } from './llama.js';
-import { attentionScale, attentionTemperature, isRopeFactors, layerRope, layerWindow, llamaTensorNames, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
+import { attentionScale, attentionTemperature, isRopeFactors, layerRope, layerRopeScaling, layerWindow, llamaTensorNames, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
 import { layerQuant, lsqScaleName, type LinearQuant } from './linear_quant.js';
 import { Attention, Embedding, GraphScope, Linear, RMSNorm, SwiGLU } from './layers.js';
 
@@ -67,7 +67,8 @@ export function llamaLayers(c: LlamaConfig, tensorFactors?: Float32Array): Llama
   const rf = ropeFactors(c, tensorFactors); // the file's factors, YaRN's, the attention factor
   const shape = (l: number) => {
     const r = layerRope(c, l);
-    const rope = { posScale: r.scale, mscale: rf.mscale, ropeDims: c.ropeDims, ...(rf.factors && layerWindow(c, l) === 0 ? { freqFactors: rf.factors } : {}) };
+    const lr = layerRopeScaling(c, l, rf); // a sliding-window layer: no factors (OLMo 3's: unscaled too)
+    const rope = { posScale: r.scale, mscale: lr.mscale, ropeDims: c.ropeDims, ...(lr.factors ? { freqFactors: lr.factors } : {}) };
     return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope, scale: attentionScale(c), ...(c.softcap ? { softcap: c.softcap.attn } : {}), ...(c.attnTemperature ? { qScale: (p: number) => attentionTemperature(c, p) } : {}) };
   };
   const attention = Array.from({ length: c.layers }, (_, l) => Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined, !!c.qkNormFull));

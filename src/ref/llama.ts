@@ -41,7 +41,7 @@
 import { ggufTensor, type GgufFile, type GgufTensor } from '../io/gguf.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f16.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
-import { attentionScale, attentionTemperature, embeddingScale, layerRope, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionScale, attentionTemperature, embeddingScale, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { splitFusedTensors } from '../nn/llama_layout.js';
 import { roundHalfEven } from './quant.js';
 
@@ -297,8 +297,9 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       k.set(rmsNorm(k, T * kh, kvd / kh, W.get(`${p}attn_k_norm.weight`).w, c.eps));
     }
     if (layerUsesRope(c, l)) {
-      rope(q, T, c.heads, c, rf.factors, rf.mscale, layerRope(c, l));
-      rope(k, T, c.kvHeads, c, rf.factors, rf.mscale, layerRope(c, l));
+      const lr = layerRopeScaling(c, l, rf); // a sliding-window layer: no factors (OLMo 3's: unscaled too)
+      rope(q, T, c.heads, c, lr.factors, lr.mscale, layerRope(c, l));
+      rope(k, T, c.kvHeads, c, lr.factors, lr.mscale, layerRope(c, l));
     }
     // mistral3: the query at position t times its attention temperature (after RoPE, as llama.cpp does).
     if (c.attnTemperature) for (let t = 0; t < T; t++) q.subarray(t * qd, (t + 1) * qd).forEach((v, i, row) => (row[i] = v * attentionTemperature(c, t)));

@@ -143,6 +143,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
     ['olmo2 (post-norms only, whole-projection q / k norms)', 'olmo2', {}],
     ['qwen3 with YaRN (factor 4 past an original context of 4)', 'qwen3', { headDim: 12, yarn: { factor: 4, origCtx: 4 } }],
     ['exaone4 (post-norms only, per-head q / k norms) with Llama 3 rope factors', 'exaone4', { ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 4 } }],
+    ['olmo2 with a sliding window (OLMo 3): its sliding layer rotates without YaRN', 'olmo2', { slidingWindow: 6, yarn: { factor: 4, origCtx: 2 } }],
     ['mistral3 with YaRN and the attention temperature (0.5, from position 2 on)', 'mistral3', { yarn: { factor: 4, origCtx: 2, logMul: 1 }, attnTemperature: { scale: 0.5, length: 2 } }],
   ];
   for (const [label, arch, extra] of FD) {

@@ -138,6 +138,9 @@ describe('language model vs llama.cpp', () => {
   //     defaults 32 / 1 stand: with 8 / 0.5 the probabilities would move by 0.25);
   //   - olmo2: no attn_norm / ffn_norm (attention and the FFN read the residual stream), post-norms after each, q and k
   //     RMS-normalized over the whole projection (weights [heads * headDim], [kvHeads * headDim]), NEOX rope, untied;
+  //   - olmo2 with attention.sliding_window (OLMo 3): 3 of every 4 layers slide (window 8 here) and rotate without the
+  //     model's YaRN, the fourth is global with it (without the window the probabilities move by 0.44, with YaRN on
+  //     the sliding layers by 0.12, with the window ignored by 0.35); sliding_window_pattern 2 read (0.44 against 4);
   //   - mistral3 (Ministral 3): a Llama with YaRN whose yarn_log_multiplier 1 cancels the 1 + 0.1 ln(factor) of cos and
   //     sin (Ministral 3's mscale_all_dim; without the key the probabilities would move by 0.16), and the
   //     attention temperature: q times 1 + 0.5 ln(1 + floor(p / 8)) from position 8 on (the original context; Ministral
@@ -160,6 +163,8 @@ describe('language model vs llama.cpp', () => {
     ['llama YaRN betas ignored', 'llama, YaRN (factor 8) with yarn_beta_fast 8 / yarn_beta_slow 0.5 keys, which llama.cpp\'s llama does not read', { dim: 64, ffn: 128, layers: 2, heads: 2, kvHeads: 1, ctx: 64, seed: 6, yarn: { factor: 8, origCtx: 16 }, metadata: { 'llama.rope.scaling.yarn_beta_fast': gguf.f32(8), 'llama.rope.scaling.yarn_beta_slow': gguf.f32(0.5) } }],
     ['mistral3', 'mistral3, YaRN (factor 4, original context 8, yarn_log_multiplier 1), attention temperature 0.5', { arch: 'mistral3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 6, yarn: { factor: 4, origCtx: 8, logMul: 1 }, attnTemperature: { scale: 0.5, length: 8 } }],
     ['mistral3 Q8_0 rope factors', 'mistral3, Llama 3 rope factors, attention temperature 0.1 past 4 positions, Q8_0, tied', { arch: 'mistral3', dim: 64, ffn: 128, layers: 2, heads: 2, kvHeads: 1, ctx: 64, seed: 4, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, attnTemperature: { scale: 0.1, length: 4 }, weightType: 'Q8_0', tied: true }],
+    ['olmo2 sliding (OLMo 3)', 'olmo2 with a sliding window (OLMo 3): 4 layers (3 sliding, window 8; 1 global), YaRN on the global layer only', { arch: 'olmo2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, ctx: 64, seed: 3, slidingWindow: 8, yarn: { factor: 4, origCtx: 16 } }],
+    ['olmo2 sliding pattern 2', 'olmo2 with a sliding window of 6 and sliding_window_pattern 2 (layers 0 and 2 sliding), Q8_0', { arch: 'olmo2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, ctx: 64, seed: 4, slidingWindow: 6, weightType: 'Q8_0', metadata: { 'olmo2.attention.sliding_window_pattern': gguf.u32(2) } }],
     ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
   ];
   for (const [label, what, o] of MORE) {

@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseGgufFile, type GgufValue } from '../../src/io/gguf.js';
 import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType } from '../../src/lm/synth.js';
-import { attentionScale, attentionTemperature, embeddingScale, layerRope, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, LLAMA_ARCHS, ModelConfigError, ropeFactors, ropeFactorsTensor } from '../../src/nn/llama_config.js';
+import { attentionScale, attentionTemperature, embeddingScale, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, LLAMA_ARCHS, ModelConfigError, ropeFactors, ropeFactorsTensor } from '../../src/nn/llama_config.js';
 import { splitFusedTensors } from '../../src/nn/llama_layout.js';
 import { yarnRope } from '../../src/nn/rope_scaling.js';
 import { llamaWeightsFromGguf, tokenizerMetadata, writeLlamaGguf } from '../../src/nn/llama_weights.js';
@@ -281,7 +281,7 @@ describe('llama config errors', () => {
     }
   });
 
-  it('olmo2: no pre-norms, post-norms, q / k norms over the whole projection, NEOX rope, output.weight required; OLMo 3\'s sliding window refused', () => {
+  it('olmo2: no pre-norms, post-norms, q / k norms over the whole projection, NEOX rope, output.weight required; OLMo 3\'s sliding window read (3 of 4 layers, no YaRN on them)', () => {
     const f = parseGgufFile(synthLlamaGguf({ arch: 'olmo2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 }));
     const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
     expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'olmo2', ropeLayout: 'neox', qkNorm: true, qkNormFull: true, noPreNorms: true, postNorms: true, tied: false });
@@ -290,7 +290,14 @@ describe('llama config errors', () => {
     fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /'output\.weight' is missing \(an olmo2 model's head is never tied/);
     fails(f.metadata, tensors.map((t) => (t.name === 'blk.0.attn_k_norm.weight' ? { ...t, shape: [16] } : t)), /'blk\.0\.attn_k_norm\.weight' has shape \[16\], expected \[32\]/);
     fails(f.metadata, [...tensors, { name: 'blk.0.attn_norm.weight', type: 'F32' as never, shape: [64] }], /'blk\.0\.attn_norm\.weight' not used by a olmo2 model/);
-    fails({ ...f.metadata, 'olmo2.attention.sliding_window': { type: 'u32', value: 4096 } }, tensors, /'olmo2\.attention\.sliding_window' is set: OLMo 3's sliding-window layers/);
+    // OLMo 3: a sliding window makes 3 of every 4 layers slide (sliding_window_pattern), rotating without YaRN.
+    const olmo3 = llamaConfigFromGguf({ ...f.metadata, 'olmo2.attention.sliding_window': { type: 'u32', value: 4096 } }, tensors);
+    expect(olmo3.swa).toEqual({ window: 4096, pattern: 4, ropeBase: 10000, ropeScale: 1, plainRope: true });
+    expect([0, 1, 2, 3, 4, 7].map((l) => layerWindow(olmo3, l))).toEqual([4096, 4096, 4096, 0, 4096, 0]);
+    const rf = { factors: new Float32Array([2, 3]), mscale: 1.5 };
+    expect([layerRopeScaling(olmo3, 0, rf), layerRopeScaling(olmo3, 3, rf)]).toEqual([{ mscale: 1 }, rf]);
+    expect(llamaConfigFromGguf({ ...f.metadata, 'olmo2.attention.sliding_window': { type: 'u32', value: 4096 }, 'olmo2.attention.sliding_window_pattern': { type: 'u32', value: 2 } }, tensors).swa?.pattern).toBe(2);
+    fails({ ...f.metadata, 'olmo2.attention.sliding_window': { type: 'u32', value: 4096 }, 'olmo2.attention.sliding_window_pattern': { type: 'array', itemType: 'bool', value: [true, false] } as never }, tensors, /'olmo2\.attention\.sliding_window_pattern' is an array of 2 bool: a per-layer pattern is not supported/);
     expect(llamaConfigFromGguf({ ...f.metadata, 'olmo2.attention.sliding_window': { type: 'u32', value: 0 } }, tensors).swa).toBeUndefined();
   });
 
