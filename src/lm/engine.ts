@@ -8,7 +8,7 @@ import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import { formatBytes } from '../io/gguf.js';
 import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKGroups, topKPartWords, topKWords, type KvType } from '../kernels/lm.js';
 import { llamaForward } from '../nn/llama.js';
-import { attentionTemperature, isRopeFactors, layerCacheRows, layerRopeScaling, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionTemperature, isRopeFactors, layerCacheRows, swaRopeScaling, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { assignBuffers, StepRecorder, type StepResources } from './record.js';
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 
@@ -139,11 +139,11 @@ export class LlamaEngine {
       // The sliding-window layers' table: gemma3's own (base 10000, unscaled); OLMo 3's without YaRN (layerRopeScaling);
       // gemma2's is the same as the others'.
       let tableSwa: GPUBuffer | undefined;
-      const swaMscale = c.swa ? layerRopeScaling(c, 0, rf).mscale : 1; // layer 0 slides in every pattern
-      if (c.swa && c.swa.ropeBase === c.ropeBase && c.swa.ropeScale === (c.ropeScale ?? 1) && !rf.factors && swaMscale === rf.mscale) tableSwa = table;
+      const sw = swaRopeScaling(c, rf);
+      if (c.swa && c.swa.ropeBase === c.ropeBase && c.swa.ropeScale === (c.ropeScale ?? 1) && sw === rf) tableSwa = table;
       else if (c.swa) {
         tableSwa = mk(4 * ctxLen * c.ropeDims, 'rope table (sliding-window layers)');
-        ctx.write(tableSwa, ropeTable(ctxLen, c.ropeDims, c.swa.ropeBase, undefined, c.swa.ropeScale, swaMscale));
+        ctx.write(tableSwa, ropeTable(ctxLen, c.ropeDims, c.swa.ropeBase, sw.factors, c.swa.ropeScale, sw.mscale));
       }
       // mistral3's query temperature: q's table is the global one with position p's cos and sin times its factor
       // (RoPE is linear, so this is the rotation followed by the scaling, as llama.cpp does; whole heads rotate).

@@ -56,7 +56,7 @@ export interface SynthOptions {
   eps?: number;
   /** Written as rope_freqs.weight (the architectures that read it: readsRopeFreqs). */
   ropeScaling?: Llama3RopeScaling;
-  /** gemma2, gemma3: attention.sliding_window (default 8, so short tests cross it); olmo2: OLMo 3's (default none). */
+  /** gemma2, gemma3: attention.sliding_window (default 8, so short tests cross it); olmo2: OLMo 3's (default none); exaone4 at 64 layers: its (default 8). */
   slidingWindow?: number;
   /** gemma2: attn_logit_softcapping and final_logit_softcapping (default llama.cpp's 50 and 30). */
   softcap?: { attn: number; final: number };
@@ -234,7 +234,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   if (arch !== 'phi3' && o.longRope) throw new Error(`synth: longRope is phi3's (arch ${arch})`);
   if (arch !== 'granite' && o.multipliers) throw new Error(`synth: multipliers are granite's (arch ${arch})`);
 
-  if (arch !== 'gemma3' && arch !== 'gemma2' && arch !== 'olmo2' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas' and OLMo 3's (arch ${arch})`);
+  if (arch !== 'gemma3' && arch !== 'gemma2' && arch !== 'olmo2' && arch !== 'exaone4' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas', OLMo 3's and EXAONE 4.0 32B's (arch ${arch})`);
   const r = rng(o.seed ?? 1);
   const g = normal(r);
   const wt = o.weightType ?? 'F32';

@@ -175,6 +175,11 @@ export function layerUsesRope(c: LlamaConfig, l: number): boolean {
 /** gemma2: every other layer slides (the even ones), a window of 4096 and soft-caps of 50 / 30 unless the file says. */
 export const GEMMA2_DEFAULTS = { pattern: 2, window: 4096, attnSoftcap: 50, finalSoftcap: 30 } as const;
 
+/** EXAONE 4.0 32B: the layer count at which llama.cpp's exaone4 slides, its pattern and default window. */
+export const EXAONE4_SWA_LAYERS = 64;
+export const EXAONE4_SWA_PATTERN = 4;
+export const EXAONE4_SWA_WINDOW = 4096;
+
 /** OLMo 3 (olmo2 with attention.sliding_window): llama.cpp's default sliding_window_pattern, every fourth layer global. */
 export const OLMO3_SWA_PATTERN = 4;
 
@@ -189,13 +194,16 @@ export const GEMMA3_SWA_ROPE_BASE = 10000;
  * global, the others with rope base 10000 unscaled; gemma2: every other layer, the file's rope), gemma2's soft-caps
  * and always-tied head, smollm3's NoPE step. `window` and `softcap` are the values resolved by the caller.
  */
-export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; ropeBase: number; ropeScale: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; rope?: boolean }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep' | 'multipliers'> & { tied?: true } {
+export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; layers?: number; ropeBase: number; ropeScale: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; rope?: boolean }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep' | 'multipliers'> & { tied?: true } {
   if (a === 'gemma3') return { swa: { window: o.window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE, ropeScale: 1 } };
   if (a === 'gemma2') {
     const G = GEMMA2_DEFAULTS;
     return { swa: { window: o.window, pattern: G.pattern, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, softcap: o.softcap ?? { attn: G.attnSoftcap, final: G.finalSoftcap }, tied: true };
   }
   if (a === 'smollm3') return { noRopeStep: SMOLLM3_NO_ROPE_STEP };
+  // exaone4 at 64 layers (EXAONE 4.0 32B), as llama.cpp sets it up by that count: 3 of every 4 layers slide (window
+  // 4096 unless the file says), and the global ones apply no RoPE.
+  if (a === 'exaone4' && o.layers === EXAONE4_SWA_LAYERS) return { swa: { window: o.window, pattern: EXAONE4_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, noRopeStep: EXAONE4_SWA_PATTERN };
   // olmo2 with a sliding window (OLMo 3): 3 of every 4 layers slide (sliding_window_pattern), rotating plainly.
   if (a === 'olmo2' && o.window > 0) return { swa: { window: o.window, pattern: o.pattern ?? OLMO3_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: 1, plainRope: true } };
   if (a === 'granite') {
@@ -221,14 +229,20 @@ export function layerCacheRows(c: LlamaConfig, l: number, ctxLen: number, chunk:
   return ring > 0 && ring < ctxLen ? { rows: ring, ring } : { rows: ctxLen, ring: 0 };
 }
 
+type RopeScaling = { factors?: Float32Array; mscale: number };
+
 /**
- * Layer l's rope factors and cos / sin magnitude (ropeFactors' `rf` for the model): a global layer's are rf; a
- * sliding-window layer takes no factors, and rf's magnitude unless the model's sliding-window layers rotate plainly
- * (swa.plainRope: 1).
+ * The rope factors and cos / sin magnitude of the sliding-window layers (ropeFactors' `rf` for the model): rf, as
+ * llama.cpp's gemma2 / gemma3 / exaone4 graphs pass the model's (the Gemmas have no factors), but none and 1 where
+ * they rotate plainly (swa.plainRope: OLMo 3).
  */
-export function layerRopeScaling(c: LlamaConfig, l: number, rf: { factors?: Float32Array; mscale: number }): { factors?: Float32Array; mscale: number } {
-  if (layerWindow(c, l) === 0) return rf;
-  return { mscale: c.swa!.plainRope ? 1 : rf.mscale };
+export function swaRopeScaling(c: LlamaConfig, rf: RopeScaling): RopeScaling {
+  return c.swa?.plainRope ? { mscale: 1 } : rf;
+}
+
+/** Layer l's rope factors and cos / sin magnitude: rf on a global layer, swaRopeScaling's on a sliding-window one. */
+export function layerRopeScaling(c: LlamaConfig, l: number, rf: RopeScaling): RopeScaling {
+  return layerWindow(c, l) === 0 ? rf : swaRopeScaling(c, rf);
 }
 
 /** Layer l's RoPE: base and position scale (a sliding-window layer of gemma3 uses its own base, unscaled). */
@@ -350,12 +364,10 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const G = GEMMA2_DEFAULTS;
   // gemma3 requires the window; gemma2 defaults it (and its soft-caps) as llama.cpp does.
   // olmo2 slides where the file says (OLMo 3), 3 of every 4 layers unless sliding_window_pattern says otherwise.
-  const window = a === 'gemma3' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : a === 'olmo2' ? k.int(`${a}.attention.sliding_window`, 0, 0) : 0;
+  const window = a === 'gemma3' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : a === 'olmo2' ? k.int(`${a}.attention.sliding_window`, 0, 0) : a === 'exaone4' && layers === EXAONE4_SWA_LAYERS ? k.int(`${a}.attention.sliding_window`, EXAONE4_SWA_WINDOW) : 0;
   const patternV = metadata[`${a}.attention.sliding_window_pattern`];
   if (a === 'olmo2' && window > 0 && patternV?.type === 'array') throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window_pattern' is ${describe(patternV)}: a per-layer pattern is not supported (a period, u32, is)`);
   const pattern = a === 'olmo2' && window > 0 ? k.int(`${a}.attention.sliding_window_pattern`, OLMO3_SWA_PATTERN) : undefined;
-  // llama.cpp slides exaone4's layers at 64 layers only (EXAONE 4.0 32B: 3 of 4 layers, the global ones without RoPE).
-  if (a === 'exaone4' && layers === 64) throw new ModelConfigError(`model config: '${a}.block_count' 64 is EXAONE 4.0 32B, whose sliding-window layers llama.cpp sets up by that count: not supported (EXAONE 4.0 1.2B and other sizes are)`);
   const softcap = a === 'gemma2' ? { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) } : undefined;
   const multipliers = a === 'granite' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`) } : undefined;
   const rope = a === 'granite' ? k.bool(`${a}.rope.scaling.finetuned`, true) : true;
@@ -390,7 +402,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
     qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3') && byName.has('blk.0.attn_q.bias')),
     ...(ropeScale !== 1 ? { ropeScale } : {}),
-    ...archExtras(a, { window, pattern, ropeBase, ropeScale, softcap, multipliers, rope }),
+    ...archExtras(a, { window, pattern, layers, ropeBase, ropeScale, softcap, multipliers, rope }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
     ...(yarn ? { yarn } : {}),
     ...(attnTemperature ? { attnTemperature } : {}),

@@ -7,7 +7,7 @@ import { floatValues } from '../lm/weights.js';
 import { PHI3_ENDOFTEXT, spmByteVocab } from '../lm/synth.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { rng } from '../ref/random.js';
-import { archExtras, archTraits, GEMMA2_DEFAULTS, llamaConfigFromGguf, OLMO3_SWA_PATTERN, llamaTensorNames, ModelConfigError, type LlamaArch, type LlamaConfig } from './llama_config.js';
+import { archExtras, archTraits, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, llamaConfigFromGguf, OLMO3_SWA_PATTERN, llamaTensorNames, ModelConfigError, type LlamaArch, type LlamaConfig } from './llama_config.js';
 import { fuseTensors, splitFusedTensors } from './llama_layout.js';
 import type { LlamaWeights } from './llama_train.js';
 
@@ -153,6 +153,6 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
     eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
     ...((o.ropeScale ?? 1) !== 1 ? { ropeScale: o.ropeScale } : {}),
-    ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' ? 0 : 512), ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : undefined) }),
+    ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : undefined) }),
   };
 }

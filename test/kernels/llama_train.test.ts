@@ -100,6 +100,35 @@ describe('llama training forward = inference engine = f64 reference', () => {
   }
 });
 
+describe('llama training forward, EXAONE 4.0 32B\'s layout', () => {
+  // 64 layers: 48 sliding (window 16 here) with Llama 3 rope factors, 16 global without RoPE (llama.cpp's exaone4).
+  it('exaone4 at 64 layers, B=2 T=9: the training forward equals the engine and the f64 reference', async () => {
+    const bytes = synthLlamaGguf({ arch: 'exaone4', dim: 16, layers: 64, heads: 2, kvHeads: 1, ffn: 24, ctx: 32, seed: 11, vocab: spmByteVocab(), slidingWindow: 16, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 4 } });
+    const file = parseGgufFile(bytes);
+    const { config, weights } = llamaWeightsFromGguf(file);
+    expect(config).toMatchObject({ swa: { window: 16, pattern: 4 }, noRopeStep: 4, ropeFreqs: true });
+    const seqs = batch(2, 9, 3);
+    const got = await trainLogits(config, weights, seqs);
+    const path = join(dir, 'exaone4-64.gguf');
+    writeFileSync(path, bytes);
+    const lm = await LanguageModel.load(ctx, path, { ctxLen: 32, chunk: 16, kvType: 'f32' });
+    try {
+      let vsRef = 0;
+      let vsEngine = 0;
+      for (const [b, ids] of seqs.entries()) {
+        const mine = got.subarray(b * ids.length * V, (b + 1) * ids.length * V);
+        vsRef = Math.max(vsRef, maxDiff(mine, llamaLogitsRef(file, ids)));
+        vsEngine = Math.max(vsEngine, maxDiff(mine, await lm.logits(ids)));
+      }
+      measured.push(`  exaone4 64 layers: max |logit| difference vs f64 ${vsRef.toExponential(2)}, vs engine ${vsEngine.toExponential(2)} (bound ${LOGIT_BOUND})`);
+      expect(vsRef).toBeLessThanOrEqual(LOGIT_BOUND);
+      expect(vsEngine).toBeLessThanOrEqual(LOGIT_BOUND);
+    } finally {
+      lm.dispose();
+    }
+  });
+});
+
 describe('llama training refuses what its graph cannot run', () => {
   it('gemma3 and gemma2 at T past their sliding window (training attends over the whole sequence)', () => {
     for (const arch of ['gemma3', 'gemma2'] as const) {

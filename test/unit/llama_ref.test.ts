@@ -301,14 +301,23 @@ describe('llama config errors', () => {
     expect(llamaConfigFromGguf({ ...f.metadata, 'olmo2.attention.sliding_window': { type: 'u32', value: 0 } }, tensors).swa).toBeUndefined();
   });
 
-  it('exaone4: no pre-norms, post-norms, per-head q / k norms, NEOX rope, rope factors and a tied head taken; the 32B (64 layers: sliding windows) refused', () => {
+  it('exaone4: no pre-norms, post-norms, per-head q / k norms, NEOX rope, rope factors and a tied head taken; the 32B\'s 64 layers slide', () => {
     const f = parseGgufFile(synthLlamaGguf({ arch: 'exaone4', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, tied: true, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } }));
     const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
     const c = llamaConfigFromGguf(f.metadata, tensors);
     expect(c).toMatchObject({ arch: 'exaone4', ropeLayout: 'neox', qkNorm: true, noPreNorms: true, postNorms: true, tied: true, ropeFreqs: true });
     expect(c.qkNormFull).toBeUndefined();
     expect(tensors.find((t) => t.name === 'blk.0.attn_k_norm.weight')!.shape).toEqual([16]);
-    fails({ ...f.metadata, 'exaone4.block_count': { type: 'u32', value: 64 } }, tensors, /'exaone4\.block_count' 64 is EXAONE 4\.0 32B/);
+    // At 64 layers (EXAONE 4.0 32B) llama.cpp slides 3 of every 4 layers (window 4096 unless the file says) and drops
+    // RoPE on the global ones.
+    const big = parseGgufFile(synthLlamaGguf({ arch: 'exaone4', dim: 32, ffn: 64, layers: 64, heads: 4, kvHeads: 2, seed: 1, slidingWindow: 8 }));
+    const bigT = big.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    const c64 = llamaConfigFromGguf(big.metadata, bigT);
+    expect(c64).toMatchObject({ swa: { window: 8, pattern: 4 }, noRopeStep: 4 });
+    expect([0, 2, 3, 63].map((l) => [layerWindow(c64, l), layerUsesRope(c64, l)])).toEqual([[8, true], [8, true], [0, false], [0, false]]);
+    const { 'exaone4.attention.sliding_window': _w, ...noWindow } = big.metadata;
+    expect(llamaConfigFromGguf(noWindow, bigT).swa?.window).toBe(4096);
+    expect(c.swa).toBeUndefined(); // other sizes do not slide
     fails(f.metadata, [...tensors, { name: 'blk.0.ffn_norm.weight', type: 'F32' as never, shape: [64] }], /'blk\.0\.ffn_norm\.weight' not used by a exaone4 model/);
   });
 
