@@ -25,10 +25,12 @@
 // rotate-half rows (GGUF's olmo2 is NEOX), never tied. Exaone4ForCausalLM (exaone4) is the same layout with q_norm /
 // k_norm per head, tied or not, and a Llama's rope_scaling. Ernie4_5ForCausalLM (ernie4_5) is a Llama whose RoPE
 // already rotates adjacent pairs ("glm rope style"), as GGUF's NORM layout does: its rows are not permuted.
+// Olmo3ForCausalLM (olmo3) is GGUF's olmo2 with a sliding window: layer_types as a period (sliding_window_pattern),
+// the sliding layers under the default RoPE, the full ones under rope_scaling (YaRN), as llama.cpp's olmo2 runs it.
 // A Llama's rope_scaling of rope_type llama3 becomes rope_freqs.weight as the converter computes it, a linear one
 // the position scale, a yarn one (any architecture but Phi-3's and the Gemmas') GGUF's YaRN (hfRope).
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
-import { archTraits, attentionScale, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, layerUsesRope, layerWindow, ModelConfigError, type LlamaConfig } from './llama_config.js';
+import { archTraits, attentionScale, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, layerUsesRope, layerWindow, ModelConfigError, OLMO3_SWA_PATTERN, type LlamaConfig } from './llama_config.js';
 import { fusedTensors, ggufTensorLayout } from './llama_layout.js';
 import { llama3RopeFactors, longRopeAttnFactor } from './rope_scaling.js';
 import type { LlamaWeights } from './llama_train.js';
@@ -82,7 +84,7 @@ function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: L
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5' };
 
 /** The LlamaConfig of an HF config.json; errors name the key. */
 export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfig {
@@ -104,12 +106,13 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   if (type === 'mistral' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Mistral's windowed attention is not supported (only sliding_window null)`);
   if (arch !== 'qwen2') refuseAttentionBias(j, source, arch); // Qwen2's q / k / v biases are imported
   if (arch !== 'llama' && arch !== 'phi3' && j.use_sliding_window === true) throw new ModelConfigError(`${source}: use_sliding_window is true: ${Name}'s windowed attention is not supported`);
-  if (arch !== 'llama' && Array.isArray(j.layer_types) && j.layer_types.some((t) => t !== 'full_attention')) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: ${Name}'s windowed attention is not supported (only 'full_attention')`);
+  if (arch !== 'llama' && type !== 'olmo3' && Array.isArray(j.layer_types) && j.layer_types.some((t) => t !== 'full_attention')) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: ${Name}'s windowed attention is not supported (only 'full_attention')`);
   if (arch === 'ernie4_5' && j.use_bias === true) throw new ModelConfigError(`${source}: use_bias is true: llama.cpp's ernie4_5 has no output or MLP biases`);
   if (arch === 'granite' && j.mlp_bias === true) throw new ModelConfigError(`${source}: mlp_bias is true: a Granite with MLP biases is not supported by the import`);
-  if (arch === 'exaone4' && j.num_hidden_layers === 64) throw new ModelConfigError(`${source}: num_hidden_layers 64 is EXAONE 4.0 32B, whose sliding-window layers llama.cpp sets up by that count: not supported`);
+  if (arch === 'exaone4' && j.num_hidden_layers === 64) throw new ModelConfigError(`${source}: num_hidden_layers 64 is EXAONE 4.0 32B, whose sliding-window layers llama.cpp sets up by that count: not imported (its GGUF files run)`);
   if (arch === 'olmo2' && j.tie_word_embeddings === true) throw new ModelConfigError(`${source}: tie_word_embeddings is true: llama.cpp's olmo2 needs its own output weight (never tied)`);
-  if (arch === 'olmo2' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: OLMo 3's sliding-window layers are not supported`);
+  if (type === 'olmo2' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Olmo2ForCausalLM attends over the whole context (an OLMo 3 is model_type olmo3)`);
+  const olmo3 = type === 'olmo3' ? olmo3Window(j, source) : undefined;
   const int = (k: string, dflt?: number) => positiveInt(j, source, k, dflt);
   const heads = int('num_attention_heads');
   const dim = int('hidden_size');
@@ -124,8 +127,9 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   const base = llamaConfig({
     arch, vocab: int('vocab_size'), dim, layers: int('num_hidden_layers'), heads, kvHeads: int('num_key_value_heads', heads), headDim,
     ffn: int('intermediate_size'), ctx: int('max_position_embeddings'), eps: positiveNumber(j, source, 'rms_norm_eps', 1e-6),
-    ropeBase: positiveNumber(j, source, 'rope_theta', 10000), tied: j.tie_word_embeddings === true,
+    ropeBase: positiveNumber(j, source, 'rope_theta', 10000), tied: j.tie_word_embeddings === true, ...(olmo3 ? { slidingWindow: olmo3.window } : {}),
   });
+  if (olmo3 && base.swa) base.swa.pattern = olmo3.pattern;
   const rope = hfRope(j, source, base);
   // Granite's multipliers, as the converter writes them (f32 GGUF values).
   const mult = (k: string) => Math.fround(positiveNumber(j, source, k, 1));
@@ -178,8 +182,12 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
     const orig = rs.original_max_position_embeddings ?? c.ctx;
     if (!Number.isInteger(orig) || (orig as number) < 1) throw bad(`'original_max_position_embeddings' must be a positive integer`);
     for (const [k, v] of [['beta_fast', 32], ['beta_slow', 1], ['truncate', true]] as const) if (rs[k] !== undefined && rs[k] !== null && rs[k] !== v) throw bad(`'${k}' ${JSON.stringify(rs[k])}: llama.cpp's YaRN runs ${k} ${v}`);
-    for (const k of ['attention_factor', 'mscale', 'mscale_all_dim']) if (rs[k] !== undefined && rs[k] !== null) throw bad(`'${k}' is not imported (llama.cpp scales cos and sin by 1 + 0.1 ln(factor) for this architecture)`);
-    config.yarn = { factor: num('factor'), origCtx: orig as number };
+    const factor = num('factor');
+    // OLMo 3's configs spell out YaRN's default attention_factor, 1 + 0.1 ln(factor): taken where it is that.
+    const af = rs.attention_factor;
+    if (af !== undefined && af !== null && !(typeof af === 'number' && Math.abs(af - (1 + 0.1 * Math.log(factor))) <= 1e-9)) throw bad(`'attention_factor' ${JSON.stringify(af)}: llama.cpp scales cos and sin by 1 + 0.1 ln(factor) = ${1 + 0.1 * Math.log(factor)} for this architecture`);
+    for (const k of ['mscale', 'mscale_all_dim']) if (rs[k] !== undefined && rs[k] !== null) throw bad(`'${k}' is not imported (llama.cpp scales cos and sin by 1 + 0.1 ln(factor) for this architecture)`);
+    config.yarn = { factor, origCtx: orig as number };
   } else if (c.arch === 'phi3' && (kind === 'longrope' || kind === 'su')) {
     const orig = j.original_max_position_embeddings ?? rs.original_max_position_embeddings;
     if (!Number.isInteger(orig) || (orig as number) < 1) throw new ModelConfigError(`${source}: 'original_max_position_embeddings' must be a positive integer (LongRoPE), found ${JSON.stringify(orig)}`);
@@ -196,6 +204,22 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
     throw bad(`not imported for ${c.arch} (${c.arch === 'phi3' ? 'longrope' : llamaLike ? 'llama3, linear or yarn' : 'yarn'} is)`);
   }
   return { config, tensors };
+}
+
+/**
+ * Olmo3ForCausalLM's sliding window and its layer pattern: layer_types (transformers' default: every fourth layer
+ * full_attention) must be a period p (layers l with l % p < p - 1 sliding), the only form GGUF's
+ * sliding_window_pattern holds; sliding_window defaults to 4096 as in Olmo3Config.
+ */
+function olmo3Window(j: Record<string, unknown>, source: string): { window: number; pattern: number } {
+  const window = positiveInt(j, source, 'sliding_window', 4096);
+  const L = positiveInt(j, source, 'num_hidden_layers');
+  const types = j.layer_types ?? Array.from({ length: L }, (_, l) => ((l + 1) % OLMO3_SWA_PATTERN ? 'sliding_attention' : 'full_attention'));
+  const full = Array.isArray(types) ? types.indexOf('full_attention') : -1;
+  const pattern = full < 0 ? L + 1 : full + 1;
+  const want = Array.from({ length: L }, (_, l) => (l % pattern < pattern - 1 ? 'sliding_attention' : 'full_attention'));
+  if (!Array.isArray(types) || JSON.stringify(types) !== JSON.stringify(want) || pattern < 2) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(types)}: GGUF's olmo2 holds a period (every p-th layer full_attention, p >= 2), which these are not`);
+  return { window, pattern };
 }
 
 function positiveInt(j: Record<string, unknown>, source: string, k: string, dflt?: number): number {

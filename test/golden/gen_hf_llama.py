@@ -1,4 +1,4 @@
-"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/, hf_olmo2/, hf_qwen3_yarn/, hf_exaone4/ and hf_ernie4_5/: a tiny Hugging
+"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/, hf_olmo2/, hf_qwen3_yarn/, hf_exaone4/, hf_ernie4_5/ and hf_olmo3/: a tiny Hugging
 Face Llama checkpoint, a tiny Qwen2 one, a tiny Qwen3 one, a tiny Gemma 3 text one, a tiny SmolLM3 one (a Llama whose
 layers with no_rope_layers[l] == 0 skip RoPE), a Llama with Llama 3's rope_scaling (its inverse frequencies as
 transformers' _compute_llama3_parameters makes them) and a tiny Phi-3 (q / k / v and gate / up fused; LongRoPE: the
@@ -116,6 +116,14 @@ QWEN3_YARN = dict(QWEN3, rope_scaling={"rope_type": "yarn", "factor": 4.0, "orig
 EXAONE4 = dict(LLAMA, architectures=["Exaone4ForCausalLM"], model_type="exaone4", rope_theta=1000000.0, tie_word_embeddings=True,
                sliding_window=None, hidden_act="silu")
 
+# Olmo3ForCausalLM's config (OLMo-3-7B's kind, shrunk): OLMo 2's layout, 4 layers of which the first three slide over a
+# window of 4 (of the 14 ids) with the default RoPE, the fourth full with YaRN (factor 4 over an original context of 8,
+# attention_factor 1 + 0.1 ln 4 as OLMo 3's configs spell it out).
+OLMO3 = dict(OLMO2, architectures=["Olmo3ForCausalLM"], model_type="olmo3", num_hidden_layers=4, sliding_window=4,
+             layer_types=["sliding_attention", "sliding_attention", "sliding_attention", "full_attention"],
+             rope_scaling={"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 8, "attention_factor": 1 + 0.1 * math.log(4.0),
+                           "beta_fast": 32.0, "beta_slow": 1.0})
+
 # Ernie4_5ForCausalLM's config (ERNIE-4.5-0.3B's kind, shrunk): interleaved RoPE, tied, no biases (use_bias false).
 ERNIE45 = dict(LLAMA, architectures=["Ernie4_5ForCausalLM"], model_type="ernie4_5", rope_theta=500000.0, tie_word_embeddings=True,
                use_bias=False, hidden_act="silu")
@@ -154,8 +162,8 @@ def build(cfg, seed):
         rand(p + "mlp.gate_proj.weight", F, D)
         rand(p + "mlp.up_proj.weight", F, D)
         rand(p + "mlp.down_proj.weight", D, F)
-        if cfg["model_type"] in ("olmo2", "exaone4"):  # no input_layernorm; norms after attention and MLP; q / k norms
-            full = cfg["model_type"] == "olmo2"  # OLMo 2's over the projection, EXAONE 4's per head
+        if cfg["model_type"] in ("olmo2", "olmo3", "exaone4"):  # no input_layernorm; norms after attention and MLP; q / k norms
+            full = cfg["model_type"] != "exaone4"  # OLMo's over the projection, EXAONE 4's per head
             del w[p + "input_layernorm.weight"]
             w[p + "post_feedforward_layernorm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
             w[p + "self_attn.q_norm.weight"] = (1 + 0.2 * torch.randn(H * hd if full else hd)).to(torch.float32)
@@ -310,7 +318,9 @@ def forward_gemma3(cfg, w, ids):
 
 def forward_olmo2(cfg, w, ids):
     """Olmo2ForCausalLM's forward: x + post_norm(attn(x)), x + post_norm(mlp(x)), q_norm / k_norm before RoPE (over the
-    projection); Exaone4ForCausalLM's is the same with the q / k norms per head and the head tied."""
+    projection); Exaone4ForCausalLM's is the same with the q / k norms per head and the head tied; Olmo3ForCausalLM's
+    is OLMo 2's with its sliding_attention layers attending to the last sliding_window positions under the default
+    RoPE, and its full_attention layers under the configured (YaRN) one."""
     D, L, H, KV = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads"))
     hd = D // H
     W = {k: v.to(torch.float64) for k, v in w.items()}
@@ -320,9 +330,23 @@ def forward_olmo2(cfg, w, ids):
     emb = torch.cat((torch.outer(torch.arange(T, dtype=torch.float64), inv),) * 2, dim=-1)
     cos, sin = emb.cos(), emb.sin()
     mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
+    full_cos, full_sin = cos, sin
+    rs = cfg.get("rope_scaling") or {}
+    if rs.get("rope_type") == "yarn":  # transformers' _compute_yarn_parameters, attention_factor as given
+        orig, f = rs["original_max_position_embeddings"], rs["factor"]
+        corr = lambda b: (hd * math.log(orig / (b * 2 * math.pi))) / (2 * math.log(cfg["rope_theta"]))
+        low, high = max(math.floor(corr(rs["beta_fast"])), 0), min(math.ceil(corr(rs["beta_slow"])), hd - 1)
+        ramp = ((torch.arange(hd // 2, dtype=torch.float64) - low) / ((high + 0.001 if high == low else high) - low)).clamp(0, 1)
+        yinv = (inv / f) * ramp + inv * (1 - ramp)
+        yemb = torch.cat((torch.outer(torch.arange(T, dtype=torch.float64), yinv),) * 2, dim=-1)
+        full_cos, full_sin = yemb.cos() * rs["attention_factor"], yemb.sin() * rs["attention_factor"]
+    i, sw = torch.arange(T), cfg.get("sliding_window") or T
+    sliding = torch.where((i[None, :] <= i[:, None]) & (i[:, None] - i[None, :] < sw), 0.0, float("-inf")).to(torch.float64)
     for l in range(L):
         p = f"model.layers.{l}."
-        if cfg["model_type"] == "olmo2":
+        slides = cfg.get("layer_types", ["full_attention"] * L)[l] == "sliding_attention"
+        cos, sin = (emb.cos(), emb.sin()) if slides else (full_cos, full_sin)
+        if cfg["model_type"] in ("olmo2", "olmo3"):
             q = rms(x @ W[p + "self_attn.q_proj.weight"].T, W[p + "self_attn.q_norm.weight"], cfg).view(T, H, hd).transpose(0, 1)
             k = rms(x @ W[p + "self_attn.k_proj.weight"].T, W[p + "self_attn.k_norm.weight"], cfg).view(T, KV, hd).transpose(0, 1)
         else:  # Exaone4Attention: per head, after the view
@@ -333,7 +357,7 @@ def forward_olmo2(cfg, w, ids):
         k = k * cos + rotate_half(k) * sin
         k = k.repeat_interleave(H // KV, dim=0)
         v = v.repeat_interleave(H // KV, dim=0)
-        a = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5 + mask, dim=-1) @ v
+        a = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5 + (sliding if slides else mask), dim=-1) @ v
         x = x + rms(a.transpose(0, 1).reshape(T, H * hd) @ W[p + "self_attn.o_proj.weight"].T, W[p + "post_attention_layernorm.weight"], cfg)
         m = (torch.nn.functional.silu(x @ W[p + "mlp.gate_proj.weight"].T) * (x @ W[p + "mlp.up_proj.weight"].T)) @ W[p + "mlp.down_proj.weight"].T
         x = x + rms(m, W[p + "post_feedforward_layernorm.weight"], cfg)
@@ -358,7 +382,7 @@ def write_safetensors(path, tensors):
 
 
 for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029), ("hf_smollm3", SMOLLM3, 2030),
-                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035), ("hf_qwen3_yarn", QWEN3_YARN, 2036), ("hf_exaone4", EXAONE4, 2037), ("hf_ernie4_5", ERNIE45, 2038)):
+                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035), ("hf_qwen3_yarn", QWEN3_YARN, 2036), ("hf_exaone4", EXAONE4, 2037), ("hf_ernie4_5", ERNIE45, 2038), ("hf_olmo3", OLMO3, 2039)):
     w = build(cfg, seed)
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     os.makedirs(out, exist_ok=True)
@@ -366,7 +390,7 @@ for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("
         json.dump(cfg, f, indent=2)
     write_safetensors(os.path.join(out, "model.safetensors"), w)
     ids = [1, 17, 5, 42, 9, 63, 0, 28, 33, 12, 7, 50, 200, 259]
-    if cfg["model_type"] in ("olmo2", "exaone4"):
+    if cfg["model_type"] in ("olmo2", "olmo3", "exaone4"):
         logits = forward_olmo2(cfg, w, ids)
     elif cfg["model_type"] in ("gemma3_text", "gemma2"):
         logits = forward_gemma3(cfg, w, ids)

@@ -1,7 +1,7 @@
 // Import of a Hugging Face Llama, a Qwen2, a Qwen3, a Gemma 3, a SmolLM3, a Llama with Llama 3's rope_scaling, a
 // Phi-3, a Gemma 2, a Granite and an OLMo 2 checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for each
 // (test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/
-// hf_olmo2/, hf_qwen3_yarn/ (a Qwen3 with YaRN), hf_exaone4/ and hf_ernie4_5/, written once by
+// hf_olmo2/, hf_qwen3_yarn/ (a Qwen3 with YaRN), hf_exaone4/, hf_ernie4_5/ and hf_olmo3/, written once by
 // test/golden/gen_hf_llama.py with Hugging Face's forward in float64):
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; Gemma's norm
 //     weights + 1 rounded to f32 as GGUF stores them, measured 6.9e-7, the others 1e-13; a missing
@@ -67,6 +67,7 @@ describe('Hugging Face Llama import', () => {
     ['hf_qwen3_yarn', 'qwen3', [260, 32, 2, 4, 2, 16, 48, 32, true, false, true]], // YaRN, factor 4 over an original context of 8
     ['hf_exaone4', 'exaone4', [260, 32, 2, 4, 2, 8, 48, 32, true, false, true]], // post-norms only, per-head q / k norms, tied
     ['hf_ernie4_5', 'ernie4_5', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // adjacent-pair RoPE: rows not permuted
+    ['hf_olmo3', 'olmo2', [260, 32, 4, 4, 2, 8, 48, 32, false, false, true]], // OLMo 3: 3 layers sliding (window 4, plain RoPE), 1 full with YaRN
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
     const { config, weights } = importHfLlama(g.configJson, g.st());
@@ -112,7 +113,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma2, gemma3_text, smollm3, phi3, granite, olmo2, exaone4, ernie4_5\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma2, gemma3_text, smollm3, phi3, granite, olmo2, olmo3, exaone4, ernie4_5\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
@@ -127,7 +128,8 @@ describe('Hugging Face Llama import', () => {
     // YaRN as the converter writes it; what llama.cpp would run otherwise is refused by key.
     expect(hfLlamaConfig({ ...configJson, rope_scaling: { rope_type: 'yarn', factor: 4 } }).yarn).toEqual({ factor: 4, origCtx: 32 });
     expect(() => hfLlamaConfig({ ...configJson, rope_scaling: { rope_type: 'yarn', factor: 4, beta_fast: 16 } })).toThrow(/'beta_fast' 16: llama\.cpp's YaRN runs beta_fast 32/);
-    expect(() => hfLlamaConfig({ ...configJson, rope_scaling: { rope_type: 'yarn', factor: 4, attention_factor: 1.2 } })).toThrow(/'attention_factor' is not imported/);
+    expect(() => hfLlamaConfig({ ...configJson, rope_scaling: { rope_type: 'yarn', factor: 4, attention_factor: 1.2 } })).toThrow(/'attention_factor' 1\.2: llama\.cpp scales cos and sin by 1 \+ 0\.1 ln\(factor\) = 1\.138/);
+    expect(hfLlamaConfig({ ...configJson, rope_scaling: { rope_type: 'yarn', factor: 4, attention_factor: 1 + 0.1 * Math.log(4) } }).yarn).toEqual({ factor: 4, origCtx: 32 }); // OLMo 3's spelled-out default
     expect(() => hfLlamaConfig({ ...configJson, head_dim: 16 })).toThrow(/head_dim 16 differs from hidden_size \/ num_attention_heads = 8 \(not supported\)/);
   });
 
@@ -154,13 +156,21 @@ describe('Hugging Face Llama import', () => {
     expect(Object.keys(weights).some((n) => /attn_norm|ffn_norm/.test(n))).toBe(false);
     expect(() => hfLlamaConfig({ ...g.configJson, tie_word_embeddings: true })).toThrow(/tie_word_embeddings is true: llama\.cpp's olmo2 needs its own output weight/);
     expect(() => hfLlamaConfig({ ...g.configJson, attention_bias: true })).toThrow(/attention_bias is true: the import takes no q \/ k \/ v \/ o biases for OLMo 2/);
-    expect(() => hfLlamaConfig({ ...g.configJson, sliding_window: 4096 })).toThrow(/sliding_window 4096: OLMo 3's sliding-window layers are not supported/);
+    expect(() => hfLlamaConfig({ ...g.configJson, sliding_window: 4096 })).toThrow(/sliding_window 4096: Olmo2ForCausalLM attends over the whole context \(an OLMo 3 is model_type olmo3\)/);
     const st = g.st();
     delete st.tensors['model.layers.1.self_attn.q_norm.weight'];
     expect(() => importHfLlama(g.configJson, st)).toThrow(/tensor 'model\.layers\.1\.self_attn\.q_norm\.weight' is missing \(expected shape \[32\]\)/);
   });
 
   it('EXAONE 4: per-head q / k norms, post-norms under their HF names, no pre-norms; the 32B (64 layers, sliding windows) refused by key', () => {
+    // OLMo 3: layer_types must be a period (GGUF's sliding_window_pattern); transformers' default is every fourth layer full.
+    const o3 = golden('hf_olmo3').configJson;
+    expect(hfLlamaConfig(o3).swa).toEqual({ window: 4, pattern: 4, ropeBase: 500000, ropeScale: 1, plainRope: true });
+    expect(hfLlamaConfig({ ...o3, layer_types: ['sliding_attention', 'full_attention', 'sliding_attention', 'full_attention'] }).swa?.pattern).toBe(2);
+    const { layer_types: _lt, sliding_window: _sw, ...o3Defaults } = o3;
+    expect(hfLlamaConfig({ ...o3Defaults, num_hidden_layers: 8 }).swa).toMatchObject({ window: 4096, pattern: 4 });
+    expect(() => hfLlamaConfig({ ...o3, layer_types: ['sliding_attention', 'full_attention', 'full_attention', 'sliding_attention'] })).toThrow(/layer_types .*: GGUF's olmo2 holds a period \(every p-th layer full_attention, p >= 2\), which these are not/);
+    expect(() => hfLlamaConfig({ ...o3, rope_scaling: { ...o3.rope_scaling, attention_factor: 1.5 } })).toThrow(/'attention_factor' 1\.5/);
     const g = golden('hf_exaone4');
     expect(hfLlamaConfig(g.configJson)).toMatchObject({ arch: 'exaone4', ropeLayout: 'neox', qkNorm: true, noPreNorms: true, postNorms: true, tied: true });
     expect(hfLlamaConfig(g.configJson).qkNormFull).toBeUndefined();
