@@ -27,6 +27,9 @@
 // already rotates adjacent pairs ("glm rope style"), as GGUF's NORM layout does: its rows are not permuted.
 // Olmo3ForCausalLM (olmo3) is GGUF's olmo2 with a sliding window: layer_types as a period (sliding_window_pattern),
 // the sliding layers under the default RoPE, the full ones under rope_scaling (YaRN), as llama.cpp's olmo2 runs it.
+// Ministral3ForCausalLM (ministral3) is GGUF's mistral3: a Llama with head_dim, YaRN's magnitude from mscale_all_dim
+// and the query's attention temperature (llama_4_scaling_beta). transformers 5's rope_parameters is read as
+// rope_theta + rope_scaling (ropeParametersAsV4).
 // A Llama's rope_scaling of rope_type llama3 becomes rope_freqs.weight as the converter computes it, a linear one
 // the position scale, a yarn one (any architecture but Phi-3's and the Gemmas') GGUF's YaRN (hfRope).
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
@@ -84,7 +87,22 @@ function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: L
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3' };
+
+/**
+ * transformers 5 writes a model's RoPE as one `rope_parameters` object (rope_theta, rope_type and the scaling's keys)
+ * instead of rope_theta and rope_scaling: read back into those two. (The Gemmas' per-layer-type form is refused where
+ * they are read.)
+ */
+function ropeParametersAsV4(j: Record<string, unknown>, source: string): Record<string, unknown> {
+  const rp = j.rope_parameters;
+  if (rp === undefined || rp === null) return j;
+  if (typeof rp !== 'object' || Array.isArray(rp)) throw new ModelConfigError(`${source}: rope_parameters ${JSON.stringify(rp)} is not an object`);
+  if (j.rope_theta !== undefined || (j.rope_scaling !== undefined && j.rope_scaling !== null)) throw new ModelConfigError(`${source}: both rope_parameters and rope_theta / rope_scaling are given`);
+  const { rope_theta, ...rest } = rp as Record<string, unknown>;
+  const kind = rest.rope_type ?? rest.type;
+  return { ...j, ...(rope_theta !== undefined ? { rope_theta } : {}), rope_scaling: kind === undefined || kind === 'default' ? null : rest };
+}
 
 /** The LlamaConfig of an HF config.json; errors name the key. */
 export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfig {
@@ -99,8 +117,14 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   const arch = ARCH_OF[type];
   if (type === 'gemma3') throw new ModelConfigError(`${source}: model_type 'gemma3' is Gemma 3's multimodal model: import its text model (model_type gemma3_text, Gemma3ForCausalLM)`);
   if (!arch) throw new ModelConfigError(`${source}: model_type '${type}' is not one nibble imports (${Object.keys(ARCH_OF).join(', ')})`);
+  if ((arch === 'gemma2' || arch === 'gemma3') && j.rope_parameters !== undefined) throw new ModelConfigError(`${source}: rope_parameters (transformers 5's form) is not read for ${ARCH_NAME[arch]}: give rope_theta, rope_local_base_freq and rope_scaling`);
   if (arch === 'gemma3') return { config: gemma3Config(j, source), ropeTensors: {} };
   if (arch === 'gemma2') return { config: gemma2Config(j, source), ropeTensors: {} };
+  return llamaLikeConfig(ropeParametersAsV4(j, source), source, type, arch);
+}
+
+/** hfConfig for every architecture but the Gemmas. */
+function llamaLikeConfig(j: Record<string, unknown>, source: string, type: string, arch: LlamaConfig['arch']): { config: LlamaConfig; ropeTensors: Record<string, Float32Array> } {
   // Attention over a sliding window is not the full causal attention GGUF's llama, qwen2, qwen3 and smollm3 run.
   const Name = ARCH_NAME[arch];
   if (type === 'mistral' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Mistral's windowed attention is not supported (only sliding_window null)`);
@@ -117,12 +141,12 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   const heads = int('num_attention_heads');
   const dim = int('hidden_size');
   // head_dim (null or absent: hidden_size / num_attention_heads, as transformers reads it): a Qwen3's q_proj is
-  // [num_attention_heads * head_dim, hidden_size] whatever hidden_size is (Qwen3 always writes it); a Llama's and a
-  // Qwen2's must be hidden_size / num_attention_heads.
+  // [num_attention_heads * head_dim, hidden_size] whatever hidden_size is (Qwen3 and Ministral 3 always write it); a
+  // Llama's and a Qwen2's must be hidden_size / num_attention_heads.
   const hd = j.head_dim ?? undefined;
   if (hd !== undefined && !(Number.isInteger(hd) && (hd as number) > 0 && (hd as number) % 2 === 0)) throw new ModelConfigError(`${source}: 'head_dim' must be a positive even integer (RoPE pairs), found ${JSON.stringify(hd)}`);
   if (hd === undefined && dim % heads !== 0) throw new ModelConfigError(`${source}: 'hidden_size' ${dim} is not a multiple of 'num_attention_heads' ${heads} (and no 'head_dim' is given)`);
-  if (arch !== 'qwen3' && hd !== undefined && hd !== dim / heads) throw new ModelConfigError(`${source}: head_dim ${String(hd)} differs from hidden_size / num_attention_heads = ${dim / heads} (not supported)`);
+  if (arch !== 'qwen3' && arch !== 'mistral3' && hd !== undefined && hd !== dim / heads) throw new ModelConfigError(`${source}: head_dim ${String(hd)} differs from hidden_size / num_attention_heads = ${dim / heads} (not supported)`);
   const headDim = (hd as number | undefined) ?? dim / heads;
   const base = llamaConfig({
     arch, vocab: int('vocab_size'), dim, layers: int('num_hidden_layers'), heads, kvHeads: int('num_key_value_heads', heads), headDim,
@@ -168,7 +192,7 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
     if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw bad(`'${k}' must be a positive number`);
     return v;
   };
-  const llamaLike = c.arch === 'llama' || c.arch === 'smollm3' || c.arch === 'granite' || c.arch === 'exaone4';
+  const llamaLike = c.arch === 'llama' || c.arch === 'smollm3' || c.arch === 'granite' || c.arch === 'exaone4' || c.arch === 'mistral3';
   if (llamaLike && kind === 'llama3') {
     const s = { factor: num('factor'), lowFreqFactor: num('low_freq_factor'), highFreqFactor: num('high_freq_factor'), originalContext: num('original_max_position_embeddings') };
     if (!(s.highFreqFactor > s.lowFreqFactor)) throw bad(`'high_freq_factor' must exceed 'low_freq_factor'`);
@@ -184,9 +208,23 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
     for (const [k, v] of [['beta_fast', 32], ['beta_slow', 1], ['truncate', true]] as const) if (rs[k] !== undefined && rs[k] !== null && rs[k] !== v) throw bad(`'${k}' ${JSON.stringify(rs[k])}: llama.cpp's YaRN runs ${k} ${v}`);
     const factor = num('factor');
     // OLMo 3's configs spell out YaRN's default attention_factor, 1 + 0.1 ln(factor): taken where it is that.
+    if (c.arch === 'mistral3') {
+      // Ministral 3: cos and sin times get_mscale(f, mscale) / get_mscale(f, mscale_all_dim) in transformers; llama.cpp
+      // reads mscale_all_dim (yarn_log_multiplier) and takes mscale as 1, so mscale must be 1. llama_4_scaling_beta is
+      // the query's attention temperature over original_max_position_embeddings.
+      if (rs.mscale !== undefined && rs.mscale !== null && rs.mscale !== 1) throw bad(`'mscale' ${JSON.stringify(rs.mscale)}: llama.cpp's mistral3 takes mscale 1`);
+      const logMul = rs.mscale_all_dim ?? 0;
+      if (typeof logMul !== 'number' || !(logMul >= 0) || !Number.isFinite(logMul)) throw bad(`'mscale_all_dim' must be a number >= 0`);
+      if (rs.attention_factor !== undefined && rs.attention_factor !== null) throw bad(`'attention_factor' is not imported for Ministral 3 (its magnitude comes from mscale / mscale_all_dim)`);
+      const beta = rs.llama_4_scaling_beta ?? 0;
+      if (typeof beta !== 'number' || !(beta >= 0) || !Number.isFinite(beta)) throw bad(`'llama_4_scaling_beta' must be a number >= 0`);
+      config.yarn = { factor, origCtx: orig as number, ...(logMul ? { logMul: Math.fround(logMul) } : {}) };
+      if (beta) config.attnTemperature = { scale: Math.fround(beta), length: orig as number };
+      return { config, tensors };
+    }
     const af = rs.attention_factor;
     if (af !== undefined && af !== null && !(typeof af === 'number' && Math.abs(af - (1 + 0.1 * Math.log(factor))) <= 1e-9)) throw bad(`'attention_factor' ${JSON.stringify(af)}: llama.cpp scales cos and sin by 1 + 0.1 ln(factor) = ${1 + 0.1 * Math.log(factor)} for this architecture`);
-    for (const k of ['mscale', 'mscale_all_dim']) if (rs[k] !== undefined && rs[k] !== null) throw bad(`'${k}' is not imported (llama.cpp scales cos and sin by 1 + 0.1 ln(factor) for this architecture)`);
+    for (const k of ['mscale', 'mscale_all_dim', 'llama_4_scaling_beta']) if (rs[k] !== undefined && rs[k] !== null) throw bad(`'${k}' is not imported (llama.cpp scales cos and sin by 1 + 0.1 ln(factor) for this architecture)`);
     config.yarn = { factor, origCtx: orig as number };
   } else if (c.arch === 'phi3' && (kind === 'longrope' || kind === 'su')) {
     const orig = j.original_max_position_embeddings ?? rs.original_max_position_embeddings;

@@ -1,4 +1,4 @@
-"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/, hf_olmo2/, hf_qwen3_yarn/, hf_exaone4/, hf_ernie4_5/ and hf_olmo3/: a tiny Hugging
+"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/, hf_olmo2/, hf_qwen3_yarn/, hf_exaone4/, hf_ernie4_5/, hf_olmo3/ and hf_ministral3/: a tiny Hugging
 Face Llama checkpoint, a tiny Qwen2 one, a tiny Qwen3 one, a tiny Gemma 3 text one, a tiny SmolLM3 one (a Llama whose
 layers with no_rope_layers[l] == 0 skip RoPE), a Llama with Llama 3's rope_scaling (its inverse frequencies as
 transformers' _compute_llama3_parameters makes them) and a tiny Phi-3 (q / k / v and gate / up fused; LongRoPE: the
@@ -124,6 +124,15 @@ OLMO3 = dict(OLMO2, architectures=["Olmo3ForCausalLM"], model_type="olmo3", num_
              rope_scaling={"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 8, "attention_factor": 1 + 0.1 * math.log(4.0),
                            "beta_fast": 32.0, "beta_slow": 1.0})
 
+# Ministral3ForCausalLM's config (Ministral-3-3B's text model, shrunk; transformers 5's rope_parameters form): head_dim
+# 16 over hidden 32 / 4 heads (Ministral 3's is 128 over 3072 / 32), YaRN factor 4 over an original context of 4 with
+# mscale = mscale_all_dim = 1 (cos and sin unscaled) and the query's attention temperature (llama_4_scaling_beta 0.3
+# here, 0.1 in Ministral 3) past position 4, untied.
+MINISTRAL3 = {k: v for k, v in dict(LLAMA, architectures=["Ministral3ForCausalLM"], model_type="ministral3", head_dim=16, max_position_embeddings=16,
+              attention_bias=False, hidden_act="silu", rope_parameters={"rope_type": "yarn", "rope_theta": 1000000.0, "factor": 4.0,
+              "original_max_position_embeddings": 4, "beta_fast": 32.0, "beta_slow": 1.0, "mscale": 1.0, "mscale_all_dim": 1.0,
+              "llama_4_scaling_beta": 0.3}).items() if k != "rope_theta"}
+
 # Ernie4_5ForCausalLM's config (ERNIE-4.5-0.3B's kind, shrunk): interleaved RoPE, tied, no biases (use_bias false).
 ERNIE45 = dict(LLAMA, architectures=["Ernie4_5ForCausalLM"], model_type="ernie4_5", rope_theta=500000.0, tie_word_embeddings=True,
                use_bias=False, hidden_act="silu")
@@ -196,8 +205,10 @@ def forward(cfg, w, ids):
     granite = cfg["model_type"] == "granite"
     if granite:  # GraniteModel: inputs_embeds * embedding_multiplier
         x = x * cfg["embedding_multiplier"]
-    inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
-    rs = cfg.get("rope_scaling") or {}
+    rp = cfg.get("rope_parameters")  # transformers 5's form (Ministral 3): rope_theta and the scaling in one object
+    theta = rp["rope_theta"] if rp else cfg["rope_theta"]
+    inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+    rs = rp or cfg.get("rope_scaling") or {}
     mscale = 1.0
     if rs.get("rope_type") == "llama3":  # transformers' _compute_llama3_parameters
         low, high = rs["original_max_position_embeddings"] / rs["low_freq_factor"], rs["original_max_position_embeddings"] / rs["high_freq_factor"]
@@ -214,12 +225,14 @@ def forward(cfg, w, ids):
         mscale = (1 + torch.log(torch.tensor(factor, dtype=torch.float64)) / torch.log(torch.tensor(float(orig), dtype=torch.float64))).sqrt().item()
     elif rs.get("rope_type") == "yarn":  # transformers' _compute_yarn_parameters (beta_fast 32, beta_slow 1, truncate)
         orig, f = rs["original_max_position_embeddings"], rs["factor"]
-        corr = lambda b: (hd * math.log(orig / (b * 2 * math.pi))) / (2 * math.log(cfg["rope_theta"]))
+        corr = lambda b: (hd * math.log(orig / (b * 2 * math.pi))) / (2 * math.log(theta))
         low, high = max(math.floor(corr(32)), 0), min(math.ceil(corr(1)), hd - 1)
         ramp = ((torch.arange(hd // 2, dtype=torch.float64) - low) / ((high + 0.001 if high == low else high) - low)).clamp(0, 1)
         extrap = 1 - ramp
         inv = (inv / f) * (1 - extrap) + inv * extrap
         mscale = 0.1 * math.log(f) + 1
+        if "mscale_all_dim" in rs:  # get_mscale(f, mscale) / get_mscale(f, mscale_all_dim)
+            mscale = (0.1 * rs.get("mscale", 1.0) * math.log(f) + 1) / (0.1 * rs["mscale_all_dim"] * math.log(f) + 1)
     ang = torch.outer(torch.arange(T, dtype=torch.float64), inv)
     emb = torch.cat((ang, ang), dim=-1)
     cos, sin = emb.cos() * mscale, emb.sin() * mscale
@@ -243,6 +256,9 @@ def forward(cfg, w, ids):
         if cfg.get("no_rope_layers", [1] * L)[l]:  # SmolLM3's NoPE layers (0) skip the rotation
             q = q * cos + rot(q) * sin
             k = k * cos + rot(k) * sin
+        if rs.get("llama_4_scaling_beta"):  # Ministral3Attention: q times 1 + beta ln(1 + floor(position / original context))
+            pos = torch.arange(T, dtype=torch.float64)
+            q = q * (1 + rs["llama_4_scaling_beta"] * torch.log(1 + torch.floor(pos / rs["original_max_position_embeddings"])))[None, :, None]
         k = k.repeat_interleave(H // KV, dim=0)  # repeat_kv: query head h reads KV head h // (H / KV)
         v = v.repeat_interleave(H // KV, dim=0)
         if granite:  # GraniteAttention: scaling = attention_multiplier
@@ -382,7 +398,7 @@ def write_safetensors(path, tensors):
 
 
 for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029), ("hf_smollm3", SMOLLM3, 2030),
-                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035), ("hf_qwen3_yarn", QWEN3_YARN, 2036), ("hf_exaone4", EXAONE4, 2037), ("hf_ernie4_5", ERNIE45, 2038), ("hf_olmo3", OLMO3, 2039)):
+                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035), ("hf_qwen3_yarn", QWEN3_YARN, 2036), ("hf_exaone4", EXAONE4, 2037), ("hf_ernie4_5", ERNIE45, 2038), ("hf_olmo3", OLMO3, 2039), ("hf_ministral3", MINISTRAL3, 2040)):
     w = build(cfg, seed)
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     os.makedirs(out, exist_ok=True)

@@ -67,6 +67,7 @@ describe('Hugging Face Llama import', () => {
     ['hf_qwen3_yarn', 'qwen3', [260, 32, 2, 4, 2, 16, 48, 32, true, false, true]], // YaRN, factor 4 over an original context of 8
     ['hf_exaone4', 'exaone4', [260, 32, 2, 4, 2, 8, 48, 32, true, false, true]], // post-norms only, per-head q / k norms, tied
     ['hf_ernie4_5', 'ernie4_5', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // adjacent-pair RoPE: rows not permuted
+    ['hf_ministral3', 'mistral3', [260, 32, 2, 4, 2, 16, 48, 16, false, false, false]], // head_dim 16 over 32 / 4, YaRN magnitude 1, q temperature
     ['hf_olmo3', 'olmo2', [260, 32, 4, 4, 2, 8, 48, 32, false, false, true]], // OLMo 3: 3 layers sliding (window 4, plain RoPE), 1 full with YaRN
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
@@ -113,7 +114,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma2, gemma3_text, smollm3, phi3, granite, olmo2, olmo3, exaone4, ernie4_5\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma2, gemma3_text, smollm3, phi3, granite, olmo2, olmo3, exaone4, ernie4_5, ministral3\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
@@ -171,6 +172,19 @@ describe('Hugging Face Llama import', () => {
     expect(hfLlamaConfig({ ...o3Defaults, num_hidden_layers: 8 }).swa).toMatchObject({ window: 4096, pattern: 4 });
     expect(() => hfLlamaConfig({ ...o3, layer_types: ['sliding_attention', 'full_attention', 'full_attention', 'sliding_attention'] })).toThrow(/layer_types .*: GGUF's olmo2 holds a period \(every p-th layer full_attention, p >= 2\), which these are not/);
     expect(() => hfLlamaConfig({ ...o3, rope_scaling: { ...o3.rope_scaling, attention_factor: 1.5 } })).toThrow(/'attention_factor' 1\.5/);
+    // Ministral 3 (transformers 5's rope_parameters): YaRN's magnitude from mscale_all_dim (mscale must be 1, as llama.cpp
+    // takes it), llama_4_scaling_beta the query temperature over the original context.
+    const m3 = golden('hf_ministral3').configJson;
+    expect(hfLlamaConfig(m3)).toMatchObject({ arch: 'mistral3', ropeBase: 1e6, headDim: 16, yarn: { factor: 4, origCtx: 4, logMul: 1 }, attnTemperature: { scale: Math.fround(0.3), length: 4 } });
+    const rp = m3.rope_parameters;
+    expect(() => hfLlamaConfig({ ...m3, rope_parameters: { ...rp, mscale: 2 } })).toThrow(/'mscale' 2: llama\.cpp's mistral3 takes mscale 1/);
+    expect(() => hfLlamaConfig({ ...m3, rope_parameters: { ...rp, attention_factor: 1 } })).toThrow(/'attention_factor' is not imported for Ministral 3/);
+    expect(() => hfLlamaConfig({ ...m3, rope_theta: 10000 })).toThrow(/both rope_parameters and rope_theta \/ rope_scaling are given/);
+    expect(() => hfLlamaConfig({ ...configJson, rope_scaling: { rope_type: 'yarn', factor: 4, mscale_all_dim: 1 } })).toThrow(/'mscale_all_dim' is not imported/);
+    // A Llama in transformers 5's form reads as in 4's; the Gemmas' per-layer-type form is refused.
+    const { rope_theta: theta, ...v5 } = configJson;
+    expect(hfLlamaConfig({ ...v5, rope_parameters: { rope_type: 'default', rope_theta: theta } })).toEqual(hfLlamaConfig(configJson));
+    expect(() => hfLlamaConfig({ ...golden('hf_gemma3').configJson, rope_parameters: {} })).toThrow(/rope_parameters \(transformers 5's form\) is not read for Gemma 3/);
     const g = golden('hf_exaone4');
     expect(hfLlamaConfig(g.configJson)).toMatchObject({ arch: 'exaone4', ropeLayout: 'neox', qkNorm: true, noPreNorms: true, postNorms: true, tied: true });
     expect(hfLlamaConfig(g.configJson).qkNormFull).toBeUndefined();
