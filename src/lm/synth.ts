@@ -69,6 +69,8 @@ export interface SynthOptions {
   longRope?: { origCtx: number; attnFactor: number };
   /** YaRN (rope.scaling.type yarn, its factor and original context; mistral3: its yarn_log_multiplier). */
   yarn?: { factor: number; origCtx: number; logMul?: number };
+  /** q / k / v biases for an architecture that takes them where the file has them (llama, glm4, ...; qwen2 always has them). */
+  qkvBias?: boolean;
   /** mistral3: attention temperature tuning (attention.temperature_scale and _length). */
   attnTemperature?: LlamaConfig['attnTemperature'];
   /** granite: embedding_scale, residual_scale, attention.scale and logit_scale (default: none applied, logit_scale 1). */
@@ -230,6 +232,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     ...(o.longRope ? { longRope: { origCtx: o.longRope.origCtx }, ropeAttnFactor: o.longRope.attnFactor } : {}),
     ...(o.yarn ? { yarn: { factor: o.yarn.factor, origCtx: o.yarn.origCtx, ...(o.yarn.logMul ? { logMul: o.yarn.logMul } : {}) } } : {}),
     ...(o.attnTemperature ? { attnTemperature: o.attnTemperature } : {}),
+    ...(o.qkvBias ? { qkvBias: true } : {}),
   };
   if (arch !== 'phi3' && o.longRope) throw new Error(`synth: longRope is phi3's (arch ${arch})`);
   if (arch !== 'granite' && o.multipliers) throw new Error(`synth: multipliers are granite's (arch ${arch})`);

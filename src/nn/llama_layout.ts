@@ -2,6 +2,7 @@
 // (llamaTensorNames). phi3 (llama.cpp's converter keeps Hugging Face's fused projections) stores
 //   blk.N.attn_qkv.weight  [q + 2 kv, dim]   rows: q's, then k's, then v's   (llama.cpp views them so)
 //   blk.N.ffn_up.weight    [2 ffn, dim]      rows: the gate's, then up's     (LLM_FFN_SWIGLU: silu(first half) * second)
+// and glm4 the same ffn_up (its q / k / v apart).
 // A fused tensor's parts are runs of whole rows, and a GGUF row is contiguous (every block type packs along K), so
 // each part is a view of the file's bytes: a byte range of the tensor, read or copied as it is.
 import { ggufTensorBytes, type GgufTensor, type GgufTensorIn } from '../io/gguf.js';
@@ -15,6 +16,7 @@ export interface FusedTensor {
 
 /** The fused tensors of c's file layout (phi3's two a layer; none for the other architectures). */
 export function fusedTensors(c: LlamaConfig): FusedTensor[] {
+  if (c.arch === 'glm4') return Array.from({ length: c.layers }, (_, l) => ({ name: `blk.${l}.ffn_up.weight`, parts: [{ name: `blk.${l}.ffn_gate.weight`, rows: c.ffn }, { name: `blk.${l}.ffn_up.weight`, rows: c.ffn }] }));
   if (c.arch !== 'phi3') return [];
   const q = c.heads * c.headDim;
   const kv = c.kvHeads * c.headDim;

@@ -145,6 +145,8 @@ describe('language model vs llama.cpp', () => {
   //     slide (window 8 here) and rotate with the Llama 3 rope factors, every fourth is global without RoPE (with the
   //     window ignored the probabilities move by 0.73, with RoPE on the global layers by 0.43, without the factors on
   //     the sliding ones by 0.72);
+  //   - glm4 (GLM-4-0414): the Gemmas' four norms (pre and post) around attention and a SwiGLU whose gate and up rows
+  //     are one tensor (ffn_up, as phi3's), q / k / v biases where the file has them, NORM rope over part of the head;
   //   - mistral3 (Ministral 3): a Llama with YaRN whose yarn_log_multiplier 1 cancels the 1 + 0.1 ln(factor) of cos and
   //     sin (Ministral 3's mscale_all_dim; without the key the probabilities would move by 0.16), and the
   //     attention temperature: q times 1 + 0.5 ln(1 + floor(p / 8)) from position 8 on (the original context; Ministral
@@ -170,6 +172,8 @@ describe('language model vs llama.cpp', () => {
     ['olmo2 sliding (OLMo 3)', 'olmo2 with a sliding window (OLMo 3): 4 layers (3 sliding, window 8; 1 global), YaRN on the global layer only', { arch: 'olmo2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, ctx: 64, seed: 3, slidingWindow: 8, yarn: { factor: 4, origCtx: 16 } }],
     ['olmo2 sliding pattern 2', 'olmo2 with a sliding window of 6 and sliding_window_pattern 2 (layers 0 and 2 sliding), Q8_0', { arch: 'olmo2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, ctx: 64, seed: 4, slidingWindow: 6, weightType: 'Q8_0', metadata: { 'olmo2.attention.sliding_window_pattern': gguf.u32(2) } }],
     ['exaone4 64 layers (32B layout)', 'exaone4 at 64 layers (EXAONE 4.0 32B\'s layout): 48 sliding (window 8) with Llama 3 rope factors, 16 global without RoPE', { arch: 'exaone4', dim: 32, ffn: 64, layers: 64, heads: 4, kvHeads: 2, ctx: 64, seed: 3, slidingWindow: 8, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } }],
+    ['glm4', 'glm4 (GLM-4-0414), pre- and post-norms, q / k / v biases, gate / up fused in ffn_up, half the head dims rotated (NORM)', { arch: 'glm4', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, ropeDims: 8, qkvBias: true }],
+    ['glm4 Q8_0', 'glm4, Q8_0, tied, whole heads rotated', { arch: 'glm4', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 1, ctx: 64, seed: 5, weightType: 'Q8_0', tied: true }],
     ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
   ];
   for (const [label, what, o] of MORE) {

@@ -321,6 +321,18 @@ describe('llama config errors', () => {
     fails(f.metadata, [...tensors, { name: 'blk.0.ffn_norm.weight', type: 'F32' as never, shape: [64] }], /'blk\.0\.ffn_norm\.weight' not used by a exaone4 model/);
   });
 
+  it('glm4: pre- and post-norms, NORM rope over part of the head, q / k / v biases where present, gate / up fused in ffn_up', () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'glm4', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, ropeDims: 8, qkvBias: true }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'glm4', ropeLayout: 'norm', ropeDims: 8, qkvBias: true, postNorms: true, qkNorm: false, ffnAct: 'silu' });
+    expect(llamaConfigFromGguf(f.metadata, tensors).noPreNorms).toBeUndefined();
+    expect(tensors.find((t) => t.name === 'blk.0.ffn_up.weight')!.shape).toEqual([256, 64]); // gate's rows, then up's
+    expect(tensors.some((t) => t.name === 'blk.0.ffn_gate.weight')).toBe(false);
+    expect(llamaConfigFromGguf(f.metadata, tensors.filter((t) => !t.name.endsWith('.bias'))).qkvBias).toBe(false);
+    fails(f.metadata, [...tensors, { name: 'blk.0.ffn_gate.weight', type: 'F32' as never, shape: [128, 64] }], /'blk\.0\.ffn_gate\.weight' not used by a glm4 model/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.post_ffw_norm.weight'), /'blk\.1\.post_ffw_norm\.weight' is missing/);
+  });
+
   it('mistral3: a Llama (NORM rope, rope factors) whose YaRN log multiplier and attention temperature are read; llama ignores the multiplier; its MoE refused', () => {
     const f = parseGgufFile(synthLlamaGguf({ arch: 'mistral3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, yarn: { factor: 16, origCtx: 32, logMul: 1 }, attnTemperature: { scale: 0.1, length: 32 } }));
     const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
