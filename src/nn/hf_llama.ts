@@ -29,7 +29,9 @@
 // the sliding layers under the default RoPE, the full ones under rope_scaling (YaRN), as llama.cpp's olmo2 runs it.
 // Ministral3ForCausalLM (ministral3) is GGUF's mistral3: a Llama with head_dim, YaRN's magnitude from mscale_all_dim
 // and the query's attention temperature (llama_4_scaling_beta). transformers 5's rope_parameters is read as
-// rope_theta + rope_scaling (ropeParametersAsV4).
+// rope_theta + rope_scaling (ropeParametersAsV4). Glm4ForCausalLM (glm4): q / k / v biases (attention_bias), RoPE in
+// adjacent pairs over head_dim * partial_rotary_factor dims (GGUF's NORM: rows not permuted), its four norms under
+// GLM's names and gate_up_proj as GGUF's fused ffn_up.
 // A Llama's rope_scaling of rope_type llama3 becomes rope_freqs.weight as the converter computes it, a linear one
 // the position scale, a yarn one (any architecture but Phi-3's and the Gemmas') GGUF's YaRN (hfRope).
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
@@ -87,7 +89,7 @@ function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: L
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4' };
 
 /**
  * transformers 5 writes a model's RoPE as one `rope_parameters` object (rope_theta, rope_type and the scaling's keys)
@@ -128,7 +130,7 @@ function llamaLikeConfig(j: Record<string, unknown>, source: string, type: strin
   // Attention over a sliding window is not the full causal attention GGUF's llama, qwen2, qwen3 and smollm3 run.
   const Name = ARCH_NAME[arch];
   if (type === 'mistral' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Mistral's windowed attention is not supported (only sliding_window null)`);
-  if (arch !== 'qwen2') refuseAttentionBias(j, source, arch); // Qwen2's q / k / v biases are imported
+  if (arch !== 'qwen2' && arch !== 'glm4') refuseAttentionBias(j, source, arch); // Qwen2's and GLM-4's q / k / v biases are imported
   if (arch !== 'llama' && arch !== 'phi3' && j.use_sliding_window === true) throw new ModelConfigError(`${source}: use_sliding_window is true: ${Name}'s windowed attention is not supported`);
   if (arch !== 'llama' && type !== 'olmo3' && Array.isArray(j.layer_types) && j.layer_types.some((t) => t !== 'full_attention')) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: ${Name}'s windowed attention is not supported (only 'full_attention')`);
   if (arch === 'ernie4_5' && j.use_bias === true) throw new ModelConfigError(`${source}: use_bias is true: llama.cpp's ernie4_5 has no output or MLP biases`);
@@ -158,7 +160,7 @@ function llamaLikeConfig(j: Record<string, unknown>, source: string, type: strin
   // Granite's multipliers, as the converter writes them (f32 GGUF values).
   const mult = (k: string) => Math.fround(positiveNumber(j, source, k, 1));
   const multipliers = arch === 'granite' ? { multipliers: { embedding: mult('embedding_multiplier'), residual: mult('residual_multiplier'), attention: mult('attention_multiplier'), logit: mult('logits_scaling') } } : {};
-  const c: LlamaConfig = { ...base, ...rope.config, ...multipliers };
+  const c: LlamaConfig = { ...base, ...rope.config, ...multipliers, ...(arch === 'glm4' ? { qkvBias: j.attention_bias === true } : {}) };
   // SmolLM3's no_rope_layers must be llama.cpp's fixed pattern (layerUsesRope): it reads no key for it.
   const ropeLayers = Array.from({ length: c.layers }, (_, l) => (layerUsesRope(c, l) ? 1 : 0));
   if (arch === 'smollm3' && j.no_rope_layers !== undefined && JSON.stringify(j.no_rope_layers) !== JSON.stringify(ropeLayers)) {
@@ -177,9 +179,10 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
   const config: Partial<LlamaConfig> = {};
   const tensors: Record<string, Float32Array> = {};
   let ropeDims = c.headDim;
-  if (c.arch === 'phi3' && j.partial_rotary_factor !== undefined && j.partial_rotary_factor !== null) {
+  if ((c.arch === 'phi3' || c.arch === 'glm4') && j.partial_rotary_factor !== undefined && j.partial_rotary_factor !== null) {
     const f = j.partial_rotary_factor;
-    ropeDims = typeof f === 'number' ? Math.floor((f * c.dim) / c.heads) : NaN; // the converter: int(factor * n_embd) // n_head
+    // the converter: phi3 int(factor * n_embd) // n_head; glm4 int(head_dim * factor) (transformers' rotary dim)
+    ropeDims = typeof f !== 'number' ? NaN : c.arch === 'glm4' ? Math.floor(c.headDim * f) : Math.floor((f * c.dim) / c.heads);
     if (!(f as number > 0 && (f as number) <= 1 && ropeDims >= 2 && ropeDims % 2 === 0)) throw new ModelConfigError(`${source}: partial_rotary_factor ${JSON.stringify(f)} must be in (0, 1] and rotate an even number of head dims (found ${ropeDims})`);
     config.ropeDims = ropeDims;
   }
@@ -346,6 +349,9 @@ function gemma3Config(j: Record<string, unknown>, source: string): LlamaConfig {
 /** The post-norms' HF names (Gemma's, OLMo 2's and EXAONE 4's), and Gemma's pre_feedforward_layernorm. */
 const POST_NORM_NAMES: Record<string, string> = { post_attention_norm: 'post_attention_layernorm', ffn_norm: 'pre_feedforward_layernorm', post_ffw_norm: 'post_feedforward_layernorm' };
 
+/** GLM-4's norm and fused MLP names (its post_attention_layernorm is the FFN's pre-norm). */
+const GLM4_NAMES: Record<string, string> = { post_attention_norm: 'post_self_attn_layernorm', ffn_norm: 'post_attention_layernorm', post_ffw_norm: 'post_mlp_layernorm', ffn_up: 'mlp.gate_up_proj' };
+
 /** The HF name of each GGUF tensor of `c` (Gemma's and OLMo 2's norms are named apart: `arch` gemma2 / gemma3 / olmo2). */
 export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'): string {
   const fixed: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight' };
@@ -356,7 +362,7 @@ export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'):
     attn_q_norm: 'self_attn.q_norm', attn_k_norm: 'self_attn.k_norm', attn_output: 'self_attn.o_proj', ffn_gate: 'mlp.gate_proj', ffn_up: 'mlp.up_proj', ffn_down: 'mlp.down_proj',
     attn_qkv: 'self_attn.qkv_proj', // phi3's fused projections (llama_layout.ts); its ffn_up is gate_up_proj
   };
-  const name = m && (archTraits(arch).postNorms ? (POST_NORM_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : part[m[2]]);
+  const name = m && (arch === 'glm4' ? (GLM4_NAMES[m[2]] ?? part[m[2]]) : archTraits(arch).postNorms ? (POST_NORM_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : part[m[2]]);
   if (!m || !name) throw new ModelConfigError(`no Hugging Face name for '${gguf}'`);
   return `model.layers.${m[1]}.${name}.${m[3]}`;
 }
@@ -389,7 +395,7 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
     if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new ModelConfigError(`${source}: tensor '${hf}' is ${t.dtype}; the import reads F32, F16 and BF16`);
     let w = toF32(t);
     if (w.length !== numel(shape)) throw new ModelConfigError(`${source}: tensor '${hf}' holds ${w.length} values, expected ${numel(shape)}`);
-    if (config.ropeLayout === 'norm' && config.arch !== 'ernie4_5') { // a Llama's; a Qwen's rows stay in HF's (NEOX) order, ERNIE's in its pairs
+    if (config.ropeLayout === 'norm' && config.arch !== 'ernie4_5' && config.arch !== 'glm4') { // a Llama's; a Qwen's rows stay in HF's (NEOX) order, ERNIE's and GLM-4's in their pairs
       if (name.endsWith('attn_q.weight')) w = permuteRope(w, config.heads, config.headDim, config.dim);
       else if (name.endsWith('attn_k.weight')) w = permuteRope(w, config.kvHeads, config.headDim, config.dim);
     }

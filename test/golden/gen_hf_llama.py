@@ -1,4 +1,4 @@
-"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/, hf_olmo2/, hf_qwen3_yarn/, hf_exaone4/, hf_ernie4_5/, hf_olmo3/ and hf_ministral3/: a tiny Hugging
+"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/, hf_olmo2/, hf_qwen3_yarn/, hf_exaone4/, hf_ernie4_5/, hf_olmo3/, hf_ministral3/ and hf_glm4/: a tiny Hugging
 Face Llama checkpoint, a tiny Qwen2 one, a tiny Qwen3 one, a tiny Gemma 3 text one, a tiny SmolLM3 one (a Llama whose
 layers with no_rope_layers[l] == 0 skip RoPE), a Llama with Llama 3's rope_scaling (its inverse frequencies as
 transformers' _compute_llama3_parameters makes them) and a tiny Phi-3 (q / k / v and gate / up fused; LongRoPE: the
@@ -133,6 +133,11 @@ MINISTRAL3 = {k: v for k, v in dict(LLAMA, architectures=["Ministral3ForCausalLM
               "original_max_position_embeddings": 4, "beta_fast": 32.0, "beta_slow": 1.0, "mscale": 1.0, "mscale_all_dim": 1.0,
               "llama_4_scaling_beta": 0.3}).items() if k != "rope_theta"}
 
+# Glm4ForCausalLM's config (GLM-4-9B-0414's kind, shrunk): q / k / v biases, half of each head rotated in adjacent
+# pairs (partial_rotary_factor 0.5), four norms a layer, gate and up fused in gate_up_proj, untied.
+GLM4 = dict(LLAMA, architectures=["Glm4ForCausalLM"], model_type="glm4", head_dim=8, partial_rotary_factor=0.5, attention_bias=True,
+            hidden_act="silu")
+
 # Ernie4_5ForCausalLM's config (ERNIE-4.5-0.3B's kind, shrunk): interleaved RoPE, tied, no biases (use_bias false).
 ERNIE45 = dict(LLAMA, architectures=["Ernie4_5ForCausalLM"], model_type="ernie4_5", rope_theta=500000.0, tie_word_embeddings=True,
                use_bias=False, hidden_act="silu")
@@ -177,6 +182,12 @@ def build(cfg, seed):
             w[p + "post_feedforward_layernorm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
             w[p + "self_attn.q_norm.weight"] = (1 + 0.2 * torch.randn(H * hd if full else hd)).to(torch.float32)
             w[p + "self_attn.k_norm.weight"] = (1 + 0.2 * torch.randn(KV * hd if full else hd)).to(torch.float32)
+        if cfg["model_type"] == "glm4":  # Glm4DecoderLayer: q / k / v biases, norms after attention and MLP, gate_up_proj
+            for t, n in (("q", H), ("k", KV), ("v", KV)):
+                rand(p + f"self_attn.{t}_proj.bias", n * hd, std=0.5)
+            for n in ("post_self_attn_layernorm", "post_mlp_layernorm"):
+                w[p + n + ".weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
+            w[p + "mlp.gate_up_proj.weight"] = torch.cat([w.pop(p + f"mlp.{t}_proj.weight") for t in ("gate", "up")])
         if cfg["model_type"] == "phi3":  # Phi3's checkpoints hold the projections fused: rows q, k, v and gate, up
             w[p + "self_attn.qkv_proj.weight"] = torch.cat([w.pop(p + f"self_attn.{t}_proj.weight") for t in "qkv"])
             w[p + "mlp.gate_up_proj.weight"] = torch.cat([w.pop(p + f"mlp.{t}_proj.weight") for t in ("gate", "up")])
@@ -381,6 +392,37 @@ def forward_olmo2(cfg, w, ids):
     return rms(x, W["model.norm.weight"], cfg) @ head.T
 
 
+def forward_glm4(cfg, w, ids):
+    """Glm4ForCausalLM's forward: x + post_self_attn_norm(attn(input_norm(x))), then x + post_mlp_norm(mlp(
+    post_attention_norm(x))), the MLP's gate and up from one gate_up_proj (silu(first half) * second); RoPE on the first
+    head_dim * partial_rotary_factor dims of each head, in adjacent pairs (cos / sin of pair i repeated for 2i, 2i + 1)."""
+    D, L, H, KV = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads"))
+    hd = cfg["head_dim"]
+    rd = int(hd * cfg["partial_rotary_factor"])
+    W = {k: v.to(torch.float64) for k, v in w.items()}
+    T = len(ids)
+    x = W["model.embed_tokens.weight"][torch.tensor(ids)]
+    inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, rd, 2, dtype=torch.float64) / rd))
+    ang = torch.outer(torch.arange(T, dtype=torch.float64), inv)
+    cos, sin = ang.cos().repeat_interleave(2, dim=-1), ang.sin().repeat_interleave(2, dim=-1)
+    rot = lambda t: torch.stack((-t[..., 1::2], t[..., 0::2]), dim=-1).flatten(-2)
+    rope = lambda t: torch.cat((t[..., :rd] * cos + rot(t[..., :rd]) * sin, t[..., rd:]), dim=-1)
+    mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
+    for l in range(L):
+        p = f"model.layers.{l}."
+        h = rms(x, W[p + "input_layernorm.weight"], cfg)
+        q = rope((h @ W[p + "self_attn.q_proj.weight"].T + W[p + "self_attn.q_proj.bias"]).view(T, H, hd).transpose(0, 1))
+        k = rope((h @ W[p + "self_attn.k_proj.weight"].T + W[p + "self_attn.k_proj.bias"]).view(T, KV, hd).transpose(0, 1))
+        v = (h @ W[p + "self_attn.v_proj.weight"].T + W[p + "self_attn.v_proj.bias"]).view(T, KV, hd).transpose(0, 1)
+        k = k.repeat_interleave(H // KV, dim=0)
+        v = v.repeat_interleave(H // KV, dim=0)
+        a = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5 + mask, dim=-1) @ v
+        x = x + rms(a.transpose(0, 1).reshape(T, H * hd) @ W[p + "self_attn.o_proj.weight"].T, W[p + "post_self_attn_layernorm.weight"], cfg)
+        g, u = (rms(x, W[p + "post_attention_layernorm.weight"], cfg) @ W[p + "mlp.gate_up_proj.weight"].T).chunk(2, dim=-1)
+        x = x + rms((torch.nn.functional.silu(g) * u) @ W[p + "mlp.down_proj.weight"].T, W[p + "post_mlp_layernorm.weight"], cfg)
+    return rms(x, W["model.norm.weight"], cfg) @ W["lm_head.weight"].T
+
+
 def write_safetensors(path, tensors):
     header, blobs, off = {}, [], 0
     for name in sorted(tensors):
@@ -398,7 +440,7 @@ def write_safetensors(path, tensors):
 
 
 for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029), ("hf_smollm3", SMOLLM3, 2030),
-                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035), ("hf_qwen3_yarn", QWEN3_YARN, 2036), ("hf_exaone4", EXAONE4, 2037), ("hf_ernie4_5", ERNIE45, 2038), ("hf_olmo3", OLMO3, 2039), ("hf_ministral3", MINISTRAL3, 2040)):
+                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035), ("hf_qwen3_yarn", QWEN3_YARN, 2036), ("hf_exaone4", EXAONE4, 2037), ("hf_ernie4_5", ERNIE45, 2038), ("hf_olmo3", OLMO3, 2039), ("hf_ministral3", MINISTRAL3, 2040), ("hf_glm4", GLM4, 2041)):
     w = build(cfg, seed)
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     os.makedirs(out, exist_ok=True)
@@ -410,6 +452,8 @@ for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("
         logits = forward_olmo2(cfg, w, ids)
     elif cfg["model_type"] in ("gemma3_text", "gemma2"):
         logits = forward_gemma3(cfg, w, ids)
+    elif cfg["model_type"] == "glm4":
+        logits = forward_glm4(cfg, w, ids)
     else:
         logits = forward(cfg, w, ids)
     with open(os.path.join(out, "golden.json"), "w") as f:
