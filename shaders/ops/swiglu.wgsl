@@ -5,7 +5,8 @@
 //   forward:  (gate, up) -> y             y = (g * sigmoid(g)) * u
 //   BACKWARD: (gate, up, dy) -> dgate, dup   dup = dy * silu(g); dgate = (dy * u) * s * (1 + g (1 - s)), s = sigmoid(g)
 // With GELU the forward is GeGLU (gemma3's FFN, inference only): gelu(gate) * up, gelu in the tanh form of
-// ew.wgsl's GELU (ggml's gelu); training composes mul(gelu(gate), up) instead.
+// ew.wgsl's GELU (ggml's gelu); training composes mul(gelu(gate), up) instead. With RELU it is ReGLU, max(gate, 0) *
+// up (inference only); called with gate = up it is arcee's squared ReLU, relu(u) * u = relu(u)^2 (0 or -0 at u <= 0).
 struct Params {
   n: u32,
   row_pitch: u32,
@@ -53,6 +54,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 #else
 #if GELU
     y[i] = gelu(g) * up[i];
+#elif RELU
+    y[i] = max(g, 0.0) * up[i];
 #else
     let silu = g * sigmoid(g);
     y[i] = silu * up[i];

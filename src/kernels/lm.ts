@@ -24,6 +24,7 @@ export const TOP_K_ROWS: KernelDef = { name: 'lm_top_k_rows', shader: 'lm/top_k_
 export const SWIGLU: KernelDef = { name: 'swiglu', shader: 'ops/swiglu', defines: { BACKWARD: false } };
 /** gelu(gate) * up (gemma3's FFN): the same shader with GELU. */
 export const GEGLU: KernelDef = { name: 'geglu', shader: 'ops/swiglu', defines: { BACKWARD: false, GELU: true } };
+export const REGLU: KernelDef = { name: 'reglu', shader: 'ops/swiglu', defines: { BACKWARD: false, RELU: true } };
 
 /** Largest head_dim the attention kernels take: their per-invocation accumulators live in private arrays. */
 export const MAX_HEAD_DIM = 256;
@@ -327,12 +328,13 @@ export async function planRmsNormRows(ctx: GpuContext, x: GPUBuffer, gamma: GPUB
 
 /**
  * y = silu(gate) * up over n elements, silu(g) = g * (1 / (1 + exp(-g))) (exp overflowing to inf gives 0: no NaN at any |g|);
- * act 'gelu': y = gelu(gate) * up, gelu in the tanh form (GeGLU, gemma3).
+ * act 'gelu': y = gelu(gate) * up, gelu in the tanh form (GeGLU, gemma3); act 'relu': y = max(gate, 0) * up (ReGLU;
+ * with gate = up, arcee's squared ReLU).
  */
-export async function planSwiglu(ctx: GpuContext, gate: GPUBuffer, up: GPUBuffer, y: GPUBuffer, n: number, act: 'silu' | 'gelu' = 'silu'): Promise<Dispatch> {
+export async function planSwiglu(ctx: GpuContext, gate: GPUBuffer, up: GPUBuffer, y: GPUBuffer, n: number, act: 'silu' | 'gelu' | 'relu' = 'silu'): Promise<Dispatch> {
   checkPositive('swiglu', { n });
   const wg = tuningFor(ctx).elementwiseWG;
-  const kernel = await getKernel(ctx, act === 'gelu' ? GEGLU : SWIGLU, {}, { WG: wg });
+  const kernel = await getKernel(ctx, act === 'gelu' ? GEGLU : act === 'relu' ? REGLU : SWIGLU, {}, { WG: wg });
   const g = items(ctx, n, wg);
   return { kernel, args: { bindings: { gate, up, y }, params: { n, row_pitch: g.rowPitch }, expect: { gate: 4 * n, up: 4 * n, y: 4 * n } }, workgroups: g.workgroups };
 }

@@ -239,7 +239,7 @@ export class StepRecorder implements LlamaOps<Val> {
   glu(gate: Val, up: Val): Val {
     const y = this.val(gate.rows, gate.cols);
     const act = this.c.ffnAct;
-    this.ops.push({ label: act === 'gelu' ? 'geglu' : 'swiglu', ins: [gate, up], outs: [y], plan: async (b) => [await planSwiglu(this.ctx, b(gate), b(up), b(y), gate.rows * gate.cols, act)] });
+    this.ops.push({ label: act === 'gelu' ? 'geglu' : act === 'relu2' ? 'relu^2' : 'swiglu', ins: [gate, up], outs: [y], plan: async (b) => [await planSwiglu(this.ctx, b(gate), b(up), b(y), gate.rows * gate.cols, act === 'relu2' ? 'relu' : act)] });
     return y;
   }
 

@@ -31,7 +31,8 @@
 // and the query's attention temperature (llama_4_scaling_beta). transformers 5's rope_parameters is read as
 // rope_theta + rope_scaling (ropeParametersAsV4). Glm4ForCausalLM (glm4): q / k / v biases (attention_bias), RoPE in
 // adjacent pairs over head_dim * partial_rotary_factor dims (GGUF's NORM: rows not permuted), its four norms under
-// GLM's names and gate_up_proj as GGUF's fused ffn_up.
+// GLM's names and gate_up_proj as GGUF's fused ffn_up. ArceeForCausalLM (arcee) is a Llama whose MLP has no gate_proj
+// (down_proj(relu(up_proj(x))^2), hidden_act relu2).
 // A Llama's rope_scaling of rope_type llama3 becomes rope_freqs.weight as the converter computes it, a linear one
 // the position scale, a yarn one (any architecture but Phi-3's and the Gemmas') GGUF's YaRN (hfRope).
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
@@ -80,7 +81,7 @@ export interface HfLlamaConfigJson {
 
 /** Each architecture's name in messages. */
 const ARCH_NAME: Record<LlamaConfig['arch'], string> = {
-  llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3', gemma2: 'Gemma 2', gemma3: 'Gemma 3', smollm3: 'SmolLM3', phi3: 'Phi-3', granite: 'Granite', olmo2: 'OLMo 2', exaone4: 'EXAONE 4', ernie4_5: 'ERNIE 4.5', mistral3: 'Ministral 3', glm4: 'GLM-4',
+  llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3', gemma2: 'Gemma 2', gemma3: 'Gemma 3', smollm3: 'SmolLM3', phi3: 'Phi-3', granite: 'Granite', olmo2: 'OLMo 2', exaone4: 'EXAONE 4', ernie4_5: 'ERNIE 4.5', mistral3: 'Ministral 3', glm4: 'GLM-4', arcee: 'AFM (Arcee)',
 };
 
 /** attention_bias: the import takes q / k / v biases for Qwen2 only (GGUF's other graphs have none, or o biases nibble does not run). */
@@ -89,7 +90,7 @@ function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: L
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee' };
 
 /**
  * transformers 5 writes a model's RoPE as one `rope_parameters` object (rope_theta, rope_type and the scaling's keys)
@@ -134,6 +135,8 @@ function llamaLikeConfig(j: Record<string, unknown>, source: string, type: strin
   if (arch !== 'llama' && arch !== 'phi3' && j.use_sliding_window === true) throw new ModelConfigError(`${source}: use_sliding_window is true: ${Name}'s windowed attention is not supported`);
   if (arch !== 'llama' && type !== 'olmo3' && Array.isArray(j.layer_types) && j.layer_types.some((t) => t !== 'full_attention')) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: ${Name}'s windowed attention is not supported (only 'full_attention')`);
   if (arch === 'ernie4_5' && j.use_bias === true) throw new ModelConfigError(`${source}: use_bias is true: llama.cpp's ernie4_5 has no output or MLP biases`);
+  if (arch === 'arcee' && (j.hidden_act ?? 'relu2') !== 'relu2') throw new ModelConfigError(`${source}: hidden_act ${JSON.stringify(j.hidden_act)}: GGUF's arcee runs relu2 (relu(x)^2)`);
+  if (arch === 'arcee' && j.mlp_bias === true) throw new ModelConfigError(`${source}: mlp_bias is true: llama.cpp's arcee has no MLP biases`);
   if (arch === 'granite' && j.mlp_bias === true) throw new ModelConfigError(`${source}: mlp_bias is true: a Granite with MLP biases is not supported by the import`);
   if (arch === 'exaone4' && j.num_hidden_layers === 64) throw new ModelConfigError(`${source}: num_hidden_layers 64 is EXAONE 4.0 32B, whose sliding-window layers llama.cpp sets up by that count: not imported (its GGUF files run)`);
   if (arch === 'olmo2' && j.tie_word_embeddings === true) throw new ModelConfigError(`${source}: tie_word_embeddings is true: llama.cpp's olmo2 needs its own output weight (never tied)`);
@@ -195,7 +198,7 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
     if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw bad(`'${k}' must be a positive number`);
     return v;
   };
-  const llamaLike = c.arch === 'llama' || c.arch === 'smollm3' || c.arch === 'granite' || c.arch === 'exaone4' || c.arch === 'mistral3';
+  const llamaLike = c.arch === 'llama' || c.arch === 'smollm3' || c.arch === 'granite' || c.arch === 'exaone4' || c.arch === 'mistral3' || c.arch === 'arcee';
   if (llamaLike && kind === 'llama3') {
     const s = { factor: num('factor'), lowFreqFactor: num('low_freq_factor'), highFreqFactor: num('high_freq_factor'), originalContext: num('original_max_position_embeddings') };
     if (!(s.highFreqFactor > s.lowFreqFactor)) throw bad(`'high_freq_factor' must exceed 'low_freq_factor'`);

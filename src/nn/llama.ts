@@ -1,5 +1,5 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3` and `glm4` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4` and `arcee` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
@@ -26,7 +26,7 @@ export interface LlamaOps<T> {
   ropeQK(layer: number, q: T, k: T): [T, T];
   /** Causal attention of the step's queries over the layer's cached keys and values (which it extends by k, v), within layerWindow. */
   attention(layer: number, q: T, k: T, v: T): T;
-  /** act(gate) * up, act the config's ffnAct (silu: SwiGLU, gelu: GeGLU). */
+  /** act(gate) * up, act the config's ffnAct (silu: SwiGLU, gelu: GeGLU; relu2: relu(gate) * up, called with gate = up). */
   glu(gate: T, up: T): T;
   /** The rows whose logits are wanted (all, or the last one for generation). */
   outputRows(x: T): T;
@@ -61,8 +61,9 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     const v = ops.linear(h, blk(l, 'attn_v.weight'), bias('attn_v'));
     x = residual(l, ops.attention(l, q, k, v), 'attn_output.weight', 'post_attention_norm.weight');
     const f = preNorm(blk(l, 'ffn_norm.weight'));
-    const gate = ops.linear(f, blk(l, 'ffn_gate.weight'));
     const up = ops.linear(f, blk(l, 'ffn_up.weight'));
+    // arcee: no gate, relu(up)^2 = relu(up) * up
+    const gate = c.ffnAct === 'relu2' ? up : ops.linear(f, blk(l, 'ffn_gate.weight'));
     x = residual(l, ops.glu(gate, up), 'ffn_down.weight', 'post_ffw_norm.weight');
   }
   const out = ops.rmsNorm(ops.outputRows(x), 'output_norm.weight');

@@ -1,5 +1,5 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`,
-// `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3` and `glm4`), read from a GGUF file's
+// `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4` and `arcee`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon                                                        required
@@ -54,8 +54,11 @@ export interface LlamaConfig {
   noPreNorms?: boolean;
   /** gemma2, gemma3, olmo2, exaone4: the attention and FFN outputs are RMS-normalized (post_attention_norm / post_ffw_norm) before their residual add. */
   postNorms: boolean;
-  /** The FFN's gate activation: silu (SwiGLU) or gelu (GeGLU, tanh form: gemma2, gemma3). */
-  ffnAct: 'silu' | 'gelu';
+  /**
+   * The FFN's activation: silu (SwiGLU) or gelu (GeGLU, tanh form: gemma2, gemma3) of the gate times up; relu2
+   * (arcee): no gate (no ffn_gate tensor), relu(up)^2 into ffn_down.
+   */
+  ffnAct: 'silu' | 'gelu' | 'relu2';
   /** gemma2, gemma3: token embeddings are multiplied by sqrt(dim) (rounded to f32, as llama.cpp does). */
   embedScale: boolean;
   /**
@@ -107,7 +110,7 @@ export interface LlamaConfig {
   attnTemperature?: { scale: number; length: number };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4', 'ernie4_5', 'mistral3', 'glm4'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms'>;
@@ -123,13 +126,13 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const exaone4 = a === 'exaone4'; // olmo2's layout with per-head q / k norms
   const glm4 = a === 'glm4'; // pre-norms and post-norms (the Gemmas' four) with SwiGLU
   return {
-    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4,
-    postNorms: gemma || olmo2 || exaone4 || glm4, ffnAct: gemma ? 'gelu' : 'silu', embedScale: gemma, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}),
+    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4,
+    postNorms: gemma || olmo2 || exaone4 || glm4, ffnAct: gemma ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu', embedScale: gemma, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}),
   };
 }
 
 /** The architectures whose llama.cpp graph reads Llama 3's rope_freqs.weight (in any other file it is refused). */
-export const readsRopeFreqs = (a: LlamaArch): boolean => a === 'llama' || a === 'granite' || a === 'exaone4' || a === 'mistral3';
+export const readsRopeFreqs = (a: LlamaArch): boolean => a === 'llama' || a === 'granite' || a === 'exaone4' || a === 'mistral3' || a === 'arcee';
 
 /** The tensors of rope factors (Llama 3's, phi3's LongRoPE pair): constants RoPE reads, never trained. */
 export const ROPE_FACTOR_TENSORS = ['rope_freqs.weight', 'rope_factors_long.weight', 'rope_factors_short.weight'] as const;
@@ -334,7 +337,7 @@ function ropeScaling(metadata: Record<string, GgufValue>, k: Keys, a: string, ct
 }
 
 /**
- * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3` or `glm4` GGUF file, validated against its tensors. Throws ModelConfigError naming
+ * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4` or `arcee` GGUF file, validated against its tensors. Throws ModelConfigError naming
  * the key or tensor at fault and what was expected and found.
  */
 export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors: readonly { name: string; type: GgufTensorType; shape: number[] }[]): LlamaConfig {
@@ -401,7 +404,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ropeFreqs: readsRopeFreqs(a) && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma2's graph always ties it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
-    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4') && byName.has('blk.0.attn_q.bias')),
+    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee') && byName.has('blk.0.attn_q.bias')),
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...archExtras(a, { window, pattern, layers, ropeBase, ropeScale, softcap, multipliers, rope }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
@@ -411,7 +414,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   };
   // Every layer has 9 tensors at least (phi3's fused ones: 6): a block_count the file cannot hold is refused before the
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
-  const perLayer = a === 'phi3' ? 6 : 9;
+  const perLayer = a === 'phi3' ? 6 : a === 'arcee' ? 8 : 9;
   if (layers * perLayer > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * perLayer} tensors (${perLayer} per layer), the file has ${tensors.length}`);
   // Only some graphs read rope_freqs (readsRopeFreqs; phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
   // the extra tensor, and so do we (below). The check is of the file's layout: phi3's fused tensors as stored.
@@ -449,7 +452,8 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
     out.push({ name: `${p}attn_output.weight`, shape: [c.dim, q] });
     if (c.postNorms) out.push({ name: `${p}post_attention_norm.weight`, shape: [c.dim] });
     if (!c.noPreNorms) out.push({ name: `${p}ffn_norm.weight`, shape: [c.dim] });
-    out.push({ name: `${p}ffn_gate.weight`, shape: [c.ffn, c.dim] }, { name: `${p}ffn_up.weight`, shape: [c.ffn, c.dim] }, { name: `${p}ffn_down.weight`, shape: [c.dim, c.ffn] });
+    if (c.ffnAct !== 'relu2') out.push({ name: `${p}ffn_gate.weight`, shape: [c.ffn, c.dim] });
+    out.push({ name: `${p}ffn_up.weight`, shape: [c.ffn, c.dim] }, { name: `${p}ffn_down.weight`, shape: [c.dim, c.ffn] });
     if (c.postNorms) out.push({ name: `${p}post_ffw_norm.weight`, shape: [c.dim] });
   }
   out.push({ name: 'output_norm.weight', shape: [c.dim] });

@@ -74,7 +74,8 @@ export function llamaLayers(c: LlamaConfig, tensorFactors?: Float32Array): Llama
   const attention = Array.from({ length: c.layers }, (_, l) => Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined, !!c.qkNormFull));
   const ffn = Array.from({ length: c.layers }, (_, l) => SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn));
   const head = new Linear(c.tied ? 'token_embd.weight' : 'output.weight', c.vocab, c.dim);
-  const linears = new Map([...attention.flatMap((a) => a.layers()), ...ffn.flatMap((f) => f.layers()), head].map((l) => [l.weight, l]));
+  const ffnLinears = (f: SwiGLU) => (c.ffnAct === 'relu2' ? [f.up, f.down] : f.layers()); // arcee has no gate
+  const linears = new Map([...attention.flatMap((a) => a.layers()), ...ffn.flatMap(ffnLinears), head].map((l) => [l.weight, l]));
   const layerNorms = (l: number) => [...(c.noPreNorms ? [] : ['attn_norm', 'ffn_norm']), ...(c.postNorms ? ['post_attention_norm', 'post_ffw_norm'] : [])].map((n) => `blk.${l}.${n}.weight`);
   const norms = new Map(['output_norm.weight', ...Array.from({ length: c.layers }, (_, l) => layerNorms(l)).flat()].map((n) => [n, new RMSNorm(n, c.dim, c.eps)]));
   for (const n of attention.flatMap((a) => a.norms())) norms.set(n.weight, n);
@@ -196,7 +197,8 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
 
   /** SwiGLU as one fused op; GeGLU (gemma3) as mul(gelu(gate), up). */
   glu(gate: Tensor, up: Tensor): Tensor {
-    return this.config.ffnAct === 'gelu' ? ops.mul(ops.gelu(gate), up) : ops.swiglu(gate, up);
+    const act = this.config.ffnAct;
+    return act === 'gelu' ? ops.mul(ops.gelu(gate), up) : act === 'relu2' ? ops.mul(ops.relu(gate), up) : ops.swiglu(gate, up);
   }
 
   outputRows(x: Tensor): Tensor {

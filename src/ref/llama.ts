@@ -306,9 +306,10 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     const a = attention(q, k, v, T, c, layerWindow(c, l));
     addOut(linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt), `${p}post_attention_norm.weight`);
     const h2 = preNorm('ffn_norm.weight');
-    const g = linear(h2, T, D, W.get(`${p}ffn_gate.weight`), c.ffn, opt);
     const u = linear(h2, T, D, W.get(`${p}ffn_up.weight`), c.ffn, opt);
-    for (let i = 0; i < g.length; i++) g[i] = (c.ffnAct === 'gelu' ? gelu(g[i], !!opt.cpuActivations) : g[i] / (1 + Math.exp(-g[i]))) * u[i];
+    const relu2 = c.ffnAct === 'relu2'; // arcee: no gate, relu(up)^2
+    const g = relu2 ? u.slice() : linear(h2, T, D, W.get(`${p}ffn_gate.weight`), c.ffn, opt);
+    for (let i = 0; i < g.length; i++) g[i] = (relu2 ? Math.max(g[i], 0) : c.ffnAct === 'gelu' ? gelu(g[i], !!opt.cpuActivations) : g[i] / (1 + Math.exp(-g[i]))) * u[i];
     addOut(linear(g, T, c.ffn, W.get(`${p}ffn_down.weight`), D, opt), `${p}post_ffw_norm.weight`);
   }
   const hf = rmsNorm(x, T, D, W.get('output_norm.weight').w, c.eps);

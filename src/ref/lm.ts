@@ -175,6 +175,12 @@ export function gegluRef(gate: Num, up: Num): { y: Float64Array; absSum: Float64
   return { y, absSum };
 }
 
+/** y = max(gate, 0) * up (ReGLU; gate = up: the squared ReLU), one f32 product: absSum |y|. */
+export function regluRef(gate: Num, up: Num): { y: Float64Array; absSum: Float64Array } {
+  const y = Float64Array.from(gate, (g, i) => Math.max(g, 0) * up[i]);
+  return { y, absSum: y.map(Math.abs) };
+}
+
 export function swigluRef(gate: Num, up: Num): { y: Float64Array; absSum: Float64Array } {
   const y = new Float64Array(gate.length);
   const absSum = new Float64Array(gate.length);

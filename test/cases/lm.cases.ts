@@ -18,7 +18,7 @@ import {
   type AttentionShape,
   type RopeAtShape,
 } from '../../src/kernels/lm.js';
-import { argmaxRowsRef, attentionCachedRef, gegluRef, kvStoreRef, rmsNormRef, ropeAtRef, swigluRef } from '../../src/ref/lm.js';
+import { argmaxRowsRef, attentionCachedRef, gegluRef, kvStoreRef, regluRef, rmsNormRef, ropeAtRef, swigluRef } from '../../src/ref/lm.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { f16BitsToF32, roundF16 } from '../../src/quant/f16.js';
 import { compareBound, compareExact, U_F32 } from '../../src/ref/tolerance.js';
@@ -312,6 +312,25 @@ export const CASES: GpuCase[] = [
   rmsNormCase(3, 1000, 1e-6),
   gluCase(1000, 'silu'),
   gluCase(1000, 'gelu'),
+  {
+    // ReGLU, and the squared ReLU (arcee's FFN) as ReGLU with the gate bound to up: one f32 product, exact.
+    name: 'lm reglu n=1000, and relu(u)^2 with gate = up',
+    async run(ctx) {
+      const n = 1000;
+      const gate = randomF32(n, 65, -4, 4);
+      const up = randomF32(n, 66, -2, 2);
+      [0, -0, 1e-30, -1e-30, 1e19, -1e19].forEach((v, i) => (gate[7 * i] = v));
+      const G = ctx.createBuffer(gate, undefined, 'gate');
+      const U = ctx.createBuffer(up, undefined, 'up');
+      const Y = ctx.createBuffer(4 * n, undefined, 'y');
+      const got = await runThenRead(ctx, [await planSwiglu(ctx, G, U, Y, n, 'relu')], [], () => ctx.readF32(Y));
+      const sq = await runThenRead(ctx, [await planSwiglu(ctx, G, G, Y, n, 'relu')], [G, U, Y], () => ctx.readF32(Y));
+      const ref = regluRef(gate, up);
+      // relu(g)^2 rounded to f32: 1e38 at 1e19 (still finite), 0 at 1e-30 (1e-60 underflows, as in any f32 product).
+      const ref2 = regluRef(gate, gate);
+      return `${check(compareBound('reglu', got, ref.y, ref.absSum, 1))}; ${check(compareBound('relu^2', sq, ref2.y.map(Math.fround), ref2.absSum, 1))}`;
+    },
+  },
   {
     name: 'lm error: bad attention and rope shapes are refused by name before any dispatch',
     async run(ctx) {

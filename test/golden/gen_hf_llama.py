@@ -1,4 +1,4 @@
-"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/, hf_olmo2/, hf_qwen3_yarn/, hf_exaone4/, hf_ernie4_5/, hf_olmo3/, hf_ministral3/ and hf_glm4/: a tiny Hugging
+"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/, hf_olmo2/, hf_qwen3_yarn/, hf_exaone4/, hf_ernie4_5/, hf_olmo3/, hf_ministral3/, hf_glm4/ and hf_arcee/: a tiny Hugging
 Face Llama checkpoint, a tiny Qwen2 one, a tiny Qwen3 one, a tiny Gemma 3 text one, a tiny SmolLM3 one (a Llama whose
 layers with no_rope_layers[l] == 0 skip RoPE), a Llama with Llama 3's rope_scaling (its inverse frequencies as
 transformers' _compute_llama3_parameters makes them) and a tiny Phi-3 (q / k / v and gate / up fused; LongRoPE: the
@@ -138,6 +138,9 @@ MINISTRAL3 = {k: v for k, v in dict(LLAMA, architectures=["Ministral3ForCausalLM
 GLM4 = dict(LLAMA, architectures=["Glm4ForCausalLM"], model_type="glm4", head_dim=8, partial_rotary_factor=0.5, attention_bias=True,
             hidden_act="silu")
 
+# ArceeForCausalLM's config (AFM-4.5B's kind, shrunk): a Llama whose MLP has no gate, down(relu(up)^2), untied.
+ARCEE = dict(LLAMA, architectures=["ArceeForCausalLM"], model_type="arcee", hidden_act="relu2", attention_bias=False, mlp_bias=False)
+
 # Ernie4_5ForCausalLM's config (ERNIE-4.5-0.3B's kind, shrunk): interleaved RoPE, tied, no biases (use_bias false).
 ERNIE45 = dict(LLAMA, architectures=["Ernie4_5ForCausalLM"], model_type="ernie4_5", rope_theta=500000.0, tie_word_embeddings=True,
                use_bias=False, hidden_act="silu")
@@ -182,6 +185,8 @@ def build(cfg, seed):
             w[p + "post_feedforward_layernorm.weight"] = (1 + 0.1 * torch.randn(D)).to(torch.float32)
             w[p + "self_attn.q_norm.weight"] = (1 + 0.2 * torch.randn(H * hd if full else hd)).to(torch.float32)
             w[p + "self_attn.k_norm.weight"] = (1 + 0.2 * torch.randn(KV * hd if full else hd)).to(torch.float32)
+        if cfg["model_type"] == "arcee":  # ArceeMLP: up_proj and down_proj only
+            del w[p + "mlp.gate_proj.weight"]
         if cfg["model_type"] == "glm4":  # Glm4DecoderLayer: q / k / v biases, norms after attention and MLP, gate_up_proj
             for t, n in (("q", H), ("k", KV), ("v", KV)):
                 rand(p + f"self_attn.{t}_proj.bias", n * hd, std=0.5)
@@ -279,9 +284,11 @@ def forward(cfg, w, ids):
         o = a.transpose(0, 1).reshape(T, H * hd) @ W[p + "self_attn.o_proj.weight"].T
         x = x + (o * cfg["residual_multiplier"] if granite else o)  # GraniteDecoderLayer: residual + out * residual_multiplier
         f = rms(x, W[p + "post_attention_layernorm.weight"], cfg)
-        g = f @ W[p + "mlp.gate_proj.weight"].T
         u = f @ W[p + "mlp.up_proj.weight"].T
-        m = (torch.nn.functional.silu(g) * u) @ W[p + "mlp.down_proj.weight"].T
+        if cfg["model_type"] == "arcee":  # ArceeMLP: down(relu2(up)), relu2(x) = relu(x)^2
+            m = torch.relu(u).square() @ W[p + "mlp.down_proj.weight"].T
+        else:
+            m = (torch.nn.functional.silu(f @ W[p + "mlp.gate_proj.weight"].T) * u) @ W[p + "mlp.down_proj.weight"].T
         x = x + (m * cfg["residual_multiplier"] if granite else m)
     head = W["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else W["lm_head.weight"]
     z = rms(x, W["model.norm.weight"], cfg) @ head.T
@@ -440,7 +447,7 @@ def write_safetensors(path, tensors):
 
 
 for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029), ("hf_smollm3", SMOLLM3, 2030),
-                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035), ("hf_qwen3_yarn", QWEN3_YARN, 2036), ("hf_exaone4", EXAONE4, 2037), ("hf_ernie4_5", ERNIE45, 2038), ("hf_olmo3", OLMO3, 2039), ("hf_ministral3", MINISTRAL3, 2040), ("hf_glm4", GLM4, 2041)):
+                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035), ("hf_qwen3_yarn", QWEN3_YARN, 2036), ("hf_exaone4", EXAONE4, 2037), ("hf_ernie4_5", ERNIE45, 2038), ("hf_olmo3", OLMO3, 2039), ("hf_ministral3", MINISTRAL3, 2040), ("hf_glm4", GLM4, 2041), ("hf_arcee", ARCEE, 2042)):
     w = build(cfg, seed)
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     os.makedirs(out, exist_ok=True)

@@ -1,7 +1,7 @@
 // Import of a Hugging Face Llama, a Qwen2, a Qwen3, a Gemma 3, a SmolLM3, a Llama with Llama 3's rope_scaling, a
 // Phi-3, a Gemma 2, a Granite and an OLMo 2 checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for each
 // (test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/
-// hf_olmo2/, hf_qwen3_yarn/ (a Qwen3 with YaRN), hf_exaone4/, hf_ernie4_5/, hf_olmo3/, hf_ministral3/ and hf_glm4/, written once by
+// hf_olmo2/, hf_qwen3_yarn/ (a Qwen3 with YaRN), hf_exaone4/, hf_ernie4_5/, hf_olmo3/, hf_ministral3/, hf_glm4/ and hf_arcee/, written once by
 // test/golden/gen_hf_llama.py with Hugging Face's forward in float64):
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; Gemma's norm
 //     weights + 1 rounded to f32 as GGUF stores them, measured 6.9e-7, the others 1e-13; a missing
@@ -69,6 +69,7 @@ describe('Hugging Face Llama import', () => {
     ['hf_ernie4_5', 'ernie4_5', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // adjacent-pair RoPE: rows not permuted
     ['hf_ministral3', 'mistral3', [260, 32, 2, 4, 2, 16, 48, 16, false, false, false]], // head_dim 16 over 32 / 4, YaRN magnitude 1, q temperature
     ['hf_glm4', 'glm4', [260, 32, 2, 4, 2, 8, 48, 32, false, true, false]], // q / k / v biases, half of each head rotated in pairs, four norms, gate_up_proj
+    ['hf_arcee', 'arcee', [260, 32, 2, 4, 2, 8, 48, 32, false, false, false]], // no gate_proj: down(relu(up)^2)
     ['hf_olmo3', 'olmo2', [260, 32, 4, 4, 2, 8, 48, 32, false, false, true]], // OLMo 3: 3 layers sliding (window 4, plain RoPE), 1 full with YaRN
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
@@ -115,7 +116,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma2, gemma3_text, smollm3, phi3, granite, olmo2, olmo3, exaone4, ernie4_5, ministral3, glm4\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma2, gemma3_text, smollm3, phi3, granite, olmo2, olmo3, exaone4, ernie4_5, ministral3, glm4, arcee\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
@@ -191,6 +192,9 @@ describe('Hugging Face Llama import', () => {
     expect(hfLlamaConfig(g4)).toMatchObject({ arch: 'glm4', ropeDims: 4, qkvBias: true, postNorms: true, ropeLayout: 'norm' });
     expect(hfLlamaConfig({ ...g4, attention_bias: false }).qkvBias).toBe(false);
     expect(() => hfLlamaConfig({ ...g4, partial_rotary_factor: 0.375 })).toThrow(/partial_rotary_factor 0\.375 must be in \(0, 1\] and rotate an even number of head dims \(found 3\)/);
+    const ac = golden('hf_arcee').configJson;
+    expect(() => hfLlamaConfig({ ...ac, hidden_act: 'silu' })).toThrow(/hidden_act "silu": GGUF's arcee runs relu2/);
+    expect(() => hfLlamaConfig({ ...ac, mlp_bias: true })).toThrow(/mlp_bias is true: llama\.cpp's arcee has no MLP biases/);
     const g = golden('hf_exaone4');
     expect(hfLlamaConfig(g.configJson)).toMatchObject({ arch: 'exaone4', ropeLayout: 'neox', qkNorm: true, noPreNorms: true, postNorms: true, tied: true });
     expect(hfLlamaConfig(g.configJson).qkNormFull).toBeUndefined();

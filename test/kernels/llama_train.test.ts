@@ -72,8 +72,8 @@ const MISTRAL3 = { yarn: { factor: 4, origCtx: 4, logMul: 1 }, attnTemperature: 
 const GRANITE_MULT = { embedding: 6, residual: 0.4, attention: 0.09, logit: 3 };
 
 describe('llama training forward = inference engine = f64 reference', () => {
-  for (const arch of ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4', 'ernie4_5', 'mistral3', 'glm4'] as const) {
-    it(`${arch}, GQA 4 heads / 2 KV heads, ${arch === 'smollm3' ? 4 : 2} layers, B=2 T=9${arch === 'qwen3' ? ', head dim 16 (q wider than dim 32)' : arch === 'gemma3' ? ', window 16' : arch === 'gemma2' ? ', window 16, scores and logits soft-capped at 2 and 3' : arch === 'smollm3' ? ', the fourth without RoPE' : arch === 'phi3' ? ', q/k/v and gate/up fused in the file' : arch === 'granite' ? ', embedding / residual / attention / logit multipliers' : arch === 'olmo2' ? ', post-norms only, q / k norms over the whole projection' : arch === 'exaone4' ? ', post-norms only, per-head q / k norms' : arch === 'mistral3' ? ', YaRN (log multiplier 1), attention temperature 0.5 past 4 positions' : arch === 'glm4' ? ', pre- and post-norms, q / k / v biases, fused gate / up, half the head rotated' : ''}`, async () => {
+  for (const arch of ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee'] as const) {
+    it(`${arch}, GQA 4 heads / 2 KV heads, ${arch === 'smollm3' ? 4 : 2} layers, B=2 T=9${arch === 'qwen3' ? ', head dim 16 (q wider than dim 32)' : arch === 'gemma3' ? ', window 16' : arch === 'gemma2' ? ', window 16, scores and logits soft-capped at 2 and 3' : arch === 'smollm3' ? ', the fourth without RoPE' : arch === 'phi3' ? ', q/k/v and gate/up fused in the file' : arch === 'granite' ? ', embedding / residual / attention / logit multipliers' : arch === 'olmo2' ? ', post-norms only, q / k norms over the whole projection' : arch === 'exaone4' ? ', post-norms only, per-head q / k norms' : arch === 'mistral3' ? ', YaRN (log multiplier 1), attention temperature 0.5 past 4 positions' : arch === 'glm4' ? ', pre- and post-norms, q / k / v biases, fused gate / up, half the head rotated' : arch === 'arcee' ? ', no FFN gate: relu(up)^2' : ''}`, async () => {
       const bytes = synthLlamaGguf({ arch, dim: 32, layers: arch === 'smollm3' ? 4 : 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, vocab: spmByteVocab(), ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'gemma3' || arch === 'gemma2' ? { slidingWindow: 16 } : {}), ...(arch === 'gemma2' ? { softcap: { attn: 2, final: 3 } } : {}), ...(arch === 'granite' ? { multipliers: GRANITE_MULT } : {}), ...(arch === 'mistral3' ? MISTRAL3 : {}), ...(arch === 'glm4' ? { ropeDims: 4, qkvBias: true } : {}) });
       const file = parseGgufFile(bytes);
       const { config, weights } = llamaWeightsFromGguf(file);
@@ -174,6 +174,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
     ['exaone4 (post-norms only, per-head q / k norms) with Llama 3 rope factors', 'exaone4', { ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 4 } }],
     ['olmo2 with a sliding window (OLMo 3): its sliding layer rotates without YaRN', 'olmo2', { slidingWindow: 6, yarn: { factor: 4, origCtx: 2 } }],
     ['glm4 (pre- and post-norms, q / k / v biases, fused gate / up, half of each head rotated)', 'glm4', { ropeDims: 4, qkvBias: true }],
+    ['arcee (relu(up)^2, no gate) with Llama 3 rope factors', 'arcee', { ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 4 } }],
     ['mistral3 with YaRN and the attention temperature (0.5, from position 2 on)', 'mistral3', { yarn: { factor: 4, origCtx: 2, logMul: 1 }, attnTemperature: { scale: 0.5, length: 2 } }],
   ];
   for (const [label, arch, extra] of FD) {
@@ -185,7 +186,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
       const targets = seqs.map((s, b) => s.map((_, t) => (b === 1 && t >= 3 ? IGNORE_INDEX : s[(t + 1) % s.length])));
       const t = buildLlamaTrainGraph(ctx, c, weights, { B: 2, T: 5 });
       try {
-        const names = ['token_embd.weight', ...(c.noPreNorms ? [] : ['blk.0.attn_norm.weight']), 'blk.0.attn_q.weight', 'blk.0.attn_k.weight', 'blk.0.attn_v.weight', 'blk.0.ffn_gate.weight', 'blk.0.ffn_down.weight', ...(c.tied ? [] : ['output.weight']), ...(c.qkvBias ? ['blk.0.attn_k.bias'] : []), ...(c.qkNorm ? ['blk.0.attn_q_norm.weight', 'blk.0.attn_k_norm.weight'] : []), ...(c.postNorms ? ['blk.0.post_attention_norm.weight', 'blk.0.post_ffw_norm.weight', 'blk.0.ffn_up.weight'] : [])];
+        const names = ['token_embd.weight', ...(c.noPreNorms ? [] : ['blk.0.attn_norm.weight']), 'blk.0.attn_q.weight', 'blk.0.attn_k.weight', 'blk.0.attn_v.weight', ...(c.ffnAct === 'relu2' ? ['blk.0.ffn_up.weight'] : ['blk.0.ffn_gate.weight']), 'blk.0.ffn_down.weight', ...(c.tied ? [] : ['output.weight']), ...(c.qkvBias ? ['blk.0.attn_k.bias'] : []), ...(c.qkNorm ? ['blk.0.attn_q_norm.weight', 'blk.0.attn_k_norm.weight'] : []), ...(c.postNorms ? ['blk.0.post_attention_norm.weight', 'blk.0.post_ffw_norm.weight', 'blk.0.ffn_up.weight'] : [])];
         const params = names.map((n) => t.ops.params.get(n)!);
         const gm = t.graph.backward(t.loss, params);
         const grads = params.map((p) => ops.contiguous(gm.get(p)!));
@@ -227,7 +228,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
 });
 
 describe('writeLlamaGguf', () => {
-  for (const arch of ['llama', 'qwen3', 'gemma3', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
+  for (const arch of ['llama', 'qwen3', 'gemma3', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
     const src = parseGgufFile(synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 5, weightType: 'Q8_0', ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'granite' ? { multipliers: GRANITE_MULT } : {}), ...(arch === 'mistral3' ? MISTRAL3 : {}) }));
     const { config, weights } = llamaWeightsFromGguf(src);
     expect(() => writeLlamaGguf(config, weights)).toThrow(/tokenizer has 260 tokens, the model's vocab is 259/);

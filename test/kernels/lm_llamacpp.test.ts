@@ -147,6 +147,7 @@ describe('language model vs llama.cpp', () => {
   //     the sliding ones by 0.72);
   //   - glm4 (GLM-4-0414): the Gemmas' four norms (pre and post) around attention and a SwiGLU whose gate and up rows
   //     are one tensor (ffn_up, as phi3's), q / k / v biases where the file has them, NORM rope over part of the head;
+  //   - arcee (Arcee's AFM): a Llama whose FFN has no gate, down(relu(up)^2) (the engine's ReGLU with the gate bound to up);
   //   - mistral3 (Ministral 3): a Llama with YaRN whose yarn_log_multiplier 1 cancels the 1 + 0.1 ln(factor) of cos and
   //     sin (Ministral 3's mscale_all_dim; without the key the probabilities would move by 0.16), and the
   //     attention temperature: q times 1 + 0.5 ln(1 + floor(p / 8)) from position 8 on (the original context; Ministral
@@ -174,6 +175,8 @@ describe('language model vs llama.cpp', () => {
     ['exaone4 64 layers (32B layout)', 'exaone4 at 64 layers (EXAONE 4.0 32B\'s layout): 48 sliding (window 8) with Llama 3 rope factors, 16 global without RoPE', { arch: 'exaone4', dim: 32, ffn: 64, layers: 64, heads: 4, kvHeads: 2, ctx: 64, seed: 3, slidingWindow: 8, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } }],
     ['glm4', 'glm4 (GLM-4-0414), pre- and post-norms, q / k / v biases, gate / up fused in ffn_up, half the head dims rotated (NORM)', { arch: 'glm4', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, ropeDims: 8, qkvBias: true }],
     ['glm4 Q8_0', 'glm4, Q8_0, tied, whole heads rotated', { arch: 'glm4', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 1, ctx: 64, seed: 5, weightType: 'Q8_0', tied: true }],
+    ['arcee', 'arcee (AFM), no FFN gate: relu(up)^2, q / k / v biases', { arch: 'arcee', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, qkvBias: true }],
+    ['arcee Q8_0 rope factors', 'arcee, Llama 3 rope factors, Q8_0, tied', { arch: 'arcee', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 6, weightType: 'Q8_0', tied: true, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } }],
     ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
   ];
   for (const [label, what, o] of MORE) {

@@ -333,6 +333,14 @@ describe('llama config errors', () => {
     fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.post_ffw_norm.weight'), /'blk\.1\.post_ffw_norm\.weight' is missing/);
   });
 
+  it('arcee: a Llama without an FFN gate (relu(up)^2), NORM rope, rope factors taken', () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'arcee', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'arcee', ropeLayout: 'norm', ffnAct: 'relu2', ropeFreqs: true, postNorms: false });
+    expect(tensors.some((t) => t.name.includes('ffn_gate'))).toBe(false);
+    fails(f.metadata, [...tensors, { name: 'blk.0.ffn_gate.weight', type: 'F32' as never, shape: [128, 64] }], /'blk\.0\.ffn_gate\.weight' not used by a arcee model/);
+  });
+
   it('mistral3: a Llama (NORM rope, rope factors) whose YaRN log multiplier and attention temperature are read; llama ignores the multiplier; its MoE refused', () => {
     const f = parseGgufFile(synthLlamaGguf({ arch: 'mistral3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, yarn: { factor: 16, origCtx: 32, logMul: 1 }, attnTemperature: { scale: 0.1, length: 32 } }));
     const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
