@@ -71,61 +71,54 @@ const MISTRAL3 = { yarn: { factor: 4, origCtx: 4, logMul: 1 }, attnTemperature: 
 /** Granite's multipliers, each far from 1 (Granite 3's: 12, 0.22, 1/128, 8). */
 const GRANITE_MULT = { embedding: 6, residual: 0.4, attention: 0.09, logit: 3 };
 
-describe('llama training forward = inference engine = f64 reference', () => {
-  for (const arch of ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee'] as const) {
-    it(`${arch}, GQA 4 heads / 2 KV heads, ${arch === 'smollm3' ? 4 : 2} layers, B=2 T=9${arch === 'qwen3' ? ', head dim 16 (q wider than dim 32)' : arch === 'gemma3' ? ', window 16' : arch === 'gemma2' ? ', window 16, scores and logits soft-capped at 2 and 3' : arch === 'smollm3' ? ', the fourth without RoPE' : arch === 'phi3' ? ', q/k/v and gate/up fused in the file' : arch === 'granite' ? ', embedding / residual / attention / logit multipliers' : arch === 'olmo2' ? ', post-norms only, q / k norms over the whole projection' : arch === 'exaone4' ? ', post-norms only, per-head q / k norms' : arch === 'mistral3' ? ', YaRN (log multiplier 1), attention temperature 0.5 past 4 positions' : arch === 'glm4' ? ', pre- and post-norms, q / k / v biases, fused gate / up, half the head rotated' : arch === 'arcee' ? ', no FFN gate: relu(up)^2' : ''}`, async () => {
-      const bytes = synthLlamaGguf({ arch, dim: 32, layers: arch === 'smollm3' ? 4 : 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, vocab: spmByteVocab(), ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'gemma3' || arch === 'gemma2' ? { slidingWindow: 16 } : {}), ...(arch === 'gemma2' ? { softcap: { attn: 2, final: 3 } } : {}), ...(arch === 'granite' ? { multipliers: GRANITE_MULT } : {}), ...(arch === 'mistral3' ? MISTRAL3 : {}), ...(arch === 'glm4' ? { ropeDims: 4, qkvBias: true } : {}) });
-      const file = parseGgufFile(bytes);
-      const { config, weights } = llamaWeightsFromGguf(file);
-      const seqs = batch(2, 9, 3);
-      const got = await trainLogits(config, weights, seqs);
-      const path = join(dir, `${arch}.gguf`);
-      writeFileSync(path, bytes);
-      const lm = await LanguageModel.load(ctx, path, { ctxLen: 32, chunk: 16, kvType: 'f32' });
-      try {
-        let vsRef = 0;
-        let vsEngine = 0;
-        for (const [b, ids] of seqs.entries()) {
-          const mine = got.subarray(b * ids.length * V, (b + 1) * ids.length * V);
-          vsRef = Math.max(vsRef, maxDiff(mine, llamaLogitsRef(file, ids)));
-          vsEngine = Math.max(vsEngine, maxDiff(mine, await lm.logits(ids)));
-        }
-        measured.push(`  ${arch}: max |logit| difference vs f64 ${vsRef.toExponential(2)}, vs engine ${vsEngine.toExponential(2)} (bound ${LOGIT_BOUND})`);
-        expect(vsRef).toBeLessThanOrEqual(LOGIT_BOUND);
-        expect(vsEngine).toBeLessThanOrEqual(LOGIT_BOUND);
-      } finally {
-        lm.dispose();
-      }
-    });
-  }
-});
-
-describe('llama training forward, EXAONE 4.0 32B\'s layout', () => {
-  // 64 layers: 48 sliding (window 16 here) with Llama 3 rope factors, 16 global without RoPE (llama.cpp's exaone4).
-  it('exaone4 at 64 layers, B=2 T=9: the training forward equals the engine and the f64 reference', async () => {
-    const bytes = synthLlamaGguf({ arch: 'exaone4', dim: 16, layers: 64, heads: 2, kvHeads: 1, ffn: 24, ctx: 32, seed: 11, vocab: spmByteVocab(), slidingWindow: 16, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 4 } });
-    const file = parseGgufFile(bytes);
-    const { config, weights } = llamaWeightsFromGguf(file);
-    expect(config).toMatchObject({ swa: { window: 16, pattern: 4 }, noRopeStep: 4, ropeFreqs: true });
-    const seqs = batch(2, 9, 3);
-    const got = await trainLogits(config, weights, seqs);
-    const path = join(dir, 'exaone4-64.gguf');
-    writeFileSync(path, bytes);
-    const lm = await LanguageModel.load(ctx, path, { ctxLen: 32, chunk: 16, kvType: 'f32' });
-    try {
-      let vsRef = 0;
-      let vsEngine = 0;
-      for (const [b, ids] of seqs.entries()) {
-        const mine = got.subarray(b * ids.length * V, (b + 1) * ids.length * V);
-        vsRef = Math.max(vsRef, maxDiff(mine, llamaLogitsRef(file, ids)));
-        vsEngine = Math.max(vsEngine, maxDiff(mine, await lm.logits(ids)));
-      }
-      measured.push(`  exaone4 64 layers: max |logit| difference vs f64 ${vsRef.toExponential(2)}, vs engine ${vsEngine.toExponential(2)} (bound ${LOGIT_BOUND})`);
-      expect(vsRef).toBeLessThanOrEqual(LOGIT_BOUND);
-      expect(vsEngine).toBeLessThanOrEqual(LOGIT_BOUND);
-    } finally {
-      lm.dispose();
+/** The training forward's logits on B=2 sequences of T=9 against the inference engine's and the f64 reference's. */
+async function forwardMatches(label: string, bytes: Uint8Array): Promise<void> {
+  const file = parseGgufFile(bytes);
+  const { config, weights } = llamaWeightsFromGguf(file);
+  const seqs = batch(2, 9, 3);
+  const got = await trainLogits(config, weights, seqs);
+  const path = join(dir, `${label.replace(/\W+/g, '-')}.gguf`);
+  writeFileSync(path, bytes);
+  const lm = await LanguageModel.load(ctx, path, { ctxLen: 32, chunk: 16, kvType: 'f32' });
+  try {
+    let vsRef = 0;
+    let vsEngine = 0;
+    for (const [b, ids] of seqs.entries()) {
+      const mine = got.subarray(b * ids.length * V, (b + 1) * ids.length * V);
+      vsRef = Math.max(vsRef, maxDiff(mine, llamaLogitsRef(file, ids)));
+      vsEngine = Math.max(vsEngine, maxDiff(mine, await lm.logits(ids)));
     }
+    measured.push(`  ${label}: max |logit| difference vs f64 ${vsRef.toExponential(2)}, vs engine ${vsEngine.toExponential(2)} (bound ${LOGIT_BOUND})`);
+    expect(vsRef).toBeLessThanOrEqual(LOGIT_BOUND);
+    expect(vsEngine).toBeLessThanOrEqual(LOGIT_BOUND);
+  } finally {
+    lm.dispose();
+  }
+}
+
+describe('llama training forward = inference engine = f64 reference', () => {
+  // Each architecture at dim 32, 4 heads / 2 KV heads, 2 layers unless said, with what sets it apart.
+  const FORWARD: [LlamaArch, string, Partial<SynthOptions>][] = [
+    ['llama', '', {}], ['qwen2', '', {}], ['qwen3', ', head dim 16 (q wider than dim 32)', { headDim: 16 }],
+    ['gemma3', ', window 16', { slidingWindow: 16 }], ['gemma2', ', window 16, scores and logits soft-capped at 2 and 3', { slidingWindow: 16, softcap: { attn: 2, final: 3 } }],
+    ['smollm3', ', the fourth without RoPE', { layers: 4 }], ['phi3', ', q/k/v and gate/up fused in the file', {}],
+    ['granite', ', embedding / residual / attention / logit multipliers', { multipliers: GRANITE_MULT }],
+    ['olmo2', ', post-norms only, q / k norms over the whole projection', {}], ['exaone4', ', post-norms only, per-head q / k norms', {}],
+    ['ernie4_5', '', {}], ['mistral3', ', YaRN (log multiplier 1), attention temperature 0.5 past 4 positions', MISTRAL3],
+    ['glm4', ', pre- and post-norms, q / k / v biases, fused gate / up, half the head rotated', { ropeDims: 4, qkvBias: true }],
+    ['arcee', ', no FFN gate: relu(up)^2', {}],
+  ];
+  for (const [arch, what, extra] of FORWARD) {
+    const o: SynthOptions = { arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, vocab: spmByteVocab(), ...extra };
+    it(`${arch}, GQA 4 heads / 2 KV heads, ${o.layers} layers, B=2 T=9${what}`, () => forwardMatches(arch, synthLlamaGguf(o)));
+  }
+
+  // EXAONE 4.0 32B's layout: 64 layers, 48 sliding (window 16 here) with Llama 3 rope factors, 16 global without RoPE
+  // (llama.cpp's exaone4 at that layer count).
+  it('exaone4 at 64 layers, B=2 T=9: sliding layers with rope factors, global ones without RoPE', async () => {
+    const bytes = synthLlamaGguf({ arch: 'exaone4', dim: 16, layers: 64, heads: 2, kvHeads: 1, ffn: 24, ctx: 32, seed: 11, vocab: spmByteVocab(), slidingWindow: 16, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 4 } });
+    expect(llamaWeightsFromGguf(parseGgufFile(bytes)).config).toMatchObject({ swa: { window: 16, pattern: 4 }, noRopeStep: 4, ropeFreqs: true });
+    await forwardMatches('exaone4 64 layers', bytes);
   });
 });
 
