@@ -136,8 +136,8 @@ export class LlamaEngine {
       const table = mk(4 * ctxLen * c.ropeDims, 'rope table');
       const rf = ropeFactors(c, freqs); // the file's factors, YaRN's, and the attention factor
       ctx.write(table, ropeTable(ctxLen, c.ropeDims, c.ropeBase, rf.factors, c.ropeScale ?? 1, rf.mscale));
-      // The sliding-window layers' table: gemma3's own (base 10000, unscaled); OLMo 3's without YaRN (layerRopeScaling);
-      // gemma2's is the same as the others'.
+      // The sliding-window layers' table: gemma3's own (base 10000, unscaled); OLMo 3's without YaRN or factors
+      // (swaRopeScaling); gemma2's and EXAONE 4.0 32B's the same as the others'.
       let tableSwa: GPUBuffer | undefined;
       const sw = swaRopeScaling(c, rf);
       if (c.swa && c.swa.ropeBase === c.ropeBase && c.swa.ropeScale === (c.ropeScale ?? 1) && sw === rf) tableSwa = table;

@@ -52,7 +52,7 @@ export interface LlamaConfig {
   qkNormFull?: boolean;
   /** olmo2, exaone4: no attn_norm / ffn_norm: attention and the FFN read the residual stream as it is (post-norms only). */
   noPreNorms?: boolean;
-  /** gemma2, gemma3, olmo2, exaone4: the attention and FFN outputs are RMS-normalized (post_attention_norm / post_ffw_norm) before their residual add. */
+  /** gemma2, gemma3, olmo2, exaone4, glm4: the attention and FFN outputs are RMS-normalized (post_attention_norm / post_ffw_norm) before their residual add. */
   postNorms: boolean;
   /**
    * The FFN's activation: silu (SwiGLU) or gelu (GeGLU, tanh form: gemma2, gemma3) of the gate times up; relu2
@@ -71,7 +71,7 @@ export interface LlamaConfig {
   /** Linear RoPE scaling: positions times this (1 / rope.scaling.factor); absent or 1: none. gemma3: global layers only. */
   ropeScale?: number;
   /**
-   * Interleaved sliding-window attention (gemma2: pattern 2; gemma3: 6): layer l attends to the last `window`
+   * Interleaved sliding-window attention (gemma2: pattern 2; gemma3: 6; OLMo 3 and EXAONE 4.0 32B: 4): layer l attends to the last `window`
    * positions (its own included) when l % pattern < pattern - 1, and those layers rotate with base `ropeBase`, positions
    * times `ropeScale` (gemma3: 10000 unscaled; gemma2: the file's); every pattern-th layer is global (the file's rope
    * base and scaling). Absent: every layer is global. `plainRope` (olmo2's OLMo 3): the sliding-window layers rotate
@@ -195,8 +195,9 @@ export const GEMMA3_SWA_ROPE_BASE = 10000;
 /**
  * What an architecture sets beyond the shared hyperparameters, as llama.cpp sets it up (the one place the GGUF
  * reader, llamaConfig and the synthetic files take it from): the Gemmas' sliding windows (gemma3: every sixth layer
- * global, the others with rope base 10000 unscaled; gemma2: every other layer, the file's rope), gemma2's soft-caps
- * and always-tied head, smollm3's NoPE step. `window` and `softcap` are the values resolved by the caller.
+ * global, the others with rope base 10000 unscaled; gemma2: every other layer, the file's rope; OLMo 3: 3 of 4 layers
+ * rotating plainly; EXAONE 4.0 32B at 64 layers: 3 of 4, the global ones without RoPE), gemma2's soft-caps and
+ * always-tied head, smollm3's NoPE step. `window`, `pattern` and `softcap` are the values resolved by the caller.
  */
 export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; layers?: number; ropeBase: number; ropeScale: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; rope?: boolean }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep' | 'multipliers'> & { tied?: true } {
   if (a === 'gemma3') return { swa: { window: o.window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE, ropeScale: 1 } };
