@@ -25,6 +25,7 @@
 // rotate-half rows (GGUF's olmo2 is NEOX), never tied. Exaone4ForCausalLM (exaone4) is the same layout with q_norm /
 // k_norm per head, tied or not, and a Llama's rope_scaling. Ernie4_5ForCausalLM (ernie4_5) is a Llama whose RoPE
 // already rotates adjacent pairs ("glm rope style"), as GGUF's NORM layout does: its rows are not permuted.
+// Exaone4ForCausalLM at 64 layers (EXAONE 4.0 32B) takes llama.cpp's fixed sliding layout (exaone4Window).
 // Olmo3ForCausalLM (olmo3) is GGUF's olmo2 with a sliding window: layer_types as a period (sliding_window_pattern),
 // the sliding layers under the default RoPE, the full ones under rope_scaling (YaRN), as llama.cpp's olmo2 runs it.
 // Ministral3ForCausalLM (ministral3) is GGUF's mistral3: a Llama with head_dim, YaRN's magnitude from mscale_all_dim
@@ -36,7 +37,7 @@
 // A Llama's rope_scaling of rope_type llama3 becomes rope_freqs.weight as the converter computes it, a linear one
 // the position scale, a yarn one (any architecture but Phi-3's and the Gemmas') GGUF's YaRN (hfRope).
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
-import { archTraits, attentionScale, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, layerUsesRope, layerWindow, ModelConfigError, OLMO3_SWA_PATTERN, type LlamaConfig } from './llama_config.js';
+import { archTraits, attentionScale, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, layerUsesRope, layerWindow, ModelConfigError, OLMO3_SWA_PATTERN, EXAONE4_SWA_LAYERS, EXAONE4_SWA_PATTERN, EXAONE4_SWA_WINDOW, type LlamaConfig } from './llama_config.js';
 import { fusedTensors, ggufTensorLayout } from './llama_layout.js';
 import { llama3RopeFactors, longRopeAttnFactor } from './rope_scaling.js';
 import type { LlamaWeights } from './llama_train.js';
@@ -133,12 +134,15 @@ function llamaLikeConfig(j: Record<string, unknown>, source: string, type: strin
   if (type === 'mistral' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Mistral's windowed attention is not supported (only sliding_window null)`);
   if (arch !== 'qwen2' && arch !== 'glm4') refuseAttentionBias(j, source, arch); // Qwen2's and GLM-4's q / k / v biases are imported
   if (arch !== 'llama' && arch !== 'phi3' && j.use_sliding_window === true) throw new ModelConfigError(`${source}: use_sliding_window is true: ${Name}'s windowed attention is not supported`);
-  if (arch !== 'llama' && type !== 'olmo3' && Array.isArray(j.layer_types) && j.layer_types.some((t) => t !== 'full_attention')) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: ${Name}'s windowed attention is not supported (only 'full_attention')`);
+  if (arch !== 'llama' && type !== 'olmo3' && !(arch === 'exaone4' && j.num_hidden_layers === EXAONE4_SWA_LAYERS) && Array.isArray(j.layer_types) && j.layer_types.some((t) => t !== 'full_attention')) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: ${Name}'s windowed attention is not supported (only 'full_attention')`);
   if (arch === 'ernie4_5' && j.use_bias === true) throw new ModelConfigError(`${source}: use_bias is true: llama.cpp's ernie4_5 has no output or MLP biases`);
   if (arch === 'arcee' && (j.hidden_act ?? 'relu2') !== 'relu2') throw new ModelConfigError(`${source}: hidden_act ${JSON.stringify(j.hidden_act)}: GGUF's arcee runs relu2 (relu(x)^2)`);
   if (arch === 'arcee' && j.mlp_bias === true) throw new ModelConfigError(`${source}: mlp_bias is true: llama.cpp's arcee has no MLP biases`);
   if (arch === 'granite' && j.mlp_bias === true) throw new ModelConfigError(`${source}: mlp_bias is true: a Granite with MLP biases is not supported by the import`);
-  if (arch === 'exaone4' && j.num_hidden_layers === 64) throw new ModelConfigError(`${source}: num_hidden_layers 64 is EXAONE 4.0 32B, whose sliding-window layers llama.cpp sets up by that count: not imported (its GGUF files run)`);
+  const exaone32 = arch === 'exaone4' && j.num_hidden_layers === EXAONE4_SWA_LAYERS ? exaone4Window(j, source) : undefined;
+  // Below 64 layers llama.cpp rotates every exaone4 layer with full attention; transformers' Exaone4 with a
+  // sliding_window would drop RoPE on its full_attention layers.
+  if (arch === 'exaone4' && !exaone32 && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: llama.cpp slides exaone4's layers only at ${EXAONE4_SWA_LAYERS} layers (EXAONE 4.0 32B); this model has ${JSON.stringify(j.num_hidden_layers)}`);
   if (arch === 'olmo2' && j.tie_word_embeddings === true) throw new ModelConfigError(`${source}: tie_word_embeddings is true: llama.cpp's olmo2 needs its own output weight (never tied)`);
   if (type === 'olmo2' && j.sliding_window !== undefined && j.sliding_window !== null) throw new ModelConfigError(`${source}: sliding_window ${JSON.stringify(j.sliding_window)}: Olmo2ForCausalLM attends over the whole context (an OLMo 3 is model_type olmo3)`);
   const olmo3 = type === 'olmo3' ? olmo3Window(j, source) : undefined;
@@ -156,7 +160,7 @@ function llamaLikeConfig(j: Record<string, unknown>, source: string, type: strin
   const base = llamaConfig({
     arch, vocab: int('vocab_size'), dim, layers: int('num_hidden_layers'), heads, kvHeads: int('num_key_value_heads', heads), headDim,
     ffn: int('intermediate_size'), ctx: int('max_position_embeddings'), eps: positiveNumber(j, source, 'rms_norm_eps', 1e-6),
-    ropeBase: positiveNumber(j, source, 'rope_theta', 10000), tied: j.tie_word_embeddings === true, ...(olmo3 ? { slidingWindow: olmo3.window } : {}),
+    ropeBase: positiveNumber(j, source, 'rope_theta', 10000), tied: j.tie_word_embeddings === true, ...(olmo3 ? { slidingWindow: olmo3.window } : exaone32 ? { slidingWindow: exaone32 } : {}),
   });
   if (olmo3 && base.swa) base.swa.pattern = olmo3.pattern;
   const rope = hfRope(j, source, base);
@@ -264,6 +268,19 @@ function olmo3Window(j: Record<string, unknown>, source: string): { window: numb
   const want = Array.from({ length: L }, (_, l) => (l % pattern < pattern - 1 ? 'sliding_attention' : 'full_attention'));
   if (!Array.isArray(types) || JSON.stringify(types) !== JSON.stringify(want) || pattern < 2) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(types)}: GGUF's olmo2 holds a period (every p-th layer full_attention, p >= 2), which these are not`);
   return { window, pattern };
+}
+
+/**
+ * EXAONE 4.0 32B's sliding window (default 4096): llama.cpp fixes its layout by the layer count (every fourth layer
+ * full_attention and without RoPE), so sliding_window_pattern (4 or "LLLG") and layer_types must be that.
+ */
+function exaone4Window(j: Record<string, unknown>, source: string): number {
+  const window = positiveInt(j, source, 'sliding_window', EXAONE4_SWA_WINDOW);
+  const p = j.sliding_window_pattern;
+  if (p !== undefined && p !== null && p !== EXAONE4_SWA_PATTERN && p !== 'LLLG') throw new ModelConfigError(`${source}: sliding_window_pattern ${JSON.stringify(p)}: llama.cpp's exaone4 fixes it at ${EXAONE4_SWA_PATTERN} ("LLLG")`);
+  const want = Array.from({ length: EXAONE4_SWA_LAYERS }, (_, l) => ((l + 1) % EXAONE4_SWA_PATTERN ? 'sliding_attention' : 'full_attention'));
+  if (j.layer_types !== undefined && JSON.stringify(j.layer_types) !== JSON.stringify(want)) throw new ModelConfigError(`${source}: layer_types: llama.cpp's exaone4 at ${EXAONE4_SWA_LAYERS} layers makes every fourth layer full_attention (without RoPE) and the others sliding_attention`);
+  return window;
 }
 
 function positiveInt(j: Record<string, unknown>, source: string, k: string, dflt?: number): number {

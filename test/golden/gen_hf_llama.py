@@ -1,4 +1,4 @@
-"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/, hf_olmo2/, hf_qwen3_yarn/, hf_exaone4/, hf_ernie4_5/, hf_olmo3/, hf_ministral3/, hf_glm4/ and hf_arcee/: a tiny Hugging
+"""Writes test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/, hf_olmo2/, hf_qwen3_yarn/, hf_exaone4/, hf_ernie4_5/, hf_olmo3/, hf_ministral3/, hf_glm4/, hf_arcee/ and hf_exaone4_32b/: a tiny Hugging
 Face Llama checkpoint, a tiny Qwen2 one, a tiny Qwen3 one, a tiny Gemma 3 text one, a tiny SmolLM3 one (a Llama whose
 layers with no_rope_layers[l] == 0 skip RoPE), a Llama with Llama 3's rope_scaling (its inverse frequencies as
 transformers' _compute_llama3_parameters makes them) and a tiny Phi-3 (q / k / v and gate / up fused; LongRoPE: the
@@ -116,6 +116,12 @@ QWEN3_YARN = dict(QWEN3, rope_scaling={"rope_type": "yarn", "factor": 4.0, "orig
 EXAONE4 = dict(LLAMA, architectures=["Exaone4ForCausalLM"], model_type="exaone4", rope_theta=1000000.0, tie_word_embeddings=True,
                sliding_window=None, hidden_act="silu")
 
+# Exaone4ForCausalLM at EXAONE-4.0-32B's 64 layers (shrunk to hidden 8, 2 heads / 1 KV head of 4, MLP 8, so the file
+# stays small): 48 layers sliding over a window of 4 (of the 14 ids) with RoPE, every fourth full_attention without it.
+EXAONE4_32B = dict(EXAONE4, hidden_size=8, num_attention_heads=2, num_key_value_heads=1, intermediate_size=8, num_hidden_layers=64,
+                   sliding_window=4, sliding_window_pattern=4,
+                   layer_types=["full_attention" if (l + 1) % 4 == 0 else "sliding_attention" for l in range(64)])
+
 # Olmo3ForCausalLM's config (OLMo-3-7B's kind, shrunk): OLMo 2's layout, 4 layers of which the first three slide over a
 # window of 4 (of the 14 ids) with the default RoPE, the fourth full with YaRN (factor 4 over an original context of 8,
 # attention_factor 1 + 0.1 ln 4 as OLMo 3's configs spell it out).
@@ -146,15 +152,16 @@ ERNIE45 = dict(LLAMA, architectures=["Ernie4_5ForCausalLM"], model_type="ernie4_
                use_bias=False, hidden_act="silu")
 
 
-def build(cfg, seed):
-    """Seeded f32 weights by HF name: q / k / v biases for qwen2, q_norm / k_norm for qwen3, no lm_head when the embedding is tied."""
+def build(cfg, seed, proj_std=0.2):
+    """Seeded f32 weights by HF name: q / k / v biases for qwen2, q_norm / k_norm for qwen3, no lm_head when the embedding
+    is tied; projections of standard deviation proj_std."""
     torch.manual_seed(seed)
     D, L, H, KV, F, V = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size"))
     hd = cfg.get("head_dim", D // H)
     w = {}
 
-    def rand(name, *shape, std=0.2):
-        w[name] = (torch.randn(*shape) * std).to(torch.float32)
+    def rand(name, *shape, std=None):
+        w[name] = (torch.randn(*shape) * (proj_std if std is None else std)).to(torch.float32)
 
     gemma = cfg["model_type"] in ("gemma3_text", "gemma2")
     one = 0 if gemma else 1  # Gemma's norm weights are stored zero-centred (the norm multiplies by 1 + weight)
@@ -380,6 +387,8 @@ def forward_olmo2(cfg, w, ids):
         p = f"model.layers.{l}."
         slides = cfg.get("layer_types", ["full_attention"] * L)[l] == "sliding_attention"
         cos, sin = (emb.cos(), emb.sin()) if slides else (full_cos, full_sin)
+        # Exaone4Attention rotates only where it has no sliding_window or the layer slides (the 32B's full layers: NoPE)
+        rotates = cfg["model_type"] != "exaone4" or cfg.get("sliding_window") is None or slides
         if cfg["model_type"] in ("olmo2", "olmo3"):
             q = rms(x @ W[p + "self_attn.q_proj.weight"].T, W[p + "self_attn.q_norm.weight"], cfg).view(T, H, hd).transpose(0, 1)
             k = rms(x @ W[p + "self_attn.k_proj.weight"].T, W[p + "self_attn.k_norm.weight"], cfg).view(T, KV, hd).transpose(0, 1)
@@ -387,8 +396,9 @@ def forward_olmo2(cfg, w, ids):
             q = rms((x @ W[p + "self_attn.q_proj.weight"].T).view(T, H, hd), W[p + "self_attn.q_norm.weight"], cfg).transpose(0, 1)
             k = rms((x @ W[p + "self_attn.k_proj.weight"].T).view(T, KV, hd), W[p + "self_attn.k_norm.weight"], cfg).transpose(0, 1)
         v = (x @ W[p + "self_attn.v_proj.weight"].T).view(T, KV, hd).transpose(0, 1)
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
+        if rotates:
+            q = q * cos + rotate_half(q) * sin
+            k = k * cos + rotate_half(k) * sin
         k = k.repeat_interleave(H // KV, dim=0)
         v = v.repeat_interleave(H // KV, dim=0)
         a = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5 + (sliding if slides else mask), dim=-1) @ v
@@ -447,8 +457,9 @@ def write_safetensors(path, tensors):
 
 
 for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029), ("hf_smollm3", SMOLLM3, 2030),
-                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035), ("hf_qwen3_yarn", QWEN3_YARN, 2036), ("hf_exaone4", EXAONE4, 2037), ("hf_ernie4_5", ERNIE45, 2038), ("hf_olmo3", OLMO3, 2039), ("hf_ministral3", MINISTRAL3, 2040), ("hf_glm4", GLM4, 2041), ("hf_arcee", ARCEE, 2042)):
-    w = build(cfg, seed)
+                        ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035), ("hf_qwen3_yarn", QWEN3_YARN, 2036), ("hf_exaone4", EXAONE4, 2037), ("hf_ernie4_5", ERNIE45, 2038), ("hf_olmo3", OLMO3, 2039), ("hf_ministral3", MINISTRAL3, 2040), ("hf_glm4", GLM4, 2041), ("hf_arcee", ARCEE, 2042), ("hf_exaone4_32b", EXAONE4_32B, 2043)):
+    # The 64-layer model's projections are smaller (0.1): at 0.2 its depth amplifies f32 rounding to 1e-3 in the logits.
+    w = build(cfg, seed, 0.1 if cfg["num_hidden_layers"] == 64 else 0.2)
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "config.json"), "w") as f:

@@ -1,7 +1,7 @@
 // Import of a Hugging Face Llama, a Qwen2, a Qwen3, a Gemma 3, a SmolLM3, a Llama with Llama 3's rope_scaling, a
 // Phi-3, a Gemma 2, a Granite and an OLMo 2 checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for each
 // (test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/
-// hf_olmo2/, hf_qwen3_yarn/ (a Qwen3 with YaRN), hf_exaone4/, hf_ernie4_5/, hf_olmo3/, hf_ministral3/, hf_glm4/ and hf_arcee/, written once by
+// hf_olmo2/, hf_qwen3_yarn/ (a Qwen3 with YaRN), hf_exaone4/, hf_ernie4_5/, hf_olmo3/, hf_ministral3/, hf_glm4/, hf_arcee/ and hf_exaone4_32b/, written once by
 // test/golden/gen_hf_llama.py with Hugging Face's forward in float64):
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; Gemma's norm
 //     weights + 1 rounded to f32 as GGUF stores them, measured 6.9e-7, the others 1e-13; a missing
@@ -70,6 +70,7 @@ describe('Hugging Face Llama import', () => {
     ['hf_ministral3', 'mistral3', [260, 32, 2, 4, 2, 16, 48, 16, false, false, false]], // head_dim 16 over 32 / 4, YaRN magnitude 1, q temperature
     ['hf_glm4', 'glm4', [260, 32, 2, 4, 2, 8, 48, 32, false, true, false]], // q / k / v biases, half of each head rotated in pairs, four norms, gate_up_proj
     ['hf_arcee', 'arcee', [260, 32, 2, 4, 2, 8, 48, 32, false, false, false]], // no gate_proj: down(relu(up)^2)
+    ['hf_exaone4_32b', 'exaone4', [260, 8, 64, 2, 1, 4, 8, 32, true, false, true]], // 64 layers: 48 sliding (window 4) with RoPE, 16 full without
     ['hf_olmo3', 'olmo2', [260, 32, 4, 4, 2, 8, 48, 32, false, false, true]], // OLMo 3: 3 layers sliding (window 4, plain RoPE), 1 full with YaRN
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
@@ -165,7 +166,7 @@ describe('Hugging Face Llama import', () => {
     expect(() => importHfLlama(g.configJson, st)).toThrow(/tensor 'model\.layers\.1\.self_attn\.q_norm\.weight' is missing \(expected shape \[32\]\)/);
   });
 
-  it('EXAONE 4: per-head q / k norms, post-norms under their HF names, no pre-norms; the 32B (64 layers, sliding windows) refused by key', () => {
+  it('EXAONE 4: per-head q / k norms, post-norms under their HF names, no pre-norms; the 32B\'s 64 layers in llama.cpp\'s fixed layout', () => {
     // OLMo 3: layer_types must be a period (GGUF's sliding_window_pattern); transformers' default is every fourth layer full.
     const o3 = golden('hf_olmo3').configJson;
     expect(hfLlamaConfig(o3).swa).toEqual({ window: 4, pattern: 4, ropeBase: 500000, ropeScale: 1, plainRope: true });
@@ -200,7 +201,14 @@ describe('Hugging Face Llama import', () => {
     expect(hfLlamaConfig(g.configJson).qkNormFull).toBeUndefined();
     const { weights } = importHfLlama(g.configJson, g.st());
     expect(weights['blk.1.attn_q_norm.weight'].length).toBe(8); // [head_dim]
-    expect(() => hfLlamaConfig({ ...g.configJson, num_hidden_layers: 64 })).toThrow(/num_hidden_layers 64 is EXAONE 4\.0 32B/);
+    // EXAONE 4.0 32B (64 layers): llama.cpp's fixed layout, window 4096 unless sliding_window says; below 64 layers a
+    // sliding_window (which transformers would apply, dropping RoPE on the full layers) is refused.
+    expect(hfLlamaConfig({ ...g.configJson, num_hidden_layers: 64 })).toMatchObject({ swa: { window: 4096, pattern: 4 }, noRopeStep: 4 });
+    const e32 = golden('hf_exaone4_32b').configJson;
+    expect(() => hfLlamaConfig({ ...e32, sliding_window_pattern: 2 })).toThrow(/sliding_window_pattern 2: llama\.cpp's exaone4 fixes it at 4/);
+    expect(() => hfLlamaConfig({ ...e32, layer_types: e32.layer_types.map(() => 'sliding_attention') })).toThrow(/layer_types: llama\.cpp's exaone4 at 64 layers makes every fourth layer full_attention/);
+    expect(hfLlamaConfig({ ...e32, sliding_window_pattern: 'LLLG' }).swa?.window).toBe(4);
+    expect(() => hfLlamaConfig({ ...g.configJson, sliding_window: 4096 })).toThrow(/sliding_window 4096: llama\.cpp slides exaone4's layers only at 64 layers \(EXAONE 4\.0 32B\); this model has 2/);
     expect(() => hfLlamaConfig({ ...g.configJson, layer_types: ['sliding_attention', 'full_attention'] })).toThrow(/EXAONE 4's windowed attention is not supported/);
   });
 
