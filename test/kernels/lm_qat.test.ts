@@ -1,6 +1,6 @@
 // QAT of a language model, Node alone (the shared cases, Node and Chromium, are test/cases/lm_qat.cases.ts):
 //   - llama.cpp's probabilities on a converted Q4_0 file match nibble's (the bound of test/kernels/lm_llamacpp.test.ts),
-//     phi3's fused tensors included;
+//     phi3's fused tensors, glm4's fused gate / up and arcee's gateless FFN included;
 //   - distillation's loss and gradient against an f64 computation and its finite differences;
 //   - a teacher of another vocabulary is refused.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,8 +16,9 @@ import { LanguageModel } from '../../src/lm/model.js';
 import { convertLlama, qatLlama } from '../../src/lm/qat.js';
 import { textDataset } from '../../src/data/text.js';
 import { Tokenizer } from '../../src/tokenizer/index.js';
-import { buildLlamaTrainGraph, distillLoss, llamaLinears } from '../../src/nn/llama_train.js';
-import { byteLevelVocab, llamaConfig } from '../../src/nn/llama_weights.js';
+import { buildLlamaTrainGraph, distillLoss, llamaLinears, type LlamaWeights } from '../../src/nn/llama_train.js';
+import { byteLevelVocab, initLlamaWeights, llamaConfig } from '../../src/nn/llama_weights.js';
+import type { LlamaConfig } from '../../src/nn/llama_config.js';
 import { PHI3_ENDOFTEXT, spmByteVocab } from '../../src/lm/synth.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { rng } from '../../src/ref/random.js';
@@ -38,14 +39,25 @@ afterAll(() => {
 const T = IDS.length;
 const V = config.vocab;
 
+/** initLlamaWeights(c) with every non-norm tensor times 5, as qatLmWeights makes the llama's. */
+function scaledWeights(c: LlamaConfig, seed: number): LlamaWeights {
+  const w = initLlamaWeights(c, seed);
+  for (const [k, v] of Object.entries(w)) if (!k.includes('norm')) for (let i = 0; i < v.length; i++) v[i] *= 5;
+  return w;
+}
+
 describe('language-model QAT', () => {
   // phi3: the same weights under phi3's graph (NEOX rope), written with q/k/v and gate/up fused (one Q4_0 tensor each:
   // 4 linears fewer in the file); llama.cpp's phi3 needs <|endoftext|> in the vocabulary (260 tokens, as byteLevelVocab).
   const phi3 = llamaConfig({ arch: 'phi3', dim: config.dim, layers: config.layers, heads: config.heads, kvHeads: config.kvHeads, ffn: config.ffn, ctx: config.ctx, vocab: config.vocab });
-  const cases = [['Q4_0', { format: 'Q4_0' }, 'Q4_0', config], ['asymmetric W3 (Q4_1)', { bits: 3, symmetric: false }, 'Q4_1', config], ['midrise W2 (Q4_0 codes 2q + 1)', { bits: 2, midrise: true }, 'Q4_0', config], ['phi3 Q4_0 (fused tensors)', { format: 'Q4_0' }, 'Q4_0', phi3]] as const;
+  // glm4 (pre- and post-norms, gate / up fused: one Q4_0 tensor a layer fewer) and arcee (no FFN gate) at the same
+  // sizes, their weights drawn and scaled as qatLmWeights draws the llama's.
+  const like = (arch: 'glm4' | 'arcee') => llamaConfig({ arch, dim: config.dim, layers: config.layers, heads: config.heads, kvHeads: config.kvHeads, ffn: config.ffn, ctx: config.ctx, vocab: config.vocab });
+  const [glm4, arcee] = [like('glm4'), like('arcee')];
+  const cases = [['Q4_0', { format: 'Q4_0' }, 'Q4_0', config], ['asymmetric W3 (Q4_1)', { bits: 3, symmetric: false }, 'Q4_1', config], ['midrise W2 (Q4_0 codes 2q + 1)', { bits: 2, midrise: true }, 'Q4_0', config], ['phi3 Q4_0 (fused tensors)', { format: 'Q4_0' }, 'Q4_0', phi3], ['glm4 Q4_0 (fused gate / up)', { format: 'Q4_0' }, 'Q4_0', glm4], ['arcee Q4_0 (no gate)', { format: 'Q4_0' }, 'Q4_0', arcee]] as const;
   for (const [what, cfg, type, c] of cases) {
     it(`llama.cpp runs the converted ${what} model with nibble's probabilities`, async () => {
-      const w = weights(2);
+      const w = c.arch === 'glm4' || c.arch === 'arcee' ? scaledWeights(c, 2) : weights(2);
       const linears = llamaLinears(c);
       const plan = prepareLinears(linears, cfg);
       const vocab = c.arch === 'phi3' ? spmByteVocab([PHI3_ENDOFTEXT]) : byteLevelVocab();
@@ -53,7 +65,7 @@ describe('language-model QAT', () => {
       const path = join(dir, `qat-${what.replace(/\W+/g, '-')}.gguf`);
       writeFileSync(path, bytes);
       const file = parseGgufFile(bytes);
-      expect(file.tensors.filter((x) => x.type === type).length).toBe(linears.length - (c.arch === 'phi3' ? 3 * c.layers : 0));
+      expect(file.tensors.filter((x) => x.type === type).length).toBe(linears.length - (c.arch === 'phi3' ? 3 * c.layers : c.arch === 'glm4' ? c.layers : 0));
       const lm = await LanguageModel.load(ctx, path, { ctxLen: 64, kvType: 'f32', warmup: false });
       let ours: Float32Array;
       try {
