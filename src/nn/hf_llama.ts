@@ -94,8 +94,9 @@ function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: L
 const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee' };
 
 /**
- * transformers 5 writes a model's RoPE as one `rope_parameters` object (rope_theta, rope_type and the scaling's keys)
- * instead of rope_theta and rope_scaling: read back into those two. (The Gemmas' per-layer-type form is refused where
+ * transformers 5 writes a model's RoPE as one `rope_parameters` object (rope_theta, rope_type, the scaling's keys and
+ * partial_rotary_factor) instead of rope_theta, rope_scaling and a top-level partial_rotary_factor: read back into
+ * those. (The Gemmas' per-layer-type form is refused where
  * they are read.)
  */
 function ropeParametersAsV4(j: Record<string, unknown>, source: string): Record<string, unknown> {
@@ -103,9 +104,10 @@ function ropeParametersAsV4(j: Record<string, unknown>, source: string): Record<
   if (rp === undefined || rp === null) return j;
   if (typeof rp !== 'object' || Array.isArray(rp)) throw new ModelConfigError(`${source}: rope_parameters ${JSON.stringify(rp)} is not an object`);
   if (j.rope_theta !== undefined || (j.rope_scaling !== undefined && j.rope_scaling !== null)) throw new ModelConfigError(`${source}: both rope_parameters and rope_theta / rope_scaling are given`);
-  const { rope_theta, ...rest } = rp as Record<string, unknown>;
+  const { rope_theta, partial_rotary_factor, ...rest } = rp as Record<string, unknown>;
+  if (partial_rotary_factor !== undefined && j.partial_rotary_factor !== undefined) throw new ModelConfigError(`${source}: partial_rotary_factor is given both in rope_parameters and at the top level`);
   const kind = rest.rope_type ?? rest.type;
-  return { ...j, ...(rope_theta !== undefined ? { rope_theta } : {}), rope_scaling: kind === undefined || kind === 'default' ? null : rest };
+  return { ...j, ...(rope_theta !== undefined ? { rope_theta } : {}), ...(partial_rotary_factor !== undefined ? { partial_rotary_factor } : {}), rope_scaling: kind === undefined || kind === 'default' ? null : rest };
 }
 
 /** The LlamaConfig of an HF config.json; errors name the key. */

@@ -187,6 +187,9 @@ describe('Hugging Face Llama import', () => {
     // A Llama in transformers 5's form reads as in 4's; the Gemmas' per-layer-type form is refused.
     const { rope_theta: theta, ...v5 } = configJson;
     expect(hfLlamaConfig({ ...v5, rope_parameters: { rope_type: 'default', rope_theta: theta } })).toEqual(hfLlamaConfig(configJson));
+    const { partial_rotary_factor: prf, ...g4v4 } = golden('hf_glm4').configJson;
+    expect(hfLlamaConfig({ ...g4v4, rope_theta: undefined, rope_parameters: { rope_type: 'default', rope_theta: 10000, partial_rotary_factor: prf } }).ropeDims).toBe(4); // GLM-4 in transformers 5's form
+    expect(() => hfLlamaConfig({ ...golden('hf_glm4').configJson, rope_theta: undefined, rope_parameters: { rope_theta: 10000, partial_rotary_factor: 0.5 } })).toThrow(/partial_rotary_factor is given both in rope_parameters and at the top level/);
     expect(() => hfLlamaConfig({ ...golden('hf_gemma3').configJson, rope_parameters: {} })).toThrow(/rope_parameters \(transformers 5's form\) is not read for Gemma 3/);
     // GLM-4: its biases imported (attention_bias), the rotated dims head_dim * partial_rotary_factor, even.
     const g4 = golden('hf_glm4').configJson;
