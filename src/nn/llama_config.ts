@@ -370,9 +370,10 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   // gemma3 requires the window; gemma2 defaults it (and its soft-caps) as llama.cpp does.
   // olmo2 slides where the file says (OLMo 3), 3 of every 4 layers unless sliding_window_pattern says otherwise.
   const window = a === 'gemma3' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : a === 'olmo2' ? k.int(`${a}.attention.sliding_window`, 0, 0) : a === 'exaone4' && layers === EXAONE4_SWA_LAYERS ? k.int(`${a}.attention.sliding_window`, EXAONE4_SWA_WINDOW) : 0;
-  const patternV = metadata[`${a}.attention.sliding_window_pattern`];
-  if (a === 'olmo2' && window > 0 && patternV?.type === 'array') throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window_pattern' is ${describe(patternV)}: a per-layer pattern is not supported (a period, u32, is)`);
-  const pattern = a === 'olmo2' && window > 0 ? k.int(`${a}.attention.sliding_window_pattern`, OLMO3_SWA_PATTERN) : undefined;
+  // llama.cpp's converter writes OLMo 3's pattern as one bool a layer; llama.cpp's olmo2 reads a period there and,
+  // given the array, keeps its default of 4 whatever the array says (measured against it), and so does nibble.
+  const patternArray = metadata[`${a}.attention.sliding_window_pattern`]?.type === 'array';
+  const pattern = a === 'olmo2' && window > 0 ? (patternArray ? OLMO3_SWA_PATTERN : k.int(`${a}.attention.sliding_window_pattern`, OLMO3_SWA_PATTERN)) : undefined;
   const softcap = a === 'gemma2' ? { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) } : undefined;
   const multipliers = a === 'granite' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`) } : undefined;
   const rope = a === 'granite' ? k.bool(`${a}.rope.scaling.finetuned`, true) : true;

@@ -141,6 +141,9 @@ describe('language model vs llama.cpp', () => {
   //   - olmo2 with attention.sliding_window (OLMo 3): 3 of every 4 layers slide (window 8 here) and rotate without the
   //     model's YaRN, the fourth is global with it (without the window the probabilities move by 0.44, with YaRN on
   //     the sliding layers by 0.12, with the window ignored by 0.35); sliding_window_pattern 2 read (0.44 against 4);
+  //     the converter's per-layer bools, which llama.cpp reads as its default period of 4 whatever they say (6 layers,
+  //     bools alternating: read per layer (period 2) they would move the probabilities by 0.60, as the array's length
+  //     (period 6) by 0.23);
   //   - exaone4 at 64 layers (EXAONE 4.0 32B's layout, which llama.cpp sets up by that count): 3 of every 4 layers
   //     slide (window 8 here) and rotate with the Llama 3 rope factors, every fourth is global without RoPE (with the
   //     window ignored the probabilities move by 0.73, with RoPE on the global layers by 0.43, without the factors on
@@ -171,6 +174,7 @@ describe('language model vs llama.cpp', () => {
     ['mistral3', 'mistral3, YaRN (factor 4, original context 8, yarn_log_multiplier 1), attention temperature 0.5', { arch: 'mistral3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 6, yarn: { factor: 4, origCtx: 8, logMul: 1 }, attnTemperature: { scale: 0.5, length: 8 } }],
     ['mistral3 Q8_0 rope factors', 'mistral3, Llama 3 rope factors, attention temperature 0.1 past 4 positions, Q8_0, tied', { arch: 'mistral3', dim: 64, ffn: 128, layers: 2, heads: 2, kvHeads: 1, ctx: 64, seed: 4, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, attnTemperature: { scale: 0.1, length: 4 }, weightType: 'Q8_0', tied: true }],
     ['olmo2 sliding (OLMo 3)', 'olmo2 with a sliding window (OLMo 3): 4 layers (3 sliding, window 8; 1 global), YaRN on the global layer only', { arch: 'olmo2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, ctx: 64, seed: 3, slidingWindow: 8, yarn: { factor: 4, origCtx: 16 } }],
+    ['olmo2 sliding bool array', 'olmo2 with a sliding window and sliding_window_pattern as one bool a layer (the converter\'s form; llama.cpp keeps its period of 4), 6 layers', { arch: 'olmo2', dim: 64, ffn: 128, layers: 6, heads: 4, kvHeads: 2, ctx: 64, seed: 3, slidingWindow: 8, yarn: { factor: 4, origCtx: 16 }, metadata: { 'olmo2.attention.sliding_window_pattern': gguf.array('bool', [true, false, true, false, true, false]) } }],
     ['olmo2 sliding pattern 2', 'olmo2 with a sliding window of 6 and sliding_window_pattern 2 (layers 0 and 2 sliding), Q8_0', { arch: 'olmo2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, ctx: 64, seed: 4, slidingWindow: 6, weightType: 'Q8_0', metadata: { 'olmo2.attention.sliding_window_pattern': gguf.u32(2) } }],
     ['exaone4 64 layers (32B layout)', 'exaone4 at 64 layers (EXAONE 4.0 32B\'s layout): 48 sliding (window 8) with Llama 3 rope factors, 16 global without RoPE', { arch: 'exaone4', dim: 32, ffn: 64, layers: 64, heads: 4, kvHeads: 2, ctx: 64, seed: 3, slidingWindow: 8, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } }],
     ['glm4', 'glm4 (GLM-4-0414), pre- and post-norms, q / k / v biases, gate / up fused in ffn_up, half the head dims rotated (NORM)', { arch: 'glm4', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, ropeDims: 8, qkvBias: true }],

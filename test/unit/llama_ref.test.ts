@@ -297,7 +297,8 @@ describe('llama config errors', () => {
     const rf = { factors: new Float32Array([2, 3]), mscale: 1.5 };
     expect([layerRopeScaling(olmo3, 0, rf), layerRopeScaling(olmo3, 3, rf)]).toEqual([{ mscale: 1 }, rf]);
     expect(llamaConfigFromGguf({ ...f.metadata, 'olmo2.attention.sliding_window': { type: 'u32', value: 4096 }, 'olmo2.attention.sliding_window_pattern': { type: 'u32', value: 2 } }, tensors).swa?.pattern).toBe(2);
-    fails({ ...f.metadata, 'olmo2.attention.sliding_window': { type: 'u32', value: 4096 }, 'olmo2.attention.sliding_window_pattern': { type: 'array', itemType: 'bool', value: [true, false] } as never }, tensors, /'olmo2\.attention\.sliding_window_pattern' is an array of 2 bool: a per-layer pattern is not supported/);
+    // The converter's per-layer bools: llama.cpp's olmo2 keeps its period of 4 whatever they say (lm_llamacpp checks it).
+    expect(llamaConfigFromGguf({ ...f.metadata, 'olmo2.attention.sliding_window': { type: 'u32', value: 4096 }, 'olmo2.attention.sliding_window_pattern': { type: 'array', itemType: 'bool', value: [true, false] } as never }, tensors).swa?.pattern).toBe(4);
     expect(llamaConfigFromGguf({ ...f.metadata, 'olmo2.attention.sliding_window': { type: 'u32', value: 0 } }, tensors).swa).toBeUndefined();
   });
 
