@@ -85,7 +85,7 @@ const ARCH_NAME: Record<LlamaConfig['arch'], string> = {
   llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3', gemma2: 'Gemma 2', gemma3: 'Gemma 3', smollm3: 'SmolLM3', phi3: 'Phi-3', granite: 'Granite', olmo2: 'OLMo 2', exaone4: 'EXAONE 4', ernie4_5: 'ERNIE 4.5', mistral3: 'Ministral 3', glm4: 'GLM-4', arcee: 'AFM (Arcee)',
 };
 
-/** attention_bias: the import takes q / k / v biases for Qwen2 only (GGUF's other graphs have none, or o biases nibble does not run). */
+/** attention_bias: the import takes q / k / v biases for Qwen2 and GLM-4 only (its callers skip those two; GGUF's other graphs have none, or o biases nibble does not run). */
 function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: LlamaConfig['arch']): void {
   if (j.attention_bias === true) throw new ModelConfigError(`${source}: attention_bias is true: the import takes no q / k / v / o biases for ${ARCH_NAME[arch]}`);
 }
@@ -96,8 +96,7 @@ const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 
 /**
  * transformers 5 writes a model's RoPE as one `rope_parameters` object (rope_theta, rope_type, the scaling's keys and
  * partial_rotary_factor) instead of rope_theta, rope_scaling and a top-level partial_rotary_factor: read back into
- * those. (The Gemmas' per-layer-type form is refused where
- * they are read.)
+ * those. (The Gemmas' per-layer-type form is refused where they are read.)
  */
 function ropeParametersAsV4(j: Record<string, unknown>, source: string): Record<string, unknown> {
   const rp = j.rope_parameters;
@@ -162,9 +161,8 @@ function llamaLikeConfig(j: Record<string, unknown>, source: string, type: strin
   const base = llamaConfig({
     arch, vocab: int('vocab_size'), dim, layers: int('num_hidden_layers'), heads, kvHeads: int('num_key_value_heads', heads), headDim,
     ffn: int('intermediate_size'), ctx: int('max_position_embeddings'), eps: positiveNumber(j, source, 'rms_norm_eps', 1e-6),
-    ropeBase: positiveNumber(j, source, 'rope_theta', 10000), tied: j.tie_word_embeddings === true, ...(olmo3 ? { slidingWindow: olmo3.window } : exaone32 ? { slidingWindow: exaone32 } : {}),
+    ropeBase: positiveNumber(j, source, 'rope_theta', 10000), tied: j.tie_word_embeddings === true, ...(olmo3 ? { slidingWindow: olmo3.window, slidingPattern: olmo3.pattern } : exaone32 ? { slidingWindow: exaone32 } : {}),
   });
-  if (olmo3 && base.swa) base.swa.pattern = olmo3.pattern;
   const rope = hfRope(j, source, base);
   // Granite's multipliers, as the converter writes them (f32 GGUF values).
   const mult = (k: string) => Math.fround(positiveNumber(j, source, k, 1));
@@ -219,7 +217,6 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
     if (!Number.isInteger(orig) || (orig as number) < 1) throw bad(`'original_max_position_embeddings' must be a positive integer`);
     for (const [k, v] of [['beta_fast', 32], ['beta_slow', 1], ['truncate', true]] as const) if (rs[k] !== undefined && rs[k] !== null && rs[k] !== v) throw bad(`'${k}' ${JSON.stringify(rs[k])}: llama.cpp's YaRN runs ${k} ${v}`);
     const factor = num('factor');
-    // OLMo 3's configs spell out YaRN's default attention_factor, 1 + 0.1 ln(factor): taken where it is that.
     if (c.arch === 'mistral3') {
       // Ministral 3: cos and sin times get_mscale(f, mscale) / get_mscale(f, mscale_all_dim) in transformers; llama.cpp
       // reads mscale_all_dim (yarn_log_multiplier) and takes mscale as 1, so mscale must be 1. llama_4_scaling_beta is
@@ -234,6 +231,7 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
       if (beta) config.attnTemperature = { scale: Math.fround(beta), length: orig as number };
       return { config, tensors };
     }
+    // OLMo 3's configs spell out YaRN's default attention_factor, 1 + 0.1 ln(factor): taken where it is that.
     const af = rs.attention_factor;
     if (af !== undefined && af !== null && !(typeof af === 'number' && Math.abs(af - (1 + 0.1 * Math.log(factor))) <= 1e-9)) throw bad(`'attention_factor' ${JSON.stringify(af)}: llama.cpp scales cos and sin by 1 + 0.1 ln(factor) = ${1 + 0.1 * Math.log(factor)} for this architecture`);
     for (const k of ['mscale', 'mscale_all_dim', 'llama_4_scaling_beta']) if (rs[k] !== undefined && rs[k] !== null) throw bad(`'${k}' is not imported (llama.cpp scales cos and sin by 1 + 0.1 ln(factor) for this architecture)`);
@@ -256,6 +254,9 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
   return { config, tensors };
 }
 
+/** transformers' layer_types for a period p: every p-th layer full_attention, the others sliding_attention. */
+const periodLayerTypes = (layers: number, p: number): string[] => Array.from({ length: layers }, (_, l) => (l % p < p - 1 ? 'sliding_attention' : 'full_attention'));
+
 /**
  * Olmo3ForCausalLM's sliding window and its layer pattern: layer_types (transformers' default: every fourth layer
  * full_attention) must be a period p (layers l with l % p < p - 1 sliding), the only form GGUF's
@@ -264,11 +265,10 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
 function olmo3Window(j: Record<string, unknown>, source: string): { window: number; pattern: number } {
   const window = positiveInt(j, source, 'sliding_window', 4096);
   const L = positiveInt(j, source, 'num_hidden_layers');
-  const types = j.layer_types ?? Array.from({ length: L }, (_, l) => ((l + 1) % OLMO3_SWA_PATTERN ? 'sliding_attention' : 'full_attention'));
+  const types = j.layer_types ?? periodLayerTypes(L, OLMO3_SWA_PATTERN);
   const full = Array.isArray(types) ? types.indexOf('full_attention') : -1;
   const pattern = full < 0 ? L + 1 : full + 1;
-  const want = Array.from({ length: L }, (_, l) => (l % pattern < pattern - 1 ? 'sliding_attention' : 'full_attention'));
-  if (!Array.isArray(types) || JSON.stringify(types) !== JSON.stringify(want) || pattern < 2) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(types)}: GGUF's olmo2 holds a period (every p-th layer full_attention, p >= 2), which these are not`);
+  if (!Array.isArray(types) || JSON.stringify(types) !== JSON.stringify(periodLayerTypes(L, pattern)) || pattern < 2) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(types)}: GGUF's olmo2 holds a period (every p-th layer full_attention, p >= 2), which these are not`);
   return { window, pattern };
 }
 
@@ -280,8 +280,7 @@ function exaone4Window(j: Record<string, unknown>, source: string): number {
   const window = positiveInt(j, source, 'sliding_window', EXAONE4_SWA_WINDOW);
   const p = j.sliding_window_pattern;
   if (p !== undefined && p !== null && p !== EXAONE4_SWA_PATTERN && p !== 'LLLG') throw new ModelConfigError(`${source}: sliding_window_pattern ${JSON.stringify(p)}: llama.cpp's exaone4 fixes it at ${EXAONE4_SWA_PATTERN} ("LLLG")`);
-  const want = Array.from({ length: EXAONE4_SWA_LAYERS }, (_, l) => ((l + 1) % EXAONE4_SWA_PATTERN ? 'sliding_attention' : 'full_attention'));
-  if (j.layer_types !== undefined && JSON.stringify(j.layer_types) !== JSON.stringify(want)) throw new ModelConfigError(`${source}: layer_types: llama.cpp's exaone4 at ${EXAONE4_SWA_LAYERS} layers makes every fourth layer full_attention (without RoPE) and the others sliding_attention`);
+  if (j.layer_types !== undefined && JSON.stringify(j.layer_types) !== JSON.stringify(periodLayerTypes(EXAONE4_SWA_LAYERS, EXAONE4_SWA_PATTERN))) throw new ModelConfigError(`${source}: layer_types: llama.cpp's exaone4 at ${EXAONE4_SWA_LAYERS} layers makes every fourth layer full_attention (without RoPE) and the others sliding_attention`);
   return window;
 }
 

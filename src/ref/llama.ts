@@ -297,7 +297,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       k.set(rmsNorm(k, T * kh, kvd / kh, W.get(`${p}attn_k_norm.weight`).w, c.eps));
     }
     if (layerUsesRope(c, l)) {
-      const lr = layerRopeScaling(c, l, rf); // a sliding-window layer: no factors (OLMo 3's: unscaled too)
+      const lr = layerRopeScaling(c, l, rf); // a sliding-window layer: swaRopeScaling's (OLMo 3's: no factors, unscaled)
       rope(q, T, c.heads, c, lr.factors, lr.mscale, layerRope(c, l));
       rope(k, T, c.kvHeads, c, lr.factors, lr.mscale, layerRope(c, l));
     }
