@@ -338,3 +338,24 @@ export async function planSwiglu(ctx: GpuContext, gate: GPUBuffer, up: GPUBuffer
   const g = items(ctx, n, wg);
   return { kernel, args: { bindings: { gate, up, y }, params: { n, row_pitch: g.rowPitch }, expect: { gate: 4 * n, up: 4 * n, y: 4 * n } }, workgroups: g.workgroups };
 }
+
+/** LFM2's short convolution with the layer's conv state (shaders/ops/short_conv.wgsl STATE): the graph op's kernel. */
+export const SHORT_CONV_STATE: KernelDef = { name: 'lm_short_conv', shader: 'ops/short_conv', defines: { BACKWARD: false, WEIGHT_GRAD: false, STATE: true } };
+
+/**
+ * y [T, dim] = C * conv(B * X) of a step's bcx [T, 3 dim], w [dim, taps]: the rows before the step's first come from
+ * `state` [taps - 1, dim] (zeros when the step starts at position 0, pos[0] = 0), which the step leaves holding its last
+ * taps - 1 rows' B * X.
+ */
+export async function planShortConv(ctx: GpuContext, bcx: GPUBuffer, w: GPUBuffer, state: GPUBuffer, pos: GPUBuffer, y: GPUBuffer, s: { T: number; dim: number; taps: number }): Promise<Dispatch> {
+  checkPositive('short_conv', s);
+  checkShape('short_conv', 'taps', s.taps >= 2 && s.taps <= 8, `${s.taps} must be in 2..8`);
+  const wg = tuningFor(ctx).elementwiseWG;
+  const kernel = await getKernel(ctx, SHORT_CONV_STATE, {}, { WG: wg });
+  const g = items(ctx, s.dim, wg);
+  return {
+    kernel,
+    args: { bindings: { bcx, w, y, state, pos }, params: { rows: s.T, seq: s.T, dim: s.dim, taps: s.taps, row_pitch: g.rowPitch }, expect: { bcx: 4 * s.T * 3 * s.dim, w: 4 * s.dim * s.taps, y: 4 * s.T * s.dim, state: 4 * (s.taps - 1) * s.dim, pos: 4 * s.T } },
+    workgroups: g.workgroups,
+  };
+}

@@ -8,7 +8,7 @@ import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import { formatBytes } from '../io/gguf.js';
 import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKGroups, topKPartWords, topKWords, type KvType } from '../kernels/lm.js';
 import { llamaForward } from '../nn/llama.js';
-import { attentionTemperature, isRopeFactors, layerCacheRows, swaRopeScaling, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionTemperature, isConvLayer, isRopeFactors, layerCacheRows, swaRopeScaling, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { assignBuffers, StepRecorder, type StepResources } from './record.js';
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 
@@ -115,10 +115,10 @@ export class LlamaEngine {
           freqs = floatValues(await src.tensor(t.name), c.ropeDims / 2);
         } else if (isRopeFactors(t.name)) {
           // phi3's other LongRoPE set: unused at this context length
-        } else if (t.shape.length === 2) {
+        } else if (t.shape.length === 2 && !t.name.endsWith('shortconv.conv.weight')) {
           weights.set(t.name, await uploadWeight(ctx, src, t.name, t.shape[0], t.shape[1]));
         } else {
-          const b = await uploadVector(ctx, src, t.name, t.shape[0]);
+          const b = await uploadVector(ctx, src, t.name, t.shape.reduce((a, d) => a * d, 1)); // lfm2's conv kernels [dim, taps] too
           owned.push(b);
           vectors.set(t.name, b);
         }
@@ -130,9 +130,10 @@ export class LlamaEngine {
         owned.push(b);
         return b;
       };
-      const layerKv = (l: number) => kvCacheBytes(layerCacheRows(c, l, ctxLen, chunk).rows, c.kvHeads * c.headDim, kvType);
+      const layerKv = (l: number) => Math.max(16, kvCacheBytes(layerCacheRows(c, l, ctxLen, chunk).rows, c.kvHeads * c.headDim, kvType)); // (a conv layer's: unused)
       const kCache = Array.from({ length: c.layers }, (_, l) => mk(layerKv(l), `k cache ${l}`));
       const vCache = Array.from({ length: c.layers }, (_, l) => mk(layerKv(l), `v cache ${l}`));
+      const convState = c.shortConv ? Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? mk(4 * (c.shortConv!.taps - 1) * c.dim, `conv state ${l}`) : undefined)) : undefined;
       const table = mk(4 * ctxLen * c.ropeDims, 'rope table');
       const rf = ropeFactors(c, freqs); // the file's factors, YaRN's, and the attention factor
       ctx.write(table, ropeTable(ctxLen, c.ropeDims, c.ropeBase, rf.factors, c.ropeScale ?? 1, rf.mscale));
@@ -154,7 +155,7 @@ export class LlamaEngine {
         ctx.write(tableQ, ropeTable(ctxLen, c.ropeDims, c.ropeBase, rf.factors, c.ropeScale ?? 1, rf.mscale, (p) => attentionTemperature(c, p)));
       }
       const xBytes = 4 * chunk * c.dim;
-      const res = { x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), ...(tableQ ? { ropeTableQ: tableQ } : {}), kCache, vCache, kvType, weights, vectors, xBytes };
+      const res = { x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), ...(tableQ ? { ropeTableQ: tableQ } : {}), kCache, vCache, ...(convState ? { convState } : {}), kvType, weights, vectors, xBytes };
       const wBytes = [...weights.values()].reduce((s, w) => s + w.bytes, 0) + [...vectors.values()].reduce((s, b) => s + b.size, 0);
       const eng = new LlamaEngine(ctx, c, ctxLen, chunk, res, embedding, wBytes);
       eng.owned = owned;
@@ -171,6 +172,8 @@ export class LlamaEngine {
   private cached: number[] = [];
   /** One past the highest position written since the last step from position 0 (what a ring cache may have overwritten). */
   private written = 0;
+  /** lfm2: one past the last position the conv state has seen (the next step must start there, or at 0). */
+  private convAt = 0;
 
   /**
    * Whether a step may start at pos0 with the keys and values of positions before it as the cache holds them: always,
@@ -178,7 +181,10 @@ export class LlamaEngine {
    * pos0's window still reads (going back more than the ring's slack: ring - window + 1 positions).
    */
   canResumeAt(pos0: number): boolean {
-    if (pos0 === 0 || pos0 >= this.written) return true;
+    if (pos0 === 0) return true;
+    // lfm2's conv state holds the rows before convAt only: it cannot go back, nor skip ahead.
+    if (this.config.shortConv && pos0 !== this.convAt) return false;
+    if (pos0 >= this.written) return true;
     for (let l = 0; l < this.config.layers; l++) {
       const { ring } = layerCacheRows(this.config, l, this.ctxLen, this.chunk);
       if (ring > 0 && this.written - pos0 > ring - layerWindow(this.config, l) + 1) return false;
@@ -285,12 +291,16 @@ export class LlamaEngine {
       const badId = gather.find((id) => !(Number.isInteger(id) && id >= 0 && id < this.config.vocab));
       if (badId !== undefined) throw new RangeError(`top-k step: id ${badId} is not below the vocabulary size ${this.config.vocab}`);
     }
-    if (!this.canResumeAt(pos0)) throw new RangeError(`a step at position ${pos0} needs keys a sliding-window layer's ring cache has overwritten (positions up to ${this.written - 1} were written): start again from position 0`);
+    if (!this.canResumeAt(pos0)) {
+      if (this.config.shortConv && pos0 !== this.convAt) throw new RangeError(`a step at position ${pos0}: the short-convolution layers' state follows position ${this.convAt - 1} (it cannot be rewound): continue at ${this.convAt} or start again from position 0`);
+      throw new RangeError(`a step at position ${pos0} needs keys a sliding-window layer's ring cache has overwritten (positions up to ${this.written - 1} were written): start again from position 0`);
+    }
     const st = await this.stepFor(T, out);
     // Positions pos0.. are about to be overwritten: they (and what follows) count again only once this step succeeds.
     if (this.cached.length > pos0) this.cached.length = pos0;
     // The step's K and V rows are written once it is submitted, whatever it reads back.
     this.written = pos0 === 0 ? T : Math.max(this.written, pos0 + T);
+    this.convAt = pos0 + T;
     if (st.pen) this.ctx.write(st.pen, Uint32Array.from([gather.length, ...gather]));
     this.ctx.write(this.res.x, this.embedding.rows(ids));
     this.ctx.write(this.res.pos, Int32Array.from({ length: T }, (_, i) => pos0 + i));

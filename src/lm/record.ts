@@ -5,7 +5,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { Dispatch } from '../kernels/common.js';
 import { planMatmulF32, planMatmulQ } from '../kernels/matmul.js';
-import { planAttentionMerge, planAttentionSplit, planKvStore, planRmsNormRows, planRopeAt, planSwiglu, type KvType } from '../kernels/lm.js';
+import { planAttentionMerge, planAttentionSplit, planKvStore, planRmsNormRows, planRopeAt, planShortConv, planSwiglu, type KvType } from '../kernels/lm.js';
 import { vec8 } from '../ops/common.js';
 import { ewDef, perItem } from '../ops/kernels.js';
 import { attentionScale, layerCacheRows, layerWindow, type LlamaConfig } from '../nn/llama_config.js';
@@ -37,6 +37,8 @@ export interface StepResources {
   ropeTableQ?: GPUBuffer;
   kCache: GPUBuffer[];
   vCache: GPUBuffer[];
+  /** lfm2: each short-convolution layer's conv state [taps - 1, dim] (the last rows' B * X; undefined on attention layers). */
+  convState?: (GPUBuffer | undefined)[];
   kvType: KvType;
   weights: Map<string, LmWeight>;
   vectors: Map<string, GPUBuffer>;
@@ -234,6 +236,17 @@ export class StepRecorder implements LlamaOps<Val> {
     });
     this.ops.push({ label: `attention_merge ${layer}`, ins: [part], outs: [out], plan: async (b) => [await planAttentionMerge(this.ctx, b(part), b(out), shape)] });
     return out;
+  }
+
+  shortConv(layer: number, bcx: Val): Val {
+    const dim = bcx.cols / 3;
+    const y = this.val(bcx.rows, dim);
+    const w = this.vector(`blk.${layer}.shortconv.conv.weight`);
+    const state = this.r.convState?.[layer];
+    if (!state) throw new Error(`internal: layer ${layer} has no conv state`);
+    const taps = this.c.shortConv!.taps;
+    this.ops.push({ label: `short_conv ${layer}`, ins: [bcx], outs: [y], plan: async (b) => [await planShortConv(this.ctx, b(bcx), w, state, this.r.pos, b(y), { T: bcx.rows, dim, taps })] });
+    return y;
   }
 
   glu(gate: Val, up: Val): Val {

@@ -77,6 +77,8 @@ export interface SynthOptions {
   multipliers?: LlamaConfig['multipliers'];
   /** rope.dimension_count below the head dim (partial rotary: Phi-4-mini rotates 96 of 128). Default: the head dim. */
   ropeDims?: number;
+  /** lfm2: the kernel length (shortconv.l_cache) and which layers are short convolutions (head_count_kv 0). */
+  shortConv?: LlamaConfig['shortConv'];
   /** No output.weight (the embedding is the output projection). Default false. */
   tied?: boolean;
   /** Type of every 2D weight but the embedding. Default F32. */
@@ -225,7 +227,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const c: LlamaConfig = {
     ...llamaConfig({
       arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps,
-      ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' ? 0 : 8), ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers,
+      ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' ? 0 : 8), ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv,
     }),
     ropeFreqs: !!o.ropeScaling,
     ...(o.ropeDims !== undefined ? { ropeDims: o.ropeDims } : {}),
@@ -252,6 +254,8 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
       return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => (bias ? 0.2 * g() : 1 + 0.1 * g())) };
     }
     const [N, K] = shape;
+    // lfm2's conv kernels: F32 (ggml does not quantize rows of 3), values of standard deviation 1/sqrt(taps).
+    if (name.endsWith('shortconv.conv.weight')) return { name, type: (o.types?.[name] ?? 'F32') as GgufTensorType, shape, data: weightBytes(o.types?.[name] ?? 'F32', N, K, 1 / Math.sqrt(K), r, name) };
     const type = o.types?.[name] ?? (name === 'token_embd.weight' ? (o.embedType ?? wt) : wt);
     const isOut = name === 'output.weight' || (name === 'token_embd.weight' && c.tied);
     // The Gemmas multiply the embeddings by sqrt(dim), granite by its embedding scale: 1 / that makes the residual

@@ -1,9 +1,9 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4` and `arcee` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee` and `lfm2` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
-import { embeddingScale, layerUsesRope, logitScale, type LlamaConfig } from './llama_config.js';
+import { embeddingScale, isConvLayer, layerUsesRope, logitScale, outputNormName, type LlamaConfig } from './llama_config.js';
 
 export interface LlamaOps<T> {
   /** Token embeddings of the step's tokens, [T, dim]. */
@@ -26,6 +26,12 @@ export interface LlamaOps<T> {
   ropeQK(layer: number, q: T, k: T): [T, T];
   /** Causal attention of the step's queries over the layer's cached keys and values (which it extends by k, v), within layerWindow. */
   attention(layer: number, q: T, k: T, v: T): T;
+  /**
+   * lfm2's gated short convolution of layer `layer`: bcx [T, 3 dim] (in_proj's B | C | X) to C * conv(B * X) [T, dim],
+   * the causal depthwise kernel blk.N.shortconv.conv [dim, taps] over the layer's previous positions (the engine's conv
+   * state; a training sequence's own rows).
+   */
+  shortConv(layer: number, bcx: T): T;
   /** act(gate) * up, act the config's ffnAct (silu: SwiGLU, gelu: GeGLU; relu2: relu(gate) * up, called with gate = up). */
   glu(gate: T, up: T): T;
   /** The rows whose logits are wanted (all, or the last one for generation). */
@@ -48,8 +54,8 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     : ops.linear(h, blk(l, weight), { residual: x });
   // olmo2 has no pre-norms: attention and the FFN read the residual stream itself.
   const preNorm = (weight: string) => (c.noPreNorms ? x : ops.rmsNorm(x, weight));
-  for (let l = 0; l < c.layers; l++) {
-    const h = preNorm(blk(l, 'attn_norm.weight'));
+  // Attention of layer l over its normed input h (before the output projection).
+  const attention = (l: number, h: T): T => {
     const bias = (t: string) => (c.qkvBias ? { bias: blk(l, `${t}.bias`) } : {});
     let q = ops.linear(h, blk(l, 'attn_q.weight'), bias('attn_q'));
     let k = ops.linear(h, blk(l, 'attn_k.weight'), bias('attn_k'));
@@ -59,14 +65,23 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     }
     if (layerUsesRope(c, l)) [q, k] = ops.ropeQK(l, q, k); // smollm3's NoPE layers skip it
     const v = ops.linear(h, blk(l, 'attn_v.weight'), bias('attn_v'));
-    x = residual(l, ops.attention(l, q, k, v), 'attn_output.weight', 'post_attention_norm.weight');
+    return ops.attention(l, q, k, v);
+  };
+  for (let l = 0; l < c.layers; l++) {
+    const h = preNorm(blk(l, 'attn_norm.weight'));
+    if (isConvLayer(c, l)) {
+      // lfm2's short-convolution layers in place of attention
+      x = residual(l, ops.shortConv(l, ops.linear(h, blk(l, 'shortconv.in_proj.weight'))), 'shortconv.out_proj.weight', 'post_attention_norm.weight');
+    } else {
+      x = residual(l, attention(l, h), 'attn_output.weight', 'post_attention_norm.weight');
+    }
     const f = preNorm(blk(l, 'ffn_norm.weight'));
     const up = ops.linear(f, blk(l, 'ffn_up.weight'));
     // arcee: no gate, relu(up)^2 = relu(up) * up
     const gate = c.ffnAct === 'relu2' ? up : ops.linear(f, blk(l, 'ffn_gate.weight'));
     x = residual(l, ops.glu(gate, up), 'ffn_down.weight', 'post_ffw_norm.weight');
   }
-  const out = ops.rmsNorm(ops.outputRows(x), 'output_norm.weight');
+  const out = ops.rmsNorm(ops.outputRows(x), outputNormName(c));
   let logits = ops.linear(out, c.tied ? 'token_embd.weight' : 'output.weight');
   if (logitScale(c) !== 1) logits = ops.scale(logits, logitScale(c));
   return c.softcap ? ops.softcap(logits, c.softcap.final) : logits;

@@ -21,6 +21,7 @@
 // shape, and a tensor the model would not use is refused (llama.cpp refuses such files too: "wrong number of
 // tensors"), so the configuration describes the file completely.
 import type { GgufTensorType, GgufValue } from '../io/gguf.js';
+import { describe, Keys } from './gguf_keys.js';
 import { ggufTensorLayout } from './llama_layout.js';
 import { yarnRope, type YarnScaling } from './rope_scaling.js';
 
@@ -108,9 +109,16 @@ export interface LlamaConfig {
    * takes it (Hugging Face's original_max_position_embeddings).
    */
   attnTemperature?: { scale: number; length: number };
+  /**
+   * lfm2 (Liquid's LFM2): the layers whose head_count_kv is 0 (`conv[l]`) are gated short convolutions instead of
+   * attention: shortconv.in_proj [3 dim, dim] gives B | C | X, y = C * conv(B * X) with the depthwise causal kernel
+   * shortconv.conv [dim, taps] over the layer's last `taps` positions, then shortconv.out_proj (llama.cpp's
+   * build_shortconv_block). taps: GGUF shortconv.l_cache.
+   */
+  shortConv?: { taps: number; conv: readonly boolean[] };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms'>;
@@ -126,7 +134,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const exaone4 = a === 'exaone4'; // olmo2's layout with per-head q / k norms
   const glm4 = a === 'glm4'; // pre-norms and post-norms (the Gemmas' four) with SwiGLU
   return {
-    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4,
+    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2',
     postNorms: gemma || olmo2 || exaone4 || glm4, ffnAct: gemma ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu', embedScale: gemma, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}),
   };
 }
@@ -167,6 +175,19 @@ export function attentionTemperature(c: LlamaConfig, p: number): number {
   const t = c.attnTemperature;
   return t ? 1 + t.scale * Math.log(1 + Math.floor(p / t.length)) : 1;
 }
+
+/** Whether layer l is a short convolution (lfm2's layers with head_count_kv 0) rather than attention. */
+export function isConvLayer(c: LlamaConfig, l: number): boolean {
+  return !!c.shortConv?.conv[l];
+}
+
+/** The final norm's tensor: output_norm.weight, but token_embd_norm.weight in lfm2 (llama.cpp's LLM_TENSOR_OUTPUT_NORM_LFM2). */
+export function outputNormName(c: LlamaConfig): string {
+  return c.arch === 'lfm2' ? 'token_embd_norm.weight' : 'output_norm.weight';
+}
+
+/** lfm2's kernel lengths the kernels take (shaders/ops/short_conv.wgsl MAX_TAPS; LFM2's is 3). */
+export const SHORT_CONV_TAPS = { min: 2, max: 8 } as const;
 
 /** smollm3's NoPE step, fixed by llama.cpp (no GGUF key): layers 3, 7, 11, ... apply no RoPE. */
 export const SMOLLM3_NO_ROPE_STEP = 4;
@@ -229,6 +250,7 @@ export function layerWindow(c: LlamaConfig, l: number): number {
  * the chunk's keys are stored) where that is below ctxLen; ring 0 (one row a position) otherwise.
  */
 export function layerCacheRows(c: LlamaConfig, l: number, ctxLen: number, chunk: number): { rows: number; ring: number } {
+  if (isConvLayer(c, l)) return { rows: 0, ring: 0 }; // lfm2's short convolutions keep a conv state, no KV rows
   const w = layerWindow(c, l);
   const ring = w > 0 ? w + chunk - 1 : 0;
   return ring > 0 && ring < ctxLen ? { rows: ring, ring } : { rows: ctxLen, ring: 0 };
@@ -275,48 +297,6 @@ export function logitScale(c: LlamaConfig): number {
   return c.multipliers ? Math.fround(1 / c.multipliers.logit) : 1;
 }
 
-function isInt(v: GgufValue): boolean {
-  return v.type === 'u8' || v.type === 'i8' || v.type === 'u16' || v.type === 'i16' || v.type === 'u32' || v.type === 'i32' || v.type === 'u64' || v.type === 'i64';
-}
-
-function describe(v: GgufValue): string {
-  return v.type === 'array' ? `an array of ${v.value.length} ${v.itemType}` : `${v.type} ${String(v.value)}`;
-}
-
-/** Reads metadata keys with llama.cpp's defaults; every error names the key. */
-class Keys {
-  constructor(private readonly m: Record<string, GgufValue>) {}
-  /** A positive integer (`min` and up); `def` when the key is absent (undefined: the key is required). */
-  int(key: string, def?: number, min = 1): number {
-    const v = this.m[key];
-    if (v === undefined) {
-      if (def === undefined) throw new ModelConfigError(`model config: metadata key '${key}' is missing (required)`);
-      return def;
-    }
-    const n = isInt(v) ? Number(v.value) : NaN;
-    if (!Number.isSafeInteger(n) || n < min) throw new ModelConfigError(`model config: metadata '${key}' must be an integer >= ${min}, found ${describe(v)}`);
-    return n;
-  }
-  /** A finite positive float (f32 or f64; integers accepted); `zero`: 0 allowed too. */
-  float(key: string, def?: number, zero = false): number {
-    const v = this.m[key];
-    if (v === undefined) {
-      if (def === undefined) throw new ModelConfigError(`model config: metadata key '${key}' is missing (required)`);
-      return def;
-    }
-    const n = v.type === 'f32' || v.type === 'f64' || isInt(v) ? Number(v.value) : NaN;
-    if (!(Number.isFinite(n) && (n > 0 || (zero && n === 0)))) throw new ModelConfigError(`model config: metadata '${key}' must be a finite number ${zero ? '>= 0' : '> 0'}, found ${describe(v)}`);
-    return n;
-  }
-  /** A boolean; `def` when absent. */
-  bool(key: string, def: boolean): boolean {
-    const v = this.m[key];
-    if (v === undefined) return def;
-    if (v.type !== 'bool') throw new ModelConfigError(`model config: metadata '${key}' must be a bool, found ${describe(v)}`);
-    return Boolean(v.value);
-  }
-}
-
 /**
  * RoPE scaling as llama.cpp reads it: the factor from rope.scaling.factor (or the older rope.scale_linear); linear: its
  * inverse scaling positions (`ropeScale`); yarn: YaRN with the original context (rope.scaling.original_context_length,
@@ -338,6 +318,25 @@ function ropeScaling(metadata: Record<string, GgufValue>, k: Keys, a: string, ct
 }
 
 /**
+ * lfm2's layer kinds from `attention.head_count_kv` (llama.cpp: a layer with 0 KV heads is recurrent): an array of one
+ * count a layer (as the converter writes it), the non-zero counts equal; a scalar makes every layer attention. taps:
+ * `shortconv.l_cache` (required, as in llama.cpp).
+ */
+function lfm2ConvLayers(metadata: Record<string, GgufValue>, k: Keys, a: string, layers: number, heads: number): { kvHeads: number; taps: number; conv: boolean[] } {
+  const key = `${a}.attention.head_count_kv`;
+  const v = metadata[key];
+  const counts = v?.type === 'array' ? v.value.map((x) => (x.type !== 'array' && typeof x.value !== 'string' && typeof x.value !== 'boolean' ? Number(x.value) : NaN)) : Array.from({ length: layers }, () => k.int(key, heads));
+  if (counts.length !== layers) throw new ModelConfigError(`model config: metadata '${key}' has ${counts.length} entries, '${a}.block_count' is ${layers}`);
+  const bad = counts.findIndex((n) => !(Number.isSafeInteger(n) && n >= 0));
+  if (bad >= 0) throw new ModelConfigError(`model config: metadata '${key}'[${bad}] must be an integer >= 0, found ${describe(v!.type === 'array' ? v!.value[bad] : v!)}`);
+  const attn = [...new Set(counts.filter((n) => n > 0))];
+  if (attn.length > 1) throw new ModelConfigError(`model config: metadata '${key}' gives attention layers ${attn.join(' and ')} KV heads (nibble needs one count)`);
+  const taps = k.int(`${a}.shortconv.l_cache`);
+  if (taps < SHORT_CONV_TAPS.min || taps > SHORT_CONV_TAPS.max) throw new ModelConfigError(`model config: metadata '${a}.shortconv.l_cache' is ${taps}; nibble's short convolution takes ${SHORT_CONV_TAPS.min}..${SHORT_CONV_TAPS.max}`);
+  return { kvHeads: attn[0] ?? heads, taps, conv: counts.map((n) => n === 0) };
+}
+
+/**
  * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4` or `arcee` GGUF file, validated against its tensors. Throws ModelConfigError naming
  * the key or tensor at fault and what was expected and found.
  */
@@ -352,7 +351,9 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const layers = k.int(`${a}.block_count`);
   const ffn = k.int(`${a}.feed_forward_length`);
   const heads = k.int(`${a}.attention.head_count`);
-  const kvHeads = k.int(`${a}.attention.head_count_kv`, heads);
+  // lfm2 writes head_count_kv one a layer, 0 for its short-convolution layers.
+  const conv = a === 'lfm2' ? lfm2ConvLayers(metadata, k, a, layers, heads) : undefined;
+  const kvHeads = conv ? conv.kvHeads : k.int(`${a}.attention.head_count_kv`, heads);
   const ctx = k.int(`${a}.context_length`);
   const eps = k.float(`${a}.attention.layer_norm_rms_epsilon`);
   const ropeBase = k.float(`${a}.rope.freq_base`, 10000);
@@ -381,6 +382,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   // Its length is the YaRN original context, as llama.cpp sets it for mistral3 (it reads no attention.temperature_length there).
   const attnTemperature = tempScale ? { scale: tempScale, length: k.int(`${a}.rope.scaling.original_context_length`, ctx) } : undefined;
   if (attnTemperature && ropeDims !== headDim) throw new ModelConfigError(`model config: '${a}.attention.temperature_scale' with '${a}.rope.dimension_count' ${ropeDims} below the head dim ${headDim}: not supported (mistral3 rotates whole heads)`);
+  if (a === 'lfm2' && k.int(`${a}.attention.sliding_window`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window' is ${k.int(`${a}.attention.sliding_window`, 0, 0)}: lfm2's sliding-window attention is not supported`);
   if (a === 'mistral3' && k.int(`${a}.expert_count`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.expert_count' is ${k.int(`${a}.expert_count`, 0, 0)}: mistral3's mixture-of-experts layers are not supported (its dense models are)`);
 
   const byName = new Map(tensors.map((t) => [t.name, t]));
@@ -412,11 +414,12 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
     ...(yarn ? { yarn } : {}),
     ...(attnTemperature ? { attnTemperature } : {}),
+    ...(conv ? { shortConv: { taps: conv.taps, conv: conv.conv } } : {}),
     ...(a === 'phi3' && longF ? { longRope: { origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx) } } : {}),
   };
   // Every layer has 9 tensors at least (phi3's fused ones: 6): a block_count the file cannot hold is refused before the
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
-  const perLayer = a === 'phi3' ? 6 : a === 'arcee' ? 8 : 9;
+  const perLayer = a === 'phi3' ? 6 : a === 'arcee' || a === 'lfm2' ? 8 : 9;
   if (layers * perLayer > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * perLayer} tensors (${perLayer} per layer), the file has ${tensors.length}`);
   // Only some graphs read rope_freqs (readsRopeFreqs; phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
   // the extra tensor, and so do we (below). The check is of the file's layout: phi3's fused tensors as stored.
@@ -427,6 +430,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     if (t.shape.length !== w.shape.length || t.shape.some((d, i) => d !== w.shape[i])) {
       throw new ModelConfigError(`model config: tensor '${w.name}' has shape [${t.shape.join(', ')}], expected [${w.shape.join(', ')}]`);
     }
+    if (w.name.endsWith('shortconv.conv.weight') && !['F32', 'F16', 'BF16'].includes(t.type)) throw new ModelConfigError(`model config: tensor '${w.name}' is ${t.type}, expected F32, F16 or BF16 (the short convolution's kernel)`);
     if (w.shape.length === 1 && t.type !== 'F32') throw new ModelConfigError(`model config: tensor '${w.name}' is ${t.type}, expected F32 (norms, biases and rope factors)`);
   }
   const known = new Set(want.map((t) => t.name));
@@ -448,17 +452,22 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
   for (let l = 0; l < c.layers; l++) {
     const p = `blk.${l}.`;
     if (!c.noPreNorms) out.push({ name: `${p}attn_norm.weight`, shape: [c.dim] });
-    out.push({ name: `${p}attn_q.weight`, shape: [q, c.dim] }, { name: `${p}attn_k.weight`, shape: [kv, c.dim] }, { name: `${p}attn_v.weight`, shape: [kv, c.dim] });
-    if (c.qkvBias) out.push({ name: `${p}attn_q.bias`, shape: [q] }, { name: `${p}attn_k.bias`, shape: [kv] }, { name: `${p}attn_v.bias`, shape: [kv] });
-    if (c.qkNorm) out.push({ name: `${p}attn_q_norm.weight`, shape: [c.qkNormFull ? q : c.headDim] }, { name: `${p}attn_k_norm.weight`, shape: [c.qkNormFull ? kv : c.headDim] });
-    out.push({ name: `${p}attn_output.weight`, shape: [c.dim, q] });
-    if (c.postNorms) out.push({ name: `${p}post_attention_norm.weight`, shape: [c.dim] });
+    if (isConvLayer(c, l)) {
+      const taps = c.shortConv!.taps;
+      out.push({ name: `${p}shortconv.conv.weight`, shape: [c.dim, taps] }, { name: `${p}shortconv.in_proj.weight`, shape: [3 * c.dim, c.dim] }, { name: `${p}shortconv.out_proj.weight`, shape: [c.dim, c.dim] });
+    } else {
+      out.push({ name: `${p}attn_q.weight`, shape: [q, c.dim] }, { name: `${p}attn_k.weight`, shape: [kv, c.dim] }, { name: `${p}attn_v.weight`, shape: [kv, c.dim] });
+      if (c.qkvBias) out.push({ name: `${p}attn_q.bias`, shape: [q] }, { name: `${p}attn_k.bias`, shape: [kv] }, { name: `${p}attn_v.bias`, shape: [kv] });
+      if (c.qkNorm) out.push({ name: `${p}attn_q_norm.weight`, shape: [c.qkNormFull ? q : c.headDim] }, { name: `${p}attn_k_norm.weight`, shape: [c.qkNormFull ? kv : c.headDim] });
+      out.push({ name: `${p}attn_output.weight`, shape: [c.dim, q] });
+      if (c.postNorms) out.push({ name: `${p}post_attention_norm.weight`, shape: [c.dim] });
+    }
     if (!c.noPreNorms) out.push({ name: `${p}ffn_norm.weight`, shape: [c.dim] });
     if (c.ffnAct !== 'relu2') out.push({ name: `${p}ffn_gate.weight`, shape: [c.ffn, c.dim] });
     out.push({ name: `${p}ffn_up.weight`, shape: [c.ffn, c.dim] }, { name: `${p}ffn_down.weight`, shape: [c.dim, c.ffn] });
     if (c.postNorms) out.push({ name: `${p}post_ffw_norm.weight`, shape: [c.dim] });
   }
-  out.push({ name: 'output_norm.weight', shape: [c.dim] });
+  out.push({ name: outputNormName(c), shape: [c.dim] });
   if (!c.tied) out.push({ name: 'output.weight', shape: [c.vocab, c.dim] });
   return out;
 }

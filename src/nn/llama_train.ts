@@ -12,7 +12,7 @@ import { Graph } from '../graph/graph.js';
 import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
 import { llamaForward, type LlamaOps } from './llama.js';
-import { attentionScale, attentionTemperature, isRopeFactors, layerRope, layerRopeScaling, layerWindow, llamaTensorNames, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
+import { attentionScale, attentionTemperature, isConvLayer, isRopeFactors, outputNormName, layerRope, layerRopeScaling, layerWindow, llamaTensorNames, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
 import { layerQuant, lsqScaleName, type LinearQuant } from './linear_quant.js';
 import { Attention, Embedding, GraphScope, Linear, RMSNorm, SwiGLU } from './layers.js';
 
@@ -33,10 +33,13 @@ export function llamaParamNames(c: LlamaConfig): { name: string; shape: number[]
   return llamaTensorNames(c).filter((t) => !isRopeFactors(t.name));
 }
 
+/** lfm2's conv kernels ([dim, taps], not a Linear: never quantized). */
+export const isShortConvKernel = (name: string): boolean => name.endsWith('.shortconv.conv.weight');
+
 /** The Linear layers of a config: each weight's GGUF name and shape [N, K] (the output head too, unless tied). */
 export function llamaLinears(c: LlamaConfig): { name: string; N: number; K: number }[] {
   return llamaTensorNames(c)
-    .filter((t) => t.shape.length === 2 && t.name !== 'token_embd.weight')
+    .filter((t) => t.shape.length === 2 && t.name !== 'token_embd.weight' && !isShortConvKernel(t.name))
     .map((t) => ({ name: t.name, N: t.shape[0], K: t.shape[1] }));
 }
 
@@ -54,8 +57,8 @@ export interface LlamaLayers {
   embed: Embedding;
   norms: Map<string, RMSNorm>;
   linears: Map<string, Linear>;
-  /** Attention per layer (rope and attend; its Linears are in `linears`). */
-  attention: Attention[];
+  /** Attention per layer (rope and attend; its Linears are in `linears`); undefined on lfm2's short-convolution layers. */
+  attention: (Attention | undefined)[];
 }
 
 /**
@@ -71,14 +74,16 @@ export function llamaLayers(c: LlamaConfig, tensorFactors?: Float32Array): Llama
     const rope = { posScale: r.scale, mscale: lr.mscale, ropeDims: c.ropeDims, ...(lr.factors ? { freqFactors: lr.factors } : {}) };
     return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope, scale: attentionScale(c), ...(c.softcap ? { softcap: c.softcap.attn } : {}), ...(c.attnTemperature ? { qScale: (p: number) => attentionTemperature(c, p) } : {}) };
   };
-  const attention = Array.from({ length: c.layers }, (_, l) => Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined, !!c.qkNormFull));
+  const attention = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? undefined : Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined, !!c.qkNormFull)));
+  // lfm2's short-convolution layers: in_proj [3 dim, dim] and out_proj [dim, dim] (their kernel is a plain weight).
+  const conv = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? [new Linear(`blk.${l}.shortconv.in_proj.weight`, 3 * c.dim, c.dim), new Linear(`blk.${l}.shortconv.out_proj.weight`, c.dim, c.dim)] : [])).flat();
   const ffn = Array.from({ length: c.layers }, (_, l) => SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn));
   const head = new Linear(c.tied ? 'token_embd.weight' : 'output.weight', c.vocab, c.dim);
   const ffnLinears = (f: SwiGLU) => (c.ffnAct === 'relu2' ? [f.up, f.down] : f.layers()); // arcee has no gate
-  const linears = new Map([...attention.flatMap((a) => a.layers()), ...ffn.flatMap(ffnLinears), head].map((l) => [l.weight, l]));
+  const linears = new Map([...attention.flatMap((a) => a?.layers() ?? []), ...conv, ...ffn.flatMap(ffnLinears), head].map((l) => [l.weight, l]));
   const layerNorms = (l: number) => [...(c.noPreNorms ? [] : ['attn_norm', 'ffn_norm']), ...(c.postNorms ? ['post_attention_norm', 'post_ffw_norm'] : [])].map((n) => `blk.${l}.${n}.weight`);
-  const norms = new Map(['output_norm.weight', ...Array.from({ length: c.layers }, (_, l) => layerNorms(l)).flat()].map((n) => [n, new RMSNorm(n, c.dim, c.eps)]));
-  for (const n of attention.flatMap((a) => a.norms())) norms.set(n.weight, n);
+  const norms = new Map([outputNormName(c), ...Array.from({ length: c.layers }, (_, l) => layerNorms(l)).flat()].map((n) => [n, new RMSNorm(n, c.dim, c.eps)]));
+  for (const n of attention.flatMap((a) => a?.norms() ?? [])) norms.set(n.weight, n);
   return { embed: new Embedding('token_embd.weight', c.vocab, c.dim), norms, linears, attention };
 }
 
@@ -187,12 +192,24 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     return ops.add(a, b);
   }
 
+  private attn(layer: number): Attention {
+    const a = this.layers.attention[layer];
+    if (!a) throw new Error(`llama training: layer ${layer} has no attention`);
+    return a;
+  }
+
   ropeQK(layer: number, q: Tensor, k: Tensor): [Tensor, Tensor] {
-    return this.layers.attention[layer].ropeQK(q, k, this.B, this.T);
+    return this.attn(layer).ropeQK(q, k, this.B, this.T);
   }
 
   attention(layer: number, q: Tensor, k: Tensor, v: Tensor): Tensor {
-    return this.layers.attention[layer].attend(q, k, v, this.B, this.T);
+    return this.attn(layer).attend(q, k, v, this.B, this.T);
+  }
+
+  /** lfm2's short convolution over each sequence of the batch (its rows before the first are zeros, as at position 0). */
+  shortConv(layer: number, bcx: Tensor): Tensor {
+    const c = this.config;
+    return ops.shortConv(bcx, this.scope.weight(`blk.${layer}.shortconv.conv.weight`, [c.dim, c.shortConv!.taps]), this.T);
   }
 
   /** SwiGLU as one fused op; GeGLU (gemma3) as mul(gelu(gate), up). */

@@ -7,7 +7,7 @@ import { floatValues } from '../lm/weights.js';
 import { PHI3_ENDOFTEXT, spmByteVocab } from '../lm/synth.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { rng } from '../ref/random.js';
-import { archExtras, archTraits, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, llamaConfigFromGguf, OLMO3_SWA_PATTERN, llamaTensorNames, ModelConfigError, type LlamaArch, type LlamaConfig } from './llama_config.js';
+import { archExtras, archTraits, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, llamaConfigFromGguf, OLMO3_SWA_PATTERN, llamaTensorNames, ModelConfigError, SHORT_CONV_TAPS, type LlamaArch, type LlamaConfig } from './llama_config.js';
 import { fuseTensors, splitFusedTensors } from './llama_layout.js';
 import type { LlamaWeights } from './llama_train.js';
 
@@ -52,7 +52,9 @@ export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     [`${a}.block_count`]: gguf.u32(c.layers),
     [`${a}.feed_forward_length`]: gguf.u32(c.ffn),
     [`${a}.attention.head_count`]: gguf.u32(c.heads),
-    [`${a}.attention.head_count_kv`]: gguf.u32(c.kvHeads),
+    // lfm2: one count a layer, 0 for the short-convolution layers (as llama.cpp's converter writes it)
+    [`${a}.attention.head_count_kv`]: c.shortConv ? gguf.array('u32', c.shortConv.conv.map((conv) => (conv ? 0 : c.kvHeads))) : gguf.u32(c.kvHeads),
+    ...(c.shortConv ? { [`${a}.shortconv.l_cache`]: gguf.u32(c.shortConv.taps) } : {}),
     [`${a}.attention.key_length`]: gguf.u32(c.headDim),
     [`${a}.attention.value_length`]: gguf.u32(c.headDim),
     [`${a}.attention.layer_norm_rms_epsilon`]: gguf.f32(c.eps),
@@ -118,8 +120,8 @@ export function writeLlamaGguf(c: LlamaConfig, weights: LlamaWeights, metadata: 
 
 /**
  * Fresh weights for pretraining (seeded): matrices normal with standard deviation 0.02, the projections into the
- * residual stream (attn_output, ffn_down) 0.02 / sqrt(2 layers) so the stream's variance does not grow with depth
- * (GPT-2's rule); norm weights 1, biases 0.
+ * residual stream (attn_output, ffn_down, lfm2's shortconv.out_proj) 0.02 / sqrt(2 layers) so the stream's variance
+ * does not grow with depth (GPT-2's rule); norm weights 1, biases 0; lfm2's conv kernels as PyTorch's Conv1d.
  */
 export function initLlamaWeights(c: LlamaConfig, seed: number): LlamaWeights {
   const r = rng(seed);
@@ -128,8 +130,10 @@ export function initLlamaWeights(c: LlamaConfig, seed: number): LlamaWeights {
   for (const { name, shape } of llamaTensorNames(c)) {
     const n = shape.reduce((a, b) => a * b, 1);
     if (shape.length === 1) out[name] = new Float32Array(n).fill(name.endsWith('.bias') ? 0 : 1);
+    // lfm2's conv kernels [dim, taps]: uniform in +-1/sqrt(taps), PyTorch's Conv1d default (fan-in: the taps)
+    else if (name.endsWith('shortconv.conv.weight')) out[name] = Float32Array.from({ length: n }, () => (2 * r() - 1) / Math.sqrt(shape[1]));
     else {
-      const std = /attn_output|ffn_down/.test(name) ? 0.02 / Math.sqrt(2 * c.layers) : 0.02;
+      const std = /attn_output|ffn_down|shortconv\.out_proj/.test(name) ? 0.02 / Math.sqrt(2 * c.layers) : 0.02;
       out[name] = Float32Array.from({ length: n }, () => std * normal());
     }
   }
@@ -141,18 +145,21 @@ export function initLlamaWeights(c: LlamaConfig, seed: number): LlamaWeights {
  * given (Qwen3 decouples them: q is [heads * headDim, dim]). gemma3's sliding window defaults to 512 (Gemma 3 1B's);
  * granite's multipliers default to none applied and a logit scale of 1.
  */
-export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number; /** olmo2 (OLMo 3): sliding_window_pattern (default 4). */ slidingPattern?: number; ropeScale?: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers'] }): LlamaConfig {
+export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number; /** olmo2 (OLMo 3): sliding_window_pattern (default 4). */ slidingPattern?: number; ropeScale?: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; /** lfm2: the kernel length and which layers are short convolutions. */ shortConv?: LlamaConfig['shortConv'] }): LlamaConfig {
   if (o.headDim === undefined && o.dim % o.heads !== 0) throw new ModelConfigError(`llama config: dim ${o.dim} is not a multiple of heads ${o.heads}`);
   const kvHeads = o.kvHeads ?? o.heads;
   if (o.heads % kvHeads !== 0) throw new ModelConfigError(`llama config: heads ${o.heads} is not a multiple of kvHeads ${kvHeads}`);
   const headDim = o.headDim ?? o.dim / o.heads;
   if (!(Number.isInteger(headDim) && headDim > 0 && headDim % 2 === 0)) throw new ModelConfigError(`llama config: the head dim ${headDim} must be an even positive integer (RoPE pairs)`);
   const arch = o.arch ?? 'llama';
+  if (o.shortConv && (arch !== 'lfm2' || o.shortConv.conv.length !== o.layers)) throw new ModelConfigError(`llama config: shortConv is lfm2's, one flag a layer (arch ${arch}, ${o.shortConv.conv.length} flags for ${o.layers} layers)`);
+  if (o.shortConv && (o.shortConv.taps < SHORT_CONV_TAPS.min || o.shortConv.taps > SHORT_CONV_TAPS.max)) throw new ModelConfigError(`llama config: a short convolution of ${o.shortConv.taps} taps (${SHORT_CONV_TAPS.min}..${SHORT_CONV_TAPS.max} supported)`);
   if (arch === 'olmo2' && o.tied) throw new ModelConfigError(`llama config: an olmo2 model's head is never tied to the embedding (llama.cpp requires output.weight)`);
   return {
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
     eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
     ...((o.ropeScale ?? 1) !== 1 ? { ropeScale: o.ropeScale } : {}),
+    ...(o.shortConv ? { shortConv: { taps: o.shortConv.taps, conv: [...o.shortConv.conv] } } : {}),
     ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : undefined) }),
   };
 }

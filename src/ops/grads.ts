@@ -16,6 +16,7 @@ import { causalSoftmaxBackward, swigluBackward } from './fused.js';
 import { cast } from './cast.js';
 import { flashAttentionBackward } from './flash_attention.js';
 import { permute, reshape, slice, transpose } from './view.js';
+import { shortConvBackward } from './short_conv.js';
 
 export type GradRule = (n: Node, dy: (Tensor | null)[]) => (Tensor | null)[];
 
@@ -62,6 +63,7 @@ export const GRADS: Record<string, GradRule> = {
   ],
   matmul_q: ({ inputs: [, w] }, [dy]) => [quantMatmulGradInput(dy!, w), null, null, null],
   softmax: (n, [dy]) => [softmaxBackward(false, n.outputs[0], dy!)],
+  short_conv: (n, [dy]) => shortConvBackward(n.inputs[0], n.inputs[1], dy!, n.attrs.seq as number),
   causal_softmax: (n, [dy]) => [causalSoftmaxBackward(n.outputs[0], dy!, n.attrs.alpha as number)],
   swiglu: ({ inputs: [gate, up] }, [dy]) => swigluBackward(gate, up, dy!),
   flash_attention: (n, [dy]) => (dy ? flashAttentionBackward(n, dy) : [null, null, null]),

@@ -13,6 +13,7 @@ export { causalSelfAttention, causalAttentionRows, causalMask } from './attentio
 export { cast } from './cast.js';
 export { flashAttention, flashAttentionBackward, flashAttentionFits, FLASH_MAX_HEAD_DIM, type FlashAttentionOptions } from './flash_attention.js';
 export { swiglu, swigluBackward, causalSoftmax, causalSoftmaxBackward } from './fused.js';
+export { shortConv, shortConvBackward, SHORT_CONV_MAX_TAPS } from './short_conv.js';
 export { GRADS, type GradRule } from './grads.js';
 export { fakeQuant, fakeQuantBackward, rangeFor, fakeQuantLearnable, fakeQuantLearnableBackward, pact, pactBackward, type FakeQuantOptions, type LearnableFakeQuantOptions } from './fake_quant.js';
 export { fakeQuantGguf, fakeQuantGgufBackward, type GgufFakeQuantType } from './fake_quant_gguf.js';

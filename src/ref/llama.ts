@@ -26,6 +26,9 @@
 //               h = rmsnorm(x) * ffn_norm;  f = Wdown (act(Wgate h) * Wup h)   act silu, or gelu (tanh form: Gemmas);
 //                                                                  olmo2, exaone4: h = x
 //               x = x + f                        Gemmas, olmo2, exaone4: x = x + rmsnorm(f) * post_ffw_norm; granite: f * residual_scale
+//   lfm2's short-convolution layers (head_count_kv 0), in place of attention:
+//               B | C | X = Win h;  x = x + Wout (C * conv(B * X))  conv: per channel, sum_k w[c, k] (B X)[t - (L-1) + k]
+//                                                                  (rows before position 0: zeros)
 //   logits = Woutput (rmsnorm(x) * output_norm)                    (Woutput = token_embd when tied; soft-capped on
 //                                                                  gemma2; times f32(1 / logit_scale) on granite)
 // rmsnorm(x) = x / sqrt(mean(x^2) + eps). Weights are the file's values exactly (dequantized to f32); all arithmetic
@@ -41,8 +44,9 @@
 import { ggufTensor, type GgufFile, type GgufTensor } from '../io/gguf.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f16.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
-import { attentionScale, attentionTemperature, embeddingScale, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, outputNormName, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { splitFusedTensors } from '../nn/llama_layout.js';
+import { shortConvRows } from './ops.js';
 import { roundHalfEven } from './quant.js';
 
 export interface LlamaRefOptions {
@@ -287,24 +291,31 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     const p = `blk.${l}.`;
     const preNorm = (n: string) => (c.noPreNorms ? x.slice() : rmsNorm(x, T, D, W.get(`${p}${n}`).w, c.eps));
     const h = preNorm('attn_norm.weight');
-    const bias = (n: string) => (c.qkvBias ? W.get(`${p}${n}.bias`).w : undefined);
-    const q = linear(h, T, D, W.get(`${p}attn_q.weight`), qd, opt, bias('attn_q'));
-    const k = linear(h, T, D, W.get(`${p}attn_k.weight`), kvd, opt, bias('attn_k'));
-    const v = linear(h, T, D, W.get(`${p}attn_v.weight`), kvd, opt, bias('attn_v'));
-    if (c.qkNorm) {
-      const [qh, kh] = c.qkNormFull ? [1, 1] : [c.heads, c.kvHeads]; // olmo2: over the whole projection
-      q.set(rmsNorm(q, T * qh, qd / qh, W.get(`${p}attn_q_norm.weight`).w, c.eps));
-      k.set(rmsNorm(k, T * kh, kvd / kh, W.get(`${p}attn_k_norm.weight`).w, c.eps));
+    if (isConvLayer(c, l)) {
+      // lfm2: y = C * conv(B * X) from in_proj's B | C | X, the rows before position 0 zeros
+      const bcx = linear(h, T, D, W.get(`${p}shortconv.in_proj.weight`), 3 * D, opt);
+      const { y } = shortConvRows(bcx, T, W.get(`${p}shortconv.conv.weight`).w, D, c.shortConv!.taps);
+      addOut(linear(y, T, D, W.get(`${p}shortconv.out_proj.weight`), D, opt), `${p}post_attention_norm.weight`);
+    } else {
+      const bias = (n: string) => (c.qkvBias ? W.get(`${p}${n}.bias`).w : undefined);
+      const q = linear(h, T, D, W.get(`${p}attn_q.weight`), qd, opt, bias('attn_q'));
+      const k = linear(h, T, D, W.get(`${p}attn_k.weight`), kvd, opt, bias('attn_k'));
+      const v = linear(h, T, D, W.get(`${p}attn_v.weight`), kvd, opt, bias('attn_v'));
+      if (c.qkNorm) {
+        const [qh, kh] = c.qkNormFull ? [1, 1] : [c.heads, c.kvHeads]; // olmo2: over the whole projection
+        q.set(rmsNorm(q, T * qh, qd / qh, W.get(`${p}attn_q_norm.weight`).w, c.eps));
+        k.set(rmsNorm(k, T * kh, kvd / kh, W.get(`${p}attn_k_norm.weight`).w, c.eps));
+      }
+      if (layerUsesRope(c, l)) {
+        const lr = layerRopeScaling(c, l, rf); // a sliding-window layer: swaRopeScaling's (OLMo 3's: no factors, unscaled)
+        rope(q, T, c.heads, c, lr.factors, lr.mscale, layerRope(c, l));
+        rope(k, T, c.kvHeads, c, lr.factors, lr.mscale, layerRope(c, l));
+      }
+      // mistral3: the query at position t times its attention temperature (after RoPE, as llama.cpp does).
+      if (c.attnTemperature) for (let t = 0; t < T; t++) q.subarray(t * qd, (t + 1) * qd).forEach((v, i, row) => (row[i] = v * attentionTemperature(c, t)));
+      const a = attention(q, k, v, T, c, layerWindow(c, l));
+      addOut(linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt), `${p}post_attention_norm.weight`);
     }
-    if (layerUsesRope(c, l)) {
-      const lr = layerRopeScaling(c, l, rf); // a sliding-window layer: swaRopeScaling's (OLMo 3's: no factors, unscaled)
-      rope(q, T, c.heads, c, lr.factors, lr.mscale, layerRope(c, l));
-      rope(k, T, c.kvHeads, c, lr.factors, lr.mscale, layerRope(c, l));
-    }
-    // mistral3: the query at position t times its attention temperature (after RoPE, as llama.cpp does).
-    if (c.attnTemperature) for (let t = 0; t < T; t++) q.subarray(t * qd, (t + 1) * qd).forEach((v, i, row) => (row[i] = v * attentionTemperature(c, t)));
-    const a = attention(q, k, v, T, c, layerWindow(c, l));
-    addOut(linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt), `${p}post_attention_norm.weight`);
     const h2 = preNorm('ffn_norm.weight');
     const u = linear(h2, T, D, W.get(`${p}ffn_up.weight`), c.ffn, opt);
     const relu2 = c.ffnAct === 'relu2'; // arcee: no gate, relu(up)^2
@@ -312,7 +323,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     for (let i = 0; i < g.length; i++) g[i] = (relu2 ? Math.max(g[i], 0) : c.ffnAct === 'gelu' ? gelu(g[i], !!opt.cpuActivations) : g[i] / (1 + Math.exp(-g[i]))) * u[i];
     addOut(linear(g, T, c.ffn, W.get(`${p}ffn_down.weight`), D, opt), `${p}post_ffw_norm.weight`);
   }
-  const hf = rmsNorm(x, T, D, W.get('output_norm.weight').w, c.eps);
+  const hf = rmsNorm(x, T, D, W.get(outputNormName(c)).w, c.eps);
   const z = linear(hf, T, D, W.get(c.tied ? 'token_embd.weight' : 'output.weight'), c.vocab, opt);
   z.forEach((v, i) => (z[i] = v * logitScale(c)));
   if (c.softcap) z.forEach((v, i) => (z[i] = c.softcap!.final * Math.tanh(v / c.softcap!.final)));

@@ -190,6 +190,15 @@ export const ref = {
   layerNorm: (x: Arr, g: Arr, b: Arr, eps = 1e-5) => norm(x, g, b, eps, false),
   rmsNorm: (x: Arr, g: Arr, eps = 1e-6) => norm(x, g, null, eps, true),
 
+  /** LFM2's gated short convolution of each sequence of `seq` rows (shortConvRows): bcx [R, 3 dim], w [dim, L] -> [R, dim]. */
+  shortConv(bcx: Arr, w: Arr, seq: number): Arr {
+    const [R] = bcx.shape;
+    const [dim] = w.shape;
+    const out = new Float64Array(R * dim);
+    for (let r0 = 0; r0 < R; r0 += seq) out.set(shortConvRows(bcx.data.subarray(r0 * 3 * dim, (r0 + seq) * 3 * dim), seq, w.data, dim, w.shape[1]).y, r0 * dim);
+    return new Arr([R, dim], out);
+  },
+
   embedding(table: Arr, ids: ArrayLike<number>, idsShape: number[]): Arr {
     const D = table.shape[1];
     const out = new Float64Array(ids.length * D);
@@ -300,4 +309,24 @@ export function mlp2Ref(x: ArrayLike<number>, w1: ArrayLike<number>, b1: ArrayLi
     for (let i = 0; i < I; i++) gw1[i * H + j] += x[b * I + i] * d;
   }
   return { loss, gw1, gb1, gw2, gb2 };
+}
+
+/**
+ * LFM2's gated short convolution of one sequence of T rows (llama.cpp's shortconv block): bcx [T, 3 dim] holds B | C |
+ * X; y[t, c] = C[t, c] * sum_k w[c, k] bx[t - (L-1) + k, c] with bx = B * X, the rows before the first taken from
+ * `state` [L-1, dim] (oldest first; absent: zeros). Returns y [T, dim] and the state after the rows (their last L-1 bx).
+ */
+export function shortConvRows(bcx: ArrayLike<number>, T: number, w: ArrayLike<number>, dim: number, L: number, state?: ArrayLike<number>): { y: Float64Array; state: Float64Array } {
+  const bx = new Float64Array((T + L - 1) * dim); // rows -(L-1).. of bx
+  if (state) for (let i = 0; i < (L - 1) * dim; i++) bx[i] = state[i];
+  for (let t = 0; t < T; t++) for (let c = 0; c < dim; c++) bx[(t + L - 1) * dim + c] = bcx[t * 3 * dim + c] * bcx[t * 3 * dim + 2 * dim + c];
+  const y = new Float64Array(T * dim);
+  for (let t = 0; t < T; t++) {
+    for (let c = 0; c < dim; c++) {
+      let s = 0;
+      for (let k = 0; k < L; k++) s += w[c * L + k] * bx[(t + k) * dim + c];
+      y[t * dim + c] = bcx[t * 3 * dim + dim + c] * s;
+    }
+  }
+  return { y, state: bx.slice(T * dim) };
 }
