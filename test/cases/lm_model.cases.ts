@@ -26,6 +26,8 @@ const MODEL_B: SynthOptions = { ...BASE, arch: 'qwen2', layers: 1, tied: true, w
 const MODEL_C: SynthOptions = { ...BASE, arch: 'qwen3', kvHeads: 2, headDim: 32, tied: true, weightType: 'Q4_0', seed: 9 };
 /** gemma3, both layers sliding (window 6): with steps of 8 each layer's cache is a ring of 6 + 8 - 1 = 13 rows. */
 const MODEL_G: SynthOptions = { ...BASE, arch: 'gemma3', kvHeads: 2, headDim: 16, slidingWindow: 6, weightType: 'Q8_0', seed: 10 };
+/** lfm2: a short convolution then attention; its conv state cannot be rewound. */
+const MODEL_L: SynthOptions = { ...BASE, arch: 'lfm2', kvHeads: 2, weightType: 'Q8_0', seed: 11, shortConv: { taps: 3, conv: [true, false] } };
 /** BOS, then the bytes of the text (byte token = 3 + byte). */
 const IDS = [1, ...[...'To be, or not to be:\n'].map((ch) => 3 + ch.charCodeAt(0))];
 /** Seeded sampling with every cut-off off: the draws see the whole distribution. */
@@ -164,6 +166,35 @@ export const CASES: GpuCase[] = [
           else assert(id === best, `turn 2 step ${i}: generated ${id}, the reference's argmax is ${best} (top-2 gap ${gap})`);
         });
         return `turn 2 reused ${second.cachedTokens} of ${turn2.length} prompt tokens; its 8 greedy ids = the reference's argmax (${near} within the tie bound)`;
+      }),
+  },
+  {
+    name: 'lm model cachePrompt over lfm2\'s conv state: reuse where the state stands, a fresh prefill elsewhere, the same greedy ids as without the cache',
+    run: (ctx) =>
+      withModel(ctx, MODEL_L, async (lm) => {
+        const greedy: GenerateOptions = { temperature: 0, repeatPenalty: 1, maxTokens: 5, ignoreEog: true, cachePrompt: true };
+        const first = (await collect(lm.generate(IDS, greedy))).stats;
+        const held = [...IDS, ...first.ids.slice(0, -1)]; // the conv state follows the last of these
+        const turn2 = [...held, first.ids[first.ids.length - 1], 3 + 63];
+        const second = (await collect(lm.generate(turn2, greedy))).stats;
+        assert(second.cachedTokens === held.length, `turn 2 reused ${second.cachedTokens} tokens, expected ${held.length}`);
+        const fresh = (await collect(lm.generate(turn2, { ...greedy, cachePrompt: false }))).stats;
+        assert(second.ids.join() === fresh.ids.join(), `turn 2 over the kept conv state gave [${second.ids}], a fresh prefill [${fresh.ids}]`);
+        // A prompt leaving the path at position 5: the KV cache could resume there, the conv state cannot (it follows
+        // the last position run): a prefill from 0, the same ids as without the cache.
+        const fork = [...turn2.slice(0, 5), 3 + 90, 3 + 91];
+        const r = (await collect(lm.generate(fork, { ...greedy, maxTokens: 4 }))).stats;
+        assert(r.cachedTokens === 0, `a fork at position 5 reused ${r.cachedTokens} tokens (the conv state stands elsewhere)`);
+        const f = (await collect(lm.generate(fork, { ...greedy, cachePrompt: false, maxTokens: 4 }))).stats;
+        assert(r.ids.join() === f.ids.join(), `fork: [${r.ids}] with the cache, [${f.ids}] without`);
+        let err = '';
+        try {
+          await lm.engine.step([5], 3, 'argmax');
+        } catch (e) {
+          err = (e as Error).message;
+        }
+        assert(/a step at position 3: the short-convolution layers' state follows position \d+ \(it cannot be rewound\)/.test(err), `a step back to position 3: '${err}'`);
+        return `turn 2 reused ${second.cachedTokens} of ${turn2.length} tokens; a fork refilled from 0; greedy ids equal without the cache; a rewind refused: ${err}`;
       }),
   },
   {
