@@ -18,7 +18,7 @@ export class PretrainError extends Error {}
 /** The committed recipe (configs/*.json): model shape, batch, schedule. */
 export interface PretrainConfig {
   /** arch: any of LLAMA_ARCHS (default llama); headDim: default dim / heads; slidingWindow: the Gemmas' (default 512 for gemma3, 4096 for gemma2; at least seq). */
-  model: { arch?: LlamaArch; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; slidingWindow?: number };
+  model: { arch?: LlamaArch; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; slidingWindow?: number; /** lfm2 (required there): the kernel length and one flag a layer, true for a short convolution. */ shortConv?: { taps: number; conv: boolean[] } };
   batch: number;
   /** Tokens per window (<= model.ctx). */
   seq: number;
@@ -55,6 +55,8 @@ export function checkPretrainConfig(c: PretrainConfig, vocab: number): LlamaConf
     if (c.model.arch !== 'gemma3' && c.model.arch !== 'gemma2') throw new PretrainError(`pretrain config: 'model.slidingWindow' is the Gemmas' (model.arch is ${JSON.stringify(c.model.arch ?? 'llama')})`);
     if (!Number.isInteger(sw) || sw < 1) throw new PretrainError(`pretrain config: 'model.slidingWindow' must be an integer >= 1, found ${JSON.stringify(sw)}`);
   }
+  const scv = c.model.shortConv;
+  if (scv !== undefined && !(scv && typeof scv === 'object' && Number.isInteger(scv.taps) && Array.isArray(scv.conv) && scv.conv.every((b) => typeof b === 'boolean'))) throw new PretrainError(`pretrain config: 'model.shortConv' must be { taps: integer, conv: [bool, ...] }, found ${JSON.stringify(scv)}`);
   const config = llamaConfig({ ...c.model, vocab });
   if (config.swa && c.seq > config.swa.window) throw new PretrainError(`pretrain config: 'seq' ${c.seq} exceeds 'model.slidingWindow' ${config.swa.window} (training attends over the whole window of 'seq' tokens)`);
   return config;

@@ -42,6 +42,8 @@ import { fusedTensors, ggufTensorLayout } from './llama_layout.js';
 import { llama3RopeFactors, longRopeAttnFactor } from './rope_scaling.js';
 import type { LlamaWeights } from './llama_train.js';
 import { llamaConfig } from './llama_weights.js';
+import { positiveInt, positiveNumber } from './hf_keys.js';
+import { LFM2_NAMES, lfm2Config } from './hf_lfm2.js';
 
 /** The config.json keys read (Llama's; Mistral's without a sliding window, Qwen2's and Qwen3's read the same). */
 export interface HfLlamaConfigJson {
@@ -91,7 +93,7 @@ function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: L
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2' };
 
 /**
  * transformers 5 writes a model's RoPE as one `rope_parameters` object (rope_theta, rope_type, the scaling's keys and
@@ -125,6 +127,7 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   if ((arch === 'gemma2' || arch === 'gemma3') && j.rope_parameters !== undefined) throw new ModelConfigError(`${source}: rope_parameters (transformers 5's form) is not read for ${ARCH_NAME[arch]}: give rope_theta, rope_local_base_freq and rope_scaling`);
   if (arch === 'gemma3') return { config: gemma3Config(j, source), ropeTensors: {} };
   if (arch === 'gemma2') return { config: gemma2Config(j, source), ropeTensors: {} };
+  if (arch === 'lfm2') return { config: lfm2Config(ropeParametersAsV4(j, source), source), ropeTensors: {} };
   return llamaLikeConfig(ropeParametersAsV4(j, source), source, type, arch);
 }
 
@@ -284,18 +287,6 @@ function exaone4Window(j: Record<string, unknown>, source: string): number {
   return window;
 }
 
-function positiveInt(j: Record<string, unknown>, source: string, k: string, dflt?: number): number {
-  const v = j[k] ?? dflt;
-  if (!Number.isInteger(v) || (v as number) < 1) throw new ModelConfigError(`${source}: '${k}' must be a positive integer, found ${JSON.stringify(j[k])}`);
-  return v as number;
-}
-
-function positiveNumber(j: Record<string, unknown>, source: string, k: string, dflt: number): number {
-  const v = j[k] ?? dflt;
-  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ModelConfigError(`${source}: '${k}' must be a positive number, found ${JSON.stringify(j[k])}`);
-  return v;
-}
-
 /** What Gemma 2 and 3 share: head_dim, the tanh gelu, no biases; `arch` names the GGUF architecture in errors. */
 function gemmaCommon(j: Record<string, unknown>, source: string, arch: 'gemma2' | 'gemma3'): { headDim: number } {
   const headDim = positiveInt(j, source, 'head_dim', 256);
@@ -375,15 +366,15 @@ const GLM4_NAMES: Record<string, string> = { post_attention_norm: 'post_self_att
 
 /** The HF name of each GGUF tensor of `c` (Gemma's and OLMo 2's norms are named apart: `arch` gemma2 / gemma3 / olmo2). */
 export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'): string {
-  const fixed: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight' };
+  const fixed: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight', 'token_embd_norm.weight': 'model.embedding_norm.weight' };
   if (fixed[gguf]) return fixed[gguf];
-  const m = /^blk\.(\d+)\.(\w+)\.(weight|bias)$/.exec(gguf);
+  const m = /^blk\.(\d+)\.([\w.]+?)\.(weight|bias)$/.exec(gguf);
   const part: Record<string, string> = {
     attn_norm: 'input_layernorm', ffn_norm: 'post_attention_layernorm', attn_q: 'self_attn.q_proj', attn_k: 'self_attn.k_proj', attn_v: 'self_attn.v_proj',
     attn_q_norm: 'self_attn.q_norm', attn_k_norm: 'self_attn.k_norm', attn_output: 'self_attn.o_proj', ffn_gate: 'mlp.gate_proj', ffn_up: 'mlp.up_proj', ffn_down: 'mlp.down_proj',
     attn_qkv: 'self_attn.qkv_proj', // phi3's fused projections (llama_layout.ts); its ffn_up is gate_up_proj
   };
-  const name = m && (arch === 'glm4' ? (GLM4_NAMES[m[2]] ?? part[m[2]]) : archTraits(arch).postNorms ? (POST_NORM_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : part[m[2]]);
+  const name = m && (arch === 'lfm2' ? LFM2_NAMES[m[2]] : arch === 'glm4' ? (GLM4_NAMES[m[2]] ?? part[m[2]]) : archTraits(arch).postNorms ? (POST_NORM_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : part[m[2]]);
   if (!m || !name) throw new ModelConfigError(`no Hugging Face name for '${gguf}'`);
   return `model.layers.${m[1]}.${name}.${m[3]}`;
 }
@@ -412,7 +403,9 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
     const hf = hfTensorName(name, config.arch);
     const t = st.tensors[hf];
     if (!t) throw new ModelConfigError(`${source}: tensor '${hf}' is missing (expected shape [${shape.join(', ')}])`);
-    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) throw new ModelConfigError(`${source}: tensor '${hf}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+    // LFM2's conv kernels are Conv1d weights [dim, 1, L]: the converter squeezes them to [dim, L].
+    const tShape = name.endsWith('shortconv.conv.weight') && t.shape.length === 3 && t.shape[1] === 1 ? [t.shape[0], t.shape[2]] : t.shape;
+    if (tShape.length !== shape.length || tShape.some((d, i) => d !== shape[i])) throw new ModelConfigError(`${source}: tensor '${hf}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
     if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new ModelConfigError(`${source}: tensor '${hf}' is ${t.dtype}; the import reads F32, F16 and BF16`);
     let w = toF32(t);
     if (w.length !== numel(shape)) throw new ModelConfigError(`${source}: tensor '${hf}' holds ${w.length} values, expected ${numel(shape)}`);

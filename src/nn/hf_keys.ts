@@ -1,0 +1,16 @@
+// config.json values read for the Hugging Face imports (src/nn/hf_llama.ts, hf_lfm2.ts): every error names the key.
+import { ModelConfigError } from './llama_config.js';
+
+/** A positive integer at key k (dflt when absent). */
+export function positiveInt(j: Record<string, unknown>, source: string, k: string, dflt?: number): number {
+  const v = j[k] ?? dflt;
+  if (!Number.isInteger(v) || (v as number) < 1) throw new ModelConfigError(`${source}: '${k}' must be a positive integer, found ${JSON.stringify(j[k])}`);
+  return v as number;
+}
+
+/** A finite positive number at key k (dflt when absent). */
+export function positiveNumber(j: Record<string, unknown>, source: string, k: string, dflt: number): number {
+  const v = j[k] ?? dflt;
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ModelConfigError(`${source}: '${k}' must be a positive number, found ${JSON.stringify(j[k])}`);
+  return v;
+}
