@@ -1,5 +1,5 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`,
-// `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4` and `arcee`), read from a GGUF file's
+// `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee` and `lfm2`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon                                                        required
@@ -15,7 +15,9 @@
 //   gemma2: .attention.sliding_window (4096), .attn_logit_softcapping (50), .final_logit_softcapping (30)  optional
 //   granite: .logit_scale                                                                    required
 //            .embedding_scale, .residual_scale, .attention.scale (0: not applied), .rope.scaling.finetuned (true)
-//   olmo2: .attention.sliding_window absent or 0 (OLMo 3's sliding layers are refused by name)
+//   olmo2: .attention.sliding_window (OLMo 3's sliding layers), .attention.sliding_window_pattern (4)   optional
+//   lfm2: .shortconv.l_cache (required); .attention.head_count_kv one count a layer, 0 for a short convolution;
+//         .attention.sliding_window refused; the final norm is token_embd_norm.weight
 // and the vocabulary size from token_embd.weight's shape. Tensors are checked as the file lays them out
 // (llama_layout.ts: phi3 fuses q/k/v and gate/up). Every tensor the model needs is checked for presence and
 // shape, and a tensor the model would not use is refused (llama.cpp refuses such files too: "wrong number of
@@ -337,7 +339,7 @@ function lfm2ConvLayers(metadata: Record<string, GgufValue>, k: Keys, a: string,
 }
 
 /**
- * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4` or `arcee` GGUF file, validated against its tensors. Throws ModelConfigError naming
+ * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee` or `lfm2` GGUF file, validated against its tensors. Throws ModelConfigError naming
  * the key or tensor at fault and what was expected and found.
  */
 export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors: readonly { name: string; type: GgufTensorType; shape: number[] }[]): LlamaConfig {

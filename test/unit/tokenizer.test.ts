@@ -28,8 +28,8 @@ const VOCABS: { name: string; meta: Record<string, GgufValue> }[] = [
   { name: 'spm from a tokenizer.model', meta: spmTokenizerMetadata(parseSentencePieceModel(readFileSync(SPM_MODEL)), SPM_TOKENIZER_CONFIG) },
   // The same vocabulary as transformers writes it to a tokenizer.json (scores from the merges' ranks: src/tokenizer/hf_spm.ts).
   { name: 'spm from a tokenizer.json', meta: hfTokenizerMetadata(JSON.parse(readFileSync(SPM_TOKENIZER_JSON, 'utf8')), SPM_TOKENIZER_CONFIG) },
-  // tekken (Mistral NeMo / Small 3) and gpt-4o (Phi-4-mini): the regexes llama.cpp runs over its collapsed text.
-  ...['llama-bpe', 'qwen2', 'smollm', 'default', 'gpt-2', 'tekken', 'gpt-4o'].map((pre) => ({ name: `bpe ${pre}`, meta: bpeVocabMetadata(pre) })),
+  // tekken (Mistral NeMo / Small 3), gpt-4o (Phi-4-mini) and lfm2 (LFM2): the regexes llama.cpp runs over its collapsed text.
+  ...['llama-bpe', 'qwen2', 'smollm', 'default', 'gpt-2', 'tekken', 'gpt-4o', 'lfm2'].map((pre) => ({ name: `bpe ${pre}`, meta: bpeVocabMetadata(pre) })),
   // Byte-level BPE trained by Hugging Face tokenizers, imported from its tokenizer.json in three forms (test/golden/bpe_tokenizer).
   ...(['llama3', 'qwen2', 'gpt2'] as const).map((form) => ({ name: `bpe from a ${form} tokenizer.json`, meta: hfTokenizerMetadata(bpeTokenizerJsonForm(form), { eos_token: '<|end_of_text|>' }) })),
 ];
