@@ -324,8 +324,10 @@ function ropeScaling(metadata: Record<string, GgufValue>, k: Keys, a: string, ct
  * count a layer (as the converter writes it), the non-zero counts equal; a scalar makes every layer attention. taps:
  * `shortconv.l_cache` (required, as in llama.cpp).
  */
-function lfm2ConvLayers(metadata: Record<string, GgufValue>, k: Keys, a: string, layers: number, heads: number): { kvHeads: number; taps: number; conv: boolean[] } {
+function lfm2ConvLayers(metadata: Record<string, GgufValue>, k: Keys, a: string, layers: number, heads: number, nTensors: number): { kvHeads: number; taps: number; conv: boolean[] } {
   const key = `${a}.attention.head_count_kv`;
+  // (before a flag a layer is made: a header's block_count of 2^32 would not fit in memory)
+  if (layers * 8 > nTensors) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * 8} tensors (8 per layer), the file has ${nTensors}`);
   const v = metadata[key];
   const counts = v?.type === 'array' ? v.value.map((x) => (x.type !== 'array' && typeof x.value !== 'string' && typeof x.value !== 'boolean' ? Number(x.value) : NaN)) : Array.from({ length: layers }, () => k.int(key, heads));
   if (counts.length !== layers) throw new ModelConfigError(`model config: metadata '${key}' has ${counts.length} entries, '${a}.block_count' is ${layers}`);
@@ -354,7 +356,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const ffn = k.int(`${a}.feed_forward_length`);
   const heads = k.int(`${a}.attention.head_count`);
   // lfm2 writes head_count_kv one a layer, 0 for its short-convolution layers.
-  const conv = a === 'lfm2' ? lfm2ConvLayers(metadata, k, a, layers, heads) : undefined;
+  const conv = a === 'lfm2' ? lfm2ConvLayers(metadata, k, a, layers, heads, tensors.length) : undefined;
   const kvHeads = conv ? conv.kvHeads : k.int(`${a}.attention.head_count_kv`, heads);
   const ctx = k.int(`${a}.context_length`);
   const eps = k.float(`${a}.attention.layer_norm_rms_epsilon`);

@@ -27,7 +27,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseGgufFile, type GgufValue } from '../../src/io/gguf.js';
+import { gguf, parseGgufFile, type GgufValue } from '../../src/io/gguf.js';
 import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType } from '../../src/lm/synth.js';
 import { attentionScale, attentionTemperature, embeddingScale, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, LLAMA_ARCHS, ModelConfigError, ropeFactors, ropeFactorsTensor } from '../../src/nn/llama_config.js';
 import { splitFusedTensors } from '../../src/nn/llama_layout.js';
@@ -364,6 +364,22 @@ describe('llama config errors', () => {
     const l = llamaConfigFromGguf({ ...metadata, 'llama.rope.scaling.type': { type: 'string', value: 'yarn' }, 'llama.rope.scaling.factor': { type: 'f32', value: 4 }, 'llama.rope.scaling.yarn_log_multiplier': { type: 'f32', value: 1 }, 'llama.attention.temperature_scale': { type: 'f32', value: 0.1 } }, lt);
     expect(l.yarn).toEqual({ factor: 4, origCtx: 64 });
     expect(l.attnTemperature).toBeUndefined();
+  });
+
+  it('lfm2: head_count_kv one count a layer (0: a short convolution), shortconv.l_cache required, the final norm token_embd_norm; bad counts, kernel lengths, kernel types and sliding windows refused by key', () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'lfm2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, seed: 1, shortConv: { taps: 3, conv: [true, false, true] } }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'lfm2', ropeLayout: 'neox', qkNorm: true, kvHeads: 2, shortConv: { taps: 3, conv: [true, false, true] } });
+    expect(tensors.some((t) => t.name === 'token_embd_norm.weight') && !tensors.some((t) => t.name === 'output_norm.weight')).toBe(true);
+    const kv = (v: number[]) => ({ ...f.metadata, 'lfm2.attention.head_count_kv': gguf.array('u32', v) });
+    fails(kv([0, 2]), tensors, /'lfm2\.attention\.head_count_kv' has 2 entries, 'lfm2\.block_count' is 3/);
+    fails(kv([0, 2, 1]), tensors, /'lfm2\.attention\.head_count_kv' gives attention layers 2 and 1 KV heads/);
+    fails(kv([0, 2, 2]), tensors, /tensor 'blk\.2\.attn_q\.weight' is missing/); // the file's layer 2 is a convolution
+    fails({ ...f.metadata, 'lfm2.shortconv.l_cache': gguf.u32(12) }, tensors, /'lfm2\.shortconv\.l_cache' is 12; nibble's short convolution takes 2\.\.8/);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'lfm2.shortconv.l_cache')), tensors, /metadata key 'lfm2\.shortconv\.l_cache' is missing \(required\)/);
+    fails({ ...f.metadata, 'lfm2.attention.sliding_window': gguf.u32(512) }, tensors, /'lfm2\.attention\.sliding_window' is 512: lfm2's sliding-window attention is not supported/);
+    fails(f.metadata, tensors.map((t) => (t.name === 'blk.0.shortconv.conv.weight' ? { ...t, type: 'Q8_0' as never } : t)), /tensor 'blk\.0\.shortconv\.conv\.weight' is Q8_0, expected F32, F16 or BF16/);
+    fails(f.metadata, tensors.map((t) => (t.name === 'blk.0.shortconv.conv.weight' ? { ...t, shape: [64, 4] } : t)), /tensor 'blk\.0\.shortconv\.conv\.weight' has shape \[64, 4\], expected \[64, 3\]/);
   });
 
   it('rope scaling: linear read (factor, or the older scale_linear), none ignores the factor, YaRN read, other types refused by name', () => {
