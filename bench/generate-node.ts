@@ -53,7 +53,16 @@ export function paddedVocab(size: number): SynthOptions['vocab'] {
 
 const LLAMA_134M = { dim: 768, layers: 12, heads: 12, ffn: 2048, ctx: 2048, seed: 100 } as const;
 
-/** The models of a run: the bundled one always; 134M-parameter Llama in Q4_0 and Q4_K unless quick; 1B shape with large. */
+/** LFM2-350M's layout (Liquid's on-device hybrid): 16 layers, attention at 2, 5, 8, 10, 12 and 14, short convolutions elsewhere. */
+const LFM2_350M: SynthOptions = {
+  arch: 'lfm2', dim: 1024, layers: 16, heads: 16, kvHeads: 8, ffn: 4608, ctx: 2048, ropeBase: 1000000, tied: true, seed: 200,
+  shortConv: { taps: 3, conv: Array.from({ length: 16 }, (_, l) => ![2, 5, 8, 10, 12, 14].includes(l)) },
+};
+
+/**
+ * The models of a run: the bundled one always; unless quick, a 134M-parameter Llama in Q4_0 and Q4_K and LFM2-350M's
+ * hybrid layout in Q4_0 (vocabulary 65536); the Llama-3.2-1B shape with large.
+ */
 export function generateModels(o: GenerateBenchOptions): GenModelSpec[] {
   const P = o.promptTokens;
   const N = o.decodeTokens;
@@ -63,6 +72,7 @@ export function generateModels(o: GenerateBenchOptions): GenModelSpec[] {
   for (const t of ['Q4_0', 'Q4_K'] as const) {
     models.push({ name: `llama-134M ${t}`, synth: { ...LLAMA_134M, weightType: t, vocab: v32k }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
   }
+  models.push({ name: 'lfm2-350M-shape Q4_0', synth: { ...LFM2_350M, weightType: 'Q4_0', vocab: paddedVocab(65536) }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
   if (o.large) {
     const synth: SynthOptions = { dim: 2048, layers: 16, heads: 32, kvHeads: 8, ffn: 8192, ctx: 2048, tied: true, ropeBase: 500000, weightType: 'Q4_0', vocab: paddedVocab(128256), seed: 1000 };
     models.push({ name: 'llama-3.2-1B-shape Q4_0', synth, promptTokens: P ?? 128, decodeTokens: N ?? 64 });
@@ -93,9 +103,14 @@ async function modelInfo(m: GenModelSpec, path: string): Promise<GenModelInfo> {
   const params = tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
   const types = [...new Set(tensors.filter((t) => t.shape.length === 2).map((t) => t.type))].join('+');
   const arch = r.header.metadata['general.architecture']?.value as string;
-  const u = (k: string) => Number(r.header.metadata[`${arch}.${k}`]?.value);
+  // (a per-layer array, as lfm2's head_count_kv: its largest entry)
+  const u = (k: string) => {
+    const v = r.header.metadata[`${arch}.${k}`];
+    return v?.type === 'array' ? Math.max(...v.value.map((x) => Number(x.value))) : Number(v?.value);
+  };
   const emb = tensors.find((t) => t.name === 'token_embd.weight')!;
-  const shape = `${arch} dim ${u('embedding_length')}, ${u('block_count')} layers, ${u('attention.head_count')}/${u('attention.head_count_kv')} heads, ffn ${u('feed_forward_length')}, vocab ${emb.shape[0]}${tensors.some((t) => t.name === 'output.weight') ? '' : ', tied'}`;
+  const conv = tensors.filter((t) => t.name.endsWith('.shortconv.conv.weight')).length;
+  const shape = `${arch} dim ${u('embedding_length')}, ${u('block_count')} layers, ${u('attention.head_count')}/${u('attention.head_count_kv')} heads, ffn ${u('feed_forward_length')}, vocab ${emb.shape[0]}${tensors.some((t) => t.name === 'output.weight') ? '' : ', tied'}${conv ? `, ${conv} of the layers short convolutions` : ''}`;
   return { name: m.name, shape, weightType: types, params, fileBytes: statSync(path).size, promptTokens: m.promptTokens, decodeTokens: m.decodeTokens };
 }
 

@@ -19,7 +19,7 @@ describe('bench generate', () => {
     expect(ids[0]).toBe(1);
     expect(ids.slice(1).every((i) => i >= 3 && i <= 258)).toBe(true);
     expect(generateModels({ quick: true }).map((m) => m.name)).toEqual(['nibble-tiny (bundled, Q8_0)']);
-    expect(generateModels({}).map((m) => m.name)).toEqual(['nibble-tiny (bundled, Q8_0)', 'llama-134M Q4_0', 'llama-134M Q4_K']);
+    expect(generateModels({}).map((m) => m.name)).toEqual(['nibble-tiny (bundled, Q8_0)', 'llama-134M Q4_0', 'llama-134M Q4_K', 'lfm2-350M-shape Q4_0']);
     expect(generateModels({ large: true, promptTokens: 5, decodeTokens: 3 }).map((m) => [m.name, m.promptTokens, m.decodeTokens]).at(-1)).toEqual(['llama-3.2-1B-shape Q4_0', 5, 3]);
     const v = paddedVocab(300)!['tokenizer.ggml.tokens'];
     expect(v.type === 'array' && v.value.length).toBe(300);
