@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Token } from 'node-llama-cpp';
 import { gguf, openGguf, type GgufSource } from '../src/io/gguf.js';
 import { spmByteVocab, synthLlamaGguf, type SynthOptions } from '../src/lm/synth.js';
+import { isShortConvKernel } from '../src/nn/llama_config.js';
 import { createNodeContext } from '../runtime/node.js';
 import { packageRoot } from '../runtime/headless.js';
 import { emptyRow, finishReport, measureNibble, promptIds, type GenModelInfo, type GenReport, type GenRow } from './generate.js';
@@ -109,7 +110,7 @@ async function modelInfo(m: GenModelSpec, path: string): Promise<GenModelInfo> {
     return v?.type === 'array' ? Math.max(...v.value.map((x) => Number(x.value))) : Number(v?.value);
   };
   const emb = tensors.find((t) => t.name === 'token_embd.weight')!;
-  const conv = tensors.filter((t) => t.name.endsWith('.shortconv.conv.weight')).length;
+  const conv = tensors.filter((t) => isShortConvKernel(t.name)).length;
   const shape = `${arch} dim ${u('embedding_length')}, ${u('block_count')} layers, ${u('attention.head_count')}/${u('attention.head_count_kv')} heads, ffn ${u('feed_forward_length')}, vocab ${emb.shape[0]}${tensors.some((t) => t.name === 'output.weight') ? '' : ', tied'}${conv ? `, ${conv} of the layers short convolutions` : ''}`;
   return { name: m.name, shape, weightType: types, params, fileBytes: statSync(path).size, promptTokens: m.promptTokens, decodeTokens: m.decodeTokens };
 }

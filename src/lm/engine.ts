@@ -8,7 +8,7 @@ import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import { formatBytes } from '../io/gguf.js';
 import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKGroups, topKPartWords, topKWords, type KvType } from '../kernels/lm.js';
 import { llamaForward } from '../nn/llama.js';
-import { attentionTemperature, isConvLayer, isRopeFactors, layerCacheRows, swaRopeScaling, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionTemperature, isConvLayer, isRopeFactors, isShortConvKernel, layerCacheRows, swaRopeScaling, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { assignBuffers, StepRecorder, type StepResources } from './record.js';
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 
@@ -115,7 +115,7 @@ export class LlamaEngine {
           freqs = floatValues(await src.tensor(t.name), c.ropeDims / 2);
         } else if (isRopeFactors(t.name)) {
           // phi3's other LongRoPE set: unused at this context length
-        } else if (t.shape.length === 2 && !t.name.endsWith('shortconv.conv.weight')) {
+        } else if (t.shape.length === 2 && !isShortConvKernel(t.name)) {
           weights.set(t.name, await uploadWeight(ctx, src, t.name, t.shape[0], t.shape[1]));
         } else {
           const b = await uploadVector(ctx, src, t.name, t.shape.reduce((a, d) => a * d, 1)); // lfm2's conv kernels [dim, taps] too

@@ -23,7 +23,7 @@ import { f32ToBf16Bits, f32ToF16Bits } from '../quant/f16.js';
 import { exportGguf, GGUF_BLOCKS, ggufScheme, type GgufBlockType } from '../quant/gguf.js';
 import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
-import { embeddingScale, llamaTensorNames, logitScale, readsRopeFreqs, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
+import { embeddingScale, isShortConvKernel, llamaTensorNames, logitScale, readsRopeFreqs, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
 import { fuseTensors } from '../nn/llama_layout.js';
 import { llama3RopeFactors, type Llama3RopeScaling } from '../nn/rope_scaling.js';
 
@@ -255,7 +255,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     }
     const [N, K] = shape;
     // lfm2's conv kernels: F32 (ggml does not quantize rows of 3), values of standard deviation 1/sqrt(taps).
-    if (name.endsWith('shortconv.conv.weight')) return { name, type: (o.types?.[name] ?? 'F32') as GgufTensorType, shape, data: weightBytes(o.types?.[name] ?? 'F32', N, K, 1 / Math.sqrt(K), r, name) };
+    if (isShortConvKernel(name)) return { name, type: (o.types?.[name] ?? 'F32') as GgufTensorType, shape, data: weightBytes(o.types?.[name] ?? 'F32', N, K, 1 / Math.sqrt(K), r, name) };
     const type = o.types?.[name] ?? (name === 'token_embd.weight' ? (o.embedType ?? wt) : wt);
     const isOut = name === 'output.weight' || (name === 'token_embd.weight' && c.tied);
     // The Gemmas multiply the embeddings by sqrt(dim), granite by its embedding scale: 1 / that makes the residual

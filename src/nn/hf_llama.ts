@@ -37,7 +37,7 @@
 // A Llama's rope_scaling of rope_type llama3 becomes rope_freqs.weight as the converter computes it, a linear one
 // the position scale, a yarn one (any architecture but Phi-3's and the Gemmas') GGUF's YaRN (hfRope).
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
-import { archTraits, attentionScale, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, layerUsesRope, layerWindow, ModelConfigError, OLMO3_SWA_PATTERN, EXAONE4_SWA_LAYERS, EXAONE4_SWA_PATTERN, EXAONE4_SWA_WINDOW, type LlamaConfig } from './llama_config.js';
+import { archTraits, attentionScale, isShortConvKernel, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, layerUsesRope, layerWindow, ModelConfigError, OLMO3_SWA_PATTERN, EXAONE4_SWA_LAYERS, EXAONE4_SWA_PATTERN, EXAONE4_SWA_WINDOW, type LlamaConfig } from './llama_config.js';
 import { fusedTensors, ggufTensorLayout } from './llama_layout.js';
 import { llama3RopeFactors, longRopeAttnFactor } from './rope_scaling.js';
 import type { LlamaWeights } from './llama_train.js';
@@ -404,7 +404,7 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
     const t = st.tensors[hf];
     if (!t) throw new ModelConfigError(`${source}: tensor '${hf}' is missing (expected shape [${shape.join(', ')}])`);
     // LFM2's conv kernels are Conv1d weights [dim, 1, L]: the converter squeezes them to [dim, L].
-    const tShape = name.endsWith('shortconv.conv.weight') && t.shape.length === 3 && t.shape[1] === 1 ? [t.shape[0], t.shape[2]] : t.shape;
+    const tShape = isShortConvKernel(name) && t.shape.length === 3 && t.shape[1] === 1 ? [t.shape[0], t.shape[2]] : t.shape;
     if (tShape.length !== shape.length || tShape.some((d, i) => d !== shape[i])) throw new ModelConfigError(`${source}: tensor '${hf}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
     if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new ModelConfigError(`${source}: tensor '${hf}' is ${t.dtype}; the import reads F32, F16 and BF16`);
     let w = toF32(t);

@@ -183,6 +183,9 @@ export function isConvLayer(c: LlamaConfig, l: number): boolean {
   return !!c.shortConv?.conv[l];
 }
 
+/** Whether `name` is an lfm2 short convolution's kernel (blk.N.shortconv.conv.weight [dim, taps]: a plain weight, not a Linear). */
+export const isShortConvKernel = (name: string): boolean => name.endsWith('.shortconv.conv.weight');
+
 /** The final norm's tensor: output_norm.weight, but token_embd_norm.weight in lfm2 (llama.cpp's LLM_TENSOR_OUTPUT_NORM_LFM2). */
 export function outputNormName(c: LlamaConfig): string {
   return c.arch === 'lfm2' ? 'token_embd_norm.weight' : 'output_norm.weight';
@@ -434,7 +437,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     if (t.shape.length !== w.shape.length || t.shape.some((d, i) => d !== w.shape[i])) {
       throw new ModelConfigError(`model config: tensor '${w.name}' has shape [${t.shape.join(', ')}], expected [${w.shape.join(', ')}]`);
     }
-    if (w.name.endsWith('shortconv.conv.weight') && !['F32', 'F16', 'BF16'].includes(t.type)) throw new ModelConfigError(`model config: tensor '${w.name}' is ${t.type}, expected F32, F16 or BF16 (the short convolution's kernel)`);
+    if (isShortConvKernel(w.name) && !['F32', 'F16', 'BF16'].includes(t.type)) throw new ModelConfigError(`model config: tensor '${w.name}' is ${t.type}, expected F32, F16 or BF16 (the short convolution's kernel)`);
     if (w.shape.length === 1 && t.type !== 'F32') throw new ModelConfigError(`model config: tensor '${w.name}' is ${t.type}, expected F32 (norms, biases and rope factors)`);
   }
   const known = new Set(want.map((t) => t.name));

@@ -12,7 +12,7 @@ import { Graph } from '../graph/graph.js';
 import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
 import { llamaForward, type LlamaOps } from './llama.js';
-import { attentionScale, attentionTemperature, isConvLayer, isRopeFactors, outputNormName, layerRope, layerRopeScaling, layerWindow, llamaTensorNames, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
+import { attentionScale, attentionTemperature, isConvLayer, isRopeFactors, isShortConvKernel, outputNormName, layerRope, layerRopeScaling, layerWindow, llamaTensorNames, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
 import { layerQuant, lsqScaleName, type LinearQuant } from './linear_quant.js';
 import { Attention, Embedding, GraphScope, Linear, RMSNorm, SwiGLU } from './layers.js';
 
@@ -32,9 +32,6 @@ function checkTrainable(c: LlamaConfig, T: number): void {
 export function llamaParamNames(c: LlamaConfig): { name: string; shape: number[] }[] {
   return llamaTensorNames(c).filter((t) => !isRopeFactors(t.name));
 }
-
-/** lfm2's conv kernels ([dim, taps], not a Linear: never quantized). */
-export const isShortConvKernel = (name: string): boolean => name.endsWith('.shortconv.conv.weight');
 
 /** The Linear layers of a config: each weight's GGUF name and shape [N, K] (the output head too, unless tied). */
 export function llamaLinears(c: LlamaConfig): { name: string; N: number; K: number }[] {

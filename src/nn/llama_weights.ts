@@ -7,7 +7,7 @@ import { floatValues } from '../lm/weights.js';
 import { PHI3_ENDOFTEXT, spmByteVocab } from '../lm/synth.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { rng } from '../ref/random.js';
-import { archExtras, archTraits, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, llamaConfigFromGguf, OLMO3_SWA_PATTERN, llamaTensorNames, ModelConfigError, SHORT_CONV_TAPS, type LlamaArch, type LlamaConfig } from './llama_config.js';
+import { archExtras, archTraits, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, llamaConfigFromGguf, OLMO3_SWA_PATTERN, llamaTensorNames, ModelConfigError, isShortConvKernel, SHORT_CONV_TAPS, type LlamaArch, type LlamaConfig } from './llama_config.js';
 import { fuseTensors, splitFusedTensors } from './llama_layout.js';
 import type { LlamaWeights } from './llama_train.js';
 
@@ -131,7 +131,7 @@ export function initLlamaWeights(c: LlamaConfig, seed: number): LlamaWeights {
     const n = shape.reduce((a, b) => a * b, 1);
     if (shape.length === 1) out[name] = new Float32Array(n).fill(name.endsWith('.bias') ? 0 : 1);
     // lfm2's conv kernels [dim, taps]: uniform in +-1/sqrt(taps), PyTorch's Conv1d default (fan-in: the taps)
-    else if (name.endsWith('shortconv.conv.weight')) out[name] = Float32Array.from({ length: n }, () => (2 * r() - 1) / Math.sqrt(shape[1]));
+    else if (isShortConvKernel(name)) out[name] = Float32Array.from({ length: n }, () => (2 * r() - 1) / Math.sqrt(shape[1]));
     else {
       const std = /attn_output|ffn_down|shortconv\.out_proj/.test(name) ? 0.02 / Math.sqrt(2 * c.layers) : 0.02;
       out[name] = Float32Array.from({ length: n }, () => std * normal());
