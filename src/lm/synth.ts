@@ -77,6 +77,12 @@ export interface SynthOptions {
   multipliers?: LlamaConfig['multipliers'];
   /** rope.dimension_count below the head dim (partial rotary: Phi-4-mini rotates 96 of 128). Default: the head dim. */
   ropeDims?: number;
+  /**
+   * The token embedding's standard deviation (default: the scales above). A Gemma 1 model is always tied, so its
+   * embedding both enters the residual stream (times sqrt(dim)) and is the head: at the head's scale the input token
+   * dominates every position's distribution (top probability 0.99999), so its tests pass a middle value.
+   */
+  embedStd?: number;
   /** lfm2: the kernel length (shortconv.l_cache) and which layers are short convolutions (head_count_kv 0). */
   shortConv?: LlamaConfig['shortConv'];
   /** No output.weight (the embedding is the output projection). Default false. */
@@ -260,7 +266,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     const isOut = name === 'output.weight' || (name === 'token_embd.weight' && c.tied);
     // The Gemmas multiply the embeddings by sqrt(dim), granite by its embedding scale: 1 / that makes the residual
     // stream start at unit RMS too.
-    const std = isOut ? LOGIT_STD / Math.sqrt(K) / logitScale(c) : name === 'token_embd.weight' ? 1 / embeddingScale(c) : 1 / Math.sqrt(K);
+    const std = name === 'token_embd.weight' && o.embedStd !== undefined ? o.embedStd : isOut ? LOGIT_STD / Math.sqrt(K) / logitScale(c) : name === 'token_embd.weight' ? 1 / embeddingScale(c) : 1 / Math.sqrt(K);
     return { name, type: type as GgufTensorType, shape, data: weightBytes(type, N, K, std, r, name) };
   });
   const metadata: Record<string, GgufValue> = {

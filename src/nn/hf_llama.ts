@@ -84,7 +84,7 @@ export interface HfLlamaConfigJson {
 
 /** Each architecture's name in messages. */
 const ARCH_NAME: Record<LlamaConfig['arch'], string> = {
-  llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3', gemma2: 'Gemma 2', gemma3: 'Gemma 3', smollm3: 'SmolLM3', phi3: 'Phi-3', granite: 'Granite', olmo2: 'OLMo 2', exaone4: 'EXAONE 4', ernie4_5: 'ERNIE 4.5', mistral3: 'Ministral 3', glm4: 'GLM-4', arcee: 'AFM (Arcee)', lfm2: 'LFM2',
+  llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3', gemma: 'Gemma', gemma2: 'Gemma 2', gemma3: 'Gemma 3', smollm3: 'SmolLM3', phi3: 'Phi-3', granite: 'Granite', olmo2: 'OLMo 2', exaone4: 'EXAONE 4', ernie4_5: 'ERNIE 4.5', mistral3: 'Ministral 3', glm4: 'GLM-4', arcee: 'AFM (Arcee)', lfm2: 'LFM2',
 };
 
 /** attention_bias: the import takes q / k / v biases for Qwen2 and GLM-4 only (its callers skip those two; GGUF's other graphs have none, or o biases nibble does not run). */
@@ -93,7 +93,7 @@ function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: L
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2' };
 
 /**
  * transformers 5 writes a model's RoPE as one `rope_parameters` object (rope_theta, rope_type, the scaling's keys and
@@ -124,9 +124,10 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   const arch = ARCH_OF[type];
   if (type === 'gemma3') throw new ModelConfigError(`${source}: model_type 'gemma3' is Gemma 3's multimodal model: import its text model (model_type gemma3_text, Gemma3ForCausalLM)`);
   if (!arch) throw new ModelConfigError(`${source}: model_type '${type}' is not one nibble imports (${Object.keys(ARCH_OF).join(', ')})`);
-  if ((arch === 'gemma2' || arch === 'gemma3') && j.rope_parameters !== undefined) throw new ModelConfigError(`${source}: rope_parameters (transformers 5's form) is not read for ${ARCH_NAME[arch]}: give rope_theta, rope_local_base_freq and rope_scaling`);
+  if ((arch === 'gemma' || arch === 'gemma2' || arch === 'gemma3') && j.rope_parameters !== undefined) throw new ModelConfigError(`${source}: rope_parameters (transformers 5's form) is not read for ${ARCH_NAME[arch]}: give rope_theta, rope_local_base_freq and rope_scaling`);
   if (arch === 'gemma3') return { config: gemma3Config(j, source), ropeTensors: {} };
   if (arch === 'gemma2') return { config: gemma2Config(j, source), ropeTensors: {} };
+  if (arch === 'gemma') return { config: gemma1Config(j, source), ropeTensors: {} };
   if (arch === 'lfm2') return { config: lfm2Config(ropeParametersAsV4(j, source), source), ropeTensors: {} };
   return llamaLikeConfig(ropeParametersAsV4(j, source), source, type, arch);
 }
@@ -287,14 +288,31 @@ function exaone4Window(j: Record<string, unknown>, source: string): number {
   return window;
 }
 
-/** What Gemma 2 and 3 share: head_dim, the tanh gelu, no biases; `arch` names the GGUF architecture in errors. */
-function gemmaCommon(j: Record<string, unknown>, source: string, arch: 'gemma2' | 'gemma3'): { headDim: number } {
+/**
+ * What the Gemmas share: head_dim, the tanh gelu, no biases; `arch` names the GGUF architecture in errors. Gemma 1's
+ * configs say hidden_act "gelu" with no hidden_activation, which transformers' GemmaMLP runs as gelu_pytorch_tanh
+ * (as llama.cpp does): for it only hidden_activation is read.
+ */
+function gemmaCommon(j: Record<string, unknown>, source: string, arch: 'gemma' | 'gemma2' | 'gemma3'): { headDim: number } {
   const headDim = positiveInt(j, source, 'head_dim', 256);
   if (headDim % 2 !== 0) throw new ModelConfigError(`${source}: 'head_dim' must be a positive even integer (RoPE pairs), found ${headDim}`);
-  const act = j.hidden_activation ?? j.hidden_act ?? 'gelu_pytorch_tanh';
+  const act = j.hidden_activation ?? (arch === 'gemma' ? undefined : j.hidden_act) ?? 'gelu_pytorch_tanh';
   if (act !== 'gelu_pytorch_tanh') throw new ModelConfigError(`${source}: hidden_activation ${JSON.stringify(act)}: GGUF's ${arch} runs gelu_pytorch_tanh`);
   refuseAttentionBias(j, source, arch);
   return { headDim };
+}
+
+/** A GemmaConfig (Gemma 1 / 1.1, CodeGemma; transformers' defaults where a key is absent) as GGUF's gemma runs it: always tied, no rope scaling. */
+function gemma1Config(j: Record<string, unknown>, source: string): LlamaConfig {
+  const int = (k: string, dflt?: number) => positiveInt(j, source, k, dflt);
+  const { headDim } = gemmaCommon(j, source, 'gemma');
+  if (j.rope_scaling !== undefined && j.rope_scaling !== null) throw new ModelConfigError(`${source}: rope_scaling ${JSON.stringify(j.rope_scaling)}: Gemma has none (only null)`);
+  if (j.tie_word_embeddings === false) throw new ModelConfigError(`${source}: tie_word_embeddings is false: llama.cpp's gemma always ties the head to the embedding`);
+  return llamaConfig({
+    arch: 'gemma', vocab: int('vocab_size', 256000), dim: int('hidden_size', 3072), layers: int('num_hidden_layers', 28), heads: int('num_attention_heads', 16),
+    kvHeads: int('num_key_value_heads', 16), headDim, ffn: int('intermediate_size', 24576), ctx: int('max_position_embeddings', 8192),
+    eps: positiveNumber(j, source, 'rms_norm_eps', 1e-6), ropeBase: positiveNumber(j, source, 'rope_theta', 10000), tied: true,
+  });
 }
 
 /** query_pre_attn_scalar must give llama.cpp's attention scale (1 / sqrt(head_dim); the 27B models' 1 / sqrt(hidden / heads)). */
@@ -414,7 +432,7 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
       else if (name.endsWith('attn_k.weight')) w = permuteRope(w, config.kvHeads, config.headDim, config.dim);
     }
     // Gemma's RMSNorm multiplies by (1 + weight): GGUF stores the sum, as llama.cpp's converter writes it.
-    if ((config.arch === 'gemma2' || config.arch === 'gemma3') && shape.length === 1) w = w.map((v) => v + 1);
+    if ((config.arch === 'gemma' || config.arch === 'gemma2' || config.arch === 'gemma3') && shape.length === 1) w = w.map((v) => v + 1);
     const f = fused.get(name);
     if (f) {
       let row = 0;

@@ -1,4 +1,4 @@
-// The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`,
+// The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`,
 // `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee` and `lfm2`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
@@ -58,11 +58,11 @@ export interface LlamaConfig {
   /** gemma2, gemma3, olmo2, exaone4, glm4: the attention and FFN outputs are RMS-normalized (post_attention_norm / post_ffw_norm) before their residual add. */
   postNorms: boolean;
   /**
-   * The FFN's activation: silu (SwiGLU) or gelu (GeGLU, tanh form: gemma2, gemma3) of the gate times up; relu2
+   * The FFN's activation: silu (SwiGLU) or gelu (GeGLU, tanh form: the Gemmas) of the gate times up; relu2
    * (arcee): no gate (no ffn_gate tensor), relu(up)^2 into ffn_down.
    */
   ffnAct: 'silu' | 'gelu' | 'relu2';
-  /** gemma2, gemma3: token embeddings are multiplied by sqrt(dim) (rounded to f32, as llama.cpp does). */
+  /** gemma, gemma2, gemma3: token embeddings are multiplied by sqrt(dim) (rounded to f32, as llama.cpp does). */
   embedScale: boolean;
   /**
    * smollm3: every `noRopeStep`-th layer (l + 1 a multiple of it) applies no RoPE to q and k (NoPE layers); 1: no layer
@@ -120,7 +120,7 @@ export interface LlamaConfig {
   shortConv?: { taps: number; conv: readonly boolean[] };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms'>;
@@ -132,12 +132,13 @@ export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' |
  */
 export function archTraits(a: LlamaArch): ArchTraits {
   const gemma = a === 'gemma2' || a === 'gemma3';
+  const gemma1 = a === 'gemma'; // Gemma 1: the Gemmas' GeGLU and scaled embeddings, no post-norms
   const olmo2 = a === 'olmo2';
   const exaone4 = a === 'exaone4'; // olmo2's layout with per-head q / k norms
   const glm4 = a === 'glm4'; // pre-norms and post-norms (the Gemmas' four) with SwiGLU
   return {
     ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2',
-    postNorms: gemma || olmo2 || exaone4 || glm4, ffnAct: gemma ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu', embedScale: gemma, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}),
+    postNorms: gemma || olmo2 || exaone4 || glm4, ffnAct: gemma || gemma1 ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu', embedScale: gemma || gemma1, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}),
   };
 }
 
@@ -231,6 +232,7 @@ export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; 
     const G = GEMMA2_DEFAULTS;
     return { swa: { window: o.window, pattern: G.pattern, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, softcap: o.softcap ?? { attn: G.attnSoftcap, final: G.finalSoftcap }, tied: true };
   }
+  if (a === 'gemma') return { tied: true }; // llama.cpp's gemma always reads the head from the embedding
   if (a === 'smollm3') return { noRopeStep: SMOLLM3_NO_ROPE_STEP };
   // exaone4 at 64 layers (EXAONE 4.0 32B), as llama.cpp sets it up by that count: 3 of every 4 layers slide (window
   // 4096 unless the file says), and the global ones apply no RoPE.
@@ -344,7 +346,7 @@ function lfm2ConvLayers(metadata: Record<string, GgufValue>, k: Keys, a: string,
 }
 
 /**
- * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma2`, `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee` or `lfm2` GGUF file, validated against its tensors. Throws ModelConfigError naming
+ * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee` or `lfm2` GGUF file, validated against its tensors. Throws ModelConfigError naming
  * the key or tensor at fault and what was expected and found.
  */
 export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors: readonly { name: string; type: GgufTensorType; shape: number[] }[]): LlamaConfig {
@@ -413,7 +415,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     arch: a, vocab, dim, layers, heads, kvHeads, headDim, ffn, ctx, eps, ropeBase, ropeDims,
     ...traits,
     ropeFreqs: readsRopeFreqs(a) && byName.has('rope_freqs.weight'),
-    tied: !byName.has('output.weight'), // gemma2's graph always ties it (archExtras): an output.weight is refused below
+    tied: !byName.has('output.weight'), // gemma's and gemma2's graphs always tie it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
     qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee') && byName.has('blk.0.attn_q.bias')),
     ...(ropeScale !== 1 ? { ropeScale } : {}),

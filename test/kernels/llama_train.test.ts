@@ -108,6 +108,7 @@ describe('llama training forward = inference engine = f64 reference', () => {
     ['glm4', ', pre- and post-norms, q / k / v biases, fused gate / up, half the head rotated', { ropeDims: 4, qkvBias: true }],
     ['arcee', ', no FFN gate: relu(up)^2', {}],
     ['lfm2', ', a short convolution (3 taps) then attention', { shortConv: { taps: 3, conv: [true, false] } }],
+    ['gemma', ', GeGLU, scaled and tied embeddings', { embedStd: 0.15 }],
   ];
   for (const [arch, what, extra] of FORWARD) {
     const o: SynthOptions = { arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, vocab: spmByteVocab(), ...extra };
@@ -171,6 +172,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
     ['arcee (relu(up)^2, no gate) with Llama 3 rope factors', 'arcee', { ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 4 } }],
     ['mistral3 with YaRN and the attention temperature (0.5, from position 2 on)', 'mistral3', { yarn: { factor: 4, origCtx: 2, logMul: 1 }, attnTemperature: { scale: 0.5, length: 2 } }],
     ['lfm2 (a short convolution of 3 taps in place of attention)', 'lfm2', { shortConv: { taps: 3, conv: [true] } }],
+    ['gemma (Gemma 1: GeGLU, scaled and tied embeddings)', 'gemma', { embedStd: 0.2 }],
   ];
   for (const [label, arch, extra] of FD) {
     it(`${label}: dim 16, 1 layer, 2 heads / 1 KV head, B=2 T=5 with padding${arch === 'qwen3' ? ', head dim 12' : ''}`, async () => {
@@ -224,7 +226,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
 });
 
 describe('writeLlamaGguf', () => {
-  for (const arch of ['llama', 'qwen3', 'gemma3', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
+  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
     const src = parseGgufFile(synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 5, weightType: 'Q8_0', ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'granite' ? { multipliers: GRANITE_MULT } : {}), ...(arch === 'mistral3' ? MISTRAL3 : {}), ...(arch === 'lfm2' ? { shortConv: { taps: 3, conv: [true, false] } } : {}) }));
     const { config, weights } = llamaWeightsFromGguf(src);
     expect(() => writeLlamaGguf(config, weights)).toThrow(/tokenizer has 260 tokens, the model's vocab is 259/);

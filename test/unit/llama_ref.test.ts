@@ -366,6 +366,13 @@ describe('llama config errors', () => {
     expect(l.attnTemperature).toBeUndefined();
   });
 
+  it('gemma (Gemma 1): GeGLU, scaled embeddings, NEOX rope, no post-norms; the head always the embedding (an output.weight refused, as llama.cpp does)', () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'gemma', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 1, headDim: 32, seed: 1 }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'gemma', ropeLayout: 'neox', ffnAct: 'gelu', embedScale: true, postNorms: false, qkNorm: false, tied: true, headDim: 32 });
+    fails(f.metadata, [...tensors, { name: 'output.weight', type: 'F32' as never, shape: [259, 64] }], /'output\.weight' not used by a gemma model/);
+  });
+
   it('lfm2: head_count_kv one count a layer (0: a short convolution), shortconv.l_cache required, the final norm token_embd_norm; bad counts, kernel lengths, kernel types and sliding windows refused by key', () => {
     const f = parseGgufFile(synthLlamaGguf({ arch: 'lfm2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, seed: 1, shortConv: { taps: 3, conv: [true, false, true] } }));
     const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
