@@ -7,12 +7,9 @@ down(gelu_tanh(gate) * up) (the config's hidden_act "gelu" with no hidden_activa
 the head tied to the unscaled embedding. Run once with Debian's PyTorch (/usr/bin/python3 test/golden/gen_hf_gemma.py);
 the files are committed. The forward runs in float64 on the f32 weights.
 """
-import json
-import os
-
 import torch
 
-from gen_hf_llama import rotate_half, write_safetensors
+from gen_hf_llama import rotate_half, write_golden
 
 # GemmaForCausalLM's config (gemma-2b's kind, shrunk): head_dim 16 over hidden 32 / 4 heads, one KV head, tied.
 GEMMA = {
@@ -94,14 +91,4 @@ def forward(cfg, w, ids):
 
 
 if __name__ == "__main__":
-    w = build(GEMMA, 2045)
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hf_gemma")
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "config.json"), "w") as f:
-        json.dump(GEMMA, f, indent=2)
-    write_safetensors(os.path.join(out, "model.safetensors"), w)
-    ids = [1, 17, 5, 42, 9, 63, 0, 28, 33, 12, 7, 50, 200, 259]
-    logits = forward(GEMMA, w, ids)
-    with open(os.path.join(out, "golden.json"), "w") as f:
-        json.dump({"torch": torch.__version__, "ids": ids, "logits": [float(v) for v in logits.flatten().tolist()]}, f)
-    print(f"wrote {out}: {len(w)} tensors, logits [{len(ids)}, {GEMMA['vocab_size']}]")
+    write_golden("hf_gemma", GEMMA, build(GEMMA, 2045), forward)

@@ -14,12 +14,9 @@ The MLP width is Lfm2MLP's: intermediate_size 80 -> int(2 * 80 / 3) = 53 -> int(
 block_multiple_of 16 = 64 (nibble's import must compute the same). Run once with Debian's PyTorch
 (/usr/bin/python3 test/golden/gen_hf_lfm2.py); the files are committed. The forward runs in float64 on the f32 weights.
 """
-import json
-import os
-
 import torch
 
-from gen_hf_llama import rms, rotate_half, write_safetensors
+from gen_hf_llama import rms, rotate_half, write_golden
 
 LFM2 = {
     "architectures": ["Lfm2ForCausalLM"],
@@ -116,14 +113,4 @@ def forward(cfg, w, ids):
 
 
 if __name__ == "__main__":
-    w = build(LFM2, 2044)
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hf_lfm2")
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "config.json"), "w") as f:
-        json.dump(LFM2, f, indent=2)
-    write_safetensors(os.path.join(out, "model.safetensors"), w)
-    ids = [1, 17, 5, 42, 9, 63, 0, 28, 33, 12, 7, 50, 200, 259]
-    logits = forward(LFM2, w, ids)
-    with open(os.path.join(out, "golden.json"), "w") as f:
-        json.dump({"torch": torch.__version__, "ids": ids, "logits": [float(v) for v in logits.flatten().tolist()]}, f)
-    print(f"wrote {out}: {len(w)} tensors, logits [{len(ids)}, {LFM2['vocab_size']}]")
+    write_golden("hf_lfm2", LFM2, build(LFM2, 2044), forward)

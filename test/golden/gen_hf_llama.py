@@ -456,25 +456,26 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-if __name__ == "__main__":  # (gen_hf_lfm2.py imports the helpers above)
+IDS = [1, 17, 5, 42, 9, 63, 0, 28, 33, 12, 7, 50, 200, 259]
+
+
+def write_golden(name, cfg, w, forward_fn):
+    """test/golden/<name>/: config.json, model.safetensors and golden.json (forward_fn's logits of IDS)."""
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    write_safetensors(os.path.join(out, "model.safetensors"), w)
+    logits = forward_fn(cfg, w, IDS)
+    with open(os.path.join(out, "golden.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "ids": IDS, "logits": [float(v) for v in logits.flatten().tolist()]}, f)
+    print(f"wrote {out}: {len(w)} tensors, logits [{len(IDS)}, {cfg['vocab_size']}]")
+
+
+if __name__ == "__main__":  # (gen_hf_lfm2.py and gen_hf_gemma.py import the helpers above)
     for name, cfg, seed in (("hf_llama", LLAMA, 2026), ("hf_qwen2", QWEN2, 2027), ("hf_qwen3", QWEN3, 2028), ("hf_gemma3", GEMMA3, 2029), ("hf_smollm3", SMOLLM3, 2030),
                             ("hf_llama3", LLAMA3, 2031), ("hf_phi3", PHI3, 2032), ("hf_gemma2", GEMMA2, 2033), ("hf_granite", GRANITE, 2034), ("hf_olmo2", OLMO2, 2035), ("hf_qwen3_yarn", QWEN3_YARN, 2036), ("hf_exaone4", EXAONE4, 2037), ("hf_ernie4_5", ERNIE45, 2038), ("hf_olmo3", OLMO3, 2039), ("hf_ministral3", MINISTRAL3, 2040), ("hf_glm4", GLM4, 2041), ("hf_arcee", ARCEE, 2042), ("hf_exaone4_32b", EXAONE4_32B, 2043)):
         # The 64-layer model's projections are smaller (0.1): at 0.2 its depth amplifies f32 rounding to 1e-3 in the logits.
         w = build(cfg, seed, 0.1 if cfg["num_hidden_layers"] == 64 else 0.2)
-        out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
-        os.makedirs(out, exist_ok=True)
-        with open(os.path.join(out, "config.json"), "w") as f:
-            json.dump(cfg, f, indent=2)
-        write_safetensors(os.path.join(out, "model.safetensors"), w)
-        ids = [1, 17, 5, 42, 9, 63, 0, 28, 33, 12, 7, 50, 200, 259]
-        if cfg["model_type"] in ("olmo2", "olmo3", "exaone4"):
-            logits = forward_olmo2(cfg, w, ids)
-        elif cfg["model_type"] in ("gemma3_text", "gemma2"):
-            logits = forward_gemma3(cfg, w, ids)
-        elif cfg["model_type"] == "glm4":
-            logits = forward_glm4(cfg, w, ids)
-        else:
-            logits = forward(cfg, w, ids)
-        with open(os.path.join(out, "golden.json"), "w") as f:
-            json.dump({"torch": torch.__version__, "ids": ids, "logits": [float(v) for v in logits.flatten().tolist()]}, f)
-        print(f"wrote {out}: {len(w)} tensors, logits [{len(ids)}, {cfg['vocab_size']}]")
+        t = cfg["model_type"]
+        write_golden(name, cfg, w, forward_olmo2 if t in ("olmo2", "olmo3", "exaone4") else forward_gemma3 if t in ("gemma3_text", "gemma2") else forward_glm4 if t == "glm4" else forward)
