@@ -303,24 +303,25 @@ function scratchStats(ctx: GpuContext, rows: number): GPUBuffer {
 
 /**
  * y = x / sqrt(mean(x^2) + eps) * gamma over each row of x [rows, cols], gamma [cols], the mean of squares in f32 as
- * llama.cpp's RMS_NORM then MUL. Plans shaders/ops/norm.wgsl's RMS forward (one invocation or one workgroup per row,
- * by the adapter's tuning); its (mean, rstd) stats go to `s.stats` (f32 [rows, 2]) or a scratch shared per context.
+ * llama.cpp's RMS_NORM then MUL; with `s.beta` [cols] LayerNorm, y = (x - mean) / sqrt(var + eps) * gamma + beta
+ * (llama.cpp's NORM, MUL, ADD: stablelm). Plans shaders/ops/norm.wgsl's forward (one invocation or one workgroup per
+ * row, by the adapter's tuning); its (mean, rstd) stats go to `s.stats` (f32 [rows, 2]) or a scratch shared per context.
  */
-export async function planRmsNormRows(ctx: GpuContext, x: GPUBuffer, gamma: GPUBuffer, y: GPUBuffer, s: { rows: number; cols: number; eps: number; stats?: GPUBuffer }): Promise<Dispatch> {
+export async function planNormRows(ctx: GpuContext, x: GPUBuffer, gamma: GPUBuffer, y: GPUBuffer, s: { rows: number; cols: number; eps: number; stats?: GPUBuffer; beta?: GPUBuffer }): Promise<Dispatch> {
   const { rows, cols, eps } = s;
-  checkPositive('rms_norm_rows', { rows, cols });
-  checkShape('rms_norm_rows', 'eps', Number.isFinite(eps) && eps >= 0, `${eps} must be a finite number >= 0`);
+  checkPositive('norm_rows', { rows, cols });
+  checkShape('norm_rows', 'eps', Number.isFinite(eps) && eps >= 0, `${eps} must be a finite number >= 0`);
   const t = tuningFor(ctx);
   const wgRow = t.rowReduce === 'workgroup';
   const wg = wgRow ? t.reduceWG : t.elementwiseWG;
-  const kernel = await getKernel(ctx, normDef(true, 'FORWARD'), wgRow ? { WG_ROW: true } : {}, { WG: wg });
+  const kernel = await getKernel(ctx, normDef(!s.beta, 'FORWARD'), wgRow ? { WG_ROW: true } : {}, { WG: wg });
   const g = grid1d(ctx, wgRow ? rows : Math.ceil(rows / wg));
   return {
     kernel,
     args: {
-      bindings: { x, gamma, y, stats: s.stats ?? scratchStats(ctx, rows) },
+      bindings: { x, gamma, y, stats: s.stats ?? scratchStats(ctx, rows), ...(s.beta ? { beta: s.beta } : {}) },
       params: { rows, cols, row_pitch: wgRow ? g.gridX : g.gridX * wg, eps },
-      expect: { x: 4 * rows * cols, gamma: 4 * cols, y: 4 * rows * cols, stats: 8 * rows },
+      expect: { x: 4 * rows * cols, gamma: 4 * cols, y: 4 * rows * cols, stats: 8 * rows, ...(s.beta ? { beta: 4 * cols } : {}) },
     },
     workgroups: g.workgroups,
   };

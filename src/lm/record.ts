@@ -5,7 +5,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { Dispatch } from '../kernels/common.js';
 import { planMatmulF32, planMatmulQ } from '../kernels/matmul.js';
-import { planAttentionMerge, planAttentionSplit, planKvStore, planRmsNormRows, planRopeAt, planShortConv, planSwiglu, type KvType } from '../kernels/lm.js';
+import { planAttentionMerge, planAttentionSplit, planKvStore, planNormRows, planRopeAt, planShortConv, planSwiglu, type KvType } from '../kernels/lm.js';
 import { vec8 } from '../ops/common.js';
 import { ewDef, perItem } from '../ops/kernels.js';
 import { attentionScale, layerCacheRows, layerWindow, type LlamaConfig } from '../nn/llama_config.js';
@@ -156,6 +156,14 @@ export class StepRecorder implements LlamaOps<Val> {
     return this.headNorm(x, weight, 1);
   }
 
+  layerNorm(x: Val, weight: string, bias: string): Val {
+    const y = this.val(x.rows, x.cols);
+    const stats = this.val(x.rows, 2); // (mean, rstd) per row: written by the kernel, read by no one here
+    const [gamma, beta] = [this.vector(weight), this.vector(bias)];
+    this.ops.push({ label: `layer_norm ${weight}`, ins: [x], outs: [y, stats], plan: async (b) => [await planNormRows(this.ctx, b(x), gamma, b(y), { rows: x.rows, cols: x.cols, eps: this.c.eps, stats: b(stats), beta })] });
+    return y;
+  }
+
   /** RMSNorm over each of `heads` equal slices of a row (1: the whole row): the kernel on [rows * heads, cols / heads]. */
   headNorm(x: Val, weight: string, heads: number): Val {
     const y = this.val(x.rows, x.cols);
@@ -163,7 +171,7 @@ export class StepRecorder implements LlamaOps<Val> {
     const gamma = this.vector(weight);
     const rows = x.rows * heads;
     const cols = x.cols / heads;
-    this.ops.push({ label: `rms_norm ${weight}`, ins: [x], outs: [y, stats], plan: async (b) => [await planRmsNormRows(this.ctx, b(x), gamma, b(y), { rows, cols, eps: this.c.eps, stats: b(stats) })] });
+    this.ops.push({ label: `rms_norm ${weight}`, ins: [x], outs: [y, stats], plan: async (b) => [await planNormRows(this.ctx, b(x), gamma, b(y), { rows, cols, eps: this.c.eps, stats: b(stats) })] });
     return y;
   }
 

@@ -112,6 +112,11 @@ export interface LlamaConfig {
    */
   attnTemperature?: { scale: number; length: number };
   /**
+   * stablelm: every norm (attn_norm, ffn_norm, output_norm) is LayerNorm with a bias (`<name>.bias`), eps from
+   * attention.layer_norm_epsilon: (x - mean) / sqrt(var + eps) * weight + bias, llama.cpp's LLM_NORM.
+   */
+  layerNorm?: true;
+  /**
    * lfm2 (Liquid's LFM2): the layers whose head_count_kv is 0 (`conv[l]`) are gated short convolutions instead of
    * attention: shortconv.in_proj [3 dim, dim] gives B | C | X, y = C * conv(B * X) with the depthwise causal kernel
    * shortconv.conv [dim, taps] over the layer's last `taps` positions, then shortconv.out_proj (llama.cpp's
@@ -120,10 +125,10 @@ export interface LlamaConfig {
   shortConv?: { taps: number; conv: readonly boolean[] };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'granite', 'olmo2', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
-export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms'>;
+export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm'>;
 
 /**
  * What each architecture fixes: llama.cpp's rope type (NORM for llama, smollm3, granite and ernie4_5, NEOX for the rest), q/k/v biases (qwen2),
@@ -138,7 +143,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const glm4 = a === 'glm4'; // pre-norms and post-norms (the Gemmas' four) with SwiGLU
   return {
     ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2',
-    postNorms: gemma || olmo2 || exaone4 || glm4, ffnAct: gemma || gemma1 ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu', embedScale: gemma || gemma1, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}),
+    postNorms: gemma || olmo2 || exaone4 || glm4, ffnAct: gemma || gemma1 ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu', embedScale: gemma || gemma1, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}), ...(a === 'stablelm' ? { layerNorm: true } : {}),
   };
 }
 
@@ -364,7 +369,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const conv = a === 'lfm2' ? lfm2ConvLayers(metadata, k, a, layers, heads, tensors.length) : undefined;
   const kvHeads = conv ? conv.kvHeads : k.int(`${a}.attention.head_count_kv`, heads);
   const ctx = k.int(`${a}.context_length`);
-  const eps = k.float(`${a}.attention.layer_norm_rms_epsilon`);
+  const eps = k.float(a === 'stablelm' ? `${a}.attention.layer_norm_epsilon` : `${a}.attention.layer_norm_rms_epsilon`); // stablelm's norms are LayerNorm
   const ropeBase = k.float(`${a}.rope.freq_base`, 10000);
   if (heads % kvHeads !== 0) throw new ModelConfigError(`model config: '${a}.attention.head_count' ${heads} is not a multiple of '${a}.attention.head_count_kv' ${kvHeads}`);
   const defHead = dim % heads === 0 ? dim / heads : undefined;
@@ -400,8 +405,11 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (a === 'phi3' && longF !== byName.has('rope_factors_short.weight')) {
     throw new ModelConfigError(`model config: tensor '${longF ? 'rope_factors_short.weight' : 'rope_factors_long.weight'}' is missing (phi3's LongRoPE needs both the long and the short factors)`);
   }
-  // llama.cpp's olmo2 requires output.weight (its head is never tied).
-  if (a === 'olmo2' && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (an olmo2 model's head is never tied to the embedding)`);
+  // StableLM 2 12B's per-head q / k LayerNorms and parallel residual (no ffn_norm) are not run.
+  if (a === 'stablelm' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': stablelm's per-head q / k LayerNorms (StableLM 2 12B) are not supported`);
+  if (a === 'stablelm' && !byName.has('blk.0.ffn_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.ffn_norm.weight' is missing: stablelm's parallel residual (StableLM 2 12B) is not supported`);
+  // llama.cpp's olmo2 and stablelm require output.weight (their head is never tied).
+  if ((a === 'olmo2' || a === 'stablelm') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (an ${a} model's head is never tied to the embedding)`);
   const embd = byName.get('token_embd.weight');
   if (!embd) throw new ModelConfigError(`model config: tensor 'token_embd.weight' is missing`);
   if (embd.shape.length !== 2 || embd.shape[1] !== dim) throw new ModelConfigError(`model config: tensor 'token_embd.weight' has shape [${embd.shape.join(', ')}], expected [vocab, ${dim}] ('${a}.embedding_length' ${dim})`);
@@ -417,7 +425,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ropeFreqs: readsRopeFreqs(a) && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma's and gemma2's graphs always tie it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
-    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee') && byName.has('blk.0.attn_q.bias')),
+    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm') && byName.has('blk.0.attn_q.bias')),
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...archExtras(a, { window, pattern, layers, ropeBase, ropeScale, softcap, multipliers, rope }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
@@ -456,11 +464,12 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
   const q = c.heads * c.headDim;
   const kv = c.kvHeads * c.headDim;
   const out: { name: string; shape: number[] }[] = [{ name: 'token_embd.weight', shape: [c.vocab, c.dim] }];
+  const normBias = (n: string) => (c.layerNorm ? [{ name: `${n}.bias`, shape: [c.dim] }] : []); // stablelm's LayerNorms
   if (c.ropeFreqs) out.push({ name: 'rope_freqs.weight', shape: [c.ropeDims / 2] });
   if (c.longRope) out.push({ name: 'rope_factors_long.weight', shape: [c.ropeDims / 2] }, { name: 'rope_factors_short.weight', shape: [c.ropeDims / 2] });
   for (let l = 0; l < c.layers; l++) {
     const p = `blk.${l}.`;
-    if (!c.noPreNorms) out.push({ name: `${p}attn_norm.weight`, shape: [c.dim] });
+    if (!c.noPreNorms) out.push({ name: `${p}attn_norm.weight`, shape: [c.dim] }, ...normBias(`${p}attn_norm`));
     if (isConvLayer(c, l)) {
       const taps = c.shortConv!.taps;
       out.push({ name: `${p}shortconv.conv.weight`, shape: [c.dim, taps] }, { name: `${p}shortconv.in_proj.weight`, shape: [3 * c.dim, c.dim] }, { name: `${p}shortconv.out_proj.weight`, shape: [c.dim, c.dim] });
@@ -471,12 +480,12 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
       out.push({ name: `${p}attn_output.weight`, shape: [c.dim, q] });
       if (c.postNorms) out.push({ name: `${p}post_attention_norm.weight`, shape: [c.dim] });
     }
-    if (!c.noPreNorms) out.push({ name: `${p}ffn_norm.weight`, shape: [c.dim] });
+    if (!c.noPreNorms) out.push({ name: `${p}ffn_norm.weight`, shape: [c.dim] }, ...normBias(`${p}ffn_norm`));
     if (c.ffnAct !== 'relu2') out.push({ name: `${p}ffn_gate.weight`, shape: [c.ffn, c.dim] });
     out.push({ name: `${p}ffn_up.weight`, shape: [c.ffn, c.dim] }, { name: `${p}ffn_down.weight`, shape: [c.dim, c.ffn] });
     if (c.postNorms) out.push({ name: `${p}post_ffw_norm.weight`, shape: [c.dim] });
   }
-  out.push({ name: outputNormName(c), shape: [c.dim] });
+  out.push({ name: outputNormName(c), shape: [c.dim] }, ...normBias('output_norm'));
   if (!c.tied) out.push({ name: 'output.weight', shape: [c.vocab, c.dim] });
   return out;
 }

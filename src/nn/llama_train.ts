@@ -14,7 +14,7 @@ import * as ops from '../ops/index.js';
 import { llamaForward, type LlamaOps } from './llama.js';
 import { attentionScale, attentionTemperature, isConvLayer, isRopeFactors, isShortConvKernel, outputNormName, layerRope, layerRopeScaling, layerWindow, llamaTensorNames, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
 import { layerQuant, lsqScaleName, type LinearQuant } from './linear_quant.js';
-import { Attention, Embedding, GraphScope, Linear, RMSNorm, SwiGLU } from './layers.js';
+import { Attention, Embedding, GraphScope, LayerNorm, Linear, RMSNorm, SwiGLU } from './layers.js';
 
 /** A model's f32 weights by GGUF tensor name (shape as llamaTensorNames lists it). */
 export type LlamaWeights = Record<string, Float32Array>;
@@ -52,7 +52,8 @@ export interface GraphLlamaOptions {
 /** The layers of a config by weight name (the Linear, norm and embedding tables llamaForward's operations name). */
 export interface LlamaLayers {
   embed: Embedding;
-  norms: Map<string, RMSNorm>;
+  /** By weight name: RMSNorm, or LayerNorm (stablelm; its bias `<name>.bias`). */
+  norms: Map<string, RMSNorm | LayerNorm>;
   linears: Map<string, Linear>;
   /** Attention per layer (rope and attend; its Linears are in `linears`); undefined on lfm2's short-convolution layers. */
   attention: (Attention | undefined)[];
@@ -79,7 +80,8 @@ export function llamaLayers(c: LlamaConfig, tensorFactors?: Float32Array): Llama
   const ffnLinears = (f: SwiGLU) => (c.ffnAct === 'relu2' ? [f.up, f.down] : f.layers()); // arcee has no gate
   const linears = new Map([...attention.flatMap((a) => a?.layers() ?? []), ...conv, ...ffn.flatMap(ffnLinears), head].map((l) => [l.weight, l]));
   const layerNorms = (l: number) => [...(c.noPreNorms ? [] : ['attn_norm', 'ffn_norm']), ...(c.postNorms ? ['post_attention_norm', 'post_ffw_norm'] : [])].map((n) => `blk.${l}.${n}.weight`);
-  const norms = new Map([outputNormName(c), ...Array.from({ length: c.layers }, (_, l) => layerNorms(l)).flat()].map((n) => [n, new RMSNorm(n, c.dim, c.eps)]));
+  const norm = (n: string): RMSNorm | LayerNorm => (c.layerNorm ? new LayerNorm(n, n.replace(/\.weight$/, '.bias'), c.dim, c.eps) : new RMSNorm(n, c.dim, c.eps));
+  const norms = new Map<string, RMSNorm | LayerNorm>([outputNormName(c), ...Array.from({ length: c.layers }, (_, l) => layerNorms(l)).flat()].map((n) => [n, norm(n)]));
   for (const n of attention.flatMap((a) => a?.norms() ?? [])) norms.set(n.weight, n);
   return { embed: new Embedding('token_embd.weight', c.vocab, c.dim), norms, linears, attention };
 }
@@ -165,6 +167,11 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
 
   rmsNorm(x: Tensor, weight: string): Tensor {
     return (this.get('norms', weight) as RMSNorm).forward(this.scope, x);
+  }
+
+  /** stablelm's LayerNorm: the layer named by its weight holds its bias. */
+  layerNorm(x: Tensor, weight: string): Tensor {
+    return (this.get('norms', weight) as LayerNorm).forward(this.scope, x);
   }
 
   /** RMSNorm per head: x [B*T, heads*hd] seen as [B*T*heads, hd] rows (qwen3's q / k norms). */

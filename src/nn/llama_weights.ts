@@ -57,7 +57,7 @@ export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     ...(c.shortConv ? { [`${a}.shortconv.l_cache`]: gguf.u32(c.shortConv.taps) } : {}),
     [`${a}.attention.key_length`]: gguf.u32(c.headDim),
     [`${a}.attention.value_length`]: gguf.u32(c.headDim),
-    [`${a}.attention.layer_norm_rms_epsilon`]: gguf.f32(c.eps),
+    [c.layerNorm ? `${a}.attention.layer_norm_epsilon` : `${a}.attention.layer_norm_rms_epsilon`]: gguf.f32(c.eps),
     [`${a}.rope.freq_base`]: gguf.f32(c.ropeBase),
     [`${a}.rope.dimension_count`]: gguf.u32(c.ropeDims),
     ...(c.swa ? { [`${a}.attention.sliding_window`]: gguf.u32(c.swa.window) } : {}),

@@ -1,10 +1,11 @@
 // The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`, `smollm3`,
-// `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`): the oracle of the GPU engine. It follows llama.cpp's graph
+// `phi3`, `stablelm`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`): the oracle of the GPU engine. It follows llama.cpp's graph
 // (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, gemma2-iswa.cpp, gemma3.cpp, smollm3.cpp, phi3.cpp, granite.cpp,
 // olmo2.cpp, exaone4.cpp, ernie4-5.cpp) step by step, for every position of a prompt:
 //   x = token_embd[id]  (times sqrt(dim) in f32: the Gemmas; times embedding_scale: granite)  (rows gathered,
 //                                                                  dequantized exactly)
-//   per layer:  h = rmsnorm(x) * attn_norm                       (olmo2, exaone4: h = x, no pre-norms)
+//   per layer:  h = rmsnorm(x) * attn_norm                       (olmo2, exaone4: h = x, no pre-norms; stablelm: every
+//                                                                  norm LayerNorm with a bias)
 //               q, k, v = Wq h (+ bq), Wk h (+ bk), Wv h (+ bv)     ([heads | kvHeads, headDim] each; phi3's
 //                                                                  attn_qkv / ffn_up rows split: llama_layout.ts)
 //               q, k = rmsnorm(q_h) * attn_q_norm, rmsnorm(k_h) * attn_k_norm   per head h (qwen3, gemma3, exaone4;
@@ -194,6 +195,20 @@ function rmsNorm(x: Float64Array, T: number, D: number, w: Float32Array, eps: nu
   return y;
 }
 
+/** LayerNorm (llama.cpp's LLM_NORM: stablelm): (x - mean) / sqrt(var + eps) * w + b over each row. */
+function layerNorm(x: Float64Array, T: number, D: number, w: Float32Array, b: Float32Array, eps: number): Float64Array {
+  const y = new Float64Array(T * D);
+  for (let t = 0; t < T; t++) {
+    let m = 0;
+    for (let i = 0; i < D; i++) m += x[t * D + i] / D;
+    let v = 0;
+    for (let i = 0; i < D; i++) v += (x[t * D + i] - m) ** 2 / D;
+    const r = 1 / Math.sqrt(v + eps);
+    for (let i = 0; i < D; i++) y[t * D + i] = (x[t * D + i] - m) * r * w[i] + b[i];
+  }
+  return y;
+}
+
 /** gelu, tanh form; `f16Table`: as ggml's CPU build, gelu(f16(x)) rounded to f16, and x or 0 past +-10. */
 function gelu(x: number, f16Table: boolean): number {
   if (f16Table) {
@@ -283,13 +298,15 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     const r = c.postNorms ? rmsNorm(o, T, D, W.get(post).w, c.eps) : o;
     for (let i = 0; i < T * D; i++) x[i] += r[i] * rs;
   };
+  // A pre-norm or the final norm: RMSNorm, or LayerNorm with its bias (stablelm).
+  const norm = (h: Float64Array, name: string) => (c.layerNorm ? layerNorm(h, T, D, W.get(name).w, W.get(name.replace(/\.weight$/, '.bias')).w, c.eps) : rmsNorm(h, T, D, W.get(name).w, c.eps));
   const factorsName = ropeFactorsTensor(c, opt.ctxLen ?? Math.min(c.ctx, 2048));
   const rf = ropeFactors(c, factorsName ? W.get(factorsName).w : undefined); // the file's factors, YaRN's, the attention factor
   const qd = c.heads * c.headDim;
   const kvd = c.kvHeads * c.headDim;
   for (let l = 0; l < c.layers; l++) {
     const p = `blk.${l}.`;
-    const preNorm = (n: string) => (c.noPreNorms ? x.slice() : rmsNorm(x, T, D, W.get(`${p}${n}`).w, c.eps));
+    const preNorm = (n: string) => (c.noPreNorms ? x.slice() : norm(x, `${p}${n}`));
     const h = preNorm('attn_norm.weight');
     if (isConvLayer(c, l)) {
       // lfm2: y = C * conv(B * X) from in_proj's B | C | X, the rows before position 0 zeros
@@ -323,7 +340,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     for (let i = 0; i < g.length; i++) g[i] = (relu2 ? Math.max(g[i], 0) : c.ffnAct === 'gelu' ? gelu(g[i], !!opt.cpuActivations) : g[i] / (1 + Math.exp(-g[i]))) * u[i];
     addOut(linear(g, T, c.ffn, W.get(`${p}ffn_down.weight`), D, opt), `${p}post_ffw_norm.weight`);
   }
-  const hf = rmsNorm(x, T, D, W.get(outputNormName(c)).w, c.eps);
+  const hf = norm(x, outputNormName(c));
   const z = linear(hf, T, D, W.get(c.tied ? 'token_embd.weight' : 'output.weight'), c.vocab, opt);
   z.forEach((v, i) => (z[i] = v * logitScale(c)));
   if (c.softcap) z.forEach((v, i) => (z[i] = c.softcap!.final * Math.tanh(v / c.softcap!.final)));

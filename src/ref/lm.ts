@@ -153,6 +153,28 @@ export function rmsNormRef(x: Num, gamma: Num, rows: number, cols: number, eps: 
 }
 
 /**
+ * LayerNorm rows (stablelm): y = (x - mean) / sqrt(var + eps) * gamma + beta, var about the mean. absSum bounds the
+ * f32 error: |xhat gamma| over the row's sums plus |beta| (K = cols / 2 + 8, as rmsNormRef).
+ */
+export function layerNormRef(x: Num, gamma: Num, beta: Num, rows: number, cols: number, eps: number): { y: Float64Array; absSum: Float64Array; K: number } {
+  const y = new Float64Array(rows * cols);
+  const absSum = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    let m = 0;
+    for (let c = 0; c < cols; c++) m += x[r * cols + c] / cols;
+    let v = 0;
+    for (let c = 0; c < cols; c++) v += (x[r * cols + c] - m) ** 2 / cols;
+    const rstd = 1 / Math.sqrt(v + Math.fround(eps));
+    for (let c = 0; c < cols; c++) {
+      const n = (x[r * cols + c] - m) * rstd * gamma[c];
+      y[r * cols + c] = n + beta[c];
+      absSum[r * cols + c] = Math.abs(n) + (Math.abs(m) * rstd * Math.abs(gamma[c])) + Math.abs(beta[c]);
+    }
+  }
+  return { y, absSum, K: cols / 2 + 8 };
+}
+
+/**
  * y = silu(gate) * up, silu(g) = g / (1 + exp(-g)). absSum = (8 + 2|g|)|y| (use K = 1): exp's (3 + 2|x|) ulp plus
  * the divide and two products. exp(-|g|) below f32's normal range (|g| > 87.3) may be flushed to zero: the caller
  * allows |g| 2^-126 |up| for it.

@@ -10,7 +10,7 @@ import {
   planAttentionMerge,
   planAttentionSplit,
   planKvStore,
-  planRmsNormRows,
+  planNormRows,
   planRopeAt,
   planSwiglu,
   ropeTable,
@@ -18,7 +18,7 @@ import {
   type AttentionShape,
   type RopeAtShape,
 } from '../../src/kernels/lm.js';
-import { argmaxRowsRef, attentionCachedRef, gegluRef, kvStoreRef, regluRef, rmsNormRef, ropeAtRef, swigluRef } from '../../src/ref/lm.js';
+import { argmaxRowsRef, attentionCachedRef, gegluRef, kvStoreRef, layerNormRef, regluRef, rmsNormRef, ropeAtRef, swigluRef } from '../../src/ref/lm.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { f16BitsToF32, roundF16 } from '../../src/quant/f16.js';
 import { compareBound, compareExact, U_F32 } from '../../src/ref/tolerance.js';
@@ -236,9 +236,28 @@ function rmsNormCase(rows: number, cols: number, eps: number): GpuCase {
       const X = ctx.createBuffer(x, undefined, 'x');
       const G = ctx.createBuffer(g, undefined, 'gamma');
       const Y = ctx.createBuffer(4 * rows * cols, undefined, 'y');
-      const got = await runThenRead(ctx, [await planRmsNormRows(ctx, X, G, Y, { rows, cols, eps })], [X, G, Y], () => ctx.readF32(Y));
+      const got = await runThenRead(ctx, [await planNormRows(ctx, X, G, Y, { rows, cols, eps })], [X, G, Y], () => ctx.readF32(Y));
       const ref = rmsNormRef(x, g, rows, cols, eps);
       return check(compareBound('rms_norm', got, ref.y, ref.absSum, ref.K));
+    },
+  };
+}
+
+/** LayerNorm rows (stablelm's norms): the same kernel's LayerNorm forward, with beta, rows offset from 0 (mean 2). */
+function layerNormCase(rows: number, cols: number, eps: number): GpuCase {
+  return {
+    name: `lm layer_norm_rows ${rows}x${cols} eps=${eps}`,
+    async run(ctx) {
+      const x = randomF32(rows * cols, 53, -1, 5);
+      const g = randomF32(cols, 54, 0.5, 2);
+      const b = randomF32(cols, 55, -1, 1);
+      const X = ctx.createBuffer(x, undefined, 'x');
+      const G = ctx.createBuffer(g, undefined, 'gamma');
+      const B = ctx.createBuffer(b, undefined, 'beta');
+      const Y = ctx.createBuffer(4 * rows * cols, undefined, 'y');
+      const got = await runThenRead(ctx, [await planNormRows(ctx, X, G, Y, { rows, cols, eps, beta: B })], [X, G, B, Y], () => ctx.readF32(Y));
+      const ref = layerNormRef(x, g, b, rows, cols, eps);
+      return check(compareBound('layer_norm', got, ref.y, ref.absSum, ref.K));
     },
   };
 }
@@ -310,6 +329,8 @@ export const CASES: GpuCase[] = [
   }, 'vocab-sized rows'),
   rmsNormCase(5, 67, 1e-5),
   rmsNormCase(3, 1000, 1e-6),
+  layerNormCase(5, 67, 1e-5),
+  layerNormCase(3, 1000, 1e-5),
   gluCase(1000, 'silu'),
   gluCase(1000, 'gelu'),
   {

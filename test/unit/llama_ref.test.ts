@@ -373,6 +373,17 @@ describe('llama config errors', () => {
     fails(f.metadata, [...tensors, { name: 'output.weight', type: 'F32' as never, shape: [259, 64] }], /'output\.weight' not used by a gemma model/);
   });
 
+  it("stablelm: LayerNorm eps from layer_norm_epsilon, norm biases, q / k / v biases where present; StableLM 2 12B's per-head q / k norms and parallel residual refused by tensor; the head never tied", () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'stablelm', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, ropeDims: 4, qkvBias: true, eps: 1e-5 }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'stablelm', ropeLayout: 'neox', layerNorm: true, qkvBias: true, ropeDims: 4, eps: Math.fround(1e-5), tied: false });
+    expect(tensors.filter((t) => t.name.endsWith('norm.bias')).map((t) => t.name)).toEqual(['blk.0.attn_norm.bias', 'blk.0.ffn_norm.bias', 'blk.1.attn_norm.bias', 'blk.1.ffn_norm.bias', 'output_norm.bias']);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'stablelm.attention.layer_norm_epsilon')), tensors, /metadata key 'stablelm\.attention\.layer_norm_epsilon' is missing/);
+    fails(f.metadata, [...tensors, { name: 'blk.0.attn_q_norm.weight', type: 'F32' as never, shape: [16, 4] }], /'blk\.0\.attn_q_norm\.weight': stablelm's per-head q \/ k LayerNorms \(StableLM 2 12B\) are not supported/);
+    fails(f.metadata, tensors.filter((t) => !t.name.startsWith('blk.0.ffn_norm')), /'blk\.0\.ffn_norm\.weight' is missing: stablelm's parallel residual/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /'output\.weight' is missing \(an stablelm model's head is never tied/);
+  });
+
   it('lfm2: head_count_kv one count a layer (0: a short convolution), shortconv.l_cache required, the final norm token_embd_norm; bad counts, kernel lengths, kernel types and sliding windows refused by key', () => {
     const f = parseGgufFile(synthLlamaGguf({ arch: 'lfm2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, seed: 1, shortConv: { taps: 3, conv: [true, false, true] } }));
     const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
