@@ -44,6 +44,7 @@ import type { LlamaWeights } from './llama_train.js';
 import { llamaConfig } from './llama_weights.js';
 import { positiveInt, positiveNumber } from './hf_keys.js';
 import { LFM2_NAMES, lfm2Config } from './hf_lfm2.js';
+import { stablelmConfig } from './hf_stablelm.js';
 
 /** The config.json keys read (Llama's; Mistral's without a sliding window, Qwen2's and Qwen3's read the same). */
 export interface HfLlamaConfigJson {
@@ -93,7 +94,7 @@ function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: L
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', stablelm: 'stablelm', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2' };
 
 /**
  * transformers 5 writes a model's RoPE as one `rope_parameters` object (rope_theta, rope_type, the scaling's keys and
@@ -129,6 +130,7 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   if (arch === 'gemma2') return { config: gemma2Config(j, source), ropeTensors: {} };
   if (arch === 'gemma') return { config: gemma1Config(j, source), ropeTensors: {} };
   if (arch === 'lfm2') return { config: lfm2Config(ropeParametersAsV4(j, source), source), ropeTensors: {} };
+  if (arch === 'stablelm') return { config: stablelmConfig(ropeParametersAsV4(j, source), source), ropeTensors: {} };
   return llamaLikeConfig(ropeParametersAsV4(j, source), source, type, arch);
 }
 
@@ -384,7 +386,7 @@ const GLM4_NAMES: Record<string, string> = { post_attention_norm: 'post_self_att
 
 /** The HF name of each GGUF tensor of `c` (Gemma's and OLMo 2's norms are named apart: `arch` gemma2 / gemma3 / olmo2). */
 export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'): string {
-  const fixed: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight', 'token_embd_norm.weight': 'model.embedding_norm.weight' };
+  const fixed: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight', 'token_embd_norm.weight': 'model.embedding_norm.weight', 'output_norm.bias': 'model.norm.bias' };
   if (fixed[gguf]) return fixed[gguf];
   const m = /^blk\.(\d+)\.([\w.]+?)\.(weight|bias)$/.exec(gguf);
   const part: Record<string, string> = {

@@ -1,0 +1,105 @@
+"""Writes test/golden/hf_stablelm/: a tiny Hugging Face StableLM checkpoint (StableLmForCausalLM's config.json +
+model.safetensors, HF tensor names, seeded random weights) and golden.json, the logits PyTorch computes with
+transformers' modeling_stablelm math written out in plain torch (no `transformers` needed): LayerNorm (with bias)
+before attention and the MLP and at the end, q / k / v biases (use_qkv_bias), rotate-half RoPE over the first
+partial_rotary_factor x head_dim dims of each head (its frequencies over those dims), grouped-query attention scaled by
+head_dim^-0.5, SwiGLU, an untied head. Run once with Debian's PyTorch (/usr/bin/python3 test/golden/gen_hf_stablelm.py);
+the files are committed. The forward runs in float64 on the f32 weights.
+"""
+import torch
+
+from gen_hf_llama import rotate_half, write_golden
+
+# StableLmForCausalLM's config (stablelm-2-1_6b's kind, shrunk): a quarter of each 8-dim head rotated (2 dims would
+# be a single pair: 0.5 here rotates 4), q / k / v biases, 4 heads / 2 KV heads, untied.
+STABLELM = {
+    "architectures": ["StableLmForCausalLM"],
+    "model_type": "stablelm",
+    "vocab_size": 260,
+    "hidden_size": 32,
+    "intermediate_size": 48,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "hidden_act": "silu",
+    "max_position_embeddings": 32,
+    "layer_norm_eps": 1e-5,
+    "rope_theta": 10000.0,
+    "rope_scaling": None,
+    "partial_rotary_factor": 0.5,
+    "use_qkv_bias": True,
+    "qk_layernorm": False,
+    "use_parallel_residual": False,
+    "tie_word_embeddings": False,
+    "torch_dtype": "float32",
+}
+
+
+def build(cfg, seed, std=0.2):
+    torch.manual_seed(seed)
+    D, L, H, KV, F, V = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size"))
+    hd = D // H
+    w = {}
+
+    def rand(name, *shape, s=std, mean=0.0):
+        w[name] = (mean + torch.randn(*shape) * s).to(torch.float32)
+
+    rand("model.embed_tokens.weight", V, D, s=1.0)
+    for l in range(L):
+        p = f"model.layers.{l}."
+        for n in ("input_layernorm", "post_attention_layernorm"):
+            rand(p + n + ".weight", D, s=0.1, mean=1.0)
+            rand(p + n + ".bias", D, s=0.1)
+        for t, n in (("q", H), ("k", KV), ("v", KV)):
+            rand(p + f"self_attn.{t}_proj.weight", n * hd, D)
+            rand(p + f"self_attn.{t}_proj.bias", n * hd, s=0.5)
+        rand(p + "self_attn.o_proj.weight", D, H * hd)
+        rand(p + "mlp.gate_proj.weight", F, D)
+        rand(p + "mlp.up_proj.weight", F, D)
+        rand(p + "mlp.down_proj.weight", D, F)
+    rand("model.norm.weight", D, s=0.1, mean=1.0)
+    rand("model.norm.bias", D, s=0.1)
+    rand("lm_head.weight", V, D)
+    return w
+
+
+def forward(cfg, w, ids):
+    D, H, KV = (cfg[k] for k in ("hidden_size", "num_attention_heads", "num_key_value_heads"))
+    hd = D // H
+    rot = int(cfg["partial_rotary_factor"] * hd)
+    W = {k: v.to(torch.float64) for k, v in w.items()}
+    T = len(ids)
+
+    def ln(x, name):  # nn.LayerNorm
+        m = x.mean(-1, keepdim=True)
+        return (x - m) * torch.rsqrt((x - m).pow(2).mean(-1, keepdim=True) + cfg["layer_norm_eps"]) * W[name + ".weight"] + W[name + ".bias"]
+
+    inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, rot, 2, dtype=torch.float64) / rot))
+    ang = torch.outer(torch.arange(T, dtype=torch.float64), inv)
+    emb = torch.cat((ang, ang), dim=-1)
+    cos, sin = emb.cos(), emb.sin()
+
+    def rope(x):  # StableLmAttention: the first `rot` dims of each head turn, the rest pass
+        r, p = x[..., :rot], x[..., rot:]
+        return torch.cat((r * cos + rotate_half(r) * sin, p), dim=-1)
+
+    mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
+    x = W["model.embed_tokens.weight"][torch.tensor(ids)]
+    for l in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{l}."
+        h = ln(x, p + "input_layernorm")
+        q = (h @ W[p + "self_attn.q_proj.weight"].T + W[p + "self_attn.q_proj.bias"]).view(T, H, hd).transpose(0, 1)
+        k = (h @ W[p + "self_attn.k_proj.weight"].T + W[p + "self_attn.k_proj.bias"]).view(T, KV, hd).transpose(0, 1)
+        v = (h @ W[p + "self_attn.v_proj.weight"].T + W[p + "self_attn.v_proj.bias"]).view(T, KV, hd).transpose(0, 1)
+        q, k = rope(q), rope(k)
+        k = k.repeat_interleave(H // KV, dim=0)
+        v = v.repeat_interleave(H // KV, dim=0)
+        a = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5 + mask, dim=-1) @ v
+        x = x + a.transpose(0, 1).reshape(T, H * hd) @ W[p + "self_attn.o_proj.weight"].T
+        f = ln(x, p + "post_attention_layernorm")
+        x = x + (torch.nn.functional.silu(f @ W[p + "mlp.gate_proj.weight"].T) * (f @ W[p + "mlp.up_proj.weight"].T)) @ W[p + "mlp.down_proj.weight"].T
+    return ln(x, "model.norm") @ W["lm_head.weight"].T
+
+
+if __name__ == "__main__":
+    write_golden("hf_stablelm", STABLELM, build(STABLELM, 2046), forward)
