@@ -141,7 +141,8 @@ language models (--filter generate runs bench/generate-node.ts instead of the ke
                    prompt and decode tok/s, time to first token, dispatches and submits per token, CPU time per
                    token, GPU bytes, greedy agreement with llama.cpp; nibble vs llama.cpp (node-llama-cpp, CPU) and,
                    with --browser, nibble runs in the page. Models: the bundled one; Llama 134M Q4_0 and Q4_K
-                   (written once to $TMPDIR/nibble-bench-lm); --quick: the bundled model only
+                   and LFM2-350M's hybrid layout in Q4_0 (written once to $TMPDIR/nibble-bench-lm); --quick: the
+                   bundled model only
   --prompt-tokens N, --decode-tokens N   tokens of the prompt and tokens generated, for every model
   --large          also the Llama-3.2-1B shape in Q4_0 (for a GPU)
   --llama-gpu B    also llama.cpp's prebuilt GPU build of backend B (vulkan, cuda, metal) as a peer, every layer offloaded
