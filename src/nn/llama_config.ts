@@ -1,8 +1,8 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`,
-// `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee` and `lfm2`), read from a GGUF file's
+// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee` and `lfm2`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
-//   .attention.layer_norm_rms_epsilon                                                        required
+//   .attention.layer_norm_rms_epsilon (stablelm: .attention.layer_norm_epsilon)             required
 //   .attention.head_count_kv (= head_count), .rope.freq_base (10000), .rope.dimension_count (= head dim),
 //   .attention.key_length / .value_length (= embedding_length / head_count),
 //   .rope.scaling.type (none / linear / yarn) with .rope.scaling.factor (or .rope.scale_linear),
@@ -131,9 +131,10 @@ export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm'>;
 
 /**
- * What each architecture fixes: llama.cpp's rope type (NORM for llama, smollm3, granite and ernie4_5, NEOX for the rest), q/k/v biases (qwen2),
- * per-head q/k norms (qwen3, gemma3), the Gemmas' post-norms, GeGLU and scaled embeddings, and olmo2's post-norms
- * without pre-norms and q/k norms over the whole projection.
+ * What each architecture fixes: llama.cpp's rope type (NORM for llama, smollm3, granite, ernie4_5, mistral3, glm4 and
+ * arcee, NEOX for the rest), q/k/v biases (qwen2), per-head q/k norms (qwen3, gemma3, exaone4, lfm2), the Gemmas'
+ * GeGLU and scaled embeddings (gemma2's and gemma3's post-norms too), olmo2's post-norms without pre-norms and q/k norms
+ * over the whole projection, arcee's gateless FFN and stablelm's LayerNorms.
  */
 export function archTraits(a: LlamaArch): ArchTraits {
   const gemma = a === 'gemma2' || a === 'gemma3';
@@ -351,7 +352,7 @@ function lfm2ConvLayers(metadata: Record<string, GgufValue>, k: Keys, a: string,
 }
 
 /**
- * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`, `smollm3`, `phi3`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee` or `lfm2` GGUF file, validated against its tensors. Throws ModelConfigError naming
+ * The configuration of a `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee` or `lfm2` GGUF file, validated against its tensors. Throws ModelConfigError naming
  * the key or tensor at fault and what was expected and found.
  */
 export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors: readonly { name: string; type: GgufTensorType; shape: number[] }[]): LlamaConfig {
