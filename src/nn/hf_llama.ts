@@ -45,6 +45,7 @@ import { llamaConfig } from './llama_weights.js';
 import { positiveInt, positiveNumber } from './hf_keys.js';
 import { LFM2_NAMES, lfm2Config } from './hf_lfm2.js';
 import { stablelmConfig } from './hf_stablelm.js';
+import { EXAONE_FIXED, EXAONE_NAMES, exaoneAsLlama } from './hf_exaone.js';
 
 /** The config.json keys read (Llama's; Mistral's without a sliding window, Qwen2's and Qwen3's read the same). */
 export interface HfLlamaConfigJson {
@@ -85,7 +86,7 @@ export interface HfLlamaConfigJson {
 
 /** Each architecture's name in messages. */
 const ARCH_NAME: Record<LlamaConfig['arch'], string> = {
-  llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3', gemma: 'Gemma', gemma2: 'Gemma 2', gemma3: 'Gemma 3', smollm3: 'SmolLM3', phi3: 'Phi-3', stablelm: 'StableLM', granite: 'Granite', olmo2: 'OLMo 2', exaone4: 'EXAONE 4', ernie4_5: 'ERNIE 4.5', mistral3: 'Ministral 3', glm4: 'GLM-4', arcee: 'AFM (Arcee)', lfm2: 'LFM2',
+  llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3', gemma: 'Gemma', gemma2: 'Gemma 2', gemma3: 'Gemma 3', smollm3: 'SmolLM3', phi3: 'Phi-3', stablelm: 'StableLM', granite: 'Granite', olmo2: 'OLMo 2', exaone: 'EXAONE 3.5', exaone4: 'EXAONE 4', ernie4_5: 'ERNIE 4.5', mistral3: 'Ministral 3', glm4: 'GLM-4', arcee: 'AFM (Arcee)', lfm2: 'LFM2',
 };
 
 /** attention_bias: the import takes q / k / v biases for Qwen2 and GLM-4 only (its callers skip those two; GGUF's other graphs have none, or o biases nibble does not run). */
@@ -94,7 +95,7 @@ function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: L
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', stablelm: 'stablelm', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', stablelm: 'stablelm', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone: 'exaone', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2' };
 
 /**
  * transformers 5 writes a model's RoPE as one `rope_parameters` object (rope_theta, rope_type, the scaling's keys and
@@ -131,6 +132,7 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   if (arch === 'gemma') return { config: gemma1Config(j, source), ropeTensors: {} };
   if (arch === 'lfm2') return { config: lfm2Config(ropeParametersAsV4(j, source), source), ropeTensors: {} };
   if (arch === 'stablelm') return { config: stablelmConfig(ropeParametersAsV4(j, source), source), ropeTensors: {} };
+  if (arch === 'exaone') return llamaLikeConfig(exaoneAsLlama(ropeParametersAsV4(j, source), source), source, type, arch);
   return llamaLikeConfig(ropeParametersAsV4(j, source), source, type, arch);
 }
 
@@ -208,7 +210,7 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
     if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw bad(`'${k}' must be a positive number`);
     return v;
   };
-  const llamaLike = c.arch === 'llama' || c.arch === 'smollm3' || c.arch === 'granite' || c.arch === 'exaone4' || c.arch === 'mistral3' || c.arch === 'arcee';
+  const llamaLike = c.arch === 'llama' || c.arch === 'smollm3' || c.arch === 'granite' || c.arch === 'exaone' || c.arch === 'exaone4' || c.arch === 'mistral3' || c.arch === 'arcee';
   if (llamaLike && kind === 'llama3') {
     const s = { factor: num('factor'), lowFreqFactor: num('low_freq_factor'), highFreqFactor: num('high_freq_factor'), originalContext: num('original_max_position_embeddings') };
     if (!(s.highFreqFactor > s.lowFreqFactor)) throw bad(`'high_freq_factor' must exceed 'low_freq_factor'`);
@@ -387,6 +389,12 @@ const GLM4_NAMES: Record<string, string> = { post_attention_norm: 'post_self_att
 /** The HF name of each GGUF tensor of `c` (Gemma's and OLMo 2's norms are named apart: `arch` gemma2 / gemma3 / olmo2). */
 export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'): string {
   const fixed: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight', 'token_embd_norm.weight': 'model.embedding_norm.weight', 'output_norm.bias': 'model.norm.bias' };
+  if (arch === 'exaone') {
+    const m = /^blk\.(\d+)\.(\w+)\.(weight|bias)$/.exec(gguf);
+    const name = EXAONE_FIXED[gguf] ?? (m && EXAONE_NAMES[m[2]] ? `transformer.h.${m[1]}.${EXAONE_NAMES[m[2]]}.${m[3]}` : undefined);
+    if (!name) throw new ModelConfigError(`no Hugging Face name for '${gguf}'`);
+    return name;
+  }
   if (fixed[gguf]) return fixed[gguf];
   const m = /^blk\.(\d+)\.([\w.]+?)\.(weight|bias)$/.exec(gguf);
   const part: Record<string, string> = {

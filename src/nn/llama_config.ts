@@ -1,5 +1,5 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`,
-// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee` and `lfm2`), read from a GGUF file's
+// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee` and `lfm2`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon (stablelm: .attention.layer_norm_epsilon)             required
@@ -125,7 +125,7 @@ export interface LlamaConfig {
   shortConv?: { taps: number; conv: readonly boolean[] };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm'>;
@@ -149,7 +149,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
 }
 
 /** The architectures whose llama.cpp graph reads Llama 3's rope_freqs.weight (in any other file it is refused). */
-export const readsRopeFreqs = (a: LlamaArch): boolean => a === 'llama' || a === 'granite' || a === 'exaone4' || a === 'mistral3' || a === 'arcee';
+export const readsRopeFreqs = (a: LlamaArch): boolean => a === 'llama' || a === 'granite' || a === 'exaone' || a === 'exaone4' || a === 'mistral3' || a === 'arcee';
 
 /** The tensors of rope factors (Llama 3's, phi3's LongRoPE pair): constants RoPE reads, never trained. */
 export const ROPE_FACTOR_TENSORS = ['rope_freqs.weight', 'rope_factors_long.weight', 'rope_factors_short.weight'] as const;
@@ -426,7 +426,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ropeFreqs: readsRopeFreqs(a) && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma's and gemma2's graphs always tie it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
-    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm') && byName.has('blk.0.attn_q.bias')),
+    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone') && byName.has('blk.0.attn_q.bias')),
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...archExtras(a, { window, pattern, layers, ropeBase, ropeScale, softcap, multipliers, rope }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),

@@ -2,8 +2,8 @@
 // Phi-3, a Gemma 2, a Granite and an OLMo 2 checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for each
 // (test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/
 // hf_olmo2/, hf_qwen3_yarn/ (a Qwen3 with YaRN), hf_exaone4/, hf_ernie4_5/, hf_olmo3/, hf_ministral3/, hf_glm4/, hf_arcee/ and hf_exaone4_32b/, written once by
-// test/golden/gen_hf_llama.py with Hugging Face's forward in float64; hf_lfm2/, hf_gemma/ and hf_stablelm/ by gen_hf_lfm2.py,
-// gen_hf_gemma.py and gen_hf_stablelm.py):
+// test/golden/gen_hf_llama.py with Hugging Face's forward in float64; hf_lfm2/, hf_gemma/, hf_stablelm/ and hf_exaone/ by
+// gen_hf_lfm2.py, gen_hf_gemma.py, gen_hf_stablelm.py and gen_hf_exaone.py):
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; Gemma's norm
 //     weights + 1 rounded to f32 as GGUF stores them, measured 6.9e-7, the others 1e-13; a missing
 //     q/k row permutation (Llama), one too many (Qwen2, Qwen3), a dropped bias, a dropped or swapped q/k norm
@@ -75,6 +75,7 @@ describe('Hugging Face Llama import', () => {
     ['hf_olmo3', 'olmo2', [260, 32, 4, 4, 2, 8, 48, 32, false, false, true]], // OLMo 3: 3 layers sliding (window 4, plain RoPE), 1 full with YaRN
     ['hf_gemma', 'gemma', [260, 32, 2, 4, 1, 16, 48, 32, true, false, false]], // Gemma 1: (1 + w) norms, scaled and tied embeddings, one KV head (gen_hf_gemma.py)
     ['hf_stablelm', 'stablelm', [260, 32, 2, 4, 2, 8, 48, 32, false, true, false]], // LayerNorm with biases, half of each head rotated, q / k / v biases (gen_hf_stablelm.py)
+    ['hf_exaone', 'exaone', [260, 32, 2, 4, 2, 8, 48, 64, false, false, false]], // EXAONE 3.5: GPT-2-style names, Llama 3 rope scaling, rows not permuted (gen_hf_exaone.py)
     ['hf_lfm2', 'lfm2', [260, 32, 4, 4, 2, 8, 64, 32, true, false, true]], // LFM2: short convolutions at 0 and 2 (test/golden/gen_hf_lfm2.py); MLP 80 -> 64 as Lfm2MLP sizes it
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
@@ -121,7 +122,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, smollm3, phi3, stablelm, granite, olmo2, olmo3, exaone4, ernie4_5, ministral3, glm4, arcee, lfm2\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, smollm3, phi3, stablelm, granite, olmo2, olmo3, exaone, exaone4, ernie4_5, ministral3, glm4, arcee, lfm2\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
@@ -200,6 +201,9 @@ describe('Hugging Face Llama import', () => {
     expect(hfLlamaConfig(g4)).toMatchObject({ arch: 'glm4', ropeDims: 4, qkvBias: true, postNorms: true, ropeLayout: 'norm' });
     expect(hfLlamaConfig({ ...g4, attention_bias: false }).qkvBias).toBe(false);
     expect(() => hfLlamaConfig({ ...g4, partial_rotary_factor: 0.375 })).toThrow(/partial_rotary_factor 0\.375 must be in \(0, 1\] and rotate an even number of head dims \(found 3\)/);
+    const ex = golden('hf_exaone').configJson;
+    expect(() => hfLlamaConfig({ ...ex, activation_function: 'gelu' })).toThrow(/activation_function "gelu": GGUF's exaone runs silu/);
+    expect(() => hfLlamaConfig({ ...ex, num_hidden_layers: 2 })).toThrow(/both 'num_layers' and 'num_hidden_layers' are given/);
     const sl = golden('hf_stablelm').configJson;
     expect(() => hfLlamaConfig({ ...sl, qk_layernorm: true })).toThrow(/qk_layernorm is true: StableLM 2 12B's per-head q \/ k LayerNorms are not supported/);
     expect(() => hfLlamaConfig({ ...sl, use_parallel_residual: true })).toThrow(/use_parallel_residual is true: StableLM 2 12B's parallel residual/);

@@ -110,6 +110,7 @@ describe('llama training forward = inference engine = f64 reference', () => {
     ['lfm2', ', a short convolution (3 taps) then attention', { shortConv: { taps: 3, conv: [true, false] } }],
     ['gemma', ', GeGLU, scaled and tied embeddings', { embedStd: 0.15 }],
     ['stablelm', ', LayerNorm with biases, q / k / v biases, 4 of 8 head dims rotated', { ropeDims: 4, qkvBias: true }],
+    ['exaone', ', NEOX rope with Llama 3 rope factors', { ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 4 } }],
   ];
   for (const [arch, what, extra] of FORWARD) {
     const o: SynthOptions = { arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, vocab: spmByteVocab(), ...extra };

@@ -156,6 +156,8 @@ describe('language model vs llama.cpp', () => {
   //     position's probability);
   //   - stablelm (StableLM 2 1.6B, StableLM 3B, Zephyr): every norm LayerNorm with a bias (mean-centred), q / k / v biases
   //     where the file has them, a quarter of each head rotated (NEOX), untied;
+  //   - exaone (EXAONE 3.5): a Llama that rotates halves (NEOX; NORM differs by 0.36), Llama 3 rope factors and q / k / v
+  //     biases where the file has them;
   //   - lfm2 (Liquid's LFM2): layers with head_count_kv 0 are gated short convolutions (in_proj's B | C | X, C * conv(B X)
   //     over the last 3 positions, out_proj), the others attention with per-head q / k norms and NEOX rope, the final
   //     norm named token_embd_norm; the prompt (22 tokens) crosses the engine's prefill chunk of 16, so the conv state
@@ -194,6 +196,8 @@ describe('language model vs llama.cpp', () => {
     ['gemma Q8_0', 'gemma (Gemma 1), Q8_0, 3 layers', { arch: 'gemma', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 4, ctx: 64, seed: 5, weightType: 'Q8_0', embedStd: 0.1 }],
     ['stablelm', 'stablelm (StableLM 2): LayerNorm with biases, q / k / v biases, 4 of 16 head dims rotated (NEOX)', { arch: 'stablelm', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, ropeDims: 4, qkvBias: true }],
     ['stablelm Q8_0', 'stablelm, Q8_0, no biases, 3 layers', { arch: 'stablelm', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 4, ctx: 64, seed: 5, weightType: 'Q8_0' }],
+    ['exaone', 'exaone (EXAONE 3.5): a Llama rotating halves (NEOX)', { arch: 'exaone', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3 }],
+    ['exaone Q8_0 rope factors', 'exaone, Llama 3 rope factors, q / k / v biases, Q8_0, tied', { arch: 'exaone', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, weightType: 'Q8_0', tied: true, qkvBias: true, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } }],
     ['lfm2', 'lfm2 (LFM2), 4 layers: short convolutions (3 taps) at 0 and 2, attention at 1 and 3', { arch: 'lfm2', dim: 64, ffn: 96, layers: 4, heads: 4, kvHeads: 2, ctx: 64, seed: 3, shortConv: { taps: 3, conv: [true, false, true, false] } }],
     ['lfm2 Q8_0', 'lfm2, Q8_0, tied, 3 layers (two short convolutions of 4 taps first)', { arch: 'lfm2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 1, ctx: 64, seed: 5, weightType: 'Q8_0', tied: true, shortConv: { taps: 4, conv: [true, true, false] } }],
     ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
