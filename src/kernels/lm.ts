@@ -6,6 +6,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
 import { normDef } from '../ops/kernels.js';
+import { SHORT_CONV_MAX_TAPS } from '../ops/short_conv.js';
 import { checkShape, grid1d, type Dispatch } from './common.js';
 import { tuningFor } from './tuning.js';
 
@@ -350,7 +351,7 @@ export const SHORT_CONV_STATE: KernelDef = { name: 'lm_short_conv', shader: 'ops
  */
 export async function planShortConv(ctx: GpuContext, bcx: GPUBuffer, w: GPUBuffer, state: GPUBuffer, pos: GPUBuffer, y: GPUBuffer, s: { T: number; dim: number; taps: number }): Promise<Dispatch> {
   checkPositive('short_conv', s);
-  checkShape('short_conv', 'taps', s.taps >= 2 && s.taps <= 8, `${s.taps} must be in 2..8`);
+  checkShape('short_conv', 'taps', s.taps >= 2 && s.taps <= SHORT_CONV_MAX_TAPS, `${s.taps} must be in 2..${SHORT_CONV_MAX_TAPS}`);
   const wg = tuningFor(ctx).elementwiseWG;
   const kernel = await getKernel(ctx, SHORT_CONV_STATE, {}, { WG: wg });
   const g = items(ctx, s.dim, wg);

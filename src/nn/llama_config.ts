@@ -23,6 +23,7 @@
 // shape, and a tensor the model would not use is refused (llama.cpp refuses such files too: "wrong number of
 // tensors"), so the configuration describes the file completely.
 import type { GgufTensorType, GgufValue } from '../io/gguf.js';
+import { SHORT_CONV_MAX_TAPS } from '../ops/short_conv.js';
 import { describe, Keys } from './gguf_keys.js';
 import { ggufTensorLayout } from './llama_layout.js';
 import { yarnRope, type YarnScaling } from './rope_scaling.js';
@@ -199,7 +200,7 @@ export function outputNormName(c: LlamaConfig): string {
 }
 
 /** lfm2's kernel lengths the kernels take (shaders/ops/short_conv.wgsl MAX_TAPS; LFM2's is 3). */
-export const SHORT_CONV_TAPS = { min: 2, max: 8 } as const;
+export const SHORT_CONV_TAPS = { min: 2, max: SHORT_CONV_MAX_TAPS } as const;
 
 /** smollm3's NoPE step, fixed by llama.cpp (no GGUF key): layers 3, 7, 11, ... apply no RoPE. */
 export const SMOLLM3_NO_ROPE_STEP = 4;

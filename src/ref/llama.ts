@@ -47,6 +47,7 @@ import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, outputNormName, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { splitFusedTensors } from '../nn/llama_layout.js';
+import { layerNormRef } from './lm.js';
 import { shortConvRows } from './ops.js';
 import { roundHalfEven } from './quant.js';
 
@@ -195,20 +196,6 @@ function rmsNorm(x: Float64Array, T: number, D: number, w: Float32Array, eps: nu
   return y;
 }
 
-/** LayerNorm (llama.cpp's LLM_NORM: stablelm): (x - mean) / sqrt(var + eps) * w + b over each row. */
-function layerNorm(x: Float64Array, T: number, D: number, w: Float32Array, b: Float32Array, eps: number): Float64Array {
-  const y = new Float64Array(T * D);
-  for (let t = 0; t < T; t++) {
-    let m = 0;
-    for (let i = 0; i < D; i++) m += x[t * D + i] / D;
-    let v = 0;
-    for (let i = 0; i < D; i++) v += (x[t * D + i] - m) ** 2 / D;
-    const r = 1 / Math.sqrt(v + eps);
-    for (let i = 0; i < D; i++) y[t * D + i] = (x[t * D + i] - m) * r * w[i] + b[i];
-  }
-  return y;
-}
-
 /** gelu, tanh form; `f16Table`: as ggml's CPU build, gelu(f16(x)) rounded to f16, and x or 0 past +-10. */
 function gelu(x: number, f16Table: boolean): number {
   if (f16Table) {
@@ -299,7 +286,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     for (let i = 0; i < T * D; i++) x[i] += r[i] * rs;
   };
   // A pre-norm or the final norm: RMSNorm, or LayerNorm with its bias (stablelm).
-  const norm = (h: Float64Array, name: string) => (c.layerNorm ? layerNorm(h, T, D, W.get(name).w, W.get(name.replace(/\.weight$/, '.bias')).w, c.eps) : rmsNorm(h, T, D, W.get(name).w, c.eps));
+  const norm = (h: Float64Array, name: string) => (c.layerNorm ? layerNormRef(h, W.get(name).w, W.get(name.replace(/\.weight$/, '.bias')).w, T, D, c.eps).y : rmsNorm(h, T, D, W.get(name).w, c.eps));
   const factorsName = ropeFactorsTensor(c, opt.ctxLen ?? Math.min(c.ctx, 2048));
   const rf = ropeFactors(c, factorsName ? W.get(factorsName).w : undefined); // the file's factors, YaRN's, the attention factor
   const qd = c.heads * c.headDim;
