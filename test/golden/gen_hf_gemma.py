@@ -9,29 +9,11 @@ the files are committed. The forward runs in float64 on the f32 weights.
 """
 import torch
 
-from gen_hf_llama import rotate_half, write_golden
+from gen_hf_llama import LLAMA, rotate_half, write_golden
 
 # GemmaForCausalLM's config (gemma-2b's kind, shrunk): head_dim 16 over hidden 32 / 4 heads, one KV head, tied.
-GEMMA = {
-    "architectures": ["GemmaForCausalLM"],
-    "model_type": "gemma",
-    "vocab_size": 260,
-    "hidden_size": 32,
-    "intermediate_size": 48,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 1,
-    "head_dim": 16,
-    "hidden_act": "gelu",
-    "hidden_activation": None,
-    "max_position_embeddings": 32,
-    "rms_norm_eps": 1e-6,
-    "rope_theta": 10000.0,
-    "rope_scaling": None,
-    "attention_bias": False,
-    "tie_word_embeddings": True,
-    "torch_dtype": "float32",
-}
+GEMMA = dict(LLAMA, architectures=["GemmaForCausalLM"], model_type="gemma", num_key_value_heads=1, head_dim=16, hidden_act="gelu",
+             hidden_activation=None, rope_scaling=None, attention_bias=False, tie_word_embeddings=True)
 
 
 def build(cfg, seed, std=0.2):

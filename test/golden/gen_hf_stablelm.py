@@ -8,31 +8,12 @@ the files are committed. The forward runs in float64 on the f32 weights.
 """
 import torch
 
-from gen_hf_llama import rotate_half, write_golden
+from gen_hf_llama import LLAMA, rotate_half, write_golden
 
 # StableLmForCausalLM's config (stablelm-2-1_6b's kind, shrunk): a quarter of each 8-dim head rotated (2 dims would
 # be a single pair: 0.5 here rotates 4), q / k / v biases, 4 heads / 2 KV heads, untied.
-STABLELM = {
-    "architectures": ["StableLmForCausalLM"],
-    "model_type": "stablelm",
-    "vocab_size": 260,
-    "hidden_size": 32,
-    "intermediate_size": 48,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
-    "hidden_act": "silu",
-    "max_position_embeddings": 32,
-    "layer_norm_eps": 1e-5,
-    "rope_theta": 10000.0,
-    "rope_scaling": None,
-    "partial_rotary_factor": 0.5,
-    "use_qkv_bias": True,
-    "qk_layernorm": False,
-    "use_parallel_residual": False,
-    "tie_word_embeddings": False,
-    "torch_dtype": "float32",
-}
+STABLELM = {k: v for k, v in dict(LLAMA, architectures=["StableLmForCausalLM"], model_type="stablelm", hidden_act="silu", layer_norm_eps=1e-5,
+            rope_scaling=None, partial_rotary_factor=0.5, use_qkv_bias=True, qk_layernorm=False, use_parallel_residual=False).items() if k != "rms_norm_eps"}
 
 
 def build(cfg, seed, std=0.2):
