@@ -72,7 +72,7 @@ async function planEwAdd(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, y: GPUBuff
   };
 }
 
-async function planEwUnary(ctx: GpuContext, op: 'AFFINE' | 'SOFTCAP', a: GPUBuffer, y: GPUBuffer, n: number, alpha: number, beta = 0): Promise<Dispatch> {
+async function planEwUnary(ctx: GpuContext, op: 'AFFINE' | 'SOFTCAP' | 'GELU' | 'SILU', a: GPUBuffer, y: GPUBuffer, n: number, alpha: number, beta = 0): Promise<Dispatch> {
   const { kernel, workgroups, rowPitch } = await perItem(ctx, ewDef(op), n);
   return {
     kernel,
@@ -260,7 +260,17 @@ export class StepRecorder implements LlamaOps<Val> {
   glu(gate: Val, up: Val): Val {
     const y = this.val(gate.rows, gate.cols);
     const act = this.c.ffnAct;
-    this.ops.push({ label: act === 'gelu' ? 'geglu' : act === 'relu2' ? 'relu^2' : 'swiglu', ins: [gate, up], outs: [y], plan: async (b) => [await planSwiglu(this.ctx, b(gate), b(up), b(y), gate.rows * gate.cols, act === 'relu2' ? 'relu' : act)] });
+    if (act === 'relu2') throw new Error(`glu: relu2 is gateless (act)`);
+    this.ops.push({ label: act === 'gelu' ? 'geglu' : 'swiglu', ins: [gate, up], outs: [y], plan: async (b) => [await planSwiglu(this.ctx, b(gate), b(up), b(y), gate.rows * gate.cols, act)] });
+    return y;
+  }
+
+  /** relu2: the ReGLU kernel with gate = up = x (relu(x) * x); gelu, silu: ew.wgsl's unary kernels. */
+  act(x: Val): Val {
+    const y = this.val(x.rows, x.cols);
+    const act = this.c.ffnAct;
+    const n = x.rows * x.cols;
+    this.ops.push({ label: act === 'relu2' ? 'relu^2' : act, ins: [x], outs: [y], plan: async (b) => [act === 'relu2' ? await planSwiglu(this.ctx, b(x), b(x), b(y), n, 'relu') : await planEwUnary(this.ctx, act === 'gelu' ? 'GELU' : 'SILU', b(x), b(y), n, 0)] });
     return y;
   }
 

@@ -1,6 +1,8 @@
 // Metadata keys of a GGUF file read with llama.cpp's defaults (src/nn/llama_config.ts): every error names the key.
 import type { GgufValue } from '../io/gguf.js';
-import { ModelConfigError } from './llama_config.js';
+
+/** A model's hyperparameters or tensors are missing, malformed or not supported: the message names the key or tensor. */
+export class ModelConfigError extends Error {}
 
 export function isInt(v: GgufValue): boolean {
   return v.type === 'u8' || v.type === 'i8' || v.type === 'u16' || v.type === 'i16' || v.type === 'u32' || v.type === 'i32' || v.type === 'u64' || v.type === 'i64';

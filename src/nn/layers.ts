@@ -212,8 +212,9 @@ export class SwiGLU {
     readonly down: Linear,
   ) {}
   /** The GGUF block `prefix` (e.g. `blk.0`): ffn_gate / ffn_up [ffn, dim], ffn_down [dim, ffn]. */
-  static gguf(prefix: string, dim: number, ffn: number): SwiGLU {
-    return new SwiGLU(new Linear(`${prefix}.ffn_gate.weight`, ffn, dim), new Linear(`${prefix}.ffn_up.weight`, ffn, dim), new Linear(`${prefix}.ffn_down.weight`, dim, ffn));
+  static gguf(prefix: string, dim: number, ffn: number, /** up's and down's biases (starcoder2's gateless MLP) */ bias = false): SwiGLU {
+    const lin = (t: string, N: number, K: number) => new Linear(`${prefix}.${t}.weight`, N, K, bias && t !== 'ffn_gate' ? { bias: `${prefix}.${t}.bias` } : {});
+    return new SwiGLU(lin('ffn_gate', ffn, dim), lin('ffn_up', ffn, dim), lin('ffn_down', dim, ffn));
   }
   layers(): Linear[] {
     return [this.gate, this.up, this.down];
@@ -276,12 +277,12 @@ export class Attention {
    * The GGUF block `prefix`: attn_q / attn_k / attn_v / attn_output (biases on q, k, v with qkvBias; with `qkNormEps`
    * the norms attn_q_norm / attn_k_norm, per head as qwen3's, or over the whole projection with `qkNormFull`, as olmo2's).
    */
-  static gguf(prefix: string, dim: number, shape: AttentionShape, qkvBias = false, qkNormEps?: number, qkNormFull = false): Attention {
+  static gguf(prefix: string, dim: number, shape: AttentionShape, qkvBias = false, qkNormEps?: number, qkNormFull = false, /** attn_output's bias (starcoder2) */ outBias = false): Attention {
     const lin = (t: string, N: number, K: number, bias: boolean) => new Linear(`${prefix}.${t}.weight`, N, K, bias ? { bias: `${prefix}.${t}.bias` } : {});
     const { heads, kvHeads, headDim: hd } = shape;
     const norm = (t: string, h: number) => new RMSNorm(`${prefix}.${t}.weight`, qkNormFull ? h * hd : hd, qkNormEps!);
     const norms = qkNormEps === undefined ? undefined : { q: norm('attn_q_norm', heads), k: norm('attn_k_norm', kvHeads), ...(qkNormFull ? { full: true } : {}) };
-    return new Attention(lin('attn_q', heads * hd, dim, qkvBias), lin('attn_k', kvHeads * hd, dim, qkvBias), lin('attn_v', kvHeads * hd, dim, qkvBias), lin('attn_output', dim, heads * hd, false), shape, norms);
+    return new Attention(lin('attn_q', heads * hd, dim, qkvBias), lin('attn_k', kvHeads * hd, dim, qkvBias), lin('attn_v', kvHeads * hd, dim, qkvBias), lin('attn_output', dim, heads * hd, outBias), shape, norms);
   }
   layers(): Linear[] {
     return [this.q, this.k, this.v, this.out];

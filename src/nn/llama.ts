@@ -1,5 +1,5 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee` and `lfm2` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2` and `starcoder2` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
@@ -34,8 +34,10 @@ export interface LlamaOps<T> {
    * state; a training sequence's own rows).
    */
   shortConv(layer: number, bcx: T): T;
-  /** act(gate) * up, act the config's ffnAct (silu: SwiGLU, gelu: GeGLU; relu2: relu(gate) * up, called with gate = up). */
+  /** act(gate) * up, act the config's ffnAct (silu: SwiGLU, gelu: GeGLU). */
   glu(gate: T, up: T): T;
+  /** The config's ffnAct of x alone (a gateless FFN, ffnGateless: relu2 relu(x)^2, gelu, silu). */
+  act(x: T): T;
   /** The rows whose logits are wanted (all, or the last one for generation). */
   outputRows(x: T): T;
 }
@@ -50,10 +52,12 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
   // out (+ x): the residual add, after a post-norm (the Gemmas) or granite's residual scale, else fused into the
   // output projection.
   const rs = c.multipliers?.residual;
+  // starcoder2's attn_output, ffn_up and ffn_down carry biases.
+  const bias = (l: number, weight: string) => (c.linearBiases ? { bias: blk(l, weight.replace(/\.weight$/, '.bias')) } : {});
   const residual = (l: number, h: T, weight: string, post: string) =>
-    c.postNorms ? ops.add(ops.rmsNorm(ops.linear(h, blk(l, weight)), blk(l, post)), x)
-    : rs ? ops.add(ops.scale(ops.linear(h, blk(l, weight)), rs), x)
-    : ops.linear(h, blk(l, weight), { residual: x });
+    c.postNorms ? ops.add(ops.rmsNorm(ops.linear(h, blk(l, weight), bias(l, weight)), blk(l, post)), x)
+    : rs ? ops.add(ops.scale(ops.linear(h, blk(l, weight), bias(l, weight)), rs), x)
+    : ops.linear(h, blk(l, weight), { ...bias(l, weight), residual: x });
   // A pre-norm or the final norm: RMSNorm, or LayerNorm with its bias (stablelm).
   const norm = (h: T, weight: string) => (c.layerNorm ? ops.layerNorm(h, weight, weight.replace(/\.weight$/, '.bias')) : ops.rmsNorm(h, weight));
   // olmo2 has no pre-norms: attention and the FFN read the residual stream itself.
@@ -80,10 +84,10 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
       x = residual(l, attention(l, h), 'attn_output.weight', 'post_attention_norm.weight');
     }
     const f = preNorm(blk(l, 'ffn_norm.weight'));
-    const up = ops.linear(f, blk(l, 'ffn_up.weight'));
-    // arcee: no gate, relu(up)^2 = relu(up) * up
-    const gate = c.ffnAct === 'relu2' ? up : ops.linear(f, blk(l, 'ffn_gate.weight'));
-    x = residual(l, ops.glu(gate, up), 'ffn_down.weight', 'post_ffw_norm.weight');
+    const up = ops.linear(f, blk(l, 'ffn_up.weight'), bias(l, 'ffn_up.weight'));
+    // arcee and starcoder2 have no gate: act(up) (arcee's relu(up)^2, starcoder2's gelu(up))
+    const a = c.ffnGateless ? ops.act(up) : ops.glu(ops.linear(f, blk(l, 'ffn_gate.weight')), up);
+    x = residual(l, a, 'ffn_down.weight', 'post_ffw_norm.weight');
   }
   const out = norm(ops.outputRows(x), outputNormName(c));
   let logits = ops.linear(out, c.tied ? 'token_embd.weight' : 'output.weight');

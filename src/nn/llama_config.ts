@@ -1,8 +1,8 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`,
-// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee` and `lfm2`), read from a GGUF file's
+// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2` and `starcoder2`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
-//   .attention.layer_norm_rms_epsilon (stablelm: .attention.layer_norm_epsilon)             required
+//   .attention.layer_norm_rms_epsilon (stablelm, starcoder2: .attention.layer_norm_epsilon)  required
 //   .attention.head_count_kv (= head_count), .rope.freq_base (10000), .rope.dimension_count (= head dim),
 //   .attention.key_length / .value_length (= embedding_length / head_count),
 //   .rope.scaling.type (none / linear / yarn) with .rope.scaling.factor (or .rope.scale_linear),
@@ -24,11 +24,11 @@
 // tensors"), so the configuration describes the file completely.
 import type { GgufTensorType, GgufValue } from '../io/gguf.js';
 import { SHORT_CONV_MAX_TAPS } from '../ops/short_conv.js';
-import { describe, Keys } from './gguf_keys.js';
+import { describe, Keys, ModelConfigError } from './gguf_keys.js';
 import { ggufTensorLayout } from './llama_layout.js';
-import { yarnRope, type YarnScaling } from './rope_scaling.js';
+import { ggufRopeScaling, yarnRope, type YarnScaling } from './rope_scaling.js';
 
-export class ModelConfigError extends Error {}
+export { ModelConfigError };
 
 export interface LlamaConfig {
   arch: LlamaArch;
@@ -60,9 +60,16 @@ export interface LlamaConfig {
   postNorms: boolean;
   /**
    * The FFN's activation: silu (SwiGLU) or gelu (GeGLU, tanh form: the Gemmas) of the gate times up; relu2
-   * (arcee): no gate (no ffn_gate tensor), relu(up)^2 into ffn_down.
+   * (arcee): relu(up)^2 (always with ffnGateless).
    */
   ffnAct: 'silu' | 'gelu' | 'relu2';
+  /**
+   * arcee, starcoder2: no ffn_gate: act(up) goes straight into ffn_down (llama.cpp's LLM_FFN_SEQ; arcee's relu2,
+   * starcoder2's plain GELU MLP).
+   */
+  ffnGateless?: true;
+  /** starcoder2: attn_output, ffn_up and ffn_down have biases (`<name>.bias`), as q / k / v do with qkvBias. */
+  linearBiases?: true;
   /** gemma, gemma2, gemma3: token embeddings are multiplied by sqrt(dim) (rounded to f32, as llama.cpp does). */
   embedScale: boolean;
   /**
@@ -126,16 +133,17 @@ export interface LlamaConfig {
   shortConv?: { taps: number; conv: readonly boolean[] };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
-export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm'>;
+export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases'>;
 
 /**
  * What each architecture fixes: llama.cpp's rope type (NORM for llama, smollm3, granite, ernie4_5, mistral3, glm4 and
  * arcee, NEOX for the rest), q/k/v biases (qwen2), per-head q/k norms (qwen3, gemma3, exaone4, lfm2), the Gemmas'
  * GeGLU and scaled embeddings (gemma2's and gemma3's post-norms too), olmo2's post-norms without pre-norms and q/k norms
- * over the whole projection, arcee's gateless FFN and stablelm's LayerNorms.
+ * over the whole projection, arcee's gateless FFN, stablelm's LayerNorms, and starcoder2's LayerNorms, biases on every
+ * Linear and gateless GELU MLP.
  */
 export function archTraits(a: LlamaArch): ArchTraits {
   const gemma = a === 'gemma2' || a === 'gemma3';
@@ -143,9 +151,11 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const olmo2 = a === 'olmo2';
   const exaone4 = a === 'exaone4'; // olmo2's layout with per-head q / k norms
   const glm4 = a === 'glm4'; // pre-norms and post-norms (the Gemmas' four) with SwiGLU
+  const sc2 = a === 'starcoder2'; // GPT-2's block on RoPE: LayerNorms, biases everywhere, a plain GELU MLP
   return {
     ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2',
-    postNorms: gemma || olmo2 || exaone4 || glm4, ffnAct: gemma || gemma1 ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu', embedScale: gemma || gemma1, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}), ...(a === 'stablelm' ? { layerNorm: true } : {}),
+    postNorms: gemma || olmo2 || exaone4 || glm4, ffnAct: gemma || gemma1 || sc2 ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu', embedScale: gemma || gemma1, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}), ...(a === 'stablelm' || sc2 ? { layerNorm: true } : {}),
+    ...(a === 'arcee' || sc2 ? { ffnGateless: true } : {}), ...(sc2 ? { linearBiases: true } : {}),
   };
 }
 
@@ -312,26 +322,6 @@ export function logitScale(c: LlamaConfig): number {
 }
 
 /**
- * RoPE scaling as llama.cpp reads it: the factor from rope.scaling.factor (or the older rope.scale_linear); linear: its
- * inverse scaling positions (`ropeScale`); yarn: YaRN with the original context (rope.scaling.original_context_length,
- * default context_length); none: no scaling whatever the factor.
- * LongRoPE is phi3's (its factor tensors), any other type is refused by name.
- */
-function ropeScaling(metadata: Record<string, GgufValue>, k: Keys, a: string, ctx: number): { ropeScale: number; yarn?: YarnScaling } {
-  // llama.cpp reads mistral3's yarn_log_multiplier (its other architectures here ignore the key, and so does nibble).
-  const logMul = a === 'mistral3' ? k.float(`${a}.rope.scaling.yarn_log_multiplier`, 0, true) : 0;
-  const tv = metadata[`${a}.rope.scaling.type`];
-  const type = tv === undefined ? 'linear' : tv.type === 'string' ? String(tv.value) : undefined;
-  if (type === undefined) throw new ModelConfigError(`model config: metadata '${a}.rope.scaling.type' must be a string, found ${describe(tv!)}`);
-  if (type === 'none') return { ropeScale: 1 };
-  const key = metadata[`${a}.rope.scaling.factor`] !== undefined ? `${a}.rope.scaling.factor` : `${a}.rope.scale_linear`;
-  const factor = k.float(key, 1);
-  if (type === 'yarn' && factor !== 1) return { ropeScale: 1, yarn: { factor, origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx), ...(logMul ? { logMul } : {}) } };
-  if (type !== 'linear' && factor !== 1) throw new ModelConfigError(`model config: metadata '${a}.rope.scaling.type' is '${type}' (factor ${factor}), which nibble does not run (supported: none, linear, yarn)`);
-  return { ropeScale: 1 / factor };
-}
-
-/**
  * lfm2's layer kinds from `attention.head_count_kv` (llama.cpp: a layer with 0 KV heads is recurrent): an array of one
  * count a layer (as the converter writes it), the non-zero counts equal; a scalar makes every layer attention. taps:
  * `shortconv.l_cache` (required, as in llama.cpp).
@@ -371,7 +361,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const conv = a === 'lfm2' ? lfm2ConvLayers(metadata, k, a, layers, heads, tensors.length) : undefined;
   const kvHeads = conv ? conv.kvHeads : k.int(`${a}.attention.head_count_kv`, heads);
   const ctx = k.int(`${a}.context_length`);
-  const eps = k.float(a === 'stablelm' ? `${a}.attention.layer_norm_epsilon` : `${a}.attention.layer_norm_rms_epsilon`); // stablelm's norms are LayerNorm
+  const eps = k.float(archTraits(a).layerNorm ? `${a}.attention.layer_norm_epsilon` : `${a}.attention.layer_norm_rms_epsilon`); // stablelm's and starcoder2's norms are LayerNorm
   const ropeBase = k.float(`${a}.rope.freq_base`, 10000);
   if (heads % kvHeads !== 0) throw new ModelConfigError(`model config: '${a}.attention.head_count' ${heads} is not a multiple of '${a}.attention.head_count_kv' ${kvHeads}`);
   const defHead = dim % heads === 0 ? dim / heads : undefined;
@@ -380,7 +370,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (vDim !== headDim) throw new ModelConfigError(`model config: '${a}.attention.value_length' ${vDim} differs from '${a}.attention.key_length' ${headDim} (nibble needs them equal)`);
   const ropeDims = k.int(`${a}.rope.dimension_count`, headDim);
   if (ropeDims % 2 !== 0 || ropeDims > headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' must be even and <= the head dim ${headDim}, found ${ropeDims}`);
-  const { ropeScale, yarn } = ropeScaling(metadata, k, a, ctx);
+  const { ropeScale, yarn } = ggufRopeScaling(metadata, k, a, ctx);
   if (yarn && (a === 'gemma2' || a === 'gemma3')) throw new ModelConfigError(`model config: metadata '${a}.rope.scaling.type' is 'yarn': YaRN with ${a}'s sliding-window layers is not supported`);
   const ropeAttnFactor = k.float(`${a}.rope.scaling.attn_factor`, 1);
   const G = GEMMA2_DEFAULTS;
@@ -398,6 +388,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   // Its length is the YaRN original context, as llama.cpp sets it for mistral3 (it reads no attention.temperature_length there).
   const attnTemperature = tempScale ? { scale: tempScale, length: k.int(`${a}.rope.scaling.original_context_length`, ctx) } : undefined;
   if (attnTemperature && ropeDims !== headDim) throw new ModelConfigError(`model config: '${a}.attention.temperature_scale' with '${a}.rope.dimension_count' ${ropeDims} below the head dim ${headDim}: not supported (mistral3 rotates whole heads)`);
+  if (a === 'starcoder2' && ropeDims !== headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' ${ropeDims} below the head dim ${headDim}: starcoder2 rotates whole heads (llama.cpp asserts it)`);
   if (a === 'lfm2' && k.int(`${a}.attention.sliding_window`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window' is ${k.int(`${a}.attention.sliding_window`, 0, 0)}: lfm2's sliding-window attention is not supported`);
   if (a === 'mistral3' && k.int(`${a}.expert_count`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.expert_count' is ${k.int(`${a}.expert_count`, 0, 0)}: mistral3's mixture-of-experts layers are not supported (its dense models are)`);
 
@@ -427,7 +418,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ropeFreqs: readsRopeFreqs(a) && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma's and gemma2's graphs always tie it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
-    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone') && byName.has('blk.0.attn_q.bias')),
+    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2') && byName.has('blk.0.attn_q.bias')),
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...archExtras(a, { window, pattern, layers, ropeBase, ropeScale, softcap, multipliers, rope }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
@@ -438,7 +429,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   };
   // Every layer has 9 tensors at least (phi3's fused ones: 6): a block_count the file cannot hold is refused before the
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
-  const perLayer = a === 'phi3' ? 6 : a === 'arcee' || a === 'lfm2' ? 8 : 9;
+  const perLayer = a === 'phi3' ? 6 : a === 'arcee' || a === 'lfm2' ? 8 : a === 'starcoder2' ? 13 : 9;
   if (layers * perLayer > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * perLayer} tensors (${perLayer} per layer), the file has ${tensors.length}`);
   // Only some graphs read rope_freqs (readsRopeFreqs; phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
   // the extra tensor, and so do we (below). The check is of the file's layout: phi3's fused tensors as stored.
@@ -467,6 +458,7 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
   const kv = c.kvHeads * c.headDim;
   const out: { name: string; shape: number[] }[] = [{ name: 'token_embd.weight', shape: [c.vocab, c.dim] }];
   const normBias = (n: string) => (c.layerNorm ? [{ name: `${n}.bias`, shape: [c.dim] }] : []); // stablelm's LayerNorms
+  const bias = (n: string, size: number) => (c.linearBiases ? [{ name: `${n}.bias`, shape: [size] }] : []); // starcoder2's
   if (c.ropeFreqs) out.push({ name: 'rope_freqs.weight', shape: [c.ropeDims / 2] });
   if (c.longRope) out.push({ name: 'rope_factors_long.weight', shape: [c.ropeDims / 2] }, { name: 'rope_factors_short.weight', shape: [c.ropeDims / 2] });
   for (let l = 0; l < c.layers; l++) {
@@ -479,12 +471,12 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
       out.push({ name: `${p}attn_q.weight`, shape: [q, c.dim] }, { name: `${p}attn_k.weight`, shape: [kv, c.dim] }, { name: `${p}attn_v.weight`, shape: [kv, c.dim] });
       if (c.qkvBias) out.push({ name: `${p}attn_q.bias`, shape: [q] }, { name: `${p}attn_k.bias`, shape: [kv] }, { name: `${p}attn_v.bias`, shape: [kv] });
       if (c.qkNorm) out.push({ name: `${p}attn_q_norm.weight`, shape: [c.qkNormFull ? q : c.headDim] }, { name: `${p}attn_k_norm.weight`, shape: [c.qkNormFull ? kv : c.headDim] });
-      out.push({ name: `${p}attn_output.weight`, shape: [c.dim, q] });
+      out.push({ name: `${p}attn_output.weight`, shape: [c.dim, q] }, ...bias(`${p}attn_output`, c.dim));
       if (c.postNorms) out.push({ name: `${p}post_attention_norm.weight`, shape: [c.dim] });
     }
     if (!c.noPreNorms) out.push({ name: `${p}ffn_norm.weight`, shape: [c.dim] }, ...normBias(`${p}ffn_norm`));
-    if (c.ffnAct !== 'relu2') out.push({ name: `${p}ffn_gate.weight`, shape: [c.ffn, c.dim] });
-    out.push({ name: `${p}ffn_up.weight`, shape: [c.ffn, c.dim] }, { name: `${p}ffn_down.weight`, shape: [c.dim, c.ffn] });
+    if (!c.ffnGateless) out.push({ name: `${p}ffn_gate.weight`, shape: [c.ffn, c.dim] });
+    out.push({ name: `${p}ffn_up.weight`, shape: [c.ffn, c.dim] }, ...bias(`${p}ffn_up`, c.ffn), { name: `${p}ffn_down.weight`, shape: [c.dim, c.ffn] }, ...bias(`${p}ffn_down`, c.dim));
     if (c.postNorms) out.push({ name: `${p}post_ffw_norm.weight`, shape: [c.dim] });
   }
   out.push({ name: outputNormName(c), shape: [c.dim] }, ...normBias('output_norm'));

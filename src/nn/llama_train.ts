@@ -72,12 +72,12 @@ export function llamaLayers(c: LlamaConfig, tensorFactors?: Float32Array): Llama
     const rope = { posScale: r.scale, mscale: lr.mscale, ropeDims: c.ropeDims, ...(lr.factors ? { freqFactors: lr.factors } : {}) };
     return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope, scale: attentionScale(c), ...(c.softcap ? { softcap: c.softcap.attn } : {}), ...(c.attnTemperature ? { qScale: (p: number) => attentionTemperature(c, p) } : {}) };
   };
-  const attention = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? undefined : Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined, !!c.qkNormFull)));
+  const attention = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? undefined : Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined, !!c.qkNormFull, !!c.linearBiases)));
   // lfm2's short-convolution layers: in_proj [3 dim, dim] and out_proj [dim, dim] (their kernel is a plain weight).
   const conv = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? [new Linear(`blk.${l}.shortconv.in_proj.weight`, 3 * c.dim, c.dim), new Linear(`blk.${l}.shortconv.out_proj.weight`, c.dim, c.dim)] : [])).flat();
-  const ffn = Array.from({ length: c.layers }, (_, l) => SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn));
+  const ffn = Array.from({ length: c.layers }, (_, l) => SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn, !!c.linearBiases));
   const head = new Linear(c.tied ? 'token_embd.weight' : 'output.weight', c.vocab, c.dim);
-  const ffnLinears = (f: SwiGLU) => (c.ffnAct === 'relu2' ? [f.up, f.down] : f.layers()); // arcee has no gate
+  const ffnLinears = (f: SwiGLU) => (c.ffnGateless ? [f.up, f.down] : f.layers()); // arcee and starcoder2 have no gate
   const linears = new Map([...attention.flatMap((a) => a?.layers() ?? []), ...conv, ...ffn.flatMap(ffnLinears), head].map((l) => [l.weight, l]));
   const layerNorms = (l: number) => [...(c.noPreNorms ? [] : ['attn_norm', 'ffn_norm']), ...(c.postNorms ? ['post_attention_norm', 'post_ffw_norm'] : [])].map((n) => `blk.${l}.${n}.weight`);
   const norm = (n: string): RMSNorm | LayerNorm => (c.layerNorm ? new LayerNorm(n, n.replace(/\.weight$/, '.bias'), c.dim, c.eps) : new RMSNorm(n, c.dim, c.eps));
@@ -219,7 +219,14 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
   /** SwiGLU as one fused op; GeGLU (gemma3) as mul(gelu(gate), up). */
   glu(gate: Tensor, up: Tensor): Tensor {
     const act = this.config.ffnAct;
-    return act === 'gelu' ? ops.mul(ops.gelu(gate), up) : act === 'relu2' ? ops.mul(ops.relu(gate), up) : ops.swiglu(gate, up);
+    if (act === 'relu2') throw new Error(`llama training: relu2 is gateless (act)`);
+    return act === 'gelu' ? ops.mul(ops.gelu(gate), up) : ops.swiglu(gate, up);
+  }
+
+  /** A gateless FFN's activation: relu(x)^2 as mul(relu(x), x) (arcee), gelu (starcoder2), silu. */
+  act(x: Tensor): Tensor {
+    const act = this.config.ffnAct;
+    return act === 'relu2' ? ops.mul(ops.relu(x), x) : act === 'gelu' ? ops.gelu(x) : ops.silu(x);
   }
 
   outputRows(x: Tensor): Tensor {

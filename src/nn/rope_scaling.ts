@@ -1,6 +1,8 @@
 // RoPE scalings whose per-frequency factors a converter computes once and stores as a tensor (llama.cpp's
 // convert_hf_to_gguf.py): Llama 3's (rope_freqs.weight) and Phi-3's LongRoPE attention factor. The Hugging Face
-// import and the synthetic files compute them here.
+// import and the synthetic files compute them here; and the GGUF rope-scaling keys as llama.cpp reads them.
+import type { GgufValue } from '../io/gguf.js';
+import { describe, Keys, ModelConfigError } from './gguf_keys.js';
 
 export interface Llama3RopeScaling {
   factor: number;
@@ -83,4 +85,24 @@ export function yarnRope(y: YarnScaling, ropeDims: number, base: number): { fact
   });
   const get = (m: number) => (y.factor <= 1 ? 1 : 1 + 0.1 * m * Math.log(y.factor));
   return { factors, mscale: get(1) / get(y.logMul ?? 0) };
+}
+
+/**
+ * RoPE scaling as llama.cpp reads it: the factor from rope.scaling.factor (or the older rope.scale_linear); linear: its
+ * inverse scaling positions (`ropeScale`); yarn: YaRN with the original context (rope.scaling.original_context_length,
+ * default context_length); none: no scaling whatever the factor.
+ * LongRoPE is phi3's (its factor tensors), any other type is refused by name.
+ */
+export function ggufRopeScaling(metadata: Record<string, GgufValue>, k: Keys, a: string, ctx: number): { ropeScale: number; yarn?: YarnScaling } {
+  // llama.cpp reads mistral3's yarn_log_multiplier (its other architectures here ignore the key, and so does nibble).
+  const logMul = a === 'mistral3' ? k.float(`${a}.rope.scaling.yarn_log_multiplier`, 0, true) : 0;
+  const tv = metadata[`${a}.rope.scaling.type`];
+  const type = tv === undefined ? 'linear' : tv.type === 'string' ? String(tv.value) : undefined;
+  if (type === undefined) throw new ModelConfigError(`model config: metadata '${a}.rope.scaling.type' must be a string, found ${describe(tv!)}`);
+  if (type === 'none') return { ropeScale: 1 };
+  const key = metadata[`${a}.rope.scaling.factor`] !== undefined ? `${a}.rope.scaling.factor` : `${a}.rope.scale_linear`;
+  const factor = k.float(key, 1);
+  if (type === 'yarn' && factor !== 1) return { ropeScale: 1, yarn: { factor, origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx), ...(logMul ? { logMul } : {}) } };
+  if (type !== 'linear' && factor !== 1) throw new ModelConfigError(`model config: metadata '${a}.rope.scaling.type' is '${type}' (factor ${factor}), which nibble does not run (supported: none, linear, yarn)`);
+  return { ropeScale: 1 / factor };
 }

@@ -1,11 +1,11 @@
 // The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`, `smollm3`,
-// `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`): the oracle of the GPU engine. It follows llama.cpp's graph
+// `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`): the oracle of the GPU engine. It follows llama.cpp's graph
 // (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, gemma2-iswa.cpp, gemma3.cpp, smollm3.cpp, phi3.cpp, granite.cpp,
 // olmo2.cpp, exaone4.cpp, ernie4-5.cpp) step by step, for every position of a prompt:
 //   x = token_embd[id]  (times sqrt(dim) in f32: the Gemmas; times embedding_scale: granite)  (rows gathered,
 //                                                                  dequantized exactly)
-//   per layer:  h = rmsnorm(x) * attn_norm                       (olmo2, exaone4: h = x, no pre-norms; stablelm: every
-//                                                                  norm LayerNorm with a bias)
+//   per layer:  h = rmsnorm(x) * attn_norm                       (olmo2, exaone4: h = x, no pre-norms; stablelm,
+//                                                                  starcoder2: every norm LayerNorm with a bias)
 //               q, k, v = Wq h (+ bq), Wk h (+ bk), Wv h (+ bv)     ([heads | kvHeads, headDim] each; phi3's
 //                                                                  attn_qkv / ffn_up rows split: llama_layout.ts)
 //               q, k = rmsnorm(q_h) * attn_q_norm, rmsnorm(k_h) * attn_k_norm   per head h (qwen3, gemma3, exaone4;
@@ -25,7 +25,9 @@
 //               x = x + Wo a                     Gemmas, olmo2, exaone4: x = x + rmsnorm(Wo a) * post_attention_norm;
 //                                                granite: x = x + (Wo a) * residual_scale (where set)
 //               h = rmsnorm(x) * ffn_norm;  f = Wdown (act(Wgate h) * Wup h)   act silu, or gelu (tanh form: Gemmas);
-//                                                                  olmo2, exaone4: h = x
+//                                                                  olmo2, exaone4: h = x; gateless (arcee,
+//                                                                  starcoder2): f = Wdown act(Wup h), act relu^2 or gelu;
+//                                                                  starcoder2: + bo, + bup, + bdown
 //               x = x + f                        Gemmas, olmo2, exaone4: x = x + rmsnorm(f) * post_ffw_norm; granite: f * residual_scale
 //   lfm2's short-convolution layers (head_count_kv 0), in place of attention:
 //               B | C | X = Win h;  x = x + Wout (C * conv(B * X))  conv: per channel, sum_k w[c, k] (B X)[t - (L-1) + k]
@@ -293,6 +295,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
   const kvd = c.kvHeads * c.headDim;
   for (let l = 0; l < c.layers; l++) {
     const p = `blk.${l}.`;
+    const lbias = (n: string) => (c.linearBiases ? W.get(`${p}${n}.bias`).w : undefined); // starcoder2's
     const preNorm = (n: string) => (c.noPreNorms ? x.slice() : norm(x, `${p}${n}`));
     const h = preNorm('attn_norm.weight');
     if (isConvLayer(c, l)) {
@@ -318,14 +321,15 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       // mistral3: the query at position t times its attention temperature (after RoPE, as llama.cpp does).
       if (c.attnTemperature) for (let t = 0; t < T; t++) q.subarray(t * qd, (t + 1) * qd).forEach((v, i, row) => (row[i] = v * attentionTemperature(c, t)));
       const a = attention(q, k, v, T, c, layerWindow(c, l));
-      addOut(linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt), `${p}post_attention_norm.weight`);
+      addOut(linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt, lbias('attn_output')), `${p}post_attention_norm.weight`);
     }
     const h2 = preNorm('ffn_norm.weight');
-    const u = linear(h2, T, D, W.get(`${p}ffn_up.weight`), c.ffn, opt);
-    const relu2 = c.ffnAct === 'relu2'; // arcee: no gate, relu(up)^2
-    const g = relu2 ? u.slice() : linear(h2, T, D, W.get(`${p}ffn_gate.weight`), c.ffn, opt);
-    for (let i = 0; i < g.length; i++) g[i] = (relu2 ? Math.max(g[i], 0) : c.ffnAct === 'gelu' ? gelu(g[i], !!opt.cpuActivations) : g[i] / (1 + Math.exp(-g[i]))) * u[i];
-    addOut(linear(g, T, c.ffn, W.get(`${p}ffn_down.weight`), D, opt), `${p}post_ffw_norm.weight`);
+    const u = linear(h2, T, D, W.get(`${p}ffn_up.weight`), c.ffn, opt, lbias('ffn_up'));
+    const act = (v: number) => (c.ffnAct === 'relu2' ? Math.max(v, 0) * v : c.ffnAct === 'gelu' ? gelu(v, !!opt.cpuActivations) : v / (1 + Math.exp(-v)));
+    // arcee, starcoder2: no gate, act(up) (arcee's relu(up)^2)
+    const g = c.ffnGateless ? u.map(act) : linear(h2, T, D, W.get(`${p}ffn_gate.weight`), c.ffn, opt);
+    if (!c.ffnGateless) for (let i = 0; i < g.length; i++) g[i] = act(g[i]) * u[i];
+    addOut(linear(g, T, c.ffn, W.get(`${p}ffn_down.weight`), D, opt, lbias('ffn_down')), `${p}post_ffw_norm.weight`);
   }
   const hf = norm(x, outputNormName(c));
   const z = linear(hf, T, D, W.get(c.tied ? 'token_embd.weight' : 'output.weight'), c.vocab, opt);

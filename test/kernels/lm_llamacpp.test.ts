@@ -162,6 +162,9 @@ describe('language model vs llama.cpp', () => {
   //     over the last 3 positions, out_proj), the others attention with per-head q / k norms and NEOX rope, the final
   //     norm named token_embd_norm; the prompt (22 tokens) crosses the engine's prefill chunk of 16, so the conv state
   //     carries between chunks, and decode carries it token by token (the taps reversed move the probabilities by 0.62);
+  //   - starcoder2 (StarCoder2 3B / 7B / 15B): GPT-2's block on RoPE: LayerNorms with biases, biases on every Linear
+  //     (q / k / v where the file has them, attn_output, ffn_up, ffn_down), a gateless GELU MLP down(gelu(up)), NEOX rope
+  //     (NORM differs by 0.20), tied or untied;
   //   - mistral3 (Ministral 3): a Llama with YaRN whose yarn_log_multiplier 1 cancels the 1 + 0.1 ln(factor) of cos and
   //     sin (Ministral 3's mscale_all_dim; without the key the probabilities would move by 0.16), and the
   //     attention temperature: q times 1 + 0.5 ln(1 + floor(p / 8)) from position 8 on (the original context; Ministral
@@ -200,6 +203,8 @@ describe('language model vs llama.cpp', () => {
     ['exaone Q8_0 rope factors', 'exaone, Llama 3 rope factors, q / k / v biases, Q8_0, tied', { arch: 'exaone', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, weightType: 'Q8_0', tied: true, qkvBias: true, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } }],
     ['lfm2', 'lfm2 (LFM2), 4 layers: short convolutions (3 taps) at 0 and 2, attention at 1 and 3', { arch: 'lfm2', dim: 64, ffn: 96, layers: 4, heads: 4, kvHeads: 2, ctx: 64, seed: 3, shortConv: { taps: 3, conv: [true, false, true, false] } }],
     ['lfm2 Q8_0', 'lfm2, Q8_0, tied, 3 layers (two short convolutions of 4 taps first)', { arch: 'lfm2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 1, ctx: 64, seed: 5, weightType: 'Q8_0', tied: true, shortConv: { taps: 4, conv: [true, true, false] } }],
+    ['starcoder2', 'starcoder2 (StarCoder2): LayerNorms and biases everywhere, gateless GELU MLP, NEOX rope', { arch: 'starcoder2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, qkvBias: true }],
+    ['starcoder2 Q8_0', 'starcoder2, Q8_0, tied, no q / k / v biases, 3 layers', { arch: 'starcoder2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 1, ctx: 64, seed: 5, weightType: 'Q8_0', tied: true }],
     ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
   ];
   for (const [label, what, o] of MORE) {

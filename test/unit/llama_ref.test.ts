@@ -384,6 +384,21 @@ describe('llama config errors', () => {
     fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /'output\.weight' is missing \(an stablelm model's head is never tied/);
   });
 
+  it('starcoder2: LayerNorms (eps from layer_norm_epsilon) with biases, biases on attn_output, ffn_up and ffn_down (required), q / k / v biases where present, no FFN gate, NEOX rope over whole heads, tied or not', () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'starcoder2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, qkvBias: true, eps: 1e-5 }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'starcoder2', ropeLayout: 'neox', layerNorm: true, linearBiases: true, ffnGateless: true, ffnAct: 'gelu', qkvBias: true, eps: Math.fround(1e-5), tied: false });
+    expect(tensors.filter((t) => t.name.startsWith('blk.0.') && t.name.endsWith('.bias')).map((t) => t.name).sort()).toEqual(['attn_k', 'attn_norm', 'attn_output', 'attn_q', 'attn_v', 'ffn_down', 'ffn_norm', 'ffn_up'].map((n) => `blk.0.${n}.bias`));
+    expect(tensors.some((t) => t.name.includes('ffn_gate'))).toBe(false);
+    expect(llamaConfigFromGguf(f.metadata, tensors.filter((t) => !/attn_[qkv]\.bias/.test(t.name))).qkvBias).toBe(false);
+    expect(llamaConfigFromGguf(f.metadata, tensors.filter((t) => t.name !== 'output.weight')).tied).toBe(true);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.ffn_down.bias'), /tensor 'blk\.1\.ffn_down\.bias' is missing \(expected shape \[64\]\)/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.0.attn_output.bias'), /tensor 'blk\.0\.attn_output\.bias' is missing/);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'starcoder2.attention.layer_norm_epsilon')), tensors, /metadata key 'starcoder2\.attention\.layer_norm_epsilon' is missing/);
+    fails({ ...f.metadata, 'starcoder2.rope.dimension_count': gguf.u32(8) }, tensors, /'starcoder2\.rope\.dimension_count' 8 below the head dim 16: starcoder2 rotates whole heads/);
+    fails(f.metadata, [...tensors, { name: 'blk.0.ffn_gate.weight', type: 'F32' as never, shape: [128, 64] }], /'blk\.0\.ffn_gate\.weight' not used by a starcoder2 model/);
+  });
+
   it('lfm2: head_count_kv one count a layer (0: a short convolution), shortconv.l_cache required, the final norm token_embd_norm; bad counts, kernel lengths, kernel types and sliding windows refused by key', () => {
     const f = parseGgufFile(synthLlamaGguf({ arch: 'lfm2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, seed: 1, shortConv: { taps: 3, conv: [true, false, true] } }));
     const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
