@@ -71,6 +71,8 @@ export interface SynthOptions {
   yarn?: { factor: number; origCtx: number; logMul?: number };
   /** q / k / v biases for an architecture that takes them where the file has them (llama, glm4, ...; qwen2 always has them). */
   qkvBias?: boolean;
+  /** phi2: q / k / v (and their biases) fused in blk.N.attn_qkv, as files converted from Phi-2's first checkpoints are. */
+  fusedQkv?: boolean;
   /** mistral3: attention temperature tuning (attention.temperature_scale and _length). */
   attnTemperature?: LlamaConfig['attnTemperature'];
   /** granite: embedding_scale, residual_scale, attention.scale and logit_scale (default: none applied, logit_scale 1). */
@@ -241,7 +243,9 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     ...(o.yarn ? { yarn: { factor: o.yarn.factor, origCtx: o.yarn.origCtx, ...(o.yarn.logMul ? { logMul: o.yarn.logMul } : {}) } } : {}),
     ...(o.attnTemperature ? { attnTemperature: o.attnTemperature } : {}),
     ...(o.qkvBias ? { qkvBias: true } : {}),
+    ...(o.fusedQkv ? { fusedQkv: true } : {}),
   };
+  if (arch !== 'phi2' && o.fusedQkv) throw new Error(`synth: fusedQkv is phi2's (arch ${arch})`);
   if (arch !== 'phi3' && o.longRope) throw new Error(`synth: longRope is phi3's (arch ${arch})`);
   if (arch !== 'granite' && o.multipliers) throw new Error(`synth: multipliers are granite's (arch ${arch})`);
 

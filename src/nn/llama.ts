@@ -1,5 +1,5 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2` and `starcoder2` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2` and `phi2` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
@@ -83,14 +83,15 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     } else {
       x = residual(l, attention(l, h), 'attn_output.weight', 'post_attention_norm.weight');
     }
-    const f = preNorm(blk(l, 'ffn_norm.weight'));
+    // phi2's parallel block: the FFN reads attn_norm's output too, and adds to the stream beside attention
+    const f = c.parallelBlock ? h : preNorm(blk(l, 'ffn_norm.weight'));
     const up = ops.linear(f, blk(l, 'ffn_up.weight'), bias(l, 'ffn_up.weight'));
-    // arcee and starcoder2 have no gate: act(up) (arcee's relu(up)^2, starcoder2's gelu(up))
+    // arcee, starcoder2 and phi2 have no gate: act(up) (arcee's relu(up)^2, the others' gelu(up))
     const a = c.ffnGateless ? ops.act(up) : ops.glu(ops.linear(f, blk(l, 'ffn_gate.weight')), up);
     x = residual(l, a, 'ffn_down.weight', 'post_ffw_norm.weight');
   }
   const out = norm(ops.outputRows(x), outputNormName(c));
-  let logits = ops.linear(out, c.tied ? 'token_embd.weight' : 'output.weight');
+  let logits = ops.linear(out, c.tied ? 'token_embd.weight' : 'output.weight', c.outputBias ? { bias: 'output.bias' } : {});
   if (logitScale(c) !== 1) logits = ops.scale(logits, logitScale(c));
   return c.softcap ? ops.softcap(logits, c.softcap.final) : logits;
 }

@@ -2,7 +2,8 @@
 // (llamaTensorNames). phi3 (llama.cpp's converter keeps Hugging Face's fused projections) stores
 //   blk.N.attn_qkv.weight  [q + 2 kv, dim]   rows: q's, then k's, then v's   (llama.cpp views them so)
 //   blk.N.ffn_up.weight    [2 ffn, dim]      rows: the gate's, then up's     (LLM_FFN_SWIGLU: silu(first half) * second)
-// and glm4 the same ffn_up (its q / k / v apart).
+// glm4 the same ffn_up (its q / k / v apart), and phi2 files converted from Phi-2's first checkpoints (fusedQkv)
+//   blk.N.attn_qkv.weight  [q + 2 kv, dim] and blk.N.attn_qkv.bias [q + 2 kv]   (the bias's parts: runs of f32s).
 // A fused tensor's parts are runs of whole rows, and a GGUF row is contiguous (every block type packs along K), so
 // each part is a view of the file's bytes: a byte range of the tensor, read or copied as it is.
 import { ggufTensorBytes, type GgufTensor, type GgufTensorIn } from '../io/gguf.js';
@@ -14,19 +15,15 @@ export interface FusedTensor {
   parts: { name: string; rows: number }[];
 }
 
-/** The fused tensors of c's file layout (phi3's two a layer; none for the other architectures). */
+/** The fused tensors of c's file layout (phi3's two a layer, glm4's one, a fused phi2's two; none for the other architectures). */
 export function fusedTensors(c: LlamaConfig): FusedTensor[] {
-  if (c.arch === 'glm4') return Array.from({ length: c.layers }, (_, l) => ({ name: `blk.${l}.ffn_up.weight`, parts: [{ name: `blk.${l}.ffn_gate.weight`, rows: c.ffn }, { name: `blk.${l}.ffn_up.weight`, rows: c.ffn }] }));
-  if (c.arch !== 'phi3') return [];
   const q = c.heads * c.headDim;
   const kv = c.kvHeads * c.headDim;
-  const out: FusedTensor[] = [];
-  for (let l = 0; l < c.layers; l++) {
-    const p = `blk.${l}.`;
-    out.push({ name: `${p}attn_qkv.weight`, parts: [{ name: `${p}attn_q.weight`, rows: q }, { name: `${p}attn_k.weight`, rows: kv }, { name: `${p}attn_v.weight`, rows: kv }] });
-    out.push({ name: `${p}ffn_up.weight`, parts: [{ name: `${p}ffn_gate.weight`, rows: c.ffn }, { name: `${p}ffn_up.weight`, rows: c.ffn }] });
-  }
-  return out;
+  const qkv = (l: number, t: 'weight' | 'bias'): FusedTensor => ({ name: `blk.${l}.attn_qkv.${t}`, parts: (['attn_q', 'attn_k', 'attn_v'] as const).map((n, i) => ({ name: `blk.${l}.${n}.${t}`, rows: i === 0 ? q : kv })) });
+  if (c.fusedQkv) return Array.from({ length: c.layers }, (_, l) => [qkv(l, 'weight'), ...(c.qkvBias ? [qkv(l, 'bias')] : [])]).flat();
+  if (c.arch === 'glm4') return Array.from({ length: c.layers }, (_, l) => ({ name: `blk.${l}.ffn_up.weight`, parts: [{ name: `blk.${l}.ffn_gate.weight`, rows: c.ffn }, { name: `blk.${l}.ffn_up.weight`, rows: c.ffn }] }));
+  if (c.arch !== 'phi3') return [];
+  return Array.from({ length: c.layers }, (_, l) => [qkv(l, 'weight'), { name: `blk.${l}.ffn_up.weight`, parts: [{ name: `blk.${l}.ffn_gate.weight`, rows: c.ffn }, { name: `blk.${l}.ffn_up.weight`, rows: c.ffn }] }]).flat();
 }
 
 /**
@@ -51,7 +48,7 @@ const fusedRows = (f: FusedTensor) => f.parts.reduce((s, p) => s + p.rows, 0);
 
 /** Every tensor of c as a GGUF file holds it: llamaTensorNames with the fused tensors in the place of their first part. */
 export function ggufTensorLayout(c: LlamaConfig): { name: string; shape: number[] }[] {
-  return toFileOrder(c, llamaTensorNames(c), (f, t) => ({ name: f.name, shape: [fusedRows(f), t.shape[1]] }));
+  return toFileOrder(c, llamaTensorNames(c), (f, t) => ({ name: f.name, shape: [fusedRows(f), ...t.shape.slice(1)] }));
 }
 
 /** A tensor as a header (GgufTensorInfo: bytes) or a parsed file (GgufTensor: data) describes it; a part is the same record narrowed. */
@@ -71,13 +68,14 @@ export function splitFusedTensors<T extends StoredTensor>(c: LlamaConfig, tensor
       out.push(t);
       continue;
     }
-    const K = t.shape[1];
+    const K = t.shape[1] ?? 1; // a bias (1D): rows of one element
     const rowBytes = ggufTensorBytes(t.type, [1, K], t.name);
     let row = 0;
     for (const p of f.parts) {
       const at = row * rowBytes;
       const n = p.rows * rowBytes;
-      const part = { ...t, name: p.name, shape: [p.rows, K], ne: [K, p.rows], offset: t.offset + at, fileOffset: t.fileOffset + at };
+      const [shape, ne] = t.shape.length === 1 ? [[p.rows], [p.rows]] : [[p.rows, K], [K, p.rows]];
+      const part = { ...t, name: p.name, shape, ne, offset: t.offset + at, fileOffset: t.fileOffset + at };
       if (t.bytes !== undefined) part.bytes = n;
       if (t.data !== undefined) part.data = t.data.subarray(at, at + n);
       out.push(part);
@@ -102,7 +100,7 @@ export function fuseTensors(c: LlamaConfig, tensors: readonly GgufTensorIn[]): G
       const pt = byName.get(p.name);
       if (!pt) throw new Error(`gguf layout: tensor '${p.name}' (part of '${f.name}') is missing`);
       if (pt.type !== t.type) throw new Error(`gguf layout: '${f.name}' fuses tensors of one type: '${t.name}' is ${t.type}, '${p.name}' ${pt.type}`);
-      if (pt.shape[0] !== p.rows || pt.shape[1] !== t.shape[1]) throw new Error(`gguf layout: tensor '${p.name}' has shape [${pt.shape.join(', ')}], expected [${p.rows}, ${t.shape[1]}]`);
+      if (pt.shape.length !== t.shape.length || pt.shape[0] !== p.rows || pt.shape[1] !== t.shape[1]) throw new Error(`gguf layout: tensor '${p.name}' has shape [${pt.shape.join(', ')}], expected [${[p.rows, ...t.shape.slice(1)].join(', ')}]`);
       return bytesOf(pt);
     });
     const data = new Uint8Array(parts.reduce((s, b) => s + b.length, 0));
@@ -111,6 +109,6 @@ export function fuseTensors(c: LlamaConfig, tensors: readonly GgufTensorIn[]): G
       data.set(b, at);
       at += b.length;
     }
-    return { name: f.name, type: t.type, shape: [fusedRows(f), t.shape[1]], data };
+    return { name: f.name, type: t.type, shape: [fusedRows(f), ...t.shape.slice(1)], data };
   });
 }

@@ -76,10 +76,10 @@ export function llamaLayers(c: LlamaConfig, tensorFactors?: Float32Array): Llama
   // lfm2's short-convolution layers: in_proj [3 dim, dim] and out_proj [dim, dim] (their kernel is a plain weight).
   const conv = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? [new Linear(`blk.${l}.shortconv.in_proj.weight`, 3 * c.dim, c.dim), new Linear(`blk.${l}.shortconv.out_proj.weight`, c.dim, c.dim)] : [])).flat();
   const ffn = Array.from({ length: c.layers }, (_, l) => SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn, !!c.linearBiases));
-  const head = new Linear(c.tied ? 'token_embd.weight' : 'output.weight', c.vocab, c.dim);
+  const head = new Linear(c.tied ? 'token_embd.weight' : 'output.weight', c.vocab, c.dim, c.outputBias ? { bias: 'output.bias' } : {}); // phi2's head has a bias
   const ffnLinears = (f: SwiGLU) => (c.ffnGateless ? [f.up, f.down] : f.layers()); // arcee and starcoder2 have no gate
   const linears = new Map([...attention.flatMap((a) => a?.layers() ?? []), ...conv, ...ffn.flatMap(ffnLinears), head].map((l) => [l.weight, l]));
-  const layerNorms = (l: number) => [...(c.noPreNorms ? [] : ['attn_norm', 'ffn_norm']), ...(c.postNorms ? ['post_attention_norm', 'post_ffw_norm'] : [])].map((n) => `blk.${l}.${n}.weight`);
+  const layerNorms = (l: number) => [...(c.noPreNorms ? [] : c.parallelBlock ? ['attn_norm'] : ['attn_norm', 'ffn_norm']), ...(c.postNorms ? ['post_attention_norm', 'post_ffw_norm'] : [])].map((n) => `blk.${l}.${n}.weight`);
   const norm = (n: string): RMSNorm | LayerNorm => (c.layerNorm ? new LayerNorm(n, n.replace(/\.weight$/, '.bias'), c.dim, c.eps) : new RMSNorm(n, c.dim, c.eps));
   const norms = new Map<string, RMSNorm | LayerNorm>([outputNormName(c), ...Array.from({ length: c.layers }, (_, l) => layerNorms(l)).flat()].map((n) => [n, norm(n)]));
   for (const n of attention.flatMap((a) => a?.norms() ?? [])) norms.set(n.weight, n);

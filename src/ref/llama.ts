@@ -1,5 +1,5 @@
 // The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`, `smollm3`,
-// `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`): the oracle of the GPU engine. It follows llama.cpp's graph
+// `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`): the oracle of the GPU engine. It follows llama.cpp's graph
 // (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, gemma2-iswa.cpp, gemma3.cpp, smollm3.cpp, phi3.cpp, granite.cpp,
 // olmo2.cpp, exaone4.cpp, ernie4-5.cpp) step by step, for every position of a prompt:
 //   x = token_embd[id]  (times sqrt(dim) in f32: the Gemmas; times embedding_scale: granite)  (rows gathered,
@@ -27,7 +27,9 @@
 //               h = rmsnorm(x) * ffn_norm;  f = Wdown (act(Wgate h) * Wup h)   act silu, or gelu (tanh form: Gemmas);
 //                                                                  olmo2, exaone4: h = x; gateless (arcee,
 //                                                                  starcoder2): f = Wdown act(Wup h), act relu^2 or gelu;
-//                                                                  starcoder2: + bo, + bup, + bdown
+//                                                                  starcoder2: + bo, + bup, + bdown; phi2: the same
+//                                                                  with h = attn_norm's output (parallel block:
+//                                                                  x + attn + f), logits + output.bias
 //               x = x + f                        Gemmas, olmo2, exaone4: x = x + rmsnorm(f) * post_ffw_norm; granite: f * residual_scale
 //   lfm2's short-convolution layers (head_count_kv 0), in place of attention:
 //               B | C | X = Win h;  x = x + Wout (C * conv(B * X))  conv: per channel, sum_k w[c, k] (B X)[t - (L-1) + k]
@@ -323,7 +325,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       const a = attention(q, k, v, T, c, layerWindow(c, l));
       addOut(linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt, lbias('attn_output')), `${p}post_attention_norm.weight`);
     }
-    const h2 = preNorm('ffn_norm.weight');
+    const h2 = c.parallelBlock ? h : preNorm('ffn_norm.weight'); // phi2: the FFN reads attention's input
     const u = linear(h2, T, D, W.get(`${p}ffn_up.weight`), c.ffn, opt, lbias('ffn_up'));
     const act = (v: number) => (c.ffnAct === 'relu2' ? Math.max(v, 0) * v : c.ffnAct === 'gelu' ? gelu(v, !!opt.cpuActivations) : v / (1 + Math.exp(-v)));
     // arcee, starcoder2: no gate, act(up) (arcee's relu(up)^2)
@@ -332,7 +334,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     addOut(linear(g, T, c.ffn, W.get(`${p}ffn_down.weight`), D, opt, lbias('ffn_down')), `${p}post_ffw_norm.weight`);
   }
   const hf = norm(x, outputNormName(c));
-  const z = linear(hf, T, D, W.get(c.tied ? 'token_embd.weight' : 'output.weight'), c.vocab, opt);
+  const z = linear(hf, T, D, W.get(c.tied ? 'token_embd.weight' : 'output.weight'), c.vocab, opt, c.outputBias ? W.get('output.bias').w : undefined);
   z.forEach((v, i) => (z[i] = v * logitScale(c)));
   if (c.softcap) z.forEach((v, i) => (z[i] = c.softcap!.final * Math.tanh(v / c.softcap!.final)));
   return z;

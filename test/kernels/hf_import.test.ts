@@ -2,8 +2,9 @@
 // Phi-3, a Gemma 2, a Granite and an OLMo 2 checkpoint (src/nn/hf_llama.ts) against PyTorch's logits for each
 // (test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/
 // hf_olmo2/, hf_qwen3_yarn/ (a Qwen3 with YaRN), hf_exaone4/, hf_ernie4_5/, hf_olmo3/, hf_ministral3/, hf_glm4/, hf_arcee/ and hf_exaone4_32b/, written once by
-// test/golden/gen_hf_llama.py with Hugging Face's forward in float64; hf_lfm2/, hf_gemma/, hf_stablelm/, hf_exaone/ and
-// hf_starcoder2/ by gen_hf_lfm2.py, gen_hf_gemma.py, gen_hf_stablelm.py, gen_hf_exaone.py and gen_hf_starcoder2.py):
+// test/golden/gen_hf_llama.py with Hugging Face's forward in float64; hf_lfm2/, hf_gemma/, hf_stablelm/, hf_exaone/,
+// hf_starcoder2/ and hf_phi2/ by gen_hf_lfm2.py, gen_hf_gemma.py, gen_hf_stablelm.py, gen_hf_exaone.py, gen_hf_starcoder2.py
+// and gen_hf_phi2.py):
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; Gemma's norm
 //     weights + 1 rounded to f32 as GGUF stores them, measured 6.9e-7, the others 1e-13; a missing
 //     q/k row permutation (Llama), one too many (Qwen2, Qwen3), a dropped bias, a dropped or swapped q/k norm
@@ -78,6 +79,7 @@ describe('Hugging Face Llama import', () => {
     ['hf_stablelm', 'stablelm', [260, 32, 2, 4, 2, 8, 48, 32, false, true, false]], // LayerNorm with biases, half of each head rotated, q / k / v biases (gen_hf_stablelm.py)
     ['hf_exaone', 'exaone', [260, 32, 2, 4, 2, 8, 48, 64, false, false, false]], // EXAONE 3.5: GPT-2-style names, Llama 3 rope scaling, rows not permuted (gen_hf_exaone.py)
     ['hf_starcoder2', 'starcoder2', [260, 32, 2, 4, 2, 8, 48, 32, true, true, false]], // LayerNorms, biases on every Linear, gateless GELU MLP (c_fc / c_proj), tied by default (gen_hf_starcoder2.py)
+    ['hf_phi2', 'phi2', [260, 32, 2, 4, 2, 8, 48, 32, false, true, false]], // parallel block, biases everywhere and on lm_head, half of each head rotated (gen_hf_phi2.py)
     ['hf_lfm2', 'lfm2', [260, 32, 4, 4, 2, 8, 64, 32, true, false, true]], // LFM2: short convolutions at 0 and 2 (test/golden/gen_hf_lfm2.py); MLP 80 -> 64 as Lfm2MLP sizes it
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
@@ -127,7 +129,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, smollm3, phi3, stablelm, granite, olmo2, olmo3, exaone, exaone4, ernie4_5, ministral3, glm4, arcee, lfm2, starcoder2\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, smollm3, phi3, stablelm, granite, olmo2, olmo3, exaone, exaone4, ernie4_5, ministral3, glm4, arcee, lfm2, starcoder2, phi\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
@@ -219,6 +221,12 @@ describe('Hugging Face Llama import', () => {
     expect(() => hfLlamaConfig({ ...sc, hidden_act: 'gelu' })).toThrow(/hidden_act "gelu": GGUF's starcoder2 runs gelu_pytorch_tanh/);
     expect(() => hfLlamaConfig({ ...sc, rope_scaling: { rope_type: 'linear', factor: 2 } })).toThrow(/StarCoder2's import takes no rope scaling/);
     expect(hfLlamaConfig({ ...sc, tie_word_embeddings: false }).tied).toBe(false);
+    const ph = golden('hf_phi2').configJson;
+    expect(() => hfLlamaConfig({ ...ph, qk_layernorm: true })).toThrow(/qk_layernorm is true: llama\.cpp's phi2 has no q \/ k LayerNorms/);
+    expect(() => hfLlamaConfig({ ...ph, hidden_act: 'gelu' })).toThrow(/hidden_act "gelu": GGUF's phi2 runs GELU's tanh form/);
+    expect(() => hfLlamaConfig({ ...ph, tie_word_embeddings: true })).toThrow(/tie_word_embeddings is true: llama\.cpp's phi2 needs its own output weight and bias/);
+    expect(() => hfLlamaConfig({ ...ph, partial_rotary_factor: 0.1 })).toThrow(/partial_rotary_factor 0\.1 must be in \(0, 1\]/);
+    expect(hfLlamaConfig({ ...ph, partial_rotary_factor: undefined }).ropeDims).toBe(4); // transformers' default 0.5 of 8
     const gm = golden('hf_gemma').configJson;
     expect(() => hfLlamaConfig({ ...gm, tie_word_embeddings: false })).toThrow(/tie_word_embeddings is false: llama\.cpp's gemma always ties/);
     expect(() => hfLlamaConfig({ ...gm, hidden_activation: 'gelu' })).toThrow(/hidden_activation "gelu": GGUF's gemma runs gelu_pytorch_tanh/);

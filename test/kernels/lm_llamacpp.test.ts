@@ -165,6 +165,10 @@ describe('language model vs llama.cpp', () => {
   //   - starcoder2 (StarCoder2 3B / 7B / 15B): GPT-2's block on RoPE: LayerNorms with biases, biases on every Linear
   //     (q / k / v where the file has them, attn_output, ffn_up, ffn_down), a gateless GELU MLP down(gelu(up)), NEOX rope
   //     (NORM differs by 0.20), tied or untied;
+  //   - phi2 (Phi-2, Phi-1.5): starcoder2's parts in GPT-J's parallel block (attention and the FFN both read attn_norm's
+  //     output and add to the stream together), the head with a bias, NEOX rope over part of each head (NORM differs by
+  //     0.23); q / k / v apart, or fused in attn_qkv (weight and bias) as files converted from Phi-2's first
+  //     checkpoints are;
   //   - mistral3 (Ministral 3): a Llama with YaRN whose yarn_log_multiplier 1 cancels the 1 + 0.1 ln(factor) of cos and
   //     sin (Ministral 3's mscale_all_dim; without the key the probabilities would move by 0.16), and the
   //     attention temperature: q times 1 + 0.5 ln(1 + floor(p / 8)) from position 8 on (the original context; Ministral
@@ -205,6 +209,8 @@ describe('language model vs llama.cpp', () => {
     ['lfm2 Q8_0', 'lfm2, Q8_0, tied, 3 layers (two short convolutions of 4 taps first)', { arch: 'lfm2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 1, ctx: 64, seed: 5, weightType: 'Q8_0', tied: true, shortConv: { taps: 4, conv: [true, true, false] } }],
     ['starcoder2', 'starcoder2 (StarCoder2): LayerNorms and biases everywhere, gateless GELU MLP, NEOX rope', { arch: 'starcoder2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, qkvBias: true }],
     ['starcoder2 Q8_0', 'starcoder2, Q8_0, tied, no q / k / v biases, 3 layers', { arch: 'starcoder2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 1, ctx: 64, seed: 5, weightType: 'Q8_0', tied: true }],
+    ['phi2', 'phi2 (Phi-2): parallel block, LayerNorms, biases on every Linear and the head, gateless GELU MLP, 8 of 16 head dims rotated (NEOX)', { arch: 'phi2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 4, ctx: 64, seed: 3, ropeDims: 8, qkvBias: true }],
+    ['phi2 Q8_0 fused q / k / v', 'phi2, Q8_0, q / k / v and their biases fused in attn_qkv, GQA, 3 layers', { arch: 'phi2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, ctx: 64, seed: 5, ropeDims: 8, qkvBias: true, fusedQkv: true, weightType: 'Q8_0' }],
     ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
   ];
   for (const [label, what, o] of MORE) {

@@ -399,6 +399,28 @@ describe('llama config errors', () => {
     fails(f.metadata, [...tensors, { name: 'blk.0.ffn_gate.weight', type: 'F32' as never, shape: [128, 64] }], /'blk\.0\.ffn_gate\.weight' not used by a starcoder2 model/);
   });
 
+  it('phi2: the parallel block (no ffn_norm), LayerNorms, biases on every Linear and the head, partial NEOX rope; q / k / v apart or fused in attn_qkv (weight and bias, split into views); the head never tied', () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'phi2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 4, seed: 1, qkvBias: true, ropeDims: 8 }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'phi2', ropeLayout: 'neox', layerNorm: true, linearBiases: true, ffnGateless: true, parallelBlock: true, outputBias: true, qkvBias: true, ropeDims: 8, tied: false });
+    expect(c.fusedQkv).toBeUndefined();
+    expect(tensors.some((t) => t.name.includes('ffn_norm'))).toBe(false);
+    expect(tensors.find((t) => t.name === 'output.bias')!.shape).toEqual([259]);
+    fails(f.metadata, [...tensors, { name: 'blk.0.ffn_norm.weight', type: 'F32' as never, shape: [64] }], /'blk\.0\.ffn_norm\.weight' not used by a phi2 model/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'output.bias'), /tensor 'output\.bias' is missing \(expected shape \[259\]\)/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /'output\.weight' is missing \(an phi2 model's head is never tied/);
+    const fz = parseGgufFile(synthLlamaGguf({ arch: 'phi2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, qkvBias: true, ropeDims: 8, fusedQkv: true }));
+    const ft = fz.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    expect(llamaConfigFromGguf(fz.metadata, ft)).toMatchObject({ fusedQkv: true, qkvBias: true });
+    expect(ft.filter((t) => /^blk\.0\.attn_(qkv|output)/.test(t.name)).map((t) => `${t.name} [${t.shape.join(', ')}]`)).toEqual(['blk.0.attn_qkv.weight [128, 64]', 'blk.0.attn_qkv.bias [128]', 'blk.0.attn_output.weight [64, 64]', 'blk.0.attn_output.bias [64]']);
+    // The fused file and the split one hold the same model: the reference gives the same logits.
+    const same = parseGgufFile(synthLlamaGguf({ arch: 'phi2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, qkvBias: true, ropeDims: 8 }));
+    expect(Array.from(llamaLogitsRef(fz, [1, 2, 3]))).toEqual(Array.from(llamaLogitsRef(same, [1, 2, 3])));
+    fails(fz.metadata, ft.filter((t) => t.name !== 'blk.1.attn_qkv.bias'), /tensor 'blk\.1\.attn_qkv\.bias' is missing \(expected shape \[128\]\)/);
+    fails(fz.metadata, [...ft, { name: 'blk.0.attn_q.weight', type: 'F32' as never, shape: [64, 64] }], /'blk\.0\.attn_q\.weight' not used by a phi2 model/);
+  });
+
   it('lfm2: head_count_kv one count a layer (0: a short convolution), shortconv.l_cache required, the final norm token_embd_norm; bad counts, kernel lengths, kernel types and sliding windows refused by key', () => {
     const f = parseGgufFile(synthLlamaGguf({ arch: 'lfm2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, seed: 1, shortConv: { taps: 3, conv: [true, false, true] } }));
     const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
