@@ -155,7 +155,8 @@ export class LlamaEngine {
         ctx.write(tableQ, ropeTable(ctxLen, c.ropeDims, c.ropeBase, rf.factors, c.ropeScale ?? 1, rf.mscale, (p) => attentionTemperature(c, p)));
       }
       const xBytes = 4 * chunk * c.dim;
-      const res = { x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), ...(tableQ ? { ropeTableQ: tableQ } : {}), kCache, vCache, ...(convState ? { convState } : {}), kvType, weights, vectors, xBytes };
+      const zeros = mk(4 * c.dim, 'lm zeros'); // created zeroed (WebGPU's guarantee)
+      const res = { zeros, x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), ...(tableQ ? { ropeTableQ: tableQ } : {}), kCache, vCache, ...(convState ? { convState } : {}), kvType, weights, vectors, xBytes };
       const wBytes = [...weights.values()].reduce((s, w) => s + w.bytes, 0) + [...vectors.values()].reduce((s, b) => s + b.size, 0);
       const eng = new LlamaEngine(ctx, c, ctxLen, chunk, res, embedding, wBytes);
       eng.owned = owned;

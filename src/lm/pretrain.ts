@@ -17,7 +17,7 @@ export class PretrainError extends Error {}
 
 /** The committed recipe (configs/*.json): model shape, batch, schedule. */
 export interface PretrainConfig {
-  /** arch: any of LLAMA_ARCHS (default llama); headDim: default dim / heads; slidingWindow: the Gemmas' (default 512 for gemma3, 4096 for gemma2; at least seq). */
+  /** arch: any of LLAMA_ARCHS (default llama); headDim: default dim / heads; slidingWindow: the Gemmas' and cohere2's (default 512 for gemma3 and cohere2, 4096 for gemma2; at least seq). */
   model: { arch?: LlamaArch; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; slidingWindow?: number; /** lfm2 (required there): the kernel length and one flag a layer, true for a short convolution. */ shortConv?: { taps: number; conv: boolean[] } };
   batch: number;
   /** Tokens per window (<= model.ctx). */
@@ -52,7 +52,7 @@ export function checkPretrainConfig(c: PretrainConfig, vocab: number): LlamaConf
   if (c.seq > c.model.ctx) throw new PretrainError(`pretrain config: 'seq' ${c.seq} exceeds 'model.ctx' ${c.model.ctx}`);
   const sw = c.model.slidingWindow;
   if (sw !== undefined) {
-    if (c.model.arch !== 'gemma3' && c.model.arch !== 'gemma2') throw new PretrainError(`pretrain config: 'model.slidingWindow' is the Gemmas' (model.arch is ${JSON.stringify(c.model.arch ?? 'llama')})`);
+    if (c.model.arch !== 'gemma3' && c.model.arch !== 'gemma2' && c.model.arch !== 'cohere2') throw new PretrainError(`pretrain config: 'model.slidingWindow' is the Gemmas' and cohere2's (model.arch is ${JSON.stringify(c.model.arch ?? 'llama')})`);
     if (!Number.isInteger(sw) || sw < 1) throw new PretrainError(`pretrain config: 'model.slidingWindow' must be an integer >= 1, found ${JSON.stringify(sw)}`);
   }
   const scv = c.model.shortConv;

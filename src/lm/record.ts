@@ -42,6 +42,8 @@ export interface StepResources {
   kvType: KvType;
   weights: Map<string, LmWeight>;
   vectors: Map<string, GPUBuffer>;
+  /** dim f32 zeros (a LayerNorm's beta where the model has none). */
+  zeros: GPUBuffer;
 }
 
 export interface StepShape {
@@ -156,10 +158,11 @@ export class StepRecorder implements LlamaOps<Val> {
     return this.headNorm(x, weight, 1);
   }
 
-  layerNorm(x: Val, weight: string, bias: string): Val {
+  /** LayerNorm; without a bias (Cohere's) the kernel's beta is the engine's zeros. */
+  layerNorm(x: Val, weight: string, bias?: string): Val {
     const y = this.val(x.rows, x.cols);
     const stats = this.val(x.rows, 2); // (mean, rstd) per row: written by the kernel, read by no one here
-    const [gamma, beta] = [this.vector(weight), this.vector(bias)];
+    const [gamma, beta] = [this.vector(weight), bias ? this.vector(bias) : this.r.zeros];
     this.ops.push({ label: `layer_norm ${weight}`, ins: [x], outs: [y, stats], plan: async (b) => [await planNormRows(this.ctx, b(x), gamma, b(y), { rows: x.rows, cols: x.cols, eps: this.c.eps, stats: b(stats), beta })] });
     return y;
   }

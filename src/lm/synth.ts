@@ -75,6 +75,8 @@ export interface SynthOptions {
   fusedQkv?: boolean;
   /** mistral3: attention temperature tuning (attention.temperature_scale and _length). */
   attnTemperature?: LlamaConfig['attnTemperature'];
+  /** command-r, cohere2: logit_scale (default 1). */
+  logitMul?: number;
   /** granite: embedding_scale, residual_scale, attention.scale and logit_scale (default: none applied, logit_scale 1). */
   multipliers?: LlamaConfig['multipliers'];
   /** rope.dimension_count below the head dim (partial rotary: Phi-4-mini rotates 96 of 128). Default: the head dim. */
@@ -235,7 +237,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const c: LlamaConfig = {
     ...llamaConfig({
       arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps,
-      ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' ? 0 : 8), ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv,
+      ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' ? 0 : 8), ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul,
     }),
     ropeFreqs: !!o.ropeScaling,
     ...(o.ropeDims !== undefined ? { ropeDims: o.ropeDims } : {}),
@@ -249,7 +251,8 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   if (arch !== 'phi3' && o.longRope) throw new Error(`synth: longRope is phi3's (arch ${arch})`);
   if (arch !== 'granite' && o.multipliers) throw new Error(`synth: multipliers are granite's (arch ${arch})`);
 
-  if (arch !== 'gemma3' && arch !== 'gemma2' && arch !== 'olmo2' && arch !== 'exaone4' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas', OLMo 3's and EXAONE 4.0 32B's (arch ${arch})`);
+  if (arch !== 'gemma3' && arch !== 'gemma2' && arch !== 'olmo2' && arch !== 'exaone4' && arch !== 'cohere2' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas', OLMo 3's, EXAONE 4.0 32B's and cohere2's (arch ${arch})`);
+  if (o.logitMul !== undefined && arch !== 'command-r' && arch !== 'cohere2') throw new Error(`synth: logitMul is Cohere's (arch ${arch})`);
   const r = rng(o.seed ?? 1);
   const g = normal(r);
   const wt = o.weightType ?? 'F32';

@@ -14,3 +14,6 @@ export function positiveNumber(j: Record<string, unknown>, source: string, k: st
   if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ModelConfigError(`${source}: '${k}' must be a positive number, found ${JSON.stringify(j[k])}`);
   return v;
 }
+
+/** layer_types of a model whose every p-th layer is full_attention and the others sliding_attention. */
+export const periodLayerTypes = (layers: number, p: number): string[] => Array.from({ length: layers }, (_, l) => (l % p < p - 1 ? 'sliding_attention' : 'full_attention'));

@@ -36,6 +36,7 @@
 // (down_proj(relu(up_proj(x))^2), hidden_act relu2). Starcoder2ForCausalLM (starcoder2: src/nn/hf_starcoder2.ts) is
 // GPT-2's block on RoPE: LayerNorms, biases on every Linear, a gateless GELU MLP (c_fc / c_proj), HF's rows kept (NEOX).
 // PhiForCausalLM (model_type phi: src/nn/hf_phi2.ts) is GGUF's phi2: the same parts in a parallel block, a biased head.
+// CohereForCausalLM / Cohere2ForCausalLM (cohere, cohere2: src/nn/hf_cohere.ts) are GGUF's command-r / cohere2.
 // A Llama's rope_scaling of rope_type llama3 becomes rope_freqs.weight as the converter computes it, a linear one
 // the position scale, a yarn one (any architecture but Phi-3's and the Gemmas') GGUF's YaRN (hfRope).
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
@@ -44,12 +45,13 @@ import { fusedTensors, ggufTensorLayout } from './llama_layout.js';
 import { llama3RopeFactors, longRopeAttnFactor } from './rope_scaling.js';
 import type { LlamaWeights } from './llama_train.js';
 import { llamaConfig } from './llama_weights.js';
-import { positiveInt, positiveNumber } from './hf_keys.js';
+import { periodLayerTypes, positiveInt, positiveNumber } from './hf_keys.js';
 import { LFM2_NAMES, lfm2Config } from './hf_lfm2.js';
 import { stablelmConfig } from './hf_stablelm.js';
 import { EXAONE_FIXED, EXAONE_NAMES, exaoneAsLlama } from './hf_exaone.js';
 import { STARCODER2_NAMES, starcoder2Config } from './hf_starcoder2.js';
 import { PHI2_FIXED, PHI2_NAMES, phi2Config } from './hf_phi2.js';
+import { cohereConfig } from './hf_cohere.js';
 
 /** The config.json keys read (Llama's; Mistral's without a sliding window, Qwen2's and Qwen3's read the same). */
 export interface HfLlamaConfigJson {
@@ -90,7 +92,7 @@ export interface HfLlamaConfigJson {
 
 /** Each architecture's name in messages. */
 const ARCH_NAME: Record<LlamaConfig['arch'], string> = {
-  llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3', gemma: 'Gemma', gemma2: 'Gemma 2', gemma3: 'Gemma 3', smollm3: 'SmolLM3', phi3: 'Phi-3', stablelm: 'StableLM', granite: 'Granite', olmo2: 'OLMo 2', exaone: 'EXAONE 3.5', exaone4: 'EXAONE 4', ernie4_5: 'ERNIE 4.5', mistral3: 'Ministral 3', glm4: 'GLM-4', arcee: 'AFM (Arcee)', lfm2: 'LFM2', starcoder2: 'StarCoder2', phi2: 'Phi-2',
+  llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3', gemma: 'Gemma', gemma2: 'Gemma 2', gemma3: 'Gemma 3', smollm3: 'SmolLM3', phi3: 'Phi-3', stablelm: 'StableLM', granite: 'Granite', olmo2: 'OLMo 2', exaone: 'EXAONE 3.5', exaone4: 'EXAONE 4', ernie4_5: 'ERNIE 4.5', mistral3: 'Ministral 3', glm4: 'GLM-4', arcee: 'AFM (Arcee)', lfm2: 'LFM2', starcoder2: 'StarCoder2', phi2: 'Phi-2', 'command-r': 'Command R', cohere2: 'Command R7B',
 };
 
 /** attention_bias: the import takes q / k / v biases for Qwen2 and GLM-4 only (its callers skip those two; GGUF's other graphs have none, or o biases nibble does not run). */
@@ -99,7 +101,7 @@ function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: L
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', stablelm: 'stablelm', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone: 'exaone', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2', starcoder2: 'starcoder2', phi: 'phi2' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', stablelm: 'stablelm', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone: 'exaone', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2', starcoder2: 'starcoder2', phi: 'phi2', cohere: 'command-r', cohere2: 'cohere2' };
 
 /**
  * transformers 5 writes a model's RoPE as one `rope_parameters` object (rope_theta, rope_type, the scaling's keys and
@@ -138,6 +140,7 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   if (arch === 'stablelm') return { config: stablelmConfig(ropeParametersAsV4(j, source), source), ropeTensors: {} };
   if (arch === 'starcoder2') return { config: starcoder2Config(ropeParametersAsV4(j, source), source), ropeTensors: {} };
   if (arch === 'phi2') return { config: phi2Config(ropeParametersAsV4(j, source), source), ropeTensors: {} };
+  if (arch === 'command-r' || arch === 'cohere2') return { config: cohereConfig(ropeParametersAsV4(j, source), source, arch), ropeTensors: {} };
   if (arch === 'exaone') return llamaLikeConfig(exaoneAsLlama(ropeParametersAsV4(j, source), source), source, type, arch);
   return llamaLikeConfig(ropeParametersAsV4(j, source), source, type, arch);
 }
@@ -269,7 +272,6 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
 }
 
 /** transformers' layer_types for a period p: every p-th layer full_attention, the others sliding_attention. */
-const periodLayerTypes = (layers: number, p: number): string[] => Array.from({ length: layers }, (_, l) => (l % p < p - 1 ? 'sliding_attention' : 'full_attention'));
 
 /**
  * Olmo3ForCausalLM's sliding window and its layer pattern: layer_types (transformers' default: every fourth layer
@@ -444,7 +446,7 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
     if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new ModelConfigError(`${source}: tensor '${hf}' is ${t.dtype}; the import reads F32, F16 and BF16`);
     let w = toF32(t);
     if (w.length !== numel(shape)) throw new ModelConfigError(`${source}: tensor '${hf}' holds ${w.length} values, expected ${numel(shape)}`);
-    if (config.ropeLayout === 'norm' && config.arch !== 'ernie4_5' && config.arch !== 'glm4') { // a Llama's; a Qwen's rows stay in HF's (NEOX) order, ERNIE's and GLM-4's in their pairs
+    if (config.ropeLayout === 'norm' && config.arch !== 'ernie4_5' && config.arch !== 'glm4' && config.arch !== 'command-r' && config.arch !== 'cohere2') { // a Llama's; a Qwen's rows stay in HF's (NEOX) order, ERNIE's, GLM-4's and Cohere's in their pairs
       if (name.endsWith('attn_q.weight')) w = permuteRope(w, config.heads, config.headDim, config.dim);
       else if (name.endsWith('attn_k.weight')) w = permuteRope(w, config.kvHeads, config.headDim, config.dim);
     }

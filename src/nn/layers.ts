@@ -189,18 +189,17 @@ export class RMSNorm {
 export class LayerNorm {
   constructor(
     readonly weight: string,
-    readonly bias: string,
+    /** Undefined: no bias (Cohere's LayerNorms): the kernel's beta is a constant of zeros, not a param. */
+    readonly bias: string | undefined,
     readonly dim: number,
     readonly eps = 1e-5,
   ) {}
   params(): ParamSpec[] {
-    return [
-      { name: this.weight, shape: [this.dim], init: 'ones' },
-      { name: this.bias, shape: [this.dim], init: 'zeros' },
-    ];
+    return [{ name: this.weight, shape: [this.dim], init: 'ones' }, ...(this.bias ? [{ name: this.bias, shape: [this.dim], init: 'zeros' as const }] : [])];
   }
   forward(s: GraphScope, x: Tensor): Tensor {
-    return ops.layerNorm(x, s.weight(this.weight, [this.dim]), s.weight(this.bias, [this.dim]), this.eps);
+    const beta = this.bias ? s.weight(this.bias, [this.dim]) : s.graph.constant(new Float32Array(this.dim), [this.dim], 'f32', `${this.weight}.zero_bias`);
+    return ops.layerNorm(x, s.weight(this.weight, [this.dim]), beta, this.eps);
   }
 }
 

@@ -1,5 +1,5 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2` and `phi2` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r` and `cohere2` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
@@ -15,8 +15,8 @@ export interface LlamaOps<T> {
   /** a + b, same shape (a residual add after a post-norm). */
   add(a: T, b: T): T;
   rmsNorm(x: T, weight: string): T;
-  /** (x - mean) / sqrt(var + eps) * weight + bias over each row (stablelm's norms, LlamaConfig.layerNorm). */
-  layerNorm(x: T, weight: string, bias: string): T;
+  /** (x - mean) / sqrt(var + eps) * weight (+ bias) over each row (LlamaConfig.layerNorm; Cohere's without a bias). */
+  layerNorm(x: T, weight: string, bias?: string): T;
   /**
    * RMSNorm of each of `heads` equal slices of x's rows, times weight [row / heads] (qwen3's per-head q / k norms; 1:
    * the whole row, olmo2's).
@@ -58,8 +58,8 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     c.postNorms ? ops.add(ops.rmsNorm(ops.linear(h, blk(l, weight), bias(l, weight)), blk(l, post)), x)
     : rs ? ops.add(ops.scale(ops.linear(h, blk(l, weight), bias(l, weight)), rs), x)
     : ops.linear(h, blk(l, weight), { ...bias(l, weight), residual: x });
-  // A pre-norm or the final norm: RMSNorm, or LayerNorm with its bias (stablelm).
-  const norm = (h: T, weight: string) => (c.layerNorm ? ops.layerNorm(h, weight, weight.replace(/\.weight$/, '.bias')) : ops.rmsNorm(h, weight));
+  // A pre-norm or the final norm: RMSNorm, or LayerNorm with its bias (stablelm; Cohere's without one).
+  const norm = (h: T, weight: string) => (c.layerNorm ? ops.layerNorm(h, weight, c.normNoBias ? undefined : weight.replace(/\.weight$/, '.bias')) : ops.rmsNorm(h, weight));
   // olmo2 has no pre-norms: attention and the FFN read the residual stream itself.
   const preNorm = (weight: string) => (c.noPreNorms ? x : norm(x, weight));
   // Attention of layer l over its normed input h (before the output projection).

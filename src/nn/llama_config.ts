@@ -1,8 +1,8 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`,
-// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2` and `phi2`), read from a GGUF file's
+// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r` and `cohere2`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
-//   .attention.layer_norm_rms_epsilon (stablelm, starcoder2, phi2: .attention.layer_norm_epsilon)  required
+//   .attention.layer_norm_rms_epsilon (LayerNorm models: .attention.layer_norm_epsilon)        required
 //   .attention.head_count_kv (= head_count), .rope.freq_base (10000), .rope.dimension_count (= head dim),
 //   .attention.key_length / .value_length (= embedding_length / head_count),
 //   .rope.scaling.type (none / linear / yarn) with .rope.scaling.factor (or .rope.scale_linear),
@@ -16,6 +16,7 @@
 //   granite: .logit_scale                                                                    required
 //            .embedding_scale, .residual_scale, .attention.scale (0: not applied), .rope.scaling.finetuned (true)
 //   olmo2: .attention.sliding_window (OLMo 3's sliding layers), .attention.sliding_window_pattern (4)   optional
+//   command-r, cohere2: .logit_scale (required); cohere2: .attention.sliding_window (required)
 //   lfm2: .shortconv.l_cache (required); .attention.head_count_kv one count a layer, 0 for a short convolution;
 //         .attention.sliding_window refused; the final norm is token_embd_norm.weight
 // and the vocabulary size from token_embd.weight's shape. Tensors are checked as the file lays them out
@@ -133,6 +134,10 @@ export interface LlamaConfig {
    * attention.layer_norm_epsilon: (x - mean) / sqrt(var + eps) * weight + bias, llama.cpp's LLM_NORM.
    */
   layerNorm?: true;
+  /** command-r, cohere2: LayerNorms without a bias (a weight alone, mean-centred all the same). */
+  normNoBias?: true;
+  /** command-r, cohere2: the logits are multiplied by this (GGUF `logit_scale`; Cohere's 0.0625 or 0.125). */
+  logitMul?: number;
   /**
    * lfm2 (Liquid's LFM2): the layers whose head_count_kv is 0 (`conv[l]`) are gated short convolutions instead of
    * attention: shortconv.in_proj [3 dim, dim] gives B | C | X, y = C * conv(B * X) with the depthwise causal kernel
@@ -142,17 +147,18 @@ export interface LlamaConfig {
   shortConv?: { taps: number; conv: readonly boolean[] };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
-export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias'>;
+export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias'>;
 
 /**
  * What each architecture fixes: llama.cpp's rope type (NORM for llama, smollm3, granite, ernie4_5, mistral3, glm4 and
  * arcee, NEOX for the rest), q/k/v biases (qwen2), per-head q/k norms (qwen3, gemma3, exaone4, lfm2), the Gemmas'
  * GeGLU and scaled embeddings (gemma2's and gemma3's post-norms too), olmo2's post-norms without pre-norms and q/k norms
  * over the whole projection, arcee's gateless FFN, stablelm's LayerNorms, starcoder2's LayerNorms, biases on every
- * Linear and gateless GELU MLP, and phi2's the same in a parallel block with a biased head.
+ * Linear and gateless GELU MLP, phi2's the same in a parallel block with a biased head, and Cohere's parallel block
+ * (command-r, cohere2) with bias-free LayerNorms around a SwiGLU.
  */
 export function archTraits(a: LlamaArch): ArchTraits {
   const gemma = a === 'gemma2' || a === 'gemma3';
@@ -161,10 +167,11 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const exaone4 = a === 'exaone4'; // olmo2's layout with per-head q / k norms
   const glm4 = a === 'glm4'; // pre-norms and post-norms (the Gemmas' four) with SwiGLU
   const phi2 = a === 'phi2'; // starcoder2's parts in GPT-J's parallel block, the head with a bias
+  const cohere = a === 'command-r' || a === 'cohere2'; // a parallel block of bias-free LayerNorm, attention and SwiGLU
   const sc2 = a === 'starcoder2' || phi2; // GPT-2's block on RoPE: LayerNorms, biases everywhere, a plain GELU MLP
   return {
-    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2',
-    postNorms: gemma || olmo2 || exaone4 || glm4, ffnAct: gemma || gemma1 || sc2 ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu', embedScale: gemma || gemma1, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}), ...(a === 'stablelm' || sc2 ? { layerNorm: true } : {}),
+    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || cohere ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2',
+    postNorms: gemma || olmo2 || exaone4 || glm4, ffnAct: gemma || gemma1 || sc2 ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu', embedScale: gemma || gemma1, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}), ...(a === 'stablelm' || sc2 || cohere ? { layerNorm: true } : {}), ...(cohere ? { normNoBias: true, parallelBlock: true } : {}),
     ...(a === 'arcee' || sc2 ? { ffnGateless: true } : {}), ...(sc2 ? { linearBiases: true } : {}), ...(phi2 ? { parallelBlock: true, outputBias: true } : {}),
   };
 }
@@ -238,6 +245,9 @@ export const EXAONE4_SWA_LAYERS = 64;
 export const EXAONE4_SWA_PATTERN = 4;
 export const EXAONE4_SWA_WINDOW = 4096;
 
+/** cohere2: llama.cpp's sliding-window pattern (fixed, no key read): layers l % 4 < 3 slide. */
+export const COHERE2_SWA_PATTERN = 4;
+
 /** OLMo 3 (olmo2 with attention.sliding_window): llama.cpp's default sliding_window_pattern, every fourth layer global. */
 export const OLMO3_SWA_PATTERN = 4;
 
@@ -253,8 +263,13 @@ export const GEMMA3_SWA_ROPE_BASE = 10000;
  * rotating plainly; EXAONE 4.0 32B at 64 layers: 3 of 4, the global ones without RoPE), gemma2's soft-caps and
  * always-tied head, smollm3's NoPE step. `window`, `pattern` and `softcap` are the values resolved by the caller.
  */
-export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; layers?: number; ropeBase: number; ropeScale: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; rope?: boolean }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep' | 'multipliers'> & { tied?: true } {
+export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; layers?: number; ropeBase: number; ropeScale: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; rope?: boolean; logitMul?: number }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep' | 'multipliers' | 'logitMul'> & { tied?: true } {
   if (a === 'gemma3') return { swa: { window: o.window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE, ropeScale: 1 } };
+  const logit = o.logitMul !== undefined && o.logitMul !== 1 ? { logitMul: o.logitMul } : {};
+  // Cohere's head is always the embedding (llama.cpp's command-r and cohere2 refuse an output.weight).
+  if (a === 'command-r') return { tied: true, ...logit };
+  // cohere2 (Command R7B): 3 of every 4 layers slide and rotate, the fourth is global without RoPE (EXAONE 4.0 32B's layout).
+  if (a === 'cohere2') return { swa: { window: o.window, pattern: COHERE2_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, noRopeStep: COHERE2_SWA_PATTERN, tied: true, ...logit };
   if (a === 'gemma2') {
     const G = GEMMA2_DEFAULTS;
     return { swa: { window: o.window, pattern: G.pattern, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, softcap: o.softcap ?? { attn: G.attnSoftcap, final: G.finalSoftcap }, tied: true };
@@ -326,8 +341,9 @@ export function embeddingScale(c: LlamaConfig): number {
   return c.embedScale ? Math.fround(Math.sqrt(c.dim)) : c.multipliers?.embedding || 1;
 }
 
-/** What the logits are multiplied by: 1 / granite's logit_scale in f32 (as llama.cpp's ggml_scale takes it), else 1. */
+/** What the logits are multiplied by: 1 / granite's logit_scale in f32 (as llama.cpp's ggml_scale takes it), Cohere's logit_scale, else 1. */
 export function logitScale(c: LlamaConfig): number {
+  if (c.logitMul !== undefined) return Math.fround(c.logitMul); // Cohere's logit_scale multiplies
   return c.multipliers ? Math.fround(1 / c.multipliers.logit) : 1;
 }
 
@@ -386,7 +402,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const G = GEMMA2_DEFAULTS;
   // gemma3 requires the window; gemma2 defaults it (and its soft-caps) as llama.cpp does.
   // olmo2 slides where the file says (OLMo 3), 3 of every 4 layers unless sliding_window_pattern says otherwise.
-  const window = a === 'gemma3' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : a === 'olmo2' ? k.int(`${a}.attention.sliding_window`, 0, 0) : a === 'exaone4' && layers === EXAONE4_SWA_LAYERS ? k.int(`${a}.attention.sliding_window`, EXAONE4_SWA_WINDOW) : 0;
+  const window = a === 'gemma3' || a === 'cohere2' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : a === 'olmo2' ? k.int(`${a}.attention.sliding_window`, 0, 0) : a === 'exaone4' && layers === EXAONE4_SWA_LAYERS ? k.int(`${a}.attention.sliding_window`, EXAONE4_SWA_WINDOW) : 0;
   // llama.cpp's converter writes OLMo 3's pattern as one bool a layer; llama.cpp's olmo2 reads a period there and,
   // given the array, keeps its default of 4 whatever the array says (measured against it), and so does nibble.
   const patternArray = metadata[`${a}.attention.sliding_window_pattern`]?.type === 'array';
@@ -411,6 +427,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   // StableLM 2 12B's per-head q / k LayerNorms and parallel residual (no ffn_norm) are not run.
   if (a === 'stablelm' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': stablelm's per-head q / k LayerNorms (StableLM 2 12B) are not supported`);
   if (a === 'stablelm' && !byName.has('blk.0.ffn_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.ffn_norm.weight' is missing: stablelm's parallel residual (StableLM 2 12B) is not supported`);
+  if (a === 'command-r' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': command-r's per-head q / k LayerNorms (Command R+) are not supported`);
   // llama.cpp's olmo2, stablelm and phi2 require output.weight (their head is never tied).
   if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (an ${a} model's head is never tied to the embedding)`);
   const embd = byName.get('token_embd.weight');
@@ -430,7 +447,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
     qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
     ...(ropeScale !== 1 ? { ropeScale } : {}),
-    ...archExtras(a, { window, pattern, layers, ropeBase, ropeScale, softcap, multipliers, rope }),
+    ...archExtras(a, { window, pattern, layers, ropeBase, ropeScale, softcap, multipliers, rope, logitMul: traits.normNoBias ? k.float(`${a}.logit_scale`) : undefined }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
     ...(yarn ? { yarn } : {}),
     ...(attnTemperature ? { attnTemperature } : {}),
@@ -438,9 +455,9 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ...(a === 'phi2' && byName.has('blk.0.attn_qkv.weight') ? { fusedQkv: true } : {}),
     ...(a === 'phi3' && longF ? { longRope: { origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx) } } : {}),
   };
-  // Every layer has 9 tensors at least (phi3's fused ones: 6): a block_count the file cannot hold is refused before the
+  // Every layer has 9 tensors at least (phi3's fused ones: 6; the gateless or bias-free ones: 8): a block_count the file cannot hold is refused before the
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
-  const perLayer = a === 'phi3' ? 6 : a === 'arcee' || a === 'lfm2' ? 8 : a === 'starcoder2' ? 13 : a === 'phi2' ? 10 : 9;
+  const perLayer = a === 'phi3' ? 6 : a === 'arcee' || a === 'lfm2' || traits.normNoBias ? 8 : a === 'starcoder2' ? 13 : 9;
   if (layers * perLayer > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * perLayer} tensors (${perLayer} per layer), the file has ${tensors.length}`);
   // Only some graphs read rope_freqs (readsRopeFreqs; phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
   // the extra tensor, and so do we (below). The check is of the file's layout: phi3's fused tensors as stored.
@@ -468,7 +485,7 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
   const q = c.heads * c.headDim;
   const kv = c.kvHeads * c.headDim;
   const out: { name: string; shape: number[] }[] = [{ name: 'token_embd.weight', shape: [c.vocab, c.dim] }];
-  const normBias = (n: string) => (c.layerNorm ? [{ name: `${n}.bias`, shape: [c.dim] }] : []); // stablelm's LayerNorms
+  const normBias = (n: string) => (c.layerNorm && !c.normNoBias ? [{ name: `${n}.bias`, shape: [c.dim] }] : []); // the LayerNorms' (not Cohere's)
   const bias = (n: string, size: number) => (c.linearBiases ? [{ name: `${n}.bias`, shape: [size] }] : []); // starcoder2's
   if (c.ropeFreqs) out.push({ name: 'rope_freqs.weight', shape: [c.ropeDims / 2] });
   if (c.longRope) out.push({ name: 'rope_factors_long.weight', shape: [c.ropeDims / 2] }, { name: 'rope_factors_short.weight', shape: [c.ropeDims / 2] });

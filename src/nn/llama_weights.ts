@@ -67,6 +67,7 @@ export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     ...(c.ropeAttnFactor !== undefined ? { [`${a}.rope.scaling.attn_factor`]: gguf.f32(c.ropeAttnFactor) } : {}),
     ...(c.longRope ? { [`${a}.rope.scaling.original_context_length`]: gguf.u32(c.longRope.origCtx) } : {}),
     ...(c.multipliers ? graniteKeys(a, c.multipliers, c.noRopeStep !== 1) : {}),
+    ...(c.normNoBias ? { [`${a}.logit_scale`]: gguf.f32(c.logitMul ?? 1) } : {}), // Cohere's (required by llama.cpp)
     ...(c.yarn ? yarnKeys(a, c.yarn) : {}),
     ...(c.attnTemperature ? temperatureKeys(a, c) : {}),
   };
@@ -145,7 +146,7 @@ export function initLlamaWeights(c: LlamaConfig, seed: number): LlamaWeights {
  * given (Qwen3 decouples them: q is [heads * headDim, dim]). gemma3's sliding window defaults to 512 (Gemma 3 1B's);
  * granite's multipliers default to none applied and a logit scale of 1.
  */
-export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number; /** olmo2 (OLMo 3): sliding_window_pattern (default 4). */ slidingPattern?: number; ropeScale?: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; /** lfm2: the kernel length and which layers are short convolutions. */ shortConv?: LlamaConfig['shortConv'] }): LlamaConfig {
+export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number; /** olmo2 (OLMo 3): sliding_window_pattern (default 4). */ slidingPattern?: number; ropeScale?: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; /** lfm2: the kernel length and which layers are short convolutions. */ shortConv?: LlamaConfig['shortConv']; /** command-r, cohere2: logit_scale (default 1). */ logitMul?: number }): LlamaConfig {
   if (o.headDim === undefined && o.dim % o.heads !== 0) throw new ModelConfigError(`llama config: dim ${o.dim} is not a multiple of heads ${o.heads}`);
   const kvHeads = o.kvHeads ?? o.heads;
   if (o.heads % kvHeads !== 0) throw new ModelConfigError(`llama config: heads ${o.heads} is not a multiple of kvHeads ${kvHeads}`);
@@ -161,6 +162,6 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
     eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
     ...((o.ropeScale ?? 1) !== 1 ? { ropeScale: o.ropeScale } : {}),
     ...(o.shortConv ? { shortConv: { taps: o.shortConv.taps, conv: [...o.shortConv.conv] } } : {}),
-    ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : undefined) }),
+    ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : undefined), logitMul: o.logitMul }),
   };
 }

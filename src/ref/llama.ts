@@ -1,5 +1,5 @@
 // The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`, `smollm3`,
-// `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`): the oracle of the GPU engine. It follows llama.cpp's graph
+// `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`): the oracle of the GPU engine. It follows llama.cpp's graph
 // (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, gemma2-iswa.cpp, gemma3.cpp, smollm3.cpp, phi3.cpp, granite.cpp,
 // olmo2.cpp, exaone4.cpp, ernie4-5.cpp) step by step, for every position of a prompt:
 //   x = token_embd[id]  (times sqrt(dim) in f32: the Gemmas; times embedding_scale: granite)  (rows gathered,
@@ -290,7 +290,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     for (let i = 0; i < T * D; i++) x[i] += r[i] * rs;
   };
   // A pre-norm or the final norm: RMSNorm, or LayerNorm with its bias (stablelm).
-  const norm = (h: Float64Array, name: string) => (c.layerNorm ? layerNormRef(h, W.get(name).w, W.get(name.replace(/\.weight$/, '.bias')).w, T, D, c.eps).y : rmsNorm(h, T, D, W.get(name).w, c.eps));
+  const norm = (h: Float64Array, name: string) => (c.layerNorm ? layerNormRef(h, W.get(name).w, c.normNoBias ? new Float32Array(D) : W.get(name.replace(/\.weight$/, '.bias')).w, T, D, c.eps).y : rmsNorm(h, T, D, W.get(name).w, c.eps));
   const factorsName = ropeFactorsTensor(c, opt.ctxLen ?? Math.min(c.ctx, 2048));
   const rf = ropeFactors(c, factorsName ? W.get(factorsName).w : undefined); // the file's factors, YaRN's, the attention factor
   const qd = c.heads * c.headDim;

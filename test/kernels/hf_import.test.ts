@@ -3,8 +3,8 @@
 // (test/golden/hf_llama/, hf_qwen2/, hf_qwen3/, hf_gemma3/, hf_smollm3/, hf_llama3/, hf_phi3/, hf_gemma2/, hf_granite/
 // hf_olmo2/, hf_qwen3_yarn/ (a Qwen3 with YaRN), hf_exaone4/, hf_ernie4_5/, hf_olmo3/, hf_ministral3/, hf_glm4/, hf_arcee/ and hf_exaone4_32b/, written once by
 // test/golden/gen_hf_llama.py with Hugging Face's forward in float64; hf_lfm2/, hf_gemma/, hf_stablelm/, hf_exaone/,
-// hf_starcoder2/ and hf_phi2/ by gen_hf_lfm2.py, gen_hf_gemma.py, gen_hf_stablelm.py, gen_hf_exaone.py, gen_hf_starcoder2.py
-// and gen_hf_phi2.py):
+// hf_starcoder2/, hf_phi2/, hf_cohere/ and hf_cohere2/ by gen_hf_lfm2.py, gen_hf_gemma.py, gen_hf_stablelm.py,
+// gen_hf_exaone.py, gen_hf_starcoder2.py, gen_hf_phi2.py and gen_hf_cohere.py):
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; Gemma's norm
 //     weights + 1 rounded to f32 as GGUF stores them, measured 6.9e-7, the others 1e-13; a missing
 //     q/k row permutation (Llama), one too many (Qwen2, Qwen3), a dropped bias, a dropped or swapped q/k norm
@@ -80,6 +80,8 @@ describe('Hugging Face Llama import', () => {
     ['hf_exaone', 'exaone', [260, 32, 2, 4, 2, 8, 48, 64, false, false, false]], // EXAONE 3.5: GPT-2-style names, Llama 3 rope scaling, rows not permuted (gen_hf_exaone.py)
     ['hf_starcoder2', 'starcoder2', [260, 32, 2, 4, 2, 8, 48, 32, true, true, false]], // LayerNorms, biases on every Linear, gateless GELU MLP (c_fc / c_proj), tied by default (gen_hf_starcoder2.py)
     ['hf_phi2', 'phi2', [260, 32, 2, 4, 2, 8, 48, 32, false, true, false]], // parallel block, biases everywhere and on lm_head, half of each head rotated (gen_hf_phi2.py)
+    ['hf_cohere', 'command-r', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // parallel block, bias-free LayerNorms, interleaved RoPE (rows not permuted), logit_scale, tied (gen_hf_cohere.py)
+    ['hf_cohere2', 'cohere2', [260, 32, 4, 4, 2, 8, 48, 32, true, false, false]], // 3 layers sliding (window 4) with RoPE, 1 full without: the GPU check is the engine's
     ['hf_lfm2', 'lfm2', [260, 32, 4, 4, 2, 8, 64, 32, true, false, true]], // LFM2: short convolutions at 0 and 2 (test/golden/gen_hf_lfm2.py); MLP 80 -> 64 as Lfm2MLP sizes it
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
@@ -129,7 +131,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, smollm3, phi3, stablelm, granite, olmo2, olmo3, exaone, exaone4, ernie4_5, ministral3, glm4, arcee, lfm2, starcoder2, phi\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, smollm3, phi3, stablelm, granite, olmo2, olmo3, exaone, exaone4, ernie4_5, ministral3, glm4, arcee, lfm2, starcoder2, phi, cohere, cohere2\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
@@ -227,6 +229,14 @@ describe('Hugging Face Llama import', () => {
     expect(() => hfLlamaConfig({ ...ph, tie_word_embeddings: true })).toThrow(/tie_word_embeddings is true: llama\.cpp's phi2 needs its own output weight and bias/);
     expect(() => hfLlamaConfig({ ...ph, partial_rotary_factor: 0.1 })).toThrow(/partial_rotary_factor 0\.1 must be in \(0, 1\]/);
     expect(hfLlamaConfig({ ...ph, partial_rotary_factor: undefined }).ropeDims).toBe(4); // transformers' default 0.5 of 8
+    const co = golden('hf_cohere').configJson;
+    expect(hfLlamaConfig(co)).toMatchObject({ arch: 'command-r', logitMul: 0.25, tied: true, ropeLayout: 'norm', parallelBlock: true, normNoBias: true });
+    expect(() => hfLlamaConfig({ ...co, use_qk_norm: true })).toThrow(/use_qk_norm is true: Command R\+'s per-head q \/ k LayerNorms are not supported/);
+    expect(() => hfLlamaConfig({ ...co, tie_word_embeddings: false })).toThrow(/tie_word_embeddings is false: llama\.cpp's command-r always ties/);
+    expect(() => hfLlamaConfig({ ...co, attention_bias: true })).toThrow(/attention_bias is true: llama\.cpp's command-r has no attention biases/);
+    const c2 = golden('hf_cohere2').configJson;
+    expect(() => hfLlamaConfig({ ...c2, sliding_window_pattern: 2 })).toThrow(/sliding_window_pattern 2: llama\.cpp's cohere2 fixes it at 4/);
+    expect(() => hfLlamaConfig({ ...c2, layer_types: ['sliding_attention', 'full_attention', 'sliding_attention', 'full_attention'] })).toThrow(/layer_types: llama\.cpp's cohere2 makes every fourth layer full_attention/);
     const gm = golden('hf_gemma').configJson;
     expect(() => hfLlamaConfig({ ...gm, tie_word_embeddings: false })).toThrow(/tie_word_embeddings is false: llama\.cpp's gemma always ties/);
     expect(() => hfLlamaConfig({ ...gm, hidden_activation: 'gelu' })).toThrow(/hidden_activation "gelu": GGUF's gemma runs gelu_pytorch_tanh/);

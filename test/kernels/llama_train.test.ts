@@ -113,6 +113,8 @@ describe('llama training forward = inference engine = f64 reference', () => {
     ['exaone', ', NEOX rope with Llama 3 rope factors', { ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 4 } }],
     ['starcoder2', ', LayerNorms, biases on every Linear, gateless GELU MLP', { qkvBias: true }],
     ['phi2', ', parallel block, biases on every Linear and the head, q / k / v fused in the file, half the head rotated', { qkvBias: true, fusedQkv: true, ropeDims: 4 }],
+    ['command-r', ', parallel block, bias-free LayerNorms, logit_scale 0.5, tied', { logitMul: 0.5, embedStd: 0.5 }],
+    ['cohere2', ', 4 layers: 3 sliding (window 16) with RoPE, 1 global without, logit_scale 0.5', { layers: 4, slidingWindow: 16, logitMul: 0.5, embedStd: 0.5 }],
   ];
   for (const [arch, what, extra] of FORWARD) {
     const o: SynthOptions = { arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, vocab: spmByteVocab(), ...extra };
@@ -180,6 +182,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
     ['stablelm (LayerNorm with biases, q / k / v biases, half of each head rotated)', 'stablelm', { ropeDims: 4, qkvBias: true }],
     ['starcoder2 (LayerNorms, biases on every Linear, gelu(up) without a gate)', 'starcoder2', { qkvBias: true }],
     ['phi2 (parallel block, the head with a bias, half of each head rotated)', 'phi2', { qkvBias: true, ropeDims: 4 }],
+    ['command-r (parallel block, bias-free LayerNorms, logit_scale 0.5, tied)', 'command-r', { logitMul: 0.5, embedStd: 0.5 }],
   ];
   for (const [label, arch, extra] of FD) {
     it(`${label}: dim 16, 1 layer, 2 heads / 1 KV head, B=2 T=5 with padding${arch === 'qwen3' ? ', head dim 12' : ''}`, async () => {
@@ -191,7 +194,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
       const t = buildLlamaTrainGraph(ctx, c, weights, { B: 2, T: 5 });
       try {
         const attn = c.shortConv?.conv[0] ? ['blk.0.shortconv.conv.weight', 'blk.0.shortconv.in_proj.weight', 'blk.0.shortconv.out_proj.weight'] : ['blk.0.attn_q.weight', 'blk.0.attn_k.weight', 'blk.0.attn_v.weight'];
-        const names = ['token_embd.weight', ...(c.noPreNorms ? [] : ['blk.0.attn_norm.weight']), ...(c.layerNorm ? ['blk.0.attn_norm.bias', 'output_norm.bias'] : []), ...attn, ...(c.ffnGateless ? ['blk.0.ffn_up.weight'] : ['blk.0.ffn_gate.weight']), ...(c.linearBiases ? ['blk.0.attn_output.bias', 'blk.0.ffn_up.bias', 'blk.0.ffn_down.bias'] : []), ...(c.outputBias ? ['output.bias'] : []), 'blk.0.ffn_down.weight', ...(c.tied ? [] : ['output.weight']), ...(c.qkvBias ? ['blk.0.attn_k.bias'] : []), ...(c.qkNorm && !c.shortConv?.conv[0] ? ['blk.0.attn_q_norm.weight', 'blk.0.attn_k_norm.weight'] : []), ...(c.postNorms ? ['blk.0.post_attention_norm.weight', 'blk.0.post_ffw_norm.weight', 'blk.0.ffn_up.weight'] : [])];
+        const names = ['token_embd.weight', ...(c.noPreNorms ? [] : ['blk.0.attn_norm.weight']), ...(c.layerNorm && !c.normNoBias ? ['blk.0.attn_norm.bias', 'output_norm.bias'] : []), ...attn, ...(c.ffnGateless ? ['blk.0.ffn_up.weight'] : ['blk.0.ffn_gate.weight']), ...(c.linearBiases ? ['blk.0.attn_output.bias', 'blk.0.ffn_up.bias', 'blk.0.ffn_down.bias'] : []), ...(c.outputBias ? ['output.bias'] : []), 'blk.0.ffn_down.weight', ...(c.tied ? [] : ['output.weight']), ...(c.qkvBias ? ['blk.0.attn_k.bias'] : []), ...(c.qkNorm && !c.shortConv?.conv[0] ? ['blk.0.attn_q_norm.weight', 'blk.0.attn_k_norm.weight'] : []), ...(c.postNorms ? ['blk.0.post_attention_norm.weight', 'blk.0.post_ffw_norm.weight', 'blk.0.ffn_up.weight'] : [])];
         const params = names.map((n) => t.ops.params.get(n)!);
         const gm = t.graph.backward(t.loss, params);
         const grads = params.map((p) => ops.contiguous(gm.get(p)!));
@@ -233,8 +236,8 @@ describe('llama training backward = finite differences of the f64 reference', ()
 });
 
 describe('writeLlamaGguf', () => {
-  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
-    const src = parseGgufFile(synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 5, weightType: 'Q8_0', ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'granite' ? { multipliers: GRANITE_MULT } : {}), ...(arch === 'mistral3' ? MISTRAL3 : {}), ...(arch === 'lfm2' ? { shortConv: { taps: 3, conv: [true, false] } } : {}), ...(arch === 'phi2' ? { fusedQkv: true, qkvBias: true } : {}) }));
+  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
+    const src = parseGgufFile(synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 5, weightType: 'Q8_0', ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'granite' ? { multipliers: GRANITE_MULT } : {}), ...(arch === 'mistral3' ? MISTRAL3 : {}), ...(arch === 'lfm2' ? { shortConv: { taps: 3, conv: [true, false] } } : {}), ...(arch === 'phi2' ? { fusedQkv: true, qkvBias: true } : {}), ...(arch === 'command-r' || arch === 'cohere2' ? { logitMul: 0.5, embedStd: 0.5 } : {}) }));
     const { config, weights } = llamaWeightsFromGguf(src);
     expect(() => writeLlamaGguf(config, weights)).toThrow(/tokenizer has 260 tokens, the model's vocab is 259/);
     const bytes = writeLlamaGguf(config, weights, spmByteVocab());

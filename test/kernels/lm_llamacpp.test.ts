@@ -169,6 +169,13 @@ describe('language model vs llama.cpp', () => {
   //     output and add to the stream together), the head with a bias, NEOX rope over part of each head (NORM differs by
   //     0.23); q / k / v apart, or fused in attn_qkv (weight and bias) as files converted from Phi-2's first
   //     checkpoints are;
+  //   - command-r (Command R 35B, Aya 23, Aya Expanse): a parallel block (attention and SwiGLU both read attn_norm's
+  //     output) whose LayerNorms have no bias, NORM rope (NEOX differs by 0.40), logits times logit_scale (0.5 here:
+  //     without it they move by 0.47), always tied (the embedding's deviation, embedStd, at logit std ~2 where the
+  //     head's scale would let the input token take every position's probability, as for gemma);
+  //   - cohere2 (Command R7B): command-r's block with 3 of every 4 layers sliding (window 6 here) and rotating, the
+  //     fourth global without RoPE (with the window ignored the probabilities move by 0.69, with RoPE on the global
+  //     layers by 0.18, with the pattern 2 by 0.41);
   //   - mistral3 (Ministral 3): a Llama with YaRN whose yarn_log_multiplier 1 cancels the 1 + 0.1 ln(factor) of cos and
   //     sin (Ministral 3's mscale_all_dim; without the key the probabilities would move by 0.16), and the
   //     attention temperature: q times 1 + 0.5 ln(1 + floor(p / 8)) from position 8 on (the original context; Ministral
@@ -211,6 +218,10 @@ describe('language model vs llama.cpp', () => {
     ['starcoder2 Q8_0', 'starcoder2, Q8_0, tied, no q / k / v biases, 3 layers', { arch: 'starcoder2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 1, ctx: 64, seed: 5, weightType: 'Q8_0', tied: true }],
     ['phi2', 'phi2 (Phi-2): parallel block, LayerNorms, biases on every Linear and the head, gateless GELU MLP, 8 of 16 head dims rotated (NEOX)', { arch: 'phi2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 4, ctx: 64, seed: 3, ropeDims: 8, qkvBias: true }],
     ['phi2 Q8_0 fused q / k / v', 'phi2, Q8_0, q / k / v and their biases fused in attn_qkv, GQA, 3 layers', { arch: 'phi2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, ctx: 64, seed: 5, ropeDims: 8, qkvBias: true, fusedQkv: true, weightType: 'Q8_0' }],
+    ['command-r', 'command-r (Command R, Aya): parallel block, bias-free LayerNorms, NORM rope, logit_scale 0.5, tied', { arch: 'command-r', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, logitMul: 0.5, embedStd: 0.5 }],
+    ['command-r Q8_0', 'command-r, Q8_0, logit_scale 0.25, 3 layers', { arch: 'command-r', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 4, ctx: 64, seed: 5, logitMul: 0.25, embedStd: 1, weightType: 'Q8_0' }],
+    ['cohere2', 'cohere2 (Command R7B), 4 layers: 3 sliding (window 6) with RoPE, 1 global without, logit_scale 0.25', { arch: 'cohere2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, ctx: 64, seed: 3, slidingWindow: 6, logitMul: 0.25, embedStd: 1 }],
+    ['cohere2 Q8_0', 'cohere2, Q8_0, 8 layers (window 8), GQA 4 / 1', { arch: 'cohere2', dim: 64, ffn: 128, layers: 8, heads: 4, kvHeads: 1, ctx: 64, seed: 5, slidingWindow: 8, logitMul: 0.5, embedStd: 0.5, weightType: 'Q8_0' }],
     ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
   ];
   for (const [label, what, o] of MORE) {

@@ -1,7 +1,8 @@
 // QAT of a language model, Node alone (the shared cases, Node and Chromium, are test/cases/lm_qat.cases.ts):
 //   - llama.cpp's probabilities on a converted Q4_0 file match nibble's (the bound of test/kernels/lm_llamacpp.test.ts),
 //     phi3's fused tensors, glm4's fused gate / up, arcee's gateless FFN, lfm2's short convolutions, stablelm's
-//     LayerNorms, starcoder2's biases on every Linear and phi2's parallel block and biased head included;
+//     LayerNorms, starcoder2's biases on every Linear, phi2's parallel block and biased head and cohere2's bias-free
+//     LayerNorms and sliding layers included;
 //   - distillation's loss and gradient against an f64 computation and its finite differences;
 //   - a teacher of another vocabulary is refused.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,14 +56,14 @@ describe('language-model QAT', () => {
   const phi3 = llamaConfig({ arch: 'phi3', dim: config.dim, layers: config.layers, heads: config.heads, kvHeads: config.kvHeads, ffn: config.ffn, ctx: config.ctx, vocab: config.vocab });
   // glm4 (pre- and post-norms, gate / up fused: one Q4_0 tensor a layer fewer) and arcee (no FFN gate) at the same
   // sizes, their weights drawn and scaled as qatLmWeights draws the llama's.
-  const like = (arch: 'glm4' | 'arcee' | 'stablelm' | 'starcoder2' | 'phi2') => llamaConfig({ arch, dim: config.dim, layers: config.layers, heads: config.heads, kvHeads: config.kvHeads, ffn: config.ffn, ctx: config.ctx, vocab: config.vocab });
-  const [glm4, arcee, stablelm, starcoder2, phi2] = [like('glm4'), like('arcee'), like('stablelm'), like('starcoder2'), like('phi2')];
+  const like = (arch: 'glm4' | 'arcee' | 'stablelm' | 'starcoder2' | 'phi2' | 'cohere2') => llamaConfig({ arch, dim: config.dim, layers: config.layers, heads: config.heads, kvHeads: config.kvHeads, ffn: config.ffn, ctx: config.ctx, vocab: config.vocab });
+  const [glm4, arcee, stablelm, starcoder2, phi2, cohere2] = [like('glm4'), like('arcee'), like('stablelm'), like('starcoder2'), like('phi2'), like('cohere2')];
   // lfm2: short convolutions on the even layers (in_proj / out_proj quantized, the conv kernels kept F32).
   const lfm2 = llamaConfig({ arch: 'lfm2', dim: config.dim, layers: config.layers, heads: config.heads, kvHeads: config.kvHeads, ffn: config.ffn, ctx: config.ctx, vocab: config.vocab, shortConv: { taps: 3, conv: Array.from({ length: config.layers }, (_, l) => l % 2 === 0) } });
-  const cases = [['Q4_0', { format: 'Q4_0' }, 'Q4_0', config], ['asymmetric W3 (Q4_1)', { bits: 3, symmetric: false }, 'Q4_1', config], ['midrise W2 (Q4_0 codes 2q + 1)', { bits: 2, midrise: true }, 'Q4_0', config], ['phi3 Q4_0 (fused tensors)', { format: 'Q4_0' }, 'Q4_0', phi3], ['glm4 Q4_0 (fused gate / up)', { format: 'Q4_0' }, 'Q4_0', glm4], ['arcee Q4_0 (no gate)', { format: 'Q4_0' }, 'Q4_0', arcee], ['lfm2 Q4_0 (short convolutions)', { format: 'Q4_0' }, 'Q4_0', lfm2], ['stablelm Q4_0 (LayerNorms with biases)', { format: 'Q4_0' }, 'Q4_0', stablelm], ['starcoder2 Q4_0 (biases on every Linear, gateless GELU MLP)', { format: 'Q4_0' }, 'Q4_0', starcoder2], ['phi2 Q4_0 (parallel block, the head with a bias)', { format: 'Q4_0' }, 'Q4_0', phi2]] as const;
+  const cases = [['Q4_0', { format: 'Q4_0' }, 'Q4_0', config], ['asymmetric W3 (Q4_1)', { bits: 3, symmetric: false }, 'Q4_1', config], ['midrise W2 (Q4_0 codes 2q + 1)', { bits: 2, midrise: true }, 'Q4_0', config], ['phi3 Q4_0 (fused tensors)', { format: 'Q4_0' }, 'Q4_0', phi3], ['glm4 Q4_0 (fused gate / up)', { format: 'Q4_0' }, 'Q4_0', glm4], ['arcee Q4_0 (no gate)', { format: 'Q4_0' }, 'Q4_0', arcee], ['lfm2 Q4_0 (short convolutions)', { format: 'Q4_0' }, 'Q4_0', lfm2], ['stablelm Q4_0 (LayerNorms with biases)', { format: 'Q4_0' }, 'Q4_0', stablelm], ['starcoder2 Q4_0 (biases on every Linear, gateless GELU MLP)', { format: 'Q4_0' }, 'Q4_0', starcoder2], ['phi2 Q4_0 (parallel block, the head with a bias)', { format: 'Q4_0' }, 'Q4_0', phi2], ['cohere2 Q4_0 (bias-free LayerNorms, sliding layers, tied)', { format: 'Q4_0' }, 'Q4_0', cohere2]] as const;
   for (const [what, cfg, type, c] of cases) {
     it(`llama.cpp runs the converted ${what} model with nibble's probabilities`, async () => {
-      const w = c.arch === 'glm4' || c.arch === 'arcee' || c.arch === 'lfm2' || c.arch === 'stablelm' || c.arch === 'starcoder2' || c.arch === 'phi2' ? scaledWeights(c, 2) : weights(2);
+      const w = c.arch === 'glm4' || c.arch === 'arcee' || c.arch === 'lfm2' || c.arch === 'stablelm' || c.arch === 'starcoder2' || c.arch === 'phi2' || c.arch === 'cohere2' ? scaledWeights(c, 2) : weights(2);
       const linears = llamaLinears(c);
       const plan = prepareLinears(linears, cfg);
       const vocab = c.arch === 'phi3' ? spmByteVocab([PHI3_ENDOFTEXT]) : byteLevelVocab();

@@ -421,6 +421,24 @@ describe('llama config errors', () => {
     fails(fz.metadata, [...ft, { name: 'blk.0.attn_q.weight', type: 'F32' as never, shape: [64, 64] }], /'blk\.0\.attn_q\.weight' not used by a phi2 model/);
   });
 
+  it("command-r and cohere2: a parallel block with bias-free LayerNorms, NORM rope, logit_scale required and multiplying, always tied; cohere2's sliding layers (window required) and global ones without RoPE; Command R+'s q / k norms refused", () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'command-r', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, logitMul: 0.0625 }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'command-r', ropeLayout: 'norm', layerNorm: true, normNoBias: true, parallelBlock: true, ffnAct: 'silu', tied: true, logitMul: 0.0625 });
+    expect(logitScale(c)).toBe(0.0625);
+    expect(tensors.filter((t) => t.name.endsWith('.bias') || t.name.includes('ffn_norm') || t.name === 'output.weight')).toEqual([]);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'command-r.logit_scale')), tensors, /metadata key 'command-r\.logit_scale' is missing/);
+    fails(f.metadata, [...tensors, { name: 'output.weight', type: 'F32' as never, shape: [259, 64] }], /'output\.weight' not used by a command-r model/);
+    fails(f.metadata, [...tensors, { name: 'blk.0.attn_q_norm.weight', type: 'F32' as never, shape: [16, 4] }], /'blk\.0\.attn_q_norm\.weight': command-r's per-head q \/ k LayerNorms \(Command R\+\) are not supported/);
+    const g = parseGgufFile(synthLlamaGguf({ arch: 'cohere2', dim: 64, ffn: 128, layers: 8, heads: 4, kvHeads: 2, seed: 1, logitMul: 0.25, slidingWindow: 4096 }));
+    const gt = g.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    const c2 = llamaConfigFromGguf(g.metadata, gt);
+    expect(c2).toMatchObject({ arch: 'cohere2', tied: true, logitMul: 0.25, swa: { window: 4096, pattern: 4 }, noRopeStep: 4 });
+    expect(Array.from({ length: 8 }, (_, l) => `${layerWindow(c2, l)}${layerUsesRope(c2, l) ? 'r' : ''}`)).toEqual(['4096r', '4096r', '4096r', '0', '4096r', '4096r', '4096r', '0']);
+    fails(Object.fromEntries(Object.entries(g.metadata).filter(([k]) => k !== 'cohere2.attention.sliding_window')), gt, /metadata key 'cohere2\.attention\.sliding_window' is missing/);
+  });
+
   it('lfm2: head_count_kv one count a layer (0: a short convolution), shortconv.l_cache required, the final norm token_embd_norm; bad counts, kernel lengths, kernel types and sliding windows refused by key', () => {
     const f = parseGgufFile(synthLlamaGguf({ arch: 'lfm2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, seed: 1, shortConv: { taps: 3, conv: [true, false, true] } }));
     const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
@@ -504,8 +522,8 @@ describe('llama config errors', () => {
 
   it('names an unsupported architecture and the supported ones', () => {
     const { metadata, tensors } = base();
-    metadata['general.architecture'] = { type: 'string', value: 'phi2' };
-    fails(metadata, tensors, new RegExp(`'general\\.architecture' is 'phi2'.*supported: ${LLAMA_ARCHS.join(', ')}\\)`));
+    metadata['general.architecture'] = { type: 'string', value: 'gptneox' };
+    fails(metadata, tensors, new RegExp(`'general\\.architecture' is 'gptneox'.*supported: ${LLAMA_ARCHS.join(', ')}\\)`));
   });
 
   it('names an inconsistent head count', () => {

@@ -92,7 +92,7 @@ describe('nibble lm pretrain', () => {
     writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'gemma3', slidingWindow: tiny.seq - 1 } }));
     expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(new RegExp(`'seq' ${tiny.seq} exceeds 'model\\.slidingWindow' ${tiny.seq - 1}`));
     writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, slidingWindow: 8 } }));
-    expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/'model\.slidingWindow' is the Gemmas' \(model\.arch is "llama"\)/);
+    expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/'model\.slidingWindow' is the Gemmas' and cohere2's \(model\.arch is "llama"\)/);
     writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'qwen3', headDim: 7 } }));
     expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/the head dim 7 must be an even positive integer/);
   });
