@@ -37,6 +37,7 @@
 // GPT-2's block on RoPE: LayerNorms, biases on every Linear, a gateless GELU MLP (c_fc / c_proj), HF's rows kept (NEOX).
 // PhiForCausalLM (model_type phi: src/nn/hf_phi2.ts) is GGUF's phi2: the same parts in a parallel block, a biased head.
 // CohereForCausalLM / Cohere2ForCausalLM (cohere, cohere2: src/nn/hf_cohere.ts) are GGUF's command-r / cohere2.
+// MiniCPMForCausalLM (minicpm) is a Llama (rows permuted) with granite's multipliers (minicpmMultipliers), tied by default.
 // A Llama's rope_scaling of rope_type llama3 becomes rope_freqs.weight as the converter computes it, a linear one
 // the position scale, a yarn one (any architecture but Phi-3's and the Gemmas') GGUF's YaRN (hfRope).
 import { numel, toF32, type Safetensors } from '../io/safetensors.js';
@@ -92,7 +93,7 @@ export interface HfLlamaConfigJson {
 
 /** Each architecture's name in messages. */
 const ARCH_NAME: Record<LlamaConfig['arch'], string> = {
-  llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3', gemma: 'Gemma', gemma2: 'Gemma 2', gemma3: 'Gemma 3', smollm3: 'SmolLM3', phi3: 'Phi-3', stablelm: 'StableLM', granite: 'Granite', olmo2: 'OLMo 2', exaone: 'EXAONE 3.5', exaone4: 'EXAONE 4', ernie4_5: 'ERNIE 4.5', mistral3: 'Ministral 3', glm4: 'GLM-4', arcee: 'AFM (Arcee)', lfm2: 'LFM2', starcoder2: 'StarCoder2', phi2: 'Phi-2', 'command-r': 'Command R', cohere2: 'Command R7B',
+  llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3', gemma: 'Gemma', gemma2: 'Gemma 2', gemma3: 'Gemma 3', smollm3: 'SmolLM3', phi3: 'Phi-3', stablelm: 'StableLM', granite: 'Granite', olmo2: 'OLMo 2', exaone: 'EXAONE 3.5', exaone4: 'EXAONE 4', ernie4_5: 'ERNIE 4.5', mistral3: 'Ministral 3', glm4: 'GLM-4', arcee: 'AFM (Arcee)', lfm2: 'LFM2', starcoder2: 'StarCoder2', phi2: 'Phi-2', 'command-r': 'Command R', cohere2: 'Command R7B', minicpm: 'MiniCPM',
 };
 
 /** attention_bias: the import takes q / k / v biases for Qwen2 and GLM-4 only (its callers skip those two; GGUF's other graphs have none, or o biases nibble does not run). */
@@ -101,7 +102,7 @@ function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: L
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', stablelm: 'stablelm', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone: 'exaone', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2', starcoder2: 'starcoder2', phi: 'phi2', cohere: 'command-r', cohere2: 'cohere2' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', stablelm: 'stablelm', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone: 'exaone', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2', starcoder2: 'starcoder2', phi: 'phi2', cohere: 'command-r', cohere2: 'cohere2', minicpm: 'minicpm' };
 
 /**
  * transformers 5 writes a model's RoPE as one `rope_parameters` object (rope_theta, rope_type, the scaling's keys and
@@ -178,12 +179,12 @@ function llamaLikeConfig(j: Record<string, unknown>, source: string, type: strin
   const base = llamaConfig({
     arch, vocab: int('vocab_size'), dim, layers: int('num_hidden_layers'), heads, kvHeads: int('num_key_value_heads', heads), headDim,
     ffn: int('intermediate_size'), ctx: int('max_position_embeddings'), eps: positiveNumber(j, source, 'rms_norm_eps', 1e-6),
-    ropeBase: positiveNumber(j, source, 'rope_theta', 10000), tied: j.tie_word_embeddings === true, ...(olmo3 ? { slidingWindow: olmo3.window, slidingPattern: olmo3.pattern } : exaone32 ? { slidingWindow: exaone32 } : {}),
+    ropeBase: positiveNumber(j, source, 'rope_theta', 10000), tied: arch === 'minicpm' ? j.tie_word_embeddings !== false : j.tie_word_embeddings === true, ...(olmo3 ? { slidingWindow: olmo3.window, slidingPattern: olmo3.pattern } : exaone32 ? { slidingWindow: exaone32 } : {}),
   });
   const rope = hfRope(j, source, base);
   // Granite's multipliers, as the converter writes them (f32 GGUF values).
   const mult = (k: string) => Math.fround(positiveNumber(j, source, k, 1));
-  const multipliers = arch === 'granite' ? { multipliers: { embedding: mult('embedding_multiplier'), residual: mult('residual_multiplier'), attention: mult('attention_multiplier'), logit: mult('logits_scaling') } } : {};
+  const multipliers = arch === 'granite' ? { multipliers: { embedding: mult('embedding_multiplier'), residual: mult('residual_multiplier'), attention: mult('attention_multiplier'), logit: mult('logits_scaling') } } : arch === 'minicpm' ? { multipliers: minicpmMultipliers(j, source) } : {};
   const c: LlamaConfig = { ...base, ...rope.config, ...multipliers, ...(arch === 'glm4' ? { qkvBias: j.attention_bias === true } : {}) };
   // SmolLM3's no_rope_layers must be llama.cpp's fixed pattern (layerUsesRope): it reads no key for it.
   const ropeLayers = Array.from({ length: c.layers }, (_, l) => (layerUsesRope(c, l) ? 1 : 0));
@@ -191,6 +192,17 @@ function llamaLikeConfig(j: Record<string, unknown>, source: string, type: strin
     throw new ModelConfigError(`${source}: no_rope_layers ${JSON.stringify(j.no_rope_layers)}: llama.cpp's smollm3 skips RoPE on every fourth layer exactly (${JSON.stringify(ropeLayers)})`);
   }
   return { config: c, ropeTensors: rope.tensors };
+}
+
+/**
+ * MiniCPM's scales as llama.cpp's converter writes them (granite's multipliers, f32): embeddings times scale_emb, each
+ * attention and MLP output times scale_depth / sqrt(num_hidden_layers), logits divided by hidden_size / dim_model_base
+ * (MiniCPM divides the final hidden states by it: the same product).
+ */
+function minicpmMultipliers(j: Record<string, unknown>, source: string): NonNullable<LlamaConfig['multipliers']> {
+  const L = positiveInt(j, source, 'num_hidden_layers');
+  const f = (v: number) => Math.fround(v);
+  return { embedding: f(positiveNumber(j, source, 'scale_emb', 1)), residual: f(positiveNumber(j, source, 'scale_depth', 1) / Math.sqrt(L)), attention: 0, logit: f(positiveInt(j, source, 'hidden_size') / positiveNumber(j, source, 'dim_model_base', 1)) };
 }
 
 /**
@@ -219,7 +231,7 @@ function hfRope(j: Record<string, unknown>, source: string, c: LlamaConfig): { c
     if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw bad(`'${k}' must be a positive number`);
     return v;
   };
-  const llamaLike = c.arch === 'llama' || c.arch === 'smollm3' || c.arch === 'granite' || c.arch === 'exaone' || c.arch === 'exaone4' || c.arch === 'mistral3' || c.arch === 'arcee';
+  const llamaLike = c.arch === 'llama' || c.arch === 'smollm3' || c.arch === 'granite' || c.arch === 'exaone' || c.arch === 'exaone4' || c.arch === 'mistral3' || c.arch === 'arcee' || c.arch === 'minicpm';
   if (llamaLike && kind === 'llama3') {
     const s = { factor: num('factor'), lowFreqFactor: num('low_freq_factor'), highFreqFactor: num('high_freq_factor'), originalContext: num('original_max_position_embeddings') };
     if (!(s.highFreqFactor > s.lowFreqFactor)) throw bad(`'high_freq_factor' must exceed 'low_freq_factor'`);

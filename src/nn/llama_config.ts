@@ -1,5 +1,5 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`,
-// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r` and `cohere2`), read from a GGUF file's
+// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2` and `minicpm`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon (LayerNorm models: .attention.layer_norm_epsilon)        required
@@ -14,6 +14,7 @@
 //   gemma3: .attention.sliding_window                                                        required
 //   gemma2: .attention.sliding_window (4096), .attn_logit_softcapping (50), .final_logit_softcapping (30)  optional
 //   granite: .logit_scale                                                                    required
+//   minicpm: .embedding_scale, .residual_scale, .logit_scale (granite's multipliers)          required
 //            .embedding_scale, .residual_scale, .attention.scale (0: not applied), .rope.scaling.finetuned (true)
 //   olmo2: .attention.sliding_window (OLMo 3's sliding layers), .attention.sliding_window_pattern (4)   optional
 //   command-r, cohere2: .logit_scale (required); cohere2: .attention.sliding_window (required)
@@ -147,7 +148,7 @@ export interface LlamaConfig {
   shortConv?: { taps: number; conv: readonly boolean[] };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias'>;
@@ -170,14 +171,14 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const cohere = a === 'command-r' || a === 'cohere2'; // a parallel block of bias-free LayerNorm, attention and SwiGLU
   const sc2 = a === 'starcoder2' || phi2; // GPT-2's block on RoPE: LayerNorms, biases everywhere, a plain GELU MLP
   return {
-    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || cohere ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2',
+    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'minicpm' || cohere ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2',
     postNorms: gemma || olmo2 || exaone4 || glm4, ffnAct: gemma || gemma1 || sc2 ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu', embedScale: gemma || gemma1, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}), ...(a === 'stablelm' || sc2 || cohere ? { layerNorm: true } : {}), ...(cohere ? { normNoBias: true, parallelBlock: true } : {}),
     ...(a === 'arcee' || sc2 ? { ffnGateless: true } : {}), ...(sc2 ? { linearBiases: true } : {}), ...(phi2 ? { parallelBlock: true, outputBias: true } : {}),
   };
 }
 
-/** The architectures whose llama.cpp graph reads Llama 3's rope_freqs.weight (in any other file it is refused). */
-export const readsRopeFreqs = (a: LlamaArch): boolean => a === 'llama' || a === 'granite' || a === 'exaone' || a === 'exaone4' || a === 'mistral3' || a === 'arcee';
+/** The architectures whose llama.cpp graph reads Llama 3's rope_freqs.weight (in any other file it is refused; minicpm's measured: 0.13 without). */
+export const readsRopeFreqs = (a: LlamaArch): boolean => a === 'llama' || a === 'granite' || a === 'minicpm' || a === 'exaone' || a === 'exaone4' || a === 'mistral3' || a === 'arcee';
 
 /** The tensors of rope factors (Llama 3's, phi3's LongRoPE pair): constants RoPE reads, never trained. */
 export const ROPE_FACTOR_TENSORS = ['rope_freqs.weight', 'rope_factors_long.weight', 'rope_factors_short.weight'] as const;
@@ -281,8 +282,8 @@ export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; 
   if (a === 'exaone4' && o.layers === EXAONE4_SWA_LAYERS) return { swa: { window: o.window, pattern: EXAONE4_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, noRopeStep: EXAONE4_SWA_PATTERN };
   // olmo2 with a sliding window (OLMo 3): 3 of every 4 layers slide (sliding_window_pattern), rotating plainly.
   if (a === 'olmo2' && o.window > 0) return { swa: { window: o.window, pattern: o.pattern ?? OLMO3_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: 1, plainRope: true } };
-  if (a === 'granite') {
-    if (!o.multipliers) throw new ModelConfigError(`llama config: a granite model needs its multipliers (logit_scale at least)`);
+  if (a === 'granite' || a === 'minicpm') {
+    if (!o.multipliers) throw new ModelConfigError(`llama config: a ${a} model needs its multipliers (logit_scale at least)`);
     return { multipliers: o.multipliers, ...(o.rope === false ? { noRopeStep: 1 } : {}) };
   }
   return {};
@@ -408,7 +409,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const patternArray = metadata[`${a}.attention.sliding_window_pattern`]?.type === 'array';
   const pattern = a === 'olmo2' && window > 0 ? (patternArray ? OLMO3_SWA_PATTERN : k.int(`${a}.attention.sliding_window_pattern`, OLMO3_SWA_PATTERN)) : undefined;
   const softcap = a === 'gemma2' ? { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) } : undefined;
-  const multipliers = a === 'granite' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`) } : undefined;
+  // minicpm runs granite's graph, its three scales required (it has no attention scale)
+  const multipliers = a === 'minicpm' ? { embedding: k.float(`${a}.embedding_scale`), residual: k.float(`${a}.residual_scale`), attention: 0, logit: k.float(`${a}.logit_scale`) } : a === 'granite' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`) } : undefined;
   const rope = a === 'granite' ? k.bool(`${a}.rope.scaling.finetuned`, true) : true;
   const tempScale = a === 'mistral3' ? k.float(`${a}.attention.temperature_scale`, 0, true) : 0;
   // Its length is the YaRN original context, as llama.cpp sets it for mistral3 (it reads no attention.temperature_length there).

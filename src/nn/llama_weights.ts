@@ -88,8 +88,8 @@ function yarnKeys(a: string, y: NonNullable<LlamaConfig['yarn']>): Record<string
 function graniteKeys(a: string, m: NonNullable<LlamaConfig['multipliers']>, rope: boolean): Record<string, GgufValue> {
   return {
     [`${a}.logit_scale`]: gguf.f32(m.logit),
-    ...(m.embedding ? { [`${a}.embedding_scale`]: gguf.f32(m.embedding) } : {}),
-    ...(m.residual ? { [`${a}.residual_scale`]: gguf.f32(m.residual) } : {}),
+    ...(m.embedding || a === 'minicpm' ? { [`${a}.embedding_scale`]: gguf.f32(m.embedding) } : {}), // minicpm's are required
+    ...(m.residual || a === 'minicpm' ? { [`${a}.residual_scale`]: gguf.f32(m.residual) } : {}),
     ...(m.attention ? { [`${a}.attention.scale`]: gguf.f32(m.attention) } : {}),
     ...(rope ? {} : { [`${a}.rope.scaling.finetuned`]: gguf.bool(false) }),
   };
@@ -162,6 +162,6 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
     eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
     ...((o.ropeScale ?? 1) !== 1 ? { ropeScale: o.ropeScale } : {}),
     ...(o.shortConv ? { shortConv: { taps: o.shortConv.taps, conv: [...o.shortConv.conv] } } : {}),
-    ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : undefined), logitMul: o.logitMul }),
+    ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : arch === 'minicpm' ? { embedding: 1, residual: 1, attention: 0, logit: 1 } : undefined), logitMul: o.logitMul }),
   };
 }

@@ -176,6 +176,8 @@ describe('language model vs llama.cpp', () => {
   //   - cohere2 (Command R7B): command-r's block with 3 of every 4 layers sliding (window 6 here) and rotating, the
   //     fourth global without RoPE (with the window ignored the probabilities move by 0.69, with RoPE on the global
   //     layers by 0.18, with the pattern 2 by 0.41);
+  //   - minicpm (MiniCPM 1B / 2B): granite's graph with its three scales required (the logit scale inverted moves the
+  //     probabilities by 0.90), NORM rope (NEOX differs by 0.11), Llama 3 rope factors read (0.13 without);
   //   - mistral3 (Ministral 3): a Llama with YaRN whose yarn_log_multiplier 1 cancels the 1 + 0.1 ln(factor) of cos and
   //     sin (Ministral 3's mscale_all_dim; without the key the probabilities would move by 0.16), and the
   //     attention temperature: q times 1 + 0.5 ln(1 + floor(p / 8)) from position 8 on (the original context; Ministral
@@ -222,6 +224,8 @@ describe('language model vs llama.cpp', () => {
     ['command-r Q8_0', 'command-r, Q8_0, logit_scale 0.25, 3 layers', { arch: 'command-r', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 4, ctx: 64, seed: 5, logitMul: 0.25, embedStd: 1, weightType: 'Q8_0' }],
     ['cohere2', 'cohere2 (Command R7B), 4 layers: 3 sliding (window 6) with RoPE, 1 global without, logit_scale 0.25', { arch: 'cohere2', dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, ctx: 64, seed: 3, slidingWindow: 6, logitMul: 0.25, embedStd: 1 }],
     ['cohere2 Q8_0', 'cohere2, Q8_0, 8 layers (window 8), GQA 4 / 1', { arch: 'cohere2', dim: 64, ffn: 128, layers: 8, heads: 4, kvHeads: 1, ctx: 64, seed: 5, slidingWindow: 8, logitMul: 0.5, embedStd: 0.5, weightType: 'Q8_0' }],
+    ['minicpm', 'minicpm (MiniCPM): embedding 12 / residual 0.4 / logit 4 scales', { arch: 'minicpm', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, multipliers: { embedding: 12, residual: 0.4, attention: 0, logit: 4 } }],
+    ['minicpm Q8_0 rope factors', 'minicpm, Q8_0, tied (embedding scale 2), Llama 3 rope factors', { arch: 'minicpm', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 5, multipliers: { embedding: 2, residual: 0.4, attention: 0, logit: 1 }, embedStd: 0.15, weightType: 'Q8_0', tied: true, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } }],
     ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
   ];
   for (const [label, what, o] of MORE) {

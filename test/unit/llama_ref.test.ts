@@ -439,6 +439,15 @@ describe('llama config errors', () => {
     fails(Object.fromEntries(Object.entries(g.metadata).filter(([k]) => k !== 'cohere2.attention.sliding_window')), gt, /metadata key 'cohere2\.attention\.sliding_window' is missing/);
   });
 
+  it("minicpm: granite's graph, its embedding, residual and logit scales required; Llama 3 rope factors read", () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'minicpm', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, multipliers: { embedding: 12, residual: 0.25, attention: 0, logit: 9 }, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'minicpm', ropeLayout: 'norm', ropeFreqs: true, multipliers: { embedding: 12, residual: 0.25, attention: 0, logit: 9 } });
+    expect([embeddingScale(c), logitScale(c)]).toEqual([12, Math.fround(1 / 9)]);
+    for (const k of ['embedding_scale', 'residual_scale', 'logit_scale']) fails(Object.fromEntries(Object.entries(f.metadata).filter(([m]) => m !== `minicpm.${k}`)), tensors, new RegExp(`metadata key 'minicpm\\.${k}' is missing`));
+  });
+
   it('lfm2: head_count_kv one count a layer (0: a short convolution), shortconv.l_cache required, the final norm token_embd_norm; bad counts, kernel lengths, kernel types and sliding windows refused by key', () => {
     const f = parseGgufFile(synthLlamaGguf({ arch: 'lfm2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, seed: 1, shortConv: { taps: 3, conv: [true, false, true] } }));
     const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
