@@ -1,5 +1,5 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r` and `cohere2` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm` and `gptneox` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
@@ -76,6 +76,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     return ops.attention(l, q, k, v);
   };
   for (let l = 0; l < c.layers; l++) {
+    const x0 = x; // the layer's input (gptneox's parallel residual normalizes it for the FFN too)
     const h = preNorm(blk(l, 'attn_norm.weight'));
     if (isConvLayer(c, l)) {
       // lfm2's short-convolution layers in place of attention
@@ -83,8 +84,9 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     } else {
       x = residual(l, attention(l, h), 'attn_output.weight', 'post_attention_norm.weight');
     }
-    // phi2's parallel block: the FFN reads attn_norm's output too, and adds to the stream beside attention
-    const f = c.parallelBlock ? h : preNorm(blk(l, 'ffn_norm.weight'));
+    // phi2's and Cohere's parallel block: the FFN reads attn_norm's output too, and adds to the stream beside
+    // attention; gptneox's parallel residual: the FFN reads the layer's input through ffn_norm
+    const f = c.parallelBlock ? h : c.parallelResidual ? norm(x0, blk(l, 'ffn_norm.weight')) : preNorm(blk(l, 'ffn_norm.weight'));
     const up = ops.linear(f, blk(l, 'ffn_up.weight'), bias(l, 'ffn_up.weight'));
     // arcee, starcoder2 and phi2 have no gate: act(up) (arcee's relu(up)^2, the others' gelu(up))
     const a = c.ffnGateless ? ops.act(up) : ops.glu(ops.linear(f, blk(l, 'ffn_gate.weight')), up);

@@ -1,5 +1,5 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`,
-// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2` and `minicpm`), read from a GGUF file's
+// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm` and `gptneox`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon (LayerNorm models: .attention.layer_norm_epsilon)        required
@@ -18,6 +18,7 @@
 //            .embedding_scale, .residual_scale, .attention.scale (0: not applied), .rope.scaling.finetuned (true)
 //   olmo2: .attention.sliding_window (OLMo 3's sliding layers), .attention.sliding_window_pattern (4)   optional
 //   command-r, cohere2: .logit_scale (required); cohere2: .attention.sliding_window (required)
+//   gptneox: .use_parallel_residual (true)
 //   lfm2: .shortconv.l_cache (required); .attention.head_count_kv one count a layer, 0 for a short convolution;
 //         .attention.sliding_window refused; the final norm is token_embd_norm.weight
 // and the vocabulary size from token_embd.weight's shape. Tensors are checked as the file lays them out
@@ -77,9 +78,14 @@ export interface LlamaConfig {
    * stream at once: x + attn(h) + ffn(h) (GPT-J's parallel block).
    */
   parallelBlock?: true;
+  /**
+   * gptneox with use_parallel_residual: attention and the FFN both read the layer's input stream, each through its own
+   * norm (attn_norm, ffn_norm), and add to it at once: x + attn(ln1(x)) + ffn(ln2(x)).
+   */
+  parallelResidual?: true;
   /** phi2: the head has a bias, output.bias [vocab]. */
   outputBias?: true;
-  /** phi2 files converted from Phi-2's first checkpoints: q / k / v fused in blk.N.attn_qkv.weight and .bias (llama_layout.ts). */
+  /** gptneox, and phi2 files converted from Phi-2's first checkpoints: q / k / v fused in blk.N.attn_qkv.weight and .bias (llama_layout.ts). */
   fusedQkv?: true;
   /** gemma, gemma2, gemma3: token embeddings are multiplied by sqrt(dim) (rounded to f32, as llama.cpp does). */
   embedScale: boolean;
@@ -148,18 +154,18 @@ export interface LlamaConfig {
   shortConv?: { taps: number; conv: readonly boolean[] };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
-export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias'>;
+export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv'>;
 
 /**
  * What each architecture fixes: llama.cpp's rope type (NORM for llama, smollm3, granite, ernie4_5, mistral3, glm4 and
  * arcee, NEOX for the rest), q/k/v biases (qwen2), per-head q/k norms (qwen3, gemma3, exaone4, lfm2), the Gemmas'
  * GeGLU and scaled embeddings (gemma2's and gemma3's post-norms too), olmo2's post-norms without pre-norms and q/k norms
  * over the whole projection, arcee's gateless FFN, stablelm's LayerNorms, starcoder2's LayerNorms, biases on every
- * Linear and gateless GELU MLP, phi2's the same in a parallel block with a biased head, and Cohere's parallel block
- * (command-r, cohere2) with bias-free LayerNorms around a SwiGLU.
+ * Linear and gateless GELU MLP, phi2's the same in a parallel block with a biased head, gptneox's with q / k / v fused
+ * (and biased) in its file, and Cohere's parallel block (command-r, cohere2) with bias-free LayerNorms around a SwiGLU.
  */
 export function archTraits(a: LlamaArch): ArchTraits {
   const gemma = a === 'gemma2' || a === 'gemma3';
@@ -169,11 +175,11 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const glm4 = a === 'glm4'; // pre-norms and post-norms (the Gemmas' four) with SwiGLU
   const phi2 = a === 'phi2'; // starcoder2's parts in GPT-J's parallel block, the head with a bias
   const cohere = a === 'command-r' || a === 'cohere2'; // a parallel block of bias-free LayerNorm, attention and SwiGLU
-  const sc2 = a === 'starcoder2' || phi2; // GPT-2's block on RoPE: LayerNorms, biases everywhere, a plain GELU MLP
+  const sc2 = a === 'starcoder2' || phi2 || a === 'gptneox'; // GPT-2's block on RoPE: LayerNorms, biases everywhere, a plain GELU MLP
   return {
-    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'minicpm' || cohere ? 'norm' : 'neox', qkvBias: a === 'qwen2', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2',
+    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'minicpm' || cohere ? 'norm' : 'neox', qkvBias: a === 'qwen2' || a === 'gptneox', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2',
     postNorms: gemma || olmo2 || exaone4 || glm4, ffnAct: gemma || gemma1 || sc2 ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu', embedScale: gemma || gemma1, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}), ...(a === 'stablelm' || sc2 || cohere ? { layerNorm: true } : {}), ...(cohere ? { normNoBias: true, parallelBlock: true } : {}),
-    ...(a === 'arcee' || sc2 ? { ffnGateless: true } : {}), ...(sc2 ? { linearBiases: true } : {}), ...(phi2 ? { parallelBlock: true, outputBias: true } : {}),
+    ...(a === 'arcee' || sc2 ? { ffnGateless: true } : {}), ...(sc2 ? { linearBiases: true } : {}), ...(phi2 ? { parallelBlock: true, outputBias: true } : {}), ...(a === 'gptneox' ? { fusedQkv: true } : {}),
   };
 }
 
@@ -416,6 +422,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   // Its length is the YaRN original context, as llama.cpp sets it for mistral3 (it reads no attention.temperature_length there).
   const attnTemperature = tempScale ? { scale: tempScale, length: k.int(`${a}.rope.scaling.original_context_length`, ctx) } : undefined;
   if (attnTemperature && ropeDims !== headDim) throw new ModelConfigError(`model config: '${a}.attention.temperature_scale' with '${a}.rope.dimension_count' ${ropeDims} below the head dim ${headDim}: not supported (mistral3 rotates whole heads)`);
+  const parRes = a === 'gptneox' && k.bool(`${a}.use_parallel_residual`, true);
   if (a === 'starcoder2' && ropeDims !== headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' ${ropeDims} below the head dim ${headDim}: starcoder2 rotates whole heads (llama.cpp asserts it)`);
   if (a === 'lfm2' && k.int(`${a}.attention.sliding_window`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window' is ${k.int(`${a}.attention.sliding_window`, 0, 0)}: lfm2's sliding-window attention is not supported`);
   if (a === 'mistral3' && k.int(`${a}.expert_count`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.expert_count' is ${k.int(`${a}.expert_count`, 0, 0)}: mistral3's mixture-of-experts layers are not supported (its dense models are)`);
@@ -430,8 +437,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (a === 'stablelm' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': stablelm's per-head q / k LayerNorms (StableLM 2 12B) are not supported`);
   if (a === 'stablelm' && !byName.has('blk.0.ffn_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.ffn_norm.weight' is missing: stablelm's parallel residual (StableLM 2 12B) is not supported`);
   if (a === 'command-r' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': command-r's per-head q / k LayerNorms (Command R+) are not supported`);
-  // llama.cpp's olmo2, stablelm and phi2 require output.weight (their head is never tied).
-  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (an ${a} model's head is never tied to the embedding)`);
+  // llama.cpp's olmo2, stablelm, phi2 and gptneox require output.weight (their head is never tied).
+  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (an ${a} model's head is never tied to the embedding)`);
   const embd = byName.get('token_embd.weight');
   if (!embd) throw new ModelConfigError(`model config: tensor 'token_embd.weight' is missing`);
   if (embd.shape.length !== 2 || embd.shape[1] !== dim) throw new ModelConfigError(`model config: tensor 'token_embd.weight' has shape [${embd.shape.join(', ')}], expected [vocab, ${dim}] ('${a}.embedding_length' ${dim})`);
@@ -447,7 +454,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ropeFreqs: readsRopeFreqs(a) && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma's and gemma2's graphs always tie it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
-    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
+    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...archExtras(a, { window, pattern, layers, ropeBase, ropeScale, softcap, multipliers, rope, logitMul: traits.normNoBias ? k.float(`${a}.logit_scale`) : undefined }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
@@ -455,6 +462,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ...(attnTemperature ? { attnTemperature } : {}),
     ...(conv ? { shortConv: { taps: conv.taps, conv: conv.conv } } : {}),
     ...(a === 'phi2' && byName.has('blk.0.attn_qkv.weight') ? { fusedQkv: true } : {}),
+    ...(parRes ? { parallelResidual: true } : {}),
     ...(a === 'phi3' && longF ? { longRope: { origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx) } } : {}),
   };
   // Every layer has 9 tensors at least (phi3's fused ones: 6; the gateless or bias-free ones: 8): a block_count the file cannot hold is refused before the

@@ -1,5 +1,5 @@
 // The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`, `smollm3`,
-// `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`): the oracle of the GPU engine. It follows llama.cpp's graph
+// `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`): the oracle of the GPU engine. It follows llama.cpp's graph
 // (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, gemma2-iswa.cpp, gemma3.cpp, smollm3.cpp, phi3.cpp, granite.cpp,
 // olmo2.cpp, exaone4.cpp, ernie4-5.cpp) step by step, for every position of a prompt:
 //   x = token_embd[id]  (times sqrt(dim) in f32: the Gemmas; times embedding_scale: granite)  (rows gathered,
@@ -299,6 +299,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     const p = `blk.${l}.`;
     const lbias = (n: string) => (c.linearBiases ? W.get(`${p}${n}.bias`).w : undefined); // starcoder2's
     const preNorm = (n: string) => (c.noPreNorms ? x.slice() : norm(x, `${p}${n}`));
+    const x0 = c.parallelResidual ? x.slice() : x; // the layer's input (x is updated in place by addOut)
     const h = preNorm('attn_norm.weight');
     if (isConvLayer(c, l)) {
       // lfm2: y = C * conv(B * X) from in_proj's B | C | X, the rows before position 0 zeros
@@ -325,7 +326,8 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       const a = attention(q, k, v, T, c, layerWindow(c, l));
       addOut(linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt, lbias('attn_output')), `${p}post_attention_norm.weight`);
     }
-    const h2 = c.parallelBlock ? h : preNorm('ffn_norm.weight'); // phi2: the FFN reads attention's input
+    // phi2, Cohere: the FFN reads attention's input; gptneox's parallel residual: the layer's input through ffn_norm
+    const h2 = c.parallelBlock ? h : c.parallelResidual ? norm(x0, `${p}ffn_norm.weight`) : preNorm('ffn_norm.weight');
     const u = linear(h2, T, D, W.get(`${p}ffn_up.weight`), c.ffn, opt, lbias('ffn_up'));
     const act = (v: number) => (c.ffnAct === 'relu2' ? Math.max(v, 0) * v : c.ffnAct === 'gelu' ? gelu(v, !!opt.cpuActivations) : v / (1 + Math.exp(-v)));
     // arcee, starcoder2: no gate, act(up) (arcee's relu(up)^2)

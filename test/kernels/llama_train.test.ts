@@ -114,6 +114,7 @@ describe('llama training forward = inference engine = f64 reference', () => {
     ['starcoder2', ', LayerNorms, biases on every Linear, gateless GELU MLP', { qkvBias: true }],
     ['phi2', ', parallel block, biases on every Linear and the head, q / k / v fused in the file, half the head rotated', { qkvBias: true, fusedQkv: true, ropeDims: 4 }],
     ['command-r', ', parallel block, bias-free LayerNorms, logit_scale 0.5, tied', { logitMul: 0.5, embedStd: 0.5 }],
+    ['gptneox', ', parallel residual (two LayerNorms), q / k / v fused in the file, half the head rotated', { ropeDims: 4 }],
     ['minicpm', ', granite\'s scales, Llama 3 rope factors', { multipliers: { embedding: 12, residual: 0.4, attention: 0, logit: 4 }, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 4 } }],
     ['cohere2', ', 4 layers: 3 sliding (window 16) with RoPE, 1 global without, logit_scale 0.5', { layers: 4, slidingWindow: 16, logitMul: 0.5, embedStd: 0.5 }],
   ];
@@ -184,6 +185,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
     ['starcoder2 (LayerNorms, biases on every Linear, gelu(up) without a gate)', 'starcoder2', { qkvBias: true }],
     ['phi2 (parallel block, the head with a bias, half of each head rotated)', 'phi2', { qkvBias: true, ropeDims: 4 }],
     ['command-r (parallel block, bias-free LayerNorms, logit_scale 0.5, tied)', 'command-r', { logitMul: 0.5, embedStd: 0.5 }],
+    ['gptneox (parallel residual: two LayerNorms of the layer input, fused q / k / v, half of each head rotated)', 'gptneox', { ropeDims: 4 }],
   ];
   for (const [label, arch, extra] of FD) {
     it(`${label}: dim 16, 1 layer, 2 heads / 1 KV head, B=2 T=5 with padding${arch === 'qwen3' ? ', head dim 12' : ''}`, async () => {
@@ -237,7 +239,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
 });
 
 describe('writeLlamaGguf', () => {
-  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
+  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
     const src = parseGgufFile(synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 5, weightType: 'Q8_0', ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'granite' || arch === 'minicpm' ? { multipliers: GRANITE_MULT } : {}), ...(arch === 'mistral3' ? MISTRAL3 : {}), ...(arch === 'lfm2' ? { shortConv: { taps: 3, conv: [true, false] } } : {}), ...(arch === 'phi2' ? { fusedQkv: true, qkvBias: true } : {}), ...(arch === 'command-r' || arch === 'cohere2' ? { logitMul: 0.5, embedStd: 0.5 } : {}) }));
     const { config, weights } = llamaWeightsFromGguf(src);
     expect(() => writeLlamaGguf(config, weights)).toThrow(/tokenizer has 260 tokens, the model's vocab is 259/);

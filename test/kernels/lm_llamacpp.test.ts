@@ -178,6 +178,9 @@ describe('language model vs llama.cpp', () => {
   //     layers by 0.18, with the pattern 2 by 0.41);
   //   - minicpm (MiniCPM 1B / 2B): granite's graph with its three scales required (the logit scale inverted moves the
   //     probabilities by 0.90), NORM rope (NEOX differs by 0.11), Llama 3 rope factors read (0.13 without);
+  //   - gptneox (Pythia, GPT-NeoX): starcoder2's parts with q / k / v fused (and biased) in attn_qkv, a quarter of each
+  //     head rotated (NEOX; NORM differs by 0.15), and with use_parallel_residual the parallel residual x + attn(ln1(x)) +
+  //     ffn(ln2(x)) (read as sequential the probabilities move by 0.24), sequential without it;
   //   - mistral3 (Ministral 3): a Llama with YaRN whose yarn_log_multiplier 1 cancels the 1 + 0.1 ln(factor) of cos and
   //     sin (Ministral 3's mscale_all_dim; without the key the probabilities would move by 0.16), and the
   //     attention temperature: q times 1 + 0.5 ln(1 + floor(p / 8)) from position 8 on (the original context; Ministral
@@ -226,6 +229,8 @@ describe('language model vs llama.cpp', () => {
     ['cohere2 Q8_0', 'cohere2, Q8_0, 8 layers (window 8), GQA 4 / 1', { arch: 'cohere2', dim: 64, ffn: 128, layers: 8, heads: 4, kvHeads: 1, ctx: 64, seed: 5, slidingWindow: 8, logitMul: 0.5, embedStd: 0.5, weightType: 'Q8_0' }],
     ['minicpm', 'minicpm (MiniCPM): embedding 12 / residual 0.4 / logit 4 scales', { arch: 'minicpm', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, multipliers: { embedding: 12, residual: 0.4, attention: 0, logit: 4 } }],
     ['minicpm Q8_0 rope factors', 'minicpm, Q8_0, tied (embedding scale 2), Llama 3 rope factors', { arch: 'minicpm', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 5, multipliers: { embedding: 2, residual: 0.4, attention: 0, logit: 1 }, embedStd: 0.15, weightType: 'Q8_0', tied: true, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } }],
+    ['gptneox', 'gptneox (Pythia): parallel residual, two LayerNorms a layer, fused q / k / v with biases, 4 of 16 head dims rotated', { arch: 'gptneox', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 4, ctx: 64, seed: 3, ropeDims: 4 }],
+    ['gptneox Q8_0 sequential', 'gptneox, Q8_0, use_parallel_residual false (sequential), 3 layers', { arch: 'gptneox', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 4, ctx: 64, seed: 5, ropeDims: 8, parallelResidual: false, weightType: 'Q8_0' }],
     ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
   ];
   for (const [label, what, o] of MORE) {
