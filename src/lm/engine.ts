@@ -8,7 +8,7 @@ import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import { formatBytes } from '../io/gguf.js';
 import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKGroups, topKPartWords, topKWords, type KvType } from '../kernels/lm.js';
 import { llamaForward } from '../nn/llama.js';
-import { attentionTemperature, isConvLayer, isRopeFactors, isShortConvKernel, layerCacheRows, swaRopeScaling, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionTemperature, isConvLayer, isRopeFactors, isShortConvKernel, layerCacheRows, POSITION_EMBD, swaRopeScaling, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { assignBuffers, StepRecorder, type StepResources } from './record.js';
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 
@@ -74,7 +74,18 @@ export class LlamaEngine {
     private res: StepResources & { xBytes: number },
     readonly embedding: EmbeddingRows,
     readonly weightBytes: number,
+    /** gpt2's learned position embeddings (position_embd.weight), on the CPU as the token embedding is. */
+    readonly positions?: EmbeddingRows,
   ) {}
+
+  /** The step's input rows: the tokens' embeddings, plus gpt2's position rows pos0.. (an f32 add, as llama.cpp's). */
+  private stepEmbeddings(ids: readonly number[], pos0: number): Float32Array {
+    const x = this.embedding.rows(ids);
+    if (!this.positions) return x;
+    const p = this.positions.rows(Array.from({ length: ids.length }, (_, i) => pos0 + i));
+    for (let i = 0; i < x.length; i++) x[i] += p[i];
+    return x;
+  }
 
   /** Uploads every tensor the config names (checked before any upload: types, then the size estimate). */
   static async load(ctx: GpuContext, src: TensorSource, c: LlamaConfig, o: EngineOptions = {}): Promise<LlamaEngine> {
@@ -104,6 +115,7 @@ export class LlamaEngine {
       let loaded = 0;
       const progress = (tensor: string) => o.onProgress?.({ loaded: ++loaded, total: names.length, tensor });
       let embedding: EmbeddingRows | null = null;
+      let positions: EmbeddingRows | undefined; // gpt2's learned position rows, added on the CPU as the token rows are gathered
       let freqs: Float32Array | undefined;
       const factorsName = ropeFactorsTensor(c, ctxLen);
       for (const t of infos) {
@@ -111,6 +123,9 @@ export class LlamaEngine {
           const e = await src.tensor(t.name);
           embedding = new EmbeddingRows(t.name, e.type, e.data, c.vocab, c.dim);
           if (c.tied) weights.set(t.name, await uploadWeight(ctx, { tensors: [], tensor: async () => e }, t.name, c.vocab, c.dim));
+        } else if (t.name === POSITION_EMBD) {
+          const e = await src.tensor(t.name);
+          positions = new EmbeddingRows(t.name, e.type, e.data, c.ctx, c.dim);
         } else if (t.name === factorsName) {
           freqs = floatValues(await src.tensor(t.name), c.ropeDims / 2);
         } else if (isRopeFactors(t.name)) {
@@ -158,7 +173,7 @@ export class LlamaEngine {
       const zeros = mk(4 * c.dim, 'lm zeros'); // created zeroed (WebGPU's guarantee)
       const res = { zeros, x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), ...(tableQ ? { ropeTableQ: tableQ } : {}), kCache, vCache, ...(convState ? { convState } : {}), kvType, weights, vectors, xBytes };
       const wBytes = [...weights.values()].reduce((s, w) => s + w.bytes, 0) + [...vectors.values()].reduce((s, b) => s + b.size, 0);
-      const eng = new LlamaEngine(ctx, c, ctxLen, chunk, res, embedding, wBytes);
+      const eng = new LlamaEngine(ctx, c, ctxLen, chunk, res, embedding, wBytes, positions);
       eng.owned = owned;
       return eng;
     } catch (e) {
@@ -303,7 +318,7 @@ export class LlamaEngine {
     this.written = pos0 === 0 ? T : Math.max(this.written, pos0 + T);
     this.convAt = pos0 + T;
     if (st.pen) this.ctx.write(st.pen, Uint32Array.from([gather.length, ...gather]));
-    this.ctx.write(this.res.x, this.embedding.rows(ids));
+    this.ctx.write(this.res.x, this.stepEmbeddings(ids, pos0));
     this.ctx.write(this.res.pos, Int32Array.from({ length: T }, (_, i) => pos0 + i));
     const s = st;
     await this.ctx.submit(['lm step'], (enc) => {

@@ -23,7 +23,7 @@ import { f32ToBf16Bits, f32ToF16Bits } from '../quant/f16.js';
 import { exportGguf, GGUF_BLOCKS, ggufScheme, type GgufBlockType } from '../quant/gguf.js';
 import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
-import { embeddingScale, isShortConvKernel, llamaTensorNames, logitScale, readsRopeFreqs, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
+import { embeddingScale, isShortConvKernel, llamaTensorNames, logitScale, POSITION_EMBD, readsRopeFreqs, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
 import { fuseTensors } from '../nn/llama_layout.js';
 import { llama3RopeFactors, type Llama3RopeScaling } from '../nn/rope_scaling.js';
 
@@ -269,6 +269,8 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
       return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => (bias ? 0.2 * g() : 1 + 0.1 * g())) };
     }
     const [N, K] = shape;
+    // gpt2's learned positions: F32 unless typed, rows of deviation 0.5 (a quarter of the token rows' variance here).
+    if (name === POSITION_EMBD) return { name, type: (o.types?.[name] ?? 'F32') as GgufTensorType, shape, data: weightBytes(o.types?.[name] ?? 'F32', N, K, 0.5, r, name) };
     // lfm2's conv kernels: F32 (ggml does not quantize rows of 3), values of standard deviation 1/sqrt(taps).
     if (isShortConvKernel(name)) return { name, type: (o.types?.[name] ?? 'F32') as GgufTensorType, shape, data: weightBytes(o.types?.[name] ?? 'F32', N, K, 1 / Math.sqrt(K), r, name) };
     const type = o.types?.[name] ?? (name === 'token_embd.weight' ? (o.embedType ?? wt) : wt);

@@ -11,7 +11,7 @@ import { matmulWeights, type MatmulBType, type QuantWeights } from '../kernels/m
 import { destroyQuantized, uploadQuantizedShards, type GpuQuantized } from '../kernels/quant.js';
 import { bf16BitsToF32, f16BitsToF32 } from '../quant/f16.js';
 import { dequantizeGgufRows, ggufBytes, GGUF_BLOCKS, importGguf, type GgufBlockType } from '../quant/gguf.js';
-import { layerCacheRows, ModelConfigError, type LlamaConfig } from '../nn/llama_config.js';
+import { layerCacheRows, ModelConfigError, POSITION_EMBD, type LlamaConfig } from '../nn/llama_config.js';
 
 export const FLOAT_TYPES = ['F32', 'F16', 'BF16'] as const;
 export const BLOCK_TYPES = Object.keys(GGUF_BLOCKS) as GgufBlockType[];
@@ -177,7 +177,7 @@ export class EmbeddingRows {
 export function estimateGpuBytes(c: LlamaConfig, infos: readonly { name: string; type: string; shape: number[] }[], ctxLen: number, chunk: number, kvType: 'f32' | 'f16' = 'f32'): { weights: number; kv: number; scratch: number; total: number } {
   let weights = 0;
   for (const t of infos) {
-    if (t.name === 'token_embd.weight' && !c.tied) continue; // stays on the CPU
+    if ((t.name === 'token_embd.weight' && !c.tied) || t.name === POSITION_EMBD) continue; // stays on the CPU
     const [N, K] = t.shape.length === 2 ? t.shape : [1, t.shape[0] ?? 1];
     weights += t.shape.length === 2 ? gpuWeightBytes(t.type, N, K) : 4 * N * K;
   }

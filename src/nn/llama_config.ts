@@ -1,5 +1,5 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`,
-// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm` and `gptneox`), read from a GGUF file's
+// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox` and `gpt2`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon (LayerNorm models: .attention.layer_norm_epsilon)        required
@@ -29,7 +29,10 @@ import type { GgufTensorType, GgufValue } from '../io/gguf.js';
 import { SHORT_CONV_MAX_TAPS } from '../ops/short_conv.js';
 import { describe, Keys, ModelConfigError } from './gguf_keys.js';
 import { ggufTensorLayout } from './llama_layout.js';
-import { ggufRopeScaling, yarnRope, type YarnScaling } from './rope_scaling.js';
+import { ggufRopeScaling, type YarnScaling } from './rope_scaling.js';
+import { isConvLayer } from './llama_layers.js';
+
+export * from './llama_layers.js';
 
 export { ModelConfigError };
 
@@ -83,6 +86,11 @@ export interface LlamaConfig {
    * norm (attn_norm, ffn_norm), and add to it at once: x + attn(ln1(x)) + ffn(ln2(x)).
    */
   parallelResidual?: true;
+  /**
+   * gpt2: learned positions, position_embd.weight [ctx, dim]: row p is added to position p's token embedding (and no
+   * layer applies RoPE: noRopeStep 1).
+   */
+  learnedPositions?: true;
   /** phi2: the head has a bias, output.bias [vocab]. */
   outputBias?: true;
   /** gptneox, and phi2 files converted from Phi-2's first checkpoints: q / k / v fused in blk.N.attn_qkv.weight and .bias (llama_layout.ts). */
@@ -154,10 +162,10 @@ export interface LlamaConfig {
   shortConv?: { taps: number; conv: readonly boolean[] };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
-export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv'>;
+export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv' | 'learnedPositions'>;
 
 /**
  * What each architecture fixes: llama.cpp's rope type (NORM for llama, smollm3, granite, ernie4_5, mistral3, glm4 and
@@ -175,11 +183,12 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const glm4 = a === 'glm4'; // pre-norms and post-norms (the Gemmas' four) with SwiGLU
   const phi2 = a === 'phi2'; // starcoder2's parts in GPT-J's parallel block, the head with a bias
   const cohere = a === 'command-r' || a === 'cohere2'; // a parallel block of bias-free LayerNorm, attention and SwiGLU
-  const sc2 = a === 'starcoder2' || phi2 || a === 'gptneox'; // GPT-2's block on RoPE: LayerNorms, biases everywhere, a plain GELU MLP
+  const gpt2 = a === 'gpt2'; // GPT-2 itself: learned positions instead of RoPE, q / k / v fused
+  const sc2 = a === 'starcoder2' || phi2 || a === 'gptneox' || gpt2; // GPT-2's block on RoPE: LayerNorms, biases everywhere, a plain GELU MLP
   return {
-    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'minicpm' || cohere ? 'norm' : 'neox', qkvBias: a === 'qwen2' || a === 'gptneox', qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2',
+    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'minicpm' || cohere ? 'norm' : 'neox', qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2, qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2',
     postNorms: gemma || olmo2 || exaone4 || glm4, ffnAct: gemma || gemma1 || sc2 ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu', embedScale: gemma || gemma1, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}), ...(a === 'stablelm' || sc2 || cohere ? { layerNorm: true } : {}), ...(cohere ? { normNoBias: true, parallelBlock: true } : {}),
-    ...(a === 'arcee' || sc2 ? { ffnGateless: true } : {}), ...(sc2 ? { linearBiases: true } : {}), ...(phi2 ? { parallelBlock: true, outputBias: true } : {}), ...(a === 'gptneox' ? { fusedQkv: true } : {}),
+    ...(a === 'arcee' || sc2 ? { ffnGateless: true } : {}), ...(sc2 ? { linearBiases: true } : {}), ...(phi2 ? { parallelBlock: true, outputBias: true } : {}), ...(a === 'gptneox' || gpt2 ? { fusedQkv: true } : {}), ...(gpt2 ? { learnedPositions: true } : {}),
   };
 }
 
@@ -192,38 +201,8 @@ export const ROPE_FACTOR_TENSORS = ['rope_freqs.weight', 'rope_factors_long.weig
 /** Whether `name` is one of ROPE_FACTOR_TENSORS. */
 export const isRopeFactors = (name: string): boolean => (ROPE_FACTOR_TENSORS as readonly string[]).includes(name);
 
-/**
- * The tensor whose factors divide RoPE's theta_i in a context of ctxLen tokens, as llama.cpp's get_rope_factors picks
- * it: rope_freqs.weight (Llama 3), else phi3's long factors past the original context and its short ones within it.
- */
-export function ropeFactorsTensor(c: LlamaConfig, ctxLen: number): string | null {
-  if (c.ropeFreqs) return 'rope_freqs.weight';
-  if (c.longRope) return ctxLen > c.longRope.origCtx ? 'rope_factors_long.weight' : 'rope_factors_short.weight';
-  return null;
-}
-
-/**
- * What divides theta_i of a global layer's RoPE, and what multiplies its cos and sin: the rope factors the model
- * runs with (`tensor`: the values of ropeFactorsTensor's tensor) times YaRN's, and rope.scaling.attn_factor times
- * YaRN's magnitude scale. No factors: undefined.
- */
-export function ropeFactors(c: LlamaConfig, tensor?: Float32Array): { factors?: Float32Array; mscale: number } {
-  const attn = c.ropeAttnFactor ?? 1;
-  if (!c.yarn) return { ...(tensor ? { factors: tensor } : {}), mscale: attn };
-  const y = yarnRope(c.yarn, c.ropeDims, c.ropeBase);
-  return { factors: tensor ? y.factors.map((f, i) => f * tensor[i]) : y.factors, mscale: attn * y.mscale };
-}
-
-/** The factor of the query at position p (mistral3's attention temperature; 1 without one). */
-export function attentionTemperature(c: LlamaConfig, p: number): number {
-  const t = c.attnTemperature;
-  return t ? 1 + t.scale * Math.log(1 + Math.floor(p / t.length)) : 1;
-}
-
-/** Whether layer l is a short convolution (lfm2's layers with head_count_kv 0) rather than attention. */
-export function isConvLayer(c: LlamaConfig, l: number): boolean {
-  return !!c.shortConv?.conv[l];
-}
+/** gpt2's learned position embeddings: a table of rows (read as the token embedding is), not a Linear. */
+export const POSITION_EMBD = 'position_embd.weight';
 
 /** Whether `name` is an lfm2 short convolution's kernel (blk.N.shortconv.conv.weight [dim, taps]: a plain weight, not a Linear). */
 export const isShortConvKernel = (name: string): boolean => name.endsWith('.shortconv.conv.weight');
@@ -238,11 +217,6 @@ export const SHORT_CONV_TAPS = { min: 2, max: SHORT_CONV_MAX_TAPS } as const;
 
 /** smollm3's NoPE step, fixed by llama.cpp (no GGUF key): layers 3, 7, 11, ... apply no RoPE. */
 export const SMOLLM3_NO_ROPE_STEP = 4;
-
-/** Whether layer l rotates q and k (all but smollm3's NoPE layers). */
-export function layerUsesRope(c: LlamaConfig, l: number): boolean {
-  return !c.noRopeStep || (l + 1) % c.noRopeStep !== 0;
-}
 
 /** gemma2: every other layer slides (the even ones), a window of 4096 and soft-caps of 50 / 30 unless the file says. */
 export const GEMMA2_DEFAULTS = { pattern: 2, window: 4096, attnSoftcap: 50, finalSoftcap: 30 } as const;
@@ -273,6 +247,7 @@ export const GEMMA3_SWA_ROPE_BASE = 10000;
 export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; layers?: number; ropeBase: number; ropeScale: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; rope?: boolean; logitMul?: number }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep' | 'multipliers' | 'logitMul'> & { tied?: true } {
   if (a === 'gemma3') return { swa: { window: o.window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE, ropeScale: 1 } };
   const logit = o.logitMul !== undefined && o.logitMul !== 1 ? { logitMul: o.logitMul } : {};
+  if (a === 'gpt2') return { noRopeStep: 1 }; // learned positions, no RoPE
   // Cohere's head is always the embedding (llama.cpp's command-r and cohere2 refuse an output.weight).
   if (a === 'command-r') return { tied: true, ...logit };
   // cohere2 (Command R7B): 3 of every 4 layers slide and rotate, the fourth is global without RoPE (EXAONE 4.0 32B's layout).
@@ -293,65 +268,6 @@ export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; 
     return { multipliers: o.multipliers, ...(o.rope === false ? { noRopeStep: 1 } : {}) };
   }
   return {};
-}
-
-/** Layer l's attention window in positions (its own included), or 0 for full causal attention. */
-export function layerWindow(c: LlamaConfig, l: number): number {
-  return c.swa && l % c.swa.pattern < c.swa.pattern - 1 ? c.swa.window : 0;
-}
-
-/**
- * Layer l's KV-cache rows for a context of ctxLen tokens run in steps of at most `chunk`: a sliding-window layer keeps
- * a ring of window + chunk - 1 rows (position j at row j % ring: what a prefill chunk's first query still reads after
- * the chunk's keys are stored) where that is below ctxLen; ring 0 (one row a position) otherwise.
- */
-export function layerCacheRows(c: LlamaConfig, l: number, ctxLen: number, chunk: number): { rows: number; ring: number } {
-  if (isConvLayer(c, l)) return { rows: 0, ring: 0 }; // lfm2's short convolutions keep a conv state, no KV rows
-  const w = layerWindow(c, l);
-  const ring = w > 0 ? w + chunk - 1 : 0;
-  return ring > 0 && ring < ctxLen ? { rows: ring, ring } : { rows: ctxLen, ring: 0 };
-}
-
-type RopeScaling = { factors?: Float32Array; mscale: number };
-
-/**
- * The rope factors and cos / sin magnitude of the sliding-window layers (ropeFactors' `rf` for the model): rf, as
- * llama.cpp's gemma2 / gemma3 / exaone4 graphs pass the model's (the Gemmas have no factors), but none and 1 where
- * they rotate plainly (swa.plainRope: OLMo 3).
- */
-export function swaRopeScaling(c: LlamaConfig, rf: RopeScaling): RopeScaling {
-  return c.swa?.plainRope ? { mscale: 1 } : rf;
-}
-
-/** Layer l's rope factors and cos / sin magnitude: rf on a global layer, swaRopeScaling's on a sliding-window one. */
-export function layerRopeScaling(c: LlamaConfig, l: number, rf: RopeScaling): RopeScaling {
-  return layerWindow(c, l) === 0 ? rf : swaRopeScaling(c, rf);
-}
-
-/** Layer l's RoPE: base and position scale (a sliding-window layer of gemma3 uses its own base, unscaled). */
-export function layerRope(c: LlamaConfig, l: number): { base: number; scale: number } {
-  return layerWindow(c, l) > 0 ? { base: c.swa!.ropeBase, scale: c.swa!.ropeScale } : { base: c.ropeBase, scale: c.ropeScale ?? 1 };
-}
-
-/**
- * The attention's score scale: 1/sqrt(headDim), but llama.cpp's f_attention_scale for the Gemmas' 27B models
- * (gemma2 at 46 layers, gemma3 at 62) is 1/sqrt(dim/heads).
- */
-export function attentionScale(c: LlamaConfig): number {
-  if (c.multipliers?.attention) return c.multipliers.attention;
-  const big = (c.arch === 'gemma3' && c.layers === 62) || (c.arch === 'gemma2' && c.layers === 46);
-  return big ? 1 / Math.sqrt(c.dim / c.heads) : 1 / Math.sqrt(c.headDim);
-}
-
-/** The factor of the token embeddings (sqrt(dim) in f32 for the Gemmas, granite's embedding multiplier, else 1). */
-export function embeddingScale(c: LlamaConfig): number {
-  return c.embedScale ? Math.fround(Math.sqrt(c.dim)) : c.multipliers?.embedding || 1;
-}
-
-/** What the logits are multiplied by: 1 / granite's logit_scale in f32 (as llama.cpp's ggml_scale takes it), Cohere's logit_scale, else 1. */
-export function logitScale(c: LlamaConfig): number {
-  if (c.logitMul !== undefined) return Math.fround(c.logitMul); // Cohere's logit_scale multiplies
-  return c.multipliers ? Math.fround(1 / c.multipliers.logit) : 1;
 }
 
 /**
@@ -497,6 +413,7 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
   const out: { name: string; shape: number[] }[] = [{ name: 'token_embd.weight', shape: [c.vocab, c.dim] }];
   const normBias = (n: string) => (c.layerNorm && !c.normNoBias ? [{ name: `${n}.bias`, shape: [c.dim] }] : []); // the LayerNorms' (not Cohere's)
   const bias = (n: string, size: number) => (c.linearBiases ? [{ name: `${n}.bias`, shape: [size] }] : []); // starcoder2's
+  if (c.learnedPositions) out.push({ name: 'position_embd.weight', shape: [c.ctx, c.dim] });
   if (c.ropeFreqs) out.push({ name: 'rope_freqs.weight', shape: [c.ropeDims / 2] });
   if (c.longRope) out.push({ name: 'rope_factors_long.weight', shape: [c.ropeDims / 2] }, { name: 'rope_factors_short.weight', shape: [c.ropeDims / 2] });
   for (let l = 0; l < c.layers; l++) {

@@ -12,7 +12,7 @@ import { Graph } from '../graph/graph.js';
 import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
 import { llamaForward, type LlamaOps } from './llama.js';
-import { attentionScale, attentionTemperature, isConvLayer, isRopeFactors, isShortConvKernel, outputNormName, layerRope, layerRopeScaling, layerWindow, llamaTensorNames, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
+import { attentionScale, attentionTemperature, isConvLayer, isRopeFactors, isShortConvKernel, POSITION_EMBD, outputNormName, layerRope, layerRopeScaling, layerWindow, llamaTensorNames, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
 import { layerQuant, lsqScaleName, type LinearQuant } from './linear_quant.js';
 import { Attention, Embedding, GraphScope, LayerNorm, Linear, RMSNorm, SwiGLU } from './layers.js';
 
@@ -36,7 +36,7 @@ export function llamaParamNames(c: LlamaConfig): { name: string; shape: number[]
 /** The Linear layers of a config: each weight's GGUF name and shape [N, K] (the output head too, unless tied). */
 export function llamaLinears(c: LlamaConfig): { name: string; N: number; K: number }[] {
   return llamaTensorNames(c)
-    .filter((t) => t.shape.length === 2 && t.name !== 'token_embd.weight' && !isShortConvKernel(t.name))
+    .filter((t) => t.shape.length === 2 && t.name !== 'token_embd.weight' && t.name !== POSITION_EMBD && !isShortConvKernel(t.name))
     .map((t) => ({ name: t.name, N: t.shape[0], K: t.shape[1] }));
 }
 
@@ -161,8 +161,13 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     return l;
   }
 
+  /** Token embeddings (+ gpt2's learned position rows 0..T-1 of each sequence). */
   embed(): Tensor {
-    return ops.reshape(this.layers.embed.forward(this.scope, this.ids), [this.B * this.T, this.config.dim]);
+    const { B, T, config: c } = this;
+    const x = ops.reshape(this.layers.embed.forward(this.scope, this.ids), [B * T, c.dim]);
+    if (!c.learnedPositions) return x;
+    const pos = this.graph.constant(Int32Array.from({ length: B * T }, (_, i) => i % T), [B * T], 'i32', 'positions');
+    return ops.add(x, ops.embedding(this.scope.weight(POSITION_EMBD, [c.ctx, c.dim]), pos));
   }
 
   rmsNorm(x: Tensor, weight: string): Tensor {

@@ -1,8 +1,8 @@
 // The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`, `smollm3`,
-// `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`): the oracle of the GPU engine. It follows llama.cpp's graph
+// `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`): the oracle of the GPU engine. It follows llama.cpp's graph
 // (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, gemma2-iswa.cpp, gemma3.cpp, smollm3.cpp, phi3.cpp, granite.cpp,
 // olmo2.cpp, exaone4.cpp, ernie4-5.cpp) step by step, for every position of a prompt:
-//   x = token_embd[id]  (times sqrt(dim) in f32: the Gemmas; times embedding_scale: granite)  (rows gathered,
+//   x = token_embd[id]  (times sqrt(dim) in f32: the Gemmas; times embedding_scale: granite; + position_embd[t]: gpt2)  (rows gathered,
 //                                                                  dequantized exactly)
 //   per layer:  h = rmsnorm(x) * attn_norm                       (olmo2, exaone4: h = x, no pre-norms; stablelm,
 //                                                                  starcoder2: every norm LayerNorm with a bias)
@@ -49,7 +49,7 @@
 import { ggufTensor, type GgufFile, type GgufTensor } from '../io/gguf.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f16.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
-import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, outputNormName, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, outputNormName, POSITION_EMBD, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { splitFusedTensors } from '../nn/llama_layout.js';
 import { layerNormRef } from './lm.js';
 import { shortConvRows } from './ops.js';
@@ -283,6 +283,12 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     for (let i = 0; i < D; i++) x[t * D + i] = embd.w[id * D + i];
   });
   x.forEach((v, i) => (x[i] = v * embeddingScale(c)));
+  // gpt2's learned positions: row t of position_embd added to position t's embedding (in f32, as llama.cpp's add; the
+  // rows are the file's values)
+  if (c.learnedPositions) {
+    const pe = W.get(POSITION_EMBD).w;
+    x.forEach((v, i) => (x[i] = opt.cpuActivations ? Math.fround(v + pe[i]) : v + pe[i]));
+  }
   // The residual add, after a post-norm (the Gemmas) or granite's residual scale.
   const rs = c.multipliers?.residual || 1;
   const addOut = (o: Float64Array, post: string) => {

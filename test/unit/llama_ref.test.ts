@@ -448,6 +448,24 @@ describe('llama config errors', () => {
     for (const k of ['embedding_scale', 'residual_scale', 'logit_scale']) fails(Object.fromEntries(Object.entries(f.metadata).filter(([m]) => m !== `minicpm.${k}`)), tensors, new RegExp(`metadata key 'minicpm\\.${k}' is missing`));
   });
 
+  it('gpt2 and gptneox: q / k / v fused (with biases) in their files; gpt2 learns its positions (position_embd [ctx, dim]) and rotates nothing, gptneox reads use_parallel_residual; their heads', () => {
+    const f = parseGgufFile(synthLlamaGguf({ arch: 'gpt2', dim: 64, ffn: 128, layers: 2, heads: 4, seed: 1, ctx: 48 }));
+    const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'gpt2', learnedPositions: true, fusedQkv: true, qkvBias: true, layerNorm: true, linearBiases: true, ffnGateless: true, noRopeStep: 1, tied: false });
+    expect([0, 1].map((l) => layerUsesRope(c, l))).toEqual([false, false]);
+    expect(tensors.find((t) => t.name === 'position_embd.weight')!.shape).toEqual([48, 64]);
+    expect(llamaConfigFromGguf(f.metadata, tensors.filter((t) => t.name !== 'output.weight')).tied).toBe(true);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'position_embd.weight'), /tensor 'position_embd\.weight' is missing \(expected shape \[48, 64\]\)/);
+    fails(f.metadata, tensors.map((t) => (t.name === 'position_embd.weight' ? { ...t, shape: [32, 64] } : t)), /'position_embd\.weight' has shape \[32, 64\], expected \[48, 64\]/);
+    const n = parseGgufFile(synthLlamaGguf({ arch: 'gptneox', dim: 64, ffn: 128, layers: 2, heads: 4, seed: 1, ropeDims: 4 }));
+    const nt = n.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    expect(llamaConfigFromGguf(n.metadata, nt)).toMatchObject({ arch: 'gptneox', fusedQkv: true, qkvBias: true, parallelResidual: true, ropeDims: 4, ropeLayout: 'neox' });
+    expect(llamaConfigFromGguf({ ...n.metadata, 'gptneox.use_parallel_residual': gguf.bool(false) }, nt).parallelResidual).toBeUndefined();
+    fails(n.metadata, nt.filter((t) => t.name !== 'output.weight'), /'output\.weight' is missing \(an gptneox model's head is never tied/);
+    fails(n.metadata, nt.filter((t) => t.name !== 'blk.0.attn_qkv.bias'), /tensor 'blk\.0\.attn_qkv\.bias' is missing/);
+  });
+
   it('lfm2: head_count_kv one count a layer (0: a short convolution), shortconv.l_cache required, the final norm token_embd_norm; bad counts, kernel lengths, kernel types and sliding windows refused by key', () => {
     const f = parseGgufFile(synthLlamaGguf({ arch: 'lfm2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, seed: 1, shortConv: { taps: 3, conv: [true, false, true] } }));
     const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
@@ -531,8 +549,8 @@ describe('llama config errors', () => {
 
   it('names an unsupported architecture and the supported ones', () => {
     const { metadata, tensors } = base();
-    metadata['general.architecture'] = { type: 'string', value: 'gpt2' };
-    fails(metadata, tensors, new RegExp(`'general\\.architecture' is 'gpt2'.*supported: ${LLAMA_ARCHS.join(', ')}\\)`));
+    metadata['general.architecture'] = { type: 'string', value: 'mamba' };
+    fails(metadata, tensors, new RegExp(`'general\\.architecture' is 'mamba'.*supported: ${LLAMA_ARCHS.join(', ')}\\)`));
   });
 
   it('names an inconsistent head count', () => {
