@@ -28,6 +28,10 @@ const MODEL_C: SynthOptions = { ...BASE, arch: 'qwen3', kvHeads: 2, headDim: 32,
 const MODEL_G: SynthOptions = { ...BASE, arch: 'gemma3', kvHeads: 2, headDim: 16, slidingWindow: 6, weightType: 'Q8_0', seed: 10 };
 /** lfm2: a short convolution then attention; its conv state cannot be rewound. */
 const MODEL_L: SynthOptions = { ...BASE, arch: 'lfm2', kvHeads: 2, weightType: 'Q8_0', seed: 11, shortConv: { taps: 3, conv: [true, false] } };
+/** gpt2: learned positions (rows added as the steps of 8 gather their tokens), fused q / k / v, no RoPE. */
+const MODEL_P: SynthOptions = { ...BASE, arch: 'gpt2', weightType: 'Q8_0', types: { 'position_embd.weight': 'F16' }, seed: 12 };
+/** command-r: the parallel block, LayerNorms without a bias, logits times logit_scale, tied. */
+const MODEL_R: SynthOptions = { ...BASE, arch: 'command-r', kvHeads: 2, weightType: 'Q4_0', logitMul: 0.5, embedStd: 0.5, seed: 13 };
 /** BOS, then the bytes of the text (byte token = 3 + byte). */
 const IDS = [1, ...[...'To be, or not to be:\n'].map((ch) => 3 + ch.charCodeAt(0))];
 /** Seeded sampling with every cut-off off: the draws see the whole distribution. */
@@ -116,6 +120,8 @@ export const CASES: GpuCase[] = [
   logitsCase('llama Q8_0 GQA (F16 embedding, 2 layers)', MODEL_A),
   logitsCase('qwen2 F16 tied (1 layer)', MODEL_B),
   logitsCase('qwen3 Q4_0 GQA tied, head dim 32 at dim 64 (2 layers)', MODEL_C),
+  logitsCase('gpt2 Q8_0, learned positions (F16 table), fused q / k / v (2 layers)', MODEL_P),
+  logitsCase('command-r Q4_0 GQA tied, parallel block, bias-free LayerNorms (2 layers)', MODEL_R),
   {
     name: 'lm model greedy generation: deterministic, each token the f64 reference\'s argmax',
     run: (ctx) =>
