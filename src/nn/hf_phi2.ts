@@ -4,7 +4,7 @@
 // (layer_norm_eps), biases on q / k / v, dense, fc1, fc2 and lm_head, the MLP fc2(gelu_tanh(fc1(x))) without a gate,
 // RoPE over the first int(partial_rotary_factor x head_dim) dims of each head in HF's rotate-half order (GGUF's phi2 is
 // NEOX: rows not permuted), an untied head. qk_layernorm and rope scaling are refused by key.
-import { positiveInt, positiveNumber } from './hf_keys.js';
+import { headDimsPartialRotary, positiveInt, positiveNumber } from './hf_keys.js';
 import { ModelConfigError, type LlamaConfig } from './llama_config.js';
 import { llamaConfig } from './llama_weights.js';
 
@@ -26,11 +26,7 @@ export function phi2Config(j: Record<string, unknown>, source: string): LlamaCon
   if (j.tie_word_embeddings === true) throw new ModelConfigError(`${source}: tie_word_embeddings is true: llama.cpp's phi2 needs its own output weight and bias`);
   const dim = int('hidden_size', 2048);
   const heads = int('num_attention_heads', 32);
-  if (dim % heads !== 0) throw new ModelConfigError(`${source}: 'hidden_size' ${dim} is not a multiple of 'num_attention_heads' ${heads}`);
-  const headDim = dim / heads;
-  const f = j.partial_rotary_factor ?? 0.5;
-  const ropeDims = typeof f === 'number' ? Math.floor(f * headDim) : NaN;
-  if (!(typeof f === 'number' && f > 0 && f <= 1 && ropeDims >= 2 && ropeDims % 2 === 0)) throw new ModelConfigError(`${source}: partial_rotary_factor ${JSON.stringify(f)} must be in (0, 1] and rotate an even number of head dims (found ${ropeDims})`);
+  const { ropeDims } = headDimsPartialRotary(j, source, dim, heads, 0.5);
   const c = llamaConfig({
     arch: 'phi2', vocab: int('vocab_size', 51200), dim, layers: int('num_hidden_layers', 24), heads, kvHeads: int('num_key_value_heads', heads), ffn: int('intermediate_size', 8192),
     ctx: int('max_position_embeddings', 2048), eps: positiveNumber(j, source, 'layer_norm_eps', 1e-5), ropeBase: positiveNumber(j, source, 'rope_theta', 10000),

@@ -4,7 +4,7 @@
 // not permuted), use_qkv_bias, untied. Tensors as a Llama's, with LayerNorm biases (input_layernorm.bias,
 // post_attention_layernorm.bias, model.norm.bias). StableLM 2 12B's qk_layernorm and use_parallel_residual are refused
 // by key, as the GGUF side refuses their tensors.
-import { positiveInt, positiveNumber } from './hf_keys.js';
+import { headDimsPartialRotary, positiveInt, positiveNumber } from './hf_keys.js';
 import { ModelConfigError, type LlamaConfig } from './llama_config.js';
 import { llamaConfig } from './llama_weights.js';
 
@@ -17,11 +17,7 @@ export function stablelmConfig(j: Record<string, unknown>, source: string): Llam
   if (j.tie_word_embeddings === true) throw new ModelConfigError(`${source}: tie_word_embeddings is true: llama.cpp's stablelm needs its own output weight`);
   const dim = int('hidden_size', 2560);
   const heads = int('num_attention_heads', 32);
-  if (dim % heads !== 0) throw new ModelConfigError(`${source}: 'hidden_size' ${dim} is not a multiple of 'num_attention_heads' ${heads}`);
-  const headDim = dim / heads;
-  const f = j.partial_rotary_factor ?? 0.25;
-  const ropeDims = typeof f === 'number' ? Math.floor(f * headDim) : NaN;
-  if (!(typeof f === 'number' && f > 0 && f <= 1 && ropeDims >= 2 && ropeDims % 2 === 0)) throw new ModelConfigError(`${source}: partial_rotary_factor ${JSON.stringify(f)} must be in (0, 1] and rotate an even number of head dims (found ${ropeDims})`);
+  const { ropeDims } = headDimsPartialRotary(j, source, dim, heads, 0.25);
   const c = llamaConfig({
     arch: 'stablelm', vocab: int('vocab_size', 50304), dim, layers: int('num_hidden_layers', 32), heads, kvHeads: int('num_key_value_heads', heads), ffn: int('intermediate_size', 6912),
     ctx: int('max_position_embeddings', 4096), eps: positiveNumber(j, source, 'layer_norm_eps', 1e-5), ropeBase: positiveNumber(j, source, 'rope_theta', 10000),

@@ -10,7 +10,7 @@ PyTorch (/usr/bin/python3 test/golden/gen_hf_cohere.py); the files are committed
 """
 import torch
 
-from gen_hf_llama import LLAMA, write_golden
+from gen_hf_llama import LLAMA, gqa, layer_norm, seeded, sizes, write_golden
 
 # CohereForCausalLM's config (aya-expanse-8b's kind, shrunk): tied, logit_scale 0.25, 4 heads / 2 KV heads.
 COHERE = {k: v for k, v in dict(LLAMA, architectures=["CohereForCausalLM"], model_type="cohere", hidden_act="silu", layer_norm_eps=1e-5, logit_scale=0.25,
@@ -22,14 +22,8 @@ COHERE2 = dict(COHERE, architectures=["Cohere2ForCausalLM"], model_type="cohere2
 
 
 def build(cfg, seed, std=0.2):
-    torch.manual_seed(seed)
-    D, L, H, KV, F, V = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size"))
-    hd = D // H
-    w = {}
-
-    def rand(name, *shape, s=std, mean=0.0):
-        w[name] = (mean + torch.randn(*shape) * s).to(torch.float32)
-
+    D, L, H, KV, F, V, hd = sizes(cfg)
+    w, rand = seeded(seed, std)
     rand("model.embed_tokens.weight", V, D, s=0.5)
     for l in range(L):
         p = f"model.layers.{l}."
@@ -45,14 +39,12 @@ def build(cfg, seed, std=0.2):
 
 
 def forward(cfg, w, ids):
-    D, H, KV = (cfg[k] for k in ("hidden_size", "num_attention_heads", "num_key_value_heads"))
-    hd = D // H
+    D, _, H, KV, _, _, hd = sizes(cfg)
     W = {k: v.to(torch.float64) for k, v in w.items()}
     T = len(ids)
 
-    def ln(x, name):  # CohereLayerNorm
-        m = x.mean(-1, keepdim=True)
-        return (x - m) * torch.rsqrt((x - m).pow(2).mean(-1, keepdim=True) + cfg["layer_norm_eps"]) * W[name + ".weight"]
+    def ln(x, name):  # CohereLayerNorm: no bias
+        return layer_norm(x, W, name, cfg["layer_norm_eps"], bias=False)
 
     inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
     emb = torch.repeat_interleave(torch.outer(torch.arange(T, dtype=torch.float64), inv), 2, dim=-1)
@@ -78,10 +70,8 @@ def forward(cfg, w, ids):
         v = (h @ W[p + "self_attn.v_proj.weight"].T).view(T, KV, hd).transpose(0, 1)
         if sliding or cfg["model_type"] == "cohere":  # Cohere2's full_attention layers apply no RoPE
             q, k = q * cos + rot(q) * sin, k * cos + rot(k) * sin
-        k = k.repeat_interleave(H // KV, dim=0)
-        v = v.repeat_interleave(H // KV, dim=0)
-        a = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5 + mask, dim=-1) @ v
-        attn = a.transpose(0, 1).reshape(T, H * hd) @ W[p + "self_attn.o_proj.weight"].T
+        a = gqa(q, k, v, mask)
+        attn = a @ W[p + "self_attn.o_proj.weight"].T
         mlp = (torch.nn.functional.silu(h @ W[p + "mlp.gate_proj.weight"].T) * (h @ W[p + "mlp.up_proj.weight"].T)) @ W[p + "mlp.down_proj.weight"].T
         x = x + attn + mlp
     return (ln(x, "model.norm") @ W["model.embed_tokens.weight"].T) * cfg["logit_scale"]

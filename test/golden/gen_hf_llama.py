@@ -218,6 +218,53 @@ def rotate_half(x):
     return torch.cat((-b, a), dim=-1)
 
 
+# Helpers of the LayerNorm models' scripts (gen_hf_stablelm.py, gen_hf_starcoder2.py, gen_hf_phi2.py, gen_hf_cohere.py).
+def sizes(cfg):
+    """hidden, layers, heads, KV heads, MLP width, vocabulary, head dim."""
+    D, H = cfg["hidden_size"], cfg["num_attention_heads"]
+    return D, cfg["num_hidden_layers"], H, cfg["num_key_value_heads"], cfg["intermediate_size"], cfg["vocab_size"], D // H
+
+
+def seeded(seed, std):
+    """torch seeded, an empty dict of weights by HF name and rand(name, *shape, s=std, mean=0.0) filling it (f32)."""
+    torch.manual_seed(seed)
+    w = {}
+
+    def rand(name, *shape, s=std, mean=0.0):
+        w[name] = (mean + torch.randn(*shape) * s).to(torch.float32)
+
+    return w, rand
+
+
+def layer_norm(x, W, name, eps, bias=True):
+    """nn.LayerNorm (bias False: Cohere's, a weight alone)."""
+    m = x.mean(-1, keepdim=True)
+    y = (x - m) * torch.rsqrt((x - m).pow(2).mean(-1, keepdim=True) + eps) * W[name + ".weight"]
+    return y + W[name + ".bias"] if bias else y
+
+
+def gqa(q, k, v, mask):
+    """Grouped-query attention of q [H, T, hd] over k, v [KV, T, hd] (repeat_kv), scaled by hd^-0.5: [T, H * hd]."""
+    H, T, hd = q.shape
+    k = k.repeat_interleave(H // k.shape[0], dim=0)
+    v = v.repeat_interleave(H // v.shape[0], dim=0)
+    a = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5 + mask, dim=-1) @ v
+    return a.transpose(0, 1).reshape(T, H * hd)
+
+
+def partial_rope(theta, rot, T):
+    """rope(x): rotate-half RoPE over the first `rot` dims of each head at positions 0..T-1, the rest passed through."""
+    inv = 1.0 / (theta ** (torch.arange(0, rot, 2, dtype=torch.float64) / rot))
+    emb = torch.cat((torch.outer(torch.arange(T, dtype=torch.float64), inv),) * 2, dim=-1)
+    cos, sin = emb.cos(), emb.sin()
+
+    def rope(x):
+        r, p = x[..., :rot], x[..., rot:]
+        return torch.cat((r * cos + rotate_half(r) * sin, p), dim=-1)
+
+    return rope
+
+
 def forward(cfg, w, ids):
     D, L, H, KV = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads"))
     hd = cfg.get("head_dim", D // H)

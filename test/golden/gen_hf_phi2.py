@@ -8,7 +8,7 @@ test/golden/gen_hf_phi2.py); the files are committed. The forward runs in float6
 """
 import torch
 
-from gen_hf_llama import LLAMA, rotate_half, write_golden
+from gen_hf_llama import LLAMA, gqa, layer_norm, partial_rope, seeded, sizes, write_golden
 
 # PhiForCausalLM's config (phi-2's kind, shrunk): half of each 8-dim head rotated, 4 heads / 2 KV heads, untied.
 PHI2 = {k: v for k, v in dict(LLAMA, architectures=["PhiForCausalLM"], model_type="phi", hidden_act="gelu_new", layer_norm_eps=1e-5, rope_scaling=None,
@@ -16,14 +16,8 @@ PHI2 = {k: v for k, v in dict(LLAMA, architectures=["PhiForCausalLM"], model_typ
 
 
 def build(cfg, seed, std=0.2):
-    torch.manual_seed(seed)
-    D, L, H, KV, F, V = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size"))
-    hd = D // H
-    w = {}
-
-    def rand(name, *shape, s=std, mean=0.0):
-        w[name] = (mean + torch.randn(*shape) * s).to(torch.float32)
-
+    D, L, H, KV, F, V, hd = sizes(cfg)
+    w, rand = seeded(seed, std)
     rand("model.embed_tokens.weight", V, D, s=1.0)
     for l in range(L):
         p = f"model.layers.{l}."
@@ -44,27 +38,17 @@ def build(cfg, seed, std=0.2):
 
 
 def forward(cfg, w, ids):
-    D, H, KV = (cfg[k] for k in ("hidden_size", "num_attention_heads", "num_key_value_heads"))
-    hd = D // H
-    rot = int(cfg["partial_rotary_factor"] * hd)
+    D, _, H, KV, _, _, hd = sizes(cfg)
     W = {k: v.to(torch.float64) for k, v in w.items()}
     T = len(ids)
 
     def ln(x, name):  # nn.LayerNorm
-        m = x.mean(-1, keepdim=True)
-        return (x - m) * torch.rsqrt((x - m).pow(2).mean(-1, keepdim=True) + cfg["layer_norm_eps"]) * W[name + ".weight"] + W[name + ".bias"]
+        return layer_norm(x, W, name, cfg["layer_norm_eps"])
 
     def lin(x, name):
         return x @ W[name + ".weight"].T + W[name + ".bias"]
 
-    inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, rot, 2, dtype=torch.float64) / rot))
-    ang = torch.outer(torch.arange(T, dtype=torch.float64), inv)
-    emb = torch.cat((ang, ang), dim=-1)
-    cos, sin = emb.cos(), emb.sin()
-
-    def rope(x):  # PhiAttention: the first `rot` dims of each head turn, the rest pass
-        r, p = x[..., :rot], x[..., rot:]
-        return torch.cat((r * cos + rotate_half(r) * sin, p), dim=-1)
+    rope = partial_rope(cfg["rope_theta"], int(cfg["partial_rotary_factor"] * hd), T)  # PhiAttention: the first dims of each head turn
 
     mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
     x = W["model.embed_tokens.weight"][torch.tensor(ids)]
@@ -75,10 +59,8 @@ def forward(cfg, w, ids):
         k = lin(h, p + "self_attn.k_proj").view(T, KV, hd).transpose(0, 1)
         v = lin(h, p + "self_attn.v_proj").view(T, KV, hd).transpose(0, 1)
         q, k = rope(q), rope(k)
-        k = k.repeat_interleave(H // KV, dim=0)
-        v = v.repeat_interleave(H // KV, dim=0)
-        a = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5 + mask, dim=-1) @ v
-        attn = lin(a.transpose(0, 1).reshape(T, H * hd), p + "self_attn.dense")
+        a = gqa(q, k, v, mask)
+        attn = lin(a, p + "self_attn.dense")
         ffn = lin(torch.nn.functional.gelu(lin(h, p + "mlp.fc1"), approximate="tanh"), p + "mlp.fc2")
         x = attn + ffn + x
     return lin(ln(x, "model.final_layernorm"), "lm_head")

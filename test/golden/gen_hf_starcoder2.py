@@ -10,7 +10,7 @@ test/golden/gen_hf_starcoder2.py); the files are committed. The forward runs in 
 """
 import torch
 
-from gen_hf_llama import LLAMA, rotate_half, write_golden
+from gen_hf_llama import LLAMA, gqa, layer_norm, partial_rope, seeded, sizes, write_golden
 
 # Starcoder2ForCausalLM's config (starcoder2-3b's kind, shrunk): 4 heads / 2 KV heads, every Linear with a bias, tied.
 STARCODER2 = {k: v for k, v in dict(LLAMA, architectures=["Starcoder2ForCausalLM"], model_type="starcoder2", hidden_act="gelu_pytorch_tanh", norm_epsilon=1e-5,
@@ -19,14 +19,8 @@ STARCODER2 = {k: v for k, v in dict(LLAMA, architectures=["Starcoder2ForCausalLM
 
 
 def build(cfg, seed, std=0.2):
-    torch.manual_seed(seed)
-    D, L, H, KV, F, V = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size"))
-    hd = D // H
-    w = {}
-
-    def rand(name, *shape, s=std, mean=0.0):
-        w[name] = (mean + torch.randn(*shape) * s).to(torch.float32)
-
+    D, L, H, KV, F, V, hd = sizes(cfg)
+    w, rand = seeded(seed, std)
     rand("model.embed_tokens.weight", V, D, s=0.5)
     for l in range(L):
         p = f"model.layers.{l}."
@@ -46,22 +40,17 @@ def build(cfg, seed, std=0.2):
 
 
 def forward(cfg, w, ids):
-    D, H, KV = (cfg[k] for k in ("hidden_size", "num_attention_heads", "num_key_value_heads"))
-    hd = D // H
+    D, _, H, KV, _, _, hd = sizes(cfg)
     W = {k: v.to(torch.float64) for k, v in w.items()}
     T = len(ids)
 
     def ln(x, name):  # nn.LayerNorm
-        m = x.mean(-1, keepdim=True)
-        return (x - m) * torch.rsqrt((x - m).pow(2).mean(-1, keepdim=True) + cfg["norm_epsilon"]) * W[name + ".weight"] + W[name + ".bias"]
+        return layer_norm(x, W, name, cfg["norm_epsilon"])
 
     def lin(x, name):
         return x @ W[name + ".weight"].T + W[name + ".bias"]
 
-    inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
-    ang = torch.outer(torch.arange(T, dtype=torch.float64), inv)
-    emb = torch.cat((ang, ang), dim=-1)
-    cos, sin = emb.cos(), emb.sin()
+    rope = partial_rope(cfg["rope_theta"], hd, T)  # whole heads
     mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
     x = W["model.embed_tokens.weight"][torch.tensor(ids)]
     for l in range(cfg["num_hidden_layers"]):
@@ -70,11 +59,9 @@ def forward(cfg, w, ids):
         q = lin(h, p + "self_attn.q_proj").view(T, H, hd).transpose(0, 1)
         k = lin(h, p + "self_attn.k_proj").view(T, KV, hd).transpose(0, 1)
         v = lin(h, p + "self_attn.v_proj").view(T, KV, hd).transpose(0, 1)
-        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
-        k = k.repeat_interleave(H // KV, dim=0)
-        v = v.repeat_interleave(H // KV, dim=0)
-        a = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5 + mask, dim=-1) @ v
-        x = x + lin(a.transpose(0, 1).reshape(T, H * hd), p + "self_attn.o_proj")
+        q, k = rope(q), rope(k)
+        a = gqa(q, k, v, mask)
+        x = x + lin(a, p + "self_attn.o_proj")
         f = ln(x, p + "post_attention_layernorm")
         x = x + lin(torch.nn.functional.gelu(lin(f, p + "mlp.c_fc"), approximate="tanh"), p + "mlp.c_proj")
     return ln(x, "model.norm") @ W["model.embed_tokens.weight"].T
