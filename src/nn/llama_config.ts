@@ -1,5 +1,5 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`,
-// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox` and `gpt2`), read from a GGUF file's
+// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2` and `starcoder`), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon (LayerNorm models: .attention.layer_norm_epsilon)        required
@@ -87,7 +87,7 @@ export interface LlamaConfig {
    */
   parallelResidual?: true;
   /**
-   * gpt2: learned positions, position_embd.weight [ctx, dim]: row p is added to position p's token embedding (and no
+   * gpt2, starcoder: learned positions, position_embd.weight [ctx, dim]: row p is added to position p's token embedding (and no
    * layer applies RoPE: noRopeStep 1).
    */
   learnedPositions?: true;
@@ -162,7 +162,7 @@ export interface LlamaConfig {
   shortConv?: { taps: number; conv: readonly boolean[] };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv' | 'learnedPositions'>;
@@ -183,7 +183,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const glm4 = a === 'glm4'; // pre-norms and post-norms (the Gemmas' four) with SwiGLU
   const phi2 = a === 'phi2'; // starcoder2's parts in GPT-J's parallel block, the head with a bias
   const cohere = a === 'command-r' || a === 'cohere2'; // a parallel block of bias-free LayerNorm, attention and SwiGLU
-  const gpt2 = a === 'gpt2'; // GPT-2 itself: learned positions instead of RoPE, q / k / v fused
+  const gpt2 = a === 'gpt2' || a === 'starcoder'; // GPT-2 (and StarCoder 1's GPT-2 with GQA): learned positions instead of RoPE, q / k / v fused
   const sc2 = a === 'starcoder2' || phi2 || a === 'gptneox' || gpt2; // GPT-2's block on RoPE: LayerNorms, biases everywhere, a plain GELU MLP
   return {
     ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'minicpm' || cohere ? 'norm' : 'neox', qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2, qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2',
@@ -247,7 +247,7 @@ export const GEMMA3_SWA_ROPE_BASE = 10000;
 export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; layers?: number; ropeBase: number; ropeScale: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; rope?: boolean; logitMul?: number }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep' | 'multipliers' | 'logitMul'> & { tied?: true } {
   if (a === 'gemma3') return { swa: { window: o.window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE, ropeScale: 1 } };
   const logit = o.logitMul !== undefined && o.logitMul !== 1 ? { logitMul: o.logitMul } : {};
-  if (a === 'gpt2') return { noRopeStep: 1 }; // learned positions, no RoPE
+  if (a === 'gpt2' || a === 'starcoder') return { noRopeStep: 1 }; // learned positions, no RoPE
   // Cohere's head is always the embedding (llama.cpp's command-r and cohere2 refuse an output.weight).
   if (a === 'command-r') return { tied: true, ...logit };
   // cohere2 (Command R7B): 3 of every 4 layers slide and rotate, the fourth is global without RoPE (EXAONE 4.0 32B's layout).

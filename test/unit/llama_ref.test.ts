@@ -458,6 +458,10 @@ describe('llama config errors', () => {
     expect(llamaConfigFromGguf(f.metadata, tensors.filter((t) => t.name !== 'output.weight')).tied).toBe(true);
     fails(f.metadata, tensors.filter((t) => t.name !== 'position_embd.weight'), /tensor 'position_embd\.weight' is missing \(expected shape \[48, 64\]\)/);
     fails(f.metadata, tensors.map((t) => (t.name === 'position_embd.weight' ? { ...t, shape: [32, 64] } : t)), /'position_embd\.weight' has shape \[32, 64\], expected \[48, 64\]/);
+    const sc = parseGgufFile(synthLlamaGguf({ arch: 'starcoder', dim: 64, ffn: 128, layers: 1, heads: 4, kvHeads: 1, seed: 1 }));
+    const st = sc.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    expect(llamaConfigFromGguf(sc.metadata, st)).toMatchObject({ arch: 'starcoder', kvHeads: 1, learnedPositions: true, fusedQkv: true, noRopeStep: 1 });
+    expect(st.find((t) => t.name === 'blk.0.attn_qkv.weight')!.shape).toEqual([96, 64]); // q 64 + k 16 + v 16
     const n = parseGgufFile(synthLlamaGguf({ arch: 'gptneox', dim: 64, ffn: 128, layers: 2, heads: 4, seed: 1, ropeDims: 4 }));
     const nt = n.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
     expect(llamaConfigFromGguf(n.metadata, nt)).toMatchObject({ arch: 'gptneox', fusedQkv: true, qkvBias: true, parallelResidual: true, ropeDims: 4, ropeLayout: 'neox' });
