@@ -37,6 +37,7 @@
 // GPT-2's block on RoPE: LayerNorms, biases on every Linear, a gateless GELU MLP (c_fc / c_proj), HF's rows kept (NEOX).
 // PhiForCausalLM (model_type phi: src/nn/hf_phi2.ts) is GGUF's phi2: the same parts in a parallel block, a biased head.
 // CohereForCausalLM / Cohere2ForCausalLM (cohere, cohere2: src/nn/hf_cohere.ts) are GGUF's command-r / cohere2.
+// GPT2LMHeadModel (gpt2: src/nn/hf_gpt2.ts) is GGUF's gpt2: Conv1D weights transposed, c_attn as the fused attn_qkv.
 // MiniCPMForCausalLM (minicpm) is a Llama (rows permuted) with granite's multipliers (minicpmMultipliers), tied by default.
 // A Llama's rope_scaling of rope_type llama3 becomes rope_freqs.weight as the converter computes it, a linear one
 // the position scale, a yarn one (any architecture but Phi-3's and the Gemmas') GGUF's YaRN (hfRope).
@@ -53,6 +54,7 @@ import { EXAONE_FIXED, EXAONE_NAMES, exaoneAsLlama } from './hf_exaone.js';
 import { STARCODER2_NAMES, starcoder2Config } from './hf_starcoder2.js';
 import { PHI2_FIXED, PHI2_NAMES, phi2Config } from './hf_phi2.js';
 import { cohereConfig } from './hf_cohere.js';
+import { GPT2_FIXED, GPT2_NAMES, gpt2Config, isGpt2Conv1D } from './hf_gpt2.js';
 
 /** The config.json keys read (Llama's; Mistral's without a sliding window, Qwen2's and Qwen3's read the same). */
 export interface HfLlamaConfigJson {
@@ -102,7 +104,7 @@ function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: L
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', stablelm: 'stablelm', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone: 'exaone', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2', starcoder2: 'starcoder2', phi: 'phi2', cohere: 'command-r', cohere2: 'cohere2', minicpm: 'minicpm' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', stablelm: 'stablelm', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone: 'exaone', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2', starcoder2: 'starcoder2', phi: 'phi2', cohere: 'command-r', cohere2: 'cohere2', minicpm: 'minicpm', gpt2: 'gpt2' };
 
 /**
  * transformers 5 writes a model's RoPE as one `rope_parameters` object (rope_theta, rope_type, the scaling's keys and
@@ -141,6 +143,7 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   if (arch === 'stablelm') return { config: stablelmConfig(ropeParametersAsV4(j, source), source), ropeTensors: {} };
   if (arch === 'starcoder2') return { config: starcoder2Config(ropeParametersAsV4(j, source), source), ropeTensors: {} };
   if (arch === 'phi2') return { config: phi2Config(ropeParametersAsV4(j, source), source), ropeTensors: {} };
+  if (arch === 'gpt2') return { config: gpt2Config(j, source), ropeTensors: {} };
   if (arch === 'command-r' || arch === 'cohere2') return { config: cohereConfig(ropeParametersAsV4(j, source), source, arch), ropeTensors: {} };
   if (arch === 'exaone') return llamaLikeConfig(exaoneAsLlama(ropeParametersAsV4(j, source), source), source, type, arch);
   return llamaLikeConfig(ropeParametersAsV4(j, source), source, type, arch);
@@ -409,9 +412,10 @@ const GLM4_NAMES: Record<string, string> = { post_attention_norm: 'post_self_att
 /** The HF name of each GGUF tensor of `c` (Gemma's and OLMo 2's norms are named apart: `arch` gemma2 / gemma3 / olmo2). */
 export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'): string {
   const fixed: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight', 'token_embd_norm.weight': 'model.embedding_norm.weight', 'output_norm.bias': 'model.norm.bias' };
-  if (arch === 'exaone') {
+  if (arch === 'exaone' || arch === 'gpt2') { // GPT-2-style names (EXAONE 3's remote code keeps them)
     const m = /^blk\.(\d+)\.(\w+)\.(weight|bias)$/.exec(gguf);
-    const name = EXAONE_FIXED[gguf] ?? (m && EXAONE_NAMES[m[2]] ? `transformer.h.${m[1]}.${EXAONE_NAMES[m[2]]}.${m[3]}` : undefined);
+    const [FIXED, NAMES] = arch === 'gpt2' ? [GPT2_FIXED, GPT2_NAMES] : [EXAONE_FIXED, EXAONE_NAMES];
+    const name = FIXED[gguf] ?? (m && NAMES[m[2]] ? `transformer.h.${m[1]}.${NAMES[m[2]]}.${m[3]}` : undefined);
     if (!name) throw new ModelConfigError(`no Hugging Face name for '${gguf}'`);
     return name;
   }
@@ -426,6 +430,13 @@ export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'):
   const name = m && (arch === 'lfm2' ? LFM2_NAMES[m[2]] : arch === 'starcoder2' ? (STARCODER2_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi2' ? (PHI2_NAMES[m[2]] ?? part[m[2]]) : arch === 'glm4' ? (GLM4_NAMES[m[2]] ?? part[m[2]]) : archTraits(arch).postNorms ? (POST_NORM_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : part[m[2]]);
   if (!m || !name) throw new ModelConfigError(`no Hugging Face name for '${gguf}'`);
   return `model.layers.${m[1]}.${name}.${m[3]}`;
+}
+
+/** A [rows, cols] row-major matrix transposed ([cols, rows]). */
+function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c];
+  return out;
 }
 
 /** HF's rotate-half rows -> GGUF's adjacent-pair rows, per head of hd rows (llama.cpp's permute). */
@@ -452,11 +463,13 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
     const hf = hfTensorName(name, config.arch);
     const t = st.tensors[hf];
     if (!t) throw new ModelConfigError(`${source}: tensor '${hf}' is missing (expected shape [${shape.join(', ')}])`);
-    // LFM2's conv kernels are Conv1d weights [dim, 1, L]: the converter squeezes them to [dim, L].
-    const tShape = isShortConvKernel(name) && t.shape.length === 3 && t.shape[1] === 1 ? [t.shape[0], t.shape[2]] : t.shape;
+    // LFM2's conv kernels are Conv1d weights [dim, 1, L]: the converter squeezes them to [dim, L]. GPT-2's Conv1D
+    // weights are [in, out]: transposed below.
+    const conv1d = config.arch === 'gpt2' && isGpt2Conv1D(name);
+    const tShape = isShortConvKernel(name) && t.shape.length === 3 && t.shape[1] === 1 ? [t.shape[0], t.shape[2]] : conv1d ? [...t.shape].reverse() : t.shape;
     if (tShape.length !== shape.length || tShape.some((d, i) => d !== shape[i])) throw new ModelConfigError(`${source}: tensor '${hf}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
     if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new ModelConfigError(`${source}: tensor '${hf}' is ${t.dtype}; the import reads F32, F16 and BF16`);
-    let w = toF32(t);
+    let w = conv1d ? transpose(toF32(t), shape[1], shape[0]) : toF32(t);
     if (w.length !== numel(shape)) throw new ModelConfigError(`${source}: tensor '${hf}' holds ${w.length} values, expected ${numel(shape)}`);
     if (config.ropeLayout === 'norm' && config.arch !== 'ernie4_5' && config.arch !== 'glm4' && config.arch !== 'command-r' && config.arch !== 'cohere2') { // a Llama's; a Qwen's rows stay in HF's (NEOX) order, ERNIE's, GLM-4's and Cohere's in their pairs
       if (name.endsWith('attn_q.weight')) w = permuteRope(w, config.heads, config.headDim, config.dim);
@@ -467,7 +480,8 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
     const f = fused.get(name);
     if (f) {
       let row = 0;
-      for (const p of f.parts) weights[p.name] = w.slice(row * shape[1], (row += p.rows) * shape[1]);
+      const K = shape[1] ?? 1; // a fused bias: rows of one value
+      for (const p of f.parts) weights[p.name] = w.slice(row * K, (row += p.rows) * K);
     } else weights[name] = w;
   }
   return { config, weights };

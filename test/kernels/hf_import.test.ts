@@ -4,7 +4,8 @@
 // hf_olmo2/, hf_qwen3_yarn/ (a Qwen3 with YaRN), hf_exaone4/, hf_ernie4_5/, hf_olmo3/, hf_ministral3/, hf_glm4/, hf_arcee/ and hf_exaone4_32b/, written once by
 // test/golden/gen_hf_llama.py with Hugging Face's forward in float64; hf_lfm2/, hf_gemma/, hf_stablelm/, hf_exaone/,
 // hf_starcoder2/, hf_phi2/, hf_cohere/ and hf_cohere2/ by gen_hf_lfm2.py, gen_hf_gemma.py, gen_hf_stablelm.py,
-// gen_hf_exaone.py, gen_hf_starcoder2.py, gen_hf_phi2.py and gen_hf_cohere.py; hf_minicpm/ by gen_hf_minicpm.py):
+// gen_hf_exaone.py, gen_hf_starcoder2.py, gen_hf_phi2.py and gen_hf_cohere.py; hf_minicpm/ and hf_gpt2/ by
+// gen_hf_minicpm.py and gen_hf_gpt2.py):
 //   - the f64 reference on the imported weights: |dz| <= 1e-6 (the same math on the same f32 weights; Gemma's norm
 //     weights + 1 rounded to f32 as GGUF stores them, measured 6.9e-7, the others 1e-13; a missing
 //     q/k row permutation (Llama), one too many (Qwen2, Qwen3), a dropped bias, a dropped or swapped q/k norm
@@ -83,6 +84,7 @@ describe('Hugging Face Llama import', () => {
     ['hf_cohere', 'command-r', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // parallel block, bias-free LayerNorms, interleaved RoPE (rows not permuted), logit_scale, tied (gen_hf_cohere.py)
     ['hf_cohere2', 'cohere2', [260, 32, 4, 4, 2, 8, 48, 32, true, false, false]], // 3 layers sliding (window 4) with RoPE, 1 full without: the GPU check is the engine's
     ['hf_minicpm', 'minicpm', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // a Llama with scale_emb 12, scale_depth 1.4 / sqrt(2), logits / (32 / 8), tied (gen_hf_minicpm.py)
+    ['hf_gpt2', 'gpt2', [260, 32, 2, 4, 4, 8, 48, 32, true, true, false]], // Conv1D weights transposed, c_attn as the fused attn_qkv, wpe, tied (gen_hf_gpt2.py)
     ['hf_lfm2', 'lfm2', [260, 32, 4, 4, 2, 8, 64, 32, true, false, true]], // LFM2: short convolutions at 0 and 2 (test/golden/gen_hf_lfm2.py); MLP 80 -> 64 as Lfm2MLP sizes it
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
@@ -132,7 +134,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, smollm3, phi3, stablelm, granite, olmo2, olmo3, exaone, exaone4, ernie4_5, ministral3, glm4, arcee, lfm2, starcoder2, phi, cohere, cohere2, minicpm\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt_neox' })).toThrow(/model_type 'gpt_neox' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, smollm3, phi3, stablelm, granite, olmo2, olmo3, exaone, exaone4, ernie4_5, ministral3, glm4, arcee, lfm2, starcoder2, phi, cohere, cohere2, minicpm, gpt2\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
@@ -238,6 +240,10 @@ describe('Hugging Face Llama import', () => {
     const c2 = golden('hf_cohere2').configJson;
     expect(() => hfLlamaConfig({ ...c2, sliding_window_pattern: 2 })).toThrow(/sliding_window_pattern 2: llama\.cpp's cohere2 fixes it at 4/);
     expect(() => hfLlamaConfig({ ...c2, layer_types: ['sliding_attention', 'full_attention', 'sliding_attention', 'full_attention'] })).toThrow(/layer_types: llama\.cpp's cohere2 makes every fourth layer full_attention/);
+    const g2 = golden('hf_gpt2').configJson;
+    expect(() => hfLlamaConfig({ ...g2, scale_attn_by_inverse_layer_idx: true })).toThrow(/scale_attn_by_inverse_layer_idx is true/);
+    expect(() => hfLlamaConfig({ ...g2, activation_function: 'relu' })).toThrow(/activation_function "relu": GGUF's gpt2 runs GELU's tanh form/);
+    expect(hfLlamaConfig({ ...g2, n_inner: null }).ffn).toBe(128); // 4 n_embd
     const mc = golden('hf_minicpm').configJson;
     expect(hfLlamaConfig(mc).multipliers).toEqual({ embedding: 12, residual: Math.fround(1.4 / Math.sqrt(2)), attention: 0, logit: 4 });
     expect(hfLlamaConfig({ ...mc, tie_word_embeddings: undefined }).tied).toBe(true); // MiniCPM's default
