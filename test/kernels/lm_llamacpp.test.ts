@@ -186,6 +186,8 @@ describe('language model vs llama.cpp', () => {
   //     RoPE, tied or untied; the prompt crosses the prefill chunk, so the engine's position rows start mid-table;
   //   - starcoder (StarCoder 1, SantaCoder, tiny_starcoder: gpt_bigcode): gpt2's graph with multi-query attention (the
   //     fused attn_qkv is [dim + 2 kv, dim]);
+  //   - falcon (Falcon 7B, Falcon-RW): phi2's parallel block without any bias, q / k / v fused, multi-query attention,
+  //     NEOX rope over whole heads (NORM differs by 0.42);
   //   - mistral3 (Ministral 3): a Llama with YaRN whose yarn_log_multiplier 1 cancels the 1 + 0.1 ln(factor) of cos and
   //     sin (Ministral 3's mscale_all_dim; without the key the probabilities would move by 0.16), and the
   //     attention temperature: q times 1 + 0.5 ln(1 + floor(p / 8)) from position 8 on (the original context; Ministral
@@ -239,6 +241,8 @@ describe('language model vs llama.cpp', () => {
     ['gpt2', 'gpt2 (GPT-2): learned positions, no RoPE, fused q / k / v, biases everywhere, gateless GELU MLP', { arch: 'gpt2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 4, ctx: 64, seed: 3 }],
     ['gpt2 Q8_0 tied', 'gpt2, Q8_0, tied, the position table F16, 3 layers', { arch: 'gpt2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 4, ctx: 64, seed: 5, weightType: 'Q8_0', tied: true, embedStd: 0.5, types: { 'position_embd.weight': 'F16' } }],
     ['starcoder', 'starcoder (StarCoder 1, SantaCoder): GPT-2\'s block with multi-query attention (1 KV head), untied', { arch: 'starcoder', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 1, ctx: 64, seed: 4 }],
+    ['falcon', 'falcon (Falcon 7B): parallel block without biases, fused q / k / v, multi-query attention, NEOX rope', { arch: 'falcon', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 1, ctx: 64, seed: 3 }],
+    ['falcon Q8_0 tied', 'falcon, Q8_0, tied, 2 KV heads, 3 layers', { arch: 'falcon', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, ctx: 64, seed: 5, weightType: 'Q8_0', tied: true, embedStd: 0.5 }],
     ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
   ];
   for (const [label, what, o] of MORE) {

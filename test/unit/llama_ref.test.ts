@@ -448,7 +448,7 @@ describe('llama config errors', () => {
     for (const k of ['embedding_scale', 'residual_scale', 'logit_scale']) fails(Object.fromEntries(Object.entries(f.metadata).filter(([m]) => m !== `minicpm.${k}`)), tensors, new RegExp(`metadata key 'minicpm\\.${k}' is missing`));
   });
 
-  it('gpt2 and gptneox: q / k / v fused (with biases) in their files; gpt2 learns its positions (position_embd [ctx, dim]) and rotates nothing, gptneox reads use_parallel_residual; their heads', () => {
+  it('gpt2, starcoder, falcon and gptneox: q / k / v fused in their files; gpt2 learns its positions (position_embd [ctx, dim]) and rotates nothing, gptneox reads use_parallel_residual; their heads', () => {
     const f = parseGgufFile(synthLlamaGguf({ arch: 'gpt2', dim: 64, ffn: 128, layers: 2, heads: 4, seed: 1, ctx: 48 }));
     const tensors = f.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
     const c = llamaConfigFromGguf(f.metadata, tensors);
@@ -462,6 +462,12 @@ describe('llama config errors', () => {
     const st = sc.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
     expect(llamaConfigFromGguf(sc.metadata, st)).toMatchObject({ arch: 'starcoder', kvHeads: 1, learnedPositions: true, fusedQkv: true, noRopeStep: 1 });
     expect(st.find((t) => t.name === 'blk.0.attn_qkv.weight')!.shape).toEqual([96, 64]); // q 64 + k 16 + v 16
+    const fa = parseGgufFile(synthLlamaGguf({ arch: 'falcon', dim: 64, ffn: 128, layers: 1, heads: 4, kvHeads: 1, seed: 1 }));
+    const ft = fa.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
+    expect(llamaConfigFromGguf(fa.metadata, ft)).toMatchObject({ arch: 'falcon', parallelBlock: true, fusedQkv: true, qkvBias: false, layerNorm: true, ropeLayout: 'neox' });
+    expect(llamaConfigFromGguf(fa.metadata, ft).linearBiases).toBeUndefined();
+    fails(fa.metadata, [...ft, { name: 'blk.0.attn_norm_2.weight', type: 'F32' as never, shape: [64] }], /'blk\.0\.attn_norm_2\.weight': Falcon-40B's second attention norm is not supported/);
+    fails({ ...fa.metadata, 'falcon.rope.dimension_count': gguf.u32(8) }, ft, /'falcon\.rope\.dimension_count' 8 below the head dim 16: falcon rotates whole heads/);
     const n = parseGgufFile(synthLlamaGguf({ arch: 'gptneox', dim: 64, ffn: 128, layers: 2, heads: 4, seed: 1, ropeDims: 4 }));
     const nt = n.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] }));
     expect(llamaConfigFromGguf(n.metadata, nt)).toMatchObject({ arch: 'gptneox', fusedQkv: true, qkvBias: true, parallelResidual: true, ropeDims: 4, ropeLayout: 'neox' });
