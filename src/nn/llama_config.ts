@@ -186,11 +186,28 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const falcon = a === 'falcon'; // phi2's parallel block without biases, q / k / v fused
   const gpt2 = a === 'gpt2' || a === 'starcoder'; // GPT-2 (and StarCoder 1's GPT-2 with GQA): learned positions instead of RoPE, q / k / v fused
   const sc2 = a === 'starcoder2' || phi2 || a === 'gptneox' || gpt2; // GPT-2's block on RoPE: LayerNorms, biases everywhere, a plain GELU MLP
-  return {
-    ropeLayout: a === 'llama' || a === 'smollm3' || a === 'granite' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'minicpm' || cohere ? 'norm' : 'neox', qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2, qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2',
-    postNorms: gemma || olmo2 || exaone4 || glm4, ffnAct: gemma || gemma1 || sc2 || falcon ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu', embedScale: gemma || gemma1, ...(olmo2 ? { qkNormFull: true } : {}), ...(olmo2 || exaone4 ? { noPreNorms: true } : {}), ...(a === 'stablelm' || sc2 || cohere || falcon ? { layerNorm: true } : {}), ...(falcon ? { ffnGateless: true, parallelBlock: true, fusedQkv: true } : {}), ...(cohere ? { normNoBias: true, parallelBlock: true } : {}),
-    ...(a === 'arcee' || sc2 ? { ffnGateless: true } : {}), ...(sc2 ? { linearBiases: true } : {}), ...(phi2 ? { parallelBlock: true, outputBias: true } : {}), ...(a === 'gptneox' || gpt2 ? { fusedQkv: true } : {}), ...(gpt2 ? { learnedPositions: true } : {}),
+  const on = (b: boolean): true | undefined => (b ? true : undefined);
+  const traits: ArchTraits = {
+    // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
+    ropeLayout: ['llama', 'smollm3', 'granite', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'minicpm'].includes(a) || cohere ? 'norm' : 'neox',
+    qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2, // always (others where the file has them: llamaConfigFromGguf)
+    qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2',
+    qkNormFull: on(olmo2),
+    postNorms: gemma || olmo2 || exaone4 || glm4,
+    noPreNorms: on(olmo2 || exaone4),
+    ffnAct: gemma || gemma1 || sc2 || falcon ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu',
+    ffnGateless: on(a === 'arcee' || sc2 || falcon),
+    embedScale: gemma || gemma1,
+    layerNorm: on(a === 'stablelm' || sc2 || cohere || falcon),
+    normNoBias: on(cohere),
+    linearBiases: on(sc2),
+    parallelBlock: on(phi2 || cohere || falcon),
+    outputBias: on(phi2),
+    fusedQkv: on(a === 'gptneox' || gpt2 || falcon),
+    learnedPositions: on(gpt2),
   };
+  // The optional traits are absent where off (a config read back from its GGUF compares equal).
+  return Object.fromEntries(Object.entries(traits).filter(([, v]) => v !== undefined)) as ArchTraits;
 }
 
 /** The architectures whose llama.cpp graph reads Llama 3's rope_freqs.weight (in any other file it is refused; minicpm's measured: 0.13 without). */

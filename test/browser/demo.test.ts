@@ -161,10 +161,10 @@ describe('demo (headless chromium)', () => {
     // Not a GGUF file; a GGUF of an architecture nibble does not run. The loaded model stays.
     await upload('not-a-model.gguf', new TextEncoder().encode('GGML this is not a gguf file'), '#gen-file');
     await genError(/not-a-model.gguf: not a GGUF file/);
-    const gpt2 = synthLlamaGguf({ dim: 64, layers: 1, heads: 2, ffn: 128, metadata: { 'general.architecture': gguf.str('gpt2') } });
+    const mamba = synthLlamaGguf({ dim: 64, layers: 1, heads: 2, ffn: 128, metadata: { 'general.architecture': gguf.str('mamba') } });
     await h.page.$eval('#gen-error', (e) => ((e as HTMLElement).hidden = true));
-    await upload('gpt2.gguf', gpt2, '#gen-file');
-    await genError(new RegExp(`'general.architecture' is 'gpt2', which nibble does not run \\(supported: ${LLAMA_ARCHS.join(', ')}\\)`));
+    await upload('mamba.gguf', mamba, '#gen-file');
+    await genError(new RegExp(`'general.architecture' is 'mamba', which nibble does not run \\(supported: ${LLAMA_ARCHS.join(', ')}\\)`));
     expect(await text('#gen-model')).toMatch(/^chat-tiny.gguf/);
     expect(await h.page.$eval('#gen-go', (e) => (e as HTMLButtonElement).disabled)).toBe(false);
   });

@@ -53,7 +53,7 @@ function nanD(bytes: Uint8Array, block: number): void {
 }
 
 export const CASES: GpuCase[] = [
-  refusedCase('unsupported architecture', () => edited((m) => (m['general.architecture'] = gguf.str('gpt2'))), [/'general\.architecture' is 'gpt2'/, new RegExp(`supported: ${LLAMA_ARCHS.join(', ')}\\)`)]),
+  refusedCase('unsupported architecture', () => edited((m) => (m['general.architecture'] = gguf.str('mamba'))), [/'general\.architecture' is 'mamba'/, new RegExp(`supported: ${LLAMA_ARCHS.join(', ')}\\)`)]),
   refusedCase(
     'unsupported tensor type IQ4_XS',
     () => {
