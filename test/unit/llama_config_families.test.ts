@@ -1,0 +1,125 @@
+// The configurations of the families beyond the Llama block, read from synthetic GGUF headers as llama.cpp reads them
+// (src/nn/llama_config.ts): Gemma 1, the LayerNorm models (stablelm, starcoder2, phi2, Cohere's command-r / cohere2,
+// gptneox, gpt2, starcoder, falcon), minicpm's scales, lfm2's short convolutions; each trait read, each required key or
+// tensor named when missing, and what llama.cpp refuses refused. (The Llama-block families: llama_ref.test.ts.)
+import { describe, expect, it } from 'vitest';
+import { gguf, parseGgufFile } from '../../src/io/gguf.js';
+import { synthLlamaGguf } from '../../src/lm/synth.js';
+import { embeddingScale, layerUsesRope, layerWindow, llamaConfigFromGguf, logitScale } from '../../src/nn/llama_config.js';
+import { llamaLogitsRef } from '../../src/ref/llama.js';
+import { configFails as fails, synthHeader } from '../helpers/llama_config_checks.js';
+
+describe('llama config: the families beyond the Llama block', () => {
+  it('gemma (Gemma 1): GeGLU, scaled embeddings, NEOX rope, no post-norms; the head always the embedding (an output.weight refused, as llama.cpp does)', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'gemma', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 1, headDim: 32, seed: 1 });
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'gemma', ropeLayout: 'neox', ffnAct: 'gelu', embedScale: true, postNorms: false, qkNorm: false, tied: true, headDim: 32 });
+    fails(f.metadata, [...tensors, { name: 'output.weight', type: 'F32' as never, shape: [259, 64] }], /'output\.weight' not used by a gemma model/);
+  });
+
+  it("stablelm: LayerNorm eps from layer_norm_epsilon, norm biases, q / k / v biases where present; StableLM 2 12B's per-head q / k norms and parallel residual refused by tensor; the head never tied", () => {
+    const { file: f, tensors } = synthHeader({ arch: 'stablelm', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, ropeDims: 4, qkvBias: true, eps: 1e-5 });
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'stablelm', ropeLayout: 'neox', layerNorm: true, qkvBias: true, ropeDims: 4, eps: Math.fround(1e-5), tied: false });
+    expect(tensors.filter((t) => t.name.endsWith('norm.bias')).map((t) => t.name)).toEqual(['blk.0.attn_norm.bias', 'blk.0.ffn_norm.bias', 'blk.1.attn_norm.bias', 'blk.1.ffn_norm.bias', 'output_norm.bias']);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'stablelm.attention.layer_norm_epsilon')), tensors, /metadata key 'stablelm\.attention\.layer_norm_epsilon' is missing/);
+    fails(f.metadata, [...tensors, { name: 'blk.0.attn_q_norm.weight', type: 'F32' as never, shape: [16, 4] }], /'blk\.0\.attn_q_norm\.weight': stablelm's per-head q \/ k LayerNorms \(StableLM 2 12B\) are not supported/);
+    fails(f.metadata, tensors.filter((t) => !t.name.startsWith('blk.0.ffn_norm')), /'blk\.0\.ffn_norm\.weight' is missing: stablelm's parallel residual/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /'output\.weight' is missing \(an stablelm model's head is never tied/);
+  });
+
+  it('starcoder2: LayerNorms (eps from layer_norm_epsilon) with biases, biases on attn_output, ffn_up and ffn_down (required), q / k / v biases where present, no FFN gate, NEOX rope over whole heads, tied or not', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'starcoder2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, qkvBias: true, eps: 1e-5 });
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'starcoder2', ropeLayout: 'neox', layerNorm: true, linearBiases: true, ffnGateless: true, ffnAct: 'gelu', qkvBias: true, eps: Math.fround(1e-5), tied: false });
+    expect(tensors.filter((t) => t.name.startsWith('blk.0.') && t.name.endsWith('.bias')).map((t) => t.name).sort()).toEqual(['attn_k', 'attn_norm', 'attn_output', 'attn_q', 'attn_v', 'ffn_down', 'ffn_norm', 'ffn_up'].map((n) => `blk.0.${n}.bias`));
+    expect(tensors.some((t) => t.name.includes('ffn_gate'))).toBe(false);
+    expect(llamaConfigFromGguf(f.metadata, tensors.filter((t) => !/attn_[qkv]\.bias/.test(t.name))).qkvBias).toBe(false);
+    expect(llamaConfigFromGguf(f.metadata, tensors.filter((t) => t.name !== 'output.weight')).tied).toBe(true);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.ffn_down.bias'), /tensor 'blk\.1\.ffn_down\.bias' is missing \(expected shape \[64\]\)/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.0.attn_output.bias'), /tensor 'blk\.0\.attn_output\.bias' is missing/);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'starcoder2.attention.layer_norm_epsilon')), tensors, /metadata key 'starcoder2\.attention\.layer_norm_epsilon' is missing/);
+    fails({ ...f.metadata, 'starcoder2.rope.dimension_count': gguf.u32(8) }, tensors, /'starcoder2\.rope\.dimension_count' 8 below the head dim 16: starcoder2 rotates whole heads/);
+    fails(f.metadata, [...tensors, { name: 'blk.0.ffn_gate.weight', type: 'F32' as never, shape: [128, 64] }], /'blk\.0\.ffn_gate\.weight' not used by a starcoder2 model/);
+  });
+
+  it('phi2: the parallel block (no ffn_norm), LayerNorms, biases on every Linear and the head, partial NEOX rope; q / k / v apart or fused in attn_qkv (weight and bias, split into views); the head never tied', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'phi2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 4, seed: 1, qkvBias: true, ropeDims: 8 });
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'phi2', ropeLayout: 'neox', layerNorm: true, linearBiases: true, ffnGateless: true, parallelBlock: true, outputBias: true, qkvBias: true, ropeDims: 8, tied: false });
+    expect(c.fusedQkv).toBeUndefined();
+    expect(tensors.some((t) => t.name.includes('ffn_norm'))).toBe(false);
+    expect(tensors.find((t) => t.name === 'output.bias')!.shape).toEqual([259]);
+    fails(f.metadata, [...tensors, { name: 'blk.0.ffn_norm.weight', type: 'F32' as never, shape: [64] }], /'blk\.0\.ffn_norm\.weight' not used by a phi2 model/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'output.bias'), /tensor 'output\.bias' is missing \(expected shape \[259\]\)/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /'output\.weight' is missing \(an phi2 model's head is never tied/);
+    const { file: fz, tensors: ft } = synthHeader({ arch: 'phi2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, qkvBias: true, ropeDims: 8, fusedQkv: true });
+    expect(llamaConfigFromGguf(fz.metadata, ft)).toMatchObject({ fusedQkv: true, qkvBias: true });
+    expect(ft.filter((t) => /^blk\.0\.attn_(qkv|output)/.test(t.name)).map((t) => `${t.name} [${t.shape.join(', ')}]`)).toEqual(['blk.0.attn_qkv.weight [128, 64]', 'blk.0.attn_qkv.bias [128]', 'blk.0.attn_output.weight [64, 64]', 'blk.0.attn_output.bias [64]']);
+    // The fused file and the split one hold the same model: the reference gives the same logits.
+    const same = parseGgufFile(synthLlamaGguf({ arch: 'phi2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, qkvBias: true, ropeDims: 8 }));
+    expect(Array.from(llamaLogitsRef(fz, [1, 2, 3]))).toEqual(Array.from(llamaLogitsRef(same, [1, 2, 3])));
+    fails(fz.metadata, ft.filter((t) => t.name !== 'blk.1.attn_qkv.bias'), /tensor 'blk\.1\.attn_qkv\.bias' is missing \(expected shape \[128\]\)/);
+    fails(fz.metadata, [...ft, { name: 'blk.0.attn_q.weight', type: 'F32' as never, shape: [64, 64] }], /'blk\.0\.attn_q\.weight' not used by a phi2 model/);
+  });
+
+  it("command-r and cohere2: a parallel block with bias-free LayerNorms, NORM rope, logit_scale required and multiplying, always tied; cohere2's sliding layers (window required) and global ones without RoPE; Command R+'s q / k norms refused", () => {
+    const { file: f, tensors } = synthHeader({ arch: 'command-r', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, logitMul: 0.0625 });
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'command-r', ropeLayout: 'norm', layerNorm: true, normNoBias: true, parallelBlock: true, ffnAct: 'silu', tied: true, logitMul: 0.0625 });
+    expect(logitScale(c)).toBe(0.0625);
+    expect(tensors.filter((t) => t.name.endsWith('.bias') || t.name.includes('ffn_norm') || t.name === 'output.weight')).toEqual([]);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'command-r.logit_scale')), tensors, /metadata key 'command-r\.logit_scale' is missing/);
+    fails(f.metadata, [...tensors, { name: 'output.weight', type: 'F32' as never, shape: [259, 64] }], /'output\.weight' not used by a command-r model/);
+    fails(f.metadata, [...tensors, { name: 'blk.0.attn_q_norm.weight', type: 'F32' as never, shape: [16, 4] }], /'blk\.0\.attn_q_norm\.weight': command-r's per-head q \/ k LayerNorms \(Command R\+\) are not supported/);
+    const { file: g, tensors: gt } = synthHeader({ arch: 'cohere2', dim: 64, ffn: 128, layers: 8, heads: 4, kvHeads: 2, seed: 1, logitMul: 0.25, slidingWindow: 4096 });
+    const c2 = llamaConfigFromGguf(g.metadata, gt);
+    expect(c2).toMatchObject({ arch: 'cohere2', tied: true, logitMul: 0.25, swa: { window: 4096, pattern: 4 }, noRopeStep: 4 });
+    expect(Array.from({ length: 8 }, (_, l) => `${layerWindow(c2, l)}${layerUsesRope(c2, l) ? 'r' : ''}`)).toEqual(['4096r', '4096r', '4096r', '0', '4096r', '4096r', '4096r', '0']);
+    fails(Object.fromEntries(Object.entries(g.metadata).filter(([k]) => k !== 'cohere2.attention.sliding_window')), gt, /metadata key 'cohere2\.attention\.sliding_window' is missing/);
+  });
+
+  it("minicpm: granite's graph, its embedding, residual and logit scales required; Llama 3 rope factors read", () => {
+    const { file: f, tensors } = synthHeader({ arch: 'minicpm', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, multipliers: { embedding: 12, residual: 0.25, attention: 0, logit: 9 }, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 } });
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'minicpm', ropeLayout: 'norm', ropeFreqs: true, multipliers: { embedding: 12, residual: 0.25, attention: 0, logit: 9 } });
+    expect([embeddingScale(c), logitScale(c)]).toEqual([12, Math.fround(1 / 9)]);
+    for (const k of ['embedding_scale', 'residual_scale', 'logit_scale']) fails(Object.fromEntries(Object.entries(f.metadata).filter(([m]) => m !== `minicpm.${k}`)), tensors, new RegExp(`metadata key 'minicpm\\.${k}' is missing`));
+  });
+
+  it('gpt2, starcoder, falcon and gptneox: q / k / v fused in their files; gpt2 learns its positions (position_embd [ctx, dim]) and rotates nothing, gptneox reads use_parallel_residual; their heads', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'gpt2', dim: 64, ffn: 128, layers: 2, heads: 4, seed: 1, ctx: 48 });
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'gpt2', learnedPositions: true, fusedQkv: true, qkvBias: true, layerNorm: true, linearBiases: true, ffnGateless: true, noRopeStep: 1, tied: false });
+    expect([0, 1].map((l) => layerUsesRope(c, l))).toEqual([false, false]);
+    expect(tensors.find((t) => t.name === 'position_embd.weight')!.shape).toEqual([48, 64]);
+    expect(llamaConfigFromGguf(f.metadata, tensors.filter((t) => t.name !== 'output.weight')).tied).toBe(true);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'position_embd.weight'), /tensor 'position_embd\.weight' is missing \(expected shape \[48, 64\]\)/);
+    fails(f.metadata, tensors.map((t) => (t.name === 'position_embd.weight' ? { ...t, shape: [32, 64] } : t)), /'position_embd\.weight' has shape \[32, 64\], expected \[48, 64\]/);
+    const { file: sc, tensors: st } = synthHeader({ arch: 'starcoder', dim: 64, ffn: 128, layers: 1, heads: 4, kvHeads: 1, seed: 1 });
+    expect(llamaConfigFromGguf(sc.metadata, st)).toMatchObject({ arch: 'starcoder', kvHeads: 1, learnedPositions: true, fusedQkv: true, noRopeStep: 1 });
+    expect(st.find((t) => t.name === 'blk.0.attn_qkv.weight')!.shape).toEqual([96, 64]); // q 64 + k 16 + v 16
+    const { file: fa, tensors: ft } = synthHeader({ arch: 'falcon', dim: 64, ffn: 128, layers: 1, heads: 4, kvHeads: 1, seed: 1 });
+    expect(llamaConfigFromGguf(fa.metadata, ft)).toMatchObject({ arch: 'falcon', parallelBlock: true, fusedQkv: true, qkvBias: false, layerNorm: true, ropeLayout: 'neox' });
+    expect(llamaConfigFromGguf(fa.metadata, ft).linearBiases).toBeUndefined();
+    fails(fa.metadata, [...ft, { name: 'blk.0.attn_norm_2.weight', type: 'F32' as never, shape: [64] }], /'blk\.0\.attn_norm_2\.weight': Falcon-40B's second attention norm is not supported/);
+    fails({ ...fa.metadata, 'falcon.rope.dimension_count': gguf.u32(8) }, ft, /'falcon\.rope\.dimension_count' 8 below the head dim 16: falcon rotates whole heads/);
+    const { file: n, tensors: nt } = synthHeader({ arch: 'gptneox', dim: 64, ffn: 128, layers: 2, heads: 4, seed: 1, ropeDims: 4 });
+    expect(llamaConfigFromGguf(n.metadata, nt)).toMatchObject({ arch: 'gptneox', fusedQkv: true, qkvBias: true, parallelResidual: true, ropeDims: 4, ropeLayout: 'neox' });
+    expect(llamaConfigFromGguf({ ...n.metadata, 'gptneox.use_parallel_residual': gguf.bool(false) }, nt).parallelResidual).toBeUndefined();
+    fails(n.metadata, nt.filter((t) => t.name !== 'output.weight'), /'output\.weight' is missing \(an gptneox model's head is never tied/);
+    fails(n.metadata, nt.filter((t) => t.name !== 'blk.0.attn_qkv.bias'), /tensor 'blk\.0\.attn_qkv\.bias' is missing/);
+  });
+
+  it('lfm2: head_count_kv one count a layer (0: a short convolution), shortconv.l_cache required, the final norm token_embd_norm; bad counts, kernel lengths, kernel types and sliding windows refused by key', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'lfm2', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, seed: 1, shortConv: { taps: 3, conv: [true, false, true] } });
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'lfm2', ropeLayout: 'neox', qkNorm: true, kvHeads: 2, shortConv: { taps: 3, conv: [true, false, true] } });
+    expect(tensors.some((t) => t.name === 'token_embd_norm.weight') && !tensors.some((t) => t.name === 'output_norm.weight')).toBe(true);
+    const kv = (v: number[]) => ({ ...f.metadata, 'lfm2.attention.head_count_kv': gguf.array('u32', v) });
+    fails(kv([0, 2]), tensors, /'lfm2\.attention\.head_count_kv' has 2 entries, 'lfm2\.block_count' is 3/);
+    fails(kv([0, 2, 1]), tensors, /'lfm2\.attention\.head_count_kv' gives attention layers 2 and 1 KV heads/);
+    fails(kv([0, 2, 2]), tensors, /tensor 'blk\.2\.attn_q\.weight' is missing/); // the file's layer 2 is a convolution
+    fails({ ...f.metadata, 'lfm2.shortconv.l_cache': gguf.u32(12) }, tensors, /'lfm2\.shortconv\.l_cache' is 12; nibble's short convolution takes 2\.\.8/);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'lfm2.shortconv.l_cache')), tensors, /metadata key 'lfm2\.shortconv\.l_cache' is missing \(required\)/);
+    fails({ ...f.metadata, 'lfm2.attention.sliding_window': gguf.u32(512) }, tensors, /'lfm2\.attention\.sliding_window' is 512: lfm2's sliding-window attention is not supported/);
+    fails(f.metadata, tensors.map((t) => (t.name === 'blk.0.shortconv.conv.weight' ? { ...t, type: 'Q8_0' as never } : t)), /tensor 'blk\.0\.shortconv\.conv\.weight' is Q8_0, expected F32, F16 or BF16/);
+    fails(f.metadata, tensors.map((t) => (t.name === 'blk.0.shortconv.conv.weight' ? { ...t, shape: [64, 4] } : t)), /tensor 'blk\.0\.shortconv\.conv\.weight' has shape \[64, 4\], expected \[64, 3\]/);
+  });
+});
