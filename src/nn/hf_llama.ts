@@ -432,6 +432,9 @@ export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'):
   return `model.layers.${m[1]}.${name}.${m[3]}`;
 }
 
+/** The NORM-rope architectures whose Hugging Face RoPE already turns adjacent pairs (ERNIE's "glm rope style", GLM-4's, Cohere's interleaved): their q / k rows are not permuted. */
+const HF_PAIRED_ROPE: ReadonlySet<LlamaConfig['arch']> = new Set(['ernie4_5', 'glm4', 'command-r', 'cohere2']);
+
 /** A [rows, cols] row-major matrix transposed ([cols, rows]). */
 function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(w.length);
@@ -471,7 +474,7 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
     if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new ModelConfigError(`${source}: tensor '${hf}' is ${t.dtype}; the import reads F32, F16 and BF16`);
     let w = conv1d ? transpose(toF32(t), shape[1], shape[0]) : toF32(t);
     if (w.length !== numel(shape)) throw new ModelConfigError(`${source}: tensor '${hf}' holds ${w.length} values, expected ${numel(shape)}`);
-    if (config.ropeLayout === 'norm' && config.arch !== 'ernie4_5' && config.arch !== 'glm4' && config.arch !== 'command-r' && config.arch !== 'cohere2') { // a Llama's; a Qwen's rows stay in HF's (NEOX) order, ERNIE's, GLM-4's and Cohere's in their pairs
+    if (config.ropeLayout === 'norm' && !HF_PAIRED_ROPE.has(config.arch)) { // a Llama's; a Qwen's rows stay in HF's (NEOX) order
       if (name.endsWith('attn_q.weight')) w = permuteRope(w, config.heads, config.headDim, config.dim);
       else if (name.endsWith('attn_k.weight')) w = permuteRope(w, config.kvHeads, config.headDim, config.dim);
     }

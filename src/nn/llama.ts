@@ -3,7 +3,7 @@
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
-import { embeddingScale, isConvLayer, layerUsesRope, logitScale, outputNormName, type LlamaConfig } from './llama_config.js';
+import { embeddingScale, isConvLayer, layerUsesRope, logitScale, normBiasName, outputNormName, type LlamaConfig } from './llama_config.js';
 
 export interface LlamaOps<T> {
   /** Token embeddings of the step's tokens, [T, dim]. */
@@ -59,7 +59,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     : rs ? ops.add(ops.scale(ops.linear(h, blk(l, weight), bias(l, weight)), rs), x)
     : ops.linear(h, blk(l, weight), { ...bias(l, weight), residual: x });
   // A pre-norm or the final norm: RMSNorm, or LayerNorm with its bias (stablelm; Cohere's without one).
-  const norm = (h: T, weight: string) => (c.layerNorm ? ops.layerNorm(h, weight, c.normNoBias ? undefined : weight.replace(/\.weight$/, '.bias')) : ops.rmsNorm(h, weight));
+  const norm = (h: T, weight: string) => (c.layerNorm ? ops.layerNorm(h, weight, normBiasName(c, weight)) : ops.rmsNorm(h, weight));
   // olmo2 has no pre-norms: attention and the FFN read the residual stream itself.
   const preNorm = (weight: string) => (c.noPreNorms ? x : norm(x, weight));
   // Attention of layer l over its normed input h (before the output projection).

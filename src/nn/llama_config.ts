@@ -225,6 +225,14 @@ export const POSITION_EMBD = 'position_embd.weight';
 /** Whether `name` is an lfm2 short convolution's kernel (blk.N.shortconv.conv.weight [dim, taps]: a plain weight, not a Linear). */
 export const isShortConvKernel = (name: string): boolean => name.endsWith('.shortconv.conv.weight');
 
+/** A norm's bias tensor (`<norm>.bias`) where the model has one (LayerNorm); undefined for RMSNorm and Cohere's bias-free LayerNorm. */
+export function normBiasName(c: LlamaConfig, weight: string): string | undefined {
+  return c.layerNorm && !c.normNoBias ? weight.replace(/\.weight$/, '.bias') : undefined;
+}
+
+/** The architectures whose llama.cpp graph multiplies the logits by `logit_scale` (required there): Cohere's. */
+export const readsLogitScale = (a: LlamaArch): boolean => a === 'command-r' || a === 'cohere2';
+
 /** The final norm's tensor: output_norm.weight, but token_embd_norm.weight in lfm2 (llama.cpp's LLM_TENSOR_OUTPUT_NORM_LFM2). */
 export function outputNormName(c: LlamaConfig): string {
   return c.arch === 'lfm2' ? 'token_embd_norm.weight' : 'output_norm.weight';
@@ -391,7 +399,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
     qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
     ...(ropeScale !== 1 ? { ropeScale } : {}),
-    ...archExtras(a, { window, pattern, layers, ropeBase, ropeScale, softcap, multipliers, rope, logitMul: traits.normNoBias ? k.float(`${a}.logit_scale`) : undefined }),
+    ...archExtras(a, { window, pattern, layers, ropeBase, ropeScale, softcap, multipliers, rope, logitMul: readsLogitScale(a) ? k.float(`${a}.logit_scale`) : undefined }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
     ...(yarn ? { yarn } : {}),
     ...(attnTemperature ? { attnTemperature } : {}),
@@ -430,7 +438,7 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
   const q = c.heads * c.headDim;
   const kv = c.kvHeads * c.headDim;
   const out: { name: string; shape: number[] }[] = [{ name: 'token_embd.weight', shape: [c.vocab, c.dim] }];
-  const normBias = (n: string) => (c.layerNorm && !c.normNoBias ? [{ name: `${n}.bias`, shape: [c.dim] }] : []); // the LayerNorms' (not Cohere's)
+  const normBias = (n: string) => (normBiasName(c, `${n}.weight`) ? [{ name: `${n}.bias`, shape: [c.dim] }] : []);
   const bias = (n: string, size: number) => (c.linearBiases ? [{ name: `${n}.bias`, shape: [size] }] : []); // starcoder2's
   if (c.learnedPositions) out.push({ name: 'position_embd.weight', shape: [c.ctx, c.dim] });
   if (c.ropeFreqs) out.push({ name: 'rope_freqs.weight', shape: [c.ropeDims / 2] });

@@ -12,7 +12,7 @@ import { Graph } from '../graph/graph.js';
 import type { Tensor } from '../graph/tensor.js';
 import * as ops from '../ops/index.js';
 import { llamaForward, type LlamaOps } from './llama.js';
-import { attentionScale, attentionTemperature, isConvLayer, isRopeFactors, isShortConvKernel, POSITION_EMBD, outputNormName, layerRope, layerRopeScaling, layerWindow, llamaTensorNames, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
+import { attentionScale, attentionTemperature, isConvLayer, isRopeFactors, isShortConvKernel, normBiasName, POSITION_EMBD, outputNormName, layerRope, layerRopeScaling, layerWindow, llamaTensorNames, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
 import { layerQuant, lsqScaleName, type LinearQuant } from './linear_quant.js';
 import { Attention, Embedding, GraphScope, LayerNorm, Linear, RMSNorm, SwiGLU } from './layers.js';
 
@@ -80,7 +80,7 @@ export function llamaLayers(c: LlamaConfig, tensorFactors?: Float32Array): Llama
   const ffnLinears = (f: SwiGLU) => (c.ffnGateless ? [f.up, f.down] : f.layers()); // arcee and starcoder2 have no gate
   const linears = new Map([...attention.flatMap((a) => a?.layers() ?? []), ...conv, ...ffn.flatMap(ffnLinears), head].map((l) => [l.weight, l]));
   const layerNorms = (l: number) => [...(c.noPreNorms ? [] : c.parallelBlock ? ['attn_norm'] : ['attn_norm', 'ffn_norm']), ...(c.postNorms ? ['post_attention_norm', 'post_ffw_norm'] : [])].map((n) => `blk.${l}.${n}.weight`);
-  const norm = (n: string): RMSNorm | LayerNorm => (c.layerNorm ? new LayerNorm(n, c.normNoBias ? undefined : n.replace(/\.weight$/, '.bias'), c.dim, c.eps) : new RMSNorm(n, c.dim, c.eps));
+  const norm = (n: string): RMSNorm | LayerNorm => (c.layerNorm ? new LayerNorm(n, normBiasName(c, n), c.dim, c.eps) : new RMSNorm(n, c.dim, c.eps));
   const norms = new Map<string, RMSNorm | LayerNorm>([outputNormName(c), ...Array.from({ length: c.layers }, (_, l) => layerNorms(l)).flat()].map((n) => [n, norm(n)]));
   for (const n of attention.flatMap((a) => a?.norms() ?? [])) norms.set(n.weight, n);
   return { embed: new Embedding('token_embd.weight', c.vocab, c.dim), norms, linears, attention };

@@ -7,7 +7,7 @@ import { floatValues } from '../lm/weights.js';
 import { PHI3_ENDOFTEXT, spmByteVocab } from '../lm/synth.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { rng } from '../ref/random.js';
-import { archExtras, archTraits, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, llamaConfigFromGguf, OLMO3_SWA_PATTERN, llamaTensorNames, ModelConfigError, isShortConvKernel, SHORT_CONV_TAPS, type LlamaArch, type LlamaConfig } from './llama_config.js';
+import { archExtras, archTraits, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, llamaConfigFromGguf, OLMO3_SWA_PATTERN, readsLogitScale, llamaTensorNames, ModelConfigError, isShortConvKernel, SHORT_CONV_TAPS, type LlamaArch, type LlamaConfig } from './llama_config.js';
 import { fuseTensors, splitFusedTensors } from './llama_layout.js';
 import type { LlamaWeights } from './llama_train.js';
 
@@ -67,7 +67,7 @@ export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     ...(c.ropeAttnFactor !== undefined ? { [`${a}.rope.scaling.attn_factor`]: gguf.f32(c.ropeAttnFactor) } : {}),
     ...(c.longRope ? { [`${a}.rope.scaling.original_context_length`]: gguf.u32(c.longRope.origCtx) } : {}),
     ...(c.multipliers ? graniteKeys(a, c.multipliers, c.noRopeStep !== 1) : {}),
-    ...(c.normNoBias ? { [`${a}.logit_scale`]: gguf.f32(c.logitMul ?? 1) } : {}), // Cohere's (required by llama.cpp)
+    ...(readsLogitScale(a) ? { [`${a}.logit_scale`]: gguf.f32(c.logitMul ?? 1) } : {}), // Cohere's (required by llama.cpp)
     ...(a === 'gptneox' ? { [`${a}.use_parallel_residual`]: gguf.bool(!!c.parallelResidual) } : {}),
     ...(c.yarn ? yarnKeys(a, c.yarn) : {}),
     ...(c.attnTemperature ? temperatureKeys(a, c) : {}),

@@ -49,7 +49,7 @@
 import { ggufTensor, type GgufFile, type GgufTensor } from '../io/gguf.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f16.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
-import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, outputNormName, POSITION_EMBD, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, normBiasName, outputNormName, POSITION_EMBD, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { splitFusedTensors } from '../nn/llama_layout.js';
 import { layerNormRef } from './lm.js';
 import { shortConvRows } from './ops.js';
@@ -296,7 +296,11 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     for (let i = 0; i < T * D; i++) x[i] += r[i] * rs;
   };
   // A pre-norm or the final norm: RMSNorm, or LayerNorm with its bias (stablelm).
-  const norm = (h: Float64Array, name: string) => (c.layerNorm ? layerNormRef(h, W.get(name).w, c.normNoBias ? new Float32Array(D) : W.get(name.replace(/\.weight$/, '.bias')).w, T, D, c.eps).y : rmsNorm(h, T, D, W.get(name).w, c.eps));
+  const norm = (h: Float64Array, name: string) => {
+    if (!c.layerNorm) return rmsNorm(h, T, D, W.get(name).w, c.eps);
+    const bias = normBiasName(c, name); // (Cohere's LayerNorms have none)
+    return layerNormRef(h, W.get(name).w, bias ? W.get(bias).w : new Float32Array(D), T, D, c.eps).y;
+  };
   const factorsName = ropeFactorsTensor(c, opt.ctxLen ?? Math.min(c.ctx, 2048));
   const rf = ropeFactors(c, factorsName ? W.get(factorsName).w : undefined); // the file's factors, YaRN's, the attention factor
   const qd = c.heads * c.headDim;
