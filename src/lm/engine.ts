@@ -10,7 +10,8 @@ import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKGroups, topKPart
 import { llamaForward } from '../nn/llama.js';
 import { attentionTemperature, isConvLayer, isRopeFactors, isShortConvKernel, layerCacheRows, POSITION_EMBD, swaRopeScaling, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { assignBuffers, StepRecorder, type StepResources } from './record.js';
-import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
+import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadExperts, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
+import { isSharedExpertGate } from '../nn/llama_moe.js';
 
 /** { top, nPen }: the last row's `top` largest logits and the logits at up to nPen given ids (planTopK), for sampling. */
 export type StepOutput = 'all' | 'last' | 'argmax' | { top: number; nPen: number };
@@ -95,10 +96,11 @@ export class LlamaEngine {
     const kvType: KvType = o.kvType ?? (ctx.caps.shaderF16 ? 'f16' : 'f32');
     const infos = src.tensors as readonly { name: string; type: string; shape: number[] }[];
     for (const t of infos) {
-      if (t.shape.length !== 2) continue;
+      if (t.shape.length < 2) continue;
       checkWeightType(t.name, t.type);
-      // An untied embedding stays on the CPU; every other 2D weight is uploaded whole or in shards.
-      if (t.name !== 'token_embd.weight' || c.tied) checkWeightFits(ctx, t.name, t.type, t.shape[0], t.shape[1]);
+      // An untied embedding stays on the CPU; every other 2D weight is uploaded whole or in shards (a stack of
+      // experts [E, N, K] as E weights).
+      if (t.name !== 'token_embd.weight' || c.tied) checkWeightFits(ctx, t.name, t.type, t.shape[t.shape.length - 2], t.shape[t.shape.length - 1]);
     }
     const est = estimateGpuBytes(c, infos, ctxLen, chunk, kvType);
     if (o.memoryBudget !== undefined && est.total > o.memoryBudget) {
@@ -130,6 +132,10 @@ export class LlamaEngine {
           freqs = floatValues(await src.tensor(t.name), c.ropeDims / 2);
         } else if (isRopeFactors(t.name)) {
           // phi3's other LongRoPE set: unused at this context length
+        } else if (t.shape.length === 3) {
+          for (const [name, w] of await uploadExperts(ctx, src, t.name, t.shape)) weights.set(name, w);
+        } else if (isSharedExpertGate(t.name)) {
+          weights.set(t.name, await uploadWeight(ctx, src, t.name, 1, c.dim)); // qwen2moe's gate vector as a Linear [1, dim]
         } else if (t.shape.length === 2 && !isShortConvKernel(t.name)) {
           weights.set(t.name, await uploadWeight(ctx, src, t.name, t.shape[0], t.shape[1]));
         } else {

@@ -10,7 +10,7 @@ import type { GpuContext } from '../gpu/context.js';
 import type { GgufValue } from '../io/gguf.js';
 import type { LinearQuant } from '../nn/linear_quant.js';
 import type { LlamaConfig } from '../nn/llama_config.js';
-import { buildLlamaTrainGraph, IGNORE_INDEX, llamaLinears, readLlamaWeights, readLsqScales, type LlamaTrainGraph, type LlamaWeights } from '../nn/llama_train.js';
+import { buildLlamaTrainGraph, checkLlamaTrainable, IGNORE_INDEX, llamaLinears, readLlamaWeights, readLsqScales, type LlamaTrainGraph, type LlamaWeights } from '../nn/llama_train.js';
 import { writeLlamaGguf } from '../nn/llama_weights.js';
 import { parseSafetensors } from '../io/safetensors.js';
 import { recipeDifference, train } from '../train/loop.js';
@@ -243,6 +243,7 @@ function checkOptions(o: LmQatOptions, config: LlamaConfig): void {
 /** Runs the f32 baseline and the QAT copy on the same batches, converts and measures (see the header). */
 export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; weights: LlamaWeights }, data: TextDataset, o: LmQatOptions): Promise<LmQatResult> {
   const { config, weights } = model;
+  checkLlamaTrainable(config);
   checkOptions(o, config);
   const linears = llamaLinears(config);
   const prepared = prepareLinears(linears, o);

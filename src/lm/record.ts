@@ -5,6 +5,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { Dispatch } from '../kernels/common.js';
 import { planMatmulF32, planMatmulQ } from '../kernels/matmul.js';
+import { planMoeRoute, type MoeGating } from '../kernels/moe_route.js';
 import { planAttentionMerge, planAttentionSplit, planKvStore, planNormRows, planRopeAt, planShortConv, planSwiglu, type KvType } from '../kernels/lm.js';
 import { vec8 } from '../ops/common.js';
 import { ewDef, perItem } from '../ops/kernels.js';
@@ -82,6 +83,21 @@ async function planEwUnary(ctx: GpuContext, op: 'AFFINE' | 'SOFTCAP' | 'GELU' | 
     args: {
       bindings: { a, y },
       params: { n, rank: 1, row_pitch: rowPitch, off_a: 0, off_b: 0, axis: 0, split: 0, alpha, beta, ...vec8('shape', [n], 1), ...vec8('sa', [1]), ...vec8('sb', []), ...vec8('lo', []) },
+      expect: { y: 4 * n },
+    },
+  };
+}
+
+/** y [rows, cols] = x with row t times w[t * wCols + col] (ew.wgsl's MUL, b read down one column of w). */
+async function planScaleRows(ctx: GpuContext, x: GPUBuffer, w: GPUBuffer, y: GPUBuffer, rows: number, cols: number, wCols: number, col: number): Promise<Dispatch> {
+  const n = rows * cols;
+  const { kernel, workgroups, rowPitch } = await perItem(ctx, ewDef('MUL'), n);
+  return {
+    kernel,
+    workgroups,
+    args: {
+      bindings: { a: x, b: w, y },
+      params: { n, rank: 2, row_pitch: rowPitch, off_a: 0, off_b: col, axis: 0, split: 0, alpha: 0, beta: 0, ...vec8('shape', [rows, cols], 1), ...vec8('sa', [cols, 1]), ...vec8('sb', [wCols, 0]), ...vec8('lo', []) },
       expect: { y: 4 * n },
     },
   };
@@ -274,6 +290,20 @@ export class StepRecorder implements LlamaOps<Val> {
     const act = this.c.ffnAct;
     const n = x.rows * x.cols;
     this.ops.push({ label: act === 'relu2' ? 'relu^2' : act, ins: [x], outs: [y], plan: async (b) => [act === 'relu2' ? await planSwiglu(this.ctx, b(x), b(x), b(y), n, 'relu') : await planEwUnary(this.ctx, act === 'gelu' ? 'GELU' : 'SILU', b(x), b(y), n, 0)] });
+    return y;
+  }
+
+  route(logits: Val, o: { used: number; norm: boolean; gating: MoeGating }): Val {
+    const y = this.val(logits.rows, logits.cols);
+    const s = { rows: logits.rows, experts: logits.cols, ...o };
+    this.ops.push({ label: `moe_route ${o.gating}`, ins: [logits], outs: [y], plan: async (b) => [await planMoeRoute(this.ctx, b(logits), b(y), s)] });
+    return y;
+  }
+
+  scaleRows(x: Val, w: Val, col: number): Val {
+    if (w.rows !== x.rows || !(col >= 0 && col < w.cols)) throw new Error(`scaleRows: x [${x.rows}, ${x.cols}] by column ${col} of w [${w.rows}, ${w.cols}]`);
+    const y = this.val(x.rows, x.cols);
+    this.ops.push({ label: `scale_rows ${col}`, ins: [x, w], outs: [y], plan: async (b) => [await planScaleRows(this.ctx, b(x), b(w), b(y), x.rows, x.cols, w.cols, col)] });
     return y;
   }
 

@@ -25,6 +25,7 @@ import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
 import { embeddingScale, isShortConvKernel, llamaTensorNames, logitScale, POSITION_EMBD, readsRopeFreqs, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
 import { fuseTensors } from '../nn/llama_layout.js';
+import { isSharedExpertGate } from '../nn/llama_moe.js';
 import { llama3RopeFactors, type Llama3RopeScaling } from '../nn/rope_scaling.js';
 
 export { llama3RopeFactors, type Llama3RopeScaling };
@@ -75,6 +76,8 @@ export interface SynthOptions {
   fusedQkv?: boolean;
   /** gptneox: use_parallel_residual (default true). */
   parallelResidual?: boolean;
+  /** Mixtral's llama, qwen2moe, qwen3moe, olmoe: the experts (routers F32 as llama.cpp's quantizer leaves them, unless typed). */
+  moe?: { experts: number; used: number; ffn: number; sharedFfn?: number };
   /** mistral3: attention temperature tuning (attention.temperature_scale and _length). */
   attnTemperature?: LlamaConfig['attnTemperature'];
   /** command-r, cohere2: logit_scale (default 1). */
@@ -239,7 +242,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const c: LlamaConfig = {
     ...llamaConfig({
       arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps,
-      ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' ? 0 : 8), ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul, parallelResidual: o.parallelResidual,
+      ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' ? 0 : 8), ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul, parallelResidual: o.parallelResidual, moe: o.moe,
     }),
     ropeFreqs: !!o.ropeScaling,
     ...(o.ropeDims !== undefined ? { ropeDims: o.ropeDims } : {}),
@@ -264,11 +267,17 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
       const span = name === 'rope_factors_long.weight' ? 15 : 1;
       return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, (_, i) => 1 + (span * i) / Math.max(1, shape[0] - 1) + 0.05 * r()) };
     }
+    // qwen2moe's shared-expert gate: a vector read as a Linear [1, dim] (sigmoid of its dot product with the row)
+    if (isSharedExpertGate(name)) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => g() / Math.sqrt(shape[0])) };
     if (shape.length === 1) {
       const bias = name.endsWith('.bias');
       return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => (bias ? 0.2 * g() : 1 + 0.1 * g())) };
     }
-    const [N, K] = shape;
+    // a stack of experts [E, N, K]: E matrices' rows one after another
+    const [N, K] = shape.length === 3 ? [shape[0] * shape[1], shape[2]] : shape;
+    // MoE routers [experts, dim]: F32 (llama.cpp's quantizer never quantizes ffn_gate_inp), scaled so each row's
+    // softmax has a clear top few (std 2 / sqrt(dim): logits of std 2)
+    if (name.endsWith('.ffn_gate_inp.weight')) return { name, type: (o.types?.[name] ?? 'F32') as GgufTensorType, shape, data: weightBytes(o.types?.[name] ?? 'F32', N, K, 2 / Math.sqrt(K), r, name) };
     // gpt2's learned positions: F32 unless typed, rows of deviation 0.5 (a quarter of the token rows' variance here).
     if (name === POSITION_EMBD) return { name, type: (o.types?.[name] ?? 'F32') as GgufTensorType, shape, data: weightBytes(o.types?.[name] ?? 'F32', N, K, 0.5, r, name) };
     // lfm2's conv kernels: F32 (ggml does not quantize rows of 3), values of standard deviation 1/sqrt(taps).

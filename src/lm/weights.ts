@@ -12,6 +12,7 @@ import { destroyQuantized, uploadQuantizedShards, type GpuQuantized } from '../k
 import { bf16BitsToF32, f16BitsToF32 } from '../quant/f16.js';
 import { dequantizeGgufRows, ggufBytes, GGUF_BLOCKS, importGguf, type GgufBlockType } from '../quant/gguf.js';
 import { layerCacheRows, ModelConfigError, POSITION_EMBD, type LlamaConfig } from '../nn/llama_config.js';
+import { expertWeight } from '../nn/llama_moe.js';
 
 export const FLOAT_TYPES = ['F32', 'F16', 'BF16'] as const;
 export const BLOCK_TYPES = Object.keys(GGUF_BLOCKS) as GgufBlockType[];
@@ -132,6 +133,23 @@ export async function uploadWeight(ctx: GpuContext, src: TensorSource, name: str
   return { kind: 'float', name, N, K, type: t.type, bType, shards, bytes: shards.reduce((a, s) => a + s.buf.size, 0) };
 }
 
+/**
+ * A stack of experts [E, N, K] (a MoE layer's ffn_{gate,up,down}_exps) as E weights [N, K], each named
+ * expertWeight(name, e): expert e's rows are the tensor's e-th slice of bytes in any type (GGUF blocks never cross a row).
+ */
+export async function uploadExperts(ctx: GpuContext, src: TensorSource, name: string, shape: readonly number[]): Promise<[string, LmWeight][]> {
+  const t = await src.tensor(name);
+  const [E, N, K] = shape;
+  const bytes = t.data.length / E;
+  if (!Number.isInteger(bytes)) throw new ModelConfigError(`tensor '${name}' (${t.type} [${shape.join(', ')}]): ${t.data.length} bytes at file offset ${t.fileOffset} do not split into ${E} experts`);
+  const out: [string, LmWeight][] = [];
+  for (let e = 0; e < E; e++) {
+    const part = { ...t, name: expertWeight(name, e), shape: [N, K], data: t.data.subarray(e * bytes, (e + 1) * bytes), fileOffset: t.fileOffset + e * bytes };
+    out.push([part.name, await uploadWeight(ctx, { tensors: [], tensor: async () => part }, part.name, N, K)]);
+  }
+  return out;
+}
+
 /** A vector tensor (norm weights, biases) as an f32 buffer. */
 export async function uploadVector(ctx: GpuContext, src: TensorSource, name: string, n: number): Promise<GPUBuffer> {
   const t = await src.tensor(name);
@@ -179,7 +197,7 @@ export function estimateGpuBytes(c: LlamaConfig, infos: readonly { name: string;
   for (const t of infos) {
     if ((t.name === 'token_embd.weight' && !c.tied) || t.name === POSITION_EMBD) continue; // stays on the CPU
     const [N, K] = t.shape.length === 2 ? t.shape : [1, t.shape[0] ?? 1];
-    weights += t.shape.length === 2 ? gpuWeightBytes(t.type, N, K) : 4 * N * K;
+    weights += t.shape.length === 3 ? t.shape[0] * gpuWeightBytes(t.type, t.shape[1], t.shape[2]) : t.shape.length === 2 ? gpuWeightBytes(t.type, N, K) : 4 * N * K;
   }
   let rows = 0;
   for (let l = 0; l < c.layers; l++) rows += layerCacheRows(c, l, ctxLen, chunk).rows;

@@ -1,8 +1,9 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder` and `falcon` graphs, written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe` and `olmoe` graphs (and `llama`'s mixture of experts, Mixtral), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
+import { expertWeight } from './llama_moe.js';
 import { embeddingScale, isConvLayer, layerUsesRope, logitScale, normBiasName, outputNormName, type LlamaConfig } from './llama_config.js';
 
 export interface LlamaOps<T> {
@@ -38,6 +39,14 @@ export interface LlamaOps<T> {
   glu(gate: T, up: T): T;
   /** The config's ffnAct of x alone (a gateless FFN, ffnGateless: relu2 relu(x)^2, gelu, silu). */
   act(x: T): T;
+  /**
+   * A mixture-of-experts router (LlamaConfig.moe; src/nn/llama_moe.ts): router logits [T, E] to each row's expert
+   * weights [T, E]: probabilities (softmax, or a sigmoid each), the `used` largest kept (the rest 0), renormalized to
+   * sum 1 where `norm`.
+   */
+  route(logits: T, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid' }): T;
+  /** x [T, D] with each row t times w[t, col] (an expert's output by its weight). */
+  scaleRows(x: T, w: T, col: number): T;
   /** The rows whose logits are wanted (all, or the last one for generation). */
   outputRows(x: T): T;
 }
@@ -75,6 +84,25 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     const v = ops.linear(h, blk(l, 'attn_v.weight'), bias('attn_v'));
     return ops.attention(l, q, k, v);
   };
+  // A mixture-of-experts FFN (LlamaConfig.moe) added to the stream x: every expert's SwiGLU runs on every row, its
+  // output scaled by the row's weight for it (0 outside the row's chosen experts), summed by the down projections'
+  // residual adds; qwen2moe's shared expert the same, by a sigmoid gate. (The MoE graphs have no post-norms or
+  // residual scale.)
+  const moeFfn = (l: number, f: T): T => {
+    const m = c.moe!;
+    const glu = (gate: string, up: string) => ops.glu(ops.linear(f, gate), ops.linear(f, up));
+    const w = ops.route(ops.linear(f, blk(l, 'ffn_gate_inp.weight')), { used: m.used, norm: m.norm, gating: 'softmax' });
+    let out = x;
+    for (let e = 0; e < m.experts; e++) {
+      const ex = (t: string) => expertWeight(blk(l, `${t}.weight`), e);
+      out = ops.linear(ops.scaleRows(glu(ex('ffn_gate_exps'), ex('ffn_up_exps')), w, e), ex('ffn_down_exps'), { residual: out });
+    }
+    if (m.sharedFfn) {
+      const g = ops.route(ops.linear(f, blk(l, 'ffn_gate_inp_shexp.weight')), { used: 1, norm: false, gating: 'sigmoid' });
+      out = ops.linear(ops.scaleRows(glu(blk(l, 'ffn_gate_shexp.weight'), blk(l, 'ffn_up_shexp.weight')), g, 0), blk(l, 'ffn_down_shexp.weight'), { residual: out });
+    }
+    return out;
+  };
   for (let l = 0; l < c.layers; l++) {
     const x0 = x; // the layer's input (gptneox's parallel residual normalizes it for the FFN too)
     const h = preNorm(blk(l, 'attn_norm.weight'));
@@ -87,6 +115,10 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     // phi2's and Cohere's parallel block: the FFN reads attn_norm's output too, and adds to the stream beside
     // attention; gptneox's parallel residual: the FFN reads the layer's input through ffn_norm
     const f = c.parallelBlock ? h : c.parallelResidual ? norm(x0, blk(l, 'ffn_norm.weight')) : preNorm(blk(l, 'ffn_norm.weight'));
+    if (c.moe) {
+      x = moeFfn(l, f);
+      continue;
+    }
     const up = ops.linear(f, blk(l, 'ffn_up.weight'), bias(l, 'ffn_up.weight'));
     // arcee, starcoder2 and phi2 have no gate: act(up) (arcee's relu(up)^2, the others' gelu(up))
     const a = c.ffnGateless ? ops.act(up) : ops.glu(ops.linear(f, blk(l, 'ffn_gate.weight')), up);

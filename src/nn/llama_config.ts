@@ -31,8 +31,10 @@ import { describe, Keys, ModelConfigError } from './gguf_keys.js';
 import { ggufTensorLayout } from './llama_layout.js';
 import { ggufRopeScaling, type YarnScaling } from './rope_scaling.js';
 import { isConvLayer } from './llama_layers.js';
+import { moeFromGguf } from './llama_moe.js';
 
 export * from './llama_layers.js';
+export { llamaTensorNames } from './llama_tensors.js';
 
 export { ModelConfigError };
 
@@ -160,9 +162,16 @@ export interface LlamaConfig {
    * build_shortconv_block). taps: GGUF shortconv.l_cache.
    */
   shortConv?: { taps: number; conv: readonly boolean[] };
+  /**
+   * Mixture-of-experts FFNs in every layer (src/nn/llama_moe.ts: Mixtral's `llama`, `qwen3moe`, `olmoe`, `qwen2moe`):
+   * `experts` SwiGLUs of width `ffn`, each row weighted over its `used` most probable ones (the router's softmax;
+   * `norm`: the chosen weights renormalized to sum 1); `sharedFfn` (qwen2moe): a shared SwiGLU of that width, gated
+   * by a sigmoid, added to every row.
+   */
+  moe?: { experts: number; used: number; ffn: number; norm: boolean; sharedFfn?: number };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv' | 'learnedPositions'>;
@@ -191,8 +200,8 @@ export function archTraits(a: LlamaArch): ArchTraits {
     // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
     ropeLayout: ['llama', 'smollm3', 'granite', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'minicpm'].includes(a) || cohere ? 'norm' : 'neox',
     qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2, // always (others where the file has them: llamaConfigFromGguf)
-    qkNorm: a === 'qwen3' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2',
-    qkNormFull: on(olmo2),
+    qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'olmoe',
+    qkNormFull: on(olmo2 || a === 'olmoe'), // OLMoE: olmo2's whole-projection q / k norms in a pre-norm block
     postNorms: gemma || olmo2 || exaone4 || glm4,
     noPreNorms: on(olmo2 || exaone4),
     ffnAct: gemma || gemma1 || sc2 || falcon ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu',
@@ -367,7 +376,9 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const parRes = a === 'gptneox' && k.bool(`${a}.use_parallel_residual`, true);
   if ((a === 'starcoder2' || a === 'falcon') && ropeDims !== headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' ${ropeDims} below the head dim ${headDim}: ${a} rotates whole heads (llama.cpp asserts it)`);
   if (a === 'lfm2' && k.int(`${a}.attention.sliding_window`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window' is ${k.int(`${a}.attention.sliding_window`, 0, 0)}: lfm2's sliding-window attention is not supported`);
-  if (a === 'mistral3' && k.int(`${a}.expert_count`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.expert_count' is ${k.int(`${a}.expert_count`, 0, 0)}: mistral3's mixture-of-experts layers are not supported (its dense models are)`);
+  const moe = moeFromGguf(k, a, ffn, (key) => key in metadata);
+  // llama.cpp's olmoe sizes both q / k norms [embedding_length]: only heads * headDim = dim, no GQA, fits that.
+  if (a === 'olmoe' && (kvHeads !== heads || heads * headDim !== dim)) throw new ModelConfigError(`model config: an olmoe model with ${heads} heads of ${headDim} and ${kvHeads} KV heads: llama.cpp's olmoe needs head_count_kv = head_count and head_count x key_length = embedding_length ${dim}`);
 
   const byName = new Map(tensors.map((t) => [t.name, t]));
   // phi3's LongRoPE factors come as a pair (llama.cpp's converter writes both or neither).
@@ -381,7 +392,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (a === 'falcon' && byName.has('blk.0.attn_norm_2.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_norm_2.weight': Falcon-40B's second attention norm is not supported`);
   if (a === 'command-r' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': command-r's per-head q / k LayerNorms (Command R+) are not supported`);
   // llama.cpp's olmo2, stablelm, phi2 and gptneox require output.weight (their head is never tied).
-  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (an ${a} model's head is never tied to the embedding)`);
+  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (an ${a} model's head is never tied to the embedding)`);
   const embd = byName.get('token_embd.weight');
   if (!embd) throw new ModelConfigError(`model config: tensor 'token_embd.weight' is missing`);
   if (embd.shape.length !== 2 || embd.shape[1] !== dim) throw new ModelConfigError(`model config: tensor 'token_embd.weight' has shape [${embd.shape.join(', ')}], expected [vocab, ${dim}] ('${a}.embedding_length' ${dim})`);
@@ -397,7 +408,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ropeFreqs: readsRopeFreqs(a) && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma's and gemma2's graphs always tie it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
-    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
+    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox' || a === 'qwen2moe') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...archExtras(a, { window, pattern, layers, ropeBase, ropeScale, softcap, multipliers, rope, logitMul: readsLogitScale(a) ? k.float(`${a}.logit_scale`) : undefined }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
@@ -406,6 +417,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ...(conv ? { shortConv: { taps: conv.taps, conv: conv.conv } } : {}),
     ...(a === 'phi2' && byName.has('blk.0.attn_qkv.weight') ? { fusedQkv: true } : {}),
     ...(parRes ? { parallelResidual: true } : {}),
+    ...(moe ? { moe } : {}),
     ...(a === 'phi3' && longF ? { longRope: { origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx) } } : {}),
   };
   // Every layer has 9 tensors at least (phi3's and falcon's fused ones: 6; the gateless or bias-free ones: 8): a block_count the file cannot hold is refused before the
@@ -428,41 +440,4 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const extra = tensors.filter((t) => !known.has(t.name)).map((t) => t.name);
   if (extra.length > 0) throw new ModelConfigError(`model config: tensor${extra.length > 1 ? 's' : ''} ${extra.slice(0, 5).map((n) => `'${n}'`).join(', ')}${extra.length > 5 ? ` and ${extra.length - 5} more` : ''} not used by a ${a} model with ${layers} layers`);
   return c;
-}
-
-/**
- * Every tensor the model definition reads, shape outermost first ([N, K] for weights), in the order a file lists
- * them (a file may fuse some: ggufTensorLayout).
- */
-export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[] }[] {
-  const q = c.heads * c.headDim;
-  const kv = c.kvHeads * c.headDim;
-  const out: { name: string; shape: number[] }[] = [{ name: 'token_embd.weight', shape: [c.vocab, c.dim] }];
-  const normBias = (n: string) => (normBiasName(c, `${n}.weight`) ? [{ name: `${n}.bias`, shape: [c.dim] }] : []);
-  const bias = (n: string, size: number) => (c.linearBiases ? [{ name: `${n}.bias`, shape: [size] }] : []); // starcoder2's
-  if (c.learnedPositions) out.push({ name: 'position_embd.weight', shape: [c.ctx, c.dim] });
-  if (c.ropeFreqs) out.push({ name: 'rope_freqs.weight', shape: [c.ropeDims / 2] });
-  if (c.longRope) out.push({ name: 'rope_factors_long.weight', shape: [c.ropeDims / 2] }, { name: 'rope_factors_short.weight', shape: [c.ropeDims / 2] });
-  for (let l = 0; l < c.layers; l++) {
-    const p = `blk.${l}.`;
-    if (!c.noPreNorms) out.push({ name: `${p}attn_norm.weight`, shape: [c.dim] }, ...normBias(`${p}attn_norm`));
-    if (isConvLayer(c, l)) {
-      const taps = c.shortConv!.taps;
-      out.push({ name: `${p}shortconv.conv.weight`, shape: [c.dim, taps] }, { name: `${p}shortconv.in_proj.weight`, shape: [3 * c.dim, c.dim] }, { name: `${p}shortconv.out_proj.weight`, shape: [c.dim, c.dim] });
-    } else {
-      out.push({ name: `${p}attn_q.weight`, shape: [q, c.dim] }, { name: `${p}attn_k.weight`, shape: [kv, c.dim] }, { name: `${p}attn_v.weight`, shape: [kv, c.dim] });
-      if (c.qkvBias) out.push({ name: `${p}attn_q.bias`, shape: [q] }, { name: `${p}attn_k.bias`, shape: [kv] }, { name: `${p}attn_v.bias`, shape: [kv] });
-      if (c.qkNorm) out.push({ name: `${p}attn_q_norm.weight`, shape: [c.qkNormFull ? q : c.headDim] }, { name: `${p}attn_k_norm.weight`, shape: [c.qkNormFull ? kv : c.headDim] });
-      out.push({ name: `${p}attn_output.weight`, shape: [c.dim, q] }, ...bias(`${p}attn_output`, c.dim));
-      if (c.postNorms) out.push({ name: `${p}post_attention_norm.weight`, shape: [c.dim] });
-    }
-    if (!c.noPreNorms && !c.parallelBlock) out.push({ name: `${p}ffn_norm.weight`, shape: [c.dim] }, ...normBias(`${p}ffn_norm`));
-    if (!c.ffnGateless) out.push({ name: `${p}ffn_gate.weight`, shape: [c.ffn, c.dim] });
-    out.push({ name: `${p}ffn_up.weight`, shape: [c.ffn, c.dim] }, ...bias(`${p}ffn_up`, c.ffn), { name: `${p}ffn_down.weight`, shape: [c.dim, c.ffn] }, ...bias(`${p}ffn_down`, c.dim));
-    if (c.postNorms) out.push({ name: `${p}post_ffw_norm.weight`, shape: [c.dim] });
-  }
-  out.push({ name: outputNormName(c), shape: [c.dim] }, ...normBias('output_norm'));
-  if (!c.tied) out.push({ name: 'output.weight', shape: [c.vocab, c.dim] });
-  if (c.outputBias) out.push({ name: 'output.bias', shape: [c.vocab] });
-  return out;
 }

@@ -23,10 +23,19 @@ export type LlamaWeights = Record<string, Float32Array>;
 export const IGNORE_INDEX = -100;
 
 /** What the training graph cannot do; refused before any tensor is made. */
+/** Refuses a model training cannot take (a mixture of experts), before any work: the error names the model. */
+export function checkLlamaTrainable(c: LlamaConfig): void {
+  if (c.moe) throw new ModelConfigError(MOE_NOT_TRAINED(c));
+}
+
 function checkTrainable(c: LlamaConfig, T: number): void {
+  checkLlamaTrainable(c);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
   if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);
 }
+
+/** Training's refusal of a mixture-of-experts model (the engine runs them; the training graph has no router). */
+const MOE_NOT_TRAINED = (c: LlamaConfig) => `llama training: ${c.arch} with ${c.moe!.experts} experts: mixture-of-experts models run (generate, chat, perplexity) but are not trained or QAT-tuned by nibble (its training graph has no router)`;
 
 /** The trainable weights of a config: llamaTensorNames without the rope factors. */
 export function llamaParamNames(c: LlamaConfig): { name: string; shape: number[] }[] {
@@ -232,6 +241,14 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
   act(x: Tensor): Tensor {
     const act = this.config.ffnAct;
     return act === 'relu2' ? ops.mul(ops.relu(x), x) : act === 'gelu' ? ops.gelu(x) : ops.silu(x);
+  }
+
+  route(): Tensor {
+    throw new ModelConfigError(MOE_NOT_TRAINED(this.config));
+  }
+
+  scaleRows(): Tensor {
+    throw new ModelConfigError(MOE_NOT_TRAINED(this.config));
   }
 
   outputRows(x: Tensor): Tensor {

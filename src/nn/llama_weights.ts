@@ -9,6 +9,7 @@ import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { rng } from '../ref/random.js';
 import { archExtras, archTraits, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, llamaConfigFromGguf, OLMO3_SWA_PATTERN, readsLogitScale, llamaTensorNames, ModelConfigError, isShortConvKernel, SHORT_CONV_TAPS, type LlamaArch, type LlamaConfig } from './llama_config.js';
 import { fuseTensors, splitFusedTensors } from './llama_layout.js';
+import { MOE_ARCHS } from './llama_moe.js';
 import type { LlamaWeights } from './llama_train.js';
 
 /**
@@ -69,8 +70,23 @@ export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     ...(c.multipliers ? graniteKeys(a, c.multipliers, c.noRopeStep !== 1) : {}),
     ...(readsLogitScale(a) ? { [`${a}.logit_scale`]: gguf.f32(c.logitMul ?? 1) } : {}), // Cohere's (required by llama.cpp)
     ...(a === 'gptneox' ? { [`${a}.use_parallel_residual`]: gguf.bool(!!c.parallelResidual) } : {}),
+    ...(c.moe ? moeKeys(c) : {}),
     ...(c.yarn ? yarnKeys(a, c.yarn) : {}),
     ...(c.attnTemperature ? temperatureKeys(a, c) : {}),
+  };
+}
+
+/** The experts' keys: Mixtral and OLMoE size them by feed_forward_length (the config's ffn must equal theirs), Qwen's by expert_feed_forward_length. */
+function moeKeys(c: LlamaConfig): Record<string, GgufValue> {
+  const a = c.arch;
+  const m = c.moe!;
+  const qwen = a === 'qwen2moe' || a === 'qwen3moe';
+  if (!qwen && m.ffn !== c.ffn) throw new RangeError(`llama metadata: ${a}'s experts are feed_forward_length ${c.ffn} wide, not ${m.ffn} (GGUF keeps one)`);
+  return {
+    [`${a}.expert_count`]: gguf.u32(m.experts),
+    [`${a}.expert_used_count`]: gguf.u32(m.used),
+    ...(qwen ? { [`${a}.expert_feed_forward_length`]: gguf.u32(m.ffn) } : {}),
+    ...(m.sharedFfn ? { [`${a}.expert_shared_feed_forward_length`]: gguf.u32(m.sharedFfn) } : {}),
   };
 }
 
@@ -147,7 +163,7 @@ export function initLlamaWeights(c: LlamaConfig, seed: number): LlamaWeights {
  * given (Qwen3 decouples them: q is [heads * headDim, dim]). gemma3's sliding window defaults to 512 (Gemma 3 1B's);
  * granite's multipliers default to none applied and a logit scale of 1.
  */
-export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number; /** olmo2 (OLMo 3): sliding_window_pattern (default 4). */ slidingPattern?: number; ropeScale?: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; /** lfm2: the kernel length and which layers are short convolutions. */ shortConv?: LlamaConfig['shortConv']; /** command-r, cohere2: logit_scale (default 1). */ logitMul?: number; /** gptneox: use_parallel_residual (default true). */ parallelResidual?: boolean }): LlamaConfig {
+export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number; /** olmo2 (OLMo 3): sliding_window_pattern (default 4). */ slidingPattern?: number; ropeScale?: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; /** lfm2: the kernel length and which layers are short convolutions. */ shortConv?: LlamaConfig['shortConv']; /** command-r, cohere2: logit_scale (default 1). */ logitMul?: number; /** gptneox: use_parallel_residual (default true). */ parallelResidual?: boolean; /** Mixtral's llama, qwen2moe (with sharedFfn), qwen3moe, olmoe: the experts (norm: llama.cpp's, from the arch). */ moe?: Omit<NonNullable<LlamaConfig['moe']>, 'norm'> }): LlamaConfig {
   if (o.headDim === undefined && o.dim % o.heads !== 0) throw new ModelConfigError(`llama config: dim ${o.dim} is not a multiple of heads ${o.heads}`);
   const kvHeads = o.kvHeads ?? o.heads;
   if (o.heads % kvHeads !== 0) throw new ModelConfigError(`llama config: heads ${o.heads} is not a multiple of kvHeads ${kvHeads}`);
@@ -158,12 +174,16 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   if (o.shortConv && (arch !== 'lfm2' || o.shortConv.conv.length !== o.layers)) throw new ModelConfigError(`llama config: shortConv is lfm2's, one flag a layer (arch ${arch}, ${o.shortConv.conv.length} flags for ${o.layers} layers)`);
   if (o.shortConv && (o.shortConv.taps < SHORT_CONV_TAPS.min || o.shortConv.taps > SHORT_CONV_TAPS.max)) throw new ModelConfigError(`llama config: a short convolution of ${o.shortConv.taps} taps (${SHORT_CONV_TAPS.min}..${SHORT_CONV_TAPS.max} supported)`);
   if ((arch === 'olmo2' || arch === 'stablelm' || arch === 'phi2' || arch === 'gptneox') && o.tied) throw new ModelConfigError(`llama config: an ${arch} model's head is never tied to the embedding (llama.cpp requires output.weight)`);
+  if (MOE_ARCHS.includes(arch) && !o.moe) throw new ModelConfigError(`llama config: a ${arch} model needs moe (its experts)`);
+  if (o.moe && arch !== 'llama' && !MOE_ARCHS.includes(arch)) throw new ModelConfigError(`llama config: moe is Mixtral's (llama), qwen2moe's, qwen3moe's and olmoe's (arch ${arch})`);
+  if (o.moe?.sharedFfn && arch !== 'qwen2moe') throw new ModelConfigError(`llama config: a shared expert is qwen2moe's (arch ${arch})`);
   return {
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
     eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
     ...((o.ropeScale ?? 1) !== 1 ? { ropeScale: o.ropeScale } : {}),
     ...(o.shortConv ? { shortConv: { taps: o.shortConv.taps, conv: [...o.shortConv.conv] } } : {}),
     ...(arch === 'gptneox' && o.parallelResidual !== false ? { parallelResidual: true } : {}),
+    ...(o.moe ? { moe: { ...o.moe, norm: arch === 'llama' || arch === 'qwen3moe', ...(arch === 'qwen2moe' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}) } } : {}),
     ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : arch === 'minicpm' ? { embedding: 1, residual: 1, attention: 0, logit: 1 } : undefined), logitMul: o.logitMul }),
   };
 }

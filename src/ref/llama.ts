@@ -1,5 +1,5 @@
 // The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`, `smollm3`,
-// `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`): the oracle of the GPU engine. It follows llama.cpp's graph
+// `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, and Mixtral's `llama`): the oracle of the GPU engine. It follows llama.cpp's graph
 // (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, gemma2-iswa.cpp, gemma3.cpp, smollm3.cpp, phi3.cpp, granite.cpp,
 // olmo2.cpp, exaone4.cpp, ernie4-5.cpp) step by step, for every position of a prompt:
 //   x = token_embd[id]  (times sqrt(dim) in f32: the Gemmas; times embedding_scale: granite; + position_embd[t]: gpt2)  (rows gathered,
@@ -52,6 +52,7 @@ import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, normBiasName, outputNormName, POSITION_EMBD, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { splitFusedTensors } from '../nn/llama_layout.js';
 import { layerNormRef } from './lm.js';
+import { moeRouteRef } from './moe_route.js';
 import { shortConvRows } from './ops.js';
 import { roundHalfEven } from './quant.js';
 
@@ -338,6 +339,10 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     }
     // phi2, Cohere: the FFN reads attention's input; gptneox's parallel residual: the layer's input through ffn_norm
     const h2 = c.parallelBlock ? h : c.parallelResidual ? norm(x0, `${p}ffn_norm.weight`) : preNorm('ffn_norm.weight');
+    if (c.moe) {
+      addOut(moeFfn(W, c, p, h2, T, opt), `${p}post_ffw_norm.weight`); // (no MoE graph has post-norms)
+      continue;
+    }
     const u = linear(h2, T, D, W.get(`${p}ffn_up.weight`), c.ffn, opt, lbias('ffn_up'));
     const act = (v: number) => (c.ffnAct === 'relu2' ? Math.max(v, 0) * v : c.ffnAct === 'gelu' ? gelu(v, !!opt.cpuActivations) : v / (1 + Math.exp(-v)));
     // arcee, starcoder2: no gate, act(up) (arcee's relu(up)^2)
@@ -350,6 +355,44 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
   z.forEach((v, i) => (z[i] = v * logitScale(c)));
   if (c.softcap) z.forEach((v, i) => (z[i] = c.softcap!.final * Math.tanh(v / c.softcap!.final)));
   return z;
+}
+
+/**
+ * A mixture-of-experts FFN (src/nn/llama_moe.ts) of h [T, D]: each row's chosen experts' SwiGLUs times their router
+ * weights, summed; qwen2moe's shared SwiGLU times sigmoid(ffn_gate_inp_shexp . h) added.
+ */
+function moeFfn(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: number, opt: LlamaRefOptions): Float64Array {
+  const m = c.moe!;
+  const D = c.dim;
+  const route = moeRouteRef(linear(h, T, D, W.get(`${p}ffn_gate_inp.weight`), m.experts, opt), { rows: T, experts: m.experts, used: m.used, norm: m.norm, gating: 'softmax' });
+  // expert e's [N, K] slice of a stack (a Q4_1 / Q5_1 stack's block mins too)
+  const expert = (t: string, e: number, N: number, K: number): Weight => {
+    const w = W.get(`${p}${t}.weight`);
+    return { w: w.w.subarray(e * N * K, (e + 1) * N * K), type: w.type, mins: w.mins?.subarray((e * N * K) / 32, ((e + 1) * N * K) / 32) };
+  };
+  const swiglu = (row: Float64Array, gate: Weight, up: Weight, down: Weight, F: number) => {
+    const g = linear(row, 1, D, gate, F, opt);
+    const u = linear(row, 1, D, up, F, opt);
+    for (let i = 0; i < F; i++) g[i] = (g[i] / (1 + Math.exp(-g[i]))) * u[i];
+    return linear(g, 1, F, down, D, opt);
+  };
+  const out = new Float64Array(T * D);
+  for (let t = 0; t < T; t++) {
+    const row = h.subarray(t * D, (t + 1) * D);
+    const o = out.subarray(t * D, (t + 1) * D);
+    for (let e = 0; e < m.experts; e++) {
+      const r = route[t * m.experts + e];
+      if (r === 0) continue; // not one of the row's experts
+      const y = swiglu(row, expert('ffn_gate_exps', e, m.ffn, D), expert('ffn_up_exps', e, m.ffn, D), expert('ffn_down_exps', e, D, m.ffn), m.ffn);
+      y.forEach((v, i) => (o[i] += r * v));
+    }
+    if (m.sharedFfn) {
+      const z = linear(row, 1, D, W.get(`${p}ffn_gate_inp_shexp.weight`), 1, opt)[0];
+      const y = swiglu(row, W.get(`${p}ffn_gate_shexp.weight`), W.get(`${p}ffn_up_shexp.weight`), W.get(`${p}ffn_down_shexp.weight`), m.sharedFfn);
+      y.forEach((v, i) => (o[i] += v / (1 + Math.exp(-z))));
+    }
+  }
+  return out;
 }
 
 /** Softmax of each row of logits [T, V]. */

@@ -243,6 +243,13 @@ describe('language model vs llama.cpp', () => {
     ['starcoder', 'starcoder (StarCoder 1, SantaCoder): GPT-2\'s block with multi-query attention (1 KV head), untied', { arch: 'starcoder', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 1, ctx: 64, seed: 4 }],
     ['falcon', 'falcon (Falcon 7B): parallel block without biases, fused q / k / v, multi-query attention, NEOX rope', { arch: 'falcon', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 1, ctx: 64, seed: 3 }],
     ['falcon Q8_0 tied', 'falcon, Q8_0, tied, 2 KV heads, 3 layers', { arch: 'falcon', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, ctx: 64, seed: 5, weightType: 'Q8_0', tied: true, embedStd: 0.5 }],
+    ['llama MoE (Mixtral)', 'llama with experts (Mixtral): 4 experts, 2 a token, weights renormalized', { dim: 64, ffn: 64, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, moe: { experts: 4, used: 2, ffn: 64 } }],
+    ['llama MoE Q8_0', 'llama with experts, Q8_0 experts (F32 routers), tied, 8 experts, 2 a token', { dim: 64, ffn: 64, layers: 2, heads: 4, kvHeads: 1, ctx: 64, seed: 5, weightType: 'Q8_0', tied: true, moe: { experts: 8, used: 2, ffn: 64 } }],
+    ['qwen3moe', 'qwen3moe (Qwen3-MoE): per-head q / k norms, 8 experts of 32, 3 a token', { arch: 'qwen3moe', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, moe: { experts: 8, used: 3, ffn: 32 } }],
+    ['qwen3moe Q8_0', 'qwen3moe, Q8_0, tied, 16 experts, 4 a token, 3 layers', { arch: 'qwen3moe', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, ctx: 64, seed: 5, weightType: 'Q8_0', tied: true, moe: { experts: 16, used: 4, ffn: 32 } }],
+    ['olmoe', 'olmoe (OLMoE): q / k norms over the whole projection, 8 experts, 2 a token, weights not renormalized', { arch: 'olmoe', dim: 64, ffn: 64, layers: 2, heads: 4, kvHeads: 4, ctx: 64, seed: 3, moe: { experts: 8, used: 2, ffn: 64 } }],
+    ['qwen2moe', 'qwen2moe (Qwen1.5-MoE): q / k / v biases, 6 experts of 32, 2 a token, a shared expert of 64 behind a sigmoid gate', { arch: 'qwen2moe', dim: 64, ffn: 64, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, qkvBias: true, moe: { experts: 6, used: 2, ffn: 32, sharedFfn: 64 } }],
+    ['qwen2moe Q8_0', 'qwen2moe, Q8_0, no biases, 8 experts, 4 a token, 3 layers', { arch: 'qwen2moe', dim: 64, ffn: 64, layers: 3, heads: 4, kvHeads: 4, ctx: 64, seed: 5, weightType: 'Q8_0', moe: { experts: 8, used: 4, ffn: 32, sharedFfn: 64 } }],
     ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
   ];
   for (const [label, what, o] of MORE) {

@@ -3,7 +3,7 @@
 // gptneox, gpt2, starcoder, falcon), minicpm's scales, lfm2's short convolutions; each trait read, each required key or
 // tensor named when missing, and what llama.cpp refuses refused. (The Llama-block families: llama_ref.test.ts.)
 import { describe, expect, it } from 'vitest';
-import { gguf, parseGgufFile } from '../../src/io/gguf.js';
+import { encodeGgufFile, gguf, parseGgufFile } from '../../src/io/gguf.js';
 import { synthLlamaGguf } from '../../src/lm/synth.js';
 import { embeddingScale, layerUsesRope, layerWindow, llamaConfigFromGguf, logitScale } from '../../src/nn/llama_config.js';
 import { llamaLogitsRef } from '../../src/ref/llama.js';
@@ -121,5 +121,55 @@ describe('llama config: the families beyond the Llama block', () => {
     fails({ ...f.metadata, 'lfm2.attention.sliding_window': gguf.u32(512) }, tensors, /'lfm2\.attention\.sliding_window' is 512: lfm2's sliding-window attention is not supported/);
     fails(f.metadata, tensors.map((t) => (t.name === 'blk.0.shortconv.conv.weight' ? { ...t, type: 'Q8_0' as never } : t)), /tensor 'blk\.0\.shortconv\.conv\.weight' is Q8_0, expected F32, F16 or BF16/);
     fails(f.metadata, tensors.map((t) => (t.name === 'blk.0.shortconv.conv.weight' ? { ...t, shape: [64, 4] } : t)), /tensor 'blk\.0\.shortconv\.conv\.weight' has shape \[64, 4\], expected \[64, 3\]/);
+  });
+});
+
+describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => {
+  const experts = (e: number, u: number, f: number, sharedFfn?: number) => ({ experts: e, used: u, ffn: f, ...(sharedFfn ? { sharedFfn } : {}) });
+  it("Mixtral (llama with expert_count), qwen3moe, olmoe, qwen2moe: the experts' keys and tensors [experts, ffn, dim], llama.cpp's renormalization per graph, qwen2moe's shared expert", () => {
+    const { file: m, tensors: mt } = synthHeader({ dim: 64, ffn: 96, layers: 2, heads: 4, kvHeads: 2, seed: 1, moe: experts(8, 2, 96) });
+    expect(llamaConfigFromGguf(m.metadata, mt)).toMatchObject({ arch: 'llama', ffn: 96, moe: { experts: 8, used: 2, ffn: 96, norm: true } });
+    expect(mt.filter((t) => t.name.startsWith('blk.0.ffn_') && t.name !== 'blk.0.ffn_norm.weight').map((t) => `${t.name} [${t.shape}]`)).toEqual(['blk.0.ffn_gate_inp.weight [8,64]', 'blk.0.ffn_gate_exps.weight [8,96,64]', 'blk.0.ffn_down_exps.weight [8,64,96]', 'blk.0.ffn_up_exps.weight [8,96,64]']);
+    const { file: q, tensors: qt } = synthHeader({ arch: 'qwen3moe', dim: 64, ffn: 256, layers: 2, heads: 4, kvHeads: 2, seed: 1, moe: experts(16, 4, 32) });
+    expect(llamaConfigFromGguf(q.metadata, qt)).toMatchObject({ arch: 'qwen3moe', ropeLayout: 'neox', qkNorm: true, moe: { experts: 16, used: 4, ffn: 32, norm: true } });
+    // llama.cpp's default width without expert_feed_forward_length: feed_forward_length / expert_used_count
+    const noWidth = Object.fromEntries(Object.entries(q.metadata).filter(([k]) => k !== 'qwen3moe.expert_feed_forward_length'));
+    fails(noWidth, qt, /tensor 'blk\.0\.ffn_gate_exps\.weight' has shape \[16, 32, 64\], expected \[16, 64, 64\]/);
+    const { file: o, tensors: ot } = synthHeader({ arch: 'olmoe', dim: 64, ffn: 64, layers: 2, heads: 4, kvHeads: 4, seed: 1, moe: experts(8, 2, 64) });
+    expect(llamaConfigFromGguf(o.metadata, ot)).toMatchObject({ arch: 'olmoe', qkNorm: true, qkNormFull: true, moe: { norm: false } });
+    fails({ ...o.metadata, 'olmoe.attention.head_count_kv': gguf.u32(2) }, ot, /an olmoe model with 4 heads of 16 and 2 KV heads: llama\.cpp's olmoe needs head_count_kv = head_count/);
+    fails(o.metadata, ot.filter((t) => t.name !== 'output.weight'), /'output\.weight' is missing \(an olmoe model's head is never tied/);
+    const { file: w, tensors: wt } = synthHeader({ arch: 'qwen2moe', dim: 64, ffn: 80, layers: 2, heads: 4, kvHeads: 2, seed: 1, qkvBias: true, moe: experts(6, 2, 32, 48) });
+    expect(llamaConfigFromGguf(w.metadata, wt)).toMatchObject({ arch: 'qwen2moe', qkvBias: true, moe: { experts: 6, used: 2, ffn: 32, norm: false, sharedFfn: 48 } });
+    expect(wt.filter((t) => t.name.startsWith('blk.0.ffn_') && t.name.includes('shexp')).map((t) => `${t.name} [${t.shape}]`)).toEqual(['blk.0.ffn_gate_inp_shexp.weight [64]', 'blk.0.ffn_gate_shexp.weight [48,64]', 'blk.0.ffn_down_shexp.weight [64,48]', 'blk.0.ffn_up_shexp.weight [48,64]']);
+    // without expert_shared_feed_forward_length the shared expert is feed_forward_length wide (llama.cpp's default)
+    fails(Object.fromEntries(Object.entries(w.metadata).filter(([k]) => k !== 'qwen2moe.expert_shared_feed_forward_length')), wt, /tensor 'blk\.0\.ffn_gate_shexp\.weight' has shape \[48, 64\], expected \[80, 64\]/);
+    fails(w.metadata, wt.filter((t) => t.name !== 'blk.1.ffn_up_shexp.weight'), /tensor 'blk\.1\.ffn_up_shexp\.weight' is missing/);
+  });
+
+  it('bad expert keys refused by key: counts missing or out of range, more used than there are, more experts than the router takes, experts in a graph without them', () => {
+    const { file: q, tensors: qt } = synthHeader({ arch: 'qwen3moe', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, moe: experts(8, 2, 32) });
+    const without = (k: string) => Object.fromEntries(Object.entries(q.metadata).filter(([key]) => key !== k));
+    fails(without('qwen3moe.expert_count'), qt, /metadata key 'qwen3moe\.expert_count' is missing \(required\)/);
+    fails(without('qwen3moe.expert_used_count'), qt, /metadata key 'qwen3moe\.expert_used_count' is missing \(required\)/);
+    fails({ ...q.metadata, 'qwen3moe.expert_used_count': gguf.u32(9) }, qt, /'qwen3moe\.expert_used_count' 9 exceeds 'qwen3moe\.expert_count' 8/);
+    fails({ ...q.metadata, 'qwen3moe.expert_count': gguf.u32(0) }, qt, /'qwen3moe\.expert_count' must be an integer >= 1, found u32 0/);
+    fails({ ...q.metadata, 'qwen3moe.expert_count': gguf.u32(512) }, qt, /'qwen3moe\.expert_count' is 512; nibble's router takes up to 256 experts/);
+    const { file: g, tensors: gt } = synthHeader({ arch: 'gemma', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 1, seed: 1 });
+    fails({ ...g.metadata, 'gemma.expert_count': gguf.u32(8), 'gemma.expert_used_count': gguf.u32(2) }, gt, /'gemma\.expert_count' is 8: gemma's mixture-of-experts layers are not supported/);
+    const { file: l, tensors: lt } = synthHeader({ dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 });
+    fails({ ...l.metadata, 'llama.expert_used_count': gguf.u32(2) }, lt, /'llama\.expert_used_count' is set without 'llama\.expert_count'/);
+    fails({ ...l.metadata, 'llama.expert_count': gguf.u32(4), 'llama.expert_used_count': gguf.u32(2) }, lt, /tensor 'blk\.0\.ffn_gate_inp\.weight' is missing \(expected shape \[4, 64\]\)/);
+  });
+
+  it('the f64 reference equals the dense model where one expert takes every token (a Mixtral file of 1 expert against the same weights as a llama)', () => {
+    const ids = [1, 72, 101, 108, 108, 111, 10];
+    const moe = parseGgufFile(synthLlamaGguf({ dim: 32, ffn: 32, layers: 2, heads: 4, kvHeads: 2, seed: 3, moe: experts(1, 1, 32) }));
+    const tensors = moe.tensors.filter((t) => !t.name.endsWith('ffn_gate_inp.weight')).map((t) => ({ name: t.name.replace('_exps', ''), type: t.type, shape: t.shape.length === 3 ? t.shape.slice(1) : t.shape, data: t.data }));
+    const metadata = Object.fromEntries(Object.entries(moe.metadata).filter(([k]) => !k.startsWith('llama.expert_')));
+    const dense = parseGgufFile(encodeGgufFile(tensors, metadata));
+    const a = llamaLogitsRef(moe, ids);
+    const b = llamaLogitsRef(dense, ids);
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-12);
   });
 });

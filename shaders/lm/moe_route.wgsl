@@ -1,0 +1,83 @@
+// A mixture-of-experts router (src/kernels/moe_route.ts planMoeRoute; reference src/ref/moe_route.ts moeRouteRef):
+// llama.cpp's build_moe_ffn up to the experts' weights. Each row of logits [rows, experts] becomes probabilities (a
+// softmax over the experts, or with SIGMOID a sigmoid of each); the `used` largest are the row's experts, larger
+// first (ties to the lower index; a NaN is never chosen), weighted by their probabilities; with `norm` the chosen
+// weights are divided by their sum, clamped below at 6.103515625e-5 as llama.cpp clamps it (Mixtral, Qwen3-MoE; not
+// OLMoE, Qwen2-MoE); then times `scale`. y [rows, experts] holds each row's weights, 0 for the experts not chosen, so
+// an expert's output is scaled by its column (the engine runs every expert on every row; a zero weight drops it).
+// One invocation per row: a step has few rows, and a row's probabilities fit a private array of MAX_EXPERTS.
+struct Params {
+  rows: u32,
+  experts: u32,
+  used: u32,
+  norm: u32, // 1: renormalize the chosen weights to sum 1
+  scale: f32,
+  row_pitch: u32, // invocations per grid row
+}
+
+const MAX_EXPERTS: u32 = 256u; // src/kernels/moe_route.ts MOE_MAX_EXPERTS
+
+override WG: u32 = 64;
+
+@group(0) @binding(0) var<storage, read> logits: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let r = gid.y * params.row_pitch + gid.x;
+  if (r >= params.rows) {
+    return;
+  }
+  let n = params.experts;
+  let base = r * n;
+  var p: array<f32, MAX_EXPERTS>;
+#if SIGMOID
+  for (var e = 0u; e < n; e++) {
+    p[e] = 1.0 / (1.0 + exp(-logits[base + e]));
+  }
+#else
+  var mx = -3.4028234e38;
+  for (var e = 0u; e < n; e++) {
+    mx = max(mx, logits[base + e]);
+  }
+  var sum = 0.0;
+  for (var e = 0u; e < n; e++) {
+    p[e] = exp(logits[base + e] - mx);
+    sum += p[e];
+  }
+  for (var e = 0u; e < n; e++) {
+    p[e] = p[e] / sum;
+  }
+#endif
+  for (var e = 0u; e < n; e++) {
+    y[base + e] = 0.0;
+  }
+  // The `used` largest, one pass each: probabilities lie in [0, 1], so -1 is below every one and marks a taken expert.
+  var total = 0.0;
+  for (var k = 0u; k < params.used; k++) {
+    var best = n;
+    var bv = -0.5;
+    for (var e = 0u; e < n; e++) {
+      if (p[e] > bv) { // strict: ties to the lower index; NaN compares false
+        bv = p[e];
+        best = e;
+      }
+    }
+    if (best == n) {
+      break; // only NaN left
+    }
+    y[base + best] = bv;
+    total += bv;
+    p[best] = -1.0;
+  }
+  var f = params.scale;
+  if (params.norm != 0u) {
+    f = f / max(total, 6.103515625e-5);
+  }
+  if (f != 1.0) {
+    for (var e = 0u; e < n; e++) {
+      y[base + e] = y[base + e] * f;
+    }
+  }
+}

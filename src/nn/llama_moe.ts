@@ -1,0 +1,69 @@
+// Mixture-of-experts FFNs (LlamaConfig.moe), as llama.cpp's build_moe_ffn runs them: Mixtral (GGUF `llama` with
+// `expert_count`), Qwen3-MoE (`qwen3moe`), OLMoE (`olmoe`) and Qwen1.5 / Qwen2-MoE (`qwen2moe`, with a shared
+// expert). Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
+// most probable are the row's experts, weighted by their probabilities (renormalized to sum 1 where `norm`); each
+// expert is a SwiGLU over its slice of blk.N.ffn_{gate,up}_exps [experts, ffn, dim] and ffn_down_exps
+// [experts, dim, ffn]; Qwen2-MoE adds a shared SwiGLU (ffn_{gate,up,down}_shexp) times sigmoid(ffn_gate_inp_shexp . h).
+// Keys read (llama.cpp's): <arch>.expert_count, .expert_used_count (required for the MoE architectures),
+// .expert_feed_forward_length (qwen2moe, qwen3moe; default feed_forward_length / expert_used_count), and
+// .expert_shared_feed_forward_length (qwen2moe; default feed_forward_length).
+import type { LlamaArch, LlamaConfig } from './llama_config.js';
+import { type Keys, ModelConfigError } from './gguf_keys.js';
+import { MOE_MAX_EXPERTS } from '../kernels/moe_route.js';
+
+export type MoeConfig = NonNullable<LlamaConfig['moe']>;
+
+/** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe'];
+
+/** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
+export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
+
+/** The stacked tensor and the expert of a name expertWeight made; null for any other name. */
+export function parseExpertWeight(name: string): { tensor: string; expert: number } | null {
+  const m = /^(.*_exps\.weight)\[(\d+)\]$/.exec(name);
+  return m ? { tensor: m[1], expert: Number(m[2]) } : null;
+}
+
+/** llama.cpp's norm_w for each MoE graph: Mixtral and Qwen3-MoE renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false };
+
+/** The MoE configuration of a file's header, or undefined for a dense model; errors name the key. */
+export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: string) => boolean): MoeConfig | undefined {
+  const moeArch = MOE_ARCHS.includes(a);
+  const experts = k.int(`${a}.expert_count`, moeArch ? undefined : 0, moeArch ? 1 : 0);
+  if (experts === 0) {
+    if (has(`${a}.expert_used_count`) && k.int(`${a}.expert_used_count`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.expert_used_count' is set without '${a}.expert_count'`);
+    return undefined;
+  }
+  if (!(a in NORM_WEIGHTS)) throw new ModelConfigError(`model config: metadata '${a}.expert_count' is ${experts}: ${a}'s mixture-of-experts layers are not supported (its dense models are)`);
+  if (experts > MOE_MAX_EXPERTS) throw new ModelConfigError(`model config: metadata '${a}.expert_count' is ${experts}; nibble's router takes up to ${MOE_MAX_EXPERTS} experts`);
+  const used = k.int(`${a}.expert_used_count`);
+  if (used > experts) throw new ModelConfigError(`model config: metadata '${a}.expert_used_count' ${used} exceeds '${a}.expert_count' ${experts}`);
+  // llama.cpp: qwen2moe / qwen3moe read expert_feed_forward_length (else feed_forward_length / used); Mixtral and
+  // OLMoE size their experts by feed_forward_length.
+  const qwen = a === 'qwen2moe' || a === 'qwen3moe';
+  const expertFfn = qwen ? k.int(`${a}.expert_feed_forward_length`, Math.floor(ffn / used)) : ffn;
+  if (expertFfn < 1) throw new ModelConfigError(`model config: the experts' feed-forward length is 0 ('${a}.feed_forward_length' ${ffn} / '${a}.expert_used_count' ${used})`);
+  const shared = a === 'qwen2moe' ? { sharedFfn: k.int(`${a}.expert_shared_feed_forward_length`, ffn) } : {};
+  return { experts, used, ffn: expertFfn, norm: NORM_WEIGHTS[a]!, ...shared };
+}
+
+/** The tensors of layer `p`'s (a 'blk.N.' prefix) MoE FFN, shapes outermost first as llamaTensorNames lists them. */
+export function moeTensorNames(c: LlamaConfig, p: string): { name: string; shape: number[] }[] {
+  const m = c.moe!;
+  const out = [
+    { name: `${p}ffn_gate_inp.weight`, shape: [m.experts, c.dim] },
+    { name: `${p}ffn_gate_exps.weight`, shape: [m.experts, m.ffn, c.dim] },
+    { name: `${p}ffn_down_exps.weight`, shape: [m.experts, c.dim, m.ffn] },
+    { name: `${p}ffn_up_exps.weight`, shape: [m.experts, m.ffn, c.dim] },
+  ];
+  if (m.sharedFfn) {
+    const s = m.sharedFfn;
+    out.push({ name: `${p}ffn_gate_inp_shexp.weight`, shape: [c.dim] }, { name: `${p}ffn_gate_shexp.weight`, shape: [s, c.dim] }, { name: `${p}ffn_down_shexp.weight`, shape: [c.dim, s] }, { name: `${p}ffn_up_shexp.weight`, shape: [s, c.dim] });
+  }
+  return out;
+}
+
+/** Qwen2-MoE's shared-expert gate: a vector [dim] in the file that the definition reads as a Linear [1, dim]. */
+export const isSharedExpertGate = (name: string): boolean => name.endsWith('.ffn_gate_inp_shexp.weight');

@@ -1,0 +1,34 @@
+// The f64 reference of the mixture-of-experts router (shaders/lm/moe_route.wgsl), as llama.cpp's build_moe_ffn
+// computes the experts' weights: probabilities (softmax over a row's logits, or a sigmoid of each), the `used` largest
+// chosen (larger first, ties to the lower index, NaN never), their sum normalized to 1 where `norm` (the sum clamped
+// below at 6.103515625e-5, the smallest normal f16), times `scale`; 0 for the experts not chosen.
+import type { MoeRouteShape } from '../kernels/moe_route.js';
+
+/** Each row's expert weights [rows, experts] from router logits [rows, experts]. */
+export function moeRouteRef(logits: ArrayLike<number>, s: Omit<MoeRouteShape, 'rows'> & { rows: number }): Float64Array {
+  const { rows, experts: n, used } = s;
+  const y = new Float64Array(rows * n);
+  const p = new Float64Array(n);
+  for (let r = 0; r < rows; r++) {
+    const row = Array.from({ length: n }, (_, e) => logits[r * n + e]);
+    if (s.gating === 'sigmoid') row.forEach((v, e) => (p[e] = 1 / (1 + Math.exp(-v))));
+    else {
+      const mx = Math.max(...row);
+      let sum = 0;
+      row.forEach((v, e) => (sum += p[e] = Math.exp(v - mx)));
+      for (let e = 0; e < n; e++) p[e] /= sum;
+    }
+    let total = 0;
+    for (let k = 0; k < used; k++) {
+      let best = -1;
+      for (let e = 0; e < n; e++) if (p[e] > (best < 0 ? -0.5 : p[best])) best = e;
+      if (best < 0) break;
+      y[r * n + best] = p[best];
+      total += p[best];
+      p[best] = -1;
+    }
+    const f = (s.scale ?? 1) / (s.norm ? Math.max(total, 6.103515625e-5) : 1);
+    for (let e = 0; e < n; e++) y[r * n + e] *= f;
+  }
+  return y;
+}
