@@ -26,6 +26,8 @@ export interface GenerateBenchOptions {
   /** Prompt tokens and generated tokens for every model (defaults per model below). */
   promptTokens?: number;
   decodeTokens?: number;
+  /** Only the models whose name contains one of these (default: all of the run's). */
+  models?: string[];
   /** Folder for the synthetic GGUF files (default: $TMPDIR/nibble-bench-lm). */
   cacheDir?: string;
   log?: (line: string) => void;
@@ -61,8 +63,15 @@ const LFM2_350M: SynthOptions = {
 };
 
 /**
- * The models of a run: the bundled one always; unless quick, a 134M-parameter Llama in Q4_0 and Q4_K and LFM2-350M's
- * hybrid layout in Q4_0 (vocabulary 65536); the Llama-3.2-1B shape with large.
+ * Qwen3-30B-A3B's mixture of experts (128 experts, 8 a token, SwiGLUs of 768 at dim 2048, 48 layers) at a quarter of
+ * its width and a twelfth of its depth: dim 512, 4 layers, experts of 192; 151M expert parameters, 9.4M of them a token.
+ */
+const QWEN3_MOE_SMALL: SynthOptions = { arch: 'qwen3moe', dim: 512, layers: 4, heads: 8, kvHeads: 2, ffn: 1536, ctx: 2048, ropeBase: 1000000, seed: 300, moe: { experts: 128, used: 8, ffn: 192 } };
+
+/**
+ * The models of a run: the bundled one always; unless quick, a 134M-parameter Llama in Q4_0 and Q4_K, LFM2-350M's
+ * hybrid layout in Q4_0 (vocabulary 65536) and Qwen3-30B-A3B's experts in a small model (Q4_0, also run with every
+ * expert every step: the baseline of the experts' arming); the Llama-3.2-1B shape with large.
  */
 export function generateModels(o: GenerateBenchOptions): GenModelSpec[] {
   const P = o.promptTokens;
@@ -74,6 +83,7 @@ export function generateModels(o: GenerateBenchOptions): GenModelSpec[] {
     models.push({ name: `llama-134M ${t}`, synth: { ...LLAMA_134M, weightType: t, vocab: v32k }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
   }
   models.push({ name: 'lfm2-350M-shape Q4_0', synth: { ...LFM2_350M, weightType: 'Q4_0', vocab: paddedVocab(65536) }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
+  models.push({ name: 'qwen3moe-128x8-experts-small Q4_0', synth: { ...QWEN3_MOE_SMALL, weightType: 'Q4_0', vocab: v32k }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
   if (o.large) {
     const synth: SynthOptions = { dim: 2048, layers: 16, heads: 32, kvHeads: 8, ffn: 8192, ctx: 2048, tied: true, ropeBase: 500000, weightType: 'Q4_0', vocab: paddedVocab(128256), seed: 1000 };
     models.push({ name: 'llama-3.2-1B-shape Q4_0', synth, promptTokens: P ?? 128, decodeTokens: N ?? 64 });
@@ -111,7 +121,8 @@ async function modelInfo(m: GenModelSpec, path: string): Promise<GenModelInfo> {
   };
   const emb = tensors.find((t) => t.name === 'token_embd.weight')!;
   const conv = tensors.filter((t) => isShortConvKernel(t.name)).length;
-  const shape = `${arch} dim ${u('embedding_length')}, ${u('block_count')} layers, ${u('attention.head_count')}/${u('attention.head_count_kv')} heads, ffn ${u('feed_forward_length')}, vocab ${emb.shape[0]}${tensors.some((t) => t.name === 'output.weight') ? '' : ', tied'}${conv ? `, ${conv} of the layers short convolutions` : ''}`;
+  const experts = u('expert_count') ? `, ${u('expert_count')} experts of ${tensors.find((t) => t.name.endsWith('ffn_up_exps.weight'))?.shape[1]} (${u('expert_used_count')} a token)` : '';
+  const shape = `${arch} dim ${u('embedding_length')}, ${u('block_count')} layers, ${u('attention.head_count')}/${u('attention.head_count_kv')} heads, ffn ${u('feed_forward_length')}, vocab ${emb.shape[0]}${tensors.some((t) => t.name === 'output.weight') ? '' : ', tied'}${conv ? `, ${conv} of the layers short convolutions` : ''}${experts}`;
   return { name: m.name, shape, weightType: types, params, fileBytes: statSync(path).size, promptTokens: m.promptTokens, decodeTokens: m.decodeTokens };
 }
 
@@ -193,7 +204,8 @@ function failed(model: string, engine: string, side: GenRow['side'], runtime: Ge
 export async function runGenerateBench(o: GenerateBenchOptions = {}): Promise<GenReport> {
   const log = o.log ?? (() => {});
   const cacheDir = o.cacheDir ?? join(tmpdir(), 'nibble-bench-lm');
-  const specs = generateModels(o);
+  const specs = generateModels(o).filter((m) => !o.models?.length || o.models.some((f) => m.name.includes(f)));
+  if (specs.length === 0) throw new Error(`no model of the run matches ${o.models!.map((f) => `'${f}'`).join(', ')} (models: ${generateModels(o).map((m) => m.name).join('; ')})`);
   const files = specs.map((m) => modelFile(m, cacheDir, log));
   const models = await Promise.all(specs.map((m, i) => modelInfo(m, files[i])));
   const rows: GenRow[] = [];
@@ -225,6 +237,12 @@ export async function runGenerateBench(o: GenerateBenchOptions = {}): Promise<Ge
         log(`${m.name}: nibble (${a.runtime})`);
         const src = (await openAsBlob(files[i])) as unknown as GgufSource;
         rows.push(await measureNibble(ctx, m.name, src, ids, m.decodeTokens, 'node').catch((e) => failed(m.name, 'nibble', 'nibble', 'node', ids.length, m.decodeTokens, e)));
+        if (m.synth?.moe) {
+          // the baseline of the experts' arming: every expert run every step
+          const engine = 'nibble, every expert';
+          log(`${m.name}: ${engine} (${a.runtime})`);
+          rows.push(await measureNibble(ctx, m.name, src, ids, m.decodeTokens, 'node', { engine, denseExperts: true }).catch((e) => failed(m.name, engine, 'nibble', 'node', ids.length, m.decodeTokens, e)));
+        }
       }
     } finally {
       ctx.destroy();

@@ -127,10 +127,10 @@ function instrument(ctx: GpuContext): { submits: number; hostMs: number; restore
  * in chunks, argmax on the GPU, 4 bytes read back per token) without the text streaming and without stopping at
  * end-of-generation tokens, so every engine generates exactly n tokens.
  */
-export async function measureNibble(ctx: GpuContext, model: string, source: ModelSource, ids: readonly number[], n: number, runtime: GenRow['runtime']): Promise<GenRow> {
-  const row = emptyRow(model, 'nibble', 'nibble', runtime, ids.length, n);
+export async function measureNibble(ctx: GpuContext, model: string, source: ModelSource, ids: readonly number[], n: number, runtime: GenRow['runtime'], o: { engine?: string; denseExperts?: boolean } = {}): Promise<GenRow> {
+  const row = emptyRow(model, o.engine ?? 'nibble', 'nibble', runtime, ids.length, n);
   const t0 = performance.now();
-  const lm = await LanguageModel.load(ctx, source, { ctxLen: ids.length + n });
+  const lm = await LanguageModel.load(ctx, source, { ctxLen: ids.length + n, ...(o.denseExperts ? { denseExperts: true } : {}) });
   row.loadMs = performance.now() - t0;
   try {
     const eng = lm.engine;

@@ -141,8 +141,9 @@ language models (--filter generate runs bench/generate-node.ts instead of the ke
                    prompt and decode tok/s, time to first token, dispatches and submits per token, CPU time per
                    token, GPU bytes, greedy agreement with llama.cpp; nibble vs llama.cpp (node-llama-cpp, CPU) and,
                    with --browser, nibble runs in the page. Models: the bundled one; Llama 134M Q4_0 and Q4_K
-                   and LFM2-350M's hybrid layout in Q4_0 (written once to $TMPDIR/nibble-bench-lm); --quick: the
-                   bundled model only
+                   and LFM2-350M's hybrid layout in Q4_0, Qwen3-30B-A3B's 128 experts (8 a token) in a small
+                   model, Q4_0, also with every expert run every step (written once to $TMPDIR/nibble-bench-lm);
+                   --quick: the bundled model only; another --filter S keeps the models whose name contains S
   --prompt-tokens N, --decode-tokens N   tokens of the prompt and tokens generated, for every model
   --large          also the Llama-3.2-1B shape in Q4_0 (for a GPU)
   --llama-gpu B    also llama.cpp's prebuilt GPU build of backend B (vulkan, cuda, metal) as a peer, every layer offloaded
@@ -202,6 +203,7 @@ async function generateBench(v: Record<string, unknown>, quick: boolean): Promis
     ...(gpu !== undefined ? { llamaGpu: gpu as (typeof LLAMA_GPUS)[number] } : {}),
     browser: Boolean(v.browser),
     noPeers: Boolean(v['no-peers']),
+    models: ((v.filter as string[] | undefined) ?? []).filter((f) => !f.includes('generate')),
     promptTokens: count('prompt-tokens', v['prompt-tokens'] as string | undefined, 2),
     decodeTokens: count('decode-tokens', v['decode-tokens'] as string | undefined, 2),
     log: (l) => process.stderr.write(`nibble bench: ${l}\n`),

@@ -176,11 +176,13 @@ export class BoundKernel {
     this.kernel.ctx.device.queue.writeBuffer(this.paramsBuffer, 0, packUniform(this.paramsInfo, params, this.kernel.name));
   }
 
-  encode(pass: GPUComputePassEncoder, workgroups: Workgroups): void {
+  /** `indirect`: the workgroups are read on the GPU from 3 u32 at that offset (a buffer with INDIRECT usage); `workgroups` is then what they are at most. */
+  encode(pass: GPUComputePassEncoder, workgroups: Workgroups, indirect?: { buffer: GPUBuffer; offset: number }): void {
     const w = this.kernel.checkWorkgroups(workgroups);
     pass.setPipeline(this.kernel.pipeline);
     this.groups.forEach((g, i) => pass.setBindGroup(i, g));
-    if (w[0] && w[1] && w[2]) pass.dispatchWorkgroups(w[0], w[1], w[2]);
+    if (indirect) pass.dispatchWorkgroupsIndirect(indirect.buffer, indirect.offset);
+    else if (w[0] && w[1] && w[2]) pass.dispatchWorkgroups(w[0], w[1], w[2]);
   }
 
   dispose(): void {

@@ -1,8 +1,12 @@
-// The mixture-of-experts router of the inference engine (shaders/lm/moe_route.wgsl; reference src/ref/moe_route.ts):
-// router logits [rows, experts] to each row's expert weights [rows, experts], zero outside the row's `used` largest
-// probabilities. The engine (src/lm/record.ts) scales each expert's output rows by its column.
+// The mixture-of-experts kernels of the inference engine (src/lm/record.ts; references in src/ref/moe_route.ts):
+//   moe_route (shaders/lm/moe_route.wgsl): router logits [rows, experts] to each row's expert weights [rows, experts],
+//     zero outside the row's `used` largest probabilities;
+//   moe_dispatch (shaders/lm/moe_dispatch.wgsl): the indirect arguments of every expert dispatch of a layer, zero work
+//     for an expert no row chose, so a step pays for the experts its tokens use;
+//   moe_add (shaders/lm/moe_add.wgsl): an expert's output added to the layer's sum by its router weight, rows that did
+//     not choose it untouched.
 import type { GpuContext } from '../gpu/context.js';
-import type { KernelDef } from '../gpu/kernel.js';
+import type { KernelDef, Workgroups } from '../gpu/kernel.js';
 import { perItem } from '../ops/kernels.js';
 import { checkShape, type Dispatch } from './common.js';
 
@@ -51,5 +55,45 @@ export async function planMoeRoute(ctx: GpuContext, logits: GPUBuffer, y: GPUBuf
       params: { rows: s.rows, experts: s.experts, used: s.used, norm: s.norm ? 1 : 0, scale: s.scale ?? 1, row_pitch: rowPitch },
       expect: { logits: 4 * n, y: 4 * n },
     },
+  };
+}
+
+export const MOE_DISPATCH: KernelDef = { name: 'lm_moe_dispatch', shader: 'lm/moe_dispatch' };
+export const MOE_ADD: KernelDef = { name: 'lm_moe_add', shader: 'lm/moe_add' };
+
+/** One expert dispatch an arming pass controls: its workgroups and its expert (a column of the router's weights). */
+export interface MoeDispatchEntry {
+  workgroups: Workgroups;
+  expert: number;
+}
+
+/** The table planMoeDispatch reads: (x, y, z, expert) per entry, u32. */
+export function moeDispatchTable(entries: readonly MoeDispatchEntry[]): Uint32Array {
+  return Uint32Array.from(entries.flatMap((e) => [e.workgroups[0], e.workgroups[1] ?? 1, e.workgroups[2] ?? 1, e.expert]));
+}
+
+/**
+ * args u32 [3 count] (a buffer with INDIRECT usage): entry k's workgroups where some row of w [rows, experts] chose its
+ * expert (a weight not 0), (0, y, z) where none did. table: moeDispatchTable's.
+ */
+export async function planMoeDispatch(ctx: GpuContext, w: GPUBuffer, table: GPUBuffer, args: GPUBuffer, s: { rows: number; experts: number; count: number }): Promise<Dispatch> {
+  checkShape('moe_dispatch', 'count', Number.isInteger(s.count) && s.count >= 1, `${s.count} must be a positive integer`);
+  const { kernel, workgroups, rowPitch } = await perItem(ctx, MOE_DISPATCH, s.count);
+  return {
+    kernel,
+    workgroups,
+    args: { bindings: { w, table, args }, params: { rows: s.rows, experts: s.experts, count: s.count, row_pitch: rowPitch }, expect: { w: 4 * s.rows * s.experts, table: 16 * s.count, args: 12 * s.count } },
+  };
+}
+
+/** y [rows, cols] = acc + w[t, col] x[t] on the rows whose weight w[t, col] (w [rows, wCols]) is not 0, acc elsewhere. */
+export async function planMoeAdd(ctx: GpuContext, acc: GPUBuffer, x: GPUBuffer, w: GPUBuffer, y: GPUBuffer, s: { rows: number; cols: number; wCols: number; col: number }): Promise<Dispatch> {
+  checkShape('moe_add', 'col', Number.isInteger(s.col) && s.col >= 0 && s.col < s.wCols, `${s.col} must be a column of the weights' ${s.wCols}`);
+  const n = s.rows * s.cols;
+  const { kernel, workgroups, rowPitch } = await perItem(ctx, MOE_ADD, n);
+  return {
+    kernel,
+    workgroups,
+    args: { bindings: { acc, x, w, y }, params: { rows: s.rows, cols: s.cols, w_cols: s.wCols, col: s.col, row_pitch: rowPitch }, expect: { acc: 4 * n, x: 4 * n, w: 4 * s.rows * s.wCols, y: 4 * n } },
   };
 }

@@ -9,7 +9,7 @@ import { formatBytes } from '../io/gguf.js';
 import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKGroups, topKPartWords, topKWords, type KvType } from '../kernels/lm.js';
 import { llamaForward } from '../nn/llama.js';
 import { attentionTemperature, isConvLayer, isRopeFactors, isShortConvKernel, layerCacheRows, POSITION_EMBD, swaRopeScaling, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
-import { assignBuffers, StepRecorder, type StepResources } from './record.js';
+import { assignBuffers, planOps, StepRecorder, type IndirectArgs, type StepResources } from './record.js';
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadExperts, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 import { isSharedExpertGate } from '../nn/llama_moe.js';
 
@@ -37,7 +37,8 @@ function freeStep(st: Step): void {
 interface Step {
   T: number;
   out: StepOutput;
-  bound: { b: BoundKernel; wg: Workgroups; label: string }[];
+  /** indirect: an expert's dispatch, its workgroups read from its layer's arming (src/lm/record.ts planOps). */
+  bound: { b: BoundKernel; wg: Workgroups; label: string; indirect?: IndirectArgs }[];
   temps: GPUBuffer[];
   result: GPUBuffer;
   resultBytes: number;
@@ -59,6 +60,8 @@ export interface EngineOptions {
   onProgress?: (p: { loaded: number; total: number; tensor: string }) => void;
   /** LanguageModel.load: record and compile the decode and prefill steps before returning (default true). */
   warmup?: boolean;
+  /** Mixture-of-experts models: run every expert every step, chosen or not (bench/generate-node.ts's baseline; default false). */
+  denseExperts?: boolean;
 }
 
 export class LlamaEngine {
@@ -177,7 +180,7 @@ export class LlamaEngine {
       }
       const xBytes = 4 * chunk * c.dim;
       const zeros = mk(4 * c.dim, 'lm zeros'); // created zeroed (WebGPU's guarantee)
-      const res = { zeros, x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), ...(tableQ ? { ropeTableQ: tableQ } : {}), kCache, vCache, ...(convState ? { convState } : {}), kvType, weights, vectors, xBytes };
+      const res = { zeros, x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), ...(tableQ ? { ropeTableQ: tableQ } : {}), kCache, vCache, ...(convState ? { convState } : {}), kvType, weights, vectors, xBytes, ...(o.denseExperts ? { denseExperts: true } : {}) };
       const wBytes = [...weights.values()].reduce((s, w) => s + w.bytes, 0) + [...vectors.values()].reduce((s, b) => s + b.size, 0);
       const eng = new LlamaEngine(ctx, c, ctxLen, chunk, res, embedding, wBytes, positions);
       eng.owned = owned;
@@ -234,8 +237,7 @@ export class LlamaEngine {
     const fixed = new Map([[rec.input.id, this.res.x]]);
     const { buf, temps } = assignBuffers(this.ctx, rec.ops, fixed, [logits]);
     try {
-      const ds = [];
-      for (const op of rec.ops) for (const d of await op.plan(buf)) ds.push({ d, label: op.label });
+      const ds = await planOps(rec, buf).finally(() => temps.push(...rec.made)); // (the armings' buffers: freed with the step)
       let result = buf(logits);
       let resultBytes = 4 * logits.rows * logits.cols;
       let pen: GPUBuffer | undefined;
@@ -257,7 +259,7 @@ export class LlamaEngine {
       }
       const staging = this.ctx.buffer({ size: Math.ceil(resultBytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'lm readback' });
       temps.push(staging);
-      const bound = ds.map(({ d, label }) => ({ b: d.kernel.bind(d.args), wg: d.workgroups, label }));
+      const bound = ds.map(({ d, label, indirect }) => ({ b: d.kernel.bind(d.args), wg: d.workgroups, label, ...(indirect ? { indirect: indirect() } : {}) }));
       return { T, out, bound, temps, result, resultBytes, staging, ...(pen ? { pen } : {}) };
     } catch (e) {
       temps.forEach((b) => b.destroy());
@@ -329,7 +331,7 @@ export class LlamaEngine {
     const s = st;
     await this.ctx.submit(['lm step'], (enc) => {
       const pass = enc.beginComputePass({ label: `lm step T=${T}` });
-      for (const { b, wg } of s.bound) b.encode(pass, wg);
+      for (const { b, wg, indirect } of s.bound) b.encode(pass, wg, indirect);
       pass.end();
       enc.copyBufferToBuffer(s.result, 0, s.staging, 0, Math.ceil(s.resultBytes / 4) * 4);
     });

@@ -5,7 +5,8 @@
 import type { GpuContext } from '../gpu/context.js';
 import type { Dispatch } from '../kernels/common.js';
 import { planMatmulF32, planMatmulQ } from '../kernels/matmul.js';
-import { planMoeRoute, type MoeGating } from '../kernels/moe_route.js';
+import { moeDispatchTable, planMoeAdd, planMoeDispatch, planMoeRoute, type MoeDispatchEntry, type MoeGating } from '../kernels/moe_route.js';
+import { parseExpertWeight } from '../nn/llama_moe.js';
 import { planAttentionMerge, planAttentionSplit, planKvStore, planNormRows, planRopeAt, planShortConv, planSwiglu, type KvType } from '../kernels/lm.js';
 import { vec8 } from '../ops/common.js';
 import { ewDef, perItem } from '../ops/kernels.js';
@@ -20,11 +21,24 @@ export interface Val {
   cols: number;
 }
 
-interface Op {
+export interface Op {
   label: string;
   ins: Val[];
   outs: Val[];
   plan: (buf: (v: Val) => GPUBuffer) => Promise<Dispatch[]>;
+  /** An expert's op: its dispatches run indirectly, armed by the layer's moe_dispatch (no work where no row chose the expert). */
+  gate?: { arm: MoeArm; expert: number };
+  /** Planned after the other ops (its dispatches still run in its place): a layer's moe_dispatch, which needs the workgroups of the expert dispatches it arms. */
+  late?: boolean;
+}
+
+/**
+ * A mixture-of-experts layer's arming (moe_dispatch): the expert dispatches it controls, added as they are planned
+ * (each one's index is its entry), and the buffers its late plan makes: the table and the indirect arguments.
+ */
+export interface MoeArm {
+  entries: MoeDispatchEntry[];
+  args?: GPUBuffer;
 }
 
 /** What a step reads and writes outside its temporaries. */
@@ -45,6 +59,8 @@ export interface StepResources {
   vectors: Map<string, GPUBuffer>;
   /** dim f32 zeros (a LayerNorm's beta where the model has none). */
   zeros: GPUBuffer;
+  /** Run every expert of a mixture-of-experts layer every step, chosen or not (a benchmark's baseline). Default false. */
+  denseExperts?: boolean;
 }
 
 export interface StepShape {
@@ -88,21 +104,6 @@ async function planEwUnary(ctx: GpuContext, op: 'AFFINE' | 'SOFTCAP' | 'GELU' | 
   };
 }
 
-/** y [rows, cols] = x with row t times w[t * wCols + col] (ew.wgsl's MUL, b read down one column of w). */
-async function planScaleRows(ctx: GpuContext, x: GPUBuffer, w: GPUBuffer, y: GPUBuffer, rows: number, cols: number, wCols: number, col: number): Promise<Dispatch> {
-  const n = rows * cols;
-  const { kernel, workgroups, rowPitch } = await perItem(ctx, ewDef('MUL'), n);
-  return {
-    kernel,
-    workgroups,
-    args: {
-      bindings: { a: x, b: w, y },
-      params: { n, rank: 2, row_pitch: rowPitch, off_a: 0, off_b: col, axis: 0, split: 0, alpha: 0, beta: 0, ...vec8('shape', [rows, cols], 1), ...vec8('sa', [cols, 1]), ...vec8('sb', [wCols, 0]), ...vec8('lo', []) },
-      expect: { y: 4 * n },
-    },
-  };
-}
-
 async function planCopyRow(ctx: GpuContext, a: GPUBuffer, y: GPUBuffer, row: number, cols: number): Promise<Dispatch> {
   const { kernel, workgroups, rowPitch } = await perItem(ctx, ewDef('COPY'), cols);
   return {
@@ -121,6 +122,11 @@ export class StepRecorder implements LlamaOps<Val> {
   readonly ops: Op[] = [];
   private next = 0;
   readonly input: Val;
+  /** Buffers the ops' plans made (the arming tables and arguments): the step owns them. */
+  readonly made: GPUBuffer[] = [];
+  /** The arming of the mixture-of-experts layer being recorded (its router's), and the expert each value belongs to. */
+  private arm?: MoeArm;
+  private gated = new Map<number, { arm: MoeArm; expert: number }>();
 
   constructor(
     private ctx: GpuContext,
@@ -201,15 +207,19 @@ export class StepRecorder implements LlamaOps<Val> {
     const bias = o.bias ? this.vector(o.bias) : undefined;
     const M = x.rows;
     const ins = o.residual ? [x, o.residual] : [x];
+    // An expert's weight: its matmul runs only when a row chose the expert (the layer's arming).
+    const ex = parseExpertWeight(name);
+    const gate = ex && this.arm && !o.bias && !o.residual ? { arm: this.arm, expert: ex.expert } : undefined;
+    if (gate) this.gated.set(y.id, gate);
     if (w.kind === 'quant') {
-      this.ops.push({ label: `matmul ${name}`, ins, outs: [y], plan: (b) => planMatmulQ(this.ctx, b(x), w.w, b(y), { M, xType: 'f32', bias, residual: o.residual ? b(o.residual) : undefined }) });
+      this.ops.push({ label: `matmul ${name}`, ins, outs: [y], gate, plan: (b) => planMatmulQ(this.ctx, b(x), w.w, b(y), { M, xType: 'f32', bias, residual: o.residual ? b(o.residual) : undefined }) });
       return y;
     }
     // Float weights (f32, or F16 / BF16 read at 16 bits): the f32 matmul, one dispatch per shard writing its columns
     // of the product, then bias and residual as broadcast adds.
     const prod = bias || o.residual ? this.val(M, w.N) : y;
     const { N, K, bType } = w;
-    this.ops.push({ label: `matmul_f32 ${name}`, ins: [x], outs: [prod], plan: (b) => Promise.all(w.shards.map((s) => planMatmulF32(this.ctx, b(x), s.buf, b(prod), { M, N: s.n, K, transB: true, bType, ldc: N, c0: s.n0 }))) });
+    this.ops.push({ label: `matmul_f32 ${name}`, ins: [x], outs: [prod], gate, plan: (b) => Promise.all(w.shards.map((s) => planMatmulF32(this.ctx, b(x), s.buf, b(prod), { M, N: s.n, K, transB: true, bType, ldc: N, c0: s.n0 }))) });
     let cur = prod;
     if (bias) {
       const nb = o.residual ? this.val(M, w.N) : y;
@@ -280,7 +290,11 @@ export class StepRecorder implements LlamaOps<Val> {
     const y = this.val(gate.rows, gate.cols);
     const act = this.c.ffnAct;
     if (act === 'relu2') throw new Error(`glu: relu2 is gateless (act)`);
-    this.ops.push({ label: act === 'gelu' ? 'geglu' : 'swiglu', ins: [gate, up], outs: [y], plan: async (b) => [await planSwiglu(this.ctx, b(gate), b(up), b(y), gate.rows * gate.cols, act)] });
+    // an expert's SwiGLU (both inputs its matmuls') runs when its matmuls do
+    const g = this.gated.get(gate.id);
+    const expert = g && this.gated.get(up.id) === g ? g : undefined;
+    if (expert) this.gated.set(y.id, expert);
+    this.ops.push({ label: act === 'gelu' ? 'geglu' : 'swiglu', ins: [gate, up], outs: [y], gate: expert, plan: async (b) => [await planSwiglu(this.ctx, b(gate), b(up), b(y), gate.rows * gate.cols, act)] });
     return y;
   }
 
@@ -293,17 +307,37 @@ export class StepRecorder implements LlamaOps<Val> {
     return y;
   }
 
+  /**
+   * The router's weights; a softmax router (the experts') also starts its layer's arming: a late-planned moe_dispatch
+   * right after it, which arms the expert dispatches recorded next (linear and glu tag them) from these weights.
+   */
   route(logits: Val, o: { used: number; norm: boolean; gating: MoeGating }): Val {
     const y = this.val(logits.rows, logits.cols);
     const s = { rows: logits.rows, experts: logits.cols, ...o };
     this.ops.push({ label: `moe_route ${o.gating}`, ins: [logits], outs: [y], plan: async (b) => [await planMoeRoute(this.ctx, b(logits), b(y), s)] });
+    if (o.gating !== 'softmax' || this.r.denseExperts) return y;
+    const arm: MoeArm = { entries: [] };
+    this.arm = arm;
+    this.ops.push({
+      label: 'moe_dispatch',
+      ins: [y],
+      outs: [],
+      late: true,
+      plan: async (b) => {
+        const table = this.ctx.createBuffer(moeDispatchTable(arm.entries), undefined, 'moe dispatch table');
+        arm.args = this.ctx.createBuffer(12 * arm.entries.length, GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT | GPUBufferUsage.COPY_SRC, 'moe dispatch args');
+        this.made.push(table, arm.args);
+        return [await planMoeDispatch(this.ctx, b(y), table, arm.args, { rows: s.rows, experts: s.experts, count: arm.entries.length })];
+      },
+    });
     return y;
   }
 
-  scaleRows(x: Val, w: Val, col: number): Val {
-    if (w.rows !== x.rows || !(col >= 0 && col < w.cols)) throw new Error(`scaleRows: x [${x.rows}, ${x.cols}] by column ${col} of w [${w.rows}, ${w.cols}]`);
+  expertAdd(acc: Val, x: Val, w: Val, col: number): Val {
+    if (acc.rows !== x.rows || acc.cols !== x.cols || w.rows !== x.rows || !(col >= 0 && col < w.cols)) throw new Error(`expertAdd: acc [${acc.rows}, ${acc.cols}] + x [${x.rows}, ${x.cols}] by column ${col} of w [${w.rows}, ${w.cols}]`);
     const y = this.val(x.rows, x.cols);
-    this.ops.push({ label: `scale_rows ${col}`, ins: [x, w], outs: [y], plan: async (b) => [await planScaleRows(this.ctx, b(x), b(w), b(y), x.rows, x.cols, w.cols, col)] });
+    const s = { rows: x.rows, cols: x.cols, wCols: w.cols, col };
+    this.ops.push({ label: `moe_add ${col}`, ins: [acc, x, w], outs: [y], plan: async (b) => [await planMoeAdd(this.ctx, b(acc), b(x), b(w), b(y), s)] });
     return y;
   }
 
@@ -313,6 +347,35 @@ export class StepRecorder implements LlamaOps<Val> {
     this.ops.push({ label: 'last row', ins: [x], outs: [y], plan: async (b) => [await planCopyRow(this.ctx, b(x), b(y), x.rows - 1, x.cols)] });
     return y;
   }
+}
+
+/** Where an armed dispatch reads its workgroups: its arming's arguments (made by the arming's late plan), 12 bytes an entry. */
+export type IndirectArgs = { buffer: GPUBuffer; offset: number };
+
+/**
+ * Every op's dispatches in order, each with its op's label; an expert op's dispatches become entries of their layer's
+ * arming and run indirectly from its arguments (resolved once the late ops, the armings, are planned).
+ */
+export async function planOps(rec: StepRecorder, buf: (v: Val) => GPUBuffer): Promise<{ d: Dispatch; label: string; indirect?: () => IndirectArgs }[]> {
+  const planned: { d: Dispatch; label: string; indirect?: () => IndirectArgs }[][] = [];
+  for (const op of rec.ops) {
+    if (op.late) {
+      planned.push([]);
+      continue;
+    }
+    const ds = await op.plan(buf);
+    planned.push(
+      ds.map((d) => {
+        if (!op.gate) return { d, label: op.label };
+        const { arm, expert } = op.gate;
+        d.kernel.checkWorkgroups(d.workgroups); // an indirect dispatch is not checked when encoded
+        const index = arm.entries.push({ workgroups: d.workgroups, expert }) - 1;
+        return { d, label: op.label, indirect: () => ({ buffer: arm.args!, offset: 12 * index }) };
+      }),
+    );
+  }
+  for (const [i, op] of rec.ops.entries()) if (op.late) planned[i] = (await op.plan(buf)).map((d) => ({ d, label: op.label }));
+  return planned.flat();
 }
 
 /**

@@ -45,8 +45,12 @@ export interface LlamaOps<T> {
    * sum 1 where `norm`.
    */
   route(logits: T, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid' }): T;
-  /** x [T, D] with each row t times w[t, col] (an expert's output by its weight). */
-  scaleRows(x: T, w: T, col: number): T;
+  /**
+   * acc + w[t, col] y[t] on each row t whose weight w[t, col] is not 0, acc[t] on the others: expert `col`'s output y
+   * added by its router weight. A row that did not choose the expert adds nothing whatever y holds (the engine skips an
+   * expert no row of the step chose: its y is then stale).
+   */
+  expertAdd(acc: T, y: T, w: T, col: number): T;
   /** The rows whose logits are wanted (all, or the last one for generation). */
   outputRows(x: T): T;
 }
@@ -84,22 +88,21 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     const v = ops.linear(h, blk(l, 'attn_v.weight'), bias('attn_v'));
     return ops.attention(l, q, k, v);
   };
-  // A mixture-of-experts FFN (LlamaConfig.moe) added to the stream x: every expert's SwiGLU runs on every row, its
-  // output scaled by the row's weight for it (0 outside the row's chosen experts), summed by the down projections'
-  // residual adds; qwen2moe's shared expert the same, by a sigmoid gate. (The MoE graphs have no post-norms or
-  // residual scale.)
+  // A mixture-of-experts FFN (LlamaConfig.moe) added to the stream x: each expert's SwiGLU, added by the rows' router
+  // weights for it (expertAdd: nothing on the rows that did not choose it); qwen2moe's shared expert by its sigmoid
+  // gate. (The MoE graphs have no post-norms or residual scale.)
   const moeFfn = (l: number, f: T): T => {
     const m = c.moe!;
-    const glu = (gate: string, up: string) => ops.glu(ops.linear(f, gate), ops.linear(f, up));
+    const swiglu = (gate: string, up: string, down: string) => ops.linear(ops.glu(ops.linear(f, gate), ops.linear(f, up)), down);
     const w = ops.route(ops.linear(f, blk(l, 'ffn_gate_inp.weight')), { used: m.used, norm: m.norm, gating: 'softmax' });
     let out = x;
     for (let e = 0; e < m.experts; e++) {
       const ex = (t: string) => expertWeight(blk(l, `${t}.weight`), e);
-      out = ops.linear(ops.scaleRows(glu(ex('ffn_gate_exps'), ex('ffn_up_exps')), w, e), ex('ffn_down_exps'), { residual: out });
+      out = ops.expertAdd(out, swiglu(ex('ffn_gate_exps'), ex('ffn_up_exps'), ex('ffn_down_exps')), w, e);
     }
     if (m.sharedFfn) {
       const g = ops.route(ops.linear(f, blk(l, 'ffn_gate_inp_shexp.weight')), { used: 1, norm: false, gating: 'sigmoid' });
-      out = ops.linear(ops.scaleRows(glu(blk(l, 'ffn_gate_shexp.weight'), blk(l, 'ffn_up_shexp.weight')), g, 0), blk(l, 'ffn_down_shexp.weight'), { residual: out });
+      out = ops.expertAdd(out, swiglu(blk(l, 'ffn_gate_shexp.weight'), blk(l, 'ffn_up_shexp.weight'), blk(l, 'ffn_down_shexp.weight')), g, 0);
     }
     return out;
   };

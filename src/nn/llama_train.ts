@@ -247,7 +247,7 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     throw new ModelConfigError(MOE_NOT_TRAINED(this.config));
   }
 
-  scaleRows(): Tensor {
+  expertAdd(): Tensor {
     throw new ModelConfigError(MOE_NOT_TRAINED(this.config));
   }
 

@@ -2,7 +2,7 @@
 // computes the experts' weights: probabilities (softmax over a row's logits, or a sigmoid of each), the `used` largest
 // chosen (larger first, ties to the lower index, NaN never), their sum normalized to 1 where `norm` (the sum clamped
 // below at 6.103515625e-5, the smallest normal f16), times `scale`; 0 for the experts not chosen.
-import type { MoeRouteShape } from '../kernels/moe_route.js';
+import type { MoeDispatchEntry, MoeRouteShape } from '../kernels/moe_route.js';
 
 /** Each row's expert weights [rows, experts] from router logits [rows, experts]. */
 export function moeRouteRef(logits: ArrayLike<number>, s: Omit<MoeRouteShape, 'rows'> & { rows: number }): Float64Array {
@@ -31,4 +31,22 @@ export function moeRouteRef(logits: ArrayLike<number>, s: Omit<MoeRouteShape, 'r
     for (let e = 0; e < n; e++) y[r * n + e] *= f;
   }
   return y;
+}
+
+/** The indirect arguments planMoeDispatch writes: entry k's workgroups where a row chose its expert, x = 0 where none did. */
+export function moeDispatchRef(w: ArrayLike<number>, rows: number, experts: number, entries: readonly MoeDispatchEntry[]): Uint32Array {
+  return Uint32Array.from(
+    entries.flatMap(({ workgroups: [x, y = 1, z = 1], expert }) => {
+      const used = Array.from({ length: rows }, (_, r) => w[r * experts + expert]).some((v) => v !== 0);
+      return [used ? x : 0, y, z];
+    }),
+  );
+}
+
+/** acc + w[t, col] x[t] on the rows whose weight is not 0 (acc [rows, cols], w [rows, wCols]). */
+export function moeAddRef(acc: ArrayLike<number>, x: ArrayLike<number>, w: ArrayLike<number>, rows: number, cols: number, wCols: number, col: number): Float64Array {
+  return Float64Array.from({ length: rows * cols }, (_, i) => {
+    const wt = w[Math.floor(i / cols) * wCols + col];
+    return wt !== 0 ? acc[i] + wt * x[i] : acc[i];
+  });
 }

@@ -3,11 +3,14 @@
 // weight within the f32 rounding of a softmax over the row and a division by the chosen ones' sum. Shapes of the
 // families run: Mixtral's 8 experts 2 a token, Qwen3-MoE's 128 / 8, OLMoE's 64 / 8 unnormalized, the kernel's
 // largest 256, a scale, Qwen2-MoE's sigmoid gate (1 / 1); ties to the lower index; a row with a NaN logit gets no
-// expert (zeros), as the reference does; bad shapes refused before any dispatch.
+// expert (zeros), as the reference does; bad shapes refused before any dispatch. The engine's arming of the expert
+// dispatches (moe_dispatch: zero work for an expert no row chose) against moeDispatchRef, an armed pass that runs one
+// expert's dispatch and skips another's, and moe_add (rows that did not choose the expert keep acc, even where the
+// skipped expert's output holds NaN) against moeAddRef.
 import type { GpuContext } from '../../src/gpu/context.js';
 import { runDispatches } from '../../src/kernels/common.js';
-import { MOE_MAX_EXPERTS, planMoeRoute, type MoeRouteShape } from '../../src/kernels/moe_route.js';
-import { moeRouteRef } from '../../src/ref/moe_route.js';
+import { MOE_MAX_EXPERTS, moeDispatchTable, planMoeAdd, planMoeDispatch, planMoeRoute, type MoeDispatchEntry, type MoeRouteShape } from '../../src/kernels/moe_route.js';
+import { moeAddRef, moeDispatchRef, moeRouteRef } from '../../src/ref/moe_route.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { U_F32 } from '../../src/ref/tolerance.js';
 import { assert, caseBuffers, expectError, type GpuCase } from './types.js';
@@ -47,7 +50,128 @@ function routeCase(what: string, s: MoeRouteShape, fill: (x: Float32Array) => vo
   };
 }
 
+/** Router weights [rows, experts] with the given chosen (row, expert, weight) entries, zeros elsewhere. */
+function weights(rows: number, experts: number, chosen: [number, number, number][]): Float32Array {
+  const w = new Float32Array(rows * experts);
+  for (const [r, e, v] of chosen) w[r * experts + e] = v;
+  return w;
+}
+
+const dispatchCase: GpuCase = {
+  name: 'moe_dispatch: the arguments of 7 expert dispatches over 3 rows and 4 experts (experts 1 and 3 chosen, 0 and 2 not)',
+  async run(ctx: GpuContext) {
+    const w = weights(3, 4, [[0, 1, 0.7], [0, 3, 0.3], [2, 1, 1], [1, 3, NaN]]);
+    const entries: MoeDispatchEntry[] = [
+      { workgroups: [5, 2, 1], expert: 0 },
+      { workgroups: [5, 2], expert: 1 },
+      { workgroups: [7], expert: 1 },
+      { workgroups: [3, 1, 4], expert: 2 },
+      { workgroups: [9, 9, 1], expert: 3 },
+      { workgroups: [1], expert: 0 },
+      { workgroups: [65535, 2, 1], expert: 3 },
+    ];
+    const b = caseBuffers(ctx);
+    try {
+      const W = b.buf(w, 'w');
+      const table = ctx.createBuffer(moeDispatchTable(entries), undefined, 'table');
+      const args = ctx.createBuffer(12 * entries.length, GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'args');
+      try {
+        await runDispatches(ctx, [await planMoeDispatch(ctx, W, table, args, { rows: 3, experts: 4, count: entries.length })]);
+        const got = [...(await ctx.readU32(args, 3 * entries.length))];
+        const want = [...moeDispatchRef(w, 3, 4, entries)];
+        assert(JSON.stringify(got) === JSON.stringify(want), `args ${JSON.stringify(got)}, reference ${JSON.stringify(want)}`);
+        assert(want[0] === 0 && want[3] === 5 && want[9] === 0 && want[12] === 9, `the reference: ${JSON.stringify(want)}`);
+        return JSON.stringify(got);
+      } finally {
+        table.destroy();
+        args.destroy();
+      }
+    } finally {
+      b.destroy();
+    }
+  },
+};
+
+const armedCase: GpuCase = {
+  name: 'moe_dispatch armed pass: expert 1\'s moe_add runs, expert 0\'s (no row chose it) does not write its output',
+  async run(ctx: GpuContext) {
+    const [rows, cols] = [5, 70];
+    const w = weights(rows, 2, [[0, 1, 0.5], [3, 1, 2]]);
+    const acc = randomF32(rows * cols, 3);
+    const x = randomF32(rows * cols, 4);
+    const b = caseBuffers(ctx);
+    try {
+      const W = b.buf(w, 'w');
+      const A = b.buf(acc, 'acc');
+      const X = b.buf(x, 'x');
+      const sentinel = new Float32Array(rows * cols).fill(-7);
+      const Y0 = b.buf(sentinel, 'y expert 0');
+      const Y1 = b.buf(sentinel, 'y expert 1');
+      const adds = [await planMoeAdd(ctx, A, X, W, Y0, { rows, cols, wCols: 2, col: 0 }), await planMoeAdd(ctx, A, X, W, Y1, { rows, cols, wCols: 2, col: 1 })];
+      const entries = adds.map((d, e) => ({ workgroups: d.workgroups, expert: e }));
+      const table = ctx.createBuffer(moeDispatchTable(entries), undefined, 'table');
+      const args = ctx.createBuffer(12 * entries.length, GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT, 'args');
+      try {
+        const arm = await planMoeDispatch(ctx, W, table, args, { rows, experts: 2, count: 2 });
+        const bound = [arm, ...adds].map((d) => d.kernel.bind(d.args));
+        try {
+          await ctx.submit(['moe armed'], (enc) => {
+            const pass = enc.beginComputePass({ label: 'moe armed' });
+            bound[0].encode(pass, arm.workgroups);
+            adds.forEach((d, i) => bound[i + 1].encode(pass, d.workgroups, { buffer: args, offset: 12 * i }));
+            pass.end();
+          });
+        } finally {
+          bound.forEach((x) => x.dispose());
+        }
+        const y0 = await ctx.readF32(Y0, rows * cols);
+        const y1 = await ctx.readF32(Y1, rows * cols);
+        assert(y0.every((v) => v === -7), 'expert 0 was chosen by no row, yet its dispatch wrote its output');
+        const want = moeAddRef(acc, x, w, rows, cols, 2, 1);
+        const d = Math.max(...want.map((v, i) => Math.abs(v - y1[i])));
+        assert(d <= 4 * U_F32 * 8, `expert 1's moe_add: max |err| ${d}`);
+        return `skipped dispatch left its output; the armed one within ${d.toExponential(2)}`;
+      } finally {
+        table.destroy();
+        args.destroy();
+      }
+    } finally {
+      b.destroy();
+    }
+  },
+};
+
+const addCase: GpuCase = {
+  name: 'moe_add: rows with weight 0 keep acc even where the expert\'s output is NaN (a skipped expert\'s stale buffer)',
+  async run(ctx: GpuContext) {
+    const [rows, cols, wCols, col] = [6, 33, 5, 2];
+    const w = weights(rows, wCols, [[0, 2, 0.25], [2, 2, 1], [5, 2, 0.125], [1, 0, 1]]);
+    const acc = randomF32(rows * cols, 5, -3, 3);
+    const x = randomF32(rows * cols, 6, -3, 3);
+    x.fill(NaN, cols, 2 * cols); // row 1 did not choose expert 2
+    const b = caseBuffers(ctx);
+    try {
+      const Y = b.buf(4 * rows * cols, 'y');
+      await runDispatches(ctx, [await planMoeAdd(ctx, b.buf(acc, 'acc'), b.buf(x, 'x'), b.buf(w, 'w'), Y, { rows, cols, wCols, col })]);
+      const got = await ctx.readF32(Y, rows * cols);
+      const want = moeAddRef(acc, x, w, rows, cols, wCols, col);
+      let worst = 0;
+      for (let i = 0; i < got.length; i++) {
+        const d = Math.abs(got[i] - want[i]);
+        assert(d <= 2 * U_F32 * (Math.abs(want[i]) + 3), `y[${i}] = ${got[i]}, reference ${want[i]}`);
+        worst = Math.max(worst, d);
+      }
+      return `max |err| ${worst.toExponential(2)}`;
+    } finally {
+      b.destroy();
+    }
+  },
+};
+
 export const CASES: GpuCase[] = [
+  dispatchCase,
+  armedCase,
+  addCase,
   routeCase('Mixtral\'s shape', { rows: 37, experts: 8, used: 2, norm: true, gating: 'softmax' }),
   routeCase('Qwen3-MoE\'s shape', { rows: 5, experts: 128, used: 8, norm: true, gating: 'softmax' }),
   routeCase('OLMoE\'s shape, unnormalized', { rows: 9, experts: 64, used: 8, norm: false, gating: 'softmax' }),
