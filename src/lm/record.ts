@@ -311,7 +311,7 @@ export class StepRecorder implements LlamaOps<Val> {
    * The router's weights; a softmax router (the experts') also starts its layer's arming: a late-planned moe_dispatch
    * right after it, which arms the expert dispatches recorded next (linear and glu tag them) from these weights.
    */
-  route(logits: Val, o: { used: number; norm: boolean; gating: MoeGating }): Val {
+  route(logits: Val, o: { used: number; norm: boolean; gating: MoeGating; scale?: number }): Val {
     const y = this.val(logits.rows, logits.cols);
     const s = { rows: logits.rows, experts: logits.cols, ...o };
     this.ops.push({ label: `moe_route ${o.gating}`, ins: [logits], outs: [y], plan: async (b) => [await planMoeRoute(this.ctx, b(logits), b(y), s)] });

@@ -254,7 +254,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   };
   if (arch !== 'phi2' && o.fusedQkv) throw new Error(`synth: fusedQkv is phi2's (arch ${arch})`);
   if (arch !== 'phi3' && o.longRope) throw new Error(`synth: longRope is phi3's (arch ${arch})`);
-  if (arch !== 'granite' && arch !== 'minicpm' && o.multipliers) throw new Error(`synth: multipliers are granite's and minicpm's (arch ${arch})`);
+  if (arch !== 'granite' && arch !== 'granitemoe' && arch !== 'minicpm' && o.multipliers) throw new Error(`synth: multipliers are granite's and minicpm's (arch ${arch})`);
 
   if (arch !== 'gemma3' && arch !== 'gemma2' && arch !== 'olmo2' && arch !== 'exaone4' && arch !== 'cohere2' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas', OLMo 3's, EXAONE 4.0 32B's and cohere2's (arch ${arch})`);
   if (o.logitMul !== undefined && arch !== 'command-r' && arch !== 'cohere2') throw new Error(`synth: logitMul is Cohere's (arch ${arch})`);

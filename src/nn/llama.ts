@@ -3,7 +3,7 @@
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
-import { expertWeight } from './llama_moe.js';
+import { expertWeight, sharedExpertGated } from './llama_moe.js';
 import { embeddingScale, isConvLayer, layerUsesRope, logitScale, normBiasName, outputNormName, type LlamaConfig } from './llama_config.js';
 
 export interface LlamaOps<T> {
@@ -44,7 +44,7 @@ export interface LlamaOps<T> {
    * weights [T, E]: probabilities (softmax, or a sigmoid each), the `used` largest kept (the rest 0), renormalized to
    * sum 1 where `norm`.
    */
-  route(logits: T, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid' }): T;
+  route(logits: T, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid'; scale?: number }): T;
   /**
    * acc + w[t, col] y[t] on each row t whose weight w[t, col] is not 0, acc[t] on the others: expert `col`'s output y
    * added by its router weight. A row that did not choose the expert adds nothing whatever y holds (the engine skips an
@@ -90,21 +90,21 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
   };
   // A mixture-of-experts FFN (LlamaConfig.moe) added to the stream x: each expert's SwiGLU, added by the rows' router
   // weights for it (expertAdd: nothing on the rows that did not choose it); qwen2moe's shared expert by its sigmoid
-  // gate. (The MoE graphs have no post-norms or residual scale.)
+  // gate, Granite's as it is. Granite's residual scale multiplies the whole sum: the router's weights and the shared
+  // expert's output. (The MoE graphs have no post-norms.)
   const moeFfn = (l: number, f: T): T => {
     const m = c.moe!;
-    const swiglu = (gate: string, up: string, down: string) => ops.linear(ops.glu(ops.linear(f, gate), ops.linear(f, up)), down);
-    const w = ops.route(ops.linear(f, blk(l, 'ffn_gate_inp.weight')), { used: m.used, norm: m.norm, gating: 'softmax' });
+    const swiglu = (gate: string, up: string, down: string, o: { residual?: T } = {}) => ops.linear(ops.glu(ops.linear(f, gate), ops.linear(f, up)), down, o);
+    const w = ops.route(ops.linear(f, blk(l, 'ffn_gate_inp.weight')), { used: m.used, norm: m.norm, gating: 'softmax', ...(rs ? { scale: rs } : {}) });
     let out = x;
     for (let e = 0; e < m.experts; e++) {
       const ex = (t: string) => expertWeight(blk(l, `${t}.weight`), e);
       out = ops.expertAdd(out, swiglu(ex('ffn_gate_exps'), ex('ffn_up_exps'), ex('ffn_down_exps')), w, e);
     }
-    if (m.sharedFfn) {
-      const g = ops.route(ops.linear(f, blk(l, 'ffn_gate_inp_shexp.weight')), { used: 1, norm: false, gating: 'sigmoid' });
-      out = ops.expertAdd(out, swiglu(blk(l, 'ffn_gate_shexp.weight'), blk(l, 'ffn_up_shexp.weight'), blk(l, 'ffn_down_shexp.weight')), g, 0);
-    }
-    return out;
+    if (!m.sharedFfn) return out;
+    const sh = (o: { residual?: T } = {}) => swiglu(blk(l, 'ffn_gate_shexp.weight'), blk(l, 'ffn_up_shexp.weight'), blk(l, 'ffn_down_shexp.weight'), o);
+    if (sharedExpertGated(c)) return ops.expertAdd(out, sh(), ops.route(ops.linear(f, blk(l, 'ffn_gate_inp_shexp.weight')), { used: 1, norm: false, gating: 'sigmoid' }), 0);
+    return rs ? ops.add(out, ops.scale(sh(), rs)) : sh({ residual: out });
   };
   for (let l = 0; l < c.layers; l++) {
     const x0 = x; // the layer's input (gptneox's parallel residual normalizes it for the FFN too)

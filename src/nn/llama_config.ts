@@ -171,7 +171,7 @@ export interface LlamaConfig {
   moe?: { experts: number; used: number; ffn: number; norm: boolean; sharedFfn?: number };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv' | 'learnedPositions'>;
@@ -198,7 +198,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const on = (b: boolean): true | undefined => (b ? true : undefined);
   const traits: ArchTraits = {
     // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
-    ropeLayout: ['llama', 'smollm3', 'granite', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'minicpm'].includes(a) || cohere ? 'norm' : 'neox',
+    ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'minicpm'].includes(a) || cohere ? 'norm' : 'neox',
     qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2, // always (others where the file has them: llamaConfigFromGguf)
     qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'olmoe',
     qkNormFull: on(olmo2 || a === 'olmoe'), // OLMoE: olmo2's whole-projection q / k norms in a pre-norm block
@@ -220,7 +220,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
 }
 
 /** The architectures whose llama.cpp graph reads Llama 3's rope_freqs.weight (in any other file it is refused; minicpm's measured: 0.13 without). */
-export const readsRopeFreqs = (a: LlamaArch): boolean => a === 'llama' || a === 'granite' || a === 'minicpm' || a === 'exaone' || a === 'exaone4' || a === 'mistral3' || a === 'arcee';
+export const readsRopeFreqs = (a: LlamaArch): boolean => a === 'llama' || a === 'granite' || a === 'granitemoe' || a === 'minicpm' || a === 'exaone' || a === 'exaone4' || a === 'mistral3' || a === 'arcee';
 
 /** The tensors of rope factors (Llama 3's, phi3's LongRoPE pair): constants RoPE reads, never trained. */
 export const ROPE_FACTOR_TENSORS = ['rope_freqs.weight', 'rope_factors_long.weight', 'rope_factors_short.weight'] as const;
@@ -298,7 +298,7 @@ export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; 
   if (a === 'exaone4' && o.layers === EXAONE4_SWA_LAYERS) return { swa: { window: o.window, pattern: EXAONE4_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, noRopeStep: EXAONE4_SWA_PATTERN };
   // olmo2 with a sliding window (OLMo 3): 3 of every 4 layers slide (sliding_window_pattern), rotating plainly.
   if (a === 'olmo2' && o.window > 0) return { swa: { window: o.window, pattern: o.pattern ?? OLMO3_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: 1, plainRope: true } };
-  if (a === 'granite' || a === 'minicpm') {
+  if (a === 'granite' || a === 'granitemoe' || a === 'minicpm') {
     if (!o.multipliers) throw new ModelConfigError(`llama config: a ${a} model needs its multipliers (logit_scale at least)`);
     return { multipliers: o.multipliers, ...(o.rope === false ? { noRopeStep: 1 } : {}) };
   }
@@ -367,8 +367,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const pattern = a === 'olmo2' && window > 0 ? (patternArray ? OLMO3_SWA_PATTERN : k.int(`${a}.attention.sliding_window_pattern`, OLMO3_SWA_PATTERN)) : undefined;
   const softcap = a === 'gemma2' ? { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) } : undefined;
   // minicpm runs granite's graph, its three scales required (it has no attention scale)
-  const multipliers = a === 'minicpm' ? { embedding: k.float(`${a}.embedding_scale`), residual: k.float(`${a}.residual_scale`), attention: 0, logit: k.float(`${a}.logit_scale`) } : a === 'granite' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`) } : undefined;
-  const rope = a === 'granite' ? k.bool(`${a}.rope.scaling.finetuned`, true) : true;
+  const multipliers = a === 'minicpm' ? { embedding: k.float(`${a}.embedding_scale`), residual: k.float(`${a}.residual_scale`), attention: 0, logit: k.float(`${a}.logit_scale`) } : a === 'granite' || a === 'granitemoe' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`) } : undefined;
+  const rope = a === 'granite' || a === 'granitemoe' ? k.bool(`${a}.rope.scaling.finetuned`, true) : true;
   const tempScale = a === 'mistral3' ? k.float(`${a}.attention.temperature_scale`, 0, true) : 0;
   // Its length is the YaRN original context, as llama.cpp sets it for mistral3 (it reads no attention.temperature_length there).
   const attnTemperature = tempScale ? { scale: tempScale, length: k.int(`${a}.rope.scaling.original_context_length`, ctx) } : undefined;

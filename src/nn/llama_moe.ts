@@ -1,12 +1,13 @@
 // Mixture-of-experts FFNs (LlamaConfig.moe), as llama.cpp's build_moe_ffn runs them: Mixtral (GGUF `llama` with
-// `expert_count`), Qwen3-MoE (`qwen3moe`), OLMoE (`olmoe`) and Qwen1.5 / Qwen2-MoE (`qwen2moe`, with a shared
-// expert). Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
+// `expert_count`), Qwen3-MoE (`qwen3moe`), OLMoE (`olmoe`), Qwen1.5 / Qwen2-MoE (`qwen2moe`, with a gated shared
+// expert) and IBM's Granite 3 MoE (`granitemoe`, or `granite` with `expert_count`; Granite 3.1 / 4.0's shared expert
+// ungated, where `expert_shared_feed_forward_length` > 0), its sum times granite's residual scale. Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
 // most probable are the row's experts, weighted by their probabilities (renormalized to sum 1 where `norm`); each
 // expert is a SwiGLU over its slice of blk.N.ffn_{gate,up}_exps [experts, ffn, dim] and ffn_down_exps
 // [experts, dim, ffn]; Qwen2-MoE adds a shared SwiGLU (ffn_{gate,up,down}_shexp) times sigmoid(ffn_gate_inp_shexp . h).
 // Keys read (llama.cpp's): <arch>.expert_count, .expert_used_count (required for the MoE architectures),
 // .expert_feed_forward_length (qwen2moe, qwen3moe; default feed_forward_length / expert_used_count), and
-// .expert_shared_feed_forward_length (qwen2moe; default feed_forward_length).
+// .expert_shared_feed_forward_length (qwen2moe: default feed_forward_length; granite: 0, no shared expert).
 import type { LlamaArch, LlamaConfig } from './llama_config.js';
 import { type Keys, ModelConfigError } from './gguf_keys.js';
 import { MOE_MAX_EXPERTS } from '../kernels/moe_route.js';
@@ -14,7 +15,7 @@ import { MOE_MAX_EXPERTS } from '../kernels/moe_route.js';
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
 /** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
-export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe'];
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe'];
 
 /** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
 export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
@@ -25,8 +26,11 @@ export function parseExpertWeight(name: string): { tensor: string; expert: numbe
   return m ? { tensor: m[1], expert: Number(m[2]) } : null;
 }
 
-/** llama.cpp's norm_w for each MoE graph: Mixtral and Qwen3-MoE renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false };
+/** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true };
+
+/** Whether the shared expert is gated (qwen2moe: sigmoid(ffn_gate_inp_shexp . h)); Granite's is added as it is. */
+export const sharedExpertGated = (c: LlamaConfig): boolean => c.arch === 'qwen2moe';
 
 /** The MoE configuration of a file's header, or undefined for a dense model; errors name the key. */
 export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: string) => boolean): MoeConfig | undefined {
@@ -45,7 +49,8 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   const qwen = a === 'qwen2moe' || a === 'qwen3moe';
   const expertFfn = qwen ? k.int(`${a}.expert_feed_forward_length`, Math.floor(ffn / used)) : ffn;
   if (expertFfn < 1) throw new ModelConfigError(`model config: the experts' feed-forward length is 0 ('${a}.feed_forward_length' ${ffn} / '${a}.expert_used_count' ${used})`);
-  const shared = a === 'qwen2moe' ? { sharedFfn: k.int(`${a}.expert_shared_feed_forward_length`, ffn) } : {};
+  const sharedFfn = a === 'qwen2moe' ? k.int(`${a}.expert_shared_feed_forward_length`, ffn) : a === 'granite' || a === 'granitemoe' ? k.int(`${a}.expert_shared_feed_forward_length`, 0, 0) : 0;
+  const shared = sharedFfn > 0 ? { sharedFfn } : {};
   return { experts, used, ffn: expertFfn, norm: NORM_WEIGHTS[a]!, ...shared };
 }
 
@@ -60,7 +65,8 @@ export function moeTensorNames(c: LlamaConfig, p: string): { name: string; shape
   ];
   if (m.sharedFfn) {
     const s = m.sharedFfn;
-    out.push({ name: `${p}ffn_gate_inp_shexp.weight`, shape: [c.dim] }, { name: `${p}ffn_gate_shexp.weight`, shape: [s, c.dim] }, { name: `${p}ffn_down_shexp.weight`, shape: [c.dim, s] }, { name: `${p}ffn_up_shexp.weight`, shape: [s, c.dim] });
+    if (sharedExpertGated(c)) out.push({ name: `${p}ffn_gate_inp_shexp.weight`, shape: [c.dim] });
+    out.push({ name: `${p}ffn_gate_shexp.weight`, shape: [s, c.dim] }, { name: `${p}ffn_down_shexp.weight`, shape: [c.dim, s] }, { name: `${p}ffn_up_shexp.weight`, shape: [s, c.dim] });
   }
   return out;
 }

@@ -175,15 +175,15 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   if (o.shortConv && (o.shortConv.taps < SHORT_CONV_TAPS.min || o.shortConv.taps > SHORT_CONV_TAPS.max)) throw new ModelConfigError(`llama config: a short convolution of ${o.shortConv.taps} taps (${SHORT_CONV_TAPS.min}..${SHORT_CONV_TAPS.max} supported)`);
   if ((arch === 'olmo2' || arch === 'stablelm' || arch === 'phi2' || arch === 'gptneox') && o.tied) throw new ModelConfigError(`llama config: an ${arch} model's head is never tied to the embedding (llama.cpp requires output.weight)`);
   if (MOE_ARCHS.includes(arch) && !o.moe) throw new ModelConfigError(`llama config: a ${arch} model needs moe (its experts)`);
-  if (o.moe && arch !== 'llama' && !MOE_ARCHS.includes(arch)) throw new ModelConfigError(`llama config: moe is Mixtral's (llama), qwen2moe's, qwen3moe's and olmoe's (arch ${arch})`);
-  if (o.moe?.sharedFfn && arch !== 'qwen2moe') throw new ModelConfigError(`llama config: a shared expert is qwen2moe's (arch ${arch})`);
+  if (o.moe && arch !== 'llama' && arch !== 'granite' && !MOE_ARCHS.includes(arch)) throw new ModelConfigError(`llama config: moe is Mixtral's (llama), granite's, qwen2moe's, qwen3moe's, olmoe's and granitemoe's (arch ${arch})`);
+  if (o.moe?.sharedFfn && arch !== 'qwen2moe' && arch !== 'granite' && arch !== 'granitemoe') throw new ModelConfigError(`llama config: a shared expert is qwen2moe's and Granite's (arch ${arch})`);
   return {
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
     eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
     ...((o.ropeScale ?? 1) !== 1 ? { ropeScale: o.ropeScale } : {}),
     ...(o.shortConv ? { shortConv: { taps: o.shortConv.taps, conv: [...o.shortConv.conv] } } : {}),
     ...(arch === 'gptneox' && o.parallelResidual !== false ? { parallelResidual: true } : {}),
-    ...(o.moe ? { moe: { ...o.moe, norm: arch === 'llama' || arch === 'qwen3moe', ...(arch === 'qwen2moe' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}) } } : {}),
-    ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : arch === 'minicpm' ? { embedding: 1, residual: 1, attention: 0, logit: 1 } : undefined), logitMul: o.logitMul }),
+    ...(o.moe ? { moe: { ...o.moe, norm: arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}) } } : {}),
+    ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' || arch === 'granitemoe' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : arch === 'minicpm' ? { embedding: 1, residual: 1, attention: 0, logit: 1 } : undefined), logitMul: o.logitMul }),
   };
 }

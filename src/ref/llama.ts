@@ -53,6 +53,7 @@ import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, norm
 import { splitFusedTensors } from '../nn/llama_layout.js';
 import { layerNormRef } from './lm.js';
 import { moeRouteRef } from './moe_route.js';
+import { sharedExpertGated } from '../nn/llama_moe.js';
 import { shortConvRows } from './ops.js';
 import { roundHalfEven } from './quant.js';
 
@@ -359,7 +360,8 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
 
 /**
  * A mixture-of-experts FFN (src/nn/llama_moe.ts) of h [T, D]: each row's chosen experts' SwiGLUs times their router
- * weights, summed; qwen2moe's shared SwiGLU times sigmoid(ffn_gate_inp_shexp . h) added.
+ * weights, summed; qwen2moe's shared SwiGLU times sigmoid(ffn_gate_inp_shexp . h) added, Granite's as it is (the
+ * caller applies granite's residual scale to the sum).
  */
 function moeFfn(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: number, opt: LlamaRefOptions): Float64Array {
   const m = c.moe!;
@@ -387,9 +389,10 @@ function moeFfn(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: numbe
       y.forEach((v, i) => (o[i] += r * v));
     }
     if (m.sharedFfn) {
-      const z = linear(row, 1, D, W.get(`${p}ffn_gate_inp_shexp.weight`), 1, opt)[0];
+      // qwen2moe's gate sigmoid(ffn_gate_inp_shexp . h); Granite's shared expert is ungated
+      const gate = sharedExpertGated(c) ? 1 / (1 + Math.exp(-linear(row, 1, D, W.get(`${p}ffn_gate_inp_shexp.weight`), 1, opt)[0])) : 1;
       const y = swiglu(row, W.get(`${p}ffn_gate_shexp.weight`), W.get(`${p}ffn_up_shexp.weight`), W.get(`${p}ffn_down_shexp.weight`), m.sharedFfn);
-      y.forEach((v, i) => (o[i] += v / (1 + Math.exp(-z))));
+      y.forEach((v, i) => (o[i] += gate * v));
     }
   }
   return out;

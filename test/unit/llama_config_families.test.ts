@@ -145,6 +145,15 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     // without expert_shared_feed_forward_length the shared expert is feed_forward_length wide (llama.cpp's default)
     fails(Object.fromEntries(Object.entries(w.metadata).filter(([k]) => k !== 'qwen2moe.expert_shared_feed_forward_length')), wt, /tensor 'blk\.0\.ffn_gate_shexp\.weight' has shape \[48, 64\], expected \[80, 64\]/);
     fails(w.metadata, wt.filter((t) => t.name !== 'blk.1.ffn_up_shexp.weight'), /tensor 'blk\.1\.ffn_up_shexp\.weight' is missing/);
+    // Granite: granitemoe, or granite with expert_count; a shared expert only where expert_shared_feed_forward_length > 0, ungated
+    const mult = { embedding: 6, residual: 0.4, attention: 0.09, logit: 3 };
+    const { file: g, tensors: gt } = synthHeader({ arch: 'granitemoe', dim: 64, ffn: 64, layers: 2, heads: 4, kvHeads: 2, seed: 1, multipliers: mult, moe: experts(8, 2, 64) });
+    expect(llamaConfigFromGguf(g.metadata, gt)).toMatchObject({ arch: 'granitemoe', ropeLayout: 'norm', multipliers: { residual: Math.fround(0.4) }, moe: { experts: 8, used: 2, ffn: 64, norm: true } });
+    expect(llamaConfigFromGguf(g.metadata, gt).moe!.sharedFfn).toBeUndefined();
+    const { file: gs, tensors: gst } = synthHeader({ arch: 'granite', dim: 64, ffn: 64, layers: 2, heads: 4, kvHeads: 2, seed: 1, multipliers: mult, moe: experts(8, 2, 64, 96) });
+    expect(llamaConfigFromGguf(gs.metadata, gst)).toMatchObject({ arch: 'granite', moe: { sharedFfn: 96, norm: true } });
+    expect(gst.some((t) => t.name.includes('gate_inp_shexp'))).toBe(false);
+    fails(Object.fromEntries(Object.entries(gs.metadata).filter(([k]) => k !== 'granite.expert_shared_feed_forward_length')), gst, /tensors 'blk\.0\.ffn_gate_shexp\.weight', 'blk\.0\.ffn_down_shexp\.weight'.* not used by a granite model/);
   });
 
   it('bad expert keys refused by key: counts missing or out of range, more used than there are, more experts than the router takes, experts in a graph without them', () => {
