@@ -6,6 +6,8 @@
 // OLMoE, Qwen2-MoE); then times `scale`. y [rows, experts] holds each row's weights, 0 for the experts not chosen, so
 // an expert's output is scaled by its column (the engine runs every expert on every row; a zero weight drops it).
 // One invocation per row: a step has few rows, and a row's probabilities fit a private array of MAX_EXPERTS.
+// MASK (training's top-k, src/ops/moe.ts moeTopKMask): 1 for each chosen expert instead of its weight (the weights
+// are then formed from graph ops, which carry the gradients).
 struct Params {
   rows: u32,
   experts: u32,
@@ -67,10 +69,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (best == n) {
       break; // only NaN left
     }
+#if MASK
+    y[base + best] = 1.0;
+#else
     y[base + best] = bv;
+#endif
     total += bv;
     p[best] = -1.0;
   }
+#if !MASK
   var f = params.scale;
   if (params.norm != 0u) {
     f = f / max(total, 6.103515625e-5);
@@ -80,4 +87,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       y[base + e] = y[base + e] * f;
     }
   }
+#endif
 }

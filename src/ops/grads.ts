@@ -63,6 +63,7 @@ export const GRADS: Record<string, GradRule> = {
   ],
   matmul_q: ({ inputs: [, w] }, [dy]) => [quantMatmulGradInput(dy!, w), null, null, null],
   softmax: (n, [dy]) => [softmaxBackward(false, n.outputs[0], dy!)],
+  moe_topk_mask: () => [null], // a constant (noGrad): never asked
   short_conv: (n, [dy]) => shortConvBackward(n.inputs[0], n.inputs[1], dy!, n.attrs.seq as number),
   causal_softmax: (n, [dy]) => [causalSoftmaxBackward(n.outputs[0], dy!, n.attrs.alpha as number)],
   swiglu: ({ inputs: [gate, up] }, [dy]) => swigluBackward(gate, up, dy!),

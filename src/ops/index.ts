@@ -17,3 +17,4 @@ export { shortConv, shortConvBackward, SHORT_CONV_MAX_TAPS } from './short_conv.
 export { GRADS, type GradRule } from './grads.js';
 export { fakeQuant, fakeQuantBackward, rangeFor, fakeQuantLearnable, fakeQuantLearnableBackward, pact, pactBackward, type FakeQuantOptions, type LearnableFakeQuantOptions } from './fake_quant.js';
 export { fakeQuantGguf, fakeQuantGgufBackward, type GgufFakeQuantType } from './fake_quant_gguf.js';
+export { moeRoute, moeTopKMask, sigmoid } from './moe.js';

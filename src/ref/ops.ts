@@ -1,5 +1,6 @@
 // CPU reference (f64) for the graph ops (src/ops): dense row-major arrays, the same op names and semantics,
 // used as the forward oracle and, by central finite differences, as the oracle of every backward rule.
+import { moeRouteRef } from './moe_route.js';
 export class Arr {
   constructor(
     readonly shape: number[],
@@ -190,6 +191,11 @@ export const ref = {
   layerNorm: (x: Arr, g: Arr, b: Arr, eps = 1e-5) => norm(x, g, b, eps, false),
   rmsNorm: (x: Arr, g: Arr, eps = 1e-6) => norm(x, g, null, eps, true),
 
+  /** A mixture-of-experts router's weights (src/ops/moe.ts moeRoute; the engine's moe_route): moeRouteRef. */
+  moeRoute(logits: Arr, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid'; scale?: number }): Arr {
+    const [rows, experts] = logits.shape;
+    return Arr.from([rows, experts], moeRouteRef(logits.data, { rows, experts, ...o }));
+  },
   /** LFM2's gated short convolution of each sequence of `seq` rows (shortConvRows): bcx [R, 3 dim], w [dim, L] -> [R, dim]. */
   shortConv(bcx: Arr, w: Arr, seq: number): Arr {
     const [R] = bcx.shape;

@@ -14,6 +14,10 @@ import { moeAddRef, moeDispatchRef, moeRouteRef } from '../../src/ref/moe_route.
 import { randomF32 } from '../../src/ref/random.js';
 import { U_F32 } from '../../src/ref/tolerance.js';
 import { assert, caseBuffers, expectError, type GpuCase } from './types.js';
+import { Graph } from '../../src/graph/graph.js';
+import * as op from '../../src/ops/index.js';
+import { ref } from '../../src/ref/ops.js';
+import { opCase } from './ops.cases.js';
 
 function routeCase(what: string, s: MoeRouteShape, fill: (x: Float32Array) => void = () => {}): GpuCase {
   return {
@@ -168,7 +172,35 @@ const addCase: GpuCase = {
   },
 };
 
+/** Training's top-k mask (moe_route.wgsl MASK) against the reference's choice. */
+const maskCase: GpuCase = {
+  name: 'moe_topk_mask [9, 16], 4 used (training): the experts the router chooses, ties to the lower index',
+  async run(ctx: GpuContext) {
+    const logits = randomF32(9 * 16, 77, -3, 3);
+    logits.fill(0.25, 16, 32); // row 1: all tied
+    const g = new Graph(ctx, 'moe mask');
+    try {
+      const x = g.input('x', [9, 16], 'f32');
+      const m = op.moeTopKMask(x, 4);
+      const exe = await g.compile({ outputs: [m] });
+      await exe.run({ x: logits });
+      const got = await exe.read(m);
+      const want = moeRouteRef(logits, { rows: 9, experts: 16, used: 4, norm: true, gating: 'softmax' }).map((v) => (v !== 0 ? 1 : 0));
+      assert(got.every((v, i) => v === want[i]), `mask ${[...got]} vs reference ${[...want]}`);
+      assert([...got.subarray(16, 32)].join() === '1,1,1,1,0,0,0,0,0,0,0,0,0,0,0,0', `tied row: ${[...got.subarray(16, 32)]}`);
+      return 'equal';
+    } finally {
+      g.destroy();
+    }
+  },
+};
+
 export const CASES: GpuCase[] = [
+  maskCase,
+  // training's router from graph ops: forward vs the reference, the gradient vs central finite differences
+  opCase({ name: 'moe_route [5, 8], 2 used, softmax, normalized (Mixtral, Qwen3-MoE)', inputs: [{ shape: [5, 8], lo: -2, hi: 2 }], gpu: ([x]) => op.moeRoute(x, { used: 2, norm: true, gating: 'softmax' }), ref: ([x]) => ref.moeRoute(x, { used: 2, norm: true, gating: 'softmax' }), K: 8 }),
+  opCase({ name: 'moe_route [4, 6], 3 used, softmax, unnormalized, scale 0.4 (OLMoE; Granite\'s residual scale)', inputs: [{ shape: [4, 6], lo: -2, hi: 2 }], gpu: ([x]) => op.moeRoute(x, { used: 3, norm: false, gating: 'softmax', scale: 0.4 }), ref: ([x]) => ref.moeRoute(x, { used: 3, norm: false, gating: 'softmax', scale: 0.4 }), K: 6 }),
+  opCase({ name: 'moe_route [6, 1], sigmoid (Qwen2-MoE\'s shared-expert gate)', inputs: [{ shape: [6, 1], lo: -6, hi: 6 }], gpu: ([x]) => op.moeRoute(x, { used: 1, norm: false, gating: 'sigmoid' }), ref: ([x]) => ref.moeRoute(x, { used: 1, norm: false, gating: 'sigmoid' }), K: 4 }),
   dispatchCase,
   armedCase,
   addCase,
