@@ -10,7 +10,7 @@ import type { GpuContext } from '../gpu/context.js';
 import type { GgufValue } from '../io/gguf.js';
 import type { LinearQuant } from '../nn/linear_quant.js';
 import type { LlamaConfig } from '../nn/llama_config.js';
-import { buildLlamaTrainGraph, checkLlamaTrainable, IGNORE_INDEX, llamaLinears, readLlamaWeights, readLsqScales, type LlamaTrainGraph, type LlamaWeights } from '../nn/llama_train.js';
+import { buildLlamaTrainGraph, IGNORE_INDEX, llamaLinears, splitExperts, readLlamaWeights, readLsqScales, type LlamaTrainGraph, type LlamaWeights } from '../nn/llama_train.js';
 import { writeLlamaGguf } from '../nn/llama_weights.js';
 import { parseSafetensors } from '../io/safetensors.js';
 import { recipeDifference, train } from '../train/loop.js';
@@ -193,9 +193,10 @@ export async function engineValidationLoss(ctx: GpuContext, gguf: Uint8Array, va
 /** The converted model: each quantized Linear as GGUF blocks, the rest F32. */
 export async function convertLlama(ctx: GpuContext, config: LlamaConfig, weights: LlamaWeights, plan: ReadonlyMap<string, LinearQuant>, lsqScales: Record<string, Float32Array>, metadata: Record<string, GgufValue> = {}): Promise<Uint8Array> {
   const quantized: Record<string, { type: 'Q4_0' | 'Q4_1' | 'Q8_0'; data: Uint8Array }> = {};
+  const split = splitExperts(config, weights); // (a MoE layer's experts are Linears of their own)
   for (const l of llamaLinears(config)) {
     const q = plan.get(l.name);
-    if (q) quantized[l.name] = await convertLinearGguf(ctx, weights[l.name], l.N, l.K, q, l.name, lsqScales[l.name]);
+    if (q) quantized[l.name] = await convertLinearGguf(ctx, split[l.name], l.N, l.K, q, l.name, lsqScales[l.name]);
   }
   return writeLlamaGguf(config, weights, metadata, quantized);
 }
@@ -243,7 +244,6 @@ function checkOptions(o: LmQatOptions, config: LlamaConfig): void {
 /** Runs the f32 baseline and the QAT copy on the same batches, converts and measures (see the header). */
 export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; weights: LlamaWeights }, data: TextDataset, o: LmQatOptions): Promise<LmQatResult> {
   const { config, weights } = model;
-  checkLlamaTrainable(config);
   checkOptions(o, config);
   const linears = llamaLinears(config);
   const prepared = prepareLinears(linears, o);

@@ -9,6 +9,9 @@
 // .expert_feed_forward_length (qwen2moe, qwen3moe; default feed_forward_length / expert_used_count), and
 // .expert_shared_feed_forward_length (qwen2moe: default feed_forward_length; granite: 0, no shared expert).
 import type { LlamaArch, LlamaConfig } from './llama_config.js';
+import { llamaTensorNames } from './llama_tensors.js';
+
+type LlamaWeights = Record<string, Float32Array>;
 import { type Keys, ModelConfigError } from './gguf_keys.js';
 import { MOE_MAX_EXPERTS } from '../kernels/moe_route.js';
 
@@ -73,3 +76,37 @@ export function moeTensorNames(c: LlamaConfig, p: string): { name: string; shape
 
 /** Qwen2-MoE's shared-expert gate: a vector [dim] in the file that the definition reads as a Linear [1, dim]. */
 export const isSharedExpertGate = (name: string): boolean => name.endsWith('.ffn_gate_inp_shexp.weight');
+
+/** `weights` with every stack of experts also given as its experts' weights (views), by expertWeight names. */
+export function splitExperts(c: LlamaConfig, weights: LlamaWeights): LlamaWeights {
+  if (!c.moe) return weights;
+  const out: LlamaWeights = { ...weights };
+  for (const t of llamaTensorNames(c)) {
+    const w = weights[t.name];
+    if (t.shape.length !== 3 || !w) continue;
+    const n = t.shape[1] * t.shape[2];
+    if (w.length !== t.shape[0] * n) throw new ModelConfigError(`llama weights: '${t.name}' has ${w.length} values, shape [${t.shape.join(', ')}] needs ${t.shape[0] * n}`);
+    for (let e = 0; e < t.shape[0]; e++) out[expertWeight(t.name, e)] ??= w.subarray(e * n, (e + 1) * n);
+    delete out[t.name];
+  }
+  return out;
+}
+
+/** `weights` with each expert's weights stacked back into its GGUF tensor [E, N, K] (what the writers and the engine read). */
+export function stackExperts(c: LlamaConfig, weights: LlamaWeights): LlamaWeights {
+  if (!c.moe) return weights;
+  const out: LlamaWeights = { ...weights };
+  for (const t of llamaTensorNames(c)) {
+    if (t.shape.length !== 3 || out[t.name]) continue;
+    const n = t.shape[1] * t.shape[2];
+    const stack = new Float32Array(t.shape[0] * n);
+    for (let e = 0; e < t.shape[0]; e++) {
+      const w = out[expertWeight(t.name, e)];
+      if (!w || w.length !== n) throw new ModelConfigError(`llama weights: expert weight '${expertWeight(t.name, e)}' ${w ? `has ${w.length} values, expected ${n}` : 'is missing'}`);
+      stack.set(w, e * n);
+      delete out[expertWeight(t.name, e)];
+    }
+    out[t.name] = stack;
+  }
+  return out;
+}

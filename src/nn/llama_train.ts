@@ -15,6 +15,9 @@ import { llamaForward, type LlamaOps } from './llama.js';
 import { attentionScale, attentionTemperature, isConvLayer, isRopeFactors, isShortConvKernel, normBiasName, POSITION_EMBD, outputNormName, layerRope, layerRopeScaling, layerWindow, llamaTensorNames, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
 import { layerQuant, lsqScaleName, type LinearQuant } from './linear_quant.js';
 import { Attention, Embedding, GraphScope, LayerNorm, Linear, RMSNorm, SwiGLU } from './layers.js';
+import { expertWeight, isSharedExpertGate, splitExperts, stackExperts } from './llama_moe.js';
+
+export { splitExperts, stackExperts };
 
 /** A model's f32 weights by GGUF tensor name (shape as llamaTensorNames lists it). */
 export type LlamaWeights = Record<string, Float32Array>;
@@ -23,29 +26,29 @@ export type LlamaWeights = Record<string, Float32Array>;
 export const IGNORE_INDEX = -100;
 
 /** What the training graph cannot do; refused before any tensor is made. */
-/** Refuses a model training cannot take (a mixture of experts), before any work: the error names the model. */
-export function checkLlamaTrainable(c: LlamaConfig): void {
-  if (c.moe) throw new ModelConfigError(MOE_NOT_TRAINED(c));
-}
-
 function checkTrainable(c: LlamaConfig, T: number): void {
-  checkLlamaTrainable(c);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
   if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);
 }
 
-/** Training's refusal of a mixture-of-experts model (the engine runs them; the training graph has no router). */
-const MOE_NOT_TRAINED = (c: LlamaConfig) => `llama training: ${c.arch} with ${c.moe!.experts} experts: mixture-of-experts models run (generate, chat, perplexity) but are not trained or QAT-tuned by nibble (its training graph has no router)`;
-
-/** The trainable weights of a config: llamaTensorNames without the rope factors. */
+/**
+ * The trainable weights of a config: llamaTensorNames without the rope factors, a stack of experts [E, N, K] as its E
+ * experts' weights [N, K] (expertWeight names: each its own param and Linear; readLlamaWeights stacks them back).
+ */
 export function llamaParamNames(c: LlamaConfig): { name: string; shape: number[] }[] {
-  return llamaTensorNames(c).filter((t) => !isRopeFactors(t.name));
+  return llamaTensorNames(c)
+    .filter((t) => !isRopeFactors(t.name))
+    .flatMap((t) => (t.shape.length === 3 ? Array.from({ length: t.shape[0] }, (_, e) => ({ name: expertWeight(t.name, e), shape: t.shape.slice(1) })) : [t]));
 }
 
-/** The Linear layers of a config: each weight's GGUF name and shape [N, K] (the output head too, unless tied). */
+/**
+ * The Linear layers of a config: each weight's GGUF name (an expert's: expertWeight's) and shape [N, K] (the output
+ * head too, unless tied). A MoE router (ffn_gate_inp) is a Linear of the definition but not listed: it stays f32, as
+ * llama.cpp's quantizer leaves it.
+ */
 export function llamaLinears(c: LlamaConfig): { name: string; N: number; K: number }[] {
-  return llamaTensorNames(c)
-    .filter((t) => t.shape.length === 2 && t.name !== 'token_embd.weight' && t.name !== POSITION_EMBD && !isShortConvKernel(t.name))
+  return llamaParamNames(c)
+    .filter((t) => t.shape.length === 2 && t.name !== 'token_embd.weight' && t.name !== POSITION_EMBD && !isShortConvKernel(t.name) && !t.name.endsWith('.ffn_gate_inp.weight'))
     .map((t) => ({ name: t.name, N: t.shape[0], K: t.shape[1] }));
 }
 
@@ -56,6 +59,15 @@ export interface GraphLlamaOptions {
   lsqScales?: Record<string, Float32Array>;
   /** A frozen copy (a distillation teacher): weights become constants named `<prefix><name>`, no params. */
   frozen?: { prefix: string };
+}
+
+/** A MoE layer's Linears: its router [experts, dim], each expert's gate / up [ffn, dim] and down [dim, ffn], the shared expert's. */
+function moeLinears(c: LlamaConfig, l: number): Linear[] {
+  const m = c.moe!;
+  const p = `blk.${l}.`;
+  const glu = (name: (t: string) => string, F: number) => [new Linear(name('ffn_gate'), F, c.dim), new Linear(name('ffn_up'), F, c.dim), new Linear(name('ffn_down'), c.dim, F)];
+  const experts = Array.from({ length: m.experts }, (_, e) => glu((t) => expertWeight(`${p}${t}_exps.weight`, e), m.ffn)).flat();
+  return [new Linear(`${p}ffn_gate_inp.weight`, m.experts, c.dim), ...experts, ...(m.sharedFfn ? glu((t) => `${p}${t}_shexp.weight`, m.sharedFfn) : [])];
 }
 
 /** The layers of a config by weight name (the Linear, norm and embedding tables llamaForward's operations name). */
@@ -84,9 +96,9 @@ export function llamaLayers(c: LlamaConfig, tensorFactors?: Float32Array): Llama
   const attention = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? undefined : Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined, !!c.qkNormFull, !!c.linearBiases)));
   // lfm2's short-convolution layers: in_proj [3 dim, dim] and out_proj [dim, dim] (their kernel is a plain weight).
   const conv = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? [new Linear(`blk.${l}.shortconv.in_proj.weight`, 3 * c.dim, c.dim), new Linear(`blk.${l}.shortconv.out_proj.weight`, c.dim, c.dim)] : [])).flat();
-  const ffn = Array.from({ length: c.layers }, (_, l) => SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn, !!c.linearBiases));
+  const ffn = Array.from({ length: c.layers }, (_, l) => (c.moe ? moeLinears(c, l) : SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn, !!c.linearBiases)));
   const head = new Linear(c.tied ? 'token_embd.weight' : 'output.weight', c.vocab, c.dim, c.outputBias ? { bias: 'output.bias' } : {}); // phi2's head has a bias
-  const ffnLinears = (f: SwiGLU) => (c.ffnGateless ? [f.up, f.down] : f.layers()); // arcee and starcoder2 have no gate
+  const ffnLinears = (f: SwiGLU | Linear[]) => (Array.isArray(f) ? f : c.ffnGateless ? [f.up, f.down] : f.layers()); // arcee and starcoder2 have no gate
   const linears = new Map([...attention.flatMap((a) => a?.layers() ?? []), ...conv, ...ffn.flatMap(ffnLinears), head].map((l) => [l.weight, l]));
   const layerNorms = (l: number) => [...(c.noPreNorms ? [] : c.parallelBlock ? ['attn_norm'] : ['attn_norm', 'ffn_norm']), ...(c.postNorms ? ['post_attention_norm', 'post_ffw_norm'] : [])].map((n) => `blk.${l}.${n}.weight`);
   const norm = (n: string): RMSNorm | LayerNorm => (c.layerNorm ? new LayerNorm(n, normBiasName(c, n), c.dim, c.eps) : new RMSNorm(n, c.dim, c.eps));
@@ -111,7 +123,8 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     if (ids.rank !== 2 || ids.dtype !== 'i32') throw new Error(`llama training: ids must be i32 [B, T], got ${ids.describe()}`);
     checkTrainable(config, ids.shape[1]);
     if (ids.shape[1] > config.ctx) throw new ModelConfigError(`llama training: T = ${ids.shape[1]} exceeds the model's context ${config.ctx}`);
-    for (const { name, shape } of llamaTensorNames(config)) {
+    weights = splitExperts(config, weights); // a MoE layer's experts: each its own param
+    for (const { name, shape } of [...llamaParamNames(config), ...llamaTensorNames(config).filter((t) => isRopeFactors(t.name))]) {
       const w = weights[name];
       const n = shape.reduce((a, b) => a * b, 1);
       if (!w) throw new ModelConfigError(`llama training: weight '${name}' is missing (expected shape [${shape.join(', ')}])`);
@@ -195,6 +208,8 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
 
   /** The Linear named by its weight; its bias (qkvBias) is part of the layer, as o.bias names it. */
   linear(x: Tensor, weight: string, o: { bias?: string; residual?: Tensor } = {}): Tensor {
+    // qwen2moe's shared-expert gate: a vector [dim], x's dot product with it [rows, 1]
+    if (isSharedExpertGate(weight)) return ops.matmul(x, ops.reshape(this.scope.weight(weight, [this.config.dim]), [this.config.dim, 1]));
     return (this.get('linears', weight) as Linear).forward(this.scope, x, { residual: o.residual });
   }
 
@@ -243,12 +258,14 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     return act === 'relu2' ? ops.mul(ops.relu(x), x) : act === 'gelu' ? ops.gelu(x) : ops.silu(x);
   }
 
-  route(): Tensor {
-    throw new ModelConfigError(MOE_NOT_TRAINED(this.config));
+  /** The router's weights from graph ops (src/ops/moe.ts): the engine's choice of experts, the gradient through the softmax. */
+  route(logits: Tensor, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid'; scale?: number }): Tensor {
+    return ops.moeRoute(logits, o);
   }
 
-  expertAdd(): Tensor {
-    throw new ModelConfigError(MOE_NOT_TRAINED(this.config));
+  /** acc + y times column col of w: every expert runs on every row (a row that did not choose it has weight 0). */
+  expertAdd(acc: Tensor, y: Tensor, w: Tensor, col: number): Tensor {
+    return ops.add(acc, ops.mul(y, ops.slice(w, 1, col, col + 1)));
   }
 
   outputRows(x: Tensor): Tensor {
@@ -329,7 +346,7 @@ export function buildLlamaTrainGraph(ctx: GpuContext, config: LlamaConfig, weigh
 export async function readLlamaWeights(t: LlamaTrainGraph): Promise<LlamaWeights> {
   const out: LlamaWeights = { ...t.ops.constants };
   for (const [name, p] of t.ops.params) out[name] = await t.graph.readParam(p);
-  return out;
+  return stackExperts(t.ops.config, out); // a MoE layer's experts as the GGUF stacks them
 }
 
 /** Reads the learned LSQ scales back, by weight name. */

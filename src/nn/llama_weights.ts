@@ -11,6 +11,7 @@ import { archExtras, archTraits, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, llamaConfi
 import { fuseTensors, splitFusedTensors } from './llama_layout.js';
 import { MOE_ARCHS } from './llama_moe.js';
 import type { LlamaWeights } from './llama_train.js';
+import { expertWeight, stackExperts } from './llama_moe.js';
 
 /**
  * The byte-level vocabulary of nibble's own language models (260 tokens): SPM with <unk> <s> </s>, one token per
@@ -119,9 +120,10 @@ function graniteKeys(a: string, m: NonNullable<LlamaConfig['multipliers']>, rope
  * hyperparameters, and `metadata` (the tokenizer's keys, general.name, ...; overrides). Without tokenizer keys
  * byteLevelVocab is written, which needs vocab 260.
  */
-export function writeLlamaGguf(c: LlamaConfig, weights: LlamaWeights, metadata: Record<string, GgufValue> = {}, quantized: Record<string, { type: 'Q4_0' | 'Q4_1' | 'Q8_0'; data: Uint8Array }> = {}): Uint8Array {
+export function writeLlamaGguf(c: LlamaConfig, weights0: LlamaWeights, metadata: Record<string, GgufValue> = {}, quantized: Record<string, { type: 'Q4_0' | 'Q4_1' | 'Q8_0'; data: Uint8Array }> = {}): Uint8Array {
+  const weights = c.moe ? stackExperts(c, weights0) : weights0;
   const tensors = llamaTensorNames(c).map(({ name, shape }) => {
-    const q = quantized[name];
+    const q = shape.length === 3 ? stackedBlocks(name, shape[0], quantized) : quantized[name];
     if (q) return { name, type: q.type, shape, data: q.data };
     const w = weights[name];
     const n = shape.reduce((a, b) => a * b, 1);
@@ -134,6 +136,24 @@ export function writeLlamaGguf(c: LlamaConfig, weights: LlamaWeights, metadata: 
   const count = tokens.type === 'array' ? tokens.value.length : -1;
   if (count !== c.vocab) throw new ModelConfigError(`writeLlamaGguf: the tokenizer has ${count} tokens, the model's vocab is ${c.vocab}${metadata['tokenizer.ggml.tokens'] ? '' : ' (the default byte-level vocabulary has 260)'}`);
   return encodeGgufFile(fuseTensors(c, tensors), { ...llamaHparamMetadata(c), 'general.name': gguf.str(`nibble ${c.arch}`), ...vocab, ...metadata });
+}
+
+/**
+ * A stack of experts' blocks (each expert a converted Linear, quantized[expertWeight(name, e)]) as one tensor: their
+ * bytes one after another, all of one type; none quantized: undefined (written F32).
+ */
+function stackedBlocks(name: string, E: number, quantized: Record<string, { type: 'Q4_0' | 'Q4_1' | 'Q8_0'; data: Uint8Array }>): { type: 'Q4_0' | 'Q4_1' | 'Q8_0'; data: Uint8Array } | undefined {
+  const parts = Array.from({ length: E }, (_, e) => quantized[expertWeight(name, e)]);
+  if (parts.every((p) => !p)) return quantized[name];
+  const bad = parts.findIndex((p) => !p || p.type !== parts[0]!.type);
+  if (bad >= 0) throw new ModelConfigError(`writeLlamaGguf: expert ${bad} of '${name}' is ${parts[bad] ? parts[bad]!.type : 'F32'}, expert 0 ${parts[0] ? parts[0].type : 'F32'}: a GGUF tensor holds its experts in one type`);
+  const data = new Uint8Array(parts.reduce((s, p) => s + p!.data.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    data.set(p!.data, o);
+    o += p!.data.length;
+  }
+  return { type: parts[0]!.type, data };
 }
 
 /**

@@ -27,6 +27,7 @@ import { byteLevelVocab, initLlamaWeights, llamaConfig, llamaWeightsFromGguf, wr
 import type { LlamaArch, LlamaConfig } from '../../src/nn/llama_config.js';
 import { llamaLogitsRef, softmaxRows } from '../../src/ref/llama.js';
 import { rng } from '../../src/ref/random.js';
+import { parseExpertWeight } from '../../src/nn/llama_moe.js';
 import { llamaCppLogits } from '../../runtime/llamacpp.js';
 import { maxDiff } from '../cases/lm_helpers.js';
 
@@ -119,10 +120,16 @@ describe('llama training forward = inference engine = f64 reference', () => {
     ['falcon', ', parallel block without biases, q / k / v fused in the file', {}],
     ['minicpm', ', granite\'s scales, Llama 3 rope factors', { multipliers: { embedding: 12, residual: 0.4, attention: 0, logit: 4 }, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 4 } }],
     ['cohere2', ', 4 layers: 3 sliding (window 16) with RoPE, 1 global without, logit_scale 0.5', { layers: 4, slidingWindow: 16, logitMul: 0.5, embedStd: 0.5 }],
+    // mixture-of-experts models: every expert runs on every row in training, weighted by the router (0 where not chosen)
+    ['llama', ' with experts (Mixtral): 4 of 32, 2 a token', { ffn: 32, moe: { experts: 4, used: 2, ffn: 32 } }],
+    ['qwen3moe', ': 8 experts of 16, 3 a token, per-head q / k norms', { moe: { experts: 8, used: 3, ffn: 16 } }],
+    ['olmoe', ': 4 experts, 2 a token, unnormalized, 4 KV heads', { kvHeads: 4, ffn: 32, moe: { experts: 4, used: 2, ffn: 32 } }],
+    ['qwen2moe', ': 4 experts of 16, 2 a token, a shared expert of 32 behind its sigmoid gate, q / k / v biases', { qkvBias: true, moe: { experts: 4, used: 2, ffn: 16, sharedFfn: 32 } }],
+    ['granitemoe', ': 4 experts, 2 a token, granite\'s multipliers, an ungated shared expert of 48', { ffn: 32, multipliers: GRANITE_MULT, moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 48 } }],
   ];
   for (const [arch, what, extra] of FORWARD) {
     const o: SynthOptions = { arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, vocab: spmByteVocab(), ...extra };
-    it(`${arch}, GQA 4 heads / 2 KV heads, ${o.layers} layers, B=2 T=9${what}`, () => forwardMatches(arch, synthLlamaGguf(o)));
+    it(`${arch}${what.startsWith(':') || what.startsWith(' with') ? what : ''}, GQA 4 heads / 2 KV heads, ${o.layers} layers, B=2 T=9${what.startsWith(':') || what.startsWith(' with') ? '' : what}`, () => forwardMatches(`${arch}${o.moe ? ' MoE' : ''}`, synthLlamaGguf(o)));
   }
 
   // EXAONE 4.0 32B's layout: 64 layers, 48 sliding (window 16 here) with Llama 3 rope factors, 16 global without RoPE
@@ -167,7 +174,12 @@ describe('llama training backward = finite differences of the f64 reference', ()
   // llama with Llama 3's rope factors and linear rope scaling, and phi3 with LongRoPE (T 5 past the original context
   // of 4: the long factors) and an attention factor of 1.3, rotating all or half of each head (Phi-4-mini rotates 96
   // of 128): RoPE's table and its transposed rotation in the backward.
-  const FD: [string, LlamaArch, Partial<SynthOptions>][] = [
+  // The MoE rows name their params: the router, every expert's gate / up / down (expertWeight names: their own params),
+  // the shared expert's; an expert's finite differences perturb its slice of the GGUF stack. An expert no token of the
+  // batch chose has no gradient, and its finite differences are 0 too (checked absolutely).
+  const experts = (t: string) => Array.from({ length: 4 }, (_, e) => `blk.0.${t}.weight[${e}]`);
+  const MOE_PARAMS = ['blk.0.ffn_gate_inp.weight', ...experts('ffn_gate_exps'), ...experts('ffn_up_exps'), ...experts('ffn_down_exps'), 'blk.0.attn_q.weight', 'token_embd.weight', 'output.weight'];
+  const FD: [string, LlamaArch, Partial<SynthOptions>, string[]?][] = [
     ['llama', 'llama', {}], ['qwen2', 'qwen2', {}], ['qwen3', 'qwen3', { headDim: 12 }], ['gemma3', 'gemma3', {}],
     ['llama with rope factors and linear scaling', 'llama', { ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 4 }, ropeLinearFactor: 2 }],
     ['phi3 with LongRoPE', 'phi3', { longRope: { origCtx: 4, attnFactor: 1.3 } }],
@@ -189,8 +201,12 @@ describe('llama training backward = finite differences of the f64 reference', ()
     ['command-r (parallel block, bias-free LayerNorms, logit_scale 0.5, tied)', 'command-r', { logitMul: 0.5, embedStd: 0.5 }],
     ['gptneox (parallel residual: two LayerNorms of the layer input, fused q / k / v, half of each head rotated)', 'gptneox', { ropeDims: 4 }],
     ['gpt2 (learned positions, no RoPE)', 'gpt2', {}],
+    ['llama with experts (Mixtral: 4 experts, 2 a token, renormalized)', 'llama', { moe: { experts: 4, used: 2, ffn: 24 } }, MOE_PARAMS],
+    ['olmoe (4 experts, 2 a token, unnormalized; whole-projection q / k norms)', 'olmoe', { kvHeads: 2, moe: { experts: 4, used: 2, ffn: 24 } }, [...MOE_PARAMS, 'blk.0.attn_q_norm.weight']],
+    ['qwen2moe (4 experts of 12, 2 a token; a shared expert of 20 behind its sigmoid gate)', 'qwen2moe', { moe: { experts: 4, used: 2, ffn: 12, sharedFfn: 20 } }, [...MOE_PARAMS, 'blk.0.ffn_gate_inp_shexp.weight', 'blk.0.ffn_up_shexp.weight']],
+    ['granitemoe (4 experts, 2 a token, the residual scale; an ungated shared expert of 20)', 'granitemoe', { multipliers: GRANITE_MULT, moe: { experts: 4, used: 2, ffn: 24, sharedFfn: 20 } }, [...MOE_PARAMS, 'blk.0.ffn_down_shexp.weight']],
   ];
-  for (const [label, arch, extra] of FD) {
+  for (const [label, arch, extra, moeNames] of FD) {
     it(`${label}: dim 16, 1 layer, 2 heads / 1 KV head, B=2 T=5 with padding${arch === 'qwen3' ? ', head dim 12' : ''}`, async () => {
       // Weights at the synthetic model's scales (unit-RMS projections, logits of deviation ~2.5): gradients of every
       // part of the model well above rounding.
@@ -202,7 +218,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
         // (Without RoPE, as gpt2, k's bias shifts every score of a query alike: softmax ignores it, its gradient is 0;
         // q's bias is checked there instead.)
         const attn = c.shortConv?.conv[0] ? ['blk.0.shortconv.conv.weight', 'blk.0.shortconv.in_proj.weight', 'blk.0.shortconv.out_proj.weight'] : ['blk.0.attn_q.weight', 'blk.0.attn_k.weight', 'blk.0.attn_v.weight'];
-        const names = ['token_embd.weight', ...(c.noPreNorms ? [] : ['blk.0.attn_norm.weight']), ...(c.layerNorm && !c.normNoBias ? ['blk.0.attn_norm.bias', 'output_norm.bias'] : []), ...attn, ...(c.ffnGateless ? ['blk.0.ffn_up.weight'] : ['blk.0.ffn_gate.weight']), ...(c.linearBiases ? ['blk.0.attn_output.bias', 'blk.0.ffn_up.bias', 'blk.0.ffn_down.bias'] : []), ...(c.outputBias ? ['output.bias'] : []), ...(c.learnedPositions ? ['position_embd.weight'] : []), 'blk.0.ffn_down.weight', ...(c.tied ? [] : ['output.weight']), ...(c.qkvBias ? [c.noRopeStep === 1 ? 'blk.0.attn_q.bias' : 'blk.0.attn_k.bias'] : []), ...(c.qkNorm && !c.shortConv?.conv[0] ? ['blk.0.attn_q_norm.weight', 'blk.0.attn_k_norm.weight'] : []), ...(c.postNorms ? ['blk.0.post_attention_norm.weight', 'blk.0.post_ffw_norm.weight', 'blk.0.ffn_up.weight'] : [])];
+        const names = moeNames ?? ['token_embd.weight', ...(c.noPreNorms ? [] : ['blk.0.attn_norm.weight']), ...(c.layerNorm && !c.normNoBias ? ['blk.0.attn_norm.bias', 'output_norm.bias'] : []), ...attn, ...(c.ffnGateless ? ['blk.0.ffn_up.weight'] : ['blk.0.ffn_gate.weight']), ...(c.linearBiases ? ['blk.0.attn_output.bias', 'blk.0.ffn_up.bias', 'blk.0.ffn_down.bias'] : []), ...(c.outputBias ? ['output.bias'] : []), ...(c.learnedPositions ? ['position_embd.weight'] : []), 'blk.0.ffn_down.weight', ...(c.tied ? [] : ['output.weight']), ...(c.qkvBias ? [c.noRopeStep === 1 ? 'blk.0.attn_q.bias' : 'blk.0.attn_k.bias'] : []), ...(c.qkNorm && !c.shortConv?.conv[0] ? ['blk.0.attn_q_norm.weight', 'blk.0.attn_k_norm.weight'] : []), ...(c.postNorms ? ['blk.0.post_attention_norm.weight', 'blk.0.post_ffw_norm.weight', 'blk.0.ffn_up.weight'] : [])];
         const params = names.map((n) => t.ops.params.get(n)!);
         const gm = t.graph.backward(t.loss, params);
         const grads = params.map((p) => ops.contiguous(gm.get(p)!));
@@ -214,13 +230,16 @@ describe('llama training backward = finite differences of the f64 reference', ()
         const worst: string[] = [];
         for (const [k, name] of names.entries()) {
           const g = await exe.read(grads[k]);
-          const scale = Math.max(...g.map(Math.abs));
-          expect(scale).toBeGreaterThan(1e-4);
+          const unchosen = name.includes('_exps.') && g.every((v) => v === 0); // an expert no token chose
+          const scale = unchosen ? 1 : Math.max(...g.map(Math.abs));
+          if (!unchosen) expect(scale, `${name}: its gradient is 0`).toBeGreaterThan(1e-4);
           // The embedding's rows of tokens in the batch (the others have zero gradient) and random entries elsewhere.
           const picks = name === 'token_embd.weight' ? [seqs[0][2] * c.dim + 3, seqs[1][4] * c.dim + 7, 1 * c.dim + 0] : Array.from({ length: 4 }, () => Math.floor(r() * g.length));
           let err = 0;
+          // an expert's weight: its slice of the GGUF stack
+          const ex = parseExpertWeight(name);
+          const w = ex ? weights[ex.tensor].subarray((ex.expert * weights[ex.tensor].length) / c.moe!.experts) : weights[name];
           for (const i of picks) {
-            const w = weights[name];
             const orig = w[i];
             const plus = Math.fround(orig + 1e-3);
             const minus = Math.fround(orig - 1e-3);
@@ -232,7 +251,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
             const fd = (Lp - Lm) / (plus - minus);
             err = Math.max(err, Math.abs(g[i] - fd) / scale);
           }
-          worst.push(`${name.replace('blk.0.', '')} ${err.toExponential(1)}`);
+          worst.push(`${name.replace('blk.0.', '')} ${unchosen ? `(not chosen) ${err.toExponential(1)} absolute` : err.toExponential(1)}`);
           expect(err, `${name}: gradient vs finite differences, relative to its largest ${scale.toExponential(2)}`).toBeLessThanOrEqual(GRAD_BOUND);
         }
         measured.push(`  ${label} gradients vs finite differences (relative): ${worst.join(', ')}`);
