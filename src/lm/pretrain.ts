@@ -9,6 +9,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { buildLlamaTrainGraph, IGNORE_INDEX, readLlamaWeights, type LlamaWeights } from '../nn/llama_train.js';
 import { initLlamaWeights, llamaConfig } from '../nn/llama_weights.js';
 import { LLAMA_ARCHS, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
+import { MOE_MAX_EXPERTS } from '../kernels/moe_route.js';
 import { TrainingError, type GraphTrainer } from '../train/graph_trainer.js';
 import { recipeDifference, train, type TrainStep } from '../train/loop.js';
 import { warmupCosine } from '../train/schedule.js';
@@ -18,7 +19,7 @@ export class PretrainError extends Error {}
 /** The committed recipe (configs/*.json): model shape, batch, schedule. */
 export interface PretrainConfig {
   /** arch: any of LLAMA_ARCHS (default llama); headDim: default dim / heads; slidingWindow: the Gemmas' and cohere2's (default 512 for gemma3 and cohere2, 4096 for gemma2; at least seq). */
-  model: { arch?: LlamaArch; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; slidingWindow?: number; /** lfm2 (required there): the kernel length and one flag a layer, true for a short convolution. */ shortConv?: { taps: number; conv: boolean[] } };
+  model: { arch?: LlamaArch; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; slidingWindow?: number; /** lfm2 (required there): the kernel length and one flag a layer, true for a short convolution. */ shortConv?: { taps: number; conv: boolean[] }; /** llama (Mixtral), qwen3moe, olmoe, qwen2moe, granitemoe (required there): experts of width ffn, `used` a token; qwen2moe's and granitemoe's shared expert of sharedFfn. */ moe?: { experts: number; used: number; ffn: number; sharedFfn?: number } };
   batch: number;
   /** Tokens per window (<= model.ctx). */
   seq: number;
@@ -57,6 +58,13 @@ export function checkPretrainConfig(c: PretrainConfig, vocab: number): LlamaConf
   }
   const scv = c.model.shortConv;
   if (scv !== undefined && !(scv && typeof scv === 'object' && Number.isInteger(scv.taps) && Array.isArray(scv.conv) && scv.conv.every((b) => typeof b === 'boolean'))) throw new PretrainError(`pretrain config: 'model.shortConv' must be { taps: integer, conv: [bool, ...] }, found ${JSON.stringify(scv)}`);
+  const moe = c.model.moe;
+  if (moe !== undefined) {
+    if (!moe || typeof moe !== 'object') throw new PretrainError(`pretrain config: 'model.moe' must be { experts, used, ffn[, sharedFfn] }, found ${JSON.stringify(moe)}`);
+    for (const k of ['experts', 'used', 'ffn'] as const) if (!Number.isInteger(moe[k]) || moe[k] < 1) throw new PretrainError(`pretrain config: 'model.moe.${k}' must be an integer >= 1, found ${JSON.stringify(moe[k])}`);
+    if (moe.sharedFfn !== undefined && !(Number.isInteger(moe.sharedFfn) && moe.sharedFfn >= 1)) throw new PretrainError(`pretrain config: 'model.moe.sharedFfn' must be an integer >= 1, found ${JSON.stringify(moe.sharedFfn)}`);
+    if (moe.experts > MOE_MAX_EXPERTS || moe.used > moe.experts) throw new PretrainError(`pretrain config: 'model.moe' has ${moe.used} of ${moe.experts} experts a token (at most ${MOE_MAX_EXPERTS} experts, and no more used than there are)`);
+  }
   const config = llamaConfig({ ...c.model, vocab });
   if (config.swa && c.seq > config.swa.window) throw new PretrainError(`pretrain config: 'seq' ${c.seq} exceeds 'model.slidingWindow' ${config.swa.window} (training attends over the whole window of 'seq' tokens)`);
   return config;

@@ -151,7 +151,7 @@ async function trainPhase(ctx: GpuContext, t: LlamaTrainGraph, phase: 'f32' | 'q
 
 /** Validation loss (nats per byte) of f32 weights under a QAT plan (fake-quant), on a forward-only graph. */
 async function planValidationLoss(ctx: GpuContext, config: LlamaConfig, weights: LlamaWeights, plan: ReadonlyMap<string, LinearQuant>, val: Batches, data: TextDataset, B: number, T: number): Promise<number> {
-  const t = buildLlamaTrainGraph(ctx, config, weights, { B, T, label: 'lm-qat-ptq', quant: plan, lsqScales: initLsqScales(plan, llamaLinears(config), weights) });
+  const t = buildLlamaTrainGraph(ctx, config, weights, { B, T, label: 'lm-qat-ptq', quant: plan, lsqScales: initLsqScales(plan, llamaLinears(config), splitExperts(config, weights)) });
   try {
     const exe = await t.graph.compile({ outputs: [t.ce] });
     return await validationLoss({ evaluate: async (inputs) => (await exe.run(inputs), (await exe.read(t.ce)) as Float32Array) }, val, data);
@@ -249,7 +249,7 @@ export async function qatLlama(ctx: GpuContext, model: { config: LlamaConfig; we
   const prepared = prepareLinears(linears, o);
   const ada = o.adaqat ? new LmAdaQat(ctx, linears, prepared, o.adaqat) : undefined;
   const plan = o.adaqat ? adaptivePlan(prepared, o.adaqat) : prepared;
-  const lsq0 = initLsqScales(plan, linears, weights);
+  const lsq0 = initLsqScales(plan, linears, splitExperts(config, weights));
   const B = o.batch;
   const T = o.seq;
   const val = validationBatches(data, B, T, o.valWindows, IGNORE_INDEX);

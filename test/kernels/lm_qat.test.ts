@@ -60,10 +60,14 @@ describe('language-model QAT', () => {
   const [glm4, arcee, stablelm, starcoder2, phi2, cohere2] = [like('glm4'), like('arcee'), like('stablelm'), like('starcoder2'), like('phi2'), like('cohere2')];
   // lfm2: short convolutions on the even layers (in_proj / out_proj quantized, the conv kernels kept F32).
   const lfm2 = llamaConfig({ arch: 'lfm2', dim: config.dim, layers: config.layers, heads: config.heads, kvHeads: config.kvHeads, ffn: config.ffn, ctx: config.ctx, vocab: config.vocab, shortConv: { taps: 3, conv: Array.from({ length: config.layers }, (_, l) => l % 2 === 0) } });
-  const cases = [['Q4_0', { format: 'Q4_0' }, 'Q4_0', config], ['asymmetric W3 (Q4_1)', { bits: 3, symmetric: false }, 'Q4_1', config], ['midrise W2 (Q4_0 codes 2q + 1)', { bits: 2, midrise: true }, 'Q4_0', config], ['phi3 Q4_0 (fused tensors)', { format: 'Q4_0' }, 'Q4_0', phi3], ['glm4 Q4_0 (fused gate / up)', { format: 'Q4_0' }, 'Q4_0', glm4], ['arcee Q4_0 (no gate)', { format: 'Q4_0' }, 'Q4_0', arcee], ['lfm2 Q4_0 (short convolutions)', { format: 'Q4_0' }, 'Q4_0', lfm2], ['stablelm Q4_0 (LayerNorms with biases)', { format: 'Q4_0' }, 'Q4_0', stablelm], ['starcoder2 Q4_0 (biases on every Linear, gateless GELU MLP)', { format: 'Q4_0' }, 'Q4_0', starcoder2], ['phi2 Q4_0 (parallel block, the head with a bias)', { format: 'Q4_0' }, 'Q4_0', phi2], ['cohere2 Q4_0 (bias-free LayerNorms, sliding layers, tied)', { format: 'Q4_0' }, 'Q4_0', cohere2]] as const;
+  // MoE: every expert a Linear converted on its own, written back as one Q4_0 stack [experts, ffn, dim] (the routers
+  // and qwen2moe's shared-expert gate stay F32, as llama.cpp's quantizer leaves them).
+  const moe = (arch: 'qwen3moe' | 'qwen2moe', o: { experts: number; used: number; ffn: number; sharedFfn?: number }) => llamaConfig({ arch, dim: config.dim, layers: config.layers, heads: config.heads, kvHeads: config.kvHeads, ffn: config.ffn, ctx: config.ctx, vocab: config.vocab, moe: o });
+  const [qwen3moe, qwen2moe] = [moe('qwen3moe', { experts: 8, used: 2, ffn: 32 }), moe('qwen2moe', { experts: 4, used: 2, ffn: 64, sharedFfn: 32 })];
+  const cases = [['Q4_0', { format: 'Q4_0' }, 'Q4_0', config], ['asymmetric W3 (Q4_1)', { bits: 3, symmetric: false }, 'Q4_1', config], ['midrise W2 (Q4_0 codes 2q + 1)', { bits: 2, midrise: true }, 'Q4_0', config], ['phi3 Q4_0 (fused tensors)', { format: 'Q4_0' }, 'Q4_0', phi3], ['glm4 Q4_0 (fused gate / up)', { format: 'Q4_0' }, 'Q4_0', glm4], ['arcee Q4_0 (no gate)', { format: 'Q4_0' }, 'Q4_0', arcee], ['lfm2 Q4_0 (short convolutions)', { format: 'Q4_0' }, 'Q4_0', lfm2], ['stablelm Q4_0 (LayerNorms with biases)', { format: 'Q4_0' }, 'Q4_0', stablelm], ['starcoder2 Q4_0 (biases on every Linear, gateless GELU MLP)', { format: 'Q4_0' }, 'Q4_0', starcoder2], ['phi2 Q4_0 (parallel block, the head with a bias)', { format: 'Q4_0' }, 'Q4_0', phi2], ['cohere2 Q4_0 (bias-free LayerNorms, sliding layers, tied)', { format: 'Q4_0' }, 'Q4_0', cohere2], ['qwen3moe Q4_0 (8 experts, 2 a token)', { format: 'Q4_0' }, 'Q4_0', qwen3moe], ['qwen2moe Q4_0 (4 experts, a gated shared expert)', { format: 'Q4_0' }, 'Q4_0', qwen2moe]] as const;
   for (const [what, cfg, type, c] of cases) {
     it(`llama.cpp runs the converted ${what} model with nibble's probabilities`, async () => {
-      const w = c.arch === 'glm4' || c.arch === 'arcee' || c.arch === 'lfm2' || c.arch === 'stablelm' || c.arch === 'starcoder2' || c.arch === 'phi2' || c.arch === 'cohere2' ? scaledWeights(c, 2) : weights(2);
+      const w = c.arch === 'glm4' || c.arch === 'arcee' || c.arch === 'lfm2' || c.arch === 'stablelm' || c.arch === 'starcoder2' || c.arch === 'phi2' || c.arch === 'cohere2' || c.moe ? scaledWeights(c, 2) : weights(2);
       const linears = llamaLinears(c);
       const plan = prepareLinears(linears, cfg);
       const vocab = c.arch === 'phi3' ? spmByteVocab([PHI3_ENDOFTEXT]) : byteLevelVocab();
@@ -71,7 +75,8 @@ describe('language-model QAT', () => {
       const path = join(dir, `qat-${what.replace(/\W+/g, '-')}.gguf`);
       writeFileSync(path, bytes);
       const file = parseGgufFile(bytes);
-      expect(file.tensors.filter((x) => x.type === type).length).toBe(linears.length - (c.arch === 'phi3' ? 3 * c.layers : c.arch === 'glm4' ? c.layers : 0));
+      // (a file's fused tensors and expert stacks hold several Linears each)
+      expect(file.tensors.filter((x) => x.type === type).length).toBe(linears.length - (c.arch === 'phi3' ? 3 * c.layers : c.arch === 'glm4' ? c.layers : c.moe ? 3 * (c.moe.experts - 1) * c.layers : 0));
       const lm = await LanguageModel.load(ctx, path, { ctxLen: 64, kvType: 'f32', warmup: false });
       let ours: Float32Array;
       try {

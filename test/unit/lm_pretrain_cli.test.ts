@@ -34,6 +34,20 @@ describe('nibble lm pretrain', () => {
     expect([c.dim, c.layers, c.heads, c.kvHeads, c.ffn, c.ctx, c.vocab]).toEqual([16, 1, 2, 1, 16, 16, 260]);
   });
 
+  it('trains a mixture-of-experts recipe (qwen3moe: 4 experts, 2 a token) and writes each expert stack as one tensor', () => {
+    const config = join(dir, 'moe.json');
+    const data = join(dir, 'moe.txt');
+    writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'qwen3moe', moe: { experts: 4, used: 2, ffn: 8 } } }));
+    writeFileSync(data, 'ROMEO:\nBut, soft! what light through yonder window breaks?\n'.repeat(8));
+    const out = join(dir, 'moe.gguf');
+    const r = nibble(['lm', 'pretrain', '--config', config, '--data', data, '--steps', '2', '--out', out, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(Number.isFinite(JSON.parse(r.stdout).valLoss)).toBe(true);
+    const file = parseGgufFile(readFileSync(out));
+    expect(llamaWeightsFromGguf(file).config.moe).toEqual({ experts: 4, used: 2, ffn: 8, norm: true });
+    expect(file.tensors.find((t) => t.name === 'blk.0.ffn_up_exps.weight')?.shape).toEqual([4, 8, 16]);
+  });
+
   it('resumes exactly from the checkpoint written at an evaluation; a checkpoint of another recipe is refused', () => {
     const config = join(dir, 'resume.json');
     const data = join(dir, 'resume.txt');
@@ -93,6 +107,10 @@ describe('nibble lm pretrain', () => {
     expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(new RegExp(`'seq' ${tiny.seq} exceeds 'model\\.slidingWindow' ${tiny.seq - 1}`));
     writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, slidingWindow: 8 } }));
     expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/'model\.slidingWindow' is the Gemmas' and cohere2's \(model\.arch is "llama"\)/);
+    writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'qwen3moe', moe: { experts: 4, used: 5, ffn: 8 } } }));
+    expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/'model\.moe' has 5 of 4 experts a token/);
+    writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'qwen3moe' } }));
+    expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/a qwen3moe model needs moe \(its experts\)/);
     writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'qwen3', headDim: 7 } }));
     expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/the head dim 7 must be an even positive integer/);
   });
