@@ -19,7 +19,7 @@ options:
   --decode          compute the logits token by token through the KV cache instead of one prefill per window
   --logits OUT      write the first window's logits (F32 [T, V], tensor 'logits') and its ids (I32 [T], 'tokens')
   --json            print one object
-MODEL.gguf may be a Hugging Face Llama / Mistral / Qwen2 / Qwen3 / Gemma 1-3 / SmolLM3 / Phi-3 / StableLM / Granite / OLMo 2-3 / EXAONE 3.5-4 / ERNIE 4.5 / Ministral 3 / GLM-4 / AFM / LFM2 / StarCoder2 / Phi-2 / Command R / Command R7B / MiniCPM / GPT-2 directory instead (converted to an F32 GGUF in memory).`,
+MODEL.gguf may be a Hugging Face Llama / Mistral / Qwen2 / Qwen3 / Gemma 1-3 / SmolLM3 / Phi-3 / StableLM / Granite / OLMo 2-3 / EXAONE 3.5-4 / ERNIE 4.5 / Ministral 3 / GLM-4 / AFM / LFM2 / StarCoder2 / Phi-2 / Command R / Command R7B / MiniCPM / GPT-2 / Mixtral / Qwen3-MoE / OLMoE / Qwen2-MoE / Granite MoE directory instead (converted to an F32 GGUF in memory).`,
   async run(argv) {
     let values;
     let positionals: string[];

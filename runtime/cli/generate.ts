@@ -21,7 +21,7 @@ ${SAMPLING_HELP}
   --chat                render the prompt with the file's chat template as one user message (a conversation: nibble chat)
   --chat-template-kwargs JSON   more template variables, as llama.cpp's server takes them: '{"enable_thinking": false}' (Qwen3)
   --json                print one object: text, ids and figures
-MODEL may be a Hugging Face Llama / Mistral / Qwen2 / Qwen3 / Gemma 1-3 / SmolLM3 / Phi-3 / StableLM / Granite / OLMo 2-3 / EXAONE 3.5-4 / ERNIE 4.5 / Ministral 3 / GLM-4 / AFM / LFM2 / StarCoder2 / Phi-2 / Command R / Command R7B / MiniCPM / GPT-2 directory (config.json, model.safetensors, tokenizer.model or tokenizer.json),
+MODEL may be a Hugging Face Llama / Mistral / Qwen2 / Qwen3 / Gemma 1-3 / SmolLM3 / Phi-3 / StableLM / Granite / OLMo 2-3 / EXAONE 3.5-4 / ERNIE 4.5 / Ministral 3 / GLM-4 / AFM / LFM2 / StarCoder2 / Phi-2 / Command R / Command R7B / MiniCPM / GPT-2 / Mixtral / Qwen3-MoE / OLMoE / Qwen2-MoE / Granite MoE directory (config.json, model.safetensors, tokenizer.model or tokenizer.json),
 converted to an F32 GGUF in memory.`,
   async run(argv) {
     let values;

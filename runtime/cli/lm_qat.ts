@@ -51,7 +51,7 @@ export const QAT_HELP = `usage: nibble lm qat [--model F32.gguf] [--bits 2|3|4|8
        [--seed S] [--out FILE.gguf] [--data FILE] [--keep-float PATTERN]... [--layer PATTERN=SPEC]...
        [--checkpoint-every N] [--resume CKPT] [--json]
   --model FILE    the f32 model to start from (default: the bundled demo/public/models/shakespeare-f32.gguf), or a
-                  Hugging Face Llama / Mistral / Qwen2 / Qwen3 / Gemma 1-3 / SmolLM3 / Phi-3 / StableLM / Granite / OLMo 2-3 / EXAONE 3.5-4 / ERNIE 4.5 / Ministral 3 / GLM-4 / AFM / LFM2 / StarCoder2 / Phi-2 / Command R / Command R7B / MiniCPM / GPT-2 directory (config.json, model.safetensors, tokenizer.model or tokenizer.json)
+                  Hugging Face Llama / Mistral / Qwen2 / Qwen3 / Gemma 1-3 / SmolLM3 / Phi-3 / StableLM / Granite / OLMo 2-3 / EXAONE 3.5-4 / ERNIE 4.5 / Ministral 3 / GLM-4 / AFM / LFM2 / StarCoder2 / Phi-2 / Command R / Command R7B / MiniCPM / GPT-2 / Mixtral / Qwen3-MoE / OLMoE / Qwen2-MoE / Granite MoE directory (config.json, model.safetensors, tokenizer.model or tokenizer.json)
   --bits B        weight bits, 2..8, torchao's symmetric rule per group (default 4 with --group 32)
   --group G       group size along K (default 32; a multiple of 32 for the GGUF export)
   --asymmetric    torchao's asymmetric rule (a scale and an integer zero point per group), 2..4 bits, STE; written

@@ -48,6 +48,7 @@ import { llama3RopeFactors, longRopeAttnFactor } from './rope_scaling.js';
 import type { LlamaWeights } from './llama_train.js';
 import { llamaConfig } from './llama_weights.js';
 import { periodLayerTypes, positiveInt, positiveNumber } from './hf_keys.js';
+import { HF_MOE_ARCH, hfMoeConfig, hfMoeTensor } from './hf_moe.js';
 import { LFM2_NAMES, lfm2Config } from './hf_lfm2.js';
 import { stablelmConfig } from './hf_stablelm.js';
 import { EXAONE_FIXED, EXAONE_NAMES, exaoneAsLlama } from './hf_exaone.js';
@@ -104,7 +105,7 @@ function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: L
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', stablelm: 'stablelm', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone: 'exaone', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2', starcoder2: 'starcoder2', phi: 'phi2', cohere: 'command-r', cohere2: 'cohere2', minicpm: 'minicpm', gpt2: 'gpt2' };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', stablelm: 'stablelm', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone: 'exaone', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2', starcoder2: 'starcoder2', phi: 'phi2', cohere: 'command-r', cohere2: 'cohere2', minicpm: 'minicpm', gpt2: 'gpt2', ...HF_MOE_ARCH };
 
 /**
  * transformers 5 writes a model's RoPE as one `rope_parameters` object (rope_theta, rope_type, the scaling's keys and
@@ -160,7 +161,7 @@ function llamaLikeConfig(j: Record<string, unknown>, source: string, type: strin
   if (arch === 'ernie4_5' && j.use_bias === true) throw new ModelConfigError(`${source}: use_bias is true: llama.cpp's ernie4_5 has no output or MLP biases`);
   if (arch === 'arcee' && (j.hidden_act ?? 'relu2') !== 'relu2') throw new ModelConfigError(`${source}: hidden_act ${JSON.stringify(j.hidden_act)}: GGUF's arcee runs relu2 (relu(x)^2)`);
   if (arch === 'arcee' && j.mlp_bias === true) throw new ModelConfigError(`${source}: mlp_bias is true: llama.cpp's arcee has no MLP biases`);
-  if (arch === 'granite' && j.mlp_bias === true) throw new ModelConfigError(`${source}: mlp_bias is true: a Granite with MLP biases is not supported by the import`);
+  if ((arch === 'granite' || arch === 'granitemoe') && j.mlp_bias === true) throw new ModelConfigError(`${source}: mlp_bias is true: a Granite with MLP biases is not supported by the import`);
   const exaone32 = arch === 'exaone4' && j.num_hidden_layers === EXAONE4_SWA_LAYERS ? exaone4Window(j, source) : undefined;
   // Below 64 layers llama.cpp rotates every exaone4 layer with full attention; transformers' Exaone4 with a
   // sliding_window would drop RoPE on its full_attention layers.
@@ -177,9 +178,11 @@ function llamaLikeConfig(j: Record<string, unknown>, source: string, type: strin
   const hd = j.head_dim ?? undefined;
   if (hd !== undefined && !(Number.isInteger(hd) && (hd as number) > 0 && (hd as number) % 2 === 0)) throw new ModelConfigError(`${source}: 'head_dim' must be a positive even integer (RoPE pairs), found ${JSON.stringify(hd)}`);
   if (hd === undefined && dim % heads !== 0) throw new ModelConfigError(`${source}: 'hidden_size' ${dim} is not a multiple of 'num_attention_heads' ${heads} (and no 'head_dim' is given)`);
-  if (arch !== 'qwen3' && arch !== 'mistral3' && hd !== undefined && hd !== dim / heads) throw new ModelConfigError(`${source}: head_dim ${String(hd)} differs from hidden_size / num_attention_heads = ${dim / heads} (not supported)`);
+  if (arch !== 'qwen3' && arch !== 'qwen3moe' && arch !== 'mistral3' && hd !== undefined && hd !== dim / heads) throw new ModelConfigError(`${source}: head_dim ${String(hd)} differs from hidden_size / num_attention_heads = ${dim / heads} (not supported)`);
   const headDim = (hd as number | undefined) ?? dim / heads;
+  const moe = type in HF_MOE_ARCH ? { moe: hfMoeConfig(j, source, type) } : {};
   const base = llamaConfig({
+    ...moe,
     arch, vocab: int('vocab_size'), dim, layers: int('num_hidden_layers'), heads, kvHeads: int('num_key_value_heads', heads), headDim,
     ffn: int('intermediate_size'), ctx: int('max_position_embeddings'), eps: positiveNumber(j, source, 'rms_norm_eps', 1e-6),
     ropeBase: positiveNumber(j, source, 'rope_theta', 10000), tied: arch === 'minicpm' ? j.tie_word_embeddings !== false : j.tie_word_embeddings === true, ...(olmo3 ? { slidingWindow: olmo3.window, slidingPattern: olmo3.pattern } : exaone32 ? { slidingWindow: exaone32 } : {}),
@@ -187,8 +190,9 @@ function llamaLikeConfig(j: Record<string, unknown>, source: string, type: strin
   const rope = hfRope(j, source, base);
   // Granite's multipliers, as the converter writes them (f32 GGUF values).
   const mult = (k: string) => Math.fround(positiveNumber(j, source, k, 1));
-  const multipliers = arch === 'granite' ? { multipliers: { embedding: mult('embedding_multiplier'), residual: mult('residual_multiplier'), attention: mult('attention_multiplier'), logit: mult('logits_scaling') } } : arch === 'minicpm' ? { multipliers: minicpmMultipliers(j, source) } : {};
-  const c: LlamaConfig = { ...base, ...rope.config, ...multipliers, ...(arch === 'glm4' ? { qkvBias: j.attention_bias === true } : {}) };
+  const multipliers = arch === 'granite' || arch === 'granitemoe' ? { multipliers: { embedding: mult('embedding_multiplier'), residual: mult('residual_multiplier'), attention: mult('attention_multiplier'), logit: mult('logits_scaling') } } : arch === 'minicpm' ? { multipliers: minicpmMultipliers(j, source) } : {};
+  // (Qwen2-MoE's q / k / v always have biases, as Qwen2's)
+  const c: LlamaConfig = { ...base, ...rope.config, ...multipliers, ...(arch === 'glm4' ? { qkvBias: j.attention_bias === true } : arch === 'qwen2moe' ? { qkvBias: true } : {}) };
   // SmolLM3's no_rope_layers must be llama.cpp's fixed pattern (layerUsesRope): it reads no key for it.
   const ropeLayers = Array.from({ length: c.layers }, (_, l) => (layerUsesRope(c, l) ? 1 : 0));
   if (arch === 'smollm3' && j.no_rope_layers !== undefined && JSON.stringify(j.no_rope_layers) !== JSON.stringify(ropeLayers)) {
@@ -461,6 +465,11 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
   for (const { name, shape } of ggufTensorLayout(config)) {
     if (ropeTensors[name]) {
       weights[name] = ropeTensors[name];
+      continue;
+    }
+    const moe = hfMoeTensor(config, name, shape, st, source); // the experts' stacks, routers and shared experts
+    if (moe) {
+      weights[name] = moe;
       continue;
     }
     const hf = hfTensorName(name, config.arch);

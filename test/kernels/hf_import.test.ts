@@ -86,6 +86,12 @@ describe('Hugging Face Llama import', () => {
     ['hf_minicpm', 'minicpm', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // a Llama with scale_emb 12, scale_depth 1.4 / sqrt(2), logits / (32 / 8), tied (gen_hf_minicpm.py)
     ['hf_gpt2', 'gpt2', [260, 32, 2, 4, 4, 8, 48, 32, true, true, false]], // Conv1D weights transposed, c_attn as the fused attn_qkv, wpe, tied (gen_hf_gpt2.py)
     ['hf_lfm2', 'lfm2', [260, 32, 4, 4, 2, 8, 64, 32, true, false, true]], // LFM2: short convolutions at 0 and 2 (test/golden/gen_hf_lfm2.py); MLP 80 -> 64 as Lfm2MLP sizes it
+    // mixtures of experts (test/golden/gen_hf_moe.py): each expert's projections stacked into GGUF's [experts, ffn, dim]
+    ['hf_mixtral', 'llama', [260, 32, 2, 4, 2, 8, 32, 32, false, false, false]], // 4 experts, 2 a token, w1 / w3 / w2, rows permuted
+    ['hf_qwen3_moe', 'qwen3moe', [260, 32, 2, 4, 2, 16, 96, 32, true, false, true]], // 8 experts of 24, 3 a token, norm_topk_prob
+    ['hf_olmoe', 'olmoe', [260, 32, 2, 4, 4, 8, 32, 32, false, false, true]], // 8 experts, 2 a token, unnormalized, q / k norms over the projection
+    ['hf_qwen2_moe', 'qwen2moe', [260, 32, 2, 4, 2, 8, 96, 32, false, true, false]], // 6 experts of 16, a shared expert of 48 behind its sigmoid gate
+    ['hf_granitemoe', 'granitemoe', [260, 32, 2, 4, 2, 8, 32, 32, true, false, false]], // GraniteMoeShared: fused input_linear halves, an ungated shared MLP, the multipliers
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
     const { config, weights } = importHfLlama(g.configJson, g.st());
@@ -127,6 +133,21 @@ describe('Hugging Face Llama import', () => {
     expect(dCpp).toBeLessThanOrEqual(1e-4 + E);
   });
 
+  it('MoE checkpoints: what GGUF\'s graphs cannot run refused by key, a missing expert named', () => {
+    const q = golden('hf_qwen3_moe');
+    const bad = (j: Record<string, unknown>, re: RegExp) => expect(() => hfLlamaConfig({ ...q.configJson, ...j })).toThrow(re);
+    bad({ norm_topk_prob: false }, /norm_topk_prob false: llama\.cpp's qwen3moe runs it true/);
+    bad({ mlp_only_layers: [1] }, /mlp_only_layers \[1\]: every layer must be sparse/);
+    bad({ decoder_sparse_step: 2 }, /decoder_sparse_step 2: every layer must be sparse \(1\)/);
+    bad({ num_experts_per_tok: 9 }, /num_experts_per_tok 9 exceeds the 8 experts/);
+    expect(() => hfLlamaConfig({ ...golden('hf_olmoe').configJson, clip_qkv: 8 })).toThrow(/clip_qkv 8: llama\.cpp's olmoe clips nothing/);
+    expect(() => hfLlamaConfig({ ...golden('hf_olmoe').configJson, norm_topk_prob: true })).toThrow(/norm_topk_prob true: llama\.cpp's olmoe runs it false/);
+    const m = golden('hf_mixtral');
+    const st = m.st();
+    delete st.tensors['model.layers.1.block_sparse_moe.experts.3.w3.weight'];
+    expect(() => importHfLlama(m.configJson, st)).toThrow(/tensor 'model\.layers\.1\.block_sparse_moe\.experts\.3\.w3\.weight' is missing \(expected shape \[32, 32\]\)/);
+  });
+
   it('refuses missing and misshapen tensors and bad configs, naming them', () => {
     const a = st();
     delete a.tensors['model.layers.1.mlp.up_proj.weight'];
@@ -134,7 +155,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt_neox' })).toThrow(/model_type 'gpt_neox' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, smollm3, phi3, stablelm, granite, olmo2, olmo3, exaone, exaone4, ernie4_5, ministral3, glm4, arcee, lfm2, starcoder2, phi, cohere, cohere2, minicpm, gpt2\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt_neox' })).toThrow(/model_type 'gpt_neox' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, smollm3, phi3, stablelm, granite, olmo2, olmo3, exaone, exaone4, ernie4_5, ministral3, glm4, arcee, lfm2, starcoder2, phi, cohere, cohere2, minicpm, gpt2, mixtral, qwen3_moe, olmoe, qwen2_moe, granitemoe, granitemoeshared\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
