@@ -3,7 +3,8 @@
 // softmax over the experts, or with SIGMOID a sigmoid of each); the `used` largest are the row's experts, larger
 // first (ties to the lower index; a NaN is never chosen), weighted by their probabilities; with `norm` the chosen
 // weights are divided by their sum, clamped below at 6.103515625e-5 as llama.cpp clamps it (Mixtral, Qwen3-MoE; not
-// OLMoE, Qwen2-MoE); then times `scale`. y [rows, experts] holds each row's weights, 0 for the experts not chosen, so
+// OLMoE, Qwen2-MoE); then times `scale`. BIAS (lfm2moe's exp_probs_b, DeepSeek V3's selection bias): the experts are
+// chosen by probability + sel_bias[e], and weighted by the probability alone. y [rows, experts] holds each row's weights, 0 for the experts not chosen, so
 // an expert's output is scaled by its column (the engine runs every expert on every row; a zero weight drops it).
 // One invocation per row: a step has few rows, and a row's probabilities fit a private array of MAX_EXPERTS.
 // MASK (training's top-k, src/ops/moe.ts moeTopKMask): 1 for each chosen expert instead of its weight (the weights
@@ -24,6 +25,9 @@ override WG: u32 = 64;
 @group(0) @binding(0) var<storage, read> logits: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
+#if BIAS
+@group(0) @binding(3) var<storage, read> sel_bias: array<f32>;
+#endif
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -55,14 +59,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var e = 0u; e < n; e++) {
     y[base + e] = 0.0;
   }
-  // The `used` largest, one pass each: probabilities lie in [0, 1], so -1 is below every one and marks a taken expert.
+  // The `used` largest scores (the probabilities, plus the selection bias with BIAS), one pass each.
+  var s: array<f32, MAX_EXPERTS>;
+  var taken: array<bool, MAX_EXPERTS>;
+  for (var e = 0u; e < n; e++) {
+#if BIAS
+    s[e] = p[e] + sel_bias[e];
+#else
+    s[e] = p[e];
+#endif
+    taken[e] = false;
+  }
   var total = 0.0;
   for (var k = 0u; k < params.used; k++) {
     var best = n;
-    var bv = -0.5;
+    var bv = -3.4028234e38;
     for (var e = 0u; e < n; e++) {
-      if (p[e] > bv) { // strict: ties to the lower index; NaN compares false
-        bv = p[e];
+      if (!taken[e] && s[e] > bv) { // strict: ties to the lower index; NaN compares false
+        bv = s[e];
         best = e;
       }
     }
@@ -72,10 +86,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 #if MASK
     y[base + best] = 1.0;
 #else
-    y[base + best] = bv;
+    y[base + best] = p[best];
 #endif
-    total += bv;
-    p[best] = -1.0;
+    total += p[best];
+    taken[best] = true;
   }
 #if !MASK
   var f = params.scale;

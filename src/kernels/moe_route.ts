@@ -18,6 +18,12 @@ export const MOE_ROUTE: Record<MoeGating, KernelDef> = {
   sigmoid: { name: 'lm_moe_route_sigmoid', shader: 'lm/moe_route', defines: { SIGMOID: true } },
 };
 
+/** The router with a selection bias (lfm2moe's exp_probs_b): chosen by probability + bias, weighted by probability. */
+const MOE_ROUTE_BIAS: Record<MoeGating, KernelDef> = {
+  softmax: { name: 'lm_moe_route_bias', shader: 'lm/moe_route', defines: { BIAS: true } },
+  sigmoid: { name: 'lm_moe_route_sigmoid_bias', shader: 'lm/moe_route', defines: { SIGMOID: true, BIAS: true } },
+};
+
 /** The most experts a router takes (the shader's MAX_EXPERTS: a row's probabilities live in a private array). */
 export const MOE_MAX_EXPERTS = 256;
 
@@ -42,18 +48,18 @@ export function checkMoeRoute(s: MoeRouteShape): void {
   checkShape('moe_route', 'scale', Number.isFinite(s.scale ?? 1), `${s.scale} must be finite`);
 }
 
-/** y [rows, experts] = each row's expert weights from its router logits [rows, experts]. */
-export async function planMoeRoute(ctx: GpuContext, logits: GPUBuffer, y: GPUBuffer, s: MoeRouteShape): Promise<Dispatch> {
+/** y [rows, experts] = each row's expert weights from its router logits [rows, experts]; selBias [experts]: lfm2moe's selection bias. */
+export async function planMoeRoute(ctx: GpuContext, logits: GPUBuffer, y: GPUBuffer, s: MoeRouteShape, selBias?: GPUBuffer): Promise<Dispatch> {
   checkMoeRoute(s);
-  const { kernel, workgroups, rowPitch } = await perItem(ctx, MOE_ROUTE[s.gating], s.rows);
+  const { kernel, workgroups, rowPitch } = await perItem(ctx, (selBias ? MOE_ROUTE_BIAS : MOE_ROUTE)[s.gating], s.rows);
   const n = s.rows * s.experts;
   return {
     kernel,
     workgroups,
     args: {
-      bindings: { logits, y },
+      bindings: { logits, y, ...(selBias ? { sel_bias: selBias } : {}) },
       params: { rows: s.rows, experts: s.experts, used: s.used, norm: s.norm ? 1 : 0, scale: s.scale ?? 1, row_pitch: rowPitch },
-      expect: { logits: 4 * n, y: 4 * n },
+      expect: { logits: 4 * n, y: 4 * n, ...(selBias ? { sel_bias: 4 * s.experts } : {}) },
     },
   };
 }

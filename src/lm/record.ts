@@ -311,11 +311,14 @@ export class StepRecorder implements LlamaOps<Val> {
    * The router's weights; a softmax router (the experts') also starts its layer's arming: a late-planned moe_dispatch
    * right after it, which arms the expert dispatches recorded next (linear and glu tag them) from these weights.
    */
-  route(logits: Val, o: { used: number; norm: boolean; gating: MoeGating; scale?: number }): Val {
+  route(logits: Val, o: { used: number; norm: boolean; gating: MoeGating; scale?: number; bias?: string }): Val {
     const y = this.val(logits.rows, logits.cols);
-    const s = { rows: logits.rows, experts: logits.cols, ...o };
-    this.ops.push({ label: `moe_route ${o.gating}`, ins: [logits], outs: [y], plan: async (b) => [await planMoeRoute(this.ctx, b(logits), b(y), s)] });
-    if (o.gating !== 'softmax' || this.r.denseExperts) return y;
+    const { bias, ...rest } = o;
+    const s = { rows: logits.rows, experts: logits.cols, ...rest };
+    const selBias = bias ? this.vector(bias) : undefined;
+    this.ops.push({ label: `moe_route ${o.gating}`, ins: [logits], outs: [y], plan: async (b) => [await planMoeRoute(this.ctx, b(logits), b(y), s, selBias)] });
+    // (qwen2moe's shared-expert gate is a router of one column: nothing to arm)
+    if (logits.cols === 1 || this.r.denseExperts) return y;
     const arm: MoeArm = { entries: [] };
     this.arm = arm;
     this.ops.push({

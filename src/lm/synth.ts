@@ -77,7 +77,7 @@ export interface SynthOptions {
   /** gptneox: use_parallel_residual (default true). */
   parallelResidual?: boolean;
   /** Mixtral's llama, qwen2moe, qwen3moe, olmoe: the experts (routers F32 as llama.cpp's quantizer leaves them, unless typed). */
-  moe?: { experts: number; used: number; ffn: number; sharedFfn?: number };
+  moe?: Omit<NonNullable<LlamaConfig['moe']>, 'norm' | 'selectionBias'>;
   /** mistral3: attention temperature tuning (attention.temperature_scale and _length). */
   attnTemperature?: LlamaConfig['attnTemperature'];
   /** command-r, cohere2: logit_scale (default 1). */

@@ -3,7 +3,7 @@
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
-import { expertWeight, sharedExpertGated } from './llama_moe.js';
+import { expertWeight, isMoeLayer, sharedExpertGated } from './llama_moe.js';
 import { embeddingScale, isConvLayer, layerUsesRope, logitScale, normBiasName, outputNormName, type LlamaConfig } from './llama_config.js';
 
 export interface LlamaOps<T> {
@@ -42,9 +42,9 @@ export interface LlamaOps<T> {
   /**
    * A mixture-of-experts router (LlamaConfig.moe; src/nn/llama_moe.ts): router logits [T, E] to each row's expert
    * weights [T, E]: probabilities (softmax, or a sigmoid each), the `used` largest kept (the rest 0), renormalized to
-   * sum 1 where `norm`.
+   * sum 1 where `norm`; `bias` (lfm2moe): a vector [experts] added to the probabilities to choose, not to weigh.
    */
-  route(logits: T, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid'; scale?: number }): T;
+  route(logits: T, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid'; scale?: number; bias?: string }): T;
   /**
    * acc + w[t, col] y[t] on each row t whose weight w[t, col] is not 0, acc[t] on the others: expert `col`'s output y
    * added by its router weight. A row that did not choose the expert adds nothing whatever y holds (the engine skips an
@@ -95,7 +95,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
   const moeFfn = (l: number, f: T): T => {
     const m = c.moe!;
     const swiglu = (gate: string, up: string, down: string, o: { residual?: T } = {}) => ops.linear(ops.glu(ops.linear(f, gate), ops.linear(f, up)), down, o);
-    const w = ops.route(ops.linear(f, blk(l, 'ffn_gate_inp.weight')), { used: m.used, norm: m.norm, gating: 'softmax', ...(rs ? { scale: rs } : {}) });
+    const w = ops.route(ops.linear(f, blk(l, 'ffn_gate_inp.weight')), { used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(rs ? { scale: rs } : {}), ...(m.selectionBias ? { bias: blk(l, 'exp_probs_b.bias') } : {}) });
     let out = x;
     for (let e = 0; e < m.experts; e++) {
       const ex = (t: string) => expertWeight(blk(l, `${t}.weight`), e);
@@ -118,7 +118,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     // phi2's and Cohere's parallel block: the FFN reads attn_norm's output too, and adds to the stream beside
     // attention; gptneox's parallel residual: the FFN reads the layer's input through ffn_norm
     const f = c.parallelBlock ? h : c.parallelResidual ? norm(x0, blk(l, 'ffn_norm.weight')) : preNorm(blk(l, 'ffn_norm.weight'));
-    if (c.moe) {
+    if (isMoeLayer(c, l)) {
       x = moeFfn(l, f);
       continue;
     }

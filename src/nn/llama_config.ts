@@ -168,10 +168,22 @@ export interface LlamaConfig {
    * `norm`: the chosen weights renormalized to sum 1); `sharedFfn` (qwen2moe): a shared SwiGLU of that width, gated
    * by a sigmoid, added to every row.
    */
-  moe?: { experts: number; used: number; ffn: number; norm: boolean; sharedFfn?: number };
+  moe?: {
+    experts: number;
+    used: number;
+    ffn: number;
+    norm: boolean;
+    sharedFfn?: number;
+    /** lfm2moe: the first `denseLead` layers have a dense SwiGLU (GGUF leading_dense_block_count). */
+    denseLead?: number;
+    /** The router's probabilities: a sigmoid each (lfm2moe's expert_gating_func 2) instead of the softmax. */
+    gating?: 'sigmoid';
+    /** lfm2moe: blk.N.exp_probs_b.bias [experts] is added to the probabilities to choose the experts (not to weigh them). */
+    selectionBias?: true;
+  };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv' | 'learnedPositions'>;
@@ -200,7 +212,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
     // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
     ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'minicpm'].includes(a) || cohere ? 'norm' : 'neox',
     qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2, // always (others where the file has them: llamaConfigFromGguf)
-    qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'olmoe',
+    qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe',
     qkNormFull: on(olmo2 || a === 'olmoe'), // OLMoE: olmo2's whole-projection q / k norms in a pre-norm block
     postNorms: gemma || olmo2 || exaone4 || glm4,
     noPreNorms: on(olmo2 || exaone4),
@@ -244,7 +256,7 @@ export const readsLogitScale = (a: LlamaArch): boolean => a === 'command-r' || a
 
 /** The final norm's tensor: output_norm.weight, but token_embd_norm.weight in lfm2 (llama.cpp's LLM_TENSOR_OUTPUT_NORM_LFM2). */
 export function outputNormName(c: LlamaConfig): string {
-  return c.arch === 'lfm2' ? 'token_embd_norm.weight' : 'output_norm.weight';
+  return c.arch === 'lfm2' || c.arch === 'lfm2moe' ? 'token_embd_norm.weight' : 'output_norm.weight';
 }
 
 /** lfm2's kernel lengths the kernels take (shaders/ops/short_conv.wgsl MAX_TAPS; LFM2's is 3). */
@@ -342,7 +354,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const ffn = k.int(`${a}.feed_forward_length`);
   const heads = k.int(`${a}.attention.head_count`);
   // lfm2 writes head_count_kv one a layer, 0 for its short-convolution layers.
-  const conv = a === 'lfm2' ? lfm2ConvLayers(metadata, k, a, layers, heads, tensors.length) : undefined;
+  const conv = a === 'lfm2' || a === 'lfm2moe' ? lfm2ConvLayers(metadata, k, a, layers, heads, tensors.length) : undefined;
   const kvHeads = conv ? conv.kvHeads : k.int(`${a}.attention.head_count_kv`, heads);
   const ctx = k.int(`${a}.context_length`);
   const eps = k.float(archTraits(a).layerNorm ? `${a}.attention.layer_norm_epsilon` : `${a}.attention.layer_norm_rms_epsilon`); // stablelm's and starcoder2's norms are LayerNorm
@@ -375,7 +387,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (attnTemperature && ropeDims !== headDim) throw new ModelConfigError(`model config: '${a}.attention.temperature_scale' with '${a}.rope.dimension_count' ${ropeDims} below the head dim ${headDim}: not supported (mistral3 rotates whole heads)`);
   const parRes = a === 'gptneox' && k.bool(`${a}.use_parallel_residual`, true);
   if ((a === 'starcoder2' || a === 'falcon') && ropeDims !== headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' ${ropeDims} below the head dim ${headDim}: ${a} rotates whole heads (llama.cpp asserts it)`);
-  if (a === 'lfm2' && k.int(`${a}.attention.sliding_window`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window' is ${k.int(`${a}.attention.sliding_window`, 0, 0)}: lfm2's sliding-window attention is not supported`);
+  if ((a === 'lfm2' || a === 'lfm2moe') && k.int(`${a}.attention.sliding_window`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window' is ${k.int(`${a}.attention.sliding_window`, 0, 0)}: lfm2's sliding-window attention is not supported`);
   const moe = moeFromGguf(k, a, ffn, (key) => key in metadata);
   // llama.cpp's olmoe sizes both q / k norms [embedding_length]: only heads * headDim = dim, no GQA, fits that.
   if (a === 'olmoe' && (kvHeads !== heads || heads * headDim !== dim)) throw new ModelConfigError(`model config: an olmoe model with ${heads} heads of ${headDim} and ${kvHeads} KV heads: llama.cpp's olmoe needs head_count_kv = head_count and head_count x key_length = embedding_length ${dim}`);
@@ -422,7 +434,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   };
   // Every layer has 9 tensors at least (phi3's and falcon's fused ones: 6; the gateless or bias-free ones: 8): a block_count the file cannot hold is refused before the
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
-  const perLayer = a === 'phi3' || a === 'falcon' ? 6 : a === 'arcee' || a === 'lfm2' || traits.normNoBias ? 8 : a === 'starcoder2' ? 13 : 9;
+  const perLayer = a === 'phi3' || a === 'falcon' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || traits.normNoBias ? 8 : a === 'starcoder2' ? 13 : 9;
   if (layers * perLayer > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * perLayer} tensors (${perLayer} per layer), the file has ${tensors.length}`);
   // Only some graphs read rope_freqs (readsRopeFreqs; phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
   // the extra tensor, and so do we (below). The check is of the file's layout: phi3's fused tensors as stored.

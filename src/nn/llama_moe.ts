@@ -18,7 +18,7 @@ import { MOE_MAX_EXPERTS } from '../kernels/moe_route.js';
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
 /** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
-export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe'];
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe'];
 
 /** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
 export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
@@ -30,7 +30,16 @@ export function parseExpertWeight(name: string): { tensor: string; expert: numbe
 }
 
 /** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true };
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true };
+
+/** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
+export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
+
+/** lfm2moe's per-layer selection bias (llama.cpp's exp_probs_b): a constant of the model, never trained. */
+export const isSelectionBias = (name: string): boolean => name.endsWith('.exp_probs_b.bias');
+
+/** Whether layer l's FFN is the mixture of experts (lfm2moe's first denseLead layers are dense). */
+export const isMoeLayer = (c: LlamaConfig, l: number): boolean => !!c.moe && l >= (c.moe.denseLead ?? 0);
 
 /** Whether the shared expert is gated (qwen2moe: sigmoid(ffn_gate_inp_shexp . h)); Granite's is added as it is. */
 export const sharedExpertGated = (c: LlamaConfig): boolean => c.arch === 'qwen2moe';
@@ -50,11 +59,20 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   // llama.cpp: qwen2moe / qwen3moe read expert_feed_forward_length (else feed_forward_length / used); Mixtral and
   // OLMoE size their experts by feed_forward_length.
   const qwen = a === 'qwen2moe' || a === 'qwen3moe';
-  const expertFfn = qwen ? k.int(`${a}.expert_feed_forward_length`, Math.floor(ffn / used)) : ffn;
+  const expertFfn = qwen ? k.int(`${a}.expert_feed_forward_length`, Math.floor(ffn / used)) : a === 'lfm2moe' ? k.int(`${a}.expert_feed_forward_length`) : ffn;
   if (expertFfn < 1) throw new ModelConfigError(`model config: the experts' feed-forward length is 0 ('${a}.feed_forward_length' ${ffn} / '${a}.expert_used_count' ${used})`);
   const sharedFfn = a === 'qwen2moe' ? k.int(`${a}.expert_shared_feed_forward_length`, ffn) : a === 'granite' || a === 'granitemoe' ? k.int(`${a}.expert_shared_feed_forward_length`, 0, 0) : 0;
   const shared = sharedFfn > 0 ? { sharedFfn } : {};
-  return { experts, used, ffn: expertFfn, norm: NORM_WEIGHTS[a]!, ...shared };
+  // lfm2moe (LFM2-8B-A1B): dense leading layers, the gating function read (sigmoid in LFM2), a selection bias
+  const lfm2 = a === 'lfm2moe' ? lfm2moeExtras(k, a) : {};
+  return { experts, used, ffn: expertFfn, norm: NORM_WEIGHTS[a]!, ...shared, ...lfm2 };
+}
+
+function lfm2moeExtras(k: Keys, a: LlamaArch): Pick<MoeConfig, 'denseLead' | 'gating' | 'selectionBias'> {
+  const denseLead = k.int(`${a}.leading_dense_block_count`, 0, 0);
+  const g = k.int(`${a}.expert_gating_func`);
+  if (g !== GATING_FUNC.softmax && g !== GATING_FUNC.sigmoid) throw new ModelConfigError(`model config: metadata '${a}.expert_gating_func' is ${g}; nibble runs 1 (softmax) and 2 (sigmoid)`);
+  return { ...(denseLead > 0 ? { denseLead } : {}), ...(g === GATING_FUNC.sigmoid ? { gating: 'sigmoid' as const } : {}), selectionBias: true };
 }
 
 /** The tensors of layer `p`'s (a 'blk.N.' prefix) MoE FFN, shapes outermost first as llamaTensorNames lists them. */
@@ -66,6 +84,7 @@ export function moeTensorNames(c: LlamaConfig, p: string): { name: string; shape
     { name: `${p}ffn_down_exps.weight`, shape: [m.experts, c.dim, m.ffn] },
     { name: `${p}ffn_up_exps.weight`, shape: [m.experts, m.ffn, c.dim] },
   ];
+  if (m.selectionBias) out.push({ name: `${p}exp_probs_b.bias`, shape: [m.experts] });
   if (m.sharedFfn) {
     const s = m.sharedFfn;
     if (sharedExpertGated(c)) out.push({ name: `${p}ffn_gate_inp_shexp.weight`, shape: [c.dim] });

@@ -2,7 +2,7 @@
 // GGUF reader checks a file against, what the writers write, and what training makes parameters of.
 import { isConvLayer } from './llama_layers.js';
 import { normBiasName, outputNormName, type LlamaConfig } from './llama_config.js';
-import { moeTensorNames } from './llama_moe.js';
+import { isMoeLayer, moeTensorNames } from './llama_moe.js';
 
 /**
  * Every tensor the model definition reads, shape outermost first ([N, K] for weights), in the order a file lists
@@ -31,7 +31,7 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
       if (c.postNorms) out.push({ name: `${p}post_attention_norm.weight`, shape: [c.dim] });
     }
     if (!c.noPreNorms && !c.parallelBlock) out.push({ name: `${p}ffn_norm.weight`, shape: [c.dim] }, ...normBias(`${p}ffn_norm`));
-    if (c.moe) out.push(...moeTensorNames(c, p));
+    if (isMoeLayer(c, l)) out.push(...moeTensorNames(c, p));
     else {
       if (!c.ffnGateless) out.push({ name: `${p}ffn_gate.weight`, shape: [c.ffn, c.dim] });
       out.push({ name: `${p}ffn_up.weight`, shape: [c.ffn, c.dim] }, ...bias(`${p}ffn_up`, c.ffn), { name: `${p}ffn_down.weight`, shape: [c.dim, c.ffn] }, ...bias(`${p}ffn_down`, c.dim));

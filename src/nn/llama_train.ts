@@ -15,7 +15,7 @@ import { llamaForward, type LlamaOps } from './llama.js';
 import { attentionScale, attentionTemperature, isConvLayer, isRopeFactors, isShortConvKernel, normBiasName, POSITION_EMBD, outputNormName, layerRope, layerRopeScaling, layerWindow, llamaTensorNames, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
 import { layerQuant, lsqScaleName, type LinearQuant } from './linear_quant.js';
 import { Attention, Embedding, GraphScope, LayerNorm, Linear, RMSNorm, SwiGLU } from './layers.js';
-import { expertWeight, isSharedExpertGate, splitExperts, stackExperts } from './llama_moe.js';
+import { expertWeight, isMoeLayer, isSelectionBias, isSharedExpertGate, splitExperts, stackExperts } from './llama_moe.js';
 
 export { splitExperts, stackExperts };
 
@@ -37,7 +37,7 @@ function checkTrainable(c: LlamaConfig, T: number): void {
  */
 export function llamaParamNames(c: LlamaConfig): { name: string; shape: number[] }[] {
   return llamaTensorNames(c)
-    .filter((t) => !isRopeFactors(t.name))
+    .filter((t) => !isRopeFactors(t.name) && !isSelectionBias(t.name))
     .flatMap((t) => (t.shape.length === 3 ? Array.from({ length: t.shape[0] }, (_, e) => ({ name: expertWeight(t.name, e), shape: t.shape.slice(1) })) : [t]));
 }
 
@@ -96,7 +96,7 @@ export function llamaLayers(c: LlamaConfig, tensorFactors?: Float32Array): Llama
   const attention = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? undefined : Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined, !!c.qkNormFull, !!c.linearBiases)));
   // lfm2's short-convolution layers: in_proj [3 dim, dim] and out_proj [dim, dim] (their kernel is a plain weight).
   const conv = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? [new Linear(`blk.${l}.shortconv.in_proj.weight`, 3 * c.dim, c.dim), new Linear(`blk.${l}.shortconv.out_proj.weight`, c.dim, c.dim)] : [])).flat();
-  const ffn = Array.from({ length: c.layers }, (_, l) => (c.moe ? moeLinears(c, l) : SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn, !!c.linearBiases)));
+  const ffn = Array.from({ length: c.layers }, (_, l) => (isMoeLayer(c, l) ? moeLinears(c, l) : SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn, !!c.linearBiases)));
   const head = new Linear(c.tied ? 'token_embd.weight' : 'output.weight', c.vocab, c.dim, c.outputBias ? { bias: 'output.bias' } : {}); // phi2's head has a bias
   const ffnLinears = (f: SwiGLU | Linear[]) => (Array.isArray(f) ? f : c.ffnGateless ? [f.up, f.down] : f.layers()); // arcee and starcoder2 have no gate
   const linears = new Map([...attention.flatMap((a) => a?.layers() ?? []), ...conv, ...ffn.flatMap(ffnLinears), head].map((l) => [l.weight, l]));
@@ -124,7 +124,7 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     checkTrainable(config, ids.shape[1]);
     if (ids.shape[1] > config.ctx) throw new ModelConfigError(`llama training: T = ${ids.shape[1]} exceeds the model's context ${config.ctx}`);
     weights = splitExperts(config, weights); // a MoE layer's experts: each its own param
-    for (const { name, shape } of [...llamaParamNames(config), ...llamaTensorNames(config).filter((t) => isRopeFactors(t.name))]) {
+    for (const { name, shape } of [...llamaParamNames(config), ...llamaTensorNames(config).filter((t) => isRopeFactors(t.name) || isSelectionBias(t.name))]) {
       const w = weights[name];
       const n = shape.reduce((a, b) => a * b, 1);
       if (!w) throw new ModelConfigError(`llama training: weight '${name}' is missing (expected shape [${shape.join(', ')}])`);
@@ -133,7 +133,8 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     // Rope factors are the model's constants, not params: RoPE's table takes them (the set the context picks, as
     // llama.cpp picks it for a context of T), and readLlamaWeights hands them back unchanged.
     const factors = ropeFactorsTensor(config, ids.shape[1]);
-    for (const { name } of llamaTensorNames(config)) if (isRopeFactors(name)) this.constants[name] = weights[name];
+    // (lfm2moe's selection biases too: constants of the model, balanced outside training in LFM2)
+    for (const { name } of llamaTensorNames(config)) if (isRopeFactors(name) || isSelectionBias(name)) this.constants[name] = weights[name];
     this.layers = llamaLayers(config, factors ? weights[factors] : undefined);
     const quant = new Map([...(o.quant ?? [])].map(([name, q]) => [name, layerQuant(q)]));
     const qparams: Record<string, Float32Array> = {};
@@ -259,8 +260,10 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
   }
 
   /** The router's weights from graph ops (src/ops/moe.ts): the engine's choice of experts, the gradient through the softmax. */
-  route(logits: Tensor, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid'; scale?: number }): Tensor {
-    return ops.moeRoute(logits, o);
+  route(logits: Tensor, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid'; scale?: number; bias?: string }): Tensor {
+    const { bias, ...rest } = o;
+    const E = logits.shape[1];
+    return ops.moeRoute(logits, { ...rest, ...(bias ? { bias: this.graph.constant(this.constants[bias], [E], 'f32', `${this.o.frozen?.prefix ?? ''}${bias}`) } : {}) });
   }
 
   /** acc + y times column col of w: every expert runs on every row (a row that did not choose it has weight 0). */

@@ -11,7 +11,7 @@ import { archExtras, archTraits, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, llamaConfi
 import { fuseTensors, splitFusedTensors } from './llama_layout.js';
 import { MOE_ARCHS } from './llama_moe.js';
 import type { LlamaWeights } from './llama_train.js';
-import { expertWeight, stackExperts } from './llama_moe.js';
+import { expertWeight, GATING_FUNC, stackExperts } from './llama_moe.js';
 
 /**
  * The byte-level vocabulary of nibble's own language models (260 tokens): SPM with <unk> <s> </s>, one token per
@@ -81,13 +81,14 @@ export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
 function moeKeys(c: LlamaConfig): Record<string, GgufValue> {
   const a = c.arch;
   const m = c.moe!;
-  const qwen = a === 'qwen2moe' || a === 'qwen3moe';
+  const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'lfm2moe'; // (the experts' width a key of its own)
   if (!qwen && m.ffn !== c.ffn) throw new RangeError(`llama metadata: ${a}'s experts are feed_forward_length ${c.ffn} wide, not ${m.ffn} (GGUF keeps one)`);
   return {
     [`${a}.expert_count`]: gguf.u32(m.experts),
     [`${a}.expert_used_count`]: gguf.u32(m.used),
     ...(qwen ? { [`${a}.expert_feed_forward_length`]: gguf.u32(m.ffn) } : {}),
     ...(m.sharedFfn ? { [`${a}.expert_shared_feed_forward_length`]: gguf.u32(m.sharedFfn) } : {}),
+    ...(a === 'lfm2moe' ? { [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']), ...(m.denseLead ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead) } : {}) } : {}),
   };
 }
 
@@ -190,20 +191,21 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   const headDim = o.headDim ?? o.dim / o.heads;
   if (!(Number.isInteger(headDim) && headDim > 0 && headDim % 2 === 0)) throw new ModelConfigError(`llama config: the head dim ${headDim} must be an even positive integer (RoPE pairs)`);
   const arch = o.arch ?? 'llama';
-  if (arch === 'lfm2' && !o.shortConv) throw new ModelConfigError(`llama config: an lfm2 model needs shortConv (its kernel length and which layers are short convolutions)`);
-  if (o.shortConv && (arch !== 'lfm2' || o.shortConv.conv.length !== o.layers)) throw new ModelConfigError(`llama config: shortConv is lfm2's, one flag a layer (arch ${arch}, ${o.shortConv.conv.length} flags for ${o.layers} layers)`);
+  if ((arch === 'lfm2' || arch === 'lfm2moe') && !o.shortConv) throw new ModelConfigError(`llama config: an lfm2 model needs shortConv (its kernel length and which layers are short convolutions)`);
+  if (o.shortConv && ((arch !== 'lfm2' && arch !== 'lfm2moe') || o.shortConv.conv.length !== o.layers)) throw new ModelConfigError(`llama config: shortConv is lfm2's, one flag a layer (arch ${arch}, ${o.shortConv.conv.length} flags for ${o.layers} layers)`);
   if (o.shortConv && (o.shortConv.taps < SHORT_CONV_TAPS.min || o.shortConv.taps > SHORT_CONV_TAPS.max)) throw new ModelConfigError(`llama config: a short convolution of ${o.shortConv.taps} taps (${SHORT_CONV_TAPS.min}..${SHORT_CONV_TAPS.max} supported)`);
   if ((arch === 'olmo2' || arch === 'stablelm' || arch === 'phi2' || arch === 'gptneox') && o.tied) throw new ModelConfigError(`llama config: an ${arch} model's head is never tied to the embedding (llama.cpp requires output.weight)`);
   if (MOE_ARCHS.includes(arch) && !o.moe) throw new ModelConfigError(`llama config: a ${arch} model needs moe (its experts)`);
   if (o.moe && arch !== 'llama' && arch !== 'granite' && !MOE_ARCHS.includes(arch)) throw new ModelConfigError(`llama config: moe is Mixtral's (llama), granite's, qwen2moe's, qwen3moe's, olmoe's and granitemoe's (arch ${arch})`);
   if (o.moe?.sharedFfn && arch !== 'qwen2moe' && arch !== 'granite' && arch !== 'granitemoe') throw new ModelConfigError(`llama config: a shared expert is qwen2moe's and Granite's (arch ${arch})`);
+  if ((o.moe?.denseLead || o.moe?.gating || o.moe?.selectionBias) && arch !== 'lfm2moe') throw new ModelConfigError(`llama config: dense leading layers, a sigmoid router and a selection bias are lfm2moe's (arch ${arch})`);
   return {
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
     eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
     ...((o.ropeScale ?? 1) !== 1 ? { ropeScale: o.ropeScale } : {}),
     ...(o.shortConv ? { shortConv: { taps: o.shortConv.taps, conv: [...o.shortConv.conv] } } : {}),
     ...(arch === 'gptneox' && o.parallelResidual !== false ? { parallelResidual: true } : {}),
-    ...(o.moe ? { moe: { ...o.moe, norm: arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}) } } : {}),
+    ...(o.moe ? { moe: { ...o.moe, norm: arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}), ...(arch === 'lfm2moe' ? { gating: o.moe.gating ?? ('sigmoid' as const), selectionBias: true as const } : {}) } } : {}),
     ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' || arch === 'granitemoe' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : arch === 'minicpm' ? { embedding: 1, residual: 1, attention: 0, logit: 1 } : undefined), logitMul: o.logitMul }),
   };
 }

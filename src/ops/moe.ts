@@ -11,7 +11,7 @@
 import type { Tensor } from '../graph/tensor.js';
 import { MOE_ROUTE, checkMoeRoute } from '../kernels/moe_route.js';
 import { graphOf, OpError, requireDtype, requireRank } from './common.js';
-import { affine, contiguous, div, mul, scale, softcap } from './elementwise.js';
+import { add, affine, contiguous, div, mul, scale, softcap } from './elementwise.js';
 import { perItem } from './kernels.js';
 import { sum } from './reduce.js';
 import { softmax } from './softmax.js';
@@ -50,11 +50,14 @@ export function sigmoid(x: Tensor): Tensor {
   return affine(softcap(x, 2), 0.25, 0.5);
 }
 
-/** The router's weights [rows, experts] from logits [rows, experts], as the engine's moe_route computes them. */
-export function moeRoute(logits: Tensor, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid'; scale?: number }): Tensor {
-  if (o.gating === 'sigmoid' && o.norm) throw new OpError('moe_route', [logits], 'a normalized sigmoid router is not trained (no family here has one)');
+/**
+ * The router's weights [rows, experts] from logits [rows, experts], as the engine's moe_route computes them; `bias`
+ * [experts] (lfm2moe's selection bias, a constant): the experts are chosen by p + bias (the mask's kernel ranks
+ * through a softmax, which keeps the order), weighted by p.
+ */
+export function moeRoute(logits: Tensor, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid'; scale?: number; bias?: Tensor }): Tensor {
   const p = o.gating === 'sigmoid' ? sigmoid(logits) : softmax(logits);
-  let w = mul(p, moeTopKMask(logits, o.used));
+  let w = mul(p, moeTopKMask(o.bias ? add(p, o.bias) : logits, o.used));
   if (o.norm) w = div(w, reshape(sum(w, [1]), [logits.shape[0], 1]));
   return o.scale !== undefined && o.scale !== 1 ? scale(w, o.scale) : w;
 }

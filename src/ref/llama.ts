@@ -53,7 +53,7 @@ import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, norm
 import { splitFusedTensors } from '../nn/llama_layout.js';
 import { layerNormRef } from './lm.js';
 import { moeRouteRef } from './moe_route.js';
-import { sharedExpertGated } from '../nn/llama_moe.js';
+import { isMoeLayer, sharedExpertGated } from '../nn/llama_moe.js';
 import { shortConvRows } from './ops.js';
 import { roundHalfEven } from './quant.js';
 
@@ -340,7 +340,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     }
     // phi2, Cohere: the FFN reads attention's input; gptneox's parallel residual: the layer's input through ffn_norm
     const h2 = c.parallelBlock ? h : c.parallelResidual ? norm(x0, `${p}ffn_norm.weight`) : preNorm('ffn_norm.weight');
-    if (c.moe) {
+    if (isMoeLayer(c, l)) {
       addOut(moeFfn(W, c, p, h2, T, opt), `${p}post_ffw_norm.weight`); // (no MoE graph has post-norms)
       continue;
     }
@@ -366,7 +366,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
 function moeFfn(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: number, opt: LlamaRefOptions): Float64Array {
   const m = c.moe!;
   const D = c.dim;
-  const route = moeRouteRef(linear(h, T, D, W.get(`${p}ffn_gate_inp.weight`), m.experts, opt), { rows: T, experts: m.experts, used: m.used, norm: m.norm, gating: 'softmax' });
+  const route = moeRouteRef(linear(h, T, D, W.get(`${p}ffn_gate_inp.weight`), m.experts, opt), { rows: T, experts: m.experts, used: m.used, norm: m.norm, gating: m.gating ?? 'softmax' }, m.selectionBias ? W.get(`${p}exp_probs_b.bias`).w : undefined);
   // expert e's [N, K] slice of a stack (a Q4_1 / Q5_1 stack's block mins too)
   const expert = (t: string, e: number, N: number, K: number): Weight => {
     const w = W.get(`${p}${t}.weight`);

@@ -4,8 +4,8 @@
 // below at 6.103515625e-5, the smallest normal f16), times `scale`; 0 for the experts not chosen.
 import type { MoeDispatchEntry, MoeRouteShape } from '../kernels/moe_route.js';
 
-/** Each row's expert weights [rows, experts] from router logits [rows, experts]. */
-export function moeRouteRef(logits: ArrayLike<number>, s: Omit<MoeRouteShape, 'rows'> & { rows: number }): Float64Array {
+/** Each row's expert weights [rows, experts] from router logits [rows, experts]; bias: the selection bias (chosen by p + bias, weighted by p). */
+export function moeRouteRef(logits: ArrayLike<number>, s: Omit<MoeRouteShape, 'rows'> & { rows: number }, bias?: ArrayLike<number>): Float64Array {
   const { rows, experts: n, used } = s;
   const y = new Float64Array(rows * n);
   const p = new Float64Array(n);
@@ -18,14 +18,16 @@ export function moeRouteRef(logits: ArrayLike<number>, s: Omit<MoeRouteShape, 'r
       row.forEach((v, e) => (sum += p[e] = Math.exp(v - mx)));
       for (let e = 0; e < n; e++) p[e] /= sum;
     }
+    const score = Array.from({ length: n }, (_, e) => p[e] + (bias ? bias[e] : 0));
+    const taken = new Array<boolean>(n).fill(false);
     let total = 0;
     for (let k = 0; k < used; k++) {
       let best = -1;
-      for (let e = 0; e < n; e++) if (p[e] > (best < 0 ? -0.5 : p[best])) best = e;
+      for (let e = 0; e < n; e++) if (!taken[e] && score[e] > (best < 0 ? -Infinity : score[best])) best = e;
       if (best < 0) break;
       y[r * n + best] = p[best];
       total += p[best];
-      p[best] = -1;
+      taken[best] = true;
     }
     const f = (s.scale ?? 1) / (s.norm ? Math.max(total, 6.103515625e-5) : 1);
     for (let e = 0; e < n; e++) y[r * n + e] *= f;

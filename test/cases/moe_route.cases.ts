@@ -16,12 +16,12 @@ import { U_F32 } from '../../src/ref/tolerance.js';
 import { assert, caseBuffers, expectError, type GpuCase } from './types.js';
 import { Graph } from '../../src/graph/graph.js';
 import * as op from '../../src/ops/index.js';
-import { ref } from '../../src/ref/ops.js';
+import { Arr, ref } from '../../src/ref/ops.js';
 import { opCase } from './ops.cases.js';
 
-function routeCase(what: string, s: MoeRouteShape, fill: (x: Float32Array) => void = () => {}): GpuCase {
+function routeCase(what: string, s: MoeRouteShape, fill: (x: Float32Array) => void = () => {}, withBias = false): GpuCase {
   return {
-    name: `moe_route ${s.rows} rows x ${s.experts} experts, ${s.used} used, ${s.gating}${s.norm ? ', normalized' : ''}${s.scale !== undefined ? `, scale ${s.scale}` : ''}: ${what}`,
+    name: `moe_route ${s.rows} rows x ${s.experts} experts, ${s.used} used, ${s.gating}${s.norm ? ', normalized' : ''}${s.scale !== undefined ? `, scale ${s.scale}` : ''}${withBias ? ', selection bias' : ''}: ${what}`,
     async run(ctx: GpuContext) {
       const n = s.rows * s.experts;
       const logits = randomF32(n, s.rows * 31 + s.experts, -4, 4);
@@ -30,9 +30,11 @@ function routeCase(what: string, s: MoeRouteShape, fill: (x: Float32Array) => vo
       try {
         const L = b.buf(logits, 'logits');
         const Y = b.buf(4 * n, 'y');
-        await runDispatches(ctx, [await planMoeRoute(ctx, L, Y, s)]);
+        // a selection bias of the probabilities' size: it changes which experts are chosen, not their weights
+        const bias = withBias ? randomF32(s.experts, 5, -0.3, 0.3) : undefined;
+        await runDispatches(ctx, [await planMoeRoute(ctx, L, Y, s, bias ? b.buf(bias, 'bias') : undefined)]);
         const got = await ctx.readF32(Y, n);
-        const want = moeRouteRef(logits, s);
+        const want = moeRouteRef(logits, s, bias);
         // softmax: exp and a sum of `experts` terms, a division, the normalizing sum of `used` and a division
         const bound = 4 * (s.experts + s.used + 8) * U_F32 * Math.abs(s.scale ?? 1);
         let worst = 0;
@@ -200,6 +202,7 @@ export const CASES: GpuCase[] = [
   // training's router from graph ops: forward vs the reference, the gradient vs central finite differences
   opCase({ name: 'moe_route [5, 8], 2 used, softmax, normalized (Mixtral, Qwen3-MoE)', inputs: [{ shape: [5, 8], lo: -2, hi: 2 }], gpu: ([x]) => op.moeRoute(x, { used: 2, norm: true, gating: 'softmax' }), ref: ([x]) => ref.moeRoute(x, { used: 2, norm: true, gating: 'softmax' }), K: 8 }),
   opCase({ name: 'moe_route [4, 6], 3 used, softmax, unnormalized, scale 0.4 (OLMoE; Granite\'s residual scale)', inputs: [{ shape: [4, 6], lo: -2, hi: 2 }], gpu: ([x]) => op.moeRoute(x, { used: 3, norm: false, gating: 'softmax', scale: 0.4 }), ref: ([x]) => ref.moeRoute(x, { used: 3, norm: false, gating: 'softmax', scale: 0.4 }), K: 6 }),
+  opCase({ name: 'moe_route [5, 8], 2 used, sigmoid, normalized, a selection bias (LFM2-MoE; the bias takes no gradient)', inputs: [{ shape: [5, 8], lo: -2, hi: 2 }, { shape: [8], lo: -0.3, hi: 0.3 }], gpu: ([x, b]) => op.moeRoute(x, { used: 2, norm: true, gating: 'sigmoid', bias: b }), ref: ([x, b]) => Arr.from([5, 8], moeRouteRef(x.data, { rows: 5, experts: 8, used: 2, norm: true, gating: 'sigmoid' }, b.data)), K: 8 }),
   opCase({ name: 'moe_route [6, 1], sigmoid (Qwen2-MoE\'s shared-expert gate)', inputs: [{ shape: [6, 1], lo: -6, hi: 6 }], gpu: ([x]) => op.moeRoute(x, { used: 1, norm: false, gating: 'sigmoid' }), ref: ([x]) => ref.moeRoute(x, { used: 1, norm: false, gating: 'sigmoid' }), K: 4 }),
   dispatchCase,
   armedCase,
@@ -209,6 +212,8 @@ export const CASES: GpuCase[] = [
   routeCase('OLMoE\'s shape, unnormalized', { rows: 9, experts: 64, used: 8, norm: false, gating: 'softmax' }),
   routeCase('the kernel\'s most experts, scaled', { rows: 3, experts: MOE_MAX_EXPERTS, used: 6, norm: true, scale: 2.5, gating: 'softmax' }),
   routeCase('Qwen2-MoE\'s shared-expert gate', { rows: 70, experts: 1, used: 1, norm: false, gating: 'sigmoid' }),
+  routeCase('LFM2-MoE\'s router', { rows: 11, experts: 32, used: 4, norm: true, gating: 'sigmoid' }, () => {}, true),
+  routeCase('a softmax router with a selection bias', { rows: 6, experts: 8, used: 2, norm: false, gating: 'softmax' }, () => {}, true),
   routeCase('ties to the lower index, a NaN row gets none', { rows: 4, experts: 6, used: 3, norm: true, gating: 'softmax' }, (x) => {
     x.fill(0.5, 0, 6); // row 0: all equal: experts 0, 1, 2, a third each
     x.set([1, 2, 2, 0, 2, 1], 6); // row 1: 1, 2, 4 (a three-way tie)

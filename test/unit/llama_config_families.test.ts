@@ -156,6 +156,17 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(Object.fromEntries(Object.entries(gs.metadata).filter(([k]) => k !== 'granite.expert_shared_feed_forward_length')), gst, /tensors 'blk\.0\.ffn_gate_shexp\.weight', 'blk\.0\.ffn_down_shexp\.weight'.* not used by a granite model/);
   });
 
+  it('lfm2moe (LFM2-8B-A1B): lfm2\'s layers, leading dense layers, expert_gating_func read (sigmoid), a selection bias a MoE layer', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'lfm2moe', dim: 64, ffn: 96, layers: 3, heads: 4, kvHeads: 2, seed: 1, shortConv: { taps: 3, conv: [true, false, true] }, moe: { experts: 8, used: 2, ffn: 32, denseLead: 1 } });
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'lfm2moe', qkNorm: true, shortConv: { taps: 3, conv: [true, false, true] }, moe: { experts: 8, used: 2, ffn: 32, norm: true, denseLead: 1, gating: 'sigmoid', selectionBias: true } });
+    expect(tensors.filter((t) => t.name.startsWith('blk.0.ffn_')).map((t) => t.name)).toEqual(['blk.0.ffn_norm.weight', 'blk.0.ffn_gate.weight', 'blk.0.ffn_up.weight', 'blk.0.ffn_down.weight']);
+    expect(tensors.find((t) => t.name === 'blk.1.exp_probs_b.bias')?.shape).toEqual([8]);
+    fails({ ...f.metadata, 'lfm2moe.expert_gating_func': gguf.u32(3) }, tensors, /'lfm2moe\.expert_gating_func' is 3; nibble runs 1 \(softmax\) and 2 \(sigmoid\)/);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'lfm2moe.expert_gating_func')), tensors, /metadata key 'lfm2moe\.expert_gating_func' is missing \(required\)/);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'lfm2moe.leading_dense_block_count')), tensors, /tensor 'blk\.0\.ffn_gate_inp\.weight' is missing/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.2.exp_probs_b.bias'), /tensor 'blk\.2\.exp_probs_b\.bias' is missing \(expected shape \[8\]\)/);
+  });
+
   it('bad expert keys refused by key: counts missing or out of range, more used than there are, more experts than the router takes, experts in a graph without them', () => {
     const { file: q, tensors: qt } = synthHeader({ arch: 'qwen3moe', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, moe: experts(8, 2, 32) });
     const without = (k: string) => Object.fromEntries(Object.entries(q.metadata).filter(([key]) => key !== k));
