@@ -13,13 +13,15 @@ describe('bench generate', () => {
     expect(agreement([1, 9, 3, 8], [1, 2, 3, 4, 5])).toEqual({ n: 4, same: 2, share: 0.5, firstDivergence: 1 });
   });
 
-  it('prompt ids are BOS then seeded byte tokens; models per mode; padded vocabulary size', () => {
+  it('prompt ids are BOS then seeded byte tokens; models per mode (and by name: --filter S); padded vocabulary size', async () => {
+    await expect(runGenerateBench({ quick: true, models: ['nope'] })).rejects.toThrow(/no model of the run matches 'nope' \(models: nibble-tiny \(bundled, Q8_0\)\)/);
     const ids = promptIds(32);
     expect(ids).toEqual(promptIds(32));
     expect(ids[0]).toBe(1);
     expect(ids.slice(1).every((i) => i >= 3 && i <= 258)).toBe(true);
     expect(generateModels({ quick: true }).map((m) => m.name)).toEqual(['nibble-tiny (bundled, Q8_0)']);
-    expect(generateModels({}).map((m) => m.name)).toEqual(['nibble-tiny (bundled, Q8_0)', 'llama-134M Q4_0', 'llama-134M Q4_K', 'lfm2-350M-shape Q4_0']);
+    expect(generateModels({}).map((m) => m.name)).toEqual(['nibble-tiny (bundled, Q8_0)', 'llama-134M Q4_0', 'llama-134M Q4_K', 'lfm2-350M-shape Q4_0', 'qwen3moe-128x8-experts-small Q4_0']);
+    expect(generateModels({}).at(-1)!.synth!.moe).toEqual({ experts: 128, used: 8, ffn: 192 });
     expect(generateModels({ large: true, promptTokens: 5, decodeTokens: 3 }).map((m) => [m.name, m.promptTokens, m.decodeTokens]).at(-1)).toEqual(['llama-3.2-1B-shape Q4_0', 5, 3]);
     const v = paddedVocab(300)!['tokenizer.ggml.tokens'];
     expect(v.type === 'array' && v.value.length).toBe(300);
