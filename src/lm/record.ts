@@ -308,8 +308,9 @@ export class StepRecorder implements LlamaOps<Val> {
   }
 
   /**
-   * The router's weights; a softmax router (the experts') also starts its layer's arming: a late-planned moe_dispatch
-   * right after it, which arms the expert dispatches recorded next (linear and glu tag them) from these weights.
+   * The router's weights; an experts' router (more than one column) also starts its layer's arming: a late-planned
+   * moe_dispatch right after it, which arms the expert dispatches recorded next (linear and glu tag them) from these
+   * weights. `bias`: the selection bias vector (lfm2moe).
    */
   route(logits: Val, o: { used: number; norm: boolean; gating: MoeGating; scale?: number; bias?: string }): Val {
     const y = this.val(logits.rows, logits.cols);
