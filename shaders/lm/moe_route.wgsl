@@ -19,6 +19,7 @@ struct Params {
 }
 
 const MAX_EXPERTS: u32 = 256u; // src/kernels/moe_route.ts MOE_MAX_EXPERTS
+const LOWEST: f32 = -3.4028234e38; // below every score: probabilities in [0, 1] plus a finite bias
 
 override WG: u32 = 64;
 
@@ -59,23 +60,22 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var e = 0u; e < n; e++) {
     y[base + e] = 0.0;
   }
-  // The `used` largest scores (the probabilities, plus the selection bias with BIAS), one pass each.
+  // The `used` largest scores (the probabilities, plus the selection bias with BIAS), one pass each; a chosen
+  // expert's score becomes LOWEST, which the strict comparison never picks again.
   var s: array<f32, MAX_EXPERTS>;
-  var taken: array<bool, MAX_EXPERTS>;
   for (var e = 0u; e < n; e++) {
 #if BIAS
     s[e] = p[e] + sel_bias[e];
 #else
     s[e] = p[e];
 #endif
-    taken[e] = false;
   }
   var total = 0.0;
   for (var k = 0u; k < params.used; k++) {
     var best = n;
-    var bv = -3.4028234e38;
+    var bv = LOWEST;
     for (var e = 0u; e < n; e++) {
-      if (!taken[e] && s[e] > bv) { // strict: ties to the lower index; NaN compares false
+      if (s[e] > bv) { // strict: ties to the lower index; NaN compares false
         bv = s[e];
         best = e;
       }
@@ -89,7 +89,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     y[base + best] = p[best];
 #endif
     total += p[best];
-    taken[best] = true;
+    s[best] = LOWEST;
   }
 #if !MASK
   var f = params.scale;

@@ -69,6 +69,8 @@ export class LlamaEngine {
   private disposed = false;
   /** Dispatches and submits of the last step run. */
   lastDispatches = 0;
+  /** Of those, the mixture-of-experts dispatches armed by the router (they do work only where a token chose their expert). */
+  lastArmedDispatches = 0;
 
   private constructor(
     readonly ctx: GpuContext,
@@ -336,6 +338,7 @@ export class LlamaEngine {
       enc.copyBufferToBuffer(s.result, 0, s.staging, 0, Math.ceil(s.resultBytes / 4) * 4);
     });
     this.lastDispatches = s.bound.length;
+    this.lastArmedDispatches = s.bound.filter((x) => x.indirect).length;
     await s.staging.mapAsync(GPUMapMode.READ);
     let result: Float32Array | number | TopCandidates;
     try {

@@ -124,9 +124,8 @@ export class StepRecorder implements LlamaOps<Val> {
   readonly input: Val;
   /** Buffers the ops' plans made (the arming tables and arguments): the step owns them. */
   readonly made: GPUBuffer[] = [];
-  /** The arming of the mixture-of-experts layer being recorded (its router's), and the expert each value belongs to. */
+  /** The arming of the mixture-of-experts layer being recorded (its router's). */
   private arm?: MoeArm;
-  private gated = new Map<number, { arm: MoeArm; expert: number }>();
 
   constructor(
     private ctx: GpuContext,
@@ -210,7 +209,6 @@ export class StepRecorder implements LlamaOps<Val> {
     // An expert's weight: its matmul runs only when a row chose the expert (the layer's arming).
     const ex = parseExpertWeight(name);
     const gate = ex && this.arm && !o.bias && !o.residual ? { arm: this.arm, expert: ex.expert } : undefined;
-    if (gate) this.gated.set(y.id, gate);
     if (w.kind === 'quant') {
       this.ops.push({ label: `matmul ${name}`, ins, outs: [y], gate, plan: (b) => planMatmulQ(this.ctx, b(x), w.w, b(y), { M, xType: 'f32', bias, residual: o.residual ? b(o.residual) : undefined }) });
       return y;
@@ -290,11 +288,9 @@ export class StepRecorder implements LlamaOps<Val> {
     const y = this.val(gate.rows, gate.cols);
     const act = this.c.ffnAct;
     if (act === 'relu2') throw new Error(`glu: relu2 is gateless (act)`);
-    // an expert's SwiGLU (both inputs its matmuls') runs when its matmuls do
-    const g = this.gated.get(gate.id);
-    const expert = g && this.gated.get(up.id) === g ? g : undefined;
-    if (expert) this.gated.set(y.id, expert);
-    this.ops.push({ label: act === 'gelu' ? 'geglu' : 'swiglu', ins: [gate, up], outs: [y], gate: expert, plan: async (b) => [await planSwiglu(this.ctx, b(gate), b(up), b(y), gate.rows * gate.cols, act)] });
+    // (an expert's SwiGLU is not armed: a few elements a row, it costs less than an indirect dispatch on SwiftShader;
+    // an expert no row chose makes it read stale values, which moe_add never adds)
+    this.ops.push({ label: act === 'gelu' ? 'geglu' : 'swiglu', ins: [gate, up], outs: [y], plan: async (b) => [await planSwiglu(this.ctx, b(gate), b(up), b(y), gate.rows * gate.cols, act)] });
     return y;
   }
 
@@ -309,7 +305,7 @@ export class StepRecorder implements LlamaOps<Val> {
 
   /**
    * The router's weights; an experts' router (more than one column) also starts its layer's arming: a late-planned
-   * moe_dispatch right after it, which arms the expert dispatches recorded next (linear and glu tag them) from these
+   * moe_dispatch right after it, which arms the expert matmuls recorded next (linear tags them) from these
    * weights. `bias`: the selection bias vector (lfm2moe).
    */
   route(logits: Val, o: { used: number; norm: boolean; gating: MoeGating; scale?: number; bias?: string }): Val {

@@ -5,7 +5,7 @@
 import type { MoeDispatchEntry, MoeRouteShape } from '../kernels/moe_route.js';
 
 /** Each row's expert weights [rows, experts] from router logits [rows, experts]; bias: the selection bias (chosen by p + bias, weighted by p). */
-export function moeRouteRef(logits: ArrayLike<number>, s: Omit<MoeRouteShape, 'rows'> & { rows: number }, bias?: ArrayLike<number>): Float64Array {
+export function moeRouteRef(logits: ArrayLike<number>, s: MoeRouteShape, bias?: ArrayLike<number>): Float64Array {
   const { rows, experts: n, used } = s;
   const y = new Float64Array(rows * n);
   const p = new Float64Array(n);

@@ -268,6 +268,20 @@ describe('language model vs llama.cpp', () => {
     });
   }
 
+  // The experts' arming: in a decode step each expert's three matmuls (F32 weights: one dispatch each) run from the
+  // router's arguments, so only the token's experts read their weights (a recorder that left them unarmed would
+  // still be right, and read every expert). The SwiGLU between them is not armed: cheaper to run than to arm.
+  it('MoE decode: every expert\'s matmuls are armed by the router', async () => {
+    const m = await load('moe-armed', { arch: 'qwen3moe', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, moe: { experts: 8, used: 3, ffn: 32 } });
+    try {
+      await m.lm.logits(IDS, { decode: true });
+      expect(m.lm.engine.lastArmedDispatches).toBe(2 * 8 * 3);
+      measured.push(`  MoE decode (qwen3moe F32, 2 layers of 8 experts): ${m.lm.engine.lastArmedDispatches} of ${m.lm.engine.lastDispatches} dispatches armed`);
+    } finally {
+      m.lm.dispose();
+    }
+  });
+
   // The f16 KV cache (the default on GPUs with shader-f16) rounds every cached key and value to f16: unit 2^-11
   // relative, which through the scores, two layers and the logit scale (~2.5) grows a few times: F16_KV_BOUND = 5e-3.
   it('f16 KV cache: probabilities within the f16 rounding of the cache, decode equals prefill', async () => {
