@@ -19,7 +19,7 @@ export class PretrainError extends Error {}
 /** The committed recipe (configs/*.json): model shape, batch, schedule. */
 export interface PretrainConfig {
   /** arch: any of LLAMA_ARCHS (default llama); headDim: default dim / heads; slidingWindow: the Gemmas' and cohere2's (default 512 for gemma3 and cohere2, 4096 for gemma2; at least seq). */
-  model: { arch?: LlamaArch; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; slidingWindow?: number; /** lfm2 (required there): the kernel length and one flag a layer, true for a short convolution. */ shortConv?: { taps: number; conv: boolean[] }; /** llama (Mixtral), qwen3moe, olmoe, qwen2moe, granitemoe (required there): experts of width ffn, `used` a token; qwen2moe's and granitemoe's shared expert of sharedFfn. */ moe?: { experts: number; used: number; ffn: number; sharedFfn?: number } };
+  model: { arch?: LlamaArch; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; slidingWindow?: number; /** lfm2 (required there): the kernel length and one flag a layer, true for a short convolution. */ shortConv?: { taps: number; conv: boolean[] }; /** llama (Mixtral), granite and the MoE architectures (required there): experts of width ffn, `used` a token; qwen2moe's, granite's and ernie4_5-moe's shared expert of sharedFfn; lfm2moe's and ernie4_5-moe's denseLead leading dense layers; ernie4_5-moe's selection bias (selectionBias true). */ moe?: { experts: number; used: number; ffn: number; sharedFfn?: number; denseLead?: number; selectionBias?: true } };
   batch: number;
   /** Tokens per window (<= model.ctx). */
   seq: number;
@@ -60,9 +60,11 @@ export function checkPretrainConfig(c: PretrainConfig, vocab: number): LlamaConf
   if (scv !== undefined && !(scv && typeof scv === 'object' && Number.isInteger(scv.taps) && Array.isArray(scv.conv) && scv.conv.every((b) => typeof b === 'boolean'))) throw new PretrainError(`pretrain config: 'model.shortConv' must be { taps: integer, conv: [bool, ...] }, found ${JSON.stringify(scv)}`);
   const moe = c.model.moe;
   if (moe !== undefined) {
-    if (!moe || typeof moe !== 'object') throw new PretrainError(`pretrain config: 'model.moe' must be { experts, used, ffn[, sharedFfn] }, found ${JSON.stringify(moe)}`);
+    if (!moe || typeof moe !== 'object') throw new PretrainError(`pretrain config: 'model.moe' must be { experts, used, ffn[, sharedFfn, denseLead, selectionBias] }, found ${JSON.stringify(moe)}`);
     for (const k of ['experts', 'used', 'ffn'] as const) if (!Number.isInteger(moe[k]) || moe[k] < 1) throw new PretrainError(`pretrain config: 'model.moe.${k}' must be an integer >= 1, found ${JSON.stringify(moe[k])}`);
     if (moe.sharedFfn !== undefined && !(Number.isInteger(moe.sharedFfn) && moe.sharedFfn >= 1)) throw new PretrainError(`pretrain config: 'model.moe.sharedFfn' must be an integer >= 1, found ${JSON.stringify(moe.sharedFfn)}`);
+    if (moe.denseLead !== undefined && !(Number.isInteger(moe.denseLead) && moe.denseLead >= 0)) throw new PretrainError(`pretrain config: 'model.moe.denseLead' must be an integer >= 0, found ${JSON.stringify(moe.denseLead)}`);
+    if (moe.selectionBias !== undefined && moe.selectionBias !== true) throw new PretrainError(`pretrain config: 'model.moe.selectionBias' must be true (or absent: no selection bias), found ${JSON.stringify(moe.selectionBias)}`);
     if (moe.experts > MOE_MAX_EXPERTS || moe.used > moe.experts) throw new PretrainError(`pretrain config: 'model.moe' has ${moe.used} of ${moe.experts} experts a token (at most ${MOE_MAX_EXPERTS} experts, and no more used than there are)`);
   }
   const config = llamaConfig({ ...c.model, vocab });

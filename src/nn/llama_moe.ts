@@ -1,7 +1,9 @@
 // Mixture-of-experts FFNs (LlamaConfig.moe), as llama.cpp's build_moe_ffn runs them: Mixtral (GGUF `llama` with
 // `expert_count`), Qwen3-MoE (`qwen3moe`), OLMoE (`olmoe`), Qwen1.5 / Qwen2-MoE (`qwen2moe`, with a gated shared
 // expert) and IBM's Granite 3 MoE (`granitemoe`, or `granite` with `expert_count`; Granite 3.1 / 4.0's shared expert
-// ungated, where `expert_shared_feed_forward_length` > 0), its sum times granite's residual scale. Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
+// ungated, where `expert_shared_feed_forward_length` > 0), its sum times granite's residual scale, LFM2-MoE (`lfm2moe`) and
+// Baidu's ERNIE 4.5 MoE (`ernie4_5-moe`: dense leading layers, an ungated shared expert, a selection bias where the file
+// has one). Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
 // most probable are the row's experts, weighted by their probabilities (renormalized to sum 1 where `norm`); each
 // expert is a SwiGLU over its slice of blk.N.ffn_{gate,up}_exps [experts, ffn, dim] and ffn_down_exps
 // [experts, dim, ffn]; Qwen2-MoE adds a shared SwiGLU (ffn_{gate,up,down}_shexp) times sigmoid(ffn_gate_inp_shexp . h).
@@ -18,7 +20,7 @@ import { MOE_MAX_EXPERTS } from '../kernels/moe_route.js';
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
 /** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
-export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe'];
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe'];
 
 /** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
 export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
@@ -30,22 +32,22 @@ export function parseExpertWeight(name: string): { tensor: string; expert: numbe
 }
 
 /** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true };
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true };
 
 /** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
 export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
 
-/** lfm2moe's per-layer selection bias (llama.cpp's exp_probs_b): a constant of the model, never trained. */
+/** lfm2moe's and ernie4_5-moe's per-layer selection bias (llama.cpp's exp_probs_b): a constant of the model, never trained. */
 export const isSelectionBias = (name: string): boolean => name.endsWith('.exp_probs_b.bias');
 
-/** Whether layer l's FFN is the mixture of experts (lfm2moe's first denseLead layers are dense). */
+/** Whether layer l's FFN is the mixture of experts (lfm2moe's and ernie4_5-moe's first denseLead layers are dense). */
 export const isMoeLayer = (c: LlamaConfig, l: number): boolean => !!c.moe && l >= (c.moe.denseLead ?? 0);
 
 /** Whether the shared expert is gated (qwen2moe: sigmoid(ffn_gate_inp_shexp . h)); Granite's is added as it is. */
 export const sharedExpertGated = (c: LlamaConfig): boolean => c.arch === 'qwen2moe';
 
 /** The MoE configuration of a file's header, or undefined for a dense model; errors name the key. */
-export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: string) => boolean): MoeConfig | undefined {
+export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: string) => boolean, hasTensor: (name: string) => boolean): MoeConfig | undefined {
   const moeArch = MOE_ARCHS.includes(a);
   const experts = k.int(`${a}.expert_count`, moeArch ? undefined : 0, moeArch ? 1 : 0);
   if (experts === 0) {
@@ -59,13 +61,27 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   // llama.cpp: qwen2moe / qwen3moe read expert_feed_forward_length (else feed_forward_length / used); Mixtral and
   // OLMoE size their experts by feed_forward_length.
   const qwen = a === 'qwen2moe' || a === 'qwen3moe';
-  const expertFfn = qwen ? k.int(`${a}.expert_feed_forward_length`, Math.floor(ffn / used)) : a === 'lfm2moe' ? k.int(`${a}.expert_feed_forward_length`) : ffn;
+  const ernie = a === 'ernie4_5-moe';
+  const expertFfn = qwen ? k.int(`${a}.expert_feed_forward_length`, Math.floor(ffn / used)) : a === 'lfm2moe' || ernie ? k.int(`${a}.expert_feed_forward_length`) : ffn;
   if (expertFfn < 1) throw new ModelConfigError(`model config: the experts' feed-forward length is 0 ('${a}.feed_forward_length' ${ffn} / '${a}.expert_used_count' ${used})`);
-  const sharedFfn = a === 'qwen2moe' ? k.int(`${a}.expert_shared_feed_forward_length`, ffn) : a === 'granite' || a === 'granitemoe' ? k.int(`${a}.expert_shared_feed_forward_length`, 0, 0) : 0;
+  const sharedFfn = a === 'qwen2moe' ? k.int(`${a}.expert_shared_feed_forward_length`, ffn) : a === 'granite' || a === 'granitemoe' || ernie ? k.int(`${a}.expert_shared_feed_forward_length`, 0, 0) : 0;
   const shared = sharedFfn > 0 ? { sharedFfn } : {};
   // lfm2moe (LFM2-8B-A1B): dense leading layers, the gating function read (sigmoid in LFM2), a selection bias
-  const lfm2 = a === 'lfm2moe' ? lfm2moeExtras(k, a) : {};
-  return { experts, used, ffn: expertFfn, norm: NORM_WEIGHTS[a]!, ...shared, ...lfm2 };
+  const extras = a === 'lfm2moe' ? lfm2moeExtras(k, a) : ernie ? ernieMoeExtras(k, a, hasTensor) : {};
+  return { experts, used, ffn: expertFfn, norm: NORM_WEIGHTS[a]!, ...shared, ...extras };
+}
+
+/**
+ * ernie4_5-moe (ERNIE-4.5-21B-A3B, 300B-A47B): its leading dense layers, and its selection bias where the file has it
+ * (llama.cpp's loader takes exp_probs_b as optional). llama.cpp's graph makes layer l sparse where l >= the dense count
+ * and (l + 1) % interleave_moe_layer_step == 0, but its loader gives every layer past the dense ones the experts' tensors
+ * and no dense FFN: only a step of 1 runs there, and here.
+ */
+function ernieMoeExtras(k: Keys, a: LlamaArch, hasTensor: (name: string) => boolean): Pick<MoeConfig, 'denseLead' | 'selectionBias'> {
+  const denseLead = k.int(`${a}.leading_dense_block_count`, undefined, 0);
+  const step = k.int(`${a}.interleave_moe_layer_step`);
+  if (step !== 1) throw new ModelConfigError(`model config: metadata '${a}.interleave_moe_layer_step' is ${step}; nibble (like llama.cpp's loader) runs 1: every layer after the leading dense ones a mixture of experts`);
+  return { ...(denseLead > 0 ? { denseLead } : {}), ...(hasTensor(`blk.${denseLead}.exp_probs_b.bias`) ? { selectionBias: true as const } : {}) };
 }
 
 function lfm2moeExtras(k: Keys, a: LlamaArch): Pick<MoeConfig, 'denseLead' | 'gating' | 'selectionBias'> {

@@ -167,6 +167,23 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(f.metadata, tensors.filter((t) => t.name !== 'blk.2.exp_probs_b.bias'), /tensor 'blk\.2\.exp_probs_b\.bias' is missing \(expected shape \[8\]\)/);
   });
 
+  it('ernie4_5-moe (ERNIE-4.5-21B-A3B): leading dense layers, the interleave step (only 1), shared experts, a selection bias where the file has one', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'ernie4_5-moe', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, seed: 1, moe: { experts: 8, used: 3, ffn: 32, sharedFfn: 64, denseLead: 1, selectionBias: true } });
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'ernie4_5-moe', ropeLayout: 'norm', moe: { experts: 8, used: 3, ffn: 32, norm: true, sharedFfn: 64, denseLead: 1, selectionBias: true } });
+    expect(llamaConfigFromGguf(f.metadata, tensors).moe!.gating).toBeUndefined(); // the softmax
+    expect(tensors.filter((t) => t.name.startsWith('blk.0.ffn_')).map((t) => t.name)).toEqual(['blk.0.ffn_norm.weight', 'blk.0.ffn_gate.weight', 'blk.0.ffn_up.weight', 'blk.0.ffn_down.weight']);
+    expect(tensors.find((t) => t.name === 'blk.2.ffn_down_shexp.weight')?.shape).toEqual([64, 64]);
+    const without = (k: string) => Object.fromEntries(Object.entries(f.metadata).filter(([key]) => key !== k));
+    fails({ ...f.metadata, 'ernie4_5-moe.interleave_moe_layer_step': gguf.u32(2) }, tensors, /'ernie4_5-moe\.interleave_moe_layer_step' is 2; nibble \(like llama\.cpp's loader\) runs 1/);
+    fails(without('ernie4_5-moe.interleave_moe_layer_step'), tensors, /metadata key 'ernie4_5-moe\.interleave_moe_layer_step' is missing \(required\)/);
+    fails(without('ernie4_5-moe.leading_dense_block_count'), tensors, /metadata key 'ernie4_5-moe\.leading_dense_block_count' is missing \(required\)/);
+    fails(without('ernie4_5-moe.expert_feed_forward_length'), tensors, /metadata key 'ernie4_5-moe\.expert_feed_forward_length' is missing \(required\)/);
+    // the selection bias is optional (llama.cpp's loader): absent from every layer, the router chooses by probability
+    expect(llamaConfigFromGguf(f.metadata, tensors.filter((t) => !t.name.endsWith('exp_probs_b.bias'))).moe!.selectionBias).toBeUndefined();
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.2.exp_probs_b.bias'), /tensor 'blk\.2\.exp_probs_b\.bias' is missing \(expected shape \[8\]\)/);
+    fails(without('ernie4_5-moe.expert_shared_feed_forward_length'), tensors, /tensors 'blk\.1\.ffn_gate_shexp\.weight'.* not used by a ernie4_5-moe model/);
+  });
+
   it('bad expert keys refused by key: counts missing or out of range, more used than there are, more experts than the router takes, experts in a graph without them', () => {
     const { file: q, tensors: qt } = synthHeader({ arch: 'qwen3moe', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, moe: experts(8, 2, 32) });
     const without = (k: string) => Object.fromEntries(Object.entries(q.metadata).filter(([key]) => key !== k));
