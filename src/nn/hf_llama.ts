@@ -41,14 +41,15 @@
 // MiniCPMForCausalLM (minicpm) is a Llama (rows permuted) with granite's multipliers (minicpmMultipliers), tied by default.
 // A Llama's rope_scaling of rope_type llama3 becomes rope_freqs.weight as the converter computes it, a linear one
 // the position scale, a yarn one (any architecture but Phi-3's and the Gemmas') GGUF's YaRN (hfRope).
-import { numel, toF32, type Safetensors } from '../io/safetensors.js';
+import type { Safetensors } from '../io/safetensors.js';
 import { archTraits, attentionScale, isShortConvKernel, GEMMA3_SWA_PATTERN, GEMMA3_SWA_ROPE_BASE, layerUsesRope, layerWindow, ModelConfigError, OLMO3_SWA_PATTERN, EXAONE4_SWA_LAYERS, EXAONE4_SWA_PATTERN, EXAONE4_SWA_WINDOW, type LlamaConfig } from './llama_config.js';
 import { fusedTensors, ggufTensorLayout } from './llama_layout.js';
 import { llama3RopeFactors, longRopeAttnFactor } from './rope_scaling.js';
 import type { LlamaWeights } from './llama_train.js';
 import { llamaConfig } from './llama_weights.js';
-import { periodLayerTypes, positiveInt, positiveNumber } from './hf_keys.js';
+import { hfTensorF32, periodLayerTypes, positiveInt, positiveNumber, ropeParametersAsV4 } from './hf_keys.js';
 import { HF_MOE_ARCH, hfMoeConfig, hfMoeTensor } from './hf_moe.js';
+import { GRANITE4_TYPE, granite4AsGranite, hfGranite4Tensor, isGranite4Dense } from './hf_granite4.js';
 import { LFM2_NAMES, lfm2Config } from './hf_lfm2.js';
 import { stablelmConfig } from './hf_stablelm.js';
 import { EXAONE_FIXED, EXAONE_NAMES, exaoneAsLlama } from './hf_exaone.js';
@@ -96,7 +97,7 @@ export interface HfLlamaConfigJson {
 
 /** Each architecture's name in messages. */
 const ARCH_NAME: Record<LlamaConfig['arch'], string> = {
-  llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3', gemma: 'Gemma', gemma2: 'Gemma 2', gemma3: 'Gemma 3', smollm3: 'SmolLM3', phi3: 'Phi-3', stablelm: 'StableLM', granite: 'Granite', olmo2: 'OLMo 2', exaone: 'EXAONE 3.5', exaone4: 'EXAONE 4', ernie4_5: 'ERNIE 4.5', mistral3: 'Ministral 3', glm4: 'GLM-4', arcee: 'AFM (Arcee)', lfm2: 'LFM2', starcoder2: 'StarCoder2', phi2: 'Phi-2', 'command-r': 'Command R', cohere2: 'Command R7B', minicpm: 'MiniCPM', gptneox: 'GPT-NeoX', gpt2: 'GPT-2', starcoder: 'StarCoder', falcon: 'Falcon', qwen2moe: 'Qwen2-MoE', qwen3moe: 'Qwen3-MoE', olmoe: 'OLMoE', granitemoe: 'Granite MoE', lfm2moe: 'LFM2-MoE',
+  llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3', gemma: 'Gemma', gemma2: 'Gemma 2', gemma3: 'Gemma 3', smollm3: 'SmolLM3', phi3: 'Phi-3', stablelm: 'StableLM', granite: 'Granite', olmo2: 'OLMo 2', exaone: 'EXAONE 3.5', exaone4: 'EXAONE 4', ernie4_5: 'ERNIE 4.5', mistral3: 'Ministral 3', glm4: 'GLM-4', arcee: 'AFM (Arcee)', lfm2: 'LFM2', starcoder2: 'StarCoder2', phi2: 'Phi-2', 'command-r': 'Command R', cohere2: 'Command R7B', minicpm: 'MiniCPM', gptneox: 'GPT-NeoX', gpt2: 'GPT-2', starcoder: 'StarCoder', falcon: 'Falcon', qwen2moe: 'Qwen2-MoE', qwen3moe: 'Qwen3-MoE', olmoe: 'OLMoE', granitemoe: 'Granite MoE', lfm2moe: 'LFM2-MoE', 'ernie4_5-moe': 'ERNIE 4.5 MoE',
 };
 
 /** attention_bias: the import takes q / k / v biases for Qwen2 and GLM-4 only (its callers skip those two; GGUF's other graphs have none, or o biases nibble does not run). */
@@ -106,22 +107,6 @@ function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: L
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
 const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', stablelm: 'stablelm', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone: 'exaone', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2', starcoder2: 'starcoder2', phi: 'phi2', cohere: 'command-r', cohere2: 'cohere2', minicpm: 'minicpm', gpt2: 'gpt2', ...HF_MOE_ARCH };
-
-/**
- * transformers 5 writes a model's RoPE as one `rope_parameters` object (rope_theta, rope_type, the scaling's keys and
- * partial_rotary_factor) instead of rope_theta, rope_scaling and a top-level partial_rotary_factor: read back into
- * those. (The Gemmas' per-layer-type form is refused where they are read.)
- */
-function ropeParametersAsV4(j: Record<string, unknown>, source: string): Record<string, unknown> {
-  const rp = j.rope_parameters;
-  if (rp === undefined || rp === null) return j;
-  if (typeof rp !== 'object' || Array.isArray(rp)) throw new ModelConfigError(`${source}: rope_parameters ${JSON.stringify(rp)} is not an object`);
-  if (j.rope_theta !== undefined || (j.rope_scaling !== undefined && j.rope_scaling !== null)) throw new ModelConfigError(`${source}: both rope_parameters and rope_theta / rope_scaling are given`);
-  const { rope_theta, partial_rotary_factor, ...rest } = rp as Record<string, unknown>;
-  if (partial_rotary_factor !== undefined && j.partial_rotary_factor !== undefined) throw new ModelConfigError(`${source}: partial_rotary_factor is given both in rope_parameters and at the top level`);
-  const kind = rest.rope_type ?? rest.type;
-  return { ...j, ...(rope_theta !== undefined ? { rope_theta } : {}), ...(partial_rotary_factor !== undefined ? { partial_rotary_factor } : {}), rope_scaling: kind === undefined || kind === 'default' ? null : rest };
-}
 
 /** The LlamaConfig of an HF config.json; errors name the key. */
 export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfig {
@@ -133,9 +118,14 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   if (!json || typeof json !== 'object') throw new ModelConfigError(`${source}: not a JSON object`);
   const j = json as Record<string, unknown>;
   const type = j.model_type === undefined ? 'llama' : String(j.model_type);
+  if (type === GRANITE4_TYPE) { // Granite 4.0: a Granite (or Granite MoE) where every layer is attention (hf_granite4.ts)
+    const g = granite4AsGranite(j, source);
+    const r = llamaLikeConfig(ropeParametersAsV4(g.json, source), source, g.type, ARCH_OF[g.type]);
+    return g.rope ? r : { config: { ...r.config, noRopeStep: 1 }, ropeTensors: r.ropeTensors };
+  }
   const arch = ARCH_OF[type];
   if (type === 'gemma3') throw new ModelConfigError(`${source}: model_type 'gemma3' is Gemma 3's multimodal model: import its text model (model_type gemma3_text, Gemma3ForCausalLM)`);
-  if (!arch) throw new ModelConfigError(`${source}: model_type '${type}' is not one nibble imports (${Object.keys(ARCH_OF).join(', ')})`);
+  if (!arch) throw new ModelConfigError(`${source}: model_type '${type}' is not one nibble imports (${[...Object.keys(ARCH_OF), GRANITE4_TYPE].join(', ')})`);
   if ((arch === 'gemma' || arch === 'gemma2' || arch === 'gemma3') && j.rope_parameters !== undefined) throw new ModelConfigError(`${source}: rope_parameters (transformers 5's form) is not read for ${ARCH_NAME[arch]}: give rope_theta, rope_local_base_freq and rope_scaling`);
   if (arch === 'gemma3') return { config: gemma3Config(j, source), ropeTensors: {} };
   if (arch === 'gemma2') return { config: gemma2Config(j, source), ropeTensors: {} };
@@ -158,7 +148,7 @@ function llamaLikeConfig(j: Record<string, unknown>, source: string, type: strin
   if (arch !== 'qwen2' && arch !== 'glm4') refuseAttentionBias(j, source, arch); // Qwen2's and GLM-4's q / k / v biases are imported
   if (arch !== 'llama' && arch !== 'phi3' && j.use_sliding_window === true) throw new ModelConfigError(`${source}: use_sliding_window is true: ${Name}'s windowed attention is not supported`);
   if (arch !== 'llama' && type !== 'olmo3' && !(arch === 'exaone4' && j.num_hidden_layers === EXAONE4_SWA_LAYERS) && Array.isArray(j.layer_types) && j.layer_types.some((t) => t !== 'full_attention')) throw new ModelConfigError(`${source}: layer_types ${JSON.stringify(j.layer_types)}: ${Name}'s windowed attention is not supported (only 'full_attention')`);
-  if (arch === 'ernie4_5' && j.use_bias === true) throw new ModelConfigError(`${source}: use_bias is true: llama.cpp's ernie4_5 has no output or MLP biases`);
+  if ((arch === 'ernie4_5' || arch === 'ernie4_5-moe') && j.use_bias === true) throw new ModelConfigError(`${source}: use_bias is true: llama.cpp's ${arch} has no output or MLP biases`);
   if (arch === 'arcee' && (j.hidden_act ?? 'relu2') !== 'relu2') throw new ModelConfigError(`${source}: hidden_act ${JSON.stringify(j.hidden_act)}: GGUF's arcee runs relu2 (relu(x)^2)`);
   if (arch === 'arcee' && j.mlp_bias === true) throw new ModelConfigError(`${source}: mlp_bias is true: llama.cpp's arcee has no MLP biases`);
   if ((arch === 'granite' || arch === 'granitemoe') && j.mlp_bias === true) throw new ModelConfigError(`${source}: mlp_bias is true: a Granite with MLP biases is not supported by the import`);
@@ -437,7 +427,7 @@ export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'):
 }
 
 /** The NORM-rope architectures whose Hugging Face RoPE already turns adjacent pairs (ERNIE's "glm rope style", GLM-4's, Cohere's interleaved): their q / k rows are not permuted. */
-const HF_PAIRED_ROPE: ReadonlySet<LlamaConfig['arch']> = new Set(['ernie4_5', 'glm4', 'command-r', 'cohere2']);
+const HF_PAIRED_ROPE: ReadonlySet<LlamaConfig['arch']> = new Set(['ernie4_5', 'ernie4_5-moe', 'glm4', 'command-r', 'cohere2']);
 
 /** A [rows, cols] row-major matrix transposed ([cols, rows]). */
 function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
@@ -461,28 +451,23 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
   const { config, ropeTensors } = hfConfig(configJson, 'config.json');
   const weights: LlamaWeights = {};
   const fused = new Map(fusedTensors(config).map((f) => [f.name, f]));
+  const granite4 = isGranite4Dense(configJson);
   // The tensors as the checkpoint holds them: phi3's q / k / v and gate / up fused, as in its GGUF.
   for (const { name, shape } of ggufTensorLayout(config)) {
     if (ropeTensors[name]) {
       weights[name] = ropeTensors[name];
       continue;
     }
-    const moe = hfMoeTensor(config, name, shape, st, source); // the experts' stacks, routers and shared experts
+    const moe = hfMoeTensor(config, name, shape, st, source) ?? (granite4 ? hfGranite4Tensor(config, name, shape, st, source) : null); // the experts' stacks, routers and shared experts; Granite 4.0's shared MLP
     if (moe) {
       weights[name] = moe;
       continue;
     }
-    const hf = hfTensorName(name, config.arch);
-    const t = st.tensors[hf];
-    if (!t) throw new ModelConfigError(`${source}: tensor '${hf}' is missing (expected shape [${shape.join(', ')}])`);
     // LFM2's conv kernels are Conv1d weights [dim, 1, L]: the converter squeezes them to [dim, L]. GPT-2's Conv1D
-    // weights are [in, out]: transposed below.
+    // weights are [in, out]: transposed.
     const conv1d = config.arch === 'gpt2' && isGpt2Conv1D(name);
-    const tShape = isShortConvKernel(name) && t.shape.length === 3 && t.shape[1] === 1 ? [t.shape[0], t.shape[2]] : conv1d ? [...t.shape].reverse() : t.shape;
-    if (tShape.length !== shape.length || tShape.some((d, i) => d !== shape[i])) throw new ModelConfigError(`${source}: tensor '${hf}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
-    if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new ModelConfigError(`${source}: tensor '${hf}' is ${t.dtype}; the import reads F32, F16 and BF16`);
-    let w = conv1d ? transpose(toF32(t), shape[1], shape[0]) : toF32(t);
-    if (w.length !== numel(shape)) throw new ModelConfigError(`${source}: tensor '${hf}' holds ${w.length} values, expected ${numel(shape)}`);
+    const raw = hfTensorF32(st, source, hfTensorName(name, config.arch), shape, (s) => (isShortConvKernel(name) && s.length === 3 && s[1] === 1 ? [s[0], s[2]] : conv1d ? [...s].reverse() : s));
+    let w = conv1d ? transpose(raw, shape[1], shape[0]) : raw;
     if (config.ropeLayout === 'norm' && !HF_PAIRED_ROPE.has(config.arch)) { // a Llama's; a Qwen's rows stay in HF's (NEOX) order
       if (name.endsWith('attn_q.weight')) w = permuteRope(w, config.heads, config.headDim, config.dim);
       else if (name.endsWith('attn_k.weight')) w = permuteRope(w, config.kvHeads, config.headDim, config.dim);

@@ -1,21 +1,24 @@
 // Hugging Face mixture-of-experts checkpoints (hf_llama.ts imports them), as llama.cpp's converter writes them into
 // GGUF: MixtralForCausalLM (model_type mixtral: GGUF llama with expert_count), Qwen3MoeForCausalLM (qwen3_moe),
-// OlmoeForCausalLM (olmoe), Qwen2MoeForCausalLM (qwen2_moe) and GraniteMoe(Shared)ForCausalLM (granitemoe,
-// granitemoeshared: GGUF granitemoe). Each expert's projections (HF: one tensor an expert; Granite: one [E, 2 ffn, dim]
+// OlmoeForCausalLM (olmoe), Qwen2MoeForCausalLM (qwen2_moe), GraniteMoe(Shared)ForCausalLM (granitemoe,
+// granitemoeshared: GGUF granitemoe) and Ernie4_5_MoeForCausalLM (ernie4_5_moe: its leading dense layers, shared
+// experts and selection bias, mlp.moe_statics.e_score_correction_bias [1, E], GGUF's exp_probs_b). Each expert's projections (HF: one tensor an expert; Granite: one [E, 2 ffn, dim]
 // input_linear whose first half of rows is the gate) are stacked into GGUF's [experts, ffn, dim] tensors; the routers
 // and Qwen2-MoE's shared-expert gate ([1, dim] in HF, [dim] in GGUF) are copied. What GGUF's graphs cannot express is
 // refused by key: a renormalization other than the graph's (norm_topk_prob), dense layers among the sparse ones
-// (decoder_sparse_step, mlp_only_layers), OLMoE's clip_qkv.
-import { numel, toF32, type Safetensors } from '../io/safetensors.js';
-import { positiveInt } from './hf_keys.js';
+// (decoder_sparse_step, mlp_only_layers, ERNIE's moe_layer_interval / moe_layer_end_index), OLMoE's clip_qkv.
+import { numel, type Safetensors } from '../io/safetensors.js';
+import { hfTensorF32, positiveInt } from './hf_keys.js';
 import { ModelConfigError, type LlamaArch, type LlamaConfig } from './llama_config.js';
 import { parseExpertWeight } from './llama_moe.js';
+import type { llamaConfig } from './llama_weights.js';
 
 /** config.json's MoE model types and the GGUF architecture each becomes. */
-export const HF_MOE_ARCH: Record<string, LlamaArch> = { mixtral: 'llama', qwen3_moe: 'qwen3moe', olmoe: 'olmoe', qwen2_moe: 'qwen2moe', granitemoe: 'granitemoe', granitemoeshared: 'granitemoe' };
+export const HF_MOE_ARCH: Record<string, LlamaArch> = { mixtral: 'llama', qwen3_moe: 'qwen3moe', olmoe: 'olmoe', qwen2_moe: 'qwen2moe', granitemoe: 'granitemoe', granitemoeshared: 'granitemoe', ernie4_5_moe: 'ernie4_5-moe' };
 
 /** The experts of an HF MoE config (for llamaConfig's `moe`), its keys checked against what llama.cpp's graph runs. */
-export function hfMoeConfig(j: Record<string, unknown>, source: string, type: string): { experts: number; used: number; ffn: number; sharedFfn?: number } {
+export function hfMoeConfig(j: Record<string, unknown>, source: string, type: string): NonNullable<Parameters<typeof llamaConfig>[0]['moe']> {
+  if (type === 'ernie4_5_moe') return ernieMoeConfig(j, source);
   const int = (k: string, dflt?: number) => positiveInt(j, source, k, dflt);
   const qwen = type === 'qwen3_moe' || type === 'qwen2_moe';
   const experts = int(type === 'mixtral' || type.startsWith('granitemoe') ? 'num_local_experts' : 'num_experts');
@@ -33,6 +36,29 @@ export function hfMoeConfig(j: Record<string, unknown>, source: string, type: st
   return { experts, used, ffn, ...(shared > 0 ? { sharedFfn: shared } : {}) };
 }
 
+/**
+ * Ernie4_5_MoeConfig as llama.cpp's converter writes it (transformers' defaults where a key is absent): the layers from
+ * moe_layer_start_index on sparse (GGUF's leading_dense_block_count), moe_k of moe_num_experts experts of
+ * moe_intermediate_size, shared experts of moe_intermediate_size x moe_num_shared_experts, and the selection bias every
+ * Ernie4_5_MoeSparseMoeBlock has. A sparse layer every moe_layer_interval-th, or sparse layers ending before the last
+ * (moe_layer_end_index), are not GGUF's graph: refused by key.
+ */
+function ernieMoeConfig(j: Record<string, unknown>, source: string): NonNullable<Parameters<typeof llamaConfig>[0]['moe']> {
+  const int = (k: string, dflt?: number) => positiveInt(j, source, k, dflt);
+  const experts = int('moe_num_experts', 64);
+  const used = int('moe_k', 6);
+  if (used > experts) throw new ModelConfigError(`${source}: moe_k ${used} exceeds the ${experts} experts`);
+  const ffn = int('moe_intermediate_size', 1536);
+  if ((j.moe_layer_interval ?? 1) !== 1) throw new ModelConfigError(`${source}: moe_layer_interval ${JSON.stringify(j.moe_layer_interval)}: every layer after the dense ones must be sparse (1; llama.cpp's loader runs no other)`);
+  const layers = int('num_hidden_layers', 28);
+  const end = j.moe_layer_end_index ?? -1;
+  if (end !== -1 && end !== layers - 1) throw new ModelConfigError(`${source}: moe_layer_end_index ${JSON.stringify(end)}: the sparse layers must run to the last (-1 or ${layers - 1})`);
+  const start = j.moe_layer_start_index ?? 1;
+  if (!Number.isInteger(start) || (start as number) < 0) throw new ModelConfigError(`${source}: 'moe_layer_start_index' must be an integer >= 0, found ${JSON.stringify(j.moe_layer_start_index)}`);
+  const shared = j.moe_num_shared_experts === 0 ? 0 : int('moe_num_shared_experts', 0);
+  return { experts, used, ffn, ...(shared > 0 ? { sharedFfn: ffn * shared } : {}), ...((start as number) > 0 ? { denseLead: start as number } : {}), selectionBias: true };
+}
+
 /** The HF name of the router of layer l (Mixtral's under block_sparse_moe, Granite's router.layer, the others' mlp.gate). */
 function routerName(arch: LlamaArch, l: number): string {
   return arch === 'llama' ? `model.layers.${l}.block_sparse_moe.gate.weight` : arch === 'granitemoe' ? `model.layers.${l}.block_sparse_moe.router.layer.weight` : `model.layers.${l}.mlp.gate.weight`;
@@ -43,27 +69,22 @@ function routerName(arch: LlamaArch, l: number): string {
  * the shared gate reshaped), or null for a tensor that is not the experts' (hf_llama.ts reads those).
  */
 export function hfMoeTensor(c: LlamaConfig, name: string, shape: readonly number[], st: Safetensors, source: string): Float32Array | null {
-  const m = /^blk\.(\d+)\.(ffn_gate_inp|ffn_gate_exps|ffn_up_exps|ffn_down_exps|ffn_gate_inp_shexp|ffn_gate_shexp|ffn_up_shexp|ffn_down_shexp)\.weight$/.exec(name);
+  const m = /^blk\.(\d+)\.(ffn_gate_inp|ffn_gate_exps|ffn_up_exps|ffn_down_exps|ffn_gate_inp_shexp|ffn_gate_shexp|ffn_up_shexp|ffn_down_shexp)\.weight$|^blk\.(\d+)\.(exp_probs_b)\.bias$/.exec(name);
   if (!c.moe || !m || parseExpertWeight(name)) return null;
-  const l = Number(m[1]);
-  const part = m[2];
-  const read = (hf: string, want: readonly number[]): Float32Array => {
-    const t = st.tensors[hf];
-    if (!t) throw new ModelConfigError(`${source}: tensor '${hf}' is missing (expected shape [${want.join(', ')}])`);
-    if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) throw new ModelConfigError(`${source}: tensor '${hf}' has shape [${t.shape.join(', ')}], expected [${want.join(', ')}]`);
-    if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new ModelConfigError(`${source}: tensor '${hf}' is ${t.dtype}; the import reads F32, F16 and BF16`);
-    return toF32(t);
-  };
+  const l = Number(m[1] ?? m[3]);
+  const part = m[2] ?? m[4];
+  const read = (hf: string, want: readonly number[]): Float32Array => hfTensorF32(st, source, hf, want);
   const p = `model.layers.${l}.`;
   const granite = c.arch === 'granitemoe';
   if (part === 'ffn_gate_inp') return read(routerName(c.arch, l), shape);
+  if (part === 'exp_probs_b') return read(`${p}mlp.moe_statics.e_score_correction_bias`, [1, shape[0]]); // ERNIE's [1, E]
   if (part === 'ffn_gate_inp_shexp') return read(`${p}mlp.shared_expert_gate.weight`, [1, shape[0]]);
   const [E, N, K] = shape.length === 3 ? shape : [1, shape[0], shape[1]];
   // Granite's fused [gate | up] rows (input_linear), an expert's or the shared MLP's: the gate is the first half.
   const graniteHalf = (w: Float32Array, e: number, up: boolean) => w.subarray((2 * e + (up ? 1 : 0)) * N * K, (2 * e + (up ? 1 : 0) + 1) * N * K);
   if (part.endsWith('_shexp')) {
     if (granite) return part === 'ffn_down_shexp' ? read(`${p}shared_mlp.output_linear.weight`, shape) : graniteHalf(read(`${p}shared_mlp.input_linear.weight`, [2 * N, K]), 0, part === 'ffn_up_shexp').slice();
-    return read(`${p}mlp.shared_expert.${part === 'ffn_gate_shexp' ? 'gate' : part === 'ffn_up_shexp' ? 'up' : 'down'}_proj.weight`, shape);
+    return read(`${p}mlp.${c.arch === 'ernie4_5-moe' ? 'shared_experts' : 'shared_expert'}.${part === 'ffn_gate_shexp' ? 'gate' : part === 'ffn_up_shexp' ? 'up' : 'down'}_proj.weight`, shape);
   }
   if (granite && part === 'ffn_down_exps') return read(`${p}block_sparse_moe.output_linear.weight`, shape);
   const out = new Float32Array(numel(shape));

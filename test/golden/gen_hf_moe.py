@@ -1,4 +1,5 @@
-"""Writes test/golden/hf_mixtral/, hf_qwen3_moe/, hf_olmoe/, hf_qwen2_moe/ and hf_granitemoe/: tiny Hugging Face
+"""Writes test/golden/hf_mixtral/, hf_qwen3_moe/, hf_olmoe/, hf_qwen2_moe/, hf_granitemoe/, hf_ernie4_5_moe/, hf_granite4/,
+hf_granite4_nope/ and hf_granite4_moe/: tiny Hugging Face
 mixture-of-experts checkpoints (config.json + model.safetensors, HF tensor names, seeded random weights) and
 golden.json, the logits PyTorch computes with each model's forward written out in plain torch (no `transformers`):
 a Llama-style decoder (RMSNorm, rotate-half RoPE, grouped-query attention) whose MLP is a sparse mixture of experts:
@@ -17,6 +18,15 @@ Granite MoE shared (GraniteMoeSharedForCausalLM: GraniteMoe's router.layer, inpu
   first half is the gate and second the up projection, output_linear [E, hidden, ffn]; the top-k logits' softmax,
   i.e. the renormalized weights; a shared_mlp of the same fused form added ungated; granite's multipliers around it
   all: embeddings, scores, the residual adds and the logits).
+ERNIE 4.5 MoE (Ernie4_5_MoeForCausalLM): Ernie 4.5's interleaved ("glm style") RoPE, tied, no biases; layers from
+  moe_layer_start_index on sparse (the first dense, mlp.{gate,up,down}_proj), mlp.gate a float32 router whose softmax
+  plus mlp.moe_statics.e_score_correction_bias [1, E] chooses the moe_k experts (the bias only chooses: the weights are
+  the softmax's, renormalized), and mlp.shared_experts (moe_intermediate_size x moe_num_shared_experts wide) added
+  ungated.
+Granite 4.0 (GraniteMoeHybridForCausalLM) with every layer attention (Granite 4.0 1B / 350M / Micro; the H models'
+  Mamba-2 layers are not imported): granitemoeshared's block, its shared_mlp the dense MLP where num_local_experts is 0
+  (hf_granite4), RoPE only where position_embedding_type is "rope" (hf_granite4_nope: none), and with experts
+  (hf_granite4_moe: granitemoeshared's layout).
 Run once with Debian's PyTorch (/usr/bin/python3 test/golden/gen_hf_moe.py); the files are committed. The forward
 runs in float64 on the f32 weights.
 """
@@ -38,6 +48,14 @@ QWEN2_MOE = dict(BASE, architectures=["Qwen2MoeForCausalLM"], model_type="qwen2_
 GRANITEMOE = dict(BASE, architectures=["GraniteMoeSharedForCausalLM"], model_type="granitemoeshared", intermediate_size=32, shared_intermediate_size=40,
                   num_local_experts=4, num_experts_per_tok=2, embedding_multiplier=4.0, attention_multiplier=0.2, residual_multiplier=0.5,
                   logits_scaling=2.5, tie_word_embeddings=True, rope_theta=10000.0)
+ERNIE45_MOE = dict(BASE, architectures=["Ernie4_5_MoeForCausalLM"], model_type="ernie4_5_moe", num_hidden_layers=3, intermediate_size=48,
+                   moe_intermediate_size=16, moe_num_experts=8, moe_k=3, moe_num_shared_experts=2, moe_layer_start_index=1, moe_layer_end_index=-1,
+                   moe_layer_interval=1, moe_norm_min=1e-12, use_bias=False, tie_word_embeddings=True, rope_theta=500000.0)
+GRANITE4 = dict(GRANITEMOE, architectures=["GraniteMoeHybridForCausalLM"], model_type="granitemoehybrid", num_local_experts=0, num_experts_per_tok=0,
+                intermediate_size=48, shared_intermediate_size=48, layer_types=["attention", "attention"], position_embedding_type="rope",
+                mamba_n_heads=4, mamba_d_state=16, mamba_d_conv=4, mamba_expand=2)
+GRANITE4_NOPE = dict(GRANITE4, position_embedding_type=None)
+GRANITE4_MOE = dict(GRANITE4, num_local_experts=4, num_experts_per_tok=2, intermediate_size=32, shared_intermediate_size=40)
 
 
 def build(cfg, seed, std=0.2):
@@ -45,7 +63,7 @@ def build(cfg, seed, std=0.2):
     t = cfg["model_type"]
     D, L, H, KV, V = (cfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "vocab_size"))
     hd = cfg.get("head_dim", D // H)
-    E = cfg.get("num_experts", cfg.get("num_local_experts"))
+    E = cfg.get("num_experts", cfg.get("num_local_experts", cfg.get("moe_num_experts")))
     F = cfg.get("moe_intermediate_size", cfg["intermediate_size"])
     w = {}
 
@@ -69,15 +87,20 @@ def build(cfg, seed, std=0.2):
             rand(p + "self_attn.q_norm.weight", H * hd, s=0.2, mean=1.0)
             rand(p + "self_attn.k_norm.weight", KV * hd, s=0.2, mean=1.0)
         # routers of std 1: logits spread well apart, so no top-k choice sits near a tie
-        if t == "mixtral":
+        if t == "ernie4_5_moe" and l < cfg["moe_layer_start_index"]:  # a dense layer
+            I = cfg["intermediate_size"]
+            for n, shape in (("gate_proj", (I, D)), ("up_proj", (I, D)), ("down_proj", (D, I))):
+                rand(p + f"mlp.{n}.weight", *shape)
+        elif t == "mixtral":
             rand(p + "block_sparse_moe.gate.weight", E, D, s=1.0)
             for e in range(E):
                 for n, shape in (("w1", (F, D)), ("w3", (F, D)), ("w2", (D, F))):
                     rand(p + f"block_sparse_moe.experts.{e}.{n}.weight", *shape)
-        elif t == "granitemoeshared":
-            rand(p + "block_sparse_moe.router.layer.weight", E, D, s=1.0)
-            rand(p + "block_sparse_moe.input_linear.weight", E, 2 * F, D)
-            rand(p + "block_sparse_moe.output_linear.weight", E, D, F)
+        elif t in ("granitemoeshared", "granitemoehybrid"):
+            if E:
+                rand(p + "block_sparse_moe.router.layer.weight", E, D, s=1.0)
+                rand(p + "block_sparse_moe.input_linear.weight", E, 2 * F, D)
+                rand(p + "block_sparse_moe.output_linear.weight", E, D, F)
             S = cfg["shared_intermediate_size"]
             rand(p + "shared_mlp.input_linear.weight", 2 * S, D)
             rand(p + "shared_mlp.output_linear.weight", D, S)
@@ -91,6 +114,12 @@ def build(cfg, seed, std=0.2):
                 for n, shape in (("gate_proj", (S, D)), ("up_proj", (S, D)), ("down_proj", (D, S))):
                     rand(p + f"mlp.shared_expert.{n}.weight", *shape)
                 rand(p + "mlp.shared_expert_gate.weight", 1, D, s=0.5)
+            if t == "ernie4_5_moe":
+                S = F * cfg["moe_num_shared_experts"]
+                for n, shape in (("gate_proj", (S, D)), ("up_proj", (S, D)), ("down_proj", (D, S))):
+                    rand(p + f"mlp.shared_experts.{n}.weight", *shape)
+                # of the probabilities' scale (1 / E), so that it changes some rows' choice
+                rand(p + "mlp.moe_statics.e_score_correction_bias", 1, E, s=0.1)
     rand("model.norm.weight", D, s=0.1, mean=1.0)
     if not cfg["tie_word_embeddings"]:
         rand("lm_head.weight", V, D)
@@ -100,13 +129,16 @@ def build(cfg, seed, std=0.2):
 def moe(cfg, W, p, h):
     """The sparse MoE block of h [T, hidden]."""
     t = cfg["model_type"]
-    k = cfg["num_experts_per_tok"]
+    k = cfg.get("num_experts_per_tok", cfg.get("moe_k"))
     silu = torch.nn.functional.silu
     if t == "mixtral":
         logits = h @ W[p + "block_sparse_moe.gate.weight"].T
         expert = lambda e, x: (silu(x @ W[p + f"block_sparse_moe.experts.{e}.w1.weight"].T) * (x @ W[p + f"block_sparse_moe.experts.{e}.w3.weight"].T)) @ W[p + f"block_sparse_moe.experts.{e}.w2.weight"].T
         norm = True
-    elif t == "granitemoeshared":
+    elif t == "granitemoehybrid" and not cfg["num_local_experts"]:  # the shared MLP alone: a dense SwiGLU
+        g, u = (h @ W[p + "shared_mlp.input_linear.weight"].T).chunk(2, dim=-1)
+        return (silu(g) * u) @ W[p + "shared_mlp.output_linear.weight"].T
+    elif t in ("granitemoeshared", "granitemoehybrid"):
         logits = h @ W[p + "block_sparse_moe.router.layer.weight"].T
 
         def expert(e, x):
@@ -114,12 +146,18 @@ def moe(cfg, W, p, h):
             return (silu(g) * u) @ W[p + "block_sparse_moe.output_linear.weight"][e].T
 
         norm = True  # GraniteMoeTopKGating: softmax of the top-k logits
+    elif t == "ernie4_5_moe" and p + "mlp.gate.weight" not in W:  # a dense layer
+        return (silu(h @ W[p + "mlp.gate_proj.weight"].T) * (h @ W[p + "mlp.up_proj.weight"].T)) @ W[p + "mlp.down_proj.weight"].T
     else:
         logits = h @ W[p + "mlp.gate.weight"].T
         expert = lambda e, x: (silu(x @ W[p + f"mlp.experts.{e}.gate_proj.weight"].T) * (x @ W[p + f"mlp.experts.{e}.up_proj.weight"].T)) @ W[p + f"mlp.experts.{e}.down_proj.weight"].T
-        norm = cfg["norm_topk_prob"]
+        norm = cfg.get("norm_topk_prob", True)  # (Ernie 4.5 MoE always renormalizes)
     probs = torch.softmax(logits, dim=-1)
-    top, idx = torch.topk(probs, k, dim=-1)
+    if t == "ernie4_5_moe":  # Ernie4_5_MoeStatics: the bias chooses, the probabilities weigh
+        idx = torch.topk(probs + W[p + "mlp.moe_statics.e_score_correction_bias"][0], k, dim=-1).indices
+        top = probs.gather(-1, idx)
+    else:
+        top, idx = torch.topk(probs, k, dim=-1)
     if norm:
         top = top / top.sum(-1, keepdim=True)
     out = torch.zeros_like(h)
@@ -129,7 +167,9 @@ def moe(cfg, W, p, h):
     if t == "qwen2_moe":
         s = (silu(h @ W[p + "mlp.shared_expert.gate_proj.weight"].T) * (h @ W[p + "mlp.shared_expert.up_proj.weight"].T)) @ W[p + "mlp.shared_expert.down_proj.weight"].T
         out = out + torch.sigmoid(h @ W[p + "mlp.shared_expert_gate.weight"].T) * s
-    if t == "granitemoeshared":
+    if t == "ernie4_5_moe":
+        out = out + (silu(h @ W[p + "mlp.shared_experts.gate_proj.weight"].T) * (h @ W[p + "mlp.shared_experts.up_proj.weight"].T)) @ W[p + "mlp.shared_experts.down_proj.weight"].T
+    if t in ("granitemoeshared", "granitemoehybrid"):
         g, u = (h @ W[p + "shared_mlp.input_linear.weight"].T).chunk(2, dim=-1)
         out = out + (silu(g) * u) @ W[p + "shared_mlp.output_linear.weight"].T
     return out
@@ -141,11 +181,17 @@ def forward(cfg, w, ids):
     W = {k: v.to(torch.float64) for k, v in w.items()}
     zero = torch.zeros(1, dtype=torch.float64)
     T = len(ids)
-    granite = cfg["model_type"] == "granitemoeshared"
+    granite = cfg["model_type"] in ("granitemoeshared", "granitemoehybrid")
+    rope = cfg.get("position_embedding_type", "rope") == "rope"  # GraniteMoeHybrid rotates only with "rope"
     x = W["model.embed_tokens.weight"][torch.tensor(ids)] * (cfg["embedding_multiplier"] if granite else 1.0)
     inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
     emb = torch.cat((torch.outer(torch.arange(T, dtype=torch.float64), inv),) * 2, dim=-1)
     cos, sin = emb.cos(), emb.sin()
+    rot = rotate_half
+    if cfg["model_type"] == "ernie4_5_moe":  # Ernie 4.5's "glm rope style": adjacent pairs, cos / sin repeated per pair
+        ang = emb[:, : hd // 2]
+        cos, sin = ang.cos().repeat_interleave(2, dim=-1), ang.sin().repeat_interleave(2, dim=-1)
+        rot = lambda x: torch.stack((-x[..., 1::2], x[..., 0::2]), dim=-1).flatten(-2)
     mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
     rs = cfg["residual_multiplier"] if granite else 1.0
     for l in range(L):
@@ -159,8 +205,9 @@ def forward(cfg, w, ids):
         q, k, v = (t.view(T, n, hd).transpose(0, 1) for t, n in ((q, H), (k, KV), (v, KV)))
         if cfg["model_type"] == "qwen3_moe":  # per head
             q, k = rms(q, W[p + "self_attn.q_norm.weight"], cfg), rms(k, W[p + "self_attn.k_norm.weight"], cfg)
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
+        if rope:
+            q = q * cos + rot(q) * sin
+            k = k * cos + rot(k) * sin
         k = k.repeat_interleave(H // KV, dim=0)
         v = v.repeat_interleave(H // KV, dim=0)
         scale = cfg["attention_multiplier"] if granite else hd**-0.5
@@ -173,5 +220,7 @@ def forward(cfg, w, ids):
 
 
 if __name__ == "__main__":
-    for name, cfg, seed in (("hf_mixtral", MIXTRAL, 2101), ("hf_qwen3_moe", QWEN3_MOE, 2102), ("hf_olmoe", OLMOE, 2103), ("hf_qwen2_moe", QWEN2_MOE, 2104), ("hf_granitemoe", GRANITEMOE, 2105)):
+    for name, cfg, seed in (("hf_mixtral", MIXTRAL, 2101), ("hf_qwen3_moe", QWEN3_MOE, 2102), ("hf_olmoe", OLMOE, 2103), ("hf_qwen2_moe", QWEN2_MOE, 2104), ("hf_granitemoe", GRANITEMOE, 2105), ("hf_ernie4_5_moe", ERNIE45_MOE, 2106),
+                             ("hf_granite4", GRANITE4, 2107), ("hf_granite4_nope", GRANITE4_NOPE, 2108),
+                             ("hf_granite4_moe", GRANITE4_MOE, 2109)):
         write_golden(name, cfg, build(cfg, seed), forward)

@@ -92,6 +92,10 @@ describe('Hugging Face Llama import', () => {
     ['hf_olmoe', 'olmoe', [260, 32, 2, 4, 4, 8, 32, 32, false, false, true]], // 8 experts, 2 a token, unnormalized, q / k norms over the projection
     ['hf_qwen2_moe', 'qwen2moe', [260, 32, 2, 4, 2, 8, 96, 32, false, true, false]], // 6 experts of 16, a shared expert of 48 behind its sigmoid gate
     ['hf_granitemoe', 'granitemoe', [260, 32, 2, 4, 2, 8, 32, 32, true, false, false]], // GraniteMoeShared: fused input_linear halves, an ungated shared MLP, the multipliers
+    ['hf_granite4', 'granite', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // Granite 4.0 (granitemoehybrid, every layer attention): its shared_mlp the dense FFN
+    ['hf_granite4_nope', 'granite', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // the same without RoPE (position_embedding_type null: rope.scaling.finetuned false)
+    ['hf_granite4_moe', 'granitemoe', [260, 32, 2, 4, 2, 8, 32, 32, true, false, false]], // Granite 4.0 with experts: granitemoeshared's layout
+    ['hf_ernie4_5_moe', 'ernie4_5-moe', [260, 32, 3, 4, 2, 8, 48, 32, true, false, false]], // a dense first layer, then 8 experts of 16 (3 a token) chosen with a selection bias, shared experts of 32
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
     const { config, weights } = importHfLlama(g.configJson, g.st());
@@ -146,6 +150,41 @@ describe('Hugging Face Llama import', () => {
     const st = m.st();
     delete st.tensors['model.layers.1.block_sparse_moe.experts.3.w3.weight'];
     expect(() => importHfLlama(m.configJson, st)).toThrow(/tensor 'model\.layers\.1\.block_sparse_moe\.experts\.3\.w3\.weight' is missing \(expected shape \[32, 32\]\)/);
+    const e = golden('hf_ernie4_5_moe');
+    const badE = (j: Record<string, unknown>, re: RegExp) => expect(() => hfLlamaConfig({ ...e.configJson, ...j })).toThrow(re);
+    badE({ moe_layer_interval: 2 }, /moe_layer_interval 2: every layer after the dense ones must be sparse/);
+    badE({ moe_layer_end_index: 1 }, /moe_layer_end_index 1: the sparse layers must run to the last \(-1 or 2\)/);
+    badE({ moe_k: 9 }, /moe_k 9 exceeds the 8 experts/);
+    badE({ use_bias: true }, /use_bias is true: llama\.cpp's ernie4_5-moe has no output or MLP biases/);
+    expect(hfLlamaConfig({ ...e.configJson, moe_num_shared_experts: 0, moe_layer_start_index: 0 }).moe).toEqual({ experts: 8, used: 3, ffn: 16, norm: true, selectionBias: true });
+    const se = e.st();
+    delete se.tensors['model.layers.2.mlp.moe_statics.e_score_correction_bias'];
+    expect(() => importHfLlama(e.configJson, se)).toThrow(/tensor 'model\.layers\.2\.mlp\.moe_statics\.e_score_correction_bias' is missing \(expected shape \[1, 8\]\)/);
+  });
+
+  it('Granite 4.0: Mamba-2 layers refused by key, RoPE only with position_embedding_type "rope", the shared MLP named where missing', () => {
+    const g = golden('hf_granite4');
+    const bad = (j: Record<string, unknown>, re: RegExp) => expect(() => hfLlamaConfig({ ...g.configJson, ...j })).toThrow(re);
+    bad({ layer_types: ['mamba', 'attention'] }, /layer_types \["mamba","attention"\]: Granite 4\.0 H's Mamba-2 layers are not supported/);
+    bad({ layer_types: undefined }, /layer_types undefined: a GraniteMoeHybrid config lists its 2 layers/);
+    bad({ position_embedding_type: 'alibi' }, /position_embedding_type "alibi": 'rope', 'nope' or null/);
+    expect(hfLlamaConfig(g.configJson).noRopeStep).toBeUndefined();
+    expect(hfLlamaConfig({ ...g.configJson, position_embedding_type: 'nope' }).noRopeStep).toBe(1);
+    expect(hfLlamaConfig(golden('hf_granite4_moe').configJson)).toMatchObject({ arch: 'granitemoe', moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 40 } });
+    // llama.cpp 3.21.1's granitemoe rotates whatever rope.scaling.finetuned says (measured): a MoE Granite 4.0 without RoPE is refused
+    expect(() => hfLlamaConfig({ ...golden('hf_granite4_moe').configJson, position_embedding_type: null })).toThrow(/position_embedding_type null with experts: llama\.cpp's granitemoe \(3\.21\.1, the judge\) applies RoPE regardless/);
+    const st = g.st();
+    delete st.tensors['model.layers.1.shared_mlp.input_linear.weight'];
+    expect(() => importHfLlama(g.configJson, st)).toThrow(/tensor 'model\.layers\.1\.shared_mlp\.input_linear\.weight' is missing \(expected shape \[96, 32\]\)/);
+  });
+
+  it("ERNIE 4.5 MoE's selection bias chooses experts in the golden model (zeroed, the logits move)", () => {
+    const e = golden('hf_ernie4_5_moe');
+    const { config, weights } = importHfLlama(e.configJson, e.st());
+    const file = parseGgufFile(writeLlamaGguf(config, weights, byteLevelVocab()));
+    const zeroed = Object.fromEntries(Object.entries(weights).map(([k, w]) => [k, k.endsWith('exp_probs_b.bias') ? new Float32Array(w.length) : w]));
+    const moved = maxDiff(llamaLogitsRef(file, e.ids), llamaLogitsRef(parseGgufFile(writeLlamaGguf(config, zeroed, byteLevelVocab())), e.ids));
+    expect(moved).toBeGreaterThan(1e-2);
   });
 
   it('refuses missing and misshapen tensors and bad configs, naming them', () => {
@@ -155,7 +194,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt_neox' })).toThrow(/model_type 'gpt_neox' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, smollm3, phi3, stablelm, granite, olmo2, olmo3, exaone, exaone4, ernie4_5, ministral3, glm4, arcee, lfm2, starcoder2, phi, cohere, cohere2, minicpm, gpt2, mixtral, qwen3_moe, olmoe, qwen2_moe, granitemoe, granitemoeshared\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt_neox' })).toThrow(/model_type 'gpt_neox' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, smollm3, phi3, stablelm, granite, olmo2, olmo3, exaone, exaone4, ernie4_5, ministral3, glm4, arcee, lfm2, starcoder2, phi, cohere, cohere2, minicpm, gpt2, mixtral, qwen3_moe, olmoe, qwen2_moe, granitemoe, granitemoeshared, ernie4_5_moe, granitemoehybrid\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
