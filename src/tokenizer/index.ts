@@ -111,7 +111,7 @@ export class Tokenizer {
         const key = sp < 0 ? mergeKey('', '') : mergeKey(s.slice(0, sp), s.slice(sp + 1));
         if (!ranks.has(key)) ranks.set(key, rank); // the first rank of a repeated merge counts
       });
-      const v = loadVocab(metadata, { bos: 11, eos: 11, unk: null });
+      const v = loadVocab(metadata, { bos: preTok.noBos ? null : 11, eos: 11, unk: null });
       return new Tokenizer(v, 'gpt2', pre, preTok, ranks, flags(preTok.addBos, false, preTok.cleanSpaces));
     }
     throw new TokenizerError(`tokenizer: metadata 'tokenizer.ggml.model' = '${model}' is not supported (llama, gpt2)`);

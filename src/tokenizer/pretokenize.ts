@@ -3,8 +3,9 @@
  * `tokenizer.ggml.pre`. llama.cpp applies a list of expressions in turn, each one cutting every piece the previous
  * one left (matches and the gaps between them both become pieces); its common expressions run as hand-written
  * scanners (unicode.cpp) whose corner cases differ slightly from a regex engine, so they are scanned here the same
- * way rather than run through RegExp; the others (tekken, gpt-4o) run as llama.cpp runs them, a regex over a
- * collapsed text (collapsedRegexSplit).
+ * way rather than run through RegExp; the others (tekken, gpt-4o, seed-coder, ...) run as llama.cpp runs them, a
+ * regex over a collapsed text (collapsedRegexSplit), or, where an expression names no \p{} class (deepseek-coder's
+ * line and CJK expressions, viking's), over the text itself (wideRegexSplit).
  */
 import { CP_DEFINED, CP_LETTER, CP_NUMBER, CP_PUNCT, CP_WHITESPACE, cpFlags } from './unicode.js';
 
@@ -168,14 +169,15 @@ const asciiDigitTriples: Splitter = (cps, start, end, out) => {
  * in the expression standing for their class char and their ASCII range; matches and the gaps between them are pieces.
  */
 function collapsedRegexSplit(expr: string): Splitter {
-  const cls: Record<string, string> = { L: '\\xD2A-Za-z', N: '\\xD10-9' };
+  // (llama.cpp's k_ucat_map: each class's char and its ASCII members; punctuation's excludes $ + < = > ^ ` | ~, symbols there)
+  const cls: Record<string, string> = { L: '\\xD2A-Za-z', N: '\\xD10-9', P: '\\xD3\\x21-\\x23\\x25-\\x2A\\x2C-\\x2F\\x3A-\\x3B\\x3F-\\x40\\x5B-\\x5D\\x5F\\x7B\\x7D' };
   let src = '';
   let inside = false;
   for (let i = 0; i < expr.length; i++) {
     const ch = expr[i];
     if (ch === '[' && expr[i - 1] !== '\\') inside = true;
     else if (ch === ']' && inside && expr[i - 1] !== '\\') inside = false;
-    const m = /^\\p\{([LN])\}/.exec(expr.slice(i));
+    const m = /^\\p\{([LNP])\}/.exec(expr.slice(i));
     if (m) {
       src += inside ? cls[m[1]] : `[${cls[m[1]]}]`;
       i += 4;
@@ -185,7 +187,7 @@ function collapsedRegexSplit(expr: string): Splitter {
   const collapse = (cp: number) => {
     if (cp < 128) return String.fromCharCode(cp);
     const f = cpFlags(cp);
-    return f & CP_WHITESPACE ? '\x0b' : f & CP_LETTER ? '\xd2' : f & CP_NUMBER ? '\xd1' : '\xd0';
+    return f & CP_WHITESPACE ? '\x0b' : f & CP_LETTER ? '\xd2' : f & CP_NUMBER ? '\xd1' : f & CP_PUNCT ? '\xd3' : '\xd0';
   };
   return (cps, start, end, out) => {
     let text = '';
@@ -205,16 +207,69 @@ function collapsedRegexSplit(expr: string): Splitter {
   };
 }
 
+/**
+ * An expression with no \p{} class, which llama.cpp runs through std::wregex over the text itself (unicode.cpp), each
+ * non-ASCII whitespace code point replaced by 0x0B first; its \s is ASCII whitespace (and that 0x0B) only.
+ */
+function wideRegexSplit(expr: string): Splitter {
+  const ws = String.raw`\t\n\v\f\r `;
+  let src = '';
+  let inside = false;
+  for (let i = 0; i < expr.length; i++) {
+    const ch = expr[i];
+    if (ch === '\\' && expr[i + 1] === 's') {
+      src += inside ? ws : `[${ws}]`;
+      i++;
+      continue;
+    }
+    if (ch === '\\') {
+      src += ch + expr[++i];
+      continue;
+    }
+    if (ch === '[') inside = true;
+    else if (ch === ']') inside = false;
+    src += ch;
+  }
+  const re = new RegExp(src, 'gu');
+  return (cps, start, end, out) => {
+    let text = '';
+    for (let i = start; i < end; i++) text += String.fromCodePoint(cps[i] > 0x7f && cpFlags(cps[i]) & CP_WHITESPACE ? 0x0b : cps[i]);
+    re.lastIndex = 0;
+    const count = (from: number, to: number) => {
+      let n = 0;
+      for (let u = from; u < to; u++) if ((text.charCodeAt(u) & 0xfc00) !== 0xdc00) n++;
+      return n;
+    };
+    let gap = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      if (m[0].length === 0) {
+        re.lastIndex += text.codePointAt(re.lastIndex)! > 0xffff ? 2 : 1;
+        continue;
+      }
+      if (m.index > gap) out.push(count(gap, m.index));
+      out.push(count(m.index, m.index + m[0].length));
+      gap = m.index + m[0].length;
+    }
+    if (text.length > gap) out.push(count(gap, text.length));
+  };
+}
+
 // llama.cpp's expressions (src/llama-vocab.cpp), written with ASCII case ranges in place of \p{Lu} / \p{Ll} so that
 // the collapsed text can run them.
 const TEKKEN_RE = String.raw`[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+|[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))+((?=[\p{L}])([^A-Z]))*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
 const CONTRACTIONS = String.raw`(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?`;
 const GPT4O_RE = String.raw`[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+` + CONTRACTIONS + String.raw`|[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))+((?=[\p{L}])([^A-Z]))*` + CONTRACTIONS + String.raw`|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
 
+// seed-coder: Llama 3's with one digit a piece and no newlines after punctuation.
+const SEED_CODER_RE = String.raw`(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1}| ?[^\s\p{L}\p{N}\r\n]+|\s*[\r\n]+|\s+(?!\S)|\s+`;
+// viking, poro-chat: runs of anything but whitespace and a few (ASCII and Asian) punctuation marks, a space before.
+const VIKING_RE = String.raw` ?[^(\s|.,!?…。，、।۔،)]+`;
+
 const isNumber = (cp: number) => (cpFlags(cp) & CP_NUMBER) !== 0;
 // [\p{P}\$\+<=>\^~\|]: Unicode punctuation plus the ASCII symbols GPT-2's tokenizer treats alike.
 const PUNCT_EXTRA = new Set([0x24, 0x2b, 0x3c, 0x3d, 0x3e, 0x5e, 0x7e, 0x7c]);
 const isPunctLike = (cp: number) => (cpFlags(cp) & CP_PUNCT) !== 0 || PUNCT_EXTRA.has(cp);
+const isPunctLikeFalcon = (cp: number) => isPunctLike(cp) || cp === 0x60; // falcon's class adds the backtick
 
 export interface PreTokenizer {
   /** The name llama.cpp gives this family (for messages). */
@@ -225,6 +280,8 @@ export interface PreTokenizer {
   readonly cleanSpaces: boolean;
   /** add_bos default when the file does not say. */
   readonly addBos: boolean;
+  /** No BOS id unless the file gives one (glm4: llama.cpp's special_bos_id null; the others default to 11). */
+  readonly noBos?: boolean;
 }
 
 const GPT2 = [gpt2];
@@ -234,6 +291,12 @@ const SMOLLM = [classSplit(isNumber, false), gpt2];
 const DEFAULT = [classSplit(isPunctLike, true), gpt2, classSplit(isNumber, true), asciiDigitTriples];
 const TEKKEN = [collapsedRegexSplit(TEKKEN_RE)];
 const GPT4O = [collapsedRegexSplit(GPT4O_RE)];
+const FALCON = [classSplit(isPunctLikeFalcon, true), gpt2, asciiDigitTriples];
+const SEED_CODER = [collapsedRegexSplit(SEED_CODER_RE)];
+// "[\r\n]", "\s?\p{L}+", "\s?\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\p{N}"
+const DEEPSEEK_CODER = [wideRegexSplit('[\r\n]'), collapsedRegexSplit(String.raw`\s?\p{L}+`), collapsedRegexSplit(String.raw`\s?\p{P}+`), wideRegexSplit('[一-龥ࠀ-一가-퟿]+'), collapsedRegexSplit(String.raw`\p{N}`)];
+const PORO = [wideRegexSplit(VIKING_RE)];
+const VIKING = [wideRegexSplit(VIKING_RE), collapsedRegexSplit(String.raw`\p{N}`)];
 
 function family(kind: string, splitters: Splitter[], names: string[], flags: Partial<PreTokenizer> = {}): [string, PreTokenizer][] {
   const p: PreTokenizer = { kind, splitters, ignoreMerges: false, cleanSpaces: true, addBos: false, ...flags };
@@ -243,14 +306,22 @@ function family(kind: string, splitters: Splitter[], names: string[], flags: Par
 /** `tokenizer.ggml.pre` values understood, with llama.cpp's flags for each (src/llama-vocab.cpp). */
 const PRE_TOKENIZERS = new Map<string, PreTokenizer>([
   ...family('default', DEFAULT, ['default', '']),
-  ...family('gpt2', GPT2, ['gpt-2', 'phi-2', 'mpt', 'olmo', 'jais', 'exaone4']),
+  ...family('gpt2', GPT2, ['gpt-2', 'phi-2', 'mpt', 'olmo', 'jais', 'exaone4', 'a.x-4.0', 'mellum', 'gigachat']),
+  ...family('gpt2', GPT2, ['trillion', 'granite-docling'], { cleanSpaces: false }),
   ...family('llama3', LLAMA3, ['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'falcon-h1', 'pixtral', 'midm-2.0', 'lfm2'], {
     ignoreMerges: true,
     addBos: true,
   }),
   ...family('llama3', LLAMA3, ['dbrx', 'smaug-bpe']),
   ...family('qwen2', QWEN2, ['qwen2', 'deepseek-r1-qwen', 'kormo', 'f2llmv2'], { cleanSpaces: false }),
-  ...family('qwen2', QWEN2, ['megrez']),
+  ...family('qwen2', QWEN2, ['megrez', 'stablelm2']),
+  ...family('qwen2', QWEN2, ['hunyuan', 'grok-2'], { cleanSpaces: false }),
+  ...family('chatglm4', LLAMA3, ['glm4', 'chatglm-bpe'], { noBos: true }), // GLM-4
+  ...family('falcon', FALCON, ['falcon']),
+  ...family('seed-coder', SEED_CODER, ['seed-coder'], { cleanSpaces: false }),
+  ...family('deepseek-coder', DEEPSEEK_CODER, ['deepseek-coder'], { cleanSpaces: false }),
+  ...family('poro', PORO, ['poro-chat'], { cleanSpaces: false }),
+  ...family('viking', VIKING, ['viking'], { cleanSpaces: false }),
   ...family('smollm', SMOLLM, ['smollm', 'command-r'], { cleanSpaces: false }),
   ...family('smollm', SMOLLM, ['starcoder', 'refact', 'codeshell', 'exaone', 'minerva-7b']),
   ...family('tekken', TEKKEN, ['tekken'], { cleanSpaces: false, ignoreMerges: true, addBos: true }), // Mistral NeMo / Small 3 / Ministral

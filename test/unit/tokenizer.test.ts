@@ -30,6 +30,9 @@ const VOCABS: { name: string; meta: Record<string, GgufValue> }[] = [
   { name: 'spm from a tokenizer.json', meta: hfTokenizerMetadata(JSON.parse(readFileSync(SPM_TOKENIZER_JSON, 'utf8')), SPM_TOKENIZER_CONFIG) },
   // tekken (Mistral NeMo / Small 3), gpt-4o (Phi-4-mini) and lfm2 (LFM2): the regexes llama.cpp runs over its collapsed text.
   ...['llama-bpe', 'qwen2', 'smollm', 'default', 'gpt-2', 'tekken', 'gpt-4o', 'lfm2'].map((pre) => ({ name: `bpe ${pre}`, meta: bpeVocabMetadata(pre) })),
+  // (since 2026-12-07) StableLM 2, Falcon, GLM-4, Seed-Coder, DeepSeek-Coder (a wide-regex CJK piece and \p{P} on the
+  // collapsed text), Viking and Poro (a wide regex over the text itself)
+  ...['stablelm2', 'falcon', 'glm4', 'seed-coder', 'deepseek-coder', 'viking', 'poro-chat'].map((pre) => ({ name: `bpe ${pre}`, meta: bpeVocabMetadata(pre) })),
   // Byte-level BPE trained by Hugging Face tokenizers, imported from its tokenizer.json in three forms (test/golden/bpe_tokenizer).
   ...(['llama3', 'qwen2', 'gpt2'] as const).map((form) => ({ name: `bpe from a ${form} tokenizer.json`, meta: hfTokenizerMetadata(bpeTokenizerJsonForm(form), { eos_token: '<|end_of_text|>' }) })),
 ];
@@ -124,10 +127,11 @@ describe.each(VOCABS)('tokenizer vs llama.cpp: $name', ({ name, meta }) => {
   });
 
   test('100 KB of text (repetitive prose, random chunks, one long CJK word): the ids of llama.cpp, with no quadratic blow-up', () => {
-    // llama.cpp runs tekken's and gpt-4o's expressions through std::regex, whose recursion overflows the stack on a
-    // 33 000-letter word (its process crashes): for those, a 3 300-letter word is compared with llama.cpp, and the long
-    // one is checked by nibble alone (its ids decode back to the text, within the time guard).
-    const regexRun = name === 'bpe tekken' || name === 'bpe gpt-4o';
+    // llama.cpp runs tekken's, gpt-4o's, seed-coder's, deepseek-coder's, viking's and poro's expressions through
+    // std::regex / std::wregex, whose recursion overflows the stack on a 33 000-letter word (its process crashes): for
+    // those, a 3 300-letter word is compared with llama.cpp, and the long one is checked by nibble alone (its ids
+    // decode back to the text, within the time guard).
+    const regexRun = ['tekken', 'gpt-4o', 'seed-coder', 'deepseek-coder', 'viking', 'poro-chat'].some((p) => name === `bpe ${p}`);
     const texts = {
       prose: longText(100_000),
       random: randomStrings(4000, 99).join(''),
@@ -149,6 +153,27 @@ describe.each(VOCABS)('tokenizer vs llama.cpp: $name', ({ name, meta }) => {
       // A guard against quadratic merging (minutes at this size), not a speed target (those live in bench/): the
       // figures are logged; on an idle machine each text takes 7-180 ms.
       expect(ms).toBeLessThan(10_000);
+    }
+  });
+});
+
+// Names llama.cpp gives an expression and flags tested above (gpt-2's, qwen2's, glm4's): the corpus ids and decodes of
+// llama.cpp 3.21.1 (a name it did not know would fall back to its default expression and differ).
+describe.each(['a.x-4.0', 'mellum', 'gigachat', 'trillion', 'granite-docling', 'hunyuan', 'grok-2', 'chatglm-bpe'])('pre-tokenizer alias %s vs llama.cpp', (pre) => {
+  test('corpus ids and decodes equal llama.cpp', async () => {
+    const meta = bpeVocabMetadata(pre);
+    const path = join(dir, `alias_${pre.replace(/\W/g, '_')}.gguf`);
+    writeFileSync(path, tinyLlamaGguf(meta));
+    const model = await llama.loadModel({ modelPath: path, vocabOnly: true });
+    try {
+      const tok = Tokenizer.fromGguf(meta);
+      const bad = CORPUS.filter((s) => {
+        const ids = tok.encode(s, { addSpecial: false, parseSpecial: true });
+        return JSON.stringify(ids) !== JSON.stringify(model.tokenize(s, true)) || tok.decode(ids) !== model.detokenize(ids as Token[], false);
+      });
+      expect(bad.slice(0, 5)).toEqual([]);
+    } finally {
+      await model.dispose();
     }
   });
 });
