@@ -35,12 +35,11 @@ HF does), to reproduce these logits.
 Run once with Debian's PyTorch (apt-get install python3-torch; /usr/bin/python3 test/golden/gen_hf_llama.py); the
 files are committed, so tests need no PyTorch. The forward runs in float64 on the float32 weights.
 """
-import json
 import math
-import os
-import struct
 
 import torch
+
+from hf_golden_common import IDS, gqa, layer_norm, partial_rope, rms, rotate_half, seeded, sizes, write_golden, write_safetensors  # noqa: F401 (re-exported to the other scripts)
 
 LLAMA = {
     "architectures": ["LlamaForCausalLM"],
@@ -207,62 +206,6 @@ def build(cfg, seed, proj_std=0.2):
     if not cfg["tie_word_embeddings"]:
         rand("lm_head.weight", V, D)
     return w
-
-
-def rms(x, g, cfg):
-    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + cfg["rms_norm_eps"]) * g
-
-
-def rotate_half(x):
-    a, b = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2 :]
-    return torch.cat((-b, a), dim=-1)
-
-
-# Helpers of the LayerNorm models' scripts (gen_hf_stablelm.py, gen_hf_starcoder2.py, gen_hf_phi2.py, gen_hf_cohere.py).
-def sizes(cfg):
-    """hidden, layers, heads, KV heads, MLP width, vocabulary, head dim."""
-    D, H = cfg["hidden_size"], cfg["num_attention_heads"]
-    return D, cfg["num_hidden_layers"], H, cfg["num_key_value_heads"], cfg["intermediate_size"], cfg["vocab_size"], D // H
-
-
-def seeded(seed, std):
-    """torch seeded, an empty dict of weights by HF name and rand(name, *shape, s=std, mean=0.0) filling it (f32)."""
-    torch.manual_seed(seed)
-    w = {}
-
-    def rand(name, *shape, s=std, mean=0.0):
-        w[name] = (mean + torch.randn(*shape) * s).to(torch.float32)
-
-    return w, rand
-
-
-def layer_norm(x, W, name, eps, bias=True):
-    """nn.LayerNorm (bias False: Cohere's, a weight alone)."""
-    m = x.mean(-1, keepdim=True)
-    y = (x - m) * torch.rsqrt((x - m).pow(2).mean(-1, keepdim=True) + eps) * W[name + ".weight"]
-    return y + W[name + ".bias"] if bias else y
-
-
-def gqa(q, k, v, mask):
-    """Grouped-query attention of q [H, T, hd] over k, v [KV, T, hd] (repeat_kv), scaled by hd^-0.5: [T, H * hd]."""
-    H, T, hd = q.shape
-    k = k.repeat_interleave(H // k.shape[0], dim=0)
-    v = v.repeat_interleave(H // v.shape[0], dim=0)
-    a = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5 + mask, dim=-1) @ v
-    return a.transpose(0, 1).reshape(T, H * hd)
-
-
-def partial_rope(theta, rot, T):
-    """rope(x): rotate-half RoPE over the first `rot` dims of each head at positions 0..T-1, the rest passed through."""
-    inv = 1.0 / (theta ** (torch.arange(0, rot, 2, dtype=torch.float64) / rot))
-    emb = torch.cat((torch.outer(torch.arange(T, dtype=torch.float64), inv),) * 2, dim=-1)
-    cos, sin = emb.cos(), emb.sin()
-
-    def rope(x):
-        r, p = x[..., :rot], x[..., rot:]
-        return torch.cat((r * cos + rotate_half(r) * sin, p), dim=-1)
-
-    return rope
 
 
 def forward(cfg, w, ids):
@@ -485,38 +428,6 @@ def forward_glm4(cfg, w, ids):
         g, u = (rms(x, W[p + "post_attention_layernorm.weight"], cfg) @ W[p + "mlp.gate_up_proj.weight"].T).chunk(2, dim=-1)
         x = x + rms((torch.nn.functional.silu(g) * u) @ W[p + "mlp.down_proj.weight"].T, W[p + "post_mlp_layernorm.weight"], cfg)
     return rms(x, W["model.norm.weight"], cfg) @ W["lm_head.weight"].T
-
-
-def write_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name in sorted(tensors):
-        data = tensors[name].contiguous().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [off, off + len(data)]}
-        blobs.append(data)
-        off += len(data)
-    head = json.dumps(header, separators=(",", ":")).encode()
-    head += b" " * ((8 - len(head) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(head)))
-        f.write(head)
-        for b in blobs:
-            f.write(b)
-
-
-IDS = [1, 17, 5, 42, 9, 63, 0, 28, 33, 12, 7, 50, 200, 259]
-
-
-def write_golden(name, cfg, w, forward_fn):
-    """test/golden/<name>/: config.json, model.safetensors and golden.json (forward_fn's logits of IDS)."""
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "config.json"), "w") as f:
-        json.dump(cfg, f, indent=2)
-    write_safetensors(os.path.join(out, "model.safetensors"), w)
-    logits = forward_fn(cfg, w, IDS)
-    with open(os.path.join(out, "golden.json"), "w") as f:
-        json.dump({"torch": torch.__version__, "ids": IDS, "logits": [float(v) for v in logits.flatten().tolist()]}, f)
-    print(f"wrote {out}: {len(w)} tensors, logits [{len(IDS)}, {cfg['vocab_size']}]")
 
 
 if __name__ == "__main__":  # (gen_hf_lfm2.py and gen_hf_gemma.py import the helpers above)
