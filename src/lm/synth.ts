@@ -26,6 +26,7 @@ import { rng } from '../ref/random.js';
 import { embeddingScale, isShortConvKernel, llamaTensorNames, logitScale, POSITION_EMBD, readsRopeFreqs, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
 import { fuseTensors } from '../nn/llama_layout.js';
 import { isSharedExpertGate } from '../nn/llama_moe.js';
+import { MROPE_BASE } from '../nn/llama_mrope.js';
 import { llama3RopeFactors, type Llama3RopeScaling } from '../nn/rope_scaling.js';
 
 export { llama3RopeFactors, type Llama3RopeScaling };
@@ -82,6 +83,8 @@ export interface SynthOptions {
   attnTemperature?: LlamaConfig['attnTemperature'];
   /** command-r, cohere2: logit_scale (default 1). */
   logitMul?: number;
+  /** Written as a Qwen VL text decoder (qwen2vl on arch qwen2, qwen3vl on qwen3, qwen3vlmoe on qwen3moe) with these M-RoPE sections. */
+  mrope?: LlamaConfig['mrope'];
   /** granite: embedding_scale, residual_scale, attention.scale and logit_scale (default: none applied, logit_scale 1). */
   multipliers?: LlamaConfig['multipliers'];
   /** rope.dimension_count below the head dim (partial rotary: Phi-4-mini rotates 96 of 128). Default: the head dim. */
@@ -251,7 +254,9 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     ...(o.attnTemperature ? { attnTemperature: o.attnTemperature } : {}),
     ...(o.qkvBias ? { qkvBias: true } : {}),
     ...(o.fusedQkv ? { fusedQkv: true } : {}),
+    ...(o.mrope ? { mrope: o.mrope } : {}),
   };
+  if (o.mrope && MROPE_BASE[o.mrope.arch] !== arch) throw new Error(`synth: mrope ${o.mrope.arch} is written on arch ${MROPE_BASE[o.mrope.arch]} (arch ${arch})`);
   if (arch !== 'phi2' && o.fusedQkv) throw new Error(`synth: fusedQkv is phi2's (arch ${arch})`);
   if (arch !== 'phi3' && o.longRope) throw new Error(`synth: longRope is phi3's (arch ${arch})`);
   if (arch !== 'granite' && arch !== 'granitemoe' && arch !== 'minicpm' && o.multipliers) throw new Error(`synth: multipliers are granite's and minicpm's (arch ${arch})`);

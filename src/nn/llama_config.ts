@@ -36,6 +36,7 @@ import { ggufTensorLayout } from './llama_layout.js';
 import { ggufRopeScaling, type YarnScaling } from './rope_scaling.js';
 import { isConvLayer } from './llama_layers.js';
 import { moeFromGguf } from './llama_moe.js';
+import { isMropeArch, MROPE_BASE, mropeConfigFromGguf, type MropeArch } from './llama_mrope.js';
 
 export * from './llama_layers.js';
 export { llamaTensorNames } from './llama_tensors.js';
@@ -43,7 +44,10 @@ export { llamaTensorNames } from './llama_tensors.js';
 export { ModelConfigError };
 
 export interface LlamaConfig {
+  /** The graph (a qwen2vl / qwen3vl / qwen3vlmoe file runs as qwen2 / qwen3 / qwen3moe: `mrope`). */
   arch: LlamaArch;
+  /** Qwen's VL text decoders: the file's architecture, its M-RoPE sections and deepstack count, kept for writing (llama_mrope.ts). */
+  mrope?: { arch: MropeArch; sections: number[]; deepstack?: number };
   vocab: number;
   dim: number;
   layers: number;
@@ -189,6 +193,9 @@ export interface LlamaConfig {
 
 export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
+
+/** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
+export const GGUF_ARCHS: readonly string[] = [...LLAMA_ARCHS, ...Object.keys(MROPE_BASE)];
 
 export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv' | 'learnedPositions'>;
 
@@ -349,8 +356,10 @@ function lfm2ConvLayers(metadata: Record<string, GgufValue>, k: Keys, a: string,
 export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors: readonly { name: string; type: GgufTensorType; shape: number[] }[]): LlamaConfig {
   const archV = metadata['general.architecture'];
   const arch = archV?.type === 'string' ? String(archV.value) : undefined;
-  if (arch === undefined) throw new ModelConfigError(`model config: metadata 'general.architecture' is ${archV ? describe(archV) : 'missing'}; supported: ${LLAMA_ARCHS.join(', ')}`);
-  if (!(LLAMA_ARCHS as readonly string[]).includes(arch)) throw new ModelConfigError(`model config: metadata 'general.architecture' is '${arch}', which nibble does not run (supported: ${LLAMA_ARCHS.join(', ')})`);
+  const supported = GGUF_ARCHS.join(', ');
+  if (arch === undefined) throw new ModelConfigError(`model config: metadata 'general.architecture' is ${archV ? describe(archV) : 'missing'}; supported: ${supported}`);
+  if (isMropeArch(arch)) return mropeConfigFromGguf(metadata, arch, (m) => llamaConfigFromGguf(m, tensors)); // Qwen's VL text decoders (llama_mrope.ts)
+  if (!(LLAMA_ARCHS as readonly string[]).includes(arch)) throw new ModelConfigError(`model config: metadata 'general.architecture' is '${arch}', which nibble does not run (supported: ${supported})`);
   const a = arch as LlamaConfig['arch'];
   const k = new Keys(metadata);
   const dim = k.int(`${a}.embedding_length`);

@@ -10,6 +10,7 @@ import { rng } from '../ref/random.js';
 import { archExtras, archTraits, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, llamaConfigFromGguf, OLMO3_SWA_PATTERN, readsLogitScale, llamaTensorNames, ModelConfigError, isShortConvKernel, SHORT_CONV_TAPS, type LlamaArch, type LlamaConfig } from './llama_config.js';
 import { fuseTensors, splitFusedTensors } from './llama_layout.js';
 import { MOE_ARCHS } from './llama_moe.js';
+import { mropeMetadata } from './llama_mrope.js';
 import type { LlamaWeights } from './llama_train.js';
 import { expertWeight, GATING_FUNC, stackExperts } from './llama_moe.js';
 
@@ -46,6 +47,10 @@ export function llamaWeightsFromGguf(file: GgufFile): { config: LlamaConfig; wei
 
 /** The hyperparameter keys llamaConfigFromGguf reads, for `c`. */
 export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
+  return mropeMetadata(c, baseHparamMetadata(c)); // (a Qwen VL text decoder's under its own architecture)
+}
+
+function baseHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
   const a = c.arch;
   return {
     'general.architecture': gguf.str(a),

@@ -12,7 +12,7 @@ import { gguf, parseGgufFile } from '../../src/io/gguf.js';
 import { encodeModel } from '../../src/io/model.js';
 import { LanguageModel } from '../../src/lm/model.js';
 import { synthLlamaGguf } from '../../src/lm/synth.js';
-import { LLAMA_ARCHS } from '../../src/nn/llama_config.js';
+import { GGUF_ARCHS } from '../../src/nn/llama_config.js';
 import { initMlp } from '../../src/nn/mlp.js';
 import { floatModel } from '../../src/mlp/qat.js';
 
@@ -164,7 +164,7 @@ describe('demo (headless chromium)', () => {
     const mamba = synthLlamaGguf({ dim: 64, layers: 1, heads: 2, ffn: 128, metadata: { 'general.architecture': gguf.str('mamba') } });
     await h.page.$eval('#gen-error', (e) => ((e as HTMLElement).hidden = true));
     await upload('mamba.gguf', mamba, '#gen-file');
-    await genError(new RegExp(`'general.architecture' is 'mamba', which nibble does not run \\(supported: ${LLAMA_ARCHS.join(', ')}\\)`));
+    await genError(new RegExp(`'general.architecture' is 'mamba', which nibble does not run \\(supported: ${GGUF_ARCHS.join(', ')}\\)`));
     expect(await text('#gen-model')).toMatch(/^chat-tiny.gguf/);
     expect(await h.page.$eval('#gen-go', (e) => (e as HTMLButtonElement).disabled)).toBe(false);
   });

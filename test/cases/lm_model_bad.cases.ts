@@ -5,7 +5,7 @@
 import type { GpuContext } from '../../src/gpu/context.js';
 import { encodeGgufFile, gguf, parseGgufFile, type GgufSource, type GgufTensorIn, type GgufValue } from '../../src/io/gguf.js';
 import { LanguageModel } from '../../src/lm/model.js';
-import { LLAMA_ARCHS } from '../../src/nn/llama_config.js';
+import { GGUF_ARCHS } from '../../src/nn/llama_config.js';
 import { synthLlamaGguf, type SynthOptions } from '../../src/lm/synth.js';
 import { loadBytes, tracking, type BufferTracker } from './lm_helpers.js';
 import { assert, expectError, type GpuCase } from './types.js';
@@ -53,7 +53,7 @@ function nanD(bytes: Uint8Array, block: number): void {
 }
 
 export const CASES: GpuCase[] = [
-  refusedCase('unsupported architecture', () => edited((m) => (m['general.architecture'] = gguf.str('mamba'))), [/'general\.architecture' is 'mamba'/, new RegExp(`supported: ${LLAMA_ARCHS.join(', ')}\\)`)]),
+  refusedCase('unsupported architecture', () => edited((m) => (m['general.architecture'] = gguf.str('mamba'))), [/'general\.architecture' is 'mamba'/, new RegExp(`supported: ${GGUF_ARCHS.join(', ')}\\)`)]),
   refusedCase(
     'unsupported tensor type IQ4_XS',
     () => {

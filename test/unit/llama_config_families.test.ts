@@ -4,7 +4,8 @@
 // tensor named when missing, and what llama.cpp refuses refused. (The Llama-block families: llama_ref.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { encodeGgufFile, gguf, parseGgufFile } from '../../src/io/gguf.js';
-import { synthLlamaGguf } from '../../src/lm/synth.js';
+import { spmByteVocab, synthLlamaGguf } from '../../src/lm/synth.js';
+import { llamaWeightsFromGguf, writeLlamaGguf } from '../../src/nn/llama_weights.js';
 import { embeddingScale, layerUsesRope, layerWindow, llamaConfigFromGguf, logitScale } from '../../src/nn/llama_config.js';
 import { llamaLogitsRef } from '../../src/ref/llama.js';
 import { configFails as fails, synthHeader } from '../helpers/llama_config_checks.js';
@@ -182,6 +183,28 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     expect(llamaConfigFromGguf(f.metadata, tensors.filter((t) => !t.name.endsWith('exp_probs_b.bias'))).moe!.selectionBias).toBeUndefined();
     fails(f.metadata, tensors.filter((t) => t.name !== 'blk.2.exp_probs_b.bias'), /tensor 'blk\.2\.exp_probs_b\.bias' is missing \(expected shape \[8\]\)/);
     fails(without('ernie4_5-moe.expert_shared_feed_forward_length'), tensors, /tensors 'blk\.1\.ffn_gate_shexp\.weight'.* not used by a ernie4_5-moe model/);
+  });
+
+  it('qwen2vl / qwen3vl / qwen3vlmoe (Qwen VL text decoders): the base graph, the M-RoPE sections required and kept, the file\'s own keys in errors and in what is written back', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'qwen3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, mrope: { arch: 'qwen3vl', sections: [3, 3, 2, 0], deepstack: 3 } });
+    expect(f.metadata['general.architecture'].value).toBe('qwen3vl');
+    expect(f.metadata['qwen3vl.embedding_length'].value).toBe(64);
+    expect(f.metadata['qwen3.embedding_length']).toBeUndefined();
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'qwen3', qkNorm: true, ropeLayout: 'neox', mrope: { arch: 'qwen3vl', sections: [3, 3, 2, 0], deepstack: 3 } });
+    // written back under its own architecture, keys and sections (a QAT export of a Qwen3-VL stays a qwen3vl file)
+    const back = parseGgufFile(writeLlamaGguf(c, llamaWeightsFromGguf(f).weights, spmByteVocab()));
+    expect(back.metadata['general.architecture'].value).toBe('qwen3vl');
+    expect(llamaConfigFromGguf(back.metadata, back.tensors.map((t) => ({ name: t.name, type: t.type as never, shape: [...t.shape] })))).toEqual(c);
+    const without = (k: string) => Object.fromEntries(Object.entries(f.metadata).filter(([key]) => key !== k));
+    fails(without('qwen3vl.rope.dimension_sections'), tensors, /metadata key 'qwen3vl\.rope\.dimension_sections' is missing \(required/);
+    fails({ ...f.metadata, 'qwen3vl.rope.dimension_sections': gguf.array('i32', [3, 3, 2]) }, tensors, /'qwen3vl\.rope\.dimension_sections' must be 4 integers >= 0, found \[3, 3, 2\]/);
+    fails(without('qwen3vl.block_count'), tensors, /metadata key 'qwen3vl\.block_count' is missing/); // the file's key, not qwen3's
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.attn_q_norm.weight'), /tensor 'blk\.1\.attn_q_norm\.weight' is missing/);
+    const { file: m, tensors: mt } = synthHeader({ arch: 'qwen3moe', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, moe: { experts: 4, used: 2, ffn: 32 }, mrope: { arch: 'qwen3vlmoe', sections: [3, 3, 2, 0] } });
+    expect(llamaConfigFromGguf(m.metadata, mt)).toMatchObject({ arch: 'qwen3moe', moe: { experts: 4, used: 2 }, mrope: { arch: 'qwen3vlmoe' } });
+    const { file: q, tensors: qt } = synthHeader({ arch: 'qwen2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, mrope: { arch: 'qwen2vl', sections: [2, 3, 3, 0] } });
+    expect(llamaConfigFromGguf(q.metadata, qt)).toMatchObject({ arch: 'qwen2', qkvBias: true, mrope: { arch: 'qwen2vl', sections: [2, 3, 3, 0] } });
   });
 
   it('bad expert keys refused by key: counts missing or out of range, more used than there are, more experts than the router takes, experts in a graph without them', () => {

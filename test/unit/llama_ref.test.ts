@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gguf, parseGgufFile, type GgufValue } from '../../src/io/gguf.js';
 import { synthLlamaGguf, SYNTH_WEIGHT_TYPES, type SynthOptions, type SynthWeightType } from '../../src/lm/synth.js';
-import { attentionScale, attentionTemperature, embeddingScale, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, LLAMA_ARCHS, ropeFactors, ropeFactorsTensor } from '../../src/nn/llama_config.js';
+import { attentionScale, attentionTemperature, embeddingScale, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, GGUF_ARCHS, ropeFactors, ropeFactorsTensor } from '../../src/nn/llama_config.js';
 import { splitFusedTensors } from '../../src/nn/llama_layout.js';
 import { yarnRope } from '../../src/nn/rope_scaling.js';
 import { llamaWeightsFromGguf, tokenizerMetadata, writeLlamaGguf } from '../../src/nn/llama_weights.js';
@@ -433,7 +433,7 @@ describe('llama config errors', () => {
   it('names an unsupported architecture and the supported ones', () => {
     const { metadata, tensors } = base();
     metadata['general.architecture'] = { type: 'string', value: 'mamba' };
-    fails(metadata, tensors, new RegExp(`'general\\.architecture' is 'mamba'.*supported: ${LLAMA_ARCHS.join(', ')}\\)`));
+    fails(metadata, tensors, new RegExp(`'general\\.architecture' is 'mamba'.*supported: ${GGUF_ARCHS.join(', ')}\\)`));
   });
 
   it('names an inconsistent head count', () => {
