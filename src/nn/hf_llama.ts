@@ -97,7 +97,7 @@ export interface HfLlamaConfigJson {
 
 /** Each architecture's name in messages. */
 const ARCH_NAME: Record<LlamaConfig['arch'], string> = {
-  llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3', gemma: 'Gemma', gemma2: 'Gemma 2', gemma3: 'Gemma 3', smollm3: 'SmolLM3', phi3: 'Phi-3', stablelm: 'StableLM', granite: 'Granite', olmo2: 'OLMo 2', exaone: 'EXAONE 3.5', exaone4: 'EXAONE 4', ernie4_5: 'ERNIE 4.5', mistral3: 'Ministral 3', glm4: 'GLM-4', arcee: 'AFM (Arcee)', lfm2: 'LFM2', starcoder2: 'StarCoder2', phi2: 'Phi-2', 'command-r': 'Command R', cohere2: 'Command R7B', minicpm: 'MiniCPM', gptneox: 'GPT-NeoX', gpt2: 'GPT-2', starcoder: 'StarCoder', falcon: 'Falcon', qwen2moe: 'Qwen2-MoE', qwen3moe: 'Qwen3-MoE', olmoe: 'OLMoE', granitemoe: 'Granite MoE', lfm2moe: 'LFM2-MoE', 'ernie4_5-moe': 'ERNIE 4.5 MoE',
+  llama: 'Llama', qwen2: 'Qwen2', qwen3: 'Qwen3', gemma: 'Gemma', gemma2: 'Gemma 2', gemma3: 'Gemma 3', smollm3: 'SmolLM3', phi3: 'Phi-3', stablelm: 'StableLM', granite: 'Granite', olmo2: 'OLMo 2', exaone: 'EXAONE 3.5', exaone4: 'EXAONE 4', ernie4_5: 'ERNIE 4.5', mistral3: 'Ministral 3', glm4: 'GLM-4', arcee: 'AFM (Arcee)', lfm2: 'LFM2', starcoder2: 'StarCoder2', phi2: 'Phi-2', 'command-r': 'Command R', cohere2: 'Command R7B', minicpm: 'MiniCPM', gptneox: 'GPT-NeoX', gpt2: 'GPT-2', starcoder: 'StarCoder', falcon: 'Falcon', qwen2moe: 'Qwen2-MoE', qwen3moe: 'Qwen3-MoE', olmoe: 'OLMoE', granitemoe: 'Granite MoE', lfm2moe: 'LFM2-MoE', 'ernie4_5-moe': 'ERNIE 4.5 MoE', internlm2: 'InternLM2', xverse: 'XVERSE',
 };
 
 /** attention_bias: the import takes q / k / v biases for Qwen2 and GLM-4 only (its callers skip those two; GGUF's other graphs have none, or o biases nibble does not run). */

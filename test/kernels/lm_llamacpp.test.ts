@@ -262,6 +262,8 @@ describe('language model vs llama.cpp', () => {
     // 3.9e-4 in these probabilities for one pair of 8, where Hugging Face's model and later llama.cpp use the token's: docs/language-models.md)
     ['qwen3vl Q8_0', 'qwen3vl (Qwen3-VL\'s text decoder): qwen3 with interleaved M-RoPE [3, 3, 2, 0] and 3 deepstack layers, Q8_0, tied, on text', { arch: 'qwen3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 5, weightType: 'Q8_0', tied: true, mrope: { arch: 'qwen3vl', sections: [3, 3, 2, 0], deepstack: 3 } }],
     ['qwen3vlmoe', 'qwen3vlmoe (Qwen3-VL-30B-A3B\'s text decoder): qwen3moe with interleaved M-RoPE [3, 3, 2, 0], 8 experts of 32, 3 a token, on text', { arch: 'qwen3moe', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, moe: { experts: 8, used: 3, ffn: 32 }, mrope: { arch: 'qwen3vlmoe', sections: [3, 3, 2, 0] } }],
+    ['internlm2', 'internlm2 (InternLM2 / 2.5): a Llama (adjacent-pair RoPE), its own head, GQA', { arch: 'internlm2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3 }],
+    ['xverse Q8_0', 'xverse (XVERSE): a Llama with its own head, Q8_0, 3 layers', { arch: 'xverse', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 4, ctx: 64, seed: 5, weightType: 'Q8_0' }],
     ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
   ];
   for (const [label, what, o] of MORE) {

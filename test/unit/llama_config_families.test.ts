@@ -185,6 +185,15 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(without('ernie4_5-moe.expert_shared_feed_forward_length'), tensors, /tensors 'blk\.1\.ffn_gate_shexp\.weight'.* not used by a ernie4_5-moe model/);
   });
 
+  it('internlm2 / xverse: a Llama (adjacent-pair RoPE, no biases) whose head is never tied', () => {
+    for (const arch of ['internlm2', 'xverse'] as const) {
+      const { file: f, tensors } = synthHeader({ arch, dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 });
+      expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch, ropeLayout: 'norm', qkvBias: false, tied: false });
+      fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), new RegExp(`tensor 'output\\.weight' is missing \\(an ${arch} model's head is never tied`));
+      expect(() => synthHeader({ arch, dim: 64, ffn: 128, layers: 2, heads: 4, seed: 1, tied: true })).toThrow(/head is never tied to the embedding/);
+    }
+  });
+
   it('qwen2vl / qwen3vl / qwen3vlmoe (Qwen VL text decoders): the base graph, the M-RoPE sections required and kept, the file\'s own keys in errors and in what is written back', () => {
     const { file: f, tensors } = synthHeader({ arch: 'qwen3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, mrope: { arch: 'qwen3vl', sections: [3, 3, 2, 0], deepstack: 3 } });
     expect(f.metadata['general.architecture'].value).toBe('qwen3vl');
