@@ -78,7 +78,7 @@ export interface SynthOptions {
   /** gptneox: use_parallel_residual (default true). */
   parallelResidual?: boolean;
   /** Mixtral's llama and the MoE architectures: the experts (routers F32 as llama.cpp's quantizer leaves them, unless typed; selectionBias: ernie4_5-moe's optional one, lfm2moe's always). */
-  moe?: Omit<NonNullable<LlamaConfig['moe']>, 'norm'>;
+  moe?: Omit<NonNullable<LlamaConfig['moe']>, 'norm'> & { /** bailingmoe's renormalization (default false) */ norm?: boolean };
   /** mistral3: attention temperature tuning (attention.temperature_scale and _length). */
   attnTemperature?: LlamaConfig['attnTemperature'];
   /** command-r, cohere2: logit_scale (default 1). */

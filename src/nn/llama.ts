@@ -95,7 +95,8 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
   const moeFfn = (l: number, f: T): T => {
     const m = c.moe!;
     const swiglu = (gate: string, up: string, down: string, o: { residual?: T } = {}) => ops.linear(ops.glu(ops.linear(f, gate), ops.linear(f, up)), down, o);
-    const w = ops.route(ops.linear(f, blk(l, 'ffn_gate_inp.weight')), { used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(rs ? { scale: rs } : {}), ...(m.selectionBias ? { bias: blk(l, 'exp_probs_b.bias') } : {}) });
+    const scale = (rs || 1) * (m.weightScale ?? 1); // (granite's residual scale; bailingmoe's routed weights' scale)
+    const w = ops.route(ops.linear(f, blk(l, 'ffn_gate_inp.weight')), { used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(scale !== 1 ? { scale } : {}), ...(m.selectionBias ? { bias: blk(l, 'exp_probs_b.bias') } : {}) });
     let out = x;
     for (let e = 0; e < m.experts; e++) {
       const ex = (t: string) => expertWeight(blk(l, `${t}.weight`), e);

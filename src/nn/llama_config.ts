@@ -1,5 +1,5 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`,
-// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, and the mixtures of experts `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe` and Mixtral's `llama`; `internlm2` and `xverse`, Llamas whose head is never tied), read from a GGUF file's
+// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, and the mixtures of experts `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe` and Mixtral's `llama`; `internlm2` and `xverse`, Llamas whose head is never tied), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon (LayerNorm models: .attention.layer_norm_epsilon)        required
@@ -186,12 +186,14 @@ export interface LlamaConfig {
     denseLead?: number;
     /** The router's probabilities: a sigmoid each (lfm2moe's expert_gating_func 2) instead of the softmax. */
     gating?: 'sigmoid';
+    /** bailingmoe: the routed experts' weights times this (expert_weights_scale; absent: 1). */
+    weightScale?: number;
     /** lfm2moe (always), ernie4_5-moe (where the file has it): blk.N.exp_probs_b.bias [experts] is added to the probabilities to choose the experts (not to weigh them). */
     selectionBias?: true;
   };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -221,7 +223,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const on = (b: boolean): true | undefined => (b ? true : undefined);
   const traits: ArchTraits = {
     // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
-    ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'ernie4_5', 'ernie4_5-moe', 'internlm2', 'xverse', 'mistral3', 'glm4', 'arcee', 'minicpm'].includes(a) || cohere ? 'norm' : 'neox',
+    ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'ernie4_5', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'mistral3', 'glm4', 'arcee', 'minicpm'].includes(a) || cohere ? 'norm' : 'neox',
     qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2, // always (others where the file has them: llamaConfigFromGguf)
     qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe',
     qkNormFull: on(olmo2 || a === 'olmoe'), // OLMoE: olmo2's whole-projection q / k norms in a pre-norm block
@@ -400,6 +402,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (attnTemperature && ropeDims !== headDim) throw new ModelConfigError(`model config: '${a}.attention.temperature_scale' with '${a}.rope.dimension_count' ${ropeDims} below the head dim ${headDim}: not supported (mistral3 rotates whole heads)`);
   const parRes = a === 'gptneox' && k.bool(`${a}.use_parallel_residual`, true);
   if ((a === 'starcoder2' || a === 'falcon') && ropeDims !== headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' ${ropeDims} below the head dim ${headDim}: ${a} rotates whole heads (llama.cpp asserts it)`);
+  if (a === 'bailingmoe' && ropeDims !== headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' ${ropeDims} differs from the head dim ${headDim}: llama.cpp's bailingmoe sizes its heads and scales its scores by the rope dims (only whole heads are run)`);
   if ((a === 'lfm2' || a === 'lfm2moe') && k.int(`${a}.attention.sliding_window`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window' is ${k.int(`${a}.attention.sliding_window`, 0, 0)}: lfm2's sliding-window attention is not supported`);
   const moe = moeFromGguf(k, a, ffn, (key) => key in metadata, (name) => tensors.some((t) => t.name === name));
   // llama.cpp's olmoe sizes both q / k norms [embedding_length]: only heads * headDim = dim, no GQA, fits that.
@@ -417,7 +420,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (a === 'falcon' && byName.has('blk.0.attn_norm_2.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_norm_2.weight': Falcon-40B's second attention norm is not supported`);
   if (a === 'command-r' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': command-r's per-head q / k LayerNorms (Command R+) are not supported`);
   // llama.cpp's olmo2, stablelm, phi2 and gptneox require output.weight (their head is never tied).
-  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (an ${a} model's head is never tied to the embedding)`);
+  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (an ${a} model's head is never tied to the embedding)`);
   const embd = byName.get('token_embd.weight');
   if (!embd) throw new ModelConfigError(`model config: tensor 'token_embd.weight' is missing`);
   if (embd.shape.length !== 2 || embd.shape[1] !== dim) throw new ModelConfigError(`model config: tensor 'token_embd.weight' has shape [${embd.shape.join(', ')}], expected [vocab, ${dim}] ('${a}.embedding_length' ${dim})`);

@@ -20,7 +20,7 @@ import { MOE_MAX_EXPERTS } from '../kernels/moe_route.js';
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
 /** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
-export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe'];
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe'];
 
 /** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
 export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
@@ -32,7 +32,7 @@ export function parseExpertWeight(name: string): { tensor: string; expert: numbe
 }
 
 /** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true };
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */ };
 
 /** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
 export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
@@ -67,8 +67,22 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   const sharedFfn = a === 'qwen2moe' ? k.int(`${a}.expert_shared_feed_forward_length`, ffn) : a === 'granite' || a === 'granitemoe' || ernie ? k.int(`${a}.expert_shared_feed_forward_length`, 0, 0) : 0;
   const shared = sharedFfn > 0 ? { sharedFfn } : {};
   // lfm2moe (LFM2-8B-A1B): dense leading layers, the gating function read (sigmoid in LFM2), a selection bias
+  if (a === 'bailingmoe') return bailingMoe(k, a, experts, used);
   const extras = a === 'lfm2moe' ? lfm2moeExtras(k, a) : ernie ? ernieMoeExtras(k, a, hasTensor) : {};
   return { experts, used, ffn: expertFfn, norm: NORM_WEIGHTS[a]!, ...shared, ...extras };
+}
+
+/**
+ * bailingmoe (Ling-lite, Ling-Coder-lite): experts of expert_feed_forward_length, a shared expert expert_shared_count
+ * of them wide (required: llama.cpp's loader always makes it), the renormalization read (expert_weights_norm, default
+ * false) and the routed weights times expert_weights_scale where the file gives one. llama.cpp reads
+ * leading_dense_block_count but makes every layer sparse: so does nibble.
+ */
+function bailingMoe(k: Keys, a: LlamaArch, experts: number, used: number): MoeConfig {
+  const ffn = k.int(`${a}.expert_feed_forward_length`);
+  const sharedFfn = ffn * k.int(`${a}.expert_shared_count`);
+  const scale = k.float(`${a}.expert_weights_scale`, 0, true);
+  return { experts, used, ffn, norm: k.bool(`${a}.expert_weights_norm`, false), sharedFfn, ...(scale !== 0 && scale !== 1 ? { weightScale: scale } : {}) };
 }
 
 /**

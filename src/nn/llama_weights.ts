@@ -86,13 +86,16 @@ function baseHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
 function moeKeys(c: LlamaConfig): Record<string, GgufValue> {
   const a = c.arch;
   const m = c.moe!;
-  const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'lfm2moe' || a === 'ernie4_5-moe'; // (the experts' width a key of its own)
+  const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'lfm2moe' || a === 'ernie4_5-moe' || a === 'bailingmoe'; // (the experts' width a key of its own)
+  const bailing = a === 'bailingmoe'; // (its shared expert a count of experts wide, its renormalization and scale keys)
+  if (bailing && (!m.sharedFfn || m.sharedFfn % m.ffn !== 0)) throw new RangeError(`llama metadata: bailingmoe's shared expert (${m.sharedFfn ?? 0}) must be a multiple of its experts' width ${m.ffn} (GGUF keeps expert_shared_count)`);
   if (!qwen && m.ffn !== c.ffn) throw new RangeError(`llama metadata: ${a}'s experts are feed_forward_length ${c.ffn} wide, not ${m.ffn} (GGUF keeps one)`);
   return {
     [`${a}.expert_count`]: gguf.u32(m.experts),
     [`${a}.expert_used_count`]: gguf.u32(m.used),
     ...(qwen ? { [`${a}.expert_feed_forward_length`]: gguf.u32(m.ffn) } : {}),
-    ...(m.sharedFfn ? { [`${a}.expert_shared_feed_forward_length`]: gguf.u32(m.sharedFfn) } : {}),
+    ...(m.sharedFfn && !bailing ? { [`${a}.expert_shared_feed_forward_length`]: gguf.u32(m.sharedFfn) } : {}),
+    ...(bailing ? { [`${a}.expert_shared_count`]: gguf.u32(m.sharedFfn! / m.ffn), [`${a}.expert_weights_norm`]: gguf.bool(m.norm), ...(m.weightScale ? { [`${a}.expert_weights_scale`]: gguf.f32(m.weightScale) } : {}) } : {}),
     ...(a === 'lfm2moe' ? { [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']), ...(m.denseLead ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead) } : {}) } : {}),
     ...(a === 'ernie4_5-moe' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.interleave_moe_layer_step`]: gguf.u32(1) } : {}),
   };
@@ -190,7 +193,7 @@ export function initLlamaWeights(c: LlamaConfig, seed: number): LlamaWeights {
  * given (Qwen3 decouples them: q is [heads * headDim, dim]). gemma3's sliding window defaults to 512 (Gemma 3 1B's);
  * granite's multipliers default to none applied and a logit scale of 1.
  */
-export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number; /** olmo2 (OLMo 3): sliding_window_pattern (default 4). */ slidingPattern?: number; ropeScale?: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; /** lfm2: the kernel length and which layers are short convolutions. */ shortConv?: LlamaConfig['shortConv']; /** command-r, cohere2: logit_scale (default 1). */ logitMul?: number; /** gptneox: use_parallel_residual (default true). */ parallelResidual?: boolean; /** Mixtral's llama, granite and the MoE architectures (qwen2moe with sharedFfn, ...): the experts (norm: llama.cpp's, from the arch; ernie4_5-moe's selectionBias as given, lfm2moe's always). */ moe?: Omit<NonNullable<LlamaConfig['moe']>, 'norm'> }): LlamaConfig {
+export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number; /** olmo2 (OLMo 3): sliding_window_pattern (default 4). */ slidingPattern?: number; ropeScale?: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; /** lfm2: the kernel length and which layers are short convolutions. */ shortConv?: LlamaConfig['shortConv']; /** command-r, cohere2: logit_scale (default 1). */ logitMul?: number; /** gptneox: use_parallel_residual (default true). */ parallelResidual?: boolean; /** Mixtral's llama, granite and the MoE architectures (qwen2moe with sharedFfn, ...): the experts (norm: llama.cpp's, from the arch; ernie4_5-moe's selectionBias as given, lfm2moe's always). */ moe?: Omit<NonNullable<LlamaConfig['moe']>, 'norm'> & { /** bailingmoe only (expert_weights_norm; default false) */ norm?: boolean } }): LlamaConfig {
   if (o.headDim === undefined && o.dim % o.heads !== 0) throw new ModelConfigError(`llama config: dim ${o.dim} is not a multiple of heads ${o.heads}`);
   const kvHeads = o.kvHeads ?? o.heads;
   if (o.heads % kvHeads !== 0) throw new ModelConfigError(`llama config: heads ${o.heads} is not a multiple of kvHeads ${kvHeads}`);
@@ -200,10 +203,12 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   if ((arch === 'lfm2' || arch === 'lfm2moe') && !o.shortConv) throw new ModelConfigError(`llama config: an lfm2 model needs shortConv (its kernel length and which layers are short convolutions)`);
   if (o.shortConv && ((arch !== 'lfm2' && arch !== 'lfm2moe') || o.shortConv.conv.length !== o.layers)) throw new ModelConfigError(`llama config: shortConv is lfm2's, one flag a layer (arch ${arch}, ${o.shortConv.conv.length} flags for ${o.layers} layers)`);
   if (o.shortConv && (o.shortConv.taps < SHORT_CONV_TAPS.min || o.shortConv.taps > SHORT_CONV_TAPS.max)) throw new ModelConfigError(`llama config: a short convolution of ${o.shortConv.taps} taps (${SHORT_CONV_TAPS.min}..${SHORT_CONV_TAPS.max} supported)`);
-  if ((arch === 'olmo2' || arch === 'stablelm' || arch === 'phi2' || arch === 'gptneox' || arch === 'internlm2' || arch === 'xverse') && o.tied) throw new ModelConfigError(`llama config: an ${arch} model's head is never tied to the embedding (llama.cpp requires output.weight)`);
+  if ((arch === 'olmo2' || arch === 'stablelm' || arch === 'phi2' || arch === 'gptneox' || arch === 'internlm2' || arch === 'xverse' || arch === 'bailingmoe') && o.tied) throw new ModelConfigError(`llama config: an ${arch} model's head is never tied to the embedding (llama.cpp requires output.weight)`);
   if (MOE_ARCHS.includes(arch) && !o.moe) throw new ModelConfigError(`llama config: a ${arch} model needs moe (its experts)`);
   if (o.moe && arch !== 'llama' && arch !== 'granite' && !MOE_ARCHS.includes(arch)) throw new ModelConfigError(`llama config: moe is Mixtral's (llama), granite's and ${MOE_ARCHS.join('\'s, ')}'s (arch ${arch})`);
-  if (o.moe?.sharedFfn && arch !== 'qwen2moe' && arch !== 'granite' && arch !== 'granitemoe' && arch !== 'ernie4_5-moe') throw new ModelConfigError(`llama config: a shared expert is qwen2moe's, Granite's and ERNIE 4.5 MoE's (arch ${arch})`);
+  if (o.moe?.sharedFfn && arch !== 'qwen2moe' && arch !== 'granite' && arch !== 'granitemoe' && arch !== 'ernie4_5-moe' && arch !== 'bailingmoe') throw new ModelConfigError(`llama config: a shared expert is qwen2moe's, Granite's, ERNIE 4.5 MoE's and bailingmoe's (arch ${arch})`);
+  if (arch === 'bailingmoe' && o.moe && !o.moe.sharedFfn) throw new ModelConfigError(`llama config: a bailingmoe model needs its shared expert (moe.sharedFfn, a multiple of moe.ffn)`);
+  if ((o.moe?.weightScale !== undefined || o.moe?.norm !== undefined) && arch !== 'bailingmoe') throw new ModelConfigError(`llama config: moe.weightScale and moe.norm are bailingmoe's (the others' graphs fix them; arch ${arch})`);
   if (o.moe?.gating && arch !== 'lfm2moe') throw new ModelConfigError(`llama config: a sigmoid router is lfm2moe's (arch ${arch})`);
   if ((o.moe?.denseLead || o.moe?.selectionBias) && arch !== 'lfm2moe' && arch !== 'ernie4_5-moe') throw new ModelConfigError(`llama config: dense leading layers and a selection bias are lfm2moe's and ernie4_5-moe's (arch ${arch})`);
   return {
@@ -212,7 +217,7 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
     ...((o.ropeScale ?? 1) !== 1 ? { ropeScale: o.ropeScale } : {}),
     ...(o.shortConv ? { shortConv: { taps: o.shortConv.taps, conv: [...o.shortConv.conv] } } : {}),
     ...(arch === 'gptneox' && o.parallelResidual !== false ? { parallelResidual: true } : {}),
-    ...(o.moe ? { moe: { ...o.moe, norm: arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}), ...(arch === 'lfm2moe' ? { gating: o.moe.gating ?? ('sigmoid' as const), selectionBias: true as const } : {}) } } : {}),
+    ...(o.moe ? { moe: { ...o.moe, norm: arch === 'bailingmoe' ? !!o.moe.norm : arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}), ...(arch === 'lfm2moe' ? { gating: o.moe.gating ?? ('sigmoid' as const), selectionBias: true as const } : {}) } } : {}),
     ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' || arch === 'granitemoe' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : arch === 'minicpm' ? { embedding: 1, residual: 1, attention: 0, logit: 1 } : undefined), logitMul: o.logitMul }),
   };
 }

@@ -366,7 +366,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
 function moeFfn(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: number, opt: LlamaRefOptions): Float64Array {
   const m = c.moe!;
   const D = c.dim;
-  const route = moeRouteRef(linear(h, T, D, W.get(`${p}ffn_gate_inp.weight`), m.experts, opt), { rows: T, experts: m.experts, used: m.used, norm: m.norm, gating: m.gating ?? 'softmax' }, m.selectionBias ? W.get(`${p}exp_probs_b.bias`).w : undefined);
+  const route = moeRouteRef(linear(h, T, D, W.get(`${p}ffn_gate_inp.weight`), m.experts, opt), { rows: T, experts: m.experts, used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(m.weightScale ? { scale: m.weightScale } : {}) }, m.selectionBias ? W.get(`${p}exp_probs_b.bias`).w : undefined);
   // expert e's [N, K] slice of a stack (a Q4_1 / Q5_1 stack's block mins too)
   const expert = (t: string, e: number, N: number, K: number): Weight => {
     const w = W.get(`${p}${t}.weight`);

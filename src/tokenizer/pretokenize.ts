@@ -262,6 +262,9 @@ const GPT4O_RE = String.raw`[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))*((?=[\p{L}])
 
 // seed-coder: Llama 3's with one digit a piece and no newlines after punctuation.
 const SEED_CODER_RE = String.raw`(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1}| ?[^\s\p{L}\p{N}\r\n]+|\s*[\r\n]+|\s+(?!\S)|\s+`;
+// bailingmoe (Ling): Qwen2's with the contractions' letters grouped and one newline a piece (its possessive
+// quantifiers made greedy, as llama.cpp runs it).
+const BAILING_RE = String.raw`'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+`;
 // viking, poro-chat: runs of anything but whitespace and a few (ASCII and Asian) punctuation marks, a space before.
 const VIKING_RE = String.raw` ?[^(\s|.,!?…。，、।۔،)]+`;
 
@@ -296,6 +299,7 @@ const SEED_CODER = [collapsedRegexSplit(SEED_CODER_RE)];
 // "[\r\n]", "\s?\p{L}+", "\s?\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\p{N}"
 const DEEPSEEK_CODER = [wideRegexSplit('[\r\n]'), collapsedRegexSplit(String.raw`\s?\p{L}+`), collapsedRegexSplit(String.raw`\s?\p{P}+`), wideRegexSplit('[一-龥ࠀ-一가-퟿]+'), collapsedRegexSplit(String.raw`\p{N}`)];
 const PORO = [wideRegexSplit(VIKING_RE)];
+const BAILING = [collapsedRegexSplit(BAILING_RE)];
 const VIKING = [wideRegexSplit(VIKING_RE), collapsedRegexSplit(String.raw`\p{N}`)];
 
 function family(kind: string, splitters: Splitter[], names: string[], flags: Partial<PreTokenizer> = {}): [string, PreTokenizer][] {
@@ -322,6 +326,7 @@ const PRE_TOKENIZERS = new Map<string, PreTokenizer>([
   ...family('deepseek-coder', DEEPSEEK_CODER, ['deepseek-coder'], { cleanSpaces: false }),
   ...family('poro', PORO, ['poro-chat'], { cleanSpaces: false }),
   ...family('viking', VIKING, ['viking'], { cleanSpaces: false }),
+  ...family('bailingmoe', BAILING, ['bailingmoe', 'bailingmoe2', 'llada-moe'], { cleanSpaces: false }),
   ...family('smollm', SMOLLM, ['smollm', 'command-r'], { cleanSpaces: false }),
   ...family('smollm', SMOLLM, ['starcoder', 'refact', 'codeshell', 'exaone', 'minerva-7b']),
   ...family('tekken', TEKKEN, ['tekken'], { cleanSpaces: false, ignoreMerges: true, addBos: true }), // Mistral NeMo / Small 3 / Ministral

@@ -185,6 +185,19 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(without('ernie4_5-moe.expert_shared_feed_forward_length'), tensors, /tensors 'blk\.1\.ffn_gate_shexp\.weight'.* not used by a ernie4_5-moe model/);
   });
 
+  it('bailingmoe (Ling-lite): every layer sparse, a shared expert of expert_shared_count experts, the renormalization and scale read, whole heads only', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'bailingmoe', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, moe: { experts: 8, used: 2, ffn: 32, sharedFfn: 64, norm: true, weightScale: 2.5 } });
+    expect(f.metadata['bailingmoe.expert_shared_count'].value).toBe(2);
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'bailingmoe', ropeLayout: 'norm', tied: false, moe: { experts: 8, used: 2, ffn: 32, sharedFfn: 64, norm: true, weightScale: 2.5 } });
+    const without = (k: string) => Object.fromEntries(Object.entries(f.metadata).filter(([key]) => key !== k));
+    const plain = llamaConfigFromGguf(without('bailingmoe.expert_weights_scale'), tensors).moe!;
+    expect([plain.weightScale, llamaConfigFromGguf(without('bailingmoe.expert_weights_norm'), tensors).moe!.norm]).toEqual([undefined, false]); // llama.cpp's defaults: no scale, no renormalization
+    fails(without('bailingmoe.expert_shared_count'), tensors, /metadata key 'bailingmoe\.expert_shared_count' is missing \(required\)/);
+    fails(without('bailingmoe.expert_feed_forward_length'), tensors, /metadata key 'bailingmoe\.expert_feed_forward_length' is missing \(required\)/);
+    fails({ ...f.metadata, 'bailingmoe.rope.dimension_count': gguf.u32(8) }, tensors, /'bailingmoe\.rope\.dimension_count' 8 differs from the head dim 16/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /tensor 'output\.weight' is missing \(an bailingmoe model's head is never tied/);
+  });
+
   it('internlm2 / xverse: a Llama (adjacent-pair RoPE, no biases) whose head is never tied', () => {
     for (const arch of ['internlm2', 'xverse'] as const) {
       const { file: f, tensors } = synthHeader({ arch, dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 });
