@@ -80,11 +80,13 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     const bias = (t: string) => (c.qkvBias ? { bias: blk(l, `${t}.bias`) } : {});
     let q = ops.linear(h, blk(l, 'attn_q.weight'), bias('attn_q'));
     let k = ops.linear(h, blk(l, 'attn_k.weight'), bias('attn_k'));
-    if (c.qkNorm) {
+    const qkNorms = () => {
       q = ops.headNorm(q, blk(l, 'attn_q_norm.weight'), c.qkNormFull ? 1 : c.heads);
       k = ops.headNorm(k, blk(l, 'attn_k_norm.weight'), c.qkNormFull ? 1 : c.kvHeads);
-    }
+    };
+    if (c.qkNorm && !c.qkNormAfterRope) qkNorms();
     if (layerUsesRope(c, l)) [q, k] = ops.ropeQK(l, q, k); // smollm3's NoPE layers skip it
+    if (c.qkNorm && c.qkNormAfterRope) qkNorms(); // hunyuan-dense: RoPE, then the norms
     const v = ops.linear(h, blk(l, 'attn_v.weight'), bias('attn_v'));
     return ops.attention(l, q, k, v);
   };

@@ -323,16 +323,18 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       const q = linear(h, T, D, W.get(`${p}attn_q.weight`), qd, opt, bias('attn_q'));
       const k = linear(h, T, D, W.get(`${p}attn_k.weight`), kvd, opt, bias('attn_k'));
       const v = linear(h, T, D, W.get(`${p}attn_v.weight`), kvd, opt, bias('attn_v'));
-      if (c.qkNorm) {
+      const qkNorms = () => {
         const [qh, kh] = c.qkNormFull ? [1, 1] : [c.heads, c.kvHeads]; // olmo2: over the whole projection
         q.set(rmsNorm(q, T * qh, qd / qh, W.get(`${p}attn_q_norm.weight`).w, c.eps));
         k.set(rmsNorm(k, T * kh, kvd / kh, W.get(`${p}attn_k_norm.weight`).w, c.eps));
-      }
+      };
+      if (c.qkNorm && !c.qkNormAfterRope) qkNorms();
       if (layerUsesRope(c, l)) {
         const lr = layerRopeScaling(c, l, rf); // a sliding-window layer: swaRopeScaling's (OLMo 3's: no factors, unscaled)
         rope(q, T, c.heads, c, lr.factors, lr.mscale, layerRope(c, l));
         rope(k, T, c.kvHeads, c, lr.factors, lr.mscale, layerRope(c, l));
       }
+      if (c.qkNorm && c.qkNormAfterRope) qkNorms(); // hunyuan-dense
       // mistral3: the query at position t times its attention temperature (after RoPE, as llama.cpp does).
       if (c.attnTemperature) for (let t = 0; t < T; t++) q.subarray(t * qd, (t + 1) * qd).forEach((v, i, row) => (row[i] = v * attentionTemperature(c, t)));
       const a = attention(q, k, v, T, c, layerWindow(c, l));

@@ -7,7 +7,7 @@
  * regex over a collapsed text (collapsedRegexSplit), or, where an expression names no \p{} class (deepseek-coder's
  * line and CJK expressions, viking's), over the text itself (wideRegexSplit).
  */
-import { CP_DEFINED, CP_LETTER, CP_NUMBER, CP_PUNCT, CP_WHITESPACE, cpFlags } from './unicode.js';
+import { CP_DEFINED, CP_LETTER, CP_MARK, CP_NUMBER, CP_PUNCT, CP_SYMBOL, CP_WHITESPACE, cpFlags } from './unicode.js';
 
 /** Cuts cps[start, end) into pieces, appending their lengths (code points) to `out`. */
 type Splitter = (cps: readonly number[], start: number, end: number, out: number[]) => void;
@@ -169,15 +169,16 @@ const asciiDigitTriples: Splitter = (cps, start, end, out) => {
  * in the expression standing for their class char and their ASCII range; matches and the gaps between them are pieces.
  */
 function collapsedRegexSplit(expr: string): Splitter {
-  // (llama.cpp's k_ucat_map: each class's char and its ASCII members; punctuation's excludes $ + < = > ^ ` | ~, symbols there)
-  const cls: Record<string, string> = { L: '\\xD2A-Za-z', N: '\\xD10-9', P: '\\xD3\\x21-\\x23\\x25-\\x2A\\x2C-\\x2F\\x3A-\\x3B\\x3F-\\x40\\x5B-\\x5D\\x5F\\x7B\\x7D' };
+  // (llama.cpp's k_ucat_map: each class's char and its ASCII members; punctuation's excludes $ + < = > ^ ` | ~, the
+  // symbols' (measured: llama.cpp 3.21.1 counts ~ a symbol); marks have none)
+  const cls: Record<string, string> = { L: '\\xD2A-Za-z', N: '\\xD10-9', P: '\\xD3\\x21-\\x23\\x25-\\x2A\\x2C-\\x2F\\x3A-\\x3B\\x3F-\\x40\\x5B-\\x5D\\x5F\\x7B\\x7D', M: '\\xD4', S: '\\xD5\\x24\\x2B\\x3C-\\x3E\\x5E\\x60\\x7C\\x7E' };
   let src = '';
   let inside = false;
   for (let i = 0; i < expr.length; i++) {
     const ch = expr[i];
     if (ch === '[' && expr[i - 1] !== '\\') inside = true;
     else if (ch === ']' && inside && expr[i - 1] !== '\\') inside = false;
-    const m = /^\\p\{([LNP])\}/.exec(expr.slice(i));
+    const m = /^\\p\{([LNPMS])\}/.exec(expr.slice(i));
     if (m) {
       src += inside ? cls[m[1]] : `[${cls[m[1]]}]`;
       i += 4;
@@ -187,7 +188,7 @@ function collapsedRegexSplit(expr: string): Splitter {
   const collapse = (cp: number) => {
     if (cp < 128) return String.fromCharCode(cp);
     const f = cpFlags(cp);
-    return f & CP_WHITESPACE ? '\x0b' : f & CP_LETTER ? '\xd2' : f & CP_NUMBER ? '\xd1' : f & CP_PUNCT ? '\xd3' : '\xd0';
+    return f & CP_WHITESPACE ? '\x0b' : f & CP_LETTER ? '\xd2' : f & CP_NUMBER ? '\xd1' : f & CP_PUNCT ? '\xd3' : f & CP_MARK ? '\xd4' : f & CP_SYMBOL ? '\xd5' : '\xd0';
   };
   return (cps, start, end, out) => {
     let text = '';
@@ -265,6 +266,9 @@ const SEED_CODER_RE = String.raw`(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][
 // bailingmoe (Ling): Qwen2's with the contractions' letters grouped and one newline a piece (its possessive
 // quantifiers made greedy, as llama.cpp runs it).
 const BAILING_RE = String.raw`'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+`;
+// deepseek-v3, hunyuan-dense: an ASCII punctuation mark may lead a word of ASCII letters; letters keep their marks;
+// punctuation and symbols run together.
+const DEEPSEEK3_RE = String.raw`[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_` + '`' + String.raw`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
 // viking, poro-chat: runs of anything but whitespace and a few (ASCII and Asian) punctuation marks, a space before.
 const VIKING_RE = String.raw` ?[^(\s|.,!?…。，、।۔،)]+`;
 
@@ -300,6 +304,7 @@ const SEED_CODER = [collapsedRegexSplit(SEED_CODER_RE)];
 const DEEPSEEK_CODER = [wideRegexSplit('[\r\n]'), collapsedRegexSplit(String.raw`\s?\p{L}+`), collapsedRegexSplit(String.raw`\s?\p{P}+`), wideRegexSplit('[一-龥ࠀ-一가-퟿]+'), collapsedRegexSplit(String.raw`\p{N}`)];
 const PORO = [wideRegexSplit(VIKING_RE)];
 const BAILING = [collapsedRegexSplit(BAILING_RE)];
+const DEEPSEEK3 = [collapsedRegexSplit(String.raw`\p{N}{1,3}`), wideRegexSplit('[一-龥぀-ゟ゠-ヿ]+'), collapsedRegexSplit(DEEPSEEK3_RE)];
 const VIKING = [wideRegexSplit(VIKING_RE), collapsedRegexSplit(String.raw`\p{N}`)];
 
 function family(kind: string, splitters: Splitter[], names: string[], flags: Partial<PreTokenizer> = {}): [string, PreTokenizer][] {
@@ -327,6 +332,7 @@ const PRE_TOKENIZERS = new Map<string, PreTokenizer>([
   ...family('poro', PORO, ['poro-chat'], { cleanSpaces: false }),
   ...family('viking', VIKING, ['viking'], { cleanSpaces: false }),
   ...family('bailingmoe', BAILING, ['bailingmoe', 'bailingmoe2', 'llada-moe'], { cleanSpaces: false }),
+  ...family('deepseek-v3', DEEPSEEK3, ['deepseek-v3', 'hunyuan-dense'], { cleanSpaces: false }),
   ...family('smollm', SMOLLM, ['smollm', 'command-r'], { cleanSpaces: false }),
   ...family('smollm', SMOLLM, ['starcoder', 'refact', 'codeshell', 'exaone', 'minerva-7b']),
   ...family('tekken', TEKKEN, ['tekken'], { cleanSpaces: false, ignoreMerges: true, addBos: true }), // Mistral NeMo / Small 3 / Ministral

@@ -1,6 +1,6 @@
 /**
  * Code point classes and byte encodings the tokenizers need, with llama.cpp's definitions (its unicode.cpp):
- * letters and numbers are the Unicode categories L and N, punctuation P, and whitespace is llama.cpp's own set
+ * letters and numbers are the Unicode categories L and N, punctuation P, marks M, symbols S, and whitespace is llama.cpp's own set
  * (JavaScript's \s differs: it has U+FEFF and lacks U+0085).
  */
 
@@ -9,6 +9,8 @@ export const CP_NUMBER = 2;
 export const CP_LETTER = 4;
 export const CP_WHITESPACE = 8;
 export const CP_PUNCT = 16;
+export const CP_MARK = 32;
+export const CP_SYMBOL = 64;
 
 const WHITESPACE = new Set([
   0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006,
@@ -18,6 +20,8 @@ const WHITESPACE = new Set([
 const RE_L = /\p{L}/u;
 const RE_N = /\p{N}/u;
 const RE_P = /\p{P}/u;
+const RE_M = /\p{M}/u;
+const RE_S = /\p{S}/u;
 
 // Flags computed once per code point seen (0 = not computed yet).
 const flagCache = new Uint8Array(0x110000);
@@ -30,6 +34,8 @@ export function cpFlags(cp: number): number {
   if (RE_L.test(s)) f |= CP_LETTER;
   else if (RE_N.test(s)) f |= CP_NUMBER;
   else if (RE_P.test(s)) f |= CP_PUNCT;
+  else if (RE_M.test(s)) f |= CP_MARK;
+  else if (RE_S.test(s)) f |= CP_SYMBOL;
   if (WHITESPACE.has(cp)) f |= CP_WHITESPACE;
   flagCache[cp] = f;
   return f;

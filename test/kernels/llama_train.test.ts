@@ -121,6 +121,7 @@ describe('llama training forward = inference engine = f64 reference', () => {
     ['minicpm', ', granite\'s scales, Llama 3 rope factors', { multipliers: { embedding: 12, residual: 0.4, attention: 0, logit: 4 }, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 4 } }],
     ['cohere2', ', 4 layers: 3 sliding (window 16) with RoPE, 1 global without, logit_scale 0.5', { layers: 4, slidingWindow: 16, logitMul: 0.5, embedStd: 0.5 }],
     ['internlm2', ', a Llama whose head is never tied', {}],
+    ['hunyuan-dense', ': per-head q / k norms after RoPE', {}],
     ['xverse', ', a Llama whose head is never tied', {}],
     // mixture-of-experts models: every expert runs on every row in training, weighted by the router (0 where not chosen)
     ['llama', ' with experts (Mixtral): 4 of 32, 2 a token', { ffn: 32, moe: { experts: 4, used: 2, ffn: 32 } }],
@@ -185,7 +186,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
   const experts = (t: string) => Array.from({ length: 4 }, (_, e) => `blk.0.${t}.weight[${e}]`);
   const MOE_PARAMS = ['blk.0.ffn_gate_inp.weight', ...experts('ffn_gate_exps'), ...experts('ffn_up_exps'), ...experts('ffn_down_exps'), 'blk.0.attn_q.weight', 'token_embd.weight', 'output.weight'];
   const FD: [string, LlamaArch, Partial<SynthOptions>, string[]?][] = [
-    ['llama', 'llama', {}], ['qwen2', 'qwen2', {}], ['qwen3', 'qwen3', { headDim: 12 }], ['gemma3', 'gemma3', {}],
+    ['llama', 'llama', {}], ['qwen2', 'qwen2', {}], ['qwen3', 'qwen3', { headDim: 12 }], ['hunyuan-dense (q / k norms after RoPE)', 'hunyuan-dense', {}], ['gemma3', 'gemma3', {}],
     ['llama with rope factors and linear scaling', 'llama', { ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 4 }, ropeLinearFactor: 2 }],
     ['phi3 with LongRoPE', 'phi3', { longRope: { origCtx: 4, attnFactor: 1.3 } }],
     ['phi3 rotating 4 of 8 head dims', 'phi3', { ropeDims: 4, longRope: { origCtx: 4, attnFactor: 1.3 } }],
@@ -283,7 +284,7 @@ describe('writeLlamaGguf', () => {
     'ernie4_5-moe': { moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 64, denseLead: 1, selectionBias: true } },
     bailingmoe: { moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 64, norm: true, weightScale: 2.5 } },
   };
-  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen3moe', 'olmoe', 'qwen2moe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
+  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen3moe', 'olmoe', 'qwen2moe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
     const src = parseGgufFile(synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 5, weightType: 'Q8_0', ...MOE[arch], ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'granite' || arch === 'minicpm' ? { multipliers: GRANITE_MULT } : {}), ...(arch === 'mistral3' ? MISTRAL3 : {}), ...(arch === 'lfm2' ? { shortConv: { taps: 3, conv: [true, false] } } : {}), ...(arch === 'phi2' ? { fusedQkv: true, qkvBias: true } : {}), ...(arch === 'command-r' || arch === 'cohere2' ? { logitMul: 0.5, embedStd: 0.5 } : {}) }));
     const { config, weights } = llamaWeightsFromGguf(src);
     expect(() => writeLlamaGguf(config, weights)).toThrow(/tokenizer has 260 tokens, the model's vocab is 259/);

@@ -32,7 +32,7 @@ const VOCABS: { name: string; meta: Record<string, GgufValue> }[] = [
   ...['llama-bpe', 'qwen2', 'smollm', 'default', 'gpt-2', 'tekken', 'gpt-4o', 'lfm2'].map((pre) => ({ name: `bpe ${pre}`, meta: bpeVocabMetadata(pre) })),
   // (since 2026-12-07) StableLM 2, Falcon, GLM-4, Seed-Coder, DeepSeek-Coder (a wide-regex CJK piece and \p{P} on the
   // collapsed text), Viking and Poro (a wide regex over the text itself)
-  ...['stablelm2', 'falcon', 'glm4', 'seed-coder', 'deepseek-coder', 'viking', 'poro-chat', 'bailingmoe'].map((pre) => ({ name: `bpe ${pre}`, meta: bpeVocabMetadata(pre) })),
+  ...['stablelm2', 'falcon', 'glm4', 'seed-coder', 'deepseek-coder', 'viking', 'poro-chat', 'bailingmoe', 'hunyuan-dense'].map((pre) => ({ name: `bpe ${pre}`, meta: bpeVocabMetadata(pre) })),
   // Byte-level BPE trained by Hugging Face tokenizers, imported from its tokenizer.json in three forms (test/golden/bpe_tokenizer).
   ...(['llama3', 'qwen2', 'gpt2'] as const).map((form) => ({ name: `bpe from a ${form} tokenizer.json`, meta: hfTokenizerMetadata(bpeTokenizerJsonForm(form), { eos_token: '<|end_of_text|>' }) })),
 ];
@@ -131,7 +131,7 @@ describe.each(VOCABS)('tokenizer vs llama.cpp: $name', ({ name, meta }) => {
     // std::regex / std::wregex, whose recursion overflows the stack on a 33 000-letter word (its process crashes): for
     // those, a 3 300-letter word is compared with llama.cpp, and the long one is checked by nibble alone (its ids
     // decode back to the text, within the time guard).
-    const regexRun = ['tekken', 'gpt-4o', 'seed-coder', 'deepseek-coder', 'viking', 'poro-chat', 'bailingmoe'].some((p) => name === `bpe ${p}`);
+    const regexRun = ['tekken', 'gpt-4o', 'seed-coder', 'deepseek-coder', 'viking', 'poro-chat', 'bailingmoe', 'hunyuan-dense'].some((p) => name === `bpe ${p}`);
     const texts = {
       prose: longText(100_000),
       random: randomStrings(4000, 99).join(''),
@@ -159,7 +159,7 @@ describe.each(VOCABS)('tokenizer vs llama.cpp: $name', ({ name, meta }) => {
 
 // Names llama.cpp gives an expression and flags tested above (gpt-2's, qwen2's, glm4's): the corpus ids and decodes of
 // llama.cpp 3.21.1 (a name it did not know would fall back to its default expression and differ).
-describe.each(['a.x-4.0', 'mellum', 'gigachat', 'trillion', 'granite-docling', 'hunyuan', 'grok-2', 'chatglm-bpe', 'bailingmoe2', 'llada-moe'])('pre-tokenizer alias %s vs llama.cpp', (pre) => {
+describe.each(['a.x-4.0', 'mellum', 'gigachat', 'trillion', 'granite-docling', 'hunyuan', 'grok-2', 'chatglm-bpe', 'bailingmoe2', 'llada-moe', 'deepseek-v3'])('pre-tokenizer alias %s vs llama.cpp', (pre) => {
   test('corpus ids and decodes equal llama.cpp', async () => {
     const meta = bpeVocabMetadata(pre);
     const path = join(dir, `alias_${pre.replace(/\W/g, '_')}.gguf`);
