@@ -1,5 +1,5 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`,
-// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, and the mixtures of experts `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe` and Mixtral's `llama`; `internlm2` and `xverse`, Llamas whose head is never tied; `hunyuan-dense`, qwen3's layout with its q / k norms after RoPE), read from a GGUF file's
+// `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, and the mixtures of experts `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe` and Mixtral's `llama`; `internlm2` and `xverse`, Llamas whose head is never tied; `hunyuan-dense` and the MoE `hunyuan-moe`, qwen3's layout with its q / k norms after RoPE), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon (LayerNorm models: .attention.layer_norm_epsilon)        required
@@ -195,7 +195,7 @@ export interface LlamaConfig {
   };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -227,8 +227,8 @@ export function archTraits(a: LlamaArch): ArchTraits {
     // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
     ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'ernie4_5', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'mistral3', 'glm4', 'arcee', 'minicpm'].includes(a) || cohere ? 'norm' : 'neox',
     qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2, // always (others where the file has them: llamaConfigFromGguf)
-    qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe' || a === 'hunyuan-dense',
-    qkNormAfterRope: on(a === 'hunyuan-dense'),
+    qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe' || a === 'hunyuan-dense' || a === 'hunyuan-moe',
+    qkNormAfterRope: on(a === 'hunyuan-dense' || a === 'hunyuan-moe'),
     qkNormFull: on(olmo2 || a === 'olmoe'), // OLMoE: olmo2's whole-projection q / k norms in a pre-norm block
     postNorms: gemma || olmo2 || exaone4 || glm4,
     noPreNorms: on(olmo2 || exaone4),

@@ -3,7 +3,8 @@
 // expert) and IBM's Granite 3 MoE (`granitemoe`, or `granite` with `expert_count`; Granite 3.1 / 4.0's shared expert
 // ungated, where `expert_shared_feed_forward_length` > 0), its sum times granite's residual scale, LFM2-MoE (`lfm2moe`) and
 // Baidu's ERNIE 4.5 MoE (`ernie4_5-moe`: dense leading layers, an ungated shared expert, a selection bias where the file
-// has one). Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
+// has one), Ling (`bailingmoe`) and Hunyuan-A13B (`hunyuan-moe`: experts of feed_forward_length and an ungated shared
+// expert, after hunyuan-dense's attention). Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
 // most probable are the row's experts, weighted by their probabilities (renormalized to sum 1 where `norm`); each
 // expert is a SwiGLU over its slice of blk.N.ffn_{gate,up}_exps [experts, ffn, dim] and ffn_down_exps
 // [experts, dim, ffn]; Qwen2-MoE adds a shared SwiGLU (ffn_{gate,up,down}_shexp) times sigmoid(ffn_gate_inp_shexp . h).
@@ -20,7 +21,7 @@ import { MOE_MAX_EXPERTS } from '../kernels/moe_route.js';
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
 /** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
-export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe'];
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe'];
 
 /** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
 export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
@@ -32,7 +33,7 @@ export function parseExpertWeight(name: string): { tensor: string; expert: numbe
 }
 
 /** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */ };
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true };
 
 /** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
 export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
@@ -64,10 +65,13 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   const ernie = a === 'ernie4_5-moe';
   const expertFfn = qwen ? k.int(`${a}.expert_feed_forward_length`, Math.floor(ffn / used)) : a === 'lfm2moe' || ernie ? k.int(`${a}.expert_feed_forward_length`) : ffn;
   if (expertFfn < 1) throw new ModelConfigError(`model config: the experts' feed-forward length is 0 ('${a}.feed_forward_length' ${ffn} / '${a}.expert_used_count' ${used})`);
-  const sharedFfn = a === 'qwen2moe' ? k.int(`${a}.expert_shared_feed_forward_length`, ffn) : a === 'granite' || a === 'granitemoe' || ernie ? k.int(`${a}.expert_shared_feed_forward_length`, 0, 0) : 0;
+  // (hunyuan-moe: its shared expert always there, the key required, as llama.cpp's loader reads it)
+  const sharedFfn = a === 'qwen2moe' ? k.int(`${a}.expert_shared_feed_forward_length`, ffn) : a === 'hunyuan-moe' ? k.int(`${a}.expert_shared_feed_forward_length`) : a === 'granite' || a === 'granitemoe' || ernie ? k.int(`${a}.expert_shared_feed_forward_length`, 0, 0) : 0;
   const shared = sharedFfn > 0 ? { sharedFfn } : {};
   // lfm2moe (LFM2-8B-A1B): dense leading layers, the gating function read (sigmoid in LFM2), a selection bias
   if (a === 'bailingmoe') return bailingMoe(k, a, experts, used);
+  // hunyuan-moe: llama.cpp requires expert_feed_forward_length but sizes the experts by feed_forward_length
+  if (a === 'hunyuan-moe' && k.int(`${a}.expert_feed_forward_length`) !== ffn) throw new ModelConfigError(`model config: metadata '${a}.expert_feed_forward_length' ${k.int(`${a}.expert_feed_forward_length`)} differs from '${a}.feed_forward_length' ${ffn}: llama.cpp's hunyuan-moe sizes its experts by the latter`);
   const extras = a === 'lfm2moe' ? lfm2moeExtras(k, a) : ernie ? ernieMoeExtras(k, a, hasTensor) : {};
   return { experts, used, ffn: expertFfn, norm: NORM_WEIGHTS[a]!, ...shared, ...extras };
 }

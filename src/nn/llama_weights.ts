@@ -93,7 +93,7 @@ function moeKeys(c: LlamaConfig): Record<string, GgufValue> {
   return {
     [`${a}.expert_count`]: gguf.u32(m.experts),
     [`${a}.expert_used_count`]: gguf.u32(m.used),
-    ...(qwen ? { [`${a}.expert_feed_forward_length`]: gguf.u32(m.ffn) } : {}),
+    ...(qwen || a === 'hunyuan-moe' ? { [`${a}.expert_feed_forward_length`]: gguf.u32(m.ffn) } : {}), // (hunyuan-moe: required, equal to feed_forward_length)
     ...(m.sharedFfn && !bailing ? { [`${a}.expert_shared_feed_forward_length`]: gguf.u32(m.sharedFfn) } : {}),
     ...(bailing ? { [`${a}.expert_shared_count`]: gguf.u32(m.sharedFfn! / m.ffn), [`${a}.expert_weights_norm`]: gguf.bool(m.norm), ...(m.weightScale ? { [`${a}.expert_weights_scale`]: gguf.f32(m.weightScale) } : {}) } : {}),
     ...(a === 'lfm2moe' ? { [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']), ...(m.denseLead ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead) } : {}) } : {}),
@@ -206,8 +206,8 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   if ((arch === 'olmo2' || arch === 'stablelm' || arch === 'phi2' || arch === 'gptneox' || arch === 'internlm2' || arch === 'xverse' || arch === 'bailingmoe') && o.tied) throw new ModelConfigError(`llama config: an ${arch} model's head is never tied to the embedding (llama.cpp requires output.weight)`);
   if (MOE_ARCHS.includes(arch) && !o.moe) throw new ModelConfigError(`llama config: a ${arch} model needs moe (its experts)`);
   if (o.moe && arch !== 'llama' && arch !== 'granite' && !MOE_ARCHS.includes(arch)) throw new ModelConfigError(`llama config: moe is Mixtral's (llama), granite's and ${MOE_ARCHS.join('\'s, ')}'s (arch ${arch})`);
-  if (o.moe?.sharedFfn && arch !== 'qwen2moe' && arch !== 'granite' && arch !== 'granitemoe' && arch !== 'ernie4_5-moe' && arch !== 'bailingmoe') throw new ModelConfigError(`llama config: a shared expert is qwen2moe's, Granite's, ERNIE 4.5 MoE's and bailingmoe's (arch ${arch})`);
-  if (arch === 'bailingmoe' && o.moe && !o.moe.sharedFfn) throw new ModelConfigError(`llama config: a bailingmoe model needs its shared expert (moe.sharedFfn, a multiple of moe.ffn)`);
+  if (o.moe?.sharedFfn && arch !== 'qwen2moe' && arch !== 'granite' && arch !== 'granitemoe' && arch !== 'ernie4_5-moe' && arch !== 'bailingmoe' && arch !== 'hunyuan-moe') throw new ModelConfigError(`llama config: a shared expert is qwen2moe's, Granite's, ERNIE 4.5 MoE's, bailingmoe's and hunyuan-moe's (arch ${arch})`);
+  if ((arch === 'bailingmoe' || arch === 'hunyuan-moe') && o.moe && !o.moe.sharedFfn) throw new ModelConfigError(`llama config: a ${arch} model needs its shared expert (moe.sharedFfn${arch === 'bailingmoe' ? ', a multiple of moe.ffn' : ''})`);
   if ((o.moe?.weightScale !== undefined || o.moe?.norm !== undefined) && arch !== 'bailingmoe') throw new ModelConfigError(`llama config: moe.weightScale and moe.norm are bailingmoe's (the others' graphs fix them; arch ${arch})`);
   if (o.moe?.gating && arch !== 'lfm2moe') throw new ModelConfigError(`llama config: a sigmoid router is lfm2moe's (arch ${arch})`);
   if ((o.moe?.denseLead || o.moe?.selectionBias) && arch !== 'lfm2moe' && arch !== 'ernie4_5-moe') throw new ModelConfigError(`llama config: dense leading layers and a selection bias are lfm2moe's and ernie4_5-moe's (arch ${arch})`);

@@ -130,6 +130,7 @@ describe('llama training forward = inference engine = f64 reference', () => {
     ['qwen2moe', ': 4 experts of 16, 2 a token, a shared expert of 32 behind its sigmoid gate, q / k / v biases', { qkvBias: true, moe: { experts: 4, used: 2, ffn: 16, sharedFfn: 32 } }],
     ['granitemoe', ': 4 experts, 2 a token, granite\'s multipliers, an ungated shared expert of 48', { ffn: 32, multipliers: GRANITE_MULT, moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 48 } }],
     ['lfm2moe', ': a short convolution then attention, the first layer dense, then 4 experts (2 a token) by a sigmoid router with a selection bias', { shortConv: { taps: 3, conv: [true, false] }, moe: { experts: 4, used: 2, ffn: 32, denseLead: 1 } }],
+    ['hunyuan-moe', ': q / k norms after RoPE, 4 experts (2 a token), a shared expert of 48', { moe: { experts: 4, used: 2, ffn: 64, sharedFfn: 48 } }],
     ['bailingmoe', ': 4 experts (2 a token) renormalized and scaled by 2.5, a shared expert of 64', { moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 64, norm: true, weightScale: 2.5 } }],
     ['ernie4_5-moe', ': the first layer dense, then 4 experts (2 a token) chosen with a selection bias, a shared expert of 48', { moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 48, denseLead: 1, selectionBias: true } }],
   ];
@@ -283,8 +284,9 @@ describe('writeLlamaGguf', () => {
     lfm2moe: { shortConv: { taps: 3, conv: [true, false] }, moe: { experts: 4, used: 2, ffn: 32, denseLead: 1 } },
     'ernie4_5-moe': { moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 64, denseLead: 1, selectionBias: true } },
     bailingmoe: { moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 64, norm: true, weightScale: 2.5 } },
+    'hunyuan-moe': { moe: { experts: 4, used: 2, ffn: 64, sharedFfn: 32 } },
   };
-  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen3moe', 'olmoe', 'qwen2moe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
+  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen3moe', 'olmoe', 'qwen2moe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
     const src = parseGgufFile(synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 5, weightType: 'Q8_0', ...MOE[arch], ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'granite' || arch === 'minicpm' ? { multipliers: GRANITE_MULT } : {}), ...(arch === 'mistral3' ? MISTRAL3 : {}), ...(arch === 'lfm2' ? { shortConv: { taps: 3, conv: [true, false] } } : {}), ...(arch === 'phi2' ? { fusedQkv: true, qkvBias: true } : {}), ...(arch === 'command-r' || arch === 'cohere2' ? { logitMul: 0.5, embedStd: 0.5 } : {}) }));
     const { config, weights } = llamaWeightsFromGguf(src);
     expect(() => writeLlamaGguf(config, weights)).toThrow(/tokenizer has 260 tokens, the model's vocab is 259/);

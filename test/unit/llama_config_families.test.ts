@@ -198,6 +198,17 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /tensor 'output\.weight' is missing \(an bailingmoe model's head is never tied/);
   });
 
+  it('hunyuan-dense / hunyuan-moe: qwen3\'s per-head q / k norms after RoPE; hunyuan-moe\'s experts of feed_forward_length (expert_feed_forward_length required, equal) and its shared expert required', () => {
+    const { file: d, tensors: dt } = synthHeader({ arch: 'hunyuan-dense', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 });
+    expect(llamaConfigFromGguf(d.metadata, dt)).toMatchObject({ arch: 'hunyuan-dense', ropeLayout: 'neox', qkNorm: true, qkNormAfterRope: true });
+    const { file: f, tensors } = synthHeader({ arch: 'hunyuan-moe', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, moe: { experts: 4, used: 2, ffn: 128, sharedFfn: 64 } });
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'hunyuan-moe', qkNormAfterRope: true, moe: { experts: 4, used: 2, ffn: 128, sharedFfn: 64, norm: true } });
+    const without = (k: string) => Object.fromEntries(Object.entries(f.metadata).filter(([key]) => key !== k));
+    fails(without('hunyuan-moe.expert_feed_forward_length'), tensors, /metadata key 'hunyuan-moe\.expert_feed_forward_length' is missing \(required\)/);
+    fails({ ...f.metadata, 'hunyuan-moe.expert_feed_forward_length': gguf.u32(64) }, tensors, /'hunyuan-moe\.expert_feed_forward_length' 64 differs from 'hunyuan-moe\.feed_forward_length' 128/);
+    fails(without('hunyuan-moe.expert_shared_feed_forward_length'), tensors, /metadata key 'hunyuan-moe\.expert_shared_feed_forward_length' is missing \(required\)/);
+  });
+
   it('internlm2 / xverse: a Llama (adjacent-pair RoPE, no biases) whose head is never tied', () => {
     for (const arch of ['internlm2', 'xverse'] as const) {
       const { file: f, tensors } = synthHeader({ arch, dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 });
