@@ -56,6 +56,7 @@ import { EXAONE_FIXED, EXAONE_NAMES, exaoneAsLlama } from './hf_exaone.js';
 import { STARCODER2_NAMES, starcoder2Config } from './hf_starcoder2.js';
 import { PHI2_FIXED, PHI2_NAMES, phi2Config } from './hf_phi2.js';
 import { cohereConfig } from './hf_cohere.js';
+import { HUNYUAN_NAMES, hunyuanAsLlama } from './hf_hunyuan.js';
 import { GPT2_FIXED, GPT2_NAMES, gpt2Config, isGpt2Conv1D } from './hf_gpt2.js';
 
 /** The config.json keys read (Llama's; Mistral's without a sliding window, Qwen2's and Qwen3's read the same). */
@@ -106,7 +107,7 @@ function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: L
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', stablelm: 'stablelm', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone: 'exaone', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2', starcoder2: 'starcoder2', phi: 'phi2', cohere: 'command-r', cohere2: 'cohere2', minicpm: 'minicpm', gpt2: 'gpt2', ...HF_MOE_ARCH };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', stablelm: 'stablelm', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone: 'exaone', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2', starcoder2: 'starcoder2', phi: 'phi2', cohere: 'command-r', cohere2: 'cohere2', minicpm: 'minicpm', gpt2: 'gpt2', hunyuan_v1_dense: 'hunyuan-dense', ...HF_MOE_ARCH };
 
 /** The LlamaConfig of an HF config.json; errors name the key. */
 export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfig {
@@ -137,6 +138,7 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   if (arch === 'gpt2') return { config: gpt2Config(j, source), ropeTensors: {} };
   if (arch === 'command-r' || arch === 'cohere2') return { config: cohereConfig(ropeParametersAsV4(j, source), source, arch), ropeTensors: {} };
   if (arch === 'exaone') return llamaLikeConfig(exaoneAsLlama(ropeParametersAsV4(j, source), source), source, type, arch);
+  if (arch === 'hunyuan-dense') return llamaLikeConfig(hunyuanAsLlama(ropeParametersAsV4(j, source), source), source, type, arch);
   return llamaLikeConfig(ropeParametersAsV4(j, source), source, type, arch);
 }
 
@@ -168,7 +170,7 @@ function llamaLikeConfig(j: Record<string, unknown>, source: string, type: strin
   const hd = j.head_dim ?? undefined;
   if (hd !== undefined && !(Number.isInteger(hd) && (hd as number) > 0 && (hd as number) % 2 === 0)) throw new ModelConfigError(`${source}: 'head_dim' must be a positive even integer (RoPE pairs), found ${JSON.stringify(hd)}`);
   if (hd === undefined && dim % heads !== 0) throw new ModelConfigError(`${source}: 'hidden_size' ${dim} is not a multiple of 'num_attention_heads' ${heads} (and no 'head_dim' is given)`);
-  if (arch !== 'qwen3' && arch !== 'qwen3moe' && arch !== 'mistral3' && hd !== undefined && hd !== dim / heads) throw new ModelConfigError(`${source}: head_dim ${String(hd)} differs from hidden_size / num_attention_heads = ${dim / heads} (not supported)`);
+  if (arch !== 'qwen3' && arch !== 'qwen3moe' && arch !== 'mistral3' && arch !== 'hunyuan-dense' && hd !== undefined && hd !== dim / heads) throw new ModelConfigError(`${source}: head_dim ${String(hd)} differs from hidden_size / num_attention_heads = ${dim / heads} (not supported)`);
   const headDim = (hd as number | undefined) ?? dim / heads;
   const moe = type in HF_MOE_ARCH ? { moe: hfMoeConfig(j, source, type) } : {};
   const base = llamaConfig({
@@ -421,7 +423,7 @@ export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'):
     attn_q_norm: 'self_attn.q_norm', attn_k_norm: 'self_attn.k_norm', attn_output: 'self_attn.o_proj', ffn_gate: 'mlp.gate_proj', ffn_up: 'mlp.up_proj', ffn_down: 'mlp.down_proj',
     attn_qkv: 'self_attn.qkv_proj', // phi3's fused projections (llama_layout.ts); its ffn_up is gate_up_proj
   };
-  const name = m && (arch === 'lfm2' ? LFM2_NAMES[m[2]] : arch === 'starcoder2' ? (STARCODER2_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi2' ? (PHI2_NAMES[m[2]] ?? part[m[2]]) : arch === 'glm4' ? (GLM4_NAMES[m[2]] ?? part[m[2]]) : archTraits(arch).postNorms ? (POST_NORM_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : part[m[2]]);
+  const name = m && (arch === 'lfm2' ? LFM2_NAMES[m[2]] : arch === 'hunyuan-dense' ? (HUNYUAN_NAMES[m[2]] ?? part[m[2]]) : arch === 'starcoder2' ? (STARCODER2_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi2' ? (PHI2_NAMES[m[2]] ?? part[m[2]]) : arch === 'glm4' ? (GLM4_NAMES[m[2]] ?? part[m[2]]) : archTraits(arch).postNorms ? (POST_NORM_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : part[m[2]]);
   if (!m || !name) throw new ModelConfigError(`no Hugging Face name for '${gguf}'`);
   return `model.layers.${m[1]}.${name}.${m[3]}`;
 }

@@ -86,6 +86,7 @@ describe('Hugging Face Llama import', () => {
     ['hf_minicpm', 'minicpm', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // a Llama with scale_emb 12, scale_depth 1.4 / sqrt(2), logits / (32 / 8), tied (gen_hf_minicpm.py)
     ['hf_gpt2', 'gpt2', [260, 32, 2, 4, 4, 8, 48, 32, true, true, false]], // Conv1D weights transposed, c_attn as the fused attn_qkv, wpe, tied (gen_hf_gpt2.py)
     ['hf_lfm2', 'lfm2', [260, 32, 4, 4, 2, 8, 64, 32, true, false, true]], // LFM2: short convolutions at 0 and 2 (test/golden/gen_hf_lfm2.py); MLP 80 -> 64 as Lfm2MLP sizes it
+    ['hf_hunyuan', 'hunyuan-dense', [260, 32, 2, 4, 2, 16, 48, 32, true, false, true]], // Hunyuan dense: head_dim 16 at 32 / 4, query_layernorm / key_layernorm after RoPE, dynamic NTK alpha folded into the base (gen_hf_hunyuan.py)
     // mixtures of experts (test/golden/gen_hf_moe.py): each expert's projections stacked into GGUF's [experts, ffn, dim]
     ['hf_mixtral', 'llama', [260, 32, 2, 4, 2, 8, 32, 32, false, false, false]], // 4 experts, 2 a token, w1 / w3 / w2, rows permuted
     ['hf_qwen3_moe', 'qwen3moe', [260, 32, 2, 4, 2, 16, 96, 32, true, false, true]], // 8 experts of 24, 3 a token, norm_topk_prob
@@ -178,6 +179,17 @@ describe('Hugging Face Llama import', () => {
     expect(() => importHfLlama(g.configJson, st)).toThrow(/tensor 'model\.layers\.1\.shared_mlp\.input_linear\.weight' is missing \(expected shape \[96, 32\]\)/);
   });
 
+  it('Hunyuan: the dynamic NTK alpha folded into rope.freq_base; other rope scalings, use_qk_norm false and biases refused by key', () => {
+    const h = golden('hf_hunyuan');
+    expect(hfLlamaConfig(h.configJson).ropeBase).toBeCloseTo(10000 * 1000 ** (16 / 14), -2);
+    const bad = (j: Record<string, unknown>, re: RegExp) => expect(() => hfLlamaConfig({ ...h.configJson, ...j })).toThrow(re);
+    bad({ rope_scaling: { type: 'yarn', factor: 4 } }, /rope_scaling \{"type":"yarn","factor":4\}: only Hunyuan's dynamic NTK alpha/);
+    bad({ rope_scaling: { type: 'dynamic', alpha: 1000, factor: 2 } }, /only Hunyuan's dynamic NTK alpha \(type dynamic, alpha > 0, factor 1\)/);
+    bad({ use_qk_norm: false }, /use_qk_norm false: llama\.cpp's hunyuan-dense always normalizes q and k/);
+    bad({ mlp_bias: true }, /mlp_bias is true: the import takes no Hunyuan biases/);
+    expect(hfLlamaConfig({ ...h.configJson, rope_scaling: null }).ropeBase).toBe(10000);
+  });
+
   it("ERNIE 4.5 MoE's selection bias chooses experts in the golden model (zeroed, the logits move)", () => {
     const e = golden('hf_ernie4_5_moe');
     const { config, weights } = importHfLlama(e.configJson, e.st());
@@ -194,7 +206,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt_neox' })).toThrow(/model_type 'gpt_neox' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, smollm3, phi3, stablelm, granite, olmo2, olmo3, exaone, exaone4, ernie4_5, ministral3, glm4, arcee, lfm2, starcoder2, phi, cohere, cohere2, minicpm, gpt2, mixtral, qwen3_moe, olmoe, qwen2_moe, granitemoe, granitemoeshared, ernie4_5_moe, granitemoehybrid\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt_neox' })).toThrow(/model_type 'gpt_neox' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, smollm3, phi3, stablelm, granite, olmo2, olmo3, exaone, exaone4, ernie4_5, ministral3, glm4, arcee, lfm2, starcoder2, phi, cohere, cohere2, minicpm, gpt2, hunyuan_v1_dense, mixtral, qwen3_moe, olmoe, qwen2_moe, granitemoe, granitemoeshared, ernie4_5_moe, granitemoehybrid\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
