@@ -57,6 +57,7 @@ import { STARCODER2_NAMES, starcoder2Config } from './hf_starcoder2.js';
 import { PHI2_FIXED, PHI2_NAMES, phi2Config } from './hf_phi2.js';
 import { cohereConfig } from './hf_cohere.js';
 import { HUNYUAN_NAMES, hunyuanAsLlama } from './hf_hunyuan.js';
+import { hfInternlm2Tensor, INTERNLM2_FIXED, INTERNLM2_NAMES, internlm2AsLlama } from './hf_internlm2.js';
 import { GPT2_FIXED, GPT2_NAMES, gpt2Config, isGpt2Conv1D } from './hf_gpt2.js';
 
 /** The config.json keys read (Llama's; Mistral's without a sliding window, Qwen2's and Qwen3's read the same). */
@@ -107,7 +108,7 @@ function refuseAttentionBias(j: Record<string, unknown>, source: string, arch: L
 }
 
 /** config.json's model_type values imported, and the GGUF architecture each becomes. */
-const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', stablelm: 'stablelm', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone: 'exaone', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2', starcoder2: 'starcoder2', phi: 'phi2', cohere: 'command-r', cohere2: 'cohere2', minicpm: 'minicpm', gpt2: 'gpt2', hunyuan_v1_dense: 'hunyuan-dense', ...HF_MOE_ARCH };
+const ARCH_OF: Record<string, LlamaConfig['arch']> = { llama: 'llama', mistral: 'llama', qwen2: 'qwen2', qwen3: 'qwen3', gemma: 'gemma', gemma2: 'gemma2', gemma3_text: 'gemma3', smollm3: 'smollm3', phi3: 'phi3', stablelm: 'stablelm', granite: 'granite', olmo2: 'olmo2', olmo3: 'olmo2', exaone: 'exaone', exaone4: 'exaone4', ernie4_5: 'ernie4_5', ministral3: 'mistral3', glm4: 'glm4', arcee: 'arcee', lfm2: 'lfm2', starcoder2: 'starcoder2', phi: 'phi2', cohere: 'command-r', cohere2: 'cohere2', minicpm: 'minicpm', gpt2: 'gpt2', hunyuan_v1_dense: 'hunyuan-dense', internlm2: 'internlm2', ...HF_MOE_ARCH };
 
 /** The LlamaConfig of an HF config.json; errors name the key. */
 export function hfLlamaConfig(json: unknown, source = 'config.json'): LlamaConfig {
@@ -139,6 +140,7 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   if (arch === 'command-r' || arch === 'cohere2') return { config: cohereConfig(ropeParametersAsV4(j, source), source, arch), ropeTensors: {} };
   if (arch === 'exaone') return llamaLikeConfig(exaoneAsLlama(ropeParametersAsV4(j, source), source), source, type, arch);
   if (arch === 'hunyuan-dense') return llamaLikeConfig(hunyuanAsLlama(ropeParametersAsV4(j, source), source), source, type, arch);
+  if (arch === 'internlm2') return llamaLikeConfig(internlm2AsLlama(ropeParametersAsV4(j, source), source), source, type, arch);
   return llamaLikeConfig(ropeParametersAsV4(j, source), source, type, arch);
 }
 
@@ -416,6 +418,7 @@ export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'):
     return name;
   }
   if (arch === 'phi2' && PHI2_FIXED[gguf]) return PHI2_FIXED[gguf];
+  if (arch === 'internlm2' && INTERNLM2_FIXED[gguf]) return INTERNLM2_FIXED[gguf];
   if (fixed[gguf]) return fixed[gguf];
   const m = /^blk\.(\d+)\.([\w.]+?)\.(weight|bias)$/.exec(gguf);
   const part: Record<string, string> = {
@@ -423,7 +426,7 @@ export function hfTensorName(gguf: string, arch: LlamaConfig['arch'] = 'llama'):
     attn_q_norm: 'self_attn.q_norm', attn_k_norm: 'self_attn.k_norm', attn_output: 'self_attn.o_proj', ffn_gate: 'mlp.gate_proj', ffn_up: 'mlp.up_proj', ffn_down: 'mlp.down_proj',
     attn_qkv: 'self_attn.qkv_proj', // phi3's fused projections (llama_layout.ts); its ffn_up is gate_up_proj
   };
-  const name = m && (arch === 'lfm2' ? LFM2_NAMES[m[2]] : arch === 'hunyuan-dense' ? (HUNYUAN_NAMES[m[2]] ?? part[m[2]]) : arch === 'starcoder2' ? (STARCODER2_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi2' ? (PHI2_NAMES[m[2]] ?? part[m[2]]) : arch === 'glm4' ? (GLM4_NAMES[m[2]] ?? part[m[2]]) : archTraits(arch).postNorms ? (POST_NORM_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : part[m[2]]);
+  const name = m && (arch === 'lfm2' ? LFM2_NAMES[m[2]] : arch === 'hunyuan-dense' ? (HUNYUAN_NAMES[m[2]] ?? part[m[2]]) : arch === 'internlm2' ? INTERNLM2_NAMES[m[2]] : arch === 'starcoder2' ? (STARCODER2_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi2' ? (PHI2_NAMES[m[2]] ?? part[m[2]]) : arch === 'glm4' ? (GLM4_NAMES[m[2]] ?? part[m[2]]) : archTraits(arch).postNorms ? (POST_NORM_NAMES[m[2]] ?? part[m[2]]) : arch === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : part[m[2]]);
   if (!m || !name) throw new ModelConfigError(`no Hugging Face name for '${gguf}'`);
   return `model.layers.${m[1]}.${name}.${m[3]}`;
 }
@@ -460,7 +463,7 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
       weights[name] = ropeTensors[name];
       continue;
     }
-    const moe = hfMoeTensor(config, name, shape, st, source) ?? (granite4 ? hfGranite4Tensor(config, name, shape, st, source) : null); // the experts' stacks, routers and shared experts; Granite 4.0's shared MLP
+    const moe = hfMoeTensor(config, name, shape, st, source) ?? (granite4 ? hfGranite4Tensor(config, name, shape, st, source) : null) ?? (config.arch === 'internlm2' ? hfInternlm2Tensor(config, name, st, source, permuteRope) : null); // the experts' stacks, routers and shared experts; Granite 4.0's shared MLP
     if (moe) {
       weights[name] = moe;
       continue;

@@ -86,6 +86,7 @@ describe('Hugging Face Llama import', () => {
     ['hf_minicpm', 'minicpm', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // a Llama with scale_emb 12, scale_depth 1.4 / sqrt(2), logits / (32 / 8), tied (gen_hf_minicpm.py)
     ['hf_gpt2', 'gpt2', [260, 32, 2, 4, 4, 8, 48, 32, true, true, false]], // Conv1D weights transposed, c_attn as the fused attn_qkv, wpe, tied (gen_hf_gpt2.py)
     ['hf_lfm2', 'lfm2', [260, 32, 4, 4, 2, 8, 64, 32, true, false, true]], // LFM2: short convolutions at 0 and 2 (test/golden/gen_hf_lfm2.py); MLP 80 -> 64 as Lfm2MLP sizes it
+    ['hf_internlm2', 'internlm2', [260, 32, 2, 4, 2, 8, 48, 32, false, false, false]], // InternLM2: wqkv split by KV group, q / k rows permuted, w1 / w3 / w2, never tied (gen_hf_internlm2.py)
     ['hf_hunyuan', 'hunyuan-dense', [260, 32, 2, 4, 2, 16, 48, 32, true, false, true]], // Hunyuan dense: head_dim 16 at 32 / 4, query_layernorm / key_layernorm after RoPE, dynamic NTK alpha folded into the base (gen_hf_hunyuan.py)
     // mixtures of experts (test/golden/gen_hf_moe.py): each expert's projections stacked into GGUF's [experts, ffn, dim]
     ['hf_mixtral', 'llama', [260, 32, 2, 4, 2, 8, 32, 32, false, false, false]], // 4 experts, 2 a token, w1 / w3 / w2, rows permuted
@@ -190,6 +191,16 @@ describe('Hugging Face Llama import', () => {
     expect(hfLlamaConfig({ ...h.configJson, rope_scaling: null }).ropeBase).toBe(10000);
   });
 
+  it('InternLM2: biases and rope scalings other than none / dynamic refused by key; a missing wqkv named', () => {
+    const g = golden('hf_internlm2');
+    expect(() => hfLlamaConfig({ ...g.configJson, bias: true })).toThrow(/bias is true: llama\.cpp's internlm2 has no biases/);
+    expect(() => hfLlamaConfig({ ...g.configJson, rope_scaling: { type: 'linear', factor: 2 } })).toThrow(/rope_scaling \{"type":"linear","factor":2\}: only none or dynamic/);
+    expect(hfLlamaConfig({ ...g.configJson, rope_scaling: { type: 'dynamic', factor: 2 } }).ropeScale).toBeUndefined();
+    const st = g.st();
+    delete st.tensors['model.layers.1.attention.wqkv.weight'];
+    expect(() => importHfLlama(g.configJson, st)).toThrow(/tensor 'model\.layers\.1\.attention\.wqkv\.weight' is missing \(expected shape \[64, 32\]\)/);
+  });
+
   it("ERNIE 4.5 MoE's selection bias chooses experts in the golden model (zeroed, the logits move)", () => {
     const e = golden('hf_ernie4_5_moe');
     const { config, weights } = importHfLlama(e.configJson, e.st());
@@ -206,7 +217,7 @@ describe('Hugging Face Llama import', () => {
     const b = st();
     b.tensors['model.layers.0.self_attn.k_proj.weight'] = { ...b.tensors['model.layers.0.self_attn.k_proj.weight'], shape: [32, 16] };
     expect(() => importHfLlama(configJson, b)).toThrow(/tensor 'model\.layers\.0\.self_attn\.k_proj\.weight' has shape \[32, 16\], expected \[16, 32\]/);
-    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt_neox' })).toThrow(/model_type 'gpt_neox' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, smollm3, phi3, stablelm, granite, olmo2, olmo3, exaone, exaone4, ernie4_5, ministral3, glm4, arcee, lfm2, starcoder2, phi, cohere, cohere2, minicpm, gpt2, hunyuan_v1_dense, mixtral, qwen3_moe, olmoe, qwen2_moe, granitemoe, granitemoeshared, ernie4_5_moe, granitemoehybrid\)/);
+    expect(() => hfLlamaConfig({ ...configJson, model_type: 'gpt_neox' })).toThrow(/model_type 'gpt_neox' is not one nibble imports \(llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, smollm3, phi3, stablelm, granite, olmo2, olmo3, exaone, exaone4, ernie4_5, ministral3, glm4, arcee, lfm2, starcoder2, phi, cohere, cohere2, minicpm, gpt2, hunyuan_v1_dense, internlm2, mixtral, qwen3_moe, olmoe, qwen2_moe, granitemoe, granitemoeshared, ernie4_5_moe, granitemoehybrid\)/);
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: 4096 })).toThrow(/sliding_window 4096: Mistral's windowed attention is not supported/);
     expect(hfLlamaConfig({ ...configJson, model_type: 'mistral', sliding_window: null }).arch).toBe('llama');
     expect(() => hfLlamaConfig({ ...configJson, model_type: 'qwen2', use_sliding_window: true })).toThrow(/use_sliding_window is true/);
