@@ -269,6 +269,7 @@ describe('language model vs llama.cpp', () => {
     ['hunyuan-dense', 'hunyuan-dense (Hunyuan 0.5B-7B): qwen3\'s per-head q / k norms after RoPE, GQA, tied', { arch: 'hunyuan-dense', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, tied: true }],
     ['hunyuan-dense Q8_0', 'hunyuan-dense, Q8_0, q / k / v biases, head dim 32, 3 layers', { arch: 'hunyuan-dense', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, headDim: 32, ctx: 64, seed: 5, weightType: 'Q8_0', qkvBias: true }],
     ['hunyuan-moe', 'hunyuan-moe (Hunyuan-A13B): q / k norms after RoPE, 8 experts of 128 (2 a token), renormalized, an ungated shared expert of 64', { arch: 'hunyuan-moe', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, moe: { experts: 8, used: 2, ffn: 128, sharedFfn: 64 } }],
+    ['seed_oss', 'seed_oss (Seed-OSS-36B): a Llama (NEOX RoPE) with q / k / v biases, its FFN norm named post_attention_norm, head dim 32', { arch: 'seed_oss', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, headDim: 32, ctx: 64, seed: 3, qkvBias: true }],
     ['granite Q8_0 rope factors', 'granite, multipliers, Llama 3 rope factors, Q8_0', { arch: 'granite', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 4, multipliers: GRANITE_MULT, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 }, weightType: 'Q8_0' }],
   ];
   for (const [label, what, o] of MORE) {

@@ -209,6 +209,14 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(without('hunyuan-moe.expert_shared_feed_forward_length'), tensors, /metadata key 'hunyuan-moe\.expert_shared_feed_forward_length' is missing \(required\)/);
   });
 
+  it('seed_oss (Seed-OSS-36B): a Llama (NEOX RoPE) whose file names its FFN norm post_attention_norm; a score scale refused by key', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'seed_oss', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, headDim: 32, seed: 1, qkvBias: true });
+    expect(tensors.some((t) => t.name === 'blk.0.post_attention_norm.weight') && !tensors.some((t) => t.name === 'blk.0.ffn_norm.weight')).toBe(true);
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'seed_oss', ropeLayout: 'neox', qkvBias: true, headDim: 32 });
+    fails({ ...f.metadata, 'seed_oss.attention.scale': gguf.f32(0.5) }, tensors, /'seed_oss\.attention\.scale' is 0\.5: seed_oss's score scale other than 1\/sqrt\(head dim\) is not supported/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.post_attention_norm.weight'), /tensor 'blk\.1\.post_attention_norm\.weight' is missing/);
+  });
+
   it('internlm2 / xverse: a Llama (adjacent-pair RoPE, no biases) whose head is never tied', () => {
     for (const arch of ['internlm2', 'xverse'] as const) {
       const { file: f, tensors } = synthHeader({ arch, dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 });
