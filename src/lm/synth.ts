@@ -83,6 +83,10 @@ export interface SynthOptions {
   attnTemperature?: LlamaConfig['attnTemperature'];
   /** command-r, cohere2: logit_scale (default 1). */
   logitMul?: number;
+  /** glm4moe: per-head q / k norms (GLM-4.5's; the Air has none). */
+  qkNorm?: boolean;
+  /** glm4moe: this many multi-token-prediction layers after the model's (nextn_predict_layers; llama.cpp loads them and never runs them). */
+  nextn?: number;
   /** Written as a Qwen VL text decoder (qwen2vl on arch qwen2, qwen3vl on qwen3, qwen3vlmoe on qwen3moe) with these M-RoPE sections. */
   mrope?: LlamaConfig['mrope'];
   /** granite: embedding_scale, residual_scale, attention.scale and logit_scale (default: none applied, logit_scale 1). */
@@ -253,9 +257,11 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     ...(o.yarn ? { yarn: { factor: o.yarn.factor, origCtx: o.yarn.origCtx, ...(o.yarn.logMul ? { logMul: o.yarn.logMul } : {}) } } : {}),
     ...(o.attnTemperature ? { attnTemperature: o.attnTemperature } : {}),
     ...(o.qkvBias ? { qkvBias: true } : {}),
+    ...(o.qkNorm ? { qkNorm: true } : {}),
     ...(o.fusedQkv ? { fusedQkv: true } : {}),
     ...(o.mrope ? { mrope: o.mrope } : {}),
   };
+  if ((o.nextn || o.qkNorm) && arch !== 'glm4moe') throw new Error(`synth: nextn and qkNorm are glm4moe's (arch ${arch})`);
   if (o.mrope && MROPE_BASE[o.mrope.arch] !== arch) throw new Error(`synth: mrope ${o.mrope.arch} is written on arch ${MROPE_BASE[o.mrope.arch]} (arch ${arch})`);
   if (arch !== 'phi2' && o.fusedQkv) throw new Error(`synth: fusedQkv is phi2's (arch ${arch})`);
   if (arch !== 'phi3' && o.longRope) throw new Error(`synth: longRope is phi3's (arch ${arch})`);
@@ -266,7 +272,13 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const r = rng(o.seed ?? 1);
   const g = normal(r);
   const wt = o.weightType ?? 'F32';
-  const tensors: GgufTensorIn[] = llamaTensorNames(c).map(({ name, shape }) => {
+  // glm4moe's multi-token-prediction layers (nextn): whole layers past c.layers and their nextn.* tensors, which
+  // llama.cpp loads and never runs
+  const mtp = o.nextn ? { ...c, layers: c.layers + o.nextn } : c;
+  const mtpNames = Array.from({ length: o.nextn ?? 0 }, (_, i) => c.layers + i).flatMap((l) => [
+    { name: `blk.${l}.nextn.eh_proj.weight`, shape: [c.dim, 2 * c.dim] }, { name: `blk.${l}.nextn.enorm.weight`, shape: [c.dim] }, { name: `blk.${l}.nextn.hnorm.weight`, shape: [c.dim] },
+  ]);
+  const tensors: GgufTensorIn[] = [...llamaTensorNames(mtp), ...mtpNames].map(({ name, shape }) => {
     if (name === 'rope_freqs.weight') return { name, type: 'F32', shape, data: llama3RopeFactors(o.ropeScaling!, c.headDim, c.ropeBase) };
     if (name === 'rope_factors_long.weight' || name === 'rope_factors_short.weight') {
       const span = name === 'rope_factors_long.weight' ? 15 : 1;
@@ -300,5 +312,6 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     ...vocabMeta,
     ...o.metadata,
   };
-  return encodeGgufFile(fuseTensors(c, tensors), metadata);
+  if (o.nextn) Object.assign(metadata, { [`${arch}.block_count`]: gguf.u32(mtp.layers), [`${arch}.nextn_predict_layers`]: gguf.u32(o.nextn) });
+  return encodeGgufFile(fuseTensors(mtp, tensors), metadata);
 }

@@ -1,6 +1,6 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`,
 // `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, and the mixtures of experts `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe` and Mixtral's `llama`; `internlm2` and `xverse`, Llamas whose head is never tied; `hunyuan-dense` and the MoE `hunyuan-moe`, qwen3's layout with its q / k norms after RoPE; `seed_oss`, a Llama whose
-// FFN norm the file names post_attention_norm), read from a GGUF file's
+// FFN norm the file names post_attention_norm; the MoE `glm4moe`, GLM-4.5's), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon (LayerNorm models: .attention.layer_norm_epsilon)        required
@@ -33,10 +33,10 @@
 import type { GgufTensorType, GgufValue } from '../io/gguf.js';
 import { SHORT_CONV_MAX_TAPS } from '../ops/short_conv.js';
 import { describe, Keys, ModelConfigError } from './gguf_keys.js';
-import { ggufTensorLayout } from './llama_layout.js';
+import { ggufTensorLayout, isNextnTensor } from './llama_layout.js';
 import { ggufRopeScaling, type YarnScaling } from './rope_scaling.js';
 import { isConvLayer } from './llama_layers.js';
-import { moeFromGguf } from './llama_moe.js';
+import { glm4moeLayers, moeFromGguf } from './llama_moe.js';
 import { isMropeArch, MROPE_BASE, mropeConfigFromGguf, type MropeArch } from './llama_mrope.js';
 
 export * from './llama_layers.js';
@@ -196,7 +196,7 @@ export interface LlamaConfig {
   };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -369,7 +369,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const a = arch as LlamaConfig['arch'];
   const k = new Keys(metadata);
   const dim = k.int(`${a}.embedding_length`);
-  const layers = k.int(`${a}.block_count`);
+  // (glm4moe: its last nextn_predict_layers blocks are multi-token-prediction layers llama.cpp loads and never runs)
+  const layers = a === 'glm4moe' ? glm4moeLayers(k, a, metadata) : k.int(`${a}.block_count`);
   const ffn = k.int(`${a}.feed_forward_length`);
   const heads = k.int(`${a}.attention.head_count`);
   // lfm2 writes head_count_kv one a layer, 0 for its short-convolution layers.
@@ -441,7 +442,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ropeFreqs: readsRopeFreqs(a) && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma's and gemma2's graphs always tie it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
-    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'ernie4_5-moe' || a === 'hunyuan-dense' || a === 'seed_oss' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox' || a === 'qwen2moe') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
+    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'ernie4_5-moe' || a === 'hunyuan-dense' || a === 'seed_oss' || a === 'glm4moe' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox' || a === 'qwen2moe') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
+    ...(a === 'glm4moe' && byName.has('blk.0.attn_q_norm.weight') ? { qkNorm: true } : {}), // (GLM-4.5's; the Air has none)
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...archExtras(a, { window, pattern, layers, ropeBase, ropeScale, softcap, multipliers, rope, logitMul: readsLogitScale(a) ? k.float(`${a}.logit_scale`) : undefined }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
@@ -470,7 +472,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     if (w.shape.length === 1 && t.type !== 'F32') throw new ModelConfigError(`model config: tensor '${w.name}' is ${t.type}, expected F32 (norms, biases and rope factors)`);
   }
   const known = new Set(want.map((t) => t.name));
-  const extra = tensors.filter((t) => !known.has(t.name)).map((t) => t.name);
+  const extra = tensors.filter((t) => !known.has(t.name) && !isNextnTensor(c, t.name)).map((t) => t.name);
   if (extra.length > 0) throw new ModelConfigError(`model config: tensor${extra.length > 1 ? 's' : ''} ${extra.slice(0, 5).map((n) => `'${n}'`).join(', ')}${extra.length > 5 ? ` and ${extra.length - 5} more` : ''} not used by a ${a} model with ${layers} layers`);
   return c;
 }

@@ -21,7 +21,7 @@ import { MOE_MAX_EXPERTS } from '../kernels/moe_route.js';
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
 /** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
-export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe'];
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe'];
 
 /** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
 export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
@@ -33,7 +33,7 @@ export function parseExpertWeight(name: string): { tensor: string; expert: numbe
 }
 
 /** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true };
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */ };
 
 /** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
 export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
@@ -70,6 +70,7 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   const shared = sharedFfn > 0 ? { sharedFfn } : {};
   // lfm2moe (LFM2-8B-A1B): dense leading layers, the gating function read (sigmoid in LFM2), a selection bias
   if (a === 'bailingmoe') return bailingMoe(k, a, experts, used);
+  if (a === 'glm4moe') return glm4Moe(k, a, experts, used);
   // hunyuan-moe: llama.cpp requires expert_feed_forward_length but sizes the experts by feed_forward_length
   if (a === 'hunyuan-moe' && k.int(`${a}.expert_feed_forward_length`) !== ffn) throw new ModelConfigError(`model config: metadata '${a}.expert_feed_forward_length' ${k.int(`${a}.expert_feed_forward_length`)} differs from '${a}.feed_forward_length' ${ffn}: llama.cpp's hunyuan-moe sizes its experts by the latter`);
   const extras = a === 'lfm2moe' ? lfm2moeExtras(k, a) : ernie ? ernieMoeExtras(k, a, hasTensor) : {};
@@ -100,6 +101,37 @@ function ernieMoeExtras(k: Keys, a: LlamaArch, hasTensor: (name: string) => bool
   const step = k.int(`${a}.interleave_moe_layer_step`);
   if (step !== 1) throw new ModelConfigError(`model config: metadata '${a}.interleave_moe_layer_step' is ${step}; nibble (like llama.cpp's loader) runs 1: every layer after the leading dense ones a mixture of experts`);
   return { ...(denseLead > 0 ? { denseLead } : {}), ...(hasTensor(`blk.${denseLead}.exp_probs_b.bias`) ? { selectionBias: true as const } : {}) };
+}
+
+/**
+ * glm4moe (GLM-4.5, GLM-4.5-Air, GLM-4.6): leading dense layers, experts of expert_feed_forward_length chosen by
+ * sigmoids (expert_gating_func, default 2) plus a selection bias (exp_probs_b, required), the renormalization and the
+ * routed weights' scale read (expert_weights_norm, expert_weights_scale), a shared expert expert_shared_count experts
+ * wide where the count is above 0.
+ */
+function glm4Moe(k: Keys, a: LlamaArch, experts: number, used: number): MoeConfig {
+  const ffn = k.int(`${a}.expert_feed_forward_length`);
+  const shared = k.int(`${a}.expert_shared_count`, undefined, 0);
+  const denseLead = k.int(`${a}.leading_dense_block_count`, 0, 0);
+  const g = k.int(`${a}.expert_gating_func`, GATING_FUNC.sigmoid);
+  if (g !== GATING_FUNC.softmax && g !== GATING_FUNC.sigmoid) throw new ModelConfigError(`model config: metadata '${a}.expert_gating_func' is ${g}; nibble runs 1 (softmax) and 2 (sigmoid)`);
+  const scale = k.float(`${a}.expert_weights_scale`, 0, true);
+  return {
+    experts, used, ffn, norm: k.bool(`${a}.expert_weights_norm`, false), selectionBias: true,
+    ...(shared > 0 ? { sharedFfn: ffn * shared } : {}), ...(denseLead > 0 ? { denseLead } : {}), ...(g === GATING_FUNC.sigmoid ? { gating: 'sigmoid' as const } : {}), ...(scale !== 0 && scale !== 1 ? { weightScale: scale } : {}),
+  };
+}
+
+/**
+ * glm4moe's layers: block_count less its multi-token-prediction layers (nextn_predict_layers, which llama.cpp loads and
+ * never runs); GLM-4.5V's M-RoPE sections refused by key.
+ */
+export function glm4moeLayers(k: Keys, a: LlamaArch, metadata: Record<string, unknown>): number {
+  const blocks = k.int(`${a}.block_count`);
+  const nextn = k.int(`${a}.nextn_predict_layers`, 0, 0);
+  if (nextn >= blocks) throw new ModelConfigError(`model config: metadata '${a}.nextn_predict_layers' ${nextn} must be below '${a}.block_count' ${blocks}`);
+  if (`${a}.rope.dimension_sections` in metadata) throw new ModelConfigError(`model config: metadata '${a}.rope.dimension_sections': GLM-4.5V's M-RoPE is not supported`);
+  return blocks - nextn;
 }
 
 function lfm2moeExtras(k: Keys, a: LlamaArch): Pick<MoeConfig, 'denseLead' | 'gating' | 'selectionBias'> {

@@ -86,18 +86,19 @@ function baseHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
 function moeKeys(c: LlamaConfig): Record<string, GgufValue> {
   const a = c.arch;
   const m = c.moe!;
-  const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'lfm2moe' || a === 'ernie4_5-moe' || a === 'bailingmoe'; // (the experts' width a key of its own)
-  const bailing = a === 'bailingmoe'; // (its shared expert a count of experts wide, its renormalization and scale keys)
-  if (bailing && (!m.sharedFfn || m.sharedFfn % m.ffn !== 0)) throw new RangeError(`llama metadata: bailingmoe's shared expert (${m.sharedFfn ?? 0}) must be a multiple of its experts' width ${m.ffn} (GGUF keeps expert_shared_count)`);
+  const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'lfm2moe' || a === 'ernie4_5-moe' || a === 'bailingmoe' || a === 'glm4moe'; // (the experts' width a key of its own)
+  const bailing = a === 'bailingmoe' || a === 'glm4moe'; // (a shared expert a count of experts wide, the renormalization and scale keys)
+  if (bailing && ((a === 'bailingmoe' && !m.sharedFfn) || (m.sharedFfn ?? 0) % m.ffn !== 0)) throw new RangeError(`llama metadata: ${a}'s shared expert (${m.sharedFfn ?? 0}) must be a multiple of its experts' width ${m.ffn} (GGUF keeps expert_shared_count)`);
   if (!qwen && m.ffn !== c.ffn) throw new RangeError(`llama metadata: ${a}'s experts are feed_forward_length ${c.ffn} wide, not ${m.ffn} (GGUF keeps one)`);
   return {
     [`${a}.expert_count`]: gguf.u32(m.experts),
     [`${a}.expert_used_count`]: gguf.u32(m.used),
     ...(qwen || a === 'hunyuan-moe' ? { [`${a}.expert_feed_forward_length`]: gguf.u32(m.ffn) } : {}), // (hunyuan-moe: required, equal to feed_forward_length)
     ...(m.sharedFfn && !bailing ? { [`${a}.expert_shared_feed_forward_length`]: gguf.u32(m.sharedFfn) } : {}),
-    ...(bailing ? { [`${a}.expert_shared_count`]: gguf.u32(m.sharedFfn! / m.ffn), [`${a}.expert_weights_norm`]: gguf.bool(m.norm), ...(m.weightScale ? { [`${a}.expert_weights_scale`]: gguf.f32(m.weightScale) } : {}) } : {}),
+    ...(bailing ? { [`${a}.expert_shared_count`]: gguf.u32((m.sharedFfn ?? 0) / m.ffn), [`${a}.expert_weights_norm`]: gguf.bool(m.norm), ...(m.weightScale ? { [`${a}.expert_weights_scale`]: gguf.f32(m.weightScale) } : {}) } : {}),
     ...(a === 'lfm2moe' ? { [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']), ...(m.denseLead ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead) } : {}) } : {}),
     ...(a === 'ernie4_5-moe' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.interleave_moe_layer_step`]: gguf.u32(1) } : {}),
+    ...(a === 'glm4moe' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']) } : {}),
   };
 }
 
@@ -206,18 +207,18 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   if ((arch === 'olmo2' || arch === 'stablelm' || arch === 'phi2' || arch === 'gptneox' || arch === 'internlm2' || arch === 'xverse' || arch === 'bailingmoe') && o.tied) throw new ModelConfigError(`llama config: an ${arch} model's head is never tied to the embedding (llama.cpp requires output.weight)`);
   if (MOE_ARCHS.includes(arch) && !o.moe) throw new ModelConfigError(`llama config: a ${arch} model needs moe (its experts)`);
   if (o.moe && arch !== 'llama' && arch !== 'granite' && !MOE_ARCHS.includes(arch)) throw new ModelConfigError(`llama config: moe is Mixtral's (llama), granite's and ${MOE_ARCHS.join('\'s, ')}'s (arch ${arch})`);
-  if (o.moe?.sharedFfn && arch !== 'qwen2moe' && arch !== 'granite' && arch !== 'granitemoe' && arch !== 'ernie4_5-moe' && arch !== 'bailingmoe' && arch !== 'hunyuan-moe') throw new ModelConfigError(`llama config: a shared expert is qwen2moe's, Granite's, ERNIE 4.5 MoE's, bailingmoe's and hunyuan-moe's (arch ${arch})`);
+  if (o.moe?.sharedFfn && arch !== 'qwen2moe' && arch !== 'granite' && arch !== 'granitemoe' && arch !== 'ernie4_5-moe' && arch !== 'bailingmoe' && arch !== 'hunyuan-moe' && arch !== 'glm4moe') throw new ModelConfigError(`llama config: a shared expert is qwen2moe's, Granite's, ERNIE 4.5 MoE's, bailingmoe's, hunyuan-moe's and glm4moe's (arch ${arch})`);
   if ((arch === 'bailingmoe' || arch === 'hunyuan-moe') && o.moe && !o.moe.sharedFfn) throw new ModelConfigError(`llama config: a ${arch} model needs its shared expert (moe.sharedFfn${arch === 'bailingmoe' ? ', a multiple of moe.ffn' : ''})`);
-  if ((o.moe?.weightScale !== undefined || o.moe?.norm !== undefined) && arch !== 'bailingmoe') throw new ModelConfigError(`llama config: moe.weightScale and moe.norm are bailingmoe's (the others' graphs fix them; arch ${arch})`);
-  if (o.moe?.gating && arch !== 'lfm2moe') throw new ModelConfigError(`llama config: a sigmoid router is lfm2moe's (arch ${arch})`);
-  if ((o.moe?.denseLead || o.moe?.selectionBias) && arch !== 'lfm2moe' && arch !== 'ernie4_5-moe') throw new ModelConfigError(`llama config: dense leading layers and a selection bias are lfm2moe's and ernie4_5-moe's (arch ${arch})`);
+  if ((o.moe?.weightScale !== undefined || o.moe?.norm !== undefined) && arch !== 'bailingmoe' && arch !== 'glm4moe') throw new ModelConfigError(`llama config: moe.weightScale and moe.norm are bailingmoe's and glm4moe's (the others' graphs fix them; arch ${arch})`);
+  if (o.moe?.gating && arch !== 'lfm2moe' && arch !== 'glm4moe') throw new ModelConfigError(`llama config: a sigmoid router is lfm2moe's and glm4moe's (arch ${arch})`);
+  if ((o.moe?.denseLead || o.moe?.selectionBias) && arch !== 'lfm2moe' && arch !== 'ernie4_5-moe' && arch !== 'glm4moe') throw new ModelConfigError(`llama config: dense leading layers and a selection bias are lfm2moe's and ernie4_5-moe's (arch ${arch})`);
   return {
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
     eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
     ...((o.ropeScale ?? 1) !== 1 ? { ropeScale: o.ropeScale } : {}),
     ...(o.shortConv ? { shortConv: { taps: o.shortConv.taps, conv: [...o.shortConv.conv] } } : {}),
     ...(arch === 'gptneox' && o.parallelResidual !== false ? { parallelResidual: true } : {}),
-    ...(o.moe ? { moe: { ...o.moe, norm: arch === 'bailingmoe' ? !!o.moe.norm : arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}), ...(arch === 'lfm2moe' ? { gating: o.moe.gating ?? ('sigmoid' as const), selectionBias: true as const } : {}) } } : {}),
+    ...(o.moe ? { moe: { ...o.moe, norm: arch === 'bailingmoe' || arch === 'glm4moe' ? !!o.moe.norm : arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}), ...(arch === 'lfm2moe' || arch === 'glm4moe' ? { gating: o.moe.gating ?? ('sigmoid' as const), selectionBias: true as const } : {}) } } : {}),
     ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' || arch === 'granitemoe' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : arch === 'minicpm' ? { embedding: 1, residual: 1, attention: 0, logit: 1 } : undefined), logitMul: o.logitMul }),
   };
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeGgufFile, gguf, parseGgufFile } from '../../src/io/gguf.js';
 import { spmByteVocab, synthLlamaGguf } from '../../src/lm/synth.js';
 import { llamaWeightsFromGguf, writeLlamaGguf } from '../../src/nn/llama_weights.js';
+import { splitFusedTensors } from '../../src/nn/llama_layout.js';
 import { embeddingScale, layerUsesRope, layerWindow, llamaConfigFromGguf, logitScale } from '../../src/nn/llama_config.js';
 import { llamaLogitsRef } from '../../src/ref/llama.js';
 import { configFails as fails, synthHeader } from '../helpers/llama_config_checks.js';
@@ -215,6 +216,22 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'seed_oss', ropeLayout: 'neox', qkvBias: true, headDim: 32 });
     fails({ ...f.metadata, 'seed_oss.attention.scale': gguf.f32(0.5) }, tensors, /'seed_oss\.attention\.scale' is 0\.5: seed_oss's score scale other than 1\/sqrt\(head dim\) is not supported/);
     fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.post_attention_norm.weight'), /tensor 'blk\.1\.post_attention_norm\.weight' is missing/);
+  });
+
+  it('glm4moe (GLM-4.5): its multi-token-prediction layers counted out and not read, sigmoids with a required selection bias, the FFN norm named post_attention_norm, q / k norms where the file has them', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'glm4moe', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, qkvBias: true, qkNorm: true, ropeDims: 8, nextn: 1, moe: { experts: 8, used: 2, ffn: 32, sharedFfn: 64, denseLead: 1, norm: true } });
+    expect([f.metadata['glm4moe.block_count'].value, tensors.some((t) => t.name === 'blk.2.nextn.eh_proj.weight')]).toEqual([3, true]);
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'glm4moe', layers: 2, ropeLayout: 'neox', ropeDims: 8, qkvBias: true, qkNorm: true, moe: { experts: 8, used: 2, ffn: 32, sharedFfn: 64, denseLead: 1, norm: true, gating: 'sigmoid', selectionBias: true } });
+    expect(splitFusedTensors(c, f.tensors).some((t) => t.name.startsWith('blk.2.'))).toBe(false); // the MTP layer is not read
+    expect(llamaConfigFromGguf(f.metadata, tensors.filter((t) => !t.name.includes('attn_q_norm') && !t.name.includes('attn_k_norm'))).qkNorm).toBe(false);
+    fails({ ...f.metadata, 'glm4moe.nextn_predict_layers': gguf.u32(3) }, tensors, /'glm4moe\.nextn_predict_layers' 3 must be below 'glm4moe\.block_count' 3/);
+    fails({ ...f.metadata, 'glm4moe.nextn_predict_layers': gguf.u32(0) }, tensors, /tensors 'blk\.2\.nextn\.eh_proj\.weight'.* not used by a glm4moe model with 3 layers/);
+    fails({ ...f.metadata, 'glm4moe.rope.dimension_sections': gguf.array('i32', [2, 1, 1, 0]) }, tensors, /'glm4moe\.rope\.dimension_sections': GLM-4\.5V's M-RoPE is not supported/);
+    fails({ ...f.metadata, 'glm4moe.expert_gating_func': gguf.u32(3) }, tensors, /'glm4moe\.expert_gating_func' is 3; nibble runs 1 \(softmax\) and 2 \(sigmoid\)/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.exp_probs_b.bias'), /tensor 'blk\.1\.exp_probs_b\.bias' is missing/);
+    const without = (k: string) => Object.fromEntries(Object.entries(f.metadata).filter(([key]) => key !== k));
+    fails(without('glm4moe.expert_shared_count'), tensors, /metadata key 'glm4moe\.expert_shared_count' is missing \(required\)/);
   });
 
   it('internlm2 / xverse: a Llama (adjacent-pair RoPE, no biases) whose head is never tied', () => {
