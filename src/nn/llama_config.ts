@@ -1,6 +1,7 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`,
 // `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, and the mixtures of experts `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe` and Mixtral's `llama`; `internlm2` and `xverse`, Llamas whose head is never tied; `hunyuan-dense` and the MoE `hunyuan-moe`, qwen3's layout with its q / k norms after RoPE; `seed_oss`, a Llama whose
-// FFN norm the file names post_attention_norm; the MoE `glm4moe`, GLM-4.5's), read from a GGUF file's
+// FFN norm the file names post_attention_norm; the MoE `glm4moe`, GLM-4.5's; `nemotron`, LayerNorms around
+// attention and a gateless relu(x)^2 MLP), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon (LayerNorm models: .attention.layer_norm_epsilon)        required
@@ -196,7 +197,7 @@ export interface LlamaConfig {
   };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -233,10 +234,10 @@ export function archTraits(a: LlamaArch): ArchTraits {
     qkNormFull: on(olmo2 || a === 'olmoe'), // OLMoE: olmo2's whole-projection q / k norms in a pre-norm block
     postNorms: gemma || olmo2 || exaone4 || glm4,
     noPreNorms: on(olmo2 || exaone4),
-    ffnAct: gemma || gemma1 || sc2 || falcon ? 'gelu' : a === 'arcee' ? 'relu2' : 'silu',
-    ffnGateless: on(a === 'arcee' || sc2 || falcon),
+    ffnAct: gemma || gemma1 || sc2 || falcon ? 'gelu' : a === 'arcee' || a === 'nemotron' ? 'relu2' : 'silu',
+    ffnGateless: on(a === 'arcee' || sc2 || falcon || a === 'nemotron'),
     embedScale: gemma || gemma1,
-    layerNorm: on(a === 'stablelm' || sc2 || cohere || falcon),
+    layerNorm: on(a === 'stablelm' || sc2 || cohere || falcon || a === 'nemotron'), // (nemotron: Nemotron-4 / Minitron, its LayerNorm1p's + 1 folded in by the converter)
     normNoBias: on(cohere),
     linearBiases: on(sc2),
     parallelBlock: on(phi2 || cohere || falcon),
@@ -426,7 +427,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (a === 'falcon' && byName.has('blk.0.attn_norm_2.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_norm_2.weight': Falcon-40B's second attention norm is not supported`);
   if (a === 'command-r' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': command-r's per-head q / k LayerNorms (Command R+) are not supported`);
   // llama.cpp's olmo2, stablelm, phi2 and gptneox require output.weight (their head is never tied).
-  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (an ${a} model's head is never tied to the embedding)`);
+  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe' || a === 'nemotron') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (an ${a} model's head is never tied to the embedding)`);
   const embd = byName.get('token_embd.weight');
   if (!embd) throw new ModelConfigError(`model config: tensor 'token_embd.weight' is missing`);
   if (embd.shape.length !== 2 || embd.shape[1] !== dim) throw new ModelConfigError(`model config: tensor 'token_embd.weight' has shape [${embd.shape.join(', ')}], expected [vocab, ${dim}] ('${a}.embedding_length' ${dim})`);

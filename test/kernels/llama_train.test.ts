@@ -123,6 +123,7 @@ describe('llama training forward = inference engine = f64 reference', () => {
     ['internlm2', ', a Llama whose head is never tied', {}],
     ['hunyuan-dense', ': per-head q / k norms after RoPE', {}],
     ['seed_oss', ', q / k / v biases, the FFN norm named post_attention_norm in its file', { qkvBias: true }],
+    ['nemotron', ': LayerNorms with biases, a gateless relu(x)^2 MLP, half of each head rotated', { ropeDims: 4 }],
     ['xverse', ', a Llama whose head is never tied', {}],
     // mixture-of-experts models: every expert runs on every row in training, weighted by the router (0 where not chosen)
     ['llama', ' with experts (Mixtral): 4 of 32, 2 a token', { ffn: 32, moe: { experts: 4, used: 2, ffn: 32 } }],
@@ -290,7 +291,7 @@ describe('writeLlamaGguf', () => {
     'hunyuan-moe': { moe: { experts: 4, used: 2, ffn: 64, sharedFfn: 32 } },
     glm4moe: { qkvBias: true, qkNorm: true, moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 32, denseLead: 1, norm: true, weightScale: 2.5 } },
   };
-  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen3moe', 'olmoe', 'qwen2moe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
+  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen3moe', 'olmoe', 'qwen2moe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
     const src = parseGgufFile(synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 5, weightType: 'Q8_0', ...MOE[arch], ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'granite' || arch === 'minicpm' ? { multipliers: GRANITE_MULT } : {}), ...(arch === 'mistral3' ? MISTRAL3 : {}), ...(arch === 'lfm2' ? { shortConv: { taps: 3, conv: [true, false] } } : {}), ...(arch === 'phi2' ? { fusedQkv: true, qkvBias: true } : {}), ...(arch === 'command-r' || arch === 'cohere2' ? { logitMul: 0.5, embedStd: 0.5 } : {}) }));
     const { config, weights } = llamaWeightsFromGguf(src);
     expect(() => writeLlamaGguf(config, weights)).toThrow(/tokenizer has 260 tokens, the model's vocab is 259/);
