@@ -259,7 +259,7 @@ describe('language model vs llama.cpp', () => {
     ['qwen2vl', 'qwen2vl (Qwen2.5-VL\'s text decoder): qwen2 with M-RoPE sections [2, 3, 3, 0], on text', { arch: 'qwen2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, qkvBias: true, mrope: { arch: 'qwen2vl', sections: [2, 3, 3, 0] } }],
     // (Qwen3-VL's interleaved sections chosen so that every pair falls in t / h / w: where one falls past them (the
     // "e" section: pairs 61 and 62 of Qwen3-VL's 64), llama.cpp 3.21.1 turns it by another position than the token's,
-    // 3.9e-4 in these probabilities for one pair of 8, where Hugging Face's model and later llama.cpp use the token's: docs/language-models.md)
+    // 3.9e-4 in these probabilities for one pair of 8, where Hugging Face's model and later llama.cpp use the token's: docs/architectures.md)
     ['qwen3vl Q8_0', 'qwen3vl (Qwen3-VL\'s text decoder): qwen3 with interleaved M-RoPE [3, 3, 2, 0] and 3 deepstack layers, Q8_0, tied, on text', { arch: 'qwen3', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 5, weightType: 'Q8_0', tied: true, mrope: { arch: 'qwen3vl', sections: [3, 3, 2, 0], deepstack: 3 } }],
     ['qwen3vlmoe', 'qwen3vlmoe (Qwen3-VL-30B-A3B\'s text decoder): qwen3moe with interleaved M-RoPE [3, 3, 2, 0], 8 experts of 32, 3 a token, on text', { arch: 'qwen3moe', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3, moe: { experts: 8, used: 3, ffn: 32 }, mrope: { arch: 'qwen3vlmoe', sections: [3, 3, 2, 0] } }],
     ['internlm2', 'internlm2 (InternLM2 / 2.5): a Llama (adjacent-pair RoPE), its own head, GQA', { arch: 'internlm2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, ctx: 64, seed: 3 }],
