@@ -211,7 +211,7 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   if ((arch === 'bailingmoe' || arch === 'hunyuan-moe') && o.moe && !o.moe.sharedFfn) throw new ModelConfigError(`llama config: a ${arch} model needs its shared expert (moe.sharedFfn${arch === 'bailingmoe' ? ', a multiple of moe.ffn' : ''})`);
   if ((o.moe?.weightScale !== undefined || o.moe?.norm !== undefined) && arch !== 'bailingmoe' && arch !== 'glm4moe') throw new ModelConfigError(`llama config: moe.weightScale and moe.norm are bailingmoe's and glm4moe's (the others' graphs fix them; arch ${arch})`);
   if (o.moe?.gating && arch !== 'lfm2moe' && arch !== 'glm4moe') throw new ModelConfigError(`llama config: a sigmoid router is lfm2moe's and glm4moe's (arch ${arch})`);
-  if ((o.moe?.denseLead || o.moe?.selectionBias) && arch !== 'lfm2moe' && arch !== 'ernie4_5-moe' && arch !== 'glm4moe') throw new ModelConfigError(`llama config: dense leading layers and a selection bias are lfm2moe's and ernie4_5-moe's (arch ${arch})`);
+  if ((o.moe?.denseLead || o.moe?.selectionBias) && arch !== 'lfm2moe' && arch !== 'ernie4_5-moe' && arch !== 'glm4moe') throw new ModelConfigError(`llama config: dense leading layers and a selection bias are lfm2moe's, ernie4_5-moe's and glm4moe's (arch ${arch})`);
   return {
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
     eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
