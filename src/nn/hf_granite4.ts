@@ -8,8 +8,9 @@
 // without it the GGUF says rope.scaling.finetuned false (granite's switch for a model without RoPE; a MoE one is
 // refused: llama.cpp 3.21.1's granitemoe rotates regardless).
 import type { Safetensors } from '../io/safetensors.js';
-import { hfTensorF32, positiveInt } from './hf_keys.js';
-import { ModelConfigError, type LlamaConfig } from './llama_config.js';
+import { positiveInt } from './hf_keys.js';
+import { graniteSharedMlp } from './hf_moe.js';
+import { ModelConfigError } from './llama_config.js';
 
 /** config.json's model type of Granite 4.0. */
 export const GRANITE4_TYPE = 'granitemoehybrid';
@@ -41,12 +42,7 @@ export function granite4AsGranite(j: Record<string, unknown>, source: string): {
 export const isGranite4Dense = (j: unknown): boolean => !!j && typeof j === 'object' && (j as Record<string, unknown>).model_type === GRANITE4_TYPE && !(j as Record<string, unknown>).num_local_experts;
 
 /** A dense Granite 4.0's ffn_gate / ffn_up / ffn_down from its shared MLP, or null for any other tensor. */
-export function hfGranite4Tensor(c: LlamaConfig, name: string, shape: readonly number[], st: Safetensors, source: string): Float32Array | null {
-  const m = /^blk\.(\d+)\.(ffn_gate|ffn_up|ffn_down)\.weight$/.exec(name);
-  if (!m) return null;
-  const p = `model.layers.${m[1]}.shared_mlp.`;
-  if (m[2] === 'ffn_down') return hfTensorF32(st, source, `${p}output_linear.weight`, shape);
-  const [N, K] = shape;
-  const w = hfTensorF32(st, source, `${p}input_linear.weight`, [2 * N, K]); // [gate; up]
-  return m[2] === 'ffn_gate' ? w.slice(0, N * K) : w.slice(N * K);
+export function hfGranite4Tensor(name: string, shape: readonly number[], st: Safetensors, source: string): Float32Array | null {
+  const m = /^blk\.(\d+)\.ffn_(gate|up|down)\.weight$/.exec(name);
+  return m ? graniteSharedMlp(st, source, Number(m[1]), m[2] as 'gate' | 'up' | 'down', shape) : null;
 }

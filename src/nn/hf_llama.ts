@@ -463,7 +463,7 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
       weights[name] = ropeTensors[name];
       continue;
     }
-    const moe = hfMoeTensor(config, name, shape, st, source) ?? (granite4 ? hfGranite4Tensor(config, name, shape, st, source) : null) ?? (config.arch === 'internlm2' ? hfInternlm2Tensor(config, name, st, source, permuteRope) : null); // the experts' stacks, routers and shared experts; Granite 4.0's shared MLP
+    const moe = hfMoeTensor(config, name, shape, st, source) ?? (granite4 ? hfGranite4Tensor(name, shape, st, source) : null) ?? (config.arch === 'internlm2' ? hfInternlm2Tensor(config, name, st, source, permuteRope) : null); // the experts' stacks, routers and shared experts; Granite 4.0's shared MLP
     if (moe) {
       weights[name] = moe;
       continue;

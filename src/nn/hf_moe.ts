@@ -64,6 +64,15 @@ function routerName(arch: LlamaArch, l: number): string {
   return arch === 'llama' ? `model.layers.${l}.block_sparse_moe.gate.weight` : arch === 'granitemoe' ? `model.layers.${l}.block_sparse_moe.router.layer.weight` : `model.layers.${l}.mlp.gate.weight`;
 }
 
+/** Layer l's Granite shared MLP (GraniteMoeShared's shared expert, Granite 4.0's dense FFN): the gate or up half of shared_mlp.input_linear [2 N, K] (gate rows first), or shared_mlp.output_linear. */
+export function graniteSharedMlp(st: Safetensors, source: string, l: number, which: 'gate' | 'up' | 'down', shape: readonly number[]): Float32Array {
+  const p = `model.layers.${l}.shared_mlp.`;
+  if (which === 'down') return hfTensorF32(st, source, `${p}output_linear.weight`, shape);
+  const [N, K] = shape;
+  const w = hfTensorF32(st, source, `${p}input_linear.weight`, [2 * N, K]);
+  return which === 'gate' ? w.slice(0, N * K) : w.slice(N * K);
+}
+
 /**
  * A MoE tensor of the GGUF layout read from the checkpoint (stacks built from the experts, Granite's fused halves split,
  * the shared gate reshaped), or null for a tensor that is not the experts' (hf_llama.ts reads those).
@@ -80,10 +89,10 @@ export function hfMoeTensor(c: LlamaConfig, name: string, shape: readonly number
   if (part === 'exp_probs_b') return read(`${p}mlp.moe_statics.e_score_correction_bias`, [1, shape[0]]); // ERNIE's [1, E]
   if (part === 'ffn_gate_inp_shexp') return read(`${p}mlp.shared_expert_gate.weight`, [1, shape[0]]);
   const [E, N, K] = shape.length === 3 ? shape : [1, shape[0], shape[1]];
-  // Granite's fused [gate | up] rows (input_linear), an expert's or the shared MLP's: the gate is the first half.
+  // Granite's fused [gate | up] rows of an expert's input_linear: the gate is the first half (the shared MLP's: graniteSharedMlp).
   const graniteHalf = (w: Float32Array, e: number, up: boolean) => w.subarray((2 * e + (up ? 1 : 0)) * N * K, (2 * e + (up ? 1 : 0) + 1) * N * K);
   if (part.endsWith('_shexp')) {
-    if (granite) return part === 'ffn_down_shexp' ? read(`${p}shared_mlp.output_linear.weight`, shape) : graniteHalf(read(`${p}shared_mlp.input_linear.weight`, [2 * N, K]), 0, part === 'ffn_up_shexp').slice();
+    if (granite) return graniteSharedMlp(st, source, l, part === 'ffn_gate_shexp' ? 'gate' : part === 'ffn_up_shexp' ? 'up' : 'down', shape);
     return read(`${p}mlp.${c.arch === 'ernie4_5-moe' ? 'shared_experts' : 'shared_expert'}.${part === 'ffn_gate_shexp' ? 'gate' : part === 'ffn_up_shexp' ? 'up' : 'down'}_proj.weight`, shape);
   }
   if (granite && part === 'ffn_down_exps') return read(`${p}block_sparse_moe.output_linear.weight`, shape);

@@ -3,8 +3,8 @@
 // expert) and IBM's Granite 3 MoE (`granitemoe`, or `granite` with `expert_count`; Granite 3.1 / 4.0's shared expert
 // ungated, where `expert_shared_feed_forward_length` > 0), its sum times granite's residual scale, LFM2-MoE (`lfm2moe`) and
 // Baidu's ERNIE 4.5 MoE (`ernie4_5-moe`: dense leading layers, an ungated shared expert, a selection bias where the file
-// has one), Ling (`bailingmoe`) and Hunyuan-A13B (`hunyuan-moe`: experts of feed_forward_length and an ungated shared
-// expert, after hunyuan-dense's attention). Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
+// has one), Ling (`bailingmoe`), Hunyuan-A13B (`hunyuan-moe`: experts of feed_forward_length and an ungated shared
+// expert, after hunyuan-dense's attention) and GLM-4.5 (`glm4moe`: sigmoids with a selection bias, a shared expert). Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
 // most probable are the row's experts, weighted by their probabilities (renormalized to sum 1 where `norm`); each
 // expert is a SwiGLU over its slice of blk.N.ffn_{gate,up}_exps [experts, ffn, dim] and ffn_down_exps
 // [experts, dim, ffn]; Qwen2-MoE adds a shared SwiGLU (ffn_{gate,up,down}_shexp) times sigmoid(ffn_gate_inp_shexp . h).
@@ -38,10 +38,10 @@ const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3mo
 /** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
 export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
 
-/** lfm2moe's and ernie4_5-moe's per-layer selection bias (llama.cpp's exp_probs_b): a constant of the model, never trained. */
+/** lfm2moe's, ernie4_5-moe's and glm4moe's per-layer selection bias (llama.cpp's exp_probs_b): a constant of the model, never trained. */
 export const isSelectionBias = (name: string): boolean => name.endsWith('.exp_probs_b.bias');
 
-/** Whether layer l's FFN is the mixture of experts (lfm2moe's and ernie4_5-moe's first denseLead layers are dense). */
+/** Whether layer l's FFN is the mixture of experts (lfm2moe's, ernie4_5-moe's and glm4moe's first denseLead layers are dense). */
 export const isMoeLayer = (c: LlamaConfig, l: number): boolean => !!c.moe && l >= (c.moe.denseLead ?? 0);
 
 /** Whether the shared expert is gated (qwen2moe: sigmoid(ffn_gate_inp_shexp . h)); Granite's is added as it is. */
@@ -72,7 +72,8 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   if (a === 'bailingmoe') return bailingMoe(k, a, experts, used);
   if (a === 'glm4moe') return glm4Moe(k, a, experts, used);
   // hunyuan-moe: llama.cpp requires expert_feed_forward_length but sizes the experts by feed_forward_length
-  if (a === 'hunyuan-moe' && k.int(`${a}.expert_feed_forward_length`) !== ffn) throw new ModelConfigError(`model config: metadata '${a}.expert_feed_forward_length' ${k.int(`${a}.expert_feed_forward_length`)} differs from '${a}.feed_forward_length' ${ffn}: llama.cpp's hunyuan-moe sizes its experts by the latter`);
+  const hunyuanFfn = a === 'hunyuan-moe' ? k.int(`${a}.expert_feed_forward_length`) : ffn;
+  if (hunyuanFfn !== ffn) throw new ModelConfigError(`model config: metadata '${a}.expert_feed_forward_length' ${hunyuanFfn} differs from '${a}.feed_forward_length' ${ffn}: llama.cpp's hunyuan-moe sizes its experts by the latter`);
   const extras = a === 'lfm2moe' ? lfm2moeExtras(k, a) : ernie ? ernieMoeExtras(k, a, hasTensor) : {};
   return { experts, used, ffn: expertFfn, norm: NORM_WEIGHTS[a]!, ...shared, ...extras };
 }
@@ -85,9 +86,7 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
  */
 function bailingMoe(k: Keys, a: LlamaArch, experts: number, used: number): MoeConfig {
   const ffn = k.int(`${a}.expert_feed_forward_length`);
-  const sharedFfn = ffn * k.int(`${a}.expert_shared_count`);
-  const scale = k.float(`${a}.expert_weights_scale`, 0, true);
-  return { experts, used, ffn, norm: k.bool(`${a}.expert_weights_norm`, false), sharedFfn, ...(scale !== 0 && scale !== 1 ? { weightScale: scale } : {}) };
+  return { experts, used, ffn, ...routedWeights(k, a), sharedFfn: ffn * k.int(`${a}.expert_shared_count`) };
 }
 
 /**
@@ -113,13 +112,20 @@ function glm4Moe(k: Keys, a: LlamaArch, experts: number, used: number): MoeConfi
   const ffn = k.int(`${a}.expert_feed_forward_length`);
   const shared = k.int(`${a}.expert_shared_count`, undefined, 0);
   const denseLead = k.int(`${a}.leading_dense_block_count`, 0, 0);
-  const g = k.int(`${a}.expert_gating_func`, GATING_FUNC.sigmoid);
-  if (g !== GATING_FUNC.softmax && g !== GATING_FUNC.sigmoid) throw new ModelConfigError(`model config: metadata '${a}.expert_gating_func' is ${g}; nibble runs 1 (softmax) and 2 (sigmoid)`);
+  return { experts, used, ffn, ...routedWeights(k, a), selectionBias: true, ...(shared > 0 ? { sharedFfn: ffn * shared } : {}), ...(denseLead > 0 ? { denseLead } : {}), ...gating(k, a, GATING_FUNC.sigmoid) };
+}
+
+/** bailingmoe's and glm4moe's routed weights: renormalized where expert_weights_norm (default false), times expert_weights_scale where the file gives one. */
+function routedWeights(k: Keys, a: LlamaArch): Pick<MoeConfig, 'norm' | 'weightScale'> {
   const scale = k.float(`${a}.expert_weights_scale`, 0, true);
-  return {
-    experts, used, ffn, norm: k.bool(`${a}.expert_weights_norm`, false), selectionBias: true,
-    ...(shared > 0 ? { sharedFfn: ffn * shared } : {}), ...(denseLead > 0 ? { denseLead } : {}), ...(g === GATING_FUNC.sigmoid ? { gating: 'sigmoid' as const } : {}), ...(scale !== 0 && scale !== 1 ? { weightScale: scale } : {}),
-  };
+  return { norm: k.bool(`${a}.expert_weights_norm`, false), ...(scale !== 0 && scale !== 1 ? { weightScale: scale } : {}) };
+}
+
+/** expert_gating_func (lfm2moe: required; glm4moe: default sigmoid): 1 softmax (the default of MoeConfig), 2 sigmoid. */
+function gating(k: Keys, a: LlamaArch, dflt?: number): Pick<MoeConfig, 'gating'> {
+  const g = k.int(`${a}.expert_gating_func`, dflt);
+  if (g !== GATING_FUNC.softmax && g !== GATING_FUNC.sigmoid) throw new ModelConfigError(`model config: metadata '${a}.expert_gating_func' is ${g}; nibble runs 1 (softmax) and 2 (sigmoid)`);
+  return g === GATING_FUNC.sigmoid ? { gating: 'sigmoid' } : {};
 }
 
 /**
@@ -136,9 +142,7 @@ export function glm4moeLayers(k: Keys, a: LlamaArch, metadata: Record<string, un
 
 function lfm2moeExtras(k: Keys, a: LlamaArch): Pick<MoeConfig, 'denseLead' | 'gating' | 'selectionBias'> {
   const denseLead = k.int(`${a}.leading_dense_block_count`, 0, 0);
-  const g = k.int(`${a}.expert_gating_func`);
-  if (g !== GATING_FUNC.softmax && g !== GATING_FUNC.sigmoid) throw new ModelConfigError(`model config: metadata '${a}.expert_gating_func' is ${g}; nibble runs 1 (softmax) and 2 (sigmoid)`);
-  return { ...(denseLead > 0 ? { denseLead } : {}), ...(g === GATING_FUNC.sigmoid ? { gating: 'sigmoid' as const } : {}), selectionBias: true };
+  return { ...(denseLead > 0 ? { denseLead } : {}), ...gating(k, a), selectionBias: true };
 }
 
 /** The tensors of layer `p`'s (a 'blk.N.' prefix) MoE FFN, shapes outermost first as llamaTensorNames lists them. */

@@ -87,15 +87,15 @@ function moeKeys(c: LlamaConfig): Record<string, GgufValue> {
   const a = c.arch;
   const m = c.moe!;
   const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'lfm2moe' || a === 'ernie4_5-moe' || a === 'bailingmoe' || a === 'glm4moe'; // (the experts' width a key of its own)
-  const bailing = a === 'bailingmoe' || a === 'glm4moe'; // (a shared expert a count of experts wide, the renormalization and scale keys)
-  if (bailing && ((a === 'bailingmoe' && !m.sharedFfn) || (m.sharedFfn ?? 0) % m.ffn !== 0)) throw new RangeError(`llama metadata: ${a}'s shared expert (${m.sharedFfn ?? 0}) must be a multiple of its experts' width ${m.ffn} (GGUF keeps expert_shared_count)`);
+  const counted = a === 'bailingmoe' || a === 'glm4moe'; // (a shared expert a count of experts wide, the renormalization and scale keys)
+  if (counted && ((a === 'bailingmoe' && !m.sharedFfn) || (m.sharedFfn ?? 0) % m.ffn !== 0)) throw new RangeError(`llama metadata: ${a}'s shared expert (${m.sharedFfn ?? 0}) must be a multiple of its experts' width ${m.ffn} (GGUF keeps expert_shared_count)`);
   if (!qwen && m.ffn !== c.ffn) throw new RangeError(`llama metadata: ${a}'s experts are feed_forward_length ${c.ffn} wide, not ${m.ffn} (GGUF keeps one)`);
   return {
     [`${a}.expert_count`]: gguf.u32(m.experts),
     [`${a}.expert_used_count`]: gguf.u32(m.used),
     ...(qwen || a === 'hunyuan-moe' ? { [`${a}.expert_feed_forward_length`]: gguf.u32(m.ffn) } : {}), // (hunyuan-moe: required, equal to feed_forward_length)
-    ...(m.sharedFfn && !bailing ? { [`${a}.expert_shared_feed_forward_length`]: gguf.u32(m.sharedFfn) } : {}),
-    ...(bailing ? { [`${a}.expert_shared_count`]: gguf.u32((m.sharedFfn ?? 0) / m.ffn), [`${a}.expert_weights_norm`]: gguf.bool(m.norm), ...(m.weightScale ? { [`${a}.expert_weights_scale`]: gguf.f32(m.weightScale) } : {}) } : {}),
+    ...(m.sharedFfn && !counted ? { [`${a}.expert_shared_feed_forward_length`]: gguf.u32(m.sharedFfn) } : {}),
+    ...(counted ? { [`${a}.expert_shared_count`]: gguf.u32((m.sharedFfn ?? 0) / m.ffn), [`${a}.expert_weights_norm`]: gguf.bool(m.norm), ...(m.weightScale ? { [`${a}.expert_weights_scale`]: gguf.f32(m.weightScale) } : {}) } : {}),
     ...(a === 'lfm2moe' ? { [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']), ...(m.denseLead ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead) } : {}) } : {}),
     ...(a === 'ernie4_5-moe' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.interleave_moe_layer_step`]: gguf.u32(1) } : {}),
     ...(a === 'glm4moe' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']) } : {}),

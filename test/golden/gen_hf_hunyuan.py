@@ -10,7 +10,7 @@ forward runs in float64 on the f32 weights.
 """
 import torch
 
-from hf_golden_common import gqa, rms, rotate_half, seeded, write_golden
+from hf_golden_common import causal_mask, gqa, rms, rope_tables, rotate_half, seeded, write_golden
 
 HUNYUAN = {
     "architectures": ["HunYuanDenseV1ForCausalLM"], "model_type": "hunyuan_v1_dense", "vocab_size": 260, "hidden_size": 32,
@@ -48,10 +48,8 @@ def forward(cfg, w, ids):
     T = len(ids)
     x = W["model.embed_tokens.weight"][torch.tensor(ids)]
     base = cfg["rope_theta"] * cfg["rope_scaling"]["alpha"] ** (hd / (hd - 2))  # dynamic NTK alpha
-    inv = 1.0 / (base ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
-    emb = torch.cat((torch.outer(torch.arange(T, dtype=torch.float64), inv),) * 2, dim=-1)
-    cos, sin = emb.cos(), emb.sin()
-    mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
+    cos, sin = rope_tables(base, hd, T)
+    mask = causal_mask(T)
     silu = torch.nn.functional.silu
     for l in range(L):
         p = f"model.layers.{l}."

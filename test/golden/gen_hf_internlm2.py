@@ -10,7 +10,7 @@ PyTorch (/usr/bin/python3 test/golden/gen_hf_internlm2.py); the files are commit
 """
 import torch
 
-from hf_golden_common import gqa, rms, rotate_half, seeded, write_golden
+from hf_golden_common import causal_mask, gqa, rms, rope_tables, rotate_half, seeded, write_golden
 
 INTERNLM2 = {
     "architectures": ["InternLM2ForCausalLM"], "model_type": "internlm2", "vocab_size": 260, "hidden_size": 32,
@@ -45,10 +45,8 @@ def forward(cfg, w, ids):
     W = {k: v.to(torch.float64) for k, v in w.items()}
     T = len(ids)
     x = W["model.tok_embeddings.weight"][torch.tensor(ids)]
-    inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
-    emb = torch.cat((torch.outer(torch.arange(T, dtype=torch.float64), inv),) * 2, dim=-1)
-    cos, sin = emb.cos(), emb.sin()
-    mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
+    cos, sin = rope_tables(cfg["rope_theta"], hd, T)
+    mask = causal_mask(T)
     silu = torch.nn.functional.silu
     for l in range(L):
         p = f"model.layers.{l}."

@@ -37,6 +37,18 @@ def seeded(seed, std):
     return w, rand
 
 
+def rope_tables(base, hd, T):
+    """cos and sin [T, hd] of rotate-half RoPE with this base at positions 0..T-1 (float64)."""
+    inv = 1.0 / (base ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+    emb = torch.cat((torch.outer(torch.arange(T, dtype=torch.float64), inv),) * 2, dim=-1)
+    return emb.cos(), emb.sin()
+
+
+def causal_mask(T):
+    """[T, T]: 0 on and below the diagonal, -inf above (float64)."""
+    return torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
+
+
 def layer_norm(x, W, name, eps, bias=True):
     """nn.LayerNorm (bias False: Cohere's, a weight alone)."""
     m = x.mean(-1, keepdim=True)
