@@ -26,7 +26,9 @@
 //   mixtures of experts (src/nn/llama_moe.ts moeFromGguf): .expert_count, .expert_used_count, .expert_feed_forward_length
 //         (the Qwens, lfm2moe, ernie4_5-moe), .expert_shared_feed_forward_length (qwen2moe, granite, ernie4_5-moe);
 //         lfm2moe: .expert_gating_func, .leading_dense_block_count; ernie4_5-moe: .leading_dense_block_count and
-//         .interleave_moe_layer_step (required; only 1 runs)
+//         .interleave_moe_layer_step (required; only 1 runs); bailingmoe, glm4moe: .expert_shared_count,
+//         .expert_weights_norm, .expert_weights_scale (glm4moe also .leading_dense_block_count, .expert_gating_func,
+//         .nextn_predict_layers); hunyuan-moe: .expert_shared_feed_forward_length (required)
 // and the vocabulary size from token_embd.weight's shape. Tensors are checked as the file lays them out
 // (llama_layout.ts: phi3 fuses q/k/v and gate/up, phi2 q/k/v where the file does). Every tensor the model needs is checked for presence and
 // shape, and a tensor the model would not use is refused (llama.cpp refuses such files too: "wrong number of
@@ -186,13 +188,13 @@ export interface LlamaConfig {
     ffn: number;
     norm: boolean;
     sharedFfn?: number;
-    /** lfm2moe, ernie4_5-moe: the first `denseLead` layers have a dense SwiGLU (GGUF leading_dense_block_count). */
+    /** lfm2moe, ernie4_5-moe, glm4moe: the first `denseLead` layers have a dense SwiGLU (GGUF leading_dense_block_count). */
     denseLead?: number;
-    /** The router's probabilities: a sigmoid each (lfm2moe's expert_gating_func 2) instead of the softmax. */
+    /** The router's probabilities: a sigmoid each (lfm2moe's and glm4moe's expert_gating_func 2) instead of the softmax. */
     gating?: 'sigmoid';
-    /** bailingmoe: the routed experts' weights times this (expert_weights_scale; absent: 1). */
+    /** bailingmoe, glm4moe: the routed experts' weights times this (expert_weights_scale; absent: 1). */
     weightScale?: number;
-    /** lfm2moe (always), ernie4_5-moe (where the file has it): blk.N.exp_probs_b.bias [experts] is added to the probabilities to choose the experts (not to weigh them). */
+    /** lfm2moe and glm4moe (always), ernie4_5-moe (where the file has it): blk.N.exp_probs_b.bias [experts] is added to the probabilities to choose the experts (not to weigh them). */
     selectionBias?: true;
   };
 }
