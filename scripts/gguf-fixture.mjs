@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Writes test/fixtures/gguf_blocks.gguf: one tensor of every GGUF block type nibble reads (Q3_K and Q2_K last, added
-// after the others: the earlier tensors' bytes are unchanged), of seeded random blocks
+// Writes test/fixtures/gguf_blocks.gguf: one tensor of every GGUF block type nibble reads (Q3_K and Q2_K, then MXFP4,
+// IQ4_NL and IQ4_XS last, added after the others: the earlier tensors' bytes are unchanged), of seeded random blocks
 // (every bit pattern of codes, high bits and 6/8-bit scales is valid; d, m and dmin finite), for the known-answer
 // test against llama.cpp's own decoder:
 //   npm run build && node scripts/gguf-fixture.mjs
@@ -22,6 +22,9 @@ const tensors = [
   { name: 'blk.6.attn_q.weight', type: 'Q8_0', shape: [2, 64], seed: 2033 },
   { name: 'blk.7.ffn_down.weight', type: 'Q3_K', shape: [3, 512], seed: 2034 },
   { name: 'blk.8.ffn_down.weight', type: 'Q2_K', shape: [2, 512], seed: 2035 },
+  { name: 'blk.9.ffn_up_exps.weight', type: 'MXFP4', shape: [3, 64], seed: 2036 },
+  { name: 'blk.10.attn_v.weight', type: 'IQ4_NL', shape: [2, 64], seed: 2037 },
+  { name: 'blk.11.ffn_gate.weight', type: 'IQ4_XS', shape: [2, 512], seed: 2038 },
 ].map(({ name, type, shape, seed }) => ({ name, type, shape, data: randomGgufBlocks(type, shape[0], shape[1], seed) }));
 // Edge bytes: every scale byte 0xff in one super-block (the largest 6-bit scales and mins; int8 scale -1), and all
 // fifth bits set in one block.
@@ -34,6 +37,13 @@ tensors[3].data.fill(0xff, 2, 6);
 tensors[8].data.fill(0xff, 96, 108);
 tensors[8].data.fill(0, 110, 142);
 tensors[9].data.fill(0xff, 84, 100);
+// MXFP4: exponents 2 and 140 (the smallest normal scale, 2^-126, and 2^12) in two blocks, every code
+// 0x88 (-0) in one; IQ4_XS: every scale bit set in one super-block (ls = 63: +31), every one clear in the other (-32).
+tensors[10].data[0] = 2;
+tensors[10].data[17] = 140;
+tensors[10].data.fill(0x88, 35, 51);
+tensors[12].data.fill(0xff, 2, 8);
+tensors[12].data.fill(0, 138, 144);
 const out = new URL('../test/fixtures/gguf_blocks.gguf', import.meta.url);
 writeFileSync(out, encodeGgufFile(tensors));
 console.log(`wrote ${out.pathname}: ${tensors.map((t) => `${t.name} ${t.type} [${t.shape}]`).join(', ')}`);

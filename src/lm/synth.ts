@@ -15,9 +15,9 @@
 //     residual stream: the next-token distribution is near one-hot on the input token, so tests use it untied;
 //   - norm weights 1 + 0.1 N(0, 1) (gemma3's post-norms too), qwen2's q/k/v biases 0.2 N(0, 1).
 // Float and Q4_0/Q4_1/Q8_0 weights are normal values (Q4_0/Q4_1/Q8_0 quantized by nibble's own quantizers and
-// exported as GGUF blocks); Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K and Q2_K (which nibble reads but does not write) are random codes
-// with f16 scales (and 6-bit sub-block scales and mins) picked so the values have the same standard deviation and a
-// mean near 0.
+// exported as GGUF blocks); Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K, Q2_K, MXFP4, IQ4_NL and IQ4_XS (which nibble reads but
+// does not write) are random codes with scales (f16, sub-block scales and mins, E8M0 exponents) picked so the values
+// have the same standard deviation and a mean near 0.
 import { encodeGgufFile, gguf, type GgufTensorIn, type GgufTensorType, type GgufValue } from '../io/gguf.js';
 import { f32ToBf16Bits, f32ToF16Bits } from '../quant/f16.js';
 import { exportGguf, GGUF_BLOCKS, ggufScheme, type GgufBlockType } from '../quant/gguf.js';
@@ -32,10 +32,10 @@ import { llama3RopeFactors, type Llama3RopeScaling } from '../nn/rope_scaling.js
 export { llama3RopeFactors, type Llama3RopeScaling };
 import { llamaConfig, llamaHparamMetadata } from '../nn/llama_weights.js';
 
-export type SynthWeightType = 'F32' | 'F16' | 'BF16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K';
-export const SYNTH_WEIGHT_TYPES: readonly SynthWeightType[] = ['F32', 'F16', 'BF16', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K'];
+export type SynthWeightType = 'F32' | 'F16' | 'BF16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K' | 'MXFP4' | 'IQ4_NL' | 'IQ4_XS';
+export const SYNTH_WEIGHT_TYPES: readonly SynthWeightType[] = ['F32', 'F16', 'BF16', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS'];
 /** The types nibble reads but does not write: random codes with scales set for the wanted deviation. */
-const RANDOM_BLOCK_TYPES = ['Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K'] as const;
+const RANDOM_BLOCK_TYPES = ['Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS'] as const;
 type RandomBlockType = (typeof RANDOM_BLOCK_TYPES)[number];
 
 /** Llama-3 rope scaling (Hugging Face's rope_scaling with rope_type "llama3"). */
@@ -165,7 +165,22 @@ function randomBlocks(t: RandomBlockType, N: number, K: number, std: number, r: 
   for (let i = 0; i < out.length; i++) out[i] = Math.floor(r() * 256);
   const jitter = () => 0.8 + 0.4 * r(); // scales vary by +-20% from block to block
   for (let o = 0; o < out.length; o += B) {
-    if (t === 'Q5_0' || t === 'Q5_1') {
+    if (t === 'MXFP4') {
+      // FP4 codes uniform on the 16 values (RMS 5.85), scaled by a power of two within a factor sqrt(2) of the aim.
+      out[o] = 128 + Math.round(Math.log2((jitter() * std) / 5.85) + r() - 0.5);
+    } else if (t === 'IQ4_NL') {
+      // kvalues_iq4nl codes uniform on the 16 values: RMS 67.4 (mean -5.9).
+      putHalf(out, o, (jitter() * std) / 67.4);
+    } else if (t === 'IQ4_XS') {
+      // (d * (ls - 32)) * NL[q], ls - 32 of 8..31 and either sign, as Q3_K's scales are picked.
+      const ls = Array.from({ length: 8 }, () => 32 + (8 + Math.floor(r() * 24)) * (r() < 0.5 ? -1 : 1));
+      out.fill(0, o + 2, o + 8);
+      ls.forEach((v, g) => {
+        out[o + 4 + (g >> 1)] |= (v & 15) << (4 * (g & 1));
+        out[o + 2 + (g >> 2)] |= (v >> 4) << (2 * (g & 3));
+      });
+      putHalf(out, o, (jitter() * std) / (67.4 * 19.5));
+    } else if (t === 'Q5_0' || t === 'Q5_1') {
       // 5-bit codes uniform on 0..31: mean 15.5, standard deviation 9.23.
       const d = (jitter() * std) / 9.23;
       putHalf(out, o, d);

@@ -1,6 +1,7 @@
 // GGUF block formats Q4_0, Q4_1 and Q8_0 (exact import into nibble's layout, src/quant/layout.ts, and export back),
 // and the K-quants Q4_K, Q5_K and Q6_K of llama.cpp's Q4_K_M / Q4_K_S / Q5_K_M / Q6_K files (exact import only; Q2_K
-// and Q3_K, of the Q2_K and Q3_K_* files, in src/quant/gguf_lowk.ts).
+// and Q3_K, of the Q2_K and Q3_K_* files, in src/quant/gguf_lowk.ts; the table-valued MXFP4, IQ4_NL and IQ4_XS in
+// src/quant/gguf_codebook.ts).
 // nibble repacks at load: the kernels read one layout only (codes packed along K in u32 words, scales in their own
 // array), so a GGUF tensor is converted once here and the matmul/dequant kernels never see blocks.
 //
@@ -35,6 +36,7 @@ import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { checkQuantized, makeScheme, type QuantizedTensor, type QuantScheme } from './scheme.js';
 import { GgufFileError } from '../io/gguf_error.js';
 import { dequantizeLowK, importLowK, LOWK_BLOCKS } from './gguf_lowk.js';
+import { CODEBOOK_BLOCKS, dequantizeCodebook, importCodebook } from './gguf_codebook.js';
 import { halfAt as half, k6Values, s8Values } from './gguf_words.js';
 
 export { k6GroupsPerSuper, k6Values, s8Values } from './gguf_words.js';
@@ -42,7 +44,7 @@ export { k6GroupsPerSuper, k6Values, s8Values } from './gguf_words.js';
 /** GGUF block data nibble refuses (wrong size or type, a NaN/Inf scale): names the tensor, block, row and byte. */
 export class GgufBlockError extends GgufFileError {}
 
-export type GgufBlockType = 'Q4_0' | 'Q4_1' | 'Q8_0' | 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K';
+export type GgufBlockType = 'Q4_0' | 'Q4_1' | 'Q8_0' | 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K' | 'MXFP4' | 'IQ4_NL' | 'IQ4_XS';
 
 export const GGUF_BLOCKS: Readonly<Record<GgufBlockType, { bytes: number; elements: number }>> = {
   Q4_0: { bytes: 18, elements: 32 },
@@ -54,6 +56,7 @@ export const GGUF_BLOCKS: Readonly<Record<GgufBlockType, { bytes: number; elemen
   Q5_K: { bytes: 176, elements: 256 },
   Q6_K: { bytes: 210, elements: 256 },
   ...LOWK_BLOCKS,
+  ...CODEBOOK_BLOCKS,
 };
 
 /** The block types exportGguf writes (the K-quants are read only). */
@@ -70,6 +73,9 @@ const SCHEMES: Readonly<Record<GgufBlockType, Parameters<typeof makeScheme>[0]>>
   Q6_K: { bits: 8, group: 16, rule: 'q6_k' },
   Q3_K: { bits: 4, group: 16, rule: 'q3_k' },
   Q2_K: { bits: 4, group: 16, rule: 'q2_k' },
+  MXFP4: { bits: 8, group: 32, rule: 'mxfp4' },
+  IQ4_NL: { bits: 8, group: 32, rule: 'iq4_nl' },
+  IQ4_XS: { bits: 8, group: 32, rule: 'iq4_xs' },
 };
 
 /** Byte offsets inside a 32-element block: f16 d, f16 m (float-min types), u32 qh (5-bit types), the codes. */
@@ -198,6 +204,7 @@ export function importGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K: nu
   checkSize(t, bytes, N, K, tensor);
   if (t === 'Q4_K' || t === 'Q5_K' || t === 'Q6_K') return importK(t, bytes, N, K, tensor);
   if (t === 'Q3_K' || t === 'Q2_K') return importLowK(t, bytes, N, K, (what, blk, o, v) => badHalf(tensor, t, what, blk, K / 256, o, v));
+  if (t === 'MXFP4' || t === 'IQ4_NL' || t === 'IQ4_XS') return importCodebook(t, bytes, N, K, (what, blk, o, v) => badHalf(tensor, t, what, blk, K / GGUF_BLOCKS[t].elements, o, v));
   const B = GGUF_BLOCKS[t].bytes;
   const L = LEGACY[t];
   const scheme = ggufScheme(t);
@@ -286,6 +293,7 @@ export function dequantizeGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K
   checkSize(t, bytes, N, K, tensor);
   const B = GGUF_BLOCKS[t].bytes;
   if (t === 'Q3_K' || t === 'Q2_K') return dequantizeLowK(t, bytes, N, K);
+  if (t === 'MXFP4' || t === 'IQ4_NL' || t === 'IQ4_XS') return dequantizeCodebook(t, bytes, N, K);
   const out = new Float32Array(N * K);
   if (t === 'Q4_K' || t === 'Q5_K' || t === 'Q6_K') {
     // ggml's order: the f32 scale (and min) products first, then q times the scale (minus the min).

@@ -24,6 +24,11 @@
 //                        (d f16 per 256, sc 6-bit per 16: exact in f32)
 //   q2_k     asymmetric  2-bit values u in [0, 3] held as 4-bit codes, group 16, float min: u * st + m,
 //                        st = d * sc and m = -(dmin * mq) in f32 (d, dmin f16 per 256; sc, mq 4-bit per 16)
+//   mxfp4    symmetric   4-bit codes into a table (E2M1 doubled: -12..12) held as 8-bit codes u = value + 128, group
+//                        32, st = 2^(e - 128) in f32 (an E8M0 exponent e per 32)
+//   iq4_nl   symmetric   4-bit codes into ggml's kvalues_iq4nl (-127..113) held as 8-bit codes u = value + 128,
+//                        group 32, st = f16 d
+//   iq4_xs   symmetric   as iq4_nl with st = d * (ls - 32) in f32 (d f16 per 256, ls 6-bit per 32: exact in f32)
 // A group whose scale is 0 (all zeros) gets codes of value 0 and scale 0: nothing is divided by zero.
 // f32 subnormal inputs, differences and scales (|x| < 2^-126) count as a zero of their sign (GPUs may flush them;
 // src/ref/quant.ts ftz). q4_0 of an all-zero group: d = +0 / -8 = -0, stored as f16 0x8000, as ggml writes it.
@@ -40,14 +45,14 @@ import { k6GroupsPerSuper } from './gguf_words.js';
 /** Rules nibble quantizes with (CPU and GPU). */
 export type QuantRule = 'absmax' | 'torchao' | 'q4_0' | 'q8_0' | 'minmax' | 'q4_1';
 /** Rules a scheme can carry: the quantizing ones, and those of imported GGUF K-quants (import only). */
-export type ScaleRule = QuantRule | 'q4_k' | 'q5_k' | 'q6_k' | 'q5_0' | 'q5_1' | 'q3_k' | 'q2_k';
+export type ScaleRule = QuantRule | 'q4_k' | 'q5_k' | 'q6_k' | 'q5_0' | 'q5_1' | 'q3_k' | 'q2_k' | 'mxfp4' | 'iq4_nl' | 'iq4_xs';
 export type ScaleType = 'f16' | 'f32';
 /** How an asymmetric group stores its offset: none (symmetric), an integer zero point, or a float min. */
 export type ZeroKind = 'none' | 'int' | 'float';
 
 export const RULES: readonly QuantRule[] = ['absmax', 'torchao', 'q4_0', 'q8_0', 'minmax', 'q4_1'];
-/** Rules of imported tensors only (GGUF Q4_K / Q5_K / Q6_K / Q5_0 / Q5_1 / Q3_K / Q2_K): quantizing with them is refused (checkQuantizable). */
-export const IMPORT_RULES: readonly ScaleRule[] = ['q4_k', 'q5_k', 'q6_k', 'q5_0', 'q5_1', 'q3_k', 'q2_k'];
+/** Rules of imported tensors only (GGUF Q4_K / Q5_K / Q6_K / Q5_0 / Q5_1 / Q3_K / Q2_K / MXFP4 / IQ4_NL / IQ4_XS): quantizing with them is refused (checkQuantizable). */
+export const IMPORT_RULES: readonly ScaleRule[] = ['q4_k', 'q5_k', 'q6_k', 'q5_0', 'q5_1', 'q3_k', 'q2_k', 'mxfp4', 'iq4_nl', 'iq4_xs'];
 /** Group sizes the kernels support along K (0 = per channel: one group of K). */
 export const GROUP_SIZES: readonly number[] = [16, 32, 64, 128];
 export const BITS: readonly Bits[] = [2, 3, 4, 8];
@@ -82,6 +87,9 @@ const FIXED: Partial<Record<ScaleRule, { bits: Bits; symmetric: boolean; scaleTy
   q5_1: { bits: 8, symmetric: false, scaleType: 'f16', group: 32 },
   q3_k: { bits: 4, symmetric: true, scaleType: 'f32', group: 16 },
   q2_k: { bits: 4, symmetric: false, scaleType: 'f32', group: 16 },
+  mxfp4: { bits: 8, symmetric: true, scaleType: 'f32', group: 32 },
+  iq4_nl: { bits: 8, symmetric: true, scaleType: 'f16', group: 32 },
+  iq4_xs: { bits: 8, symmetric: true, scaleType: 'f32', group: 32 },
 };
 
 /** Rules whose groups store a float min (u * s + m) rather than an integer zero point. */

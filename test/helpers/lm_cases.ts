@@ -21,7 +21,10 @@ export const WEIGHT_CASES: Record<SynthWeightType, Partial<SynthOptions>> = {
   Q6_K: { arch: 'qwen3', kvHeads: 2, headDim: 128, embedType: 'Q8_0' },
   Q3_K: { arch: 'llama', kvHeads: 2, tied: true },
   Q2_K: { arch: 'qwen2', kvHeads: 2, embedType: 'Q3_K' },
+  MXFP4: { arch: 'llama', kvHeads: 2 },
+  IQ4_NL: { arch: 'qwen3', kvHeads: 2, embedType: 'IQ4_NL' },
+  IQ4_XS: { arch: 'llama', kvHeads: 1, tied: true },
 };
 
-/** K-quants need K a multiple of 256; the others 32. */
-export const shapeFor = (t: SynthWeightType) => (t.endsWith('_K') ? { dim: 256, ffn: 512 } : { dim: 64, ffn: 128 });
+/** K-quants and IQ4_XS need K a multiple of 256; the others 32. */
+export const shapeFor = (t: SynthWeightType) => (t.endsWith('_K') || t === 'IQ4_XS' ? { dim: 256, ffn: 512 } : { dim: 64, ffn: 128 });
