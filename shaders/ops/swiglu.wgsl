@@ -7,6 +7,8 @@
 // With GELU the forward is GeGLU (gemma3's FFN, inference only): gelu(gate) * up, gelu in the tanh form of
 // ew.wgsl's GELU (ggml's gelu); training composes mul(gelu(gate), up) instead. With RELU it is ReGLU, max(gate, 0) *
 // up (inference only); called with gate = up it is arcee's squared ReLU, relu(u) * u = relu(u)^2 (0 or -0 at u <= 0).
+// With OAI it is gpt-oss's clamped SwiGLU (ggml's swiglu_oai, inference only): g' = min(g, 7), u' = clamp(u, -7, 7),
+// y = (g' / (1 + exp(-1.702 g'))) * (u' + 1).
 struct Params {
   n: u32,
   row_pitch: u32,
@@ -30,6 +32,10 @@ override RUN: u32 = 1; // elements per invocation
 fn sigmoid(x: f32) -> f32 {
   return 1.0 / (1.0 + exp(-x));
 }
+
+// gpt-oss's constants (llama.cpp's LLM_FFN_SWIGLU_OAI_MOE: alpha 1.702, limit 7).
+const OAI_ALPHA: f32 = 1.702;
+const OAI_LIMIT: f32 = 7.0;
 
 const GELU_C: f32 = 0.7978845608028654; // sqrt(2/pi)
 const GELU_K: f32 = 0.044715;
@@ -56,6 +62,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     y[i] = gelu(g) * up[i];
 #elif RELU
     y[i] = max(g, 0.0) * up[i];
+#elif OAI
+    let x = min(g, OAI_LIMIT);
+    y[i] = (x / (1.0 + exp(OAI_ALPHA * -x))) * (clamp(up[i], -OAI_LIMIT, OAI_LIMIT) + 1.0);
 #else
     let silu = g * sigmoid(g);
     y[i] = silu * up[i];

@@ -19,6 +19,8 @@ export const ROPE_AT: Record<RopeLayout, KernelDef> = {
 export const KV_STORE: KernelDef = { name: 'lm_kv_store', shader: 'lm/kv_store' };
 export const ATTENTION_SPLIT: KernelDef = { name: 'lm_attention_split', shader: 'lm/attention_split' };
 export const ATTENTION_MERGE: KernelDef = { name: 'lm_attention_merge', shader: 'lm/attention_merge' };
+/** The merge with gpt-oss's attention sinks (a logit per head in every row's softmax denominator). */
+export const ATTENTION_MERGE_SINKS: KernelDef = { name: 'lm_attention_merge_sinks', shader: 'lm/attention_merge', defines: { SINKS: true } };
 export const ARGMAX_ROWS: KernelDef = { name: 'lm_argmax_rows', shader: 'lm/argmax_rows' };
 export const TOP_K_ROWS: KernelDef = { name: 'lm_top_k_rows', shader: 'lm/top_k_rows' };
 /** SwiGLU's forward: the graph op's kernel (src/ops/fused.ts), so inference and training compute the same values. */
@@ -26,6 +28,8 @@ export const SWIGLU: KernelDef = { name: 'swiglu', shader: 'ops/swiglu', defines
 /** gelu(gate) * up (gemma3's FFN): the same shader with GELU. */
 export const GEGLU: KernelDef = { name: 'geglu', shader: 'ops/swiglu', defines: { BACKWARD: false, GELU: true } };
 export const REGLU: KernelDef = { name: 'reglu', shader: 'ops/swiglu', defines: { BACKWARD: false, RELU: true } };
+/** gpt-oss's clamped SwiGLU (ggml's swiglu_oai: alpha 1.702, limit 7). */
+export const SWIGLU_OAI: KernelDef = { name: 'swiglu_oai', shader: 'ops/swiglu', defines: { BACKWARD: false, OAI: true } };
 
 /** Largest head_dim the attention kernels take: their per-invocation accumulators live in private arrays. */
 export const MAX_HEAD_DIM = 256;
@@ -211,16 +215,19 @@ export async function planAttentionSplit(ctx: GpuContext, q: GPUBuffer, kCache: 
   };
 }
 
-/** Second pass: the partials of planAttentionSplit -> out [T, heads, headDim] (zeros for a row with no keys). */
-export async function planAttentionMerge(ctx: GpuContext, part: GPUBuffer, out: GPUBuffer, s: AttentionShape): Promise<Dispatch> {
+/**
+ * Second pass: the partials of planAttentionSplit -> out [T, heads, headDim] (zeros for a row with no keys); `sinks`
+ * (gpt-oss): f32 [heads], each head's sink logit in every row's softmax denominator.
+ */
+export async function planAttentionMerge(ctx: GpuContext, part: GPUBuffer, out: GPUBuffer, s: AttentionShape, sinks?: GPUBuffer): Promise<Dispatch> {
   checkAttention('attention_merge', s);
   const n = s.T * s.heads * s.headDim;
   const wg = tuningFor(ctx).elementwiseWG;
-  const kernel = await getKernel(ctx, ATTENTION_MERGE, {}, { WG: wg });
+  const kernel = await getKernel(ctx, sinks ? ATTENTION_MERGE_SINKS : ATTENTION_MERGE, {}, { WG: wg });
   const g = items(ctx, n, wg);
   return {
     kernel,
-    args: { bindings: { part, out }, params: { n, head_dim: s.headDim, n_split: attentionSplits(s), row_pitch: g.rowPitch }, expect: { part: 4 * attentionPartElems(s), out: 4 * n } },
+    args: { bindings: { part, out, ...(sinks ? { sinks } : {}) }, params: { n, head_dim: s.headDim, n_split: attentionSplits(s), row_pitch: g.rowPitch, heads: s.heads }, expect: { part: 4 * attentionPartElems(s), out: 4 * n, ...(sinks ? { sinks: 4 * s.heads } : {}) } },
     workgroups: g.workgroups,
   };
 }
@@ -333,10 +340,10 @@ export async function planNormRows(ctx: GpuContext, x: GPUBuffer, gamma: GPUBuff
  * act 'gelu': y = gelu(gate) * up, gelu in the tanh form (GeGLU, gemma3); act 'relu': y = max(gate, 0) * up (ReGLU;
  * with gate = up, arcee's squared ReLU).
  */
-export async function planSwiglu(ctx: GpuContext, gate: GPUBuffer, up: GPUBuffer, y: GPUBuffer, n: number, act: 'silu' | 'gelu' | 'relu' = 'silu'): Promise<Dispatch> {
+export async function planSwiglu(ctx: GpuContext, gate: GPUBuffer, up: GPUBuffer, y: GPUBuffer, n: number, act: 'silu' | 'gelu' | 'relu' | 'swiglu_oai' = 'silu'): Promise<Dispatch> {
   checkPositive('swiglu', { n });
   const wg = tuningFor(ctx).elementwiseWG;
-  const kernel = await getKernel(ctx, act === 'gelu' ? GEGLU : act === 'relu' ? REGLU : SWIGLU, {}, { WG: wg });
+  const kernel = await getKernel(ctx, act === 'gelu' ? GEGLU : act === 'relu' ? REGLU : act === 'swiglu_oai' ? SWIGLU_OAI : SWIGLU, {}, { WG: wg });
   const g = items(ctx, n, wg);
   return { kernel, args: { bindings: { gate, up, y }, params: { n, row_pitch: g.rowPitch }, expect: { gate: 4 * n, up: 4 * n, y: 4 * n } }, workgroups: g.workgroups };
 }

@@ -54,7 +54,7 @@ export function kvStoreRef(cache: Float32Array, src: Num, pos: Num, s: { T: numb
  * error moves out[d] by at most pi_j |v_jd - out_d|; the n-key accumulation, its rescalings and the merge add ~5n:
  *   absSum_d = sum_j pi_j |v_jd| (cond_j + max_j cond_j + 5n + 16),  cond_j = D*scale*sum|q k_j| + 3 + 3|s_j - m|
  */
-export function attentionCachedRef(q: Num, kCache: Num, vCache: Num, pos: Num, s: AttentionShape): { y: Float64Array; absSum: Float64Array } {
+export function attentionCachedRef(q: Num, kCache: Num, vCache: Num, pos: Num, s: AttentionShape, sinks?: Num): { y: Float64Array; absSum: Float64Array } {
   const { T, heads, kvHeads, headDim: D, ctxMax, scale } = s;
   const group = heads / kvHeads;
   const krow = (j: number) => (s.ring ? j % s.ring : j); // the cache row of the key at position j
@@ -82,11 +82,13 @@ export function attentionCachedRef(q: Num, kCache: Num, vCache: Num, pos: Num, s
         // Soft-capping: tanh's slope is at most 1, so the score's error does not grow; tanh adds a few ulp of cap.
         if (s.softcap) [sc[j], cond[j]] = [s.softcap * Math.tanh(sc[j] / s.softcap), cond[j] + 8 * s.softcap];
       }
-      const m = Math.max(...sc);
-      let l = 0;
+      // gpt-oss's sink: a logit of the head's in the softmax's denominator (a key whose value is zero).
+      const m = Math.max(...sc, ...(sinks ? [sinks[h]] : []));
+      let l = sinks ? Math.exp(sinks[h] - m) : 0;
       const w = sc.map((v) => Math.exp(v - m));
       w.forEach((v) => (l += v));
       let condMax = 0;
+      const sinkCond = sinks ? 3 + 2 * Math.abs(sinks[h] - m) : 0; // exp of the sink's logit, in the denominator
       for (let j = 0; j < n; j++) {
         cond[j] += 3 * (m - sc[j]);
         condMax = Math.max(condMax, cond[j]);
@@ -97,7 +99,7 @@ export function attentionCachedRef(q: Num, kCache: Num, vCache: Num, pos: Num, s
         for (let j = 0; j < n; j++) {
           const v = vCache[(krow(j0 + j) * kvHeads + kvh) * D + d];
           o += (w[j] / l) * v;
-          a += (w[j] / l) * Math.abs(v) * (cond[j] + condMax + 5 * n + 16);
+          a += (w[j] / l) * Math.abs(v) * (cond[j] + condMax + sinkCond + 5 * n + 16);
         }
         y[qb + d] = o;
         absSum[qb + d] = a;
@@ -201,6 +203,20 @@ export function gegluRef(gate: Num, up: Num): { y: Float64Array; absSum: Float64
 export function regluRef(gate: Num, up: Num): { y: Float64Array; absSum: Float64Array } {
   const y = Float64Array.from(gate, (g, i) => Math.max(g, 0) * up[i]);
   return { y, absSum: y.map(Math.abs) };
+}
+
+/** gpt-oss's clamped SwiGLU (ggml's swiglu_oai): min(g, 7) sigmoid(1.702 min(g, 7)) (clamp(u, -7, 7) + 1). */
+export function swigluOaiRef(gate: Num, up: Num): { y: Float64Array; absSum: Float64Array } {
+  const y = new Float64Array(gate.length);
+  const absSum = new Float64Array(gate.length);
+  for (let i = 0; i < y.length; i++) {
+    const x = Math.min(gate[i], 7);
+    const u = Math.min(Math.max(up[i], -7), 7) + 1;
+    y[i] = (x / (1 + Math.exp(-1.702 * x))) * u;
+    // 1.702 rounded to f32, exp's (3 + 2|x|) ulp, the division, the add of 1 (relative to |u| + 1) and the products
+    absSum[i] = (8 + 4 * Math.abs(x)) * Math.abs(y[i]) + 2 * Math.abs(x / (1 + Math.exp(-1.702 * x)));
+  }
+  return { y, absSum };
 }
 
 export function swigluRef(gate: Num, up: Num): { y: Float64Array; absSum: Float64Array } {

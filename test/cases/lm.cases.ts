@@ -18,7 +18,7 @@ import {
   type AttentionShape,
   type RopeAtShape,
 } from '../../src/kernels/lm.js';
-import { argmaxRowsRef, attentionCachedRef, gegluRef, kvStoreRef, layerNormRef, regluRef, rmsNormRef, ropeAtRef, swigluRef } from '../../src/ref/lm.js';
+import { argmaxRowsRef, attentionCachedRef, gegluRef, kvStoreRef, layerNormRef, regluRef, rmsNormRef, ropeAtRef, swigluOaiRef, swigluRef } from '../../src/ref/lm.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { f16BitsToF32, roundF16 } from '../../src/quant/f16.js';
 import { compareBound, compareExact, U_F32 } from '../../src/ref/tolerance.js';
@@ -126,10 +126,11 @@ function ringAttentionCase(s: Omit<AttentionShape, 'scale' | 'T'> & { window: nu
   };
 }
 
-function attentionCase(s: Omit<AttentionShape, 'scale'>, pos: number[]): GpuCase {
+/** `sinks`: gpt-oss's per-head sink logits in the merge (seeded, -3..5: some above every score, some below). */
+function attentionCase(s: Omit<AttentionShape, 'scale'>, pos: number[], sinks = false): GpuCase {
   const shape: AttentionShape = { ...s, scale: 1 / Math.sqrt(s.headDim) };
   return {
-    name: `lm attention split+merge T=${s.T} heads=${s.heads} kvHeads=${s.kvHeads} headDim=${s.headDim} ctxMax=${s.ctxMax} splitKeys=${s.splitKeys}${s.window ? ` window=${s.window}` : ''}${s.softcap ? ` softcap=${s.softcap}` : ''} pos [${pos}]`,
+    name: `lm attention split+merge T=${s.T} heads=${s.heads} kvHeads=${s.kvHeads} headDim=${s.headDim} ctxMax=${s.ctxMax} splitKeys=${s.splitKeys}${s.window ? ` window=${s.window}` : ''}${s.softcap ? ` softcap=${s.softcap}` : ''}${sinks ? ' with sinks' : ''} pos [${pos}]`,
     async run(ctx) {
       const { T, heads, kvHeads, headDim: D, ctxMax } = s;
       const q = randomF32(T * heads * D, 31, -2, 2);
@@ -148,7 +149,9 @@ function attentionCase(s: Omit<AttentionShape, 'scale'>, pos: number[]): GpuCase
       const part = ctx.createBuffer(4 * nPart, undefined, 'part');
       const out = ctx.createBuffer(4 * T * heads * D, undefined, 'out');
       const ins = [ctx.createBuffer(q, undefined, 'q'), ctx.createBuffer(k, undefined, 'k_cache'), ctx.createBuffer(v, undefined, 'v_cache'), ctx.createBuffer(P, undefined, 'pos')];
-      const ds = [await planAttentionSplit(ctx, ins[0], ins[1], ins[2], ins[3], part, shape), await planAttentionMerge(ctx, part, out, shape)];
+      const sk = sinks ? randomF32(heads, 34, -3, 5) : undefined;
+      if (sk) ins.push(ctx.createBuffer(sk, undefined, 'sinks'));
+      const ds = [await planAttentionSplit(ctx, ins[0], ins[1], ins[2], ins[3], part, shape), await planAttentionMerge(ctx, part, out, shape, sk ? ins[4] : undefined)];
       const [got, parts] = await runThenRead(ctx, ds, [...ins, part, out], async () => [await ctx.readF32(out), await ctx.readF32(part, nPart)] as const);
       // The partials' contract: a split with no keys for its query is (m = -inf, l = 0, o = 0); any other has l >= 1.
       const nSplit = attentionSplits(shape);
@@ -168,7 +171,13 @@ function attentionCase(s: Omit<AttentionShape, 'scale'>, pos: number[]): GpuCase
           }
         }
       }
-      const ref = attentionCachedRef(q, k, v, P, shape);
+      const ref = attentionCachedRef(q, k, v, P, shape, sk);
+      if (sk) {
+        // The sinks matter: without them the outputs move by far more than the bound.
+        const plain = attentionCachedRef(q, k, v, P, shape);
+        const moved = Math.max(...plain.y.map((x, i) => Math.abs(x - ref.y[i])));
+        assert(moved > 0.05, `the sinks moved the outputs by only ${moved}`);
+      }
       return `${nSplit} splits (${empty} empty partials); ${check(compareBound('attention', got, ref.y, ref.absSum, 1))}`;
     },
   };
@@ -292,6 +301,10 @@ export const CASES: GpuCase[] = [
   // gemma2's soft-capped scores (cap 1.5: most scores of this q and k are past it), with and without a window.
   attentionCase({ T: 5, heads: 4, kvHeads: 2, headDim: 32, ctxMax: 23, splitKeys: 5, softcap: 1.5 }, [13, 0, -1, 7, 22]),
   attentionCase({ T: 1, heads: 4, kvHeads: 2, headDim: 16, ctxMax: 37, splitKeys: 8, window: 10, softcap: 1.5 }, [36]),
+  // gpt-oss: sink logits in the merge, with and without a window, padding rows (-1) and one split or several
+  attentionCase({ T: 5, heads: 4, kvHeads: 2, headDim: 32, ctxMax: 23, splitKeys: 5 }, [13, 0, -1, 7, 22], true),
+  attentionCase({ T: 1, heads: 8, kvHeads: 2, headDim: 16, ctxMax: 37, splitKeys: 8, window: 10 }, [36], true),
+  attentionCase({ T: 3, heads: 4, kvHeads: 1, headDim: 16, ctxMax: 16, splitKeys: 16 }, [15, 2, -1], true),
   f16CacheCase({ T: 5, heads: 4, kvHeads: 2, headDim: 16, ctxMax: 13, splitKeys: 4 }, [0, 1, 2, 3, 4]),
   f16CacheCase({ T: 3, heads: 4, kvHeads: 1, headDim: 64, ctxMax: 7, splitKeys: 2 }, [0, 1, -1]),
   argmaxCase(7, 1000, (x) => {
@@ -332,6 +345,24 @@ export const CASES: GpuCase[] = [
       // relu(g)^2 rounded to f32: 1e38 at 1e19 (still finite), 0 at 1e-30 (1e-60 underflows, as in any f32 product).
       const ref2 = regluRef(gate, gate);
       return `${check(compareBound('reglu', got, ref.y, ref.absSum, 1))}; ${check(compareBound('relu^2', sq, ref2.y.map(Math.fround), ref2.absSum, 1))}`;
+    },
+  },
+  {
+    // gpt-oss's clamped SwiGLU: gates past the limit 7 (and far below: sigmoid -> 0), ups past +-7, zeros.
+    name: 'lm swiglu_oai n=1000 (gate and up past the limit 7)',
+    async run(ctx) {
+      const n = 1000;
+      const gate = randomF32(n, 67, -12, 12);
+      const up = randomF32(n, 68, -10, 10);
+      [0, -0, 7, 7.5, 1e6, -1e6, -60, 1e-30].forEach((v, i) => (gate[5 * i] = v));
+      [7, -7, 1e6, -1e6, -1, 0].forEach((v, i) => (up[11 * i + 1] = v));
+      const [G, U, Y] = [ctx.createBuffer(gate, undefined, 'gate'), ctx.createBuffer(up, undefined, 'up'), ctx.createBuffer(4 * n, undefined, 'y')];
+      const got = await runThenRead(ctx, [await planSwiglu(ctx, G, U, Y, n, 'swiglu_oai')], [G, U, Y], () => ctx.readF32(Y));
+      const ref = swigluOaiRef(gate, up);
+      // GPUs may flush subnormals: exp(-1.702 x) past 2^127 (x < -52) and products below 2^-126.
+      const bound = ref.absSum.map((a, i) => a + (2 ** -126 * Math.max(1, Math.abs(gate[i])) * 8) / (2 * U_F32));
+      assert(ref.y[5 * 4] === 7 / (1 + Math.exp(-1.702 * 7)) * (Math.min(Math.max(up[20], -7), 7) + 1), 'a gate of 1e6 is clamped to 7');
+      return check(compareBound('swiglu_oai', got, ref.y, bound, 1));
     },
   },
   {
