@@ -11,7 +11,7 @@ import { llamaForward } from '../nn/llama.js';
 import { attentionTemperature, isConvLayer, isRopeFactors, isShortConvKernel, layerCacheRows, POSITION_EMBD, swaRopeScaling, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { assignBuffers, planOps, StepRecorder, type IndirectArgs, type StepResources } from './record.js';
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadExperts, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
-import { isSharedExpertGate } from '../nn/llama_moe.js';
+import { expertWeight, isExpertBias, isSharedExpertGate } from '../nn/llama_moe.js';
 
 /** { top, nPen }: the last row's `top` largest logits and the logits at up to nPen given ids (planTopK), for sampling. */
 export type StepOutput = 'all' | 'last' | 'argmax' | { top: number; nPen: number };
@@ -139,6 +139,15 @@ export class LlamaEngine {
           // phi3's other LongRoPE set: unused at this context length
         } else if (t.shape.length === 3) {
           for (const [name, w] of await uploadExperts(ctx, src, t.name, t.shape)) weights.set(name, w);
+        } else if (isExpertBias(t.name)) {
+          // gpt-oss's experts' biases [E, n]: a vector an expert (its row), as the expert's matmul binds it
+          const [E, n] = t.shape;
+          const rows = floatValues(await src.tensor(t.name), E * n);
+          for (let e = 0; e < E; e++) {
+            const b = ctx.createBuffer(rows.subarray(e * n, (e + 1) * n), undefined, expertWeight(t.name, e));
+            owned.push(b);
+            vectors.set(expertWeight(t.name, e), b);
+          }
         } else if (isSharedExpertGate(t.name)) {
           weights.set(t.name, await uploadWeight(ctx, src, t.name, 1, c.dim)); // qwen2moe's gate vector as a Linear [1, dim]
         } else if (t.shape.length === 2 && !isShortConvKernel(t.name)) {

@@ -208,7 +208,9 @@ export class StepRecorder implements LlamaOps<Val> {
     const ins = o.residual ? [x, o.residual] : [x];
     // An expert's weight: its matmul runs only when a row chose the expert (the layer's arming).
     const ex = parseExpertWeight(name);
-    const gate = ex && this.arm && !o.bias && !o.residual ? { arm: this.arm, expert: ex.expert } : undefined;
+    // (gpt-oss's expert biases: in a quantized matmul's epilogue; after a float one, an ungated add whose rows of an
+    // expert no row chose moe_add never reads)
+    const gate = ex && this.arm && !o.residual ? { arm: this.arm, expert: ex.expert } : undefined;
     if (w.kind === 'quant') {
       this.ops.push({ label: `matmul ${name}`, ins, outs: [y], gate, plan: (b) => planMatmulQ(this.ctx, b(x), w.w, b(y), { M, xType: 'f32', bias, residual: o.residual ? b(o.residual) : undefined }) });
       return y;
@@ -269,7 +271,8 @@ export class StepRecorder implements LlamaOps<Val> {
         await planAttentionSplit(this.ctx, b(q), kc, vc, this.r.pos, b(part), shape),
       ],
     });
-    this.ops.push({ label: `attention_merge ${layer}`, ins: [part], outs: [out], plan: async (b) => [await planAttentionMerge(this.ctx, b(part), b(out), shape)] });
+    const sinks = c.attnSinks ? this.vector(`blk.${layer}.attn_sinks.weight`) : undefined; // gpt-oss's
+    this.ops.push({ label: `attention_merge ${layer}`, ins: [part], outs: [out], plan: async (b) => [await planAttentionMerge(this.ctx, b(part), b(out), shape, sinks)] });
     return out;
   }
 
@@ -290,7 +293,7 @@ export class StepRecorder implements LlamaOps<Val> {
     if (act === 'relu2') throw new Error(`glu: relu2 is gateless (act)`);
     // (an expert's SwiGLU is not armed: a few elements a row, it costs less than an indirect dispatch on SwiftShader;
     // an expert no row chose makes it read stale values, which moe_add never adds)
-    this.ops.push({ label: act === 'gelu' ? 'geglu' : 'swiglu', ins: [gate, up], outs: [y], plan: async (b) => [await planSwiglu(this.ctx, b(gate), b(up), b(y), gate.rows * gate.cols, act)] });
+    this.ops.push({ label: act === 'gelu' ? 'geglu' : act === 'swiglu_oai' ? 'swiglu_oai' : 'swiglu', ins: [gate, up], outs: [y], plan: async (b) => [await planSwiglu(this.ctx, b(gate), b(up), b(y), gate.rows * gate.cols, act)] });
     return y;
   }
 

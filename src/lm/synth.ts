@@ -25,7 +25,7 @@ import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
 import { embeddingScale, isShortConvKernel, llamaTensorNames, logitScale, POSITION_EMBD, readsRopeFreqs, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
 import { fuseTensors } from '../nn/llama_layout.js';
-import { isSharedExpertGate } from '../nn/llama_moe.js';
+import { isExpertBias, isSharedExpertGate } from '../nn/llama_moe.js';
 import { MROPE_BASE } from '../nn/llama_mrope.js';
 import { llama3RopeFactors, type Llama3RopeScaling } from '../nn/rope_scaling.js';
 
@@ -282,7 +282,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   if (arch !== 'phi3' && o.longRope) throw new Error(`synth: longRope is phi3's (arch ${arch})`);
   if (arch !== 'granite' && arch !== 'granitemoe' && arch !== 'minicpm' && o.multipliers) throw new Error(`synth: multipliers are granite's and minicpm's (arch ${arch})`);
 
-  if (arch !== 'gemma3' && arch !== 'gemma2' && arch !== 'olmo2' && arch !== 'exaone4' && arch !== 'cohere2' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas', OLMo 3's, EXAONE 4.0 32B's and cohere2's (arch ${arch})`);
+  if (arch !== 'gemma3' && arch !== 'gemma2' && arch !== 'olmo2' && arch !== 'exaone4' && arch !== 'cohere2' && arch !== 'gpt-oss' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas', OLMo 3's, EXAONE 4.0 32B's, cohere2's and gpt-oss's (arch ${arch})`);
   if (o.logitMul !== undefined && arch !== 'command-r' && arch !== 'cohere2') throw new Error(`synth: logitMul is Cohere's (arch ${arch})`);
   const r = rng(o.seed ?? 1);
   const g = normal(r);
@@ -301,6 +301,10 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     }
     // qwen2moe's shared-expert gate: a vector read as a Linear [1, dim] (sigmoid of its dot product with the row)
     if (isSharedExpertGate(name)) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => g() / Math.sqrt(shape[0])) };
+    // gpt-oss's sink logits: of the scores' size (deviation 1.5), so some heads give the sink most of their weight
+    if (name.endsWith('.attn_sinks.weight')) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => 1.5 * g()) };
+    // gpt-oss's experts' biases [experts, n]: F32, as its converter writes them
+    if (isExpertBias(name)) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] * shape[1] }, () => 0.2 * g()) };
     if (shape.length === 1) {
       const bias = name.endsWith('.bias');
       return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => (bias ? 0.2 * g() : 1 + 0.1 * g())) };

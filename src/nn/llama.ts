@@ -1,5 +1,5 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss` and `nemotron` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron` and `gpt-oss` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
@@ -27,7 +27,10 @@ export interface LlamaOps<T> {
   linear(x: T, weight: string, o?: { bias?: string; residual?: T }): T;
   /** Rotary embedding of layer `layer`'s q [T, heads * headDim] and k [T, kvHeads * headDim] at the step's positions (layerRope). */
   ropeQK(layer: number, q: T, k: T): [T, T];
-  /** Causal attention of the step's queries over the layer's cached keys and values (which it extends by k, v), within layerWindow. */
+  /**
+   * Causal attention of the step's queries over the layer's cached keys and values (which it extends by k, v), within
+   * layerWindow; with attnSinks (gpt-oss) blk.N.attn_sinks.weight's logits join each head's softmax.
+   */
   attention(layer: number, q: T, k: T, v: T): T;
   /**
    * lfm2's gated short convolution of layer `layer`: bcx [T, 3 dim] (in_proj's B | C | X) to C * conv(B * X) [T, dim],
@@ -35,7 +38,7 @@ export interface LlamaOps<T> {
    * state; a training sequence's own rows).
    */
   shortConv(layer: number, bcx: T): T;
-  /** act(gate) * up, act the config's ffnAct (silu: SwiGLU, gelu: GeGLU). */
+  /** act(gate) * up, act the config's ffnAct (silu: SwiGLU, gelu: GeGLU, swiglu_oai: gpt-oss's clamped SwiGLU). */
   glu(gate: T, up: T): T;
   /** The config's ffnAct of x alone (a gateless FFN, ffnGateless: relu2 relu(x)^2, gelu, silu). */
   act(x: T): T;
@@ -96,9 +99,11 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
   // expert's output. (The MoE graphs have no post-norms.)
   const moeFfn = (l: number, f: T): T => {
     const m = c.moe!;
-    const swiglu = (gate: string, up: string, down: string, o: { residual?: T } = {}) => ops.linear(ops.glu(ops.linear(f, gate), ops.linear(f, up)), down, o);
+    // gpt-oss: biases on the router and on each expert's projections (a row of the stack's bias an expert)
+    const b = (weight: string) => (m.biases && weight.includes('_exps.weight') ? { bias: weight.replace('_exps.weight', '_exps.bias') } : {});
+    const swiglu = (gate: string, up: string, down: string, o: { residual?: T } = {}) => ops.linear(ops.glu(ops.linear(f, gate, b(gate)), ops.linear(f, up, b(up))), down, { ...o, ...b(down) });
     const scale = (rs || 1) * (m.weightScale ?? 1); // (granite's residual scale; bailingmoe's routed weights' scale)
-    const w = ops.route(ops.linear(f, blk(l, 'ffn_gate_inp.weight')), { used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(scale !== 1 ? { scale } : {}), ...(m.selectionBias ? { bias: blk(l, 'exp_probs_b.bias') } : {}) });
+    const w = ops.route(ops.linear(f, blk(l, 'ffn_gate_inp.weight'), m.biases ? { bias: blk(l, 'ffn_gate_inp.bias') } : {}), { used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(scale !== 1 ? { scale } : {}), ...(m.selectionBias ? { bias: blk(l, 'exp_probs_b.bias') } : {}) });
     let out = x;
     for (let e = 0; e < m.experts; e++) {
       const ex = (t: string) => expertWeight(blk(l, `${t}.weight`), e);

@@ -43,6 +43,8 @@ import { glm4moeLayers, moeFromGguf } from './llama_moe.js';
 import { isMropeArch, MROPE_BASE, mropeConfigFromGguf, type MropeArch } from './llama_mrope.js';
 
 export * from './llama_layers.js';
+export * from './llama_arch_extras.js';
+import { archExtras, EXAONE4_SWA_LAYERS, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, GPT_OSS_SWA_PATTERN, OLMO3_SWA_PATTERN } from './llama_arch_extras.js';
 export { llamaTensorNames } from './llama_tensors.js';
 
 export { ModelConfigError };
@@ -82,9 +84,10 @@ export interface LlamaConfig {
   postNorms: boolean;
   /**
    * The FFN's activation: silu (SwiGLU) or gelu (GeGLU, tanh form: the Gemmas) of the gate times up; relu2
-   * (arcee): relu(up)^2 (always with ffnGateless).
+   * (arcee): relu(up)^2 (always with ffnGateless); swiglu_oai (gpt-oss's experts): min(g, 7) sigmoid(1.702 min(g, 7))
+   * (clamp(up, -7, 7) + 1).
    */
-  ffnAct: 'silu' | 'gelu' | 'relu2';
+  ffnAct: 'silu' | 'gelu' | 'relu2' | 'swiglu_oai';
   /**
    * arcee, starcoder2: no ffn_gate: act(up) goes straight into ffn_down (llama.cpp's LLM_FFN_SEQ; arcee's relu2,
    * starcoder2's plain GELU MLP).
@@ -107,6 +110,11 @@ export interface LlamaConfig {
    * layer applies RoPE: noRopeStep 1).
    */
   learnedPositions?: true;
+  /**
+   * gpt-oss: attention sinks, blk.N.attn_sinks.weight [heads]: each head's learned logit joins every row's softmax
+   * as a key whose value is zero (ggml's soft_max with sinks), so a head can attend to nothing.
+   */
+  attnSinks?: true;
   /** phi2: the head has a bias, output.bias [vocab]. */
   outputBias?: true;
   /** gptneox, and phi2 files converted from Phi-2's first checkpoints: q / k / v fused in blk.N.attn_qkv.weight and .bias (llama_layout.ts). */
@@ -196,16 +204,21 @@ export interface LlamaConfig {
     weightScale?: number;
     /** lfm2moe and glm4moe (always), ernie4_5-moe (where the file has it): blk.N.exp_probs_b.bias [experts] is added to the probabilities to choose the experts (not to weigh them). */
     selectionBias?: true;
+    /**
+     * gpt-oss: the router and every expert's projections have biases: ffn_gate_inp.bias [experts], and
+     * ffn_{gate,up}_exps.bias [experts, ffn], ffn_down_exps.bias [experts, dim] (a row an expert).
+     */
+    biases?: true;
   };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
 export const GGUF_ARCHS: readonly string[] = [...LLAMA_ARCHS, ...Object.keys(MROPE_BASE)];
 
-export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv' | 'learnedPositions' | 'qkNormAfterRope'>;
+export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv' | 'learnedPositions' | 'qkNormAfterRope' | 'attnSinks'>;
 
 /**
  * What each architecture fixes: llama.cpp's rope type (NORM for llama, smollm3, granite, ernie4_5, mistral3, glm4 and
@@ -226,6 +239,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const falcon = a === 'falcon'; // phi2's parallel block without biases, q / k / v fused
   const gpt2 = a === 'gpt2' || a === 'starcoder'; // GPT-2 (and StarCoder 1's GPT-2 with GQA): learned positions instead of RoPE, q / k / v fused
   const sc2 = a === 'starcoder2' || phi2 || a === 'gptneox' || gpt2; // GPT-2's block on RoPE: LayerNorms, biases everywhere, a plain GELU MLP
+  const oss = a === 'gpt-oss'; // sinks, a biased attention output, biased experts of a clamped SwiGLU
   const on = (b: boolean): true | undefined => (b ? true : undefined);
   const traits: ArchTraits = {
     // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
@@ -236,12 +250,13 @@ export function archTraits(a: LlamaArch): ArchTraits {
     qkNormFull: on(olmo2 || a === 'olmoe'), // OLMoE: olmo2's whole-projection q / k norms in a pre-norm block
     postNorms: gemma || olmo2 || exaone4 || glm4,
     noPreNorms: on(olmo2 || exaone4),
-    ffnAct: gemma || gemma1 || sc2 || falcon ? 'gelu' : a === 'arcee' || a === 'nemotron' ? 'relu2' : 'silu',
+    ffnAct: gemma || gemma1 || sc2 || falcon ? 'gelu' : a === 'arcee' || a === 'nemotron' ? 'relu2' : oss ? 'swiglu_oai' : 'silu',
     ffnGateless: on(a === 'arcee' || sc2 || falcon || a === 'nemotron'),
     embedScale: gemma || gemma1,
     layerNorm: on(a === 'stablelm' || sc2 || cohere || falcon || a === 'nemotron'), // (nemotron: Nemotron-4 / Minitron, its LayerNorm1p's + 1 folded in by the converter)
     normNoBias: on(cohere),
-    linearBiases: on(sc2),
+    linearBiases: on(sc2 || oss), // (gpt-oss's only on attn_output: its FFNs are all experts, biased by moe.biases)
+    attnSinks: on(oss),
     parallelBlock: on(phi2 || cohere || falcon),
     outputBias: on(phi2),
     fusedQkv: on(a === 'gptneox' || gpt2 || falcon),
@@ -281,61 +296,6 @@ export function outputNormName(c: LlamaConfig): string {
 
 /** lfm2's kernel lengths the kernels take (shaders/ops/short_conv.wgsl MAX_TAPS; LFM2's is 3). */
 export const SHORT_CONV_TAPS = { min: 2, max: SHORT_CONV_MAX_TAPS } as const;
-
-/** smollm3's NoPE step, fixed by llama.cpp (no GGUF key): layers 3, 7, 11, ... apply no RoPE. */
-export const SMOLLM3_NO_ROPE_STEP = 4;
-
-/** gemma2: every other layer slides (the even ones), a window of 4096 and soft-caps of 50 / 30 unless the file says. */
-export const GEMMA2_DEFAULTS = { pattern: 2, window: 4096, attnSoftcap: 50, finalSoftcap: 30 } as const;
-
-/** EXAONE 4.0 32B: the layer count at which llama.cpp's exaone4 slides, its pattern and default window. */
-export const EXAONE4_SWA_LAYERS = 64;
-export const EXAONE4_SWA_PATTERN = 4;
-export const EXAONE4_SWA_WINDOW = 4096;
-
-/** cohere2: llama.cpp's sliding-window pattern (fixed, no key read): layers l % 4 < 3 slide. */
-export const COHERE2_SWA_PATTERN = 4;
-
-/** OLMo 3 (olmo2 with attention.sliding_window): llama.cpp's default sliding_window_pattern, every fourth layer global. */
-export const OLMO3_SWA_PATTERN = 4;
-
-/** gemma3 sliding-window layers: every layer but each `pattern`-th (llama.cpp's set_swa_pattern). */
-export const GEMMA3_SWA_PATTERN = 6;
-/** The rope base of gemma3's sliding-window layers (fixed by llama.cpp, not read from the file). */
-export const GEMMA3_SWA_ROPE_BASE = 10000;
-
-/**
- * What an architecture sets beyond the shared hyperparameters, as llama.cpp sets it up (the one place the GGUF
- * reader, llamaConfig and the synthetic files take it from): the Gemmas' sliding windows (gemma3: every sixth layer
- * global, the others with rope base 10000 unscaled; gemma2: every other layer, the file's rope; OLMo 3: 3 of 4 layers
- * rotating plainly; EXAONE 4.0 32B at 64 layers: 3 of 4, the global ones without RoPE), gemma2's soft-caps and
- * always-tied head, smollm3's NoPE step. `window`, `pattern` and `softcap` are the values resolved by the caller.
- */
-export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; layers?: number; ropeBase: number; ropeScale: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; rope?: boolean; logitMul?: number }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep' | 'multipliers' | 'logitMul'> & { tied?: true } {
-  if (a === 'gemma3') return { swa: { window: o.window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE, ropeScale: 1 } };
-  const logit = o.logitMul !== undefined && o.logitMul !== 1 ? { logitMul: o.logitMul } : {};
-  if (a === 'gpt2' || a === 'starcoder') return { noRopeStep: 1 }; // learned positions, no RoPE
-  // Cohere's head is always the embedding (llama.cpp's command-r and cohere2 refuse an output.weight).
-  if (a === 'command-r') return { tied: true, ...logit };
-  // cohere2 (Command R7B): 3 of every 4 layers slide and rotate, the fourth is global without RoPE (EXAONE 4.0 32B's layout).
-  if (a === 'cohere2') return { swa: { window: o.window, pattern: COHERE2_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, noRopeStep: COHERE2_SWA_PATTERN, tied: true, ...logit };
-  if (a === 'gemma2') {
-    const G = GEMMA2_DEFAULTS;
-    return { swa: { window: o.window, pattern: G.pattern, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, softcap: o.softcap ?? { attn: G.attnSoftcap, final: G.finalSoftcap }, tied: true };
-  }
-  if (a === 'gemma') return { tied: true }; // llama.cpp's gemma always reads the head from the embedding
-  if (a === 'smollm3') return { noRopeStep: SMOLLM3_NO_ROPE_STEP };
-  // exaone4 at 64 layers (EXAONE 4.0 32B), as llama.cpp sets it up by that count: 3 of every 4 layers slide (window
-  // 4096 unless the file says), and the global ones apply no RoPE.
-  if (a === 'exaone4' && o.layers === EXAONE4_SWA_LAYERS) return { swa: { window: o.window, pattern: EXAONE4_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, noRopeStep: EXAONE4_SWA_PATTERN };
-  // olmo2 with a sliding window (OLMo 3): 3 of every 4 layers slide (sliding_window_pattern), rotating plainly.
-  if (a === 'olmo2' && o.window > 0) return { swa: { window: o.window, pattern: o.pattern ?? OLMO3_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: 1, plainRope: true } };
-  if (a === 'granite' || a === 'granitemoe' || a === 'minicpm') {
-    if (!o.multipliers) throw new ModelConfigError(`llama config: a ${a} model needs its multipliers (logit_scale at least)`);
-    return { multipliers: o.multipliers, ...(o.rope === false ? { noRopeStep: 1 } : {}) };
-  }
-  return {};
-}
 
 /**
  * lfm2's layer kinds from `attention.head_count_kv` (llama.cpp: a layer with 0 KV heads is recurrent): an array of one
@@ -395,11 +355,12 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const G = GEMMA2_DEFAULTS;
   // gemma3 requires the window; gemma2 defaults it (and its soft-caps) as llama.cpp does.
   // olmo2 slides where the file says (OLMo 3), 3 of every 4 layers unless sliding_window_pattern says otherwise.
-  const window = a === 'gemma3' || a === 'cohere2' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : a === 'olmo2' ? k.int(`${a}.attention.sliding_window`, 0, 0) : a === 'exaone4' && layers === EXAONE4_SWA_LAYERS ? k.int(`${a}.attention.sliding_window`, EXAONE4_SWA_WINDOW) : 0;
+  const window = a === 'gemma3' || a === 'cohere2' || a === 'gpt-oss' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : a === 'olmo2' ? k.int(`${a}.attention.sliding_window`, 0, 0) : a === 'exaone4' && layers === EXAONE4_SWA_LAYERS ? k.int(`${a}.attention.sliding_window`, EXAONE4_SWA_WINDOW) : 0;
   // llama.cpp's converter writes OLMo 3's pattern as one bool a layer; llama.cpp's olmo2 reads a period there and,
   // given the array, keeps its default of 4 whatever the array says (measured against it), and so does nibble.
   const patternArray = metadata[`${a}.attention.sliding_window_pattern`]?.type === 'array';
-  const pattern = a === 'olmo2' && window > 0 ? (patternArray ? OLMO3_SWA_PATTERN : k.int(`${a}.attention.sliding_window_pattern`, OLMO3_SWA_PATTERN)) : undefined;
+  const pattern = a === 'olmo2' && window > 0 ? (patternArray ? OLMO3_SWA_PATTERN : k.int(`${a}.attention.sliding_window_pattern`, OLMO3_SWA_PATTERN)) : a === 'gpt-oss' ? k.int(`${a}.attention.sliding_window_pattern`, GPT_OSS_SWA_PATTERN, 1) : undefined;
+  const swaRopeBase = a === 'gpt-oss' ? k.float(`${a}.rope.freq_base_swa`, ropeBase) : undefined;
   const softcap = a === 'gemma2' ? { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) } : undefined;
   // minicpm runs granite's graph, its three scales required (it has no attention scale)
   const multipliers = a === 'minicpm' ? { embedding: k.float(`${a}.embedding_scale`), residual: k.float(`${a}.residual_scale`), attention: 0, logit: k.float(`${a}.logit_scale`) } : a === 'granite' || a === 'granitemoe' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`) } : undefined;
@@ -429,7 +390,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (a === 'falcon' && byName.has('blk.0.attn_norm_2.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_norm_2.weight': Falcon-40B's second attention norm is not supported`);
   if (a === 'command-r' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': command-r's per-head q / k LayerNorms (Command R+) are not supported`);
   // llama.cpp's olmo2, stablelm, phi2 and gptneox require output.weight (their head is never tied).
-  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe' || a === 'nemotron') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (an ${a} model's head is never tied to the embedding)`);
+  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe' || a === 'nemotron' || a === 'gpt-oss') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} model's head is never tied to the embedding)`);
   const embd = byName.get('token_embd.weight');
   if (!embd) throw new ModelConfigError(`model config: tensor 'token_embd.weight' is missing`);
   if (embd.shape.length !== 2 || embd.shape[1] !== dim) throw new ModelConfigError(`model config: tensor 'token_embd.weight' has shape [${embd.shape.join(', ')}], expected [vocab, ${dim}] ('${a}.embedding_length' ${dim})`);
@@ -445,10 +406,10 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ropeFreqs: readsRopeFreqs(a) && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma's and gemma2's graphs always tie it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
-    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'ernie4_5-moe' || a === 'hunyuan-dense' || a === 'seed_oss' || a === 'glm4moe' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox' || a === 'qwen2moe') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
+    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'ernie4_5-moe' || a === 'hunyuan-dense' || a === 'seed_oss' || a === 'glm4moe' || a === 'gpt-oss' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox' || a === 'qwen2moe') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
     ...(a === 'glm4moe' && byName.has('blk.0.attn_q_norm.weight') ? { qkNorm: true } : {}), // (GLM-4.5's; the Air has none)
     ...(ropeScale !== 1 ? { ropeScale } : {}),
-    ...archExtras(a, { window, pattern, layers, ropeBase, ropeScale, softcap, multipliers, rope, logitMul: readsLogitScale(a) ? k.float(`${a}.logit_scale`) : undefined }),
+    ...archExtras(a, { window, pattern, layers, ropeBase, swaRopeBase, ropeScale, softcap, multipliers, rope, logitMul: readsLogitScale(a) ? k.float(`${a}.logit_scale`) : undefined }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
     ...(yarn ? { yarn } : {}),
     ...(attnTemperature ? { attnTemperature } : {}),

@@ -1,4 +1,4 @@
-// Mixture-of-experts FFNs (LlamaConfig.moe), as llama.cpp's build_moe_ffn runs them: Mixtral (GGUF `llama` with
+// Mixture-of-experts FFNs (LlamaConfig.moe), as llama.cpp's build_moe_ffn runs them (gpt-oss's with biases and a clamped SwiGLU): Mixtral (GGUF `llama` with
 // `expert_count`), Qwen3-MoE (`qwen3moe`), OLMoE (`olmoe`), Qwen1.5 / Qwen2-MoE (`qwen2moe`, with a gated shared
 // expert) and IBM's Granite 3 MoE (`granitemoe`, or `granite` with `expert_count`; Granite 3.1 / 4.0's shared expert
 // ungated, where `expert_shared_feed_forward_length` > 0), its sum times granite's residual scale, LFM2-MoE (`lfm2moe`) and
@@ -21,19 +21,19 @@ import { MOE_MAX_EXPERTS } from '../kernels/moe_route.js';
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
 /** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
-export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe'];
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss'];
 
 /** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
 export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
 
-/** The stacked tensor and the expert of a name expertWeight made; null for any other name. */
+/** The stacked tensor and the expert of a name expertWeight made (a weight's, or gpt-oss's biases'); null for any other name. */
 export function parseExpertWeight(name: string): { tensor: string; expert: number } | null {
-  const m = /^(.*_exps\.weight)\[(\d+)\]$/.exec(name);
+  const m = /^(.*_exps\.(?:weight|bias))\[(\d+)\]$/.exec(name);
   return m ? { tensor: m[1], expert: Number(m[2]) } : null;
 }
 
 /** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */ };
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */ };
 
 /** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
 export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
@@ -71,6 +71,9 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   // lfm2moe (LFM2-8B-A1B): dense leading layers, the gating function read (sigmoid in LFM2), a selection bias
   if (a === 'bailingmoe') return bailingMoe(k, a, experts, used);
   if (a === 'glm4moe') return glm4Moe(k, a, experts, used);
+  // gpt-oss: experts of expert_feed_forward_length, the router's and the experts' biases; llama.cpp's softmax over
+  // the chosen experts' logits (its SOFTMAX_WEIGHT gating) is the softmax over all of them renormalized over the chosen
+  if (a === 'gpt-oss') return { experts, used, ffn: k.int(`${a}.expert_feed_forward_length`), norm: true, biases: true };
   // hunyuan-moe: llama.cpp requires expert_feed_forward_length but sizes the experts by feed_forward_length
   const hunyuanFfn = a === 'hunyuan-moe' ? k.int(`${a}.expert_feed_forward_length`) : ffn;
   if (hunyuanFfn !== ffn) throw new ModelConfigError(`model config: metadata '${a}.expert_feed_forward_length' ${hunyuanFfn} differs from '${a}.feed_forward_length' ${ffn}: llama.cpp's hunyuan-moe sizes its experts by the latter`);
@@ -155,6 +158,7 @@ export function moeTensorNames(c: LlamaConfig, p: string): { name: string; shape
     { name: `${p}ffn_up_exps.weight`, shape: [m.experts, m.ffn, c.dim] },
   ];
   if (m.selectionBias) out.push({ name: `${p}exp_probs_b.bias`, shape: [m.experts] });
+  if (m.biases) out.push({ name: `${p}ffn_gate_inp.bias`, shape: [m.experts] }, { name: `${p}ffn_gate_exps.bias`, shape: [m.experts, m.ffn] }, { name: `${p}ffn_down_exps.bias`, shape: [m.experts, c.dim] }, { name: `${p}ffn_up_exps.bias`, shape: [m.experts, m.ffn] });
   if (m.sharedFfn) {
     const s = m.sharedFfn;
     if (sharedExpertGated(c)) out.push({ name: `${p}ffn_gate_inp_shexp.weight`, shape: [c.dim] });
@@ -162,6 +166,9 @@ export function moeTensorNames(c: LlamaConfig, p: string): { name: string; shape
   }
   return out;
 }
+
+/** gpt-oss's experts' biases, blk.N.ffn_{gate,up,down}_exps.bias [experts, n]: a row an expert (expertWeight names each). */
+export const isExpertBias = (name: string): boolean => /_exps\.bias$/.test(name);
 
 /** Qwen2-MoE's shared-expert gate: a vector [dim] in the file that the definition reads as a Linear [1, dim]. */
 export const isSharedExpertGate = (name: string): boolean => name.endsWith('.ffn_gate_inp_shexp.weight');
@@ -172,8 +179,8 @@ export function splitExperts(c: LlamaConfig, weights: LlamaWeights): LlamaWeight
   const out: LlamaWeights = { ...weights };
   for (const t of llamaTensorNames(c)) {
     const w = weights[t.name];
-    if (t.shape.length !== 3 || !w) continue;
-    const n = t.shape[1] * t.shape[2];
+    if ((t.shape.length !== 3 && !isExpertBias(t.name)) || !w) continue;
+    const n = t.shape.slice(1).reduce((a, d) => a * d, 1);
     if (w.length !== t.shape[0] * n) throw new ModelConfigError(`llama weights: '${t.name}' has ${w.length} values, shape [${t.shape.join(', ')}] needs ${t.shape[0] * n}`);
     for (let e = 0; e < t.shape[0]; e++) out[expertWeight(t.name, e)] ??= w.subarray(e * n, (e + 1) * n);
     delete out[t.name];
@@ -186,8 +193,8 @@ export function stackExperts(c: LlamaConfig, weights: LlamaWeights): LlamaWeight
   if (!c.moe) return weights;
   const out: LlamaWeights = { ...weights };
   for (const t of llamaTensorNames(c)) {
-    if (t.shape.length !== 3 || out[t.name]) continue;
-    const n = t.shape[1] * t.shape[2];
+    if ((t.shape.length !== 3 && !isExpertBias(t.name)) || out[t.name]) continue;
+    const n = t.shape.slice(1).reduce((a, d) => a * d, 1);
     const stack = new Float32Array(t.shape[0] * n);
     for (let e = 0; e < t.shape[0]; e++) {
       const w = out[expertWeight(t.name, e)];

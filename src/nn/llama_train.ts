@@ -27,6 +27,8 @@ export const IGNORE_INDEX = -100;
 
 /** What the training graph cannot do; refused before any tensor is made. */
 function checkTrainable(c: LlamaConfig, T: number): void {
+  // gpt-oss runs for inference; its sinks' and clamped SwiGLU's backward rules are not written
+  if (c.attnSinks || c.ffnAct === 'swiglu_oai') throw new ModelConfigError(`llama training: a ${c.arch} model (attention sinks, the clamped SwiGLU of its experts) is not trainable here: nibble runs it for inference only`);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
   if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);
 }

@@ -52,7 +52,7 @@ import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, normBiasName, outputNormName, POSITION_EMBD, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { splitFusedTensors } from '../nn/llama_layout.js';
-import { layerNormRef } from './lm.js';
+import { layerNormRef, swigluOaiRef } from './lm.js';
 import { moeRouteRef } from './moe_route.js';
 import { isMoeLayer, sharedExpertGated } from '../nn/llama_moe.js';
 import { shortConvRows } from './ops.js';
@@ -235,7 +235,7 @@ function rope(x: Float64Array, T: number, H: number, c: LlamaConfig, factors: Fl
 }
 
 /** Causal grouped-query attention: q [T, heads, hd], k and v [T, kvHeads, hd] -> [T, heads * hd]; keys t-window+1..t when window > 0. */
-function attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number, c: LlamaConfig, window: number): Float64Array {
+function attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number, c: LlamaConfig, window: number, sinks?: Float32Array): Float64Array {
   const hd = c.headDim;
   const group = c.heads / c.kvHeads;
   const scale = attentionScale(c);
@@ -254,7 +254,8 @@ function attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number,
         s[j] = c.softcap ? c.softcap.attn * Math.tanh((d * scale) / c.softcap.attn) : d * scale;
         mx = Math.max(mx, s[j]);
       }
-      let sum = 0;
+      if (sinks) mx = Math.max(mx, sinks[h]); // gpt-oss: the head's sink logit joins the softmax (a key of value zero)
+      let sum = sinks ? Math.exp(sinks[h] - mx) : 0;
       for (let j = j0; j <= t; j++) sum += s[j] = Math.exp(s[j] - mx);
       for (let j = j0; j <= t; j++) {
         const p = s[j] / sum;
@@ -338,7 +339,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       if (c.qkNorm && c.qkNormAfterRope) qkNorms(); // hunyuan-dense
       // mistral3: the query at position t times its attention temperature (after RoPE, as llama.cpp does).
       if (c.attnTemperature) for (let t = 0; t < T; t++) q.subarray(t * qd, (t + 1) * qd).forEach((v, i, row) => (row[i] = v * attentionTemperature(c, t)));
-      const a = attention(q, k, v, T, c, layerWindow(c, l));
+      const a = attention(q, k, v, T, c, layerWindow(c, l), c.attnSinks ? W.get(`${p}attn_sinks.weight`).w : undefined);
       addOut(linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt, lbias('attn_output')), `${p}post_attention_norm.weight`);
     }
     // phi2, Cohere: the FFN reads attention's input; gptneox's parallel residual: the layer's input through ffn_norm
@@ -369,17 +370,20 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
 function moeFfn(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: number, opt: LlamaRefOptions): Float64Array {
   const m = c.moe!;
   const D = c.dim;
-  const route = moeRouteRef(linear(h, T, D, W.get(`${p}ffn_gate_inp.weight`), m.experts, opt), { rows: T, experts: m.experts, used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(m.weightScale ? { scale: m.weightScale } : {}) }, m.selectionBias ? W.get(`${p}exp_probs_b.bias`).w : undefined);
+  // gpt-oss: the router's bias, each expert's row of its stacks' biases, and its clamped SwiGLU
+  const eb = (t: string, e: number, n: number) => (m.biases ? W.get(`${p}${t}.bias`).w.subarray(e * n, (e + 1) * n) : undefined);
+  const route = moeRouteRef(linear(h, T, D, W.get(`${p}ffn_gate_inp.weight`), m.experts, opt, m.biases ? W.get(`${p}ffn_gate_inp.bias`).w : undefined), { rows: T, experts: m.experts, used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(m.weightScale ? { scale: m.weightScale } : {}) }, m.selectionBias ? W.get(`${p}exp_probs_b.bias`).w : undefined);
   // expert e's [N, K] slice of a stack (a Q4_1 / Q5_1 stack's block mins too)
   const expert = (t: string, e: number, N: number, K: number): Weight => {
     const w = W.get(`${p}${t}.weight`);
     return { w: w.w.subarray(e * N * K, (e + 1) * N * K), type: w.type, mins: w.mins?.subarray((e * N * K) / 32, ((e + 1) * N * K) / 32) };
   };
-  const swiglu = (row: Float64Array, gate: Weight, up: Weight, down: Weight, F: number) => {
-    const g = linear(row, 1, D, gate, F, opt);
-    const u = linear(row, 1, D, up, F, opt);
-    for (let i = 0; i < F; i++) g[i] = (g[i] / (1 + Math.exp(-g[i]))) * u[i];
-    return linear(g, 1, F, down, D, opt);
+  const swiglu = (row: Float64Array, gate: Weight, up: Weight, down: Weight, F: number, e = -1) => {
+    const g = linear(row, 1, D, gate, F, opt, e >= 0 ? eb('ffn_gate_exps', e, F) : undefined);
+    const u = linear(row, 1, D, up, F, opt, e >= 0 ? eb('ffn_up_exps', e, F) : undefined);
+    if (c.ffnAct === 'swiglu_oai') for (let i = 0; i < F; i++) g[i] = swigluOaiRef([g[i]], [u[i]]).y[0];
+    else for (let i = 0; i < F; i++) g[i] = (g[i] / (1 + Math.exp(-g[i]))) * u[i];
+    return linear(g, 1, F, down, D, opt, e >= 0 ? eb('ffn_down_exps', e, D) : undefined);
   };
   const out = new Float64Array(T * D);
   for (let t = 0; t < T; t++) {
@@ -388,7 +392,7 @@ function moeFfn(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: numbe
     for (let e = 0; e < m.experts; e++) {
       const r = route[t * m.experts + e];
       if (r === 0) continue; // not one of the row's experts
-      const y = swiglu(row, expert('ffn_gate_exps', e, m.ffn, D), expert('ffn_up_exps', e, m.ffn, D), expert('ffn_down_exps', e, D, m.ffn), m.ffn);
+      const y = swiglu(row, expert('ffn_gate_exps', e, m.ffn, D), expert('ffn_up_exps', e, m.ffn, D), expert('ffn_down_exps', e, D, m.ffn), m.ffn, e);
       y.forEach((v, i) => (o[i] += r * v));
     }
     if (m.sharedFfn) {

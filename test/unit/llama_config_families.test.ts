@@ -25,7 +25,7 @@ describe('llama config: the families beyond the Llama block', () => {
     fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'stablelm.attention.layer_norm_epsilon')), tensors, /metadata key 'stablelm\.attention\.layer_norm_epsilon' is missing/);
     fails(f.metadata, [...tensors, { name: 'blk.0.attn_q_norm.weight', type: 'F32' as never, shape: [16, 4] }], /'blk\.0\.attn_q_norm\.weight': stablelm's per-head q \/ k LayerNorms \(StableLM 2 12B\) are not supported/);
     fails(f.metadata, tensors.filter((t) => !t.name.startsWith('blk.0.ffn_norm')), /'blk\.0\.ffn_norm\.weight' is missing: stablelm's parallel residual/);
-    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /'output\.weight' is missing \(an stablelm model's head is never tied/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /'output\.weight' is missing \(a stablelm model's head is never tied/);
   });
 
   it('starcoder2: LayerNorms (eps from layer_norm_epsilon) with biases, biases on attn_output, ffn_up and ffn_down (required), q / k / v biases where present, no FFN gate, NEOX rope over whole heads, tied or not', () => {
@@ -51,7 +51,7 @@ describe('llama config: the families beyond the Llama block', () => {
     expect(tensors.find((t) => t.name === 'output.bias')!.shape).toEqual([259]);
     fails(f.metadata, [...tensors, { name: 'blk.0.ffn_norm.weight', type: 'F32' as never, shape: [64] }], /'blk\.0\.ffn_norm\.weight' not used by a phi2 model/);
     fails(f.metadata, tensors.filter((t) => t.name !== 'output.bias'), /tensor 'output\.bias' is missing \(expected shape \[259\]\)/);
-    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /'output\.weight' is missing \(an phi2 model's head is never tied/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /'output\.weight' is missing \(a phi2 model's head is never tied/);
     const { file: fz, tensors: ft } = synthHeader({ arch: 'phi2', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, qkvBias: true, ropeDims: 8, fusedQkv: true });
     expect(llamaConfigFromGguf(fz.metadata, ft)).toMatchObject({ fusedQkv: true, qkvBias: true });
     expect(ft.filter((t) => /^blk\.0\.attn_(qkv|output)/.test(t.name)).map((t) => `${t.name} [${t.shape.join(', ')}]`)).toEqual(['blk.0.attn_qkv.weight [128, 64]', 'blk.0.attn_qkv.bias [128]', 'blk.0.attn_output.weight [64, 64]', 'blk.0.attn_output.bias [64]']);
@@ -106,7 +106,7 @@ describe('llama config: the families beyond the Llama block', () => {
     const { file: n, tensors: nt } = synthHeader({ arch: 'gptneox', dim: 64, ffn: 128, layers: 2, heads: 4, seed: 1, ropeDims: 4 });
     expect(llamaConfigFromGguf(n.metadata, nt)).toMatchObject({ arch: 'gptneox', fusedQkv: true, qkvBias: true, parallelResidual: true, ropeDims: 4, ropeLayout: 'neox' });
     expect(llamaConfigFromGguf({ ...n.metadata, 'gptneox.use_parallel_residual': gguf.bool(false) }, nt).parallelResidual).toBeUndefined();
-    fails(n.metadata, nt.filter((t) => t.name !== 'output.weight'), /'output\.weight' is missing \(an gptneox model's head is never tied/);
+    fails(n.metadata, nt.filter((t) => t.name !== 'output.weight'), /'output\.weight' is missing \(a gptneox model's head is never tied/);
     fails(n.metadata, nt.filter((t) => t.name !== 'blk.0.attn_qkv.bias'), /tensor 'blk\.0\.attn_qkv\.bias' is missing/);
   });
 
@@ -196,7 +196,7 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(without('bailingmoe.expert_shared_count'), tensors, /metadata key 'bailingmoe\.expert_shared_count' is missing \(required\)/);
     fails(without('bailingmoe.expert_feed_forward_length'), tensors, /metadata key 'bailingmoe\.expert_feed_forward_length' is missing \(required\)/);
     fails({ ...f.metadata, 'bailingmoe.rope.dimension_count': gguf.u32(8) }, tensors, /'bailingmoe\.rope\.dimension_count' 8 differs from the head dim 16/);
-    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /tensor 'output\.weight' is missing \(an bailingmoe model's head is never tied/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /tensor 'output\.weight' is missing \(a bailingmoe model's head is never tied/);
   });
 
   it('hunyuan-dense / hunyuan-moe: qwen3\'s per-head q / k norms after RoPE; hunyuan-moe\'s experts of feed_forward_length (expert_feed_forward_length required, equal) and its shared expert required', () => {
@@ -234,11 +234,25 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(without('glm4moe.expert_shared_count'), tensors, /metadata key 'glm4moe\.expert_shared_count' is missing \(required\)/);
   });
 
+  it('gpt-oss: sinks, even layers sliding with the model\'s YaRN, biased experts of expert_feed_forward_length; the window, the experts\' width, the sinks and the head required', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'gpt-oss', dim: 64, ffn: 64, layers: 2, heads: 4, kvHeads: 2, headDim: 32, seed: 1, qkvBias: true, yarn: { factor: 4, origCtx: 16 }, moe: { experts: 8, used: 2, ffn: 32 } });
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'gpt-oss', ropeLayout: 'neox', qkvBias: true, linearBiases: true, attnSinks: true, ffnAct: 'swiglu_oai', tied: false, swa: { window: 8, pattern: 2, ropeBase: 10000 }, yarn: { factor: 4, origCtx: 16 }, moe: { experts: 8, used: 2, ffn: 32, norm: true, biases: true } });
+    expect([layerWindow(c, 0), layerWindow(c, 1)]).toEqual([8, 0]);
+    expect(llamaConfigFromGguf({ ...f.metadata, 'gpt-oss.rope.freq_base_swa': gguf.f32(5e5), 'gpt-oss.attention.sliding_window_pattern': gguf.u32(3) }, tensors).swa).toMatchObject({ pattern: 3, ropeBase: 5e5 });
+    const without = (k: string) => Object.fromEntries(Object.entries(f.metadata).filter(([key]) => key !== k));
+    fails(without('gpt-oss.attention.sliding_window'), tensors, /metadata key 'gpt-oss\.attention\.sliding_window' is missing \(required\)/);
+    fails(without('gpt-oss.expert_feed_forward_length'), tensors, /metadata key 'gpt-oss\.expert_feed_forward_length' is missing \(required\)/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.attn_sinks.weight'), /tensor 'blk\.1\.attn_sinks\.weight' is missing \(expected shape \[4\]\)/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.0.ffn_down_exps.bias'), /tensor 'blk\.0\.ffn_down_exps\.bias' is missing \(expected shape \[8, 64\]\)/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /tensor 'output\.weight' is missing \(a gpt-oss model's head is never tied/);
+  });
+
   it('internlm2 / xverse: a Llama (adjacent-pair RoPE, no biases) whose head is never tied', () => {
     for (const arch of ['internlm2', 'xverse'] as const) {
       const { file: f, tensors } = synthHeader({ arch, dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 });
       expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch, ropeLayout: 'norm', qkvBias: false, tied: false });
-      fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), new RegExp(`tensor 'output\\.weight' is missing \\(an ${arch} model's head is never tied`));
+      fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), new RegExp(`tensor 'output\\.weight' is missing \\(${arch === 'xverse' ? 'a' : 'an'} ${arch} model's head is never tied`));
       expect(() => synthHeader({ arch, dim: 64, ffn: 128, layers: 2, heads: 4, seed: 1, tied: true })).toThrow(/head is never tied to the embedding/);
     }
   });

@@ -1,0 +1,66 @@
+// What each architecture sets beyond the shared hyperparameters, as llama.cpp sets it up (llama_config.ts re-exports
+// it): the sliding-window layouts (the Gemmas, OLMo 3, EXAONE 4.0 32B, Command R7B, gpt-oss), soft-caps, NoPE steps,
+// the always-tied heads and the multipliers.
+import type { LlamaArch, LlamaConfig } from './llama_config.js';
+import { ModelConfigError } from './gguf_keys.js';
+
+/** smollm3's NoPE step, fixed by llama.cpp (no GGUF key): layers 3, 7, 11, ... apply no RoPE. */
+export const SMOLLM3_NO_ROPE_STEP = 4;
+
+/** gemma2: every other layer slides (the even ones), a window of 4096 and soft-caps of 50 / 30 unless the file says. */
+export const GEMMA2_DEFAULTS = { pattern: 2, window: 4096, attnSoftcap: 50, finalSoftcap: 30 } as const;
+
+/** EXAONE 4.0 32B: the layer count at which llama.cpp's exaone4 slides, its pattern and default window. */
+export const EXAONE4_SWA_LAYERS = 64;
+export const EXAONE4_SWA_PATTERN = 4;
+export const EXAONE4_SWA_WINDOW = 4096;
+
+/** cohere2: llama.cpp's sliding-window pattern (fixed, no key read): layers l % 4 < 3 slide. */
+export const COHERE2_SWA_PATTERN = 4;
+
+/** OLMo 3 (olmo2 with attention.sliding_window): llama.cpp's default sliding_window_pattern, every fourth layer global. */
+export const OLMO3_SWA_PATTERN = 4;
+
+/** gpt-oss: llama.cpp's default sliding_window_pattern, the even layers sliding. */
+export const GPT_OSS_SWA_PATTERN = 2;
+
+/** gemma3 sliding-window layers: every layer but each `pattern`-th (llama.cpp's set_swa_pattern). */
+export const GEMMA3_SWA_PATTERN = 6;
+/** The rope base of gemma3's sliding-window layers (fixed by llama.cpp, not read from the file). */
+export const GEMMA3_SWA_ROPE_BASE = 10000;
+
+/**
+ * What an architecture sets beyond the shared hyperparameters, as llama.cpp sets it up (the one place the GGUF
+ * reader, llamaConfig and the synthetic files take it from): the Gemmas' sliding windows (gemma3: every sixth layer
+ * global, the others with rope base 10000 unscaled; gemma2: every other layer, the file's rope; OLMo 3: 3 of 4 layers
+ * rotating plainly; EXAONE 4.0 32B at 64 layers: 3 of 4, the global ones without RoPE), gemma2's soft-caps and
+ * always-tied head, smollm3's NoPE step. `window`, `pattern` and `softcap` are the values resolved by the caller.
+ */
+export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; layers?: number; ropeBase: number; swaRopeBase?: number; ropeScale: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; rope?: boolean; logitMul?: number }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep' | 'multipliers' | 'logitMul'> & { tied?: true } {
+  if (a === 'gemma3') return { swa: { window: o.window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE, ropeScale: 1 } };
+  const logit = o.logitMul !== undefined && o.logitMul !== 1 ? { logitMul: o.logitMul } : {};
+  if (a === 'gpt2' || a === 'starcoder') return { noRopeStep: 1 }; // learned positions, no RoPE
+  // Cohere's head is always the embedding (llama.cpp's command-r and cohere2 refuse an output.weight).
+  if (a === 'command-r') return { tied: true, ...logit };
+  // cohere2 (Command R7B): 3 of every 4 layers slide and rotate, the fourth is global without RoPE (EXAONE 4.0 32B's layout).
+  if (a === 'cohere2') return { swa: { window: o.window, pattern: COHERE2_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, noRopeStep: COHERE2_SWA_PATTERN, tied: true, ...logit };
+  if (a === 'gemma2') {
+    const G = GEMMA2_DEFAULTS;
+    return { swa: { window: o.window, pattern: G.pattern, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, softcap: o.softcap ?? { attn: G.attnSoftcap, final: G.finalSoftcap }, tied: true };
+  }
+  if (a === 'gemma') return { tied: true }; // llama.cpp's gemma always reads the head from the embedding
+  // gpt-oss: every other layer slides (the even ones; sliding_window_pattern, default 2), with the model's rope
+  // scaling (YaRN) and its base unless rope.freq_base_swa says otherwise.
+  if (a === 'gpt-oss') return { swa: { window: o.window, pattern: o.pattern ?? GPT_OSS_SWA_PATTERN, ropeBase: o.swaRopeBase ?? o.ropeBase, ropeScale: o.ropeScale } };
+  if (a === 'smollm3') return { noRopeStep: SMOLLM3_NO_ROPE_STEP };
+  // exaone4 at 64 layers (EXAONE 4.0 32B), as llama.cpp sets it up by that count: 3 of every 4 layers slide (window
+  // 4096 unless the file says), and the global ones apply no RoPE.
+  if (a === 'exaone4' && o.layers === EXAONE4_SWA_LAYERS) return { swa: { window: o.window, pattern: EXAONE4_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, noRopeStep: EXAONE4_SWA_PATTERN };
+  // olmo2 with a sliding window (OLMo 3): 3 of every 4 layers slide (sliding_window_pattern), rotating plainly.
+  if (a === 'olmo2' && o.window > 0) return { swa: { window: o.window, pattern: o.pattern ?? OLMO3_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: 1, plainRope: true } };
+  if (a === 'granite' || a === 'granitemoe' || a === 'minicpm') {
+    if (!o.multipliers) throw new ModelConfigError(`llama config: a ${a} model needs its multipliers (logit_scale at least)`);
+    return { multipliers: o.multipliers, ...(o.rope === false ? { noRopeStep: 1 } : {}) };
+  }
+  return {};
+}
