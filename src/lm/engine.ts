@@ -12,6 +12,7 @@ import { attentionTemperature, isConvLayer, isRopeFactors, isShortConvKernel, la
 import { assignBuffers, planOps, StepRecorder, type IndirectArgs, type StepResources } from './record.js';
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadExperts, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 import { expertWeight, isExpertBias, isSharedExpertGate } from '../nn/llama_moe.js';
+import { isSsmVector } from '../nn/llama_ssm.js';
 
 /** { top, nPen }: the last row's `top` largest logits and the logits at up to nPen given ids (planTopK), for sampling. */
 export type StepOutput = 'all' | 'last' | 'argmax' | { top: number; nPen: number };
@@ -150,7 +151,7 @@ export class LlamaEngine {
           }
         } else if (isSharedExpertGate(t.name)) {
           weights.set(t.name, await uploadWeight(ctx, src, t.name, 1, c.dim)); // qwen2moe's gate vector as a Linear [1, dim]
-        } else if (t.shape.length === 2 && !isShortConvKernel(t.name)) {
+        } else if (t.shape.length === 2 && !isShortConvKernel(t.name) && !isSsmVector(t.name)) {
           weights.set(t.name, await uploadWeight(ctx, src, t.name, t.shape[0], t.shape[1]));
         } else {
           const b = await uploadVector(ctx, src, t.name, t.shape.reduce((a, d) => a * d, 1)); // lfm2's conv kernels [dim, taps] too
@@ -168,6 +169,9 @@ export class LlamaEngine {
       const layerKv = (l: number) => Math.max(16, kvCacheBytes(layerCacheRows(c, l, ctxLen, chunk).rows, c.kvHeads * c.headDim, kvType)); // (a conv layer's: unused)
       const kCache = Array.from({ length: c.layers }, (_, l) => mk(layerKv(l), `k cache ${l}`));
       const vCache = Array.from({ length: c.layers }, (_, l) => mk(layerKv(l), `v cache ${l}`));
+      // granitehybrid's Mamba-2 layers: a conv state and a scan state each (zeroed at creation; a step at position 0 ignores them)
+      const sm = c.ssm;
+      const ssmState = sm ? Array.from({ length: c.layers }, (_, l) => (sm.layers[l] ? { conv: mk(4 * (sm.taps - 1) * (sm.inner + 2 * sm.groups * sm.state), `ssm conv state ${l}`), scan: mk(4 * sm.inner * sm.state, `ssm state ${l}`) } : undefined)) : undefined;
       const convState = c.shortConv ? Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? mk(4 * (c.shortConv!.taps - 1) * c.dim, `conv state ${l}`) : undefined)) : undefined;
       const table = mk(4 * ctxLen * c.ropeDims, 'rope table');
       const rf = ropeFactors(c, freqs); // the file's factors, YaRN's, and the attention factor
@@ -191,7 +195,7 @@ export class LlamaEngine {
       }
       const xBytes = 4 * chunk * c.dim;
       const zeros = mk(4 * c.dim, 'lm zeros'); // created zeroed (WebGPU's guarantee)
-      const res = { zeros, x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), ...(tableQ ? { ropeTableQ: tableQ } : {}), kCache, vCache, ...(convState ? { convState } : {}), kvType, weights, vectors, xBytes, ...(o.denseExperts ? { denseExperts: true } : {}) };
+      const res = { zeros, x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), ...(tableQ ? { ropeTableQ: tableQ } : {}), kCache, vCache, ...(convState ? { convState } : {}), ...(ssmState ? { ssmState } : {}), kvType, weights, vectors, xBytes, ...(o.denseExperts ? { denseExperts: true } : {}) };
       const wBytes = [...weights.values()].reduce((s, w) => s + w.bytes, 0) + [...vectors.values()].reduce((s, b) => s + b.size, 0);
       const eng = new LlamaEngine(ctx, c, ctxLen, chunk, res, embedding, wBytes, positions);
       eng.owned = owned;
@@ -208,7 +212,7 @@ export class LlamaEngine {
   private cached: number[] = [];
   /** One past the highest position written since the last step from position 0 (what a ring cache may have overwritten). */
   private written = 0;
-  /** lfm2: one past the last position the conv state has seen (the next step must start there, or at 0). */
+  /** lfm2, granitehybrid: one past the last position the conv (and Mamba-2) states have seen (the next step must start there, or at 0). */
   private convAt = 0;
 
   /**
@@ -218,8 +222,8 @@ export class LlamaEngine {
    */
   canResumeAt(pos0: number): boolean {
     if (pos0 === 0) return true;
-    // lfm2's conv state holds the rows before convAt only: it cannot go back, nor skip ahead.
-    if (this.config.shortConv && pos0 !== this.convAt) return false;
+    // lfm2's conv state and granitehybrid's Mamba-2 states hold the rows before convAt only: it cannot go back, nor skip ahead.
+    if ((this.config.shortConv || this.config.ssm) && pos0 !== this.convAt) return false;
     if (pos0 >= this.written) return true;
     for (let l = 0; l < this.config.layers; l++) {
       const { ring } = layerCacheRows(this.config, l, this.ctxLen, this.chunk);
@@ -327,7 +331,7 @@ export class LlamaEngine {
       if (badId !== undefined) throw new RangeError(`top-k step: id ${badId} is not below the vocabulary size ${this.config.vocab}`);
     }
     if (!this.canResumeAt(pos0)) {
-      if (this.config.shortConv && pos0 !== this.convAt) throw new RangeError(`a step at position ${pos0}: the short-convolution layers' state follows position ${this.convAt - 1} (it cannot be rewound): continue at ${this.convAt} or start again from position 0`);
+      if ((this.config.shortConv || this.config.ssm) && pos0 !== this.convAt) throw new RangeError(`a step at position ${pos0}: the ${this.config.ssm ? 'Mamba-2' : 'short-convolution'} layers' state follows position ${this.convAt - 1} (it cannot be rewound): continue at ${this.convAt} or start again from position 0`);
       throw new RangeError(`a step at position ${pos0} needs keys a sliding-window layer's ring cache has overwritten (positions up to ${this.written - 1} were written): start again from position 0`);
     }
     const st = await this.stepFor(T, out);

@@ -7,6 +7,7 @@ import type { Dispatch } from '../kernels/common.js';
 import { planMatmulF32, planMatmulQ } from '../kernels/matmul.js';
 import { moeDispatchTable, planMoeAdd, planMoeDispatch, planMoeRoute, type MoeDispatchEntry, type MoeGating } from '../kernels/moe_route.js';
 import { parseExpertWeight } from '../nn/llama_moe.js';
+import { planSsmConv, planSsmGateNorm, planSsmScan } from '../kernels/ssm.js';
 import { planAttentionMerge, planAttentionSplit, planKvStore, planNormRows, planRopeAt, planShortConv, planSwiglu, type KvType } from '../kernels/lm.js';
 import { vec8 } from '../ops/common.js';
 import { ewDef, perItem } from '../ops/kernels.js';
@@ -54,6 +55,8 @@ export interface StepResources {
   vCache: GPUBuffer[];
   /** lfm2: each short-convolution layer's conv state [taps - 1, dim] (the last rows' B * X; undefined on attention layers). */
   convState?: (GPUBuffer | undefined)[];
+  /** granitehybrid: each Mamba-2 layer's conv state [taps - 1, channels] and scan state [inner, N]. */
+  ssmState?: ({ conv: GPUBuffer; scan: GPUBuffer } | undefined)[];
   kvType: KvType;
   weights: Map<string, LmWeight>;
   vectors: Map<string, GPUBuffer>;
@@ -273,6 +276,24 @@ export class StepRecorder implements LlamaOps<Val> {
     });
     const sinks = c.attnSinks ? this.vector(`blk.${layer}.attn_sinks.weight`) : undefined; // gpt-oss's
     this.ops.push({ label: `attention_merge ${layer}`, ins: [part], outs: [out], plan: async (b) => [await planAttentionMerge(this.ctx, b(part), b(out), shape, sinks)] });
+    return out;
+  }
+
+  /** granitehybrid's Mamba-2 mixer: the convolution and the scan through the layer's states, then the gated group norm. */
+  ssm(layer: number, zxbcdt: Val): Val {
+    const c = this.c;
+    const m = c.ssm!;
+    const st = this.r.ssmState?.[layer];
+    if (!st) throw new Error(`internal: layer ${layer} has no SSM state`);
+    const T = zxbcdt.rows;
+    const shape = { T, inner: m.inner, heads: m.heads, state: m.state, groups: m.groups, taps: m.taps };
+    const xbc = this.val(T, m.inner + 2 * m.groups * m.state);
+    const y = this.val(T, m.inner);
+    const out = this.val(T, m.inner);
+    const v = (t: string) => this.vector(`blk.${layer}.${t}`);
+    this.ops.push({ label: `ssm_conv ${layer}`, ins: [zxbcdt], outs: [xbc], plan: async (b) => [await planSsmConv(this.ctx, b(zxbcdt), v('ssm_conv1d.weight'), v('ssm_conv1d.bias'), st.conv, this.r.pos, b(xbc), shape)] });
+    this.ops.push({ label: `ssm_scan ${layer}`, ins: [xbc, zxbcdt], outs: [y], plan: async (b) => [await planSsmScan(this.ctx, b(xbc), b(zxbcdt), v('ssm_dt.bias'), v('ssm_a'), v('ssm_d'), st.scan, this.r.pos, b(y), shape)] });
+    this.ops.push({ label: `ssm_gate_norm ${layer}`, ins: [zxbcdt, y], outs: [out], plan: async (b) => [await planSsmGateNorm(this.ctx, b(zxbcdt), b(y), v('ssm_norm.weight'), b(out), { ...shape, eps: c.eps })] });
     return out;
   }
 

@@ -101,6 +101,8 @@ export interface SynthOptions {
   embedStd?: number;
   /** lfm2: the kernel length (shortconv.l_cache) and which layers are short convolutions (head_count_kv 0). */
   shortConv?: LlamaConfig['shortConv'];
+  /** granitehybrid: its Mamba-2 layers (the conv kernel, state size, heads, groups; one flag a layer), inner 2 dim. */
+  ssm?: Omit<NonNullable<LlamaConfig['ssm']>, 'inner'>;
   /** No output.weight (the embedding is the output projection). Default false. */
   tied?: boolean;
   /** Type of every 2D weight but the embedding. Default F32. */
@@ -264,7 +266,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const c: LlamaConfig = {
     ...llamaConfig({
       arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps,
-      ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' ? 0 : 8), ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul, parallelResidual: o.parallelResidual, moe: o.moe,
+      ssm: o.ssm, ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' ? 0 : 8), ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul, parallelResidual: o.parallelResidual, moe: o.moe,
     }),
     ropeFreqs: !!o.ropeScaling,
     ...(o.ropeDims !== undefined ? { ropeDims: o.ropeDims } : {}),
@@ -280,7 +282,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   if (o.mrope && MROPE_BASE[o.mrope.arch] !== arch) throw new Error(`synth: mrope ${o.mrope.arch} is written on arch ${MROPE_BASE[o.mrope.arch]} (arch ${arch})`);
   if (arch !== 'phi2' && o.fusedQkv) throw new Error(`synth: fusedQkv is phi2's (arch ${arch})`);
   if (arch !== 'phi3' && o.longRope) throw new Error(`synth: longRope is phi3's (arch ${arch})`);
-  if (arch !== 'granite' && arch !== 'granitemoe' && arch !== 'minicpm' && o.multipliers) throw new Error(`synth: multipliers are granite's and minicpm's (arch ${arch})`);
+  if (arch !== 'granite' && arch !== 'granitemoe' && arch !== 'granitehybrid' && arch !== 'minicpm' && o.multipliers) throw new Error(`synth: multipliers are granite's and minicpm's (arch ${arch})`);
 
   if (arch !== 'gemma3' && arch !== 'gemma2' && arch !== 'olmo2' && arch !== 'exaone4' && arch !== 'cohere2' && arch !== 'gpt-oss' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas', OLMo 3's, EXAONE 4.0 32B's, cohere2's and gpt-oss's (arch ${arch})`);
   if (o.logitMul !== undefined && arch !== 'command-r' && arch !== 'cohere2') throw new Error(`synth: logitMul is Cohere's (arch ${arch})`);
@@ -301,6 +303,13 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     }
     // qwen2moe's shared-expert gate: a vector read as a Linear [1, dim] (sigmoid of its dot product with the row)
     if (isSharedExpertGate(name)) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => g() / Math.sqrt(shape[0])) };
+    // granitehybrid's Mamba-2 constants, as its checkpoints initialize them: A = -exp(A_log) of -1..-8, D near 1, the
+    // conv kernel [channels, taps] of deviation 1 / sqrt(taps), dt's bias so that softplus(dt) is 0.01..0.2 (a state
+    // that decays over a few to tens of positions), the group norm's weight near 1; all F32, as the converter keeps them
+    if (/\.ssm_a$/.test(name)) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => -Math.exp(Math.log(8) * r())) };
+    if (/\.ssm_d$/.test(name) || name.endsWith('.ssm_norm.weight')) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] * shape[1] }, () => 1 + 0.1 * g()) };
+    if (name.endsWith('.ssm_conv1d.weight')) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] * shape[1] }, () => g() / Math.sqrt(shape[1])) };
+    if (name.endsWith('.ssm_dt.bias')) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => Math.log(Math.expm1(0.01 + 0.19 * r()))) };
     // gpt-oss's sink logits: of the scores' size (deviation 1.5), so some heads give the sink most of their weight
     if (name.endsWith('.attn_sinks.weight')) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => 1.5 * g()) };
     // gpt-oss's experts' biases [experts, n]: F32, as its converter writes them

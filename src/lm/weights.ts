@@ -201,8 +201,11 @@ export function estimateGpuBytes(c: LlamaConfig, infos: readonly { name: string;
   }
   let rows = 0;
   for (let l = 0; l < c.layers; l++) rows += layerCacheRows(c, l, ctxLen, chunk).rows;
-  const kv = 2 * rows * c.kvHeads * c.headDim * (kvType === 'f16' ? 2 : 4);
-  const act = chunk * (3 * c.dim + 2 * c.heads * c.headDim + 2 * c.kvHeads * c.headDim + 3 * c.ffn) * 4;
+  // (granitehybrid's Mamba-2 layers keep their conv and scan states in place of KV rows)
+  const sm = c.ssm;
+  const ssmStates = sm ? sm.layers.filter(Boolean).length * 4 * ((sm.taps - 1) * (sm.inner + 2 * sm.groups * sm.state) + sm.inner * sm.state) : 0;
+  const kv = 2 * rows * c.kvHeads * c.headDim * (kvType === 'f16' ? 2 : 4) + ssmStates;
+  const act = chunk * (3 * c.dim + 2 * c.heads * c.headDim + 2 * c.kvHeads * c.headDim + 3 * c.ffn + (sm ? 5 * sm.inner + 4 * sm.groups * sm.state + sm.heads : 0)) * 4;
   const scratch = act + chunk * c.vocab * 4 + chunk * c.heads * Math.ceil(ctxLen / 32) * (c.headDim + 2) * 4;
   return { weights, kv, scratch, total: weights + kv + scratch };
 }

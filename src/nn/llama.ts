@@ -1,9 +1,10 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron` and `gpt-oss` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss` and `granitehybrid` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
 import { expertWeight, isMoeLayer, sharedExpertGated } from './llama_moe.js';
+import { isSsmLayer } from './llama_ssm.js';
 import { embeddingScale, isConvLayer, layerUsesRope, logitScale, normBiasName, outputNormName, type LlamaConfig } from './llama_config.js';
 
 export interface LlamaOps<T> {
@@ -38,6 +39,12 @@ export interface LlamaOps<T> {
    * state; a training sequence's own rows).
    */
   shortConv(layer: number, bcx: T): T;
+  /**
+   * granitehybrid's Mamba-2 mixer of layer `layer` (src/nn/llama_ssm.ts): ssm_in's output zxBCdt [T, 2 inner + 2 G N
+   * + H] to y [T, inner], the convolution and the state carried over the layer's previous positions (the engine's
+   * conv and SSM states), gated by silu(z) and RMS-normalized per group, before ssm_out.
+   */
+  ssm(layer: number, zxbcdt: T): T;
   /** act(gate) * up, act the config's ffnAct (silu: SwiGLU, gelu: GeGLU, swiglu_oai: gpt-oss's clamped SwiGLU). */
   glu(gate: T, up: T): T;
   /** The config's ffnAct of x alone (a gateless FFN, ffnGateless: relu2 relu(x)^2, gelu, silu). */
@@ -117,7 +124,10 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
   for (let l = 0; l < c.layers; l++) {
     const x0 = x; // the layer's input (gptneox's parallel residual normalizes it for the FFN too)
     const h = preNorm(blk(l, 'attn_norm.weight'));
-    if (isConvLayer(c, l)) {
+    if (isSsmLayer(c, l)) {
+      // granitehybrid's Mamba-2 layers in place of attention
+      x = residual(l, ops.ssm(l, ops.linear(h, blk(l, 'ssm_in.weight'))), 'ssm_out.weight', 'post_attention_norm.weight');
+    } else if (isConvLayer(c, l)) {
       // lfm2's short-convolution layers in place of attention
       x = residual(l, ops.shortConv(l, ops.linear(h, blk(l, 'shortconv.in_proj.weight'))), 'shortconv.out_proj.weight', 'post_attention_norm.weight');
     } else {

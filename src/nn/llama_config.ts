@@ -39,6 +39,7 @@ import { describe, Keys, ModelConfigError } from './gguf_keys.js';
 import { ggufTensorLayout, isNextnTensor } from './llama_layout.js';
 import { ggufRopeScaling, type YarnScaling } from './rope_scaling.js';
 import { isConvLayer } from './llama_layers.js';
+import { ssmFromGguf } from './llama_ssm.js';
 import { glm4moeLayers, moeFromGguf } from './llama_moe.js';
 import { isMropeArch, MROPE_BASE, mropeConfigFromGguf, type MropeArch } from './llama_mrope.js';
 
@@ -185,6 +186,12 @@ export interface LlamaConfig {
    */
   shortConv?: { taps: number; conv: readonly boolean[] };
   /**
+   * granitehybrid (Granite 4.0 H): Mamba-2 mixers in place of attention in the layers flagged in `layers`
+   * (src/nn/llama_ssm.ts): a causal convolution of `taps`, `heads` heads of inner / heads channels, a state of `state`
+   * per channel, B and C shared by `groups` groups of heads.
+   */
+  ssm?: { taps: number; inner: number; state: number; heads: number; groups: number; layers: readonly boolean[] };
+  /**
    * Mixture-of-experts FFNs in every layer (src/nn/llama_moe.ts: Mixtral's `llama`, `qwen3moe`, `olmoe`, `qwen2moe`):
    * `experts` SwiGLUs of width `ffn`, each row weighted over its `used` most probable ones (the router's softmax;
    * `norm`: the chosen weights renormalized to sum 1); `sharedFfn` (qwen2moe): a shared SwiGLU of that width, gated
@@ -212,7 +219,7 @@ export interface LlamaConfig {
   };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -243,7 +250,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const on = (b: boolean): true | undefined => (b ? true : undefined);
   const traits: ArchTraits = {
     // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
-    ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'ernie4_5', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'mistral3', 'glm4', 'arcee', 'minicpm'].includes(a) || cohere ? 'norm' : 'neox',
+    ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'granitehybrid', 'ernie4_5', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'mistral3', 'glm4', 'arcee', 'minicpm'].includes(a) || cohere ? 'norm' : 'neox',
     qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2, // always (others where the file has them: llamaConfigFromGguf)
     qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe' || a === 'hunyuan-dense' || a === 'hunyuan-moe',
     qkNormAfterRope: on(a === 'hunyuan-dense' || a === 'hunyuan-moe'),
@@ -298,11 +305,11 @@ export function outputNormName(c: LlamaConfig): string {
 export const SHORT_CONV_TAPS = { min: 2, max: SHORT_CONV_MAX_TAPS } as const;
 
 /**
- * lfm2's layer kinds from `attention.head_count_kv` (llama.cpp: a layer with 0 KV heads is recurrent): an array of one
- * count a layer (as the converter writes it), the non-zero counts equal; a scalar makes every layer attention. taps:
- * `shortconv.l_cache` (required, as in llama.cpp).
+ * lfm2's and granitehybrid's layer kinds from `attention.head_count_kv` (llama.cpp: a layer with 0 KV heads is
+ * recurrent: lfm2's short convolutions, granitehybrid's Mamba-2 mixers): an array of one count a layer (as the
+ * converter writes it), the non-zero counts equal; a scalar makes every layer attention.
  */
-function lfm2ConvLayers(metadata: Record<string, GgufValue>, k: Keys, a: string, layers: number, heads: number, nTensors: number): { kvHeads: number; taps: number; conv: boolean[] } {
+function recurrentLayers(metadata: Record<string, GgufValue>, k: Keys, a: string, layers: number, heads: number, nTensors: number): { kvHeads: number; recurrent: boolean[] } {
   const key = `${a}.attention.head_count_kv`;
   // (before a flag a layer is made: a header's block_count of 2^32 would not fit in memory)
   if (layers * 8 > nTensors) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * 8} tensors (8 per layer), the file has ${nTensors}`);
@@ -313,9 +320,15 @@ function lfm2ConvLayers(metadata: Record<string, GgufValue>, k: Keys, a: string,
   if (bad >= 0) throw new ModelConfigError(`model config: metadata '${key}'[${bad}] must be an integer >= 0, found ${describe(v!.type === 'array' ? v!.value[bad] : v!)}`);
   const attn = [...new Set(counts.filter((n) => n > 0))];
   if (attn.length > 1) throw new ModelConfigError(`model config: metadata '${key}' gives attention layers ${attn.join(' and ')} KV heads (nibble needs one count)`);
+  return { kvHeads: attn[0] ?? heads, recurrent: counts.map((n) => n === 0) };
+}
+
+/** lfm2's short-convolution layers, and its kernel length `shortconv.l_cache` (required, as in llama.cpp). */
+function lfm2ConvLayers(metadata: Record<string, GgufValue>, k: Keys, a: string, layers: number, heads: number, nTensors: number): { kvHeads: number; taps: number; conv: boolean[] } {
+  const { kvHeads, recurrent } = recurrentLayers(metadata, k, a, layers, heads, nTensors);
   const taps = k.int(`${a}.shortconv.l_cache`);
   if (taps < SHORT_CONV_TAPS.min || taps > SHORT_CONV_TAPS.max) throw new ModelConfigError(`model config: metadata '${a}.shortconv.l_cache' is ${taps}; nibble's short convolution takes ${SHORT_CONV_TAPS.min}..${SHORT_CONV_TAPS.max}`);
-  return { kvHeads: attn[0] ?? heads, taps, conv: counts.map((n) => n === 0) };
+  return { kvHeads, taps, conv: recurrent };
 }
 
 /**
@@ -338,7 +351,9 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const heads = k.int(`${a}.attention.head_count`);
   // lfm2 writes head_count_kv one a layer, 0 for its short-convolution layers.
   const conv = a === 'lfm2' || a === 'lfm2moe' ? lfm2ConvLayers(metadata, k, a, layers, heads, tensors.length) : undefined;
-  const kvHeads = conv ? conv.kvHeads : k.int(`${a}.attention.head_count_kv`, heads);
+  // granitehybrid writes head_count_kv one a layer too, 0 for its Mamba-2 layers (llama_ssm.ts)
+  const hybrid = a === 'granitehybrid' ? recurrentLayers(metadata, k, a, layers, heads, tensors.length) : undefined;
+  const kvHeads = conv ? conv.kvHeads : hybrid ? hybrid.kvHeads : k.int(`${a}.attention.head_count_kv`, heads);
   const ctx = k.int(`${a}.context_length`);
   const eps = k.float(archTraits(a).layerNorm ? `${a}.attention.layer_norm_epsilon` : `${a}.attention.layer_norm_rms_epsilon`); // stablelm's and starcoder2's norms are LayerNorm
   const ropeBase = k.float(`${a}.rope.freq_base`, 10000);
@@ -363,8 +378,9 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const swaRopeBase = a === 'gpt-oss' ? k.float(`${a}.rope.freq_base_swa`, ropeBase) : undefined;
   const softcap = a === 'gemma2' ? { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) } : undefined;
   // minicpm runs granite's graph, its three scales required (it has no attention scale)
-  const multipliers = a === 'minicpm' ? { embedding: k.float(`${a}.embedding_scale`), residual: k.float(`${a}.residual_scale`), attention: 0, logit: k.float(`${a}.logit_scale`) } : a === 'granite' || a === 'granitemoe' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`) } : undefined;
-  const rope = a === 'granite' || a === 'granitemoe' ? k.bool(`${a}.rope.scaling.finetuned`, true) : true;
+  // (granitehybrid's four all optional, as its llama.cpp loader reads them: a logit_scale of 0 or none divides by nothing)
+  const multipliers = a === 'minicpm' ? { embedding: k.float(`${a}.embedding_scale`), residual: k.float(`${a}.residual_scale`), attention: 0, logit: k.float(`${a}.logit_scale`) } : a === 'granitehybrid' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`, 0, true) || 1 } : a === 'granite' || a === 'granitemoe' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`) } : undefined;
+  const rope = a === 'granite' || a === 'granitemoe' || a === 'granitehybrid' ? k.bool(`${a}.rope.scaling.finetuned`, true) : true;
   const tempScale = a === 'mistral3' ? k.float(`${a}.attention.temperature_scale`, 0, true) : 0;
   // Its length is the YaRN original context, as llama.cpp sets it for mistral3 (it reads no attention.temperature_length there).
   const attnTemperature = tempScale ? { scale: tempScale, length: k.int(`${a}.rope.scaling.original_context_length`, ctx) } : undefined;
@@ -414,6 +430,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ...(yarn ? { yarn } : {}),
     ...(attnTemperature ? { attnTemperature } : {}),
     ...(conv ? { shortConv: { taps: conv.taps, conv: conv.conv } } : {}),
+    ...(hybrid ? { ssm: ssmFromGguf(k, a, dim, hybrid.recurrent) } : {}),
     ...(a === 'phi2' && byName.has('blk.0.attn_qkv.weight') ? { fusedQkv: true } : {}),
     ...(parRes ? { parallelResidual: true } : {}),
     ...(moe ? { moe } : {}),
@@ -421,7 +438,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   };
   // Every layer has 9 tensors at least (phi3's and falcon's fused ones: 6; the gateless or bias-free ones: 8): a block_count the file cannot hold is refused before the
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
-  const perLayer = a === 'phi3' || a === 'falcon' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || traits.normNoBias ? 8 : a === 'starcoder2' ? 13 : 9;
+  const perLayer = a === 'phi3' || a === 'falcon' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || a === 'granitehybrid' || traits.normNoBias ? 8 : a === 'starcoder2' ? 13 : 9;
   if (layers * perLayer > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * perLayer} tensors (${perLayer} per layer), the file has ${tensors.length}`);
   // Only some graphs read rope_freqs (readsRopeFreqs; phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
   // the extra tensor, and so do we (below). The check is of the file's layout: phi3's fused tensors as stored.

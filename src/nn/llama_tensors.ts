@@ -3,6 +3,7 @@
 import { isConvLayer } from './llama_layers.js';
 import { normBiasName, outputNormName, type LlamaConfig } from './llama_config.js';
 import { isMoeLayer, moeTensorNames } from './llama_moe.js';
+import { isSsmLayer, ssmTensorNames } from './llama_ssm.js';
 
 /**
  * Every tensor the model definition reads, shape outermost first ([N, K] for weights), in the order a file lists
@@ -20,7 +21,9 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
   for (let l = 0; l < c.layers; l++) {
     const p = `blk.${l}.`;
     if (!c.noPreNorms) out.push({ name: `${p}attn_norm.weight`, shape: [c.dim] }, ...normBias(`${p}attn_norm`));
-    if (isConvLayer(c, l)) {
+    if (isSsmLayer(c, l)) {
+      out.push(...ssmTensorNames(c, p)); // granitehybrid's Mamba-2 mixers
+    } else if (isConvLayer(c, l)) {
       const taps = c.shortConv!.taps;
       out.push({ name: `${p}shortconv.conv.weight`, shape: [c.dim, taps] }, { name: `${p}shortconv.in_proj.weight`, shape: [3 * c.dim, c.dim] }, { name: `${p}shortconv.out_proj.weight`, shape: [c.dim, c.dim] });
     } else {

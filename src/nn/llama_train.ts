@@ -28,6 +28,7 @@ export const IGNORE_INDEX = -100;
 /** What the training graph cannot do; refused before any tensor is made. */
 function checkTrainable(c: LlamaConfig, T: number): void {
   // gpt-oss runs for inference; its sinks' and clamped SwiGLU's backward rules are not written
+  if (c.ssm) throw new ModelConfigError(`llama training: a ${c.arch} model (Mamba-2 layers) is not trainable here: nibble runs it for inference only`);
   if (c.attnSinks || c.ffnAct === 'swiglu_oai') throw new ModelConfigError(`llama training: a ${c.arch} model (attention sinks, the clamped SwiGLU of its experts) is not trainable here: nibble runs it for inference only`);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
   if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);
@@ -95,7 +96,7 @@ export function llamaLayers(c: LlamaConfig, tensorFactors?: Float32Array): Llama
     const rope = { posScale: r.scale, mscale: lr.mscale, ropeDims: c.ropeDims, ...(lr.factors ? { freqFactors: lr.factors } : {}) };
     return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope, scale: attentionScale(c), ...(c.softcap ? { softcap: c.softcap.attn } : {}), ...(c.attnTemperature ? { qScale: (p: number) => attentionTemperature(c, p) } : {}) };
   };
-  const attention = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? undefined : Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined, !!c.qkNormFull, !!c.linearBiases)));
+  const attention = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) || c.ssm?.layers[l] ? undefined : Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined, !!c.qkNormFull, !!c.linearBiases)));
   // lfm2's short-convolution layers: in_proj [3 dim, dim] and out_proj [dim, dim] (their kernel is a plain weight).
   const conv = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? [new Linear(`blk.${l}.shortconv.in_proj.weight`, 3 * c.dim, c.dim), new Linear(`blk.${l}.shortconv.out_proj.weight`, c.dim, c.dim)] : [])).flat();
   const ffn = Array.from({ length: c.layers }, (_, l) => (isMoeLayer(c, l) ? moeLinears(c, l) : SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn, !!c.linearBiases)));
@@ -240,6 +241,11 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
 
   attention(layer: number, q: Tensor, k: Tensor, v: Tensor): Tensor {
     return this.attn(layer).attend(q, k, v, this.B, this.T);
+  }
+
+  /** granitehybrid's Mamba-2 mixer: inference only (checkTrainable refuses the model first). */
+  ssm(layer: number): Tensor {
+    throw new ModelConfigError(`llama training: layer ${layer} is a Mamba-2 mixer, which training does not run`);
   }
 
   /** lfm2's short convolution over each sequence of the batch (its rows before the first are zeros, as at position 0). */

@@ -53,6 +53,8 @@ import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, normBiasName, outputNormName, POSITION_EMBD, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { splitFusedTensors } from '../nn/llama_layout.js';
 import { layerNormRef, swigluOaiRef } from './lm.js';
+import { mamba2Ref } from './ssm.js';
+import { ssmInProj } from '../nn/llama_ssm.js';
 import { moeRouteRef } from './moe_route.js';
 import { isMoeLayer, sharedExpertGated } from '../nn/llama_moe.js';
 import { shortConvRows } from './ops.js';
@@ -315,7 +317,13 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     const preNorm = (n: string) => (c.noPreNorms ? x.slice() : norm(x, `${p}${n}`));
     const x0 = c.parallelResidual ? x.slice() : x; // the layer's input (x is updated in place by addOut)
     const h = preNorm('attn_norm.weight');
-    if (isConvLayer(c, l)) {
+    if (c.ssm?.layers[l]) {
+      // granitehybrid's Mamba-2 mixer (src/ref/ssm.ts), from position 0
+      const s = c.ssm;
+      const zx = linear(h, T, D, W.get(`${p}ssm_in.weight`), ssmInProj(s), opt);
+      const y = mamba2Ref(zx, T, s, { conv: W.get(`${p}ssm_conv1d.weight`).w, convBias: W.get(`${p}ssm_conv1d.bias`).w, dtBias: W.get(`${p}ssm_dt.bias`).w, A: W.get(`${p}ssm_a`).w, D: W.get(`${p}ssm_d`).w, norm: W.get(`${p}ssm_norm.weight`).w }, c.eps);
+      addOut(linear(y, T, s.inner, W.get(`${p}ssm_out.weight`), D, opt), `${p}post_attention_norm.weight`);
+    } else if (isConvLayer(c, l)) {
       // lfm2: y = C * conv(B * X) from in_proj's B | C | X, the rows before position 0 zeros
       const bcx = linear(h, T, D, W.get(`${p}shortconv.in_proj.weight`), 3 * D, opt);
       const { y } = shortConvRows(bcx, T, W.get(`${p}shortconv.conv.weight`).w, D, c.shortConv!.taps);

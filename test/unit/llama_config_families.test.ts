@@ -248,6 +248,25 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /tensor 'output\.weight' is missing \(a gpt-oss model's head is never tied/);
   });
 
+  it('granitehybrid (Granite 4.0 H): Mamba-2 layers where head_count_kv is 0, the ssm keys required, inner twice the width, optional multipliers, the conv bias required', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'granitehybrid', dim: 32, ffn: 64, layers: 3, heads: 4, kvHeads: 2, seed: 1, multipliers: { embedding: 2, residual: 0.5, attention: 0, logit: 2 }, ssm: { taps: 4, state: 8, heads: 4, groups: 2, layers: [true, false, true] } });
+    expect(f.metadata['granitehybrid.attention.head_count_kv']).toMatchObject({ type: 'array' });
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'granitehybrid', kvHeads: 2, ropeLayout: 'norm', ssm: { taps: 4, inner: 64, state: 8, heads: 4, groups: 2, layers: [true, false, true] }, multipliers: { embedding: 2, residual: 0.5, logit: 2 } });
+    expect(tensors.find((t) => t.name === 'blk.0.ssm_norm.weight')?.shape).toEqual([2, 32]);
+    expect(tensors.find((t) => t.name === 'blk.0.ssm_a')?.shape).toEqual([4, 1]);
+    expect(tensors.some((t) => t.name.startsWith('blk.0.attn_q'))).toBe(false);
+    const without = (k: string) => Object.fromEntries(Object.entries(f.metadata).filter(([key]) => key !== k));
+    // llama.cpp's granitehybrid reads its multipliers as optional: a file without a logit scale divides by nothing
+    expect(logitScale(llamaConfigFromGguf(without('granitehybrid.logit_scale'), tensors))).toBe(1);
+    fails(without('granitehybrid.ssm.state_size'), tensors, /metadata key 'granitehybrid\.ssm\.state_size' is missing \(required\)/);
+    fails({ ...f.metadata, 'granitehybrid.ssm.inner_size': gguf.u32(96) }, tensors, /'granitehybrid\.ssm\.inner_size' 96 must be twice 'granitehybrid\.embedding_length' 32/);
+    fails({ ...f.metadata, 'granitehybrid.ssm.group_count': gguf.u32(3) }, tensors, /'granitehybrid\.ssm\.group_count' 3 must divide/);
+    fails({ ...f.metadata, 'granitehybrid.ssm.conv_kernel': gguf.u32(9) }, tensors, /'granitehybrid\.ssm\.conv_kernel' is 9; nibble's Mamba-2 convolution takes 2\.\.8/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.2.ssm_conv1d.bias'), /tensor 'blk\.2\.ssm_conv1d\.bias' is missing \(expected shape \[96\]\)/);
+    fails({ ...f.metadata, 'granitehybrid.attention.head_count_kv': gguf.array('u32', [0, 2]) }, tensors, /'granitehybrid\.attention\.head_count_kv' has 2 entries, 'granitehybrid\.block_count' is 3/);
+  });
+
   it('internlm2 / xverse: a Llama (adjacent-pair RoPE, no biases) whose head is never tied', () => {
     for (const arch of ['internlm2', 'xverse'] as const) {
       const { file: f, tensors } = synthHeader({ arch, dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 });
