@@ -2,7 +2,8 @@
 // ssmGateNormRef): v = silu(z) * y, z the columns [0, inner) of zx's rows (row stride zx_stride: ssm_in's output);
 // then each group of inner / G channels RMS-normalized and times its weights:
 //   out[t, g, c] = v / sqrt(mean_c v^2 + eps) * w[g, c]          (ggml's swiglu_split, rms_norm, mul)
-// One invocation per (row, group): the group's sum of squares, then its values.
+// One invocation per (row, group): the group's sum of squares, then its values. NO_NORM (a Falcon-H1 file without
+// ssm_norm): out = silu(z) * y as it is.
 struct Params {
   T: u32,
   inner: u32,
@@ -16,7 +17,9 @@ override WG: u32 = 64;
 
 @group(0) @binding(0) var<storage, read> zx: array<f32>;
 @group(0) @binding(1) var<storage, read> y: array<f32>;
+#if !NO_NORM
 @group(0) @binding(2) var<storage, read> w: array<f32>;
+#endif
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
@@ -34,6 +37,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let t = r / params.groups;
   let cols = params.inner / params.groups;
   let j0 = (r % params.groups) * cols;
+#if NO_NORM
+  for (var c = 0u; c < cols; c++) {
+    out[t * params.inner + j0 + c] = gated(t, j0 + c);
+  }
+#else
   var ss = 0.0;
   for (var c = 0u; c < cols; c++) {
     let v = gated(t, j0 + c);
@@ -43,4 +51,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var c = 0u; c < cols; c++) {
     out[t * params.inner + j0 + c] = gated(t, j0 + c) * scale * w[j0 + c];
   }
+#endif
 }

@@ -12,6 +12,8 @@ import { tuningFor } from './tuning.js';
 export const SSM_CONV: KernelDef = { name: 'lm_ssm_conv', shader: 'lm/ssm_conv' };
 export const SSM_SCAN: KernelDef = { name: 'lm_ssm_scan', shader: 'lm/ssm_scan' };
 export const SSM_GATE_NORM: KernelDef = { name: 'lm_ssm_gate_norm', shader: 'lm/ssm_gate_norm' };
+/** The gate alone (a Falcon-H1 file without ssm_norm). */
+export const SSM_GATE: KernelDef = { name: 'lm_ssm_gate', shader: 'lm/ssm_gate_norm', defines: { NO_NORM: true } };
 
 /** A Mamba-2 layer's shape: T rows, `inner` = heads x headDim channels, state N, groups G, conv taps. */
 export interface SsmShape {
@@ -75,22 +77,22 @@ export async function planSsmScan(ctx: GpuContext, xbc: GPUBuffer, zx: GPUBuffer
   };
 }
 
-/** out [T, inner] = rmsnorm per group of (silu(z) * y) times w [inner], z from zx's first inner columns. */
-export async function planSsmGateNorm(ctx: GpuContext, zx: GPUBuffer, y: GPUBuffer, w: GPUBuffer, out: GPUBuffer, s: SsmShape & { eps: number }): Promise<Dispatch> {
+/** out [T, inner] = rmsnorm per group of (silu(z) * y) times w [inner], z from zx's first inner columns; w null: silu(z) * y. */
+export async function planSsmGateNorm(ctx: GpuContext, zx: GPUBuffer, y: GPUBuffer, w: GPUBuffer | null, out: GPUBuffer, s: SsmShape & { eps: number }): Promise<Dispatch> {
   const { eps, ...shape } = s;
   check('ssm_gate_norm', shape);
   checkShape('ssm_gate_norm', 'eps', Number.isFinite(eps) && eps >= 0, `${eps} must be a finite number >= 0`);
   checkShape('ssm_gate_norm', 'groups', s.inner % s.groups === 0, `inner ${s.inner} must be a multiple of groups ${s.groups}`);
   const wg = tuningFor(ctx).elementwiseWG;
-  const kernel = await getKernel(ctx, SSM_GATE_NORM, {}, { WG: wg });
+  const kernel = await getKernel(ctx, w ? SSM_GATE_NORM : SSM_GATE, {}, { WG: wg });
   const g = items(ctx, s.T * s.groups, wg);
   const stride = ssmProjCols(s);
   return {
     kernel,
     args: {
-      bindings: { zx, y, w, out },
+      bindings: { zx, y, out, ...(w ? { w } : {}) },
       params: { T: s.T, inner: s.inner, groups: s.groups, zx_stride: stride, eps, row_pitch: g.rowPitch },
-      expect: { zx: 4 * s.T * stride, y: 4 * s.T * s.inner, w: 4 * s.inner, out: 4 * s.T * s.inner },
+      expect: { zx: 4 * s.T * stride, y: 4 * s.T * s.inner, out: 4 * s.T * s.inner, ...(w ? { w: 4 * s.inner } : {}) },
     },
     workgroups: g.workgroups,
   };

@@ -293,7 +293,7 @@ export class StepRecorder implements LlamaOps<Val> {
     const v = (t: string) => this.vector(`blk.${layer}.${t}`);
     this.ops.push({ label: `ssm_conv ${layer}`, ins: [zxbcdt], outs: [xbc], plan: async (b) => [await planSsmConv(this.ctx, b(zxbcdt), v('ssm_conv1d.weight'), v('ssm_conv1d.bias'), st.conv, this.r.pos, b(xbc), shape)] });
     this.ops.push({ label: `ssm_scan ${layer}`, ins: [xbc, zxbcdt], outs: [y], plan: async (b) => [await planSsmScan(this.ctx, b(xbc), b(zxbcdt), v('ssm_dt.bias'), v('ssm_a'), v('ssm_d'), st.scan, this.r.pos, b(y), shape)] });
-    this.ops.push({ label: `ssm_gate_norm ${layer}`, ins: [zxbcdt, y], outs: [out], plan: async (b) => [await planSsmGateNorm(this.ctx, b(zxbcdt), b(y), v('ssm_norm.weight'), b(out), { ...shape, eps: c.eps })] });
+    this.ops.push({ label: `ssm_gate_norm ${layer}`, ins: [zxbcdt, y], outs: [out], plan: async (b) => [await planSsmGateNorm(this.ctx, b(zxbcdt), b(y), m.noNorm ? null : v('ssm_norm.weight'), b(out), { ...shape, eps: c.eps })] });
     return out;
   }
 

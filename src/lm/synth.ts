@@ -101,8 +101,8 @@ export interface SynthOptions {
   embedStd?: number;
   /** lfm2: the kernel length (shortconv.l_cache) and which layers are short convolutions (head_count_kv 0). */
   shortConv?: LlamaConfig['shortConv'];
-  /** granitehybrid: its Mamba-2 layers (the conv kernel, state size, heads, groups; one flag a layer), inner 2 dim. */
-  ssm?: Omit<NonNullable<LlamaConfig['ssm']>, 'inner'>;
+  /** granitehybrid, falcon-h1: the Mamba-2 mixers (the conv kernel, state size, heads, groups; one flag a layer; inner: default 2 dim; falcon-h1's in every layer, beside attention). */
+  ssm?: Omit<NonNullable<LlamaConfig['ssm']>, 'inner' | 'parallel'> & { inner?: number };
   /** No output.weight (the embedding is the output projection). Default false. */
   tied?: boolean;
   /** Type of every 2D weight but the embedding. Default F32. */

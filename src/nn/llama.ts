@@ -1,5 +1,5 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss` and `granitehybrid` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss`, `granitehybrid` and `falcon-h1` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
@@ -124,12 +124,16 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
   for (let l = 0; l < c.layers; l++) {
     const x0 = x; // the layer's input (gptneox's parallel residual normalizes it for the FFN too)
     const h = preNorm(blk(l, 'attn_norm.weight'));
-    if (isSsmLayer(c, l)) {
+    if (isSsmLayer(c, l) && !c.ssm!.parallel) {
       // granitehybrid's Mamba-2 layers in place of attention
       x = residual(l, ops.ssm(l, ops.linear(h, blk(l, 'ssm_in.weight'))), 'ssm_out.weight', 'post_attention_norm.weight');
     } else if (isConvLayer(c, l)) {
       // lfm2's short-convolution layers in place of attention
       x = residual(l, ops.shortConv(l, ops.linear(h, blk(l, 'shortconv.in_proj.weight'))), 'shortconv.out_proj.weight', 'post_attention_norm.weight');
+    } else if (c.ssm?.parallel) {
+      // falcon-h1: attention and the Mamba-2 mixer of the same h, both added to the stream
+      const withSsm = ops.linear(ops.ssm(l, ops.linear(h, blk(l, 'ssm_in.weight'))), blk(l, 'ssm_out.weight'), { residual: x });
+      x = ops.linear(attention(l, h), blk(l, 'attn_output.weight'), { residual: withSsm });
     } else {
       x = residual(l, attention(l, h), 'attn_output.weight', 'post_attention_norm.weight');
     }

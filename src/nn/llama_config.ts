@@ -188,9 +188,10 @@ export interface LlamaConfig {
   /**
    * granitehybrid (Granite 4.0 H): Mamba-2 mixers in place of attention in the layers flagged in `layers`
    * (src/nn/llama_ssm.ts): a causal convolution of `taps`, `heads` heads of inner / heads channels, a state of `state`
-   * per channel, B and C shared by `groups` groups of heads.
+   * per channel, B and C shared by `groups` groups of heads. falcon-h1: every layer (`parallel`) adds attention and the
+   * mixer of the same normed input; `noNorm`: no ssm_norm (the gated output as it is).
    */
-  ssm?: { taps: number; inner: number; state: number; heads: number; groups: number; layers: readonly boolean[] };
+  ssm?: { taps: number; inner: number; state: number; heads: number; groups: number; layers: readonly boolean[]; parallel?: true; noNorm?: true };
   /**
    * Mixture-of-experts FFNs in every layer (src/nn/llama_moe.ts: Mixtral's `llama`, `qwen3moe`, `olmoe`, `qwen2moe`):
    * `experts` SwiGLUs of width `ffn`, each row weighted over its `used` most probable ones (the router's softmax;
@@ -219,7 +220,7 @@ export interface LlamaConfig {
   };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -422,7 +423,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ropeFreqs: readsRopeFreqs(a) && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma's and gemma2's graphs always tie it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
-    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'ernie4_5-moe' || a === 'hunyuan-dense' || a === 'seed_oss' || a === 'glm4moe' || a === 'gpt-oss' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox' || a === 'qwen2moe') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
+    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'ernie4_5-moe' || a === 'hunyuan-dense' || a === 'seed_oss' || a === 'glm4moe' || a === 'gpt-oss' || a === 'falcon-h1' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox' || a === 'qwen2moe') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
     ...(a === 'glm4moe' && byName.has('blk.0.attn_q_norm.weight') ? { qkNorm: true } : {}), // (GLM-4.5's; the Air has none)
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...archExtras(a, { window, pattern, layers, ropeBase, swaRopeBase, ropeScale, softcap, multipliers, rope, logitMul: readsLogitScale(a) ? k.float(`${a}.logit_scale`) : undefined }),
@@ -431,6 +432,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ...(attnTemperature ? { attnTemperature } : {}),
     ...(conv ? { shortConv: { taps: conv.taps, conv: conv.conv } } : {}),
     ...(hybrid ? { ssm: ssmFromGguf(k, a, dim, hybrid.recurrent) } : {}),
+    // falcon-h1: attention and a Mamba-2 mixer in every layer, side by side
+    ...(a === 'falcon-h1' ? { ssm: ssmFromGguf(k, a, dim, Array.from({ length: layers }, () => true), { parallel: true, noNorm: !byName.has('blk.0.ssm_norm.weight') }) } : {}),
     ...(a === 'phi2' && byName.has('blk.0.attn_qkv.weight') ? { fusedQkv: true } : {}),
     ...(parRes ? { parallelResidual: true } : {}),
     ...(moe ? { moe } : {}),
@@ -438,7 +441,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   };
   // Every layer has 9 tensors at least (phi3's and falcon's fused ones: 6; the gateless or bias-free ones: 8): a block_count the file cannot hold is refused before the
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
-  const perLayer = a === 'phi3' || a === 'falcon' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || a === 'granitehybrid' || traits.normNoBias ? 8 : a === 'starcoder2' ? 13 : 9;
+  const perLayer = a === 'phi3' || a === 'falcon' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || a === 'granitehybrid' || traits.normNoBias ? 8 : a === 'falcon-h1' ? 15 : a === 'starcoder2' ? 13 : 9;
   if (layers * perLayer > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * perLayer} tensors (${perLayer} per layer), the file has ${tensors.length}`);
   // Only some graphs read rope_freqs (readsRopeFreqs; phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
   // the extra tensor, and so do we (below). The check is of the file's layout: phi3's fused tensors as stored.

@@ -5,7 +5,9 @@
 // glm4 the same ffn_up (its q / k / v apart), and phi2 files converted from Phi-2's first checkpoints (fusedQkv)
 //   blk.N.attn_qkv.weight  [q + 2 kv, dim] and blk.N.attn_qkv.bias [q + 2 kv]   (the bias's parts: runs of f32s).
 // seed_oss, glm4moe and gpt-oss name their FFN norm blk.N.post_attention_norm.weight: a "fused" tensor of one part, the
-// definition's ffn_norm. glm4moe's multi-token-prediction layers (blocks from c.layers on) are dropped on reading.
+// definition's ffn_norm; falcon-h1 names it blk.N.ffn_norm, without the suffix (as llama.cpp's falcon-h1 loader looks
+// it up: a file with blk.N.ffn_norm.weight is refused there). glm4moe's multi-token-prediction layers (blocks from
+// c.layers on) are dropped on reading.
 // A fused tensor's parts are runs of whole rows, and a GGUF row is contiguous (every block type packs along K), so
 // each part is a view of the file's bytes: a byte range of the tensor, read or copied as it is.
 import { ggufTensorBytes, type GgufTensor, type GgufTensorIn } from '../io/gguf.js';
@@ -24,6 +26,7 @@ export function fusedTensors(c: LlamaConfig): FusedTensor[] {
   const qkv = (l: number, t: 'weight' | 'bias'): FusedTensor => ({ name: `blk.${l}.attn_qkv.${t}`, parts: (['attn_q', 'attn_k', 'attn_v'] as const).map((n, i) => ({ name: `blk.${l}.${n}.${t}`, rows: i === 0 ? q : kv })) });
   if (c.fusedQkv) return Array.from({ length: c.layers }, (_, l) => [qkv(l, 'weight'), ...(c.qkvBias ? [qkv(l, 'bias')] : [])]).flat();
   if (c.arch === 'seed_oss' || c.arch === 'glm4moe' || c.arch === 'gpt-oss') return Array.from({ length: c.layers }, (_, l) => ({ name: `blk.${l}.post_attention_norm.weight`, parts: [{ name: `blk.${l}.ffn_norm.weight`, rows: c.dim }] }));
+  if (c.arch === 'falcon-h1') return Array.from({ length: c.layers }, (_, l) => ({ name: `blk.${l}.ffn_norm`, parts: [{ name: `blk.${l}.ffn_norm.weight`, rows: c.dim }] }));
   if (c.arch === 'glm4') return Array.from({ length: c.layers }, (_, l) => ({ name: `blk.${l}.ffn_up.weight`, parts: [{ name: `blk.${l}.ffn_gate.weight`, rows: c.ffn }, { name: `blk.${l}.ffn_up.weight`, rows: c.ffn }] }));
   if (c.arch !== 'phi3') return [];
   return Array.from({ length: c.layers }, (_, l) => [qkv(l, 'weight'), { name: `blk.${l}.ffn_up.weight`, parts: [{ name: `blk.${l}.ffn_gate.weight`, rows: c.ffn }, { name: `blk.${l}.ffn_up.weight`, rows: c.ffn }] }]).flat();

@@ -1,6 +1,7 @@
 // Mamba-2 layers (LlamaConfig.ssm), as llama.cpp's build_mamba2_layer runs them in IBM's Granite 4.0 H hybrids
 // (`granitehybrid`: the layers whose attention.head_count_kv is 0 are Mamba-2 mixers, the others attention, each
-// followed by granite's FFN). A Mamba-2 layer of the normed input h [T, dim]:
+// followed by granite's FFN) and TII's Falcon-H1 (`falcon-h1`: every layer runs attention and a Mamba-2 mixer side by
+// side on the same normed input, x + attn(h) + mamba(h), then its FFN; `parallel`). A Mamba-2 mixer of h [T, dim]:
 //   zxBCdt = ssm_in h                  [T, 2 inner + 2 G N + H]: z | xBC | dt (inner = H P: H heads of P channels;
 //                                      G groups of B and C, each N wide: ssm.state_size)
 //   xBC    = silu(conv(xBC) + b)       the causal depthwise convolution of ssm.conv_kernel taps over each of xBC's
@@ -13,10 +14,11 @@
 //   s[h, p, n] = s dA + B[n] x[h, p] dt'  the state, carried from row to row (and step to step: the engine's)
 //   y[h, p] = sum_n s[h, p, n] C[n] + x[h, p] D[h]   (ssm_d)
 //   y      = rmsnorm_g(silu(z) * y) * ssm_norm      RMS-normalized per group of inner / G channels (ssm_norm.weight
-//                                      [G, inner / G]), the model's epsilon
+//                                      [G, inner / G]), the model's epsilon; silu(z) * y alone where a Falcon-H1
+//                                      file has no ssm_norm (`noNorm`)
 //   out    = ssm_out y                 [T, dim]
 // Keys (llama.cpp's): <arch>.ssm.conv_kernel, .inner_size, .state_size, .time_step_rank (H), .group_count (G); inner
-// must be 2 dim (llama.cpp asserts it for granitehybrid).
+// must be 2 dim in granitehybrid (llama.cpp asserts it there).
 import { ModelConfigError, type Keys } from './gguf_keys.js';
 import type { LlamaConfig } from './llama_config.js';
 
@@ -38,17 +40,17 @@ export const ssmInProj = (s: SsmConfig): number => 2 * s.inner + 2 * s.groups * 
 export const isSsmVector = (name: string): boolean => /\.(ssm_a|ssm_d|ssm_norm\.weight|ssm_conv1d\.weight)$/.test(name);
 
 /** The SSM configuration of a file (keys as llama.cpp's granitehybrid reads them); `layers`: which layers are Mamba-2. */
-export function ssmFromGguf(k: Keys, a: string, dim: number, layers: boolean[]): SsmConfig {
+export function ssmFromGguf(k: Keys, a: string, dim: number, layers: boolean[], o: { parallel?: boolean; noNorm?: boolean } = {}): SsmConfig {
   const taps = k.int(`${a}.ssm.conv_kernel`);
   const inner = k.int(`${a}.ssm.inner_size`);
   const state = k.int(`${a}.ssm.state_size`);
   const heads = k.int(`${a}.ssm.time_step_rank`);
   const groups = k.int(`${a}.ssm.group_count`);
   if (taps < 2 || taps > SSM_MAX_TAPS) throw new ModelConfigError(`model config: metadata '${a}.ssm.conv_kernel' is ${taps}; nibble's Mamba-2 convolution takes 2..${SSM_MAX_TAPS}`);
-  if (inner !== 2 * dim) throw new ModelConfigError(`model config: metadata '${a}.ssm.inner_size' ${inner} must be twice '${a}.embedding_length' ${dim} (llama.cpp's ${a} asserts it)`);
+  if (a === 'granitehybrid' && inner !== 2 * dim) throw new ModelConfigError(`model config: metadata '${a}.ssm.inner_size' ${inner} must be twice '${a}.embedding_length' ${dim} (llama.cpp's ${a} asserts it)`);
   if (inner % heads !== 0) throw new ModelConfigError(`model config: metadata '${a}.ssm.inner_size' ${inner} is not a multiple of '${a}.ssm.time_step_rank' ${heads}`);
   if (heads % groups !== 0 || inner % groups !== 0) throw new ModelConfigError(`model config: metadata '${a}.ssm.group_count' ${groups} must divide '${a}.ssm.time_step_rank' ${heads} and '${a}.ssm.inner_size' ${inner}`);
-  return { taps, inner, state, heads, groups, layers };
+  return { taps, inner, state, heads, groups, layers, ...(o.parallel ? { parallel: true as const } : {}), ...(o.noNorm ? { noNorm: true as const } : {}) };
 }
 
 /** Layer `p`'s (a 'blk.N.' prefix) Mamba-2 tensors, shapes outermost first (GGUF's ne reversed). */
@@ -62,7 +64,7 @@ export function ssmTensorNames(c: LlamaConfig, p: string): { name: string; shape
     { name: `${p}ssm_dt.bias`, shape: [s.heads] },
     { name: `${p}ssm_a`, shape: [s.heads, 1] },
     { name: `${p}ssm_d`, shape: [s.heads, 1] },
-    { name: `${p}ssm_norm.weight`, shape: [s.groups, s.inner / s.groups] },
+    ...(s.noNorm ? [] : [{ name: `${p}ssm_norm.weight`, shape: [s.groups, s.inner / s.groups] }]),
     { name: `${p}ssm_out.weight`, shape: [c.dim, s.inner] },
   ];
 }

@@ -21,7 +21,7 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
   for (let l = 0; l < c.layers; l++) {
     const p = `blk.${l}.`;
     if (!c.noPreNorms) out.push({ name: `${p}attn_norm.weight`, shape: [c.dim] }, ...normBias(`${p}attn_norm`));
-    if (isSsmLayer(c, l)) {
+    if (isSsmLayer(c, l) && !c.ssm!.parallel) {
       out.push(...ssmTensorNames(c, p)); // granitehybrid's Mamba-2 mixers
     } else if (isConvLayer(c, l)) {
       const taps = c.shortConv!.taps;
@@ -32,6 +32,7 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
       if (c.qkNorm) out.push({ name: `${p}attn_q_norm.weight`, shape: [c.qkNormFull ? q : c.headDim] }, { name: `${p}attn_k_norm.weight`, shape: [c.qkNormFull ? kv : c.headDim] });
       out.push({ name: `${p}attn_output.weight`, shape: [c.dim, q] }, ...bias(`${p}attn_output`, c.dim));
       if (c.attnSinks) out.push({ name: `${p}attn_sinks.weight`, shape: [c.heads] });
+      if (c.ssm?.parallel) out.push(...ssmTensorNames(c, p)); // falcon-h1's mixer beside attention
       if (c.postNorms) out.push({ name: `${p}post_attention_norm.weight`, shape: [c.dim] });
     }
     if (!c.noPreNorms && !c.parallelBlock) out.push({ name: `${p}ffn_norm.weight`, shape: [c.dim] }, ...normBias(`${p}ffn_norm`));

@@ -317,12 +317,16 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     const preNorm = (n: string) => (c.noPreNorms ? x.slice() : norm(x, `${p}${n}`));
     const x0 = c.parallelResidual ? x.slice() : x; // the layer's input (x is updated in place by addOut)
     const h = preNorm('attn_norm.weight');
-    if (c.ssm?.layers[l]) {
-      // granitehybrid's Mamba-2 mixer (src/ref/ssm.ts), from position 0
-      const s = c.ssm;
+    // granitehybrid's and falcon-h1's Mamba-2 mixer (src/ref/ssm.ts), from position 0
+    const mixer = () => {
+      const s = c.ssm!;
       const zx = linear(h, T, D, W.get(`${p}ssm_in.weight`), ssmInProj(s), opt);
-      const y = mamba2Ref(zx, T, s, { conv: W.get(`${p}ssm_conv1d.weight`).w, convBias: W.get(`${p}ssm_conv1d.bias`).w, dtBias: W.get(`${p}ssm_dt.bias`).w, A: W.get(`${p}ssm_a`).w, D: W.get(`${p}ssm_d`).w, norm: W.get(`${p}ssm_norm.weight`).w }, c.eps);
-      addOut(linear(y, T, s.inner, W.get(`${p}ssm_out.weight`), D, opt), `${p}post_attention_norm.weight`);
+      const y = mamba2Ref(zx, T, s, { conv: W.get(`${p}ssm_conv1d.weight`).w, convBias: W.get(`${p}ssm_conv1d.bias`).w, dtBias: W.get(`${p}ssm_dt.bias`).w, A: W.get(`${p}ssm_a`).w, D: W.get(`${p}ssm_d`).w, norm: s.noNorm ? null : W.get(`${p}ssm_norm.weight`).w }, c.eps);
+      return linear(y, T, s.inner, W.get(`${p}ssm_out.weight`), D, opt);
+    };
+    const ssmOut = c.ssm?.layers[l] ? mixer() : undefined;
+    if (ssmOut && !c.ssm!.parallel) {
+      addOut(ssmOut, `${p}post_attention_norm.weight`);
     } else if (isConvLayer(c, l)) {
       // lfm2: y = C * conv(B * X) from in_proj's B | C | X, the rows before position 0 zeros
       const bcx = linear(h, T, D, W.get(`${p}shortconv.in_proj.weight`), 3 * D, opt);
@@ -348,6 +352,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       // mistral3: the query at position t times its attention temperature (after RoPE, as llama.cpp does).
       if (c.attnTemperature) for (let t = 0; t < T; t++) q.subarray(t * qd, (t + 1) * qd).forEach((v, i, row) => (row[i] = v * attentionTemperature(c, t)));
       const a = attention(q, k, v, T, c, layerWindow(c, l), c.attnSinks ? W.get(`${p}attn_sinks.weight`).w : undefined);
+      if (ssmOut) x.forEach((v, i) => (x[i] = v + ssmOut[i])); // falcon-h1: the mixer's output beside attention's
       addOut(linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt, lbias('attn_output')), `${p}post_attention_norm.weight`);
     }
     // phi2, Cohere: the FFN reads attention's input; gptneox's parallel residual: the layer's input through ffn_norm

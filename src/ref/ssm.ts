@@ -100,9 +100,10 @@ export function ssmScanRef(xbc: Num, zx: Num, zxStride: number, dtOff: number, s
 
 /**
  * y' = rmsnorm over each group of inner / G channels of silu(z) y, times w [inner]: z is columns [0, inner) of zx's
- * rows (stride zxStride), eps the model's. absSum: |y'| times the norm's condition (K = inner / G + 8).
+ * rows (stride zxStride), eps the model's; w null: silu(z) y alone. absSum: |y'| times the norm's condition (K =
+ * inner / G + 8).
  */
-export function ssmGateNormRef(zx: Num, zxStride: number, y: Num, T: number, inner: number, groups: number, w: Num, eps: number): { y: Float64Array; absSum: Float64Array } {
+export function ssmGateNormRef(zx: Num, zxStride: number, y: Num, T: number, inner: number, groups: number, w: Num | null, eps: number): { y: Float64Array; absSum: Float64Array } {
   const out = new Float64Array(T * inner);
   const absSum = new Float64Array(T * inner);
   const cols = inner / groups;
@@ -110,10 +111,10 @@ export function ssmGateNormRef(zx: Num, zxStride: number, y: Num, T: number, inn
     for (let g = 0; g < groups; g++) {
       const v = Array.from({ length: cols }, (_, c) => silu(zx[t * zxStride + g * cols + c]) * y[t * inner + g * cols + c]);
       const ms = v.reduce((a, x) => a + x * x, 0) / cols;
-      const r = 1 / Math.sqrt(ms + eps);
+      const r = w ? 1 / Math.sqrt(ms + eps) : 1; // (w null: the gate alone, Falcon-H1 without ssm_norm)
       for (let c = 0; c < cols; c++) {
         const i = t * inner + g * cols + c;
-        out[i] = v[c] * r * w[g * cols + c];
+        out[i] = v[c] * r * (w ? w[g * cols + c] : 1);
         absSum[i] = Math.abs(out[i]) * 3;
       }
     }
@@ -128,7 +129,8 @@ export interface SsmWeights {
   dtBias: Num;
   A: Num;
   D: Num;
-  norm: Num;
+  /** null: no ssm_norm (Falcon-H1 files without it) */
+  norm: Num | null;
 }
 
 /** A whole mixer from position 0: zxbcdt [T, 2 inner + 2 G N + H] to y [T, inner] (before ssm_out). */

@@ -267,6 +267,18 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails({ ...f.metadata, 'granitehybrid.attention.head_count_kv': gguf.array('u32', [0, 2]) }, tensors, /'granitehybrid\.attention\.head_count_kv' has 2 entries, 'granitehybrid\.block_count' is 3/);
   });
 
+  it('falcon-h1: attention and a Mamba-2 mixer in every layer, its FFN norm named blk.N.ffn_norm, ssm_norm where the file has it', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'falcon-h1', dim: 32, ffn: 64, layers: 2, heads: 4, kvHeads: 2, headDim: 16, seed: 1, ssm: { taps: 4, state: 8, heads: 4, groups: 2, layers: [true, true], inner: 48 } });
+    expect(tensors.some((t) => t.name === 'blk.1.ffn_norm') && !tensors.some((t) => t.name === 'blk.1.ffn_norm.weight')).toBe(true);
+    expect(f.metadata['falcon-h1.attention.head_count_kv']).toEqual(gguf.u32(2));
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'falcon-h1', ropeLayout: 'neox', kvHeads: 2, headDim: 16, ssm: { inner: 48, state: 8, heads: 4, groups: 2, layers: [true, true], parallel: true } });
+    expect(c.ssm!.noNorm).toBeUndefined();
+    expect(llamaConfigFromGguf(f.metadata, tensors.filter((t) => !t.name.endsWith('.ssm_norm.weight'))).ssm!.noNorm).toBe(true);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.0.attn_q.weight'), /tensor 'blk\.0\.attn_q\.weight' is missing/);
+    fails(f.metadata, tensors.map((t) => (t.name === 'blk.0.ffn_norm' ? { ...t, name: 'blk.0.ffn_norm.weight' } : t)), /tensor 'blk\.0\.ffn_norm' is missing/);
+  });
+
   it('internlm2 / xverse: a Llama (adjacent-pair RoPE, no biases) whose head is never tied', () => {
     for (const arch of ['internlm2', 'xverse'] as const) {
       const { file: f, tensors } = synthHeader({ arch, dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 });
