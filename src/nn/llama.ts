@@ -1,5 +1,5 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss`, `granitehybrid` and `falcon-h1` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss`, `granitehybrid`, `falcon-h1` and `nemotron_h` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
@@ -122,6 +122,14 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     return rs ? ops.add(out, ops.scale(sh(), rs)) : sh({ residual: out });
   };
   for (let l = 0; l < c.layers; l++) {
+    if (c.layerKinds) {
+      // nemotron_h: the layer's one mixer of its normed input, added to the stream
+      const h = ops.rmsNorm(x, blk(l, 'attn_norm.weight'));
+      const kind = c.layerKinds[l];
+      const y = kind === 'ssm' ? ops.ssm(l, ops.linear(h, blk(l, 'ssm_in.weight'))) : kind === 'attention' ? attention(l, h) : ops.act(ops.linear(h, blk(l, 'ffn_up.weight')));
+      x = ops.linear(y, blk(l, kind === 'ssm' ? 'ssm_out.weight' : kind === 'attention' ? 'attn_output.weight' : 'ffn_down.weight'), { residual: x });
+      continue;
+    }
     const x0 = x; // the layer's input (gptneox's parallel residual normalizes it for the FFN too)
     const h = preNorm(blk(l, 'attn_norm.weight'));
     if (isSsmLayer(c, l) && !c.ssm!.parallel) {

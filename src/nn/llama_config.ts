@@ -39,7 +39,7 @@ import { describe, Keys, ModelConfigError } from './gguf_keys.js';
 import { ggufTensorLayout, isNextnTensor } from './llama_layout.js';
 import { ggufRopeScaling, type YarnScaling } from './rope_scaling.js';
 import { isConvLayer } from './llama_layers.js';
-import { ssmFromGguf } from './llama_ssm.js';
+import { nemotronHKinds, ssmFromGguf, type LayerKind } from './llama_ssm.js';
 import { glm4moeLayers, moeFromGguf } from './llama_moe.js';
 import { isMropeArch, MROPE_BASE, mropeConfigFromGguf, type MropeArch } from './llama_mrope.js';
 
@@ -193,6 +193,11 @@ export interface LlamaConfig {
    */
   ssm?: { taps: number; inner: number; state: number; heads: number; groups: number; layers: readonly boolean[]; parallel?: true; noNorm?: true };
   /**
+   * nemotron_h (Nemotron-H): each layer is one mixer (a Mamba-2 mixer, attention without RoPE, or the gateless
+   * squared-ReLU MLP), after the layer's attn_norm, its output added to the stream; no layer has the others.
+   */
+  layerKinds?: readonly LayerKind[];
+  /**
    * Mixture-of-experts FFNs in every layer (src/nn/llama_moe.ts: Mixtral's `llama`, `qwen3moe`, `olmoe`, `qwen2moe`):
    * `experts` SwiGLUs of width `ffn`, each row weighted over its `used` most probable ones (the router's softmax;
    * `norm`: the chosen weights renormalized to sum 1); `sharedFfn` (qwen2moe): a shared SwiGLU of that width, gated
@@ -220,7 +225,7 @@ export interface LlamaConfig {
   };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -258,8 +263,8 @@ export function archTraits(a: LlamaArch): ArchTraits {
     qkNormFull: on(olmo2 || a === 'olmoe'), // OLMoE: olmo2's whole-projection q / k norms in a pre-norm block
     postNorms: gemma || olmo2 || exaone4 || glm4,
     noPreNorms: on(olmo2 || exaone4),
-    ffnAct: gemma || gemma1 || sc2 || falcon ? 'gelu' : a === 'arcee' || a === 'nemotron' ? 'relu2' : oss ? 'swiglu_oai' : 'silu',
-    ffnGateless: on(a === 'arcee' || sc2 || falcon || a === 'nemotron'),
+    ffnAct: gemma || gemma1 || sc2 || falcon ? 'gelu' : a === 'arcee' || a === 'nemotron' || a === 'nemotron_h' ? 'relu2' : oss ? 'swiglu_oai' : 'silu',
+    ffnGateless: on(a === 'arcee' || sc2 || falcon || a === 'nemotron' || a === 'nemotron_h'),
     embedScale: gemma || gemma1,
     layerNorm: on(a === 'stablelm' || sc2 || cohere || falcon || a === 'nemotron'), // (nemotron: Nemotron-4 / Minitron, its LayerNorm1p's + 1 folded in by the converter)
     normNoBias: on(cohere),
@@ -348,13 +353,16 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const dim = k.int(`${a}.embedding_length`);
   // (glm4moe: its last nextn_predict_layers blocks are multi-token-prediction layers llama.cpp loads and never runs)
   const layers = a === 'glm4moe' ? glm4moeLayers(k, a, metadata) : k.int(`${a}.block_count`);
-  const ffn = k.int(`${a}.feed_forward_length`);
   const heads = k.int(`${a}.attention.head_count`);
+  // nemotron_h: one mixer a layer, its kind from the per-layer KV-head and FFN-width arrays (llama_ssm.ts)
+  const nemo = a === 'nemotron_h' ? nemotronHKinds(metadata, k, a, layers, heads, tensors.length) : undefined;
+  const ffn = nemo ? nemo.ffn : k.int(`${a}.feed_forward_length`);
+  if (nemo) k.float(`${a}.attention.layer_norm_epsilon`); // (required by llama.cpp's nemotron_h loader, read by none of its norms)
   // lfm2 writes head_count_kv one a layer, 0 for its short-convolution layers.
   const conv = a === 'lfm2' || a === 'lfm2moe' ? lfm2ConvLayers(metadata, k, a, layers, heads, tensors.length) : undefined;
   // granitehybrid writes head_count_kv one a layer too, 0 for its Mamba-2 layers (llama_ssm.ts)
   const hybrid = a === 'granitehybrid' ? recurrentLayers(metadata, k, a, layers, heads, tensors.length) : undefined;
-  const kvHeads = conv ? conv.kvHeads : hybrid ? hybrid.kvHeads : k.int(`${a}.attention.head_count_kv`, heads);
+  const kvHeads = conv ? conv.kvHeads : hybrid ? hybrid.kvHeads : nemo ? nemo.kvHeads : k.int(`${a}.attention.head_count_kv`, heads);
   const ctx = k.int(`${a}.context_length`);
   const eps = k.float(archTraits(a).layerNorm ? `${a}.attention.layer_norm_epsilon` : `${a}.attention.layer_norm_rms_epsilon`); // stablelm's and starcoder2's norms are LayerNorm
   const ropeBase = k.float(`${a}.rope.freq_base`, 10000);
@@ -432,6 +440,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ...(attnTemperature ? { attnTemperature } : {}),
     ...(conv ? { shortConv: { taps: conv.taps, conv: conv.conv } } : {}),
     ...(hybrid ? { ssm: ssmFromGguf(k, a, dim, hybrid.recurrent) } : {}),
+    ...(nemo ? { layerKinds: nemo.kinds, ssm: ssmFromGguf(k, a, dim, nemo.kinds.map((kind) => kind === 'ssm')) } : {}),
     // falcon-h1: attention and a Mamba-2 mixer in every layer, side by side
     ...(a === 'falcon-h1' ? { ssm: ssmFromGguf(k, a, dim, Array.from({ length: layers }, () => true), { parallel: true, noNorm: !byName.has('blk.0.ssm_norm.weight') }) } : {}),
     ...(a === 'phi2' && byName.has('blk.0.attn_qkv.weight') ? { fusedQkv: true } : {}),
@@ -441,7 +450,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   };
   // Every layer has 9 tensors at least (phi3's and falcon's fused ones: 6; the gateless or bias-free ones: 8): a block_count the file cannot hold is refused before the
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
-  const perLayer = a === 'phi3' || a === 'falcon' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || a === 'granitehybrid' || traits.normNoBias ? 8 : a === 'falcon-h1' ? 15 : a === 'starcoder2' ? 13 : 9;
+  const perLayer = a === 'nemotron_h' ? 3 : a === 'phi3' || a === 'falcon' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || a === 'granitehybrid' || traits.normNoBias ? 8 : a === 'falcon-h1' ? 15 : a === 'starcoder2' ? 13 : 9;
   if (layers * perLayer > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * perLayer} tensors (${perLayer} per layer), the file has ${tensors.length}`);
   // Only some graphs read rope_freqs (readsRopeFreqs; phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
   // the extra tensor, and so do we (below). The check is of the file's layout: phi3's fused tensors as stored.

@@ -1,7 +1,9 @@
 // Mamba-2 layers (LlamaConfig.ssm), as llama.cpp's build_mamba2_layer runs them in IBM's Granite 4.0 H hybrids
 // (`granitehybrid`: the layers whose attention.head_count_kv is 0 are Mamba-2 mixers, the others attention, each
 // followed by granite's FFN) and TII's Falcon-H1 (`falcon-h1`: every layer runs attention and a Mamba-2 mixer side by
-// side on the same normed input, x + attn(h) + mamba(h), then its FFN; `parallel`). A Mamba-2 mixer of h [T, dim]:
+// side on the same normed input, x + attn(h) + mamba(h), then its FFN; `parallel`) and NVIDIA's Nemotron-H
+// (`nemotron_h`: each layer is one of a Mamba-2 mixer, attention without RoPE or a squared-ReLU MLP, after its
+// attn_norm, added to the stream: LlamaConfig.layerKinds). A Mamba-2 mixer of h [T, dim]:
 //   zxBCdt = ssm_in h                  [T, 2 inner + 2 G N + H]: z | xBC | dt (inner = H P: H heads of P channels;
 //                                      G groups of B and C, each N wide: ssm.state_size)
 //   xBC    = silu(conv(xBC) + b)       the causal depthwise convolution of ssm.conv_kernel taps over each of xBC's
@@ -19,7 +21,8 @@
 //   out    = ssm_out y                 [T, dim]
 // Keys (llama.cpp's): <arch>.ssm.conv_kernel, .inner_size, .state_size, .time_step_rank (H), .group_count (G); inner
 // must be 2 dim in granitehybrid (llama.cpp asserts it there).
-import { ModelConfigError, type Keys } from './gguf_keys.js';
+import { describe, ModelConfigError, type Keys } from './gguf_keys.js';
+import type { GgufValue } from '../io/gguf.js';
 import type { LlamaConfig } from './llama_config.js';
 
 export type SsmConfig = NonNullable<LlamaConfig['ssm']>;
@@ -68,3 +71,35 @@ export function ssmTensorNames(c: LlamaConfig, p: string): { name: string; shape
     { name: `${p}ssm_out.weight`, shape: [c.dim, s.inner] },
   ];
 }
+
+/**
+ * nemotron_h's layer kinds, as llama.cpp's loader reads them from the per-layer `attention.head_count_kv` and
+ * `feed_forward_length` arrays: a Mamba-2 mixer where both are 0, attention where only the FFN's is, an MLP
+ * otherwise. The attention layers share one KV head count and the MLPs one width (nibble needs one each).
+ */
+export function nemotronHKinds(metadata: Record<string, GgufValue>, k: Keys, a: string, layers: number, heads: number, nTensors: number): { kinds: LayerKind[]; kvHeads: number; ffn: number } {
+  // (before a kind a layer is made: a header's block_count of 2^32 would not fit in memory)
+  if (layers * 3 > nTensors) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * 3} tensors (3 per layer), the file has ${nTensors}`);
+  const perLayer = (key: string, dflt?: number): number[] => {
+    const v = metadata[key];
+    if (v?.type !== 'array') return Array.from({ length: layers }, () => k.int(key, dflt, 0));
+    if (v.value.length !== layers) throw new ModelConfigError(`model config: metadata '${key}' has ${v.value.length} entries, '${a}.block_count' is ${layers}`);
+    return v.value.map((x, i) => {
+      const n = x.type !== 'array' && typeof x.value !== 'string' && typeof x.value !== 'boolean' ? Number(x.value) : NaN;
+      if (!(Number.isSafeInteger(n) && n >= 0)) throw new ModelConfigError(`model config: metadata '${key}'[${i}] must be an integer >= 0, found ${describe(x)}`);
+      return n;
+    });
+  };
+  const kv = perLayer(`${a}.attention.head_count_kv`, heads);
+  const ff = perLayer(`${a}.feed_forward_length`);
+  const kinds: LayerKind[] = kv.map((n, l) => (n === 0 && ff[l] === 0 ? 'ssm' : ff[l] === 0 ? 'attention' : 'ffn'));
+  const one = (vals: number[], what: string, key: string): number => {
+    const set = [...new Set(vals)];
+    if (set.length > 1) throw new ModelConfigError(`model config: metadata '${key}' gives the ${what} layers ${set.join(' and ')} (nibble needs one)`);
+    return set[0] ?? 0;
+  };
+  return { kinds, kvHeads: one(kv.filter((_, l) => kinds[l] === 'attention'), 'attention', `${a}.attention.head_count_kv`) || heads, ffn: one(ff.filter((n) => n > 0), 'MLP', `${a}.feed_forward_length`) };
+}
+
+/** A nemotron_h layer's mixer. */
+export type LayerKind = 'attention' | 'ssm' | 'ffn';

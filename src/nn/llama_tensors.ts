@@ -20,6 +20,15 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
   if (c.longRope) out.push({ name: 'rope_factors_long.weight', shape: [c.ropeDims / 2] }, { name: 'rope_factors_short.weight', shape: [c.ropeDims / 2] });
   for (let l = 0; l < c.layers; l++) {
     const p = `blk.${l}.`;
+    if (c.layerKinds) {
+      // nemotron_h: attn_norm, then the layer's one mixer
+      const kind = c.layerKinds[l];
+      out.push({ name: `${p}attn_norm.weight`, shape: [c.dim] });
+      if (kind === 'ssm') out.push(...ssmTensorNames(c, p));
+      else if (kind === 'attention') out.push({ name: `${p}attn_q.weight`, shape: [q, c.dim] }, { name: `${p}attn_k.weight`, shape: [kv, c.dim] }, { name: `${p}attn_v.weight`, shape: [kv, c.dim] }, { name: `${p}attn_output.weight`, shape: [c.dim, q] });
+      else out.push({ name: `${p}ffn_up.weight`, shape: [c.ffn, c.dim] }, { name: `${p}ffn_down.weight`, shape: [c.dim, c.ffn] });
+      continue;
+    }
     if (!c.noPreNorms) out.push({ name: `${p}attn_norm.weight`, shape: [c.dim] }, ...normBias(`${p}attn_norm`));
     if (isSsmLayer(c, l) && !c.ssm!.parallel) {
       out.push(...ssmTensorNames(c, p)); // granitehybrid's Mamba-2 mixers

@@ -57,16 +57,19 @@ function baseHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     [`${a}.context_length`]: gguf.u32(c.ctx),
     [`${a}.embedding_length`]: gguf.u32(c.dim),
     [`${a}.block_count`]: gguf.u32(c.layers),
-    [`${a}.feed_forward_length`]: gguf.u32(c.ffn),
+    // (nemotron_h: one width a layer, 0 but on its MLP layers)
+    [`${a}.feed_forward_length`]: c.layerKinds ? gguf.array('u32', c.layerKinds.map((kind) => (kind === 'ffn' ? c.ffn : 0))) : gguf.u32(c.ffn),
     [`${a}.attention.head_count`]: gguf.u32(c.heads),
     // lfm2: one count a layer, 0 for the short-convolution layers (as llama.cpp's converter writes it)
     // (granitehybrid's the same, 0 for its Mamba-2 layers)
-    [`${a}.attention.head_count_kv`]: c.shortConv || (c.ssm && !c.ssm.parallel) ? gguf.array('u32', (c.shortConv?.conv ?? c.ssm!.layers).map((r) => (r ? 0 : c.kvHeads))) : gguf.u32(c.kvHeads),
+    [`${a}.attention.head_count_kv`]: c.layerKinds ? gguf.array('u32', c.layerKinds.map((kind) => (kind === 'attention' ? c.kvHeads : 0))) : c.shortConv || (c.ssm && !c.ssm.parallel) ? gguf.array('u32', (c.shortConv?.conv ?? c.ssm!.layers).map((r) => (r ? 0 : c.kvHeads))) : gguf.u32(c.kvHeads),
     ...(c.shortConv ? { [`${a}.shortconv.l_cache`]: gguf.u32(c.shortConv.taps) } : {}),
     ...(c.ssm ? { [`${a}.ssm.conv_kernel`]: gguf.u32(c.ssm.taps), [`${a}.ssm.inner_size`]: gguf.u32(c.ssm.inner), [`${a}.ssm.state_size`]: gguf.u32(c.ssm.state), [`${a}.ssm.time_step_rank`]: gguf.u32(c.ssm.heads), [`${a}.ssm.group_count`]: gguf.u32(c.ssm.groups) } : {}),
     [`${a}.attention.key_length`]: gguf.u32(c.headDim),
     [`${a}.attention.value_length`]: gguf.u32(c.headDim),
     [c.layerNorm ? `${a}.attention.layer_norm_epsilon` : `${a}.attention.layer_norm_rms_epsilon`]: gguf.f32(c.eps),
+    // (nemotron_h: llama.cpp's loader requires a LayerNorm epsilon too, which none of its graph's norms reads)
+    ...(a === 'nemotron_h' ? { [`${a}.attention.layer_norm_epsilon`]: gguf.f32(c.eps) } : {}),
     [`${a}.rope.freq_base`]: gguf.f32(c.ropeBase),
     [`${a}.rope.dimension_count`]: gguf.u32(c.ropeDims),
     ...(c.swa ? { [`${a}.attention.sliding_window`]: gguf.u32(c.swa.window) } : {}),
@@ -198,7 +201,7 @@ export function initLlamaWeights(c: LlamaConfig, seed: number): LlamaWeights {
  * given (Qwen3 decouples them: q is [heads * headDim, dim]). gemma3's sliding window defaults to 512 (Gemma 3 1B's);
  * granite's multipliers default to none applied and a logit scale of 1.
  */
-export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number; /** olmo2 (OLMo 3): sliding_window_pattern (default 4). */ slidingPattern?: number; ropeScale?: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; /** lfm2: the kernel length and which layers are short convolutions. */ shortConv?: LlamaConfig['shortConv']; /** granitehybrid, falcon-h1 (required there): the Mamba-2 mixers (inner: default 2 dim; falcon-h1's every layer, beside attention). */ ssm?: Omit<NonNullable<LlamaConfig['ssm']>, 'inner' | 'parallel'> & { inner?: number }; /** command-r, cohere2: logit_scale (default 1). */ logitMul?: number; /** gptneox: use_parallel_residual (default true). */ parallelResidual?: boolean; /** Mixtral's llama, granite and the MoE architectures (qwen2moe with sharedFfn, ...): the experts (norm: llama.cpp's, from the arch; ernie4_5-moe's selectionBias as given, lfm2moe's always). */ moe?: Omit<NonNullable<LlamaConfig['moe']>, 'norm'> & { /** bailingmoe only (expert_weights_norm; default false) */ norm?: boolean } }): LlamaConfig {
+export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number; /** olmo2 (OLMo 3): sliding_window_pattern (default 4). */ slidingPattern?: number; ropeScale?: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; /** lfm2: the kernel length and which layers are short convolutions. */ shortConv?: LlamaConfig['shortConv']; /** granitehybrid, falcon-h1, nemotron_h (required there): the Mamba-2 mixers (inner: default 2 dim; falcon-h1's every layer, beside attention; nemotron_h's where layerKinds says 'ssm'). */ ssm?: Omit<NonNullable<LlamaConfig['ssm']>, 'inner' | 'parallel'> & { inner?: number }; /** nemotron_h (required there): each layer's one mixer. */ layerKinds?: LlamaConfig['layerKinds']; /** command-r, cohere2: logit_scale (default 1). */ logitMul?: number; /** gptneox: use_parallel_residual (default true). */ parallelResidual?: boolean; /** Mixtral's llama, granite and the MoE architectures (qwen2moe with sharedFfn, ...): the experts (norm: llama.cpp's, from the arch; ernie4_5-moe's selectionBias as given, lfm2moe's always). */ moe?: Omit<NonNullable<LlamaConfig['moe']>, 'norm'> & { /** bailingmoe only (expert_weights_norm; default false) */ norm?: boolean } }): LlamaConfig {
   if (o.headDim === undefined && o.dim % o.heads !== 0) throw new ModelConfigError(`llama config: dim ${o.dim} is not a multiple of heads ${o.heads}`);
   const kvHeads = o.kvHeads ?? o.heads;
   if (o.heads % kvHeads !== 0) throw new ModelConfigError(`llama config: heads ${o.heads} is not a multiple of kvHeads ${kvHeads}`);
@@ -207,8 +210,9 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   const arch = o.arch ?? 'llama';
   if ((arch === 'lfm2' || arch === 'lfm2moe') && !o.shortConv) throw new ModelConfigError(`llama config: an lfm2 model needs shortConv (its kernel length and which layers are short convolutions)`);
   if (o.shortConv && ((arch !== 'lfm2' && arch !== 'lfm2moe') || o.shortConv.conv.length !== o.layers)) throw new ModelConfigError(`llama config: shortConv is lfm2's, one flag a layer (arch ${arch}, ${o.shortConv.conv.length} flags for ${o.layers} layers)`);
-  if ((arch === 'granitehybrid' || arch === 'falcon-h1') !== !!o.ssm) throw new ModelConfigError(`llama config: ssm (Mamba-2 mixers) is granitehybrid's and falcon-h1's, and they need it (arch ${arch})`);
-  if (o.ssm && o.ssm.layers.length !== o.layers) throw new ModelConfigError(`llama config: ssm.layers has ${o.ssm.layers.length} flags for ${o.layers} layers`);
+  if ((arch === 'granitehybrid' || arch === 'falcon-h1' || arch === 'nemotron_h') !== !!o.ssm) throw new ModelConfigError(`llama config: ssm (Mamba-2 mixers) is granitehybrid's, falcon-h1's and nemotron_h's, and they need it (arch ${arch})`);
+  if ((arch === 'nemotron_h') !== !!o.layerKinds || (o.layerKinds && o.layerKinds.length !== o.layers)) throw new ModelConfigError(`llama config: layerKinds (one a layer) is nemotron_h's, and it needs them (arch ${arch})`);
+  if (o.ssm && arch === 'granitehybrid' && o.ssm.layers.length !== o.layers) throw new ModelConfigError(`llama config: ssm.layers has ${o.ssm.layers.length} flags for ${o.layers} layers`);
   if (o.shortConv && (o.shortConv.taps < SHORT_CONV_TAPS.min || o.shortConv.taps > SHORT_CONV_TAPS.max)) throw new ModelConfigError(`llama config: a short convolution of ${o.shortConv.taps} taps (${SHORT_CONV_TAPS.min}..${SHORT_CONV_TAPS.max} supported)`);
   if ((arch === 'olmo2' || arch === 'stablelm' || arch === 'phi2' || arch === 'gptneox' || arch === 'internlm2' || arch === 'xverse' || arch === 'bailingmoe' || arch === 'nemotron' || arch === 'gpt-oss') && o.tied) throw new ModelConfigError(`llama config: an ${arch} model's head is never tied to the embedding (llama.cpp requires output.weight)`);
   if (MOE_ARCHS.includes(arch) && !o.moe) throw new ModelConfigError(`llama config: a ${arch} model needs moe (its experts)`);
@@ -224,7 +228,8 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
     eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
     ...((o.ropeScale ?? 1) !== 1 ? { ropeScale: o.ropeScale } : {}),
     ...(o.shortConv ? { shortConv: { taps: o.shortConv.taps, conv: [...o.shortConv.conv] } } : {}),
-    ...(o.ssm ? { ssm: { ...o.ssm, inner: o.ssm.inner ?? 2 * o.dim, layers: arch === 'falcon-h1' ? Array.from({ length: o.layers }, () => true) : [...o.ssm.layers], ...(arch === 'falcon-h1' ? { parallel: true as const } : {}) } } : {}),
+    ...(o.ssm ? { ssm: { ...o.ssm, inner: o.ssm.inner ?? 2 * o.dim, layers: arch === 'falcon-h1' ? Array.from({ length: o.layers }, () => true) : o.layerKinds ? o.layerKinds.map((k) => k === 'ssm') : [...o.ssm.layers], ...(arch === 'falcon-h1' ? { parallel: true as const } : {}) } } : {}),
+    ...(o.layerKinds ? { layerKinds: [...o.layerKinds] } : {}),
     ...(arch === 'gptneox' && o.parallelResidual !== false ? { parallelResidual: true } : {}),
     ...(o.moe ? { moe: { ...o.moe, norm: arch === 'bailingmoe' || arch === 'glm4moe' ? !!o.moe.norm : arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}), ...(arch === 'lfm2moe' || arch === 'glm4moe' ? { gating: o.moe.gating ?? ('sigmoid' as const), selectionBias: true as const } : {}), ...(arch === 'gpt-oss' ? { biases: true as const } : {}) } } : {}),
     ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' || arch === 'granitemoe' || arch === 'granitehybrid' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : arch === 'minicpm' ? { embedding: 1, residual: 1, attention: 0, logit: 1 } : undefined), logitMul: o.logitMul }),

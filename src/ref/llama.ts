@@ -315,6 +315,26 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     const p = `blk.${l}.`;
     const lbias = (n: string) => (c.linearBiases ? W.get(`${p}${n}.bias`).w : undefined); // starcoder2's
     const preNorm = (n: string) => (c.noPreNorms ? x.slice() : norm(x, `${p}${n}`));
+    if (c.layerKinds) {
+      // nemotron_h: the layer's one mixer (a Mamba-2 mixer, attention without RoPE, or relu(up)^2 through down)
+      const hn = norm(x, `${p}attn_norm.weight`);
+      const kind = c.layerKinds[l];
+      const s = c.ssm!;
+      if (kind === 'ssm') {
+        const zx = linear(hn, T, D, W.get(`${p}ssm_in.weight`), ssmInProj(s), opt);
+        const y = mamba2Ref(zx, T, s, { conv: W.get(`${p}ssm_conv1d.weight`).w, convBias: W.get(`${p}ssm_conv1d.bias`).w, dtBias: W.get(`${p}ssm_dt.bias`).w, A: W.get(`${p}ssm_a`).w, D: W.get(`${p}ssm_d`).w, norm: W.get(`${p}ssm_norm.weight`).w }, c.eps);
+        addOut(linear(y, T, s.inner, W.get(`${p}ssm_out.weight`), D, opt), '');
+      } else if (kind === 'attention') {
+        const q = linear(hn, T, D, W.get(`${p}attn_q.weight`), qd, opt);
+        const k = linear(hn, T, D, W.get(`${p}attn_k.weight`), kvd, opt);
+        const v = linear(hn, T, D, W.get(`${p}attn_v.weight`), kvd, opt);
+        addOut(linear(attention(q, k, v, T, c, 0), T, qd, W.get(`${p}attn_output.weight`), D, opt), '');
+      } else {
+        const u = linear(hn, T, D, W.get(`${p}ffn_up.weight`), c.ffn, opt).map((v) => Math.max(v, 0) * v);
+        addOut(linear(u, T, c.ffn, W.get(`${p}ffn_down.weight`), D, opt), '');
+      }
+      continue;
+    }
     const x0 = c.parallelResidual ? x.slice() : x; // the layer's input (x is updated in place by addOut)
     const h = preNorm('attn_norm.weight');
     // granitehybrid's and falcon-h1's Mamba-2 mixer (src/ref/ssm.ts), from position 0

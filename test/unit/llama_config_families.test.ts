@@ -279,6 +279,20 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(f.metadata, tensors.map((t) => (t.name === 'blk.0.ffn_norm' ? { ...t, name: 'blk.0.ffn_norm.weight' } : t)), /tensor 'blk\.0\.ffn_norm' is missing/);
   });
 
+  it('nemotron_h: each layer\'s mixer from the per-layer KV-head and FFN-width arrays, no RoPE, the LayerNorm epsilon llama.cpp requires', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'nemotron_h', dim: 32, ffn: 64, layers: 4, heads: 4, kvHeads: 2, headDim: 16, seed: 1, ssm: { taps: 4, state: 8, heads: 4, groups: 2, layers: [] }, layerKinds: ['ssm', 'ffn', 'attention', 'ssm'] });
+    expect(f.metadata['nemotron_h.feed_forward_length']).toMatchObject({ type: 'array' });
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'nemotron_h', kvHeads: 2, ffn: 64, ffnAct: 'relu2', ffnGateless: true, noRopeStep: 1, layerKinds: ['ssm', 'ffn', 'attention', 'ssm'], ssm: { layers: [true, false, false, true], inner: 64 } });
+    expect([0, 1, 2, 3].map((l) => layerUsesRope(c, l))).toEqual([false, false, false, false]);
+    expect(tensors.some((t) => t.name === 'blk.1.attn_q.weight') || tensors.some((t) => t.name === 'blk.2.ffn_up.weight')).toBe(false);
+    const without = (k: string) => Object.fromEntries(Object.entries(f.metadata).filter(([key]) => key !== k));
+    fails(without('nemotron_h.attention.layer_norm_epsilon'), tensors, /metadata key 'nemotron_h\.attention\.layer_norm_epsilon' is missing \(required\)/);
+    fails({ ...f.metadata, 'nemotron_h.feed_forward_length': gguf.array('u32', [0, 64, 0, 32]) }, tensors, /'nemotron_h\.feed_forward_length' gives the MLP layers 64 and 32/);
+    fails({ ...f.metadata, 'nemotron_h.feed_forward_length': gguf.array('u32', [0, 64]) }, tensors, /'nemotron_h\.feed_forward_length' has 2 entries, 'nemotron_h\.block_count' is 4/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.ffn_down.weight'), /tensor 'blk\.1\.ffn_down\.weight' is missing/);
+  });
+
   it('internlm2 / xverse: a Llama (adjacent-pair RoPE, no biases) whose head is never tied', () => {
     for (const arch of ['internlm2', 'xverse'] as const) {
       const { file: f, tensors } = synthHeader({ arch, dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 });
