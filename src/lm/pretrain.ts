@@ -50,7 +50,7 @@ export function checkPretrainConfig(c: PretrainConfig, vocab: number): LlamaConf
   if (!c.model || typeof c.model !== 'object') throw new PretrainError(`pretrain config: 'model' is missing`);
   for (const k of ['dim', 'layers', 'heads', 'ffn', 'ctx'] as const) if (!Number.isInteger(c.model[k]) || c.model[k] < 1) throw new PretrainError(`pretrain config: 'model.${k}' must be an integer >= 1, found ${JSON.stringify(c.model[k])}`);
   if (c.model.arch !== undefined && !(LLAMA_ARCHS as readonly string[]).includes(c.model.arch)) throw new PretrainError(`pretrain config: 'model.arch' must be one of ${LLAMA_ARCHS.join(', ')}, found ${JSON.stringify(c.model.arch)}`);
-  if (c.model.arch === 'gpt-oss' || c.model.arch === 'granitehybrid' || c.model.arch === 'falcon-h1' || c.model.arch === 'nemotron_h') throw new PretrainError(`pretrain config: 'model.arch' ${c.model.arch} runs for inference only (${c.model.arch === 'gpt-oss' ? 'its attention sinks and clamped SwiGLU' : 'its Mamba-2 layers'} have no backward rules here)`);
+  if (c.model.arch === 'gpt-oss' || c.model.arch === 'granitehybrid' || c.model.arch === 'falcon-h1' || c.model.arch === 'nemotron_h' || c.model.arch === 'mamba2') throw new PretrainError(`pretrain config: 'model.arch' ${c.model.arch} runs for inference only (${c.model.arch === 'gpt-oss' ? 'its attention sinks and clamped SwiGLU' : 'its Mamba-2 layers'} have no backward rules here)`);
   if (c.seq > c.model.ctx) throw new PretrainError(`pretrain config: 'seq' ${c.seq} exceeds 'model.ctx' ${c.model.ctx}`);
   const sw = c.model.slidingWindow;
   if (sw !== undefined) {

@@ -40,7 +40,7 @@ export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; 
   if (a === 'gemma3') return { swa: { window: o.window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE, ropeScale: 1 } };
   const logit = o.logitMul !== undefined && o.logitMul !== 1 ? { logitMul: o.logitMul } : {};
   if (a === 'gpt2' || a === 'starcoder') return { noRopeStep: 1 }; // learned positions, no RoPE
-  if (a === 'nemotron_h') return { noRopeStep: 1 }; // llama.cpp's rope type NONE: its attention layers rotate nothing
+  if (a === 'nemotron_h' || a === 'mamba2') return { noRopeStep: 1 }; // llama.cpp's rope type NONE: its attention layers rotate nothing
   // Cohere's head is always the embedding (llama.cpp's command-r and cohere2 refuse an output.weight).
   if (a === 'command-r') return { tied: true, ...logit };
   // cohere2 (Command R7B): 3 of every 4 layers slide and rotate, the fourth is global without RoPE (EXAONE 4.0 32B's layout).

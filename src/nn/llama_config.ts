@@ -39,7 +39,7 @@ import { describe, Keys, ModelConfigError } from './gguf_keys.js';
 import { ggufTensorLayout, isNextnTensor } from './llama_layout.js';
 import { ggufRopeScaling, type YarnScaling } from './rope_scaling.js';
 import { isConvLayer } from './llama_layers.js';
-import { nemotronHKinds, ssmFromGguf, type LayerKind } from './llama_ssm.js';
+import { MAMBA2_HEAD_DIM, mamba2Kinds, nemotronHKinds, ssmFromGguf, type LayerKind } from './llama_ssm.js';
 import { glm4moeLayers, moeFromGguf } from './llama_moe.js';
 import { isMropeArch, MROPE_BASE, mropeConfigFromGguf, type MropeArch } from './llama_mrope.js';
 
@@ -225,7 +225,7 @@ export interface LlamaConfig {
   };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -353,11 +353,13 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const dim = k.int(`${a}.embedding_length`);
   // (glm4moe: its last nextn_predict_layers blocks are multi-token-prediction layers llama.cpp loads and never runs)
   const layers = a === 'glm4moe' ? glm4moeLayers(k, a, metadata) : k.int(`${a}.block_count`);
-  const heads = k.int(`${a}.attention.head_count`);
+  // mamba2: no attention (its converter writes head_count 0): one notional head of MAMBA2_HEAD_DIM, never run
+  const mamba2 = a === 'mamba2' ? mamba2Kinds(k, a, layers, tensors.length) : undefined;
+  const heads = mamba2 ? 1 : k.int(`${a}.attention.head_count`);
   // nemotron_h: one mixer a layer, its kind from the per-layer KV-head and FFN-width arrays (llama_ssm.ts)
-  const nemo = a === 'nemotron_h' ? nemotronHKinds(metadata, k, a, layers, heads, tensors.length) : undefined;
+  const nemo = a === 'nemotron_h' ? nemotronHKinds(metadata, k, a, layers, heads, tensors.length) : mamba2;
   const ffn = nemo ? nemo.ffn : k.int(`${a}.feed_forward_length`);
-  if (nemo) k.float(`${a}.attention.layer_norm_epsilon`); // (required by llama.cpp's nemotron_h loader, read by none of its norms)
+  if (nemo && !mamba2) k.float(`${a}.attention.layer_norm_epsilon`); // (required by llama.cpp's nemotron_h loader, read by none of its norms)
   // lfm2 writes head_count_kv one a layer, 0 for its short-convolution layers.
   const conv = a === 'lfm2' || a === 'lfm2moe' ? lfm2ConvLayers(metadata, k, a, layers, heads, tensors.length) : undefined;
   // granitehybrid writes head_count_kv one a layer too, 0 for its Mamba-2 layers (llama_ssm.ts)
@@ -368,8 +370,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const ropeBase = k.float(`${a}.rope.freq_base`, 10000);
   if (heads % kvHeads !== 0) throw new ModelConfigError(`model config: '${a}.attention.head_count' ${heads} is not a multiple of '${a}.attention.head_count_kv' ${kvHeads}`);
   const defHead = dim % heads === 0 ? dim / heads : undefined;
-  const headDim = k.int(`${a}.attention.key_length`, defHead);
-  const vDim = k.int(`${a}.attention.value_length`, defHead);
+  const headDim = mamba2 ? MAMBA2_HEAD_DIM : k.int(`${a}.attention.key_length`, defHead);
+  const vDim = mamba2 ? MAMBA2_HEAD_DIM : k.int(`${a}.attention.value_length`, defHead);
   if (vDim !== headDim) throw new ModelConfigError(`model config: '${a}.attention.value_length' ${vDim} differs from '${a}.attention.key_length' ${headDim} (nibble needs them equal)`);
   const ropeDims = k.int(`${a}.rope.dimension_count`, headDim);
   if (ropeDims % 2 !== 0 || ropeDims > headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' must be even and <= the head dim ${headDim}, found ${ropeDims}`);
@@ -450,7 +452,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   };
   // Every layer has 9 tensors at least (phi3's and falcon's fused ones: 6; the gateless or bias-free ones: 8): a block_count the file cannot hold is refused before the
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
-  const perLayer = a === 'nemotron_h' ? 3 : a === 'phi3' || a === 'falcon' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || a === 'granitehybrid' || traits.normNoBias ? 8 : a === 'falcon-h1' ? 15 : a === 'starcoder2' ? 13 : 9;
+  const perLayer = a === 'nemotron_h' || a === 'mamba2' ? 3 : a === 'phi3' || a === 'falcon' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || a === 'granitehybrid' || traits.normNoBias ? 8 : a === 'falcon-h1' ? 15 : a === 'starcoder2' ? 13 : 9;
   if (layers * perLayer > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * perLayer} tensors (${perLayer} per layer), the file has ${tensors.length}`);
   // Only some graphs read rope_freqs (readsRopeFreqs; phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
   // the extra tensor, and so do we (below). The check is of the file's layout: phi3's fused tensors as stored.

@@ -3,7 +3,8 @@
 // followed by granite's FFN) and TII's Falcon-H1 (`falcon-h1`: every layer runs attention and a Mamba-2 mixer side by
 // side on the same normed input, x + attn(h) + mamba(h), then its FFN; `parallel`) and NVIDIA's Nemotron-H
 // (`nemotron_h`: each layer is one of a Mamba-2 mixer, attention without RoPE or a squared-ReLU MLP, after its
-// attn_norm, added to the stream: LlamaConfig.layerKinds). A Mamba-2 mixer of h [T, dim]:
+// attn_norm, added to the stream: LlamaConfig.layerKinds), and plain Mamba-2 models (`mamba2`: every layer that
+// mixer alone, as a nemotron_h of Mamba-2 layers only). A Mamba-2 mixer of h [T, dim]:
 //   zxBCdt = ssm_in h                  [T, 2 inner + 2 G N + H]: z | xBC | dt (inner = H P: H heads of P channels;
 //                                      G groups of B and C, each N wide: ssm.state_size)
 //   xBC    = silu(conv(xBC) + b)       the causal depthwise convolution of ssm.conv_kernel taps over each of xBC's
@@ -103,3 +104,16 @@ export function nemotronHKinds(metadata: Record<string, GgufValue>, k: Keys, a: 
 
 /** A nemotron_h layer's mixer. */
 export type LayerKind = 'attention' | 'ssm' | 'ffn';
+
+/**
+ * mamba2's layers: every one a Mamba-2 mixer (its converter writes head_count and feed_forward_length 0, unused; the
+ * config keeps one notional head of MAMBA2_HEAD_DIM, which no layer runs).
+ */
+export function mamba2Kinds(k: Keys, a: string, layers: number, nTensors: number): { kinds: LayerKind[]; kvHeads: number; ffn: number } {
+  if (layers * 3 > nTensors) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * 3} tensors (3 per layer), the file has ${nTensors}`);
+  k.int(`${a}.attention.head_count`, 0, 0);
+  return { kinds: Array.from({ length: layers }, () => 'ssm' as const), kvHeads: 1, ffn: 0 };
+}
+
+/** The head dim of mamba2's notional attention (no layer attends; the smallest RoPE table). */
+export const MAMBA2_HEAD_DIM = 2;

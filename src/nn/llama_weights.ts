@@ -10,6 +10,7 @@ import { rng } from '../ref/random.js';
 import { archExtras, archTraits, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, llamaConfigFromGguf, OLMO3_SWA_PATTERN, GPT_OSS_SWA_PATTERN, readsLogitScale, llamaTensorNames, ModelConfigError, isShortConvKernel, SHORT_CONV_TAPS, type LlamaArch, type LlamaConfig } from './llama_config.js';
 import { fuseTensors, splitFusedTensors } from './llama_layout.js';
 import { MOE_ARCHS } from './llama_moe.js';
+import { MAMBA2_HEAD_DIM } from './llama_ssm.js';
 import { mropeMetadata } from './llama_mrope.js';
 import type { LlamaWeights } from './llama_train.js';
 import { expertWeight, GATING_FUNC, stackExperts } from './llama_moe.js';
@@ -52,7 +53,7 @@ export function llamaHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
 
 function baseHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
   const a = c.arch;
-  return {
+  const out: Record<string, GgufValue> = {
     'general.architecture': gguf.str(a),
     [`${a}.context_length`]: gguf.u32(c.ctx),
     [`${a}.embedding_length`]: gguf.u32(c.dim),
@@ -87,6 +88,12 @@ function baseHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     ...(c.yarn ? yarnKeys(a, c.yarn) : {}),
     ...(c.attnTemperature ? temperatureKeys(a, c) : {}),
   };
+  if (a === 'mamba2') {
+    // as its converter writes it: head_count and feed_forward_length 0 (unused), no attention or RoPE keys
+    for (const key of ['attention.head_count_kv', 'attention.key_length', 'attention.value_length', 'rope.freq_base', 'rope.dimension_count']) delete out[`${a}.${key}`];
+    Object.assign(out, { [`${a}.attention.head_count`]: gguf.u32(0), [`${a}.feed_forward_length`]: gguf.u32(0) });
+  }
+  return out;
 }
 
 /** The experts' keys: Mixtral and OLMoE size them by feed_forward_length (the config's ffn must equal theirs), Qwen's by expert_feed_forward_length. */
@@ -202,6 +209,8 @@ export function initLlamaWeights(c: LlamaConfig, seed: number): LlamaWeights {
  * granite's multipliers default to none applied and a logit scale of 1.
  */
 export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number; /** olmo2 (OLMo 3): sliding_window_pattern (default 4). */ slidingPattern?: number; ropeScale?: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; /** lfm2: the kernel length and which layers are short convolutions. */ shortConv?: LlamaConfig['shortConv']; /** granitehybrid, falcon-h1, nemotron_h (required there): the Mamba-2 mixers (inner: default 2 dim; falcon-h1's every layer, beside attention; nemotron_h's where layerKinds says 'ssm'). */ ssm?: Omit<NonNullable<LlamaConfig['ssm']>, 'inner' | 'parallel'> & { inner?: number }; /** nemotron_h (required there): each layer's one mixer. */ layerKinds?: LlamaConfig['layerKinds']; /** command-r, cohere2: logit_scale (default 1). */ logitMul?: number; /** gptneox: use_parallel_residual (default true). */ parallelResidual?: boolean; /** Mixtral's llama, granite and the MoE architectures (qwen2moe with sharedFfn, ...): the experts (norm: llama.cpp's, from the arch; ernie4_5-moe's selectionBias as given, lfm2moe's always). */ moe?: Omit<NonNullable<LlamaConfig['moe']>, 'norm'> & { /** bailingmoe only (expert_weights_norm; default false) */ norm?: boolean } }): LlamaConfig {
+  // mamba2: no attention and no FFN (one notional head, never run: llamaConfigFromGguf reads it so), every layer a Mamba-2 mixer
+  if (o.arch === 'mamba2') o = { ...o, heads: 1, kvHeads: 1, headDim: MAMBA2_HEAD_DIM, ffn: 0, layerKinds: Array.from({ length: o.layers }, () => 'ssm' as const) };
   if (o.headDim === undefined && o.dim % o.heads !== 0) throw new ModelConfigError(`llama config: dim ${o.dim} is not a multiple of heads ${o.heads}`);
   const kvHeads = o.kvHeads ?? o.heads;
   if (o.heads % kvHeads !== 0) throw new ModelConfigError(`llama config: heads ${o.heads} is not a multiple of kvHeads ${kvHeads}`);
@@ -210,8 +219,8 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   const arch = o.arch ?? 'llama';
   if ((arch === 'lfm2' || arch === 'lfm2moe') && !o.shortConv) throw new ModelConfigError(`llama config: an lfm2 model needs shortConv (its kernel length and which layers are short convolutions)`);
   if (o.shortConv && ((arch !== 'lfm2' && arch !== 'lfm2moe') || o.shortConv.conv.length !== o.layers)) throw new ModelConfigError(`llama config: shortConv is lfm2's, one flag a layer (arch ${arch}, ${o.shortConv.conv.length} flags for ${o.layers} layers)`);
-  if ((arch === 'granitehybrid' || arch === 'falcon-h1' || arch === 'nemotron_h') !== !!o.ssm) throw new ModelConfigError(`llama config: ssm (Mamba-2 mixers) is granitehybrid's, falcon-h1's and nemotron_h's, and they need it (arch ${arch})`);
-  if ((arch === 'nemotron_h') !== !!o.layerKinds || (o.layerKinds && o.layerKinds.length !== o.layers)) throw new ModelConfigError(`llama config: layerKinds (one a layer) is nemotron_h's, and it needs them (arch ${arch})`);
+  if ((arch === 'granitehybrid' || arch === 'falcon-h1' || arch === 'nemotron_h' || arch === 'mamba2') !== !!o.ssm) throw new ModelConfigError(`llama config: ssm (Mamba-2 mixers) is granitehybrid's, falcon-h1's, nemotron_h's and mamba2's, and they need it (arch ${arch})`);
+  if ((arch === 'nemotron_h' || arch === 'mamba2') !== !!o.layerKinds || (o.layerKinds && o.layerKinds.length !== o.layers)) throw new ModelConfigError(`llama config: layerKinds (one a layer) is nemotron_h's, and it needs them (arch ${arch})`);
   if (o.ssm && arch === 'granitehybrid' && o.ssm.layers.length !== o.layers) throw new ModelConfigError(`llama config: ssm.layers has ${o.ssm.layers.length} flags for ${o.layers} layers`);
   if (o.shortConv && (o.shortConv.taps < SHORT_CONV_TAPS.min || o.shortConv.taps > SHORT_CONV_TAPS.max)) throw new ModelConfigError(`llama config: a short convolution of ${o.shortConv.taps} taps (${SHORT_CONV_TAPS.min}..${SHORT_CONV_TAPS.max} supported)`);
   if ((arch === 'olmo2' || arch === 'stablelm' || arch === 'phi2' || arch === 'gptneox' || arch === 'internlm2' || arch === 'xverse' || arch === 'bailingmoe' || arch === 'nemotron' || arch === 'gpt-oss') && o.tied) throw new ModelConfigError(`llama config: an ${arch} model's head is never tied to the embedding (llama.cpp requires output.weight)`);

@@ -293,6 +293,16 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.ffn_down.weight'), /tensor 'blk\.1\.ffn_down\.weight' is missing/);
   });
 
+  it('mamba2: every layer a Mamba-2 mixer; its converter\'s head_count and feed_forward_length 0 read as no attention', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'mamba2', dim: 32, ffn: 0, layers: 2, heads: 1, seed: 1, ssm: { taps: 4, state: 8, heads: 4, groups: 2, layers: [] } });
+    expect([f.metadata['mamba2.attention.head_count'], f.metadata['mamba2.feed_forward_length'], f.metadata['mamba2.attention.head_count_kv']]).toEqual([gguf.u32(0), gguf.u32(0), undefined]);
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'mamba2', heads: 1, ffn: 0, noRopeStep: 1, layerKinds: ['ssm', 'ssm'], ssm: { layers: [true, true], inner: 64, groups: 2 } });
+    expect(tensors.filter((t) => t.name.startsWith('blk.0.')).map((t) => t.name.slice(6)).sort()).toEqual(['attn_norm.weight', 'ssm_a', 'ssm_conv1d.bias', 'ssm_conv1d.weight', 'ssm_d', 'ssm_dt.bias', 'ssm_in.weight', 'ssm_norm.weight', 'ssm_out.weight']);
+    const without = (k: string) => Object.fromEntries(Object.entries(f.metadata).filter(([key]) => key !== k));
+    fails(without('mamba2.ssm.group_count'), tensors, /metadata key 'mamba2\.ssm\.group_count' is missing \(required\)/);
+  });
+
   it('internlm2 / xverse: a Llama (adjacent-pair RoPE, no biases) whose head is never tied', () => {
     for (const arch of ['internlm2', 'xverse'] as const) {
       const { file: f, tensors } = synthHeader({ arch, dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 });
