@@ -41,7 +41,7 @@ function checkPositive(kernel: string, s: Readonly<Record<string, number>>): voi
 }
 
 /** One invocation per item, workgroup `wg`, laid on grid1d; rowPitch = invocations per grid row. */
-function items(ctx: GpuContext, n: number, wg: number): { workgroups: [number, number]; rowPitch: number } {
+export function items(ctx: GpuContext, n: number, wg: number): { workgroups: [number, number]; rowPitch: number } {
   const g = grid1d(ctx, Math.ceil(n / wg));
   return { workgroups: g.workgroups, rowPitch: g.gridX * wg };
 }

@@ -6,7 +6,8 @@
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
 import { SSM_MAX_TAPS } from '../nn/llama_ssm.js';
-import { checkShape, grid1d, type Dispatch } from './common.js';
+import { checkShape, type Dispatch } from './common.js';
+import { items } from './lm.js';
 import { tuningFor } from './tuning.js';
 
 export const SSM_CONV: KernelDef = { name: 'lm_ssm_conv', shader: 'lm/ssm_conv' };
@@ -33,11 +34,6 @@ function check(kernel: string, s: SsmShape): void {
   for (const [k, v] of Object.entries(s)) checkShape(kernel, k, Number.isInteger(v) && v > 0, `${v} must be a positive integer`);
   checkShape(kernel, 'taps', s.taps >= 2 && s.taps <= SSM_MAX_TAPS, `${s.taps} must be in 2..${SSM_MAX_TAPS}`);
   checkShape(kernel, 'heads', s.inner % s.heads === 0 && s.heads % s.groups === 0, `inner ${s.inner} must be a multiple of heads ${s.heads}, and heads of groups ${s.groups}`);
-}
-
-function items(ctx: GpuContext, n: number, wg: number): { workgroups: [number, number]; rowPitch: number } {
-  const g = grid1d(ctx, Math.ceil(n / wg));
-  return { workgroups: g.workgroups, rowPitch: g.gridX * wg };
 }
 
 /** xbc [T, ch] = silu(conv(xBC) + bias) from zx's xBC columns; `state` [taps - 1, ch] in and out; bias [ch] (zeros where the model has none). */

@@ -319,11 +319,8 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       // nemotron_h: the layer's one mixer (a Mamba-2 mixer, attention without RoPE, or relu(up)^2 through down)
       const hn = norm(x, `${p}attn_norm.weight`);
       const kind = c.layerKinds[l];
-      const s = c.ssm!;
       if (kind === 'ssm') {
-        const zx = linear(hn, T, D, W.get(`${p}ssm_in.weight`), ssmInProj(s), opt);
-        const y = mamba2Ref(zx, T, s, { conv: W.get(`${p}ssm_conv1d.weight`).w, convBias: W.get(`${p}ssm_conv1d.bias`).w, dtBias: W.get(`${p}ssm_dt.bias`).w, A: W.get(`${p}ssm_a`).w, D: W.get(`${p}ssm_d`).w, norm: W.get(`${p}ssm_norm.weight`).w }, c.eps);
-        addOut(linear(y, T, s.inner, W.get(`${p}ssm_out.weight`), D, opt), '');
+        addOut(ssmMixer(W, c, p, hn, T, opt), '');
       } else if (kind === 'attention') {
         const q = linear(hn, T, D, W.get(`${p}attn_q.weight`), qd, opt);
         const k = linear(hn, T, D, W.get(`${p}attn_k.weight`), kvd, opt);
@@ -337,14 +334,8 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     }
     const x0 = c.parallelResidual ? x.slice() : x; // the layer's input (x is updated in place by addOut)
     const h = preNorm('attn_norm.weight');
-    // granitehybrid's and falcon-h1's Mamba-2 mixer (src/ref/ssm.ts), from position 0
-    const mixer = () => {
-      const s = c.ssm!;
-      const zx = linear(h, T, D, W.get(`${p}ssm_in.weight`), ssmInProj(s), opt);
-      const y = mamba2Ref(zx, T, s, { conv: W.get(`${p}ssm_conv1d.weight`).w, convBias: W.get(`${p}ssm_conv1d.bias`).w, dtBias: W.get(`${p}ssm_dt.bias`).w, A: W.get(`${p}ssm_a`).w, D: W.get(`${p}ssm_d`).w, norm: s.noNorm ? null : W.get(`${p}ssm_norm.weight`).w }, c.eps);
-      return linear(y, T, s.inner, W.get(`${p}ssm_out.weight`), D, opt);
-    };
-    const ssmOut = c.ssm?.layers[l] ? mixer() : undefined;
+    // granitehybrid's and falcon-h1's Mamba-2 mixer
+    const ssmOut = c.ssm?.layers[l] ? ssmMixer(W, c, p, h, T, opt) : undefined;
     if (ssmOut && !c.ssm!.parallel) {
       addOut(ssmOut, `${p}post_attention_norm.weight`);
     } else if (isConvLayer(c, l)) {
@@ -436,6 +427,15 @@ function moeFfn(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: numbe
     }
   }
   return out;
+}
+
+/** Layer p's Mamba-2 mixer (src/ref/ssm.ts) of its normed input h [T, dim], from position 0, through ssm_out: [T, dim]. */
+function ssmMixer(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: number, opt: LlamaRefOptions): Float64Array {
+  const s = c.ssm!;
+  const w = (t: string) => W.get(`${p}${t}`).w;
+  const zx = linear(h, T, c.dim, W.get(`${p}ssm_in.weight`), ssmInProj(s), opt);
+  const y = mamba2Ref(zx, T, s, { conv: w('ssm_conv1d.weight'), convBias: w('ssm_conv1d.bias'), dtBias: w('ssm_dt.bias'), A: w('ssm_a'), D: w('ssm_d'), norm: s.noNorm ? null : w('ssm_norm.weight') }, c.eps);
+  return linear(y, T, s.inner, W.get(`${p}ssm_out.weight`), c.dim, opt);
 }
 
 /** Softmax of each row of logits [T, V]. */
