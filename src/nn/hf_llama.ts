@@ -49,7 +49,7 @@ import type { LlamaWeights } from './llama_train.js';
 import { llamaConfig } from './llama_weights.js';
 import { hfTensorF32, periodLayerTypes, positiveInt, positiveNumber, ropeParametersAsV4 } from './hf_keys.js';
 import { HF_MOE_ARCH, hfMoeConfig, hfMoeTensor } from './hf_moe.js';
-import { GRANITE4_TYPE, granite4AsGranite, hfGranite4Tensor, isGranite4Dense } from './hf_granite4.js';
+import { GRANITE4_TYPE, granite4AsGranite, hfGranite4SsmTensor, hfGranite4Tensor, isGranite4Dense } from './hf_granite4.js';
 import { LFM2_NAMES, lfm2Config } from './hf_lfm2.js';
 import { stablelmConfig } from './hf_stablelm.js';
 import { EXAONE_FIXED, EXAONE_NAMES, exaoneAsLlama } from './hf_exaone.js';
@@ -120,10 +120,11 @@ function hfConfig(json: unknown, source: string): { config: LlamaConfig; ropeTen
   if (!json || typeof json !== 'object') throw new ModelConfigError(`${source}: not a JSON object`);
   const j = json as Record<string, unknown>;
   const type = j.model_type === undefined ? 'llama' : String(j.model_type);
-  if (type === GRANITE4_TYPE) { // Granite 4.0: a Granite (or Granite MoE) where every layer is attention (hf_granite4.ts)
+  if (type === GRANITE4_TYPE) { // Granite 4.0: a Granite (or Granite MoE), with Mamba-2 layers a granitehybrid (hf_granite4.ts)
     const g = granite4AsGranite(j, source);
     const r = llamaLikeConfig(ropeParametersAsV4(g.json, source), source, g.type, ARCH_OF[g.type]);
-    return g.rope ? r : { config: { ...r.config, noRopeStep: 1 }, ropeTensors: r.ropeTensors };
+    const c = g.rope ? r.config : { ...r.config, noRopeStep: 1 };
+    return { config: g.ssm ? { ...c, arch: 'granitehybrid', ssm: g.ssm } : c, ropeTensors: r.ropeTensors };
   }
   const arch = ARCH_OF[type];
   if (type === 'gemma3') throw new ModelConfigError(`${source}: model_type 'gemma3' is Gemma 3's multimodal model: import its text model (model_type gemma3_text, Gemma3ForCausalLM)`);
@@ -463,7 +464,8 @@ export function importHfLlama(configJson: unknown, st: Safetensors, source = 'mo
       weights[name] = ropeTensors[name];
       continue;
     }
-    const moe = hfMoeTensor(config, name, shape, st, source) ?? (granite4 ? hfGranite4Tensor(name, shape, st, source) : null) ?? (config.arch === 'internlm2' ? hfInternlm2Tensor(config, name, st, source, permuteRope) : null); // the experts' stacks, routers and shared experts; Granite 4.0's shared MLP
+    // the experts' stacks, routers and shared experts (Granite 4.0 H's as granitemoe's); Granite 4.0's shared MLP and Mamba-2 mixers
+    const moe = hfMoeTensor(config.arch === 'granitehybrid' ? { ...config, arch: 'granitemoe' } : config, name, shape, st, source) ?? (granite4 ? hfGranite4Tensor(name, shape, st, source) : null) ?? (config.arch === 'granitehybrid' ? hfGranite4SsmTensor(name, shape, st, source) : null) ?? (config.arch === 'internlm2' ? hfInternlm2Tensor(config, name, st, source, permuteRope) : null);
     if (moe) {
       weights[name] = moe;
       continue;

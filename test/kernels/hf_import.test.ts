@@ -97,6 +97,8 @@ describe('Hugging Face Llama import', () => {
     ['hf_granite4', 'granite', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // Granite 4.0 (granitemoehybrid, every layer attention): its shared_mlp the dense FFN
     ['hf_granite4_nope', 'granite', [260, 32, 2, 4, 2, 8, 48, 32, true, false, false]], // the same without RoPE (position_embedding_type null: rope.scaling.finetuned false)
     ['hf_granite4_moe', 'granitemoe', [260, 32, 2, 4, 2, 8, 32, 32, true, false, false]], // Granite 4.0 with experts: granitemoeshared's layout
+    ['hf_granite4_h', 'granitehybrid', [260, 32, 3, 4, 2, 8, 48, 32, true, false, false]], // Granite 4.0 H: Mamba-2 layers 0 and 2 (2 groups), no RoPE: the GPU check is the engine's (gen_hf_granite4h.py)
+    ['hf_granite4_h_moe', 'granitehybrid', [260, 32, 3, 4, 2, 8, 32, 32, true, false, false]], // the same with 4 experts and RoPE, one group
     ['hf_ernie4_5_moe', 'ernie4_5-moe', [260, 32, 3, 4, 2, 8, 48, 32, true, false, false]], // a dense first layer, then 8 experts of 16 (3 a token) chosen with a selection bias, shared experts of 32
   ] as const)("%s: reproduces PyTorch's logits: the f64 reference to 1e-6, the training forward (gemma3: the engine) on the GPU to 1e-4, llama.cpp's probabilities to 1e-4", async (name, arch, shape) => {
     const g = golden(name);
@@ -110,8 +112,10 @@ describe('Hugging Face Llama import', () => {
     const path = join(tmp, `${name}.gguf`);
     writeFileSync(path, bytes);
     let dGpu: number;
-    if (config.swa && T > config.swa.window) {
-      // Training attends over the whole sequence, so past the window the GPU check is the inference engine.
+    const engine = (config.swa && T > config.swa.window) || !!config.ssm;
+    if (engine) {
+      // Training attends over the whole sequence, so past the window the GPU check is the inference engine; and it
+      // does not run Mamba-2 layers.
       const lm = await LanguageModel.load(ctx, path, { ctxLen: 32, chunk: 16, kvType: 'f32' });
       try {
         dGpu = maxDiff(await lm.logits(g.ids), g.logits);
@@ -133,7 +137,7 @@ describe('Hugging Face Llama import', () => {
     // llama.cpp's CPU gelu reads a table over f16 (the reference's cpuActivations): what that moves the probabilities
     // by, E (0 without gelu; F32 weights round no matmul input), adds to the bound.
     const E = config.ffnAct === 'gelu' ? maxDiff(softmaxRows(ref, T, config.vocab), softmaxRows(llamaLogitsRef(parseGgufFile(bytes), g.ids, { cpuActivations: true }), T, config.vocab)) : 0;
-    console.log(`HF ${name} import vs PyTorch: logits, f64 reference ${dRef.toExponential(2)}, GPU ${config.swa && T > config.swa.window ? 'engine' : 'training forward'} ${dGpu.toExponential(2)} (max |z| ${Math.max(...g.logits.map(Math.abs)).toFixed(2)}); llama.cpp's probabilities ${dCpp.toExponential(2)}${E ? ` (f16 gelu table E ${E.toExponential(2)})` : ''}`);
+    console.log(`HF ${name} import vs PyTorch: logits, f64 reference ${dRef.toExponential(2)}, GPU ${engine ? 'engine' : 'training forward'} ${dGpu.toExponential(2)} (max |z| ${Math.max(...g.logits.map(Math.abs)).toFixed(2)}); llama.cpp's probabilities ${dCpp.toExponential(2)}${E ? ` (f16 gelu table E ${E.toExponential(2)})` : ''}`);
     expect(dRef).toBeLessThanOrEqual(1e-6);
     expect(dGpu).toBeLessThanOrEqual(1e-4);
     expect(dCpp).toBeLessThanOrEqual(1e-4 + E);
@@ -164,11 +168,22 @@ describe('Hugging Face Llama import', () => {
     expect(() => importHfLlama(e.configJson, se)).toThrow(/tensor 'model\.layers\.2\.mlp\.moe_statics\.e_score_correction_bias' is missing \(expected shape \[1, 8\]\)/);
   });
 
-  it('Granite 4.0: Mamba-2 layers refused by key, RoPE only with position_embedding_type "rope", the shared MLP named where missing', () => {
+  it('Granite 4.0: RoPE only with position_embedding_type "rope", the shared MLP named where missing; Granite 4.0 H\'s Mamba-2 layers as granitehybrid, what llama.cpp cannot run refused by key', () => {
     const g = golden('hf_granite4');
     const bad = (j: Record<string, unknown>, re: RegExp) => expect(() => hfLlamaConfig({ ...g.configJson, ...j })).toThrow(re);
-    bad({ layer_types: ['mamba', 'attention'] }, /layer_types \["mamba","attention"\]: Granite 4\.0 H's Mamba-2 layers are not supported/);
+    bad({ layer_types: ['mamba', 'conv'] }, /layer_types \["mamba","conv"\]: a GraniteMoeHybrid config lists its 2 layers \('attention' or 'mamba'\)/);
     bad({ layer_types: undefined }, /layer_types undefined: a GraniteMoeHybrid config lists its 2 layers/);
+    const h = golden('hf_granite4_h');
+    expect(hfLlamaConfig(h.configJson)).toMatchObject({ arch: 'granitehybrid', noRopeStep: 1, ssm: { taps: 4, inner: 64, state: 8, heads: 4, groups: 2, layers: [true, false, true] } });
+    const badH = (j: Record<string, unknown>, re: RegExp) => expect(() => hfLlamaConfig({ ...h.configJson, ...j })).toThrow(re);
+    badH({ mamba_expand: 3, mamba_d_head: 8, mamba_n_heads: 12 }, /mamba_expand 3: llama\.cpp's granitehybrid needs 2/);
+    badH({ mamba_d_head: 8 }, /mamba_n_heads 4 x mamba_d_head 8 must be mamba_expand x hidden_size = 64/);
+    badH({ mamba_n_groups: 3 }, /mamba_n_groups 3 must divide mamba_n_heads 4/);
+    badH({ mamba_conv_bias: false }, /mamba_conv_bias false: llama\.cpp's granitehybrid needs the conv's bias/);
+    badH({ mamba_proj_bias: true }, /mamba_proj_bias is true: llama\.cpp's granitehybrid has no in_proj \/ out_proj biases/);
+    const sh = h.st();
+    delete sh.tensors['model.layers.2.mamba.A_log'];
+    expect(() => importHfLlama(h.configJson, sh)).toThrow(/tensor 'model\.layers\.2\.mamba\.A_log' is missing \(expected shape \[4\]\)/);
     bad({ position_embedding_type: 'alibi' }, /position_embedding_type "alibi": 'rope', 'nope' or null/);
     expect(hfLlamaConfig(g.configJson).noRopeStep).toBeUndefined();
     expect(hfLlamaConfig({ ...g.configJson, position_embedding_type: 'nope' }).noRopeStep).toBe(1);
