@@ -169,7 +169,7 @@ export class LlamaEngine {
       const layerKv = (l: number) => Math.max(16, kvCacheBytes(layerCacheRows(c, l, ctxLen, chunk).rows, c.kvHeads * c.headDim, kvType)); // (a conv layer's: unused)
       const kCache = Array.from({ length: c.layers }, (_, l) => mk(layerKv(l), `k cache ${l}`));
       const vCache = Array.from({ length: c.layers }, (_, l) => mk(layerKv(l), `v cache ${l}`));
-      // granitehybrid's Mamba-2 layers: a conv state and a scan state each (zeroed at creation; a step at position 0 ignores them)
+      // the Mamba-2 mixers' layers: a conv state and a scan state each (zeroed at creation; a step at position 0 ignores them)
       const sm = c.ssm;
       const ssmState = sm ? Array.from({ length: c.layers }, (_, l) => (sm.layers[l] ? { conv: mk(4 * (sm.taps - 1) * (sm.inner + 2 * sm.groups * sm.state), `ssm conv state ${l}`), scan: mk(4 * sm.inner * sm.state, `ssm state ${l}`) } : undefined)) : undefined;
       const convState = c.shortConv ? Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? mk(4 * (c.shortConv!.taps - 1) * c.dim, `conv state ${l}`) : undefined)) : undefined;
@@ -212,7 +212,7 @@ export class LlamaEngine {
   private cached: number[] = [];
   /** One past the highest position written since the last step from position 0 (what a ring cache may have overwritten). */
   private written = 0;
-  /** lfm2, granitehybrid: one past the last position the conv (and Mamba-2) states have seen (the next step must start there, or at 0). */
+  /** lfm2 and the Mamba-2 models: one past the last position the conv (and scan) states have seen (the next step must start there, or at 0). */
   private convAt = 0;
 
   /**
@@ -222,7 +222,7 @@ export class LlamaEngine {
    */
   canResumeAt(pos0: number): boolean {
     if (pos0 === 0) return true;
-    // lfm2's conv state and granitehybrid's Mamba-2 states hold the rows before convAt only: it cannot go back, nor skip ahead.
+    // lfm2's conv state and the Mamba-2 states hold the rows before convAt only: they cannot go back, nor skip ahead.
     if ((this.config.shortConv || this.config.ssm) && pos0 !== this.convAt) return false;
     if (pos0 >= this.written) return true;
     for (let l = 0; l < this.config.layers; l++) {

@@ -55,7 +55,7 @@ export interface StepResources {
   vCache: GPUBuffer[];
   /** lfm2: each short-convolution layer's conv state [taps - 1, dim] (the last rows' B * X; undefined on attention layers). */
   convState?: (GPUBuffer | undefined)[];
-  /** granitehybrid: each Mamba-2 layer's conv state [taps - 1, channels] and scan state [inner, N]. */
+  /** The Mamba-2 models (granitehybrid, falcon-h1, nemotron_h, mamba2): each mixer layer's conv state [taps - 1, channels] and scan state [inner, N]. */
   ssmState?: ({ conv: GPUBuffer; scan: GPUBuffer } | undefined)[];
   kvType: KvType;
   weights: Map<string, LmWeight>;
@@ -279,7 +279,7 @@ export class StepRecorder implements LlamaOps<Val> {
     return out;
   }
 
-  /** granitehybrid's Mamba-2 mixer: the convolution and the scan through the layer's states, then the gated group norm. */
+  /** A Mamba-2 mixer (granitehybrid, falcon-h1, nemotron_h, mamba2): the convolution and the scan through the layer's states, then the gated group norm. */
   ssm(layer: number, zxbcdt: Val): Val {
     const c = this.c;
     const m = c.ssm!;
