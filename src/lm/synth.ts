@@ -305,7 +305,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     }
     // qwen2moe's shared-expert gate: a vector read as a Linear [1, dim] (sigmoid of its dot product with the row)
     if (isSharedExpertGate(name)) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => g() / Math.sqrt(shape[0])) };
-    // granitehybrid's Mamba-2 constants, as its checkpoints initialize them: A = -exp(A_log) of -1..-8, D near 1, the
+    // the Mamba-2 mixers' constants, as their checkpoints initialize them: A = -exp(A_log) of -1..-8, D near 1, the
     // conv kernel [channels, taps] of deviation 1 / sqrt(taps), dt's bias so that softplus(dt) is 0.01..0.2 (a state
     // that decays over a few to tens of positions), the group norm's weight near 1; all F32, as the converter keeps them
     if (/\.ssm_a$/.test(name)) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => -Math.exp(Math.log(8) * r())) };

@@ -201,7 +201,7 @@ export function estimateGpuBytes(c: LlamaConfig, infos: readonly { name: string;
   }
   let rows = 0;
   for (let l = 0; l < c.layers; l++) rows += layerCacheRows(c, l, ctxLen, chunk).rows;
-  // (granitehybrid's Mamba-2 layers keep their conv and scan states in place of KV rows)
+  // (the Mamba-2 layers keep their conv and scan states in place of KV rows)
   const sm = c.ssm;
   const ssmStates = sm ? sm.layers.filter(Boolean).length * 4 * ((sm.taps - 1) * (sm.inner + 2 * sm.groups * sm.state) + sm.inner * sm.state) : 0;
   const kv = 2 * rows * c.kvHeads * c.headDim * (kvType === 'f16' ? 2 : 4) + ssmStates;

@@ -40,7 +40,7 @@ export interface LlamaOps<T> {
    */
   shortConv(layer: number, bcx: T): T;
   /**
-   * granitehybrid's Mamba-2 mixer of layer `layer` (src/nn/llama_ssm.ts): ssm_in's output zxBCdt [T, 2 inner + 2 G N
+   * The Mamba-2 mixer of layer `layer` (granitehybrid, falcon-h1, nemotron_h, mamba2) (src/nn/llama_ssm.ts): ssm_in's output zxBCdt [T, 2 inner + 2 G N
    * + H] to y [T, inner], the convolution and the state carried over the layer's previous positions (the engine's
    * conv and SSM states), gated by silu(z) and RMS-normalized per group, before ssm_out.
    */

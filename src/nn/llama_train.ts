@@ -243,7 +243,7 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     return this.attn(layer).attend(q, k, v, this.B, this.T);
   }
 
-  /** granitehybrid's Mamba-2 mixer: inference only (checkTrainable refuses the model first). */
+  /** The Mamba-2 mixer: inference only (checkTrainable refuses the model first). */
   ssm(layer: number): Tensor {
     throw new ModelConfigError(`llama training: layer ${layer} is a Mamba-2 mixer, which training does not run`);
   }
