@@ -69,9 +69,28 @@ const LFM2_350M: SynthOptions = {
 const QWEN3_MOE_SMALL: SynthOptions = { arch: 'qwen3moe', dim: 512, layers: 4, heads: 8, kvHeads: 2, ffn: 1536, ctx: 2048, ropeBase: 1000000, seed: 300, moe: { experts: 128, used: 8, ffn: 192 } };
 
 /**
+ * Granite 4.0 H-350M's Mamba-2 hybrid at its width (dim 768, Mamba-2 mixers of 48 heads of 32 with a state of 128, one
+ * group; an attention layer every eighth of 32, no RoPE; SwiGLU of 2048; vocabulary 100352, tied): the scan's cost
+ * against llama.cpp's.
+ */
+const GRANITE4H_350M: SynthOptions = {
+  arch: 'granitehybrid', dim: 768, layers: 32, heads: 12, kvHeads: 4, ffn: 2048, ctx: 2048, tied: true, seed: 400,
+  multipliers: { embedding: 12, residual: 0.246, attention: 0.0078125, logit: 3 }, metadata: { 'granitehybrid.rope.scaling.finetuned': gguf.bool(false) },
+  ssm: { taps: 4, state: 128, heads: 48, groups: 1, layers: Array.from({ length: 32 }, (_, l) => l % 8 !== 7) },
+};
+
+/** gpt-oss's layout (sinks, alternate 128-position windows, YaRN, 32 biased experts, 4 a token) at dim 512, 4 layers, its experts MXFP4. */
+const GPT_OSS_SMALL: SynthOptions = {
+  arch: 'gpt-oss', dim: 512, layers: 4, heads: 8, kvHeads: 2, headDim: 64, ffn: 512, ctx: 2048, seed: 500, qkvBias: true, slidingWindow: 128,
+  yarn: { factor: 32, origCtx: 4096 }, moe: { experts: 32, used: 4, ffn: 512 },
+  types: Object.fromEntries([0, 1, 2, 3].flatMap((l) => ['gate', 'up', 'down'].map((t) => [`blk.${l}.ffn_${t}_exps.weight`, 'MXFP4']))),
+};
+
+/**
  * The models of a run: the bundled one always; unless quick, a 134M-parameter Llama in Q4_0 and Q4_K, LFM2-350M's
- * hybrid layout in Q4_0 (vocabulary 65536) and Qwen3-30B-A3B's experts in a small model (Q4_0, also run with every
- * expert every step: the baseline of the experts' arming); the Llama-3.2-1B shape with large.
+ * hybrid layout in Q4_0 (vocabulary 65536), Qwen3-30B-A3B's experts in a small model (Q4_0, also run with every
+ * expert every step: the baseline of the experts' arming), Granite 4.0 H-350M's Mamba-2 hybrid (Q4_0) and gpt-oss's
+ * layout with MXFP4 experts (Q8_0 elsewhere); the Llama-3.2-1B shape with large.
  */
 export function generateModels(o: GenerateBenchOptions): GenModelSpec[] {
   const P = o.promptTokens;
@@ -84,6 +103,8 @@ export function generateModels(o: GenerateBenchOptions): GenModelSpec[] {
   }
   models.push({ name: 'lfm2-350M-shape Q4_0', synth: { ...LFM2_350M, weightType: 'Q4_0', vocab: paddedVocab(65536) }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
   models.push({ name: 'qwen3moe-128x8-experts-small Q4_0', synth: { ...QWEN3_MOE_SMALL, weightType: 'Q4_0', vocab: v32k }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
+  models.push({ name: 'granite-4.0-h-350M-shape Q4_0', synth: { ...GRANITE4H_350M, weightType: 'Q4_0', vocab: paddedVocab(100352) }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
+  models.push({ name: 'gpt-oss-layout-small MXFP4 experts', synth: { ...GPT_OSS_SMALL, weightType: 'Q8_0', vocab: v32k }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
   if (o.large) {
     const synth: SynthOptions = { dim: 2048, layers: 16, heads: 32, kvHeads: 8, ffn: 8192, ctx: 2048, tied: true, ropeBase: 500000, weightType: 'Q4_0', vocab: paddedVocab(128256), seed: 1000 };
     models.push({ name: 'llama-3.2-1B-shape Q4_0', synth, promptTokens: P ?? 128, decodeTokens: N ?? 64 });
