@@ -15,12 +15,22 @@ import { llamaForward, type LlamaOps } from './llama.js';
 import { attentionScale, attentionTemperature, isConvLayer, isRopeFactors, isShortConvKernel, normBiasName, POSITION_EMBD, outputNormName, layerRope, layerRopeScaling, layerWindow, llamaTensorNames, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from './llama_config.js';
 import { layerQuant, lsqScaleName, type LinearQuant } from './linear_quant.js';
 import { Attention, Embedding, GraphScope, LayerNorm, Linear, RMSNorm, SwiGLU } from './layers.js';
-import { expertWeight, isMoeLayer, isSelectionBias, isSharedExpertGate, splitExperts, stackExperts } from './llama_moe.js';
+import { expertWeight, isExpertBias, isMoeLayer, isSelectionBias, isSharedExpertGate, splitExperts, stackExperts } from './llama_moe.js';
 
 export { splitExperts, stackExperts };
 
 /** A model's f32 weights by GGUF tensor name (shape as llamaTensorNames lists it). */
 export type LlamaWeights = Record<string, Float32Array>;
+
+/**
+ * gpt-oss's clamped SwiGLU of graph ops: min(g, 7) = g - relu(g - 7), clamp(u, -7, 7) = u + relu(-u - 7) - relu(u - 7),
+ * then x sigmoid(1.702 x) (u' + 1) (the engine's swiglu.wgsl OAI; its gradient is the ops', 0 past the limits).
+ */
+function swigluOai(g: Tensor, u: Tensor): Tensor {
+  const x = ops.sub(g, ops.relu(ops.affine(g, 1, -7)));
+  const uc = ops.sub(ops.add(u, ops.relu(ops.affine(u, -1, -7))), ops.relu(ops.affine(u, 1, -7)));
+  return ops.mul(ops.mul(x, ops.sigmoid(ops.scale(x, 1.702))), ops.affine(uc, 1, 1));
+}
 
 /** Target value of positions that take no part in the loss (padding). */
 export const IGNORE_INDEX = -100;
@@ -29,7 +39,6 @@ export const IGNORE_INDEX = -100;
 function checkTrainable(c: LlamaConfig, T: number): void {
   // gpt-oss runs for inference; its sinks' and clamped SwiGLU's backward rules are not written
   if (c.ssm) throw new ModelConfigError(`llama training: a ${c.arch} model (Mamba-2 layers) is not trainable here: nibble runs it for inference only`);
-  if (c.attnSinks || c.ffnAct === 'swiglu_oai') throw new ModelConfigError(`llama training: a ${c.arch} model (attention sinks, the clamped SwiGLU of its experts) is not trainable here: nibble runs it for inference only`);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
   if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);
 }
@@ -41,7 +50,7 @@ function checkTrainable(c: LlamaConfig, T: number): void {
 export function llamaParamNames(c: LlamaConfig): { name: string; shape: number[] }[] {
   return llamaTensorNames(c)
     .filter((t) => !isRopeFactors(t.name) && !isSelectionBias(t.name))
-    .flatMap((t) => (t.shape.length === 3 ? Array.from({ length: t.shape[0] }, (_, e) => ({ name: expertWeight(t.name, e), shape: t.shape.slice(1) })) : [t]));
+    .flatMap((t) => (t.shape.length === 3 || isExpertBias(t.name) ? Array.from({ length: t.shape[0] }, (_, e) => ({ name: expertWeight(t.name, e), shape: t.shape.slice(1) })) : [t]));
 }
 
 /**
@@ -68,9 +77,13 @@ export interface GraphLlamaOptions {
 function moeLinears(c: LlamaConfig, l: number): Linear[] {
   const m = c.moe!;
   const p = `blk.${l}.`;
-  const glu = (name: (t: string) => string, F: number) => [new Linear(name('ffn_gate'), F, c.dim), new Linear(name('ffn_up'), F, c.dim), new Linear(name('ffn_down'), c.dim, F)];
-  const experts = Array.from({ length: m.experts }, (_, e) => glu((t) => expertWeight(`${p}${t}_exps.weight`, e), m.ffn)).flat();
-  return [new Linear(`${p}ffn_gate_inp.weight`, m.experts, c.dim), ...experts, ...(m.sharedFfn ? glu((t) => `${p}${t}_shexp.weight`, m.sharedFfn) : [])];
+  const glu = (name: (t: string) => string, F: number, bias?: (t: string) => string) => {
+    const lin = (t: string, N: number, K: number) => new Linear(name(t), N, K, bias ? { bias: bias(t) } : {});
+    return [lin('ffn_gate', F, c.dim), lin('ffn_up', F, c.dim), lin('ffn_down', c.dim, F)];
+  };
+  // gpt-oss: the router's and every expert's projections have biases (a row of the stack's bias an expert)
+  const experts = Array.from({ length: m.experts }, (_, e) => glu((t) => expertWeight(`${p}${t}_exps.weight`, e), m.ffn, m.biases ? (t) => expertWeight(`${p}${t}_exps.bias`, e) : undefined)).flat();
+  return [new Linear(`${p}ffn_gate_inp.weight`, m.experts, c.dim, m.biases ? { bias: `${p}ffn_gate_inp.bias` } : {}), ...experts, ...(m.sharedFfn ? glu((t) => `${p}${t}_shexp.weight`, m.sharedFfn) : [])];
 }
 
 /** The layers of a config by weight name (the Linear, norm and embedding tables llamaForward's operations name). */
@@ -240,7 +253,9 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
   }
 
   attention(layer: number, q: Tensor, k: Tensor, v: Tensor): Tensor {
-    return this.attn(layer).attend(q, k, v, this.B, this.T);
+    // gpt-oss: the head's sink logits, a param [heads] joining each row's softmax (the composition's)
+    const sinks = this.config.attnSinks ? this.scope.weight(`blk.${layer}.attn_sinks.weight`, [this.config.heads]) : undefined;
+    return this.attn(layer).attend(q, k, v, this.B, this.T, sinks ? { sinks } : {});
   }
 
   /** The Mamba-2 mixer: inference only (checkTrainable refuses the model first). */
@@ -258,6 +273,7 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
   glu(gate: Tensor, up: Tensor): Tensor {
     const act = this.config.ffnAct;
     if (act === 'relu2') throw new Error(`llama training: relu2 is gateless (act)`);
+    if (act === 'swiglu_oai') return swigluOai(gate, up);
     return act === 'gelu' ? ops.mul(ops.gelu(gate), up) : ops.swiglu(gate, up);
   }
 

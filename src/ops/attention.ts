@@ -3,11 +3,11 @@
 // replaces (scale, add the causalMask constant, softmax), the reference of its tests.
 import type { Tensor } from '../graph/tensor.js';
 import { graphOf, OpError } from './common.js';
-import { add, contiguous, expandCopy, scale, softcap } from './elementwise.js';
+import { add, concat, contiguous, expandCopy, scale, softcap } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { softmax } from './softmax.js';
 import { causalSoftmax } from './fused.js';
-import { permute, reshape, transpose } from './view.js';
+import { permute, reshape, slice, transpose } from './view.js';
 
 const masks = new WeakMap<object, Map<number, Tensor>>();
 
@@ -31,7 +31,7 @@ export function causalMask(like: Tensor, T: number): Tensor {
  * flashAttention computes, as a composition): each row's heads permuted to [B, heads, T, hd] in one copy (a KV head
  * repeated for its heads / kvHeads query heads while it is permuted), attention, permuted back: [B, T, heads * hd].
  */
-export function causalAttentionRows(q: Tensor, k: Tensor, v: Tensor, o: { heads: number; kvHeads?: number; composed?: boolean; softcap?: number; scale?: number }): Tensor {
+export function causalAttentionRows(q: Tensor, k: Tensor, v: Tensor, o: { heads: number; kvHeads?: number; composed?: boolean; softcap?: number; scale?: number; sinks?: Tensor }): Tensor {
   const heads = o.heads;
   const kvHeads = o.kvHeads ?? heads;
   if (q.rank !== 3 || heads < 1 || q.shape[2] % heads !== 0 || heads % kvHeads !== 0) throw new OpError('causal_attention_rows', [q, k, v], `q must be [B, T, heads * hd] with heads ${heads} a multiple of kvHeads ${kvHeads}`);
@@ -42,15 +42,17 @@ export function causalAttentionRows(q: Tensor, k: Tensor, v: Tensor, o: { heads:
     const y = permute(reshape(x, [B, T, h, 1, hd]), [0, 2, 3, 1, 4]);
     return reshape(expandCopy(y, [B, h, heads / h, T, hd]), [B, heads, T, hd]);
   };
-  const a = causalSelfAttention(first(q, heads), first(k, kvHeads), first(v, kvHeads), { composed: o.composed, softcap: o.softcap, scale: o.scale });
+  const a = causalSelfAttention(first(q, heads), first(k, kvHeads), first(v, kvHeads), { composed: o.composed, softcap: o.softcap, scale: o.scale, ...(o.sinks ? { sinks: o.sinks } : {}) });
   return reshape(permute(a, [0, 2, 1, 3]), [B, T, C]);
 }
 
 /**
  * softmax(cap(q k^T * scale) + causal mask) v for q, k, v [..., T, D] (scale: o.scale, default 1 / sqrt(D); cap:
- * o.softcap's cap tanh(s / cap), or none).
+ * o.softcap's cap tanh(s / cap), or none). `sinks` (gpt-oss; q [B, heads, T, D]): a logit per head [heads] that joins
+ * every row's softmax as a column of its own whose value is zero: the scores with the sink column appended, the
+ * softmax, the sink's probability dropped (a composition: its gradient reaches the sinks through the concat).
  */
-export function causalSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: { composed?: boolean; softcap?: number; scale?: number } = {}): Tensor {
+export function causalSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: { composed?: boolean; softcap?: number; scale?: number; sinks?: Tensor } = {}): Tensor {
   graphOf('causal_self_attention', [q, k, v]);
   const [T, D] = q.shape.slice(-2);
   if (k.shape[k.rank - 2] !== T || v.shape[v.rank - 2] !== T || k.shape[k.rank - 1] !== D) {
@@ -58,6 +60,13 @@ export function causalSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: { compos
   }
   const qk = matmul(q, transpose(k));
   const sc = o.scale ?? 1 / Math.sqrt(D);
+  if (o.sinks) {
+    const [B, H] = q.shape;
+    if (q.rank !== 4 || o.sinks.rank !== 1 || o.sinks.shape[0] !== H || o.softcap !== undefined) throw new OpError('causal_self_attention', [q, o.sinks], `sinks [heads] take q [B, heads, T, D] (no softcap)`);
+    const col = expandCopy(reshape(o.sinks, [1, H, 1, 1]), [B, H, T, 1]);
+    const p = softmax(concat([add(scale(qk, sc), causalMask(q, T)), col], 3));
+    return matmul(contiguous(slice(p, 3, 0, T)), v);
+  }
   if (o.softcap !== undefined) {
     const s = softcap(scale(qk, sc), o.softcap);
     return matmul(o.composed ? softmax(add(s, causalMask(q, T))) : causalSoftmax(s, 1), v);

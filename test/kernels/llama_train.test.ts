@@ -136,6 +136,7 @@ describe('llama training forward = inference engine = f64 reference', () => {
     ['hunyuan-moe', ': q / k norms after RoPE, 4 experts (2 a token), a shared expert of 48', { moe: { experts: 4, used: 2, ffn: 64, sharedFfn: 48 } }],
     ['bailingmoe', ': 4 experts (2 a token) renormalized and scaled by 2.5, a shared expert of 64', { moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 64, norm: true, weightScale: 2.5 } }],
     ['ernie4_5-moe', ': the first layer dense, then 4 experts (2 a token) chosen with a selection bias, a shared expert of 48', { moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 48, denseLead: 1, selectionBias: true } }],
+    ['gpt-oss', ': attention sinks, the first layer sliding (window 16), YaRN, q / k / v / o biases, 4 biased experts (2 a token) of the clamped SwiGLU, a biased router', { qkvBias: true, slidingWindow: 16, yarn: { factor: 4, origCtx: 4 }, moe: { experts: 4, used: 2, ffn: 32 } }],
   ];
   for (const [arch, what, extra] of FORWARD) {
     const o: SynthOptions = { arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, vocab: spmByteVocab(), ...extra };
@@ -162,9 +163,9 @@ describe('llama training refuses what its graph cannot run', () => {
     const c = llamaConfig({ arch: 'granitehybrid', vocab: V, dim: 16, layers: 2, heads: 2, ffn: 24, ctx: 16, ssm: { taps: 4, state: 4, heads: 2, groups: 1, layers: [true, false] } });
     expect(() => buildLlamaTrainGraph(ctx, c, initLlamaWeights(c, 1), { B: 1, T: 4 })).toThrow(/llama training: a granitehybrid model \(Mamba-2 layers\) is not trainable here/);
   });
-  it('gpt-oss (attention sinks, the clamped SwiGLU): refused by name, before any tensor is made', () => {
+  it('gpt-oss at T past its sliding window (training attends over the whole sequence)', () => {
     const c = llamaConfig({ arch: 'gpt-oss', vocab: V, dim: 16, layers: 2, heads: 2, ffn: 24, ctx: 16, slidingWindow: 4, moe: { experts: 4, used: 2, ffn: 8 } });
-    expect(() => buildLlamaTrainGraph(ctx, c, initLlamaWeights(c, 1), { B: 1, T: 4 })).toThrow(/llama training: a gpt-oss model \(attention sinks, the clamped SwiGLU of its experts\) is not trainable here/);
+    expect(() => buildLlamaTrainGraph(ctx, c, initLlamaWeights(c, 1), { B: 1, T: 5 })).toThrow(/T = 5 exceeds the model's sliding window of 4 positions/);
   });
 });
 
@@ -227,6 +228,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
     ['glm4moe (4 experts, 2 a token, by sigmoids with a selection bias, renormalized and scaled; a shared expert of 24; q / k norms)', 'glm4moe', { qkvBias: true, qkNorm: true, moe: { experts: 4, used: 2, ffn: 24, sharedFfn: 24, norm: true, weightScale: 2.5 } }, [...MOE_PARAMS, 'blk.0.ffn_gate_shexp.weight', 'blk.0.attn_q_norm.weight']],
     ['bailingmoe (4 experts, 2 a token, renormalized and scaled by 2.5; a shared expert of 2 experts\' width, 48)', 'bailingmoe', { moe: { experts: 4, used: 2, ffn: 24, sharedFfn: 48, norm: true, weightScale: 2.5 } }, [...MOE_PARAMS, 'blk.0.ffn_up_shexp.weight']],
     ['ernie4_5-moe (4 experts, 2 a token, chosen with a selection bias, renormalized; an ungated shared expert of 20)', 'ernie4_5-moe', { moe: { experts: 4, used: 2, ffn: 24, sharedFfn: 20, selectionBias: true } }, [...MOE_PARAMS, 'blk.0.ffn_gate_shexp.weight']],
+    ['gpt-oss (attention sinks, a sliding layer with YaRN, biases on q / k / v / o, the router and the experts; the clamped SwiGLU)', 'gpt-oss', { qkvBias: true, yarn: { factor: 4, origCtx: 4 }, moe: { experts: 4, used: 2, ffn: 24 } }, [...MOE_PARAMS, 'blk.0.attn_sinks.weight', 'blk.0.ffn_gate_inp.bias', 'blk.0.attn_output.bias', ...Array.from({ length: 4 }, (_, e) => `blk.0.ffn_down_exps.bias[${e}]`), ...Array.from({ length: 4 }, (_, e) => `blk.0.ffn_gate_exps.bias[${e}]`)]],
   ];
   for (const [label, arch, extra, moeNames] of FD) {
     it(`${label}: dim 16, 1 layer, 2 heads / 1 KV head, B=2 T=5 with padding${arch === 'qwen3' ? ', head dim 12' : ''}`, async () => {
