@@ -1,7 +1,8 @@
 // The hyperparameters of a Llama-family model (GGUF architectures `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`,
 // `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, and the mixtures of experts `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe` and Mixtral's `llama`; `internlm2` and `xverse`, Llamas whose head is never tied; `hunyuan-dense` and the MoE `hunyuan-moe`, qwen3's layout with its q / k norms after RoPE; `seed_oss`, a Llama whose
 // FFN norm the file names post_attention_norm; the MoE `glm4moe`, GLM-4.5's; `nemotron`, LayerNorms around
-// attention and a gateless relu(x)^2 MLP), read from a GGUF file's
+// attention and a gateless relu(x)^2 MLP; the MoE `gpt-oss`, with attention sinks; the Mamba-2 models `granitehybrid`,
+// `falcon-h1`, `nemotron_h` and `mamba2`, src/nn/llama_ssm.ts), read from a GGUF file's
 // metadata and tensor list as llama.cpp reads them (src/llama-model.cpp, load_hparams / load_tensors):
 //   <arch>.block_count, .embedding_length, .feed_forward_length, .attention.head_count, .context_length,
 //   .attention.layer_norm_rms_epsilon (LayerNorm models: .attention.layer_norm_epsilon)        required
@@ -189,7 +190,8 @@ export interface LlamaConfig {
    * granitehybrid (Granite 4.0 H): Mamba-2 mixers in place of attention in the layers flagged in `layers`
    * (src/nn/llama_ssm.ts): a causal convolution of `taps`, `heads` heads of inner / heads channels, a state of `state`
    * per channel, B and C shared by `groups` groups of heads. falcon-h1: every layer (`parallel`) adds attention and the
-   * mixer of the same normed input; `noNorm`: no ssm_norm (the gated output as it is).
+   * mixer of the same normed input; `noNorm`: no ssm_norm (the gated output as it is). nemotron_h and mamba2: the
+   * layers whose layerKinds entry is 'ssm'.
    */
   ssm?: { taps: number; inner: number; state: number; heads: number; groups: number; layers: readonly boolean[]; parallel?: true; noNorm?: true };
   /**
