@@ -52,7 +52,7 @@ import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, normBiasName, outputNormName, POSITION_EMBD, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { splitFusedTensors } from '../nn/llama_layout.js';
-import { layerNormRef, swigluOaiRef } from './lm.js';
+import { layerNormRef, swigluOai } from './lm.js';
 import { mamba2Ref } from './ssm.js';
 import { ssmInProj } from '../nn/llama_ssm.js';
 import { moeRouteRef } from './moe_route.js';
@@ -405,7 +405,7 @@ function moeFfn(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: numbe
   const swiglu = (row: Float64Array, gate: Weight, up: Weight, down: Weight, F: number, e = -1) => {
     const g = linear(row, 1, D, gate, F, opt, e >= 0 ? eb('ffn_gate_exps', e, F) : undefined);
     const u = linear(row, 1, D, up, F, opt, e >= 0 ? eb('ffn_up_exps', e, F) : undefined);
-    if (c.ffnAct === 'swiglu_oai') for (let i = 0; i < F; i++) g[i] = swigluOaiRef([g[i]], [u[i]]).y[0];
+    if (c.ffnAct === 'swiglu_oai') for (let i = 0; i < F; i++) g[i] = swigluOai(g[i], u[i]);
     else for (let i = 0; i < F; i++) g[i] = (g[i] / (1 + Math.exp(-g[i]))) * u[i];
     return linear(g, 1, F, down, D, opt, e >= 0 ? eb('ffn_down_exps', e, D) : undefined);
   };

@@ -205,14 +205,19 @@ export function regluRef(gate: Num, up: Num): { y: Float64Array; absSum: Float64
   return { y, absSum: y.map(Math.abs) };
 }
 
-/** gpt-oss's clamped SwiGLU (ggml's swiglu_oai): min(g, 7) sigmoid(1.702 min(g, 7)) (clamp(u, -7, 7) + 1). */
+/** gpt-oss's clamped SwiGLU of one pair (ggml's swiglu_oai): min(g, 7) sigmoid(1.702 min(g, 7)) (clamp(u, -7, 7) + 1). */
+export function swigluOai(g: number, u: number): number {
+  const x = Math.min(g, 7);
+  return (x / (1 + Math.exp(-1.702 * x))) * (Math.min(Math.max(u, -7), 7) + 1);
+}
+
+/** swigluOai over arrays, with the kernel's error bound. */
 export function swigluOaiRef(gate: Num, up: Num): { y: Float64Array; absSum: Float64Array } {
   const y = new Float64Array(gate.length);
   const absSum = new Float64Array(gate.length);
   for (let i = 0; i < y.length; i++) {
     const x = Math.min(gate[i], 7);
-    const u = Math.min(Math.max(up[i], -7), 7) + 1;
-    y[i] = (x / (1 + Math.exp(-1.702 * x))) * u;
+    y[i] = swigluOai(gate[i], up[i]);
     // 1.702 rounded to f32, exp's (3 + 2|x|) ulp, the division, the add of 1 (relative to |u| + 1) and the products
     absSum[i] = (8 + 4 * Math.abs(x)) * Math.abs(y[i]) + 2 * Math.abs(x / (1 + Math.exp(-1.702 * x)));
   }
