@@ -5,7 +5,8 @@
 //                                                                        order; then ggml's add and silu)
 // The rows before the step's first come from `state` [taps - 1, ch] (oldest first), or zeros where the step starts
 // at position 0 (pos[0] == 0); the step leaves its last taps - 1 inputs there. One invocation per channel walks
-// the step's rows with the window in registers.
+// the step's rows with the window in registers. NO_BIAS: without the bias (qwen35's Gated DeltaNet convolution of
+// q | k | v, attn_qkv's output read whole: offset 0, stride ch).
 struct Params {
   T: u32,
   ch: u32,
@@ -21,7 +22,9 @@ override WG: u32 = 64;
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
+#if !NO_BIAS
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
+#endif
 @group(0) @binding(3) var<storage, read_write> state: array<f32>;
 @group(0) @binding(4) var<storage, read> pos: array<i32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
@@ -45,7 +48,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       s += w[c * L + k] * win[k];
     }
     s += w[c * L + L - 1u] * cur;
+#if NO_BIAS
+    let v = s;
+#else
     let v = s + bias[c];
+#endif
     y[t * params.ch + c] = v / (1.0 + exp(-v));
     for (var j = 0u; j + 2u < L; j++) {
       win[j] = win[j + 1u];

@@ -3,7 +3,9 @@
 // then each group of inner / G channels RMS-normalized and times its weights:
 //   out[t, g, c] = v / sqrt(mean_c v^2 + eps) * w[g, c]          (ggml's swiglu_split, rms_norm, mul)
 // One invocation per (row, group): the group's sum of squares, then its values. NO_NORM (a Falcon-H1 file without
-// ssm_norm): out = silu(z) * y as it is.
+// ssm_norm): out = silu(z) * y as it is. NORM_FIRST (qwen35's Gated DeltaNet, groups = its value heads): the norm
+// of y itself, then the gate, the weights [inner / G] shared by the groups (ggml's rms_norm, mul, mul(silu(z))):
+//   out[t, g, c] = y / sqrt(mean_c y^2 + eps) * w[c] * silu(z)
 struct Params {
   T: u32,
   inner: u32,
@@ -37,7 +39,18 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let t = r / params.groups;
   let cols = params.inner / params.groups;
   let j0 = (r % params.groups) * cols;
-#if NO_NORM
+#if NORM_FIRST
+  var ss = 0.0;
+  for (var c = 0u; c < cols; c++) {
+    let v = y[t * params.inner + j0 + c];
+    ss += v * v;
+  }
+  let scale = 1.0 / sqrt(ss / f32(cols) + params.eps);
+  for (var c = 0u; c < cols; c++) {
+    let z = zx[t * params.zx_stride + j0 + c];
+    out[t * params.inner + j0 + c] = ((y[t * params.inner + j0 + c] * scale) * w[c]) * (z / (1.0 + exp(-z)));
+  }
+#elif NO_NORM
   for (var c = 0u; c < cols; c++) {
     out[t * params.inner + j0 + c] = gated(t, j0 + c);
   }

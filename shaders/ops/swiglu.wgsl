@@ -8,7 +8,8 @@
 // ew.wgsl's GELU (ggml's gelu); training composes mul(gelu(gate), up) instead. With RELU it is ReGLU, max(gate, 0) *
 // up (inference only); called with gate = up it is arcee's squared ReLU, relu(u) * u = relu(u)^2 (0 or -0 at u <= 0).
 // With OAI it is gpt-oss's clamped SwiGLU (ggml's swiglu_oai, inference only): g' = min(g, 7), u' = clamp(u, -7, 7),
-// y = (g' / (1 + exp(-1.702 g'))) * (u' + 1).
+// y = (g' / (1 + exp(-1.702 g'))) * (u' + 1). With SIGMOID it is qwen35's gated attention output, sigmoid(gate) * up
+// (ggml's mul(x, sigmoid(gate)); inference only).
 struct Params {
   n: u32,
   row_pitch: u32,
@@ -62,6 +63,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     y[i] = gelu(g) * up[i];
 #elif RELU
     y[i] = max(g, 0.0) * up[i];
+#elif SIGMOID
+    y[i] = sigmoid(g) * up[i];
 #elif OAI
     let x = min(g, OAI_LIMIT);
     y[i] = (x / (1.0 + exp(OAI_ALPHA * -x))) * (clamp(up[i], -OAI_LIMIT, OAI_LIMIT) + 1.0);

@@ -30,6 +30,8 @@ export const GEGLU: KernelDef = { name: 'geglu', shader: 'ops/swiglu', defines: 
 export const REGLU: KernelDef = { name: 'reglu', shader: 'ops/swiglu', defines: { BACKWARD: false, RELU: true } };
 /** gpt-oss's clamped SwiGLU (ggml's swiglu_oai: alpha 1.702, limit 7). */
 export const SWIGLU_OAI: KernelDef = { name: 'swiglu_oai', shader: 'ops/swiglu', defines: { BACKWARD: false, OAI: true } };
+/** sigmoid(gate) * up (qwen35's gated attention output). */
+export const SIGMOID_GATE: KernelDef = { name: 'sigmoid_gate', shader: 'ops/swiglu', defines: { BACKWARD: false, SIGMOID: true } };
 
 /** Largest head_dim the attention kernels take: their per-invocation accumulators live in private arrays. */
 export const MAX_HEAD_DIM = 256;
@@ -338,12 +340,12 @@ export async function planNormRows(ctx: GpuContext, x: GPUBuffer, gamma: GPUBuff
 /**
  * y = silu(gate) * up over n elements, silu(g) = g * (1 / (1 + exp(-g))) (exp overflowing to inf gives 0: no NaN at any |g|);
  * act 'gelu': y = gelu(gate) * up, gelu in the tanh form (GeGLU, gemma3); act 'relu': y = max(gate, 0) * up (ReGLU;
- * with gate = up, arcee's squared ReLU).
+ * with gate = up, arcee's squared ReLU); act 'sigmoid': y = sigmoid(gate) * up (qwen35's gated attention output).
  */
-export async function planSwiglu(ctx: GpuContext, gate: GPUBuffer, up: GPUBuffer, y: GPUBuffer, n: number, act: 'silu' | 'gelu' | 'relu' | 'swiglu_oai' = 'silu'): Promise<Dispatch> {
+export async function planSwiglu(ctx: GpuContext, gate: GPUBuffer, up: GPUBuffer, y: GPUBuffer, n: number, act: 'silu' | 'gelu' | 'relu' | 'swiglu_oai' | 'sigmoid' = 'silu'): Promise<Dispatch> {
   checkPositive('swiglu', { n });
   const wg = tuningFor(ctx).elementwiseWG;
-  const kernel = await getKernel(ctx, act === 'gelu' ? GEGLU : act === 'relu' ? REGLU : act === 'swiglu_oai' ? SWIGLU_OAI : SWIGLU, {}, { WG: wg });
+  const kernel = await getKernel(ctx, act === 'gelu' ? GEGLU : act === 'relu' ? REGLU : act === 'swiglu_oai' ? SWIGLU_OAI : act === 'sigmoid' ? SIGMOID_GATE : SWIGLU, {}, { WG: wg });
   const g = items(ctx, n, wg);
   return { kernel, args: { bindings: { gate, up, y }, params: { n, row_pitch: g.rowPitch }, expect: { gate: 4 * n, up: 4 * n, y: 4 * n } }, workgroups: g.workgroups };
 }

@@ -13,6 +13,7 @@ import { assignBuffers, planOps, StepRecorder, type IndirectArgs, type StepResou
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadExperts, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 import { expertWeight, isExpertBias, isSharedExpertGate } from '../nn/llama_moe.js';
 import { isSsmVector } from '../nn/llama_ssm.js';
+import { deltaNetConvChannels } from '../nn/llama_delta_net.js';
 
 /** { top, nPen }: the last row's `top` largest logits and the logits at up to nPen given ids (planTopK), for sampling. */
 export type StepOutput = 'all' | 'last' | 'argmax' | { top: number; nPen: number };
@@ -172,6 +173,9 @@ export class LlamaEngine {
       // the Mamba-2 mixers' layers: a conv state and a scan state each (zeroed at creation; a step at position 0 ignores them)
       const sm = c.ssm;
       const ssmState = sm ? Array.from({ length: c.layers }, (_, l) => (sm.layers[l] ? { conv: mk(4 * (sm.taps - 1) * (sm.inner + 2 * sm.groups * sm.state), `ssm conv state ${l}`), scan: mk(4 * sm.inner * sm.state, `ssm state ${l}`) } : undefined)) : undefined;
+      // qwen35's Gated DeltaNet layers: a conv state and a recurrent state each
+      const dn = c.deltaNet;
+      const deltaNetState = dn ? Array.from({ length: c.layers }, (_, l) => (dn.layers[l] ? { conv: mk(4 * (dn.taps - 1) * deltaNetConvChannels(dn), `delta net conv state ${l}`), scan: mk(4 * dn.vHeads * dn.state * dn.state, `delta net state ${l}`) } : undefined)) : undefined;
       const convState = c.shortConv ? Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? mk(4 * (c.shortConv!.taps - 1) * c.dim, `conv state ${l}`) : undefined)) : undefined;
       const table = mk(4 * ctxLen * c.ropeDims, 'rope table');
       const rf = ropeFactors(c, freqs); // the file's factors, YaRN's, and the attention factor
@@ -195,7 +199,7 @@ export class LlamaEngine {
       }
       const xBytes = 4 * chunk * c.dim;
       const zeros = mk(4 * c.dim, 'lm zeros'); // created zeroed (WebGPU's guarantee)
-      const res = { zeros, x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), ...(tableQ ? { ropeTableQ: tableQ } : {}), kCache, vCache, ...(convState ? { convState } : {}), ...(ssmState ? { ssmState } : {}), kvType, weights, vectors, xBytes, ...(o.denseExperts ? { denseExperts: true } : {}) };
+      const res = { zeros, x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), ...(tableQ ? { ropeTableQ: tableQ } : {}), kCache, vCache, ...(convState ? { convState } : {}), ...(ssmState ? { ssmState } : {}), ...(deltaNetState ? { deltaNetState } : {}), kvType, weights, vectors, xBytes, ...(o.denseExperts ? { denseExperts: true } : {}) };
       const wBytes = [...weights.values()].reduce((s, w) => s + w.bytes, 0) + [...vectors.values()].reduce((s, b) => s + b.size, 0);
       const eng = new LlamaEngine(ctx, c, ctxLen, chunk, res, embedding, wBytes, positions);
       eng.owned = owned;
@@ -223,7 +227,7 @@ export class LlamaEngine {
   canResumeAt(pos0: number): boolean {
     if (pos0 === 0) return true;
     // lfm2's conv state and the Mamba-2 states hold the rows before convAt only: they cannot go back, nor skip ahead.
-    if ((this.config.shortConv || this.config.ssm) && pos0 !== this.convAt) return false;
+    if ((this.config.shortConv || this.config.ssm || this.config.deltaNet) && pos0 !== this.convAt) return false;
     if (pos0 >= this.written) return true;
     for (let l = 0; l < this.config.layers; l++) {
       const { ring } = layerCacheRows(this.config, l, this.ctxLen, this.chunk);
@@ -331,7 +335,7 @@ export class LlamaEngine {
       if (badId !== undefined) throw new RangeError(`top-k step: id ${badId} is not below the vocabulary size ${this.config.vocab}`);
     }
     if (!this.canResumeAt(pos0)) {
-      if ((this.config.shortConv || this.config.ssm) && pos0 !== this.convAt) throw new RangeError(`a step at position ${pos0}: the ${this.config.ssm ? 'Mamba-2' : 'short-convolution'} layers' state follows position ${this.convAt - 1} (it cannot be rewound): continue at ${this.convAt} or start again from position 0`);
+      if ((this.config.shortConv || this.config.ssm || this.config.deltaNet) && pos0 !== this.convAt) throw new RangeError(`a step at position ${pos0}: the ${this.config.ssm ? 'Mamba-2' : this.config.deltaNet ? 'Gated DeltaNet' : 'short-convolution'} layers' state follows position ${this.convAt - 1} (it cannot be rewound): continue at ${this.convAt} or start again from position 0`);
       throw new RangeError(`a step at position ${pos0} needs keys a sliding-window layer's ring cache has overwritten (positions up to ${this.written - 1} were written): start again from position 0`);
     }
     const st = await this.stepFor(T, out);

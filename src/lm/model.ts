@@ -8,7 +8,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { httpRangeSource, openGguf, type GgufReader, type GgufSource, type GgufValue } from '../io/gguf.js';
 import { llamaConfigFromGguf, type LlamaConfig } from '../nn/llama_config.js';
-import { splitFusedTensors } from '../nn/llama_layout.js';
+import { gatherRows, splitFusedTensors } from '../nn/llama_layout.js';
 import { Tokenizer } from '../tokenizer/index.js';
 import { ChatTemplateError, renderChat, type ChatMessage } from './chat.js';
 import { LlamaEngine, type EngineOptions, type StepOutput, type TopCandidates } from './engine.js';
@@ -119,9 +119,12 @@ export class LanguageModel {
     // The definition's tensors: phi3's fused ones as views of their rows (llama_layout.ts).
     const tensors = splitFusedTensors(config, reader.header.tensors);
     const byName = new Map(tensors.map((t) => [t.name, t]));
-    const tensor = (n: string) => {
+    const tensor = async (n: string) => {
       const t = byName.get(n);
-      return t ? reader.read(t) : reader.tensor(n);
+      if (!t) return reader.tensor(n);
+      if (!t.gather) return reader.read(t);
+      const whole = await reader.read(t.gather.from as typeof t); // qwen35's q / gate halves: the rows of the part gathered
+      return { ...whole, name: t.name, shape: t.shape, ne: t.ne, data: gatherRows(whole.data, t.gather) };
     };
     const engine = await LlamaEngine.load(ctx, { tensors, tensor }, config, o);
     try {

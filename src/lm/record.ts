@@ -8,6 +8,7 @@ import { planMatmulF32, planMatmulQ } from '../kernels/matmul.js';
 import { moeDispatchTable, planMoeAdd, planMoeDispatch, planMoeRoute, type MoeDispatchEntry, type MoeGating } from '../kernels/moe_route.js';
 import { parseExpertWeight } from '../nn/llama_moe.js';
 import { planSsmConv, planSsmGateNorm, planSsmScan } from '../kernels/ssm.js';
+import { deltaNetChannels, planDeltaNet, planDeltaNetConv, planDeltaNetNorm } from '../kernels/delta_net.js';
 import { planAttentionMerge, planAttentionSplit, planKvStore, planNormRows, planRopeAt, planShortConv, planSwiglu, type KvType } from '../kernels/lm.js';
 import { vec8 } from '../ops/common.js';
 import { ewDef, perItem } from '../ops/kernels.js';
@@ -57,6 +58,8 @@ export interface StepResources {
   convState?: (GPUBuffer | undefined)[];
   /** The Mamba-2 models (granitehybrid, falcon-h1, nemotron_h, mamba2): each mixer layer's conv state [taps - 1, channels] and scan state [inner, N]. */
   ssmState?: ({ conv: GPUBuffer; scan: GPUBuffer } | undefined)[];
+  /** qwen35: each Gated DeltaNet layer's conv state [taps - 1, channels] and recurrent state [vHeads, d, d]. */
+  deltaNetState?: ({ conv: GPUBuffer; scan: GPUBuffer } | undefined)[];
   kvType: KvType;
   weights: Map<string, LmWeight>;
   vectors: Map<string, GPUBuffer>;
@@ -295,6 +298,30 @@ export class StepRecorder implements LlamaOps<Val> {
     this.ops.push({ label: `ssm_scan ${layer}`, ins: [xbc, zxbcdt], outs: [y], plan: async (b) => [await planSsmScan(this.ctx, b(xbc), b(zxbcdt), v('ssm_dt.bias'), v('ssm_a'), v('ssm_d'), st.scan, this.r.pos, b(y), shape)] });
     this.ops.push({ label: `ssm_gate_norm ${layer}`, ins: [zxbcdt, y], outs: [out], plan: async (b) => [await planSsmGateNorm(this.ctx, b(zxbcdt), b(y), m.noNorm ? null : v('ssm_norm.weight'), b(out), { ...shape, eps: c.eps })] });
     return out;
+  }
+
+  /** qwen35's Gated DeltaNet: the convolution and the recurrence through the layer's states, then the per-head norm and gate. */
+  deltaNet(layer: number, qkv: Val, z: Val, beta: Val, alpha: Val): Val {
+    const c = this.c;
+    const d = c.deltaNet!;
+    const st = this.r.deltaNetState?.[layer];
+    if (!st) throw new Error(`internal: layer ${layer} has no Gated DeltaNet state`);
+    const T = qkv.rows;
+    const shape = { T, kHeads: d.kHeads, vHeads: d.vHeads, d: d.state, taps: d.taps };
+    const conv = this.val(T, deltaNetChannels(shape));
+    const y = this.val(T, d.vHeads * d.state);
+    const out = this.val(T, d.vHeads * d.state);
+    const v = (t: string) => this.vector(`blk.${layer}.${t}`);
+    this.ops.push({ label: `delta_net_conv ${layer}`, ins: [qkv], outs: [conv], plan: async (b) => [await planDeltaNetConv(this.ctx, b(qkv), v('ssm_conv1d.weight'), st.conv, this.r.pos, b(conv), shape)] });
+    this.ops.push({ label: `delta_net ${layer}`, ins: [conv, beta, alpha], outs: [y], plan: async (b) => [await planDeltaNet(this.ctx, b(conv), b(beta), b(alpha), v('ssm_dt.bias'), v('ssm_a'), st.scan, this.r.pos, b(y), { ...shape, eps: c.eps })] });
+    this.ops.push({ label: `delta_net_norm ${layer}`, ins: [z, y], outs: [out], plan: async (b) => [await planDeltaNetNorm(this.ctx, b(z), b(y), v('ssm_norm.weight'), b(out), { T, vHeads: d.vHeads, d: d.state, eps: c.eps })] });
+    return out;
+  }
+
+  sigmoidGate(x: Val, gate: Val): Val {
+    const y = this.val(x.rows, x.cols);
+    this.ops.push({ label: 'sigmoid_gate', ins: [x, gate], outs: [y], plan: async (b) => [await planSwiglu(this.ctx, b(gate), b(x), b(y), x.rows * x.cols, 'sigmoid')] });
+    return y;
   }
 
   shortConv(layer: number, bcx: Val): Val {

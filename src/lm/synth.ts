@@ -105,6 +105,8 @@ export interface SynthOptions {
   ssm?: Omit<NonNullable<LlamaConfig['ssm']>, 'inner' | 'parallel'> & { inner?: number };
   /** nemotron_h: each layer's one mixer ('ssm', 'attention', 'ffn'). */
   layerKinds?: LlamaConfig['layerKinds'];
+  /** qwen35: the Gated DeltaNet layers (conv taps, head width `state`, key and value heads; one flag a layer). */
+  deltaNet?: LlamaConfig['deltaNet'];
   /** No output.weight (the embedding is the output projection). Default false. */
   tied?: boolean;
   /** Type of every 2D weight but the embedding. Default F32. */
@@ -268,7 +270,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const c: LlamaConfig = {
     ...llamaConfig({
       arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps,
-      ssm: o.ssm, layerKinds: o.layerKinds, ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' ? 0 : 8), ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul, parallelResidual: o.parallelResidual, moe: o.moe,
+      ssm: o.ssm, layerKinds: o.layerKinds, deltaNet: o.deltaNet, ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' ? 0 : 8), ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul, parallelResidual: o.parallelResidual, moe: o.moe,
     }),
     ropeFreqs: !!o.ropeScaling,
     ...(o.ropeDims !== undefined ? { ropeDims: o.ropeDims } : {}),
@@ -309,7 +311,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     // conv kernel [channels, taps] of deviation 1 / sqrt(taps), dt's bias so that softplus(dt) is 0.01..0.2 (a state
     // that decays over a few to tens of positions), the group norm's weight near 1; all F32, as the converter keeps them
     if (/\.ssm_a$/.test(name)) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => -Math.exp(Math.log(8) * r())) };
-    if (/\.ssm_d$/.test(name) || name.endsWith('.ssm_norm.weight')) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] * shape[1] }, () => 1 + 0.1 * g()) };
+    if (/\.ssm_d$/.test(name) || name.endsWith('.ssm_norm.weight')) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape.reduce((a, n) => a * n, 1) }, () => 1 + 0.1 * g()) };
     if (name.endsWith('.ssm_conv1d.weight')) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] * shape[1] }, () => g() / Math.sqrt(shape[1])) };
     if (name.endsWith('.ssm_dt.bias')) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => Math.log(Math.expm1(0.01 + 0.19 * r()))) };
     // gpt-oss's sink logits: of the scores' size (deviation 1.5), so some heads give the sink most of their weight

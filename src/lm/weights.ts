@@ -5,6 +5,7 @@
 // biases, rope frequencies) f32 buffers. The token embedding stays on the CPU in its blocks: a step gathers and decodes only
 // the rows of its tokens (dequantizeGgufRows), so the table is never dequantized whole; a tied model also uploads it
 // as the LM head. Sizes are estimated from the header before anything is uploaded.
+import { deltaNetConvChannels } from '../nn/llama_delta_net.js';
 import type { GpuContext } from '../gpu/context.js';
 import { formatBytes, type GgufTensor, type GgufTensorInfo, type GgufTensorType } from '../io/gguf.js';
 import { matmulWeights, type MatmulBType, type QuantWeights } from '../kernels/matmul.js';
@@ -204,8 +205,11 @@ export function estimateGpuBytes(c: LlamaConfig, infos: readonly { name: string;
   // (the Mamba-2 layers keep their conv and scan states in place of KV rows)
   const sm = c.ssm;
   const ssmStates = sm ? sm.layers.filter(Boolean).length * 4 * ((sm.taps - 1) * (sm.inner + 2 * sm.groups * sm.state) + sm.inner * sm.state) : 0;
-  const kv = 2 * rows * c.kvHeads * c.headDim * (kvType === 'f16' ? 2 : 4) + ssmStates;
-  const act = chunk * (3 * c.dim + 2 * c.heads * c.headDim + 2 * c.kvHeads * c.headDim + 3 * c.ffn + (sm ? 5 * sm.inner + 4 * sm.groups * sm.state + sm.heads : 0)) * 4;
+  // (and qwen35's Gated DeltaNet layers a conv state and a [vHeads, d, d] state each)
+  const dn = c.deltaNet;
+  const dnStates = dn ? dn.layers.filter(Boolean).length * 4 * ((dn.taps - 1) * deltaNetConvChannels(dn) + dn.vHeads * dn.state * dn.state) : 0;
+  const kv = 2 * rows * c.kvHeads * c.headDim * (kvType === 'f16' ? 2 : 4) + ssmStates + dnStates;
+  const act = chunk * (3 * c.dim + 2 * c.heads * c.headDim + 2 * c.kvHeads * c.headDim + 3 * c.ffn + (sm ? 5 * sm.inner + 4 * sm.groups * sm.state + sm.heads : 0) + (dn ? 2 * deltaNetConvChannels(dn) + 3 * dn.vHeads * dn.state + 2 * dn.vHeads : 0)) * 4;
   const scratch = act + chunk * c.vocab * 4 + chunk * c.heads * Math.ceil(ctxLen / 32) * (c.headDim + 2) * 4;
   return { weights, kv, scratch, total: weights + kv + scratch };
 }

@@ -1,10 +1,11 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss`, `granitehybrid`, `falcon-h1`, `nemotron_h` and `mamba2` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss`, `granitehybrid`, `falcon-h1`, `nemotron_h`, `mamba2` and `qwen35` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
 import { expertWeight, isMoeLayer, sharedExpertGated } from './llama_moe.js';
 import { isSsmLayer } from './llama_ssm.js';
+import { isDeltaNetLayer } from './llama_delta_net.js';
 import { embeddingScale, isConvLayer, layerUsesRope, logitScale, normBiasName, outputNormName, type LlamaConfig } from './llama_config.js';
 
 export interface LlamaOps<T> {
@@ -45,6 +46,14 @@ export interface LlamaOps<T> {
    * conv and SSM states), gated by silu(z) and RMS-normalized per group, before ssm_out.
    */
   ssm(layer: number, zxbcdt: T): T;
+  /**
+   * qwen35's Gated DeltaNet of layer `layer` (src/nn/llama_delta_net.ts): attn_qkv's output qkv [T, (2 Hk + Hv) D],
+   * attn_gate's z [T, Hv D], ssm_beta's and ssm_alpha's [T, Hv] to y [T, Hv D] (the convolution and the state carried
+   * over the layer's previous positions: the engine's states), RMS-normalized per head and gated by silu(z).
+   */
+  deltaNet(layer: number, qkv: T, z: T, beta: T, alpha: T): T;
+  /** x * sigmoid(gate), same shape (qwen35's gated attention output). */
+  sigmoidGate(x: T, gate: T): T;
   /** act(gate) * up, act the config's ffnAct (silu: SwiGLU, gelu: GeGLU, swiglu_oai: gpt-oss's clamped SwiGLU). */
   glu(gate: T, up: T): T;
   /** The config's ffnAct of x alone (a gateless FFN, ffnGateless: relu2 relu(x)^2, gelu, silu). */
@@ -98,7 +107,8 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     if (layerUsesRope(c, l)) [q, k] = ops.ropeQK(l, q, k); // smollm3's NoPE layers skip it
     if (c.qkNorm && c.qkNormAfterRope) qkNorms(); // hunyuan-dense: RoPE, then the norms
     const v = ops.linear(h, blk(l, 'attn_v.weight'), bias('attn_v'));
-    return ops.attention(l, q, k, v);
+    const a = ops.attention(l, q, k, v);
+    return c.deltaNet ? ops.sigmoidGate(a, ops.linear(h, blk(l, 'attn_q_gate.weight'))) : a; // qwen35: a gated output
   };
   // A mixture-of-experts FFN (LlamaConfig.moe) added to the stream x: each expert's SwiGLU, added by the rows' router
   // weights for it (expertAdd: nothing on the rows that did not choose it); qwen2moe's shared expert by its sigmoid
@@ -135,6 +145,10 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     if (isSsmLayer(c, l) && !c.ssm!.parallel) {
       // granitehybrid's Mamba-2 layers in place of attention
       x = residual(l, ops.ssm(l, ops.linear(h, blk(l, 'ssm_in.weight'))), 'ssm_out.weight', 'post_attention_norm.weight');
+    } else if (isDeltaNetLayer(c, l)) {
+      // qwen35's Gated DeltaNet layers in place of attention
+      const lin = (t: string) => ops.linear(h, blk(l, t));
+      x = residual(l, ops.deltaNet(l, lin('attn_qkv.weight'), lin('attn_gate.weight'), lin('ssm_beta.weight'), lin('ssm_alpha.weight')), 'ssm_out.weight', 'post_attention_norm.weight');
     } else if (isConvLayer(c, l)) {
       // lfm2's short-convolution layers in place of attention
       x = residual(l, ops.shortConv(l, ops.linear(h, blk(l, 'shortconv.in_proj.weight'))), 'shortconv.out_proj.weight', 'post_attention_norm.weight');

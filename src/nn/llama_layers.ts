@@ -54,7 +54,7 @@ export function layerWindow(c: LlamaConfig, l: number): number {
  * the chunk's keys are stored) where that is below ctxLen; ring 0 (one row a position) otherwise.
  */
 export function layerCacheRows(c: LlamaConfig, l: number, ctxLen: number, chunk: number): { rows: number; ring: number } {
-  if (isConvLayer(c, l) || (c.ssm?.layers[l] && !c.ssm.parallel) || (c.layerKinds && c.layerKinds[l] !== 'attention')) return { rows: 0, ring: 0 }; // lfm2's short convolutions and the Mamba-2 and MLP layers keep no KV rows
+  if (isConvLayer(c, l) || (c.ssm?.layers[l] && !c.ssm.parallel) || c.deltaNet?.layers[l] || (c.layerKinds && c.layerKinds[l] !== 'attention')) return { rows: 0, ring: 0 }; // lfm2's short convolutions, the Mamba-2, Gated DeltaNet and MLP layers keep no KV rows
   const w = layerWindow(c, l);
   const ring = w > 0 ? w + chunk - 1 : 0;
   return ring > 0 && ring < ctxLen ? { rows: ring, ring } : { rows: ctxLen, ring: 0 };

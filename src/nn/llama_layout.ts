@@ -8,8 +8,12 @@
 // definition's ffn_norm; falcon-h1 names it blk.N.ffn_norm, without the suffix (as llama.cpp's falcon-h1 loader looks
 // it up: a file with blk.N.ffn_norm.weight is refused there). glm4moe's multi-token-prediction layers (blocks from
 // c.layers on) are dropped on reading.
+// qwen35 stores each attention head's query and output gate in one tensor, the heads' halves interleaved
+//   blk.N.attn_q.weight    [2 heads headDim, dim]   rows: head 0's q, head 0's gate, head 1's q, ...  (`interleave`)
+// and names its FFN norm blk.N.post_attention_norm.weight (as seed_oss does).
 // A fused tensor's parts are runs of whole rows, and a GGUF row is contiguous (every block type packs along K), so
-// each part is a view of the file's bytes: a byte range of the tensor, read or copied as it is.
+// each part is a view of the file's bytes: a byte range of the tensor, read or copied as it is; an interleaved part
+// is its runs gathered (a copy; from a header alone, `gather` says which rows of the whole tensor to read).
 import { ggufTensorBytes, type GgufTensor, type GgufTensorIn } from '../io/gguf.js';
 import { llamaTensorNames, type LlamaConfig } from './llama_config.js';
 
@@ -17,6 +21,8 @@ import { llamaTensorNames, type LlamaConfig } from './llama_config.js';
 export interface FusedTensor {
   name: string;
   parts: { name: string; rows: number }[];
+  /** The parts alternate in runs of this many rows (qwen35's q / gate halves of each head) rather than one after another. */
+  interleave?: number;
 }
 
 /** The fused tensors of c's file layout (phi3's two a layer, glm4's one, a fused phi2's two; none for the other architectures). */
@@ -26,6 +32,12 @@ export function fusedTensors(c: LlamaConfig): FusedTensor[] {
   const qkv = (l: number, t: 'weight' | 'bias'): FusedTensor => ({ name: `blk.${l}.attn_qkv.${t}`, parts: (['attn_q', 'attn_k', 'attn_v'] as const).map((n, i) => ({ name: `blk.${l}.${n}.${t}`, rows: i === 0 ? q : kv })) });
   if (c.fusedQkv) return Array.from({ length: c.layers }, (_, l) => [qkv(l, 'weight'), ...(c.qkvBias ? [qkv(l, 'bias')] : [])]).flat();
   if (c.arch === 'seed_oss' || c.arch === 'glm4moe' || c.arch === 'gpt-oss') return Array.from({ length: c.layers }, (_, l) => ({ name: `blk.${l}.post_attention_norm.weight`, parts: [{ name: `blk.${l}.ffn_norm.weight`, rows: c.dim }] }));
+  if (c.arch === 'qwen35') {
+    return Array.from({ length: c.layers }, (_, l): FusedTensor[] => [
+      ...(c.deltaNet!.layers[l] ? [] : [{ name: `blk.${l}.attn_q.weight`, parts: [{ name: `blk.${l}.attn_q.weight`, rows: q }, { name: `blk.${l}.attn_q_gate.weight`, rows: q }], interleave: c.headDim }]),
+      { name: `blk.${l}.post_attention_norm.weight`, parts: [{ name: `blk.${l}.ffn_norm.weight`, rows: c.dim }] },
+    ]).flat();
+  }
   if (c.arch === 'falcon-h1') return Array.from({ length: c.layers }, (_, l) => ({ name: `blk.${l}.ffn_norm`, parts: [{ name: `blk.${l}.ffn_norm.weight`, rows: c.dim }] }));
   if (c.arch === 'glm4') return Array.from({ length: c.layers }, (_, l) => ({ name: `blk.${l}.ffn_up.weight`, parts: [{ name: `blk.${l}.ffn_gate.weight`, rows: c.ffn }, { name: `blk.${l}.ffn_up.weight`, rows: c.ffn }] }));
   if (c.arch !== 'phi3') return [];
@@ -58,19 +70,42 @@ export function ggufTensorLayout(c: LlamaConfig): { name: string; shape: number[
 }
 
 /** A tensor of glm4moe's multi-token-prediction layers (blk.N with N at or past c.layers: nextn_predict_layers). */
-export const isNextnTensor = (c: LlamaConfig, name: string): boolean => c.arch === 'glm4moe' && Number(/^blk\.(\d+)\./.exec(name)?.[1] ?? -1) >= c.layers;
+export const isNextnTensor = (c: LlamaConfig, name: string): boolean => (c.arch === 'glm4moe' || c.arch === 'qwen35') && Number(/^blk\.(\d+)\./.exec(name)?.[1] ?? -1) >= c.layers;
 
-/** A tensor as a header (GgufTensorInfo: bytes) or a parsed file (GgufTensor: data) describes it; a part is the same record narrowed. */
-type StoredTensor = Omit<GgufTensor, 'data'> & { bytes?: number; data?: Uint8Array };
+/**
+ * A tensor as a header (GgufTensorInfo: bytes) or a parsed file (GgufTensor: data) describes it; a part is the same
+ * record narrowed, and an interleaved part read from a header carries `gather` (gatherRows reads it).
+ */
+type StoredTensor = Omit<GgufTensor, 'data'> & { bytes?: number; data?: Uint8Array; gather?: RowGather };
+
+/** An interleaved part's rows in the whole fused tensor `from`: runs of `run` rows, every `stride` rows from `first`. */
+export interface RowGather {
+  from: Omit<GgufTensor, 'data'> & { bytes?: number };
+  first: number;
+  run: number;
+  stride: number;
+  rows: number;
+  rowBytes: number;
+}
+
+/** An interleaved part's bytes from its fused tensor's. */
+export function gatherRows(whole: Uint8Array, g: RowGather): Uint8Array {
+  const out = new Uint8Array(g.rows * g.rowBytes);
+  for (let r = 0; r < g.rows; r += g.run) {
+    const src = (g.first + (r / g.run) * g.stride) * g.rowBytes;
+    out.set(whole.subarray(src, src + g.run * g.rowBytes), r * g.rowBytes);
+  }
+  return out;
+}
 
 /**
  * The file's tensors (a header's infos or a parsed file's tensors: checked by llamaConfigFromGguf) as the definition
  * names them: each fused tensor replaced by its parts, each a view of its rows (offsets moved, data a subarray).
  */
-export function splitFusedTensors<T extends StoredTensor>(c: LlamaConfig, tensors: readonly T[]): T[] {
+export function splitFusedTensors<T extends StoredTensor>(c: LlamaConfig, tensors: readonly T[]): (T & { gather?: RowGather })[] {
   const fused = new Map(fusedTensors(c).map((f) => [f.name, f]));
   if (fused.size === 0) return [...tensors];
-  const out: T[] = [];
+  const out: (T & { gather?: RowGather })[] = [];
   for (const t of tensors) {
     if (isNextnTensor(c, t.name)) continue; // (loaded by llama.cpp, never run: not read)
     const f = fused.get(t.name);
@@ -80,6 +115,20 @@ export function splitFusedTensors<T extends StoredTensor>(c: LlamaConfig, tensor
     }
     const K = t.shape[1] ?? 1; // a bias (1D): rows of one element
     const rowBytes = ggufTensorBytes(t.type, [1, K], t.name);
+    if (f.interleave) {
+      const run = f.interleave;
+      const stride = run * f.parts.length;
+      f.parts.forEach((p, i) => {
+        const [shape, ne] = t.shape.length === 1 ? [[p.rows], [p.rows]] : [[p.rows, K], [K, p.rows]];
+        const g: RowGather = { from: t, first: i * run, run, stride, rows: p.rows, rowBytes };
+        const part: T & { gather?: RowGather } = { ...t, name: p.name, shape, ne };
+        if (t.bytes !== undefined) part.bytes = p.rows * rowBytes;
+        if (t.data !== undefined) part.data = gatherRows(t.data, g);
+        else part.gather = g;
+        out.push(part);
+      });
+      continue;
+    }
     let row = 0;
     for (const p of f.parts) {
       const at = row * rowBytes;
@@ -106,18 +155,22 @@ function bytesOf(t: GgufTensorIn): Uint8Array {
 export function fuseTensors(c: LlamaConfig, tensors: readonly GgufTensorIn[]): GgufTensorIn[] {
   const byName = new Map(tensors.map((t) => [t.name, t]));
   return toFileOrder(c, tensors, (f, t) => {
-    const parts = f.parts.map((p) => {
+    const named = f.parts.map((p) => {
       const pt = byName.get(p.name);
       if (!pt) throw new Error(`gguf layout: tensor '${p.name}' (part of '${f.name}') is missing`);
       if (pt.type !== t.type) throw new Error(`gguf layout: '${f.name}' fuses tensors of one type: '${t.name}' is ${t.type}, '${p.name}' ${pt.type}`);
       if (pt.shape.length !== t.shape.length || pt.shape[0] !== p.rows || pt.shape[1] !== t.shape[1]) throw new Error(`gguf layout: tensor '${p.name}' has shape [${pt.shape.join(', ')}], expected [${[p.rows, ...t.shape.slice(1)].join(', ')}]`);
       return bytesOf(pt);
     });
-    const data = new Uint8Array(parts.reduce((s, b) => s + b.length, 0));
+    const data = new Uint8Array(named.reduce((s, b) => s + b.length, 0));
+    // one part after another, or (interleave) a run of each in turn
+    const runs = f.interleave ? named.map((b, i) => b.length / (f.parts[i].rows / f.interleave!)) : named.map((b) => b.length);
     let at = 0;
-    for (const b of parts) {
-      data.set(b, at);
-      at += b.length;
+    for (let r = 0; at < data.length; r++) {
+      named.forEach((b, i) => {
+        data.set(b.subarray(r * runs[i], (r + 1) * runs[i]), at);
+        at += Math.min(runs[i], Math.max(0, b.length - r * runs[i]));
+      });
     }
     return { name: f.name, type: t.type, shape: [fusedRows(f), ...t.shape.slice(1)], data };
   });

@@ -136,10 +136,15 @@ function gating(k: Keys, a: LlamaArch, dflt?: number): Pick<MoeConfig, 'gating'>
  * never runs); GLM-4.5V's M-RoPE sections refused by key.
  */
 export function glm4moeLayers(k: Keys, a: LlamaArch, metadata: Record<string, unknown>): number {
+  if (`${a}.rope.dimension_sections` in metadata) throw new ModelConfigError(`model config: metadata '${a}.rope.dimension_sections': GLM-4.5V's M-RoPE is not supported`);
+  return nextnLayers(k, a);
+}
+
+/** The layers a file runs: block_count less its nextn_predict_layers (multi-token-prediction blocks, loaded by llama.cpp and never run). */
+export function nextnLayers(k: Keys, a: LlamaArch): number {
   const blocks = k.int(`${a}.block_count`);
   const nextn = k.int(`${a}.nextn_predict_layers`, 0, 0);
   if (nextn >= blocks) throw new ModelConfigError(`model config: metadata '${a}.nextn_predict_layers' ${nextn} must be below '${a}.block_count' ${blocks}`);
-  if (`${a}.rope.dimension_sections` in metadata) throw new ModelConfigError(`model config: metadata '${a}.rope.dimension_sections': GLM-4.5V's M-RoPE is not supported`);
   return blocks - nextn;
 }
 

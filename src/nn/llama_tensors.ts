@@ -4,6 +4,7 @@ import { isConvLayer } from './llama_layers.js';
 import { normBiasName, outputNormName, type LlamaConfig } from './llama_config.js';
 import { isMoeLayer, moeTensorNames } from './llama_moe.js';
 import { isSsmLayer, ssmTensorNames } from './llama_ssm.js';
+import { deltaNetTensorNames, isDeltaNetLayer } from './llama_delta_net.js';
 
 /**
  * Every tensor the model definition reads, shape outermost first ([N, K] for weights), in the order a file lists
@@ -32,11 +33,13 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
     if (!c.noPreNorms) out.push({ name: `${p}attn_norm.weight`, shape: [c.dim] }, ...normBias(`${p}attn_norm`));
     if (isSsmLayer(c, l) && !c.ssm!.parallel) {
       out.push(...ssmTensorNames(c, p)); // granitehybrid's Mamba-2 mixers
+    } else if (isDeltaNetLayer(c, l)) {
+      out.push(...deltaNetTensorNames(c, p)); // qwen35's Gated DeltaNet layers
     } else if (isConvLayer(c, l)) {
       const taps = c.shortConv!.taps;
       out.push({ name: `${p}shortconv.conv.weight`, shape: [c.dim, taps] }, { name: `${p}shortconv.in_proj.weight`, shape: [3 * c.dim, c.dim] }, { name: `${p}shortconv.out_proj.weight`, shape: [c.dim, c.dim] });
     } else {
-      out.push({ name: `${p}attn_q.weight`, shape: [q, c.dim] }, { name: `${p}attn_k.weight`, shape: [kv, c.dim] }, { name: `${p}attn_v.weight`, shape: [kv, c.dim] });
+      out.push({ name: `${p}attn_q.weight`, shape: [q, c.dim] }, ...(c.deltaNet ? [{ name: `${p}attn_q_gate.weight`, shape: [q, c.dim] }] : []), { name: `${p}attn_k.weight`, shape: [kv, c.dim] }, { name: `${p}attn_v.weight`, shape: [kv, c.dim] });
       if (c.qkvBias) out.push({ name: `${p}attn_q.bias`, shape: [q] }, { name: `${p}attn_k.bias`, shape: [kv] }, { name: `${p}attn_v.bias`, shape: [kv] });
       if (c.qkNorm) out.push({ name: `${p}attn_q_norm.weight`, shape: [c.qkNormFull ? q : c.headDim] }, { name: `${p}attn_k_norm.weight`, shape: [c.qkNormFull ? kv : c.headDim] });
       out.push({ name: `${p}attn_output.weight`, shape: [c.dim, q] }, ...bias(`${p}attn_output`, c.dim));

@@ -39,6 +39,7 @@ export const IGNORE_INDEX = -100;
 function checkTrainable(c: LlamaConfig, T: number): void {
   // gpt-oss runs for inference; its sinks' and clamped SwiGLU's backward rules are not written
   if (c.ssm) throw new ModelConfigError(`llama training: a ${c.arch} model (Mamba-2 layers) is not trainable here: nibble runs it for inference only`);
+  if (c.deltaNet) throw new ModelConfigError(`llama training: a ${c.arch} model (Gated DeltaNet layers) is not trainable here: nibble runs it for inference only`);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
   if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);
 }
@@ -261,6 +262,16 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
   /** The Mamba-2 mixer: inference only (checkTrainable refuses the model first). */
   ssm(layer: number): Tensor {
     throw new ModelConfigError(`llama training: layer ${layer} is a Mamba-2 mixer, which training does not run`);
+  }
+
+  /** qwen35's Gated DeltaNet: inference only (checkTrainable refuses the model first). */
+  deltaNet(layer: number): Tensor {
+    throw new ModelConfigError(`llama training: layer ${layer} is Gated DeltaNet, which training does not run`);
+  }
+
+  /** qwen35's gated attention output: inference only (checkTrainable refuses the model first). */
+  sigmoidGate(): Tensor {
+    throw new ModelConfigError(`llama training: qwen35's gated attention output is not trained here`);
   }
 
   /** lfm2's short convolution over each sequence of the batch (its rows before the first are zeros, as at position 0). */

@@ -1,5 +1,5 @@
 // The f64 CPU reference of a Llama-family forward pass (GGUF `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`, `smollm3`,
-// `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss`, `granitehybrid`, `falcon-h1`, `nemotron_h`, `mamba2`, and Mixtral's `llama`): the oracle of the GPU engine. It follows llama.cpp's graph
+// `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss`, `granitehybrid`, `falcon-h1`, `nemotron_h`, `mamba2`, `qwen35`, and Mixtral's `llama`): the oracle of the GPU engine. It follows llama.cpp's graph
 // (src/models/llama.cpp, qwen2.cpp, qwen3.cpp, gemma2-iswa.cpp, gemma3.cpp, smollm3.cpp, phi3.cpp, granite.cpp,
 // olmo2.cpp, exaone4.cpp, ernie4-5.cpp) step by step, for every position of a prompt:
 //   x = token_embd[id]  (times sqrt(dim) in f32: the Gemmas; times embedding_scale: granite; + position_embd[t]: gpt2)  (rows gathered,
@@ -54,6 +54,8 @@ import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, norm
 import { splitFusedTensors } from '../nn/llama_layout.js';
 import { layerNormRef, swigluOai } from './lm.js';
 import { mamba2Ref } from './ssm.js';
+import { deltaNetRef, sigmoidGateRef } from './delta_net.js';
+import { deltaNetConvChannels } from '../nn/llama_delta_net.js';
 import { ssmInProj } from '../nn/llama_ssm.js';
 import { moeRouteRef } from './moe_route.js';
 import { isMoeLayer, sharedExpertGated } from '../nn/llama_moe.js';
@@ -338,6 +340,8 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     const ssmOut = c.ssm?.layers[l] ? ssmMixer(W, c, p, h, T, opt) : undefined;
     if (ssmOut && !c.ssm!.parallel) {
       addOut(ssmOut, `${p}post_attention_norm.weight`);
+    } else if (c.deltaNet?.layers[l]) {
+      addOut(deltaNetMixer(W, c, p, h, T, opt), ''); // qwen35's Gated DeltaNet (src/ref/delta_net.ts)
     } else if (isConvLayer(c, l)) {
       // lfm2: y = C * conv(B * X) from in_proj's B | C | X, the rows before position 0 zeros
       const bcx = linear(h, T, D, W.get(`${p}shortconv.in_proj.weight`), 3 * D, opt);
@@ -362,7 +366,8 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       if (c.qkNorm && c.qkNormAfterRope) qkNorms(); // hunyuan-dense
       // mistral3: the query at position t times its attention temperature (after RoPE, as llama.cpp does).
       if (c.attnTemperature) for (let t = 0; t < T; t++) q.subarray(t * qd, (t + 1) * qd).forEach((v, i, row) => (row[i] = v * attentionTemperature(c, t)));
-      const a = attention(q, k, v, T, c, layerWindow(c, l), c.attnSinks ? W.get(`${p}attn_sinks.weight`).w : undefined);
+      let a = attention(q, k, v, T, c, layerWindow(c, l), c.attnSinks ? W.get(`${p}attn_sinks.weight`).w : undefined);
+      if (c.deltaNet) a = sigmoidGateRef(a, linear(h, T, D, W.get(`${p}attn_q_gate.weight`), qd, opt)).y; // qwen35: the gated output
       if (ssmOut) x.forEach((v, i) => (x[i] = v + ssmOut[i])); // falcon-h1: the mixer's output beside attention's
       addOut(linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt, lbias('attn_output')), `${p}post_attention_norm.weight`);
     }
@@ -436,6 +441,16 @@ function ssmMixer(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: num
   const zx = linear(h, T, c.dim, W.get(`${p}ssm_in.weight`), ssmInProj(s), opt);
   const y = mamba2Ref(zx, T, s, { conv: w('ssm_conv1d.weight'), convBias: w('ssm_conv1d.bias'), dtBias: w('ssm_dt.bias'), A: w('ssm_a'), D: w('ssm_d'), norm: s.noNorm ? null : w('ssm_norm.weight') }, c.eps);
   return linear(y, T, s.inner, W.get(`${p}ssm_out.weight`), c.dim, opt);
+}
+
+/** Layer p's Gated DeltaNet (src/ref/delta_net.ts) of its normed input h [T, dim], from position 0, through ssm_out: [T, dim]. */
+function deltaNetMixer(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: number, opt: LlamaRefOptions): Float64Array {
+  const d = c.deltaNet!;
+  const w = (t: string) => W.get(`${p}${t}`).w;
+  const lin = (t: string, n: number) => linear(h, T, c.dim, W.get(`${p}${t}.weight`), n, opt);
+  const v = d.vHeads * d.state;
+  const y = deltaNetRef(lin('attn_qkv', deltaNetConvChannels(d)), lin('attn_gate', v), lin('ssm_beta', d.vHeads), lin('ssm_alpha', d.vHeads), T, d, { conv: w('ssm_conv1d.weight'), dtBias: w('ssm_dt.bias'), A: w('ssm_a'), norm: w('ssm_norm.weight') }, c.eps);
+  return linear(y, T, v, W.get(`${p}ssm_out.weight`), c.dim, opt);
 }
 
 /** Softmax of each row of logits [T, V]. */

@@ -303,6 +303,41 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(without('mamba2.ssm.group_count'), tensors, /metadata key 'mamba2\.ssm\.group_count' is missing \(required\)/);
   });
 
+  it('qwen35 (Qwen3.5): Gated DeltaNet layers by full_attention_interval or attention.recurrent_layers, the ssm keys and M-RoPE sections required; attn_q\'s per-head q / gate halves split', () => {
+    const dn = { taps: 4, state: 8, kHeads: 2, vHeads: 4, layers: [true, true, true, false] };
+    const { file: f, tensors } = synthHeader({ arch: 'qwen35', dim: 32, ffn: 64, layers: 4, heads: 4, kvHeads: 2, headDim: 8, ropeDims: 4, seed: 1, deltaNet: dn });
+    expect(f.metadata['qwen35.attention.recurrent_layers']).toBeUndefined(); // (the default rule: every fourth layer attends)
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'qwen35', ropeLayout: 'neox', qkNorm: true, ropeDims: 4, headDim: 8, deltaNet: dn });
+    expect(tensors.filter((t) => t.name.startsWith('blk.0.')).map((t) => t.name.slice(6)).sort()).toEqual(['attn_gate.weight', 'attn_norm.weight', 'attn_qkv.weight', 'ffn_down.weight', 'ffn_gate.weight', 'ffn_up.weight', 'post_attention_norm.weight', 'ssm_a', 'ssm_alpha.weight', 'ssm_beta.weight', 'ssm_conv1d.weight', 'ssm_dt.bias', 'ssm_norm.weight', 'ssm_out.weight']);
+    expect(tensors.find((t) => t.name === 'blk.3.attn_q.weight')?.shape).toEqual([2 * 4 * 8, 32]);
+    // the file's attn_q rows alternate q and gate a head at a time: the definition's attn_q and attn_q_gate
+    const parsed = parseGgufFile(synthLlamaGguf({ arch: 'qwen35', dim: 32, ffn: 64, layers: 4, heads: 4, kvHeads: 2, headDim: 8, ropeDims: 4, seed: 1, deltaNet: dn }));
+    const whole = parsed.tensors.find((t) => t.name === 'blk.3.attn_q.weight')!.data;
+    const parts = splitFusedTensors(c, parsed.tensors);
+    const row = 32 * 4; // F32 bytes a row
+    const [q, gate] = ['blk.3.attn_q.weight', 'blk.3.attn_q_gate.weight'].map((n) => parts.find((t) => t.name === n)!);
+    expect([q.shape, gate.shape]).toEqual([[32, 32], [32, 32]]);
+    for (let h = 0; h < 4; h++) {
+      expect(q.data.subarray(h * 8 * row, (h + 1) * 8 * row)).toEqual(whole.subarray(2 * h * 8 * row, (2 * h + 1) * 8 * row));
+      expect(gate.data.subarray(h * 8 * row, (h + 1) * 8 * row)).toEqual(whole.subarray((2 * h + 1) * 8 * row, (2 * h + 2) * 8 * row));
+    }
+    const m = (o: Record<string, unknown>) => ({ ...f.metadata, ...o }) as typeof f.metadata;
+    const without = (k: string) => Object.fromEntries(Object.entries(f.metadata).filter(([key]) => key !== k));
+    // full_attention_interval 2 makes layers 1 and 3 attention: the file's tensors are then the wrong ones
+    fails(m({ 'qwen35.full_attention_interval': gguf.u32(2) }), tensors, /tensor 'blk\.1\.attn_q\.weight' is missing/);
+    fails(m({ 'qwen35.attention.recurrent_layers': gguf.array('bool', [true, true, false]) }), tensors, /'qwen35\.attention\.recurrent_layers' must be 4 bools/);
+    fails(without('qwen35.ssm.state_size'), tensors, /metadata key 'qwen35\.ssm\.state_size' is missing \(required\)/);
+    fails(without('qwen35.rope.dimension_sections'), tensors, /metadata key 'qwen35\.rope\.dimension_sections' is missing \(required/);
+    fails(m({ 'qwen35.ssm.inner_size': gguf.u32(40) }), tensors, /'qwen35\.ssm\.inner_size' 40 must be 'qwen35\.ssm\.state_size' 8 x 'qwen35\.ssm\.time_step_rank' 4/);
+    fails(m({ 'qwen35.ssm.group_count': gguf.u32(3) }), tensors, /'qwen35\.ssm\.time_step_rank' 4 must be a multiple of 'qwen35\.ssm\.group_count' 3/);
+    fails(m({ 'qwen35.ssm.state_size': gguf.u32(512), 'qwen35.ssm.inner_size': gguf.u32(2048) }), tensors, /'qwen35\.ssm\.state_size' is 512; nibble's Gated DeltaNet takes heads of at most 256/);
+    // an explicit layer list (attention at 1 and 3) read as written
+    const alt = synthHeader({ arch: 'qwen35', dim: 32, ffn: 64, layers: 4, heads: 4, kvHeads: 2, headDim: 8, ropeDims: 4, seed: 1, deltaNet: { ...dn, layers: [true, false, true, false] } });
+    expect(alt.file.metadata['qwen35.attention.recurrent_layers']).toEqual(gguf.array('bool', [true, false, true, false]));
+    expect(llamaConfigFromGguf(alt.file.metadata, alt.tensors).deltaNet?.layers).toEqual([true, false, true, false]);
+  });
+
   it('internlm2 / xverse: a Llama (adjacent-pair RoPE, no biases) whose head is never tied', () => {
     for (const arch of ['internlm2', 'xverse'] as const) {
       const { file: f, tensors } = synthHeader({ arch, dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 });

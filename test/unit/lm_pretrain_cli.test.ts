@@ -111,6 +111,8 @@ describe('nibble lm pretrain', () => {
     expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/'model\.arch' nemotron_h runs for inference only \(its Mamba-2 layers/);
     writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'mamba2' } }));
     expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/'model\.arch' mamba2 runs for inference only \(its Mamba-2 layers/);
+    writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'qwen35' } }));
+    expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/'model\.arch' qwen35 runs for inference only \(its Gated DeltaNet layers/);
     writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'gemma3', slidingWindow: tiny.seq - 1 } }));
     expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(new RegExp(`'seq' ${tiny.seq} exceeds 'model\\.slidingWindow' ${tiny.seq - 1}`));
     writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, slidingWindow: 8 } }));
