@@ -234,7 +234,7 @@ export interface LlamaConfig {
   };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -267,7 +267,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
     // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
     ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'granitehybrid', 'ernie4_5', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'mistral3', 'glm4', 'arcee', 'minicpm'].includes(a) || cohere ? 'norm' : 'neox',
     qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2, // always (others where the file has them: llamaConfigFromGguf)
-    qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'qwen35' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe' || a === 'hunyuan-dense' || a === 'hunyuan-moe',
+    qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'qwen35' || a === 'qwen35moe' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe' || a === 'hunyuan-dense' || a === 'hunyuan-moe',
     qkNormAfterRope: on(a === 'hunyuan-dense' || a === 'hunyuan-moe'),
     qkNormFull: on(olmo2 || a === 'olmoe'), // OLMoE: olmo2's whole-projection q / k norms in a pre-norm block
     postNorms: gemma || olmo2 || exaone4 || glm4,
@@ -361,7 +361,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const k = new Keys(metadata);
   const dim = k.int(`${a}.embedding_length`);
   // (glm4moe: its last nextn_predict_layers blocks are multi-token-prediction layers llama.cpp loads and never runs)
-  const layers = a === 'glm4moe' ? glm4moeLayers(k, a, metadata) : a === 'qwen35' ? nextnLayers(k, a) : k.int(`${a}.block_count`);
+  const layers = a === 'glm4moe' ? glm4moeLayers(k, a, metadata) : a === 'qwen35' || a === 'qwen35moe' ? nextnLayers(k, a) : k.int(`${a}.block_count`);
   // mamba2: no attention (its converter writes head_count 0): one notional head of MAMBA2_HEAD_DIM, never run
   const mamba2 = a === 'mamba2' ? mamba2Kinds(k, a, layers, tensors.length) : undefined;
   const heads = mamba2 ? 1 : k.int(`${a}.attention.head_count`);
@@ -374,7 +374,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   // granitehybrid writes head_count_kv one a layer too, 0 for its Mamba-2 layers (llama_ssm.ts)
   const hybrid = a === 'granitehybrid' ? recurrentLayers(metadata, k, a, layers, heads, tensors.length) : undefined;
   // qwen35: Gated DeltaNet layers between its attention layers (llama_delta_net.ts)
-  const deltaNet = a === 'qwen35' ? deltaNetFromGguf(metadata, k, a, layers, tensors.length) : undefined;
+  const deltaNet = a === 'qwen35' || a === 'qwen35moe' ? deltaNetFromGguf(metadata, k, a, layers, tensors.length) : undefined;
   const kvHeads = conv ? conv.kvHeads : hybrid ? hybrid.kvHeads : nemo ? nemo.kvHeads : k.int(`${a}.attention.head_count_kv`, heads);
   const ctx = k.int(`${a}.context_length`);
   const eps = k.float(archTraits(a).layerNorm ? `${a}.attention.layer_norm_epsilon` : `${a}.attention.layer_norm_rms_epsilon`); // stablelm's and starcoder2's norms are LayerNorm
@@ -464,7 +464,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   };
   // Every layer has 9 tensors at least (phi3's and falcon's fused ones: 6; the gateless or bias-free ones: 8): a block_count the file cannot hold is refused before the
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
-  const perLayer = a === 'nemotron_h' || a === 'mamba2' ? 3 : a === 'phi3' || a === 'falcon' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || a === 'granitehybrid' || a === 'qwen35' || traits.normNoBias ? 8 : a === 'falcon-h1' ? 15 : a === 'starcoder2' ? 13 : 9;
+  const perLayer = a === 'nemotron_h' || a === 'mamba2' ? 3 : a === 'phi3' || a === 'falcon' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || a === 'granitehybrid' || a === 'qwen35' || a === 'qwen35moe' || traits.normNoBias ? 8 : a === 'falcon-h1' ? 15 : a === 'starcoder2' ? 13 : 9;
   if (layers * perLayer > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * perLayer} tensors (${perLayer} per layer), the file has ${tensors.length}`);
   // Only some graphs read rope_freqs (readsRopeFreqs; phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
   // the extra tensor, and so do we (below). The check is of the file's layout: phi3's fused tensors as stored.

@@ -32,7 +32,7 @@ export function fusedTensors(c: LlamaConfig): FusedTensor[] {
   const qkv = (l: number, t: 'weight' | 'bias'): FusedTensor => ({ name: `blk.${l}.attn_qkv.${t}`, parts: (['attn_q', 'attn_k', 'attn_v'] as const).map((n, i) => ({ name: `blk.${l}.${n}.${t}`, rows: i === 0 ? q : kv })) });
   if (c.fusedQkv) return Array.from({ length: c.layers }, (_, l) => [qkv(l, 'weight'), ...(c.qkvBias ? [qkv(l, 'bias')] : [])]).flat();
   if (c.arch === 'seed_oss' || c.arch === 'glm4moe' || c.arch === 'gpt-oss') return Array.from({ length: c.layers }, (_, l) => ({ name: `blk.${l}.post_attention_norm.weight`, parts: [{ name: `blk.${l}.ffn_norm.weight`, rows: c.dim }] }));
-  if (c.arch === 'qwen35') {
+  if (c.arch === 'qwen35' || c.arch === 'qwen35moe') {
     return Array.from({ length: c.layers }, (_, l): FusedTensor[] => [
       ...(c.deltaNet!.layers[l] ? [] : [{ name: `blk.${l}.attn_q.weight`, parts: [{ name: `blk.${l}.attn_q.weight`, rows: q }, { name: `blk.${l}.attn_q_gate.weight`, rows: q }], interleave: c.headDim }]),
       { name: `blk.${l}.post_attention_norm.weight`, parts: [{ name: `blk.${l}.ffn_norm.weight`, rows: c.dim }] },
@@ -70,7 +70,7 @@ export function ggufTensorLayout(c: LlamaConfig): { name: string; shape: number[
 }
 
 /** A tensor of glm4moe's multi-token-prediction layers (blk.N with N at or past c.layers: nextn_predict_layers). */
-export const isNextnTensor = (c: LlamaConfig, name: string): boolean => (c.arch === 'glm4moe' || c.arch === 'qwen35') && Number(/^blk\.(\d+)\./.exec(name)?.[1] ?? -1) >= c.layers;
+export const isNextnTensor = (c: LlamaConfig, name: string): boolean => (c.arch === 'glm4moe' || c.arch === 'qwen35' || c.arch === 'qwen35moe') && Number(/^blk\.(\d+)\./.exec(name)?.[1] ?? -1) >= c.layers;
 
 /**
  * A tensor as a header (GgufTensorInfo: bytes) or a parsed file (GgufTensor: data) describes it; a part is the same
