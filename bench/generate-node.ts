@@ -79,6 +79,16 @@ const GRANITE4H_350M: SynthOptions = {
   ssm: { taps: 4, state: 128, heads: 48, groups: 1, layers: Array.from({ length: 32 }, (_, l) => l % 8 !== 7) },
 };
 
+/**
+ * Qwen3.5-0.8B's hybrid at its width and depth (dim 1024, 24 layers: 18 Gated DeltaNet layers of 16 key / 16 value
+ * heads of 128 with a conv of 4, and every fourth layer gated attention of 8 / 2 heads of 256 rotating 64 dims;
+ * SwiGLU of 3584; tied), its 248k vocabulary cut to 32k so SwiftShader's head stays small: the recurrence's cost.
+ */
+const QWEN35_08B: SynthOptions = {
+  arch: 'qwen35', dim: 1024, layers: 24, heads: 8, kvHeads: 2, headDim: 256, ropeDims: 64, ffn: 3584, ctx: 2048, ropeBase: 10000000, tied: true, seed: 600,
+  deltaNet: { taps: 4, state: 128, kHeads: 16, vHeads: 16, layers: Array.from({ length: 24 }, (_, l) => (l + 1) % 4 !== 0) },
+};
+
 /** gpt-oss's layout (sinks, alternate 128-position windows, YaRN, 32 biased experts, 4 a token) at dim 512, 4 layers, its experts MXFP4. */
 const GPT_OSS_SMALL: SynthOptions = {
   arch: 'gpt-oss', dim: 512, layers: 4, heads: 8, kvHeads: 2, headDim: 64, ffn: 512, ctx: 2048, seed: 500, qkvBias: true, slidingWindow: 128,
@@ -89,7 +99,8 @@ const GPT_OSS_SMALL: SynthOptions = {
 /**
  * The models of a run: the bundled one always; unless quick, a 134M-parameter Llama in Q4_0 and Q4_K, LFM2-350M's
  * hybrid layout in Q4_0 (vocabulary 65536), Qwen3-30B-A3B's experts in a small model (Q4_0, also run with every
- * expert every step: the baseline of the experts' arming), Granite 4.0 H-350M's Mamba-2 hybrid (Q4_0) and gpt-oss's
+ * expert every step: the baseline of the experts' arming), Granite 4.0 H-350M's Mamba-2 hybrid (Q4_0), Qwen3.5-0.8B's
+ * Gated DeltaNet hybrid (Q4_0, vocabulary 32k) and gpt-oss's
  * layout with MXFP4 experts (Q8_0 elsewhere); the Llama-3.2-1B shape with large.
  */
 export function generateModels(o: GenerateBenchOptions): GenModelSpec[] {
@@ -104,6 +115,7 @@ export function generateModels(o: GenerateBenchOptions): GenModelSpec[] {
   models.push({ name: 'lfm2-350M-shape Q4_0', synth: { ...LFM2_350M, weightType: 'Q4_0', vocab: paddedVocab(65536) }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
   models.push({ name: 'qwen3moe-128x8-experts-small Q4_0', synth: { ...QWEN3_MOE_SMALL, weightType: 'Q4_0', vocab: v32k }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
   models.push({ name: 'granite-4.0-h-350M-shape Q4_0', synth: { ...GRANITE4H_350M, weightType: 'Q4_0', vocab: paddedVocab(100352) }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
+  models.push({ name: 'qwen3.5-0.8B-shape Q4_0 (vocab 32k)', synth: { ...QWEN35_08B, weightType: 'Q4_0', vocab: v32k }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
   models.push({ name: 'gpt-oss-layout-small MXFP4 experts', synth: { ...GPT_OSS_SMALL, weightType: 'Q8_0', vocab: v32k }, promptTokens: P ?? 32, decodeTokens: N ?? 8 });
   if (o.large) {
     const synth: SynthOptions = { dim: 2048, layers: 16, heads: 32, kvHeads: 8, ffn: 8192, ctx: 2048, tied: true, ropeBase: 500000, weightType: 'Q4_0', vocab: paddedVocab(128256), seed: 1000 };

@@ -1,7 +1,10 @@
 // Dequant-fused matmul: y[M, N] = x[M, K] · dequant(W)[N, K]^T, then the fused epilogue (bias, SiLU/GELU, residual).
 // W is 4-bit (or 8-bit under W8: the W8A16 kernel) in the layout of src/quant/layout.ts: codes packed LSB-first
 // along K, rows padded to whole words; scales (and zeros) [N, ngroups] f32. A weight is
-//   symmetric (no ZP / FMIN): (u - 2^(bits-1)) * s;   ZP: (u - z) * s, z an integer;   FMIN: u * s + m (GGUF Q4_1).
+//   symmetric (no ZP / FMIN): (u - 2^(bits-1)) * s;   ZP: (u - z) * s, z an integer;   FMIN: u * s + m (GGUF Q4_1);
+//   LUT (4-bit, symmetric): T[u] * s, T a table of 16 values (GGUF MXFP4 under LUT_MXFP4: the E2M1 values doubled;
+//   else IQ4_NL's and IQ4_XS's kvalues_iq4nl), integers of at most 127 in magnitude (exact in f16 and f32); their
+//   products with activations run in f32 (127 |x| passes f16's range at |x| > 515).
 // It is never materialised in memory: each invocation decodes the words it reads.
 // Groups must not straddle a word (group % codes-per-word == 0, or one group per row): checked by the planner.
 //
@@ -133,6 +136,19 @@ fn zero_at(i: u32) -> f32 {
 }
 #endif
 
+#if LUT
+#if LUT_MXFP4
+var<private> LUT_T: array<f32, 16> = array<f32, 16>(0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 0.0, -1.0, -2.0, -3.0, -4.0, -6.0, -8.0, -12.0);
+#else
+var<private> LUT_T: array<f32, 16> = array<f32, 16>(-127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0, 1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
+#endif
+
+// The table's values of four codes (each below 16).
+fn lut4(u: vec4<u32>) -> vec4<f32> {
+  return vec4<f32>(LUT_T[u.x], LUT_T[u.y], LUT_T[u.z], LUT_T[u.w]);
+}
+#endif
+
 // The index of x[m, k] in the x binding, in elements of x (f32 or f16; the vector views divide it).
 fn x_index(m: u32, k: u32) -> u32 {
   return params.x0 + m * params.K + k;
@@ -207,13 +223,19 @@ fn word_dot(n: u32, wi: u32, m0: u32, cnt: u32, acc: ptr<function, array<f32, MA
 #endif
 #if W8
   let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu)) - zv;
+#elif LUT
+  let q0 = lut4((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xfu));
+  let q1 = lut4((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(0xfu));
 #else
   let q0 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xfu)) - zv;
   let q1 = vec4<XS>((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(0xfu)) - zv;
 #endif
   for (var j = 0u; j < cnt; j++) {
     let a0 = x4(m0 + j, k);
-#if W8
+#if LUT
+    let a1 = x4(m0 + j, k + 4u);
+    var d = dot(vec4<f32>(a0), q0) + dot(vec4<f32>(a1), q1);
+#elif W8
     // 8-bit codes times f16 activations overflow f16 for |x| > 256: this product runs in f32.
     var d = dot(vec4<f32>(a0), vec4<f32>(q0));
 #if FMIN

@@ -279,6 +279,10 @@ fn col_dot(d: CV, xb: XB, n: u32, wi: u32, zv: QV) -> CV {
 #if W8
   let q0 = QV((vec4<u32>(word) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu)) - zv;
   let q1 = q0; // unused
+#elif LUT
+  // The table's values in the places of the masked codes: lane j holds T[u] * 16^j (zv is 0).
+  let q0 = lut4((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(0xfu)) * NIB_PLACE - zv;
+  let q1 = lut4((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(0xfu)) * NIB_PLACE - zv;
 #else
   // Masked in place (below 2^16: converted as i32), zv the offsets times 16^j (zero_of).
   let q0 = vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word) & NIB_MASK)) - zv;
@@ -308,6 +312,8 @@ fn zero_of(n: u32, g: u32) -> QV {
   let z = QV(0.0);
 #elif ZEROS
   let z = QV(zero_at(min(n, params.N - 1u) * params.ngroups + g));
+#elif LUT
+  let z = QV(0.0);
 #elif W8
   let z = QV(128.0);
 #else

@@ -44,6 +44,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
           let u = f32((word >> (j * (32u / CPW))) & ((1u << (32u / CPW)) - 1u));
 #if FMIN
           wv[j] = u * s + z;
+#elif LUT
+          wv[j] = LUT_T[(word >> (4u * j)) & 0xfu] * s;
 #else
           wv[j] = (u - z) * s;
 #endif

@@ -30,6 +30,11 @@ override K6_SUPER_SHIFT: u32 = 3u;
 // one u32 per 16 groups, f16 d in the low half. Then s = d * sc, exact in f32.
 override SCALE_S8: bool = false;
 override ZERO_KIND: u32 = 0;     // 0 none, 1 integer zero point, 2 float min
+override LUT: u32 = 0;           // 4-bit codes into a table (symmetric): 0 none, 1 GGUF MXFP4's, 2 IQ4_NL's / IQ4_XS's
+
+// The tables of LUT (src/quant/scheme.ts LUT_VALUES): MXFP4's E2M1 values doubled, ggml's kvalues_iq4nl.
+var<private> LUT_MXFP4: array<f32, 16> = array<f32, 16>(0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 0.0, -1.0, -2.0, -3.0, -4.0, -6.0, -8.0, -12.0);
+var<private> LUT_IQ4NL: array<f32, 16> = array<f32, 16>(-127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0, 1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
 
 #include "quant/numerics.wgsl"
 
@@ -71,8 +76,15 @@ fn load_scale_word(i: u32, is_zero: bool) -> f32 {
   return bitcast<f32>(scales[i]);
 }
 
-// The weight a code stands for: symmetric (u - 2^(BITS-1)) * s, integer zero point (u - z) * s, or float min u * s + z.
+// The weight a code stands for: symmetric (u - 2^(BITS-1)) * s, integer zero point (u - z) * s, float min u * s + z,
+// or a table's value T[u] * s (LUT).
 fn code_value(u: u32, s: f32, z: f32) -> f32 {
+  if (LUT == 1u) {
+    return LUT_MXFP4[u & 15u] * s;
+  }
+  if (LUT == 2u) {
+    return LUT_IQ4NL[u & 15u] * s;
+  }
   if (ZERO_KIND == 0u) {
     return f32(i32(u) - i32(1u << (BITS - 1u))) * s;
   }

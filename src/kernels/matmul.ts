@@ -5,7 +5,7 @@ import { getKernel, type KernelDef } from '../gpu/kernel.js';
 import { checkShape, grid1d, runDispatches, subgroupsOf4, type Dispatch } from './common.js';
 import { planPermuteColumns } from './basic.js';
 import { tuningFor, type Tuning } from './tuning.js';
-import { describeScheme, zeroKind } from '../quant/scheme.js';
+import { describeScheme, lutOf, zeroKind } from '../quant/scheme.js';
 import type { GpuQuantized } from './quant.js';
 import { checkEpilogue, shiftedRows, splitRows, weightChunks, type Bindable } from './matmul_checks.js';
 
@@ -52,6 +52,11 @@ export interface QuantWeightBuffers {
   /** scaleType 's8' only: one u32 per 16 groups, f16 d in the low half. */
   supers?: GPUBuffer;
   /**
+   * GGUF MXFP4 / IQ4_NL / IQ4_XS (4-bit, symmetric): each code indexes a table (src/quant/scheme.ts LUT_VALUES), value
+   * T[u] * s; W4A16 only.
+   */
+  lut?: 'mxfp4' | 'iq4nl';
+  /**
    * GPTQ act-order: the weight's columns are stored sorted by group, column j being the original column kPerm[j]
    * (u32 [K]). x must be in the same order: matmulQ gathers it (x'[m, j] = x[m, kPerm[j]]) before the matmul; a
    * planner caller does so itself (planPermuteColumns) and says `xPermuted`.
@@ -90,6 +95,7 @@ export function matmulWeights(q: GpuQuantized | readonly GpuQuantized[], tensor 
     ...((q as GpuQuantized).supers ? { supers: (q as GpuQuantized).supers! } : {}),
     ...((q as GpuQuantized).kPerm ? { kPerm: (q as GpuQuantized).kPerm! } : {}),
     scaleType: (q as GpuQuantized).storage ?? s.scaleType,
+    ...(lutOf(s) ? { lut: lutOf(s) } : {}),
   };
 }
 
@@ -248,6 +254,8 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
     SCALES_K6: W.scaleType === 'k6',
     K6_G16: W.scaleType === 'k6' && g.G === 16,
     SCALES_S8: W.scaleType === 's8',
+    LUT: !!W.lut,
+    LUT_MXFP4: W.lut === 'mxfp4',
     ...rows.defines,
     X_VEC: path !== 'tiled' && K % g.cpw === 0 && !subX,
     PATH_COLS: path === 'splitcols',

@@ -32,6 +32,7 @@ export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAll
   checkShape(kernel, 'W scaleType', st === 'f32' || st === 'f16' || st === 'k6' || st === 's8', `'${st}' is not f32, f16, k6 or s8`);
   if (st === 's8') checkShape(kernel, 'W scaleType', w.mode === 'symmetric' && G === 16 && ngroups % 16 === 0, `s8 (GGUF Q6_K) scales need scheme 'symmetric', group 16 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
   checkShape(kernel, 'supers', (st === 's8') === !!w.supers, st === 's8' ? 'missing (s8 scales need their f16 d per super-block)' : `given, but scale type ${st} has none`);
+  if (w.lut) checkShape(kernel, 'W lut', (w.lut === 'mxfp4' || w.lut === 'iq4nl') && w.bits === 4 && w.mode === 'symmetric' && kernel.startsWith('matmul_w4a16'), `a table of values ('${w.lut}': GGUF MXFP4 / IQ4) takes 4-bit symmetric codes on matmul_w4a16 (got ${w.bits}-bit '${w.mode}' on ${kernel})`);
   if (st === 'k6') checkShape(kernel, 'W scaleType', w.mode === 'float-min' && (G === 32 || G === 16) && K % 256 === 0, `k6 (GGUF Q4_K / Q5_K / Q2_K) scales need scheme 'float-min', group 32 or 16 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
   const sb = st === 'f16' ? 2 : 4;
   const { scales: sRow, zeros: zRow, supers: supRow } = scaleRowBytes(st, ngroups, G);
@@ -101,7 +102,7 @@ export function weightChunks(ctx: GpuContext, kernel: string, w: QuantWeights, b
   const pieces: { n0: number; n: number; bindings: Record<string, Bindable> }[] = [];
   for (const [i, s] of list.entries()) {
     const where = list.length > 1 ? `${kernel} (W shard ${i})` : kernel;
-    if (i > 0) checkShape(where, 'W', s.K === first.K && s.bits === first.bits && s.group === first.group && s.mode === first.mode && (s.scaleType ?? 'f32') === (first.scaleType ?? 'f32'), `K, bits, group, scheme and scale type must match shard 0 (K=${first.K}, ${first.bits} bits, group ${first.group ?? 'per channel'}, ${first.mode}, ${first.scaleType ?? 'f32'} scales)`);
+    if (i > 0) checkShape(where, 'W', s.K === first.K && s.bits === first.bits && s.group === first.group && s.mode === first.mode && (s.scaleType ?? 'f32') === (first.scaleType ?? 'f32') && s.lut === first.lut, `K, bits, group, scheme and scale type must match shard 0 (K=${first.K}, ${first.bits} bits, group ${first.group ?? 'per channel'}, ${first.mode}, ${first.scaleType ?? 'f32'} scales)`);
     const gs = checkQuantWeights(where, s, bits, modes);
     g ??= gs;
     // Chunk starts: multiples of minStorageBufferOffsetAlignment / 4 rows keep every array aligned (k6 rows hold
@@ -114,7 +115,7 @@ export function weightChunks(ctx: GpuContext, kernel: string, w: QuantWeights, b
     total += s.N;
   }
   checkShape(kernel, 'W kPerm', list.every((s) => !!s.kPerm === !!first.kPerm), 'every shard or none must carry the act-order permutation');
-  return { g: { ...g!, N: total }, pieces, bits: first.bits, mode: first.mode, zeros: !!first.zeros, scaleType: first.scaleType ?? 'f32', kPerm: !!first.kPerm };
+  return { g: { ...g!, N: total }, pieces, bits: first.bits, mode: first.mode, zeros: !!first.zeros, scaleType: first.scaleType ?? 'f32', kPerm: !!first.kPerm, lut: first.lut };
 }
 
 /**

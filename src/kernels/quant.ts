@@ -5,7 +5,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type Bindable, type KernelDef } from '../gpu/kernel.js';
 import { k6GroupsPerSuper, k6Values, s8Values } from '../quant/gguf.js';
 import { wordsPerRow } from '../quant/layout.js';
-import { checkQuantizable, checkQuantized, checkShapeFor, GROUP_SIZES, groupSize, groupsPerRow, packScaleWords, RULE_ID, unpackScaleWords, zeroKind, type QuantizedTensor, type QuantScheme } from '../quant/scheme.js';
+import { lutOf, checkQuantizable, checkQuantized, checkShapeFor, GROUP_SIZES, groupSize, groupsPerRow, packScaleWords, RULE_ID, unpackScaleWords, zeroKind, type QuantizedTensor, type QuantScheme } from '../quant/scheme.js';
 import { checkShape, grid1d, runDispatch, type Dispatch } from './common.js';
 import { planPermuteColumns } from './basic.js';
 import { tuningFor } from './tuning.js';
@@ -73,6 +73,7 @@ export function codeBytes(s: QuantScheme, N: number, K: number): number {
 function checkKernelScheme(kernel: string, s: QuantScheme, N: number, K: number, tensor: string): void {
   if (s.group !== 0 && !GROUP_SIZES.includes(s.group)) throw new Error(`${kernel}: tensor '${tensor}': group size ${s.group} is not supported by the kernel (${GROUP_SIZES.join(', ')} or per channel)`);
   if (![2, 3, 4, 8].includes(s.bits)) throw new Error(`${kernel}: tensor '${tensor}': ${s.bits}-bit codes are not supported by the kernel`);
+  if (lutOf(s) && kernel !== 'dequantize') throw new Error(`${kernel}: tensor '${tensor}': rule ${s.rule} is import-only: its codes index a table of values`);
   checkShapeFor(s, N, K, tensor);
 }
 
@@ -174,7 +175,7 @@ export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: Bindab
   const ch = out === 'f16' ? 1 : Math.max(1, Math.min(want, K));
   const k6 = q.storage === 'k6';
   const s8 = q.storage === 's8';
-  const scheme = { BITS: s.bits, GROUP: s.group, SCALE_F16: s.scaleType === 'f16' ? 1 : 0, SCALE_K6: k6 ? 1 : 0, K6_SUPER_SHIFT: k6 ? Math.log2(k6GroupsPerSuper(s.group)) : 3, SCALE_S8: s8 ? 1 : 0, ZERO_KIND: ZERO_KIND_ID[zk] };
+  const scheme = { LUT: lutOf(s) === 'mxfp4' ? 1 : lutOf(s) === 'iq4nl' ? 2 : 0, BITS: s.bits, GROUP: s.group, SCALE_F16: s.scaleType === 'f16' ? 1 : 0, SCALE_K6: k6 ? 1 : 0, K6_SUPER_SHIFT: k6 ? Math.log2(k6GroupsPerSuper(s.group)) : 3, SCALE_S8: s8 ? 1 : 0, ZERO_KIND: ZERO_KIND_ID[zk] };
   const kernel = await getKernel(ctx, out === 'f16' ? DEQUANTIZE_F16 : DEQUANTIZE, {}, out === 'f16' ? { WG: wg, ...scheme } : { WG: wg, CH: ch, ...scheme });
   const chunks = Math.ceil(K / ch);
   const items = out === 'f16' ? Math.ceil((N * K) / 2) : N * chunks;

@@ -61,7 +61,7 @@ function isBlock(type: string): type is GgufBlockType {
 export function gpuWeightBytes(type: string, N: number, K: number): number {
   if (type === 'F16' || type === 'BF16') return 4 * Math.ceil((N * K) / 2);
   if (!isBlock(type)) return 4 * N * K;
-  const bits = type === 'Q4_0' || type === 'Q4_1' || type === 'Q4_K' || type === 'Q3_K' || type === 'Q2_K' ? 4 : 8;
+  const bits = type === 'Q4_0' || type === 'Q4_1' || type === 'Q4_K' || type === 'Q3_K' || type === 'Q2_K' || type === 'MXFP4' || type === 'IQ4_NL' || type === 'IQ4_XS' ? 4 : 8;
   const groups = Math.ceil(K / (type === 'Q6_K' || type === 'Q3_K' || type === 'Q2_K' ? 16 : 32));
   return N * (Math.ceil((K * bits) / 32) * 4 + groups * 8);
 }

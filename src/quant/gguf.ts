@@ -73,9 +73,9 @@ const SCHEMES: Readonly<Record<GgufBlockType, Parameters<typeof makeScheme>[0]>>
   Q6_K: { bits: 8, group: 16, rule: 'q6_k' },
   Q3_K: { bits: 4, group: 16, rule: 'q3_k' },
   Q2_K: { bits: 4, group: 16, rule: 'q2_k' },
-  MXFP4: { bits: 8, group: 32, rule: 'mxfp4' },
-  IQ4_NL: { bits: 8, group: 32, rule: 'iq4_nl' },
-  IQ4_XS: { bits: 8, group: 32, rule: 'iq4_xs' },
+  MXFP4: { bits: 4, group: 32, rule: 'mxfp4' },
+  IQ4_NL: { bits: 4, group: 32, rule: 'iq4_nl' },
+  IQ4_XS: { bits: 4, group: 32, rule: 'iq4_xs' },
 };
 
 /** Byte offsets inside a 32-element block: f16 d, f16 m (float-min types), u32 qh (5-bit types), the codes. */

@@ -9,17 +9,17 @@
 //   IQ4_XS  136 bytes per 256: f16 d, u16 scales_h, 4 bytes scales_l, then 128 bytes qs (16 per group of 32).
 //           Group g's 6-bit scale ls = (scales_l[g / 2] >> 4 (g % 2)) & 15 | ((scales_h >> 2g) & 3) << 4;
 //           value (d * (ls - 32)) * NL[q].
-// In nibble's layout (src/quant/scheme.ts rules mxfp4, iq4_nl, iq4_xs) each becomes 8-bit symmetric codes
-// u = table value + 128 with a scale per 32: 2^(e - 128) (f32), d (f16) or d * (ls - 32) (f32), which the W8A16 and
-// W8A8 kernels run as they run Q5_0; the table's values are integers of at most 127 in magnitude, and every product
-// is exact in f32 up to its final rounding, so the values are the file's bit for bit, in ggml's order. That costs 9
-// bits a weight on the GPU (8.5 for IQ4_NL) against the file's 4.25 (4.5, 4.25): a 4-bit code with the table in the
-// kernel would keep the file's size and is the next step for gpt-oss-sized experts.
+// In nibble's layout (src/quant/scheme.ts rules mxfp4, iq4_nl, iq4_xs) each keeps its 4-bit codes, repacked along K,
+// with a scale per 32: 2^(e - 128) (f32), d (f16) or d * (ls - 32) (f32); the W4A16 kernels read the code's value
+// from the table (their LUT variants) and multiply by the scale. The table's values are integers of at most 127 in
+// magnitude, and every product is exact in f32 up to its final rounding, so the values are the file's bit for bit,
+// in ggml's order. On the GPU that is 5 bits a weight (4.5 for IQ4_NL) against the file's 4.25 (4.5, 4.25); before
+// 2026-12-07 they were 8-bit codes of the values (9 bits, 8.5).
 // MXFP4's e = 255 (NaN in the OCP format; ggml would multiply by 2^127) is refused, and so are 253 and 254, whose
 // largest values (12 * 2^125) pass f32's range (ggml's decoder gives infinities); e < 2 gives scales below 2^-126,
 // which GPUs may flush to zero (values under 2^-122 in magnitude).
 import { packCodes } from './layout.js';
-import { makeScheme, type QuantizedTensor } from './scheme.js';
+import { IQ4NL_VALUES, makeScheme, MXFP4_VALUES, type QuantizedTensor } from './scheme.js';
 import { halfAt as half } from './gguf_words.js';
 import type { BadHalf } from './gguf_lowk.js';
 
@@ -31,10 +31,7 @@ export const CODEBOOK_BLOCKS: Readonly<Record<CodebookType, { bytes: number; ele
   IQ4_XS: { bytes: 136, elements: 256 },
 };
 
-/** ggml's kvalues_iq4nl: the value of each 4-bit code of IQ4_NL and IQ4_XS, before the scale. */
-export const IQ4NL_VALUES: readonly number[] = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113];
-/** The E2M1 values doubled (ggml's kvalues_mxfp4), for MXFP4's codes; the scale carries the half. */
-export const MXFP4_VALUES: readonly number[] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12];
+export { IQ4NL_VALUES, MXFP4_VALUES };
 
 /** 2^(e - 128): an E8M0 exponent with the half of MXFP4's doubled values folded in (ggml's GGML_E8M0_TO_FP32_HALF). */
 export function e8m0Half(e: number): number {
@@ -74,20 +71,19 @@ function codesAt(t: CodebookType, i: number): number {
   return 136 * (i >> 3) + 8 + 16 * (i & 7);
 }
 
-/** The tensor [N, K] of type t (sizes checked by the caller) in nibble's layout: 8-bit codes table value + 128. */
+/** The tensor [N, K] of type t (sizes checked by the caller) in nibble's layout: the file's 4-bit codes along K. */
 export function importCodebook(t: CodebookType, bytes: Uint8Array, N: number, K: number, bad: BadHalf): QuantizedTensor {
-  const scheme = makeScheme({ bits: 8, group: 32, rule: t === 'MXFP4' ? 'mxfp4' : t === 'IQ4_NL' ? 'iq4_nl' : 'iq4_xs' });
-  const table = t === 'MXFP4' ? MXFP4_VALUES : IQ4NL_VALUES;
+  const scheme = makeScheme({ bits: 4, group: 32, rule: t === 'MXFP4' ? 'mxfp4' : t === 'IQ4_NL' ? 'iq4_nl' : 'iq4_xs' });
   const scales = groupScales(t, bytes, N, K, bad);
   const codes = new Uint8Array(N * K);
   for (let i = 0; i < scales.length; i++) {
     const qo = codesAt(t, i);
     for (let j = 0; j < 16; j++) {
-      codes[32 * i + j] = table[bytes[qo + j] & 15] + 128;
-      codes[32 * i + j + 16] = table[bytes[qo + j] >> 4] + 128;
+      codes[32 * i + j] = bytes[qo + j] & 15;
+      codes[32 * i + j + 16] = bytes[qo + j] >> 4;
     }
   }
-  return { scheme, N, K, codes: packCodes(codes, N, K, 8), scales, zeros: null };
+  return { scheme, N, K, codes: packCodes(codes, N, K, 4), scales, zeros: null };
 }
 
 /** Decodes the blocks straight to f32 (ggml's order: the group's scale, then times the table value). */

@@ -24,10 +24,9 @@
 //                        (d f16 per 256, sc 6-bit per 16: exact in f32)
 //   q2_k     asymmetric  2-bit values u in [0, 3] held as 4-bit codes, group 16, float min: u * st + m,
 //                        st = d * sc and m = -(dmin * mq) in f32 (d, dmin f16 per 256; sc, mq 4-bit per 16)
-//   mxfp4    symmetric   4-bit codes into a table (E2M1 doubled: -12..12) held as 8-bit codes u = value + 128, group
-//                        32, st = 2^(e - 128) in f32 (an E8M0 exponent e per 32)
-//   iq4_nl   symmetric   4-bit codes into ggml's kvalues_iq4nl (-127..113) held as 8-bit codes u = value + 128,
-//                        group 32, st = f16 d
+//   mxfp4    symmetric   4-bit codes u into a table (LUT_VALUES: the E2M1 values doubled, -12..12), value T[u] * st,
+//                        group 32, st = 2^(e - 128) in f32 (an E8M0 exponent e per 32)
+//   iq4_nl   symmetric   4-bit codes u into ggml's kvalues_iq4nl (-127..113), value T[u] * st, group 32, st = f16 d
 //   iq4_xs   symmetric   as iq4_nl with st = d * (ls - 32) in f32 (d f16 per 256, ls 6-bit per 32: exact in f32)
 // A group whose scale is 0 (all zeros) gets codes of value 0 and scale 0: nothing is divided by zero.
 // f32 subnormal inputs, differences and scales (|x| < 2^-126) count as a zero of their sign (GPUs may flush them;
@@ -37,7 +36,7 @@
 // in C); nibble flushes those values and stores zero codes (the dequantized values are zeros either way).
 // (torchao/PyTorch clamp the scale to eps instead; codes and dequantized values are the same, the stored scale is not.)
 // Stored codes are unsigned: symmetric u = q + 2^(b-1). Values: symmetric (u - 2^(b-1)) * st, minmax (u - z) * st,
-// q4_1 u * st + m; each product (and the q4_1 sum) rounded to f32.
+// q4_1 u * st + m, the table rules T[u] * st; each product (and the q4_1 sum) rounded to f32.
 import { wordsPerRow, type Bits } from './layout.js';
 import { f32ToF16Bits, f16BitsToF32, roundF16 } from './f16.js';
 import { k6GroupsPerSuper } from './gguf_words.js';
@@ -87,9 +86,9 @@ const FIXED: Partial<Record<ScaleRule, { bits: Bits; symmetric: boolean; scaleTy
   q5_1: { bits: 8, symmetric: false, scaleType: 'f16', group: 32 },
   q3_k: { bits: 4, symmetric: true, scaleType: 'f32', group: 16 },
   q2_k: { bits: 4, symmetric: false, scaleType: 'f32', group: 16 },
-  mxfp4: { bits: 8, symmetric: true, scaleType: 'f32', group: 32 },
-  iq4_nl: { bits: 8, symmetric: true, scaleType: 'f16', group: 32 },
-  iq4_xs: { bits: 8, symmetric: true, scaleType: 'f32', group: 32 },
+  mxfp4: { bits: 4, symmetric: true, scaleType: 'f32', group: 32 },
+  iq4_nl: { bits: 4, symmetric: true, scaleType: 'f16', group: 32 },
+  iq4_xs: { bits: 4, symmetric: true, scaleType: 'f32', group: 32 },
 };
 
 /** Rules whose groups store a float min (u * s + m) rather than an integer zero point. */
@@ -115,6 +114,19 @@ export function makeScheme(o: SchemeOptions): QuantScheme {
   if (scaleType !== 'f16' && scaleType !== 'f32') throw new Error(`scheme: scale type ${scaleType} is not f16 or f32`);
   return { bits: o.bits as Bits, group, symmetric, scaleType, rule };
 }
+
+/** ggml's kvalues_iq4nl: the value of each 4-bit code of IQ4_NL and IQ4_XS, before the scale. */
+export const IQ4NL_VALUES: readonly number[] = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113];
+/** The E2M1 values doubled (ggml's kvalues_mxfp4), for MXFP4's codes; the scale carries the half. */
+export const MXFP4_VALUES: readonly number[] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12];
+
+/** The table a scheme's 4-bit codes index (the GGUF codebook rules), or undefined for the counting rules. */
+export function lutOf(s: QuantScheme): 'mxfp4' | 'iq4nl' | undefined {
+  return s.rule === 'mxfp4' ? 'mxfp4' : s.rule === 'iq4_nl' || s.rule === 'iq4_xs' ? 'iq4nl' : undefined;
+}
+
+/** The values of lutOf's tables. */
+export const LUT_VALUES = { mxfp4: MXFP4_VALUES, iq4nl: IQ4NL_VALUES } as const;
 
 export function zeroKind(s: QuantScheme): ZeroKind {
   return s.symmetric ? 'none' : FLOAT_MIN.includes(s.rule) ? 'float' : 'int';

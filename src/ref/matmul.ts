@@ -2,6 +2,7 @@
 // condition-aware error bound of DESIGN.md.
 import { bf16BitsToF32, f16BitsToF32 } from '../quant/f16.js';
 import { unpackCodes, type Bits } from '../quant/layout.js';
+import { LUT_VALUES } from '../quant/scheme.js';
 
 type Num = ArrayLike<number>;
 
@@ -76,6 +77,8 @@ export interface QuantWeightsRef {
   codes: Uint32Array; // packed, layout.ts
   scales: ArrayLike<number>; // [N, ceil(K/G)]
   zeros?: ArrayLike<number>; // [N, ceil(K/G)] for zero-point / float-min
+  /** GGUF MXFP4 / IQ4 (4-bit symmetric): the code's value from the table, T[u] * s (src/quant/scheme.ts LUT_VALUES). */
+  lut?: 'mxfp4' | 'iq4nl';
 }
 
 export type Activation = 'none' | 'silu' | 'gelu';
@@ -107,7 +110,7 @@ export function dequantRef(w: QuantWeightsRef): Float64Array {
       const g = n * ng + Math.floor(k / G);
       const s = w.scales[g];
       const c = u[n * K + k];
-      out[n * K + k] = w.mode === 'symmetric' ? (c - mid) * s : w.mode === 'zero-point' ? (c - w.zeros![g]) * s : c * s + w.zeros![g];
+      out[n * K + k] = w.lut ? LUT_VALUES[w.lut][c] * s : w.mode === 'symmetric' ? (c - mid) * s : w.mode === 'zero-point' ? (c - w.zeros![g]) * s : c * s + w.zeros![g];
     }
   }
   return out;

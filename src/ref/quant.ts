@@ -2,7 +2,7 @@
 // Math.fround in the same order as shaders/quant/*.wgsl, so the GPU must agree to the last bit: codes exactly,
 // dequantized values bit for bit. Rules and their formulas: src/quant/scheme.ts.
 import { packCodes, unpackCodes } from '../quant/layout.js';
-import { checkQuantizable, checkQuantized, checkShapeFor, groupSize, groupsPerRow, storeScale, zeroKind, type QuantizedTensor, type QuantScheme } from '../quant/scheme.js';
+import { checkQuantizable, checkQuantized, checkShapeFor, groupSize, groupsPerRow, LUT_VALUES, lutOf, storeScale, zeroKind, type QuantizedTensor, type QuantScheme } from '../quant/scheme.js';
 import { roundF16 } from '../quant/f16.js';
 
 const f = Math.fround;
@@ -140,7 +140,7 @@ export function quantizeRef(w: ArrayLike<number>, N: number, K: number, scheme: 
   return { scheme, N, K, codes: packCodes(unpacked, N, K, scheme.bits), scales, zeros, unpacked };
 }
 
-/** Dequantizes to f32 [N, K]: (u - 2^(b-1)) * s, (u - z) * s, or u * s + m, each step rounded to f32. */
+/** Dequantizes to f32 [N, K]: (u - 2^(b-1)) * s, (u - z) * s, u * s + m, or T[u] * s (lutOf), each step rounded to f32. */
 export function dequantizeRef(q: QuantizedTensor, tensor = 'weight'): Float32Array {
   checkQuantized(q, tensor);
   const { N, K, scheme } = q;
@@ -149,6 +149,8 @@ export function dequantizeRef(q: QuantizedTensor, tensor = 'weight'): Float32Arr
   const ng = groupsPerRow(scheme, K);
   const zk = zeroKind(scheme);
   const half = 2 ** (scheme.bits - 1);
+  const lut = lutOf(scheme); // the GGUF codebook rules: the code's value from the table
+  const table = lut ? LUT_VALUES[lut] : null;
   const out = new Float32Array(N * K);
   for (let n = 0; n < N; n++) {
     for (let k = 0; k < K; k++) {
@@ -157,7 +159,7 @@ export function dequantizeRef(q: QuantizedTensor, tensor = 'weight'): Float32Arr
       const c = u[n * K + k];
       // GPTQ act-order: stored column k is the original column kPerm[k].
       const at = n * K + (q.kPerm ? q.kPerm[k] : k);
-      out[at] = zk === 'none' ? f((c - half) * s) : zk === 'int' ? f((c - q.zeros![gi]) * s) : f(f(c * s) + q.zeros![gi]);
+      out[at] = table ? f(table[c] * s) : zk === 'none' ? f((c - half) * s) : zk === 'int' ? f((c - q.zeros![gi]) * s) : f(f(c * s) + q.zeros![gi]);
     }
   }
   return out;

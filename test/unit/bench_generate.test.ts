@@ -23,7 +23,7 @@ describe('bench generate', () => {
     expect(ids[0]).toBe(1);
     expect(ids.slice(1).every((i) => i >= 3 && i <= 258)).toBe(true);
     expect(generateModels({ quick: true }).map((m) => m.name)).toEqual(['nibble-tiny (bundled, Q8_0)']);
-    expect(generateModels({}).map((m) => m.name)).toEqual(['nibble-tiny (bundled, Q8_0)', 'llama-134M Q4_0', 'llama-134M Q4_K', 'lfm2-350M-shape Q4_0', 'qwen3moe-128x8-experts-small Q4_0', 'granite-4.0-h-350M-shape Q4_0', 'gpt-oss-layout-small MXFP4 experts']);
+    expect(generateModels({}).map((m) => m.name)).toEqual(['nibble-tiny (bundled, Q8_0)', 'llama-134M Q4_0', 'llama-134M Q4_K', 'lfm2-350M-shape Q4_0', 'qwen3moe-128x8-experts-small Q4_0', 'granite-4.0-h-350M-shape Q4_0', 'qwen3.5-0.8B-shape Q4_0 (vocab 32k)', 'gpt-oss-layout-small MXFP4 experts']);
     expect(generateModels({}).at(-3)!.synth!.moe).toEqual({ experts: 128, used: 8, ffn: 192 });
     // the Mamba-2 hybrid's and gpt-oss's files are ones nibble reads (their headers, at a small vocabulary)
     for (const m of generateModels({}).slice(-2)) {

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { dequantizeGguf, ggufKernelUse, importGguf } from '../../src/quant/gguf.js';
 import { MXFP4_VALUES } from '../../src/quant/gguf_codebook.js';
+import { unpackCodes } from '../../src/quant/layout.js';
 import { dequantizeRef, quantizeRef } from '../../src/ref/quant.js';
 import { randomF32, randomGgufBlocks } from '../../src/ref/random.js';
 
@@ -19,7 +20,9 @@ describe('GGUF MXFP4 / IQ4_NL / IQ4_XS', () => {
     expect(Array.from(dequantizeGguf('MXFP4', b, 1, 32))).toEqual(want);
     expect(want.slice(0, 8)).toEqual([0, 0.5, 1, 1.5, 2, 3, 4, 6]);
     const q = importGguf('MXFP4', b, 1, 32);
-    expect(q.scheme).toMatchObject({ bits: 8, group: 32, symmetric: true, scaleType: 'f32', rule: 'mxfp4' });
+    expect(q.scheme).toMatchObject({ bits: 4, group: 32, symmetric: true, scaleType: 'f32', rule: 'mxfp4' });
+    // the file's 4-bit codes, in element order along K: element j's code is q[j] (j < 16), element 16 + j's 15 - j
+    expect(Array.from(unpackCodes(q.codes, 1, 32, 4))).toEqual([...Array(32).keys()].map((e) => (e < 16 ? e : 31 - e)));
     expect(q.scales[0]).toBe(0.5);
     expect(Array.from(dequantizeRef(q))).toEqual(want);
     // e = 130: 4 times the doubled values.
@@ -32,7 +35,7 @@ describe('GGUF MXFP4 / IQ4_NL / IQ4_XS', () => {
     nl[2] = 0xf0; // element 0: code 0 (-127), element 16: code 15 (113)
     const got = dequantizeGguf('IQ4_NL', nl, 1, 32);
     expect([got[0], got[16], got[1]]).toEqual([-63.5, 56.5, -63.5]);
-    expect(importGguf('IQ4_NL', nl, 1, 32).scheme).toMatchObject({ bits: 8, symmetric: true, scaleType: 'f16', rule: 'iq4_nl' });
+    expect(importGguf('IQ4_NL', nl, 1, 32).scheme).toMatchObject({ bits: 4, symmetric: true, scaleType: 'f16', rule: 'iq4_nl' });
     const xs = new Uint8Array(136);
     xs.set([0x00, 0x3c]); // d = 1
     // Group 0: ls = 0x1 | (1 << 4) = 17 -> -15; group 1: ls = 0x2 | (2 << 4) = 34 -> 2; group 7: ls = 0xf | (3 << 4) = 63 -> 31.
@@ -55,9 +58,9 @@ describe('GGUF MXFP4 / IQ4_NL / IQ4_XS', () => {
         expect(bits32(dequantizeRef(importGguf(t, bytes, N, K))), `${t} [${N}, ${K}]`).toEqual(bits32(dequantizeGguf(t, bytes, N, K)));
       }
     }
-    expect(ggufKernelUse('MXFP4')).toBe('matmul_w4a16 bits=8, matmul_w8a8 (mxfp4: 9 bits a weight, the file 4.25)');
-    expect(ggufKernelUse('IQ4_NL')).toBe('matmul_w4a16 bits=8, matmul_w8a8 (iq4_nl: 8.5 bits a weight, the file 4.50)');
-    expect(ggufKernelUse('IQ4_XS')).toBe('matmul_w4a16 bits=8, matmul_w8a8 (iq4_xs: 9 bits a weight, the file 4.25)');
+    expect(ggufKernelUse('MXFP4')).toBe('matmul_w4a16 (mxfp4: 5 bits a weight, the file 4.25)');
+    expect(ggufKernelUse('IQ4_NL')).toBe('matmul_w4a16 (iq4_nl: 4.5 bits a weight, the file 4.50)');
+    expect(ggufKernelUse('IQ4_XS')).toBe('matmul_w4a16 (iq4_xs: 5 bits a weight, the file 4.25)');
   });
   it('bad input: a NaN or overflowing E8M0 exponent, a non-finite d, truncated data, K not a multiple of the block; quantizing is refused', () => {
     const mx = randomGgufBlocks('MXFP4', 2, 64, 4);

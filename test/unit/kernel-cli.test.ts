@@ -12,7 +12,7 @@ import { fakeQuantBackwardRef, fakeQuantForwardRef, fakeQuantLayout } from '../.
 import { matmulQRef, matmulW8A8Ref, quantizeRowsI8Ref, type QuantWeightsRef } from '../../src/ref/matmul.js';
 import { compareBound, compareF16Rounded, U_F32 } from '../../src/ref/tolerance.js';
 import type { QuantizedTensor } from '../../src/quant/scheme.js';
-import { makeScheme, zeroKind } from '../../src/quant/scheme.js';
+import { lutOf, makeScheme, zeroKind } from '../../src/quant/scheme.js';
 import { dequantizeGguf, exportGguf, importGguf } from '../../src/quant/gguf.js';
 import { parseGgufFile } from '../../src/io/gguf.js';
 import { dequantizeRef, quantizeActRef, quantizeRef, signedCodes } from '../../src/ref/quant.js';
@@ -160,6 +160,7 @@ describe('nibble kernel', () => {
 // ---- matmul_w4a16 / matmul_w8a8 / fake_quant ----
 
 const weightsRef = (q: QuantizedTensor): QuantWeightsRef => ({
+  ...(lutOf(q.scheme) ? { lut: lutOf(q.scheme) } : {}),
   bits: q.scheme.bits,
   N: q.N,
   K: q.K,
