@@ -69,7 +69,7 @@ export function ggufTensorLayout(c: LlamaConfig): { name: string; shape: number[
   return toFileOrder(c, llamaTensorNames(c), (f, t) => ({ name: f.name, shape: [fusedRows(f), ...t.shape.slice(1)] }));
 }
 
-/** A tensor of glm4moe's multi-token-prediction layers (blk.N with N at or past c.layers: nextn_predict_layers). */
+/** A tensor of glm4moe's, qwen35's or qwen35moe's multi-token-prediction layers (blk.N with N at or past c.layers: nextn_predict_layers). */
 export const isNextnTensor = (c: LlamaConfig, name: string): boolean => (c.arch === 'glm4moe' || c.arch === 'qwen35' || c.arch === 'qwen35moe') && Number(/^blk\.(\d+)\./.exec(name)?.[1] ?? -1) >= c.layers;
 
 /**
@@ -163,14 +163,15 @@ export function fuseTensors(c: LlamaConfig, tensors: readonly GgufTensorIn[]): G
       return bytesOf(pt);
     });
     const data = new Uint8Array(named.reduce((s, b) => s + b.length, 0));
-    // one part after another, or (interleave) a run of each in turn
-    const runs = f.interleave ? named.map((b, i) => b.length / (f.parts[i].rows / f.interleave!)) : named.map((b) => b.length);
+    // one part after another (a single run each), or (interleave) a run of `interleave` rows of each part in turn
+    const runs = f.interleave ? f.parts[0].rows / f.interleave : 1;
     let at = 0;
-    for (let r = 0; at < data.length; r++) {
-      named.forEach((b, i) => {
-        data.set(b.subarray(r * runs[i], (r + 1) * runs[i]), at);
-        at += Math.min(runs[i], Math.max(0, b.length - r * runs[i]));
-      });
+    for (let r = 0; r < runs; r++) {
+      for (const b of named) {
+        const run = b.length / runs;
+        data.set(b.subarray(r * run, (r + 1) * run), at);
+        at += run;
+      }
     }
     return { name: f.name, type: t.type, shape: [fusedRows(f), ...t.shape.slice(1)], data };
   });

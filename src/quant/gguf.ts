@@ -131,7 +131,9 @@ export function ggufKernelUse(type: string): string {
   // 256; Q2_K the same entries a group of 16), Q6_K and Q3_K 's8' (8 bits a group of 16, 32 a super-block).
   const compact = s.rule === 'q4_k' || s.rule === 'q5_k' ? 16 / 32 + 32 / 256 : s.rule === 'q2_k' ? 16 / 16 + 32 / 256 : s.rule === 'q6_k' || s.rule === 'q3_k' ? 8 / 16 + 32 / 256 : null;
   const scaleBits = compact ?? ((s.symmetric ? 1 : 2) * (s.scaleType === 'f16' ? 16 : 32)) / s.group;
-  return `${kernels} (${s.rule}: ${s.bits + scaleBits} bits a weight, the file ${((8 * bytes) / elements).toFixed(2)})`;
+  // (MXFP4: f16 scales where every exponent is a power of two f16 holds, as in released files; f32 otherwise)
+  const bits = s.rule === 'mxfp4' ? `4.5 (5 with an exponent past f16)` : `${s.bits + scaleBits}`;
+  return `${kernels} (${s.rule}: ${bits} bits a weight, the file ${((8 * bytes) / elements).toFixed(2)})`;
 }
 
 /** Q4_K's 6-bit scale and min of sub-block j (0..7) from the 12 bytes at o. */

@@ -10,11 +10,12 @@
 //           Group g's 6-bit scale ls = (scales_l[g / 2] >> 4 (g % 2)) & 15 | ((scales_h >> 2g) & 3) << 4;
 //           value (d * (ls - 32)) * NL[q].
 // In nibble's layout (src/quant/scheme.ts rules mxfp4, iq4_nl, iq4_xs) each keeps its 4-bit codes, repacked along K,
-// with a scale per 32: 2^(e - 128) (f32), d (f16) or d * (ls - 32) (f32); the W4A16 kernels read the code's value
+// with a scale per 32: 2^(e - 128) (f16 where the tensor's every e is within 114..143, powers of two f16 holds as
+// normal numbers, else f32), d (f16) or d * (ls - 32) (f32); the W4A16 kernels read the code's value
 // from the table (their LUT variants) and multiply by the scale. The table's values are integers of at most 127 in
 // magnitude, and every product is exact in f32 up to its final rounding, so the values are the file's bit for bit,
-// in ggml's order. On the GPU that is 5 bits a weight (4.5 for IQ4_NL) against the file's 4.25 (4.5, 4.25); before
-// 2026-12-07 they were 8-bit codes of the values (9 bits, 8.5).
+// in ggml's order. On the GPU that is 4.5 bits a weight for MXFP4 (in range) and IQ4_NL, 5 for IQ4_XS, against the
+// files' 4.25, 4.5 and 4.25; before 2026-12-07 they were 8-bit codes of the values (9 bits, 8.5).
 // MXFP4's e = 255 (NaN in the OCP format; ggml would multiply by 2^127) is refused, and so are 253 and 254, whose
 // largest values (12 * 2^125) pass f32's range (ggml's decoder gives infinities); e < 2 gives scales below 2^-126,
 // which GPUs may flush to zero (values under 2^-122 in magnitude).
@@ -73,8 +74,10 @@ function codesAt(t: CodebookType, i: number): number {
 
 /** The tensor [N, K] of type t (sizes checked by the caller) in nibble's layout: the file's 4-bit codes along K. */
 export function importCodebook(t: CodebookType, bytes: Uint8Array, N: number, K: number, bad: BadHalf): QuantizedTensor {
-  const scheme = makeScheme({ bits: 4, group: 32, rule: t === 'MXFP4' ? 'mxfp4' : t === 'IQ4_NL' ? 'iq4_nl' : 'iq4_xs' });
   const scales = groupScales(t, bytes, N, K, bad);
+  // MXFP4: f16 scales where every exponent gives a normal f16 power of two (2^-14 .. 2^15; a GPU may flush subnormals)
+  const f16 = t === 'MXFP4' && scales.every((s) => s >= 2 ** -14 && s <= 2 ** 15);
+  const scheme = makeScheme({ bits: 4, group: 32, rule: t === 'MXFP4' ? 'mxfp4' : t === 'IQ4_NL' ? 'iq4_nl' : 'iq4_xs', ...(f16 ? { scaleType: 'f16' as const } : {}) });
   const codes = new Uint8Array(N * K);
   for (let i = 0; i < scales.length; i++) {
     const qo = codesAt(t, i);

@@ -25,7 +25,8 @@
 //   q2_k     asymmetric  2-bit values u in [0, 3] held as 4-bit codes, group 16, float min: u * st + m,
 //                        st = d * sc and m = -(dmin * mq) in f32 (d, dmin f16 per 256; sc, mq 4-bit per 16)
 //   mxfp4    symmetric   4-bit codes u into a table (LUT_VALUES: the E2M1 values doubled, -12..12), value T[u] * st,
-//                        group 32, st = 2^(e - 128) in f32 (an E8M0 exponent e per 32)
+//                        group 32, st = 2^(e - 128) (an E8M0 exponent e per 32) in f32, or in f16 where a tensor's
+//                        every e is within 114..143 (powers of two f16 holds as normal numbers)
 //   iq4_nl   symmetric   4-bit codes u into ggml's kvalues_iq4nl (-127..113), value T[u] * st, group 32, st = f16 d
 //   iq4_xs   symmetric   as iq4_nl with st = d * (ls - 32) in f32 (d f16 per 256, ls 6-bit per 32: exact in f32)
 // A group whose scale is 0 (all zeros) gets codes of value 0 and scale 0: nothing is divided by zero.
@@ -75,7 +76,7 @@ export interface SchemeOptions {
   rule?: ScaleRule;
 }
 
-const FIXED: Partial<Record<ScaleRule, { bits: Bits; symmetric: boolean; scaleType: ScaleType; group?: number }>> = {
+const FIXED: Partial<Record<ScaleRule, { bits: Bits; symmetric: boolean; scaleType: ScaleType; group?: number; /** also allowed */ alsoScale?: ScaleType }>> = {
   q4_0: { bits: 4, symmetric: true, scaleType: 'f16' },
   q8_0: { bits: 8, symmetric: true, scaleType: 'f16' },
   q4_1: { bits: 4, symmetric: false, scaleType: 'f16' },
@@ -86,7 +87,7 @@ const FIXED: Partial<Record<ScaleRule, { bits: Bits; symmetric: boolean; scaleTy
   q5_1: { bits: 8, symmetric: false, scaleType: 'f16', group: 32 },
   q3_k: { bits: 4, symmetric: true, scaleType: 'f32', group: 16 },
   q2_k: { bits: 4, symmetric: false, scaleType: 'f32', group: 16 },
-  mxfp4: { bits: 4, symmetric: true, scaleType: 'f32', group: 32 },
+  mxfp4: { bits: 4, symmetric: true, scaleType: 'f32', group: 32, alsoScale: 'f16' }, // (f16 where every 2^(e - 128) is a normal f16: e in 114..143)
   iq4_nl: { bits: 4, symmetric: true, scaleType: 'f16', group: 32 },
   iq4_xs: { bits: 4, symmetric: true, scaleType: 'f32', group: 32 },
 };
@@ -106,7 +107,7 @@ export function makeScheme(o: SchemeOptions): QuantScheme {
   const scaleType = o.scaleType ?? fixed?.scaleType ?? 'f32';
   if (fixed) {
     if (o.bits !== fixed.bits) throw new Error(`scheme: rule ${rule} is ${fixed.bits}-bit, not ${o.bits}-bit`);
-    if (scaleType !== fixed.scaleType) throw new Error(`scheme: rule ${rule} stores ${fixed.scaleType} scales, not ${scaleType}`);
+    if (scaleType !== fixed.scaleType && scaleType !== fixed.alsoScale) throw new Error(`scheme: rule ${rule} stores ${fixed.scaleType}${fixed.alsoScale ? ` or ${fixed.alsoScale}` : ''} scales, not ${scaleType}`);
     if (fixed.group !== undefined && group !== fixed.group) throw new Error(`scheme: rule ${rule} has groups of ${fixed.group}, not ${group || 'one per row'}`);
   }
   const asymRule = rule === 'minmax' || FLOAT_MIN.includes(rule);

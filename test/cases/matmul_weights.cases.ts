@@ -259,8 +259,8 @@ async function importedCase(ctx: GpuContext): Promise<string> {
   // Import-only types (K-quants: K a multiple of 256), random blocks. Q4_K runs as 4-bit g32 with f32 scales and
   // float mins, Q5_K as 8-bit g32 likewise, Q6_K as 8-bit g16 with f32 scales, Q5_0 as 8-bit g32 symmetric and Q5_1
   // as 8-bit g32 float-min, both with f16 scales (the symmetric ones also through W8A8), Q3_K as 4-bit g16 symmetric
-  // and Q2_K as 4-bit g16 float-min, both with f32 scales; the table-valued MXFP4, IQ4_NL and IQ4_XS as 8-bit g32
-  // symmetric (f32, f16 and f32 scales).
+  // and Q2_K as 4-bit g16 float-min, both with f32 scales; the table-valued MXFP4, IQ4_NL and IQ4_XS as 4-bit g32
+  // codes into their tables (the kernels' LUT variants; f32, f16 and f32 scales).
   for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K', 'Q5_0', 'Q5_1', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS'] as const).entries()) {
     const bytes = randomGgufBlocks(t, N, 512, 93 + i);
     sources.push([`GGUF ${t}`, importGguf(t, bytes, N, 512), dequantizeGguf(t, bytes, N, 512)]);

@@ -24,10 +24,10 @@ describe('bench generate', () => {
     expect(ids.slice(1).every((i) => i >= 3 && i <= 258)).toBe(true);
     expect(generateModels({ quick: true }).map((m) => m.name)).toEqual(['nibble-tiny (bundled, Q8_0)']);
     expect(generateModels({}).map((m) => m.name)).toEqual(['nibble-tiny (bundled, Q8_0)', 'llama-134M Q4_0', 'llama-134M Q4_K', 'lfm2-350M-shape Q4_0', 'qwen3moe-128x8-experts-small Q4_0', 'granite-4.0-h-350M-shape Q4_0', 'qwen3.5-0.8B-shape Q4_0 (vocab 32k)', 'gpt-oss-layout-small MXFP4 experts']);
-    expect(generateModels({}).at(-3)!.synth!.moe).toEqual({ experts: 128, used: 8, ffn: 192 });
-    // the Mamba-2 hybrid's and gpt-oss's files are ones nibble reads (their headers, at a small vocabulary)
-    for (const m of generateModels({}).slice(-2)) {
-      const f = parseGgufFile(synthLlamaGguf({ ...m.synth!, layers: 2, ...(m.synth!.ssm ? { ssm: { ...m.synth!.ssm, layers: [true, false] } } : {}), types: {}, weightType: 'F32', vocab: undefined }));
+    expect(generateModels({}).at(-4)!.synth!.moe).toEqual({ experts: 128, used: 8, ffn: 192 });
+    // the Mamba-2 hybrid's, Qwen3.5's and gpt-oss's files are ones nibble reads (their headers, at a small vocabulary)
+    for (const m of generateModels({}).slice(-3)) {
+      const f = parseGgufFile(synthLlamaGguf({ ...m.synth!, layers: 2, ...(m.synth!.ssm ? { ssm: { ...m.synth!.ssm, layers: [true, false] } } : {}), ...(m.synth!.deltaNet ? { deltaNet: { ...m.synth!.deltaNet, layers: [true, false] } } : {}), types: {}, weightType: 'F32', vocab: undefined }));
       expect(llamaConfigFromGguf(f.metadata, f.tensors).arch, m.name).toBe(m.synth!.arch);
     }
     expect(generateModels({ large: true, promptTokens: 5, decodeTokens: 3 }).map((m) => [m.name, m.promptTokens, m.decodeTokens]).at(-1)).toEqual(['llama-3.2-1B-shape Q4_0', 5, 3]);

@@ -98,7 +98,7 @@ describe('nibble gguf', () => {
     expect(r.stdout).toMatch(/blk.3.attn_q.weight\s+Q5_1\s+\[3, 64\]\s+144 B/);
     expect(r.stdout).toMatch(/Q3_K\s+1 tensor\s+660 B\s+matmul_w4a16 \(q3_k: 4.625 bits a weight, the file 3.44\)/);
     expect(r.stdout).toMatch(/Q2_K\s+1 tensor\s+336 B\s+matmul_w4a16 \(q2_k: 5.125 bits a weight, the file 2.63\)/);
-    expect(r.stdout).toMatch(/MXFP4\s+1 tensor\s+102 B\s+matmul_w4a16 \(mxfp4: 5 bits a weight, the file 4.25\)/);
+    expect(r.stdout).toMatch(/MXFP4\s+1 tensor\s+102 B\s+matmul_w4a16 \(mxfp4: 4.5 \(5 with an exponent past f16\) bits a weight, the file 4.25\)/);
     expect(r.stdout).toMatch(/IQ4_NL\s+1 tensor\s+72 B\s+matmul_w4a16 \(iq4_nl: 4.5 bits a weight, the file 4.50\)/);
     expect(r.stdout).toMatch(/check: 13 of 13 quantized tensors import cleanly/);
     const j = JSON.parse(nibble(['gguf', fixture, '--json']).stdout);

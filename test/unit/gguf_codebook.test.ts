@@ -20,7 +20,16 @@ describe('GGUF MXFP4 / IQ4_NL / IQ4_XS', () => {
     expect(Array.from(dequantizeGguf('MXFP4', b, 1, 32))).toEqual(want);
     expect(want.slice(0, 8)).toEqual([0, 0.5, 1, 1.5, 2, 3, 4, 6]);
     const q = importGguf('MXFP4', b, 1, 32);
-    expect(q.scheme).toMatchObject({ bits: 4, group: 32, symmetric: true, scaleType: 'f32', rule: 'mxfp4' });
+    // scales 2^(e - 128) held as f16 where every e gives a normal f16 power of two (2^-14 .. 2^15), else as f32
+    expect(q.scheme).toMatchObject({ bits: 4, group: 32, symmetric: true, scaleType: 'f16', rule: 'mxfp4' });
+    for (const [e, type] of [[114, 'f16'], [143, 'f16'], [113, 'f32'], [144, 'f32']] as const) {
+      const two = new Uint8Array(34);
+      two.set(b);
+      two[17] = e;
+      const q2 = importGguf('MXFP4', two, 1, 64);
+      expect(q2.scheme.scaleType, `e = ${e}`).toBe(type);
+      expect(bits32(dequantizeRef(q2))).toEqual(bits32(dequantizeGguf('MXFP4', two, 1, 64)));
+    }
     // the file's 4-bit codes, in element order along K: element j's code is q[j] (j < 16), element 16 + j's 15 - j
     expect(Array.from(unpackCodes(q.codes, 1, 32, 4))).toEqual([...Array(32).keys()].map((e) => (e < 16 ? e : 31 - e)));
     expect(q.scales[0]).toBe(0.5);
@@ -58,7 +67,7 @@ describe('GGUF MXFP4 / IQ4_NL / IQ4_XS', () => {
         expect(bits32(dequantizeRef(importGguf(t, bytes, N, K))), `${t} [${N}, ${K}]`).toEqual(bits32(dequantizeGguf(t, bytes, N, K)));
       }
     }
-    expect(ggufKernelUse('MXFP4')).toBe('matmul_w4a16 (mxfp4: 5 bits a weight, the file 4.25)');
+    expect(ggufKernelUse('MXFP4')).toBe('matmul_w4a16 (mxfp4: 4.5 (5 with an exponent past f16) bits a weight, the file 4.25)');
     expect(ggufKernelUse('IQ4_NL')).toBe('matmul_w4a16 (iq4_nl: 4.5 bits a weight, the file 4.50)');
     expect(ggufKernelUse('IQ4_XS')).toBe('matmul_w4a16 (iq4_xs: 5 bits a weight, the file 4.25)');
   });
