@@ -12,8 +12,8 @@
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 #endif
 #if SCALES_S8
-// GGUF Q6_K kept compact: one u32 per 16 groups (a super-block of 256), f16 d in the low half; `scales` holds each
-// group's int8 scale sc, four per u32. Scale d * sc, exact in f32.
+// GGUF Q6_K kept compact: one u32 per 16 groups (a super-block of 256; S8_G32: IQ4_XS's 8 groups of 32), f16 d in the
+// low half; `scales` holds each group's int8 scale sc, four per u32. Scale d * sc, exact in f32.
 @group(0) @binding(8) var<storage, read> supers: array<u32>;
 #endif
 #if Y_F16N
@@ -90,8 +90,13 @@ fn scale_at(i: u32) -> f32 {
   // GGUF Q4_K / Q5_K / Q2_K kept compact: sc in the low byte of group i's 16-bit entry, f16 d of its super-block.
   return unpack2x16float(zeros[k6_super(i)]).x * f32((scales[i >> 1u] >> (16u * (i & 1u))) & 0x3fu);
 #elif SCALES_S8
-  // GGUF Q6_K kept compact: byte i & 3 of the word, sign-extended; f16 d of its super-block.
+  // GGUF Q6_K kept compact: byte i & 3 of the word, sign-extended; f16 d of its super-block (16 groups of 16; under
+  // S8_G32, IQ4_XS's 8 groups of 32).
+#if S8_G32
+  return unpack2x16float(supers[i >> 3u]).x * f32(bitcast<i32>(scales[i >> 2u] << (24u - 8u * (i & 3u))) >> 24u);
+#else
   return unpack2x16float(supers[i >> 4u]).x * f32(bitcast<i32>(scales[i >> 2u] << (24u - 8u * (i & 3u))) >> 24u);
+#endif
 #elif SCALES_F16
   return unpack2x16float(scales[i >> 1u])[i & 1u];
 #else

@@ -29,6 +29,7 @@ override K6_SUPER_SHIFT: u32 = 3u;
 // GGUF Q6_K kept compact ('s8'): scales holds each group's int8 scale, four per u32; zeros (bound to the super-blocks)
 // one u32 per 16 groups, f16 d in the low half. Then s = d * sc, exact in f32.
 override SCALE_S8: bool = false;
+override S8_SUPER_SHIFT: u32 = 4u; // log2 of s8's groups per super-block: 16 groups of 16, or 8 of 32 (IQ4_XS)
 override ZERO_KIND: u32 = 0;     // 0 none, 1 integer zero point, 2 float min
 override LUT: u32 = 0;           // 4-bit codes into a table (symmetric): 0 none, 1 GGUF MXFP4's, 2 IQ4_NL's / IQ4_XS's
 
@@ -52,7 +53,7 @@ fn load_scale_word(i: u32, is_zero: bool) -> f32 {
   var wd = 0u;
   if (SCALE_S8) {
     let sc = bitcast<i32>(scales[i >> 2u] << (24u - 8u * (i & 3u))) >> 24u;
-    return f16_bits_to_f32(zeros[i >> 4u] & 0xffffu) * f32(sc);
+    return f16_bits_to_f32(zeros[i >> S8_SUPER_SHIFT] & 0xffffu) * f32(sc);
   }
   if (SCALE_K6) {
     let e = (scales[i >> 1u] >> (16u * (i & 1u))) & 0xffffu;

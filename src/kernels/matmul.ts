@@ -49,7 +49,7 @@ export interface QuantWeightBuffers {
    * Q6_K's int8 scales with their f16 d in `supers` (storage 's8'; symmetric, group 16, K a multiple of 256).
    */
   scaleType?: 'f32' | 'f16' | 'k6' | 's8';
-  /** scaleType 's8' only: one u32 per 16 groups, f16 d in the low half. */
+  /** scaleType 's8' only: one u32 per super-block of 256 elements (16 groups, or 8 of 32), f16 d in the low half. */
   supers?: GPUBuffer;
   /**
    * GGUF MXFP4 / IQ4_NL / IQ4_XS (4-bit, symmetric): each code indexes a table (src/quant/scheme.ts LUT_VALUES), value
@@ -254,6 +254,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
     SCALES_K6: W.scaleType === 'k6',
     K6_G16: W.scaleType === 'k6' && g.G === 16,
     SCALES_S8: W.scaleType === 's8',
+    S8_G32: W.scaleType === 's8' && g.G === 32,
     LUT: !!W.lut,
     LUT_MXFP4: W.lut === 'mxfp4',
     ...rows.defines,
@@ -362,7 +363,7 @@ export async function planMatmulW8A8(ctx: GpuContext, x: GPUBuffer, w: QuantWeig
   else if (path === 'rows') constants = { WG: t.rowsWG };
   else if (path === 'split') constants = { WG: splitWG };
   else constants = colsConstants(ctx, splitWG, cols, subgroups);
-  const defines = { ...epilogueDefines(o), ...out.defines, PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_COLS: path === 'splitcols', W_V4: path === 'splitcols' && wpr % 4 === 0, PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, ...rows.defines, SCALES_F16: g.sb === 2, SCALES_S8: W.scaleType === 's8' };
+  const defines = { ...epilogueDefines(o), ...out.defines, PACKED: packed, PATH_ROWS: path === 'rows', PATH_SPLIT: path === 'split', PATH_COLS: path === 'splitcols', W_V4: path === 'splitcols' && wpr % 4 === 0, PATH_TILED: path === 'tiled', SUBGROUPS: subgroups, ...rows.defines, SCALES_F16: g.sb === 2, SCALES_S8: W.scaleType === 's8', S8_G32: W.scaleType === 's8' && g.G === 32 };
   const qk = await getKernel(ctx, QUANTIZE_ROWS_I8, { X_F16: o.xType === 'f16' }, { WG: t.quantWG });
   const xElem = o.xType === 'f16' ? 2 : 4;
   const rowBindings = [

@@ -30,7 +30,7 @@ export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAll
   const wpr = Math.ceil(K / cpw);
   const st = w.scaleType ?? 'f32';
   checkShape(kernel, 'W scaleType', st === 'f32' || st === 'f16' || st === 'k6' || st === 's8', `'${st}' is not f32, f16, k6 or s8`);
-  if (st === 's8') checkShape(kernel, 'W scaleType', w.mode === 'symmetric' && G === 16 && ngroups % 16 === 0, `s8 (GGUF Q6_K) scales need scheme 'symmetric', group 16 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
+  if (st === 's8') checkShape(kernel, 'W scaleType', w.mode === 'symmetric' && (G === 16 || G === 32) && K % 256 === 0, `s8 (GGUF Q6_K / Q3_K / IQ4_XS) scales need scheme 'symmetric', group 16 or 32 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
   checkShape(kernel, 'supers', (st === 's8') === !!w.supers, st === 's8' ? 'missing (s8 scales need their f16 d per super-block)' : `given, but scale type ${st} has none`);
   if (w.lut) checkShape(kernel, 'W lut', (w.lut === 'mxfp4' || w.lut === 'iq4nl') && w.bits === 4 && w.mode === 'symmetric' && kernel.startsWith('matmul_w4a16'), `a table of values ('${w.lut}': GGUF MXFP4 / IQ4) takes 4-bit symmetric codes on matmul_w4a16 (got ${w.bits}-bit '${w.mode}' on ${kernel})`);
   if (st === 'k6') checkShape(kernel, 'W scaleType', w.mode === 'float-min' && (G === 32 || G === 16) && K % 256 === 0, `k6 (GGUF Q4_K / Q5_K / Q2_K) scales need scheme 'float-min', group 32 or 16 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
@@ -44,7 +44,7 @@ export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAll
   need('scales', w.scales, `[${N}, ${ngroups}] ${st} (W [${N}, ${K}], group ${G})`, sRow * N);
   if (w.mode === 'symmetric') checkShape(kernel, 'zeros', !w.zeros, `given, but scheme 'symmetric' has no zeros`);
   else need('zeros', w.zeros, st === 'k6' ? `[${N}, ${ngroups / k6GroupsPerSuper(G)}] f16 pairs (k6 super-blocks)` : `[${N}, ${ngroups}] ${st} (scheme '${w.mode}')`, zRow * N);
-  if (st === 's8') need('supers', w.supers, `[${N}, ${ngroups / 16}] u32 (s8 super-blocks' f16 d)`, supRow * N);
+  if (st === 's8') need('supers', w.supers, `[${N}, ${K / 256}] u32 (s8 super-blocks' f16 d)`, supRow * N);
   return { M: 0, N, K, G, ngroups, wpr, cpw, sb, sRow, zRow, supRow };
 }
 

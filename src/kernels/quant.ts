@@ -4,6 +4,7 @@
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type Bindable, type KernelDef } from '../gpu/kernel.js';
 import { k6GroupsPerSuper, k6Values, s8Values } from '../quant/gguf.js';
+import { s8GroupsPerSuper } from '../quant/gguf_words.js';
 import { wordsPerRow } from '../quant/layout.js';
 import { lutOf, checkQuantizable, checkQuantized, checkShapeFor, GROUP_SIZES, groupSize, groupsPerRow, packScaleWords, RULE_ID, unpackScaleWords, zeroKind, type QuantizedTensor, type QuantScheme } from '../quant/scheme.js';
 import { checkShape, grid1d, runDispatch, type Dispatch } from './common.js';
@@ -35,7 +36,7 @@ export interface GpuQuantized {
    * 's8': GGUF Q6_K's (QuantizedTensor.s8: int8 scales in `scales`, f16 d per super-block in `supers`; 0.625 bits, not 2).
    */
   storage?: 'k6' | 's8';
-  /** Storage 's8' only: one u32 per 16 groups, f16 d in the low half. */
+  /** Storage 's8' only: one u32 per super-block of 256 elements (16 groups, or IQ4_XS's 8 of 32), f16 d in the low half. */
   supers?: GPUBuffer;
   /** GPTQ act-order: QuantizedTensor.kPerm [K] u32, and its inverse (for dequantize's way back to the original order). */
   kPerm?: GPUBuffer;
@@ -56,12 +57,12 @@ export function scaleBytes(s: QuantScheme, N: number, K: number, compact?: { kin
 /**
  * Bytes a row of W with `ngroups` groups (of `group` elements) takes in each scale array its storage binds: `scales`;
  * `zeros` (k6: its super-blocks' f16 d | dmin << 16, one u32 per 256 elements: 8 groups of 32, or 16 of 16 for Q2_K);
- * `supers` (s8: f16 d, one u32 per 16 groups). The one place these sizes live: scaleBytes allocates by them,
+ * `supers` (s8: f16 d, one u32 per 256 elements: 16 groups of 16, or 8 of 32 for IQ4_XS). The one place these sizes live: scaleBytes allocates by them,
  * checkQuantWeights checks bindings and splits W by them.
  */
 export function scaleRowBytes(storage: 'f32' | 'f16' | 'k6' | 's8', ngroups: number, group = 32): { scales: number; zeros: number; supers: number } {
   if (storage === 'k6') return { scales: 2 * ngroups, zeros: (4 * ngroups) / k6GroupsPerSuper(group), supers: 0 };
-  if (storage === 's8') return { scales: ngroups, zeros: 0, supers: ngroups / 4 };
+  if (storage === 's8') return { scales: ngroups, zeros: 0, supers: (4 * ngroups) / s8GroupsPerSuper(group) };
   const b = storage === 'f16' ? 2 : 4;
   return { scales: b * ngroups, zeros: b * ngroups, supers: 0 };
 }
@@ -175,7 +176,7 @@ export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: Bindab
   const ch = out === 'f16' ? 1 : Math.max(1, Math.min(want, K));
   const k6 = q.storage === 'k6';
   const s8 = q.storage === 's8';
-  const scheme = { LUT: lutOf(s) === 'mxfp4' ? 1 : lutOf(s) === 'iq4nl' ? 2 : 0, BITS: s.bits, GROUP: s.group, SCALE_F16: s.scaleType === 'f16' ? 1 : 0, SCALE_K6: k6 ? 1 : 0, K6_SUPER_SHIFT: k6 ? Math.log2(k6GroupsPerSuper(s.group)) : 3, SCALE_S8: s8 ? 1 : 0, ZERO_KIND: ZERO_KIND_ID[zk] };
+  const scheme = { LUT: lutOf(s) === 'mxfp4' ? 1 : lutOf(s) === 'iq4nl' ? 2 : 0, BITS: s.bits, GROUP: s.group, SCALE_F16: s.scaleType === 'f16' ? 1 : 0, SCALE_K6: k6 ? 1 : 0, K6_SUPER_SHIFT: k6 ? Math.log2(k6GroupsPerSuper(s.group)) : 3, SCALE_S8: s8 ? 1 : 0, S8_SUPER_SHIFT: s8 ? Math.log2(s8GroupsPerSuper(s.group)) : 4, ZERO_KIND: ZERO_KIND_ID[zk] };
   const kernel = await getKernel(ctx, out === 'f16' ? DEQUANTIZE_F16 : DEQUANTIZE, {}, out === 'f16' ? { WG: wg, ...scheme } : { WG: wg, CH: ch, ...scheme });
   const chunks = Math.ceil(K / ch);
   const items = out === 'f16' ? Math.ceil((N * K) / 2) : N * chunks;
@@ -285,7 +286,7 @@ export function sliceQuantizedRows(q: QuantizedTensor, n0: number, n: number): Q
     scales: q.scales.subarray(n0 * ng, (n0 + n) * ng),
     zeros: q.zeros ? q.zeros.subarray(n0 * ng, (n0 + n) * ng) : null,
     ...(q.k6 ? { k6: { scales: q.k6.scales.subarray((n0 * ng) / 2, ((n0 + n) * ng) / 2), supers: q.k6.supers.subarray((n0 * ng) / k6GroupsPerSuper(q.scheme.group), ((n0 + n) * ng) / k6GroupsPerSuper(q.scheme.group)) } } : {}),
-    ...(q.s8 ? { s8: { scales: q.s8.scales.subarray((n0 * ng) / 4, ((n0 + n) * ng) / 4), supers: q.s8.supers.subarray((n0 * ng) / 16, ((n0 + n) * ng) / 16) } } : {}),
+    ...(q.s8 ? { s8: { scales: q.s8.scales.subarray((n0 * ng) / 4, ((n0 + n) * ng) / 4), supers: q.s8.supers.subarray((n0 * ng) / s8GroupsPerSuper(q.scheme.group), ((n0 + n) * ng) / s8GroupsPerSuper(q.scheme.group)) } } : {}),
     ...(q.kPerm ? { kPerm: q.kPerm } : {}),
   };
 }
@@ -326,8 +327,8 @@ export async function downloadQuantized(ctx: GpuContext, q: GpuQuantized): Promi
   const words = scaleBytes(s, N, K) / 4;
   const codes = await ctx.readU32(q.codes, N * wordsPerRow(K, s.bits));
   if (q.storage === 's8') {
-    const s8 = { scales: await ctx.readU32(q.scales, count / 4), supers: await ctx.readU32(q.supers!, count / 16) };
-    return { scheme: s, N, K, codes, scales: s8Values(s8), zeros: null, s8 };
+    const s8 = { scales: await ctx.readU32(q.scales, count / 4), supers: await ctx.readU32(q.supers!, count / s8GroupsPerSuper(s.group)) };
+    return { scheme: s, N, K, codes, scales: s8Values(s8, s.group), zeros: null, s8 };
   }
   if (q.storage === 'k6') {
     const k6 = { scales: await ctx.readU32(q.scales, count / 2), supers: await ctx.readU32(q.zeros!, count / k6GroupsPerSuper(s.group)) };

@@ -128,8 +128,9 @@ export function ggufKernelUse(type: string): string {
   const { bytes, elements } = GGUF_BLOCKS[type as GgufBlockType];
   const kernels = s.bits === 4 ? 'matmul_w4a16' : `matmul_w4a16 bits=8${s.symmetric ? ', matmul_w8a8' : ''}`;
   // The K-quants keep their scales compact on the GPU: Q4_K / Q5_K 'k6' (16 bits a group of 32, 32 a super-block of
-  // 256; Q2_K the same entries a group of 16), Q6_K and Q3_K 's8' (8 bits a group of 16, 32 a super-block).
-  const compact = s.rule === 'q4_k' || s.rule === 'q5_k' ? 16 / 32 + 32 / 256 : s.rule === 'q2_k' ? 16 / 16 + 32 / 256 : s.rule === 'q6_k' || s.rule === 'q3_k' ? 8 / 16 + 32 / 256 : null;
+  // 256; Q2_K the same entries a group of 16), Q6_K and Q3_K 's8' (8 bits a group of 16, 32 a super-block), IQ4_XS
+  // 's8' with groups of 32.
+  const compact = s.rule === 'q4_k' || s.rule === 'q5_k' ? 16 / 32 + 32 / 256 : s.rule === 'q2_k' ? 16 / 16 + 32 / 256 : s.rule === 'q6_k' || s.rule === 'q3_k' ? 8 / 16 + 32 / 256 : s.rule === 'iq4_xs' ? 8 / 32 + 32 / 256 : null;
   const scaleBits = compact ?? ((s.symmetric ? 1 : 2) * (s.scaleType === 'f16' ? 16 : 32)) / s.group;
   // (MXFP4: f16 scales where every exponent is a power of two f16 holds, as in released files; f32 otherwise)
   const bits = s.rule === 'mxfp4' ? `4.5 (5 with an exponent past f16)` : `${s.bits + scaleBits}`;

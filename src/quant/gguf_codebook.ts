@@ -11,11 +11,12 @@
 //           value (d * (ls - 32)) * NL[q].
 // In nibble's layout (src/quant/scheme.ts rules mxfp4, iq4_nl, iq4_xs) each keeps its 4-bit codes, repacked along K,
 // with a scale per 32: 2^(e - 128) (f16 where the tensor's every e is within 114..143, powers of two f16 holds as
-// normal numbers, else f32), d (f16) or d * (ls - 32) (f32); the W4A16 kernels read the code's value
+// normal numbers, else f32), d (f16) or d * (ls - 32) (f32; on the GPU the file's ls - 32 and d as they are: the
+// compact s8 storage); the W4A16 kernels read the code's value
 // from the table (their LUT variants) and multiply by the scale. The table's values are integers of at most 127 in
 // magnitude, and every product is exact in f32 up to its final rounding, so the values are the file's bit for bit,
-// in ggml's order. On the GPU that is 4.5 bits a weight for MXFP4 (in range) and IQ4_NL, 5 for IQ4_XS, against the
-// files' 4.25, 4.5 and 4.25; before 2026-12-07 they were 8-bit codes of the values (9 bits, 8.5).
+// in ggml's order. On the GPU that is 4.5 bits a weight for MXFP4 (in range) and IQ4_NL, 4.375 for IQ4_XS, against
+// the files' 4.25, 4.5 and 4.25; before 2026-12-07 they were 8-bit codes of the values (9 bits, 8.5).
 // MXFP4's e = 255 (NaN in the OCP format; ggml would multiply by 2^127) is refused, and so are 253 and 254, whose
 // largest values (12 * 2^125) pass f32's range (ggml's decoder gives infinities); e < 2 gives scales below 2^-126,
 // which GPUs may flush to zero (values under 2^-122 in magnitude).
@@ -86,7 +87,21 @@ export function importCodebook(t: CodebookType, bytes: Uint8Array, N: number, K:
       codes[32 * i + j + 16] = bytes[qo + j] >> 4;
     }
   }
-  return { scheme, N, K, codes: packCodes(codes, N, K, 4), scales, zeros: null };
+  // IQ4_XS: its int8 ls - 32 per 32 and f16 d per 256 kept as they are for the GPU's compact s8 storage
+  const s8 = t === 'IQ4_XS' ? iq4xsWords(bytes, (N * K) / 256) : undefined;
+  return { scheme, N, K, codes: packCodes(codes, N, K, 4), scales, zeros: null, ...(s8 ? { s8 } : {}) };
+}
+
+/** IQ4_XS's scales as s8 words (QuantizedTensor.s8): ls - 32 of each group of 32, four per u32, and d per super-block. */
+function iq4xsWords(bytes: Uint8Array, blocks: number): { scales: Uint32Array; supers: Uint32Array } {
+  const scales = new Uint32Array(blocks * 2);
+  const supers = new Uint32Array(blocks);
+  for (let blk = 0; blk < blocks; blk++) {
+    const o = 136 * blk;
+    supers[blk] = bytes[o] | (bytes[o + 1] << 8);
+    for (let g = 0; g < 8; g++) scales[2 * blk + (g >> 2)] |= ((scaleIq4Xs(bytes, o, g) - 32) & 255) << (8 * (g & 3));
+  }
+  return { scales, supers };
 }
 
 /** Decodes the blocks straight to f32 (ggml's order: the group's scale, then times the table value). */

@@ -30,10 +30,14 @@ export function k6Values(k6: { scales: Uint32Array; supers: Uint32Array }, group
   return { scales, zeros };
 }
 
-/** The f32 scales that compact s8 words stand for (QuantizedTensor.s8): d * sc per group of 16, exact in f32. */
-export function s8Values(s8: { scales: Uint32Array; supers: Uint32Array }): Float32Array {
+/** s8's groups per super-block of 256 elements: 16 of 16 (Q6_K, Q3_K), 8 of 32 (IQ4_XS). */
+export const s8GroupsPerSuper = (group: number) => 256 / group;
+
+/** The f32 scales that compact s8 words stand for (QuantizedTensor.s8): d * sc per group (of 16, or 32: `group`), exact in f32. */
+export function s8Values(s8: { scales: Uint32Array; supers: Uint32Array }, group = 16): Float32Array {
   const count = 4 * s8.scales.length;
+  const gps = s8GroupsPerSuper(group);
   const scales = new Float32Array(count);
-  for (let i = 0; i < count; i++) scales[i] = Math.fround(f16BitsToF32(s8.supers[i >> 4] & 0xffff) * ((s8.scales[i >> 2] << (24 - 8 * (i & 3))) >> 24));
+  for (let i = 0; i < count; i++) scales[i] = Math.fround(f16BitsToF32(s8.supers[Math.floor(i / gps)] & 0xffff) * ((s8.scales[i >> 2] << (24 - 8 * (i & 3))) >> 24));
   return scales;
 }

@@ -40,7 +40,7 @@
 // q4_1 u * st + m, the table rules T[u] * st; each product (and the q4_1 sum) rounded to f32.
 import { wordsPerRow, type Bits } from './layout.js';
 import { f32ToF16Bits, f16BitsToF32, roundF16 } from './f16.js';
-import { k6GroupsPerSuper } from './gguf_words.js';
+import { k6GroupsPerSuper, s8GroupsPerSuper } from './gguf_words.js';
 
 /** Rules nibble quantizes with (CPU and GPU). */
 export type QuantRule = 'absmax' | 'torchao' | 'q4_0' | 'q8_0' | 'minmax' | 'q4_1';
@@ -177,9 +177,10 @@ export interface QuantizedTensor {
    */
   k6?: { scales: Uint32Array; supers: Uint32Array };
   /**
-   * GGUF Q6_K and Q3_K imports only, likewise for the GPU's compact 's8' storage: `scales` the file's int8 scale of
-   * each group of 16 (Q3_K's 6-bit sc - 32), four per u32 (group i in byte i & 3); `supers` one u32 per 16 groups (a
-   * super-block), f16 d in the low half. Then scale = f32(d) * sc, exactly `scales`.
+   * GGUF Q6_K, Q3_K and IQ4_XS imports only, likewise for the GPU's compact 's8' storage: `scales` the file's int8
+   * scale of each group of 16 (Q3_K's 6-bit sc - 32; IQ4_XS: of 32, its 6-bit ls - 32), four per u32 (group i in byte
+   * i & 3); `supers` one u32 per super-block of 256 elements (16 groups, or 8 of 32), f16 d in the low half. Then
+   * scale = f32(d) * sc, exactly `scales`.
    */
   s8?: { scales: Uint32Array; supers: Uint32Array };
   /**
@@ -212,8 +213,9 @@ export function checkQuantized(q: QuantizedTensor, tensor = 'weight'): void {
     }
   }
   if (q.s8) {
-    if (q.scheme.rule !== 'q6_k' && q.scheme.rule !== 'q3_k') throw new Error(`tensor '${tensor}': s8 scales belong to rules q6_k and q3_k, not ${q.scheme.rule}`);
-    if (ng % 16 !== 0 || q.s8.scales.length !== (q.N * ng) / 4 || q.s8.supers.length !== (q.N * ng) / 16) throw new Error(`tensor '${tensor}': s8 scales hold ${q.s8.scales.length} and ${q.s8.supers.length} words, [${q.N}, ${ng}] groups need ${(q.N * ng) / 4} and ${(q.N * ng) / 16}`);
+    if (q.scheme.rule !== 'q6_k' && q.scheme.rule !== 'q3_k' && q.scheme.rule !== 'iq4_xs') throw new Error(`tensor '${tensor}': s8 scales belong to rules q6_k, q3_k and iq4_xs, not ${q.scheme.rule}`);
+    const gps = s8GroupsPerSuper(q.scheme.group);
+    if (ng % gps !== 0 || q.s8.scales.length !== (q.N * ng) / 4 || q.s8.supers.length !== (q.N * ng) / gps) throw new Error(`tensor '${tensor}': s8 scales hold ${q.s8.scales.length} and ${q.s8.supers.length} words, [${q.N}, ${ng}] groups need ${(q.N * ng) / 4} and ${(q.N * ng) / gps}`);
   }
 }
 

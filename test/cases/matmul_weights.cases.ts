@@ -323,24 +323,25 @@ CASES.push({ name: 'matmul_w4a16 / w8a16 rows: a row alone and in blocks of 4 an
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8: a NaN or inf in x makes its row non-finite (W8A8: NaN), never finite garbage', run: nonFiniteCase });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 with the weight in shards along N (uploadQuantizedShards): bit-identical to the whole weight, every path', run: shardedCase });
 
-// GGUF K-quants with their scales kept compact on the GPU, 0.625 bits a weight against 2 for f32 scales (and mins):
+// GGUF K-quants (and IQ4_XS) with their scales kept compact on the GPU, 0.625 bits a weight against 2 for f32 scales (and mins):
 // Q4_K / Q5_K as 'k6' (the file's 6-bit scales and mins, f16 d and dmin per super-block), Q2_K likewise (4-bit scales
-// and mins, groups of 16), Q6_K and Q3_K as 's8' (their int8 scales, f16 d per super-block; Q3_K with 4-bit codes). The same bits as the f32 storage on every path (W8A8 too for Q6_K), whole, in
+// and mins, groups of 16), Q6_K and Q3_K as 's8' (their int8 scales, f16 d per super-block; Q3_K with 4-bit codes), and
+// IQ4_XS as 's8' with groups of 32 (its 6-bit ls - 32 per 32, f16 d per 256; 4-bit codes into its table: 0.375 bits). The same bits as the f32 storage on every path (W8A8 too for Q6_K), whole, in
 // shards (uploadQuantizedShards) and split along N under a forced binding limit; dequantize exact; and the round trip
 // through downloadQuantized.
 async function k6Case(ctx: GpuContext): Promise<string> {
   const [N, K] = [136, 512];
   const msgs: string[] = [];
-  for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K'] as const).entries()) {
+  for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K', 'IQ4_XS'] as const).entries()) {
     const bytes = randomGgufBlocks(t, N, K, 71 + i);
     const imp = importGguf(t, bytes, N, K);
-    const kind = t === 'Q6_K' || t === 'Q3_K' ? 's8' : 'k6';
+    const kind = t === 'Q6_K' || t === 'Q3_K' || t === 'IQ4_XS' ? 's8' : 'k6';
     const compact = uploadQuantized(ctx, imp, t);
     const wide = uploadQuantized(ctx, imp, t, { compact: false });
     assert(compact.storage === kind && wide.storage === undefined, `${t}: storage ${compact.storage} / ${wide.storage}`);
     const ng = K / imp.scheme.group;
     const sizes = kind === 'k6' ? [compact.scales.size, compact.zeros!.size] : [compact.scales.size, compact.supers!.size];
-    const want = kind === 'k6' ? [2 * N * ng, (4 * N * ng * imp.scheme.group) / 256] : [N * ng, (N * ng) / 4];
+    const want = kind === 'k6' ? [2 * N * ng, (4 * N * ng * imp.scheme.group) / 256] : [N * ng, (4 * N * ng * imp.scheme.group) / 256];
     assert(sizes.join() === want.join() && wide.scales.size === 4 * N * ng, `${t}: buffer sizes ${sizes.join()} (want ${want.join()}), ${wide.scales.size}`);
     const back = await downloadQuantized(ctx, compact);
     assert(compareExact(`${t} ${kind} download scales`, back.scales, imp.scales).ok && (!imp.zeros || compareExact(`${t} ${kind} download zeros`, back.zeros!, imp.zeros).ok), `${t}: downloadQuantized changed the scales`);
@@ -433,6 +434,6 @@ async function k6Case(ctx: GpuContext): Promise<string> {
   }
   return msgs.join('; ');
 }
-CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 and dequantize on GGUF Q4_K / Q5_K / Q6_K / Q3_K / Q2_K with compact k6 / s8 scales: bit-identical to f32 scales, whole, sharded and split', run: k6Case });
+CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 and dequantize on GGUF Q4_K / Q5_K / Q6_K / Q3_K / Q2_K / IQ4_XS with compact k6 / s8 scales: bit-identical to f32 scales, whole, sharded and split', run: k6Case });
 CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K, Q2_K, MXFP4, IQ4_NL, IQ4_XS and GPTQ int4 (also act-order) weights (matmulWeights, no copy)', run: importedCase });
 

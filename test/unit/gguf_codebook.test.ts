@@ -69,7 +69,7 @@ describe('GGUF MXFP4 / IQ4_NL / IQ4_XS', () => {
     }
     expect(ggufKernelUse('MXFP4')).toBe('matmul_w4a16 (mxfp4: 4.5 (5 with an exponent past f16) bits a weight, the file 4.25)');
     expect(ggufKernelUse('IQ4_NL')).toBe('matmul_w4a16 (iq4_nl: 4.5 bits a weight, the file 4.50)');
-    expect(ggufKernelUse('IQ4_XS')).toBe('matmul_w4a16 (iq4_xs: 5 bits a weight, the file 4.25)');
+    expect(ggufKernelUse('IQ4_XS')).toBe('matmul_w4a16 (iq4_xs: 4.375 bits a weight, the file 4.25)');
   });
   it('bad input: a NaN or overflowing E8M0 exponent, a non-finite d, truncated data, K not a multiple of the block; quantizing is refused', () => {
     const mx = randomGgufBlocks('MXFP4', 2, 64, 4);
