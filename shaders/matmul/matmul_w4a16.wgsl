@@ -137,15 +137,19 @@ fn zero_at(i: u32) -> f32 {
 #endif
 
 #if LUT
-#if LUT_MXFP4
-var<private> LUT_T: array<f32, 16> = array<f32, 16>(0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 0.0, -1.0, -2.0, -3.0, -4.0, -6.0, -8.0, -12.0);
-#else
-var<private> LUT_T: array<f32, 16> = array<f32, 16>(-127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0, 1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
-#endif
+#include "common/lut4.wgsl"
 
-// The table's values of four codes (each below 16).
+// The table's value of a code (below 16), and of four.
+fn lut1(u: u32) -> f32 {
+#if LUT_MXFP4
+  return LUT_MXFP4_T[u];
+#else
+  return LUT_IQ4NL_T[u];
+#endif
+}
+
 fn lut4(u: vec4<u32>) -> vec4<f32> {
-  return vec4<f32>(LUT_T[u.x], LUT_T[u.y], LUT_T[u.z], LUT_T[u.w]);
+  return vec4<f32>(lut1(u.x), lut1(u.y), lut1(u.z), lut1(u.w));
 }
 #endif
 

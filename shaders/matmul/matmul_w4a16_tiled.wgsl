@@ -45,7 +45,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 #if FMIN
           wv[j] = u * s + z;
 #elif LUT
-          wv[j] = LUT_T[(word >> (4u * j)) & 0xfu] * s;
+          wv[j] = lut1((word >> (4u * j)) & 0xfu) * s;
 #else
           wv[j] = (u - z) * s;
 #endif

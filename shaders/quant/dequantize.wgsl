@@ -33,9 +33,7 @@ override S8_SUPER_SHIFT: u32 = 4u; // log2 of s8's groups per super-block: 16 gr
 override ZERO_KIND: u32 = 0;     // 0 none, 1 integer zero point, 2 float min
 override LUT: u32 = 0;           // 4-bit codes into a table (symmetric): 0 none, 1 GGUF MXFP4's, 2 IQ4_NL's / IQ4_XS's
 
-// The tables of LUT (src/quant/scheme.ts LUT_VALUES): MXFP4's E2M1 values doubled, ggml's kvalues_iq4nl.
-var<private> LUT_MXFP4: array<f32, 16> = array<f32, 16>(0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 0.0, -1.0, -2.0, -3.0, -4.0, -6.0, -8.0, -12.0);
-var<private> LUT_IQ4NL: array<f32, 16> = array<f32, 16>(-127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0, 1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
+#include "common/lut4.wgsl"
 
 #include "quant/numerics.wgsl"
 
@@ -81,10 +79,10 @@ fn load_scale_word(i: u32, is_zero: bool) -> f32 {
 // or a table's value T[u] * s (LUT).
 fn code_value(u: u32, s: f32, z: f32) -> f32 {
   if (LUT == 1u) {
-    return LUT_MXFP4[u & 15u] * s;
+    return LUT_MXFP4_T[u & 15u] * s;
   }
   if (LUT == 2u) {
-    return LUT_IQ4NL[u & 15u] * s;
+    return LUT_IQ4NL_T[u & 15u] * s;
   }
   if (ZERO_KIND == 0u) {
     return f32(i32(u) - i32(1u << (BITS - 1u))) * s;

@@ -5,7 +5,7 @@
 // zeros (read from `pos`, so a recorded step replays at any position). References: src/ref/delta_net.ts.
 import type { GpuContext } from '../gpu/context.js';
 import { getKernel, type KernelDef } from '../gpu/kernel.js';
-import { DELTA_NET_MAX_HEAD } from '../nn/llama_delta_net.js';
+import { DELTA_NET_MAX_HEAD, deltaNetConvChannels } from '../nn/llama_delta_net.js';
 import { checkShape, type Dispatch } from './common.js';
 import { items } from './lm.js';
 import { tuningFor } from './tuning.js';
@@ -23,8 +23,8 @@ export interface DeltaNetShape {
   taps: number;
 }
 
-/** The convolution's channels (q | k | v). */
-export const deltaNetChannels = (s: Omit<DeltaNetShape, 'T'>) => (2 * s.kHeads + s.vHeads) * s.d;
+/** The convolution's channels (q | k | v): the config's count (llama_delta_net.ts) for a kernel shape. */
+export const deltaNetChannels = (s: Omit<DeltaNetShape, 'T'>) => deltaNetConvChannels({ kHeads: s.kHeads, vHeads: s.vHeads, state: s.d });
 
 function check(kernel: string, s: DeltaNetShape): void {
   for (const [k, v] of Object.entries(s)) checkShape(kernel, k, Number.isInteger(v) && v > 0, `${v} must be a positive integer`);

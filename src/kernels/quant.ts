@@ -74,7 +74,6 @@ export function codeBytes(s: QuantScheme, N: number, K: number): number {
 function checkKernelScheme(kernel: string, s: QuantScheme, N: number, K: number, tensor: string): void {
   if (s.group !== 0 && !GROUP_SIZES.includes(s.group)) throw new Error(`${kernel}: tensor '${tensor}': group size ${s.group} is not supported by the kernel (${GROUP_SIZES.join(', ')} or per channel)`);
   if (![2, 3, 4, 8].includes(s.bits)) throw new Error(`${kernel}: tensor '${tensor}': ${s.bits}-bit codes are not supported by the kernel`);
-  if (lutOf(s) && kernel !== 'dequantize') throw new Error(`${kernel}: tensor '${tensor}': rule ${s.rule} is import-only: its codes index a table of values`);
   checkShapeFor(s, N, K, tensor);
 }
 

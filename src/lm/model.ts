@@ -119,12 +119,15 @@ export class LanguageModel {
     // The definition's tensors: phi3's fused ones as views of their rows (llama_layout.ts).
     const tensors = splitFusedTensors(config, reader.header.tensors);
     const byName = new Map(tensors.map((t) => [t.name, t]));
+    // qwen35's q / gate halves: the rows of each part gathered from the whole tensor, read once for both parts (the
+    // engine loads a fused tensor's parts one after the other)
+    let last: { from: object; whole: Awaited<ReturnType<GgufReader['read']>> } | null = null;
     const tensor = async (n: string) => {
       const t = byName.get(n);
       if (!t) return reader.tensor(n);
       if (!t.gather) return reader.read(t);
-      const whole = await reader.read(t.gather.from as typeof t); // qwen35's q / gate halves: the rows of the part gathered
-      return { ...whole, name: t.name, shape: t.shape, ne: t.ne, data: gatherRows(whole.data, t.gather) };
+      if (last?.from !== t.gather.from) last = { from: t.gather.from, whole: await reader.read(t.gather.from as typeof t) };
+      return { ...last.whole, name: t.name, shape: t.shape, ne: t.ne, data: gatherRows(last.whole.data, t.gather) };
     };
     const engine = await LlamaEngine.load(ctx, { tensors, tensor }, config, o);
     try {

@@ -8,7 +8,8 @@ import { planMatmulF32, planMatmulQ } from '../kernels/matmul.js';
 import { moeDispatchTable, planMoeAdd, planMoeDispatch, planMoeRoute, type MoeDispatchEntry, type MoeGating } from '../kernels/moe_route.js';
 import { parseExpertWeight } from '../nn/llama_moe.js';
 import { planSsmConv, planSsmGateNorm, planSsmScan } from '../kernels/ssm.js';
-import { deltaNetChannels, planDeltaNet, planDeltaNetConv, planDeltaNetNorm } from '../kernels/delta_net.js';
+import { planDeltaNet, planDeltaNetConv, planDeltaNetNorm } from '../kernels/delta_net.js';
+import { deltaNetConvChannels } from '../nn/llama_delta_net.js';
 import { planAttentionMerge, planAttentionSplit, planKvStore, planNormRows, planRopeAt, planShortConv, planSwiglu, type KvType } from '../kernels/lm.js';
 import { vec8 } from '../ops/common.js';
 import { ewDef, perItem } from '../ops/kernels.js';
@@ -308,7 +309,7 @@ export class StepRecorder implements LlamaOps<Val> {
     if (!st) throw new Error(`internal: layer ${layer} has no Gated DeltaNet state`);
     const T = qkv.rows;
     const shape = { T, kHeads: d.kHeads, vHeads: d.vHeads, d: d.state, taps: d.taps };
-    const conv = this.val(T, deltaNetChannels(shape));
+    const conv = this.val(T, deltaNetConvChannels(d));
     const y = this.val(T, d.vHeads * d.state);
     const out = this.val(T, d.vHeads * d.state);
     const v = (t: string) => this.vector(`blk.${layer}.${t}`);

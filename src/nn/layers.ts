@@ -308,9 +308,9 @@ export class Attention {
     const { heads, kvHeads, headDim: hd, softcap, scale } = this.shape;
     const rows = (x: Tensor, h: number) => ops.reshape(x, [B, T, h * hd]);
     const scoresBytes = 4 * B * heads * T * T;
-    // (gpt-oss's sinks: the composition, whose softmax takes the sink column)
-    const flash = !o.composed && !o.sinks && ops.flashAttentionFits(hd) && (hd <= tuningFor(q.graph.ctx).flashAttentionMaxHeadDim || scoresBytes > FLASH_SCORES_BYTES);
+    // gpt-oss's sinks: the composition, whose softmax takes the sink column
     if (o.sinks) return ops.reshape(ops.causalAttentionRows(rows(q, heads), rows(k, kvHeads), rows(v, kvHeads), { heads, kvHeads, sinks: o.sinks, ...(scale !== undefined ? { scale } : {}), composed: true }), [B * T, heads * hd]);
+    const flash = !o.composed && ops.flashAttentionFits(hd) && (hd <= tuningFor(q.graph.ctx).flashAttentionMaxHeadDim || scoresBytes > FLASH_SCORES_BYTES);
     const a = (flash ? ops.flashAttention : ops.causalAttentionRows)(rows(q, heads), rows(k, kvHeads), rows(v, kvHeads), { heads, kvHeads, ...(softcap ? { softcap } : {}), ...(scale !== undefined ? { scale } : {}) });
     return ops.reshape(a, [B * T, heads * hd]);
   }

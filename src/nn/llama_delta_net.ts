@@ -36,7 +36,7 @@ export const QWEN35_FULL_ATTENTION_INTERVAL = 4;
 export const isDeltaNetLayer = (c: LlamaConfig, l: number): boolean => !!c.deltaNet?.layers[l];
 
 /** The convolution's channels: q, k and v. */
-export const deltaNetConvChannels = (d: DeltaNetConfig): number => (2 * d.kHeads + d.vHeads) * d.state;
+export const deltaNetConvChannels = (d: Pick<DeltaNetConfig, 'kHeads' | 'vHeads' | 'state'>): number => (2 * d.kHeads + d.vHeads) * d.state;
 
 /** A Gated DeltaNet tensor read as a vector of constants though the file stores it 2-D (ssm_conv1d [channels, taps]). */
 export const isDeltaNetVector = (name: string): boolean => name.endsWith('.ssm_conv1d.weight');

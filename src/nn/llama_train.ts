@@ -37,7 +37,7 @@ export const IGNORE_INDEX = -100;
 
 /** What the training graph cannot do; refused before any tensor is made. */
 function checkTrainable(c: LlamaConfig, T: number): void {
-  // gpt-oss runs for inference; its sinks' and clamped SwiGLU's backward rules are not written
+  // the recurrent mixers have no backward rules here
   if (c.ssm) throw new ModelConfigError(`llama training: a ${c.arch} model (Mamba-2 layers) is not trainable here: nibble runs it for inference only`);
   if (c.deltaNet) throw new ModelConfigError(`llama training: a ${c.arch} model (Gated DeltaNet layers) is not trainable here: nibble runs it for inference only`);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.

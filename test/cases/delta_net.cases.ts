@@ -2,8 +2,7 @@
 // the convolution and the recurrence over three steps, each continuing from the states the one before left (as the
 // engine's prefill chunks and decode steps do), a step at position 0 starting from zeros whatever the states held;
 // the per-head norm and gate; the sigmoid-gated attention output.
-import type { GpuContext } from '../../src/gpu/context.js';
-import { runDispatches, type Dispatch } from '../../src/kernels/common.js';
+import { runDispatches } from '../../src/kernels/common.js';
 import { deltaNetChannels, planDeltaNet, planDeltaNetConv, planDeltaNetNorm, type DeltaNetShape } from '../../src/kernels/delta_net.js';
 import { planSwiglu } from '../../src/kernels/lm.js';
 import { deltaNetNormRef, deltaNetScanRef, sigmoidGateRef } from '../../src/ref/delta_net.js';
@@ -11,6 +10,7 @@ import { ssmConvRef } from '../../src/ref/ssm.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { compareBound } from '../../src/ref/tolerance.js';
 import { assert, check, expectError, type GpuCase } from './types.js';
+import { runRead } from './lm_helpers.js';
 
 // 2 key heads for 4 value heads (value head h reads key head h % 2), heads of 16; D 80 in the second shape: more
 // columns than the kernel's 64 invocations
@@ -19,11 +19,6 @@ const SHAPES: Omit<DeltaNetShape, 'T'>[] = [
   { kHeads: 1, vHeads: 1, d: 80, taps: 3 },
 ];
 const EPS = 1e-6;
-
-async function run(ctx: GpuContext, ds: Dispatch[], out: GPUBuffer, n: number): Promise<Float32Array> {
-  await runDispatches(ctx, ds);
-  return ctx.readF32(out, n);
-}
 
 export const CASES: GpuCase[] = [
   {
@@ -38,7 +33,7 @@ export const CASES: GpuCase[] = [
       for (const [T, p0, seed] of [[5, 0, 13], [3, 5, 14], [1, 8, 15]]) {
         const x = randomF32(T * ch, seed, -3, 3);
         const [X, P, Y] = [ctx.createBuffer(x, undefined, 'qkv'), ctx.createBuffer(Int32Array.from({ length: T }, (_, i) => p0 + i), undefined, 'pos'), ctx.createBuffer(4 * T * ch, undefined, 'y')];
-        const got = await run(ctx, [await planDeltaNetConv(ctx, X, W, S, P, Y, { ...S0, T })], Y, T * ch);
+        const got = await runRead(ctx, [await planDeltaNetConv(ctx, X, W, S, P, Y, { ...S0, T })], Y, T * ch);
         const ref = ssmConvRef(x, T, ch, 0, ch, S0.taps, w, undefined, prev);
         msgs.push(check(compareBound(`delta_net_conv T=${T} at ${p0}`, got, ref.y, ref.absSum, S0.taps + 4)));
         prev = ref.state;
@@ -71,7 +66,7 @@ export const CASES: GpuCase[] = [
           qkv.fill(0, ch + S0.kHeads * D, ch + 2 * S0.kHeads * D); // row 1's keys all zero: |k| below eps, k = 0
         }
         const [X, B, A, P, Y] = [ctx.createBuffer(qkv, undefined, 'qkv'), ctx.createBuffer(beta, undefined, 'beta'), ctx.createBuffer(alpha, undefined, 'alpha'), ctx.createBuffer(Int32Array.from({ length: T }, (_, i) => p0 + i), undefined, 'pos'), ctx.createBuffer(4 * T * H * D, undefined, 'y')];
-        const got = await run(ctx, [await planDeltaNet(ctx, X, B, A, bufs[0], bufs[1], S, P, Y, { ...S0, T, eps: EPS })], Y, T * H * D);
+        const got = await runRead(ctx, [await planDeltaNet(ctx, X, B, A, bufs[0], bufs[1], S, P, Y, { ...S0, T, eps: EPS })], Y, T * H * D);
         const ref = deltaNetScanRef(qkv, beta, alpha, dtBias, a, { T, kHeads: S0.kHeads, vHeads: H, d: D }, EPS, prev);
         msgs.push(check(compareBound(`delta_net T=${T} at ${p0}`, got, ref.y, ref.absSum, 1)));
         // the state's bound carries over the steps: the error already in it is part of the next step's
@@ -93,7 +88,7 @@ export const CASES: GpuCase[] = [
       const y = randomF32(T * H * D, 32, -2, 2);
       const w = randomF32(D, 33, 0.5, 1.5);
       const [Z, Y, W, O] = [ctx.createBuffer(z, undefined, 'z'), ctx.createBuffer(y, undefined, 'y'), ctx.createBuffer(w, undefined, 'w'), ctx.createBuffer(4 * T * H * D, undefined, 'out')];
-      const got = await run(ctx, [await planDeltaNetNorm(ctx, Z, Y, W, O, { T, vHeads: H, d: D, eps: 1e-6 })], O, T * H * D);
+      const got = await runRead(ctx, [await planDeltaNetNorm(ctx, Z, Y, W, O, { T, vHeads: H, d: D, eps: 1e-6 })], O, T * H * D);
       const ref = deltaNetNormRef(z, y, w, T, H, D, 1e-6);
       [Z, Y, W, O].forEach((b) => b.destroy());
       return check(compareBound('delta_net_norm', got, ref.y, ref.absSum, D + 8));
@@ -107,7 +102,7 @@ export const CASES: GpuCase[] = [
       const gate = randomF32(n, 42, -10, 10);
       [0, -0, 90, -90, 1e6, -1e6].forEach((v, i) => (gate[7 * i] = v));
       const [X, G, Y] = [ctx.createBuffer(x, undefined, 'x'), ctx.createBuffer(gate, undefined, 'gate'), ctx.createBuffer(4 * n, undefined, 'y')];
-      const got = await run(ctx, [await planSwiglu(ctx, G, X, Y, n, 'sigmoid')], Y, n);
+      const got = await runRead(ctx, [await planSwiglu(ctx, G, X, Y, n, 'sigmoid')], Y, n);
       const ref = sigmoidGateRef(x, gate);
       [X, G, Y].forEach((b) => b.destroy());
       // GPUs may flush subnormals: x sigmoid(g) at g < -87 (exp(-g) past f32's range: 0 on every adapter)

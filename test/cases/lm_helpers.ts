@@ -1,12 +1,20 @@
-// Helpers of the language-model cases (lm_model*.cases.ts): models as Blobs (no fs: the same code runs in Chromium),
-// a count of the GPU buffers a piece of code leaves alive, and comparison figures.
+// Helpers of the language-model cases (lm_model*.cases.ts, ssm / delta_net.cases.ts): models as Blobs (no fs: the same
+// code runs in Chromium), a count of the GPU buffers a piece of code leaves alive, comparison figures, and a planned
+// kernel run then read back.
 import type { GpuContext } from '../../src/gpu/context.js';
+import { runDispatches, type Dispatch } from '../../src/kernels/common.js';
 import { LanguageModel } from '../../src/lm/model.js';
 import type { EngineOptions } from '../../src/lm/engine.js';
 
 /** Loads GGUF bytes as a Blob (the browser's File path, and Node's too). */
 export function loadBytes(ctx: GpuContext, bytes: Uint8Array, o: EngineOptions = {}): Promise<LanguageModel> {
   return LanguageModel.load(ctx, new Blob([bytes as BlobPart]), o);
+}
+
+/** Runs the dispatches, then reads n f32 values of `out`. */
+export async function runRead(ctx: GpuContext, ds: Dispatch[], out: GPUBuffer, n: number): Promise<Float32Array> {
+  await runDispatches(ctx, ds);
+  return ctx.readF32(out, n);
 }
 
 export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

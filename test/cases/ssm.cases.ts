@@ -1,20 +1,15 @@
 // The Mamba-2 mixer's kernels (src/kernels/ssm.ts) against their f64 references (src/ref/ssm.ts): each over two
 // steps, the second continuing from the state the first left (as the engine's prefill chunks and decode steps do),
 // and a step at position 0 starting from zeros whatever the state held.
-import type { GpuContext } from '../../src/gpu/context.js';
-import { runDispatches, type Dispatch } from '../../src/kernels/common.js';
+import { runDispatches } from '../../src/kernels/common.js';
 import { planSsmConv, planSsmGateNorm, planSsmScan, ssmProjCols, type SsmShape } from '../../src/kernels/ssm.js';
 import { ssmConvRef, ssmGateNormRef, ssmScanRef } from '../../src/ref/ssm.js';
 import { randomF32 } from '../../src/ref/random.js';
 import { compareBound } from '../../src/ref/tolerance.js';
 import { assert, check, expectError, type GpuCase } from './types.js';
+import { runRead } from './lm_helpers.js';
 
 const SHAPE: Omit<SsmShape, 'T'> = { inner: 32, heads: 4, state: 8, groups: 2, taps: 4 };
-
-async function run(ctx: GpuContext, ds: Dispatch[], out: GPUBuffer, n: number): Promise<Float32Array> {
-  await runDispatches(ctx, ds);
-  return ctx.readF32(out, n);
-}
 
 export const CASES: GpuCase[] = [
   {
@@ -30,7 +25,7 @@ export const CASES: GpuCase[] = [
         const s = { ...SHAPE, T };
         const zx = randomF32(T * ssmProjCols(s), seed, -3, 3);
         const [ZX, P, Y] = [ctx.createBuffer(zx, undefined, 'zx'), ctx.createBuffer(Int32Array.from({ length: T }, (_, i) => p0 + i), undefined, 'pos'), ctx.createBuffer(4 * T * ch, undefined, 'y')];
-        const got = await run(ctx, [await planSsmConv(ctx, ZX, W, B, S, P, Y, s)], Y, T * ch);
+        const got = await runRead(ctx, [await planSsmConv(ctx, ZX, W, B, S, P, Y, s)], Y, T * ch);
         const ref = ssmConvRef(zx, T, ssmProjCols(s), SHAPE.inner, ch, SHAPE.taps, w, bias, prev);
         msgs.push(check(compareBound(`ssm_conv T=${T} at ${p0}`, got, ref.y, ref.absSum, SHAPE.taps + 4)));
         prev = ref.state;
@@ -61,7 +56,7 @@ export const CASES: GpuCase[] = [
         const zx = randomF32(T * stride, seed + 10, -4, 4);
         if (T > 3) [zx[stride - H], zx[2 * stride - 1]] = [25, -30]; // softplus = dt itself past 20; ~ e^-31 far below
         const [X, ZX, P, Y] = [ctx.createBuffer(xbc, undefined, 'xbc'), ctx.createBuffer(zx, undefined, 'zx'), ctx.createBuffer(Int32Array.from({ length: T }, (_, i) => p0 + i), undefined, 'pos'), ctx.createBuffer(4 * T * inner, undefined, 'y')];
-        const got = await run(ctx, [await planSsmScan(ctx, X, ZX, bufs[0], bufs[1], bufs[2], S, P, Y, s)], Y, T * inner);
+        const got = await runRead(ctx, [await planSsmScan(ctx, X, ZX, bufs[0], bufs[1], bufs[2], S, P, Y, s)], Y, T * inner);
         const ref = ssmScanRef(xbc, zx, stride, stride - H, { T, heads: H, headDim: inner / H, state: N, groups: G }, dtBias, a, d, prev);
         msgs.push(check(compareBound(`ssm_scan T=${T} at ${p0}`, got, ref.y, ref.absSum, 1)));
         prev = ref.state;
@@ -85,7 +80,7 @@ export const CASES: GpuCase[] = [
       const y = randomF32(T * SHAPE.inner, 92, -2, 2);
       const w = randomF32(SHAPE.inner, 93, 0.5, 1.5);
       const [ZX, Y, W, O] = [ctx.createBuffer(zx, undefined, 'zx'), ctx.createBuffer(y, undefined, 'y'), ctx.createBuffer(w, undefined, 'w'), ctx.createBuffer(4 * T * SHAPE.inner, undefined, 'out')];
-      const got = await run(ctx, [await planSsmGateNorm(ctx, ZX, Y, W, O, s)], O, T * SHAPE.inner);
+      const got = await runRead(ctx, [await planSsmGateNorm(ctx, ZX, Y, W, O, s)], O, T * SHAPE.inner);
       const ref = ssmGateNormRef(zx, stride, y, T, SHAPE.inner, SHAPE.groups, w, s.eps);
       [ZX, Y, W, O].forEach((b) => b.destroy());
       return check(compareBound('ssm_gate_norm', got, ref.y, ref.absSum, SHAPE.inner / SHAPE.groups + 8));
