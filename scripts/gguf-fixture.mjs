@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Writes test/fixtures/gguf_blocks.gguf: one tensor of every GGUF block type nibble reads (Q3_K and Q2_K, then MXFP4,
-// IQ4_NL and IQ4_XS last, added after the others: the earlier tensors' bytes are unchanged), of seeded random blocks
+// IQ4_NL and IQ4_XS, then the IQ1-IQ3 lattice types last, added after the others: the earlier tensors' bytes are
+// unchanged), of seeded random blocks
 // (every bit pattern of codes, high bits and 6/8-bit scales is valid; d, m and dmin finite), for the known-answer
 // test against llama.cpp's own decoder:
 //   npm run build && node scripts/gguf-fixture.mjs
@@ -25,6 +26,13 @@ const tensors = [
   { name: 'blk.9.ffn_up_exps.weight', type: 'MXFP4', shape: [3, 64], seed: 2036 },
   { name: 'blk.10.attn_v.weight', type: 'IQ4_NL', shape: [2, 64], seed: 2037 },
   { name: 'blk.11.ffn_gate.weight', type: 'IQ4_XS', shape: [2, 512], seed: 2038 },
+  { name: 'blk.12.ffn_up.weight', type: 'IQ2_XXS', shape: [2, 512], seed: 2039 },
+  { name: 'blk.13.ffn_up.weight', type: 'IQ2_XS', shape: [2, 512], seed: 2040 },
+  { name: 'blk.14.ffn_up.weight', type: 'IQ2_S', shape: [2, 512], seed: 2041 },
+  { name: 'blk.15.ffn_up.weight', type: 'IQ3_XXS', shape: [2, 512], seed: 2042 },
+  { name: 'blk.16.ffn_up.weight', type: 'IQ3_S', shape: [2, 512], seed: 2043 },
+  { name: 'blk.17.ffn_up.weight', type: 'IQ1_S', shape: [2, 512], seed: 2044 },
+  { name: 'blk.18.ffn_up.weight', type: 'IQ1_M', shape: [2, 512], seed: 2045 },
 ].map(({ name, type, shape, seed }) => ({ name, type, shape, data: randomGgufBlocks(type, shape[0], shape[1], seed) }));
 // Edge bytes: every scale byte 0xff in one super-block (the largest 6-bit scales and mins; int8 scale -1), and all
 // fifth bits set in one block.

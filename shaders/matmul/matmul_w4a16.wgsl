@@ -2,9 +2,9 @@
 // W is 4-bit (or 8-bit under W8: the W8A16 kernel) in the layout of src/quant/layout.ts: codes packed LSB-first
 // along K, rows padded to whole words; scales (and zeros) [N, ngroups] f32. A weight is
 //   symmetric (no ZP / FMIN): (u - 2^(bits-1)) * s;   ZP: (u - z) * s, z an integer;   FMIN: u * s + m (GGUF Q4_1);
-//   LUT (4-bit, symmetric): T[u] * s, T a table of 16 values (GGUF MXFP4 under LUT_MXFP4: the E2M1 values doubled;
-//   else IQ4_NL's and IQ4_XS's kvalues_iq4nl), integers of at most 127 in magnitude (exact in f16 and f32); their
-//   products with activations run in f32 (127 |x| passes f16's range at |x| > 515).
+//   LUT (4-bit, symmetric): T[u] * s, T a table of 16 values (common/lut4.wgsl: GGUF MXFP4, IQ4_NL / IQ4_XS and the
+//   IQ1-IQ3 lattice types), at most 127 in magnitude (exact in f16 and f32); their products with activations run in
+//   f32 (127 |x| passes f16's range at |x| > 515).
 // It is never materialised in memory: each invocation decodes the words it reads.
 // Groups must not straddle a word (group % codes-per-word == 0, or one group per row): checked by the planner.
 //
@@ -141,11 +141,7 @@ fn zero_at(i: u32) -> f32 {
 
 // The table's value of a code (below 16), and of four.
 fn lut1(u: u32) -> f32 {
-#if LUT_MXFP4
-  return LUT_MXFP4_T[u];
-#else
-  return LUT_IQ4NL_T[u];
-#endif
+  return LUT_T[u];
 }
 
 fn lut4(u: vec4<u32>) -> vec4<f32> {

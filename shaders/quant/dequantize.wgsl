@@ -31,9 +31,11 @@ override K6_SUPER_SHIFT: u32 = 3u;
 override SCALE_S8: bool = false;
 override S8_SUPER_SHIFT: u32 = 4u; // log2 of s8's groups per super-block: 16 groups of 16, or 8 of 32 (IQ4_XS)
 override ZERO_KIND: u32 = 0;     // 0 none, 1 integer zero point, 2 float min
-override LUT: u32 = 0;           // 4-bit codes into a table (symmetric): 0 none, 1 GGUF MXFP4's, 2 IQ4_NL's / IQ4_XS's
 
+#if LUT
+// 4-bit codes into a table (symmetric): the one lutDefines picks (GGUF MXFP4, IQ4_NL / IQ4_XS, IQ1-IQ3).
 #include "common/lut4.wgsl"
+#endif
 
 #include "quant/numerics.wgsl"
 
@@ -78,12 +80,9 @@ fn load_scale_word(i: u32, is_zero: bool) -> f32 {
 // The weight a code stands for: symmetric (u - 2^(BITS-1)) * s, integer zero point (u - z) * s, float min u * s + z,
 // or a table's value T[u] * s (LUT).
 fn code_value(u: u32, s: f32, z: f32) -> f32 {
-  if (LUT == 1u) {
-    return LUT_MXFP4_T[u & 15u] * s;
-  }
-  if (LUT == 2u) {
-    return LUT_IQ4NL_T[u & 15u] * s;
-  }
+#if LUT
+  return LUT_T[u & 15u] * s;
+#else
   if (ZERO_KIND == 0u) {
     return f32(i32(u) - i32(1u << (BITS - 1u))) * s;
   }
@@ -91,6 +90,7 @@ fn code_value(u: u32, s: f32, z: f32) -> f32 {
     return (f32(u) - z) * s;
   }
   return rounded(f32(u) * s, params.zero) + z;
+#endif
 }
 
 fn dq_value(i: u32) -> f32 {

@@ -5,8 +5,8 @@ import { getKernel, type KernelDef } from '../gpu/kernel.js';
 import { checkShape, grid1d, runDispatches, subgroupsOf4, type Dispatch } from './common.js';
 import { planPermuteColumns } from './basic.js';
 import { tuningFor, type Tuning } from './tuning.js';
-import { describeScheme, lutOf, zeroKind } from '../quant/scheme.js';
-import type { GpuQuantized } from './quant.js';
+import { describeScheme, lutOf, zeroKind, type LutTable } from '../quant/scheme.js';
+import { lutDefines, type GpuQuantized } from './quant.js';
 import { checkEpilogue, shiftedRows, splitRows, weightChunks, type Bindable } from './matmul_checks.js';
 
 export { checkQuantWeights, splitColumns, splitRows } from './matmul_checks.js';
@@ -52,10 +52,10 @@ export interface QuantWeightBuffers {
   /** scaleType 's8' only: one u32 per super-block of 256 elements (16 groups, or 8 of 32), f16 d in the low half. */
   supers?: GPUBuffer;
   /**
-   * GGUF MXFP4 / IQ4_NL / IQ4_XS (4-bit, symmetric): each code indexes a table (src/quant/scheme.ts LUT_VALUES), value
-   * T[u] * s; W4A16 only.
+   * GGUF MXFP4 / IQ4_NL / IQ4_XS and the IQ1-IQ3 lattice types (4-bit, symmetric): each code indexes a table
+   * (src/quant/scheme.ts LUT_VALUES), value T[u] * s; W4A16 only.
    */
-  lut?: 'mxfp4' | 'iq4nl';
+  lut?: LutTable;
   /**
    * GPTQ act-order: the weight's columns are stored sorted by group, column j being the original column kPerm[j]
    * (u32 [K]). x must be in the same order: matmulQ gathers it (x'[m, j] = x[m, kPerm[j]]) before the matmul; a
@@ -255,8 +255,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
     K6_G16: W.scaleType === 'k6' && g.G === 16,
     SCALES_S8: W.scaleType === 's8',
     S8_G32: W.scaleType === 's8' && g.G === 32,
-    LUT: !!W.lut,
-    LUT_MXFP4: W.lut === 'mxfp4',
+    ...lutDefines(W.lut),
     ...rows.defines,
     X_VEC: path !== 'tiled' && K % g.cpw === 0 && !subX,
     PATH_COLS: path === 'splitcols',

@@ -5,6 +5,7 @@ import type { GpuContext } from '../gpu/context.js';
 import { checkShape } from './common.js';
 import { scaleRowBytes } from './quant.js';
 import { k6GroupsPerSuper } from '../quant/gguf_words.js';
+import { LUT_VALUES } from '../quant/scheme.js';
 import type { QuantWeightBuffers, QuantWeights, ZeroMode } from './matmul.js';
 
 export interface QGeometry {
@@ -32,7 +33,7 @@ export function checkQuantWeights(kernel: string, w: QuantWeightBuffers, bitsAll
   checkShape(kernel, 'W scaleType', st === 'f32' || st === 'f16' || st === 'k6' || st === 's8', `'${st}' is not f32, f16, k6 or s8`);
   if (st === 's8') checkShape(kernel, 'W scaleType', w.mode === 'symmetric' && (G === 16 || G === 32) && K % 256 === 0, `s8 (GGUF Q6_K / Q3_K / IQ4_XS) scales need scheme 'symmetric', group 16 or 32 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
   checkShape(kernel, 'supers', (st === 's8') === !!w.supers, st === 's8' ? 'missing (s8 scales need their f16 d per super-block)' : `given, but scale type ${st} has none`);
-  if (w.lut) checkShape(kernel, 'W lut', (w.lut === 'mxfp4' || w.lut === 'iq4nl') && w.bits === 4 && w.mode === 'symmetric' && kernel.startsWith('matmul_w4a16'), `a table of values ('${w.lut}': GGUF MXFP4 / IQ4) takes 4-bit symmetric codes on matmul_w4a16 (got ${w.bits}-bit '${w.mode}' on ${kernel})`);
+  if (w.lut) checkShape(kernel, 'W lut', w.lut in LUT_VALUES && w.bits === 4 && w.mode === 'symmetric' && kernel.startsWith('matmul_w4a16'), `a table of values ('${w.lut}': GGUF MXFP4 / IQ1-IQ4) takes 4-bit symmetric codes on matmul_w4a16 (got ${w.bits}-bit '${w.mode}' on ${kernel})`);
   if (st === 'k6') checkShape(kernel, 'W scaleType', w.mode === 'float-min' && (G === 32 || G === 16) && K % 256 === 0, `k6 (GGUF Q4_K / Q5_K / Q2_K) scales need scheme 'float-min', group 32 or 16 and K a multiple of 256 (got '${w.mode}', group ${G}, K=${K})`);
   const sb = st === 'f16' ? 2 : 4;
   const { scales: sRow, zeros: zRow, supers: supRow } = scaleRowBytes(st, ngroups, G);

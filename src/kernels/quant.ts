@@ -6,12 +6,20 @@ import { getKernel, type Bindable, type KernelDef } from '../gpu/kernel.js';
 import { k6GroupsPerSuper, k6Values, s8Values } from '../quant/gguf.js';
 import { s8GroupsPerSuper } from '../quant/gguf_words.js';
 import { wordsPerRow } from '../quant/layout.js';
-import { lutOf, checkQuantizable, checkQuantized, checkShapeFor, GROUP_SIZES, groupSize, groupsPerRow, packScaleWords, RULE_ID, unpackScaleWords, zeroKind, type QuantizedTensor, type QuantScheme } from '../quant/scheme.js';
+import { lutOf, type LutTable, checkQuantizable, checkQuantized, checkShapeFor, GROUP_SIZES, groupSize, groupsPerRow, packScaleWords, RULE_ID, unpackScaleWords, zeroKind, type QuantizedTensor, type QuantScheme } from '../quant/scheme.js';
 import { checkShape, grid1d, runDispatch, type Dispatch } from './common.js';
 import { planPermuteColumns } from './basic.js';
 import { tuningFor } from './tuning.js';
 
 export const QUANTIZE: KernelDef = { name: 'quantize', shader: 'quant/quantize' };
+/**
+ * The defines that pick a table of shaders/common/lut4.wgsl (the GGUF codebook and lattice types' 4-bit codes):
+ * LUT, and LUT_MXFP4 / LUT_IQ2 / LUT_IQ3XXS / LUT_IQ3S / LUT_IQ1 (neither: IQ4_NL's and IQ4_XS's).
+ */
+export function lutDefines(lut: LutTable | undefined): Record<string, boolean> {
+  return { LUT: !!lut, LUT_MXFP4: lut === 'mxfp4', LUT_IQ2: lut === 'iq2', LUT_IQ3XXS: lut === 'iq3xxs', LUT_IQ3S: lut === 'iq3s', LUT_IQ1: lut === 'iq1' };
+}
+
 export const DEQUANTIZE: KernelDef = { name: 'dequantize', shader: 'quant/dequantize' };
 export const DEQUANTIZE_F16: KernelDef = { name: 'dequantize_f16', shader: 'quant/dequantize', defines: { OUT_F16: true } };
 export const QUANTIZE_ACT: KernelDef = { name: 'quantize_act', shader: 'quant/quantize_act' };
@@ -175,8 +183,8 @@ export async function planDequantize(ctx: GpuContext, q: GpuQuantized, y: Bindab
   const ch = out === 'f16' ? 1 : Math.max(1, Math.min(want, K));
   const k6 = q.storage === 'k6';
   const s8 = q.storage === 's8';
-  const scheme = { LUT: lutOf(s) === 'mxfp4' ? 1 : lutOf(s) === 'iq4nl' ? 2 : 0, BITS: s.bits, GROUP: s.group, SCALE_F16: s.scaleType === 'f16' ? 1 : 0, SCALE_K6: k6 ? 1 : 0, K6_SUPER_SHIFT: k6 ? Math.log2(k6GroupsPerSuper(s.group)) : 3, SCALE_S8: s8 ? 1 : 0, S8_SUPER_SHIFT: s8 ? Math.log2(s8GroupsPerSuper(s.group)) : 4, ZERO_KIND: ZERO_KIND_ID[zk] };
-  const kernel = await getKernel(ctx, out === 'f16' ? DEQUANTIZE_F16 : DEQUANTIZE, {}, out === 'f16' ? { WG: wg, ...scheme } : { WG: wg, CH: ch, ...scheme });
+  const scheme = { BITS: s.bits, GROUP: s.group, SCALE_F16: s.scaleType === 'f16' ? 1 : 0, SCALE_K6: k6 ? 1 : 0, K6_SUPER_SHIFT: k6 ? Math.log2(k6GroupsPerSuper(s.group)) : 3, SCALE_S8: s8 ? 1 : 0, S8_SUPER_SHIFT: s8 ? Math.log2(s8GroupsPerSuper(s.group)) : 4, ZERO_KIND: ZERO_KIND_ID[zk] };
+  const kernel = await getKernel(ctx, out === 'f16' ? DEQUANTIZE_F16 : DEQUANTIZE, lutDefines(lutOf(s)), out === 'f16' ? { WG: wg, ...scheme } : { WG: wg, CH: ch, ...scheme });
   const chunks = Math.ceil(K / ch);
   const items = out === 'f16' ? Math.ceil((N * K) / 2) : N * chunks;
   const g = grid1d(ctx, Math.ceil(items / wg));

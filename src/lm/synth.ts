@@ -15,12 +15,13 @@
 //     residual stream: the next-token distribution is near one-hot on the input token, so tests use it untied;
 //   - norm weights 1 + 0.1 N(0, 1) (gemma3's post-norms too), qwen2's q/k/v biases 0.2 N(0, 1).
 // Float and Q4_0/Q4_1/Q8_0 weights are normal values (Q4_0/Q4_1/Q8_0 quantized by nibble's own quantizers and
-// exported as GGUF blocks); Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K, Q2_K, MXFP4, IQ4_NL and IQ4_XS (which nibble reads but
-// does not write) are random codes with scales (f16, sub-block scales and mins, E8M0 exponents) picked so the values
+// exported as GGUF blocks); Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K, Q2_K, MXFP4, IQ4_NL, IQ4_XS and the IQ1-IQ3 types (which nibble reads
+// but does not write) are random codes with scales (f16, sub-block scales and mins, E8M0 exponents) picked so the values
 // have the same standard deviation and a mean near 0.
 import { encodeGgufFile, gguf, type GgufTensorIn, type GgufTensorType, type GgufValue } from '../io/gguf.js';
 import { f32ToBf16Bits, f32ToF16Bits } from '../quant/f16.js';
 import { exportGguf, GGUF_BLOCKS, ggufScheme, type GgufBlockType } from '../quant/gguf.js';
+import { dequantizeIquant, IQUANT_BLOCKS, putIquantD, type IquantType } from '../quant/gguf_iquants.js';
 import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
 import { embeddingScale, isShortConvKernel, llamaTensorNames, logitScale, POSITION_EMBD, readsRopeFreqs, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
@@ -32,10 +33,10 @@ import { llama3RopeFactors, type Llama3RopeScaling } from '../nn/rope_scaling.js
 export { llama3RopeFactors, type Llama3RopeScaling };
 import { llamaConfig, llamaHparamMetadata } from '../nn/llama_weights.js';
 
-export type SynthWeightType = 'F32' | 'F16' | 'BF16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K' | 'MXFP4' | 'IQ4_NL' | 'IQ4_XS';
-export const SYNTH_WEIGHT_TYPES: readonly SynthWeightType[] = ['F32', 'F16', 'BF16', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS'];
+export type SynthWeightType = 'F32' | 'F16' | 'BF16' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q8_0' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K' | 'MXFP4' | 'IQ4_NL' | 'IQ4_XS' | IquantType;
+export const SYNTH_WEIGHT_TYPES: readonly SynthWeightType[] = ['F32', 'F16', 'BF16', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'];
 /** The types nibble reads but does not write: random codes with scales set for the wanted deviation. */
-const RANDOM_BLOCK_TYPES = ['Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS'] as const;
+const RANDOM_BLOCK_TYPES = ['Q5_0', 'Q5_1', 'Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'] as const;
 type RandomBlockType = (typeof RANDOM_BLOCK_TYPES)[number];
 
 /** Llama-3 rope scaling (Hugging Face's rope_scaling with rope_type "llama3"). */
@@ -171,7 +172,14 @@ function randomBlocks(t: RandomBlockType, N: number, K: number, std: number, r: 
   for (let i = 0; i < out.length; i++) out[i] = Math.floor(r() * 256);
   const jitter = () => 0.8 + 0.4 * r(); // scales vary by +-20% from block to block
   for (let o = 0; o < out.length; o += B) {
-    if (t === 'MXFP4') {
+    if (t in IQUANT_BLOCKS) {
+      // The IQ1-IQ3 lattice types: random grid indices, signs and 3- or 4-bit scales; d set from the block's own RMS
+      // at d = 1 (the values are linear in d).
+      const it = t as IquantType;
+      putIquantD(it, out, o, 0x3c00);
+      const v = dequantizeIquant(it, out.subarray(o, o + B), 1, 256);
+      putIquantD(it, out, o, f32ToF16Bits((jitter() * std) / Math.sqrt(v.reduce((a, x) => a + x * x, 0) / 256)));
+    } else if (t === 'MXFP4') {
       // FP4 codes uniform on the 16 values (RMS 5.85), scaled by a power of two within a factor sqrt(2) of the aim.
       out[o] = 128 + Math.round(Math.log2((jitter() * std) / 5.85) + r() - 0.5);
     } else if (t === 'IQ4_NL') {

@@ -12,6 +12,7 @@ import { matmulWeights, type MatmulBType, type QuantWeights } from '../kernels/m
 import { destroyQuantized, uploadQuantizedShards, type GpuQuantized } from '../kernels/quant.js';
 import { bf16BitsToF32, f16BitsToF32 } from '../quant/f16.js';
 import { dequantizeGgufRows, ggufBytes, GGUF_BLOCKS, importGguf, type GgufBlockType } from '../quant/gguf.js';
+import { IQUANT_BLOCKS } from '../quant/gguf_iquants.js';
 import { layerCacheRows, ModelConfigError, POSITION_EMBD, type LlamaConfig } from '../nn/llama_config.js';
 import { expertWeight } from '../nn/llama_moe.js';
 
@@ -61,8 +62,8 @@ function isBlock(type: string): type is GgufBlockType {
 export function gpuWeightBytes(type: string, N: number, K: number): number {
   if (type === 'F16' || type === 'BF16') return 4 * Math.ceil((N * K) / 2);
   if (!isBlock(type)) return 4 * N * K;
-  const bits = type === 'Q4_0' || type === 'Q4_1' || type === 'Q4_K' || type === 'Q3_K' || type === 'Q2_K' || type === 'MXFP4' || type === 'IQ4_NL' || type === 'IQ4_XS' ? 4 : 8;
-  const groups = Math.ceil(K / (type === 'Q6_K' || type === 'Q3_K' || type === 'Q2_K' ? 16 : 32));
+  const bits = type === 'Q4_0' || type === 'Q4_1' || type === 'Q4_K' || type === 'Q3_K' || type === 'Q2_K' || type === 'MXFP4' || type === 'IQ4_NL' || type === 'IQ4_XS' || type in IQUANT_BLOCKS ? 4 : 8;
+  const groups = Math.ceil(K / (type === 'Q6_K' || type === 'Q3_K' || type === 'Q2_K' || type === 'IQ2_XS' || type === 'IQ2_S' || type === 'IQ1_M' ? 16 : 32));
   return N * (Math.ceil((K * bits) / 32) * 4 + groups * 8);
 }
 

@@ -1,7 +1,8 @@
 // GGUF block formats Q4_0, Q4_1 and Q8_0 (exact import into nibble's layout, src/quant/layout.ts, and export back),
 // and the K-quants Q4_K, Q5_K and Q6_K of llama.cpp's Q4_K_M / Q4_K_S / Q5_K_M / Q6_K files (exact import only; Q2_K
 // and Q3_K, of the Q2_K and Q3_K_* files, in src/quant/gguf_lowk.ts; the table-valued MXFP4, IQ4_NL and IQ4_XS in
-// src/quant/gguf_codebook.ts).
+// src/quant/gguf_codebook.ts; the lattice types IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S and IQ1_M in
+// src/quant/gguf_iquants.ts).
 // nibble repacks at load: the kernels read one layout only (codes packed along K in u32 words, scales in their own
 // array), so a GGUF tensor is converted once here and the matmul/dequant kernels never see blocks.
 //
@@ -37,6 +38,7 @@ import { checkQuantized, makeScheme, type QuantizedTensor, type QuantScheme } fr
 import { GgufFileError } from '../io/gguf_error.js';
 import { dequantizeLowK, importLowK, LOWK_BLOCKS } from './gguf_lowk.js';
 import { CODEBOOK_BLOCKS, dequantizeCodebook, importCodebook } from './gguf_codebook.js';
+import { dequantizeIquant, importIquant, IQUANT_BLOCKS, IQUANT_SCHEMES, type IquantType } from './gguf_iquants.js';
 import { halfAt as half, k6Values, s8Values } from './gguf_words.js';
 
 export { k6GroupsPerSuper, k6Values, s8Values } from './gguf_words.js';
@@ -44,7 +46,7 @@ export { k6GroupsPerSuper, k6Values, s8Values } from './gguf_words.js';
 /** GGUF block data nibble refuses (wrong size or type, a NaN/Inf scale): names the tensor, block, row and byte. */
 export class GgufBlockError extends GgufFileError {}
 
-export type GgufBlockType = 'Q4_0' | 'Q4_1' | 'Q8_0' | 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K' | 'MXFP4' | 'IQ4_NL' | 'IQ4_XS';
+export type GgufBlockType = 'Q4_0' | 'Q4_1' | 'Q8_0' | 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'Q3_K' | 'Q2_K' | 'MXFP4' | 'IQ4_NL' | 'IQ4_XS' | IquantType;
 
 export const GGUF_BLOCKS: Readonly<Record<GgufBlockType, { bytes: number; elements: number }>> = {
   Q4_0: { bytes: 18, elements: 32 },
@@ -57,6 +59,7 @@ export const GGUF_BLOCKS: Readonly<Record<GgufBlockType, { bytes: number; elemen
   Q6_K: { bytes: 210, elements: 256 },
   ...LOWK_BLOCKS,
   ...CODEBOOK_BLOCKS,
+  ...IQUANT_BLOCKS,
 };
 
 /** The block types exportGguf writes (the K-quants are read only). */
@@ -76,6 +79,7 @@ const SCHEMES: Readonly<Record<GgufBlockType, Parameters<typeof makeScheme>[0]>>
   MXFP4: { bits: 4, group: 32, rule: 'mxfp4' },
   IQ4_NL: { bits: 4, group: 32, rule: 'iq4_nl' },
   IQ4_XS: { bits: 4, group: 32, rule: 'iq4_xs' },
+  ...(Object.fromEntries(Object.entries(IQUANT_SCHEMES).map(([t, { group, rule }]) => [t, { bits: 4, group, rule }])) as Record<IquantType, Parameters<typeof makeScheme>[0]>),
 };
 
 /** Byte offsets inside a 32-element block: f16 d, f16 m (float-min types), u32 qh (5-bit types), the codes. */
@@ -129,8 +133,8 @@ export function ggufKernelUse(type: string): string {
   const kernels = s.bits === 4 ? 'matmul_w4a16' : `matmul_w4a16 bits=8${s.symmetric ? ', matmul_w8a8' : ''}`;
   // The K-quants keep their scales compact on the GPU: Q4_K / Q5_K 'k6' (16 bits a group of 32, 32 a super-block of
   // 256; Q2_K the same entries a group of 16), Q6_K and Q3_K 's8' (8 bits a group of 16, 32 a super-block), IQ4_XS
-  // 's8' with groups of 32.
-  const compact = s.rule === 'q4_k' || s.rule === 'q5_k' ? 16 / 32 + 32 / 256 : s.rule === 'q2_k' ? 16 / 16 + 32 / 256 : s.rule === 'q6_k' || s.rule === 'q3_k' ? 8 / 16 + 32 / 256 : s.rule === 'iq4_xs' ? 8 / 32 + 32 / 256 : null;
+  // 's8' with groups of 32, the lattice types (IQ1-IQ3) 's8' with their groups of 32 or 16.
+  const compact = s.rule === 'q4_k' || s.rule === 'q5_k' ? 16 / 32 + 32 / 256 : s.rule === 'q2_k' ? 16 / 16 + 32 / 256 : s.rule === 'q6_k' || s.rule === 'q3_k' ? 8 / 16 + 32 / 256 : s.rule === 'iq4_xs' || type in IQUANT_BLOCKS ? 8 / s.group + 32 / 256 : null;
   const scaleBits = compact ?? ((s.symmetric ? 1 : 2) * (s.scaleType === 'f16' ? 16 : 32)) / s.group;
   // (MXFP4: f16 scales where every exponent is a power of two f16 holds, as in released files; f32 otherwise)
   const bits = s.rule === 'mxfp4' ? `4.5 (5 with an exponent past f16)` : `${s.bits + scaleBits}`;
@@ -208,6 +212,7 @@ export function importGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K: nu
   if (t === 'Q4_K' || t === 'Q5_K' || t === 'Q6_K') return importK(t, bytes, N, K, tensor);
   if (t === 'Q3_K' || t === 'Q2_K') return importLowK(t, bytes, N, K, (what, blk, o, v) => badHalf(tensor, t, what, blk, K / 256, o, v));
   if (t === 'MXFP4' || t === 'IQ4_NL' || t === 'IQ4_XS') return importCodebook(t, bytes, N, K, (what, blk, o, v) => badHalf(tensor, t, what, blk, K / GGUF_BLOCKS[t].elements, o, v));
+  if (t in IQUANT_BLOCKS) return importIquant(t as IquantType, bytes, N, K, (what, blk, o, v) => badHalf(tensor, t, what, blk, K / 256, o, v));
   const B = GGUF_BLOCKS[t].bytes;
   const L = LEGACY[t];
   const scheme = ggufScheme(t);
@@ -297,6 +302,7 @@ export function dequantizeGguf(t: GgufBlockType, bytes: Uint8Array, N: number, K
   const B = GGUF_BLOCKS[t].bytes;
   if (t === 'Q3_K' || t === 'Q2_K') return dequantizeLowK(t, bytes, N, K);
   if (t === 'MXFP4' || t === 'IQ4_NL' || t === 'IQ4_XS') return dequantizeCodebook(t, bytes, N, K);
+  if (t in IQUANT_BLOCKS) return dequantizeIquant(t as IquantType, bytes, N, K);
   const out = new Float32Array(N * K);
   if (t === 'Q4_K' || t === 'Q5_K' || t === 'Q6_K') {
     // ggml's order: the f32 scale (and min) products first, then q times the scale (minus the min).

@@ -29,6 +29,9 @@
 //                        every e is within 114..143 (powers of two f16 holds as normal numbers)
 //   iq4_nl   symmetric   4-bit codes u into ggml's kvalues_iq4nl (-127..113), value T[u] * st, group 32, st = f16 d
 //   iq4_xs   symmetric   as iq4_nl with st = d * (ls - 32) in f32 (d f16 per 256, ls 6-bit per 32: exact in f32)
+//   iq2_xxs, iq2_xs, iq2_s, iq3_xxs, iq3_s, iq1_s, iq1_m   symmetric   4-bit codes u into the lattice types' tables
+//                        (src/quant/gguf_iquants.ts), value T[u] * st, group 32 (iq2_xs, iq2_s, iq1_m: 16),
+//                        st = d * sc in f32 (d f16 per 256, sc an odd integer 1..31 per group: exact in f32)
 // A group whose scale is 0 (all zeros) gets codes of value 0 and scale 0: nothing is divided by zero.
 // f32 subnormal inputs, differences and scales (|x| < 2^-126) count as a zero of their sign (GPUs may flush them;
 // src/ref/quant.ts ftz). q4_0 of an all-zero group: d = +0 / -8 = -0, stored as f16 0x8000, as ggml writes it.
@@ -45,14 +48,16 @@ import { k6GroupsPerSuper, s8GroupsPerSuper } from './gguf_words.js';
 /** Rules nibble quantizes with (CPU and GPU). */
 export type QuantRule = 'absmax' | 'torchao' | 'q4_0' | 'q8_0' | 'minmax' | 'q4_1';
 /** Rules a scheme can carry: the quantizing ones, and those of imported GGUF K-quants (import only). */
-export type ScaleRule = QuantRule | 'q4_k' | 'q5_k' | 'q6_k' | 'q5_0' | 'q5_1' | 'q3_k' | 'q2_k' | 'mxfp4' | 'iq4_nl' | 'iq4_xs';
+export type ScaleRule = QuantRule | 'q4_k' | 'q5_k' | 'q6_k' | 'q5_0' | 'q5_1' | 'q3_k' | 'q2_k' | 'mxfp4' | 'iq4_nl' | 'iq4_xs' | IquantRule;
+/** The GGUF lattice types' rules (src/quant/gguf_iquants.ts). */
+export type IquantRule = 'iq2_xxs' | 'iq2_xs' | 'iq2_s' | 'iq3_xxs' | 'iq3_s' | 'iq1_s' | 'iq1_m';
 export type ScaleType = 'f16' | 'f32';
 /** How an asymmetric group stores its offset: none (symmetric), an integer zero point, or a float min. */
 export type ZeroKind = 'none' | 'int' | 'float';
 
 export const RULES: readonly QuantRule[] = ['absmax', 'torchao', 'q4_0', 'q8_0', 'minmax', 'q4_1'];
-/** Rules of imported tensors only (GGUF Q4_K / Q5_K / Q6_K / Q5_0 / Q5_1 / Q3_K / Q2_K / MXFP4 / IQ4_NL / IQ4_XS): quantizing with them is refused (checkQuantizable). */
-export const IMPORT_RULES: readonly ScaleRule[] = ['q4_k', 'q5_k', 'q6_k', 'q5_0', 'q5_1', 'q3_k', 'q2_k', 'mxfp4', 'iq4_nl', 'iq4_xs'];
+/** Rules of imported tensors only (GGUF Q4_K / Q5_K / Q6_K / Q5_0 / Q5_1 / Q3_K / Q2_K / MXFP4 / IQ4_NL / IQ4_XS / the IQ1-IQ3 types): quantizing with them is refused (checkQuantizable). */
+export const IMPORT_RULES: readonly ScaleRule[] = ['q4_k', 'q5_k', 'q6_k', 'q5_0', 'q5_1', 'q3_k', 'q2_k', 'mxfp4', 'iq4_nl', 'iq4_xs', 'iq2_xxs', 'iq2_xs', 'iq2_s', 'iq3_xxs', 'iq3_s', 'iq1_s', 'iq1_m'];
 /** Group sizes the kernels support along K (0 = per channel: one group of K). */
 export const GROUP_SIZES: readonly number[] = [16, 32, 64, 128];
 export const BITS: readonly Bits[] = [2, 3, 4, 8];
@@ -90,6 +95,13 @@ const FIXED: Partial<Record<ScaleRule, { bits: Bits; symmetric: boolean; scaleTy
   mxfp4: { bits: 4, symmetric: true, scaleType: 'f32', group: 32, alsoScale: 'f16' }, // (f16 where every 2^(e - 128) is a normal f16: e in 114..143)
   iq4_nl: { bits: 4, symmetric: true, scaleType: 'f16', group: 32 },
   iq4_xs: { bits: 4, symmetric: true, scaleType: 'f32', group: 32 },
+  iq2_xxs: { bits: 4, symmetric: true, scaleType: 'f32', group: 32 },
+  iq2_xs: { bits: 4, symmetric: true, scaleType: 'f32', group: 16 },
+  iq2_s: { bits: 4, symmetric: true, scaleType: 'f32', group: 16 },
+  iq3_xxs: { bits: 4, symmetric: true, scaleType: 'f32', group: 32 },
+  iq3_s: { bits: 4, symmetric: true, scaleType: 'f32', group: 32 },
+  iq1_s: { bits: 4, symmetric: true, scaleType: 'f32', group: 32 },
+  iq1_m: { bits: 4, symmetric: true, scaleType: 'f32', group: 16 },
 };
 
 /** Rules whose groups store a float min (u * s + m) rather than an integer zero point. */
@@ -121,13 +133,29 @@ export const IQ4NL_VALUES: readonly number[] = [-127, -104, -83, -65, -49, -35, 
 /** The E2M1 values doubled (ggml's kvalues_mxfp4), for MXFP4's codes; the scale carries the half. */
 export const MXFP4_VALUES: readonly number[] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12];
 
-/** The table a scheme's 4-bit codes index (the GGUF codebook rules), or undefined for the counting rules. */
-export function lutOf(s: QuantScheme): 'mxfp4' | 'iq4nl' | undefined {
-  return s.rule === 'mxfp4' ? 'mxfp4' : s.rule === 'iq4_nl' || s.rule === 'iq4_xs' ? 'iq4nl' : undefined;
-}
+/**
+ * The lattice types' tables (src/quant/gguf_iquants.ts): their grids' magnitudes over each type's divisor, code =
+ * level | 8 * negative (IQ2: 8, 25, 43 over 8; IQ3_XXS: 4, 12, .., 52, 62 over 4; IQ3_S: 1, 3, .., 15), and IQ1's
+ * grid values -1, 0, 1 shifted by -1/8 (codes 0..2) or +1/8 (4..6); unused codes 0. At most 5 significant bits.
+ */
+export const IQ2_VALUES: readonly number[] = [1, 3.125, 5.375, 0, 0, 0, 0, 0, -1, -3.125, -5.375, 0, 0, 0, 0, 0];
+export const IQ3XXS_VALUES: readonly number[] = [1, 3, 5, 7, 9, 11, 13, 15.5, -1, -3, -5, -7, -9, -11, -13, -15.5];
+export const IQ3S_VALUES: readonly number[] = [1, 3, 5, 7, 9, 11, 13, 15, -1, -3, -5, -7, -9, -11, -13, -15];
+export const IQ1_VALUES: readonly number[] = [-1.125, -0.125, 0.875, 0, -0.875, 0.125, 1.125, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
 /** The values of lutOf's tables. */
-export const LUT_VALUES = { mxfp4: MXFP4_VALUES, iq4nl: IQ4NL_VALUES } as const;
+export const LUT_VALUES = { mxfp4: MXFP4_VALUES, iq4nl: IQ4NL_VALUES, iq2: IQ2_VALUES, iq3xxs: IQ3XXS_VALUES, iq3s: IQ3S_VALUES, iq1: IQ1_VALUES } as const;
+export type LutTable = keyof typeof LUT_VALUES;
+
+/** The rules whose scales the GPU may keep as compact s8 words (QuantizedTensor.s8). */
+const S8_RULES: readonly ScaleRule[] = ['q6_k', 'q3_k', 'iq4_xs', 'iq2_xxs', 'iq2_xs', 'iq2_s', 'iq3_xxs', 'iq3_s', 'iq1_s', 'iq1_m'];
+
+const LUT_OF: Partial<Record<ScaleRule, LutTable>> = { mxfp4: 'mxfp4', iq4_nl: 'iq4nl', iq4_xs: 'iq4nl', iq2_xxs: 'iq2', iq2_xs: 'iq2', iq2_s: 'iq2', iq3_xxs: 'iq3xxs', iq3_s: 'iq3s', iq1_s: 'iq1', iq1_m: 'iq1' };
+
+/** The table a scheme's 4-bit codes index (the GGUF codebook and lattice rules), or undefined for the counting rules. */
+export function lutOf(s: QuantScheme): LutTable | undefined {
+  return LUT_OF[s.rule];
+}
 
 export function zeroKind(s: QuantScheme): ZeroKind {
   return s.symmetric ? 'none' : FLOAT_MIN.includes(s.rule) ? 'float' : 'int';
@@ -213,7 +241,7 @@ export function checkQuantized(q: QuantizedTensor, tensor = 'weight'): void {
     }
   }
   if (q.s8) {
-    if (q.scheme.rule !== 'q6_k' && q.scheme.rule !== 'q3_k' && q.scheme.rule !== 'iq4_xs') throw new Error(`tensor '${tensor}': s8 scales belong to rules q6_k, q3_k and iq4_xs, not ${q.scheme.rule}`);
+    if (!S8_RULES.includes(q.scheme.rule)) throw new Error(`tensor '${tensor}': s8 scales belong to rules ${S8_RULES.join(', ')}, not ${q.scheme.rule}`);
     const gps = s8GroupsPerSuper(q.scheme.group);
     if (ng % gps !== 0 || q.s8.scales.length !== (q.N * ng) / 4 || q.s8.supers.length !== (q.N * ng) / gps) throw new Error(`tensor '${tensor}': s8 scales hold ${q.s8.scales.length} and ${q.s8.supers.length} words, [${q.N}, ${ng}] groups need ${(q.N * ng) / 4} and ${(q.N * ng) / gps}`);
   }

@@ -42,12 +42,13 @@
 // `cpuActivations` additionally rounds each weight matmul's input the way llama.cpp's CPU backend does before its
 // dot products (ggml's vec_dot_type of the weight's type): F16 weights f16, BF16 weights bf16, Q4_0/Q5_0/Q8_0
 // weights Q8_0 (blocks of 32: d = amax / 127 stored as f16, q = round(x / d)), and so MXFP4 / IQ4_NL weights,
-// Q4_1/Q5_1 weights Q8_1 (the same codes), K-quants and IQ4_XS Q8_K (blocks of 256: d = max / -127 in f32, where max
+// Q4_1/Q5_1 weights Q8_1 (the same codes), K-quants, IQ4_XS and the IQ1-IQ3 types Q8_K (blocks of 256: d = max / -127 in f32, where max
 // is the value of largest magnitude); and it
 // forms gelu as ggml's CPU build does, from a table over f16: gelu(f16(x)) rounded to f16 (x itself past +-10). With it
 // the reference reproduces llama.cpp's numbers to f32 rounding, which separates "the graph is right" from "8-bit
 // activations cost this much" in the tests.
 import { ggufTensor, type GgufFile, type GgufTensor } from '../io/gguf.js';
+import { IQUANT_BLOCKS } from '../quant/gguf_iquants.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f16.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, normBiasName, outputNormName, POSITION_EMBD, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
@@ -136,7 +137,7 @@ function cpuRound(x: ArrayLike<number>, type: GgufTensor['type']): { x: Float64A
   if (type === 'F32') return { x: out, sErr: null };
   if (type === 'F16') return { x: out.map(roundF16), sErr: null };
   if (type === 'BF16') return { x: out.map((v) => bf16BitsToF32(f32ToBf16Bits(v))), sErr: null };
-  const kq = type === 'Q4_K' || type === 'Q5_K' || type === 'Q6_K' || type === 'Q3_K' || type === 'Q2_K' || type === 'IQ4_XS';
+  const kq = type === 'Q4_K' || type === 'Q5_K' || type === 'Q6_K' || type === 'Q3_K' || type === 'Q2_K' || type === 'IQ4_XS' || type in IQUANT_BLOCKS;
   const B = kq ? 256 : 32;
   const sErr = type === 'Q4_1' || type === 'Q5_1' ? new Float64Array(K / B) : null;
   for (let b = 0; b < K; b += B) {

@@ -2,7 +2,7 @@
 // condition-aware error bound of DESIGN.md.
 import { bf16BitsToF32, f16BitsToF32 } from '../quant/f16.js';
 import { unpackCodes, type Bits } from '../quant/layout.js';
-import { LUT_VALUES } from '../quant/scheme.js';
+import { LUT_VALUES, type LutTable } from '../quant/scheme.js';
 
 type Num = ArrayLike<number>;
 
@@ -77,8 +77,8 @@ export interface QuantWeightsRef {
   codes: Uint32Array; // packed, layout.ts
   scales: ArrayLike<number>; // [N, ceil(K/G)]
   zeros?: ArrayLike<number>; // [N, ceil(K/G)] for zero-point / float-min
-  /** GGUF MXFP4 / IQ4 (4-bit symmetric): the code's value from the table, T[u] * s (src/quant/scheme.ts LUT_VALUES). */
-  lut?: 'mxfp4' | 'iq4nl';
+  /** GGUF MXFP4 / IQ4 / IQ1-IQ3 (4-bit symmetric): the code's value from the table, T[u] * s (src/quant/scheme.ts LUT_VALUES). */
+  lut?: LutTable;
 }
 
 export type Activation = 'none' | 'silu' | 'gelu';

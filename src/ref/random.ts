@@ -1,5 +1,6 @@
 // Seeded random numbers for tests and benches (mulberry32): identical in Node and the browser.
 import { GGUF_BLOCKS, type GgufBlockType } from '../quant/gguf.js';
+import { putIquantD } from '../quant/gguf_iquants.js';
 
 export function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -21,12 +22,13 @@ export function randomF32(n: number, seed: number, lo = -1, hi = 1): Float32Arra
 }
 
 /** Byte offsets of each GGUF block type's f16 fields (d; m or dmin) within a block. */
-const F16_AT: Readonly<Record<GgufBlockType, readonly number[]>> = { Q4_0: [0], Q4_1: [0, 2], Q8_0: [0], Q5_0: [0], Q5_1: [0, 2], Q4_K: [0, 2], Q5_K: [0, 2], Q6_K: [208], Q3_K: [108], Q2_K: [80, 82], MXFP4: [], IQ4_NL: [0], IQ4_XS: [0] };
+const F16_AT: Readonly<Record<GgufBlockType, readonly number[]>> = { Q4_0: [0], Q4_1: [0, 2], Q8_0: [0], Q5_0: [0], Q5_1: [0, 2], Q4_K: [0, 2], Q5_K: [0, 2], Q6_K: [208], Q3_K: [108], Q2_K: [80, 82], MXFP4: [], IQ4_NL: [0], IQ4_XS: [0], IQ2_XXS: [0], IQ2_XS: [0], IQ2_S: [0], IQ3_XXS: [0], IQ3_S: [0], IQ1_S: [0], IQ1_M: [] };
 
 /**
  * A GGUF block tensor [N, K] of seeded random bytes (every bit pattern of codes, high bits and 6/8-bit scales is a
  * valid block), with each block's f16 d (and m / dmin) finite, of either sign, 2^-10 .. 2^5 in magnitude (MXFP4: its
- * E8M0 exponent gives scales 2^-10 .. 2^5 too). K a multiple of the type's block (32; 256 for the K-quants and IQ4_XS).
+ * E8M0 exponent gives scales 2^-10 .. 2^5 too). K a multiple of the type's block (32; 256 for the K-quants, IQ4_XS and
+ * the IQ1-IQ3 types).
  */
 export function randomGgufBlocks(t: GgufBlockType, N: number, K: number, seed: number): Uint8Array {
   const { bytes: B, elements: E } = GGUF_BLOCKS[t];
@@ -41,6 +43,7 @@ export function randomGgufBlocks(t: GgufBlockType, N: number, K: number, seed: n
       out[o + at + 1] = h >> 8;
     }
     if (t === 'MXFP4') out[o] = 118 + Math.floor(r() * 16);
+    if (t === 'IQ1_M') putIquantD(t, out, o, (r() < 0.5 ? 0x8000 : 0) | ((5 + Math.floor(r() * 15)) << 10) | Math.floor(r() * 1024));
   }
   return out;
 }

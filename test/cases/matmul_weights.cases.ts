@@ -260,8 +260,9 @@ async function importedCase(ctx: GpuContext): Promise<string> {
   // float mins, Q5_K as 8-bit g32 likewise, Q6_K as 8-bit g16 with f32 scales, Q5_0 as 8-bit g32 symmetric and Q5_1
   // as 8-bit g32 float-min, both with f16 scales (the symmetric ones also through W8A8), Q3_K as 4-bit g16 symmetric
   // and Q2_K as 4-bit g16 float-min, both with f32 scales; the table-valued MXFP4, IQ4_NL and IQ4_XS as 4-bit g32
-  // codes into their tables (the kernels' LUT variants; f32, f16 and f32 scales).
-  for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K', 'Q5_0', 'Q5_1', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS'] as const).entries()) {
+  // codes into their tables (the kernels' LUT variants; f32, f16 and f32 scales); the lattice types IQ1-IQ3 likewise
+  // into theirs, with s8 scales (groups of 32, or 16 for IQ2_XS, IQ2_S and IQ1_M).
+  for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K', 'Q5_0', 'Q5_1', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'] as const).entries()) {
     const bytes = randomGgufBlocks(t, N, 512, 93 + i);
     sources.push([`GGUF ${t}`, importGguf(t, bytes, N, 512), dequantizeGguf(t, bytes, N, 512)]);
   }
@@ -326,16 +327,17 @@ CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 with the weight in shards along 
 // GGUF K-quants (and IQ4_XS) with their scales kept compact on the GPU, 0.625 bits a weight against 2 for f32 scales (and mins):
 // Q4_K / Q5_K as 'k6' (the file's 6-bit scales and mins, f16 d and dmin per super-block), Q2_K likewise (4-bit scales
 // and mins, groups of 16), Q6_K and Q3_K as 's8' (their int8 scales, f16 d per super-block; Q3_K with 4-bit codes), and
-// IQ4_XS as 's8' with groups of 32 (its 6-bit ls - 32 per 32, f16 d per 256; 4-bit codes into its table: 0.375 bits). The same bits as the f32 storage on every path (W8A8 too for Q6_K), whole, in
+// IQ4_XS as 's8' with groups of 32 (its 6-bit ls - 32 per 32, f16 d per 256; 4-bit codes into its table: 0.375 bits),
+// IQ1_M as 's8' with groups of 16 into its table (the lattice types' compact storage; the others in importedCase). The same bits as the f32 storage on every path (W8A8 too for Q6_K), whole, in
 // shards (uploadQuantizedShards) and split along N under a forced binding limit; dequantize exact; and the round trip
 // through downloadQuantized.
 async function k6Case(ctx: GpuContext): Promise<string> {
   const [N, K] = [136, 512];
   const msgs: string[] = [];
-  for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K', 'IQ4_XS'] as const).entries()) {
+  for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K', 'Q3_K', 'Q2_K', 'IQ4_XS', 'IQ1_M'] as const).entries()) {
     const bytes = randomGgufBlocks(t, N, K, 71 + i);
     const imp = importGguf(t, bytes, N, K);
-    const kind = t === 'Q6_K' || t === 'Q3_K' || t === 'IQ4_XS' ? 's8' : 'k6';
+    const kind = t === 'Q6_K' || t === 'Q3_K' || t === 'IQ4_XS' || t === 'IQ1_M' ? 's8' : 'k6';
     const compact = uploadQuantized(ctx, imp, t);
     const wide = uploadQuantized(ctx, imp, t, { compact: false });
     assert(compact.storage === kind && wide.storage === undefined, `${t}: storage ${compact.storage} / ${wide.storage}`);
@@ -434,6 +436,6 @@ async function k6Case(ctx: GpuContext): Promise<string> {
   }
   return msgs.join('; ');
 }
-CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 and dequantize on GGUF Q4_K / Q5_K / Q6_K / Q3_K / Q2_K / IQ4_XS with compact k6 / s8 scales: bit-identical to f32 scales, whole, sharded and split', run: k6Case });
-CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K, Q2_K, MXFP4, IQ4_NL, IQ4_XS and GPTQ int4 (also act-order) weights (matmulWeights, no copy)', run: importedCase });
+CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 and dequantize on GGUF Q4_K / Q5_K / Q6_K / Q3_K / Q2_K / IQ4_XS / IQ1_M with compact k6 / s8 scales: bit-identical to f32 scales, whole, sharded and split', run: k6Case });
+CASES.push({ name: 'matmul_w4a16 / w8a16 / w8a8 on imported GGUF Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K, Q2_K, MXFP4, IQ4_NL, IQ4_XS, IQ1-IQ3 and GPTQ int4 (also act-order) weights (matmulWeights, no copy)', run: importedCase });
 

@@ -192,7 +192,7 @@ export const CASES: GpuCase[] = [
   actCase(5, 50, true),
   actCase(5, 50, false),
   {
-    name: 'dequantize GGUF Q4_0/Q4_1/Q8_0/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K/Q3_K/Q2_K/MXFP4/IQ4_NL/IQ4_XS, GPTQ and AWQ imports on the GPU',
+    name: 'dequantize GGUF Q4_0/Q4_1/Q8_0/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K/Q3_K/Q2_K/MXFP4/IQ4_NL/IQ4_XS/IQ1-IQ3, GPTQ and AWQ imports on the GPU',
     async run(ctx) {
       const msgs: string[] = [];
       const N = 8;
@@ -207,7 +207,7 @@ export const CASES: GpuCase[] = [
         destroyQuantized(q);
       }
       // Import-only types: random blocks (two super-blocks per row for the K-quants).
-      for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K', 'Q5_0', 'Q5_1', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS'] as const).entries()) {
+      for (const [i, t] of (['Q4_K', 'Q5_K', 'Q6_K', 'Q5_0', 'Q5_1', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'] as const).entries()) {
         const bytes = randomGgufBlocks(t, 3, 512, 41 + i);
         const q = uploadQuantized(ctx, importGguf(t, bytes, 3, 512));
         const Y = await dequantize(ctx, q);

@@ -24,7 +24,14 @@ export const WEIGHT_CASES: Record<SynthWeightType, Partial<SynthOptions>> = {
   MXFP4: { arch: 'llama', kvHeads: 2 },
   IQ4_NL: { arch: 'qwen3', kvHeads: 2, embedType: 'IQ4_NL' },
   IQ4_XS: { arch: 'llama', kvHeads: 1, tied: true },
+  IQ2_XXS: { arch: 'llama', kvHeads: 2 },
+  IQ2_XS: { arch: 'qwen2', tied: true },
+  IQ2_S: { arch: 'llama', kvHeads: 1, embedType: 'Q8_0' },
+  IQ3_XXS: { arch: 'qwen3', kvHeads: 2 },
+  IQ3_S: { arch: 'llama', kvHeads: 2, tied: true },
+  IQ1_S: { arch: 'qwen2', kvHeads: 2 },
+  IQ1_M: { arch: 'llama', kvHeads: 2, ropeScaling: ROPE_SCALING },
 };
 
-/** K-quants and IQ4_XS need K a multiple of 256; the others 32. */
-export const shapeFor = (t: SynthWeightType) => (t.endsWith('_K') || t === 'IQ4_XS' ? { dim: 256, ffn: 512 } : { dim: 64, ffn: 128 });
+/** K-quants, IQ4_XS and the IQ1-IQ3 types need K a multiple of 256; the others 32. */
+export const shapeFor = (t: SynthWeightType) => (t.endsWith('_K') || t === 'IQ4_XS' || /^IQ[123]_/.test(t) ? { dim: 256, ffn: 512 } : { dim: 64, ffn: 128 });

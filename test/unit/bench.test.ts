@@ -372,9 +372,9 @@ describe('run-matmul from the outside (needs npm run build)', () => {
     // The targets take our own W4A16 rows only, not the GGUF ones.
     expect(j.targets.every((t: { what: string }) => !t.what.includes('gguf'))).toBe(true);
     rmSync(dir, { recursive: true, force: true });
-    const bad = runMatmul(['--formats', 'IQ3_XXS']);
+    const bad = runMatmul(['--formats', 'TQ1_0']);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--formats: 'IQ3_XXS' is not one of Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K, Q2_K, MXFP4, IQ4_NL, IQ4_XS/);
+    expect(bad.stderr).toMatch(/--formats: 'TQ1_0' is not one of Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K, Q2_K, MXFP4, IQ4_NL, IQ4_XS, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M/);
   });
 
   it('--stream times GEMV rows back to back over copies of the weights (checked first), next to the dispatch alone', () => {

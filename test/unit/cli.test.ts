@@ -92,7 +92,7 @@ describe('nibble gguf', () => {
   it('lists a file: header, tensor types with the kernels that run them, tensors; --check imports them all', () => {
     const r = nibble(['gguf', fixture, '--check']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/gguf_blocks.gguf: GGUF v3, 5.6 KiB, alignment 32, 13 tensors, 1 metadata keys/);
+    expect(r.stdout).toMatch(/gguf_blocks.gguf: GGUF v3, 8.3 KiB, alignment 32, 20 tensors, 1 metadata keys/);
     expect(r.stdout).toMatch(/Q4_K\s+1 tensor\s+864 B\s+matmul_w4a16 \(q4_k: 4.625 bits a weight, the file 4.50\)/);
     expect(r.stdout).toMatch(/Q6_K\s+1 tensor\s+840 B\s+matmul_w4a16 bits=8, matmul_w8a8 \(q6_k: 8.625 bits a weight, the file 6.56\)/);
     expect(r.stdout).toMatch(/blk.3.attn_q.weight\s+Q5_1\s+\[3, 64\]\s+144 B/);
@@ -100,9 +100,11 @@ describe('nibble gguf', () => {
     expect(r.stdout).toMatch(/Q2_K\s+1 tensor\s+336 B\s+matmul_w4a16 \(q2_k: 5.125 bits a weight, the file 2.63\)/);
     expect(r.stdout).toMatch(/MXFP4\s+1 tensor\s+102 B\s+matmul_w4a16 \(mxfp4: 4.5 \(5 with an exponent past f16\) bits a weight, the file 4.25\)/);
     expect(r.stdout).toMatch(/IQ4_NL\s+1 tensor\s+72 B\s+matmul_w4a16 \(iq4_nl: 4.5 bits a weight, the file 4.50\)/);
-    expect(r.stdout).toMatch(/check: 13 of 13 quantized tensors import cleanly/);
+    expect(r.stdout).toMatch(/IQ2_XXS\s+1 tensor\s+264 B\s+matmul_w4a16 \(iq2_xxs: 4.375 bits a weight, the file 2.06\)/);
+    expect(r.stdout).toMatch(/IQ1_M\s+1 tensor\s+224 B\s+matmul_w4a16 \(iq1_m: 4.625 bits a weight, the file 1.75\)/);
+    expect(r.stdout).toMatch(/check: 20 of 20 quantized tensors import cleanly/);
     const j = JSON.parse(nibble(['gguf', fixture, '--json']).stdout);
-    expect(j.tensors.map((t: { type: string }) => t.type)).toEqual(['Q4_K', 'Q6_K', 'Q5_K', 'Q5_0', 'Q5_1', 'Q4_0', 'Q4_1', 'Q8_0', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS']);
+    expect(j.tensors.map((t: { type: string }) => t.type)).toEqual(['Q4_K', 'Q6_K', 'Q5_K', 'Q5_0', 'Q5_1', 'Q4_0', 'Q4_1', 'Q8_0', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M']);
     expect(j.tensors[0]).toMatchObject({ name: 'blk.0.ffn_up.weight', shape: [3, 512], bytes: 864 });
   });
   it('--run runs weights on the fused matmul here, timed and checked on sampled columns (--tokens M, --json)', () => {
@@ -112,7 +114,7 @@ describe('nibble gguf', () => {
     expect(r.stdout).toMatch(/blk.0.ffn_up.weight: Q4_K \[3, 512\] on matmul_w4a16 \(\w+ path, compact k6 scales, f16 \w+\): [\d.]+ ms, 888 B on the GPU; 3 sampled columns within the bound/);
     expect(r.stdout).toMatch(/output.weight: Q6_K \[2, 512\] on matmul_w4a16 bits=8 \(\w+ path, compact s8 scales, f16 \w+\)/);
     const j = JSON.parse(nibble(['gguf', fixture, '--run', 'all', '--json']).stdout);
-    expect(j.runs.map((x: { type: string; ok: boolean }) => `${x.type} ${x.ok}`)).toEqual(['Q4_K true', 'Q6_K true', 'Q5_K true', 'Q5_0 true', 'Q5_1 true', 'Q4_0 true', 'Q4_1 true', 'Q8_0 true', 'Q3_K true', 'Q2_K true', 'MXFP4 true', 'IQ4_NL true', 'IQ4_XS true']);
+    expect(j.runs.map((x: { type: string; ok: boolean }) => `${x.type} ${x.ok}`)).toEqual(['Q4_K true', 'Q6_K true', 'Q5_K true', 'Q5_0 true', 'Q5_1 true', 'Q4_0 true', 'Q4_1 true', 'Q8_0 true', 'Q3_K true', 'Q2_K true', 'MXFP4 true', 'IQ4_NL true', 'IQ4_XS true', 'IQ2_XXS true', 'IQ2_XS true', 'IQ2_S true', 'IQ3_XXS true', 'IQ3_S true', 'IQ1_S true', 'IQ1_M true']);
     const no = nibble(['gguf', fixture, '--run', 'nosuch.weight']);
     expect(no.status).toBe(2);
     expect(no.stderr).toMatch(/gguf: --run nosuch.weight: the file has no tensor 'nosuch.weight'/);
@@ -130,7 +132,7 @@ describe('nibble gguf', () => {
     writeFileSync(join(dir, 'nan.gguf'), nan);
     const r = nibble(['gguf', join(dir, 'nan.gguf'), '--check']);
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/check: 12 of 13 quantized tensors import cleanly; tensor 'blk.0.ffn_up.weight': Q4_K block 1 \(row 0, k 256, byte 144\) has d = NaN/);
+    expect(r.stdout).toMatch(/check: 19 of 20 quantized tensors import cleanly; tensor 'blk.0.ffn_up.weight': Q4_K block 1 \(row 0, k 256, byte 144\) has d = NaN/);
     writeFileSync(join(dir, 'cut.gguf'), bytes.subarray(0, bytes.length - 200));
     const c = nibble(['gguf', join(dir, 'cut.gguf')]);
     expect(c.status).toBe(2);

@@ -111,17 +111,17 @@ describe('GGUF files', () => {
     expect(() => parseGgufFile(bad)).toThrow(/tensor 'w': Q6_K needs ne\[0\] a multiple of 256, ne = \[128, 2\]/);
   });
 
-  it('parses files holding types nibble does not decode (IQ3_XXS, Q8_1: sizes from gguf-py), and refuses to import them by name', () => {
+  it('parses files holding types nibble does not decode (TQ2_0, Q8_1: sizes from gguf-py), and refuses to import them by name', () => {
     const bytes = encodeGgufFile([
-      { name: 'blk.0.attn_k.weight', type: 'IQ3_XXS', shape: [2, 256], data: new Uint8Array(2 * 98) },
+      { name: 'blk.0.attn_k.weight', type: 'TQ2_0', shape: [2, 256], data: new Uint8Array(2 * 66) },
       { name: 'blk.0.attn_v.weight', type: 'IQ4_XS', shape: [1, 512], data: new Uint8Array(2 * 136) },
       { name: 'x', type: 'Q8_1', shape: [1, 64], data: new Uint8Array(2 * 40) },
       { name: 'blk.0.ffn_down.weight', type: 'Q6_K', shape: [1, 256], data: new Uint8Array(210) },
     ]);
     const f = parseGgufFile(bytes);
-    expect(f.tensors.map((t) => [t.type, t.data.length, ggufReadable(t.type)])).toEqual([['IQ3_XXS', 196, false], ['IQ4_XS', 272, true], ['Q8_1', 80, false], ['Q6_K', 210, true]]);
+    expect(f.tensors.map((t) => [t.type, t.data.length, ggufReadable(t.type)])).toEqual([['TQ2_0', 132, false], ['IQ4_XS', 272, true], ['Q8_1', 80, false], ['Q6_K', 210, true]]);
     const k = ggufTensor(f, 'blk.0.attn_k.weight');
-    expect(() => importGguf(k.type as GgufBlockType, k.data, 2, 256, k.name)).toThrow(/tensor 'blk.0.attn_k.weight': GGUF type IQ3_XXS is not one nibble reads \(block types: Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K, Q2_K, MXFP4, IQ4_NL, IQ4_XS\)/);
+    expect(() => importGguf(k.type as GgufBlockType, k.data, 2, 256, k.name)).toThrow(/tensor 'blk.0.attn_k.weight': GGUF type TQ2_0 is not one nibble reads \(block types: Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K, Q2_K, MXFP4, IQ4_NL, IQ4_XS, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M\)/);
     expect(() => encodeGgufFile([{ name: 'w', type: 'IQ2_XS', shape: [1, 128], data: new Uint8Array(37) }])).toThrow(/the innermost dim 128 is not a multiple of 256/);
   });
 

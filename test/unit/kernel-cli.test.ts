@@ -219,10 +219,10 @@ describe('nibble kernel: matmuls and fake-quant', () => {
     within('w4a16 asym f16x', y.data, ref.y, ref.tol);
   });
 
-  it('matmul_w4a16 / matmul_w8a8 from GGUF blocks (gguf_type Q4_K, Q5_K, Q6_K, Q5_0, Q5_1, Q3_K, Q2_K, MXFP4, IQ4_NL, IQ4_XS, Q8_0; N from the bytes) match the reference', () => {
+  it('matmul_w4a16 / matmul_w8a8 from GGUF blocks (gguf_type Q4_K, Q5_K, Q6_K, Q5_0, Q5_1, Q3_K, Q2_K, MXFP4, IQ4_NL, IQ4_XS, IQ1-IQ3, Q8_0; N from the bytes) match the reference', () => {
     const f = parseGgufFile(readFileSync(new URL('../fixtures/gguf_blocks.gguf', import.meta.url)));
     const M = 2;
-    for (const t of f.tensors.filter((x) => ['Q4_K', 'Q5_K', 'Q6_K', 'Q5_0', 'Q5_1', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS'].includes(x.type))) {
+    for (const t of f.tensors.filter((x) => ['Q4_K', 'Q5_K', 'Q6_K', 'Q5_0', 'Q5_1', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'].includes(x.type))) {
       const [N, K] = t.shape;
       const x = randomF32(M * K, 81, -1, 1);
       const q = importGguf(t.type as 'Q4_K', t.data, N, K);
@@ -306,7 +306,7 @@ describe('nibble kernel: matmuls and fake-quant', () => {
       [['matmul_w4a16', '--in', file('b2.safetensors', { x, w, bias: makeTensor('F32', [5], randomF32(5, 2)) })], /tensor 'bias' has shape \[5\], expected \[4\]/],
       [['matmul_w4a16', '--in', file('b3.safetensors', { x, w, codes: makeTensor('I8', [4, 32], new Int8Array(128)) })], /give one of tensor 'w' .*, 'codes' \+ 'scales' .* or 'blocks' \(GGUF\), not w and codes/],
       [['matmul_w4a16', '--in', file('b4.safetensors', { x })], /input tensor 'w' \[N, K\] \(or 'codes' \+ 'scales', or GGUF 'blocks'\) is missing/],
-      [['matmul_w4a16', '--in', file('g1.safetensors', { x: x256, blocks: kBlocks })], /tensor 'blocks' needs parameter 'gguf_type' \(Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K, Q2_K, MXFP4, IQ4_NL, IQ4_XS\)/],
+      [['matmul_w4a16', '--in', file('g1.safetensors', { x: x256, blocks: kBlocks })], /tensor 'blocks' needs parameter 'gguf_type' \(Q4_0, Q4_1, Q8_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q3_K, Q2_K, MXFP4, IQ4_NL, IQ4_XS, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M\)/],
       [['matmul_w4a16', '--in', file('g2.safetensors', { x: x256, blocks: makeTensor('U8', [100], new Uint8Array(100)) }), '--param', 'gguf_type=Q4_K'],
         /tensor 'blocks' holds 100 bytes, not a whole number of Q4_K rows of K = 256 \(144 bytes each\)/],
       [['matmul_w4a16', '--in', file('g3.safetensors', { x, blocks: kBlocks }), '--param', 'gguf_type=Q4_K'], /tensor 'x' has K = 32 \(shape \[2, 32\]\), but Q4_K blocks need K a multiple of 256/],

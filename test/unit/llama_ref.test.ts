@@ -52,6 +52,7 @@ const UNIT: Record<SynthWeightType, number> = {
   Q4_0: 1 / 254 + 2 ** -11, Q5_0: 1 / 254 + 2 ** -11, Q8_0: 1 / 254 + 2 ** -11, Q4_1: 1 / 254 + 2 ** -11, Q5_1: 1 / 254 + 2 ** -11,
   Q4_K: 1 / 254, Q5_K: 1 / 254, Q6_K: 1 / 254, Q3_K: 1 / 254, Q2_K: 1 / 254,
   MXFP4: 1 / 254 + 2 ** -11, IQ4_NL: 1 / 254 + 2 ** -11, IQ4_XS: 1 / 254,
+  IQ2_XXS: 1 / 254, IQ2_XS: 1 / 254, IQ2_S: 1 / 254, IQ3_XXS: 1 / 254, IQ3_S: 1 / 254, IQ1_S: 1 / 254, IQ1_M: 1 / 254,
 };
 
 function write(name: string, o: SynthOptions): { path: string; bytes: Uint8Array } {

@@ -322,7 +322,7 @@ describe('GGUF K-quants and Q5_0 / Q5_1 (import only)', () => {
     const file = parseGgufFile(readFileSync(new URL('../fixtures/gguf_blocks.gguf', import.meta.url)));
     const theirs = new Float32Array(new Uint8Array(readFileSync(new URL('../fixtures/gguf_blocks.gguf-py.f32', import.meta.url))).buffer);
     let at = 0;
-    expect(file.tensors.map((t) => t.type)).toEqual(['Q4_K', 'Q6_K', 'Q5_K', 'Q5_0', 'Q5_1', 'Q4_0', 'Q4_1', 'Q8_0', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS']);
+    expect(file.tensors.map((t) => t.type)).toEqual(['Q4_K', 'Q6_K', 'Q5_K', 'Q5_0', 'Q5_1', 'Q4_0', 'Q4_1', 'Q8_0', 'Q3_K', 'Q2_K', 'MXFP4', 'IQ4_NL', 'IQ4_XS', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M']);
     for (const t of file.tensors) {
       const [N, K] = t.shape;
       const want = bits32(theirs.subarray(at, at + N * K));
