@@ -342,7 +342,7 @@ export class StepRecorder implements LlamaOps<Val> {
     if (act === 'relu2') throw new Error(`glu: relu2 is gateless (act)`);
     // (an expert's SwiGLU is not armed: a few elements a row, it costs less than an indirect dispatch on SwiftShader;
     // an expert no row chose makes it read stale values, which moe_add never adds)
-    this.ops.push({ label: act === 'gelu' ? 'geglu' : act === 'swiglu_oai' ? 'swiglu_oai' : 'swiglu', ins: [gate, up], outs: [y], plan: async (b) => [await planSwiglu(this.ctx, b(gate), b(up), b(y), gate.rows * gate.cols, act)] });
+    this.ops.push({ label: act === 'gelu' ? 'geglu' : act === 'swiglu_oai' ? 'swiglu_oai' : act === 'relu' ? 'reglu' : 'swiglu', ins: [gate, up], outs: [y], plan: async (b) => [await planSwiglu(this.ctx, b(gate), b(up), b(y), gate.rows * gate.cols, act)] });
     return y;
   }
 

@@ -278,7 +278,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const c: LlamaConfig = {
     ...llamaConfig({
       arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps,
-      ssm: o.ssm, layerKinds: o.layerKinds, deltaNet: o.deltaNet, ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' ? 0 : 8), ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul, parallelResidual: o.parallelResidual, moe: o.moe,
+      ssm: o.ssm, layerKinds: o.layerKinds, deltaNet: o.deltaNet, ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' || arch === 'smallthinker' ? 0 : 8), ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul, parallelResidual: o.parallelResidual, moe: o.moe,
     }),
     ropeFreqs: !!o.ropeScaling,
     ...(o.ropeDims !== undefined ? { ropeDims: o.ropeDims } : {}),
@@ -296,7 +296,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   if (arch !== 'phi3' && o.longRope) throw new Error(`synth: longRope is phi3's (arch ${arch})`);
   if (arch !== 'granite' && arch !== 'granitemoe' && arch !== 'granitehybrid' && arch !== 'minicpm' && o.multipliers) throw new Error(`synth: multipliers are granite's and minicpm's (arch ${arch})`);
 
-  if (arch !== 'gemma3' && arch !== 'gemma2' && arch !== 'olmo2' && arch !== 'exaone4' && arch !== 'cohere2' && arch !== 'gpt-oss' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas', OLMo 3's, EXAONE 4.0 32B's, cohere2's and gpt-oss's (arch ${arch})`);
+  if (arch !== 'gemma3' && arch !== 'gemma2' && arch !== 'olmo2' && arch !== 'exaone4' && arch !== 'cohere2' && arch !== 'gpt-oss' && arch !== 'smallthinker' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas', OLMo 3's, EXAONE 4.0 32B's, cohere2's, gpt-oss's and smallthinker's (arch ${arch})`);
   if (o.logitMul !== undefined && arch !== 'command-r' && arch !== 'cohere2') throw new Error(`synth: logitMul is Cohere's (arch ${arch})`);
   const r = rng(o.seed ?? 1);
   const g = normal(r);

@@ -1,5 +1,5 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss`, `granitehybrid`, `falcon-h1`, `nemotron_h`, `mamba2` and `qwen35` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss`, `granitehybrid`, `falcon-h1`, `nemotron_h`, `mamba2`, `qwen35` and `smallthinker` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
@@ -54,7 +54,7 @@ export interface LlamaOps<T> {
   deltaNet(layer: number, qkv: T, z: T, beta: T, alpha: T): T;
   /** x * sigmoid(gate), same shape (qwen35's gated attention output). */
   sigmoidGate(x: T, gate: T): T;
-  /** act(gate) * up, act the config's ffnAct (silu: SwiGLU, gelu: GeGLU, swiglu_oai: gpt-oss's clamped SwiGLU). */
+  /** act(gate) * up, act the config's ffnAct (silu: SwiGLU, gelu: GeGLU, swiglu_oai: gpt-oss's clamped SwiGLU, relu: ReGLU). */
   glu(gate: T, up: T): T;
   /** The config's ffnAct of x alone (a gateless FFN, ffnGateless: relu2 relu(x)^2, gelu, silu). */
   act(x: T): T;
@@ -113,14 +113,14 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
   // A mixture-of-experts FFN (LlamaConfig.moe) added to the stream x: each expert's SwiGLU, added by the rows' router
   // weights for it (expertAdd: nothing on the rows that did not choose it); qwen2moe's shared expert by its sigmoid
   // gate, Granite's as it is. Granite's residual scale multiplies the whole sum: the router's weights and the shared
-  // expert's output. (The MoE graphs have no post-norms.)
-  const moeFfn = (l: number, f: T): T => {
+  // expert's output. (The MoE graphs have no post-norms.) smallthinker's router reads the layer's input x0.
+  const moeFfn = (l: number, f: T, x0: T): T => {
     const m = c.moe!;
     // gpt-oss: biases on the router and on each expert's projections (a row of the stack's bias an expert)
     const b = (weight: string) => (m.biases && weight.includes('_exps.weight') ? { bias: weight.replace('_exps.weight', '_exps.bias') } : {});
     const swiglu = (gate: string, up: string, down: string, o: { residual?: T } = {}) => ops.linear(ops.glu(ops.linear(f, gate, b(gate)), ops.linear(f, up, b(up))), down, { ...o, ...b(down) });
     const scale = (rs || 1) * (m.weightScale ?? 1); // (granite's residual scale; bailingmoe's routed weights' scale)
-    const w = ops.route(ops.linear(f, blk(l, 'ffn_gate_inp.weight'), m.biases ? { bias: blk(l, 'ffn_gate_inp.bias') } : {}), { used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(scale !== 1 ? { scale } : {}), ...(m.selectionBias ? { bias: blk(l, 'exp_probs_b.bias') } : {}) });
+    const w = ops.route(ops.linear(m.routerOnInput ? x0 : f, blk(l, 'ffn_gate_inp.weight'), m.biases ? { bias: blk(l, 'ffn_gate_inp.bias') } : {}), { used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(scale !== 1 ? { scale } : {}), ...(m.selectionBias ? { bias: blk(l, 'exp_probs_b.bias') } : {}) });
     let out = x;
     for (let e = 0; e < m.experts; e++) {
       const ex = (t: string) => expertWeight(blk(l, `${t}.weight`), e);
@@ -163,7 +163,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     // attention; gptneox's parallel residual: the FFN reads the layer's input through ffn_norm
     const f = c.parallelBlock ? h : c.parallelResidual ? norm(x0, blk(l, 'ffn_norm.weight')) : preNorm(blk(l, 'ffn_norm.weight'));
     if (isMoeLayer(c, l)) {
-      x = moeFfn(l, f);
+      x = moeFfn(l, f, x0);
       continue;
     }
     const up = ops.linear(f, blk(l, 'ffn_up.weight'), bias(l, 'ffn_up.weight'));

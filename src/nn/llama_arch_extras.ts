@@ -23,6 +23,12 @@ export const OLMO3_SWA_PATTERN = 4;
 
 /** gpt-oss: llama.cpp's default sliding_window_pattern, the even layers sliding. */
 export const GPT_OSS_SWA_PATTERN = 2;
+/**
+ * smallthinker with a sliding window (attention.sliding_window > 0, whatever its value): llama.cpp slides 4096
+ * positions, the first layer of every `pattern` (sliding_window_pattern, default 4) global; and its NoPE step stays at
+ * its default of 4, the first layer of every 4 rotating nothing (the global ones, at the default pattern).
+ */
+export const SMALLTHINKER_SWA = { window: 4096, pattern: 4, noRopeStep: 4 } as const;
 
 /** gemma3 sliding-window layers: every layer but each `pattern`-th (llama.cpp's set_swa_pattern). */
 export const GEMMA3_SWA_PATTERN = 6;
@@ -36,7 +42,7 @@ export const GEMMA3_SWA_ROPE_BASE = 10000;
  * rotating plainly; EXAONE 4.0 32B at 64 layers: 3 of 4, the global ones without RoPE), gemma2's soft-caps and
  * always-tied head, smollm3's NoPE step. `window`, `pattern` and `softcap` are the values resolved by the caller.
  */
-export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; layers?: number; ropeBase: number; swaRopeBase?: number; ropeScale: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; rope?: boolean; logitMul?: number }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep' | 'multipliers' | 'logitMul'> & { tied?: true } {
+export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; layers?: number; ropeBase: number; swaRopeBase?: number; ropeScale: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; rope?: boolean; logitMul?: number }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep' | 'noRopeFirst' | 'multipliers' | 'logitMul'> & { tied?: true } {
   if (a === 'gemma3') return { swa: { window: o.window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE, ropeScale: 1 } };
   const logit = o.logitMul !== undefined && o.logitMul !== 1 ? { logitMul: o.logitMul } : {};
   if (a === 'gpt2' || a === 'starcoder') return { noRopeStep: 1 }; // learned positions, no RoPE
@@ -54,6 +60,7 @@ export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; 
   // scaling (YaRN) and its base unless rope.freq_base_swa says otherwise.
   if (a === 'gpt-oss') return { swa: { window: o.window, pattern: o.pattern ?? GPT_OSS_SWA_PATTERN, ropeBase: o.swaRopeBase ?? o.ropeBase, ropeScale: o.ropeScale } };
   if (a === 'smollm3') return { noRopeStep: SMOLLM3_NO_ROPE_STEP };
+  if (a === 'smallthinker' && o.window > 0) return { swa: { window: SMALLTHINKER_SWA.window, pattern: o.pattern ?? SMALLTHINKER_SWA.pattern, ropeBase: o.swaRopeBase ?? o.ropeBase, ropeScale: o.ropeScale, denseFirst: true }, noRopeStep: SMALLTHINKER_SWA.noRopeStep, noRopeFirst: true };
   // exaone4 at 64 layers (EXAONE 4.0 32B), as llama.cpp sets it up by that count: 3 of every 4 layers slide (window
   // 4096 unless the file says), and the global ones apply no RoPE.
   if (a === 'exaone4' && o.layers === EXAONE4_SWA_LAYERS) return { swa: { window: o.window, pattern: EXAONE4_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, noRopeStep: EXAONE4_SWA_PATTERN };

@@ -47,7 +47,7 @@ import { isMropeArch, MROPE_BASE, mropeConfigFromGguf, type MropeArch } from './
 
 export * from './llama_layers.js';
 export * from './llama_arch_extras.js';
-import { archExtras, EXAONE4_SWA_LAYERS, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, GPT_OSS_SWA_PATTERN, OLMO3_SWA_PATTERN } from './llama_arch_extras.js';
+import { archExtras, EXAONE4_SWA_LAYERS, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, GPT_OSS_SWA_PATTERN, OLMO3_SWA_PATTERN, SMALLTHINKER_SWA } from './llama_arch_extras.js';
 export { llamaTensorNames } from './llama_tensors.js';
 
 export { ModelConfigError };
@@ -90,7 +90,7 @@ export interface LlamaConfig {
    * (arcee): relu(up)^2 (always with ffnGateless); swiglu_oai (gpt-oss's experts): min(g, 7) sigmoid(1.702 min(g, 7))
    * (clamp(up, -7, 7) + 1).
    */
-  ffnAct: 'silu' | 'gelu' | 'relu2' | 'swiglu_oai';
+  ffnAct: 'silu' | 'gelu' | 'relu2' | 'swiglu_oai' | 'relu';
   /**
    * arcee, starcoder2: no ffn_gate: act(up) goes straight into ffn_down (llama.cpp's LLM_FFN_SEQ; arcee's relu2,
    * starcoder2's plain GELU MLP).
@@ -129,6 +129,8 @@ export interface LlamaConfig {
    * does (granite with rope.scaling.finetuned false, llama.cpp's switch for a model without RoPE).
    */
   noRopeStep?: number;
+  /** smallthinker: the NoPE layers are the first of each noRopeStep (l a multiple of it), not the last. */
+  noRopeFirst?: true;
   /** gemma2: attention scores and logits soft-capped, z -> cap tanh(z / cap) (attention's after the score scale). */
   softcap?: { attn: number; final: number };
   /** Linear RoPE scaling: positions times this (1 / rope.scaling.factor); absent or 1: none. gemma3: global layers only. */
@@ -141,7 +143,7 @@ export interface LlamaConfig {
    * without the model's rope factors and YaRN (no factors, cos and sin unscaled: layerRopeScaling), as llama.cpp's
    * olmo2 graph and transformers' Olmo3 do; the global layers take them.
    */
-  swa?: { window: number; pattern: number; ropeBase: number; ropeScale: number; plainRope?: boolean };
+  swa?: { window: number; pattern: number; ropeBase: number; ropeScale: number; plainRope?: boolean; /** smallthinker: the global layer is the first of each pattern (l % pattern 0), not the last. */ denseFirst?: true };
   /**
    * rope.scaling.attn_factor (absent: 1): cos and sin of every rotation are multiplied by it, as llama.cpp's rope does
    * (its yarn_attn_factor; phi3's LongRoPE models store sqrt(1 + ln(ctx / origCtx) / ln(origCtx))).
@@ -231,10 +233,12 @@ export interface LlamaConfig {
      * ffn_{gate,up}_exps.bias [experts, ffn], ffn_down_exps.bias [experts, dim] (a row an expert).
      */
     biases?: true;
+    /** smallthinker: the router reads the layer's input (before attention), not the FFN's normed input. */
+    routerOnInput?: true;
   };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -272,7 +276,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
     qkNormFull: on(olmo2 || a === 'olmoe'), // OLMoE: olmo2's whole-projection q / k norms in a pre-norm block
     postNorms: gemma || olmo2 || exaone4 || glm4,
     noPreNorms: on(olmo2 || exaone4),
-    ffnAct: gemma || gemma1 || sc2 || falcon ? 'gelu' : a === 'arcee' || a === 'nemotron' || a === 'nemotron_h' ? 'relu2' : oss ? 'swiglu_oai' : 'silu',
+    ffnAct: gemma || gemma1 || sc2 || falcon ? 'gelu' : a === 'arcee' || a === 'nemotron' || a === 'nemotron_h' ? 'relu2' : oss ? 'swiglu_oai' : a === 'smallthinker' ? 'relu' : 'silu', // (smallthinker's experts: ReGLU)
     ffnGateless: on(a === 'arcee' || sc2 || falcon || a === 'nemotron' || a === 'nemotron_h'),
     embedScale: gemma || gemma1,
     layerNorm: on(a === 'stablelm' || sc2 || cohere || falcon || a === 'nemotron'), // (nemotron: Nemotron-4 / Minitron, its LayerNorm1p's + 1 folded in by the converter)
@@ -392,12 +396,12 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const G = GEMMA2_DEFAULTS;
   // gemma3 requires the window; gemma2 defaults it (and its soft-caps) as llama.cpp does.
   // olmo2 slides where the file says (OLMo 3), 3 of every 4 layers unless sliding_window_pattern says otherwise.
-  const window = a === 'gemma3' || a === 'cohere2' || a === 'gpt-oss' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : a === 'olmo2' ? k.int(`${a}.attention.sliding_window`, 0, 0) : a === 'exaone4' && layers === EXAONE4_SWA_LAYERS ? k.int(`${a}.attention.sliding_window`, EXAONE4_SWA_WINDOW) : 0;
+  const window = a === 'gemma3' || a === 'cohere2' || a === 'gpt-oss' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : a === 'olmo2' ? k.int(`${a}.attention.sliding_window`, 0, 0) : a === 'exaone4' && layers === EXAONE4_SWA_LAYERS ? k.int(`${a}.attention.sliding_window`, EXAONE4_SWA_WINDOW) : a === 'smallthinker' ? k.int(`${a}.attention.sliding_window`, 0, 0) : 0;
   // llama.cpp's converter writes OLMo 3's pattern as one bool a layer; llama.cpp's olmo2 reads a period there and,
   // given the array, keeps its default of 4 whatever the array says (measured against it), and so does nibble.
   const patternArray = metadata[`${a}.attention.sliding_window_pattern`]?.type === 'array';
-  const pattern = a === 'olmo2' && window > 0 ? (patternArray ? OLMO3_SWA_PATTERN : k.int(`${a}.attention.sliding_window_pattern`, OLMO3_SWA_PATTERN)) : a === 'gpt-oss' ? k.int(`${a}.attention.sliding_window_pattern`, GPT_OSS_SWA_PATTERN, 1) : undefined;
-  const swaRopeBase = a === 'gpt-oss' ? k.float(`${a}.rope.freq_base_swa`, ropeBase) : undefined;
+  const pattern = a === 'olmo2' && window > 0 ? (patternArray ? OLMO3_SWA_PATTERN : k.int(`${a}.attention.sliding_window_pattern`, OLMO3_SWA_PATTERN)) : a === 'gpt-oss' ? k.int(`${a}.attention.sliding_window_pattern`, GPT_OSS_SWA_PATTERN, 1) : a === 'smallthinker' && window > 0 ? k.int(`${a}.attention.sliding_window_pattern`, SMALLTHINKER_SWA.pattern, 1) : undefined;
+  const swaRopeBase = a === 'gpt-oss' || (a === 'smallthinker' && window > 0) ? k.float(`${a}.rope.freq_base_swa`, ropeBase) : undefined;
   const softcap = a === 'gemma2' ? { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) } : undefined;
   // minicpm runs granite's graph, its three scales required (it has no attention scale)
   // (granitehybrid's four all optional, as its llama.cpp loader reads them: a logit_scale of 0 or none divides by nothing)

@@ -38,14 +38,16 @@ export function isConvLayer(c: LlamaConfig, l: number): boolean {
   return !!c.shortConv?.conv[l];
 }
 
-/** Whether layer l rotates q and k (all but smollm3's NoPE layers). */
+/** Whether layer l rotates q and k (all but the NoPE layers: the last of every noRopeStep, or with noRopeFirst the first). */
 export function layerUsesRope(c: LlamaConfig, l: number): boolean {
-  return !c.noRopeStep || (l + 1) % c.noRopeStep !== 0;
+  return !c.noRopeStep || (c.noRopeFirst ? l : l + 1) % c.noRopeStep !== 0;
 }
 
 /** Layer l's attention window in positions (its own included), or 0 for full causal attention. */
 export function layerWindow(c: LlamaConfig, l: number): number {
-  return c.swa && l % c.swa.pattern < c.swa.pattern - 1 ? c.swa.window : 0;
+  if (!c.swa) return 0;
+  const p = c.swa.pattern;
+  return (c.swa.denseFirst ? l % p !== 0 : l % p < p - 1) ? c.swa.window : 0;
 }
 
 /**

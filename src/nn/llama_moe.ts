@@ -21,7 +21,7 @@ import { MOE_MAX_EXPERTS } from '../kernels/moe_route.js';
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
 /** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
-export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe'];
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker'];
 
 /** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
 export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
@@ -33,7 +33,7 @@ export function parseExpertWeight(name: string): { tensor: string; expert: numbe
 }
 
 /** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true };
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true };
 
 /** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
 export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
@@ -63,7 +63,7 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   // OLMoE size their experts by feed_forward_length.
   const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'qwen35moe';
   const ernie = a === 'ernie4_5-moe';
-  const expertFfn = qwen ? k.int(`${a}.expert_feed_forward_length`, Math.floor(ffn / used)) : a === 'lfm2moe' || ernie ? k.int(`${a}.expert_feed_forward_length`) : ffn;
+  const expertFfn = qwen ? k.int(`${a}.expert_feed_forward_length`, Math.floor(ffn / used)) : a === 'lfm2moe' || ernie || a === 'smallthinker' ? k.int(`${a}.expert_feed_forward_length`) : ffn;
   if (expertFfn < 1) throw new ModelConfigError(`model config: the experts' feed-forward length is 0 ('${a}.feed_forward_length' ${ffn} / '${a}.expert_used_count' ${used})`);
   // (hunyuan-moe: its shared expert always there, the key required, as llama.cpp's loader reads it)
   const sharedFfn = a === 'qwen2moe' || a === 'qwen35moe' ? k.int(`${a}.expert_shared_feed_forward_length`, ffn) : a === 'hunyuan-moe' ? k.int(`${a}.expert_shared_feed_forward_length`) : a === 'granite' || a === 'granitemoe' || a === 'granitehybrid' || ernie ? k.int(`${a}.expert_shared_feed_forward_length`, 0, 0) : 0;
@@ -77,7 +77,8 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   // hunyuan-moe: llama.cpp requires expert_feed_forward_length but sizes the experts by feed_forward_length
   const hunyuanFfn = a === 'hunyuan-moe' ? k.int(`${a}.expert_feed_forward_length`) : ffn;
   if (hunyuanFfn !== ffn) throw new ModelConfigError(`model config: metadata '${a}.expert_feed_forward_length' ${hunyuanFfn} differs from '${a}.feed_forward_length' ${ffn}: llama.cpp's hunyuan-moe sizes its experts by the latter`);
-  const extras = a === 'lfm2moe' ? lfm2moeExtras(k, a) : ernie ? ernieMoeExtras(k, a, hasTensor) : {};
+  // smallthinker: the router reads the layer's input; the gating function required (llama.cpp aborts without one)
+  const extras = a === 'lfm2moe' ? lfm2moeExtras(k, a) : ernie ? ernieMoeExtras(k, a, hasTensor) : a === 'smallthinker' ? { ...gating(k, a), routerOnInput: true as const } : {};
   return { experts, used, ffn: expertFfn, norm: NORM_WEIGHTS[a]!, ...shared, ...extras };
 }
 
@@ -124,7 +125,7 @@ function routedWeights(k: Keys, a: LlamaArch): Pick<MoeConfig, 'norm' | 'weightS
   return { norm: k.bool(`${a}.expert_weights_norm`, false), ...(scale !== 0 && scale !== 1 ? { weightScale: scale } : {}) };
 }
 
-/** expert_gating_func (lfm2moe: required; glm4moe: default sigmoid): 1 softmax (the default of MoeConfig), 2 sigmoid. */
+/** expert_gating_func (lfm2moe, smallthinker: required; glm4moe: default sigmoid): 1 softmax (the default of MoeConfig), 2 sigmoid. */
 function gating(k: Keys, a: LlamaArch, dflt?: number): Pick<MoeConfig, 'gating'> {
   const g = k.int(`${a}.expert_gating_func`, dflt);
   if (g !== GATING_FUNC.softmax && g !== GATING_FUNC.sigmoid) throw new ModelConfigError(`model config: metadata '${a}.expert_gating_func' is ${g}; nibble runs 1 (softmax) and 2 (sigmoid)`);

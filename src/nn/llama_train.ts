@@ -280,11 +280,12 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     return ops.shortConv(bcx, this.scope.weight(`blk.${layer}.shortconv.conv.weight`, [c.dim, c.shortConv!.taps]), this.T);
   }
 
-  /** SwiGLU as one fused op; GeGLU (gemma3) as mul(gelu(gate), up). */
+  /** SwiGLU as one fused op; GeGLU (gemma3) as mul(gelu(gate), up), ReGLU (smallthinker's experts) as mul(relu(gate), up). */
   glu(gate: Tensor, up: Tensor): Tensor {
     const act = this.config.ffnAct;
     if (act === 'relu2') throw new Error(`llama training: relu2 is gateless (act)`);
     if (act === 'swiglu_oai') return swigluOai(gate, up);
+    if (act === 'relu') return ops.mul(ops.relu(gate), up);
     return act === 'gelu' ? ops.mul(ops.gelu(gate), up) : ops.swiglu(gate, up);
   }
 

@@ -11,6 +11,7 @@ import { archExtras, archTraits, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, llamaConfi
 import { fuseTensors, splitFusedTensors } from './llama_layout.js';
 import { MOE_ARCHS } from './llama_moe.js';
 import { MAMBA2_HEAD_DIM } from './llama_ssm.js';
+import { SMALLTHINKER_SWA } from './llama_arch_extras.js';
 import { deltaNetKeys } from './llama_delta_net.js';
 import { mropeMetadata } from './llama_mrope.js';
 import type { LlamaWeights } from './llama_train.js';
@@ -78,7 +79,8 @@ function baseHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     ...(c.swa ? { [`${a}.attention.sliding_window`]: gguf.u32(c.swa.window) } : {}),
     ...(c.swa && a === 'olmo2' && c.swa.pattern !== OLMO3_SWA_PATTERN ? { [`${a}.attention.sliding_window_pattern`]: gguf.u32(c.swa.pattern) } : {}),
     ...(c.swa && a === 'gpt-oss' && c.swa.pattern !== GPT_OSS_SWA_PATTERN ? { [`${a}.attention.sliding_window_pattern`]: gguf.u32(c.swa.pattern) } : {}),
-    ...(c.swa && a === 'gpt-oss' && c.swa.ropeBase !== c.ropeBase ? { [`${a}.rope.freq_base_swa`]: gguf.f32(c.swa.ropeBase) } : {}),
+    ...(c.swa && a === 'smallthinker' && c.swa.pattern !== SMALLTHINKER_SWA.pattern ? { [`${a}.attention.sliding_window_pattern`]: gguf.u32(c.swa.pattern) } : {}),
+    ...(c.swa && (a === 'gpt-oss' || a === 'smallthinker') && c.swa.ropeBase !== c.ropeBase ? { [`${a}.rope.freq_base_swa`]: gguf.f32(c.swa.ropeBase) } : {}),
     ...(c.softcap ? { [`${a}.attn_logit_softcapping`]: gguf.f32(c.softcap.attn), [`${a}.final_logit_softcapping`]: gguf.f32(c.softcap.final) } : {}),
     ...((c.ropeScale ?? 1) !== 1 ? { [`${a}.rope.scaling.type`]: gguf.str('linear'), [`${a}.rope.scaling.factor`]: gguf.f32(1 / c.ropeScale!) } : {}),
     ...(c.ropeAttnFactor !== undefined ? { [`${a}.rope.scaling.attn_factor`]: gguf.f32(c.ropeAttnFactor) } : {}),
@@ -102,7 +104,7 @@ function baseHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
 function moeKeys(c: LlamaConfig): Record<string, GgufValue> {
   const a = c.arch;
   const m = c.moe!;
-  const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'qwen35moe' || a === 'lfm2moe' || a === 'ernie4_5-moe' || a === 'bailingmoe' || a === 'glm4moe' || a === 'gpt-oss'; // (the experts' width a key of its own)
+  const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'qwen35moe' || a === 'lfm2moe' || a === 'ernie4_5-moe' || a === 'bailingmoe' || a === 'glm4moe' || a === 'gpt-oss' || a === 'smallthinker'; // (the experts' width a key of its own)
   const counted = a === 'bailingmoe' || a === 'glm4moe'; // (a shared expert a count of experts wide, the renormalization and scale keys)
   if (counted && ((a === 'bailingmoe' && !m.sharedFfn) || (m.sharedFfn ?? 0) % m.ffn !== 0)) throw new RangeError(`llama metadata: ${a}'s shared expert (${m.sharedFfn ?? 0}) must be a multiple of its experts' width ${m.ffn} (GGUF keeps expert_shared_count)`);
   if (!qwen && m.ffn !== c.ffn) throw new RangeError(`llama metadata: ${a}'s experts are feed_forward_length ${c.ffn} wide, not ${m.ffn} (GGUF keeps one)`);
@@ -113,6 +115,7 @@ function moeKeys(c: LlamaConfig): Record<string, GgufValue> {
     ...(m.sharedFfn && !counted ? { [`${a}.expert_shared_feed_forward_length`]: gguf.u32(m.sharedFfn) } : {}),
     ...(counted ? { [`${a}.expert_shared_count`]: gguf.u32((m.sharedFfn ?? 0) / m.ffn), [`${a}.expert_weights_norm`]: gguf.bool(m.norm), ...(m.weightScale ? { [`${a}.expert_weights_scale`]: gguf.f32(m.weightScale) } : {}) } : {}),
     ...(a === 'lfm2moe' ? { [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']), ...(m.denseLead ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead) } : {}) } : {}),
+    ...(a === 'smallthinker' ? { [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']) } : {}),
     ...(a === 'ernie4_5-moe' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.interleave_moe_layer_step`]: gguf.u32(1) } : {}),
     ...(a === 'glm4moe' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']) } : {}),
   };
@@ -233,7 +236,7 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   if ((arch === 'bailingmoe' || arch === 'hunyuan-moe') && o.moe && !o.moe.sharedFfn) throw new ModelConfigError(`llama config: a ${arch} model needs its shared expert (moe.sharedFfn${arch === 'bailingmoe' ? ', a multiple of moe.ffn' : ''})`);
   if ((o.moe?.weightScale !== undefined || o.moe?.norm !== undefined) && arch !== 'bailingmoe' && arch !== 'glm4moe') throw new ModelConfigError(`llama config: moe.weightScale and moe.norm are bailingmoe's and glm4moe's (the others' graphs fix them; arch ${arch})`);
   if (o.moe?.biases && arch !== 'gpt-oss') throw new ModelConfigError(`llama config: biased experts are gpt-oss's (arch ${arch})`);
-  if (o.moe?.gating && arch !== 'lfm2moe' && arch !== 'glm4moe') throw new ModelConfigError(`llama config: a sigmoid router is lfm2moe's and glm4moe's (arch ${arch})`);
+  if (o.moe?.gating && arch !== 'lfm2moe' && arch !== 'glm4moe' && arch !== 'smallthinker') throw new ModelConfigError(`llama config: a sigmoid router is lfm2moe's, glm4moe's and smallthinker's (arch ${arch})`);
   if ((o.moe?.denseLead || o.moe?.selectionBias) && arch !== 'lfm2moe' && arch !== 'ernie4_5-moe' && arch !== 'glm4moe') throw new ModelConfigError(`llama config: dense leading layers and a selection bias are lfm2moe's, ernie4_5-moe's and glm4moe's (arch ${arch})`);
   return {
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
@@ -244,7 +247,7 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
     ...(o.layerKinds ? { layerKinds: [...o.layerKinds] } : {}),
     ...(o.deltaNet ? { deltaNet: { ...o.deltaNet, layers: [...o.deltaNet.layers] } } : {}),
     ...(arch === 'gptneox' && o.parallelResidual !== false ? { parallelResidual: true } : {}),
-    ...(o.moe ? { moe: { ...o.moe, norm: arch === 'bailingmoe' || arch === 'glm4moe' ? !!o.moe.norm : arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' || arch === 'qwen35moe' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}), ...(arch === 'lfm2moe' || arch === 'glm4moe' ? { gating: o.moe.gating ?? ('sigmoid' as const), selectionBias: true as const } : {}), ...(arch === 'gpt-oss' ? { biases: true as const } : {}) } } : {}),
-    ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' || arch === 'granitemoe' || arch === 'granitehybrid' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : arch === 'minicpm' ? { embedding: 1, residual: 1, attention: 0, logit: 1 } : undefined), logitMul: o.logitMul }),
+    ...(o.moe ? { moe: { ...o.moe, norm: arch === 'bailingmoe' || arch === 'glm4moe' ? !!o.moe.norm : arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' || arch === 'qwen35moe' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}), ...(arch === 'lfm2moe' || arch === 'glm4moe' ? { gating: o.moe.gating ?? ('sigmoid' as const), selectionBias: true as const } : {}), ...(arch === 'gpt-oss' ? { biases: true as const } : {}), ...(arch === 'smallthinker' ? { routerOnInput: true as const } : {}) } } : {}),
+    ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' || arch === 'smallthinker' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' || arch === 'granitemoe' || arch === 'granitehybrid' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : arch === 'minicpm' ? { embedding: 1, residual: 1, attention: 0, logit: 1 } : undefined), logitMul: o.logitMul }),
   };
 }

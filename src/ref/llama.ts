@@ -335,7 +335,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       }
       continue;
     }
-    const x0 = c.parallelResidual ? x.slice() : x; // the layer's input (x is updated in place by addOut)
+    const x0 = c.parallelResidual || c.moe?.routerOnInput ? x.slice() : x; // the layer's input (x is updated in place by addOut; smallthinker's router reads it)
     const h = preNorm('attn_norm.weight');
     // granitehybrid's and falcon-h1's Mamba-2 mixer
     const ssmOut = c.ssm?.layers[l] ? ssmMixer(W, c, p, h, T, opt) : undefined;
@@ -375,7 +375,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     // phi2, Cohere: the FFN reads attention's input; gptneox's parallel residual: the layer's input through ffn_norm
     const h2 = c.parallelBlock ? h : c.parallelResidual ? norm(x0, `${p}ffn_norm.weight`) : preNorm('ffn_norm.weight');
     if (isMoeLayer(c, l)) {
-      addOut(moeFfn(W, c, p, h2, T, opt), `${p}post_ffw_norm.weight`); // (no MoE graph has post-norms)
+      addOut(moeFfn(W, c, p, h2, T, opt, x0), `${p}post_ffw_norm.weight`); // (no MoE graph has post-norms)
       continue;
     }
     const u = linear(h2, T, D, W.get(`${p}ffn_up.weight`), c.ffn, opt, lbias('ffn_up'));
@@ -397,12 +397,13 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
  * weights, summed; qwen2moe's shared SwiGLU times sigmoid(ffn_gate_inp_shexp . h) added, Granite's as it is (the
  * caller applies granite's residual scale to the sum).
  */
-function moeFfn(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: number, opt: LlamaRefOptions): Float64Array {
+function moeFfn(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: number, opt: LlamaRefOptions, x0: Float64Array): Float64Array {
   const m = c.moe!;
   const D = c.dim;
   // gpt-oss: the router's bias, each expert's row of its stacks' biases, and its clamped SwiGLU
   const eb = (t: string, e: number, n: number) => (m.biases ? W.get(`${p}${t}.bias`).w.subarray(e * n, (e + 1) * n) : undefined);
-  const route = moeRouteRef(linear(h, T, D, W.get(`${p}ffn_gate_inp.weight`), m.experts, opt, m.biases ? W.get(`${p}ffn_gate_inp.bias`).w : undefined), { rows: T, experts: m.experts, used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(m.weightScale ? { scale: m.weightScale } : {}) }, m.selectionBias ? W.get(`${p}exp_probs_b.bias`).w : undefined);
+  // (smallthinker's router reads the layer's input x0)
+  const route = moeRouteRef(linear(m.routerOnInput ? x0 : h, T, D, W.get(`${p}ffn_gate_inp.weight`), m.experts, opt, m.biases ? W.get(`${p}ffn_gate_inp.bias`).w : undefined), { rows: T, experts: m.experts, used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(m.weightScale ? { scale: m.weightScale } : {}) }, m.selectionBias ? W.get(`${p}exp_probs_b.bias`).w : undefined);
   // expert e's [N, K] slice of a stack (a Q4_1 / Q5_1 stack's block mins too)
   const expert = (t: string, e: number, N: number, K: number): Weight => {
     const w = W.get(`${p}${t}.weight`);
@@ -412,6 +413,7 @@ function moeFfn(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: numbe
     const g = linear(row, 1, D, gate, F, opt, e >= 0 ? eb('ffn_gate_exps', e, F) : undefined);
     const u = linear(row, 1, D, up, F, opt, e >= 0 ? eb('ffn_up_exps', e, F) : undefined);
     if (c.ffnAct === 'swiglu_oai') for (let i = 0; i < F; i++) g[i] = swigluOai(g[i], u[i]);
+    else if (c.ffnAct === 'relu') for (let i = 0; i < F; i++) g[i] = Math.max(g[i], 0) * u[i]; // smallthinker's ReGLU
     else for (let i = 0; i < F; i++) g[i] = (g[i] / (1 + Math.exp(-g[i]))) * u[i];
     return linear(g, 1, F, down, D, opt, e >= 0 ? eb('ffn_down_exps', e, D) : undefined);
   };

@@ -169,6 +169,23 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(f.metadata, tensors.filter((t) => t.name !== 'blk.2.exp_probs_b.bias'), /tensor 'blk\.2\.exp_probs_b\.bias' is missing \(expected shape \[8\]\)/);
   });
 
+  it('smallthinker (SmallThinker 4B / 21B): ReGLU experts routed from the layer input, expert_gating_func required; a sliding window of 4096 whatever the file says, the first layer of each pattern global and the first of each 4 without RoPE', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'smallthinker', dim: 64, ffn: 64, layers: 6, heads: 4, kvHeads: 2, seed: 1, slidingWindow: 100, moe: { experts: 8, used: 2, ffn: 32, gating: 'sigmoid' } });
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'smallthinker', ropeLayout: 'neox', ffnAct: 'relu', moe: { experts: 8, used: 2, ffn: 32, norm: true, gating: 'sigmoid', routerOnInput: true }, swa: { window: 4096, pattern: 4, denseFirst: true }, noRopeStep: 4, noRopeFirst: true });
+    expect([0, 1, 2, 3, 4, 5].map((l) => [layerWindow(c, l), layerUsesRope(c, l)])).toEqual([[0, false], [4096, true], [4096, true], [4096, true], [0, false], [4096, true]]);
+    // sliding_window_pattern 2: every other layer global, the NoPE step still 4 (llama.cpp's default, read from no key)
+    const c2 = llamaConfigFromGguf({ ...f.metadata, 'smallthinker.attention.sliding_window_pattern': gguf.u32(2) }, tensors);
+    expect([0, 1, 2, 3].map((l) => [layerWindow(c2, l), layerUsesRope(c2, l)])).toEqual([[0, false], [4096, true], [0, true], [4096, true]]);
+    const dense = synthHeader({ arch: 'smallthinker', dim: 64, ffn: 64, layers: 2, heads: 4, kvHeads: 2, seed: 1, moe: { experts: 8, used: 2, ffn: 32 } });
+    const cd = llamaConfigFromGguf(dense.file.metadata, dense.tensors);
+    expect(cd.swa).toBeUndefined();
+    expect([layerUsesRope(cd, 0), cd.moe!.gating]).toEqual([true, undefined]); // no window: every layer rotates; softmax
+    fails({ ...f.metadata, 'smallthinker.expert_gating_func': gguf.u32(3) }, tensors, /'smallthinker\.expert_gating_func' is 3; nibble runs 1 \(softmax\) and 2 \(sigmoid\)/);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'smallthinker.expert_gating_func')), tensors, /metadata key 'smallthinker\.expert_gating_func' is missing \(required\)/);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'smallthinker.expert_feed_forward_length')), tensors, /metadata key 'smallthinker\.expert_feed_forward_length' is missing \(required\)/);
+  });
+
   it('ernie4_5-moe (ERNIE-4.5-21B-A3B): leading dense layers, the interleave step (only 1), shared experts, a selection bias where the file has one', () => {
     const { file: f, tensors } = synthHeader({ arch: 'ernie4_5-moe', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, seed: 1, moe: { experts: 8, used: 3, ffn: 32, sharedFfn: 64, denseLead: 1, selectionBias: true } });
     expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'ernie4_5-moe', ropeLayout: 'norm', moe: { experts: 8, used: 3, ffn: 32, norm: true, sharedFfn: 64, denseLead: 1, selectionBias: true } });
