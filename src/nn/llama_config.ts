@@ -29,7 +29,9 @@
 //         lfm2moe: .expert_gating_func, .leading_dense_block_count; ernie4_5-moe: .leading_dense_block_count and
 //         .interleave_moe_layer_step (required; only 1 runs); bailingmoe, glm4moe: .expert_shared_count,
 //         .expert_weights_norm, .expert_weights_scale (glm4moe also .leading_dense_block_count, .expert_gating_func,
-//         .nextn_predict_layers); hunyuan-moe: .expert_shared_feed_forward_length (required)
+//         .nextn_predict_layers); hunyuan-moe: .expert_shared_feed_forward_length (required); smallthinker:
+//         .expert_feed_forward_length, .expert_gating_func (required), .attention.sliding_window (> 0: a window of
+//         4096), .attention.sliding_window_pattern (4), .rope.freq_base_swa (= rope.freq_base)
 // and the vocabulary size from token_embd.weight's shape. Tensors are checked as the file lays them out
 // (llama_layout.ts: phi3 fuses q/k/v and gate/up, phi2 q/k/v where the file does). Every tensor the model needs is checked for presence and
 // shape, and a tensor the model would not use is refused (llama.cpp refuses such files too: "wrong number of

@@ -4,7 +4,7 @@
 // ungated, where `expert_shared_feed_forward_length` > 0), its sum times granite's residual scale, LFM2-MoE (`lfm2moe`) and
 // Baidu's ERNIE 4.5 MoE (`ernie4_5-moe`: dense leading layers, an ungated shared expert, a selection bias where the file
 // has one), Ling (`bailingmoe`), Hunyuan-A13B (`hunyuan-moe`: experts of feed_forward_length and an ungated shared
-// expert, after hunyuan-dense's attention) GLM-4.5 (`glm4moe`: sigmoids with a selection bias, a shared expert) and Qwen3.5 MoE (`qwen35moe`: Qwen2-MoE's gated shared expert after qwen35's layers). Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
+// expert, after hunyuan-dense's attention) GLM-4.5 (`glm4moe`: sigmoids with a selection bias, a shared expert) Qwen3.5 MoE (`qwen35moe`: Qwen2-MoE's gated shared expert after qwen35's layers) and SmallThinker (`smallthinker`: ReGLU experts, the router reading the layer's input). Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
 // most probable are the row's experts, weighted by their probabilities (renormalized to sum 1 where `norm`); each
 // expert is a SwiGLU over its slice of blk.N.ffn_{gate,up}_exps [experts, ffn, dim] and ffn_down_exps
 // [experts, dim, ffn]; Qwen2-MoE adds a shared SwiGLU (ffn_{gate,up,down}_shexp) times sigmoid(ffn_gate_inp_shexp . h).

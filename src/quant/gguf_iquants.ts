@@ -22,7 +22,8 @@
 // divisor (8, 4, 1) is one of at most 16 values (signed, or shifted): so nibble keeps 4-bit codes into a table of
 // those values (scheme.ts LUT_VALUES 'iq2', 'iq3xxs', 'iq3s', 'iq1': code = grid level | 8 * negative, IQ1's level | 4 * shift up) and the file's d and sc as the GPU's compact
 // s8 storage (int8 sc per group, f16 d per 256): 4.375 bits a weight with groups of 32, 4.625 with groups of 16,
-// against the files' 1.56 to 3.44 (the lattice indices are not kept: a kernel would need the grids' 18 KB of tables).
+// against the files' 1.56 to 3.44 (the lattice indices are not kept: a kernel reading them would look each one up in
+// the type's grid, 2 to 16 KB in ggml's form).
 // d * sc is exact in f32, and so is each table value (at most 5 significant bits): the one rounding is the product's,
 // as in ggml, so the values are the file's bit for bit.
 import { packCodes } from './layout.js';
@@ -185,7 +186,9 @@ export function importIquant(t: IquantType, bytes: Uint8Array, N: number, K: num
 
 /**
  * Decodes the blocks straight to f32 [N, K] in ggml's order (the group's f32 scale db, then db * grid * sign, or
- * dl * (grid + delta)), from the grids' magnitudes, not nibble's tables: the cross-check of importIquant.
+ * dl * (grid + delta)), from the grids' magnitudes, not nibble's tables: the cross-check of importIquant's tables and
+ * scales (the grid lookups are decodeBlock's, shared with the import; gguf-py's decoder on
+ * test/fixtures/gguf_blocks.gguf is the independent check of those).
  */
 export function dequantizeIquant(t: IquantType, bytes: Uint8Array, N: number, K: number): Float32Array {
   const { bytes: B } = IQUANT_BLOCKS[t];
