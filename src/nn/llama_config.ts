@@ -31,7 +31,8 @@
 //         .expert_weights_norm, .expert_weights_scale (glm4moe also .leading_dense_block_count, .expert_gating_func,
 //         .nextn_predict_layers); hunyuan-moe: .expert_shared_feed_forward_length (required); smallthinker:
 //         .expert_feed_forward_length, .expert_gating_func (required), .attention.sliding_window (> 0: a window of
-//         4096), .attention.sliding_window_pattern (4), .rope.freq_base_swa (= rope.freq_base)
+//         4096), .attention.sliding_window_pattern (4), .rope.freq_base_swa (= rope.freq_base); dots1: glm4moe's keys,
+//         .expert_gating_func and .expert_shared_count required
 // and the vocabulary size from token_embd.weight's shape. Tensors are checked as the file lays them out
 // (llama_layout.ts: phi3 fuses q/k/v and gate/up, phi2 q/k/v where the file does). Every tensor the model needs is checked for presence and
 // shape, and a tensor the model would not use is refused (llama.cpp refuses such files too: "wrong number of
@@ -240,7 +241,7 @@ export interface LlamaConfig {
   };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -273,7 +274,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
     // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
     ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'granitehybrid', 'ernie4_5', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'mistral3', 'glm4', 'arcee', 'minicpm'].includes(a) || cohere ? 'norm' : 'neox',
     qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2, // always (others where the file has them: llamaConfigFromGguf)
-    qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'qwen35' || a === 'qwen35moe' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe' || a === 'hunyuan-dense' || a === 'hunyuan-moe',
+    qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'dots1' || a === 'qwen35' || a === 'qwen35moe' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe' || a === 'hunyuan-dense' || a === 'hunyuan-moe',
     qkNormAfterRope: on(a === 'hunyuan-dense' || a === 'hunyuan-moe'),
     qkNormFull: on(olmo2 || a === 'olmoe'), // OLMoE: olmo2's whole-projection q / k norms in a pre-norm block
     postNorms: gemma || olmo2 || exaone4 || glm4,
@@ -420,6 +421,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if ((a === 'lfm2' || a === 'lfm2moe') && k.int(`${a}.attention.sliding_window`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window' is ${k.int(`${a}.attention.sliding_window`, 0, 0)}: lfm2's sliding-window attention is not supported`);
   const moe = moeFromGguf(k, a, ffn, (key) => key in metadata, (name) => tensors.some((t) => t.name === name));
   // llama.cpp's olmoe sizes both q / k norms [embedding_length]: only heads * headDim = dim, no GQA, fits that.
+  if (a === 'dots1' && kvHeads !== heads) throw new ModelConfigError(`model config: '${a}.attention.head_count_kv' ${kvHeads} differs from '${a}.attention.head_count' ${heads}: llama.cpp's dots1 sizes k and v by head_count (no grouped-query attention)`);
   if (a === 'olmoe' && (kvHeads !== heads || heads * headDim !== dim)) throw new ModelConfigError(`model config: an olmoe model with ${heads} heads of ${headDim} and ${kvHeads} KV heads: llama.cpp's olmoe needs head_count_kv = head_count and head_count x key_length = embedding_length ${dim}`);
 
   const byName = new Map(tensors.map((t) => [t.name, t]));
@@ -434,7 +436,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (a === 'falcon' && byName.has('blk.0.attn_norm_2.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_norm_2.weight': Falcon-40B's second attention norm is not supported`);
   if (a === 'command-r' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': command-r's per-head q / k LayerNorms (Command R+) are not supported`);
   // llama.cpp's olmo2, stablelm, phi2 and gptneox require output.weight (their head is never tied).
-  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe' || a === 'nemotron' || a === 'gpt-oss') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} model's head is never tied to the embedding)`);
+  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe' || a === 'nemotron' || a === 'gpt-oss' || a === 'dots1') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} model's head is never tied to the embedding)`);
   const embd = byName.get('token_embd.weight');
   if (!embd) throw new ModelConfigError(`model config: tensor 'token_embd.weight' is missing`);
   if (embd.shape.length !== 2 || embd.shape[1] !== dim) throw new ModelConfigError(`model config: tensor 'token_embd.weight' has shape [${embd.shape.join(', ')}], expected [vocab, ${dim}] ('${a}.embedding_length' ${dim})`);

@@ -4,7 +4,7 @@
 // ungated, where `expert_shared_feed_forward_length` > 0), its sum times granite's residual scale, LFM2-MoE (`lfm2moe`) and
 // Baidu's ERNIE 4.5 MoE (`ernie4_5-moe`: dense leading layers, an ungated shared expert, a selection bias where the file
 // has one), Ling (`bailingmoe`), Hunyuan-A13B (`hunyuan-moe`: experts of feed_forward_length and an ungated shared
-// expert, after hunyuan-dense's attention) GLM-4.5 (`glm4moe`: sigmoids with a selection bias, a shared expert) Qwen3.5 MoE (`qwen35moe`: Qwen2-MoE's gated shared expert after qwen35's layers) and SmallThinker (`smallthinker`: ReGLU experts, the router reading the layer's input). Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
+// expert, after hunyuan-dense's attention) GLM-4.5 (`glm4moe`: sigmoids with a selection bias, a shared expert) Qwen3.5 MoE (`qwen35moe`: Qwen2-MoE's gated shared expert after qwen35's layers) SmallThinker (`smallthinker`: ReGLU experts, the router reading the layer's input) and dots.llm1 (`dots1`: glm4moe's experts after qwen3's attention). Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
 // most probable are the row's experts, weighted by their probabilities (renormalized to sum 1 where `norm`); each
 // expert is a SwiGLU over its slice of blk.N.ffn_{gate,up}_exps [experts, ffn, dim] and ffn_down_exps
 // [experts, dim, ffn]; Qwen2-MoE adds a shared SwiGLU (ffn_{gate,up,down}_shexp) times sigmoid(ffn_gate_inp_shexp . h).
@@ -21,7 +21,7 @@ import { MOE_MAX_EXPERTS } from '../kernels/moe_route.js';
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
 /** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
-export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker'];
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker', 'dots1'];
 
 /** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
 export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
@@ -33,7 +33,7 @@ export function parseExpertWeight(name: string): { tensor: string; expert: numbe
 }
 
 /** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true };
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */ };
 
 /** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
 export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
@@ -71,6 +71,7 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   // lfm2moe (LFM2-8B-A1B): dense leading layers, the gating function read (sigmoid in LFM2), a selection bias
   if (a === 'bailingmoe') return bailingMoe(k, a, experts, used);
   if (a === 'glm4moe') return glm4Moe(k, a, experts, used);
+  if (a === 'dots1') return dots1Moe(k, a, experts, used, hasTensor);
   // gpt-oss: experts of expert_feed_forward_length, the router's and the experts' biases; llama.cpp's softmax over
   // the chosen experts' logits (its SOFTMAX_WEIGHT gating) is the softmax over all of them renormalized over the chosen
   if (a === 'gpt-oss') return { experts, used, ffn: k.int(`${a}.expert_feed_forward_length`), norm: true, biases: true };
@@ -119,13 +120,26 @@ function glm4Moe(k: Keys, a: LlamaArch, experts: number, used: number): MoeConfi
   return { experts, used, ffn, ...routedWeights(k, a), selectionBias: true, ...(shared > 0 ? { sharedFfn: ffn * shared } : {}), ...(denseLead > 0 ? { denseLead } : {}), ...gating(k, a, GATING_FUNC.sigmoid) };
 }
 
-/** bailingmoe's and glm4moe's routed weights: renormalized where expert_weights_norm (default false), times expert_weights_scale where the file gives one. */
+/**
+ * dots1 (rednote's dots.llm1): glm4moe's experts after qwen3's attention: leading dense layers, experts of
+ * expert_feed_forward_length, the gating function required (llama.cpp aborts without one), a selection bias where the
+ * file has one (llama.cpp's loader takes exp_probs_b as optional), the renormalization and the scale read, and a shared
+ * expert expert_shared_count experts wide (required, at least 1: llama.cpp's loader always makes it).
+ */
+function dots1Moe(k: Keys, a: LlamaArch, experts: number, used: number, hasTensor: (name: string) => boolean): MoeConfig {
+  const ffn = k.int(`${a}.expert_feed_forward_length`);
+  const denseLead = k.int(`${a}.leading_dense_block_count`, 0, 0);
+  const selection = hasTensor(`blk.${denseLead}.exp_probs_b.bias`) ? { selectionBias: true as const } : {};
+  return { experts, used, ffn, ...routedWeights(k, a), sharedFfn: ffn * k.int(`${a}.expert_shared_count`, undefined, 1), ...(denseLead > 0 ? { denseLead } : {}), ...gating(k, a), ...selection };
+}
+
+/** bailingmoe's, glm4moe's and dots1's routed weights: renormalized where expert_weights_norm (default false), times expert_weights_scale where the file gives one. */
 function routedWeights(k: Keys, a: LlamaArch): Pick<MoeConfig, 'norm' | 'weightScale'> {
   const scale = k.float(`${a}.expert_weights_scale`, 0, true);
   return { norm: k.bool(`${a}.expert_weights_norm`, false), ...(scale !== 0 && scale !== 1 ? { weightScale: scale } : {}) };
 }
 
-/** expert_gating_func (lfm2moe, smallthinker: required; glm4moe: default sigmoid): 1 softmax (the default of MoeConfig), 2 sigmoid. */
+/** expert_gating_func (lfm2moe, smallthinker, dots1: required; glm4moe: default sigmoid): 1 softmax (the default of MoeConfig), 2 sigmoid. */
 function gating(k: Keys, a: LlamaArch, dflt?: number): Pick<MoeConfig, 'gating'> {
   const g = k.int(`${a}.expert_gating_func`, dflt);
   if (g !== GATING_FUNC.softmax && g !== GATING_FUNC.sigmoid) throw new ModelConfigError(`model config: metadata '${a}.expert_gating_func' is ${g}; nibble runs 1 (softmax) and 2 (sigmoid)`);

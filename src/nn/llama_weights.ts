@@ -104,9 +104,9 @@ function baseHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
 function moeKeys(c: LlamaConfig): Record<string, GgufValue> {
   const a = c.arch;
   const m = c.moe!;
-  const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'qwen35moe' || a === 'lfm2moe' || a === 'ernie4_5-moe' || a === 'bailingmoe' || a === 'glm4moe' || a === 'gpt-oss' || a === 'smallthinker'; // (the experts' width a key of its own)
-  const counted = a === 'bailingmoe' || a === 'glm4moe'; // (a shared expert a count of experts wide, the renormalization and scale keys)
-  if (counted && ((a === 'bailingmoe' && !m.sharedFfn) || (m.sharedFfn ?? 0) % m.ffn !== 0)) throw new RangeError(`llama metadata: ${a}'s shared expert (${m.sharedFfn ?? 0}) must be a multiple of its experts' width ${m.ffn} (GGUF keeps expert_shared_count)`);
+  const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'qwen35moe' || a === 'lfm2moe' || a === 'ernie4_5-moe' || a === 'bailingmoe' || a === 'glm4moe' || a === 'gpt-oss' || a === 'smallthinker' || a === 'dots1'; // (the experts' width a key of its own)
+  const counted = a === 'bailingmoe' || a === 'glm4moe' || a === 'dots1'; // (a shared expert a count of experts wide, the renormalization and scale keys)
+  if (counted && (((a === 'bailingmoe' || a === 'dots1') && !m.sharedFfn) || (m.sharedFfn ?? 0) % m.ffn !== 0)) throw new RangeError(`llama metadata: ${a}'s shared expert (${m.sharedFfn ?? 0}) must be a multiple of its experts' width ${m.ffn} (GGUF keeps expert_shared_count)`);
   if (!qwen && m.ffn !== c.ffn) throw new RangeError(`llama metadata: ${a}'s experts are feed_forward_length ${c.ffn} wide, not ${m.ffn} (GGUF keeps one)`);
   return {
     [`${a}.expert_count`]: gguf.u32(m.experts),
@@ -117,7 +117,7 @@ function moeKeys(c: LlamaConfig): Record<string, GgufValue> {
     ...(a === 'lfm2moe' ? { [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']), ...(m.denseLead ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead) } : {}) } : {}),
     ...(a === 'smallthinker' ? { [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']) } : {}),
     ...(a === 'ernie4_5-moe' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.interleave_moe_layer_step`]: gguf.u32(1) } : {}),
-    ...(a === 'glm4moe' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']) } : {}),
+    ...(a === 'glm4moe' || a === 'dots1' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']) } : {}),
   };
 }
 
@@ -229,15 +229,16 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   if ((arch === 'nemotron_h' || arch === 'mamba2') !== !!o.layerKinds || (o.layerKinds && o.layerKinds.length !== o.layers)) throw new ModelConfigError(`llama config: layerKinds (one a layer) is nemotron_h's, and it needs them (arch ${arch})`);
   if (o.ssm && arch === 'granitehybrid' && o.ssm.layers.length !== o.layers) throw new ModelConfigError(`llama config: ssm.layers has ${o.ssm.layers.length} flags for ${o.layers} layers`);
   if (o.shortConv && (o.shortConv.taps < SHORT_CONV_TAPS.min || o.shortConv.taps > SHORT_CONV_TAPS.max)) throw new ModelConfigError(`llama config: a short convolution of ${o.shortConv.taps} taps (${SHORT_CONV_TAPS.min}..${SHORT_CONV_TAPS.max} supported)`);
-  if ((arch === 'olmo2' || arch === 'stablelm' || arch === 'phi2' || arch === 'gptneox' || arch === 'internlm2' || arch === 'xverse' || arch === 'bailingmoe' || arch === 'nemotron' || arch === 'gpt-oss') && o.tied) throw new ModelConfigError(`llama config: an ${arch} model's head is never tied to the embedding (llama.cpp requires output.weight)`);
+  if ((arch === 'olmo2' || arch === 'stablelm' || arch === 'phi2' || arch === 'gptneox' || arch === 'internlm2' || arch === 'xverse' || arch === 'bailingmoe' || arch === 'nemotron' || arch === 'gpt-oss' || arch === 'dots1') && o.tied) throw new ModelConfigError(`llama config: an ${arch} model's head is never tied to the embedding (llama.cpp requires output.weight)`);
+  if (arch === 'dots1' && kvHeads !== o.heads) throw new ModelConfigError(`llama config: a dots1 model has as many KV heads as heads (llama.cpp sizes k and v by head_count; kvHeads ${kvHeads}, heads ${o.heads})`);
   if (MOE_ARCHS.includes(arch) && !o.moe) throw new ModelConfigError(`llama config: a ${arch} model needs moe (its experts)`);
   if (o.moe && arch !== 'llama' && arch !== 'granite' && arch !== 'granitehybrid' && !MOE_ARCHS.includes(arch)) throw new ModelConfigError(`llama config: moe is Mixtral's (llama), granite's and ${MOE_ARCHS.join('\'s, ')}'s (arch ${arch})`);
-  if (o.moe?.sharedFfn && arch !== 'qwen2moe' && arch !== 'qwen35moe' && arch !== 'granite' && arch !== 'granitemoe' && arch !== 'granitehybrid' && arch !== 'ernie4_5-moe' && arch !== 'bailingmoe' && arch !== 'hunyuan-moe' && arch !== 'glm4moe') throw new ModelConfigError(`llama config: a shared expert is qwen2moe's, Granite's, ERNIE 4.5 MoE's, bailingmoe's, hunyuan-moe's and glm4moe's (arch ${arch})`);
-  if ((arch === 'bailingmoe' || arch === 'hunyuan-moe') && o.moe && !o.moe.sharedFfn) throw new ModelConfigError(`llama config: a ${arch} model needs its shared expert (moe.sharedFfn${arch === 'bailingmoe' ? ', a multiple of moe.ffn' : ''})`);
-  if ((o.moe?.weightScale !== undefined || o.moe?.norm !== undefined) && arch !== 'bailingmoe' && arch !== 'glm4moe') throw new ModelConfigError(`llama config: moe.weightScale and moe.norm are bailingmoe's and glm4moe's (the others' graphs fix them; arch ${arch})`);
+  if (o.moe?.sharedFfn && arch !== 'qwen2moe' && arch !== 'qwen35moe' && arch !== 'granite' && arch !== 'granitemoe' && arch !== 'granitehybrid' && arch !== 'ernie4_5-moe' && arch !== 'bailingmoe' && arch !== 'hunyuan-moe' && arch !== 'glm4moe' && arch !== 'dots1') throw new ModelConfigError(`llama config: a shared expert is qwen2moe's, Granite's, ERNIE 4.5 MoE's, bailingmoe's, hunyuan-moe's, glm4moe's and dots1's (arch ${arch})`);
+  if ((arch === 'bailingmoe' || arch === 'hunyuan-moe' || arch === 'dots1') && o.moe && !o.moe.sharedFfn) throw new ModelConfigError(`llama config: a ${arch} model needs its shared expert (moe.sharedFfn${arch !== 'hunyuan-moe' ? ', a multiple of moe.ffn' : ''})`);
+  if ((o.moe?.weightScale !== undefined || o.moe?.norm !== undefined) && arch !== 'bailingmoe' && arch !== 'glm4moe' && arch !== 'dots1') throw new ModelConfigError(`llama config: moe.weightScale and moe.norm are bailingmoe's, glm4moe's and dots1's (the others' graphs fix them; arch ${arch})`);
   if (o.moe?.biases && arch !== 'gpt-oss') throw new ModelConfigError(`llama config: biased experts are gpt-oss's (arch ${arch})`);
-  if (o.moe?.gating && arch !== 'lfm2moe' && arch !== 'glm4moe' && arch !== 'smallthinker') throw new ModelConfigError(`llama config: a sigmoid router is lfm2moe's, glm4moe's and smallthinker's (arch ${arch})`);
-  if ((o.moe?.denseLead || o.moe?.selectionBias) && arch !== 'lfm2moe' && arch !== 'ernie4_5-moe' && arch !== 'glm4moe') throw new ModelConfigError(`llama config: dense leading layers and a selection bias are lfm2moe's, ernie4_5-moe's and glm4moe's (arch ${arch})`);
+  if (o.moe?.gating && arch !== 'lfm2moe' && arch !== 'glm4moe' && arch !== 'smallthinker' && arch !== 'dots1') throw new ModelConfigError(`llama config: a sigmoid router is lfm2moe's, glm4moe's, smallthinker's and dots1's (arch ${arch})`);
+  if ((o.moe?.denseLead || o.moe?.selectionBias) && arch !== 'lfm2moe' && arch !== 'ernie4_5-moe' && arch !== 'glm4moe' && arch !== 'dots1') throw new ModelConfigError(`llama config: dense leading layers and a selection bias are lfm2moe's, ernie4_5-moe's, glm4moe's and dots1's (arch ${arch})`);
   return {
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
     eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
@@ -247,7 +248,7 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
     ...(o.layerKinds ? { layerKinds: [...o.layerKinds] } : {}),
     ...(o.deltaNet ? { deltaNet: { ...o.deltaNet, layers: [...o.deltaNet.layers] } } : {}),
     ...(arch === 'gptneox' && o.parallelResidual !== false ? { parallelResidual: true } : {}),
-    ...(o.moe ? { moe: { ...o.moe, norm: arch === 'bailingmoe' || arch === 'glm4moe' ? !!o.moe.norm : arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' || arch === 'qwen35moe' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}), ...(arch === 'lfm2moe' || arch === 'glm4moe' ? { gating: o.moe.gating ?? ('sigmoid' as const), selectionBias: true as const } : {}), ...(arch === 'gpt-oss' ? { biases: true as const } : {}), ...(arch === 'smallthinker' ? { routerOnInput: true as const } : {}) } } : {}),
+    ...(o.moe ? { moe: { ...o.moe, norm: arch === 'bailingmoe' || arch === 'glm4moe' || arch === 'dots1' ? !!o.moe.norm : arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' || arch === 'qwen35moe' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}), ...(arch === 'lfm2moe' || arch === 'glm4moe' ? { gating: o.moe.gating ?? ('sigmoid' as const), selectionBias: true as const } : {}), ...(arch === 'gpt-oss' ? { biases: true as const } : {}), ...(arch === 'smallthinker' ? { routerOnInput: true as const } : {}) } } : {}),
     ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' || arch === 'smallthinker' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' || arch === 'granitemoe' || arch === 'granitehybrid' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : arch === 'minicpm' ? { embedding: 1, residual: 1, attention: 0, logit: 1 } : undefined), logitMul: o.logitMul }),
   };
 }

@@ -138,10 +138,11 @@ describe('llama training forward = inference engine = f64 reference', () => {
     ['ernie4_5-moe', ': the first layer dense, then 4 experts (2 a token) chosen with a selection bias, a shared expert of 48', { moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 48, denseLead: 1, selectionBias: true } }],
     ['gpt-oss', ': attention sinks, the first layer sliding (window 16), YaRN, q / k / v / o biases, 4 biased experts (2 a token) of the clamped SwiGLU, a biased router', { qkvBias: true, slidingWindow: 16, yarn: { factor: 4, origCtx: 4 }, moe: { experts: 4, used: 2, ffn: 32 } }],
     ['smallthinker', ': a sliding window (the first layer global without RoPE), 4 ReGLU experts (2 a token) by a sigmoid router on the layer input', { slidingWindow: 16, moe: { experts: 4, used: 2, ffn: 32, gating: 'sigmoid' } }],
+    ['dots1', ': q / k norms, a dense first layer, then 4 experts (2 a token) by sigmoids with a selection bias, renormalized and scaled, a shared expert', { kvHeads: 4, moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 32, denseLead: 1, gating: 'sigmoid', selectionBias: true, norm: true, weightScale: 2.5 } }],
   ];
   for (const [arch, what, extra] of FORWARD) {
     const o: SynthOptions = { arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, vocab: spmByteVocab(), ...extra };
-    it(`${arch}${what.startsWith(':') || what.startsWith(' with') ? what : ''}, GQA 4 heads / 2 KV heads, ${o.layers} layers, B=2 T=9${what.startsWith(':') || what.startsWith(' with') ? '' : what}`, () => forwardMatches(`${arch}${o.moe ? ' MoE' : ''}`, synthLlamaGguf(o)));
+    it(`${arch}${what.startsWith(':') || what.startsWith(' with') ? what : ''}, ${o.kvHeads === o.heads ? `${o.heads} heads (no GQA)` : `GQA ${o.heads} heads / ${o.kvHeads} KV heads`}, ${o.layers} layers, B=2 T=9${what.startsWith(':') || what.startsWith(' with') ? '' : what}`, () => forwardMatches(`${arch}${o.moe ? ' MoE' : ''}`, synthLlamaGguf(o)));
   }
 
   // EXAONE 4.0 32B's layout: 64 layers, 48 sliding (window 16 here) with Llama 3 rope factors, 16 global without RoPE
@@ -235,9 +236,10 @@ describe('llama training backward = finite differences of the f64 reference', ()
     ['ernie4_5-moe (4 experts, 2 a token, chosen with a selection bias, renormalized; an ungated shared expert of 20)', 'ernie4_5-moe', { moe: { experts: 4, used: 2, ffn: 24, sharedFfn: 20, selectionBias: true } }, [...MOE_PARAMS, 'blk.0.ffn_gate_shexp.weight']],
     ['gpt-oss (attention sinks, a sliding layer with YaRN, biases on q / k / v / o, the router and the experts; the clamped SwiGLU)', 'gpt-oss', { qkvBias: true, yarn: { factor: 4, origCtx: 4 }, moe: { experts: 4, used: 2, ffn: 24 } }, [...MOE_PARAMS, 'blk.0.attn_sinks.weight', 'blk.0.ffn_gate_inp.bias', 'blk.0.attn_output.bias', ...Array.from({ length: 4 }, (_, e) => `blk.0.ffn_down_exps.bias[${e}]`), ...Array.from({ length: 4 }, (_, e) => `blk.0.ffn_gate_exps.bias[${e}]`)]],
     ['smallthinker (4 ReGLU experts, 2 a token, by a softmax router on the layer input, renormalized)', 'smallthinker', { moe: { experts: 4, used: 2, ffn: 24 } }, MOE_PARAMS],
+    ['dots1 (4 experts, 2 a token, by sigmoids with a selection bias, renormalized and scaled; a shared expert of 24; q / k norms)', 'dots1', { kvHeads: 2, moe: { experts: 4, used: 2, ffn: 24, sharedFfn: 24, gating: 'sigmoid', selectionBias: true, norm: true, weightScale: 2.5 } }, [...MOE_PARAMS, 'blk.0.ffn_gate_shexp.weight', 'blk.0.attn_q_norm.weight']],
   ];
   for (const [label, arch, extra, moeNames] of FD) {
-    it(`${label}: dim 16, 1 layer, 2 heads / 1 KV head, B=2 T=5 with padding${arch === 'qwen3' ? ', head dim 12' : ''}`, async () => {
+    it(`${label}: dim 16, 1 layer, 2 heads / ${extra.kvHeads ?? 1} KV head${(extra.kvHeads ?? 1) > 1 ? 's' : ''}, B=2 T=5 with padding${arch === 'qwen3' ? ', head dim 12' : ''}`, async () => {
       // Weights at the synthetic model's scales (unit-RMS projections, logits of deviation ~2.5): gradients of every
       // part of the model well above rounding.
       const { config: c, weights } = llamaWeightsFromGguf(parseGgufFile(synthLlamaGguf({ arch, dim: 16, layers: 1, heads: 2, kvHeads: 1, ffn: 24, ctx: 8, seed: 4, vocab: spmByteVocab(), ...extra })));
@@ -314,8 +316,9 @@ describe('writeLlamaGguf', () => {
     qwen35: { headDim: 8, ropeDims: 4, deltaNet: { taps: 4, state: 8, kHeads: 2, vHeads: 4, layers: [true, false] } },
     qwen35moe: { headDim: 8, ropeDims: 4, deltaNet: { taps: 4, state: 8, kHeads: 2, vHeads: 4, layers: [true, false] }, moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 32 } },
     smallthinker: { slidingWindow: 16, moe: { experts: 4, used: 2, ffn: 32, gating: 'sigmoid' } },
+    dots1: { kvHeads: 4, moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 32, denseLead: 1, gating: 'sigmoid', selectionBias: true, norm: true, weightScale: 2.5 } },
   };
-  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen3moe', 'olmoe', 'qwen2moe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
+  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen3moe', 'olmoe', 'qwen2moe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
     const src = parseGgufFile(synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 5, weightType: 'Q8_0', ...MOE[arch], ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'granite' || arch === 'minicpm' ? { multipliers: GRANITE_MULT } : {}), ...(arch === 'mistral3' ? MISTRAL3 : {}), ...(arch === 'lfm2' ? { shortConv: { taps: 3, conv: [true, false] } } : {}), ...(arch === 'phi2' ? { fusedQkv: true, qkvBias: true } : {}), ...(arch === 'command-r' || arch === 'cohere2' ? { logitMul: 0.5, embedStd: 0.5 } : {}) }));
     const { config, weights } = llamaWeightsFromGguf(src);
     expect(() => writeLlamaGguf(config, weights)).toThrow(/tokenizer has 260 tokens, the model's vocab is 259/);

@@ -186,6 +186,19 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'smallthinker.expert_feed_forward_length')), tensors, /metadata key 'smallthinker\.expert_feed_forward_length' is missing \(required\)/);
   });
 
+  it('dots1 (dots.llm1): qwen3\'s attention, glm4moe\'s experts with the gating function and the shared count required, a selection bias where the file has one, the head never tied', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'dots1', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 4, seed: 1, moe: { experts: 8, used: 2, ffn: 32, sharedFfn: 64, denseLead: 1, gating: 'sigmoid', selectionBias: true, norm: true, weightScale: 2.5 } });
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'dots1', ropeLayout: 'neox', qkNorm: true, moe: { experts: 8, used: 2, ffn: 32, sharedFfn: 64, denseLead: 1, gating: 'sigmoid', selectionBias: true, norm: true, weightScale: 2.5 } });
+    const plain = synthHeader({ arch: 'dots1', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 4, seed: 1, moe: { experts: 8, used: 2, ffn: 32, sharedFfn: 32 } });
+    const cp = llamaConfigFromGguf(plain.file.metadata, plain.tensors);
+    expect([cp.moe!.gating, cp.moe!.selectionBias, cp.moe!.norm, cp.moe!.denseLead]).toEqual([undefined, undefined, false, undefined]); // softmax, no bias
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'dots1.expert_gating_func')), tensors, /metadata key 'dots1\.expert_gating_func' is missing \(required\)/);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'dots1.expert_shared_count')), tensors, /metadata key 'dots1\.expert_shared_count' is missing \(required\)/);
+    fails({ ...f.metadata, 'dots1.expert_shared_count': gguf.u32(0) }, tensors, /'dots1\.expert_shared_count'/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /tensor 'output\.weight' is missing \(a dots1 model's head is never tied/);
+    fails({ ...f.metadata, 'dots1.attention.head_count_kv': gguf.u32(2) }, tensors, /'dots1\.attention\.head_count_kv' 2 differs from 'dots1\.attention\.head_count' 4: llama\.cpp's dots1 sizes k and v by head_count/);
+  });
+
   it('ernie4_5-moe (ERNIE-4.5-21B-A3B): leading dense layers, the interleave step (only 1), shared experts, a selection bias where the file has one', () => {
     const { file: f, tensors } = synthHeader({ arch: 'ernie4_5-moe', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, seed: 1, moe: { experts: 8, used: 3, ffn: 32, sharedFfn: 64, denseLead: 1, selectionBias: true } });
     expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'ernie4_5-moe', ropeLayout: 'norm', moe: { experts: 8, used: 3, ffn: 32, norm: true, sharedFfn: 64, denseLead: 1, selectionBias: true } });
