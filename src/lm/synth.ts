@@ -61,6 +61,8 @@ export interface SynthOptions {
   ropeScaling?: Llama3RopeScaling;
   /** gemma2, gemma3: attention.sliding_window (default 8, so short tests cross it); olmo2: OLMo 3's (default none); exaone4 at 64 layers: its (default 8). */
   slidingWindow?: number;
+  /** mellum with slidingWindow (required there): one flag a layer, true where it slides (written as sliding_window_pattern, one bool a layer). */
+  slidingLayers?: boolean[];
   /** gemma2: attn_logit_softcapping and final_logit_softcapping (default llama.cpp's 50 and 30). */
   softcap?: { attn: number; final: number };
   /** Linear rope scaling: rope.scaling.type 'linear' and rope.scaling.factor (on gemma3, its global layers'). */
@@ -278,7 +280,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const c: LlamaConfig = {
     ...llamaConfig({
       arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps,
-      ssm: o.ssm, layerKinds: o.layerKinds, deltaNet: o.deltaNet, ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' || arch === 'smallthinker' ? 0 : 8), ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul, parallelResidual: o.parallelResidual, moe: o.moe,
+      ssm: o.ssm, layerKinds: o.layerKinds, deltaNet: o.deltaNet, ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' || arch === 'smallthinker' || arch === 'mellum' ? 0 : 8), slidingLayers: o.slidingLayers, ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul, parallelResidual: o.parallelResidual, moe: o.moe,
     }),
     ropeFreqs: !!o.ropeScaling,
     ...(o.ropeDims !== undefined ? { ropeDims: o.ropeDims } : {}),
@@ -296,7 +298,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   if (arch !== 'phi3' && o.longRope) throw new Error(`synth: longRope is phi3's (arch ${arch})`);
   if (arch !== 'granite' && arch !== 'granitemoe' && arch !== 'granitehybrid' && arch !== 'minicpm' && o.multipliers) throw new Error(`synth: multipliers are granite's and minicpm's (arch ${arch})`);
 
-  if (arch !== 'gemma3' && arch !== 'gemma2' && arch !== 'olmo2' && arch !== 'exaone4' && arch !== 'cohere2' && arch !== 'gpt-oss' && arch !== 'smallthinker' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas', OLMo 3's, EXAONE 4.0 32B's, cohere2's, gpt-oss's and smallthinker's (arch ${arch})`);
+  if (arch !== 'gemma3' && arch !== 'gemma2' && arch !== 'olmo2' && arch !== 'exaone4' && arch !== 'cohere2' && arch !== 'gpt-oss' && arch !== 'smallthinker' && arch !== 'mellum' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas', OLMo 3's, EXAONE 4.0 32B's, cohere2's, gpt-oss's, smallthinker's and mellum's (arch ${arch})`);
   if (o.logitMul !== undefined && arch !== 'command-r' && arch !== 'cohere2') throw new Error(`synth: logitMul is Cohere's (arch ${arch})`);
   const r = rng(o.seed ?? 1);
   const g = normal(r);

@@ -1,8 +1,9 @@
 // What each architecture sets beyond the shared hyperparameters, as llama.cpp sets it up (llama_config.ts re-exports
 // it): the sliding-window layouts (the Gemmas, OLMo 3, EXAONE 4.0 32B, Command R7B, gpt-oss), soft-caps, NoPE steps,
 // the always-tied heads and the multipliers.
+import type { GgufValue } from '../io/gguf.js';
 import type { LlamaArch, LlamaConfig } from './llama_config.js';
-import { ModelConfigError } from './gguf_keys.js';
+import { describe, ModelConfigError, type Keys } from './gguf_keys.js';
 
 /** smollm3's NoPE step, fixed by llama.cpp (no GGUF key): layers 3, 7, 11, ... apply no RoPE. */
 export const SMOLLM3_NO_ROPE_STEP = 4;
@@ -30,6 +31,23 @@ export const GPT_OSS_SWA_PATTERN = 2;
  */
 export const SMALLTHINKER_SWA = { window: 4096, pattern: 4, noRopeStep: 4 } as const;
 
+/**
+ * mellum's sliding layers (JetBrains' Mellum, where attention.sliding_window > 0): sliding_window_pattern as one bool a
+ * layer, true where the layer slides (as its converter writes it), or a period whose last layer is global; required,
+ * as llama.cpp's loader reads it.
+ */
+export function mellumSwaLayers(metadata: Record<string, GgufValue>, k: Keys, a: string, layers: number): boolean[] {
+  const key = `${a}.attention.sliding_window_pattern`;
+  const v = metadata[key];
+  if (v?.type !== 'array') {
+    const p = k.int(key, undefined, 1);
+    return Array.from({ length: layers }, (_, l) => l % p < p - 1);
+  }
+  const bad = v.value.findIndex((x) => x.type !== 'bool');
+  if (v.value.length !== layers || bad >= 0) throw new ModelConfigError(`model config: metadata '${key}' must be ${layers} bools (one a layer) or a period, found ${v.value.length} entries${bad >= 0 ? `, [${bad}] ${describe(v.value[bad])}` : ''}`);
+  return v.value.map((x) => x.value === true);
+}
+
 /** gemma3 sliding-window layers: every layer but each `pattern`-th (llama.cpp's set_swa_pattern). */
 export const GEMMA3_SWA_PATTERN = 6;
 /** The rope base of gemma3's sliding-window layers (fixed by llama.cpp, not read from the file). */
@@ -42,7 +60,7 @@ export const GEMMA3_SWA_ROPE_BASE = 10000;
  * rotating plainly; EXAONE 4.0 32B at 64 layers: 3 of 4, the global ones without RoPE), gemma2's soft-caps and
  * always-tied head, smollm3's NoPE step. `window`, `pattern` and `softcap` are the values resolved by the caller.
  */
-export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; layers?: number; ropeBase: number; swaRopeBase?: number; ropeScale: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; rope?: boolean; logitMul?: number }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep' | 'noRopeFirst' | 'multipliers' | 'logitMul'> & { tied?: true } {
+export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; swaLayers?: readonly boolean[]; layers?: number; ropeBase: number; swaRopeBase?: number; ropeScale: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; rope?: boolean; logitMul?: number }): Pick<LlamaConfig, 'swa' | 'softcap' | 'noRopeStep' | 'noRopeFirst' | 'multipliers' | 'logitMul'> & { tied?: true } {
   if (a === 'gemma3') return { swa: { window: o.window, pattern: GEMMA3_SWA_PATTERN, ropeBase: GEMMA3_SWA_ROPE_BASE, ropeScale: 1 } };
   const logit = o.logitMul !== undefined && o.logitMul !== 1 ? { logitMul: o.logitMul } : {};
   if (a === 'gpt2' || a === 'starcoder') return { noRopeStep: 1 }; // learned positions, no RoPE
@@ -60,6 +78,8 @@ export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; 
   // scaling (YaRN) and its base unless rope.freq_base_swa says otherwise.
   if (a === 'gpt-oss') return { swa: { window: o.window, pattern: o.pattern ?? GPT_OSS_SWA_PATTERN, ropeBase: o.swaRopeBase ?? o.ropeBase, ropeScale: o.ropeScale } };
   if (a === 'smollm3') return { noRopeStep: SMOLLM3_NO_ROPE_STEP };
+  // mellum: its sliding layers (swaLayers) rotate plainly, at the model's base without its scaling or YaRN
+  if (a === 'mellum' && o.window > 0) return { swa: { window: o.window, pattern: 0, ropeBase: o.ropeBase, ropeScale: 1, plainRope: true, layers: [...(o.swaLayers ?? [])] } };
   if (a === 'smallthinker' && o.window > 0) return { swa: { window: SMALLTHINKER_SWA.window, pattern: o.pattern ?? SMALLTHINKER_SWA.pattern, ropeBase: o.swaRopeBase ?? o.ropeBase, ropeScale: o.ropeScale, denseFirst: true }, noRopeStep: SMALLTHINKER_SWA.noRopeStep, noRopeFirst: true };
   // exaone4 at 64 layers (EXAONE 4.0 32B), as llama.cpp sets it up by that count: 3 of every 4 layers slide (window
   // 4096 unless the file says), and the global ones apply no RoPE.

@@ -32,7 +32,8 @@
 //         .nextn_predict_layers); hunyuan-moe: .expert_shared_feed_forward_length (required); smallthinker:
 //         .expert_feed_forward_length, .expert_gating_func (required), .attention.sliding_window (> 0: a window of
 //         4096), .attention.sliding_window_pattern (4), .rope.freq_base_swa (= rope.freq_base); dots1: glm4moe's keys,
-//         .expert_gating_func and .expert_shared_count required
+//         .expert_gating_func and .expert_shared_count required; mellum: .expert_feed_forward_length (required),
+//         .attention.sliding_window (0), with it .attention.sliding_window_pattern (one bool a layer, or a period)
 // and the vocabulary size from token_embd.weight's shape. Tensors are checked as the file lays them out
 // (llama_layout.ts: phi3 fuses q/k/v and gate/up, phi2 q/k/v where the file does). Every tensor the model needs is checked for presence and
 // shape, and a tensor the model would not use is refused (llama.cpp refuses such files too: "wrong number of
@@ -50,7 +51,7 @@ import { isMropeArch, MROPE_BASE, mropeConfigFromGguf, type MropeArch } from './
 
 export * from './llama_layers.js';
 export * from './llama_arch_extras.js';
-import { archExtras, EXAONE4_SWA_LAYERS, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, GPT_OSS_SWA_PATTERN, OLMO3_SWA_PATTERN, SMALLTHINKER_SWA } from './llama_arch_extras.js';
+import { archExtras, EXAONE4_SWA_LAYERS, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, GPT_OSS_SWA_PATTERN, mellumSwaLayers, OLMO3_SWA_PATTERN, SMALLTHINKER_SWA } from './llama_arch_extras.js';
 export { llamaTensorNames } from './llama_tensors.js';
 
 export { ModelConfigError };
@@ -146,7 +147,7 @@ export interface LlamaConfig {
    * without the model's rope factors and YaRN (no factors, cos and sin unscaled: layerRopeScaling), as llama.cpp's
    * olmo2 graph and transformers' Olmo3 do; the global layers take them.
    */
-  swa?: { window: number; pattern: number; ropeBase: number; ropeScale: number; plainRope?: boolean; /** smallthinker: the global layer is the first of each pattern (l % pattern 0), not the last. */ denseFirst?: true };
+  swa?: { window: number; pattern: number; ropeBase: number; ropeScale: number; plainRope?: boolean; /** smallthinker: the global layer is the first of each pattern (l % pattern 0), not the last. */ denseFirst?: true; /** mellum: one flag a layer, true where it slides (pattern unused, 0). */ layers?: readonly boolean[] };
   /**
    * rope.scaling.attn_factor (absent: 1): cos and sin of every rotation are multiplied by it, as llama.cpp's rope does
    * (its yarn_attn_factor; phi3's LongRoPE models store sqrt(1 + ln(ctx / origCtx) / ln(origCtx))).
@@ -241,7 +242,7 @@ export interface LlamaConfig {
   };
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -274,7 +275,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
     // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
     ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'granitehybrid', 'ernie4_5', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'mistral3', 'glm4', 'arcee', 'minicpm'].includes(a) || cohere ? 'norm' : 'neox',
     qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2, // always (others where the file has them: llamaConfigFromGguf)
-    qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'dots1' || a === 'qwen35' || a === 'qwen35moe' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe' || a === 'hunyuan-dense' || a === 'hunyuan-moe',
+    qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'dots1' || a === 'mellum' || a === 'qwen35' || a === 'qwen35moe' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe' || a === 'hunyuan-dense' || a === 'hunyuan-moe',
     qkNormAfterRope: on(a === 'hunyuan-dense' || a === 'hunyuan-moe'),
     qkNormFull: on(olmo2 || a === 'olmoe'), // OLMoE: olmo2's whole-projection q / k norms in a pre-norm block
     postNorms: gemma || olmo2 || exaone4 || glm4,
@@ -399,11 +400,12 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const G = GEMMA2_DEFAULTS;
   // gemma3 requires the window; gemma2 defaults it (and its soft-caps) as llama.cpp does.
   // olmo2 slides where the file says (OLMo 3), 3 of every 4 layers unless sliding_window_pattern says otherwise.
-  const window = a === 'gemma3' || a === 'cohere2' || a === 'gpt-oss' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : a === 'olmo2' ? k.int(`${a}.attention.sliding_window`, 0, 0) : a === 'exaone4' && layers === EXAONE4_SWA_LAYERS ? k.int(`${a}.attention.sliding_window`, EXAONE4_SWA_WINDOW) : a === 'smallthinker' ? k.int(`${a}.attention.sliding_window`, 0, 0) : 0;
+  const window = a === 'gemma3' || a === 'cohere2' || a === 'gpt-oss' ? k.int(`${a}.attention.sliding_window`) : a === 'gemma2' ? k.int(`${a}.attention.sliding_window`, G.window) : a === 'olmo2' ? k.int(`${a}.attention.sliding_window`, 0, 0) : a === 'exaone4' && layers === EXAONE4_SWA_LAYERS ? k.int(`${a}.attention.sliding_window`, EXAONE4_SWA_WINDOW) : a === 'smallthinker' || a === 'mellum' ? k.int(`${a}.attention.sliding_window`, 0, 0) : 0;
   // llama.cpp's converter writes OLMo 3's pattern as one bool a layer; llama.cpp's olmo2 reads a period there and,
   // given the array, keeps its default of 4 whatever the array says (measured against it), and so does nibble.
   const patternArray = metadata[`${a}.attention.sliding_window_pattern`]?.type === 'array';
   const pattern = a === 'olmo2' && window > 0 ? (patternArray ? OLMO3_SWA_PATTERN : k.int(`${a}.attention.sliding_window_pattern`, OLMO3_SWA_PATTERN)) : a === 'gpt-oss' ? k.int(`${a}.attention.sliding_window_pattern`, GPT_OSS_SWA_PATTERN, 1) : a === 'smallthinker' && window > 0 ? k.int(`${a}.attention.sliding_window_pattern`, SMALLTHINKER_SWA.pattern, 1) : undefined;
+  const swaLayers = a === 'mellum' && window > 0 ? mellumSwaLayers(metadata, k, a, layers) : undefined;
   const swaRopeBase = a === 'gpt-oss' || (a === 'smallthinker' && window > 0) ? k.float(`${a}.rope.freq_base_swa`, ropeBase) : undefined;
   const softcap = a === 'gemma2' ? { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) } : undefined;
   // minicpm runs granite's graph, its three scales required (it has no attention scale)
@@ -436,7 +438,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (a === 'falcon' && byName.has('blk.0.attn_norm_2.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_norm_2.weight': Falcon-40B's second attention norm is not supported`);
   if (a === 'command-r' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': command-r's per-head q / k LayerNorms (Command R+) are not supported`);
   // llama.cpp's olmo2, stablelm, phi2 and gptneox require output.weight (their head is never tied).
-  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe' || a === 'nemotron' || a === 'gpt-oss' || a === 'dots1') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} model's head is never tied to the embedding)`);
+  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe' || a === 'nemotron' || a === 'gpt-oss' || a === 'dots1' || a === 'mellum') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} model's head is never tied to the embedding)`);
   const embd = byName.get('token_embd.weight');
   if (!embd) throw new ModelConfigError(`model config: tensor 'token_embd.weight' is missing`);
   if (embd.shape.length !== 2 || embd.shape[1] !== dim) throw new ModelConfigError(`model config: tensor 'token_embd.weight' has shape [${embd.shape.join(', ')}], expected [vocab, ${dim}] ('${a}.embedding_length' ${dim})`);
@@ -455,7 +457,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'ernie4_5-moe' || a === 'hunyuan-dense' || a === 'seed_oss' || a === 'glm4moe' || a === 'gpt-oss' || a === 'falcon-h1' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox' || a === 'qwen2moe') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
     ...(a === 'glm4moe' && byName.has('blk.0.attn_q_norm.weight') ? { qkNorm: true } : {}), // (GLM-4.5's; the Air has none)
     ...(ropeScale !== 1 ? { ropeScale } : {}),
-    ...archExtras(a, { window, pattern, layers, ropeBase, swaRopeBase, ropeScale, softcap, multipliers, rope, logitMul: readsLogitScale(a) ? k.float(`${a}.logit_scale`) : undefined }),
+    ...archExtras(a, { window, pattern, swaLayers, layers, ropeBase, swaRopeBase, ropeScale, softcap, multipliers, rope, logitMul: readsLogitScale(a) ? k.float(`${a}.logit_scale`) : undefined }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
     ...(yarn ? { yarn } : {}),
     ...(attnTemperature ? { attnTemperature } : {}),

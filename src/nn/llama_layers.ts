@@ -46,6 +46,7 @@ export function layerUsesRope(c: LlamaConfig, l: number): boolean {
 /** Layer l's attention window in positions (its own included), or 0 for full causal attention. */
 export function layerWindow(c: LlamaConfig, l: number): number {
   if (!c.swa) return 0;
+  if (c.swa.layers) return c.swa.layers[l] ? c.swa.window : 0;
   const p = c.swa.pattern;
   return (c.swa.denseFirst ? l % p !== 0 : l % p < p - 1) ? c.swa.window : 0;
 }

@@ -4,7 +4,7 @@
 // ungated, where `expert_shared_feed_forward_length` > 0), its sum times granite's residual scale, LFM2-MoE (`lfm2moe`) and
 // Baidu's ERNIE 4.5 MoE (`ernie4_5-moe`: dense leading layers, an ungated shared expert, a selection bias where the file
 // has one), Ling (`bailingmoe`), Hunyuan-A13B (`hunyuan-moe`: experts of feed_forward_length and an ungated shared
-// expert, after hunyuan-dense's attention) GLM-4.5 (`glm4moe`: sigmoids with a selection bias, a shared expert) Qwen3.5 MoE (`qwen35moe`: Qwen2-MoE's gated shared expert after qwen35's layers) SmallThinker (`smallthinker`: ReGLU experts, the router reading the layer's input) and dots.llm1 (`dots1`: glm4moe's experts after qwen3's attention). Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
+// expert, after hunyuan-dense's attention) GLM-4.5 (`glm4moe`: sigmoids with a selection bias, a shared expert) Qwen3.5 MoE (`qwen35moe`: Qwen2-MoE's gated shared expert after qwen35's layers) SmallThinker (`smallthinker`: ReGLU experts, the router reading the layer's input), dots.llm1 (`dots1`: glm4moe's experts after qwen3's attention) and Mellum (`mellum`: qwen3moe's experts and attention, interleaved sliding layers). Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
 // most probable are the row's experts, weighted by their probabilities (renormalized to sum 1 where `norm`); each
 // expert is a SwiGLU over its slice of blk.N.ffn_{gate,up}_exps [experts, ffn, dim] and ffn_down_exps
 // [experts, dim, ffn]; Qwen2-MoE adds a shared SwiGLU (ffn_{gate,up,down}_shexp) times sigmoid(ffn_gate_inp_shexp . h).
@@ -21,7 +21,7 @@ import { MOE_MAX_EXPERTS } from '../kernels/moe_route.js';
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
 /** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
-export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker', 'dots1'];
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker', 'dots1', 'mellum'];
 
 /** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
 export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
@@ -33,7 +33,7 @@ export function parseExpertWeight(name: string): { tensor: string; expert: numbe
 }
 
 /** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */ };
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */, mellum: true };
 
 /** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
 export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
@@ -63,7 +63,7 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   // OLMoE size their experts by feed_forward_length.
   const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'qwen35moe';
   const ernie = a === 'ernie4_5-moe';
-  const expertFfn = qwen ? k.int(`${a}.expert_feed_forward_length`, Math.floor(ffn / used)) : a === 'lfm2moe' || ernie || a === 'smallthinker' ? k.int(`${a}.expert_feed_forward_length`) : ffn;
+  const expertFfn = qwen ? k.int(`${a}.expert_feed_forward_length`, Math.floor(ffn / used)) : a === 'lfm2moe' || ernie || a === 'smallthinker' || a === 'mellum' ? k.int(`${a}.expert_feed_forward_length`) : ffn;
   if (expertFfn < 1) throw new ModelConfigError(`model config: the experts' feed-forward length is 0 ('${a}.feed_forward_length' ${ffn} / '${a}.expert_used_count' ${used})`);
   // (hunyuan-moe: its shared expert always there, the key required, as llama.cpp's loader reads it)
   const sharedFfn = a === 'qwen2moe' || a === 'qwen35moe' ? k.int(`${a}.expert_shared_feed_forward_length`, ffn) : a === 'hunyuan-moe' ? k.int(`${a}.expert_shared_feed_forward_length`) : a === 'granite' || a === 'granitemoe' || a === 'granitehybrid' || ernie ? k.int(`${a}.expert_shared_feed_forward_length`, 0, 0) : 0;

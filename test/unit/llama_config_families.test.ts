@@ -199,6 +199,20 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails({ ...f.metadata, 'dots1.attention.head_count_kv': gguf.u32(2) }, tensors, /'dots1\.attention\.head_count_kv' 2 differs from 'dots1\.attention\.head_count' 4: llama\.cpp's dots1 sizes k and v by head_count/);
   });
 
+  it('mellum (Mellum): qwen3moe\'s attention and experts, the sliding layers as one bool a layer (or a period), required with a window, rotating plainly', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'mellum', dim: 64, ffn: 64, layers: 4, heads: 4, kvHeads: 2, seed: 1, slidingWindow: 8, slidingLayers: [true, false, true, true], moe: { experts: 8, used: 2, ffn: 32 } });
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'mellum', ropeLayout: 'neox', qkNorm: true, moe: { experts: 8, used: 2, ffn: 32, norm: true }, swa: { window: 8, ropeScale: 1, plainRope: true, layers: [true, false, true, true] } });
+    expect([0, 1, 2, 3].map((l) => layerWindow(c, l))).toEqual([8, 0, 8, 8]);
+    const period = llamaConfigFromGguf({ ...f.metadata, 'mellum.attention.sliding_window_pattern': gguf.u32(2) }, tensors);
+    expect([0, 1, 2, 3].map((l) => layerWindow(period, l))).toEqual([8, 0, 8, 0]); // a period: its last layer global
+    fails({ ...f.metadata, 'mellum.attention.sliding_window_pattern': gguf.array('bool', [true, false]) }, tensors, /'mellum\.attention\.sliding_window_pattern' must be 4 bools \(one a layer\) or a period, found 2 entries/);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'mellum.attention.sliding_window_pattern')), tensors, /metadata key 'mellum\.attention\.sliding_window_pattern' is missing \(required\)/);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'mellum.expert_feed_forward_length')), tensors, /metadata key 'mellum\.expert_feed_forward_length' is missing \(required\)/);
+    const plain = synthHeader({ arch: 'mellum', dim: 64, ffn: 64, layers: 2, heads: 4, kvHeads: 2, seed: 1, moe: { experts: 8, used: 2, ffn: 32 } });
+    expect(llamaConfigFromGguf(plain.file.metadata, plain.tensors).swa).toBeUndefined();
+  });
+
   it('ernie4_5-moe (ERNIE-4.5-21B-A3B): leading dense layers, the interleave step (only 1), shared experts, a selection bias where the file has one', () => {
     const { file: f, tensors } = synthHeader({ arch: 'ernie4_5-moe', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, seed: 1, moe: { experts: 8, used: 3, ffn: 32, sharedFfn: 64, denseLead: 1, selectionBias: true } });
     expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'ernie4_5-moe', ropeLayout: 'norm', moe: { experts: 8, used: 3, ffn: 32, norm: true, sharedFfn: 64, denseLead: 1, selectionBias: true } });
