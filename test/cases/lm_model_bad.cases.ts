@@ -55,16 +55,16 @@ function nanD(bytes: Uint8Array, block: number): void {
 export const CASES: GpuCase[] = [
   refusedCase('unsupported architecture', () => edited((m) => (m['general.architecture'] = gguf.str('mamba'))), [/'general\.architecture' is 'mamba'/, new RegExp(`supported: ${GGUF_ARCHS.join(', ')}\\)`)]),
   refusedCase(
-    'unsupported tensor type IQ3_XXS',
+    'unsupported tensor type TQ2_0',
     () => {
       const base = synthLlamaGguf({ dim: 256, ffn: 256, layers: 1, heads: 4, ctx: 64, weightType: 'Q8_0', seed: 4 });
       return edited((_, ts) => {
         const t = tensor(ts, 'blk.0.attn_q.weight');
-        t.type = 'IQ3_XXS';
-        t.data = new Uint8Array((256 * 256 * 98) / 256);
+        t.type = 'TQ2_0';
+        t.data = new Uint8Array((256 * 256 * 66) / 256);
       }, base);
     },
-    [/tensor 'blk\.0\.attn_q\.weight' has type IQ3_XXS/, /supported: F32, F16, BF16, Q4_0/],
+    [/tensor 'blk\.0\.attn_q\.weight' has type TQ2_0/, /supported: F32, F16, BF16, Q4_0/],
   ),
   refusedCase('missing hyperparameter', () => edited((m) => delete m['llama.embedding_length']), [/metadata key 'llama\.embedding_length' is missing/]),
   refusedCase('inconsistent hyperparameters (head_count_kv)', () => edited((m) => (m['llama.attention.head_count_kv'] = gguf.u32(3))), [/'llama\.attention\.head_count' 4 is not a multiple of 'llama\.attention\.head_count_kv' 3/]),
