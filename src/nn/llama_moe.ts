@@ -4,7 +4,7 @@
 // ungated, where `expert_shared_feed_forward_length` > 0), its sum times granite's residual scale, LFM2-MoE (`lfm2moe`) and
 // Baidu's ERNIE 4.5 MoE (`ernie4_5-moe`: dense leading layers, an ungated shared expert, a selection bias where the file
 // has one), Ling (`bailingmoe`), Hunyuan-A13B (`hunyuan-moe`: experts of feed_forward_length and an ungated shared
-// expert, after hunyuan-dense's attention) GLM-4.5 (`glm4moe`: sigmoids with a selection bias, a shared expert) Qwen3.5 MoE (`qwen35moe`: Qwen2-MoE's gated shared expert after qwen35's layers) SmallThinker (`smallthinker`: ReGLU experts, the router reading the layer's input), dots.llm1 (`dots1`: glm4moe's experts after qwen3's attention) and Mellum (`mellum`: qwen3moe's experts and attention, interleaved sliding layers). Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
+// expert, after hunyuan-dense's attention), GLM-4.5 (`glm4moe`: sigmoids with a selection bias, a shared expert), Qwen3.5 MoE (`qwen35moe`: Qwen2-MoE's gated shared expert after qwen35's layers), SmallThinker (`smallthinker`: ReGLU experts, the router reading the layer's input), dots.llm1 (`dots1`: glm4moe's experts after qwen3's attention) and Mellum (`mellum`: qwen3moe's experts and attention, interleaved sliding layers). Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
 // most probable are the row's experts, weighted by their probabilities (renormalized to sum 1 where `norm`); each
 // expert is a SwiGLU over its slice of blk.N.ffn_{gate,up}_exps [experts, ffn, dim] and ffn_down_exps
 // [experts, dim, ffn]; Qwen2-MoE adds a shared SwiGLU (ffn_{gate,up,down}_shexp) times sigmoid(ffn_gate_inp_shexp . h).
@@ -59,6 +59,10 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   if (experts > MOE_MAX_EXPERTS) throw new ModelConfigError(`model config: metadata '${a}.expert_count' is ${experts}; nibble's router takes up to ${MOE_MAX_EXPERTS} experts`);
   const used = k.int(`${a}.expert_used_count`);
   if (used > experts) throw new ModelConfigError(`model config: metadata '${a}.expert_used_count' ${used} exceeds '${a}.expert_count' ${experts}`);
+  // llama.cpp's loader reads the expert groups for every architecture and its build_moe_ffn keeps only the best
+  // expert_group_used_count groups' experts where there is more than one group (DeepSeek V3's routing): not run here
+  const groups = k.int(`${a}.expert_group_count`, 0, 0);
+  if (groups > 1) throw new ModelConfigError(`model config: metadata '${a}.expert_group_count' is ${groups}: group-limited expert selection (DeepSeek V3's) is not supported (one group is)`);
   // llama.cpp: qwen2moe / qwen3moe read expert_feed_forward_length (else feed_forward_length / used); Mixtral and
   // OLMoE size their experts by feed_forward_length.
   const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'qwen35moe';

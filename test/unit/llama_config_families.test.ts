@@ -196,6 +196,9 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'dots1.expert_shared_count')), tensors, /metadata key 'dots1\.expert_shared_count' is missing \(required\)/);
     fails({ ...f.metadata, 'dots1.expert_shared_count': gguf.u32(0) }, tensors, /'dots1\.expert_shared_count'/);
     fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /tensor 'output\.weight' is missing \(a dots1 model's head is never tied/);
+    // group-limited expert selection (DeepSeek V3's n_group / topk_group, which llama.cpp applies to any architecture's experts)
+    expect(llamaConfigFromGguf({ ...f.metadata, 'dots1.expert_group_count': gguf.u32(1), 'dots1.expert_group_used_count': gguf.u32(1) }, tensors).moe!.experts).toBe(8);
+    fails({ ...f.metadata, 'dots1.expert_group_count': gguf.u32(4), 'dots1.expert_group_used_count': gguf.u32(2) }, tensors, /metadata 'dots1\.expert_group_count' is 4: group-limited expert selection \(DeepSeek V3's\) is not supported/);
     fails({ ...f.metadata, 'dots1.attention.head_count_kv': gguf.u32(2) }, tensors, /'dots1\.attention\.head_count_kv' 2 differs from 'dots1\.attention\.head_count' 4: llama\.cpp's dots1 sizes k and v by head_count/);
   });
 
