@@ -11,8 +11,7 @@ import { formatBytes, type GgufTensor, type GgufTensorInfo, type GgufTensorType 
 import { matmulWeights, type MatmulBType, type QuantWeights } from '../kernels/matmul.js';
 import { destroyQuantized, uploadQuantizedShards, type GpuQuantized } from '../kernels/quant.js';
 import { bf16BitsToF32, f16BitsToF32 } from '../quant/f16.js';
-import { dequantizeGgufRows, ggufBytes, GGUF_BLOCKS, importGguf, type GgufBlockType } from '../quant/gguf.js';
-import { IQUANT_BLOCKS } from '../quant/gguf_iquants.js';
+import { dequantizeGgufRows, ggufBytes, GGUF_BLOCKS, ggufScheme, importGguf, type GgufBlockType } from '../quant/gguf.js';
 import { layerCacheRows, ModelConfigError, POSITION_EMBD, type LlamaConfig } from '../nn/llama_config.js';
 import { expertWeight } from '../nn/llama_moe.js';
 
@@ -62,9 +61,9 @@ function isBlock(type: string): type is GgufBlockType {
 export function gpuWeightBytes(type: string, N: number, K: number): number {
   if (type === 'F16' || type === 'BF16') return 4 * Math.ceil((N * K) / 2);
   if (!isBlock(type)) return 4 * N * K;
-  const bits = type === 'Q4_0' || type === 'Q4_1' || type === 'Q4_K' || type === 'Q3_K' || type === 'Q2_K' || type === 'MXFP4' || type === 'IQ4_NL' || type === 'IQ4_XS' || type in IQUANT_BLOCKS ? 4 : 8;
-  const groups = Math.ceil(K / (type === 'Q6_K' || type === 'Q3_K' || type === 'Q2_K' || type === 'IQ2_XS' || type === 'IQ2_S' || type === 'IQ1_M' ? 16 : 32));
-  return N * (Math.ceil((K * bits) / 32) * 4 + groups * 8);
+  // (the type's codes and groups as the import lays them out: ggufScheme)
+  const { bits, group } = ggufScheme(type);
+  return N * (Math.ceil((K * bits) / 32) * 4 + Math.ceil(K / group) * 8);
 }
 
 /** Checks a weight's type before any upload; the error names the tensor and the types that run. */

@@ -50,14 +50,15 @@ export type QuantRule = 'absmax' | 'torchao' | 'q4_0' | 'q8_0' | 'minmax' | 'q4_
 /** Rules a scheme can carry: the quantizing ones, and those of imported GGUF K-quants (import only). */
 export type ScaleRule = QuantRule | 'q4_k' | 'q5_k' | 'q6_k' | 'q5_0' | 'q5_1' | 'q3_k' | 'q2_k' | 'mxfp4' | 'iq4_nl' | 'iq4_xs' | IquantRule;
 /** The GGUF lattice types' rules (src/quant/gguf_iquants.ts). */
-export type IquantRule = 'iq2_xxs' | 'iq2_xs' | 'iq2_s' | 'iq3_xxs' | 'iq3_s' | 'iq1_s' | 'iq1_m';
+const IQUANT_RULES = ['iq2_xxs', 'iq2_xs', 'iq2_s', 'iq3_xxs', 'iq3_s', 'iq1_s', 'iq1_m'] as const;
+export type IquantRule = (typeof IQUANT_RULES)[number];
 export type ScaleType = 'f16' | 'f32';
 /** How an asymmetric group stores its offset: none (symmetric), an integer zero point, or a float min. */
 export type ZeroKind = 'none' | 'int' | 'float';
 
 export const RULES: readonly QuantRule[] = ['absmax', 'torchao', 'q4_0', 'q8_0', 'minmax', 'q4_1'];
 /** Rules of imported tensors only (GGUF Q4_K / Q5_K / Q6_K / Q5_0 / Q5_1 / Q3_K / Q2_K / MXFP4 / IQ4_NL / IQ4_XS / the IQ1-IQ3 types): quantizing with them is refused (checkQuantizable). */
-export const IMPORT_RULES: readonly ScaleRule[] = ['q4_k', 'q5_k', 'q6_k', 'q5_0', 'q5_1', 'q3_k', 'q2_k', 'mxfp4', 'iq4_nl', 'iq4_xs', 'iq2_xxs', 'iq2_xs', 'iq2_s', 'iq3_xxs', 'iq3_s', 'iq1_s', 'iq1_m'];
+export const IMPORT_RULES: readonly ScaleRule[] = ['q4_k', 'q5_k', 'q6_k', 'q5_0', 'q5_1', 'q3_k', 'q2_k', 'mxfp4', 'iq4_nl', 'iq4_xs', ...IQUANT_RULES];
 /** Group sizes the kernels support along K (0 = per channel: one group of K). */
 export const GROUP_SIZES: readonly number[] = [16, 32, 64, 128];
 export const BITS: readonly Bits[] = [2, 3, 4, 8];
@@ -148,7 +149,7 @@ export const LUT_VALUES = { mxfp4: MXFP4_VALUES, iq4nl: IQ4NL_VALUES, iq2: IQ2_V
 export type LutTable = keyof typeof LUT_VALUES;
 
 /** The rules whose scales the GPU may keep as compact s8 words (QuantizedTensor.s8). */
-const S8_RULES: readonly ScaleRule[] = ['q6_k', 'q3_k', 'iq4_xs', 'iq2_xxs', 'iq2_xs', 'iq2_s', 'iq3_xxs', 'iq3_s', 'iq1_s', 'iq1_m'];
+const S8_RULES: readonly ScaleRule[] = ['q6_k', 'q3_k', 'iq4_xs', ...IQUANT_RULES];
 
 const LUT_OF: Partial<Record<ScaleRule, LutTable>> = { mxfp4: 'mxfp4', iq4_nl: 'iq4nl', iq4_xs: 'iq4nl', iq2_xxs: 'iq2', iq2_xs: 'iq2', iq2_s: 'iq2', iq3_xxs: 'iq3xxs', iq3_s: 'iq3s', iq1_s: 'iq1', iq1_m: 'iq1' };
 
