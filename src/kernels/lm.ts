@@ -33,8 +33,11 @@ export const SWIGLU_OAI: KernelDef = { name: 'swiglu_oai', shader: 'ops/swiglu',
 /** sigmoid(gate) * up (qwen35's gated attention output). */
 export const SIGMOID_GATE: KernelDef = { name: 'sigmoid_gate', shader: 'ops/swiglu', defines: { BACKWARD: false, SIGMOID: true } };
 
-/** Largest head_dim the attention kernels take: their per-invocation accumulators live in private arrays. */
-export const MAX_HEAD_DIM = 256;
+/**
+ * Largest head_dim the attention kernels take: their per-invocation accumulators live in private arrays. 576: MLA's
+ * one KV head of kv_lora 512 + rope 64 (deepseek2: DeepSeek-V2-Lite, GLM-4.7-Flash); the usual heads are 64-256.
+ */
+export const MAX_HEAD_DIM = 576;
 
 const posInt = (v: number) => Number.isInteger(v) && v > 0;
 

@@ -138,6 +138,11 @@ export interface MatmulQOptions {
   /** f16 y: 'native' (f16 stores, needs shader-f16) or 'emulated' (each half written by an atomic compare-exchange
    *  into its u32 word); default native where the adapter has shader-f16. */
   yF16?: 'native' | 'emulated';
+  /**
+   * y as the column block [col0, col0 + N) of a wider f32 matrix [M, ldy] (its other columns untouched: deepseek2's
+   * per-head projections write each head's columns of one y); default the whole of y [M, N]. No bias or residual.
+   */
+  yBlock?: { ldy: number; col0: number };
 }
 
 function epilogueDefines(o: { bias?: GPUBuffer; residual?: GPUBuffer; activation?: MatmulActivation }) {
@@ -225,7 +230,10 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
   checkShape(kernelName, 'x type', o.xType === 'f16' || o.xType === 'f32', `xType '${o.xType}' is not f16 or f32`);
   const xBytes = o.xType === 'f16' ? 4 * Math.ceil((M * K) / 2) : 4 * M * K;
   checkShape(kernelName, 'x', x.size >= xBytes, `buffer '${x.label}' of ${x.size} bytes is too small for [${M}, ${K}] ${o.xType} (${xBytes} bytes; W is [${N}, ${K}])`);
-  const out = checkEpilogue(ctx, kernelName, M, N, o, y);
+  const yb = o.yBlock;
+  if (yb) checkShape(kernelName, 'yBlock', Number.isInteger(yb.col0) && yb.col0 >= 0 && yb.col0 + N <= yb.ldy && !o.bias && !o.residual && (o.yType ?? 'f32') === 'f32', `columns [${yb.col0}, ${yb.col0 + N}) of rows of ${yb.ldy} f32, without bias or residual`);
+  const ldy = yb?.ldy ?? N;
+  const out = checkEpilogue(ctx, kernelName, M, ldy, o, y);
   const t = tuningFor(ctx).matmulQ;
   const path = o.path ?? pickPath(ctx, M);
   const rows = rowsShape(kernelName, path, M, o, t, true);
@@ -268,14 +276,14 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
   else if (path === 'split') constants = { WG: splitWG };
   else constants = colsConstants(ctx, splitWG, cols, subgroups);
   const xElem = o.xType === 'f16' ? 2 : 4;
-  const mChunks = splitRows(ctx, kernelName, M, [{ name: 'x', rowBytes: xElem * K }, { name: o.residual ? 'y and residual' : 'y', rowBytes: out.yElem * N }], maxBytes, gridRows(ctx, path, rows.perZ, t));
+  const mChunks = splitRows(ctx, kernelName, M, [{ name: 'x', rowBytes: xElem * K }, { name: o.residual ? 'y and residual' : 'y', rowBytes: out.yElem * ldy }], maxBytes, gridRows(ctx, path, rows.perZ, t));
   const ds: Dispatch[] = [];
   for (const [m0, mc] of mChunks) {
     const whole = mChunks.length === 1;
     // splitcols sizes its workgroup arrays by ROWS, the chunk's height (getKernel caches per constant set).
     const kernel = await getKernel(ctx, W.bits === 8 ? MATMUL_W8A16 : MATMUL_W4A16, defines, path === 'splitcols' ? { ...constants, ROWS: mc } : constants);
     const xv = shiftedRows(ctx, x, xElem, m0 * K, mc * K, whole);
-    const yv = shiftedRows(ctx, y, out.yElem, m0 * N, mc * N, whole);
+    const yv = shiftedRows(ctx, y, out.yElem, m0 * ldy, mc * ldy, whole);
     for (const { n0, n, bindings: wb } of W.pieces) {
       const bindings: Record<string, Bindable> = { x: xv.view, ...wb, y: yv.view };
       if (o.bias) bindings.bias = o.bias;
@@ -285,7 +293,7 @@ export async function planMatmulQ(ctx: GpuContext, x: GPUBuffer, w: QuantWeights
         kernel,
         args: {
           bindings,
-          params: { M: mc, N: n, K, wpr, ngroups, group: g.G, n0, ldy: N, grid_x: gridX, x0: xv.index0, y0: yv.index0 },
+          params: { M: mc, N: n, K, wpr, ngroups, group: g.G, n0: n0 + (yb?.col0 ?? 0), ldy, grid_x: gridX, x0: xv.index0, y0: yv.index0 },
           expect: { x: xv.bytes, w_q: 4 * wpr * n, scales: g.sRow * n, ...(W.zeros ? { zeros: g.zRow * n } : {}), ...(g.supRow ? { supers: g.supRow * n } : {}), y: yv.bytes, ...(o.residual ? { residual: yv.bytes } : {}) },
         },
         workgroups,

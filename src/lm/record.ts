@@ -11,8 +11,7 @@ import { planSsmConv, planSsmGateNorm, planSsmScan } from '../kernels/ssm.js';
 import { planDeltaNet, planDeltaNetConv, planDeltaNetNorm } from '../kernels/delta_net.js';
 import { deltaNetConvChannels } from '../nn/llama_delta_net.js';
 import { planAttentionMerge, planAttentionSplit, planKvStore, planNormRows, planRopeAt, planShortConv, planSwiglu, type KvType } from '../kernels/lm.js';
-import { vec8 } from '../ops/common.js';
-import { ewDef, perItem } from '../ops/kernels.js';
+import { planCopyRow, planEwAdd, planEwStrided, planEwUnary } from './record_plans.js';
 import { attentionScale, layerCacheRows, layerWindow, type LlamaConfig } from '../nn/llama_config.js';
 import type { LlamaOps } from '../nn/llama.js';
 import type { LmWeight } from './weights.js';
@@ -82,46 +81,6 @@ export interface StepShape {
 export function attentionSplitKeys(T: number, ctxLen: number): { nSplit: number; splitKeys: number } {
   const nSplit = Math.max(1, Math.min(Math.ceil(ctxLen / 32), T === 1 ? 128 : 16));
   return { nSplit: Math.ceil(ctxLen / Math.ceil(ctxLen / nSplit)), splitKeys: Math.ceil(ctxLen / nSplit) };
-}
-
-async function planEwAdd(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, rows: number, cols: number, broadcastB: boolean): Promise<Dispatch> {
-  const n = rows * cols;
-  const { kernel, workgroups, rowPitch } = await perItem(ctx, ewDef('ADD'), n);
-  return {
-    kernel,
-    workgroups,
-    args: {
-      bindings: { a, b, y },
-      params: { n, rank: 2, row_pitch: rowPitch, off_a: 0, off_b: 0, axis: 0, split: 0, alpha: 0, beta: 0, ...vec8('shape', [rows, cols], 1), ...vec8('sa', [cols, 1]), ...vec8('sb', [broadcastB ? 0 : cols, 1]), ...vec8('lo', []) },
-      expect: { y: 4 * n },
-    },
-  };
-}
-
-async function planEwUnary(ctx: GpuContext, op: 'AFFINE' | 'SOFTCAP' | 'GELU' | 'SILU', a: GPUBuffer, y: GPUBuffer, n: number, alpha: number, beta = 0): Promise<Dispatch> {
-  const { kernel, workgroups, rowPitch } = await perItem(ctx, ewDef(op), n);
-  return {
-    kernel,
-    workgroups,
-    args: {
-      bindings: { a, y },
-      params: { n, rank: 1, row_pitch: rowPitch, off_a: 0, off_b: 0, axis: 0, split: 0, alpha, beta, ...vec8('shape', [n], 1), ...vec8('sa', [1]), ...vec8('sb', []), ...vec8('lo', []) },
-      expect: { y: 4 * n },
-    },
-  };
-}
-
-async function planCopyRow(ctx: GpuContext, a: GPUBuffer, y: GPUBuffer, row: number, cols: number): Promise<Dispatch> {
-  const { kernel, workgroups, rowPitch } = await perItem(ctx, ewDef('COPY'), cols);
-  return {
-    kernel,
-    workgroups,
-    args: {
-      bindings: { a, y },
-      params: { n: cols, rank: 1, row_pitch: rowPitch, off_a: row * cols, off_b: 0, axis: 0, split: 0, alpha: 0, beta: 0, ...vec8('shape', [cols], 1), ...vec8('sa', [1]), ...vec8('sb', []), ...vec8('lo', []) },
-      expect: { y: 4 * cols },
-    },
-  };
 }
 
 /** The recording backend of the Llama definition. */
@@ -250,7 +209,7 @@ export class StepRecorder implements LlamaOps<Val> {
         label: 'rope',
         ins: [x],
         outs: [],
-        plan: async (b) => [await planRopeAt(this.ctx, b(x), this.r.pos, tbl, { T: x.rows, heads, headDim: c.headDim, ropeDims: c.ropeDims, layout: c.ropeLayout, ctxMax: this.s.ctxLen })],
+        plan: async (b) => [await planRopeAt(this.ctx, b(x), this.r.pos, tbl, { T: x.rows, heads, headDim: x.cols / heads, ropeDims: c.ropeDims, layout: c.ropeLayout, ctxMax: this.s.ctxLen })],
       });
     }
     return [q, k];
@@ -281,6 +240,51 @@ export class StepRecorder implements LlamaOps<Val> {
     const sinks = c.attnSinks ? this.vector(`blk.${layer}.attn_sinks.weight`) : undefined; // gpt-oss's
     this.ops.push({ label: `attention_merge ${layer}`, ins: [part], outs: [out], plan: async (b) => [await planAttentionMerge(this.ctx, b(part), b(out), shape, sinks)] });
     return out;
+  }
+
+  /** Columns [from, from + width) of each head's slice of x's rows (a strided copy). */
+  headSlice(x: Val, heads: number, from: number, width: number): Val {
+    const y = this.val(x.rows, heads * width);
+    const d = x.cols / heads;
+    this.ops.push({ label: `head_slice ${from}+${width}`, ins: [x], outs: [y], plan: async (b) => [await planEwStrided(this.ctx, 'COPY', b(x), null, b(y), [x.rows, heads, width], [heads * d, d, 1], from)] });
+    return y;
+  }
+
+  /** Each head's columns of a, then of b (the ew kernel's CONCAT along the head's last axis). */
+  concatHeads(a: Val, c: Val, heads: number): Val {
+    const [da, db] = [a.cols / heads, c.cols / heads];
+    const y = this.val(a.rows, heads * (da + db));
+    this.ops.push({ label: 'concat_heads', ins: [a, c], outs: [y], plan: async (b) => [await planEwStrided(this.ctx, 'CONCAT', b(a), b(c), b(y), [a.rows, heads, da + db], [heads * da, da, 1], 0, { sb: [heads * db, db, 1], split: da })] });
+    return y;
+  }
+
+  /**
+   * y_h = x_h W[h]^T for each head: head h's columns of x copied into a scratch [T, K], then its matmul writing y's
+   * columns [h N, (h + 1) N) (the quantized kernels' yBlock, the f32 one's ldc / c0).
+   */
+  headLinear(x: Val, name: string, heads: number): Val {
+    const ws = Array.from({ length: heads }, (_, h) => this.weight(`${name}[${h}]`));
+    const { N, K } = ws[0];
+    if (x.cols !== heads * K) throw new Error(`head linear '${name}': x has ${x.cols} columns, ${heads} heads of the weight [${N}, ${K}] take ${heads * K}`);
+    const y = this.val(x.rows, heads * N);
+    const xh = this.val(x.rows, K); // one head's slice at a time
+    const M = x.rows;
+    this.ops.push({
+      label: `head_linear ${name}`,
+      ins: [x],
+      outs: [y, xh],
+      plan: async (b) => {
+        const ds: Dispatch[] = [];
+        for (let h = 0; h < heads; h++) {
+          const w = ws[h];
+          ds.push(await planEwStrided(this.ctx, 'COPY', b(x), null, b(xh), [M, K], [heads * K, 1], h * K));
+          if (w.kind === 'quant') ds.push(...(await planMatmulQ(this.ctx, b(xh), w.w, b(y), { M, xType: 'f32', yBlock: { ldy: heads * N, col0: h * N } })));
+          else for (const sh of w.shards) ds.push(await planMatmulF32(this.ctx, b(xh), sh.buf, b(y), { M, N: sh.n, K, transB: true, bType: w.bType, ldc: heads * N, c0: h * N + sh.n0 }));
+        }
+        return ds;
+      },
+    });
+    return y;
   }
 
   /** A Mamba-2 mixer (granitehybrid, falcon-h1, nemotron_h, mamba2): the convolution and the scan through the layer's states, then the gated group norm. */

@@ -28,6 +28,7 @@ import { embeddingScale, isShortConvKernel, llamaTensorNames, logitScale, POSITI
 import { fuseTensors } from '../nn/llama_layout.js';
 import { isExpertBias, isSharedExpertGate } from '../nn/llama_moe.js';
 import { MROPE_BASE } from '../nn/llama_mrope.js';
+import type { MlaConfig } from '../nn/llama_mla.js';
 import { llama3RopeFactors, type Llama3RopeScaling } from '../nn/rope_scaling.js';
 
 export { llama3RopeFactors, type Llama3RopeScaling };
@@ -72,6 +73,8 @@ export interface SynthOptions {
    * rope.scaling.original_context_length `origCtx` and rope.scaling.attn_factor `attnFactor`.
    */
   longRope?: { origCtx: number; attnFactor: number };
+  /** deepseek2 (required there): its multi-head latent attention (src/nn/llama_mla.ts; logMul: YaRN's log multiplier, written times 0.1). */
+  mla?: MlaConfig & { rope: number };
   /** YaRN (rope.scaling.type yarn, its factor and original context; mistral3: its yarn_log_multiplier). */
   yarn?: { factor: number; origCtx: number; logMul?: number };
   /** q / k / v biases for an architecture that takes them where the file has them (llama, glm4, ...; qwen2 always has them). */
@@ -280,7 +283,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const c: LlamaConfig = {
     ...llamaConfig({
       arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps,
-      ssm: o.ssm, layerKinds: o.layerKinds, deltaNet: o.deltaNet, ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' || arch === 'smallthinker' || arch === 'mellum' ? 0 : 8), slidingLayers: o.slidingLayers, ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul, parallelResidual: o.parallelResidual, moe: o.moe,
+      ssm: o.ssm, layerKinds: o.layerKinds, deltaNet: o.deltaNet, ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' || arch === 'smallthinker' || arch === 'mellum' ? 0 : 8), slidingLayers: o.slidingLayers, ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul, parallelResidual: o.parallelResidual, moe: o.moe, mla: o.mla,
     }),
     ropeFreqs: !!o.ropeScaling,
     ...(o.ropeDims !== undefined ? { ropeDims: o.ropeDims } : {}),

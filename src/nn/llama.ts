@@ -1,5 +1,5 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss`, `granitehybrid`, `falcon-h1`, `nemotron_h`, `mamba2`, `qwen35`, `smallthinker`, `dots1` and `mellum` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss`, `granitehybrid`, `falcon-h1`, `nemotron_h`, `mamba2`, `qwen35`, `smallthinker`, `dots1`, `mellum` and `deepseek2` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
@@ -27,7 +27,10 @@ export interface LlamaOps<T> {
   headNorm(x: T, weight: string, heads: number): T;
   /** x [T, K] @ weight^T [K, N] (+ bias) (+ residual): weight is [N, K] as GGUF stores it. */
   linear(x: T, weight: string, o?: { bias?: string; residual?: T }): T;
-  /** Rotary embedding of layer `layer`'s q [T, heads * headDim] and k [T, kvHeads * headDim] at the step's positions (layerRope). */
+  /**
+   * Rotary embedding of layer `layer`'s q [T, heads * d] and k [T, kvHeads * d] at the step's positions (layerRope),
+   * the first ropeDims of each head of d (the config's headDim; deepseek2's q_pe and k_pe: ropeDims).
+   */
   ropeQK(layer: number, q: T, k: T): [T, T];
   /**
    * Causal attention of the step's queries over the layer's cached keys and values (which it extends by k, v), within
@@ -70,6 +73,15 @@ export interface LlamaOps<T> {
    * expert no row of the step chose: its y is then stale).
    */
   expertAdd(acc: T, y: T, w: T, col: number): T;
+  /** Columns [from, from + width) of each of `heads` equal slices of x's rows: [T, heads * width] (deepseek2's MLA). */
+  headSlice(x: T, heads: number, from: number, width: number): T;
+  /** Each head's columns of a, then its columns of b: a [T, heads * da], b [T, heads * db] to [T, heads * (da + db)]. */
+  concatHeads(a: T, b: T, heads: number): T;
+  /**
+   * A linear a head: x [T, heads * K] (head h's slice of K columns) times the stack weight [heads, N, K]'s matrix h
+   * (`weight[h]`, as expertWeight names an expert's) transposed, to [T, heads * N] (deepseek2's attn_k_b / attn_v_b).
+   */
+  headLinear(x: T, weight: string, heads: number): T;
   /** The rows whose logits are wanted (all, or the last one for generation). */
   outputRows(x: T): T;
 }
@@ -109,6 +121,21 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     const v = ops.linear(h, blk(l, 'attn_v.weight'), bias('attn_v'));
     const a = ops.attention(l, q, k, v);
     return c.deltaNet ? ops.sigmoidGate(a, ops.linear(h, blk(l, 'attn_q_gate.weight'))) : a; // qwen35: a gated output
+  };
+  // deepseek2's multi-head latent attention of layer l over h (src/nn/llama_mla.ts): the query's no-RoPE part absorbed
+  // through attn_k_b into the compressed keys' space, one KV head c | k_pe (its values: the same rows, c read), each
+  // head's output expanded through attn_v_b (before attn_output).
+  const mlaAttention = (l: number, h: T): T => {
+    const m = c.mla!;
+    const H = c.heads;
+    const q = m.qLora > 0 ? ops.linear(ops.rmsNorm(ops.linear(h, blk(l, 'attn_q_a.weight')), blk(l, 'attn_q_a_norm.weight')), blk(l, 'attn_q_b.weight')) : ops.linear(h, blk(l, 'attn_q.weight'));
+    const ckv = ops.linear(h, blk(l, 'attn_kv_a_mqa.weight'));
+    const kv = ops.rmsNorm(ops.headSlice(ckv, 1, 0, m.kvLora), blk(l, 'attn_kv_a_norm.weight'));
+    const [qPe, kPe] = ops.ropeQK(l, ops.headSlice(q, H, m.nope, c.ropeDims), ops.headSlice(ckv, 1, m.kvLora, c.ropeDims));
+    const qAbs = ops.headLinear(ops.headSlice(q, H, 0, m.nope), blk(l, 'attn_k_b.weight'), H);
+    const k = ops.concatHeads(kv, kPe, 1);
+    const a = ops.attention(l, ops.concatHeads(qAbs, qPe, H), k, k);
+    return ops.headLinear(ops.headSlice(a, H, 0, m.kvLora), blk(l, 'attn_v_b.weight'), H);
   };
   // A mixture-of-experts FFN (LlamaConfig.moe) added to the stream x: each expert's SwiGLU, added by the rows' router
   // weights for it (expertAdd: nothing on the rows that did not choose it); qwen2moe's shared expert by its sigmoid
@@ -157,7 +184,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
       const withSsm = ops.linear(ops.ssm(l, ops.linear(h, blk(l, 'ssm_in.weight'))), blk(l, 'ssm_out.weight'), { residual: x });
       x = ops.linear(attention(l, h), blk(l, 'attn_output.weight'), { residual: withSsm });
     } else {
-      x = residual(l, attention(l, h), 'attn_output.weight', 'post_attention_norm.weight');
+      x = residual(l, c.mla ? mlaAttention(l, h) : attention(l, h), 'attn_output.weight', 'post_attention_norm.weight');
     }
     // phi2's and Cohere's parallel block: the FFN reads attn_norm's output too, and adds to the stream beside
     // attention; gptneox's parallel residual: the FFN reads the layer's input through ffn_norm

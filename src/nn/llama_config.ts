@@ -34,6 +34,8 @@
 //         4096), .attention.sliding_window_pattern (4), .rope.freq_base_swa (= rope.freq_base); dots1: glm4moe's keys,
 //         .expert_gating_func and .expert_shared_count required; mellum: .expert_feed_forward_length (required),
 //         .attention.sliding_window (0), with it .attention.sliding_window_pattern (one bool a layer, or a period)
+//   deepseek2 (multi-head latent attention, src/nn/llama_mla.ts): .attention.kv_lora_rank, .key_length_mla,
+//         .value_length_mla, .q_lora_rank (not read for the Lite layer counts), dots1's expert keys (gating optional)
 // and the vocabulary size from token_embd.weight's shape. Tensors are checked as the file lays them out
 // (llama_layout.ts: phi3 fuses q/k/v and gate/up, phi2 q/k/v where the file does). Every tensor the model needs is checked for presence and
 // shape, and a tensor the model would not use is refused (llama.cpp refuses such files too: "wrong number of
@@ -47,10 +49,13 @@ import { isConvLayer } from './llama_layers.js';
 import { MAMBA2_HEAD_DIM, mamba2Kinds, nemotronHKinds, ssmFromGguf, type LayerKind } from './llama_ssm.js';
 import { deltaNetFromGguf } from './llama_delta_net.js';
 import { glm4moeLayers, moeFromGguf, nextnLayers } from './llama_moe.js';
+import { mlaFromGguf, mlaVocab, type MlaConfig } from './llama_mla.js';
 import { isMropeArch, MROPE_BASE, mropeConfigFromGguf, type MropeArch } from './llama_mrope.js';
 
 export * from './llama_layers.js';
 export * from './llama_arch_extras.js';
+export * from './llama_traits.js';
+import { archTraits } from './llama_traits.js';
 import { archExtras, EXAONE4_SWA_LAYERS, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, GPT_OSS_SWA_PATTERN, mellumSwaLayers, OLMO3_SWA_PATTERN, SMALLTHINKER_SWA } from './llama_arch_extras.js';
 export { llamaTensorNames } from './llama_tensors.js';
 
@@ -240,61 +245,15 @@ export interface LlamaConfig {
     /** smallthinker: the router reads the layer's input (before attention), not the FFN's normed input. */
     routerOnInput?: true;
   };
+  /** deepseek2: multi-head latent attention (src/nn/llama_mla.ts) in place of q / k / v; heads of kvLora + rope dims over one KV head. */
+  mla?: MlaConfig;
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
 export const GGUF_ARCHS: readonly string[] = [...LLAMA_ARCHS, ...Object.keys(MROPE_BASE)];
-
-export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv' | 'learnedPositions' | 'qkNormAfterRope' | 'attnSinks'>;
-
-/**
- * What each architecture fixes: llama.cpp's rope type (NORM for llama, smollm3, granite, ernie4_5, mistral3, glm4 and
- * arcee, NEOX for the rest), q/k/v biases (qwen2), per-head q/k norms (qwen3, gemma3, exaone4, lfm2), the Gemmas'
- * GeGLU and scaled embeddings (gemma2's and gemma3's post-norms too), olmo2's post-norms without pre-norms and q/k norms
- * over the whole projection, arcee's gateless FFN, stablelm's LayerNorms, starcoder2's LayerNorms, biases on every
- * Linear and gateless GELU MLP, phi2's the same in a parallel block with a biased head, gptneox's with q / k / v fused
- * (and biased) in its file, and Cohere's parallel block (command-r, cohere2) with bias-free LayerNorms around a SwiGLU.
- */
-export function archTraits(a: LlamaArch): ArchTraits {
-  const gemma = a === 'gemma2' || a === 'gemma3';
-  const gemma1 = a === 'gemma'; // Gemma 1: the Gemmas' GeGLU and scaled embeddings, no post-norms
-  const olmo2 = a === 'olmo2';
-  const exaone4 = a === 'exaone4'; // olmo2's layout with per-head q / k norms
-  const glm4 = a === 'glm4'; // pre-norms and post-norms (the Gemmas' four) with SwiGLU
-  const phi2 = a === 'phi2'; // starcoder2's parts in GPT-J's parallel block, the head with a bias
-  const cohere = a === 'command-r' || a === 'cohere2'; // a parallel block of bias-free LayerNorm, attention and SwiGLU
-  const falcon = a === 'falcon'; // phi2's parallel block without biases, q / k / v fused
-  const gpt2 = a === 'gpt2' || a === 'starcoder'; // GPT-2 (and StarCoder 1's GPT-2 with GQA): learned positions instead of RoPE, q / k / v fused
-  const sc2 = a === 'starcoder2' || phi2 || a === 'gptneox' || gpt2; // GPT-2's block on RoPE: LayerNorms, biases everywhere, a plain GELU MLP
-  const oss = a === 'gpt-oss'; // sinks, a biased attention output, biased experts of a clamped SwiGLU
-  const on = (b: boolean): true | undefined => (b ? true : undefined);
-  const traits: ArchTraits = {
-    // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
-    ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'granitehybrid', 'ernie4_5', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'mistral3', 'glm4', 'arcee', 'minicpm'].includes(a) || cohere ? 'norm' : 'neox',
-    qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2, // always (others where the file has them: llamaConfigFromGguf)
-    qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'dots1' || a === 'mellum' || a === 'qwen35' || a === 'qwen35moe' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe' || a === 'hunyuan-dense' || a === 'hunyuan-moe',
-    qkNormAfterRope: on(a === 'hunyuan-dense' || a === 'hunyuan-moe'),
-    qkNormFull: on(olmo2 || a === 'olmoe'), // OLMoE: olmo2's whole-projection q / k norms in a pre-norm block
-    postNorms: gemma || olmo2 || exaone4 || glm4,
-    noPreNorms: on(olmo2 || exaone4),
-    ffnAct: gemma || gemma1 || sc2 || falcon ? 'gelu' : a === 'arcee' || a === 'nemotron' || a === 'nemotron_h' ? 'relu2' : oss ? 'swiglu_oai' : a === 'smallthinker' ? 'relu' : 'silu', // (smallthinker's experts: ReGLU)
-    ffnGateless: on(a === 'arcee' || sc2 || falcon || a === 'nemotron' || a === 'nemotron_h'),
-    embedScale: gemma || gemma1,
-    layerNorm: on(a === 'stablelm' || sc2 || cohere || falcon || a === 'nemotron'), // (nemotron: Nemotron-4 / Minitron, its LayerNorm1p's + 1 folded in by the converter)
-    normNoBias: on(cohere),
-    linearBiases: on(sc2 || oss), // (gpt-oss's only on attn_output: its FFNs are all experts, biased by moe.biases)
-    attnSinks: on(oss),
-    parallelBlock: on(phi2 || cohere || falcon),
-    outputBias: on(phi2),
-    fusedQkv: on(a === 'gptneox' || gpt2 || falcon),
-    learnedPositions: on(gpt2),
-  };
-  // The optional traits are absent where off (a config read back from its GGUF compares equal).
-  return Object.fromEntries(Object.entries(traits).filter(([, v]) => v !== undefined)) as ArchTraits;
-}
 
 /** The architectures whose llama.cpp graph reads Llama 3's rope_freqs.weight (in any other file it is refused; minicpm's measured: 0.13 without). */
 export const readsRopeFreqs = (a: LlamaArch): boolean => a === 'llama' || a === 'granite' || a === 'granitemoe' || a === 'minicpm' || a === 'exaone' || a === 'exaone4' || a === 'mistral3' || a === 'arcee';
@@ -369,7 +328,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const k = new Keys(metadata);
   const dim = k.int(`${a}.embedding_length`);
   // (glm4moe: its last nextn_predict_layers blocks are multi-token-prediction layers llama.cpp loads and never runs)
-  const layers = a === 'glm4moe' ? glm4moeLayers(k, a, metadata) : a === 'qwen35' || a === 'qwen35moe' ? nextnLayers(k, a) : k.int(`${a}.block_count`);
+  const layers = a === 'glm4moe' ? glm4moeLayers(k, a, metadata) : a === 'qwen35' || a === 'qwen35moe' || a === 'deepseek2' ? nextnLayers(k, a) : k.int(`${a}.block_count`);
   // mamba2: no attention (its converter writes head_count 0): one notional head of MAMBA2_HEAD_DIM, never run
   const mamba2 = a === 'mamba2' ? mamba2Kinds(k, a, layers, tensors.length) : undefined;
   const heads = mamba2 ? 1 : k.int(`${a}.attention.head_count`);
@@ -391,7 +350,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const defHead = dim % heads === 0 ? dim / heads : undefined;
   const headDim = mamba2 ? MAMBA2_HEAD_DIM : k.int(`${a}.attention.key_length`, defHead);
   const vDim = mamba2 ? MAMBA2_HEAD_DIM : k.int(`${a}.attention.value_length`, defHead);
-  if (vDim !== headDim) throw new ModelConfigError(`model config: '${a}.attention.value_length' ${vDim} differs from '${a}.attention.key_length' ${headDim} (nibble needs them equal)`);
+  if (vDim !== headDim && a !== 'deepseek2') throw new ModelConfigError(`model config: '${a}.attention.value_length' ${vDim} differs from '${a}.attention.key_length' ${headDim} (nibble needs them equal)`);
   const ropeDims = k.int(`${a}.rope.dimension_count`, headDim);
   if (ropeDims % 2 !== 0 || ropeDims > headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' must be even and <= the head dim ${headDim}, found ${ropeDims}`);
   const { ropeScale, yarn } = ggufRopeScaling(metadata, k, a, ctx);
@@ -421,7 +380,12 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (a === 'seed_oss' && k.float(`${a}.attention.scale`, 0, true) !== 0) throw new ModelConfigError(`model config: metadata '${a}.attention.scale' is ${k.float(`${a}.attention.scale`, 0, true)}: seed_oss's score scale other than 1/sqrt(head dim) is not supported`);
   if (a === 'bailingmoe' && ropeDims !== headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' ${ropeDims} differs from the head dim ${headDim}: llama.cpp's bailingmoe sizes its heads and scales its scores by the rope dims (only whole heads are run)`);
   if ((a === 'lfm2' || a === 'lfm2moe') && k.int(`${a}.attention.sliding_window`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window' is ${k.int(`${a}.attention.sliding_window`, 0, 0)}: lfm2's sliding-window attention is not supported`);
-  const moe = moeFromGguf(k, a, ffn, (key) => key in metadata, (name) => tensors.some((t) => t.name === name));
+  // (deepseek2: GLM-4.7-Flash's files, 47 or 48 layers and a vocabulary of 154880, route by sigmoids where they do not say)
+  const glmLite = a === 'deepseek2' && (layers === 47 || layers === 48) && mlaVocab(metadata, a) === 154880;
+  const moe = moeFromGguf(k, a, ffn, (key) => key in metadata, (name) => tensors.some((t) => t.name === name), glmLite ? 2 : 1);
+  // (deepseek2 without experts: llama.cpp's loader fails on a layer past leading_dense_block_count, which would be one)
+  if (a === 'deepseek2' && !moe && k.int(`${a}.leading_dense_block_count`, 0, 0) < layers) throw new ModelConfigError(`model config: metadata '${a}.leading_dense_block_count' is ${k.int(`${a}.leading_dense_block_count`, 0, 0)}, below the ${layers} layers of a deepseek2 model without experts (llama.cpp needs experts past the dense layers)`);
+  const mla = a === 'deepseek2' ? mlaFromGguf(metadata, k, a, { layers, heads, kvHeads, headDim, vDim, ropeDims, vocab: mlaVocab(metadata, a), ropeScale }) : undefined;
   // llama.cpp's olmoe sizes both q / k norms [embedding_length]: only heads * headDim = dim, no GQA, fits that.
   if (a === 'dots1' && kvHeads !== heads) throw new ModelConfigError(`model config: '${a}.attention.head_count_kv' ${kvHeads} differs from '${a}.attention.head_count' ${heads}: llama.cpp's dots1 sizes k and v by head_count (no grouped-query attention)`);
   if (a === 'olmoe' && (kvHeads !== heads || heads * headDim !== dim)) throw new ModelConfigError(`model config: an olmoe model with ${heads} heads of ${headDim} and ${kvHeads} KV heads: llama.cpp's olmoe needs head_count_kv = head_count and head_count x key_length = embedding_length ${dim}`);
@@ -470,6 +434,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ...(a === 'phi2' && byName.has('blk.0.attn_qkv.weight') ? { fusedQkv: true } : {}),
     ...(parRes ? { parallelResidual: true } : {}),
     ...(moe ? { moe } : {}),
+    ...(mla ? { mla } : {}),
     ...(a === 'phi3' && longF ? { longRope: { origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx) } } : {}),
   };
   // Every layer has 9 tensors at least (phi3's and falcon's fused ones: 6; the gateless or bias-free ones: 8): a block_count the file cannot hold is refused before the

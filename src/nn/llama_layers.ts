@@ -4,6 +4,7 @@
 // the reference all read these, so the three run one model.
 import type { LlamaConfig } from './llama_config.js';
 import { yarnRope } from './rope_scaling.js';
+import { mlaScoreScale, mlaUnitRope } from './llama_mla.js';
 
 /**
  * The tensor whose factors divide RoPE's theta_i in a context of ctxLen tokens, as llama.cpp's get_rope_factors picks
@@ -24,7 +25,7 @@ export function ropeFactors(c: LlamaConfig, tensor?: Float32Array): { factors?: 
   const attn = c.ropeAttnFactor ?? 1;
   if (!c.yarn) return { ...(tensor ? { factors: tensor } : {}), mscale: attn };
   const y = yarnRope(c.yarn, c.ropeDims, c.ropeBase);
-  return { factors: tensor ? y.factors.map((f, i) => f * tensor[i]) : y.factors, mscale: attn * y.mscale };
+  return { factors: tensor ? y.factors.map((f, i) => f * tensor[i]) : y.factors, mscale: attn * (mlaUnitRope(c) ? 1 : y.mscale) }; // (deepseek2 with a yarn_log_multiplier: magnitude 1, llama_mla.ts)
 }
 
 /** The factor of the query at position p (mistral3's attention temperature; 1 without one). */
@@ -89,6 +90,7 @@ export function layerRope(c: LlamaConfig, l: number): { base: number; scale: num
  * (gemma2 at 46 layers, gemma3 at 62) is 1/sqrt(dim/heads).
  */
 export function attentionScale(c: LlamaConfig): number {
+  if (c.mla) return mlaScoreScale(c); // deepseek2's (llama_mla.ts)
   if (c.multipliers?.attention) return c.multipliers.attention;
   const big = (c.arch === 'gemma3' && c.layers === 62) || (c.arch === 'gemma2' && c.layers === 46);
   return big ? 1 / Math.sqrt(c.dim / c.heads) : 1 / Math.sqrt(c.headDim);

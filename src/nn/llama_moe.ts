@@ -33,7 +33,7 @@ export function parseExpertWeight(name: string): { tensor: string; expert: numbe
 }
 
 /** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */, mellum: true };
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */, mellum: true, deepseek2: false /* (read: expert_weights_norm) */ };
 
 /** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
 export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
@@ -47,8 +47,11 @@ export const isMoeLayer = (c: LlamaConfig, l: number): boolean => !!c.moe && l >
 /** Whether the shared expert is gated (qwen2moe, qwen35moe: sigmoid(ffn_gate_inp_shexp . h)); Granite's is added as it is. */
 export const sharedExpertGated = (c: LlamaConfig): boolean => c.arch === 'qwen2moe' || c.arch === 'qwen35moe';
 
-/** The MoE configuration of a file's header, or undefined for a dense model; errors name the key. */
-export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: string) => boolean, hasTensor: (name: string) => boolean): MoeConfig | undefined {
+/**
+ * The MoE configuration of a file's header, or undefined for a dense model; errors name the key. `gatingDefault` (deepseek2): the expert_gating_func its
+ * files mean where they have none (llama.cpp's deepseek2 loader: softmax, GLM-4.7-Flash's sigmoids).
+ */
+export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: string) => boolean, hasTensor: (name: string) => boolean, gatingDefault?: number): MoeConfig | undefined {
   const moeArch = MOE_ARCHS.includes(a);
   const experts = k.int(`${a}.expert_count`, moeArch ? undefined : 0, moeArch ? 1 : 0);
   if (experts === 0) {
@@ -75,7 +78,7 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   // lfm2moe (LFM2-8B-A1B): dense leading layers, the gating function read (sigmoid in LFM2), a selection bias
   if (a === 'bailingmoe') return bailingMoe(k, a, experts, used);
   if (a === 'glm4moe') return glm4Moe(k, a, experts, used);
-  if (a === 'dots1') return dots1Moe(k, a, experts, used, hasTensor);
+  if (a === 'dots1' || a === 'deepseek2') return dots1Moe(k, a, experts, used, hasTensor, a === 'deepseek2' ? gatingDefault : undefined);
   // gpt-oss: experts of expert_feed_forward_length, the router's and the experts' biases; llama.cpp's softmax over
   // the chosen experts' logits (its SOFTMAX_WEIGHT gating) is the softmax over all of them renormalized over the chosen
   if (a === 'gpt-oss') return { experts, used, ffn: k.int(`${a}.expert_feed_forward_length`), norm: true, biases: true };
@@ -128,13 +131,14 @@ function glm4Moe(k: Keys, a: LlamaArch, experts: number, used: number): MoeConfi
  * dots1 (rednote's dots.llm1): glm4moe's experts after qwen3's attention: leading dense layers, experts of
  * expert_feed_forward_length, the gating function required (llama.cpp aborts without one), a selection bias where the
  * file has one (llama.cpp's loader takes exp_probs_b as optional), the renormalization and the scale read, and a shared
- * expert expert_shared_count experts wide (required, at least 1: llama.cpp's loader always makes it).
+ * expert expert_shared_count experts wide (required, at least 1: llama.cpp's loader always makes it). deepseek2's the
+ * same, its gating function optional (gatingDefault).
  */
-function dots1Moe(k: Keys, a: LlamaArch, experts: number, used: number, hasTensor: (name: string) => boolean): MoeConfig {
+function dots1Moe(k: Keys, a: LlamaArch, experts: number, used: number, hasTensor: (name: string) => boolean, gatingDefault?: number): MoeConfig {
   const ffn = k.int(`${a}.expert_feed_forward_length`);
   const denseLead = k.int(`${a}.leading_dense_block_count`, 0, 0);
   const selection = hasTensor(`blk.${denseLead}.exp_probs_b.bias`) ? { selectionBias: true as const } : {};
-  return { experts, used, ffn, ...routedWeights(k, a), sharedFfn: ffn * k.int(`${a}.expert_shared_count`, undefined, 1), ...(denseLead > 0 ? { denseLead } : {}), ...gating(k, a), ...selection };
+  return { experts, used, ffn, ...routedWeights(k, a), sharedFfn: ffn * k.int(`${a}.expert_shared_count`, undefined, 1), ...(denseLead > 0 ? { denseLead } : {}), ...gating(k, a, gatingDefault), ...selection };
 }
 
 /** bailingmoe's, glm4moe's and dots1's routed weights: renormalized where expert_weights_norm (default false), times expert_weights_scale where the file gives one. */

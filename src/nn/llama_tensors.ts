@@ -5,6 +5,7 @@ import { normBiasName, outputNormName, type LlamaConfig } from './llama_config.j
 import { isMoeLayer, moeTensorNames } from './llama_moe.js';
 import { isSsmLayer, ssmTensorNames } from './llama_ssm.js';
 import { deltaNetTensorNames, isDeltaNetLayer } from './llama_delta_net.js';
+import { mlaTensorNames } from './llama_mla.js';
 
 /**
  * Every tensor the model definition reads, shape outermost first ([N, K] for weights), in the order a file lists
@@ -38,6 +39,8 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
     } else if (isConvLayer(c, l)) {
       const taps = c.shortConv!.taps;
       out.push({ name: `${p}shortconv.conv.weight`, shape: [c.dim, taps] }, { name: `${p}shortconv.in_proj.weight`, shape: [3 * c.dim, c.dim] }, { name: `${p}shortconv.out_proj.weight`, shape: [c.dim, c.dim] });
+    } else if (c.mla) {
+      out.push(...mlaTensorNames(c, p)); // deepseek2's multi-head latent attention
     } else {
       out.push({ name: `${p}attn_q.weight`, shape: [q, c.dim] }, ...(c.deltaNet ? [{ name: `${p}attn_q_gate.weight`, shape: [q, c.dim] }] : []), { name: `${p}attn_k.weight`, shape: [kv, c.dim] }, { name: `${p}attn_v.weight`, shape: [kv, c.dim] });
       if (c.qkvBias) out.push({ name: `${p}attn_q.bias`, shape: [q] }, { name: `${p}attn_k.bias`, shape: [kv] }, { name: `${p}attn_v.bias`, shape: [kv] });

@@ -40,6 +40,7 @@ function checkTrainable(c: LlamaConfig, T: number): void {
   // the recurrent mixers have no backward rules here
   if (c.ssm) throw new ModelConfigError(`llama training: a ${c.arch} model (Mamba-2 layers) is not trainable here: nibble runs it for inference only`);
   if (c.deltaNet) throw new ModelConfigError(`llama training: a ${c.arch} model (Gated DeltaNet layers) is not trainable here: nibble runs it for inference only`);
+  if (c.mla) throw new ModelConfigError(`llama training: a ${c.arch} model (multi-head latent attention) is not trainable here: nibble runs it for inference only`);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
   if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);
 }
@@ -272,6 +273,19 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
   /** qwen35's gated attention output: inference only (checkTrainable refuses the model first). */
   sigmoidGate(): Tensor {
     throw new ModelConfigError(`llama training: qwen35's gated attention output is not trained here`);
+  }
+
+  /** deepseek2's MLA: inference only (checkTrainable refuses the model first). */
+  headSlice(): Tensor {
+    throw new ModelConfigError(`llama training: multi-head latent attention is not trained here`);
+  }
+
+  concatHeads(): Tensor {
+    return this.headSlice();
+  }
+
+  headLinear(): Tensor {
+    return this.headSlice();
   }
 
   /** lfm2's short convolution over each sequence of the batch (its rows before the first are zeros, as at position 0). */

@@ -13,6 +13,7 @@ import { MOE_ARCHS } from './llama_moe.js';
 import { MAMBA2_HEAD_DIM } from './llama_ssm.js';
 import { SMALLTHINKER_SWA } from './llama_arch_extras.js';
 import { deltaNetKeys } from './llama_delta_net.js';
+import { mlaKeys, type MlaConfig } from './llama_mla.js';
 import { mropeMetadata } from './llama_mrope.js';
 import type { LlamaWeights } from './llama_train.js';
 import { expertWeight, GATING_FUNC, stackExperts } from './llama_moe.js';
@@ -92,6 +93,9 @@ function baseHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     ...(c.moe ? moeKeys(c) : {}),
     ...(c.yarn ? yarnKeys(a, c.yarn) : {}),
     ...(c.attnTemperature ? temperatureKeys(a, c) : {}),
+    ...(c.mla ? mlaKeys(a, c.mla, c.ropeDims, gguf.u32, gguf.f32) : {}),
+    // deepseek2 without experts: every layer a leading dense one (llama.cpp's loader requires the experts' keys)
+    ...(a === 'deepseek2' && !c.moe ? { [`${a}.leading_dense_block_count`]: gguf.u32(c.layers), [`${a}.expert_shared_count`]: gguf.u32(0), [`${a}.expert_feed_forward_length`]: gguf.u32(c.ffn) } : {}),
   };
   if (a === 'mamba2') {
     // as its converter writes it: head_count and feed_forward_length 0 (unused), no attention or RoPE keys
@@ -105,9 +109,9 @@ function baseHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
 function moeKeys(c: LlamaConfig): Record<string, GgufValue> {
   const a = c.arch;
   const m = c.moe!;
-  const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'qwen35moe' || a === 'lfm2moe' || a === 'ernie4_5-moe' || a === 'bailingmoe' || a === 'glm4moe' || a === 'gpt-oss' || a === 'smallthinker' || a === 'dots1' || a === 'mellum'; // (the experts' width a key of its own)
-  const counted = a === 'bailingmoe' || a === 'glm4moe' || a === 'dots1'; // (a shared expert a count of experts wide, the renormalization and scale keys)
-  if (counted && (((a === 'bailingmoe' || a === 'dots1') && !m.sharedFfn) || (m.sharedFfn ?? 0) % m.ffn !== 0)) throw new RangeError(`llama metadata: ${a}'s shared expert (${m.sharedFfn ?? 0}) must be a multiple of its experts' width ${m.ffn} (GGUF keeps expert_shared_count)`);
+  const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'qwen35moe' || a === 'lfm2moe' || a === 'ernie4_5-moe' || a === 'bailingmoe' || a === 'glm4moe' || a === 'gpt-oss' || a === 'smallthinker' || a === 'dots1' || a === 'mellum' || a === 'deepseek2'; // (the experts' width a key of its own)
+  const counted = a === 'bailingmoe' || a === 'glm4moe' || a === 'dots1' || a === 'deepseek2'; // (a shared expert a count of experts wide, the renormalization and scale keys)
+  if (counted && (((a === 'bailingmoe' || a === 'dots1' || a === 'deepseek2') && !m.sharedFfn) || (m.sharedFfn ?? 0) % m.ffn !== 0)) throw new RangeError(`llama metadata: ${a}'s shared expert (${m.sharedFfn ?? 0}) must be a multiple of its experts' width ${m.ffn} (GGUF keeps expert_shared_count)`);
   if (!qwen && m.ffn !== c.ffn) throw new RangeError(`llama metadata: ${a}'s experts are feed_forward_length ${c.ffn} wide, not ${m.ffn} (GGUF keeps one)`);
   return {
     [`${a}.expert_count`]: gguf.u32(m.experts),
@@ -118,7 +122,7 @@ function moeKeys(c: LlamaConfig): Record<string, GgufValue> {
     ...(a === 'lfm2moe' ? { [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']), ...(m.denseLead ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead) } : {}) } : {}),
     ...(a === 'smallthinker' ? { [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']) } : {}),
     ...(a === 'ernie4_5-moe' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.interleave_moe_layer_step`]: gguf.u32(1) } : {}),
-    ...(a === 'glm4moe' || a === 'dots1' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']) } : {}),
+    ...(a === 'glm4moe' || a === 'dots1' || a === 'deepseek2' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']) } : {}),
   };
 }
 
@@ -214,8 +218,10 @@ export function initLlamaWeights(c: LlamaConfig, seed: number): LlamaWeights {
  * given (Qwen3 decouples them: q is [heads * headDim, dim]). gemma3's sliding window defaults to 512 (Gemma 3 1B's);
  * granite's multipliers default to none applied and a logit scale of 1.
  */
-export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number; /** olmo2 (OLMo 3): sliding_window_pattern (default 4). */ slidingPattern?: number; /** mellum (with slidingWindow): one flag a layer, true where it slides. */ slidingLayers?: readonly boolean[]; ropeScale?: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; /** lfm2: the kernel length and which layers are short convolutions. */ shortConv?: LlamaConfig['shortConv']; /** granitehybrid, falcon-h1, nemotron_h (required there): the Mamba-2 mixers (inner: default 2 dim; falcon-h1's every layer, beside attention; nemotron_h's where layerKinds says 'ssm'). */ ssm?: Omit<NonNullable<LlamaConfig['ssm']>, 'inner' | 'parallel'> & { inner?: number }; /** nemotron_h (required there): each layer's one mixer. */ layerKinds?: LlamaConfig['layerKinds']; /** qwen35 (required there): its Gated DeltaNet layers. */ deltaNet?: LlamaConfig['deltaNet']; /** command-r, cohere2: logit_scale (default 1). */ logitMul?: number; /** gptneox: use_parallel_residual (default true). */ parallelResidual?: boolean; /** Mixtral's llama, granite and the MoE architectures (qwen2moe with sharedFfn, ...): the experts (norm: llama.cpp's, from the arch; ernie4_5-moe's selectionBias as given, lfm2moe's always). */ moe?: Omit<NonNullable<LlamaConfig['moe']>, 'norm'> & { /** bailingmoe only (expert_weights_norm; default false) */ norm?: boolean } }): LlamaConfig {
+export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; eps?: number; ropeBase?: number; tied?: boolean; slidingWindow?: number; /** olmo2 (OLMo 3): sliding_window_pattern (default 4). */ slidingPattern?: number; /** mellum (with slidingWindow): one flag a layer, true where it slides. */ slidingLayers?: readonly boolean[]; ropeScale?: number; softcap?: { attn: number; final: number }; multipliers?: LlamaConfig['multipliers']; /** lfm2: the kernel length and which layers are short convolutions. */ shortConv?: LlamaConfig['shortConv']; /** granitehybrid, falcon-h1, nemotron_h (required there): the Mamba-2 mixers (inner: default 2 dim; falcon-h1's every layer, beside attention; nemotron_h's where layerKinds says 'ssm'). */ ssm?: Omit<NonNullable<LlamaConfig['ssm']>, 'inner' | 'parallel'> & { inner?: number }; /** nemotron_h (required there): each layer's one mixer. */ layerKinds?: LlamaConfig['layerKinds']; /** qwen35 (required there): its Gated DeltaNet layers. */ deltaNet?: LlamaConfig['deltaNet']; /** command-r, cohere2: logit_scale (default 1). */ logitMul?: number; /** gptneox: use_parallel_residual (default true). */ parallelResidual?: boolean; /** Mixtral's llama, granite and the MoE architectures (qwen2moe with sharedFfn, ...): the experts (norm: llama.cpp's, from the arch; ernie4_5-moe's selectionBias as given, lfm2moe's always). */ moe?: Omit<NonNullable<LlamaConfig['moe']>, 'norm'> & { /** bailingmoe only (expert_weights_norm; default false) */ norm?: boolean }; /** deepseek2 (required there): its multi-head latent attention, `rope` its RoPE dims (heads of kvLora + rope over one KV head). */ mla?: MlaConfig & { rope: number } }): LlamaConfig {
   // mamba2: no attention and no FFN (one notional head, never run: llamaConfigFromGguf reads it so), every layer a Mamba-2 mixer
+  if ((o.arch === 'deepseek2') !== !!o.mla) throw new ModelConfigError(`llama config: mla is deepseek2's, and it needs it (arch ${o.arch ?? 'llama'})`);
+  if (o.mla) o = { ...o, kvHeads: 1, headDim: o.mla.kvLora + o.mla.rope }; // MLA: one KV head of kvLora + rope
   if (o.arch === 'mamba2') o = { ...o, heads: 1, kvHeads: 1, headDim: MAMBA2_HEAD_DIM, ffn: 0, layerKinds: Array.from({ length: o.layers }, () => 'ssm' as const) };
   if (o.headDim === undefined && o.dim % o.heads !== 0) throw new ModelConfigError(`llama config: dim ${o.dim} is not a multiple of heads ${o.heads}`);
   const kvHeads = o.kvHeads ?? o.heads;
@@ -234,13 +240,13 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   if ((arch === 'mellum' && (o.slidingWindow ?? 0) > 0) !== !!o.slidingLayers || (o.slidingLayers && o.slidingLayers.length !== o.layers)) throw new ModelConfigError(`llama config: slidingLayers (one flag a layer) is a sliding mellum's, and it needs them (arch ${arch}, window ${o.slidingWindow ?? 0})`);
   if (arch === 'dots1' && kvHeads !== o.heads) throw new ModelConfigError(`llama config: a dots1 model has as many KV heads as heads (llama.cpp sizes k and v by head_count; kvHeads ${kvHeads}, heads ${o.heads})`);
   if (MOE_ARCHS.includes(arch) && !o.moe) throw new ModelConfigError(`llama config: a ${arch} model needs moe (its experts)`);
-  if (o.moe && arch !== 'llama' && arch !== 'granite' && arch !== 'granitehybrid' && !MOE_ARCHS.includes(arch)) throw new ModelConfigError(`llama config: moe is Mixtral's (llama), granite's and ${MOE_ARCHS.join('\'s, ')}'s (arch ${arch})`);
-  if (o.moe?.sharedFfn && arch !== 'qwen2moe' && arch !== 'qwen35moe' && arch !== 'granite' && arch !== 'granitemoe' && arch !== 'granitehybrid' && arch !== 'ernie4_5-moe' && arch !== 'bailingmoe' && arch !== 'hunyuan-moe' && arch !== 'glm4moe' && arch !== 'dots1') throw new ModelConfigError(`llama config: a shared expert is qwen2moe's, Granite's, ERNIE 4.5 MoE's, bailingmoe's, hunyuan-moe's, glm4moe's and dots1's (arch ${arch})`);
-  if ((arch === 'bailingmoe' || arch === 'hunyuan-moe' || arch === 'dots1') && o.moe && !o.moe.sharedFfn) throw new ModelConfigError(`llama config: a ${arch} model needs its shared expert (moe.sharedFfn${arch !== 'hunyuan-moe' ? ', a multiple of moe.ffn' : ''})`);
-  if ((o.moe?.weightScale !== undefined || o.moe?.norm !== undefined) && arch !== 'bailingmoe' && arch !== 'glm4moe' && arch !== 'dots1') throw new ModelConfigError(`llama config: moe.weightScale and moe.norm are bailingmoe's, glm4moe's and dots1's (the others' graphs fix them; arch ${arch})`);
+  if (o.moe && arch !== 'llama' && arch !== 'granite' && arch !== 'granitehybrid' && arch !== 'deepseek2' && !MOE_ARCHS.includes(arch)) throw new ModelConfigError(`llama config: moe is Mixtral's (llama), granite's and ${MOE_ARCHS.join('\'s, ')}'s (arch ${arch})`);
+  if (o.moe?.sharedFfn && arch !== 'qwen2moe' && arch !== 'qwen35moe' && arch !== 'granite' && arch !== 'granitemoe' && arch !== 'granitehybrid' && arch !== 'ernie4_5-moe' && arch !== 'bailingmoe' && arch !== 'hunyuan-moe' && arch !== 'glm4moe' && arch !== 'dots1' && arch !== 'deepseek2') throw new ModelConfigError(`llama config: a shared expert is qwen2moe's, Granite's, ERNIE 4.5 MoE's, bailingmoe's, hunyuan-moe's, glm4moe's and dots1's (arch ${arch})`);
+  if ((arch === 'bailingmoe' || arch === 'hunyuan-moe' || arch === 'dots1' || arch === 'deepseek2') && o.moe && !o.moe.sharedFfn) throw new ModelConfigError(`llama config: a ${arch} model needs its shared expert (moe.sharedFfn${arch !== 'hunyuan-moe' ? ', a multiple of moe.ffn' : ''})`);
+  if ((o.moe?.weightScale !== undefined || o.moe?.norm !== undefined) && arch !== 'bailingmoe' && arch !== 'glm4moe' && arch !== 'dots1' && arch !== 'deepseek2') throw new ModelConfigError(`llama config: moe.weightScale and moe.norm are bailingmoe's, glm4moe's and dots1's (the others' graphs fix them; arch ${arch})`);
   if (o.moe?.biases && arch !== 'gpt-oss') throw new ModelConfigError(`llama config: biased experts are gpt-oss's (arch ${arch})`);
-  if (o.moe?.gating && arch !== 'lfm2moe' && arch !== 'glm4moe' && arch !== 'smallthinker' && arch !== 'dots1') throw new ModelConfigError(`llama config: a sigmoid router is lfm2moe's, glm4moe's, smallthinker's and dots1's (arch ${arch})`);
-  if ((o.moe?.denseLead || o.moe?.selectionBias) && arch !== 'lfm2moe' && arch !== 'ernie4_5-moe' && arch !== 'glm4moe' && arch !== 'dots1') throw new ModelConfigError(`llama config: dense leading layers and a selection bias are lfm2moe's, ernie4_5-moe's, glm4moe's and dots1's (arch ${arch})`);
+  if (o.moe?.gating && arch !== 'lfm2moe' && arch !== 'glm4moe' && arch !== 'smallthinker' && arch !== 'dots1' && arch !== 'deepseek2') throw new ModelConfigError(`llama config: a sigmoid router is lfm2moe's, glm4moe's, smallthinker's and dots1's (arch ${arch})`);
+  if ((o.moe?.denseLead || o.moe?.selectionBias) && arch !== 'lfm2moe' && arch !== 'ernie4_5-moe' && arch !== 'glm4moe' && arch !== 'dots1' && arch !== 'deepseek2') throw new ModelConfigError(`llama config: dense leading layers and a selection bias are lfm2moe's, ernie4_5-moe's, glm4moe's and dots1's (arch ${arch})`);
   return {
     arch, vocab: o.vocab ?? 260, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads, headDim, ffn: o.ffn, ctx: o.ctx,
     eps: o.eps ?? 1e-5, ropeBase: o.ropeBase ?? 10000, ropeDims: headDim, ropeFreqs: false, tied: !!o.tied, ...archTraits(arch),
@@ -250,7 +256,8 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
     ...(o.layerKinds ? { layerKinds: [...o.layerKinds] } : {}),
     ...(o.deltaNet ? { deltaNet: { ...o.deltaNet, layers: [...o.deltaNet.layers] } } : {}),
     ...(arch === 'gptneox' && o.parallelResidual !== false ? { parallelResidual: true } : {}),
-    ...(o.moe ? { moe: { ...o.moe, norm: arch === 'bailingmoe' || arch === 'glm4moe' || arch === 'dots1' ? !!o.moe.norm : arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' || arch === 'qwen35moe' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}), ...(arch === 'lfm2moe' || arch === 'glm4moe' ? { gating: o.moe.gating ?? ('sigmoid' as const), selectionBias: true as const } : {}), ...(arch === 'gpt-oss' ? { biases: true as const } : {}), ...(arch === 'smallthinker' ? { routerOnInput: true as const } : {}) } } : {}),
+    ...(o.moe ? { moe: { ...o.moe, norm: arch === 'bailingmoe' || arch === 'glm4moe' || arch === 'dots1' || arch === 'deepseek2' ? !!o.moe.norm : arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' || arch === 'qwen35moe' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}), ...(arch === 'lfm2moe' || arch === 'glm4moe' ? { gating: o.moe.gating ?? ('sigmoid' as const), selectionBias: true as const } : {}), ...(arch === 'gpt-oss' ? { biases: true as const } : {}), ...(arch === 'smallthinker' ? { routerOnInput: true as const } : {}) } } : {}),
     ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' || arch === 'smallthinker' || arch === 'mellum' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, swaLayers: o.slidingLayers, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' || arch === 'granitemoe' || arch === 'granitehybrid' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : arch === 'minicpm' ? { embedding: 1, residual: 1, attention: 0, logit: 1 } : undefined), logitMul: o.logitMul }),
+    ...(o.mla ? { mla: { qLora: o.mla.qLora, kvLora: o.mla.kvLora, nope: o.mla.nope, v: o.mla.v, ...(o.mla.logMul ? { logMul: o.mla.logMul } : {}) }, ropeDims: o.mla.rope } : {}),
   };
 }

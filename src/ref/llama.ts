@@ -62,6 +62,7 @@ import { moeRouteRef } from './moe_route.js';
 import { isMoeLayer, sharedExpertGated } from '../nn/llama_moe.js';
 import { shortConvRows } from './ops.js';
 import { roundHalfEven } from './quant.js';
+import { mlaAttentionRef, rmsNormRows as rmsNorm } from './mla.js';
 
 export interface LlamaRefOptions {
   /** Round matmul inputs as llama.cpp's CPU backend does (see above). Default false: exact f64 activations. */
@@ -193,17 +194,6 @@ function linear(x: Float64Array, T: number, K: number, W: Weight, N: number, opt
       if (r.sErr && W.mins) for (let b = 0; b < K / 32; b++) s += W.mins[(o >> 5) + b] * r.sErr[b];
       y[t * N + n] = bias ? s + bias[n] : s;
     }
-  }
-  return y;
-}
-
-function rmsNorm(x: Float64Array, T: number, D: number, w: Float32Array, eps: number): Float64Array {
-  const y = new Float64Array(T * D);
-  for (let t = 0; t < T; t++) {
-    let ss = 0;
-    for (let i = 0; i < D; i++) ss += x[t * D + i] ** 2;
-    const r = 1 / Math.sqrt(ss / D + eps);
-    for (let i = 0; i < D; i++) y[t * D + i] = x[t * D + i] * r * w[i];
   }
   return y;
 }
@@ -348,6 +338,11 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       const bcx = linear(h, T, D, W.get(`${p}shortconv.in_proj.weight`), 3 * D, opt);
       const { y } = shortConvRows(bcx, T, W.get(`${p}shortconv.conv.weight`).w, D, c.shortConv!.taps);
       addOut(linear(y, T, D, W.get(`${p}shortconv.out_proj.weight`), D, opt), `${p}post_attention_norm.weight`);
+    } else if (c.mla) {
+      // deepseek2's multi-head latent attention (src/ref/mla.ts), decompressed
+      const io = { get: (n: string) => W.get(n).w, linear: (v: Float64Array, K: number, n: string, N: number) => linear(v, T, K, W.get(n), N, opt) };
+      const a = mlaAttentionRef(c, p, h, T, io, { ...layerRope(c, l), ...layerRopeScaling(c, l, rf) }, attentionScale(c));
+      addOut(linear(a, T, c.heads * c.mla.v, W.get(`${p}attn_output.weight`), D, opt), '');
     } else {
       const bias = (n: string) => (c.qkvBias ? W.get(`${p}${n}.bias`).w : undefined);
       const q = linear(h, T, D, W.get(`${p}attn_q.weight`), qd, opt, bias('attn_q'));

@@ -34,6 +34,8 @@ const MODEL_P: SynthOptions = { ...BASE, arch: 'gpt2', weightType: 'Q8_0', types
 const MODEL_R: SynthOptions = { ...BASE, arch: 'command-r', kvHeads: 2, weightType: 'Q4_0', logitMul: 0.5, embedStd: 0.5, seed: 13 };
 /** qwen3moe: 16 experts, 4 a token, Q4_0 (the routers F32): steps of 8 arm the experts their rows chose, a decode step its token's 4. */
 const MODEL_M: SynthOptions = { ...BASE, arch: 'qwen3moe', kvHeads: 2, weightType: 'Q4_0', seed: 14, moe: { experts: 16, used: 4, ffn: 32 } };
+/** deepseek2: multi-head latent attention (a q LoRA, per-head absorbed projections of Q4_0 blocks), a dense first layer, 8 experts. */
+const MODEL_D: SynthOptions = { ...BASE, arch: 'deepseek2', weightType: 'Q4_0', seed: 15, mla: { qLora: 32, kvLora: 32, nope: 32, rope: 8, v: 16 }, moe: { experts: 8, used: 2, ffn: 32, sharedFfn: 32, denseLead: 1 } };
 /** BOS, then the bytes of the text (byte token = 3 + byte). */
 const IDS = [1, ...[...'To be, or not to be:\n'].map((ch) => 3 + ch.charCodeAt(0))];
 /** Seeded sampling with every cut-off off: the draws see the whole distribution. */
@@ -125,6 +127,7 @@ export const CASES: GpuCase[] = [
   logitsCase('gpt2 Q8_0, learned positions (F16 table), fused q / k / v (2 layers)', MODEL_P),
   logitsCase('command-r Q4_0 GQA tied, parallel block, bias-free LayerNorms (2 layers)', MODEL_R),
   logitsCase('qwen3moe Q4_0, 16 experts of 32, 4 a token (2 layers)', MODEL_M),
+  logitsCase('deepseek2 Q4_0, multi-head latent attention, a dense layer then 8 experts (2 layers)', MODEL_D),
   {
     name: 'lm model greedy generation: deterministic, each token the f64 reference\'s argmax',
     run: (ctx) =>

@@ -6,7 +6,7 @@ import { matmulQ, planMatmulQ, subgroupsOf4, type MatmulActivation, type MatmulP
 import { f32ToF16Bits, toF16 } from '../../src/ref/f16.js';
 import { matmulQRef, type EpilogueRef } from '../../src/ref/matmul.js';
 import { randomF32 } from '../../src/ref/random.js';
-import { compareExact, U_F16, U_F32 } from '../../src/ref/tolerance.js';
+import { compareBound, compareExact, U_F16, U_F32 } from '../../src/ref/tolerance.js';
 import { assert, expectError, type GpuCase } from './types.js';
 import { randomQuantWeights, uploadWeights, residualBuffer, poisonedY, checkSplitPlan, compareY } from './matmul_helpers.js';
 
@@ -285,4 +285,34 @@ const f16Edges: GpuCase[] = PATHS.flatMap((path) =>
   })),
 );
 
-export const CASES: GpuCase[] = [...cases.map(qcase), ...f16Edges, { name: 'matmul_w4a16 error: shape mismatches and unsupported schemes name the tensor and shape', run: errorCase }];
+/**
+ * yBlock (deepseek2's per-head projections): y is columns [col0, col0 + N) of a wider [M, ldy]; they equal the plain
+ * product's, every other column keeps its poison; with a bias the planner refuses it, naming yBlock.
+ */
+async function yBlockCase(ctx: GpuContext, path: MatmulPath, bits: 4 | 8): Promise<string> {
+  const [M, N, K, ldy, col0] = [path === 'tiled' ? 19 : 3, 19, 128, 45, 13];
+  const w = randomQuantWeights(11 + bits, N, K, bits, 32, 'zero-point');
+  const W = uploadWeights(ctx, w, 32);
+  const xs = randomF32(M * K, 12);
+  const X = ctx.createBuffer(xs, undefined, 'x');
+  const Y = poisonedY(ctx, M * ldy, false);
+  await matmulQ(ctx, X, W, Y, { M, xType: 'f32', path, subgroups: false, yBlock: { ldy, col0 } });
+  const got = await ctx.readF32(Y, M * ldy);
+  const ref = matmulQRef(xs, M, w, { act: 'none' }, U_F32);
+  const block = { y: [] as number[], tol: [] as number[] };
+  const inBlock: number[] = [];
+  for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) { block.y.push(ref.y[m * N + n]); block.tol.push(ref.tol[m * N + n]); inBlock.push(got[m * ldy + col0 + n]); }
+  const outside = Array.from(got).filter((_, i) => i % ldy < col0 || i % ldy >= col0 + N);
+  assert(outside.length === M * (ldy - N) && outside.every((v) => Number.isNaN(v)), `yBlock (${path}): a column outside [${col0}, ${col0 + N}) was written`);
+  const r = compareBound(`yBlock ${path} w${bits}`, Float32Array.from(inBlock), block.y, block.tol, 1, 1, 1);
+  const bias = ctx.createBuffer(new Float32Array(N), undefined, 'bias');
+  const err = await expectError(`yBlock ${path} with a bias`, () => planMatmulQ(ctx, X, W, Y, { M, xType: 'f32', path, bias, yBlock: { ldy, col0 } }));
+  assert(/yBlock/.test(err) && /without bias or residual/.test(err), `the refusal does not name yBlock: ${err}`);
+  [W.codes, W.scales, W.zeros, X, Y, bias].forEach((b) => b?.destroy());
+  assert(r.ok, r.message);
+  return r.message;
+}
+
+const yBlocks: GpuCase[] = PATHS.map((path, i) => ({ name: `matmul_w${i % 2 ? 8 : 4}a16 ${path} yBlock: columns 13..31 of rows of 45, the rest untouched`, run: (ctx: GpuContext) => yBlockCase(ctx, path, i % 2 ? 8 : 4) }));
+
+export const CASES: GpuCase[] = [...cases.map(qcase), ...f16Edges, ...yBlocks, { name: 'matmul_w4a16 error: shape mismatches and unsupported schemes name the tensor and shape', run: errorCase }];

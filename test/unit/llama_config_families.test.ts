@@ -7,7 +7,7 @@ import { encodeGgufFile, gguf, parseGgufFile } from '../../src/io/gguf.js';
 import { spmByteVocab, synthLlamaGguf } from '../../src/lm/synth.js';
 import { llamaWeightsFromGguf, writeLlamaGguf } from '../../src/nn/llama_weights.js';
 import { splitFusedTensors } from '../../src/nn/llama_layout.js';
-import { embeddingScale, layerUsesRope, layerWindow, llamaConfigFromGguf, logitScale } from '../../src/nn/llama_config.js';
+import { attentionScale, embeddingScale, layerUsesRope, layerWindow, llamaConfigFromGguf, logitScale } from '../../src/nn/llama_config.js';
 import { llamaLogitsRef } from '../../src/ref/llama.js';
 import { configFails as fails, synthHeader } from '../helpers/llama_config_checks.js';
 
@@ -184,6 +184,34 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails({ ...f.metadata, 'smallthinker.expert_gating_func': gguf.u32(3) }, tensors, /'smallthinker\.expert_gating_func' is 3; nibble runs 1 \(softmax\) and 2 \(sigmoid\)/);
     fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'smallthinker.expert_gating_func')), tensors, /metadata key 'smallthinker\.expert_gating_func' is missing \(required\)/);
     fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'smallthinker.expert_feed_forward_length')), tensors, /metadata key 'smallthinker\.expert_feed_forward_length' is missing \(required\)/);
+  });
+
+  it('deepseek2 (multi-head latent attention): the ranks and both head sizes read, the Lite models\' q without LoRA, YaRN\'s log multiplier; a legacy file, attention temperature and linear scaling refused by key', () => {
+    const o = { arch: 'deepseek2' as const, dim: 64, ffn: 128, layers: 3, heads: 4, seed: 1, mla: { qLora: 32, kvLora: 32, nope: 16, rope: 8, v: 16, logMul: 0.5 }, yarn: { factor: 4, origCtx: 16 }, moe: { experts: 8, used: 2, ffn: 32, sharedFfn: 32, denseLead: 1 } };
+    const { file: f, tensors } = synthHeader(o);
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'deepseek2', ropeLayout: 'norm', heads: 4, kvHeads: 1, headDim: 40, ropeDims: 8, mla: { qLora: 32, kvLora: 32, nope: 16, v: 16 }, moe: { experts: 8, used: 2, ffn: 32, sharedFfn: 32, denseLead: 1, norm: false } });
+    expect(c.mla!.logMul).toBeCloseTo(0.5, 6);
+    expect(c.moe!.gating).toBeUndefined(); // (no expert_gating_func: softmax, as llama.cpp's deepseek2 loader takes it)
+    expect(tensors.some((t) => t.name === 'blk.0.attn_q_a.weight') && tensors.some((t) => t.name === 'blk.0.attn_k_b.weight')).toBe(true);
+    // the score scale mscale^2 / sqrt(nope + rope), mscale = 1 + 0.1 m ln(factor) with the log multiplier
+    expect(attentionScale(c)).toBeCloseTo((1 + 0.05 * Math.log(4)) ** 2 / Math.sqrt(24), 6);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => !k.endsWith('_mla'))), tensors, /metadata 'deepseek2\.attention\.key_length_mla' is missing: a legacy deepseek2 file/);
+    fails({ ...f.metadata, 'deepseek2.attention.value_length': gguf.u32(40) }, tensors, /'deepseek2\.attention\.value_length' 40 must be kv_lora_rank 32/);
+    fails({ ...f.metadata, 'deepseek2.attention.head_count_kv': gguf.u32(4) }, tensors, /'deepseek2\.attention\.head_count_kv' is 4; MLA runs as one KV head/);
+    fails({ ...f.metadata, 'deepseek2.attention.temperature_scale': gguf.f32(0.1) }, tensors, /attention temperature \(Mistral Large 3\) is not supported/);
+    fails({ ...f.metadata, 'deepseek2.rope.scaling.type': gguf.str('linear'), 'deepseek2.rope.scaling.factor': gguf.f32(2) }, tensors, /linear rope scaling \(factor 2\) of a deepseek2 model is not supported/);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'deepseek2.attention.q_lora_rank')), tensors, /metadata key 'deepseek2\.attention\.q_lora_rank' is missing \(required\)/);
+    fails({ ...f.metadata, 'deepseek2.leading_dense_block_count': gguf.u32(0) }, tensors, /tensor 'blk\.0\.ffn_gate_inp\.weight' is missing/);
+    // the Lite models (27 layers): no q_lora_rank read, attn_q instead of the q LoRA
+    const lite = synthHeader({ ...o, layers: 27, mla: { ...o.mla, qLora: 0 }, yarn: undefined });
+    const cl = llamaConfigFromGguf(lite.file.metadata, lite.tensors);
+    expect([cl.mla!.qLora, cl.layers]).toEqual([0, 27]);
+    expect(lite.tensors.some((t) => t.name === 'blk.0.attn_q.weight')).toBe(true);
+    // no experts: every layer must be a leading dense one
+    const dense = synthHeader({ ...o, moe: undefined });
+    expect(llamaConfigFromGguf(dense.file.metadata, dense.tensors).moe).toBeUndefined();
+    fails({ ...dense.file.metadata, 'deepseek2.leading_dense_block_count': gguf.u32(1) }, dense.tensors, /'deepseek2\.leading_dense_block_count' is 1, below the 3 layers of a deepseek2 model without experts/);
   });
 
   it('dots1 (dots.llm1): qwen3\'s attention, glm4moe\'s experts with the gating function and the shared count required, a selection bias where the file has one, the head never tied', () => {
