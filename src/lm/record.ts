@@ -204,7 +204,8 @@ export class StepRecorder implements LlamaOps<Val> {
   ropeQK(layer: number, q: Val, k: Val): [Val, Val] {
     const c = this.c;
     const table = layerWindow(c, layer) > 0 ? this.r.ropeTableSwa! : this.r.ropeTable;
-    for (const [x, heads, tbl] of [[q, c.heads, this.r.ropeTableQ ?? table], [k, c.kvHeads, table]] as const) {
+    // (MLA's q_pe and k_pe: heads of ropeDims, k_pe one head)
+    for (const [x, heads, tbl] of [[q, c.mla ? q.cols / c.ropeDims : c.heads, this.r.ropeTableQ ?? table], [k, c.mla ? k.cols / c.ropeDims : c.kvHeads, table]] as const) {
       this.ops.push({
         label: 'rope',
         ins: [x],
@@ -250,11 +251,11 @@ export class StepRecorder implements LlamaOps<Val> {
     return y;
   }
 
-  /** Each head's columns of a, then of b (the ew kernel's CONCAT along the head's last axis). */
-  concatHeads(a: Val, c: Val, heads: number): Val {
-    const [da, db] = [a.cols / heads, c.cols / heads];
+  /** Each head's columns of a, then of b (the ew kernel's CONCAT along the head's last axis; b's one head read by every head: stride 0). */
+  concatHeads(a: Val, c: Val, heads: number, bHeads = heads): Val {
+    const [da, db] = [a.cols / heads, c.cols / bHeads];
     const y = this.val(a.rows, heads * (da + db));
-    this.ops.push({ label: 'concat_heads', ins: [a, c], outs: [y], plan: async (b) => [await planEwStrided(this.ctx, 'CONCAT', b(a), b(c), b(y), [a.rows, heads, da + db], [heads * da, da, 1], 0, { sb: [heads * db, db, 1], split: da })] });
+    this.ops.push({ label: 'concat_heads', ins: [a, c], outs: [y], plan: async (b) => [await planEwStrided(this.ctx, 'CONCAT', b(a), b(c), b(y), [a.rows, heads, da + db], [heads * da, da, 1], 0, { sb: [bHeads * db, bHeads === 1 ? 0 : db, 1], split: da })] });
     return y;
   }
 

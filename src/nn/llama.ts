@@ -1,5 +1,5 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss`, `granitehybrid`, `falcon-h1`, `nemotron_h`, `mamba2`, `qwen35`, `smallthinker`, `dots1`, `mellum` and `deepseek2` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss`, `granitehybrid`, `falcon-h1`, `nemotron_h`, `mamba2`, `qwen35`, `smallthinker`, `dots1`, `mellum`, `deepseek2` and `minicpm3` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
@@ -75,8 +75,11 @@ export interface LlamaOps<T> {
   expertAdd(acc: T, y: T, w: T, col: number): T;
   /** Columns [from, from + width) of each of `heads` equal slices of x's rows: [T, heads * width] (deepseek2's MLA). */
   headSlice(x: T, heads: number, from: number, width: number): T;
-  /** Each head's columns of a, then its columns of b: a [T, heads * da], b [T, heads * db] to [T, heads * (da + db)]. */
-  concatHeads(a: T, b: T, heads: number): T;
+  /**
+   * Each head's columns of a, then its columns of b: a [T, heads * da], b [T, bHeads * db] to [T, heads * (da + db)];
+   * bHeads 1 (default heads): b's one head joins every head (minicpm3's shared k_pe).
+   */
+  concatHeads(a: T, b: T, heads: number, bHeads?: number): T;
   /**
    * A linear a head: x [T, heads * K] (head h's slice of K columns) times the stack weight [heads, N, K]'s matrix h
    * (`weight[h]`, as expertWeight names an expert's) transposed, to [T, heads * N] (deepseek2's attn_k_b / attn_v_b).
@@ -130,10 +133,19 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     const H = c.heads;
     const q = m.qLora > 0 ? ops.linear(ops.rmsNorm(ops.linear(h, blk(l, 'attn_q_a.weight')), blk(l, 'attn_q_a_norm.weight')), blk(l, 'attn_q_b.weight')) : ops.linear(h, blk(l, 'attn_q.weight'));
     const ckv = ops.linear(h, blk(l, 'attn_kv_a_mqa.weight'));
-    const kv = ops.rmsNorm(ops.headSlice(ckv, 1, 0, m.kvLora), blk(l, 'attn_kv_a_norm.weight'));
+    const kv0 = ops.rmsNorm(ops.headSlice(ckv, 1, 0, m.kvLora), blk(l, 'attn_kv_a_norm.weight'));
     const [qPe, kPe] = ops.ropeQK(l, ops.headSlice(q, H, m.nope, c.ropeDims), ops.headSlice(ckv, 1, m.kvLora, c.ropeDims));
+    if (m.kvB) {
+      // minicpm3: keys and values decompressed a head (each value padded to the key's width, its padding dropped after)
+      const kv = ops.linear(kv0, blk(l, 'attn_kv_b.weight'));
+      const d = m.nope + c.ropeDims;
+      const kk = ops.concatHeads(ops.headSlice(kv, H, 0, m.nope), kPe, H, 1);
+      const vv = m.v < d ? ops.concatHeads(ops.headSlice(kv, H, m.nope, m.v), ops.headSlice(kk, H, 0, d - m.v), H) : ops.headSlice(kv, H, m.nope, m.v);
+      const a = ops.attention(l, ops.concatHeads(ops.headSlice(q, H, 0, m.nope), qPe, H), kk, vv);
+      return m.v < d ? ops.headSlice(a, H, 0, m.v) : a;
+    }
     const qAbs = ops.headLinear(ops.headSlice(q, H, 0, m.nope), blk(l, 'attn_k_b.weight'), H);
-    const k = ops.concatHeads(kv, kPe, 1);
+    const k = ops.concatHeads(kv0, kPe, 1);
     const a = ops.attention(l, ops.concatHeads(qAbs, qPe, H), k, k);
     return ops.headLinear(ops.headSlice(a, H, 0, m.kvLora), blk(l, 'attn_v_b.weight'), H);
   };

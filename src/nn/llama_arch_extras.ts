@@ -86,7 +86,7 @@ export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; 
   if (a === 'exaone4' && o.layers === EXAONE4_SWA_LAYERS) return { swa: { window: o.window, pattern: EXAONE4_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: o.ropeScale }, noRopeStep: EXAONE4_SWA_PATTERN };
   // olmo2 with a sliding window (OLMo 3): 3 of every 4 layers slide (sliding_window_pattern), rotating plainly.
   if (a === 'olmo2' && o.window > 0) return { swa: { window: o.window, pattern: o.pattern ?? OLMO3_SWA_PATTERN, ropeBase: o.ropeBase, ropeScale: 1, plainRope: true } };
-  if (a === 'granite' || a === 'granitemoe' || a === 'granitehybrid' || a === 'minicpm') {
+  if (a === 'granite' || a === 'granitemoe' || a === 'granitehybrid' || a === 'minicpm' || a === 'minicpm3') {
     if (!o.multipliers) throw new ModelConfigError(`llama config: a ${a} model needs its multipliers (logit_scale at least)`);
     return { multipliers: o.multipliers, ...(o.rope === false ? { noRopeStep: 1 } : {}) };
   }

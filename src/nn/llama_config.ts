@@ -34,6 +34,7 @@
 //         4096), .attention.sliding_window_pattern (4), .rope.freq_base_swa (= rope.freq_base); dots1: glm4moe's keys,
 //         .expert_gating_func and .expert_shared_count required; mellum: .expert_feed_forward_length (required),
 //         .attention.sliding_window (0), with it .attention.sliding_window_pattern (one bool a layer, or a period)
+//   minicpm3 (MiniCPM 3, MLA with attn_kv_b whole): .attention.q_lora_rank, .kv_lora_rank (required); LongRoPE's factors as phi3's
 //   deepseek2 (multi-head latent attention, src/nn/llama_mla.ts): .attention.kv_lora_rank, .key_length_mla,
 //         .value_length_mla, .q_lora_rank (not read for the Lite layer counts), dots1's expert keys (gating optional)
 // and the vocabulary size from token_embd.weight's shape. Tensors are checked as the file lays them out
@@ -49,7 +50,7 @@ import { isConvLayer } from './llama_layers.js';
 import { MAMBA2_HEAD_DIM, mamba2Kinds, nemotronHKinds, ssmFromGguf, type LayerKind } from './llama_ssm.js';
 import { deltaNetFromGguf } from './llama_delta_net.js';
 import { glm4moeLayers, moeFromGguf, nextnLayers } from './llama_moe.js';
-import { mlaFromGguf, mlaVocab, type MlaConfig } from './llama_mla.js';
+import { minicpm3MlaFromGguf, mlaFromGguf, mlaVocab, type MlaConfig } from './llama_mla.js';
 import { isMropeArch, MROPE_BASE, mropeConfigFromGguf, type MropeArch } from './llama_mrope.js';
 
 export * from './llama_layers.js';
@@ -249,7 +250,7 @@ export interface LlamaConfig {
   mla?: MlaConfig;
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -350,7 +351,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const defHead = dim % heads === 0 ? dim / heads : undefined;
   const headDim = mamba2 ? MAMBA2_HEAD_DIM : k.int(`${a}.attention.key_length`, defHead);
   const vDim = mamba2 ? MAMBA2_HEAD_DIM : k.int(`${a}.attention.value_length`, defHead);
-  if (vDim !== headDim && a !== 'deepseek2') throw new ModelConfigError(`model config: '${a}.attention.value_length' ${vDim} differs from '${a}.attention.key_length' ${headDim} (nibble needs them equal)`);
+  if (vDim !== headDim && a !== 'deepseek2' && a !== 'minicpm3') throw new ModelConfigError(`model config: '${a}.attention.value_length' ${vDim} differs from '${a}.attention.key_length' ${headDim} (nibble needs them equal)`);
   const ropeDims = k.int(`${a}.rope.dimension_count`, headDim);
   if (ropeDims % 2 !== 0 || ropeDims > headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' must be even and <= the head dim ${headDim}, found ${ropeDims}`);
   const { ropeScale, yarn } = ggufRopeScaling(metadata, k, a, ctx);
@@ -369,7 +370,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const softcap = a === 'gemma2' ? { attn: k.float(`${a}.attn_logit_softcapping`, G.attnSoftcap), final: k.float(`${a}.final_logit_softcapping`, G.finalSoftcap) } : undefined;
   // minicpm runs granite's graph, its three scales required (it has no attention scale)
   // (granitehybrid's four all optional, as its llama.cpp loader reads them: a logit_scale of 0 or none divides by nothing)
-  const multipliers = a === 'minicpm' ? { embedding: k.float(`${a}.embedding_scale`), residual: k.float(`${a}.residual_scale`), attention: 0, logit: k.float(`${a}.logit_scale`) } : a === 'granitehybrid' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`, 0, true) || 1 } : a === 'granite' || a === 'granitemoe' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`) } : undefined;
+  // minicpm3: llama.cpp's graph fixes its scales: embeddings times 12, each residual branch times 1.4 / sqrt(layers), the final hidden state times 256 / dim
+  const multipliers = a === 'minicpm3' ? { embedding: 12, residual: 1.4 / Math.sqrt(layers), attention: 0, logit: dim / 256 } : a === 'minicpm' ? { embedding: k.float(`${a}.embedding_scale`), residual: k.float(`${a}.residual_scale`), attention: 0, logit: k.float(`${a}.logit_scale`) } : a === 'granitehybrid' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`, 0, true) || 1 } : a === 'granite' || a === 'granitemoe' ? { embedding: k.float(`${a}.embedding_scale`, 0, true), residual: k.float(`${a}.residual_scale`, 0, true), attention: k.float(`${a}.attention.scale`, 0, true), logit: k.float(`${a}.logit_scale`) } : undefined;
   const rope = a === 'granite' || a === 'granitemoe' || a === 'granitehybrid' ? k.bool(`${a}.rope.scaling.finetuned`, true) : true;
   const tempScale = a === 'mistral3' ? k.float(`${a}.attention.temperature_scale`, 0, true) : 0;
   // Its length is the YaRN original context, as llama.cpp sets it for mistral3 (it reads no attention.temperature_length there).
@@ -385,7 +387,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const moe = moeFromGguf(k, a, ffn, (key) => key in metadata, (name) => tensors.some((t) => t.name === name), glmLite ? 2 : 1);
   // (deepseek2 without experts: llama.cpp's loader fails on a layer past leading_dense_block_count, which would be one)
   if (a === 'deepseek2' && !moe && k.int(`${a}.leading_dense_block_count`, 0, 0) < layers) throw new ModelConfigError(`model config: metadata '${a}.leading_dense_block_count' is ${k.int(`${a}.leading_dense_block_count`, 0, 0)}, below the ${layers} layers of a deepseek2 model without experts (llama.cpp needs experts past the dense layers)`);
-  const mla = a === 'deepseek2' ? mlaFromGguf(metadata, k, a, { layers, heads, kvHeads, headDim, vDim, ropeDims, vocab: mlaVocab(metadata, a), ropeScale }) : undefined;
+  const mla = a === 'minicpm3' ? minicpm3MlaFromGguf(metadata, k, a, { heads, kvHeads, headDim, vDim, ropeDims }) : a === 'deepseek2' ? mlaFromGguf(metadata, k, a, { layers, heads, kvHeads, headDim, vDim, ropeDims, vocab: mlaVocab(metadata, a), ropeScale }) : undefined;
   // llama.cpp's olmoe sizes both q / k norms [embedding_length]: only heads * headDim = dim, no GQA, fits that.
   if (a === 'dots1' && kvHeads !== heads) throw new ModelConfigError(`model config: '${a}.attention.head_count_kv' ${kvHeads} differs from '${a}.attention.head_count' ${heads}: llama.cpp's dots1 sizes k and v by head_count (no grouped-query attention)`);
   if (a === 'olmoe' && (kvHeads !== heads || heads * headDim !== dim)) throw new ModelConfigError(`model config: an olmoe model with ${heads} heads of ${headDim} and ${kvHeads} KV heads: llama.cpp's olmoe needs head_count_kv = head_count and head_count x key_length = embedding_length ${dim}`);
@@ -393,8 +395,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const byName = new Map(tensors.map((t) => [t.name, t]));
   // phi3's LongRoPE factors come as a pair (llama.cpp's converter writes both or neither).
   const longF = byName.has('rope_factors_long.weight');
-  if (a === 'phi3' && longF !== byName.has('rope_factors_short.weight')) {
-    throw new ModelConfigError(`model config: tensor '${longF ? 'rope_factors_short.weight' : 'rope_factors_long.weight'}' is missing (phi3's LongRoPE needs both the long and the short factors)`);
+  if ((a === 'phi3' || a === 'minicpm3') && longF !== byName.has('rope_factors_short.weight')) {
+    throw new ModelConfigError(`model config: tensor '${longF ? 'rope_factors_short.weight' : 'rope_factors_long.weight'}' is missing (${a}'s LongRoPE needs both the long and the short factors)`);
   }
   // StableLM 2 12B's per-head q / k LayerNorms and parallel residual (no ffn_norm) are not run.
   if (a === 'stablelm' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': stablelm's per-head q / k LayerNorms (StableLM 2 12B) are not supported`);
@@ -435,7 +437,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ...(parRes ? { parallelResidual: true } : {}),
     ...(moe ? { moe } : {}),
     ...(mla ? { mla } : {}),
-    ...(a === 'phi3' && longF ? { longRope: { origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx) } } : {}),
+    ...((a === 'phi3' || a === 'minicpm3') && longF ? { longRope: { origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx) } } : {}),
   };
   // Every layer has 9 tensors at least (phi3's and falcon's fused ones: 6; the gateless or bias-free ones: 8): a block_count the file cannot hold is refused before the
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).

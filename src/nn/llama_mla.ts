@@ -14,6 +14,10 @@
 // `rope`. The score scale is mscale^2 / sqrt(nope + rope): with YaRN, mscale = (1 + 0.1 m ln f) times (1 + 0.1 ln f)
 // where the file has no yarn_log_multiplier (m: that key / 0.1, Hugging Face's mscale_all_dim), and the rotation's
 // magnitude 1 with the key, 1 + 0.1 ln f without it (llama.cpp's deepseek2 graph and llama_context).
+// MiniCPM 3 (`minicpm3`, kvB) keeps the decompressing attn_kv_b [H (nope + v), kvLora] whole, as llama.cpp runs it:
+//   k_h = (attn_kv_b c)_h[:nope] | k_pe,  v_h = (attn_kv_b c)_h[nope:],  Q_h = q_nope_h | q_pe_h   (H KV heads of nope + rope)
+// with each v_h padded to nope + rope for the attention kernel (the padding's output columns dropped), score scale
+// 1 / sqrt(nope + rope), NEOX pairs, LongRoPE's factors (phi3's rope_factors_long / _short).
 import type { GgufValue } from '../io/gguf.js';
 import { type Keys, ModelConfigError } from './gguf_keys.js';
 import type { LlamaConfig } from './llama_config.js';
@@ -29,6 +33,11 @@ export interface MlaConfig {
   v: number;
   /** YaRN's rope.scaling.yarn_log_multiplier / 0.1 (Hugging Face's mscale_all_dim); absent or 0: none. */
   logMul?: number;
+  /**
+   * minicpm3: keys and values decompressed by one attn_kv_b [heads (nope + v), kvLora] (not absorbed): heads of nope +
+   * rope over as many KV heads, k_pe shared by all, each head's values padded to that width and sliced back after.
+   */
+  kvB?: true;
 }
 
 /**
@@ -58,8 +67,26 @@ export function mlaFromGguf(metadata: Record<string, GgufValue>, k: Keys, a: str
   return { qLora, kvLora, nope, v, ...(logMul ? { logMul } : {}) };
 }
 
+/**
+ * MiniCPM 3's MLA (GGUF `minicpm3`): q_lora_rank and kv_lora_rank required, key_length nope + rope, value_length v
+ * (at most key_length), a KV head a head. Refused by key: YaRN and linear rope scaling (its rope scales by LongRoPE's
+ * factors alone).
+ */
+export function minicpm3MlaFromGguf(metadata: Record<string, GgufValue>, k: Keys, a: string, o: { heads: number; kvHeads: number; headDim: number; vDim: number; ropeDims: number }): MlaConfig {
+  const qLora = k.int(`${a}.attention.q_lora_rank`);
+  const kvLora = k.int(`${a}.attention.kv_lora_rank`);
+  const nope = o.headDim - o.ropeDims;
+  if (nope < 1) throw new ModelConfigError(`model config: '${a}.attention.key_length' ${o.headDim} must exceed '${a}.rope.dimension_count' ${o.ropeDims}`);
+  if (o.vDim > o.headDim) throw new ModelConfigError(`model config: '${a}.attention.value_length' ${o.vDim} above '${a}.attention.key_length' ${o.headDim} is not supported`);
+  if (o.kvHeads !== o.heads) throw new ModelConfigError(`model config: '${a}.attention.head_count_kv' ${o.kvHeads} differs from '${a}.attention.head_count' ${o.heads}: llama.cpp's minicpm3 makes a key a head`);
+  const type = metadata[`${a}.rope.scaling.type`];
+  if (type && type.value !== 'none') throw new ModelConfigError(`model config: metadata '${a}.rope.scaling.type' is '${String(type.value)}': minicpm3 with rope scaling other than LongRoPE's factors is not supported`);
+  return { qLora, kvLora, nope, v: o.vDim, kvB: true };
+}
+
 /** The GGUF keys of an MLA config (the writer's): the ranks, both head sizes, and YaRN's log multiplier as stored (times 0.1). */
 export function mlaKeys(a: string, m: MlaConfig, ropeDims: number, u32: (n: number) => GgufValue, f32: (n: number) => GgufValue): Record<string, GgufValue> {
+  if (m.kvB) return { [`${a}.attention.q_lora_rank`]: u32(m.qLora), [`${a}.attention.kv_lora_rank`]: u32(m.kvLora), [`${a}.attention.value_length`]: u32(m.v) }; // (minicpm3's)
   return {
     [`${a}.attention.q_lora_rank`]: u32(m.qLora),
     [`${a}.attention.kv_lora_rank`]: u32(m.kvLora),
@@ -80,8 +107,7 @@ export function mlaTensorNames(c: LlamaConfig, p: string): { name: string; shape
     ...q,
     { name: `${p}attn_kv_a_norm.weight`, shape: [m.kvLora] },
     { name: `${p}attn_kv_a_mqa.weight`, shape: [m.kvLora + r, c.dim] },
-    { name: `${p}attn_k_b.weight`, shape: [H, m.kvLora, m.nope] },
-    { name: `${p}attn_v_b.weight`, shape: [H, m.v, m.kvLora] },
+    ...(m.kvB ? [{ name: `${p}attn_kv_b.weight`, shape: [H * (m.nope + m.v), m.kvLora] }] : [{ name: `${p}attn_k_b.weight`, shape: [H, m.kvLora, m.nope] }, { name: `${p}attn_v_b.weight`, shape: [H, m.v, m.kvLora] }]),
     { name: `${p}attn_output.weight`, shape: [c.dim, H * m.v] },
   ];
 }

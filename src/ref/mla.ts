@@ -1,5 +1,5 @@
 // The CPU reference of deepseek2's multi-head latent attention (src/nn/llama_mla.ts), in f64 and in the decompressed
-// form of the paper rather than the absorbed one the engine runs: each head's no-RoPE keys and its values are
+// form of the paper rather than the absorbed one the engine runs for deepseek2 (minicpm3's files keep that form): each head's no-RoPE keys and its values are
 // expanded from the compressed rows, k_nope[j, h] = attn_k_b[h]^T c[j] and v[j, h] = attn_v_b[h] c[j], and each score
 // is q_nope . k_nope + q_pe . k_pe (the same products summed in another order: the two forms agree to rounding).
 import type { LlamaConfig } from '../nn/llama_config.js';
@@ -52,11 +52,22 @@ export function mlaAttentionRef(c: LlamaConfig, p: string, h: Float64Array, T: n
     rotate(ckv, t * (L + r) + L, r, t, c, rope); // k_pe
     for (let hh = 0; hh < H; hh++) rotate(q, (t * H + hh) * dq + dn, r, t, c, rope); // q_pe
   }
-  const kb = io.get(`${p}attn_k_b.weight`); // [H, L, dn]
-  const vb = io.get(`${p}attn_v_b.weight`); // [H, v, L]
   const kNope = new Float64Array(T * H * dn);
   const vals = new Float64Array(T * H * m.v);
-  for (let j = 0; j < T; j++) {
+  if (m.kvB) {
+    // minicpm3: attn_kv_b [H (dn + v), L] decompresses both (a head's rows: its k_nope's, then its v's)
+    const kv = io.linear(cn, L, `${p}attn_kv_b.weight`, H * (dn + m.v));
+    for (let j = 0; j < T; j++) {
+      for (let hh = 0; hh < H; hh++) {
+        const o = (j * H + hh) * (dn + m.v);
+        kNope.set(kv.subarray(o, o + dn), (j * H + hh) * dn);
+        vals.set(kv.subarray(o + dn, o + dn + m.v), (j * H + hh) * m.v);
+      }
+    }
+  }
+  const kb = m.kvB ? new Float32Array(0) : io.get(`${p}attn_k_b.weight`); // [H, L, dn]
+  const vb = m.kvB ? new Float32Array(0) : io.get(`${p}attn_v_b.weight`); // [H, v, L]
+  for (let j = 0; j < T && !m.kvB; j++) {
     for (let hh = 0; hh < H; hh++) {
       for (let d = 0; d < dn; d++) {
         let s = 0;

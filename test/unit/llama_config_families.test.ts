@@ -214,6 +214,21 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails({ ...dense.file.metadata, 'deepseek2.leading_dense_block_count': gguf.u32(1) }, dense.tensors, /'deepseek2\.leading_dense_block_count' is 1, below the 3 layers of a deepseek2 model without experts/);
   });
 
+  it('minicpm3 (MiniCPM 3): its latent attention with attn_kv_b whole, a KV head a head, the graph\'s fixed scales, LongRoPE\'s factors; rope scaling, fewer KV heads and values wider than keys refused', () => {
+    const o = { arch: 'minicpm3' as const, dim: 64, ffn: 128, layers: 4, heads: 4, seed: 1, mla: { qLora: 32, kvLora: 32, nope: 16, rope: 8, v: 16 }, longRope: { origCtx: 16, attnFactor: 1.1 } };
+    const { file: f, tensors } = synthHeader(o);
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'minicpm3', ropeLayout: 'neox', heads: 4, kvHeads: 4, headDim: 24, ropeDims: 8, mla: { qLora: 32, kvLora: 32, nope: 16, v: 16, kvB: true }, multipliers: { embedding: 12, residual: 0.7, attention: 0, logit: 0.25 }, longRope: { origCtx: 16 }, ropeAttnFactor: 1.100000023841858 });
+    expect(tensors.some((t) => t.name === 'blk.0.attn_kv_b.weight') && !tensors.some((t) => t.name === 'blk.0.attn_k_b.weight')).toBe(true);
+    expect(attentionScale(c)).toBeCloseTo(1 / Math.sqrt(24), 6);
+    expect([embeddingScale(c), logitScale(c)]).toEqual([12, 4]);
+    fails({ ...f.metadata, 'minicpm3.attention.head_count_kv': gguf.u32(2) }, tensors, /'minicpm3\.attention\.head_count_kv' 2 differs from 'minicpm3\.attention\.head_count' 4/);
+    fails({ ...f.metadata, 'minicpm3.attention.value_length': gguf.u32(32) }, tensors, /'minicpm3\.attention\.value_length' 32 above 'minicpm3\.attention\.key_length' 24 is not supported/);
+    fails({ ...f.metadata, 'minicpm3.rope.scaling.type': gguf.str('yarn'), 'minicpm3.rope.scaling.factor': gguf.f32(4) }, tensors, /minicpm3 with rope scaling other than LongRoPE's factors is not supported/);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'minicpm3.attention.q_lora_rank')), tensors, /metadata key 'minicpm3\.attention\.q_lora_rank' is missing \(required\)/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'rope_factors_short.weight'), /'rope_factors_short\.weight' is missing \(minicpm3's LongRoPE needs both/);
+  });
+
   it('dots1 (dots.llm1): qwen3\'s attention, glm4moe\'s experts with the gating function and the shared count required, a selection bias where the file has one, the head never tied', () => {
     const { file: f, tensors } = synthHeader({ arch: 'dots1', dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 4, seed: 1, moe: { experts: 8, used: 2, ffn: 32, sharedFfn: 64, denseLead: 1, gating: 'sigmoid', selectionBias: true, norm: true, weightScale: 2.5 } });
     expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'dots1', ropeLayout: 'neox', qkNorm: true, moe: { experts: 8, used: 2, ffn: 32, sharedFfn: 64, denseLead: 1, gating: 'sigmoid', selectionBias: true, norm: true, weightScale: 2.5 } });
