@@ -13,6 +13,7 @@ import { assignBuffers, planOps, StepRecorder, type IndirectArgs, type StepResou
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadExperts, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 import { expertWeight, isExpertBias, isSharedExpertGate } from '../nn/llama_moe.js';
 import { isSsmVector } from '../nn/llama_ssm.js';
+import { mlaSharedKv } from '../nn/llama_mla.js';
 import { deltaNetConvChannels } from '../nn/llama_delta_net.js';
 
 /** { top, nPen }: the last row's `top` largest logits and the logits at up to nPen given ids (planTopK), for sampling. */
@@ -169,7 +170,8 @@ export class LlamaEngine {
       };
       const layerKv = (l: number) => Math.max(16, kvCacheBytes(layerCacheRows(c, l, ctxLen, chunk).rows, c.kvHeads * c.headDim, kvType)); // (a conv layer's: unused)
       const kCache = Array.from({ length: c.layers }, (_, l) => mk(layerKv(l), `k cache ${l}`));
-      const vCache = Array.from({ length: c.layers }, (_, l) => mk(layerKv(l), `v cache ${l}`));
+      // (deepseek2's absorbed MLA reads its values from the keys' rows: one cache a layer, as llama.cpp keeps it)
+      const vCache = mlaSharedKv(c) ? kCache : Array.from({ length: c.layers }, (_, l) => mk(layerKv(l), `v cache ${l}`));
       // the Mamba-2 mixers' layers: a conv state and a scan state each (zeroed at creation; a step at position 0 ignores them)
       const sm = c.ssm;
       const ssmState = sm ? Array.from({ length: c.layers }, (_, l) => (sm.layers[l] ? { conv: mk(4 * (sm.taps - 1) * (sm.inner + 2 * sm.groups * sm.state), `ssm conv state ${l}`), scan: mk(4 * sm.inner * sm.state, `ssm state ${l}`) } : undefined)) : undefined;

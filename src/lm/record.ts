@@ -224,6 +224,9 @@ export class StepRecorder implements LlamaOps<Val> {
     const out = this.val(T, c.heads * c.headDim);
     const kc = this.r.kCache[layer];
     const vc = this.r.vCache[layer];
+    // deepseek2's absorbed MLA: the values are the keys' rows (one cache, stored once: the engine's vCache is kCache)
+    const shared = k === v;
+    if (shared !== (kc === vc)) throw new Error(`internal: layer ${layer}'s values ${shared ? 'are' : 'are not'} its keys, its caches ${kc === vc ? 'one' : 'two'}`);
     const rowElems = c.kvHeads * c.headDim;
     const kvType = this.r.kvType;
     const { ring } = layerCacheRows(c, layer, ctxLen, this.s.chunk);
@@ -234,7 +237,7 @@ export class StepRecorder implements LlamaOps<Val> {
       outs: [part],
       plan: async (b) => [
         await planKvStore(this.ctx, b(k), kc, this.r.pos, { T, rowElems, ctxMax: ctxLen, kvType, ring }),
-        await planKvStore(this.ctx, b(v), vc, this.r.pos, { T, rowElems, ctxMax: ctxLen, kvType, ring }),
+        ...(shared ? [] : [await planKvStore(this.ctx, b(v), vc, this.r.pos, { T, rowElems, ctxMax: ctxLen, kvType, ring })]),
         await planAttentionSplit(this.ctx, b(q), kc, vc, this.r.pos, b(part), shape),
       ],
     });

@@ -14,6 +14,7 @@ import { bf16BitsToF32, f16BitsToF32 } from '../quant/f16.js';
 import { dequantizeGgufRows, ggufBytes, GGUF_BLOCKS, ggufScheme, importGguf, type GgufBlockType } from '../quant/gguf.js';
 import { layerCacheRows, ModelConfigError, POSITION_EMBD, type LlamaConfig } from '../nn/llama_config.js';
 import { expertWeight } from '../nn/llama_moe.js';
+import { mlaSharedKv } from '../nn/llama_mla.js';
 
 export const FLOAT_TYPES = ['F32', 'F16', 'BF16'] as const;
 export const BLOCK_TYPES = Object.keys(GGUF_BLOCKS) as GgufBlockType[];
@@ -208,7 +209,7 @@ export function estimateGpuBytes(c: LlamaConfig, infos: readonly { name: string;
   // (and qwen35's Gated DeltaNet layers a conv state and a [vHeads, d, d] state each)
   const dn = c.deltaNet;
   const dnStates = dn ? dn.layers.filter(Boolean).length * 4 * ((dn.taps - 1) * deltaNetConvChannels(dn) + dn.vHeads * dn.state * dn.state) : 0;
-  const kv = 2 * rows * c.kvHeads * c.headDim * (kvType === 'f16' ? 2 : 4) + ssmStates + dnStates;
+  const kv = (mlaSharedKv(c) ? 1 : 2) * rows * c.kvHeads * c.headDim * (kvType === 'f16' ? 2 : 4) + ssmStates + dnStates; // (absorbed MLA: one cache)
   const act = chunk * (3 * c.dim + 2 * c.heads * c.headDim + 2 * c.kvHeads * c.headDim + 3 * c.ffn + (sm ? 5 * sm.inner + 4 * sm.groups * sm.state + sm.heads : 0) + (dn ? 2 * deltaNetConvChannels(dn) + 3 * dn.vHeads * dn.state + 2 * dn.vHeads : 0)) * 4;
   const scratch = act + chunk * c.vocab * 4 + chunk * c.heads * Math.ceil(ctxLen / 32) * (c.headDim + 2) * 4;
   return { weights, kv, scratch, total: weights + kv + scratch };

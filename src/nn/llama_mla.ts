@@ -7,7 +7,7 @@
 //   ckv   = attn_kv_a_mqa h                                                        [T, kvLora + rope]    c | k_pe
 //   c     = rmsnorm(c, attn_kv_a_norm); q_pe and k_pe rotated (NORM pairs, `rope` dims)
 //   Q_h   = attn_k_b[h] q_nope_h | q_pe_h       [kvLora + rope]   (the key's up-projection absorbed into the query)
-//   K = V = c | k_pe                            one KV head of kvLora + rope (MQA; V's rope columns unused)
+//   K = V = c | k_pe                            one KV head of kvLora + rope (MQA; V's rope columns unused; one cache)
 //   o_h   = attn_v_b[h] (softmax(kqScale Q_h K^T) V)[:kvLora]                     [v]
 //   out   = attn_output (o_0 | ... | o_{H-1})
 // attn_k_b is [H, kvLora, nope] and attn_v_b [H, v, kvLora] (a matrix a head, as a stack of experts is one an
@@ -123,6 +123,9 @@ export function mlaScoreScale(c: LlamaConfig): number {
   const mscale = (m.logMul ? 1 : 1 + 0.1 * lnf) * (1 + 0.1 * (m.logMul ?? 0) * lnf);
   return Math.fround((mscale * mscale) / Math.sqrt(m.nope + c.ropeDims));
 }
+
+/** deepseek2's absorbed MLA: the values are the keys' rows (c of c | k_pe), so one KV cache a layer serves both. */
+export const mlaSharedKv = (c: LlamaConfig): boolean => !!c.mla && !c.mla.kvB;
 
 /** Whether the model's rotation keeps magnitude 1 under YaRN (an MLA file with a yarn_log_multiplier). */
 export const mlaUnitRope = (c: LlamaConfig): boolean => !!c.mla?.logMul;

@@ -9,6 +9,7 @@ import { llamaWeightsFromGguf, writeLlamaGguf } from '../../src/nn/llama_weights
 import { splitFusedTensors } from '../../src/nn/llama_layout.js';
 import { attentionScale, embeddingScale, layerUsesRope, layerWindow, llamaConfigFromGguf, logitScale } from '../../src/nn/llama_config.js';
 import { llamaLogitsRef } from '../../src/ref/llama.js';
+import { estimateGpuBytes } from '../../src/lm/weights.js';
 import { configFails as fails, synthHeader } from '../helpers/llama_config_checks.js';
 
 describe('llama config: the families beyond the Llama block', () => {
@@ -196,6 +197,8 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     expect(tensors.some((t) => t.name === 'blk.0.attn_q_a.weight') && tensors.some((t) => t.name === 'blk.0.attn_k_b.weight')).toBe(true);
     // the score scale mscale^2 / sqrt(nope + rope), mscale = 1 + 0.1 m ln(factor) with the log multiplier
     expect(attentionScale(c)).toBeCloseTo((1 + 0.05 * Math.log(4)) ** 2 / Math.sqrt(24), 6);
+    // one KV cache a layer (the values are the keys' rows): 3 layers x 32 positions x 40 f32s; minicpm3's keeps two
+    expect(estimateGpuBytes(c, tensors, 32, 8).kv).toBe(3 * 32 * 40 * 4);
     fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => !k.endsWith('_mla'))), tensors, /metadata 'deepseek2\.attention\.key_length_mla' is missing: a legacy deepseek2 file/);
     fails({ ...f.metadata, 'deepseek2.attention.value_length': gguf.u32(40) }, tensors, /'deepseek2\.attention\.value_length' 40 must be kv_lora_rank 32/);
     fails({ ...f.metadata, 'deepseek2.attention.head_count_kv': gguf.u32(4) }, tensors, /'deepseek2\.attention\.head_count_kv' is 4; MLA runs as one KV head/);
@@ -221,6 +224,7 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     expect(c).toMatchObject({ arch: 'minicpm3', ropeLayout: 'neox', heads: 4, kvHeads: 4, headDim: 24, ropeDims: 8, mla: { qLora: 32, kvLora: 32, nope: 16, v: 16, kvB: true }, multipliers: { embedding: 12, residual: 0.7, attention: 0, logit: 0.25 }, longRope: { origCtx: 16 }, ropeAttnFactor: 1.100000023841858 });
     expect(tensors.some((t) => t.name === 'blk.0.attn_kv_b.weight') && !tensors.some((t) => t.name === 'blk.0.attn_k_b.weight')).toBe(true);
     expect(attentionScale(c)).toBeCloseTo(1 / Math.sqrt(24), 6);
+    expect(estimateGpuBytes(c, tensors, 32, 8).kv).toBe(2 * 4 * 32 * 4 * 24 * 4); // (keys and padded values: two caches of 4 heads of 24)
     expect([embeddingScale(c), logitScale(c)]).toEqual([12, 4]);
     fails({ ...f.metadata, 'minicpm3.attention.head_count_kv': gguf.u32(2) }, tensors, /'minicpm3\.attention\.head_count_kv' 2 differs from 'minicpm3\.attention\.head_count' 4/);
     fails({ ...f.metadata, 'minicpm3.attention.value_length': gguf.u32(32) }, tensors, /'minicpm3\.attention\.value_length' 32 above 'minicpm3\.attention\.key_length' 24 is not supported/);
