@@ -73,7 +73,7 @@ export interface SynthOptions {
    * rope.scaling.original_context_length `origCtx` and rope.scaling.attn_factor `attnFactor`.
    */
   longRope?: { origCtx: number; attnFactor: number };
-  /** deepseek2 (required there): its multi-head latent attention (src/nn/llama_mla.ts; logMul: YaRN's log multiplier, written times 0.1). */
+  /** deepseek2, minicpm3 (required there): the multi-head latent attention (src/nn/llama_mla.ts; logMul: deepseek2's YaRN log multiplier, written times 0.1). */
   mla?: MlaConfig & { rope: number };
   /** YaRN (rope.scaling.type yarn, its factor and original context; mistral3: its yarn_log_multiplier). */
   yarn?: { factor: number; origCtx: number; logMul?: number };

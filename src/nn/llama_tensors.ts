@@ -40,7 +40,7 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
       const taps = c.shortConv!.taps;
       out.push({ name: `${p}shortconv.conv.weight`, shape: [c.dim, taps] }, { name: `${p}shortconv.in_proj.weight`, shape: [3 * c.dim, c.dim] }, { name: `${p}shortconv.out_proj.weight`, shape: [c.dim, c.dim] });
     } else if (c.mla) {
-      out.push(...mlaTensorNames(c, p)); // deepseek2's multi-head latent attention
+      out.push(...mlaTensorNames(c, p)); // deepseek2's and minicpm3's multi-head latent attention
     } else {
       out.push({ name: `${p}attn_q.weight`, shape: [q, c.dim] }, ...(c.deltaNet ? [{ name: `${p}attn_q_gate.weight`, shape: [q, c.dim] }] : []), { name: `${p}attn_k.weight`, shape: [kv, c.dim] }, { name: `${p}attn_v.weight`, shape: [kv, c.dim] });
       if (c.qkvBias) out.push({ name: `${p}attn_q.bias`, shape: [q] }, { name: `${p}attn_k.bias`, shape: [kv] }, { name: `${p}attn_v.bias`, shape: [kv] });
