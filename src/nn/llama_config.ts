@@ -49,7 +49,7 @@ import { ggufRopeScaling, type YarnScaling } from './rope_scaling.js';
 import { isConvLayer } from './llama_layers.js';
 import { MAMBA2_HEAD_DIM, mamba2Kinds, nemotronHKinds, ssmFromGguf, type LayerKind } from './llama_ssm.js';
 import { deltaNetFromGguf } from './llama_delta_net.js';
-import { glm4moeLayers, moeFromGguf, nextnLayers } from './llama_moe.js';
+import { GATING_FUNC, glm4moeLayers, moeFromGguf, nextnLayers } from './llama_moe.js';
 import { minicpm3MlaFromGguf, mlaFromGguf, mlaVocab, type MlaConfig } from './llama_mla.js';
 import { isMropeArch, MROPE_BASE, mropeConfigFromGguf, type MropeArch } from './llama_mrope.js';
 
@@ -383,11 +383,13 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (a === 'bailingmoe' && ropeDims !== headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' ${ropeDims} differs from the head dim ${headDim}: llama.cpp's bailingmoe sizes its heads and scales its scores by the rope dims (only whole heads are run)`);
   if ((a === 'lfm2' || a === 'lfm2moe') && k.int(`${a}.attention.sliding_window`, 0, 0) > 0) throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window' is ${k.int(`${a}.attention.sliding_window`, 0, 0)}: lfm2's sliding-window attention is not supported`);
   // (deepseek2: GLM-4.7-Flash's files, 47 or 48 layers and a vocabulary of 154880, route by sigmoids where they do not say)
-  const glmLite = a === 'deepseek2' && (layers === 47 || layers === 48) && mlaVocab(metadata, a) === 154880;
-  const moe = moeFromGguf(k, a, ffn, (key) => key in metadata, (name) => tensors.some((t) => t.name === name), glmLite ? 2 : 1);
+  const mlaV = a === 'deepseek2' ? mlaVocab(metadata, a) : 0;
+  const gatingDefault = a === 'deepseek2' ? ((layers === 47 || layers === 48) && mlaV === 154880 ? GATING_FUNC.sigmoid : GATING_FUNC.softmax) : undefined;
+  const moe = moeFromGguf(k, a, ffn, (key) => key in metadata, (name) => tensors.some((t) => t.name === name), gatingDefault);
   // (deepseek2 without experts: llama.cpp's loader fails on a layer past leading_dense_block_count, which would be one)
-  if (a === 'deepseek2' && !moe && k.int(`${a}.leading_dense_block_count`, 0, 0) < layers) throw new ModelConfigError(`model config: metadata '${a}.leading_dense_block_count' is ${k.int(`${a}.leading_dense_block_count`, 0, 0)}, below the ${layers} layers of a deepseek2 model without experts (llama.cpp needs experts past the dense layers)`);
-  const mla = a === 'minicpm3' ? minicpm3MlaFromGguf(metadata, k, a, { heads, kvHeads, headDim, vDim, ropeDims }) : a === 'deepseek2' ? mlaFromGguf(metadata, k, a, { layers, heads, kvHeads, headDim, vDim, ropeDims, vocab: mlaVocab(metadata, a), ropeScale }) : undefined;
+  const denseLead = a === 'deepseek2' && !moe ? k.int(`${a}.leading_dense_block_count`, 0, 0) : layers;
+  if (denseLead < layers) throw new ModelConfigError(`model config: metadata '${a}.leading_dense_block_count' is ${denseLead}, below the ${layers} layers of a deepseek2 model without experts (llama.cpp needs experts past the dense layers)`);
+  const mla = a === 'minicpm3' ? minicpm3MlaFromGguf(metadata, k, a, { heads, kvHeads, headDim, vDim, ropeDims }) : a === 'deepseek2' ? mlaFromGguf(metadata, k, a, { layers, heads, kvHeads, headDim, vDim, ropeDims, vocab: mlaV, ropeScale }) : undefined;
   // llama.cpp's olmoe sizes both q / k norms [embedding_length]: only heads * headDim = dim, no GQA, fits that.
   if (a === 'dots1' && kvHeads !== heads) throw new ModelConfigError(`model config: '${a}.attention.head_count_kv' ${kvHeads} differs from '${a}.attention.head_count' ${heads}: llama.cpp's dots1 sizes k and v by head_count (no grouped-query attention)`);
   if (a === 'olmoe' && (kvHeads !== heads || heads * headDim !== dim)) throw new ModelConfigError(`model config: an olmoe model with ${heads} heads of ${headDim} and ${kvHeads} KV heads: llama.cpp's olmoe needs head_count_kv = head_count and head_count x key_length = embedding_length ${dim}`);

@@ -78,7 +78,7 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   // lfm2moe (LFM2-8B-A1B): dense leading layers, the gating function read (sigmoid in LFM2), a selection bias
   if (a === 'bailingmoe') return bailingMoe(k, a, experts, used);
   if (a === 'glm4moe') return glm4Moe(k, a, experts, used);
-  if (a === 'dots1' || a === 'deepseek2') return dots1Moe(k, a, experts, used, hasTensor, a === 'deepseek2' ? gatingDefault : undefined);
+  if (a === 'dots1' || a === 'deepseek2') return dots1Moe(k, a, experts, used, hasTensor, gatingDefault);
   // gpt-oss: experts of expert_feed_forward_length, the router's and the experts' biases; llama.cpp's softmax over
   // the chosen experts' logits (its SOFTMAX_WEIGHT gating) is the softmax over all of them renormalized over the chosen
   if (a === 'gpt-oss') return { experts, used, ffn: k.int(`${a}.expert_feed_forward_length`), norm: true, biases: true };

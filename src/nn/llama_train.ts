@@ -36,6 +36,10 @@ function swigluOai(g: Tensor, u: Tensor): Tensor {
 export const IGNORE_INDEX = -100;
 
 /** What the training graph cannot do; refused before any tensor is made. */
+const refuseMla = (): never => {
+  throw new ModelConfigError(`llama training: multi-head latent attention is not trained here`);
+};
+
 function checkTrainable(c: LlamaConfig, T: number): void {
   // the recurrent mixers have no backward rules here
   if (c.ssm) throw new ModelConfigError(`llama training: a ${c.arch} model (Mamba-2 layers) is not trainable here: nibble runs it for inference only`);
@@ -275,17 +279,17 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     throw new ModelConfigError(`llama training: qwen35's gated attention output is not trained here`);
   }
 
-  /** deepseek2's MLA: inference only (checkTrainable refuses the model first). */
+  /** MLA's ops (deepseek2, minicpm3): inference only (checkTrainable refuses such a model first). */
   headSlice(): Tensor {
-    throw new ModelConfigError(`llama training: multi-head latent attention is not trained here`);
+    return refuseMla();
   }
 
   concatHeads(): Tensor {
-    return this.headSlice();
+    return refuseMla();
   }
 
   headLinear(): Tensor {
-    return this.headSlice();
+    return refuseMla();
   }
 
   /** lfm2's short convolution over each sequence of the batch (its rows before the first are zeros, as at position 0). */

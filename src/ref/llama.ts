@@ -62,7 +62,8 @@ import { moeRouteRef } from './moe_route.js';
 import { isMoeLayer, sharedExpertGated } from '../nn/llama_moe.js';
 import { shortConvRows } from './ops.js';
 import { roundHalfEven } from './quant.js';
-import { mlaAttentionRef, rmsNormRows as rmsNorm } from './mla.js';
+import { mlaAttentionRef } from './mla.js';
+import { rmsNormRows as rmsNorm, ropeRows as rope } from './llama_rows.js';
 
 export interface LlamaRefOptions {
   /** Round matmul inputs as llama.cpp's CPU backend does (see above). Default false: exact f64 activations. */
@@ -207,26 +208,6 @@ function gelu(x: number, f16Table: boolean): number {
   }
   const y = 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
   return f16Table ? roundF16(y) : y;
-}
-
-/** RoPE in place on x [T, H, headDim]: position t, NORM or NEOX pairs over the first ropeDims of each head. */
-function rope(x: Float64Array, T: number, H: number, c: LlamaConfig, factors: Float32Array | undefined, mscale: number, r: { base: number; scale: number }): void {
-  const half = c.ropeDims / 2;
-  for (let t = 0; t < T; t++) {
-    for (let h = 0; h < H; h++) {
-      const o = (t * H + h) * c.headDim;
-      for (let i = 0; i < half; i++) {
-        const theta = (t * r.scale * r.base ** ((-2 * i) / c.ropeDims)) / (factors ? factors[i] : 1);
-        const cos = Math.cos(theta) * mscale;
-        const sin = Math.sin(theta) * mscale;
-        const [a, b] = c.ropeLayout === 'norm' ? [o + 2 * i, o + 2 * i + 1] : [o + i, o + i + half];
-        const x0 = x[a];
-        const x1 = x[b];
-        x[a] = x0 * cos - x1 * sin;
-        x[b] = x0 * sin + x1 * cos;
-      }
-    }
-  }
 }
 
 /** Causal grouped-query attention: q [T, heads, hd], k and v [T, kvHeads, hd] -> [T, heads * hd]; keys t-window+1..t when window > 0. */

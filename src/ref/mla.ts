@@ -3,36 +3,12 @@
 // expanded from the compressed rows, k_nope[j, h] = attn_k_b[h]^T c[j] and v[j, h] = attn_v_b[h] c[j], and each score
 // is q_nope . k_nope + q_pe . k_pe (the same products summed in another order: the two forms agree to rounding).
 import type { LlamaConfig } from '../nn/llama_config.js';
+import { rmsNormRows, ropeRows } from './llama_rows.js';
 
 /** What the layer reads: a tensor's values, and the caller's linear (its rounding of activations) of x [T, K] by weight [N, K]. */
 export interface MlaRefIo {
   get(name: string): Float32Array;
   linear(x: Float64Array, K: number, weight: string, N: number): Float64Array;
-}
-
-/** RMSNorm of each of T rows of D (times w), in f64: the references' (src/ref/llama.ts uses it too). */
-export function rmsNormRows(x: Float64Array, T: number, D: number, w: Float32Array, eps: number): Float64Array {
-  const y = new Float64Array(T * D);
-  for (let t = 0; t < T; t++) {
-    let ss = 0;
-    for (let i = 0; i < D; i++) ss += x[t * D + i] ** 2;
-    const r = 1 / Math.sqrt(ss / D + eps);
-    for (let i = 0; i < D; i++) y[t * D + i] = x[t * D + i] * r * w[i];
-  }
-  return y;
-}
-
-/** RoPE of v (r dims from `at`) at position t: NORM (adjacent) or NEOX (halves) pairs, theta_i divided by factors[i]. */
-function rotate(v: Float64Array, at: number, r: number, t: number, c: LlamaConfig, rope: { base: number; scale: number; factors?: Float32Array; mscale: number }): void {
-  const half = r / 2;
-  for (let i = 0; i < half; i++) {
-    const theta = (t * rope.scale * rope.base ** ((-2 * i) / r)) / (rope.factors ? rope.factors[i] : 1);
-    const [cos, sin] = [Math.cos(theta) * rope.mscale, Math.sin(theta) * rope.mscale];
-    const [a, b] = c.ropeLayout === 'norm' ? [at + 2 * i, at + 2 * i + 1] : [at + i, at + i + half];
-    const [x0, x1] = [v[a], v[b]];
-    v[a] = x0 * cos - x1 * sin;
-    v[b] = x0 * sin + x1 * cos;
-  }
 }
 
 /**
@@ -48,10 +24,8 @@ export function mlaAttentionRef(c: LlamaConfig, p: string, h: Float64Array, T: n
   const cRows = new Float64Array(T * L);
   for (let t = 0; t < T; t++) cRows.set(ckv.subarray(t * (L + r), t * (L + r) + L), t * L);
   const cn = rmsNormRows(cRows, T, L, io.get(`${p}attn_kv_a_norm.weight`), c.eps);
-  for (let t = 0; t < T; t++) {
-    rotate(ckv, t * (L + r) + L, r, t, c, rope); // k_pe
-    for (let hh = 0; hh < H; hh++) rotate(q, (t * H + hh) * dq + dn, r, t, c, rope); // q_pe
-  }
+  ropeRows(ckv, T, 1, c, rope.factors, rope.mscale, rope, L + r, L); // k_pe
+  ropeRows(q, T, H, c, rope.factors, rope.mscale, rope, dq, dn); // q_pe
   const kNope = new Float64Array(T * H * dn);
   const vals = new Float64Array(T * H * m.v);
   if (m.kvB) {
@@ -64,20 +38,21 @@ export function mlaAttentionRef(c: LlamaConfig, p: string, h: Float64Array, T: n
         vals.set(kv.subarray(o + dn, o + dn + m.v), (j * H + hh) * m.v);
       }
     }
-  }
-  const kb = m.kvB ? new Float32Array(0) : io.get(`${p}attn_k_b.weight`); // [H, L, dn]
-  const vb = m.kvB ? new Float32Array(0) : io.get(`${p}attn_v_b.weight`); // [H, v, L]
-  for (let j = 0; j < T && !m.kvB; j++) {
-    for (let hh = 0; hh < H; hh++) {
-      for (let d = 0; d < dn; d++) {
-        let s = 0;
-        for (let i = 0; i < L; i++) s += kb[(hh * L + i) * dn + d] * cn[j * L + i];
-        kNope[(j * H + hh) * dn + d] = s;
-      }
-      for (let e = 0; e < m.v; e++) {
-        let s = 0;
-        for (let i = 0; i < L; i++) s += vb[(hh * m.v + e) * L + i] * cn[j * L + i];
-        vals[(j * H + hh) * m.v + e] = s;
+  } else {
+    const kb = io.get(`${p}attn_k_b.weight`); // [H, L, dn]
+    const vb = io.get(`${p}attn_v_b.weight`); // [H, v, L]
+    for (let j = 0; j < T; j++) {
+      for (let hh = 0; hh < H; hh++) {
+        for (let d = 0; d < dn; d++) {
+          let s = 0;
+          for (let i = 0; i < L; i++) s += kb[(hh * L + i) * dn + d] * cn[j * L + i];
+          kNope[(j * H + hh) * dn + d] = s;
+        }
+        for (let e = 0; e < m.v; e++) {
+          let s = 0;
+          for (let i = 0; i < L; i++) s += vb[(hh * m.v + e) * L + i] * cn[j * L + i];
+          vals[(j * H + hh) * m.v + e] = s;
+        }
       }
     }
   }
