@@ -6,9 +6,13 @@
 // OLMoE, Qwen2-MoE); then times `scale`. BIAS (lfm2moe's exp_probs_b, DeepSeek V3's selection bias): the experts are
 // chosen by probability + sel_bias[e], and weighted by the probability alone. y [rows, experts] holds each row's weights, 0 for the experts not chosen, so
 // an expert's output is scaled by its column (the engine runs every expert on every row; a zero weight drops it).
+// Groups (DeepSeek V3's group-limited selection, llama.cpp's n_expert_groups > 1): the experts split into `groups`
+// runs of experts / groups; a group scores the sum of its two largest scores; the `group_used` best groups (larger
+// first, ties to the lower index) keep their experts, the others' experts are never chosen.
 // One invocation per row: a step has few rows, and a row's probabilities fit a private array of MAX_EXPERTS.
-// MASK (training's top-k, src/ops/moe.ts moeTopKMask): 1 for each chosen expert instead of its weight (the weights
-// are then formed from graph ops, which carry the gradients).
+// MASK (training's top-k, src/ops/moe.ts moeTopKMask): the input holds the scores themselves (no softmax or bias),
+// and y 1 for each chosen expert instead of its weight (the weights are then formed from graph ops, which carry the
+// gradients).
 struct Params {
   rows: u32,
   experts: u32,
@@ -16,9 +20,12 @@ struct Params {
   norm: u32, // 1: renormalize the chosen weights to sum 1
   scale: f32,
   row_pitch: u32, // invocations per grid row
+  groups: u32, // expert groups (0 or 1: none)
+  group_used: u32, // groups whose experts may be chosen (with groups > 1)
 }
 
-const MAX_EXPERTS: u32 = 256u; // src/kernels/moe_route.ts MOE_MAX_EXPERTS
+const MAX_EXPERTS: u32 = 1024u; // src/kernels/moe_route.ts MOE_MAX_EXPERTS
+const MAX_GROUPS: u32 = 64u; // src/kernels/moe_route.ts MOE_MAX_GROUPS
 const LOWEST: f32 = -3.4028234e38; // below every score: probabilities in [0, 1] plus a finite bias
 
 override WG: u32 = 64;
@@ -30,6 +37,44 @@ override WG: u32 = 64;
 @group(0) @binding(3) var<storage, read> sel_bias: array<f32>;
 #endif
 
+// Leaves the experts of the `group_used` best groups (a group's score: its two largest) and sets every other to LOWEST.
+fn mask_groups(s: ptr<function, array<f32, MAX_EXPERTS>>, per: u32) {
+  var gs: array<f32, MAX_GROUPS>;
+  for (var g = 0u; g < params.groups; g++) {
+    var a = LOWEST; // the largest
+    var b = LOWEST; // the second largest
+    for (var e = g * per; e < (g + 1u) * per; e++) {
+      let v = (*s)[e];
+      if (v > a) {
+        b = a;
+        a = v;
+      } else if (v > b) {
+        b = v;
+      }
+    }
+    gs[g] = a + b;
+  }
+  var keep: array<bool, MAX_GROUPS>;
+  for (var k = 0u; k < params.group_used; k++) {
+    var best = params.groups;
+    var bv = -3.4028234e38;
+    for (var g = 0u; g < params.groups; g++) {
+      if (!keep[g] && (best == params.groups || gs[g] > bv)) {
+        bv = gs[g];
+        best = g;
+      }
+    }
+    keep[best] = true;
+  }
+  for (var g = 0u; g < params.groups; g++) {
+    if (!keep[g]) {
+      for (var e = g * per; e < (g + 1u) * per; e++) {
+        (*s)[e] = LOWEST;
+      }
+    }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let r = gid.y * params.row_pitch + gid.x;
@@ -39,7 +84,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let n = params.experts;
   let base = r * n;
   var p: array<f32, MAX_EXPERTS>;
-#if SIGMOID
+#if MASK
+  for (var e = 0u; e < n; e++) {
+    p[e] = logits[base + e];
+  }
+#elif SIGMOID
   for (var e = 0u; e < n; e++) {
     p[e] = 1.0 / (1.0 + exp(-logits[base + e]));
   }
@@ -69,6 +118,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 #else
     s[e] = p[e];
 #endif
+  }
+  if (params.groups > 1u) {
+    mask_groups(&s, n / params.groups);
   }
   var total = 0.0;
   for (var k = 0u; k < params.used; k++) {

@@ -24,8 +24,11 @@ const MOE_ROUTE_BIAS: Record<MoeGating, KernelDef> = {
   sigmoid: { name: 'lm_moe_route_sigmoid_bias', shader: 'lm/moe_route', defines: { SIGMOID: true, BIAS: true } },
 };
 
-/** The most experts a router takes (the shader's MAX_EXPERTS: a row's probabilities live in a private array). */
-export const MOE_MAX_EXPERTS = 256;
+/** The most experts a router takes (the shader's MAX_EXPERTS: a row's probabilities live in a private array; Kimi K2 has 384; llama.cpp's LLAMA_MAX_EXPERTS is 1024). */
+export const MOE_MAX_EXPERTS = 1024;
+
+/** The most expert groups (the shader's MAX_GROUPS; DeepSeek V3 has 8). */
+export const MOE_MAX_GROUPS = 64;
 
 export interface MoeRouteShape {
   rows: number;
@@ -37,6 +40,11 @@ export interface MoeRouteShape {
   /** The weights times this (llama.cpp's expert_weights_scale; 1: none). */
   scale?: number;
   gating: MoeGating;
+  /**
+   * Group-limited selection (DeepSeek V3's; llama.cpp's expert_group_count > 1): the experts in `count` equal runs, a
+   * group scored by the sum of its two largest scores, only the `used` best groups' experts chosen.
+   */
+  groups?: { count: number; used: number };
 }
 
 /** Checks a router's shape; the error names the quantity at fault. */
@@ -46,9 +54,17 @@ export function checkMoeRoute(s: MoeRouteShape): void {
   checkShape('moe_route', 'experts', int(s.experts, 1, MOE_MAX_EXPERTS), `${s.experts} must be an integer in 1..${MOE_MAX_EXPERTS}`);
   checkShape('moe_route', 'used', int(s.used, 1, s.experts), `${s.used} must be an integer in 1..${s.experts} (the experts)`);
   checkShape('moe_route', 'scale', Number.isFinite(s.scale ?? 1), `${s.scale} must be finite`);
+  if (s.groups) {
+    const { count, used } = s.groups;
+    checkShape('moe_route', 'groups', int(count, 2, MOE_MAX_GROUPS) && s.experts % count === 0 && s.experts / count >= 2, `${count} must be an integer in 2..${MOE_MAX_GROUPS} dividing the ${s.experts} experts into groups of at least 2`);
+    checkShape('moe_route', 'groups.used', int(used, 1, count - 1) && used * (s.experts / count) >= s.used, `${used} must be an integer in 1..${count - 1} (the groups) whose experts (${s.experts / count} a group) number at least the ${s.used} used`);
+  }
 }
 
-/** y [rows, experts] = each row's expert weights from its router logits [rows, experts]; selBias [experts]: lfm2moe's selection bias. */
+/** The shader's params of a router's groups: none as 0. */
+export const groupParams = (s: Pick<MoeRouteShape, 'groups'>): { groups: number; group_used: number } => ({ groups: s.groups?.count ?? 0, group_used: s.groups?.used ?? 0 });
+
+/** y [rows, experts] = each row's expert weights from its router logits [rows, experts]; selBias [experts]: lfm2moe's selection bias; s.groups: DeepSeek V3's group-limited selection. */
 export async function planMoeRoute(ctx: GpuContext, logits: GPUBuffer, y: GPUBuffer, s: MoeRouteShape, selBias?: GPUBuffer): Promise<Dispatch> {
   checkMoeRoute(s);
   const { kernel, workgroups, rowPitch } = await perItem(ctx, (selBias ? MOE_ROUTE_BIAS : MOE_ROUTE)[s.gating], s.rows);
@@ -58,7 +74,7 @@ export async function planMoeRoute(ctx: GpuContext, logits: GPUBuffer, y: GPUBuf
     workgroups,
     args: {
       bindings: { logits, y, ...(selBias ? { sel_bias: selBias } : {}) },
-      params: { rows: s.rows, experts: s.experts, used: s.used, norm: s.norm ? 1 : 0, scale: s.scale ?? 1, row_pitch: rowPitch },
+      params: { rows: s.rows, experts: s.experts, used: s.used, norm: s.norm ? 1 : 0, scale: s.scale ?? 1, row_pitch: rowPitch, ...groupParams(s) },
       expect: { logits: 4 * n, y: 4 * n, ...(selBias ? { sel_bias: 4 * s.experts } : {}) },
     },
   };

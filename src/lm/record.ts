@@ -368,7 +368,7 @@ export class StepRecorder implements LlamaOps<Val> {
    * moe_dispatch right after it, which arms the expert matmuls recorded next (linear tags them) from these
    * weights. `bias`: the selection bias vector (lfm2moe).
    */
-  route(logits: Val, o: { used: number; norm: boolean; gating: MoeGating; scale?: number; bias?: string }): Val {
+  route(logits: Val, o: { used: number; norm: boolean; gating: MoeGating; scale?: number; bias?: string; groups?: { count: number; used: number } }): Val {
     const y = this.val(logits.rows, logits.cols);
     const { bias, ...rest } = o;
     const s = { rows: logits.rows, experts: logits.cols, ...rest };

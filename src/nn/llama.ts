@@ -64,9 +64,10 @@ export interface LlamaOps<T> {
   /**
    * A mixture-of-experts router (LlamaConfig.moe; src/nn/llama_moe.ts): router logits [T, E] to each row's expert
    * weights [T, E]: probabilities (softmax, or a sigmoid each), the `used` largest kept (the rest 0), renormalized to
-   * sum 1 where `norm`; `bias` (lfm2moe): a vector [experts] added to the probabilities to choose, not to weigh.
+   * sum 1 where `norm`; `bias` (lfm2moe): a vector [experts] added to the probabilities to choose, not to weigh;
+   * `groups` (DeepSeek V3): chosen among the best groups' experts only (LlamaConfig.moe.groups).
    */
-  route(logits: T, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid'; scale?: number; bias?: string }): T;
+  route(logits: T, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid'; scale?: number; bias?: string; groups?: { count: number; used: number } }): T;
   /**
    * acc + w[t, col] y[t] on each row t whose weight w[t, col] is not 0, acc[t] on the others: expert `col`'s output y
    * added by its router weight. A row that did not choose the expert adds nothing whatever y holds (the engine skips an
@@ -159,7 +160,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     const b = (weight: string) => (m.biases && weight.includes('_exps.weight') ? { bias: weight.replace('_exps.weight', '_exps.bias') } : {});
     const swiglu = (gate: string, up: string, down: string, o: { residual?: T } = {}) => ops.linear(ops.glu(ops.linear(f, gate, b(gate)), ops.linear(f, up, b(up))), down, { ...o, ...b(down) });
     const scale = (rs || 1) * (m.weightScale ?? 1); // (granite's residual scale; bailingmoe's routed weights' scale)
-    const w = ops.route(ops.linear(m.routerOnInput ? x0 : f, blk(l, 'ffn_gate_inp.weight'), m.biases ? { bias: blk(l, 'ffn_gate_inp.bias') } : {}), { used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(scale !== 1 ? { scale } : {}), ...(m.selectionBias ? { bias: blk(l, 'exp_probs_b.bias') } : {}) });
+    const w = ops.route(ops.linear(m.routerOnInput ? x0 : f, blk(l, 'ffn_gate_inp.weight'), m.biases ? { bias: blk(l, 'ffn_gate_inp.bias') } : {}), { used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(scale !== 1 ? { scale } : {}), ...(m.selectionBias ? { bias: blk(l, 'exp_probs_b.bias') } : {}), ...(m.groups ? { groups: m.groups } : {}) });
     let out = x;
     for (let e = 0; e < m.experts; e++) {
       const ex = (t: string) => expertWeight(blk(l, `${t}.weight`), e);

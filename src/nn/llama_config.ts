@@ -245,6 +245,11 @@ export interface LlamaConfig {
     biases?: true;
     /** smallthinker: the router reads the layer's input (before attention), not the FFN's normed input. */
     routerOnInput?: true;
+    /**
+     * DeepSeek V3's group-limited selection (GGUF expert_group_count > 1, expert_group_used_count): the experts in
+     * `count` equal groups, each scored by its two largest selection scores; only the best `used` groups' experts are chosen.
+     */
+    groups?: { count: number; used: number };
   };
   /** deepseek2: multi-head latent attention (src/nn/llama_mla.ts) in place of q / k / v; heads of kvLora + rope dims over one KV head. */
   mla?: MlaConfig;

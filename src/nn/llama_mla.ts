@@ -1,6 +1,5 @@
 // Multi-head latent attention (MLA): the attention of GGUF architecture `deepseek2` (DeepSeek-V2-Lite, Moonlight,
-// GLM-4.7-Flash, ...; DeepSeek-V2, V2.5, V3 and R1 route their experts by groups and Kimi K2 has 384 experts, both
-// refused by llama_moe.ts), as llama.cpp runs it from the files its
+// GLM-4.7-Flash, DeepSeek-V2, V2.5, V3 and R1 with their expert groups, Kimi K2, ...), as llama.cpp runs it from the files its
 // converter writes with the projections split for absorption (attention.key_length_mla / value_length_mla, attn_k_b /
 // attn_v_b). H heads; per head `nope` + `rope` query dims, `v` output dims; keys and values compressed to kvLora:
 //   q     = attn_q h, or attn_q_b rmsnorm(attn_q_a h, attn_q_a_norm) (qLora > 0)   [T, H (nope + rope)]  a head: q_nope | q_pe

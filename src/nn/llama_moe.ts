@@ -16,7 +16,7 @@ import { llamaTensorNames } from './llama_tensors.js';
 
 type LlamaWeights = Record<string, Float32Array>;
 import { type Keys, ModelConfigError } from './gguf_keys.js';
-import { MOE_MAX_EXPERTS } from '../kernels/moe_route.js';
+import { MOE_MAX_EXPERTS, MOE_MAX_GROUPS } from '../kernels/moe_route.js';
 
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
@@ -62,10 +62,7 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   if (experts > MOE_MAX_EXPERTS) throw new ModelConfigError(`model config: metadata '${a}.expert_count' is ${experts}; nibble's router takes up to ${MOE_MAX_EXPERTS} experts`);
   const used = k.int(`${a}.expert_used_count`);
   if (used > experts) throw new ModelConfigError(`model config: metadata '${a}.expert_used_count' ${used} exceeds '${a}.expert_count' ${experts}`);
-  // llama.cpp's loader reads the expert groups for every architecture and its build_moe_ffn keeps only the best
-  // expert_group_used_count groups' experts where there is more than one group (DeepSeek V3's routing): not run here
-  const groups = k.int(`${a}.expert_group_count`, 0, 0);
-  if (groups > 1) throw new ModelConfigError(`model config: metadata '${a}.expert_group_count' is ${groups}: group-limited expert selection (DeepSeek V3's) is not supported (one group is)`);
+  const groups = expertGroups(k, a, experts, used);
   // llama.cpp: qwen2moe / qwen3moe read expert_feed_forward_length (else feed_forward_length / used); Mixtral and
   // OLMoE size their experts by feed_forward_length.
   const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'qwen35moe';
@@ -76,18 +73,39 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   const sharedFfn = a === 'qwen2moe' || a === 'qwen35moe' ? k.int(`${a}.expert_shared_feed_forward_length`, ffn) : a === 'hunyuan-moe' ? k.int(`${a}.expert_shared_feed_forward_length`) : a === 'granite' || a === 'granitemoe' || a === 'granitehybrid' || ernie ? k.int(`${a}.expert_shared_feed_forward_length`, 0, 0) : 0;
   const shared = sharedFfn > 0 ? { sharedFfn } : {};
   // lfm2moe (LFM2-8B-A1B): dense leading layers, the gating function read (sigmoid in LFM2), a selection bias
-  if (a === 'bailingmoe') return bailingMoe(k, a, experts, used);
-  if (a === 'glm4moe') return glm4Moe(k, a, experts, used);
-  if (a === 'dots1' || a === 'deepseek2') return dots1Moe(k, a, experts, used, hasTensor, gatingDefault);
+  if (a === 'bailingmoe') return { ...bailingMoe(k, a, experts, used), ...groups };
+  if (a === 'glm4moe') return { ...glm4Moe(k, a, experts, used), ...groups };
+  if (a === 'dots1' || a === 'deepseek2') return { ...dots1Moe(k, a, experts, used, hasTensor, gatingDefault), ...groups };
   // gpt-oss: experts of expert_feed_forward_length, the router's and the experts' biases; llama.cpp's softmax over
   // the chosen experts' logits (its SOFTMAX_WEIGHT gating) is the softmax over all of them renormalized over the chosen
+  // (llama.cpp would group its raw logits, whose two largest rank groups otherwise than the probabilities: refused)
+  if (a === 'gpt-oss' && groups.groups) throw new ModelConfigError(`model config: metadata '${a}.expert_group_count' is ${groups.groups.count}: gpt-oss's router groups its logits in llama.cpp, which nibble does not follow`);
   if (a === 'gpt-oss') return { experts, used, ffn: k.int(`${a}.expert_feed_forward_length`), norm: true, biases: true };
   // hunyuan-moe: llama.cpp requires expert_feed_forward_length but sizes the experts by feed_forward_length
   const hunyuanFfn = a === 'hunyuan-moe' ? k.int(`${a}.expert_feed_forward_length`) : ffn;
   if (hunyuanFfn !== ffn) throw new ModelConfigError(`model config: metadata '${a}.expert_feed_forward_length' ${hunyuanFfn} differs from '${a}.feed_forward_length' ${ffn}: llama.cpp's hunyuan-moe sizes its experts by the latter`);
   // smallthinker: the router reads the layer's input; the gating function required (llama.cpp aborts without one)
   const extras = a === 'lfm2moe' ? lfm2moeExtras(k, a) : ernie ? ernieMoeExtras(k, a, hasTensor) : a === 'smallthinker' ? { ...gating(k, a), routerOnInput: true as const } : {};
-  return { experts, used, ffn: expertFfn, norm: NORM_WEIGHTS[a]!, ...shared, ...extras };
+  return { experts, used, ffn: expertFfn, norm: NORM_WEIGHTS[a]!, ...shared, ...extras, ...groups };
+}
+
+/**
+ * The expert groups (DeepSeek V3's group-limited selection): llama.cpp's loader reads expert_group_count and
+ * expert_group_used_count for every architecture and its build_moe_ffn keeps only the best used groups' experts where
+ * there is more than one group. Its loader's asserts are errors here (groups fewer than the experts and dividing them,
+ * 0 < used groups < groups), and its graph's: a group's score is its two largest (at least 2 experts a group), and the
+ * used groups must hold the experts a token uses.
+ */
+function expertGroups(k: Keys, a: LlamaArch, experts: number, used: number): Pick<MoeConfig, 'groups'> {
+  const count = k.int(`${a}.expert_group_count`, 0, 0);
+  if (count <= 1) return {};
+  const key = `${a}.expert_group_count`;
+  if (count > MOE_MAX_GROUPS) throw new ModelConfigError(`model config: metadata '${key}' is ${count}; nibble's router takes up to ${MOE_MAX_GROUPS} groups`);
+  if (experts % count !== 0 || experts / count < 2) throw new ModelConfigError(`model config: metadata '${key}' ${count} must divide '${a}.expert_count' ${experts} into groups of at least 2 experts`);
+  const groupsUsed = k.int(`${a}.expert_group_used_count`);
+  if (groupsUsed >= count) throw new ModelConfigError(`model config: metadata '${a}.expert_group_used_count' is ${groupsUsed}; it must be 1..${count - 1} ('${key}' less one)`);
+  if (groupsUsed * (experts / count) < used) throw new ModelConfigError(`model config: metadata '${a}.expert_group_used_count' ${groupsUsed} groups of ${experts / count} experts hold fewer than '${a}.expert_used_count' ${used}`);
+  return { groups: { count, used: groupsUsed } };
 }
 
 /**

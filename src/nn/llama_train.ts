@@ -314,7 +314,7 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
   }
 
   /** The router's weights from graph ops (src/ops/moe.ts): the engine's choice of experts, the gradient through the softmax. */
-  route(logits: Tensor, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid'; scale?: number; bias?: string }): Tensor {
+  route(logits: Tensor, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid'; scale?: number; bias?: string; groups?: { count: number; used: number } }): Tensor {
     const { bias, ...rest } = o;
     const E = logits.shape[1];
     return ops.moeRoute(logits, { ...rest, ...(bias ? { bias: this.graph.constant(this.constants[bias], [E], 'f32', `${this.o.frozen?.prefix ?? ''}${bias}`) } : {}) });

@@ -123,6 +123,7 @@ function moeKeys(c: LlamaConfig): Record<string, GgufValue> {
     ...(a === 'smallthinker' ? { [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']) } : {}),
     ...(a === 'ernie4_5-moe' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.interleave_moe_layer_step`]: gguf.u32(1) } : {}),
     ...(a === 'glm4moe' || a === 'dots1' || a === 'deepseek2' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']) } : {}),
+    ...(m.groups ? { [`${a}.expert_group_count`]: gguf.u32(m.groups.count), [`${a}.expert_group_used_count`]: gguf.u32(m.groups.used) } : {}),
   };
 }
 

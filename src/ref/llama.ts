@@ -379,7 +379,7 @@ function moeFfn(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: numbe
   // gpt-oss: the router's bias, each expert's row of its stacks' biases, and its clamped SwiGLU
   const eb = (t: string, e: number, n: number) => (m.biases ? W.get(`${p}${t}.bias`).w.subarray(e * n, (e + 1) * n) : undefined);
   // (smallthinker's router reads the layer's input x0)
-  const route = moeRouteRef(linear(m.routerOnInput ? x0 : h, T, D, W.get(`${p}ffn_gate_inp.weight`), m.experts, opt, m.biases ? W.get(`${p}ffn_gate_inp.bias`).w : undefined), { rows: T, experts: m.experts, used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(m.weightScale ? { scale: m.weightScale } : {}) }, m.selectionBias ? W.get(`${p}exp_probs_b.bias`).w : undefined);
+  const route = moeRouteRef(linear(m.routerOnInput ? x0 : h, T, D, W.get(`${p}ffn_gate_inp.weight`), m.experts, opt, m.biases ? W.get(`${p}ffn_gate_inp.bias`).w : undefined), { rows: T, experts: m.experts, used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(m.weightScale ? { scale: m.weightScale } : {}), ...(m.groups ? { groups: m.groups } : {}) }, m.selectionBias ? W.get(`${p}exp_probs_b.bias`).w : undefined);
   // expert e's [N, K] slice of a stack (a Q4_1 / Q5_1 stack's block mins too)
   const expert = (t: string, e: number, N: number, K: number): Weight => {
     const w = W.get(`${p}${t}.weight`);

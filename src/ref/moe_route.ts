@@ -1,7 +1,9 @@
 // The f64 reference of the mixture-of-experts router (shaders/lm/moe_route.wgsl), as llama.cpp's build_moe_ffn
 // computes the experts' weights: probabilities (softmax over a row's logits, or a sigmoid of each), the `used` largest
 // chosen (larger first, ties to the lower index, NaN never), their sum normalized to 1 where `norm` (the sum clamped
-// below at 6.103515625e-5, the smallest normal f16), times `scale`; 0 for the experts not chosen.
+// below at 6.103515625e-5, the smallest normal f16), times `scale`; 0 for the experts not chosen. With groups (DeepSeek
+// V3's group-limited selection) only the experts of the best groups.used groups compete, a group scored by the sum of
+// its two largest scores (larger first, ties to the lower index).
 import type { MoeDispatchEntry, MoeRouteShape } from '../kernels/moe_route.js';
 
 /** Each row's expert weights [rows, experts] from router logits [rows, experts]; bias: the selection bias (chosen by p + bias, weighted by p). */
@@ -19,7 +21,7 @@ export function moeRouteRef(logits: ArrayLike<number>, s: MoeRouteShape, bias?: 
       for (let e = 0; e < n; e++) p[e] /= sum;
     }
     const score = Array.from({ length: n }, (_, e) => p[e] + (bias ? bias[e] : 0));
-    const taken = new Array<boolean>(n).fill(false);
+    const taken = s.groups ? groupMask(score, s.groups) : new Array<boolean>(n).fill(false);
     let total = 0;
     for (let k = 0; k < used; k++) {
       let best = -1;
@@ -33,6 +35,22 @@ export function moeRouteRef(logits: ArrayLike<number>, s: MoeRouteShape, bias?: 
     for (let e = 0; e < n; e++) y[r * n + e] *= f;
   }
   return y;
+}
+
+/** True for the experts outside the best `used` of `count` groups (a group's score: its two largest scores; NaN never counts). */
+export function groupMask(score: readonly number[], g: { count: number; used: number }): boolean[] {
+  const per = score.length / g.count;
+  const gs = Array.from({ length: g.count }, (_, i) => {
+    const top = score.slice(i * per, (i + 1) * per).filter((v) => !Number.isNaN(v)).sort((a, b) => b - a);
+    return (top[0] ?? -Infinity) + (top[1] ?? -Infinity);
+  });
+  const keep = new Array<boolean>(g.count).fill(false);
+  for (let k = 0; k < g.used; k++) {
+    let best = -1;
+    for (let i = 0; i < g.count; i++) if (!keep[i] && (best < 0 || gs[i] > gs[best])) best = i;
+    keep[best] = true;
+  }
+  return score.map((_, e) => !keep[Math.floor(e / per)]);
 }
 
 /** The indirect arguments planMoeDispatch writes: entry k's workgroups where a row chose its expert, x = 0 where none did. */

@@ -192,7 +192,7 @@ export const ref = {
   rmsNorm: (x: Arr, g: Arr, eps = 1e-6) => norm(x, g, null, eps, true),
 
   /** A mixture-of-experts router's weights (src/ops/moe.ts moeRoute; the engine's moe_route): moeRouteRef. */
-  moeRoute(logits: Arr, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid'; scale?: number }): Arr {
+  moeRoute(logits: Arr, o: { used: number; norm: boolean; gating: 'softmax' | 'sigmoid'; scale?: number; groups?: { count: number; used: number } }): Arr {
     const [rows, experts] = logits.shape;
     return Arr.from([rows, experts], moeRouteRef(logits.data, { rows, experts, ...o }));
   },

@@ -2,8 +2,10 @@
 // (src/ref/moe_route.ts moeRouteRef): the same experts chosen in every row (the zeros agree exactly), and each chosen
 // weight within the f32 rounding of a softmax over the row and a division by the chosen ones' sum. Shapes of the
 // families run: Mixtral's 8 experts 2 a token, Qwen3-MoE's 128 / 8, OLMoE's 64 / 8 unnormalized, the kernel's
-// largest 256, a scale, Qwen2-MoE's sigmoid gate (1 / 1); ties to the lower index; a row with a NaN logit gets no
-// expert (zeros), as the reference does; bad shapes refused before any dispatch. The engine's arming of the expert
+// largest 1024, a scale, Qwen2-MoE's sigmoid gate (1 / 1), DeepSeek V3's group-limited selection (256 experts in 8
+// groups, the best 4 kept; the case checks that the groups changed some row's choice) and Kimi K2's 384; ties to the
+// lower index; a row with a NaN logit gets no expert (zeros), as the reference does; bad shapes refused before any
+// dispatch. The engine's arming of the expert
 // dispatches (moe_dispatch: zero work for an expert no row chose) against moeDispatchRef, an armed pass that runs one
 // expert's dispatch and skips another's, and moe_add (rows that did not choose the expert keep acc, even where the
 // skipped expert's output holds NaN) against moeAddRef.
@@ -21,7 +23,7 @@ import { opCase } from './ops.cases.js';
 
 function routeCase(what: string, s: MoeRouteShape, fill: (x: Float32Array) => void = () => {}, withBias = false): GpuCase {
   return {
-    name: `moe_route ${s.rows} rows x ${s.experts} experts, ${s.used} used, ${s.gating}${s.norm ? ', normalized' : ''}${s.scale !== undefined ? `, scale ${s.scale}` : ''}${withBias ? ', selection bias' : ''}: ${what}`,
+    name: `moe_route ${s.rows} rows x ${s.experts} experts, ${s.used} used, ${s.gating}${s.norm ? ', normalized' : ''}${s.scale !== undefined ? `, scale ${s.scale}` : ''}${withBias ? ', selection bias' : ''}${s.groups ? `, the best ${s.groups.used} of ${s.groups.count} groups` : ''}: ${what}`,
     async run(ctx: GpuContext) {
       const n = s.rows * s.experts;
       const logits = randomF32(n, s.rows * 31 + s.experts, -4, 4);
@@ -47,6 +49,11 @@ function routeCase(what: string, s: MoeRouteShape, fill: (x: Float32Array) => vo
         for (let r = 0; r < s.rows; r++) {
           const chosen = want.subarray(r * s.experts, (r + 1) * s.experts).filter((v) => v !== 0).length;
           assert(chosen === s.used || (chosen === 0 && logits.subarray(r * s.experts, (r + 1) * s.experts).some(Number.isNaN)), `row ${r}: ${chosen} experts chosen, ${s.used} expected`);
+        }
+        if (s.groups) {
+          // the groups must matter: some row's free choice includes an expert of a group left out
+          const free = moeRouteRef(logits, { ...s, groups: undefined }, bias);
+          assert(free.some((v, i) => (v === 0) !== (want[i] === 0)), 'no row chose otherwise without the groups: the case does not test them');
         }
         return `max |err| ${worst.toExponential(2)} (bound ${bound.toExponential(2)})`;
       } finally {
@@ -197,12 +204,39 @@ const maskCase: GpuCase = {
   },
 };
 
+/** The mask with DeepSeek V3's groups: 16 experts in 4 groups, the best 2 kept, 3 a row (scores given as they are). */
+const groupMaskCase: GpuCase = {
+  name: 'moe_topk_mask [12, 16], 3 used of the best 2 of 4 groups (training): the experts the grouped router chooses',
+  async run(ctx: GpuContext) {
+    const scores = randomF32(12 * 16, 78, 0, 1);
+    const g = new Graph(ctx, 'moe group mask');
+    try {
+      const x = g.input('x', [12, 16], 'f32');
+      const m = op.moeTopKMask(x, 3, { count: 4, used: 2 });
+      const exe = await g.compile({ outputs: [m] });
+      await exe.run({ x: scores });
+      const got = await exe.read(m);
+      // the reference ranks probabilities: a sigmoid keeps the scores' order but not their sums' (as a softmax would not)
+      const logits = scores.map((p) => Math.log(p / (1 - p)));
+      const want = moeRouteRef(logits, { rows: 12, experts: 16, used: 3, norm: true, gating: 'sigmoid', groups: { count: 4, used: 2 } }).map((v) => (v !== 0 ? 1 : 0));
+      assert(got.every((v, i) => v === want[i]), `mask ${[...got]} vs reference ${[...want]}`);
+      const free = moeRouteRef(logits, { rows: 12, experts: 16, used: 3, norm: true, gating: 'sigmoid' }).map((v) => (v !== 0 ? 1 : 0));
+      assert(free.some((v, i) => v !== want[i]), 'the groups changed no row: the case does not test them');
+      return 'equal';
+    } finally {
+      g.destroy();
+    }
+  },
+};
+
 export const CASES: GpuCase[] = [
   maskCase,
+  groupMaskCase,
   // training's router from graph ops: forward vs the reference, the gradient vs central finite differences
   opCase({ name: 'moe_route [5, 8], 2 used, softmax, normalized (Mixtral, Qwen3-MoE)', inputs: [{ shape: [5, 8], lo: -2, hi: 2 }], gpu: ([x]) => op.moeRoute(x, { used: 2, norm: true, gating: 'softmax' }), ref: ([x]) => ref.moeRoute(x, { used: 2, norm: true, gating: 'softmax' }), K: 8 }),
   opCase({ name: 'moe_route [4, 6], 3 used, softmax, unnormalized, scale 0.4 (OLMoE; Granite\'s residual scale)', inputs: [{ shape: [4, 6], lo: -2, hi: 2 }], gpu: ([x]) => op.moeRoute(x, { used: 3, norm: false, gating: 'softmax', scale: 0.4 }), ref: ([x]) => ref.moeRoute(x, { used: 3, norm: false, gating: 'softmax', scale: 0.4 }), K: 6 }),
   opCase({ name: 'moe_route [5, 8], 2 used, sigmoid, normalized, a selection bias (LFM2-MoE; the bias takes no gradient)', inputs: [{ shape: [5, 8], lo: -2, hi: 2 }, { shape: [8], lo: -0.3, hi: 0.3 }], gpu: ([x, b]) => op.moeRoute(x, { used: 2, norm: true, gating: 'sigmoid', bias: b }), ref: ([x, b]) => Arr.from([5, 8], moeRouteRef(x.data, { rows: 5, experts: 8, used: 2, norm: true, gating: 'sigmoid' }, b.data)), K: 8 }),
+  opCase({ name: 'moe_route [6, 16], 4 used of the best 2 of 4 groups, sigmoid, normalized, a selection bias, scale 2.5 (DeepSeek V3)', inputs: [{ shape: [6, 16], lo: -2, hi: 2 }, { shape: [16], lo: -0.3, hi: 0.3 }], gpu: ([x, b]) => op.moeRoute(x, { used: 4, norm: true, gating: 'sigmoid', scale: 2.5, bias: b, groups: { count: 4, used: 2 } }), ref: ([x, b]) => Arr.from([6, 16], moeRouteRef(x.data, { rows: 6, experts: 16, used: 4, norm: true, scale: 2.5, gating: 'sigmoid', groups: { count: 4, used: 2 } }, b.data)), K: 8 }),
   opCase({ name: 'moe_route [6, 1], sigmoid (Qwen2-MoE\'s shared-expert gate)', inputs: [{ shape: [6, 1], lo: -6, hi: 6 }], gpu: ([x]) => op.moeRoute(x, { used: 1, norm: false, gating: 'sigmoid' }), ref: ([x]) => ref.moeRoute(x, { used: 1, norm: false, gating: 'sigmoid' }), K: 4 }),
   dispatchCase,
   armedCase,
@@ -213,6 +247,10 @@ export const CASES: GpuCase[] = [
   routeCase('the kernel\'s most experts, scaled', { rows: 3, experts: MOE_MAX_EXPERTS, used: 6, norm: true, scale: 2.5, gating: 'softmax' }),
   routeCase('Qwen2-MoE\'s shared-expert gate', { rows: 70, experts: 1, used: 1, norm: false, gating: 'sigmoid' }),
   routeCase('LFM2-MoE\'s router', { rows: 11, experts: 32, used: 4, norm: true, gating: 'sigmoid' }, () => {}, true),
+  routeCase('DeepSeek V3\'s router', { rows: 7, experts: 256, used: 8, norm: true, scale: 2.5, gating: 'sigmoid', groups: { count: 8, used: 4 } }, () => {}, true),
+  routeCase('DeepSeek V2\'s (softmax, unnormalized)', { rows: 6, experts: 160, used: 6, norm: false, scale: 16, gating: 'softmax', groups: { count: 8, used: 3 } }),
+  routeCase('groups of 2, one kept (the least the kernel takes)', { rows: 9, experts: 8, used: 2, norm: true, gating: 'softmax', groups: { count: 4, used: 1 } }),
+  routeCase('Kimi K2\'s router', { rows: 4, experts: 384, used: 8, norm: true, scale: 2.827, gating: 'sigmoid' }, () => {}, true),
   routeCase('a softmax router with a selection bias', { rows: 6, experts: 8, used: 2, norm: false, gating: 'softmax' }, () => {}, true),
   routeCase('ties to the lower index, a NaN row gets none', { rows: 4, experts: 6, used: 3, norm: true, gating: 'softmax' }, (x) => {
     x.fill(0.5, 0, 6); // row 0: all equal: experts 0, 1, 2, a third each
@@ -220,7 +258,7 @@ export const CASES: GpuCase[] = [
     x[14] = NaN; // row 2: no expert
   }),
   {
-    name: 'moe_route refuses bad shapes (experts, used)',
+    name: 'moe_route refuses bad shapes (experts, used, groups)',
     async run(ctx: GpuContext) {
       const b = caseBuffers(ctx);
       try {
@@ -229,10 +267,18 @@ export const CASES: GpuCase[] = [
           await expectError('experts', () => planMoeRoute(ctx, L, L, { rows: 1, experts: MOE_MAX_EXPERTS + 1, used: 2, norm: true, gating: 'softmax' })),
           await expectError('used', () => planMoeRoute(ctx, L, L, { rows: 1, experts: 8, used: 9, norm: true, gating: 'softmax' })),
           await expectError('used 0', () => planMoeRoute(ctx, L, L, { rows: 1, experts: 8, used: 0, norm: true, gating: 'softmax' })),
+          await expectError('groups not dividing', () => planMoeRoute(ctx, L, L, { rows: 1, experts: 12, used: 2, norm: true, gating: 'softmax', groups: { count: 5, used: 2 } })),
+          await expectError('groups of 1', () => planMoeRoute(ctx, L, L, { rows: 1, experts: 8, used: 2, norm: true, gating: 'softmax', groups: { count: 8, used: 2 } })),
+          await expectError('all groups used', () => planMoeRoute(ctx, L, L, { rows: 1, experts: 8, used: 2, norm: true, gating: 'softmax', groups: { count: 4, used: 4 } })),
+          await expectError('too few experts in the used groups', () => planMoeRoute(ctx, L, L, { rows: 1, experts: 8, used: 3, norm: true, gating: 'softmax', groups: { count: 4, used: 1 } })),
         ];
-        assert(/experts: 257 must be an integer in 1\.\.256/.test(msgs[0]), msgs[0]);
+        assert(/experts: 1025 must be an integer in 1\.\.1024/.test(msgs[0]), msgs[0]);
         assert(/used: 9 must be an integer in 1\.\.8/.test(msgs[1]), msgs[1]);
         assert(/used: 0 must be/.test(msgs[2]), msgs[2]);
+        assert(/groups: 5 must be an integer in 2\.\.64 dividing the 12 experts/.test(msgs[3]), msgs[3]);
+        assert(/groups: 8 must .* groups of at least 2/.test(msgs[4]), msgs[4]);
+        assert(/groups\.used: 4 must be an integer in 1\.\.3/.test(msgs[5]), msgs[5]);
+        assert(/groups\.used: 1 must .* \(2 a group\) number at least the 3 used/.test(msgs[6]), msgs[6]);
         return msgs.join(' | ');
       } finally {
         b.destroy();

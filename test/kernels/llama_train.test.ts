@@ -140,6 +140,7 @@ describe('llama training forward = inference engine = f64 reference', () => {
     ['smallthinker', ': a sliding window (the first layer global without RoPE), 4 ReGLU experts (2 a token) by a sigmoid router on the layer input', { slidingWindow: 16, moe: { experts: 4, used: 2, ffn: 32, gating: 'sigmoid' } }],
     ['mellum', ': per-head q / k norms, the second layer sliding (window 16, one bool a layer) and rotating plainly, YaRN on the first, 4 experts (2 a token)', { slidingWindow: 16, slidingLayers: [false, true], yarn: { factor: 4, origCtx: 4 }, moe: { experts: 4, used: 2, ffn: 32 } }],
     ['dots1', ': q / k norms, a dense first layer, then 4 experts (2 a token) by sigmoids with a selection bias, renormalized and scaled, a shared expert', { kvHeads: 4, moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 32, denseLead: 1, gating: 'sigmoid', selectionBias: true, norm: true, weightScale: 2.5 } }],
+    ['dots1', ': DeepSeek V3\'s group-limited selection, 8 experts in 4 groups, a token\'s 3 from the best 2, by sigmoids with a selection bias, renormalized and scaled, a shared expert', { kvHeads: 4, moe: { experts: 8, used: 3, ffn: 16, sharedFfn: 16, gating: 'sigmoid', selectionBias: true, norm: true, weightScale: 2.5, groups: { count: 4, used: 2 } } }],
   ];
   for (const [arch, what, extra] of FORWARD) {
     const o: SynthOptions = { arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 11, vocab: spmByteVocab(), ...extra };
@@ -243,6 +244,7 @@ describe('llama training backward = finite differences of the f64 reference', ()
     ['smallthinker (4 ReGLU experts, 2 a token, by a softmax router on the layer input, renormalized)', 'smallthinker', { moe: { experts: 4, used: 2, ffn: 24 } }, MOE_PARAMS],
     ['mellum (4 experts, 2 a token, renormalized; per-head q / k norms)', 'mellum', { moe: { experts: 4, used: 2, ffn: 24 } }, [...MOE_PARAMS, 'blk.0.attn_q_norm.weight']],
     ['dots1 (4 experts, 2 a token, by sigmoids with a selection bias, renormalized and scaled; a shared expert of 24; q / k norms)', 'dots1', { kvHeads: 2, moe: { experts: 4, used: 2, ffn: 24, sharedFfn: 24, gating: 'sigmoid', selectionBias: true, norm: true, weightScale: 2.5 } }, [...MOE_PARAMS, 'blk.0.ffn_gate_shexp.weight', 'blk.0.attn_q_norm.weight']],
+    ['dots1 grouped (4 experts in 2 groups, 2 a token from the best group, by sigmoids with a selection bias, renormalized; a shared expert of 24)', 'dots1', { kvHeads: 2, moe: { experts: 4, used: 2, ffn: 24, sharedFfn: 24, gating: 'sigmoid', selectionBias: true, norm: true, groups: { count: 2, used: 1 } } }, [...MOE_PARAMS, 'blk.0.ffn_up_shexp.weight']],
   ];
   for (const [label, arch, extra, moeNames] of FD) {
     it(`${label}: dim 16, 1 layer, 2 heads / ${extra.kvHeads ?? 1} KV head${(extra.kvHeads ?? 1) > 1 ? 's' : ''}, B=2 T=5 with padding${arch === 'qwen3' ? ', head dim 12' : ''}`, async () => {

@@ -245,7 +245,15 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /tensor 'output\.weight' is missing \(a dots1 model's head is never tied/);
     // group-limited expert selection (DeepSeek V3's n_group / topk_group, which llama.cpp applies to any architecture's experts)
     expect(llamaConfigFromGguf({ ...f.metadata, 'dots1.expert_group_count': gguf.u32(1), 'dots1.expert_group_used_count': gguf.u32(1) }, tensors).moe!.experts).toBe(8);
-    fails({ ...f.metadata, 'dots1.expert_group_count': gguf.u32(4), 'dots1.expert_group_used_count': gguf.u32(2) }, tensors, /metadata 'dots1\.expert_group_count' is 4: group-limited expert selection \(DeepSeek V3's\) is not supported/);
+    const grouped = (count: number, used?: number) => ({ ...f.metadata, 'dots1.expert_group_count': gguf.u32(count), ...(used !== undefined ? { 'dots1.expert_group_used_count': gguf.u32(used) } : {}) });
+    expect(llamaConfigFromGguf(grouped(4, 2), tensors).moe!.groups).toEqual({ count: 4, used: 2 });
+    fails(grouped(4), tensors, /metadata key 'dots1\.expert_group_used_count' is missing \(required\)/);
+    fails(grouped(3, 1), tensors, /'dots1\.expert_group_count' 3 must divide 'dots1\.expert_count' 8 into groups of at least 2 experts/);
+    fails(grouped(8, 2), tensors, /'dots1\.expert_group_count' 8 must divide 'dots1\.expert_count' 8 into groups of at least 2 experts/);
+    fails(grouped(4, 4), tensors, /'dots1\.expert_group_used_count' is 4; it must be 1\.\.3/);
+    fails(grouped(4, 0), tensors, /'dots1\.expert_group_used_count' must be an integer >= 1, found u32 0/);
+    const three = synthHeader({ arch: 'dots1', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 4, seed: 1, moe: { experts: 8, used: 3, ffn: 32, sharedFfn: 32 } });
+    fails({ ...three.file.metadata, 'dots1.expert_group_count': gguf.u32(4), 'dots1.expert_group_used_count': gguf.u32(1) }, three.tensors, /'dots1\.expert_group_used_count' 1 groups of 2 experts hold fewer than 'dots1\.expert_used_count' 3/);
     fails({ ...f.metadata, 'dots1.attention.head_count_kv': gguf.u32(2) }, tensors, /'dots1\.attention\.head_count_kv' 2 differs from 'dots1\.attention\.head_count' 4: llama\.cpp's dots1 sizes k and v by head_count/);
   });
 
@@ -470,7 +478,7 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(without('qwen3moe.expert_used_count'), qt, /metadata key 'qwen3moe\.expert_used_count' is missing \(required\)/);
     fails({ ...q.metadata, 'qwen3moe.expert_used_count': gguf.u32(9) }, qt, /'qwen3moe\.expert_used_count' 9 exceeds 'qwen3moe\.expert_count' 8/);
     fails({ ...q.metadata, 'qwen3moe.expert_count': gguf.u32(0) }, qt, /'qwen3moe\.expert_count' must be an integer >= 1, found u32 0/);
-    fails({ ...q.metadata, 'qwen3moe.expert_count': gguf.u32(512) }, qt, /'qwen3moe\.expert_count' is 512; nibble's router takes up to 256 experts/);
+    fails({ ...q.metadata, 'qwen3moe.expert_count': gguf.u32(1025) }, qt, /'qwen3moe\.expert_count' is 1025; nibble's router takes up to 1024 experts/);
     const { file: g, tensors: gt } = synthHeader({ arch: 'gemma', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 1, seed: 1 });
     fails({ ...g.metadata, 'gemma.expert_count': gguf.u32(8), 'gemma.expert_used_count': gguf.u32(2) }, gt, /'gemma\.expert_count' is 8: gemma's mixture-of-experts layers are not supported/);
     const { file: l, tensors: lt } = synthHeader({ dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 });
