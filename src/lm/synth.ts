@@ -91,7 +91,7 @@ export interface SynthOptions {
   logitMul?: number;
   /** glm4moe: per-head q / k norms (GLM-4.5's; the Air has none). */
   qkNorm?: boolean;
-  /** glm4moe: this many multi-token-prediction layers after the model's (nextn_predict_layers; llama.cpp loads them and never runs them). */
+  /** glm4moe, bailingmoe2: this many multi-token-prediction layers after the model's (nextn_predict_layers; llama.cpp loads them and never runs them). */
   nextn?: number;
   /** Written as a Qwen VL text decoder (qwen2vl on arch qwen2, qwen3vl on qwen3, qwen3vlmoe on qwen3moe) with these M-RoPE sections. */
   mrope?: LlamaConfig['mrope'];
@@ -295,7 +295,8 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     ...(o.fusedQkv ? { fusedQkv: true } : {}),
     ...(o.mrope ? { mrope: o.mrope } : {}),
   };
-  if ((o.nextn || o.qkNorm) && arch !== 'glm4moe') throw new Error(`synth: nextn and qkNorm are glm4moe's (arch ${arch})`);
+  if (o.qkNorm && arch !== 'glm4moe') throw new Error(`synth: qkNorm is glm4moe's (arch ${arch})`);
+  if (o.nextn && arch !== 'glm4moe' && arch !== 'bailingmoe2') throw new Error(`synth: nextn is glm4moe's and bailingmoe2's (arch ${arch})`);
   if (o.mrope && MROPE_BASE[o.mrope.arch] !== arch) throw new Error(`synth: mrope ${o.mrope.arch} is written on arch ${MROPE_BASE[o.mrope.arch]} (arch ${arch})`);
   if (arch !== 'phi2' && o.fusedQkv) throw new Error(`synth: fusedQkv is phi2's (arch ${arch})`);
   if (arch !== 'phi3' && arch !== 'minicpm3' && o.longRope) throw new Error(`synth: longRope is phi3's and minicpm3's (arch ${arch})`);
@@ -306,11 +307,12 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const r = rng(o.seed ?? 1);
   const g = normal(r);
   const wt = o.weightType ?? 'F32';
-  // glm4moe's multi-token-prediction layers (nextn): whole layers past c.layers and their nextn.* tensors, which
+  // glm4moe's and bailingmoe2's multi-token-prediction layers (nextn): whole layers past c.layers and their nextn.* tensors, which
   // llama.cpp loads and never runs
   const mtp = o.nextn ? { ...c, layers: c.layers + o.nextn } : c;
   const mtpNames = Array.from({ length: o.nextn ?? 0 }, (_, i) => c.layers + i).flatMap((l) => [
     { name: `blk.${l}.nextn.eh_proj.weight`, shape: [c.dim, 2 * c.dim] }, { name: `blk.${l}.nextn.enorm.weight`, shape: [c.dim] }, { name: `blk.${l}.nextn.hnorm.weight`, shape: [c.dim] },
+    ...(arch === 'bailingmoe2' ? [{ name: `blk.${l}.layer_output_norm.weight`, shape: [c.dim] }] : []), // (required by llama.cpp's bailingmoe2 loader)
   ]);
   const tensors: GgufTensorIn[] = [...llamaTensorNames(mtp), ...mtpNames].map(({ name, shape }) => {
     if (name === 'rope_freqs.weight') return { name, type: 'F32', shape, data: llama3RopeFactors(o.ropeScaling!, c.headDim, c.ropeBase) };

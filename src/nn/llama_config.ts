@@ -33,7 +33,9 @@
 //         .expert_feed_forward_length, .expert_gating_func (required), .attention.sliding_window (> 0: a window of
 //         4096), .attention.sliding_window_pattern (4), .rope.freq_base_swa (= rope.freq_base); dots1: glm4moe's keys,
 //         .expert_gating_func and .expert_shared_count required; mellum: .expert_feed_forward_length (required),
-//         .attention.sliding_window (0), with it .attention.sliding_window_pattern (one bool a layer, or a period)
+//         .attention.sliding_window (0), with it .attention.sliding_window_pattern (one bool a layer, or a period);
+//         bailingmoe2 (Ling 2.0: q / k / v fused, per-head q / k norms): dots1's keys, .expert_shared_feed_forward_length
+//         (0: the experts' width), .nextn_predict_layers; every MoE: .expert_group_count, .expert_group_used_count
 //   minicpm3 (MiniCPM 3, MLA with attn_kv_b whole): .attention.q_lora_rank, .kv_lora_rank (required); LongRoPE's factors as phi3's
 //   deepseek2 (multi-head latent attention, src/nn/llama_mla.ts): .attention.kv_lora_rank, .key_length_mla,
 //         .value_length_mla, .q_lora_rank (not read for the Lite layer counts), dots1's expert keys (gating optional)
@@ -255,7 +257,7 @@ export interface LlamaConfig {
   mla?: MlaConfig;
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -334,7 +336,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const k = new Keys(metadata);
   const dim = k.int(`${a}.embedding_length`);
   // (glm4moe: its last nextn_predict_layers blocks are multi-token-prediction layers llama.cpp loads and never runs)
-  const layers = a === 'glm4moe' ? glm4moeLayers(k, a, metadata) : a === 'qwen35' || a === 'qwen35moe' || a === 'deepseek2' ? nextnLayers(k, a) : k.int(`${a}.block_count`);
+  const layers = a === 'glm4moe' ? glm4moeLayers(k, a, metadata) : a === 'qwen35' || a === 'qwen35moe' || a === 'deepseek2' || a === 'bailingmoe2' ? nextnLayers(k, a) : k.int(`${a}.block_count`);
   // mamba2: no attention (its converter writes head_count 0): one notional head of MAMBA2_HEAD_DIM, never run
   const mamba2 = a === 'mamba2' ? mamba2Kinds(k, a, layers, tensors.length) : undefined;
   const heads = mamba2 ? 1 : k.int(`${a}.attention.head_count`);
@@ -411,7 +413,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (a === 'falcon' && byName.has('blk.0.attn_norm_2.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_norm_2.weight': Falcon-40B's second attention norm is not supported`);
   if (a === 'command-r' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': command-r's per-head q / k LayerNorms (Command R+) are not supported`);
   // llama.cpp's olmo2, stablelm, phi2 and gptneox require output.weight (their head is never tied).
-  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe' || a === 'nemotron' || a === 'gpt-oss' || a === 'dots1' || a === 'mellum') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} model's head is never tied to the embedding)`);
+  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe' || a === 'nemotron' || a === 'gpt-oss' || a === 'dots1' || a === 'mellum' || a === 'bailingmoe2') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} model's head is never tied to the embedding)`);
   const embd = byName.get('token_embd.weight');
   if (!embd) throw new ModelConfigError(`model config: tensor 'token_embd.weight' is missing`);
   if (embd.shape.length !== 2 || embd.shape[1] !== dim) throw new ModelConfigError(`model config: tensor 'token_embd.weight' has shape [${embd.shape.join(', ')}], expected [vocab, ${dim}] ('${a}.embedding_length' ${dim})`);

@@ -69,8 +69,8 @@ export function ggufTensorLayout(c: LlamaConfig): { name: string; shape: number[
   return toFileOrder(c, llamaTensorNames(c), (f, t) => ({ name: f.name, shape: [fusedRows(f), ...t.shape.slice(1)] }));
 }
 
-/** A tensor of glm4moe's, qwen35's or qwen35moe's multi-token-prediction layers (blk.N with N at or past c.layers: nextn_predict_layers). */
-export const isNextnTensor = (c: LlamaConfig, name: string): boolean => (c.arch === 'glm4moe' || c.arch === 'qwen35' || c.arch === 'qwen35moe' || c.arch === 'deepseek2') && Number(/^blk\.(\d+)\./.exec(name)?.[1] ?? -1) >= c.layers;
+/** A tensor of glm4moe's, qwen35's, qwen35moe's, deepseek2's or bailingmoe2's multi-token-prediction layers (blk.N with N at or past c.layers: nextn_predict_layers). */
+export const isNextnTensor = (c: LlamaConfig, name: string): boolean => (c.arch === 'glm4moe' || c.arch === 'qwen35' || c.arch === 'qwen35moe' || c.arch === 'deepseek2' || c.arch === 'bailingmoe2') && Number(/^blk\.(\d+)\./.exec(name)?.[1] ?? -1) >= c.layers;
 
 /**
  * A tensor as a header (GgufTensorInfo: bytes) or a parsed file (GgufTensor: data) describes it; a part is the same

@@ -21,7 +21,7 @@ import { MOE_MAX_EXPERTS, MOE_MAX_GROUPS } from '../kernels/moe_route.js';
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
 /** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
-export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker', 'dots1', 'mellum'];
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'bailingmoe2'];
 
 /** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
 export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
@@ -33,7 +33,7 @@ export function parseExpertWeight(name: string): { tensor: string; expert: numbe
 }
 
 /** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */, mellum: true, deepseek2: false /* (read: expert_weights_norm) */ };
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */, mellum: true, deepseek2: false /* (read: expert_weights_norm) */, bailingmoe2: false /* (read: expert_weights_norm) */ };
 
 /** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
 export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
@@ -75,7 +75,7 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   // lfm2moe (LFM2-8B-A1B): dense leading layers, the gating function read (sigmoid in LFM2), a selection bias
   if (a === 'bailingmoe') return { ...bailingMoe(k, a, experts, used), ...groups };
   if (a === 'glm4moe') return { ...glm4Moe(k, a, experts, used), ...groups };
-  if (a === 'dots1' || a === 'deepseek2') return { ...dots1Moe(k, a, experts, used, hasTensor, gatingDefault), ...groups };
+  if (a === 'dots1' || a === 'deepseek2' || a === 'bailingmoe2') return { ...dots1Moe(k, a, experts, used, hasTensor, gatingDefault), ...groups };
   // gpt-oss: experts of expert_feed_forward_length, the router's and the experts' biases; llama.cpp's softmax over
   // the chosen experts' logits (its SOFTMAX_WEIGHT gating) is the softmax over all of them renormalized over the chosen
   // (llama.cpp would group its raw logits, whose two largest rank groups otherwise than the probabilities: refused)
@@ -150,13 +150,16 @@ function glm4Moe(k: Keys, a: LlamaArch, experts: number, used: number): MoeConfi
  * expert_feed_forward_length, the gating function required (llama.cpp aborts without one), a selection bias where the
  * file has one (llama.cpp's loader takes exp_probs_b as optional), the renormalization and the scale read, and a shared
  * expert expert_shared_count experts wide (required, at least 1: llama.cpp's loader always makes it). deepseek2's the
- * same, its gating function optional (gatingDefault).
+ * same, its gating function optional (gatingDefault); bailingmoe2's (Ling 2.0) too, its shared expert's width
+ * expert_shared_feed_forward_length where the key is above 0.
  */
 function dots1Moe(k: Keys, a: LlamaArch, experts: number, used: number, hasTensor: (name: string) => boolean, gatingDefault?: number): MoeConfig {
   const ffn = k.int(`${a}.expert_feed_forward_length`);
   const denseLead = k.int(`${a}.leading_dense_block_count`, 0, 0);
   const selection = hasTensor(`blk.${denseLead}.exp_probs_b.bias`) ? { selectionBias: true as const } : {};
-  return { experts, used, ffn, ...routedWeights(k, a), sharedFfn: ffn * k.int(`${a}.expert_shared_count`, undefined, 1), ...(denseLead > 0 ? { denseLead } : {}), ...gating(k, a, gatingDefault), ...selection };
+  // (bailingmoe2: a shared expert of expert_shared_feed_forward_length where the key is there and not 0)
+  const sharedWidth = a === 'bailingmoe2' ? k.int(`${a}.expert_shared_feed_forward_length`, 0, 0) || ffn : ffn;
+  return { experts, used, ffn, ...routedWeights(k, a), sharedFfn: sharedWidth * k.int(`${a}.expert_shared_count`, undefined, 1), ...(denseLead > 0 ? { denseLead } : {}), ...gating(k, a, gatingDefault), ...selection };
 }
 
 /** bailingmoe's, glm4moe's and dots1's routed weights: renormalized where expert_weights_norm (default false), times expert_weights_scale where the file gives one. */

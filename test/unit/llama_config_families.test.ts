@@ -257,6 +257,21 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails({ ...f.metadata, 'dots1.attention.head_count_kv': gguf.u32(2) }, tensors, /'dots1\.attention\.head_count_kv' 2 differs from 'dots1\.attention\.head_count' 4: llama\.cpp's dots1 sizes k and v by head_count/);
   });
 
+  it('bailingmoe2 (Ling 2.0): q / k / v fused, per-head q / k norms, NEOX, dots1\'s experts with the shared width read, its multi-token-prediction layers dropped, the head never tied', () => {
+    const o = { arch: 'bailingmoe2' as const, dim: 64, ffn: 128, layers: 3, heads: 4, kvHeads: 2, seed: 1, ropeDims: 8, nextn: 1, moe: { experts: 8, used: 2, ffn: 32, sharedFfn: 32, denseLead: 1, gating: 'sigmoid' as const, selectionBias: true as const, norm: true, weightScale: 2.5, groups: { count: 4, used: 2 } } };
+    const { file: f, tensors } = synthHeader(o);
+    expect(f.metadata['bailingmoe2.block_count']).toEqual(gguf.u32(4));
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'bailingmoe2', layers: 3, ropeLayout: 'neox', ropeDims: 8, qkNorm: true, fusedQkv: true, tied: false, moe: o.moe });
+    expect(tensors.some((t) => t.name === 'blk.0.attn_qkv.weight') && !tensors.some((t) => t.name === 'blk.0.attn_q.weight')).toBe(true);
+    // a shared expert of expert_shared_feed_forward_length x expert_shared_count where the key is above 0 (llama.cpp's n_ff_shexp)
+    expect(() => llamaConfigFromGguf({ ...f.metadata, 'bailingmoe2.expert_shared_feed_forward_length': gguf.u32(16) }, tensors)).toThrow(/tensor 'blk\.1\.ffn_gate_shexp\.weight' has shape \[32, 64\], expected \[16, 64\]/);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'bailingmoe2.expert_gating_func')), tensors, /metadata key 'bailingmoe2\.expert_gating_func' is missing \(required\)/);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'bailingmoe2.expert_shared_count')), tensors, /metadata key 'bailingmoe2\.expert_shared_count' is missing \(required\)/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /tensor 'output\.weight' is missing \(a bailingmoe2 model's head is never tied/);
+    fails({ ...f.metadata, 'bailingmoe2.nextn_predict_layers': gguf.u32(4) }, tensors, /'bailingmoe2\.nextn_predict_layers' 4 must be below 'bailingmoe2\.block_count' 4/);
+  });
+
   it('mellum (Mellum): qwen3moe\'s attention and experts, the sliding layers as one bool a layer (or a period), required with a window, rotating plainly', () => {
     const { file: f, tensors } = synthHeader({ arch: 'mellum', dim: 64, ffn: 64, layers: 4, heads: 4, kvHeads: 2, seed: 1, slidingWindow: 8, slidingLayers: [true, false, true, true], moe: { experts: 8, used: 2, ffn: 32 } });
     const c = llamaConfigFromGguf(f.metadata, tensors);
