@@ -2,7 +2,8 @@
 // src/ref/delta_net.ts deltaNetScanRef; src/nn/llama_delta_net.ts has the layer). qkv [T, (2 Hk + Hv) D] is the
 // convolution's output: q [Hk, D] in columns [0, Hk D), k [Hk, D] after it, v [Hv, D] after those; beta and alpha
 // [T, Hv] are ssm_beta's and ssm_alpha's outputs. Per row t and value head h (key head h % Hk, as llama.cpp tiles
-// them), as ggml_l2_norm, ggml_softplus and ggml_gated_delta_net:
+// them for qwen35; h / (Hv / Hk) with `k_repeat`, as it repeats each for qwen3next), as ggml_l2_norm, ggml_softplus
+// and ggml_gated_delta_net:
 //   q, k = q / max(|q|, eps), k / max(|k|, eps)
 //   g = softplus(alpha + dt_bias[h]) a[h];  b = sigmoid(beta)
 //   S = S exp(g);  d[j] = (v[j] - sum_i S[i, j] k[i]) b;  S[i, j] += k[i] d[j];  y[t, h, j] = sum_i S[i, j] q[i] / sqrt(D)
@@ -15,6 +16,7 @@ struct Params {
   v_heads: u32,
   d: u32,
   eps: f32,
+  k_repeat: u32, // 1: value head h reads key head h / (Hv / Hk) (Qwen3-Next); 0: h % Hk (Qwen3.5)
 }
 
 override WG: u32 = 64;
@@ -41,7 +43,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let Hk = params.k_heads;
   let Hv = params.v_heads;
   let ch = (2u * Hk + Hv) * D;
-  let kh = h % Hk;
+  let kh = select(h % Hk, h / (Hv / Hk), params.k_repeat != 0u);
   let s0 = h * D * D;
   if (pos[0] == 0) {
     for (var j = lid; j < D; j += WG) {

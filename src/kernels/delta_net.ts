@@ -21,13 +21,15 @@ export interface DeltaNetShape {
   vHeads: number;
   d: number;
   taps: number;
+  /** Value head h reads key head h / (vHeads / kHeads) (Qwen3-Next's repeat) instead of h % kHeads (Qwen3.5's tiling). */
+  kRepeat?: boolean;
 }
 
 /** The convolution's channels (q | k | v): the config's count (llama_delta_net.ts) for a kernel shape. */
 export const deltaNetChannels = (s: Omit<DeltaNetShape, 'T'>) => deltaNetConvChannels({ kHeads: s.kHeads, vHeads: s.vHeads, state: s.d });
 
 function check(kernel: string, s: DeltaNetShape): void {
-  for (const [k, v] of Object.entries(s)) checkShape(kernel, k, Number.isInteger(v) && v > 0, `${v} must be a positive integer`);
+  for (const k of ['T', 'kHeads', 'vHeads', 'd', 'taps'] as const) checkShape(kernel, k, Number.isInteger(s[k]) && s[k] > 0, `${s[k]} must be a positive integer`);
   checkShape(kernel, 'taps', s.taps >= 2 && s.taps <= 8, `${s.taps} must be in 2..8`);
   checkShape(kernel, 'd', s.d <= DELTA_NET_MAX_HEAD, `${s.d} must be at most ${DELTA_NET_MAX_HEAD}`);
   checkShape(kernel, 'vHeads', s.vHeads % s.kHeads === 0, `${s.vHeads} must be a multiple of kHeads ${s.kHeads}`);
@@ -63,7 +65,7 @@ export async function planDeltaNet(ctx: GpuContext, qkv: GPUBuffer, beta: GPUBuf
     kernel,
     args: {
       bindings: { qkv, beta, alpha, dt_bias: dtBias, a, state, pos, y },
-      params: { T, k_heads: s.kHeads, v_heads: H, d, eps },
+      params: { T, k_heads: s.kHeads, v_heads: H, d, eps, k_repeat: s.kRepeat ? 1 : 0 },
       expect: { qkv: 4 * T * deltaNetChannels(s), beta: 4 * T * H, alpha: 4 * T * H, dt_bias: 4 * H, a: 4 * H, state: 4 * H * d * d, pos: 4 * T, y: 4 * T * H * d },
     },
     workgroups: [H, 1, 1],

@@ -18,7 +18,7 @@ export class PretrainError extends Error {}
 
 /** The committed recipe (configs/*.json): model shape, batch, schedule. */
 export interface PretrainConfig {
-  /** arch: any of LLAMA_ARCHS but the Mamba-2 models, qwen35 and qwen35moe (default llama); headDim: default dim / heads; slidingWindow: the Gemmas', cohere2's and gpt-oss's (default 512 for gemma3, cohere2 and gpt-oss, 4096 for gemma2; at least seq). */
+  /** arch: any of LLAMA_ARCHS but the Mamba-2 models, qwen35, qwen35moe and qwen3next (default llama); headDim: default dim / heads; slidingWindow: the Gemmas', cohere2's and gpt-oss's (default 512 for gemma3, cohere2 and gpt-oss, 4096 for gemma2; at least seq). */
   model: { arch?: LlamaArch; dim: number; layers: number; heads: number; kvHeads?: number; headDim?: number; ffn: number; ctx: number; slidingWindow?: number; /** lfm2 (required there): the kernel length and one flag a layer, true for a short convolution. */ shortConv?: { taps: number; conv: boolean[] }; /** llama (Mixtral), granite and the MoE architectures (required there): experts of width ffn, `used` a token; qwen2moe's, granite's and ernie4_5-moe's shared expert of sharedFfn; lfm2moe's and ernie4_5-moe's denseLead leading dense layers; ernie4_5-moe's selection bias (selectionBias true). */ moe?: { experts: number; used: number; ffn: number; sharedFfn?: number; denseLead?: number; selectionBias?: true } };
   batch: number;
   /** Tokens per window (<= model.ctx). */
@@ -51,7 +51,7 @@ export function checkPretrainConfig(c: PretrainConfig, vocab: number): LlamaConf
   for (const k of ['dim', 'layers', 'heads', 'ffn', 'ctx'] as const) if (!Number.isInteger(c.model[k]) || c.model[k] < 1) throw new PretrainError(`pretrain config: 'model.${k}' must be an integer >= 1, found ${JSON.stringify(c.model[k])}`);
   if (c.model.arch !== undefined && !(LLAMA_ARCHS as readonly string[]).includes(c.model.arch)) throw new PretrainError(`pretrain config: 'model.arch' must be one of ${LLAMA_ARCHS.join(', ')}, found ${JSON.stringify(c.model.arch)}`);
   if (c.model.arch === 'granitehybrid' || c.model.arch === 'falcon-h1' || c.model.arch === 'nemotron_h' || c.model.arch === 'mamba2') throw new PretrainError(`pretrain config: 'model.arch' ${c.model.arch} runs for inference only (its Mamba-2 layers have no backward rules here)`);
-  if (c.model.arch === 'qwen35' || c.model.arch === 'qwen35moe') throw new PretrainError(`pretrain config: 'model.arch' ${c.model.arch} runs for inference only (its Gated DeltaNet layers have no backward rules here)`);
+  if (c.model.arch === 'qwen35' || c.model.arch === 'qwen35moe' || c.model.arch === 'qwen3next') throw new PretrainError(`pretrain config: 'model.arch' ${c.model.arch} runs for inference only (its Gated DeltaNet layers have no backward rules here)`);
   if (c.seq > c.model.ctx) throw new PretrainError(`pretrain config: 'seq' ${c.seq} exceeds 'model.ctx' ${c.model.ctx}`);
   const sw = c.model.slidingWindow;
   if (sw !== undefined) {

@@ -316,7 +316,7 @@ export class StepRecorder implements LlamaOps<Val> {
     const st = this.r.deltaNetState?.[layer];
     if (!st) throw new Error(`internal: layer ${layer} has no Gated DeltaNet state`);
     const T = qkv.rows;
-    const shape = { T, kHeads: d.kHeads, vHeads: d.vHeads, d: d.state, taps: d.taps };
+    const shape = { T, kHeads: d.kHeads, vHeads: d.vHeads, d: d.state, taps: d.taps, ...(d.kRepeat ? { kRepeat: true } : {}) };
     const conv = this.val(T, deltaNetConvChannels(d));
     const y = this.val(T, d.vHeads * d.state);
     const out = this.val(T, d.vHeads * d.state);

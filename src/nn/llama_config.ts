@@ -214,7 +214,7 @@ export interface LlamaConfig {
    * causal convolution of `taps` over q | k | v, `kHeads` key heads and `vHeads` value heads of `state` channels, a
    * state [state, state] per value head; the other layers' attention output gated by sigmoid(attn_q_gate h).
    */
-  deltaNet?: { taps: number; state: number; kHeads: number; vHeads: number; layers: readonly boolean[] };
+  deltaNet?: { taps: number; state: number; kHeads: number; vHeads: number; layers: readonly boolean[]; /** qwen3next: value head h reads key head h / (vHeads / kHeads) (llama.cpp repeats each key head; qwen35 tiles them, h % kHeads). */ kRepeat?: true };
   /**
    * nemotron_h (Nemotron-H): each layer is one mixer (a Mamba-2 mixer, attention without RoPE, or the gateless
    * squared-ReLU MLP), after the layer's attn_norm, its output added to the stream; no layer has the others.
@@ -257,7 +257,7 @@ export interface LlamaConfig {
   mla?: MlaConfig;
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -336,7 +336,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const k = new Keys(metadata);
   const dim = k.int(`${a}.embedding_length`);
   // (glm4moe: its last nextn_predict_layers blocks are multi-token-prediction layers llama.cpp loads and never runs)
-  const layers = a === 'glm4moe' ? glm4moeLayers(k, a, metadata) : a === 'qwen35' || a === 'qwen35moe' || a === 'deepseek2' || a === 'bailingmoe2' ? nextnLayers(k, a) : k.int(`${a}.block_count`);
+  const layers = a === 'glm4moe' ? glm4moeLayers(k, a, metadata) : a === 'qwen35' || a === 'qwen35moe' || a === 'qwen3next' || a === 'deepseek2' || a === 'bailingmoe2' ? nextnLayers(k, a) : k.int(`${a}.block_count`);
   // mamba2: no attention (its converter writes head_count 0): one notional head of MAMBA2_HEAD_DIM, never run
   const mamba2 = a === 'mamba2' ? mamba2Kinds(k, a, layers, tensors.length) : undefined;
   const heads = mamba2 ? 1 : k.int(`${a}.attention.head_count`);
@@ -349,7 +349,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   // granitehybrid writes head_count_kv one a layer too, 0 for its Mamba-2 layers (llama_ssm.ts)
   const hybrid = a === 'granitehybrid' ? recurrentLayers(metadata, k, a, layers, heads, tensors.length) : undefined;
   // qwen35: Gated DeltaNet layers between its attention layers (llama_delta_net.ts)
-  const deltaNet = a === 'qwen35' || a === 'qwen35moe' ? deltaNetFromGguf(metadata, k, a, layers, tensors.length) : undefined;
+  const deltaNet = a === 'qwen35' || a === 'qwen35moe' || a === 'qwen3next' ? deltaNetFromGguf(metadata, k, a, layers, tensors.length) : undefined;
   const kvHeads = conv ? conv.kvHeads : hybrid ? hybrid.kvHeads : nemo ? nemo.kvHeads : k.int(`${a}.attention.head_count_kv`, heads);
   const ctx = k.int(`${a}.context_length`);
   const eps = k.float(archTraits(a).layerNorm ? `${a}.attention.layer_norm_epsilon` : `${a}.attention.layer_norm_rms_epsilon`); // stablelm's and starcoder2's norms are LayerNorm
@@ -410,6 +410,9 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   // StableLM 2 12B's per-head q / k LayerNorms and parallel residual (no ffn_norm) are not run.
   if (a === 'stablelm' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': stablelm's per-head q / k LayerNorms (StableLM 2 12B) are not supported`);
   if (a === 'stablelm' && !byName.has('blk.0.ffn_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.ffn_norm.weight' is missing: stablelm's parallel residual (StableLM 2 12B) is not supported`);
+  // Qwen3-Next files converted before llama.cpp split q / k / v / z (one ssm_in a layer, each key head's q, k, v, z together)
+  const legacy = a === 'qwen3next' ? tensors.find((t) => t.name.endsWith('.ssm_in.weight')) : undefined;
+  if (legacy) throw new ModelConfigError(`model config: tensor '${legacy.name}': a legacy qwen3next file (q / k / v / z fused in ssm_in) is not supported; convert the model again (attn_qkv and attn_gate)`);
   if (a === 'falcon' && byName.has('blk.0.attn_norm_2.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_norm_2.weight': Falcon-40B's second attention norm is not supported`);
   if (a === 'command-r' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': command-r's per-head q / k LayerNorms (Command R+) are not supported`);
   // llama.cpp's olmo2, stablelm, phi2 and gptneox require output.weight (their head is never tied).
@@ -450,7 +453,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   };
   // Every layer has 9 tensors at least (phi3's and falcon's fused ones: 6; the gateless or bias-free ones: 8): a block_count the file cannot hold is refused before the
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
-  const perLayer = a === 'nemotron_h' || a === 'mamba2' ? 3 : a === 'phi3' || a === 'falcon' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || a === 'granitehybrid' || a === 'qwen35' || a === 'qwen35moe' || traits.normNoBias ? 8 : a === 'falcon-h1' ? 15 : a === 'starcoder2' ? 13 : 9;
+  const perLayer = a === 'nemotron_h' || a === 'mamba2' ? 3 : a === 'phi3' || a === 'falcon' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || a === 'granitehybrid' || a === 'qwen35' || a === 'qwen35moe' || a === 'qwen3next' || traits.normNoBias ? 8 : a === 'falcon-h1' ? 15 : a === 'starcoder2' ? 13 : 9;
   if (layers * perLayer > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * perLayer} tensors (${perLayer} per layer), the file has ${tensors.length}`);
   // Only some graphs read rope_freqs (readsRopeFreqs; phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
   // the extra tensor, and so do we (below). The check is of the file's layout: phi3's fused tensors as stored.

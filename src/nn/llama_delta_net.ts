@@ -1,4 +1,6 @@
-// Qwen3.5's layers (GGUF `qwen35`: Qwen3.5 0.8B..27B dense, as llama.cpp's src/models/qwen35.cpp runs them): three of
+// Qwen3.5's layers (GGUF `qwen35`: Qwen3.5 0.8B..27B dense, as llama.cpp's src/models/qwen35.cpp runs them; `qwen35moe`
+// with experts; `qwen3next`, Qwen3-Next, with each key head repeated over its value heads (kRepeat), beta and alpha
+// fused in ssm_ba (llama_layout.ts) and no M-RoPE sections): three of
 // every four layers (full_attention_interval, default 4: layer l is linear unless (l + 1) % 4 == 0) are Gated DeltaNet
 // linear attention, the fourth gated softmax attention; every layer has a SwiGLU FFN after its post_attention_norm (the definition's ffn_norm).
 // A Gated DeltaNet layer of h [T, dim] (LlamaConfig.deltaNet: Hk key heads and Hv value heads, both D wide):
@@ -53,7 +55,7 @@ function recurrentFlags(metadata: Record<string, GgufValue>, k: Keys, a: string,
   return Array.from({ length: layers }, (_, l) => (l + 1) % every !== 0);
 }
 
-/** The Gated DeltaNet configuration of a qwen35 file (keys as llama.cpp's qwen35 reads them). */
+/** The Gated DeltaNet configuration of a qwen35, qwen35moe or qwen3next file (keys as llama.cpp's loaders read them). */
 export function deltaNetFromGguf(metadata: Record<string, GgufValue>, k: Keys, a: string, layers: number, nTensors: number): DeltaNetConfig {
   // (before a flag a layer is made: a header's block_count of 2^32 would not fit in memory)
   if (layers * 8 > nTensors) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * 8} tensors (8 per layer), the file has ${nTensors}`);
@@ -67,9 +69,10 @@ export function deltaNetFromGguf(metadata: Record<string, GgufValue>, k: Keys, a
   // llama.cpp sizes the value heads by state_size and reshapes its state by inner_size / time_step_rank: equal
   if (inner !== state * vHeads) throw new ModelConfigError(`model config: metadata '${a}.ssm.inner_size' ${inner} must be '${a}.ssm.state_size' ${state} x '${a}.ssm.time_step_rank' ${vHeads} (llama.cpp's qwen35 value heads are state_size wide)`);
   if (vHeads % kHeads !== 0) throw new ModelConfigError(`model config: metadata '${a}.ssm.time_step_rank' ${vHeads} must be a multiple of '${a}.ssm.group_count' ${kHeads}`);
-  const sections = metadata[`${a}.rope.dimension_sections`];
-  if (sections === undefined) throw new ModelConfigError(`model config: metadata key '${a}.rope.dimension_sections' is missing (required: llama.cpp's ${a} reads its M-RoPE sections)`);
-  return { taps, state, kHeads, vHeads, layers: recurrentFlags(metadata, k, a, layers) };
+  // (qwen3next rotates plainly: no M-RoPE sections; it repeats each key head over its value heads)
+  const next = a === 'qwen3next';
+  if (!next && metadata[`${a}.rope.dimension_sections`] === undefined) throw new ModelConfigError(`model config: metadata key '${a}.rope.dimension_sections' is missing (required: llama.cpp's ${a} reads its M-RoPE sections)`);
+  return { taps, state, kHeads, vHeads, layers: recurrentFlags(metadata, k, a, layers), ...(next ? { kRepeat: true as const } : {}) };
 }
 
 /** The keys deltaNetFromGguf reads (the writer's side), and the M-RoPE sections a text model's file carries. */
@@ -87,8 +90,8 @@ export function deltaNetKeys(a: string, d: DeltaNetConfig, ropeDims: number): Re
     [`${a}.ssm.inner_size`]: gguf.u32(d.state * d.vHeads),
     ...(byRule ? {} : { [`${a}.attention.recurrent_layers`]: gguf.array('bool', [...d.layers]) }),
     // Qwen3.5's interleaved sections split the rotated pairs about evenly over time, height and width ([11, 11, 10, 0]
-    // for its 32 pairs); on text every section reads the same position
-    [`${a}.rope.dimension_sections`]: gguf.array('i32', [t, h, half - t - h, 0]),
+    // for its 32 pairs); on text every section reads the same position (qwen3next has none)
+    ...(d.kRepeat ? {} : { [`${a}.rope.dimension_sections`]: gguf.array('i32', [t, h, half - t - h, 0]) }),
   };
 }
 

@@ -10,7 +10,9 @@
 // c.layers on) are dropped on reading.
 // qwen35 stores each attention head's query and output gate in one tensor, the heads' halves interleaved
 //   blk.N.attn_q.weight    [2 heads headDim, dim]   rows: head 0's q, head 0's gate, head 1's q, ...  (`interleave`)
-// and names its FFN norm blk.N.post_attention_norm.weight (as seed_oss does).
+// and names its FFN norm blk.N.post_attention_norm.weight (as seed_oss does); qwen3next too, and it fuses each Gated
+// DeltaNet layer's beta and alpha projections, a key head's value heads at a time (r = vHeads / kHeads)
+//   blk.N.ssm_ba.weight    [2 vHeads, dim]          rows: r beta rows, r alpha rows, r beta rows, ...  (`interleave`)
 // A fused tensor's parts are runs of whole rows, and a GGUF row is contiguous (every block type packs along K), so
 // each part is a view of the file's bytes: a byte range of the tensor, read or copied as it is; an interleaved part
 // is its runs gathered (a copy; from a header alone, `gather` says which rows of the whole tensor to read).
@@ -32,9 +34,12 @@ export function fusedTensors(c: LlamaConfig): FusedTensor[] {
   const qkv = (l: number, t: 'weight' | 'bias'): FusedTensor => ({ name: `blk.${l}.attn_qkv.${t}`, parts: (['attn_q', 'attn_k', 'attn_v'] as const).map((n, i) => ({ name: `blk.${l}.${n}.${t}`, rows: i === 0 ? q : kv })) });
   if (c.fusedQkv) return Array.from({ length: c.layers }, (_, l) => [qkv(l, 'weight'), ...(c.qkvBias ? [qkv(l, 'bias')] : [])]).flat();
   if (c.arch === 'seed_oss' || c.arch === 'glm4moe' || c.arch === 'gpt-oss') return Array.from({ length: c.layers }, (_, l) => ({ name: `blk.${l}.post_attention_norm.weight`, parts: [{ name: `blk.${l}.ffn_norm.weight`, rows: c.dim }] }));
-  if (c.arch === 'qwen35' || c.arch === 'qwen35moe') {
+  if (c.arch === 'qwen35' || c.arch === 'qwen35moe' || c.arch === 'qwen3next') {
+    const d = c.deltaNet!;
+    // qwen3next: ssm_ba [2 vHeads, dim] holds each key head's value heads' beta rows, then their alpha rows
+    const ba = (l: number): FusedTensor[] => (c.arch === 'qwen3next' ? [{ name: `blk.${l}.ssm_ba.weight`, parts: [{ name: `blk.${l}.ssm_beta.weight`, rows: d.vHeads }, { name: `blk.${l}.ssm_alpha.weight`, rows: d.vHeads }], interleave: d.vHeads / d.kHeads }] : []);
     return Array.from({ length: c.layers }, (_, l): FusedTensor[] => [
-      ...(c.deltaNet!.layers[l] ? [] : [{ name: `blk.${l}.attn_q.weight`, parts: [{ name: `blk.${l}.attn_q.weight`, rows: q }, { name: `blk.${l}.attn_q_gate.weight`, rows: q }], interleave: c.headDim }]),
+      ...(d.layers[l] ? ba(l) : [{ name: `blk.${l}.attn_q.weight`, parts: [{ name: `blk.${l}.attn_q.weight`, rows: q }, { name: `blk.${l}.attn_q_gate.weight`, rows: q }], interleave: c.headDim }]),
       { name: `blk.${l}.post_attention_norm.weight`, parts: [{ name: `blk.${l}.ffn_norm.weight`, rows: c.dim }] },
     ]).flat();
   }
@@ -70,7 +75,7 @@ export function ggufTensorLayout(c: LlamaConfig): { name: string; shape: number[
 }
 
 /** A tensor of glm4moe's, qwen35's, qwen35moe's, deepseek2's or bailingmoe2's multi-token-prediction layers (blk.N with N at or past c.layers: nextn_predict_layers). */
-export const isNextnTensor = (c: LlamaConfig, name: string): boolean => (c.arch === 'glm4moe' || c.arch === 'qwen35' || c.arch === 'qwen35moe' || c.arch === 'deepseek2' || c.arch === 'bailingmoe2') && Number(/^blk\.(\d+)\./.exec(name)?.[1] ?? -1) >= c.layers;
+export const isNextnTensor = (c: LlamaConfig, name: string): boolean => (c.arch === 'glm4moe' || c.arch === 'qwen35' || c.arch === 'qwen35moe' || c.arch === 'qwen3next' || c.arch === 'deepseek2' || c.arch === 'bailingmoe2') && Number(/^blk\.(\d+)\./.exec(name)?.[1] ?? -1) >= c.layers;
 
 /**
  * A tensor as a header (GgufTensorInfo: bytes) or a parsed file (GgufTensor: data) describes it; a part is the same

@@ -21,7 +21,7 @@ import { MOE_MAX_EXPERTS, MOE_MAX_GROUPS } from '../kernels/moe_route.js';
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
 /** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
-export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'bailingmoe2'];
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'bailingmoe2', 'qwen3next'];
 
 /** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
 export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
@@ -33,7 +33,7 @@ export function parseExpertWeight(name: string): { tensor: string; expert: numbe
 }
 
 /** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */, mellum: true, deepseek2: false /* (read: expert_weights_norm) */, bailingmoe2: false /* (read: expert_weights_norm) */ };
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */, mellum: true, deepseek2: false /* (read: expert_weights_norm) */, bailingmoe2: false /* (read: expert_weights_norm) */, qwen3next: true };
 
 /** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
 export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
@@ -44,8 +44,8 @@ export const isSelectionBias = (name: string): boolean => name.endsWith('.exp_pr
 /** Whether layer l's FFN is the mixture of experts (lfm2moe's, ernie4_5-moe's and glm4moe's first denseLead layers are dense). */
 export const isMoeLayer = (c: LlamaConfig, l: number): boolean => !!c.moe && l >= (c.moe.denseLead ?? 0);
 
-/** Whether the shared expert is gated (qwen2moe, qwen35moe: sigmoid(ffn_gate_inp_shexp . h)); Granite's is added as it is. */
-export const sharedExpertGated = (c: LlamaConfig): boolean => c.arch === 'qwen2moe' || c.arch === 'qwen35moe';
+/** Whether the shared expert is gated (qwen2moe, qwen35moe, qwen3next: sigmoid(ffn_gate_inp_shexp . h)); Granite's is added as it is. */
+export const sharedExpertGated = (c: LlamaConfig): boolean => c.arch === 'qwen2moe' || c.arch === 'qwen35moe' || c.arch === 'qwen3next';
 
 /**
  * The MoE configuration of a file's header, or undefined for a dense model; errors name the key. `gatingDefault` (deepseek2): the expert_gating_func its
@@ -65,12 +65,13 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   const groups = expertGroups(k, a, experts, used);
   // llama.cpp: qwen2moe / qwen3moe read expert_feed_forward_length (else feed_forward_length / used); Mixtral and
   // OLMoE size their experts by feed_forward_length.
-  const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'qwen35moe';
+  const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'qwen35moe' || a === 'qwen3next';
   const ernie = a === 'ernie4_5-moe';
   const expertFfn = qwen ? k.int(`${a}.expert_feed_forward_length`, Math.floor(ffn / used)) : a === 'lfm2moe' || ernie || a === 'smallthinker' || a === 'mellum' ? k.int(`${a}.expert_feed_forward_length`) : ffn;
   if (expertFfn < 1) throw new ModelConfigError(`model config: the experts' feed-forward length is 0 ('${a}.feed_forward_length' ${ffn} / '${a}.expert_used_count' ${used})`);
   // (hunyuan-moe: its shared expert always there, the key required, as llama.cpp's loader reads it)
-  const sharedFfn = a === 'qwen2moe' || a === 'qwen35moe' ? k.int(`${a}.expert_shared_feed_forward_length`, ffn) : a === 'hunyuan-moe' ? k.int(`${a}.expert_shared_feed_forward_length`) : a === 'granite' || a === 'granitemoe' || a === 'granitehybrid' || ernie ? k.int(`${a}.expert_shared_feed_forward_length`, 0, 0) : 0;
+  // (qwen3next: always a shared expert, of feed_forward_length where the key is absent or 0)
+  const sharedFfn = a === 'qwen2moe' || a === 'qwen35moe' ? k.int(`${a}.expert_shared_feed_forward_length`, ffn) : a === 'qwen3next' ? k.int(`${a}.expert_shared_feed_forward_length`, 0, 0) || ffn : a === 'hunyuan-moe' ? k.int(`${a}.expert_shared_feed_forward_length`) : a === 'granite' || a === 'granitemoe' || a === 'granitehybrid' || ernie ? k.int(`${a}.expert_shared_feed_forward_length`, 0, 0) : 0;
   const shared = sharedFfn > 0 ? { sharedFfn } : {};
   // lfm2moe (LFM2-8B-A1B): dense leading layers, the gating function read (sigmoid in LFM2), a selection bias
   if (a === 'bailingmoe') return { ...bailingMoe(k, a, experts, used), ...groups };

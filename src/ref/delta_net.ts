@@ -17,11 +17,13 @@ export interface DeltaNetScanShape {
   vHeads: number;
   /** each head's width (key and value) */
   d: number;
+  /** value head h reads key head h / (vHeads / kHeads) (Qwen3-Next) instead of h % kHeads (Qwen3.5) */
+  kRepeat?: boolean;
 }
 
 /**
  * The recurrence: q, k, v are qkv's columns [0, Hk D), [Hk D, 2 Hk D), [2 Hk D, (2 Hk + Hv) D) (row stride (2 Hk + Hv)
- * D); value head h reads key head h % Hk; q and k L2-normalized (x / max(|x|, eps)); g = softplus(alpha + dtBias[h])
+ * D); value head h reads key head h % Hk (h / (Hv / Hk) with kRepeat); q and k L2-normalized (x / max(|x|, eps)); g = softplus(alpha + dtBias[h])
  * A[h]; b = sigmoid(beta); S = S e^g; d = (v - S^T k) b; S += k d^T; y = S^T q / sqrt(D). `prev` [Hv, D, D] (S[i, j]
  * at h D D + i D + j; absent: zeros).
  * Bounds, in units of u: the update S -> S e^g (I - b k k^T) is a contraction of each column in the 2-norm (|k| = 1,
@@ -47,7 +49,7 @@ export function deltaNetScanRef(qkv: Num, beta: Num, alpha: Num, dtBias: Num, A:
   for (let t = 0; t < T; t++) {
     const row = t * ch;
     for (let h = 0; h < Hv; h++) {
-      const kh = h % Hk;
+      const kh = s.kRepeat ? Math.floor(h / (Hv / Hk)) : h % Hk;
       const q = norm(row, kh * D);
       const k = norm(row, Hk * D + kh * D);
       const g = softplusRef(alpha[t * Hv + h] + dtBias[h]) * A[h];
@@ -124,6 +126,6 @@ export interface DeltaNetWeights {
 export function deltaNetRef(qkv: Num, z: Num, beta: Num, alpha: Num, T: number, d: DeltaNetConfig, w: DeltaNetWeights, eps: number): Float64Array {
   const ch = deltaNetConvChannels(d);
   const conv = ssmConvRef(qkv, T, ch, 0, ch, d.taps, w.conv).y;
-  const y = deltaNetScanRef(conv, beta, alpha, w.dtBias, w.A, { T, kHeads: d.kHeads, vHeads: d.vHeads, d: d.state }, eps).y;
+  const y = deltaNetScanRef(conv, beta, alpha, w.dtBias, w.A, { T, kHeads: d.kHeads, vHeads: d.vHeads, d: d.state, ...(d.kRepeat ? { kRepeat: true } : {}) }, eps).y;
   return deltaNetNormRef(z, y, w.norm, T, d.vHeads, d.state, eps).y;
 }

@@ -1,4 +1,4 @@
-// Gated DeltaNet's kernels (qwen35; src/kernels/delta_net.ts) against their f64 references (src/ref/delta_net.ts):
+// Gated DeltaNet's kernels (qwen35, qwen3next; src/kernels/delta_net.ts) against their f64 references (src/ref/delta_net.ts):
 // the convolution and the recurrence over three steps, each continuing from the states the one before left (as the
 // engine's prefill chunks and decode steps do), a step at position 0 starting from zeros whatever the states held;
 // the per-head norm and gate; the sigmoid-gated attention output.
@@ -13,10 +13,11 @@ import { assert, check, expectError, type GpuCase } from './types.js';
 import { runRead } from './lm_helpers.js';
 
 // 2 key heads for 4 value heads (value head h reads key head h % 2), heads of 16; D 80 in the second shape: more
-// columns than the kernel's 64 invocations
+// columns than the kernel's 64 invocations; Qwen3-Next's repeat in the third (value head h reads key head h / 3)
 const SHAPES: Omit<DeltaNetShape, 'T'>[] = [
   { kHeads: 2, vHeads: 4, d: 16, taps: 4 },
   { kHeads: 1, vHeads: 1, d: 80, taps: 3 },
+  { kHeads: 2, vHeads: 6, d: 16, taps: 4, kRepeat: true },
 ];
 const EPS = 1e-6;
 
@@ -46,7 +47,7 @@ export const CASES: GpuCase[] = [
     },
   },
   ...SHAPES.map((S0): GpuCase => ({
-    name: `lm delta_net (qwen35): the gated delta rule over three steps through its state, ${S0.kHeads} key / ${S0.vHeads} value heads of ${S0.d} (softplus past 20, a zero key row); position 0 starts from zeros`,
+    name: `lm delta_net (${S0.kRepeat ? 'qwen3next: each key head repeated' : 'qwen35'}): the gated delta rule over three steps through its state, ${S0.kHeads} key / ${S0.vHeads} value heads of ${S0.d} (softplus past 20, a zero key row); position 0 starts from zeros`,
     async run(ctx) {
       const { vHeads: H, d: D } = S0;
       const ch = deltaNetChannels(S0);
@@ -67,7 +68,7 @@ export const CASES: GpuCase[] = [
         }
         const [X, B, A, P, Y] = [ctx.createBuffer(qkv, undefined, 'qkv'), ctx.createBuffer(beta, undefined, 'beta'), ctx.createBuffer(alpha, undefined, 'alpha'), ctx.createBuffer(Int32Array.from({ length: T }, (_, i) => p0 + i), undefined, 'pos'), ctx.createBuffer(4 * T * H * D, undefined, 'y')];
         const got = await runRead(ctx, [await planDeltaNet(ctx, X, B, A, bufs[0], bufs[1], S, P, Y, { ...S0, T, eps: EPS })], Y, T * H * D);
-        const ref = deltaNetScanRef(qkv, beta, alpha, dtBias, a, { T, kHeads: S0.kHeads, vHeads: H, d: D }, EPS, prev);
+        const ref = deltaNetScanRef(qkv, beta, alpha, dtBias, a, { T, kHeads: S0.kHeads, vHeads: H, d: D, kRepeat: S0.kRepeat }, EPS, prev);
         msgs.push(check(compareBound(`delta_net T=${T} at ${p0}`, got, ref.y, ref.absSum, 1)));
         // the state's bound carries over the steps: the error already in it is part of the next step's
         bound = ref.stateBound.map((e, i) => e + (bound ? bound[i] : 0));

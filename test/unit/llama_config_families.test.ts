@@ -455,6 +455,31 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     expect(llamaConfigFromGguf(alt.file.metadata, alt.tensors).deltaNet?.layers).toEqual([true, false, true, false]);
   });
 
+  it('qwen3next (Qwen3-Next): qwen35moe\'s layers without M-RoPE sections, each key head repeated over its value heads, beta and alpha fused in ssm_ba a key head at a time; a legacy ssm_in refused', () => {
+    const dn = { taps: 4, state: 8, kHeads: 2, vHeads: 6, layers: [true, true, true, false] };
+    const o = { arch: 'qwen3next' as const, dim: 32, ffn: 64, layers: 4, heads: 4, kvHeads: 2, headDim: 8, ropeDims: 4, seed: 1, deltaNet: dn, moe: { experts: 4, used: 2, ffn: 16 } };
+    const { file: f, tensors } = synthHeader(o);
+    expect(f.metadata['qwen3next.rope.dimension_sections']).toBeUndefined();
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'qwen3next', ropeLayout: 'neox', qkNorm: true, deltaNet: { ...dn, kRepeat: true }, moe: { experts: 4, used: 2, ffn: 16, norm: true, sharedFfn: 64 } });
+    expect(tensors.some((t) => t.name === 'blk.0.ssm_beta.weight')).toBe(false);
+    // ssm_ba's rows: key head 0's 3 beta rows, its 3 alpha rows, then key head 1's: the definition's ssm_beta and ssm_alpha
+    const parsed = parseGgufFile(synthLlamaGguf(o));
+    const whole = parsed.tensors.find((t) => t.name === 'blk.0.ssm_ba.weight')!;
+    expect(whole.shape).toEqual([12, 32]);
+    const parts = splitFusedTensors(c, parsed.tensors);
+    const row = 32 * 4;
+    const [beta, alpha] = ['blk.0.ssm_beta.weight', 'blk.0.ssm_alpha.weight'].map((n) => parts.find((t) => t.name === n)!);
+    for (let g = 0; g < 2; g++) {
+      expect(beta.data.subarray(3 * g * row, 3 * (g + 1) * row)).toEqual(whole.data.subarray(6 * g * row, (6 * g + 3) * row));
+      expect(alpha.data.subarray(3 * g * row, 3 * (g + 1) * row)).toEqual(whole.data.subarray((6 * g + 3) * row, 6 * (g + 1) * row));
+    }
+    // a shared expert of expert_shared_feed_forward_length where that key is above 0
+    expect(() => llamaConfigFromGguf({ ...f.metadata, 'qwen3next.expert_shared_feed_forward_length': gguf.u32(32) }, tensors)).toThrow(/tensor 'blk\.0\.ffn_gate_shexp\.weight' has shape \[64, 32\], expected \[32, 32\]/);
+    const legacy = tensors.map((t) => (t.name === 'blk.1.attn_qkv.weight' ? { ...t, name: 'blk.1.ssm_in.weight' } : t));
+    fails(f.metadata, legacy, /tensor 'blk\.1\.ssm_in\.weight': a legacy qwen3next file \(q \/ k \/ v \/ z fused in ssm_in\) is not supported; convert the model again/);
+  });
+
   it('internlm2 / xverse: a Llama (adjacent-pair RoPE, no biases) whose head is never tied', () => {
     for (const arch of ['internlm2', 'xverse'] as const) {
       const { file: f, tensors } = synthHeader({ arch, dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 });
