@@ -108,14 +108,14 @@ export async function planMoeDispatch(ctx: GpuContext, w: GPUBuffer, table: GPUB
   };
 }
 
-/** y [rows, cols] = acc + w[t, col] x[t] on the rows whose weight w[t, col] (w [rows, wCols]) is not 0, acc elsewhere. */
-export async function planMoeAdd(ctx: GpuContext, acc: GPUBuffer, x: GPUBuffer, w: GPUBuffer, y: GPUBuffer, s: { rows: number; cols: number; wCols: number; col: number }): Promise<Dispatch> {
+/** y [rows, cols] = acc + w[t, col] x[t] (unit: acc + x[t]) on the rows whose weight w[t, col] (w [rows, wCols]) is not 0, acc elsewhere. */
+export async function planMoeAdd(ctx: GpuContext, acc: GPUBuffer, x: GPUBuffer, w: GPUBuffer, y: GPUBuffer, s: { rows: number; cols: number; wCols: number; col: number; unit?: boolean }): Promise<Dispatch> {
   checkShape('moe_add', 'col', Number.isInteger(s.col) && s.col >= 0 && s.col < s.wCols, `${s.col} must be a column of the weights' ${s.wCols}`);
   const n = s.rows * s.cols;
   const { kernel, workgroups, rowPitch } = await perItem(ctx, MOE_ADD, n);
   return {
     kernel,
     workgroups,
-    args: { bindings: { acc, x, w, y }, params: { rows: s.rows, cols: s.cols, w_cols: s.wCols, col: s.col, row_pitch: rowPitch }, expect: { acc: 4 * n, x: 4 * n, w: 4 * s.rows * s.wCols, y: 4 * n } },
+    args: { bindings: { acc, x, w, y }, params: { rows: s.rows, cols: s.cols, w_cols: s.wCols, col: s.col, row_pitch: rowPitch, unit: s.unit ? 1 : 0 }, expect: { acc: 4 * n, x: 4 * n, w: 4 * s.rows * s.wCols, y: 4 * n } },
   };
 }

@@ -11,7 +11,7 @@ import { planSsmConv, planSsmGateNorm, planSsmScan } from '../kernels/ssm.js';
 import { planDeltaNet, planDeltaNetConv, planDeltaNetNorm } from '../kernels/delta_net.js';
 import { deltaNetConvChannels } from '../nn/llama_delta_net.js';
 import { planAttentionMerge, planAttentionSplit, planKvStore, planNormRows, planRopeAt, planShortConv, planSwiglu, type KvType } from '../kernels/lm.js';
-import { planCopyRow, planEwAdd, planEwStrided, planEwUnary } from './record_plans.js';
+import { planCopyRow, planEwAdd, planEwRowScale, planEwStrided, planEwUnary } from './record_plans.js';
 import { attentionScale, layerCacheRows, layerWindow, type LlamaConfig } from '../nn/llama_config.js';
 import type { LlamaOps } from '../nn/llama.js';
 import type { LmWeight } from './weights.js';
@@ -65,6 +65,8 @@ export interface StepResources {
   vectors: Map<string, GPUBuffer>;
   /** dim f32 zeros (a LayerNorm's beta where the model has none). */
   zeros: GPUBuffer;
+  /** llama4 (qkL2Norm): headDim f32 ones, the weight of its weightless q / k norms. */
+  ones?: GPUBuffer;
   /** Run every expert of a mixture-of-experts layer every step, chosen or not (a benchmark's baseline). Default false. */
   denseExperts?: boolean;
 }
@@ -155,13 +157,14 @@ export class StepRecorder implements LlamaOps<Val> {
   }
 
   /** RMSNorm over each of `heads` equal slices of a row (1: the whole row): the kernel on [rows * heads, cols / heads]. */
-  headNorm(x: Val, weight: string, heads: number): Val {
+  headNorm(x: Val, weight: string | null, heads: number): Val {
     const y = this.val(x.rows, x.cols);
     const stats = this.val(x.rows * heads, 2); // (mean, rstd) per row: written by the kernel, read by no one here
-    const gamma = this.vector(weight);
+    if (weight === null && !this.r.ones) throw new Error('internal: a weightless norm without the engine\'s ones');
+    const gamma = weight === null ? this.r.ones! : this.vector(weight);
     const rows = x.rows * heads;
     const cols = x.cols / heads;
-    this.ops.push({ label: `rms_norm ${weight}`, ins: [x], outs: [y, stats], plan: async (b) => [await planNormRows(this.ctx, b(x), gamma, b(y), { rows, cols, eps: this.c.eps, stats: b(stats) })] });
+    this.ops.push({ label: `rms_norm ${weight ?? '(no weight)'}`, ins: [x], outs: [y, stats], plan: async (b) => [await planNormRows(this.ctx, b(x), gamma, b(y), { rows, cols, eps: this.c.eps, stats: b(stats) })] });
     return y;
   }
 
@@ -393,11 +396,19 @@ export class StepRecorder implements LlamaOps<Val> {
     return y;
   }
 
-  expertAdd(acc: Val, x: Val, w: Val, col: number): Val {
+  expertAdd(acc: Val, x: Val, w: Val, col: number, unit = false): Val {
     if (acc.rows !== x.rows || acc.cols !== x.cols || w.rows !== x.rows || !(col >= 0 && col < w.cols)) throw new Error(`expertAdd: acc [${acc.rows}, ${acc.cols}] + x [${x.rows}, ${x.cols}] by column ${col} of w [${w.rows}, ${w.cols}]`);
     const y = this.val(x.rows, x.cols);
-    const s = { rows: x.rows, cols: x.cols, wCols: w.cols, col };
+    const s = { rows: x.rows, cols: x.cols, wCols: w.cols, col, unit };
     this.ops.push({ label: `moe_add ${col}`, ins: [acc, x, w], outs: [y], plan: async (b) => [await planMoeAdd(this.ctx, b(acc), b(x), b(w), b(y), s)] });
+    return y;
+  }
+
+  /** x times column col of w a row (the ew kernel's MUL, w read through a stride of 0 along the columns). */
+  rowScale(x: Val, w: Val, col: number): Val {
+    if (w.rows !== x.rows || !(col >= 0 && col < w.cols)) throw new Error(`rowScale: x [${x.rows}, ${x.cols}] by column ${col} of w [${w.rows}, ${w.cols}]`);
+    const y = this.val(x.rows, x.cols);
+    this.ops.push({ label: `row_scale ${col}`, ins: [x, w], outs: [y], plan: async (b) => [await planEwRowScale(this.ctx, b(x), b(w), b(y), x.rows, x.cols, w.cols, col)] });
     return y;
   }
 

@@ -19,6 +19,21 @@ export async function planEwAdd(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, y: 
   };
 }
 
+/** y [rows, cols] = x times column `col` of w [rows, wCols], row by row. */
+export async function planEwRowScale(ctx: GpuContext, x: GPUBuffer, w: GPUBuffer, y: GPUBuffer, rows: number, cols: number, wCols: number, col: number): Promise<Dispatch> {
+  const n = rows * cols;
+  const { kernel, workgroups, rowPitch } = await perItem(ctx, ewDef('MUL'), n);
+  return {
+    kernel,
+    workgroups,
+    args: {
+      bindings: { a: x, b: w, y },
+      params: { n, rank: 2, row_pitch: rowPitch, off_a: 0, off_b: col, axis: 0, split: 0, alpha: 0, beta: 0, ...vec8('shape', [rows, cols], 1), ...vec8('sa', [cols, 1]), ...vec8('sb', [wCols, 0]), ...vec8('lo', []) },
+      expect: { y: 4 * n },
+    },
+  };
+}
+
 export async function planEwUnary(ctx: GpuContext, op: 'AFFINE' | 'SOFTCAP' | 'GELU' | 'SILU', a: GPUBuffer, y: GPUBuffer, n: number, alpha: number, beta = 0): Promise<Dispatch> {
   const { kernel, workgroups, rowPitch } = await perItem(ctx, ewDef(op), n);
   return {

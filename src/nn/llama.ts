@@ -22,9 +22,9 @@ export interface LlamaOps<T> {
   layerNorm(x: T, weight: string, bias?: string): T;
   /**
    * RMSNorm of each of `heads` equal slices of x's rows, times weight [row / heads] (qwen3's per-head q / k norms; 1:
-   * the whole row, olmo2's).
+   * the whole row, olmo2's); weight null: none (llama4's L2 norms).
    */
-  headNorm(x: T, weight: string, heads: number): T;
+  headNorm(x: T, weight: string | null, heads: number): T;
   /** x [T, K] @ weight^T [K, N] (+ bias) (+ residual): weight is [N, K] as GGUF stores it. */
   linear(x: T, weight: string, o?: { bias?: string; residual?: T }): T;
   /**
@@ -71,9 +71,12 @@ export interface LlamaOps<T> {
   /**
    * acc + w[t, col] y[t] on each row t whose weight w[t, col] is not 0, acc[t] on the others: expert `col`'s output y
    * added by its router weight. A row that did not choose the expert adds nothing whatever y holds (the engine skips an
-   * expert no row of the step chose: its y is then stale).
+   * expert no row of the step chose: its y is then stale). `unit` (llama4, whose weight scaled the expert's input): y
+   * added as it is on those rows.
    */
-  expertAdd(acc: T, y: T, w: T, col: number): T;
+  expertAdd(acc: T, y: T, w: T, col: number, unit?: boolean): T;
+  /** x times column col of w, row by row (llama4: an expert's input times its router weight; 0 on the rows that did not choose it). */
+  rowScale(x: T, w: T, col: number): T;
   /** Columns [from, from + width) of each of `heads` equal slices of x's rows: [T, heads * width] (deepseek2's MLA). */
   headSlice(x: T, heads: number, from: number, width: number): T;
   /**
@@ -122,6 +125,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     if (c.qkNorm && !c.qkNormAfterRope) qkNorms();
     if (layerUsesRope(c, l)) [q, k] = ops.ropeQK(l, q, k); // smollm3's NoPE layers skip it
     if (c.qkNorm && c.qkNormAfterRope) qkNorms(); // hunyuan-dense: RoPE, then the norms
+    if (c.qkL2Norm && layerUsesRope(c, l)) [q, k] = [ops.headNorm(q, null, c.heads), ops.headNorm(k, null, c.kvHeads)]; // llama4's, on the rotating layers
     const v = ops.linear(h, blk(l, 'attn_v.weight'), bias('attn_v'));
     const a = ops.attention(l, q, k, v);
     return c.deltaNet ? ops.sigmoidGate(a, ops.linear(h, blk(l, 'attn_q_gate.weight'))) : a; // qwen35: a gated output
@@ -153,18 +157,21 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
   // A mixture-of-experts FFN (LlamaConfig.moe) added to the stream x: each expert's SwiGLU, added by the rows' router
   // weights for it (expertAdd: nothing on the rows that did not choose it); qwen2moe's shared expert by its sigmoid
   // gate, Granite's as it is. Granite's residual scale multiplies the whole sum: the router's weights and the shared
-  // expert's output. (The MoE graphs have no post-norms.) smallthinker's router reads the layer's input x0.
+  // expert's output. (The MoE graphs have no post-norms.) smallthinker's router reads the layer's input x0; llama4's
+  // experts read their input times their weight and are added unweighted.
   const moeFfn = (l: number, f: T, x0: T): T => {
     const m = c.moe!;
     // gpt-oss: biases on the router and on each expert's projections (a row of the stack's bias an expert)
     const b = (weight: string) => (m.biases && weight.includes('_exps.weight') ? { bias: weight.replace('_exps.weight', '_exps.bias') } : {});
-    const swiglu = (gate: string, up: string, down: string, o: { residual?: T } = {}) => ops.linear(ops.glu(ops.linear(f, gate, b(gate)), ops.linear(f, up, b(up))), down, { ...o, ...b(down) });
+    const swiglu = (gate: string, up: string, down: string, o: { residual?: T } = {}, input: T = f) => ops.linear(ops.glu(ops.linear(input, gate, b(gate)), ops.linear(input, up, b(up))), down, { ...o, ...b(down) });
     const scale = (rs || 1) * (m.weightScale ?? 1); // (granite's residual scale; bailingmoe's routed weights' scale)
     const w = ops.route(ops.linear(m.routerOnInput ? x0 : f, blk(l, 'ffn_gate_inp.weight'), m.biases ? { bias: blk(l, 'ffn_gate_inp.bias') } : {}), { used: m.used, norm: m.norm, gating: m.gating ?? 'softmax', ...(scale !== 1 ? { scale } : {}), ...(m.selectionBias ? { bias: blk(l, 'exp_probs_b.bias') } : {}), ...(m.groups ? { groups: m.groups } : {}) });
     let out = x;
     for (let e = 0; e < m.experts; e++) {
       const ex = (t: string) => expertWeight(blk(l, `${t}.weight`), e);
-      out = ops.expertAdd(out, swiglu(ex('ffn_gate_exps'), ex('ffn_up_exps'), ex('ffn_down_exps')), w, e);
+      // llama4: the expert reads its input times its weight, and its output is added as it is
+      const input = m.weightBeforeFfn ? ops.rowScale(f, w, e) : f;
+      out = ops.expertAdd(out, swiglu(ex('ffn_gate_exps'), ex('ffn_up_exps'), ex('ffn_down_exps'), {}, input), w, e, m.weightBeforeFfn);
     }
     if (!m.sharedFfn) return out;
     const sh = (o: { residual?: T } = {}) => swiglu(blk(l, 'ffn_gate_shexp.weight'), blk(l, 'ffn_up_shexp.weight'), blk(l, 'ffn_down_shexp.weight'), o);

@@ -8,6 +8,9 @@ import { describe, ModelConfigError, type Keys } from './gguf_keys.js';
 /** smollm3's NoPE step, fixed by llama.cpp (no GGUF key): layers 3, 7, 11, ... apply no RoPE. */
 export const SMOLLM3_NO_ROPE_STEP = 4;
 
+/** llama4: every fourth layer applies no RoPE (llama.cpp's n_no_rope_layer_step, fixed), as its global layers. */
+export const LLAMA4_NO_ROPE_STEP = 4;
+
 /** gemma2: every other layer slides (the even ones), a window of 4096 and soft-caps of 50 / 30 unless the file says. */
 export const GEMMA2_DEFAULTS = { pattern: 2, window: 4096, attnSoftcap: 50, finalSoftcap: 30 } as const;
 
@@ -78,6 +81,7 @@ export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; 
   // scaling (YaRN) and its base unless rope.freq_base_swa says otherwise.
   if (a === 'gpt-oss') return { swa: { window: o.window, pattern: o.pattern ?? GPT_OSS_SWA_PATTERN, ropeBase: o.swaRopeBase ?? o.ropeBase, ropeScale: o.ropeScale } };
   if (a === 'smollm3') return { noRopeStep: SMOLLM3_NO_ROPE_STEP };
+  if (a === 'llama4') return { noRopeStep: LLAMA4_NO_ROPE_STEP };
   // mellum: its sliding layers (swaLayers) rotate plainly, at the model's base without its scaling or YaRN
   if (a === 'mellum' && o.window > 0) return { swa: { window: o.window, pattern: 0, ropeBase: o.ropeBase, ropeScale: 1, plainRope: true, layers: [...(o.swaLayers ?? [])] } };
   if (a === 'smallthinker' && o.window > 0) return { swa: { window: SMALLTHINKER_SWA.window, pattern: o.pattern ?? SMALLTHINKER_SWA.pattern, ropeBase: o.swaRopeBase ?? o.ropeBase, ropeScale: o.ropeScale, denseFirst: true }, noRopeStep: SMALLTHINKER_SWA.noRopeStep, noRopeFirst: true };

@@ -35,7 +35,9 @@
 //         .expert_gating_func and .expert_shared_count required; mellum: .expert_feed_forward_length (required),
 //         .attention.sliding_window (0), with it .attention.sliding_window_pattern (one bool a layer, or a period);
 //         bailingmoe2 (Ling 2.0: q / k / v fused, per-head q / k norms): dots1's keys, .expert_shared_feed_forward_length
-//         (0: the experts' width), .nextn_predict_layers; every MoE: .expert_group_count, .expert_group_used_count
+//         (0: the experts' width), .nextn_predict_layers; every MoE: .expert_group_count, .expert_group_used_count;
+//         llama4: .expert_feed_forward_length, .interleave_moe_layer_step (required), .attention.sliding_window and
+//         .rope.freq_base_swa (refused where they change anything below 8192 positions)
 //   minicpm3 (MiniCPM 3, MLA with attn_kv_b whole): .attention.q_lora_rank, .kv_lora_rank (required); LongRoPE's factors as phi3's
 //   deepseek2 (multi-head latent attention, src/nn/llama_mla.ts): .attention.kv_lora_rank, .key_length_mla,
 //         .value_length_mla, .q_lora_rank (not read for the Lite layer counts), dots1's expert keys (gating optional)
@@ -143,6 +145,8 @@ export interface LlamaConfig {
   noRopeStep?: number;
   /** smallthinker: the NoPE layers are the first of each noRopeStep (l a multiple of it), not the last. */
   noRopeFirst?: true;
+  /** llama4 (but its 128-expert Maverick): q and k RMS-normalized per head without a weight after RoPE, on the layers that rotate (Llama4TextL2Norm). */
+  qkL2Norm?: true;
   /** gemma2: attention scores and logits soft-capped, z -> cap tanh(z / cap) (attention's after the score scale). */
   softcap?: { attn: number; final: number };
   /** Linear RoPE scaling: positions times this (1 / rope.scaling.factor); absent or 1: none. gemma3: global layers only. */
@@ -247,6 +251,10 @@ export interface LlamaConfig {
     biases?: true;
     /** smallthinker: the router reads the layer's input (before attention), not the FFN's normed input. */
     routerOnInput?: true;
+    /** llama4: only every `step`-th layer is a mixture of experts (l + 1 a multiple of it: interleave_moe_layer_step), the others dense. */
+    step?: number;
+    /** llama4: each chosen expert reads its input times its router weight and is added as it is (llama.cpp's weight_before_ffn). */
+    weightBeforeFfn?: true;
     /**
      * DeepSeek V3's group-limited selection (GGUF expert_group_count > 1, expert_group_used_count): the experts in
      * `count` equal groups, each scored by its two largest selection scores; only the best `used` groups' experts are chosen.
@@ -257,14 +265,14 @@ export interface LlamaConfig {
   mla?: MlaConfig;
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next', 'llama4'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
 export const GGUF_ARCHS: readonly string[] = [...LLAMA_ARCHS, ...Object.keys(MROPE_BASE)];
 
 /** The architectures whose llama.cpp graph reads Llama 3's rope_freqs.weight (in any other file it is refused; minicpm's measured: 0.13 without). */
-export const readsRopeFreqs = (a: LlamaArch): boolean => a === 'llama' || a === 'granite' || a === 'granitemoe' || a === 'minicpm' || a === 'exaone' || a === 'exaone4' || a === 'mistral3' || a === 'arcee';
+export const readsRopeFreqs = (a: LlamaArch): boolean => a === 'llama' || a === 'llama4' || a === 'granite' || a === 'granitemoe' || a === 'minicpm' || a === 'exaone' || a === 'exaone4' || a === 'mistral3' || a === 'arcee';
 
 /** The tensors of rope factors (Llama 3's, phi3's LongRoPE pair): constants RoPE reads, never trained. */
 export const ROPE_FACTOR_TENSORS = ['rope_freqs.weight', 'rope_factors_long.weight', 'rope_factors_short.weight'] as const;
@@ -393,6 +401,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const mlaV = a === 'deepseek2' ? mlaVocab(metadata, a) : 0;
   const gatingDefault = a === 'deepseek2' ? ((layers === 47 || layers === 48) && mlaV === 154880 ? GATING_FUNC.sigmoid : GATING_FUNC.softmax) : undefined;
   const moe = moeFromGguf(k, a, ffn, (key) => key in metadata, (name) => tensors.some((t) => t.name === name), gatingDefault);
+  if (a === 'llama4') llama4Checks(metadata, k, a, { ropeBase, ropeDims, headDim });
   // (deepseek2 without experts: llama.cpp's loader fails on a layer past leading_dense_block_count, which would be one)
   const denseLead = a === 'deepseek2' && !moe ? k.int(`${a}.leading_dense_block_count`, 0, 0) : layers;
   if (denseLead < layers) throw new ModelConfigError(`model config: metadata '${a}.leading_dense_block_count' is ${denseLead}, below the ${layers} layers of a deepseek2 model without experts (llama.cpp needs experts past the dense layers)`);
@@ -434,6 +443,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
     qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'ernie4_5-moe' || a === 'hunyuan-dense' || a === 'seed_oss' || a === 'glm4moe' || a === 'gpt-oss' || a === 'falcon-h1' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox' || a === 'qwen2moe') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
     ...(a === 'glm4moe' && byName.has('blk.0.attn_q_norm.weight') ? { qkNorm: true } : {}), // (GLM-4.5's; the Air has none)
+    ...(a === 'llama4' && moe!.experts !== 128 ? { qkL2Norm: true as const } : {}), // (llama.cpp: all but its 17B-128E, Maverick)
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...archExtras(a, { window, pattern, swaLayers, layers, ropeBase, swaRopeBase, ropeScale, softcap, multipliers, rope, logitMul: readsLogitScale(a) ? k.float(`${a}.logit_scale`) : undefined }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
@@ -471,4 +481,18 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const extra = tensors.filter((t) => !known.has(t.name) && !isNextnTensor(c, t.name)).map((t) => t.name);
   if (extra.length > 0) throw new ModelConfigError(`model config: tensor${extra.length > 1 ? 's' : ''} ${extra.slice(0, 5).map((n) => `'${n}'`).join(', ')}${extra.length > 5 ? ` and ${extra.length - 5} more` : ''} not used by a ${a} model with ${layers} layers`);
   return c;
+}
+
+/** The most positions nibble runs a llama4 model at: from 8192 on llama.cpp's chunked attention and the NoPE layers' temperature begin, which nibble does not run. */
+export const LLAMA4_MAX_CTX = 8191;
+
+/**
+ * llama4's keys llama.cpp reads and nibble refuses: attention.sliding_window 0 (llama.cpp's graph then asserts on its
+ * attention temperature), rope.freq_base_swa other than rope.freq_base, and a rotation narrower than the head.
+ */
+function llama4Checks(metadata: Record<string, GgufValue>, k: Keys, a: LlamaArch, o: { ropeBase: number; ropeDims: number; headDim: number }): void {
+  if (`${a}.attention.sliding_window` in metadata && k.int(`${a}.attention.sliding_window`, 0, 0) === 0) throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window' is 0: llama.cpp's llama4 without chunked attention is not supported`);
+  const swaBase = k.float(`${a}.rope.freq_base_swa`, o.ropeBase);
+  if (swaBase !== o.ropeBase) throw new ModelConfigError(`model config: metadata '${a}.rope.freq_base_swa' ${swaBase} differs from '${a}.rope.freq_base' ${o.ropeBase}: not supported for llama4`);
+  if (o.ropeDims !== o.headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' ${o.ropeDims} differs from the head dim ${o.headDim} (llama.cpp's llama4 rotates whole heads)`);
 }

@@ -2,6 +2,7 @@
 // `expert_count`), Qwen3-MoE (`qwen3moe`), OLMoE (`olmoe`), Qwen1.5 / Qwen2-MoE (`qwen2moe`, with a gated shared
 // expert) and IBM's Granite 3 MoE (`granitemoe`, or `granite` with `expert_count`; Granite 3.1 / 4.0's shared expert
 // ungated, where `expert_shared_feed_forward_length` > 0), its sum times granite's residual scale, LFM2-MoE (`lfm2moe`) and
+// Llama 4 (`llama4`: every step-th layer, the experts weighted before their FFN, an ungated shared expert),
 // Baidu's ERNIE 4.5 MoE (`ernie4_5-moe`: dense leading layers, an ungated shared expert, a selection bias where the file
 // has one), Ling (`bailingmoe`), Hunyuan-A13B (`hunyuan-moe`: experts of feed_forward_length and an ungated shared
 // expert, after hunyuan-dense's attention), GLM-4.5 (`glm4moe`: sigmoids with a selection bias, a shared expert), Qwen3.5 MoE (`qwen35moe`: Qwen2-MoE's gated shared expert after qwen35's layers), SmallThinker (`smallthinker`: ReGLU experts, the router reading the layer's input), dots.llm1 (`dots1`: glm4moe's experts after qwen3's attention) and Mellum (`mellum`: qwen3moe's experts and attention, interleaved sliding layers). Each layer's router blk.N.ffn_gate_inp [experts, dim] scores a row; a softmax over the experts; the `used`
@@ -21,7 +22,7 @@ import { MOE_MAX_EXPERTS, MOE_MAX_GROUPS } from '../kernels/moe_route.js';
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
 /** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
-export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'bailingmoe2', 'qwen3next'];
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'bailingmoe2', 'qwen3next', 'llama4'];
 
 /** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
 export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
@@ -33,7 +34,7 @@ export function parseExpertWeight(name: string): { tensor: string; expert: numbe
 }
 
 /** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */, mellum: true, deepseek2: false /* (read: expert_weights_norm) */, bailingmoe2: false /* (read: expert_weights_norm) */, qwen3next: true };
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */, mellum: true, deepseek2: false /* (read: expert_weights_norm) */, bailingmoe2: false /* (read: expert_weights_norm) */, qwen3next: true, llama4: false };
 
 /** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
 export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
@@ -41,8 +42,8 @@ export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
 /** lfm2moe's, ernie4_5-moe's and glm4moe's per-layer selection bias (llama.cpp's exp_probs_b): a constant of the model, never trained. */
 export const isSelectionBias = (name: string): boolean => name.endsWith('.exp_probs_b.bias');
 
-/** Whether layer l's FFN is the mixture of experts (lfm2moe's, ernie4_5-moe's and glm4moe's first denseLead layers are dense). */
-export const isMoeLayer = (c: LlamaConfig, l: number): boolean => !!c.moe && l >= (c.moe.denseLead ?? 0);
+/** Whether layer l's FFN is the mixture of experts (lfm2moe's, ernie4_5-moe's and glm4moe's first denseLead layers are dense; llama4's but every step-th). */
+export const isMoeLayer = (c: LlamaConfig, l: number): boolean => !!c.moe && l >= (c.moe.denseLead ?? 0) && (!c.moe.step || (l + 1) % c.moe.step === 0);
 
 /** Whether the shared expert is gated (qwen2moe, qwen35moe, qwen3next: sigmoid(ffn_gate_inp_shexp . h)); Granite's is added as it is. */
 export const sharedExpertGated = (c: LlamaConfig): boolean => c.arch === 'qwen2moe' || c.arch === 'qwen35moe' || c.arch === 'qwen3next';
@@ -75,6 +76,7 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   const shared = sharedFfn > 0 ? { sharedFfn } : {};
   // lfm2moe (LFM2-8B-A1B): dense leading layers, the gating function read (sigmoid in LFM2), a selection bias
   if (a === 'bailingmoe') return { ...bailingMoe(k, a, experts, used), ...groups };
+  if (a === 'llama4') return { ...llama4Moe(k, a, experts, used), ...groups };
   if (a === 'glm4moe') return { ...glm4Moe(k, a, experts, used), ...groups };
   if (a === 'dots1' || a === 'deepseek2' || a === 'bailingmoe2') return { ...dots1Moe(k, a, experts, used, hasTensor, gatingDefault), ...groups };
   // gpt-oss: experts of expert_feed_forward_length, the router's and the experts' biases; llama.cpp's softmax over
@@ -118,6 +120,17 @@ function expertGroups(k: Keys, a: LlamaArch, experts: number, used: number): Pic
 function bailingMoe(k: Keys, a: LlamaArch, experts: number, used: number): MoeConfig {
   const ffn = k.int(`${a}.expert_feed_forward_length`);
   return { experts, used, ffn, ...routedWeights(k, a), sharedFfn: ffn * k.int(`${a}.expert_shared_count`) };
+}
+
+/**
+ * llama4 (Llama 4 Scout, Maverick): experts of expert_feed_forward_length (required) in every interleave_moe_layer_step-th
+ * layer (required), the others dense; chosen by their router logits, weighted by sigmoids, unnormalized, each applied to
+ * its expert's input (llama.cpp's weight_before_ffn for LLM_ARCH_LLAMA4); an ungated shared expert of the experts' width.
+ */
+function llama4Moe(k: Keys, a: LlamaArch, experts: number, used: number): MoeConfig {
+  const ffn = k.int(`${a}.expert_feed_forward_length`);
+  const step = k.int(`${a}.interleave_moe_layer_step`);
+  return { experts, used, ffn, norm: false, gating: 'sigmoid', sharedFfn: ffn, weightBeforeFfn: true, ...(step > 1 ? { step } : {}) };
 }
 
 /**

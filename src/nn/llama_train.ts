@@ -44,6 +44,7 @@ function checkTrainable(c: LlamaConfig, T: number): void {
   // the recurrent mixers have no backward rules here
   if (c.ssm) throw new ModelConfigError(`llama training: a ${c.arch} model (Mamba-2 layers) is not trainable here: nibble runs it for inference only`);
   if (c.deltaNet) throw new ModelConfigError(`llama training: a ${c.arch} model (Gated DeltaNet layers) is not trainable here: nibble runs it for inference only`);
+  if (c.moe?.weightBeforeFfn || c.qkL2Norm) throw new ModelConfigError(`llama training: a ${c.arch} model (experts weighted before their FFN, weightless q / k norms) is not trainable here: nibble runs it for inference only`);
   if (c.mla) throw new ModelConfigError(`llama training: a ${c.arch} model (multi-head latent attention) is not trainable here: nibble runs it for inference only`);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
   if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);
@@ -225,7 +226,8 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
   }
 
   /** RMSNorm per head: x [B*T, heads*hd] seen as [B*T*heads, hd] rows (qwen3's q / k norms). */
-  headNorm(x: Tensor, weight: string, heads: number): Tensor {
+  headNorm(x: Tensor, weight: string | null, heads: number): Tensor {
+    if (weight === null) throw new ModelConfigError(`llama training: weightless q / k norms (llama4's) are not trained here`);
     return Attention.headNorm(this.scope, this.get('norms', weight) as RMSNorm, x, heads);
   }
 
@@ -321,8 +323,13 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
   }
 
   /** acc + y times column col of w: every expert runs on every row (a row that did not choose it has weight 0). */
-  expertAdd(acc: Tensor, y: Tensor, w: Tensor, col: number): Tensor {
-    return ops.add(acc, ops.mul(y, ops.slice(w, 1, col, col + 1)));
+  expertAdd(acc: Tensor, y: Tensor, w: Tensor, col: number, unit = false): Tensor {
+    if (unit) throw new ModelConfigError(`llama training: experts weighted before their FFN (llama4's) are not trained here`);
+    return ops.add(acc, this.rowScale(y, w, col));
+  }
+
+  rowScale(x: Tensor, w: Tensor, col: number): Tensor {
+    return ops.mul(x, ops.slice(w, 1, col, col + 1));
   }
 
   outputRows(x: Tensor): Tensor {

@@ -109,7 +109,7 @@ function baseHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
 function moeKeys(c: LlamaConfig): Record<string, GgufValue> {
   const a = c.arch;
   const m = c.moe!;
-  const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'qwen35moe' || a === 'qwen3next' || a === 'lfm2moe' || a === 'ernie4_5-moe' || a === 'bailingmoe' || a === 'glm4moe' || a === 'gpt-oss' || a === 'smallthinker' || a === 'dots1' || a === 'mellum' || a === 'deepseek2' || a === 'bailingmoe2'; // (the experts' width a key of its own)
+  const qwen = a === 'qwen2moe' || a === 'qwen3moe' || a === 'qwen35moe' || a === 'qwen3next' || a === 'llama4' || a === 'lfm2moe' || a === 'ernie4_5-moe' || a === 'bailingmoe' || a === 'glm4moe' || a === 'gpt-oss' || a === 'smallthinker' || a === 'dots1' || a === 'mellum' || a === 'deepseek2' || a === 'bailingmoe2'; // (the experts' width a key of its own)
   const counted = a === 'bailingmoe' || a === 'glm4moe' || a === 'dots1' || a === 'deepseek2' || a === 'bailingmoe2'; // (a shared expert a count of experts wide, the renormalization and scale keys)
   if (counted && (((a === 'bailingmoe' || a === 'dots1' || a === 'deepseek2' || a === 'bailingmoe2') && !m.sharedFfn) || (m.sharedFfn ?? 0) % m.ffn !== 0)) throw new RangeError(`llama metadata: ${a}'s shared expert (${m.sharedFfn ?? 0}) must be a multiple of its experts' width ${m.ffn} (GGUF keeps expert_shared_count)`);
   if (!qwen && m.ffn !== c.ffn) throw new RangeError(`llama metadata: ${a}'s experts are feed_forward_length ${c.ffn} wide, not ${m.ffn} (GGUF keeps one)`);
@@ -123,6 +123,7 @@ function moeKeys(c: LlamaConfig): Record<string, GgufValue> {
     ...(a === 'smallthinker' ? { [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']) } : {}),
     ...(a === 'ernie4_5-moe' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.interleave_moe_layer_step`]: gguf.u32(1) } : {}),
     ...(a === 'glm4moe' || a === 'dots1' || a === 'deepseek2' || a === 'bailingmoe2' ? { [`${a}.leading_dense_block_count`]: gguf.u32(m.denseLead ?? 0), [`${a}.expert_gating_func`]: gguf.u32(GATING_FUNC[m.gating ?? 'softmax']) } : {}),
+    ...(a === 'llama4' ? { [`${a}.interleave_moe_layer_step`]: gguf.u32(m.step ?? 1) } : {}),
     ...(m.groups ? { [`${a}.expert_group_count`]: gguf.u32(m.groups.count), [`${a}.expert_group_used_count`]: gguf.u32(m.groups.used) } : {}),
   };
 }
@@ -258,8 +259,14 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
     ...(o.layerKinds ? { layerKinds: [...o.layerKinds] } : {}),
     ...(o.deltaNet ? { deltaNet: { ...o.deltaNet, layers: [...o.deltaNet.layers], ...(arch === 'qwen3next' ? { kRepeat: true as const } : {}) } } : {}),
     ...(arch === 'gptneox' && o.parallelResidual !== false ? { parallelResidual: true } : {}),
-    ...(o.moe ? { moe: { ...o.moe, norm: arch === 'bailingmoe' || arch === 'glm4moe' || arch === 'dots1' || arch === 'deepseek2' || arch === 'bailingmoe2' ? !!o.moe.norm : arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' || arch === 'qwen35moe' || arch === 'qwen3next' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}), ...(arch === 'lfm2moe' || arch === 'glm4moe' ? { gating: o.moe.gating ?? ('sigmoid' as const), selectionBias: true as const } : {}), ...(arch === 'gpt-oss' ? { biases: true as const } : {}), ...(arch === 'smallthinker' ? { routerOnInput: true as const } : {}) } } : {}),
+    ...(o.moe ? { moe: { ...o.moe, norm: arch === 'bailingmoe' || arch === 'glm4moe' || arch === 'dots1' || arch === 'deepseek2' || arch === 'bailingmoe2' ? !!o.moe.norm : arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' || arch === 'qwen35moe' || arch === 'qwen3next' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}), ...(arch === 'lfm2moe' || arch === 'glm4moe' ? { gating: o.moe.gating ?? ('sigmoid' as const), selectionBias: true as const } : {}), ...(arch === 'gpt-oss' ? { biases: true as const } : {}), ...(arch === 'smallthinker' ? { routerOnInput: true as const } : {}), ...(arch === 'llama4' ? llama4Moe(o.moe) : {}) } } : {}),
+    ...(arch === 'llama4' && o.moe?.experts !== 128 ? { qkL2Norm: true as const } : {}),
     ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' || arch === 'smallthinker' || arch === 'mellum' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, swaLayers: o.slidingLayers, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' || arch === 'granitemoe' || arch === 'granitehybrid' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : arch === 'minicpm' ? { embedding: 1, residual: 1, attention: 0, logit: 1 } : undefined), logitMul: o.logitMul }),
     ...(o.mla ? { mla: { qLora: o.mla.qLora, kvLora: o.mla.kvLora, nope: o.mla.nope, v: o.mla.v, ...(o.mla.logMul ? { logMul: o.mla.logMul } : {}), ...(arch === 'minicpm3' ? { kvB: true as const } : {}) }, ropeDims: o.mla.rope } : {}),
   };
+}
+
+/** llama4's fixed routing (llama_moe.ts llama4Moe): sigmoids unnormalized, each applied to its expert's input, an ungated shared expert of the experts' width; a step of 1 is every layer (no step). */
+function llama4Moe(m: { ffn: number; step?: number }): Partial<NonNullable<LlamaConfig['moe']>> {
+  return { norm: false, gating: 'sigmoid', sharedFfn: m.ffn, weightBeforeFfn: true, step: m.step && m.step > 1 ? m.step : undefined };
 }

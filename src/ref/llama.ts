@@ -341,6 +341,11 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
         rope(k, T, c.kvHeads, c, lr.factors, lr.mscale, layerRope(c, l));
       }
       if (c.qkNorm && c.qkNormAfterRope) qkNorms(); // hunyuan-dense
+      if (c.qkL2Norm && layerUsesRope(c, l)) {
+        // llama4: RMS per head without a weight, after RoPE
+        q.set(rmsNorm(q, T * c.heads, c.headDim, new Float32Array(c.headDim).fill(1), c.eps));
+        k.set(rmsNorm(k, T * c.kvHeads, c.headDim, new Float32Array(c.headDim).fill(1), c.eps));
+      }
       // mistral3: the query at position t times its attention temperature (after RoPE, as llama.cpp does).
       if (c.attnTemperature) for (let t = 0; t < T; t++) q.subarray(t * qd, (t + 1) * qd).forEach((v, i, row) => (row[i] = v * attentionTemperature(c, t)));
       let a = attention(q, k, v, T, c, layerWindow(c, l), c.attnSinks ? W.get(`${p}attn_sinks.weight`).w : undefined);
@@ -400,8 +405,10 @@ function moeFfn(W: Weights, c: LlamaConfig, p: string, h: Float64Array, T: numbe
     for (let e = 0; e < m.experts; e++) {
       const r = route[t * m.experts + e];
       if (r === 0) continue; // not one of the row's experts
-      const y = swiglu(row, expert('ffn_gate_exps', e, m.ffn, D), expert('ffn_up_exps', e, m.ffn, D), expert('ffn_down_exps', e, D, m.ffn), m.ffn, e);
-      y.forEach((v, i) => (o[i] += r * v));
+      // llama4: the expert reads the row times its weight, and is added as it is
+      const input = m.weightBeforeFfn ? row.map((v) => v * r) : row;
+      const y = swiglu(input, expert('ffn_gate_exps', e, m.ffn, D), expert('ffn_up_exps', e, m.ffn, D), expert('ffn_down_exps', e, D, m.ffn), m.ffn, e);
+      y.forEach((v, i) => (o[i] += (m.weightBeforeFfn ? 1 : r) * v));
     }
     if (m.sharedFfn) {
       // qwen2moe's gate sigmoid(ffn_gate_inp_shexp . h); Granite's shared expert is ungated

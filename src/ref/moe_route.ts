@@ -63,10 +63,10 @@ export function moeDispatchRef(w: ArrayLike<number>, rows: number, experts: numb
   );
 }
 
-/** acc + w[t, col] x[t] on the rows whose weight is not 0 (acc [rows, cols], w [rows, wCols]). */
-export function moeAddRef(acc: ArrayLike<number>, x: ArrayLike<number>, w: ArrayLike<number>, rows: number, cols: number, wCols: number, col: number): Float64Array {
+/** acc + w[t, col] x[t] (unit: acc + x[t]) on the rows whose weight is not 0 (acc [rows, cols], w [rows, wCols]). */
+export function moeAddRef(acc: ArrayLike<number>, x: ArrayLike<number>, w: ArrayLike<number>, rows: number, cols: number, wCols: number, col: number, unit = false): Float64Array {
   return Float64Array.from({ length: rows * cols }, (_, i) => {
     const wt = w[Math.floor(i / cols) * wCols + col];
-    return wt !== 0 ? acc[i] + wt * x[i] : acc[i];
+    return wt !== 0 ? acc[i] + (unit ? 1 : wt) * x[i] : acc[i];
   });
 }

@@ -155,7 +155,7 @@ const armedCase: GpuCase = {
 };
 
 const addCase: GpuCase = {
-  name: 'moe_add: rows with weight 0 keep acc even where the expert\'s output is NaN (a skipped expert\'s stale buffer)',
+  name: 'moe_add: rows with weight 0 keep acc even where the expert\'s output is NaN (a skipped expert\'s stale buffer); unit adds the output unweighted',
   async run(ctx: GpuContext) {
     const [rows, cols, wCols, col] = [6, 33, 5, 2];
     const w = weights(rows, wCols, [[0, 2, 0.25], [2, 2, 1], [5, 2, 0.125], [1, 0, 1]]);
@@ -164,15 +164,19 @@ const addCase: GpuCase = {
     x.fill(NaN, cols, 2 * cols); // row 1 did not choose expert 2
     const b = caseBuffers(ctx);
     try {
-      const Y = b.buf(4 * rows * cols, 'y');
-      await runDispatches(ctx, [await planMoeAdd(ctx, b.buf(acc, 'acc'), b.buf(x, 'x'), b.buf(w, 'w'), Y, { rows, cols, wCols, col })]);
-      const got = await ctx.readF32(Y, rows * cols);
-      const want = moeAddRef(acc, x, w, rows, cols, wCols, col);
       let worst = 0;
-      for (let i = 0; i < got.length; i++) {
-        const d = Math.abs(got[i] - want[i]);
-        assert(d <= 2 * U_F32 * (Math.abs(want[i]) + 3), `y[${i}] = ${got[i]}, reference ${want[i]}`);
-        worst = Math.max(worst, d);
+      // unit (llama4's experts, weighted before their FFN): x added as it is where the weight is not 0
+      for (const unit of [false, true]) {
+        const Y = b.buf(4 * rows * cols, 'y');
+        await runDispatches(ctx, [await planMoeAdd(ctx, b.buf(acc, 'acc'), b.buf(x, 'x'), b.buf(w, 'w'), Y, { rows, cols, wCols, col, unit })]);
+        const got = await ctx.readF32(Y, rows * cols);
+        const want = moeAddRef(acc, x, w, rows, cols, wCols, col, unit);
+        for (let i = 0; i < got.length; i++) {
+          const d = Math.abs(got[i] - want[i]);
+          assert(d <= 2 * U_F32 * (Math.abs(want[i]) + 3), `unit ${unit}: y[${i}] = ${got[i]}, reference ${want[i]}`);
+          worst = Math.max(worst, d);
+        }
+        if (unit) assert(Math.abs(got[2 * cols] - (acc[2 * cols] + x[2 * cols])) <= 1e-5 && Math.abs(got[0] - (acc[0] + x[0])) <= 1e-5, 'unit: rows 0 and 2 add x as it is');
       }
       return `max |err| ${worst.toExponential(2)}`;
     } finally {

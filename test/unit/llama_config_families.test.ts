@@ -7,6 +7,7 @@ import { encodeGgufFile, gguf, parseGgufFile } from '../../src/io/gguf.js';
 import { spmByteVocab, synthLlamaGguf } from '../../src/lm/synth.js';
 import { llamaWeightsFromGguf, writeLlamaGguf } from '../../src/nn/llama_weights.js';
 import { splitFusedTensors } from '../../src/nn/llama_layout.js';
+import { isMoeLayer } from '../../src/nn/llama_moe.js';
 import { attentionScale, embeddingScale, layerUsesRope, layerWindow, llamaConfigFromGguf, logitScale } from '../../src/nn/llama_config.js';
 import { llamaLogitsRef } from '../../src/ref/llama.js';
 import { estimateGpuBytes } from '../../src/lm/weights.js';
@@ -270,6 +271,23 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'bailingmoe2.expert_shared_count')), tensors, /metadata key 'bailingmoe2\.expert_shared_count' is missing \(required\)/);
     fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /tensor 'output\.weight' is missing \(a bailingmoe2 model's head is never tied/);
     fails({ ...f.metadata, 'bailingmoe2.nextn_predict_layers': gguf.u32(4) }, tensors, /'bailingmoe2\.nextn_predict_layers' 4 must be below 'bailingmoe2\.block_count' 4/);
+  });
+
+  it('llama4 (Llama 4): interleaved MoE layers, experts weighted before their FFN by sigmoids, an ungated shared expert, NoPE every fourth layer, weightless q / k norms but with 128 experts; its chunked-attention keys refused where they change anything', () => {
+    const o = { arch: 'llama4' as const, dim: 64, ffn: 128, layers: 4, heads: 4, kvHeads: 2, seed: 1, moe: { experts: 16, used: 1, ffn: 32, step: 2 } };
+    const { file: f, tensors } = synthHeader(o);
+    expect(f.metadata['llama4.interleave_moe_layer_step']).toEqual(gguf.u32(2));
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'llama4', ropeLayout: 'norm', noRopeStep: 4, qkL2Norm: true, moe: { experts: 16, used: 1, ffn: 32, step: 2, norm: false, gating: 'sigmoid', sharedFfn: 32, weightBeforeFfn: true } });
+    expect([0, 1, 2, 3].map((l) => isMoeLayer(c, l))).toEqual([false, true, false, true]);
+    expect(tensors.some((t) => t.name === 'blk.0.ffn_gate.weight') && tensors.some((t) => t.name === 'blk.1.ffn_gate_exps.weight') && !tensors.some((t) => t.name === 'blk.1.ffn_gate_inp_shexp.weight')).toBe(true);
+    const big = synthHeader({ ...o, moe: { experts: 128, used: 1, ffn: 16 } });
+    expect(llamaConfigFromGguf(big.file.metadata, big.tensors).qkL2Norm).toBeUndefined(); // (Maverick's count: llama.cpp's 17B-128E type)
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'llama4.interleave_moe_layer_step')), tensors, /metadata key 'llama4\.interleave_moe_layer_step' is missing \(required\)/);
+    fails({ ...f.metadata, 'llama4.attention.sliding_window': gguf.u32(0) }, tensors, /'llama4\.attention\.sliding_window' is 0: llama\.cpp's llama4 without chunked attention is not supported/);
+    expect(llamaConfigFromGguf({ ...f.metadata, 'llama4.attention.sliding_window': gguf.u32(8192) }, tensors).arch).toBe('llama4');
+    fails({ ...f.metadata, 'llama4.rope.freq_base_swa': gguf.f32(5e5) }, tensors, /'llama4\.rope\.freq_base_swa' 500000 differs from 'llama4\.rope\.freq_base' 10000/);
+    fails({ ...f.metadata, 'llama4.rope.dimension_count': gguf.u32(8) }, tensors, /'llama4\.rope\.dimension_count' 8 differs from the head dim 16/);
   });
 
   it('mellum (Mellum): qwen3moe\'s attention and experts, the sliding layers as one bool a layer (or a period), required with a window, rotating plainly', () => {
