@@ -143,8 +143,13 @@ export class StepRecorder implements LlamaOps<Val> {
     return y;
   }
 
-  rmsNorm(x: Val, weight: string): Val {
-    return this.headNorm(x, weight, 1);
+  rmsNorm(x: Val, weight: string, bias?: string): Val {
+    const y = this.headNorm(x, weight, 1);
+    if (!bias) return y;
+    const b = this.vector(bias);
+    const out = this.val(x.rows, x.cols);
+    this.ops.push({ label: `bias ${bias}`, ins: [y], outs: [out], plan: async (p) => [await planEwAdd(this.ctx, p(y), b, p(out), x.rows, x.cols, true)] });
+    return out;
   }
 
   /** LayerNorm; without a bias (Cohere's) the kernel's beta is the engine's zeros. */

@@ -299,7 +299,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   if (o.nextn && arch !== 'glm4moe' && arch !== 'bailingmoe2') throw new Error(`synth: nextn is glm4moe's and bailingmoe2's (arch ${arch})`);
   if (o.mrope && MROPE_BASE[o.mrope.arch] !== arch) throw new Error(`synth: mrope ${o.mrope.arch} is written on arch ${MROPE_BASE[o.mrope.arch]} (arch ${arch})`);
   if (arch !== 'phi2' && o.fusedQkv) throw new Error(`synth: fusedQkv is phi2's (arch ${arch})`);
-  if (arch !== 'phi3' && arch !== 'minicpm3' && o.longRope) throw new Error(`synth: longRope is phi3's and minicpm3's (arch ${arch})`);
+  if (arch !== 'phi3' && arch !== 'phimoe' && arch !== 'minicpm3' && o.longRope) throw new Error(`synth: longRope is phi3's, phimoe's and minicpm3's (arch ${arch})`);
   if (arch !== 'granite' && arch !== 'granitemoe' && arch !== 'granitehybrid' && arch !== 'minicpm' && o.multipliers) throw new Error(`synth: multipliers are granite's and minicpm's (arch ${arch})`);
 
   if (arch !== 'gemma3' && arch !== 'gemma2' && arch !== 'olmo2' && arch !== 'exaone4' && arch !== 'cohere2' && arch !== 'gpt-oss' && arch !== 'smallthinker' && arch !== 'mellum' && o.slidingWindow !== undefined) throw new Error(`synth: slidingWindow is the Gemmas', OLMo 3's, EXAONE 4.0 32B's, cohere2's, gpt-oss's, smallthinker's and mellum's (arch ${arch})`);

@@ -17,7 +17,8 @@ export interface LlamaOps<T> {
   softcap(x: T, cap: number): T;
   /** a + b, same shape (a residual add after a post-norm). */
   add(a: T, b: T): T;
-  rmsNorm(x: T, weight: string): T;
+  /** RMSNorm of each row times weight (+ bias: phimoe's). */
+  rmsNorm(x: T, weight: string, bias?: string): T;
   /** (x - mean) / sqrt(var + eps) * weight (+ bias) over each row (LlamaConfig.layerNorm; Cohere's without a bias). */
   layerNorm(x: T, weight: string, bias?: string): T;
   /**
@@ -110,7 +111,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     : rs ? ops.add(ops.scale(ops.linear(h, blk(l, weight), bias(l, weight)), rs), x)
     : ops.linear(h, blk(l, weight), { ...bias(l, weight), residual: x });
   // A pre-norm or the final norm: RMSNorm, or LayerNorm with its bias (stablelm; Cohere's without one).
-  const norm = (h: T, weight: string) => (c.layerNorm ? ops.layerNorm(h, weight, normBiasName(c, weight)) : ops.rmsNorm(h, weight));
+  const norm = (h: T, weight: string) => (c.layerNorm ? ops.layerNorm(h, weight, normBiasName(c, weight)) : ops.rmsNorm(h, weight, normBiasName(c, weight)));
   // olmo2 has no pre-norms: attention and the FFN read the residual stream itself.
   const preNorm = (weight: string) => (c.noPreNorms ? x : norm(x, weight));
   // Attention of layer l over its normed input h (before the output projection).

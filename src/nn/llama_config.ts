@@ -132,8 +132,10 @@ export interface LlamaConfig {
    * as a key whose value is zero (ggml's soft_max with sinks), so a head can attend to nothing.
    */
   attnSinks?: true;
-  /** phi2: the head has a bias, output.bias [vocab]. */
+  /** phi2, phimoe: the head has a bias, output.bias [vocab]. */
   outputBias?: true;
+  /** phimoe: every RMSNorm (attn_norm, ffn_norm, output_norm) adds a bias, <norm>.bias [dim], after its weight (llama.cpp's build_norm with LLM_NORM_RMS and a bias). */
+  rmsNormBias?: true;
   /** gptneox, and phi2 files converted from Phi-2's first checkpoints: q / k / v fused in blk.N.attn_qkv.weight and .bias (llama_layout.ts). */
   fusedQkv?: true;
   /** gemma, gemma2, gemma3: token embeddings are multiplied by sqrt(dim) (rounded to f32, as llama.cpp does). */
@@ -265,7 +267,7 @@ export interface LlamaConfig {
   mla?: MlaConfig;
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next', 'llama4'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -286,9 +288,9 @@ export const POSITION_EMBD = 'position_embd.weight';
 /** Whether `name` is an lfm2 short convolution's kernel (blk.N.shortconv.conv.weight [dim, taps]: a plain weight, not a Linear). */
 export const isShortConvKernel = (name: string): boolean => name.endsWith('.shortconv.conv.weight');
 
-/** A norm's bias tensor (`<norm>.bias`) where the model has one (LayerNorm); undefined for RMSNorm and Cohere's bias-free LayerNorm. */
+/** A norm's bias tensor (`<norm>.bias`) where the model has one (LayerNorm, phimoe's RMSNorm); undefined for other RMSNorms and Cohere's bias-free LayerNorm. */
 export function normBiasName(c: LlamaConfig, weight: string): string | undefined {
-  return c.layerNorm && !c.normNoBias ? weight.replace(/\.weight$/, '.bias') : undefined;
+  return (c.layerNorm && !c.normNoBias) || c.rmsNormBias ? weight.replace(/\.weight$/, '.bias') : undefined;
 }
 
 /** The architectures whose llama.cpp graph multiplies the logits by `logit_scale` (required there): Cohere's. */
@@ -413,7 +415,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const byName = new Map(tensors.map((t) => [t.name, t]));
   // phi3's LongRoPE factors come as a pair (llama.cpp's converter writes both or neither).
   const longF = byName.has('rope_factors_long.weight');
-  if ((a === 'phi3' || a === 'minicpm3') && longF !== byName.has('rope_factors_short.weight')) {
+  if ((a === 'phi3' || a === 'phimoe' || a === 'minicpm3') && longF !== byName.has('rope_factors_short.weight')) {
     throw new ModelConfigError(`model config: tensor '${longF ? 'rope_factors_short.weight' : 'rope_factors_long.weight'}' is missing (${a}'s LongRoPE needs both the long and the short factors)`);
   }
   // StableLM 2 12B's per-head q / k LayerNorms and parallel residual (no ffn_norm) are not run.
@@ -425,7 +427,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (a === 'falcon' && byName.has('blk.0.attn_norm_2.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_norm_2.weight': Falcon-40B's second attention norm is not supported`);
   if (a === 'command-r' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': command-r's per-head q / k LayerNorms (Command R+) are not supported`);
   // llama.cpp's olmo2, stablelm, phi2 and gptneox require output.weight (their head is never tied).
-  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe' || a === 'nemotron' || a === 'gpt-oss' || a === 'dots1' || a === 'mellum' || a === 'bailingmoe2') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} model's head is never tied to the embedding)`);
+  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe' || a === 'nemotron' || a === 'gpt-oss' || a === 'dots1' || a === 'mellum' || a === 'bailingmoe2' || a === 'phimoe') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} model's head is never tied to the embedding)`);
   const embd = byName.get('token_embd.weight');
   if (!embd) throw new ModelConfigError(`model config: tensor 'token_embd.weight' is missing`);
   if (embd.shape.length !== 2 || embd.shape[1] !== dim) throw new ModelConfigError(`model config: tensor 'token_embd.weight' has shape [${embd.shape.join(', ')}], expected [vocab, ${dim}] ('${a}.embedding_length' ${dim})`);
@@ -441,7 +443,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ropeFreqs: readsRopeFreqs(a) && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma's and gemma2's graphs always tie it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
-    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'smollm3' || a === 'ernie4_5' || a === 'ernie4_5-moe' || a === 'hunyuan-dense' || a === 'seed_oss' || a === 'glm4moe' || a === 'gpt-oss' || a === 'falcon-h1' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox' || a === 'qwen2moe') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
+    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'phimoe' || a === 'smollm3' || a === 'ernie4_5' || a === 'ernie4_5-moe' || a === 'hunyuan-dense' || a === 'seed_oss' || a === 'glm4moe' || a === 'gpt-oss' || a === 'falcon-h1' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox' || a === 'qwen2moe') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
     ...(a === 'glm4moe' && byName.has('blk.0.attn_q_norm.weight') ? { qkNorm: true } : {}), // (GLM-4.5's; the Air has none)
     ...(a === 'llama4' && moe!.experts !== 128 ? { qkL2Norm: true as const } : {}), // (llama.cpp: all but its 17B-128E, Maverick)
     ...(ropeScale !== 1 ? { ropeScale } : {}),
@@ -459,7 +461,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ...(parRes ? { parallelResidual: true } : {}),
     ...(moe ? { moe } : {}),
     ...(mla ? { mla } : {}),
-    ...((a === 'phi3' || a === 'minicpm3') && longF ? { longRope: { origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx) } } : {}),
+    ...((a === 'phi3' || a === 'phimoe' || a === 'minicpm3') && longF ? { longRope: { origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx) } } : {}),
   };
   // Every layer has 9 tensors at least (phi3's and falcon's fused ones: 6; the gateless or bias-free ones: 8): a block_count the file cannot hold is refused before the
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).

@@ -22,7 +22,7 @@ import { MOE_MAX_EXPERTS, MOE_MAX_GROUPS } from '../kernels/moe_route.js';
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
 /** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
-export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'bailingmoe2', 'qwen3next', 'llama4'];
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe'];
 
 /** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
 export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
@@ -34,7 +34,7 @@ export function parseExpertWeight(name: string): { tensor: string; expert: numbe
 }
 
 /** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */, mellum: true, deepseek2: false /* (read: expert_weights_norm) */, bailingmoe2: false /* (read: expert_weights_norm) */, qwen3next: true, llama4: false };
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */, mellum: true, deepseek2: false /* (read: expert_weights_norm) */, bailingmoe2: false /* (read: expert_weights_norm) */, qwen3next: true, llama4: false, phimoe: true };
 
 /** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
 export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;

@@ -44,6 +44,7 @@ function checkTrainable(c: LlamaConfig, T: number): void {
   // the recurrent mixers have no backward rules here
   if (c.ssm) throw new ModelConfigError(`llama training: a ${c.arch} model (Mamba-2 layers) is not trainable here: nibble runs it for inference only`);
   if (c.deltaNet) throw new ModelConfigError(`llama training: a ${c.arch} model (Gated DeltaNet layers) is not trainable here: nibble runs it for inference only`);
+  if (c.rmsNormBias) throw new ModelConfigError(`llama training: a ${c.arch} model (RMSNorms with biases) is not trainable here: nibble runs it for inference only`);
   if (c.moe?.weightBeforeFfn || c.qkL2Norm) throw new ModelConfigError(`llama training: a ${c.arch} model (experts weighted before their FFN, weightless q / k norms) is not trainable here: nibble runs it for inference only`);
   if (c.mla) throw new ModelConfigError(`llama training: a ${c.arch} model (multi-head latent attention) is not trainable here: nibble runs it for inference only`);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
@@ -216,7 +217,8 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     return ops.add(x, ops.embedding(this.scope.weight(POSITION_EMBD, [c.ctx, c.dim]), pos));
   }
 
-  rmsNorm(x: Tensor, weight: string): Tensor {
+  rmsNorm(x: Tensor, weight: string, bias?: string): Tensor {
+    if (bias) throw new ModelConfigError(`llama training: biased RMSNorms (phimoe's) are not trained here`);
     return (this.get('norms', weight) as RMSNorm).forward(this.scope, x);
   }
 

@@ -2,7 +2,7 @@
 // it): llama.cpp's rope type, the norms, the FFN's activation and gate, biases, the block's shape.
 import type { LlamaArch, LlamaConfig } from './llama_config.js';
 
-export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv' | 'learnedPositions' | 'qkNormAfterRope' | 'attnSinks'>;
+export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv' | 'learnedPositions' | 'qkNormAfterRope' | 'attnSinks' | 'rmsNormBias'>;
 
 /**
  * What each architecture fixes: llama.cpp's rope type (NORM for llama, smollm3, granite, ernie4_5, mistral3, glm4 and
@@ -39,10 +39,11 @@ export function archTraits(a: LlamaArch): ArchTraits {
     embedScale: gemma || gemma1,
     layerNorm: on(a === 'stablelm' || sc2 || cohere || falcon || a === 'nemotron'), // (nemotron: Nemotron-4 / Minitron, its LayerNorm1p's + 1 folded in by the converter)
     normNoBias: on(cohere),
-    linearBiases: on(sc2 || oss), // (gpt-oss's only on attn_output: its FFNs are all experts, biased by moe.biases)
+    linearBiases: on(sc2 || oss || a === 'phimoe'), // (phimoe's, as gpt-oss's, only on attn_output: its FFNs are all experts) // (gpt-oss's only on attn_output: its FFNs are all experts, biased by moe.biases)
     attnSinks: on(oss),
     parallelBlock: on(phi2 || cohere || falcon),
-    outputBias: on(phi2),
+    outputBias: on(phi2 || a === 'phimoe'),
+    rmsNormBias: on(a === 'phimoe'),
     fusedQkv: on(a === 'gptneox' || gpt2 || falcon || a === 'bailingmoe2'),
     learnedPositions: on(gpt2),
   };

@@ -277,8 +277,13 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
   };
   // A pre-norm or the final norm: RMSNorm, or LayerNorm with its bias (stablelm).
   const norm = (h: Float64Array, name: string) => {
-    if (!c.layerNorm) return rmsNorm(h, T, D, W.get(name).w, c.eps);
-    const bias = normBiasName(c, name); // (Cohere's LayerNorms have none)
+    const bias = normBiasName(c, name); // (Cohere's LayerNorms have none; phimoe's RMSNorms do)
+    if (!c.layerNorm) {
+      const y = rmsNorm(h, T, D, W.get(name).w, c.eps);
+      const b = bias ? W.get(bias).w : undefined;
+      if (b) y.forEach((v, i) => (y[i] = v + b[i % D]));
+      return y;
+    }
     return layerNormRef(h, W.get(name).w, bias ? W.get(bias).w : new Float32Array(D), T, D, c.eps).y;
   };
   const factorsName = ropeFactorsTensor(c, opt.ctxLen ?? Math.min(c.ctx, 2048));

@@ -290,6 +290,17 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails({ ...f.metadata, 'llama4.rope.dimension_count': gguf.u32(8) }, tensors, /'llama4\.rope\.dimension_count' 8 differs from the head dim 16/);
   });
 
+  it('phimoe (Phi-3.5-MoE): phi3\'s attention with q / k / v apart, RMSNorms with biases, attn_output\'s and the head\'s biases, experts renormalized; the head never tied', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'phimoe', dim: 64, ffn: 64, layers: 2, heads: 4, kvHeads: 2, seed: 1, qkvBias: true, moe: { experts: 8, used: 2, ffn: 64 } });
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'phimoe', ropeLayout: 'neox', rmsNormBias: true, outputBias: true, linearBiases: true, qkvBias: true, moe: { experts: 8, used: 2, ffn: 64, norm: true } });
+    const names = tensors.map((t) => t.name);
+    for (const n of ['blk.0.attn_norm.bias', 'blk.0.ffn_norm.bias', 'output_norm.bias', 'output.bias', 'blk.0.attn_output.bias', 'blk.0.attn_q.bias']) expect(names, n).toContain(n);
+    expect(names.some((n) => n.includes('ffn_up.bias') || n.includes('_exps.bias'))).toBe(false);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.ffn_norm.bias'), /tensor 'blk\.1\.ffn_norm\.bias' is missing/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /tensor 'output\.weight' is missing \(a phimoe model's head is never tied/);
+  });
+
   it('mellum (Mellum): qwen3moe\'s attention and experts, the sliding layers as one bool a layer (or a period), required with a window, rotating plainly', () => {
     const { file: f, tensors } = synthHeader({ arch: 'mellum', dim: 64, ffn: 64, layers: 4, heads: 4, kvHeads: 2, seed: 1, slidingWindow: 8, slidingLayers: [true, false, true, true], moe: { experts: 8, used: 2, ffn: 32 } });
     const c = llamaConfigFromGguf(f.metadata, tensors);
