@@ -267,7 +267,7 @@ export interface LlamaConfig {
   mla?: MlaConfig;
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe', 'chatglm'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -443,7 +443,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ropeFreqs: readsRopeFreqs(a) && byName.has('rope_freqs.weight'),
     tied: !byName.has('output.weight'), // gemma's and gemma2's graphs always tie it (archExtras): an output.weight is refused below
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
-    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'phimoe' || a === 'smollm3' || a === 'ernie4_5' || a === 'ernie4_5-moe' || a === 'hunyuan-dense' || a === 'seed_oss' || a === 'glm4moe' || a === 'gpt-oss' || a === 'falcon-h1' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox' || a === 'qwen2moe') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
+    qkvBias: traits.qkvBias || ((a === 'llama' || a === 'phimoe' || a === 'chatglm' || a === 'smollm3' || a === 'ernie4_5' || a === 'ernie4_5-moe' || a === 'hunyuan-dense' || a === 'seed_oss' || a === 'glm4moe' || a === 'gpt-oss' || a === 'falcon-h1' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox' || a === 'qwen2moe') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
     ...(a === 'glm4moe' && byName.has('blk.0.attn_q_norm.weight') ? { qkNorm: true } : {}), // (GLM-4.5's; the Air has none)
     ...(a === 'llama4' && moe!.experts !== 128 ? { qkL2Norm: true as const } : {}), // (llama.cpp: all but its 17B-128E, Maverick)
     ...(ropeScale !== 1 ? { ropeScale } : {}),
@@ -463,9 +463,9 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ...(mla ? { mla } : {}),
     ...((a === 'phi3' || a === 'phimoe' || a === 'minicpm3') && longF ? { longRope: { origCtx: k.int(`${a}.rope.scaling.original_context_length`, ctx) } } : {}),
   };
-  // Every layer has 9 tensors at least (phi3's and falcon's fused ones: 6; the gateless or bias-free ones: 8): a block_count the file cannot hold is refused before the
+  // Every layer has 9 tensors at least (phi3's, falcon's and chatglm's fused ones: 6; the gateless or bias-free ones: 8): a block_count the file cannot hold is refused before the
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
-  const perLayer = a === 'nemotron_h' || a === 'mamba2' ? 3 : a === 'phi3' || a === 'falcon' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || a === 'granitehybrid' || a === 'qwen35' || a === 'qwen35moe' || a === 'qwen3next' || traits.normNoBias ? 8 : a === 'falcon-h1' ? 15 : a === 'starcoder2' ? 13 : 9;
+  const perLayer = a === 'nemotron_h' || a === 'mamba2' ? 3 : a === 'phi3' || a === 'falcon' || a === 'chatglm' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || a === 'granitehybrid' || a === 'qwen35' || a === 'qwen35moe' || a === 'qwen3next' || traits.normNoBias ? 8 : a === 'falcon-h1' ? 15 : a === 'starcoder2' ? 13 : 9;
   if (layers * perLayer > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * perLayer} tensors (${perLayer} per layer), the file has ${tensors.length}`);
   // Only some graphs read rope_freqs (readsRopeFreqs; phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
   // the extra tensor, and so do we (below). The check is of the file's layout: phi3's fused tensors as stored.

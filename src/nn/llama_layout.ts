@@ -27,12 +27,14 @@ export interface FusedTensor {
   interleave?: number;
 }
 
-/** The fused tensors of c's file layout (phi3's two a layer, glm4's one, a fused phi2's two; none for the other architectures). */
+/** The fused tensors of c's file layout (phi3's two a layer, glm4's one, chatglm's two or three, a fused phi2's two; none for the other architectures). */
 export function fusedTensors(c: LlamaConfig): FusedTensor[] {
   const q = c.heads * c.headDim;
   const kv = c.kvHeads * c.headDim;
   const qkv = (l: number, t: 'weight' | 'bias'): FusedTensor => ({ name: `blk.${l}.attn_qkv.${t}`, parts: (['attn_q', 'attn_k', 'attn_v'] as const).map((n, i) => ({ name: `blk.${l}.${n}.${t}`, rows: i === 0 ? q : kv })) });
-  if (c.fusedQkv) return Array.from({ length: c.layers }, (_, l) => [qkv(l, 'weight'), ...(c.qkvBias ? [qkv(l, 'bias')] : [])]).flat();
+  // (chatglm: its ffn_up holds the gate's rows and up's, as glm4's and phi3's)
+  const gateUp = (l: number): FusedTensor => ({ name: `blk.${l}.ffn_up.weight`, parts: [{ name: `blk.${l}.ffn_gate.weight`, rows: c.ffn }, { name: `blk.${l}.ffn_up.weight`, rows: c.ffn }] });
+  if (c.fusedQkv) return Array.from({ length: c.layers }, (_, l) => [qkv(l, 'weight'), ...(c.qkvBias ? [qkv(l, 'bias')] : []), ...(c.arch === 'chatglm' ? [gateUp(l)] : [])]).flat();
   if (c.arch === 'seed_oss' || c.arch === 'glm4moe' || c.arch === 'gpt-oss') return Array.from({ length: c.layers }, (_, l) => ({ name: `blk.${l}.post_attention_norm.weight`, parts: [{ name: `blk.${l}.ffn_norm.weight`, rows: c.dim }] }));
   if (c.arch === 'qwen35' || c.arch === 'qwen35moe' || c.arch === 'qwen3next') {
     const d = c.deltaNet!;
@@ -44,9 +46,9 @@ export function fusedTensors(c: LlamaConfig): FusedTensor[] {
     ]).flat();
   }
   if (c.arch === 'falcon-h1') return Array.from({ length: c.layers }, (_, l) => ({ name: `blk.${l}.ffn_norm`, parts: [{ name: `blk.${l}.ffn_norm.weight`, rows: c.dim }] }));
-  if (c.arch === 'glm4') return Array.from({ length: c.layers }, (_, l) => ({ name: `blk.${l}.ffn_up.weight`, parts: [{ name: `blk.${l}.ffn_gate.weight`, rows: c.ffn }, { name: `blk.${l}.ffn_up.weight`, rows: c.ffn }] }));
+  if (c.arch === 'glm4') return Array.from({ length: c.layers }, (_, l) => gateUp(l));
   if (c.arch !== 'phi3') return [];
-  return Array.from({ length: c.layers }, (_, l) => [qkv(l, 'weight'), { name: `blk.${l}.ffn_up.weight`, parts: [{ name: `blk.${l}.ffn_gate.weight`, rows: c.ffn }, { name: `blk.${l}.ffn_up.weight`, rows: c.ffn }] }]).flat();
+  return Array.from({ length: c.layers }, (_, l) => [qkv(l, 'weight'), gateUp(l)]).flat();
 }
 
 /**

@@ -27,7 +27,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const on = (b: boolean): true | undefined => (b ? true : undefined);
   const traits: ArchTraits = {
     // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
-    ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'granitehybrid', 'ernie4_5', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'mistral3', 'glm4', 'arcee', 'minicpm', 'deepseek2', 'llama4'].includes(a) || cohere ? 'norm' : 'neox',
+    ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'granitehybrid', 'ernie4_5', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'mistral3', 'glm4', 'arcee', 'minicpm', 'deepseek2', 'llama4', 'chatglm'].includes(a) || cohere ? 'norm' : 'neox',
     qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2, // always (others where the file has them: llamaConfigFromGguf)
     qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'dots1' || a === 'bailingmoe2' || a === 'mellum' || a === 'qwen35' || a === 'qwen35moe' || a === 'qwen3next' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe' || a === 'hunyuan-dense' || a === 'hunyuan-moe',
     qkNormAfterRope: on(a === 'hunyuan-dense' || a === 'hunyuan-moe'),
@@ -44,7 +44,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
     parallelBlock: on(phi2 || cohere || falcon),
     outputBias: on(phi2 || a === 'phimoe'),
     rmsNormBias: on(a === 'phimoe'),
-    fusedQkv: on(a === 'gptneox' || gpt2 || falcon || a === 'bailingmoe2'),
+    fusedQkv: on(a === 'gptneox' || gpt2 || falcon || a === 'bailingmoe2' || a === 'chatglm'),
     learnedPositions: on(gpt2),
   };
   // The optional traits are absent where off (a config read back from its GGUF compares equal).

@@ -301,6 +301,16 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /tensor 'output\.weight' is missing \(a phimoe model's head is never tied/);
   });
 
+  it('chatglm (GLM-4-9B, ChatGLM3): q / k / v fused with their biases where the file has them, gate and up fused in ffn_up, adjacent-pair RoPE over part of the head, no post-norms', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'chatglm', dim: 64, ffn: 96, layers: 2, heads: 4, kvHeads: 2, seed: 1, qkvBias: true, ropeDims: 8 });
+    const c = llamaConfigFromGguf(f.metadata, tensors);
+    expect(c).toMatchObject({ arch: 'chatglm', ropeLayout: 'norm', ropeDims: 8, fusedQkv: true, qkvBias: true, postNorms: false });
+    expect(tensors.filter((t) => t.name.startsWith('blk.0.')).map((t) => `${t.name.slice(6)} [${t.shape}]`).sort()).toEqual(['attn_norm.weight [64]', 'attn_output.weight [64,64]', 'attn_qkv.bias [128]', 'attn_qkv.weight [128,64]', 'ffn_down.weight [64,96]', 'ffn_norm.weight [64]', 'ffn_up.weight [192,64]']);
+    const plain = synthHeader({ arch: 'chatglm', dim: 64, ffn: 96, layers: 2, heads: 4, kvHeads: 2, seed: 1, ropeDims: 8 });
+    expect(llamaConfigFromGguf(plain.file.metadata, plain.tensors).qkvBias).toBe(false);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.ffn_up.weight'), /tensor 'blk\.1\.ffn_up\.weight' is missing/);
+  });
+
   it('mellum (Mellum): qwen3moe\'s attention and experts, the sliding layers as one bool a layer (or a period), required with a window, rotating plainly', () => {
     const { file: f, tensors } = synthHeader({ arch: 'mellum', dim: 64, ffn: 64, layers: 4, heads: 4, kvHeads: 2, seed: 1, slidingWindow: 8, slidingLayers: [true, false, true, true], moe: { experts: 8, used: 2, ffn: 32 } });
     const c = llamaConfigFromGguf(f.metadata, tensors);
