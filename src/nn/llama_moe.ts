@@ -22,7 +22,7 @@ import { MOE_MAX_EXPERTS, MOE_MAX_GROUPS } from '../kernels/moe_route.js';
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
 /** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
-export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe'];
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe', 'minimax-m2'];
 
 /** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
 export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
@@ -34,7 +34,7 @@ export function parseExpertWeight(name: string): { tensor: string; expert: numbe
 }
 
 /** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */, mellum: true, deepseek2: false /* (read: expert_weights_norm) */, bailingmoe2: false /* (read: expert_weights_norm) */, qwen3next: true, llama4: false, phimoe: true };
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */, mellum: true, deepseek2: false /* (read: expert_weights_norm) */, bailingmoe2: false /* (read: expert_weights_norm) */, qwen3next: true, llama4: false, phimoe: true, 'minimax-m2': true };
 
 /** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
 export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
@@ -77,6 +77,7 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   // lfm2moe (LFM2-8B-A1B): dense leading layers, the gating function read (sigmoid in LFM2), a selection bias
   if (a === 'bailingmoe') return { ...bailingMoe(k, a, experts, used), ...groups };
   if (a === 'llama4') return { ...llama4Moe(k, a, experts, used), ...groups };
+  if (a === 'minimax-m2') return { ...minimaxM2Moe(k, a, experts, used, ffn), ...groups };
   if (a === 'glm4moe') return { ...glm4Moe(k, a, experts, used), ...groups };
   if (a === 'dots1' || a === 'deepseek2' || a === 'bailingmoe2') return { ...dots1Moe(k, a, experts, used, hasTensor, gatingDefault), ...groups };
   // gpt-oss: experts of expert_feed_forward_length, the router's and the experts' biases; llama.cpp's softmax over
@@ -131,6 +132,17 @@ function llama4Moe(k: Keys, a: LlamaArch, experts: number, used: number): MoeCon
   const ffn = k.int(`${a}.expert_feed_forward_length`);
   const step = k.int(`${a}.interleave_moe_layer_step`);
   return { experts, used, ffn, norm: false, gating: 'sigmoid', sharedFfn: ffn, weightBeforeFfn: true, ...(step > 1 ? { step } : {}) };
+}
+
+/**
+ * minimax-m2 (MiniMax-M2): experts sized by feed_forward_length (llama.cpp requires expert_feed_forward_length and
+ * sizes them by the former: the two must agree), the gating function required (llama.cpp's default, none, aborts),
+ * the selection bias required, renormalized, no shared expert.
+ */
+function minimaxM2Moe(k: Keys, a: LlamaArch, experts: number, used: number, ffn: number): MoeConfig {
+  const expertFfn = k.int(`${a}.expert_feed_forward_length`);
+  if (expertFfn !== ffn) throw new ModelConfigError(`model config: metadata '${a}.expert_feed_forward_length' ${expertFfn} differs from '${a}.feed_forward_length' ${ffn}: llama.cpp's minimax-m2 sizes its experts by the latter`);
+  return { experts, used, ffn, norm: true, selectionBias: true, ...gating(k, a) };
 }
 
 /**

@@ -29,9 +29,9 @@ export function archTraits(a: LlamaArch): ArchTraits {
     // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
     ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'granitehybrid', 'ernie4_5', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'mistral3', 'glm4', 'arcee', 'minicpm', 'deepseek2', 'llama4', 'chatglm'].includes(a) || cohere ? 'norm' : 'neox',
     qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2, // always (others where the file has them: llamaConfigFromGguf)
-    qkNorm: a === 'qwen3' || a === 'qwen3moe' || a === 'dots1' || a === 'bailingmoe2' || a === 'mellum' || a === 'qwen35' || a === 'qwen35moe' || a === 'qwen3next' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe' || a === 'hunyuan-dense' || a === 'hunyuan-moe',
+    qkNorm: a === 'minimax-m2' || a === 'qwen3' || a === 'qwen3moe' || a === 'dots1' || a === 'bailingmoe2' || a === 'mellum' || a === 'qwen35' || a === 'qwen35moe' || a === 'qwen3next' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe' || a === 'hunyuan-dense' || a === 'hunyuan-moe',
     qkNormAfterRope: on(a === 'hunyuan-dense' || a === 'hunyuan-moe'),
-    qkNormFull: on(olmo2 || a === 'olmoe'), // OLMoE: olmo2's whole-projection q / k norms in a pre-norm block
+    qkNormFull: on(olmo2 || a === 'olmoe' || a === 'minimax-m2'), // OLMoE: olmo2's whole-projection q / k norms in a pre-norm block (MiniMax-M2's too, k's over its KV heads)
     postNorms: gemma || olmo2 || exaone4 || glm4,
     noPreNorms: on(olmo2 || exaone4),
     ffnAct: gemma || gemma1 || sc2 || falcon ? 'gelu' : a === 'arcee' || a === 'nemotron' || a === 'nemotron_h' ? 'relu2' : oss ? 'swiglu_oai' : a === 'smallthinker' ? 'relu' : 'silu', // (smallthinker's experts: ReGLU)

@@ -311,6 +311,16 @@ describe('llama config: mixture-of-experts models (src/nn/llama_moe.ts)', () => 
     fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.ffn_up.weight'), /tensor 'blk\.1\.ffn_up\.weight' is missing/);
   });
 
+  it('minimax-m2 (MiniMax-M2): q / k norms over the whole projection, NEOX over part of the head, experts by the gating function with a selection bias, renormalized; the head never tied', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'minimax-m2', dim: 64, ffn: 32, layers: 2, heads: 4, kvHeads: 2, seed: 1, ropeDims: 8, moe: { experts: 8, used: 2, ffn: 32, gating: 'sigmoid' } });
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'minimax-m2', ropeLayout: 'neox', qkNorm: true, qkNormFull: true, moe: { experts: 8, used: 2, ffn: 32, norm: true, selectionBias: true, gating: 'sigmoid' } });
+    expect(tensors.find((t) => t.name === 'blk.0.attn_k_norm.weight')?.shape).toEqual([32]); // (2 KV heads of 16)
+    fails({ ...f.metadata, 'minimax-m2.expert_feed_forward_length': gguf.u32(16) }, tensors, /'minimax-m2\.expert_feed_forward_length' 16 differs from 'minimax-m2\.feed_forward_length' 32/);
+    fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'minimax-m2.expert_gating_func')), tensors, /metadata key 'minimax-m2\.expert_gating_func' is missing \(required\)/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.exp_probs_b.bias'), /tensor 'blk\.1\.exp_probs_b\.bias' is missing/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'output.weight'), /tensor 'output\.weight' is missing \(a minimax-m2 model's head is never tied/);
+  });
+
   it('mellum (Mellum): qwen3moe\'s attention and experts, the sliding layers as one bool a layer (or a period), required with a window, rotating plainly', () => {
     const { file: f, tensors } = synthHeader({ arch: 'mellum', dim: 64, ffn: 64, layers: 4, heads: 4, kvHeads: 2, seed: 1, slidingWindow: 8, slidingLayers: [true, false, true, true], moe: { experts: 8, used: 2, ffn: 32 } });
     const c = llamaConfigFromGguf(f.metadata, tensors);
