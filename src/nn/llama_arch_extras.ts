@@ -1,6 +1,6 @@
 // What each architecture sets beyond the shared hyperparameters, as llama.cpp sets it up (llama_config.ts re-exports
 // it): the sliding-window layouts (the Gemmas, OLMo 3, EXAONE 4.0 32B, Command R7B, gpt-oss), soft-caps, NoPE steps,
-// the always-tied heads and the multipliers.
+// the always-tied heads and the multipliers; llama4's checks and limit, qwen's halved FFN width.
 import type { GgufValue } from '../io/gguf.js';
 import type { LlamaArch, LlamaConfig } from './llama_config.js';
 import { describe, ModelConfigError, type Keys } from './gguf_keys.js';
@@ -95,4 +95,25 @@ export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; 
     return { multipliers: o.multipliers, ...(o.rope === false ? { noRopeStep: 1 } : {}) };
   }
   return {};
+}
+
+/** The most positions nibble runs a llama4 model at: from 8192 on llama.cpp's chunked attention and the NoPE layers' temperature begin, which nibble does not run. */
+export const LLAMA4_MAX_CTX = 8191;
+
+/**
+ * llama4's keys llama.cpp reads and nibble refuses: attention.sliding_window 0 (llama.cpp's graph then asserts on its
+ * attention temperature), rope.freq_base_swa other than rope.freq_base, and a rotation narrower than the head.
+ */
+export function llama4Checks(metadata: Record<string, GgufValue>, k: Keys, a: LlamaArch, o: { ropeBase: number; ropeDims: number; headDim: number }): void {
+  if (`${a}.attention.sliding_window` in metadata && k.int(`${a}.attention.sliding_window`, 0, 0) === 0) throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window' is 0: llama.cpp's llama4 without chunked attention is not supported`);
+  const swaBase = k.float(`${a}.rope.freq_base_swa`, o.ropeBase);
+  if (swaBase !== o.ropeBase) throw new ModelConfigError(`model config: metadata '${a}.rope.freq_base_swa' ${swaBase} differs from '${a}.rope.freq_base' ${o.ropeBase}: not supported for llama4`);
+  if (o.ropeDims !== o.headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' ${o.ropeDims} differs from the head dim ${o.headDim} (llama.cpp's llama4 rotates whole heads)`);
+}
+
+/** qwen's FFN width: half its feed_forward_length (even: llama.cpp's tensors are n_ff / 2 wide). */
+export function qwenHalfFfn(k: Keys, a: LlamaArch): number {
+  const f = k.int(`${a}.feed_forward_length`);
+  if (f % 2 !== 0) throw new ModelConfigError(`model config: metadata '${a}.feed_forward_length' ${f} must be even (llama.cpp's qwen sizes its FFN by half of it)`);
+  return f / 2;
 }

@@ -61,7 +61,7 @@ export * from './llama_layers.js';
 export * from './llama_arch_extras.js';
 export * from './llama_traits.js';
 import { archTraits } from './llama_traits.js';
-import { archExtras, EXAONE4_SWA_LAYERS, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, GPT_OSS_SWA_PATTERN, mellumSwaLayers, OLMO3_SWA_PATTERN, SMALLTHINKER_SWA } from './llama_arch_extras.js';
+import { archExtras, llama4Checks, qwenHalfFfn, EXAONE4_SWA_LAYERS, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, GPT_OSS_SWA_PATTERN, mellumSwaLayers, OLMO3_SWA_PATTERN, SMALLTHINKER_SWA } from './llama_arch_extras.js';
 export { llamaTensorNames } from './llama_tensors.js';
 
 export { ModelConfigError };
@@ -267,7 +267,7 @@ export interface LlamaConfig {
   mla?: MlaConfig;
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe', 'chatglm', 'minimax-m2'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe', 'chatglm', 'minimax-m2', 'orion', 'qwen'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -352,7 +352,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const heads = mamba2 ? 1 : k.int(`${a}.attention.head_count`);
   // nemotron_h: one mixer a layer, its kind from the per-layer KV-head and FFN-width arrays (llama_ssm.ts)
   const nemo = a === 'nemotron_h' ? nemotronHKinds(metadata, k, a, layers, heads, tensors.length) : mamba2;
-  const ffn = nemo ? nemo.ffn : k.int(`${a}.feed_forward_length`);
+  // (qwen, Qwen 1: llama.cpp sizes its gate, up and down by half of feed_forward_length, as its converter writes twice the width)
+  const ffn = nemo ? nemo.ffn : a === 'qwen' ? qwenHalfFfn(k, a) : k.int(`${a}.feed_forward_length`);
   if (nemo && !mamba2) k.float(`${a}.attention.layer_norm_epsilon`); // (required by llama.cpp's nemotron_h loader, read by none of its norms)
   // lfm2 writes head_count_kv one a layer, 0 for its short-convolution layers.
   const conv = a === 'lfm2' || a === 'lfm2moe' ? lfm2ConvLayers(metadata, k, a, layers, heads, tensors.length) : undefined;
@@ -410,6 +411,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const mla = a === 'minicpm3' ? minicpm3MlaFromGguf(metadata, k, a, { heads, kvHeads, headDim, vDim, ropeDims }) : a === 'deepseek2' ? mlaFromGguf(metadata, k, a, { layers, heads, kvHeads, headDim, vDim, ropeDims, vocab: mlaV, ropeScale }) : undefined;
   // llama.cpp's olmoe sizes both q / k norms [embedding_length]: only heads * headDim = dim, no GQA, fits that.
   if (a === 'dots1' && kvHeads !== heads) throw new ModelConfigError(`model config: '${a}.attention.head_count_kv' ${kvHeads} differs from '${a}.attention.head_count' ${heads}: llama.cpp's dots1 sizes k and v by head_count (no grouped-query attention)`);
+  if (a === 'qwen' && (kvHeads !== heads || heads * headDim !== dim)) throw new ModelConfigError(`model config: a qwen model with ${heads} heads of ${headDim} and ${kvHeads} KV heads: llama.cpp's qwen sizes attn_qkv [3 x embedding_length ${dim}] (no grouped-query attention)`);
   if (a === 'olmoe' && (kvHeads !== heads || heads * headDim !== dim)) throw new ModelConfigError(`model config: an olmoe model with ${heads} heads of ${headDim} and ${kvHeads} KV heads: llama.cpp's olmoe needs head_count_kv = head_count and head_count x key_length = embedding_length ${dim}`);
 
   const byName = new Map(tensors.map((t) => [t.name, t]));
@@ -427,7 +429,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (a === 'falcon' && byName.has('blk.0.attn_norm_2.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_norm_2.weight': Falcon-40B's second attention norm is not supported`);
   if (a === 'command-r' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': command-r's per-head q / k LayerNorms (Command R+) are not supported`);
   // llama.cpp's olmo2, stablelm, phi2 and gptneox require output.weight (their head is never tied).
-  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe' || a === 'nemotron' || a === 'gpt-oss' || a === 'dots1' || a === 'mellum' || a === 'bailingmoe2' || a === 'phimoe' || a === 'minimax-m2') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} model's head is never tied to the embedding)`);
+  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe' || a === 'nemotron' || a === 'gpt-oss' || a === 'dots1' || a === 'mellum' || a === 'bailingmoe2' || a === 'phimoe' || a === 'minimax-m2' || a === 'orion' || a === 'qwen') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} model's head is never tied to the embedding)`);
   const embd = byName.get('token_embd.weight');
   if (!embd) throw new ModelConfigError(`model config: tensor 'token_embd.weight' is missing`);
   if (embd.shape.length !== 2 || embd.shape[1] !== dim) throw new ModelConfigError(`model config: tensor 'token_embd.weight' has shape [${embd.shape.join(', ')}], expected [vocab, ${dim}] ('${a}.embedding_length' ${dim})`);
@@ -483,18 +485,4 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   const extra = tensors.filter((t) => !known.has(t.name) && !isNextnTensor(c, t.name)).map((t) => t.name);
   if (extra.length > 0) throw new ModelConfigError(`model config: tensor${extra.length > 1 ? 's' : ''} ${extra.slice(0, 5).map((n) => `'${n}'`).join(', ')}${extra.length > 5 ? ` and ${extra.length - 5} more` : ''} not used by a ${a} model with ${layers} layers`);
   return c;
-}
-
-/** The most positions nibble runs a llama4 model at: from 8192 on llama.cpp's chunked attention and the NoPE layers' temperature begin, which nibble does not run. */
-export const LLAMA4_MAX_CTX = 8191;
-
-/**
- * llama4's keys llama.cpp reads and nibble refuses: attention.sliding_window 0 (llama.cpp's graph then asserts on its
- * attention temperature), rope.freq_base_swa other than rope.freq_base, and a rotation narrower than the head.
- */
-function llama4Checks(metadata: Record<string, GgufValue>, k: Keys, a: LlamaArch, o: { ropeBase: number; ropeDims: number; headDim: number }): void {
-  if (`${a}.attention.sliding_window` in metadata && k.int(`${a}.attention.sliding_window`, 0, 0) === 0) throw new ModelConfigError(`model config: metadata '${a}.attention.sliding_window' is 0: llama.cpp's llama4 without chunked attention is not supported`);
-  const swaBase = k.float(`${a}.rope.freq_base_swa`, o.ropeBase);
-  if (swaBase !== o.ropeBase) throw new ModelConfigError(`model config: metadata '${a}.rope.freq_base_swa' ${swaBase} differs from '${a}.rope.freq_base' ${o.ropeBase}: not supported for llama4`);
-  if (o.ropeDims !== o.headDim) throw new ModelConfigError(`model config: '${a}.rope.dimension_count' ${o.ropeDims} differs from the head dim ${o.headDim} (llama.cpp's llama4 rotates whole heads)`);
 }

@@ -62,7 +62,8 @@ function baseHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     [`${a}.embedding_length`]: gguf.u32(c.dim),
     [`${a}.block_count`]: gguf.u32(c.layers),
     // (nemotron_h: one width a layer, 0 but on its MLP layers)
-    [`${a}.feed_forward_length`]: c.layerKinds ? gguf.array('u32', c.layerKinds.map((kind) => (kind === 'ffn' ? c.ffn : 0))) : gguf.u32(c.ffn),
+    // (qwen: twice the width, as its converter writes it)
+    [`${a}.feed_forward_length`]: c.layerKinds ? gguf.array('u32', c.layerKinds.map((kind) => (kind === 'ffn' ? c.ffn : 0))) : gguf.u32(a === 'qwen' ? 2 * c.ffn : c.ffn),
     [`${a}.attention.head_count`]: gguf.u32(c.heads),
     // lfm2: one count a layer, 0 for the short-convolution layers (as llama.cpp's converter writes it)
     // (granitehybrid's the same, 0 for its Mamba-2 layers)
@@ -240,7 +241,7 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
   if ((arch === 'nemotron_h' || arch === 'mamba2') !== !!o.layerKinds || (o.layerKinds && o.layerKinds.length !== o.layers)) throw new ModelConfigError(`llama config: layerKinds (one a layer) is nemotron_h's, and it needs them (arch ${arch})`);
   if (o.ssm && arch === 'granitehybrid' && o.ssm.layers.length !== o.layers) throw new ModelConfigError(`llama config: ssm.layers has ${o.ssm.layers.length} flags for ${o.layers} layers`);
   if (o.shortConv && (o.shortConv.taps < SHORT_CONV_TAPS.min || o.shortConv.taps > SHORT_CONV_TAPS.max)) throw new ModelConfigError(`llama config: a short convolution of ${o.shortConv.taps} taps (${SHORT_CONV_TAPS.min}..${SHORT_CONV_TAPS.max} supported)`);
-  if ((arch === 'olmo2' || arch === 'stablelm' || arch === 'phi2' || arch === 'gptneox' || arch === 'internlm2' || arch === 'xverse' || arch === 'bailingmoe' || arch === 'nemotron' || arch === 'gpt-oss' || arch === 'dots1' || arch === 'mellum' || arch === 'bailingmoe2' || arch === 'phimoe' || arch === 'minimax-m2') && o.tied) throw new ModelConfigError(`llama config: an ${arch} model's head is never tied to the embedding (llama.cpp requires output.weight)`);
+  if ((arch === 'olmo2' || arch === 'stablelm' || arch === 'phi2' || arch === 'gptneox' || arch === 'internlm2' || arch === 'xverse' || arch === 'bailingmoe' || arch === 'nemotron' || arch === 'gpt-oss' || arch === 'dots1' || arch === 'mellum' || arch === 'bailingmoe2' || arch === 'phimoe' || arch === 'minimax-m2' || arch === 'orion' || arch === 'qwen') && o.tied) throw new ModelConfigError(`llama config: an ${arch} model's head is never tied to the embedding (llama.cpp requires output.weight)`);
   if ((arch === 'mellum' && (o.slidingWindow ?? 0) > 0) !== !!o.slidingLayers || (o.slidingLayers && o.slidingLayers.length !== o.layers)) throw new ModelConfigError(`llama config: slidingLayers (one flag a layer) is a sliding mellum's, and it needs them (arch ${arch}, window ${o.slidingWindow ?? 0})`);
   if (arch === 'dots1' && kvHeads !== o.heads) throw new ModelConfigError(`llama config: a dots1 model has as many KV heads as heads (llama.cpp sizes k and v by head_count; kvHeads ${kvHeads}, heads ${o.heads})`);
   if (MOE_ARCHS.includes(arch) && !o.moe) throw new ModelConfigError(`llama config: a ${arch} model needs moe (its experts)`);

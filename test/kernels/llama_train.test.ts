@@ -108,6 +108,8 @@ describe('llama training forward = inference engine = f64 reference', () => {
     ['ernie4_5', '', {}], ['mistral3', ', YaRN (log multiplier 1), attention temperature 0.5 past 4 positions', MISTRAL3],
     ['glm4', ', pre- and post-norms, q / k / v biases, fused gate / up, half the head rotated', { ropeDims: 4, qkvBias: true }],
     ['chatglm', ', q / k / v fused with biases, fused gate / up, half the head rotated in adjacent pairs', { ropeDims: 4, qkvBias: true }],
+    ['orion', ', LayerNorms with biases around SwiGLU', {}],
+    ['qwen', ', q / k / v fused with biases, no GQA', { kvHeads: 4 }],
     ['arcee', ', no FFN gate: relu(up)^2', {}],
     ['lfm2', ', a short convolution (3 taps) then attention', { shortConv: { taps: 3, conv: [true, false] } }],
     ['gemma', ', GeGLU, scaled and tied embeddings', { embedStd: 0.15 }],
@@ -342,13 +344,14 @@ describe('writeLlamaGguf', () => {
     deepseek2: { mla: { qLora: 32, kvLora: 32, nope: 32, rope: 8, v: 8 }, moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 32, denseLead: 1, norm: true } },
     minicpm3: { mla: { qLora: 32, kvLora: 32, nope: 8, rope: 8, v: 8 }, longRope: { origCtx: 16, attnFactor: 1.1 } },
     chatglm: { ropeDims: 4, qkvBias: true },
+    qwen: { kvHeads: 4 },
     'minimax-m2': { ffn: 32, moe: { experts: 4, used: 2, ffn: 32, gating: 'sigmoid' } },
     phimoe: { qkvBias: true, moe: { experts: 4, used: 2, ffn: 64 } },
     llama4: { layers: 4, moe: { experts: 4, used: 1, ffn: 32, step: 2 } }, // (4 layers: llama.cpp aborts on a llama4 without a full-attention layer)
     qwen3next: { headDim: 8, ropeDims: 4, deltaNet: { taps: 4, state: 8, kHeads: 1, vHeads: 4, layers: [true, false] }, moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 32 } },
     bailingmoe2: { ropeDims: 4, moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 32, denseLead: 1, gating: 'sigmoid', selectionBias: true, norm: true, weightScale: 2.5, groups: { count: 2, used: 1 } } },
   };
-  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen3moe', 'olmoe', 'qwen2moe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe', 'chatglm', 'minimax-m2'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
+  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen3moe', 'olmoe', 'qwen2moe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe', 'chatglm', 'minimax-m2', 'orion', 'qwen'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
     const src = parseGgufFile(synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 5, weightType: 'Q8_0', ...MOE[arch], ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'granite' || arch === 'minicpm' ? { multipliers: GRANITE_MULT } : {}), ...(arch === 'mistral3' ? MISTRAL3 : {}), ...(arch === 'lfm2' ? { shortConv: { taps: 3, conv: [true, false] } } : {}), ...(arch === 'phi2' ? { fusedQkv: true, qkvBias: true } : {}), ...(arch === 'command-r' || arch === 'cohere2' ? { logitMul: 0.5, embedStd: 0.5 } : {}) }));
     const { config, weights } = llamaWeightsFromGguf(src);
     expect(() => writeLlamaGguf(config, weights)).toThrow(/tokenizer has 260 tokens, the model's vocab is 259/);

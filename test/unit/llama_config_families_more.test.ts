@@ -96,4 +96,17 @@ describe('llama config: Ling 2.0, Llama 4, Phi-3.5-MoE, ChatGLM, MiniMax-M2, Qwe
     const legacy = tensors.map((t) => (t.name === 'blk.1.attn_qkv.weight' ? { ...t, name: 'blk.1.ssm_in.weight' } : t));
     fails(f.metadata, legacy, /tensor 'blk\.1\.ssm_in\.weight': a legacy qwen3next file \(q \/ k \/ v \/ z fused in ssm_in\) is not supported; convert the model again/);
   });
+
+  it('orion (Orion-14B) and qwen (Qwen 1): LayerNorms with biases in a SwiGLU block; q / k / v fused with biases and an FFN half of feed_forward_length; both heads never tied', () => {
+    const o = synthHeader({ arch: 'orion', dim: 64, ffn: 96, layers: 2, heads: 4, kvHeads: 2, seed: 1 });
+    expect(llamaConfigFromGguf(o.file.metadata, o.tensors)).toMatchObject({ arch: 'orion', layerNorm: true, ropeLayout: 'neox', ffnAct: 'silu', qkvBias: false });
+    expect(o.tensors.some((t) => t.name === 'blk.0.attn_norm.bias') && o.tensors.some((t) => t.name === 'blk.0.ffn_gate.weight')).toBe(true);
+    const q = synthHeader({ arch: 'qwen', dim: 64, ffn: 96, layers: 2, heads: 4, seed: 1 });
+    expect(q.file.metadata['qwen.feed_forward_length']).toEqual(gguf.u32(192));
+    expect(llamaConfigFromGguf(q.file.metadata, q.tensors)).toMatchObject({ arch: 'qwen', ffn: 96, fusedQkv: true, qkvBias: true, ropeLayout: 'neox' });
+    expect(q.tensors.find((t) => t.name === 'blk.0.ffn_up.weight')?.shape).toEqual([96, 64]);
+    fails({ ...q.file.metadata, 'qwen.feed_forward_length': gguf.u32(191) }, q.tensors, /'qwen\.feed_forward_length' 191 must be even/);
+    fails({ ...q.file.metadata, 'qwen.attention.head_count_kv': gguf.u32(2) }, q.tensors, /a qwen model with 4 heads of 16 and 2 KV heads: llama\.cpp's qwen sizes attn_qkv/);
+    for (const [a, h] of [['orion', o], ['qwen', q]] as const) fails(h.file.metadata, h.tensors.filter((t) => t.name !== 'output.weight'), new RegExp(`tensor 'output\\.weight' is missing \\(an? ${a} model's head is never tied`));
+  });
 });
