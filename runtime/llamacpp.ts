@@ -44,13 +44,14 @@ async function withSequence<T>(modelPath: string, tokens: number, f: (s: LlamaCo
 }
 
 /**
- * llama.cpp's next-token probabilities after each prefix of `ids`: one Float32Array [vocab] per position (softmax
+ * llama.cpp's next-token probabilities after each prefix of `ids` from position `from` on: one Float32Array [vocab] per position (softmax
  * of the raw logits: the greedy sampler leaves them as they are).
  */
-export async function llamaCppLogits(modelPath: string, ids: number[]): Promise<Float32Array[]> {
+export async function llamaCppLogits(modelPath: string, ids: number[], from = 0): Promise<Float32Array[]> {
   return withSequence(modelPath, ids.length, async (seq) => {
-    const out = await seq.controlledEvaluate(ids.map((id) => [tk(id), { generateNext: { probabilities: true, options: { temperature: 0 } } }] as const));
-    return out.map((o, t) => {
+    const out = await seq.controlledEvaluate(ids.map((id, t) => (t < from ? tk(id) : ([tk(id), { generateNext: { probabilities: true, options: { temperature: 0 } } }] as const))));
+    return out.slice(from).map((o, i) => {
+      const t = from + i;
       const probs = o?.next.probabilities;
       if (!probs) throw new Error(`llama.cpp gave no probabilities at position ${t}`);
       // Every token of the vocabulary once (the greedy sampler keeps them all): ids 0..size-1.

@@ -2,7 +2,8 @@
 // q [T, heads, HEAD_DIM]; k_cache, v_cache [ctx_max, kv_heads, HEAD_DIM] (row = position), or with a ring of R rows
 // [R, kv_heads, HEAD_DIM] (row = position % R: a sliding-window layer's cache, R >= the window); pos i32 [T].
 // Query t attends causally to keys 0..pos[t] (with a window w > 0: keys pos[t]-w+1..pos[t], gemma3's sliding-window
-// layers, as llama.cpp masks them: key j is out when pos[t] - j >= w). The keys are cut into n_split splits of split_keys; one invocation
+// layers, as llama.cpp masks them: key j is out when pos[t] - j >= w; with a chunk c > 0: keys of pos[t]'s chunk of c
+// positions only, llama4's chunked layers, key j out when j < pos[t] - pos[t] % c). The keys are cut into n_split splits of split_keys; one invocation
 // per (t, h, split) walks its split's keys with an online softmax in f32 and writes a partial
 //   part[t, h, split] = (m, l, o[0..HEAD_DIM)): m the largest score, l = sum exp(s - m), o = sum exp(s - m) v
 // (o not divided by l). A split that starts past pos[t] (or a row whose position is outside [0, ctx_max), such as
@@ -23,6 +24,7 @@ struct Params {
   window: u32, // 0: every earlier key
   softcap: f32, // > 0: scores soft-capped, s -> softcap * tanh(s / softcap) (gemma2); 0: none
   ring: u32, // 0: the row of key j is j; R > 0: j % R
+  chunk: u32, // 0: no chunks; c > 0: keys from pos[t] - pos[t] % c on (llama4)
 }
 
 /** The cache row of the key at position j. */
@@ -99,6 +101,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     hi = min(lo + params.split_keys, u32(p) + 1u);
     if (params.window > 0u && u32(p) + 1u > params.window) {
       lo = max(lo, u32(p) + 1u - params.window);
+    }
+    if (params.chunk > 0u) {
+      lo = max(lo, u32(p) - u32(p) % params.chunk);
     }
   }
   let ob = k * (D + 2u);

@@ -164,6 +164,8 @@ export interface AttentionShape {
   window?: number;
   /** Score soft-capping (gemma2): s -> softcap tanh(s / softcap) after the scale; 0 or absent: none. */
   softcap?: number;
+  /** Chunked attention (llama4): query at p sees keys p - p % chunk..p, its chunk's; 0 or absent: none. */
+  chunk?: number;
   /**
    * The cache is a ring of this many rows (key j at row j % ring: a sliding-window layer's cache, which must hold
    * the window plus a prefill chunk's other keys, ring >= window + T - 1); 0 or absent: ctxMax rows, key j at row j.
@@ -185,6 +187,8 @@ function checkAttention(kernel: string, s: AttentionShape): void {
   checkShape(kernel, 'scale', Number.isFinite(s.scale), `${s.scale} is not finite`);
   const w = s.window ?? 0;
   checkShape(kernel, 'window', Number.isInteger(w) && w >= 0 && w < 2 ** 32, `${w} must be an integer >= 0 (0: no window)`);
+  const chunk = s.chunk ?? 0;
+  checkShape(kernel, 'chunk', Number.isInteger(chunk) && chunk >= 0 && chunk < 2 ** 32 && !(chunk > 0 && (s.window ?? 0) > 0), `${chunk} must be an integer >= 0 (0: no chunks), and not with a window`);
   const cap = s.softcap ?? 0;
   checkShape(kernel, 'softcap', Number.isFinite(cap) && cap >= 0, `${cap} must be a finite number >= 0 (0: none)`);
   checkRing(kernel, s.ring, s.ctxMax);
@@ -213,7 +217,7 @@ export async function planAttentionSplit(ctx: GpuContext, q: GPUBuffer, kCache: 
     kernel,
     args: {
       bindings: { q, k_cache: kCache, v_cache: vCache, pos, part },
-      params: { items: n, heads, kv_heads: kvHeads, group: heads / kvHeads, ctx_max: ctxMax, split_keys: splitKeys, n_split: nSplit, row_pitch: g.rowPitch, scale: s.scale, window: s.window ?? 0, softcap: s.softcap ?? 0, ring: s.ring ?? 0 },
+      params: { items: n, heads, kv_heads: kvHeads, group: heads / kvHeads, ctx_max: ctxMax, split_keys: splitKeys, n_split: nSplit, row_pitch: g.rowPitch, scale: s.scale, window: s.window ?? 0, softcap: s.softcap ?? 0, ring: s.ring ?? 0, chunk: s.chunk ?? 0 },
       expect: { q: 4 * T * heads * headDim, k_cache: cacheBytes, v_cache: cacheBytes, pos: 4 * T, part: 4 * attentionPartElems(s) },
     },
     workgroups: g.workgroups,

@@ -8,8 +8,9 @@ import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import { formatBytes } from '../io/gguf.js';
 import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKGroups, topKPartWords, topKWords, type KvType } from '../kernels/lm.js';
 import { llamaForward } from '../nn/llama.js';
-import { attentionTemperature, isConvLayer, LLAMA4_MAX_CTX, isRopeFactors, isShortConvKernel, layerCacheRows, POSITION_EMBD, swaRopeScaling, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
-import { assignBuffers, planOps, StepRecorder, type IndirectArgs, type StepResources } from './record.js';
+import { attentionTemperature, isConvLayer, nopeTemperature, isRopeFactors, isShortConvKernel, layerCacheRows, POSITION_EMBD, swaRopeScaling, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { StepRecorder, type StepResources } from './record.js';
+import { assignBuffers, planOps, type IndirectArgs } from './record_schedule.js';
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadExperts, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
 import { expertWeight, isExpertBias, isSharedExpertGate } from '../nn/llama_moe.js';
 import { isSsmVector } from '../nn/llama_ssm.js';
@@ -40,7 +41,7 @@ function freeStep(st: Step): void {
 interface Step {
   T: number;
   out: StepOutput;
-  /** indirect: an expert's dispatch, its workgroups read from its layer's arming (src/lm/record.ts planOps). */
+  /** indirect: an expert's dispatch, its workgroups read from its layer's arming (src/lm/record_schedule.ts planOps). */
   bound: { b: BoundKernel; wg: Workgroups; label: string; indirect?: IndirectArgs }[];
   temps: GPUBuffer[];
   result: GPUBuffer;
@@ -100,7 +101,6 @@ export class LlamaEngine {
   static async load(ctx: GpuContext, src: TensorSource, c: LlamaConfig, o: EngineOptions = {}): Promise<LlamaEngine> {
     const ctxLen = o.ctxLen ?? Math.min(c.ctx, 2048);
     if (!Number.isInteger(ctxLen) || ctxLen < 1 || ctxLen > c.ctx) throw new ModelConfigError(`context length ${ctxLen} must be an integer in [1, ${c.ctx}] (the model's context_length)`);
-    if (c.arch === 'llama4' && ctxLen > LLAMA4_MAX_CTX) throw new ModelConfigError(`context length ${ctxLen}: nibble runs llama4 up to ${LLAMA4_MAX_CTX} positions (from 8192 on, llama.cpp's chunked attention and its NoPE layers' temperature take effect, which nibble does not run)`);
     const chunk = Math.min(o.chunk ?? 64, ctxLen);
     const kvType: KvType = o.kvType ?? (ctx.caps.shaderF16 ? 'f16' : 'f32');
     const infos = src.tensors as readonly { name: string; type: string; shape: number[] }[];
@@ -204,7 +204,17 @@ export class LlamaEngine {
       const zeros = mk(4 * c.dim, 'lm zeros'); // created zeroed (WebGPU's guarantee)
       const ones = c.qkL2Norm ? mk(4 * c.headDim, 'lm ones') : undefined; // (llama4's weightless q / k norms)
       if (ones) ctx.write(ones, new Float32Array(c.headDim).fill(1));
-      const res = { zeros, ...(ones ? { ones } : {}), x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), ...(tableQ ? { ropeTableQ: tableQ } : {}), kCache, vCache, ...(convState ? { convState } : {}), ...(ssmState ? { ssmState } : {}), ...(deltaNetState ? { deltaNetState } : {}), kvType, weights, vectors, xBytes, ...(o.denseExperts ? { denseExperts: true } : {}) };
+      // llama4's NoPE layers: the query at p times its temperature, as a rotation table of angle 0 (cos = the factor,
+      // sin = 0) over whole heads
+      let tableTemp: GPUBuffer | undefined;
+      if (c.nopeTemp) {
+        if (c.ropeDims !== c.headDim) throw new ModelConfigError(`model config: the NoPE layers' temperature needs whole-head RoPE dims`);
+        tableTemp = mk(4 * ctxLen * c.headDim, 'rope table (NoPE temperature)');
+        const t = new Float32Array(ctxLen * c.headDim);
+        for (let p = 0; p < ctxLen; p++) for (let i = 0; i < c.headDim / 2; i++) t[p * c.headDim + 2 * i] = nopeTemperature(c, p);
+        ctx.write(tableTemp, t);
+      }
+      const res = { zeros, ...(ones ? { ones } : {}), ...(tableTemp ? { ropeTableTemp: tableTemp } : {}), x: mk(xBytes, 'lm x'), pos: mk(4 * chunk, 'lm positions'), ropeTable: table, ...(tableSwa ? { ropeTableSwa: tableSwa } : {}), ...(tableQ ? { ropeTableQ: tableQ } : {}), kCache, vCache, ...(convState ? { convState } : {}), ...(ssmState ? { ssmState } : {}), ...(deltaNetState ? { deltaNetState } : {}), kvType, weights, vectors, xBytes, ...(o.denseExperts ? { denseExperts: true } : {}) };
       const wBytes = [...weights.values()].reduce((s, w) => s + w.bytes, 0) + [...vectors.values()].reduce((s, b) => s + b.size, 0);
       const eng = new LlamaEngine(ctx, c, ctxLen, chunk, res, embedding, wBytes, positions);
       eng.owned = owned;

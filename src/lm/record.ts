@@ -12,7 +12,7 @@ import { planDeltaNet, planDeltaNetConv, planDeltaNetNorm } from '../kernels/del
 import { deltaNetConvChannels } from '../nn/llama_delta_net.js';
 import { planAttentionMerge, planAttentionSplit, planKvStore, planNormRows, planRopeAt, planShortConv, planSwiglu, type KvType } from '../kernels/lm.js';
 import { planCopyRow, planEwAdd, planEwRowScale, planEwStrided, planEwUnary } from './record_plans.js';
-import { attentionScale, layerCacheRows, layerWindow, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionScale, layerCacheRows, layerChunk, layerWindow, type LlamaConfig } from '../nn/llama_config.js';
 import type { LlamaOps } from '../nn/llama.js';
 import type { LmWeight } from './weights.js';
 
@@ -67,6 +67,8 @@ export interface StepResources {
   zeros: GPUBuffer;
   /** llama4 (qkL2Norm): headDim f32 ones, the weight of its weightless q / k norms. */
   ones?: GPUBuffer;
+  /** llama4 (nopeTemp): a rope table whose angle is 0 and magnitude the NoPE layers' temperature at each position. */
+  ropeTableTemp?: GPUBuffer;
   /** Run every expert of a mixture-of-experts layer every step, chosen or not (a benchmark's baseline). Default false. */
   denseExperts?: boolean;
 }
@@ -224,6 +226,15 @@ export class StepRecorder implements LlamaOps<Val> {
     return [q, k];
   }
 
+  /** llama4's NoPE layers: each query row times its position's temperature (the rope kernel on the temperature table). */
+  nopeTemperature(q: Val): Val {
+    const c = this.c;
+    const tbl = this.r.ropeTableTemp;
+    if (!tbl) throw new Error('internal: a NoPE temperature without its table');
+    this.ops.push({ label: 'nope temperature', ins: [q], outs: [], plan: async (b) => [await planRopeAt(this.ctx, b(q), this.r.pos, tbl, { T: q.rows, heads: c.heads, headDim: c.headDim, ropeDims: c.headDim, layout: 'norm', ctxMax: this.s.ctxLen })] });
+    return q;
+  }
+
   attention(layer: number, q: Val, k: Val, v: Val): Val {
     const c = this.c;
     const { T, ctxLen } = { T: q.rows, ctxLen: this.s.ctxLen };
@@ -238,7 +249,7 @@ export class StepRecorder implements LlamaOps<Val> {
     const rowElems = c.kvHeads * c.headDim;
     const kvType = this.r.kvType;
     const { ring } = layerCacheRows(c, layer, ctxLen, this.s.chunk);
-    const shape = { T, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ctxMax: ctxLen, splitKeys, scale: attentionScale(c), kvType, window: layerWindow(c, layer), softcap: c.softcap?.attn ?? 0, ring };
+    const shape = { T, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ctxMax: ctxLen, splitKeys, scale: attentionScale(c), kvType, window: layerWindow(c, layer), chunk: layerChunk(c, layer), softcap: c.softcap?.attn ?? 0, ring };
     this.ops.push({
       label: `attention ${layer}`,
       ins: [q, k, v],
@@ -423,71 +434,4 @@ export class StepRecorder implements LlamaOps<Val> {
     this.ops.push({ label: 'last row', ins: [x], outs: [y], plan: async (b) => [await planCopyRow(this.ctx, b(x), b(y), x.rows - 1, x.cols)] });
     return y;
   }
-}
-
-/** Where an armed dispatch reads its workgroups: its arming's arguments (made by the arming's late plan), 12 bytes an entry. */
-export type IndirectArgs = { buffer: GPUBuffer; offset: number };
-
-/**
- * Every op's dispatches in order, each with its op's label; an expert op's dispatches become entries of their layer's
- * arming and run indirectly from its arguments (resolved once the late ops, the armings, are planned).
- */
-export async function planOps(rec: StepRecorder, buf: (v: Val) => GPUBuffer): Promise<{ d: Dispatch; label: string; indirect?: () => IndirectArgs }[]> {
-  const planned: { d: Dispatch; label: string; indirect?: () => IndirectArgs }[][] = [];
-  for (const op of rec.ops) {
-    if (op.late) {
-      planned.push([]);
-      continue;
-    }
-    const ds = await op.plan(buf);
-    planned.push(
-      ds.map((d) => {
-        if (!op.gate) return { d, label: op.label };
-        const { arm, expert } = op.gate;
-        d.kernel.checkWorkgroups(d.workgroups); // an indirect dispatch is not checked when encoded
-        const index = arm.entries.push({ workgroups: d.workgroups, expert }) - 1;
-        return { d, label: op.label, indirect: () => ({ buffer: arm.args!, offset: 12 * index }) };
-      }),
-    );
-  }
-  for (const [i, op] of rec.ops.entries()) if (op.late) planned[i] = (await op.plan(buf)).map((d) => ({ d, label: op.label }));
-  return planned.flat();
-}
-
-/**
- * Buffers for the recorded values by liveness: a value's buffer returns to a free list (by size) after the last op
- * that reads it, so every layer reuses the same few buffers. `fixed` values keep the buffers given.
- */
-export function assignBuffers(ctx: GpuContext, ops: readonly Op[], fixed: Map<number, GPUBuffer>, keep: readonly Val[]): { buf: (v: Val) => GPUBuffer; temps: GPUBuffer[] } {
-  const last = new Map<number, number>();
-  ops.forEach((op, i) => op.ins.forEach((v) => last.set(v.id, i)));
-  for (const v of keep) last.set(v.id, Infinity);
-  const bufs = new Map<number, GPUBuffer>(fixed);
-  const free = new Map<number, GPUBuffer[]>();
-  const temps: GPUBuffer[] = [];
-  const released = new Set<number>();
-  ops.forEach((op, i) => {
-    for (const v of op.outs) {
-      if (bufs.has(v.id)) continue;
-      const bytes = 4 * v.rows * v.cols;
-      const b = free.get(bytes)?.pop() ?? ctx.createBuffer(bytes, undefined, `lm activation ${v.rows}x${v.cols}`);
-      if (!temps.includes(b)) temps.push(b);
-      bufs.set(v.id, b);
-    }
-    for (const v of [...op.ins, ...op.outs]) {
-      if (released.has(v.id) || fixed.has(v.id) || (last.get(v.id) ?? -1) > i) continue;
-      released.add(v.id);
-      const bytes = 4 * v.rows * v.cols;
-      if (!free.has(bytes)) free.set(bytes, []);
-      free.get(bytes)!.push(bufs.get(v.id)!);
-    }
-  });
-  return {
-    buf: (v) => {
-      const b = bufs.get(v.id);
-      if (!b) throw new Error(`internal: value ${v.id} [${v.rows}, ${v.cols}] has no buffer`);
-      return b;
-    },
-    temps,
-  };
 }

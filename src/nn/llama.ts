@@ -76,6 +76,8 @@ export interface LlamaOps<T> {
    * added as it is on those rows.
    */
   expertAdd(acc: T, y: T, w: T, col: number, unit?: boolean): T;
+  /** q [T, heads hd] times its position's NoPE temperature (llama4's NoPE layers: LlamaConfig.nopeTemp). */
+  nopeTemperature(q: T): T;
   /** x times column col of w, row by row (llama4: an expert's input times its router weight; 0 on the rows that did not choose it). */
   rowScale(x: T, w: T, col: number): T;
   /** Columns [from, from + width) of each of `heads` equal slices of x's rows: [T, heads * width] (deepseek2's MLA). */
@@ -125,6 +127,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     };
     if (c.qkNorm && !c.qkNormAfterRope) qkNorms();
     if (layerUsesRope(c, l)) [q, k] = ops.ropeQK(l, q, k); // smollm3's NoPE layers skip it
+    else if (c.nopeTemp) q = ops.nopeTemperature(q); // (llama4's NoPE layers scale the query instead)
     if (c.qkNorm && c.qkNormAfterRope) qkNorms(); // hunyuan-dense: RoPE, then the norms
     if (c.qkL2Norm && layerUsesRope(c, l)) [q, k] = [ops.headNorm(q, null, c.heads), ops.headNorm(k, null, c.kvHeads)]; // llama4's, on the rotating layers
     const v = ops.linear(h, blk(l, 'attn_v.weight'), bias('attn_v'));

@@ -97,8 +97,21 @@ export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; 
   return {};
 }
 
-/** The most positions nibble runs a llama4 model at: from 8192 on llama.cpp's chunked attention and the NoPE layers' temperature begin, which nibble does not run. */
-export const LLAMA4_MAX_CTX = 8191;
+/** llama4's attention as llama.cpp fixes it: chunks of 8192 positions on 3 of every 4 layers (attention.sliding_window_pattern), the NoPE layers' temperature 0.1 with a floor of 8192 and an offset of 1. */
+export const LLAMA4_ATTENTION = { chunk: 8192, pattern: 4, tempScale: 0.1, tempFloor: 8192, tempOffset: 1 } as const;
+
+/** llama4's chunked layers (every `pattern`-th layer not) and NoPE temperature, as llama.cpp's chunked setup fixes them. */
+export function llama4Attention(pattern: number = LLAMA4_ATTENTION.pattern): Pick<LlamaConfig, 'attnChunk' | 'nopeTemp'> {
+  const L = LLAMA4_ATTENTION;
+  return { attnChunk: { size: L.chunk, pattern }, nopeTemp: { scale: L.tempScale, floor: L.tempFloor, offset: L.tempOffset } };
+}
+
+/** llama4's attention.sliding_window_pattern (a period, default 4; llama.cpp's list form is refused). */
+export function llama4Pattern(metadata: Record<string, GgufValue>, k: Keys, a: LlamaArch): number {
+  const key = `${a}.attention.sliding_window_pattern`;
+  if (metadata[key]?.type === 'array') throw new ModelConfigError(`model config: metadata '${key}' is an array: llama4's chunked layers by a list are not supported (a period is)`);
+  return k.int(key, LLAMA4_ATTENTION.pattern, 2);
+}
 
 /**
  * llama4's keys llama.cpp reads and nibble refuses: attention.sliding_window 0 (llama.cpp's graph then asserts on its

@@ -61,7 +61,7 @@ export * from './llama_layers.js';
 export * from './llama_arch_extras.js';
 export * from './llama_traits.js';
 import { archTraits } from './llama_traits.js';
-import { archExtras, llama4Checks, qwenHalfFfn, EXAONE4_SWA_LAYERS, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, GPT_OSS_SWA_PATTERN, mellumSwaLayers, OLMO3_SWA_PATTERN, SMALLTHINKER_SWA } from './llama_arch_extras.js';
+import { archExtras, llama4Attention, llama4Checks, llama4Pattern, qwenHalfFfn, EXAONE4_SWA_LAYERS, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, GPT_OSS_SWA_PATTERN, mellumSwaLayers, OLMO3_SWA_PATTERN, SMALLTHINKER_SWA } from './llama_arch_extras.js';
 export { llamaTensorNames } from './llama_tensors.js';
 
 export { ModelConfigError };
@@ -149,6 +149,10 @@ export interface LlamaConfig {
   noRopeFirst?: true;
   /** llama4 (but its 128-expert Maverick): q and k RMS-normalized per head without a weight after RoPE, on the layers that rotate (Llama4TextL2Norm). */
   qkL2Norm?: true;
+  /** llama4: chunked attention on the layers l with l % pattern < pattern - 1 (a query sees its chunk of `size` positions only). */
+  attnChunk?: { size: number; pattern: number };
+  /** llama4: on its NoPE layers the query at position p times 1 + scale ln(1 + floor((p + offset) / floor)) (llama.cpp's attention temperature tuning). */
+  nopeTemp?: { scale: number; floor: number; offset: number };
   /** gemma2: attention scores and logits soft-capped, z -> cap tanh(z / cap) (attention's after the score scale). */
   softcap?: { attn: number; final: number };
   /** Linear RoPE scaling: positions times this (1 / rope.scaling.factor); absent or 1: none. gemma3: global layers only. */
@@ -448,6 +452,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     qkvBias: traits.qkvBias || ((a === 'llama' || a === 'phimoe' || a === 'chatglm' || a === 'smollm3' || a === 'ernie4_5' || a === 'ernie4_5-moe' || a === 'hunyuan-dense' || a === 'seed_oss' || a === 'glm4moe' || a === 'gpt-oss' || a === 'falcon-h1' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox' || a === 'qwen2moe') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
     ...(a === 'glm4moe' && byName.has('blk.0.attn_q_norm.weight') ? { qkNorm: true } : {}), // (GLM-4.5's; the Air has none)
     ...(a === 'llama4' && moe!.experts !== 128 ? { qkL2Norm: true as const } : {}), // (llama.cpp: all but its 17B-128E, Maverick)
+    ...(a === 'llama4' ? llama4Attention(llama4Pattern(metadata, k, a)) : {}),
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...archExtras(a, { window, pattern, swaLayers, layers, ropeBase, swaRopeBase, ropeScale, softcap, multipliers, rope, logitMul: readsLogitScale(a) ? k.float(`${a}.logit_scale`) : undefined }),
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),

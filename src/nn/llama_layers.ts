@@ -45,6 +45,18 @@ export function layerUsesRope(c: LlamaConfig, l: number): boolean {
 }
 
 /** Layer l's attention window in positions (its own included), or 0 for full causal attention. */
+/** Layer l's attention chunk (llama4's chunked layers: l % pattern < pattern - 1); 0: none. */
+export function layerChunk(c: LlamaConfig, l: number): number {
+  const ch = c.attnChunk;
+  return ch && l % ch.pattern < ch.pattern - 1 ? ch.size : 0;
+}
+
+/** The NoPE layers' query factor at position p (llama4's attention temperature tuning; 1 without it). */
+export function nopeTemperature(c: LlamaConfig, p: number): number {
+  const t = c.nopeTemp;
+  return t ? 1 + t.scale * Math.log(1 + Math.floor((p + t.offset) / t.floor)) : 1;
+}
+
 export function layerWindow(c: LlamaConfig, l: number): number {
   if (!c.swa) return 0;
   if (c.swa.layers) return c.swa.layers[l] ? c.swa.window : 0;

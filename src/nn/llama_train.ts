@@ -330,6 +330,10 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
     return ops.add(acc, this.rowScale(y, w, col));
   }
 
+  nopeTemperature(): Tensor {
+    throw new ModelConfigError(`llama training: llama4's NoPE temperature is not trained here`);
+  }
+
   rowScale(x: Tensor, w: Tensor, col: number): Tensor {
     return ops.mul(x, ops.slice(w, 1, col, col + 1));
   }

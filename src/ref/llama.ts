@@ -51,7 +51,7 @@ import { ggufTensor, type GgufFile, type GgufTensor } from '../io/gguf.js';
 import { IQUANT_BLOCKS } from '../quant/gguf_iquants.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f16.js';
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
-import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, normBiasName, outputNormName, POSITION_EMBD, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, layerChunk, nopeTemperature, normBiasName, outputNormName, POSITION_EMBD, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { splitFusedTensors } from '../nn/llama_layout.js';
 import { layerNormRef, swigluOai } from './lm.js';
 import { mamba2Ref } from './ssm.js';
@@ -211,7 +211,7 @@ function gelu(x: number, f16Table: boolean): number {
 }
 
 /** Causal grouped-query attention: q [T, heads, hd], k and v [T, kvHeads, hd] -> [T, heads * hd]; keys t-window+1..t when window > 0. */
-function attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number, c: LlamaConfig, window: number, sinks?: Float32Array): Float64Array {
+function attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number, c: LlamaConfig, window: number, sinks?: Float32Array, chunk = 0): Float64Array {
   const hd = c.headDim;
   const group = c.heads / c.kvHeads;
   const scale = attentionScale(c);
@@ -222,7 +222,7 @@ function attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number,
     for (let t = 0; t < T; t++) {
       const qo = (t * c.heads + h) * hd;
       let mx = -Infinity;
-      const j0 = window > 0 ? Math.max(0, t + 1 - window) : 0;
+      const j0 = window > 0 ? Math.max(0, t + 1 - window) : chunk > 0 ? t - (t % chunk) : 0; // (llama4's chunks)
       for (let j = j0; j <= t; j++) {
         const ko = (j * c.kvHeads + kh) * hd;
         let d = 0;
@@ -353,7 +353,9 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       }
       // mistral3: the query at position t times its attention temperature (after RoPE, as llama.cpp does).
       if (c.attnTemperature) for (let t = 0; t < T; t++) q.subarray(t * qd, (t + 1) * qd).forEach((v, i, row) => (row[i] = v * attentionTemperature(c, t)));
-      let a = attention(q, k, v, T, c, layerWindow(c, l), c.attnSinks ? W.get(`${p}attn_sinks.weight`).w : undefined);
+      // llama4's NoPE layers: the query at t times its temperature
+      if (c.nopeTemp && !layerUsesRope(c, l)) for (let t = 0; t < T; t++) q.subarray(t * qd, (t + 1) * qd).forEach((v, i, row) => (row[i] = v * nopeTemperature(c, t)));
+      let a = attention(q, k, v, T, c, layerWindow(c, l), c.attnSinks ? W.get(`${p}attn_sinks.weight`).w : undefined, layerChunk(c, l));
       if (c.deltaNet) a = sigmoidGateRef(a, linear(h, T, D, W.get(`${p}attn_q_gate.weight`), qd, opt)).y; // qwen35: the gated output
       if (ssmOut) x.forEach((v, i) => (x[i] = v + ssmOut[i])); // falcon-h1: the mixer's output beside attention's
       addOut(linear(a, T, qd, W.get(`${p}attn_output.weight`), D, opt, lbias('attn_output')), `${p}post_attention_norm.weight`);

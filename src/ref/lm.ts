@@ -62,7 +62,7 @@ export function attentionCachedRef(q: Num, kCache: Num, vCache: Num, pos: Num, s
   const absSum = new Float64Array(y.length);
   for (let t = 0; t < T; t++) {
     if (!inRange(pos[t], ctxMax)) continue;
-    const j0 = s.window ? Math.max(0, pos[t] + 1 - s.window) : 0;
+    const j0 = s.window ? Math.max(0, pos[t] + 1 - s.window) : s.chunk ? pos[t] - (pos[t] % s.chunk) : 0; // (llama4's chunks)
     const n = pos[t] + 1 - j0;
     for (let h = 0; h < heads; h++) {
       const qb = (t * heads + h) * D;

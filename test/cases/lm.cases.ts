@@ -130,7 +130,7 @@ function ringAttentionCase(s: Omit<AttentionShape, 'scale' | 'T'> & { window: nu
 function attentionCase(s: Omit<AttentionShape, 'scale'>, pos: number[], sinks = false): GpuCase {
   const shape: AttentionShape = { ...s, scale: 1 / Math.sqrt(s.headDim) };
   return {
-    name: `lm attention split+merge T=${s.T} heads=${s.heads} kvHeads=${s.kvHeads} headDim=${s.headDim} ctxMax=${s.ctxMax} splitKeys=${s.splitKeys}${s.window ? ` window=${s.window}` : ''}${s.softcap ? ` softcap=${s.softcap}` : ''}${sinks ? ' with sinks' : ''} pos [${pos}]`,
+    name: `lm attention split+merge T=${s.T} heads=${s.heads} kvHeads=${s.kvHeads} headDim=${s.headDim} ctxMax=${s.ctxMax} splitKeys=${s.splitKeys}${s.window ? ` window=${s.window}` : ''}${s.chunk ? ` chunk=${s.chunk} (llama4)` : ''}${s.softcap ? ` softcap=${s.softcap}` : ''}${sinks ? ' with sinks' : ''} pos [${pos}]`,
     async run(ctx) {
       const { T, heads, kvHeads, headDim: D, ctxMax } = s;
       const q = randomF32(T * heads * D, 31, -2, 2);
@@ -141,7 +141,7 @@ function attentionCase(s: Omit<AttentionShape, 'scale'>, pos: number[], sinks = 
       for (let i = (last + 1) * kvHeads * D; i < k.length; i++) k[i] = v[i] = NaN;
       // With a window, so do the rows before every query's window.
       const w = s.window ?? 0;
-      const from = (p: number) => (w ? Math.max(0, p + 1 - w) : 0);
+      const from = (p: number) => (w ? Math.max(0, p + 1 - w) : s.chunk ? p - (p % s.chunk) : 0);
       const first = Math.min(...pos.filter((p) => p >= 0 && p < ctxMax).map(from));
       for (let i = 0; i < first * kvHeads * D; i++) k[i] = v[i] = NaN;
       const P = Int32Array.from(pos);
@@ -294,6 +294,8 @@ export const CASES: GpuCase[] = [
   // gemma3's sliding-window layers: only the last `window` keys (splits wholly before the window are empty).
   attentionCase({ T: 1, heads: 4, kvHeads: 2, headDim: 16, ctxMax: 37, splitKeys: 8, window: 10 }, [36]),
   attentionCase({ T: 5, heads: 4, kvHeads: 1, headDim: 16, ctxMax: 23, splitKeys: 5, window: 4 }, [13, 14, -1, 2, 22]),
+  // llama4's chunks: a chunk's first position sees itself alone, its last the whole chunk
+  attentionCase({ T: 5, heads: 4, kvHeads: 2, headDim: 16, ctxMax: 40, splitKeys: 6, chunk: 8 }, [16, 17, 23, 31, 39]),
   // Sliding-window layers' ring caches (R = window + chunk - 1, as the engine sizes them): a prefill chunk past the
   // ring's first wrap, and a decode step.
   ringAttentionCase({ heads: 4, kvHeads: 2, headDim: 16, ctxMax: 64, splitKeys: 8, window: 6, ring: 10 }, [37, 38, 39, 40, 41]),
