@@ -6,6 +6,7 @@
 // invocation's fixed cost and the coordinates' divisions dominate; 1 on GPUs, so neighbours read neighbours);
 // PAD and CONCAT write one element an invocation. The grid may be 2-D, so the linear index uses the row pitch.
 //   unary   (a):    COPY y=a   AFFINE y=alpha*a+beta   SOFTCAP y=beta*tanh(alpha*a)   RELU   GELU (tanh form)   SILU
+//                   CLAMP y=clamp(a, -alpha, alpha) (OLMo's clamp_kqv)
 //   binary  (a, b): ADD SUB MUL DIV
 //   backward(a=x, b=dy): RELU_BWD GELU_BWD SILU_BWD SOFTCAP_BWD   (y = dy * f'(x); SOFTCAP_BWD: f = beta tanh(alpha x), dy (1 - tanh^2) alpha beta)
 //   PAD (a):    y = a[c - lo] inside a's box (b-strides slots carry a's shape), else 0  (slice backward)
@@ -72,6 +73,8 @@ fn op(x: f32, z: f32) -> f32 {
   return gelu(x);
 #elif SILU
   return x * sigmoid(x);
+#elif CLAMP
+  return clamp(x, -params.alpha, params.alpha);
 #elif ADD
   return x + z;
 #elif SUB

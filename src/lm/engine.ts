@@ -202,8 +202,9 @@ export class LlamaEngine {
       }
       const xBytes = 4 * chunk * c.dim;
       const zeros = mk(4 * c.dim, 'lm zeros'); // created zeroed (WebGPU's guarantee)
-      const ones = c.qkL2Norm ? mk(4 * c.headDim, 'lm ones') : undefined; // (llama4's weightless q / k norms)
-      if (ones) ctx.write(ones, new Float32Array(c.headDim).fill(1));
+      const nOnes = Math.max(c.dim, c.headDim);
+      const ones = c.qkL2Norm || c.normNoWeight ? mk(4 * nOnes, 'lm ones') : undefined; // (llama4's weightless q / k norms, OLMo 1's norms)
+      if (ones) ctx.write(ones, new Float32Array(nOnes).fill(1));
       // llama4's NoPE layers: the query at p times its temperature, as a rotation table of angle 0 (cos = the factor,
       // sin = 0) over whole heads
       let tableTemp: GPUBuffer | undefined;

@@ -65,7 +65,7 @@ export interface StepResources {
   vectors: Map<string, GPUBuffer>;
   /** dim f32 zeros (a LayerNorm's beta where the model has none). */
   zeros: GPUBuffer;
-  /** llama4 (qkL2Norm): headDim f32 ones, the weight of its weightless q / k norms. */
+  /** llama4 (qkL2Norm), olmo (normNoWeight): max(dim, headDim) f32 ones, the weight of their weightless norms. */
   ones?: GPUBuffer;
   /** llama4 (nopeTemp): a rope table whose angle is 0 and magnitude the NoPE layers' temperature at each position. */
   ropeTableTemp?: GPUBuffer;
@@ -132,6 +132,12 @@ export class StepRecorder implements LlamaOps<Val> {
     return y;
   }
 
+  clamp(x: Val, c: number): Val {
+    const y = this.val(x.rows, x.cols);
+    this.ops.push({ label: `clamp ${c}`, ins: [x], outs: [y], plan: async (b) => [await planEwUnary(this.ctx, 'CLAMP', b(x), b(y), x.rows * x.cols, c)] });
+    return y;
+  }
+
   softcap(x: Val, cap: number): Val {
     const y = this.val(x.rows, x.cols);
     this.ops.push({ label: `softcap ${cap}`, ins: [x], outs: [y], plan: async (b) => [await planEwUnary(this.ctx, 'SOFTCAP', b(x), b(y), x.rows * x.cols, 1 / cap, cap)] });
@@ -154,11 +160,12 @@ export class StepRecorder implements LlamaOps<Val> {
     return out;
   }
 
-  /** LayerNorm; without a bias (Cohere's) the kernel's beta is the engine's zeros. */
-  layerNorm(x: Val, weight: string, bias?: string): Val {
+  /** LayerNorm; without a bias (Cohere's) the kernel's beta is the engine's zeros, without a weight (OLMo 1's) gamma its ones. */
+  layerNorm(x: Val, weight: string | null, bias?: string): Val {
     const y = this.val(x.rows, x.cols);
     const stats = this.val(x.rows, 2); // (mean, rstd) per row: written by the kernel, read by no one here
-    const [gamma, beta] = [this.vector(weight), bias ? this.vector(bias) : this.r.zeros];
+    if (weight === null && !this.r.ones) throw new Error('internal: a weightless norm without the engine\'s ones');
+    const [gamma, beta] = [weight === null ? this.r.ones! : this.vector(weight), bias ? this.vector(bias) : this.r.zeros];
     this.ops.push({ label: `layer_norm ${weight}`, ins: [x], outs: [y, stats], plan: async (b) => [await planNormRows(this.ctx, b(x), gamma, b(y), { rows: x.rows, cols: x.cols, eps: this.c.eps, stats: b(stats), beta })] });
     return y;
   }

@@ -34,7 +34,7 @@ export async function planEwRowScale(ctx: GpuContext, x: GPUBuffer, w: GPUBuffer
   };
 }
 
-export async function planEwUnary(ctx: GpuContext, op: 'AFFINE' | 'SOFTCAP' | 'GELU' | 'SILU', a: GPUBuffer, y: GPUBuffer, n: number, alpha: number, beta = 0): Promise<Dispatch> {
+export async function planEwUnary(ctx: GpuContext, op: 'AFFINE' | 'SOFTCAP' | 'GELU' | 'SILU' | 'CLAMP', a: GPUBuffer, y: GPUBuffer, n: number, alpha: number, beta = 0): Promise<Dispatch> {
   const { kernel, workgroups, rowPitch } = await perItem(ctx, ewDef(op), n);
   return {
     kernel,

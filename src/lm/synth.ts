@@ -79,6 +79,8 @@ export interface SynthOptions {
   yarn?: { factor: number; origCtx: number; logMul?: number };
   /** q / k / v biases for an architecture that takes them where the file has them (llama, glm4, ...; qwen2 always has them). */
   qkvBias?: boolean;
+  /** olmo: q, k and v clamped to [-clampKqv, clampKqv] (attention.clamp_kqv). */
+  clampKqv?: number;
   /** phi2: q / k / v (and their biases) fused in blk.N.attn_qkv, as files converted from Phi-2's first checkpoints are. */
   fusedQkv?: boolean;
   /** gptneox: use_parallel_residual (default true). */
@@ -291,6 +293,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     ...(o.yarn ? { yarn: { factor: o.yarn.factor, origCtx: o.yarn.origCtx, ...(o.yarn.logMul ? { logMul: o.yarn.logMul } : {}) } } : {}),
     ...(o.attnTemperature ? { attnTemperature: o.attnTemperature } : {}),
     ...(o.qkvBias ? { qkvBias: true } : {}),
+    ...(o.clampKqv ? { clampKqv: o.clampKqv } : {}),
     ...(o.qkNorm ? { qkNorm: true } : {}),
     ...(o.fusedQkv ? { fusedQkv: true } : {}),
     ...(o.mrope ? { mrope: o.mrope } : {}),
@@ -298,6 +301,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   if (o.qkNorm && arch !== 'glm4moe') throw new Error(`synth: qkNorm is glm4moe's (arch ${arch})`);
   if (o.nextn && arch !== 'glm4moe' && arch !== 'bailingmoe2') throw new Error(`synth: nextn is glm4moe's and bailingmoe2's (arch ${arch})`);
   if (o.mrope && MROPE_BASE[o.mrope.arch] !== arch) throw new Error(`synth: mrope ${o.mrope.arch} is written on arch ${MROPE_BASE[o.mrope.arch]} (arch ${arch})`);
+  if (arch !== 'olmo' && o.clampKqv) throw new Error(`synth: clampKqv is olmo's (arch ${arch})`);
   if (arch !== 'phi2' && o.fusedQkv) throw new Error(`synth: fusedQkv is phi2's (arch ${arch})`);
   if (arch !== 'phi3' && arch !== 'phimoe' && arch !== 'minicpm3' && o.longRope) throw new Error(`synth: longRope is phi3's, phimoe's and minicpm3's (arch ${arch})`);
   if (arch !== 'granite' && arch !== 'granitemoe' && arch !== 'granitehybrid' && arch !== 'minicpm' && o.multipliers) throw new Error(`synth: multipliers are granite's and minicpm's (arch ${arch})`);

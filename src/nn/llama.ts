@@ -19,8 +19,10 @@ export interface LlamaOps<T> {
   add(a: T, b: T): T;
   /** RMSNorm of each row times weight (+ bias: phimoe's). */
   rmsNorm(x: T, weight: string, bias?: string): T;
-  /** (x - mean) / sqrt(var + eps) * weight (+ bias) over each row (LlamaConfig.layerNorm; Cohere's without a bias). */
-  layerNorm(x: T, weight: string, bias?: string): T;
+  /** (x - mean) / sqrt(var + eps) * weight (+ bias) over each row (LlamaConfig.layerNorm; Cohere's without a bias; OLMo 1's, weight null, with neither). */
+  layerNorm(x: T, weight: string | null, bias?: string): T;
+  /** x clamped to [-c, c] (OLMo's clamp_kqv). */
+  clamp(x: T, c: number): T;
   /**
    * RMSNorm of each of `heads` equal slices of x's rows, times weight [row / heads] (qwen3's per-head q / k norms; 1:
    * the whole row, olmo2's); weight null: none (llama4's L2 norms).
@@ -113,14 +115,16 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     : rs ? ops.add(ops.scale(ops.linear(h, blk(l, weight), bias(l, weight)), rs), x)
     : ops.linear(h, blk(l, weight), { ...bias(l, weight), residual: x });
   // A pre-norm or the final norm: RMSNorm, or LayerNorm with its bias (stablelm; Cohere's without one).
-  const norm = (h: T, weight: string) => (c.layerNorm ? ops.layerNorm(h, weight, normBiasName(c, weight)) : ops.rmsNorm(h, weight, normBiasName(c, weight)));
+  const norm = (h: T, weight: string) => (c.normNoWeight ? ops.layerNorm(h, null) : c.layerNorm ? ops.layerNorm(h, weight, normBiasName(c, weight)) : ops.rmsNorm(h, weight, normBiasName(c, weight)));
   // olmo2 has no pre-norms: attention and the FFN read the residual stream itself.
   const preNorm = (weight: string) => (c.noPreNorms ? x : norm(x, weight));
   // Attention of layer l over its normed input h (before the output projection).
   const attention = (l: number, h: T): T => {
     const bias = (t: string) => (c.qkvBias ? { bias: blk(l, `${t}.bias`) } : {});
-    let q = ops.linear(h, blk(l, 'attn_q.weight'), bias('attn_q'));
-    let k = ops.linear(h, blk(l, 'attn_k.weight'), bias('attn_k'));
+    // (OLMo's clamp_kqv: each projection clamped)
+    const clamp = (t: T) => (c.clampKqv ? ops.clamp(t, c.clampKqv) : t);
+    let q = clamp(ops.linear(h, blk(l, 'attn_q.weight'), bias('attn_q')));
+    let k = clamp(ops.linear(h, blk(l, 'attn_k.weight'), bias('attn_k')));
     const qkNorms = () => {
       q = ops.headNorm(q, blk(l, 'attn_q_norm.weight'), c.qkNormFull ? 1 : c.heads);
       k = ops.headNorm(k, blk(l, 'attn_k_norm.weight'), c.qkNormFull ? 1 : c.kvHeads);
@@ -130,7 +134,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     else if (c.nopeTemp) q = ops.nopeTemperature(q); // (llama4's NoPE layers scale the query instead)
     if (c.qkNorm && c.qkNormAfterRope) qkNorms(); // hunyuan-dense: RoPE, then the norms
     if (c.qkL2Norm && layerUsesRope(c, l)) [q, k] = [ops.headNorm(q, null, c.heads), ops.headNorm(k, null, c.kvHeads)]; // llama4's, on the rotating layers
-    const v = ops.linear(h, blk(l, 'attn_v.weight'), bias('attn_v'));
+    const v = clamp(ops.linear(h, blk(l, 'attn_v.weight'), bias('attn_v')));
     const a = ops.attention(l, q, k, v);
     return c.deltaNet ? ops.sigmoidGate(a, ops.linear(h, blk(l, 'attn_q_gate.weight'))) : a; // qwen35: a gated output
   };

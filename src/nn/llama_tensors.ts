@@ -31,7 +31,7 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
       else out.push({ name: `${p}ffn_up.weight`, shape: [c.ffn, c.dim] }, { name: `${p}ffn_down.weight`, shape: [c.dim, c.ffn] });
       continue;
     }
-    if (!c.noPreNorms) out.push({ name: `${p}attn_norm.weight`, shape: [c.dim] }, ...normBias(`${p}attn_norm`));
+    if (!c.noPreNorms && !c.normNoWeight) out.push({ name: `${p}attn_norm.weight`, shape: [c.dim] }, ...normBias(`${p}attn_norm`));
     if (isSsmLayer(c, l) && !c.ssm!.parallel) {
       out.push(...ssmTensorNames(c, p)); // granitehybrid's Mamba-2 mixers
     } else if (isDeltaNetLayer(c, l)) {
@@ -50,7 +50,7 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
       if (c.ssm?.parallel) out.push(...ssmTensorNames(c, p)); // falcon-h1's mixer beside attention
       if (c.postNorms) out.push({ name: `${p}post_attention_norm.weight`, shape: [c.dim] });
     }
-    if (!c.noPreNorms && !c.parallelBlock) out.push({ name: `${p}ffn_norm.weight`, shape: [c.dim] }, ...normBias(`${p}ffn_norm`));
+    if (!c.noPreNorms && !c.parallelBlock && !c.normNoWeight) out.push({ name: `${p}ffn_norm.weight`, shape: [c.dim] }, ...normBias(`${p}ffn_norm`));
     if (isMoeLayer(c, l)) out.push(...moeTensorNames(c, p));
     else {
       if (!c.ffnGateless) out.push({ name: `${p}ffn_gate.weight`, shape: [c.ffn, c.dim] });
@@ -58,7 +58,7 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
     }
     if (c.postNorms) out.push({ name: `${p}post_ffw_norm.weight`, shape: [c.dim] });
   }
-  out.push({ name: outputNormName(c), shape: [c.dim] }, ...normBias('output_norm'));
+  if (!c.normNoWeight) out.push({ name: outputNormName(c), shape: [c.dim] }, ...normBias('output_norm')); // (olmo's norms have no tensors)
   if (!c.tied) out.push({ name: 'output.weight', shape: [c.vocab, c.dim] });
   if (c.outputBias) out.push({ name: 'output.bias', shape: [c.vocab] });
   return out;

@@ -2,7 +2,7 @@
 // it): llama.cpp's rope type, the norms, the FFN's activation and gate, biases, the block's shape.
 import type { LlamaArch, LlamaConfig } from './llama_config.js';
 
-export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv' | 'learnedPositions' | 'qkNormAfterRope' | 'attnSinks' | 'rmsNormBias'>;
+export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv' | 'learnedPositions' | 'qkNormAfterRope' | 'attnSinks' | 'rmsNormBias' | 'normNoWeight'>;
 
 /**
  * What each architecture fixes: llama.cpp's rope type (NORM for llama, smollm3, granite, ernie4_5, mistral3, glm4 and
@@ -27,7 +27,7 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const on = (b: boolean): true | undefined => (b ? true : undefined);
   const traits: ArchTraits = {
     // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
-    ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'granitehybrid', 'ernie4_5', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'mistral3', 'glm4', 'arcee', 'minicpm', 'deepseek2', 'llama4', 'chatglm'].includes(a) || cohere ? 'norm' : 'neox',
+    ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'granitehybrid', 'ernie4_5', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'mistral3', 'glm4', 'arcee', 'minicpm', 'deepseek2', 'llama4', 'chatglm', 'olmo'].includes(a) || cohere ? 'norm' : 'neox',
     qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2 || a === 'qwen', // always (others where the file has them: llamaConfigFromGguf)
     qkNorm: a === 'minimax-m2' || a === 'qwen3' || a === 'qwen3moe' || a === 'dots1' || a === 'bailingmoe2' || a === 'mellum' || a === 'qwen35' || a === 'qwen35moe' || a === 'qwen3next' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe' || a === 'hunyuan-dense' || a === 'hunyuan-moe',
     qkNormAfterRope: on(a === 'hunyuan-dense' || a === 'hunyuan-moe'),
@@ -37,13 +37,14 @@ export function archTraits(a: LlamaArch): ArchTraits {
     ffnAct: gemma || gemma1 || sc2 || falcon ? 'gelu' : a === 'arcee' || a === 'nemotron' || a === 'nemotron_h' ? 'relu2' : oss ? 'swiglu_oai' : a === 'smallthinker' ? 'relu' : 'silu', // (smallthinker's experts: ReGLU)
     ffnGateless: on(a === 'arcee' || sc2 || falcon || a === 'nemotron' || a === 'nemotron_h'),
     embedScale: gemma || gemma1,
-    layerNorm: on(a === 'stablelm' || sc2 || cohere || falcon || a === 'nemotron' || a === 'orion'), // (nemotron: Nemotron-4 / Minitron, its LayerNorm1p's + 1 folded in by the converter)
+    layerNorm: on(a === 'stablelm' || sc2 || cohere || falcon || a === 'nemotron' || a === 'orion' || a === 'olmo'), // (nemotron: Nemotron-4 / Minitron, its LayerNorm1p's + 1 folded in by the converter)
     normNoBias: on(cohere),
     linearBiases: on(sc2 || oss || a === 'phimoe'), // (phimoe's, as gpt-oss's, only on attn_output: its FFNs are all experts) // (gpt-oss's only on attn_output: its FFNs are all experts, biased by moe.biases)
     attnSinks: on(oss),
     parallelBlock: on(phi2 || cohere || falcon),
     outputBias: on(phi2 || a === 'phimoe'),
     rmsNormBias: on(a === 'phimoe'),
+    normNoWeight: on(a === 'olmo'),
     fusedQkv: on(a === 'gptneox' || gpt2 || falcon || a === 'bailingmoe2' || a === 'chatglm' || a === 'qwen'),
     learnedPositions: on(gpt2),
   };

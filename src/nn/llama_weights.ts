@@ -74,6 +74,7 @@ function baseHparamMetadata(c: LlamaConfig): Record<string, GgufValue> {
     [`${a}.attention.key_length`]: gguf.u32(c.headDim),
     [`${a}.attention.value_length`]: gguf.u32(c.headDim),
     [c.layerNorm ? `${a}.attention.layer_norm_epsilon` : `${a}.attention.layer_norm_rms_epsilon`]: gguf.f32(c.eps),
+    ...(c.clampKqv ? { [`${a}.attention.clamp_kqv`]: gguf.f32(c.clampKqv) } : {}),
     // (nemotron_h: llama.cpp's loader requires a LayerNorm epsilon too, which none of its graph's norms reads)
     ...(a === 'nemotron_h' ? { [`${a}.attention.layer_norm_epsilon`]: gguf.f32(c.eps) } : {}),
     [`${a}.rope.freq_base`]: gguf.f32(c.ropeBase),

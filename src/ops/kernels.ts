@@ -5,7 +5,7 @@ import type { PlanContext } from '../graph/tensor.js';
 import { grid1d } from '../kernels/common.js';
 import { tuningFor } from '../kernels/tuning.js';
 
-export const EW_OPS = ['COPY', 'AFFINE', 'SOFTCAP', 'RELU', 'GELU', 'SILU', 'ADD', 'SUB', 'MUL', 'DIV', 'RELU_BWD', 'GELU_BWD', 'SILU_BWD', 'SOFTCAP_BWD', 'PAD', 'CONCAT'] as const;
+export const EW_OPS = ['COPY', 'AFFINE', 'SOFTCAP', 'RELU', 'GELU', 'SILU', 'CLAMP', 'ADD', 'SUB', 'MUL', 'DIV', 'RELU_BWD', 'GELU_BWD', 'SILU_BWD', 'SOFTCAP_BWD', 'PAD', 'CONCAT'] as const;
 export type EwOp = (typeof EW_OPS)[number];
 export const BINARY_EW = new Set<EwOp>(['ADD', 'SUB', 'MUL', 'DIV', 'RELU_BWD', 'GELU_BWD', 'SILU_BWD', 'SOFTCAP_BWD', 'CONCAT']);
 

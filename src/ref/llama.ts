@@ -277,6 +277,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
   };
   // A pre-norm or the final norm: RMSNorm, or LayerNorm with its bias (stablelm).
   const norm = (h: Float64Array, name: string) => {
+    if (c.normNoWeight) return layerNormRef(h, new Float32Array(D).fill(1), new Float32Array(D), T, D, c.eps).y; // (OLMo 1's: no weight, no bias)
     const bias = normBiasName(c, name); // (Cohere's LayerNorms have none; phimoe's RMSNorms do)
     if (!c.layerNorm) {
       const y = rmsNorm(h, T, D, W.get(name).w, c.eps);
@@ -331,9 +332,11 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
       addOut(linear(a, T, c.heads * c.mla.v, W.get(`${p}attn_output.weight`), D, opt), '');
     } else {
       const bias = (n: string) => (c.qkvBias ? W.get(`${p}${n}.bias`).w : undefined);
-      const q = linear(h, T, D, W.get(`${p}attn_q.weight`), qd, opt, bias('attn_q'));
-      const k = linear(h, T, D, W.get(`${p}attn_k.weight`), kvd, opt, bias('attn_k'));
-      const v = linear(h, T, D, W.get(`${p}attn_v.weight`), kvd, opt, bias('attn_v'));
+      // (OLMo's clamp_kqv: each projection clamped to [-c, c])
+      const clamp = (t: Float64Array) => (c.clampKqv ? t.map((x) => Math.min(Math.max(x, -c.clampKqv!), c.clampKqv!)) : t);
+      const q = clamp(linear(h, T, D, W.get(`${p}attn_q.weight`), qd, opt, bias('attn_q')));
+      const k = clamp(linear(h, T, D, W.get(`${p}attn_k.weight`), kvd, opt, bias('attn_k')));
+      const v = clamp(linear(h, T, D, W.get(`${p}attn_v.weight`), kvd, opt, bias('attn_v')));
       const qkNorms = () => {
         const [qh, kh] = c.qkNormFull ? [1, 1] : [c.heads, c.kvHeads]; // olmo2: over the whole projection
         q.set(rmsNorm(q, T * qh, qd / qh, W.get(`${p}attn_q_norm.weight`).w, c.eps));

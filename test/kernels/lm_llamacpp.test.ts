@@ -312,6 +312,8 @@ describe('language model vs llama.cpp', () => {
     ['orion Q8_0', 'orion, Q8_0', { arch: 'orion', dim: 64, ffn: 64, layers: 2, heads: 4, kvHeads: 4, ctx: 64, seed: 5, weightType: 'Q8_0' }],
     ['qwen', 'qwen (Qwen 1): q / k / v fused with their biases, NEOX RoPE, the FFN half of feed_forward_length wide', { arch: 'qwen', dim: 64, ffn: 96, layers: 2, heads: 4, ctx: 64, seed: 16 }],
     ['qwen Q8_0', 'qwen, Q8_0', { arch: 'qwen', dim: 64, ffn: 64, layers: 2, heads: 2, ctx: 64, seed: 5, weightType: 'Q8_0' }],
+    ['olmo', 'olmo (OLMo 1): LayerNorms without weight or bias, adjacent-pair RoPE, q / k / v clamped to [-1, 1] (clamp_kqv), tied', { arch: 'olmo', dim: 64, ffn: 128, layers: 2, heads: 4, ctx: 64, seed: 18, tied: true, clampKqv: 1 }],
+    ['olmo Q8_0', 'olmo, Q8_0, no clamp, an untied head', { arch: 'olmo', dim: 64, ffn: 64, layers: 2, heads: 4, ctx: 64, seed: 5, weightType: 'Q8_0' }],
     ['deepseek2 dense tied', 'deepseek2 without experts (every layer a leading dense one, as Youtu-LLM), tied, 2 heads, q LoRA 16, keys and values compressed to 304 (attention heads of 320, past the usual 256), 32 out a head, YaRN (factor 8) without a log multiplier', { arch: 'deepseek2', dim: 64, ffn: 128, layers: 2, heads: 2, ctx: 64, seed: 4, tied: true, yarn: { factor: 8, origCtx: 8 }, mla: { qLora: 16, kvLora: 304, nope: 16, rope: 16, v: 32 } }],
     ['minicpm3', 'minicpm3 (MiniCPM 3): latent attention decompressed by attn_kv_b (nope 16 + rope 8 a head, values of 16 padded for the kernel), LongRoPE factors (the long set past an original context of 16, attention factor 1.1), the graph\'s fixed scales', { arch: 'minicpm3', dim: 64, ffn: 128, layers: 2, heads: 4, ctx: 64, seed: 3, mla: { qLora: 32, kvLora: 32, nope: 16, rope: 8, v: 16 }, longRope: { origCtx: 16, attnFactor: 1.1 } }],
     ['minicpm3 Q8_0 tied', 'minicpm3, Q8_0, tied, values as wide as the keys (24 + 8), no rope factors, 3 layers', { arch: 'minicpm3', dim: 64, ffn: 64, layers: 3, heads: 4, ctx: 64, seed: 5, weightType: 'Q8_0', tied: true, mla: { qLora: 32, kvLora: 32, nope: 24, rope: 8, v: 32 } }],
@@ -345,10 +347,13 @@ describe('language model vs llama.cpp', () => {
       const V = lm.config.vocab;
       const ours = softmaxRows((await lm.logits(ids)).subarray(from * V), T - from, V);
       const cpp = await llamaCppLogits(path, ids, from);
-      let worst = 0;
-      cpp.forEach((p, i) => p.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - ours[i * V + j])))));
-      measured.push(`  llama4 F32 at positions ${from}..${T - 1} (chunks of 8192, the NoPE temperature): nibble vs llama.cpp max |p| difference ${worst.toExponential(2)} (bound 5.2e-4)`);
+      // (the f64 reference too: its chunks and temperature, checked against llama.cpp here)
+      const exact = softmaxRows(llamaLogitsRef(parseGgufFile(synthLlamaGguf(o)), ids).subarray(from * V), T - from, V);
+      let [worst, refWorst] = [0, 0];
+      cpp.forEach((p, i) => p.forEach((v, j) => ((worst = Math.max(worst, Math.abs(v - ours[i * V + j]))), (refWorst = Math.max(refWorst, Math.abs(v - exact[i * V + j]))))));
+      measured.push(`  llama4 F32 at positions ${from}..${T - 1} (chunks of 8192, the NoPE temperature): nibble vs llama.cpp max |p| difference ${worst.toExponential(2)}, the f64 reference vs llama.cpp ${refWorst.toExponential(2)} (bound 5.2e-4)`);
       expect(worst).toBeLessThanOrEqual(5.2e-4);
+      expect(refWorst).toBeLessThanOrEqual(5.2e-4);
     } finally {
       lm.dispose();
     }

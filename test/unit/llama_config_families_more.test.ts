@@ -109,4 +109,13 @@ describe('llama config: Ling 2.0, Llama 4, Phi-3.5-MoE, ChatGLM, MiniMax-M2, Qwe
     fails({ ...q.file.metadata, 'qwen.attention.head_count_kv': gguf.u32(2) }, q.tensors, /a qwen model with 4 heads of 16 and 2 KV heads: llama\.cpp's qwen sizes attn_qkv/);
     for (const [a, h] of [['orion', o], ['qwen', q]] as const) fails(h.file.metadata, h.tensors.filter((t) => t.name !== 'output.weight'), new RegExp(`tensor 'output\\.weight' is missing \\(an? ${a} model's head is never tied`));
   });
+
+  it('olmo (OLMo 1): LayerNorms without weight or bias (no norm tensors), adjacent-pair RoPE, clamp_kqv read, the head tied where the file has none', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'olmo', dim: 64, ffn: 96, layers: 2, heads: 4, seed: 1, tied: true, clampKqv: 8 });
+    expect(f.metadata['olmo.attention.clamp_kqv']).toEqual(gguf.f32(8));
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'olmo', layerNorm: true, normNoWeight: true, clampKqv: 8, ropeLayout: 'norm', tied: true });
+    expect(tensors.some((t) => t.name.includes('norm'))).toBe(false);
+    expect(llamaConfigFromGguf({ ...f.metadata, 'olmo.attention.clamp_kqv': gguf.f32(0) }, tensors).clampKqv).toBeUndefined();
+    fails(f.metadata, [...tensors, { ...tensors.find((t) => t.name === 'blk.0.attn_q.weight')!, name: 'blk.0.attn_norm.weight', shape: [64] }], /blk\.0\.attn_norm\.weight/);
+  });
 });
