@@ -38,6 +38,9 @@ const MODEL_M: SynthOptions = { ...BASE, arch: 'qwen3moe', kvHeads: 2, weightTyp
 const MODEL_D: SynthOptions = { ...BASE, arch: 'deepseek2', weightType: 'Q4_0', seed: 15, mla: { qLora: 32, kvLora: 32, nope: 32, rope: 8, v: 16 }, moe: { experts: 8, used: 2, ffn: 32, sharedFfn: 32, denseLead: 1 } };
 /** minicpm3: latent attention decompressed by attn_kv_b, values narrower than the keys (padded for the kernel), tied, Q8_0. */
 const MODEL_3: SynthOptions = { ...BASE, arch: 'minicpm3', weightType: 'Q8_0', tied: true, seed: 16, mla: { qLora: 32, kvLora: 32, nope: 16, rope: 16, v: 16 } };
+/** llama4: 4 layers (the last without RoPE), weightless q / k norms, every second layer 8 experts weighted before their FFN, Q8_0; olmo: weightless LayerNorms and clamped q / k / v. */
+const MODEL_4: SynthOptions = { ...BASE, arch: 'llama4', layers: 4, weightType: 'Q8_0', seed: 17, moe: { experts: 8, used: 1, ffn: 32, step: 2 } };
+const MODEL_O: SynthOptions = { ...BASE, arch: 'olmo', weightType: 'Q4_0', seed: 18, clampKqv: 1.5 };
 /** BOS, then the bytes of the text (byte token = 3 + byte). */
 const IDS = [1, ...[...'To be, or not to be:\n'].map((ch) => 3 + ch.charCodeAt(0))];
 /** Seeded sampling with every cut-off off: the draws see the whole distribution. */
@@ -130,6 +133,8 @@ export const CASES: GpuCase[] = [
   logitsCase('command-r Q4_0 GQA tied, parallel block, bias-free LayerNorms (2 layers)', MODEL_R),
   logitsCase('qwen3moe Q4_0, 16 experts of 32, 4 a token (2 layers)', MODEL_M),
   logitsCase('deepseek2 Q4_0, multi-head latent attention, a dense layer then 8 experts (2 layers)', MODEL_D),
+  logitsCase('llama4 Q8_0, NoPE fourth layer, weightless q / k norms, experts weighted before their FFN (4 layers)', MODEL_4),
+  logitsCase('olmo Q4_0, weightless LayerNorms, q / k / v clamped (2 layers)', MODEL_O),
   logitsCase('minicpm3 Q8_0 tied, latent attention with attn_kv_b, values padded (2 layers)', MODEL_3),
   {
     name: 'lm model greedy generation: deterministic, each token the f64 reference\'s argmax',
