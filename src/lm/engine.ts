@@ -8,7 +8,7 @@ import type { BoundKernel, Workgroups } from '../gpu/kernel.js';
 import { formatBytes } from '../io/gguf.js';
 import { kvCacheBytes, planArgmaxRows, planTopK, ropeTable, topKGroups, topKPartWords, topKWords, type KvType } from '../kernels/lm.js';
 import { llamaForward } from '../nn/llama.js';
-import { attentionTemperature, isConvLayer, nopeTemperature, isRopeFactors, isShortConvKernel, layerCacheRows, POSITION_EMBD, swaRopeScaling, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
+import { attentionTemperature, isConvLayer, isHeadNormMatrix, nopeTemperature, isRopeFactors, isShortConvKernel, layerCacheRows, POSITION_EMBD, swaRopeScaling, layerWindow, ModelConfigError, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { StepRecorder, type StepResources } from './record.js';
 import { assignBuffers, planOps, type IndirectArgs } from './record_schedule.js';
 import { checkWeightFits, checkWeightType, destroyWeight, EmbeddingRows, estimateGpuBytes, floatValues, uploadExperts, uploadVector, uploadWeight, type LmWeight, type TensorSource } from './weights.js';
@@ -154,7 +154,7 @@ export class LlamaEngine {
           }
         } else if (isSharedExpertGate(t.name)) {
           weights.set(t.name, await uploadWeight(ctx, src, t.name, 1, c.dim)); // qwen2moe's gate vector as a Linear [1, dim]
-        } else if (t.shape.length === 2 && !isShortConvKernel(t.name) && !isSsmVector(t.name)) {
+        } else if (t.shape.length === 2 && !isShortConvKernel(t.name) && !isSsmVector(t.name) && !isHeadNormMatrix(t.name)) {
           weights.set(t.name, await uploadWeight(ctx, src, t.name, t.shape[0], t.shape[1]));
         } else {
           const b = await uploadVector(ctx, src, t.name, t.shape.reduce((a, d) => a * d, 1)); // lfm2's conv kernels [dim, taps] too
@@ -203,7 +203,7 @@ export class LlamaEngine {
       const xBytes = 4 * chunk * c.dim;
       const zeros = mk(4 * c.dim, 'lm zeros'); // created zeroed (WebGPU's guarantee)
       const nOnes = Math.max(c.dim, c.headDim);
-      const ones = c.qkL2Norm || c.normNoWeight ? mk(4 * nOnes, 'lm ones') : undefined; // (llama4's weightless q / k norms, OLMo 1's norms)
+      const ones = c.qkL2Norm || c.normNoWeight || c.qkHeadLayerNorm ? mk(4 * nOnes, 'lm ones') : undefined; // (llama4's weightless q / k norms, OLMo 1's norms)
       if (ones) ctx.write(ones, new Float32Array(nOnes).fill(1));
       // llama4's NoPE layers: the query at p times its temperature, as a rotation table of angle 0 (cos = the factor,
       // sin = 0) over whole heads

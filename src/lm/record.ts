@@ -132,6 +132,20 @@ export class StepRecorder implements LlamaOps<Val> {
     return y;
   }
 
+  /** Command R+'s q / k norms: the LayerNorm kernel over each head's slice (ones, zeros), then a broadcast multiply by the [heads, hd] weight. */
+  headLayerNorm(x: Val, weight: string, heads: number): Val {
+    if (!this.r.ones) throw new Error('internal: a per-head LayerNorm without the engine\'s ones');
+    const [rows, cols] = [x.rows * heads, x.cols / heads];
+    const n = this.val(x.rows, x.cols);
+    const stats = this.val(rows, 2);
+    const [ones, zeros] = [this.r.ones, this.r.zeros];
+    this.ops.push({ label: `layer_norm heads ${weight}`, ins: [x], outs: [n, stats], plan: async (b) => [await planNormRows(this.ctx, b(x), ones, b(n), { rows, cols, eps: this.c.eps, stats: b(stats), beta: zeros })] });
+    const w = this.vector(weight);
+    const y = this.val(x.rows, x.cols);
+    this.ops.push({ label: `scale ${weight}`, ins: [n], outs: [y], plan: async (b) => [await planEwAdd(this.ctx, b(n), w, b(y), x.rows, x.cols, true, 'MUL')] });
+    return y;
+  }
+
   clamp(x: Val, c: number): Val {
     const y = this.val(x.rows, x.cols);
     this.ops.push({ label: `clamp ${c}`, ins: [x], outs: [y], plan: async (b) => [await planEwUnary(this.ctx, 'CLAMP', b(x), b(y), x.rows * x.cols, c)] });

@@ -5,9 +5,10 @@ import type { Dispatch } from '../kernels/common.js';
 import { vec8 } from '../ops/common.js';
 import { ewDef, perItem } from '../ops/kernels.js';
 
-export async function planEwAdd(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, rows: number, cols: number, broadcastB: boolean): Promise<Dispatch> {
+/** y [rows, cols] = a + b (op MUL: a * b), b a row [cols] repeated where broadcastB. */
+export async function planEwAdd(ctx: GpuContext, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, rows: number, cols: number, broadcastB: boolean, op: 'ADD' | 'MUL' = 'ADD'): Promise<Dispatch> {
   const n = rows * cols;
-  const { kernel, workgroups, rowPitch } = await perItem(ctx, ewDef('ADD'), n);
+  const { kernel, workgroups, rowPitch } = await perItem(ctx, ewDef(op), n);
   return {
     kernel,
     workgroups,

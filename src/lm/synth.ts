@@ -337,9 +337,10 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
     if (name.endsWith('.attn_sinks.weight')) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => 1.5 * g()) };
     // gpt-oss's experts' biases [experts, n]: F32, as its converter writes them
     if (isExpertBias(name)) return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] * shape[1] }, () => 0.2 * g()) };
-    if (shape.length === 1) {
+    // Command R+'s per-head q / k norms [heads, headDim]: F32 near 1, as any norm weight
+    if (shape.length === 1 || name.endsWith('_norm.weight')) {
       const bias = name.endsWith('.bias');
-      return { name, type: 'F32', shape, data: Float32Array.from({ length: shape[0] }, () => (bias ? 0.2 * g() : 1 + 0.1 * g())) };
+      return { name, type: 'F32', shape, data: Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, () => (bias ? 0.2 * g() : 1 + 0.1 * g())) };
     }
     // a stack of experts [E, N, K]: E matrices' rows one after another
     const [N, K] = shape.length === 3 ? [shape[0] * shape[1], shape[2]] : shape;

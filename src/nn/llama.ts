@@ -21,6 +21,8 @@ export interface LlamaOps<T> {
   rmsNorm(x: T, weight: string, bias?: string): T;
   /** (x - mean) / sqrt(var + eps) * weight (+ bias) over each row (LlamaConfig.layerNorm; Cohere's without a bias; OLMo 1's, weight null, with neither). */
   layerNorm(x: T, weight: string | null, bias?: string): T;
+  /** LayerNorm without a bias of each of `heads` slices of x's rows, slice h times row h of weight [heads, row / heads] (Command R+'s q / k norms). */
+  headLayerNorm(x: T, weight: string, heads: number): T;
   /** x clamped to [-c, c] (OLMo's clamp_kqv). */
   clamp(x: T, c: number): T;
   /**
@@ -130,6 +132,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
       k = ops.headNorm(k, blk(l, 'attn_k_norm.weight'), c.qkNormFull ? 1 : c.kvHeads);
     };
     if (c.qkNorm && !c.qkNormAfterRope) qkNorms();
+    if (c.qkHeadLayerNorm) [q, k] = [ops.headLayerNorm(q, blk(l, 'attn_q_norm.weight'), c.heads), ops.headLayerNorm(k, blk(l, 'attn_k_norm.weight'), c.kvHeads)]; // Command R+
     if (layerUsesRope(c, l)) [q, k] = ops.ropeQK(l, q, k); // smollm3's NoPE layers skip it
     else if (c.nopeTemp) q = ops.nopeTemperature(q); // (llama4's NoPE layers scale the query instead)
     if (c.qkNorm && c.qkNormAfterRope) qkNorms(); // hunyuan-dense: RoPE, then the norms

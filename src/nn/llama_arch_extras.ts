@@ -97,6 +97,9 @@ export function archExtras(a: LlamaArch, o: { window: number; pattern?: number; 
   return {};
 }
 
+/** command-r: from this many layers on llama.cpp's graph reads per-head q / k LayerNorms (Command R+ has 64); below, a file with them is refused. */
+export const COMMAND_R_PLUS_LAYERS = 64;
+
 /** llama4's attention as llama.cpp fixes it: chunks of 8192 positions on 3 of every 4 layers (attention.sliding_window_pattern), the NoPE layers' temperature 0.1 with a floor of 8192 and an offset of 1. */
 export const LLAMA4_ATTENTION = { chunk: 8192, pattern: 4, tempScale: 0.1, tempFloor: 8192, tempOffset: 1 } as const;
 

@@ -61,7 +61,7 @@ export * from './llama_layers.js';
 export * from './llama_arch_extras.js';
 export * from './llama_traits.js';
 import { archTraits } from './llama_traits.js';
-import { archExtras, llama4Attention, llama4Checks, llama4Pattern, qwenHalfFfn, EXAONE4_SWA_LAYERS, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, GPT_OSS_SWA_PATTERN, mellumSwaLayers, OLMO3_SWA_PATTERN, SMALLTHINKER_SWA } from './llama_arch_extras.js';
+import { archExtras, COMMAND_R_PLUS_LAYERS, llama4Attention, llama4Checks, llama4Pattern, qwenHalfFfn, EXAONE4_SWA_LAYERS, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, GPT_OSS_SWA_PATTERN, mellumSwaLayers, OLMO3_SWA_PATTERN, SMALLTHINKER_SWA } from './llama_arch_extras.js';
 export { llamaTensorNames } from './llama_tensors.js';
 
 export { ModelConfigError };
@@ -138,6 +138,8 @@ export interface LlamaConfig {
   clampKqv?: number;
   /** phi2, phimoe: the head has a bias, output.bias [vocab]. */
   outputBias?: true;
+  /** command-r with 64 layers or more (Command R+, as llama.cpp tells it): q and k LayerNorm-ed per head without a bias before RoPE, each head with its own weight row: attn_q_norm [heads, headDim], attn_k_norm [kvHeads, headDim]. */
+  qkHeadLayerNorm?: true;
   /** phimoe: every RMSNorm (attn_norm, ffn_norm, output_norm) adds a bias, <norm>.bias [dim], after its weight (llama.cpp's build_norm with LLM_NORM_RMS and a bias). */
   rmsNormBias?: true;
   /** gptneox, and phi2 files converted from Phi-2's first checkpoints: q / k / v fused in blk.N.attn_qkv.weight and .bias (llama_layout.ts). */
@@ -434,8 +436,8 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   // Qwen3-Next files converted before llama.cpp split q / k / v / z (one ssm_in a layer, each key head's q, k, v, z together)
   const legacy = a === 'qwen3next' ? tensors.find((t) => t.name.endsWith('.ssm_in.weight')) : undefined;
   if (legacy) throw new ModelConfigError(`model config: tensor '${legacy.name}': a legacy qwen3next file (q / k / v / z fused in ssm_in) is not supported; convert the model again (attn_qkv and attn_gate)`);
+  if (a === 'command-r' && layers < COMMAND_R_PLUS_LAYERS && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': command-r's per-head q / k LayerNorms are read by llama.cpp only at ${COMMAND_R_PLUS_LAYERS} layers or more (Command R+), this file has ${layers}`);
   if (a === 'falcon' && byName.has('blk.0.attn_norm_2.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_norm_2.weight': Falcon-40B's second attention norm is not supported`);
-  if (a === 'command-r' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': command-r's per-head q / k LayerNorms (Command R+) are not supported`);
   // llama.cpp's olmo2, stablelm, phi2 and gptneox require output.weight (their head is never tied).
   if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe' || a === 'nemotron' || a === 'gpt-oss' || a === 'dots1' || a === 'mellum' || a === 'bailingmoe2' || a === 'phimoe' || a === 'minimax-m2' || a === 'orion' || a === 'qwen') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} model's head is never tied to the embedding)`);
   const embd = byName.get('token_embd.weight');
@@ -455,6 +457,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     // qwen2 always has q/k/v biases; llama.cpp's llama, smollm3, ernie4_5 and mistral3 take them where the file has them; the others have none.
     qkvBias: traits.qkvBias || ((a === 'llama' || a === 'phimoe' || a === 'chatglm' || a === 'smollm3' || a === 'ernie4_5' || a === 'ernie4_5-moe' || a === 'hunyuan-dense' || a === 'seed_oss' || a === 'glm4moe' || a === 'gpt-oss' || a === 'falcon-h1' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox' || a === 'qwen2moe') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
     ...(a === 'glm4moe' && byName.has('blk.0.attn_q_norm.weight') ? { qkNorm: true } : {}), // (GLM-4.5's; the Air has none)
+    ...(a === 'command-r' && layers >= COMMAND_R_PLUS_LAYERS ? { qkHeadLayerNorm: true as const } : {}), // (Command R+'s: llama.cpp keys them on 64 layers or more)
     ...(a === 'llama4' && moe!.experts !== 128 ? { qkL2Norm: true as const } : {}), // (llama.cpp: all but its 17B-128E, Maverick)
     ...(a === 'llama4' ? llama4Attention(llama4Pattern(metadata, k, a)) : {}),
     ...(a === 'olmo' && k.float(`${a}.attention.clamp_kqv`, 0, true) > 0 ? { clampKqv: k.float(`${a}.attention.clamp_kqv`, 0, true) } : {}),

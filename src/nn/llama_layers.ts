@@ -45,6 +45,9 @@ export function layerUsesRope(c: LlamaConfig, l: number): boolean {
 }
 
 /** Layer l's attention window in positions (its own included), or 0 for full causal attention. */
+/** Whether `name` is a per-head q / k norm matrix (Command R+'s attn_q_norm [heads, headDim]): a vector of constants to the engine, not a Linear. */
+export const isHeadNormMatrix = (name: string): boolean => /\.attn_[qk]_norm\.weight$/.test(name);
+
 /** Layer l's attention chunk (llama4's chunked layers: l % pattern < pattern - 1); 0: none. */
 export function layerChunk(c: LlamaConfig, l: number): number {
   const ch = c.attnChunk;

@@ -45,6 +45,7 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
       out.push({ name: `${p}attn_q.weight`, shape: [q, c.dim] }, ...(c.deltaNet ? [{ name: `${p}attn_q_gate.weight`, shape: [q, c.dim] }] : []), { name: `${p}attn_k.weight`, shape: [kv, c.dim] }, { name: `${p}attn_v.weight`, shape: [kv, c.dim] });
       if (c.qkvBias) out.push({ name: `${p}attn_q.bias`, shape: [q] }, { name: `${p}attn_k.bias`, shape: [kv] }, { name: `${p}attn_v.bias`, shape: [kv] });
       if (c.qkNorm) out.push({ name: `${p}attn_q_norm.weight`, shape: [c.qkNormFull ? q : c.headDim] }, { name: `${p}attn_k_norm.weight`, shape: [c.qkNormFull ? kv : c.headDim] });
+      if (c.qkHeadLayerNorm) out.push({ name: `${p}attn_q_norm.weight`, shape: [c.heads, c.headDim] }, { name: `${p}attn_k_norm.weight`, shape: [c.kvHeads, c.headDim] }); // (Command R+'s)
       out.push({ name: `${p}attn_output.weight`, shape: [c.dim, q] }, ...bias(`${p}attn_output`, c.dim));
       if (c.attnSinks) out.push({ name: `${p}attn_sinks.weight`, shape: [c.heads] });
       if (c.ssm?.parallel) out.push(...ssmTensorNames(c, p)); // falcon-h1's mixer beside attention

@@ -45,6 +45,7 @@ function checkTrainable(c: LlamaConfig, T: number): void {
   if (c.ssm) throw new ModelConfigError(`llama training: a ${c.arch} model (Mamba-2 layers) is not trainable here: nibble runs it for inference only`);
   if (c.deltaNet) throw new ModelConfigError(`llama training: a ${c.arch} model (Gated DeltaNet layers) is not trainable here: nibble runs it for inference only`);
   if (c.normNoWeight || c.clampKqv) throw new ModelConfigError(`llama training: an ${c.arch} model (norms without weights, clamped q / k / v) is not trainable here: nibble runs it for inference only`);
+  if (c.qkHeadLayerNorm) throw new ModelConfigError(`llama training: a ${c.arch} model with per-head q / k LayerNorms (Command R+'s) is not trainable here: nibble runs it for inference only`);
   if (c.rmsNormBias) throw new ModelConfigError(`llama training: a ${c.arch} model (RMSNorms with biases) is not trainable here: nibble runs it for inference only`);
   if (c.moe?.weightBeforeFfn || c.qkL2Norm) throw new ModelConfigError(`llama training: a ${c.arch} model (experts weighted before their FFN, weightless q / k norms) is not trainable here: nibble runs it for inference only`);
   if (c.mla) throw new ModelConfigError(`llama training: a ${c.arch} model (multi-head latent attention) is not trainable here: nibble runs it for inference only`);
@@ -329,6 +330,10 @@ export class GraphLlamaOps implements LlamaOps<Tensor> {
   expertAdd(acc: Tensor, y: Tensor, w: Tensor, col: number, unit = false): Tensor {
     if (unit) throw new ModelConfigError(`llama training: experts weighted before their FFN (llama4's) are not trained here`);
     return ops.add(acc, this.rowScale(y, w, col));
+  }
+
+  headLayerNorm(): Tensor {
+    throw new ModelConfigError(`llama training: Command R+'s per-head q / k LayerNorms are not trained here`);
   }
 
   clamp(): Tensor {

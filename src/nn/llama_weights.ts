@@ -11,7 +11,7 @@ import { archExtras, archTraits, EXAONE4_SWA_WINDOW, GEMMA2_DEFAULTS, llamaConfi
 import { fuseTensors, splitFusedTensors } from './llama_layout.js';
 import { MOE_ARCHS } from './llama_moe.js';
 import { MAMBA2_HEAD_DIM } from './llama_ssm.js';
-import { LLAMA4_ATTENTION, llama4Attention, SMALLTHINKER_SWA } from './llama_arch_extras.js';
+import { COMMAND_R_PLUS_LAYERS, LLAMA4_ATTENTION, llama4Attention, SMALLTHINKER_SWA } from './llama_arch_extras.js';
 import { deltaNetKeys } from './llama_delta_net.js';
 import { mlaKeys, type MlaConfig } from './llama_mla.js';
 import { mropeMetadata } from './llama_mrope.js';
@@ -265,6 +265,7 @@ export function llamaConfig(o: { arch?: LlamaArch; vocab?: number; dim: number; 
     ...(o.moe ? { moe: { ...o.moe, norm: arch === 'bailingmoe' || arch === 'glm4moe' || arch === 'dots1' || arch === 'deepseek2' || arch === 'bailingmoe2' ? !!o.moe.norm : arch !== 'olmoe' && arch !== 'qwen2moe', ...(arch === 'qwen2moe' || arch === 'qwen35moe' || arch === 'qwen3next' ? { sharedFfn: o.moe.sharedFfn ?? o.ffn } : {}), ...(arch === 'lfm2moe' || arch === 'glm4moe' ? { gating: o.moe.gating ?? ('sigmoid' as const), selectionBias: true as const } : {}), ...(arch === 'gpt-oss' ? { biases: true as const } : {}), ...(arch === 'smallthinker' ? { routerOnInput: true as const } : {}), ...(arch === 'llama4' ? llama4Moe(o.moe) : {}), ...(arch === 'minimax-m2' ? { selectionBias: true as const } : {}) } } : {}),
     ...(arch === 'llama4' && o.moe?.experts !== 128 ? { qkL2Norm: true as const } : {}),
     ...(arch === 'llama4' ? llama4Attention(o.slidingPattern) : {}),
+    ...(arch === 'command-r' && o.layers >= COMMAND_R_PLUS_LAYERS ? { qkHeadLayerNorm: true as const } : {}), // (Command R+'s per-head q / k LayerNorms)
     ...archExtras(arch, { window: o.slidingWindow ?? (arch === 'gemma2' ? GEMMA2_DEFAULTS.window : arch === 'olmo2' || arch === 'smallthinker' || arch === 'mellum' ? 0 : arch === 'exaone4' ? EXAONE4_SWA_WINDOW : 512), pattern: o.slidingPattern, swaLayers: o.slidingLayers, layers: o.layers, ropeBase: o.ropeBase ?? 10000, ropeScale: o.ropeScale ?? 1, softcap: o.softcap, multipliers: o.multipliers ?? (arch === 'granite' || arch === 'granitemoe' || arch === 'granitehybrid' ? { embedding: 0, residual: 0, attention: 0, logit: 1 } : arch === 'minicpm' ? { embedding: 1, residual: 1, attention: 0, logit: 1 } : undefined), logitMul: o.logitMul }),
     ...(o.mla ? { mla: { qLora: o.mla.qLora, kvLora: o.mla.kvLora, nope: o.mla.nope, v: o.mla.v, ...(o.mla.logMul ? { logMul: o.mla.logMul } : {}), ...(arch === 'minicpm3' ? { kvB: true as const } : {}) }, ropeDims: o.mla.rope } : {}),
   };

@@ -343,6 +343,16 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
         k.set(rmsNorm(k, T * kh, kvd / kh, W.get(`${p}attn_k_norm.weight`).w, c.eps));
       };
       if (c.qkNorm && !c.qkNormAfterRope) qkNorms();
+      if (c.qkHeadLayerNorm) {
+        // Command R+: a LayerNorm (no bias) of each head's slice, times that head's row of the [heads, hd] weight
+        const hd = c.headDim;
+        const headLn = (x: Float64Array, heads: number, w: Float32Array) => {
+          const y = layerNormRef(x, new Float32Array(hd).fill(1), new Float32Array(hd), T * heads, hd, c.eps).y;
+          x.set(y.map((v, i) => v * w[i % (heads * hd)]));
+        };
+        headLn(q, c.heads, W.get(`${p}attn_q_norm.weight`).w);
+        headLn(k, c.kvHeads, W.get(`${p}attn_k_norm.weight`).w);
+      }
       if (layerUsesRope(c, l)) {
         const lr = layerRopeScaling(c, l, rf); // a sliding-window layer: swaRopeScaling's (OLMo 3's: no factors, unscaled)
         rope(q, T, c.heads, c, lr.factors, lr.mscale, layerRope(c, l));

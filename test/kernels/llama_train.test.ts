@@ -180,6 +180,10 @@ describe('llama training refuses what its graph cannot run', () => {
     const c = llamaConfig({ arch: 'llama4', vocab: V, dim: 16, layers: 2, heads: 2, ffn: 24, ctx: 16, moe: { experts: 4, used: 1, ffn: 8 } });
     expect(() => buildLlamaTrainGraph(ctx, c, initLlamaWeights(c, 1), { B: 1, T: 4 })).toThrow(/llama training: a llama4 model \(experts weighted before their FFN, weightless q \/ k norms\) is not trainable here/);
   });
+  it('command-r at 64 layers (Command R+\'s per-head q / k LayerNorms): refused by name, before any tensor is made', () => {
+    const c = llamaConfig({ arch: 'command-r', vocab: V, dim: 16, layers: 64, heads: 2, ffn: 24, ctx: 16, logitMul: 0.5 });
+    expect(() => buildLlamaTrainGraph(ctx, c, initLlamaWeights(c, 1), { B: 1, T: 4 })).toThrow(/llama training: a command-r model with per-head q \/ k LayerNorms \(Command R\+'s\) is not trainable here/);
+  });
   it('olmo (norms without weights, clamped q / k / v): refused by name, before any tensor is made', () => {
     const c = llamaConfig({ arch: 'olmo', vocab: V, dim: 16, layers: 1, heads: 2, ffn: 24, ctx: 16 });
     expect(() => buildLlamaTrainGraph(ctx, c, initLlamaWeights(c, 1), { B: 1, T: 4 })).toThrow(/llama training: an olmo model \(norms without weights, clamped q \/ k \/ v\) is not trainable here/);

@@ -63,7 +63,7 @@ describe('llama config: the families beyond the Llama block', () => {
     fails(fz.metadata, [...ft, { name: 'blk.0.attn_q.weight', type: 'F32' as never, shape: [64, 64] }], /'blk\.0\.attn_q\.weight' not used by a phi2 model/);
   });
 
-  it("command-r and cohere2: a parallel block with bias-free LayerNorms, NORM rope, logit_scale required and multiplying, always tied; cohere2's sliding layers (window required) and global ones without RoPE; Command R+'s q / k norms refused", () => {
+  it("command-r and cohere2: a parallel block with bias-free LayerNorms, NORM rope, logit_scale required and multiplying, always tied; cohere2's sliding layers (window required) and global ones without RoPE; per-head q / k norms refused below 64 layers (Command R+'s)", () => {
     const { file: f, tensors } = synthHeader({ arch: 'command-r', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, logitMul: 0.0625 });
     const c = llamaConfigFromGguf(f.metadata, tensors);
     expect(c).toMatchObject({ arch: 'command-r', ropeLayout: 'norm', layerNorm: true, normNoBias: true, parallelBlock: true, ffnAct: 'silu', tied: true, logitMul: 0.0625 });
@@ -71,7 +71,7 @@ describe('llama config: the families beyond the Llama block', () => {
     expect(tensors.filter((t) => t.name.endsWith('.bias') || t.name.includes('ffn_norm') || t.name === 'output.weight')).toEqual([]);
     fails(Object.fromEntries(Object.entries(f.metadata).filter(([k]) => k !== 'command-r.logit_scale')), tensors, /metadata key 'command-r\.logit_scale' is missing/);
     fails(f.metadata, [...tensors, { name: 'output.weight', type: 'F32' as never, shape: [259, 64] }], /'output\.weight' not used by a command-r model/);
-    fails(f.metadata, [...tensors, { name: 'blk.0.attn_q_norm.weight', type: 'F32' as never, shape: [16, 4] }], /'blk\.0\.attn_q_norm\.weight': command-r's per-head q \/ k LayerNorms \(Command R\+\) are not supported/);
+    fails(f.metadata, [...tensors, { name: 'blk.0.attn_q_norm.weight', type: 'F32' as never, shape: [16, 4] }], /'blk\.0\.attn_q_norm\.weight': command-r's per-head q \/ k LayerNorms are read by llama\.cpp only at 64 layers or more \(Command R\+\), this file has 2/);
     const { file: g, tensors: gt } = synthHeader({ arch: 'cohere2', dim: 64, ffn: 128, layers: 8, heads: 4, kvHeads: 2, seed: 1, logitMul: 0.25, slidingWindow: 4096 });
     const c2 = llamaConfigFromGguf(g.metadata, gt);
     expect(c2).toMatchObject({ arch: 'cohere2', tied: true, logitMul: 0.25, swa: { window: 4096, pattern: 4 }, noRopeStep: 4 });

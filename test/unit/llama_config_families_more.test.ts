@@ -118,4 +118,11 @@ describe('llama config: Ling 2.0, Llama 4, Phi-3.5-MoE, ChatGLM, MiniMax-M2, Qwe
     expect(llamaConfigFromGguf({ ...f.metadata, 'olmo.attention.clamp_kqv': gguf.f32(0) }, tensors).clampKqv).toBeUndefined();
     fails(f.metadata, [...tensors, { ...tensors.find((t) => t.name === 'blk.0.attn_q.weight')!, name: 'blk.0.attn_norm.weight', shape: [64] }], /blk\.0\.attn_norm\.weight/);
   });
+
+  it('command-r at 64 layers (Command R+): per-head q / k LayerNorms [heads, headDim] required, as llama.cpp reads them from that many layers on', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'command-r', dim: 32, ffn: 32, layers: 64, heads: 4, kvHeads: 2, seed: 1, logitMul: 0.5 });
+    expect(llamaConfigFromGguf(f.metadata, tensors)).toMatchObject({ arch: 'command-r', qkHeadLayerNorm: true, layerNorm: true });
+    expect([tensors.find((t) => t.name === 'blk.63.attn_q_norm.weight')?.shape, tensors.find((t) => t.name === 'blk.63.attn_k_norm.weight')?.shape]).toEqual([[4, 8], [2, 8]]);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.5.attn_k_norm.weight'), /tensor 'blk\.5\.attn_k_norm\.weight' is missing/);
+  });
 });
