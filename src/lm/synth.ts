@@ -93,6 +93,8 @@ export interface SynthOptions {
   logitMul?: number;
   /** glm4moe: per-head q / k norms (GLM-4.5's; the Air has none). */
   qkNorm?: boolean;
+  /** stablelm: StableLM 2 12B's per-head q / k LayerNorms and parallel block (no ffn_norm). */
+  stablelm12b?: boolean;
   /** glm4moe, bailingmoe2: this many multi-token-prediction layers after the model's (nextn_predict_layers; llama.cpp loads them and never runs them). */
   nextn?: number;
   /** Written as a Qwen VL text decoder (qwen2vl on arch qwen2, qwen3vl on qwen3, qwen3vlmoe on qwen3moe) with these M-RoPE sections. */
@@ -285,7 +287,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const c: LlamaConfig = {
     ...llamaConfig({
       arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps,
-      ssm: o.ssm, layerKinds: o.layerKinds, deltaNet: o.deltaNet, ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' || arch === 'smallthinker' || arch === 'mellum' ? 0 : 8), slidingLayers: o.slidingLayers, ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul, parallelResidual: o.parallelResidual, moe: o.moe, mla: o.mla,
+      ssm: o.ssm, layerKinds: o.layerKinds, deltaNet: o.deltaNet, stablelm12b: o.stablelm12b, ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' || arch === 'smallthinker' || arch === 'mellum' ? 0 : 8), slidingLayers: o.slidingLayers, ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul, parallelResidual: o.parallelResidual, moe: o.moe, mla: o.mla,
     }),
     ropeFreqs: !!o.ropeScaling,
     ...(o.ropeDims !== undefined ? { ropeDims: o.ropeDims } : {}),

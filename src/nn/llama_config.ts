@@ -138,7 +138,7 @@ export interface LlamaConfig {
   clampKqv?: number;
   /** phi2, phimoe: the head has a bias, output.bias [vocab]. */
   outputBias?: true;
-  /** command-r with 64 layers or more (Command R+, as llama.cpp tells it): q and k LayerNorm-ed per head without a bias before RoPE, each head with its own weight row: attn_q_norm [heads, headDim], attn_k_norm [kvHeads, headDim]. */
+  /** command-r with 64 layers or more (Command R+, as llama.cpp tells it), stablelm where the file has them (StableLM 2 12B): q and k LayerNorm-ed per head without a bias before RoPE, each head with its own weight row: attn_q_norm [heads, headDim], attn_k_norm [kvHeads, headDim]. */
   qkHeadLayerNorm?: true;
   /** phimoe: every RMSNorm (attn_norm, ffn_norm, output_norm) adds a bias, <norm>.bias [dim], after its weight (llama.cpp's build_norm with LLM_NORM_RMS and a bias). */
   rmsNormBias?: true;
@@ -430,9 +430,6 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if ((a === 'phi3' || a === 'phimoe' || a === 'minicpm3') && longF !== byName.has('rope_factors_short.weight')) {
     throw new ModelConfigError(`model config: tensor '${longF ? 'rope_factors_short.weight' : 'rope_factors_long.weight'}' is missing (${a}'s LongRoPE needs both the long and the short factors)`);
   }
-  // StableLM 2 12B's per-head q / k LayerNorms and parallel residual (no ffn_norm) are not run.
-  if (a === 'stablelm' && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': stablelm's per-head q / k LayerNorms (StableLM 2 12B) are not supported`);
-  if (a === 'stablelm' && !byName.has('blk.0.ffn_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.ffn_norm.weight' is missing: stablelm's parallel residual (StableLM 2 12B) is not supported`);
   // Qwen3-Next files converted before llama.cpp split q / k / v / z (one ssm_in a layer, each key head's q, k, v, z together)
   const legacy = a === 'qwen3next' ? tensors.find((t) => t.name.endsWith('.ssm_in.weight')) : undefined;
   if (legacy) throw new ModelConfigError(`model config: tensor '${legacy.name}': a legacy qwen3next file (q / k / v / z fused in ssm_in) is not supported; convert the model again (attn_qkv and attn_gate)`);
@@ -458,6 +455,9 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     qkvBias: traits.qkvBias || ((a === 'llama' || a === 'phimoe' || a === 'chatglm' || a === 'smollm3' || a === 'ernie4_5' || a === 'ernie4_5-moe' || a === 'hunyuan-dense' || a === 'seed_oss' || a === 'glm4moe' || a === 'gpt-oss' || a === 'falcon-h1' || a === 'mistral3' || a === 'glm4' || a === 'arcee' || a === 'stablelm' || a === 'exaone' || a === 'starcoder2' || a === 'phi2' || a === 'gptneox' || a === 'qwen2moe') && (byName.has('blk.0.attn_q.bias') || byName.has('blk.0.attn_qkv.bias'))),
     ...(a === 'glm4moe' && byName.has('blk.0.attn_q_norm.weight') ? { qkNorm: true } : {}), // (GLM-4.5's; the Air has none)
     ...(a === 'command-r' && layers >= COMMAND_R_PLUS_LAYERS ? { qkHeadLayerNorm: true as const } : {}), // (Command R+'s: llama.cpp keys them on 64 layers or more)
+    // StableLM 2 12B: per-head q / k LayerNorms where the file has them, the parallel block where it has no ffn_norm (llama.cpp's stablelm takes both as optional)
+    ...(a === 'stablelm' && byName.has('blk.0.attn_q_norm.weight') ? { qkHeadLayerNorm: true as const } : {}),
+    ...(a === 'stablelm' && !byName.has('blk.0.ffn_norm.weight') ? { parallelBlock: true as const } : {}),
     ...(a === 'llama4' && moe!.experts !== 128 ? { qkL2Norm: true as const } : {}), // (llama.cpp: all but its 17B-128E, Maverick)
     ...(a === 'llama4' ? llama4Attention(llama4Pattern(metadata, k, a)) : {}),
     ...(a === 'olmo' && k.float(`${a}.attention.clamp_kqv`, 0, true) > 0 ? { clampKqv: k.float(`${a}.attention.clamp_kqv`, 0, true) } : {}),
