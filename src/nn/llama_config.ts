@@ -50,7 +50,7 @@ import { SHORT_CONV_MAX_TAPS } from '../ops/short_conv.js';
 import { describe, Keys, ModelConfigError } from './gguf_keys.js';
 import { ggufTensorLayout, isNextnTensor } from './llama_layout.js';
 import { ggufRopeScaling, type YarnScaling } from './rope_scaling.js';
-import { isConvLayer } from './llama_layers.js';
+import { isConvLayer, isShortConvKernel, readsRopeFreqs } from './llama_layers.js';
 import { MAMBA2_HEAD_DIM, mamba2Kinds, nemotronHKinds, ssmFromGguf, type LayerKind } from './llama_ssm.js';
 import { deltaNetFromGguf } from './llama_delta_net.js';
 import { GATING_FUNC, glm4moeLayers, moeFromGguf, nextnLayers } from './llama_moe.js';
@@ -282,21 +282,6 @@ export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
 export const GGUF_ARCHS: readonly string[] = [...LLAMA_ARCHS, ...Object.keys(MROPE_BASE)];
-
-/** The architectures whose llama.cpp graph reads Llama 3's rope_freqs.weight (in any other file it is refused; minicpm's measured: 0.13 without). */
-export const readsRopeFreqs = (a: LlamaArch): boolean => a === 'llama' || a === 'llama4' || a === 'granite' || a === 'granitemoe' || a === 'minicpm' || a === 'exaone' || a === 'exaone4' || a === 'mistral3' || a === 'arcee';
-
-/** The tensors of rope factors (Llama 3's, phi3's LongRoPE pair): constants RoPE reads, never trained. */
-export const ROPE_FACTOR_TENSORS = ['rope_freqs.weight', 'rope_factors_long.weight', 'rope_factors_short.weight'] as const;
-
-/** Whether `name` is one of ROPE_FACTOR_TENSORS. */
-export const isRopeFactors = (name: string): boolean => (ROPE_FACTOR_TENSORS as readonly string[]).includes(name);
-
-/** gpt2's learned position embeddings: a table of rows (read as the token embedding is), not a Linear. */
-export const POSITION_EMBD = 'position_embd.weight';
-
-/** Whether `name` is an lfm2 short convolution's kernel (blk.N.shortconv.conv.weight [dim, taps]: a plain weight, not a Linear). */
-export const isShortConvKernel = (name: string): boolean => name.endsWith('.shortconv.conv.weight');
 
 /** A norm's bias tensor (`<norm>.bias`) where the model has one (LayerNorm, phimoe's RMSNorm); undefined for other RMSNorms and Cohere's bias-free LayerNorm. */
 export function normBiasName(c: LlamaConfig, weight: string): string | undefined {

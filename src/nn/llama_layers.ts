@@ -1,8 +1,9 @@
 // What a Llama-family configuration means layer by layer and position by position (src/nn/llama_config.ts re-exports
 // it): which rope factors a layer rotates with and how far it attends, whether it rotates at all or is a short
 // convolution, the KV rows it keeps, the scales of the scores, the embeddings and the logits. The engine, training and
-// the reference all read these, so the three run one model.
-import type { LlamaConfig } from './llama_config.js';
+// the reference all read these, so the three run one model. And which tensors are constants rather than Linears (rope
+// factors, learned positions, lfm2's conv kernels, per-head norm matrices).
+import type { LlamaArch, LlamaConfig } from './llama_config.js';
 import { yarnRope } from './rope_scaling.js';
 import { mlaScoreScale, mlaUnitRope } from './llama_mla.js';
 
@@ -121,3 +122,18 @@ export function logitScale(c: LlamaConfig): number {
   if (c.logitMul !== undefined) return Math.fround(c.logitMul); // Cohere's logit_scale multiplies
   return c.multipliers ? Math.fround(1 / c.multipliers.logit) : 1;
 }
+
+/** The architectures whose llama.cpp graph reads Llama 3's rope_freqs.weight (in any other file it is refused; minicpm's measured: 0.13 without). */
+export const readsRopeFreqs = (a: LlamaArch): boolean => a === 'llama' || a === 'llama4' || a === 'granite' || a === 'granitemoe' || a === 'minicpm' || a === 'exaone' || a === 'exaone4' || a === 'mistral3' || a === 'arcee';
+
+/** The tensors of rope factors (Llama 3's, phi3's LongRoPE pair): constants RoPE reads, never trained. */
+export const ROPE_FACTOR_TENSORS = ['rope_freqs.weight', 'rope_factors_long.weight', 'rope_factors_short.weight'] as const;
+
+/** Whether `name` is one of ROPE_FACTOR_TENSORS. */
+export const isRopeFactors = (name: string): boolean => (ROPE_FACTOR_TENSORS as readonly string[]).includes(name);
+
+/** gpt2's learned position embeddings: a table of rows (read as the token embedding is), not a Linear. */
+export const POSITION_EMBD = 'position_embd.weight';
+
+/** Whether `name` is an lfm2 short convolution's kernel (blk.N.shortconv.conv.weight [dim, taps]: a plain weight, not a Linear). */
+export const isShortConvKernel = (name: string): boolean => name.endsWith('.shortconv.conv.weight');

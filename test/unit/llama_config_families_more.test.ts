@@ -125,4 +125,13 @@ describe('llama config: Ling 2.0, Llama 4, Phi-3.5-MoE, ChatGLM, MiniMax-M2, Qwe
     expect([tensors.find((t) => t.name === 'blk.63.attn_q_norm.weight')?.shape, tensors.find((t) => t.name === 'blk.63.attn_k_norm.weight')?.shape]).toEqual([[4, 8], [2, 8]]);
     fails(f.metadata, tensors.filter((t) => t.name !== 'blk.5.attn_k_norm.weight'), /tensor 'blk\.5\.attn_k_norm\.weight' is missing/);
   });
+
+  it('stablelm as StableLM 2 12B: per-head q / k LayerNorms where the file has them (then in every layer), the parallel block where it has no ffn_norm', () => {
+    const { file: f, tensors } = synthHeader({ arch: 'stablelm', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1 });
+    const big = synthHeader({ arch: 'stablelm', dim: 64, ffn: 128, layers: 2, heads: 4, kvHeads: 2, seed: 1, stablelm12b: true });
+    expect(llamaConfigFromGguf(big.file.metadata, big.tensors)).toMatchObject({ qkHeadLayerNorm: true, parallelBlock: true });
+    expect(big.tensors.find((t) => t.name === 'blk.1.attn_k_norm.weight')?.shape).toEqual([2, 16]);
+    fails(big.file.metadata, big.tensors.filter((t) => t.name !== 'blk.1.attn_q_norm.weight'), /tensor 'blk\.1\.attn_q_norm\.weight' is missing/);
+    fails(f.metadata, tensors.filter((t) => t.name !== 'blk.1.ffn_norm.weight'), /blk\.1\.ffn_norm\.weight/);
+  });
 });
