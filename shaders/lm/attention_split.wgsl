@@ -3,7 +3,10 @@
 // [R, kv_heads, HEAD_DIM] (row = position % R: a sliding-window layer's cache, R >= the window); pos i32 [T].
 // Query t attends causally to keys 0..pos[t] (with a window w > 0: keys pos[t]-w+1..pos[t], gemma3's sliding-window
 // layers, as llama.cpp masks them: key j is out when pos[t] - j >= w; with a chunk c > 0: keys of pos[t]'s chunk of c
-// positions only, llama4's chunked layers, key j out when j < pos[t] - pos[t] % c). The keys are cut into n_split splits of split_keys; one invocation
+// positions only, llama4's chunked layers, key j out when j < pos[t] - pos[t] % c). With alibi = max_bias > 0 (ALiBi:
+// BLOOM, MPT, JAIS, Refact, Baichuan-13B) the score of key j gains slope_h (j - pos[t]), llama.cpp's slope for head h
+// of n heads: with n2 the largest power of two <= n, 2^(-max_bias (h + 1) / n2) for h < n2, else
+// 2^(-max_bias (2 (h - n2) + 1) / (2 n2)). The keys are cut into n_split splits of split_keys; one invocation
 // per (t, h, split) walks its split's keys with an online softmax in f32 and writes a partial
 //   part[t, h, split] = (m, l, o[0..HEAD_DIM)): m the largest score, l = sum exp(s - m), o = sum exp(s - m) v
 // (o not divided by l). A split that starts past pos[t] (or a row whose position is outside [0, ctx_max), such as
@@ -25,6 +28,19 @@ struct Params {
   softcap: f32, // > 0: scores soft-capped, s -> softcap * tanh(s / softcap) (gemma2); 0: none
   ring: u32, // 0: the row of key j is j; R > 0: j % R
   chunk: u32, // 0: no chunks; c > 0: keys from pos[t] - pos[t] % c on (llama4)
+  alibi: f32, // ALiBi's max_bias; 0: none
+}
+
+/** Head h's ALiBi slope (0 without ALiBi), as llama.cpp's soft_max derives it from max_bias and the head count. */
+fn alibiSlope(h: u32) -> f32 {
+  if (params.alibi <= 0.0) {
+    return 0.0;
+  }
+  let n2 = 1u << firstLeadingBit(params.heads);
+  if (h < n2) {
+    return exp2(-params.alibi * f32(h + 1u) / f32(n2));
+  }
+  return exp2(-params.alibi * f32(2u * (h - n2) + 1u) / f32(2u * n2));
 }
 
 /** The cache row of the key at position j. */
@@ -121,17 +137,20 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var d = 0u; d < D4; d++) {
     qv[d] = q[qb + d];
   }
+  // ALiBi: key j's score gains slope (j - p) (slope 0 without it)
+  let slope = alibiSlope(th % params.heads);
+  let pf = f32(p);
   let row = params.kv_heads * D4;
   // The first key sets the running max, so no -inf ever enters the arithmetic.
   var kb = krow(lo) * row + kvh * D4;
-  var m = score(kb);
+  var m = score(kb) + slope * (f32(lo) - pf);
   var l = 1.0;
   for (var d = 0u; d < D4; d++) {
     o[d] = value4(kb + d);
   }
   for (var j = lo + 1u; j < hi; j++) {
     kb = krow(j) * row + kvh * D4;
-    let s = score(kb);
+    let s = score(kb) + slope * (f32(j) - pf);
     let m_new = max(m, s);
     let corr = exp(m - m_new); // 1 unless the max moved
     let w = exp(s - m_new);

@@ -166,6 +166,8 @@ export interface AttentionShape {
   softcap?: number;
   /** Chunked attention (llama4): query at p sees keys p - p % chunk..p, its chunk's; 0 or absent: none. */
   chunk?: number;
+  /** ALiBi's max_bias (BLOOM, MPT, ...): key j's score gains alibiSlope(h) (j - p); 0 or absent: none. */
+  alibi?: number;
   /**
    * The cache is a ring of this many rows (key j at row j % ring: a sliding-window layer's cache, which must hold
    * the window plus a prefill chunk's other keys, ring >= window + T - 1); 0 or absent: ctxMax rows, key j at row j.
@@ -191,6 +193,8 @@ function checkAttention(kernel: string, s: AttentionShape): void {
   checkShape(kernel, 'chunk', Number.isInteger(chunk) && chunk >= 0 && chunk < 2 ** 32 && !(chunk > 0 && (s.window ?? 0) > 0), `${chunk} must be an integer >= 0 (0: no chunks), and not with a window`);
   const cap = s.softcap ?? 0;
   checkShape(kernel, 'softcap', Number.isFinite(cap) && cap >= 0, `${cap} must be a finite number >= 0 (0: none)`);
+  const alibi = s.alibi ?? 0;
+  checkShape(kernel, 'alibi', Number.isFinite(alibi) && alibi >= 0, `${alibi} must be a finite number >= 0 (0: no ALiBi)`);
   checkRing(kernel, s.ring, s.ctxMax);
   if (s.ring) checkShape(kernel, 'ring', w > 0 && s.ring >= w + s.T - 1, `a ring of ${s.ring} rows needs a window (${w}) and must hold window + T - 1 = ${w + s.T - 1} keys`);
 }
@@ -217,7 +221,7 @@ export async function planAttentionSplit(ctx: GpuContext, q: GPUBuffer, kCache: 
     kernel,
     args: {
       bindings: { q, k_cache: kCache, v_cache: vCache, pos, part },
-      params: { items: n, heads, kv_heads: kvHeads, group: heads / kvHeads, ctx_max: ctxMax, split_keys: splitKeys, n_split: nSplit, row_pitch: g.rowPitch, scale: s.scale, window: s.window ?? 0, softcap: s.softcap ?? 0, ring: s.ring ?? 0, chunk: s.chunk ?? 0 },
+      params: { items: n, heads, kv_heads: kvHeads, group: heads / kvHeads, ctx_max: ctxMax, split_keys: splitKeys, n_split: nSplit, row_pitch: g.rowPitch, scale: s.scale, window: s.window ?? 0, softcap: s.softcap ?? 0, ring: s.ring ?? 0, chunk: s.chunk ?? 0, alibi: s.alibi ?? 0 },
       expect: { q: 4 * T * heads * headDim, k_cache: cacheBytes, v_cache: cacheBytes, pos: 4 * T, part: 4 * attentionPartElems(s) },
     },
     workgroups: g.workgroups,

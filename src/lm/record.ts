@@ -270,7 +270,7 @@ export class StepRecorder implements LlamaOps<Val> {
     const rowElems = c.kvHeads * c.headDim;
     const kvType = this.r.kvType;
     const { ring } = layerCacheRows(c, layer, ctxLen, this.s.chunk);
-    const shape = { T, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ctxMax: ctxLen, splitKeys, scale: attentionScale(c), kvType, window: layerWindow(c, layer), chunk: layerChunk(c, layer), softcap: c.softcap?.attn ?? 0, ring };
+    const shape = { T, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ctxMax: ctxLen, splitKeys, scale: attentionScale(c), kvType, window: layerWindow(c, layer), chunk: layerChunk(c, layer), softcap: c.softcap?.attn ?? 0, ring, alibi: c.alibi ?? 0 };
     this.ops.push({
       label: `attention ${layer}`,
       ins: [q, k, v],

@@ -79,8 +79,12 @@ export interface SynthOptions {
   yarn?: { factor: number; origCtx: number; logMul?: number };
   /** q / k / v biases for an architecture that takes them where the file has them (llama, glm4, ...; qwen2 always has them). */
   qkvBias?: boolean;
-  /** olmo: q, k and v clamped to [-clampKqv, clampKqv] (attention.clamp_kqv). */
+  /** olmo, mpt: q, k and v clamped to [-clampKqv, clampKqv] (attention.clamp_kqv). */
   clampKqv?: number;
+  /** mpt, jais: ALiBi's max_alibi_bias (default 8; 0: none). */
+  alibi?: number;
+  /** mpt: biases everywhere (default none) and learned positions (position_embd). */
+  mpt?: { biases?: boolean; positions?: boolean };
   /** phi2: q / k / v (and their biases) fused in blk.N.attn_qkv, as files converted from Phi-2's first checkpoints are. */
   fusedQkv?: boolean;
   /** gptneox: use_parallel_residual (default true). */
@@ -287,7 +291,7 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   const c: LlamaConfig = {
     ...llamaConfig({
       arch, vocab: tokens.value.length, dim: o.dim, layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, headDim, ffn: o.ffn, ctx: o.ctx ?? 64, eps: o.eps,
-      ssm: o.ssm, layerKinds: o.layerKinds, deltaNet: o.deltaNet, stablelm12b: o.stablelm12b, ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' || arch === 'smallthinker' || arch === 'mellum' ? 0 : 8), slidingLayers: o.slidingLayers, ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul, parallelResidual: o.parallelResidual, moe: o.moe, mla: o.mla,
+      ssm: o.ssm, layerKinds: o.layerKinds, deltaNet: o.deltaNet, stablelm12b: o.stablelm12b, ropeBase: o.ropeBase, tied: o.tied, slidingWindow: o.slidingWindow ?? (arch === 'olmo2' || arch === 'smallthinker' || arch === 'mellum' ? 0 : 8), slidingLayers: o.slidingLayers, ropeScale: o.ropeLinearFactor === undefined ? undefined : 1 / o.ropeLinearFactor, softcap: o.softcap, multipliers: o.multipliers, shortConv: o.shortConv, logitMul: o.logitMul, parallelResidual: o.parallelResidual, moe: o.moe, mla: o.mla, alibi: o.alibi, mpt: o.mpt,
     }),
     ropeFreqs: !!o.ropeScaling,
     ...(o.ropeDims !== undefined ? { ropeDims: o.ropeDims } : {}),
@@ -303,8 +307,8 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   if (o.qkNorm && arch !== 'glm4moe') throw new Error(`synth: qkNorm is glm4moe's (arch ${arch})`);
   if (o.nextn && arch !== 'glm4moe' && arch !== 'bailingmoe2') throw new Error(`synth: nextn is glm4moe's and bailingmoe2's (arch ${arch})`);
   if (o.mrope && MROPE_BASE[o.mrope.arch] !== arch) throw new Error(`synth: mrope ${o.mrope.arch} is written on arch ${MROPE_BASE[o.mrope.arch]} (arch ${arch})`);
-  if (arch !== 'olmo' && o.clampKqv) throw new Error(`synth: clampKqv is olmo's (arch ${arch})`);
-  if (arch !== 'phi2' && o.fusedQkv) throw new Error(`synth: fusedQkv is phi2's (arch ${arch})`);
+  if (arch !== 'olmo' && arch !== 'mpt' && o.clampKqv) throw new Error(`synth: clampKqv is olmo's and mpt's (arch ${arch})`);
+  if (arch !== 'phi2' && arch !== 'refact' && arch !== 'baichuan' && o.fusedQkv) throw new Error(`synth: fusedQkv is phi2's, refact's and baichuan's (arch ${arch})`);
   if (arch !== 'phi3' && arch !== 'phimoe' && arch !== 'minicpm3' && o.longRope) throw new Error(`synth: longRope is phi3's, phimoe's and minicpm3's (arch ${arch})`);
   if (arch !== 'granite' && arch !== 'granitemoe' && arch !== 'granitehybrid' && arch !== 'minicpm' && o.multipliers) throw new Error(`synth: multipliers are granite's and minicpm's (arch ${arch})`);
 

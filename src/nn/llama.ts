@@ -1,5 +1,5 @@
 // The Llama-family model, defined once: the layer structure of llama.cpp's `llama`, `qwen2`, `qwen3`, `gemma`, `gemma2`,
-// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss`, `granitehybrid`, `falcon-h1`, `nemotron_h`, `mamba2`, `qwen35`, `smallthinker`, `dots1`, `mellum`, `deepseek2` and `minicpm3` graphs (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
+// `gemma3`, `smollm3`, `phi3`, `stablelm`, `granite`, `olmo2`, `exaone`, `exaone4`, `ernie4_5`, `mistral3`, `glm4`, `arcee`, `lfm2`, `starcoder2`, `phi2`, `command-r`, `cohere2`, `minicpm`, `gptneox`, `gpt2`, `starcoder`, `falcon`, `qwen2moe`, `qwen3moe`, `olmoe`, `granitemoe`, `lfm2moe`, `ernie4_5-moe`, `bailingmoe`, `hunyuan-moe`, `glm4moe`, `internlm2`, `xverse`, `hunyuan-dense`, `seed_oss`, `nemotron`, `gpt-oss`, `granitehybrid`, `falcon-h1`, `nemotron_h`, `mamba2`, `qwen35`, `smallthinker`, `dots1`, `mellum`, `deepseek2`, `minicpm3` graphs, the ALiBi ones `bloom`, `mpt`, `jais`, `refact` and `baichuan` (llama_alibi.ts) (and `llama`'s mixture of experts, Mixtral; every GGUF_ARCHS value runs on one of them), written against an abstract set of operations. The inference engine (src/lm/engine.ts) implements the
 // operations by recording GPU dispatches over the GGUF weights and the KV cache; a training backend implements the
 // same operations on the autograd graph. Hyperparameters come from the file (src/nn/llama_config.ts); the weights are
 // named as GGUF names them, so a backend binds `blk.3.attn_q.weight` to whatever holds that tensor.
@@ -107,6 +107,7 @@ export const blk = (l: number, t: string) => `blk.${l}.${t}`;
 export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
   let x = ops.embed();
   if (embeddingScale(c) !== 1) x = ops.scale(x, embeddingScale(c));
+  if (c.embedNorm) x = ops.layerNorm(x, 'token_embd_norm.weight', 'token_embd_norm.bias'); // (bloom's)
   // out (+ x): the residual add, after a post-norm (the Gemmas) or granite's residual scale, else fused into the
   // output projection.
   const rs = c.multipliers?.residual;
@@ -226,7 +227,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
     }
     const up = ops.linear(f, blk(l, 'ffn_up.weight'), bias(l, 'ffn_up.weight'));
     // arcee, starcoder2 and phi2 have no gate: act(up) (arcee's relu(up)^2, the others' gelu(up))
-    const a = c.ffnGateless ? ops.act(up) : ops.glu(ops.linear(f, blk(l, 'ffn_gate.weight')), up);
+    const a = c.ffnGateless ? ops.act(up) : ops.glu(ops.linear(f, blk(l, 'ffn_gate.weight'), bias(l, 'ffn_gate.weight')), up); // (jais's gate biased)
     x = residual(l, a, 'ffn_down.weight', 'post_ffw_norm.weight');
   }
   const out = norm(ops.outputRows(x), outputNormName(c));

@@ -108,6 +108,7 @@ export function layerRope(c: LlamaConfig, l: number): { base: number; scale: num
 export function attentionScale(c: LlamaConfig): number {
   if (c.mla) return mlaScoreScale(c); // deepseek2's (llama_mla.ts)
   if (c.multipliers?.attention) return c.multipliers.attention;
+  if (c.arch === 'jais') return 1 / c.headDim; // (muP's 1 / d, as llama.cpp's jais graph scales)
   const big = (c.arch === 'gemma3' && c.layers === 62) || (c.arch === 'gemma2' && c.layers === 46);
   return big ? 1 / Math.sqrt(c.dim / c.heads) : 1 / Math.sqrt(c.headDim);
 }

@@ -17,6 +17,7 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
   const out: { name: string; shape: number[] }[] = [{ name: 'token_embd.weight', shape: [c.vocab, c.dim] }];
   const normBias = (n: string) => (normBiasName(c, `${n}.weight`) ? [{ name: `${n}.bias`, shape: [c.dim] }] : []);
   const bias = (n: string, size: number) => (c.linearBiases ? [{ name: `${n}.bias`, shape: [size] }] : []); // starcoder2's
+  if (c.embedNorm) out.push({ name: 'token_embd_norm.weight', shape: [c.dim] }, { name: 'token_embd_norm.bias', shape: [c.dim] }); // (bloom's)
   if (c.learnedPositions) out.push({ name: 'position_embd.weight', shape: [c.ctx, c.dim] });
   if (c.ropeFreqs) out.push({ name: 'rope_freqs.weight', shape: [c.ropeDims / 2] });
   if (c.longRope) out.push({ name: 'rope_factors_long.weight', shape: [c.ropeDims / 2] }, { name: 'rope_factors_short.weight', shape: [c.ropeDims / 2] });
@@ -54,7 +55,7 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
     if (!c.noPreNorms && !c.parallelBlock && !c.normNoWeight) out.push({ name: `${p}ffn_norm.weight`, shape: [c.dim] }, ...normBias(`${p}ffn_norm`));
     if (isMoeLayer(c, l)) out.push(...moeTensorNames(c, p));
     else {
-      if (!c.ffnGateless) out.push({ name: `${p}ffn_gate.weight`, shape: [c.ffn, c.dim] });
+      if (!c.ffnGateless) out.push({ name: `${p}ffn_gate.weight`, shape: [c.ffn, c.dim] }, ...bias(`${p}ffn_gate`, c.ffn)); // (jais's gate is biased)
       out.push({ name: `${p}ffn_up.weight`, shape: [c.ffn, c.dim] }, ...bias(`${p}ffn_up`, c.ffn), { name: `${p}ffn_down.weight`, shape: [c.dim, c.ffn] }, ...bias(`${p}ffn_down`, c.dim));
     }
     if (c.postNorms) out.push({ name: `${p}post_ffw_norm.weight`, shape: [c.dim] });

@@ -49,6 +49,7 @@ function checkTrainable(c: LlamaConfig, T: number): void {
   if (c.rmsNormBias) throw new ModelConfigError(`llama training: a ${c.arch} model (RMSNorms with biases) is not trainable here: nibble runs it for inference only`);
   if (c.moe?.weightBeforeFfn || c.qkL2Norm) throw new ModelConfigError(`llama training: a ${c.arch} model (experts weighted before their FFN, weightless q / k norms) is not trainable here: nibble runs it for inference only`);
   if (c.mla) throw new ModelConfigError(`llama training: a ${c.arch} model (multi-head latent attention) is not trainable here: nibble runs it for inference only`);
+  if (c.alibi) throw new ModelConfigError(`llama training: a ${c.arch} model with ALiBi attention (max_alibi_bias ${c.alibi}) is not trainable here: nibble runs it for inference only`);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
   if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);
 }

@@ -53,7 +53,7 @@ import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, roundF16 } from '../quant/f
 import { dequantizeGguf, type GgufBlockType } from '../quant/gguf.js';
 import { attentionScale, attentionTemperature, embeddingScale, isConvLayer, layerChunk, nopeTemperature, normBiasName, outputNormName, POSITION_EMBD, layerRope, layerRopeScaling, logitScale, layerUsesRope, layerWindow, llamaConfigFromGguf, ropeFactors, ropeFactorsTensor, type LlamaConfig } from '../nn/llama_config.js';
 import { splitFusedTensors } from '../nn/llama_layout.js';
-import { layerNormRef, swigluOai } from './lm.js';
+import { alibiSlopeRef, layerNormRef, swigluOai } from './lm.js';
 import { mamba2Ref } from './ssm.js';
 import { deltaNetRef, sigmoidGateRef } from './delta_net.js';
 import { deltaNetConvChannels } from '../nn/llama_delta_net.js';
@@ -228,6 +228,7 @@ function attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number,
         let d = 0;
         for (let i = 0; i < hd; i++) d += q[qo + i] * k[ko + i];
         s[j] = c.softcap ? c.softcap.attn * Math.tanh((d * scale) / c.softcap.attn) : d * scale;
+        if (c.alibi) s[j] += alibiSlopeRef(c.heads, c.alibi, h) * (j - t); // ALiBi: llama.cpp's -slope |t - j|
         mx = Math.max(mx, s[j]);
       }
       if (sinks) mx = Math.max(mx, sinks[h]); // gpt-oss: the head's sink logit joins the softmax (a key of value zero)
@@ -269,6 +270,8 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     const pe = W.get(POSITION_EMBD).w;
     x.forEach((v, i) => (x[i] = opt.cpuActivations ? Math.fround(v + pe[i]) : v + pe[i]));
   }
+  // bloom: the embeddings LayerNorm-ed before the first layer
+  if (c.embedNorm) x.set(layerNormRef(x, W.get('token_embd_norm.weight').w, W.get('token_embd_norm.bias').w, T, D, c.eps).y);
   // The residual add, after a post-norm (the Gemmas) or granite's residual scale.
   const rs = c.multipliers?.residual || 1;
   const addOut = (o: Float64Array, post: string) => {
@@ -382,7 +385,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
     const u = linear(h2, T, D, W.get(`${p}ffn_up.weight`), c.ffn, opt, lbias('ffn_up'));
     const act = (v: number) => (c.ffnAct === 'relu2' ? Math.max(v, 0) * v : c.ffnAct === 'gelu' ? gelu(v, !!opt.cpuActivations) : v / (1 + Math.exp(-v)));
     // arcee, starcoder2: no gate, act(up) (arcee's relu(up)^2)
-    const g = c.ffnGateless ? u.map(act) : linear(h2, T, D, W.get(`${p}ffn_gate.weight`), c.ffn, opt);
+    const g = c.ffnGateless ? u.map(act) : linear(h2, T, D, W.get(`${p}ffn_gate.weight`), c.ffn, opt, lbias('ffn_gate')); // (jais's gate biased)
     if (!c.ffnGateless) for (let i = 0; i < g.length; i++) g[i] = act(g[i]) * u[i];
     addOut(linear(g, T, c.ffn, W.get(`${p}ffn_down.weight`), D, opt, lbias('ffn_down')), `${p}post_ffw_norm.weight`);
   }

@@ -47,12 +47,22 @@ export function kvStoreRef(cache: Float32Array, src: Num, pos: Num, s: { T: numb
 }
 
 /**
+ * Head h's ALiBi slope of `heads` heads for max_bias `maxBias`, as llama.cpp's soft_max derives it: with n2 the largest
+ * power of two <= heads, 2^(-maxBias (h + 1) / n2) for h < n2, else 2^(-maxBias (2 (h - n2) + 1) / (2 n2)).
+ */
+export function alibiSlopeRef(heads: number, maxBias: number, h: number): number {
+  const n2 = 2 ** Math.floor(Math.log2(heads));
+  return h < n2 ? 2 ** ((-maxBias * (h + 1)) / n2) : 2 ** ((-maxBias * (2 * (h - n2) + 1)) / (2 * n2));
+}
+
+/**
  * Causal attention of q [T, heads, headDim] over the cache [ctxMax, kvHeads, headDim]: query t takes keys
- * 0..pos[t] (its last s.window when given; with s.ring the key at position j sits at row j % ring) with a plain softmax of scale * q.k (soft-capped by s.softcap when given; no splits); zeros for a row whose position is outside [0, ctxMax).
+ * 0..pos[t] (its last s.window when given; with s.ring the key at position j sits at row j % ring) with a plain softmax of scale * q.k (soft-capped by s.softcap when given; plus ALiBi's slope (j - pos[t]) with s.alibi; no splits); zeros for a row whose position is outside [0, ctxMax).
  * absSum (use K = 1) carries the condition of each output: with pi_j the softmax weights, s_j the scores and m their
  * max, an f32 score is off by D*scale*sum|q k_j| u, exp(x) by (3 + 2|x|) ulp (WGSL's accuracy) and each weight's
  * error moves out[d] by at most pi_j |v_jd - out_d|; the n-key accumulation, its rescalings and the merge add ~5n:
  *   absSum_d = sum_j pi_j |v_jd| (cond_j + max_j cond_j + 5n + 16),  cond_j = D*scale*sum|q k_j| + 3 + 3|s_j - m|
+ * (ALiBi's term b_j adds 40 |b_j| ulp: the slope's exp2, 3 + 2 |exponent| <= 35 ulp, the product and the sum.)
  */
 export function attentionCachedRef(q: Num, kCache: Num, vCache: Num, pos: Num, s: AttentionShape, sinks?: Num): { y: Float64Array; absSum: Float64Array } {
   const { T, heads, kvHeads, headDim: D, ctxMax, scale } = s;
@@ -81,6 +91,10 @@ export function attentionCachedRef(q: Num, kCache: Num, vCache: Num, pos: Num, s
         cond[j] = D * Math.abs(scale) * abs + 3;
         // Soft-capping: tanh's slope is at most 1, so the score's error does not grow; tanh adds a few ulp of cap.
         if (s.softcap) [sc[j], cond[j]] = [s.softcap * Math.tanh(sc[j] / s.softcap), cond[j] + 8 * s.softcap];
+        if (s.alibi) {
+          const b = alibiSlopeRef(heads, s.alibi, h) * (j0 + j - pos[t]);
+          [sc[j], cond[j]] = [sc[j] + b, cond[j] + 40 * Math.abs(b)];
+        }
       }
       // gpt-oss's sink: a logit of the head's in the softmax's denominator (a key whose value is zero).
       const m = Math.max(...sc, ...(sinks ? [sinks[h]] : []));

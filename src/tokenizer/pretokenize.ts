@@ -269,7 +269,7 @@ const BAILING_RE = String.raw`'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\r\n\
 // deepseek-v3, hunyuan-dense: an ASCII punctuation mark may lead a word of ASCII letters; letters keep their marks;
 // punctuation and symbols run together.
 const DEEPSEEK3_RE = String.raw`[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_` + '`' + String.raw`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
-// viking, poro-chat: runs of anything but whitespace and a few (ASCII and Asian) punctuation marks, a space before.
+// viking, poro-chat, bloom, gpt3-finnish: runs of anything but whitespace and a few (ASCII and Asian) punctuation marks, a space before.
 const VIKING_RE = String.raw` ?[^(\s|.,!?…。，、।۔،)]+`;
 
 const isNumber = (cp: number) => (cpFlags(cp) & CP_NUMBER) !== 0;
@@ -330,6 +330,7 @@ const PRE_TOKENIZERS = new Map<string, PreTokenizer>([
   ...family('seed-coder', SEED_CODER, ['seed-coder'], { cleanSpaces: false }),
   ...family('deepseek-coder', DEEPSEEK_CODER, ['deepseek-coder'], { cleanSpaces: false }),
   ...family('poro', PORO, ['poro-chat'], { cleanSpaces: false }),
+  ...family('poro', PORO, ['bloom', 'gpt3-finnish']), // (BLOOM's: poro's expression, spaces cleaned)
   ...family('viking', VIKING, ['viking'], { cleanSpaces: false }),
   ...family('bailingmoe', BAILING, ['bailingmoe', 'bailingmoe2', 'llada-moe'], { cleanSpaces: false }),
   ...family('deepseek-v3', DEEPSEEK3, ['deepseek-v3', 'hunyuan-dense'], { cleanSpaces: false }),

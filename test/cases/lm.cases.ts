@@ -130,7 +130,7 @@ function ringAttentionCase(s: Omit<AttentionShape, 'scale' | 'T'> & { window: nu
 function attentionCase(s: Omit<AttentionShape, 'scale'>, pos: number[], sinks = false): GpuCase {
   const shape: AttentionShape = { ...s, scale: 1 / Math.sqrt(s.headDim) };
   return {
-    name: `lm attention split+merge T=${s.T} heads=${s.heads} kvHeads=${s.kvHeads} headDim=${s.headDim} ctxMax=${s.ctxMax} splitKeys=${s.splitKeys}${s.window ? ` window=${s.window}` : ''}${s.chunk ? ` chunk=${s.chunk} (llama4)` : ''}${s.softcap ? ` softcap=${s.softcap}` : ''}${sinks ? ' with sinks' : ''} pos [${pos}]`,
+    name: `lm attention split+merge T=${s.T} heads=${s.heads} kvHeads=${s.kvHeads} headDim=${s.headDim} ctxMax=${s.ctxMax} splitKeys=${s.splitKeys}${s.window ? ` window=${s.window}` : ''}${s.chunk ? ` chunk=${s.chunk} (llama4)` : ''}${s.softcap ? ` softcap=${s.softcap}` : ''}${s.alibi ? ` alibi=${s.alibi}` : ''}${sinks ? ' with sinks' : ''} pos [${pos}]`,
     async run(ctx) {
       const { T, heads, kvHeads, headDim: D, ctxMax } = s;
       const q = randomF32(T * heads * D, 31, -2, 2);
@@ -177,6 +177,12 @@ function attentionCase(s: Omit<AttentionShape, 'scale'>, pos: number[], sinks = 
         const plain = attentionCachedRef(q, k, v, P, shape);
         const moved = Math.max(...plain.y.map((x, i) => Math.abs(x - ref.y[i])));
         assert(moved > 0.05, `the sinks moved the outputs by only ${moved}`);
+      }
+      if (s.alibi) {
+        // ALiBi's biases matter too (a wrong slope or sign would show)
+        const plain = attentionCachedRef(q, k, v, P, { ...shape, alibi: 0 }, sk);
+        const moved = Math.max(...plain.y.map((x, i) => Math.abs(x - ref.y[i])));
+        assert(moved > 0.05, `ALiBi moved the outputs by only ${moved}`);
       }
       return `${nSplit} splits (${empty} empty partials); ${check(compareBound('attention', got, ref.y, ref.absSum, 1))}`;
     },
@@ -305,6 +311,9 @@ export const CASES: GpuCase[] = [
   attentionCase({ T: 1, heads: 4, kvHeads: 2, headDim: 16, ctxMax: 37, splitKeys: 8, window: 10, softcap: 1.5 }, [36]),
   // gpt-oss: sink logits in the merge, with and without a window, padding rows (-1) and one split or several
   attentionCase({ T: 5, heads: 4, kvHeads: 2, headDim: 32, ctxMax: 23, splitKeys: 5 }, [13, 0, -1, 7, 22], true),
+  // ALiBi (BLOOM, MPT, ...): 6 heads (the last two on llama.cpp's second slope series), GQA, a prefill chunk and a decode step
+  attentionCase({ T: 5, heads: 6, kvHeads: 2, headDim: 16, ctxMax: 40, splitKeys: 6, alibi: 8 }, [16, 0, -1, 31, 39]),
+  attentionCase({ T: 1, heads: 4, kvHeads: 4, headDim: 32, ctxMax: 50, splitKeys: 16, alibi: 8 }, [49]),
   attentionCase({ T: 1, heads: 8, kvHeads: 2, headDim: 16, ctxMax: 37, splitKeys: 8, window: 10 }, [36], true),
   attentionCase({ T: 3, heads: 4, kvHeads: 1, headDim: 16, ctxMax: 16, splitKeys: 16 }, [15, 2, -1], true),
   f16CacheCase({ T: 5, heads: 4, kvHeads: 2, headDim: 16, ctxMax: 13, splitKeys: 4 }, [0, 1, 2, 3, 4]),

@@ -41,6 +41,8 @@ const MODEL_3: SynthOptions = { ...BASE, arch: 'minicpm3', weightType: 'Q8_0', t
 /** llama4: 4 layers (the last without RoPE), weightless q / k norms, every second layer 8 experts weighted before their FFN, Q8_0; olmo: weightless LayerNorms and clamped q / k / v. */
 const MODEL_4: SynthOptions = { ...BASE, arch: 'llama4', layers: 4, weightType: 'Q8_0', seed: 17, moe: { experts: 8, used: 1, ffn: 32, step: 2 } };
 const MODEL_O: SynthOptions = { ...BASE, arch: 'olmo', weightType: 'Q4_0', seed: 18, clampKqv: 1.5 };
+/** bloom: ALiBi (no RoPE), the embeddings LayerNorm-ed, biases everywhere, Q4_0. */
+const MODEL_AL: SynthOptions = { ...BASE, arch: 'bloom', weightType: 'Q4_0', seed: 19 };
 /** BOS, then the bytes of the text (byte token = 3 + byte). */
 const IDS = [1, ...[...'To be, or not to be:\n'].map((ch) => 3 + ch.charCodeAt(0))];
 /** Seeded sampling with every cut-off off: the draws see the whole distribution. */
@@ -135,6 +137,7 @@ export const CASES: GpuCase[] = [
   logitsCase('deepseek2 Q4_0, multi-head latent attention, a dense layer then 8 experts (2 layers)', MODEL_D),
   logitsCase('llama4 Q8_0, NoPE fourth layer, weightless q / k norms, experts weighted before their FFN (4 layers)', MODEL_4),
   logitsCase('olmo Q4_0, weightless LayerNorms, q / k / v clamped (2 layers)', MODEL_O),
+  logitsCase('bloom Q4_0, ALiBi attention, the embeddings LayerNorm-ed (2 layers)', MODEL_AL),
   logitsCase('minicpm3 Q8_0 tied, latent attention with attn_kv_b, values padded (2 layers)', MODEL_3),
   {
     name: 'lm model greedy generation: deterministic, each token the f64 reference\'s argmax',

@@ -192,6 +192,10 @@ describe('llama training refuses what its graph cannot run', () => {
     const c = llamaConfig({ arch: 'phimoe', vocab: V, dim: 16, layers: 1, heads: 2, ffn: 24, ctx: 16, moe: { experts: 4, used: 2, ffn: 24 } });
     expect(() => buildLlamaTrainGraph(ctx, c, initLlamaWeights(c, 1), { B: 1, T: 4 })).toThrow(/llama training: a phimoe model \(RMSNorms with biases\) is not trainable here/);
   });
+  it('bloom, mpt, jais, refact, baichuan at 40 layers (ALiBi attention): refused by name, before any tensor is made', () => {
+    const c = llamaConfig({ arch: 'refact', vocab: V, dim: 16, layers: 1, heads: 2, ffn: 24, ctx: 16 });
+    expect(() => buildLlamaTrainGraph(ctx, c, initLlamaWeights(c, 1), { B: 1, T: 4 })).toThrow(/llama training: a refact model with ALiBi attention \(max_alibi_bias 8\) is not trainable here/);
+  });
   it('deepseek2 (multi-head latent attention): refused by name, before any tensor is made', () => {
     const c = llamaConfig({ arch: 'deepseek2', vocab: V, dim: 16, layers: 2, heads: 2, ffn: 24, ctx: 16, mla: { qLora: 8, kvLora: 8, nope: 4, rope: 4, v: 4 } });
     expect(() => buildLlamaTrainGraph(ctx, c, initLlamaWeights(c, 1), { B: 1, T: 4 })).toThrow(/llama training: a deepseek2 model \(multi-head latent attention\) is not trainable here/);
@@ -358,9 +362,12 @@ describe('writeLlamaGguf', () => {
     phimoe: { qkvBias: true, moe: { experts: 4, used: 2, ffn: 64 } },
     llama4: { layers: 4, moe: { experts: 4, used: 1, ffn: 32, step: 2 } }, // (4 layers: llama.cpp aborts on a llama4 without a full-attention layer)
     qwen3next: { headDim: 8, ropeDims: 4, deltaNet: { taps: 4, state: 8, kHeads: 1, vHeads: 4, layers: [true, false] }, moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 32 } },
+    mpt: { mpt: { biases: true, positions: true }, alibi: 4, clampKqv: 2 }, // (ALiBi's max bias, mpt's optional parts, read back from the file)
+    jais: { alibi: 2 },
+    refact: { fusedQkv: true, qkvBias: true },
     bailingmoe2: { ropeDims: 4, moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 32, denseLead: 1, gating: 'sigmoid', selectionBias: true, norm: true, weightScale: 2.5, groups: { count: 2, used: 1 } } },
   };
-  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen3moe', 'olmoe', 'qwen2moe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe', 'chatglm', 'minimax-m2', 'orion', 'qwen', 'olmo'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
+  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen3moe', 'olmoe', 'qwen2moe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe', 'chatglm', 'minimax-m2', 'orion', 'qwen', 'olmo', 'bloom', 'mpt', 'jais', 'refact', 'baichuan'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
     const src = parseGgufFile(synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 5, weightType: 'Q8_0', ...MOE[arch], ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'granite' || arch === 'minicpm' ? { multipliers: GRANITE_MULT } : {}), ...(arch === 'mistral3' ? MISTRAL3 : {}), ...(arch === 'lfm2' ? { shortConv: { taps: 3, conv: [true, false] } } : {}), ...(arch === 'phi2' ? { fusedQkv: true, qkvBias: true } : {}), ...(arch === 'command-r' || arch === 'cohere2' ? { logitMul: 0.5, embedStd: 0.5 } : {}) }));
     const { config, weights } = llamaWeightsFromGguf(src);
     expect(() => writeLlamaGguf(config, weights)).toThrow(/tokenizer has 260 tokens, the model's vocab is 259/);

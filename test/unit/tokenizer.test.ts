@@ -33,6 +33,8 @@ const VOCABS: { name: string; meta: Record<string, GgufValue> }[] = [
   // (since 2026-12-07) StableLM 2, Falcon, GLM-4, Seed-Coder, DeepSeek-Coder (a wide-regex CJK piece and \p{P} on the
   // collapsed text), Viking and Poro (a wide regex over the text itself)
   ...['stablelm2', 'falcon', 'glm4', 'seed-coder', 'deepseek-coder', 'viking', 'poro-chat', 'bailingmoe', 'hunyuan-dense'].map((pre) => ({ name: `bpe ${pre}`, meta: bpeVocabMetadata(pre) })),
+  // (since 2026-12-08) BLOOM's: poro's expression with llama.cpp's default clean-up of spaces
+  ...['bloom'].map((pre) => ({ name: `bpe ${pre}`, meta: bpeVocabMetadata(pre) })),
   // Byte-level BPE trained by Hugging Face tokenizers, imported from its tokenizer.json in three forms (test/golden/bpe_tokenizer).
   ...(['llama3', 'qwen2', 'gpt2'] as const).map((form) => ({ name: `bpe from a ${form} tokenizer.json`, meta: hfTokenizerMetadata(bpeTokenizerJsonForm(form), { eos_token: '<|end_of_text|>' }) })),
 ];
@@ -131,7 +133,7 @@ describe.each(VOCABS)('tokenizer vs llama.cpp: $name', ({ name, meta }) => {
     // std::regex / std::wregex, whose recursion overflows the stack on a 33 000-letter word (its process crashes): for
     // those, a 3 300-letter word is compared with llama.cpp, and the long one is checked by nibble alone (its ids
     // decode back to the text, within the time guard).
-    const regexRun = ['tekken', 'gpt-4o', 'seed-coder', 'deepseek-coder', 'viking', 'poro-chat', 'bailingmoe', 'hunyuan-dense'].some((p) => name === `bpe ${p}`);
+    const regexRun = ['tekken', 'gpt-4o', 'seed-coder', 'deepseek-coder', 'viking', 'poro-chat', 'bloom', 'bailingmoe', 'hunyuan-dense'].some((p) => name === `bpe ${p}`);
     const texts = {
       prose: longText(100_000),
       random: randomStrings(4000, 99).join(''),
