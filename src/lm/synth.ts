@@ -24,6 +24,7 @@ import { exportGguf, GGUF_BLOCKS, ggufScheme, type GgufBlockType } from '../quan
 import { dequantizeIquant, IQUANT_BLOCKS, putIquantD, type IquantType } from '../quant/gguf_iquants.js';
 import { quantizeRef } from '../ref/quant.js';
 import { rng } from '../ref/random.js';
+import { QKV_FROM_FILE } from '../nn/llama_arch_more.js';
 import { embeddingScale, isShortConvKernel, llamaTensorNames, logitScale, POSITION_EMBD, readsRopeFreqs, type LlamaArch, type LlamaConfig } from '../nn/llama_config.js';
 import { fuseTensors } from '../nn/llama_layout.js';
 import { isExpertBias, isSharedExpertGate } from '../nn/llama_moe.js';
@@ -307,8 +308,8 @@ export function synthLlamaGguf(o: SynthOptions): Uint8Array {
   if (o.qkNorm && arch !== 'glm4moe') throw new Error(`synth: qkNorm is glm4moe's (arch ${arch})`);
   if (o.nextn && arch !== 'glm4moe' && arch !== 'bailingmoe2') throw new Error(`synth: nextn is glm4moe's and bailingmoe2's (arch ${arch})`);
   if (o.mrope && MROPE_BASE[o.mrope.arch] !== arch) throw new Error(`synth: mrope ${o.mrope.arch} is written on arch ${MROPE_BASE[o.mrope.arch]} (arch ${arch})`);
-  if (arch !== 'olmo' && arch !== 'mpt' && o.clampKqv) throw new Error(`synth: clampKqv is olmo's and mpt's (arch ${arch})`);
-  if (arch !== 'phi2' && arch !== 'refact' && arch !== 'baichuan' && o.fusedQkv) throw new Error(`synth: fusedQkv is phi2's, refact's and baichuan's (arch ${arch})`);
+  if (arch !== 'olmo' && arch !== 'mpt' && arch !== 'dbrx' && o.clampKqv) throw new Error(`synth: clampKqv is olmo's, mpt's and dbrx's (arch ${arch})`);
+  if (arch !== 'phi2' && !QKV_FROM_FILE.includes(arch) && o.fusedQkv) throw new Error(`synth: fusedQkv is phi2's and ${QKV_FROM_FILE.join('\'s, ')}'s (arch ${arch})`);
   if (arch !== 'phi3' && arch !== 'phimoe' && arch !== 'minicpm3' && o.longRope) throw new Error(`synth: longRope is phi3's, phimoe's and minicpm3's (arch ${arch})`);
   if (arch !== 'granite' && arch !== 'granitemoe' && arch !== 'granitehybrid' && arch !== 'minicpm' && o.multipliers) throw new Error(`synth: multipliers are granite's and minicpm's (arch ${arch})`);
 

@@ -211,8 +211,8 @@ export class SwiGLU {
     readonly down: Linear,
   ) {}
   /** The GGUF block `prefix` (e.g. `blk.0`): ffn_gate / ffn_up [ffn, dim], ffn_down [dim, ffn]. */
-  static gguf(prefix: string, dim: number, ffn: number, /** up's and down's biases (starcoder2's gateless MLP) */ bias = false): SwiGLU {
-    const lin = (t: string, N: number, K: number) => new Linear(`${prefix}.${t}.weight`, N, K, bias && t !== 'ffn_gate' ? { bias: `${prefix}.${t}.bias` } : {});
+  static gguf(prefix: string, dim: number, ffn: number, /** up's and down's biases (starcoder2's gateless MLP) */ bias = false, /** the gate's too (jais's SwiGLU) */ gateBias = false): SwiGLU {
+    const lin = (t: string, N: number, K: number) => new Linear(`${prefix}.${t}.weight`, N, K, bias && (t !== 'ffn_gate' || gateBias) ? { bias: `${prefix}.${t}.bias` } : {});
     return new SwiGLU(lin('ffn_gate', ffn, dim), lin('ffn_up', ffn, dim), lin('ffn_down', dim, ffn));
   }
   layers(): Linear[] {

@@ -112,7 +112,7 @@ export function llamaForward<T>(c: LlamaConfig, ops: LlamaOps<T>): T {
   // output projection.
   const rs = c.multipliers?.residual;
   // starcoder2's attn_output, ffn_up and ffn_down carry biases.
-  const bias = (l: number, weight: string) => (c.linearBiases ? { bias: blk(l, weight.replace(/\.weight$/, '.bias')) } : {});
+  const bias = (l: number, weight: string) => (c.linearBiases || (c.attnOutBias && weight === 'attn_output.weight') ? { bias: blk(l, weight.replace(/\.weight$/, '.bias')) } : {}); // (pangu-embedded: attn_output's alone)
   const residual = (l: number, h: T, weight: string, post: string) =>
     c.postNorms ? ops.add(ops.rmsNorm(ops.linear(h, blk(l, weight), bias(l, weight)), blk(l, post)), x)
     : rs ? ops.add(ops.scale(ops.linear(h, blk(l, weight), bias(l, weight)), rs), x)

@@ -10,7 +10,7 @@
 //   refact   a Llama without RoPE (RMSNorm, SwiGLU), max_alibi_bias 8
 //   baichuan a Llama (its head never tied) that llama.cpp sizes by its layer count: 32 layers (Baichuan-7B) rotate
 //            with adjacent-pair RoPE; 40 (Baichuan-13B) use ALiBi of 8; any other count uses neither
-// refact and baichuan take q / k / v apart or fused (attn_qkv), with biases where the file has them.
+// refact and baichuan take q / k / v apart or fused (attn_qkv), with biases where the file has them (llama_arch_more.ts).
 import type { Keys } from './gguf_keys.js';
 import { ModelConfigError } from './gguf_keys.js';
 import type { LlamaArch, LlamaConfig } from './llama_config.js';
@@ -39,7 +39,7 @@ export const alibiArchNoRope = (a: LlamaArch, layers: number): boolean => ALIBI_
 
 /**
  * What an ALiBi architecture's file decides beyond its traits (llamaConfigFromGguf): max_alibi_bias; mpt's optional
- * biases and learned positions, and its clamp; q / k / v fused (refact, baichuan) and their biases. `has` tells
+ * biases and learned positions, and its clamp. `has` tells
  * whether the file holds a tensor.
  */
 export function alibiConfigFromGguf(a: LlamaArch, k: Keys, layers: number, has: (name: string) => boolean): Partial<LlamaConfig> {
@@ -56,9 +56,6 @@ export function alibiConfigFromGguf(a: LlamaArch, k: Keys, layers: number, has: 
       ...(has('position_embd.weight') ? { learnedPositions: true } : {}),
       ...(clamp > 0 ? { clampKqv: clamp } : {}),
     });
-  }
-  if (a === 'refact' || a === 'baichuan') {
-    Object.assign(out, { ...(has('blk.0.attn_qkv.weight') ? { fusedQkv: true } : {}), ...(has('blk.0.attn_q.bias') || has('blk.0.attn_qkv.bias') ? { qkvBias: true } : {}) });
   }
   return out;
 }

@@ -57,6 +57,7 @@ import { GATING_FUNC, glm4moeLayers, moeFromGguf, nextnLayers } from './llama_mo
 import { minicpm3MlaFromGguf, mlaFromGguf, mlaVocab, type MlaConfig } from './llama_mla.js';
 import { isMropeArch, MROPE_BASE, mropeConfigFromGguf, type MropeArch } from './llama_mrope.js';
 import { alibiConfigFromGguf } from './llama_alibi.js';
+import { moreArchConfigFromGguf } from './llama_arch_more.js';
 
 export * from './llama_layers.js';
 export * from './llama_arch_extras.js';
@@ -139,6 +140,8 @@ export interface LlamaConfig {
   alibi?: number;
   /** bloom: the embeddings LayerNorm-ed (token_embd_norm.weight and .bias) before the first layer. */
   embedNorm?: true;
+  /** pangu-embedded: attn_output alone has a bias (attn_output.bias [dim]). */
+  attnOutBias?: true;
   /** olmo, mpt: q, k and v clamped to [-c, c] after their projections (attention.clamp_kqv; absent or 0: none). */
   clampKqv?: number;
   /** phi2, phimoe: the head has a bias, output.bias [vocab]. */
@@ -282,7 +285,7 @@ export interface LlamaConfig {
   mla?: MlaConfig;
 }
 
-export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe', 'chatglm', 'minimax-m2', 'orion', 'qwen', 'olmo', 'bloom', 'mpt', 'jais', 'refact', 'baichuan'] as const;
+export const LLAMA_ARCHS = ['llama', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'gemma3', 'smollm3', 'phi3', 'stablelm', 'granite', 'olmo2', 'exaone', 'exaone4', 'ernie4_5', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe', 'chatglm', 'minimax-m2', 'orion', 'qwen', 'olmo', 'bloom', 'mpt', 'jais', 'refact', 'baichuan', 'codeshell', 'jais2', 'maincoder', 'pangu-embedded', 'deepseek', 'dbrx'] as const;
 export type LlamaArch = (typeof LLAMA_ARCHS)[number];
 
 /** Every `general.architecture` a GGUF file may name: the graphs, and Qwen's VL text decoders run as theirs (llama_mrope.ts). */
@@ -426,7 +429,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   if (a === 'command-r' && layers < COMMAND_R_PLUS_LAYERS && byName.has('blk.0.attn_q_norm.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_q_norm.weight': command-r's per-head q / k LayerNorms are read by llama.cpp only at ${COMMAND_R_PLUS_LAYERS} layers or more (Command R+), this file has ${layers}`);
   if (a === 'falcon' && byName.has('blk.0.attn_norm_2.weight')) throw new ModelConfigError(`model config: tensor 'blk.0.attn_norm_2.weight': Falcon-40B's second attention norm is not supported`);
   // llama.cpp's olmo2, stablelm, phi2 and gptneox require output.weight (their head is never tied).
-  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe' || a === 'nemotron' || a === 'gpt-oss' || a === 'dots1' || a === 'mellum' || a === 'bailingmoe2' || a === 'phimoe' || a === 'minimax-m2' || a === 'orion' || a === 'qwen' || a === 'jais' || a === 'baichuan') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} model's head is never tied to the embedding)`);
+  if ((a === 'olmo2' || a === 'stablelm' || a === 'phi2' || a === 'gptneox' || a === 'olmoe' || a === 'qwen2moe' || a === 'internlm2' || a === 'xverse' || a === 'bailingmoe' || a === 'nemotron' || a === 'gpt-oss' || a === 'dots1' || a === 'mellum' || a === 'bailingmoe2' || a === 'phimoe' || a === 'minimax-m2' || a === 'orion' || a === 'qwen' || a === 'jais' || a === 'baichuan' || a === 'codeshell' || a === 'dbrx') && !byName.has('output.weight')) throw new ModelConfigError(`model config: tensor 'output.weight' is missing (${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} model's head is never tied to the embedding)`);
   const embd = byName.get('token_embd.weight');
   if (!embd) throw new ModelConfigError(`model config: tensor 'token_embd.weight' is missing`);
   if (embd.shape.length !== 2 || embd.shape[1] !== dim) throw new ModelConfigError(`model config: tensor 'token_embd.weight' has shape [${embd.shape.join(', ')}], expected [vocab, ${dim}] ('${a}.embedding_length' ${dim})`);
@@ -454,6 +457,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
     ...(ropeScale !== 1 ? { ropeScale } : {}),
     ...archExtras(a, { window, pattern, swaLayers, layers, ropeBase, swaRopeBase, ropeScale, softcap, multipliers, rope, logitMul: readsLogitScale(a) ? k.float(`${a}.logit_scale`) : undefined }),
     ...alibiConfigFromGguf(a, k, layers, (n) => byName.has(n)), // (bloom, mpt, jais, refact, baichuan: llama_alibi.ts)
+    ...moreArchConfigFromGguf(a, k, (n) => byName.has(n), { heads, kvHeads, headDim, dim }), // (codeshell, jais2, maincoder, pangu-embedded, deepseek, dbrx)
     ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
     ...(yarn ? { yarn } : {}),
     ...(attnTemperature ? { attnTemperature } : {}),
@@ -471,7 +475,7 @@ export function llamaConfigFromGguf(metadata: Record<string, GgufValue>, tensors
   };
   // Every layer has 9 tensors at least (phi3's, falcon's and chatglm's fused ones: 6; the gateless or bias-free ones: 8): a block_count the file cannot hold is refused before the
   // list of expected tensors is built (a header saying 2^32 layers made a list of 40 billion names: out of memory).
-  const perLayer = a === 'nemotron_h' || a === 'mamba2' ? 3 : a === 'phi3' || a === 'falcon' || a === 'chatglm' || a === 'olmo' || a === 'mpt' || a === 'refact' || a === 'baichuan' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || a === 'granitehybrid' || a === 'qwen35' || a === 'qwen35moe' || a === 'qwen3next' || traits.normNoBias ? 8 : a === 'falcon-h1' ? 15 : a === 'starcoder2' ? 13 : 9;
+  const perLayer = a === 'nemotron_h' || a === 'mamba2' ? 3 : a === 'phi3' || a === 'falcon' || a === 'chatglm' || a === 'olmo' || a === 'mpt' || a === 'refact' || a === 'baichuan' || a === 'pangu-embedded' || a === 'deepseek' ? 6 : a === 'arcee' || a === 'lfm2' || a === 'lfm2moe' || a === 'granitehybrid' || a === 'qwen35' || a === 'qwen35moe' || a === 'qwen3next' || traits.normNoBias ? 8 : a === 'falcon-h1' ? 15 : a === 'starcoder2' ? 13 : 9;
   if (layers * perLayer > tensors.length) throw new ModelConfigError(`model config: '${a}.block_count' ${layers} needs at least ${layers * perLayer} tensors (${perLayer} per layer), the file has ${tensors.length}`);
   // Only some graphs read rope_freqs (readsRopeFreqs; phi3's its LongRoPE pair): in a qwen2 / qwen3 file llama.cpp would refuse
   // the extra tensor, and so do we (below). The check is of the file's layout: phi3's fused tensors as stored.

@@ -34,7 +34,9 @@ export function fusedTensors(c: LlamaConfig): FusedTensor[] {
   const qkv = (l: number, t: 'weight' | 'bias'): FusedTensor => ({ name: `blk.${l}.attn_qkv.${t}`, parts: (['attn_q', 'attn_k', 'attn_v'] as const).map((n, i) => ({ name: `blk.${l}.${n}.${t}`, rows: i === 0 ? q : kv })) });
   // (chatglm: its ffn_up holds the gate's rows and up's, as glm4's and phi3's)
   const gateUp = (l: number): FusedTensor => ({ name: `blk.${l}.ffn_up.weight`, parts: [{ name: `blk.${l}.ffn_gate.weight`, rows: c.ffn }, { name: `blk.${l}.ffn_up.weight`, rows: c.ffn }] });
-  if (c.fusedQkv) return Array.from({ length: c.layers }, (_, l) => [qkv(l, 'weight'), ...(c.qkvBias ? [qkv(l, 'bias')] : []), ...(c.arch === 'chatglm' ? [gateUp(l)] : [])]).flat();
+  // (dbrx: its FFN norm named attn_output_norm, a "fused" tensor of one part)
+  const dbrxNorm = (l: number): FusedTensor[] => (c.arch === 'dbrx' ? [{ name: `blk.${l}.attn_output_norm.weight`, parts: [{ name: `blk.${l}.ffn_norm.weight`, rows: c.dim }] }] : []);
+  if (c.fusedQkv) return Array.from({ length: c.layers }, (_, l) => [qkv(l, 'weight'), ...(c.qkvBias ? [qkv(l, 'bias')] : []), ...(c.arch === 'chatglm' ? [gateUp(l)] : []), ...dbrxNorm(l)]).flat();
   if (c.arch === 'seed_oss' || c.arch === 'glm4moe' || c.arch === 'gpt-oss') return Array.from({ length: c.layers }, (_, l) => ({ name: `blk.${l}.post_attention_norm.weight`, parts: [{ name: `blk.${l}.ffn_norm.weight`, rows: c.dim }] }));
   if (c.arch === 'qwen35' || c.arch === 'qwen35moe' || c.arch === 'qwen3next') {
     const d = c.deltaNet!;

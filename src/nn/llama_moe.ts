@@ -21,7 +21,7 @@ import { MOE_MAX_EXPERTS, MOE_MAX_GROUPS } from '../kernels/moe_route.js';
 export type MoeConfig = NonNullable<LlamaConfig['moe']>;
 
 /** The architectures whose every layer is a mixture of experts (llama's only where the file has expert_count > 0). */
-export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe', 'minimax-m2'];
+export const MOE_ARCHS: readonly LlamaArch[] = ['qwen2moe', 'qwen3moe', 'olmoe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'bailingmoe', 'hunyuan-moe', 'glm4moe', 'gpt-oss', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe', 'minimax-m2', 'deepseek', 'dbrx'];
 
 /** Expert e's slice [ffn, dim] (or [dim, ffn]) of a stacked expert tensor: the name a backend binds it by. */
 export const expertWeight = (name: string, e: number): string => `${name}[${e}]`;
@@ -33,7 +33,7 @@ export function parseExpertWeight(name: string): { tensor: string; expert: numbe
 }
 
 /** llama.cpp's norm_w for each MoE graph: Mixtral, Qwen3-MoE and Granite renormalize the chosen weights, OLMoE and Qwen2-MoE do not. */
-const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */, mellum: true, deepseek2: false /* (read: expert_weights_norm) */, bailingmoe2: false /* (read: expert_weights_norm) */, qwen3next: true, llama4: false, phimoe: true, 'minimax-m2': true };
+const NORM_WEIGHTS: Partial<Record<LlamaArch, boolean>> = { llama: true, qwen3moe: true, olmoe: false, qwen2moe: false, granite: true, granitemoe: true, lfm2moe: true, 'ernie4_5-moe': true, bailingmoe: false /* (read: expert_weights_norm) */, 'hunyuan-moe': true, glm4moe: false /* (read: expert_weights_norm) */, 'gpt-oss': true /* (a softmax over the chosen logits: the same weights) */, granitehybrid: true, qwen35moe: true, smallthinker: true, dots1: false /* (read: expert_weights_norm) */, mellum: true, deepseek2: false /* (read: expert_weights_norm) */, bailingmoe2: false /* (read: expert_weights_norm) */, qwen3next: true, llama4: false, phimoe: true, 'minimax-m2': true, deepseek: false, dbrx: true };
 
 /** llama.cpp's expert_gating_func values: 1 softmax, 2 sigmoid (lfm2moe reads the key; the others' graphs fix the softmax). */
 export const GATING_FUNC = { softmax: 1, sigmoid: 2 } as const;
@@ -77,6 +77,7 @@ export function moeFromGguf(k: Keys, a: LlamaArch, ffn: number, has: (key: strin
   if (a === 'bailingmoe') return { ...bailingMoe(k, a, experts, used), ...groups };
   if (a === 'llama4') return { ...llama4Moe(k, a, experts, used), ...groups };
   if (a === 'minimax-m2') return { ...minimaxM2Moe(k, a, experts, used, ffn), ...groups };
+  if (a === 'deepseek') return { ...deepseekMoe(k, a, experts, used), ...groups };
   if (a === 'glm4moe') return { ...glm4Moe(k, a, experts, used), ...groups };
   if (a === 'dots1' || a === 'deepseek2' || a === 'bailingmoe2') return { ...dots1Moe(k, a, experts, used, hasTensor, gatingDefault), ...groups };
   // gpt-oss: experts of expert_feed_forward_length, the router's and the experts' biases; llama.cpp's softmax over
@@ -120,6 +121,18 @@ function expertGroups(k: Keys, a: LlamaArch, experts: number, used: number): Pic
 function bailingMoe(k: Keys, a: LlamaArch, experts: number, used: number): MoeConfig {
   const ffn = k.int(`${a}.expert_feed_forward_length`);
   return { experts, used, ffn, ...routedWeights(k, a), sharedFfn: ffn * k.int(`${a}.expert_shared_count`) };
+}
+
+/**
+ * deepseek (DeepSeek-MoE): experts of expert_feed_forward_length (required), softmax weights never renormalized (its
+ * graph passes false; expert_weights_norm is not read), times expert_weights_scale where given; a shared SwiGLU of
+ * expert_shared_count (required, >= 1) experts' width, added ungated; dense layers before leading_dense_block_count.
+ */
+function deepseekMoe(k: Keys, a: LlamaArch, experts: number, used: number): MoeConfig {
+  const ffn = k.int(`${a}.expert_feed_forward_length`);
+  const scale = k.float(`${a}.expert_weights_scale`, 0, true);
+  const denseLead = k.int(`${a}.leading_dense_block_count`, 0, 0);
+  return { experts, used, ffn, norm: false, sharedFfn: ffn * k.int(`${a}.expert_shared_count`, undefined, 1), ...(scale !== 0 && scale !== 1 ? { weightScale: scale } : {}), ...(denseLead > 0 ? { denseLead } : {}) };
 }
 
 /**

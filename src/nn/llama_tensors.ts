@@ -47,7 +47,7 @@ export function llamaTensorNames(c: LlamaConfig): { name: string; shape: number[
       if (c.qkvBias) out.push({ name: `${p}attn_q.bias`, shape: [q] }, { name: `${p}attn_k.bias`, shape: [kv] }, { name: `${p}attn_v.bias`, shape: [kv] });
       if (c.qkNorm) out.push({ name: `${p}attn_q_norm.weight`, shape: [c.qkNormFull ? q : c.headDim] }, { name: `${p}attn_k_norm.weight`, shape: [c.qkNormFull ? kv : c.headDim] });
       if (c.qkHeadLayerNorm) out.push({ name: `${p}attn_q_norm.weight`, shape: [c.heads, c.headDim] }, { name: `${p}attn_k_norm.weight`, shape: [c.kvHeads, c.headDim] }); // (Command R+'s)
-      out.push({ name: `${p}attn_output.weight`, shape: [c.dim, q] }, ...bias(`${p}attn_output`, c.dim));
+      out.push({ name: `${p}attn_output.weight`, shape: [c.dim, q] }, ...(c.attnOutBias ? [{ name: `${p}attn_output.bias`, shape: [c.dim] }] : bias(`${p}attn_output`, c.dim))); // (pangu-embedded: its bias alone)
       if (c.attnSinks) out.push({ name: `${p}attn_sinks.weight`, shape: [c.heads] });
       if (c.ssm?.parallel) out.push(...ssmTensorNames(c, p)); // falcon-h1's mixer beside attention
       if (c.postNorms) out.push({ name: `${p}post_attention_norm.weight`, shape: [c.dim] });

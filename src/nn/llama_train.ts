@@ -44,7 +44,7 @@ function checkTrainable(c: LlamaConfig, T: number): void {
   // the recurrent mixers have no backward rules here
   if (c.ssm) throw new ModelConfigError(`llama training: a ${c.arch} model (Mamba-2 layers) is not trainable here: nibble runs it for inference only`);
   if (c.deltaNet) throw new ModelConfigError(`llama training: a ${c.arch} model (Gated DeltaNet layers) is not trainable here: nibble runs it for inference only`);
-  if (c.normNoWeight || c.clampKqv) throw new ModelConfigError(`llama training: an ${c.arch} model (norms without weights, clamped q / k / v) is not trainable here: nibble runs it for inference only`);
+  if (c.normNoWeight || c.clampKqv) throw new ModelConfigError(`llama training: ${/^[aeiou]/.test(c.arch) ? 'an' : 'a'} ${c.arch} model (norms without weights, clamped q / k / v) is not trainable here: nibble runs it for inference only`);
   if (c.qkHeadLayerNorm) throw new ModelConfigError(`llama training: a ${c.arch} model with per-head q / k LayerNorms (Command R+'s) is not trainable here: nibble runs it for inference only`);
   if (c.rmsNormBias) throw new ModelConfigError(`llama training: a ${c.arch} model (RMSNorms with biases) is not trainable here: nibble runs it for inference only`);
   if (c.moe?.weightBeforeFfn || c.qkL2Norm) throw new ModelConfigError(`llama training: a ${c.arch} model (experts weighted before their FFN, weightless q / k norms) is not trainable here: nibble runs it for inference only`);
@@ -120,10 +120,10 @@ export function llamaLayers(c: LlamaConfig, tensorFactors?: Float32Array): Llama
     const rope = { posScale: r.scale, mscale: lr.mscale, ropeDims: c.ropeDims, ...(lr.factors ? { freqFactors: lr.factors } : {}) };
     return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope, scale: attentionScale(c), ...(c.softcap ? { softcap: c.softcap.attn } : {}), ...(c.attnTemperature ? { qScale: (p: number) => attentionTemperature(c, p) } : {}) };
   };
-  const attention = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) || c.ssm?.layers[l] ? undefined : Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined, !!c.qkNormFull, !!c.linearBiases)));
+  const attention = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) || c.ssm?.layers[l] ? undefined : Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined, !!c.qkNormFull, !!c.linearBiases || !!c.attnOutBias)));
   // lfm2's short-convolution layers: in_proj [3 dim, dim] and out_proj [dim, dim] (their kernel is a plain weight).
   const conv = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) ? [new Linear(`blk.${l}.shortconv.in_proj.weight`, 3 * c.dim, c.dim), new Linear(`blk.${l}.shortconv.out_proj.weight`, c.dim, c.dim)] : [])).flat();
-  const ffn = Array.from({ length: c.layers }, (_, l) => (isMoeLayer(c, l) ? moeLinears(c, l) : SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn, !!c.linearBiases)));
+  const ffn = Array.from({ length: c.layers }, (_, l) => (isMoeLayer(c, l) ? moeLinears(c, l) : SwiGLU.gguf(`blk.${l}`, c.dim, c.ffn, !!c.linearBiases, !!c.linearBiases && !c.ffnGateless)));
   const head = new Linear(c.tied ? 'token_embd.weight' : 'output.weight', c.vocab, c.dim, c.outputBias ? { bias: 'output.bias' } : {}); // phi2's head has a bias
   const ffnLinears = (f: SwiGLU | Linear[]) => (Array.isArray(f) ? f : c.ffnGateless ? [f.up, f.down] : f.layers()); // arcee and starcoder2 have no gate
   const linears = new Map([...attention.flatMap((a) => a?.layers() ?? []), ...conv, ...ffn.flatMap(ffnLinears), head].map((l) => [l.weight, l]));

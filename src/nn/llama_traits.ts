@@ -2,7 +2,7 @@
 // it): llama.cpp's rope type, the norms, the FFN's activation and gate, biases, the block's shape.
 import type { LlamaArch, LlamaConfig } from './llama_config.js';
 
-export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv' | 'learnedPositions' | 'qkNormAfterRope' | 'attnSinks' | 'rmsNormBias' | 'normNoWeight' | 'embedNorm'>;
+export type ArchTraits = Pick<LlamaConfig, 'ropeLayout' | 'qkvBias' | 'qkNorm' | 'postNorms' | 'ffnAct' | 'embedScale' | 'qkNormFull' | 'noPreNorms' | 'layerNorm' | 'ffnGateless' | 'linearBiases' | 'parallelBlock' | 'outputBias' | 'normNoBias' | 'fusedQkv' | 'learnedPositions' | 'qkNormAfterRope' | 'attnSinks' | 'rmsNormBias' | 'normNoWeight' | 'embedNorm' | 'attnOutBias'>;
 
 /**
  * What each architecture fixes: llama.cpp's rope type (NORM for llama, smollm3, granite, ernie4_5, mistral3, glm4 and
@@ -30,25 +30,26 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const on = (b: boolean): true | undefined => (b ? true : undefined);
   const traits: ArchTraits = {
     // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
-    ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'granitehybrid', 'ernie4_5', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'mistral3', 'glm4', 'arcee', 'minicpm', 'deepseek2', 'llama4', 'chatglm', 'olmo', 'baichuan'].includes(a) || cohere ? 'norm' : 'neox',
-    qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2 || a === 'qwen' || bloom || a === 'jais', // always (others where the file has them: llamaConfigFromGguf)
-    qkNorm: a === 'minimax-m2' || a === 'qwen3' || a === 'qwen3moe' || a === 'dots1' || a === 'bailingmoe2' || a === 'mellum' || a === 'qwen35' || a === 'qwen35moe' || a === 'qwen3next' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe' || a === 'hunyuan-dense' || a === 'hunyuan-moe',
-    qkNormAfterRope: on(a === 'hunyuan-dense' || a === 'hunyuan-moe'),
+    ropeLayout: ['llama', 'smollm3', 'granite', 'granitemoe', 'granitehybrid', 'ernie4_5', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'mistral3', 'glm4', 'arcee', 'minicpm', 'deepseek2', 'llama4', 'chatglm', 'olmo', 'baichuan', 'maincoder', 'deepseek'].includes(a) || cohere ? 'norm' : 'neox',
+    qkvBias: a === 'qwen2' || a === 'gptneox' || gpt2 || a === 'qwen' || bloom || a === 'jais' || a === 'jais2', // always (others where the file has them: llamaConfigFromGguf)
+    qkNorm: a === 'minimax-m2' || a === 'qwen3' || a === 'qwen3moe' || a === 'dots1' || a === 'bailingmoe2' || a === 'mellum' || a === 'qwen35' || a === 'qwen35moe' || a === 'qwen3next' || a === 'gemma3' || olmo2 || exaone4 || a === 'lfm2' || a === 'lfm2moe' || a === 'olmoe' || a === 'hunyuan-dense' || a === 'hunyuan-moe' || a === 'maincoder',
+    qkNormAfterRope: on(a === 'hunyuan-dense' || a === 'hunyuan-moe' || a === 'maincoder'),
     qkNormFull: on(olmo2 || a === 'olmoe' || a === 'minimax-m2'), // OLMoE: olmo2's whole-projection q / k norms in a pre-norm block (MiniMax-M2's too, k's over its KV heads)
     postNorms: gemma || olmo2 || exaone4 || glm4,
     noPreNorms: on(olmo2 || exaone4),
-    ffnAct: gemma || gemma1 || sc2 || falcon || bloom || a === 'mpt' ? 'gelu' : a === 'arcee' || a === 'nemotron' || a === 'nemotron_h' ? 'relu2' : oss ? 'swiglu_oai' : a === 'smallthinker' ? 'relu' : 'silu', // (smallthinker's experts: ReGLU)
-    ffnGateless: on(a === 'arcee' || sc2 || falcon || a === 'nemotron' || a === 'nemotron_h' || bloom || a === 'mpt'),
+    ffnAct: gemma || gemma1 || sc2 || falcon || bloom || a === 'mpt' || a === 'codeshell' ? 'gelu' : a === 'arcee' || a === 'nemotron' || a === 'nemotron_h' || a === 'jais2' ? 'relu2' : oss ? 'swiglu_oai' : a === 'smallthinker' ? 'relu' : 'silu', // (smallthinker's experts: ReGLU)
+    ffnGateless: on(a === 'arcee' || sc2 || falcon || a === 'nemotron' || a === 'nemotron_h' || bloom || a === 'mpt' || a === 'codeshell' || a === 'jais2'),
     embedScale: gemma || gemma1,
-    layerNorm: on(a === 'stablelm' || sc2 || cohere || falcon || a === 'nemotron' || a === 'orion' || a === 'olmo' || alibiGpt), // (nemotron: Nemotron-4 / Minitron, its LayerNorm1p's + 1 folded in by the converter)
-    normNoBias: on(cohere),
-    linearBiases: on(sc2 || oss || a === 'phimoe' || bloom || a === 'jais'), // (phimoe's, as gpt-oss's, only on attn_output: its FFNs are all experts) // (gpt-oss's only on attn_output: its FFNs are all experts, biased by moe.biases)
+    layerNorm: on(a === 'stablelm' || sc2 || cohere || falcon || a === 'nemotron' || a === 'orion' || a === 'olmo' || alibiGpt || a === 'codeshell' || a === 'jais2' || a === 'dbrx'), // (nemotron: Nemotron-4 / Minitron, its LayerNorm1p's + 1 folded in by the converter)
+    normNoBias: on(cohere || a === 'dbrx'),
+    linearBiases: on(sc2 || oss || a === 'phimoe' || bloom || a === 'jais' || a === 'codeshell' || a === 'jais2'),
+    attnOutBias: on(a === 'pangu-embedded'), // (phimoe's, as gpt-oss's, only on attn_output: its FFNs are all experts) // (gpt-oss's only on attn_output: its FFNs are all experts, biased by moe.biases)
     attnSinks: on(oss),
     parallelBlock: on(phi2 || cohere || falcon),
     outputBias: on(phi2 || a === 'phimoe'),
     rmsNormBias: on(a === 'phimoe'),
     normNoWeight: on(a === 'olmo'),
-    fusedQkv: on(a === 'gptneox' || gpt2 || falcon || a === 'bailingmoe2' || a === 'chatglm' || a === 'qwen' || alibiGpt),
+    fusedQkv: on(a === 'gptneox' || gpt2 || falcon || a === 'bailingmoe2' || a === 'chatglm' || a === 'qwen' || alibiGpt || a === 'dbrx'),
     embedNorm: on(bloom),
     learnedPositions: on(gpt2),
   };

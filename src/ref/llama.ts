@@ -296,7 +296,7 @@ export function llamaLogitsRef(file: GgufFile, ids: readonly number[], opt: Llam
   const kvd = c.kvHeads * c.headDim;
   for (let l = 0; l < c.layers; l++) {
     const p = `blk.${l}.`;
-    const lbias = (n: string) => (c.linearBiases ? W.get(`${p}${n}.bias`).w : undefined); // starcoder2's
+    const lbias = (n: string) => (c.linearBiases || (c.attnOutBias && n === 'attn_output') ? W.get(`${p}${n}.bias`).w : undefined); // starcoder2's (pangu-embedded: attn_output's)
     const preNorm = (n: string) => (c.noPreNorms ? x.slice() : norm(x, `${p}${n}`));
     if (c.layerKinds) {
       // nemotron_h: the layer's one mixer (a Mamba-2 mixer, attention without RoPE, or relu(up)^2 through down)

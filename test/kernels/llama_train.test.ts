@@ -128,6 +128,12 @@ describe('llama training forward = inference engine = f64 reference', () => {
     ['seed_oss', ', q / k / v biases, the FFN norm named post_attention_norm in its file', { qkvBias: true }],
     ['nemotron', ': LayerNorms with biases, a gateless relu(x)^2 MLP, half of each head rotated', { ropeDims: 4 }],
     ['xverse', ', a Llama whose head is never tied', {}],
+    ['codeshell', ', starcoder2\'s block, q / k / v fused with biases, a head never tied', { fusedQkv: true, qkvBias: true }],
+    ['jais2', ', LayerNorms, biases on q / k / v and every Linear, a gateless relu(x)^2 MLP, no GQA', { kvHeads: 4 }],
+    ['maincoder', ': per-head q / k norms after RoPE', {}],
+    ['pangu-embedded', ', a bias on attn_output alone, q / k / v biases', { qkvBias: true }],
+    ['jais', ' without ALiBi (max_alibi_bias 0): a SwiGLU biased in all three projections, scores by 1 / head dim', { alibi: 0 }],
+    ['mpt', ' without ALiBi (max_alibi_bias 0): no position signal, biases everywhere, learned positions', { alibi: 0, mpt: { biases: true, positions: true } }],
     // mixture-of-experts models: every expert runs on every row in training, weighted by the router (0 where not chosen)
     ['llama', ' with experts (Mixtral): 4 of 32, 2 a token', { ffn: 32, moe: { experts: 4, used: 2, ffn: 32 } }],
     ['qwen3moe', ': 8 experts of 16, 3 a token, per-head q / k norms', { moe: { experts: 8, used: 3, ffn: 16 } }],
@@ -144,6 +150,7 @@ describe('llama training forward = inference engine = f64 reference', () => {
     ['mellum', ': per-head q / k norms, the second layer sliding (window 16, one bool a layer) and rotating plainly, YaRN on the first, 4 experts (2 a token)', { slidingWindow: 16, slidingLayers: [false, true], yarn: { factor: 4, origCtx: 4 }, moe: { experts: 4, used: 2, ffn: 32 } }],
     ['dots1', ': q / k norms, a dense first layer, then 4 experts (2 a token) by sigmoids with a selection bias, renormalized and scaled, a shared expert', { kvHeads: 4, moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 32, denseLead: 1, gating: 'sigmoid', selectionBias: true, norm: true, weightScale: 2.5 } }],
     ['dots1', ': DeepSeek V3\'s group-limited selection, 8 experts in 4 groups, a token\'s 3 from the best 2, by sigmoids with a selection bias, renormalized and scaled, a shared expert', { kvHeads: 4, moe: { experts: 8, used: 3, ffn: 16, sharedFfn: 16, gating: 'sigmoid', selectionBias: true, norm: true, weightScale: 2.5, groups: { count: 4, used: 2 } } }],
+    ['deepseek', ' (DeepSeek-MoE): a dense first layer, then 4 experts (2 a token) by an unnormalized softmax times 1.5, an ungated shared expert', { moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 32, denseLead: 1, weightScale: 1.5 } }],
     ['minimax-m2', ': q / k norms over the whole projection, half of each head rotated, 8 experts (2 a token) by sigmoids with a selection bias, renormalized', { ropeDims: 4, moe: { experts: 8, used: 2, ffn: 64, gating: 'sigmoid' } }],
     ['bailingmoe2', ': q / k / v fused, per-head q / k norms, half of each head rotated, a dense first layer, then 8 experts in 4 groups (3 a token from the best 2) by sigmoids with a selection bias, renormalized and scaled, a shared expert', { ropeDims: 4, moe: { experts: 8, used: 3, ffn: 16, sharedFfn: 32, denseLead: 1, gating: 'sigmoid', selectionBias: true, norm: true, weightScale: 2.5, groups: { count: 4, used: 2 } } }],
   ];
@@ -365,9 +372,14 @@ describe('writeLlamaGguf', () => {
     mpt: { mpt: { biases: true, positions: true }, alibi: 4, clampKqv: 2 }, // (ALiBi's max bias, mpt's optional parts, read back from the file)
     jais: { alibi: 2 },
     refact: { fusedQkv: true, qkvBias: true },
+    jais2: { kvHeads: 4 },
+    codeshell: { fusedQkv: true, qkvBias: true },
+    'pangu-embedded': { qkvBias: true },
+    deepseek: { moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 32, denseLead: 1, weightScale: 1.5 } },
+    dbrx: { clampKqv: 2, moe: { experts: 4, used: 2, ffn: 64 } },
     bailingmoe2: { ropeDims: 4, moe: { experts: 4, used: 2, ffn: 32, sharedFfn: 32, denseLead: 1, gating: 'sigmoid', selectionBias: true, norm: true, weightScale: 2.5, groups: { count: 2, used: 1 } } },
   };
-  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen3moe', 'olmoe', 'qwen2moe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe', 'chatglm', 'minimax-m2', 'orion', 'qwen', 'olmo', 'bloom', 'mpt', 'jais', 'refact', 'baichuan'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
+  for (const arch of ['llama', 'qwen3', 'gemma', 'gemma3', 'stablelm', 'exaone', 'granite', 'olmo2', 'exaone4', 'mistral3', 'glm4', 'arcee', 'lfm2', 'starcoder2', 'phi2', 'command-r', 'cohere2', 'minicpm', 'gptneox', 'gpt2', 'starcoder', 'falcon', 'qwen3moe', 'olmoe', 'qwen2moe', 'granitemoe', 'lfm2moe', 'ernie4_5-moe', 'internlm2', 'xverse', 'bailingmoe', 'hunyuan-dense', 'hunyuan-moe', 'seed_oss', 'glm4moe', 'nemotron', 'gpt-oss', 'granitehybrid', 'falcon-h1', 'nemotron_h', 'mamba2', 'qwen35', 'qwen35moe', 'smallthinker', 'dots1', 'mellum', 'deepseek2', 'minicpm3', 'bailingmoe2', 'qwen3next', 'llama4', 'phimoe', 'chatglm', 'minimax-m2', 'orion', 'qwen', 'olmo', 'bloom', 'mpt', 'jais', 'refact', 'baichuan', 'codeshell', 'jais2', 'maincoder', 'pangu-embedded', 'deepseek', 'dbrx'] as const) it(`${arch}: an F32 file that LanguageModel and llama.cpp read back with the same probabilities`, async () => {
     const src = parseGgufFile(synthLlamaGguf({ arch, dim: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ctx: 32, seed: 5, weightType: 'Q8_0', ...MOE[arch], ...(arch === 'qwen3' ? { headDim: 16 } : {}), ...(arch === 'granite' || arch === 'minicpm' ? { multipliers: GRANITE_MULT } : {}), ...(arch === 'mistral3' ? MISTRAL3 : {}), ...(arch === 'lfm2' ? { shortConv: { taps: 3, conv: [true, false] } } : {}), ...(arch === 'phi2' ? { fusedQkv: true, qkvBias: true } : {}), ...(arch === 'command-r' || arch === 'cohere2' ? { logitMul: 0.5, embedStd: 0.5 } : {}) }));
     const { config, weights } = llamaWeightsFromGguf(src);
     expect(() => writeLlamaGguf(config, weights)).toThrow(/tokenizer has 260 tokens, the model's vocab is 259/);

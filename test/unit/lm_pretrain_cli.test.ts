@@ -122,7 +122,7 @@ describe('nibble lm pretrain', () => {
     writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'ernie4_5-moe', moe: { experts: 4, used: 2, ffn: 8, selectionBias: 1 } } }));
     expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/'model\.moe\.selectionBias' must be true \(or absent: no selection bias\), found 1/);
     writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'qwen3moe', moe: { experts: 4, used: 2, ffn: 8, denseLead: 1 } } }));
-    expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/dense leading layers and a selection bias are lfm2moe's, ernie4_5-moe's, glm4moe's and dots1's \(arch qwen3moe\)/);
+    expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/dense leading layers are lfm2moe's, ernie4_5-moe's, glm4moe's, dots1's and deepseek's \(arch qwen3moe\)/);
     writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'qwen3moe' } }));
     expect(nibble(['lm', 'pretrain', '--config', config]).stderr).toMatch(/a qwen3moe model needs moe \(its experts\)/);
     writeFileSync(config, JSON.stringify({ ...tiny, model: { ...tiny.model, arch: 'qwen3', headDim: 7 } }));
