@@ -8,6 +8,9 @@
 //            p = exp(s - lse).
 //   BWD_KV   per (b, kv head, j): over the group's query heads and queries t >= j, dv = sum p dO_t and
 //            dk = scale * sum p (dO_t . v_j - delta_t) q_t. Runs after BWD_Q (it reads delta).
+// ALIBI (BLOOM, MPT, ...): the score of key j for query t gains slope_h (j - t), llama.cpp's slope of head h from
+// max_bias = params.alibi (as shaders/lm/attention_split.wgsl); a constant, so the backward's dS rule is unchanged
+// (not with SOFTCAP, whose derivative reads the capped score). Without it the term is 0.0 and folds away.
 // No workgroup memory or barriers (SwiftShader runs invocations on CPU lanes). A head's row is a `Row`: with REGS
 // (head dim <= 16; <= 32 with REGS8, <= 64 with REGS8 and REGS16) a struct of vec4 registers, else an array of
 // HEAD_DIM / 4 vec4s. SwiftShader runs a private array indexed in a loop lane by lane; the registers make the forward
@@ -38,6 +41,7 @@ struct Params {
   scale: f32,
   rope_norm: u32, // ROPE_OUT
   softcap: f32, // SOFTCAP
+  alibi: f32, // ALIBI: max_bias
 }
 
 const D4: u32 = {{HEAD_DIM}}u / 4u;
@@ -50,6 +54,17 @@ fn score(raw: f32) -> f32 {
   return params.softcap * tanh(clamp(raw / params.softcap, -15.0, 15.0));
 #else
   return raw;
+#endif
+}
+
+// ALiBi's term of key j for query t in head h (0 without ALIBI).
+fn bias(h: u32, j: u32, t: u32) -> f32 {
+#if ALIBI
+  let n2 = 1u << firstLeadingBit(params.heads);
+  let slope = select(exp2(-params.alibi * f32(2u * (h - n2) + 1u) / f32(2u * n2)), exp2(-params.alibi * f32(h + 1u) / f32(n2)), h < n2);
+  return slope * (f32(j) - f32(t));
+#else
+  return 0.0;
 #endif
 }
 
@@ -242,7 +257,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       let qt = row_shared(SRC_Q, qb);
       let dot_ = row_shared(SRC_DO, qb);
       if (tq >= t) {
-        let sc = score(dot_rows(kj, qt) * scale);
+        let sc = score(dot_rows(kj, qt) * scale) + bias(h, t, tq);
         let p = exp(sc - lse[sb + tq]);
         gv = axpy(p, dot_, gv);
         gk = axpy(p * (dot_rows(dot_, vj) - delta[sb + tq]) * dscore(sc), qt, gk);
@@ -270,7 +285,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let kj = row_shared(SRC_K, kb);
     let vj = row_shared(SRC_V, kb);
     if (j <= t) {
-      let sc = score(dot_rows(qi, kj) * scale);
+      let sc = score(dot_rows(qi, kj) * scale) + bias(h, j, t);
       let p = exp(sc - li);
       acc = axpy(p * (dot_rows(doi, vj) - dl) * dscore(sc), kj, acc);
     }
@@ -278,7 +293,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   store_a(qb, times(acc, scale), t);
 #else
   // The first key sets the running max, so no -inf enters the arithmetic.
-  var m = score(dot_rows(qi, row_shared(SRC_K, kb0)) * scale);
+  var m = score(dot_rows(qi, row_shared(SRC_K, kb0)) * scale) + bias(h, 0u, t);
   var l = 1.0;
   var acc = row_shared(SRC_V, kb0);
   for (var j = 1u; j <= t_hi; j++) {
@@ -286,7 +301,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let kj = row_shared(SRC_K, kb);
     let vj = row_shared(SRC_V, kb);
     if (j <= t) {
-      let s = score(dot_rows(qi, kj) * scale);
+      let s = score(dot_rows(qi, kj) * scale) + bias(h, j, t);
       let m_new = max(m, s);
       let corr = exp(m - m_new); // 1 unless the max moved
       let w = exp(s - m_new);

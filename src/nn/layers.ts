@@ -240,6 +240,8 @@ export interface AttentionShape {
   scale?: number;
   /** mistral3: the query at position p times qScale(p) after RoPE (its attention temperature). Default none. */
   qScale?: (p: number) => number;
+  /** ALiBi's max_bias (bloom, mpt, ...): each head's scores gain its slope times the key's distance. Default none. */
+  alibi?: number;
 }
 
 /** Scores a training step's attention may hold as a [B, heads, T, T] tensor before flash attention is taken at any head dim. */
@@ -305,13 +307,13 @@ export class Attention {
    * permuted back.
    */
   attend(q: Tensor, k: Tensor, v: Tensor, B: number, T: number, o: { composed?: boolean; sinks?: Tensor } = {}): Tensor {
-    const { heads, kvHeads, headDim: hd, softcap, scale } = this.shape;
+    const { heads, kvHeads, headDim: hd, softcap, scale, alibi } = this.shape;
     const rows = (x: Tensor, h: number) => ops.reshape(x, [B, T, h * hd]);
     const scoresBytes = 4 * B * heads * T * T;
     // gpt-oss's sinks: the composition, whose softmax takes the sink column
     if (o.sinks) return ops.reshape(ops.causalAttentionRows(rows(q, heads), rows(k, kvHeads), rows(v, kvHeads), { heads, kvHeads, sinks: o.sinks, ...(scale !== undefined ? { scale } : {}), composed: true }), [B * T, heads * hd]);
     const flash = !o.composed && ops.flashAttentionFits(hd) && (hd <= tuningFor(q.graph.ctx).flashAttentionMaxHeadDim || scoresBytes > FLASH_SCORES_BYTES);
-    const a = (flash ? ops.flashAttention : ops.causalAttentionRows)(rows(q, heads), rows(k, kvHeads), rows(v, kvHeads), { heads, kvHeads, ...(softcap ? { softcap } : {}), ...(scale !== undefined ? { scale } : {}) });
+    const a = (flash ? ops.flashAttention : ops.causalAttentionRows)(rows(q, heads), rows(k, kvHeads), rows(v, kvHeads), { heads, kvHeads, ...(softcap ? { softcap } : {}), ...(scale !== undefined ? { scale } : {}), ...(alibi ? { alibi } : {}) });
     return ops.reshape(a, [B * T, heads * hd]);
   }
 

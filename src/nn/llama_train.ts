@@ -49,7 +49,6 @@ function checkTrainable(c: LlamaConfig, T: number): void {
   if (c.rmsNormBias) throw new ModelConfigError(`llama training: a ${c.arch} model (RMSNorms with biases) is not trainable here: nibble runs it for inference only`);
   if (c.moe?.weightBeforeFfn || c.qkL2Norm) throw new ModelConfigError(`llama training: a ${c.arch} model (experts weighted before their FFN, weightless q / k norms) is not trainable here: nibble runs it for inference only`);
   if (c.mla) throw new ModelConfigError(`llama training: a ${c.arch} model (multi-head latent attention) is not trainable here: nibble runs it for inference only`);
-  if (c.alibi) throw new ModelConfigError(`llama training: a ${c.arch} model with ALiBi attention (max_alibi_bias ${c.alibi}) is not trainable here: nibble runs it for inference only`);
   // Training's attention is causal over the whole sequence: a sliding window changes nothing while T fits in it.
   if (c.swa && T > c.swa.window) throw new ModelConfigError(`llama training: T = ${T} exceeds the model's sliding window of ${c.swa.window} positions (training attends causally over the whole sequence: use T <= ${c.swa.window})`);
 }
@@ -118,7 +117,7 @@ export function llamaLayers(c: LlamaConfig, tensorFactors?: Float32Array): Llama
     const r = layerRope(c, l);
     const lr = layerRopeScaling(c, l, rf); // a sliding-window layer: swaRopeScaling's (OLMo 3's: no factors, unscaled)
     const rope = { posScale: r.scale, mscale: lr.mscale, ropeDims: c.ropeDims, ...(lr.factors ? { freqFactors: lr.factors } : {}) };
-    return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope, scale: attentionScale(c), ...(c.softcap ? { softcap: c.softcap.attn } : {}), ...(c.attnTemperature ? { qScale: (p: number) => attentionTemperature(c, p) } : {}) };
+    return { heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, ropeBase: r.base, ropeLayout: c.ropeLayout, rope, scale: attentionScale(c), ...(c.softcap ? { softcap: c.softcap.attn } : {}), ...(c.attnTemperature ? { qScale: (p: number) => attentionTemperature(c, p) } : {}), ...(c.alibi ? { alibi: c.alibi } : {}) };
   };
   const attention = Array.from({ length: c.layers }, (_, l) => (isConvLayer(c, l) || c.ssm?.layers[l] ? undefined : Attention.gguf(`blk.${l}`, c.dim, shape(l), c.qkvBias, c.qkNorm ? c.eps : undefined, !!c.qkNormFull, !!c.linearBiases || !!c.attnOutBias)));
   // lfm2's short-convolution layers: in_proj [3 dim, dim] and out_proj [dim, dim] (their kernel is a plain weight).
@@ -131,6 +130,7 @@ export function llamaLayers(c: LlamaConfig, tensorFactors?: Float32Array): Llama
   const norm = (n: string): RMSNorm | LayerNorm => (c.layerNorm ? new LayerNorm(n, normBiasName(c, n), c.dim, c.eps) : new RMSNorm(n, c.dim, c.eps));
   const norms = new Map<string, RMSNorm | LayerNorm>([outputNormName(c), ...Array.from({ length: c.layers }, (_, l) => layerNorms(l)).flat()].map((n) => [n, norm(n)]));
   for (const n of attention.flatMap((a) => a?.norms() ?? [])) norms.set(n.weight, n);
+  if (c.embedNorm) norms.set('token_embd_norm.weight', new LayerNorm('token_embd_norm.weight', 'token_embd_norm.bias', c.dim, c.eps)); // (bloom's)
   return { embed: new Embedding('token_embd.weight', c.vocab, c.dim), norms, linears, attention };
 }
 

@@ -10,6 +10,7 @@ import { causalSoftmax } from './fused.js';
 import { permute, reshape, slice, transpose } from './view.js';
 
 const masks = new WeakMap<object, Map<number, Tensor>>();
+const alibiMasks = new WeakMap<object, Map<string, Tensor>>();
 
 /** [T, T] additive mask: 0 where key <= query, -1e9 above the diagonal (exp underflows to exactly 0). */
 export function causalMask(like: Tensor, T: number): Tensor {
@@ -26,12 +27,30 @@ export function causalMask(like: Tensor, T: number): Tensor {
   return t;
 }
 
+/** [heads, T, T] additive mask: causalMask's with ALiBi's slope_h (j - t) where key j <= query t (llama.cpp's slopes from maxBias). */
+export function alibiMask(like: Tensor, heads: number, T: number, maxBias: number): Tensor {
+  const key = `alibi_mask_${heads}_${T}_${maxBias}`;
+  let m = alibiMasks.get(like.graph);
+  if (!m) alibiMasks.set(like.graph, (m = new Map()));
+  const had = m.get(key);
+  if (had) return had;
+  const n2 = 2 ** Math.floor(Math.log2(heads));
+  const data = new Float32Array(heads * T * T);
+  for (let h = 0; h < heads; h++) {
+    const slope = h < n2 ? 2 ** ((-maxBias * (h + 1)) / n2) : 2 ** ((-maxBias * (2 * (h - n2) + 1)) / (2 * n2));
+    for (let t = 0; t < T; t++) for (let j = 0; j < T; j++) data[(h * T + t) * T + j] = j > t ? -1e9 : slope * (j - t);
+  }
+  const t = like.graph.constant(data, [heads, T, T], 'f32', key);
+  m.set(key, t);
+  return t;
+}
+
 /**
  * causalSelfAttention over a Linear's rows, q [B, T, heads * hd] and k, v [B, T, kvHeads * hd] (what
  * flashAttention computes, as a composition): each row's heads permuted to [B, heads, T, hd] in one copy (a KV head
  * repeated for its heads / kvHeads query heads while it is permuted), attention, permuted back: [B, T, heads * hd].
  */
-export function causalAttentionRows(q: Tensor, k: Tensor, v: Tensor, o: { heads: number; kvHeads?: number; composed?: boolean; softcap?: number; scale?: number; sinks?: Tensor }): Tensor {
+export function causalAttentionRows(q: Tensor, k: Tensor, v: Tensor, o: { heads: number; kvHeads?: number; composed?: boolean; softcap?: number; scale?: number; sinks?: Tensor; alibi?: number }): Tensor {
   const heads = o.heads;
   const kvHeads = o.kvHeads ?? heads;
   if (q.rank !== 3 || heads < 1 || q.shape[2] % heads !== 0 || heads % kvHeads !== 0) throw new OpError('causal_attention_rows', [q, k, v], `q must be [B, T, heads * hd] with heads ${heads} a multiple of kvHeads ${kvHeads}`);
@@ -42,7 +61,7 @@ export function causalAttentionRows(q: Tensor, k: Tensor, v: Tensor, o: { heads:
     const y = permute(reshape(x, [B, T, h, 1, hd]), [0, 2, 3, 1, 4]);
     return reshape(expandCopy(y, [B, h, heads / h, T, hd]), [B, heads, T, hd]);
   };
-  const a = causalSelfAttention(first(q, heads), first(k, kvHeads), first(v, kvHeads), { composed: o.composed, softcap: o.softcap, scale: o.scale, ...(o.sinks ? { sinks: o.sinks } : {}) });
+  const a = causalSelfAttention(first(q, heads), first(k, kvHeads), first(v, kvHeads), { composed: o.composed, softcap: o.softcap, scale: o.scale, ...(o.sinks ? { sinks: o.sinks } : {}), ...(o.alibi ? { alibi: o.alibi } : {}) });
   return reshape(permute(a, [0, 2, 1, 3]), [B, T, C]);
 }
 
@@ -52,7 +71,7 @@ export function causalAttentionRows(q: Tensor, k: Tensor, v: Tensor, o: { heads:
  * every row's softmax as a column of its own whose value is zero: the scores with the sink column appended, the
  * softmax, the sink's probability dropped (a composition: its gradient reaches the sinks through the concat).
  */
-export function causalSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: { composed?: boolean; softcap?: number; scale?: number; sinks?: Tensor } = {}): Tensor {
+export function causalSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: { composed?: boolean; softcap?: number; scale?: number; sinks?: Tensor; alibi?: number } = {}): Tensor {
   graphOf('causal_self_attention', [q, k, v]);
   const [T, D] = q.shape.slice(-2);
   if (k.shape[k.rank - 2] !== T || v.shape[v.rank - 2] !== T || k.shape[k.rank - 1] !== D) {
@@ -66,6 +85,11 @@ export function causalSelfAttention(q: Tensor, k: Tensor, v: Tensor, o: { compos
     const col = expandCopy(reshape(o.sinks, [1, H, 1, 1]), [B, H, T, 1]);
     const p = softmax(concat([add(scale(qk, sc), causalMask(q, T)), col], 3));
     return matmul(contiguous(slice(p, 3, 0, T)), v);
+  }
+  if (o.alibi) {
+    // ALiBi (q [B, heads, T, D]): the causal mask with each head's biases, a constant [heads, T, T]
+    if (q.rank !== 4 || o.softcap !== undefined) throw new OpError('causal_self_attention', [q], `alibi takes q [B, heads, T, D] (no softcap)`);
+    return matmul(softmax(add(scale(qk, sc), alibiMask(q, q.shape[1], T, o.alibi))), v);
   }
   if (o.softcap !== undefined) {
     const s = softcap(scale(qk, sc), o.softcap);

@@ -29,6 +29,8 @@ export interface FlashAttentionOptions {
   scale?: number;
   /** Scores soft-capped after the scale, s -> cap tanh(s / cap) (gemma2's attn_logit_softcapping). Default none. */
   softcap?: number;
+  /** ALiBi's max_bias (BLOOM, MPT, ...): key j's score for query t gains head h's slope times j - t (llama.cpp's slopes). Not with softcap. Default none. */
+  alibi?: number;
   /**
    * The QUAD variant (a quad's lanes share the rows they all read through quadBroadcast): default the adapter's
    * tuning (flashAttention.quad) where it has subgroups of at least 4 lanes and T is a multiple of 4; true forces it
@@ -45,6 +47,7 @@ interface Shape {
   hd: number;
   scale: number;
   softcap?: number;
+  alibi?: number;
   quad?: boolean;
 }
 
@@ -63,8 +66,8 @@ async function plan(ctx: GpuContext, def: KernelDef, s: Shape, kv: boolean, rope
   const rows = s.B * (kv ? s.kvHeads : s.heads) * s.T;
   // Head rows in vec4 registers up to 64 dims (SwiftShader indexes a private array lane by lane), else an array.
   const quad = s.quad ?? flashQuadByDefault(ctx, s.T);
-  const k = await perItem(ctx, def, rows, { defines: { HEAD_DIM: s.hd, REGS: s.hd <= 64, REGS8: s.hd > 16 && s.hd <= 64, REGS16: s.hd > 32 && s.hd <= 64, ROPE_OUT: !!rope, QUAD: quad, SOFTCAP: !!s.softcap } });
-  return { kernel: k.kernel, workgroups: k.workgroups, params: { rows, T: s.T, heads: s.heads, kv_heads: s.kvHeads, group: s.heads / s.kvHeads, row_pitch: k.rowPitch, scale: s.scale, rope_norm: rope?.layout === 'norm' ? 1 : 0, softcap: s.softcap ?? 0 } };
+  const k = await perItem(ctx, def, rows, { defines: { HEAD_DIM: s.hd, REGS: s.hd <= 64, REGS8: s.hd > 16 && s.hd <= 64, REGS16: s.hd > 32 && s.hd <= 64, ROPE_OUT: !!rope, QUAD: quad, SOFTCAP: !!s.softcap, ALIBI: !!s.alibi } });
+  return { kernel: k.kernel, workgroups: k.workgroups, params: { rows, T: s.T, heads: s.heads, kv_heads: s.kvHeads, group: s.heads / s.kvHeads, row_pitch: k.rowPitch, scale: s.scale, rope_norm: rope?.layout === 'norm' ? 1 : 0, softcap: s.softcap ?? 0, alibi: s.alibi ?? 0 } };
 }
 
 /** Storage buffers the backward's dq dispatch binds with ROPE_OUT (q, k, v, o, lse, dO, delta, dq and the table). */
@@ -95,7 +98,8 @@ export function flashAttention(q0: Tensor, k0: Tensor, v0: Tensor, o: FlashAtten
     if (T % 4 !== 0) throw new OpError('flash_attention', inputs, `quad needs T a multiple of 4, got T=${T}`);
   }
   if (o.softcap !== undefined && !(Number.isFinite(o.softcap) && o.softcap > 0)) throw new OpError('flash_attention', inputs, `softcap ${o.softcap} must be a positive number`);
-  const s: Shape = { B, T, heads, kvHeads, hd, scale: o.scale ?? 1 / Math.sqrt(hd), ...(o.softcap !== undefined ? { softcap: o.softcap } : {}), ...(o.quad !== undefined ? { quad: o.quad } : {}) };
+  if (o.alibi !== undefined && !(Number.isFinite(o.alibi) && o.alibi >= 0 && !(o.alibi > 0 && o.softcap !== undefined))) throw new OpError('flash_attention', inputs, `alibi ${o.alibi} must be a finite number >= 0, and not with softcap`);
+  const s: Shape = { B, T, heads, kvHeads, hd, scale: o.scale ?? 1 / Math.sqrt(hd), ...(o.softcap !== undefined ? { softcap: o.softcap } : {}), ...(o.alibi ? { alibi: o.alibi } : {}), ...(o.quad !== undefined ? { quad: o.quad } : {}) };
   const [q, k, v] = inputs.map((t) => contiguous(t));
   const node = g.addNode('flash_attention', [q, k, v], [{ shape: [B, T, C] }, { shape: [B, heads, T] }], { shape: s }, async (pc: PlanContext) => {
     const p = await plan(pc.ctx, FORWARD, s, false);

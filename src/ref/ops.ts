@@ -246,12 +246,12 @@ export const ref = {
     return new Arr([...x.shape], out);
   },
 
-  /** softmax(cap(q k^T * scale) + causal mask) v; cap: softcap's (gemma2) where given, else none; scale default 1 / sqrt(D). */
-  causalSelfAttention(q: Arr, k: Arr, v: Arr, softcap?: number, scale?: number): Arr {
+  /** softmax(cap(q k^T * scale) + causal mask) v; cap: softcap's (gemma2) where given, else none; scale default 1 / sqrt(D); slope: ALiBi's, key j's score for query t plus slope (j - t). */
+  causalSelfAttention(q: Arr, k: Arr, v: Arr, softcap?: number, scale?: number, slope = 0): Arr {
     const [T, D] = q.shape.slice(-2);
     const s0 = ref.scale(ref.matmul(q, ref.transpose(k)), scale ?? 1 / Math.sqrt(D));
     const s = softcap === undefined ? s0 : ref.softcap(s0, softcap);
-    const masked = new Arr([...s.shape], s.data.map((x, i) => (i % T > Math.floor(i / T) % T ? -Infinity : x)));
+    const masked = new Arr([...s.shape], s.data.map((x, i) => (i % T > Math.floor(i / T) % T ? -Infinity : x + slope * ((i % T) - (Math.floor(i / T) % T)))));
     return ref.matmul(ref.softmax(masked), v);
   },
 };

@@ -10,6 +10,7 @@ import type { Tensor } from '../../src/graph/tensor.js';
 import * as op from '../../src/ops/index.js';
 import { Arr, ref } from '../../src/ref/ops.js';
 import { randomF32 } from '../../src/ref/random.js';
+import { alibiSlopeRef } from '../../src/ref/lm.js';
 import { U_F32 } from '../../src/ref/tolerance.js';
 import { opCase, type OpCase } from './ops.cases.js';
 import { assert, expectError, type GpuCase } from './types.js';
@@ -27,11 +28,11 @@ function refCausalSoftmax(x: Arr, alpha: number): Arr {
 const swigluRef = ([g, u]: Arr[]) => ref.mul(ref.silu(g), u);
 
 /** flash attention's reference: per head, causalSelfAttention of the permuted rows (KV head h / group for head h). */
-function refFlash(q: Arr, k: Arr, v: Arr, heads: number, kvHeads: number, softcap?: number, scale?: number): Arr {
+function refFlash(q: Arr, k: Arr, v: Arr, heads: number, kvHeads: number, softcap?: number, scale?: number, alibi = 0): Arr {
   const [B, T, C] = q.shape;
   const hd = C / heads;
   const head = (x: Arr, n: number, h: number) => ref.slice(ref.permute(ref.reshape(x, [B, T, n, hd]), [0, 2, 1, 3]), 1, h, h + 1);
-  const outs = Array.from({ length: heads }, (_, h) => ref.causalSelfAttention(head(q, heads, h), head(k, kvHeads, Math.floor(h / (heads / kvHeads))), head(v, kvHeads, Math.floor(h / (heads / kvHeads))), softcap, scale));
+  const outs = Array.from({ length: heads }, (_, h) => ref.causalSelfAttention(head(q, heads, h), head(k, kvHeads, Math.floor(h / (heads / kvHeads))), head(v, kvHeads, Math.floor(h / (heads / kvHeads))), softcap, scale, alibi ? alibiSlopeRef(heads, alibi, h) : 0));
   return ref.reshape(ref.permute(ref.concat(outs, 1), [0, 2, 1, 3]), [B, T, C]);
 }
 
@@ -51,6 +52,9 @@ const OPS: OpCase[] = [
   // A score scale of its own (granite's attention multiplier), in the kernel and in the composition.
   { name: 'flash attention [1, 6, 4 x 8] GQA 4 / 2, score scale 0.9', inputs: [{ shape: [1, 6, 32] }, { shape: [1, 6, 16] }, { shape: [1, 6, 16] }], gpu: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 4, kvHeads: 2, scale: 0.9 }), ref: ([q, k, v]) => refFlash(q, k, v, 4, 2, undefined, 0.9), K: 48 },
   { name: 'causal attention rows (the composition) [1, 6, 4 x 8] GQA 4 / 2, score scale 0.9', inputs: [{ shape: [1, 6, 32] }, { shape: [1, 6, 16] }, { shape: [1, 6, 16] }], gpu: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 4, kvHeads: 2, scale: 0.9 }), ref: ([q, k, v]) => refFlash(q, k, v, 4, 2, undefined, 0.9), K: 48 },
+  // ALiBi (BLOOM, MPT, ...): 6 heads, two on the second slope series, GQA; the kernel and the composition (its [heads, T, T] mask), forward and finite differences.
+  { name: 'flash attention [1, 6, 6 x 4] GQA 6 / 3, ALiBi of 8', inputs: [{ shape: [1, 6, 24] }, { shape: [1, 6, 12] }, { shape: [1, 6, 12] }], gpu: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 6, kvHeads: 3, alibi: 8 }), ref: ([q, k, v]) => refFlash(q, k, v, 6, 3, undefined, undefined, 8), K: 24 },
+  { name: 'causal attention rows (the composition) [2, 5, 6 x 4], ALiBi of 4', inputs: [{ shape: [2, 5, 24] }, { shape: [2, 5, 24] }, { shape: [2, 5, 24] }], gpu: ([q, k, v]) => op.causalAttentionRows(q, k, v, { heads: 6, alibi: 4 }), ref: ([q, k, v]) => refFlash(q, k, v, 6, 6, undefined, undefined, 4), K: 24 },
   { name: 'flash attention of a T = 1 sequence, one head [3, 1, 4]', inputs: [{ shape: [3, 1, 4] }, { shape: [3, 1, 4] }, { shape: [3, 1, 4] }], gpu: ([q, k, v]) => op.flashAttention(q, k, v, { heads: 1 }), ref: ([q, k, v]) => refFlash(q, k, v, 1, 1), K: 4 },
   // Rows longer than a workgroup (WG_ROW's strided loops); their gradients: the fused-vs-composition cases below.
   { name: 'fused causal_softmax [1, 80, 80]', inputs: [{ shape: [1, 80, 80], lo: -3, hi: 3 }], gpu: ([x]) => op.causalSoftmax(x, 0.25), ref: ([x]) => refCausalSoftmax(x, 0.25), K: 80, noGrad: true },
