@@ -39,8 +39,7 @@ export const alibiArchNoRope = (a: LlamaArch, layers: number): boolean => ALIBI_
 
 /**
  * What an ALiBi architecture's file decides beyond its traits (llamaConfigFromGguf): max_alibi_bias; mpt's optional
- * biases and learned positions, and its clamp. `has` tells
- * whether the file holds a tensor.
+ * biases and learned positions, and its clamp. `has` tells whether the file holds a tensor.
  */
 export function alibiConfigFromGguf(a: LlamaArch, k: Keys, layers: number, has: (name: string) => boolean): Partial<LlamaConfig> {
   if (!ALIBI_ARCHS.includes(a)) return {};
