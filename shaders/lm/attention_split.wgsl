@@ -31,17 +31,7 @@ struct Params {
   alibi: f32, // ALiBi's max_bias; 0: none
 }
 
-/** Head h's ALiBi slope (0 without ALiBi), as llama.cpp's soft_max derives it from max_bias and the head count. */
-fn alibiSlope(h: u32) -> f32 {
-  if (params.alibi <= 0.0) {
-    return 0.0;
-  }
-  let n2 = 1u << firstLeadingBit(params.heads);
-  if (h < n2) {
-    return exp2(-params.alibi * f32(h + 1u) / f32(n2));
-  }
-  return exp2(-params.alibi * f32(2u * (h - n2) + 1u) / f32(2u * n2));
-}
+#include "common/alibi.wgsl"
 
 /** The cache row of the key at position j. */
 fn krow(j: u32) -> u32 {
@@ -138,7 +128,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     qv[d] = q[qb + d];
   }
   // ALiBi: key j's score gains slope (j - p) (slope 0 without it)
-  let slope = alibiSlope(th % params.heads);
+  let slope = select(0.0, alibi_slope(th % params.heads, params.heads, params.alibi), params.alibi > 0.0);
   let pf = f32(p);
   let row = params.kv_heads * D4;
   // The first key sets the running max, so no -inf ever enters the arithmetic.

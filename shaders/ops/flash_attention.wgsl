@@ -57,12 +57,14 @@ fn score(raw: f32) -> f32 {
 #endif
 }
 
+#if ALIBI
+#include "common/alibi.wgsl"
+#endif
+
 // ALiBi's term of key j for query t in head h (0 without ALIBI).
 fn bias(h: u32, j: u32, t: u32) -> f32 {
 #if ALIBI
-  let n2 = 1u << firstLeadingBit(params.heads);
-  let slope = select(exp2(-params.alibi * f32(2u * (h - n2) + 1u) / f32(2u * n2)), exp2(-params.alibi * f32(h + 1u) / f32(n2)), h < n2);
-  return slope * (f32(j) - f32(t));
+  return alibi_slope(h, params.heads, params.alibi) * (f32(j) - f32(t));
 #else
   return 0.0;
 #endif

@@ -21,8 +21,10 @@ export const QKV_FROM_FILE: readonly LlamaArch[] = ['refact', 'baichuan', 'codes
 
 /** What these architectures' files decide: q / k / v fused, their biases, dbrx's clamp; jais2's head counts checked. */
 export function moreArchConfigFromGguf(a: LlamaArch, k: Keys, has: (name: string) => boolean, s: { heads: number; kvHeads: number; headDim: number; dim: number }): Partial<LlamaConfig> {
-  const clamp = a === 'dbrx' ? k.float(`${a}.attention.clamp_kqv`, undefined, true) : 0; // (required by llama.cpp's dbrx)
-  if (clamp > 0) return { clampKqv: clamp };
+  if (a === 'dbrx') {
+    const clamp = k.float(`${a}.attention.clamp_kqv`, undefined, true); // (required by llama.cpp's dbrx)
+    return clamp > 0 ? { clampKqv: clamp } : {};
+  }
   if (a === 'jais2' && (s.kvHeads !== s.heads || s.heads * s.headDim !== s.dim)) throw new ModelConfigError(`model config: a jais2 model with ${s.heads} heads of ${s.headDim} and ${s.kvHeads} KV heads: llama.cpp's jais2 sizes its q / k / v biases by embedding_length ${s.dim} (no grouped-query attention)`);
   if (!QKV_FROM_FILE.includes(a)) return {};
   return { ...(has('blk.0.attn_qkv.weight') ? { fusedQkv: true } : {}), ...(has('blk.0.attn_q.bias') || has('blk.0.attn_qkv.bias') ? { qkvBias: true } : {}) };

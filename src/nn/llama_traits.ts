@@ -23,10 +23,10 @@ export function archTraits(a: LlamaArch): ArchTraits {
   const falcon = a === 'falcon'; // phi2's parallel block without biases, q / k / v fused
   const gpt2 = a === 'gpt2' || a === 'starcoder'; // GPT-2 (and StarCoder 1's GPT-2 with GQA): learned positions instead of RoPE, q / k / v fused
   const sc2 = a === 'starcoder2' || phi2 || a === 'gptneox' || gpt2; // GPT-2's block on RoPE: LayerNorms, biases everywhere, a plain GELU MLP
-  const oss = a === 'gpt-oss';
+  const oss = a === 'gpt-oss'; // sinks, a biased attention output, biased experts of a clamped SwiGLU
   // ALiBi's GPT-style blocks (llama_alibi.ts): LayerNorms, q / k / v fused; bloom's and jais's biased everywhere (mpt's where its file says), jais's FFN a SwiGLU
   const bloom = a === 'bloom';
-  const alibiGpt = bloom || a === 'mpt' || a === 'jais'; // sinks, a biased attention output, biased experts of a clamped SwiGLU
+  const alibiGpt = bloom || a === 'mpt' || a === 'jais';
   const on = (b: boolean): true | undefined => (b ? true : undefined);
   const traits: ArchTraits = {
     // llama.cpp's rope type: NORM (adjacent pairs) for these, NEOX (halves) for the others
